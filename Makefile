@@ -1,0 +1,69 @@
+# Strata: build, test and demo. `make help` lists the targets.
+SHELL := /bin/bash
+export PATH := /usr/local/go/bin:/usr/local/sbin:/usr/sbin:$(PATH)
+
+GO        ?= go
+BIN       := bin/strata
+DEMO_CONF ?= examples/blog/strata.yaml
+# Where the demo data goes: the primary until Strata serves, then e.g.
+#   make demo-data LOAD_ADDR=127.0.0.1:6033 LOAD_USER=app LOAD_PASSWORD=app
+LOAD_ADDR     ?= 127.0.0.1:13306
+LOAD_USER     ?= root
+LOAD_PASSWORD ?=
+
+# Go files to check with gofmt: everything but VCS, build output, sandbox
+# state and testdata (which may hold deliberately odd code).
+GO_FILES = $(shell find . -type f -name '*.go' -not -path './.git/*' -not -path './bin/*' \
+	-not -path '*/.strata-sandbox/*' -not -path '*/testdata/*')
+
+.PHONY: help build deps test fmt-check vet demo demo-data demo-down bench clean
+
+help:
+	@echo "make build      build $(BIN)"
+	@echo "make deps       install MariaDB, PHP (pdo_mysql), sysbench if missing"
+	@echo "make test       deps, gofmt check, go vet, go test (needs MariaDB)"
+	@echo "make demo       sandbox servers + blog schema/data + strata serve"
+	@echo "make demo-down  stop the demo's servers and remove their data"
+	@echo "make bench      run scripts/bench.sh"
+
+build:
+	$(GO) build -o $(BIN) ./cmd/strata
+
+deps:
+	@bash scripts/install-deps.sh
+
+fmt-check:
+	@files="$$(gofmt -l $(GO_FILES))"; \
+	if [ -n "$$files" ]; then echo "gofmt -l lists (run gofmt -w):"; echo "$$files"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+test: deps fmt-check vet
+	STRATA_REQUIRE_MARIADB=1 $(GO) test -count=1 -timeout 25m ./...
+
+demo: deps build
+	$(BIN) sandbox up -c $(DEMO_CONF)
+	@$(MAKE) --no-print-directory demo-data
+	$(BIN) sandbox wait -c $(DEMO_CONF)
+	@echo
+	@echo "Strata starts below (Ctrl-C stops it; make demo-down stops the servers)."
+	@echo "In another terminal:"
+	@echo "  mariadb -h127.0.0.1 -P6033 -uapp -papp blog"
+	@echo
+	$(BIN) serve -c $(DEMO_CONF)
+
+# Schema and sample data; does nothing when the data is already there.
+demo-data:
+	$(GO) run ./examples/blog/loaddata -addr '$(LOAD_ADDR)' -user '$(LOAD_USER)' -password '$(LOAD_PASSWORD)' \
+		-schema examples/blog/schema.sql
+
+demo-down: build
+	$(BIN) sandbox down -c $(DEMO_CONF)
+
+bench:
+	@if [ -f scripts/bench.sh ]; then bash scripts/bench.sh; \
+	else echo "scripts/bench.sh does not exist yet"; fi
+
+clean:
+	rm -rf bin

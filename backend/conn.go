@@ -1,0 +1,294 @@
+// Package backend owns Strata's connections to MariaDB servers: dialing and
+// authenticating, per-server pools, keeping each connection's session state in
+// step with the client session using it, and relaying responses as raw packets.
+package backend
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/strata-proxy/strata/wire"
+)
+
+// Flavor is what a backend connection negotiated that changes the bytes it
+// sends back; a connection only serves clients of the same flavor, so its
+// responses can be relayed unchanged.
+type Flavor struct {
+	Collation    byte
+	DeprecateEOF bool
+	FoundRows    bool
+}
+
+// baseCaps are always requested: multi-statements so multi-statement client
+// queries pass through, local files so LOAD DATA LOCAL can be relayed.
+const baseCaps = wire.ClientLongPassword | wire.ClientLongFlag | wire.ClientProtocol41 |
+	wire.ClientTransactions | wire.ClientSecureConn | wire.ClientMultiStatements |
+	wire.ClientMultiResults | wire.ClientPSMultiResults | wire.ClientPluginAuth |
+	wire.ClientPluginAuthLenenc | wire.ClientLocalFiles
+
+func (f Flavor) caps() uint32 {
+	c := uint32(baseCaps)
+	if f.DeprecateEOF {
+		c |= wire.ClientDeprecateEOF
+	}
+	if f.FoundRows {
+		c |= wire.ClientFoundRows
+	}
+	return c
+}
+
+// Conn is one authenticated connection to a server.
+type Conn struct {
+	*wire.Conn
+	Addr     string
+	ThreadID uint32
+	Version  string
+	Flavor   Flavor
+
+	// Session state the connection currently carries, kept so a client
+	// session's settings are applied only when they differ.
+	DB   string
+	Vars map[string]string // variable name → statement that set it
+	// NeedsReset marks state Strata cannot undo statement by statement
+	// (user variables, temporary tables, locks): COM_RESET_CONNECTION before reuse.
+	NeedsReset bool
+	// Broken marks a connection whose protocol state is unknown; it is closed, never reused.
+	Broken bool
+
+	stmts    *stmtCache
+	pool     *Pool
+	lastUsed time.Time
+	scratch  []byte
+}
+
+// DialConfig is how to reach and log in to a server.
+type DialConfig struct {
+	Addr     string
+	User     string
+	Password string
+	Timeout  time.Duration
+	Flavor   Flavor
+}
+
+// Dial connects and authenticates with mysql_native_password (switching to
+// what the server asks for when it supports it).
+func Dial(ctx context.Context, dc DialConfig) (*Conn, error) {
+	d := net.Dialer{Timeout: dc.Timeout}
+	nc, err := d.DialContext(ctx, "tcp", dc.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to %s: %w", dc.Addr, err)
+	}
+	if tc, ok := nc.(*net.TCPConn); ok {
+		_ = tc.SetNoDelay(true)
+	}
+	c := &Conn{Conn: wire.NewConn(nc), Addr: dc.Addr, Flavor: dc.Flavor, Vars: map[string]string{}, stmts: newStmtCache()}
+	if dl, ok := ctx.Deadline(); ok {
+		_ = nc.SetDeadline(dl)
+	} else if dc.Timeout > 0 {
+		_ = nc.SetDeadline(time.Now().Add(dc.Timeout))
+	}
+	if err := c.handshake(dc); err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("logging in to %s as %s: %w", dc.Addr, dc.User, err)
+	}
+	_ = nc.SetDeadline(time.Time{})
+	return c, nil
+}
+
+type serverHello struct {
+	version  string
+	threadID uint32
+	salt     []byte
+	caps     uint32
+	plugin   string
+}
+
+func parseHello(p []byte) (serverHello, error) {
+	var h serverHello
+	if len(p) < 1 {
+		return h, errors.New("empty handshake")
+	}
+	if p[0] == wire.HeaderErr {
+		return h, wire.ParseErr(p)
+	}
+	if p[0] != 10 {
+		return h, fmt.Errorf("unsupported protocol version %d", p[0])
+	}
+	end := bytes.IndexByte(p[1:], 0)
+	if end < 0 || len(p) < 1+end+1+4+8+1+2 {
+		return h, errors.New("short handshake")
+	}
+	h.version = string(p[1 : 1+end])
+	pos := 1 + end + 1
+	h.threadID = binary.LittleEndian.Uint32(p[pos:])
+	pos += 4
+	h.salt = append(h.salt, p[pos:pos+8]...)
+	pos += 8 + 1
+	h.caps = uint32(binary.LittleEndian.Uint16(p[pos:]))
+	pos += 2
+	if len(p) >= pos+1+2+2+1+10 {
+		pos += 1 + 2 // charset, status
+		h.caps |= uint32(binary.LittleEndian.Uint16(p[pos:])) << 16
+		pos += 2
+		authLen := int(p[pos])
+		pos += 1 + 10
+		n := authLen - 8
+		if n < 13 {
+			n = 13
+		}
+		if len(p) >= pos+n {
+			h.salt = append(h.salt, bytes.TrimRight(p[pos:pos+n], "\x00")...)
+			pos += n
+			if end := bytes.IndexByte(p[pos:], 0); end >= 0 {
+				h.plugin = string(p[pos : pos+end])
+			} else {
+				h.plugin = string(p[pos:])
+			}
+		}
+	}
+	return h, nil
+}
+
+func (c *Conn) handshake(dc DialConfig) error {
+	p, err := c.ReadPacket()
+	if err != nil {
+		return fmt.Errorf("reading handshake: %w", err)
+	}
+	hello, err := parseHello(p)
+	if err != nil {
+		return err
+	}
+	c.ThreadID, c.Version = hello.threadID, hello.version
+	plugin := hello.plugin
+	if plugin != mysql.AUTH_NATIVE_PASSWORD && plugin != mysql.AUTH_CACHING_SHA2_PASSWORD {
+		plugin = mysql.AUTH_NATIVE_PASSWORD
+	}
+	auth := scramble(plugin, hello.salt, dc.Password)
+	caps := dc.Flavor.caps() & (hello.caps | wire.ClientLongPassword)
+	resp := make([]byte, 0, 128)
+	resp = binary.LittleEndian.AppendUint32(resp, caps)
+	resp = binary.LittleEndian.AppendUint32(resp, wire.MaxPayload)
+	resp = append(resp, dc.Flavor.Collation)
+	resp = append(resp, make([]byte, 23)...)
+	resp = append(resp, dc.User...)
+	resp = append(resp, 0)
+	resp = wire.AppendLenEncString(resp, auth)
+	resp = append(resp, plugin...)
+	resp = append(resp, 0)
+	if err := c.WriteFlush(resp); err != nil {
+		return err
+	}
+	return c.readAuthResult(dc, hello.salt, plugin)
+}
+
+func scramble(plugin string, salt []byte, password string) []byte {
+	if password == "" {
+		return nil
+	}
+	if plugin == mysql.AUTH_CACHING_SHA2_PASSWORD {
+		return mysql.CalcCachingSha2Password(salt, []byte(password))
+	}
+	return mysql.CalcNativePassword(salt, []byte(password))
+}
+
+func (c *Conn) readAuthResult(dc DialConfig, salt []byte, plugin string) error {
+	for range 4 {
+		p, err := c.ReadPacket()
+		if err != nil {
+			return err
+		}
+		if len(p) == 0 {
+			return errors.New("empty authentication reply")
+		}
+		switch p[0] {
+		case wire.HeaderOK:
+			return nil
+		case wire.HeaderErr:
+			return wire.ParseErr(p)
+		case wire.HeaderEOF: // auth switch request
+			rest := p[1:]
+			end := bytes.IndexByte(rest, 0)
+			if end < 0 {
+				return errors.New("malformed auth switch request")
+			}
+			plugin = string(rest[:end])
+			salt = bytes.TrimRight(rest[end+1:], "\x00")
+			if plugin != mysql.AUTH_NATIVE_PASSWORD && plugin != mysql.AUTH_CACHING_SHA2_PASSWORD {
+				return fmt.Errorf("server asks for auth plugin %s, which Strata does not speak to backends; give the backend user mysql_native_password", plugin)
+			}
+			if err := c.WriteFlush(scramble(plugin, salt, dc.Password)); err != nil {
+				return err
+			}
+		case 0x01: // caching_sha2 fast-auth result; full auth needs TLS to the backend
+			if len(p) > 1 && p[1] == 3 {
+				continue
+			}
+			return errors.New("server requires caching_sha2_password full authentication; use mysql_native_password for the backend user")
+		default:
+			return fmt.Errorf("unexpected auth reply 0x%02x", p[0])
+		}
+	}
+	return errors.New("authentication did not finish")
+}
+
+// Command sends one command packet (sequence 0) and flushes it.
+func (c *Conn) Command(payload []byte) error {
+	c.Seq = 0
+	if err := c.WriteFlush(payload); err != nil {
+		c.Broken = true
+		return fmt.Errorf("sending to %s: %w", c.Addr, err)
+	}
+	return nil
+}
+
+// SimpleCommand sends a command whose reply is one OK or ERR packet
+// (COM_INIT_DB, COM_PING, COM_RESET_CONNECTION, a SET statement) and reads it.
+func (c *Conn) SimpleCommand(cmd byte, arg string) error {
+	c.scratch = append(c.scratch[:0], cmd)
+	c.scratch = append(c.scratch, arg...)
+	if err := c.Command(c.scratch); err != nil {
+		return err
+	}
+	return c.readOKs()
+}
+
+// readOKs reads OK packets until one without the more-results flag; an ERR
+// ends it with that error.
+func (c *Conn) readOKs() error {
+	for {
+		p, err := c.ReadPacket()
+		if err != nil {
+			c.Broken = true
+			return fmt.Errorf("reading from %s: %w", c.Addr, err)
+		}
+		if len(p) == 0 {
+			c.Broken = true
+			return fmt.Errorf("empty reply from %s", c.Addr)
+		}
+		switch p[0] {
+		case wire.HeaderErr:
+			return wire.ParseErr(p)
+		case wire.HeaderOK:
+			ok, _ := wire.ParseOK(p)
+			if ok.Status&wire.StatusMoreResults == 0 {
+				return nil
+			}
+		default:
+			// A result set where an OK was expected: the state is unknown.
+			c.Broken = true
+			return fmt.Errorf("unexpected result set from %s", c.Addr)
+		}
+	}
+}
+
+// Close closes the network connection.
+func (c *Conn) Close() error {
+	c.Broken = true
+	return c.Conn.Conn.Close()
+}

@@ -1,0 +1,278 @@
+package backend
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/strata-proxy/strata/wire"
+)
+
+// PoolConfig bounds one server's connections.
+type PoolConfig struct {
+	Addr     string
+	User     string
+	Password string
+	MaxConns int
+	MaxIdle  int
+	// ConnectTimeout bounds dialing; Wait bounds waiting for a free connection.
+	ConnectTimeout time.Duration
+	Wait           time.Duration
+	// IdleTimeout closes connections unused for longer (servers drop them
+	// after wait_timeout anyway).
+	IdleTimeout time.Duration
+}
+
+// Pool holds connections to one server. Idle connections are kept per
+// flavor and reused last-in-first-out, so a busy pool works on warm
+// connections and the rest age out.
+type Pool struct {
+	cfg PoolConfig
+
+	mu      sync.Mutex
+	idle    map[Flavor][]*Conn
+	open    int // connections out plus idle
+	waiters int
+	freed   chan struct{} // signalled when a connection slot frees up
+	closed  bool
+
+	stats PoolStats
+}
+
+// PoolStats are the pool's counters for metrics and the admin API.
+type PoolStats struct {
+	Open, Idle, InUse int
+	Dials, DialErrors uint64
+	Waits             uint64
+}
+
+// NewPool creates an empty pool; connections are dialed on demand.
+func NewPool(cfg PoolConfig) *Pool {
+	if cfg.MaxConns <= 0 {
+		cfg.MaxConns = 256
+	}
+	if cfg.MaxIdle <= 0 || cfg.MaxIdle > cfg.MaxConns {
+		cfg.MaxIdle = cfg.MaxConns
+	}
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout = 5 * time.Minute
+	}
+	return &Pool{cfg: cfg, idle: map[Flavor][]*Conn{}, freed: make(chan struct{}, 1)}
+}
+
+// Addr is the server this pool connects to.
+func (p *Pool) Addr() string { return p.cfg.Addr }
+
+// Get returns a connection of the given flavor: prefer (the caller's last
+// connection) when it is idle, else the most recently used idle one, else a
+// new one; it waits for a free slot when the pool is at its limit.
+func (p *Pool) Get(ctx context.Context, f Flavor, prefer *Conn) (*Conn, error) {
+	deadline := time.Now().Add(p.cfg.Wait)
+	for {
+		c, dial, err := p.take(f, prefer)
+		if err != nil {
+			return nil, err
+		}
+		if c != nil {
+			return c, nil
+		}
+		if dial {
+			return p.dial(ctx, f)
+		}
+		if err := p.wait(ctx, deadline); err != nil {
+			return nil, err
+		}
+	}
+}
+
+func (p *Pool) take(f Flavor, prefer *Conn) (*Conn, bool, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil, false, fmt.Errorf("pool for %s is closed", p.cfg.Addr)
+	}
+	idle := p.idle[f]
+	if prefer != nil {
+		for i, c := range idle {
+			if c == prefer {
+				idle[i] = idle[len(idle)-1]
+				p.idle[f] = idle[:len(idle)-1]
+				return c, false, nil
+			}
+		}
+	}
+	for len(idle) > 0 {
+		c := idle[len(idle)-1]
+		idle = idle[:len(idle)-1]
+		p.idle[f] = idle
+		if time.Since(c.lastUsed) < p.cfg.IdleTimeout {
+			return c, false, nil
+		}
+		p.open--
+		go c.Close()
+	}
+	if p.open < p.cfg.MaxConns {
+		p.open++ // reserve the slot before dialing outside the lock
+		return nil, true, nil
+	}
+	// Full: close an idle connection of another flavor to make room.
+	for of, conns := range p.idle {
+		if len(conns) > 0 {
+			victim := conns[0]
+			p.idle[of] = conns[1:]
+			go victim.Close()
+			return nil, true, nil
+		}
+	}
+	p.waiters++
+	p.stats.Waits++
+	return nil, false, nil
+}
+
+func (p *Pool) wait(ctx context.Context, deadline time.Time) error {
+	defer func() {
+		p.mu.Lock()
+		p.waiters--
+		p.mu.Unlock()
+	}()
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
+	select {
+	case <-p.freed:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return wire.NewError(wire.ErConCount, "Strata: all %d connections to %s are busy (waited %s); raise limits.max_conns_per_server or reduce load", p.cfg.MaxConns, p.cfg.Addr, p.cfg.Wait)
+	}
+}
+
+func (p *Pool) dial(ctx context.Context, f Flavor) (*Conn, error) {
+	c, err := Dial(ctx, DialConfig{Addr: p.cfg.Addr, User: p.cfg.User, Password: p.cfg.Password, Timeout: p.cfg.ConnectTimeout, Flavor: f})
+	p.mu.Lock()
+	p.stats.Dials++
+	if err != nil {
+		p.stats.DialErrors++
+		p.open--
+		p.mu.Unlock()
+		p.signal()
+		return nil, &ServerError{p.cfg.Addr, err}
+	}
+	p.mu.Unlock()
+	c.pool = p
+	return c, nil
+}
+
+// Put returns a connection. Broken connections are closed; the rest go back
+// to the idle list (or are closed when it is full).
+func (p *Pool) Put(c *Conn) {
+	if c == nil {
+		return
+	}
+	c.lastUsed = time.Now()
+	p.mu.Lock()
+	if c.Broken || p.closed || len(p.idle[c.Flavor]) >= p.cfg.MaxIdle {
+		p.open--
+		p.mu.Unlock()
+		c.Close()
+		p.signal()
+		return
+	}
+	p.idle[c.Flavor] = append(p.idle[c.Flavor], c)
+	p.mu.Unlock()
+	p.signal()
+}
+
+func (p *Pool) signal() {
+	select {
+	case p.freed <- struct{}{}:
+	default:
+	}
+}
+
+// Stats returns a snapshot of the pool's counters.
+func (p *Pool) Stats() PoolStats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := p.stats
+	s.Open = p.open
+	for _, conns := range p.idle {
+		s.Idle += len(conns)
+	}
+	s.InUse = s.Open - s.Idle
+	return s
+}
+
+// CloseIdle closes every idle connection (after the server failed, so stale
+// sockets are not handed out).
+func (p *Pool) CloseIdle() {
+	p.mu.Lock()
+	var victims []*Conn
+	for f, conns := range p.idle {
+		victims = append(victims, conns...)
+		p.open -= len(conns)
+		delete(p.idle, f)
+	}
+	p.mu.Unlock()
+	for _, c := range victims {
+		c.Close()
+	}
+}
+
+// Close closes idle connections and refuses new ones; connections in use are
+// closed when they are put back.
+func (p *Pool) Close() {
+	p.mu.Lock()
+	p.closed = true
+	p.mu.Unlock()
+	p.CloseIdle()
+}
+
+// Pools maps server addresses to their pools; pools are created on first use
+// so servers added at run time need no restart.
+type Pools struct {
+	mu    sync.RWMutex
+	pools map[string]*Pool
+	tmpl  PoolConfig
+}
+
+// NewPools makes a registry whose pools share tmpl's settings.
+func NewPools(tmpl PoolConfig) *Pools {
+	return &Pools{pools: map[string]*Pool{}, tmpl: tmpl}
+}
+
+// For returns the pool of addr, creating it when needed.
+func (ps *Pools) For(addr string) *Pool {
+	ps.mu.RLock()
+	p := ps.pools[addr]
+	ps.mu.RUnlock()
+	if p != nil {
+		return p
+	}
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	if p = ps.pools[addr]; p == nil {
+		cfg := ps.tmpl
+		cfg.Addr = addr
+		p = NewPool(cfg)
+		ps.pools[addr] = p
+	}
+	return p
+}
+
+// Each calls fn for every pool.
+func (ps *Pools) Each(fn func(*Pool)) {
+	ps.mu.RLock()
+	list := make([]*Pool, 0, len(ps.pools))
+	for _, p := range ps.pools {
+		list = append(list, p)
+	}
+	ps.mu.RUnlock()
+	for _, p := range list {
+		fn(p)
+	}
+}
+
+// Close closes every pool.
+func (ps *Pools) Close() { ps.Each(func(p *Pool) { p.Close() }) }

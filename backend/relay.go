@@ -1,0 +1,363 @@
+package backend
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/strata-proxy/strata/wire"
+)
+
+// Result summarizes a relayed response: enough for session bookkeeping,
+// metrics and deciding whether a retry is still safe.
+type Result struct {
+	Status       uint16 // status flags of the final OK/EOF
+	AffectedRows uint64
+	LastInsertID uint64
+	Rows         int
+	Err          *wire.Error // the server's error, if the response was an ERR
+	// Sent is true once any byte of the response went to the client's buffer:
+	// after that a failure cannot be hidden by retrying elsewhere.
+	Sent bool
+}
+
+// ClientError wraps a failure writing to or reading from the client; the
+// backend connection is then mid-response and must be discarded.
+type ClientError struct{ Err error }
+
+func (e *ClientError) Error() string { return "client connection: " + e.Err.Error() }
+func (e *ClientError) Unwrap() error { return e.Err }
+
+// ServerError wraps a network failure talking to the backend server.
+type ServerError struct {
+	Addr string
+	Err  error
+}
+
+func (e *ServerError) Error() string { return fmt.Sprintf("server %s: %v", e.Addr, e.Err) }
+func (e *ServerError) Unwrap() error { return e.Err }
+
+// IsServerGone reports whether err is a backend network failure.
+func IsServerGone(err error) bool {
+	var se *ServerError
+	return errors.As(err, &se)
+}
+
+// relay copies one response from the server to the client byte for byte.
+type relay struct {
+	c          *Conn
+	client     *wire.Conn
+	allowLocal bool // the client accepts LOAD DATA LOCAL file requests
+	res        Result
+	head       []byte // the first bytes of the current packet, for inspection
+}
+
+// Relay streams the response to the command just sent on c to client:
+// OK/ERR, text or binary result sets, several results of a multi-statement,
+// and LOAD DATA LOCAL file transfers (the file comes from the client; Strata
+// never reads its own files). Nothing is buffered beyond one packet.
+func (c *Conn) Relay(client *wire.Conn, allowLocal bool) (Result, error) {
+	r := relay{c: c, client: client, allowLocal: allowLocal}
+	err := r.run()
+	if err != nil {
+		c.Broken = true
+	}
+	return r.res, err
+}
+
+func (r *relay) run() error {
+	for {
+		n, seq, err := r.readHeader()
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return &ServerError{r.c.Addr, errors.New("empty response packet")}
+		}
+		first := r.head[0]
+		switch first {
+		case wire.HeaderOK:
+			ok, _ := wire.ParseOK(r.head)
+			r.res.Status, r.res.AffectedRows, r.res.LastInsertID = ok.Status, ok.AffectedRows, ok.LastInsertID
+			if err := r.copy(n, seq); err != nil {
+				return err
+			}
+			if ok.Status&wire.StatusMoreResults == 0 {
+				return nil
+			}
+		case wire.HeaderErr:
+			p, err := r.capture(n, seq)
+			if err != nil {
+				return err
+			}
+			r.res.Err = wire.ParseErr(p)
+			return nil
+		case wire.HeaderLocalFile:
+			if !r.allowLocal {
+				// The client did not offer CLIENT_LOCAL_FILES: send the
+				// server an empty file so it answers with an error.
+				if err := r.refuseLocalInfile(n, seq); err != nil {
+					return err
+				}
+				continue
+			}
+			if err := r.copy(n, seq); err != nil {
+				return err
+			}
+			if err := r.localInfile(); err != nil {
+				return err
+			}
+		default:
+			more, err := r.resultSet(n, seq)
+			if err != nil || !more {
+				return err
+			}
+		}
+	}
+}
+
+// resultSet relays column count, column definitions, rows and the terminator.
+// It reports whether another result follows.
+func (r *relay) resultSet(n int, seq byte) (bool, error) {
+	cols, _ := wire.ReadLenEnc(r.head)
+	if err := r.copy(n, seq); err != nil {
+		return false, err
+	}
+	for i := uint64(0); i < cols; i++ {
+		if err := r.copyNext(); err != nil {
+			return false, err
+		}
+	}
+	if !r.c.Flavor.DeprecateEOF {
+		if err := r.copyNext(); err != nil {
+			return false, err
+		}
+	}
+	return r.rows()
+}
+
+func (r *relay) rows() (bool, error) {
+	for {
+		n, seq, err := r.readHeader()
+		if err != nil {
+			return false, err
+		}
+		if n >= wire.MaxPayload {
+			// A row of 16 MB or more: relay the continuation packets too,
+			// without mistaking their first bytes for packet types.
+			if err := r.copyLong(n, seq); err != nil {
+				return false, err
+			}
+			r.res.Rows++
+			continue
+		}
+		switch {
+		case n > 0 && r.head[0] == wire.HeaderErr:
+			p, err := r.capture(n, seq)
+			if err != nil {
+				return false, err
+			}
+			r.res.Err = wire.ParseErr(p)
+			return false, nil
+		case n > 0 && r.head[0] == wire.HeaderEOF && (n < 9 || r.c.Flavor.DeprecateEOF):
+			// Under DEPRECATE_EOF the terminator is an OK with header 0xfe; a
+			// row can only start with 0xfe when its first value is 16 MB or
+			// more, and such rows took the MaxPayload branch above.
+			r.res.Status = terminatorStatus(r.head, r.c.Flavor.DeprecateEOF)
+			if err := r.copy(n, seq); err != nil {
+				return false, err
+			}
+			return r.res.Status&wire.StatusMoreResults != 0, nil
+		default:
+			if err := r.copy(n, seq); err != nil {
+				return false, err
+			}
+			r.res.Rows++
+		}
+	}
+}
+
+func terminatorStatus(head []byte, deprecateEOF bool) uint16 {
+	if deprecateEOF {
+		ok, _ := wire.ParseOK(head)
+		return ok.Status
+	}
+	return wire.EOFStatus(head)
+}
+
+// localInfile forwards the file the client sends (packets until an empty
+// one) to the server.
+func (r *relay) localInfile() error {
+	if err := r.client.Flush(); err != nil {
+		return &ClientError{err}
+	}
+	for {
+		n, seq, err := r.client.ReadHeader()
+		if err != nil {
+			return &ClientError{err}
+		}
+		if err := copyPacket(r.c.W, r.client.R, n, seq, r.c.Addr, true); err != nil {
+			return err
+		}
+		if n == 0 {
+			break
+		}
+	}
+	if err := r.c.Flush(); err != nil {
+		return &ServerError{r.c.Addr, err}
+	}
+	return nil
+}
+
+func (r *relay) refuseLocalInfile(n int, seq byte) error {
+	if _, err := r.c.R.Discard(n); err != nil {
+		return &ServerError{r.c.Addr, err}
+	}
+	r.c.Seq = seq + 1
+	if err := r.c.WriteFlush(nil); err != nil {
+		return &ServerError{r.c.Addr, err}
+	}
+	return nil
+}
+
+// RelayUntilEOF relays packets up to and including an EOF or ERR packet
+// (the reply to COM_FIELD_LIST: column definitions, then EOF).
+func (c *Conn) RelayUntilEOF(client *wire.Conn) (Result, error) {
+	r := relay{c: c, client: client}
+	for {
+		n, seq, err := r.readHeader()
+		if err != nil {
+			c.Broken = true
+			return r.res, err
+		}
+		if n > 0 && r.head[0] == wire.HeaderErr {
+			p, err := r.capture(n, seq)
+			if err == nil {
+				r.res.Err = wire.ParseErr(p)
+			}
+			return r.res, err
+		}
+		if err := r.copy(n, seq); err != nil {
+			c.Broken = true
+			return r.res, err
+		}
+		if n > 0 && r.head[0] == wire.HeaderEOF {
+			return r.res, nil
+		}
+	}
+}
+
+// RelayOne relays a single reply packet (COM_STATISTICS).
+func (c *Conn) RelayOne(client *wire.Conn) (Result, error) {
+	r := relay{c: c, client: client}
+	n, seq, err := r.readHeader()
+	if err == nil {
+		err = r.copy(n, seq)
+	}
+	if err != nil {
+		c.Broken = true
+	}
+	return r.res, err
+}
+
+// readHeader reads the next packet header from the server and peeks at the
+// start of its payload.
+func (r *relay) readHeader() (int, byte, error) {
+	n, seq, err := r.c.ReadHeader()
+	if err != nil {
+		return 0, 0, &ServerError{r.c.Addr, err}
+	}
+	peek := n
+	if peek > 64 {
+		peek = 64
+	}
+	r.head, err = r.c.R.Peek(peek)
+	if err != nil {
+		return 0, 0, &ServerError{r.c.Addr, err}
+	}
+	return n, seq, nil
+}
+
+func (r *relay) copyNext() error {
+	n, seq, err := r.readHeader()
+	if err != nil {
+		return err
+	}
+	if n >= wire.MaxPayload {
+		return r.copyLong(n, seq)
+	}
+	return r.copy(n, seq)
+}
+
+func (r *relay) copy(n int, seq byte) error {
+	r.res.Sent = true
+	return copyPacket(r.client.W, r.c.R, n, seq, r.c.Addr, false)
+}
+
+// copyLong relays a packet of MaxPayload bytes and its continuations.
+func (r *relay) copyLong(n int, seq byte) error {
+	for {
+		if err := r.copy(n, seq); err != nil {
+			return err
+		}
+		if n < wire.MaxPayload {
+			return nil
+		}
+		var err error
+		if n, seq, err = r.readHeader(); err != nil {
+			return err
+		}
+	}
+}
+
+// capture reads a (small) packet fully, relays it, and returns its payload.
+func (r *relay) capture(n int, seq byte) ([]byte, error) {
+	p, err := r.c.R.Peek(n)
+	if err != nil {
+		return nil, &ServerError{r.c.Addr, err}
+	}
+	saved := append([]byte(nil), p...)
+	return saved, r.copy(n, seq)
+}
+
+// copyPacket writes a header and copies n payload bytes from src to dst in
+// buffer-sized chunks, attributing each failure to the side it came from.
+// toServer tells which side dst is.
+func copyPacket(dst io.Writer, src interface {
+	Peek(int) ([]byte, error)
+	Discard(int) (int, error)
+	Size() int
+}, n int, seq byte, addr string, toServer bool) error {
+	wrapDst := func(err error) error {
+		if toServer {
+			return &ServerError{addr, err}
+		}
+		return &ClientError{err}
+	}
+	wrapSrc := func(err error) error {
+		if toServer {
+			return &ClientError{err}
+		}
+		return &ServerError{addr, err}
+	}
+	hdr := [4]byte{byte(n), byte(n >> 8), byte(n >> 16), seq}
+	if _, err := dst.Write(hdr[:]); err != nil {
+		return wrapDst(err)
+	}
+	for n > 0 {
+		chunk := n
+		if chunk > src.Size() {
+			chunk = src.Size()
+		}
+		p, err := src.Peek(chunk)
+		if err != nil {
+			return wrapSrc(err)
+		}
+		if _, err := dst.Write(p); err != nil {
+			return wrapDst(err)
+		}
+		_, _ = src.Discard(chunk)
+		n -= chunk
+	}
+	return nil
+}

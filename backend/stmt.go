@@ -1,0 +1,138 @@
+package backend
+
+import (
+	"container/list"
+	"encoding/binary"
+	"fmt"
+
+	"github.com/strata-proxy/strata/wire"
+)
+
+// maxStmtsPerConn bounds server-side statements kept prepared on one
+// connection (the server's max_prepared_stmt_count is global).
+const maxStmtsPerConn = 128
+
+// Stmt is a statement prepared on one backend connection.
+type Stmt struct {
+	ID         uint32
+	NumParams  int
+	NumColumns int
+	// TypesSent records that the server has seen parameter types for this
+	// statement, so an EXECUTE without types is valid for it.
+	TypesSent bool
+	// Reply is the metadata the server answered the prepare with.
+	Reply *PrepareReply
+	sql   string
+}
+
+// PrepareReply is the server's answer to COM_STMT_PREPARE, kept so Strata can
+// answer a client's PREPARE with the same metadata under its own id.
+type PrepareReply struct {
+	NumParams  int
+	NumColumns int
+	Warnings   uint16
+	Params     [][]byte // parameter definition payloads
+	Columns    [][]byte // column definition payloads
+}
+
+// stmtCache keeps statements prepared per connection, evicting the least
+// recently used so a long-lived connection does not exhaust the server.
+type stmtCache struct {
+	bySQL map[string]*list.Element
+	lru   *list.List
+}
+
+func newStmtCache() *stmtCache {
+	return &stmtCache{bySQL: map[string]*list.Element{}, lru: list.New()}
+}
+
+// Stmt returns the statement prepared for sql on this connection, preparing
+// it first when needed.
+func (c *Conn) Stmt(sql string) (*Stmt, error) {
+	if el, ok := c.stmts.bySQL[sql]; ok {
+		c.stmts.lru.MoveToFront(el)
+		return el.Value.(*Stmt), nil
+	}
+	st, err := c.prepare(sql)
+	if err != nil {
+		return nil, err
+	}
+	c.stmts.bySQL[sql] = c.stmts.lru.PushFront(st)
+	if c.stmts.lru.Len() > maxStmtsPerConn {
+		c.evictOldest()
+	}
+	return st, nil
+}
+
+func (c *Conn) evictOldest() {
+	el := c.stmts.lru.Back()
+	st := el.Value.(*Stmt)
+	c.stmts.lru.Remove(el)
+	delete(c.stmts.bySQL, st.sql)
+	var p [5]byte
+	p[0] = wire.ComStmtClose
+	binary.LittleEndian.PutUint32(p[1:], st.ID)
+	_ = c.Command(p[:]) // COM_STMT_CLOSE has no reply
+}
+
+// ForgetStmts drops the cache after the server forgot its statements
+// (COM_RESET_CONNECTION, COM_CHANGE_USER).
+func (c *Conn) ForgetStmts() { c.stmts = newStmtCache() }
+
+func (c *Conn) prepare(sql string) (*Stmt, error) {
+	c.scratch = append(c.scratch[:0], wire.ComStmtPrepare)
+	c.scratch = append(c.scratch, sql...)
+	if err := c.Command(c.scratch); err != nil {
+		return nil, &ServerError{c.Addr, err}
+	}
+	p, err := c.ReadPacket()
+	if err != nil {
+		c.Broken = true
+		return nil, &ServerError{c.Addr, err}
+	}
+	if len(p) > 0 && p[0] == wire.HeaderErr {
+		return nil, wire.ParseErr(p)
+	}
+	if len(p) < 12 || p[0] != wire.HeaderOK {
+		c.Broken = true
+		return nil, &ServerError{c.Addr, fmt.Errorf("malformed prepare reply")}
+	}
+	st := &Stmt{
+		ID:         binary.LittleEndian.Uint32(p[1:]),
+		NumColumns: int(binary.LittleEndian.Uint16(p[5:])),
+		NumParams:  int(binary.LittleEndian.Uint16(p[7:])),
+		sql:        sql,
+	}
+	reply := &PrepareReply{NumParams: st.NumParams, NumColumns: st.NumColumns, Warnings: binary.LittleEndian.Uint16(p[10:])}
+	if reply.Params, err = c.readDefs(st.NumParams); err != nil {
+		return nil, err
+	}
+	if reply.Columns, err = c.readDefs(st.NumColumns); err != nil {
+		return nil, err
+	}
+	st.Reply = reply
+	return st, nil
+}
+
+// readDefs reads n definition packets and, without DEPRECATE_EOF, their EOF.
+func (c *Conn) readDefs(n int) ([][]byte, error) {
+	if n == 0 {
+		return nil, nil
+	}
+	defs := make([][]byte, 0, n)
+	for range n {
+		p, err := c.ReadPacket()
+		if err != nil {
+			c.Broken = true
+			return nil, &ServerError{c.Addr, err}
+		}
+		defs = append(defs, append([]byte(nil), p...))
+	}
+	if !c.Flavor.DeprecateEOF {
+		if _, err := c.ReadPacket(); err != nil {
+			c.Broken = true
+			return nil, &ServerError{c.Addr, err}
+		}
+	}
+	return defs, nil
+}

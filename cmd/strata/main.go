@@ -1,0 +1,48 @@
+// Command strata is the MySQL/MariaDB scaling proxy: `strata serve` runs it,
+// the other subcommands operate a running instance or a local sandbox.
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+// command is one subcommand of the CLI.
+type command struct {
+	name    string
+	summary string
+	run     func(args []string) error
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "run the proxy: strata serve -c strata.yaml", runServe},
+		{"sandbox", "start/stop local MariaDB servers for a config: strata sandbox up|down|status -c FILE", runSandbox},
+	}
+}
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+		os.Exit(2)
+	}
+	for _, c := range commands() {
+		if c.name == os.Args[1] {
+			if err := c.run(os.Args[2:]); err != nil {
+				fmt.Fprintf(os.Stderr, "strata %s: %v\n", c.name, err)
+				os.Exit(1)
+			}
+			return
+		}
+	}
+	fmt.Fprintf(os.Stderr, "strata: unknown command %q\n", os.Args[1])
+	usage()
+	os.Exit(2)
+}
+
+func usage() {
+	fmt.Fprintln(os.Stderr, "usage: strata COMMAND [flags]")
+	for _, c := range commands() {
+		fmt.Fprintf(os.Stderr, "  %-10s %s\n", c.name, c.summary)
+	}
+}

@@ -1,0 +1,337 @@
+// Package config is Strata's YAML schema: loading, defaults and validation.
+// Errors name the offending key and its line so an operator can fix the file
+// without guessing.
+package config
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole strata.yaml.
+type Config struct {
+	Listen      string `yaml:"listen"`
+	AdminListen string `yaml:"admin_listen"`
+	// Zone is where this Strata instance runs; replicas in the same zone are preferred.
+	Zone    string      `yaml:"zone"`
+	Users   []User      `yaml:"users"`
+	Backend BackendAuth `yaml:"backend"`
+	// DefaultCluster serves every table that no other rule places; it defaults
+	// to the only cluster when there is one.
+	DefaultCluster string              `yaml:"default_cluster"`
+	Clusters       map[string]*Cluster `yaml:"clusters"`
+	Routing        []Rule              `yaml:"routing"`
+	Limits         Limits              `yaml:"limits"`
+	Monitor        Monitor             `yaml:"monitor"`
+	TLS            TLS                 `yaml:"tls"`
+	Sandbox        Sandbox             `yaml:"sandbox"`
+
+	// Path is the file this config was read from (not part of the YAML).
+	Path string `yaml:"-"`
+}
+
+// User is an account applications use to connect to Strata.
+type User struct {
+	Name     string `yaml:"name"`
+	Password string `yaml:"password"`
+	// AuthPlugin is the plugin Strata asks the client to use:
+	// mysql_native_password (default) or caching_sha2_password.
+	AuthPlugin string `yaml:"auth_plugin"`
+}
+
+// BackendAuth is how Strata logs in to the MariaDB servers.
+type BackendAuth struct {
+	User     string `yaml:"user"`
+	Password string `yaml:"password"`
+}
+
+// Cluster is one primary and its replicas.
+type Cluster struct {
+	Primary  string    `yaml:"primary"`
+	Replicas []Replica `yaml:"replicas"`
+	// DefaultPool receives reads that no routing rule matched.
+	DefaultPool string `yaml:"default_pool"`
+	// MaxReplicaLag drains a replica whose lag exceeds it (0 = no limit).
+	MaxReplicaLag Duration `yaml:"max_replica_lag"`
+	// Consistency is "eventual" (default) or "session" (read-your-writes).
+	Consistency string                 `yaml:"consistency"`
+	Pools       map[string]*PoolConfig `yaml:"pools"`
+}
+
+// Replica is one read-only server of a cluster.
+type Replica struct {
+	Address string `yaml:"address"`
+	Pool    string `yaml:"pool"`
+	Weight  int    `yaml:"weight"`
+	Zone    string `yaml:"zone"`
+}
+
+// PoolConfig tunes one named replica pool.
+type PoolConfig struct {
+	// Balance is random (default), least_connections or affinity.
+	Balance string `yaml:"balance"`
+	// Fallback names a pool, or "primary", to use when every member is down.
+	Fallback      string   `yaml:"fallback"`
+	MaxReplicaLag Duration `yaml:"max_replica_lag"`
+}
+
+// Rule sends matching reads to a pool; the first match wins.
+type Rule struct {
+	Match Match    `yaml:"match"`
+	Pool  string   `yaml:"pool"`
+	Cache Duration `yaml:"cache"`
+}
+
+// Match lists the conditions of a rule; all given conditions must hold.
+type Match struct {
+	Tables  []string `yaml:"tables"`
+	User    string   `yaml:"user"`
+	Schema  string   `yaml:"schema"`
+	Client  string   `yaml:"client"` // CIDR or address
+	Digest  string   `yaml:"digest"`
+	Pattern string   `yaml:"pattern"` // regular expression on the normalized statement
+	Hint    string   `yaml:"hint"`    // /* strata:pool=NAME */
+}
+
+// Limits bounds what clients and backends may use.
+type Limits struct {
+	MaxClientConnections int      `yaml:"max_client_connections"`
+	MaxConnsPerServer    int      `yaml:"max_conns_per_server"`
+	MaxIdlePerServer     int      `yaml:"max_idle_per_server"`
+	ConnectTimeout       Duration `yaml:"connect_timeout"`
+	// PoolWait is how long a statement waits for a free backend connection.
+	PoolWait         Duration `yaml:"pool_wait"`
+	MaxAllowedPacket Size     `yaml:"max_allowed_packet"`
+}
+
+// Monitor controls the health checker.
+type Monitor struct {
+	Interval Duration `yaml:"interval"`
+	// FailAfter and RecoverAfter are the consecutive check counts that move a
+	// server out of and back into routing: hysteresis against flapping.
+	FailAfter    int `yaml:"fail_after"`
+	RecoverAfter int `yaml:"recover_after"`
+}
+
+// TLS enables TLS towards clients. Without files Strata makes a self-signed
+// certificate at start so caching_sha2_password's full path can run.
+type TLS struct {
+	Cert string `yaml:"cert"`
+	Key  string `yaml:"key"`
+}
+
+// Sandbox tells `strata sandbox` where to keep its servers' data.
+type Sandbox struct {
+	Dir string `yaml:"dir"`
+}
+
+// Duration is a time.Duration written as "5s", "250ms".
+type Duration time.Duration
+
+// D returns the value as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// UnmarshalYAML accepts Go duration strings.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %q is not a duration (use e.g. 500ms, 5s, 1m)", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalYAML writes the duration back in Go syntax.
+func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
+
+// Size is a byte count written as 16777216, "64K", "16M" or "1G".
+type Size int64
+
+// UnmarshalYAML accepts plain numbers and K/M/G suffixes.
+func (s *Size) UnmarshalYAML(n *yaml.Node) error {
+	v, err := parseSize(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %v", n.Line, err)
+	}
+	*s = Size(v)
+	return nil
+}
+
+func parseSize(text string) (int64, error) {
+	t := strings.TrimSpace(strings.ToUpper(text))
+	mult := int64(1)
+	switch {
+	case strings.HasSuffix(t, "K"):
+		mult, t = 1<<10, strings.TrimSuffix(t, "K")
+	case strings.HasSuffix(t, "M"):
+		mult, t = 1<<20, strings.TrimSuffix(t, "M")
+	case strings.HasSuffix(t, "G"):
+		mult, t = 1<<30, strings.TrimSuffix(t, "G")
+	}
+	var v int64
+	if _, err := fmt.Sscanf(t, "%d", &v); err != nil || v < 0 {
+		return 0, fmt.Errorf("%q is not a size (use e.g. 16M)", text)
+	}
+	return v * mult, nil
+}
+
+// Load reads, defaults and validates a config file.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading config: %w", err)
+	}
+	cfg, err := Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	cfg.Path = path
+	return cfg, nil
+}
+
+// Parse decodes YAML, rejecting unknown keys, then applies defaults and validates.
+func Parse(data []byte) (*Config, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	cfg := &Config{}
+	if err := dec.Decode(cfg); err != nil {
+		return nil, cleanYAMLError(err)
+	}
+	cfg.applyDefaults()
+	if err := cfg.validate(&root); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+func cleanYAMLError(err error) error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: unmarshal errors:\n")
+	msg = strings.ReplaceAll(msg, "in type config.", "in ")
+	return fmt.Errorf("%s", strings.TrimSpace(msg))
+}
+
+// Defaults every user relies on; documented in docs/configuration.md.
+const (
+	DefaultListen           = "127.0.0.1:6033"
+	DefaultAdminListen      = "127.0.0.1:6080"
+	DefaultPool             = "primary"
+	DefaultMaxAllowedPacket = 64 << 20
+)
+
+func (c *Config) applyDefaults() {
+	if c.Listen == "" {
+		c.Listen = DefaultListen
+	}
+	if c.AdminListen == "" {
+		c.AdminListen = DefaultAdminListen
+	}
+	if c.DefaultCluster == "" && len(c.Clusters) == 1 {
+		for name := range c.Clusters {
+			c.DefaultCluster = name
+		}
+	}
+	for _, cl := range c.Clusters {
+		cl.applyDefaults()
+	}
+	for i := range c.Users {
+		if c.Users[i].AuthPlugin == "" {
+			c.Users[i].AuthPlugin = "mysql_native_password"
+		}
+	}
+	c.Limits.applyDefaults()
+	if c.Monitor.Interval == 0 {
+		c.Monitor.Interval = Duration(time.Second)
+	}
+	if c.Monitor.FailAfter == 0 {
+		c.Monitor.FailAfter = 2
+	}
+	if c.Monitor.RecoverAfter == 0 {
+		c.Monitor.RecoverAfter = 2
+	}
+	if c.Sandbox.Dir == "" {
+		c.Sandbox.Dir = ".strata-sandbox"
+	}
+}
+
+func (cl *Cluster) applyDefaults() {
+	if cl.DefaultPool == "" {
+		cl.DefaultPool = DefaultPool
+	}
+	if cl.Consistency == "" {
+		cl.Consistency = "eventual"
+	}
+	for i := range cl.Replicas {
+		r := &cl.Replicas[i]
+		if r.Pool == "" {
+			r.Pool = DefaultPool
+		}
+		if r.Weight == 0 {
+			r.Weight = 1
+		}
+	}
+}
+
+func (l *Limits) applyDefaults() {
+	if l.MaxClientConnections == 0 {
+		l.MaxClientConnections = 4096
+	}
+	if l.MaxConnsPerServer == 0 {
+		l.MaxConnsPerServer = 256
+	}
+	if l.MaxIdlePerServer == 0 {
+		l.MaxIdlePerServer = 64
+	}
+	if l.ConnectTimeout == 0 {
+		l.ConnectTimeout = Duration(2 * time.Second)
+	}
+	if l.PoolWait == 0 {
+		l.PoolWait = Duration(5 * time.Second)
+	}
+	if l.MaxAllowedPacket == 0 {
+		l.MaxAllowedPacket = DefaultMaxAllowedPacket
+	}
+}
+
+// ClusterNames returns the cluster names in a stable order.
+func (c *Config) ClusterNames() []string {
+	names := make([]string, 0, len(c.Clusters))
+	for n := range c.Clusters {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// AllAddresses returns every server address of the config, primaries first,
+// in a stable order.
+func (c *Config) AllAddresses() []string {
+	var out []string
+	for _, name := range c.ClusterNames() {
+		out = append(out, c.Clusters[name].Primary)
+	}
+	for _, name := range c.ClusterNames() {
+		for _, r := range c.Clusters[name].Replicas {
+			out = append(out, r.Address)
+		}
+	}
+	return out
+}
+
+func validAddress(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || host == "" || port == "" {
+		return fmt.Errorf("%q is not host:port", addr)
+	}
+	return nil
+}

@@ -1,0 +1,76 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+const minimal = `
+listen: 127.0.0.1:6033
+admin_listen: 127.0.0.1:6080
+users:
+  - {name: app, password: app}
+backend: {user: strata, password: strata}
+clusters:
+  main:
+    primary: 127.0.0.1:13306
+    replicas:
+      - {address: 127.0.0.1:13307, pool: primary}
+      - {address: 127.0.0.1:13308}
+`
+
+func TestParseAppliesDefaults(t *testing.T) {
+	cfg, err := Parse([]byte(minimal))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.DefaultCluster != "main" {
+		t.Errorf("default cluster = %q, want main", cfg.DefaultCluster)
+	}
+	r := cfg.Clusters["main"].Replicas[1]
+	if r.Pool != "primary" || r.Weight != 1 {
+		t.Errorf("replica defaults = %+v", r)
+	}
+	if cfg.Monitor.Interval.D() != time.Second || cfg.Limits.MaxAllowedPacket != DefaultMaxAllowedPacket {
+		t.Errorf("defaults not applied: %+v %+v", cfg.Monitor, cfg.Limits)
+	}
+	if got := cfg.AllAddresses(); strings.Join(got, ",") != "127.0.0.1:13306,127.0.0.1:13307,127.0.0.1:13308" {
+		t.Errorf("addresses = %v", got)
+	}
+}
+
+func TestParseRejectsWithLine(t *testing.T) {
+	tests := []struct {
+		name, yaml, want string
+	}{
+		{"unknown key", minimal + "bogus: 1\n", "line 13: field bogus not found"},
+		{"bad address", strings.Replace(minimal, "127.0.0.1:13307", "nowhere", 1), "line 11: clusters.main.replicas.0.address: \"nowhere\" is not host:port"},
+		{"duplicate address", strings.Replace(minimal, "13308", "13307", 1), "line 12: clusters.main.replicas.1.address: address 127.0.0.1:13307 is already used"},
+		{"no users", strings.Replace(minimal, "  - {name: app, password: app}\n", "", 1), "users: at least one user"},
+		{"bad duration", minimal + "monitor: {interval: soon}\n", "line 13: \"soon\" is not a duration"},
+		{"bad plugin", strings.Replace(minimal, "password: app}", "password: app, auth_plugin: ed25519}", 1), "line 5: users.0.auth_plugin"},
+		{"bad regexp", minimal + "routing:\n  - {match: {pattern: '('}, pool: batch}\n", "line 14: routing.0.match.pattern: is not a valid regular expression"},
+		{"bad fallback", minimal + "    pools: {primary: {fallback: nope}}\n", "clusters.main.pools.primary.fallback: names no pool"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.yaml))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	for text, want := range map[string]int64{"1024": 1024, "64K": 64 << 10, "16M": 16 << 20, "1g": 1 << 30} {
+		got, err := parseSize(text)
+		if err != nil || got != want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d", text, got, err, want)
+		}
+	}
+	if _, err := parseSize("lots"); err == nil {
+		t.Error("parseSize(lots) should fail")
+	}
+}

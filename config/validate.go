@@ -1,0 +1,190 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"regexp"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// problems collects validation errors, each prefixed with the line of the
+// key it is about, so one run reports every mistake in the file.
+type problems struct {
+	root *yaml.Node
+	errs []error
+}
+
+func (p *problems) add(path string, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if line := lineOf(p.root, path); line > 0 {
+		p.errs = append(p.errs, fmt.Errorf("line %d: %s: %s", line, path, msg))
+		return
+	}
+	p.errs = append(p.errs, fmt.Errorf("%s: %s", path, msg))
+}
+
+func (p *problems) err() error { return errors.Join(p.errs...) }
+
+// lineOf finds the line of a dotted path such as "clusters.main.replicas.1.pool".
+// It returns the deepest line it could reach, so a missing key points at its parent.
+func lineOf(root *yaml.Node, path string) int {
+	n := root
+	if n != nil && n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	line := 0
+	for _, part := range strings.Split(path, ".") {
+		if n == nil {
+			break
+		}
+		next, keyLine := child(n, part)
+		if keyLine > 0 {
+			line = keyLine
+		}
+		n = next
+	}
+	return line
+}
+
+func child(n *yaml.Node, key string) (*yaml.Node, int) {
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == key {
+				return n.Content[i+1], n.Content[i].Line
+			}
+		}
+	case yaml.SequenceNode:
+		var idx int
+		if _, err := fmt.Sscanf(key, "%d", &idx); err == nil && idx >= 0 && idx < len(n.Content) {
+			return n.Content[idx], n.Content[idx].Line
+		}
+	}
+	return nil, 0
+}
+
+func (c *Config) validate(root *yaml.Node) error {
+	p := &problems{root: root}
+	if err := validAddress(c.Listen); err != nil {
+		p.add("listen", "%v", err)
+	}
+	if err := validAddress(c.AdminListen); err != nil {
+		p.add("admin_listen", "%v", err)
+	}
+	c.validateUsers(p)
+	if c.Backend.User == "" {
+		p.add("backend.user", "is required: the account Strata uses to log in to the servers")
+	}
+	c.validateClusters(p)
+	c.validateRouting(p)
+	if c.Limits.MaxIdlePerServer > c.Limits.MaxConnsPerServer {
+		p.add("limits.max_idle_per_server", "must not exceed max_conns_per_server (%d)", c.Limits.MaxConnsPerServer)
+	}
+	if c.Limits.MaxAllowedPacket < 1024 || c.Limits.MaxAllowedPacket > 1<<30 {
+		p.add("limits.max_allowed_packet", "must be between 1K and 1G")
+	}
+	return p.err()
+}
+
+func (c *Config) validateUsers(p *problems) {
+	if len(c.Users) == 0 {
+		p.add("users", "at least one user is required: applications log in to Strata with it")
+	}
+	seen := map[string]bool{}
+	for i, u := range c.Users {
+		path := fmt.Sprintf("users.%d", i)
+		if u.Name == "" {
+			p.add(path+".name", "is required")
+		}
+		if seen[u.Name] {
+			p.add(path+".name", "user %q is listed twice", u.Name)
+		}
+		seen[u.Name] = true
+		switch u.AuthPlugin {
+		case "mysql_native_password", "caching_sha2_password":
+		default:
+			p.add(path+".auth_plugin", "%q is not supported (use mysql_native_password or caching_sha2_password)", u.AuthPlugin)
+		}
+	}
+}
+
+func (c *Config) validateClusters(p *problems) {
+	if len(c.Clusters) == 0 {
+		p.add("clusters", "at least one cluster is required")
+		return
+	}
+	if _, ok := c.Clusters[c.DefaultCluster]; !ok {
+		p.add("default_cluster", "names no cluster (%q); set it to one of: %s", c.DefaultCluster, strings.Join(c.ClusterNames(), ", "))
+	}
+	owner := map[string]string{}
+	claim := func(path, addr string) {
+		if prev, dup := owner[addr]; dup {
+			p.add(path, "address %s is already used by %s", addr, prev)
+		}
+		owner[addr] = path
+	}
+	for _, name := range c.ClusterNames() {
+		cl := c.Clusters[name]
+		base := "clusters." + name
+		if cl.Primary == "" {
+			p.add(base+".primary", "is required")
+		} else if err := validAddress(cl.Primary); err != nil {
+			p.add(base+".primary", "%v", err)
+		} else {
+			claim(base+".primary", cl.Primary)
+		}
+		switch cl.Consistency {
+		case "eventual", "session":
+		default:
+			p.add(base+".consistency", "%q is not eventual or session", cl.Consistency)
+		}
+		pools := map[string]bool{}
+		for i, r := range cl.Replicas {
+			path := fmt.Sprintf("%s.replicas.%d", base, i)
+			if err := validAddress(r.Address); err != nil {
+				p.add(path+".address", "%v", err)
+			} else {
+				claim(path+".address", r.Address)
+			}
+			if r.Weight < 0 {
+				p.add(path+".weight", "must be positive")
+			}
+			pools[r.Pool] = true
+		}
+		for poolName, pc := range cl.Pools {
+			path := base + ".pools." + poolName
+			switch pc.Balance {
+			case "", "random", "least_connections", "affinity":
+			default:
+				p.add(path+".balance", "%q is not random, least_connections or affinity", pc.Balance)
+			}
+			if pc.Fallback != "" && pc.Fallback != "primary" && !pools[pc.Fallback] && cl.Pools[pc.Fallback] == nil {
+				p.add(path+".fallback", "names no pool of cluster %s (%q)", name, pc.Fallback)
+			}
+		}
+	}
+}
+
+func (c *Config) validateRouting(p *problems) {
+	for i, r := range c.Routing {
+		path := fmt.Sprintf("routing.%d", i)
+		if r.Pool == "" {
+			p.add(path+".pool", "is required: the pool that matching reads go to")
+		}
+		if r.Match.Pattern != "" {
+			if _, err := regexp.Compile(r.Match.Pattern); err != nil {
+				p.add(path+".match.pattern", "is not a valid regular expression: %v", err)
+			}
+		}
+		if r.Match.Client != "" && !strings.Contains(r.Match.Client, "/") && net.ParseIP(r.Match.Client) == nil {
+			p.add(path+".match.client", "%q is neither an IP address nor a CIDR", r.Match.Client)
+		} else if strings.Contains(r.Match.Client, "/") {
+			if _, _, err := net.ParseCIDR(r.Match.Client); err != nil {
+				p.add(path+".match.client", "%v", err)
+			}
+		}
+	}
+}

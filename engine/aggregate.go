@@ -1,0 +1,386 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"strconv"
+)
+
+// AggFunc says how Aggregate combines one output column from the
+// per-shard partial rows of a group.
+type AggFunc uint8
+
+// Aggregate functions. Shards run the pushed-down query; these combine
+// its partial results.
+const (
+	// AggKey passes a group-by column (or any column constant within a
+	// group) through: the value of the group's first row.
+	AggKey AggFunc = iota
+	// AggCount sums pushed-down COUNT(...) partials; 0 for no rows.
+	AggCount
+	// AggSum sums pushed-down SUM(x) partials exactly (math/big) unless
+	// the column is FLOAT/DOUBLE; NULL when every partial is NULL.
+	AggSum
+	// AggMin and AggMax keep the smallest and largest non-NULL partial.
+	AggMin
+	AggMax
+	// AggAvg is SUM(x) in Col divided by COUNT(x) in CountCol, both
+	// pushed down; DECIMAL results get 4 more digits of scale, like MySQL.
+	AggAvg
+	// AggCountDistinct counts distinct non-NULL values of Col. The shards
+	// run GROUP BY <keys>, x ORDER BY <keys>, x, so after the merge equal
+	// values are adjacent; only one such column per query.
+	AggCountDistinct
+)
+
+// AggOutput is one output column of Aggregate.
+type AggOutput struct {
+	Func     AggFunc
+	Col      int // input column
+	CountCol int // AggAvg only: input column of the pushed-down COUNT
+}
+
+// AggregateSpec describes a GROUP BY over a merged stream.
+type AggregateSpec struct {
+	// GroupBy lists the group columns; the input must be sorted by them
+	// (as MergeSort produces). Empty means one group over all rows, which
+	// yields one row even for no input (COUNT 0, SUM NULL).
+	GroupBy []SortKey
+	Outputs []AggOutput
+	// Having filters combined rows (output column order); nil keeps all.
+	Having func(Row) (bool, error)
+}
+
+// Aggregate combines per-shard partial aggregates into final rows, one per
+// group, streaming: it holds one group at a time.
+type Aggregate struct {
+	in      RowStream
+	cols    []Column
+	spec    AggregateSpec
+	group   *Comparator
+	pending Row // first row of the next group
+	done    bool
+	emitted bool // at least one group was returned
+	err     error
+}
+
+// NewAggregate checks spec against the input columns cols.
+func NewAggregate(in RowStream, cols []Column, spec AggregateSpec) (*Aggregate, error) {
+	group, err := NewComparator(cols, spec.GroupBy)
+	if err != nil {
+		return nil, fmt.Errorf("aggregate: group by: %w", err)
+	}
+	a := &Aggregate{in: in, cols: cols, spec: spec, group: group}
+	if _, err := a.newAccumulators(); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Next returns the next group's combined row.
+func (a *Aggregate) Next(ctx context.Context) (Row, error) {
+	if a.err != nil {
+		return nil, a.err
+	}
+	for {
+		row, err := a.nextGroup(ctx)
+		if err == nil && a.spec.Having != nil {
+			var keep bool
+			if keep, err = a.spec.Having(row); err == nil && !keep {
+				continue
+			}
+		}
+		if err != nil && err != io.EOF {
+			a.err = err
+		}
+		return row, err
+	}
+}
+
+// Close closes the input.
+func (a *Aggregate) Close() error { return a.in.Close() }
+
+func (a *Aggregate) nextGroup(ctx context.Context) (Row, error) {
+	if a.done {
+		return nil, io.EOF
+	}
+	first := a.pending
+	a.pending = nil
+	if first == nil {
+		r, err := a.read(ctx)
+		if err == io.EOF {
+			return a.finishEmpty()
+		}
+		if err != nil {
+			return nil, err
+		}
+		first = r
+	}
+	return a.collect(ctx, first)
+}
+
+// finishEmpty ends the stream; without GROUP BY, empty input still gives
+// one row, as in MySQL.
+func (a *Aggregate) finishEmpty() (Row, error) {
+	a.done = true
+	if len(a.spec.GroupBy) > 0 || a.emitted {
+		return nil, io.EOF
+	}
+	a.emitted = true
+	accs, _ := a.newAccumulators()
+	return accs.result(), nil
+}
+
+// collect adds rows to first's group until the group key changes.
+func (a *Aggregate) collect(ctx context.Context, first Row) (Row, error) {
+	accs, _ := a.newAccumulators()
+	if err := accs.add(first); err != nil {
+		return nil, err
+	}
+	for {
+		r, err := a.read(ctx)
+		if err == io.EOF {
+			a.done = true
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		c := a.group.Compare(first, r)
+		if c > 0 {
+			return nil, errors.New("aggregate: input not sorted by the group keys")
+		}
+		if c != 0 {
+			a.pending = r
+			break
+		}
+		if err := accs.add(r); err != nil {
+			return nil, err
+		}
+	}
+	a.emitted = true
+	return accs.result(), nil
+}
+
+func (a *Aggregate) read(ctx context.Context) (Row, error) {
+	r, err := a.in.Next(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(r) != len(a.cols) {
+		return nil, fmt.Errorf("aggregate: row has %d columns, want %d", len(r), len(a.cols))
+	}
+	return r, nil
+}
+
+// accumulators holds one accumulator per output column.
+type accumulators []accumulator
+
+type accumulator interface {
+	add(r Row) error
+	result() Value
+}
+
+func (accs accumulators) add(r Row) error {
+	for _, acc := range accs {
+		if err := acc.add(r); err != nil {
+			return fmt.Errorf("aggregate: %w", err)
+		}
+	}
+	return nil
+}
+
+func (accs accumulators) result() Row {
+	out := make(Row, len(accs))
+	for i, acc := range accs {
+		out[i] = acc.result()
+	}
+	return out
+}
+
+func (a *Aggregate) newAccumulators() (accumulators, error) {
+	accs := make(accumulators, len(a.spec.Outputs))
+	for i, o := range a.spec.Outputs {
+		acc, err := a.newAccumulator(o)
+		if err != nil {
+			return nil, fmt.Errorf("aggregate: output %d: %w", i, err)
+		}
+		accs[i] = acc
+	}
+	return accs, nil
+}
+
+func (a *Aggregate) newAccumulator(o AggOutput) (accumulator, error) {
+	if o.Col < 0 || o.Col >= len(a.cols) {
+		return nil, fmt.Errorf("column %d out of range", o.Col)
+	}
+	col := a.cols[o.Col]
+	switch o.Func {
+	case AggKey:
+		return &keyAcc{col: o.Col}, nil
+	case AggCount:
+		return newSumAcc(o.Col, false, true), nil
+	case AggSum:
+		return newSumAcc(o.Col, classOf(col.Type) == classFloat, false), nil
+	case AggMin, AggMax, AggCountDistinct:
+		cmp, err := ValueComparer(col, "")
+		if err != nil {
+			return nil, err
+		}
+		if o.Func == AggCountDistinct {
+			return &distinctAcc{col: o.Col, cmp: cmp}, nil
+		}
+		return &minMaxAcc{col: o.Col, cmp: cmp, max: o.Func == AggMax}, nil
+	case AggAvg:
+		if o.CountCol < 0 || o.CountCol >= len(a.cols) {
+			return nil, fmt.Errorf("count column %d out of range", o.CountCol)
+		}
+		return &avgAcc{sum: newSumAcc(o.Col, classOf(col.Type) == classFloat, false),
+			count: newSumAcc(o.CountCol, false, true)}, nil
+	}
+	return nil, fmt.Errorf("unknown aggregate function %d", o.Func)
+}
+
+// keyAcc keeps the group's first value.
+type keyAcc struct {
+	col  int
+	v    Value
+	seen bool
+}
+
+func (k *keyAcc) add(r Row) error {
+	if !k.seen {
+		k.v, k.seen = r[k.col], true
+	}
+	return nil
+}
+
+func (k *keyAcc) result() Value { return k.v }
+
+// sumAcc adds partial sums or counts, skipping NULL partials.
+type sumAcc struct {
+	col   int
+	float bool
+	count bool // a COUNT: no partials means 0, not NULL
+	dec   decimal
+	f     float64
+	seen  bool
+}
+
+func newSumAcc(col int, float, count bool) *sumAcc {
+	return &sumAcc{col: col, float: float, count: count}
+}
+
+func (s *sumAcc) add(r Row) error {
+	v := r[s.col]
+	if v == nil {
+		return nil
+	}
+	s.seen = true
+	if s.float {
+		f, err := strconv.ParseFloat(string(v), 64)
+		if err != nil {
+			return fmt.Errorf("column %d: not a number: %q", s.col, v)
+		}
+		s.f += f
+		return nil
+	}
+	d, err := parseDecimal(v)
+	if err != nil {
+		return fmt.Errorf("column %d: %w", s.col, err)
+	}
+	s.dec.add(d)
+	return nil
+}
+
+func (s *sumAcc) result() Value {
+	switch {
+	case !s.seen && !s.count:
+		return nil
+	case s.float:
+		return Value(formatFloat(s.f))
+	}
+	return Value(s.dec.String())
+}
+
+// minMaxAcc keeps the extreme non-NULL value.
+type minMaxAcc struct {
+	col int
+	cmp func(a, b Value) int
+	max bool
+	v   Value
+}
+
+func (m *minMaxAcc) add(r Row) error {
+	v := r[m.col]
+	if v == nil {
+		return nil
+	}
+	if m.v == nil {
+		m.v = v
+		return nil
+	}
+	c := m.cmp(v, m.v)
+	if m.max && c > 0 || !m.max && c < 0 {
+		m.v = v
+	}
+	return nil
+}
+
+func (m *minMaxAcc) result() Value { return m.v }
+
+// avgAcc divides the summed SUM partials by the summed COUNT partials.
+type avgAcc struct {
+	sum, count *sumAcc
+}
+
+func (a *avgAcc) add(r Row) error {
+	if err := a.sum.add(r); err != nil {
+		return err
+	}
+	return a.count.add(r)
+}
+
+func (a *avgAcc) result() Value {
+	n := &a.count.dec.unscaled
+	if !a.sum.seen || a.count.dec.scale != 0 || n.Sign() <= 0 {
+		return nil
+	}
+	if a.sum.float {
+		f, _ := new(big.Float).SetInt(n).Float64()
+		return Value(formatFloat(a.sum.f / f))
+	}
+	return Value(a.sum.dec.div(n).String())
+}
+
+// distinctAcc counts runs of equal non-NULL values in sorted input.
+type distinctAcc struct {
+	col  int
+	cmp  func(a, b Value) int
+	last Value
+	n    int64
+}
+
+func (d *distinctAcc) add(r Row) error {
+	v := r[d.col]
+	if v == nil {
+		return nil
+	}
+	if d.last != nil {
+		c := d.cmp(d.last, v)
+		if c > 0 {
+			return fmt.Errorf("column %d: COUNT(DISTINCT) input not sorted", d.col)
+		}
+		if c == 0 {
+			return nil
+		}
+	}
+	d.last = v
+	d.n++
+	return nil
+}
+
+func (d *distinctAcc) result() Value { return strconv.AppendInt(nil, d.n, 10) }

@@ -1,0 +1,120 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+	"math/big"
+	"strconv"
+	"strings"
+)
+
+// decimal is an exact decimal: unscaled * 10^-scale. Sums of DECIMAL and
+// integer partials use it, because float64 would lose cents and integers
+// above 2^53.
+type decimal struct {
+	unscaled big.Int
+	scale    int
+}
+
+// divPrecisionIncrement is MySQL's default div_precision_increment: AVG
+// of a DECIMAL(p, s) has scale s+4.
+const divPrecisionIncrement = 4
+
+// maxDecimalScale is MySQL's largest DECIMAL scale.
+const maxDecimalScale = 30
+
+// parseDecimal parses "[-+]digits[.digits]".
+func parseDecimal(b []byte) (*decimal, error) {
+	n, ok := splitNumber(b)
+	if !ok {
+		return nil, fmt.Errorf("not a decimal: %q", b)
+	}
+	_, frac, _ := strings.Cut(string(b), ".")
+	digits := string(n.whole) + frac
+	d := &decimal{scale: len(frac)}
+	if digits == "" {
+		return d, nil
+	}
+	if _, ok := d.unscaled.SetString(digits, 10); !ok {
+		return nil, fmt.Errorf("not a decimal: %q", b)
+	}
+	if n.neg {
+		d.unscaled.Neg(&d.unscaled)
+	}
+	return d, nil
+}
+
+// add sets d to d + o exactly, widening the scale as needed.
+func (d *decimal) add(o *decimal) {
+	if o.scale > d.scale {
+		d.rescale(o.scale)
+	}
+	if o.scale == d.scale {
+		d.unscaled.Add(&d.unscaled, &o.unscaled)
+		return
+	}
+	var t big.Int
+	t.Mul(&o.unscaled, pow10(d.scale-o.scale))
+	d.unscaled.Add(&d.unscaled, &t)
+}
+
+func (d *decimal) rescale(scale int) {
+	d.unscaled.Mul(&d.unscaled, pow10(scale-d.scale))
+	d.scale = scale
+}
+
+func pow10(n int) *big.Int {
+	return new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(n)), nil)
+}
+
+// String formats d with exactly its scale, like MySQL: "-12.50", "0.05".
+func (d *decimal) String() string {
+	s := new(big.Int).Abs(&d.unscaled).String()
+	if d.scale > 0 {
+		if len(s) <= d.scale {
+			s = strings.Repeat("0", d.scale-len(s)+1) + s
+		}
+		s = s[:len(s)-d.scale] + "." + s[len(s)-d.scale:]
+	}
+	if d.unscaled.Sign() < 0 {
+		s = "-" + s
+	}
+	return s
+}
+
+// div returns d / n with scale d.scale+4 (capped at 30), rounding half
+// away from zero as MySQL does for AVG.
+func (d *decimal) div(n *big.Int) *decimal {
+	scale := min(d.scale+divPrecisionIncrement, maxDecimalScale)
+	num := new(big.Int).Abs(&d.unscaled)
+	num.Mul(num, pow10(scale-d.scale))
+	q, r := new(big.Int).QuoRem(num, n, new(big.Int))
+	if r.Lsh(r, 1).Cmp(n) >= 0 {
+		q.Add(q, big.NewInt(1))
+	}
+	if d.unscaled.Sign() < 0 {
+		q.Neg(q)
+	}
+	out := &decimal{scale: scale}
+	out.unscaled.Set(q)
+	return out
+}
+
+// formatFloat formats a DOUBLE result close to MySQL: plain digits for
+// integral values below 1e15, shortest round-trip form otherwise, with
+// the exponent written as MySQL does ("1e21", "1.5e-7").
+func formatFloat(f float64) string {
+	if f == math.Trunc(f) && math.Abs(f) < 1e15 {
+		return strconv.FormatFloat(f, 'f', -1, 64)
+	}
+	s := strconv.FormatFloat(f, 'g', -1, 64)
+	mant, exp, ok := strings.Cut(s, "e")
+	if !ok {
+		return s
+	}
+	sign := ""
+	if exp[0] == '-' {
+		sign = "-"
+	}
+	return mant + "e" + sign + strings.TrimLeft(exp[1:], "0")
+}

@@ -1,0 +1,92 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Value is one text-protocol column value; nil is SQL NULL. A non-nil
+// empty slice is the empty string.
+type Value = []byte
+
+// Row is one result row. Streams hand rows to the caller, which may keep
+// them: a RowStream must not reuse a row's memory after returning it.
+type Row []Value
+
+// Column describes one result column as the shards report it.
+type Column struct {
+	Name     string
+	Type     byte   // MySQL field type code (TypeLong, TypeVarString, ...)
+	Flags    uint16 // MySQL column flags (FlagUnsigned, FlagBinary, ...)
+	Charset  uint16 // collation id (63 = binary)
+	Decimals byte
+}
+
+// RowStream yields rows; Next returns io.EOF after the last one. Close
+// releases the stream and may be called at any time, also before EOF.
+type RowStream interface {
+	Next(ctx context.Context) (Row, error)
+	Close() error
+}
+
+// Source is something that can be opened into a RowStream, such as one
+// shard's query or one period table. Opening is separate from reading so
+// that OrderedWalk can leave sources it does not need unopened.
+type Source interface {
+	Name() string
+	Open(ctx context.Context) (RowStream, error)
+}
+
+// NewSource adapts a name and an open function into a Source.
+func NewSource(name string, open func(ctx context.Context) (RowStream, error)) Source {
+	return funcSource{name: name, open: open}
+}
+
+// StreamSource wraps an already open stream as a Source, for merging
+// streams that are running already.
+func StreamSource(name string, s RowStream) Source {
+	return NewSource(name, func(context.Context) (RowStream, error) { return s, nil })
+}
+
+type funcSource struct {
+	name string
+	open func(ctx context.Context) (RowStream, error)
+}
+
+func (f funcSource) Name() string                                { return f.name }
+func (f funcSource) Open(ctx context.Context) (RowStream, error) { return f.open(ctx) }
+
+// SourceError is an error from one source of a merged stream.
+type SourceError struct {
+	Source string
+	Err    error
+}
+
+func (e *SourceError) Error() string { return fmt.Sprintf("source %s: %v", e.Source, e.Err) }
+func (e *SourceError) Unwrap() error { return e.Err }
+
+// sourceErr wraps err with the source's name unless it already names one.
+func sourceErr(name string, err error) error {
+	var se *SourceError
+	if errors.As(err, &se) {
+		return err
+	}
+	return &SourceError{Source: name, Err: err}
+}
+
+// Collect reads s to the end and closes it.
+func Collect(ctx context.Context, s RowStream) ([]Row, error) {
+	var rows []Row
+	for {
+		r, err := s.Next(ctx)
+		if err == io.EOF {
+			return rows, s.Close()
+		}
+		if err != nil {
+			return rows, errors.Join(err, s.Close())
+		}
+		rows = append(rows, r)
+	}
+}

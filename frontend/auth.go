@@ -1,0 +1,263 @@
+package frontend
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha1"
+	"crypto/subtle"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/binary"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/strata-proxy/strata/config"
+	"github.com/strata-proxy/strata/wire"
+)
+
+const (
+	pluginNative      = mysql.AUTH_NATIVE_PASSWORD
+	pluginCachingSha2 = mysql.AUTH_CACHING_SHA2_PASSWORD
+)
+
+// serverCaps is what Strata offers clients. CLIENT_SSL is added when TLS is on.
+const serverCaps = wire.ClientLongPassword | wire.ClientFoundRows | wire.ClientLongFlag |
+	wire.ClientConnectWithDB | wire.ClientLocalFiles | wire.ClientProtocol41 | wire.ClientTransactions |
+	wire.ClientSecureConn | wire.ClientMultiStatements | wire.ClientMultiResults | wire.ClientPSMultiResults |
+	wire.ClientPluginAuth | wire.ClientConnectAttrs | wire.ClientPluginAuthLenenc | wire.ClientDeprecateEOF |
+	mysql.CLIENT_IGNORE_SPACE | mysql.CLIENT_INTERACTIVE | mysql.CLIENT_ODBC
+
+// hello is a client's handshake response.
+type hello struct {
+	caps      uint32
+	collation byte
+	user      string
+	auth      []byte
+	db        string
+	plugin    string
+}
+
+// Authenticator checks clients against the configured users. It keeps the
+// caching_sha2_password cache: like MySQL, the first login of a user after
+// start takes the full path (password over TLS or RSA), later ones the fast one.
+type Authenticator struct {
+	users map[string]config.User
+	tls   *tls.Config
+
+	keyOnce sync.Once
+	key     *rsa.PrivateKey
+	keyPEM  []byte
+	keyErr  error
+
+	mu     sync.Mutex
+	cached map[string]string // user → password that last passed full authentication
+}
+
+// NewAuthenticator builds the user table.
+func NewAuthenticator(users []config.User, tlsConf *tls.Config) *Authenticator {
+	a := &Authenticator{users: map[string]config.User{}, tls: tlsConf, cached: map[string]string{}}
+	for _, u := range users {
+		a.users[u.Name] = u
+	}
+	return a
+}
+
+func parseHello(p []byte) (hello, error) {
+	var h hello
+	if len(p) < 32 {
+		return h, errors.New("handshake response too short")
+	}
+	h.caps = binary.LittleEndian.Uint32(p)
+	h.collation = p[8]
+	rest := p[32:]
+	end := bytes.IndexByte(rest, 0)
+	if end < 0 {
+		return h, errors.New("handshake response has no user name")
+	}
+	h.user = string(rest[:end])
+	rest = rest[end+1:]
+	switch {
+	case h.caps&wire.ClientPluginAuthLenenc != 0:
+		n, w := wire.ReadLenEnc(rest)
+		if w == 0 || uint64(len(rest)-w) < n {
+			return h, errors.New("truncated auth data")
+		}
+		h.auth, rest = rest[w:w+int(n)], rest[w+int(n):]
+	case h.caps&wire.ClientSecureConn != 0:
+		if len(rest) < 1 || len(rest) < 1+int(rest[0]) {
+			return h, errors.New("truncated auth data")
+		}
+		n := int(rest[0])
+		h.auth, rest = rest[1:1+n], rest[1+n:]
+	default:
+		end := bytes.IndexByte(rest, 0)
+		if end < 0 {
+			return h, errors.New("truncated auth data")
+		}
+		h.auth, rest = rest[:end], rest[end+1:]
+	}
+	h.auth = append([]byte(nil), h.auth...)
+	if h.caps&wire.ClientConnectWithDB != 0 && len(rest) > 0 {
+		end := bytes.IndexByte(rest, 0)
+		if end < 0 {
+			end = len(rest)
+		}
+		h.db, rest = string(rest[:end]), rest[min(end+1, len(rest)):]
+	}
+	if h.caps&wire.ClientPluginAuth != 0 && len(rest) > 0 {
+		end := bytes.IndexByte(rest, 0)
+		if end < 0 {
+			end = len(rest)
+		}
+		h.plugin = string(rest[:end])
+	}
+	return h, nil
+}
+
+// accessDenied is MySQL's error 1045 with its usual wording.
+func accessDenied(user string, addr net.Addr, withPassword bool) *wire.Error {
+	host := addr.String()
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	using := "NO"
+	if withPassword {
+		using = "YES"
+	}
+	return wire.NewError(wire.ErAccessDenied, "Access denied for user '%s'@'%s' (using password: %s)", user, host, using)
+}
+
+// authenticate runs the auth exchange after the handshake response: switch
+// to the user's plugin when the client used another, then verify.
+func (a *Authenticator) authenticate(c *wire.Conn, h *hello, salt []byte, isTLS bool) error {
+	u, ok := a.users[h.user]
+	if !ok {
+		return accessDenied(h.user, c.RemoteAddr(), len(h.auth) > 0)
+	}
+	auth := h.auth
+	if h.plugin != u.AuthPlugin {
+		sw := append([]byte{wire.HeaderEOF}, u.AuthPlugin...)
+		sw = append(sw, 0)
+		sw = append(sw, salt...)
+		sw = append(sw, 0)
+		if err := c.WriteFlush(sw); err != nil {
+			return err
+		}
+		var err error
+		if auth, err = c.ReadPacket(); err != nil {
+			return err
+		}
+		auth = append([]byte(nil), auth...)
+	}
+	switch u.AuthPlugin {
+	case pluginCachingSha2:
+		return a.cachingSha2(c, u, auth, salt, isTLS)
+	default:
+		if !checkNative(auth, salt, u.Password) {
+			return accessDenied(h.user, c.RemoteAddr(), len(auth) > 0)
+		}
+		return nil
+	}
+}
+
+func checkNative(auth, salt []byte, password string) bool {
+	if password == "" {
+		return len(auth) == 0
+	}
+	want := mysql.CalcNativePassword(salt, []byte(password))
+	return subtle.ConstantTimeCompare(auth, want) == 1
+}
+
+func (a *Authenticator) cachingSha2(c *wire.Conn, u config.User, auth, salt []byte, isTLS bool) error {
+	if u.Password == "" {
+		if len(auth) == 0 || (len(auth) == 1 && auth[0] == 0) {
+			return nil
+		}
+		return accessDenied(u.Name, c.RemoteAddr(), true)
+	}
+	a.mu.Lock()
+	cachedPassword, cached := a.cached[u.Name]
+	a.mu.Unlock()
+	if cached && cachedPassword == u.Password {
+		want := mysql.CalcCachingSha2Password(salt, []byte(u.Password))
+		if subtle.ConstantTimeCompare(auth, want) != 1 {
+			return accessDenied(u.Name, c.RemoteAddr(), true)
+		}
+		return c.WriteFlush([]byte{0x01, 0x03}) // fast auth success; the OK follows
+	}
+	// Full authentication: the client must send the password itself,
+	// protected by TLS or by our RSA key.
+	if err := c.WriteFlush([]byte{0x01, 0x04}); err != nil {
+		return err
+	}
+	password, err := a.receivePassword(c, salt, isTLS)
+	if err != nil {
+		return err
+	}
+	if subtle.ConstantTimeCompare([]byte(password), []byte(u.Password)) != 1 {
+		return accessDenied(u.Name, c.RemoteAddr(), true)
+	}
+	a.mu.Lock()
+	a.cached[u.Name] = u.Password
+	a.mu.Unlock()
+	return nil
+}
+
+func (a *Authenticator) receivePassword(c *wire.Conn, salt []byte, isTLS bool) (string, error) {
+	p, err := c.ReadPacket()
+	if err != nil {
+		return "", err
+	}
+	if isTLS {
+		return string(bytes.TrimRight(p, "\x00")), nil
+	}
+	if len(p) == 1 && p[0] == 0x02 { // public key request
+		pemBytes, err := a.publicKeyPEM()
+		if err != nil {
+			return "", err
+		}
+		if err := c.WriteFlush(append([]byte{0x01}, pemBytes...)); err != nil {
+			return "", err
+		}
+		if p, err = c.ReadPacket(); err != nil {
+			return "", err
+		}
+	} else if len(p) > 0 && p[len(p)-1] == 0 && len(p) < 256 {
+		// Cleartext without TLS would expose the password: refuse it.
+		return "", wire.NewError(wire.ErAccessDenied, "Access denied: caching_sha2_password full authentication needs TLS or the server's RSA public key; connect with TLS or allow public key retrieval")
+	}
+	plain, err := rsa.DecryptOAEP(sha1.New(), rand.Reader, a.key, p, nil)
+	if err != nil {
+		return "", wire.NewError(wire.ErAccessDenied, "Access denied: could not decrypt the password (%v)", err)
+	}
+	for i := range plain {
+		plain[i] ^= salt[i%len(salt)]
+	}
+	return string(bytes.TrimRight(plain, "\x00")), nil
+}
+
+// publicKeyPEM makes the RSA key on first use: generating it costs tens of
+// milliseconds that most deployments never need to pay.
+func (a *Authenticator) publicKeyPEM() ([]byte, error) {
+	a.keyOnce.Do(func() {
+		a.key, a.keyErr = rsa.GenerateKey(rand.Reader, 2048)
+		if a.keyErr != nil {
+			return
+		}
+		der, err := x509.MarshalPKIXPublicKey(&a.key.PublicKey)
+		if err != nil {
+			a.keyErr = err
+			return
+		}
+		a.keyPEM = pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+	})
+	if a.keyErr != nil {
+		return nil, fmt.Errorf("generating RSA key: %w", a.keyErr)
+	}
+	return a.keyPEM, nil
+}

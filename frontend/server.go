@@ -1,0 +1,336 @@
+// Package frontend is the client-facing MySQL protocol: it accepts
+// connections, runs the handshake and authentication, and reads commands,
+// handing each to the client's session.
+package frontend
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/strata-proxy/strata/session"
+	"github.com/strata-proxy/strata/wire"
+)
+
+// Config is what the front end needs to know.
+type Config struct {
+	ServerVersion  string
+	MaxConnections int
+	MaxPacket      int
+	TLS            *tls.Config
+	// HandshakeTimeout bounds how long a client may take to log in.
+	HandshakeTimeout time.Duration
+}
+
+// Server accepts clients and runs their sessions.
+type Server struct {
+	cfg  Config
+	env  *session.Env
+	auth *Authenticator
+	log  *slog.Logger
+
+	mu       sync.Mutex
+	ln       net.Listener
+	conns    map[net.Conn]struct{}
+	wg       sync.WaitGroup
+	closing  bool
+	schemas  *schemaCache
+	sessions int
+}
+
+// NewServer creates a front end over a shared session environment.
+func NewServer(cfg Config, env *session.Env, auth *Authenticator, log *slog.Logger) *Server {
+	if cfg.HandshakeTimeout == 0 {
+		cfg.HandshakeTimeout = 10 * time.Second
+	}
+	return &Server{cfg: cfg, env: env, auth: auth, log: log, conns: map[net.Conn]struct{}{}, schemas: newSchemaCache()}
+}
+
+// Serve accepts connections until Close.
+func (s *Server) Serve(ln net.Listener) error {
+	s.mu.Lock()
+	s.ln = ln
+	s.mu.Unlock()
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			s.mu.Lock()
+			closing := s.closing
+			s.mu.Unlock()
+			if closing {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				time.Sleep(10 * time.Millisecond)
+				continue
+			}
+			return fmt.Errorf("accepting clients: %w", err)
+		}
+		if tc, ok := nc.(*net.TCPConn); ok {
+			_ = tc.SetNoDelay(true)
+		}
+		s.wg.Add(1)
+		go s.handle(nc)
+	}
+}
+
+// Close stops accepting, closes every client connection and waits for
+// their sessions to end.
+func (s *Server) Close() {
+	s.mu.Lock()
+	s.closing = true
+	if s.ln != nil {
+		s.ln.Close()
+	}
+	for c := range s.conns {
+		c.Close()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+}
+
+func (s *Server) track(nc net.Conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing || (s.cfg.MaxConnections > 0 && len(s.conns) >= s.cfg.MaxConnections) {
+		return false
+	}
+	s.conns[nc] = struct{}{}
+	return true
+}
+
+func (s *Server) untrack(nc net.Conn) {
+	s.mu.Lock()
+	delete(s.conns, nc)
+	s.mu.Unlock()
+}
+
+func (s *Server) handle(nc net.Conn) {
+	defer s.wg.Done()
+	defer nc.Close()
+	c := wire.NewConn(nc)
+	if !s.track(nc) {
+		s.env.Metrics.ClientRejected("max_connections")
+		c.Seq = 0
+		_ = c.WriteFlush(wire.AppendErr(nil, wire.NewError(wire.ErConCount, "Too many connections: Strata's limits.max_client_connections (%d) is reached", s.cfg.MaxConnections)))
+		return
+	}
+	defer s.untrack(nc)
+	id := s.env.Registry.NextID()
+	sess, err := s.login(c, id)
+	if err != nil {
+		s.env.Metrics.ClientRejected("auth")
+		s.log.Debug("client login failed", "client", nc.RemoteAddr().String(), "err", err)
+		return
+	}
+	s.env.Metrics.ClientConnected()
+	defer s.env.Metrics.ClientClosed()
+	defer sess.Close()
+	c.MaxPacket = s.cfg.MaxPacket
+	if err := s.commandLoop(sess); err != nil && !isClosed(err) {
+		s.log.Debug("client session ended", "id", id, "err", err)
+	}
+}
+
+func isClosed(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// login runs the handshake, TLS upgrade and authentication, and checks the
+// requested schema. On failure the client has been sent an error.
+func (s *Server) login(c *wire.Conn, id uint32) (*session.Session, error) {
+	c.SetDeadlineIn(s.cfg.HandshakeTimeout)
+	defer c.SetDeadlineIn(0)
+	salt := newSalt()
+	caps := uint32(serverCaps)
+	if s.cfg.TLS != nil {
+		caps |= wire.ClientSSL
+	}
+	c.Seq = 0
+	if err := c.WriteFlush(s.greeting(id, salt, caps)); err != nil {
+		return nil, err
+	}
+	p, err := c.ReadPacket()
+	if err != nil {
+		return nil, err
+	}
+	isTLS := false
+	if len(p) == 32 && binary.LittleEndian.Uint32(p)&wire.ClientSSL != 0 && s.cfg.TLS != nil {
+		tc := tls.Server(c.Conn, s.cfg.TLS)
+		if err := tc.Handshake(); err != nil {
+			return nil, fmt.Errorf("TLS handshake: %w", err)
+		}
+		c.Reset(tc)
+		isTLS = true
+		if p, err = c.ReadPacket(); err != nil {
+			return nil, err
+		}
+	}
+	h, err := parseHello(p)
+	if err != nil {
+		_ = c.WriteFlush(wire.AppendErr(nil, wire.NewError(wire.ErHandshake, "Bad handshake: %v", err)))
+		return nil, err
+	}
+	if h.caps&wire.ClientProtocol41 == 0 {
+		err := wire.NewError(wire.ErNotSupportedYet, "Strata needs a client speaking protocol 4.1 or later")
+		_ = c.WriteFlush(wire.AppendErr(nil, err))
+		return nil, err
+	}
+	if err := s.auth.authenticate(c, &h, salt, isTLS); err != nil {
+		s.sendError(c, err)
+		return nil, err
+	}
+	sess := session.New(s.env, c, session.Options{
+		ID: id, User: h.user, ClientAddr: c.RemoteAddr().String(), Caps: h.caps & caps, Collation: h.collation,
+		Kill: func() { c.Close() },
+	})
+	if h.db != "" {
+		if err := s.checkSchema(sess, h.db); err != nil {
+			sess.Close()
+			s.sendError(c, err)
+			return nil, err
+		}
+		sess.DB = h.db
+	}
+	if err := c.WriteFlush(wire.AppendOK(nil, wire.HeaderOK, 0, 0, sess.Status(), 0)); err != nil {
+		sess.Close()
+		return nil, err
+	}
+	return sess, nil
+}
+
+func (s *Server) sendError(c *wire.Conn, err error) {
+	var werr *wire.Error
+	if !errors.As(err, &werr) {
+		return // a network error: nobody to tell
+	}
+	_ = c.WriteFlush(wire.AppendErr(nil, werr))
+}
+
+func newSalt() []byte {
+	salt := mysql.RandomBuf(20)
+	for i, b := range salt {
+		if b == 0 || b == '$' {
+			salt[i] = b + 1 // a NUL would end the salt early in some clients
+		}
+	}
+	return salt
+}
+
+// greeting builds the initial handshake packet (protocol 10).
+func (s *Server) greeting(id uint32, salt []byte, caps uint32) []byte {
+	p := make([]byte, 0, 128)
+	p = append(p, 10)
+	p = append(p, s.cfg.ServerVersion...)
+	p = append(p, 0)
+	p = binary.LittleEndian.AppendUint32(p, id)
+	p = append(p, salt[:8]...)
+	p = append(p, 0)
+	p = binary.LittleEndian.AppendUint16(p, uint16(caps))
+	p = append(p, 45) // utf8mb4_general_ci
+	p = binary.LittleEndian.AppendUint16(p, wire.StatusAutocommit)
+	p = binary.LittleEndian.AppendUint16(p, uint16(caps>>16))
+	p = append(p, byte(len(salt)+1))
+	p = append(p, make([]byte, 10)...)
+	p = append(p, salt[8:]...)
+	p = append(p, 0)
+	p = append(p, pluginNative...)
+	return append(p, 0)
+}
+
+// commandLoop reads and dispatches commands until the client quits.
+func (s *Server) commandLoop(sess *session.Session) error {
+	c := sess.Client()
+	ctx := context.Background()
+	for {
+		p, err := c.ReadPacket()
+		if err != nil {
+			if errors.Is(err, wire.ErrPacketTooLarge) {
+				_ = sess.WriteError(wire.NewError(wire.ErNetPacketTooLarge, "Got a packet bigger than 'max_allowed_packet' bytes (Strata's limits.max_allowed_packet is %d)", s.cfg.MaxPacket))
+			}
+			return err
+		}
+		if len(p) == 0 {
+			if err := sess.WriteError(errMalformed("empty command packet")); err != nil {
+				return err
+			}
+			continue
+		}
+		quit, err := s.dispatch(ctx, sess, p)
+		if quit || err != nil {
+			return err
+		}
+	}
+}
+
+func errMalformed(what string) *wire.Error {
+	return wire.NewError(wire.ErMalformedPacket, "Malformed communication packet: %s", what)
+}
+
+func (s *Server) dispatch(ctx context.Context, sess *session.Session, p []byte) (bool, error) {
+	switch p[0] {
+	case wire.ComQuery:
+		return false, sess.Query(ctx, p)
+	case wire.ComStmtExecute:
+		return false, sess.Execute(ctx, p)
+	case wire.ComStmtPrepare:
+		return false, sess.Prepare(ctx, p)
+	case wire.ComStmtSendLong:
+		return false, sess.SendLongData(p)
+	case wire.ComStmtClose:
+		sess.CloseStmt(p)
+		return false, nil
+	case wire.ComStmtReset:
+		return false, sess.ResetStmt(p)
+	case wire.ComPing:
+		return false, sess.WriteOK()
+	case wire.ComQuit:
+		return true, nil
+	case wire.ComInitDB:
+		return false, sess.InitDB(ctx, p)
+	case wire.ComFieldList:
+		return false, sess.FieldList(ctx, p)
+	case wire.ComStatistics:
+		return false, sess.Statistics(ctx, p)
+	case wire.ComResetConnection:
+		sess.Reset(sess.User, sess.DB, 0)
+		return false, sess.WriteOK()
+	case wire.ComChangeUser:
+		return false, s.changeUser(sess, p)
+	case wire.ComSetOption:
+		return false, s.setOption(sess, p)
+	case wire.ComProcessKill:
+		if len(p) < 5 {
+			return false, sess.WriteError(errMalformed("COM_PROCESS_KILL is too short"))
+		}
+		return false, sess.Kill(binary.LittleEndian.Uint32(p[1:]), false)
+	default:
+		return false, sess.WriteError(wire.NewError(wire.ErUnknownCom, "Unknown command %d: Strata does not support it", p[0]))
+	}
+}
+
+// setOption handles COM_SET_OPTION (multi-statements on or off); the reply
+// is an EOF packet, as MySQL sends.
+func (s *Server) setOption(sess *session.Session, p []byte) error {
+	if len(p) < 3 {
+		return sess.WriteError(errMalformed("COM_SET_OPTION is too short"))
+	}
+	switch binary.LittleEndian.Uint16(p[1:]) {
+	case 0:
+		sess.SetMultiStatements(true)
+	case 1:
+		sess.SetMultiStatements(false)
+	default:
+		return sess.WriteError(wire.NewError(wire.ErUnknownCom, "Unknown COM_SET_OPTION value"))
+	}
+	return sess.Client().WriteFlush(wire.AppendEOF(nil, sess.Status(), 0))
+}

@@ -1,0 +1,95 @@
+// Package metrics holds Strata's Prometheus collectors. The data plane calls
+// the Observe methods; the admin server exposes the registry at /metrics.
+package metrics
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// Metrics is one Strata instance's collectors, on its own registry (no
+// global state, so tests can run several instances in one process).
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	queries       *prometheus.CounterVec
+	errors        *prometheus.CounterVec
+	latency       *prometheus.HistogramVec
+	clientConns   prometheus.Gauge
+	clientTotal   prometheus.Counter
+	retries       *prometheus.CounterVec
+	backendDials  *prometheus.CounterVec
+	serverUp      *prometheus.GaugeVec
+	replicaLag    *prometheus.GaugeVec
+	backendConns  *prometheus.GaugeVec
+	rejectedConns *prometheus.CounterVec
+}
+
+// New registers every collector on a fresh registry.
+func New() *Metrics {
+	m := &Metrics{Registry: prometheus.NewRegistry()}
+	m.queries = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "strata_queries_total", Help: "Statements executed, by route (primary, a pool name, local) and server.",
+	}, []string{"route", "server"})
+	m.errors = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "strata_query_errors_total", Help: "Statements that failed, by kind (server: the server answered an error; backend: a server could not be reached; proxy: Strata refused it).",
+	}, []string{"kind"})
+	m.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "strata_query_duration_seconds", Help: "Statement latency through Strata, by route.",
+		Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+	}, []string{"route"})
+	m.clientConns = prometheus.NewGauge(prometheus.GaugeOpts{Name: "strata_client_connections", Help: "Open client connections."})
+	m.clientTotal = prometheus.NewCounter(prometheus.CounterOpts{Name: "strata_client_connections_total", Help: "Client connections accepted."})
+	m.rejectedConns = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_client_rejected_total", Help: "Client connections refused, by reason."}, []string{"reason"})
+	m.retries = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_read_retries_total", Help: "Reads retried on another server after a failure, by pool."}, []string{"pool"})
+	m.backendDials = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_backend_dials_total", Help: "Backend connections opened, by server and result."}, []string{"server", "result"})
+	m.serverUp = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "strata_server_up", Help: "1 when a server is routable, by server, cluster, role and pool."}, []string{"server", "cluster", "role", "pool"})
+	m.replicaLag = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "strata_replica_lag_seconds", Help: "Replication lag seen by the monitor."}, []string{"server"})
+	m.backendConns = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "strata_backend_connections", Help: "Backend connections by server and state (idle, in_use)."}, []string{"server", "state"})
+	m.Registry.MustRegister(m.queries, m.errors, m.latency, m.clientConns, m.clientTotal, m.rejectedConns, m.retries,
+		m.backendDials, m.serverUp, m.replicaLag, m.backendConns,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// ObserveQuery records one statement.
+func (m *Metrics) ObserveQuery(route, server string, d time.Duration) {
+	m.queries.WithLabelValues(route, server).Inc()
+	m.latency.WithLabelValues(route).Observe(d.Seconds())
+}
+
+// ObserveError records a failed statement.
+func (m *Metrics) ObserveError(kind string) { m.errors.WithLabelValues(kind).Inc() }
+
+// ClientConnected and ClientClosed track client connections.
+func (m *Metrics) ClientConnected() { m.clientConns.Inc(); m.clientTotal.Inc() }
+
+// ClientClosed records a client leaving.
+func (m *Metrics) ClientClosed() { m.clientConns.Dec() }
+
+// ClientRejected records a connection refused before it got a session.
+func (m *Metrics) ClientRejected(reason string) { m.rejectedConns.WithLabelValues(reason).Inc() }
+
+// ReadRetried records a read moved to another server.
+func (m *Metrics) ReadRetried(pool string) { m.retries.WithLabelValues(pool).Inc() }
+
+// ServerState sets the health gauge of a server.
+func (m *Metrics) ServerState(server, cluster, role, pool string, up bool, lag time.Duration) {
+	v := 0.0
+	if up {
+		v = 1
+	}
+	m.serverUp.WithLabelValues(server, cluster, role, pool).Set(v)
+	m.replicaLag.WithLabelValues(server).Set(lag.Seconds())
+}
+
+// ResetServerStates drops old health series (after a server moved pool).
+func (m *Metrics) ResetServerStates() { m.serverUp.Reset() }
+
+// BackendConns sets the connection gauges of a server.
+func (m *Metrics) BackendConns(server string, idle, inUse int) {
+	m.backendConns.WithLabelValues(server, "idle").Set(float64(idle))
+	m.backendConns.WithLabelValues(server, "in_use").Set(float64(inUse))
+}

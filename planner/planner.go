@@ -1,0 +1,225 @@
+// Package planner decides where a statement runs: from the statement's facts
+// (sqlparse), the session's state and the current topology snapshot to a
+// Decision — the primary of a cluster, or a named replica pool.
+package planner
+
+import (
+	"net"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/strata-proxy/strata/config"
+	"github.com/strata-proxy/strata/sqlparse"
+	"github.com/strata-proxy/strata/topology"
+)
+
+// Request is what the planner knows about one statement.
+type Request struct {
+	Facts      *sqlparse.Facts
+	User       string
+	Schema     string
+	ClientAddr string
+	// PrimaryOnly is set by the session when its state forces the primary:
+	// an open transaction, autocommit off, a pinned connection.
+	PrimaryOnly bool
+}
+
+// Decision is where a statement goes.
+type Decision struct {
+	Cluster *topology.Cluster
+	Primary bool
+	Pool    string
+	// Reason says why, for EXPLAIN, logs and metrics labels.
+	Reason string
+	// Rule is the index of the routing rule that matched, or -1.
+	Rule  int
+	Cache time.Duration
+}
+
+// Route returns the decision for one statement.
+func (p *Planner) Route(snap *topology.Snapshot, r *Request) Decision {
+	cl := snap.Default()
+	f := r.Facts
+	switch {
+	case r.PrimaryOnly:
+		return Decision{Cluster: cl, Primary: true, Reason: "session state", Rule: -1}
+	case f.Hint.Primary:
+		return Decision{Cluster: cl, Primary: true, Reason: "hint", Rule: -1}
+	case !f.ReadOnly:
+		return Decision{Cluster: cl, Primary: true, Reason: "write", Rule: -1}
+	}
+	if i, rule := p.match(r); rule != nil {
+		return Decision{Cluster: cl, Pool: rule.Pool, Reason: "rule", Rule: i, Cache: rule.Cache.D()}
+	}
+	return Decision{Cluster: cl, Pool: cl.DefaultPool, Reason: "read", Rule: -1}
+}
+
+// Planner holds compiled routing rules and the statement facts cache.
+type Planner struct {
+	rules []compiledRule
+	facts factsCache
+}
+
+type compiledRule struct {
+	config.Rule
+	pattern *regexp.Regexp
+	network *net.IPNet
+	tables  map[string]bool
+}
+
+// New compiles the config's routing rules (already validated).
+func New(rules []config.Rule) *Planner {
+	p := &Planner{}
+	for _, r := range rules {
+		cr := compiledRule{Rule: r}
+		if r.Match.Pattern != "" {
+			cr.pattern = regexp.MustCompile(r.Match.Pattern)
+		}
+		if c := r.Match.Client; c != "" {
+			if !strings.Contains(c, "/") {
+				c += "/32"
+			}
+			_, cr.network, _ = net.ParseCIDR(c)
+		}
+		if len(r.Match.Tables) > 0 {
+			cr.tables = map[string]bool{}
+			for _, t := range r.Match.Tables {
+				cr.tables[strings.ToLower(t)] = true
+			}
+		}
+		p.rules = append(p.rules, cr)
+	}
+	return p
+}
+
+func (p *Planner) match(r *Request) (int, *compiledRule) {
+	for i := range p.rules {
+		if p.rules[i].matches(r) {
+			return i, &p.rules[i]
+		}
+	}
+	return -1, nil
+}
+
+func (cr *compiledRule) matches(r *Request) bool {
+	m := cr.Match
+	f := r.Facts
+	if m.User != "" && m.User != r.User {
+		return false
+	}
+	if m.Schema != "" && !strings.EqualFold(m.Schema, r.Schema) {
+		return false
+	}
+	if m.Hint != "" && f.Hint.Pool != m.Hint {
+		return false
+	}
+	if m.Digest != "" && m.Digest != f.Digest {
+		return false
+	}
+	if cr.pattern != nil && !cr.pattern.MatchString(f.Digest) {
+		return false
+	}
+	if cr.network != nil && !cr.network.Contains(clientIP(r.ClientAddr)) {
+		return false
+	}
+	if cr.tables != nil && !readsAny(f, cr.tables) {
+		return false
+	}
+	return true
+}
+
+func readsAny(f *sqlparse.Facts, tables map[string]bool) bool {
+	for _, t := range f.Tables {
+		if tables[t.Name] || (t.Schema != "" && tables[t.Schema+"."+t.Name]) {
+			return true
+		}
+	}
+	return false
+}
+
+func clientIP(addr string) net.IP {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		host = addr
+	}
+	return net.ParseIP(host)
+}
+
+// maxCachedFacts bounds the facts cache; past it the cache starts over, which
+// keeps the hot path free of LRU bookkeeping.
+const maxCachedFacts = 10000
+
+// factsCache maps statement text to parsed facts so repeated statements are
+// parsed once.
+type factsCache struct {
+	m sync.Map
+	n atomic.Int64
+}
+
+// Parsed is a statement's parse result: one Facts per statement of a
+// multi-statement query, combined into Summary.
+type Parsed struct {
+	Statements []*sqlparse.Facts
+	Summary    *sqlparse.Facts
+	// Err is the parser's error when it could not parse the text; Summary is
+	// then a conservative classification so the server can judge the text.
+	Err error
+}
+
+// Parse returns the (cached) parse of sql.
+func (p *Planner) Parse(sql string) *Parsed {
+	if v, ok := p.facts.m.Load(sql); ok {
+		return v.(*Parsed)
+	}
+	parsed := parse(sql)
+	if p.facts.n.Add(1) > maxCachedFacts {
+		p.facts.m.Clear()
+		p.facts.n.Store(0)
+	}
+	p.facts.m.Store(sql, parsed)
+	return parsed
+}
+
+func parse(sql string) *Parsed {
+	stmts, err := sqlparse.Parse(sql)
+	if err != nil || len(stmts) == 0 {
+		return &Parsed{Summary: sqlparse.ClassifyFallback(sql), Err: err}
+	}
+	return &Parsed{Statements: stmts, Summary: combine(stmts)}
+}
+
+// combine merges the facts of a multi-statement query: it may use a replica
+// only if every statement may.
+func combine(stmts []*sqlparse.Facts) *sqlparse.Facts {
+	if len(stmts) == 1 {
+		return stmts[0]
+	}
+	sum := *stmts[0]
+	sum.Tables, sum.WriteTables = nil, nil
+	sum.SessionVars = nil
+	for _, f := range stmts {
+		sum.ReadOnly = sum.ReadOnly && f.ReadOnly
+		sum.Locking = sum.Locking || f.Locking
+		sum.Tables = append(sum.Tables, f.Tables...)
+		sum.WriteTables = append(sum.WriteTables, f.WriteTables...)
+		sum.SessionVars = append(sum.SessionVars, f.SessionVars...)
+		sum.StartsTx = sum.StartsTx || f.StartsTx
+		sum.SetsUserVars = sum.SetsUserVars || f.SetsUserVars
+		sum.TempTable = sum.TempTable || f.TempTable
+		sum.LockFunctions = sum.LockFunctions || f.LockFunctions
+		sum.SessionFunctions = sum.SessionFunctions || f.SessionFunctions
+		sum.CalcFoundRows = sum.CalcFoundRows || f.CalcFoundRows
+		sum.Hint.Primary = sum.Hint.Primary || f.Hint.Primary
+		if f.Autocommit != nil {
+			sum.Autocommit = f.Autocommit
+		}
+		if f.Kind == sqlparse.KindUse {
+			sum.Schema = f.Schema
+		}
+	}
+	sum.Kind = sqlparse.KindOther
+	return &sum
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Installs what Strata's tests, demo and benchmarks need on Debian 12:
+# MariaDB server and client, PHP with pdo_mysql, sysbench (and make and CA
+# certificates, which a minimal image may lack). Go is expected in /usr/local/go.
+#
+# Idempotent: it checks for the programs first and touches apt only when
+# something is missing. Runs unattended (CI has no stdin).
+set -euo pipefail
+export PATH="/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin${PATH:+:$PATH}"
+export DEBIAN_FRONTEND=noninteractive
+
+have() { command -v "$1" >/dev/null 2>&1; }
+
+missing=()
+need() { # need PACKAGE: add it once
+	local p
+	for p in "${missing[@]}"; do [ "$p" = "$1" ] && return 0; done
+	missing+=("$1")
+}
+
+have mariadbd || need mariadb-server
+have mariadb-install-db || need mariadb-server
+have mariadb || need mariadb-client
+have php || need php-cli
+if ! have php || ! php -m 2>/dev/null | grep -qi '^pdo_mysql$'; then need php-mysql; fi
+have sysbench || need sysbench
+have make || need make
+[ -s /etc/ssl/certs/ca-certificates.crt ] || need ca-certificates
+
+if [ "${#missing[@]}" -eq 0 ]; then
+	echo "deps: mariadbd, mariadb, php (pdo_mysql), sysbench: all present"
+	exit 0
+fi
+
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+	if have sudo; then sudo=(sudo -n); else
+		echo "deps: missing ${missing[*]}; run this script as root" >&2
+		exit 1
+	fi
+fi
+
+log="$(mktemp /tmp/strata-deps.XXXXXX.log)"
+policy=/usr/sbin/policy-rc.d
+cleanup() {
+	if [ -n "${made_policy:-}" ]; then "${sudo[@]}" rm -f "$policy"; fi
+}
+trap cleanup EXIT
+# Keep the packages from starting the system MariaDB service: the tests run
+# their own servers, and a service start can fail in containers without init.
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee "$policy" >/dev/null
+	"${sudo[@]}" chmod 755 "$policy"
+	made_policy=1
+fi
+
+echo "deps: installing ${missing[*]} (log: $log)"
+apt_opts=(-q -y -o DPkg::Lock::Timeout=600 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
+if ! { "${sudo[@]}" apt-get "${apt_opts[@]}" update &&
+	"${sudo[@]}" apt-get "${apt_opts[@]}" install --no-install-recommends "${missing[@]}"; } >"$log" 2>&1 </dev/null; then
+	echo "deps: apt-get failed; end of $log:" >&2
+	tail -n 40 "$log" >&2
+	exit 1
+fi
+
+# Check the result rather than trusting the package names.
+failed=0
+for bin in mariadbd mariadb-install-db mariadb php sysbench make; do
+	have "$bin" || { echo "deps: $bin still missing after install" >&2; failed=1; }
+done
+php -m 2>/dev/null | grep -qi '^pdo_mysql$' || { echo "deps: php has no pdo_mysql after install" >&2; failed=1; }
+[ "$failed" -eq 0 ] || exit 1
+rm -f "$log"
+echo "deps: installed ${missing[*]}"

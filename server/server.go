@@ -1,0 +1,169 @@
+// Package server assembles a running Strata from a config: topology,
+// backend pools, planner, sessions, the MySQL front end and the admin API.
+// cmd/strata and the integration tests both start Strata through it.
+package server
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/strata-proxy/strata/admin"
+	"github.com/strata-proxy/strata/backend"
+	"github.com/strata-proxy/strata/config"
+	"github.com/strata-proxy/strata/frontend"
+	"github.com/strata-proxy/strata/metrics"
+	"github.com/strata-proxy/strata/planner"
+	"github.com/strata-proxy/strata/session"
+	"github.com/strata-proxy/strata/topology"
+)
+
+// Strata is one running proxy.
+type Strata struct {
+	Config   *config.Config
+	Topology *topology.Topology
+	Pools    *backend.Pools
+	Metrics  *metrics.Metrics
+	Env      *session.Env
+	Front    *frontend.Server
+	Admin    *admin.Server
+	Log      *slog.Logger
+
+	mysqlLn net.Listener
+	httpSrv *http.Server
+	httpLn  net.Listener
+	done    chan error
+}
+
+// Start builds Strata from cfg and starts listening on both ports.
+func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, error) {
+	s := &Strata{Config: cfg, Log: log, done: make(chan error, 2)}
+	s.Topology = topology.New(topology.FromConfig(cfg))
+	s.Metrics = metrics.New()
+	s.Pools = backend.NewPools(backend.PoolConfig{
+		User: cfg.Backend.User, Password: cfg.Backend.Password,
+		MaxConns: cfg.Limits.MaxConnsPerServer, MaxIdle: cfg.Limits.MaxIdlePerServer,
+		ConnectTimeout: cfg.Limits.ConnectTimeout.D(), Wait: cfg.Limits.PoolWait.D(),
+	})
+	s.Env = &session.Env{
+		Topology: s.Topology, Planner: planner.New(cfg.Routing), Pools: s.Pools, Metrics: s.Metrics,
+		Registry: session.NewRegistry(), BackendUser: cfg.Backend.User, BackendPassword: cfg.Backend.Password,
+		ConnectTimeout: cfg.Limits.ConnectTimeout.D(),
+	}
+	tlsConf, err := loadTLS(cfg.TLS)
+	if err != nil {
+		return nil, err
+	}
+	s.Front = frontend.NewServer(frontend.Config{
+		ServerVersion:  s.serverVersion(ctx),
+		MaxConnections: cfg.Limits.MaxClientConnections,
+		MaxPacket:      int(cfg.Limits.MaxAllowedPacket),
+		TLS:            tlsConf,
+	}, s.Env, frontend.NewAuthenticator(cfg.Users, tlsConf), log)
+	s.Admin = &admin.Server{Topology: s.Topology, Pools: s.Pools, Metrics: s.Metrics, Sessions: s.Env.Registry, Log: log}
+	if err := s.listen(); err != nil {
+		s.Pools.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Strata) listen() error {
+	var err error
+	if s.mysqlLn, err = net.Listen("tcp", s.Config.Listen); err != nil {
+		return fmt.Errorf("listening for clients on %s: %w", s.Config.Listen, err)
+	}
+	if s.httpLn, err = net.Listen("tcp", s.Config.AdminListen); err != nil {
+		s.mysqlLn.Close()
+		return fmt.Errorf("listening for the admin API on %s: %w", s.Config.AdminListen, err)
+	}
+	s.httpSrv = &http.Server{Handler: s.Admin.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() { s.done <- s.Front.Serve(s.mysqlLn) }()
+	go func() {
+		if err := s.httpSrv.Serve(s.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.done <- err
+		}
+	}()
+	s.Log.Info("strata listening", "mysql", s.mysqlLn.Addr().String(), "admin", s.httpLn.Addr().String())
+	return nil
+}
+
+// MySQLAddr and AdminAddr are the bound addresses (useful with port 0).
+func (s *Strata) MySQLAddr() string { return s.mysqlLn.Addr().String() }
+
+// AdminAddr is the admin API's bound address.
+func (s *Strata) AdminAddr() string { return s.httpLn.Addr().String() }
+
+// Done reports a listener failing.
+func (s *Strata) Done() <-chan error { return s.done }
+
+// Close stops accepting, ends sessions and closes backend connections.
+func (s *Strata) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = s.httpSrv.Shutdown(ctx)
+	s.Front.Close()
+	s.Pools.Close()
+}
+
+// serverVersion mirrors the default primary's version so clients that
+// adapt to the server see the real one; Strata is named in the suffix.
+func (s *Strata) serverVersion(ctx context.Context) string {
+	const fallback = "5.5.5-10.11.0-MariaDB-Strata"
+	cl := s.Topology.Load().Default()
+	if cl == nil {
+		return fallback
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.Config.Limits.ConnectTimeout.D())
+	defer cancel()
+	c, err := backend.Dial(ctx, backend.DialConfig{Addr: cl.Primary.Addr, User: s.Config.Backend.User, Password: s.Config.Backend.Password, Timeout: s.Config.Limits.ConnectTimeout.D(), Flavor: backend.Flavor{Collation: 45}})
+	if err != nil {
+		s.Log.Warn("cannot reach the primary at start; announcing a default version", "primary", cl.Primary.Addr, "err", err)
+		return fallback
+	}
+	defer c.Close()
+	return c.Version + "-Strata"
+}
+
+// loadTLS reads the configured certificate, or makes a self-signed one so
+// TLS (and caching_sha2_password's full path over it) always works.
+func loadTLS(t config.TLS) (*tls.Config, error) {
+	if t.Cert != "" {
+		cert, err := tls.LoadX509KeyPair(t.Cert, t.Key)
+		if err != nil {
+			return nil, fmt.Errorf("loading tls.cert/tls.key: %w", err)
+		}
+		return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()),
+		Subject:      pkix.Name{CommonName: "strata"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().AddDate(1, 0, 0),
+		DNSNames:     []string{"localhost"},
+		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, err
+	}
+	cert := tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+}

@@ -1,0 +1,264 @@
+package session
+
+import (
+	"context"
+	"encoding/binary"
+
+	"github.com/strata-proxy/strata/backend"
+	"github.com/strata-proxy/strata/sqlparse"
+	"github.com/strata-proxy/strata/wire"
+)
+
+// prepared is a client's server-side prepared statement. Strata gives it its
+// own id and prepares it lazily on whichever backend connection runs each
+// EXECUTE, so reads of a prepared statement still spread over replicas.
+type prepared struct {
+	id      uint32
+	sql     string
+	parsed  []*sqlparse.Facts
+	facts   *sqlparse.Facts
+	params  int
+	columns int
+	// types is the last parameter type block the client sent; a client sends
+	// it only when types change, but a backend preparing the statement
+	// afresh must receive it.
+	types    []byte
+	longData map[uint16][]byte
+}
+
+// Prepare answers COM_STMT_PREPARE with metadata from a backend that
+// prepared the statement.
+func (s *Session) Prepare(ctx context.Context, packet []byte) error {
+	sql := string(packet[1:])
+	parsed := s.env.Planner.Parse(sql)
+	st := &prepared{sql: sql, facts: parsed.Summary, parsed: parsed.Statements}
+	var reply *backend.PrepareReply
+	err := s.run(ctx, st.facts, nil, func(c *backend.Conn) (backend.Result, error) {
+		bst, err := c.Stmt(sql)
+		if werr, ok := err.(*wire.Error); ok {
+			return s.relayError(werr)
+		}
+		if err != nil {
+			return backend.Result{}, err
+		}
+		reply = bst.Reply
+		return backend.Result{Status: s.Status()}, nil
+	})
+	if err != nil || reply == nil {
+		return err
+	}
+	return s.sendPrepareReply(st, reply)
+}
+
+// sendPrepareReply writes the prepare OK, parameter and column definitions;
+// when run found an error it has already been written.
+func (s *Session) sendPrepareReply(st *prepared, reply *backend.PrepareReply) error {
+	s.nextStmt++
+	st.id = s.nextStmt
+	st.params, st.columns = reply.NumParams, reply.NumColumns
+	s.stmts[st.id] = st
+	ok := make([]byte, 0, 12)
+	ok = append(ok, wire.HeaderOK)
+	ok = binary.LittleEndian.AppendUint32(ok, st.id)
+	ok = binary.LittleEndian.AppendUint16(ok, uint16(st.columns))
+	ok = binary.LittleEndian.AppendUint16(ok, uint16(st.params))
+	ok = append(ok, 0)
+	ok = binary.LittleEndian.AppendUint16(ok, reply.Warnings)
+	c := s.client
+	c.Seq = 1
+	if err := c.WritePacket(ok); err != nil {
+		return err
+	}
+	for _, defs := range [][][]byte{reply.Params, reply.Columns} {
+		if len(defs) == 0 {
+			continue
+		}
+		for _, d := range defs {
+			if err := c.WritePacket(d); err != nil {
+				return err
+			}
+		}
+		if !s.flavor.DeprecateEOF {
+			if err := c.WritePacket(wire.AppendEOF(nil, s.Status(), 0)); err != nil {
+				return err
+			}
+		}
+	}
+	return c.Flush()
+}
+
+// relayError passes a server's error about a statement on to the client.
+func (s *Session) relayError(werr *wire.Error) (backend.Result, error) {
+	s.client.Seq = 1
+	if err := s.client.WritePacket(wire.AppendErr(nil, werr)); err != nil {
+		return backend.Result{}, &backend.ClientError{Err: err}
+	}
+	return backend.Result{Err: werr, Sent: true, Status: s.Status()}, nil
+}
+
+func errUnknownStmt(id uint32, cmd string) *wire.Error {
+	return wire.NewError(wire.ErUnknownStmtHandler, "Unknown prepared statement handler (%d) given to %s", id, cmd)
+}
+
+func errMalformed(what string) *wire.Error {
+	return wire.NewError(wire.ErMalformedPacket, "Malformed communication packet: %s", what)
+}
+
+func (s *Session) lookupStmt(packet []byte) (*prepared, uint32, bool) {
+	if len(packet) < 5 {
+		return nil, 0, false
+	}
+	id := binary.LittleEndian.Uint32(packet[1:])
+	return s.stmts[id], id, true
+}
+
+// Execute runs COM_STMT_EXECUTE on the backend chosen for the statement now.
+func (s *Session) Execute(ctx context.Context, packet []byte) error {
+	st, id, ok := s.lookupStmt(packet)
+	if !ok {
+		return s.refuse(errMalformed("COM_STMT_EXECUTE is too short"))
+	}
+	if st == nil {
+		return s.refuse(errUnknownStmt(id, "mysqld_stmt_execute"))
+	}
+	typesIn, err := st.captureTypes(packet)
+	if err != nil {
+		return s.refuse(errMalformed(err.Error()))
+	}
+	stmts := st.parsed
+	if stmts == nil {
+		stmts = []*sqlparse.Facts{st.facts}
+	}
+	err = s.run(ctx, st.facts, stmts, func(c *backend.Conn) (backend.Result, error) {
+		bst, err := c.Stmt(st.sql)
+		if werr, ok := err.(*wire.Error); ok {
+			// The statement no longer prepares (a table was dropped): the
+			// client hears the server's reason.
+			return s.relayError(werr)
+		}
+		if err != nil {
+			return backend.Result{}, err
+		}
+		if err := st.sendLongData(c, bst.ID); err != nil {
+			return backend.Result{}, err
+		}
+		payload := st.rewriteExecute(packet, bst, typesIn)
+		if err := c.Command(payload); err != nil {
+			return backend.Result{}, &backend.ServerError{Addr: c.Addr, Err: err}
+		}
+		return c.Relay(s.client, s.caps&wire.ClientLocalFiles != 0)
+	})
+	st.longData = nil
+	return err
+}
+
+// captureTypes finds the new-params-bound flag and, when set, remembers the
+// type block. It reports whether this packet carries types.
+func (st *prepared) captureTypes(packet []byte) (bool, error) {
+	if len(packet) < 10 {
+		return false, errShort
+	}
+	if st.params == 0 {
+		return false, nil
+	}
+	flagAt := 10 + (st.params+7)/8
+	if len(packet) <= flagAt {
+		return false, errShort
+	}
+	if packet[flagAt] != 1 {
+		if st.types == nil {
+			return false, errNoTypes
+		}
+		return false, nil
+	}
+	end := flagAt + 1 + 2*st.params
+	if len(packet) < end {
+		return false, errShort
+	}
+	st.types = append(st.types[:0], packet[flagAt+1:end]...)
+	return true, nil
+}
+
+type protoError string
+
+func (e protoError) Error() string { return string(e) }
+
+const (
+	errShort   = protoError("COM_STMT_EXECUTE is shorter than its statement's parameters need")
+	errNoTypes = protoError("COM_STMT_EXECUTE sent no parameter types for a statement that never had them")
+)
+
+// rewriteExecute swaps in the backend's statement id, clears cursor flags
+// (results are always streamed), and adds the type block when this backend
+// statement has not seen types yet.
+func (st *prepared) rewriteExecute(packet []byte, bst *backend.Stmt, typesIn bool) []byte {
+	out := make([]byte, 0, len(packet)+2*st.params+1)
+	out = append(out, packet[0])
+	out = binary.LittleEndian.AppendUint32(out, bst.ID)
+	out = append(out, 0) // no cursor
+	out = append(out, packet[6:10]...)
+	if st.params == 0 {
+		return append(out, packet[10:]...)
+	}
+	flagAt := 10 + (st.params+7)/8
+	out = append(out, packet[10:flagAt]...)
+	if typesIn || bst.TypesSent {
+		bst.TypesSent = true
+		return append(out, packet[flagAt:]...)
+	}
+	bst.TypesSent = true
+	out = append(out, 1)
+	out = append(out, st.types...)
+	return append(out, packet[flagAt+1:]...)
+}
+
+// sendLongData replays parameters the client streamed with
+// COM_STMT_SEND_LONG_DATA to the backend statement about to execute.
+func (st *prepared) sendLongData(c *backend.Conn, backendID uint32) error {
+	for param, data := range st.longData {
+		p := make([]byte, 0, 7+len(data))
+		p = append(p, wire.ComStmtSendLong)
+		p = binary.LittleEndian.AppendUint32(p, backendID)
+		p = binary.LittleEndian.AppendUint16(p, param)
+		p = append(p, data...)
+		if err := c.Command(p); err != nil {
+			return &backend.ServerError{Addr: c.Addr, Err: err}
+		}
+	}
+	return nil
+}
+
+// SendLongData buffers a parameter chunk until EXECUTE (no reply, as in MySQL).
+func (s *Session) SendLongData(packet []byte) error {
+	st, _, ok := s.lookupStmt(packet)
+	if !ok || st == nil || len(packet) < 7 {
+		return nil // MySQL sends no reply here either; EXECUTE reports it
+	}
+	param := binary.LittleEndian.Uint16(packet[5:])
+	if st.longData == nil {
+		st.longData = map[uint16][]byte{}
+	}
+	st.longData[param] = append(st.longData[param], packet[7:]...)
+	return nil
+}
+
+// ResetStmt clears buffered long data (COM_STMT_RESET).
+func (s *Session) ResetStmt(packet []byte) error {
+	st, id, ok := s.lookupStmt(packet)
+	if !ok {
+		return s.refuse(errMalformed("COM_STMT_RESET is too short"))
+	}
+	if st == nil {
+		return s.refuse(errUnknownStmt(id, "mysqld_stmt_reset"))
+	}
+	st.longData = nil
+	return s.WriteOK()
+}
+
+// CloseStmt forgets a statement (COM_STMT_CLOSE has no reply). Backend
+// connections keep their copy cached for the next client that prepares it.
+func (s *Session) CloseStmt(packet []byte) {
+	if _, id, ok := s.lookupStmt(packet); ok {
+		delete(s.stmts, id)
+	}
+}

@@ -1,0 +1,99 @@
+package session
+
+import (
+	"bytes"
+	"encoding/binary"
+	"testing"
+
+	"github.com/strata-proxy/strata/backend"
+)
+
+// executePacket builds COM_STMT_EXECUTE for a statement with two parameters.
+func executePacket(id uint32, withTypes bool) []byte {
+	p := []byte{0x17}
+	p = binary.LittleEndian.AppendUint32(p, id)
+	p = append(p, 1)          // cursor flag the client asked for
+	p = append(p, 1, 0, 0, 0) // iteration count
+	p = append(p, 0)          // null bitmap for 2 params
+	if withTypes {
+		p = append(p, 1, 8, 0, 253, 0) // bound flag, LONGLONG, VAR_STRING
+	} else {
+		p = append(p, 0)
+	}
+	p = append(p, 7, 0, 0, 0, 0, 0, 0, 0) // int64 7
+	return append(p, 2, 'h', 'i')         // "hi"
+}
+
+func TestRewriteExecute(t *testing.T) {
+	tests := []struct {
+		name       string
+		clientSent bool // this EXECUTE carries types
+		backendHad bool // the backend statement saw types before
+		wantTypes  bool // the rewritten packet carries types
+	}{
+		{"types passed through", true, false, true},
+		{"no types, backend already has them", false, true, false},
+		{"no types, fresh backend statement gets the remembered ones", false, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := &prepared{params: 2}
+			if _, err := st.captureTypes(executePacket(9, true)); err != nil {
+				t.Fatal(err)
+			}
+			in := executePacket(9, tt.clientSent)
+			typesIn, err := st.captureTypes(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bst := &backend.Stmt{ID: 42, TypesSent: tt.backendHad}
+			out := st.rewriteExecute(in, bst, typesIn)
+			if id := binary.LittleEndian.Uint32(out[1:]); id != 42 {
+				t.Errorf("statement id = %d, want the backend's 42", id)
+			}
+			if out[5] != 0 {
+				t.Errorf("cursor flag = %d, want 0", out[5])
+			}
+			if got := bytes.Equal(out, withCursorCleared(executePacket(42, true))); got != tt.wantTypes {
+				t.Errorf("packet with types = %v, want %v: % x", got, tt.wantTypes, out)
+			}
+			if !bst.TypesSent {
+				t.Error("backend statement not marked as having types")
+			}
+		})
+	}
+}
+
+func withCursorCleared(p []byte) []byte { p[5] = 0; return p }
+
+func TestCaptureTypesRejectsMalformed(t *testing.T) {
+	st := &prepared{params: 2}
+	if _, err := st.captureTypes(executePacket(1, false)); err != errNoTypes {
+		t.Errorf("first execute without types: err = %v, want errNoTypes", err)
+	}
+	if _, err := st.captureTypes(executePacket(1, true)[:12]); err != errShort {
+		t.Errorf("truncated execute: err = %v, want errShort", err)
+	}
+}
+
+func TestParseKill(t *testing.T) {
+	tests := []struct {
+		sql   string
+		id    uint32
+		query bool
+		ok    bool
+	}{
+		{"KILL 12", 12, false, true},
+		{"kill query 7", 7, true, true},
+		{"KILL CONNECTION 3;", 3, false, true},
+		{"KILL HARD QUERY ID 5", 5, true, true},
+		{"KILL USER bob", 0, false, false},
+		{"KILL", 0, false, false},
+	}
+	for _, tt := range tests {
+		id, q, ok := parseKill(tt.sql)
+		if id != tt.id || q != tt.query || ok != tt.ok {
+			t.Errorf("parseKill(%q) = %d, %v, %v; want %d, %v, %v", tt.sql, id, q, ok, tt.id, tt.query, tt.ok)
+		}
+	}
+}

@@ -1,0 +1,265 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/strata-proxy/strata/backend"
+	"github.com/strata-proxy/strata/planner"
+	"github.com/strata-proxy/strata/sqlparse"
+	"github.com/strata-proxy/strata/wire"
+)
+
+// maxReadAttempts bounds how many replicas one read tries after failures.
+const maxReadAttempts = 4
+
+// WriteError sends err to the client as an ERR packet. Errors that are not
+// MySQL errors become ER_UNKNOWN_ERROR with their text.
+func (s *Session) WriteError(err error) error {
+	var werr *wire.Error
+	if !errors.As(err, &werr) {
+		werr = wire.NewError(wire.ErUnknownError, "Strata: %v", err)
+	}
+	return s.client.WriteFlush(wire.AppendErr(nil, werr))
+}
+
+// WriteOK sends an OK packet with the session's status.
+func (s *Session) WriteOK() error {
+	return s.client.WriteFlush(wire.AppendOK(nil, wire.HeaderOK, 0, 0, s.Status(), 0))
+}
+
+// Status is the server status flags the client should see.
+func (s *Session) Status() uint16 {
+	var st uint16
+	if s.autocommit {
+		st |= wire.StatusAutocommit
+	}
+	if s.inTx {
+		st |= wire.StatusInTrans
+	}
+	return st
+}
+
+// Query runs a COM_QUERY; packet is the whole command payload, forwarded
+// unchanged to the chosen server.
+func (s *Session) Query(ctx context.Context, packet []byte) error {
+	sql := string(packet[1:])
+	parsed := s.env.Planner.Parse(sql)
+	if len(parsed.Statements) > 1 && !s.MultiStatements() {
+		return s.refuse(wire.NewError(wire.ErParse, "You have an error in your SQL syntax: this connection did not enable multi-statements (CLIENT_MULTI_STATEMENTS), so send one statement per query"))
+	}
+	f := parsed.Summary
+	if f.Kind == sqlparse.KindKill && len(parsed.Statements) == 1 {
+		return s.kill(sql)
+	}
+	stmts := parsed.Statements
+	if stmts == nil {
+		stmts = []*sqlparse.Facts{f}
+	}
+	return s.run(ctx, f, stmts, func(c *backend.Conn) (backend.Result, error) {
+		if err := c.Command(packet); err != nil {
+			return backend.Result{}, &backend.ServerError{Addr: c.Addr, Err: err}
+		}
+		return c.Relay(s.client, s.caps&wire.ClientLocalFiles != 0)
+	})
+}
+
+// refuse answers a statement Strata will not run.
+func (s *Session) refuse(e *wire.Error) error {
+	s.env.Metrics.ObserveError("proxy")
+	return s.WriteError(e)
+}
+
+// run executes one command on the backend chosen for f, retrying reads on
+// another replica when a server fails before anything reached the client.
+func (s *Session) run(ctx context.Context, f *sqlparse.Facts, stmts []*sqlparse.Facts, do func(*backend.Conn) (backend.Result, error)) error {
+	start := time.Now()
+	rt, err := s.acquire(ctx, f)
+	tried := map[string]error{}
+	for attempt := 1; ; attempt++ {
+		if err != nil {
+			s.env.Metrics.ObserveError("backend")
+			return s.WriteError(err)
+		}
+		s.active.Store(rt.conn)
+		res, err := do(rt.conn)
+		s.active.Store(nil)
+		if err == nil {
+			s.learn(rt.conn, stmts, res)
+			s.release(rt.conn, f, rt.primary)
+			s.observe(rt, start, res)
+			return s.client.Flush()
+		}
+		var cerr *backend.ClientError
+		if errors.As(err, &cerr) {
+			// The client went away mid-response: the backend connection is
+			// mid-result and cannot be reused.
+			rt.conn.Broken = true
+			s.release(rt.conn, f, false)
+			return err
+		}
+		// The server failed.
+		rt.conn.Broken = true
+		wasPinned := s.pinned == rt.conn
+		s.release(rt.conn, f, false)
+		if res.Sent {
+			// Part of the answer is already with the client: it cannot be
+			// replaced, so end the connection rather than splice answers.
+			return err
+		}
+		if wasPinned || !rt.read || attempt >= maxReadAttempts {
+			s.inTx = false
+			s.env.Metrics.ObserveError("backend")
+			return s.WriteError(errNoBackend("Strata: lost connection to %s during the statement (%v)%s", rt.conn.Addr, rootCause(err), pinnedNote(wasPinned)))
+		}
+		tried[rt.conn.Addr] = err
+		s.env.Metrics.ReadRetried(rt.pool)
+		snap := s.env.Topology.Load()
+		rt, err = s.acquireReplica(ctx, snap.Default(), rt.pool, tried)
+	}
+}
+
+func pinnedNote(pinned bool) string {
+	if pinned {
+		return "; the transaction or session state on it is lost, start again"
+	}
+	return ""
+}
+
+func (s *Session) observe(rt route, start time.Time, res backend.Result) {
+	s.env.Metrics.ObserveQuery(rt.label, rt.conn.Addr, time.Since(start))
+	if res.Err != nil {
+		s.env.Metrics.ObserveError("server")
+	}
+}
+
+// InitDB runs COM_INIT_DB: the schema changes only when the primary accepts it.
+func (s *Session) InitDB(ctx context.Context, packet []byte) error {
+	schema := string(packet[1:])
+	f := &sqlparse.Facts{Kind: sqlparse.KindUse, Schema: schema}
+	return s.run(ctx, f, []*sqlparse.Facts{f}, func(c *backend.Conn) (backend.Result, error) {
+		if err := c.Command(packet); err != nil {
+			return backend.Result{}, &backend.ServerError{Addr: c.Addr, Err: err}
+		}
+		return c.Relay(s.client, false)
+	})
+}
+
+// FieldList runs the deprecated COM_FIELD_LIST on a replica.
+func (s *Session) FieldList(ctx context.Context, packet []byte) error {
+	table, _, _ := strings.Cut(string(packet[1:]), "\x00")
+	f := &sqlparse.Facts{Kind: sqlparse.KindShow, ReadOnly: true, Tables: []sqlparse.TableRef{{Name: strings.ToLower(table)}}}
+	return s.run(ctx, f, nil, func(c *backend.Conn) (backend.Result, error) {
+		if err := c.Command(packet); err != nil {
+			return backend.Result{}, &backend.ServerError{Addr: c.Addr, Err: err}
+		}
+		return c.RelayUntilEOF(s.client)
+	})
+}
+
+// Statistics runs COM_STATISTICS on the primary.
+func (s *Session) Statistics(ctx context.Context, packet []byte) error {
+	f := &sqlparse.Facts{Kind: sqlparse.KindShow}
+	return s.run(ctx, f, nil, func(c *backend.Conn) (backend.Result, error) {
+		if err := c.Command(packet); err != nil {
+			return backend.Result{}, &backend.ServerError{Addr: c.Addr, Err: err}
+		}
+		return c.RelayOne(s.client)
+	})
+}
+
+// kill runs KILL [CONNECTION | QUERY] id against Strata's own connection
+// ids, which are the ids clients see.
+func (s *Session) kill(sql string) error {
+	id, query, ok := parseKill(sql)
+	if !ok {
+		return s.refuse(wire.NewError(wire.ErParse, "You have an error in your SQL syntax; Strata understands KILL [CONNECTION | QUERY] <id>"))
+	}
+	return s.Kill(id, query)
+}
+
+// Kill ends another session's statement or connection (COM_PROCESS_KILL too).
+func (s *Session) Kill(id uint32, queryOnly bool) error {
+	target := s.env.Registry.Get(id)
+	if target == nil {
+		return s.refuse(wire.NewError(wire.ErNoSuchThread, "Unknown thread id: %d", id))
+	}
+	if target.User != s.User {
+		return s.refuse(wire.NewError(1095, "You are not owner of thread %d", id)) // ER_KILL_DENIED_ERROR
+	}
+	if err := s.killActive(target); err != nil && queryOnly {
+		return s.WriteError(err)
+	}
+	if !queryOnly {
+		if target == s {
+			_ = s.WriteError(wire.NewError(1927, "Connection was killed")) // ER_CONNECTION_KILLED
+		}
+		target.kill()
+		if target == s {
+			return errors.New("connection killed by its own KILL")
+		}
+	}
+	return s.WriteOK()
+}
+
+// killActive interrupts the statement target is running, with KILL QUERY on
+// the backend thread through a connection of its own.
+func (s *Session) killActive(target *Session) error {
+	c := target.active.Load()
+	if c == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.env.ConnectTimeout+time.Second)
+	defer cancel()
+	kc, err := backend.Dial(ctx, backend.DialConfig{Addr: c.Addr, User: s.env.BackendUser, Password: s.env.BackendPassword, Timeout: s.env.ConnectTimeout, Flavor: backend.Flavor{Collation: backendCollation}})
+	if err != nil {
+		return errNoBackend("Strata: cannot reach %s to kill the query: %v", c.Addr, rootCause(err))
+	}
+	defer kc.Close()
+	return kc.SimpleCommand(comQuery, "KILL QUERY "+strconv.FormatUint(uint64(c.ThreadID), 10))
+}
+
+// parseKill reads KILL [HARD|SOFT] [CONNECTION|QUERY] [ID] n.
+func parseKill(sql string) (id uint32, queryOnly, ok bool) {
+	words := strings.Fields(strings.TrimRight(strings.TrimSpace(sql), ";"))
+	if len(words) < 2 || !strings.EqualFold(words[0], "kill") {
+		return 0, false, false
+	}
+	for _, w := range words[1 : len(words)-1] {
+		switch strings.ToUpper(w) {
+		case "QUERY":
+			queryOnly = true
+		case "CONNECTION", "HARD", "SOFT", "ID":
+		default:
+			return 0, false, false
+		}
+	}
+	n, err := strconv.ParseUint(words[len(words)-1], 10, 32)
+	return uint32(n), queryOnly, err == nil
+}
+
+// Explain is for tests and the admin API: where would sql go now?
+func (s *Session) Explain(sql string) planner.Decision {
+	f := s.env.Planner.Parse(sql).Summary
+	return s.env.Planner.Route(s.env.Topology.Load(), &planner.Request{Facts: f, User: s.User, Schema: s.DB, PrimaryOnly: s.needsPrimary(f)})
+}
+
+// CheckSchema verifies on the primary that db exists (a login naming a
+// schema must fail at once when it does not, as with MariaDB).
+func (s *Session) CheckSchema(ctx context.Context, db string) error {
+	cl := s.env.Topology.Load().Default()
+	pool := s.env.Pools.For(cl.Primary.Addr)
+	c, err := pool.Get(ctx, s.flavor, nil)
+	if err != nil {
+		return errNoBackend("Strata: primary %s of cluster %s is unreachable (%v)", cl.Primary.Addr, cl.Name, rootCause(err))
+	}
+	defer pool.Put(c)
+	if err := c.SimpleCommand(wire.ComInitDB, db); err != nil {
+		return err
+	}
+	c.DB = db
+	return nil
+}

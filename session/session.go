@@ -1,0 +1,438 @@
+// Package session is one client connection's state machine: it tracks what
+// the client has set up (schema, session variables, transaction, prepared
+// statements), asks the planner where each statement goes, keeps backend
+// connections in step with that state, and decides when a session must stay
+// pinned to one backend connection.
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/strata-proxy/strata/backend"
+	"github.com/strata-proxy/strata/metrics"
+	"github.com/strata-proxy/strata/planner"
+	"github.com/strata-proxy/strata/sqlparse"
+	"github.com/strata-proxy/strata/topology"
+	"github.com/strata-proxy/strata/wire"
+)
+
+// Env is what every session shares: the routing truth, the planner, the
+// backend pools and the metrics. It holds no per-client state.
+type Env struct {
+	Topology *topology.Topology
+	Planner  *planner.Planner
+	Pools    *backend.Pools
+	Metrics  *metrics.Metrics
+	Registry *Registry
+	// BackendUser and BackendPassword are used for out-of-band commands
+	// such as KILL QUERY, which need a connection of their own.
+	BackendUser, BackendPassword string
+	ConnectTimeout               time.Duration
+}
+
+// Session is one client's state.
+type Session struct {
+	ID         uint32
+	User       string
+	ClientAddr string
+	DB         string
+
+	env       *Env
+	client    *wire.Conn
+	flavor    backend.Flavor
+	caps      uint32
+	collation byte
+
+	vars       varSet
+	autocommit bool
+	inTx       bool
+	// holds names session state living on one backend connection (user
+	// variables, temporary tables, named locks, LOCK TABLES): while any is
+	// held the session stays pinned to that connection.
+	holds map[string]bool
+	// pinned is the backend connection the session is bound to, if any.
+	pinned *backend.Conn
+	// sticky is the primary connection of the last write, kept for one more
+	// statement so LAST_INSERT_ID(), ROW_COUNT() or FOUND_ROWS() read it.
+	sticky *backend.Conn
+	// last is the connection used last, preferred when it is idle so its
+	// session variables need not be set again.
+	last *backend.Conn
+
+	stmts    map[uint32]*prepared
+	nextStmt uint32
+
+	active atomic.Pointer[backend.Conn] // the connection running a statement now, for KILL QUERY
+	closed atomic.Bool
+	kill   func() // closes the client socket
+	mu     sync.Mutex
+}
+
+// Options describe the client connection after the handshake.
+type Options struct {
+	ID         uint32
+	User       string
+	ClientAddr string
+	DB         string
+	Caps       uint32
+	Collation  byte
+	// Kill closes the client connection (KILL CONNECTION from another session).
+	Kill func()
+}
+
+// New creates the session of an authenticated client.
+func New(env *Env, client *wire.Conn, o Options) *Session {
+	s := &Session{
+		ID: o.ID, User: o.User, ClientAddr: o.ClientAddr, DB: o.DB,
+		env: env, client: client, caps: o.Caps,
+		flavor: backend.Flavor{
+			Collation:    backendCollation,
+			DeprecateEOF: o.Caps&wire.ClientDeprecateEOF != 0,
+			FoundRows:    o.Caps&wire.ClientFoundRows != 0,
+		},
+		collation:  o.Collation,
+		autocommit: true,
+		holds:      map[string]bool{},
+		stmts:      map[uint32]*prepared{},
+		kill:       o.Kill,
+	}
+	s.vars.init(o.Collation)
+	env.Registry.add(s)
+	return s
+}
+
+// Client is the session's client connection.
+func (s *Session) Client() *wire.Conn { return s.client }
+
+// MultiStatements reports whether the client may send several statements in one query.
+func (s *Session) MultiStatements() bool { return s.caps&wire.ClientMultiStatements != 0 }
+
+// SetMultiStatements follows COM_SET_OPTION.
+func (s *Session) SetMultiStatements(on bool) {
+	if on {
+		s.caps |= wire.ClientMultiStatements
+	} else {
+		s.caps &^= wire.ClientMultiStatements
+	}
+}
+
+// Close releases every backend connection the session holds.
+func (s *Session) Close() {
+	if !s.closed.CompareAndSwap(false, true) {
+		return
+	}
+	s.env.Registry.remove(s.ID)
+	s.releaseAll()
+}
+
+// releaseAll returns pinned and sticky connections, resetting any that carry
+// state another client must not inherit.
+func (s *Session) releaseAll() {
+	dirty := s.inTx || len(s.holds) > 0 || !s.autocommit
+	if s.pinned != nil {
+		s.pinned.NeedsReset = s.pinned.NeedsReset || dirty
+		s.put(s.pinned)
+		s.pinned = nil
+	}
+	if s.sticky != nil {
+		s.put(s.sticky)
+		s.sticky = nil
+	}
+	s.inTx = false
+	s.holds = map[string]bool{}
+}
+
+func (s *Session) put(c *backend.Conn) {
+	s.env.Pools.For(c.Addr).Put(c)
+}
+
+// Reset returns the session to a fresh state (COM_RESET_CONNECTION,
+// COM_CHANGE_USER): transactions roll back, variables and statements go.
+// A zero collation keeps the one from the handshake.
+func (s *Session) Reset(user, db string, collation byte) {
+	if collation != 0 {
+		s.collation = collation
+	}
+	if s.pinned != nil {
+		s.pinned.NeedsReset = true
+	}
+	s.releaseAll()
+	s.User, s.DB = user, db
+	s.autocommit = true
+	s.vars.init(s.collation)
+	s.stmts = map[uint32]*prepared{}
+}
+
+// route is where one statement runs.
+type route struct {
+	label   string // primary, pool name, pinned
+	conn    *backend.Conn
+	pool    string
+	primary bool
+	read    bool // a read that may be retried on another replica
+}
+
+// needsPrimary reports whether the session's state or the statement forces
+// the primary.
+func (s *Session) needsPrimary(f *sqlparse.Facts) bool {
+	return s.inTx || !s.autocommit || f.Locking || f.StartsTx || f.SetsUserVars || f.TempTable ||
+		f.LockFunctions || f.Kind == sqlparse.KindLockTables || f.Kind == sqlparse.KindPrepare ||
+		f.SessionFunctions || f.Kind == sqlparse.KindUse
+}
+
+// readable reports whether a statement may run on a replica.
+func readable(f *sqlparse.Facts) bool {
+	if f.ReadOnly {
+		return true
+	}
+	// Session variable assignments run anywhere: the session replays them
+	// on whichever connection serves it next.
+	if f.Kind == sqlparse.KindSet && !f.SetsUserVars && f.Autocommit == nil {
+		for _, v := range f.SessionVars {
+			if v.Global {
+				return false
+			}
+		}
+		return len(f.SessionVars) > 0
+	}
+	return false
+}
+
+// errNoBackend is the error a client sees when no server can take its statement.
+func errNoBackend(format string, args ...any) *wire.Error {
+	return wire.NewError(1429, format, args...) // ER_CONNECT_TO_FOREIGN_DATA_SOURCE, HY000
+}
+
+// acquire picks and prepares a backend connection for f.
+func (s *Session) acquire(ctx context.Context, f *sqlparse.Facts) (route, error) {
+	if s.pinned != nil {
+		return route{label: "pinned", conn: s.pinned, primary: s.pinned.Addr == s.env.Topology.Load().Default().Primary.Addr}, nil
+	}
+	if s.sticky != nil {
+		if f.SessionFunctions {
+			c := s.sticky
+			s.sticky = nil
+			return route{label: "primary", conn: c, primary: true}, nil
+		}
+		s.put(s.sticky)
+		s.sticky = nil
+	}
+	snap := s.env.Topology.Load()
+	ff := *f
+	ff.ReadOnly = readable(f)
+	d := s.env.Planner.Route(snap, &planner.Request{
+		Facts: &ff, User: s.User, Schema: s.DB, ClientAddr: s.ClientAddr, PrimaryOnly: s.needsPrimary(f),
+	})
+	if d.Cluster == nil {
+		return route{}, errNoBackend("Strata: no default cluster is configured")
+	}
+	if d.Primary {
+		c, err := s.connect(ctx, d.Cluster.Primary.Addr)
+		if err != nil {
+			return route{}, errNoBackend("Strata: primary %s of cluster %s is unreachable (%v); writes and transactions fail until it is back", d.Cluster.Primary.Addr, d.Cluster.Name, rootCause(err))
+		}
+		return route{label: "primary", conn: c, primary: true}, nil
+	}
+	return s.acquireReplica(ctx, d.Cluster, d.Pool, nil)
+}
+
+// acquireReplica tries the members of pool until one accepts, then the
+// pool's fallback; tried lists servers that already failed this statement.
+func (s *Session) acquireReplica(ctx context.Context, cl *topology.Cluster, pool string, tried map[string]error) (route, error) {
+	if tried == nil {
+		tried = map[string]error{}
+	}
+	for {
+		srv := planner.PickReplica(cl, pool, func(addr string) bool { _, bad := tried[addr]; return bad })
+		if srv == nil {
+			break
+		}
+		c, err := s.connect(ctx, srv.Addr)
+		if err == nil {
+			return route{label: pool, conn: c, pool: pool, read: true}, nil
+		}
+		tried[srv.Addr] = err
+		s.env.Metrics.ReadRetried(pool)
+	}
+	switch fb := cl.PoolSettings(pool).Fallback; {
+	case fb == "primary":
+		c, err := s.connect(ctx, cl.Primary.Addr)
+		if err == nil {
+			return route{label: "primary", conn: c, primary: true}, nil
+		}
+		tried[cl.Primary.Addr] = err
+	case fb != "" && fb != pool:
+		if r, err := s.acquireReplica(ctx, cl, fb, tried); err == nil {
+			return r, nil
+		}
+	}
+	return route{}, errNoBackend("Failed pool: %s (%s)", pool, describeFailures(cl, pool, tried))
+}
+
+func describeFailures(cl *topology.Cluster, pool string, tried map[string]error) string {
+	var parts []string
+	for _, r := range cl.Replicas {
+		if r.Pool != pool {
+			continue
+		}
+		if err, ok := tried[r.Addr]; ok {
+			parts = append(parts, fmt.Sprintf("%s: %v", r.Addr, rootCause(err)))
+		} else if !r.Routable() {
+			parts = append(parts, fmt.Sprintf("%s: %s", r.Addr, r.State))
+		}
+	}
+	if len(parts) == 0 {
+		return fmt.Sprintf("cluster %s has no replica in pool %s", cl.Name, pool)
+	}
+	return "no member can serve reads: " + strings.Join(parts, "; ")
+}
+
+func rootCause(err error) error {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err
+		}
+		err = next
+	}
+}
+
+// connect takes a connection to addr from its pool and brings it in step
+// with the session (schema, variables).
+func (s *Session) connect(ctx context.Context, addr string) (*backend.Conn, error) {
+	prefer := s.last
+	if prefer != nil && prefer.Addr != addr {
+		prefer = nil
+	}
+	c, err := s.env.Pools.For(addr).Get(ctx, s.flavor, prefer)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.sync(c); err != nil {
+		var werr *wire.Error
+		if errors.As(err, &werr) {
+			// The server refused our state (e.g. the schema is gone): the
+			// connection is fine, the client must hear the error.
+			s.put(c)
+			return nil, err
+		}
+		c.Broken = true
+		s.put(c)
+		return nil, err
+	}
+	return c, nil
+}
+
+// sync applies the session's schema and variables to c where they differ.
+func (s *Session) sync(c *backend.Conn) error {
+	if c.NeedsReset || (s.DB == "" && c.DB != "") {
+		if err := c.SimpleCommand(wire.ComResetConnection, ""); err != nil {
+			return err
+		}
+		c.NeedsReset, c.DB = false, ""
+		c.Vars = map[string]string{}
+		c.ForgetStmts()
+	}
+	if s.DB != "" && c.DB != s.DB {
+		if err := c.SimpleCommand(wire.ComInitDB, s.DB); err != nil {
+			return err
+		}
+		c.DB = s.DB
+	}
+	return s.vars.apply(c)
+}
+
+// release hands c back after a statement, or keeps it pinned or sticky.
+func (s *Session) release(c *backend.Conn, f *sqlparse.Facts, primary bool) {
+	if c.Broken {
+		if s.pinned == c {
+			s.pinned = nil
+		}
+		s.put(c)
+		return
+	}
+	s.last = c
+	if s.inTx || len(s.holds) > 0 {
+		s.pinned = c
+		return
+	}
+	if s.pinned == c {
+		// Pinned state ended (COMMIT, UNLOCK TABLES): the connection is clean.
+		s.pinned = nil
+	}
+	if primary && (isDML(f) || f.CalcFoundRows) {
+		s.sticky = c
+		return
+	}
+	s.put(c)
+}
+
+func isDML(f *sqlparse.Facts) bool {
+	switch f.Kind {
+	case sqlparse.KindInsert, sqlparse.KindUpdate, sqlparse.KindDelete, sqlparse.KindReplace, sqlparse.KindLoadData:
+		return true
+	}
+	return false
+}
+
+// learn updates session state from statements that succeeded on c.
+func (s *Session) learn(c *backend.Conn, stmts []*sqlparse.Facts, res backend.Result) {
+	if res.Err != nil {
+		if res.Err.Code == 1213 { // deadlock: the server rolled the transaction back
+			s.inTx = false
+		}
+		return
+	}
+	s.inTx = res.Status&wire.StatusInTrans != 0
+	for _, f := range stmts {
+		s.learnOne(c, f)
+	}
+}
+
+func (s *Session) learnOne(c *backend.Conn, f *sqlparse.Facts) {
+	switch f.Kind {
+	case sqlparse.KindUse:
+		s.DB, c.DB = f.Schema, f.Schema
+	case sqlparse.KindLockTables:
+		s.holds["lock tables"] = true
+	case sqlparse.KindUnlockTables:
+		delete(s.holds, "lock tables")
+	case sqlparse.KindPrepare:
+		s.holds["sql prepared statement"] = true
+	}
+	for _, v := range f.SessionVars {
+		if !v.Global {
+			s.vars.set(v.Name, v.SQL)
+			c.Vars[v.Name] = v.SQL
+		}
+	}
+	if f.Autocommit != nil {
+		s.autocommit = *f.Autocommit
+	}
+	if f.SetsUserVars {
+		s.holds["user variables"] = true
+	}
+	if f.TempTable {
+		s.holds["temporary tables"] = true
+	}
+	if f.LockFunctions {
+		s.holds["named locks"] = true
+	}
+}
+
+// Pinned reports why the session is bound to one backend connection ("" when not).
+func (s *Session) Pinned() string {
+	if s.inTx {
+		return "transaction"
+	}
+	for reason := range s.holds {
+		return reason
+	}
+	return ""
+}

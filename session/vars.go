@@ -1,0 +1,95 @@
+package session
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/pingcap/tidb/pkg/parser/charset"
+	"github.com/strata-proxy/strata/backend"
+)
+
+// backendCollation is the collation every backend connection is opened
+// with (utf8mb4_general_ci); a client asking for another one gets a SET NAMES
+// on the connections that serve it.
+const backendCollation = 45
+
+// namesVar is the key of the character-set setting (SET NAMES, SET
+// CHARACTER SET and the handshake collation all land here).
+const namesVar = "names"
+
+var backendNames = setNamesFor(backendCollation)
+
+// varSet is a session's variables: name → the statement that sets it.
+type varSet struct {
+	m map[string]string
+}
+
+func (v *varSet) init(collation byte) {
+	v.m = map[string]string{namesVar: setNamesFor(collation)}
+}
+
+func (v *varSet) set(name, sql string) {
+	if name == "character set" {
+		name = namesVar
+	}
+	v.m[name] = sql
+}
+
+// apply brings c's variables in line with the session's: set what differs,
+// return to defaults what the session never set.
+func (v *varSet) apply(c *backend.Conn) error {
+	if len(c.Vars) == 0 {
+		c.Vars[namesVar] = backendNames // a fresh or reset connection
+	}
+	for _, name := range v.sortedNames() {
+		want := v.m[name]
+		if c.Vars[name] == want {
+			continue
+		}
+		if err := c.SimpleCommand(comQuery, want); err != nil {
+			return err
+		}
+		c.Vars[name] = want
+	}
+	for name := range c.Vars {
+		if _, ok := v.m[name]; ok {
+			continue
+		}
+		if err := c.SimpleCommand(comQuery, "SET SESSION "+name+" = DEFAULT"); err != nil {
+			// A variable without a session default: start the connection over.
+			c.NeedsReset = true
+			return err
+		}
+		delete(c.Vars, name)
+	}
+	return nil
+}
+
+// sortedNames orders variables so the character set comes first and the
+// rest are applied in a stable order.
+func (v *varSet) sortedNames() []string {
+	names := make([]string, 0, len(v.m))
+	for n := range v.m {
+		if n != namesVar {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	return append([]string{namesVar}, names...)
+}
+
+const comQuery = 0x03
+
+// setNamesFor renders the SET NAMES statement matching a handshake collation.
+// MySQL 8 collations a MariaDB server does not know fall back to the
+// character set's default collation.
+func setNamesFor(id byte) string {
+	coll, err := charset.GetCollationByID(int(id))
+	if err != nil || coll == nil {
+		return "SET NAMES utf8mb4"
+	}
+	if strings.Contains(coll.Name, "0900") || strings.HasPrefix(coll.Name, "utf8mb4_zh") {
+		return "SET NAMES " + coll.CharsetName
+	}
+	return "SET NAMES " + coll.CharsetName + " COLLATE " + coll.Name
+}

@@ -1,0 +1,167 @@
+package shard
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func day(s string) time.Time {
+	t, ok := parseDateTime(s)
+	if !ok {
+		panic(s)
+	}
+	return t
+}
+
+func newPosts(t *testing.T, period, since string, ahead int, ranges map[string]string) *Date {
+	t.Helper()
+	d, err := NewDate("posts", Config{ShardKey: "created_at", Method: "date", Period: period,
+		Since: since, Ahead: ahead, Ranges: ranges,
+		Now: func() time.Time { return day("2024-06-15 12:00:00") }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func monthlyPosts(t *testing.T) *Date {
+	return newPosts(t, PeriodMonth, "2023-10-01", 1,
+		map[string]string{"archive": "..2024-01-01", "s0": "2024-01-01..2024-04-01", "s1": "2024-04-01.."})
+}
+
+func TestDateShardForAndPeriodTable(t *testing.T) {
+	d := monthlyPosts(t)
+	tests := []struct {
+		v            Value
+		shard, table string
+	}{
+		{Time(day("2023-12-31 23:59:59")), "archive", "posts_2023_12"},
+		{Time(day("2024-01-01")), "s0", "posts_2024_01"},
+		{String("2024-03-31 10:00:00"), "s0", "posts_2024_03"},
+		{String("2024-06-03"), "s1", "posts_2024_06"},
+		{Time(day("1999-01-01")), "archive", "posts_1999_01"},
+	}
+	for _, tt := range tests {
+		shard, err := d.ShardFor(tt.v)
+		if err != nil || shard != tt.shard || d.PeriodTable(tt.v) != tt.table {
+			t.Errorf("%v: shard %q (%v), table %q; want %q, %q", tt.v, shard, err, d.PeriodTable(tt.v), tt.shard, tt.table)
+		}
+	}
+	for _, v := range []Value{Int(20240101), String("yesterday"), Null()} {
+		if _, err := d.ShardFor(v); err == nil || d.PeriodTable(v) != "" {
+			t.Errorf("ShardFor(%v) accepted", v)
+		}
+	}
+}
+
+func TestDatePeriodSuffixes(t *testing.T) {
+	v := Time(day("2024-06-03 10:00:00"))
+	tests := []struct {
+		period, want string
+	}{
+		{PeriodDay, "posts_2024_06_03"},
+		{PeriodMonth, "posts_2024_06"},
+		{PeriodYear, "posts_2024"},
+	}
+	for _, tt := range tests {
+		d := newPosts(t, tt.period, "2024-01-01", 0, map[string]string{"s0": ".."})
+		if got := d.PeriodTable(v); got != tt.want {
+			t.Errorf("%s: PeriodTable = %q, want %q", tt.period, got, tt.want)
+		}
+	}
+}
+
+func TestDateTablesFor(t *testing.T) {
+	d := monthlyPosts(t) // since 2023-10, now 2024-06, one month ahead: 2023_10 .. 2024_07
+	tests := []struct {
+		name   string
+		lo, hi Bound
+		want   string
+	}{
+		{"unbounded", Bound{}, Bound{},
+			"2024_07 2024_06 2024_05 2024_04 2024_03 2024_02 2024_01 2023_12 2023_11 2023_10"},
+		{"since May", Incl(String("2024-05-10")), Bound{}, "2024_07 2024_06 2024_05"},
+		{"before Feb", Bound{}, Excl(String("2024-02-01")), "2024_01 2023_12 2023_11 2023_10"},
+		{"up to Feb 1 inclusive", Bound{}, Incl(String("2024-02-01")), "2024_02 2024_01 2023_12 2023_11 2023_10"},
+		{"one month", Incl(Time(day("2024-03-01"))), Excl(Time(day("2024-04-01"))), "2024_03"},
+		{"inside a month", Excl(String("2024-03-05")), Incl(String("2024-03-09 10:00")), "2024_03"},
+		{"clipped below since", Incl(String("2000-01-01")), Excl(String("2023-12-01")), "2023_11 2023_10"},
+		{"clipped above ahead", Incl(String("2024-07-15")), Incl(String("2030-01-01")), "2024_07"},
+		{"empty", Incl(String("2024-05-01")), Incl(String("2024-03-01")), ""},
+		{"null", Incl(Null()), Bound{}, ""},
+		{"non-date bound is ignored", Incl(Int(5)), Excl(String("2023-12-01")), "2023_11 2023_10"},
+	}
+	for _, tt := range tests {
+		got := strings.ReplaceAll(strings.Join(d.TablesFor(tt.lo, tt.hi), " "), "posts_", "")
+		if got != tt.want {
+			t.Errorf("%s: TablesFor = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestDateTablesShards(t *testing.T) {
+	d := monthlyPosts(t)
+	got := d.DateTables(Incl(String("2023-12-01")), Excl(String("2024-05-01")))
+	want := []DateTable{
+		{"posts_2024_04", "s1", day("2024-04-01"), day("2024-05-01")},
+		{"posts_2024_03", "s0", day("2024-03-01"), day("2024-04-01")},
+		{"posts_2024_02", "s0", day("2024-02-01"), day("2024-03-01")},
+		{"posts_2024_01", "s0", day("2024-01-01"), day("2024-02-01")},
+		{"posts_2023_12", "archive", day("2023-12-01"), day("2024-01-01")},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("DateTables = %v\nwant %v", got, want)
+	}
+}
+
+func TestDateShardsForRange(t *testing.T) {
+	d := monthlyPosts(t)
+	tests := []struct {
+		lo, hi Bound
+		want   []string
+	}{
+		{Bound{}, Bound{}, []string{"archive", "s0", "s1"}},
+		{Incl(String("2024-02-01")), Bound{}, []string{"s0", "s1"}},
+		{Bound{}, Excl(String("2024-01-01")), []string{"archive"}},
+		{Incl(String("2024-04-01")), Incl(String("2024-06-30 23:59:59")), []string{"s1"}},
+		{Incl(Null()), Bound{}, nil},
+	}
+	for _, tt := range tests {
+		got, err := d.ShardsForRange(tt.lo, tt.hi)
+		if err != nil || !slices.Equal(got, tt.want) {
+			t.Errorf("ShardsForRange(%v, %v) = %v, %v; want %v", tt.lo, tt.hi, got, err, tt.want)
+		}
+	}
+	if _, err := d.ShardsForRange(Incl(Int(5)), Bound{}); !errors.Is(err, ErrKeyType) {
+		t.Errorf("ShardsForRange(5) error = %v, want ErrKeyType", err)
+	}
+}
+
+func TestDateNextPeriods(t *testing.T) {
+	tests := []struct {
+		period string
+		now    string
+		n      int
+		want   string
+	}{
+		{PeriodMonth, "2024-11-20 08:00:00", 3, "posts_2024_11 posts_2024_12 posts_2025_01"},
+		{PeriodDay, "2024-02-28", 3, "posts_2024_02_28 posts_2024_02_29 posts_2024_03_01"},
+		{PeriodYear, "2024-06-01", 2, "posts_2024 posts_2025"},
+		{PeriodMonth, "2024-01-31", 2, "posts_2024_01 posts_2024_02"},
+		{PeriodMonth, "2024-01-31", 0, ""},
+	}
+	for _, tt := range tests {
+		d := newPosts(t, tt.period, "2020-01-01", 0, map[string]string{"s0": ".."})
+		if got := strings.Join(d.NextPeriods(day(tt.now), tt.n), " "); got != tt.want {
+			t.Errorf("%s NextPeriods(%s, %d) = %q, want %q", tt.period, tt.now, tt.n, got, tt.want)
+		}
+	}
+	d := monthlyPosts(t)
+	up := d.Upcoming(day("2024-03-20"), 2)
+	if len(up) != 2 || up[0].Shard != "s0" || up[1].Shard != "s1" {
+		t.Errorf("Upcoming = %v, want March on s0 and April on s1", up)
+	}
+}

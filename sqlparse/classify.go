@@ -1,0 +1,377 @@
+package sqlparse
+
+import (
+	"strings"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+)
+
+// classify sets the statement-level facts (kind, write targets,
+// transaction and session effects) from the top node. It runs after
+// walk, so Tables is already filled and write targets can be checked
+// against it.
+func (m Mode) classify(f *Facts, stmt ast.StmtNode) {
+	switch {
+	case classifyDML(f, stmt):
+	case classifyTx(f, stmt):
+	case m.classifySession(f, stmt):
+	case m.classifyAdmin(f, stmt):
+	case classifyDDL(f, stmt):
+	default:
+		f.Kind = KindOther
+	}
+}
+
+// readOnlyCandidate: statement types that may run on a replica when
+// nothing in them writes, locks or has side effects.
+func readOnlyCandidate(stmt ast.StmtNode) bool {
+	switch st := stmt.(type) {
+	case *ast.SelectStmt, *ast.SetOprStmt, *ast.DoStmt, *ast.HelpStmt:
+		return true
+	case *ast.ShowStmt:
+		return !serverSpecificShow(st.Tp)
+	case *ast.ExplainStmt:
+		return !st.Analyze || readOnlyCandidate(st.Stmt)
+	}
+	return false
+}
+
+func (f *Facts) computeReadOnly(stmt ast.StmtNode) {
+	f.ReadOnly = readOnlyCandidate(stmt) &&
+		!(f.Locking || f.IntoOutfile || f.SetsUserVars || f.SideEffects || f.StoredFunctions || f.LockFunctions)
+}
+
+func classifyDML(f *Facts, stmt ast.StmtNode) bool {
+	switch st := stmt.(type) {
+	case *ast.SelectStmt, *ast.SetOprStmt:
+		f.Kind = KindSelect
+	case *ast.InsertStmt:
+		f.Kind = KindInsert
+		if st.IsReplace {
+			f.Kind = KindReplace
+		}
+		if srcs := tableSources(st.Table); len(srcs) > 0 {
+			f.addWrite(srcs[0].ref)
+		}
+	case *ast.UpdateStmt:
+		f.Kind = KindUpdate
+		f.addWrites(updateTargets(st))
+	case *ast.DeleteStmt:
+		f.Kind = KindDelete
+		f.addWrites(deleteTargets(st))
+	case *ast.LoadDataStmt:
+		f.Kind = KindLoadData
+		f.addWrite(refOf(st.Table))
+	case *ast.CallStmt:
+		f.Kind = KindCall
+		// OUT/INOUT parameters assign the user variables passed to them.
+		f.SetsUserVars = f.ReadsUserVars
+	case *ast.DoStmt:
+		f.Kind = KindDo
+	default:
+		return false
+	}
+	return true
+}
+
+// addWrites records targets that the walker saw as tables: a name that
+// is not in Tables is a CTE or derived table, which cannot be written.
+func (f *Facts) addWrites(refs []TableRef) {
+	for _, r := range refs {
+		for _, t := range f.Tables {
+			if t == r {
+				f.addWrite(r)
+				break
+			}
+		}
+	}
+}
+
+// source is one entry of a FROM/UPDATE/DELETE table list.
+type source struct {
+	alias string
+	ref   TableRef
+}
+
+// tableSources lists the base tables of a table-reference clause with
+// their aliases; derived tables are skipped.
+func tableSources(refs *ast.TableRefsClause) []source {
+	if refs == nil || refs.TableRefs == nil {
+		return nil
+	}
+	return appendSources(nil, refs.TableRefs)
+}
+
+func appendSources(out []source, n ast.ResultSetNode) []source {
+	switch n := n.(type) {
+	case *ast.Join:
+		out = appendSources(out, n.Left)
+		if n.Right != nil {
+			out = appendSources(out, n.Right)
+		}
+	case *ast.TableSource:
+		if tn, ok := n.Source.(*ast.TableName); ok {
+			out = append(out, source{alias: n.AsName.L, ref: refOf(tn)})
+		} else {
+			out = appendSources(out, n.Source)
+		}
+	case *ast.TableName:
+		out = append(out, source{ref: refOf(n)})
+	}
+	return out
+}
+
+// resolve finds the source a qualifier (alias, table or schema.table)
+// names.
+func resolve(srcs []source, schema, name string) (TableRef, bool) {
+	for _, s := range srcs {
+		if schema == "" && s.alias == name {
+			return s.ref, true
+		}
+	}
+	for _, s := range srcs {
+		if s.ref.Name == name && (schema == "" || s.ref.Schema == schema) {
+			return s.ref, true
+		}
+	}
+	return TableRef{}, false
+}
+
+// updateTargets: the tables whose columns are assigned. An unqualified
+// column of a multi-table UPDATE could belong to any of them, so then all
+// are reported.
+func updateTargets(st *ast.UpdateStmt) []TableRef {
+	srcs := tableSources(st.TableRefs)
+	if len(srcs) == 1 {
+		return []TableRef{srcs[0].ref}
+	}
+	var out []TableRef
+	for _, a := range st.List {
+		col := a.Column
+		if col == nil || col.Table.L == "" {
+			return allRefs(srcs)
+		}
+		if r, ok := resolve(srcs, col.Schema.L, col.Table.L); ok {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// deleteTargets: the single table, or the tables of the DELETE list of a
+// multi-table DELETE, resolved through the aliases of its FROM/USING.
+func deleteTargets(st *ast.DeleteStmt) []TableRef {
+	srcs := tableSources(st.TableRefs)
+	if !st.IsMultiTable || st.Tables == nil {
+		return allRefs(srcs[:min(len(srcs), 1)])
+	}
+	var out []TableRef
+	for _, tn := range st.Tables.Tables {
+		if r, ok := resolve(srcs, tn.Schema.L, tn.Name.L); ok {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func allRefs(srcs []source) []TableRef {
+	out := make([]TableRef, len(srcs))
+	for i, s := range srcs {
+		out[i] = s.ref
+	}
+	return out
+}
+
+func classifyTx(f *Facts, stmt ast.StmtNode) bool {
+	switch st := stmt.(type) {
+	case *ast.BeginStmt:
+		f.Kind, f.StartsTx, f.ReadOnlyTx = KindBegin, true, st.ReadOnly
+		f.ImplicitCommit = true // BEGIN commits a transaction already open
+	case *ast.CommitStmt:
+		f.Kind, f.EndsTx = KindCommit, true
+		f.StartsTx = st.CompletionType == ast.CompletionTypeChain
+	case *ast.RollbackStmt:
+		if st.SavepointName != "" {
+			f.Kind = KindSavepoint
+			return true
+		}
+		f.Kind, f.EndsTx = KindRollback, true
+		f.StartsTx = st.CompletionType == ast.CompletionTypeChain
+	case *ast.SavepointStmt, *ast.ReleaseSavepointStmt:
+		f.Kind = KindSavepoint
+	default:
+		return false
+	}
+	return true
+}
+
+// classifySession: statements that change the connection's state.
+func (m Mode) classifySession(f *Facts, stmt ast.StmtNode) bool {
+	switch st := stmt.(type) {
+	case *ast.SetStmt:
+		m.classifySet(f, st)
+	case *ast.SetRoleStmt:
+		f.Kind = KindSet
+		f.SessionVars = append(f.SessionVars, m.roleVar(st, f.Text))
+	case *ast.UseStmt:
+		f.Kind, f.Schema = KindUse, st.DBName
+	case *ast.PrepareStmt:
+		f.Kind, f.PrepareName, f.PrepareSQL = KindPrepare, strings.ToLower(st.Name), st.SQLText
+	case *ast.ExecuteStmt:
+		f.Kind, f.PrepareName = KindPrepare, strings.ToLower(st.Name)
+	case *ast.DeallocateStmt:
+		f.Kind, f.PrepareName = KindPrepare, strings.ToLower(st.Name)
+	default:
+		return false
+	}
+	return true
+}
+
+// classifyAdmin: SHOW, EXPLAIN, locks, maintenance, accounts, KILL.
+func (m Mode) classifyAdmin(f *Facts, stmt ast.StmtNode) bool {
+	switch st := stmt.(type) {
+	case *ast.ShowStmt:
+		classifyShow(f, st)
+	case *ast.ExplainStmt:
+		m.classifyExplain(f, st)
+	case *ast.ExplainForStmt: // EXPLAIN FOR CONNECTION n: about one server
+		f.Kind = KindExplain
+	case *ast.LockTablesStmt:
+		f.Kind, f.ImplicitCommit = KindLockTables, true
+	case *ast.UnlockTablesStmt:
+		f.Kind = KindUnlockTables
+	case *ast.FlushStmt:
+		f.Kind, f.ImplicitCommit = KindFlush, true
+		f.Locking = st.Tp == ast.FlushTables && st.ReadLock // FLUSH TABLES ... WITH READ LOCK
+	case *ast.AnalyzeTableStmt:
+		maintenance(f, st.TableNames)
+	case *ast.OptimizeTableStmt:
+		maintenance(f, st.Tables)
+	case *ast.RepairTableStmt:
+		maintenance(f, []*ast.TableName{st.Table})
+	case *ast.KillStmt:
+		f.Kind, f.KillID, f.KillQuery = KindKill, st.ConnectionID, st.Query
+	default:
+		if !isAccountStmt(stmt) {
+			return false
+		}
+		f.Kind, f.ImplicitCommit = KindGrant, true
+	}
+	return true
+}
+
+func maintenance(f *Facts, tables []*ast.TableName) {
+	f.Kind, f.ImplicitCommit = KindAnalyze, true
+	for _, t := range tables {
+		if t != nil {
+			f.addWrite(refOf(t))
+		}
+	}
+}
+
+func isAccountStmt(stmt ast.StmtNode) bool {
+	switch stmt.(type) {
+	case *ast.GrantStmt, *ast.RevokeStmt, *ast.GrantRoleStmt, *ast.RevokeRoleStmt,
+		*ast.GrantProxyStmt, *ast.CreateUserStmt, *ast.AlterUserStmt, *ast.DropUserStmt,
+		*ast.RenameUserStmt, *ast.SetPwdStmt, *ast.SetDefaultRoleStmt:
+		return true
+	}
+	return false
+}
+
+// serverSpecificShow: SHOW forms whose answer is about one server
+// (binlog position, replication threads, connections). A replica would
+// answer about itself, so they go to the primary.
+func serverSpecificShow(tp ast.ShowStmtType) bool {
+	switch tp {
+	case ast.ShowMasterStatus, ast.ShowBinlogStatus, ast.ShowReplicaStatus, ast.ShowProcessList:
+		return true
+	}
+	return false
+}
+
+func classifyShow(f *Facts, st *ast.ShowStmt) {
+	f.Kind = KindShow
+	switch st.Tp {
+	case ast.ShowWarnings, ast.ShowErrors, ast.ShowProfile, ast.ShowProfiles, ast.ShowSessionStates:
+		f.SessionFunctions = true // about the previous statement on this connection
+	case ast.ShowStatus:
+		f.SessionFunctions = !st.GlobalScope
+	}
+}
+
+// classifyExplain: plain EXPLAIN only plans the statement, so it is
+// read-only whatever the statement; EXPLAIN ANALYZE runs it and takes
+// its facts.
+func (m Mode) classifyExplain(f *Facts, st *ast.ExplainStmt) {
+	if st.Analyze && st.Stmt != nil {
+		m.classify(f, st.Stmt)
+	} else {
+		f.Locking, f.IntoOutfile = false, false
+	}
+	f.Kind = KindExplain
+}
+
+func classifyDDL(f *Facts, stmt ast.StmtNode) bool {
+	targets, temp, ok := ddlTargets(stmt)
+	if !ok {
+		if _, isDDL := stmt.(ast.DDLNode); !isDDL {
+			return false
+		}
+	}
+	f.Kind = KindDDL
+	f.TempTable = temp
+	f.ImplicitCommit = !temp // CREATE/DROP TEMPORARY TABLE do not commit
+	for _, t := range targets {
+		if t != nil {
+			f.addWrite(refOf(t))
+		}
+	}
+	return true
+}
+
+// ddlTargets returns the tables a DDL statement changes and whether it
+// is about a temporary table.
+func ddlTargets(stmt ast.StmtNode) (targets []*ast.TableName, temp, ok bool) {
+	switch st := stmt.(type) {
+	case *ast.CreateTableStmt:
+		return []*ast.TableName{st.Table}, st.TemporaryKeyword != ast.TemporaryNone, true
+	case *ast.DropTableStmt:
+		return st.Tables, st.TemporaryKeyword != ast.TemporaryNone, true
+	case *ast.AlterTableStmt:
+		return alterTargets(st), false, true
+	case *ast.RenameTableStmt:
+		for _, tt := range st.TableToTables {
+			targets = append(targets, tt.OldTable, tt.NewTable)
+		}
+		return targets, false, true
+	case *ast.TruncateTableStmt:
+		return []*ast.TableName{st.Table}, false, true
+	case *ast.CreateIndexStmt:
+		return []*ast.TableName{st.Table}, false, true
+	case *ast.DropIndexStmt:
+		return []*ast.TableName{st.Table}, false, true
+	case *ast.CreateViewStmt:
+		return []*ast.TableName{st.ViewName}, false, true
+	case *ast.CreateSequenceStmt:
+		return []*ast.TableName{st.Name}, false, true
+	case *ast.AlterSequenceStmt:
+		return []*ast.TableName{st.Name}, false, true
+	case *ast.DropSequenceStmt:
+		return st.Sequences, false, true
+	case *ast.ProcedureInfo, *ast.DropProcedureStmt:
+		return nil, false, true
+	}
+	return nil, false, false
+}
+
+// alterTargets: the table, plus the new name of ALTER TABLE ... RENAME.
+func alterTargets(st *ast.AlterTableStmt) []*ast.TableName {
+	out := []*ast.TableName{st.Table}
+	for _, spec := range st.Specs {
+		if spec.NewTable != nil {
+			out = append(out, spec.NewTable)
+		}
+	}
+	return out
+}

@@ -1,0 +1,253 @@
+// Package sqlparse turns SQL text into statement facts: what kind of
+// statement it is, which tables it reads and writes, and which session or
+// transaction state it touches. The router decides from these facts where a
+// statement runs (replica or primary, pinned session or not, later which
+// shard).
+//
+// It is the only package in Strata that imports the SQL parser
+// (github.com/pingcap/tidb/pkg/parser); everything else sees Facts. That
+// keeps the parser swappable and keeps its quirks (grammar gaps, charset
+// checks, non-thread-safe parser objects) in one place.
+//
+// Two entry points matter to the router:
+//
+//   - Parse / Classify are strict: a statement the parser rejects comes back
+//     as a *SyntaxError.
+//   - ParseOrFallback never refuses a statement: what the parser rejects is
+//     classified by ClassifyFallback from its leading keywords, always
+//     conservatively (ReadOnly=false, so it runs on the primary). The
+//     TiDB grammar does not know every MySQL/MariaDB statement (BEGIN WORK,
+//     SELECT ... INTO @var, XA, SET STATEMENT ... FOR, RETURNING, ...), and
+//     Strata must not refuse a statement the backend would accept: the
+//     backend is the authority on syntax, so the caller forwards such
+//     statements to the primary and lets it answer.
+package sqlparse
+
+import "strconv"
+
+// Kind is the broad class of a statement.
+type Kind uint8
+
+// Statement kinds. The zero value is KindOther so that a Facts that was
+// never filled in is treated conservatively.
+const (
+	KindOther        Kind = iota
+	KindSelect            // SELECT, UNION, WITH ... SELECT, TABLE, VALUES
+	KindInsert            // INSERT (incl. INSERT ... SELECT, ON DUPLICATE KEY UPDATE)
+	KindUpdate            // UPDATE, single or multi-table
+	KindDelete            // DELETE, single or multi-table
+	KindReplace           // REPLACE
+	KindDDL               // CREATE/ALTER/DROP/TRUNCATE/RENAME of tables, views, indexes, databases, sequences, routines
+	KindSet               // SET of variables, names, character set, role
+	KindUse               // USE db
+	KindBegin             // BEGIN, START TRANSACTION
+	KindCommit            // COMMIT
+	KindRollback          // ROLLBACK (the whole transaction)
+	KindSavepoint         // SAVEPOINT, RELEASE SAVEPOINT, ROLLBACK TO SAVEPOINT
+	KindShow              // SHOW ...
+	KindExplain           // EXPLAIN, DESCRIBE
+	KindLockTables        // LOCK TABLES
+	KindUnlockTables      // UNLOCK TABLES
+	KindCall              // CALL proc()
+	KindDo                // DO expr
+	KindLoadData          // LOAD DATA / LOAD XML
+	KindKill              // KILL
+	KindPrepare           // SQL-level PREPARE, EXECUTE, DEALLOCATE PREPARE
+	KindFlush             // FLUSH
+	KindAnalyze           // ANALYZE/OPTIMIZE/CHECK/REPAIR/CHECKSUM TABLE
+	KindGrant             // GRANT, REVOKE, CREATE/ALTER/DROP/RENAME USER, SET PASSWORD, roles
+	KindXA                // XA START/END/PREPARE/COMMIT/ROLLBACK/RECOVER
+)
+
+var kindNames = [...]string{
+	KindOther:        "other",
+	KindSelect:       "select",
+	KindInsert:       "insert",
+	KindUpdate:       "update",
+	KindDelete:       "delete",
+	KindReplace:      "replace",
+	KindDDL:          "ddl",
+	KindSet:          "set",
+	KindUse:          "use",
+	KindBegin:        "begin",
+	KindCommit:       "commit",
+	KindRollback:     "rollback",
+	KindSavepoint:    "savepoint",
+	KindShow:         "show",
+	KindExplain:      "explain",
+	KindLockTables:   "lock_tables",
+	KindUnlockTables: "unlock_tables",
+	KindCall:         "call",
+	KindDo:           "do",
+	KindLoadData:     "load_data",
+	KindKill:         "kill",
+	KindPrepare:      "prepare",
+	KindFlush:        "flush",
+	KindAnalyze:      "analyze",
+	KindGrant:        "grant",
+	KindXA:           "xa",
+}
+
+// String returns a short lower-case name, suitable as a metrics label.
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return "kind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// TableRef names a table. Schema "" means the session's default schema.
+// Both parts are lower-cased so that refs compare with ==.
+type TableRef struct{ Schema, Name string }
+
+// String renders the ref as schema.name (or name).
+func (t TableRef) String() string {
+	if t.Schema == "" {
+		return t.Name
+	}
+	return t.Schema + "." + t.Name
+}
+
+// Facts is what the router needs to know about one statement.
+type Facts struct {
+	Kind Kind
+	// Text is this statement's own text: trimmed, without the ';'
+	// separator, with its leading comments (hints) kept. For a
+	// multi-statement query it lets the caller forward statements one by one.
+	Text string
+
+	// ReadOnly: may run on a replica. True for SELECT (incl. UNION,
+	// subqueries, WITH), SHOW, EXPLAIN, DO and HELP that write nothing,
+	// take no locks, have no INTO OUTFILE/DUMPFILE/@var, assign no
+	// variables and call no side-effect or stored functions. Reading
+	// session state (user variables, LAST_INSERT_ID()...) does not clear
+	// ReadOnly: those are reported separately so the router can pick the
+	// connection that holds the state.
+	ReadOnly bool
+	// Locking: SELECT ... FOR UPDATE / LOCK IN SHARE MODE / FOR SHARE (any
+	// variant), and FLUSH TABLES WITH READ LOCK; the locks live on the
+	// backend connection until the transaction (or UNLOCK TABLES) ends.
+	Locking bool
+	// Tables: every table the statement references, deduplicated, in order
+	// of appearance: targets, joins, subqueries, INSERT ... SELECT sources,
+	// sequences in NEXTVAL(s), tables of SHOW COLUMNS and the like. CTE
+	// names and aliases are not tables and are left out.
+	Tables []TableRef
+	// WriteTables: the tables written: INSERT/UPDATE/DELETE/REPLACE
+	// targets, DDL targets (both names of a RENAME), LOAD DATA target,
+	// TRUNCATE, OPTIMIZE/ANALYZE/REPAIR targets. For a multi-table UPDATE
+	// whose SET columns are not qualified, all its tables are listed.
+	WriteTables []TableRef
+
+	StartsTx bool // BEGIN, START TRANSACTION (any options), XA START
+	EndsTx   bool // COMMIT, ROLLBACK (not ROLLBACK TO SAVEPOINT), XA COMMIT/ROLLBACK
+	// ImplicitCommit: MySQL commits any open transaction before running
+	// this statement: DDL (but not CREATE/DROP TEMPORARY TABLE), account
+	// management, LOCK TABLES, FLUSH, ANALYZE/OPTIMIZE/REPAIR, and BEGIN
+	// itself. Two cases depend on session state and are left to the
+	// router: UNLOCK TABLES (commits only under LOCK TABLES) and SET
+	// autocommit=1 (commits only if autocommit was 0).
+	ImplicitCommit bool
+	ReadOnlyTx     bool // START TRANSACTION READ ONLY
+	// Autocommit is set when the statement sets the session's autocommit
+	// (SET autocommit=0/1, @@autocommit, SESSION/LOCAL, ON/OFF/TRUE/FALSE,
+	// DEFAULT=on). A value that is not a constant (SET autocommit=@x) is
+	// reported as false: the router then keeps the session pinned, which
+	// is always safe.
+	Autocommit *bool
+	// NextTxSettings: SET TRANSACTION ... without SESSION/GLOBAL. It only
+	// applies to the next transaction on this backend connection, so it
+	// cannot be replayed as a session variable; the router must run the
+	// next transaction on the same connection.
+	NextTxSettings bool
+
+	// SessionVars: session settings made by SET, one per variable, to be
+	// replayed on another backend connection. Global ones are listed with
+	// Global=true (not to be replayed; the statement goes to the primary).
+	SessionVars   []SessionVar
+	SetsUserVars  bool // assigns a user variable: SET @x=..., SELECT @x:=..., SELECT ... INTO @x, CALL p(@x)
+	ReadsUserVars bool // reads a user variable @x anywhere (not @@system vars)
+	TempTable     bool // CREATE TEMPORARY TABLE / DROP TEMPORARY TABLE
+	// LockFunctions: GET_LOCK, RELEASE_LOCK, RELEASE_ALL_LOCKS,
+	// IS_FREE_LOCK, IS_USED_LOCK. Named locks live on one server and one
+	// connection.
+	LockFunctions bool
+	// SessionFunctions: values that live on one backend connection:
+	// LAST_INSERT_ID(), FOUND_ROWS(), ROW_COUNT(), CONNECTION_ID(),
+	// LASTVAL(), @@last_insert_id, @@identity, @@warning_count,
+	// @@error_count, and SHOW WARNINGS/ERRORS/PROFILE(S)/SESSION STATUS.
+	// The statement must run on the connection that ran the previous one.
+	SessionFunctions bool
+	CalcFoundRows    bool // SELECT SQL_CALC_FOUND_ROWS
+	// SideEffects: calls functions that must not run on a replica:
+	// NEXTVAL/SETVAL/LASTVAL (MariaDB sequences), the GET_LOCK family,
+	// LAST_INSERT_ID(expr), or assigns a system variable inside an
+	// expression. SLEEP, RAND, UUID and the like are fine.
+	SideEffects bool
+	// StoredFunctions: calls a function that is not a MySQL/MariaDB
+	// builtin (or a schema-qualified one): a stored function may write,
+	// so such a statement is not ReadOnly.
+	StoredFunctions bool
+	Schema          string // USE db: the schema, as written (not lower-cased: it is replayed)
+	IntoOutfile     bool   // SELECT ... INTO OUTFILE / DUMPFILE
+
+	// PrepareName is the statement name of PREPARE/EXECUTE/DEALLOCATE
+	// (lower-cased), PrepareSQL the text of PREPARE ... FROM 'text' (empty
+	// for FROM @var). SQL-level prepared statements live on one
+	// connection.
+	PrepareName string
+	PrepareSQL  string
+	// KillID is the connection id of KILL [CONNECTION|QUERY] id (0 when
+	// it is not a constant or is a MariaDB KILL QUERY ID); KillQuery is
+	// true for KILL QUERY. The router must map client ids to backend ids.
+	KillID    uint64
+	KillQuery bool
+
+	Hint Hint // strata: directives from comments anywhere in the statement
+	// Digest is the normalized text: literals replaced by ?, lists
+	// collapsed to "...", identifiers back-quoted and lower-cased,
+	// whitespace folded, comments dropped. Equal digests mean the same
+	// statement shape (for metrics, caching and query rules).
+	Digest string
+
+	// Fallback is true when the parser rejected the statement and the
+	// facts come from ClassifyFallback: Kind, the transaction flags,
+	// Hint, Digest and Text are reliable, Tables are unknown (empty), and
+	// ReadOnly is false. A fallback SET has no SessionVars (except SET
+	// NAMES / CHARACTER SET): the router should pin the session.
+	Fallback bool
+}
+
+// SessionVar is one session setting made by a SET statement.
+type SessionVar struct {
+	// Name is the lower-cased variable name without @@ or scope, e.g.
+	// "time_zone". SET NAMES is "names", SET CHARACTER SET is "character
+	// set", SET ROLE is "role"; tx_isolation and tx_read_only are reported
+	// under their MySQL 8 names transaction_isolation and
+	// transaction_read_only so that a later setting replaces an earlier one.
+	Name string
+	// Value is the value as rendered in SQL, without quotes for plain
+	// strings: "+00:00", "utf8mb4 COLLATE utf8mb4_bin", "DEFAULT",
+	// "CONCAT(@@sql_mode, ',ANSI')".
+	Value string
+	// SQL is a standalone statement that re-applies exactly this setting
+	// on another connection, e.g. "SET SESSION time_zone = '+00:00'".
+	SQL string
+	// Global: SET GLOBAL (or PERSIST/INSTANCE). Not to be replayed.
+	Global bool
+	// Dynamic: the value is an expression (variables, functions,
+	// subqueries), rendered as written. Replaying it evaluates it again on
+	// the other connection, which may give a different value.
+	Dynamic bool
+}
+
+// Hint holds the strata: directives found in comments, e.g.
+// /* strata:primary */ or /* strata:pool=batch,shard=s1 */.
+type Hint struct {
+	Primary bool   // strata:primary: run on the primary
+	Pool    string // strata:pool=NAME: run on this backend pool
+	Shard   string // strata:shard=NAME: run on this shard
+}
+
+// IsZero reports whether no directive was given.
+func (h Hint) IsZero() bool { return h == Hint{} }

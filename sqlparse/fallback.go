@@ -1,0 +1,410 @@
+package sqlparse
+
+import (
+	"strconv"
+	"strings"
+)
+
+// ClassifyFallback classifies a statement the parser rejected from its
+// leading keywords (after comments), so that Strata never refuses a
+// statement only because the TiDB grammar lacks it (MariaDB RETURNING,
+// SET STATEMENT ... FOR, BACKUP STAGE, XA, BEGIN WORK, SELECT ... INTO
+// @var, ...). The result is conservative by design:
+//
+//   - ReadOnly is always false: without a parse nothing proves the
+//     statement harmless, so it runs on the primary.
+//   - Transaction control (BEGIN WORK, COMMIT WORK, ROLLBACK [WORK] [TO],
+//     XA) is recognized, because getting it wrong would break pinning.
+//   - Flags that widen where a statement must run (user variables,
+//     locking reads, lock/session/sequence functions) are raised on any
+//     textual sign of them; Tables stay empty.
+//   - Unknown first keyword: KindOther.
+//
+// The text should be one statement (see SplitStatements); Fallback is set
+// on the result.
+func ClassifyFallback(sql string) *Facts { return Mode{}.ClassifyFallback(sql) }
+
+// ClassifyFallback is the package-level ClassifyFallback under this sql_mode.
+func (m Mode) ClassifyFallback(sql string) *Facts {
+	text := cleanText(sql)
+	f := &Facts{Text: text, Fallback: true, Hint: extractHint(sql), Digest: digest(text)}
+	fb := fallback{f: f, text: text}
+	fb.tokenize(m.noBackslash)
+	fb.classify(0)
+	fb.scanFlags()
+	return f
+}
+
+// fallback holds the code tokens (no comments) of the statement.
+type fallback struct {
+	f    *Facts
+	text string
+	toks []token
+}
+
+func (fb *fallback) tokenize(noBackslash bool) {
+	sc := newScanner(fb.text)
+	sc.noBackslash = noBackslash
+	for t := sc.nextCode(); t.kind != tokEOF; t = sc.nextCode() {
+		fb.toks = append(fb.toks, t)
+	}
+}
+
+// word returns token i upper-cased if it is a word, else "".
+func (fb *fallback) word(i int) string {
+	if i < 0 || i >= len(fb.toks) || fb.toks[i].kind != tokWord {
+		return ""
+	}
+	return strings.ToUpper(fb.text[fb.toks[i].start:fb.toks[i].end])
+}
+
+// hasWord reports whether keyword kw appears among tokens [from, to).
+func (fb *fallback) hasWord(kw string, from, to int) bool {
+	for i := from; i < min(to, len(fb.toks)); i++ {
+		if fb.word(i) == kw {
+			return true
+		}
+	}
+	return false
+}
+
+// classify sets the kind from the statement starting at token i.
+func (fb *fallback) classify(i int) {
+	for i < len(fb.toks) && fb.text[fb.toks[i].start] == '(' { // (SELECT ...) UNION ...
+		i++
+	}
+	f := fb.f
+	switch kw := fb.word(i); kw {
+	case "SELECT", "WITH", "TABLE", "VALUES":
+		f.Kind = KindSelect
+	case "INSERT", "REPLACE", "UPDATE", "DELETE":
+		f.Kind = dmlKinds[kw]
+	case "CREATE", "ALTER", "DROP", "RENAME", "TRUNCATE":
+		fb.ddl(i)
+	case "GRANT", "REVOKE":
+		f.Kind, f.ImplicitCommit = KindGrant, true
+	case "SET":
+		fb.set(i)
+	case "USE":
+		f.Kind, f.Schema = KindUse, fb.name(i+1)
+	case "BEGIN", "START", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "XA":
+		fb.tx(i, kw)
+	default:
+		fb.admin(i, kw)
+	}
+}
+
+var dmlKinds = map[string]Kind{"INSERT": KindInsert, "REPLACE": KindReplace, "UPDATE": KindUpdate, "DELETE": KindDelete}
+
+// tx: transaction control, including the forms the parser lacks
+// (BEGIN WORK, COMMIT WORK, ROLLBACK WORK, XA ...).
+func (fb *fallback) tx(i int, kw string) {
+	f := fb.f
+	switch kw {
+	case "BEGIN":
+		if fb.word(i+1) == "NOT" { // BEGIN NOT ATOMIC ... END: a compound block
+			f.Kind = KindOther
+			return
+		}
+		f.Kind, f.StartsTx, f.ImplicitCommit = KindBegin, true, true
+	case "START":
+		if fb.word(i+1) != "TRANSACTION" { // START SLAVE / REPLICA / GROUP_REPLICATION
+			f.Kind = KindOther
+			return
+		}
+		f.Kind, f.StartsTx, f.ImplicitCommit = KindBegin, true, true
+		f.ReadOnlyTx = fb.hasReadOnly(i + 2)
+	case "COMMIT":
+		f.Kind, f.EndsTx = KindCommit, true
+		f.StartsTx = fb.hasChain(i + 1)
+	case "ROLLBACK":
+		if fb.hasWord("TO", i+1, i+3) { // ROLLBACK [WORK] TO [SAVEPOINT] sp
+			f.Kind = KindSavepoint
+			return
+		}
+		f.Kind, f.EndsTx = KindRollback, true
+		f.StartsTx = fb.hasChain(i + 1)
+	case "SAVEPOINT", "RELEASE":
+		f.Kind = KindSavepoint
+	case "XA":
+		f.Kind = KindXA
+		switch fb.word(i + 1) {
+		case "START", "BEGIN":
+			f.StartsTx = true
+		case "COMMIT", "ROLLBACK":
+			f.EndsTx = true
+		}
+	}
+}
+
+func (fb *fallback) hasReadOnly(from int) bool {
+	for i := from; i+1 < len(fb.toks); i++ {
+		if fb.word(i) == "READ" && fb.word(i+1) == "ONLY" {
+			return true
+		}
+	}
+	return false
+}
+
+// hasChain: COMMIT/ROLLBACK ... AND CHAIN (not AND NO CHAIN).
+func (fb *fallback) hasChain(from int) bool {
+	for i := from; i+1 < len(fb.toks); i++ {
+		if fb.word(i) == "AND" && fb.word(i+1) == "CHAIN" {
+			return true
+		}
+	}
+	return false
+}
+
+// ddl: CREATE/ALTER/DROP/RENAME/TRUNCATE. Accounts and roles are
+// KindGrant, DROP PREPARE is KindPrepare, and CREATE/DROP TEMPORARY
+// TABLE do not commit.
+func (fb *fallback) ddl(i int) {
+	f := fb.f
+	switch {
+	case fb.hasWord("USER", i+1, i+5) || fb.hasWord("ROLE", i+1, i+5):
+		f.Kind, f.ImplicitCommit = KindGrant, true
+	case fb.word(i) == "DROP" && fb.word(i+1) == "PREPARE":
+		f.Kind, f.PrepareName = KindPrepare, strings.ToLower(fb.name(i+2))
+	case fb.hasWord("TEMPORARY", i+1, i+4):
+		f.Kind, f.TempTable = KindDDL, true
+	default:
+		f.Kind, f.ImplicitCommit = KindDDL, true
+	}
+}
+
+// set: SET STATEMENT ... FOR stmt routes like stmt; SET NAMES and
+// CHARACTER SET are simple enough to turn into SessionVars; any other SET
+// leaves the router to pin the session (Fallback=true, no SessionVars).
+func (fb *fallback) set(i int) {
+	f := fb.f
+	f.Kind = KindSet
+	switch w1 := fb.word(i + 1); w1 {
+	case "STATEMENT":
+		fb.setStatement(i + 2)
+	case "PASSWORD":
+		f.Kind, f.ImplicitCommit = KindGrant, true
+	case "DEFAULT":
+		if fb.word(i+2) == "ROLE" {
+			f.Kind, f.ImplicitCommit = KindGrant, true
+		}
+	case "TRANSACTION":
+		f.NextTxSettings = true
+	case "NAMES":
+		fb.setCharset(i+2, "names", "SET NAMES ")
+	case "CHARSET":
+		fb.setCharset(i+2, "character set", "SET CHARACTER SET ")
+	case "CHARACTER":
+		if fb.word(i+2) == "SET" {
+			fb.setCharset(i+3, "character set", "SET CHARACTER SET ")
+		}
+	}
+	if fb.hasWord("AUTOCOMMIT", i+1, len(fb.toks)) || fb.hasSysVar("autocommit") {
+		off := false // unknown value: report autocommit off, which pins the session
+		f.Autocommit = &off
+	}
+}
+
+// setStatement finds the FOR of SET STATEMENT ... FOR and classifies the
+// statement after it.
+func (fb *fallback) setStatement(from int) {
+	depth := 0
+	for i := from; i < len(fb.toks); i++ {
+		switch c := fb.text[fb.toks[i].start]; {
+		case c == '(':
+			depth++
+		case c == ')':
+			depth--
+		case depth == 0 && fb.word(i) == "FOR":
+			fb.classify(i + 1)
+			return
+		}
+	}
+}
+
+// setCharset: SET NAMES cs [COLLATE coll] / SET CHARACTER SET cs.
+func (fb *fallback) setCharset(i int, name, prefix string) {
+	cs := strings.ToLower(fb.name(i))
+	if cs == "" || i+1 < len(fb.toks) && fb.word(i+1) != "COLLATE" {
+		return
+	}
+	if cs == "default" {
+		cs = "DEFAULT"
+	}
+	v := SessionVar{Name: name, Value: cs, SQL: prefix + sqlWord(cs)}
+	if fb.word(i+1) == "COLLATE" {
+		coll := strings.ToLower(fb.name(i + 2))
+		if coll == "" || i+3 != len(fb.toks) {
+			return
+		}
+		v.Value += " COLLATE " + coll
+		v.SQL += " COLLATE " + sqlWord(coll)
+	}
+	fb.f.SessionVars = append(fb.f.SessionVars, v)
+}
+
+// name returns token i as a name: a word, or the content of a quoted
+// name or string.
+func (fb *fallback) name(i int) string {
+	if i >= len(fb.toks) {
+		return ""
+	}
+	t := fb.toks[i]
+	s := fb.text[t.start:t.end]
+	switch t.kind {
+	case tokWord:
+		return s
+	case tokQuoted, tokString:
+		q := s[:1]
+		return strings.ReplaceAll(strings.Trim(s, q), q+q, q)
+	}
+	return ""
+}
+
+// admin: everything that is neither DML, DDL, SET nor transaction control.
+func (fb *fallback) admin(i int, kw string) {
+	f := fb.f
+	next := fb.word(i + 1)
+	switch kw {
+	case "SHOW":
+		f.Kind = KindShow
+	case "EXPLAIN", "DESCRIBE", "DESC":
+		f.Kind = KindExplain
+	case "ANALYZE": // ANALYZE TABLE, or MariaDB's ANALYZE stmt (runs stmt)
+		f.Kind = KindExplain
+		if next == "TABLE" || next == "NO_WRITE_TO_BINLOG" || next == "LOCAL" {
+			f.Kind, f.ImplicitCommit = KindAnalyze, true
+		}
+	case "OPTIMIZE", "CHECK", "REPAIR":
+		f.Kind, f.ImplicitCommit = KindAnalyze, true
+	case "CHECKSUM":
+		f.Kind = KindAnalyze
+	case "LOCK", "UNLOCK":
+		fb.lock(kw, next)
+	case "CALL":
+		f.Kind = KindCall
+	case "DO":
+		f.Kind = KindDo
+	case "LOAD":
+		f.Kind = KindLoadData
+		if next == "INDEX" { // LOAD INDEX INTO CACHE
+			f.Kind, f.ImplicitCommit = KindOther, true
+		}
+	case "KILL":
+		fb.kill(i + 1)
+	case "PREPARE", "EXECUTE":
+		f.Kind, f.PrepareName = KindPrepare, strings.ToLower(fb.name(i+1))
+	case "DEALLOCATE":
+		f.Kind, f.PrepareName = KindPrepare, strings.ToLower(fb.name(i+2))
+	case "FLUSH":
+		f.Kind, f.ImplicitCommit = KindFlush, true
+	case "RESET", "CACHE", "PURGE", "CHANGE":
+		f.Kind, f.ImplicitCommit = KindOther, true
+	default:
+		f.Kind = KindOther
+	}
+}
+
+func (fb *fallback) lock(kw, next string) {
+	f := fb.f
+	if next != "TABLE" && next != "TABLES" { // LOCK INSTANCE FOR BACKUP ...
+		f.Kind = KindOther
+		return
+	}
+	if kw == "LOCK" {
+		f.Kind, f.ImplicitCommit = KindLockTables, true
+		return
+	}
+	f.Kind = KindUnlockTables
+}
+
+// kill: KILL [HARD|SOFT] [CONNECTION|QUERY] [ID] n. MariaDB's KILL QUERY
+// ID n names a query id, not a connection id, so KillID stays 0.
+func (fb *fallback) kill(i int) {
+	f := fb.f
+	f.Kind = KindKill
+	if w := fb.word(i); w == "HARD" || w == "SOFT" {
+		i++
+	}
+	switch fb.word(i) {
+	case "QUERY":
+		f.KillQuery = true
+		i++
+	case "CONNECTION":
+		i++
+	}
+	if fb.word(i) == "ID" {
+		return
+	}
+	if id, err := strconv.ParseUint(fb.name(i), 10, 64); err == nil {
+		f.KillID = id
+	}
+}
+
+// scanFlags raises the flags that widen where the statement must run
+// on any textual sign of them.
+func (fb *fallback) scanFlags() {
+	f := fb.f
+	for i, t := range fb.toks {
+		switch t.kind {
+		case tokUserVar:
+			f.ReadsUserVars, f.SetsUserVars = true, true
+		case tokSysVar:
+			if sessionSysVars[sysVarName(fb.text[t.start:t.end])] {
+				f.SessionFunctions = true
+			}
+		case tokWord:
+			fb.wordFlags(i)
+		}
+	}
+}
+
+func (fb *fallback) wordFlags(i int) {
+	f := fb.f
+	w := fb.word(i)
+	if i+1 < len(fb.toks) && fb.text[fb.toks[i+1].start] == '(' {
+		c := specialFuncs[strings.ToLower(w)]
+		f.LockFunctions = f.LockFunctions || c&funcLock != 0
+		f.SessionFunctions = f.SessionFunctions || c&funcSession != 0
+		f.SideEffects = f.SideEffects || c&funcSideEffect != 0
+	}
+	switch w {
+	case "NEXT", "PREVIOUS": // NEXT VALUE FOR seq, PREVIOUS VALUE FOR seq
+		if fb.word(i+1) == "VALUE" && fb.word(i+2) == "FOR" {
+			f.SideEffects = true
+			f.SessionFunctions = f.SessionFunctions || w == "PREVIOUS"
+		}
+	case "FOR":
+		if n := fb.word(i + 1); n == "UPDATE" || n == "SHARE" {
+			f.Locking = true
+		}
+	case "LOCK":
+		if fb.word(i+1) == "IN" && fb.word(i+2) == "SHARE" {
+			f.Locking = true
+		}
+	case "INTO":
+		if n := fb.word(i + 1); n == "OUTFILE" || n == "DUMPFILE" {
+			f.IntoOutfile = true
+		}
+	case "SQL_CALC_FOUND_ROWS":
+		f.CalcFoundRows = true
+	}
+}
+
+func (fb *fallback) hasSysVar(name string) bool {
+	for _, t := range fb.toks {
+		if t.kind == tokSysVar && sysVarName(fb.text[t.start:t.end]) == name {
+			return true
+		}
+	}
+	return false
+}
+
+// sysVarName: "@@SESSION.Warning_Count" -> "warning_count".
+func sysVarName(tok string) string {
+	name := strings.ToLower(strings.TrimPrefix(tok, "@@"))
+	if i := strings.LastIndexByte(name, '.'); i >= 0 {
+		name = name[i+1:]
+	}
+	return name
+}

@@ -1,0 +1,209 @@
+package sqlparse
+
+import "strings"
+
+// This is a small MySQL tokenizer, separate from the parser's, for the
+// jobs the parser cannot do: splitting statements when the parser fails,
+// finding strata: directives in comments (the parser drops comments), and
+// classifying statements the parser rejects. It only has to know where
+// strings, quoted names, variables and comments start and end.
+
+type tokKind uint8
+
+const (
+	tokEOF     tokKind = iota
+	tokWord            // keyword, name or number
+	tokQuoted          // `quoted name`
+	tokString          // 'string' or "string"
+	tokUserVar         // @name, @'name', @`name`
+	tokSysVar          // @@name, @@session.name
+	tokComment         // /* ... */, -- ..., # ...  (not /*! ... */, whose content is code)
+	tokPunct           // any other single character, or :=
+)
+
+type token struct {
+	kind       tokKind
+	start, end int // byte offsets into the scanned text
+}
+
+// scanner walks SQL text token by token without allocating.
+type scanner struct {
+	s           string
+	pos         int
+	noBackslash bool // sql_mode NO_BACKSLASH_ESCAPES: '\' does not escape in strings
+	inExec      bool // inside a /*! ... */ executable comment
+	prev        token
+}
+
+func newScanner(s string) scanner { return scanner{s: s} }
+
+func (sc *scanner) text(t token) string { return sc.s[t.start:t.end] }
+
+// next returns the next token, comments included.
+func (sc *scanner) next() token {
+	sc.skipSpace()
+	if sc.pos >= len(sc.s) {
+		return token{kind: tokEOF, start: len(sc.s), end: len(sc.s)}
+	}
+	t := sc.scanToken()
+	sc.prev = t
+	return t
+}
+
+// skipSpace skips whitespace and the markers of executable comments
+// (/*!50100 and its closing */), whose content MySQL runs as code.
+func (sc *scanner) skipSpace() {
+	for sc.pos < len(sc.s) {
+		c := sc.s[sc.pos]
+		switch {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v':
+			sc.pos++
+		case c == '/' && strings.HasPrefix(sc.s[sc.pos:], "/*!"):
+			sc.pos = skipDigits(sc.s, sc.pos+3)
+			sc.inExec = true
+		case c == '/' && strings.HasPrefix(sc.s[sc.pos:], "/*M!"): // MariaDB
+			sc.pos = skipDigits(sc.s, sc.pos+4)
+			sc.inExec = true
+		case c == '*' && sc.inExec && strings.HasPrefix(sc.s[sc.pos:], "*/"):
+			sc.pos += 2
+			sc.inExec = false
+		default:
+			return
+		}
+	}
+}
+
+func skipDigits(s string, i int) int {
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	return i
+}
+
+func (sc *scanner) scanToken() token {
+	start := sc.pos
+	c := sc.s[start]
+	kind := tokPunct
+	switch {
+	case c == '#':
+		kind, sc.pos = tokComment, lineEnd(sc.s, start)
+	case c == '-' && isDashComment(sc.s, start):
+		kind, sc.pos = tokComment, lineEnd(sc.s, start)
+	case c == '/' && strings.HasPrefix(sc.s[start:], "/*"):
+		kind, sc.pos = tokComment, blockEnd(sc.s, start+2)
+	case c == '\'' || c == '"':
+		kind, sc.pos = tokString, sc.quoteEnd(start, c)
+	case c == '`':
+		kind, sc.pos = tokQuoted, sc.quoteEnd(start, c)
+	case c == '@':
+		kind, sc.pos = sc.scanVar(start)
+	case isWordByte(c):
+		kind, sc.pos = tokWord, wordEnd(sc.s, start)
+	case c == ':' && strings.HasPrefix(sc.s[start:], ":="):
+		sc.pos += 2
+	default:
+		sc.pos++
+	}
+	return token{kind: kind, start: start, end: sc.pos}
+}
+
+// isDashComment: MySQL needs whitespace (or a control character, or the
+// end) after "--" for it to start a comment; "a--1" is a minus minus.
+func isDashComment(s string, i int) bool {
+	if !strings.HasPrefix(s[i:], "--") {
+		return false
+	}
+	return i+2 >= len(s) || s[i+2] <= ' '
+}
+
+func lineEnd(s string, i int) int {
+	if j := strings.IndexByte(s[i:], '\n'); j >= 0 {
+		return i + j + 1
+	}
+	return len(s)
+}
+
+func blockEnd(s string, i int) int {
+	if j := strings.Index(s[i:], "*/"); j >= 0 {
+		return i + j + 2
+	}
+	return len(s)
+}
+
+// quoteEnd returns the offset after the closing quote q of a string or
+// quoted name starting at i. Doubled quotes stand for one; backslash
+// escapes only in strings and only without NO_BACKSLASH_ESCAPES.
+// An unterminated quote runs to the end.
+func (sc *scanner) quoteEnd(i int, q byte) int {
+	s := sc.s
+	for j := i + 1; j < len(s); j++ {
+		switch {
+		case s[j] == '\\' && q != '`' && !sc.noBackslash:
+			j++
+		case s[j] == q && j+1 < len(s) && s[j+1] == q:
+			j++
+		case s[j] == q:
+			return j + 1
+		}
+	}
+	return len(s)
+}
+
+// scanVar scans @user_var or @@system_var. An '@' glued to a preceding
+// name or string is the user@host of an account ('u'@'h'), not a
+// variable.
+func (sc *scanner) scanVar(i int) (tokKind, int) {
+	s := sc.s
+	if sc.prev.end == i && (sc.prev.kind == tokString || sc.prev.kind == tokQuoted || sc.prev.kind == tokWord) {
+		return tokPunct, i + 1
+	}
+	if i+1 < len(s) && s[i+1] == '@' {
+		j := i + 2
+		for j < len(s) && (isWordByte(s[j]) || s[j] == '.') {
+			j++
+		}
+		return tokSysVar, j
+	}
+	if i+1 < len(s) {
+		switch q := s[i+1]; {
+		case q == '\'' || q == '"' || q == '`':
+			return tokUserVar, sc.quoteEnd(i+1, q)
+		case isWordByte(q) || q == '.':
+			j := i + 1
+			for j < len(s) && (isWordByte(s[j]) || s[j] == '.') {
+				j++
+			}
+			return tokUserVar, j
+		}
+	}
+	return tokPunct, i + 1
+}
+
+// isWordByte: identifier characters; bytes >= 0x80 are parts of UTF-8
+// letters, which MySQL allows in unquoted names.
+func isWordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+		c == '_' || c == '$' || c >= 0x80
+}
+
+func wordEnd(s string, i int) int {
+	for i < len(s) && isWordByte(s[i]) {
+		i++
+	}
+	return i
+}
+
+// nextCode returns the next token that is not a comment.
+func (sc *scanner) nextCode() token {
+	for {
+		t := sc.next()
+		if t.kind != tokComment {
+			return t
+		}
+	}
+}
+
+// isWord reports whether t is the (case-insensitive) keyword kw.
+func (sc *scanner) isWord(t token, kw string) bool {
+	return t.kind == tokWord && strings.EqualFold(sc.text(t), kw)
+}

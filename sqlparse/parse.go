@@ -1,0 +1,205 @@
+package sqlparse
+
+import (
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/pingcap/tidb/pkg/parser"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/mysql"
+
+	// The parser needs a driver for literal values; test_driver is the
+	// light one (no TiDB types package).
+	_ "github.com/pingcap/tidb/pkg/parser/test_driver"
+)
+
+// Mode is the part of a session's state that changes how SQL text is
+// read: the sql_mode flags ANSI_QUOTES ("x" is a name), NO_BACKSLASH_ESCAPES,
+// PIPES_AS_CONCAT, HIGH_NOT_PRECEDENCE and IGNORE_SPACE. The zero Mode is
+// the server default. Build one with NewMode when the session's sql_mode
+// changes, not per statement.
+type Mode struct {
+	sqlMode     mysql.SQLMode
+	noBackslash bool
+}
+
+// NewMode reads a sql_mode value ("ANSI_QUOTES,STRICT_TRANS_TABLES").
+// Modes the parser does not know (MariaDB's own, say) are ignored: none
+// of them change how a statement is tokenized.
+func NewMode(sqlMode string) Mode {
+	var m mysql.SQLMode
+	for _, part := range strings.Split(strings.ToUpper(sqlMode), ",") {
+		part = strings.TrimSpace(part)
+		names := []string{part}
+		if combo, ok := mysql.CombinationSQLMode[part]; ok {
+			names = combo
+		}
+		for _, n := range names {
+			m |= mysql.Str2SQLMode[n]
+		}
+	}
+	return Mode{sqlMode: m, noBackslash: m.HasNoBackslashEscapesMode()}
+}
+
+// The TiDB parser keeps scratch state and is not goroutine-safe; a pool
+// gives each concurrent parse its own and reuses them (a new parser
+// allocates a large symbol cache).
+var parserPool = sync.Pool{New: func() any { return parser.New() }}
+
+// parseAST parses sql into statement nodes. This is the single call into
+// the parser; later passes (shard-key extraction, table renames) start
+// from its result.
+func (m Mode) parseAST(sql string) ([]ast.StmtNode, error) {
+	p := parserPool.Get().(*parser.Parser)
+	defer parserPool.Put(p)
+	p.SetSQLMode(m.sqlMode)
+	stmts, _, err := p.ParseSQL(sql)
+	if err != nil {
+		return nil, newSyntaxError(err)
+	}
+	// The nodes are fresh, but the slice is the parser's and is reused
+	// by its next parse.
+	return slices.Clone(stmts), nil
+}
+
+// Parse parses one or more ';'-separated statements (a multi-statement
+// COM_QUERY) and returns the facts of each. A statement the parser
+// rejects fails the whole call with a *SyntaxError; see ParseOrFallback.
+func Parse(sql string) ([]*Facts, error) { return Mode{}.Parse(sql) }
+
+// Parse is the package-level Parse under this sql_mode.
+func (m Mode) Parse(sql string) ([]*Facts, error) {
+	stmts, err := m.parseAST(sql)
+	if err != nil {
+		return nil, err
+	}
+	facts := make([]*Facts, len(stmts))
+	for i, st := range stmts {
+		hintText := st.Text()
+		if len(stmts) == 1 {
+			hintText = sql // a lone statement owns comments after its ';' too
+		}
+		facts[i] = m.analyze(st, hintText)
+	}
+	return facts, nil
+}
+
+// Classify is Parse for exactly one statement. Empty text is MySQL's
+// "Query was empty" (1065); several statements are ErrMultipleStatements.
+func Classify(sql string) (*Facts, error) { return Mode{}.Classify(sql) }
+
+// Classify is the package-level Classify under this sql_mode.
+func (m Mode) Classify(sql string) (*Facts, error) {
+	facts, err := m.Parse(sql)
+	switch {
+	case err != nil:
+		return nil, err
+	case len(facts) == 0:
+		return nil, emptyQueryError()
+	case len(facts) > 1:
+		return nil, ErrMultipleStatements
+	}
+	return facts[0], nil
+}
+
+// ParseOrFallback returns facts for every statement, even ones the
+// parser rejects: those get ClassifyFallback's conservative facts
+// (Fallback=true, ReadOnly=false), so Strata forwards them to the primary
+// and the backend has the last word on their syntax. The error is the
+// parser's *SyntaxError (nil if everything parsed), for the caller to log
+// or to answer with if it prefers strictness.
+func ParseOrFallback(sql string) ([]*Facts, error) { return Mode{}.ParseOrFallback(sql) }
+
+// ParseOrFallback is the package-level ParseOrFallback under this sql_mode.
+func (m Mode) ParseOrFallback(sql string) ([]*Facts, error) {
+	facts, err := m.Parse(sql)
+	if err == nil {
+		return facts, nil
+	}
+	// Parse statement by statement so one unknown statement does not
+	// blind the others.
+	pieces := SplitStatements(sql)
+	facts = make([]*Facts, len(pieces))
+	for i, piece := range pieces {
+		facts[i] = m.classifyPiece(piece)
+	}
+	return facts, err
+}
+
+func (m Mode) classifyPiece(text string) *Facts {
+	if f, err := m.Classify(text); err == nil {
+		return f
+	}
+	if f := m.setStatementFor(text); f != nil {
+		return f
+	}
+	return m.ClassifyFallback(text)
+}
+
+// analyze builds the facts of one parsed statement.
+func (m Mode) analyze(stmt ast.StmtNode, hintText string) *Facts {
+	f := &Facts{Text: cleanText(stmt.Text())}
+	walk(f, stmt)
+	m.classify(f, stmt)
+	f.computeReadOnly(stmt)
+	f.Hint = extractHint(hintText)
+	f.Digest = digest(f.Text)
+	return f
+}
+
+// cleanText trims a statement's text as the parser cut it: it runs from
+// the previous ';' to its own ';' inclusive, empty statements included.
+func cleanText(s string) string {
+	s = strings.TrimSpace(s)
+	for strings.HasPrefix(s, ";") {
+		s = strings.TrimSpace(s[1:])
+	}
+	for strings.HasSuffix(s, ";") {
+		s = strings.TrimSpace(s[:len(s)-1])
+	}
+	return s
+}
+
+// digest normalizes statement text with the parser's digester: literals
+// become ?, IN lists and VALUES rows collapse to "...", comments and
+// optimizer hints go.
+func digest(text string) string { return parser.Normalize(text, "ON") }
+
+// setStatementFor handles MariaDB's SET STATEMENT var=value[, ...] FOR
+// stmt, which the parser lacks: the variables only apply to stmt, so the
+// statement routes like stmt itself.
+func (m Mode) setStatementFor(text string) *Facts {
+	forAt := setStatementForOffset(text, m.noBackslash)
+	if forAt < 0 {
+		return nil
+	}
+	f, err := m.Classify(text[forAt:])
+	if err != nil {
+		return nil
+	}
+	f.Text, f.Digest, f.Hint = text, digest(text), extractHint(text)
+	return f
+}
+
+// setStatementForOffset returns the offset just after the FOR of
+// SET STATEMENT ... FOR, or -1.
+func setStatementForOffset(text string, noBackslash bool) int {
+	sc := newScanner(text)
+	sc.noBackslash = noBackslash
+	if !sc.isWord(sc.nextCode(), "SET") || !sc.isWord(sc.nextCode(), "STATEMENT") {
+		return -1
+	}
+	depth := 0
+	for t := sc.nextCode(); t.kind != tokEOF; t = sc.nextCode() {
+		switch {
+		case t.kind == tokPunct && text[t.start] == '(':
+			depth++
+		case t.kind == tokPunct && text[t.start] == ')':
+			depth--
+		case depth == 0 && sc.isWord(t, "FOR"):
+			return t.end
+		}
+	}
+	return -1
+}

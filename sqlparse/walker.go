@@ -1,0 +1,190 @@
+package sqlparse
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+)
+
+// walker is the one AST visitor of the package: a single pass over a
+// statement collects the expression-level facts (tables, variables,
+// functions, locking). Statement-level facts (kind, targets, transaction
+// effects) come from classify, which looks at the top node only.
+//
+// Sharding will extend this visitor (shard-key predicates per table,
+// ORDER BY/LIMIT/aggregates, table renames) rather than add passes: one
+// walk per statement keeps the hot path cheap.
+type walker struct {
+	f    *Facts
+	ctes []cteScope       // WITH scopes currently open, innermost last
+	skip []*ast.TableName // names that are aliases, not tables (DELETE a FROM t a; FOR UPDATE OF a)
+	// callee is the procedure of a CALL: parsed as a function call, but
+	// it is not a (stored) function in an expression.
+	callee *ast.FuncCallExpr
+}
+
+// cteScope holds the CTE names visible inside the statement that owns a
+// WITH clause; an unqualified table name matching one is not a table.
+type cteScope struct {
+	owner ast.Node
+	names []string
+}
+
+// walk runs the walker over one statement.
+func walk(f *Facts, stmt ast.Node) {
+	w := walker{f: f}
+	stmt.Accept(&w)
+}
+
+// Enter implements ast.Visitor.
+func (w *walker) Enter(n ast.Node) (ast.Node, bool) {
+	if with := withClauseOf(n); with != nil {
+		w.ctes = append(w.ctes, cteScope{owner: n})
+	}
+	switch n := n.(type) {
+	case *ast.TableName:
+		w.tableName(n)
+	case *ast.SelectStmt:
+		w.selectStmt(n)
+	case *ast.DeleteStmt:
+		if n.IsMultiTable && n.Tables != nil {
+			w.skip = append(w.skip, n.Tables.Tables...) // resolved against aliases by deleteTargets
+		}
+	case *ast.WithClause:
+		if n.IsRecursive { // a recursive CTE refers to itself inside its own definition
+			for _, cte := range n.CTEs {
+				w.addCTE(cte.Name.L)
+			}
+		}
+	case *ast.CallStmt:
+		w.callee = n.Procedure
+	case *ast.VariableExpr:
+		w.variable(n)
+	case *ast.FuncCallExpr:
+		if n != w.callee {
+			w.function(n)
+		}
+	case *ast.ProcedureInfo:
+		return n, true // a routine body runs later, at CALL time, not now
+	}
+	return n, false
+}
+
+// Leave implements ast.Visitor.
+func (w *walker) Leave(n ast.Node) (ast.Node, bool) {
+	if cte, ok := n.(*ast.CommonTableExpression); ok {
+		// Visible to the rest of the statement and to later CTEs, but not
+		// inside its own (non-recursive) definition: WITH t AS (SELECT * FROM t).
+		w.addCTE(cte.Name.L)
+	}
+	if last := len(w.ctes) - 1; last >= 0 && w.ctes[last].owner == n {
+		w.ctes = w.ctes[:last]
+	}
+	return n, true
+}
+
+func withClauseOf(n ast.Node) *ast.WithClause {
+	switch n := n.(type) {
+	case *ast.SelectStmt:
+		return n.With
+	case *ast.SetOprStmt:
+		return n.With
+	case *ast.SetOprSelectList:
+		return n.With
+	case *ast.UpdateStmt:
+		return n.With
+	case *ast.DeleteStmt:
+		return n.With
+	}
+	return nil
+}
+
+func (w *walker) addCTE(name string) {
+	if last := len(w.ctes) - 1; last >= 0 {
+		w.ctes[last].names = append(w.ctes[last].names, name)
+	}
+}
+
+func (w *walker) isCTE(name string) bool {
+	for i := len(w.ctes) - 1; i >= 0; i-- {
+		if slices.Contains(w.ctes[i].names, name) {
+			return true
+		}
+	}
+	return false
+}
+
+func (w *walker) tableName(n *ast.TableName) {
+	if n.Name.L == "" || slices.Contains(w.skip, n) {
+		return
+	}
+	if n.Schema.L == "" && w.isCTE(n.Name.L) {
+		return
+	}
+	w.f.addTable(refOf(n))
+}
+
+func (w *walker) selectStmt(n *ast.SelectStmt) {
+	if n.LockInfo != nil && n.LockInfo.LockType != ast.SelectLockNone {
+		w.f.Locking = true
+		w.skip = append(w.skip, n.LockInfo.Tables...) // FOR UPDATE OF names aliases
+	}
+	if n.SelectIntoOpt != nil {
+		if n.SelectIntoOpt.Tp == ast.SelectIntoVars {
+			w.f.SetsUserVars = true
+		} else {
+			w.f.IntoOutfile = true
+		}
+	}
+	if n.SelectStmtOpts != nil && n.SelectStmtOpts.CalcFoundRows {
+		w.f.CalcFoundRows = true
+	}
+}
+
+func (w *walker) variable(n *ast.VariableExpr) {
+	switch {
+	case n.IsSystem && n.Value != nil:
+		w.f.SideEffects = true // assigns a system variable inside an expression
+	case n.IsSystem:
+		if sessionSysVars[strings.ToLower(n.Name)] {
+			w.f.SessionFunctions = true
+		}
+	case n.Value != nil:
+		w.f.SetsUserVars = true // SELECT @x := expr
+	default:
+		w.f.ReadsUserVars = true
+	}
+}
+
+func (w *walker) function(n *ast.FuncCallExpr) {
+	name := n.FnName.L
+	if n.Schema.L != "" || !isBuiltinFunc(name) {
+		w.f.StoredFunctions = true
+	}
+	c := specialFuncs[name]
+	w.f.LockFunctions = w.f.LockFunctions || c&funcLock != 0
+	w.f.SessionFunctions = w.f.SessionFunctions || c&funcSession != 0
+	w.f.SideEffects = w.f.SideEffects || c&funcSideEffect != 0
+	if name == "last_insert_id" && len(n.Args) > 0 {
+		w.f.SideEffects = true // LAST_INSERT_ID(expr) sets the connection's value
+	}
+}
+
+// refOf converts a parsed name; CIStr.L is already lower-cased.
+func refOf(n *ast.TableName) TableRef { return TableRef{Schema: n.Schema.L, Name: n.Name.L} }
+
+// addTable appends t to Tables unless present. Statements reference few
+// tables, so a linear scan beats a map.
+func (f *Facts) addTable(t TableRef) {
+	if !slices.Contains(f.Tables, t) {
+		f.Tables = append(f.Tables, t)
+	}
+}
+
+func (f *Facts) addWrite(t TableRef) {
+	f.addTable(t)
+	if !slices.Contains(f.WriteTables, t) {
+		f.WriteTables = append(f.WriteTables, t)
+	}
+}

@@ -1,0 +1,147 @@
+// Package wire is MySQL packet framing shared by the client-facing front end
+// and the backend connections: buffered reads and writes of 4-byte-header
+// packets, length-encoded values, and OK/ERR/EOF packets.
+//
+// Result packets are relayed without being decoded: a Conn exposes its
+// buffered reader and writer so a relay can copy payloads straight through.
+package wire
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"time"
+)
+
+// MaxPayload is the largest payload of one physical packet; a logical packet
+// of this size or more continues in the next physical packet.
+const MaxPayload = 1<<24 - 1
+
+// BufferSize is the read and write buffer of every connection: large enough
+// that a typical result set is relayed in one syscall each way.
+const BufferSize = 64 << 10
+
+// ErrPacketTooLarge reports a logical packet over the connection's limit.
+var ErrPacketTooLarge = errors.New("packet too large")
+
+// Conn is a MySQL protocol connection with buffered I/O.
+type Conn struct {
+	net.Conn
+	R *bufio.Reader
+	W *bufio.Writer
+	// Seq is the sequence id of the next packet to write.
+	Seq byte
+	// MaxPacket bounds logical packets read by ReadPacket (0 = no bound).
+	MaxPacket int
+	buf       []byte
+}
+
+// NewConn wraps a network connection.
+func NewConn(c net.Conn) *Conn {
+	return &Conn{Conn: c, R: bufio.NewReaderSize(c, BufferSize), W: bufio.NewWriterSize(c, BufferSize)}
+}
+
+// Reset replaces the underlying connection (after a TLS upgrade) keeping buffers.
+func (c *Conn) Reset(nc net.Conn) {
+	c.Conn = nc
+	c.R.Reset(nc)
+	c.W.Reset(nc)
+}
+
+// ReadHeader reads one packet header: the payload length and sequence id.
+func (c *Conn) ReadHeader() (int, byte, error) {
+	hdr, err := c.R.Peek(4)
+	if err != nil {
+		return 0, 0, err
+	}
+	n := int(uint32(hdr[0]) | uint32(hdr[1])<<8 | uint32(hdr[2])<<16)
+	seq := hdr[3]
+	_, _ = c.R.Discard(4)
+	return n, seq, nil
+}
+
+// ReadPacket reads one logical packet, joining continuation packets. The
+// returned slice is valid until the next ReadPacket call. Seq is set to follow
+// the packet read, so a reply carries the right sequence id.
+func (c *Conn) ReadPacket() ([]byte, error) {
+	c.buf = c.buf[:0]
+	for {
+		n, seq, err := c.ReadHeader()
+		if err != nil {
+			return nil, err
+		}
+		c.Seq = seq + 1
+		if c.MaxPacket > 0 && len(c.buf)+n > c.MaxPacket {
+			// Drain what the peer sent so the error reply is not mixed into it.
+			_, _ = c.R.Discard(n)
+			return nil, ErrPacketTooLarge
+		}
+		start := len(c.buf)
+		c.buf = grow(c.buf, n)
+		if _, err := io.ReadFull(c.R, c.buf[start:start+n]); err != nil {
+			return nil, fmt.Errorf("reading packet payload: %w", err)
+		}
+		if n < MaxPayload {
+			return c.buf, nil
+		}
+	}
+}
+
+func grow(b []byte, n int) []byte {
+	if cap(b)-len(b) >= n {
+		return b[:len(b)+n]
+	}
+	nb := make([]byte, len(b)+n, 2*cap(b)+n)
+	copy(nb, b)
+	return nb
+}
+
+// WritePacket writes a logical packet into the write buffer, splitting it
+// into physical packets as the protocol requires. Call Flush to send.
+func (c *Conn) WritePacket(payload []byte) error {
+	for {
+		n := len(payload)
+		if n > MaxPayload {
+			n = MaxPayload
+		}
+		if err := c.writeHeader(n); err != nil {
+			return err
+		}
+		if _, err := c.W.Write(payload[:n]); err != nil {
+			return err
+		}
+		payload = payload[n:]
+		if n < MaxPayload {
+			return nil
+		}
+	}
+}
+
+func (c *Conn) writeHeader(n int) error {
+	hdr := [4]byte{byte(n), byte(n >> 8), byte(n >> 16), c.Seq}
+	c.Seq++
+	_, err := c.W.Write(hdr[:])
+	return err
+}
+
+// WriteFlush writes a packet and sends the buffer.
+func (c *Conn) WriteFlush(payload []byte) error {
+	if err := c.WritePacket(payload); err != nil {
+		return err
+	}
+	return c.W.Flush()
+}
+
+// Flush sends buffered packets.
+func (c *Conn) Flush() error { return c.W.Flush() }
+
+// SetDeadlineIn sets a read/write deadline d from now (0 clears it).
+func (c *Conn) SetDeadlineIn(d time.Duration) {
+	if d == 0 {
+		_ = c.SetDeadline(time.Time{})
+		return
+	}
+	_ = c.SetDeadline(time.Now().Add(d))
+}
