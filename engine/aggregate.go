@@ -93,10 +93,13 @@ func (a *Aggregate) Next(ctx context.Context) (Row, error) {
 				continue
 			}
 		}
-		if err != nil && err != io.EOF {
-			a.err = err
+		if err != nil {
+			if err != io.EOF {
+				a.err = err
+			}
+			return nil, err
 		}
-		return row, err
+		return row, nil
 	}
 }
 

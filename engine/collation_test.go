@@ -23,7 +23,7 @@ func TestCollationCompare(t *testing.T) {
 		{"utf8mb4_general_ci", "résumé", "RESUME", 0},
 		{"utf8mb4_general_ci", "Ærø", "ÆRO", 0},
 		{"utf8mb4_general_ci", "straße", "STRASSE", -1}, // ß = S, no expansion
-		{"utf8mb4_general_ci", "😀", "😃", 0},              // supplementary chars weigh the same
+		{"utf8mb4_general_ci", "😀", "😃", 0},             // supplementary chars weigh the same
 		{"utf8mb4_0900_ai_ci", "😀", "😃", -1},
 		{"utf8mb4_0900_ai_ci", "a", "a ", -1}, // NO PAD
 		{"utf8mb4_0900_ai_ci", "Ä", "a", 0},

@@ -76,17 +76,22 @@ func sourceErr(name string, err error) error {
 	return &SourceError{Source: name, Err: err}
 }
 
-// Collect reads s to the end and closes it.
+// Collect reads s to the end and closes it. On error it returns the rows
+// read so far with the error, which callers must not treat as a result.
 func Collect(ctx context.Context, s RowStream) ([]Row, error) {
 	var rows []Row
 	for {
 		r, err := s.Next(ctx)
+		if err == nil {
+			rows = append(rows, r)
+			continue
+		}
 		if err == io.EOF {
-			return rows, s.Close()
+			err = nil
 		}
-		if err != nil {
-			return rows, errors.Join(err, s.Close())
+		if cerr := s.Close(); cerr != nil {
+			return rows, errors.Join(err, cerr)
 		}
-		rows = append(rows, r)
+		return rows, err
 	}
 }

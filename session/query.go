@@ -197,7 +197,7 @@ func (s *Session) Kill(id uint32, queryOnly bool) error {
 		if target == s {
 			_ = s.WriteError(wire.NewError(1927, "Connection was killed")) // ER_CONNECTION_KILLED
 		}
-		target.kill()
+		target.closeClient()
 		if target == s {
 			return errors.New("connection killed by its own KILL")
 		}

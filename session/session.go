@@ -68,10 +68,10 @@ type Session struct {
 	stmts    map[uint32]*prepared
 	nextStmt uint32
 
-	active atomic.Pointer[backend.Conn] // the connection running a statement now, for KILL QUERY
-	closed atomic.Bool
-	kill   func() // closes the client socket
-	mu     sync.Mutex
+	active      atomic.Pointer[backend.Conn] // the connection running a statement now, for KILL QUERY
+	closed      atomic.Bool
+	closeClient func() // closes the client socket
+	mu          sync.Mutex
 }
 
 // Options describe the client connection after the handshake.
@@ -96,11 +96,11 @@ func New(env *Env, client *wire.Conn, o Options) *Session {
 			DeprecateEOF: o.Caps&wire.ClientDeprecateEOF != 0,
 			FoundRows:    o.Caps&wire.ClientFoundRows != 0,
 		},
-		collation:  o.Collation,
-		autocommit: true,
-		holds:      map[string]bool{},
-		stmts:      map[uint32]*prepared{},
-		kill:       o.Kill,
+		collation:   o.Collation,
+		autocommit:  true,
+		holds:       map[string]bool{},
+		stmts:       map[uint32]*prepared{},
+		closeClient: o.Kill,
 	}
 	s.vars.init(o.Collation)
 	env.Registry.add(s)
@@ -261,7 +261,8 @@ func (s *Session) acquireReplica(ctx context.Context, cl *topology.Cluster, pool
 		s.env.Metrics.ReadRetried(pool)
 	}
 	switch fb := cl.PoolSettings(pool).Fallback; {
-	case fb == "primary":
+	case fb == "primary" || !cl.HasPool(pool):
+		// A cluster without replicas in the pool reads from its primary.
 		c, err := s.connect(ctx, cl.Primary.Addr)
 		if err == nil {
 			return route{label: "primary", conn: c, primary: true}, nil

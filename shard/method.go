@@ -93,6 +93,9 @@ func New(table string, c Config) (Method, error) {
 	if c.ShardKey == "" {
 		return nil, fmt.Errorf("table %s: shard_key is empty", table)
 	}
+	if err := checkShape(table, c); err != nil {
+		return nil, err
+	}
 	switch c.Method {
 	case MethodModulo:
 		return NewModulo(table, c.ShardKey, c.Shards)
@@ -108,6 +111,22 @@ func New(table string, c Config) (Method, error) {
 		return NewLookupMethod(table, c)
 	}
 	return nil, fmt.Errorf("table %s: unknown sharding method %q", table, c.Method)
+}
+
+// checkShape catches a shard list given where a range map belongs and the
+// reverse, the likeliest slip when editing the YAML by hand.
+func checkShape(table string, c Config) error {
+	switch c.Method {
+	case MethodModulo, MethodLookup:
+		if len(c.Ranges) > 0 {
+			return fmt.Errorf("table %s: %s takes a list of shards, not a map of ranges", table, c.Method)
+		}
+	case MethodHash, MethodRange, MethodDate, MethodKeyRange:
+		if len(c.Shards) > 0 {
+			return fmt.Errorf("table %s: %s takes a map of shard: range, not a list", table, c.Method)
+		}
+	}
+	return nil
 }
 
 // base holds what every method shares.

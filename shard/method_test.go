@@ -105,6 +105,8 @@ func TestNewValidation(t *testing.T) {
 			`table t: ranges "..m" and "n.." leave a gap ["m", "n")`},
 		{"lookup no table", Config{Method: "lookup", Lookup: mapLookup{}}, "needs lookup_table"},
 		{"lookup no reader", Config{Method: "lookup", LookupTable: "lt"}, "no Lookup reader"},
+		{"list for range", Config{Method: "range", Shards: []string{"s0"}}, "range takes a map of shard: range"},
+		{"map for modulo", Config{Method: "modulo", Ranges: r("s0", "..")}, "modulo takes a list of shards"},
 		{"unknown", Config{Method: "consistent"}, `unknown sharding method "consistent"`},
 	}
 	for _, tt := range tests {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -20,7 +21,11 @@ type Range struct {
 var rangeSyntax = spanSyntax[int64]{
 	sep: "..",
 	parse: func(s string) (int64, error) {
-		return strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+		n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("%q is not a 64-bit integer", s)
+		}
+		return n, nil
 	},
 	cmp:  cmp.Compare[int64],
 	show: func(v int64) string { return strconv.FormatInt(v, 10) },

@@ -2,6 +2,7 @@ package shard
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -40,8 +41,9 @@ func newSpans[T any](table string, ranges map[string]string, syn spanSyntax[T]) 
 		return nil, fmt.Errorf("table %s: no shards configured", table)
 	}
 	s := &spans[T]{table: table, cmp: syn.cmp, show: syn.show}
-	for shard, spec := range ranges {
-		sp, err := parseSpan(shard, spec, syn)
+	// Sorted names make the first reported error the same on every run.
+	for _, shard := range slices.Sorted(maps.Keys(ranges)) {
+		sp, err := parseSpan(shard, ranges[shard], syn)
 		if err != nil {
 			return nil, fmt.Errorf("table %s: %w", table, err)
 		}

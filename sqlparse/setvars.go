@@ -133,10 +133,7 @@ func (m Mode) txVar(f *Facts, va *ast.VariableAssignment, scope txScope) {
 	}
 	global := scope == txScopeGlobal || (scope == txScopeVariable && (va.IsGlobal || va.IsInstance))
 	name := strings.ToLower(va.Name)
-	canon, clause := "transaction_read_only", txReadOnlyClause(va.Value)
-	if strings.Contains(name, "isolation") {
-		canon, clause = "transaction_isolation", txIsolationClause(va.Value)
-	}
+	canon, value, clause := txSetting(name, va.Value)
 	if clause == "" { // not a constant we understand: replay as written
 		sql, value, dynamic := m.renderValue(va.Value, f.Text)
 		f.SessionVars = append(f.SessionVars, SessionVar{
@@ -146,34 +143,37 @@ func (m Mode) txVar(f *Facts, va *ast.VariableAssignment, scope txScope) {
 		return
 	}
 	f.SessionVars = append(f.SessionVars, SessionVar{
-		Name: canon, Value: clause, Global: global,
+		Name: canon, Value: value, Global: global,
 		SQL: "SET " + scopeWord(global) + " TRANSACTION " + clause,
 	})
 }
 
-// txIsolationClause: 'READ-COMMITTED' -> "ISOLATION LEVEL READ COMMITTED".
-func txIsolationClause(e ast.ExprNode) string {
-	s, ok := constString(e)
-	if !ok {
-		return ""
+// txSetting returns the canonical name, the value and the SET
+// TRANSACTION clause of a transaction variable; clause is "" when the
+// value is not a constant it understands.
+func txSetting(name string, e ast.ExprNode) (canon, value, clause string) {
+	if strings.Contains(name, "isolation") {
+		value, _ = constString(e)
+		return "transaction_isolation", value, txIsolationClause(value)
 	}
+	on, ok := boolValue(e)
+	switch {
+	case !ok:
+		return "transaction_read_only", "", ""
+	case on:
+		return "transaction_read_only", "ON", "READ ONLY"
+	}
+	return "transaction_read_only", "OFF", "READ WRITE"
+}
+
+// txIsolationClause: "READ-COMMITTED" -> "ISOLATION LEVEL READ COMMITTED".
+func txIsolationClause(s string) string {
 	level := strings.ToUpper(strings.ReplaceAll(s, "-", " "))
 	switch level {
 	case "READ UNCOMMITTED", "READ COMMITTED", "REPEATABLE READ", "SERIALIZABLE":
 		return "ISOLATION LEVEL " + level
 	}
 	return ""
-}
-
-func txReadOnlyClause(e ast.ExprNode) string {
-	on, ok := boolValue(e)
-	switch {
-	case !ok:
-		return ""
-	case on:
-		return "READ ONLY"
-	}
-	return "READ WRITE"
 }
 
 // boolValue reads a boolean system-variable value: 1/0, ON/OFF,

@@ -47,6 +47,12 @@ func (w *walker) Enter(n ast.Node) (ast.Node, bool) {
 		w.tableName(n)
 	case *ast.SelectStmt:
 		w.selectStmt(n)
+	case *ast.InsertStmt:
+		// The parser visits the SELECT source before the target; the
+		// target comes first in the text.
+		for _, src := range tableSources(n.Table) {
+			w.f.addTable(src.ref)
+		}
 	case *ast.DeleteStmt:
 		if n.IsMultiTable && n.Tables != nil {
 			w.skip = append(w.skip, n.Tables.Tables...) // resolved against aliases by deleteTargets

@@ -81,6 +81,16 @@ func (c *Cluster) Members(pool string) []*Server {
 	return out
 }
 
+// HasPool reports whether any replica is configured in pool, whatever its state.
+func (c *Cluster) HasPool(pool string) bool {
+	for _, r := range c.Replicas {
+		if r.Pool == pool {
+			return true
+		}
+	}
+	return false
+}
+
 // PoolNames lists every pool that has a member or settings, sorted.
 func (c *Cluster) PoolNames() []string {
 	seen := map[string]bool{}
