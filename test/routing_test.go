@@ -1,0 +1,189 @@
+package test
+
+import (
+	"testing"
+)
+
+// Autocommit reads land on the replicas, spread over both; the primary
+// reads nothing of the table. Proven from each server's own table counters.
+func TestAutocommitReadsGoToReplicas(t *testing.T) {
+	t.Parallel()
+	setupTables(t,
+		"CREATE TABLE blog.rw_reads (id INT PRIMARY KEY, v VARCHAR(20))",
+		"INSERT INTO blog.rw_reads VALUES (1,'one'),(2,'two')")
+	db := openStrata(t)
+	p0, r0 := readsByServer(t, "rw_reads")
+	const n = 60
+	for i := 0; i < n; i++ {
+		got := queryStrings(t, db, "SELECT SQL_NO_CACHE v FROM rw_reads WHERE id = 1")
+		if len(got) != 1 || got[0] != "one" {
+			t.Fatalf("read %d = %v", i, got)
+		}
+	}
+	p1, r1 := readsByServer(t, "rw_reads")
+	if p1 != p0 {
+		t.Errorf("primary read %d rows of rw_reads; autocommit reads must go to replicas", p1-p0)
+	}
+	if got := sum(r1) - sum(r0); got != n {
+		t.Errorf("replicas read %d rows, want %d", got, n)
+	}
+	for i := range r1 {
+		if r1[i] == r0[i] {
+			t.Errorf("replica %s served none of %d reads: reads are not balanced", env.replicas[i].Addr, n)
+		}
+	}
+}
+
+// Writes, transactions, locking reads, autocommit=0 and the primary hint all
+// run on the primary.
+func TestWritesAndTransactionsGoToPrimary(t *testing.T) {
+	t.Parallel()
+	setupTables(t,
+		"CREATE TABLE blog.rw_tx (id INT PRIMARY KEY, v INT)",
+		"INSERT INTO blog.rw_tx VALUES (1,0),(2,0)")
+	cases := []struct {
+		name  string
+		stmts []string
+	}{
+		{"transaction", []string{"BEGIN", "SELECT SQL_NO_CACHE v FROM rw_tx WHERE id=1", "COMMIT"}},
+		{"start transaction", []string{"START TRANSACTION", "SELECT SQL_NO_CACHE v FROM rw_tx WHERE id=1", "ROLLBACK"}},
+		{"for update", []string{"SELECT SQL_NO_CACHE v FROM rw_tx WHERE id=1 FOR UPDATE"}},
+		{"lock in share mode", []string{"SELECT SQL_NO_CACHE v FROM rw_tx WHERE id=1 LOCK IN SHARE MODE"}},
+		{"hint", []string{"/* strata:primary */ SELECT SQL_NO_CACHE v FROM rw_tx WHERE id=1"}},
+		{"autocommit off", []string{"SET autocommit=0", "SELECT SQL_NO_CACHE v FROM rw_tx WHERE id=1", "COMMIT", "SET autocommit=1"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			db := openStrata(t)
+			db.SetMaxOpenConns(1)
+			p0, r0 := readsByServer(t, "rw_tx")
+			ctx := ctxFor(t)
+			conn, err := db.Conn(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			for _, s := range tc.stmts {
+				if _, err := conn.ExecContext(ctx, s); err != nil {
+					t.Fatalf("%s: %v", s, err)
+				}
+			}
+			p1, r1 := readsByServer(t, "rw_tx")
+			if p1 == p0 {
+				t.Errorf("primary read no rows of rw_tx")
+			}
+			if sum(r1) != sum(r0) {
+				t.Errorf("replicas read %d rows of rw_tx; this read belongs on the primary", sum(r1)-sum(r0))
+			}
+		})
+	}
+	t.Run("write", func(t *testing.T) {
+		db := openStrata(t)
+		res, err := db.Exec("UPDATE rw_tx SET v = v + 1 WHERE id = 2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			t.Errorf("rows affected = %d", n)
+		}
+		got := queryStrings(t, openDirect(t, env.primary, "blog"), "SELECT SQL_NO_CACHE v FROM rw_tx WHERE id=2")
+		if len(got) != 1 || got[0] != "1" {
+			t.Errorf("primary has v=%v after the write through Strata", got)
+		}
+	})
+}
+
+// Session variables set by the client follow the session to whichever
+// replica serves each read.
+func TestSessionVariablesFollowTheSession(t *testing.T) {
+	t.Parallel()
+	db := openStrata(t)
+	db.SetMaxOpenConns(1)
+	ctx := ctxFor(t)
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, s := range []string{"SET time_zone = '+05:30'", "SET SESSION sql_mode = 'ANSI_QUOTES'"} {
+		if _, err := conn.ExecContext(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other := openStrata(t) // another client must not inherit them
+	for i := 0; i < 20; i++ {
+		got := queryStrings(t, conn, "SELECT @@time_zone, @@sql_mode")
+		if len(got) != 1 || got[0] != "+05:30|ANSI_QUOTES" {
+			t.Fatalf("read %d: session sees %v", i, got)
+		}
+		got = queryStrings(t, other, "SELECT @@time_zone")
+		if len(got) != 1 || got[0] != "SYSTEM" {
+			t.Fatalf("read %d: another session sees %v, leaked from the first", i, got)
+		}
+	}
+}
+
+// State that lives on one backend connection pins the session to it.
+func TestPinnedSessionState(t *testing.T) {
+	t.Parallel()
+	setupTables(t, "CREATE TABLE blog.rw_pin (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(10))")
+	cases := []struct {
+		name  string
+		setup []string
+		query string
+		want  string
+	}{
+		{"temporary table", []string{"CREATE TEMPORARY TABLE tmp_pin (x INT)", "INSERT INTO tmp_pin VALUES (42)"}, "SELECT x FROM tmp_pin", "42"},
+		{"user variable", []string{"SET @pin = 7"}, "SELECT @pin", "7"},
+		{"named lock", []string{"DO GET_LOCK('strata_pin', 5)"}, "SELECT IS_USED_LOCK('strata_pin') = CONNECTION_ID()", "1"},
+		{"last insert id", []string{"INSERT INTO rw_pin (v) VALUES ('x')"}, "SELECT LAST_INSERT_ID() > 0", "1"},
+		{"found rows", []string{"SELECT SQL_CALC_FOUND_ROWS * FROM rw_pin LIMIT 0"}, "SELECT FOUND_ROWS() >= 0", "1"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			db := openStrata(t)
+			ctx := ctxFor(t)
+			conn, err := db.Conn(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			for _, s := range tc.setup {
+				if _, err := conn.ExecContext(ctx, s); err != nil {
+					t.Fatalf("%s: %v", s, err)
+				}
+			}
+			repeats := 10
+			if tc.name == "last insert id" || tc.name == "found rows" {
+				repeats = 1 // valid right after the statement that set them
+			}
+			for i := 0; i < repeats; i++ {
+				got := queryStrings(t, conn, tc.query)
+				if len(got) != 1 || got[0] != tc.want {
+					t.Fatalf("%s (try %d) = %v, want %s", tc.query, i, got, tc.want)
+				}
+			}
+		})
+	}
+}
+
+// A session's LAST_INSERT_ID() is its own, even with other writers between.
+func TestLastInsertIDIsPerSession(t *testing.T) {
+	t.Parallel()
+	setupTables(t, "CREATE TABLE blog.rw_ids (id INT AUTO_INCREMENT PRIMARY KEY, who VARCHAR(10))")
+	a, b := openStrata(t), openStrata(t)
+	for i := 0; i < 10; i++ {
+		ra, err := a.Exec("INSERT INTO rw_ids (who) VALUES ('a')")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.Exec("INSERT INTO rw_ids (who) VALUES ('b')"); err != nil {
+			t.Fatal(err)
+		}
+		id, _ := ra.LastInsertId()
+		got := queryStrings(t, openDirect(t, env.primary, "blog"), "SELECT who FROM rw_ids WHERE id = ?", id)
+		if len(got) != 1 || got[0] != "a" {
+			t.Fatalf("LastInsertId %d of a's insert names row %v", id, got)
+		}
+	}
+}
