@@ -165,7 +165,7 @@ func (s *Server) login(c *wire.Conn, id uint32) (*session.Session, error) {
 	}
 	isTLS := false
 	if len(p) == 32 && binary.LittleEndian.Uint32(p)&wire.ClientSSL != 0 && s.cfg.TLS != nil {
-		tc := tls.Server(c.Conn, s.cfg.TLS)
+		tc := tls.Server(c.Unbuffered(), s.cfg.TLS)
 		if err := tc.Handshake(); err != nil {
 			return nil, fmt.Errorf("TLS handshake: %w", err)
 		}

@@ -8,6 +8,7 @@ package wire
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -49,6 +50,25 @@ func (c *Conn) Reset(nc net.Conn) {
 	c.R.Reset(nc)
 	c.W.Reset(nc)
 }
+
+// Unbuffered returns the network connection with any bytes already read
+// into the buffer put back in front, for handing the stream to TLS: a client
+// may send its TLS hello right behind the SSL request packet.
+func (c *Conn) Unbuffered() net.Conn {
+	n := c.R.Buffered()
+	if n == 0 {
+		return c.Conn
+	}
+	pending, _ := c.R.Peek(n)
+	return &prefixedConn{Conn: c.Conn, r: io.MultiReader(bytes.NewReader(append([]byte(nil), pending...)), c.Conn)}
+}
+
+type prefixedConn struct {
+	net.Conn
+	r io.Reader
+}
+
+func (p *prefixedConn) Read(b []byte) (int, error) { return p.r.Read(b) }
 
 // ReadHeader reads one packet header: the payload length and sequence id.
 func (c *Conn) ReadHeader() (int, byte, error) {
