@@ -285,3 +285,18 @@ func TestCachingSha2Password(t *testing.T) {
 		t.Errorf("wrong caching_sha2 password: %v, want 1045", err)
 	}
 }
+
+// COM_CHANGE_USER (PHP mysqli::change_user) re-authenticates and drops the
+// previous user's session state.
+func TestChangeUser(t *testing.T) {
+	t.Parallel()
+	h, p := strataHostPort()
+	out, err := exec.Command("php", "php/change_user.php", h, p).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "dropped=1") || !strings.Contains(string(out), "wrong password accepted=no errno=1045") {
+		t.Errorf("change_user output:\n%s", out)
+	}
+	strataStillServes(t)
+}

@@ -1,0 +1,336 @@
+package test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/strata-proxy/strata/backend"
+	"github.com/strata-proxy/strata/wire"
+)
+
+// rawLogin opens a protocol-level connection to Strata as app, for sending
+// packets no well-behaved driver would. Its ThreadID is Strata's connection id.
+func rawLogin(t *testing.T) *backend.Conn {
+	t.Helper()
+	c, err := backend.Dial(ctxFor(t), backend.DialConfig{Addr: env.addr, User: "app", Password: "app", Timeout: 5 * time.Second, Flavor: backend.Flavor{Collation: 45}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// readResult reads one response: an error, or the number of rows.
+func readResult(t *testing.T, c *backend.Conn) (*wire.Error, int) {
+	t.Helper()
+	p, err := c.ReadPacket()
+	if err != nil {
+		t.Fatalf("reading response: %v", err)
+	}
+	switch p[0] {
+	case wire.HeaderErr:
+		return wire.ParseErr(p), 0
+	case wire.HeaderOK:
+		return nil, 0
+	}
+	cols, _ := wire.ReadLenEnc(p)
+	for i := uint64(0); i <= cols; i++ { // definitions and their EOF
+		if _, err := c.ReadPacket(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows := 0
+	for {
+		p, err := c.ReadPacket()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p[0] == wire.HeaderErr {
+			return wire.ParseErr(p), rows
+		}
+		if wire.IsEOF(p) {
+			return nil, rows
+		}
+		rows++
+	}
+}
+
+// strataStillServes checks a fresh client works after an abuse.
+func strataStillServes(t *testing.T) {
+	t.Helper()
+	db := openStrata(t)
+	var one int
+	if err := db.QueryRow("SELECT 1").Scan(&one); err != nil || one != 1 {
+		t.Fatalf("Strata stopped serving: %v", err)
+	}
+}
+
+func TestLoginErrors(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, user, pass, db string
+		code                 uint16
+	}{
+		{"wrong password", "app", "nope", "blog", 1045},
+		{"unknown user", "mallory", "x", "blog", 1045},
+		{"unknown database", "app", "app", "no_such_db", 1049},
+	}
+	for _, tc := range cases {
+		db, _ := sql.Open("mysql", strataDSN(tc.user, tc.pass, tc.db))
+		err := db.Ping()
+		db.Close()
+		if mysqlErr(err) != tc.code {
+			t.Errorf("%s: %v, want error %d", tc.name, err, tc.code)
+		}
+	}
+	strataStillServes(t)
+}
+
+// Malformed commands get MySQL errors and the connection goes on.
+func TestMalformedCommands(t *testing.T) {
+	t.Parallel()
+	c := rawLogin(t)
+	cases := []struct {
+		name   string
+		packet []byte
+		code   uint16
+	}{
+		{"unknown command", []byte{0x99}, wire.ErUnknownCom},
+		{"short execute", []byte{wire.ComStmtExecute, 1}, wire.ErMalformedPacket},
+		{"unknown statement id", append([]byte{wire.ComStmtExecute, 0xe7, 0x03, 0, 0, 0}, 1, 0, 0, 0), wire.ErUnknownStmtHandler},
+		{"reset of unknown statement", []byte{wire.ComStmtReset, 9, 0, 0, 0}, wire.ErUnknownStmtHandler},
+		{"short set option", []byte{wire.ComSetOption}, wire.ErMalformedPacket},
+		{"syntax error", append([]byte{wire.ComQuery}, "SELEC 1"...), 1064},
+	}
+	for _, tc := range cases {
+		if err := c.Command(tc.packet); err != nil {
+			t.Fatal(err)
+		}
+		werr, _ := readResult(t, c)
+		if werr == nil || werr.Code != tc.code {
+			t.Errorf("%s: got %v, want error %d", tc.name, werr, tc.code)
+		}
+	}
+	// Still usable afterwards.
+	if err := c.SimpleCommand(wire.ComPing, ""); err != nil {
+		t.Fatalf("ping after malformed packets: %v", err)
+	}
+	if err := c.Command(append([]byte{wire.ComQuery}, "SELECT 1"...)); err != nil {
+		t.Fatal(err)
+	}
+	if werr, rows := readResult(t, c); werr != nil || rows != 1 {
+		t.Fatalf("query after malformed packets: %v, %d rows", werr, rows)
+	}
+}
+
+// A client that sends half a packet and hangs up, or garbage instead of a
+// handshake, does not disturb anyone else.
+func TestTruncatedAndGarbagePackets(t *testing.T) {
+	t.Parallel()
+	c := rawLogin(t)
+	// Header announces 100 bytes; 10 arrive; the client leaves.
+	_, _ = c.Conn.Conn.Write([]byte{100, 0, 0, 0, wire.ComQuery, 'S', 'E', 'L', 'E', 'C', 'T', ' ', '1', ' '})
+	c.Close()
+	// Garbage before the handshake response.
+	nc, err := net.Dial("tcp", env.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 512)
+	_, _ = nc.Read(buf) // the greeting
+	_, _ = nc.Write([]byte{5, 0, 0, 1, 0xde, 0xad, 0xbe, 0xef, 0})
+	nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	n, _ := nc.Read(buf)
+	if n < 5 || buf[4] != wire.HeaderErr {
+		t.Errorf("garbage handshake answered % x, want an ERR packet", buf[:n])
+	}
+	nc.Close()
+	strataStillServes(t)
+}
+
+// A packet over limits.max_allowed_packet gets error 1153 and the
+// connection closes, as with MariaDB.
+func TestPacketTooLarge(t *testing.T) {
+	t.Parallel()
+	c := rawLogin(t)
+	big := make([]byte, 41<<20)
+	big[0] = wire.ComQuery
+	copy(big[1:], "SELECT '")
+	for i := 9; i < len(big)-1; i++ {
+		big[i] = 'x'
+	}
+	big[len(big)-1] = '\''
+	if err := c.Command(big); err != nil {
+		t.Fatal(err)
+	}
+	werr, _ := readResult(t, c)
+	if werr == nil || werr.Code != wire.ErNetPacketTooLarge {
+		t.Fatalf("got %v, want error 1153", werr)
+	}
+	strataStillServes(t)
+}
+
+// Values over 16 MB travel as several physical packets both ways.
+func TestPacketsOver16MB(t *testing.T) {
+	t.Parallel()
+	setupTables(t, "CREATE TABLE blog.big_blobs (id INT PRIMARY KEY, b LONGBLOB)")
+	blob := bytes.Repeat([]byte("0123456789abcdef"), (17<<20)/16+3)
+	for _, params := range [][]string{{"maxAllowedPacket=0"}, {"maxAllowedPacket=0", "interpolateParams=true"}} {
+		db := openStrata(t, params...)
+		id := len(params)
+		if _, err := db.Exec("INSERT INTO big_blobs VALUES (?, ?)", id, blob); err != nil {
+			t.Fatalf("%v: insert 17MB: %v", params, err)
+		}
+		var got []byte
+		if err := db.QueryRow("/* strata:primary */ SELECT b FROM big_blobs WHERE id = ?", id).Scan(&got); err != nil {
+			t.Fatalf("%v: read back: %v", params, err)
+		}
+		if sha256.Sum256(got) != sha256.Sum256(blob) {
+			t.Fatalf("%v: blob of %d bytes came back as %d bytes, different", params, len(blob), len(got))
+		}
+	}
+}
+
+// A client that hangs up in the middle of a large result leaves Strata
+// serving, and the half-read backend connection is not reused.
+func TestClientDisconnectMidResult(t *testing.T) {
+	t.Parallel()
+	before := openBackendConns()
+	for i := 0; i < 3; i++ {
+		c := rawLogin(t)
+		if err := c.Command(append([]byte{wire.ComQuery}, "SELECT seq, REPEAT('x', 200) FROM seq_1_to_500000"...)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.ReadPacket(); err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+	}
+	strataStillServes(t)
+	// The broken connections are closed, not parked in the pool.
+	deadline := time.Now().Add(10 * time.Second)
+	for openBackendConns() > before+2 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if n := openBackendConns(); n > before+2 {
+		t.Errorf("backend connections grew from %d to %d after abandoned results", before, n)
+	}
+}
+
+func openBackendConns() int {
+	n := 0
+	env.strata.Pools.Each(func(p *backend.Pool) { n += p.Stats().Open })
+	return n
+}
+
+// KILL QUERY and KILL CONNECTION use the connection ids clients see.
+func TestKill(t *testing.T) {
+	t.Parallel()
+	db := openStrata(t)
+	victim := rawLogin(t)
+	id := victim.ThreadID
+	if err := victim.Command(append([]byte{wire.ComQuery}, "SELECT SLEEP(30)"...)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	start := time.Now()
+	if _, err := db.Exec(fmt.Sprintf("KILL QUERY %d", id)); err != nil {
+		t.Fatal(err)
+	}
+	werr, rows := readResult(t, victim)
+	if time.Since(start) > 5*time.Second {
+		t.Fatalf("KILL QUERY took %s to interrupt SLEEP", time.Since(start))
+	}
+	if werr == nil && rows != 1 {
+		t.Fatalf("killed query answered %v / %d rows", werr, rows)
+	}
+	// The connection survives KILL QUERY.
+	if err := victim.SimpleCommand(wire.ComPing, ""); err != nil {
+		t.Fatalf("victim connection after KILL QUERY: %v", err)
+	}
+	if _, err := db.Exec(fmt.Sprintf("KILL %d", id)); err != nil {
+		t.Fatal(err)
+	}
+	victim.SetDeadlineIn(5 * time.Second)
+	if err := victim.SimpleCommand(wire.ComPing, ""); err == nil {
+		t.Fatal("victim connection still open after KILL CONNECTION")
+	}
+	if _, err := db.Exec("KILL 999999"); mysqlErr(err) != 1094 {
+		t.Errorf("KILL of an unknown id: %v, want 1094", err)
+	}
+	other, _ := sql.Open("mysql", strataDSN("other", "other", "blog"))
+	defer other.Close()
+	mine := rawLogin(t)
+	if _, err := other.Exec(fmt.Sprintf("KILL %d", mine.ThreadID)); mysqlErr(err) != 1095 {
+		t.Errorf("KILL of another user's connection: %v, want 1095", err)
+	}
+}
+
+// COM_RESET_CONNECTION drops session state; COM_FIELD_LIST lists columns.
+func TestResetConnectionAndFieldList(t *testing.T) {
+	t.Parallel()
+	setupTables(t, "CREATE TABLE blog.fl_table (a INT, b VARCHAR(5))")
+	c := rawLogin(t)
+	if err := c.SimpleCommand(wire.ComInitDB, "blog"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SimpleCommand(wire.ComQuery, "SET @kept = 5"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SimpleCommand(wire.ComResetConnection, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Command(append([]byte{wire.ComQuery}, "SELECT @kept IS NULL"...)); err != nil {
+		t.Fatal(err)
+	}
+	if werr, rows := readResult(t, c); werr != nil || rows != 1 {
+		t.Fatalf("after reset: %v %d", werr, rows)
+	}
+	if err := c.Command(append([]byte{wire.ComFieldList}, "fl_table\x00"...)); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for {
+		p, err := c.ReadPacket()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p[0] == wire.HeaderEOF || p[0] == wire.HeaderErr {
+			break
+		}
+		names = append(names, string(p))
+	}
+	if len(names) != 2 || !strings.Contains(names[0], "a") || !strings.Contains(names[1], "b") {
+		t.Errorf("field list returned %d definitions", len(names))
+	}
+}
+
+// The client's character set is applied on every backend it uses.
+func TestClientCharset(t *testing.T) {
+	t.Parallel()
+	for _, cs := range []string{"latin1", "utf8mb4"} {
+		db := openStrata(t, "charset="+cs)
+		var got, client string
+		if err := db.QueryRowContext(context.Background(), "SELECT CONVERT(0xC3A9 USING utf8mb4), @@character_set_client").Scan(&got, &client); err != nil {
+			t.Fatal(err)
+		}
+		if client != cs {
+			t.Errorf("character_set_client = %s, want %s", client, cs)
+		}
+		want := "é"
+		if cs == "latin1" {
+			want = "\xe9"
+		}
+		if got != want {
+			t.Errorf("%s: é came back as % x", cs, got)
+		}
+	}
+}
+
