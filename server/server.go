@@ -59,7 +59,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 	s.Env = &session.Env{
 		Topology: s.Topology, Planner: planner.New(cfg.Routing), Pools: s.Pools, Metrics: s.Metrics,
 		Registry: session.NewRegistry(), BackendUser: cfg.Backend.User, BackendPassword: cfg.Backend.Password,
-		ConnectTimeout: cfg.Limits.ConnectTimeout.D(),
+		ConnectTimeout: cfg.Limits.ConnectTimeout.D(), Zone: cfg.Zone,
 	}
 	tlsConf, err := loadTLS(cfg.TLS)
 	if err != nil {

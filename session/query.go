@@ -118,7 +118,7 @@ func (s *Session) run(ctx context.Context, f *sqlparse.Facts, stmts []*sqlparse.
 		tried[rt.conn.Addr] = err
 		s.env.Metrics.ReadRetried(rt.pool)
 		snap := s.env.Topology.Load()
-		rt, err = s.acquireReplica(ctx, snap.Default(), rt.pool, tried)
+		rt, err = s.acquireReplica(ctx, snap.Default(), rt.pool, f.Digest, tried)
 	}
 }
 

@@ -34,7 +34,12 @@ type Env struct {
 	// such as KILL QUERY, which need a connection of their own.
 	BackendUser, BackendPassword string
 	ConnectTimeout               time.Duration
+	// Zone is where this Strata runs; replicas in it are preferred.
+	Zone string
 }
+
+// inUse is a server's backend connections in use, for least_connections.
+func (e *Env) inUse(addr string) int { return e.Pools.For(addr).Stats().InUse }
 
 // Session is one client's state.
 type Session struct {
@@ -183,7 +188,8 @@ type route struct {
 func (s *Session) needsPrimary(f *sqlparse.Facts) bool {
 	return s.inTx || !s.autocommit || f.Locking || f.StartsTx || f.SetsUserVars || f.TempTable ||
 		f.LockFunctions || f.Kind == sqlparse.KindLockTables || f.Kind == sqlparse.KindPrepare ||
-		f.SessionFunctions || f.Kind == sqlparse.KindUse
+		f.SessionFunctions || f.Kind == sqlparse.KindUse || f.NextTxSettings || f.SideEffects ||
+		(f.Fallback && f.Kind == sqlparse.KindSet)
 }
 
 // readable reports whether a statement may run on a replica.
@@ -239,17 +245,22 @@ func (s *Session) acquire(ctx context.Context, f *sqlparse.Facts) (route, error)
 		}
 		return route{label: "primary", conn: c, primary: true}, nil
 	}
-	return s.acquireReplica(ctx, d.Cluster, d.Pool, nil)
+	return s.acquireReplica(ctx, d.Cluster, d.Pool, f.Digest, nil)
 }
 
 // acquireReplica tries the members of pool until one accepts, then the
 // pool's fallback; tried lists servers that already failed this statement.
-func (s *Session) acquireReplica(ctx context.Context, cl *topology.Cluster, pool string, tried map[string]error) (route, error) {
+func (s *Session) acquireReplica(ctx context.Context, cl *topology.Cluster, pool, digest string, tried map[string]error) (route, error) {
 	if tried == nil {
 		tried = map[string]error{}
 	}
 	for {
-		srv := planner.PickReplica(cl, pool, func(addr string) bool { _, bad := tried[addr]; return bad })
+		srv := planner.PickReplica(cl, pool, planner.Pick{
+			Digest: digest,
+			Zone:   s.env.Zone,
+			Load:   s.env.inUse,
+			Skip:   func(addr string) bool { _, bad := tried[addr]; return bad },
+		})
 		if srv == nil {
 			break
 		}
@@ -269,7 +280,7 @@ func (s *Session) acquireReplica(ctx context.Context, cl *topology.Cluster, pool
 		}
 		tried[cl.Primary.Addr] = err
 	case fb != "" && fb != pool:
-		if r, err := s.acquireReplica(ctx, cl, fb, tried); err == nil {
+		if r, err := s.acquireReplica(ctx, cl, fb, digest, tried); err == nil {
 			return r, nil
 		}
 	}
@@ -424,6 +435,16 @@ func (s *Session) learnOne(c *backend.Conn, f *sqlparse.Facts) {
 	}
 	if f.LockFunctions {
 		s.holds["named locks"] = true
+	}
+	if f.Fallback && f.Kind == sqlparse.KindSet {
+		// A SET the parser could not read cannot be replayed elsewhere.
+		s.holds["unparsed SET"] = true
+	}
+	// SET TRANSACTION applies to the next transaction on this connection.
+	if f.NextTxSettings {
+		s.holds["next transaction settings"] = true
+	} else if f.EndsTx {
+		delete(s.holds, "next transaction settings")
 	}
 }
 

@@ -1,0 +1,81 @@
+package planner
+
+import (
+	"testing"
+
+	"github.com/strata-proxy/strata/config"
+	"github.com/strata-proxy/strata/sqlparse"
+	"github.com/strata-proxy/strata/topology"
+)
+
+func snapshot() *topology.Snapshot {
+	cl := &topology.Cluster{Name: "main", DefaultPool: "primary", Primary: &topology.Server{Addr: "p:1", Role: topology.RolePrimary}}
+	return &topology.Snapshot{DefaultCluster: "main", Clusters: map[string]*topology.Cluster{"main": cl}}
+}
+
+func TestRouteRules(t *testing.T) {
+	p := New([]config.Rule{
+		{Match: config.Match{User: "cron"}, Pool: "batch"},
+		{Match: config.Match{Tables: []string{"comments"}}, Pool: "comments"},
+		{Match: config.Match{Schema: "reports"}, Pool: "batch"},
+		{Match: config.Match{Client: "10.1.0.0/16"}, Pool: "batch"},
+		{Match: config.Match{Hint: "slow"}, Pool: "batch"},
+		{Match: config.Match{Pattern: "^SELECT COUNT"}, Pool: "batch"},
+		{Match: config.Match{Digest: "SELECT `x` FROM `t`"}, Pool: "digest"},
+	})
+	read := func(sql string, tables ...string) *sqlparse.Facts {
+		f := &sqlparse.Facts{Kind: sqlparse.KindSelect, ReadOnly: true, Digest: sql}
+		for _, tb := range tables {
+			f.Tables = append(f.Tables, sqlparse.TableRef{Name: tb})
+		}
+		return f
+	}
+	hinted := read("SELECT 1")
+	hinted.Hint.Pool = "slow"
+	write := &sqlparse.Facts{Kind: sqlparse.KindInsert, Tables: []sqlparse.TableRef{{Name: "comments"}}}
+	cases := []struct {
+		name    string
+		req     Request
+		primary bool
+		pool    string
+		rule    int
+	}{
+		{"user rule wins first", Request{Facts: read("SELECT 1", "comments"), User: "cron"}, false, "batch", 0},
+		{"table rule", Request{Facts: read("SELECT 1", "entries", "comments"), User: "app"}, false, "comments", 1},
+		{"schema rule, case-insensitive", Request{Facts: read("SELECT 1"), Schema: "REPORTS"}, false, "batch", 2},
+		{"client network", Request{Facts: read("SELECT 1"), ClientAddr: "10.1.2.3:5555"}, false, "batch", 3},
+		{"client outside network", Request{Facts: read("SELECT 1"), ClientAddr: "127.0.0.1:5555"}, false, "primary", -1},
+		{"hint", Request{Facts: hinted}, false, "batch", 4},
+		{"pattern", Request{Facts: read("SELECT COUNT(*) FROM `t`")}, false, "batch", 5},
+		{"digest", Request{Facts: read("SELECT `x` FROM `t`")}, false, "digest", 6},
+		{"unmatched read goes to default pool", Request{Facts: read("SELECT 1", "entries")}, false, "primary", -1},
+		{"writes never go to a pool", Request{Facts: write, User: "cron"}, true, "", -1},
+		{"session state forces primary", Request{Facts: read("SELECT 1", "comments"), PrimaryOnly: true}, true, "", -1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			d := p.Route(snapshot(), &tc.req)
+			if d.Primary != tc.primary || d.Pool != tc.pool || d.Rule != tc.rule {
+				t.Errorf("got primary=%v pool=%q rule=%d, want primary=%v pool=%q rule=%d", d.Primary, d.Pool, d.Rule, tc.primary, tc.pool, tc.rule)
+			}
+		})
+	}
+}
+
+func TestParseCachesAndCombines(t *testing.T) {
+	p := New(nil)
+	a := p.Parse("SELECT 1; UPDATE t SET x = 1")
+	if a != p.Parse("SELECT 1; UPDATE t SET x = 1") {
+		t.Error("same text parsed twice")
+	}
+	if len(a.Statements) != 2 || a.Summary.ReadOnly {
+		t.Errorf("multi-statement with a write: %d statements, read-only=%v", len(a.Statements), a.Summary.ReadOnly)
+	}
+	if len(a.Summary.WriteTables) != 1 {
+		t.Errorf("write tables = %v, want [t] once", a.Summary.WriteTables)
+	}
+	bad := p.Parse("FROBNICATE everything")
+	if bad.Err == nil || bad.Summary == nil || bad.Summary.ReadOnly {
+		t.Errorf("unparseable text: err=%v summary=%+v; want an error and a conservative primary-bound summary", bad.Err, bad.Summary)
+	}
+}
