@@ -183,12 +183,14 @@ func (p *Planner) Parse(sql string) *Parsed {
 	return parsed
 }
 
+// parse never refuses a statement: what the parser cannot read is
+// classified conservatively (primary) and the server judges its syntax.
 func parse(sql string) *Parsed {
-	stmts, err := sqlparse.Parse(sql)
-	if err != nil || len(stmts) == 0 {
+	stmts, err := sqlparse.ParseOrFallback(sql)
+	if len(stmts) == 0 {
 		return &Parsed{Summary: sqlparse.ClassifyFallback(sql), Err: err}
 	}
-	return &Parsed{Statements: stmts, Summary: combine(stmts)}
+	return &Parsed{Statements: stmts, Summary: combine(stmts), Err: err}
 }
 
 // combine merges the facts of a multi-statement query: it may use a replica

@@ -374,12 +374,12 @@ func (fb *fallback) wordFlags(i int) {
 			f.SideEffects = true
 			f.SessionFunctions = f.SessionFunctions || w == "PREVIOUS"
 		}
-	case "FOR":
-		if n := fb.word(i + 1); n == "UPDATE" || n == "SHARE" {
+	case "FOR": // only a SELECT locks this way; SET STATEMENT ... FOR UPDATE t is an UPDATE
+		if n := fb.word(i + 1); (n == "UPDATE" || n == "SHARE") && f.Kind == KindSelect {
 			f.Locking = true
 		}
 	case "LOCK":
-		if fb.word(i+1) == "IN" && fb.word(i+2) == "SHARE" {
+		if fb.word(i+1) == "IN" && fb.word(i+2) == "SHARE" && f.Kind == KindSelect {
 			f.Locking = true
 		}
 	case "INTO":

@@ -111,7 +111,7 @@ var builtinFuncs = makeSet(
 	st_srid st_startpoint st_swapxy st_symdifference st_touches st_transform st_union
 	st_validate st_within st_x st_y area asbinary astext aswkb aswkt boundary buffer centroid
 	contains convexhull crosses dimension disjoint endpoint envelope equals exteriorring
-	geomcollfromtext geometrycollection geometrycollectionfromtext geometryfromtext geometryn
+	geomcollection geomcollfromtext geometrycollection json_table geometrycollectionfromtext geometryfromtext geometryn
 	geometrytype geomfromtext geomfromwkb glength interiorringn intersects isclosed isempty
 	isring issimple linefromtext linestring mbrcontains mbrcoveredby mbrcovers mbrdisjoint
 	mbrequal mbrequals mbrintersects mbroverlaps mbrtouches mbrwithin mlinefromtext

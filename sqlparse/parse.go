@@ -120,6 +120,9 @@ func (m Mode) ParseOrFallback(sql string) ([]*Facts, error) {
 	// Parse statement by statement so one unknown statement does not
 	// blind the others.
 	pieces := SplitStatements(sql)
+	if len(pieces) == 0 { // e.g. an unterminated comment: let the backend answer it
+		pieces = []string{sql}
+	}
 	facts = make([]*Facts, len(pieces))
 	for i, piece := range pieces {
 		facts[i] = m.classifyPiece(piece)

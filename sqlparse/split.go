@@ -103,6 +103,7 @@ func (b *blockTracker) resolveEnd(sc *scanner, t token) bool {
 func (b *blockTracker) detectCompound(sc *scanner, t token) {
 	switch {
 	case b.notProgram || b.tokens > 16:
+	case b.tokens == 1: // the next token decides
 	case b.tokens == 2 && sc.isWord(b.first, "BEGIN") && sc.isWord(t, "NOT"):
 		b.compound, b.depth = true, 1
 	case b.tokens == 2 && b.first.kind == tokWord && sc.text(t) == ":":

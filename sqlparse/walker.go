@@ -39,7 +39,7 @@ func walk(f *Facts, stmt ast.Node) {
 
 // Enter implements ast.Visitor.
 func (w *walker) Enter(n ast.Node) (ast.Node, bool) {
-	if with := withClauseOf(n); with != nil {
+	if withClauseOf(n) != nil {
 		w.ctes = append(w.ctes, cteScope{owner: n})
 	}
 	switch n := n.(type) {

@@ -1,0 +1,118 @@
+package sqlparse
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestClassifyFallback(t *testing.T) {
+	fb := func(f Facts) Facts { f.Fallback = true; return f }
+	cases := []struct {
+		sql  string
+		want Facts
+	}{
+		// Statements the parser lacks.
+		{"BEGIN WORK", fb(Facts{Kind: KindBegin, StartsTx: true, ImplicitCommit: true})},
+		{"COMMIT WORK", fb(Facts{Kind: KindCommit, EndsTx: true})},
+		{"COMMIT WORK AND CHAIN", fb(Facts{Kind: KindCommit, EndsTx: true, StartsTx: true})},
+		{"COMMIT AND NO CHAIN", fb(Facts{Kind: KindCommit, EndsTx: true})},
+		{"ROLLBACK WORK", fb(Facts{Kind: KindRollback, EndsTx: true})},
+		{"ROLLBACK WORK TO SAVEPOINT sp", fb(Facts{Kind: KindSavepoint})},
+		{"START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY", fb(Facts{Kind: KindBegin, StartsTx: true, ImplicitCommit: true, ReadOnlyTx: true})},
+		{"START SLAVE", fb(Facts{Kind: KindOther})},
+		{"XA START 'x'", fb(Facts{Kind: KindXA, StartsTx: true})},
+		{"XA END 'x'", fb(Facts{Kind: KindXA})},
+		{"XA COMMIT 'x' ONE PHASE", fb(Facts{Kind: KindXA, EndsTx: true})},
+		{"SELECT a FROM t INTO @x", fb(Facts{Kind: KindSelect, SetsUserVars: true, ReadsUserVars: true})},
+		{"SELECT * INTO OUTFILE '/tmp/x' FROM t", fb(Facts{Kind: KindSelect, IntoOutfile: true})},
+		{"(SELECT 1) UNION (SELECT 2) LIMIT ROWS EXAMINED 5", fb(Facts{Kind: KindSelect})},
+		{"SELECT c FROM t LIMIT ROWS EXAMINED 10 FOR UPDATE", fb(Facts{Kind: KindSelect, Locking: true})},
+		{"SELECT PREVIOUS VALUE FOR s", fb(Facts{Kind: KindSelect, SideEffects: true, SessionFunctions: true})},
+		{"DELETE FROM t WHERE id = 1 RETURNING id", fb(Facts{Kind: KindDelete})},
+		{"INSERT INTO t VALUES (1) RETURNING id, LAST_INSERT_ID()", fb(Facts{Kind: KindInsert, SessionFunctions: true})},
+		{"REPLACE INTO t VALUES (1) RETURNING *", fb(Facts{Kind: KindReplace})},
+		{"UPDATE t SET a = GET_LOCK('x', 1) RETURNING a", fb(Facts{Kind: KindUpdate, LockFunctions: true, SideEffects: true})},
+		{"CREATE OR REPLACE TABLE t (a INT)", fb(Facts{Kind: KindDDL, ImplicitCommit: true})},
+		{"CREATE OR REPLACE TEMPORARY TABLE t (a INT)", fb(Facts{Kind: KindDDL, TempTable: true})},
+		{"CREATE FUNCTION f() RETURNS INT RETURN 1", fb(Facts{Kind: KindDDL, ImplicitCommit: true})},
+		{"CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW SET NEW.a = 1", fb(Facts{Kind: KindDDL, ImplicitCommit: true})},
+		{"CREATE OR REPLACE USER u", fb(Facts{Kind: KindGrant, ImplicitCommit: true})},
+		{"DROP ROLE r", fb(Facts{Kind: KindGrant, ImplicitCommit: true})},
+		{"DROP PREPARE Stmt1", fb(Facts{Kind: KindPrepare, PrepareName: "stmt1"})},
+		{"CHECK TABLE t", fb(Facts{Kind: KindAnalyze, ImplicitCommit: true})},
+		{"REPAIR TABLE t", fb(Facts{Kind: KindAnalyze, ImplicitCommit: true})},
+		{"CHECKSUM TABLE t", fb(Facts{Kind: KindAnalyze})},
+		{"ANALYZE SELECT * FROM t", fb(Facts{Kind: KindExplain})},
+		{"SHOW BINARY LOGS", fb(Facts{Kind: KindShow})},
+		{"SHOW ENGINE INNODB STATUS", fb(Facts{Kind: KindShow})},
+		{"LOCK TABLE t AS x READ LOCAL", fb(Facts{Kind: KindLockTables, ImplicitCommit: true})},
+		{"LOCK INSTANCE FOR BACKUP", fb(Facts{Kind: KindOther})},
+		{"UNLOCK TABLE", fb(Facts{Kind: KindUnlockTables})},
+		{"KILL QUERY ID 7", fb(Facts{Kind: KindKill, KillQuery: true})},
+		{"KILL HARD CONNECTION 12", fb(Facts{Kind: KindKill, KillID: 12})},
+		{"KILL USER bob", fb(Facts{Kind: KindKill})},
+		{"LOAD XML INFILE 'x' INTO TABLE t", fb(Facts{Kind: KindLoadData})},
+		{"LOAD INDEX INTO CACHE t", fb(Facts{Kind: KindOther, ImplicitCommit: true})},
+		{"RESET MASTER", fb(Facts{Kind: KindOther, ImplicitCommit: true})},
+		{"BACKUP STAGE START", fb(Facts{Kind: KindOther})},
+		{"HANDLER t OPEN", fb(Facts{Kind: KindOther})},
+		{"BEGIN NOT ATOMIC SELECT 1; END", fb(Facts{Kind: KindOther})},
+		{"SET PERSIST max_connections = 10", fb(Facts{Kind: KindSet})},
+		{"SET PASSWORD FOR u = PASSWORD('x')", fb(Facts{Kind: KindGrant, ImplicitCommit: true})},
+		{"SET TRANSACTION ISOLATION LEVEL SNAPSHOT", fb(Facts{Kind: KindSet, NextTxSettings: true})},
+		{"SET NAMES latin2 COLLATE latin2_czech_cs", fb(Facts{Kind: KindSet, SessionVars: []SessionVar{
+			{Name: "names", Value: "latin2 COLLATE latin2_czech_cs", SQL: "SET NAMES latin2 COLLATE latin2_czech_cs"}}})},
+		{"SET CHARACTER SET 'koi8r'", fb(Facts{Kind: KindSet, SessionVars: []SessionVar{
+			{Name: "character set", Value: "koi8r", SQL: "SET CHARACTER SET koi8r"}}})},
+		{"SET NAMES x, weird = 1", fb(Facts{Kind: KindSet})},
+		{"SET @@session.autocommit = some_new_syntax()", fb(Facts{Kind: KindSet, Autocommit: boolp(false)})},
+		{"SET STATEMENT max_statement_time = 5 FOR UPDATE t SET a = 1 RETURNING a", fb(Facts{Kind: KindUpdate})},
+		{"/* strata:pool=x */ SHOW BINARY LOGS", fb(Facts{Kind: KindShow, Hint: Hint{Pool: "x"}})},
+		{"/*!80000 BEGIN WORK */", fb(Facts{Kind: KindBegin, StartsTx: true, ImplicitCommit: true})},
+		{"USE `my db`", fb(Facts{Kind: KindUse, Schema: "my db"})},
+		{"GRANT ALL ON *.* TO 'u'@'localhost'", fb(Facts{Kind: KindGrant, ImplicitCommit: true})},
+		{"FROBNICATE EVERYTHING", fb(Facts{Kind: KindOther})},
+		{"", fb(Facts{Kind: KindOther})},
+	}
+	for _, c := range cases {
+		checkFacts(t, c.sql, ClassifyFallback(c.sql), c.want)
+	}
+}
+
+func TestParseOrFallback(t *testing.T) {
+	sql := "SELECT 1; BEGIN WORK; UPDATE t SET a = 1; SET STATEMENT max_statement_time=1 FOR SELECT c FROM t WHERE id = 2; COMMIT WORK"
+	facts, err := ParseOrFallback(sql)
+	var se *SyntaxError
+	if !errors.As(err, &se) || se.Code != ErrCodeSyntax {
+		t.Fatalf("err = %v, want the parser's syntax error", err)
+	}
+	want := []struct {
+		kind     Kind
+		fallback bool
+		readOnly bool
+	}{
+		{KindSelect, false, true},
+		{KindBegin, true, false},
+		{KindUpdate, false, false},
+		{KindSelect, false, true}, // SET STATEMENT ... FOR parses its statement
+		{KindCommit, true, false},
+	}
+	if len(facts) != len(want) {
+		t.Fatalf("got %d facts", len(facts))
+	}
+	for i, w := range want {
+		f := facts[i]
+		if f.Kind != w.kind || f.Fallback != w.fallback || f.ReadOnly != w.readOnly {
+			t.Errorf("stmt %d %q: %s", i, f.Text, dump(*f))
+		}
+	}
+	if got := facts[3]; got.Text != "SET STATEMENT max_statement_time=1 FOR SELECT c FROM t WHERE id = 2" ||
+		len(got.Tables) != 1 || got.Digest == "" {
+		t.Errorf("SET STATEMENT facts: %s", dump(*got))
+	}
+
+	facts, err = ParseOrFallback("SELECT 1; SELECT 2")
+	if err != nil || len(facts) != 2 || facts[0].Fallback {
+		t.Errorf("valid text: %v %v", facts, err)
+	}
+}
