@@ -47,9 +47,11 @@ func IsServerGone(err error) bool {
 type relay struct {
 	c          *Conn
 	client     *wire.Conn
-	allowLocal bool // the client accepts LOAD DATA LOCAL file requests
+	out        io.Writer // the client's buffer, or a tee into a Capture
+	allowLocal bool      // the client accepts LOAD DATA LOCAL file requests
 	res        Result
 	head       []byte // the first bytes of the current packet, for inspection
+	sawLocal   bool
 }
 
 // Relay streams the response to the command just sent on c to client:
@@ -57,8 +59,46 @@ type relay struct {
 // and LOAD DATA LOCAL file transfers (the file comes from the client; Strata
 // never reads its own files). Nothing is buffered beyond one packet.
 func (c *Conn) Relay(client *wire.Conn, allowLocal bool) (Result, error) {
-	r := relay{c: c, client: client, allowLocal: allowLocal}
+	return c.RelayCapture(client, allowLocal, nil)
+}
+
+// Capture keeps a copy of a relayed response (for the result cache), up to
+// Limit bytes; past that it stops copying and marks itself Overflowed.
+type Capture struct {
+	Limit      int
+	Data       []byte
+	Overflowed bool
+	// Unsafe is set when the response must not be replayed to another
+	// client: a LOAD DATA LOCAL exchange.
+	Unsafe bool
+}
+
+type tee struct {
+	w   io.Writer
+	cap *Capture
+}
+
+func (t tee) Write(p []byte) (int, error) {
+	if !t.cap.Overflowed {
+		if len(t.cap.Data)+len(p) > t.cap.Limit {
+			t.cap.Overflowed, t.cap.Data = true, nil
+		} else {
+			t.cap.Data = append(t.cap.Data, p...)
+		}
+	}
+	return t.w.Write(p)
+}
+
+// RelayCapture is Relay that also copies the response into capture (nil: no copy).
+func (c *Conn) RelayCapture(client *wire.Conn, allowLocal bool, capture *Capture) (Result, error) {
+	r := relay{c: c, client: client, out: client.W, allowLocal: allowLocal}
+	if capture != nil {
+		r.out = tee{w: client.W, cap: capture}
+	}
 	err := r.run()
+	if capture != nil && r.sawLocal {
+		capture.Unsafe = true
+	}
 	if err != nil {
 		c.Broken = true
 	}
@@ -101,6 +141,7 @@ func (r *relay) run() error {
 				}
 				continue
 			}
+			r.sawLocal = true
 			if err := r.copy(n, seq); err != nil {
 				return err
 			}
@@ -223,7 +264,7 @@ func (r *relay) refuseLocalInfile(n int, seq byte) error {
 // RelayUntilEOF relays packets up to and including an EOF or ERR packet
 // (the reply to COM_FIELD_LIST: column definitions, then EOF).
 func (c *Conn) RelayUntilEOF(client *wire.Conn) (Result, error) {
-	r := relay{c: c, client: client}
+	r := relay{c: c, client: client, out: client.W}
 	for {
 		n, seq, err := r.readHeader()
 		if err != nil {
@@ -249,7 +290,7 @@ func (c *Conn) RelayUntilEOF(client *wire.Conn) (Result, error) {
 
 // RelayOne relays a single reply packet (COM_STATISTICS).
 func (c *Conn) RelayOne(client *wire.Conn) (Result, error) {
-	r := relay{c: c, client: client}
+	r := relay{c: c, client: client, out: client.W}
 	n, seq, err := r.readHeader()
 	if err == nil {
 		err = r.copy(n, seq)
@@ -291,7 +332,7 @@ func (r *relay) copyNext() error {
 
 func (r *relay) copy(n int, seq byte) error {
 	r.res.Sent = true
-	return copyPacket(r.client.W, r.c.R, n, seq, r.c.Addr, false)
+	return copyPacket(r.out, r.c.R, n, seq, r.c.Addr, false)
 }
 
 // copyLong relays a packet of MaxPayload bytes and its continuations.

@@ -31,6 +31,7 @@ type Config struct {
 	Limits         Limits              `yaml:"limits"`
 	Monitor        Monitor             `yaml:"monitor"`
 	TLS            TLS                 `yaml:"tls"`
+	ResultCache    ResultCache         `yaml:"result_cache"`
 	Sandbox        Sandbox             `yaml:"sandbox"`
 
 	// Path is the file this config was read from (not part of the YAML).
@@ -125,6 +126,22 @@ type Monitor struct {
 type TLS struct {
 	Cert string `yaml:"cert"`
 	Key  string `yaml:"key"`
+}
+
+// ResultCache bounds the cache used by routing rules with `cache:`.
+type ResultCache struct {
+	MaxSize      Size `yaml:"max_size"`
+	MaxEntrySize Size `yaml:"max_entry_size"`
+}
+
+// CacheEnabled reports whether any routing rule caches results.
+func (c *Config) CacheEnabled() bool {
+	for _, r := range c.Routing {
+		if r.Cache > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // Sandbox tells `strata sandbox` where to keep its servers' data.
@@ -258,6 +275,12 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Monitor.RecoverAfter == 0 {
 		c.Monitor.RecoverAfter = 2
+	}
+	if c.ResultCache.MaxSize == 0 {
+		c.ResultCache.MaxSize = 64 << 20
+	}
+	if c.ResultCache.MaxEntrySize == 0 {
+		c.ResultCache.MaxEntrySize = 1 << 20
 	}
 	if c.Sandbox.Dir == "" {
 		c.Sandbox.Dir = ".strata-sandbox"

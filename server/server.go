@@ -25,6 +25,7 @@ import (
 	"github.com/strata-proxy/strata/frontend"
 	"github.com/strata-proxy/strata/metrics"
 	"github.com/strata-proxy/strata/planner"
+	"github.com/strata-proxy/strata/resultcache"
 	"github.com/strata-proxy/strata/session"
 	"github.com/strata-proxy/strata/topology"
 )
@@ -60,6 +61,9 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 		Topology: s.Topology, Planner: planner.New(cfg.Routing), Pools: s.Pools, Metrics: s.Metrics,
 		Registry: session.NewRegistry(), BackendUser: cfg.Backend.User, BackendPassword: cfg.Backend.Password,
 		ConnectTimeout: cfg.Limits.ConnectTimeout.D(), Zone: cfg.Zone,
+	}
+	if cfg.CacheEnabled() {
+		s.Env.Cache = resultcache.New(int(cfg.ResultCache.MaxSize), int(cfg.ResultCache.MaxEntrySize))
 	}
 	tlsConf, err := loadTLS(cfg.TLS)
 	if err != nil {

@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"encoding/binary"
+	"strings"
 
 	"github.com/strata-proxy/strata/backend"
 	"github.com/strata-proxy/strata/sqlparse"
@@ -33,7 +34,7 @@ func (s *Session) Prepare(ctx context.Context, packet []byte) error {
 	parsed := s.env.Planner.Parse(sql)
 	st := &prepared{sql: sql, facts: parsed.Summary, parsed: parsed.Statements}
 	var reply *backend.PrepareReply
-	err := s.run(ctx, st.facts, nil, func(c *backend.Conn) (backend.Result, error) {
+	err := s.run(ctx, command{facts: st.facts, do: func(c *backend.Conn, _ *backend.Capture) (backend.Result, error) {
 		bst, err := c.Stmt(sql)
 		if werr, ok := err.(*wire.Error); ok {
 			return s.relayError(werr)
@@ -43,7 +44,7 @@ func (s *Session) Prepare(ctx context.Context, packet []byte) error {
 		}
 		reply = bst.Reply
 		return backend.Result{Status: s.Status()}, nil
-	})
+	}})
 	if err != nil || reply == nil {
 		return err
 	}
@@ -129,7 +130,7 @@ func (s *Session) Execute(ctx context.Context, packet []byte) error {
 	if stmts == nil {
 		stmts = []*sqlparse.Facts{st.facts}
 	}
-	err = s.run(ctx, st.facts, stmts, func(c *backend.Conn) (backend.Result, error) {
+	err = s.run(ctx, command{facts: st.facts, stmts: stmts, cacheKey: st.cacheKey(packet), do: func(c *backend.Conn, capture *backend.Capture) (backend.Result, error) {
 		bst, err := c.Stmt(st.sql)
 		if werr, ok := err.(*wire.Error); ok {
 			// The statement no longer prepares (a table was dropped): the
@@ -146,10 +147,37 @@ func (s *Session) Execute(ctx context.Context, packet []byte) error {
 		if err := c.Command(payload); err != nil {
 			return backend.Result{}, &backend.ServerError{Addr: c.Addr, Err: err}
 		}
-		return c.Relay(s.client, s.caps&wire.ClientLocalFiles != 0)
-	})
+		return c.RelayCapture(s.client, s.caps&wire.ClientLocalFiles != 0, capture)
+	}})
 	st.longData = nil
 	return err
+}
+
+// cacheKey identifies one execution for the result cache: the statement,
+// its parameter types and the bound values. Executions with streamed long
+// data are not cached.
+func (st *prepared) cacheKey(packet []byte) string {
+	if len(st.longData) > 0 || len(packet) < 10 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("E")
+	b.WriteString(st.sql)
+	b.WriteByte(0)
+	b.Write(st.types)
+	b.WriteByte(0)
+	values := packet[10:]
+	if st.params > 0 {
+		nulls := (st.params + 7) / 8
+		flagAt := 10 + nulls
+		b.Write(packet[10:flagAt])
+		values = packet[flagAt+1:]
+		if packet[flagAt] == 1 {
+			values = values[2*st.params:]
+		}
+	}
+	b.Write(values)
+	return b.String()
 }
 
 // captureTypes finds the new-params-bound flag and, when set, remembers the

@@ -9,6 +9,7 @@ import (
 
 	"github.com/strata-proxy/strata/backend"
 	"github.com/strata-proxy/strata/planner"
+	"github.com/strata-proxy/strata/resultcache"
 	"github.com/strata-proxy/strata/sqlparse"
 	"github.com/strata-proxy/strata/wire"
 )
@@ -59,12 +60,12 @@ func (s *Session) Query(ctx context.Context, packet []byte) error {
 	if stmts == nil {
 		stmts = []*sqlparse.Facts{f}
 	}
-	return s.run(ctx, f, stmts, func(c *backend.Conn) (backend.Result, error) {
+	return s.run(ctx, command{facts: f, stmts: stmts, cacheKey: "Q" + sql, do: func(c *backend.Conn, capture *backend.Capture) (backend.Result, error) {
 		if err := c.Command(packet); err != nil {
 			return backend.Result{}, &backend.ServerError{Addr: c.Addr, Err: err}
 		}
-		return c.Relay(s.client, s.caps&wire.ClientLocalFiles != 0)
-	})
+		return c.RelayCapture(s.client, s.caps&wire.ClientLocalFiles != 0, capture)
+	}})
 }
 
 // refuse answers a statement Strata will not run.
@@ -73,11 +74,41 @@ func (s *Session) refuse(e *wire.Error) error {
 	return s.WriteError(e)
 }
 
-// run executes one command on the backend chosen for f, retrying reads on
-// another replica when a server fails before anything reached the client.
-func (s *Session) run(ctx context.Context, f *sqlparse.Facts, stmts []*sqlparse.Facts, do func(*backend.Conn) (backend.Result, error)) error {
+// command is one client command to run on a backend.
+type command struct {
+	facts *sqlparse.Facts
+	stmts []*sqlparse.Facts // per statement of a multi-statement query
+	// cacheKey identifies the response for the result cache; "" never caches.
+	cacheKey string
+	// do sends the command on c and relays the answer to the client,
+	// copying it into capture when that is not nil.
+	do func(c *backend.Conn, capture *backend.Capture) (backend.Result, error)
+}
+
+// run executes cmd on the backend chosen for it — or answers it from the
+// result cache — retrying reads on another replica when a server fails
+// before anything reached the client.
+func (s *Session) run(ctx context.Context, cmd command) error {
 	start := time.Now()
-	rt, err := s.acquire(ctx, f)
+	f := cmd.facts
+	rt, held := s.held(f)
+	var err error
+	var fill *resultcache.Fill
+	var capture *backend.Capture
+	if !held {
+		d := s.decide(f)
+		if d.Cache > 0 && cmd.cacheKey != "" && s.cacheable(f) {
+			data, fl := s.env.Cache.Lookup(ctx, s.cacheContext()+cmd.cacheKey, s.qualify(f.Tables), d.Cache)
+			if data != nil {
+				return s.replay(data, start)
+			}
+			if fill = fl; fill != nil {
+				capture = &backend.Capture{Limit: s.env.Cache.MaxEntry()}
+				defer fill.Abandon() // no-op once completed
+			}
+		}
+		rt, err = s.connectTo(ctx, d, f)
+	}
 	tried := map[string]error{}
 	for attempt := 1; ; attempt++ {
 		if err != nil {
@@ -85,12 +116,16 @@ func (s *Session) run(ctx context.Context, f *sqlparse.Facts, stmts []*sqlparse.
 			return s.WriteError(err)
 		}
 		s.active.Store(rt.conn)
-		res, err := do(rt.conn)
+		res, err := cmd.do(rt.conn, capture)
 		s.active.Store(nil)
 		if err == nil {
-			s.learn(rt.conn, stmts, res)
+			s.invalidate(f)
+			s.learn(rt.conn, cmd.stmts, res)
 			s.release(rt.conn, f, rt.primary)
 			s.observe(rt, start, res)
+			if fill != nil {
+				fill.Complete(capture.Data, res.Err == nil && !capture.Overflowed && !capture.Unsafe)
+			}
 			return s.client.Flush()
 		}
 		var cerr *backend.ClientError
@@ -98,12 +133,14 @@ func (s *Session) run(ctx context.Context, f *sqlparse.Facts, stmts []*sqlparse.
 			// The client went away mid-response: the backend connection is
 			// mid-result and cannot be reused.
 			rt.conn.Broken = true
+			s.invalidate(f)
 			s.release(rt.conn, f, false)
 			return err
 		}
 		// The server failed.
 		rt.conn.Broken = true
 		wasPinned := s.pinned == rt.conn
+		s.invalidate(f) // a write may or may not have happened
 		s.release(rt.conn, f, false)
 		if res.Sent {
 			// Part of the answer is already with the client: it cannot be
@@ -119,6 +156,74 @@ func (s *Session) run(ctx context.Context, f *sqlparse.Facts, stmts []*sqlparse.
 		s.env.Metrics.ReadRetried(rt.pool)
 		snap := s.env.Topology.Load()
 		rt, err = s.acquireReplica(ctx, snap.Default(), rt.pool, f.Digest, tried)
+	}
+}
+
+// replay answers from the result cache: the stored packets are exactly what
+// the server sent, sequence ids included, for the same kind of command.
+func (s *Session) replay(data []byte, start time.Time) error {
+	if _, err := s.client.W.Write(data); err != nil {
+		return err
+	}
+	s.env.Metrics.ObserveQuery("cache", "strata", time.Since(start))
+	return s.client.Flush()
+}
+
+// cacheable reports whether f's answer may come from or go to the cache:
+// never inside a transaction or with connection-bound state.
+func (s *Session) cacheable(f *sqlparse.Facts) bool {
+	return s.env.Cache != nil && !s.inTx && s.autocommit && len(s.holds) == 0 && !f.Fallback &&
+		f.ReadOnly && !f.SessionFunctions && !f.Locking && !f.SetsUserVars && !f.ReadsUserVars
+}
+
+// cacheContext is the part of a cache key that makes one session's answer
+// valid for another: same user, schema, protocol flavor and variables.
+func (s *Session) cacheContext() string {
+	var b strings.Builder
+	b.WriteString(s.User)
+	b.WriteByte(0)
+	b.WriteString(s.DB)
+	b.WriteByte(0)
+	if s.flavor.DeprecateEOF {
+		b.WriteByte('D')
+	}
+	b.WriteByte(0)
+	b.WriteString(s.vars.fingerprint())
+	b.WriteByte(0)
+	return b.String()
+}
+
+// qualify names tables as schema.table, using the session's schema where
+// the statement named none.
+func (s *Session) qualify(tables []sqlparse.TableRef) []string {
+	out := make([]string, 0, len(tables))
+	for _, t := range tables {
+		schema := t.Schema
+		if schema == "" {
+			schema = s.DB
+		}
+		out = append(out, strings.ToLower(schema)+"."+t.Name)
+	}
+	return out
+}
+
+// invalidate drops cached results of the tables f writes. A transaction's
+// tables are dropped again when it ends, so a read that cached the old rows
+// between the write and the commit does not survive the commit.
+func (s *Session) invalidate(f *sqlparse.Facts) {
+	if s.env.Cache == nil {
+		return
+	}
+	if len(f.WriteTables) > 0 {
+		tables := s.qualify(f.WriteTables)
+		s.env.Cache.Invalidate(tables)
+		if s.inTx || f.StartsTx || !s.autocommit {
+			s.txWrites = append(s.txWrites, tables...)
+		}
+	}
+	if f.EndsTx || f.ImplicitCommit {
+		s.env.Cache.Invalidate(s.txWrites)
+		s.txWrites = s.txWrites[:0]
 	}
 }
 
@@ -140,35 +245,35 @@ func (s *Session) observe(rt route, start time.Time, res backend.Result) {
 func (s *Session) InitDB(ctx context.Context, packet []byte) error {
 	schema := string(packet[1:])
 	f := &sqlparse.Facts{Kind: sqlparse.KindUse, Schema: schema}
-	return s.run(ctx, f, []*sqlparse.Facts{f}, func(c *backend.Conn) (backend.Result, error) {
+	return s.run(ctx, command{facts: f, stmts: []*sqlparse.Facts{f}, do: func(c *backend.Conn, _ *backend.Capture) (backend.Result, error) {
 		if err := c.Command(packet); err != nil {
 			return backend.Result{}, &backend.ServerError{Addr: c.Addr, Err: err}
 		}
 		return c.Relay(s.client, false)
-	})
+	}})
 }
 
 // FieldList runs the deprecated COM_FIELD_LIST on a replica.
 func (s *Session) FieldList(ctx context.Context, packet []byte) error {
 	table, _, _ := strings.Cut(string(packet[1:]), "\x00")
 	f := &sqlparse.Facts{Kind: sqlparse.KindShow, ReadOnly: true, Tables: []sqlparse.TableRef{{Name: strings.ToLower(table)}}}
-	return s.run(ctx, f, nil, func(c *backend.Conn) (backend.Result, error) {
+	return s.run(ctx, command{facts: f, do: func(c *backend.Conn, _ *backend.Capture) (backend.Result, error) {
 		if err := c.Command(packet); err != nil {
 			return backend.Result{}, &backend.ServerError{Addr: c.Addr, Err: err}
 		}
 		return c.RelayUntilEOF(s.client)
-	})
+	}})
 }
 
 // Statistics runs COM_STATISTICS on the primary.
 func (s *Session) Statistics(ctx context.Context, packet []byte) error {
 	f := &sqlparse.Facts{Kind: sqlparse.KindShow}
-	return s.run(ctx, f, nil, func(c *backend.Conn) (backend.Result, error) {
+	return s.run(ctx, command{facts: f, do: func(c *backend.Conn, _ *backend.Capture) (backend.Result, error) {
 		if err := c.Command(packet); err != nil {
 			return backend.Result{}, &backend.ServerError{Addr: c.Addr, Err: err}
 		}
 		return c.RelayOne(s.client)
-	})
+	}})
 }
 
 // kill runs KILL [CONNECTION | QUERY] id against Strata's own connection

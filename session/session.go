@@ -17,6 +17,7 @@ import (
 	"github.com/strata-proxy/strata/backend"
 	"github.com/strata-proxy/strata/metrics"
 	"github.com/strata-proxy/strata/planner"
+	"github.com/strata-proxy/strata/resultcache"
 	"github.com/strata-proxy/strata/sqlparse"
 	"github.com/strata-proxy/strata/topology"
 	"github.com/strata-proxy/strata/wire"
@@ -30,6 +31,9 @@ type Env struct {
 	Pools    *backend.Pools
 	Metrics  *metrics.Metrics
 	Registry *Registry
+	// Cache holds results of reads whose routing rule says cache:; nil
+	// when no rule does.
+	Cache *resultcache.Cache
 	// BackendUser and BackendPassword are used for out-of-band commands
 	// such as KILL QUERY, which need a connection of their own.
 	BackendUser, BackendPassword string
@@ -72,6 +76,9 @@ type Session struct {
 
 	stmts    map[uint32]*prepared
 	nextStmt uint32
+	// txWrites are tables written in the open transaction, invalidated in
+	// the result cache again when it ends.
+	txWrites []string
 
 	active      atomic.Pointer[backend.Conn] // the connection running a statement now, for KILL QUERY
 	closed      atomic.Bool
@@ -215,26 +222,37 @@ func errNoBackend(format string, args ...any) *wire.Error {
 	return wire.NewError(1429, format, args...) // ER_CONNECT_TO_FOREIGN_DATA_SOURCE, HY000
 }
 
-// acquire picks and prepares a backend connection for f.
-func (s *Session) acquire(ctx context.Context, f *sqlparse.Facts) (route, error) {
+// held returns the connection the session must use because it holds
+// state: pinned, or the last write's connection for LAST_INSERT_ID().
+func (s *Session) held(f *sqlparse.Facts) (route, bool) {
 	if s.pinned != nil {
-		return route{label: "pinned", conn: s.pinned, primary: s.pinned.Addr == s.env.Topology.Load().Default().Primary.Addr}, nil
+		return route{label: "pinned", conn: s.pinned, primary: s.pinned.Addr == s.env.Topology.Load().Default().Primary.Addr}, true
 	}
 	if s.sticky != nil {
-		if f.SessionFunctions {
-			c := s.sticky
-			s.sticky = nil
-			return route{label: "primary", conn: c, primary: true}, nil
-		}
-		s.put(s.sticky)
+		c := s.sticky
 		s.sticky = nil
+		if f.SessionFunctions {
+			return route{label: "primary", conn: c, primary: true}, true
+		}
+		s.put(c)
 	}
-	snap := s.env.Topology.Load()
-	ff := *f
-	ff.ReadOnly = readable(f)
-	d := s.env.Planner.Route(snap, &planner.Request{
-		Facts: &ff, User: s.User, Schema: s.DB, ClientAddr: s.ClientAddr, PrimaryOnly: s.needsPrimary(f),
+	return route{}, false
+}
+
+// decide asks the planner where f goes.
+func (s *Session) decide(f *sqlparse.Facts) planner.Decision {
+	if r := readable(f); r != f.ReadOnly {
+		ff := *f
+		ff.ReadOnly = r
+		f = &ff
+	}
+	return s.env.Planner.Route(s.env.Topology.Load(), &planner.Request{
+		Facts: f, User: s.User, Schema: s.DB, ClientAddr: s.ClientAddr, PrimaryOnly: s.needsPrimary(f),
 	})
+}
+
+// connectTo takes a connection to the decision's server.
+func (s *Session) connectTo(ctx context.Context, d planner.Decision, f *sqlparse.Facts) (route, error) {
 	if d.Cluster == nil {
 		return route{}, errNoBackend("Strata: no default cluster is configured")
 	}

@@ -21,11 +21,13 @@ var backendNames = setNamesFor(backendCollation)
 
 // varSet is a session's variables: name → the statement that sets it.
 type varSet struct {
-	m map[string]string
+	m     map[string]string
+	print string // fingerprint cache; "" when stale
 }
 
 func (v *varSet) init(collation byte) {
 	v.m = map[string]string{namesVar: setNamesFor(collation)}
+	v.print = ""
 }
 
 func (v *varSet) set(name, sql string) {
@@ -33,6 +35,20 @@ func (v *varSet) set(name, sql string) {
 		name = namesVar
 	}
 	v.m[name] = sql
+	v.print = ""
+}
+
+// fingerprint is the variables as one string, for result cache keys.
+func (v *varSet) fingerprint() string {
+	if v.print == "" {
+		var b strings.Builder
+		for _, name := range v.sortedNames() {
+			b.WriteString(v.m[name])
+			b.WriteByte(';')
+		}
+		v.print = b.String()
+	}
+	return v.print
 }
 
 // apply brings c's variables in line with the session's: set what differs,

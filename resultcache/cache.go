@@ -1,0 +1,203 @@
+// Package resultcache keeps whole query responses, as the raw packets the
+// server sent, for reads that a routing rule marks `cache: DURATION`.
+//
+// Correctness comes before hit rate: an entry remembers the tables it read
+// and their write generations when its query started; Strata bumps a
+// table's generation whenever it routes a write to that table, which drops
+// the table's entries, and a fill that raced with a write is not stored.
+package resultcache
+
+import (
+	"container/list"
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Cache is bounded by total bytes; the least recently used entries go first.
+type Cache struct {
+	maxBytes   int
+	maxEntry   int
+	mu         sync.Mutex
+	entries    map[string]*list.Element
+	lru        *list.List
+	bytes      int
+	byTable    map[string]map[string]struct{}
+	generation map[string]uint64
+	inflight   map[string]*Fill
+
+	hits, misses, fills, invalidations, waits atomic.Uint64
+}
+
+type entry struct {
+	key     string
+	data    []byte
+	tables  []string
+	expires time.Time
+}
+
+// New creates a cache holding at most maxBytes of responses, none larger
+// than maxEntry.
+func New(maxBytes, maxEntry int) *Cache {
+	return &Cache{
+		maxBytes: maxBytes, maxEntry: maxEntry,
+		entries: map[string]*list.Element{}, lru: list.New(),
+		byTable: map[string]map[string]struct{}{}, generation: map[string]uint64{},
+		inflight: map[string]*Fill{},
+	}
+}
+
+// MaxEntry is the largest response the cache stores.
+func (c *Cache) MaxEntry() int { return c.maxEntry }
+
+// Fill is one in-progress refill; other readers of the same key wait for it
+// instead of querying the server too (single flight).
+type Fill struct {
+	c       *Cache
+	key     string
+	tables  []string
+	gens    []uint64
+	ttl     time.Duration
+	done    chan struct{}
+	data    []byte
+	ok      bool
+	settled bool
+}
+
+// Lookup returns a fresh entry's data, or a Fill the caller must complete
+// (it is the one reader that runs the query), or — when another reader is
+// already filling the key — waits for that fill up to ctx.
+func (c *Cache) Lookup(ctx context.Context, key string, tables []string, ttl time.Duration) ([]byte, *Fill) {
+	for {
+		c.mu.Lock()
+		if el, ok := c.entries[key]; ok {
+			e := el.Value.(*entry)
+			if time.Now().Before(e.expires) {
+				c.lru.MoveToFront(el)
+				c.mu.Unlock()
+				c.hits.Add(1)
+				return e.data, nil
+			}
+			c.removeLocked(el)
+		}
+		if f, busy := c.inflight[key]; busy {
+			c.mu.Unlock()
+			c.waits.Add(1)
+			select {
+			case <-f.done:
+				if f.ok {
+					c.hits.Add(1)
+					return f.data, nil
+				}
+				continue // the filler failed: try again, maybe as the filler
+			case <-ctx.Done():
+				c.misses.Add(1)
+				return nil, nil // give up waiting; the caller queries uncached
+			}
+		}
+		f := &Fill{c: c, key: key, tables: tables, ttl: ttl, done: make(chan struct{})}
+		for _, t := range tables {
+			f.gens = append(f.gens, c.generation[t])
+		}
+		c.inflight[key] = f
+		c.mu.Unlock()
+		c.misses.Add(1)
+		return nil, f
+	}
+}
+
+// Complete stores the response the filler relayed. Data from a response
+// that failed, overflowed, or raced with a write to one of its tables is
+// dropped; waiters then query for themselves.
+func (f *Fill) Complete(data []byte, ok bool) {
+	c := f.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if f.settled {
+		return
+	}
+	f.settled = true
+	delete(c.inflight, f.key)
+	for i, t := range f.tables {
+		if c.generation[t] != f.gens[i] {
+			ok = false // a write landed while the query ran
+		}
+	}
+	if ok && len(data) <= c.maxEntry {
+		f.data, f.ok = data, true
+		c.storeLocked(&entry{key: f.key, data: data, tables: f.tables, expires: time.Now().Add(f.ttl)})
+		c.fills.Add(1)
+	}
+	close(f.done)
+}
+
+// Abandon ends a fill without data (the query failed).
+func (f *Fill) Abandon() { f.Complete(nil, false) }
+
+func (c *Cache) storeLocked(e *entry) {
+	if old, ok := c.entries[e.key]; ok {
+		c.removeLocked(old)
+	}
+	c.entries[e.key] = c.lru.PushFront(e)
+	c.bytes += len(e.data)
+	for _, t := range e.tables {
+		keys := c.byTable[t]
+		if keys == nil {
+			keys = map[string]struct{}{}
+			c.byTable[t] = keys
+		}
+		keys[e.key] = struct{}{}
+	}
+	for c.bytes > c.maxBytes && c.lru.Len() > 0 {
+		c.removeLocked(c.lru.Back())
+	}
+}
+
+func (c *Cache) removeLocked(el *list.Element) {
+	e := el.Value.(*entry)
+	c.lru.Remove(el)
+	delete(c.entries, e.key)
+	c.bytes -= len(e.data)
+	for _, t := range e.tables {
+		delete(c.byTable[t], e.key)
+	}
+}
+
+// Invalidate drops every entry that read one of tables and fails fills in
+// flight for them. Strata calls it for every write it routes.
+func (c *Cache) Invalidate(tables []string) {
+	if len(tables) == 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, t := range tables {
+		c.generation[t]++
+		for key := range c.byTable[t] {
+			if el, ok := c.entries[key]; ok {
+				c.removeLocked(el)
+				c.invalidations.Add(1)
+			}
+		}
+	}
+}
+
+// Stats are the cache's counters.
+type Stats struct {
+	Entries       int    `json:"entries"`
+	Bytes         int    `json:"bytes"`
+	Hits          uint64 `json:"hits"`
+	Misses        uint64 `json:"misses"`
+	Fills         uint64 `json:"fills"`
+	Waits         uint64 `json:"waits"`
+	Invalidations uint64 `json:"invalidations"`
+}
+
+// Stats returns a snapshot of the counters.
+func (c *Cache) Stats() Stats {
+	c.mu.Lock()
+	n, b := len(c.entries), c.bytes
+	c.mu.Unlock()
+	return Stats{Entries: n, Bytes: b, Hits: c.hits.Load(), Misses: c.misses.Load(), Fills: c.fills.Load(), Waits: c.waits.Load(), Invalidations: c.invalidations.Load()}
+}

@@ -1,0 +1,124 @@
+package resultcache
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func fill(t *testing.T, c *Cache, key string, tables []string, data string) {
+	t.Helper()
+	got, f := c.Lookup(context.Background(), key, tables, time.Minute)
+	if got != nil || f == nil {
+		t.Fatalf("lookup of new key %q: data=%q fill=%v", key, got, f)
+	}
+	f.Complete([]byte(data), true)
+}
+
+func TestHitAfterFill(t *testing.T) {
+	c := New(1<<20, 1<<10)
+	fill(t, c, "k", []string{"blog.t"}, "rows")
+	got, f := c.Lookup(context.Background(), "k", []string{"blog.t"}, time.Minute)
+	if string(got) != "rows" || f != nil {
+		t.Fatalf("hit = %q, %v", got, f)
+	}
+}
+
+func TestWriteInvalidatesEntriesOfItsTables(t *testing.T) {
+	c := New(1<<20, 1<<10)
+	fill(t, c, "a", []string{"blog.t", "blog.u"}, "A")
+	fill(t, c, "b", []string{"blog.v"}, "B")
+	c.Invalidate([]string{"blog.u"})
+	if got, _ := c.Lookup(context.Background(), "a", []string{"blog.t", "blog.u"}, time.Minute); got != nil {
+		t.Error("entry reading a written table survived the write")
+	}
+	if got, _ := c.Lookup(context.Background(), "b", []string{"blog.v"}, time.Minute); string(got) != "B" {
+		t.Error("entry of an unrelated table was dropped")
+	}
+}
+
+// A write that lands while a fill's query runs must keep the (possibly
+// stale) answer out of the cache.
+func TestFillRacingAWriteIsNotStored(t *testing.T) {
+	c := New(1<<20, 1<<10)
+	_, f := c.Lookup(context.Background(), "k", []string{"blog.t"}, time.Minute)
+	c.Invalidate([]string{"blog.t"})
+	f.Complete([]byte("stale"), true)
+	if got, _ := c.Lookup(context.Background(), "k", []string{"blog.t"}, time.Minute); got != nil {
+		t.Fatalf("stale fill was stored: %q", got)
+	}
+}
+
+func TestExpiry(t *testing.T) {
+	c := New(1<<20, 1<<10)
+	_, f := c.Lookup(context.Background(), "k", nil, time.Millisecond)
+	f.Complete([]byte("x"), true)
+	time.Sleep(5 * time.Millisecond)
+	if got, _ := c.Lookup(context.Background(), "k", nil, time.Millisecond); got != nil {
+		t.Fatal("expired entry served")
+	}
+}
+
+func TestMemoryBound(t *testing.T) {
+	c := New(100, 60)
+	fill(t, c, "a", nil, string(make([]byte, 40)))
+	fill(t, c, "b", nil, string(make([]byte, 40)))
+	fill(t, c, "c", nil, string(make([]byte, 40))) // evicts a
+	fill(t, c, "big", nil, string(make([]byte, 61)))
+	s := c.Stats()
+	if s.Bytes > 100 || s.Entries != 2 {
+		t.Fatalf("stats after overflow: %+v", s)
+	}
+	if got, _ := c.Lookup(context.Background(), "a", nil, time.Minute); got != nil {
+		t.Error("least recently used entry not evicted")
+	}
+}
+
+// Many readers missing at once cause one fill; the rest get its data.
+func TestSingleFlight(t *testing.T) {
+	c := New(1<<20, 1<<10)
+	var fills atomic.Int32
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := 0; i < 50; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			got, f := c.Lookup(context.Background(), "k", []string{"blog.t"}, time.Minute)
+			if f != nil {
+				fills.Add(1)
+				time.Sleep(20 * time.Millisecond) // the query
+				f.Complete([]byte("v"), true)
+				return
+			}
+			if string(got) != "v" {
+				t.Errorf("waiter got %q", got)
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	if fills.Load() != 1 {
+		t.Fatalf("%d fills for one key, want 1", fills.Load())
+	}
+}
+
+func TestAbandonedFillLetsAWaiterFill(t *testing.T) {
+	c := New(1<<20, 1<<10)
+	_, f := c.Lookup(context.Background(), "k", nil, time.Minute)
+	done := make(chan *Fill)
+	go func() {
+		_, f2 := c.Lookup(context.Background(), "k", nil, time.Minute)
+		done <- f2
+	}()
+	time.Sleep(10 * time.Millisecond)
+	f.Abandon()
+	if f2 := <-done; f2 == nil {
+		t.Fatal("waiter of a failed fill did not become the filler")
+	} else {
+		f2.Abandon()
+	}
+}
