@@ -62,8 +62,11 @@ type Cluster struct {
 	// MaxReplicaLag drains a replica whose lag exceeds it (0 = no limit).
 	MaxReplicaLag Duration `yaml:"max_replica_lag"`
 	// Consistency is "eventual" (default) or "session" (read-your-writes).
-	Consistency string                 `yaml:"consistency"`
-	Pools       map[string]*PoolConfig `yaml:"pools"`
+	Consistency string `yaml:"consistency"`
+	// ReadYourWritesWait is how long a read waits for a replica to apply the
+	// session's last write (MASTER_GTID_WAIT) before using the primary.
+	ReadYourWritesWait Duration               `yaml:"read_your_writes_wait"`
+	Pools              map[string]*PoolConfig `yaml:"pools"`
 }
 
 // Replica is one read-only server of a cluster.
@@ -293,6 +296,9 @@ func (cl *Cluster) applyDefaults() {
 	}
 	if cl.Consistency == "" {
 		cl.Consistency = "eventual"
+	}
+	if cl.ReadYourWritesWait == 0 {
+		cl.ReadYourWritesWait = Duration(10 * time.Millisecond)
 	}
 	for i := range cl.Replicas {
 		r := &cl.Replicas[i]

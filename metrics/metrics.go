@@ -25,6 +25,7 @@ type Metrics struct {
 	replicaLag    *prometheus.GaugeVec
 	backendConns  *prometheus.GaugeVec
 	rejectedConns *prometheus.CounterVec
+	consistency   prometheus.Counter
 }
 
 // New registers every collector on a fresh registry.
@@ -48,7 +49,8 @@ func New() *Metrics {
 	m.serverUp = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "strata_server_up", Help: "1 when a server is routable, by server, cluster, role and pool."}, []string{"server", "cluster", "role", "pool"})
 	m.replicaLag = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "strata_replica_lag_seconds", Help: "Replication lag seen by the monitor."}, []string{"server"})
 	m.backendConns = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "strata_backend_connections", Help: "Backend connections by server and state (idle, in_use)."}, []string{"server", "state"})
-	m.Registry.MustRegister(m.queries, m.errors, m.latency, m.clientConns, m.clientTotal, m.rejectedConns, m.retries,
+	m.consistency = prometheus.NewCounter(prometheus.CounterOpts{Name: "strata_read_your_writes_primary_total", Help: "Reads sent to the primary because no replica had applied the session's last write yet."})
+	m.Registry.MustRegister(m.consistency, m.queries, m.errors, m.latency, m.clientConns, m.clientTotal, m.rejectedConns, m.retries,
 		m.backendDials, m.serverUp, m.replicaLag, m.backendConns,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -93,3 +95,6 @@ func (m *Metrics) BackendConns(server string, idle, inUse int) {
 	m.backendConns.WithLabelValues(server, "idle").Set(float64(idle))
 	m.backendConns.WithLabelValues(server, "in_use").Set(float64(inUse))
 }
+
+// ConsistencyFallback records a read moved to the primary for read-your-writes.
+func (m *Metrics) ConsistencyFallback() { m.consistency.Inc() }

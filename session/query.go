@@ -108,6 +108,9 @@ func (s *Session) run(ctx context.Context, cmd command) error {
 			}
 		}
 		rt, err = s.connectTo(ctx, d, f)
+		if err == nil {
+			rt, err = s.consistentRead(ctx, rt)
+		}
 	}
 	tried := map[string]error{}
 	for attempt := 1; ; attempt++ {
@@ -121,6 +124,7 @@ func (s *Session) run(ctx context.Context, cmd command) error {
 		if err == nil {
 			s.invalidate(f)
 			s.learn(rt.conn, cmd.stmts, res)
+			s.trackWrites(rt, f, res)
 			s.release(rt.conn, f, rt.primary)
 			s.observe(rt, start, res)
 			if fill != nil {
@@ -156,6 +160,25 @@ func (s *Session) run(ctx context.Context, cmd command) error {
 		s.env.Metrics.ReadRetried(rt.pool)
 		snap := s.env.Topology.Load()
 		rt, err = s.acquireReplica(ctx, snap.Default(), rt.pool, f.Digest, tried)
+		if err == nil {
+			rt, err = s.consistentRead(ctx, rt)
+		}
+	}
+}
+
+// trackWrites records, under session consistency, the GTID of a write once
+// it is committed: right after an autocommit write, or at the end of the
+// transaction that made it.
+func (s *Session) trackWrites(rt route, f *sqlparse.Facts, res backend.Result) {
+	if !s.sessionConsistency() {
+		return
+	}
+	if len(f.WriteTables) > 0 && res.Err == nil {
+		s.wroteSinceTx = true
+	}
+	if s.wroteSinceTx && !s.inTx && rt.primary && !rt.conn.Broken {
+		s.wroteSinceTx = false
+		s.recordWrite(rt.conn)
 	}
 }
 

@@ -40,6 +40,9 @@ type Env struct {
 	ConnectTimeout               time.Duration
 	// Zone is where this Strata runs; replicas in it are preferred.
 	Zone string
+	// ReadYourWritesWait bounds how long a read waits for a replica to apply
+	// the session's last write before it goes to the primary instead.
+	ReadYourWritesWait time.Duration
 }
 
 // inUse is a server's backend connections in use, for least_connections.
@@ -76,6 +79,12 @@ type Session struct {
 
 	stmts    map[uint32]*prepared
 	nextStmt uint32
+	// lastGTID is the GTID of the session's last committed write, for
+	// read-your-writes; gtidApplied lists replicas known to have it.
+	lastGTID     string
+	gtidUnknown  bool
+	gtidApplied  map[string]bool
+	wroteSinceTx bool
 	// txWrites are tables written in the open transaction, invalidated in
 	// the result cache again when it ends.
 	txWrites []string

@@ -1,0 +1,114 @@
+package session
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/strata-proxy/strata/backend"
+	"github.com/strata-proxy/strata/wire"
+)
+
+// Read-your-writes (cluster consistency: session). After the session's
+// write commits, Strata asks the primary for the write's GTID; a later read
+// goes to a replica only once that replica has applied it (MASTER_GTID_WAIT
+// with a short timeout), else to the primary.
+
+// recordWrite fetches the GTID of the session's last committed write on c,
+// the primary connection that ran it.
+func (s *Session) recordWrite(c *backend.Conn) {
+	gtid, err := queryValue(c, "SELECT @@last_gtid")
+	if err != nil || gtid == "" {
+		// Unknown position: read from the primary until the next write.
+		s.lastGTID, s.gtidUnknown = "", true
+		return
+	}
+	s.lastGTID, s.gtidUnknown = gtid, false
+	clear(s.gtidApplied)
+}
+
+// replicaHasWrites reports whether c's server has applied the session's last
+// write, waiting up to the configured time for it.
+func (s *Session) replicaHasWrites(c *backend.Conn) bool {
+	if s.gtidUnknown {
+		return false
+	}
+	if s.lastGTID == "" || s.gtidApplied[c.Addr] {
+		return true
+	}
+	wait := strconv.FormatFloat(s.env.ReadYourWritesWait.Seconds(), 'f', 3, 64)
+	v, err := queryValue(c, "SELECT MASTER_GTID_WAIT('"+s.lastGTID+"', "+wait+")")
+	if err != nil || v != "0" {
+		return false
+	}
+	s.gtidApplied[c.Addr] = true
+	return true
+}
+
+// consistentRead moves a replica read to the primary when the replica has
+// not caught up with the session's writes.
+func (s *Session) consistentRead(ctx context.Context, rt route) (route, error) {
+	if !rt.read || !s.sessionConsistency() || s.replicaHasWrites(rt.conn) {
+		return rt, nil
+	}
+	s.put(rt.conn)
+	primary := s.env.Topology.Load().Default().Primary.Addr
+	c, err := s.connect(ctx, primary)
+	if err != nil {
+		return route{}, errNoBackend("Strata: read-your-writes needs the primary %s, which is unreachable (%v)", primary, rootCause(err))
+	}
+	s.env.Metrics.ConsistencyFallback()
+	return route{label: "primary", conn: c, primary: true}, nil
+}
+
+func (s *Session) sessionConsistency() bool {
+	cl := s.env.Topology.Load().Default()
+	return cl != nil && cl.Consistency == "session"
+}
+
+// queryValue runs a one-row, one-column query on c and returns the value
+// ("" for NULL or no row).
+func queryValue(c *backend.Conn, sql string) (string, error) {
+	if err := c.Command(append([]byte{comQuery}, sql...)); err != nil {
+		return "", err
+	}
+	p, err := c.ReadPacket()
+	if err != nil {
+		c.Broken = true
+		return "", err
+	}
+	switch p[0] {
+	case wire.HeaderErr:
+		return "", wire.ParseErr(p)
+	case wire.HeaderOK:
+		return "", nil
+	}
+	cols, _ := wire.ReadLenEnc(p)
+	skip := int(cols)
+	if !c.Flavor.DeprecateEOF {
+		skip++
+	}
+	for range skip {
+		if _, err := c.ReadPacket(); err != nil {
+			c.Broken = true
+			return "", err
+		}
+	}
+	value := ""
+	for {
+		p, err := c.ReadPacket()
+		if err != nil {
+			c.Broken = true
+			return "", err
+		}
+		switch {
+		case p[0] == wire.HeaderErr:
+			return "", wire.ParseErr(p)
+		case p[0] == wire.HeaderEOF && (len(p) < 9 || c.Flavor.DeprecateEOF):
+			return value, nil
+		case p[0] != 0xfb: // not NULL
+			if n, w := wire.ReadLenEnc(p); w > 0 && w+int(n) <= len(p) {
+				value = string(p[w : w+int(n)])
+			}
+		}
+	}
+}
