@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -136,6 +137,15 @@ func (s *Server) handle(nc net.Conn) {
 	defer s.env.Metrics.ClientClosed()
 	defer sess.Close()
 	c.MaxPacket = s.cfg.MaxPacket
+	defer func() {
+		// A bug in one session must not take every client down with it:
+		// tell this client, log it, and close only this connection.
+		if r := recover(); r != nil {
+			s.log.Error("session panicked; closing its connection", "id", id, "panic", r, "stack", string(debug.Stack()))
+			s.env.Metrics.ObserveError("proxy")
+			_ = sess.WriteError(wire.NewError(wire.ErUnknownError, "Strata: internal error handling this statement (logged); reconnect and retry"))
+		}
+	}()
 	if err := s.commandLoop(sess); err != nil && !isClosed(err) {
 		s.log.Debug("client session ended", "id", id, "err", err)
 	}

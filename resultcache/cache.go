@@ -10,6 +10,8 @@ package resultcache
 import (
 	"container/list"
 	"context"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,6 +27,8 @@ type Cache struct {
 	bytes      int
 	byTable    map[string]map[string]struct{}
 	generation map[string]uint64
+	writeGTID  map[string]string // table → GTID of the last write Strata routed to it
+	tracked    sync.Map          // tables any entry ever read: writes to them need a GTID
 	inflight   map[string]*Fill
 
 	hits, misses, fills, invalidations, waits atomic.Uint64
@@ -43,7 +47,7 @@ func New(maxBytes, maxEntry int) *Cache {
 	return &Cache{
 		maxBytes: maxBytes, maxEntry: maxEntry,
 		entries: map[string]*list.Element{}, lru: list.New(),
-		byTable: map[string]map[string]struct{}{}, generation: map[string]uint64{},
+		byTable: map[string]map[string]struct{}{}, generation: map[string]uint64{}, writeGTID: map[string]string{},
 		inflight: map[string]*Fill{},
 	}
 }
@@ -54,6 +58,9 @@ func (c *Cache) MaxEntry() int { return c.maxEntry }
 // Fill is one in-progress refill; other readers of the same key wait for it
 // instead of querying the server too (single flight).
 type Fill struct {
+	// GTID is the latest write Strata routed to the entry's tables: the
+	// fill must read from a server that has applied it, or the primary.
+	GTID    string
 	c       *Cache
 	key     string
 	tables  []string
@@ -96,9 +103,17 @@ func (c *Cache) Lookup(ctx context.Context, key string, tables []string, ttl tim
 				return nil, nil // give up waiting; the caller queries uncached
 			}
 		}
+		for _, t := range tables {
+			if _, ok := c.tracked.Load(t); !ok {
+				c.tracked.Store(t, struct{}{})
+			}
+		}
 		f := &Fill{c: c, key: key, tables: tables, ttl: ttl, done: make(chan struct{})}
 		for _, t := range tables {
 			f.gens = append(f.gens, c.generation[t])
+			if g := c.writeGTID[t]; gtidSeq(g) > gtidSeq(f.GTID) {
+				f.GTID = g
+			}
 		}
 		c.inflight[key] = f
 		c.mu.Unlock()
@@ -130,6 +145,15 @@ func (f *Fill) Complete(data []byte, ok bool) {
 		c.fills.Add(1)
 	}
 	close(f.done)
+}
+
+// NeededGTID is the GTID the fill's source must have applied ("" when no
+// write to its tables is known, or for a nil fill).
+func (f *Fill) NeededGTID() string {
+	if f == nil {
+		return ""
+	}
+	return f.GTID
 }
 
 // Abandon ends a fill without data (the query failed).
@@ -181,6 +205,36 @@ func (c *Cache) Invalidate(tables []string) {
 			}
 		}
 	}
+}
+
+// Tracks reports whether cached reads ever used table, so a write to it must
+// be followed by NoteWrite.
+func (c *Cache) Tracks(table string) bool {
+	_, ok := c.tracked.Load(table)
+	return ok
+}
+
+// NoteWrite records the GTID of a committed write to tables. It also
+// invalidates them again: a fill that started between the write and this
+// call may have read a replica without the write.
+func (c *Cache) NoteWrite(tables []string, gtid string) {
+	c.mu.Lock()
+	for _, t := range tables {
+		c.writeGTID[t] = gtid
+	}
+	c.mu.Unlock()
+	c.Invalidate(tables)
+}
+
+// gtidSeq is the sequence number of a MariaDB GTID domain-server-seq (0
+// when empty); GTIDs of one primary grow with it.
+func gtidSeq(g string) uint64 {
+	i := strings.LastIndexByte(g, '-')
+	if i < 0 {
+		return 0
+	}
+	n, _ := strconv.ParseUint(g[i+1:], 10, 64)
+	return n
 }
 
 // Stats are the cache's counters.

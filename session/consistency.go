@@ -14,9 +14,13 @@ import (
 // with a short timeout), else to the primary.
 
 // recordWrite fetches the GTID of the session's last committed write on c,
-// the primary connection that ran it.
-func (s *Session) recordWrite(c *backend.Conn) {
+// the primary connection that ran it, for read-your-writes and for the
+// result cache (which must not refill from a replica without the write).
+func (s *Session) recordWrite(c *backend.Conn, tables []string) {
 	gtid, err := queryValue(c, "SELECT @@last_gtid")
+	if s.env.Cache != nil && len(tables) > 0 {
+		s.env.Cache.NoteWrite(tables, gtid)
+	}
 	if err != nil || gtid == "" {
 		// Unknown position: read from the primary until the next write.
 		s.lastGTID, s.gtidUnknown = "", true
@@ -26,8 +30,15 @@ func (s *Session) recordWrite(c *backend.Conn) {
 	clear(s.gtidApplied)
 }
 
-// replicaHasWrites reports whether c's server has applied the session's last
-// write, waiting up to the configured time for it.
+// replicaHas reports whether c's server has applied gtid, waiting up to the
+// configured time for it.
+func (s *Session) replicaHas(c *backend.Conn, gtid string) bool {
+	wait := strconv.FormatFloat(s.env.ReadYourWritesWait.Seconds(), 'f', 3, 64)
+	v, err := queryValue(c, "SELECT MASTER_GTID_WAIT('"+gtid+"', "+wait+")")
+	return err == nil && v == "0"
+}
+
+// replicaHasWrites reports whether c's server has applied the session's last write.
 func (s *Session) replicaHasWrites(c *backend.Conn) bool {
 	if s.gtidUnknown {
 		return false
@@ -35,9 +46,7 @@ func (s *Session) replicaHasWrites(c *backend.Conn) bool {
 	if s.lastGTID == "" || s.gtidApplied[c.Addr] {
 		return true
 	}
-	wait := strconv.FormatFloat(s.env.ReadYourWritesWait.Seconds(), 'f', 3, 64)
-	v, err := queryValue(c, "SELECT MASTER_GTID_WAIT('"+s.lastGTID+"', "+wait+")")
-	if err != nil || v != "0" {
+	if !s.replicaHas(c, s.lastGTID) {
 		return false
 	}
 	s.gtidApplied[c.Addr] = true
@@ -45,9 +54,18 @@ func (s *Session) replicaHasWrites(c *backend.Conn) bool {
 }
 
 // consistentRead moves a replica read to the primary when the replica has
-// not caught up with the session's writes.
-func (s *Session) consistentRead(ctx context.Context, rt route) (route, error) {
-	if !rt.read || !s.sessionConsistency() || s.replicaHasWrites(rt.conn) {
+// not applied what the read must see: the session's own writes (under
+// consistency: session) or, for a result cache fill, the last write to the
+// cached tables.
+func (s *Session) consistentRead(ctx context.Context, rt route, fillGTID string) (route, error) {
+	if !rt.read {
+		return rt, nil
+	}
+	ok := !s.sessionConsistency() || s.replicaHasWrites(rt.conn)
+	if ok && fillGTID != "" {
+		ok = s.replicaHas(rt.conn, fillGTID)
+	}
+	if ok {
 		return rt, nil
 	}
 	s.put(rt.conn)

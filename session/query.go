@@ -109,7 +109,7 @@ func (s *Session) run(ctx context.Context, cmd command) error {
 		}
 		rt, err = s.connectTo(ctx, d, f)
 		if err == nil {
-			rt, err = s.consistentRead(ctx, rt)
+			rt, err = s.consistentRead(ctx, rt, fill.NeededGTID())
 		}
 	}
 	tried := map[string]error{}
@@ -161,24 +161,32 @@ func (s *Session) run(ctx context.Context, cmd command) error {
 		snap := s.env.Topology.Load()
 		rt, err = s.acquireReplica(ctx, snap.Default(), rt.pool, f.Digest, tried)
 		if err == nil {
-			rt, err = s.consistentRead(ctx, rt)
+			rt, err = s.consistentRead(ctx, rt, fill.NeededGTID())
 		}
 	}
 }
 
-// trackWrites records, under session consistency, the GTID of a write once
-// it is committed: right after an autocommit write, or at the end of the
-// transaction that made it.
+// trackWrites records the GTID of a write once it is committed — right
+// after an autocommit write, or at the end of the transaction that made it —
+// when read-your-writes or the result cache needs it.
 func (s *Session) trackWrites(rt route, f *sqlparse.Facts, res backend.Result) {
-	if !s.sessionConsistency() {
+	if !s.sessionConsistency() && s.env.Cache == nil {
 		return
 	}
 	if len(f.WriteTables) > 0 && res.Err == nil {
-		s.wroteSinceTx = true
+		consistency := s.sessionConsistency()
+		for _, t := range s.qualify(f.WriteTables) {
+			if s.env.Cache != nil && s.env.Cache.Tracks(t) {
+				s.pendingWrites = append(s.pendingWrites, t)
+				s.wroteSinceTx = true
+			}
+		}
+		s.wroteSinceTx = s.wroteSinceTx || consistency
 	}
 	if s.wroteSinceTx && !s.inTx && rt.primary && !rt.conn.Broken {
 		s.wroteSinceTx = false
-		s.recordWrite(rt.conn)
+		s.recordWrite(rt.conn, s.pendingWrites)
+		s.pendingWrites = s.pendingWrites[:0]
 	}
 }
 

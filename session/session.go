@@ -85,6 +85,8 @@ type Session struct {
 	gtidUnknown  bool
 	gtidApplied  map[string]bool
 	wroteSinceTx bool
+	// pendingWrites are tables written since the last recorded GTID.
+	pendingWrites []string
 	// txWrites are tables written in the open transaction, invalidated in
 	// the result cache again when it ends.
 	txWrites []string
@@ -121,6 +123,7 @@ func New(env *Env, client *wire.Conn, o Options) *Session {
 		autocommit:  true,
 		holds:       map[string]bool{},
 		stmts:       map[uint32]*prepared{},
+		gtidApplied: map[string]bool{},
 		closeClient: o.Kill,
 	}
 	s.vars.init(o.Collation)

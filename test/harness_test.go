@@ -7,17 +7,11 @@ package test
 import (
 	"context"
 	"database/sql"
-	"fmt"
-	"log/slog"
-	"os"
-	"strings"
 	"testing"
-	"time"
 
-	"github.com/go-sql-driver/mysql"
-	"github.com/strata-proxy/strata/config"
 	"github.com/strata-proxy/strata/sandbox"
 	"github.com/strata-proxy/strata/server"
+	"github.com/strata-proxy/strata/test/testenv"
 )
 
 // Ports of this package's sandbox; other packages' tests use other ports.
@@ -40,6 +34,7 @@ clusters:
 
 // env is the shared topology of the package's tests.
 var env struct {
+	*testenv.Env
 	sb       *sandbox.Sandbox
 	strata   *server.Strata
 	primary  *sandbox.Server
@@ -48,184 +43,47 @@ var env struct {
 }
 
 func TestMain(m *testing.M) {
-	if !sandbox.MariaDBInstalled() {
-		if os.Getenv("STRATA_REQUIRE_MARIADB") != "" {
-			fmt.Fprintln(os.Stderr, "mariadbd not found and STRATA_REQUIRE_MARIADB is set: run make deps")
-			os.Exit(1)
+	testenv.Main(m, topologyYAML, func(e *testenv.Env) error {
+		st, err := testenv.StartStrata(topologyYAML)
+		if err != nil {
+			return err
 		}
-		fmt.Println("skipping integration tests: mariadbd not installed (make deps installs it)")
-		os.Exit(0)
-	}
-	code, err := run(m)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "integration setup:", err)
-		os.Exit(1)
-	}
-	os.Exit(code)
-}
-
-func run(m *testing.M) (int, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cfg, err := config.Parse([]byte(topologyYAML))
-	if err != nil {
-		return 0, err
-	}
-	dir, err := os.MkdirTemp("", "strata-it-")
-	if err != nil {
-		return 0, err
-	}
-	defer os.RemoveAll(dir)
-	sb, err := sandbox.Up(ctx, cfg, sandbox.Options{Dir: dir + "/sb", KillWithParent: true, ExtraConfig: []string{"general_log = 1"}})
-	if err != nil {
-		return 0, err
-	}
-	defer sb.Down(context.Background())
-	env.sb, env.primary, env.replicas = sb, sb.Primary("main"), sb.Replicas("main")
-	if err := env.primary.Exec(ctx, "CREATE DATABASE IF NOT EXISTS blog"); err != nil {
-		return 0, err
-	}
-	if err := sb.WaitReplicated(ctx); err != nil {
-		return 0, err
-	}
-	logLevel := slog.LevelWarn
-	if os.Getenv("STRATA_TEST_LOG") != "" {
-		logLevel = slog.LevelDebug
-	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel}))
-	st, err := server.Start(ctx, cfg, log)
-	if err != nil {
-		return 0, err
-	}
-	defer st.Close()
-	env.strata, env.addr = st, st.MySQLAddr()
-	return m.Run(), nil
+		env.Env, env.sb, env.primary, env.replicas = e, e.SB, e.Primary, e.Replicas
+		env.strata, env.addr = st, st.MySQLAddr()
+		return nil
+	})
 }
 
 // strataDSN is a go-sql-driver DSN for Strata with extra parameters.
 func strataDSN(user, password, db string, params ...string) string {
-	dsn := fmt.Sprintf("%s:%s@tcp(%s)/%s", user, password, env.addr, db)
-	if len(params) > 0 {
-		dsn += "?" + strings.Join(params, "&")
-	}
-	return dsn
+	return testenv.DSN(env.addr, user, password, db, params...)
 }
 
 // openStrata opens a database handle through Strata as app.
 func openStrata(t *testing.T, params ...string) *sql.DB {
-	t.Helper()
-	db, err := sql.Open("mysql", strataDSN("app", "app", "blog", params...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
+	return testenv.Open(t, strataDSN("app", "app", "blog", params...))
 }
 
 // openDirect opens a handle on a server directly as root.
 func openDirect(t *testing.T, srv *sandbox.Server, db string) *sql.DB {
-	t.Helper()
-	h, err := sql.Open("mysql", srv.DSN("root", "", db))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close() })
-	return h
+	return testenv.Open(t, srv.DSN("root", "", db))
 }
 
-func ctxFor(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	t.Cleanup(cancel)
-	return ctx
-}
+func ctxFor(t *testing.T) context.Context { return testenv.Ctx(t) }
 
-// mustExec runs statements on the primary directly, then waits until every
-// replica has them, so later reads through Strata see them.
-func setupTables(t *testing.T, stmts ...string) {
-	t.Helper()
-	ctx := ctxFor(t)
-	for _, s := range stmts {
-		if err := env.primary.Exec(ctx, s); err != nil {
-			t.Fatalf("%s: %v", s, err)
-		}
-	}
-	if err := env.sb.WaitReplicated(ctx); err != nil {
-		t.Fatal(err)
-	}
-}
+func setupTables(t *testing.T, stmts ...string) { env.Setup(t, stmts...) }
 
-// rowsRead returns MariaDB's own count of rows read from blog.table on a
-// server (userstat's information_schema.TABLE_STATISTICS).
 func rowsRead(t *testing.T, srv *sandbox.Server, table string) int64 {
+	return testenv.RowsRead(t, srv, table)
+}
+
+func readsByServer(t *testing.T, table string) (int64, []int64) { return env.ReadsByServer(t, table) }
+
+func sum(xs []int64) int64 { return testenv.Sum(xs) }
+
+func mysqlErr(err error) uint16 { return testenv.MySQLErr(err) }
+
+func queryStrings(t *testing.T, q testenv.Querier, query string, args ...any) []string {
 	t.Helper()
-	v, err := srv.QueryValue(ctxFor(t), "SELECT COALESCE(SUM(ROWS_READ),0) FROM information_schema.TABLE_STATISTICS WHERE TABLE_SCHEMA='blog' AND TABLE_NAME=?", table)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var n int64
-	fmt.Sscan(v, &n)
-	return n
+	return testenv.Strings(t, q, query, args...)
 }
-
-// readsByServer is rowsRead for every server: primary first, then replicas.
-func readsByServer(t *testing.T, table string) (primary int64, replicas []int64) {
-	primary = rowsRead(t, env.primary, table)
-	for _, r := range env.replicas {
-		replicas = append(replicas, rowsRead(t, r, table))
-	}
-	return primary, replicas
-}
-
-func sum(xs []int64) int64 {
-	var n int64
-	for _, x := range xs {
-		n += x
-	}
-	return n
-}
-
-// mysqlErr extracts the MySQL error number from a driver error (0 if none).
-func mysqlErr(err error) uint16 {
-	if me, ok := err.(*mysql.MySQLError); ok {
-		return me.Number
-	}
-	return 0
-}
-
-// queryStrings runs a query and renders every row as "a|b|c".
-func queryStrings(t *testing.T, q interface {
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, query string, args ...any) []string {
-	t.Helper()
-	rows, err := q.QueryContext(ctxFor(t), query, args...)
-	if err != nil {
-		t.Fatalf("%s: %v", query, err)
-	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
-	var out []string
-	for rows.Next() {
-		vals := make([]sql.NullString, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			t.Fatal(err)
-		}
-		parts := make([]string, len(vals))
-		for i, v := range vals {
-			if v.Valid {
-				parts[i] = v.String
-			} else {
-				parts[i] = "NULL"
-			}
-		}
-		out = append(out, strings.Join(parts, "|"))
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-

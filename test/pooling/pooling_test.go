@@ -1,0 +1,272 @@
+// Package pooling tests database pooling end to end: a primary and four
+// replicas in three named pools, routing rules, read-your-writes and the
+// result cache, each proven from the servers' own counters.
+package pooling
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/strata-proxy/strata/sandbox"
+	"github.com/strata-proxy/strata/server"
+	"github.com/strata-proxy/strata/test/testenv"
+)
+
+// The seed article's pools: primary (2 replicas), batch and comments.
+const topology = `
+listen: 127.0.0.1:0
+admin_listen: 127.0.0.1:0
+users:
+  - {name: app, password: app}
+  - {name: cron, password: cron}
+backend: {user: strata, password: strata}
+monitor: {interval: 200ms}
+clusters:
+  main:
+    primary: 127.0.0.1:18306
+    consistency: %s
+    replicas:
+      - {address: 127.0.0.1:18307, pool: primary}
+      - {address: 127.0.0.1:18308, pool: primary}
+      - {address: 127.0.0.1:18309, pool: batch}
+      - {address: 127.0.0.1:18310, pool: comments}
+routing:
+  - {match: {user: cron}, pool: batch}
+  - {match: {tables: [comments]}, pool: comments}
+  - {match: {hint: report}, pool: batch}
+  - {match: {tables: [cached_items]}, pool: primary, cache: 30s}
+`
+
+var (
+	env      *testenv.Env
+	eventual *server.Strata // consistency: eventual
+	session  *server.Strata // consistency: session
+)
+
+func TestMain(m *testing.M) {
+	testenv.Main(m, fmt.Sprintf(topology, "eventual"), func(e *testenv.Env) error {
+		env = e
+		var err error
+		if eventual, err = testenv.StartStrata(fmt.Sprintf(topology, "eventual")); err != nil {
+			return err
+		}
+		session, err = testenv.StartStrata(fmt.Sprintf(topology, "session"))
+		return err
+	})
+}
+
+func replica(port int) *sandbox.Server { return env.SB.Server(fmt.Sprintf("127.0.0.1:%d", port)) }
+
+func open(t *testing.T, s *server.Strata, user string) testenv.Querier {
+	return testenv.Open(t, testenv.DSN(s.MySQLAddr(), user, user, "blog"))
+}
+
+// readsOn returns rows read of table per server, keyed by port.
+func readsOn(t *testing.T, table string) map[int]int64 {
+	out := map[int]int64{env.Primary.Port: testenv.RowsRead(t, env.Primary, table)}
+	for _, r := range env.Replicas {
+		out[r.Port] = testenv.RowsRead(t, r, table)
+	}
+	return out
+}
+
+func delta(before, after map[int]int64) map[int]int64 {
+	d := map[int]int64{}
+	for port, n := range after {
+		if n != before[port] {
+			d[port] = n - before[port]
+		}
+	}
+	return d
+}
+
+func ports(d map[int]int64) string {
+	var parts []string
+	for _, p := range []int{18306, 18307, 18308, 18309, 18310} {
+		if d[p] != 0 {
+			parts = append(parts, fmt.Sprintf("%d:%d", p, d[p]))
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// Each rule sends its class of reads to its pool, and only there.
+func TestRulesSendEachClassToItsPool(t *testing.T) {
+	env.Setup(t,
+		"CREATE TABLE blog.comments (id INT PRIMARY KEY, entry_id INT, body VARCHAR(50))",
+		"CREATE TABLE blog.entries (id INT PRIMARY KEY, title VARCHAR(50))",
+		"INSERT INTO blog.comments VALUES (1, 1, 'c1'), (2, 1, 'c2')",
+		"INSERT INTO blog.entries VALUES (1, 'e1')")
+	app, cron := open(t, eventual, "app"), open(t, eventual, "cron")
+	cases := []struct {
+		name  string
+		q     testenv.Querier
+		sql   string
+		table string
+		want  string // the ports that may read, space separated
+	}{
+		{"comments go to the comments pool", app, "SELECT SQL_NO_CACHE body FROM comments WHERE entry_id = 1", "comments", "18310"},
+		{"other reads go to the default pool", app, "SELECT SQL_NO_CACHE title FROM entries WHERE id = 1", "entries", "18307 18308"},
+		{"the cron user goes to batch", cron, "SELECT SQL_NO_CACHE title FROM entries WHERE id = 1", "entries", "18309"},
+		{"user rule wins over table rule", cron, "SELECT SQL_NO_CACHE body FROM comments WHERE id = 1", "comments", "18309"},
+		{"hint picks the batch pool", app, "SELECT /* strata:pool=report */ SQL_NO_CACHE title FROM entries", "entries", "18309"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := readsOn(t, tc.table)
+			for i := 0; i < 20; i++ {
+				testenv.Strings(t, tc.q, tc.sql)
+			}
+			d := delta(before, readsOn(t, tc.table))
+			allowed := map[int]bool{}
+			for _, p := range strings.Fields(tc.want) {
+				var port int
+				fmt.Sscan(p, &port)
+				allowed[port] = true
+				if d[port] == 0 {
+					t.Errorf("%d served none of the reads (reads by server: %s)", port, ports(d))
+				}
+			}
+			for port := range d {
+				if !allowed[port] {
+					t.Errorf("%d read %s rows but is not in the rule's pool (reads by server: %s)", port, tc.table, ports(d))
+				}
+			}
+		})
+	}
+}
+
+// With replicas made to lag, consistency: session never returns a stale
+// read after the session's own write; eventual does (so the test can fail).
+func TestReadYourWrites(t *testing.T) {
+	env.Setup(t, "CREATE TABLE blog.ryw (id INT PRIMARY KEY, v INT)")
+	ctx := testenv.Ctx(t)
+	lagged := env.Replicas[:2] // the primary pool
+	for _, r := range lagged {
+		for _, s := range []string{"STOP SLAVE", "CHANGE MASTER TO MASTER_DELAY = 1", "START SLAVE"} {
+			if err := r.Exec(ctx, s); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	t.Cleanup(func() {
+		for _, r := range lagged {
+			for _, s := range []string{"STOP SLAVE", "CHANGE MASTER TO MASTER_DELAY = 0", "START SLAVE"} {
+				_ = r.Exec(testenv.Ctx(t), s)
+			}
+		}
+	})
+	stale := func(s *server.Strata, base, pairs int) int {
+		db := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog"))
+		db.SetMaxOpenConns(1)
+		n := 0
+		for i := 0; i < pairs; i++ {
+			id := base + i
+			if _, err := db.Exec("INSERT INTO ryw VALUES (?, ?)", id, i); err != nil {
+				t.Fatal(err)
+			}
+			var v int
+			err := db.QueryRow("SELECT SQL_NO_CACHE v FROM ryw WHERE id = ?", id).Scan(&v)
+			if err != nil || v != i {
+				n++
+			}
+		}
+		return n
+	}
+	if n := stale(eventual, 0, 50); n == 0 {
+		t.Fatal("eventual consistency showed no stale read with lagging replicas: the test cannot tell")
+	}
+	if n := stale(session, 100000, 1000); n != 0 {
+		t.Errorf("consistency: session returned %d stale reads of 1000", n)
+	}
+}
+
+// A cached read is served by Strata without touching a server, and a write
+// through Strata to its table makes the next read fetch the new row.
+func TestResultCacheInvalidation(t *testing.T) {
+	env.Setup(t,
+		"CREATE TABLE blog.cached_items (id INT PRIMARY KEY, name VARCHAR(20))",
+		"INSERT INTO blog.cached_items VALUES (1, 'old')")
+	db := testenv.Open(t, testenv.DSN(eventual.MySQLAddr(), "app", "app", "blog"))
+	read := func() string {
+		got := testenv.Strings(t, db, "SELECT SQL_NO_CACHE name FROM cached_items WHERE id = 1")
+		return strings.Join(got, ",")
+	}
+	if got := read(); got != "old" {
+		t.Fatalf("first read %q", got)
+	}
+	before := readsOn(t, "cached_items")
+	for i := 0; i < 20; i++ {
+		if got := read(); got != "old" {
+			t.Fatalf("cached read %q", got)
+		}
+	}
+	if d := delta(before, readsOn(t, "cached_items")); len(d) != 0 {
+		t.Errorf("cached reads reached servers: %s", ports(d))
+	}
+	for i := 0; i < 5; i++ {
+		name := fmt.Sprintf("new%d", i)
+		if _, err := db.Exec("UPDATE cached_items SET name = ? WHERE id = 1", name); err != nil {
+			t.Fatal(err)
+		}
+		// The replica may lag; what must never happen is the cached old row.
+		deadline := time.Now().Add(5 * time.Second)
+		for got := read(); got != name; got = read() {
+			if time.Now().After(deadline) {
+				t.Fatalf("after writing %q the read still returns %q", name, got)
+			}
+		}
+	}
+	// Prepared (binary protocol) reads are cached and invalidated the same way.
+	st, err := db.Prepare("SELECT SQL_NO_CACHE name FROM cached_items WHERE id = ?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var name string
+	if err := st.QueryRow(1).Scan(&name); err != nil || name != "new4" {
+		t.Fatalf("prepared read: %q %v", name, err)
+	}
+	if _, err := db.Exec("UPDATE cached_items SET name = 'final' WHERE id = 1"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if err := st.QueryRow(1).Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		if name == "final" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("prepared read still %q after the write", name)
+		}
+	}
+	s := eventual.Env.Cache.Stats()
+	if s.Hits < 20 || s.Invalidations == 0 {
+		t.Errorf("cache stats %+v: want the repeated reads to hit and writes to invalidate", s)
+	}
+}
+
+// Concurrent misses of the same cached statement fill it once.
+func TestResultCacheSingleFlight(t *testing.T) {
+	env.Setup(t, "CREATE TABLE blog.cached_items2 (id INT PRIMARY KEY)")
+	before := eventual.Env.Cache.Stats()
+	var wg sync.WaitGroup
+	for i := 0; i < 16; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			db := testenv.Open(t, testenv.DSN(eventual.MySQLAddr(), "app", "app", "blog"))
+			testenv.Strings(t, db, "SELECT SQL_NO_CACHE SLEEP(0.2) FROM cached_items WHERE id = 1")
+		}()
+	}
+	wg.Wait()
+	after := eventual.Env.Cache.Stats()
+	if fills := after.Fills - before.Fills; fills != 1 {
+		t.Errorf("%d fills for 16 concurrent identical reads, want 1", fills)
+	}
+}
