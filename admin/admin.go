@@ -1,14 +1,19 @@
 // Package admin is Strata's control surface over HTTP: a JSON API to see
-// and change the topology, and Prometheus metrics at /metrics.
+// and change the topology, and Prometheus metrics at /metrics. The API is
+// documented in docs/admin-api.md.
 package admin
 
 import (
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/strata-proxy/strata/backend"
+	"github.com/strata-proxy/strata/config"
 	"github.com/strata-proxy/strata/metrics"
 	"github.com/strata-proxy/strata/session"
 	"github.com/strata-proxy/strata/topology"
@@ -21,8 +26,26 @@ type Server struct {
 	Metrics  *metrics.Metrics
 	Sessions *session.Registry
 	Log      *slog.Logger
+	// Monitor, when set, adds each server's last health check to the views.
+	Monitor *topology.Monitor
+	// Control, when set, enables POST /api/reload and /api/config/save.
+	Control Control
 
-	mux *http.ServeMux
+	mux    *http.ServeMux
+	fileMu sync.Mutex // one reload or save at a time
+}
+
+// Control is the running Strata as the reload and save endpoints need it;
+// server.Strata implements it.
+type Control interface {
+	// CurrentConfig is the config Strata runs with; its Path is the file.
+	CurrentConfig() *config.Config
+	// ReloadFile re-reads the config file and applies it, returning what
+	// changed and what needs a restart to take effect. On error nothing
+	// changed.
+	ReloadFile() (changes, restartNeeded []string, err error)
+	// ConfigSaved records that the file now holds cfg.
+	ConfigSaved(cfg *config.Config)
 }
 
 // Handler returns the HTTP routes.
@@ -33,44 +56,59 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/topology", s.topology)
 	mux.HandleFunc("GET /api/sessions", s.sessions)
+	mux.HandleFunc("GET /api/pools", s.pools)
+	mux.HandleFunc("POST /api/servers/{address}/pool", s.movePool)
+	mux.HandleFunc("POST /api/servers/{address}/drain", s.drain)
+	mux.HandleFunc("POST /api/servers/{address}/weight", s.weight)
+	mux.HandleFunc("DELETE /api/servers/{address}", s.removeReplica)
+	mux.HandleFunc("POST /api/clusters/{cluster}/replicas", s.addReplica)
+	mux.HandleFunc("POST /api/reload", s.reload)
+	mux.HandleFunc("POST /api/config/save", s.saveConfig)
+	mux.HandleFunc("/api/", s.notFound)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /{$}", s.index)
 	s.mux = mux
 	return mux
 }
 
-// serverView is a server as the API shows it: topology plus pool counters.
-type serverView struct {
-	*topology.Server
-	Connections backend.PoolStats `json:"connections"`
+// TopologyView is the body of GET /api/topology.
+type TopologyView struct {
+	Version        uint64        `json:"version"`
+	DefaultCluster string        `json:"default_cluster"`
+	Clusters       []ClusterView `json:"clusters"`
 }
 
-type clusterView struct {
+// ServerView is a server as GET /api/topology shows it: topology plus
+// pool counters.
+type ServerView struct {
+	*topology.Server
+	Routable    bool     `json:"routable"`
+	Connections ConnView `json:"connections"`
+}
+
+// ClusterView is one cluster of GET /api/topology.
+type ClusterView struct {
 	Name        string       `json:"name"`
-	Primary     serverView   `json:"primary"`
-	Replicas    []serverView `json:"replicas"`
+	Primary     ServerView   `json:"primary"`
+	Replicas    []ServerView `json:"replicas"`
 	DefaultPool string       `json:"default_pool"`
 	Pools       []string     `json:"pools"`
 	Consistency string       `json:"consistency"`
 }
 
-func (s *Server) view(srv *topology.Server) serverView {
-	return serverView{Server: srv, Connections: s.Pools.For(srv.Addr).Stats()}
+func (s *Server) view(srv *topology.Server) ServerView {
+	return ServerView{Server: srv, Routable: srv.Routable(), Connections: s.member(srv).Connections}
 }
 
 func (s *Server) topology(w http.ResponseWriter, r *http.Request) {
 	snap := s.Topology.Load()
-	out := struct {
-		Version        uint64        `json:"version"`
-		DefaultCluster string        `json:"default_cluster"`
-		Clusters       []clusterView `json:"clusters"`
-	}{Version: snap.Version, DefaultCluster: snap.DefaultCluster}
+	out := TopologyView{Version: snap.Version, DefaultCluster: snap.DefaultCluster, Clusters: []ClusterView{}}
 	for _, srv := range snap.Servers() {
 		if srv.Role != topology.RolePrimary {
 			continue
 		}
 		cl := snap.Cluster(srv.Cluster)
-		cv := clusterView{Name: cl.Name, Primary: s.view(cl.Primary), DefaultPool: cl.DefaultPool, Pools: cl.PoolNames(), Consistency: cl.Consistency}
+		cv := ClusterView{Name: cl.Name, Primary: s.view(cl.Primary), DefaultPool: cl.DefaultPool, Pools: cl.PoolNames(), Consistency: cl.Consistency}
 		for _, r := range cl.Replicas {
 			cv.Replicas = append(cv.Replicas, s.view(r))
 		}
@@ -85,7 +123,44 @@ func (s *Server) sessions(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) index(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	_, _ = w.Write([]byte("Strata admin API\n\nGET /api/topology  clusters, servers, roles and state\nGET /api/sessions  open client sessions\nGET /metrics       Prometheus metrics\n"))
+	_, _ = w.Write([]byte(indexText))
+}
+
+const indexText = `Strata admin API (docs/admin-api.md)
+
+GET    /api/topology                     clusters, servers, roles and state
+GET    /api/pools                        replica pools, their settings and members
+GET    /api/sessions                     open client sessions
+POST   /api/servers/{address}/pool       move a replica: {"pool": "batch"}
+POST   /api/servers/{address}/drain      {"drain": true} (default) or false
+POST   /api/servers/{address}/weight     {"weight": 3}
+DELETE /api/servers/{address}            remove a replica
+POST   /api/clusters/{cluster}/replicas  add a replica: {"address": "host:port", "pool": "batch"}
+POST   /api/reload                       re-read the config file
+POST   /api/config/save                  write the running topology to the config file
+GET    /metrics                          Prometheus metrics
+`
+
+// notFound answers API paths no route takes: 405 when the path exists for
+// other methods, else 404; in JSON like every other API error.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
+		if m == r.Method {
+			continue
+		}
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "" && pattern != "/api/" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("%s is not supported on %s (use %s)", r.Method, r.URL.Path, strings.Join(allow, " or ")))
+		return
+	}
+	writeError(w, http.StatusNotFound, "no API endpoint "+r.Method+" "+r.URL.Path+" (GET / lists them)")
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -96,11 +171,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
-// apiError is the JSON body of a failed API call.
-type apiError struct {
+// APIError is the JSON body of a failed API call.
+type APIError struct {
 	Error string `json:"error"`
 }
 
 func writeError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, apiError{Error: msg})
+	writeJSON(w, status, APIError{Error: msg})
 }

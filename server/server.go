@@ -17,6 +17,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/strata-proxy/strata/admin"
@@ -40,6 +41,10 @@ type Strata struct {
 	Front    *frontend.Server
 	Admin    *admin.Server
 	Log      *slog.Logger
+	// Monitor checks the servers' health and publishes it in Topology.
+	Monitor *topology.Monitor
+
+	reloadMu sync.Mutex // serializes Reload and guards Config after start (reload.go)
 
 	mysqlLn net.Listener
 	httpSrv *http.Server
@@ -76,11 +81,13 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 		MaxPacket:      int(cfg.Limits.MaxAllowedPacket),
 		TLS:            tlsConf,
 	}, s.Env, frontend.NewAuthenticator(cfg.Users, tlsConf), log)
-	s.Admin = &admin.Server{Topology: s.Topology, Pools: s.Pools, Metrics: s.Metrics, Sessions: s.Env.Registry, Log: log}
+	s.Monitor = topology.NewMonitor(s.Topology, s.Pools, s.Metrics, topology.MonitorConfigFrom(cfg), log)
+	s.Admin = &admin.Server{Topology: s.Topology, Pools: s.Pools, Metrics: s.Metrics, Sessions: s.Env.Registry, Log: log, Monitor: s.Monitor, Control: s}
 	if err := s.listen(); err != nil {
 		s.Pools.Close()
 		return nil, err
 	}
+	s.Monitor.Start()
 	return s, nil
 }
 
@@ -118,6 +125,7 @@ func (s *Strata) Close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = s.httpSrv.Shutdown(ctx)
+	s.Monitor.Stop()
 	s.Front.Close()
 	s.Pools.Close()
 }

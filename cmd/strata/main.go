@@ -18,6 +18,11 @@ func commands() []command {
 	return []command{
 		{"serve", "run the proxy: strata serve -c strata.yaml", runServe},
 		{"sandbox", "start/stop local MariaDB servers for a config: strata sandbox up|down|status -c FILE", runSandbox},
+		{"topology", "show a running Strata's clusters and servers: strata topology -c FILE", runTopology},
+		{"pool", "show or change replica pools: strata pool list | move ADDRESS POOL -c FILE", runPool},
+		{"server", "change replicas: strata server drain|undrain|weight|add|remove ... -c FILE", runServer},
+		{"reload", "make a running Strata re-read its config file: strata reload -c FILE", runReload},
+		{"config", "write the running topology to the config file: strata config save -c FILE", runConfig},
 	}
 }
 

@@ -47,10 +47,21 @@ func runServe(args []string) error {
 	if err != nil {
 		return err
 	}
-	select {
-	case <-ctx.Done():
-		log.Info("shutting down")
-	case err = <-s.Done():
+	// SIGHUP reloads the config file, like POST /api/reload (errors are logged).
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for running := true; running; {
+		select {
+		case <-ctx.Done():
+			log.Info("shutting down")
+			running = false
+		case err = <-s.Done():
+			running = false
+		case <-hup:
+			log.Info("SIGHUP: reloading the config file")
+			_, _, _ = s.ReloadFile()
+		}
 	}
 	s.Close()
 	return err

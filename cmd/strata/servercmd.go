@@ -1,0 +1,241 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/strata-proxy/strata/admin"
+)
+
+const serverUsage = `usage: strata server ACTION [args] [-c FILE]
+
+Changes the replicas of a running Strata through its admin API
+(admin_listen of the config file).
+
+actions:
+  drain ADDRESS             take a replica out of routing (running statements finish)
+  undrain ADDRESS           put a drained replica back into routing
+  weight ADDRESS N          set a replica's share of its pool's reads (1..10000)
+  add CLUSTER ADDRESS       add a replica (-pool NAME, -weight N, -zone Z)
+  remove ADDRESS            remove a replica
+
+Changes last until the next restart or reload; strata config save writes
+them to the config file (drains excepted).
+`
+
+// runServer implements `strata server drain|undrain|weight|add|remove`.
+func runServer(args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
+		fmt.Fprint(flagOutput(), serverUsage)
+		if len(args) == 0 {
+			return errors.New("missing action (drain, undrain, weight, add or remove)")
+		}
+		return nil
+	}
+	switch args[0] {
+	case "drain":
+		return serverDrain(args[1:], true)
+	case "undrain":
+		return serverDrain(args[1:], false)
+	case "weight":
+		return serverWeight(args[1:])
+	case "add":
+		return serverAdd(args[1:])
+	case "remove", "rm":
+		return serverRemove(args[1:])
+	default:
+		fmt.Fprint(flagOutput(), serverUsage)
+		return fmt.Errorf("unknown action %q (want drain, undrain, weight, add or remove)", args[0])
+	}
+}
+
+func serverDrain(args []string, drain bool) error {
+	name := "undrain"
+	if drain {
+		name = "drain"
+	}
+	fs, af := newAdminFlagSet("server "+name, "usage: strata server "+name+" ADDRESS [-c FILE]\n", false)
+	pos, err := parseArgs(fs, args, "ADDRESS")
+	if err != nil {
+		return helpIsNoError(err)
+	}
+	c, err := newAdminClient(af)
+	if err != nil {
+		return err
+	}
+	var v admin.ChangeView
+	if err := c.call("POST", "/api/servers/"+pathEscape(pos[0])+"/drain", map[string]bool{"drain": drain}, &v); err != nil {
+		return err
+	}
+	if drain {
+		fmt.Fprintf(cliOut, "%s drained: no new statements go to it (pool %s, state %s)\n", v.Server.Address, v.Server.Pool, v.Server.State)
+	} else {
+		if v.Server.Routable {
+			fmt.Fprintf(cliOut, "%s back in routing (pool %s)\n", v.Server.Address, v.Server.Pool)
+		} else {
+			fmt.Fprintf(cliOut, "%s undrained (pool %s), but not routable while %s", v.Server.Address, v.Server.Pool, v.Server.State)
+			if v.Server.Reason != "" {
+				fmt.Fprintf(cliOut, ": %s", v.Server.Reason)
+			}
+			fmt.Fprintln(cliOut)
+		}
+	}
+	printWarnings(v.Warnings)
+	return nil
+}
+
+func serverWeight(args []string) error {
+	fs, af := newAdminFlagSet("server weight", "usage: strata server weight ADDRESS N [-c FILE]\n", false)
+	pos, err := parseArgs(fs, args, "ADDRESS", "N")
+	if err != nil {
+		return helpIsNoError(err)
+	}
+	w, err := strconv.Atoi(pos[1])
+	if err != nil {
+		return fmt.Errorf("weight %q is not a number", pos[1])
+	}
+	c, err := newAdminClient(af)
+	if err != nil {
+		return err
+	}
+	var v admin.ChangeView
+	if err := c.call("POST", "/api/servers/"+pathEscape(pos[0])+"/weight", map[string]int{"weight": w}, &v); err != nil {
+		return err
+	}
+	fmt.Fprintf(cliOut, "%s weight %d (pool %s)\n", v.Server.Address, v.Server.Weight, v.Server.Pool)
+	return nil
+}
+
+func serverAdd(args []string) error {
+	fs, af := newAdminFlagSet("server add", "usage: strata server add CLUSTER ADDRESS [-pool NAME] [-weight N] [-zone Z] [-c FILE]\n", false)
+	pool := fs.String("pool", "", "pool of the replica (default: primary)")
+	weight := fs.Int("weight", 0, "weight of the replica in its pool (default 1)")
+	zone := fs.String("zone", "", "zone of the replica")
+	pos, err := parseArgs(fs, args, "CLUSTER", "ADDRESS")
+	if err != nil {
+		return helpIsNoError(err)
+	}
+	c, err := newAdminClient(af)
+	if err != nil {
+		return err
+	}
+	body := map[string]any{"address": pos[1]}
+	if *pool != "" {
+		body["pool"] = *pool
+	}
+	if *weight != 0 {
+		body["weight"] = *weight
+	}
+	if *zone != "" {
+		body["zone"] = *zone
+	}
+	var v admin.ChangeView
+	if err := c.call("POST", "/api/clusters/"+pathEscape(pos[0])+"/replicas", body, &v); err != nil {
+		return err
+	}
+	fmt.Fprintf(cliOut, "%s added to cluster %s, pool %s, weight %d; the monitor checks it now (strata pool list shows its state)\n",
+		v.Server.Address, v.Server.Cluster, v.Server.Pool, v.Server.Weight)
+	printWarnings(v.Warnings)
+	return nil
+}
+
+func serverRemove(args []string) error {
+	fs, af := newAdminFlagSet("server remove", "usage: strata server remove ADDRESS [-c FILE]\n", false)
+	pos, err := parseArgs(fs, args, "ADDRESS")
+	if err != nil {
+		return helpIsNoError(err)
+	}
+	c, err := newAdminClient(af)
+	if err != nil {
+		return err
+	}
+	var v admin.ChangeView
+	if err := c.call("DELETE", "/api/servers/"+pathEscape(pos[0]), nil, &v); err != nil {
+		return err
+	}
+	fmt.Fprintf(cliOut, "%s removed from cluster %s (was in pool %s); running statements finish\n", v.Server.Address, v.Server.Cluster, v.Server.Pool)
+	printWarnings(v.Warnings)
+	return nil
+}
+
+// runReload implements `strata reload`.
+func runReload(args []string) error {
+	fs, af := newAdminFlagSet("reload", "usage: strata reload [-c FILE] [-json]\n\nMakes a running Strata re-read its config file (like SIGHUP). A file with a\nmistake is reported and changes nothing.\n", true)
+	if _, err := parseArgs(fs, args); err != nil {
+		return helpIsNoError(err)
+	}
+	c, err := newAdminClient(af)
+	if err != nil {
+		return err
+	}
+	var raw json.RawMessage
+	if err := c.call("POST", "/api/reload", nil, &raw); err != nil {
+		return err
+	}
+	if af.json {
+		printJSON(raw)
+		return nil
+	}
+	var v admin.ReloadView
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return err
+	}
+	if len(v.Changes) == 0 {
+		fmt.Fprintf(cliOut, "reloaded %s: no change to apply\n", v.Path)
+	} else {
+		fmt.Fprintf(cliOut, "reloaded %s: %s (topology version %d)\n", v.Path, plural(len(v.Changes), "change"), v.Version)
+		for _, ch := range v.Changes {
+			fmt.Fprintln(cliOut, "  "+ch)
+		}
+	}
+	for _, r := range v.RestartNeeded {
+		fmt.Fprintf(cliOut, "warning: %s changed but needs a restart to take effect\n", r)
+	}
+	return nil
+}
+
+const configUsage = `usage: strata config save [-force] [-c FILE]
+
+Writes the running topology of a Strata (pools, weights, zones, replicas
+added or removed at run time) into its config file. Only the clusters
+section changes; the previous file is kept as FILE.bak. Drains are not
+saved. A file edited since Strata loaded it is not overwritten without -force.
+`
+
+// runConfig implements `strata config save`.
+func runConfig(args []string) error {
+	if len(args) == 0 || args[0] != "save" {
+		fmt.Fprint(flagOutput(), configUsage)
+		if len(args) == 0 {
+			return errors.New("missing action (save)")
+		}
+		if args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
+			return nil
+		}
+		return fmt.Errorf("unknown action %q (want save)", args[0])
+	}
+	fs, af := newAdminFlagSet("config save", configUsage, false)
+	force := fs.Bool("force", false, "overwrite the clusters of a file edited since Strata loaded it")
+	if _, err := parseArgs(fs, args[1:]); err != nil {
+		return helpIsNoError(err)
+	}
+	c, err := newAdminClient(af)
+	if err != nil {
+		return err
+	}
+	path := "/api/config/save"
+	if *force {
+		path += "?force=true"
+	}
+	var v admin.SaveView
+	if err := c.call("POST", path, nil, &v); err != nil {
+		return err
+	}
+	fmt.Fprintf(cliOut, "running topology saved to %s (previous file: %s)\n", v.Path, v.Backup)
+	for _, n := range v.NotSaved {
+		fmt.Fprintln(cliOut, "note:", n)
+	}
+	return nil
+}
