@@ -333,4 +333,3 @@ func TestClientCharset(t *testing.T) {
 		}
 	}
 }
-
