@@ -119,7 +119,8 @@ func (s *Session) run(ctx context.Context, cmd command) error {
 			return s.WriteError(err)
 		}
 		s.active.Store(rt.conn)
-		res, err := cmd.do(rt.conn, capture)
+		var res backend.Result
+		res, err = cmd.do(rt.conn, capture)
 		s.active.Store(nil)
 		if err == nil {
 			s.invalidate(f)
