@@ -57,9 +57,11 @@ func (p *Planner) Route(snap *topology.Snapshot, r *Request) Decision {
 	return Decision{Cluster: cl, Pool: cl.DefaultPool, Reason: "read", Rule: -1}
 }
 
-// Planner holds compiled routing rules and the statement facts cache.
+// Planner holds compiled routing rules and the statement facts cache. The
+// rules can be replaced at run time (config reload) without a lock on the
+// hot path: each statement reads the current set once.
 type Planner struct {
-	rules []compiledRule
+	rules atomic.Pointer[[]compiledRule]
 	facts factsCache
 }
 
@@ -73,6 +75,14 @@ type compiledRule struct {
 // New compiles the config's routing rules (already validated).
 func New(rules []config.Rule) *Planner {
 	p := &Planner{}
+	p.SetRules(rules)
+	return p
+}
+
+// SetRules replaces the routing rules; statements already routed keep the
+// decision they got.
+func (p *Planner) SetRules(rules []config.Rule) {
+	compiled := make([]compiledRule, 0, len(rules))
 	for _, r := range rules {
 		cr := compiledRule{Rule: r}
 		if r.Match.Pattern != "" {
@@ -90,15 +100,16 @@ func New(rules []config.Rule) *Planner {
 				cr.tables[strings.ToLower(t)] = true
 			}
 		}
-		p.rules = append(p.rules, cr)
+		compiled = append(compiled, cr)
 	}
-	return p
+	p.rules.Store(&compiled)
 }
 
 func (p *Planner) match(r *Request) (int, *compiledRule) {
-	for i := range p.rules {
-		if p.rules[i].matches(r) {
-			return i, &p.rules[i]
+	rules := *p.rules.Load()
+	for i := range rules {
+		if rules[i].matches(r) {
+			return i, &rules[i]
 		}
 	}
 	return -1, nil

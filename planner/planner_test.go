@@ -79,3 +79,15 @@ func TestParseCachesAndCombines(t *testing.T) {
 		t.Errorf("unparseable text: err=%v summary=%+v; want an error and a conservative primary-bound summary", bad.Err, bad.Summary)
 	}
 }
+
+func TestSetRulesReplacesRoutingAtRunTime(t *testing.T) {
+	p := New(nil)
+	req := &Request{Facts: &sqlparse.Facts{Kind: sqlparse.KindSelect, ReadOnly: true}, User: "cron"}
+	if d := p.Route(snapshot(), req); d.Pool != "primary" {
+		t.Fatalf("before: pool %q", d.Pool)
+	}
+	p.SetRules([]config.Rule{{Match: config.Match{User: "cron"}, Pool: "batch"}})
+	if d := p.Route(snapshot(), req); d.Pool != "batch" || d.Rule != 0 {
+		t.Fatalf("after SetRules: pool %q rule %d", d.Pool, d.Rule)
+	}
+}

@@ -59,11 +59,8 @@ func (s *Strata) ReloadFile() (changes, restartNeeded []string, err error) {
 // It returns the changes applied and the settings that changed but need a
 // restart to take effect.
 //
-// TODO(planner swap): routing rules are not applied yet. session.Env.Planner
-// is a plain *planner.Planner read by every session; applying cfg.Routing
-// needs it behind an atomic.Pointer (Env.Planner.Load() in session, Store
-// here with planner.New(cfg.Routing)). Until then a routing change is
-// reported in restartNeeded.
+// Routing rules are swapped atomically; a new `cache:` rule needs a restart
+// when Strata started without any (the cache is made at start).
 func (s *Strata) Reload(cfg *config.Config) (changes, restartNeeded []string, err error) {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
@@ -78,7 +75,11 @@ func (s *Strata) Reload(cfg *config.Config) (changes, restartNeeded []string, er
 		changes = append(changes, fmt.Sprintf("monitor: interval %s, fail_after %d, recover_after %d",
 			mc.Interval, mc.FailAfter, mc.RecoverAfter))
 	}
-	restartNeeded = needsRestart(old, cfg)
+	if !reflect.DeepEqual(old.Routing, cfg.Routing) && (s.Env.Cache != nil || !cfg.CacheEnabled()) {
+		s.Env.Planner.SetRules(cfg.Routing)
+		changes = append(changes, fmt.Sprintf("routing: %d rules", len(cfg.Routing)))
+	}
+	restartNeeded = needsRestart(old, cfg, s.Env.Cache != nil)
 	s.Config = cfg
 	s.Log.Info("config reloaded", "path", cfg.Path, "changes", len(changes), "topology_version", s.Topology.Load().Version)
 	for _, c := range changes {
@@ -92,7 +93,7 @@ func (s *Strata) Reload(cfg *config.Config) (changes, restartNeeded []string, er
 
 // needsRestart lists the settings that differ between old and cfg and that
 // Reload does not apply.
-func needsRestart(old, cfg *config.Config) []string {
+func needsRestart(old, cfg *config.Config, haveCache bool) []string {
 	var out []string
 	differ := func(name string, a, b any) {
 		if !reflect.DeepEqual(a, b) {
@@ -107,7 +108,9 @@ func needsRestart(old, cfg *config.Config) []string {
 	differ("limits", old.Limits, cfg.Limits)
 	differ("tls", old.TLS, cfg.TLS)
 	differ("result_cache", old.ResultCache, cfg.ResultCache)
-	differ("routing", old.Routing, cfg.Routing) // TODO(planner swap)
+	if !haveCache && cfg.CacheEnabled() {
+		differ("routing", old.Routing, cfg.Routing) // cache rules need the cache made at start
+	}
 	for _, name := range cfg.ClusterNames() {
 		if o := old.Clusters[name]; o != nil && o.ReadYourWritesWait != cfg.Clusters[name].ReadYourWritesWait {
 			out = append(out, "clusters."+name+".read_your_writes_wait")
