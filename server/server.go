@@ -82,6 +82,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 		TLS:            tlsConf,
 	}, s.Env, frontend.NewAuthenticator(cfg.Users, tlsConf), log)
 	s.Monitor = topology.NewMonitor(s.Topology, s.Pools, s.Metrics, topology.MonitorConfigFrom(cfg), log)
+	s.Env.OnBackendFailure = s.Monitor.ReportFailure
 	s.Admin = &admin.Server{Topology: s.Topology, Pools: s.Pools, Metrics: s.Metrics, Sessions: s.Env.Registry, Log: log, Monitor: s.Monitor, Control: s}
 	if err := s.listen(); err != nil {
 		s.Pools.Close()

@@ -144,6 +144,7 @@ func (s *Session) run(ctx context.Context, cmd command) error {
 		}
 		// The server failed.
 		rt.conn.Broken = true
+		s.env.reportFailure(rt.conn.Addr, err)
 		wasPinned := s.pinned == rt.conn
 		s.invalidate(f) // a write may or may not have happened
 		s.release(rt.conn, f, false)

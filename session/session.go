@@ -40,9 +40,18 @@ type Env struct {
 	ConnectTimeout               time.Duration
 	// Zone is where this Strata runs; replicas in it are preferred.
 	Zone string
+	// OnBackendFailure is told when a server could not be reached, so the
+	// monitor checks it at once instead of at its next interval (may be nil).
+	OnBackendFailure func(addr string)
 	// ReadYourWritesWait bounds how long a read waits for a replica to apply
 	// the session's last write before it goes to the primary instead.
 	ReadYourWritesWait time.Duration
+}
+
+func (e *Env) reportFailure(addr string, err error) {
+	if e.OnBackendFailure != nil && backend.IsServerGone(err) {
+		e.OnBackendFailure(addr)
+	}
 }
 
 // inUse is a server's backend connections in use, for least_connections.
@@ -299,6 +308,7 @@ func (s *Session) acquireReplica(ctx context.Context, cl *topology.Cluster, pool
 			return route{label: pool, conn: c, pool: pool, read: true}, nil
 		}
 		tried[srv.Addr] = err
+		s.env.reportFailure(srv.Addr, err)
 		s.env.Metrics.ReadRetried(pool)
 	}
 	switch fb := cl.PoolSettings(pool).Fallback; {
