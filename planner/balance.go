@@ -10,7 +10,7 @@ import (
 
 // Pick says how to choose a replica within a pool.
 type Pick struct {
-	// Digest is the statement's normalized text, for affinity.
+	// Digest is the key affinity hashes: the statement text (see session).
 	Digest string
 	// Zone is where this Strata runs; members in the same zone are preferred.
 	Zone string
@@ -99,7 +99,7 @@ func leastLoaded(servers []*topology.Server, load func(string) int) *topology.Se
 	return best[rand.IntN(len(best))]
 }
 
-// rendezvous sends a digest to the same member every time (highest random
+// rendezvous sends a key (statement text) to the same member every time (highest random
 // weight hashing): when a member leaves, only its digests move, so the other
 // servers' query caches stay warm. Weights scale each member's share.
 func rendezvous(servers []*topology.Server, digest string) *topology.Server {

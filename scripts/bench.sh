@@ -621,3 +621,8 @@ if [ "${#failures[@]}" -gt 0 ]; then
 	for f in "${failures[@]}"; do log "  $f"; done
 	exit 1
 fi
+
+# Pool balance modes against MariaDB's query cache and Strata's result cache
+# (its own sandbox on 127.0.0.1:19306-19310); appends a section to $DOC.
+log "pool benchmark (bench/poolbench)"
+go run ./bench/poolbench -out "$DOC" || { log "poolbench failed"; exit 1; }

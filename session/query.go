@@ -161,7 +161,7 @@ func (s *Session) run(ctx context.Context, cmd command) error {
 		tried[rt.conn.Addr] = err
 		s.env.Metrics.ReadRetried(rt.pool)
 		snap := s.env.Topology.Load()
-		rt, err = s.acquireReplica(ctx, snap.Default(), rt.pool, f.Digest, tried)
+		rt, err = s.acquireReplica(ctx, snap.Default(), rt.pool, affinityKey(f), tried)
 		if err == nil {
 			rt, err = s.consistentRead(ctx, rt, fill.NeededGTID())
 		}

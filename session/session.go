@@ -284,7 +284,7 @@ func (s *Session) connectTo(ctx context.Context, d planner.Decision, f *sqlparse
 		}
 		return route{label: "primary", conn: c, primary: true}, nil
 	}
-	return s.acquireReplica(ctx, d.Cluster, d.Pool, f.Digest, nil)
+	return s.acquireReplica(ctx, d.Cluster, d.Pool, affinityKey(f), nil)
 }
 
 // acquireReplica tries the members of pool until one accepts, then the
@@ -497,4 +497,14 @@ func (s *Session) Pinned() string {
 		return reason
 	}
 	return ""
+}
+
+// affinityKey is what balance: affinity hashes. A server's query cache is
+// keyed by the exact statement text, so the same text must reach the same
+// replica; statements that differ only in literals spread over the pool.
+func affinityKey(f *sqlparse.Facts) string {
+	if f.Text != "" {
+		return f.Text
+	}
+	return f.Digest
 }
