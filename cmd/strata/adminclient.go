@@ -254,3 +254,21 @@ func plural(n int, word string) string {
 
 // pathEscape escapes a server address for a URL path ([::1]:3306 too).
 func pathEscape(s string) string { return url.PathEscape(s) }
+
+// callView calls the API. With -json it prints the raw answer and reports
+// printed; otherwise it decodes the answer into view for a readable print.
+func callView(af *adminFlags, method, path string, body, view any) (printed bool, err error) {
+	c, err := newAdminClient(af)
+	if err != nil {
+		return false, err
+	}
+	var raw json.RawMessage
+	if err := c.call(method, path, body, &raw); err != nil {
+		return false, err
+	}
+	if af.json {
+		printJSON(raw)
+		return true, nil
+	}
+	return false, json.Unmarshal(raw, view)
+}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -48,20 +47,8 @@ func poolList(args []string) error {
 	if _, err := parseArgs(fs, args); err != nil {
 		return helpIsNoError(err)
 	}
-	c, err := newAdminClient(af)
-	if err != nil {
-		return err
-	}
-	var raw json.RawMessage
-	if err := c.call("GET", "/api/pools", nil, &raw); err != nil {
-		return err
-	}
-	if af.json {
-		printJSON(raw)
-		return nil
-	}
 	var v admin.PoolsView
-	if err := json.Unmarshal(raw, &v); err != nil {
+	if printed, err := callView(af, "GET", "/api/pools", nil, &v); printed || err != nil {
 		return err
 	}
 	printPools(v)
@@ -144,20 +131,8 @@ func runTopology(args []string) error {
 	if _, err := parseArgs(fs, args); err != nil {
 		return helpIsNoError(err)
 	}
-	c, err := newAdminClient(af)
-	if err != nil {
-		return err
-	}
-	var raw json.RawMessage
-	if err := c.call("GET", "/api/topology", nil, &raw); err != nil {
-		return err
-	}
-	if af.json {
-		printJSON(raw)
-		return nil
-	}
 	var v admin.TopologyView
-	if err := json.Unmarshal(raw, &v); err != nil {
+	if printed, err := callView(af, "GET", "/api/topology", nil, &v); printed || err != nil {
 		return err
 	}
 	fmt.Fprintf(cliOut, "topology version %d, default cluster %s\n", v.Version, v.DefaultCluster)

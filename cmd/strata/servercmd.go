@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -166,20 +165,8 @@ func runReload(args []string) error {
 	if _, err := parseArgs(fs, args); err != nil {
 		return helpIsNoError(err)
 	}
-	c, err := newAdminClient(af)
-	if err != nil {
-		return err
-	}
-	var raw json.RawMessage
-	if err := c.call("POST", "/api/reload", nil, &raw); err != nil {
-		return err
-	}
-	if af.json {
-		printJSON(raw)
-		return nil
-	}
 	var v admin.ReloadView
-	if err := json.Unmarshal(raw, &v); err != nil {
+	if printed, err := callView(af, "POST", "/api/reload", nil, &v); printed || err != nil {
 		return err
 	}
 	if len(v.Changes) == 0 {
