@@ -79,8 +79,9 @@ type Session struct {
 	holds map[string]bool
 	// pinned is the backend connection the session is bound to, if any.
 	pinned *backend.Conn
-	// sticky is the primary connection of the last write, kept for one more
-	// statement so LAST_INSERT_ID(), ROW_COUNT() or FOUND_ROWS() read it.
+	// sticky is the primary connection of the last write, kept while the
+	// following statements read LAST_INSERT_ID(), ROW_COUNT() or FOUND_ROWS()
+	// from it; the first statement that does not releases it.
 	sticky *backend.Conn
 	// last is the connection used last, preferred when it is idle so its
 	// session variables need not be set again.
@@ -418,7 +419,7 @@ func (s *Session) release(c *backend.Conn, f *sqlparse.Facts, primary bool) {
 		// Pinned state ended (COMMIT, UNLOCK TABLES): the connection is clean.
 		s.pinned = nil
 	}
-	if primary && (isDML(f) || f.CalcFoundRows) {
+	if primary && (isDML(f) || f.CalcFoundRows || f.SessionFunctions) {
 		s.sticky = c
 		return
 	}

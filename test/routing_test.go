@@ -1,6 +1,7 @@
 package test
 
 import (
+	"fmt"
 	"testing"
 )
 
@@ -184,6 +185,52 @@ func TestLastInsertIDIsPerSession(t *testing.T) {
 		got := queryStrings(t, openDirect(t, env.primary, "blog"), "SELECT who FROM rw_ids WHERE id = ?", id)
 		if len(got) != 1 || got[0] != "a" {
 			t.Fatalf("LastInsertId %d of a's insert names row %v", id, got)
+		}
+	}
+}
+
+// Several statements in a row may read the last write's session values,
+// even while other clients use the pool.
+func TestSessionFunctionsAfterWriteUnderLoad(t *testing.T) {
+	t.Parallel()
+	setupTables(t, "CREATE TABLE IF NOT EXISTS blog.rw_sf (id INT AUTO_INCREMENT PRIMARY KEY, v INT)")
+	stop := make(chan struct{})
+	defer close(stop)
+	noise := openStrata(t)
+	for i := 0; i < 8; i++ {
+		go func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+					_, _ = noise.Exec("INSERT INTO rw_sf (v) VALUES (0)")
+				}
+			}
+		}()
+	}
+	db := openStrata(t)
+	ctx := ctxFor(t)
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for i := 0; i < 100; i++ {
+		res, err := conn.ExecContext(ctx, "INSERT INTO rw_sf (v) VALUES (1)")
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, _ := res.LastInsertId()
+		for _, q := range []string{"SELECT ROW_COUNT() = 1", "SELECT LAST_INSERT_ID()", "SELECT LAST_INSERT_ID()"} {
+			got := queryStrings(t, conn, q)
+			want := "1"
+			if q != "SELECT ROW_COUNT() = 1" {
+				want = fmt.Sprint(id)
+			}
+			if got[0] != want {
+				t.Fatalf("round %d: %s = %s, want %s", i, q, got[0], want)
+			}
 		}
 	}
 }
