@@ -11,7 +11,10 @@ import (
 // Result summarizes a relayed response: enough for session bookkeeping,
 // metrics and deciding whether a retry is still safe.
 type Result struct {
-	Status       uint16 // status flags of the final OK/EOF
+	Status uint16 // status flags of the final OK/EOF
+	// HasStatus is false for replies that carry no status flags
+	// (COM_STATISTICS, COM_FIELD_LIST): Status then says nothing.
+	HasStatus    bool
 	AffectedRows uint64
 	LastInsertID uint64
 	Rows         int
@@ -119,6 +122,7 @@ func (r *relay) run() error {
 		case wire.HeaderOK:
 			ok, _ := wire.ParseOK(r.head)
 			r.res.Status, r.res.AffectedRows, r.res.LastInsertID = ok.Status, ok.AffectedRows, ok.LastInsertID
+			r.res.HasStatus = true
 			if err := r.copy(n, seq); err != nil {
 				return err
 			}
@@ -205,6 +209,7 @@ func (r *relay) rows() (bool, error) {
 			// row can only start with 0xfe when its first value is 16 MB or
 			// more, and such rows took the MaxPayload branch above.
 			r.res.Status = terminatorStatus(r.head, r.c.Flavor.DeprecateEOF)
+			r.res.HasStatus = true
 			if err := r.copy(n, seq); err != nil {
 				return false, err
 			}

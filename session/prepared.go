@@ -43,7 +43,7 @@ func (s *Session) Prepare(ctx context.Context, packet []byte) error {
 			return backend.Result{}, err
 		}
 		reply = bst.Reply
-		return backend.Result{Status: s.Status()}, nil
+		return backend.Result{Status: s.Status(), HasStatus: true}, nil
 	}})
 	if err != nil || reply == nil {
 		return err

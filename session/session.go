@@ -442,7 +442,9 @@ func (s *Session) learn(c *backend.Conn, stmts []*sqlparse.Facts, res backend.Re
 		}
 		return
 	}
-	s.inTx = res.Status&wire.StatusInTrans != 0
+	if res.HasStatus {
+		s.inTx = res.Status&wire.StatusInTrans != 0
+	}
 	for _, f := range stmts {
 		s.learnOne(c, f)
 	}

@@ -333,3 +333,51 @@ func TestClientCharset(t *testing.T) {
 		}
 	}
 }
+
+// Commands whose replies carry no status flags (COM_FIELD_LIST,
+// COM_STATISTICS) must not end the session's transaction in Strata's eyes.
+func TestTransactionSurvivesStatuslessCommands(t *testing.T) {
+	t.Parallel()
+	setupTables(t, "CREATE TABLE IF NOT EXISTS blog.tx_statusless (id INT PRIMARY KEY)")
+	c := rawLogin(t)
+	for _, step := range []struct {
+		cmd byte
+		arg string
+	}{
+		{wire.ComInitDB, "blog"},
+		{wire.ComQuery, "BEGIN"},
+		{wire.ComQuery, "INSERT INTO tx_statusless VALUES (1)"},
+	} {
+		if err := c.SimpleCommand(step.cmd, step.arg); err != nil {
+			t.Fatalf("%s: %v", step.arg, err)
+		}
+	}
+	if err := c.Command(append([]byte{wire.ComFieldList}, "tx_statusless\x00"...)); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		p, err := c.ReadPacket()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p[0] == wire.HeaderEOF || p[0] == wire.HeaderErr {
+			break
+		}
+	}
+	if err := c.Command([]byte{wire.ComStatistics}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ReadPacket(); err != nil {
+		t.Fatal(err)
+	}
+	// Still in the transaction: the uncommitted row is visible.
+	if err := c.Command(append([]byte{wire.ComQuery}, "SELECT id FROM tx_statusless"...)); err != nil {
+		t.Fatal(err)
+	}
+	if werr, rows := readResult(t, c); werr != nil || rows != 1 {
+		t.Fatalf("after COM_FIELD_LIST and COM_STATISTICS the transaction's row is gone: %v, %d rows", werr, rows)
+	}
+	if err := c.SimpleCommand(wire.ComQuery, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+}
