@@ -272,3 +272,13 @@ func callView(af *adminFlags, method, path string, body, view any) (printed bool
 	}
 	return false, json.Unmarshal(raw, view)
 }
+
+// changeServer sends one runtime change and returns what the API answered.
+func changeServer(af *adminFlags, method, path string, body any) (admin.ChangeView, error) {
+	var v admin.ChangeView
+	c, err := newAdminClient(af)
+	if err != nil {
+		return v, err
+	}
+	return v, c.call(method, path, body, &v)
+}

@@ -108,12 +108,8 @@ func poolMove(args []string) error {
 	if err != nil {
 		return helpIsNoError(err)
 	}
-	c, err := newAdminClient(af)
+	v, err := changeServer(af, "POST", "/api/servers/"+pathEscape(pos[0])+"/pool", map[string]string{"pool": pos[1]})
 	if err != nil {
-		return err
-	}
-	var v admin.ChangeView
-	if err := c.call("POST", "/api/servers/"+pathEscape(pos[0])+"/pool", map[string]string{"pool": pos[1]}, &v); err != nil {
 		return err
 	}
 	if v.PreviousPool == "" {

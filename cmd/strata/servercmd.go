@@ -60,12 +60,8 @@ func serverDrain(args []string, drain bool) error {
 	if err != nil {
 		return helpIsNoError(err)
 	}
-	c, err := newAdminClient(af)
+	v, err := changeServer(af, "POST", "/api/servers/"+pathEscape(pos[0])+"/drain", map[string]bool{"drain": drain})
 	if err != nil {
-		return err
-	}
-	var v admin.ChangeView
-	if err := c.call("POST", "/api/servers/"+pathEscape(pos[0])+"/drain", map[string]bool{"drain": drain}, &v); err != nil {
 		return err
 	}
 	if drain {
@@ -95,12 +91,8 @@ func serverWeight(args []string) error {
 	if err != nil {
 		return fmt.Errorf("weight %q is not a number", pos[1])
 	}
-	c, err := newAdminClient(af)
+	v, err := changeServer(af, "POST", "/api/servers/"+pathEscape(pos[0])+"/weight", map[string]int{"weight": w})
 	if err != nil {
-		return err
-	}
-	var v admin.ChangeView
-	if err := c.call("POST", "/api/servers/"+pathEscape(pos[0])+"/weight", map[string]int{"weight": w}, &v); err != nil {
 		return err
 	}
 	fmt.Fprintf(cliOut, "%s weight %d (pool %s)\n", v.Server.Address, v.Server.Weight, v.Server.Pool)
@@ -146,12 +138,8 @@ func serverRemove(args []string) error {
 	if err != nil {
 		return helpIsNoError(err)
 	}
-	c, err := newAdminClient(af)
+	v, err := changeServer(af, "DELETE", "/api/servers/"+pathEscape(pos[0]), nil)
 	if err != nil {
-		return err
-	}
-	var v admin.ChangeView
-	if err := c.call("DELETE", "/api/servers/"+pathEscape(pos[0]), nil, &v); err != nil {
 		return err
 	}
 	fmt.Fprintf(cliOut, "%s removed from cluster %s (was in pool %s); running statements finish\n", v.Server.Address, v.Server.Cluster, v.Server.Pool)
