@@ -4,8 +4,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/pingcap/tidb/pkg/parser/charset"
 	"github.com/strata-proxy/strata/backend"
+	"github.com/strata-proxy/strata/sqlparse"
 )
 
 // backendCollation is the collation every backend connection is opened
@@ -97,15 +97,4 @@ func (v *varSet) sortedNames() []string {
 const comQuery = 0x03
 
 // setNamesFor renders the SET NAMES statement matching a handshake collation.
-// MySQL 8 collations a MariaDB server does not know fall back to the
-// character set's default collation.
-func setNamesFor(id byte) string {
-	coll, err := charset.GetCollationByID(int(id))
-	if err != nil || coll == nil {
-		return "SET NAMES utf8mb4"
-	}
-	if strings.Contains(coll.Name, "0900") || strings.HasPrefix(coll.Name, "utf8mb4_zh") {
-		return "SET NAMES " + coll.CharsetName
-	}
-	return "SET NAMES " + coll.CharsetName + " COLLATE " + coll.Name
-}
+func setNamesFor(id byte) string { return sqlparse.SetNamesFor(id) }

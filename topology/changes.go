@@ -233,19 +233,7 @@ func diff(cur, next *Snapshot) []string {
 	if cur.DefaultCluster != next.DefaultCluster {
 		out = append(out, fmt.Sprintf("default cluster %s -> %s", cur.DefaultCluster, next.DefaultCluster))
 	}
-	names := map[string]bool{}
-	for n := range cur.Clusters {
-		names[n] = true
-	}
-	for n := range next.Clusters {
-		names[n] = true
-	}
-	sorted := make([]string, 0, len(names))
-	for n := range names {
-		sorted = append(sorted, n)
-	}
-	sort.Strings(sorted)
-	for _, name := range sorted {
+	for _, name := range keysOfBoth(cur.Clusters, next.Clusters) {
 		a, b := cur.Clusters[name], next.Clusters[name]
 		switch {
 		case a == nil:
@@ -302,19 +290,7 @@ func diffCluster(a, b *Cluster) []string {
 			out = append(out, fmt.Sprintf("cluster %s: replica %s removed", name, r.Addr))
 		}
 	}
-	pools := map[string]bool{}
-	for n := range a.Pools {
-		pools[n] = true
-	}
-	for n := range b.Pools {
-		pools[n] = true
-	}
-	pnames := make([]string, 0, len(pools))
-	for n := range pools {
-		pnames = append(pnames, n)
-	}
-	sort.Strings(pnames)
-	for _, n := range pnames {
+	for _, n := range keysOfBoth(a.Pools, b.Pools) {
 		pa, pb := a.Pools[n], b.Pools[n]
 		switch {
 		case pa == nil:
@@ -356,4 +332,21 @@ func (s *Snapshot) ToConfig(base *config.Config) *config.Config {
 		}
 	}
 	return out
+}
+
+// keysOfBoth returns the keys of a and b together, sorted.
+func keysOfBoth[V any](a, b map[string]V) []string {
+	seen := map[string]bool{}
+	for k := range a {
+		seen[k] = true
+	}
+	for k := range b {
+		seen[k] = true
+	}
+	keys := make([]string, 0, len(seen))
+	for k := range seen {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
