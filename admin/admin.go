@@ -4,6 +4,7 @@
 package admin
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -30,6 +31,12 @@ type Server struct {
 	Monitor *topology.Monitor
 	// Control, when set, enables POST /api/reload and /api/config/save.
 	Control Control
+	// Capacity, when set, answers GET /api/capacity: how full the last
+	// range of each range-sharded table is (see capacity.go).
+	Capacity func(ctx context.Context) (any, error)
+	// Explain, when set, answers GET /api/explain?sql=...: where a
+	// statement would run for user and schema.
+	Explain func(ctx context.Context, sql, user, schema string) (any, error)
 
 	mux    *http.ServeMux
 	fileMu sync.Mutex // one reload or save at a time
@@ -64,6 +71,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/clusters/{cluster}/replicas", s.addReplica)
 	mux.HandleFunc("POST /api/reload", s.reload)
 	mux.HandleFunc("POST /api/config/save", s.saveConfig)
+	s.shardingRoutes(mux)
 	mux.HandleFunc("/api/", s.notFound)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /{$}", s.index)
@@ -138,6 +146,8 @@ DELETE /api/servers/{address}            remove a replica
 POST   /api/clusters/{cluster}/replicas  add a replica: {"address": "host:port", "pool": "batch"}
 POST   /api/reload                       re-read the config file
 POST   /api/config/save                  write the running topology to the config file
+GET    /api/capacity                     fill of the last range of range-sharded tables
+GET    /api/explain?sql=...              where a statement would run (&user=, &schema=)
 GET    /metrics                          Prometheus metrics
 `
 

@@ -27,12 +27,21 @@ type Config struct {
 	// to the only cluster when there is one.
 	DefaultCluster string              `yaml:"default_cluster"`
 	Clusters       map[string]*Cluster `yaml:"clusters"`
+	// Schema is the application's schema: where lookup tables, period
+	// tables and range-sharded tables live for the control-plane work
+	// (lookups, pre-creating period tables, capacity reports).
+	Schema string `yaml:"schema"`
 	Routing        []Rule              `yaml:"routing"`
 	Limits         Limits              `yaml:"limits"`
 	Monitor        Monitor             `yaml:"monitor"`
 	TLS            TLS                 `yaml:"tls"`
 	ResultCache    ResultCache         `yaml:"result_cache"`
 	Sandbox        Sandbox             `yaml:"sandbox"`
+	// Tables places tables on clusters or shards; tables not listed live on
+	// the default cluster. Keys are table names, lower-cased at load.
+	Tables map[string]*Table `yaml:"tables"`
+	// Sequences are named id sequences that sharded tables draw from.
+	Sequences map[string]*Sequence `yaml:"sequences"`
 
 	// Path is the file this config was read from (not part of the YAML).
 	Path string `yaml:"-"`
@@ -288,6 +297,7 @@ func (c *Config) applyDefaults() {
 	if c.Sandbox.Dir == "" {
 		c.Sandbox.Dir = ".strata-sandbox"
 	}
+	c.applyTableDefaults()
 }
 
 func (cl *Cluster) applyDefaults() {

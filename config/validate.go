@@ -26,6 +26,15 @@ func (p *problems) add(path string, format string, args ...any) {
 	p.errs = append(p.errs, fmt.Errorf("%s: %s", path, msg))
 }
 
+// addAt is add for a key whose path cannot be walked (a dot in a name).
+func (p *problems) addAt(line int, path string, format string, args ...any) {
+	if line <= 0 {
+		p.add(path, format, args...)
+		return
+	}
+	p.errs = append(p.errs, fmt.Errorf("line %d: %s: %s", line, path, fmt.Sprintf(format, args...)))
+}
+
 func (p *problems) err() error { return errors.Join(p.errs...) }
 
 // lineOf finds the line of a dotted path such as "clusters.main.replicas.1.pool".
@@ -80,6 +89,7 @@ func (c *Config) validate(root *yaml.Node) error {
 	}
 	c.validateClusters(p)
 	c.validateRouting(p)
+	c.validateTables(p)
 	if c.Limits.MaxIdlePerServer > c.Limits.MaxConnsPerServer {
 		p.add("limits.max_idle_per_server", "must not exceed max_conns_per_server (%d)", c.Limits.MaxConnsPerServer)
 	}

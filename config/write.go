@@ -41,6 +41,31 @@ func (c *Config) Clone() *Config {
 			out.Clusters[name] = &cc
 		}
 	}
+	if c.Tables != nil {
+		out.Tables = make(map[string]*Table, len(c.Tables))
+		for name, t := range c.Tables {
+			tc := *t
+			tc.Shards = slices.Clone(t.Shards)
+			if t.Ranges != nil {
+				tc.Ranges = make(map[string]string, len(t.Ranges))
+				for k, v := range t.Ranges {
+					tc.Ranges[k] = v
+				}
+			}
+			if t.Sequence != nil {
+				sq := *t.Sequence
+				tc.Sequence = &sq
+			}
+			out.Tables[name] = &tc
+		}
+	}
+	if c.Sequences != nil {
+		out.Sequences = make(map[string]*Sequence, len(c.Sequences))
+		for name, s := range c.Sequences {
+			sc := *s
+			out.Sequences[name] = &sc
+		}
+	}
 	return &out
 }
 

@@ -26,6 +26,7 @@ type Metrics struct {
 	backendConns  *prometheus.GaugeVec
 	rejectedConns *prometheus.CounterVec
 	consistency   prometheus.Counter
+	rangeFill     *prometheus.GaugeVec
 }
 
 // New registers every collector on a fresh registry.
@@ -50,7 +51,8 @@ func New() *Metrics {
 	m.replicaLag = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "strata_replica_lag_seconds", Help: "Replication lag seen by the monitor."}, []string{"server"})
 	m.backendConns = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "strata_backend_connections", Help: "Backend connections by server and state (idle, in_use)."}, []string{"server", "state"})
 	m.consistency = prometheus.NewCounter(prometheus.CounterOpts{Name: "strata_read_your_writes_primary_total", Help: "Reads sent to the primary because no replica had applied the session's last write yet."})
-	m.Registry.MustRegister(m.consistency, m.queries, m.errors, m.latency, m.clientConns, m.clientTotal, m.rejectedConns, m.retries,
+	m.rangeFill = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "strata_shard_range_fill_ratio", Help: "How much of the open-ended last range of a range-sharded table is used, against the size of the range before it."}, []string{"table", "shard"})
+	m.Registry.MustRegister(m.rangeFill, m.consistency, m.queries, m.errors, m.latency, m.clientConns, m.clientTotal, m.rejectedConns, m.retries,
 		m.backendDials, m.serverUp, m.replicaLag, m.backendConns,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -98,3 +100,8 @@ func (m *Metrics) BackendConns(server string, idle, inUse int) {
 
 // ConsistencyFallback records a read moved to the primary for read-your-writes.
 func (m *Metrics) ConsistencyFallback() { m.consistency.Inc() }
+
+// SetRangeFill reports the fill ratio of a range-sharded table's last range.
+func (m *Metrics) SetRangeFill(table, shard string, ratio float64) {
+	m.rangeFill.WithLabelValues(table, shard).Set(ratio)
+}

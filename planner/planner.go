@@ -25,11 +25,16 @@ type Request struct {
 	// PrimaryOnly is set by the session when its state forces the primary:
 	// an open transaction, autocommit off, a pinned connection.
 	PrimaryOnly bool
+	// Cluster names the cluster the statement's tables live on ("" for
+	// the default cluster): a table group's or a shard's.
+	Cluster string
 }
 
 // Decision is where a statement goes.
 type Decision struct {
 	Cluster *topology.Cluster
+	// ClusterName is the cluster asked for, kept when it does not exist.
+	ClusterName string
 	Primary bool
 	Pool    string
 	// Reason says why, for EXPLAIN, logs and metrics labels.
@@ -42,6 +47,12 @@ type Decision struct {
 // Route returns the decision for one statement.
 func (p *Planner) Route(snap *topology.Snapshot, r *Request) Decision {
 	cl := snap.Default()
+	if r.Cluster != "" {
+		cl = snap.Cluster(r.Cluster)
+	}
+	if cl == nil {
+		return Decision{ClusterName: r.Cluster, Reason: "no such cluster", Rule: -1}
+	}
 	f := r.Facts
 	switch {
 	case r.PrimaryOnly:

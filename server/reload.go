@@ -79,6 +79,11 @@ func (s *Strata) Reload(cfg *config.Config) (changes, restartNeeded []string, er
 		s.Env.Planner.SetRules(cfg.Routing)
 		changes = append(changes, fmt.Sprintf("routing: %d rules", len(cfg.Routing)))
 	}
+	if changed, err := s.reloadShards(old, cfg); err != nil {
+		s.Log.Error("config reload: tables not applied", "err", err)
+	} else if changed {
+		changes = append(changes, fmt.Sprintf("tables: %d placed tables", len(cfg.Tables)))
+	}
 	restartNeeded = needsRestart(old, cfg, s.Env.Cache != nil)
 	s.Config = cfg
 	s.Log.Info("config reloaded", "path", cfg.Path, "changes", len(changes), "topology_version", s.Topology.Load().Version)

@@ -18,6 +18,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/strata-proxy/strata/admin"
@@ -46,6 +47,9 @@ type Strata struct {
 
 	reloadMu sync.Mutex // serializes Reload and guards Config after start (reload.go)
 
+	shards     atomic.Pointer[sharding] // nil when no table is placed
+	stopShards context.CancelFunc
+
 	mysqlLn net.Listener
 	httpSrv *http.Server
 	httpLn  net.Listener
@@ -71,6 +75,16 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 	if cfg.CacheEnabled() {
 		s.Env.Cache = resultcache.New(int(cfg.ResultCache.MaxSize), int(cfg.ResultCache.MaxEntrySize))
 	}
+	sh, err := newSharding(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("tables: %w", err)
+	}
+	s.shards.Store(sh)
+	s.Env.Sharding = planner.NewSharding(nil)
+	if sh != nil {
+		s.Env.Sharding.SetLayout(sh.layout)
+		sh.hooks(s.Env.Sharding)
+	}
 	tlsConf, err := loadTLS(cfg.TLS)
 	if err != nil {
 		return nil, err
@@ -83,12 +97,17 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 	}, s.Env, frontend.NewAuthenticator(cfg.Users, tlsConf), log)
 	s.Monitor = topology.NewMonitor(s.Topology, s.Pools, s.Metrics, topology.MonitorConfigFrom(cfg), log)
 	s.Env.OnBackendFailure = s.Monitor.ReportFailure
-	s.Admin = &admin.Server{Topology: s.Topology, Pools: s.Pools, Metrics: s.Metrics, Sessions: s.Env.Registry, Log: log, Monitor: s.Monitor, Control: s}
+	s.Admin = &admin.Server{Topology: s.Topology, Pools: s.Pools, Metrics: s.Metrics, Sessions: s.Env.Registry, Log: log, Monitor: s.Monitor, Control: s,
+		Explain: s.explain, Capacity: s.capacity}
 	if err := s.listen(); err != nil {
 		s.Pools.Close()
+		sh.close()
 		return nil, err
 	}
 	s.Monitor.Start()
+	shardCtx, stop := context.WithCancel(context.Background())
+	s.stopShards = stop
+	go s.maintainShards(shardCtx, time.Hour)
 	return s, nil
 }
 
@@ -126,6 +145,8 @@ func (s *Strata) Close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = s.httpSrv.Shutdown(ctx)
+	s.stopShards()
+	s.shards.Load().close()
 	s.Monitor.Stop()
 	s.Front.Close()
 	s.Pools.Close()

@@ -25,6 +25,9 @@ type prepared struct {
 	// afresh must receive it.
 	types    []byte
 	longData map[uint16][]byte
+	// placed: the statement touches sharded or placed tables; it runs
+	// through the sharding planner with its bound values.
+	placed bool
 }
 
 // Prepare answers COM_STMT_PREPARE with metadata from a backend that
@@ -33,8 +36,15 @@ func (s *Session) Prepare(ctx context.Context, packet []byte) error {
 	sql := string(packet[1:])
 	parsed := s.env.Planner.Parse(sql)
 	st := &prepared{sql: sql, facts: parsed.Summary, parsed: parsed.Statements}
+	var cluster string
+	if s.placed(st.facts) {
+		// Metadata comes from a cluster that holds the tables; EXECUTE
+		// plans by the bound values.
+		st.placed = true
+		cluster = s.env.Sharding.MetadataCluster(st.facts)
+	}
 	var reply *backend.PrepareReply
-	err := s.run(ctx, command{facts: st.facts, do: func(c *backend.Conn, _ *backend.Capture) (backend.Result, error) {
+	err := s.run(ctx, command{facts: st.facts, cluster: cluster, do: func(c *backend.Conn, _ *backend.Capture) (backend.Result, error) {
 		bst, err := c.Stmt(sql)
 		if werr, ok := err.(*wire.Error); ok {
 			return s.relayError(werr)
@@ -126,6 +136,9 @@ func (s *Session) Execute(ctx context.Context, packet []byte) error {
 	if err != nil {
 		return s.refuse(errMalformed(err.Error()))
 	}
+	if st.placed {
+		return s.executePlaced(ctx, st, packet)
+	}
 	stmts := st.parsed
 	if stmts == nil {
 		stmts = []*sqlparse.Facts{st.facts}
@@ -151,6 +164,22 @@ func (s *Session) Execute(ctx context.Context, packet []byte) error {
 	}})
 	st.longData = nil
 	return err
+}
+
+// executePlaced runs an EXECUTE of a statement over placed tables: planned
+// by its bound values, run as text on the shards, answered in the binary
+// protocol.
+func (s *Session) executePlaced(ctx context.Context, st *prepared, packet []byte) error {
+	args, err := st.executeArgs(packet)
+	st.longData = nil
+	if err != nil {
+		return s.refuse(errMalformed(err.Error()))
+	}
+	plan, err := s.env.Sharding.Plan(ctx, st.sql, st.facts, args)
+	if err != nil {
+		return s.refuseRouting(err)
+	}
+	return s.execPlan(ctx, st.facts, plan, true)
 }
 
 // cacheKey identifies one execution for the result cache: the statement,

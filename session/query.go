@@ -56,6 +56,12 @@ func (s *Session) Query(ctx context.Context, packet []byte) error {
 	if f.Kind == sqlparse.KindKill && len(parsed.Statements) == 1 {
 		return s.kill(sql)
 	}
+	if stmt, ok := explainStrata(sql); ok {
+		return s.explainStrata(ctx, stmt)
+	}
+	if s.placed(f) {
+		return s.queryPlaced(ctx, sql, parsed)
+	}
 	stmts := parsed.Statements
 	if stmts == nil {
 		stmts = []*sqlparse.Facts{f}
@@ -80,6 +86,9 @@ type command struct {
 	stmts []*sqlparse.Facts // per statement of a multi-statement query
 	// cacheKey identifies the response for the result cache; "" never caches.
 	cacheKey string
+	// cluster runs the command on this cluster instead of the default one
+	// (a table group or a shard).
+	cluster string
 	// do sends the command on c and relays the answer to the client,
 	// copying it into capture when that is not nil.
 	do func(c *backend.Conn, capture *backend.Capture) (backend.Result, error)
@@ -96,7 +105,7 @@ func (s *Session) run(ctx context.Context, cmd command) error {
 	var fill *resultcache.Fill
 	var capture *backend.Capture
 	if !held {
-		d := s.decide(f)
+		d := s.decide(f, cmd.cluster)
 		if d.Cache > 0 && cmd.cacheKey != "" && s.cacheable(f) {
 			data, fl := s.env.Cache.Lookup(ctx, s.cacheContext()+cmd.cacheKey, s.qualify(f.Tables), d.Cache)
 			if data != nil {
@@ -125,6 +134,7 @@ func (s *Session) run(ctx context.Context, cmd command) error {
 		if err == nil {
 			s.invalidate(f)
 			s.learn(rt.conn, cmd.stmts, res)
+			s.noteTxStatement(f)
 			s.trackWrites(rt, f, res)
 			s.release(rt.conn, f, rt.primary)
 			s.observe(rt, start, res)
@@ -160,8 +170,7 @@ func (s *Session) run(ctx context.Context, cmd command) error {
 		}
 		tried[rt.conn.Addr] = err
 		s.env.Metrics.ReadRetried(rt.pool)
-		snap := s.env.Topology.Load()
-		rt, err = s.acquireReplica(ctx, snap.Default(), rt.pool, affinityKey(f), tried)
+		rt, err = s.acquireReplica(ctx, s.clusterFor(cmd.cluster), rt.pool, affinityKey(f), tried)
 		if err == nil {
 			rt, err = s.consistentRead(ctx, rt, fill.NeededGTID())
 		}

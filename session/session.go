@@ -43,6 +43,9 @@ type Env struct {
 	// OnBackendFailure is told when a server could not be reached, so the
 	// monitor checks it at once instead of at its next interval (may be nil).
 	OnBackendFailure func(addr string)
+	// Sharding plans statements over the tables the `tables:` config places
+	// (nil: no table is placed).
+	Sharding *planner.Sharding
 	// ReadYourWritesWait bounds how long a read waits for a replica to apply
 	// the session's last write before it goes to the primary instead.
 	ReadYourWritesWait time.Duration
@@ -83,6 +86,11 @@ type Session struct {
 	// following statements read LAST_INSERT_ID(), ROW_COUNT() or FOUND_ROWS()
 	// from it; the first statement that does not releases it.
 	sticky *backend.Conn
+	// txFresh: the open transaction has run nothing since it began, so it
+	// may still move to the cluster (shard) of its first statement; txBegin
+	// is the statement that began it, replayed there.
+	txFresh bool
+	txBegin string
 	// last is the connection used last, preferred when it is idle so its
 	// session variables need not be set again.
 	last *backend.Conn
@@ -248,7 +256,7 @@ func errNoBackend(format string, args ...any) *wire.Error {
 // state: pinned, or the last write's connection for LAST_INSERT_ID().
 func (s *Session) held(f *sqlparse.Facts) (route, bool) {
 	if s.pinned != nil {
-		return route{label: "pinned", conn: s.pinned, primary: s.pinned.Addr == s.env.Topology.Load().Default().Primary.Addr}, true
+		return route{label: "pinned", conn: s.pinned, primary: s.env.Topology.Load().IsPrimary(s.pinned.Addr)}, true
 	}
 	if s.sticky != nil {
 		c := s.sticky
@@ -262,21 +270,21 @@ func (s *Session) held(f *sqlparse.Facts) (route, bool) {
 }
 
 // decide asks the planner where f goes.
-func (s *Session) decide(f *sqlparse.Facts) planner.Decision {
+func (s *Session) decide(f *sqlparse.Facts, cluster string) planner.Decision {
 	if r := readable(f); r != f.ReadOnly {
 		ff := *f
 		ff.ReadOnly = r
 		f = &ff
 	}
 	return s.env.Planner.Route(s.env.Topology.Load(), &planner.Request{
-		Facts: f, User: s.User, Schema: s.DB, ClientAddr: s.ClientAddr, PrimaryOnly: s.needsPrimary(f),
+		Facts: f, User: s.User, Schema: s.DB, ClientAddr: s.ClientAddr, PrimaryOnly: s.needsPrimary(f), Cluster: cluster,
 	})
 }
 
 // connectTo takes a connection to the decision's server.
 func (s *Session) connectTo(ctx context.Context, d planner.Decision, f *sqlparse.Facts) (route, error) {
 	if d.Cluster == nil {
-		return route{}, errNoBackend("Strata: no default cluster is configured")
+		return route{}, errNoBackend("Strata: cluster %q is not configured", d.ClusterName)
 	}
 	if d.Primary {
 		c, err := s.connect(ctx, d.Cluster.Primary.Addr)
@@ -489,6 +497,25 @@ func (s *Session) learnOne(c *backend.Conn, f *sqlparse.Facts) {
 	} else if f.EndsTx {
 		delete(s.holds, "next transaction settings")
 	}
+}
+
+// noteTxStatement tracks whether the open transaction has run anything
+// yet (see txFresh).
+func (s *Session) noteTxStatement(f *sqlparse.Facts) {
+	if f.StartsTx {
+		s.txFresh, s.txBegin = s.inTx, f.Text
+		return
+	}
+	s.txFresh = false
+}
+
+// clusterFor is the named cluster, or the default one for "".
+func (s *Session) clusterFor(name string) *topology.Cluster {
+	snap := s.env.Topology.Load()
+	if name == "" {
+		return snap.Default()
+	}
+	return snap.Cluster(name)
 }
 
 // Pinned reports why the session is bound to one backend connection ("" when not).

@@ -266,3 +266,6 @@ func earlier(a, b time.Time) time.Time {
 	}
 	return a
 }
+
+// Ahead returns how many periods past the current one have tables.
+func (d *Date) Ahead() int { return d.ahead }

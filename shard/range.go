@@ -156,3 +156,10 @@ func Capacity(lastStart, maxKey, prevSize int64, warnAt float64) (fraction float
 	fraction = used / float64(prevSize)
 	return fraction, fraction >= warnAt, nil
 }
+
+// Last returns the shard of the open-ended last range and where that range
+// starts: the shard whose growth Capacity measures.
+func (r *Range) Last() (shard string, start int64) {
+	last := r.spans.list[len(r.spans.list)-1]
+	return last.shard, last.lo
+}

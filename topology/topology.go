@@ -129,6 +129,19 @@ func (s *Snapshot) Cluster(name string) *Cluster { return s.Clusters[name] }
 // Default returns the default cluster.
 func (s *Snapshot) Default() *Cluster { return s.Clusters[s.DefaultCluster] }
 
+// PrimaryOf names the cluster whose primary is addr ("" when none is).
+func (s *Snapshot) PrimaryOf(addr string) string {
+	for name, cl := range s.Clusters {
+		if cl.Primary != nil && cl.Primary.Addr == addr {
+			return name
+		}
+	}
+	return ""
+}
+
+// IsPrimary reports whether addr is the primary of some cluster.
+func (s *Snapshot) IsPrimary(addr string) bool { return s.PrimaryOf(addr) != "" }
+
 // Server finds a server by address.
 func (s *Snapshot) Server(addr string) *Server {
 	for _, c := range s.Clusters {

@@ -1,0 +1,48 @@
+package admin
+
+import (
+	"fmt"
+	"net/http"
+)
+
+// shardingRoutes adds the sharding endpoints, answered by the Capacity
+// and Explain hooks the server sets.
+func (s *Server) shardingRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /api/capacity", s.capacity)
+	mux.HandleFunc("GET /api/explain", s.explain)
+}
+
+// capacity answers GET /api/capacity with the Capacity hook's reports.
+func (s *Server) capacity(w http.ResponseWriter, r *http.Request) {
+	if s.Capacity == nil {
+		writeError(w, http.StatusNotFound, "no range-sharded tables")
+		return
+	}
+	v, err := s.Capacity(r.Context())
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, fmt.Sprintf("capacity: %v", err))
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// explain answers GET /api/explain?sql=...&user=...&schema=... with the
+// Explain hook's plan; a statement it cannot plan is the client's error.
+func (s *Server) explain(w http.ResponseWriter, r *http.Request) {
+	if s.Explain == nil {
+		writeError(w, http.StatusNotFound, "explain is not available")
+		return
+	}
+	q := r.URL.Query()
+	sql := q.Get("sql")
+	if sql == "" {
+		writeError(w, http.StatusBadRequest, "sql is required: GET /api/explain?sql=SELECT+...")
+		return
+	}
+	v, err := s.Explain(r.Context(), sql, q.Get("user"), q.Get("schema"))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}

@@ -1,0 +1,220 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/strata-proxy/strata/config"
+	"github.com/strata-proxy/strata/shard"
+	"github.com/strata-proxy/strata/shardops"
+)
+
+const shardsUsage = `usage: strata shards ACTION -c FILE -schema NAME [flags]
+
+Maintains the sharded tables of a config (tables: in the file) directly on
+the cluster primaries, as the config's backend account; Strata itself need
+not run.
+
+actions:
+  precreate   create the tables of the current and upcoming periods of every
+              date-sharded table (CREATE TABLE ... LIKE the base table), each
+              on the shard that owns it; run it from cron before a period starts
+  capacity    how full the open-ended last range of every range-sharded table
+              is, against the previous range's size (warns at capacity_warn)
+`
+
+// runShards implements `strata shards precreate|capacity`.
+func runShards(args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
+		fmt.Fprint(flagOutput(), shardsUsage)
+		if len(args) == 0 {
+			return errors.New("missing action (precreate or capacity)")
+		}
+		return nil
+	}
+	switch args[0] {
+	case "precreate":
+		return shardsPrecreate(args[1:])
+	case "capacity":
+		return shardsCapacity(args[1:])
+	default:
+		fmt.Fprint(flagOutput(), shardsUsage)
+		return fmt.Errorf("unknown action %q (want precreate or capacity)", args[0])
+	}
+}
+
+// shardsFlags are the flags both actions take.
+type shardsFlags struct {
+	config  string
+	schema  string
+	json    bool
+	timeout time.Duration
+}
+
+func newShardsFlagSet(name, usage string) (*flag.FlagSet, *shardsFlags) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(cliErr)
+	sf := &shardsFlags{}
+	fs.StringVar(&sf.config, "c", "strata.yaml", "config file")
+	fs.StringVar(&sf.schema, "schema", "", "the application's schema (database) holding the tables (required)")
+	fs.BoolVar(&sf.json, "json", false, "print JSON")
+	fs.DurationVar(&sf.timeout, "timeout", time.Minute, "give up after this long")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usage)
+		fmt.Fprintln(fs.Output(), "\nflags:")
+		fs.PrintDefaults()
+	}
+	return fs, sf
+}
+
+// shardsEnv is what both actions work with: the config's layout and a
+// pool per cluster primary.
+type shardsEnv struct {
+	layout *shard.Layout
+	dbs    *shardops.DBs
+	ctx    context.Context
+	stop   func()
+}
+
+func (sf *shardsFlags) open(fs *flag.FlagSet) (*shardsEnv, error) {
+	if sf.schema == "" {
+		fs.Usage()
+		return nil, errors.New("missing -schema: the schema that holds the sharded tables")
+	}
+	cfg, err := config.Load(sf.config)
+	if err != nil {
+		return nil, err
+	}
+	dbs := shardops.NewDBs(cfg)
+	layout, err := cfg.Layout(shardops.NewLookupReader(dbs.Open, sf.schema, shardops.LookupSpecs(cfg)))
+	if err != nil {
+		dbs.Close()
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), sf.timeout)
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	return &shardsEnv{layout: layout, dbs: dbs, ctx: ctx, stop: func() { stop(); cancel(); dbs.Close() }}, nil
+}
+
+func shardsPrecreate(args []string) error {
+	fs, sf := newShardsFlagSet("shards precreate", "usage: strata shards precreate -c FILE -schema NAME [-periods N] [-json]\n")
+	periods := fs.Int("periods", 0, "periods to create from the current one (default: 1 + the table's ahead)")
+	if _, err := parseArgs(fs, args); err != nil {
+		return helpIsNoError(err)
+	}
+	env, err := sf.open(fs)
+	if err != nil {
+		return err
+	}
+	defer env.stop()
+	tables, err := shardops.PrecreateAll(env.ctx, env.layout, env.dbs.Open, sf.schema, time.Now(), *periods)
+	if sf.json {
+		if tables == nil {
+			tables = []shardops.PeriodTable{}
+		}
+		printValue(tables)
+		return err
+	}
+	if len(tables) == 0 && err == nil {
+		fmt.Fprintln(cliOut, "no date-sharded tables in", sf.config)
+		return nil
+	}
+	tw := newTable()
+	fmt.Fprintln(tw, "TABLE\tSHARD\tLIKE\tSTATUS")
+	created := 0
+	for _, t := range tables {
+		status := "exists"
+		switch {
+		case t.Error != "":
+			status = "error: " + t.Error
+		case t.Created:
+			status = "created"
+			created++
+		}
+		fmt.Fprintf(tw, "%s.%s\t%s\t%s\t%s\n", sf.schema, t.Table, t.Shard, t.Base, status)
+	}
+	tw.Flush()
+	fmt.Fprintf(cliOut, "%s created, %d already there\n", plural(created, "table"), len(tables)-created-countErrors(tables))
+	if err != nil {
+		return errors.New("some tables could not be created (see above)")
+	}
+	return nil
+}
+
+func countErrors(tables []shardops.PeriodTable) int {
+	n := 0
+	for _, t := range tables {
+		if t.Error != "" {
+			n++
+		}
+	}
+	return n
+}
+
+func shardsCapacity(args []string) error {
+	fs, sf := newShardsFlagSet("shards capacity", "usage: strata shards capacity -c FILE -schema NAME [-json]\n")
+	if _, err := parseArgs(fs, args); err != nil {
+		return helpIsNoError(err)
+	}
+	env, err := sf.open(fs)
+	if err != nil {
+		return err
+	}
+	defer env.stop()
+	reports := shardops.Capacity(env.ctx, env.layout, env.dbs.Open, sf.schema)
+	failed := false
+	for _, r := range reports {
+		failed = failed || r.Error != ""
+	}
+	if sf.json {
+		printValue(reports)
+	} else {
+		printCapacity(reports, sf.config)
+	}
+	if failed {
+		return errors.New("some tables could not be measured")
+	}
+	return nil
+}
+
+func printCapacity(reports []shardops.CapacityReport, path string) {
+	if len(reports) == 0 {
+		fmt.Fprintln(cliOut, "no range-sharded tables in", path)
+		return
+	}
+	tw := newTable()
+	fmt.Fprintln(tw, "TABLE\tLAST SHARD\tRANGE START\tMAX KEY\tUSED\tWARN AT\tSTATUS")
+	for _, r := range reports {
+		maxKey, status := "-", "ok"
+		if r.MaxKey != nil {
+			maxKey = strconv.FormatInt(*r.MaxKey, 10)
+		}
+		switch {
+		case r.Error != "":
+			status = "error: " + r.Error
+		case r.Warn:
+			status = "WARN: add a range"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%.1f%%\t%.0f%%\t%s\n", r.Table, r.Shard, r.LastRangeStart, maxKey, r.Fraction*100, r.WarnAt*100, status)
+	}
+	tw.Flush()
+	fmt.Fprintln(cliOut, "\nUSED: keys in the last range as a share of the previous range's size")
+}
+
+// printValue prints v as indented JSON.
+func printValue(v any) {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		fmt.Fprintln(cliErr, err)
+		return
+	}
+	cliOut.Write(append(data, '\n'))
+}

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// shardsYAML points at primaries nobody listens on: the commands must
+// report each table's failure, not hang or stop at the first.
+const shardsYAML = `users: [{name: app, password: app}]
+backend: {user: strata, password: strata}
+default_cluster: main
+limits: {connect_timeout: 1s}
+clusters:
+  main: {primary: 127.0.0.1:1}
+  s0: {primary: 127.0.0.1:2}
+  s1: {primary: 127.0.0.1:3}
+tables:
+  events: {shard_key: id, method: range, shards: {s0: "..1000", s1: "1000.."}}
+  posts: {shard_key: created_at, method: date, period: year, since: "2020-01-01", ahead: 1, shards: {s0: ".."}}
+`
+
+func writeConfig(t *testing.T, yaml string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "strata.yaml")
+	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestShardsCommandErrors(t *testing.T) {
+	path := writeConfig(t, shardsYAML)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "missing action"},
+		{[]string{"split"}, `unknown action "split"`},
+		{[]string{"capacity", "-c", path}, "missing -schema"},
+		{[]string{"precreate", "-c", path, "extra", "-schema", "blog"}, "unexpected arguments: extra"},
+		{[]string{"capacity", "-c", filepath.Join(t.TempDir(), "none.yaml"), "-schema", "blog"}, "reading config"},
+	} {
+		out, err := run(t, runShards, tc.args...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: error %v, want %q\n%s", tc.args, err, tc.want, out)
+		}
+	}
+	if out := mustRun(t, runShards, "-h"); !strings.Contains(out, "precreate") {
+		t.Errorf("help:\n%s", out)
+	}
+}
+
+func TestShardsUnreachable(t *testing.T) {
+	path := writeConfig(t, shardsYAML)
+	out, err := run(t, runShards, "capacity", "-c", path, "-schema", "blog")
+	if err == nil || !strings.Contains(err.Error(), "could not be measured") {
+		t.Errorf("capacity error = %v", err)
+	}
+	wantLines(t, out, "TABLE", "events", "s1", "1000", "error:")
+
+	out, err = run(t, runShards, "precreate", "-c", path, "-schema", "blog", "-json")
+	if err == nil {
+		t.Error("precreate against no server succeeded")
+	}
+	var tables []struct {
+		Table, Shard, Error string
+	}
+	if jerr := json.Unmarshal([]byte(out), &tables); jerr != nil || len(tables) != 2 || tables[0].Shard != "s0" || tables[0].Error == "" {
+		t.Errorf("precreate -json = %v\n%s", jerr, out)
+	}
+	if !strings.HasPrefix(tables[0].Table, "posts_") {
+		t.Errorf("period table %q", tables[0].Table)
+	}
+}
+
+func TestShardsNothingToDo(t *testing.T) {
+	path := writeConfig(t, `users: [{name: app, password: app}]
+backend: {user: strata, password: strata}
+clusters:
+  main: {primary: 127.0.0.1:1}
+`)
+	wantLines(t, mustRun(t, runShards, "capacity", "-c", path, "-schema", "blog"), "no range-sharded tables")
+	wantLines(t, mustRun(t, runShards, "precreate", "-c", path, "-schema", "blog"), "no date-sharded tables")
+	if out := mustRun(t, runShards, "capacity", "-c", path, "-schema", "blog", "-json"); strings.TrimSpace(out) != "[]" {
+		t.Errorf("capacity -json = %q", out)
+	}
+}

@@ -1,0 +1,126 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+)
+
+// sortStream is NewSort's stream.
+type sortStream struct {
+	in     RowStream
+	cmp    *Comparator
+	rows   []Row
+	pos    int
+	loaded bool
+	err    error
+}
+
+// NewSort reads all of in on the first Next, sorts the rows stably by cmp
+// and streams them: the ORDER BY of a merged GROUP BY, whose groups come
+// out in group order. It holds the whole result in memory.
+func NewSort(in RowStream, cmp *Comparator) RowStream {
+	return &sortStream{in: in, cmp: cmp}
+}
+
+func (s *sortStream) Next(ctx context.Context) (Row, error) {
+	if s.err != nil {
+		return nil, s.err
+	}
+	if !s.loaded {
+		if err := s.load(ctx); err != nil {
+			s.err, s.rows = err, nil
+			return nil, err
+		}
+	}
+	if s.pos >= len(s.rows) {
+		return nil, io.EOF
+	}
+	r := s.rows[s.pos]
+	s.rows[s.pos] = nil // let the caller own it alone
+	s.pos++
+	return r, nil
+}
+
+func (s *sortStream) load(ctx context.Context) error {
+	for {
+		r, err := s.in.Next(ctx)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if err := s.cmp.check(r); err != nil {
+			return err
+		}
+		s.rows = append(s.rows, r)
+	}
+	slices.SortStableFunc(s.rows, s.cmp.Compare)
+	s.loaded = true
+	return nil
+}
+
+func (s *sortStream) Close() error {
+	s.rows = nil
+	return s.in.Close()
+}
+
+// projectStream is NewProject's stream.
+type projectStream struct {
+	in RowStream
+	n  int
+}
+
+// NewProject keeps the first n columns of every row, dropping the hidden
+// helper columns a plan added (sort keys, AVG counts). Rows with fewer
+// columns are an error.
+func NewProject(in RowStream, n int) RowStream {
+	return &projectStream{in: in, n: n}
+}
+
+func (p *projectStream) Next(ctx context.Context) (Row, error) {
+	r, err := p.in.Next(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(r) < p.n {
+		return nil, fmt.Errorf("project: row has %d columns, keeping %d", len(r), p.n)
+	}
+	// Cap the capacity so appending to the row cannot bring back the
+	// dropped values.
+	return r[:p.n:p.n], nil
+}
+
+func (p *projectStream) Close() error { return p.in.Close() }
+
+// filterStream is NewFilter's stream.
+type filterStream struct {
+	in   RowStream
+	keep func(Row) (bool, error)
+}
+
+// NewFilter passes on the rows of in for which keep reports true (HAVING
+// after a merge); an error from keep ends the stream with it.
+func NewFilter(in RowStream, keep func(Row) (bool, error)) RowStream {
+	return &filterStream{in: in, keep: keep}
+}
+
+func (f *filterStream) Next(ctx context.Context) (Row, error) {
+	for {
+		r, err := f.in.Next(ctx)
+		if err != nil {
+			return nil, err
+		}
+		ok, err := f.keep(r)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return r, nil
+		}
+	}
+}
+
+func (f *filterStream) Close() error { return f.in.Close() }

@@ -1,0 +1,234 @@
+package planner
+
+import (
+	"fmt"
+	"math/big"
+	"strings"
+
+	"github.com/strata-proxy/strata/engine"
+	"github.com/strata-proxy/strata/shard"
+	"github.com/strata-proxy/strata/sqlparse"
+)
+
+// hv is a value while a HAVING expression is evaluated: NULL, a number
+// (exact, as MySQL compares DECIMAL and integer results) or a string.
+type hv struct {
+	null bool
+	num  *big.Rat
+	str  string
+}
+
+// compileHaving turns a HAVING expression over the combined rows into a
+// filter. SQL's three-valued logic applies: a NULL condition drops the row.
+func compileHaving(e *sqlparse.Expr, cols []engine.Column, args []string) (func(engine.Row) (bool, error), error) {
+	coll, err := engine.CollationByName("utf8mb4_general_ci")
+	if err != nil {
+		return nil, err
+	}
+	ev := &evaluator{cols: cols, args: args, coll: coll}
+	if err := ev.check(e); err != nil {
+		return nil, err
+	}
+	return func(r engine.Row) (bool, error) {
+		v, err := ev.eval(e, r)
+		if err != nil || v.null {
+			return false, err
+		}
+		return truthy(v), nil
+	}, nil
+}
+
+type evaluator struct {
+	cols []engine.Column
+	args []string
+	coll engine.Collation
+}
+
+// check validates column indexes once, so eval cannot index out of range.
+func (ev *evaluator) check(e *sqlparse.Expr) error {
+	switch e.Op {
+	case sqlparse.ExprColumn:
+		if e.Col < 0 || e.Col >= len(ev.cols) {
+			return fmt.Errorf("HAVING refers to column %d of %d", e.Col, len(ev.cols))
+		}
+	case sqlparse.ExprParam:
+		if e.Param < 1 || e.Param > len(ev.args) {
+			return fmt.Errorf("HAVING placeholder %d has no bound value", e.Param)
+		}
+	}
+	for _, a := range e.Args {
+		if err := ev.check(a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (ev *evaluator) eval(e *sqlparse.Expr, r engine.Row) (hv, error) {
+	switch e.Op {
+	case sqlparse.ExprColumn:
+		return ev.column(e.Col, r), nil
+	case sqlparse.ExprLiteral:
+		return literal(e.Literal), nil
+	case sqlparse.ExprParam:
+		return literal(ev.args[e.Param-1]), nil
+	case sqlparse.ExprAnd, sqlparse.ExprOr:
+		return ev.logic(e, r)
+	case sqlparse.ExprNot:
+		v, err := ev.eval(e.Args[0], r)
+		if err != nil || v.null {
+			return v, err
+		}
+		return boolean(!truthy(v)), nil
+	case sqlparse.ExprIsNull, sqlparse.ExprIsNotNull:
+		v, err := ev.eval(e.Args[0], r)
+		return boolean(v.null == (e.Op == sqlparse.ExprIsNull)), err
+	case sqlparse.ExprNeg:
+		v, err := ev.eval(e.Args[0], r)
+		if err != nil || v.null {
+			return v, err
+		}
+		return hv{num: new(big.Rat).Neg(toNumber(v))}, nil
+	}
+	a, err := ev.eval(e.Args[0], r)
+	if err != nil {
+		return hv{}, err
+	}
+	b, err := ev.eval(e.Args[1], r)
+	if err != nil || a.null || b.null {
+		return hv{null: true}, err
+	}
+	switch e.Op {
+	case sqlparse.ExprPlus, sqlparse.ExprMinus, sqlparse.ExprMul, sqlparse.ExprDiv:
+		return arith(e.Op, toNumber(a), toNumber(b)), nil
+	}
+	c := ev.compare(a, b)
+	switch e.Op {
+	case sqlparse.ExprEQ:
+		return boolean(c == 0), nil
+	case sqlparse.ExprNE:
+		return boolean(c != 0), nil
+	case sqlparse.ExprLT:
+		return boolean(c < 0), nil
+	case sqlparse.ExprLE:
+		return boolean(c <= 0), nil
+	case sqlparse.ExprGT:
+		return boolean(c > 0), nil
+	case sqlparse.ExprGE:
+		return boolean(c >= 0), nil
+	}
+	return hv{}, fmt.Errorf("HAVING operator %d is not supported", e.Op)
+}
+
+// logic is AND/OR with SQL's NULL rules.
+func (ev *evaluator) logic(e *sqlparse.Expr, r engine.Row) (hv, error) {
+	a, err := ev.eval(e.Args[0], r)
+	if err != nil {
+		return hv{}, err
+	}
+	b, err := ev.eval(e.Args[1], r)
+	if err != nil {
+		return hv{}, err
+	}
+	if e.Op == sqlparse.ExprAnd {
+		switch {
+		case !a.null && !truthy(a), !b.null && !truthy(b):
+			return boolean(false), nil
+		case a.null || b.null:
+			return hv{null: true}, nil
+		}
+		return boolean(true), nil
+	}
+	switch {
+	case !a.null && truthy(a), !b.null && truthy(b):
+		return boolean(true), nil
+	case a.null || b.null:
+		return hv{null: true}, nil
+	}
+	return boolean(false), nil
+}
+
+func (ev *evaluator) column(i int, r engine.Row) hv {
+	v := r[i]
+	if v == nil {
+		return hv{null: true}
+	}
+	switch ev.cols[i].Type {
+	case engine.TypeTiny, engine.TypeShort, engine.TypeLong, engine.TypeLongLong, engine.TypeInt24,
+		engine.TypeYear, engine.TypeDecimal, engine.TypeNewDecimal, engine.TypeFloat, engine.TypeDouble:
+		if n, ok := new(big.Rat).SetString(string(v)); ok {
+			return hv{num: n}
+		}
+	}
+	return hv{str: string(v)}
+}
+
+// compare follows MySQL: numbers by value, a number and a string as
+// numbers, two strings by collation.
+func (ev *evaluator) compare(a, b hv) int {
+	if a.num != nil || b.num != nil {
+		return toNumber(a).Cmp(toNumber(b))
+	}
+	return ev.coll.Compare([]byte(a.str), []byte(b.str))
+}
+
+func literal(text string) hv {
+	if strings.EqualFold(strings.TrimSpace(text), "NULL") {
+		return hv{null: true}
+	}
+	if n, ok := new(big.Rat).SetString(strings.TrimSpace(text)); ok {
+		return hv{num: n}
+	}
+	v, err := shard.ParseLiteral(text)
+	if err != nil {
+		return hv{str: text}
+	}
+	if i, ok := v.Int64(); ok {
+		return hv{num: new(big.Rat).SetInt64(i)}
+	}
+	if s, ok := v.Str(); ok {
+		return hv{str: s}
+	}
+	return hv{str: v.String()}
+}
+
+// toNumber converts like MySQL: a string's leading number, else 0.
+func toNumber(v hv) *big.Rat {
+	if v.num != nil {
+		return v.num
+	}
+	s := strings.TrimSpace(v.str)
+	for end := len(s); end > 0; end-- {
+		if n, ok := new(big.Rat).SetString(s[:end]); ok {
+			return n
+		}
+	}
+	return new(big.Rat)
+}
+
+func arith(op sqlparse.ExprOp, a, b *big.Rat) hv {
+	r := new(big.Rat)
+	switch op {
+	case sqlparse.ExprPlus:
+		r.Add(a, b)
+	case sqlparse.ExprMinus:
+		r.Sub(a, b)
+	case sqlparse.ExprMul:
+		r.Mul(a, b)
+	case sqlparse.ExprDiv:
+		if b.Sign() == 0 {
+			return hv{null: true} // MySQL: division by zero is NULL
+		}
+		r.Quo(a, b)
+	}
+	return hv{num: r}
+}
+
+func truthy(v hv) bool { return toNumber(v).Sign() != 0 }
+
+func boolean(b bool) hv {
+	if b {
+		return hv{num: big.NewRat(1, 1)}
+	}
+	return hv{num: new(big.Rat)}
+}

@@ -1,0 +1,238 @@
+package planner
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/strata-proxy/strata/engine"
+	"github.com/strata-proxy/strata/sqlparse"
+)
+
+// MergeStream builds the engine steps of a PlanMerge over its sources (one
+// per route, in route order). cols describe the shard query's result
+// columns, as the first shard reported them. The stream yields the
+// client's rows: hidden helper columns are dropped.
+//
+// The steps, as the query needs them:
+//
+//	ordered walk | merge sort | concat   → rows of all shards
+//	aggregate (+ having)                 → one row per group
+//	sort                                 → ORDER BY that differs from GROUP BY
+//	distinct                             → SELECT DISTINCT
+//	limit                                → LIMIT / OFFSET
+//	project                              → the visible columns
+func (p *ShardPlan) MergeStream(cols []engine.Column, sources []engine.Source, args []string) (engine.RowStream, error) {
+	sel := p.Select.Resolve(len(cols))
+	visible := sel.Visible
+	if visible < 0 {
+		visible = len(cols) - sel.Hidden
+	}
+	if visible <= 0 || visible > len(cols) {
+		return nil, fmt.Errorf("merge: the shards returned %d columns, %d of them hidden", len(cols), sel.Hidden)
+	}
+	limit, offset, err := limits(sel, args)
+	if err != nil {
+		return nil, err
+	}
+	var in engine.RowStream
+	switch {
+	case p.Walk:
+		in = engine.NewOrderedWalk(sources, offsetPlusLimit(offset, limit))
+	case len(sel.MergeOrder) > 0:
+		cmp, err := engine.NewComparator(cols, sortKeys(sel.MergeOrder))
+		if err != nil {
+			return nil, fmt.Errorf("merge order: %w", err)
+		}
+		in = engine.NewMergeSort(cmp, sources...)
+	default:
+		in = engine.NewConcat(sources...)
+	}
+	if sel.Aggregated {
+		spec := engine.AggregateSpec{GroupBy: sortKeys(sel.GroupBy), Outputs: aggOutputs(sel, len(cols))}
+		if sel.Having != nil {
+			h, err := compileHaving(sel.Having, cols, args)
+			if err != nil {
+				return nil, err
+			}
+			spec.Having = h
+		}
+		agg, err := engine.NewAggregate(in, cols, spec)
+		if err != nil {
+			return nil, err
+		}
+		in = agg
+		if len(sel.OrderBy) > 0 && !sameOrder(sel.OrderBy, sel.GroupBy) {
+			cmp, err := engine.NewComparator(aggColumns(cols, sel), sortKeys(sel.OrderBy))
+			if err != nil {
+				return nil, fmt.Errorf("order by: %w", err)
+			}
+			in = engine.NewSort(in, cmp)
+		}
+	}
+	if sel.Distinct {
+		d, err := engine.NewHashDistinct(engine.NewProject(in, visible), cols[:visible])
+		if err != nil {
+			return nil, err
+		}
+		in = d
+	}
+	if limit >= 0 || offset > 0 {
+		in = engine.NewLimit(in, offset, limit)
+	}
+	return engine.NewProject(in, visible), nil
+}
+
+// aggColumns is the column description of aggregated rows: aggregates of
+// counts are integers, the rest keep the shard column's type.
+func aggColumns(cols []engine.Column, sel *sqlparse.ScatterSelect) []engine.Column {
+	out := append([]engine.Column(nil), cols...)
+	for _, a := range sel.Aggs {
+		switch a.Func {
+		case sqlparse.AggCount, sqlparse.AggCountDistinct:
+			out[a.Col].Type = engine.TypeLongLong
+		case sqlparse.AggAvg:
+			out[a.Col].Type = engine.TypeNewDecimal
+			if t := cols[a.Col].Type; t == engine.TypeFloat || t == engine.TypeDouble {
+				out[a.Col].Type = engine.TypeDouble
+			}
+		}
+	}
+	return out
+}
+
+func limits(sel *sqlparse.ScatterSelect, args []string) (limit, offset int64, err error) {
+	limit, offset = sel.Limit, sel.Offset
+	if sel.LimitParam > 0 {
+		if limit, err = intArg(args, sel.LimitParam); err != nil {
+			return 0, 0, err
+		}
+	}
+	if sel.OffsetParam > 0 {
+		if offset, err = intArg(args, sel.OffsetParam); err != nil {
+			return 0, 0, err
+		}
+	}
+	return limit, offset, nil
+}
+
+func intArg(args []string, i int) (int64, error) {
+	if i > len(args) {
+		return 0, fmt.Errorf("LIMIT placeholder %d has no bound value", i)
+	}
+	var n int64
+	if _, err := fmt.Sscan(args[i-1], &n); err != nil || n < 0 {
+		return 0, refuse("LIMIT value %s is not a non-negative integer", args[i-1])
+	}
+	return n, nil
+}
+
+func offsetPlusLimit(offset, limit int64) int64 {
+	if limit < 0 {
+		return -1
+	}
+	return offset + limit
+}
+
+func sortKeys(orders []sqlparse.Order) []engine.SortKey {
+	out := make([]engine.SortKey, len(orders))
+	for i, o := range orders {
+		out[i] = engine.SortKey{Col: o.Col, Desc: o.Desc, Collation: o.Collation}
+	}
+	return out
+}
+
+func sameOrder(a, b []sqlparse.Order) bool {
+	if len(a) > len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Col != b[i].Col || a[i].Desc != b[i].Desc || a[i].Collation != b[i].Collation {
+			return false
+		}
+	}
+	return true
+}
+
+// aggOutputs maps every shard column to how Aggregate combines it: the
+// aggregates as listed, every other column passed through (group keys and
+// columns constant within a group).
+func aggOutputs(sel *sqlparse.ScatterSelect, n int) []engine.AggOutput {
+	out := make([]engine.AggOutput, n)
+	for i := range out {
+		out[i] = engine.AggOutput{Func: engine.AggKey, Col: i}
+	}
+	for _, a := range sel.Aggs {
+		o := engine.AggOutput{Col: a.Col, CountCol: a.CountCol}
+		switch a.Func {
+		case sqlparse.AggCount:
+			o.Func = engine.AggCount
+		case sqlparse.AggSum:
+			o.Func = engine.AggSum
+		case sqlparse.AggMin:
+			o.Func = engine.AggMin
+		case sqlparse.AggMax:
+			o.Func = engine.AggMax
+		case sqlparse.AggAvg:
+			o.Func = engine.AggAvg
+		case sqlparse.AggCountDistinct:
+			o.Func = engine.AggCountDistinct
+		}
+		out[a.Col] = o
+	}
+	return out
+}
+
+// MergeSteps describes what Strata itself does with a plan's rows, for
+// EXPLAIN STRATA.
+func MergeSteps(p *ShardPlan) []string {
+	var out []string
+	switch p.Kind {
+	case PlanWrite:
+		if len(p.Routes) > 1 {
+			out = append(out, fmt.Sprintf("run on %d shards, each in a transaction, commit together; sum affected rows", len(p.Routes)))
+		}
+		if p.InsertID > 0 {
+			out = append(out, fmt.Sprintf("LAST_INSERT_ID() = %d from the sequence", p.InsertID))
+		}
+		return out
+	case PlanRelay:
+		return nil
+	}
+	sel := p.Select
+	switch {
+	case p.Walk:
+		out = append(out, "ordered walk: read routes in order, stop once the LIMIT is met")
+	case len(sel.MergeOrder) > 0:
+		out = append(out, fmt.Sprintf("merge sort of %d sorted streams on columns %s", len(p.Routes), describeOrder(sel.MergeOrder)))
+	default:
+		out = append(out, fmt.Sprintf("concatenate %d streams", len(p.Routes)))
+	}
+	if sel.Aggregated {
+		out = append(out, fmt.Sprintf("aggregate %d partial columns by group %s", len(sel.Aggs), describeOrder(sel.GroupBy)))
+		if sel.Having != nil {
+			out = append(out, "having filter")
+		}
+		if len(sel.OrderBy) > 0 && !sameOrder(sel.OrderBy, sel.GroupBy) {
+			out = append(out, "sort by "+describeOrder(sel.OrderBy))
+		}
+	}
+	if sel.Distinct {
+		out = append(out, "distinct")
+	}
+	if sel.Limit >= 0 || sel.LimitParam > 0 {
+		out = append(out, fmt.Sprintf("limit %d offset %d", sel.Limit, sel.Offset))
+	}
+	return out
+}
+
+func describeOrder(orders []sqlparse.Order) string {
+	var parts []string
+	for _, o := range orders {
+		s := fmt.Sprint(o.Col + 1)
+		if o.Desc {
+			s += " desc"
+		}
+		parts = append(parts, s)
+	}
+	return "(" + strings.Join(parts, ", ") + ")"
+}

@@ -1,0 +1,149 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"time"
+
+	"github.com/strata-proxy/strata/config"
+	"github.com/strata-proxy/strata/planner"
+	"github.com/strata-proxy/strata/session"
+	"github.com/strata-proxy/strata/shard"
+	"github.com/strata-proxy/strata/shardops"
+)
+
+// sharding is the control-plane side of `tables:`: the connections for
+// lookups, sequences, period tables and capacity reports.
+type sharding struct {
+	cfg    *config.Config
+	dbs    *shardops.DBs
+	lookup *shardops.LookupReader
+	seqs   map[string]*shard.Sequence
+	layout *shard.Layout
+}
+
+// newSharding builds the layout of cfg and what it needs; nil when no
+// table is placed.
+func newSharding(cfg *config.Config) (*sharding, error) {
+	if len(cfg.Tables) == 0 {
+		return nil, nil
+	}
+	sh := &sharding{cfg: cfg, dbs: shardops.NewDBs(cfg)}
+	sh.lookup = shardops.NewLookupReader(sh.dbs.Open, cfg.Schema, shardops.LookupSpecs(cfg))
+	var err error
+	if sh.layout, err = cfg.Layout(sh.lookup); err != nil {
+		sh.dbs.Close()
+		return nil, err
+	}
+	if sh.seqs, err = shardops.NewSequences(cfg, sh.dbs.Open); err != nil {
+		sh.dbs.Close()
+		return nil, err
+	}
+	return sh, nil
+}
+
+// hooks connects the planner to lookups and sequences.
+func (sh *sharding) hooks(p *planner.Sharding) {
+	p.Assign = func(ctx context.Context, t *shard.Table, key shard.Value) (string, error) {
+		return sh.lookup.Assign(ctx, t.LookupTable, key, shardops.PickShard(t.Method.Shards(), key))
+	}
+	p.NextID = func(ctx context.Context, name string) (int64, error) {
+		seq := sh.seqs[name]
+		if seq == nil {
+			return 0, fmt.Errorf("sequence %s is not configured", name)
+		}
+		return seq.Next(ctx)
+	}
+}
+
+func (sh *sharding) close() {
+	if sh != nil {
+		sh.dbs.Close()
+	}
+}
+
+// capacity reports how full the open-ended last ranges are.
+func (s *Strata) capacity(ctx context.Context) (any, error) {
+	sh := s.shards.Load()
+	if sh == nil || !shardops.RangeTables(sh.layout) {
+		return nil, errors.New("no range-sharded tables")
+	}
+	return shardops.Capacity(ctx, sh.layout, sh.dbs.Open, sh.cfg.Schema), nil
+}
+
+// maintain pre-creates the coming period tables of date-sharded tables and
+// checks range capacity, at start and then every interval, until ctx ends.
+func (s *Strata) maintainShards(ctx context.Context, interval time.Duration) {
+	run := func() {
+		sh := s.shards.Load()
+		if sh == nil || sh.cfg.Schema == "" {
+			return
+		}
+		c, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		tables, err := shardops.PrecreateAll(c, sh.layout, sh.dbs.Open, sh.cfg.Schema, time.Now(), 0)
+		if err != nil {
+			s.Log.Warn("pre-creating period tables failed", "err", err)
+		}
+		for _, t := range tables {
+			switch {
+			case t.Error != "":
+				s.Log.Warn("pre-creating a period table failed", "table", t.Table, "shard", t.Shard, "err", t.Error)
+			case t.Created:
+				s.Log.Info("pre-created period table", "table", t.Table, "shard", t.Shard)
+			}
+		}
+		if !shardops.RangeTables(sh.layout) {
+			return
+		}
+		for _, r := range shardops.Capacity(c, sh.layout, sh.dbs.Open, sh.cfg.Schema) {
+			s.Metrics.SetRangeFill(r.Table, r.Shard, r.Fraction)
+			if r.Warn {
+				s.Log.Warn("the last range of a range-sharded table is filling: add a range before it is needed",
+					"table", r.Table, "shard", r.Shard, "fraction", r.Fraction, "warn_at", r.WarnAt)
+			}
+		}
+	}
+	run()
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			run()
+		}
+	}
+}
+
+// reloadShards applies a changed `tables:` or `sequences:` section: the
+// planner gets the new layout at once; statements already planned finish
+// with the old one.
+func (s *Strata) reloadShards(old, cfg *config.Config) (changed bool, err error) {
+	if reflect.DeepEqual(old.Tables, cfg.Tables) && reflect.DeepEqual(old.Sequences, cfg.Sequences) && old.Schema == cfg.Schema {
+		return false, nil
+	}
+	sh, err := newSharding(cfg)
+	if err != nil {
+		return false, fmt.Errorf("tables: %w", err)
+	}
+	prev := s.shards.Swap(sh)
+	if sh != nil {
+		sh.hooks(s.Env.Sharding)
+		s.Env.Sharding.SetLayout(sh.layout)
+	} else {
+		s.Env.Sharding.SetLayout(nil)
+	}
+	prev.close()
+	return true, nil
+}
+
+// explain answers GET /api/explain: the plan of sql for a session of user
+// in schema, without running it.
+func (s *Strata) explain(ctx context.Context, sql, user, schema string) (any, error) {
+	return session.Explain(ctx, s.Env, sql, user, schema)
+}
+

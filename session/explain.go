@@ -1,0 +1,115 @@
+package session
+
+import (
+	"context"
+	"strings"
+
+	"github.com/strata-proxy/strata/engine"
+	"github.com/strata-proxy/strata/planner"
+	"github.com/strata-proxy/strata/wire"
+)
+
+// explainStrata recognizes EXPLAIN STRATA <statement> and returns the
+// statement.
+func explainStrata(sql string) (string, bool) {
+	words := strings.Fields(sql)
+	if len(words) < 3 || !strings.EqualFold(words[0], "explain") || !strings.EqualFold(words[1], "strata") {
+		return "", false
+	}
+	rest := strings.TrimSpace(sql)
+	for _, w := range words[:2] {
+		rest = strings.TrimSpace(rest[len(w):])
+	}
+	return strings.TrimRight(rest, "; \t\r\n"), true
+}
+
+// ExplainRow is one line of EXPLAIN STRATA: a step of the plan.
+type ExplainRow struct {
+	Step    string `json:"step"`
+	Cluster string `json:"cluster"`
+	Tables  string `json:"tables"`
+	Detail  string `json:"detail"`
+}
+
+// ExplainPlan describes where sql would run now, as this session.
+func (s *Session) ExplainPlan(ctx context.Context, sql string) ([]ExplainRow, error) {
+	parsed := s.env.Planner.Parse(sql)
+	f := parsed.Summary
+	if !s.placed(f) {
+		d := s.decide(f, "")
+		target := "primary"
+		if !d.Primary {
+			target = "pool " + d.Pool
+		}
+		name := d.ClusterName
+		if d.Cluster != nil {
+			name = d.Cluster.Name
+		}
+		return []ExplainRow{{Step: "route", Cluster: name, Tables: tableNames(f.Tables), Detail: target + ": " + d.Reason}}, nil
+	}
+	plan, err := s.env.Sharding.Plan(ctx, sql, f, nil)
+	if err != nil {
+		return nil, err
+	}
+	return describePlan(plan), nil
+}
+
+func describePlan(plan *planner.ShardPlan) []ExplainRow {
+	var rows []ExplainRow
+	step := "route"
+	switch plan.Kind {
+	case planner.PlanMerge:
+		step = "scatter"
+		if plan.Walk {
+			step = "walk"
+		}
+	case planner.PlanWrite:
+		step = "write"
+	}
+	for _, r := range plan.Routes {
+		rows = append(rows, ExplainRow{Step: step, Cluster: r.Cluster, Tables: strings.Join(r.Tables, ","), Detail: r.SQL})
+	}
+	for _, m := range planner.MergeSteps(plan) {
+		rows = append(rows, ExplainRow{Step: "strata", Detail: m})
+	}
+	rows = append(rows, ExplainRow{Step: "reason", Detail: plan.Reason})
+	return rows
+}
+
+func tableNames[T interface{ String() string }](ts []T) string {
+	var parts []string
+	for _, t := range ts {
+		parts = append(parts, t.String())
+	}
+	return strings.Join(parts, ",")
+}
+
+// explainStrata answers EXPLAIN STRATA with the plan's steps as rows.
+func (s *Session) explainStrata(ctx context.Context, sql string) error {
+	rows, err := s.ExplainPlan(ctx, sql)
+	if err != nil {
+		return s.refuseRouting(err)
+	}
+	names := []string{"step", "cluster", "tables", "detail"}
+	var cols []engine.Column
+	var packets [][]byte
+	for _, n := range names {
+		cols = append(cols, engine.Column{Name: n, Type: engine.TypeVarString, Charset: 45})
+		packets = append(packets, wire.AppendTextColumn(nil, n))
+	}
+	var out []engine.Row
+	for _, r := range rows {
+		out = append(out, engine.Row{[]byte(r.Step), []byte(r.Cluster), []byte(r.Tables), []byte(r.Detail)})
+	}
+	return s.sendRows(ctx, cols, packets, engine.NewSliceStream(out...), false)
+}
+
+// Explain plans sql as a fresh session of user in schema would, without
+// running it (GET /api/explain).
+func Explain(ctx context.Context, env *Env, sql, user, schema string) ([]ExplainRow, error) {
+	s := &Session{env: env, User: user, DB: schema, autocommit: true, holds: map[string]bool{}}
+	if stmt, ok := explainStrata(sql); ok {
+		sql = stmt
+	}
+	return s.ExplainPlan(ctx, sql)
+}

@@ -1,0 +1,211 @@
+package session
+
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/strata-proxy/strata/wire"
+)
+
+// MySQL binary-protocol parameter types.
+const (
+	paramTiny      = 0x01
+	paramShort     = 0x02
+	paramLong      = 0x03
+	paramFloat     = 0x04
+	paramDouble    = 0x05
+	paramNull      = 0x06
+	paramTimestamp = 0x07
+	paramLongLong  = 0x08
+	paramInt24     = 0x09
+	paramDate      = 0x0a
+	paramTime      = 0x0b
+	paramDateTime  = 0x0c
+	paramYear      = 0x0d
+)
+
+// executeArgs reads the bound values of a COM_STMT_EXECUTE as SQL
+// literals, one per placeholder, so a statement over sharded tables can be
+// planned by its values and run as text on the shards.
+func (st *prepared) executeArgs(packet []byte) ([]string, error) {
+	if st.params == 0 {
+		return nil, nil
+	}
+	nullAt := 10
+	flagAt := nullAt + (st.params+7)/8
+	if len(packet) <= flagAt {
+		return nil, errShort
+	}
+	nulls := packet[nullAt:flagAt]
+	values := packet[flagAt+1:]
+	if packet[flagAt] == 1 {
+		if len(values) < 2*st.params {
+			return nil, errShort
+		}
+		values = values[2*st.params:]
+	}
+	if len(st.types) < 2*st.params {
+		return nil, errNoTypes
+	}
+	args := make([]string, st.params)
+	for i := range args {
+		typ, unsigned := st.types[2*i], st.types[2*i+1]&0x80 != 0
+		if data, ok := st.longData[uint16(i)]; ok {
+			args[i] = quoteLiteral(data)
+			continue
+		}
+		if nulls[i/8]&(1<<(i%8)) != 0 || typ == paramNull {
+			args[i] = "NULL"
+			continue
+		}
+		lit, n, err := decodeParam(typ, unsigned, values)
+		if err != nil {
+			return nil, fmt.Errorf("parameter %d: %w", i+1, err)
+		}
+		args[i], values = lit, values[n:]
+	}
+	return args, nil
+}
+
+// decodeParam reads one binary value and renders it as a literal; n is
+// the number of bytes it took.
+func decodeParam(typ byte, unsigned bool, b []byte) (lit string, n int, err error) {
+	need := func(k int) error {
+		if len(b) < k {
+			return errShort
+		}
+		return nil
+	}
+	switch typ {
+	case paramTiny:
+		if err := need(1); err != nil {
+			return "", 0, err
+		}
+		if unsigned {
+			return strconv.FormatUint(uint64(b[0]), 10), 1, nil
+		}
+		return strconv.FormatInt(int64(int8(b[0])), 10), 1, nil
+	case paramShort, paramYear:
+		if err := need(2); err != nil {
+			return "", 0, err
+		}
+		v := binary.LittleEndian.Uint16(b)
+		if unsigned || typ == paramYear {
+			return strconv.FormatUint(uint64(v), 10), 2, nil
+		}
+		return strconv.FormatInt(int64(int16(v)), 10), 2, nil
+	case paramLong, paramInt24:
+		if err := need(4); err != nil {
+			return "", 0, err
+		}
+		v := binary.LittleEndian.Uint32(b)
+		if unsigned {
+			return strconv.FormatUint(uint64(v), 10), 4, nil
+		}
+		return strconv.FormatInt(int64(int32(v)), 10), 4, nil
+	case paramLongLong:
+		if err := need(8); err != nil {
+			return "", 0, err
+		}
+		v := binary.LittleEndian.Uint64(b)
+		if unsigned {
+			return strconv.FormatUint(v, 10), 8, nil
+		}
+		return strconv.FormatInt(int64(v), 10), 8, nil
+	case paramFloat:
+		if err := need(4); err != nil {
+			return "", 0, err
+		}
+		return strconv.FormatFloat(float64(math.Float32frombits(binary.LittleEndian.Uint32(b))), 'g', -1, 32), 4, nil
+	case paramDouble:
+		if err := need(8); err != nil {
+			return "", 0, err
+		}
+		return strconv.FormatFloat(math.Float64frombits(binary.LittleEndian.Uint64(b)), 'g', -1, 64), 8, nil
+	case paramDate, paramDateTime, paramTimestamp:
+		return decodeDateTime(b)
+	case paramTime:
+		return decodeTime(b)
+	}
+	// Strings, decimals, blobs, JSON...: length-encoded bytes.
+	l, k := wire.ReadLenEnc(b)
+	if k == 0 || uint64(len(b)-k) < l {
+		return "", 0, errShort
+	}
+	return quoteLiteral(b[k : k+int(l)]), k + int(l), nil
+}
+
+func decodeDateTime(b []byte) (string, int, error) {
+	if len(b) < 1 || len(b) < 1+int(b[0]) {
+		return "", 0, errShort
+	}
+	n := int(b[0])
+	d := b[1 : 1+n]
+	var y, mo, day, h, mi, s int
+	var us uint32
+	if n >= 4 {
+		y, mo, day = int(binary.LittleEndian.Uint16(d)), int(d[2]), int(d[3])
+	}
+	if n >= 7 {
+		h, mi, s = int(d[4]), int(d[5]), int(d[6])
+	}
+	if n >= 11 {
+		us = binary.LittleEndian.Uint32(d[7:])
+	}
+	lit := fmt.Sprintf("'%04d-%02d-%02d %02d:%02d:%02d", y, mo, day, h, mi, s)
+	if us > 0 {
+		lit += fmt.Sprintf(".%06d", us)
+	}
+	return lit + "'", 1 + n, nil
+}
+
+func decodeTime(b []byte) (string, int, error) {
+	if len(b) < 1 || len(b) < 1+int(b[0]) {
+		return "", 0, errShort
+	}
+	n := int(b[0])
+	d := b[1 : 1+n]
+	if n == 0 {
+		return "'00:00:00'", 1, nil
+	}
+	if n < 8 {
+		return "", 0, errShort
+	}
+	sign := ""
+	if d[0] == 1 {
+		sign = "-"
+	}
+	hours := int(binary.LittleEndian.Uint32(d[1:]))*24 + int(d[5])
+	lit := fmt.Sprintf("'%s%02d:%02d:%02d", sign, hours, d[6], d[7])
+	if n >= 12 {
+		if us := binary.LittleEndian.Uint32(d[8:]); us > 0 {
+			lit += fmt.Sprintf(".%06d", us)
+		}
+	}
+	return lit + "'", 1 + n, nil
+}
+
+// quoteLiteral renders bytes as a string literal that reads the same under
+// every sql_mode: plain text in quotes, anything with a backslash, a
+// control byte or invalid UTF-8 as a hex literal.
+func quoteLiteral(b []byte) string {
+	plain := utf8.Valid(b)
+	for _, c := range b {
+		if c == '\\' || c < 0x20 {
+			plain = false
+			break
+		}
+	}
+	if !plain {
+		if len(b) == 0 {
+			return "''"
+		}
+		return "X'" + hex.EncodeToString(b) + "'"
+	}
+	return "'" + strings.ReplaceAll(string(b), "'", "''") + "'"
+}

@@ -1,0 +1,119 @@
+// Package shardops is the control-plane I/O of sharding: reading and
+// filling lookup tables, handing out id blocks for sequences, creating the
+// period tables of date-sharded tables ahead of time and measuring how full
+// the last range of range-sharded tables is.
+//
+// It talks to cluster primaries with database/sql and go-sql-driver/mysql;
+// the caller says how to reach them with an Opener (NewDBs builds one from
+// a config). The routing decisions themselves are pure and live in package
+// shard.
+package shardops
+
+import (
+	"database/sql"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/strata-proxy/strata/config"
+	"github.com/strata-proxy/strata/shard"
+)
+
+// Opener returns a connection pool to a cluster's primary. The pool is
+// owned by whoever made the Opener; callers do not close it.
+type Opener func(cluster string) (*sql.DB, error)
+
+// DBs opens one pool per cluster primary of a config, as the backend
+// account, on first use. It is safe for concurrent use.
+type DBs struct {
+	cfg *config.Config
+	mu  sync.Mutex
+	dbs map[string]*sql.DB
+}
+
+// NewDBs returns pools for cfg's clusters; Close closes them.
+func NewDBs(cfg *config.Config) *DBs {
+	return &DBs{cfg: cfg, dbs: map[string]*sql.DB{}}
+}
+
+// Open implements Opener.
+func (d *DBs) Open(cluster string) (*sql.DB, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if db := d.dbs[cluster]; db != nil {
+		return db, nil
+	}
+	cl := d.cfg.Clusters[cluster]
+	if cl == nil {
+		return nil, fmt.Errorf("no cluster %q", cluster)
+	}
+	db, err := sql.Open("mysql", DSN(cl.Primary, d.cfg.Backend.User, d.cfg.Backend.Password, d.cfg.Limits.ConnectTimeout.D()))
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxIdleConns(2)
+	db.SetConnMaxIdleTime(time.Minute)
+	d.dbs[cluster] = db
+	return db, nil
+}
+
+// Close closes every pool opened so far.
+func (d *DBs) Close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for name, db := range d.dbs {
+		db.Close()
+		delete(d.dbs, name)
+	}
+	return nil
+}
+
+// DSN is a go-sql-driver DSN for addr without a default schema (every
+// statement here names its schema).
+func DSN(addr, user, password string, timeout time.Duration) string {
+	c := mysql.NewConfig()
+	c.User, c.Passwd = user, password
+	c.Net, c.Addr = "tcp", addr
+	if host, _, err := net.SplitHostPort(addr); err == nil && host == "" {
+		c.Addr = "127.0.0.1" + addr
+	}
+	if timeout > 0 {
+		c.Timeout = timeout
+	}
+	return c.FormatDSN()
+}
+
+// quoteIdent quotes one identifier in backticks.
+func quoteIdent(s string) string {
+	return "`" + strings.ReplaceAll(s, "`", "``") + "`"
+}
+
+// qualified is `schema`.`table`, or `table` without a schema.
+func qualified(schema, table string) string {
+	if schema == "" {
+		return quoteIdent(table)
+	}
+	return quoteIdent(schema) + "." + quoteIdent(table)
+}
+
+// arg turns a shard key into a driver argument.
+func arg(v shard.Value) any {
+	switch v.Kind() {
+	case shard.KindInt:
+		i, _ := v.Int64()
+		return i
+	case shard.KindUint:
+		u, _ := v.Uint64()
+		return u
+	case shard.KindString:
+		s, _ := v.Str()
+		return s
+	case shard.KindTime:
+		t, _ := v.TimeValue()
+		return t
+	}
+	return nil
+}

@@ -1,0 +1,95 @@
+package shardops
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/strata-proxy/strata/shard"
+)
+
+// PeriodTable is one period table of a date-sharded table as Precreate
+// found or made it.
+type PeriodTable struct {
+	Table   string `json:"table"`
+	Base    string `json:"base"`
+	Shard   string `json:"shard"`
+	Created bool   `json:"created"` // false: it existed already
+	Error   string `json:"error,omitempty"`
+}
+
+// Precreate makes the tables of the n periods starting with the one
+// holding now (d.Upcoming), each on the shard that owns it, as
+// CREATE TABLE IF NOT EXISTS schema.<period table> LIKE schema.base.
+// The base table must exist on each of those shards as the template. It
+// goes on past a failing shard and returns every table with what happened
+// to it, and the failures joined.
+func Precreate(ctx context.Context, open Opener, schema string, d *shard.Date, base string, now time.Time, n int) ([]PeriodTable, error) {
+	var out []PeriodTable
+	var errs []error
+	for _, dt := range d.Upcoming(now, n) {
+		pt := PeriodTable{Table: dt.Table, Base: base, Shard: dt.Shard}
+		created, err := precreateOne(ctx, open, schema, base, dt)
+		pt.Created = created
+		if err != nil {
+			pt.Error = err.Error()
+			errs = append(errs, fmt.Errorf("%s on %s: %w", dt.Table, dt.Shard, err))
+		}
+		out = append(out, pt)
+	}
+	return out, errors.Join(errs...)
+}
+
+func precreateOne(ctx context.Context, open Opener, schema, base string, dt shard.DateTable) (bool, error) {
+	db, err := open(dt.Shard)
+	if err != nil {
+		return false, err
+	}
+	exists, err := tableExists(ctx, db, schema, dt.Table)
+	if err != nil || exists {
+		return false, err
+	}
+	if ok, err := tableExists(ctx, db, schema, base); err != nil {
+		return false, err
+	} else if !ok {
+		return false, fmt.Errorf("template table %s.%s does not exist on this shard", schema, base)
+	}
+	q := fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s LIKE %s", qualified(schema, dt.Table), qualified(schema, base))
+	if _, err := db.ExecContext(ctx, q); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+func tableExists(ctx context.Context, db *sql.DB, schema, table string) (bool, error) {
+	var n int
+	err := db.QueryRowContext(ctx,
+		"SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?", schema, table).Scan(&n)
+	return n > 0, err
+}
+
+// PrecreateAll runs Precreate for every date-sharded table of layout, for
+// periods periods from now (periods < 1: the current one and the table's
+// ahead, as configured).
+func PrecreateAll(ctx context.Context, layout *shard.Layout, open Opener, schema string, now time.Time, periods int) ([]PeriodTable, error) {
+	var out []PeriodTable
+	var errs []error
+	for _, t := range layout.Tables() {
+		d, ok := t.Method.(*shard.Date)
+		if !ok || t.Placement != shard.PlaceSharded {
+			continue
+		}
+		n := periods
+		if n < 1 {
+			n = d.Ahead() + 1
+		}
+		got, err := Precreate(ctx, open, schema, d, t.Name, now, n)
+		out = append(out, got...)
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return out, errors.Join(errs...)
+}

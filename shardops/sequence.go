@@ -1,0 +1,130 @@
+package shardops
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/strata-proxy/strata/config"
+	"github.com/strata-proxy/strata/shard"
+)
+
+// SequenceSchema is the schema that holds sequence tables named without one.
+const SequenceSchema = "strata"
+
+// SequenceSource implements shard.BlockSource on a table
+// (name VARCHAR(64) PRIMARY KEY, next_id BIGINT NOT NULL) on one primary.
+// It creates the schema, table and row when missing (a new sequence starts
+// at 1) and takes a block with
+//
+//	UPDATE t SET next_id = LAST_INSERT_ID(next_id + size) WHERE name = ?
+//	SELECT LAST_INSERT_ID()
+//
+// on one connection: the UPDATE is atomic on the row, so no two proxies
+// ever get the same block. Safe for concurrent use.
+type SequenceSource struct {
+	db     *sql.DB
+	schema string
+	table  string
+
+	mu    sync.Mutex
+	ready bool            // schema and table exist
+	rows  map[string]bool // sequences whose row exists
+}
+
+// NewSequenceSource uses table ("strata_sequences", or "schema.table") on
+// db. A table without a schema lives in SequenceSchema.
+func NewSequenceSource(db *sql.DB, table string) *SequenceSource {
+	if table == "" {
+		table = config.DefaultSequenceTable
+	}
+	schema := SequenceSchema
+	if s, t, ok := strings.Cut(table, "."); ok {
+		schema, table = s, t
+	}
+	return &SequenceSource{db: db, schema: schema, table: table, rows: map[string]bool{}}
+}
+
+// NextBlock implements shard.BlockSource: the block is [first, first+size).
+func (s *SequenceSource) NextBlock(ctx context.Context, name string, size int) (int64, error) {
+	if size <= 0 {
+		return 0, fmt.Errorf("sequence %s: block size %d is not positive", name, size)
+	}
+	if err := s.ensure(ctx, name); err != nil {
+		return 0, err
+	}
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("sequence %s: %w", name, err)
+	}
+	defer conn.Close()
+	tbl := qualified(s.schema, s.table)
+	res, err := conn.ExecContext(ctx, "UPDATE "+tbl+" SET next_id = LAST_INSERT_ID(next_id + ?) WHERE name = ?", size, name)
+	if err != nil {
+		return 0, fmt.Errorf("sequence %s: %w", name, err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n != 1 {
+		// The row vanished (someone deleted it): recreate it next time.
+		s.mu.Lock()
+		delete(s.rows, name)
+		s.mu.Unlock()
+		return 0, fmt.Errorf("sequence %s: no row in %s.%s", name, s.schema, s.table)
+	}
+	var last int64
+	if err := conn.QueryRowContext(ctx, "SELECT LAST_INSERT_ID()").Scan(&last); err != nil {
+		return 0, fmt.Errorf("sequence %s: %w", name, err)
+	}
+	return last - int64(size), nil
+}
+
+// ensure creates the schema, the table and the sequence's row once.
+func (s *SequenceSource) ensure(ctx context.Context, name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tbl := qualified(s.schema, s.table)
+	if !s.ready {
+		for _, q := range []string{
+			"CREATE DATABASE IF NOT EXISTS " + quoteIdent(s.schema),
+			"CREATE TABLE IF NOT EXISTS " + tbl + " (name VARCHAR(64) NOT NULL PRIMARY KEY, next_id BIGINT NOT NULL) ENGINE=InnoDB",
+		} {
+			if _, err := s.db.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("sequence %s: %w", name, err)
+			}
+		}
+		s.ready = true
+	}
+	if !s.rows[name] {
+		if _, err := s.db.ExecContext(ctx, "INSERT IGNORE INTO "+tbl+" (name, next_id) VALUES (?, 1)", name); err != nil {
+			return fmt.Errorf("sequence %s: %w", name, err)
+		}
+		s.rows[name] = true
+	}
+	return nil
+}
+
+// NewSequences builds a shard.Sequence for every sequence of cfg, each on
+// its cluster's primary (one SequenceSource per cluster and table).
+func NewSequences(cfg *config.Config, open Opener) (map[string]*shard.Sequence, error) {
+	out := map[string]*shard.Sequence{}
+	sources := map[string]*SequenceSource{}
+	for name, sc := range cfg.Sequences {
+		key := sc.Cluster + "\x00" + sc.Table
+		src := sources[key]
+		if src == nil {
+			db, err := open(sc.Cluster)
+			if err != nil {
+				return nil, fmt.Errorf("sequence %s: cluster %s: %w", name, sc.Cluster, err)
+			}
+			src = NewSequenceSource(db, sc.Table)
+			sources[key] = src
+		}
+		seq, err := shard.NewSequence(src, name, sc.Block)
+		if err != nil {
+			return nil, err
+		}
+		out[name] = seq
+	}
+	return out, nil
+}

@@ -1,0 +1,243 @@
+package sqlparse
+
+// This file is the contract between the parser side of sharding (analysis
+// of a statement against the sharded tables, and rendering of the SQL the
+// shards run) and the planner, which turns it into routes and merge steps.
+// The implementation lives in shard_analyze.go (uses, filters, INSERT/
+// UPDATE facts), shard_scatter.go (ScatterSelect and the shard query),
+// shard_expr.go (operands, AST helper nodes) and shard_render.go.
+
+// ShardKeyOf tells the analysis which tables are sharded and by which
+// column: column is the lower-case shard-key column, sharded false for
+// tables that are not sharded (unsharded, table groups, reference tables).
+type ShardKeyOf func(t TableRef) (column string, sharded bool)
+
+// Operand is one value in a shard-key predicate or an INSERT row: a
+// literal as written, or a ? placeholder of a prepared statement.
+type Operand struct {
+	// Literal is the SQL literal text (42, -7, 'abc', _utf8mb4'x',
+	// DATE '2024-06-01', NULL), read with shard.ParseLiteral. Empty when
+	// Param is set, or when the value is an expression that is not a
+	// literal (then Expr is true).
+	Literal string
+	// Param is the 1-based index of the ? placeholder; 0 for a literal.
+	Param int
+	// Expr: the value is an expression (NOW(), 1+1, a column): it cannot
+	// be routed by value.
+	Expr bool
+}
+
+// RangeBound is one end of a range predicate on a shard key.
+type RangeBound struct {
+	Value     Operand
+	Inclusive bool
+}
+
+// KeyFilter is what a statement's WHERE clause (top-level AND conjuncts,
+// plus the ON conditions of inner joins) says about one table's shard key.
+type KeyFilter struct {
+	// In: the key equals one of these (key = v, v = key, key IN (...),
+	// or the intersection of several such conjuncts). nil: no equality.
+	In []Operand
+	// InIndex is the position among all IN lists of the statement's text
+	// of the IN list In came from, so that Render can replace that list
+	// with a per-shard subset; -1 when In came from = (nothing to split).
+	InIndex int
+	// Lo and Hi bound the key (>, >=, <, <=, BETWEEN); nil: unbounded.
+	Lo, Hi *RangeBound
+	// Null: the WHERE says key IS NULL (no shard owns NULL keys).
+	Null bool
+}
+
+// TableUse is one occurrence of a table in the statement (FROM, JOIN,
+// UPDATE/DELETE/INSERT target).
+type TableUse struct {
+	Ref   TableRef
+	Alias string // lower-case alias, "" when none
+	// Filter is filled for sharded tables only.
+	Filter KeyFilter
+}
+
+// ShardStmt is a statement analyzed against the sharded tables.
+type ShardStmt struct {
+	Kind Kind
+	// Uses lists every table occurrence, in order of appearance; the
+	// write target of INSERT/UPDATE/DELETE is Uses[0].
+	Uses []TableUse
+	// KeyJoins pairs the indexes (into Uses) of two sharded tables whose
+	// shard keys are joined by equality (ON a.k = b.k, or WHERE a.k = b.k).
+	KeyJoins [][2]int
+	// Unsupported, when not empty, says why Strata cannot route this
+	// statement over sharded tables (a subquery or UNION reading a sharded
+	// table, a derived table over one, an outer join whose sharded side
+	// is not joined on the key, ...). The planner refuses the statement
+	// with this text.
+	Unsupported string
+
+	// Select describes the merge a scatter SELECT needs; nil for other
+	// statements and for SELECTs the analysis could not describe (then
+	// Unsupported says why, if a scatter would need it).
+	Select *ScatterSelect
+	// Insert describes INSERT ... VALUES rows; nil for other statements
+	// and INSERT ... SELECT (which is Unsupported on a sharded target).
+	Insert *InsertRows
+	// SetsShardKey: an UPDATE assigns the shard key of a sharded target
+	// (refused: the row would have to move to another shard).
+	SetsShardKey bool
+	// Params is the number of ? placeholders in the statement.
+	Params int
+	// HasLimit: an UPDATE or DELETE has ORDER BY or LIMIT, which cannot
+	// be split across shards (fine when the key filter names one shard;
+	// the planner decides).
+	HasLimit bool
+
+	// impl holds what rendering needs (the AST); see shard_render.go.
+	impl any
+}
+
+// AggFunc names an aggregate of the select list.
+type AggFunc uint8
+
+// Aggregates Strata can combine across shards.
+const (
+	AggNone AggFunc = iota
+	AggCount
+	AggSum
+	AggMin
+	AggMax
+	AggAvg           // pushed down as SUM(x) in Col and COUNT(x) in CountCol
+	AggCountDistinct // pushed down as an extra GROUP BY column
+)
+
+// Agg is one aggregate column of the shard query's result.
+type Agg struct {
+	Col      int
+	Func     AggFunc
+	CountCol int // AggAvg: the hidden COUNT(x) column
+}
+
+// Order is one ORDER BY / GROUP BY item, as a column of the shard query's
+// result.
+type Order struct {
+	Col       int
+	Desc      bool
+	Collation string // from an explicit COLLATE, "" otherwise
+	// Column is the lower-case column name when the item is a plain
+	// column (qualifier dropped), so the planner can see an ORDER BY on
+	// the shard key; "" for expressions.
+	Column string
+}
+
+// ScatterSelect is a SELECT rewritten for a scatter: the query every shard
+// runs (Render with Rewrite.Scatter) and the steps Strata runs on the
+// merged rows. Columns are indexes into the shard query's result, whose
+// first Visible columns are the client's select list and the rest hidden
+// helpers (ORDER BY expressions not selected, AVG counts, HAVING operands,
+// the COUNT(DISTINCT) value).
+//
+// Visible is the length of the select list, or -1 when it has a * or
+// t.* (the column count is only known from the shard's result). Hidden
+// is the number of helper columns appended after the visible ones
+// (aliased strata_h0, strata_h1, ...): the visible columns are always
+// the first (result columns - Hidden). With Visible -1, a Col < 0 names
+// hidden column -Col-1, at index (result columns - Hidden) + (-Col-1);
+// Resolve turns such a ScatterSelect into one with plain indexes once
+// the shard's column count is known. Aggregation with * is Unsupported,
+// so negative Cols only occur in OrderBy/MergeOrder.
+type ScatterSelect struct {
+	Visible int
+	Hidden  int
+	// Aggregated: the query has GROUP BY or aggregates; shards return one
+	// partial row per group, sorted by GroupBy.
+	Aggregated bool
+	GroupBy    []Order
+	Aggs       []Agg // aggregate columns; other non-hidden columns are group keys (or constant per group)
+	// Having filters combined rows; nil when the query has no HAVING.
+	Having *Expr
+	// Distinct: SELECT DISTINCT over the visible columns.
+	Distinct bool
+	// MergeOrder is the order every shard returns its rows in, for a
+	// k-way merge: GroupBy when Aggregated, OrderBy otherwise.
+	MergeOrder []Order
+	// OrderBy is the final order; when Aggregated and it differs from
+	// GroupBy Strata sorts the combined rows.
+	OrderBy []Order
+	// Limit and Offset are the query's (-1 and 0 when absent); the shard
+	// query asks for LIMIT Offset+Limit without an offset when not
+	// Aggregated. LimitParam/OffsetParam are 1-based ? indexes when the
+	// values are placeholders.
+	Limit, Offset           int64
+	LimitParam, OffsetParam int
+}
+
+// ExprOp is the operator of an Expr node.
+type ExprOp uint8
+
+// Operators of the small expression language Strata evaluates after a
+// merge (HAVING). Anything else makes the statement Unsupported.
+const (
+	ExprColumn  ExprOp = iota // Col: a column of the shard query's result
+	ExprLiteral               // Literal: SQL literal text; NULL allowed
+	ExprParam                 // Param: 1-based ? index
+	ExprAnd
+	ExprOr
+	ExprNot
+	ExprEQ
+	ExprNE
+	ExprLT
+	ExprLE
+	ExprGT
+	ExprGE
+	ExprIsNull
+	ExprIsNotNull
+	ExprPlus
+	ExprMinus
+	ExprMul
+	ExprDiv
+	ExprNeg
+)
+
+// Expr is a node of a HAVING expression.
+type Expr struct {
+	Op      ExprOp
+	Args    []*Expr
+	Col     int
+	Literal string
+	Param   int
+}
+
+// InsertRows describes the rows of INSERT ... VALUES (...), (...).
+type InsertRows struct {
+	// Columns are the lower-case column names as listed; an INSERT
+	// without a column list is Unsupported on a sharded table.
+	Columns []string
+	// KeyCol is the index of the shard key in Columns, -1 when absent.
+	KeyCol int
+	// Rows holds each row's value for every column.
+	Rows [][]Operand
+	// OnDuplicateSetsKey: ON DUPLICATE KEY UPDATE assigns the shard key.
+	OnDuplicateSetsKey bool
+}
+
+// Rewrite says how to render a ShardStmt for one shard.
+type Rewrite struct {
+	// Tables renames tables (date period tables: posts -> posts_2024_06).
+	// A table used several times is renamed everywhere; aliases are kept
+	// and an unaliased renamed table gets its old name as alias so column
+	// qualifiers (posts.id) still resolve.
+	Tables map[TableRef]string
+	// In replaces the IN list at KeyFilter.InIndex with these values.
+	In map[int][]Operand
+	// Scatter renders the ScatterSelect's shard query instead of the
+	// statement as written.
+	Scatter bool
+	// Rows (INSERT) keeps only these rows (indexes into InsertRows.Rows).
+	Rows []int
+	// AddColumn (INSERT) appends a column to the column list with one
+	// literal per kept row, for sequence-filled ids.
+	AddColumn string
+	AddValues []string
+	// Args are the prepared statement's bound values as SQL literals,
+	// one per ?, substituted into the text; nil keeps the placeholders.
+	Args []string
+}

@@ -1,0 +1,295 @@
+package sqlparse
+
+import (
+	"reflect"
+	"strings"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/format"
+	"github.com/pingcap/tidb/pkg/parser/opcode"
+	"github.com/pingcap/tidb/pkg/parser/test_driver"
+)
+
+// Expression helpers of the sharding analysis: the AST nodes Strata puts
+// into a statement for rendering (placeholders bound at render time,
+// literal text), operand conversion and the small predicates the
+// analysis needs.
+
+// paramNode replaces every ? of an analyzed statement. It restores as
+// the bound value of the Render call in progress (shardImpl.args, set
+// under shardImpl.mu), or as ? when the call has no Args.
+type paramNode struct {
+	ast.ExprNode     // the parser's marker, for the interface's other methods
+	idx          int // 0-based, in text order
+	impl         *shardImpl
+}
+
+// Restore implements ast.Node.
+func (p *paramNode) Restore(ctx *format.RestoreCtx) error {
+	if args := p.impl.args; args != nil && p.idx < len(args) {
+		ctx.WritePlain(args[p.idx])
+		return nil
+	}
+	ctx.WritePlain("?")
+	return nil
+}
+
+// Accept implements ast.Node: a leaf that is not replaced by a visitor's
+// return value unless the visitor asks.
+func (p *paramNode) Accept(v ast.Visitor) (ast.Node, bool) {
+	n, _ := v.Enter(p)
+	return v.Leave(n)
+}
+
+// rawExpr is SQL text put into the AST (a literal of a replaced IN list,
+// a value added to an INSERT row, a pushed-down LIMIT). write, when set,
+// computes the text at render time.
+type rawExpr struct {
+	ast.ExprNode
+	text  string
+	write func(ctx *format.RestoreCtx) error
+}
+
+func newRawExpr(text string) *rawExpr {
+	return &rawExpr{ExprNode: &ast.DefaultExpr{}, text: text}
+}
+
+// Restore implements ast.Node.
+func (r *rawExpr) Restore(ctx *format.RestoreCtx) error {
+	if r.write != nil {
+		return r.write(ctx)
+	}
+	ctx.WritePlain(r.text)
+	return nil
+}
+
+// Accept implements ast.Node.
+func (r *rawExpr) Accept(v ast.Visitor) (ast.Node, bool) {
+	n, _ := v.Enter(r)
+	return v.Leave(n)
+}
+
+// paramReplacer swaps the parser's ? markers for paramNodes.
+type paramReplacer struct {
+	impl    *shardImpl
+	markers []*test_driver.ParamMarkerExpr
+	nodes   []*paramNode
+}
+
+func (p *paramReplacer) Enter(n ast.Node) (ast.Node, bool) { return n, false }
+
+func (p *paramReplacer) Leave(n ast.Node) (ast.Node, bool) {
+	if pm, ok := n.(*test_driver.ParamMarkerExpr); ok {
+		node := &paramNode{ExprNode: pm, impl: p.impl}
+		p.markers = append(p.markers, pm)
+		p.nodes = append(p.nodes, node)
+		return node, true
+	}
+	return n, true
+}
+
+// replaceParams installs paramNodes and numbers them in text order; it
+// returns the number of placeholders.
+func replaceParams(stmt ast.StmtNode, impl *shardImpl) int {
+	r := &paramReplacer{impl: impl}
+	stmt.Accept(r)
+	// Number by position in the text: the visiting order of the parser
+	// does not always follow the text (INSERT visits its SELECT first).
+	for i, node := range r.nodes {
+		rank := 0
+		for _, other := range r.markers {
+			if other.Offset < r.markers[i].Offset {
+				rank++
+			}
+		}
+		node.idx = rank
+	}
+	return len(r.nodes)
+}
+
+// unparen strips parentheses.
+func unparen(e ast.ExprNode) ast.ExprNode {
+	for {
+		p, ok := e.(*ast.ParenthesesExpr)
+		if !ok {
+			return e
+		}
+		e = p.Expr
+	}
+}
+
+// conjuncts appends the top-level AND terms of e.
+func conjuncts(out []ast.ExprNode, e ast.ExprNode) []ast.ExprNode {
+	if e == nil {
+		return out
+	}
+	e = unparen(e)
+	if b, ok := e.(*ast.BinaryOperationExpr); ok && b.Op == opcode.LogicAnd {
+		out = conjuncts(out, b.L)
+		return conjuncts(out, b.R)
+	}
+	return append(out, e)
+}
+
+// text renders a node for comparisons and for names (placeholders as ?).
+func (impl *shardImpl) text(n ast.Node) string {
+	s, err := impl.mode.restore(n)
+	if err != nil {
+		return ""
+	}
+	return s
+}
+
+// literalText returns the SQL text of e when it is a literal that
+// shard.ParseLiteral may read (numbers, possibly negative, strings, hex
+// and bit values, NULL, TRUE/FALSE, DATE/TIME/TIMESTAMP '...').
+func (impl *shardImpl) literalText(e ast.ExprNode) (string, bool) {
+	e = unparen(e)
+	switch v := e.(type) {
+	case *paramNode:
+		return "", false
+	case ast.ValueExpr:
+		s := impl.text(v)
+		return s, s != ""
+	case *ast.UnaryOperationExpr:
+		if v.Op != opcode.Minus && v.Op != opcode.Plus {
+			return "", false
+		}
+		inner, ok := unparen(v.V).(ast.ValueExpr)
+		if !ok {
+			return "", false
+		}
+		s := impl.text(inner)
+		if s == "" || !(s[0] >= '0' && s[0] <= '9' || s[0] == '.') {
+			return "", false
+		}
+		if v.Op == opcode.Minus {
+			if strings.HasPrefix(s, "-") {
+				return s[1:], true
+			}
+			return "-" + s, true
+		}
+		return s, true
+	case *ast.FuncCallExpr:
+		switch v.FnName.L {
+		case ast.DateLiteral, ast.TimeLiteral, ast.TimestampLiteral:
+			s := impl.text(v)
+			return s, s != ""
+		}
+	}
+	return "", false
+}
+
+// operand converts a value of a predicate or an INSERT row.
+func (impl *shardImpl) operand(e ast.ExprNode) Operand {
+	if p, ok := unparen(e).(*paramNode); ok {
+		return Operand{Param: p.idx + 1}
+	}
+	if s, ok := impl.literalText(e); ok {
+		return Operand{Literal: s}
+	}
+	return Operand{Expr: true}
+}
+
+// containsNode reports whether any node below (and including) e
+// satisfies pred. Subqueries are searched too.
+func containsNode(e ast.Node, pred func(ast.Node) bool) bool {
+	if e == nil {
+		return false
+	}
+	if v := reflect.ValueOf(e); v.Kind() == reflect.Pointer && v.IsNil() {
+		return false // a nil *OrderByClause and the like
+	}
+	f := &nodeFinder{pred: pred}
+	e.Accept(f)
+	return f.found
+}
+
+type nodeFinder struct {
+	pred  func(ast.Node) bool
+	found bool
+}
+
+func (f *nodeFinder) Enter(n ast.Node) (ast.Node, bool) {
+	if f.found {
+		return n, true
+	}
+	if f.pred(n) {
+		f.found = true
+		return n, true
+	}
+	// An aggregate inside a subquery belongs to the subquery.
+	if _, ok := n.(*ast.SubqueryExpr); ok {
+		return n, true
+	}
+	return n, false
+}
+
+func (f *nodeFinder) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+
+func isAggregate(n ast.Node) bool {
+	_, ok := n.(*ast.AggregateFuncExpr)
+	return ok
+}
+
+func isWindowFunc(n ast.Node) bool {
+	_, ok := n.(*ast.WindowFuncExpr)
+	return ok
+}
+
+func hasAggregate(n ast.Node) bool { return containsNode(n, isAggregate) }
+
+// aggFuncOf maps an aggregate to the merge Strata can do, or explains why
+// it cannot combine it.
+func aggFuncOf(a *ast.AggregateFuncExpr) (AggFunc, string) {
+	name := strings.ToLower(a.F)
+	switch {
+	case name == ast.AggFuncCount && a.Distinct:
+		if len(a.Args) != 1 {
+			return AggNone, "COUNT(DISTINCT) of several expressions"
+		}
+		return AggCountDistinct, ""
+	case name == ast.AggFuncCount:
+		return AggCount, ""
+	case name == ast.AggFuncSum && !a.Distinct:
+		return AggSum, ""
+	case name == ast.AggFuncMin:
+		return AggMin, ""
+	case name == ast.AggFuncMax:
+		return AggMax, ""
+	case name == ast.AggFuncAvg && !a.Distinct:
+		return AggAvg, ""
+	}
+	if a.Distinct {
+		return AggNone, "aggregate " + strings.ToUpper(name) + "(DISTINCT ...)"
+	}
+	return AggNone, "aggregate " + strings.ToUpper(name) + "()"
+}
+
+// sameColumn: two column names that may denote the same column (the
+// qualifier of one may be omitted).
+func sameColumn(a, b *ast.ColumnName) bool {
+	if a.Name.L != b.Name.L {
+		return false
+	}
+	if a.Table.L != "" && b.Table.L != "" && a.Table.L != b.Table.L {
+		return false
+	}
+	return a.Schema.L == "" || b.Schema.L == "" || a.Schema.L == b.Schema.L
+}
+
+// havingOps maps the binary operators of the HAVING language.
+var havingOps = map[opcode.Op]ExprOp{
+	opcode.LogicAnd: ExprAnd,
+	opcode.LogicOr:  ExprOr,
+	opcode.EQ:       ExprEQ,
+	opcode.NE:       ExprNE,
+	opcode.LT:       ExprLT,
+	opcode.LE:       ExprLE,
+	opcode.GT:       ExprGT,
+	opcode.GE:       ExprGE,
+	opcode.Plus:     ExprPlus,
+	opcode.Minus:    ExprMinus,
+	opcode.Mul:      ExprMul,
+	opcode.Div:      ExprDiv,
+}

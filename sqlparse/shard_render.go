@@ -1,0 +1,186 @@
+package sqlparse
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+)
+
+// Render produces the SQL one shard runs: the statement (or, with
+// r.Scatter, its ScatterSelect shard query) with r's tables renamed, IN
+// list replaced, INSERT rows selected and placeholders bound. The text is
+// the parser's restore of the statement (keywords upper-case, names
+// back-quoted, strings single-quoted, comments and hints dropped), so
+// Render(Rewrite{}) is an equivalent of the statement, not its text.
+//
+// Render is safe for concurrent use: it changes the shared AST in place
+// under a mutex, restores it and undoes the changes before unlocking, so
+// calls on one ShardStmt are serialized; no parse happens per call.
+func (s *ShardStmt) Render(r Rewrite) (string, error) {
+	impl, ok := s.impl.(*shardImpl)
+	if !ok || impl == nil {
+		return "", errors.New("sqlparse: Render of a ShardStmt that AnalyzeShard did not build")
+	}
+	if r.Args != nil && len(r.Args) != s.Params {
+		return "", fmt.Errorf("sqlparse: %d values bound for %d placeholders", len(r.Args), s.Params)
+	}
+	var root ast.Node = impl.stmt
+	if r.Scatter {
+		if impl.scatter == nil {
+			return "", errors.New("sqlparse: statement has no scatter form")
+		}
+		root = impl.scatter
+	}
+
+	impl.mu.Lock()
+	defer impl.mu.Unlock()
+	var undo []func()
+	defer func() {
+		for i := len(undo) - 1; i >= 0; i-- {
+			undo[i]()
+		}
+		impl.args = nil
+	}()
+	impl.args = r.Args
+
+	if err := impl.renameTables(s, r.Tables, &undo); err != nil {
+		return "", err
+	}
+	for idx, ops := range r.In {
+		if idx < 0 || idx >= len(impl.inLists) {
+			return "", fmt.Errorf("sqlparse: no IN list %d", idx)
+		}
+		if len(ops) == 0 {
+			return "", fmt.Errorf("sqlparse: empty replacement for IN list %d", idx)
+		}
+		in := impl.inLists[idx]
+		list := make([]ast.ExprNode, len(ops))
+		for i, o := range ops {
+			e, err := impl.operandNode(o)
+			if err != nil {
+				return "", err
+			}
+			list[i] = e
+		}
+		old := in.List
+		in.List = list
+		undo = append(undo, func() { in.List = old })
+	}
+	if r.Rows != nil || r.AddColumn != "" {
+		if err := impl.rewriteRows(r, &undo); err != nil {
+			return "", err
+		}
+	}
+	return impl.mode.restore(root)
+}
+
+// operandNode renders a replacement value.
+func (impl *shardImpl) operandNode(o Operand) (ast.ExprNode, error) {
+	switch {
+	case o.Param > 0:
+		if impl.args != nil {
+			if o.Param > len(impl.args) {
+				return nil, fmt.Errorf("sqlparse: no value for placeholder %d", o.Param)
+			}
+			return newRawExpr(impl.args[o.Param-1]), nil
+		}
+		return newRawExpr("?"), nil
+	case o.Literal != "":
+		return newRawExpr(o.Literal), nil
+	}
+	return nil, errors.New("sqlparse: an expression operand cannot be rendered")
+}
+
+// renameTables renames the uses of the tables in names. An unaliased
+// table gets its old name as alias, and column qualifiers with a schema
+// (db.posts.id) lose it, since they now name the alias. The INSERT target
+// and a single-table DELETE take no alias: there the column qualifiers
+// naming the table are renamed instead.
+func (impl *shardImpl) renameTables(s *ShardStmt, names map[TableRef]string, undo *[]func()) error {
+	if len(names) == 0 {
+		return nil
+	}
+	for i, u := range impl.uses {
+		if u.source == nil {
+			continue
+		}
+		ref := s.Uses[i].Ref
+		name, ok := names[ref]
+		if !ok || name == "" {
+			continue
+		}
+		ts := u.source
+		tn := ts.Source.(*ast.TableName)
+		oldName, oldAlias := tn.Name, ts.AsName
+		tn.Name = ast.NewCIStr(name)
+		*undo = append(*undo, func() { tn.Name, ts.AsName = oldName, oldAlias })
+		if oldAlias.L != "" {
+			continue
+		}
+		if !impl.qualRename {
+			ts.AsName = oldName
+		}
+		for _, c := range impl.columns {
+			if c.Table.L != oldName.L || (c.Schema.L != "" && c.Schema.L != ref.Schema) {
+				continue
+			}
+			table, schema := c.Table, c.Schema
+			*undo = append(*undo, func() { c.Table, c.Schema = table, schema })
+			if impl.qualRename {
+				c.Table = ast.NewCIStr(name)
+			} else {
+				c.Schema = ast.CIStr{}
+			}
+		}
+	}
+	return nil
+}
+
+// rewriteRows keeps r.Rows of an INSERT and appends r.AddColumn.
+func (impl *shardImpl) rewriteRows(r Rewrite, undo *[]func()) error {
+	ins := impl.insert
+	if ins == nil || ins.Select != nil {
+		return errors.New("sqlparse: Rows/AddColumn on a statement that is not INSERT ... VALUES")
+	}
+	oldLists, oldCols := ins.Lists, ins.Columns
+	*undo = append(*undo, func() { ins.Lists, ins.Columns = oldLists, oldCols })
+	keep := r.Rows
+	if keep == nil {
+		keep = make([]int, len(oldLists))
+		for i := range keep {
+			keep[i] = i
+		}
+	}
+	if len(keep) == 0 {
+		return errors.New("sqlparse: Rewrite.Rows keeps no row")
+	}
+	if ins.Setlist && (len(keep) != 1 || keep[0] != 0) {
+		return errors.New("sqlparse: INSERT ... SET has one row")
+	}
+	if r.AddColumn != "" && len(r.AddValues) != len(keep) {
+		return fmt.Errorf("sqlparse: %d AddValues for %d rows", len(r.AddValues), len(keep))
+	}
+	lists := make([][]ast.ExprNode, len(keep))
+	for i, k := range keep {
+		if k < 0 || k >= len(oldLists) {
+			return fmt.Errorf("sqlparse: no INSERT row %d", k)
+		}
+		row := oldLists[k]
+		if r.AddColumn != "" {
+			row = append(append(make([]ast.ExprNode, 0, len(row)+1), row...), newRawExpr(r.AddValues[i]))
+		}
+		lists[i] = row
+	}
+	ins.Lists = lists
+	if r.AddColumn != "" {
+		if len(oldCols) == 0 {
+			return errors.New("sqlparse: AddColumn on an INSERT without a column list")
+		}
+		cols := append(append(make([]*ast.ColumnName, 0, len(oldCols)+1), oldCols...),
+			&ast.ColumnName{Name: ast.NewCIStr(strings.TrimSpace(r.AddColumn))})
+		ins.Columns = cols
+	}
+	return nil
+}

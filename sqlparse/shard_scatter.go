@@ -1,0 +1,597 @@
+package sqlparse
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/format"
+	"github.com/pingcap/tidb/pkg/parser/opcode"
+)
+
+// The scatter form of a SELECT over sharded tables: the ScatterSelect
+// the merge engine runs and the shard query (shardImpl.scatter).
+//
+// Shard query, not aggregated: the select list plus hidden columns, the
+// WHERE/HAVING/ORDER BY as written, LIMIT offset+limit without offset.
+// Aggregated: AVG(x) becomes SUM(x) plus a hidden COUNT(x), COUNT(DISTINCT
+// x) becomes x with x added to GROUP BY, hidden columns for GROUP BY,
+// HAVING and ORDER BY operands not selected, ORDER BY the group keys
+// (by position), no HAVING, no LIMIT, no DISTINCT.
+
+type scatterBuilder struct {
+	impl   *shardImpl
+	sel    *ast.SelectStmt
+	orig   []*ast.SelectField
+	fields []*ast.SelectField // the shard query's list: visible, then hidden
+	// wild is the index of the first * field (len(orig) when none);
+	// fields from there on have no known position.
+	wild       int
+	visible    int
+	hiddenKeys []string
+	// aggCols maps an aggregate's text to its result column.
+	aggCols map[string]int
+	// groupCols are the columns of the GROUP BY items.
+	groupCols []int
+	groupExpr []ast.ExprNode
+	out       *ScatterSelect
+	why       string
+}
+
+func (b *scatterBuilder) fail(format string, args ...any) {
+	if b.why == "" {
+		b.why = fmt.Sprintf(format, args...)
+	}
+}
+
+// selectStmt builds out.Select, or sets Unsupported.
+func (a *analyzer) selectStmt(sel *ast.SelectStmt) {
+	var table TableRef
+	for i, u := range a.uses {
+		if u.sharded && u.nested == "" {
+			table = a.out.Uses[i].Ref
+			break
+		}
+	}
+	b := &scatterBuilder{impl: a.impl, sel: sel, aggCols: map[string]int{}}
+	ss := b.build()
+	if b.why != "" {
+		a.unsupported("SELECT over sharded table %s: %s", table, b.why)
+		return
+	}
+	a.out.Select = ss
+}
+
+func (b *scatterBuilder) build() *ScatterSelect {
+	sel := b.sel
+	if sel.Fields != nil {
+		b.orig = sel.Fields.Fields
+	}
+	b.wild = len(b.orig)
+	for i, f := range b.orig {
+		if f.WildCard != nil {
+			b.wild = i
+			break
+		}
+	}
+	b.visible = len(b.orig)
+	if b.wild < len(b.orig) {
+		b.visible = -1
+	}
+	b.fields = append([]*ast.SelectField(nil), b.orig...)
+	b.out = &ScatterSelect{Visible: b.visible, Limit: -1, Distinct: sel.Distinct}
+
+	switch {
+	case sel.SelectIntoOpt != nil:
+		b.fail("SELECT ... INTO")
+	case containsNode(sel.Fields, isWindowFunc) || containsNode(sel.OrderBy, isWindowFunc) || len(sel.WindowSpecs) > 0:
+		b.fail("window functions")
+	case sel.GroupBy != nil && sel.GroupBy.Rollup:
+		b.fail("GROUP BY ... WITH ROLLUP")
+	}
+	aggregated := sel.GroupBy != nil || hasAggregate(sel.Fields) || (sel.Having != nil && hasAggregate(sel.Having)) ||
+		hasAggregate(sel.OrderBy)
+	b.out.Aggregated = aggregated
+
+	scatter := *sel
+	var cdArg ast.ExprNode
+	cdCol := -1
+	if aggregated {
+		cdArg, cdCol = b.aggregateFields()
+		b.groupBy()
+		if sel.Having != nil {
+			b.out.Having = b.having(sel.Having.Expr)
+		}
+	}
+	b.orderBy()
+	b.limit()
+	if b.why != "" {
+		return nil
+	}
+
+	if aggregated {
+		var items []*ast.ByItem
+		var order []*ast.ByItem
+		if sel.GroupBy != nil {
+			items = append(items, sel.GroupBy.Items...)
+		}
+		for i, g := range b.out.GroupBy {
+			if g.Collation != "" {
+				order = append(order, &ast.ByItem{Expr: sel.GroupBy.Items[i].Expr, Desc: g.Desc})
+			} else {
+				order = append(order, &ast.ByItem{Expr: &ast.PositionExpr{N: g.Col + 1}, Desc: g.Desc})
+			}
+		}
+		b.out.MergeOrder = append([]Order(nil), b.out.GroupBy...)
+		if cdArg != nil {
+			items = append(items, &ast.ByItem{Expr: cdArg})
+			order = append(order, &ast.ByItem{Expr: &ast.PositionExpr{N: cdCol + 1}})
+			b.out.MergeOrder = append(b.out.MergeOrder, Order{Col: cdCol})
+		}
+		scatter.GroupBy = nil
+		if len(items) > 0 {
+			scatter.GroupBy = &ast.GroupByClause{Items: items}
+		}
+		scatter.OrderBy = nil
+		if len(order) > 0 {
+			scatter.OrderBy = &ast.OrderByClause{Items: order}
+		}
+		scatter.Having = nil
+		scatter.Limit = nil
+		scatter.Distinct = false
+	} else {
+		b.out.MergeOrder = b.out.OrderBy
+		scatter.Limit = b.shardLimit()
+	}
+	scatter.Fields = &ast.FieldList{Fields: b.fields}
+	b.out.Hidden = len(b.hiddenKeys)
+	b.impl.scatter = &scatter
+	return b.out
+}
+
+// hiddenCol is the Col of hidden column h.
+func (b *scatterBuilder) hiddenCol(h int) int {
+	if b.visible < 0 {
+		return -(h + 1)
+	}
+	return b.visible + h
+}
+
+// addHidden appends a helper column (or finds it by key).
+func (b *scatterBuilder) addHidden(key string, e ast.ExprNode) int {
+	for h, k := range b.hiddenKeys {
+		if k == key {
+			return b.hiddenCol(h)
+		}
+	}
+	h := len(b.hiddenKeys)
+	b.hiddenKeys = append(b.hiddenKeys, key)
+	b.fields = append(b.fields, &ast.SelectField{Expr: e, AsName: ast.NewCIStr(fmt.Sprintf("strata_h%d", h))})
+	return b.hiddenCol(h)
+}
+
+// fieldName is the column name the client sees for select field f.
+func (b *scatterBuilder) fieldName(f *ast.SelectField) string {
+	if f.AsName.O != "" {
+		return f.AsName.O
+	}
+	if t := strings.TrimSpace(f.Text()); t != "" {
+		return t
+	}
+	return b.impl.text(f.Expr)
+}
+
+// aggregateFields registers the select list's aggregates and rewrites
+// AVG and COUNT(DISTINCT) for the shard query.
+func (b *scatterBuilder) aggregateFields() (cdArg ast.ExprNode, cdCol int) {
+	cdCol = -1
+	for i, f := range b.orig {
+		if f.WildCard != nil {
+			b.fail("SELECT * with GROUP BY or aggregates")
+			return nil, -1
+		}
+		e := unparen(f.Expr)
+		ag, ok := e.(*ast.AggregateFuncExpr)
+		if !ok {
+			if hasAggregate(e) {
+				b.fail("aggregate inside an expression in the select list (%s)", b.impl.text(f.Expr))
+			}
+			continue
+		}
+		fn, why := aggFuncOf(ag)
+		if why != "" {
+			b.fail("%s cannot be merged across shards", why)
+			return nil, -1
+		}
+		key := b.impl.text(ag)
+		switch fn {
+		case AggAvg:
+			nf := *f
+			nf.Expr = &ast.AggregateFuncExpr{F: ast.AggFuncSum, Args: ag.Args}
+			nf.AsName = ast.NewCIStr(b.fieldName(f))
+			b.fields[i] = &nf
+			cnt := b.addHidden("avgcount:"+key, &ast.AggregateFuncExpr{F: ast.AggFuncCount, Args: ag.Args})
+			b.out.Aggs = append(b.out.Aggs, Agg{Col: i, Func: AggAvg, CountCol: cnt})
+		case AggCountDistinct:
+			if cdArg != nil {
+				b.fail("more than one COUNT(DISTINCT)")
+				return nil, -1
+			}
+			nf := *f
+			nf.Expr = ag.Args[0]
+			nf.AsName = ast.NewCIStr(b.fieldName(f))
+			b.fields[i] = &nf
+			cdArg, cdCol = ag.Args[0], i
+			b.out.Aggs = append(b.out.Aggs, Agg{Col: i, Func: fn})
+		default:
+			b.out.Aggs = append(b.out.Aggs, Agg{Col: i, Func: fn})
+		}
+		if _, dup := b.aggCols[key]; !dup {
+			b.aggCols[key] = i
+		}
+	}
+	return cdArg, cdCol
+}
+
+// aggCol is the column of an aggregate used in HAVING or ORDER BY: the
+// select list's, or a new hidden one.
+func (b *scatterBuilder) aggCol(ag *ast.AggregateFuncExpr) int {
+	key := b.impl.text(ag)
+	if col, ok := b.aggCols[key]; ok {
+		return col
+	}
+	fn, why := aggFuncOf(ag)
+	var col int
+	switch {
+	case why != "":
+		b.fail("%s cannot be merged across shards", why)
+		return 0
+	case fn == AggCountDistinct:
+		b.fail("COUNT(DISTINCT) that is not in the select list")
+		return 0
+	case fn == AggAvg:
+		col = b.addHidden("agg:"+key, &ast.AggregateFuncExpr{F: ast.AggFuncSum, Args: ag.Args})
+		cnt := b.addHidden("avgcount:"+key, &ast.AggregateFuncExpr{F: ast.AggFuncCount, Args: ag.Args})
+		b.out.Aggs = append(b.out.Aggs, Agg{Col: col, Func: AggAvg, CountCol: cnt})
+	default:
+		col = b.addHidden("agg:"+key, ag)
+		b.out.Aggs = append(b.out.Aggs, Agg{Col: col, Func: fn})
+	}
+	b.aggCols[key] = col
+	return col
+}
+
+// known: select field i has a known position.
+func (b *scatterBuilder) known(i int) bool { return i < b.wild }
+
+// resolve finds the result column of a GROUP BY or ORDER BY item, adding
+// a hidden column when the select list does not have it. aliasFirst: an
+// unqualified name is looked up among the aliases before the columns
+// (ORDER BY; GROUP BY looks at the tables first).
+func (b *scatterBuilder) resolve(e ast.ExprNode, aliasFirst bool) int {
+	e = unparen(e)
+	switch v := e.(type) {
+	case *ast.PositionExpr:
+		if v.P != nil || v.N < 1 || (b.visible >= 0 && v.N > b.visible) {
+			b.fail("position %s", b.impl.text(v))
+			return 0
+		}
+		return v.N - 1
+	case *ast.ColumnNameExpr:
+		if aliasFirst {
+			if col, ok := b.byAlias(v.Name); ok {
+				return col
+			}
+		}
+		for i, f := range b.orig {
+			if c, ok := unparen(f.Expr).(*ast.ColumnNameExpr); ok && b.known(i) && sameColumn(c.Name, v.Name) {
+				return i
+			}
+		}
+		if !aliasFirst {
+			if col, ok := b.byAlias(v.Name); ok {
+				return col
+			}
+		}
+		return b.addHidden("expr:"+b.impl.text(v), v)
+	case *ast.AggregateFuncExpr:
+		return b.aggCol(v)
+	}
+	if hasAggregate(e) {
+		b.fail("aggregate inside an expression (%s)", b.impl.text(e))
+		return 0
+	}
+	if col, ok := b.byText(e); ok {
+		return col
+	}
+	return b.addHidden("expr:"+b.impl.text(e), e)
+}
+
+func (b *scatterBuilder) byAlias(c *ast.ColumnName) (int, bool) {
+	if c.Table.L != "" {
+		return 0, false
+	}
+	for i, f := range b.orig {
+		if b.known(i) && f.AsName.L != "" && f.AsName.L == c.Name.L {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// byText finds a non-aggregate select field with the same text as e.
+func (b *scatterBuilder) byText(e ast.ExprNode) (int, bool) {
+	t := b.impl.text(e)
+	for i, f := range b.orig {
+		if b.known(i) && f.Expr != nil && !hasAggregate(f.Expr) && b.impl.text(unparen(f.Expr)) == t {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+func (b *scatterBuilder) groupBy() {
+	if b.sel.GroupBy == nil {
+		return
+	}
+	for _, item := range b.sel.GroupBy.Items {
+		e, coll := item.Expr, ""
+		if sc, ok := unparen(e).(*ast.SetCollationExpr); ok {
+			e, coll = sc.Expr, sc.Collate
+		}
+		if hasAggregate(e) {
+			b.fail("aggregate in GROUP BY")
+			return
+		}
+		col := b.resolve(e, false)
+		b.groupCols = append(b.groupCols, col)
+		b.groupExpr = append(b.groupExpr, unparen(e))
+		b.out.GroupBy = append(b.out.GroupBy, Order{Col: col, Desc: item.Desc, Collation: coll})
+	}
+}
+
+func (b *scatterBuilder) orderBy() {
+	if b.sel.OrderBy == nil {
+		return
+	}
+	for _, item := range b.sel.OrderBy.Items {
+		e, coll := unparen(item.Expr), ""
+		if sc, ok := e.(*ast.SetCollationExpr); ok {
+			e, coll = unparen(sc.Expr), sc.Collate
+		}
+		if _, ok := e.(*paramNode); ok {
+			continue // ORDER BY ?: a constant
+		}
+		if s, ok := b.impl.literalText(e); ok {
+			if strings.EqualFold(s, "NULL") {
+				continue // ORDER BY NULL: no order
+			}
+			b.fail("ORDER BY a constant (%s)", s)
+			return
+		}
+		if containsNode(e, func(n ast.Node) bool {
+			f, ok := n.(*ast.FuncCallExpr)
+			return ok && (f.FnName.L == ast.Rand || f.FnName.L == ast.UUID)
+		}) {
+			b.fail("ORDER BY a random value")
+			return
+		}
+		col := b.resolve(e, true)
+		name := ""
+		if cn, ok := e.(*ast.ColumnNameExpr); ok {
+			name = cn.Name.Name.L
+		}
+		b.out.OrderBy = append(b.out.OrderBy, Order{Col: col, Desc: item.Desc, Collation: coll, Column: name})
+	}
+}
+
+// having translates a HAVING condition over the combined rows.
+func (b *scatterBuilder) having(e ast.ExprNode) *Expr {
+	e = unparen(e)
+	if p, ok := e.(*paramNode); ok {
+		return &Expr{Op: ExprParam, Param: p.idx + 1}
+	}
+	if s, ok := b.impl.literalText(e); ok {
+		return &Expr{Op: ExprLiteral, Literal: s}
+	}
+	switch v := e.(type) {
+	case *ast.AggregateFuncExpr:
+		return &Expr{Op: ExprColumn, Col: b.aggCol(v)}
+	case *ast.ColumnNameExpr:
+		if col, ok := b.byAlias(v.Name); ok {
+			return &Expr{Op: ExprColumn, Col: col}
+		}
+		for i, f := range b.orig {
+			if c, ok := unparen(f.Expr).(*ast.ColumnNameExpr); ok && b.known(i) && sameColumn(c.Name, v.Name) {
+				return &Expr{Op: ExprColumn, Col: i}
+			}
+		}
+		for k, g := range b.groupExpr {
+			if c, ok := g.(*ast.ColumnNameExpr); ok && sameColumn(c.Name, v.Name) {
+				return &Expr{Op: ExprColumn, Col: b.groupCols[k]}
+			}
+		}
+		b.fail("HAVING column %s is neither selected nor grouped", b.impl.text(v))
+		return nil
+	case *ast.UnaryOperationExpr:
+		switch v.Op {
+		case opcode.Not, opcode.Not2:
+			return b.node(ExprNot, v.V)
+		case opcode.Minus:
+			return b.node(ExprNeg, v.V)
+		case opcode.Plus:
+			return b.having(v.V)
+		}
+	case *ast.BinaryOperationExpr:
+		if op, ok := havingOps[v.Op]; ok {
+			return b.node(op, v.L, v.R)
+		}
+	case *ast.IsNullExpr:
+		if v.Not {
+			return b.node(ExprIsNotNull, v.Expr)
+		}
+		return b.node(ExprIsNull, v.Expr)
+	}
+	if !hasAggregate(e) {
+		if col, ok := b.byText(e); ok {
+			return &Expr{Op: ExprColumn, Col: col}
+		}
+		for k, g := range b.groupExpr {
+			if b.impl.text(g) == b.impl.text(e) {
+				return &Expr{Op: ExprColumn, Col: b.groupCols[k]}
+			}
+		}
+	}
+	b.fail("HAVING expression %s", b.impl.text(e))
+	return nil
+}
+
+func (b *scatterBuilder) node(op ExprOp, args ...ast.ExprNode) *Expr {
+	x := &Expr{Op: op}
+	for _, a := range args {
+		sub := b.having(a)
+		if sub == nil {
+			return nil
+		}
+		x.Args = append(x.Args, sub)
+	}
+	return x
+}
+
+func (b *scatterBuilder) limit() {
+	l := b.sel.Limit
+	if l == nil {
+		return
+	}
+	var ok bool
+	if b.out.Limit, b.out.LimitParam, ok = b.limitValue(l.Count); !ok {
+		b.fail("LIMIT %s", b.impl.text(l.Count))
+	}
+	if l.Offset != nil {
+		if b.out.Offset, b.out.OffsetParam, ok = b.limitValue(l.Offset); !ok {
+			b.fail("OFFSET %s", b.impl.text(l.Offset))
+		}
+	}
+}
+
+func (b *scatterBuilder) limitValue(e ast.ExprNode) (int64, int, bool) {
+	if p, ok := unparen(e).(*paramNode); ok {
+		return 0, p.idx + 1, true
+	}
+	s, ok := b.impl.literalText(e)
+	if !ok {
+		return 0, 0, false
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	return n, 0, err == nil && n >= 0
+}
+
+// shardLimit is the pushed-down LIMIT offset+limit of a query that is
+// not aggregated. With placeholders it is computed from the Render
+// call's Args; without Args only a lone LIMIT ? can stay a placeholder.
+func (b *scatterBuilder) shardLimit() *ast.Limit {
+	if b.sel.Limit == nil {
+		return nil
+	}
+	out, impl := b.out, b.impl
+	if out.LimitParam == 0 && out.OffsetParam == 0 {
+		return &ast.Limit{Count: newRawExpr(strconv.FormatInt(out.Limit+out.Offset, 10))}
+	}
+	r := newRawExpr("")
+	r.write = func(ctx *format.RestoreCtx) error {
+		args := impl.args
+		if args == nil {
+			if out.OffsetParam == 0 && out.Offset == 0 {
+				ctx.WritePlain("?")
+				return nil
+			}
+			return fmt.Errorf("sqlparse: the pushed-down LIMIT of a scatter needs the bound values (Rewrite.Args)")
+		}
+		n, o := out.Limit, out.Offset
+		var err error
+		if out.LimitParam > 0 {
+			if n, err = argInt(args, out.LimitParam); err != nil {
+				return err
+			}
+		}
+		if out.OffsetParam > 0 {
+			if o, err = argInt(args, out.OffsetParam); err != nil {
+				return err
+			}
+		}
+		ctx.WritePlain(strconv.FormatInt(n+o, 10))
+		return nil
+	}
+	return &ast.Limit{Count: r}
+}
+
+// argInt reads bound value p (1-based) as a LIMIT count.
+func argInt(args []string, p int) (int64, error) {
+	if p > len(args) {
+		return 0, fmt.Errorf("sqlparse: no value for placeholder %d", p)
+	}
+	s := strings.Trim(strings.TrimSpace(args[p-1]), `'"`)
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("sqlparse: LIMIT value %q is not a count", args[p-1])
+	}
+	return n, nil
+}
+
+// Resolve returns s with plain column indexes once the shard result's
+// column count ncols is known: for Visible -1 (a * in the select list)
+// Visible becomes ncols-Hidden and negative Cols (hidden columns) become
+// indexes. A ScatterSelect with Visible >= 0 is returned as is.
+func (s *ScatterSelect) Resolve(ncols int) *ScatterSelect {
+	if s.Visible >= 0 {
+		return s
+	}
+	c := *s
+	c.Visible = ncols - s.Hidden
+	fix := func(col int) int {
+		if col < 0 {
+			return c.Visible - col - 1
+		}
+		return col
+	}
+	fixOrders := func(in []Order) []Order {
+		if in == nil {
+			return nil
+		}
+		out := make([]Order, len(in))
+		for i, o := range in {
+			o.Col = fix(o.Col)
+			out[i] = o
+		}
+		return out
+	}
+	c.GroupBy, c.MergeOrder, c.OrderBy = fixOrders(s.GroupBy), fixOrders(s.MergeOrder), fixOrders(s.OrderBy)
+	if s.Aggs != nil {
+		c.Aggs = make([]Agg, len(s.Aggs))
+		for i, a := range s.Aggs {
+			a.Col = fix(a.Col)
+			if a.Func == AggAvg {
+				a.CountCol = fix(a.CountCol)
+			}
+			c.Aggs[i] = a
+		}
+	}
+	var fixExpr func(e *Expr) *Expr
+	fixExpr = func(e *Expr) *Expr {
+		if e == nil {
+			return nil
+		}
+		x := *e
+		if x.Op == ExprColumn {
+			x.Col = fix(x.Col)
+		}
+		x.Args = make([]*Expr, len(e.Args))
+		for i, a := range e.Args {
+			x.Args[i] = fixExpr(a)
+		}
+		return &x
+	}
+	c.Having = fixExpr(s.Having)
+	return &c
+}

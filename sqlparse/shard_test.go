@@ -1,0 +1,605 @@
+package sqlparse
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// testKeys: posts and orders are sharded by user_id, users by id, accounts
+// by id; everything else is not sharded.
+var testKeys = map[string]string{"posts": "user_id", "orders": "user_id", "users": "id", "accounts": "id"}
+
+func testKeyOf(t TableRef) (string, bool) {
+	k, ok := testKeys[t.Name]
+	return k, ok
+}
+
+func mustAnalyze(t *testing.T, sql string) *ShardStmt {
+	t.Helper()
+	s, err := AnalyzeShard(sql, testKeyOf)
+	if err != nil {
+		t.Fatalf("AnalyzeShard(%q): %v", sql, err)
+	}
+	return s
+}
+
+func lit(s string) Operand { return Operand{Literal: s} }
+func par(i int) Operand    { return Operand{Param: i} }
+
+func TestShardFilters(t *testing.T) {
+	incl := func(o Operand) *RangeBound { return &RangeBound{Value: o, Inclusive: true} }
+	excl := func(o Operand) *RangeBound { return &RangeBound{Value: o} }
+	tests := []struct {
+		sql  string
+		use  int
+		want KeyFilter
+	}{
+		{"SELECT * FROM posts WHERE user_id = 5", 0, KeyFilter{In: []Operand{lit("5")}, InIndex: -1}},
+		{"SELECT * FROM posts WHERE 5 = user_id", 0, KeyFilter{In: []Operand{lit("5")}, InIndex: -1}},
+		{"SELECT * FROM posts WHERE user_id = -5", 0, KeyFilter{In: []Operand{lit("-5")}, InIndex: -1}},
+		{"SELECT * FROM posts WHERE user_id = 'abc'", 0, KeyFilter{In: []Operand{lit("'abc'")}, InIndex: -1}},
+		{"SELECT * FROM posts WHERE user_id = DATE '2024-06-01'", 0, KeyFilter{In: []Operand{lit("DATE '2024-06-01'")}, InIndex: -1}},
+		{"SELECT * FROM posts WHERE user_id = TIMESTAMP '2024-06-01 10:00:00'", 0, KeyFilter{In: []Operand{lit("TIMESTAMP '2024-06-01 10:00:00'")}, InIndex: -1}},
+		{"SELECT * FROM posts WHERE user_id = 0x41", 0, KeyFilter{In: []Operand{lit("x'41'")}, InIndex: -1}},
+		{"SELECT * FROM posts WHERE user_id = NULL", 0, KeyFilter{In: []Operand{lit("NULL")}, InIndex: -1}},
+		{"SELECT * FROM posts WHERE user_id = TRUE", 0, KeyFilter{In: []Operand{lit("TRUE")}, InIndex: -1}},
+		{"SELECT * FROM posts WHERE user_id = ?", 0, KeyFilter{In: []Operand{par(1)}, InIndex: -1}},
+		{"SELECT * FROM posts WHERE a = ? AND user_id = ?", 0, KeyFilter{In: []Operand{par(2)}, InIndex: -1}},
+		{"SELECT * FROM posts WHERE user_id = NOW()", 0, KeyFilter{InIndex: -1}},
+		{"SELECT * FROM posts WHERE user_id = 1 + 1", 0, KeyFilter{InIndex: -1}},
+		{"SELECT * FROM posts WHERE user_id IN (1, 2, 3)", 0, KeyFilter{In: []Operand{lit("1"), lit("2"), lit("3")}, InIndex: 0}},
+		{"SELECT * FROM posts WHERE a IN (7) AND user_id IN (1, ?)", 0, KeyFilter{In: []Operand{lit("1"), par(1)}, InIndex: 1}},
+		{"SELECT * FROM posts WHERE user_id IN (1, a)", 0, KeyFilter{InIndex: -1}},
+		{"SELECT * FROM posts WHERE user_id NOT IN (1, 2)", 0, KeyFilter{InIndex: -1}},
+		{"SELECT * FROM posts WHERE user_id IN (1, 2, 3) AND user_id IN (2, 3, 4)", 0, KeyFilter{In: []Operand{lit("2"), lit("3")}, InIndex: 0}},
+		{"SELECT * FROM posts WHERE user_id = 2 AND user_id IN (1, 2)", 0, KeyFilter{In: []Operand{lit("2")}, InIndex: 0}},
+		{"SELECT * FROM posts WHERE user_id IN (1, 2) AND user_id = ?", 0, KeyFilter{In: []Operand{lit("1"), lit("2")}, InIndex: 0}},
+		{"SELECT * FROM posts WHERE user_id = 1 AND user_id = 2", 0, KeyFilter{In: []Operand{lit("1")}, InIndex: -1}},
+		{"SELECT * FROM posts WHERE user_id BETWEEN 10 AND 20", 0, KeyFilter{InIndex: -1, Lo: incl(lit("10")), Hi: incl(lit("20"))}},
+		{"SELECT * FROM posts WHERE user_id > 10 AND user_id <= ?", 0, KeyFilter{InIndex: -1, Lo: excl(lit("10")), Hi: incl(par(1))}},
+		{"SELECT * FROM posts WHERE 10 < user_id AND 20 >= user_id", 0, KeyFilter{InIndex: -1, Lo: excl(lit("10")), Hi: incl(lit("20"))}},
+		{"SELECT * FROM posts WHERE user_id >= 10 AND user_id < 20", 0, KeyFilter{InIndex: -1, Lo: incl(lit("10")), Hi: excl(lit("20"))}},
+		{"SELECT * FROM posts WHERE user_id IS NULL", 0, KeyFilter{InIndex: -1, Null: true}},
+		{"SELECT * FROM posts WHERE user_id IS NOT NULL", 0, KeyFilter{InIndex: -1}},
+		{"SELECT * FROM posts WHERE user_id = 1 OR user_id = 2", 0, KeyFilter{InIndex: -1}},
+		{"SELECT * FROM posts WHERE (user_id = 1) AND (a = 1 OR b = 2)", 0, KeyFilter{In: []Operand{lit("1")}, InIndex: -1}},
+		{"SELECT * FROM posts p WHERE p.user_id = 3", 0, KeyFilter{In: []Operand{lit("3")}, InIndex: -1}},
+		{"SELECT * FROM posts WHERE posts.user_id = 3", 0, KeyFilter{In: []Operand{lit("3")}, InIndex: -1}},
+		{"SELECT * FROM posts p WHERE x.user_id = 3", 0, KeyFilter{InIndex: -1}},
+		// Qualified refs pick their table; unqualified refs apply to every
+		// sharded use keyed by that name.
+		{"SELECT * FROM posts p JOIN orders o ON o.a = p.a WHERE o.user_id = 3", 0, KeyFilter{InIndex: -1}},
+		{"SELECT * FROM posts p JOIN orders o ON o.a = p.a WHERE o.user_id = 3", 1, KeyFilter{In: []Operand{lit("3")}, InIndex: -1}},
+		{"SELECT * FROM posts p JOIN orders o ON o.a = p.a WHERE user_id = 3", 0, KeyFilter{In: []Operand{lit("3")}, InIndex: -1}},
+		{"SELECT * FROM posts p JOIN orders o ON o.a = p.a WHERE user_id = 3", 1, KeyFilter{In: []Operand{lit("3")}, InIndex: -1}},
+		// Inner-join ON conditions count; outer-join ON conditions do not.
+		{"SELECT * FROM users u JOIN posts p ON p.user_id = 4", 1, KeyFilter{In: []Operand{lit("4")}, InIndex: -1}},
+		{"SELECT * FROM users u LEFT JOIN tags t ON u.id = 4 AND t.x = u.id", 0, KeyFilter{InIndex: -1}},
+		// Subquery tables are not at the top level.
+		{"SELECT * FROM posts WHERE user_id = 1 AND a IN (SELECT a FROM tags WHERE user_id = 9)", 0, KeyFilter{In: []Operand{lit("1")}, InIndex: -1}},
+		{"UPDATE posts SET a = 1 WHERE user_id = 7", 0, KeyFilter{In: []Operand{lit("7")}, InIndex: -1}},
+		{"DELETE FROM posts WHERE user_id IN (7, 8)", 0, KeyFilter{In: []Operand{lit("7"), lit("8")}, InIndex: 0}},
+	}
+	for _, tt := range tests {
+		s := mustAnalyze(t, tt.sql)
+		if got := s.Uses[tt.use].Filter; !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s\nuse %d filter = %+v\nwant %+v", tt.sql, tt.use, fmtFilter(got), fmtFilter(tt.want))
+		}
+	}
+}
+
+func fmtFilter(f KeyFilter) string {
+	var b strings.Builder
+	b.WriteString("{In:[")
+	for _, o := range f.In {
+		b.WriteString(" " + fmtOp(o))
+	}
+	b.WriteString(" ] InIndex:" + itoa(f.InIndex))
+	if f.Lo != nil {
+		b.WriteString(" Lo:" + fmtOp(f.Lo.Value))
+		if f.Lo.Inclusive {
+			b.WriteString("=")
+		}
+	}
+	if f.Hi != nil {
+		b.WriteString(" Hi:" + fmtOp(f.Hi.Value))
+		if f.Hi.Inclusive {
+			b.WriteString("=")
+		}
+	}
+	if f.Null {
+		b.WriteString(" Null")
+	}
+	return b.String() + "}"
+}
+
+func fmtOp(o Operand) string {
+	switch {
+	case o.Param > 0:
+		return "?" + itoa(o.Param)
+	case o.Expr:
+		return "<expr>"
+	}
+	return o.Literal
+}
+
+func itoa(i int) string {
+	if i < 0 {
+		return "-" + itoa(-i)
+	}
+	if i < 10 {
+		return string(rune('0' + i))
+	}
+	return itoa(i/10) + string(rune('0'+i%10))
+}
+
+func TestShardUsesAndJoins(t *testing.T) {
+	tests := []struct {
+		sql      string
+		uses     []TableUse
+		keyJoins [][2]int
+	}{
+		{
+			"SELECT * FROM Posts AS P JOIN db.Orders o ON P.user_id = o.user_id JOIN tags ON tags.id = p.id",
+			[]TableUse{{Ref: TableRef{Name: "posts"}, Alias: "p"}, {Ref: TableRef{Schema: "db", Name: "orders"}, Alias: "o"}, {Ref: TableRef{Name: "tags"}}},
+			[][2]int{{0, 1}},
+		},
+		{
+			"SELECT * FROM posts p, orders o WHERE o.user_id = p.user_id AND p.user_id = 3",
+			[]TableUse{{Ref: TableRef{Name: "posts"}, Alias: "p"}, {Ref: TableRef{Name: "orders"}, Alias: "o"}},
+			[][2]int{{0, 1}},
+		},
+		{
+			"SELECT * FROM posts JOIN orders USING (user_id)",
+			[]TableUse{{Ref: TableRef{Name: "posts"}}, {Ref: TableRef{Name: "orders"}}},
+			[][2]int{{0, 1}},
+		},
+		{
+			"SELECT * FROM users u LEFT JOIN posts p ON p.user_id = u.id",
+			[]TableUse{{Ref: TableRef{Name: "users"}, Alias: "u"}, {Ref: TableRef{Name: "posts"}, Alias: "p"}},
+			[][2]int{{0, 1}},
+		},
+		{
+			"SELECT * FROM posts p JOIN orders o ON p.a = o.user_id",
+			[]TableUse{{Ref: TableRef{Name: "posts"}, Alias: "p"}, {Ref: TableRef{Name: "orders"}, Alias: "o"}},
+			nil,
+		},
+		{
+			"INSERT INTO posts (id, user_id) SELECT id, user_id FROM tags",
+			[]TableUse{{Ref: TableRef{Name: "posts"}}, {Ref: TableRef{Name: "tags"}}},
+			nil,
+		},
+		{
+			"WITH c AS (SELECT * FROM tags) SELECT * FROM posts JOIN c ON c.id = posts.id",
+			[]TableUse{{Ref: TableRef{Name: "tags"}}, {Ref: TableRef{Name: "posts"}}},
+			nil,
+		},
+		{
+			"ALTER TABLE posts ADD COLUMN x INT",
+			[]TableUse{{Ref: TableRef{Name: "posts"}}},
+			nil,
+		},
+	}
+	for _, tt := range tests {
+		s := mustAnalyze(t, tt.sql)
+		var uses []TableUse
+		for _, u := range s.Uses {
+			uses = append(uses, TableUse{Ref: u.Ref, Alias: u.Alias})
+		}
+		if !reflect.DeepEqual(uses, tt.uses) {
+			t.Errorf("%s\nuses = %+v\nwant %+v", tt.sql, uses, tt.uses)
+		}
+		if !reflect.DeepEqual(s.KeyJoins, tt.keyJoins) {
+			t.Errorf("%s\nkey joins = %v, want %v", tt.sql, s.KeyJoins, tt.keyJoins)
+		}
+	}
+}
+
+func TestShardUnsupported(t *testing.T) {
+	tests := []struct {
+		sql  string
+		want string // substring of Unsupported; "" for supported
+	}{
+		{"SELECT * FROM tags WHERE id IN (SELECT id FROM posts)", "sharded table posts is read in a subquery"},
+		{"SELECT (SELECT COUNT(*) FROM posts) FROM tags", "posts is read in a subquery"},
+		{"SELECT * FROM (SELECT * FROM posts) d", "posts is read in a derived table"},
+		{"WITH c AS (SELECT * FROM posts) SELECT * FROM c", "posts is read in a CTE"},
+		{"SELECT id FROM posts UNION SELECT id FROM tags", "posts is read in a UNION"},
+		{"SELECT * FROM users u LEFT JOIN posts p ON p.a = u.a", "posts is the inner side of an outer join"},
+		{"SELECT * FROM tags t LEFT JOIN posts p ON p.user_id = t.user_id", "posts is the inner side of an outer join"},
+		{"SELECT * FROM posts p RIGHT JOIN users u ON p.a = u.id", "posts is the inner side of an outer join"},
+		{"INSERT INTO posts (id, user_id) SELECT id, user_id FROM tags", "INSERT ... SELECT into sharded table posts"},
+		{"INSERT INTO tags (id) SELECT id FROM posts", "posts is read in the SELECT of an INSERT ... SELECT"},
+		{"INSERT INTO posts VALUES (1, 2)", "INSERT without a column list into sharded table posts"},
+		{"SELECT GROUP_CONCAT(a) FROM posts", "GROUP_CONCAT() cannot be merged"},
+		{"SELECT SUM(DISTINCT a) FROM posts", "SUM(DISTINCT ...)"},
+		{"SELECT AVG(DISTINCT a) FROM posts", "AVG(DISTINCT ...)"},
+		{"SELECT COUNT(*) + 1 FROM posts", "aggregate inside an expression"},
+		{"SELECT ROUND(AVG(a)) FROM posts", "aggregate inside an expression"},
+		{"SELECT COUNT(DISTINCT a), COUNT(DISTINCT b) FROM posts", "more than one COUNT(DISTINCT)"},
+		{"SELECT a, COUNT(*) FROM posts GROUP BY a WITH ROLLUP", "WITH ROLLUP"},
+		{"SELECT *, COUNT(*) FROM posts", "SELECT * with GROUP BY or aggregates"},
+		{"SELECT a FROM posts GROUP BY a HAVING UPPER(b) = 'x'", "HAVING"},
+		{"SELECT a FROM posts ORDER BY RAND()", "random"},
+		{"SELECT a, ROW_NUMBER() OVER (ORDER BY a) FROM posts", "window functions"},
+		// Supported.
+		{"SELECT * FROM tags WHERE id IN (SELECT id FROM labels)", ""},
+		{"SELECT * FROM posts WHERE a IN (SELECT a FROM tags)", ""},
+		{"SELECT * FROM users u LEFT JOIN posts p ON p.user_id = u.id", ""},
+		{"SELECT * FROM posts p LEFT JOIN tags t ON t.a = p.a", ""},
+		{"SELECT SQL_CALC_FOUND_ROWS * FROM posts WHERE user_id = 1 FOR UPDATE", ""},
+		{"SELECT id FROM tags UNION SELECT id FROM labels", ""},
+		{"INSERT INTO tags SELECT * FROM labels", ""},
+		{"GROUP_CONCAT", ""},
+	}
+	for _, tt := range tests {
+		if tt.sql == "GROUP_CONCAT" {
+			tt.sql = "SELECT GROUP_CONCAT(a) FROM tags"
+		}
+		s := mustAnalyze(t, tt.sql)
+		switch {
+		case tt.want == "" && s.Unsupported != "":
+			t.Errorf("%s: unexpectedly unsupported: %s", tt.sql, s.Unsupported)
+		case tt.want != "" && !strings.Contains(s.Unsupported, tt.want):
+			t.Errorf("%s: Unsupported = %q, want it to contain %q", tt.sql, s.Unsupported, tt.want)
+		}
+	}
+}
+
+func TestShardStatements(t *testing.T) {
+	s := mustAnalyze(t, "ALTER TABLE posts ADD COLUMN x INT")
+	if s.Kind != KindDDL || s.Unsupported != "" || s.Select != nil {
+		t.Errorf("DDL: %+v", s)
+	}
+	s = mustAnalyze(t, "UPDATE posts SET user_id = 3, a = 1 WHERE id = 1")
+	if !s.SetsShardKey || s.HasLimit {
+		t.Errorf("UPDATE sets key: %+v", s)
+	}
+	s = mustAnalyze(t, "UPDATE posts p JOIN tags t ON t.id = p.id SET p.a = t.user_id WHERE p.user_id = 1 ORDER BY p.id LIMIT 1")
+	if s.SetsShardKey || !s.HasLimit || s.Unsupported != "" {
+		t.Errorf("UPDATE not setting key: %+v", s)
+	}
+	s = mustAnalyze(t, "UPDATE posts p, tags t SET t.user_id = 1")
+	if s.SetsShardKey {
+		t.Errorf("UPDATE of tags.user_id: SetsShardKey")
+	}
+	s = mustAnalyze(t, "DELETE FROM posts WHERE user_id = 1 LIMIT 10")
+	if !s.HasLimit || s.Kind != KindDelete {
+		t.Errorf("DELETE LIMIT: %+v", s)
+	}
+	s = mustAnalyze(t, "INSERT INTO posts (id, user_id, body) VALUES (1, 2, 'x'), (?, -3, NOW()), (4, ?, DEFAULT) ON DUPLICATE KEY UPDATE user_id = VALUES(user_id)")
+	want := &InsertRows{
+		Columns: []string{"id", "user_id", "body"},
+		KeyCol:  1,
+		Rows: [][]Operand{
+			{lit("1"), lit("2"), lit("'x'")},
+			{par(1), lit("-3"), {Expr: true}},
+			{lit("4"), par(2), {Expr: true}},
+		},
+		OnDuplicateSetsKey: true,
+	}
+	if !reflect.DeepEqual(s.Insert, want) || s.Params != 2 || s.Kind != KindInsert {
+		t.Errorf("INSERT rows = %+v, want %+v", s.Insert, want)
+	}
+	s = mustAnalyze(t, "REPLACE INTO posts SET body = 'b', user_id = 9")
+	want = &InsertRows{Columns: []string{"body", "user_id"}, KeyCol: 1, Rows: [][]Operand{{lit("'b'"), lit("9")}}}
+	if !reflect.DeepEqual(s.Insert, want) || s.Kind != KindReplace {
+		t.Errorf("REPLACE SET rows = %+v, want %+v", s.Insert, want)
+	}
+
+	if _, err := AnalyzeShard("SELECT FROM WHERE", testKeyOf); err == nil {
+		t.Error("syntax error not reported")
+	} else {
+		var se *SyntaxError
+		if !errors.As(err, &se) {
+			t.Errorf("error %T, want *SyntaxError", err)
+		}
+	}
+	if _, err := AnalyzeShard("SELECT 1; SELECT 2", testKeyOf); !errors.Is(err, ErrMultipleStatements) {
+		t.Errorf("two statements: %v", err)
+	}
+}
+
+func TestShardScatterSelect(t *testing.T) {
+	asc := func(c int) Order { return Order{Col: c} }
+	desc := func(c int) Order { return Order{Col: c, Desc: true} }
+	col := func(c int) *Expr { return &Expr{Op: ExprColumn, Col: c} }
+	litE := func(s string) *Expr { return &Expr{Op: ExprLiteral, Literal: s} }
+	tests := []struct {
+		sql     string
+		want    ScatterSelect
+		scatter string // the shard query; "" to skip
+	}{
+		{
+			"SELECT id, title FROM posts ORDER BY created DESC, id LIMIT 20, 10",
+			ScatterSelect{Visible: 2, Hidden: 1, OrderBy: []Order{desc(2), asc(0)}, MergeOrder: []Order{desc(2), asc(0)}, Limit: 10, Offset: 20},
+			"SELECT `id`,`title`,`created` AS `strata_h0` FROM `posts` ORDER BY `created` DESC,`id` LIMIT 30",
+		},
+		{
+			"SELECT id AS i, title FROM posts ORDER BY i, 2 DESC, title COLLATE utf8mb4_bin LIMIT ?, ?",
+			ScatterSelect{Visible: 2, OrderBy: []Order{asc(0), desc(1), {Col: 1, Collation: "utf8mb4_bin"}},
+				MergeOrder: []Order{asc(0), desc(1), {Col: 1, Collation: "utf8mb4_bin"}}, Limit: 0, LimitParam: 2, OffsetParam: 1},
+			"",
+		},
+		{
+			"SELECT id FROM posts",
+			ScatterSelect{Visible: 1, Limit: -1},
+			"SELECT `id` FROM `posts`",
+		},
+		{
+			"SELECT id FROM posts ORDER BY NULL LIMIT 3",
+			ScatterSelect{Visible: 1, Limit: 3},
+			"SELECT `id` FROM `posts` ORDER BY NULL LIMIT 3",
+		},
+		{
+			"SELECT a, COUNT(*), SUM(b), MIN(c), MAX(d), AVG(e) FROM posts GROUP BY a",
+			ScatterSelect{Visible: 6, Hidden: 1, Aggregated: true, GroupBy: []Order{asc(0)}, MergeOrder: []Order{asc(0)},
+				Aggs:  []Agg{{Col: 1, Func: AggCount}, {Col: 2, Func: AggSum}, {Col: 3, Func: AggMin}, {Col: 4, Func: AggMax}, {Col: 5, Func: AggAvg, CountCol: 6}},
+				Limit: -1},
+			"SELECT `a`,COUNT(1) AS `COUNT(*)`,SUM(`b`) AS `SUM(b)`,MIN(`c`) AS `MIN(c)`,MAX(`d`) AS `MAX(d)`,SUM(`e`) AS `AVG(e)`,COUNT(`e`) AS `strata_h0` FROM `posts` GROUP BY `a` ORDER BY 1",
+		},
+		{
+			"SELECT COUNT(*) AS n FROM posts WHERE user_id > 3 LIMIT 1",
+			ScatterSelect{Visible: 1, Aggregated: true, Aggs: []Agg{{Col: 0, Func: AggCount}}, Limit: 1},
+			"SELECT COUNT(1) AS `n` FROM `posts` WHERE `user_id`>3",
+		},
+		{
+			"SELECT COUNT(*) FROM posts GROUP BY b, a ORDER BY a DESC",
+			ScatterSelect{Visible: 1, Hidden: 2, Aggregated: true, GroupBy: []Order{asc(1), asc(2)}, MergeOrder: []Order{asc(1), asc(2)},
+				Aggs: []Agg{{Col: 0, Func: AggCount}}, OrderBy: []Order{desc(2)}, Limit: -1},
+			"SELECT COUNT(1) AS `COUNT(*)`,`b` AS `strata_h0`,`a` AS `strata_h1` FROM `posts` GROUP BY `b`,`a` ORDER BY 2,3",
+		},
+		{
+			"SELECT a, AVG(b) AS av FROM posts GROUP BY 1 HAVING av > 3 AND COUNT(*) >= ? ORDER BY SUM(c) DESC, a LIMIT 5",
+			ScatterSelect{Visible: 2, Hidden: 3, Aggregated: true, GroupBy: []Order{asc(0)}, MergeOrder: []Order{asc(0)},
+				Aggs: []Agg{{Col: 1, Func: AggAvg, CountCol: 2}, {Col: 3, Func: AggCount}, {Col: 4, Func: AggSum}},
+				Having: &Expr{Op: ExprAnd, Args: []*Expr{
+					{Op: ExprGT, Args: []*Expr{col(1), litE("3")}},
+					{Op: ExprGE, Args: []*Expr{col(3), {Op: ExprParam, Param: 1}}},
+				}},
+				OrderBy: []Order{desc(4), asc(0)}, Limit: 5},
+			"SELECT `a`,SUM(`b`) AS `av`,COUNT(`b`) AS `strata_h0`,COUNT(1) AS `strata_h1`,SUM(`c`) AS `strata_h2` FROM `posts` GROUP BY 1 ORDER BY 1",
+		},
+		{
+			"SELECT a FROM posts GROUP BY a HAVING AVG(b) > -1.5 OR NOT a IS NULL",
+			ScatterSelect{Visible: 1, Hidden: 2, Aggregated: true, GroupBy: []Order{asc(0)}, MergeOrder: []Order{asc(0)},
+				Aggs: []Agg{{Col: 1, Func: AggAvg, CountCol: 2}},
+				Having: &Expr{Op: ExprOr, Args: []*Expr{
+					{Op: ExprGT, Args: []*Expr{col(1), litE("-1.5")}},
+					{Op: ExprNot, Args: []*Expr{{Op: ExprIsNull, Args: []*Expr{col(0)}}}},
+				}},
+				Limit: -1},
+			"SELECT `a`,SUM(`b`) AS `strata_h0`,COUNT(`b`) AS `strata_h1` FROM `posts` GROUP BY `a` ORDER BY 1",
+		},
+		{
+			"SELECT a, COUNT(DISTINCT b) AS nb, COUNT(*) FROM posts GROUP BY a ORDER BY nb DESC",
+			ScatterSelect{Visible: 3, Aggregated: true, GroupBy: []Order{asc(0)}, MergeOrder: []Order{asc(0), asc(1)},
+				Aggs: []Agg{{Col: 1, Func: AggCountDistinct}, {Col: 2, Func: AggCount}}, OrderBy: []Order{desc(1)}, Limit: -1},
+			"SELECT `a`,`b` AS `nb`,COUNT(1) AS `COUNT(*)` FROM `posts` GROUP BY `a`,`b` ORDER BY 1,2",
+		},
+		{
+			"SELECT COUNT(DISTINCT b) FROM posts",
+			ScatterSelect{Visible: 1, Aggregated: true, MergeOrder: []Order{asc(0)}, Aggs: []Agg{{Col: 0, Func: AggCountDistinct}}, Limit: -1},
+			"SELECT `b` AS `COUNT(DISTINCT b)` FROM `posts` GROUP BY `b` ORDER BY 1",
+		},
+		{
+			"SELECT DISTINCT a, b FROM posts ORDER BY b LIMIT 10",
+			ScatterSelect{Visible: 2, Distinct: true, OrderBy: []Order{asc(1)}, MergeOrder: []Order{asc(1)}, Limit: 10},
+			"SELECT DISTINCT `a`,`b` FROM `posts` ORDER BY `b` LIMIT 10",
+		},
+		{
+			"SELECT DISTINCT a, COUNT(*) FROM posts GROUP BY a",
+			ScatterSelect{Visible: 2, Distinct: true, Aggregated: true, GroupBy: []Order{asc(0)}, MergeOrder: []Order{asc(0)}, Aggs: []Agg{{Col: 1, Func: AggCount}}, Limit: -1},
+			"SELECT `a`,COUNT(1) AS `COUNT(*)` FROM `posts` GROUP BY `a` ORDER BY 1",
+		},
+		{
+			"SELECT * FROM posts ORDER BY created DESC LIMIT 5",
+			ScatterSelect{Visible: -1, Hidden: 1, OrderBy: []Order{desc(-1)}, MergeOrder: []Order{desc(-1)}, Limit: 5},
+			"SELECT *,`created` AS `strata_h0` FROM `posts` ORDER BY `created` DESC LIMIT 5",
+		},
+		{
+			"SELECT id, p.* FROM posts p ORDER BY id, 3",
+			ScatterSelect{Visible: -1, OrderBy: []Order{asc(0), asc(2)}, MergeOrder: []Order{asc(0), asc(2)}, Limit: -1},
+			"SELECT `id`,`p`.* FROM `posts` AS `p` ORDER BY `id`,3",
+		},
+		{
+			"SELECT a + 1 FROM posts ORDER BY a + 1, UPPER(b)",
+			ScatterSelect{Visible: 1, Hidden: 1, OrderBy: []Order{asc(0), asc(1)}, MergeOrder: []Order{asc(0), asc(1)}, Limit: -1},
+			"SELECT `a`+1 AS `a + 1`,UPPER(`b`) AS `strata_h0` FROM `posts` ORDER BY `a`+1,UPPER(`b`)",
+		},
+	}
+	for _, tt := range tests {
+		s := mustAnalyze(t, tt.sql)
+		if s.Unsupported != "" || s.Select == nil {
+			t.Errorf("%s: unsupported: %s", tt.sql, s.Unsupported)
+			continue
+		}
+		if !reflect.DeepEqual(*s.Select, tt.want) {
+			t.Errorf("%s\nselect = %+v\nwant     %+v", tt.sql, *s.Select, tt.want)
+		}
+		got, err := s.Render(Rewrite{Scatter: true})
+		if s.Params > 0 {
+			args := make([]string, s.Params)
+			for i := range args {
+				args[i] = itoa(i + 10)
+			}
+			got, err = s.Render(Rewrite{Scatter: true, Args: args})
+		}
+		if err != nil {
+			t.Errorf("%s: render: %v", tt.sql, err)
+			continue
+		}
+		if tt.scatter != "" && got != tt.scatter {
+			t.Errorf("%s\nscatter = %s\nwant      %s", tt.sql, got, tt.scatter)
+		}
+		// The shard query parses again.
+		if _, err := AnalyzeShard(got, testKeyOf); err != nil {
+			t.Errorf("%s: scatter %q does not parse: %v", tt.sql, got, err)
+		}
+	}
+}
+
+func TestShardResolve(t *testing.T) {
+	s := mustAnalyze(t, "SELECT * FROM posts ORDER BY created DESC, 2")
+	r := s.Select.Resolve(7)
+	want := []Order{{Col: 6, Desc: true}, {Col: 1}}
+	if r.Visible != 6 || !reflect.DeepEqual(r.OrderBy, want) || !reflect.DeepEqual(r.MergeOrder, want) {
+		t.Errorf("Resolve = %+v", r)
+	}
+	if s.Select.OrderBy[0].Col != -1 {
+		t.Error("Resolve changed its receiver")
+	}
+}
+
+func TestShardRender(t *testing.T) {
+	posts := TableRef{Name: "posts"}
+	tests := []struct {
+		sql  string
+		r    Rewrite
+		want string
+	}{
+		{"SELECT id FROM posts WHERE user_id = 1", Rewrite{}, "SELECT `id` FROM `posts` WHERE `user_id`=1"},
+		{"/* hint */ SELECT COUNT(*) FROM posts", Rewrite{}, "SELECT COUNT(1) AS `COUNT(*)` FROM `posts`"},
+		{
+			"SELECT posts.id FROM posts WHERE posts.user_id = 1",
+			Rewrite{Tables: map[TableRef]string{posts: "posts_2024_06"}},
+			"SELECT `posts`.`id` FROM `posts_2024_06` AS `posts` WHERE `posts`.`user_id`=1",
+		},
+		{
+			"SELECT p.id FROM posts p JOIN tags t ON t.id = p.id",
+			Rewrite{Tables: map[TableRef]string{posts: "posts_2024_06"}},
+			"SELECT `p`.`id` FROM `posts_2024_06` AS `p` JOIN `tags` AS `t` ON `t`.`id`=`p`.`id`",
+		},
+		{
+			"SELECT db.posts.id FROM db.posts",
+			Rewrite{Tables: map[TableRef]string{{Schema: "db", Name: "posts"}: "posts_1"}},
+			"SELECT `posts`.`id` FROM `db`.`posts_1` AS `posts`",
+		},
+		{
+			"UPDATE posts SET a = 1 WHERE posts.user_id = 2",
+			Rewrite{Tables: map[TableRef]string{posts: "posts_1"}},
+			"UPDATE `posts_1` AS `posts` SET `a`=1 WHERE `posts`.`user_id`=2",
+		},
+		{
+			"DELETE FROM posts WHERE posts.user_id = 2",
+			Rewrite{Tables: map[TableRef]string{posts: "posts_1"}},
+			"DELETE FROM `posts_1` WHERE `posts_1`.`user_id`=2",
+		},
+		{
+			"SELECT id FROM posts WHERE a IN (9, 8) AND user_id IN (1, 2, 3, ?)",
+			Rewrite{In: map[int][]Operand{1: {lit("3"), par(1)}}, Args: []string{"'x'"}},
+			"SELECT `id` FROM `posts` WHERE `a` IN (9,8) AND `user_id` IN (3,'x')",
+		},
+		{
+			"SELECT id FROM posts WHERE user_id IN (1, 2, 3)",
+			Rewrite{In: map[int][]Operand{0: {lit("2")}}},
+			"SELECT `id` FROM `posts` WHERE `user_id` IN (2)",
+		},
+		{
+			"SELECT id FROM posts WHERE user_id = ? AND body = ? LIMIT ?",
+			Rewrite{Args: []string{"7", "'it''s'", "10"}},
+			"SELECT `id` FROM `posts` WHERE `user_id`=7 AND `body`='it''s' LIMIT 10",
+		},
+		{
+			"SELECT id FROM posts WHERE user_id = ? ORDER BY id LIMIT ?, ?",
+			Rewrite{Scatter: true, Args: []string{"7", "20", "10"}},
+			"SELECT `id` FROM `posts` WHERE `user_id`=7 ORDER BY `id` LIMIT 30",
+		},
+		{
+			"SELECT id FROM posts ORDER BY id LIMIT ?",
+			Rewrite{Scatter: true},
+			"SELECT `id` FROM `posts` ORDER BY `id` LIMIT ?",
+		},
+		{
+			"INSERT INTO posts (user_id, body) VALUES (1, 'a'), (2, ?), (3, 'c')",
+			Rewrite{Rows: []int{0, 2}, AddColumn: "id", AddValues: []string{"100", "101"}, Tables: map[TableRef]string{posts: "posts_2024_06"}},
+			"INSERT INTO `posts_2024_06` (`user_id`,`body`,`id`) VALUES (1,'a',100),(3,'c',101)",
+		},
+		{
+			"INSERT INTO posts (user_id, body) VALUES (1, 'a'), (2, ?)",
+			Rewrite{Rows: []int{1}, Args: []string{"'b'"}},
+			"INSERT INTO `posts` (`user_id`,`body`) VALUES (2,'b')",
+		},
+		{
+			"INSERT INTO posts SET user_id = 1, body = ?",
+			Rewrite{AddColumn: "id", AddValues: []string{"5"}, Args: []string{"'b'"}},
+			"INSERT INTO `posts` SET `user_id`=1,`body`='b',`id`=5",
+		},
+		{
+			"INSERT INTO posts (user_id, n) VALUES (1, 2) ON DUPLICATE KEY UPDATE n = posts.n + 1",
+			Rewrite{Tables: map[TableRef]string{posts: "posts_1"}},
+			"INSERT INTO `posts_1` (`user_id`,`n`) VALUES (1,2) ON DUPLICATE KEY UPDATE `n`=`posts_1`.`n`+1",
+		},
+		{
+			"SELECT a, AVG(b) FROM posts WHERE user_id IN (1, 2) GROUP BY a",
+			Rewrite{Scatter: true, In: map[int][]Operand{0: {lit("2")}}, Tables: map[TableRef]string{posts: "posts_x"}},
+			"SELECT `a`,SUM(`b`) AS `AVG(b)`,COUNT(`b`) AS `strata_h0` FROM `posts_x` AS `posts` WHERE `user_id` IN (2) GROUP BY `a` ORDER BY 1",
+		},
+	}
+	for _, tt := range tests {
+		s := mustAnalyze(t, tt.sql)
+		got, err := s.Render(tt.r)
+		if err != nil {
+			t.Errorf("%s: %v", tt.sql, err)
+			continue
+		}
+		if got != tt.want {
+			t.Errorf("%s\nrender = %s\nwant     %s", tt.sql, got, tt.want)
+		}
+		// Changes are undone: a plain render is the statement again.
+		plain, err := s.Render(Rewrite{})
+		if err != nil || strings.Contains(plain, "posts_") || strings.Contains(plain, "strata_h") {
+			t.Errorf("%s: render after rewrite = %s, %v", tt.sql, plain, err)
+		}
+		if _, err := AnalyzeShard(got, testKeyOf); err != nil {
+			t.Errorf("%s: rendered %q does not parse: %v", tt.sql, got, err)
+		}
+	}
+}
+
+func TestShardRenderErrors(t *testing.T) {
+	s := mustAnalyze(t, "SELECT id FROM posts WHERE user_id = ? LIMIT ?, ?")
+	if _, err := s.Render(Rewrite{Args: []string{"1"}}); err == nil {
+		t.Error("wrong number of Args accepted")
+	}
+	if _, err := s.Render(Rewrite{Scatter: true}); err == nil {
+		t.Error("pushed-down LIMIT with placeholders rendered without Args")
+	}
+	if _, err := s.Render(Rewrite{In: map[int][]Operand{3: {lit("1")}}}); err == nil {
+		t.Error("unknown IN list accepted")
+	}
+	s = mustAnalyze(t, "UPDATE posts SET a = 1")
+	if _, err := s.Render(Rewrite{Scatter: true}); err == nil {
+		t.Error("Scatter of an UPDATE accepted")
+	}
+}
+
+func TestShardRenderConcurrent(t *testing.T) {
+	s := mustAnalyze(t, "SELECT id, AVG(x) FROM posts WHERE user_id IN (1, 2, 3, 4) AND b = ? GROUP BY id")
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			name := "posts_" + itoa(g)
+			v := itoa(g)
+			want := "SELECT `id`,SUM(`x`) AS `AVG(x)`,COUNT(`x`) AS `strata_h0` FROM `" + name + "` AS `posts` WHERE `user_id` IN (" + v + ") AND `b`='" + v + "' GROUP BY `id` ORDER BY 1"
+			for range 200 {
+				got, err := s.Render(Rewrite{
+					Scatter: true,
+					Tables:  map[TableRef]string{{Name: "posts"}: name},
+					In:      map[int][]Operand{0: {lit(v)}},
+					Args:    []string{"'" + v + "'"},
+				})
+				if err != nil || got != want {
+					t.Errorf("render = %s, %v; want %s", got, err, want)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}

@@ -1,0 +1,482 @@
+package sharding
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// The random SELECT generator. Every query is plain MariaDB SQL that the
+// single server answers directly; Strata must give the same answer.
+//
+// Shapes (see shapeNames): plain rows with WHERE on and off the shard key,
+// ORDER BY 1-3 columns and LIMIT/OFFSET; aggregates without GROUP BY;
+// GROUP BY 1-2 columns with HAVING and ORDER BY on aggregates; DISTINCT;
+// the same over the co-sharded join entries/entry_likes and the reference
+// join members/countries.
+
+type genQuery struct {
+	sql       string
+	table     string
+	shape     string
+	mode      compareMode
+	orderCols []int // result columns of the ORDER BY keys (mode ordered)
+	foldCols  []int // result columns to compare under the collation
+}
+
+type queryGen struct {
+	r      *rand.Rand
+	tables []*tableDef // weighted pick
+	total  int
+}
+
+func newQueryGen(seed uint64, ds *dataSet) *queryGen {
+	g := &queryGen{r: rand.New(rand.NewPCG(seed, 99))}
+	for _, name := range ds.order {
+		g.tables = append(g.tables, ds.tables[name])
+	}
+	g.tables = append(g.tables, ds.views...)
+	for _, t := range g.tables {
+		g.total += t.weight
+	}
+	return g
+}
+
+func (g *queryGen) pct(p int) bool { return g.r.IntN(100) < p }
+
+func (g *queryGen) next() *genQuery {
+	n := g.r.IntN(g.total)
+	for _, t := range g.tables {
+		if n < t.weight {
+			return g.query(t)
+		}
+		n -= t.weight
+	}
+	panic("unreachable")
+}
+
+// item is one select-list entry.
+type item struct {
+	text     string // as written in the select list
+	ref      string // how ORDER BY / HAVING refer to it
+	fold     bool
+	isAgg    bool
+	numeric  bool
+	countish bool // COUNT/SUM: HAVING thresholds are small numbers
+}
+
+func (g *queryGen) query(t *tableDef) *genQuery {
+	p := g.r.IntN(100)
+	switch {
+	case p < 40:
+		return g.plain(t)
+	case p < 55:
+		return g.aggregate(t)
+	case p < 85:
+		return g.grouped(t)
+	default:
+		return g.distinct(t)
+	}
+}
+
+func (g *queryGen) from(t *tableDef) string {
+	if t.isView {
+		return t.from
+	}
+	return t.name
+}
+
+// value is a literal of column c taken from a random row (never NULL when
+// the column has a non-NULL value), sometimes a value no row has.
+func (g *queryGen) value(c *colDef) string {
+	rows := c.src.rows
+	for range 20 {
+		v := rows[g.r.IntN(len(rows))][c.srcCol]
+		if v != "NULL" {
+			if g.pct(8) {
+				return g.miss(c, v)
+			}
+			return v
+		}
+	}
+	return g.miss(c, "")
+}
+
+// miss is a value near v that probably matches nothing.
+func (g *queryGen) miss(c *colDef, v string) string {
+	switch c.kind {
+	case kInt:
+		n, _ := strconv.ParseInt(v, 10, 64)
+		return strconv.FormatInt(n+1, 10)
+	case kDec:
+		return "7.77"
+	case kDate:
+		return "'2001-02-03'"
+	case kDatetime:
+		if v != "" && c.src.name == "posts" {
+			return v[:len(v)-3] + "01'" // another second of the same minute
+		}
+		return "'2001-02-03 04:05:06'"
+	}
+	return sqlStr("zz-nobody-" + strconv.Itoa(g.r.IntN(9)))
+}
+
+// less orders two literals of one column the way MariaDB compares them
+// (numbers numerically; dates and the lower-case ASCII keys as text).
+func less(c *colDef, a, b string) bool {
+	if c.kind.numeric() {
+		x, _ := strconv.ParseFloat(a, 64)
+		y, _ := strconv.ParseFloat(b, 64)
+		return x < y
+	}
+	return fold(a) < fold(b)
+}
+
+// keyPred is a predicate on the shard key.
+func (g *queryGen) keyPred(t *tableDef, onlyEq bool) string {
+	c := t.cols[t.key]
+	k := c.expr
+	p := g.r.IntN(100)
+	if onlyEq {
+		p %= 50
+	}
+	switch {
+	case p < 25:
+		return k + " = " + g.value(c)
+	case p < 50:
+		n := 2 + g.r.IntN(6)
+		vals := make([]string, n)
+		for i := range vals {
+			vals[i] = g.value(c)
+		}
+		return k + " IN (" + strings.Join(vals, ", ") + ")"
+	case p < 70:
+		a, b := g.value(c), g.value(c)
+		if less(c, b, a) && g.pct(90) {
+			a, b = b, a
+		}
+		if c.src.name == "posts" && g.pct(50) {
+			// whole months: 'YYYY-MM-01'
+			a, b = a[:8]+"01'", b[:8]+"01'"
+		}
+		return k + " BETWEEN " + a + " AND " + b
+	default:
+		op := []string{"<", "<=", ">", ">="}[g.r.IntN(4)]
+		v := g.value(c)
+		if c.src.name == "posts" && g.pct(50) {
+			v = v[:8] + "01'"
+		}
+		return k + " " + op + " " + v
+	}
+}
+
+// otherPred is a predicate on a column other than the key.
+func (g *queryGen) otherPred(t *tableDef) string {
+	c := t.cols[g.r.IntN(len(t.cols))]
+	k := c.expr
+	p := g.r.IntN(100)
+	switch {
+	case p < 12 && c.nullable:
+		return k + " IS NULL"
+	case p < 20 && c.nullable:
+		return k + " IS NOT NULL"
+	case p < 40:
+		return k + " = " + g.value(c)
+	case p < 55:
+		return k + " IN (" + g.value(c) + ", " + g.value(c) + ", " + g.value(c) + ")"
+	case p < 65 && c.kind == kText:
+		v := unquote(g.value(c))
+		r := []rune(v)
+		return k + " LIKE " + sqlStr(strings.NewReplacer("%", "", "_", "").Replace(string(r[:min(len(r), 1+g.r.IntN(2))]))+"%")
+	case p < 75:
+		return "(" + g.simplePred(c) + " OR " + g.simplePred(t.cols[g.r.IntN(len(t.cols))]) + ")"
+	default:
+		return g.simplePred(c)
+	}
+}
+
+func (g *queryGen) simplePred(c *colDef) string {
+	op := []string{"<", "<=", ">", ">=", "=", "<>"}[g.r.IntN(6)]
+	return c.expr + " " + op + " " + g.value(c)
+}
+
+func (g *queryGen) where(t *tableDef) string {
+	var preds []string
+	keyed := t.scatterDeny || (t.key >= 0 && g.pct(50))
+	if keyed {
+		preds = append(preds, g.keyPred(t, t.scatterDeny))
+	}
+	if g.pct(45) {
+		preds = append(preds, g.otherPred(t))
+		if g.pct(25) {
+			preds = append(preds, g.otherPred(t))
+		}
+	}
+	if len(preds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(preds, " AND ")
+}
+
+func (g *queryGen) dir() string {
+	if g.pct(50) {
+		return " DESC"
+	}
+	return ""
+}
+
+func (g *queryGen) limit() string {
+	n := 1 + g.r.IntN(25)
+	if g.pct(40) {
+		return fmt.Sprintf(" LIMIT %d OFFSET %d", n, g.r.IntN(40))
+	}
+	return fmt.Sprintf(" LIMIT %d", n)
+}
+
+// colItem is a plain column in a select list.
+func colItem(c *colDef, folded bool) item {
+	return item{text: c.selectItem(), ref: c.orderRef(), fold: folded && c.kind == kText && c.variants, numeric: c.kind.numeric()}
+}
+
+// finish assembles the query from its parts and computes the comparison.
+func finish(t *tableDef, shape string, distinct bool, items []item, where, groupBy, having string, order []int, dirs []string, limit string) *genQuery {
+	q := &genQuery{table: t.name, shape: shape, mode: multiset}
+	var b strings.Builder
+	b.WriteString("SELECT ")
+	if distinct {
+		b.WriteString("DISTINCT ")
+	}
+	for i, it := range items {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(it.text)
+		if it.fold {
+			q.foldCols = append(q.foldCols, i)
+		}
+	}
+	b.WriteString(" FROM ")
+	if t.isView {
+		b.WriteString(t.from)
+	} else {
+		b.WriteString(t.name)
+	}
+	b.WriteString(where + groupBy + having)
+	if len(order) > 0 {
+		b.WriteString(" ORDER BY ")
+		for i, o := range order {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(items[o].ref + dirs[i])
+		}
+		q.orderCols = order
+		q.mode = ordered
+		if limit != "" {
+			q.mode = exact
+		}
+	}
+	b.WriteString(limit)
+	q.sql = b.String()
+	return q
+}
+
+// plain: SELECT cols|* FROM t [WHERE] [ORDER BY 1-3 [LIMIT n [OFFSET m]]].
+func (g *queryGen) plain(t *tableDef) *genQuery {
+	var items []item
+	idx := map[int]int{} // table column -> item
+	star := !t.isView && g.pct(15)
+	addCol := func(ci int) int {
+		if i, ok := idx[ci]; ok {
+			return i
+		}
+		idx[ci] = len(items)
+		items = append(items, colItem(t.cols[ci], false))
+		return idx[ci]
+	}
+	if star {
+		for ci := range t.cols {
+			addCol(ci)
+		}
+	} else {
+		for _, ci := range g.r.Perm(len(t.cols))[:1+g.r.IntN(min(4, len(t.cols)))] {
+			addCol(ci)
+		}
+	}
+	var order []int
+	var dirs []string
+	limit := ""
+	if g.pct(65) {
+		for _, ci := range g.r.Perm(len(t.cols))[:1+g.r.IntN(3)] {
+			order = append(order, addCol(ci))
+			dirs = append(dirs, g.dir())
+		}
+		if g.pct(55) {
+			if pi, ok := idx[t.pk]; !ok || !slices.Contains(order, pi) {
+				order = append(order, addCol(t.pk))
+				dirs = append(dirs, g.dir())
+			}
+			limit = g.limit()
+		}
+	}
+	q := finish(t, "plain", false, items, g.where(t), "", "", order, dirs, limit)
+	if star {
+		q.sql = strings.Replace(q.sql, "SELECT "+joinItems(items), "SELECT *", 1)
+		q.shape = "plain *"
+	}
+	return q
+}
+
+func joinItems(items []item) string {
+	parts := make([]string, len(items))
+	for i, it := range items {
+		parts[i] = it.text
+	}
+	return strings.Join(parts, ", ")
+}
+
+// agg is a random aggregate over t; folded says MIN/MAX of variant text.
+func (g *queryGen) agg(t *tableDef, n int) item {
+	for {
+		c := t.cols[g.r.IntN(len(t.cols))]
+		var it item
+		switch p := g.r.IntN(7); p {
+		case 0:
+			it = item{text: "COUNT(*)", numeric: true, countish: true}
+		case 1:
+			it = item{text: "COUNT(" + c.expr + ")", numeric: true, countish: true}
+		case 2, 3:
+			if !c.kind.numeric() {
+				continue
+			}
+			fn := []string{"SUM", "AVG"}[p-2]
+			it = item{text: fn + "(" + c.expr + ")", numeric: true, countish: fn == "SUM"}
+		case 4, 5:
+			fn := []string{"MIN", "MAX"}[p-4]
+			it = item{text: fn + "(" + c.expr + ")", fold: c.kind == kText && c.variants, numeric: c.kind.numeric()}
+		case 6:
+			it = item{text: "COUNT(DISTINCT " + c.expr + ")", numeric: true, countish: true}
+		}
+		it.isAgg = true
+		it.ref = it.text
+		if g.pct(50) {
+			alias := fmt.Sprintf("a%d", n)
+			it.text += " AS " + alias
+			it.ref = alias
+		}
+		return it
+	}
+}
+
+// aggregate: SELECT agg, ... FROM t [WHERE] (one row).
+func (g *queryGen) aggregate(t *tableDef) *genQuery {
+	var items []item
+	for i := range 1 + g.r.IntN(4) {
+		items = append(items, g.agg(t, i))
+	}
+	return finish(t, "aggregate", false, items, g.where(t), "", "", nil, nil, "")
+}
+
+// grouped: SELECT g1[, g2], aggs FROM t [WHERE] GROUP BY g1[, g2]
+// [HAVING ...] [ORDER BY groups/aggregates [LIMIT]].
+func (g *queryGen) grouped(t *tableDef) *genQuery {
+	var low []int
+	for i, c := range t.cols {
+		if c.lowCard || (c.variants && g.pct(30)) {
+			low = append(low, i)
+		}
+	}
+	if len(low) == 0 {
+		low = []int{g.r.IntN(len(t.cols))}
+	}
+	groupCols := []int{low[g.r.IntN(len(low))]}
+	if g.pct(35) {
+		if c := low[g.r.IntN(len(low))]; c != groupCols[0] {
+			groupCols = append(groupCols, c)
+		}
+	}
+	var items []item
+	var groupRefs []string
+	for _, ci := range groupCols {
+		items = append(items, colItem(t.cols[ci], true))
+		groupRefs = append(groupRefs, t.cols[ci].expr)
+	}
+	nGroup := len(items)
+	for i := range 1 + g.r.IntN(3) {
+		items = append(items, g.agg(t, i))
+	}
+	having := ""
+	if g.pct(40) {
+		having = " HAVING " + g.having(t, items[nGroup:])
+	}
+	var order []int
+	var dirs []string
+	limit := ""
+	if g.pct(65) {
+		for _, i := range g.r.Perm(len(items))[:1+g.r.IntN(min(3, len(items)))] {
+			order = append(order, i)
+			dirs = append(dirs, g.dir())
+		}
+		if g.pct(50) {
+			for i := range nGroup { // groups are unique: a total order
+				if !slices.Contains(order, i) {
+					order = append(order, i)
+					dirs = append(dirs, g.dir())
+				}
+			}
+			limit = g.limit()
+		}
+	}
+	return finish(t, "group by", false, items, g.where(t), " GROUP BY "+strings.Join(groupRefs, ", "), having, order, dirs, limit)
+}
+
+func (g *queryGen) having(t *tableDef, aggs []item) string {
+	switch p := g.r.IntN(4); {
+	case p == 0:
+		return fmt.Sprintf("COUNT(*) > %d", 1+g.r.IntN(3))
+	case p == 1:
+		for _, a := range aggs {
+			if a.countish {
+				return fmt.Sprintf("%s >= %d", a.ref, 2+g.r.IntN(4))
+			}
+		}
+		return fmt.Sprintf("COUNT(*) >= %d", 2+g.r.IntN(4))
+	case p == 2:
+		for _, ci := range g.r.Perm(len(t.cols)) {
+			if c := t.cols[ci]; c.kind.numeric() && ci != t.pk {
+				return fmt.Sprintf("SUM(%s) >= %d", c.expr, g.r.IntN(20))
+			}
+		}
+		return "COUNT(*) > 1"
+	default:
+		for _, ci := range g.r.Perm(len(t.cols)) {
+			if c := t.cols[ci]; c.kind.numeric() {
+				return fmt.Sprintf("MAX(%s) > %s OR COUNT(*) > %d", c.expr, g.value(c), 2+g.r.IntN(3))
+			}
+		}
+		return "COUNT(*) > 2"
+	}
+}
+
+// distinct: SELECT DISTINCT c1[, c2] FROM t [WHERE] [ORDER BY all [LIMIT]].
+func (g *queryGen) distinct(t *tableDef) *genQuery {
+	var items []item
+	for _, ci := range g.r.Perm(len(t.cols))[:1+g.r.IntN(2)] {
+		items = append(items, colItem(t.cols[ci], true))
+	}
+	var order []int
+	var dirs []string
+	limit := ""
+	if g.pct(60) {
+		for _, i := range g.r.Perm(len(items)) {
+			order = append(order, i)
+			dirs = append(dirs, g.dir())
+		}
+		if g.pct(50) {
+			limit = g.limit()
+		}
+	}
+	return finish(t, "distinct", true, items, g.where(t), "", "", order, dirs, limit)
+}
