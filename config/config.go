@@ -30,13 +30,13 @@ type Config struct {
 	// Schema is the application's schema: where lookup tables, period
 	// tables and range-sharded tables live for the control-plane work
 	// (lookups, pre-creating period tables, capacity reports).
-	Schema string `yaml:"schema"`
-	Routing        []Rule              `yaml:"routing"`
-	Limits         Limits              `yaml:"limits"`
-	Monitor        Monitor             `yaml:"monitor"`
-	TLS            TLS                 `yaml:"tls"`
-	ResultCache    ResultCache         `yaml:"result_cache"`
-	Sandbox        Sandbox             `yaml:"sandbox"`
+	Schema      string      `yaml:"schema"`
+	Routing     []Rule      `yaml:"routing"`
+	Limits      Limits      `yaml:"limits"`
+	Monitor     Monitor     `yaml:"monitor"`
+	TLS         TLS         `yaml:"tls"`
+	ResultCache ResultCache `yaml:"result_cache"`
+	Sandbox     Sandbox     `yaml:"sandbox"`
 	// Tables places tables on clusters or shards; tables not listed live on
 	// the default cluster. Keys are table names, lower-cased at load.
 	Tables map[string]*Table `yaml:"tables"`

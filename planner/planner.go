@@ -35,8 +35,8 @@ type Decision struct {
 	Cluster *topology.Cluster
 	// ClusterName is the cluster asked for, kept when it does not exist.
 	ClusterName string
-	Primary bool
-	Pool    string
+	Primary     bool
+	Pool        string
 	// Reason says why, for EXPLAIN, logs and metrics labels.
 	Reason string
 	// Rule is the index of the routing rule that matched, or -1.

@@ -146,4 +146,3 @@ func (s *Strata) reloadShards(old, cfg *config.Config) (changed bool, err error)
 func (s *Strata) explain(ctx context.Context, sql, user, schema string) (any, error) {
 	return session.Explain(ctx, s.Env, sql, user, schema)
 }
-

@@ -132,8 +132,8 @@ func (s *Session) moveTransaction(ctx context.Context, cluster string) error {
 
 // shardConn is a backend connection taken for one route of a plan.
 type shardConn struct {
-	route planner.ShardRoute
-	conn  *backend.Conn
+	route  planner.ShardRoute
+	conn   *backend.Conn
 	owned  bool // returned to the pool afterwards
 	pinned bool // the session's pinned connection
 }
