@@ -417,8 +417,8 @@ func TestShardScatterSelect(t *testing.T) {
 			t.Errorf("%s: unsupported: %s", tt.sql, s.Unsupported)
 			continue
 		}
-		if !reflect.DeepEqual(*s.Select, tt.want) {
-			t.Errorf("%s\nselect = %+v\nwant     %+v", tt.sql, *s.Select, tt.want)
+		if got := withoutColumnNames(*s.Select); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s\nselect = %+v\nwant     %+v", tt.sql, got, tt.want)
 		}
 		got, err := s.Render(Rewrite{Scatter: true})
 		if s.Params > 0 {
@@ -445,7 +445,7 @@ func TestShardScatterSelect(t *testing.T) {
 func TestShardResolve(t *testing.T) {
 	s := mustAnalyze(t, "SELECT * FROM posts ORDER BY created DESC, 2")
 	r := s.Select.Resolve(7)
-	want := []Order{{Col: 6, Desc: true}, {Col: 1}}
+	want := []Order{{Col: 6, Desc: true, Column: "created"}, {Col: 1}}
 	if r.Visible != 6 || !reflect.DeepEqual(r.OrderBy, want) || !reflect.DeepEqual(r.MergeOrder, want) {
 		t.Errorf("Resolve = %+v", r)
 	}
@@ -602,4 +602,46 @@ func TestShardRenderConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// withoutColumnNames clears Order.Column, which TestShardOrderColumnName
+// checks on its own.
+func withoutColumnNames(sel ScatterSelect) ScatterSelect {
+	strip := func(os []Order) []Order {
+		out := append([]Order(nil), os...)
+		for i := range out {
+			out[i].Column = ""
+		}
+		return out
+	}
+	if sel.GroupBy != nil {
+		sel.GroupBy = strip(sel.GroupBy)
+	}
+	if sel.OrderBy != nil {
+		sel.OrderBy = strip(sel.OrderBy)
+	}
+	if sel.MergeOrder != nil {
+		sel.MergeOrder = strip(sel.MergeOrder)
+	}
+	return sel
+}
+
+func TestShardOrderColumnName(t *testing.T) {
+	tests := []struct {
+		sql  string
+		want []string
+	}{
+		{"SELECT id FROM posts ORDER BY created DESC LIMIT 5", []string{"created"}},
+		{"SELECT id FROM posts p ORDER BY p.created, id + 1", []string{"created", ""}},
+	}
+	for _, tt := range tests {
+		s := mustAnalyze(t, tt.sql)
+		var got []string
+		for _, o := range s.Select.OrderBy {
+			got = append(got, o.Column)
+		}
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s: order columns %q, want %q", tt.sql, got, tt.want)
+		}
+	}
 }
