@@ -449,6 +449,7 @@ func rangeTargets(t *shard.Table, lo, hi shard.Bound) ([]target, error) {
 		for _, dt := range d.DateTables(lo, hi) {
 			out = append(out, target{shard: dt.Shard, table: dt.Table})
 		}
+		slices.Reverse(out) // DateTables lists newest first
 		return out, nil
 	}
 	shards, err := t.Method.ShardsForRange(lo, hi)

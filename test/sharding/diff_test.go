@@ -111,7 +111,7 @@ func TestDifferential(t *testing.T) {
 // The rows loaded through Strata sit on the shards the shard package says,
 // in the period table for posts, and nowhere else.
 func TestLoadedRowsOnOwningShards(t *testing.T) {
-	strataDB(t)
+	shardedData(t)
 	ctx := context.Background()
 	for _, name := range ds.order {
 		tb := ds.tables[name]

@@ -315,9 +315,15 @@ func startStrata(addr, admin string) (*server.Strata, error) {
 // every test that needs it fails with the same error when that fails.
 func strataDB(t testing.TB) *sql.DB {
 	t.Helper()
+	if directLoad() {
+		shardedData(t)
+	}
 	strata.once.Do(func() {
 		start := time.Now()
 		if strata.s, strata.err = startStrata(strataAddr, strataAdmin); strata.err != nil {
+			return
+		}
+		if directLoad() {
 			return
 		}
 		if strata.err = loadThroughStrata(); strata.err == nil {
@@ -329,6 +335,60 @@ func strataDB(t testing.TB) *sql.DB {
 		t.Fatalf("sharded setup: %v", strata.err)
 	}
 	return openStrata(t, strataAddr)
+}
+
+// directLoad: STRATA_SHARD_LOAD=direct writes the sharded rows straight
+// into the shards (where the shard package puts them) instead of through
+// Strata, to test reads while the write path is broken.
+func directLoad() bool { return os.Getenv("STRATA_SHARD_LOAD") == "direct" }
+
+var directData struct {
+	once sync.Once
+	err  error
+}
+
+// shardedData makes sure the shards hold the data set: through Strata by
+// default, directly with STRATA_SHARD_LOAD=direct.
+func shardedData(t testing.TB) {
+	t.Helper()
+	if !directLoad() {
+		strataDB(t)
+		return
+	}
+	directData.once.Do(func() { directData.err = loadDirect() })
+	if directData.err != nil {
+		t.Fatalf("direct load: %v", directData.err)
+	}
+}
+
+func loadDirect() error {
+	ctx := context.Background()
+	per := map[string]map[string][][]string{} // shard -> physical table -> rows
+	for _, name := range ds.order {
+		tb := ds.tables[name]
+		if tb.key < 0 {
+			continue
+		}
+		for _, r := range tb.rows {
+			s, p := tb.ownerOf(r), tb.physical(r)
+			if per[s] == nil {
+				per[s] = map[string][][]string{}
+			}
+			per[s][p] = append(per[s][p], r)
+		}
+	}
+	return parallel(shardNames, func(s string) error {
+		for p, rows := range per[s] {
+			base := p
+			if strings.HasPrefix(p, "posts_") {
+				base = "posts"
+			}
+			if err := execAll(ctx, direct[s], ds.tables[base].insertStmts("blog."+p, rows, 200)...); err != nil {
+				return fmt.Errorf("%s: %w", s, err)
+			}
+		}
+		return nil
+	})
 }
 
 // strata2DB starts the second instance (same config, other ports).

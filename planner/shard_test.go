@@ -1,0 +1,238 @@
+package planner
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/strata-proxy/strata/config"
+	"github.com/strata-proxy/strata/shard"
+	"github.com/strata-proxy/strata/sqlparse"
+)
+
+const shardConfig = `
+listen: 127.0.0.1:6033
+admin_listen: 127.0.0.1:6080
+users: [{name: app, password: app}]
+backend: {user: strata, password: strata}
+default_cluster: main
+clusters:
+  main: {primary: 127.0.0.1:13306}
+  accounts: {primary: 127.0.0.1:13316}
+  s0: {primary: 127.0.0.1:13326}
+  s1: {primary: 127.0.0.1:13336}
+  s2: {primary: 127.0.0.1:13346}
+tables:
+  users:    {cluster: accounts}
+  profiles: {cluster: accounts}
+  comments: {shard_key: entry_id, method: modulo, shards: [s0, s1, s2]}
+  entries:  {shard_key: id, method: hash, shards: {s0: "-80", s1: "80-"}, sequence: {column: id, name: entries_seq}}
+  likes:    {shard_key: entry_id, method: hash, shards: {s0: "-80", s1: "80-"}}
+  events:   {shard_key: id, method: range, shards: {s0: "..1000", s1: "1000..2000", s2: "2000.."}}
+  posts:    {shard_key: created_at, method: date, period: month, since: "2024-01-01", ahead: 0,
+             shards: {s0: "..2024-04-01", s1: "2024-04-01.."}}
+  members:  {shard_key: username, method: key_range, shards: {s0: "..n", s1: "n.."}, scatter: deny}
+  orders:   {shard_key: customer_id, method: lookup, lookup_table: order_customer, shards: [s0, s1]}
+  countries: {reference: true}
+sequences:
+  entries_seq: {cluster: main}
+`
+
+// fakeLookup knows customers 1 (s0) and 2 (s1).
+type fakeLookup struct{}
+
+func (fakeLookup) Shard(_ context.Context, _ string, key shard.Value) (string, bool, error) {
+	i, _ := key.Int64()
+	switch i {
+	case 1:
+		return "s0", true, nil
+	case 2:
+		return "s1", true, nil
+	}
+	return "", false, nil
+}
+
+func testSharding(t *testing.T) *Sharding {
+	t.Helper()
+	cfg, err := config.Parse([]byte(shardConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := cfg.Layout(fakeLookup{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// posts has monthly tables from 2024-01 through "now" = 2024-06.
+	for _, tb := range l.Tables() {
+		if d, ok := tb.Method.(*shard.Date); ok {
+			_ = d
+		}
+	}
+	s := NewSharding(l)
+	next := int64(100)
+	s.NextID = func(context.Context, string) (int64, error) { next++; return next, nil }
+	s.Assign = func(_ context.Context, t *shard.Table, key shard.Value) (string, error) { return "s1", nil }
+	return s
+}
+
+func plan(t *testing.T, s *Sharding, sql string, args ...string) (*ShardPlan, error) {
+	t.Helper()
+	facts, err := sqlparse.Parse(sql)
+	if err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return s.Plan(context.Background(), sql, facts[0], args)
+}
+
+func routeClusters(p *ShardPlan) []string {
+	var out []string
+	for _, r := range p.Routes {
+		out = append(out, r.Cluster)
+	}
+	return out
+}
+
+func TestShardPlanRoutes(t *testing.T) {
+	s := testSharding(t)
+	// hash placement of a few ids, to state expectations without
+	// repeating the hash here.
+	shardOf := func(id int64) string {
+		sh, err := s.Layout().Table("entries").Method.ShardFor(shard.Int(id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sh
+	}
+	tests := []struct {
+		name, sql string
+		args      []string
+		kind      PlanKind
+		clusters  []string
+		sqlHas    []string // substrings of the first route's SQL
+	}{
+		{"table group relays to its cluster", "SELECT * FROM users JOIN profiles ON users.id = profiles.user_id", nil, PlanRelay, []string{"accounts"}, nil},
+		{"modulo key equality is one shard", "SELECT * FROM comments WHERE entry_id = 7", nil, PlanRelay, []string{"s1"}, nil},
+		{"modulo IN splits per shard", "SELECT * FROM comments WHERE entry_id IN (3, 4, 6)", nil, PlanMerge, []string{"s0", "s1"}, []string{"IN (3,6)"}},
+		{"range bounds pick overlapping shards", "SELECT * FROM events WHERE id >= 1500 AND id < 2500", nil, PlanMerge, []string{"s1", "s2"}, nil},
+		{"range equality", "SELECT * FROM events WHERE id = 999", nil, PlanRelay, []string{"s0"}, nil},
+		{"no key scatters", "SELECT COUNT(*) FROM comments", nil, PlanMerge, []string{"s0", "s1", "s2"}, nil},
+		{"prepared statement routes by its value", "SELECT * FROM entries WHERE id = ?", []string{"42"}, PlanRelay, []string{shardOf(42)}, []string{"=42"}},
+		{"co-sharded join stays whole", "SELECT * FROM entries e JOIN likes l ON e.id = l.entry_id WHERE e.id = 42", nil, PlanRelay, []string{shardOf(42)}, nil},
+		{"reference join follows the sharded table", "SELECT * FROM comments c JOIN countries k ON c.country = k.code WHERE c.entry_id = 3", nil, PlanRelay, []string{"s0"}, nil},
+		{"reference read alone goes to one shard", "SELECT * FROM countries", nil, PlanRelay, []string{"s0"}, nil},
+		{"reference write goes to every shard", "UPDATE countries SET name = 'x' WHERE code = 'de'", nil, PlanWrite, []string{"s0", "s1", "s2"}, nil},
+		{"lookup by key", "SELECT * FROM orders WHERE customer_id = 2", nil, PlanRelay, []string{"s1"}, nil},
+		{"date equality reads one period table", "SELECT * FROM posts WHERE created_at = '2024-05-03 10:00:00'", nil, PlanRelay, []string{"s1"}, []string{"posts_2024_05"}},
+		{"key NULL answers from one shard", "SELECT COUNT(*) FROM comments WHERE entry_id IS NULL", nil, PlanRelay, []string{"s2"}, nil},
+		{"update by key is one shard", "UPDATE comments SET body = 'x' WHERE entry_id = 5", nil, PlanRelay, []string{"s2"}, nil},
+		{"delete without key scatters in a write", "DELETE FROM comments WHERE body = 'spam'", nil, PlanWrite, []string{"s0", "s1", "s2"}, nil},
+		{"multi-row insert splits per shard", "INSERT INTO comments (entry_id, body) VALUES (1, 'a'), (2, 'b'), (4, 'c')", nil, PlanWrite, []string{"s1", "s2"}, []string{"(1,'a')", "(4,'c')"}},
+		{"DDL runs on every shard", "ALTER TABLE comments ADD COLUMN x INT", nil, PlanWrite, []string{"s0", "s1", "s2"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := plan(t, s, tt.sql, tt.args...)
+			if err != nil {
+				t.Fatalf("%s: %v", tt.sql, err)
+			}
+			if p.Kind != tt.kind || !slices.Equal(routeClusters(p), tt.clusters) {
+				t.Fatalf("%s: plan %s on %v, want %s on %v (%s)", tt.sql, p.Kind, routeClusters(p), tt.kind, tt.clusters, p.Reason)
+			}
+			for _, want := range tt.sqlHas {
+				if !strings.Contains(p.Routes[0].SQL, want) {
+					t.Errorf("%s: route SQL %q lacks %q", tt.sql, p.Routes[0].SQL, want)
+				}
+			}
+		})
+	}
+}
+
+func TestShardPlanRefusals(t *testing.T) {
+	s := testSharding(t)
+	tests := []struct{ sql, want string }{
+		{"SELECT * FROM members WHERE city = 'x'", "table members is sharded by username and refuses scatter queries"},
+		{"UPDATE comments SET entry_id = 9 WHERE entry_id = 3", "changes entry_id, the shard key of comments"},
+		{"SELECT * FROM comments c JOIN entries e ON c.entry_id = e.id", "not sharded the same way"},
+		{"SELECT * FROM entries e JOIN likes l ON e.author = l.user_id", "only on their shard keys"},
+		{"SELECT * FROM comments JOIN blogs ON comments.blog_id = blogs.id", "cannot join sharded table comments with blogs"},
+		{"SELECT * FROM users JOIN blogs ON users.id = blogs.owner", "live on different clusters"},
+		{"INSERT INTO comments (body) VALUES ('x')", "must give entry_id"},
+		{"DELETE FROM comments ORDER BY id LIMIT 3", "LIMIT cannot be split across shards"},
+		{"SELECT * FROM comments WHERE entry_id IN (SELECT id FROM comments)", "comments"},
+		{"ALTER TABLE posts ADD COLUMN x INT", "one table per period"},
+	}
+	for _, tt := range tests {
+		_, err := plan(t, s, tt.sql)
+		var rerr *RoutingError
+		if !errors.As(err, &rerr) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: error %v, want a routing error containing %q", tt.sql, err, tt.want)
+		}
+	}
+}
+
+func TestShardPlanSequenceFillsInsert(t *testing.T) {
+	s := testSharding(t)
+	p, err := plan(t, s, "INSERT INTO entries (title) VALUES ('a'), ('b')")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.InsertID != 101 || p.Kind != PlanWrite {
+		t.Fatalf("insert id %d kind %s, want 101 write", p.InsertID, p.Kind)
+	}
+	var all string
+	for _, r := range p.Routes {
+		all += r.SQL + ";"
+	}
+	for _, id := range []string{"101", "102"} {
+		if !strings.Contains(all, id) {
+			t.Errorf("routes %q do not insert id %s", all, id)
+		}
+	}
+}
+
+func TestShardPlanLookupAssignsNewKeys(t *testing.T) {
+	s := testSharding(t)
+	p, err := plan(t, s, "INSERT INTO orders (customer_id, total) VALUES (77, 5)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(routeClusters(p), []string{"s1"}) {
+		t.Fatalf("new lookup key routed to %v, want the assigned s1", routeClusters(p))
+	}
+}
+
+func TestShardPlanOrderedWalk(t *testing.T) {
+	s := testSharding(t)
+	d := s.Layout().Table("posts").Method.(*shard.Date)
+	_ = d
+	p, err := plan(t, s, "SELECT id FROM posts ORDER BY created_at DESC LIMIT 5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.Walk || p.Kind != PlanMerge {
+		t.Fatalf("plan %s walk=%v, want an ordered walk (%s)", p.Kind, p.Walk, p.Reason)
+	}
+	// Newest period first: the routes' tables descend.
+	var tables []string
+	for _, r := range p.Routes {
+		tables = append(tables, r.Tables[0])
+	}
+	if !slices.IsSortedFunc(tables, func(a, b string) int { return strings.Compare(b, a) }) || tables[len(tables)-1] != "posts_2024_01" {
+		t.Fatalf("walk order %v, want newest first down to posts_2024_01", tables)
+	}
+	this := time.Now().Format("posts_2006_01")
+	if tables[0] != this {
+		t.Errorf("walk starts at %s, want the current period %s", tables[0], this)
+	}
+	asc, err := plan(t, s, "SELECT id FROM posts ORDER BY created_at LIMIT 5")
+	if err != nil || asc.Routes[0].Tables[0] != "posts_2024_01" {
+		t.Fatalf("ascending walk starts at %v (%v), want posts_2024_01", asc.Routes[0].Tables, err)
+	}
+	grouped, err := plan(t, s, "SELECT COUNT(*) FROM posts")
+	if err != nil || grouped.Walk {
+		t.Fatalf("COUNT(*) over posts: walk=%v err=%v, want a plain scatter", grouped.Walk, err)
+	}
+}
