@@ -101,6 +101,11 @@ func (s *Session) run(ctx context.Context, cmd command) error {
 	start := time.Now()
 	f := cmd.facts
 	rt, held := s.held(f)
+	if held && cmd.cluster != "" && rt.conn == s.pinned && s.env.Topology.Load().PrimaryOf(rt.conn.Addr) != cmd.cluster {
+		// Pinned elsewhere for state this statement does not use
+		// (checkTransaction allowed it): run it on its own cluster.
+		held = false
+	}
 	var err error
 	var fill *resultcache.Fill
 	var capture *backend.Capture

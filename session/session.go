@@ -419,7 +419,7 @@ func (s *Session) release(c *backend.Conn, f *sqlparse.Facts, primary bool) {
 		return
 	}
 	s.last = c
-	if s.inTx || len(s.holds) > 0 {
+	if (s.inTx || len(s.holds) > 0) && (s.pinned == nil || s.pinned == c) {
 		s.pinned = c
 		return
 	}

@@ -55,12 +55,18 @@ func (s *Session) refuseRouting(err error) error {
 // execPlan runs a plan. binary: the client ran a prepared statement and
 // expects binary-protocol rows.
 func (s *Session) execPlan(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, binary bool) error {
-	if err := s.checkTransaction(ctx, plan); err != nil {
+	if err := s.checkTransaction(ctx, f, plan); err != nil {
 		return s.refuseRouting(err)
 	}
 	switch {
 	case plan.Kind == planner.PlanRelay && !binary:
 		r := plan.Routes[0]
+		if s.sticky != nil && s.env.Topology.Load().PrimaryOf(s.sticky.Addr) != r.Cluster {
+			// The last write's connection is on another cluster: its
+			// LAST_INSERT_ID() is not this statement's to read.
+			s.put(s.sticky)
+			s.sticky = nil
+		}
 		packet := append([]byte{comQuery}, r.SQL...)
 		return s.run(ctx, command{facts: f, stmts: []*sqlparse.Facts{f}, cluster: r.Cluster, cacheKey: "Q" + r.Cluster + "\x00" + r.SQL,
 			do: func(c *backend.Conn, capture *backend.Capture) (backend.Result, error) {
@@ -77,7 +83,7 @@ func (s *Session) execPlan(ctx context.Context, f *sqlparse.Facts, plan *planner
 
 // checkTransaction keeps a transaction on one cluster. A transaction that
 // has run nothing yet moves to the cluster of its first statement.
-func (s *Session) checkTransaction(ctx context.Context, plan *planner.ShardPlan) error {
+func (s *Session) checkTransaction(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan) error {
 	if s.pinned == nil {
 		if (s.inTx || !s.autocommit) && len(plan.Clusters()) > 1 {
 			return &planner.RoutingError{Msg: fmt.Sprintf("a transaction stays on one shard, and this statement needs %s; run it outside the transaction or add the shard key", strings.Join(plan.Clusters(), ", "))}
@@ -87,6 +93,12 @@ func (s *Session) checkTransaction(ctx context.Context, plan *planner.ShardPlan)
 	txCluster := s.env.Topology.Load().PrimaryOf(s.pinned.Addr)
 	clusters := plan.Clusters()
 	if len(clusters) == 1 && clusters[0] == txCluster {
+		return nil
+	}
+	if !s.inTx && s.autocommit && !usesSessionState(f) {
+		// Pinned for state this statement does not touch (user variables,
+		// temporary tables, locks): it may run on other clusters, and the
+		// pinned connection keeps that state for later statements.
 		return nil
 	}
 	if s.txFresh && s.inTx && len(s.holds) == 0 && len(clusters) == 1 {
@@ -128,6 +140,13 @@ func (s *Session) moveTransaction(ctx context.Context, cluster string) error {
 	}
 	s.pinned = c
 	return nil
+}
+
+// usesSessionState reports whether f reads or changes state that lives on
+// one backend connection.
+func usesSessionState(f *sqlparse.Facts) bool {
+	return f.ReadsUserVars || f.SetsUserVars || f.TempTable || f.LockFunctions || f.SessionFunctions ||
+		f.Kind == sqlparse.KindLockTables || f.Kind == sqlparse.KindPrepare
 }
 
 // shardConn is a backend connection taken for one route of a plan.
@@ -488,6 +507,12 @@ func (s *Session) execWrite(ctx context.Context, f *sqlparse.Facts, plan *planne
 		last := conns[len(conns)-1].conn
 		if err := last.SimpleCommand(comQuery, fmt.Sprintf("DO LAST_INSERT_ID(%d)", plan.InsertID)); err != nil {
 			return fail(conns[len(conns)-1], err)
+		}
+		// A session pinned elsewhere (user variables) reads it there.
+		if s.pinned != nil && s.pinned != last {
+			if err := s.pinned.SimpleCommand(comQuery, fmt.Sprintf("DO LAST_INSERT_ID(%d)", plan.InsertID)); err != nil {
+				s.pinned.Broken = true
+			}
 		}
 	}
 	s.invalidate(f)

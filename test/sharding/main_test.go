@@ -49,6 +49,7 @@ admin_listen: %s
 users: [{name: app, password: app}]
 backend: {user: strata, password: strata}
 default_cluster: main
+schema: blog
 monitor: {interval: 10s}
 clusters:
   main:     {primary: 127.0.0.1:25306}
@@ -126,11 +127,13 @@ func (tt *topologyTimes) strataYAML(addr, admin string) string {
 // --- the environment --------------------------------------------------
 
 var (
-	times   *topologyTimes
-	ds      *dataSet
-	sb      *sandbox.Sandbox
-	direct  = map[string]*sql.DB{} // cluster -> root handle on its server, database blog
-	setupAt time.Duration
+	times  *topologyTimes
+	ds     *dataSet
+	sb     *sandbox.Sandbox
+	direct = map[string]*sql.DB{} // cluster -> root handle on its server (no default database)
+	// singleBlog is root on single with database blog: the reference answers.
+	singleBlog *sql.DB
+	setupAt    time.Duration
 )
 
 func TestMain(m *testing.M) {
@@ -198,6 +201,9 @@ func setup(dir string) error {
 		}
 		db.SetMaxIdleConns(4)
 		direct[cluster] = db
+	}
+	if singleBlog, err = sql.Open("mysql", "root@tcp("+clusterAddr["single"]+")/blog"); err != nil {
+		return err
 	}
 	return parallel(clusterNames(), func(cluster string) error {
 		return createSchema(ctx, cluster)
