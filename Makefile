@@ -16,12 +16,13 @@ LOAD_PASSWORD ?=
 GO_FILES = $(shell find . -type f -name '*.go' -not -path './.git/*' -not -path './bin/*' \
 	-not -path '*/.strata-sandbox/*' -not -path '*/testdata/*')
 
-.PHONY: help build deps test fmt-check vet demo demo-data demo-down bench clean
+.PHONY: help build deps test nightly fmt-check vet demo demo-data demo-down bench clean
 
 help:
 	@echo "make build      build $(BIN)"
 	@echo "make deps       install MariaDB, PHP (pdo_mysql), sysbench if missing"
 	@echo "make test       deps, gofmt check, go vet, go test (needs MariaDB)"
+	@echo "make nightly    the sharding differential test at full size (20000 queries)"
 	@echo "make demo       sandbox servers + blog schema/data + strata serve"
 	@echo "make demo-down  stop the demo's servers and remove their data"
 	@echo "make bench      run scripts/bench.sh"
@@ -41,6 +42,10 @@ vet:
 
 test: deps fmt-check vet
 	STRATA_REQUIRE_MARIADB=1 $(GO) test -count=1 -timeout 25m ./...
+
+# The sharding differential test with many more random queries than make test.
+nightly: deps
+	STRATA_REQUIRE_MARIADB=1 STRATA_DIFF_QUERIES=20000 $(GO) test -count=1 -timeout 60m -run Differential -v ./test/sharding/
 
 demo: deps build
 	$(BIN) sandbox up -c $(DEMO_CONF)
