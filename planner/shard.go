@@ -506,6 +506,7 @@ func (s *Sharding) planSelect(st *sqlparse.ShardStmt, lead int, t *shard.Table, 
 	p := &ShardPlan{Kind: PlanMerge, Select: st.Select, Reason: reason}
 	if walkable(st.Select, t) {
 		p.Walk = true
+		targets = s.inKeyOrder(t, targets)
 		if st.Select.OrderBy[0].Desc {
 			slices.Reverse(targets)
 		}
@@ -521,6 +522,20 @@ func (s *Sharding) planSelect(st *sqlparse.ShardStmt, lead int, t *shard.Table, 
 		p.Routes = append(p.Routes, ShardRoute{Cluster: tg.shard, SQL: sql, Tables: tableList(t, tg)})
 	}
 	return p, nil
+}
+
+// inKeyOrder sorts targets (which an IN list gives in its own order) in
+// the key order of the table's shards and period tables.
+func (s *Sharding) inKeyOrder(t *shard.Table, targets []target) []target {
+	pos := map[string]int{}
+	for i, tg := range s.allTargets(t) {
+		pos[tg.shard+"\x00"+tg.table] = i
+	}
+	out := slices.Clone(targets)
+	slices.SortStableFunc(out, func(a, b target) int {
+		return pos[a.shard+"\x00"+a.table] - pos[b.shard+"\x00"+b.table]
+	})
+	return out
 }
 
 // walkable: ORDER BY starts with the shard key of an ordered method, with

@@ -236,3 +236,14 @@ func TestShardPlanOrderedWalk(t *testing.T) {
 		t.Fatalf("COUNT(*) over posts: walk=%v err=%v, want a plain scatter", grouped.Walk, err)
 	}
 }
+
+func TestShardPlanWalkOverInListFollowsKeyOrder(t *testing.T) {
+	s := testSharding(t)
+	p, err := plan(t, s, "SELECT id FROM events WHERE id IN (404, 2385, 1476, 2815) ORDER BY id DESC LIMIT 3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.Walk || !slices.Equal(routeClusters(p), []string{"s2", "s1", "s0"}) {
+		t.Fatalf("walk=%v over %v, want a walk over s2, s1, s0 (highest keys first)", p.Walk, routeClusters(p))
+	}
+}

@@ -626,3 +626,4 @@ fi
 # (its own sandbox on 127.0.0.1:19306-19310); appends a section to $DOC.
 log "pool benchmark (bench/poolbench)"
 go run ./bench/poolbench -out "$DOC" || { log "poolbench failed"; exit 1; }
+go run ./bench/shardbench -out "$DOC" || { log "shardbench failed"; exit 1; }

@@ -299,18 +299,17 @@ func onlyCol(r *result, c int) *result {
 }
 
 // explainShards is a secondary check through EXPLAIN STRATA (rows with a
-// "shard" column): the shards it names must be want. Skipped (logged)
-// while Strata does not answer it.
+// "cluster" column): the shards it names must be want.
 func explainShards(t *testing.T, db *sql.DB, q string, want []string) {
 	t.Helper()
 	res, err := runQuery(context.Background(), db, "EXPLAIN STRATA "+q)
 	if err != nil {
-		t.Logf("EXPLAIN STRATA not available: %v", err)
+		t.Errorf("EXPLAIN STRATA %s: %v", q, err)
 		return
 	}
-	col := slices.Index(res.cols, "shard")
+	col := slices.Index(res.cols, "cluster")
 	if col < 0 {
-		t.Logf("EXPLAIN STRATA has no shard column: %q", res.cols)
+		t.Errorf("EXPLAIN STRATA has no cluster column: %q", res.cols)
 		return
 	}
 	var got []string

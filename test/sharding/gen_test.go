@@ -27,9 +27,11 @@ type genQuery struct {
 }
 
 type queryGen struct {
-	r      *rand.Rand
-	tables []*tableDef // weighted pick
-	total  int
+	// countDistinct: the query being generated has its COUNT(DISTINCT).
+	countDistinct bool
+	r             *rand.Rand
+	tables        []*tableDef // weighted pick
+	total         int
 }
 
 func newQueryGen(seed uint64, ds *dataSet) *queryGen {
@@ -65,9 +67,12 @@ type item struct {
 	isAgg    bool
 	numeric  bool
 	countish bool // COUNT/SUM: HAVING thresholds are small numbers
+	// distinctAgg: COUNT(DISTINCT x); HAVING refers to it by alias only
+	distinctAgg bool
 }
 
 func (g *queryGen) query(t *tableDef) *genQuery {
+	g.countDistinct = false
 	p := g.r.IntN(100)
 	switch {
 	case p < 40:
@@ -357,7 +362,13 @@ func (g *queryGen) agg(t *tableDef, n int) item {
 			fn := []string{"MIN", "MAX"}[p-4]
 			it = item{text: fn + "(" + c.expr + ")", fold: c.kind == kText && c.variants, numeric: c.kind.numeric()}
 		case 6:
-			it = item{text: "COUNT(DISTINCT " + c.expr + ")", numeric: true, countish: true}
+			// One COUNT(DISTINCT) per query: Strata pushes it down as an
+			// extra GROUP BY column and refuses a second one.
+			if g.countDistinct {
+				continue
+			}
+			g.countDistinct = true
+			it = item{text: "COUNT(DISTINCT " + c.expr + ")", numeric: true, countish: true, distinctAgg: true}
 		}
 		it.isAgg = true
 		it.ref = it.text
@@ -438,7 +449,7 @@ func (g *queryGen) having(t *tableDef, aggs []item) string {
 		return fmt.Sprintf("COUNT(*) > %d", 1+g.r.IntN(3))
 	case p == 1:
 		for _, a := range aggs {
-			if a.countish {
+			if a.countish && (!a.distinctAgg || a.ref != a.text) {
 				return fmt.Sprintf("%s >= %d", a.ref, 2+g.r.IntN(4))
 			}
 		}

@@ -187,7 +187,7 @@ func setup(dir string) error {
 	}
 	opts := sandbox.Options{Dir: dir + "/sb", KillWithParent: true,
 		// Counters must see every SELECT: no query cache hits.
-		ExtraConfig: []string{"query_cache_type = 0", "innodb_buffer_pool_size = 16M"}}
+		ExtraConfig: []string{"query_cache_type = 0", "query_cache_size = 0", "innodb_buffer_pool_size = 16M"}}
 	if logw != nil {
 		opts.Log = logw
 	}
