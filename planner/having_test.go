@@ -15,7 +15,9 @@ func TestHavingFollowsSQLSemantics(t *testing.T) {
 	}
 	col := func(i int) *sqlparse.Expr { return &sqlparse.Expr{Op: sqlparse.ExprColumn, Col: i} }
 	lit := func(s string) *sqlparse.Expr { return &sqlparse.Expr{Op: sqlparse.ExprLiteral, Literal: s} }
-	op := func(o sqlparse.ExprOp, args ...*sqlparse.Expr) *sqlparse.Expr { return &sqlparse.Expr{Op: o, Args: args} }
+	op := func(o sqlparse.ExprOp, args ...*sqlparse.Expr) *sqlparse.Expr {
+		return &sqlparse.Expr{Op: o, Args: args}
+	}
 	row := engine.Row{[]byte("Abc"), []byte("3"), []byte("10.50")}
 	nullSum := engine.Row{[]byte("x"), []byte("0"), nil}
 	tests := []struct {
