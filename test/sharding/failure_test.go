@@ -1,0 +1,103 @@
+package sharding
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// A scatter where one shard answers an error fails as a whole, with an
+// error that names the shard; the client never gets the other shards'
+// rows as if they were the answer.
+func TestScatterFailsWholeWhenOneShardErrs(t *testing.T) {
+	shardedData(t)
+	db := strataDB(t)
+	ctx := context.Background()
+	mustExec(t, direct["s2"], "RENAME TABLE blog.comments TO blog.comments_away")
+	defer mustExec(t, direct["s2"], "RENAME TABLE blog.comments_away TO blog.comments")
+
+	rows, err := db.QueryContext(ctx, "SELECT id FROM comments ORDER BY id")
+	if err == nil {
+		n := 0
+		for rows.Next() {
+			n++
+		}
+		err = rows.Err()
+		rows.Close()
+		if err == nil {
+			t.Fatalf("scatter with shard s2's table missing returned %d rows and no error", n)
+		}
+	}
+	if !strings.Contains(err.Error(), "1146") || !strings.Contains(err.Error(), "s2") {
+		t.Fatalf("error %q, want the server's 1146 naming shard s2", err)
+	}
+	var n int
+	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM comments").Scan(&n); err == nil {
+		t.Fatalf("COUNT(*) with one shard failing answered %d", n)
+	}
+}
+
+// A shard whose connection dies in the middle of a scatter fails the
+// query with an error naming it, and Strata keeps serving.
+func TestScatterFailsWholeWhenShardConnectionDies(t *testing.T) {
+	shardedData(t)
+	db := strataDB(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	var wg sync.WaitGroup
+	var qerr error
+	var got int
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		// SLEEP per row keeps every shard busy long enough to be killed.
+		rows, err := db.QueryContext(ctx, "SELECT id, SLEEP(0.01) FROM events ORDER BY id")
+		if err != nil {
+			qerr = err
+			return
+		}
+		defer rows.Close()
+		for rows.Next() {
+			got++
+		}
+		qerr = rows.Err()
+	}()
+	killed := killQueryThread(t, "s1", "SLEEP(0.01)")
+	wg.Wait()
+	if !killed {
+		t.Skip("the scatter ended before its thread on s1 could be killed")
+	}
+	if qerr == nil {
+		t.Fatalf("scatter whose s1 connection was killed returned %d rows and no error", got)
+	}
+	if got > 0 {
+		t.Logf("rows before the failure: %d (sent before s1 failed; the connection ends instead of a short answer)", got)
+	}
+	if !strings.Contains(qerr.Error(), "s1") && !strings.Contains(qerr.Error(), "invalid connection") && !strings.Contains(qerr.Error(), "bad connection") {
+		t.Errorf("error %q names neither shard s1 nor a dropped connection", qerr)
+	}
+	var n int
+	if err := strataDB(t).QueryRowContext(ctx, "SELECT COUNT(*) FROM events").Scan(&n); err != nil || n == 0 {
+		t.Fatalf("after the failure Strata answers COUNT(*) = %d, %v", n, err)
+	}
+}
+
+// killQueryThread kills, directly on the shard, the connection running a
+// statement containing marker; it waits up to 5s for one to appear.
+func killQueryThread(t *testing.T, shard, marker string) bool {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		var id int64
+		err := direct[shard].QueryRow("SELECT id FROM information_schema.PROCESSLIST WHERE INFO LIKE ? AND INFO NOT LIKE '%PROCESSLIST%' LIMIT 1", "%"+marker+"%").Scan(&id)
+		if err == nil {
+			_, err = direct[shard].Exec("KILL ?", id)
+			return err == nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return false
+}
