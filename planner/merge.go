@@ -21,7 +21,8 @@ import (
 //	distinct                             → SELECT DISTINCT
 //	limit                                → LIMIT / OFFSET
 //	project                              → the visible columns
-func (p *ShardPlan) MergeStream(cols []engine.Column, sources []engine.Source, args []string) (engine.RowStream, error) {
+func (p *ShardPlan) MergeStream(cols []engine.Column, sources []engine.Source) (engine.RowStream, error) {
+	args := p.Args
 	sel := p.Select.Resolve(len(cols))
 	visible := sel.Visible
 	if visible < 0 {

@@ -109,6 +109,9 @@ type ShardPlan struct {
 	InsertID int64
 	// Reason says why the plan has this shape, for EXPLAIN STRATA.
 	Reason string
+	// Args are the prepared statement's bound values the plan was made
+	// for (LIMIT ? and HAVING ... ? are applied in Strata).
+	Args []string
 }
 
 // Clusters lists the distinct clusters of the plan's routes, in order.
@@ -136,6 +139,14 @@ func refuse(format string, args ...any) error {
 // bound values of a prepared statement as SQL literals (nil for text
 // queries).
 func (s *Sharding) Plan(ctx context.Context, sql string, f *sqlparse.Facts, args []string) (*ShardPlan, error) {
+	p, err := s.plan(ctx, sql, f, args)
+	if p != nil {
+		p.Args = args
+	}
+	return p, err
+}
+
+func (s *Sharding) plan(ctx context.Context, sql string, f *sqlparse.Facts, args []string) (*ShardPlan, error) {
 	l := s.layout.Load()
 	var sharded, reference, other []*shard.Table
 	var unplaced []string

@@ -333,7 +333,7 @@ func (s *Session) mergeOpened(ctx context.Context, plan *planner.ShardPlan, conn
 	var stream engine.RowStream
 	var err error
 	if plan.Select != nil && len(conns) > 1 {
-		stream, err = plan.MergeStream(cols, sources, nil)
+		stream, err = plan.MergeStream(cols, sources)
 	} else {
 		stream = engine.NewConcat(sources...)
 	}

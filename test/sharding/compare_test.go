@@ -22,7 +22,13 @@ type querier interface {
 }
 
 func runQuery(ctx context.Context, q querier, query string) (*result, error) {
-	rows, err := q.QueryContext(ctx, query)
+	return runQueryArgs(ctx, q, query)
+}
+
+// runQueryArgs is runQuery with bound arguments (a server-side prepared
+// statement when there are any).
+func runQueryArgs(ctx context.Context, q querier, query string, args ...any) (*result, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}

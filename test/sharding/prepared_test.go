@@ -1,0 +1,106 @@
+package sharding
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+)
+
+// runPrepared runs query with args as a server-side prepared statement
+// (go-sql-driver prepares when it is given arguments and does not
+// interpolate): COM_STMT_PREPARE, then COM_STMT_EXECUTE with binary values,
+// answered in the binary protocol.
+func runPrepared(ctx context.Context, q querier, query string, args ...any) (*result, error) {
+	return runQueryArgs(ctx, q, query, args...)
+}
+
+// Prepared statements over sharded tables route by their bound values and
+// answer exactly what one server answers, in the binary protocol.
+func TestPreparedStatementsMatchOneServer(t *testing.T) {
+	shardedData(t)
+	db := strataDB(t)
+	ctx := context.Background()
+	monthStart := times.since.AddDate(0, 20, 0)
+	tests := []struct {
+		name  string
+		query string
+		args  []any
+	}{
+		{"keyed hash lookup", "SELECT id, title, score, rating, published FROM entries WHERE id = ?", []any{ds.tables["entries"].rows[7][0]}},
+		{"IN list over range shards", "SELECT id, kind, amount, happened FROM events WHERE id IN (?, ?, ?) ORDER BY id", []any{5, 1500, 2999}},
+		{"scatter aggregate with a bound filter", "SELECT kind, COUNT(*), SUM(amount), AVG(qty), MIN(happened) FROM events WHERE id >= ? GROUP BY kind ORDER BY kind", []any{200}},
+		{"date walk with a time parameter and LIMIT ?", "SELECT id, created_at, title FROM posts WHERE created_at >= ? ORDER BY created_at DESC, id DESC LIMIT ?", []any{monthStart, 7}},
+		{"string key", "SELECT username, country, joined FROM members WHERE username = ?", []any{ds.tables["members"].rows[3][0]}},
+		{"NULL key matches nothing", "SELECT COUNT(*) FROM comments WHERE entry_id = ?", []any{nil}},
+		{"co-sharded join by key", "SELECT e.id, COUNT(*) FROM entries e JOIN entry_likes l ON e.id = l.entry_id WHERE e.id IN (?, ?) GROUP BY e.id ORDER BY e.id", []any{ds.tables["entries"].rows[1][0], ds.tables["entries"].rows[2][0]}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := runPrepared(ctx, db, tt.query, tt.args...)
+			if err != nil {
+				t.Fatalf("through Strata: %v", err)
+			}
+			want, err := runPrepared(ctx, singleBlog, tt.query, tt.args...)
+			if err != nil {
+				t.Fatalf("on single: %v", err)
+			}
+			if !slices.Equal(got.cols, want.cols) || !slices.EqualFunc(got.rows, want.rows, slices.Equal[[]string]) {
+				t.Fatalf("%s %v\nStrata: %v %v\nsingle: %v %v", tt.query, tt.args, got.cols, got.rows, want.cols, want.rows)
+			}
+		})
+	}
+}
+
+// A prepared INSERT lands on the shard its bound key names.
+func TestPreparedInsertRoutesByBoundKey(t *testing.T) {
+	shardedData(t)
+	db := strataDB(t)
+	const id = 9100001
+	defer cleanup(t, "comments", "id = 9100001")
+	for _, entry := range []int64{41, 42} {
+		cond := "id = 9100001 AND entry_id = " + itoa64(entry)
+		if _, err := db.Exec("INSERT INTO comments (id, entry_id, author, body, created) VALUES (?, ?, ?, ?, ?)", id, entry, "pat", "bound", time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)); err != nil {
+			t.Fatal(err)
+		}
+		want := shardNames[entry%4]
+		if got := holders(t, "comments", cond); !slices.Equal(got, []string{want}) {
+			t.Fatalf("row with entry_id %d on %v, want [%s] (modulo 4)", entry, got, want)
+		}
+		cleanup(t, "comments", cond)
+	}
+}
+
+func itoa64(n int64) string {
+	var b []byte
+	if n == 0 {
+		return "0"
+	}
+	for ; n > 0; n /= 10 {
+		b = append([]byte{byte('0' + n%10)}, b...)
+	}
+	return string(b)
+}
+
+// An EXECUTE with a bound key runs on the owning shard only.
+func TestPreparedKeyedSelectTouchesOneShard(t *testing.T) {
+	shardedData(t)
+	db := strataDB(t)
+	stmt, err := db.Prepare("SELECT id, amount FROM events WHERE id = ?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stmt.Close()
+	for _, s := range shardNames {
+		id := keysOn(ds.tables["events"], s, 1)[0]
+		expectTouched(t, "Com_select", 10, []string{s}, func() {
+			for range 10 {
+				var got string
+				var amount any
+				if err := stmt.QueryRow(id).Scan(&got, &amount); err != nil || got != id {
+					t.Fatalf("EXECUTE with id %s: %s, %v", id, got, err)
+				}
+			}
+		})
+	}
+}
