@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+
+	"github.com/strata-proxy/strata/wire"
 )
 
 // ParseColumnDef decodes a ColumnDefinition41 payload (as a server sends
@@ -43,29 +45,10 @@ func ParseColumnDef(payload []byte) (Column, error) {
 // readLenEncInt decodes a length-encoded integer, returning it and the
 // bytes it took (0 when b is too short or starts with NULL/ERR markers).
 func readLenEncInt(b []byte) (uint64, int) {
-	if len(b) == 0 {
-		return 0, 0
+	if len(b) > 0 && (b[0] == 0xfb || b[0] == 0xff) {
+		return 0, 0 // NULL and ERR markers are not lengths here
 	}
-	switch b[0] {
-	case 0xfb, 0xff:
-		return 0, 0
-	case 0xfc:
-		if len(b) < 3 {
-			return 0, 0
-		}
-		return uint64(binary.LittleEndian.Uint16(b[1:])), 3
-	case 0xfd:
-		if len(b) < 4 {
-			return 0, 0
-		}
-		return uint64(b[1]) | uint64(b[2])<<8 | uint64(b[3])<<16, 4
-	case 0xfe:
-		if len(b) < 9 {
-			return 0, 0
-		}
-		return binary.LittleEndian.Uint64(b[1:]), 9
-	}
-	return uint64(b[0]), 1
+	return wire.ReadLenEnc(b)
 }
 
 func readLenEncString(b []byte) (s, rest []byte, ok bool) {
