@@ -12,6 +12,12 @@ import (
 // explainStrata recognizes EXPLAIN STRATA <statement> and returns the
 // statement.
 func explainStrata(sql string) (string, bool) {
+	// Every query passes here: reject all but EXPLAIN ... before any
+	// allocation.
+	head := strings.TrimLeft(sql, " \t\r\n")
+	if len(head) < len("explain strata x") || !strings.EqualFold(head[:len("explain")], "explain") {
+		return "", false
+	}
 	words := strings.Fields(sql)
 	if len(words) < 3 || !strings.EqualFold(words[0], "explain") || !strings.EqualFold(words[1], "strata") {
 		return "", false
