@@ -16,7 +16,7 @@ LOAD_PASSWORD ?=
 GO_FILES = $(shell find . -type f -name '*.go' -not -path './.git/*' -not -path './bin/*' \
 	-not -path '*/.strata-sandbox/*' -not -path '*/testdata/*')
 
-.PHONY: help build deps test nightly fmt-check vet demo demo-data demo-down bench clean
+.PHONY: help build deps test nightly fmt-check vet demo demo-data demo-down demo-sharded demo-sharded-down bench clean
 
 help:
 	@echo "make build      build $(BIN)"
@@ -25,6 +25,8 @@ help:
 	@echo "make nightly    the sharding differential test at full size (20000 queries)"
 	@echo "make demo       sandbox servers + blog schema/data + strata serve"
 	@echo "make demo-down  stop the demo's servers and remove their data"
+	@echo "make demo-sharded       the blog sharded over three shards + a table group"
+	@echo "make demo-sharded-down  stop its servers and remove their data"
 	@echo "make bench      run scripts/bench.sh"
 
 build:
@@ -65,6 +67,12 @@ demo-data:
 
 demo-down: build
 	$(BIN) sandbox down -c $(DEMO_CONF)
+
+demo-sharded: deps build
+	bash scripts/demo-sharded.sh
+
+demo-sharded-down: build
+	$(BIN) sandbox down -c examples/sharded/strata.yaml
 
 # Proxy overhead: sysbench and Go benchmarks against a replica, directly and
 # through Strata; rewrites docs/BENCHMARKS.md (about 5 minutes).

@@ -63,6 +63,10 @@ type Sequence struct {
 	Cluster string `yaml:"cluster"`
 	Table   string `yaml:"table"`
 	Block   int    `yaml:"block"`
+	// Start is the lowest id the sequence hands out: a new sequence starts
+	// there, and an existing one below it is raised to it (never lowered),
+	// so ids of rows that exist before Strata takes over are skipped.
+	Start int64 `yaml:"start"`
 }
 
 // Defaults of the tables and sequences sections.
@@ -368,6 +372,9 @@ func (c *Config) validateTables(p *problems) {
 		}
 		if s.Block < 1 {
 			p.add(base+".block", "must be at least 1")
+		}
+		if s.Start < 0 {
+			p.add(base+".start", "must not be negative")
 		}
 		if strings.ContainsAny(s.Table, "` ") || strings.Count(s.Table, ".") > 1 {
 			p.add(base+".table", "%q is not a table name", s.Table)

@@ -302,3 +302,33 @@ tables:
 		t.Errorf("empty table report = %+v", r)
 	}
 }
+
+// A sequence's start raises a new or lagging sequence (ids of rows loaded
+// before Strata are skipped) and never lowers one that is past it.
+func TestSequenceStartRaisesNeverLowers(t *testing.T) {
+	db := server(t)
+	ctx := ctxT(t)
+	next := func(start int64) int64 {
+		t.Helper()
+		src := NewSequenceSource(db, "")
+		src.Starts = map[string]int64{"start_seq": start}
+		seq, err := shard.NewSequence(src, "start_seq", 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, err := seq.Next(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	if id := next(5001); id != 5001 {
+		t.Fatalf("new sequence with start 5001 gave %d", id)
+	}
+	if id := next(100); id != 5011 {
+		t.Fatalf("start 100 below the sequence gave %d, want 5011 (the next block, not lowered)", id)
+	}
+	if id := next(9000); id != 9000 {
+		t.Fatalf("start 9000 above the sequence gave %d, want 9000", id)
+	}
+}

@@ -32,6 +32,10 @@ type SequenceSource struct {
 	mu    sync.Mutex
 	ready bool            // schema and table exist
 	rows  map[string]bool // sequences whose row exists
+
+	// Starts holds each sequence's lowest id (config `start:`); a missing
+	// entry means 1.
+	Starts map[string]int64
 }
 
 // NewSequenceSource uses table ("strata_sequences", or "schema.table") on
@@ -96,8 +100,19 @@ func (s *SequenceSource) ensure(ctx context.Context, name string) error {
 		s.ready = true
 	}
 	if !s.rows[name] {
-		if _, err := s.db.ExecContext(ctx, "INSERT IGNORE INTO "+tbl+" (name, next_id) VALUES (?, 1)", name); err != nil {
-			return fmt.Errorf("sequence %s: %w", name, err)
+		start := max(s.Starts[name], 1)
+		for _, q := range []string{
+			"INSERT IGNORE INTO " + tbl + " (name, next_id) VALUES (?, ?)",
+			// Raise, never lower: ids already handed out stay behind us.
+			"UPDATE " + tbl + " SET next_id = GREATEST(next_id, ?) WHERE name = ?",
+		} {
+			args := []any{name, start}
+			if strings.HasPrefix(q, "UPDATE") {
+				args = []any{start, name}
+			}
+			if _, err := s.db.ExecContext(ctx, q, args...); err != nil {
+				return fmt.Errorf("sequence %s: %w", name, err)
+			}
 		}
 		s.rows[name] = true
 	}
@@ -118,8 +133,10 @@ func NewSequences(cfg *config.Config, open Opener) (map[string]*shard.Sequence, 
 				return nil, fmt.Errorf("sequence %s: cluster %s: %w", name, sc.Cluster, err)
 			}
 			src = NewSequenceSource(db, sc.Table)
+			src.Starts = map[string]int64{}
 			sources[key] = src
 		}
+		src.Starts[name] = sc.Start
 		seq, err := shard.NewSequence(src, name, sc.Block)
 		if err != nil {
 			return nil, err
