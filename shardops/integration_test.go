@@ -332,3 +332,39 @@ func TestSequenceStartRaisesNeverLowers(t *testing.T) {
 		t.Fatalf("start 9000 above the sequence gave %d, want 9000", id)
 	}
 }
+
+// AllPeriods creates the history too: every period from since through the
+// current one plus ahead, oldest first, each on its owning shard.
+func TestPrecreateAllPeriodsCreatesHistory(t *testing.T) {
+	db := server(t)
+	ctx := ctxT(t)
+	exec(t, db, "DROP TABLE IF EXISTS blog.hist", "CREATE TABLE blog.hist (id BIGINT PRIMARY KEY, at DATETIME NOT NULL)")
+	now := time.Now()
+	since := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -5, 0)
+	cfg, err := config.Parse([]byte(itYAML + `  s0: {primary: 127.0.0.1:26307}
+tables:
+  hist: {shard_key: at, method: date, period: month, since: "` + since.Format("2006-01-02") + `", ahead: 1, shards: {main: "..2999-01-01", s0: "2999-01-01.."}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	layout, err := cfg.Layout(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := PrecreateAll(ctx, layout, one(db), "blog", now, AllPeriods)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, pt := range got {
+		if !pt.Created {
+			t.Errorf("not created: %+v", pt)
+		}
+		names = append(names, pt.Table)
+	}
+	first, last := since.Format("hist_2006_01"), since.AddDate(0, 6, 0).Format("hist_2006_01")
+	if len(names) != 7 || names[0] != first || names[6] != last {
+		t.Fatalf("created %v, want 7 tables %s .. %s", names, first, last)
+	}
+}

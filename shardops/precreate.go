@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/strata-proxy/strata/shard"
@@ -29,7 +30,13 @@ type PeriodTable struct {
 func Precreate(ctx context.Context, open Opener, schema string, d *shard.Date, base string, now time.Time, n int) ([]PeriodTable, error) {
 	var out []PeriodTable
 	var errs []error
-	for _, dt := range d.Upcoming(now, n) {
+	tables := d.Upcoming(now, n)
+	if n == AllPeriods {
+		// Every period table Strata reads: since through now + ahead.
+		tables = d.DateTables(shard.Bound{}, shard.Bound{})
+		slices.Reverse(tables)
+	}
+	for _, dt := range tables {
 		pt := PeriodTable{Table: dt.Table, Base: base, Shard: dt.Shard}
 		created, err := precreateOne(ctx, open, schema, base, dt)
 		pt.Created = created
@@ -73,6 +80,11 @@ func tableExists(ctx context.Context, db *sql.DB, schema, table string) (bool, e
 // PrecreateAll runs Precreate for every date-sharded table of layout, for
 // periods periods from now (periods < 1: the current one and the table's
 // ahead, as configured).
+// AllPeriods as the number of periods creates every missing period table
+// from the table's since: through the current period plus ahead, for a
+// date table put behind Strata with history.
+const AllPeriods = -1
+
 func PrecreateAll(ctx context.Context, layout *shard.Layout, open Opener, schema string, now time.Time, periods int) ([]PeriodTable, error) {
 	var out []PeriodTable
 	var errs []error
@@ -82,7 +94,7 @@ func PrecreateAll(ctx context.Context, layout *shard.Layout, open Opener, schema
 			continue
 		}
 		n := periods
-		if n < 1 {
+		if n < 1 && n != AllPeriods {
 			n = d.Ahead() + 1
 		}
 		got, err := Precreate(ctx, open, schema, d, t.Name, now, n)

@@ -105,8 +105,9 @@ func (sf *shardsFlags) open(fs *flag.FlagSet) (*shardsEnv, error) {
 }
 
 func shardsPrecreate(args []string) error {
-	fs, sf := newShardsFlagSet("shards precreate", "usage: strata shards precreate -c FILE -schema NAME [-periods N] [-json]\n")
+	fs, sf := newShardsFlagSet("shards precreate", "usage: strata shards precreate -c FILE -schema NAME [-periods N | -all] [-json]\n")
 	periods := fs.Int("periods", 0, "periods to create from the current one (default: 1 + the table's ahead)")
+	all := fs.Bool("all", false, "create every missing period table from the table's since: on (history), not only upcoming ones")
 	if _, err := parseArgs(fs, args); err != nil {
 		return helpIsNoError(err)
 	}
@@ -115,6 +116,9 @@ func shardsPrecreate(args []string) error {
 		return err
 	}
 	defer env.stop()
+	if *all {
+		*periods = shardops.AllPeriods
+	}
 	tables, err := shardops.PrecreateAll(env.ctx, env.layout, env.dbs.Open, sf.schema, time.Now(), *periods)
 	if sf.json {
 		if tables == nil {
