@@ -165,6 +165,11 @@ func (s *Sharding) plan(ctx context.Context, sql string, f *sqlparse.Facts, args
 			other = append(other, t)
 		}
 	}
+	if len(sharded)+len(reference) > 0 {
+		if err := refuseUnsplittable(f, append(sharded, reference...)[0]); err != nil {
+			return nil, err
+		}
+	}
 	switch {
 	case len(sharded) > 0:
 		if len(other) > 0 || len(unplaced) > 0 {
@@ -182,6 +187,21 @@ func (s *Sharding) plan(ctx context.Context, sql string, f *sqlparse.Facts, args
 	}
 	return &ShardPlan{Kind: PlanRelay, Routes: []ShardRoute{{Cluster: other[0].Cluster, SQL: sql}}, Write: !f.ReadOnly,
 		Reason: "table group: " + other[0].Name + " lives on cluster " + other[0].Cluster}, nil
+}
+
+// refuseUnsplittable refuses statements on sharded or reference tables
+// that Strata cannot divide between shards or repeat on each: running them
+// on one shard would put rows or locks in the wrong place.
+func refuseUnsplittable(f *sqlparse.Facts, t *shard.Table) error {
+	switch f.Kind {
+	case sqlparse.KindLoadData:
+		return refuse("LOAD DATA into %s: Strata cannot split a file between shards; load each shard directly, or send the rows as INSERT ... VALUES", t.Name)
+	case sqlparse.KindLockTables:
+		return refuse("LOCK TABLES on %s: the table lives on several shards and Strata cannot lock them together", t.Name)
+	case sqlparse.KindCall, sqlparse.KindPrepare, sqlparse.KindDo:
+		return refuse("%s touching %s: Strata cannot route it by shard key; run it on the shards directly", strings.ToUpper(f.Kind.String()), t.Name)
+	}
+	return nil
 }
 
 func firstName(ts []*shard.Table, names []string) string {

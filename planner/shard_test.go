@@ -163,6 +163,9 @@ func TestShardPlanRefusals(t *testing.T) {
 		{"DELETE FROM comments ORDER BY id LIMIT 3", "LIMIT cannot be split across shards"},
 		{"SELECT * FROM comments WHERE entry_id IN (SELECT id FROM comments)", "comments"},
 		{"ALTER TABLE posts ADD COLUMN x INT", "one table per period"},
+		{"LOAD DATA INFILE '/tmp/c.csv' INTO TABLE comments", "LOAD DATA into comments"},
+		{"LOAD DATA LOCAL INFILE 'c.csv' INTO TABLE countries", "LOAD DATA into countries"},
+		{"LOCK TABLES comments WRITE", "LOCK TABLES on comments"},
 	}
 	for _, tt := range tests {
 		_, err := plan(t, s, tt.sql)
