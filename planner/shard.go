@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -391,7 +392,26 @@ func value(op sqlparse.Operand, args []string) (shard.Value, bool) {
 		return shard.Value{}, false
 	}
 	v, err := shard.ParseLiteral(lit)
-	return v, err == nil
+	if err != nil || ambiguousNumber(v) {
+		return shard.Value{}, false
+	}
+	return v, true
+}
+
+// ambiguousNumber: a quoted string that MySQL would compare with a numeric
+// column as a number other than its own text ('05', '5.0', ' 7'). Routing it
+// by its text could pick another shard than the number's, so such values
+// are not routed by (the statement scatters, where every shard filters).
+func ambiguousNumber(v shard.Value) bool {
+	s, ok := v.Str()
+	if !ok {
+		return false
+	}
+	if _, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err != nil {
+		return false
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	return err != nil || strconv.FormatInt(n, 10) != s
 }
 
 // targets computes where rows matching filter can live.

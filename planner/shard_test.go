@@ -130,6 +130,8 @@ func TestShardPlanRoutes(t *testing.T) {
 		{"update by key is one shard", "UPDATE comments SET body = 'x' WHERE entry_id = 5", nil, PlanRelay, []string{"s2"}, nil},
 		{"delete without key scatters in a write", "DELETE FROM comments WHERE body = 'spam'", nil, PlanWrite, []string{"s0", "s1", "s2"}, nil},
 		{"multi-row insert splits per shard", "INSERT INTO comments (entry_id, body) VALUES (1, 'a'), (2, 'b'), (4, 'c')", nil, PlanWrite, []string{"s1", "s2"}, []string{"(1,'a')", "(4,'c')"}},
+		{"quoted canonical integer routes like the integer", "SELECT * FROM entries WHERE id = '42'", nil, PlanRelay, []string{shardOf(42)}, nil},
+		{"quoted non-canonical number scatters", "SELECT * FROM entries WHERE id = '042'", nil, PlanMerge, []string{"s0", "s1"}, nil},
 		{"DDL runs on every shard", "ALTER TABLE comments ADD COLUMN x INT", nil, PlanWrite, []string{"s0", "s1", "s2"}, nil},
 	}
 	for _, tt := range tests {
