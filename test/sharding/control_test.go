@@ -1,0 +1,101 @@
+package sharding
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A starting Strata pre-creates the coming period tables of date-sharded
+// tables (from the base table, on the owning shard) and reports range
+// capacity on its admin API.
+func TestStrataPrecreatesPeriodTablesAndReportsCapacity(t *testing.T) {
+	strataDB(t)
+	newest := times.postsTables()[0] // next month: ahead: 1, holds no rows yet
+	db := direct[newest.Shard]
+	mustExec(t, db, "DROP TABLE blog."+newest.Table)
+	exists := func() bool {
+		var n int
+		if err := db.QueryRow("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'blog' AND TABLE_NAME = ?", newest.Table).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n == 1
+	}
+	if exists() {
+		t.Fatalf("%s still exists after DROP", newest.Table)
+	}
+	s, err := startStrata("127.0.0.1:25402", "127.0.0.1:25482")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	deadline := time.Now().Add(15 * time.Second)
+	for !exists() {
+		if time.Now().After(deadline) {
+			t.Fatalf("Strata did not pre-create %s on %s within 15s", newest.Table, newest.Shard)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	resp, err := http.Get("http://127.0.0.1:25482/api/capacity")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var reports []struct {
+		Table, Shard string
+		Fraction     float64
+	}
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &reports) != nil {
+		t.Fatalf("GET /api/capacity: %d %s", resp.StatusCode, body)
+	}
+	found := false
+	for _, r := range reports {
+		if r.Table == "events" && r.Shard == "s3" {
+			found = true
+			if r.Fraction <= 0 {
+				t.Errorf("events' last range s3 holds rows but reports fraction %v", r.Fraction)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("capacity reports no events/s3 (the open-ended last range): %s", body)
+	}
+	metrics, err := http.Get("http://127.0.0.1:25482/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer metrics.Body.Close()
+	text, _ := io.ReadAll(metrics.Body)
+	if !strings.Contains(string(text), `strata_shard_range_fill_ratio{shard="s3",table="events"}`) {
+		t.Errorf("/metrics has no range fill ratio for events/s3")
+	}
+}
+
+// GET /api/explain shows the plan of a statement without running it.
+func TestAdminExplain(t *testing.T) {
+	strataDB(t)
+	resp, err := http.Get("http://" + strataAdmin + "/api/explain?sql=" + strings.ReplaceAll("SELECT+*+FROM+comments+WHERE+entry_id+IN+(1,2)", " ", "+"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var rows []struct{ Step, Cluster, Tables, Detail string }
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &rows) != nil {
+		t.Fatalf("GET /api/explain: %d %s", resp.StatusCode, body)
+	}
+	var clusters []string
+	for _, r := range rows {
+		if r.Cluster != "" {
+			clusters = append(clusters, r.Cluster)
+		}
+	}
+	if strings.Join(clusters, ",") != "s1,s2" {
+		t.Fatalf("explain of entry_id IN (1,2) names %v, want s1,s2 (modulo 4): %s", clusters, body)
+	}
+}
