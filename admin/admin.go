@@ -37,6 +37,8 @@ type Server struct {
 	// Explain, when set, answers GET /api/explain?sql=...: where a
 	// statement would run for user and schema.
 	Explain func(ctx context.Context, sql, user, schema string) (any, error)
+	// Tables describes where the placed tables live (GET /api/tables).
+	Tables func() any
 
 	mux    *http.ServeMux
 	fileMu sync.Mutex // one reload or save at a time

@@ -10,6 +10,17 @@ import (
 func (s *Server) shardingRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/capacity", s.capacity)
 	mux.HandleFunc("GET /api/explain", s.explain)
+	mux.HandleFunc("GET /api/tables", s.tables)
+}
+
+// tables answers GET /api/tables: where every table of the `tables:`
+// config lives (placement, method, shard key, shards).
+func (s *Server) tables(w http.ResponseWriter, r *http.Request) {
+	if s.Tables == nil {
+		writeJSON(w, http.StatusOK, []any{})
+		return
+	}
+	writeJSON(w, http.StatusOK, s.Tables())
 }
 
 // capacity answers GET /api/capacity with the Capacity hook's reports.

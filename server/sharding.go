@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"reflect"
 	"time"
@@ -68,7 +67,7 @@ func (sh *sharding) close() {
 func (s *Strata) capacity(ctx context.Context) (any, error) {
 	sh := s.shards.Load()
 	if sh == nil || !shardops.RangeTables(sh.layout) {
-		return nil, errors.New("no range-sharded tables")
+		return []shardops.CapacityReport{}, nil
 	}
 	return shardops.Capacity(ctx, sh.layout, sh.dbs.Open, sh.cfg.Schema), nil
 }
@@ -145,4 +144,43 @@ func (s *Strata) reloadShards(old, cfg *config.Config) (changed bool, err error)
 // in schema, without running it.
 func (s *Strata) explain(ctx context.Context, sql, user, schema string) (any, error) {
 	return session.Explain(ctx, s.Env, sql, user, schema)
+}
+
+// TableInfo is one placed table as GET /api/tables shows it.
+type TableInfo struct {
+	Name      string   `json:"name"`
+	Placement string   `json:"placement"`
+	Cluster   string   `json:"cluster,omitempty"`
+	Method    string   `json:"method,omitempty"`
+	ShardKey  string   `json:"shard_key,omitempty"`
+	Shards    []string `json:"shards,omitempty"`
+	Scatter   string   `json:"scatter,omitempty"`
+	Sequence  string   `json:"sequence,omitempty"`
+}
+
+// tables describes the current layout.
+func (s *Strata) tables() any {
+	out := []TableInfo{}
+	sh := s.shards.Load()
+	if sh == nil {
+		return out
+	}
+	for _, t := range sh.layout.Tables() {
+		ti := TableInfo{Name: t.Name, Placement: t.Placement.String(), Cluster: t.Cluster}
+		switch t.Placement {
+		case shard.PlaceSharded:
+			ti.Method, ti.ShardKey, ti.Shards = t.Method.Name(), t.Method.Key(), t.Method.Shards()
+			ti.Scatter = config.ScatterAllow
+			if t.ScatterDeny {
+				ti.Scatter = config.ScatterDeny
+			}
+			if t.Sequence != nil {
+				ti.Sequence = t.Sequence.Name + " -> " + t.Sequence.Column
+			}
+		case shard.PlaceReference:
+			ti.Shards = sh.layout.ShardClusters()
+		}
+		out = append(out, ti)
+	}
+	return out
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/strata-proxy/strata/config"
 )
 
 // A starting Strata pre-creates the coming period tables of date-sharded
@@ -98,4 +100,63 @@ func TestAdminExplain(t *testing.T) {
 	if strings.Join(clusters, ",") != "s1,s2" {
 		t.Fatalf("explain of entry_id IN (1,2) names %v, want s1,s2 (modulo 4): %s", clusters, body)
 	}
+}
+
+// Changing tables: in the config applies at reload, without a restart:
+// here audit stops refusing scatter queries, and GET /api/tables shows it.
+func TestReloadChangesTablesWithoutRestart(t *testing.T) {
+	strataDB(t)
+	s, err := startStrata("127.0.0.1:25403", "127.0.0.1:25483")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	db := openStrata(t, "127.0.0.1:25403")
+	const scatter = "SELECT COUNT(*) FROM audit"
+	var n int
+	if err := db.QueryRow(scatter).Scan(&n); err == nil || !strings.Contains(err.Error(), "scatter: deny") {
+		t.Fatalf("before reload: %s gave %d, %v; want the scatter: deny refusal", scatter, n, err)
+	}
+	if got := auditScatter(t, "127.0.0.1:25483"); got != "deny" {
+		t.Fatalf("/api/tables says audit scatter %q before reload", got)
+	}
+	yaml := strings.Replace(times.strataYAML("127.0.0.1:25403", "127.0.0.1:25483"), "scatter: deny", "scatter: allow", 1)
+	cfg, err := config.Parse([]byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	changes, _, err := s.Reload(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("reload applied: %v", changes)
+	if err := db.QueryRow(scatter).Scan(&n); err != nil || n != len(ds.tables["audit"].rows) {
+		t.Fatalf("after reload: %s gave %d, %v; want %d rows counted over every shard", scatter, n, err, len(ds.tables["audit"].rows))
+	}
+	if got := auditScatter(t, "127.0.0.1:25483"); got != "allow" {
+		t.Fatalf("/api/tables says audit scatter %q after reload", got)
+	}
+}
+
+func auditScatter(t *testing.T, admin string) string {
+	t.Helper()
+	resp, err := http.Get("http://" + admin + "/api/tables")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var tables []struct{ Name, Placement, Method, Scatter string }
+	if err := json.NewDecoder(resp.Body).Decode(&tables); err != nil {
+		t.Fatal(err)
+	}
+	for _, tb := range tables {
+		if tb.Name == "audit" {
+			if tb.Placement != "sharded" || tb.Method != "modulo" {
+				t.Errorf("audit listed as %+v", tb)
+			}
+			return tb.Scatter
+		}
+	}
+	t.Fatalf("/api/tables lists no audit: %+v", tables)
+	return ""
 }
