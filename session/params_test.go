@@ -1,0 +1,73 @@
+package session
+
+import (
+	"encoding/binary"
+	"math"
+	"testing"
+)
+
+func TestDecodeParamRendersLiterals(t *testing.T) {
+	le16 := func(v uint16) []byte { return binary.LittleEndian.AppendUint16(nil, v) }
+	le32 := func(v uint32) []byte { return binary.LittleEndian.AppendUint32(nil, v) }
+	le64 := func(v uint64) []byte { return binary.LittleEndian.AppendUint64(nil, v) }
+	tests := []struct {
+		name     string
+		typ      byte
+		unsigned bool
+		in       []byte
+		want     string
+		n        int
+	}{
+		{"tiny signed", paramTiny, false, []byte{0xff}, "-1", 1},
+		{"tiny unsigned", paramTiny, true, []byte{0xff}, "255", 1},
+		{"short", paramShort, false, le16(0xfffe), "-2", 2},
+		{"long", paramLong, false, le32(123456), "123456", 4},
+		{"longlong unsigned", paramLongLong, true, le64(math.MaxUint64), "18446744073709551615", 8},
+		{"longlong signed", paramLongLong, false, le64(uint64(1<<63) + 5), "-9223372036854775803", 8},
+		{"double", paramDouble, false, le64(math.Float64bits(2.5)), "2.5", 8},
+		{"float", paramFloat, false, le32(math.Float32bits(0.25)), "0.25", 4},
+		{"date", paramDate, false, []byte{4, 0xe8, 0x07, 6, 3}, "'2024-06-03 00:00:00'", 5},
+		{"datetime with micros", paramDateTime, false, append([]byte{11, 0xe8, 0x07, 6, 3, 10, 20, 30}, le32(7)...), "'2024-06-03 10:20:30.000007'", 12},
+		{"zero datetime", paramDateTime, false, []byte{0}, "'0000-00-00 00:00:00'", 1},
+		{"negative time over a day", paramTime, false, append([]byte{8, 1}, append(le32(1), 2, 3, 4)...), "'-26:03:04'", 9},
+		{"string", 0xfd, false, []byte{3, 'a', '\'', 'b'}, "'a''b'", 4},
+		{"string with backslash goes hex", 0xfd, false, []byte{2, '\\', 'n'}, "X'5c6e'", 3},
+		{"decimal as text", 0xf6, false, []byte{4, '1', '.', '5', '0'}, "'1.50'", 5},
+	}
+	for _, tt := range tests {
+		got, n, err := decodeParam(tt.typ, tt.unsigned, tt.in)
+		if err != nil || got != tt.want || n != tt.n {
+			t.Errorf("%s: (%q, %d, %v), want (%q, %d)", tt.name, got, n, err, tt.want, tt.n)
+		}
+	}
+	for _, short := range [][]byte{nil, {1}, {5, 1, 2}} {
+		if _, _, err := decodeParam(paramLongLong, false, short); err == nil {
+			t.Errorf("short longlong %v decoded", short)
+		}
+	}
+	if _, _, err := decodeParam(0xfd, false, []byte{9, 'a'}); err == nil {
+		t.Error("a string longer than the packet decoded")
+	}
+}
+
+func TestExecuteArgsReadsNullsTypesAndLongData(t *testing.T) {
+	st := &prepared{params: 3, longData: map[uint16][]byte{2: []byte("long text")}}
+	packet := []byte{0x17, 1, 0, 0, 0, 0, 1, 0, 0, 0}
+	packet = append(packet, 0b010) // param 2 is NULL
+	packet = append(packet, 1)     // types follow
+	packet = append(packet, paramLongLong, 0, paramLong, 0, 0xfc, 0)
+	packet = append(packet, binary.LittleEndian.AppendUint64(nil, 42)...)
+	if _, err := st.captureTypes(packet); err != nil {
+		t.Fatal(err)
+	}
+	args, err := st.executeArgs(packet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"42", "NULL", "'long text'"}
+	for i := range want {
+		if args[i] != want[i] {
+			t.Errorf("arg %d = %q, want %q", i+1, args[i], want[i])
+		}
+	}
+}
