@@ -45,6 +45,8 @@ func (p *ShardPlan) MergeStream(cols []engine.Column, sources []engine.Source) (
 			return nil, fmt.Errorf("merge order: %w", err)
 		}
 		in = engine.NewMergeSort(cmp, sources...)
+	case p.Sequential:
+		in = engine.NewOrderedWalk(sources, -1)
 	default:
 		in = engine.NewConcat(sources...)
 	}

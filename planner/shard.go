@@ -110,6 +110,10 @@ type ShardPlan struct {
 	InsertID int64
 	// Reason says why the plan has this shape, for EXPLAIN STRATA.
 	Reason string
+	// Sequential: the executor runs the routes one after another on a
+	// shared connection (a transaction's), so rows are not read from
+	// several routes at once.
+	Sequential bool
 	// Args are the prepared statement's bound values the plan was made
 	// for (LIMIT ? and HAVING ... ? are applied in Strata).
 	Args []string

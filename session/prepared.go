@@ -44,7 +44,7 @@ func (s *Session) Prepare(ctx context.Context, packet []byte) error {
 		cluster = s.env.Sharding.MetadataCluster(st.facts)
 	}
 	var reply *backend.PrepareReply
-	err := s.run(ctx, command{facts: st.facts, cluster: cluster, do: func(c *backend.Conn, _ *backend.Capture) (backend.Result, error) {
+	err := s.run(ctx, command{facts: st.facts, cluster: cluster, metadata: true, do: func(c *backend.Conn, _ *backend.Capture) (backend.Result, error) {
 		bst, err := c.Stmt(sql)
 		if werr, ok := err.(*wire.Error); ok {
 			return s.relayError(werr)

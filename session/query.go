@@ -89,6 +89,9 @@ type command struct {
 	// cluster runs the command on this cluster instead of the default one
 	// (a table group or a shard).
 	cluster string
+	// metadata: the command only asks about a statement (COM_STMT_PREPARE)
+	// and does not count as a statement of the open transaction.
+	metadata bool
 	// do sends the command on c and relays the answer to the client,
 	// copying it into capture when that is not nil.
 	do func(c *backend.Conn, capture *backend.Capture) (backend.Result, error)
@@ -139,7 +142,9 @@ func (s *Session) run(ctx context.Context, cmd command) error {
 		if err == nil {
 			s.invalidate(f)
 			s.learn(rt.conn, cmd.stmts, res)
-			s.noteTxStatement(f)
+			if !cmd.metadata {
+				s.noteTxStatement(f)
+			}
 			s.trackWrites(rt, f, res)
 			s.release(rt.conn, f, rt.primary)
 			s.observe(rt, start, res)

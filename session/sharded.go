@@ -153,47 +153,49 @@ func usesSessionState(f *sqlparse.Facts) bool {
 type shardConn struct {
 	route  planner.ShardRoute
 	conn   *backend.Conn
-	owned  bool // returned to the pool afterwards
+	owned  bool // returned to the pool afterwards (by the first route using it)
 	pinned bool // the session's pinned connection
+	shared bool // several routes run on this connection, one after another
 }
 
-// takeConns gets one connection per route: the pinned one for its
-// cluster, a primary for writes and in transactions, else a replica of
-// the cluster's default pool.
+// takeConns gets one connection per route: in a transaction the pinned
+// one for its cluster, a primary for writes and in transactions, else a
+// replica of the cluster's default pool. Routes share a connection when
+// they must run in one transaction, or when a walk reads them one after
+// another (shareByCluster); shared connections are marked so the merge
+// reads their routes one at a time.
 func (s *Session) takeConns(ctx context.Context, routes []planner.ShardRoute, write, shareByCluster bool) ([]*shardConn, error) {
 	snap := s.env.Topology.Load()
+	inTx := s.inTx || !s.autocommit
 	var out []*shardConn
-	byCluster := map[string]*backend.Conn{}
+	byCluster := map[string]*shardConn{}
 	for _, r := range routes {
-		if c := byCluster[r.Cluster]; c != nil && shareByCluster {
-			// A walk reads one route at a time: routes on one cluster
-			// share its connection (returned once, by its first route).
-			out = append(out, &shardConn{route: r, conn: c})
+		if first := byCluster[r.Cluster]; first != nil && (shareByCluster || inTx) {
+			first.shared = true
+			out = append(out, &shardConn{route: r, conn: first.conn, shared: true})
 			continue
 		}
-		sc, err := s.takeConn(ctx, snap, r, write, byCluster)
+		sc, err := s.takeConn(ctx, snap, r, write || inTx, inTx)
 		if err != nil {
 			s.giveBack(out)
 			return nil, err
 		}
-		byCluster[r.Cluster] = sc.conn
+		byCluster[r.Cluster] = sc
 		out = append(out, sc)
 	}
 	return out, nil
 }
 
-// takeConn gets the connection of one route: the pinned one when it is on
-// the route's cluster (once per plan), a primary for writes and in
-// transactions, else a replica of the cluster's default pool.
-func (s *Session) takeConn(ctx context.Context, snap *topology.Snapshot, r planner.ShardRoute, write bool, taken map[string]*backend.Conn) (*shardConn, error) {
+// takeConn gets the connection of one route.
+func (s *Session) takeConn(ctx context.Context, snap *topology.Snapshot, r planner.ShardRoute, primary, inTx bool) (*shardConn, error) {
 	cl := snap.Cluster(r.Cluster)
 	if cl == nil || cl.Primary == nil {
 		return nil, errNoBackend("Strata: shard %s is not a configured cluster", r.Cluster)
 	}
-	if s.pinned != nil && s.pinned.Addr == cl.Primary.Addr && taken[r.Cluster] != s.pinned {
+	if inTx && s.pinned != nil && s.pinned.Addr == cl.Primary.Addr {
 		return &shardConn{route: r, conn: s.pinned, pinned: true}, nil
 	}
-	if write || s.inTx || !s.autocommit {
+	if primary {
 		c, err := s.connect(ctx, cl.Primary.Addr)
 		if err != nil {
 			return nil, errNoBackend("Strata: shard %s: primary %s is unreachable (%v)", r.Cluster, cl.Primary.Addr, rootCause(err))
@@ -207,16 +209,28 @@ func (s *Session) takeConn(ctx context.Context, snap *topology.Snapshot, r plann
 	return &shardConn{route: r, conn: rt.conn, owned: true}, nil
 }
 
+// giveBack returns the connections a plan took: each owned one once; a
+// pinned one only when it broke (the transaction on it is lost).
 func (s *Session) giveBack(conns []*shardConn) {
 	for _, sc := range conns {
-		if sc.owned {
+		switch {
+		case sc.owned:
 			s.put(sc.conn)
-		} else if sc.pinned && sc.conn.Broken {
+		case sc.pinned && sc.conn.Broken && s.pinned == sc.conn:
 			s.pinned = nil
 			s.inTx = false
 			s.put(sc.conn)
 		}
 	}
+}
+
+func anyShared(conns []*shardConn) bool {
+	for _, sc := range conns {
+		if sc.shared {
+			return true
+		}
+	}
+	return false
 }
 
 // shardError names the shard that failed; a server's own SQL error keeps
@@ -245,7 +259,8 @@ func (s *Session) execMerge(ctx context.Context, f *sqlparse.Facts, plan *planne
 		return s.WriteError(err)
 	}
 	defer s.giveBack(conns)
-	if plan.Walk {
+	defer s.noteTxStatement(f)
+	if plan.Walk || anyShared(conns) {
 		return s.finishMerge(ctx, plan, conns, binary, start)
 	}
 	// Send every shard its query at once; a shard's rows are read as the
@@ -303,6 +318,17 @@ func (s *Session) finishMerge(ctx context.Context, plan *planner.ShardPlan, conn
 	return s.mergeOpened(ctx, plan, conns, rows, binary, start)
 }
 
+// buffered reads a route's whole answer into memory, so that the next
+// route can use the same connection (routes of one transaction that a
+// merge must read side by side).
+func buffered(ctx context.Context, r *backend.Rows) (engine.RowStream, error) {
+	all, err := engine.Collect(ctx, rowsStream{r})
+	if err != nil {
+		return nil, err
+	}
+	return engine.NewSliceStream(all...), nil
+}
+
 // mergeOpened merges the routes' rows (rows[i] nil: opened on demand) and
 // sends them to the client. The first answer gives the column definitions.
 func (s *Session) mergeOpened(ctx context.Context, plan *planner.ShardPlan, conns []*shardConn, rows []*backend.Rows, binary bool, start time.Time) error {
@@ -327,14 +353,21 @@ func (s *Session) mergeOpened(ctx context.Context, plan *planner.ShardPlan, conn
 				}
 				rows[i] = r
 			}
+			if sc.shared && !plan.Walk {
+				return buffered(ctx, rows[i])
+			}
 			return rowsStream{rows[i]}, nil
 		})
 	}
 	var stream engine.RowStream
 	var err error
-	if plan.Select != nil && len(conns) > 1 {
+	plan.Sequential = anyShared(conns)
+	switch {
+	case plan.Select != nil && len(conns) > 1:
 		stream, err = plan.MergeStream(cols, sources)
-	} else {
+	case plan.Sequential:
+		stream = engine.NewOrderedWalk(sources, -1)
+	default:
 		stream = engine.NewConcat(sources...)
 	}
 	if err != nil {
@@ -458,6 +491,7 @@ func (s *Session) execWrite(ctx context.Context, f *sqlparse.Facts, plan *planne
 	if err != nil {
 		return s.WriteError(err)
 	}
+	defer s.noteTxStatement(f)
 	inClientTx := s.inTx || !s.autocommit
 	ownTx := len(conns) > 1 && !inClientTx
 	var affected uint64

@@ -1,0 +1,76 @@
+package sharding
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+)
+
+// A transaction on one shard that writes two period tables there and reads
+// them back through a merge sees its own uncommitted rows (every route ran
+// on the transaction's connection), and ROLLBACK removes them all.
+func TestTransactionSpansPeriodTablesOfOneShard(t *testing.T) {
+	db := strataDB(t)
+	ctx := context.Background()
+	m1, m3 := times.months[0], times.months[2] // both months live on s0
+	day := func(m time.Time) string { return m.AddDate(0, 0, 3).Format("2006-01-02 15:04:05") }
+	defer cleanup(t, "posts", "id IN (9000001, 9000002)")
+	count := "SELECT COUNT(*) FROM posts WHERE created_at >= '" + m1.Format(time.DateOnly) + "' AND created_at < '" + m3.Format(time.DateOnly) + "'"
+	var before int
+	if err := db.QueryRowContext(ctx, count).Scan(&before); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	mustExec(t, conn, "BEGIN")
+	mustExec(t, conn, "INSERT INTO posts (id, created_at, title) VALUES (9000001, '"+day(m1)+"', 'tx a'), (9000002, '"+day(m1.AddDate(0, 1, 0))+"', 'tx b')")
+	var inside, outside int
+	if err := conn.QueryRowContext(ctx, count).Scan(&inside); err != nil {
+		t.Fatalf("merge inside the transaction: %v", err)
+	}
+	if err := db.QueryRowContext(ctx, count).Scan(&outside); err != nil {
+		t.Fatal(err)
+	}
+	if inside != before+2 || outside != before {
+		t.Fatalf("inside the transaction %d rows, outside %d; want %d and %d", inside, outside, before+2, before)
+	}
+	mustExec(t, conn, "ROLLBACK")
+	if got := holders(t, "posts_"+m1.Format("2006_01"), "id = 9000001"); len(got) != 0 {
+		t.Fatalf("rolled back row is on %v", got)
+	}
+	if err := db.QueryRowContext(ctx, count).Scan(&outside); err != nil || outside != before {
+		t.Fatalf("after ROLLBACK %d rows (%v), want %d", outside, err, before)
+	}
+}
+
+// A transaction whose first write ran through a prepared statement (planned
+// by its bound values, run by Strata) is not moved to another shard by the
+// next statement: that statement is refused and the first write commits.
+func TestTransactionKeepsItsFirstPreparedWrite(t *testing.T) {
+	db := strataDB(t)
+	ctx := context.Background()
+	defer cleanup(t, "comments", "id IN (9000011, 9000012)")
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	mustExec(t, conn, "BEGIN")
+	if _, err := conn.ExecContext(ctx, "INSERT INTO comments (id, entry_id, body) VALUES (?, ?, ?)", 9000011, 1, "first"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(ctx, "INSERT INTO comments (id, entry_id, body) VALUES (9000012, 2, 'second')"); err == nil {
+		t.Fatal("a write to shard s2 in a transaction that wrote s1 was accepted")
+	}
+	mustExec(t, conn, "COMMIT")
+	if got := holders(t, "comments", "id = 9000011"); !slices.Equal(got, []string{"s1"}) {
+		t.Fatalf("the transaction's first write is on %v after COMMIT, want [s1]", got)
+	}
+	if got := holders(t, "comments", "id = 9000012"); len(got) != 0 {
+		t.Fatalf("the refused write is on %v", got)
+	}
+}
