@@ -365,10 +365,22 @@ func (s *Session) Kill(id uint32, queryOnly bool) error {
 // killActive interrupts the statement target is running, with KILL QUERY on
 // the backend thread through a connection of its own.
 func (s *Session) killActive(target *Session) error {
-	c := target.active.Load()
-	if c == nil {
-		return nil
+	var conns []*backend.Conn
+	if c := target.active.Load(); c != nil {
+		conns = append(conns, c)
 	}
+	if many := target.activeShards.Load(); many != nil {
+		conns = append(conns, *many...) // a scatter: every shard's query
+	}
+	var errs []error
+	for _, c := range conns {
+		errs = append(errs, s.killQueryOn(c))
+	}
+	return errors.Join(errs...)
+}
+
+// killQueryOn runs KILL QUERY for c's thread on c's server.
+func (s *Session) killQueryOn(c *backend.Conn) error {
 	ctx, cancel := context.WithTimeout(context.Background(), s.env.ConnectTimeout+time.Second)
 	defer cancel()
 	kc, err := backend.Dial(ctx, backend.DialConfig{Addr: c.Addr, User: s.env.BackendUser, Password: s.env.BackendPassword, Timeout: s.env.ConnectTimeout, Flavor: backend.Flavor{Collation: backendCollation}})

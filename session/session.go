@@ -109,10 +109,13 @@ type Session struct {
 	// the result cache again when it ends.
 	txWrites []string
 
-	active      atomic.Pointer[backend.Conn] // the connection running a statement now, for KILL QUERY
-	closed      atomic.Bool
-	closeClient func() // closes the client socket
-	mu          sync.Mutex
+	active atomic.Pointer[backend.Conn] // the connection running a statement now, for KILL QUERY
+	// activeShards are the connections of a scatter or multi-shard write
+	// running now, for KILL QUERY.
+	activeShards atomic.Pointer[[]*backend.Conn]
+	closed       atomic.Bool
+	closeClient  func() // closes the client socket
+	mu           sync.Mutex
 }
 
 // Options describe the client connection after the handshake.

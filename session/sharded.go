@@ -211,6 +211,18 @@ func (s *Session) takeConn(ctx context.Context, snap *topology.Snapshot, r plann
 
 // giveBack returns the connections a plan took: each owned one once; a
 // pinned one only when it broke (the transaction on it is lost).
+// running publishes a plan's connections for KILL QUERY until done is called.
+func (s *Session) running(conns []*shardConn) (done func()) {
+	list := make([]*backend.Conn, 0, len(conns))
+	for _, sc := range conns {
+		if !sc.shared || sc.owned || sc.pinned {
+			list = append(list, sc.conn)
+		}
+	}
+	s.activeShards.Store(&list)
+	return func() { s.activeShards.Store(nil) }
+}
+
 func (s *Session) giveBack(conns []*shardConn) {
 	for _, sc := range conns {
 		switch {
@@ -260,6 +272,7 @@ func (s *Session) execMerge(ctx context.Context, f *sqlparse.Facts, plan *planne
 	}
 	defer s.giveBack(conns)
 	defer s.noteTxStatement(f)
+	defer s.running(conns)()
 	if plan.Walk || anyShared(conns) {
 		return s.finishMerge(ctx, plan, conns, binary, start)
 	}
@@ -492,6 +505,7 @@ func (s *Session) execWrite(ctx context.Context, f *sqlparse.Facts, plan *planne
 		return s.WriteError(err)
 	}
 	defer s.noteTxStatement(f)
+	defer s.running(conns)()
 	inClientTx := s.inTx || !s.autocommit
 	ownTx := len(conns) > 1 && !inClientTx
 	var affected uint64
@@ -560,6 +574,7 @@ func (s *Session) execWrite(ctx context.Context, f *sqlparse.Facts, plan *planne
 // stays sticky so LAST_INSERT_ID() and ROW_COUNT() read it, and in a
 // client transaction the connection stays pinned.
 func (s *Session) releaseWrite(conns []*shardConn, ok bool) {
+	s.activeShards.Store(nil) // before they go back to the pools
 	for i, sc := range conns {
 		switch {
 		case !sc.owned:

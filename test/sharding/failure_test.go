@@ -2,6 +2,8 @@ package sharding
 
 import (
 	"context"
+	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -100,4 +102,83 @@ func killQueryThread(t *testing.T, shard, marker string) bool {
 		time.Sleep(20 * time.Millisecond)
 	}
 	return false
+}
+
+// KILL QUERY from another session stops a running scatter on every shard:
+// the client gets ER_QUERY_INTERRUPTED, not a partial answer, at once.
+func TestKillQueryStopsAScatter(t *testing.T) {
+	db := strataDB(t)
+	ctx := context.Background()
+	own := openStrata(t, strataAddr)
+	defer own.Close()
+	conn, err := own.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := conn.PingContext(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The connection just opened is Strata's newest session.
+	var id uint32
+	for _, sess := range strata.s.Env.Registry.List() {
+		id = max(id, sess.ID)
+	}
+	done := make(chan error, 1)
+	go func() {
+		var n int
+		done <- conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM events WHERE SLEEP(0.02) = 0").Scan(&n)
+	}()
+	if !waitOnShard(t, "s0", "SLEEP(0.02)") {
+		t.Fatal("the scatter never reached shard s0")
+	}
+	start := time.Now()
+	if _, err := db.ExecContext(ctx, "KILL QUERY "+strconv.FormatUint(uint64(id), 10)); err != nil {
+		t.Fatalf("KILL QUERY %d: %v", id, err)
+	}
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "1317") {
+			t.Fatalf("killed scatter returned %v, want error 1317 (query interrupted)", err)
+		}
+		if el := time.Since(start); el > 3*time.Second {
+			t.Errorf("the killed scatter took %s to stop", el)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("KILL QUERY did not stop the scatter")
+	}
+	for _, sh := range shardNames {
+		if waitGone(sh, "SLEEP(0.02)") != nil {
+			t.Errorf("the scatter still runs on %s after KILL QUERY", sh)
+		}
+	}
+}
+
+func waitOnShard(t *testing.T, shard, marker string) bool {
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if running(shard, marker) {
+			return true
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return false
+}
+
+func running(shard, marker string) bool {
+	var n int
+	err := direct[shard].QueryRow("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE ? AND INFO NOT LIKE '%PROCESSLIST%'", "%"+marker+"%").Scan(&n)
+	return err == nil && n > 0
+}
+
+// waitGone waits up to 2s for no statement with marker to run on shard.
+func waitGone(shard, marker string) error {
+	deadline := time.Now().Add(2 * time.Second)
+	for running(shard, marker) {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("still running on %s", shard)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return nil
 }
