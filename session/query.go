@@ -59,6 +59,11 @@ func (s *Session) Query(ctx context.Context, packet []byte) error {
 	if stmt, ok := explainStrata(sql); ok {
 		return s.explainStrata(ctx, stmt)
 	}
+	if f.SessionFunctions && len(parsed.Statements) == 1 {
+		if ok, err := s.answerConnectionID(ctx, sql, f); ok {
+			return err
+		}
+	}
 	if s.placed(f) {
 		return s.queryPlaced(ctx, sql, parsed)
 	}

@@ -381,3 +381,46 @@ func TestTransactionSurvivesStatuslessCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// SELECT CONNECTION_ID() answers the id the client sees in the handshake
+// and gives to KILL: Strata's, not a backend thread's.
+func TestConnectionIDIsStratasID(t *testing.T) {
+	t.Parallel()
+	db := openStrata(t)
+	conn, err := db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var id uint64
+	if err := conn.QueryRowContext(context.Background(), "SELECT CONNECTION_ID()").Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	var aliased uint64
+	rows, err := conn.QueryContext(context.Background(), "select connection_id() AS my_id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cols, _ := rows.Columns()
+	for rows.Next() {
+		rows.Scan(&aliased)
+	}
+	rows.Close()
+	if aliased != id || len(cols) != 1 || cols[0] != "my_id" {
+		t.Fatalf("aliased CONNECTION_ID() = %d as %v, want %d as my_id", aliased, cols, id)
+	}
+	found := false
+	for _, s := range env.strata.Env.Registry.List() {
+		found = found || uint64(s.ID) == id
+	}
+	if !found {
+		t.Fatalf("CONNECTION_ID() = %d is not a Strata session id", id)
+	}
+	// KILL with that id ends this very connection's statement.
+	if _, err := db.Exec(fmt.Sprintf("KILL %d", id)); err != nil {
+		t.Fatalf("KILL %d: %v", id, err)
+	}
+	if err := conn.PingContext(context.Background()); err == nil {
+		t.Fatalf("connection %d still answers after KILL", id)
+	}
+}

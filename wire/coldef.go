@@ -1,9 +1,25 @@
 package wire
 
+// Column types and flags of the column definitions Strata writes itself.
+const (
+	TypeLongLong  byte = 0x08
+	TypeVarString byte = 0xfd
+
+	FlagNotNull  uint16 = 0x0001
+	FlagUnsigned uint16 = 0x0020
+	FlagBinary   uint16 = 0x0080
+)
+
 // AppendTextColumn builds a ColumnDefinition41 payload for a VARCHAR column
-// of utf8mb4 text that Strata fills itself (EXPLAIN STRATA, SHOW-like
-// answers).
+// of utf8mb4 text that Strata fills itself (EXPLAIN STRATA).
 func AppendTextColumn(b []byte, name string) []byte {
+	return AppendColumnDef(b, name, TypeVarString, 45, 1<<18, 0)
+}
+
+// AppendColumnDef builds a ColumnDefinition41 payload for a column of an
+// answer Strata makes itself: no schema or table, the given type,
+// collation id, display length and flags.
+func AppendColumnDef(b []byte, name string, typ byte, collation uint16, length uint32, flags uint16) []byte {
 	b = AppendLenEncString(b, []byte("def")) // catalog
 	b = AppendLenEncString(b, nil)           // schema
 	b = AppendLenEncString(b, nil)           // table
@@ -11,10 +27,10 @@ func AppendTextColumn(b []byte, name string) []byte {
 	b = AppendLenEncString(b, []byte(name))  // name
 	b = AppendLenEncString(b, []byte(name))  // org_name
 	b = append(b, 0x0c)                      // length of the fixed fields
-	b = append(b, 45, 0)                     // utf8mb4_general_ci
-	b = append(b, 0x00, 0x00, 0x04, 0x00)    // column length 262144
-	b = append(b, 0xfd)                      // MYSQL_TYPE_VAR_STRING
-	b = append(b, 0x00, 0x00)                // flags
-	b = append(b, 0x00)                      // decimals
-	return append(b, 0x00, 0x00)             // filler
+	b = append(b, byte(collation), byte(collation>>8))
+	b = append(b, byte(length), byte(length>>8), byte(length>>16), byte(length>>24))
+	b = append(b, typ)
+	b = append(b, byte(flags), byte(flags>>8))
+	b = append(b, 0x00)          // decimals
+	return append(b, 0x00, 0x00) // filler
 }

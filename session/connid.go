@@ -1,0 +1,36 @@
+package session
+
+import (
+	"context"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/strata-proxy/strata/engine"
+	"github.com/strata-proxy/strata/sqlparse"
+	"github.com/strata-proxy/strata/wire"
+)
+
+// connectionIDQuery is SELECT CONNECTION_ID() [[AS] alias]: the id a client
+// later gives to KILL, so it must be Strata's id, not a backend thread's.
+var connectionIDQuery = regexp.MustCompile("(?is)^\\s*select\\s+connection_id\\s*\\(\\s*\\)\\s*(?:as\\s+)?(`[^`]+`|\\w+)?\\s*;?\\s*$")
+
+// answerConnectionID answers SELECT CONNECTION_ID() itself; ok is false
+// for any other statement.
+func (s *Session) answerConnectionID(ctx context.Context, sql string, f *sqlparse.Facts) (ok bool, err error) {
+	if !strings.HasPrefix(f.Digest, "select `connection_id` ( )") {
+		return false, nil
+	}
+	m := connectionIDQuery.FindStringSubmatch(sql)
+	if m == nil {
+		return false, nil
+	}
+	name := "CONNECTION_ID()"
+	if m[1] != "" {
+		name = strings.Trim(m[1], "`")
+	}
+	col := engine.Column{Name: name, Type: engine.TypeLongLong, Flags: engine.FlagUnsigned | engine.FlagBinary, Charset: engine.CharsetBinary}
+	def := wire.AppendColumnDef(nil, name, wire.TypeLongLong, 63, 10, wire.FlagNotNull|wire.FlagUnsigned|wire.FlagBinary)
+	row := engine.Row{[]byte(strconv.FormatUint(uint64(s.ID), 10))}
+	return true, s.sendRows(ctx, []engine.Column{col}, [][]byte{def}, engine.NewSliceStream(row), false)
+}
