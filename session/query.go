@@ -349,7 +349,7 @@ func (s *Session) Kill(id uint32, queryOnly bool) error {
 	if target == nil {
 		return s.refuse(wire.NewError(wire.ErNoSuchThread, "Unknown thread id: %d", id))
 	}
-	if target.User != s.User {
+	if target.UserName() != s.User {
 		return s.refuse(wire.NewError(1095, "You are not owner of thread %d", id)) // ER_KILL_DENIED_ERROR
 	}
 	if err := s.killActive(target); err != nil && queryOnly {

@@ -64,7 +64,7 @@ func (r *Registry) List() []Info {
 	defer r.mu.RUnlock()
 	out := make([]Info, 0, len(r.sessions))
 	for _, s := range r.sessions {
-		out = append(out, Info{ID: s.ID, User: s.User, Client: s.ClientAddr})
+		out = append(out, Info{ID: s.ID, User: s.UserName(), Client: s.ClientAddr})
 	}
 	return out
 }

@@ -110,6 +110,9 @@ type Session struct {
 	txWrites []string
 
 	active atomic.Pointer[backend.Conn] // the connection running a statement now, for KILL QUERY
+	// sharedUser is User as other goroutines read it (session list, KILL
+	// ownership), published because COM_CHANGE_USER changes User.
+	sharedUser atomic.Pointer[string]
 	// activeShards are the connections of a scatter or multi-shard write
 	// running now, for KILL QUERY.
 	activeShards atomic.Pointer[[]*backend.Conn]
@@ -148,6 +151,7 @@ func New(env *Env, client *wire.Conn, o Options) *Session {
 		closeClient: o.Kill,
 	}
 	s.vars.init(o.Collation)
+	s.publishUser()
 	env.Registry.add(s)
 	return s
 }
@@ -209,6 +213,7 @@ func (s *Session) Reset(user, db string, collation byte) {
 	}
 	s.releaseAll()
 	s.User, s.DB = user, db
+	s.publishUser()
 	s.autocommit = true
 	s.vars.init(s.collation)
 	s.stmts = map[uint32]*prepared{}
@@ -500,6 +505,19 @@ func (s *Session) learnOne(c *backend.Conn, f *sqlparse.Facts) {
 	} else if f.EndsTx {
 		delete(s.holds, "next transaction settings")
 	}
+}
+
+func (s *Session) publishUser() {
+	u := s.User
+	s.sharedUser.Store(&u)
+}
+
+// UserName is the session's user, safe to read from any goroutine.
+func (s *Session) UserName() string {
+	if u := s.sharedUser.Load(); u != nil {
+		return *u
+	}
+	return ""
 }
 
 // noteTxStatement tracks whether the open transaction has run anything
