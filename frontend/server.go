@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -262,6 +263,7 @@ func (s *Server) commandLoop(sess *session.Session) error {
 	c := sess.Client()
 	ctx := context.Background()
 	for {
+		s.releaseWhenIdle(sess)
 		p, err := c.ReadPacket()
 		if err != nil {
 			if errors.Is(err, wire.ErrPacketTooLarge) {
@@ -279,6 +281,28 @@ func (s *Server) commandLoop(sess *session.Session) error {
 		if quit || err != nil {
 			return err
 		}
+	}
+}
+
+// idleRelease is how long a client may sit idle before Strata hands back
+// the backend connection it keeps for statements that may follow a write
+// (ROW_COUNT(), FOUND_ROWS()): long enough for a client's next statement,
+// short enough that idle clients do not drain the primary's pool.
+const idleRelease = time.Second
+
+// releaseWhenIdle waits up to idleRelease for the client's next command
+// while the session keeps a connection, and hands that connection back if
+// none comes. It only peeks: no byte of the next command is consumed.
+func (s *Server) releaseWhenIdle(sess *session.Session) {
+	c := sess.Client()
+	if !sess.HoldsIdleConnection() || c.R.Buffered() > 0 {
+		return
+	}
+	c.SetDeadlineIn(idleRelease)
+	_, err := c.R.Peek(1)
+	c.SetDeadlineIn(0)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		sess.ReleaseIdle()
 	}
 }
 

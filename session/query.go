@@ -140,6 +140,11 @@ func (s *Session) run(ctx context.Context, cmd command) error {
 			s.env.Metrics.ObserveError("backend")
 			return s.WriteError(err)
 		}
+		if err = s.restoreInsertID(rt, f); err != nil {
+			rt.conn.Broken = true
+			s.release(rt.conn, f, false)
+			return s.WriteError(errNoBackend("Strata: %s failed before the statement (%v)", rt.conn.Addr, rootCause(err)))
+		}
 		s.active.Store(rt.conn)
 		var res backend.Result
 		res, err = cmd.do(rt.conn, capture)
@@ -147,6 +152,7 @@ func (s *Session) run(ctx context.Context, cmd command) error {
 		if err == nil {
 			s.invalidate(f)
 			s.learn(rt.conn, cmd.stmts, res)
+			s.noteInsertID(rt.conn, res.LastInsertID)
 			if !cmd.metadata {
 				s.noteTxStatement(f)
 			}

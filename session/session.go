@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -86,6 +87,11 @@ type Session struct {
 	// following statements read LAST_INSERT_ID(), ROW_COUNT() or FOUND_ROWS()
 	// from it; the first statement that does not releases it.
 	sticky *backend.Conn
+	// lastInsertID is the session's LAST_INSERT_ID() as the OK packets of
+	// its writes reported it; insertIDConn is the connection known to hold
+	// it (another connection gets it set before a statement reads it).
+	lastInsertID uint64
+	insertIDConn *backend.Conn
 	// txFresh: the open transaction has run nothing since it began, so it
 	// may still move to the cluster (shard) of its first statement; txBegin
 	// is the statement that began it, replayed there.
@@ -198,6 +204,9 @@ func (s *Session) releaseAll() {
 }
 
 func (s *Session) put(c *backend.Conn) {
+	if c == s.insertIDConn {
+		s.insertIDConn = nil // another client may change it in the pool
+	}
 	s.env.Pools.For(c.Addr).Put(c)
 }
 
@@ -518,6 +527,49 @@ func (s *Session) UserName() string {
 		return *u
 	}
 	return ""
+}
+
+// noteInsertID records an auto-increment id a write generated on c.
+func (s *Session) noteInsertID(c *backend.Conn, id uint64) {
+	if id != 0 {
+		s.lastInsertID, s.insertIDConn = id, c
+	}
+}
+
+// readsInsertID: the statement reads LAST_INSERT_ID() (or @@identity /
+// @@last_insert_id), per its normalized text.
+func readsInsertID(f *sqlparse.Facts) bool {
+	return f.SessionFunctions && (strings.Contains(f.Digest, "last_insert_id") || strings.Contains(f.Digest, "@@identity"))
+}
+
+// restoreInsertID gives the connection about to run f the session's
+// LAST_INSERT_ID() when f reads it and the connection is not the one that
+// holds it: the value must not be lost when the write's connection went
+// back to the pool, nor be another client's left on a pooled connection.
+func (s *Session) restoreInsertID(rt route, f *sqlparse.Facts) error {
+	if !readsInsertID(f) || rt.conn == s.insertIDConn || rt.conn == s.pinned {
+		return nil
+	}
+	if err := rt.conn.SimpleCommand(comQuery, "DO LAST_INSERT_ID("+strconv.FormatUint(s.lastInsertID, 10)+")"); err != nil {
+		return err
+	}
+	s.insertIDConn = rt.conn
+	return nil
+}
+
+// HoldsIdleConnection reports whether the session keeps a backend
+// connection only for statements that may follow (the last write's, for
+// ROW_COUNT() and the like) — one to hand back if the client idles.
+func (s *Session) HoldsIdleConnection() bool { return s.sticky != nil && s.pinned == nil }
+
+// ReleaseIdle hands the kept connection back to its pool: the client has
+// been idle, and other clients may need it. LAST_INSERT_ID() survives
+// (restoreInsertID); ROW_COUNT() and FOUND_ROWS() of that write do not.
+func (s *Session) ReleaseIdle() {
+	if s.sticky != nil && s.pinned == nil {
+		s.put(s.sticky)
+		s.sticky = nil
+	}
 }
 
 // noteTxStatement tracks whether the open transaction has run anything

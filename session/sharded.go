@@ -538,8 +538,9 @@ func (s *Session) execWrite(ctx context.Context, f *sqlparse.Facts, plan *planne
 		}
 		affected += res.AffectedRows
 		warnings += res.Warnings
-		if insertID == 0 {
+		if insertID == 0 && res.LastInsertID != 0 {
 			insertID = res.LastInsertID
+			s.noteInsertID(sc.conn, insertID)
 		}
 	}
 	if ownTx {
@@ -551,6 +552,7 @@ func (s *Session) execWrite(ctx context.Context, f *sqlparse.Facts, plan *planne
 	}
 	if plan.InsertID > 0 {
 		insertID = uint64(plan.InsertID)
+		s.noteInsertID(conns[len(conns)-1].conn, insertID)
 		// LAST_INSERT_ID() on the connection the client reads it from next.
 		last := conns[len(conns)-1].conn
 		if err := last.SimpleCommand(comQuery, fmt.Sprintf("DO LAST_INSERT_ID(%d)", plan.InsertID)); err != nil {

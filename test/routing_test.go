@@ -3,6 +3,7 @@ package test
 import (
 	"fmt"
 	"testing"
+	"time"
 )
 
 // Autocommit reads land on the replicas, spread over both; the primary
@@ -232,5 +233,53 @@ func TestSessionFunctionsAfterWriteUnderLoad(t *testing.T) {
 				t.Fatalf("round %d: %s = %s, want %s", i, q, got[0], want)
 			}
 		}
+	}
+}
+
+// LAST_INSERT_ID() stays the session's own after other statements and
+// after the client idles: Strata does not keep the write's connection for
+// an idle client (other clients need it), so it carries the value over to
+// whichever connection serves the session next — and never shows another
+// client's value left on a pooled connection.
+func TestLastInsertIDSurvivesOtherStatementsAndIdling(t *testing.T) {
+	t.Parallel()
+	setupTables(t, "CREATE TABLE IF NOT EXISTS blog.rw_lid (id INT AUTO_INCREMENT PRIMARY KEY, v INT)")
+	ctx := ctxFor(t)
+	other := openStrata(t)
+	db := openStrata(t)
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	res, err := conn.ExecContext(ctx, "INSERT INTO rw_lid (v) VALUES (1)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, _ := res.LastInsertId()
+	queryStrings(t, conn, "SELECT COUNT(*) FROM rw_lid") // not a session function: the write's connection goes back
+	// Other clients write (their ids land on pooled primary connections,
+	// the one this session wrote on among them).
+	for range 5 {
+		if _, err := other.Exec("INSERT INTO rw_lid (v) VALUES (2)"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := queryStrings(t, conn, "SELECT LAST_INSERT_ID()"); got[0] != fmt.Sprint(id) {
+		t.Fatalf("after another statement LAST_INSERT_ID() = %s, want %d", got[0], id)
+	}
+	res, err = conn.ExecContext(ctx, "INSERT INTO rw_lid (v) VALUES (3)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, _ = res.LastInsertId()
+	time.Sleep(1500 * time.Millisecond) // idle: the connection is handed back
+	for range 5 {
+		if _, err := other.Exec("INSERT INTO rw_lid (v) VALUES (4)"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := queryStrings(t, conn, "SELECT LAST_INSERT_ID()"); got[0] != fmt.Sprint(id) {
+		t.Fatalf("after idling LAST_INSERT_ID() = %s, want %d", got[0], id)
 	}
 }
