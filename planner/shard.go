@@ -90,6 +90,11 @@ func (k PlanKind) String() string { return planKindNames[k] }
 type ShardRoute struct {
 	Cluster string
 	SQL     string
+	// Template is the route's statement with the ? placeholders kept, for
+	// a prepared statement that runs on one shard: prepared there and
+	// executed with the client's own EXECUTE. "" when the route's text
+	// depends on the bound values (an IN list split by value, sequence ids).
+	Template string
 	// Tables are the physical tables it reads or writes (period tables).
 	Tables []string
 }
@@ -185,12 +190,16 @@ func (s *Sharding) plan(ctx context.Context, sql string, f *sqlparse.Facts, args
 		if len(other) > 0 || len(unplaced) > 0 {
 			return nil, refuse("reference table %s lives on the shard clusters and %s does not; Strata cannot join them", reference[0].Name, firstName(other, unplaced))
 		}
-		return planReference(l, sql, f), nil
+		p := planReference(l, sql, f)
+		if p.Kind == PlanRelay {
+			p.Routes[0].Template = templateIf(args, sql)
+		}
+		return p, nil
 	}
 	if len(groups) > 1 || (len(unplaced) > 0 && !groups[l.DefaultCluster()]) {
 		return nil, refuse("the tables of this statement live on different clusters (%s); Strata cannot run one statement across clusters", describeClusters(l, f))
 	}
-	return &ShardPlan{Kind: PlanRelay, Routes: []ShardRoute{{Cluster: other[0].Cluster, SQL: sql}}, Write: !f.ReadOnly,
+	return &ShardPlan{Kind: PlanRelay, Routes: []ShardRoute{{Cluster: other[0].Cluster, SQL: sql, Template: templateIf(args, sql)}}, Write: !f.ReadOnly,
 		Reason: "table group: " + other[0].Name + " lives on cluster " + other[0].Cluster}, nil
 }
 
@@ -293,7 +302,11 @@ func (s *Sharding) planSharded(ctx context.Context, l *shard.Layout, sql string,
 		return s.planInsert(ctx, l, st, lead, args)
 	case sqlparse.KindSelect, sqlparse.KindUpdate, sqlparse.KindDelete:
 	default:
-		return planBroadcast(l, st, sql, f)
+		p, err := planBroadcast(l, st, sql, f)
+		if err == nil && p.Kind == PlanRelay {
+			p.Routes[0].Template = templateIf(args, sql)
+		}
+		return p, err
 	}
 	u := st.Uses[lead]
 	t := l.Table(u.Ref.Name)
@@ -553,7 +566,11 @@ func (s *Sharding) planSelect(st *sqlparse.ShardStmt, lead int, t *shard.Table, 
 		if err != nil {
 			return nil, err
 		}
-		return &ShardPlan{Kind: PlanRelay, Routes: []ShardRoute{{Cluster: targets[0].shard, SQL: sql, Tables: tableList(t, targets[0])}}, Reason: reason + "; one shard: relayed"}, nil
+		route := ShardRoute{Cluster: targets[0].shard, SQL: sql, Tables: tableList(t, targets[0])}
+		if route.Template, err = template(st, lead, t, targets[0], args); err != nil {
+			return nil, err
+		}
+		return &ShardPlan{Kind: PlanRelay, Routes: []ShardRoute{route}, Reason: reason + "; one shard: relayed"}, nil
 	}
 	if st.Select == nil {
 		return nil, refuse("Strata cannot merge this SELECT on %s from several shards; add a condition on %s", t.Name, t.Method.Key())
@@ -593,6 +610,25 @@ func (s *Sharding) inKeyOrder(t *shard.Table, targets []target) []target {
 	return out
 }
 
+// templateIf is sql as the template of a prepared statement's route (args
+// non-nil), else "".
+func templateIf(args []string, sql string) string {
+	if args == nil {
+		return ""
+	}
+	return sql
+}
+
+// template renders a prepared statement's single route with its
+// placeholders kept: the period table renamed, the IN list whole (each ?
+// stays where the client's EXECUTE binds it).
+func template(st *sqlparse.ShardStmt, lead int, t *shard.Table, tg target, args []string) (string, error) {
+	if args == nil {
+		return "", nil
+	}
+	return st.Render(rewrite(st, lead, t, tg, nil, false))
+}
+
 // walkable: ORDER BY starts with the shard key of an ordered method, with
 // a LIMIT, without grouping: each shard's (or period table's) rows are a
 // contiguous key range, so reading them in key order yields sorted rows
@@ -628,6 +664,12 @@ func (s *Sharding) planModify(st *sqlparse.ShardStmt, lead int, t *shard.Table, 
 			return nil, err
 		}
 		p.Routes = append(p.Routes, ShardRoute{Cluster: tg.shard, SQL: sql, Tables: tableList(t, tg)})
+	}
+	if p.Kind == PlanRelay {
+		var err error
+		if p.Routes[0].Template, err = template(st, lead, t, targets[0], args); err != nil {
+			return nil, err
+		}
 	}
 	return p, nil
 }
@@ -723,6 +765,15 @@ func (s *Sharding) planInsert(ctx context.Context, l *shard.Layout, st *sqlparse
 		p.Reason += fmt.Sprintf("; %s filled from sequence %s", addCol, t.Sequence.Name)
 	} else if len(groups) == 1 {
 		p.Kind = PlanRelay
+		tmpl, err := template(st, lead, t, groups[0].tg, args)
+		if err != nil {
+			return nil, err
+		}
+		defer func() {
+			if len(p.Routes) == 1 {
+				p.Routes[0].Template = tmpl
+			}
+		}()
 	}
 	sort.SliceStable(groups, func(i, j int) bool { return groups[i].rows[0] < groups[j].rows[0] })
 	for _, g := range groups {

@@ -252,3 +252,33 @@ func TestShardPlanWalkOverInListFollowsKeyOrder(t *testing.T) {
 		t.Fatalf("walk=%v over %v, want a walk over s2, s1, s0 (highest keys first)", p.Walk, routeClusters(p))
 	}
 }
+
+// A prepared statement on one shard keeps a template with its
+// placeholders, so the shard can prepare it and run the client's EXECUTE;
+// a statement whose text depends on the values has none.
+func TestShardPlanTemplates(t *testing.T) {
+	s := testSharding(t)
+	tests := []struct {
+		sql      string
+		args     []string
+		template string // substring; "" means no template
+	}{
+		{"SELECT * FROM comments WHERE entry_id = ?", []string{"7"}, "`entry_id`=?"},
+		{"SELECT * FROM posts WHERE created_at = ?", []string{"'2024-05-03 10:00:00'"}, "`posts_2024_05`"},
+		{"UPDATE comments SET body = ? WHERE entry_id = ?", []string{"'x'", "5"}, "SET `body`=?"},
+		{"INSERT INTO comments (entry_id, body) VALUES (?, ?)", []string{"4", "'x'"}, "VALUES (?,?)"},
+		{"SELECT * FROM users WHERE id = ?", []string{"1"}, "SELECT * FROM users WHERE id = ?"},
+		{"INSERT INTO entries (title) VALUES (?)", []string{"'t'"}, ""}, // the sequence id is added
+		{"SELECT * FROM comments WHERE entry_id = 7", nil, ""},           // not prepared
+	}
+	for _, tt := range tests {
+		p, err := plan(t, s, tt.sql, tt.args...)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.sql, err)
+		}
+		got := p.Routes[0].Template
+		if tt.template == "" && got != "" || tt.template != "" && !strings.Contains(got, tt.template) {
+			t.Errorf("%s: template %q, want one containing %q", tt.sql, got, tt.template)
+		}
+	}
+}

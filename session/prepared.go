@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/strata-proxy/strata/backend"
+	"github.com/strata-proxy/strata/planner"
 	"github.com/strata-proxy/strata/sqlparse"
 	"github.com/strata-proxy/strata/wire"
 )
@@ -137,14 +138,23 @@ func (s *Session) Execute(ctx context.Context, packet []byte) error {
 		return s.refuse(errMalformed(err.Error()))
 	}
 	if st.placed {
-		return s.executePlaced(ctx, st, packet)
+		return s.executePlaced(ctx, st, packet, typesIn)
 	}
 	stmts := st.parsed
 	if stmts == nil {
 		stmts = []*sqlparse.Facts{st.facts}
 	}
-	err = s.run(ctx, command{facts: st.facts, stmts: stmts, cacheKey: st.cacheKey(packet), do: func(c *backend.Conn, capture *backend.Capture) (backend.Result, error) {
-		bst, err := c.Stmt(st.sql)
+	err = s.run(ctx, command{facts: st.facts, stmts: stmts, cacheKey: st.cacheKey(packet), do: s.executeOn(st, st.sql, packet, typesIn)})
+	st.longData = nil
+	return err
+}
+
+// executeOn is the command that prepares sql on the backend connection (or
+// reuses it, prepared there before) and relays the client's EXECUTE to it
+// byte for byte, with the backend's statement id.
+func (s *Session) executeOn(st *prepared, sql string, packet []byte, typesIn bool) func(*backend.Conn, *backend.Capture) (backend.Result, error) {
+	return func(c *backend.Conn, capture *backend.Capture) (backend.Result, error) {
+		bst, err := c.Stmt(sql)
 		if werr, ok := err.(*wire.Error); ok {
 			// The statement no longer prepares (a table was dropped): the
 			// client hears the server's reason.
@@ -161,23 +171,30 @@ func (s *Session) Execute(ctx context.Context, packet []byte) error {
 			return backend.Result{}, &backend.ServerError{Addr: c.Addr, Err: err}
 		}
 		return c.RelayCapture(s.client, s.caps&wire.ClientLocalFiles != 0, capture)
-	}})
-	st.longData = nil
-	return err
+	}
 }
 
 // executePlaced runs an EXECUTE of a statement over placed tables: planned
 // by its bound values, run as text on the shards, answered in the binary
 // protocol.
-func (s *Session) executePlaced(ctx context.Context, st *prepared, packet []byte) error {
+func (s *Session) executePlaced(ctx context.Context, st *prepared, packet []byte, typesIn bool) error {
+	defer func() { st.longData = nil }()
 	args, err := st.executeArgs(packet)
-	st.longData = nil
 	if err != nil {
 		return s.refuse(errMalformed(err.Error()))
 	}
 	plan, err := s.env.Sharding.Plan(ctx, st.sql, st.facts, args)
 	if err != nil {
 		return s.refuseRouting(err)
+	}
+	if r := plan.Routes[0]; plan.Kind == planner.PlanRelay && r.Template != "" {
+		// One shard: prepared there, and its binary answer relayed as is.
+		if err := s.checkTransaction(ctx, st.facts, plan); err != nil {
+			return s.refuseRouting(err)
+		}
+		s.dropForeignSticky(r.Cluster)
+		return s.run(ctx, command{facts: st.facts, stmts: []*sqlparse.Facts{st.facts}, cluster: r.Cluster,
+			do: s.executeOn(st, r.Template, packet, typesIn)})
 	}
 	return s.execPlan(ctx, st.facts, plan, true)
 }

@@ -61,12 +61,7 @@ func (s *Session) execPlan(ctx context.Context, f *sqlparse.Facts, plan *planner
 	switch {
 	case plan.Kind == planner.PlanRelay && !binary:
 		r := plan.Routes[0]
-		if s.sticky != nil && s.env.Topology.Load().PrimaryOf(s.sticky.Addr) != r.Cluster {
-			// The last write's connection is on another cluster: its
-			// LAST_INSERT_ID() is not this statement's to read.
-			s.put(s.sticky)
-			s.sticky = nil
-		}
+		s.dropForeignSticky(r.Cluster)
 		packet := append([]byte{comQuery}, r.SQL...)
 		return s.run(ctx, command{facts: f, stmts: []*sqlparse.Facts{f}, cluster: r.Cluster, cacheKey: "Q" + r.Cluster + "\x00" + r.SQL,
 			do: func(c *backend.Conn, capture *backend.Capture) (backend.Result, error) {
@@ -140,6 +135,16 @@ func (s *Session) moveTransaction(ctx context.Context, cluster string) error {
 	}
 	s.pinned = c
 	return nil
+}
+
+// dropForeignSticky hands back the last write's connection when it is on
+// another cluster than the statement's: its session values are not this
+// statement's to read.
+func (s *Session) dropForeignSticky(cluster string) {
+	if s.sticky != nil && s.env.Topology.Load().PrimaryOf(s.sticky.Addr) != cluster {
+		s.put(s.sticky)
+		s.sticky = nil
+	}
 }
 
 // usesSessionState reports whether f reads or changes state that lives on

@@ -93,6 +93,16 @@ func TestPreparedKeyedSelectTouchesOneShard(t *testing.T) {
 	defer stmt.Close()
 	for _, s := range shardNames {
 		id := keysOn(ds.tables["events"], s, 1)[0]
+		// Relayed as a prepared statement: the shard itself executes it.
+		expectTouched(t, "Com_stmt_execute", 10, []string{s}, func() {
+			for range 10 {
+				var got string
+				var amount any
+				if err := stmt.QueryRow(id).Scan(&got, &amount); err != nil || got != id {
+					t.Fatalf("EXECUTE with id %s: %s, %v", id, got, err)
+				}
+			}
+		})
 		expectTouched(t, "Com_select", 10, []string{s}, func() {
 			for range 10 {
 				var got string
