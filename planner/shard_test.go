@@ -269,7 +269,7 @@ func TestShardPlanTemplates(t *testing.T) {
 		{"INSERT INTO comments (entry_id, body) VALUES (?, ?)", []string{"4", "'x'"}, "VALUES (?,?)"},
 		{"SELECT * FROM users WHERE id = ?", []string{"1"}, "SELECT * FROM users WHERE id = ?"},
 		{"INSERT INTO entries (title) VALUES (?)", []string{"'t'"}, ""}, // the sequence id is added
-		{"SELECT * FROM comments WHERE entry_id = 7", nil, ""},           // not prepared
+		{"SELECT * FROM comments WHERE entry_id = 7", nil, ""},          // not prepared
 	}
 	for _, tt := range tests {
 		p, err := plan(t, s, tt.sql, tt.args...)
