@@ -1,0 +1,35 @@
+<?php
+// Reads over the sharded tables of test/sharding through PDO, printed so
+// the test can compare Strata (sharded) with the single server.
+// usage: php sharded_reads.php HOST PORT USER PASSWORD MODE
+// MODE is emulated or native (server-side prepared statements).
+[$_, $host, $port, $user, $pass, $mode] = $argv;
+$pdo = new PDO("mysql:host=$host;port=$port;dbname=blog;charset=utf8mb4", $user, $pass, [
+    PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION,
+    PDO::ATTR_EMULATE_PREPARES => $mode === 'emulated',
+    PDO::ATTR_STRINGIFY_FETCHES => true,
+]);
+
+function show(string $label, array $rows): void {
+    echo $label, ': ', json_encode($rows, JSON_UNESCAPED_UNICODE), "\n";
+}
+
+$comments = $pdo->prepare("SELECT id, author, body, votes FROM comments WHERE entry_id = ? ORDER BY id");
+foreach ([1, 2, 3, 4, 5] as $entry) {
+    $comments->execute([$entry]);
+    show("comments of $entry", $comments->fetchAll(PDO::FETCH_ASSOC));
+}
+$st = $pdo->prepare("SELECT id, kind, amount FROM events WHERE id IN (?, ?, ?) ORDER BY id");
+$st->execute([5, 1500, 2999]);
+show('events in', $st->fetchAll(PDO::FETCH_ASSOC));
+$st = $pdo->prepare("SELECT kind, COUNT(*) AS n, SUM(amount) AS total, AVG(qty) AS avg_qty FROM events WHERE id >= ? GROUP BY kind HAVING COUNT(*) > ? ORDER BY n DESC, kind");
+$st->execute([100, 2]);
+show('events by kind', $st->fetchAll(PDO::FETCH_ASSOC));
+$st = $pdo->prepare("SELECT id, title, created_at FROM posts ORDER BY created_at DESC, id DESC LIMIT 5");
+$st->execute();
+show('last posts', $st->fetchAll(PDO::FETCH_ASSOC));
+$st = $pdo->prepare("SELECT m.username, c.name FROM members m JOIN countries c ON c.code = m.country WHERE m.username >= ? ORDER BY m.username LIMIT 3");
+$st->execute(['m']);
+show('members from m', $st->fetchAll(PDO::FETCH_ASSOC));
+$st = $pdo->query("SELECT COUNT(DISTINCT author) AS authors, MIN(created) AS first, MAX(votes) AS best FROM comments");
+show('comment stats', $st->fetchAll(PDO::FETCH_ASSOC));

@@ -1,0 +1,39 @@
+package sharding
+
+import (
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// PHP PDO, with emulated and with native (server-side) prepared
+// statements, reads the sharded tables through Strata and gets exactly
+// what it gets from the single server holding all the rows.
+func TestPHPPDOReadsShardedTablesLikeOneServer(t *testing.T) {
+	if _, err := exec.LookPath("php"); err != nil {
+		t.Fatal("php not installed: make deps installs php-cli php-mysql")
+	}
+	strataDB(t)
+	script, _ := filepath.Abs("../php/sharded_reads.php")
+	run := func(host, port, user, pass, mode string) string {
+		t.Helper()
+		out, err := exec.Command("php", script, host, port, user, pass, mode).CombinedOutput()
+		if err != nil {
+			t.Fatalf("php %s against %s:%s: %v\n%s", mode, host, port, err, out)
+		}
+		return string(out)
+	}
+	host, port, _ := strings.Cut(clusterAddr["single"], ":")
+	sHost, sPort, _ := strings.Cut(strataAddr, ":")
+	for _, mode := range []string{"emulated", "native"} {
+		want := run(host, port, "root", "", mode)
+		got := run(sHost, sPort, "app", "app", mode)
+		if got != want {
+			t.Errorf("PDO %s through Strata differs from the single server:\nStrata:\n%s\nsingle:\n%s", mode, got, want)
+		}
+		if !strings.Contains(want, "last posts: [{") || !strings.Contains(want, "members from m: [{") {
+			t.Errorf("PDO %s: the workload read nothing: %s", mode, want)
+		}
+	}
+}
