@@ -1,0 +1,134 @@
+package session
+
+import (
+	"context"
+	"errors"
+
+	"github.com/strata-proxy/strata/backend"
+	"github.com/strata-proxy/strata/engine"
+	"github.com/strata-proxy/strata/planner"
+	"github.com/strata-proxy/strata/topology"
+	"github.com/strata-proxy/strata/wire"
+)
+
+// shardConn is a backend connection taken for one route of a plan.
+type shardConn struct {
+	route  planner.ShardRoute
+	conn   *backend.Conn
+	owned  bool // returned to the pool afterwards (by the first route using it)
+	pinned bool // the session's pinned connection
+	shared bool // several routes run on this connection, one after another
+}
+
+// takeConns gets one connection per route: in a transaction the pinned
+// one for its cluster, a primary for writes and in transactions, else a
+// replica of the cluster's default pool. Routes share a connection when
+// they must run in one transaction, or when a walk reads them one after
+// another (shareByCluster); shared connections are marked so the merge
+// reads their routes one at a time.
+func (s *Session) takeConns(ctx context.Context, routes []planner.ShardRoute, write, shareByCluster bool) ([]*shardConn, error) {
+	snap := s.env.Topology.Load()
+	inTx := s.inTx || !s.autocommit
+	var out []*shardConn
+	byCluster := map[string]*shardConn{}
+	for _, r := range routes {
+		if first := byCluster[r.Cluster]; first != nil && (shareByCluster || inTx) {
+			first.shared = true
+			out = append(out, &shardConn{route: r, conn: first.conn, shared: true})
+			continue
+		}
+		sc, err := s.takeConn(ctx, snap, r, write || inTx, inTx)
+		if err != nil {
+			s.giveBack(out)
+			return nil, err
+		}
+		byCluster[r.Cluster] = sc
+		out = append(out, sc)
+	}
+	return out, nil
+}
+
+// takeConn gets the connection of one route.
+func (s *Session) takeConn(ctx context.Context, snap *topology.Snapshot, r planner.ShardRoute, primary, inTx bool) (*shardConn, error) {
+	cl := snap.Cluster(r.Cluster)
+	if cl == nil || cl.Primary == nil {
+		return nil, errNoBackend("Strata: shard %s is not a configured cluster", r.Cluster)
+	}
+	if inTx && s.pinned != nil && s.pinned.Addr == cl.Primary.Addr {
+		return &shardConn{route: r, conn: s.pinned, pinned: true}, nil
+	}
+	if primary {
+		c, err := s.connect(ctx, cl.Primary.Addr)
+		if err != nil {
+			return nil, errNoBackend("Strata: shard %s: primary %s is unreachable (%v)", r.Cluster, cl.Primary.Addr, rootCause(err))
+		}
+		return &shardConn{route: r, conn: c, owned: true}, nil
+	}
+	rt, err := s.acquireReplica(ctx, cl, cl.DefaultPool, "", nil)
+	if err != nil {
+		return nil, errNoBackend("Strata: shard %s: %v", r.Cluster, rootCause(err))
+	}
+	return &shardConn{route: r, conn: rt.conn, owned: true}, nil
+}
+
+// giveBack returns the connections a plan took: each owned one once; a
+// pinned one only when it broke (the transaction on it is lost).
+// running publishes a plan's connections for KILL QUERY until done is called.
+func (s *Session) running(conns []*shardConn) (done func()) {
+	list := make([]*backend.Conn, 0, len(conns))
+	for _, sc := range conns {
+		if !sc.shared || sc.owned || sc.pinned {
+			list = append(list, sc.conn)
+		}
+	}
+	s.activeShards.Store(&list)
+	return func() { s.activeShards.Store(nil) }
+}
+
+func (s *Session) giveBack(conns []*shardConn) {
+	for _, sc := range conns {
+		switch {
+		case sc.owned:
+			s.put(sc.conn)
+		case sc.pinned && sc.conn.Broken && s.pinned == sc.conn:
+			s.pinned = nil
+			s.inTx = false
+			s.put(sc.conn)
+		}
+	}
+}
+
+func anyShared(conns []*shardConn) bool {
+	for _, sc := range conns {
+		if sc.shared {
+			return true
+		}
+	}
+	return false
+}
+
+// shardError names the shard that failed; a server's own SQL error keeps
+// its code so the client sees what the server said.
+func shardError(cluster string, err error) error {
+	var werr *wire.Error
+	if errors.As(err, &werr) {
+		return &wire.Error{Code: werr.Code, State: werr.State, Message: werr.Message + " (on shard " + cluster + ")"}
+	}
+	var se *engine.SourceError
+	if errors.As(err, &se) {
+		cluster = se.Source
+		err = se.Err
+		if errors.As(err, &werr) {
+			return &wire.Error{Code: werr.Code, State: werr.State, Message: werr.Message + " (on shard " + cluster + ")"}
+		}
+	}
+	return errNoBackend("Strata: shard %s failed during the query (%v); no partial answer was sent", cluster, rootCause(err))
+}
+
+func (s *Session) markBroken(sc *shardConn, err error) {
+	var werr *wire.Error
+	if !errors.As(err, &werr) {
+		sc.conn.Broken = true
+		s.env.reportFailure(sc.conn.Addr, err)
+	}
+}

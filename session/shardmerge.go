@@ -1,0 +1,239 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/strata-proxy/strata/backend"
+	"github.com/strata-proxy/strata/engine"
+	"github.com/strata-proxy/strata/planner"
+	"github.com/strata-proxy/strata/sqlparse"
+	"github.com/strata-proxy/strata/wire"
+)
+
+// execMerge runs a SELECT on its routes and merges the rows in Strata.
+func (s *Session) execMerge(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, binary bool) error {
+	start := time.Now()
+	conns, err := s.takeConns(ctx, plan.Routes, false, plan.Walk)
+	if err != nil {
+		return s.WriteError(err)
+	}
+	defer s.giveBack(conns)
+	defer s.noteTxStatement(f)
+	defer s.running(conns)()
+	if plan.Walk || anyShared(conns) {
+		return s.finishMerge(ctx, plan, conns, binary, start)
+	}
+	// Send every shard its query at once; a shard's rows are read as the
+	// merge needs them.
+	rows := make([]*backend.Rows, len(conns))
+	errs := make([]error, len(conns))
+	var wg sync.WaitGroup
+	for i, sc := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rows[i], errs[i] = sc.conn.QueryRows(ctx, sc.route.SQL)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			s.closeRows(rows, conns)
+			s.markBroken(conns[i], err)
+			s.env.Metrics.ObserveError("backend")
+			return s.WriteError(shardError(conns[i].route.Cluster, err))
+		}
+	}
+	return s.mergeOpened(ctx, plan, conns, rows, binary, start)
+}
+
+func (s *Session) closeRows(rows []*backend.Rows, conns []*shardConn) {
+	for i, r := range rows {
+		if r != nil {
+			if err := r.Close(); err != nil {
+				conns[i].conn.Broken = true
+			}
+		}
+	}
+}
+
+// finishMerge is the ordered walk: each route opens only when the
+// previous ones did not reach the limit.
+func (s *Session) finishMerge(ctx context.Context, plan *planner.ShardPlan, conns []*shardConn, binary bool, start time.Time) error {
+	first, err := conns[0].conn.QueryRows(ctx, conns[0].route.SQL)
+	if err != nil {
+		s.markBroken(conns[0], err)
+		return s.WriteError(shardError(conns[0].route.Cluster, err))
+	}
+	rows := make([]*backend.Rows, len(conns))
+	rows[0] = first
+	return s.mergeOpened(ctx, plan, conns, rows, binary, start)
+}
+
+// buffered reads a route's whole answer into memory, so that the next
+// route can use the same connection (routes of one transaction that a
+// merge must read side by side).
+func buffered(ctx context.Context, r *backend.Rows) (engine.RowStream, error) {
+	all, err := engine.Collect(ctx, rowsStream{r})
+	if err != nil {
+		return nil, err
+	}
+	return engine.NewSliceStream(all...), nil
+}
+
+// mergeOpened merges the routes' rows (rows[i] nil: opened on demand) and
+// sends them to the client. The first answer gives the column definitions.
+func (s *Session) mergeOpened(ctx context.Context, plan *planner.ShardPlan, conns []*shardConn, rows []*backend.Rows, binary bool, start time.Time) error {
+	defer s.closeRows(rows, conns)
+	var cols []engine.Column
+	var colPackets [][]byte
+	for _, r := range rows {
+		if r != nil && len(r.Columns()) > 0 {
+			cols, colPackets = r.Columns(), r.ColumnPackets()
+			break
+		}
+	}
+	sources := make([]engine.Source, len(conns))
+	for i, sc := range conns {
+		i, sc := i, sc
+		sources[i] = engine.NewSource(sc.route.Cluster, func(ctx context.Context) (engine.RowStream, error) {
+			if rows[i] == nil {
+				r, err := sc.conn.QueryRows(ctx, sc.route.SQL)
+				if err != nil {
+					s.markBroken(sc, err)
+					return nil, err
+				}
+				rows[i] = r
+			}
+			if sc.shared && !plan.Walk {
+				return buffered(ctx, rows[i])
+			}
+			return rowsStream{rows[i]}, nil
+		})
+	}
+	var stream engine.RowStream
+	var err error
+	plan.Sequential = anyShared(conns)
+	switch {
+	case plan.Select != nil && len(conns) > 1:
+		stream, err = plan.MergeStream(cols, sources)
+	case plan.Sequential:
+		stream = engine.NewOrderedWalk(sources, -1)
+	default:
+		stream = engine.NewConcat(sources...)
+	}
+	if err != nil {
+		return s.refuseRouting(err)
+	}
+	if cols == nil {
+		// Only a walk opens later sources lazily; its first route answered.
+		return s.WriteError(shardError(conns[0].route.Cluster, errors.New("the shard returned no result set")))
+	}
+	visible := len(cols)
+	if plan.Select != nil && len(conns) > 1 {
+		visible = visibleColumns(plan.Select, len(cols))
+	}
+	if err := s.sendRows(ctx, cols[:visible], colPackets[:visible], stream, binary); err != nil {
+		return err
+	}
+	label := "shard_merge"
+	if len(conns) == 1 {
+		label = "shard"
+	}
+	s.env.Metrics.ObserveQuery(label, strings.Join(plan.Clusters(), ","), time.Since(start))
+	return nil
+}
+
+func visibleColumns(sel *sqlparse.ScatterSelect, n int) int {
+	if sel.Visible >= 0 {
+		return sel.Visible
+	}
+	return n - sel.Hidden
+}
+
+// rowsStream lets the engine close a shard's rows without closing them
+// twice (mergeOpened closes every opened one at the end).
+type rowsStream struct{ r *backend.Rows }
+
+func (r rowsStream) Next(ctx context.Context) (engine.Row, error) { return r.r.Next(ctx) }
+
+// Close drains the rest of the answer, so that a walk can send the next
+// route's query on the same connection. Closing twice is harmless.
+func (r rowsStream) Close() error { return r.r.Close() }
+
+// sendRows writes a result set built by Strata: the shards' column
+// definitions, the merged rows, the end packet. Nothing is written before
+// the first row is known, so a shard failing early fails the whole query
+// with an error; a failure after rows went out ends the connection.
+func (s *Session) sendRows(ctx context.Context, cols []engine.Column, colPackets [][]byte, stream engine.RowStream, binary bool) error {
+	var buf []byte
+	started := false
+	start := func() error {
+		started = true
+		s.client.Seq = 1
+		if err := s.client.WritePacket(wire.AppendLenEnc(nil, uint64(len(cols)))); err != nil {
+			return err
+		}
+		for _, p := range colPackets {
+			if err := s.client.WritePacket(p); err != nil {
+				return err
+			}
+		}
+		if !s.flavor.DeprecateEOF {
+			return s.client.WritePacket(wire.AppendEOF(nil, s.Status(), 0))
+		}
+		return nil
+	}
+	for {
+		row, err := stream.Next(ctx)
+		if err != nil {
+			cerr := stream.Close()
+			if err != io.EOF {
+				s.env.Metrics.ObserveError("backend")
+				if started {
+					return fmt.Errorf("shard failed mid-result: %w", err)
+				}
+				var se *engine.SourceError
+				if errors.As(err, &se) {
+					return s.WriteError(shardError(se.Source, se.Err))
+				}
+				return s.WriteError(shardError("?", err))
+			}
+			if cerr != nil && !started {
+				return s.WriteError(shardError("?", cerr))
+			}
+			break
+		}
+		if !started {
+			if err := start(); err != nil {
+				return err
+			}
+		}
+		buf = buf[:0]
+		if binary {
+			if buf, err = engine.AppendBinaryRow(buf, cols, row); err != nil {
+				return fmt.Errorf("encoding a row: %w", err)
+			}
+		} else {
+			buf = engine.AppendTextRow(buf, row)
+		}
+		if err := s.client.WritePacket(buf); err != nil {
+			return err
+		}
+	}
+	if !started {
+		if err := start(); err != nil {
+			return err
+		}
+	}
+	if s.flavor.DeprecateEOF {
+		return s.client.WriteFlush(wire.AppendOK(nil, wire.HeaderEOF, 0, 0, s.Status(), 0))
+	}
+	return s.client.WriteFlush(wire.AppendEOF(nil, s.Status(), 0))
+}
