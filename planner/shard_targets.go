@@ -1,0 +1,225 @@
+package planner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/strata-proxy/strata/shard"
+	"github.com/strata-proxy/strata/sqlparse"
+)
+
+// target is one shard (and, for date tables, one period table) a
+// statement runs on, with the IN values that belong there.
+type target struct {
+	shard string
+	table string // physical period table; "" for non-date tables
+	in    []sqlparse.Operand
+}
+
+// value reads an operand: a literal, or a bound argument.
+func value(op sqlparse.Operand, args []string) (shard.Value, bool) {
+	lit := op.Literal
+	if op.Param > 0 {
+		if op.Param > len(args) {
+			return shard.Value{}, false
+		}
+		lit = args[op.Param-1]
+	}
+	if op.Expr || lit == "" {
+		return shard.Value{}, false
+	}
+	v, err := shard.ParseLiteral(lit)
+	if err != nil || ambiguousNumber(v) {
+		return shard.Value{}, false
+	}
+	return v, true
+}
+
+// ambiguousNumber: a quoted string that MySQL would compare with a numeric
+// column as a number other than its own text ('05', '5.0', ' 7'). Routing it
+// by its text could pick another shard than the number's, so such values
+// are not routed by (the statement scatters, where every shard filters).
+func ambiguousNumber(v shard.Value) bool {
+	s, ok := v.Str()
+	if !ok {
+		return false
+	}
+	if _, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err != nil {
+		return false
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	return err != nil || strconv.FormatInt(n, 10) != s
+}
+
+// targets computes where rows matching filter can live.
+func (s *Sharding) targets(ctx context.Context, t *shard.Table, filter sqlparse.KeyFilter, args []string) ([]target, string, error) {
+	key := t.Method.Key()
+	if filter.Null {
+		return nil, key + " IS NULL: no shard holds NULL keys", nil
+	}
+	if filter.In != nil {
+		out, ok, err := s.inTargets(ctx, t, filter.In, args)
+		if err != nil {
+			return nil, "", err
+		}
+		if ok {
+			return out, fmt.Sprintf("%s = / IN (%d values): the owning shards", key, len(filter.In)), nil
+		}
+	}
+	if filter.Lo != nil || filter.Hi != nil {
+		lo, okLo := bound(filter.Lo, args)
+		hi, okHi := bound(filter.Hi, args)
+		if okLo && okHi {
+			out, err := rangeTargets(t, lo, hi)
+			if err == nil {
+				return out, "range on " + key + ": the overlapping shards", nil
+			}
+		}
+	}
+	return s.allTargets(t), "no usable condition on " + key + ": scatter to every shard", nil
+}
+
+func bound(b *sqlparse.RangeBound, args []string) (shard.Bound, bool) {
+	if b == nil {
+		return shard.Bound{}, true
+	}
+	v, ok := value(b.Value, args)
+	if !ok {
+		return shard.Bound{}, false
+	}
+	if b.Inclusive {
+		return shard.Incl(v), true
+	}
+	return shard.Excl(v), true
+}
+
+// inTargets groups IN values by the shard (and period table) that owns
+// them. ok is false when a value cannot be routed (an expression, a value
+// of the wrong type): the caller then scatters.
+func (s *Sharding) inTargets(ctx context.Context, t *shard.Table, in []sqlparse.Operand, args []string) ([]target, bool, error) {
+	byKey := map[string]int{}
+	var out []target
+	for _, op := range in {
+		v, ok := value(op, args)
+		if !ok {
+			return nil, false, nil
+		}
+		sh, err := t.Method.ShardForContext(ctx, v)
+		switch {
+		case errors.Is(err, shard.ErrNullKey), errors.Is(err, shard.ErrNotFound):
+			continue // matches no row
+		case errors.Is(err, shard.ErrKeyType):
+			return nil, false, nil
+		case err != nil:
+			return nil, false, fmt.Errorf("routing %s by %s: %w", t.Name, t.Method.Key(), err)
+		}
+		table := ""
+		if p, isDate := t.Method.(shard.Periodic); isDate {
+			table = p.PeriodTable(v)
+		}
+		k := sh + "\x00" + table
+		i, seen := byKey[k]
+		if !seen {
+			i = len(out)
+			byKey[k] = i
+			out = append(out, target{shard: sh, table: table})
+		}
+		out[i].in = append(out[i].in, op)
+	}
+	return out, true, nil
+}
+
+// rangeTargets lists the shards (and period tables) a key range overlaps,
+// in ascending key order.
+func rangeTargets(t *shard.Table, lo, hi shard.Bound) ([]target, error) {
+	if d, ok := t.Method.(*shard.Date); ok {
+		var out []target
+		for _, dt := range d.DateTables(lo, hi) {
+			out = append(out, target{shard: dt.Shard, table: dt.Table})
+		}
+		slices.Reverse(out) // DateTables lists newest first
+		return out, nil
+	}
+	shards, err := t.Method.ShardsForRange(lo, hi)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]target, len(shards))
+	for i, sh := range shards {
+		out[i] = target{shard: sh}
+	}
+	return out, nil
+}
+
+// allTargets is every shard (and every period table) of t, in key order.
+func (s *Sharding) allTargets(t *shard.Table) []target {
+	out, err := rangeTargets(t, shard.Bound{}, shard.Bound{})
+	if err != nil || len(out) == 0 {
+		for _, sh := range t.Method.Shards() {
+			out = append(out, target{shard: sh})
+		}
+	}
+	return out
+}
+
+// emptyTarget is one place to run a query that matches no rows.
+func (s *Sharding) emptyTarget(t *shard.Table) []target {
+	all := s.allTargets(t)
+	return all[len(all)-1:]
+}
+
+// rewrite is the Rewrite of one target.
+func rewrite(st *sqlparse.ShardStmt, lead int, t *shard.Table, tg target, args []string, splitIn bool) sqlparse.Rewrite {
+	rw := sqlparse.Rewrite{Args: args}
+	if tg.table != "" {
+		rw.Tables = map[sqlparse.TableRef]string{st.Uses[lead].Ref: tg.table}
+	}
+	if splitIn && tg.in != nil && st.Uses[lead].Filter.InIndex >= 0 {
+		rw.In = map[int][]sqlparse.Operand{st.Uses[lead].Filter.InIndex: tg.in}
+	}
+	return rw
+}
+
+// inKeyOrder sorts targets (which an IN list gives in its own order) in
+// the key order of the table's shards and period tables.
+func (s *Sharding) inKeyOrder(t *shard.Table, targets []target) []target {
+	pos := map[string]int{}
+	for i, tg := range s.allTargets(t) {
+		pos[tg.shard+"\x00"+tg.table] = i
+	}
+	out := slices.Clone(targets)
+	slices.SortStableFunc(out, func(a, b target) int {
+		return pos[a.shard+"\x00"+a.table] - pos[b.shard+"\x00"+b.table]
+	})
+	return out
+}
+
+// templateIf is sql as the template of a prepared statement's route (args
+// non-nil), else "".
+func templateIf(args []string, sql string) string {
+	if args == nil {
+		return ""
+	}
+	return sql
+}
+
+// template renders a prepared statement's single route with its
+// placeholders kept: the period table renamed, the IN list whole (each ?
+// stays where the client's EXECUTE binds it).
+func template(st *sqlparse.ShardStmt, lead int, t *shard.Table, tg target, args []string) (string, error) {
+	if args == nil {
+		return "", nil
+	}
+	return st.Render(rewrite(st, lead, t, tg, nil, false))
+}
+
+func tableList(t *shard.Table, tg target) []string {
+	if tg.table != "" {
+		return []string{tg.table}
+	}
+	return []string{t.Name}
+}

@@ -1,0 +1,175 @@
+package planner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/strata-proxy/strata/shard"
+	"github.com/strata-proxy/strata/sqlparse"
+)
+
+// refuseUnsplittable refuses statements on sharded or reference tables
+// that Strata cannot divide between shards or repeat on each: running them
+// on one shard would put rows or locks in the wrong place.
+func refuseUnsplittable(f *sqlparse.Facts, t *shard.Table) error {
+	switch f.Kind {
+	case sqlparse.KindLoadData:
+		return refuse("LOAD DATA into %s: Strata cannot split a file between shards; load each shard directly, or send the rows as INSERT ... VALUES", t.Name)
+	case sqlparse.KindLockTables:
+		return refuse("LOCK TABLES on %s: the table lives on several shards and Strata cannot lock them together", t.Name)
+	case sqlparse.KindCall, sqlparse.KindPrepare, sqlparse.KindDo:
+		return refuse("%s touching %s: Strata cannot route it by shard key; run it on the shards directly", strings.ToUpper(f.Kind.String()), t.Name)
+	}
+	return nil
+}
+
+func (s *Sharding) planModify(st *sqlparse.ShardStmt, lead int, t *shard.Table, targets []target, reason string, args []string) (*ShardPlan, error) {
+	if st.SetsShardKey {
+		return nil, refuse("this UPDATE changes %s, the shard key of %s; a row cannot move between shards: DELETE it and INSERT it again", t.Method.Key(), t.Name)
+	}
+	if st.HasLimit && len(targets) > 1 {
+		return nil, refuse("%s with LIMIT on sharded table %s needs its shard key (%s): a LIMIT cannot be split across shards", strings.ToUpper(st.Kind.String()), t.Name, t.Method.Key())
+	}
+	p := &ShardPlan{Kind: PlanWrite, Write: true, Reason: reason}
+	if len(targets) == 1 {
+		p.Kind = PlanRelay
+	}
+	for _, tg := range targets {
+		sql, err := st.Render(rewrite(st, lead, t, tg, args, true))
+		if err != nil {
+			return nil, err
+		}
+		p.Routes = append(p.Routes, ShardRoute{Cluster: tg.shard, SQL: sql, Tables: tableList(t, tg)})
+	}
+	if p.Kind == PlanRelay {
+		var err error
+		if p.Routes[0].Template, err = template(st, lead, t, targets[0], args); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// planBroadcast runs statements other than DML (DDL, SHOW, ...) on a
+// sharded table: DDL on every shard, the rest on the first.
+func planBroadcast(l *shard.Layout, st *sqlparse.ShardStmt, sql string, f *sqlparse.Facts) (*ShardPlan, error) {
+	t := l.Table(st.Uses[0].Ref.Name)
+	if f.Kind != sqlparse.KindDDL {
+		return &ShardPlan{Kind: PlanRelay, Routes: []ShardRoute{{Cluster: t.Method.Shards()[0], SQL: sql}}, Write: !f.ReadOnly,
+			Reason: "statement about sharded table " + t.Name + ": answered by its first shard"}, nil
+	}
+	if _, ok := t.Method.(shard.Periodic); ok {
+		return nil, refuse("table %s keeps one table per period; change its base table on every shard and run `strata shards precreate`, Strata does not rewrite DDL into each period table", t.Name)
+	}
+	p := &ShardPlan{Kind: PlanWrite, Write: true, Reason: "DDL on sharded table " + t.Name + ": runs on every shard"}
+	for _, sh := range t.Method.Shards() {
+		p.Routes = append(p.Routes, ShardRoute{Cluster: sh, SQL: sql, Tables: []string{t.Name}})
+	}
+	return p, nil
+}
+
+// planInsert routes each row of INSERT ... VALUES by its shard key,
+// filling sequence ids first.
+func (s *Sharding) planInsert(ctx context.Context, l *shard.Layout, st *sqlparse.ShardStmt, lead int, args []string) (*ShardPlan, error) {
+	ins := st.Insert
+	t := l.Table(st.Uses[lead].Ref.Name)
+	if ins == nil {
+		return nil, refuse("Strata routes INSERT into sharded table %s only from a VALUES list", t.Name)
+	}
+	if ins.OnDuplicateSetsKey {
+		return nil, refuse("ON DUPLICATE KEY UPDATE changes %s, the shard key of %s; a row cannot move between shards", t.Method.Key(), t.Name)
+	}
+	key := strings.ToLower(t.Method.Key())
+	var addCol string
+	var ids []int64
+	if seq := t.Sequence; seq != nil && !slices.Contains(ins.Columns, strings.ToLower(seq.Column)) {
+		if s.NextID == nil {
+			return nil, refuse("sequence %s of table %s is not available", seq.Name, t.Name)
+		}
+		addCol = seq.Column
+		for range ins.Rows {
+			id, err := s.NextID(ctx, seq.Name)
+			if err != nil {
+				return nil, fmt.Errorf("taking an id from sequence %s for %s: %w", seq.Name, t.Name, err)
+			}
+			ids = append(ids, id)
+		}
+	}
+	keyOf := func(row int) (shard.Value, bool) {
+		if ins.KeyCol >= 0 {
+			return value(ins.Rows[row][ins.KeyCol], args)
+		}
+		if addCol != "" && strings.EqualFold(addCol, key) {
+			return shard.Int(ids[row]), true
+		}
+		return shard.Value{}, false
+	}
+	type group struct {
+		tg   target
+		rows []int
+	}
+	var groups []*group
+	byKey := map[string]*group{}
+	for i := range ins.Rows {
+		v, ok := keyOf(i)
+		if !ok {
+			return nil, refuse("INSERT into sharded table %s must give %s (its shard key) as a constant in every row", t.Name, key)
+		}
+		sh, err := t.Method.ShardForContext(ctx, v)
+		if errors.Is(err, shard.ErrNotFound) && s.Assign != nil {
+			sh, err = s.Assign(ctx, t, v)
+		}
+		if err != nil {
+			return nil, refuse("row %d of the INSERT into %s: %v", i+1, t.Name, err)
+		}
+		table := ""
+		if p, ok := t.Method.(shard.Periodic); ok {
+			table = p.PeriodTable(v)
+		}
+		k := sh + "\x00" + table
+		g := byKey[k]
+		if g == nil {
+			g = &group{tg: target{shard: sh, table: table}}
+			byKey[k] = g
+			groups = append(groups, g)
+		}
+		g.rows = append(g.rows, i)
+	}
+	p := &ShardPlan{Kind: PlanWrite, Write: true, Reason: fmt.Sprintf("INSERT of %d rows routed by %s", len(ins.Rows), key)}
+	if len(ids) > 0 {
+		p.InsertID = ids[0]
+		p.Reason += fmt.Sprintf("; %s filled from sequence %s", addCol, t.Sequence.Name)
+	} else if len(groups) == 1 {
+		p.Kind = PlanRelay
+		tmpl, err := template(st, lead, t, groups[0].tg, args)
+		if err != nil {
+			return nil, err
+		}
+		defer func() {
+			if len(p.Routes) == 1 {
+				p.Routes[0].Template = tmpl
+			}
+		}()
+	}
+	sort.SliceStable(groups, func(i, j int) bool { return groups[i].rows[0] < groups[j].rows[0] })
+	for _, g := range groups {
+		rw := rewrite(st, lead, t, g.tg, args, false)
+		rw.Rows = g.rows
+		if addCol != "" {
+			rw.AddColumn = addCol
+			for _, r := range g.rows {
+				rw.AddValues = append(rw.AddValues, fmt.Sprint(ids[r]))
+			}
+		}
+		sql, err := st.Render(rw)
+		if err != nil {
+			return nil, err
+		}
+		p.Routes = append(p.Routes, ShardRoute{Cluster: g.tg.shard, SQL: sql, Tables: tableList(t, g.tg)})
+	}
+	return p, nil
+}
