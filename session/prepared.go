@@ -187,7 +187,7 @@ func (s *Session) executePlaced(ctx context.Context, st *prepared, packet []byte
 	if err != nil {
 		return s.refuseRouting(err)
 	}
-	if r := plan.Routes[0]; plan.Kind == planner.PlanRelay && r.Template != "" {
+	if r := plan.Routes[0]; plan.Kind == planner.PlanRelay && r.Template != "" && !s.outsideTx(r.Cluster) {
 		// One shard: prepared there, and its binary answer relayed as is.
 		if err := s.checkTransaction(ctx, st.facts, plan); err != nil {
 			return s.refuseRouting(err)

@@ -54,7 +54,7 @@ func (s *Session) execPlan(ctx context.Context, f *sqlparse.Facts, plan *planner
 		return s.refuseRouting(err)
 	}
 	switch {
-	case plan.Kind == planner.PlanRelay && !binary:
+	case plan.Kind == planner.PlanRelay && !binary && !s.outsideTx(plan.Routes[0].Cluster):
 		r := plan.Routes[0]
 		s.dropForeignSticky(r.Cluster)
 		packet := append([]byte{comQuery}, r.SQL...)
@@ -74,8 +74,12 @@ func (s *Session) execPlan(ctx context.Context, f *sqlparse.Facts, plan *planner
 // checkTransaction keeps a transaction on one cluster. A transaction that
 // has run nothing yet moves to the cluster of its first statement.
 func (s *Session) checkTransaction(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan) error {
+	// A plain read may look at other shards: it runs outside the
+	// transaction there (their committed rows) and on the transaction's
+	// connection on its own shard. Writes and locking reads may not.
+	read := !plan.Write && f.ReadOnly && !f.Locking
 	if s.pinned == nil {
-		if (s.inTx || !s.autocommit) && len(plan.Clusters()) > 1 {
+		if (s.inTx || !s.autocommit) && len(plan.Clusters()) > 1 && !read {
 			return &planner.RoutingError{Msg: fmt.Sprintf("a transaction stays on one shard, and this statement needs %s; run it outside the transaction or add the shard key", strings.Join(plan.Clusters(), ", "))}
 		}
 		return nil
@@ -93,6 +97,9 @@ func (s *Session) checkTransaction(ctx context.Context, f *sqlparse.Facts, plan 
 	}
 	if s.txFresh && s.inTx && len(s.holds) == 0 && len(clusters) == 1 {
 		return s.moveTransaction(ctx, clusters[0])
+	}
+	if s.inTx && read {
+		return nil
 	}
 	what := "this session's pinned state"
 	if s.inTx {
@@ -130,6 +137,14 @@ func (s *Session) moveTransaction(ctx context.Context, cluster string) error {
 	}
 	s.pinned = c
 	return nil
+}
+
+// outsideTx reports whether a statement on cluster runs outside the open
+// transaction (a read of another shard): its answer must not change what
+// the session knows of the transaction, so Strata answers it itself
+// instead of relaying the other server's status flags.
+func (s *Session) outsideTx(cluster string) bool {
+	return s.pinned != nil && s.inTx && s.env.Topology.Load().PrimaryOf(s.pinned.Addr) != cluster
 }
 
 // dropForeignSticky hands back the last write's connection when it is on

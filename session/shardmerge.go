@@ -24,7 +24,7 @@ func (s *Session) execMerge(ctx context.Context, f *sqlparse.Facts, plan *planne
 		return s.WriteError(err)
 	}
 	defer s.giveBack(conns)
-	defer s.noteTxStatement(f)
+	defer s.noteTxRead(f, conns)
 	defer s.running(conns)()
 	if plan.Walk || anyShared(conns) {
 		return s.finishMerge(ctx, plan, conns, binary, start)
@@ -236,4 +236,16 @@ func (s *Session) sendRows(ctx context.Context, cols []engine.Column, colPackets
 		return s.client.WriteFlush(wire.AppendOK(nil, wire.HeaderEOF, 0, 0, s.Status(), 0))
 	}
 	return s.client.WriteFlush(wire.AppendEOF(nil, s.Status(), 0))
+}
+
+// noteTxRead counts a merge as a statement of the open transaction only
+// when it read through the transaction's connection; a read of other
+// shards alone leaves the transaction free to start where it likes.
+func (s *Session) noteTxRead(f *sqlparse.Facts, conns []*shardConn) {
+	for _, sc := range conns {
+		if sc.pinned {
+			s.noteTxStatement(f)
+			return
+		}
+	}
 }

@@ -74,3 +74,46 @@ func TestTransactionKeepsItsFirstPreparedWrite(t *testing.T) {
 		t.Fatalf("the refused write is on %v", got)
 	}
 }
+
+// Reads may look at other shards inside a transaction (they see those
+// shards' committed rows; the transaction's own shard answers through the
+// transaction, uncommitted rows included), while writes and locking reads
+// stay refused there — also after such a read.
+func TestTransactionReadsOtherShards(t *testing.T) {
+	db := strataDB(t)
+	ctx := context.Background()
+	defer cleanup(t, "comments", "id IN (9000021, 9000022)")
+	var before int
+	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM comments").Scan(&before); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	mustExec(t, conn, "BEGIN")
+	mustExec(t, conn, "INSERT INTO comments (id, entry_id, body) VALUES (9000021, 1, 'in tx')") // s1
+	var inside int
+	if err := conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM comments").Scan(&inside); err != nil {
+		t.Fatalf("scatter read inside the transaction: %v", err)
+	}
+	if inside != before+1 {
+		t.Fatalf("scatter inside the transaction counts %d, want %d (its own row included)", inside, before+1)
+	}
+	var other int
+	if err := conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM comments WHERE entry_id = 2").Scan(&other); err != nil {
+		t.Fatalf("read of another shard inside the transaction: %v", err)
+	}
+	if _, err := conn.ExecContext(ctx, "SELECT * FROM comments WHERE entry_id = 2 FOR UPDATE"); err == nil {
+		t.Error("a locking read of another shard inside the transaction was accepted")
+	}
+	if _, err := conn.ExecContext(ctx, "INSERT INTO comments (id, entry_id, body) VALUES (9000022, 2, 'x')"); err == nil {
+		t.Error("a write to another shard after reads was accepted: the transaction escaped its shard")
+	}
+	mustExec(t, conn, "UPDATE comments SET body = 'still in tx' WHERE entry_id = 1 AND id = 9000021")
+	mustExec(t, conn, "ROLLBACK")
+	if got := holders(t, "comments", "id IN (9000021, 9000022)"); len(got) != 0 {
+		t.Fatalf("rows of the rolled back transaction are on %v", got)
+	}
+}
