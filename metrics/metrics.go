@@ -27,6 +27,7 @@ type Metrics struct {
 	rejectedConns *prometheus.CounterVec
 	consistency   prometheus.Counter
 	rangeFill     *prometheus.GaugeVec
+	shardQueries  *prometheus.CounterVec
 }
 
 // New registers every collector on a fresh registry.
@@ -52,7 +53,8 @@ func New() *Metrics {
 	m.backendConns = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "strata_backend_connections", Help: "Backend connections by server and state (idle, in_use)."}, []string{"server", "state"})
 	m.consistency = prometheus.NewCounter(prometheus.CounterOpts{Name: "strata_read_your_writes_primary_total", Help: "Reads sent to the primary because no replica had applied the session's last write yet."})
 	m.rangeFill = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "strata_shard_range_fill_ratio", Help: "How much of the open-ended last range of a range-sharded table is used, against the size of the range before it."}, []string{"table", "shard"})
-	m.Registry.MustRegister(m.rangeFill, m.consistency, m.queries, m.errors, m.latency, m.clientConns, m.clientTotal, m.rejectedConns, m.retries,
+	m.shardQueries = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_shard_queries_total", Help: "Queries Strata sent to shard clusters for statements it merged or split (one per route), by cluster and kind (read, write)."}, []string{"cluster", "kind"})
+	m.Registry.MustRegister(m.shardQueries, m.rangeFill, m.consistency, m.queries, m.errors, m.latency, m.clientConns, m.clientTotal, m.rejectedConns, m.retries,
 		m.backendDials, m.serverUp, m.replicaLag, m.backendConns,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -104,4 +106,10 @@ func (m *Metrics) ConsistencyFallback() { m.consistency.Inc() }
 // SetRangeFill reports the fill ratio of a range-sharded table's last range.
 func (m *Metrics) SetRangeFill(table, shard string, ratio float64) {
 	m.rangeFill.WithLabelValues(table, shard).Set(ratio)
+}
+
+// ShardQuery counts one query sent to a shard cluster for a merged or
+// split statement.
+func (m *Metrics) ShardQuery(cluster, kind string) {
+	m.shardQueries.WithLabelValues(cluster, kind).Inc()
 }

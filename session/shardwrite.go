@@ -3,7 +3,6 @@ package session
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/strata-proxy/strata/planner"
@@ -85,7 +84,10 @@ func (s *Session) execWrite(ctx context.Context, f *sqlparse.Facts, plan *planne
 	}
 	s.invalidate(f)
 	s.releaseWrite(conns, true)
-	s.env.Metrics.ObserveQuery("shard_write", strings.Join(plan.Clusters(), ","), time.Since(start))
+	s.env.Metrics.ObserveQuery("shard_write", fmt.Sprintf("%d shards", len(plan.Clusters())), time.Since(start))
+	for _, sc := range conns {
+		s.env.Metrics.ShardQuery(sc.route.Cluster, "write")
+	}
 	s.client.Seq = 1
 	return s.client.WriteFlush(wire.AppendOK(nil, wire.HeaderOK, affected, insertID, s.Status(), warnings))
 }

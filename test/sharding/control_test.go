@@ -160,3 +160,44 @@ func auditScatter(t *testing.T, admin string) string {
 	t.Fatalf("/api/tables lists no audit: %+v", tables)
 	return ""
 }
+
+// /metrics counts merged statements once and their shard queries per shard.
+func TestShardMetrics(t *testing.T) {
+	db := strataDB(t)
+	scrape := func() string {
+		resp, err := http.Get("http://" + strataAdmin + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	var n int
+	if err := db.QueryRow("SELECT COUNT(*) FROM comments WHERE entry_id IN (1, 2)").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	// Strata counts a statement once its answer is out, so the client may
+	// look a moment before the counters move.
+	wants := []string{
+		`strata_shard_queries_total{cluster="s1",kind="read"}`,
+		`strata_shard_queries_total{cluster="s2",kind="read"}`,
+		`strata_queries_total{route="shard_merge",server="2 shards"}`,
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		m, missing := scrape(), ""
+		for _, want := range wants {
+			if !strings.Contains(m, want) {
+				missing = want
+			}
+		}
+		if missing == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/metrics has no %s", missing)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
