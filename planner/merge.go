@@ -206,7 +206,7 @@ func MergeSteps(p *ShardPlan) []string {
 	case p.Walk:
 		out = append(out, "ordered walk: read routes in order, stop once the LIMIT is met")
 	case len(sel.MergeOrder) > 0:
-		out = append(out, fmt.Sprintf("merge sort of %d sorted streams on columns %s", len(p.Routes), describeOrder(sel.MergeOrder)))
+		out = append(out, fmt.Sprintf("merge sort of %d sorted streams by %s", len(p.Routes), describeOrder(sel.MergeOrder)))
 	default:
 		out = append(out, fmt.Sprintf("concatenate %d streams", len(p.Routes)))
 	}
@@ -231,7 +231,15 @@ func MergeSteps(p *ShardPlan) []string {
 func describeOrder(orders []sqlparse.Order) string {
 	var parts []string
 	for _, o := range orders {
-		s := fmt.Sprint(o.Col + 1)
+		var s string
+		switch {
+		case o.Column != "":
+			s = o.Column
+		case o.Col >= 0:
+			s = fmt.Sprintf("column %d", o.Col+1)
+		default:
+			s = "a hidden column"
+		}
 		if o.Desc {
 			s += " desc"
 		}
