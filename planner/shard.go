@@ -18,7 +18,9 @@ import (
 type Sharding struct {
 	layout atomic.Pointer[shard.Layout]
 	stmts  sync.Map // statement text -> *analyzed
-	n      atomic.Int64
+	// periods caches every period table of date tables, per table and hour.
+	periods sync.Map
+	n       atomic.Int64
 	// Assign records the shard of a lookup key an INSERT brings for the
 	// first time (nil: such an INSERT is refused).
 	Assign func(ctx context.Context, t *shard.Table, key shard.Value) (string, error)
@@ -28,8 +30,9 @@ type Sharding struct {
 
 // analyzed is a statement's analysis, shared by all executions of its text.
 type analyzed struct {
-	stmt *sqlparse.ShardStmt
-	err  error
+	stmt    *sqlparse.ShardStmt
+	err     error
+	renders sync.Map // target key -> rendered SQL (statements without bound values)
 }
 
 // NewSharding plans over layout (nil or empty: nothing is placed).
@@ -44,6 +47,7 @@ func NewSharding(layout *shard.Layout) *Sharding {
 func (s *Sharding) SetLayout(l *shard.Layout) {
 	s.layout.Store(l)
 	s.stmts.Clear()
+	s.periods.Clear()
 	s.n.Store(0)
 }
 
@@ -237,9 +241,15 @@ func planReference(l *shard.Layout, sql string, f *sqlparse.Facts) *ShardPlan {
 const maxAnalyses = 10000
 
 func (s *Sharding) analyze(l *shard.Layout, sql string) (*sqlparse.ShardStmt, error) {
+	a, err := s.analysis(l, sql)
+	return a.stmt, err
+}
+
+// analysis is the cached analysis of sql, with its render cache.
+func (s *Sharding) analysis(l *shard.Layout, sql string) (*analyzed, error) {
 	if v, ok := s.stmts.Load(sql); ok {
 		a := v.(*analyzed)
-		return a.stmt, a.err
+		return a, a.err
 	}
 	st, err := sqlparse.AnalyzeShard(sql, func(t sqlparse.TableRef) (string, bool) {
 		tb := l.Table(t.Name)
@@ -252,12 +262,33 @@ func (s *Sharding) analyze(l *shard.Layout, sql string) (*sqlparse.ShardStmt, er
 		s.stmts.Clear()
 		s.n.Store(0)
 	}
-	s.stmts.Store(sql, &analyzed{stmt: st, err: err})
-	return st, err
+	a := &analyzed{stmt: st, err: err}
+	s.stmts.Store(sql, a)
+	return a, err
+}
+
+// render renders rw, remembering the text for statements without bound
+// values: the same statement text and target always render the same, and
+// a walk over dozens of period tables would otherwise render every one
+// on every execution.
+func (a *analyzed) render(rw sqlparse.Rewrite, tg target) (string, error) {
+	if rw.Args != nil {
+		return a.stmt.Render(rw)
+	}
+	key := tg.key(rw.Scatter)
+	if v, ok := a.renders.Load(key); ok {
+		return v.(string), nil
+	}
+	out, err := a.stmt.Render(rw)
+	if err == nil {
+		a.renders.Store(key, out)
+	}
+	return out, err
 }
 
 func (s *Sharding) planSharded(ctx context.Context, l *shard.Layout, sql string, f *sqlparse.Facts, args []string) (*ShardPlan, error) {
-	st, err := s.analyze(l, sql)
+	a, err := s.analysis(l, sql)
+	st := a.stmt
 	if err != nil {
 		return nil, err
 	}
@@ -293,13 +324,13 @@ func (s *Sharding) planSharded(ctx context.Context, l *shard.Layout, sql string,
 		// entry): one shard still answers, with the right empty result.
 		targets = s.emptyTarget(t)
 		reason += "; no shard holds matching rows, one shard answers the empty result"
-	} else if all := len(targets) == len(s.allTargets(t)); all && t.ScatterDeny && u.Filter.In == nil {
+	} else if t.ScatterDeny && u.Filter.In == nil && len(targets) == len(s.allTargets(t)) {
 		return nil, refuse("table %s is sharded by %s and refuses scatter queries (scatter: deny); this %s has no condition on %s", t.Name, t.Method.Key(), strings.ToUpper(st.Kind.String()), t.Method.Key())
 	}
 	if st.Kind != sqlparse.KindSelect {
 		return s.planModify(st, lead, t, targets, reason, args)
 	}
-	return s.planSelect(st, lead, t, targets, reason, args)
+	return s.planSelect(a, lead, t, targets, reason, args)
 }
 
 // checkCoSharded returns the index of the first sharded use and checks
@@ -370,9 +401,10 @@ func sameSharding(a, b shard.Method) bool {
 	return true
 }
 
-func (s *Sharding) planSelect(st *sqlparse.ShardStmt, lead int, t *shard.Table, targets []target, reason string, args []string) (*ShardPlan, error) {
+func (s *Sharding) planSelect(a *analyzed, lead int, t *shard.Table, targets []target, reason string, args []string) (*ShardPlan, error) {
+	st := a.stmt
 	if len(targets) == 1 {
-		sql, err := st.Render(rewrite(st, lead, t, targets[0], args, true))
+		sql, err := a.render(rewrite(st, lead, t, targets[0], args, true), targets[0])
 		if err != nil {
 			return nil, err
 		}
@@ -390,6 +422,7 @@ func (s *Sharding) planSelect(st *sqlparse.ShardStmt, lead int, t *shard.Table, 
 		p.Walk = true
 		targets = s.inKeyOrder(t, targets)
 		if st.Select.OrderBy[0].Desc {
+			targets = slices.Clone(targets) // may be the cached list of all targets
 			slices.Reverse(targets)
 		}
 		p.Reason += "; ordered walk: reads shards in " + t.Method.Key() + " order and stops at the LIMIT"
@@ -397,7 +430,7 @@ func (s *Sharding) planSelect(st *sqlparse.ShardStmt, lead int, t *shard.Table, 
 	for _, tg := range targets {
 		rw := rewrite(st, lead, t, tg, args, true)
 		rw.Scatter = true
-		sql, err := st.Render(rw)
+		sql, err := a.render(rw, tg)
 		if err != nil {
 			return nil, err
 		}

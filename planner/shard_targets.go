@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/strata-proxy/strata/shard"
 	"github.com/strata-proxy/strata/sqlparse"
@@ -156,7 +157,22 @@ func rangeTargets(t *shard.Table, lo, hi shard.Bound) ([]target, error) {
 }
 
 // allTargets is every shard (and every period table) of t, in key order.
+// Callers must not modify the slice: for date tables it is cached for the
+// hour (period tables change only at period starts, which are on the hour).
 func (s *Sharding) allTargets(t *shard.Table) []target {
+	if _, ok := t.Method.(*shard.Date); ok {
+		key := t.Name + "\x00" + time.Now().Truncate(time.Hour).String()
+		if v, ok := s.periods.Load(key); ok {
+			return v.([]target)
+		}
+		out := s.computeAllTargets(t)
+		s.periods.Store(key, out)
+		return out
+	}
+	return s.computeAllTargets(t)
+}
+
+func (s *Sharding) computeAllTargets(t *shard.Table) []target {
 	out, err := rangeTargets(t, shard.Bound{}, shard.Bound{})
 	if err != nil || len(out) == 0 {
 		for _, sh := range t.Method.Shards() {
@@ -170,6 +186,25 @@ func (s *Sharding) allTargets(t *shard.Table) []target {
 func (s *Sharding) emptyTarget(t *shard.Table) []target {
 	all := s.allTargets(t)
 	return all[len(all)-1:]
+}
+
+// key identifies the target's rendering: shard, period table, IN values.
+func (tg target) key(scatter bool) string {
+	var b strings.Builder
+	if scatter {
+		b.WriteByte('S')
+	}
+	b.WriteString(tg.shard)
+	b.WriteByte(0)
+	b.WriteString(tg.table)
+	for _, op := range tg.in {
+		b.WriteByte(0)
+		b.WriteString(op.Literal)
+		if op.Param > 0 {
+			b.WriteString("?" + strconv.Itoa(op.Param))
+		}
+	}
+	return b.String()
 }
 
 // rewrite is the Rewrite of one target.
@@ -187,6 +222,9 @@ func rewrite(st *sqlparse.ShardStmt, lead int, t *shard.Table, tg target, args [
 // inKeyOrder sorts targets (which an IN list gives in its own order) in
 // the key order of the table's shards and period tables.
 func (s *Sharding) inKeyOrder(t *shard.Table, targets []target) []target {
+	if !slices.ContainsFunc(targets, func(tg target) bool { return tg.in != nil }) {
+		return targets // from a range or a scatter: in key order already
+	}
 	pos := map[string]int{}
 	for i, tg := range s.allTargets(t) {
 		pos[tg.shard+"\x00"+tg.table] = i
