@@ -21,13 +21,21 @@ func (s *Session) recordWrite(c *backend.Conn, tables []string) {
 	if s.env.Cache != nil && len(tables) > 0 {
 		s.env.Cache.NoteWrite(tables, gtid)
 	}
+	cluster := s.env.Topology.Load().PrimaryOf(c.Addr)
 	if err != nil || gtid == "" {
 		// Unknown position: read from the primary until the next write.
-		s.lastGTID, s.gtidUnknown = "", true
+		s.writes[cluster] = writeMark{unknown: true}
 		return
 	}
-	s.lastGTID, s.gtidUnknown = gtid, false
+	s.writes[cluster] = writeMark{gtid: gtid}
 	clear(s.gtidApplied)
+}
+
+// writeMark is the position of the session's last committed write on one
+// cluster: a GTID, or unknown (read from that cluster's primary).
+type writeMark struct {
+	gtid    string
+	unknown bool
 }
 
 // replicaHas reports whether c's server has applied gtid, waiting up to the
@@ -38,30 +46,39 @@ func (s *Session) replicaHas(c *backend.Conn, gtid string) bool {
 	return err == nil && v == "0"
 }
 
-// replicaHasWrites reports whether c's server has applied the session's last write.
-func (s *Session) replicaHasWrites(c *backend.Conn) bool {
-	if s.gtidUnknown {
+// replicaHasWrites reports whether c's server, a replica of cluster, has
+// applied the session's last write to that cluster (GTIDs of other
+// clusters never reach it, and need not).
+func (s *Session) replicaHasWrites(c *backend.Conn, cluster string) bool {
+	m, wrote := s.writes[cluster]
+	switch {
+	case !wrote || m.gtid == "" && !m.unknown || s.gtidApplied[c.Addr]:
+		return true
+	case m.unknown:
 		return false
 	}
-	if s.lastGTID == "" || s.gtidApplied[c.Addr] {
-		return true
-	}
-	if !s.replicaHas(c, s.lastGTID) {
+	if !s.replicaHas(c, m.gtid) {
 		return false
 	}
 	s.gtidApplied[c.Addr] = true
 	return true
 }
 
-// consistentRead moves a replica read to the primary when the replica has
-// not applied what the read must see: the session's own writes (under
-// consistency: session) or, for a result cache fill, the last write to the
-// cached tables.
+// consistentRead moves a replica read to its cluster's primary when the
+// replica has not applied what the read must see: the session's own writes
+// (under consistency: session) or, for a result cache fill, the last write
+// to the cached tables.
 func (s *Session) consistentRead(ctx context.Context, rt route, fillGTID string) (route, error) {
 	if !rt.read {
 		return rt, nil
 	}
-	ok := !s.sessionConsistency() || s.replicaHasWrites(rt.conn)
+	snap := s.env.Topology.Load()
+	srv := snap.Server(rt.conn.Addr)
+	if srv == nil {
+		return rt, nil // removed from the topology meanwhile: nothing to compare with
+	}
+	cl := snap.Cluster(srv.Cluster)
+	ok := cl.Consistency != "session" || s.replicaHasWrites(rt.conn, cl.Name)
 	if ok && fillGTID != "" {
 		ok = s.replicaHas(rt.conn, fillGTID)
 	}
@@ -69,18 +86,23 @@ func (s *Session) consistentRead(ctx context.Context, rt route, fillGTID string)
 		return rt, nil
 	}
 	s.put(rt.conn)
-	primary := s.env.Topology.Load().Default().Primary.Addr
-	c, err := s.connect(ctx, primary)
+	c, err := s.connect(ctx, cl.Primary.Addr)
 	if err != nil {
-		return route{}, errNoBackend("Strata: read-your-writes needs the primary %s, which is unreachable (%v)", primary, rootCause(err))
+		return route{}, errNoBackend("Strata: read-your-writes needs the primary %s of cluster %s, which is unreachable (%v)", cl.Primary.Addr, cl.Name, rootCause(err))
 	}
 	s.env.Metrics.ConsistencyFallback()
 	return route{label: "primary", conn: c, primary: true}, nil
 }
 
+// sessionConsistency reports whether any cluster reads the session's own
+// writes (consistency: session), so its writes' positions are recorded.
 func (s *Session) sessionConsistency() bool {
-	cl := s.env.Topology.Load().Default()
-	return cl != nil && cl.Consistency == "session"
+	for _, cl := range s.env.Topology.Load().Clusters {
+		if cl.Consistency == "session" {
+			return true
+		}
+	}
+	return false
 }
 
 // queryValue runs a one-row, one-column query on c and returns the value

@@ -103,10 +103,10 @@ type Session struct {
 
 	stmts    map[uint32]*prepared
 	nextStmt uint32
-	// lastGTID is the GTID of the session's last committed write, for
-	// read-your-writes; gtidApplied lists replicas known to have it.
-	lastGTID     string
-	gtidUnknown  bool
+	// writes holds, per cluster, the position of the session's last
+	// committed write there, for read-your-writes; gtidApplied lists
+	// replicas known to have it.
+	writes       map[string]writeMark
 	gtidApplied  map[string]bool
 	wroteSinceTx bool
 	// pendingWrites are tables written since the last recorded GTID.
@@ -154,6 +154,7 @@ func New(env *Env, client *wire.Conn, o Options) *Session {
 		holds:       map[string]bool{},
 		stmts:       map[uint32]*prepared{},
 		gtidApplied: map[string]bool{},
+		writes:      map[string]writeMark{},
 		closeClient: o.Kill,
 	}
 	s.vars.init(o.Collation)
