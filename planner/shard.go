@@ -315,7 +315,7 @@ func (s *Sharding) planSharded(ctx context.Context, l *shard.Layout, sql string,
 	}
 	u := st.Uses[lead]
 	t := l.Table(u.Ref.Name)
-	targets, reason, err := s.targets(ctx, t, u.Filter, args)
+	targets, reason, unkeyed, err := s.targets(ctx, t, u.Filter, args)
 	if err != nil {
 		return nil, err
 	}
@@ -324,7 +324,7 @@ func (s *Sharding) planSharded(ctx context.Context, l *shard.Layout, sql string,
 		// entry): one shard still answers, with the right empty result.
 		targets = s.emptyTarget(t)
 		reason += "; no shard holds matching rows, one shard answers the empty result"
-	} else if t.ScatterDeny && u.Filter.In == nil && len(targets) == len(s.allTargets(t)) {
+	} else if t.ScatterDeny && unkeyed {
 		return nil, refuse("table %s is sharded by %s and refuses scatter queries (scatter: deny); this %s has no condition on %s", t.Name, t.Method.Key(), strings.ToUpper(st.Kind.String()), t.Method.Key())
 	}
 	if st.Kind != sqlparse.KindSelect {

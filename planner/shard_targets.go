@@ -57,18 +57,18 @@ func ambiguousNumber(v shard.Value) bool {
 }
 
 // targets computes where rows matching filter can live.
-func (s *Sharding) targets(ctx context.Context, t *shard.Table, filter sqlparse.KeyFilter, args []string) ([]target, string, error) {
+func (s *Sharding) targets(ctx context.Context, t *shard.Table, filter sqlparse.KeyFilter, args []string) (out []target, reason string, unkeyed bool, err error) {
 	key := t.Method.Key()
 	if filter.Null {
-		return nil, key + " IS NULL: no shard holds NULL keys", nil
+		return nil, key + " IS NULL: no shard holds NULL keys", false, nil
 	}
 	if filter.In != nil {
 		out, ok, err := s.inTargets(ctx, t, filter.In, args)
 		if err != nil {
-			return nil, "", err
+			return nil, "", false, err
 		}
 		if ok {
-			return out, fmt.Sprintf("%s = / IN (%d values): the owning shards", key, len(filter.In)), nil
+			return out, fmt.Sprintf("%s = / IN (%d values): the owning shards", key, len(filter.In)), false, nil
 		}
 	}
 	if filter.Lo != nil || filter.Hi != nil {
@@ -77,11 +77,11 @@ func (s *Sharding) targets(ctx context.Context, t *shard.Table, filter sqlparse.
 		if okLo && okHi {
 			out, err := rangeTargets(t, lo, hi)
 			if err == nil {
-				return out, "range on " + key + ": the overlapping shards", nil
+				return out, "range on " + key + ": the overlapping shards", false, nil
 			}
 		}
 	}
-	return s.allTargets(t), "no usable condition on " + key + ": scatter to every shard", nil
+	return s.allTargets(t), "no usable condition on " + key + ": scatter to every shard", true, nil
 }
 
 func bound(b *sqlparse.RangeBound, args []string) (shard.Bound, bool) {

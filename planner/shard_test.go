@@ -132,6 +132,10 @@ func TestShardPlanRoutes(t *testing.T) {
 		{"multi-row insert splits per shard", "INSERT INTO comments (entry_id, body) VALUES (1, 'a'), (2, 'b'), (4, 'c')", nil, PlanWrite, []string{"s1", "s2"}, []string{"(1,'a')", "(4,'c')"}},
 		{"quoted canonical integer routes like the integer", "SELECT * FROM entries WHERE id = '42'", nil, PlanRelay, []string{shardOf(42)}, nil},
 		{"quoted non-canonical number scatters", "SELECT * FROM entries WHERE id = '042'", nil, PlanMerge, []string{"s0", "s1"}, nil},
+		{"a range on a scatter: deny table may cover every shard", "SELECT * FROM members WHERE username > 'm' AND username < 'p'", nil, PlanMerge, []string{"s0", "s1"}, nil},
+		{"NOT BETWEEN is no range", "SELECT * FROM events WHERE id NOT BETWEEN 1000 AND 1999", nil, PlanMerge, []string{"s0", "s1", "s2"}, nil},
+		{"OR gives no key", "SELECT * FROM events WHERE id = 5 OR kind = 'x'", nil, PlanMerge, []string{"s0", "s1", "s2"}, nil},
+		{"a key inside an expression gives no key", "SELECT * FROM events WHERE id + 0 = 5", nil, PlanMerge, []string{"s0", "s1", "s2"}, nil},
 		{"DDL runs on every shard", "ALTER TABLE comments ADD COLUMN x INT", nil, PlanWrite, []string{"s0", "s1", "s2"}, nil},
 	}
 	for _, tt := range tests {
