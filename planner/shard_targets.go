@@ -71,7 +71,9 @@ func (s *Sharding) targets(ctx context.Context, t *shard.Table, filter sqlparse.
 			return out, fmt.Sprintf("%s = / IN (%d values): the owning shards", key, len(filter.In)), false, nil
 		}
 	}
-	if filter.Lo != nil || filter.Hi != nil {
+	// Ranges narrow only methods whose shards follow key order; on modulo,
+	// hash or lookup a range is no usable condition.
+	if (filter.Lo != nil || filter.Hi != nil) && t.Method.Ordered() {
 		lo, okLo := bound(filter.Lo, args)
 		hi, okHi := bound(filter.Hi, args)
 		if okLo && okHi {

@@ -172,6 +172,7 @@ func TestShardPlanRefusals(t *testing.T) {
 		{"LOAD DATA INFILE '/tmp/c.csv' INTO TABLE comments", "LOAD DATA into comments"},
 		{"LOAD DATA LOCAL INFILE 'c.csv' INTO TABLE countries", "LOAD DATA into countries"},
 		{"LOCK TABLES comments WRITE", "LOCK TABLES on comments"},
+		{"SELECT * FROM members WHERE city = 'x' OR username = 'a'", "refuses scatter queries"},
 	}
 	for _, tt := range tests {
 		_, err := plan(t, s, tt.sql)
