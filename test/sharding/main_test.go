@@ -15,7 +15,10 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -301,7 +304,7 @@ var strata struct {
 	loadTime time.Duration
 
 	once2 sync.Once
-	s2    *server.Strata
+	proc2 *exec.Cmd // the second Strata, a process of its own
 	err2  error
 }
 
@@ -397,20 +400,53 @@ func loadDirect() error {
 	})
 }
 
-// strata2DB starts the second instance (same config, other ports).
+// strata2DB starts the second instance: a separate `strata serve`
+// process (built from this tree) with the same config on other ports, so
+// that two Strata processes share the sequences.
 func strata2DB(t testing.TB) *sql.DB {
 	t.Helper()
 	strataDB(t)
-	strata.once2.Do(func() { strata.s2, strata.err2 = startStrata(strata2Addr, strata2Admin) })
+	strata.once2.Do(func() { strata.proc2, strata.err2 = startStrataProcess(strata2Addr, strata2Admin) })
 	if strata.err2 != nil {
 		t.Fatalf("second Strata: %v", strata.err2)
 	}
 	return openStrata(t, strata2Addr)
 }
 
+// startStrataProcess builds cmd/strata and runs `strata serve` on addr.
+func startStrataProcess(addr, admin string) (*exec.Cmd, error) {
+	dir, err := os.MkdirTemp("", "strata-proc-")
+	if err != nil {
+		return nil, err
+	}
+	bin := filepath.Join(dir, "strata")
+	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/strata").CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	conf := filepath.Join(dir, "strata.yaml")
+	if err := os.WriteFile(conf, []byte(times.strataYAML(addr, admin)), 0o644); err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, "serve", "-c", conf)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			c.Close()
+			return cmd, nil
+		}
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	return nil, fmt.Errorf("strata serve did not listen on %s within 20s", addr)
+}
+
 func stopStrata() {
-	if strata.s2 != nil {
-		strata.s2.Close()
+	if strata.proc2 != nil {
+		strata.proc2.Process.Signal(os.Interrupt)
+		strata.proc2.Wait()
 	}
 	if strata.s != nil {
 		strata.s.Close()

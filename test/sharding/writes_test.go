@@ -314,7 +314,7 @@ func TestTransactionWritingSecondShardRefused(t *testing.T) {
 	})
 }
 
-// Two Strata instances insert into entries without ids at the same time:
+// Two Strata processes insert into entries without ids at the same time:
 // every id comes from the shared sequence, none repeats, LAST_INSERT_ID()
 // is the id of the row, and each row is on the shard its id hashes to.
 func TestSequenceIDsUniqueAcrossTwoInstances(t *testing.T) {
