@@ -116,10 +116,5 @@ func needsRestart(old, cfg *config.Config, haveCache bool) []string {
 	if !haveCache && cfg.CacheEnabled() {
 		differ("routing", old.Routing, cfg.Routing) // cache rules need the cache made at start
 	}
-	for _, name := range cfg.ClusterNames() {
-		if o := old.Clusters[name]; o != nil && o.ReadYourWritesWait != cfg.Clusters[name].ReadYourWritesWait {
-			out = append(out, "clusters."+name+".read_your_writes_wait")
-		}
-	}
 	return out
 }

@@ -38,10 +38,17 @@ type writeMark struct {
 	unknown bool
 }
 
-// replicaHas reports whether c's server has applied gtid, waiting up to the
-// configured time for it.
+// replicaHas reports whether c's server has applied gtid, waiting up to its
+// cluster's read_your_writes_wait for it.
 func (s *Session) replicaHas(c *backend.Conn, gtid string) bool {
-	wait := strconv.FormatFloat(s.env.ReadYourWritesWait.Seconds(), 'f', 3, 64)
+	d := s.env.ReadYourWritesWait
+	snap := s.env.Topology.Load()
+	if srv := snap.Server(c.Addr); srv != nil {
+		if cl := snap.Cluster(srv.Cluster); cl != nil && cl.ReadYourWritesWait > 0 {
+			d = cl.ReadYourWritesWait
+		}
+	}
+	wait := strconv.FormatFloat(d.Seconds(), 'f', 3, 64)
 	v, err := queryValue(c, "SELECT MASTER_GTID_WAIT('"+gtid+"', "+wait+")")
 	return err == nil && v == "0"
 }

@@ -260,6 +260,9 @@ func diffCluster(a, b *Cluster) []string {
 	if a.MaxReplicaLag != b.MaxReplicaLag {
 		out = append(out, fmt.Sprintf("cluster %s: max_replica_lag %s -> %s", name, a.MaxReplicaLag, b.MaxReplicaLag))
 	}
+	if a.ReadYourWritesWait != b.ReadYourWritesWait {
+		out = append(out, fmt.Sprintf("cluster %s: read_your_writes_wait %s -> %s", name, a.ReadYourWritesWait, b.ReadYourWritesWait))
+	}
 	if a.Consistency != b.Consistency {
 		out = append(out, fmt.Sprintf("cluster %s: consistency %s -> %s", name, a.Consistency, b.Consistency))
 	}

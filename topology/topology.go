@@ -68,6 +68,9 @@ type Cluster struct {
 	Pools         map[string]*Pool `json:"pools"`
 	MaxReplicaLag time.Duration    `json:"max_replica_lag_ns,omitempty"`
 	Consistency   string           `json:"consistency"`
+	// ReadYourWritesWait bounds how long a read waits for a replica of
+	// this cluster to apply the session's write (consistency: session).
+	ReadYourWritesWait time.Duration `json:"read_your_writes_wait_ns,omitempty"`
 }
 
 // Members returns the routable replicas of a pool.
@@ -184,6 +187,8 @@ func FromConfig(cfg *config.Config) *Snapshot {
 			Pools:         map[string]*Pool{},
 			MaxReplicaLag: cc.MaxReplicaLag.D(),
 			Consistency:   cc.Consistency,
+
+			ReadYourWritesWait: cc.ReadYourWritesWait.D(),
 		}
 		for _, r := range cc.Replicas {
 			cl.Replicas = append(cl.Replicas, &Server{Addr: r.Address, Cluster: name, Role: RoleReplica, Pool: r.Pool, Weight: r.Weight, Zone: r.Zone, State: StateUp})
