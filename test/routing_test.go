@@ -244,9 +244,18 @@ func TestSessionFunctionsAfterWriteUnderLoad(t *testing.T) {
 func TestLastInsertIDSurvivesOtherStatementsAndIdling(t *testing.T) {
 	t.Parallel()
 	setupTables(t, "CREATE TABLE IF NOT EXISTS blog.rw_lid (id INT AUTO_INCREMENT PRIMARY KEY, v INT)")
+	for _, params := range [][]string{nil, {"tls=skip-verify"}} {
+		t.Run(fmt.Sprint(params), func(t *testing.T) { lastInsertIDAfterIdling(t, params) })
+	}
+}
+
+// lastInsertIDAfterIdling runs the check over a connection opened with
+// params: idling ends in a read timeout inside Strata, which a TLS
+// connection must survive too.
+func lastInsertIDAfterIdling(t *testing.T, params []string) {
 	ctx := ctxFor(t)
 	other := openStrata(t)
-	db := openStrata(t)
+	db := openStrata(t, params...)
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		t.Fatal(err)
