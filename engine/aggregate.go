@@ -30,9 +30,10 @@ const (
 	// AggAvg is SUM(x) in Col divided by COUNT(x) in CountCol, both
 	// pushed down; DECIMAL results get 4 more digits of scale, like MySQL.
 	AggAvg
-	// AggCountDistinct counts distinct non-NULL values of Col. The shards
-	// run GROUP BY <keys>, x ORDER BY <keys>, x, so after the merge equal
-	// values are adjacent; only one such column per query.
+	// AggCountDistinct counts distinct non-NULL values of Col within the
+	// group (values equal under the column's comparison count once). The
+	// shards run GROUP BY <keys>, x [, y ...] so each sends every value of
+	// x once per group; several COUNT(DISTINCT) columns may be combined.
 	AggCountDistinct
 )
 
@@ -234,7 +235,11 @@ func (a *Aggregate) newAccumulator(o AggOutput) (accumulator, error) {
 			return nil, err
 		}
 		if o.Func == AggCountDistinct {
-			return &distinctAcc{col: o.Col, cmp: cmp}, nil
+			key, err := valueKey(col)
+			if err != nil {
+				return nil, err
+			}
+			return &distinctAcc{col: o.Col, key: key, seen: map[string]struct{}{}}, nil
 		}
 		return &minMaxAcc{col: o.Col, cmp: cmp, max: o.Func == AggMax}, nil
 	case AggAvg:
@@ -359,11 +364,13 @@ func (a *avgAcc) result() Value {
 	return Value(a.sum.dec.div(n).String())
 }
 
-// distinctAcc counts runs of equal non-NULL values in sorted input.
+// distinctAcc counts the distinct non-NULL values of a column in one
+// group, by their comparison keys (so 'a' and 'A' are one value under a
+// case-insensitive collation, 1.0 and 1 one number).
 type distinctAcc struct {
 	col  int
-	cmp  func(a, b Value) int
-	last Value
+	key  func(Value) []byte
+	seen map[string]struct{}
 	n    int64
 }
 
@@ -372,17 +379,11 @@ func (d *distinctAcc) add(r Row) error {
 	if v == nil {
 		return nil
 	}
-	if d.last != nil {
-		c := d.cmp(d.last, v)
-		if c > 0 {
-			return fmt.Errorf("column %d: COUNT(DISTINCT) input not sorted", d.col)
-		}
-		if c == 0 {
-			return nil
-		}
+	k := string(d.key(v))
+	if _, dup := d.seen[k]; !dup {
+		d.seen[k] = struct{}{}
+		d.n++
 	}
-	d.last = v
-	d.n++
 	return nil
 }
 

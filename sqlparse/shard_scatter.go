@@ -95,10 +95,9 @@ func (b *scatterBuilder) build() *ScatterSelect {
 	b.out.Aggregated = aggregated
 
 	scatter := *sel
-	var cdArg ast.ExprNode
-	cdCol := -1
+	var distinct []countDistinct
 	if aggregated {
-		cdArg, cdCol = b.aggregateFields()
+		distinct = b.aggregateFields()
 		b.groupBy()
 		if sel.Having != nil {
 			b.out.Having = b.having(sel.Having.Expr)
@@ -124,10 +123,10 @@ func (b *scatterBuilder) build() *ScatterSelect {
 			}
 		}
 		b.out.MergeOrder = append([]Order(nil), b.out.GroupBy...)
-		if cdArg != nil {
-			items = append(items, &ast.ByItem{Expr: cdArg})
-			order = append(order, &ast.ByItem{Expr: &ast.PositionExpr{N: cdCol + 1}})
-			b.out.MergeOrder = append(b.out.MergeOrder, Order{Col: cdCol})
+		for _, cd := range distinct {
+			items = append(items, &ast.ByItem{Expr: cd.arg})
+			order = append(order, &ast.ByItem{Expr: &ast.PositionExpr{N: cd.col + 1}})
+			b.out.MergeOrder = append(b.out.MergeOrder, Order{Col: cd.col})
 		}
 		scatter.GroupBy = nil
 		if len(items) > 0 {
@@ -182,14 +181,20 @@ func (b *scatterBuilder) fieldName(f *ast.SelectField) string {
 	return b.impl.text(f.Expr)
 }
 
+// countDistinct is a COUNT(DISTINCT x) of the select list: the shards
+// select x in its column and group by it as well.
+type countDistinct struct {
+	arg ast.ExprNode
+	col int
+}
+
 // aggregateFields registers the select list's aggregates and rewrites
 // AVG and COUNT(DISTINCT) for the shard query.
-func (b *scatterBuilder) aggregateFields() (cdArg ast.ExprNode, cdCol int) {
-	cdCol = -1
+func (b *scatterBuilder) aggregateFields() (distinct []countDistinct) {
 	for i, f := range b.orig {
 		if f.WildCard != nil {
 			b.fail("SELECT * with GROUP BY or aggregates")
-			return nil, -1
+			return nil
 		}
 		e := unparen(f.Expr)
 		ag, ok := e.(*ast.AggregateFuncExpr)
@@ -202,7 +207,7 @@ func (b *scatterBuilder) aggregateFields() (cdArg ast.ExprNode, cdCol int) {
 		fn, why := aggFuncOf(ag)
 		if why != "" {
 			b.fail("%s cannot be merged across shards", why)
-			return nil, -1
+			return nil
 		}
 		key := b.impl.text(ag)
 		switch fn {
@@ -214,15 +219,11 @@ func (b *scatterBuilder) aggregateFields() (cdArg ast.ExprNode, cdCol int) {
 			cnt := b.addHidden("avgcount:"+key, &ast.AggregateFuncExpr{F: ast.AggFuncCount, Args: ag.Args})
 			b.out.Aggs = append(b.out.Aggs, Agg{Col: i, Func: AggAvg, CountCol: cnt})
 		case AggCountDistinct:
-			if cdArg != nil {
-				b.fail("more than one COUNT(DISTINCT)")
-				return nil, -1
-			}
 			nf := *f
 			nf.Expr = ag.Args[0]
 			nf.AsName = ast.NewCIStr(b.fieldName(f))
 			b.fields[i] = &nf
-			cdArg, cdCol = ag.Args[0], i
+			distinct = append(distinct, countDistinct{arg: ag.Args[0], col: i})
 			b.out.Aggs = append(b.out.Aggs, Agg{Col: i, Func: fn})
 		default:
 			b.out.Aggs = append(b.out.Aggs, Agg{Col: i, Func: fn})
@@ -231,7 +232,7 @@ func (b *scatterBuilder) aggregateFields() (cdArg ast.ExprNode, cdCol int) {
 			b.aggCols[key] = i
 		}
 	}
-	return cdArg, cdCol
+	return distinct
 }
 
 // aggCol is the column of an aggregate used in HAVING or ORDER BY: the

@@ -219,7 +219,6 @@ func TestShardUnsupported(t *testing.T) {
 		{"SELECT AVG(DISTINCT a) FROM posts", "AVG(DISTINCT ...)"},
 		{"SELECT COUNT(*) + 1 FROM posts", "aggregate inside an expression"},
 		{"SELECT ROUND(AVG(a)) FROM posts", "aggregate inside an expression"},
-		{"SELECT COUNT(DISTINCT a), COUNT(DISTINCT b) FROM posts", "more than one COUNT(DISTINCT)"},
 		{"SELECT a, COUNT(*) FROM posts GROUP BY a WITH ROLLUP", "WITH ROLLUP"},
 		{"SELECT *, COUNT(*) FROM posts", "SELECT * with GROUP BY or aggregates"},
 		{"SELECT a FROM posts GROUP BY a HAVING UPPER(b) = 'x'", "HAVING"},
@@ -643,5 +642,28 @@ func TestShardOrderColumnName(t *testing.T) {
 		if !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("%s: order columns %q, want %q", tt.sql, got, tt.want)
 		}
+	}
+}
+
+// Several COUNT(DISTINCT) columns: each argument becomes a group column of
+// the shard query, and the merge keeps the groups together.
+func TestShardSeveralCountDistinct(t *testing.T) {
+	s := mustAnalyze(t, "SELECT g, COUNT(DISTINCT a), COUNT(DISTINCT b) FROM posts GROUP BY g")
+	if s.Unsupported != "" || s.Select == nil {
+		t.Fatalf("unsupported: %s", s.Unsupported)
+	}
+	sel := s.Select
+	if len(sel.Aggs) != 2 || sel.Aggs[0].Func != AggCountDistinct || sel.Aggs[1].Func != AggCountDistinct {
+		t.Fatalf("aggs = %+v", sel.Aggs)
+	}
+	if len(sel.GroupBy) != 1 || len(sel.MergeOrder) != 3 {
+		t.Fatalf("group by %+v, merge order %+v; want the key, then both arguments in the merge order", sel.GroupBy, sel.MergeOrder)
+	}
+	got, err := s.Render(Rewrite{Scatter: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(got, "GROUP BY `g`,`a`,`b`") {
+		t.Errorf("scatter %s does not group by g, a and b", got)
 	}
 }

@@ -362,11 +362,8 @@ func (g *queryGen) agg(t *tableDef, n int) item {
 			fn := []string{"MIN", "MAX"}[p-4]
 			it = item{text: fn + "(" + c.expr + ")", fold: c.kind == kText && c.variants, numeric: c.kind.numeric()}
 		case 6:
-			// One COUNT(DISTINCT) per query: Strata pushes it down as an
-			// extra GROUP BY column and refuses a second one.
-			if g.countDistinct {
-				continue
-			}
+			// COUNT(DISTINCT x): Strata pushes each down as an extra GROUP
+			// BY column; a query may have several.
 			g.countDistinct = true
 			it = item{text: "COUNT(DISTINCT " + c.expr + ")", numeric: true, countish: true, distinctAgg: true}
 		}
