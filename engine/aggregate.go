@@ -35,6 +35,10 @@ const (
 	// shards run GROUP BY <keys>, x [, y ...] so each sends every value of
 	// x once per group; several COUNT(DISTINCT) columns may be combined.
 	AggCountDistinct
+	// AggSumDistinct and AggAvgDistinct are SUM(DISTINCT x) and
+	// AVG(DISTINCT x), pushed down like AggCountDistinct.
+	AggSumDistinct
+	AggAvgDistinct
 )
 
 // AggOutput is one output column of Aggregate.
@@ -229,17 +233,20 @@ func (a *Aggregate) newAccumulator(o AggOutput) (accumulator, error) {
 		return newSumAcc(o.Col, false, true), nil
 	case AggSum:
 		return newSumAcc(o.Col, classOf(col.Type) == classFloat, false), nil
-	case AggMin, AggMax, AggCountDistinct:
-		cmp, err := ValueComparer(col, "")
+	case AggCountDistinct, AggSumDistinct, AggAvgDistinct:
+		key, err := valueKey(col)
 		if err != nil {
 			return nil, err
 		}
-		if o.Func == AggCountDistinct {
-			key, err := valueKey(col)
-			if err != nil {
-				return nil, err
-			}
-			return &distinctAcc{col: o.Col, key: key, seen: map[string]struct{}{}}, nil
+		d := &distinctAcc{col: o.Col, key: key, seen: map[string]struct{}{}, avg: o.Func == AggAvgDistinct}
+		if o.Func != AggCountDistinct {
+			d.sum = newSumAcc(o.Col, classOf(col.Type) == classFloat, false)
+		}
+		return d, nil
+	case AggMin, AggMax:
+		cmp, err := ValueComparer(col, "")
+		if err != nil {
+			return nil, err
 		}
 		return &minMaxAcc{col: o.Col, cmp: cmp, max: o.Func == AggMax}, nil
 	case AggAvg:
@@ -367,11 +374,15 @@ func (a *avgAcc) result() Value {
 // distinctAcc counts the distinct non-NULL values of a column in one
 // group, by their comparison keys (so 'a' and 'A' are one value under a
 // case-insensitive collation, 1.0 and 1 one number).
+// With sum set it sums the distinct values (SUM(DISTINCT)), and with avg
+// divides that sum by their count (AVG(DISTINCT)).
 type distinctAcc struct {
 	col  int
 	key  func(Value) []byte
 	seen map[string]struct{}
 	n    int64
+	sum  *sumAcc
+	avg  bool
 }
 
 func (d *distinctAcc) add(r Row) error {
@@ -380,11 +391,25 @@ func (d *distinctAcc) add(r Row) error {
 		return nil
 	}
 	k := string(d.key(v))
-	if _, dup := d.seen[k]; !dup {
-		d.seen[k] = struct{}{}
-		d.n++
+	if _, dup := d.seen[k]; dup {
+		return nil
+	}
+	d.seen[k] = struct{}{}
+	d.n++
+	if d.sum != nil {
+		return d.sum.add(r)
 	}
 	return nil
 }
 
-func (d *distinctAcc) result() Value { return strconv.AppendInt(nil, d.n, 10) }
+func (d *distinctAcc) result() Value {
+	switch {
+	case d.sum == nil:
+		return strconv.AppendInt(nil, d.n, 10)
+	case d.avg:
+		count := newSumAcc(0, false, true)
+		count.dec.unscaled.SetInt64(d.n)
+		return (&avgAcc{sum: d.sum, count: count}).result()
+	}
+	return d.sum.result()
+}

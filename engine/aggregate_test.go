@@ -194,3 +194,31 @@ func TestAggregateSeveralCountDistinct(t *testing.T) {
 		}
 	}
 }
+
+// SUM(DISTINCT) and AVG(DISTINCT) add each distinct value once; AVG keeps
+// MySQL's 4 extra decimals.
+func TestAggregateSumAndAvgDistinct(t *testing.T) {
+	rows := parse("g,2;g,2;g,3;g,NULL;h,NULL")
+	agg, err := NewAggregate(NewSliceStream(rows...), []Column{ciCol, intCol}, AggregateSpec{
+		GroupBy: []SortKey{{Col: 0}},
+		Outputs: []AggOutput{{Func: AggKey, Col: 0}, {Func: AggSumDistinct, Col: 1}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Collect(context.Background(), agg)
+	if err != nil || len(got) != 2 || string(got[0][1]) != "5" || got[1][1] != nil {
+		t.Fatalf("SUM(DISTINCT) = %q, %v; want 5 for g and NULL for h", got, err)
+	}
+	agg, err = NewAggregate(NewSliceStream(rows...), []Column{ciCol, intCol}, AggregateSpec{
+		GroupBy: []SortKey{{Col: 0}},
+		Outputs: []AggOutput{{Func: AggKey, Col: 0}, {Func: AggAvgDistinct, Col: 1}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err = Collect(context.Background(), agg)
+	if err != nil || len(got) != 2 || string(got[0][1]) != "2.5000" || got[1][1] != nil {
+		t.Fatalf("AVG(DISTINCT) = %q, %v; want 2.5000 for g and NULL for h", got, err)
+	}
+}

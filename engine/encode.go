@@ -42,6 +42,32 @@ func ParseColumnDef(payload []byte) (Column, error) {
 	return c, nil
 }
 
+// RetypeColumnDef returns a copy of a ColumnDefinition41 payload with the
+// collation, type, flags and decimals of c: for columns whose merged value
+// has another type than the shards' column (a COUNT(DISTINCT x) sent as
+// x, an average computed in Strata).
+func RetypeColumnDef(payload []byte, c Column) ([]byte, error) {
+	p := payload
+	for i := range 6 {
+		_, rest, ok := readLenEncString(p)
+		if !ok {
+			return nil, fmt.Errorf("column definition: truncated string %d", i)
+		}
+		p = rest
+	}
+	n, w := readLenEncInt(p)
+	if w == 0 || n < 10 || len(p) < w+10 {
+		return nil, errors.New("column definition: truncated fixed fields")
+	}
+	out := append([]byte(nil), payload...)
+	f := out[len(payload)-len(p)+w:]
+	binary.LittleEndian.PutUint16(f, c.Charset)
+	f[6] = c.Type
+	binary.LittleEndian.PutUint16(f[7:], c.Flags)
+	f[9] = c.Decimals
+	return out, nil
+}
+
 // readLenEncInt decodes a length-encoded integer, returning it and the
 // bytes it took (0 when b is too short or starts with NULL/ERR markers).
 func readLenEncInt(b []byte) (uint64, int) {

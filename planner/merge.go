@@ -85,18 +85,35 @@ func (p *ShardPlan) MergeStream(cols []engine.Column, sources []engine.Source) (
 	return engine.NewProject(in, visible), nil
 }
 
-// aggColumns is the column description of aggregated rows: aggregates of
-// counts are integers, the rest keep the shard column's type.
+// OutputColumns describes the merged rows' columns as the client must see
+// them: an aggregate Strata computes has its own type where the shards'
+// column was its argument or a partial (COUNT(DISTINCT x) is a BIGINT, not
+// x's type; an average has 4 more decimals, like MySQL's AVG).
+func (p *ShardPlan) OutputColumns(cols []engine.Column) []engine.Column {
+	if p.Select == nil || !p.Select.Aggregated {
+		return cols
+	}
+	return aggColumns(cols, p.Select.Resolve(len(cols)))
+}
+
+// aggColumns is the column description of aggregated rows.
 func aggColumns(cols []engine.Column, sel *sqlparse.ScatterSelect) []engine.Column {
 	out := append([]engine.Column(nil), cols...)
 	for _, a := range sel.Aggs {
+		c := &out[a.Col]
+		float := c.Type == engine.TypeFloat || c.Type == engine.TypeDouble
 		switch a.Func {
 		case sqlparse.AggCount, sqlparse.AggCountDistinct:
-			out[a.Col].Type = engine.TypeLongLong
-		case sqlparse.AggAvg:
-			out[a.Col].Type = engine.TypeNewDecimal
-			if t := cols[a.Col].Type; t == engine.TypeFloat || t == engine.TypeDouble {
-				out[a.Col].Type = engine.TypeDouble
+			*c = engine.Column{Name: c.Name, Type: engine.TypeLongLong, Flags: engine.FlagBinary, Charset: engine.CharsetBinary}
+		case sqlparse.AggSumDistinct:
+			if !float {
+				*c = engine.Column{Name: c.Name, Type: engine.TypeNewDecimal, Flags: engine.FlagBinary, Charset: engine.CharsetBinary, Decimals: c.Decimals}
+			}
+		case sqlparse.AggAvg, sqlparse.AggAvgDistinct:
+			if float {
+				c.Type = engine.TypeDouble
+			} else {
+				*c = engine.Column{Name: c.Name, Type: engine.TypeNewDecimal, Flags: engine.FlagBinary, Charset: engine.CharsetBinary, Decimals: min(c.Decimals+4, 30)}
 			}
 		}
 	}
@@ -179,6 +196,10 @@ func aggOutputs(sel *sqlparse.ScatterSelect, n int) []engine.AggOutput {
 			o.Func = engine.AggAvg
 		case sqlparse.AggCountDistinct:
 			o.Func = engine.AggCountDistinct
+		case sqlparse.AggSumDistinct:
+			o.Func = engine.AggSumDistinct
+		case sqlparse.AggAvgDistinct:
+			o.Func = engine.AggAvgDistinct
 		}
 		out[a.Col] = o
 	}

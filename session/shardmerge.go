@@ -134,11 +134,14 @@ func (s *Session) mergeOpened(ctx context.Context, plan *planner.ShardPlan, conn
 		// Only a walk opens later sources lazily; its first route answered.
 		return s.WriteError(shardError(conns[0].route.Cluster, errors.New("the shard returned no result set")))
 	}
-	visible := len(cols)
-	if plan.Select != nil && len(conns) > 1 {
-		visible = visibleColumns(plan.Select, len(cols))
+	outCols, outPackets := cols, colPackets
+	if plan.Select != nil && len(conns) > 1 { // the shards ran the scatter form
+		visible := visibleColumns(plan.Select, len(cols))
+		if outCols, outPackets, err = clientColumns(plan, cols, colPackets, visible); err != nil {
+			return s.WriteError(shardError(conns[0].route.Cluster, err))
+		}
 	}
-	if err := s.sendRows(ctx, cols[:visible], colPackets[:visible], stream, binary); err != nil {
+	if err := s.sendRows(ctx, outCols, outPackets, stream, binary); err != nil {
 		return err
 	}
 	label := "shard_merge"
@@ -252,4 +255,29 @@ func (s *Session) noteTxRead(f *sqlparse.Facts, conns []*shardConn) {
 			return
 		}
 	}
+}
+
+// clientColumns are the visible columns as the client sees them: the
+// shards' definitions, retyped where Strata computes an aggregate of
+// another type than the shards' column.
+func clientColumns(plan *planner.ShardPlan, cols []engine.Column, packets [][]byte, visible int) ([]engine.Column, [][]byte, error) {
+	if len(cols) == 0 {
+		return cols, packets, nil
+	}
+	out := plan.OutputColumns(cols)[:visible]
+	outPackets := packets[:visible]
+	for i := range out {
+		if out[i] == cols[i] {
+			continue
+		}
+		if len(outPackets) > 0 && &outPackets[0] == &packets[0] {
+			outPackets = append([][]byte(nil), outPackets...)
+		}
+		p, err := engine.RetypeColumnDef(packets[i], out[i])
+		if err != nil {
+			return nil, nil, err
+		}
+		outPackets[i] = p
+	}
+	return out, outPackets, nil
 }

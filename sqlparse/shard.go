@@ -107,6 +107,8 @@ const (
 	AggMax
 	AggAvg           // pushed down as SUM(x) in Col and COUNT(x) in CountCol
 	AggCountDistinct // pushed down as an extra GROUP BY column
+	AggSumDistinct   // like AggCountDistinct; Strata sums the distinct values
+	AggAvgDistinct   // like AggCountDistinct; Strata averages the distinct values
 )
 
 // Agg is one aggregate column of the shard query's result.

@@ -249,6 +249,14 @@ func aggFuncOf(a *ast.AggregateFuncExpr) (AggFunc, string) {
 			return AggNone, "COUNT(DISTINCT) of several expressions"
 		}
 		return AggCountDistinct, ""
+	case (name == ast.AggFuncSum || name == ast.AggFuncAvg) && a.Distinct:
+		if len(a.Args) != 1 {
+			return AggNone, strings.ToUpper(name) + "(DISTINCT) of several expressions"
+		}
+		if name == ast.AggFuncSum {
+			return AggSumDistinct, ""
+		}
+		return AggAvgDistinct, ""
 	case name == ast.AggFuncCount:
 		return AggCount, ""
 	case name == ast.AggFuncSum && !a.Distinct:

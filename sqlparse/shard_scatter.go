@@ -218,7 +218,7 @@ func (b *scatterBuilder) aggregateFields() (distinct []countDistinct) {
 			b.fields[i] = &nf
 			cnt := b.addHidden("avgcount:"+key, &ast.AggregateFuncExpr{F: ast.AggFuncCount, Args: ag.Args})
 			b.out.Aggs = append(b.out.Aggs, Agg{Col: i, Func: AggAvg, CountCol: cnt})
-		case AggCountDistinct:
+		case AggCountDistinct, AggSumDistinct, AggAvgDistinct:
 			nf := *f
 			nf.Expr = ag.Args[0]
 			nf.AsName = ast.NewCIStr(b.fieldName(f))
@@ -248,8 +248,8 @@ func (b *scatterBuilder) aggCol(ag *ast.AggregateFuncExpr) int {
 	case why != "":
 		b.fail("%s cannot be merged across shards", why)
 		return 0
-	case fn == AggCountDistinct:
-		b.fail("COUNT(DISTINCT) that is not in the select list")
+	case fn == AggCountDistinct || fn == AggSumDistinct || fn == AggAvgDistinct:
+		b.fail("%s that is not in the select list", key)
 		return 0
 	case fn == AggAvg:
 		col = b.addHidden("agg:"+key, &ast.AggregateFuncExpr{F: ast.AggFuncSum, Args: ag.Args})

@@ -357,7 +357,11 @@ func (g *queryGen) agg(t *tableDef, n int) item {
 				continue
 			}
 			fn := []string{"SUM", "AVG"}[p-2]
-			it = item{text: fn + "(" + c.expr + ")", numeric: true, countish: fn == "SUM"}
+			arg := c.expr
+			if g.pct(25) {
+				arg = "DISTINCT " + c.expr // merged from the shards' distinct values
+			}
+			it = item{text: fn + "(" + arg + ")", numeric: true, countish: fn == "SUM"}
 		case 4, 5:
 			fn := []string{"MIN", "MAX"}[p-4]
 			it = item{text: fn + "(" + c.expr + ")", fold: c.kind == kText && c.variants, numeric: c.kind.numeric()}

@@ -2,7 +2,9 @@ package sharding
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -113,4 +115,63 @@ func TestPreparedKeyedSelectTouchesOneShard(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Aggregates Strata computes from the shards' partials are described to
+// the client with the types one server gives them (a COUNT(DISTINCT x) is
+// a BIGINT whatever x is; AVG has 4 more decimals), in the text and in the
+// binary protocol.
+func TestMergedAggregateColumnTypesMatchOneServer(t *testing.T) {
+	db := strataDB(t)
+	ctx := context.Background()
+	describe := func(q querier, args ...any) []string {
+		t.Helper()
+		rows, err := q.QueryContext(ctx, q2(args), args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		types, err := rows.ColumnTypes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, ct := range types {
+			p, s, _ := ct.DecimalSize()
+			out = append(out, fmt.Sprintf("%s:%s:%d.%d", ct.Name(), ct.DatabaseTypeName(), p, s))
+		}
+		for rows.Next() {
+		}
+		return out
+	}
+	for _, args := range [][]any{nil, {0}} { // text, then a prepared statement
+		got, want := describe(db, args...), describe(singleBlog, args...)
+		for i := range want {
+			name := strings.Split(want[i], ":")[0]
+			if name == "kind" {
+				continue // a plain column: the shards' own definition
+			}
+			// The precision (display size) of a computed column may differ;
+			// the type and the scale must not.
+			if typeAndScale(got[i]) != typeAndScale(want[i]) {
+				t.Errorf("args %v: column %s is %s through Strata, %s on one server", args, name, got[i], want[i])
+			}
+		}
+	}
+}
+
+// q2 is the statement with its placeholder, or the same with a literal
+// when there are no arguments (text protocol).
+func q2(args []any) string {
+	const q = "SELECT kind, COUNT(DISTINCT kind) AS kinds, COUNT(DISTINCT qty) AS qtys, SUM(DISTINCT qty) AS sd, AVG(qty) AS a, AVG(DISTINCT amount) AS ad, COUNT(*) AS n FROM events WHERE id > %s GROUP BY kind ORDER BY kind"
+	if len(args) == 0 {
+		return fmt.Sprintf(q, "0")
+	}
+	return fmt.Sprintf(q, "?")
+}
+
+func typeAndScale(d string) string {
+	parts := strings.Split(d, ":")
+	scale := parts[2][strings.Index(parts[2], ".")+1:]
+	return parts[1] + ":" + scale
 }
