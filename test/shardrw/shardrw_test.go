@@ -25,6 +25,7 @@ clusters:
   s0:
     primary: 127.0.0.1:25601
     replicas: [{address: 127.0.0.1:25602, pool: primary}]
+    pools: {primary: {fallback: primary}}
     consistency: session
     read_your_writes_wait: 50ms
   s1: {primary: 127.0.0.1:25603}
@@ -63,6 +64,17 @@ func TestReadYourWritesOnALaggingShardReplica(t *testing.T) {
 	for _, q := range []string{"STOP SLAVE", "CHANGE MASTER TO MASTER_DELAY = 1", "START SLAVE"} {
 		if err := replica.Exec(ctx, q); err != nil {
 			t.Fatal(err)
+		}
+	}
+	// Strata starts once replication runs again, so its monitor does not
+	// take the replica out for "replication stopped".
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		st, err := replica.ReplicaStatus(ctx)
+		if err == nil && st.Running() {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the replica does not replicate again: %+v, %v", st, err)
 		}
 	}
 	s, err := testenv.StartStrata(config)
