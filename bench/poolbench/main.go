@@ -16,7 +16,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,6 +23,7 @@ import (
 	"time"
 
 	_ "github.com/go-sql-driver/mysql"
+	"github.com/strata-proxy/strata/bench/benchenv"
 	"github.com/strata-proxy/strata/config"
 	"github.com/strata-proxy/strata/sandbox"
 	"github.com/strata-proxy/strata/server"
@@ -93,9 +93,6 @@ func logf(format string, args ...any) {
 }
 
 func run(outPath string, dur time.Duration) (err error) {
-	if !sandbox.MariaDBInstalled() {
-		return fmt.Errorf("mariadbd not installed (make deps installs it)")
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -103,21 +100,16 @@ func run(outPath string, dur time.Duration) (err error) {
 	if err != nil {
 		return err
 	}
-	dir, err := os.MkdirTemp("", "strata-poolbench-")
+	upCtx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+	logf("starting sandbox")
+	sb, down, err := benchenv.Sandbox(upCtx, "poolbench", cfg, "query_cache_size = 128K")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	upCtx, cancel := context.WithTimeout(ctx, 3*time.Minute)
-	defer cancel()
-	logf("starting sandbox in %s", dir)
-	sb, err := sandbox.Up(upCtx, cfg, sandbox.Options{Dir: filepath.Join(dir, "sb"), KillWithParent: true, ExtraConfig: []string{"query_cache_size = 128K"}})
-	if err != nil {
-		return fmt.Errorf("sandbox: %w", err)
-	}
 	defer func() {
-		if derr := sb.Down(context.Background()); derr != nil && err == nil {
-			err = fmt.Errorf("sandbox down: %w", derr)
+		if derr := down(); derr != nil && err == nil {
+			err = derr
 		}
 	}()
 	primary := sb.Primary(cfg.DefaultCluster)
@@ -417,15 +409,7 @@ func appendSection(path string, results []result, dur time.Duration) error {
 			b.WriteString("concentrates on one replica.\n")
 		}
 	}
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := f.WriteString(b.String()); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return benchenv.AppendSection(path, b.String())
 }
 
 const explanation = `

@@ -19,7 +19,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -28,8 +27,8 @@ import (
 	"time"
 
 	_ "github.com/go-sql-driver/mysql"
+	"github.com/strata-proxy/strata/bench/benchenv"
 	"github.com/strata-proxy/strata/config"
-	"github.com/strata-proxy/strata/sandbox"
 	"github.com/strata-proxy/strata/server"
 	"github.com/strata-proxy/strata/shard"
 )
@@ -134,9 +133,6 @@ func (t times) yaml() string {
 }
 
 func run(outPath string, dur time.Duration, clients int) (err error) {
-	if !sandbox.MariaDBInstalled() {
-		return fmt.Errorf("mariadbd not installed (make deps installs it)")
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -162,23 +158,17 @@ func run(outPath string, dur time.Duration, clients int) (err error) {
 		return fmt.Errorf("posts has %d period tables, want %d", len(periods), months)
 	}
 
-	dir, err := os.MkdirTemp("", "strata-shardbench-")
+	upCtx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+	logf("starting sandbox (6 servers)")
+	sb, down, err := benchenv.Sandbox(upCtx, "shardbench", cfg, "query_cache_type = 0", "query_cache_size = 0", "innodb_buffer_pool_size = 64M")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	upCtx, cancel := context.WithTimeout(ctx, 3*time.Minute)
-	defer cancel()
-	logf("starting sandbox (6 servers) in %s", dir)
-	sb, err := sandbox.Up(upCtx, cfg, sandbox.Options{Dir: filepath.Join(dir, "sb"), KillWithParent: true,
-		ExtraConfig: []string{"query_cache_type = 0", "query_cache_size = 0", "innodb_buffer_pool_size = 64M"}})
-	if err != nil {
-		return fmt.Errorf("sandbox: %w", err)
-	}
 	defer func() {
 		logf("tearing down the sandbox")
-		if derr := sb.Down(context.Background()); derr != nil && err == nil {
-			err = fmt.Errorf("sandbox down: %w", derr)
+		if derr := down(); derr != nil && err == nil {
+			err = derr
 		}
 	}()
 
@@ -702,13 +692,5 @@ func appendSection(path string, tm times, rows []row, dur time.Duration, clients
 	fmt.Fprintf(&b, "at %.2f× single's; the forced full scatter at %.2f× single running the same statement.\n",
 		walk.strata.qps/walk.single.qps, scatter.strata.qps/scatter.single.qps)
 
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := f.WriteString(b.String()); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return benchenv.AppendSection(path, b.String())
 }
