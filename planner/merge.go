@@ -182,28 +182,22 @@ func aggOutputs(sel *sqlparse.ScatterSelect, n int) []engine.AggOutput {
 		out[i] = engine.AggOutput{Func: engine.AggKey, Col: i}
 	}
 	for _, a := range sel.Aggs {
-		o := engine.AggOutput{Col: a.Col, CountCol: a.CountCol}
-		switch a.Func {
-		case sqlparse.AggCount:
-			o.Func = engine.AggCount
-		case sqlparse.AggSum:
-			o.Func = engine.AggSum
-		case sqlparse.AggMin:
-			o.Func = engine.AggMin
-		case sqlparse.AggMax:
-			o.Func = engine.AggMax
-		case sqlparse.AggAvg:
-			o.Func = engine.AggAvg
-		case sqlparse.AggCountDistinct:
-			o.Func = engine.AggCountDistinct
-		case sqlparse.AggSumDistinct:
-			o.Func = engine.AggSumDistinct
-		case sqlparse.AggAvgDistinct:
-			o.Func = engine.AggAvgDistinct
-		}
+		o := engine.AggOutput{Col: a.Col, CountCol: a.CountCol, Func: engineAgg[a.Func]}
 		out[a.Col] = o
 	}
 	return out
+}
+
+// engineAgg is how the engine combines each aggregate of the select list.
+var engineAgg = map[sqlparse.AggFunc]engine.AggFunc{
+	sqlparse.AggCount:         engine.AggCount,
+	sqlparse.AggSum:           engine.AggSum,
+	sqlparse.AggMin:           engine.AggMin,
+	sqlparse.AggMax:           engine.AggMax,
+	sqlparse.AggAvg:           engine.AggAvg,
+	sqlparse.AggCountDistinct: engine.AggCountDistinct,
+	sqlparse.AggSumDistinct:   engine.AggSumDistinct,
+	sqlparse.AggAvgDistinct:   engine.AggAvgDistinct,
 }
 
 // MergeSteps describes what Strata itself does with a plan's rows, for
