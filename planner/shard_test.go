@@ -65,12 +65,6 @@ func testSharding(t *testing.T) *Sharding {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// posts has monthly tables from 2024-01 through "now" = 2024-06.
-	for _, tb := range l.Tables() {
-		if d, ok := tb.Method.(*shard.Date); ok {
-			_ = d
-		}
-	}
 	s := NewSharding(l)
 	next := int64(100)
 	s.NextID = func(context.Context, string) (int64, error) { next++; return next, nil }
@@ -216,8 +210,6 @@ func TestShardPlanLookupAssignsNewKeys(t *testing.T) {
 
 func TestShardPlanOrderedWalk(t *testing.T) {
 	s := testSharding(t)
-	d := s.Layout().Table("posts").Method.(*shard.Date)
-	_ = d
 	p, err := plan(t, s, "SELECT id FROM posts ORDER BY created_at DESC LIMIT 5")
 	if err != nil {
 		t.Fatal(err)
