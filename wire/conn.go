@@ -41,7 +41,11 @@ type Conn struct {
 
 // NewConn wraps a network connection.
 func NewConn(c net.Conn) *Conn {
-	return &Conn{Conn: c, R: bufio.NewReaderSize(c, BufferSize), W: bufio.NewWriterSize(c, BufferSize)}
+	var rw io.ReadWriter = c
+	if s := newSocketIO(c); s != nil {
+		rw = s
+	}
+	return &Conn{Conn: c, R: bufio.NewReaderSize(rw, BufferSize), W: bufio.NewWriterSize(rw, BufferSize)}
 }
 
 // Reset replaces the underlying connection (after a TLS upgrade) keeping buffers.

@@ -1,0 +1,139 @@
+package wire
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// tcpPair returns both ends of a loopback TCP connection.
+func tcpPair(t *testing.T) (*net.TCPConn, *net.TCPConn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			accepted <- nil
+			return
+		}
+		accepted <- c
+	}()
+	a, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := <-accepted
+	if b == nil {
+		t.Fatal("accept failed")
+	}
+	t.Cleanup(func() { a.Close(); b.Close() })
+	return a.(*net.TCPConn), b.(*net.TCPConn)
+}
+
+func TestSocketIOIsUsedForTCPOnly(t *testing.T) {
+	a, _ := tcpPair(t)
+	if newSocketIO(a) == nil {
+		t.Fatal("a TCP connection should get the raw socket reader/writer")
+	}
+	p, q := net.Pipe()
+	defer p.Close()
+	defer q.Close()
+	if newSocketIO(p) != nil {
+		t.Fatal("a non-socket connection must keep its own Read/Write")
+	}
+}
+
+// A write larger than the socket buffers must wait for the reader (EAGAIN
+// path) and arrive whole and in order.
+func TestSocketIOLargeWriteArrivesWhole(t *testing.T) {
+	a, b := tcpPair(t)
+	w, r := newSocketIO(a), newSocketIO(b)
+	payload := bytes.Repeat([]byte("0123456789abcdef"), 1<<18) // 4 MiB
+	errc := make(chan error, 1)
+	go func() {
+		n, err := w.Write(payload)
+		if err == nil && n != len(payload) {
+			err = io.ErrShortWrite
+		}
+		a.CloseWrite()
+		errc <- err
+	}()
+	got, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, payload) {
+		t.Fatalf("read %d bytes, not the %d written (or out of order)", len(got), len(payload))
+	}
+}
+
+// Callers rely on net.Conn's error semantics: io.EOF at a clean close, a
+// timeout error at the deadline, net.ErrClosed after Close, the errno of a
+// reset.
+func TestSocketIOErrorsMatchNetConn(t *testing.T) {
+	cases := []struct {
+		name  string
+		setup func(a, b *net.TCPConn)
+		check func(error) bool
+	}{
+		{"peer closed", func(a, b *net.TCPConn) { b.Close() }, func(err error) bool { return err == io.EOF }},
+		{"deadline", func(a, b *net.TCPConn) { a.SetReadDeadline(time.Now().Add(50 * time.Millisecond)) }, func(err error) bool {
+			var ne net.Error
+			return errors.As(err, &ne) && ne.Timeout() && errors.Is(err, os.ErrDeadlineExceeded)
+		}},
+		{"closed locally", func(a, b *net.TCPConn) { time.AfterFunc(50*time.Millisecond, func() { a.Close() }) }, func(err error) bool {
+			return errors.Is(err, net.ErrClosed)
+		}},
+		{"reset by peer", func(a, b *net.TCPConn) {
+			a.Write([]byte("x")) // unread data at close makes the peer send RST
+			time.Sleep(20 * time.Millisecond)
+			b.SetLinger(0)
+			b.Close()
+		}, func(err error) bool { return errors.Is(err, syscall.ECONNRESET) }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			a, b := tcpPair(t)
+			r := newSocketIO(a)
+			tc.setup(a, b)
+			done := make(chan error, 1)
+			go func() {
+				_, err := r.Read(make([]byte, 16))
+				done <- err
+			}()
+			select {
+			case err := <-done:
+				if !tc.check(err) {
+					t.Fatalf("Read returned %v (%T)", err, err)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("Read did not return")
+			}
+		})
+	}
+}
+
+func TestSocketIOWriteDeadline(t *testing.T) {
+	a, _ := tcpPair(t)
+	w := newSocketIO(a)
+	a.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+	// Nobody reads the other end: the write fills the buffers, then must
+	// stop at the deadline instead of hanging.
+	_, err := w.Write(make([]byte, 64<<20))
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("write past the deadline returned %v", err)
+	}
+}
