@@ -69,7 +69,10 @@ type Conn struct {
 
 // DialConfig is how to reach and log in to a server.
 type DialConfig struct {
-	Addr     string
+	// Addr names the server; Strata dials it unless Socket is set.
+	Addr string
+	// Socket is the server's Unix socket, used instead of TCP when set.
+	Socket   string
 	User     string
 	Password string
 	Timeout  time.Duration
@@ -80,7 +83,11 @@ type DialConfig struct {
 // what the server asks for when it supports it).
 func Dial(ctx context.Context, dc DialConfig) (*Conn, error) {
 	d := net.Dialer{Timeout: dc.Timeout}
-	nc, err := d.DialContext(ctx, "tcp", dc.Addr)
+	network, address := "tcp", dc.Addr
+	if dc.Socket != "" {
+		network, address = "unix", dc.Socket
+	}
+	nc, err := d.DialContext(ctx, network, address)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to %s: %w", dc.Addr, err)
 	}

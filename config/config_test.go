@@ -52,6 +52,10 @@ func TestParseRejectsWithLine(t *testing.T) {
 		{"bad plugin", strings.Replace(minimal, "password: app}", "password: app, auth_plugin: ed25519}", 1), "line 5: users.0.auth_plugin"},
 		{"bad regexp", minimal + "routing:\n  - {match: {pattern: '('}, pool: batch}\n", "line 14: routing.0.match.pattern: is not a valid regular expression"},
 		{"bad fallback", minimal + "    pools: {primary: {fallback: nope}}\n", "clusters.main.pools.primary.fallback: names no pool"},
+		{"socket of an unknown server", strings.Replace(minimal, "backend: {user: strata, password: strata}", "backend:\n  user: strata\n  sockets:\n    127.0.0.1:3306: /run/mysqld/mysqld.sock", 1),
+			"line 9: backend.sockets.127.0.0.1:3306: 127.0.0.1:3306 is not the address of any cluster's primary or replica"},
+		{"socket without a path", strings.Replace(minimal, "backend: {user: strata, password: strata}", "backend:\n  user: strata\n  sockets: {127.0.0.1:13307: \"\"}", 1),
+			"line 8: backend.sockets.127.0.0.1:13307: needs the path of the server's Unix socket"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -60,6 +64,27 @@ func TestParseRejectsWithLine(t *testing.T) {
 				t.Fatalf("error = %v, want it to contain %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestBackendSocketsParse(t *testing.T) {
+	yaml := strings.Replace(minimal, "backend: {user: strata, password: strata}",
+		"backend:\n  user: strata\n  sockets:\n    127.0.0.1:13306: /tmp/primary.sock\n    127.0.0.1:13307: /tmp/replica.sock", 1)
+	cfg, err := Parse([]byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"127.0.0.1:13306": "/tmp/primary.sock", "127.0.0.1:13307": "/tmp/replica.sock"}
+	if len(cfg.Backend.Sockets) != len(want) {
+		t.Fatalf("sockets = %v, want %v", cfg.Backend.Sockets, want)
+	}
+	for addr, path := range want {
+		if cfg.Backend.Sockets[addr] != path {
+			t.Errorf("socket of %s = %q, want %q", addr, cfg.Backend.Sockets[addr], path)
+		}
+	}
+	if _, ok := cfg.Backend.Sockets["127.0.0.1:13308"]; ok {
+		t.Error("a server without a socket must be reached over TCP")
 	}
 }
 

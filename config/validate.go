@@ -40,10 +40,7 @@ func (p *problems) err() error { return errors.Join(p.errs...) }
 // lineOf finds the line of a dotted path such as "clusters.main.replicas.1.pool".
 // It returns the deepest line it could reach, so a missing key points at its parent.
 func lineOf(root *yaml.Node, path string) int {
-	n := root
-	if n != nil && n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
-		n = n.Content[0]
-	}
+	n := document(root)
 	line := 0
 	for _, part := range strings.Split(path, ".") {
 		if n == nil {
@@ -88,6 +85,7 @@ func (c *Config) validate(root *yaml.Node) error {
 		p.add("backend.user", "is required: the account Strata uses to log in to the servers")
 	}
 	c.validateClusters(p)
+	c.validateSockets(p)
 	c.validateRouting(p)
 	c.validateTables(p)
 	if c.Limits.MaxIdlePerServer > c.Limits.MaxConnsPerServer {
@@ -197,4 +195,42 @@ func (c *Config) validateRouting(p *problems) {
 			}
 		}
 	}
+}
+
+// validateSockets checks that backend.sockets names servers of the
+// clusters, so a typo does not silently leave a server on TCP.
+func (c *Config) validateSockets(p *problems) {
+	servers := map[string]bool{}
+	for _, cl := range c.Clusters {
+		servers[cl.Primary] = true
+		for _, r := range cl.Replicas {
+			servers[r.Address] = true
+		}
+	}
+	var sockets *yaml.Node
+	if doc := document(p.root); doc != nil {
+		if b, _ := child(doc, "backend"); b != nil {
+			sockets, _ = child(b, "sockets")
+		}
+	}
+	for _, addr := range sortedKeys(c.Backend.Sockets) {
+		line := 0
+		if sockets != nil {
+			_, line = child(sockets, addr)
+		}
+		path := "backend.sockets." + addr
+		switch {
+		case !servers[addr]:
+			p.addAt(line, path, "%s is not the address of any cluster's primary or replica; list a server exactly as it appears under clusters", addr)
+		case c.Backend.Sockets[addr] == "":
+			p.addAt(line, path, "needs the path of the server's Unix socket (its socket= setting)")
+		}
+	}
+}
+
+func document(root *yaml.Node) *yaml.Node {
+	if root != nil && root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
+		return root.Content[0]
+	}
+	return root
 }

@@ -62,13 +62,13 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 	s.Topology = topology.New(topology.FromConfig(cfg))
 	s.Metrics = metrics.New()
 	s.Pools = backend.NewPools(backend.PoolConfig{
-		User: cfg.Backend.User, Password: cfg.Backend.Password,
+		User: cfg.Backend.User, Password: cfg.Backend.Password, Sockets: cfg.Backend.Sockets,
 		MaxConns: cfg.Limits.MaxConnsPerServer, MaxIdle: cfg.Limits.MaxIdlePerServer,
 		ConnectTimeout: cfg.Limits.ConnectTimeout.D(), Wait: cfg.Limits.PoolWait.D(),
 	})
 	s.Env = &session.Env{
 		Topology: s.Topology, Planner: planner.New(cfg.Routing), Pools: s.Pools, Metrics: s.Metrics,
-		Registry: session.NewRegistry(), BackendUser: cfg.Backend.User, BackendPassword: cfg.Backend.Password,
+		Registry: session.NewRegistry(), BackendUser: cfg.Backend.User, BackendPassword: cfg.Backend.Password, BackendSockets: cfg.Backend.Sockets,
 		ConnectTimeout: cfg.Limits.ConnectTimeout.D(), Zone: cfg.Zone,
 		ReadYourWritesWait: cfg.Clusters[cfg.DefaultCluster].ReadYourWritesWait.D(),
 	}
@@ -162,7 +162,7 @@ func (s *Strata) serverVersion(ctx context.Context) string {
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.Config.Limits.ConnectTimeout.D())
 	defer cancel()
-	c, err := backend.Dial(ctx, backend.DialConfig{Addr: cl.Primary.Addr, User: s.Config.Backend.User, Password: s.Config.Backend.Password, Timeout: s.Config.Limits.ConnectTimeout.D(), Flavor: backend.Flavor{Collation: 45}})
+	c, err := backend.Dial(ctx, backend.DialConfig{Addr: cl.Primary.Addr, Socket: s.Config.Backend.Sockets[cl.Primary.Addr], User: s.Config.Backend.User, Password: s.Config.Backend.Password, Timeout: s.Config.Limits.ConnectTimeout.D(), Flavor: backend.Flavor{Collation: 45}})
 	if err != nil {
 		s.Log.Warn("cannot reach the primary at start; announcing a default version", "primary", cl.Primary.Addr, "err", err)
 		return fallback

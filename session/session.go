@@ -38,7 +38,9 @@ type Env struct {
 	// BackendUser and BackendPassword are used for out-of-band commands
 	// such as KILL QUERY, which need a connection of their own.
 	BackendUser, BackendPassword string
-	ConnectTimeout               time.Duration
+	// BackendSockets maps server addresses to the Unix sockets to dial.
+	BackendSockets map[string]string
+	ConnectTimeout time.Duration
 	// Zone is where this Strata runs; replicas in it are preferred.
 	Zone string
 	// OnBackendFailure is told when a server could not be reached, so the

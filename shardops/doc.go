@@ -50,7 +50,11 @@ func (d *DBs) Open(cluster string) (*sql.DB, error) {
 	if cl == nil {
 		return nil, fmt.Errorf("no cluster %q", cluster)
 	}
-	db, err := sql.Open("mysql", DSN(cl.Primary, d.cfg.Backend.User, d.cfg.Backend.Password, d.cfg.Limits.ConnectTimeout.D()))
+	dsn := DSN(cl.Primary, d.cfg.Backend.User, d.cfg.Backend.Password, d.cfg.Limits.ConnectTimeout.D())
+	if path := d.cfg.Backend.Sockets[cl.Primary]; path != "" {
+		dsn = socketDSN(path, d.cfg.Backend.User, d.cfg.Backend.Password, d.cfg.Limits.ConnectTimeout.D())
+	}
+	db, err := sql.Open("mysql", dsn)
 	if err != nil {
 		return nil, err
 	}
@@ -80,6 +84,17 @@ func DSN(addr, user, password string, timeout time.Duration) string {
 	if host, _, err := net.SplitHostPort(addr); err == nil && host == "" {
 		c.Addr = "127.0.0.1" + addr
 	}
+	if timeout > 0 {
+		c.Timeout = timeout
+	}
+	return c.FormatDSN()
+}
+
+// socketDSN is DSN for a server reached through its Unix socket.
+func socketDSN(path, user, password string, timeout time.Duration) string {
+	c := mysql.NewConfig()
+	c.User, c.Passwd = user, password
+	c.Net, c.Addr = "unix", path
 	if timeout > 0 {
 		c.Timeout = timeout
 	}

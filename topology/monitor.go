@@ -32,6 +32,9 @@ type MonitorConfig struct {
 	// config's backend account). SHOW SLAVE STATUS needs the REPLICATION
 	// CLIENT (MariaDB 10.5+: SLAVE MONITOR) privilege.
 	User, Password string
+	// Sockets maps server addresses to the Unix sockets Strata dials them
+	// through: a check must reach a server the way queries do.
+	Sockets map[string]string
 }
 
 // MonitorConfigFrom takes the monitor settings of a config.
@@ -43,6 +46,7 @@ func MonitorConfigFrom(cfg *config.Config) MonitorConfig {
 		Timeout:      cfg.Limits.ConnectTimeout.D(),
 		User:         cfg.Backend.User,
 		Password:     cfg.Backend.Password,
+		Sockets:      cfg.Backend.Sockets,
 	}
 }
 
@@ -286,6 +290,13 @@ func (m *Monitor) shutdown() {
 		sc.db.Close()
 	}
 	m.servers = map[string]*serverCheck{}
+}
+
+// Sockets is the address → Unix socket map the checks dial with.
+func (m *Monitor) Sockets() map[string]string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.cfg.Sockets
 }
 
 // Configure changes the settings of a running monitor (a reload).
@@ -558,6 +569,9 @@ func (m *Monitor) openDB(addr string) *sql.DB {
 	mc := mysql.NewConfig()
 	mc.User, mc.Passwd = m.cfg.User, m.cfg.Password
 	mc.Net, mc.Addr = "tcp", addr
+	if path := m.cfg.Sockets[addr]; path != "" {
+		mc.Net, mc.Addr = "unix", path
+	}
 	mc.Timeout, mc.ReadTimeout, mc.WriteTimeout = m.cfg.Timeout, m.cfg.Timeout, m.cfg.Timeout
 	mc.Logger = quietLogger{}
 	var conn driver.Connector

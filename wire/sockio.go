@@ -8,7 +8,7 @@ import (
 	"unsafe"
 )
 
-// socketIO reads and writes a TCP socket with raw read(2)/write(2) calls
+// socketIO reads and writes a TCP or Unix socket with raw read(2)/write(2) calls
 // inside the runtime poller's RawConn callbacks instead of net.Conn's
 // Read/Write.
 //
@@ -33,13 +33,19 @@ type socketIO struct {
 }
 
 // newSocketIO returns the fast reader/writer for c, or nil when c is not a
-// plain socket (TLS, pipes in tests), which then uses its own Read/Write.
+// plain TCP or Unix socket (TLS, pipes in tests), which then uses its own
+// Read/Write.
 func newSocketIO(c net.Conn) *socketIO {
-	tc, ok := c.(*net.TCPConn)
-	if !ok {
+	var sc syscall.Conn
+	switch c := c.(type) {
+	case *net.TCPConn:
+		sc = c
+	case *net.UnixConn:
+		sc = c
+	default:
 		return nil
 	}
-	rc, err := tc.SyscallConn()
+	rc, err := sc.SyscallConn()
 	if err != nil {
 		return nil
 	}
@@ -99,5 +105,5 @@ func (s *socketIO) Write(b []byte) (int, error) {
 // opError words a failed call the way net.Conn does, so callers' checks
 // (errors.Is(err, syscall.ECONNRESET), net.Error) see the same errors.
 func (s *socketIO) opError(op string, errno syscall.Errno) error {
-	return &net.OpError{Op: op, Net: "tcp", Source: s.conn.LocalAddr(), Addr: s.conn.RemoteAddr(), Err: os.NewSyscallError(op, errno)}
+	return &net.OpError{Op: op, Net: s.conn.LocalAddr().Network(), Source: s.conn.LocalAddr(), Addr: s.conn.RemoteAddr(), Err: os.NewSyscallError(op, errno)}
 }

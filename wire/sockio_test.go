@@ -40,10 +40,24 @@ func tcpPair(t *testing.T) (*net.TCPConn, *net.TCPConn) {
 	return a.(*net.TCPConn), b.(*net.TCPConn)
 }
 
-func TestSocketIOIsUsedForTCPOnly(t *testing.T) {
+func TestSocketIOIsUsedForSocketsOnly(t *testing.T) {
 	a, _ := tcpPair(t)
 	if newSocketIO(a) == nil {
 		t.Fatal("a TCP connection should get the raw socket reader/writer")
+	}
+	path := t.TempDir() + "/s.sock"
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	u, err := net.Dial("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.Close()
+	if newSocketIO(u) == nil {
+		t.Fatal("a Unix socket connection (backend.sockets) should get the raw socket reader/writer")
 	}
 	p, q := net.Pipe()
 	defer p.Close()
