@@ -80,6 +80,9 @@ func (c *Config) validate(root *yaml.Node) error {
 	if err := validAddress(c.AdminListen); err != nil {
 		p.add("admin_listen", "%v", err)
 	}
+	if c.Threads < 0 || c.Threads > 1024 {
+		p.add("threads", "must be between 0 (one per CPU) and 1024")
+	}
 	c.validateUsers(p)
 	if c.Backend.User == "" {
 		p.add("backend.user", "is required: the account Strata uses to log in to the servers")

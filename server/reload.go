@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"runtime"
 
 	"github.com/strata-proxy/strata/admin"
 	"github.com/strata-proxy/strata/config"
@@ -83,6 +84,10 @@ func (s *Strata) Reload(cfg *config.Config) (changes, restartNeeded []string, er
 	if !reflect.DeepEqual(old.Routing, cfg.Routing) && (s.Env.Cache != nil || !cfg.CacheEnabled()) {
 		s.Env.Planner.SetRules(cfg.Routing)
 		changes = append(changes, fmt.Sprintf("routing: %d rules", len(cfg.Routing)))
+	}
+	if old.Threads != cfg.Threads {
+		s.applyThreads(cfg.Threads)
+		changes = append(changes, fmt.Sprintf("threads: %d", runtime.GOMAXPROCS(0)))
 	}
 	if changed, err := s.reloadShards(old, cfg); err != nil {
 		s.Log.Error("config reload: tables not applied", "err", err)

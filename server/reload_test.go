@@ -4,11 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -280,5 +282,32 @@ func TestReloadKeepsClients(t *testing.T) {
 	}
 	if n := len(s.Env.Registry.List()); n != 1 {
 		t.Errorf("%d sessions after the reload, want the one client", n)
+	}
+}
+
+// threads sets GOMAXPROCS at start and at a reload; 0 puts back what the
+// process had.
+func TestThreadsAtStartAndReload(t *testing.T) {
+	before := runtime.GOMAXPROCS(0)
+	t.Cleanup(func() { runtime.GOMAXPROCS(before) })
+	want := before + 1
+	s, path := startFromFile(t, deadYAML+fmt.Sprintf("threads: %d\n", want))
+	if got := runtime.GOMAXPROCS(0); got != want {
+		t.Fatalf("GOMAXPROCS after start with threads: %d = %d", want, got)
+	}
+	writeConfig(t, path, deadYAML+"threads: 1\n")
+	changes, restart, err := s.ReloadFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := runtime.GOMAXPROCS(0); got != 1 || !strings.Contains(strings.Join(changes, ";"), "threads: 1") || len(restart) != 0 {
+		t.Fatalf("after reload to threads: 1: GOMAXPROCS %d, changes %v, restart needed %v", got, changes, restart)
+	}
+	writeConfig(t, path, deadYAML)
+	if _, _, err := s.ReloadFile(); err != nil {
+		t.Fatal(err)
+	}
+	if got := runtime.GOMAXPROCS(0); got != before {
+		t.Fatalf("after reload without threads: GOMAXPROCS %d, want the process's own %d", got, before)
 	}
 }

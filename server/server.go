@@ -17,6 +17,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -54,11 +55,25 @@ type Strata struct {
 	httpSrv *http.Server
 	httpLn  net.Listener
 	done    chan error
+	// startProcs is GOMAXPROCS before the config's threads applied: what
+	// `threads: 0` puts back at a reload.
+	startProcs int
+}
+
+// applyThreads sets how many threads run Go code (config key threads).
+func (s *Strata) applyThreads(n int) {
+	if n <= 0 {
+		n = s.startProcs
+	}
+	if runtime.GOMAXPROCS(0) != n {
+		runtime.GOMAXPROCS(n)
+	}
 }
 
 // Start builds Strata from cfg and starts listening on both ports.
 func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, error) {
-	s := &Strata{Config: cfg, Log: log, done: make(chan error, 2)}
+	s := &Strata{Config: cfg, Log: log, done: make(chan error, 2), startProcs: runtime.GOMAXPROCS(0)}
+	s.applyThreads(cfg.Threads)
 	s.Topology = topology.New(topology.FromConfig(cfg))
 	s.Metrics = metrics.New()
 	s.Pools = backend.NewPools(backend.PoolConfig{
