@@ -20,12 +20,12 @@ type Config struct {
 	Listen      string `yaml:"listen"`
 	AdminListen string `yaml:"admin_listen"`
 	// Zone is where this Strata instance runs; replicas in the same zone are preferred.
-	Zone    string      `yaml:"zone"`
+	Zone string `yaml:"zone"`
 	// Threads is how many OS threads run Strata's Go code at once
 	// (GOMAXPROCS); 0 keeps Go's default, one per CPU. On a host where the
 	// proxy shares few cores with busy clients or servers, fewer threads
 	// spend less CPU looking for work between packets (docs/BENCHMARKS.md).
-	Threads int `yaml:"threads"`
+	Threads int         `yaml:"threads"`
 	Users   []User      `yaml:"users"`
 	Backend BackendAuth `yaml:"backend"`
 	// DefaultCluster serves every table that no other rule places; it defaults
