@@ -254,6 +254,21 @@ func (c *Conn) Command(payload []byte) error {
 	return nil
 }
 
+// Request sends a command the server answers (sequence 0) and returns once
+// the answer starts to arrive, ready to be read or relayed.
+func (c *Conn) Request(payload []byte) error {
+	c.Seq = 0
+	err := c.WritePacket(payload)
+	if err == nil {
+		err = c.FlushAwaitReply()
+	}
+	if err != nil {
+		c.Broken = true
+		return fmt.Errorf("sending to %s: %w", c.Addr, err)
+	}
+	return nil
+}
+
 // SimpleCommand sends a command whose reply is one OK or ERR packet
 // (COM_INIT_DB, COM_PING, COM_RESET_CONNECTION, a SET statement) and reads it.
 func (c *Conn) SimpleCommand(cmd byte, arg string) error {

@@ -167,7 +167,7 @@ func (s *Session) executeOn(st *prepared, sql string, packet []byte, typesIn boo
 			return backend.Result{}, err
 		}
 		payload := st.rewriteExecute(packet, bst, typesIn)
-		if err := c.Command(payload); err != nil {
+		if err := c.Request(payload); err != nil {
 			return backend.Result{}, &backend.ServerError{Addr: c.Addr, Err: err}
 		}
 		return c.RelayCapture(s.client, s.caps&wire.ClientLocalFiles != 0, capture)

@@ -72,7 +72,7 @@ func (s *Session) Query(ctx context.Context, packet []byte) error {
 		stmts = []*sqlparse.Facts{f}
 	}
 	return s.run(ctx, command{facts: f, stmts: stmts, cacheKey: "Q" + sql, do: func(c *backend.Conn, capture *backend.Capture) (backend.Result, error) {
-		if err := c.Command(packet); err != nil {
+		if err := c.Request(packet); err != nil {
 			return backend.Result{}, &backend.ServerError{Addr: c.Addr, Err: err}
 		}
 		return c.RelayCapture(s.client, s.caps&wire.ClientLocalFiles != 0, capture)

@@ -37,20 +37,23 @@ type Conn struct {
 	// MaxPacket bounds logical packets read by ReadPacket (0 = no bound).
 	MaxPacket int
 	buf       []byte
+	sock      *socketIO // nil unless a plain socket (not TLS)
 }
 
 // NewConn wraps a network connection.
 func NewConn(c net.Conn) *Conn {
 	var rw io.ReadWriter = c
-	if s := newSocketIO(c); s != nil {
+	s := newSocketIO(c)
+	if s != nil {
 		rw = s
 	}
-	return &Conn{Conn: c, R: bufio.NewReaderSize(rw, BufferSize), W: bufio.NewWriterSize(rw, BufferSize)}
+	return &Conn{Conn: c, R: bufio.NewReaderSize(rw, BufferSize), W: bufio.NewWriterSize(rw, BufferSize), sock: s}
 }
 
 // Reset replaces the underlying connection (after a TLS upgrade) keeping buffers.
 func (c *Conn) Reset(nc net.Conn) {
 	c.Conn = nc
+	c.sock = nil
 	c.R.Reset(nc)
 	c.W.Reset(nc)
 }
@@ -156,6 +159,17 @@ func (c *Conn) WriteFlush(payload []byte) error {
 		return err
 	}
 	return c.W.Flush()
+}
+
+// FlushAwaitReply sends buffered packets that make a request and returns
+// once the reply starts to arrive (or the wait fails: the next read says
+// why). It saves the futile read(2) a reader would make right after
+// sending; use it only for requests the peer answers.
+func (c *Conn) FlushAwaitReply() error {
+	if c.sock == nil || c.R.Buffered() > 0 {
+		return c.W.Flush()
+	}
+	return c.sock.flushAwaitRead(c.W.Flush)
 }
 
 // Flush sends buffered packets.

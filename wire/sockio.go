@@ -107,3 +107,35 @@ func (s *socketIO) Write(b []byte) (int, error) {
 func (s *socketIO) opError(op string, errno syscall.Errno) error {
 	return &net.OpError{Op: op, Net: s.conn.LocalAddr().Network(), Source: s.conn.LocalAddr(), Addr: s.conn.RemoteAddr(), Err: os.NewSyscallError(op, errno)}
 }
+
+// flushAwaitRead runs flush (which writes the request), then parks until
+// the socket is readable. A read right after a request almost always finds
+// nothing yet: this skips that read(2), which only says EAGAIN, and the
+// next Read finds the reply. flush runs inside the poller's read
+// preparation, so a reply arriving while it writes still wakes us.
+//
+// Only for requests the peer answers: the wait lasts until the peer sends
+// something (or closes, or a deadline passes).
+func (s *socketIO) flushAwaitRead(flush func() error) error {
+	var flushErr error
+	flushed := false
+	waitErr := s.rc.Read(func(uintptr) bool {
+		if flushed {
+			return true
+		}
+		flushed = true
+		flushErr = flush()
+		return flushErr != nil
+	})
+	if flushErr != nil || !flushed {
+		if flushErr == nil {
+			// The poller refused before flushing (closed, deadline): let
+			// flush report it as a write would.
+			return flush()
+		}
+		return flushErr
+	}
+	// A failed wait (deadline, close) is reported by the Read that follows.
+	_ = waitErr
+	return nil
+}

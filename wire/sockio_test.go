@@ -3,6 +3,7 @@ package wire
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -150,4 +151,63 @@ func TestSocketIOWriteDeadline(t *testing.T) {
 	if !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatalf("write past the deadline returned %v", err)
 	}
+}
+
+// FlushAwaitReply sends a request and returns once the answer is there, so
+// the read that follows finds it at once; it must not hang when the answer
+// comes before the wait starts, and must leave failures to that read.
+func TestFlushAwaitReply(t *testing.T) {
+	cases := []struct {
+		name string
+		peer func(b *net.TCPConn) // runs after the request arrived
+		want func(c *Conn) error
+	}{
+		{"answer later", func(b *net.TCPConn) { time.Sleep(50 * time.Millisecond); b.Write([]byte("pong")) }, readsPong},
+		{"answer at once", func(b *net.TCPConn) { b.Write([]byte("pong")) }, readsPong},
+		{"peer closes", func(b *net.TCPConn) { b.Close() }, func(c *Conn) error {
+			if _, err := c.R.ReadByte(); err != io.EOF {
+				return fmt.Errorf("read after the peer closed: %v, want EOF", err)
+			}
+			return nil
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			a, b := tcpPair(t)
+			c := NewConn(a)
+			go func() {
+				buf := make([]byte, 4)
+				if _, err := io.ReadFull(b, buf); err == nil {
+					tc.peer(b)
+				}
+			}()
+			c.W.WriteString("ping")
+			done := make(chan error, 1)
+			start := time.Now()
+			go func() { done <- c.FlushAwaitReply() }()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatal(err)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("FlushAwaitReply did not return")
+			}
+			if tc.name == "answer later" && time.Since(start) < 40*time.Millisecond {
+				t.Errorf("returned after %s, before the answer was sent", time.Since(start))
+			}
+			if err := tc.want(c); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func readsPong(c *Conn) error {
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 4)
+	if _, err := io.ReadFull(c.R, buf); err != nil || string(buf) != "pong" {
+		return fmt.Errorf("read %q, %v; want pong", buf, err)
+	}
+	return nil
 }
