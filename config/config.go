@@ -66,9 +66,8 @@ type BackendAuth struct {
 	User     string `yaml:"user"`
 	Password string `yaml:"password"`
 	// Sockets maps a server's address to the Unix socket Strata reaches it
-	// through when both run on one host: a socket hop costs the kernel less
-	// than loopback TCP. The server keeps its address as its name
-	// everywhere else (topology, metrics, pools).
+	// through when both run on one host. The server keeps its address as
+	// its name everywhere else (topology, metrics, pools).
 	Sockets map[string]string `yaml:"sockets"`
 }
 
