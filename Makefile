@@ -75,7 +75,7 @@ demo-sharded-down: build
 	$(BIN) sandbox down -c examples/sharded/strata.yaml
 
 # Proxy overhead: sysbench and Go benchmarks against a replica, directly and
-# through Strata; rewrites docs/BENCHMARKS.md (about 5 minutes).
+# through Strata; rewrites docs/BENCHMARKS.md (about 15 minutes).
 bench: deps
 	bash scripts/bench.sh
 
