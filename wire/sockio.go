@@ -59,12 +59,8 @@ func (s *socketIO) Read(b []byte) (int, error) {
 	var n uintptr
 	var errno syscall.Errno
 	err := s.rc.Read(func(fd uintptr) bool {
-		for {
-			n, _, errno = syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
-			if errno != syscall.EINTR {
-				return errno != syscall.EAGAIN
-			}
-		}
+		n, errno = rawIO(syscall.SYS_READ, fd, b)
+		return errno != syscall.EAGAIN
 	})
 	switch {
 	case err != nil:
@@ -84,12 +80,8 @@ func (s *socketIO) Write(b []byte) (int, error) {
 		var errno syscall.Errno
 		rest := b[written:]
 		err := s.rc.Write(func(fd uintptr) bool {
-			for {
-				n, _, errno = syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&rest[0])), uintptr(len(rest)))
-				if errno != syscall.EINTR {
-					return errno != syscall.EAGAIN
-				}
-			}
+			n, errno = rawIO(syscall.SYS_WRITE, fd, rest)
+			return errno != syscall.EAGAIN
 		})
 		if err != nil {
 			return written, err
@@ -100,6 +92,17 @@ func (s *socketIO) Write(b []byte) (int, error) {
 		written += int(n)
 	}
 	return written, nil
+}
+
+// rawIO is one read(2) or write(2) of b, retried when a signal interrupts
+// it; on a non-blocking socket it never sleeps in the kernel.
+func rawIO(trap, fd uintptr, b []byte) (uintptr, syscall.Errno) {
+	for {
+		n, _, errno := syscall.RawSyscall(trap, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+		if errno != syscall.EINTR {
+			return n, errno
+		}
+	}
 }
 
 // opError words a failed call the way net.Conn does, so callers' checks
@@ -119,7 +122,8 @@ func (s *socketIO) opError(op string, errno syscall.Errno) error {
 func (s *socketIO) flushAwaitRead(flush func() error) error {
 	var flushErr error
 	flushed := false
-	waitErr := s.rc.Read(func(uintptr) bool {
+	// A failed wait (deadline, close) is left to the Read that follows.
+	_ = s.rc.Read(func(uintptr) bool {
 		if flushed {
 			return true
 		}
@@ -127,15 +131,10 @@ func (s *socketIO) flushAwaitRead(flush func() error) error {
 		flushErr = flush()
 		return flushErr != nil
 	})
-	if flushErr != nil || !flushed {
-		if flushErr == nil {
-			// The poller refused before flushing (closed, deadline): let
-			// flush report it as a write would.
-			return flush()
-		}
-		return flushErr
+	if !flushed {
+		// The poller refused before the callback (closed, deadline):
+		// flush reports it as a plain write would.
+		return flush()
 	}
-	// A failed wait (deadline, close) is reported by the Read that follows.
-	_ = waitErr
-	return nil
+	return flushErr
 }
