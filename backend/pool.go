@@ -12,10 +12,8 @@ import (
 // PoolConfig bounds one server's connections.
 type PoolConfig struct {
 	Addr string
-	// Sockets maps server addresses to Unix sockets to dial instead (Pools
-	// fills Socket from it for each server's pool).
+	// Sockets maps server addresses to Unix sockets to dial instead of TCP.
 	Sockets  map[string]string
-	Socket   string
 	User     string
 	Password string
 	MaxConns int
@@ -153,7 +151,7 @@ func (p *Pool) wait(ctx context.Context, deadline time.Time) error {
 }
 
 func (p *Pool) dial(ctx context.Context, f Flavor) (*Conn, error) {
-	c, err := Dial(ctx, DialConfig{Addr: p.cfg.Addr, Socket: p.cfg.Socket, User: p.cfg.User, Password: p.cfg.Password, Timeout: p.cfg.ConnectTimeout, Flavor: f})
+	c, err := Dial(ctx, DialConfig{Addr: p.cfg.Addr, Socket: p.cfg.Sockets[p.cfg.Addr], User: p.cfg.User, Password: p.cfg.Password, Timeout: p.cfg.ConnectTimeout, Flavor: f})
 	p.mu.Lock()
 	p.stats.Dials++
 	if err != nil {
@@ -259,7 +257,6 @@ func (ps *Pools) For(addr string) *Pool {
 	if p = ps.pools[addr]; p == nil {
 		cfg := ps.tmpl
 		cfg.Addr = addr
-		cfg.Socket = cfg.Sockets[addr]
 		p = NewPool(cfg)
 		ps.pools[addr] = p
 	}

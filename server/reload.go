@@ -71,12 +71,10 @@ func (s *Strata) Reload(cfg *config.Config) (changes, restartNeeded []string, er
 		s.Log.Error("config reload failed; Strata keeps running with the previous config", "err", err)
 		return nil, nil, err
 	}
-	// backend.sockets needs a restart (the pools dial with the ones of the
-	// start), so the checks keep reaching servers the way the pools do.
+	// backend.sockets needs a restart: the monitor keeps its own (Configure).
 	mc, oldMC := topology.MonitorConfigFrom(cfg), topology.MonitorConfigFrom(old)
 	mc.Sockets, oldMC.Sockets = nil, nil
 	if !reflect.DeepEqual(mc, oldMC) {
-		mc.Sockets = s.Monitor.Sockets()
 		s.Monitor.Configure(mc)
 		changes = append(changes, fmt.Sprintf("monitor: interval %s, fail_after %d, recover_after %d",
 			mc.Interval, mc.FailAfter, mc.RecoverAfter))

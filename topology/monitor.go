@@ -292,19 +292,15 @@ func (m *Monitor) shutdown() {
 	m.servers = map[string]*serverCheck{}
 }
 
-// Sockets is the address → Unix socket map the checks dial with.
-func (m *Monitor) Sockets() map[string]string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.cfg.Sockets
-}
-
 // Configure changes the settings of a running monitor (a reload).
 func (m *Monitor) Configure(cfg MonitorConfig) {
 	cfg = cfg.withDefaults()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	old := m.cfg
+	// The sockets of the start stay, as the pools' do (a change needs a
+	// restart): checks must reach servers the way queries do.
+	cfg.Sockets = old.Sockets
 	m.cfg = cfg
 	if old.User != cfg.User || old.Password != cfg.Password || old.Timeout != cfg.Timeout {
 		for _, sc := range m.servers {
