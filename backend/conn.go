@@ -245,22 +245,18 @@ func (c *Conn) readAuthResult(dc DialConfig, salt []byte, plugin string) error {
 }
 
 // Command sends one command packet (sequence 0) and flushes it.
-func (c *Conn) Command(payload []byte) error {
-	c.Seq = 0
-	if err := c.WriteFlush(payload); err != nil {
-		c.Broken = true
-		return fmt.Errorf("sending to %s: %w", c.Addr, err)
-	}
-	return nil
-}
+func (c *Conn) Command(payload []byte) error { return c.send(payload, c.Flush) }
 
 // Request sends a command the server answers (sequence 0) and returns once
 // the answer starts to arrive, ready to be read or relayed.
-func (c *Conn) Request(payload []byte) error {
+func (c *Conn) Request(payload []byte) error { return c.send(payload, c.FlushAwaitReply) }
+
+// send writes one command packet (sequence 0) and flushes it with flush.
+func (c *Conn) send(payload []byte, flush func() error) error {
 	c.Seq = 0
 	err := c.WritePacket(payload)
 	if err == nil {
-		err = c.FlushAwaitReply()
+		err = flush()
 	}
 	if err != nil {
 		c.Broken = true
