@@ -39,6 +39,10 @@ type Server struct {
 	Explain func(ctx context.Context, sql, user, schema string) (any, error)
 	// Tables describes where the placed tables live (GET /api/tables).
 	Tables func() any
+	// Profiling serves Go's runtime profiles under /debug/pprof/ (config
+	// admin_pprof): CPU, heap, goroutines and traces of the running proxy,
+	// for `go tool pprof http://ADMIN/debug/pprof/profile`.
+	Profiling bool
 
 	mux    *http.ServeMux
 	fileMu sync.Mutex // one reload or save at a time
@@ -77,6 +81,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/api/", s.notFound)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /{$}", s.index)
+	if s.Profiling {
+		profilingRoutes(mux)
+	}
 	s.mux = mux
 	return mux
 }

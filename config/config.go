@@ -19,6 +19,9 @@ import (
 type Config struct {
 	Listen      string `yaml:"listen"`
 	AdminListen string `yaml:"admin_listen"`
+	// AdminPprof serves Go's runtime profiles at /debug/pprof/ on
+	// admin_listen (off by default: the admin port has no authentication).
+	AdminPprof bool `yaml:"admin_pprof"`
 	// Zone is where this Strata instance runs; replicas in the same zone are preferred.
 	Zone string `yaml:"zone"`
 	// Threads is how many OS threads run Strata's Go code at once
