@@ -65,6 +65,10 @@ type Conn struct {
 	pool     *Pool
 	lastUsed time.Time
 	scratch  []byte
+	// hdr is the header of the packet a relay is copying (copyPacket): a
+	// local array handed to an io.Writer would escape and be a heap
+	// allocation per packet.
+	hdr [4]byte
 }
 
 // DialConfig is how to reach and log in to a server.

@@ -242,7 +242,7 @@ func (r *relay) localInfile() error {
 		if err != nil {
 			return &ClientError{err}
 		}
-		if err := copyPacket(r.c.W, r.client.R, n, seq, r.c.Addr, true); err != nil {
+		if err := copyPacket(r.c, r.c.W, r.client.R, n, seq, true); err != nil {
 			return err
 		}
 		if n == 0 {
@@ -337,7 +337,7 @@ func (r *relay) copyNext() error {
 
 func (r *relay) copy(n int, seq byte) error {
 	r.res.Sent = true
-	return copyPacket(r.out, r.c.R, n, seq, r.c.Addr, false)
+	return copyPacket(r.c, r.out, r.c.R, n, seq, false)
 }
 
 // copyLong relays a packet of MaxPayload bytes and its continuations.
@@ -368,12 +368,15 @@ func (r *relay) capture(n int, seq byte) ([]byte, error) {
 
 // copyPacket writes a header and copies n payload bytes from src to dst in
 // buffer-sized chunks, attributing each failure to the side it came from.
-// toServer tells which side dst is.
-func copyPacket(dst io.Writer, src interface {
+// c is the backend connection on one side (toServer tells which side dst
+// is): it names the server in errors and holds the header while it is
+// written.
+func copyPacket(c *Conn, dst io.Writer, src interface {
 	Peek(int) ([]byte, error)
 	Discard(int) (int, error)
 	Size() int
-}, n int, seq byte, addr string, toServer bool) error {
+}, n int, seq byte, toServer bool) error {
+	addr := c.Addr
 	wrapDst := func(err error) error {
 		if toServer {
 			return &ServerError{addr, err}
@@ -386,8 +389,8 @@ func copyPacket(dst io.Writer, src interface {
 		}
 		return &ServerError{addr, err}
 	}
-	hdr := [4]byte{byte(n), byte(n >> 8), byte(n >> 16), seq}
-	if _, err := dst.Write(hdr[:]); err != nil {
+	c.hdr = [4]byte{byte(n), byte(n >> 8), byte(n >> 16), seq}
+	if _, err := dst.Write(c.hdr[:]); err != nil {
 		return wrapDst(err)
 	}
 	for n > 0 {

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/strata-proxy/strata/config"
 	"github.com/strata-proxy/strata/sqlparse"
@@ -184,6 +185,8 @@ type factsCache struct {
 // Parsed is a statement's parse result: one Facts per statement of a
 // multi-statement query, combined into Summary.
 type Parsed struct {
+	// SQL is the text that was parsed.
+	SQL        string
 	Statements []*sqlparse.Facts
 	Summary    *sqlparse.Facts
 	// Err is the parser's error when it could not parse the text; Summary is
@@ -196,6 +199,22 @@ func (p *Planner) Parse(sql string) *Parsed {
 	if v, ok := p.facts.m.Load(sql); ok {
 		return v.(*Parsed)
 	}
+	return p.parseAndStore(sql)
+}
+
+// ParseBytes is Parse of a statement still in a packet buffer: a statement
+// seen before costs no string copy, and its Parsed.SQL stands in for the
+// text (which must not change during the call).
+func (p *Planner) ParseBytes(sql []byte) *Parsed {
+	// The lookup key only lives for the lookup: the map keeps no
+	// reference to it, so it may alias the buffer.
+	if v, ok := p.facts.m.Load(unsafe.String(unsafe.SliceData(sql), len(sql))); ok {
+		return v.(*Parsed)
+	}
+	return p.parseAndStore(string(sql))
+}
+
+func (p *Planner) parseAndStore(sql string) *Parsed {
 	parsed := parse(sql)
 	if p.facts.n.Add(1) > maxCachedFacts {
 		p.facts.m.Clear()
@@ -210,9 +229,9 @@ func (p *Planner) Parse(sql string) *Parsed {
 func parse(sql string) *Parsed {
 	stmts, err := sqlparse.ParseOrFallback(sql)
 	if len(stmts) == 0 {
-		return &Parsed{Summary: sqlparse.ClassifyFallback(sql), Err: err}
+		return &Parsed{SQL: sql, Summary: sqlparse.ClassifyFallback(sql), Err: err}
 	}
-	return &Parsed{Statements: stmts, Summary: combine(stmts), Err: err}
+	return &Parsed{SQL: sql, Statements: stmts, Summary: combine(stmts), Err: err}
 }
 
 // combine merges the facts of a multi-statement query: it may use a replica

@@ -91,3 +91,28 @@ func TestSetRulesReplacesRoutingAtRunTime(t *testing.T) {
 		t.Fatalf("after SetRules: pool %q rule %d", d.Pool, d.Rule)
 	}
 }
+
+// ParseBytes looks the text up without copying it, so the Parsed it
+// returns must own its text: the packet buffer is reused for the next
+// command.
+func TestParseBytesOwnsItsText(t *testing.T) {
+	p := New(nil)
+	buf := []byte("SELECT c FROM t WHERE id = 1")
+	first := p.ParseBytes(buf)
+	if first.SQL != string(buf) || first.Summary == nil || !first.Summary.ReadOnly {
+		t.Fatalf("ParseBytes = %+v", first)
+	}
+	if again := p.ParseBytes(buf); again != first {
+		t.Fatal("a statement seen before is not served from the facts cache")
+	}
+	if viaString := p.Parse(string(buf)); viaString != first {
+		t.Fatal("Parse and ParseBytes do not share the facts cache")
+	}
+	copy(buf, "UPDATE")
+	if first.SQL != "SELECT c FROM t WHERE id = 1" {
+		t.Fatalf("Parsed.SQL changed with the buffer: %q", first.SQL)
+	}
+	if p.ParseBytes(buf) == first {
+		t.Fatal("another text found the old statement's facts")
+	}
+}

@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"encoding/binary"
+	"slices"
 	"strings"
 
 	"github.com/strata-proxy/strata/backend"
@@ -45,7 +46,7 @@ func (s *Session) Prepare(ctx context.Context, packet []byte) error {
 		cluster = s.env.Sharding.MetadataCluster(st.facts)
 	}
 	var reply *backend.PrepareReply
-	err := s.run(ctx, command{facts: st.facts, cluster: cluster, metadata: true, do: func(c *backend.Conn, _ *backend.Capture) (backend.Result, error) {
+	err := s.run(ctx, command{facts: st.facts, cluster: cluster, metadata: true}, func(c *backend.Conn, _ *backend.Capture) (backend.Result, error) {
 		bst, err := c.Stmt(sql)
 		if werr, ok := err.(*wire.Error); ok {
 			return s.relayError(werr)
@@ -55,7 +56,7 @@ func (s *Session) Prepare(ctx context.Context, packet []byte) error {
 		}
 		reply = bst.Reply
 		return backend.Result{Status: s.Status(), HasStatus: true}, nil
-	}})
+	})
 	if err != nil || reply == nil {
 		return err
 	}
@@ -144,34 +145,45 @@ func (s *Session) Execute(ctx context.Context, packet []byte) error {
 	if stmts == nil {
 		stmts = []*sqlparse.Facts{st.facts}
 	}
-	err = s.run(ctx, command{facts: st.facts, stmts: stmts, cacheKey: st.cacheKey(packet), do: s.executeOn(st, st.sql, packet, typesIn)})
+	// The cache key is made from the packet only if a cache rule applies,
+	// before the statement runs (and its long data is dropped below).
+	err = s.run(ctx, command{facts: st.facts, stmts: stmts, cacheStmt: st, cachePacket: packet}, func(c *backend.Conn, capture *backend.Capture) (backend.Result, error) {
+		return s.executeOn(c, capture, st, st.sql, packet, typesIn)
+	})
 	st.longData = nil
 	return err
 }
 
-// executeOn is the command that prepares sql on the backend connection (or
-// reuses it, prepared there before) and relays the client's EXECUTE to it
-// byte for byte, with the backend's statement id.
-func (s *Session) executeOn(st *prepared, sql string, packet []byte, typesIn bool) func(*backend.Conn, *backend.Capture) (backend.Result, error) {
-	return func(c *backend.Conn, capture *backend.Capture) (backend.Result, error) {
-		bst, err := c.Stmt(sql)
-		if werr, ok := err.(*wire.Error); ok {
-			// The statement no longer prepares (a table was dropped): the
-			// client hears the server's reason.
-			return s.relayError(werr)
-		}
-		if err != nil {
-			return backend.Result{}, err
-		}
-		if err := st.sendLongData(c, bst.ID); err != nil {
-			return backend.Result{}, err
-		}
-		payload := st.rewriteExecute(packet, bst, typesIn)
-		if err := c.Request(payload); err != nil {
-			return backend.Result{}, &backend.ServerError{Addr: c.Addr, Err: err}
-		}
-		return c.RelayCapture(s.client, s.caps&wire.ClientLocalFiles != 0, capture)
+// maxKeptExecute bounds the rewritten EXECUTE buffer a session keeps for
+// the next one: a statement with large values should not pin that memory.
+const maxKeptExecute = 4 << 10
+
+// executeOn prepares sql on the backend connection c (or reuses it,
+// prepared there before) and relays the client's EXECUTE to it byte for
+// byte, with the backend's statement id.
+func (s *Session) executeOn(c *backend.Conn, capture *backend.Capture, st *prepared, sql string, packet []byte, typesIn bool) (backend.Result, error) {
+	bst, err := c.Stmt(sql)
+	if werr, ok := err.(*wire.Error); ok {
+		// The statement no longer prepares (a table was dropped): the
+		// client hears the server's reason.
+		return s.relayError(werr)
 	}
+	if err != nil {
+		return backend.Result{}, err
+	}
+	if err := st.sendLongData(c, bst.ID); err != nil {
+		return backend.Result{}, err
+	}
+	// Request copies the payload into the connection's buffer, so the
+	// session reuses one buffer for it.
+	payload := st.rewriteExecute(s.execBuf[:0], packet, bst, typesIn)
+	if cap(payload) <= maxKeptExecute {
+		s.execBuf = payload[:0]
+	}
+	if err := c.Request(payload); err != nil {
+		return backend.Result{}, &backend.ServerError{Addr: c.Addr, Err: err}
+	}
+	return c.RelayCapture(s.client, s.caps&wire.ClientLocalFiles != 0, capture)
 }
 
 // executePlaced runs an EXECUTE of a statement over placed tables: planned
@@ -193,8 +205,10 @@ func (s *Session) executePlaced(ctx context.Context, st *prepared, packet []byte
 			return s.refuseRouting(err)
 		}
 		s.dropForeignSticky(r.Cluster)
-		return s.run(ctx, command{facts: st.facts, stmts: []*sqlparse.Facts{st.facts}, cluster: r.Cluster,
-			do: s.executeOn(st, r.Template, packet, typesIn)})
+		return s.run(ctx, command{facts: st.facts, stmts: []*sqlparse.Facts{st.facts}, cluster: r.Cluster},
+			func(c *backend.Conn, capture *backend.Capture) (backend.Result, error) {
+				return s.executeOn(c, capture, st, r.Template, packet, typesIn)
+			})
 	}
 	return s.execPlan(ctx, st.facts, plan, true)
 }
@@ -262,11 +276,12 @@ const (
 	errNoTypes = protoError("COM_STMT_EXECUTE sent no parameter types for a statement that never had them")
 )
 
-// rewriteExecute swaps in the backend's statement id, clears cursor flags
-// (results are always streamed), and adds the type block when this backend
-// statement has not seen types yet.
-func (st *prepared) rewriteExecute(packet []byte, bst *backend.Stmt, typesIn bool) []byte {
-	out := make([]byte, 0, len(packet)+2*st.params+1)
+// rewriteExecute appends to out the client's EXECUTE with the backend's
+// statement id swapped in, cursor flags cleared (results are always
+// streamed), and the type block added when this backend statement has not
+// seen types yet.
+func (st *prepared) rewriteExecute(out, packet []byte, bst *backend.Stmt, typesIn bool) []byte {
+	out = slices.Grow(out, len(packet)+2*st.params+1)
 	out = append(out, packet[0])
 	out = binary.LittleEndian.AppendUint32(out, bst.ID)
 	out = append(out, 0) // no cursor

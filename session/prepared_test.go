@@ -47,7 +47,7 @@ func TestRewriteExecute(t *testing.T) {
 				t.Fatal(err)
 			}
 			bst := &backend.Stmt{ID: 42, TypesSent: tt.backendHad}
-			out := st.rewriteExecute(in, bst, typesIn)
+			out := st.rewriteExecute(nil, in, bst, typesIn)
 			if id := binary.LittleEndian.Uint32(out[1:]); id != 42 {
 				t.Errorf("statement id = %d, want the backend's 42", id)
 			}

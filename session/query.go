@@ -47,8 +47,8 @@ func (s *Session) Status() uint16 {
 // Query runs a COM_QUERY; packet is the whole command payload, forwarded
 // unchanged to the chosen server.
 func (s *Session) Query(ctx context.Context, packet []byte) error {
-	sql := string(packet[1:])
-	parsed := s.env.Planner.Parse(sql)
+	parsed := s.env.Planner.ParseBytes(packet[1:])
+	sql := parsed.SQL // the packet's text, without a copy per query
 	if len(parsed.Statements) > 1 && !s.MultiStatements() {
 		return s.refuse(wire.NewError(wire.ErParse, "You have an error in your SQL syntax: this connection did not enable multi-statements (CLIENT_MULTI_STATEMENTS), so send one statement per query"))
 	}
@@ -71,12 +71,12 @@ func (s *Session) Query(ctx context.Context, packet []byte) error {
 	if stmts == nil {
 		stmts = []*sqlparse.Facts{f}
 	}
-	return s.run(ctx, command{facts: f, stmts: stmts, cacheKey: "Q" + sql, do: func(c *backend.Conn, capture *backend.Capture) (backend.Result, error) {
+	return s.run(ctx, command{facts: f, stmts: stmts, cacheQuery: sql}, func(c *backend.Conn, capture *backend.Capture) (backend.Result, error) {
 		if err := c.Request(packet); err != nil {
 			return backend.Result{}, &backend.ServerError{Addr: c.Addr, Err: err}
 		}
 		return c.RelayCapture(s.client, s.caps&wire.ClientLocalFiles != 0, capture)
-	}})
+	})
 }
 
 // refuse answers a statement Strata will not run.
@@ -89,23 +89,47 @@ func (s *Session) refuse(e *wire.Error) error {
 type command struct {
 	facts *sqlparse.Facts
 	stmts []*sqlparse.Facts // per statement of a multi-statement query
-	// cacheKey identifies the response for the result cache; "" never caches.
-	cacheKey string
+	// The response may be kept in the result cache under a key made from
+	// cacheQuery (a COM_QUERY's text) or cacheStmt and cachePacket (a
+	// COM_STMT_EXECUTE); with neither it is never cached. See cacheKey.
+	cacheQuery  string
+	cacheStmt   *prepared
+	cachePacket []byte
 	// cluster runs the command on this cluster instead of the default one
 	// (a table group or a shard).
 	cluster string
 	// metadata: the command only asks about a statement (COM_STMT_PREPARE)
 	// and does not count as a statement of the open transaction.
 	metadata bool
-	// do sends the command on c and relays the answer to the client,
-	// copying it into capture when that is not nil.
-	do func(c *backend.Conn, capture *backend.Capture) (backend.Result, error)
 }
 
-// run executes cmd on the backend chosen for it — or answers it from the
-// result cache — retrying reads on another replica when a server fails
-// before anything reached the client.
-func (s *Session) run(ctx context.Context, cmd command) error {
+// cacheKey identifies the response for the result cache; "" never caches.
+// It is built only when a cache rule applies to the statement: most
+// statements have none and should not pay for a key on every query.
+func (cmd *command) cacheKey() string {
+	switch {
+	case cmd.cacheStmt != nil:
+		return cmd.cacheStmt.cacheKey(cmd.cachePacket)
+	case cmd.cacheQuery != "":
+		return "Q" + cmd.cacheQuery
+	}
+	return ""
+}
+
+// doFunc sends a command on c and relays the answer to the client,
+// copying it into capture when that is not nil.
+type doFunc func(c *backend.Conn, capture *backend.Capture) (backend.Result, error)
+
+// run executes cmd, sent and relayed by do, on the backend chosen for it —
+// or answers it from the result cache — retrying reads on another replica
+// when a server fails before anything reached the client.
+//
+// do is an argument of its own, not a field of command: the compiler sees
+// command's fields leave run (to the planner, the cache, error messages)
+// and would then put every closure stored there on the heap, one
+// allocation per statement; as an argument that run only calls, the
+// caller's closure stays on its stack.
+func (s *Session) run(ctx context.Context, cmd command, do doFunc) error {
 	start := time.Now()
 	f := cmd.facts
 	rt, held := s.held(f)
@@ -119,14 +143,16 @@ func (s *Session) run(ctx context.Context, cmd command) error {
 	var capture *backend.Capture
 	if !held {
 		d := s.decide(f, cmd.cluster)
-		if d.Cache > 0 && cmd.cacheKey != "" && s.cacheable(f) {
-			data, fl := s.env.Cache.Lookup(ctx, s.cacheContext()+cmd.cacheKey, s.qualify(f.Tables), d.Cache)
-			if data != nil {
-				return s.replay(data, start)
-			}
-			if fill = fl; fill != nil {
-				capture = &backend.Capture{Limit: s.env.Cache.MaxEntry()}
-				defer fill.Abandon() // no-op once completed
+		if d.Cache > 0 && s.cacheable(f) {
+			if key := cmd.cacheKey(); key != "" {
+				data, fl := s.env.Cache.Lookup(ctx, s.cacheContext()+key, s.qualify(f.Tables), d.Cache)
+				if data != nil {
+					return s.replay(data, start)
+				}
+				if fill = fl; fill != nil {
+					capture = &backend.Capture{Limit: s.env.Cache.MaxEntry()}
+					defer fill.Abandon() // no-op once completed
+				}
 			}
 		}
 		rt, err = s.connectTo(ctx, d, f)
@@ -134,7 +160,7 @@ func (s *Session) run(ctx context.Context, cmd command) error {
 			rt, err = s.consistentRead(ctx, rt, fill.NeededGTID())
 		}
 	}
-	tried := map[string]error{}
+	var tried map[string]error // servers that failed this statement; made on the first retry
 	for attempt := 1; ; attempt++ {
 		if err != nil {
 			s.env.Metrics.ObserveError("backend")
@@ -147,7 +173,7 @@ func (s *Session) run(ctx context.Context, cmd command) error {
 		}
 		s.active.Store(rt.conn)
 		var res backend.Result
-		res, err = cmd.do(rt.conn, capture)
+		res, err = do(rt.conn, capture)
 		s.active.Store(nil)
 		if err == nil {
 			s.invalidate(f)
@@ -188,6 +214,9 @@ func (s *Session) run(ctx context.Context, cmd command) error {
 			s.inTx = false
 			s.env.Metrics.ObserveError("backend")
 			return s.WriteError(errNoBackend("Strata: lost connection to %s during the statement (%v)%s", rt.conn.Addr, rootCause(err), pinnedNote(wasPinned)))
+		}
+		if tried == nil {
+			tried = map[string]error{}
 		}
 		tried[rt.conn.Addr] = err
 		s.env.Metrics.ReadRetried(rt.pool)
@@ -308,35 +337,35 @@ func (s *Session) observe(rt route, start time.Time, res backend.Result) {
 func (s *Session) InitDB(ctx context.Context, packet []byte) error {
 	schema := string(packet[1:])
 	f := &sqlparse.Facts{Kind: sqlparse.KindUse, Schema: schema}
-	return s.run(ctx, command{facts: f, stmts: []*sqlparse.Facts{f}, do: func(c *backend.Conn, _ *backend.Capture) (backend.Result, error) {
+	return s.run(ctx, command{facts: f, stmts: []*sqlparse.Facts{f}}, func(c *backend.Conn, _ *backend.Capture) (backend.Result, error) {
 		if err := c.Command(packet); err != nil {
 			return backend.Result{}, &backend.ServerError{Addr: c.Addr, Err: err}
 		}
 		return c.Relay(s.client, false)
-	}})
+	})
 }
 
 // FieldList runs the deprecated COM_FIELD_LIST on a replica.
 func (s *Session) FieldList(ctx context.Context, packet []byte) error {
 	table, _, _ := strings.Cut(string(packet[1:]), "\x00")
 	f := &sqlparse.Facts{Kind: sqlparse.KindShow, ReadOnly: true, Tables: []sqlparse.TableRef{{Name: strings.ToLower(table)}}}
-	return s.run(ctx, command{facts: f, do: func(c *backend.Conn, _ *backend.Capture) (backend.Result, error) {
+	return s.run(ctx, command{facts: f}, func(c *backend.Conn, _ *backend.Capture) (backend.Result, error) {
 		if err := c.Command(packet); err != nil {
 			return backend.Result{}, &backend.ServerError{Addr: c.Addr, Err: err}
 		}
 		return c.RelayUntilEOF(s.client)
-	}})
+	})
 }
 
 // Statistics runs COM_STATISTICS on the primary.
 func (s *Session) Statistics(ctx context.Context, packet []byte) error {
 	f := &sqlparse.Facts{Kind: sqlparse.KindShow}
-	return s.run(ctx, command{facts: f, do: func(c *backend.Conn, _ *backend.Capture) (backend.Result, error) {
+	return s.run(ctx, command{facts: f}, func(c *backend.Conn, _ *backend.Capture) (backend.Result, error) {
 		if err := c.Command(packet); err != nil {
 			return backend.Result{}, &backend.ServerError{Addr: c.Addr, Err: err}
 		}
 		return c.RelayOne(s.client)
-	}})
+	})
 }
 
 // kill runs KILL [CONNECTION | QUERY] id against Strata's own connection

@@ -105,6 +105,8 @@ type Session struct {
 
 	stmts    map[uint32]*prepared
 	nextStmt uint32
+	// execBuf is reused for the EXECUTE sent to a backend (executeOn).
+	execBuf []byte
 	// writes holds, per cluster, the position of the session's last
 	// committed write there, for read-your-writes; gtidApplied lists
 	// replicas known to have it.

@@ -58,13 +58,13 @@ func (s *Session) execPlan(ctx context.Context, f *sqlparse.Facts, plan *planner
 		r := plan.Routes[0]
 		s.dropForeignSticky(r.Cluster)
 		packet := append([]byte{comQuery}, r.SQL...)
-		return s.run(ctx, command{facts: f, stmts: []*sqlparse.Facts{f}, cluster: r.Cluster, cacheKey: "Q" + r.Cluster + "\x00" + r.SQL,
-			do: func(c *backend.Conn, capture *backend.Capture) (backend.Result, error) {
+		return s.run(ctx, command{facts: f, stmts: []*sqlparse.Facts{f}, cluster: r.Cluster, cacheQuery: r.Cluster + "\x00" + r.SQL},
+			func(c *backend.Conn, capture *backend.Capture) (backend.Result, error) {
 				if err := c.Command(packet); err != nil {
 					return backend.Result{}, &backend.ServerError{Addr: c.Addr, Err: err}
 				}
 				return c.RelayCapture(s.client, s.caps&wire.ClientLocalFiles != 0, capture)
-			}})
+			})
 	case plan.Write || !f.ReadOnly && plan.Kind != planner.PlanMerge:
 		return s.execWrite(ctx, f, plan)
 	}

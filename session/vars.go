@@ -22,17 +22,21 @@ var backendNames = setNamesFor(backendCollation)
 // varSet is a session's variables: name → the statement that sets it.
 type varSet struct {
 	m     map[string]string
-	print string // fingerprint cache; "" when stale
+	names []string // sortedNames cache; nil when stale
+	print string   // fingerprint cache; "" when stale
 }
 
 func (v *varSet) init(collation byte) {
 	v.m = map[string]string{namesVar: setNamesFor(collation)}
-	v.print = ""
+	v.names, v.print = nil, ""
 }
 
 func (v *varSet) set(name, sql string) {
 	if name == "character set" {
 		name = namesVar
+	}
+	if _, ok := v.m[name]; !ok {
+		v.names = nil
 	}
 	v.m[name] = sql
 	v.print = ""
@@ -82,16 +86,23 @@ func (v *varSet) apply(c *backend.Conn) error {
 }
 
 // sortedNames orders variables so the character set comes first and the
-// rest are applied in a stable order.
+// rest are applied in a stable order. The list is kept until a variable is
+// added (every connection a statement takes is checked against it); callers
+// must not change it.
 func (v *varSet) sortedNames() []string {
-	names := make([]string, 0, len(v.m))
+	if v.names != nil {
+		return v.names
+	}
+	names := make([]string, 0, len(v.m)+1)
+	names = append(names, namesVar)
 	for n := range v.m {
 		if n != namesVar {
 			names = append(names, n)
 		}
 	}
-	sort.Strings(names)
-	return append([]string{namesVar}, names...)
+	sort.Strings(names[1:])
+	v.names = names
+	return names
 }
 
 const comQuery = 0x03

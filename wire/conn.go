@@ -38,6 +38,10 @@ type Conn struct {
 	MaxPacket int
 	buf       []byte
 	sock      *socketIO // nil unless a plain socket (not TLS)
+	// hdr holds the packet header being written: a local array handed to
+	// W.Write would escape (bufio may pass it on to the socket) and be a
+	// heap allocation per packet.
+	hdr [4]byte
 }
 
 // NewConn wraps a network connection.
@@ -47,7 +51,11 @@ func NewConn(c net.Conn) *Conn {
 	if s != nil {
 		rw = s
 	}
-	return &Conn{Conn: c, R: bufio.NewReaderSize(rw, BufferSize), W: bufio.NewWriterSize(rw, BufferSize), sock: s}
+	w := bufio.NewWriterSize(rw, BufferSize)
+	if s != nil {
+		s.flush = w.Flush // made once: a method value per FlushAwaitReply would allocate
+	}
+	return &Conn{Conn: c, R: bufio.NewReaderSize(rw, BufferSize), W: w, sock: s}
 }
 
 // Reset replaces the underlying connection (after a TLS upgrade) keeping buffers.
@@ -147,9 +155,9 @@ func (c *Conn) WritePacket(payload []byte) error {
 }
 
 func (c *Conn) writeHeader(n int) error {
-	hdr := [4]byte{byte(n), byte(n >> 8), byte(n >> 16), c.Seq}
+	c.hdr = [4]byte{byte(n), byte(n >> 8), byte(n >> 16), c.Seq}
 	c.Seq++
-	_, err := c.W.Write(hdr[:])
+	_, err := c.W.Write(c.hdr[:])
 	return err
 }
 
@@ -169,7 +177,7 @@ func (c *Conn) FlushAwaitReply() error {
 	if c.sock == nil || c.R.Buffered() > 0 {
 		return c.W.Flush()
 	}
-	return c.sock.flushAwaitRead(c.W.Flush)
+	return c.sock.flushAwaitRead()
 }
 
 // Flush sends buffered packets.

@@ -27,9 +27,35 @@ import (
 // O_NONBLOCK): read and write return EAGAIN instead of sleeping in the
 // kernel, and the RawConn then parks the goroutine in the poller, with
 // deadlines and Close honoured exactly as net.Conn does.
+//
+// The RawConn callbacks are method values made once in newSocketIO, with
+// their buffer and results in fields: a closure over locals, made per call,
+// would be a heap allocation on every read and write of every packet. The
+// read side's fields belong to the one reader (the Conn's bufio.Reader, or
+// flushAwaitRead), the write side's to the one writer (its bufio.Writer):
+// a read and a write may run at once on different goroutines, as on a
+// net.Conn, so the two sides share no field. The callbacks themselves run
+// under that side's lock of the socket (RawConn.Read holds the read lock,
+// RawConn.Write the write lock).
 type socketIO struct {
 	rc   syscall.RawConn
 	conn net.Conn
+
+	// Read side.
+	readFn   func(fd uintptr) bool // s.readOnce
+	rbuf     []byte
+	rn       uintptr
+	rerrno   syscall.Errno
+	awaitFn  func(fd uintptr) bool // s.awaitOnce, for flushAwaitRead
+	flush    func() error          // sends the Conn's write buffer (set by NewConn)
+	flushed  bool
+	flushErr error
+
+	// Write side.
+	writeFn func(fd uintptr) bool // s.writeOnce
+	wbuf    []byte
+	wn      uintptr
+	werrno  syscall.Errno
 }
 
 // newSocketIO returns the fast reader/writer for c, or nil when c is not a
@@ -49,19 +75,19 @@ func newSocketIO(c net.Conn) *socketIO {
 	if err != nil {
 		return nil
 	}
-	return &socketIO{rc: rc, conn: c}
+	s := &socketIO{rc: rc, conn: c}
+	s.readFn, s.writeFn, s.awaitFn = s.readOnce, s.writeOnce, s.awaitOnce
+	return s
 }
 
 func (s *socketIO) Read(b []byte) (int, error) {
 	if len(b) == 0 {
 		return 0, nil
 	}
-	var n uintptr
-	var errno syscall.Errno
-	err := s.rc.Read(func(fd uintptr) bool {
-		n, errno = rawIO(syscall.SYS_READ, fd, b)
-		return errno != syscall.EAGAIN
-	})
+	s.rbuf = b
+	err := s.rc.Read(s.readFn)
+	s.rbuf = nil // keep no reference to the caller's buffer
+	n, errno := s.rn, s.rerrno
 	switch {
 	case err != nil:
 		return 0, err
@@ -73,16 +99,19 @@ func (s *socketIO) Read(b []byte) (int, error) {
 	return int(n), nil
 }
 
+// readOnce is Read's RawConn callback: one read(2) into s.rbuf.
+func (s *socketIO) readOnce(fd uintptr) bool {
+	s.rn, s.rerrno = rawIO(syscall.SYS_READ, fd, s.rbuf)
+	return s.rerrno != syscall.EAGAIN
+}
+
 func (s *socketIO) Write(b []byte) (int, error) {
 	written := 0
 	for written < len(b) {
-		var n uintptr
-		var errno syscall.Errno
-		rest := b[written:]
-		err := s.rc.Write(func(fd uintptr) bool {
-			n, errno = rawIO(syscall.SYS_WRITE, fd, rest)
-			return errno != syscall.EAGAIN
-		})
+		s.wbuf = b[written:]
+		err := s.rc.Write(s.writeFn)
+		s.wbuf = nil // keep no reference to the caller's buffer
+		n, errno := s.wn, s.werrno
 		if err != nil {
 			return written, err
 		}
@@ -92,6 +121,12 @@ func (s *socketIO) Write(b []byte) (int, error) {
 		written += int(n)
 	}
 	return written, nil
+}
+
+// writeOnce is Write's RawConn callback: one write(2) of s.wbuf.
+func (s *socketIO) writeOnce(fd uintptr) bool {
+	s.wn, s.werrno = rawIO(syscall.SYS_WRITE, fd, s.wbuf)
+	return s.werrno != syscall.EAGAIN
 }
 
 // rawIO is one read(2) or write(2) of b, retried when a signal interrupts
@@ -111,7 +146,7 @@ func (s *socketIO) opError(op string, errno syscall.Errno) error {
 	return &net.OpError{Op: op, Net: s.conn.LocalAddr().Network(), Source: s.conn.LocalAddr(), Addr: s.conn.RemoteAddr(), Err: os.NewSyscallError(op, errno)}
 }
 
-// flushAwaitRead runs flush (which writes the request), then parks until
+// flushAwaitRead runs s.flush (which writes the request), then parks until
 // the socket is readable. A read right after a request almost always finds
 // nothing yet: this skips that read(2), which only says EAGAIN, and the
 // next Read finds the reply. flush runs inside the poller's read
@@ -119,22 +154,28 @@ func (s *socketIO) opError(op string, errno syscall.Errno) error {
 //
 // Only for requests the peer answers: the wait lasts until the peer sends
 // something (or closes, or a deadline passes).
-func (s *socketIO) flushAwaitRead(flush func() error) error {
-	var flushErr error
-	flushed := false
+func (s *socketIO) flushAwaitRead() error {
+	s.flushed, s.flushErr = false, nil
 	// A failed wait (deadline, close) is left to the Read that follows.
-	_ = s.rc.Read(func(uintptr) bool {
-		if flushed {
-			return true
-		}
-		flushed = true
-		flushErr = flush()
-		return flushErr != nil
-	})
-	if !flushed {
+	_ = s.rc.Read(s.awaitFn)
+	if !s.flushed {
 		// The poller refused before the callback (closed, deadline):
 		// flush reports it as a plain write would.
-		return flush()
+		return s.flush()
 	}
-	return flushErr
+	err := s.flushErr
+	s.flushErr = nil
+	return err
+}
+
+// awaitOnce is flushAwaitRead's RawConn callback: the first call flushes
+// (and stops there if that failed); the next, made once the socket is
+// readable, ends the wait.
+func (s *socketIO) awaitOnce(uintptr) bool {
+	if s.flushed {
+		return true
+	}
+	s.flushed = true
+	s.flushErr = s.flush()
+	return s.flushErr != nil
 }
