@@ -16,6 +16,7 @@ import (
 	"github.com/strata-proxy/strata/backend"
 	"github.com/strata-proxy/strata/config"
 	"github.com/strata-proxy/strata/metrics"
+	"github.com/strata-proxy/strata/querystats"
 	"github.com/strata-proxy/strata/session"
 	"github.com/strata-proxy/strata/topology"
 )
@@ -39,6 +40,8 @@ type Server struct {
 	Explain func(ctx context.Context, sql, user, schema string) (any, error)
 	// Tables describes where the placed tables live (GET /api/tables).
 	Tables func() any
+	// Stats is the per-digest statistics (GET/DELETE /api/queries).
+	Stats *querystats.Store
 	// Profiling serves Go's runtime profiles under /debug/pprof/ (config
 	// admin_pprof): CPU, heap, goroutines and traces of the running proxy,
 	// for `go tool pprof http://ADMIN/debug/pprof/profile`.
@@ -77,6 +80,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/clusters/{cluster}/replicas", s.addReplica)
 	mux.HandleFunc("POST /api/reload", s.reload)
 	mux.HandleFunc("POST /api/config/save", s.saveConfig)
+	mux.HandleFunc("GET /api/queries", s.queries)
+	mux.HandleFunc("DELETE /api/queries", s.resetQueries)
 	s.shardingRoutes(mux)
 	mux.HandleFunc("/api/", s.notFound)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{}))
@@ -148,6 +153,8 @@ const indexText = `Strata admin API (docs/admin-api.md)
 GET    /api/topology                     clusters, servers, roles and state
 GET    /api/pools                        replica pools, their settings and members
 GET    /api/sessions                     open client sessions
+GET    /api/queries                      statements by digest, route and server (?order=&limit=&contains=)
+DELETE /api/queries                      the same, then start counting again
 POST   /api/servers/{address}/pool       move a replica: {"pool": "batch"}
 POST   /api/servers/{address}/drain      {"drain": true} (default) or false
 POST   /api/servers/{address}/weight     {"weight": 3}

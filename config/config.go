@@ -134,6 +134,10 @@ type Limits struct {
 	// PoolWait is how long a statement waits for a free backend connection.
 	PoolWait         Duration `yaml:"pool_wait"`
 	MaxAllowedPacket Size     `yaml:"max_allowed_packet"`
+	// MaxQueryDigests bounds the rows of the per-digest statistics (GET
+	// /api/queries): statements of a new shape past it are counted as
+	// dropped.
+	MaxQueryDigests int `yaml:"max_query_digests"`
 }
 
 // Monitor controls the health checker.
@@ -266,6 +270,7 @@ func cleanYAMLError(err error) error {
 const (
 	DefaultListen           = "127.0.0.1:6033"
 	DefaultAdminListen      = "127.0.0.1:6080"
+	DefaultMaxQueryDigests  = 10000
 	DefaultPool             = "primary"
 	DefaultMaxAllowedPacket = 64 << 20
 )
@@ -351,6 +356,9 @@ func (l *Limits) applyDefaults() {
 	}
 	if l.MaxAllowedPacket == 0 {
 		l.MaxAllowedPacket = DefaultMaxAllowedPacket
+	}
+	if l.MaxQueryDigests == 0 {
+		l.MaxQueryDigests = DefaultMaxQueryDigests
 	}
 }
 

@@ -53,6 +53,7 @@ func TestParseRejectsWithLine(t *testing.T) {
 		{"bad regexp", minimal + "routing:\n  - {match: {pattern: '('}, pool: batch}\n", "line 14: routing.0.match.pattern: is not a valid regular expression"},
 		{"bad fallback", minimal + "    pools: {primary: {fallback: nope}}\n", "clusters.main.pools.primary.fallback: names no pool"},
 		{"negative threads", minimal + "threads: -2\n", "line 13: threads: must be between 0 (one per CPU) and 1024"},
+		{"negative digest limit", minimal + "limits: {max_query_digests: -1}\n", "line 13: limits.max_query_digests: must not be negative"},
 		{"socket of an unknown server", strings.Replace(minimal, "backend: {user: strata, password: strata}", "backend:\n  user: strata\n  sockets:\n    127.0.0.1:3306: /run/mysqld/mysqld.sock", 1),
 			"line 9: backend.sockets.127.0.0.1:3306: 127.0.0.1:3306 is not the address of any cluster's primary or replica"},
 		{"socket without a path", strings.Replace(minimal, "backend: {user: strata, password: strata}", "backend:\n  user: strata\n  sockets: {127.0.0.1:13307: \"\"}", 1),

@@ -28,6 +28,7 @@ import (
 	"github.com/strata-proxy/strata/frontend"
 	"github.com/strata-proxy/strata/metrics"
 	"github.com/strata-proxy/strata/planner"
+	"github.com/strata-proxy/strata/querystats"
 	"github.com/strata-proxy/strata/resultcache"
 	"github.com/strata-proxy/strata/session"
 	"github.com/strata-proxy/strata/topology"
@@ -86,6 +87,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 		Registry: session.NewRegistry(), BackendUser: cfg.Backend.User, BackendPassword: cfg.Backend.Password, BackendSockets: cfg.Backend.Sockets,
 		ConnectTimeout: cfg.Limits.ConnectTimeout.D(), Zone: cfg.Zone,
 		ReadYourWritesWait: cfg.Clusters[cfg.DefaultCluster].ReadYourWritesWait.D(),
+		Stats:              querystats.New(cfg.Limits.MaxQueryDigests),
 	}
 	if cfg.CacheEnabled() {
 		s.Env.Cache = resultcache.New(int(cfg.ResultCache.MaxSize), int(cfg.ResultCache.MaxEntrySize))
@@ -113,7 +115,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 	s.Monitor = topology.NewMonitor(s.Topology, s.Pools, s.Metrics, topology.MonitorConfigFrom(cfg), log)
 	s.Env.OnBackendFailure = s.Monitor.ReportFailure
 	s.Admin = &admin.Server{Topology: s.Topology, Pools: s.Pools, Metrics: s.Metrics, Sessions: s.Env.Registry, Log: log, Monitor: s.Monitor, Control: s,
-		Explain: s.explain, Capacity: s.capacity, Tables: s.tables, Profiling: cfg.AdminPprof}
+		Explain: s.explain, Capacity: s.capacity, Tables: s.tables, Profiling: cfg.AdminPprof, Stats: s.Env.Stats}
 	if err := s.listen(); err != nil {
 		s.Pools.Close()
 		sh.close()

@@ -15,6 +15,7 @@ import (
 	"github.com/strata-proxy/strata/config"
 	"github.com/strata-proxy/strata/metrics"
 	"github.com/strata-proxy/strata/planner"
+	"github.com/strata-proxy/strata/querystats"
 	"github.com/strata-proxy/strata/resultcache"
 	"github.com/strata-proxy/strata/topology"
 	"github.com/strata-proxy/strata/wire"
@@ -222,6 +223,7 @@ clusters:
 		Metrics:  metrics.New(),
 		Registry: NewRegistry(),
 		Sharding: planner.NewSharding(nil),
+		Stats:    querystats.New(100), // as in production: counted on every statement
 	}
 	if cfg.CacheEnabled() {
 		env.Cache = resultcache.New(int(cfg.ResultCache.MaxSize), int(cfg.ResultCache.MaxEntrySize))
@@ -303,6 +305,11 @@ func TestHotPathAllocs(t *testing.T) {
 			}
 			if allocs != 0 {
 				t.Errorf("%s: %v heap allocations per statement, want 0", mode, allocs)
+			}
+			// The per-digest statistics saw every statement, on its route.
+			rows := h.s.env.Stats.Snapshot(querystats.Query{}).Rows
+			if len(rows) != 1 || rows[0].Count < 201 || rows[0].Server != h.replica.Addr() || rows[0].Role != "replica" {
+				t.Fatalf("query statistics %+v, want one row of 201+ reads on the replica %s", rows, h.replica.Addr())
 			}
 		})
 	}

@@ -147,7 +147,7 @@ func (s *Session) run(ctx context.Context, cmd command, do doFunc) error {
 			if key := cmd.cacheKey(); key != "" {
 				data, fl := s.env.Cache.Lookup(ctx, s.cacheContext()+key, s.qualify(f.Tables), d.Cache)
 				if data != nil {
-					return s.replay(data, start)
+					return s.replay(f, data, start)
 				}
 				if fill = fl; fill != nil {
 					capture = &backend.Capture{Limit: s.env.Cache.MaxEntry()}
@@ -184,7 +184,7 @@ func (s *Session) run(ctx context.Context, cmd command, do doFunc) error {
 			}
 			s.trackWrites(rt, f, res)
 			s.release(rt.conn, f, rt.primary)
-			s.observe(rt, start, res)
+			s.observeStatement(f, rt, time.Since(start), res.Err != nil)
 			if fill != nil {
 				fill.Complete(capture.Data, res.Err == nil && !capture.Overflowed && !capture.Unsafe)
 			}
@@ -253,11 +253,11 @@ func (s *Session) trackWrites(rt route, f *sqlparse.Facts, res backend.Result) {
 
 // replay answers from the result cache: the stored packets are exactly what
 // the server sent, sequence ids included, for the same kind of command.
-func (s *Session) replay(data []byte, start time.Time) error {
+func (s *Session) replay(f *sqlparse.Facts, data []byte, start time.Time) error {
 	if _, err := s.client.W.Write(data); err != nil {
 		return err
 	}
-	s.env.Metrics.ObserveQuery("cache", "strata", time.Since(start))
+	s.observeCached(f, time.Since(start))
 	return s.client.Flush()
 }
 
@@ -324,13 +324,6 @@ func pinnedNote(pinned bool) string {
 		return "; the transaction or session state on it is lost, start again"
 	}
 	return ""
-}
-
-func (s *Session) observe(rt route, start time.Time, res backend.Result) {
-	s.env.Metrics.ObserveQuery(rt.label, rt.conn.Addr, time.Since(start))
-	if res.Err != nil {
-		s.env.Metrics.ObserveError("server")
-	}
 }
 
 // InitDB runs COM_INIT_DB: the schema changes only when the primary accepts it.

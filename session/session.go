@@ -18,6 +18,7 @@ import (
 	"github.com/strata-proxy/strata/backend"
 	"github.com/strata-proxy/strata/metrics"
 	"github.com/strata-proxy/strata/planner"
+	"github.com/strata-proxy/strata/querystats"
 	"github.com/strata-proxy/strata/resultcache"
 	"github.com/strata-proxy/strata/sqlparse"
 	"github.com/strata-proxy/strata/topology"
@@ -52,6 +53,8 @@ type Env struct {
 	// ReadYourWritesWait bounds how long a read waits for a replica to apply
 	// the session's last write before it goes to the primary instead.
 	ReadYourWritesWait time.Duration
+	// Stats counts statements by digest and route (nil: not kept).
+	Stats *querystats.Store
 }
 
 func (e *Env) reportFailure(addr string, err error) {

@@ -26,7 +26,7 @@ func (s *Session) execMerge(ctx context.Context, f *sqlparse.Facts, plan *planne
 	defer s.noteTxRead(f, conns)
 	defer s.running(conns)()
 	if plan.Walk || anyShared(conns) {
-		return s.finishMerge(ctx, plan, conns, binary, start)
+		return s.finishMerge(ctx, f, plan, conns, binary, start)
 	}
 	// Send every shard its query at once; a shard's rows are read as the
 	// merge needs them.
@@ -49,7 +49,7 @@ func (s *Session) execMerge(ctx context.Context, f *sqlparse.Facts, plan *planne
 			return s.WriteError(shardError(conns[i].route.Cluster, err))
 		}
 	}
-	return s.mergeOpened(ctx, plan, conns, rows, binary, start)
+	return s.mergeOpened(ctx, f, plan, conns, rows, binary, start)
 }
 
 func (s *Session) closeRows(rows []*backend.Rows, conns []*shardConn) {
@@ -64,7 +64,7 @@ func (s *Session) closeRows(rows []*backend.Rows, conns []*shardConn) {
 
 // finishMerge is the ordered walk: each route opens only when the
 // previous ones did not reach the limit.
-func (s *Session) finishMerge(ctx context.Context, plan *planner.ShardPlan, conns []*shardConn, binary bool, start time.Time) error {
+func (s *Session) finishMerge(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, conns []*shardConn, binary bool, start time.Time) error {
 	first, err := conns[0].conn.QueryRows(ctx, conns[0].route.SQL)
 	if err != nil {
 		s.markBroken(conns[0], err)
@@ -72,7 +72,7 @@ func (s *Session) finishMerge(ctx context.Context, plan *planner.ShardPlan, conn
 	}
 	rows := make([]*backend.Rows, len(conns))
 	rows[0] = first
-	return s.mergeOpened(ctx, plan, conns, rows, binary, start)
+	return s.mergeOpened(ctx, f, plan, conns, rows, binary, start)
 }
 
 // buffered reads a route's whole answer into memory, so that the next
@@ -88,7 +88,7 @@ func buffered(ctx context.Context, r *backend.Rows) (engine.RowStream, error) {
 
 // mergeOpened merges the routes' rows (rows[i] nil: opened on demand) and
 // sends them to the client. The first answer gives the column definitions.
-func (s *Session) mergeOpened(ctx context.Context, plan *planner.ShardPlan, conns []*shardConn, rows []*backend.Rows, binary bool, start time.Time) error {
+func (s *Session) mergeOpened(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, conns []*shardConn, rows []*backend.Rows, binary bool, start time.Time) error {
 	defer s.closeRows(rows, conns)
 	var cols []engine.Column
 	var colPackets [][]byte
@@ -150,7 +150,7 @@ func (s *Session) mergeOpened(ctx context.Context, plan *planner.ShardPlan, conn
 	}
 	// The statement once, by how many shards it needed (a bounded label);
 	// each shard query on its own counter.
-	s.env.Metrics.ObserveQuery(label, fmt.Sprintf("%d shards", len(plan.Clusters())), time.Since(start))
+	s.observeSharded(f, label, plan, time.Since(start))
 	for _, sc := range conns {
 		s.env.Metrics.ShardQuery(sc.route.Cluster, "read")
 	}

@@ -84,7 +84,7 @@ func (s *Session) execWrite(ctx context.Context, f *sqlparse.Facts, plan *planne
 	}
 	s.invalidate(f)
 	s.releaseWrite(conns, true)
-	s.env.Metrics.ObserveQuery("shard_write", fmt.Sprintf("%d shards", len(plan.Clusters())), time.Since(start))
+	s.observeSharded(f, "shard_write", plan, time.Since(start))
 	for _, sc := range conns {
 		s.env.Metrics.ShardQuery(sc.route.Cluster, "write")
 	}

@@ -1,0 +1,270 @@
+// Package querystats keeps statistics per statement shape and route — the
+// digest of a statement (its text with literals replaced by ?), the schema
+// and user it ran for, and where Strata sent it — like ProxySQL's
+// stats_mysql_query_digest: how often each kind of statement runs, how long
+// it takes, how often it fails, and which route and server served it. An
+// operator sees there every routing decision Strata made, and which
+// statements cost the most, without turning on a server's general log.
+package querystats
+
+import (
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Key identifies one row: a statement shape as it ran for one schema and
+// user on one route and server.
+type Key struct {
+	Digest string `json:"digest"`
+	Schema string `json:"schema"`
+	User   string `json:"user"`
+	// Route is how Strata chose the server, as the route label of the
+	// strata_queries_total metric: "primary", a replica pool's name,
+	// "pinned" (the session's own connection), "cache" (answered from the
+	// result cache), or a sharded plan's kind.
+	Route string `json:"route"`
+	// Role is what answered: "primary", "replica", "cache" (Strata
+	// itself) or "shards" (Strata merging or splitting over shards). It
+	// tells apart a replica pool named "primary" (the default pool) from
+	// the primary server.
+	Role   string `json:"role"`
+	Server string `json:"server"`
+}
+
+// MaxDigestLen bounds the statement text a row keeps: a huge statement's
+// shape is told by its start, and the store's memory stays bounded.
+const MaxDigestLen = 1024
+
+type entry struct {
+	count     atomic.Uint64
+	errors    atomic.Uint64
+	sumNanos  atomic.Int64
+	maxNanos  atomic.Int64
+	minNanos  atomic.Int64
+	firstSeen time.Time
+	lastSeen  atomic.Int64 // unix nanoseconds
+}
+
+// Store is the statistics of a running Strata; safe for concurrent use.
+// A nil *Store records nothing.
+type Store struct {
+	mu      sync.RWMutex
+	rows    map[Key]*entry
+	limit   int
+	dropped atomic.Uint64
+	since   time.Time
+}
+
+// New returns a store that keeps at most limit rows: statements of a new
+// shape past that are counted as dropped, not kept, so an application that
+// builds statements with varying text cannot grow Strata's memory.
+func New(limit int) *Store {
+	return &Store{rows: map[Key]*entry{}, limit: limit, since: time.Now()}
+}
+
+// Record counts one statement that took d; failed when the server (or
+// Strata) answered it with an error.
+func (s *Store) Record(k Key, d time.Duration, failed bool) {
+	if s == nil {
+		return
+	}
+	if len(k.Digest) > MaxDigestLen {
+		k.Digest = truncate(k.Digest)
+	}
+	e := s.lookup(k)
+	if e == nil {
+		s.dropped.Add(1)
+		return
+	}
+	n := d.Nanoseconds()
+	e.count.Add(1)
+	if failed {
+		e.errors.Add(1)
+	}
+	e.sumNanos.Add(n)
+	raise(&e.maxNanos, n, func(old int64) bool { return n > old })
+	raise(&e.minNanos, n, func(old int64) bool { return n < old })
+	e.lastSeen.Store(time.Now().UnixNano())
+}
+
+// lookup finds k's row, adding it while there is room (nil when full).
+func (s *Store) lookup(k Key) *entry {
+	s.mu.RLock()
+	e := s.rows[k]
+	s.mu.RUnlock()
+	if e != nil {
+		return e
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e = s.rows[k]; e != nil {
+		return e
+	}
+	if len(s.rows) >= s.limit {
+		return nil
+	}
+	e = &entry{firstSeen: time.Now()}
+	e.minNanos.Store(-1)
+	s.rows[k] = e
+	return e
+}
+
+// raise stores v in a when better(old) says it beats the current value (or
+// a holds -1, "none yet").
+func raise(a *atomic.Int64, v int64, better func(old int64) bool) {
+	for {
+		old := a.Load()
+		if old != -1 && !better(old) {
+			return
+		}
+		if a.CompareAndSwap(old, v) {
+			return
+		}
+	}
+}
+
+func truncate(digest string) string {
+	cut := MaxDigestLen
+	for cut > 0 && !validStart(digest[cut]) {
+		cut-- // do not split a UTF-8 character
+	}
+	return digest[:cut] + "…"
+}
+
+func validStart(b byte) bool { return b&0xC0 != 0x80 }
+
+// Row is one line of the statistics.
+type Row struct {
+	Key
+	Count     uint64    `json:"count"`
+	Errors    uint64    `json:"errors"`
+	TotalMs   float64   `json:"total_ms"`
+	AvgMs     float64   `json:"avg_ms"`
+	MinMs     float64   `json:"min_ms"`
+	MaxMs     float64   `json:"max_ms"`
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
+}
+
+// Snapshot is the store's content at one moment.
+type Snapshot struct {
+	// Since is when counting started (start, or the last Reset).
+	Since time.Time `json:"since"`
+	// Limit is how many rows the store keeps; Dropped counts statements
+	// not recorded because it was full.
+	Limit   int    `json:"limit"`
+	Dropped uint64 `json:"dropped"`
+	Rows    []Row  `json:"rows"`
+}
+
+// Orders by which Snapshot can sort its rows, most first.
+var Orders = []string{"total", "count", "avg", "max", "errors", "last"}
+
+// Query selects and orders rows.
+type Query struct {
+	// Order is one of Orders ("" means "total": the statements that cost
+	// the servers most time come first).
+	Order string
+	// Limit keeps the first rows only (0: all).
+	Limit int
+	// Contains keeps rows whose digest contains this text, ignoring case.
+	Contains string
+}
+
+// Snapshot returns the rows q selects, in its order.
+func (s *Store) Snapshot(q Query) Snapshot {
+	if s == nil {
+		return Snapshot{}
+	}
+	s.mu.RLock()
+	snap := Snapshot{Since: s.since, Limit: s.limit, Dropped: s.dropped.Load(), Rows: make([]Row, 0, len(s.rows))}
+	needle := strings.ToLower(q.Contains)
+	for k, e := range s.rows {
+		if needle != "" && !strings.Contains(strings.ToLower(k.Digest), needle) {
+			continue
+		}
+		snap.Rows = append(snap.Rows, e.row(k))
+	}
+	s.mu.RUnlock()
+	sortRows(snap.Rows, q.Order)
+	if q.Limit > 0 && len(snap.Rows) > q.Limit {
+		snap.Rows = snap.Rows[:q.Limit]
+	}
+	return snap
+}
+
+func (e *entry) row(k Key) Row {
+	r := Row{Key: k, Count: e.count.Load(), Errors: e.errors.Load(), FirstSeen: e.firstSeen,
+		TotalMs: ms(e.sumNanos.Load()), MaxMs: ms(e.maxNanos.Load()), MinMs: ms(max(e.minNanos.Load(), 0)),
+		LastSeen: time.Unix(0, e.lastSeen.Load())}
+	if r.Count > 0 {
+		r.AvgMs = r.TotalMs / float64(r.Count)
+	}
+	return r
+}
+
+func ms(nanos int64) float64 { return float64(nanos) / 1e6 }
+
+// sortRows orders rows by order, most first; ties by digest, so the order
+// is stable from one call to the next.
+func sortRows(rows []Row, order string) {
+	metric := func(r Row) float64 {
+		switch order {
+		case "count":
+			return float64(r.Count)
+		case "avg":
+			return r.AvgMs
+		case "max":
+			return r.MaxMs
+		case "errors":
+			return float64(r.Errors)
+		case "last":
+			return float64(r.LastSeen.UnixNano())
+		}
+		return r.TotalMs
+	}
+	sort.SliceStable(rows, func(i, j int) bool {
+		a, b := metric(rows[i]), metric(rows[j])
+		if a != b {
+			return a > b
+		}
+		return lessKey(rows[i].Key, rows[j].Key)
+	})
+}
+
+func lessKey(a, b Key) bool {
+	for _, p := range [][2]string{{a.Digest, b.Digest}, {a.Schema, b.Schema}, {a.User, b.User}, {a.Route, b.Route}, {a.Role, b.Role}, {a.Server, b.Server}} {
+		if p[0] != p[1] {
+			return p[0] < p[1]
+		}
+	}
+	return false
+}
+
+// ValidOrder reports whether order is one Snapshot knows ("" included).
+func ValidOrder(order string) bool {
+	if order == "" {
+		return true
+	}
+	for _, o := range Orders {
+		if o == order {
+			return true
+		}
+	}
+	return false
+}
+
+// Reset forgets every row and starts counting again.
+func (s *Store) Reset() {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	s.rows = map[Key]*entry{}
+	s.since = time.Now()
+	s.dropped.Store(0)
+	s.mu.Unlock()
+}

@@ -1,0 +1,41 @@
+package session
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/strata-proxy/strata/planner"
+	"github.com/strata-proxy/strata/querystats"
+	"github.com/strata-proxy/strata/sqlparse"
+)
+
+// observeStatement records a statement that ran on rt: in the Prometheus
+// metrics (by route and server) and in the per-digest statistics (GET
+// /api/queries), where the operator sees each statement shape with the
+// route Strata chose for it. failed: the server answered with an error.
+func (s *Session) observeStatement(f *sqlparse.Facts, rt route, d time.Duration, failed bool) {
+	s.env.Metrics.ObserveQuery(rt.label, rt.conn.Addr, d)
+	if failed {
+		s.env.Metrics.ObserveError("server")
+	}
+	role := "replica"
+	if rt.primary {
+		role = "primary"
+	}
+	s.env.Stats.Record(querystats.Key{Digest: f.Digest, Schema: s.DB, User: s.User, Route: rt.label, Role: role, Server: rt.conn.Addr}, d, failed)
+}
+
+// observeCached records a statement answered from the result cache.
+func (s *Session) observeCached(f *sqlparse.Facts, d time.Duration) {
+	s.env.Metrics.ObserveQuery("cache", "strata", d)
+	s.env.Stats.Record(querystats.Key{Digest: f.Digest, Schema: s.DB, User: s.User, Route: "cache", Role: "cache", Server: "strata"}, d, false)
+}
+
+// observeSharded records a statement Strata split over shards: the metric
+// by how many shards it needed (a bounded label), the statistics by which.
+func (s *Session) observeSharded(f *sqlparse.Facts, route string, plan *planner.ShardPlan, d time.Duration) {
+	clusters := plan.Clusters()
+	s.env.Metrics.ObserveQuery(route, fmt.Sprintf("%d shards", len(clusters)), d)
+	s.env.Stats.Record(querystats.Key{Digest: f.Digest, Schema: s.DB, User: s.User, Route: route, Role: "shards", Server: strings.Join(clusters, ",")}, d, false)
+}
