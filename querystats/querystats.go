@@ -181,14 +181,25 @@ func (s *Store) Snapshot(q Query) Snapshot {
 	}
 	s.mu.RLock()
 	snap := Snapshot{Since: s.since, Limit: s.limit, Dropped: s.dropped.Load(), Rows: make([]Row, 0, len(s.rows))}
-	needle := strings.ToLower(q.Contains)
 	for k, e := range s.rows {
-		if needle != "" && !strings.Contains(strings.ToLower(k.Digest), needle) {
-			continue
-		}
 		snap.Rows = append(snap.Rows, e.row(k))
 	}
 	s.mu.RUnlock()
+	return Select(snap, q)
+}
+
+// Select keeps the rows of snap that q selects, in its order.
+func Select(snap Snapshot, q Query) Snapshot {
+	if q.Contains != "" {
+		needle := strings.ToLower(q.Contains)
+		kept := snap.Rows[:0:0]
+		for _, r := range snap.Rows {
+			if strings.Contains(strings.ToLower(r.Digest), needle) {
+				kept = append(kept, r)
+			}
+		}
+		snap.Rows = kept
+	}
 	sortRows(snap.Rows, q.Order)
 	if q.Limit > 0 && len(snap.Rows) > q.Limit {
 		snap.Rows = snap.Rows[:q.Limit]

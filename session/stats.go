@@ -14,10 +14,15 @@ import (
 // metrics (by route and server) and in the per-digest statistics (GET
 // /api/queries), where the operator sees each statement shape with the
 // route Strata chose for it. failed: the server answered with an error.
-func (s *Session) observeStatement(f *sqlparse.Facts, rt route, d time.Duration, failed bool) {
+// metadata (COM_STMT_PREPARE) counts in the metrics but not as a run of
+// the statement in the statistics.
+func (s *Session) observeStatement(f *sqlparse.Facts, rt route, d time.Duration, failed, metadata bool) {
 	s.env.Metrics.ObserveQuery(rt.label, rt.conn.Addr, d)
 	if failed {
 		s.env.Metrics.ObserveError("server")
+	}
+	if metadata {
+		return
 	}
 	role := "replica"
 	if rt.primary {

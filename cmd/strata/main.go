@@ -22,6 +22,7 @@ func commands() []command {
 		{"pool", "show or change replica pools: strata pool list | move ADDRESS POOL -c FILE", runPool},
 		{"server", "change replicas: strata server drain|undrain|weight|add|remove ... -c FILE", runServer},
 		{"reload", "make a running Strata re-read its config file: strata reload -c FILE", runReload},
+		{"queries", "show statements by digest with their route, server, count and time: strata queries -c FILE", runQueries},
 		{"config", "write the running topology to the config file: strata config save -c FILE", runConfig},
 		{"shards", "maintain sharded tables: strata shards precreate|capacity -c FILE -schema NAME", runShards},
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/strata-proxy/strata/backend"
 	"github.com/strata-proxy/strata/config"
 	"github.com/strata-proxy/strata/metrics"
+	"github.com/strata-proxy/strata/querystats"
 	"github.com/strata-proxy/strata/session"
 	"github.com/strata-proxy/strata/topology"
 )
@@ -68,8 +69,9 @@ func (c *fileControl) ConfigSaved(cfg *config.Config) {
 
 // cliEnv is an admin API on loopback and a config file pointing at it.
 type cliEnv struct {
-	path string
-	topo *topology.Topology
+	path  string
+	topo  *topology.Topology
+	stats *querystats.Store
 }
 
 func newCLIEnv(t *testing.T) *cliEnv {
@@ -86,11 +88,12 @@ func newCLIEnv(t *testing.T) *cliEnv {
 	tp := topology.New(topology.FromConfig(cfg))
 	pools := backend.NewPools(backend.PoolConfig{})
 	t.Cleanup(pools.Close)
-	srv := &admin.Server{Topology: tp, Pools: pools, Metrics: metrics.New(), Sessions: session.NewRegistry(), Control: &fileControl{cfg: cfg, topo: tp}}
+	stats := querystats.New(100)
+	srv := &admin.Server{Topology: tp, Pools: pools, Metrics: metrics.New(), Sessions: session.NewRegistry(), Control: &fileControl{cfg: cfg, topo: tp}, Stats: stats}
 	ts.Config.Handler = srv.Handler()
 	ts.Start()
 	t.Cleanup(ts.Close)
-	return &cliEnv{path: path, topo: tp}
+	return &cliEnv{path: path, topo: tp, stats: stats}
 }
 
 // run runs a subcommand and returns what it printed.
