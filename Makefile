@@ -57,6 +57,8 @@ demo: deps build
 	@echo "Strata starts below (Ctrl-C stops it; make demo-down stops the servers)."
 	@echo "In another terminal:"
 	@echo "  mariadb -h127.0.0.1 -P6033 -uapp -papp blog"
+	@echo "and see where each statement went, and the servers' state:"
+	@echo "  $(BIN) queries -c $(DEMO_CONF)     $(BIN) topology -c $(DEMO_CONF)"
 	@echo
 	$(BIN) serve -c $(DEMO_CONF)
 
