@@ -86,6 +86,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/api/", s.notFound)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /{$}", s.index)
+	mux.HandleFunc("GET /dashboard", s.dashboard)
 	if s.Profiling {
 		profilingRoutes(mux)
 	}
@@ -148,7 +149,7 @@ func (s *Server) index(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte(indexText))
 }
 
-const indexText = `Strata admin API (docs/admin-api.md)
+const indexText = `Strata admin API (docs/admin-api.md); a dashboard at /dashboard
 
 GET    /api/topology                     clusters, servers, roles and state
 GET    /api/pools                        replica pools, their settings and members
