@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/strata-proxy/strata/config"
+	"github.com/strata-proxy/strata/querystats"
 )
 
 // A starting Strata pre-creates the coming period tables of date-sharded
@@ -197,6 +198,44 @@ func TestShardMetrics(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("/metrics has no %s", missing)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// /api/queries shows a statement Strata split over shards with role
+// "shards" and the shard clusters it used, and a keyed one with the shard
+// server that answered it.
+func TestShardQueryStatistics(t *testing.T) {
+	db := strataDB(t)
+	var n int
+	for range 3 {
+		if err := db.QueryRow("SELECT COUNT(*) FROM comments WHERE entry_id IN (1, 2) AND id > 0").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		resp, err := http.Get("http://" + strataAdmin + "/api/queries?limit=0&contains=" + "id%60+%3E")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var snap querystats.Snapshot
+		err = json.NewDecoder(resp.Body).Decode(&snap)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range snap.Rows {
+			if strings.HasPrefix(r.Digest, "select count") && strings.Contains(r.Digest, "`comments`") && r.Count >= 3 {
+				if r.Role != "shards" || r.Route != "shard_merge" || r.Server != "s1,s2" {
+					t.Fatalf("row %+v; want role shards, route shard_merge, server s1,s2", r)
+				}
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/api/queries has no row with 3 runs of the IN-list count: %+v", snap.Rows)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
