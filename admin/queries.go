@@ -13,7 +13,7 @@ import (
 // statement shape with the route and server Strata sent it to, how often,
 // how long, how often it failed — like ProxySQL's
 // stats_mysql_query_digest. Query parameters: order (total, count, avg,
-// max, errors, last; default total), limit (default 100, 0 for all),
+// max, errors, rows, last; default total), limit (default 100, 0 for all),
 // contains (a part of the statement text, any case).
 func (s *Server) queries(w http.ResponseWriter, r *http.Request) {
 	q, err := statsQuery(r)

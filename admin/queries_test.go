@@ -15,9 +15,9 @@ func TestQueries(t *testing.T) {
 	fill := func(e *env) {
 		e.srv.Stats = querystats.New(100)
 		for range 3 {
-			e.srv.Stats.Record(read, time.Millisecond, false)
+			e.srv.Stats.Record(read, querystats.Outcome{Duration: time.Millisecond, Failed: false})
 		}
-		e.srv.Stats.Record(write, 10*time.Millisecond, true)
+		e.srv.Stats.Record(write, querystats.Outcome{Duration: 10 * time.Millisecond, Failed: true})
 	}
 	cases := []struct {
 		name, method, path string

@@ -41,6 +41,8 @@ const MaxDigestLen = 1024
 type entry struct {
 	count     atomic.Uint64
 	errors    atomic.Uint64
+	rows      atomic.Uint64
+	affected  atomic.Uint64
 	sumNanos  atomic.Int64
 	maxNanos  atomic.Int64
 	minNanos  atomic.Int64
@@ -65,9 +67,18 @@ func New(limit int) *Store {
 	return &Store{rows: map[Key]*entry{}, limit: limit, since: time.Now()}
 }
 
-// Record counts one statement that took d; failed when the server (or
-// Strata) answered it with an error.
-func (s *Store) Record(k Key, d time.Duration, failed bool) {
+// Outcome is how one run of a statement went.
+type Outcome struct {
+	Duration time.Duration
+	// Failed: the server (or Strata) answered with an error.
+	Failed bool
+	// Rows is how many rows the answer carried to the client, Affected
+	// how many rows a write changed (0 where Strata does not know).
+	Rows, Affected uint64
+}
+
+// Record counts one run of the statement k.
+func (s *Store) Record(k Key, o Outcome) {
 	if s == nil {
 		return
 	}
@@ -79,10 +90,16 @@ func (s *Store) Record(k Key, d time.Duration, failed bool) {
 		s.dropped.Add(1)
 		return
 	}
-	n := d.Nanoseconds()
+	n := o.Duration.Nanoseconds()
 	e.count.Add(1)
-	if failed {
+	if o.Failed {
 		e.errors.Add(1)
+	}
+	if o.Rows > 0 {
+		e.rows.Add(o.Rows)
+	}
+	if o.Affected > 0 {
+		e.affected.Add(o.Affected)
 	}
 	e.sumNanos.Add(n)
 	raise(&e.maxNanos, n, func(old int64) bool { return n > old })
@@ -141,6 +158,8 @@ type Row struct {
 	Key
 	Count     uint64    `json:"count"`
 	Errors    uint64    `json:"errors"`
+	Rows      uint64    `json:"rows_sent"`
+	Affected  uint64    `json:"rows_affected"`
 	TotalMs   float64   `json:"total_ms"`
 	AvgMs     float64   `json:"avg_ms"`
 	MinMs     float64   `json:"min_ms"`
@@ -161,7 +180,7 @@ type Snapshot struct {
 }
 
 // Orders by which Snapshot can sort its rows, most first.
-var Orders = []string{"total", "count", "avg", "max", "errors", "last"}
+var Orders = []string{"total", "count", "avg", "max", "errors", "rows", "last"}
 
 // Query selects and orders rows.
 type Query struct {
@@ -208,7 +227,7 @@ func Select(snap Snapshot, q Query) Snapshot {
 }
 
 func (e *entry) row(k Key) Row {
-	r := Row{Key: k, Count: e.count.Load(), Errors: e.errors.Load(), FirstSeen: e.firstSeen,
+	r := Row{Key: k, Count: e.count.Load(), Errors: e.errors.Load(), Rows: e.rows.Load(), Affected: e.affected.Load(), FirstSeen: e.firstSeen,
 		TotalMs: ms(e.sumNanos.Load()), MaxMs: ms(e.maxNanos.Load()), MinMs: ms(max(e.minNanos.Load(), 0)),
 		LastSeen: time.Unix(0, e.lastSeen.Load())}
 	if r.Count > 0 {
@@ -232,6 +251,8 @@ func sortRows(rows []Row, order string) {
 			return r.MaxMs
 		case "errors":
 			return float64(r.Errors)
+		case "rows":
+			return float64(r.Rows)
 		case "last":
 			return float64(r.LastSeen.UnixNano())
 		}

@@ -20,10 +20,10 @@ func on(k Key, route, server string) Key {
 func TestRecordAggregatesPerShapeAndRoute(t *testing.T) {
 	s := New(100)
 	replica := on(selectByID, "comments", "127.0.0.1:13308")
-	s.Record(replica, 2*time.Millisecond, false)
-	s.Record(replica, 4*time.Millisecond, true)
-	s.Record(replica, 6*time.Millisecond, false)
-	s.Record(update, time.Millisecond, false)
+	s.Record(replica, Outcome{Duration: 2 * time.Millisecond, Failed: false})
+	s.Record(replica, Outcome{Duration: 4 * time.Millisecond, Failed: true})
+	s.Record(replica, Outcome{Duration: 6 * time.Millisecond, Failed: false})
+	s.Record(update, Outcome{Duration: time.Millisecond, Failed: false})
 	snap := s.Snapshot(Query{})
 	if len(snap.Rows) != 2 {
 		t.Fatalf("%d rows, want 2 (one per shape and route): %+v", len(snap.Rows), snap.Rows)
@@ -41,9 +41,20 @@ func TestRecordAggregatesPerShapeAndRoute(t *testing.T) {
 	}
 	// The same shape on another route is a row of its own: the operator
 	// sees where each statement went.
-	s.Record(on(selectByID, "primary", "127.0.0.1:13306"), time.Millisecond, false)
+	s.Record(on(selectByID, "primary", "127.0.0.1:13306"), Outcome{Duration: time.Millisecond, Failed: false})
 	if n := len(s.Snapshot(Query{Contains: "SELECT C FROM"}).Rows); n != 2 {
 		t.Fatalf("%d rows for the select, want 2 (replica pool and primary)", n)
+	}
+}
+
+func TestRowsSentAndAffectedAddUp(t *testing.T) {
+	s := New(10)
+	s.Record(selectByID, Outcome{Duration: time.Millisecond, Rows: 3})
+	s.Record(selectByID, Outcome{Duration: time.Millisecond, Rows: 4})
+	s.Record(update, Outcome{Duration: time.Millisecond, Affected: 2})
+	rows := s.Snapshot(Query{Order: "rows"}).Rows
+	if len(rows) != 2 || rows[0].Key != selectByID || rows[0].Rows != 7 || rows[1].Affected != 2 || rows[1].Rows != 0 {
+		t.Fatalf("rows %+v; want the select first with 7 rows sent, the update with 2 affected", rows)
 	}
 }
 
@@ -52,11 +63,11 @@ func TestSnapshotOrdersFiltersAndLimits(t *testing.T) {
 	keys := []Key{on(selectByID, "p", "a"), on(selectByID, "p", "b"), on(selectByID, "p", "c")}
 	// a: many fast; b: one slow; c: few with errors, last.
 	for range 10 {
-		s.Record(keys[0], time.Millisecond, false)
+		s.Record(keys[0], Outcome{Duration: time.Millisecond, Failed: false})
 	}
-	s.Record(keys[1], 50*time.Millisecond, false)
-	s.Record(keys[2], 2*time.Millisecond, true)
-	s.Record(keys[2], 2*time.Millisecond, true)
+	s.Record(keys[1], Outcome{Duration: 50 * time.Millisecond, Failed: false})
+	s.Record(keys[2], Outcome{Duration: 2 * time.Millisecond, Failed: true})
+	s.Record(keys[2], Outcome{Duration: 2 * time.Millisecond, Failed: true})
 	cases := []struct {
 		order string
 		first string // server of the first row
@@ -89,10 +100,10 @@ func TestSnapshotOrdersFiltersAndLimits(t *testing.T) {
 
 func TestFullStoreCountsDropped(t *testing.T) {
 	s := New(2)
-	s.Record(on(selectByID, "p", "a"), time.Millisecond, false)
-	s.Record(on(selectByID, "p", "b"), time.Millisecond, false)
-	s.Record(on(selectByID, "p", "c"), time.Millisecond, false) // a third shape: no room
-	s.Record(on(selectByID, "p", "a"), time.Millisecond, false) // a known one still counts
+	s.Record(on(selectByID, "p", "a"), Outcome{Duration: time.Millisecond, Failed: false})
+	s.Record(on(selectByID, "p", "b"), Outcome{Duration: time.Millisecond, Failed: false})
+	s.Record(on(selectByID, "p", "c"), Outcome{Duration: time.Millisecond, Failed: false}) // a third shape: no room
+	s.Record(on(selectByID, "p", "a"), Outcome{Duration: time.Millisecond, Failed: false}) // a known one still counts
 	snap := s.Snapshot(Query{})
 	if len(snap.Rows) != 2 || snap.Dropped != 1 || snap.Limit != 2 {
 		t.Fatalf("rows %d, dropped %d, limit %d; want 2, 1, 2", len(snap.Rows), snap.Dropped, snap.Limit)
@@ -104,7 +115,7 @@ func TestFullStoreCountsDropped(t *testing.T) {
 	if len(snap.Rows) != 0 || snap.Dropped != 0 || !snap.Since.After(before) {
 		t.Fatalf("after Reset: %+v", snap)
 	}
-	s.Record(on(selectByID, "p", "c"), time.Millisecond, false)
+	s.Record(on(selectByID, "p", "c"), Outcome{Duration: time.Millisecond, Failed: false})
 	if len(s.Snapshot(Query{}).Rows) != 1 {
 		t.Fatal("Reset made no room")
 	}
@@ -115,9 +126,9 @@ func TestLongDigestIsCutOnACharacterBoundary(t *testing.T) {
 	long := "select " + strings.Repeat("é", MaxDigestLen) // 2-byte characters
 	k := selectByID
 	k.Digest = long
-	s.Record(k, time.Millisecond, false)
+	s.Record(k, Outcome{Duration: time.Millisecond, Failed: false})
 	k.Digest = long + " and more"
-	s.Record(k, time.Millisecond, false)
+	s.Record(k, Outcome{Duration: time.Millisecond, Failed: false})
 	rows := s.Snapshot(Query{}).Rows
 	if len(rows) != 1 || rows[0].Count != 2 {
 		t.Fatalf("statements alike in their first %d bytes should share a row: %+v", MaxDigestLen, rows)
@@ -135,7 +146,7 @@ func utf8Valid(s string) bool { return strings.ToValidUTF8(s, "\uFFFD") == s }
 
 func TestNilStoreRecordsNothing(t *testing.T) {
 	var s *Store
-	s.Record(selectByID, time.Millisecond, false)
+	s.Record(selectByID, Outcome{Duration: time.Millisecond, Failed: false})
 	s.Reset()
 	if snap := s.Snapshot(Query{}); len(snap.Rows) != 0 {
 		t.Fatal("a nil store has rows")
@@ -150,7 +161,7 @@ func TestConcurrentRecordsAllCount(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range 1000 {
-				s.Record(on(selectByID, "p", string(rune('a'+i%3))), time.Duration(g+1)*time.Microsecond, i%10 == 0)
+				s.Record(on(selectByID, "p", string(rune('a'+i%3))), Outcome{Duration: time.Duration(g+1) * time.Microsecond, Failed: i%10 == 0})
 			}
 		}()
 	}
@@ -174,7 +185,7 @@ func BenchmarkRecord(b *testing.B) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			s.Record(selectByID, time.Millisecond, false)
+			s.Record(selectByID, Outcome{Duration: time.Millisecond, Failed: false})
 		}
 	})
 }

@@ -184,7 +184,7 @@ func (s *Session) run(ctx context.Context, cmd command, do doFunc) error {
 			}
 			s.trackWrites(rt, f, res)
 			s.release(rt.conn, f, rt.primary)
-			s.observeStatement(f, rt, time.Since(start), res.Err != nil, cmd.metadata)
+			s.observeStatement(f, rt, time.Since(start), res, cmd.metadata)
 			if fill != nil {
 				fill.Complete(capture.Data, res.Err == nil && !capture.Overflowed && !capture.Unsafe)
 			}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/strata-proxy/strata/backend"
 	"github.com/strata-proxy/strata/planner"
 	"github.com/strata-proxy/strata/querystats"
 	"github.com/strata-proxy/strata/sqlparse"
@@ -13,10 +14,11 @@ import (
 // observeStatement records a statement that ran on rt: in the Prometheus
 // metrics (by route and server) and in the per-digest statistics (GET
 // /api/queries), where the operator sees each statement shape with the
-// route Strata chose for it. failed: the server answered with an error.
-// metadata (COM_STMT_PREPARE) counts in the metrics but not as a run of
-// the statement in the statistics.
-func (s *Session) observeStatement(f *sqlparse.Facts, rt route, d time.Duration, failed, metadata bool) {
+// route Strata chose for it and what its answer held. metadata
+// (COM_STMT_PREPARE) counts in the metrics but not as a run of the
+// statement in the statistics.
+func (s *Session) observeStatement(f *sqlparse.Facts, rt route, d time.Duration, res backend.Result, metadata bool) {
+	failed := res.Err != nil
 	s.env.Metrics.ObserveQuery(rt.label, rt.conn.Addr, d)
 	if failed {
 		s.env.Metrics.ObserveError("server")
@@ -28,13 +30,14 @@ func (s *Session) observeStatement(f *sqlparse.Facts, rt route, d time.Duration,
 	if rt.primary {
 		role = "primary"
 	}
-	s.env.Stats.Record(querystats.Key{Digest: f.Digest, Schema: s.DB, User: s.User, Route: rt.label, Role: role, Server: rt.conn.Addr}, d, failed)
+	s.env.Stats.Record(querystats.Key{Digest: f.Digest, Schema: s.DB, User: s.User, Route: rt.label, Role: role, Server: rt.conn.Addr},
+		querystats.Outcome{Duration: d, Failed: failed, Rows: uint64(res.Rows), Affected: res.AffectedRows})
 }
 
 // observeCached records a statement answered from the result cache.
 func (s *Session) observeCached(f *sqlparse.Facts, d time.Duration) {
 	s.env.Metrics.ObserveQuery("cache", "strata", d)
-	s.env.Stats.Record(querystats.Key{Digest: f.Digest, Schema: s.DB, User: s.User, Route: "cache", Role: "cache", Server: "strata"}, d, false)
+	s.env.Stats.Record(querystats.Key{Digest: f.Digest, Schema: s.DB, User: s.User, Route: "cache", Role: "cache", Server: "strata"}, querystats.Outcome{Duration: d})
 }
 
 // observeSharded records a statement Strata split over shards: the metric
@@ -42,5 +45,5 @@ func (s *Session) observeCached(f *sqlparse.Facts, d time.Duration) {
 func (s *Session) observeSharded(f *sqlparse.Facts, route string, plan *planner.ShardPlan, d time.Duration) {
 	clusters := plan.Clusters()
 	s.env.Metrics.ObserveQuery(route, fmt.Sprintf("%d shards", len(clusters)), d)
-	s.env.Stats.Record(querystats.Key{Digest: f.Digest, Schema: s.DB, User: s.User, Route: route, Role: "shards", Server: strings.Join(clusters, ",")}, d, false)
+	s.env.Stats.Record(querystats.Key{Digest: f.Digest, Schema: s.DB, User: s.User, Route: route, Role: "shards", Server: strings.Join(clusters, ",")}, querystats.Outcome{Duration: d})
 }

@@ -54,19 +54,20 @@ func TestQueryStatisticsShowRoutes(t *testing.T) {
 			t.Errorf("%q ran as %s and as %s", r.Digest, prev.Role, r.Role)
 		}
 		r.Count += byDigest[r.Digest].Count // the two replicas are two rows
+		r.Rows += byDigest[r.Digest].Rows
 		byDigest[r.Digest] = r
 	}
 	replicas := []string{env.replicas[0].Addr, env.replicas[1].Addr}
 	want := []struct {
-		digest, role string
-		count        uint64
-		errors       uint64
-		servers      []string
+		digest, role   string
+		count, errors  uint64
+		rows, affected uint64
+		servers        []string
 	}{
-		{"insert into `qs_entries` values ( ... )", "primary", 2, 0, []string{env.primary.Addr}}, // prepared and executed: the PREPARE is not a run
-		{"select `v` from `qs_entries` where `id` = ?", "replica", 5, 0, replicas},
-		{"select `v` from `qs_entries` where `id` > ? for update", "primary", 1, 0, []string{env.primary.Addr}},
-		{"select `nope` from `qs_entries`", "replica", 1, 1, replicas},
+		{"insert into `qs_entries` values ( ... )", "primary", 2, 0, 0, 2, []string{env.primary.Addr}}, // prepared and executed: the PREPARE is not a run
+		{"select `v` from `qs_entries` where `id` = ?", "replica", 5, 0, 5, 0, replicas},
+		{"select `v` from `qs_entries` where `id` > ? for update", "primary", 1, 0, 2, 0, []string{env.primary.Addr}},
+		{"select `nope` from `qs_entries`", "replica", 1, 1, 0, 0, replicas},
 	}
 	for _, w := range want {
 		r, ok := byDigest[w.digest]
@@ -74,8 +75,10 @@ func TestQueryStatisticsShowRoutes(t *testing.T) {
 			t.Errorf("no row for %q; rows: %+v", w.digest, snap.Rows)
 			continue
 		}
-		if r.Role != w.role || r.Count != w.count || r.Errors != w.errors || !slices.Contains(w.servers, r.Server) || r.Schema != "blog" || r.User != "app" {
-			t.Errorf("row %+v; want role %s, count %d, errors %d, server in %v, schema blog, user app", r, w.role, w.count, w.errors, w.servers)
+		if r.Role != w.role || r.Count != w.count || r.Errors != w.errors || r.Rows != w.rows || r.Affected != w.affected ||
+			!slices.Contains(w.servers, r.Server) || r.Schema != "blog" || r.User != "app" {
+			t.Errorf("row %+v; want role %s, count %d, errors %d, rows sent %d, affected %d, server in %v, schema blog, user app",
+				r, w.role, w.count, w.errors, w.rows, w.affected, w.servers)
 		}
 	}
 }

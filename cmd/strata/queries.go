@@ -8,7 +8,7 @@ import (
 	"github.com/strata-proxy/strata/querystats"
 )
 
-const queriesUsage = `usage: strata queries [-order total|count|avg|max|errors|last] [-limit N] [-contains TEXT] [-reset] [-c FILE] [-json]
+const queriesUsage = `usage: strata queries [-order total|count|avg|max|errors|rows|last] [-limit N] [-contains TEXT] [-reset] [-c FILE] [-json]
 
 Shows a running Strata's statements by digest (text with literals as ?),
 with the route and server each ran on, how often, how long and how often
@@ -19,7 +19,7 @@ it failed: where every kind of statement goes, and which cost the most.
 // runQueries implements `strata queries`.
 func runQueries(args []string) error {
 	fs, af := newAdminFlagSet("queries", queriesUsage, true)
-	order := fs.String("order", "total", "sort by: total (time), count, avg, max, errors, last (seen)")
+	order := fs.String("order", "total", "sort by: total (time), count, avg, max, errors, rows (sent), last (seen)")
 	limit := fs.Int("limit", 20, "rows to show (0: all)")
 	contains := fs.String("contains", "", "only statements whose text contains this (any case)")
 	reset := fs.Bool("reset", false, "start counting again after showing them")
@@ -49,10 +49,10 @@ func printQueries(snap querystats.Snapshot) {
 	}
 	fmt.Fprintln(cliOut)
 	tw := newTable()
-	fmt.Fprintln(tw, "COUNT\tERRORS\tTOTAL MS\tAVG MS\tMAX MS\tROLE\tROUTE\tSERVER\tSCHEMA\tUSER\tSTATEMENT")
+	fmt.Fprintln(tw, "COUNT\tERRORS\tTOTAL MS\tAVG MS\tMAX MS\tROWS SENT\tAFFECTED\tROLE\tROUTE\tSERVER\tSCHEMA\tUSER\tSTATEMENT")
 	for _, r := range snap.Rows {
-		fmt.Fprintf(tw, "%d\t%d\t%.1f\t%.3f\t%.3f\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Count, r.Errors, r.TotalMs, r.AvgMs, r.MaxMs,
-			r.Role, r.Route, r.Server, orDash(r.Schema), orDash(r.User), r.Digest)
+		fmt.Fprintf(tw, "%d\t%d\t%.1f\t%.3f\t%.3f\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Count, r.Errors, r.TotalMs, r.AvgMs, r.MaxMs,
+			r.Rows, r.Affected, r.Role, r.Route, r.Server, orDash(r.Schema), orDash(r.User), r.Digest)
 	}
 	tw.Flush()
 }

@@ -14,16 +14,16 @@ func TestQueriesCommand(t *testing.T) {
 	read := querystats.Key{Digest: "select * from entries where id = ?", Schema: "blog", User: "app", Route: "primary", Role: "replica", Server: "127.0.0.1:13307"}
 	write := querystats.Key{Digest: "insert into entries values (?)", Schema: "blog", User: "app", Route: "primary", Role: "primary", Server: "127.0.0.1:13306"}
 	for range 3 {
-		e.stats.Record(read, 2*time.Millisecond, false)
+		e.stats.Record(read, querystats.Outcome{Duration: 2 * time.Millisecond, Rows: 1})
 	}
-	e.stats.Record(write, 10*time.Millisecond, true)
+	e.stats.Record(write, querystats.Outcome{Duration: 10 * time.Millisecond, Failed: true})
 
 	out := mustRun(t, runQueries, "-c", e.path)
 	t.Logf("\n%s", out)
 	wantLines(t, out,
-		"COUNT  ERRORS  TOTAL MS  AVG MS  MAX MS  ROLE     ROUTE    SERVER           SCHEMA  USER  STATEMENT\n",
-		"1      1       10.0      10.000  10.000  primary  primary  127.0.0.1:13306  blog    app   insert into entries values (?)\n",
-		"3      0       6.0       2.000   2.000   replica  primary  127.0.0.1:13307  blog    app   select * from entries where id = ?\n",
+		"COUNT  ERRORS  TOTAL MS  AVG MS  MAX MS  ROWS SENT  AFFECTED  ROLE     ROUTE    SERVER           SCHEMA  USER  STATEMENT\n",
+		"1      1       10.0      10.000  10.000  0          0         primary  primary  127.0.0.1:13306  blog    app   insert into entries values (?)\n",
+		"3      0       6.0       2.000   2.000   3          0         replica  primary  127.0.0.1:13307  blog    app   select * from entries where id = ?\n",
 	)
 	if strings.Index(out, "insert") > strings.Index(out, "select") {
 		t.Error("default order is by total time: the insert (10 ms) before the selects (6 ms)")
