@@ -8,6 +8,7 @@
 package querystats
 
 import (
+	"cmp"
 	"sort"
 	"strings"
 	"sync"
@@ -102,8 +103,8 @@ func (s *Store) Record(k Key, o Outcome) {
 		e.affected.Add(o.Affected)
 	}
 	e.sumNanos.Add(n)
-	raise(&e.maxNanos, n, func(old int64) bool { return n > old })
-	raise(&e.minNanos, n, func(old int64) bool { return n < old })
+	keepExtreme(&e.maxNanos, n, 1)
+	keepExtreme(&e.minNanos, n, -1)
 	e.lastSeen.Store(time.Now().UnixNano())
 }
 
@@ -129,12 +130,13 @@ func (s *Store) lookup(k Key) *entry {
 	return e
 }
 
-// raise stores v in a when better(old) says it beats the current value (or
-// a holds -1, "none yet").
-func raise(a *atomic.Int64, v int64, better func(old int64) bool) {
+// keepExtreme stores v in a when it is further in direction dir (1: the
+// maximum, -1: the minimum) than the value there, or a holds -1 ("none
+// yet").
+func keepExtreme(a *atomic.Int64, v int64, dir int64) {
 	for {
 		old := a.Load()
-		if old != -1 && !better(old) {
+		if old != -1 && (v-old)*dir <= 0 {
 			return
 		}
 		if a.CompareAndSwap(old, v) {
@@ -268,12 +270,8 @@ func sortRows(rows []Row, order string) {
 }
 
 func lessKey(a, b Key) bool {
-	for _, p := range [][2]string{{a.Digest, b.Digest}, {a.Schema, b.Schema}, {a.User, b.User}, {a.Route, b.Route}, {a.Role, b.Role}, {a.Server, b.Server}} {
-		if p[0] != p[1] {
-			return p[0] < p[1]
-		}
-	}
-	return false
+	return cmp.Or(strings.Compare(a.Digest, b.Digest), strings.Compare(a.Schema, b.Schema), strings.Compare(a.User, b.User),
+		strings.Compare(a.Route, b.Route), strings.Compare(a.Role, b.Role), strings.Compare(a.Server, b.Server)) < 0
 }
 
 // ValidOrder reports whether order is one Snapshot knows ("" included).

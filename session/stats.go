@@ -30,14 +30,14 @@ func (s *Session) observeStatement(f *sqlparse.Facts, rt route, d time.Duration,
 	if rt.primary {
 		role = "primary"
 	}
-	s.env.Stats.Record(querystats.Key{Digest: f.Digest, Schema: s.DB, User: s.User, Route: rt.label, Role: role, Server: rt.conn.Addr},
+	s.env.Stats.Record(s.statsKey(f, rt.label, role, rt.conn.Addr),
 		querystats.Outcome{Duration: d, Failed: failed, Rows: uint64(res.Rows), Affected: res.AffectedRows})
 }
 
 // observeCached records a statement answered from the result cache.
 func (s *Session) observeCached(f *sqlparse.Facts, d time.Duration) {
 	s.env.Metrics.ObserveQuery("cache", "strata", d)
-	s.env.Stats.Record(querystats.Key{Digest: f.Digest, Schema: s.DB, User: s.User, Route: "cache", Role: "cache", Server: "strata"}, querystats.Outcome{Duration: d})
+	s.env.Stats.Record(s.statsKey(f, "cache", "cache", "strata"), querystats.Outcome{Duration: d})
 }
 
 // observeSharded records a statement Strata split over shards: the metric
@@ -45,5 +45,10 @@ func (s *Session) observeCached(f *sqlparse.Facts, d time.Duration) {
 func (s *Session) observeSharded(f *sqlparse.Facts, route string, plan *planner.ShardPlan, d time.Duration) {
 	clusters := plan.Clusters()
 	s.env.Metrics.ObserveQuery(route, fmt.Sprintf("%d shards", len(clusters)), d)
-	s.env.Stats.Record(querystats.Key{Digest: f.Digest, Schema: s.DB, User: s.User, Route: route, Role: "shards", Server: strings.Join(clusters, ",")}, querystats.Outcome{Duration: d})
+	s.env.Stats.Record(s.statsKey(f, route, "shards", strings.Join(clusters, ",")), querystats.Outcome{Duration: d})
+}
+
+// statsKey is the statistics row of f as this session ran it.
+func (s *Session) statsKey(f *sqlparse.Facts, route, role, server string) querystats.Key {
+	return querystats.Key{Digest: f.Digest, Schema: s.DB, User: s.User, Route: route, Role: role, Server: server}
 }
