@@ -107,11 +107,15 @@ type PoolConfig struct {
 	MaxReplicaLag Duration `yaml:"max_replica_lag"`
 }
 
-// Rule sends matching reads to a pool; the first match wins.
+// Rule sends matching reads to a pool; the first match wins. A rule with
+// Refuse instead answers every matching statement (read or write, in a
+// transaction or not) with an error carrying that text: how an operator
+// stops a harmful statement shape at run time, without a deploy.
 type Rule struct {
-	Match Match    `yaml:"match"`
-	Pool  string   `yaml:"pool"`
-	Cache Duration `yaml:"cache"`
+	Match  Match    `yaml:"match"`
+	Pool   string   `yaml:"pool"`
+	Cache  Duration `yaml:"cache"`
+	Refuse string   `yaml:"refuse"`
 }
 
 // Match lists the conditions of a rule; all given conditions must hold.
@@ -123,6 +127,12 @@ type Match struct {
 	Digest  string   `yaml:"digest"`
 	Pattern string   `yaml:"pattern"` // regular expression on the normalized statement
 	Hint    string   `yaml:"hint"`    // /* strata:pool=NAME */
+}
+
+// empty reports whether m has no condition: it matches every statement.
+func (m Match) empty() bool {
+	return len(m.Tables) == 0 && m.User == "" && m.Schema == "" && m.Client == "" &&
+		m.Digest == "" && m.Pattern == "" && m.Hint == ""
 }
 
 // Limits bounds what clients and backends may use.

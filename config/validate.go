@@ -185,8 +185,13 @@ func (c *Config) validateClusters(p *problems) {
 func (c *Config) validateRouting(p *problems) {
 	for i, r := range c.Routing {
 		path := fmt.Sprintf("routing.%d", i)
-		if r.Pool == "" {
-			p.add(path+".pool", "is required: the pool that matching reads go to")
+		switch {
+		case r.Refuse != "" && (r.Pool != "" || r.Cache != 0):
+			p.add(path+".refuse", "cannot be combined with pool or cache: a rule either refuses statements or routes reads; make two rules")
+		case r.Refuse != "" && r.Match.empty():
+			p.add(path+".match", "is empty: a refuse rule with no condition would refuse every statement; name a digest, pattern, table, user, schema, client or hint")
+		case r.Refuse == "" && r.Pool == "":
+			p.add(path+".pool", "is required: the pool that matching reads go to (or refuse: MESSAGE to refuse matching statements)")
 		}
 		if r.Match.Pattern != "" {
 			if _, err := regexp.Compile(r.Match.Pattern); err != nil {

@@ -73,8 +73,16 @@ func (p *Planner) Route(snap *topology.Snapshot, r *Request) Decision {
 // rules can be replaced at run time (config reload) without a lock on the
 // hot path: each statement reads the current set once.
 type Planner struct {
-	rules atomic.Pointer[[]compiledRule]
+	rules atomic.Pointer[ruleSet]
 	facts factsCache
+}
+
+// ruleSet is one compiled generation of the routing rules.
+type ruleSet struct {
+	rules []compiledRule
+	// refusals is set when any rule refuses: without one, Refusal costs a
+	// statement one atomic load.
+	refusals bool
 }
 
 type compiledRule struct {
@@ -94,7 +102,7 @@ func New(rules []config.Rule) *Planner {
 // SetRules replaces the routing rules; statements already routed keep the
 // decision they got.
 func (p *Planner) SetRules(rules []config.Rule) {
-	compiled := make([]compiledRule, 0, len(rules))
+	set := &ruleSet{rules: make([]compiledRule, 0, len(rules))}
 	for _, r := range rules {
 		cr := compiledRule{Rule: r}
 		if r.Match.Pattern != "" {
@@ -112,19 +120,38 @@ func (p *Planner) SetRules(rules []config.Rule) {
 				cr.tables[strings.ToLower(t)] = true
 			}
 		}
-		compiled = append(compiled, cr)
+		set.rules = append(set.rules, cr)
+		set.refusals = set.refusals || r.Refuse != ""
 	}
-	p.rules.Store(&compiled)
+	p.rules.Store(set)
 }
 
+// match returns the first routing (not refusing) rule that matches r.
 func (p *Planner) match(r *Request) (int, *compiledRule) {
-	rules := *p.rules.Load()
+	rules := p.rules.Load().rules
 	for i := range rules {
-		if rules[i].matches(r) {
+		if rules[i].Refuse == "" && rules[i].matches(r) {
 			return i, &rules[i]
 		}
 	}
 	return -1, nil
+}
+
+// Refusal returns the first refuse rule that matches r — its index in the
+// routing list and its message — or -1. It applies to every statement,
+// writes and statements in transactions included, so the session asks it
+// before any routing.
+func (p *Planner) Refusal(r *Request) (int, string) {
+	set := p.rules.Load()
+	if !set.refusals {
+		return -1, ""
+	}
+	for i := range set.rules {
+		if cr := &set.rules[i]; cr.Refuse != "" && cr.matches(r) {
+			return i, cr.Refuse
+		}
+	}
+	return -1, ""
 }
 
 func (cr *compiledRule) matches(r *Request) bool {

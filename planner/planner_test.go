@@ -62,6 +62,47 @@ func TestRouteRules(t *testing.T) {
 	}
 }
 
+func TestRefusalRules(t *testing.T) {
+	p := New([]config.Rule{
+		{Match: config.Match{User: "cron"}, Pool: "batch"},
+		{Match: config.Match{Digest: "DELETE FROM `comments`"}, Refuse: "unbounded delete"},
+		{Match: config.Match{Tables: []string{"audit"}, User: "app"}, Refuse: "audit is read-only for app"},
+	})
+	del := &sqlparse.Facts{Kind: sqlparse.KindDelete, Digest: "DELETE FROM `comments`", Tables: []sqlparse.TableRef{{Name: "comments"}}}
+	auditRead := &sqlparse.Facts{Kind: sqlparse.KindSelect, ReadOnly: true, Digest: "SELECT * FROM `audit`", Tables: []sqlparse.TableRef{{Name: "audit"}}}
+	cases := []struct {
+		name string
+		req  Request
+		rule int
+		msg  string
+	}{
+		{"a write matching a digest", Request{Facts: del, User: "app"}, 1, "unbounded delete"},
+		{"inside a transaction too", Request{Facts: del, User: "app", PrimaryOnly: true}, 1, "unbounded delete"},
+		{"all conditions must hold", Request{Facts: auditRead, User: "app"}, 2, "audit is read-only for app"},
+		{"another user passes", Request{Facts: auditRead, User: "cron"}, -1, ""},
+		{"a routing rule never refuses", Request{Facts: &sqlparse.Facts{Kind: sqlparse.KindSelect, ReadOnly: true}, User: "cron"}, -1, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if rule, msg := p.Refusal(&tc.req); rule != tc.rule || msg != tc.msg {
+				t.Errorf("Refusal = %d %q, want %d %q", rule, msg, tc.rule, tc.msg)
+			}
+		})
+	}
+	// A refuse rule is not a routing rule: the read it does not refuse
+	// goes where the other rules send it, not to a pool named "".
+	if d := p.Route(snapshot(), &Request{Facts: auditRead, User: "cron"}); d.Pool != "batch" || d.Rule != 0 {
+		t.Errorf("cron's read of audit routed to pool %q by rule %d, want batch by rule 0", d.Pool, d.Rule)
+	}
+	if d := p.Route(snapshot(), &Request{Facts: auditRead, User: "app"}); d.Pool != "primary" || d.Rule != -1 {
+		t.Errorf("app's read of audit routed to pool %q by rule %d, want the default pool", d.Pool, d.Rule)
+	}
+	p.SetRules(nil)
+	if rule, _ := p.Refusal(&Request{Facts: del, User: "app"}); rule != -1 {
+		t.Errorf("after the rules were removed, rule %d still refuses", rule)
+	}
+}
+
 func TestParseCachesAndCombines(t *testing.T) {
 	p := New(nil)
 	a := p.Parse("SELECT 1; UPDATE t SET x = 1")

@@ -41,6 +41,9 @@ type ExplainRow struct {
 func (s *Session) ExplainPlan(ctx context.Context, sql string) ([]ExplainRow, error) {
 	parsed := s.env.Planner.Parse(sql)
 	f := parsed.Summary
+	if rule, msg := s.refusal(statements(parsed)); rule >= 0 {
+		return []ExplainRow{{Step: "refuse", Tables: tableNames(f.Tables), Detail: errRefused(rule, msg).Message}}, nil
+	}
 	if !s.placed(f) {
 		d := s.decide(f, "")
 		target := "primary"

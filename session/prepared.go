@@ -38,6 +38,9 @@ func (s *Session) Prepare(ctx context.Context, packet []byte) error {
 	sql := string(packet[1:])
 	parsed := s.env.Planner.Parse(sql)
 	st := &prepared{sql: sql, facts: parsed.Summary, parsed: parsed.Statements}
+	if rule, msg := s.refusal(statements(parsed)); rule >= 0 {
+		return s.refuseByRule(st.facts, rule, msg)
+	}
 	var cluster string
 	if s.placed(st.facts) {
 		// Metadata comes from a cluster that holds the tables; EXECUTE
@@ -138,12 +141,17 @@ func (s *Session) Execute(ctx context.Context, packet []byte) error {
 	if err != nil {
 		return s.refuse(errMalformed(err.Error()))
 	}
-	if st.placed {
-		return s.executePlaced(ctx, st, packet, typesIn)
-	}
 	stmts := st.parsed
 	if stmts == nil {
 		stmts = []*sqlparse.Facts{st.facts}
+	}
+	// A rule added after the PREPARE stops the statement too.
+	if rule, msg := s.refusal(stmts); rule >= 0 {
+		st.longData = nil
+		return s.refuseByRule(st.facts, rule, msg)
+	}
+	if st.placed {
+		return s.executePlaced(ctx, st, packet, typesIn)
 	}
 	// The cache key is made from the packet only if a cache rule applies,
 	// before the statement runs (and its long data is dropped below).

@@ -59,6 +59,10 @@ func (s *Session) Query(ctx context.Context, packet []byte) error {
 	if stmt, ok := explainStrata(sql); ok {
 		return s.explainStrata(ctx, stmt)
 	}
+	stmts := statements(parsed)
+	if rule, msg := s.refusal(stmts); rule >= 0 {
+		return s.refuseByRule(f, rule, msg)
+	}
 	if f.SessionFunctions && len(parsed.Statements) == 1 {
 		if ok, err := s.answerConnectionID(ctx, sql, f); ok {
 			return err
@@ -66,10 +70,6 @@ func (s *Session) Query(ctx context.Context, packet []byte) error {
 	}
 	if s.placed(f) {
 		return s.queryPlaced(ctx, sql, parsed)
-	}
-	stmts := parsed.Statements
-	if stmts == nil {
-		stmts = []*sqlparse.Facts{f}
 	}
 	return s.run(ctx, command{facts: f, stmts: stmts, cacheQuery: sql}, func(c *backend.Conn, capture *backend.Capture) (backend.Result, error) {
 		if err := c.Request(packet); err != nil {

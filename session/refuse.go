@@ -1,0 +1,45 @@
+package session
+
+import (
+	"fmt"
+
+	"github.com/strata-proxy/strata/planner"
+	"github.com/strata-proxy/strata/querystats"
+	"github.com/strata-proxy/strata/sqlparse"
+	"github.com/strata-proxy/strata/wire"
+)
+
+// refusal returns the refuse rule (`routing: - {match: ..., refuse: MESSAGE}`)
+// that matches any of stmts, as this session would run them: its index
+// and message, or -1.
+func (s *Session) refusal(stmts []*sqlparse.Facts) (int, string) {
+	for _, f := range stmts {
+		if i, msg := s.env.Planner.Refusal(&planner.Request{Facts: f, User: s.User, Schema: s.DB, ClientAddr: s.ClientAddr}); i >= 0 {
+			return i, msg
+		}
+	}
+	return -1, ""
+}
+
+// refuseByRule answers a statement a refuse rule matched, and counts it in
+// the statistics under route "refused", so `strata queries` shows what the
+// rule stopped and how often.
+func (s *Session) refuseByRule(f *sqlparse.Facts, rule int, msg string) error {
+	s.env.Stats.Record(s.statsKey(f, "refused", "strata", fmt.Sprintf("routing.%d", rule)), querystats.Outcome{Failed: true})
+	return s.refuse(errRefused(rule, msg))
+}
+
+// errRefused is the error a refuse rule answers with: ER_OPTION_PREVENTS_STATEMENT
+// (1290, HY000), "the server's configuration prevents this statement".
+func errRefused(rule int, msg string) *wire.Error {
+	return wire.NewError(wire.ErOptionPreventsStmt, "Strata: statement refused by routing rule %d: %s", rule, msg)
+}
+
+// statements is parsed's statements, or its summary for a text the parser
+// could not split.
+func statements(parsed *planner.Parsed) []*sqlparse.Facts {
+	if parsed.Statements != nil {
+		return parsed.Statements
+	}
+	return []*sqlparse.Facts{parsed.Summary}
+}
