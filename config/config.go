@@ -116,6 +116,9 @@ type Rule struct {
 	Pool   string   `yaml:"pool"`
 	Cache  Duration `yaml:"cache"`
 	Refuse string   `yaml:"refuse"`
+	// Timeout bounds how long a matching read may run on its server
+	// (MariaDB's max_statement_time, set on the connection for it).
+	Timeout Duration `yaml:"timeout"`
 }
 
 // Match lists the conditions of a rule; all given conditions must hold.

@@ -186,8 +186,10 @@ func (c *Config) validateRouting(p *problems) {
 	for i, r := range c.Routing {
 		path := fmt.Sprintf("routing.%d", i)
 		switch {
-		case r.Refuse != "" && (r.Pool != "" || r.Cache != 0):
-			p.add(path+".refuse", "cannot be combined with pool or cache: a rule either refuses statements or routes reads; make two rules")
+		case r.Refuse != "" && (r.Pool != "" || r.Cache != 0 || r.Timeout != 0):
+			p.add(path+".refuse", "cannot be combined with pool, cache or timeout: a rule either refuses statements or routes reads; make two rules")
+		case r.Timeout < 0:
+			p.add(path+".timeout", "must not be negative (0: no limit)")
 		case r.Refuse != "" && r.Match.empty():
 			p.add(path+".match", "is empty: a refuse rule with no condition would refuse every statement; name a digest, pattern, table, user, schema, client or hint")
 		case r.Refuse == "" && r.Pool == "":

@@ -43,6 +43,8 @@ type Decision struct {
 	// Rule is the index of the routing rule that matched, or -1.
 	Rule  int
 	Cache time.Duration
+	// Timeout bounds the statement's run time on the server (0: none).
+	Timeout time.Duration
 }
 
 // Route returns the decision for one statement.
@@ -64,7 +66,7 @@ func (p *Planner) Route(snap *topology.Snapshot, r *Request) Decision {
 		return Decision{Cluster: cl, Primary: true, Reason: "write", Rule: -1}
 	}
 	if i, rule := p.match(r); rule != nil {
-		return Decision{Cluster: cl, Pool: rule.Pool, Reason: "rule", Rule: i, Cache: rule.Cache.D()}
+		return Decision{Cluster: cl, Pool: rule.Pool, Reason: "rule", Rule: i, Cache: rule.Cache.D(), Timeout: rule.Timeout.D()}
 	}
 	return Decision{Cluster: cl, Pool: cl.DefaultPool, Reason: "read", Rule: -1}
 }

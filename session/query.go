@@ -143,6 +143,12 @@ func (s *Session) run(ctx context.Context, cmd command, do doFunc) error {
 	var capture *backend.Capture
 	if !held {
 		d := s.decide(f, cmd.cluster)
+		if d.Timeout > 0 {
+			// Every connection this statement takes (retries too) gets
+			// the rule's limit when it is brought in step (sync).
+			s.timeLimit = setStatementTime(d.Timeout)
+			defer func() { s.timeLimit = "" }()
+		}
 		if d.Cache > 0 && s.cacheable(f) {
 			if key := cmd.cacheKey(); key != "" {
 				data, fl := s.env.Cache.Lookup(ctx, s.cacheContext()+key, s.qualify(f.Tables), d.Cache)
@@ -184,6 +190,14 @@ func (s *Session) run(ctx context.Context, cmd command, do doFunc) error {
 			}
 			s.trackWrites(rt, f, res)
 			s.release(rt.conn, f, rt.primary)
+			if s.timeLimit != "" && (rt.conn == s.pinned || rt.conn == s.sticky) {
+				// The connection stays with the session (the read took a
+				// lock, set a variable...): what it runs next is not
+				// the rule's, so it gets the session's own limit back.
+				if err := s.vars.apply(rt.conn, ""); err != nil {
+					rt.conn.Broken = true
+				}
+			}
 			s.observeStatement(f, rt, time.Since(start), res, cmd.metadata)
 			if fill != nil {
 				fill.Complete(capture.Data, res.Err == nil && !capture.Overflowed && !capture.Unsafe)

@@ -110,6 +110,9 @@ type Session struct {
 	nextStmt uint32
 	// execBuf is reused for the EXECUTE sent to a backend (executeOn).
 	execBuf []byte
+	// timeLimit is the running statement's max_statement_time from its
+	// routing rule (setStatementTime), "" for none: sync applies it.
+	timeLimit string
 	// writes holds, per cluster, the position of the session's last
 	// committed write there, for read-your-writes; gtidApplied lists
 	// replicas known to have it.
@@ -431,7 +434,7 @@ func (s *Session) sync(c *backend.Conn) error {
 		}
 		c.DB = s.DB
 	}
-	return s.vars.apply(c)
+	return s.vars.apply(c, s.timeLimit)
 }
 
 // release hands c back after a statement, or keeps it pinned or sticky.

@@ -2,7 +2,9 @@ package session
 
 import (
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/strata-proxy/strata/backend"
 	"github.com/strata-proxy/strata/sqlparse"
@@ -56,23 +58,29 @@ func (v *varSet) fingerprint() string {
 }
 
 // apply brings c's variables in line with the session's: set what differs,
-// return to defaults what the session never set.
-func (v *varSet) apply(c *backend.Conn) error {
+// return to defaults what the session never set. timeLimit, when not "",
+// is the statement's max_statement_time (setStatementTime): it takes the
+// place of the session's own for this statement, and stays on c so the
+// next statement with the same limit costs no round trip.
+func (v *varSet) apply(c *backend.Conn, timeLimit string) error {
 	if len(c.Vars) == 0 {
 		c.Vars[namesVar] = backendNames // a fresh or reset connection
 	}
 	for _, name := range v.sortedNames() {
-		want := v.m[name]
-		if c.Vars[name] == want {
+		if name == statementTimeVar && timeLimit != "" {
 			continue
 		}
-		if err := c.SimpleCommand(comQuery, want); err != nil {
+		if err := setVar(c, name, v.m[name]); err != nil {
 			return err
 		}
-		c.Vars[name] = want
+	}
+	if timeLimit != "" {
+		if err := setVar(c, statementTimeVar, timeLimit); err != nil {
+			return err
+		}
 	}
 	for name := range c.Vars {
-		if _, ok := v.m[name]; ok {
+		if _, ok := v.m[name]; ok || (name == statementTimeVar && timeLimit != "") {
 			continue
 		}
 		if err := c.SimpleCommand(comQuery, "SET SESSION "+name+" = DEFAULT"); err != nil {
@@ -82,6 +90,18 @@ func (v *varSet) apply(c *backend.Conn) error {
 		}
 		delete(c.Vars, name)
 	}
+	return nil
+}
+
+// setVar runs want on c unless c's variable name was last set by it.
+func setVar(c *backend.Conn, name, want string) error {
+	if c.Vars[name] == want {
+		return nil
+	}
+	if err := c.SimpleCommand(comQuery, want); err != nil {
+		return err
+	}
+	c.Vars[name] = want
 	return nil
 }
 
@@ -109,3 +129,14 @@ const comQuery = 0x03
 
 // setNamesFor renders the SET NAMES statement matching a handshake collation.
 func setNamesFor(id byte) string { return sqlparse.SetNamesFor(id) }
+
+// statementTimeVar is MariaDB's per-session limit on a statement's run time.
+const statementTimeVar = "max_statement_time"
+
+// setStatementTime is the statement that gives a connection a routing
+// rule's timeout: the server itself then stops a matching statement that
+// runs longer (error 1969, ER_STATEMENT_TIMEOUT) and frees what it held —
+// no KILL from Strata that could race the connection's next user.
+func setStatementTime(timeout time.Duration) string {
+	return "SET SESSION " + statementTimeVar + " = " + strconv.FormatFloat(timeout.Seconds(), 'f', -1, 64)
+}
