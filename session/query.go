@@ -191,9 +191,10 @@ func (s *Session) run(ctx context.Context, cmd command, do doFunc) error {
 			s.trackWrites(rt, f, res)
 			s.release(rt.conn, f, rt.primary)
 			if s.timeLimit != "" && (rt.conn == s.pinned || rt.conn == s.sticky) {
-				// The connection stays with the session (the read took a
-				// lock, set a variable...): what it runs next is not
-				// the rule's, so it gets the session's own limit back.
+				// The connection stays with the session (a read with
+				// SQL_CALC_FOUND_ROWS that ran on the primary keeps it
+				// for FOUND_ROWS()): what it runs next is not the
+				// rule's, so it gets the session's own limit back.
 				if err := s.vars.apply(rt.conn, ""); err != nil {
 					rt.conn.Broken = true
 				}
