@@ -62,6 +62,9 @@ type User struct {
 	// AuthPlugin is the plugin Strata asks the client to use:
 	// mysql_native_password (default) or caching_sha2_password.
 	AuthPlugin string `yaml:"auth_plugin"`
+	// MaxConnections bounds the user's open client connections (0: only
+	// limits.max_client_connections applies).
+	MaxConnections int `yaml:"max_connections"`
 }
 
 // BackendAuth is how Strata logs in to the MariaDB servers.

@@ -122,6 +122,9 @@ func (c *Config) validateUsers(p *problems) {
 		default:
 			p.add(path+".auth_plugin", "%q is not supported (use mysql_native_password or caching_sha2_password)", u.AuthPlugin)
 		}
+		if u.MaxConnections < 0 {
+			p.add(path+".max_connections", "must not be negative (0: only limits.max_client_connections applies)")
+		}
 	}
 }
 

@@ -30,6 +30,8 @@ type Config struct {
 	TLS            *tls.Config
 	// HandshakeTimeout bounds how long a client may take to log in.
 	HandshakeTimeout time.Duration
+	// UserMaxConnections limits the open connections of each listed user.
+	UserMaxConnections map[string]int
 }
 
 // Server accepts clients and runs their sessions.
@@ -46,6 +48,7 @@ type Server struct {
 	closing  bool
 	schemas  *schemaCache
 	sessions int
+	users    *userLimits
 }
 
 // NewServer creates a front end over a shared session environment.
@@ -53,7 +56,8 @@ func NewServer(cfg Config, env *session.Env, auth *Authenticator, log *slog.Logg
 	if cfg.HandshakeTimeout == 0 {
 		cfg.HandshakeTimeout = 10 * time.Second
 	}
-	return &Server{cfg: cfg, env: env, auth: auth, log: log, conns: map[net.Conn]struct{}{}, schemas: newSchemaCache()}
+	return &Server{cfg: cfg, env: env, auth: auth, log: log, conns: map[net.Conn]struct{}{}, schemas: newSchemaCache(),
+		users: newUserLimits(cfg.UserMaxConnections)}
 }
 
 // Serve accepts connections until Close.
@@ -137,6 +141,10 @@ func (s *Server) handle(nc net.Conn) {
 	s.env.Metrics.ClientConnected()
 	defer s.env.Metrics.ClientClosed()
 	defer sess.Close()
+	// Before sess.Close, which takes the session off GET /api/sessions: once
+	// it is gone from there, its slot is free. The user is the one at the
+	// end: COM_CHANGE_USER moves the count.
+	defer func() { s.users.leave(sess.User) }()
 	c.MaxPacket = s.cfg.MaxPacket
 	defer func() {
 		// A bug in one session must not take every client down with it:
@@ -212,7 +220,14 @@ func (s *Server) login(c *wire.Conn, id uint32) (*session.Session, error) {
 		}
 		sess.DB = h.db
 	}
+	if err := s.users.admit(h.user); err != nil {
+		s.env.Metrics.ClientRejected("user_max_connections")
+		sess.Close()
+		s.sendError(c, err)
+		return nil, err
+	}
 	if err := c.WriteFlush(wire.AppendOK(nil, wire.HeaderOK, 0, 0, sess.Status(), 0)); err != nil {
+		s.users.leave(h.user)
 		sess.Close()
 		return nil, err
 	}

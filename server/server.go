@@ -107,10 +107,11 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 		return nil, err
 	}
 	s.Front = frontend.NewServer(frontend.Config{
-		ServerVersion:  s.serverVersion(ctx),
-		MaxConnections: cfg.Limits.MaxClientConnections,
-		MaxPacket:      int(cfg.Limits.MaxAllowedPacket),
-		TLS:            tlsConf,
+		ServerVersion:      s.serverVersion(ctx),
+		MaxConnections:     cfg.Limits.MaxClientConnections,
+		MaxPacket:          int(cfg.Limits.MaxAllowedPacket),
+		TLS:                tlsConf,
+		UserMaxConnections: userMaxConnections(cfg.Users),
 	}, s.Env, frontend.NewAuthenticator(cfg.Users, tlsConf), log)
 	s.Monitor = topology.NewMonitor(s.Topology, s.Pools, s.Metrics, topology.MonitorConfigFrom(cfg), log)
 	s.Env.OnBackendFailure = s.Monitor.ReportFailure
@@ -218,4 +219,15 @@ func loadTLS(t config.TLS) (*tls.Config, error) {
 	}
 	cert := tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+}
+
+// userMaxConnections maps each user with users[].max_connections to it.
+func userMaxConnections(users []config.User) map[string]int {
+	out := map[string]int{}
+	for _, u := range users {
+		if u.MaxConnections > 0 {
+			out[u.Name] = u.MaxConnections
+		}
+	}
+	return out
 }

@@ -1,0 +1,45 @@
+package frontend
+
+import (
+	"sync"
+
+	"github.com/strata-proxy/strata/wire"
+)
+
+// userLimits counts each account's open client connections against its
+// users[].max_connections, so one application (a runaway cron, a leaking
+// pool) cannot take every connection Strata accepts.
+type userLimits struct {
+	mu   sync.Mutex
+	max  map[string]int // user → limit; absent or 0: only the global limit
+	open map[string]int
+}
+
+func newUserLimits(max map[string]int) *userLimits {
+	return &userLimits{max: max, open: map[string]int{}}
+}
+
+// admit counts a connection for user, or refuses it with the error MariaDB
+// gives past max_user_connections (1203, 42000).
+func (l *userLimits) admit(user string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if limit := l.max[user]; limit > 0 && l.open[user] >= limit {
+		return wire.NewError(errTooManyUserConnections,
+			"User %s already has more than 'max_user_connections' active connections (Strata's users[].max_connections for %s is %d)", user, user, limit)
+	}
+	l.open[user]++
+	return nil
+}
+
+// leave uncounts a connection admitted for user.
+func (l *userLimits) leave(user string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.open[user]--; l.open[user] <= 0 {
+		delete(l.open, user)
+	}
+}
+
+// errTooManyUserConnections is ER_TOO_MANY_USER_CONNECTIONS.
+const errTooManyUserConnections = 1203
