@@ -16,6 +16,7 @@ import (
 	"github.com/strata-proxy/strata/backend"
 	"github.com/strata-proxy/strata/config"
 	"github.com/strata-proxy/strata/metrics"
+	"github.com/strata-proxy/strata/planner"
 	"github.com/strata-proxy/strata/querystats"
 	"github.com/strata-proxy/strata/session"
 	"github.com/strata-proxy/strata/topology"
@@ -42,6 +43,9 @@ type Server struct {
 	Tables func() any
 	// Stats is the per-digest statistics (GET/DELETE /api/queries).
 	Stats *querystats.Store
+	// Planner, when set, answers GET /api/rules: the routing rules and
+	// their hits.
+	Planner *planner.Planner
 	// Profiling serves Go's runtime profiles under /debug/pprof/ (config
 	// admin_pprof): CPU, heap, goroutines and traces of the running proxy,
 	// for `go tool pprof http://ADMIN/debug/pprof/profile`.
@@ -82,6 +86,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/config/save", s.saveConfig)
 	mux.HandleFunc("GET /api/queries", s.queries)
 	mux.HandleFunc("DELETE /api/queries", s.resetQueries)
+	mux.HandleFunc("GET /api/rules", s.rules)
 	s.shardingRoutes(mux)
 	mux.HandleFunc("/api/", s.notFound)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{}))
@@ -156,6 +161,7 @@ GET    /api/pools                        replica pools, their settings and membe
 GET    /api/sessions                     open client sessions
 GET    /api/queries                      statements by digest, route and server (?order=&limit=&contains=)
 DELETE /api/queries                      the same, then start counting again
+GET    /api/rules                        routing rules in order, with the statements each decided
 POST   /api/servers/{address}/pool       move a replica: {"pool": "batch"}
 POST   /api/servers/{address}/drain      {"drain": true} (default) or false
 POST   /api/servers/{address}/weight     {"weight": 3}

@@ -29,6 +29,9 @@ type Request struct {
 	// Cluster names the cluster the statement's tables live on ("" for
 	// the default cluster): a table group's or a shard's.
 	Cluster string
+	// Explain marks a question (EXPLAIN STRATA, GET /api/explain), not a
+	// statement to run: it does not count as a hit of the rule it matches.
+	Explain bool
 }
 
 // Decision is where a statement goes.
@@ -66,6 +69,7 @@ func (p *Planner) Route(snap *topology.Snapshot, r *Request) Decision {
 		return Decision{Cluster: cl, Primary: true, Reason: "write", Rule: -1}
 	}
 	if i, rule := p.match(r); rule != nil {
+		rule.hit(r)
 		return Decision{Cluster: cl, Pool: rule.Pool, Reason: "rule", Rule: i, Cache: rule.Cache.D(), Timeout: rule.Timeout.D()}
 	}
 	return Decision{Cluster: cl, Pool: cl.DefaultPool, Reason: "read", Rule: -1}
@@ -85,6 +89,7 @@ type ruleSet struct {
 	// refusals is set when any rule refuses: without one, Refusal costs a
 	// statement one atomic load.
 	refusals bool
+	loaded   time.Time // when these rules took effect; their hits count from here
 }
 
 type compiledRule struct {
@@ -92,6 +97,34 @@ type compiledRule struct {
 	pattern *regexp.Regexp
 	network *net.IPNet
 	tables  map[string]bool
+	// hits counts the statements the rule decided, so an operator sees
+	// whether a rule matches what it was written for (GET /api/rules).
+	hits atomic.Uint64
+}
+
+func (cr *compiledRule) hit(r *Request) {
+	if !r.Explain {
+		cr.hits.Add(1)
+	}
+}
+
+// RuleStats is one routing rule as configured, with the statements it
+// decided since the rules were loaded.
+type RuleStats struct {
+	Index int
+	Rule  config.Rule
+	Hits  uint64
+}
+
+// Rules returns the routing rules in order with their hits, and since when
+// those are counted (start, or the reload that changed the rules).
+func (p *Planner) Rules() (time.Time, []RuleStats) {
+	set := p.rules.Load()
+	out := make([]RuleStats, len(set.rules))
+	for i := range set.rules {
+		out[i] = RuleStats{Index: i, Rule: set.rules[i].Rule, Hits: set.rules[i].hits.Load()}
+	}
+	return set.loaded, out
 }
 
 // New compiles the config's routing rules (already validated).
@@ -104,9 +137,10 @@ func New(rules []config.Rule) *Planner {
 // SetRules replaces the routing rules; statements already routed keep the
 // decision they got.
 func (p *Planner) SetRules(rules []config.Rule) {
-	set := &ruleSet{rules: make([]compiledRule, 0, len(rules))}
-	for _, r := range rules {
-		cr := compiledRule{Rule: r}
+	set := &ruleSet{rules: make([]compiledRule, len(rules)), loaded: time.Now()}
+	for i, r := range rules {
+		cr := &set.rules[i]
+		cr.Rule = r
 		if r.Match.Pattern != "" {
 			cr.pattern = regexp.MustCompile(r.Match.Pattern)
 		}
@@ -122,7 +156,6 @@ func (p *Planner) SetRules(rules []config.Rule) {
 				cr.tables[strings.ToLower(t)] = true
 			}
 		}
-		set.rules = append(set.rules, cr)
 		set.refusals = set.refusals || r.Refuse != ""
 	}
 	p.rules.Store(set)
@@ -150,6 +183,7 @@ func (p *Planner) Refusal(r *Request) (int, string) {
 	}
 	for i := range set.rules {
 		if cr := &set.rules[i]; cr.Refuse != "" && cr.matches(r) {
+			cr.hit(r)
 			return i, cr.Refuse
 		}
 	}

@@ -41,11 +41,11 @@ type ExplainRow struct {
 func (s *Session) ExplainPlan(ctx context.Context, sql string) ([]ExplainRow, error) {
 	parsed := s.env.Planner.Parse(sql)
 	f := parsed.Summary
-	if rule, msg := s.refusal(statements(parsed)); rule >= 0 {
+	if rule, msg := s.refusal(statements(parsed), true); rule >= 0 {
 		return []ExplainRow{{Step: "refuse", Tables: tableNames(f.Tables), Detail: errRefused(rule, msg).Message}}, nil
 	}
 	if !s.placed(f) {
-		d := s.decide(f, "")
+		d := s.decideFor(f, "", true)
 		target := "primary"
 		if !d.Primary {
 			target = "pool " + d.Pool

@@ -38,7 +38,7 @@ func (s *Session) Prepare(ctx context.Context, packet []byte) error {
 	sql := string(packet[1:])
 	parsed := s.env.Planner.Parse(sql)
 	st := &prepared{sql: sql, facts: parsed.Summary, parsed: parsed.Statements}
-	if rule, msg := s.refusal(statements(parsed)); rule >= 0 {
+	if rule, msg := s.refusal(statements(parsed), false); rule >= 0 {
 		return s.refuseByRule(st.facts, rule, msg)
 	}
 	var cluster string
@@ -146,7 +146,7 @@ func (s *Session) Execute(ctx context.Context, packet []byte) error {
 		stmts = []*sqlparse.Facts{st.facts}
 	}
 	// A rule added after the PREPARE stops the statement too.
-	if rule, msg := s.refusal(stmts); rule >= 0 {
+	if rule, msg := s.refusal(stmts, false); rule >= 0 {
 		st.longData = nil
 		return s.refuseByRule(st.facts, rule, msg)
 	}

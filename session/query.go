@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/strata-proxy/strata/backend"
-	"github.com/strata-proxy/strata/planner"
 	"github.com/strata-proxy/strata/resultcache"
 	"github.com/strata-proxy/strata/sqlparse"
 	"github.com/strata-proxy/strata/wire"
@@ -60,7 +59,7 @@ func (s *Session) Query(ctx context.Context, packet []byte) error {
 		return s.explainStrata(ctx, stmt)
 	}
 	stmts := statements(parsed)
-	if rule, msg := s.refusal(stmts); rule >= 0 {
+	if rule, msg := s.refusal(stmts, false); rule >= 0 {
 		return s.refuseByRule(f, rule, msg)
 	}
 	if f.SessionFunctions && len(parsed.Statements) == 1 {
@@ -456,12 +455,6 @@ func parseKill(sql string) (id uint32, queryOnly, ok bool) {
 	}
 	n, err := strconv.ParseUint(words[len(words)-1], 10, 32)
 	return uint32(n), queryOnly, err == nil
-}
-
-// Explain is for tests and the admin API: where would sql go now?
-func (s *Session) Explain(sql string) planner.Decision {
-	f := s.env.Planner.Parse(sql).Summary
-	return s.env.Planner.Route(s.env.Topology.Load(), &planner.Request{Facts: f, User: s.User, Schema: s.DB, PrimaryOnly: s.needsPrimary(f)})
 }
 
 // CheckSchema verifies on the primary that db exists (a login naming a

@@ -11,10 +11,10 @@ import (
 
 // refusal returns the refuse rule (`routing: - {match: ..., refuse: MESSAGE}`)
 // that matches any of stmts, as this session would run them: its index
-// and message, or -1.
-func (s *Session) refusal(stmts []*sqlparse.Facts) (int, string) {
+// and message, or -1. explain asks without running (not a hit of the rule).
+func (s *Session) refusal(stmts []*sqlparse.Facts, explain bool) (int, string) {
 	for _, f := range stmts {
-		if i, msg := s.env.Planner.Refusal(&planner.Request{Facts: f, User: s.User, Schema: s.DB, ClientAddr: s.ClientAddr}); i >= 0 {
+		if i, msg := s.env.Planner.Refusal(&planner.Request{Facts: f, User: s.User, Schema: s.DB, ClientAddr: s.ClientAddr, Explain: explain}); i >= 0 {
 			return i, msg
 		}
 	}

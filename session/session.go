@@ -297,15 +297,21 @@ func (s *Session) held(f *sqlparse.Facts) (route, bool) {
 	return route{}, false
 }
 
-// decide asks the planner where f goes.
+// decide asks the planner where f goes, to run it there.
 func (s *Session) decide(f *sqlparse.Facts, cluster string) planner.Decision {
+	return s.decideFor(f, cluster, false)
+}
+
+// decideFor is decide; explain asks without running (EXPLAIN STRATA), so
+// the rule that matches does not count it as a hit.
+func (s *Session) decideFor(f *sqlparse.Facts, cluster string, explain bool) planner.Decision {
 	if r := readable(f); r != f.ReadOnly {
 		ff := *f
 		ff.ReadOnly = r
 		f = &ff
 	}
 	return s.env.Planner.Route(s.env.Topology.Load(), &planner.Request{
-		Facts: f, User: s.User, Schema: s.DB, ClientAddr: s.ClientAddr, PrimaryOnly: s.needsPrimary(f), Cluster: cluster,
+		Facts: f, User: s.User, Schema: s.DB, ClientAddr: s.ClientAddr, PrimaryOnly: s.needsPrimary(f), Cluster: cluster, Explain: explain,
 	})
 }
 

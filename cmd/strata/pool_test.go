@@ -17,6 +17,7 @@ import (
 	"github.com/strata-proxy/strata/backend"
 	"github.com/strata-proxy/strata/config"
 	"github.com/strata-proxy/strata/metrics"
+	"github.com/strata-proxy/strata/planner"
 	"github.com/strata-proxy/strata/querystats"
 	"github.com/strata-proxy/strata/session"
 	"github.com/strata-proxy/strata/topology"
@@ -69,9 +70,10 @@ func (c *fileControl) ConfigSaved(cfg *config.Config) {
 
 // cliEnv is an admin API on loopback and a config file pointing at it.
 type cliEnv struct {
-	path  string
-	topo  *topology.Topology
-	stats *querystats.Store
+	path    string
+	topo    *topology.Topology
+	stats   *querystats.Store
+	planner *planner.Planner
 }
 
 func newCLIEnv(t *testing.T) *cliEnv {
@@ -89,11 +91,12 @@ func newCLIEnv(t *testing.T) *cliEnv {
 	pools := backend.NewPools(backend.PoolConfig{})
 	t.Cleanup(pools.Close)
 	stats := querystats.New(100)
-	srv := &admin.Server{Topology: tp, Pools: pools, Metrics: metrics.New(), Sessions: session.NewRegistry(), Control: &fileControl{cfg: cfg, topo: tp}, Stats: stats}
+	pl := planner.New(cfg.Routing)
+	srv := &admin.Server{Topology: tp, Pools: pools, Metrics: metrics.New(), Sessions: session.NewRegistry(), Control: &fileControl{cfg: cfg, topo: tp}, Stats: stats, Planner: pl}
 	ts.Config.Handler = srv.Handler()
 	ts.Start()
 	t.Cleanup(ts.Close)
-	return &cliEnv{path: path, topo: tp, stats: stats}
+	return &cliEnv{path: path, topo: tp, stats: stats, planner: pl}
 }
 
 // run runs a subcommand and returns what it printed.

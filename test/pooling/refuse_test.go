@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/go-sql-driver/mysql"
+	"github.com/strata-proxy/strata/admin"
 	"github.com/strata-proxy/strata/config"
 	"github.com/strata-proxy/strata/querystats"
 	"github.com/strata-proxy/strata/server"
@@ -95,6 +96,15 @@ func TestRefuseRuleStopsAStatementShapeAtRunTime(t *testing.T) {
 	if refused["routing.0"] < 4 || refused["routing.1"] != 1 {
 		t.Errorf("statistics of refused statements by rule = %v, want ≥ 4 for routing.0 and 1 for routing.1", refused)
 	}
+	// GET /api/rules counts the same refusals as hits (the EXPLAIN above is
+	// a question, not a hit).
+	var view admin.RulesView
+	getJSON(t, "http://"+s.AdminAddr()+"/api/rules", &view)
+	for _, r := range view.Rules[:2] {
+		if r.Hits != refused[r.Name] {
+			t.Errorf("%s: %d hits in /api/rules, %d refusals in the statistics", r.Name, r.Hits, refused[r.Name])
+		}
+	}
 
 	reload(t, s, base)
 	if err := stmt.QueryRow("%b%").Scan(&n); err != nil || n != 1 {
@@ -128,16 +138,21 @@ func refusedRows(t *testing.T, s *server.Strata) map[string]uint64 {
 
 func queryStats(t *testing.T, s *server.Strata, contains string) []querystats.Row {
 	t.Helper()
-	resp, err := http.Get("http://" + s.AdminAddr() + "/api/queries?limit=0&contains=" + url.QueryEscape(contains))
+	var snap querystats.Snapshot
+	getJSON(t, "http://"+s.AdminAddr()+"/api/queries?limit=0&contains="+url.QueryEscape(contains), &snap)
+	return snap.Rows
+}
+
+func getJSON(t *testing.T, url string, into any) {
+	t.Helper()
+	resp, err := http.Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var snap querystats.Snapshot
-	if err := json.NewDecoder(resp.Body).Decode(&snap); err != nil {
-		t.Fatal(err)
+	if err := json.NewDecoder(resp.Body).Decode(into); err != nil {
+		t.Fatalf("%s: %v", url, err)
 	}
-	return snap.Rows
 }
 
 func reload(t *testing.T, s *server.Strata, yaml string) {
