@@ -58,7 +58,7 @@ demo: deps build
 	@echo "In another terminal:"
 	@echo "  mariadb -h127.0.0.1 -P6033 -uapp -papp blog"
 	@echo "and see where each statement went, and the servers' state:"
-	@echo "  $(BIN) queries -c $(DEMO_CONF)     $(BIN) topology -c $(DEMO_CONF)"
+	@echo "  $(BIN) queries -c $(DEMO_CONF)     $(BIN) rules -c $(DEMO_CONF)     $(BIN) topology -c $(DEMO_CONF)"
 	@echo "  or open http://127.0.0.1:6080/dashboard"
 	@echo
 	$(BIN) serve -c $(DEMO_CONF)
