@@ -148,8 +148,11 @@ type Limits struct {
 	MaxIdlePerServer     int      `yaml:"max_idle_per_server"`
 	ConnectTimeout       Duration `yaml:"connect_timeout"`
 	// PoolWait is how long a statement waits for a free backend connection.
-	PoolWait         Duration `yaml:"pool_wait"`
-	MaxAllowedPacket Size     `yaml:"max_allowed_packet"`
+	PoolWait Duration `yaml:"pool_wait"`
+	// ClientIdleTimeout closes a client connection that sent nothing for
+	// this long (MariaDB's wait_timeout; same default).
+	ClientIdleTimeout Duration `yaml:"client_idle_timeout"`
+	MaxAllowedPacket  Size     `yaml:"max_allowed_packet"`
 	// MaxQueryDigests bounds the rows of the per-digest statistics (GET
 	// /api/queries): statements of a new shape past it are counted as
 	// dropped.
@@ -354,6 +357,10 @@ func (cl *Cluster) applyDefaults() {
 	}
 }
 
+// DefaultClientIdleTimeout is limits.client_idle_timeout's default:
+// MariaDB's own wait_timeout, which applications already live with.
+const DefaultClientIdleTimeout = 8 * time.Hour
+
 func (l *Limits) applyDefaults() {
 	if l.MaxClientConnections == 0 {
 		l.MaxClientConnections = 4096
@@ -369,6 +376,9 @@ func (l *Limits) applyDefaults() {
 	}
 	if l.PoolWait == 0 {
 		l.PoolWait = Duration(5 * time.Second)
+	}
+	if l.ClientIdleTimeout == 0 {
+		l.ClientIdleTimeout = Duration(DefaultClientIdleTimeout)
 	}
 	if l.MaxAllowedPacket == 0 {
 		l.MaxAllowedPacket = DefaultMaxAllowedPacket

@@ -97,6 +97,9 @@ func (c *Config) validate(root *yaml.Node) error {
 	if c.Limits.MaxAllowedPacket < 1024 || c.Limits.MaxAllowedPacket > 1<<30 {
 		p.add("limits.max_allowed_packet", "must be between 1K and 1G")
 	}
+	if c.Limits.ClientIdleTimeout < 0 {
+		p.add("limits.client_idle_timeout", "must not be negative (default %s, like MariaDB's wait_timeout)", DefaultClientIdleTimeout)
+	}
 	if c.Limits.MaxQueryDigests < 0 {
 		p.add("limits.max_query_digests", "must not be negative (the statistics keep this many statement shapes; default %d)", DefaultMaxQueryDigests)
 	}

@@ -32,6 +32,8 @@ type Config struct {
 	HandshakeTimeout time.Duration
 	// UserMaxConnections limits the open connections of each listed user.
 	UserMaxConnections map[string]int
+	// IdleTimeout closes a client that sends nothing for this long (0: never).
+	IdleTimeout time.Duration
 }
 
 // Server accepts clients and runs their sessions.
@@ -277,12 +279,23 @@ func (s *Server) greeting(id uint32, salt []byte, caps uint32) []byte {
 func (s *Server) commandLoop(sess *session.Session) error {
 	c := sess.Client()
 	ctx := context.Background()
+	idle := idleDeadline{timeout: s.cfg.IdleTimeout}
 	for {
-		s.releaseWhenIdle(sess)
+		if s.releaseWhenIdle(sess) {
+			idle.lost() // it used the connection's deadline
+		}
+		idle.arm(c, time.Now())
 		p, err := c.ReadPacket()
 		if err != nil {
-			if errors.Is(err, wire.ErrPacketTooLarge) {
+			switch {
+			case errors.Is(err, wire.ErrPacketTooLarge):
 				_ = sess.WriteError(wire.NewError(wire.ErNetPacketTooLarge, "Got a packet bigger than 'max_allowed_packet' bytes (Strata's limits.max_allowed_packet is %d)", s.cfg.MaxPacket))
+			case errors.Is(err, os.ErrDeadlineExceeded):
+				s.env.Metrics.ClientIdleClosed()
+				// Like MySQL past wait_timeout: say why, then close. The
+				// client reads it as the answer to its next command.
+				c.Seq = 0
+				_ = sess.WriteError(wire.NewError(errClientInteractionTimeout, "The client was disconnected by Strata because of inactivity: nothing came for %s (limits.client_idle_timeout); reconnect", s.cfg.IdleTimeout))
 			}
 			return err
 		}
@@ -307,11 +320,12 @@ const idleRelease = time.Second
 
 // releaseWhenIdle waits up to idleRelease for the client's next command
 // while the session keeps a connection, and hands that connection back if
-// none comes. It only peeks: no byte of the next command is consumed.
-func (s *Server) releaseWhenIdle(sess *session.Session) {
+// none comes. It only peeks: no byte of the next command is consumed. It
+// reports whether it waited (and so cleared the connection's deadline).
+func (s *Server) releaseWhenIdle(sess *session.Session) bool {
 	c := sess.Client()
 	if !sess.HoldsIdleConnection() || c.R.Buffered() > 0 {
-		return
+		return false
 	}
 	c.SetDeadlineIn(idleRelease)
 	_, err := c.R.Peek(1)
@@ -319,6 +333,7 @@ func (s *Server) releaseWhenIdle(sess *session.Session) {
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		sess.ReleaseIdle()
 	}
+	return true
 }
 
 func errMalformed(what string) *wire.Error {

@@ -25,6 +25,7 @@ type Metrics struct {
 	replicaLag    *prometheus.GaugeVec
 	backendConns  *prometheus.GaugeVec
 	rejectedConns *prometheus.CounterVec
+	idleClosed    prometheus.Counter
 	consistency   prometheus.Counter
 	rangeFill     *prometheus.GaugeVec
 	shardQueries  *prometheus.CounterVec
@@ -46,6 +47,7 @@ func New() *Metrics {
 	m.clientConns = prometheus.NewGauge(prometheus.GaugeOpts{Name: "strata_client_connections", Help: "Open client connections."})
 	m.clientTotal = prometheus.NewCounter(prometheus.CounterOpts{Name: "strata_client_connections_total", Help: "Client connections accepted."})
 	m.rejectedConns = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_client_rejected_total", Help: "Client connections refused, by reason."}, []string{"reason"})
+	m.idleClosed = prometheus.NewCounter(prometheus.CounterOpts{Name: "strata_client_idle_closed_total", Help: "Client connections closed after limits.client_idle_timeout without a command."})
 	m.retries = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_read_retries_total", Help: "Reads retried on another server after a failure, by pool."}, []string{"pool"})
 	m.backendDials = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_backend_dials_total", Help: "Backend connections opened, by server and result."}, []string{"server", "result"})
 	m.serverUp = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "strata_server_up", Help: "1 when a server is routable, by server, cluster, role and pool."}, []string{"server", "cluster", "role", "pool"})
@@ -54,7 +56,7 @@ func New() *Metrics {
 	m.consistency = prometheus.NewCounter(prometheus.CounterOpts{Name: "strata_read_your_writes_primary_total", Help: "Reads sent to the primary because no replica had applied the session's last write yet."})
 	m.rangeFill = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "strata_shard_range_fill_ratio", Help: "How much of the open-ended last range of a range-sharded table is used, against the size of the range before it."}, []string{"table", "shard"})
 	m.shardQueries = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_shard_queries_total", Help: "Queries Strata sent to shard clusters for statements it merged or split (one per route), by cluster and kind (read, write)."}, []string{"cluster", "kind"})
-	m.Registry.MustRegister(m.shardQueries, m.rangeFill, m.consistency, m.queries, m.errors, m.latency, m.clientConns, m.clientTotal, m.rejectedConns, m.retries,
+	m.Registry.MustRegister(m.shardQueries, m.rangeFill, m.consistency, m.queries, m.errors, m.latency, m.clientConns, m.clientTotal, m.rejectedConns, m.idleClosed, m.retries,
 		m.backendDials, m.serverUp, m.replicaLag, m.backendConns,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -77,6 +79,10 @@ func (m *Metrics) ClientClosed() { m.clientConns.Dec() }
 
 // ClientRejected records a connection refused before it got a session.
 func (m *Metrics) ClientRejected(reason string) { m.rejectedConns.WithLabelValues(reason).Inc() }
+
+// ClientIdleClosed records a client closed for sending nothing for
+// limits.client_idle_timeout.
+func (m *Metrics) ClientIdleClosed() { m.idleClosed.Inc() }
 
 // ReadRetried records a read moved to another server.
 func (m *Metrics) ReadRetried(pool string) { m.retries.WithLabelValues(pool).Inc() }

@@ -112,6 +112,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 		MaxPacket:          int(cfg.Limits.MaxAllowedPacket),
 		TLS:                tlsConf,
 		UserMaxConnections: userMaxConnections(cfg.Users),
+		IdleTimeout:        cfg.Limits.ClientIdleTimeout.D(),
 	}, s.Env, frontend.NewAuthenticator(cfg.Users, tlsConf), log)
 	s.Monitor = topology.NewMonitor(s.Topology, s.Pools, s.Metrics, topology.MonitorConfigFrom(cfg), log)
 	s.Env.OnBackendFailure = s.Monitor.ReportFailure

@@ -1,0 +1,68 @@
+package test
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/strata-proxy/strata/test/testenv"
+)
+
+// limits.client_idle_timeout closes a client that sent nothing for that
+// long, telling it why (error 4031, as MySQL does past wait_timeout); a
+// client that keeps sending is never closed, and an application's
+// connection pool reconnects without noticing.
+func TestClientIdleTimeout(t *testing.T) {
+	t.Parallel()
+	yaml := strings.Replace(topologyYAML, "limits: {", "limits: {client_idle_timeout: 300ms, ", 1)
+	s, err := testenv.StartStrata(yaml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	db := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog"))
+	ctx := testenv.Ctx(t)
+
+	busy, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	for i := 0; i < 10; i++ { // 1 s in all, never 300 ms silent
+		if _, err := busy.ExecContext(ctx, "DO 1"); err != nil {
+			t.Fatalf("a client sending every 100 ms, statement %d: %v", i, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	idle, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.Close()
+	if _, err := idle.ExecContext(ctx, "DO 1"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(700 * time.Millisecond)
+	_, err = idle.ExecContext(ctx, "DO 1")
+	if testenv.MySQLErr(err) != 4031 || !strings.Contains(err.Error(), "client_idle_timeout") {
+		t.Fatalf("a client silent for 700 ms: %v, want error 4031 naming limits.client_idle_timeout", err)
+	}
+	// The pool's idle connections were closed too; the next query gets a
+	// fresh one.
+	var one int
+	if err := db.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil || one != 1 {
+		t.Fatalf("the pool after its connections were closed: %d, %v", one, err)
+	}
+	resp, err := http.Get("http://" + s.AdminAddr() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), "strata_client_idle_closed_total ") || strings.Contains(string(body), "strata_client_idle_closed_total 0\n") {
+		t.Errorf("strata_client_idle_closed_total did not count the closed clients")
+	}
+}
