@@ -152,7 +152,10 @@ type Limits struct {
 	// ClientIdleTimeout closes a client connection that sent nothing for
 	// this long (MariaDB's wait_timeout; same default).
 	ClientIdleTimeout Duration `yaml:"client_idle_timeout"`
-	MaxAllowedPacket  Size     `yaml:"max_allowed_packet"`
+	// ShutdownTimeout is how long a stopping Strata lets clients finish
+	// their statement or transaction before it closes them.
+	ShutdownTimeout  Duration `yaml:"shutdown_timeout"`
+	MaxAllowedPacket Size     `yaml:"max_allowed_packet"`
 	// MaxQueryDigests bounds the rows of the per-digest statistics (GET
 	// /api/queries): statements of a new shape past it are counted as
 	// dropped.
@@ -379,6 +382,9 @@ func (l *Limits) applyDefaults() {
 	}
 	if l.ClientIdleTimeout == 0 {
 		l.ClientIdleTimeout = Duration(DefaultClientIdleTimeout)
+	}
+	if l.ShutdownTimeout == 0 {
+		l.ShutdownTimeout = Duration(30 * time.Second)
 	}
 	if l.MaxAllowedPacket == 0 {
 		l.MaxAllowedPacket = DefaultMaxAllowedPacket

@@ -97,6 +97,9 @@ func (c *Config) validate(root *yaml.Node) error {
 	if c.Limits.MaxAllowedPacket < 1024 || c.Limits.MaxAllowedPacket > 1<<30 {
 		p.add("limits.max_allowed_packet", "must be between 1K and 1G")
 	}
+	if c.Limits.ShutdownTimeout < 0 {
+		p.add("limits.shutdown_timeout", "must not be negative (default 30s)")
+	}
 	if c.Limits.ClientIdleTimeout < 0 {
 		p.add("limits.client_idle_timeout", "must not be negative (default %s, like MariaDB's wait_timeout)", DefaultClientIdleTimeout)
 	}

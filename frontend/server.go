@@ -15,6 +15,7 @@ import (
 	"os"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -45,7 +46,8 @@ type Server struct {
 
 	mu       sync.Mutex
 	ln       net.Listener
-	conns    map[net.Conn]struct{}
+	conns    map[net.Conn]*client
+	draining atomic.Bool // Shutdown began: sessions end at their next command boundary
 	wg       sync.WaitGroup
 	closing  bool
 	schemas  *schemaCache
@@ -58,7 +60,7 @@ func NewServer(cfg Config, env *session.Env, auth *Authenticator, log *slog.Logg
 	if cfg.HandshakeTimeout == 0 {
 		cfg.HandshakeTimeout = 10 * time.Second
 	}
-	return &Server{cfg: cfg, env: env, auth: auth, log: log, conns: map[net.Conn]struct{}{}, schemas: newSchemaCache(),
+	return &Server{cfg: cfg, env: env, auth: auth, log: log, conns: map[net.Conn]*client{}, schemas: newSchemaCache(),
 		users: newUserLimits(cfg.UserMaxConnections)}
 }
 
@@ -106,14 +108,15 @@ func (s *Server) Close() {
 	s.wg.Wait()
 }
 
-func (s *Server) track(nc net.Conn) bool {
+func (s *Server) track(nc net.Conn) *client {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closing || (s.cfg.MaxConnections > 0 && len(s.conns) >= s.cfg.MaxConnections) {
-		return false
+		return nil
 	}
-	s.conns[nc] = struct{}{}
-	return true
+	cl := &client{conn: nc}
+	s.conns[nc] = cl
+	return cl
 }
 
 func (s *Server) untrack(nc net.Conn) {
@@ -126,7 +129,8 @@ func (s *Server) handle(nc net.Conn) {
 	defer s.wg.Done()
 	defer nc.Close()
 	c := wire.NewConn(nc)
-	if !s.track(nc) {
+	cl := s.track(nc)
+	if cl == nil {
 		s.env.Metrics.ClientRejected("max_connections")
 		c.Seq = 0
 		_ = c.WriteFlush(wire.AppendErr(nil, wire.NewError(wire.ErConCount, "Too many connections: Strata's limits.max_client_connections (%d) is reached", s.cfg.MaxConnections)))
@@ -157,7 +161,7 @@ func (s *Server) handle(nc net.Conn) {
 			_ = sess.WriteError(wire.NewError(wire.ErUnknownError, "Strata: internal error handling this statement (logged); reconnect and retry"))
 		}
 	}()
-	if err := s.commandLoop(sess); err != nil && !isClosed(err) {
+	if err := s.commandLoop(sess, cl); err != nil && !isClosed(err) {
 		s.log.Debug("client session ended", "id", id, "err", err)
 	}
 }
@@ -276,18 +280,30 @@ func (s *Server) greeting(id uint32, salt []byte, caps uint32) []byte {
 }
 
 // commandLoop reads and dispatches commands until the client quits.
-func (s *Server) commandLoop(sess *session.Session) error {
+func (s *Server) commandLoop(sess *session.Session, cl *client) error {
 	c := sess.Client()
 	ctx := context.Background()
 	idle := idleDeadline{timeout: s.cfg.IdleTimeout}
 	for {
+		if !s.waitForCommand(cl) {
+			return s.endForShutdown(sess)
+		}
 		if s.releaseWhenIdle(sess) {
 			idle.lost() // it used the connection's deadline
 		}
 		idle.arm(c, time.Now())
+		if cl.state.Load() == clientClosing {
+			// Shutdown came while the deadlines above were set.
+			return s.endForShutdown(sess)
+		}
 		p, err := c.ReadPacket()
+		if err == nil && !startCommand(cl) {
+			return s.endForShutdown(sess) // the command is not run
+		}
 		if err != nil {
 			switch {
+			case cl.state.Load() == clientClosing:
+				return s.endForShutdown(sess)
 			case errors.Is(err, wire.ErrPacketTooLarge):
 				_ = sess.WriteError(wire.NewError(wire.ErNetPacketTooLarge, "Got a packet bigger than 'max_allowed_packet' bytes (Strata's limits.max_allowed_packet is %d)", s.cfg.MaxPacket))
 			case errors.Is(err, os.ErrDeadlineExceeded):
@@ -309,7 +325,16 @@ func (s *Server) commandLoop(sess *session.Session) error {
 		if quit || err != nil {
 			return err
 		}
+		cl.inTx.Store(sess.InTransaction())
 	}
+}
+
+// endForShutdown tells a client whose session ends for a shutdown why;
+// it reads that as the answer to its next command.
+func (s *Server) endForShutdown(sess *session.Session) error {
+	sess.Client().Seq = 0
+	_ = sess.WriteError(errServerShutdown)
+	return errShutdown
 }
 
 // idleRelease is how long a client may sit idle before Strata hands back

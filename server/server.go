@@ -159,6 +159,19 @@ func (s *Strata) AdminAddr() string { return s.httpLn.Addr().String() }
 // Done reports a listener failing.
 func (s *Strata) Done() <-chan error { return s.done }
 
+// Shutdown stops accepting clients and lets the connected ones finish
+// their statement, or their transaction, for up to
+// limits.shutdown_timeout (frontend.Server.Shutdown); then it closes what
+// is left as Close does. It is how `strata serve` stops on SIGTERM.
+func (s *Strata) Shutdown() {
+	ctx, cancel := context.WithTimeout(context.Background(), s.Config.Limits.ShutdownTimeout.D())
+	defer cancel()
+	if err := s.Front.Shutdown(ctx); err != nil {
+		s.Log.Warn("shutdown: clients still busy after limits.shutdown_timeout were closed", "timeout", s.Config.Limits.ShutdownTimeout.D())
+	}
+	s.Close()
+}
+
 // Close stops accepting, ends sessions and closes backend connections.
 func (s *Strata) Close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -574,6 +574,10 @@ func (s *Session) restoreInsertID(rt route, f *sqlparse.Facts) error {
 	return nil
 }
 
+// InTransaction reports whether the session has a transaction open: its
+// writes are not committed yet, so a graceful shutdown lets it finish.
+func (s *Session) InTransaction() bool { return s.inTx || (!s.autocommit && s.pinned != nil) }
+
 // HoldsIdleConnection reports whether the session keeps a backend
 // connection only for statements that may follow (the last write's, for
 // ROW_COUNT() and the like) — one to hand back if the client idles.

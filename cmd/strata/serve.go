@@ -54,7 +54,10 @@ func runServe(args []string) error {
 	for running := true; running; {
 		select {
 		case <-ctx.Done():
-			log.Info("shutting down")
+			// A second signal now ends the process at once (default action).
+			stop()
+			log.Info("shutting down: clients may finish their statement or transaction; a second signal stops at once",
+				"shutdown_timeout", cfg.Limits.ShutdownTimeout.D())
 			running = false
 		case err = <-s.Done():
 			running = false
@@ -63,6 +66,6 @@ func runServe(args []string) error {
 			_, _, _ = s.ReloadFile()
 		}
 	}
-	s.Close()
+	s.Shutdown()
 	return err
 }

@@ -1,0 +1,96 @@
+package frontend
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync/atomic"
+	"time"
+
+	"github.com/strata-proxy/strata/wire"
+)
+
+// client is one connection's part in a graceful shutdown: whether its
+// session waits for a command (and may be closed at once) or runs one
+// (and ends after it), and whether it holds an open transaction (and is
+// let finish it).
+type client struct {
+	conn  net.Conn
+	state atomic.Int32 // clientBusy, clientReading or clientClosing
+	inTx  atomic.Bool  // after its last command, the session is in a transaction
+}
+
+const (
+	clientBusy    int32 = iota // logging in or running a command
+	clientReading              // waiting for the next command
+	clientClosing              // Shutdown took it while it waited: end without running more
+)
+
+// errShutdown ends a session when Strata shuts down.
+var errShutdown = errors.New("Strata is shutting down")
+
+// errServerShutdown is what a client ended by a shutdown reads as the
+// answer to its next command: ER_SERVER_SHUTDOWN, as from MariaDB.
+var errServerShutdown = wire.NewError(1053, "Server shutdown in progress: Strata is stopping; reconnect (to another Strata, or to this one once it is back)")
+
+// Shutdown stops accepting clients and lets the connected ones finish:
+// a client waiting for its next command is closed at once; one running a
+// statement gets its answer and is then closed; one inside a transaction
+// may run statements until the transaction ends. When ctx ends first, the
+// remaining clients are closed as Close does (their transactions roll
+// back, unacknowledged). Acknowledged writes are never cut off.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing = true
+	s.draining.Store(true)
+	if s.ln != nil {
+		s.ln.Close()
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		s.closeWaiting()
+		select {
+		case <-done:
+			return nil
+		case <-ctx.Done():
+			s.Close()
+			return ctx.Err()
+		case <-tick.C:
+			// A client that was busy or in a transaction may be
+			// waiting without one now.
+		}
+	}
+}
+
+// closeWaiting ends every client that waits for a command outside a
+// transaction: its read is interrupted and its session, seeing the state,
+// tells it why and ends.
+func (s *Server) closeWaiting() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, cl := range s.conns {
+		if !cl.inTx.Load() && cl.state.CompareAndSwap(clientReading, clientClosing) {
+			_ = cl.conn.SetReadDeadline(time.Unix(1, 0))
+		}
+	}
+}
+
+// waitForCommand moves cl to waiting, unless the shutdown wants the
+// session to end first: it reports false then.
+func (s *Server) waitForCommand(cl *client) bool {
+	if s.draining.Load() && !cl.inTx.Load() {
+		return false
+	}
+	return cl.state.CompareAndSwap(clientBusy, clientReading)
+}
+
+// startCommand moves cl from waiting to busy; false when Shutdown took
+// the connection while the command arrived (the command is not run).
+func startCommand(cl *client) bool { return cl.state.CompareAndSwap(clientReading, clientBusy) }
