@@ -37,6 +37,7 @@ type MatchView struct {
 	Digest  string   `json:"digest,omitempty"`
 	Pattern string   `json:"pattern,omitempty"`
 	Hint    string   `json:"hint,omitempty"`
+	Writes  bool     `json:"writes,omitempty"`
 }
 
 // NewRulesView describes the planner's current rules.
@@ -48,7 +49,7 @@ func NewRulesView(p *planner.Planner) RulesView {
 		m := r.Match
 		v.Rules = append(v.Rules, RuleView{
 			Name:    fmt.Sprintf("routing.%d", st.Index),
-			Match:   MatchView{Tables: m.Tables, User: m.User, Schema: m.Schema, Client: m.Client, Digest: m.Digest, Pattern: m.Pattern, Hint: m.Hint},
+			Match:   MatchView{Tables: m.Tables, User: m.User, Schema: m.Schema, Client: m.Client, Digest: m.Digest, Pattern: m.Pattern, Hint: m.Hint, Writes: m.Writes},
 			Pool:    r.Pool,
 			Cache:   durationText(r.Cache.D()),
 			Timeout: durationText(r.Timeout.D()),

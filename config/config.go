@@ -133,12 +133,16 @@ type Match struct {
 	Digest  string   `yaml:"digest"`
 	Pattern string   `yaml:"pattern"` // regular expression on the normalized statement
 	Hint    string   `yaml:"hint"`    // /* strata:pool=NAME */
+	// Writes matches statements that write tables (INSERT, UPDATE,
+	// DELETE, REPLACE, LOAD DATA, DDL): for refuse rules, such as a
+	// read-only mode during maintenance.
+	Writes bool `yaml:"writes"`
 }
 
 // empty reports whether m has no condition: it matches every statement.
 func (m Match) empty() bool {
 	return len(m.Tables) == 0 && m.User == "" && m.Schema == "" && m.Client == "" &&
-		m.Digest == "" && m.Pattern == "" && m.Hint == ""
+		m.Digest == "" && m.Pattern == "" && m.Hint == "" && !m.Writes
 }
 
 // Limits bounds what clients and backends may use.

@@ -52,6 +52,7 @@ func TestParseRejectsWithLine(t *testing.T) {
 		{"bad plugin", strings.Replace(minimal, "password: app}", "password: app, auth_plugin: ed25519}", 1), "line 5: users.0.auth_plugin"},
 		{"bad regexp", minimal + "routing:\n  - {match: {pattern: '('}, pool: batch}\n", "line 14: routing.0.match.pattern: is not a valid regular expression"},
 		{"negative user limit", strings.Replace(minimal, "password: app}", "password: app, max_connections: -1}", 1), "line 5: users.0.max_connections: must not be negative"},
+		{"writes on a routing rule", minimal + "routing:\n  - {match: {writes: true}, pool: batch}\n", "line 14: routing.0.match.writes: is only for refuse rules"},
 		{"refuse with a pool", minimal + "routing:\n  - {match: {digest: 'delete from `t`'}, pool: batch, refuse: no}\n", "line 14: routing.0.refuse: cannot be combined with pool, cache or timeout"},
 		{"negative timeout", minimal + "routing:\n  - {match: {user: web}, pool: primary, timeout: -1s}\n", "line 14: routing.0.timeout: must not be negative"},
 		{"refuse matching everything", minimal + "routing:\n  - {refuse: maintenance}\n", "line 14: routing.0.match: is empty: a refuse rule with no condition would refuse every statement"},

@@ -201,6 +201,8 @@ func (c *Config) validateRouting(p *problems) {
 			p.add(path+".timeout", "must not be negative (0: no limit)")
 		case r.Refuse != "" && r.Match.empty():
 			p.add(path+".match", "is empty: a refuse rule with no condition would refuse every statement; name a digest, pattern, table, user, schema, client or hint")
+		case r.Refuse == "" && r.Match.Writes:
+			p.add(path+".match.writes", "is only for refuse rules: writes always go to the primary, never to a pool")
 		case r.Refuse == "" && r.Pool == "":
 			p.add(path+".pool", "is required: the pool that matching reads go to (or refuse: MESSAGE to refuse matching statements)")
 		}

@@ -205,6 +205,9 @@ func (cr *compiledRule) matches(r *Request) bool {
 	if m.Digest != "" && m.Digest != f.Digest {
 		return false
 	}
+	if m.Writes && len(f.WriteTables) == 0 {
+		return false
+	}
 	if cr.pattern != nil && !cr.pattern.MatchString(f.Digest) {
 		return false
 	}

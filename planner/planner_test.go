@@ -67,6 +67,7 @@ func TestRefusalRules(t *testing.T) {
 		{Match: config.Match{User: "cron"}, Pool: "batch"},
 		{Match: config.Match{Digest: "DELETE FROM `comments`"}, Refuse: "unbounded delete"},
 		{Match: config.Match{Tables: []string{"audit"}, User: "app"}, Refuse: "audit is read-only for app"},
+		{Match: config.Match{Writes: true, User: "maint"}, Refuse: "read-only mode"},
 	})
 	del := &sqlparse.Facts{Kind: sqlparse.KindDelete, Digest: "DELETE FROM `comments`", Tables: []sqlparse.TableRef{{Name: "comments"}}}
 	auditRead := &sqlparse.Facts{Kind: sqlparse.KindSelect, ReadOnly: true, Digest: "SELECT * FROM `audit`", Tables: []sqlparse.TableRef{{Name: "audit"}}}
@@ -80,6 +81,8 @@ func TestRefusalRules(t *testing.T) {
 		{"inside a transaction too", Request{Facts: del, User: "app", PrimaryOnly: true}, 1, "unbounded delete"},
 		{"all conditions must hold", Request{Facts: auditRead, User: "app"}, 2, "audit is read-only for app"},
 		{"another user passes", Request{Facts: auditRead, User: "cron"}, -1, ""},
+		{"writes, for a read-only mode", Request{Facts: &sqlparse.Facts{Kind: sqlparse.KindUpdate, WriteTables: []sqlparse.TableRef{{Name: "t"}}}, User: "maint"}, 3, "read-only mode"},
+		{"a read is not a write", Request{Facts: auditRead, User: "maint"}, -1, ""},
 		{"a routing rule never refuses", Request{Facts: &sqlparse.Facts{Kind: sqlparse.KindSelect, ReadOnly: true}, User: "cron"}, -1, ""},
 	}
 	for _, tc := range cases {

@@ -53,6 +53,9 @@ func matchText(m admin.MatchView) string {
 	if len(m.Tables) > 0 {
 		conds["tables"] = strings.Join(m.Tables, ",")
 	}
+	if m.Writes {
+		conds["writes"] = "yes"
+	}
 	var parts []string
 	for k, v := range conds {
 		if v != "" {

@@ -110,6 +110,16 @@ func TestRefuseRuleStopsAStatementShapeAtRunTime(t *testing.T) {
 	if err := stmt.QueryRow("%b%").Scan(&n); err != nil || n != 1 {
 		t.Fatalf("after the rule was removed: %d, %v", n, err)
 	}
+
+	// A read-only mode for a maintenance: every write refused, reads served.
+	reload(t, s, strings.Replace(base, "routing:\n", "routing:\n  - {match: {writes: true}, refuse: \"read-only while the primary moves\"}\n", 1))
+	_, err = app.Exec("INSERT INTO notes VALUES (3, 'during the move')")
+	wantRefused(t, "a write in read-only mode", err, 0)
+	_, err = app.Exec("CREATE TABLE notes_copy (id INT)")
+	wantRefused(t, "DDL in read-only mode", err, 0)
+	if got := testenv.Strings(t, app, "SELECT COUNT(*) FROM notes /* strata:primary */"); strings.Join(got, ",") != "1" {
+		t.Fatalf("a read in read-only mode: %v, want the one row", got)
+	}
 }
 
 // digestOf finds the statistics row of the one statement read table.
