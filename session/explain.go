@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/strata-proxy/strata/engine"
@@ -54,13 +55,30 @@ func (s *Session) ExplainPlan(ctx context.Context, sql string) ([]ExplainRow, er
 		if d.Cluster != nil {
 			name = d.Cluster.Name
 		}
-		return []ExplainRow{{Step: "route", Cluster: name, Tables: tableNames(f.Tables), Detail: target + ": " + d.Reason}}, nil
+		return []ExplainRow{{Step: "route", Cluster: name, Tables: tableNames(f.Tables), Detail: target + ": " + decisionReason(d)}}, nil
 	}
 	plan, err := s.env.Sharding.Plan(ctx, sql, f, nil)
 	if err != nil {
 		return nil, err
 	}
 	return describePlan(plan), nil
+}
+
+// decisionReason says why d was taken; for a routing rule, which one and
+// what it adds (cache, timeout), so EXPLAIN matches the rule an operator
+// sees in GET /api/rules.
+func decisionReason(d planner.Decision) string {
+	if d.Rule < 0 {
+		return d.Reason
+	}
+	r := fmt.Sprintf("%s routing.%d", d.Reason, d.Rule)
+	if d.Cache > 0 {
+		r += ", cache " + d.Cache.String()
+	}
+	if d.Timeout > 0 {
+		r += ", timeout " + d.Timeout.String()
+	}
+	return r
 }
 
 func describePlan(plan *planner.ShardPlan) []ExplainRow {

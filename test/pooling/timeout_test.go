@@ -39,6 +39,10 @@ func TestRuleTimeoutStopsLongReadsOnly(t *testing.T) {
 			t.Fatalf("%s: stopped after %v; the 300ms limit should end a 3 s read well before", what, took)
 		}
 	}
+	explain := testenv.Strings(t, db, "EXPLAIN STRATA SELECT /* strata:pool=quick */ SLEEP(3)")
+	if len(explain) != 1 || !strings.Contains(explain[0], "pool primary: rule routing.0, timeout 300ms") {
+		t.Errorf("EXPLAIN STRATA of a limited read = %q, want the rule and its timeout", explain)
+	}
 	var v sql.NullInt64
 	wantTimeout(t, "text read", func() error {
 		return db.QueryRow("SELECT /* strata:pool=quick */ SLEEP(3)").Scan(&v)
