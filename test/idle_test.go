@@ -16,7 +16,7 @@ import (
 // connection pool reconnects without noticing.
 func TestClientIdleTimeout(t *testing.T) {
 	t.Parallel()
-	yaml := strings.Replace(topologyYAML, "limits: {", "limits: {client_idle_timeout: 300ms, ", 1)
+	yaml := strings.Replace(topologyYAML, "limits: {", "limits: {client_idle_timeout: 1s, ", 1)
 	s, err := testenv.StartStrata(yaml)
 	if err != nil {
 		t.Fatal(err)
@@ -30,11 +30,11 @@ func TestClientIdleTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer busy.Close()
-	for i := 0; i < 10; i++ { // 1 s in all, never 300 ms silent
+	for i := 0; i < 12; i++ { // 2.4 s in all, never 1 s silent
 		if _, err := busy.ExecContext(ctx, "DO 1"); err != nil {
-			t.Fatalf("a client sending every 100 ms, statement %d: %v", i, err)
+			t.Fatalf("a client sending every 200 ms, statement %d: %v", i, err)
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(200 * time.Millisecond)
 	}
 
 	idle, err := db.Conn(ctx)
@@ -45,10 +45,10 @@ func TestClientIdleTimeout(t *testing.T) {
 	if _, err := idle.ExecContext(ctx, "DO 1"); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(700 * time.Millisecond)
+	time.Sleep(1500 * time.Millisecond) // past 1.125 × the timeout
 	_, err = idle.ExecContext(ctx, "DO 1")
 	if testenv.MySQLErr(err) != 4031 || !strings.Contains(err.Error(), "client_idle_timeout") {
-		t.Fatalf("a client silent for 700 ms: %v, want error 4031 naming limits.client_idle_timeout", err)
+		t.Fatalf("a client silent for 1.5 s: %v, want error 4031 naming limits.client_idle_timeout", err)
 	}
 	// The pool's idle connections were closed too; the next query gets a
 	// fresh one.

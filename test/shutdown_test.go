@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/strata-proxy/strata/sandbox"
 	"github.com/strata-proxy/strata/test/testenv"
 )
 
@@ -45,22 +46,31 @@ func TestShutdownLetsClientsFinish(t *testing.T) {
 	slow := make(chan error, 1)
 	go func() {
 		var v int
-		slow <- running.QueryRowContext(ctx, "SELECT SLEEP(0.5)").Scan(&v)
+		slow <- running.QueryRowContext(ctx, "SELECT SLEEP(1) AS shutdown_probe").Scan(&v)
 	}()
-	time.Sleep(100 * time.Millisecond) // the SLEEP is running
+	waitRunning(t, "shutdown_probe")
 	stopped := make(chan error, 1)
 	go func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		stopped <- s.Front.Shutdown(sctx)
 	}()
-	time.Sleep(100 * time.Millisecond) // Shutdown has begun
+	// Shutdown closes the listener first, then, at once, the waiting clients.
+	for i := 0; ; i++ {
+		c, err := net.DialTimeout("tcp", s.MySQLAddr(), time.Second)
+		if err != nil {
+			break
+		}
+		c.Close()
+		if i == 200 {
+			t.Fatal("Strata still accepts clients 2 s after Shutdown was called")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond)
 
 	if err := <-slow; err != nil {
 		t.Fatalf("the statement running when Shutdown began: %v, want its answer", err)
-	}
-	if _, err := net.DialTimeout("tcp", s.MySQLAddr(), time.Second); err == nil {
-		t.Error("a new client could connect after Shutdown began")
 	}
 	_, err = waiting.ExecContext(ctx, "DO 1")
 	if testenv.MySQLErr(err) != 1053 {
@@ -90,4 +100,23 @@ func TestShutdownLetsClientsFinish(t *testing.T) {
 	if len(got) != 2 || got[0] != "1" || got[1] != "2" {
 		t.Fatalf("rows on the primary after the shutdown: %v, want 1 and 2 (both committed)", got)
 	}
+}
+
+// waitRunning waits until a server of the sandbox runs a statement whose
+// text contains marker.
+func waitRunning(t *testing.T, marker string) {
+	t.Helper()
+	for i := 0; i < 500; i++ {
+		for _, srv := range append([]*sandbox.Server{env.primary}, env.replicas...) {
+			n, err := srv.QueryValue(testenv.Ctx(t), "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE ? AND INFO NOT LIKE '%PROCESSLIST%'", "%"+marker+"%")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n != "0" {
+				return
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("no server runs a statement with %q", marker)
 }

@@ -24,6 +24,7 @@ import (
 // transaction, as text or as prepared statements.
 func TestRefuseRuleStopsAStatementShapeAtRunTime(t *testing.T) {
 	env.Setup(t,
+		"DROP TABLE IF EXISTS blog.reports, blog.notes, blog.notes_copy",
 		"CREATE TABLE blog.reports (id INT PRIMARY KEY, body VARCHAR(50))",
 		"INSERT INTO blog.reports VALUES (1, 'alpha'), (2, 'beta')",
 		"CREATE TABLE blog.notes (id INT PRIMARY KEY, body VARCHAR(50))")
