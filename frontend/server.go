@@ -161,6 +161,7 @@ func (s *Server) handle(nc net.Conn) {
 			_ = sess.WriteError(wire.NewError(wire.ErUnknownError, "Strata: internal error handling this statement (logged); reconnect and retry"))
 		}
 	}()
+	cl.sess.Store(sess)
 	if err := s.commandLoop(sess, cl); err != nil && !isClosed(err) {
 		s.log.Debug("client session ended", "id", id, "err", err)
 	}
@@ -325,7 +326,7 @@ func (s *Server) commandLoop(sess *session.Session, cl *client) error {
 		if quit || err != nil {
 			return err
 		}
-		cl.inTx.Store(sess.InTransaction())
+		sess.CommandDone()
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/strata-proxy/strata/session"
 	"github.com/strata-proxy/strata/wire"
 )
 
@@ -16,8 +17,14 @@ import (
 // let finish it).
 type client struct {
 	conn  net.Conn
-	state atomic.Int32 // clientBusy, clientReading or clientClosing
-	inTx  atomic.Bool  // after its last command, the session is in a transaction
+	state atomic.Int32                    // clientBusy, clientReading or clientClosing
+	sess  atomic.Pointer[session.Session] // once logged in
+}
+
+// inTransaction reports whether cl's session left a transaction open.
+func (cl *client) inTransaction() bool {
+	s := cl.sess.Load()
+	return s != nil && s.TransactionOpen()
 }
 
 const (
@@ -76,7 +83,7 @@ func (s *Server) closeWaiting() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, cl := range s.conns {
-		if !cl.inTx.Load() && cl.state.CompareAndSwap(clientReading, clientClosing) {
+		if !cl.inTransaction() && cl.state.CompareAndSwap(clientReading, clientClosing) {
 			_ = cl.conn.SetReadDeadline(time.Unix(1, 0))
 		}
 	}
@@ -85,7 +92,7 @@ func (s *Server) closeWaiting() {
 // waitForCommand moves cl to waiting, unless the shutdown wants the
 // session to end first: it reports false then.
 func (s *Server) waitForCommand(cl *client) bool {
-	if s.draining.Load() && !cl.inTx.Load() {
+	if s.draining.Load() && !cl.inTransaction() {
 		return false
 	}
 	return cl.state.CompareAndSwap(clientBusy, clientReading)

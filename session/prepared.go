@@ -38,6 +38,7 @@ func (s *Session) Prepare(ctx context.Context, packet []byte) error {
 	sql := string(packet[1:])
 	parsed := s.env.Planner.Parse(sql)
 	st := &prepared{sql: sql, facts: parsed.Summary, parsed: parsed.Statements}
+	s.startStatement(st.facts)
 	if rule, msg := s.refusal(statements(parsed), false); rule >= 0 {
 		return s.refuseByRule(st.facts, rule, msg)
 	}
@@ -137,6 +138,7 @@ func (s *Session) Execute(ctx context.Context, packet []byte) error {
 	if st == nil {
 		return s.refuse(errUnknownStmt(id, "mysqld_stmt_execute"))
 	}
+	s.startStatement(st.facts)
 	typesIn, err := st.captureTypes(packet)
 	if err != nil {
 		return s.refuse(errMalformed(err.Error()))

@@ -47,6 +47,7 @@ func (s *Session) Status() uint16 {
 // unchanged to the chosen server.
 func (s *Session) Query(ctx context.Context, packet []byte) error {
 	parsed := s.env.Planner.ParseBytes(packet[1:])
+	s.startStatement(parsed.Summary)
 	sql := parsed.SQL // the packet's text, without a copy per query
 	if len(parsed.Statements) > 1 && !s.MultiStatements() {
 		return s.refuse(wire.NewError(wire.ErParse, "You have an error in your SQL syntax: this connection did not enable multi-statements (CLIENT_MULTI_STATEMENTS), so send one statement per query"))

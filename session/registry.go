@@ -1,8 +1,13 @@
 package session
 
 import (
+	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
+
+	"github.com/strata-proxy/strata/sqlparse"
 )
 
 // Registry hands out Strata's own connection ids and finds sessions by id,
@@ -51,20 +56,81 @@ func (r *Registry) Len() int {
 	return len(r.sessions)
 }
 
-// Info is a session as the admin API lists it.
+// Info is a session as the admin API lists it: like a server's process
+// list, with Strata's own ids (the ones KILL takes).
 type Info struct {
 	ID     uint32 `json:"id"`
 	User   string `json:"user"`
 	Client string `json:"client"`
+	// State is "query" while a statement runs, else "idle".
+	State string `json:"state"`
+	// Statement is the running statement's digest (literals as ?).
+	Statement string `json:"statement,omitempty"`
+	// RunningMs is how long it has run.
+	RunningMs float64 `json:"running_ms,omitempty"`
+	// Servers run it now (several for a statement over shards).
+	Servers       []string `json:"servers,omitempty"`
+	InTransaction bool     `json:"in_transaction"`
 }
 
-// List describes every open session.
+// List describes every open session, by id.
 func (r *Registry) List() []Info {
 	r.mu.RLock()
-	defer r.mu.RUnlock()
 	out := make([]Info, 0, len(r.sessions))
+	now := time.Now()
 	for _, s := range r.sessions {
-		out = append(out, Info{ID: s.ID, User: s.UserName(), Client: s.ClientAddr})
+		out = append(out, s.info(now))
 	}
+	r.mu.RUnlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
 }
+
+// info is s as List shows it at now; it reads only what the session
+// publishes for other goroutines.
+func (s *Session) info(now time.Time) Info {
+	in := Info{ID: s.ID, User: s.UserName(), Client: s.ClientAddr, State: "idle", InTransaction: s.txOpen.Load()}
+	f := s.current.Load()
+	if f == nil {
+		return in
+	}
+	in.State, in.Statement = "query", truncateDigest(f.Digest)
+	in.RunningMs = float64(now.UnixNano()-s.currentAt.Load()) / 1e6
+	if c := s.active.Load(); c != nil {
+		in.Servers = append(in.Servers, c.Addr)
+	}
+	if many := s.activeShards.Load(); many != nil {
+		for _, c := range *many {
+			in.Servers = append(in.Servers, c.Addr)
+		}
+	}
+	return in
+}
+
+// maxListedDigest bounds the statement text a session list shows.
+const maxListedDigest = 512
+
+func truncateDigest(d string) string {
+	if len(d) <= maxListedDigest {
+		return d
+	}
+	return strings.ToValidUTF8(d[:maxListedDigest], "") + " …"
+}
+
+// startStatement records that the session starts f, for the session list.
+func (s *Session) startStatement(f *sqlparse.Facts) {
+	s.currentAt.Store(time.Now().UnixNano())
+	s.current.Store(f)
+}
+
+// CommandDone records the end of a client command (the front end calls it
+// after each): nothing runs now, and whether a transaction is left open.
+func (s *Session) CommandDone() {
+	s.current.Store(nil)
+	s.txOpen.Store(s.inTransaction())
+}
+
+// TransactionOpen reports, from any goroutine, whether the session had a
+// transaction open after its last command (a graceful shutdown lets it
+// finish).
+func (s *Session) TransactionOpen() bool { return s.txOpen.Load() }

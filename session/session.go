@@ -132,9 +132,15 @@ type Session struct {
 	// activeShards are the connections of a scatter or multi-shard write
 	// running now, for KILL QUERY.
 	activeShards atomic.Pointer[[]*backend.Conn]
-	closed       atomic.Bool
-	closeClient  func() // closes the client socket
-	mu           sync.Mutex
+	// current is the statement the session runs now (nil between
+	// commands) and currentAt when it began, for GET /api/sessions; txOpen
+	// is inTransaction as of the last command's end.
+	current     atomic.Pointer[sqlparse.Facts]
+	currentAt   atomic.Int64
+	txOpen      atomic.Bool
+	closed      atomic.Bool
+	closeClient func() // closes the client socket
+	mu          sync.Mutex
 }
 
 // Options describe the client connection after the handshake.
@@ -574,9 +580,9 @@ func (s *Session) restoreInsertID(rt route, f *sqlparse.Facts) error {
 	return nil
 }
 
-// InTransaction reports whether the session has a transaction open: its
+// inTransaction reports whether the session has a transaction open: its
 // writes are not committed yet, so a graceful shutdown lets it finish.
-func (s *Session) InTransaction() bool { return s.inTx || (!s.autocommit && s.pinned != nil) }
+func (s *Session) inTransaction() bool { return s.inTx || (!s.autocommit && s.pinned != nil) }
 
 // HoldsIdleConnection reports whether the session keeps a backend
 // connection only for statements that may follow (the last write's, for

@@ -24,6 +24,7 @@ func commands() []command {
 		{"reload", "make a running Strata re-read its config file: strata reload -c FILE", runReload},
 		{"queries", "show statements by digest with their route, server, count and time: strata queries -c FILE", runQueries},
 		{"rules", "show the routing rules with the statements each decided: strata rules -c FILE", runRules},
+		{"sessions", "show the client sessions and what each runs now, like a process list: strata sessions -c FILE", runSessions},
 		{"config", "write the running topology to the config file: strata config save -c FILE", runConfig},
 		{"shards", "maintain sharded tables: strata shards precreate|capacity -c FILE -schema NAME", runShards},
 	}
