@@ -40,12 +40,16 @@ func (s *Server) changeUser(sess *session.Session, p []byte) error {
 		s.sendError(c, err)
 		return err // MySQL closes the connection after a failed change of user
 	}
-	if err := s.users.admit(h.user); err != nil {
-		s.env.Metrics.ClientRejected("user_max_connections")
-		s.sendError(c, err)
-		return err
+	if h.user != sess.User {
+		// The connection moves to another user's count; one that logs in
+		// again as itself (to reset its state) keeps its slot.
+		if err := s.users.admit(h.user); err != nil {
+			s.env.Metrics.ClientRejected("user_max_connections")
+			s.sendError(c, err)
+			return err
+		}
+		s.users.leave(sess.User)
 	}
-	s.users.leave(sess.User)
 	sess.Reset(h.user, "", collation)
 	if h.db != "" {
 		if err := s.checkSchema(sess, h.db); err != nil {

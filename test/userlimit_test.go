@@ -65,6 +65,7 @@ func TestUserMaxConnections(t *testing.T) {
 	}
 	for _, want := range []string{
 		"change to capped with a slot free: ok",
+		"capped at its limit logs in again as itself: ok",
 		"change to capped at its limit: refused errno=1203",
 		"third capped connection: refused errno=1203",
 		"after one changed away: ok",

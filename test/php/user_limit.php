@@ -10,6 +10,8 @@ $b = new mysqli($host, 'app', 'app', 'blog', $port);
 if ($a->connect_errno || $b->connect_errno) { echo "connect: ", $a->connect_error, $b->connect_error, "\n"; exit(1); }
 $ok = $b->change_user('capped', 'capped', 'blog');
 echo "change to capped with a slot free: ", $ok ? 'ok' : 'refused errno=' . $b->errno, "\n";
+$ok = $a->change_user('capped', 'capped', 'blog');
+echo "capped at its limit logs in again as itself: ", $ok ? 'ok' : 'refused errno=' . $a->errno, "\n";
 $x = new mysqli($host, 'app', 'app', 'blog', $port);
 $ok = $x->change_user('capped', 'capped', 'blog');
 echo "change to capped at its limit: ", $ok ? 'ok' : 'refused errno=' . $x->errno, "\n";
