@@ -6,9 +6,11 @@ package admin
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -76,6 +78,7 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/topology", s.topology)
 	mux.HandleFunc("GET /api/sessions", s.sessions)
+	mux.HandleFunc("POST /api/sessions/{id}/kill", s.killSession)
 	mux.HandleFunc("GET /api/pools", s.pools)
 	mux.HandleFunc("POST /api/servers/{address}/pool", s.movePool)
 	mux.HandleFunc("POST /api/servers/{address}/drain", s.drain)
@@ -149,6 +152,49 @@ func (s *Server) sessions(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.Sessions.List())
 }
 
+// KillResult is the answer of POST /api/sessions/{id}/kill.
+type KillResult struct {
+	ID uint32 `json:"id"`
+	// Killed is "query" (its statement was interrupted, the client stays
+	// connected) or "connection" (the client was disconnected too).
+	Killed string `json:"killed"`
+	// WasRunning tells whether a statement was running.
+	WasRunning bool `json:"was_running"`
+}
+
+// killSession answers POST /api/sessions/{id}/kill: KILL [QUERY] for an
+// operator, by the ids GET /api/sessions lists. {"query": true} interrupts
+// the running statement only; without it the connection is closed, as
+// KILL does.
+func (s *Server) killSession(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseUint(r.PathValue("id"), 10, 32)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("%q is not a session id (GET /api/sessions lists them)", r.PathValue("id")))
+		return
+	}
+	var body struct {
+		Query bool `json:"query"`
+	}
+	if !decodeBody(w, r, &body, true, `{"query": true}`) {
+		return
+	}
+	running, err := s.Sessions.Kill(uint32(id), body.Query)
+	switch {
+	case errors.Is(err, session.ErrNoSession):
+		writeError(w, http.StatusNotFound, err.Error())
+		return
+	case err != nil:
+		writeError(w, http.StatusBadGateway, "the statement could not be interrupted: "+err.Error())
+		return
+	}
+	res := KillResult{ID: uint32(id), Killed: "connection", WasRunning: running}
+	if body.Query {
+		res.Killed = "query"
+	}
+	s.logChange(r, "session killed through the admin API", "id", id, "killed", res.Killed, "was_running", running)
+	writeJSON(w, http.StatusOK, res)
+}
+
 func (s *Server) index(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	_, _ = w.Write([]byte(indexText))
@@ -158,7 +204,8 @@ const indexText = `Strata admin API (docs/admin-api.md); a dashboard at /dashboa
 
 GET    /api/topology                     clusters, servers, roles and state
 GET    /api/pools                        replica pools, their settings and members
-GET    /api/sessions                     open client sessions
+GET    /api/sessions                     client sessions and what each runs now
+POST   /api/sessions/{id}/kill           KILL: {"query": true} ends the statement only, else the connection
 GET    /api/queries                      statements by digest, route and server (?order=&limit=&contains=)
 DELETE /api/queries                      the same, then start counting again
 GET    /api/rules                        routing rules in order, with the statements each decided

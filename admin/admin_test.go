@@ -521,3 +521,22 @@ func TestTopology(t *testing.T) {
 		t.Errorf("JSON names: %s", rec.Body.String())
 	}
 }
+
+func TestKillSessionRefusesBadIDs(t *testing.T) {
+	e := newEnv(t)
+	cases := []struct {
+		path, body string
+		status     int
+		errPart    string
+	}{
+		{"/api/sessions/abc/kill", "", http.StatusBadRequest, "is not a session id"},
+		{"/api/sessions/4242/kill", `{"query": true}`, http.StatusNotFound, "no such session: 4242"},
+		{"/api/sessions/1/kill", `{"qurey": true}`, http.StatusBadRequest, "unknown field"},
+	}
+	for _, c := range cases {
+		var body errorBody
+		if code := e.call(t, "POST", c.path, c.body, &body); code != c.status || !strings.Contains(body.Error, c.errPart) {
+			t.Errorf("POST %s %s: %d %q, want %d and %q", c.path, c.body, code, body.Error, c.status, c.errPart)
+		}
+	}
+}

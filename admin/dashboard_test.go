@@ -28,7 +28,7 @@ func TestDashboardIsServed(t *testing.T) {
 func TestDashboardCallsExistingEndpoints(t *testing.T) {
 	e := newEnv(t)
 	calls := map[string]string{ // the page's api entries → the method it uses
-		"topology": "GET", "sessions": "GET", "queries": "GET", "resetQueries": "DELETE", "drain": "POST", "rules": "GET",
+		"topology": "GET", "sessions": "GET", "queries": "GET", "resetQueries": "DELETE", "drain": "POST", "rules": "GET", "kill": "POST",
 	}
 	entry := regexp.MustCompile(`(?m)^\s*(\w+): "(/[^"]*)",$`)
 	found := map[string]string{}
@@ -42,6 +42,7 @@ func TestDashboardCallsExistingEndpoints(t *testing.T) {
 			continue
 		}
 		path = strings.ReplaceAll(path, "{address}", "127.0.0.1:13307")
+		path = strings.ReplaceAll(path, "{id}", "12")
 		req := httptest.NewRequest(method, path, nil)
 		if _, pattern := e.srv.mux.Handler(req); pattern == "" || pattern == "/api/" {
 			t.Errorf("%s %s (the dashboard's %s) reaches no endpoint", method, path, name)

@@ -1,6 +1,8 @@
 package session
 
 import (
+	"errors"
+	"fmt"
 	"sort"
 	"strings"
 	"sync"
@@ -134,3 +136,24 @@ func (s *Session) CommandDone() {
 // transaction open after its last command (a graceful shutdown lets it
 // finish).
 func (s *Session) TransactionOpen() bool { return s.txOpen.Load() }
+
+// ErrNoSession reports a kill of an id no open session has.
+var ErrNoSession = errors.New("no such session")
+
+// Kill is KILL [QUERY] id for an operator (POST /api/sessions/{id}/kill):
+// it interrupts the statement the session runs on its servers (KILL QUERY
+// there) and, unless queryOnly, closes the client's connection. It reports
+// whether a statement was running.
+func (r *Registry) Kill(id uint32, queryOnly bool) (bool, error) {
+	target := r.Get(id)
+	if target == nil {
+		return false, fmt.Errorf("%w: %d (GET /api/sessions lists them)", ErrNoSession, id)
+	}
+	running := target.current.Load() != nil
+	err := target.killActive(target)
+	if !queryOnly {
+		target.closeClient()
+		err = nil // the connection ends either way
+	}
+	return running, err
+}

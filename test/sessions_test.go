@@ -2,9 +2,11 @@ package test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/strata-proxy/strata/session"
 )
@@ -77,4 +79,69 @@ func TestSessionsShowWhatRunsNow(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
+}
+
+// POST /api/sessions/{id}/kill is KILL for an operator: {"query": true}
+// interrupts the running statement and keeps the client connected; without
+// it the client is disconnected.
+func TestAdminKillsSessions(t *testing.T) {
+	t.Parallel()
+	db := openStrata(t)
+	ctx := ctxFor(t)
+	victim, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer victim.Close()
+	var id uint32
+	if err := victim.QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		var v int
+		err := victim.QueryRowContext(ctx, "SELECT SLEEP(30) AS admin_kill_probe").Scan(&v)
+		if err == nil && v != 1 {
+			err = fmt.Errorf("SLEEP answered %d, want 1 (interrupted)", v)
+		}
+		done <- err
+	}()
+	waitRunning(t, "admin_kill_probe")
+	var res struct {
+		Killed     string `json:"killed"`
+		WasRunning bool   `json:"was_running"`
+	}
+	if code := postJSON(t, fmt.Sprintf("/api/sessions/%d/kill", id), `{"query": true}`, &res); code != 200 || res.Killed != "query" || !res.WasRunning {
+		t.Fatalf("kill query: %d %+v", code, res)
+	}
+	select {
+	case err := <-done:
+		if err != nil && mysqlErr(err) != 1317 {
+			t.Fatalf("the killed statement: %v, want SLEEP's 1 or error 1317", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the statement still runs 5 s after the kill")
+	}
+	if err := victim.PingContext(ctx); err != nil {
+		t.Fatalf("the client after its statement was killed: %v, want it still connected", err)
+	}
+	if code := postJSON(t, fmt.Sprintf("/api/sessions/%d/kill", id), `{}`, &res); code != 200 || res.Killed != "connection" {
+		t.Fatalf("kill connection: %d %+v", code, res)
+	}
+	if _, err := victim.ExecContext(ctx, "DO 1"); err == nil {
+		t.Fatal("the client is still connected after its connection was killed")
+	}
+}
+
+func postJSON(t *testing.T, path, body string, into any) int {
+	t.Helper()
+	resp, err := http.Post("http://"+env.strata.AdminAddr()+path, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(into); err != nil {
+		t.Fatalf("POST %s: %v", path, err)
+	}
+	return resp.StatusCode
 }

@@ -25,6 +25,7 @@ func commands() []command {
 		{"queries", "show statements by digest with their route, server, count and time: strata queries -c FILE", runQueries},
 		{"rules", "show the routing rules with the statements each decided: strata rules -c FILE", runRules},
 		{"sessions", "show the client sessions and what each runs now, like a process list: strata sessions -c FILE", runSessions},
+		{"kill", "end a client session, or only its running statement: strata kill ID [-query] -c FILE", runKill},
 		{"config", "write the running topology to the config file: strata config save -c FILE", runConfig},
 		{"shards", "maintain sharded tables: strata shards precreate|capacity -c FILE -schema NAME", runShards},
 	}

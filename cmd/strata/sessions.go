@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/strata-proxy/strata/admin"
 	"github.com/strata-proxy/strata/session"
 )
 
@@ -39,4 +40,35 @@ func runSessions(args []string) error {
 			orDash(strings.Join(in.Servers, ",")), orDash(in.Statement))
 	}
 	return tw.Flush()
+}
+
+const killUsage = `usage: strata kill ID [-query] [-c FILE] [-json]
+
+KILL for an operator: ends the client session ID (as strata sessions and
+KILL inside the protocol number it). -query interrupts only the statement
+it runs now and keeps the client connected.
+`
+
+// runKill implements `strata kill`.
+func runKill(args []string) error {
+	fs, af := newAdminFlagSet("kill", killUsage, true)
+	queryOnly := fs.Bool("query", false, "interrupt the running statement only")
+	pos, err := parseArgs(fs, args, "ID")
+	if err != nil {
+		return helpIsNoError(err)
+	}
+	var res admin.KillResult
+	if printed, err := callView(af, "POST", "/api/sessions/"+pathEscape(pos[0])+"/kill", map[string]bool{"query": *queryOnly}, &res); printed || err != nil {
+		return err
+	}
+	what := "session %d: its connection was closed"
+	if res.Killed == "query" {
+		what = "session %d: its statement was interrupted; the client stays connected"
+	}
+	fmt.Fprintf(cliOut, what, res.ID)
+	if !res.WasRunning {
+		fmt.Fprint(cliOut, " (it was not running a statement)")
+	}
+	fmt.Fprintln(cliOut)
+	return nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -10,5 +11,16 @@ func TestSessionsCommand(t *testing.T) {
 	wantLines(t, out, "ID  USER  CLIENT  STATE  TIME MS  TX  SERVERS  STATEMENT\n")
 	if out := mustRun(t, runSessions, "-json", "-c", e.path); out != "[]\n" {
 		t.Errorf("-json with no sessions: %q, want []", out)
+	}
+}
+
+func TestKillCommand(t *testing.T) {
+	e := newCLIEnv(t)
+	out, err := run(t, runKill, "4242", "-query", "-c", e.path)
+	if err == nil || !strings.Contains(err.Error(), "no such session: 4242") {
+		t.Errorf("kill of an unknown id: %v\n%s", err, out)
+	}
+	if out, err := run(t, runKill, "-c", e.path); err == nil || !strings.Contains(err.Error(), "missing ID") {
+		t.Errorf("kill without an id: %v\n%s", err, out)
 	}
 }
