@@ -6,6 +6,7 @@ package backend
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/strata-proxy/strata/config"
 	"github.com/strata-proxy/strata/wire"
 )
 
@@ -81,6 +83,9 @@ type DialConfig struct {
 	Password string
 	Timeout  time.Duration
 	Flavor   Flavor
+	// TLS, when set, encrypts the connection (not over Socket). Without
+	// a ServerName and with verification on, the host of Addr is checked.
+	TLS *tls.Config
 }
 
 // Dial connects and authenticates with mysql_native_password (switching to
@@ -182,6 +187,13 @@ func (c *Conn) handshake(dc DialConfig) error {
 	}
 	auth := scramble(plugin, hello.salt, dc.Password)
 	caps := dc.Flavor.caps() & (hello.caps | wire.ClientLongPassword)
+	encrypted, err := c.startTLS(dc, hello.caps, caps)
+	if err != nil {
+		return err
+	}
+	if encrypted {
+		caps |= wire.ClientSSL
+	}
 	resp := make([]byte, 0, 128)
 	resp = binary.LittleEndian.AppendUint32(resp, caps)
 	resp = binary.LittleEndian.AppendUint32(resp, wire.MaxPayload)
@@ -195,7 +207,33 @@ func (c *Conn) handshake(dc DialConfig) error {
 	if err := c.WriteFlush(resp); err != nil {
 		return err
 	}
-	return c.readAuthResult(dc, hello.salt, plugin)
+	return c.readAuthResult(dc, hello.salt, plugin, encrypted)
+}
+
+// startTLS upgrades the connection when dc asks for TLS: an SSL request
+// (the first part of the handshake response, with CLIENT_SSL), then the TLS
+// handshake; the login goes on inside TLS. It reports whether it did.
+func (c *Conn) startTLS(dc DialConfig, serverCaps, caps uint32) (bool, error) {
+	if dc.TLS == nil || dc.Socket != "" {
+		return false, nil
+	}
+	if serverCaps&wire.ClientSSL == 0 {
+		return false, errors.New("the server does not offer TLS (give it ssl_cert and ssl_key), and backend.tls asks for it")
+	}
+	req := make([]byte, 0, 32)
+	req = binary.LittleEndian.AppendUint32(req, caps|wire.ClientSSL)
+	req = binary.LittleEndian.AppendUint32(req, wire.MaxPayload)
+	req = append(req, dc.Flavor.Collation)
+	req = append(req, make([]byte, 23)...)
+	if err := c.WriteFlush(req); err != nil {
+		return false, err
+	}
+	tc := tls.Client(c.Conn.Conn, config.TLSForServer(dc.TLS, dc.Addr))
+	if err := tc.Handshake(); err != nil {
+		return false, fmt.Errorf("TLS handshake: %w", err)
+	}
+	c.Conn.Reset(tc)
+	return true, nil
 }
 
 func scramble(plugin string, salt []byte, password string) []byte {
@@ -208,7 +246,7 @@ func scramble(plugin string, salt []byte, password string) []byte {
 	return mysql.CalcNativePassword(salt, []byte(password))
 }
 
-func (c *Conn) readAuthResult(dc DialConfig, salt []byte, plugin string) error {
+func (c *Conn) readAuthResult(dc DialConfig, salt []byte, plugin string, encrypted bool) error {
 	for range 4 {
 		p, err := c.ReadPacket()
 		if err != nil {
@@ -236,11 +274,19 @@ func (c *Conn) readAuthResult(dc DialConfig, salt []byte, plugin string) error {
 			if err := c.WriteFlush(scramble(plugin, salt, dc.Password)); err != nil {
 				return err
 			}
-		case 0x01: // caching_sha2 fast-auth result; full auth needs TLS to the backend
-			if len(p) > 1 && p[1] == 3 {
+		case 0x01: // caching_sha2 fast-auth result
+			switch {
+			case len(p) > 1 && p[1] == 3: // fast auth succeeded
+				continue
+			case len(p) > 1 && p[1] == 4 && encrypted:
+				// Full authentication: inside TLS the password may go
+				// in clear, as the plugin expects.
+				if err := c.WriteFlush(append([]byte(dc.Password), 0)); err != nil {
+					return err
+				}
 				continue
 			}
-			return errors.New("server requires caching_sha2_password full authentication; use mysql_native_password for the backend user")
+			return errors.New("server requires caching_sha2_password full authentication, which needs TLS to the server (backend.tls) or mysql_native_password for the backend user")
 		default:
 			return fmt.Errorf("unexpected auth reply 0x%02x", p[0])
 		}

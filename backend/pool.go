@@ -2,6 +2,7 @@ package backend
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"sync"
 	"time"
@@ -13,7 +14,9 @@ import (
 type PoolConfig struct {
 	Addr string
 	// Sockets maps server addresses to Unix sockets to dial instead of TCP.
-	Sockets  map[string]string
+	Sockets map[string]string
+	// TLS, when set, encrypts the TCP connections (DialConfig.TLS).
+	TLS      *tls.Config
 	User     string
 	Password string
 	MaxConns int
@@ -151,7 +154,7 @@ func (p *Pool) wait(ctx context.Context, deadline time.Time) error {
 }
 
 func (p *Pool) dial(ctx context.Context, f Flavor) (*Conn, error) {
-	c, err := Dial(ctx, DialConfig{Addr: p.cfg.Addr, Socket: p.cfg.Sockets[p.cfg.Addr], User: p.cfg.User, Password: p.cfg.Password, Timeout: p.cfg.ConnectTimeout, Flavor: f})
+	c, err := Dial(ctx, DialConfig{Addr: p.cfg.Addr, Socket: p.cfg.Sockets[p.cfg.Addr], User: p.cfg.User, Password: p.cfg.Password, Timeout: p.cfg.ConnectTimeout, Flavor: f, TLS: p.cfg.TLS})
 	p.mu.Lock()
 	p.stats.Dials++
 	if err != nil {

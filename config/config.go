@@ -75,6 +75,8 @@ type BackendAuth struct {
 	// through when both run on one host. The server keeps its address as
 	// its name everywhere else (topology, metrics, pools).
 	Sockets map[string]string `yaml:"sockets"`
+	// TLS encrypts the connections to the servers.
+	TLS BackendTLS `yaml:"tls"`
 }
 
 // Cluster is one primary and its replicas.

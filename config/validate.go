@@ -89,6 +89,7 @@ func (c *Config) validate(root *yaml.Node) error {
 	}
 	c.validateClusters(p)
 	c.validateSockets(p)
+	c.validateBackendTLS(p)
 	c.validateRouting(p)
 	c.validateTables(p)
 	if c.Limits.MaxIdlePerServer > c.Limits.MaxConnsPerServer {

@@ -75,17 +75,21 @@ func (s *Strata) applyThreads(n int) {
 func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, error) {
 	s := &Strata{Config: cfg, Log: log, done: make(chan error, 2), startProcs: runtime.GOMAXPROCS(0)}
 	s.applyThreads(cfg.Threads)
+	backendTLS, err := cfg.Backend.TLS.ClientConfig()
+	if err != nil {
+		return nil, err
+	}
 	s.Topology = topology.New(topology.FromConfig(cfg))
 	s.Metrics = metrics.New()
 	s.Pools = backend.NewPools(backend.PoolConfig{
-		User: cfg.Backend.User, Password: cfg.Backend.Password, Sockets: cfg.Backend.Sockets,
+		User: cfg.Backend.User, Password: cfg.Backend.Password, Sockets: cfg.Backend.Sockets, TLS: backendTLS,
 		MaxConns: cfg.Limits.MaxConnsPerServer, MaxIdle: cfg.Limits.MaxIdlePerServer,
 		ConnectTimeout: cfg.Limits.ConnectTimeout.D(), Wait: cfg.Limits.PoolWait.D(),
 	})
 	s.Env = &session.Env{
 		Topology: s.Topology, Planner: planner.New(cfg.Routing), Pools: s.Pools, Metrics: s.Metrics,
 		Registry: session.NewRegistry(), BackendUser: cfg.Backend.User, BackendPassword: cfg.Backend.Password, BackendSockets: cfg.Backend.Sockets,
-		ConnectTimeout: cfg.Limits.ConnectTimeout.D(), Zone: cfg.Zone,
+		BackendTLS: backendTLS, ConnectTimeout: cfg.Limits.ConnectTimeout.D(), Zone: cfg.Zone,
 		ReadYourWritesWait: cfg.Clusters[cfg.DefaultCluster].ReadYourWritesWait.D(),
 		Stats:              querystats.New(cfg.Limits.MaxQueryDigests),
 	}
@@ -114,7 +118,9 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 		UserMaxConnections: userMaxConnections(cfg.Users),
 		IdleTimeout:        cfg.Limits.ClientIdleTimeout.D(),
 	}, s.Env, frontend.NewAuthenticator(cfg.Users, tlsConf), log)
-	s.Monitor = topology.NewMonitor(s.Topology, s.Pools, s.Metrics, topology.MonitorConfigFrom(cfg), log)
+	mc := topology.MonitorConfigFrom(cfg)
+	mc.TLS = backendTLS
+	s.Monitor = topology.NewMonitor(s.Topology, s.Pools, s.Metrics, mc, log)
 	s.Env.OnBackendFailure = s.Monitor.ReportFailure
 	s.Admin = &admin.Server{Topology: s.Topology, Pools: s.Pools, Metrics: s.Metrics, Sessions: s.Env.Registry, Log: log, Monitor: s.Monitor, Control: s,
 		Explain: s.explain, Capacity: s.capacity, Tables: s.tables, Profiling: cfg.AdminPprof, Stats: s.Env.Stats, Planner: s.Env.Planner}
@@ -194,7 +200,7 @@ func (s *Strata) serverVersion(ctx context.Context) string {
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.Config.Limits.ConnectTimeout.D())
 	defer cancel()
-	c, err := backend.Dial(ctx, backend.DialConfig{Addr: cl.Primary.Addr, Socket: s.Config.Backend.Sockets[cl.Primary.Addr], User: s.Config.Backend.User, Password: s.Config.Backend.Password, Timeout: s.Config.Limits.ConnectTimeout.D(), Flavor: backend.Flavor{Collation: 45}})
+	c, err := backend.Dial(ctx, backend.DialConfig{Addr: cl.Primary.Addr, Socket: s.Config.Backend.Sockets[cl.Primary.Addr], User: s.Config.Backend.User, Password: s.Config.Backend.Password, Timeout: s.Config.Limits.ConnectTimeout.D(), Flavor: backend.Flavor{Collation: 45}, TLS: s.Env.BackendTLS})
 	if err != nil {
 		s.Log.Warn("cannot reach the primary at start; announcing a default version", "primary", cl.Primary.Addr, "err", err)
 		return fallback

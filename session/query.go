@@ -431,7 +431,7 @@ func (s *Session) killActive(target *Session) error {
 func (s *Session) killQueryOn(c *backend.Conn) error {
 	ctx, cancel := context.WithTimeout(context.Background(), s.env.ConnectTimeout+time.Second)
 	defer cancel()
-	kc, err := backend.Dial(ctx, backend.DialConfig{Addr: c.Addr, Socket: s.env.BackendSockets[c.Addr], User: s.env.BackendUser, Password: s.env.BackendPassword, Timeout: s.env.ConnectTimeout, Flavor: backend.Flavor{Collation: backendCollation}})
+	kc, err := backend.Dial(ctx, backend.DialConfig{Addr: c.Addr, Socket: s.env.BackendSockets[c.Addr], User: s.env.BackendUser, Password: s.env.BackendPassword, Timeout: s.env.ConnectTimeout, Flavor: backend.Flavor{Collation: backendCollation}, TLS: s.env.BackendTLS})
 	if err != nil {
 		return errNoBackend("Strata: cannot reach %s to kill the query: %v", c.Addr, rootCause(err))
 	}

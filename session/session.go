@@ -7,6 +7,7 @@ package session
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"strconv"
@@ -41,6 +42,8 @@ type Env struct {
 	BackendUser, BackendPassword string
 	// BackendSockets maps server addresses to the Unix sockets to dial.
 	BackendSockets map[string]string
+	// BackendTLS, when set, encrypts those out-of-band connections.
+	BackendTLS     *tls.Config
 	ConnectTimeout time.Duration
 	// Zone is where this Strata runs; replicas in it are preferred.
 	Zone string

@@ -51,13 +51,29 @@ func (d *DBs) Open(cluster string) (*sql.DB, error) {
 		return nil, fmt.Errorf("no cluster %q", cluster)
 	}
 	dsn := DSN(cl.Primary, d.cfg.Backend.User, d.cfg.Backend.Password, d.cfg.Limits.ConnectTimeout.D())
-	if path := d.cfg.Backend.Sockets[cl.Primary]; path != "" {
+	path := d.cfg.Backend.Sockets[cl.Primary]
+	if path != "" {
 		dsn = socketDSN(path, d.cfg.Backend.User, d.cfg.Backend.Password, d.cfg.Limits.ConnectTimeout.D())
 	}
-	db, err := sql.Open("mysql", dsn)
+	mc, err := mysql.ParseDSN(dsn)
 	if err != nil {
 		return nil, err
 	}
+	if path == "" {
+		// The control plane reaches a primary the way queries do.
+		base, err := d.cfg.Backend.TLS.ClientConfig()
+		if err != nil {
+			return nil, err
+		}
+		if base != nil {
+			mc.TLS = config.TLSForServer(base, cl.Primary)
+		}
+	}
+	conn, err := mysql.NewConnector(mc)
+	if err != nil {
+		return nil, err
+	}
+	db := sql.OpenDB(conn)
 	db.SetMaxIdleConns(2)
 	db.SetConnMaxIdleTime(time.Minute)
 	d.dbs[cluster] = db

@@ -2,6 +2,7 @@ package topology
 
 import (
 	"context"
+	"crypto/tls"
 	"database/sql"
 	"database/sql/driver"
 	"errors"
@@ -35,6 +36,9 @@ type MonitorConfig struct {
 	// Sockets maps server addresses to the Unix sockets Strata dials them
 	// through: a check must reach a server the way queries do.
 	Sockets map[string]string
+	// TLS encrypts the checks' TCP connections, as the queries' are
+	// (backend.tls; set by the caller: MonitorConfigFrom leaves it nil).
+	TLS *tls.Config
 }
 
 // MonitorConfigFrom takes the monitor settings of a config.
@@ -298,9 +302,9 @@ func (m *Monitor) Configure(cfg MonitorConfig) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	old := m.cfg
-	// The sockets of the start stay, as the pools' do (a change needs a
-	// restart): checks must reach servers the way queries do.
-	cfg.Sockets = old.Sockets
+	// The sockets and TLS of the start stay, as the pools' do (a change
+	// needs a restart): checks must reach servers the way queries do.
+	cfg.Sockets, cfg.TLS = old.Sockets, old.TLS
 	m.cfg = cfg
 	if old.User != cfg.User || old.Password != cfg.Password || old.Timeout != cfg.Timeout {
 		for _, sc := range m.servers {
@@ -567,6 +571,8 @@ func (m *Monitor) openDB(addr string) *sql.DB {
 	mc.Net, mc.Addr = "tcp", addr
 	if path := m.cfg.Sockets[addr]; path != "" {
 		mc.Net, mc.Addr = "unix", path
+	} else if m.cfg.TLS != nil {
+		mc.TLS = config.TLSForServer(m.cfg.TLS, addr)
 	}
 	mc.Timeout, mc.ReadTimeout, mc.WriteTimeout = m.cfg.Timeout, m.cfg.Timeout, m.cfg.Timeout
 	mc.Logger = quietLogger{}
