@@ -2,11 +2,11 @@ package test
 
 import (
 	"context"
-	"database/sql"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"database/sql"
 	"encoding/pem"
 	"fmt"
 	"math/big"
