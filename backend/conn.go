@@ -207,7 +207,7 @@ func (c *Conn) handshake(dc DialConfig) error {
 	if err := c.WriteFlush(resp); err != nil {
 		return err
 	}
-	return c.readAuthResult(dc, hello.salt, plugin, encrypted)
+	return c.readAuthResult(dc, hello.salt, plugin)
 }
 
 // startTLS upgrades the connection when dc asks for TLS: an SSL request
@@ -246,7 +246,7 @@ func scramble(plugin string, salt []byte, password string) []byte {
 	return mysql.CalcNativePassword(salt, []byte(password))
 }
 
-func (c *Conn) readAuthResult(dc DialConfig, salt []byte, plugin string, encrypted bool) error {
+func (c *Conn) readAuthResult(dc DialConfig, salt []byte, plugin string) error {
 	for range 4 {
 		p, err := c.ReadPacket()
 		if err != nil {
@@ -274,19 +274,11 @@ func (c *Conn) readAuthResult(dc DialConfig, salt []byte, plugin string, encrypt
 			if err := c.WriteFlush(scramble(plugin, salt, dc.Password)); err != nil {
 				return err
 			}
-		case 0x01: // caching_sha2 fast-auth result
-			switch {
-			case len(p) > 1 && p[1] == 3: // fast auth succeeded
-				continue
-			case len(p) > 1 && p[1] == 4 && encrypted:
-				// Full authentication: inside TLS the password may go
-				// in clear, as the plugin expects.
-				if err := c.WriteFlush(append([]byte(dc.Password), 0)); err != nil {
-					return err
-				}
+		case 0x01: // caching_sha2 fast-auth result; full auth is not spoken to backends
+			if len(p) > 1 && p[1] == 3 {
 				continue
 			}
-			return errors.New("server requires caching_sha2_password full authentication, which needs TLS to the server (backend.tls) or mysql_native_password for the backend user")
+			return errors.New("server requires caching_sha2_password full authentication; use mysql_native_password for the backend user")
 		default:
 			return fmt.Errorf("unexpected auth reply 0x%02x", p[0])
 		}
