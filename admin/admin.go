@@ -48,6 +48,9 @@ type Server struct {
 	// Planner, when set, answers GET /api/rules: the routing rules and
 	// their hits.
 	Planner *planner.Planner
+	// AuthUser and AuthPassword, when set (config admin_auth), are asked
+	// of every request as HTTP Basic credentials.
+	AuthUser, AuthPassword string
 	// Profiling serves Go's runtime profiles under /debug/pprof/ (config
 	// admin_pprof): CPU, heap, goroutines and traces of the running proxy,
 	// for `go tool pprof http://ADMIN/debug/pprof/profile`.
@@ -73,7 +76,7 @@ type Control interface {
 // Handler returns the HTTP routes.
 func (s *Server) Handler() http.Handler {
 	if s.mux != nil {
-		return s.mux
+		return requireAuth(s.mux, s.AuthUser, s.AuthPassword)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/topology", s.topology)
@@ -99,7 +102,7 @@ func (s *Server) Handler() http.Handler {
 		profilingRoutes(mux)
 	}
 	s.mux = mux
-	return mux
+	return requireAuth(mux, s.AuthUser, s.AuthPassword)
 }
 
 // TopologyView is the body of GET /api/topology.

@@ -22,6 +22,9 @@ type Config struct {
 	// AdminPprof serves Go's runtime profiles at /debug/pprof/ on
 	// admin_listen (off by default: the admin port has no authentication).
 	AdminPprof bool `yaml:"admin_pprof"`
+	// AdminAuth, when set, requires HTTP Basic authentication on every
+	// admin route (the API, /metrics, the dashboard, the profiles).
+	AdminAuth AdminAuth `yaml:"admin_auth"`
 	// Zone is where this Strata instance runs; replicas in the same zone are preferred.
 	Zone string `yaml:"zone"`
 	// Threads is how many OS threads run Strata's Go code at once
@@ -53,6 +56,12 @@ type Config struct {
 
 	// Path is the file this config was read from (not part of the YAML).
 	Path string `yaml:"-"`
+}
+
+// AdminAuth is the account the admin HTTP port asks for (empty: none).
+type AdminAuth struct {
+	User     string `yaml:"user"`
+	Password string `yaml:"password"`
 }
 
 // User is an account applications use to connect to Strata.

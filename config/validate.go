@@ -80,6 +80,9 @@ func (c *Config) validate(root *yaml.Node) error {
 	if err := validAddress(c.AdminListen); err != nil {
 		p.add("admin_listen", "%v", err)
 	}
+	if a := c.AdminAuth; (a.User == "") != (a.Password == "") {
+		p.add("admin_auth", "needs both user and password (or neither: no authentication)")
+	}
 	if c.Threads < 0 || c.Threads > 1024 {
 		p.add("threads", "must be between 0 (one per CPU) and 1024")
 	}

@@ -84,16 +84,19 @@ type adminClient struct {
 	base   string // http://host:port
 	source string // where the address came from, for error messages
 	http   *http.Client
+	auth   config.AdminAuth // sent as HTTP Basic credentials when set
 }
 
 func newAdminClient(af *adminFlags) (*adminClient, error) {
 	addr, source := af.admin, "-admin"
-	if addr == "" {
-		var err error
-		if addr, err = adminListen(af.config); err != nil {
-			return nil, err
+	var auth config.AdminAuth
+	if head, err := adminHead(af.config); err == nil {
+		auth = head.AdminAuth
+		if addr == "" {
+			addr, source = head.AdminListen, "admin_listen of "+af.config
 		}
-		source = "admin_listen of " + af.config
+	} else if addr == "" {
+		return nil, err
 	}
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -107,27 +110,33 @@ func newAdminClient(af *adminFlags) (*adminClient, error) {
 		base:   "http://" + net.JoinHostPort(host, port),
 		source: source,
 		http:   &http.Client{Timeout: 30 * time.Second},
+		auth:   auth,
 	}, nil
 }
 
-// adminListen reads admin_listen from a config file without validating the
-// rest, so the CLI still finds Strata while the file has a mistake (and
-// `strata reload` can report it).
-func adminListen(path string) (string, error) {
+// configHead is what the CLI reads of a config file: where the admin API
+// listens and the account it asks for.
+type configHead struct {
+	AdminListen string           `yaml:"admin_listen"`
+	AdminAuth   config.AdminAuth `yaml:"admin_auth"`
+}
+
+// adminHead reads admin_listen and admin_auth from a config file without
+// validating the rest, so the CLI still finds Strata while the file has a
+// mistake (and `strata reload` can report it).
+func adminHead(path string) (configHead, error) {
+	var head configHead
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return "", fmt.Errorf("reading config (to find admin_listen; -c FILE or -admin HOST:PORT): %w", err)
-	}
-	var head struct {
-		AdminListen string `yaml:"admin_listen"`
+		return head, fmt.Errorf("reading config (to find admin_listen; -c FILE or -admin HOST:PORT): %w", err)
 	}
 	if err := yaml.Unmarshal(data, &head); err != nil {
-		return "", fmt.Errorf("%s: cannot read admin_listen: %v", path, err)
+		return head, fmt.Errorf("%s: cannot read admin_listen: %v", path, err)
 	}
 	if head.AdminListen == "" {
-		return config.DefaultAdminListen, nil
+		head.AdminListen = config.DefaultAdminListen
 	}
-	return head.AdminListen, nil
+	return head, nil
 }
 
 // call sends a request with a JSON body (when body is not nil) and decodes
@@ -147,6 +156,9 @@ func (c *adminClient) call(method, path string, body, out any) error {
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.auth.User != "" {
+		req.SetBasicAuth(c.auth.User, c.auth.Password)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {

@@ -76,11 +76,14 @@ type cliEnv struct {
 	planner *planner.Planner
 }
 
-func newCLIEnv(t *testing.T) *cliEnv {
+func newCLIEnv(t *testing.T) *cliEnv { return newCLIEnvWith(t, "") }
+
+// newCLIEnvWith is newCLIEnv with extra lines in the config file.
+func newCLIEnvWith(t *testing.T, extra string) *cliEnv {
 	t.Helper()
 	ts := httptest.NewUnstartedServer(nil)
 	path := filepath.Join(t.TempDir(), "strata.yaml")
-	if err := os.WriteFile(path, []byte(strings.Replace(cliYAML, "ADMIN", ts.Listener.Addr().String(), 1)), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte(strings.Replace(cliYAML, "ADMIN", ts.Listener.Addr().String(), 1)+extra), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := config.Load(path)
@@ -92,7 +95,8 @@ func newCLIEnv(t *testing.T) *cliEnv {
 	t.Cleanup(pools.Close)
 	stats := querystats.New(100)
 	pl := planner.New(cfg.Routing)
-	srv := &admin.Server{Topology: tp, Pools: pools, Metrics: metrics.New(), Sessions: session.NewRegistry(), Control: &fileControl{cfg: cfg, topo: tp}, Stats: stats, Planner: pl}
+	srv := &admin.Server{Topology: tp, Pools: pools, Metrics: metrics.New(), Sessions: session.NewRegistry(), Control: &fileControl{cfg: cfg, topo: tp}, Stats: stats, Planner: pl,
+		AuthUser: cfg.AdminAuth.User, AuthPassword: cfg.AdminAuth.Password}
 	ts.Config.Handler = srv.Handler()
 	ts.Start()
 	t.Cleanup(ts.Close)
