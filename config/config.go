@@ -22,6 +22,9 @@ type Config struct {
 	// AdminPprof serves Go's runtime profiles at /debug/pprof/ on
 	// admin_listen (off by default: the admin port has no authentication).
 	AdminPprof bool `yaml:"admin_pprof"`
+	// SlowLog, when set, logs every statement that takes longer (like
+	// MariaDB's long_query_time), with its digest, user, route and server.
+	SlowLog Duration `yaml:"slow_log"`
 	// AdminAuth, when set, requires HTTP Basic authentication on every
 	// admin route (the API, /metrics, the dashboard, the profiles).
 	AdminAuth AdminAuth `yaml:"admin_auth"`

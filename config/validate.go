@@ -83,6 +83,9 @@ func (c *Config) validate(root *yaml.Node) error {
 	if a := c.AdminAuth; (a.User == "") != (a.Password == "") {
 		p.add("admin_auth", "needs both user and password (or neither: no authentication)")
 	}
+	if c.SlowLog < 0 {
+		p.add("slow_log", "must not be negative (0: off)")
+	}
 	if c.Threads < 0 || c.Threads > 1024 {
 		p.add("threads", "must be between 0 (one per CPU) and 1024")
 	}

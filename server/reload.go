@@ -117,6 +117,7 @@ func needsRestart(old, cfg *config.Config, haveCache bool) []string {
 	differ("admin_listen", old.AdminListen, cfg.AdminListen)
 	differ("admin_pprof", old.AdminPprof, cfg.AdminPprof)
 	differ("admin_auth", old.AdminAuth, cfg.AdminAuth)
+	differ("slow_log", old.SlowLog, cfg.SlowLog)
 	differ("zone", old.Zone, cfg.Zone)
 	differ("users", old.Users, cfg.Users)
 	differ("backend", old.Backend, cfg.Backend)

@@ -10,6 +10,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"sync"
@@ -45,6 +46,10 @@ type Env struct {
 	// BackendTLS, when set, encrypts those out-of-band connections.
 	BackendTLS     *tls.Config
 	ConnectTimeout time.Duration
+	// Log receives the slow-statement log; SlowLog is its threshold (0:
+	// off; config slow_log).
+	Log     *slog.Logger
+	SlowLog time.Duration
 	// Zone is where this Strata runs; replicas in it are preferred.
 	Zone string
 	// OnBackendFailure is told when a server could not be reached, so the

@@ -32,12 +32,14 @@ func (s *Session) observeStatement(f *sqlparse.Facts, rt route, d time.Duration,
 	}
 	s.env.Stats.Record(s.statsKey(f, rt.label, role, rt.conn.Addr),
 		querystats.Outcome{Duration: d, Failed: failed, Rows: uint64(res.Rows), Affected: res.AffectedRows})
+	s.logSlow(f, rt.label, rt.conn.Addr, d)
 }
 
 // observeCached records a statement answered from the result cache.
 func (s *Session) observeCached(f *sqlparse.Facts, d time.Duration) {
 	s.env.Metrics.ObserveQuery("cache", "strata", d)
 	s.env.Stats.Record(s.statsKey(f, "cache", "cache", "strata"), querystats.Outcome{Duration: d})
+	s.logSlow(f, "cache", "strata", d)
 }
 
 // observeSharded records a statement Strata split over shards: the metric
@@ -45,7 +47,20 @@ func (s *Session) observeCached(f *sqlparse.Facts, d time.Duration) {
 func (s *Session) observeSharded(f *sqlparse.Facts, route string, plan *planner.ShardPlan, d time.Duration) {
 	clusters := plan.Clusters()
 	s.env.Metrics.ObserveQuery(route, fmt.Sprintf("%d shards", len(clusters)), d)
-	s.env.Stats.Record(s.statsKey(f, route, "shards", strings.Join(clusters, ",")), querystats.Outcome{Duration: d})
+	servers := strings.Join(clusters, ",")
+	s.env.Stats.Record(s.statsKey(f, route, "shards", servers), querystats.Outcome{Duration: d})
+	s.logSlow(f, route, servers, d)
+}
+
+// logSlow writes a statement that took longer than slow_log to the log:
+// like MariaDB's slow query log, but with where Strata sent it. The text
+// is the digest (literals as ?), so no values reach the log.
+func (s *Session) logSlow(f *sqlparse.Facts, route, server string, d time.Duration) {
+	if lim := s.env.SlowLog; lim <= 0 || d < lim || s.env.Log == nil {
+		return
+	}
+	s.env.Log.Warn("slow statement", "ms", float64(d.Microseconds())/1000, "id", s.ID, "user", s.User, "schema", s.DB,
+		"route", route, "server", server, "statement", f.Digest)
 }
 
 // statsKey is the statistics row of f as this session ran it.
