@@ -25,7 +25,11 @@ type RuleView struct {
 	Cache   string    `json:"cache,omitempty"`
 	Timeout string    `json:"timeout,omitempty"`
 	Refuse  string    `json:"refuse,omitempty"`
-	Hits    uint64    `json:"hits"`
+	// MaxRunning and Running: the rule's bound on statements at once,
+	// and how many run now.
+	MaxRunning int    `json:"max_running,omitempty"`
+	Running    int    `json:"running,omitempty"`
+	Hits       uint64 `json:"hits"`
 }
 
 // MatchView is a rule's conditions; absent ones are left out.
@@ -48,13 +52,15 @@ func NewRulesView(p *planner.Planner) RulesView {
 		r := st.Rule
 		m := r.Match
 		v.Rules = append(v.Rules, RuleView{
-			Name:    fmt.Sprintf("routing.%d", st.Index),
-			Match:   MatchView{Tables: m.Tables, User: m.User, Schema: m.Schema, Client: m.Client, Digest: m.Digest, Pattern: m.Pattern, Hint: m.Hint, Writes: m.Writes},
-			Pool:    r.Pool,
-			Cache:   durationText(r.Cache.D()),
-			Timeout: durationText(r.Timeout.D()),
-			Refuse:  r.Refuse,
-			Hits:    st.Hits,
+			Name:       fmt.Sprintf("routing.%d", st.Index),
+			Match:      MatchView{Tables: m.Tables, User: m.User, Schema: m.Schema, Client: m.Client, Digest: m.Digest, Pattern: m.Pattern, Hint: m.Hint, Writes: m.Writes},
+			Pool:       r.Pool,
+			Cache:      durationText(r.Cache.D()),
+			Timeout:    durationText(r.Timeout.D()),
+			Refuse:     r.Refuse,
+			MaxRunning: r.MaxRunning,
+			Running:    st.Running,
+			Hits:       st.Hits,
 		})
 	}
 	return v

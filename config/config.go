@@ -136,6 +136,9 @@ type Rule struct {
 	// Timeout bounds how long a matching read may run on its server
 	// (MariaDB's max_statement_time, set on the connection for it).
 	Timeout Duration `yaml:"timeout"`
+	// MaxRunning bounds how many matching reads run at once; more wait
+	// up to limits.pool_wait for one to finish, then fail (0: no bound).
+	MaxRunning int `yaml:"max_running"`
 }
 
 // Match lists the conditions of a rule; all given conditions must hold.

@@ -57,7 +57,7 @@ func TestParseRejectsWithLine(t *testing.T) {
 		{"backend tls ca without verify", strings.Replace(minimal, "backend: {user: strata, password: strata}", "backend: {user: strata, password: strata, tls: {mode: required, ca: ca.pem}}", 1), "backend.tls: ca and server_name are only used with mode: verify"},
 		{"backend tls ca missing", strings.Replace(minimal, "backend: {user: strata, password: strata}", "backend: {user: strata, password: strata, tls: {mode: verify, ca: /nonexistent/ca.pem}}", 1), "backend.tls.ca: reading backend.tls.ca"},
 		{"admin auth without password", minimal + "admin_auth: {user: ops}\n", "line 13: admin_auth: needs both user and password"},
-		{"refuse with a pool", minimal + "routing:\n  - {match: {digest: 'delete from `t`'}, pool: batch, refuse: no}\n", "line 14: routing.0.refuse: cannot be combined with pool, cache or timeout"},
+		{"refuse with a pool", minimal + "routing:\n  - {match: {digest: 'delete from `t`'}, pool: batch, refuse: no}\n", "line 14: routing.0.refuse: cannot be combined with pool, cache, timeout or max_running"},
 		{"negative timeout", minimal + "routing:\n  - {match: {user: web}, pool: primary, timeout: -1s}\n", "line 14: routing.0.timeout: must not be negative"},
 		{"refuse matching everything", minimal + "routing:\n  - {refuse: maintenance}\n", "line 14: routing.0.match: is empty: a refuse rule with no condition would refuse every statement"},
 		{"rule with neither pool nor refuse", minimal + "routing:\n  - {match: {user: cron}}\n", "line 14: routing.0.pool: is required"},

@@ -202,8 +202,10 @@ func (c *Config) validateRouting(p *problems) {
 	for i, r := range c.Routing {
 		path := fmt.Sprintf("routing.%d", i)
 		switch {
-		case r.Refuse != "" && (r.Pool != "" || r.Cache != 0 || r.Timeout != 0):
-			p.add(path+".refuse", "cannot be combined with pool, cache or timeout: a rule either refuses statements or routes reads; make two rules")
+		case r.Refuse != "" && (r.Pool != "" || r.Cache != 0 || r.Timeout != 0 || r.MaxRunning != 0):
+			p.add(path+".refuse", "cannot be combined with pool, cache, timeout or max_running: a rule either refuses statements or routes reads; make two rules")
+		case r.MaxRunning < 0:
+			p.add(path+".max_running", "must not be negative (0: no bound)")
 		case r.Timeout < 0:
 			p.add(path+".timeout", "must not be negative (0: no limit)")
 		case r.Refuse != "" && r.Match.empty():

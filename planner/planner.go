@@ -48,6 +48,9 @@ type Decision struct {
 	Cache time.Duration
 	// Timeout bounds the statement's run time on the server (0: none).
 	Timeout time.Duration
+	// Gate, when set, bounds how many of the rule's statements run at
+	// once (max_running): the statement enters it before it runs.
+	Gate *Gate
 }
 
 // Route returns the decision for one statement.
@@ -70,7 +73,7 @@ func (p *Planner) Route(snap *topology.Snapshot, r *Request) Decision {
 	}
 	if i, rule := p.match(r); rule != nil {
 		rule.hit(r)
-		return Decision{Cluster: cl, Pool: rule.Pool, Reason: "rule", Rule: i, Cache: rule.Cache.D(), Timeout: rule.Timeout.D()}
+		return Decision{Cluster: cl, Pool: rule.Pool, Reason: "rule", Rule: i, Cache: rule.Cache.D(), Timeout: rule.Timeout.D(), Gate: rule.gate}
 	}
 	return Decision{Cluster: cl, Pool: cl.DefaultPool, Reason: "read", Rule: -1}
 }
@@ -100,6 +103,7 @@ type compiledRule struct {
 	// hits counts the statements the rule decided, so an operator sees
 	// whether a rule matches what it was written for (GET /api/rules).
 	hits atomic.Uint64
+	gate *Gate // max_running; nil without
 }
 
 func (cr *compiledRule) hit(r *Request) {
@@ -114,6 +118,8 @@ type RuleStats struct {
 	Index int
 	Rule  config.Rule
 	Hits  uint64
+	// Running is how many of its statements run now (max_running rules).
+	Running int
 }
 
 // Rules returns the routing rules in order with their hits, and since when
@@ -123,6 +129,9 @@ func (p *Planner) Rules() (time.Time, []RuleStats) {
 	out := make([]RuleStats, len(set.rules))
 	for i := range set.rules {
 		out[i] = RuleStats{Index: i, Rule: set.rules[i].Rule, Hits: set.rules[i].hits.Load()}
+		if g := set.rules[i].gate; g != nil {
+			out[i].Running = g.Running()
+		}
 	}
 	return set.loaded, out
 }
@@ -141,6 +150,9 @@ func (p *Planner) SetRules(rules []config.Rule) {
 	for i, r := range rules {
 		cr := &set.rules[i]
 		cr.Rule = r
+		if r.MaxRunning > 0 {
+			cr.gate = newGate(r.MaxRunning)
+		}
 		if r.Match.Pattern != "" {
 			cr.pattern = regexp.MustCompile(r.Match.Pattern)
 		}

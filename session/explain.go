@@ -78,6 +78,9 @@ func decisionReason(d planner.Decision) string {
 	if d.Timeout > 0 {
 		r += ", timeout " + d.Timeout.String()
 	}
+	if d.Gate != nil {
+		r += fmt.Sprintf(", max_running %d", d.Gate.Max())
+	}
 	return r
 }
 

@@ -161,6 +161,15 @@ func (s *Session) run(ctx context.Context, cmd command, do doFunc) error {
 				}
 			}
 		}
+		if d.Gate != nil {
+			if !d.Gate.Enter(ctx, s.env.PoolWait) {
+				s.env.Metrics.ObserveError("proxy")
+				return s.WriteError(wire.NewError(wire.ErConCount,
+					"Strata: routing rule %d lets %d of these statements run at once (max_running), and none finished within %s (limits.pool_wait); try again",
+					d.Rule, d.Gate.Max(), s.env.PoolWait))
+			}
+			defer d.Gate.Leave()
+		}
 		rt, err = s.connectTo(ctx, d, f)
 		if err == nil {
 			rt, err = s.consistentRead(ctx, rt, fill.NeededGTID())

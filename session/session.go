@@ -46,6 +46,8 @@ type Env struct {
 	// BackendTLS, when set, encrypts those out-of-band connections.
 	BackendTLS     *tls.Config
 	ConnectTimeout time.Duration
+	// PoolWait bounds the wait for a max_running slot (limits.pool_wait).
+	PoolWait time.Duration
 	// Log receives the slow-statement log; SlowLog is its threshold (0:
 	// off; config slow_log).
 	Log     *slog.Logger

@@ -45,6 +45,9 @@ func ruleAction(r admin.RuleView) string {
 	if r.Timeout != "" {
 		parts = append(parts, "timeout "+r.Timeout)
 	}
+	if r.MaxRunning > 0 {
+		parts = append(parts, fmt.Sprintf("max_running %d (%d now)", r.MaxRunning, r.Running))
+	}
 	return strings.Join(parts, ", ")
 }
 
