@@ -107,33 +107,7 @@ clusters:
 			time.Sleep(50 * time.Millisecond)
 		}
 		// KILL QUERY dials the server on a connection of its own.
-		victim, err := db.Conn(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer victim.Close()
-		var id uint32
-		if err := victim.QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&id); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan error, 1)
-		go func() {
-			var v int
-			done <- victim.QueryRowContext(ctx, "SELECT SLEEP(20) AS tls_kill_probe").Scan(&v)
-		}()
-		for i := 0; ; i++ {
-			n, err := primary.QueryValue(ctx, "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE '%tls_kill_probe%' AND INFO NOT LIKE '%PROCESSLIST%'")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if n != "0" {
-				break
-			}
-			if i == 500 {
-				t.Fatal("the SLEEP never started")
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+		_, id, done := startSleep(t, db, 20, "tls_kill_probe", primary)
 		if _, err := db.Exec(fmt.Sprintf("KILL QUERY %d", id)); err != nil {
 			t.Fatalf("KILL QUERY over TLS: %v", err)
 		}

@@ -24,7 +24,7 @@ func TestSessionsShowWhatRunsNow(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer inTx.Close()
-	var txID, runID uint32
+	var txID uint32
 	if err := inTx.QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&txID); err != nil {
 		t.Fatal(err)
 	}
@@ -35,20 +35,7 @@ func TestSessionsShowWhatRunsNow(t *testing.T) {
 	if _, err := inTx.ExecContext(ctx, "SELECT COUNT(*) FROM sessions_probe"); err != nil {
 		t.Fatal(err)
 	}
-	running, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer running.Close()
-	if err := running.QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&runID); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() {
-		var v int
-		done <- running.QueryRowContext(ctx, "SELECT SLEEP(1) AS sessions_probe_sleep").Scan(&v)
-	}()
-	waitRunning(t, "sessions_probe_sleep")
+	_, runID, done := startSleep(t, db, 1, "sessions_probe_sleep")
 
 	byID := map[uint32]session.Info{}
 	resp, err := http.Get("http://" + env.strata.AdminAddr() + "/api/sessions")
@@ -88,25 +75,7 @@ func TestAdminKillsSessions(t *testing.T) {
 	t.Parallel()
 	db := openStrata(t)
 	ctx := ctxFor(t)
-	victim, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer victim.Close()
-	var id uint32
-	if err := victim.QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&id); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() {
-		var v int
-		err := victim.QueryRowContext(ctx, "SELECT SLEEP(30) AS admin_kill_probe").Scan(&v)
-		if err == nil && v != 1 {
-			err = fmt.Errorf("SLEEP answered %d, want 1 (interrupted)", v)
-		}
-		done <- err
-	}()
-	waitRunning(t, "admin_kill_probe")
+	victim, id, done := startSleep(t, db, 30, "admin_kill_probe")
 	var res struct {
 		Killed     string `json:"killed"`
 		WasRunning bool   `json:"was_running"`
@@ -116,7 +85,7 @@ func TestAdminKillsSessions(t *testing.T) {
 	}
 	select {
 	case err := <-done:
-		if err != nil && mysqlErr(err) != 1317 {
+		if err != errInterrupted && mysqlErr(err) != 1317 {
 			t.Fatalf("the killed statement: %v, want SLEEP's 1 or error 1317", err)
 		}
 	case <-time.After(5 * time.Second):

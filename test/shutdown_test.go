@@ -2,6 +2,9 @@ package test
 
 import (
 	"context"
+	"database/sql"
+	"errors"
+	"fmt"
 	"net"
 	"testing"
 	"time"
@@ -31,10 +34,6 @@ func TestShutdownLetsClientsFinish(t *testing.T) {
 	if _, err := waiting.ExecContext(ctx, "DO 1"); err != nil {
 		t.Fatal(err)
 	}
-	running, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -43,12 +42,7 @@ func TestShutdownLetsClientsFinish(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	slow := make(chan error, 1)
-	go func() {
-		var v int
-		slow <- running.QueryRowContext(ctx, "SELECT SLEEP(1) AS shutdown_probe").Scan(&v)
-	}()
-	waitRunning(t, "shutdown_probe")
+	_, _, slow := startSleep(t, db, 1, "shutdown_probe")
 	stopped := make(chan error, 1)
 	go func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -102,12 +96,15 @@ func TestShutdownLetsClientsFinish(t *testing.T) {
 	}
 }
 
-// waitRunning waits until a server of the sandbox runs a statement whose
-// text contains marker.
-func waitRunning(t *testing.T, marker string) {
+// waitRunning waits until one of servers (default: the package's sandbox)
+// runs a statement whose text contains marker.
+func waitRunning(t *testing.T, marker string, servers ...*sandbox.Server) {
 	t.Helper()
+	if len(servers) == 0 {
+		servers = append([]*sandbox.Server{env.primary}, env.replicas...)
+	}
 	for i := 0; i < 500; i++ {
-		for _, srv := range append([]*sandbox.Server{env.primary}, env.replicas...) {
+		for _, srv := range servers {
 			n, err := srv.QueryValue(testenv.Ctx(t), "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE ? AND INFO NOT LIKE '%PROCESSLIST%'", "%"+marker+"%")
 			if err != nil {
 				t.Fatal(err)
@@ -120,3 +117,36 @@ func waitRunning(t *testing.T, marker string) {
 	}
 	t.Fatalf("no server runs a statement with %q", marker)
 }
+
+// startSleep runs SELECT SLEEP(seconds) AS marker on a connection of its
+// own and returns once one of servers runs it: the connection, its Strata
+// id (the one KILL takes) and where the statement's outcome arrives — nil,
+// or errInterrupted for a SLEEP that did not sleep its time (returned 1).
+func startSleep(t *testing.T, db *sql.DB, seconds float64, marker string, servers ...*sandbox.Server) (*sql.Conn, uint32, <-chan error) {
+	t.Helper()
+	ctx := testenv.Ctx(t)
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	var id uint32
+	if err := conn.QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		var v int
+		err := conn.QueryRowContext(ctx, fmt.Sprintf("SELECT SLEEP(%g) AS %s", seconds, marker)).Scan(&v)
+		if err == nil && v != 0 {
+			err = errInterrupted
+		}
+		done <- err
+	}()
+	waitRunning(t, marker, servers...)
+	return conn, id, done
+}
+
+// errInterrupted is startSleep's outcome for a SLEEP cut short (KILL QUERY
+// makes MariaDB's SLEEP return 1 or fail with error 1317).
+var errInterrupted = errors.New("SLEEP was interrupted")
