@@ -14,15 +14,7 @@ import (
 // up to limits.pool_wait, then gets an error naming the rule; reads of
 // other rules are not held up; a slot frees when a statement ends.
 func TestRuleMaxRunning(t *testing.T) {
-	yaml := strings.Replace(fmt.Sprintf(topology, "eventual"), "routing:\n",
-		"routing:\n  - {match: {hint: report}, pool: batch, max_running: 1}\n", 1) +
-		"limits: {pool_wait: 300ms}\n"
-	s, err := testenv.StartStrata(yaml)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	db := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog"))
+	s, db := strataWithRules(t, "  - {match: {hint: report}, pool: batch, max_running: 1}\n", "limits: {pool_wait: 300ms}\n")
 	const report = "SELECT /* strata:pool=report */ SLEEP(%s) AS report_probe"
 	done := make(chan error, 1)
 	go func() {
@@ -43,7 +35,7 @@ func TestRuleMaxRunning(t *testing.T) {
 	}
 	start := time.Now()
 	var v int
-	err = db.QueryRow(fmt.Sprintf(report, "0")).Scan(&v)
+	err := db.QueryRow(fmt.Sprintf(report, "0")).Scan(&v)
 	if testenv.MySQLErr(err) != 1040 || !strings.Contains(err.Error(), "max_running") {
 		t.Fatalf("a second report while one runs: %v, want error 1040 naming max_running", err)
 	}

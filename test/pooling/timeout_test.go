@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/strata-proxy/strata/server"
 	"github.com/strata-proxy/strata/test/testenv"
 )
 
@@ -15,17 +16,11 @@ import (
 // the same backend connections — another session's from the pool, or the
 // session's own on a connection it keeps — run without the limit.
 func TestRuleTimeoutStopsLongReadsOnly(t *testing.T) {
-	yaml := strings.Replace(fmt.Sprintf(topology, "eventual"), "routing:\n",
-		"routing:\n  - {match: {hint: quick}, pool: primary, timeout: 300ms}\n  - {match: {hint: quick-primary}, pool: nobody, timeout: 300ms}\n", 1) +
+	_, db := strataWithRules(t,
+		"  - {match: {hint: quick}, pool: primary, timeout: 300ms}\n  - {match: {hint: quick-primary}, pool: nobody, timeout: 300ms}\n",
 		// One connection per server: what the limited read leaves behind
 		// is what the next statement gets.
-		"limits: {max_conns_per_server: 1, max_idle_per_server: 1}\n"
-	s, err := testenv.StartStrata(yaml)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	db := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog"))
+		"limits: {max_conns_per_server: 1, max_idle_per_server: 1}\n")
 	db.SetMaxOpenConns(1)
 
 	wantTimeout := func(t *testing.T, what string, run func() error) {
@@ -73,4 +68,18 @@ func TestRuleTimeoutStopsLongReadsOnly(t *testing.T) {
 	if err := conn.QueryRowContext(testenv.Ctx(t), "SELECT SLEEP(0.5), FOUND_ROWS()").Scan(&v, &found); err != nil || found.Int64 != 1 {
 		t.Fatalf("FOUND_ROWS() after the limited read, on its connection: %v, found=%v, %v", v, found, err)
 	}
+}
+
+// strataWithRules starts a Strata of the package's topology with rules
+// tried before its own and extra config lines, closed with the test, and
+// a handle on it as app.
+func strataWithRules(t *testing.T, rules, extra string) (*server.Strata, *sql.DB) {
+	t.Helper()
+	yaml := strings.Replace(fmt.Sprintf(topology, "eventual"), "routing:\n", "routing:\n"+rules, 1) + extra
+	s, err := testenv.StartStrata(yaml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s, testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog"))
 }
