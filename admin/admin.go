@@ -21,6 +21,7 @@ import (
 	"github.com/strata-proxy/strata/planner"
 	"github.com/strata-proxy/strata/querystats"
 	"github.com/strata-proxy/strata/session"
+	"github.com/strata-proxy/strata/switchover"
 	"github.com/strata-proxy/strata/topology"
 )
 
@@ -51,6 +52,8 @@ type Server struct {
 	// AuthUser and AuthPassword, when set (config admin_auth), are asked
 	// of every request as HTTP Basic credentials.
 	AuthUser, AuthPassword string
+	// Switchover, when set, answers POST /api/clusters/{cluster}/switchover.
+	Switchover *switchover.Switcher
 	// Profiling serves Go's runtime profiles under /debug/pprof/ (config
 	// admin_pprof): CPU, heap, goroutines and traces of the running proxy,
 	// for `go tool pprof http://ADMIN/debug/pprof/profile`.
@@ -88,6 +91,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/servers/{address}/weight", s.weight)
 	mux.HandleFunc("DELETE /api/servers/{address}", s.removeReplica)
 	mux.HandleFunc("POST /api/clusters/{cluster}/replicas", s.addReplica)
+	mux.HandleFunc("POST /api/clusters/{cluster}/switchover", s.switchover)
 	mux.HandleFunc("POST /api/reload", s.reload)
 	mux.HandleFunc("POST /api/config/save", s.saveConfig)
 	mux.HandleFunc("GET /api/queries", s.queries)

@@ -278,34 +278,42 @@ func (s *Server) saveConfig(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	force, _ := strconv.ParseBool(r.URL.Query().Get("force"))
+	v, status, err := s.saveTopology(force)
+	if err != nil {
+		writeError(w, status, err.Error())
+		return
+	}
+	s.logChange(r, "admin: running topology saved to the config file", "path", v.Path, "backup", v.Backup)
+	writeJSON(w, http.StatusOK, v)
+}
+
+// saveTopology writes the running topology into the config file; without
+// force it refuses when the file changed since Strata loaded it. The
+// status goes with a non-nil error.
+func (s *Server) saveTopology(force bool) (SaveView, int, error) {
 	s.fileMu.Lock()
 	defer s.fileMu.Unlock()
 	cur := s.Control.CurrentConfig()
 	if cur == nil || cur.Path == "" {
-		writeError(w, http.StatusConflict, errNoConfigFile.Error()+": there is no file to save to")
-		return
+		return SaveView{}, http.StatusConflict, errors.New(errNoConfigFile.Error() + ": there is no file to save to")
 	}
 	if !force {
 		onDisk, err := config.Load(cur.Path)
 		if err != nil {
-			writeError(w, http.StatusConflict, fmt.Sprintf("the config file cannot be used as it is (%v); fix it, or force the save (?force=true; strata config save -force) to write the running topology into it anyway", err))
-			return
+			return SaveView{}, http.StatusConflict, fmt.Errorf("the config file cannot be used as it is (%v); fix it, or force the save (?force=true; strata config save -force) to write the running topology into it anyway", err)
 		}
 		if !sameConfig(onDisk, cur) {
-			writeError(w, http.StatusConflict, "the config file changed since Strata loaded it: reload it first (strata reload), or force the save (?force=true; strata config save -force) to overwrite its clusters with the running topology")
-			return
+			return SaveView{}, http.StatusConflict, errors.New("the config file changed since Strata loaded it: reload it first (strata reload), or force the save (?force=true; strata config save -force) to overwrite its clusters with the running topology")
 		}
 	}
 	snap := s.Topology.Load()
 	backup, err := config.WriteTopology(cur.Path, snap.ToConfig(cur))
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, "config not saved: "+err.Error())
-		return
+		return SaveView{}, http.StatusInternalServerError, errors.New("config not saved: " + err.Error())
 	}
 	saved, err := config.Load(cur.Path)
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, fmt.Sprintf("config saved (previous file in %s) but it does not load back: %v", backup, err))
-		return
+		return SaveView{}, http.StatusInternalServerError, fmt.Errorf("config saved (previous file in %s) but it does not load back: %v", backup, err)
 	}
 	s.Control.ConfigSaved(saved)
 	v := SaveView{Path: cur.Path, Backup: backup}
@@ -314,8 +322,7 @@ func (s *Server) saveConfig(w http.ResponseWriter, r *http.Request) {
 			v.NotSaved = append(v.NotSaved, fmt.Sprintf("%s is drained: drains are not part of the config and end at the next restart", srv.Addr))
 		}
 	}
-	s.logChange(r, "admin: running topology saved to the config file", "path", cur.Path, "backup", backup)
-	writeJSON(w, http.StatusOK, v)
+	return v, 0, nil
 }
 
 // sameConfig compares two loaded configs, ignoring where they came from.

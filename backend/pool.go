@@ -3,6 +3,7 @@ package backend
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -41,6 +42,9 @@ type Pool struct {
 	waiters int
 	freed   chan struct{} // signalled when a connection slot frees up
 	closed  bool
+	// paused, while set, holds back every Get (a primary switchover is
+	// under way); Resume closes its channel.
+	paused *pause
 
 	stats PoolStats
 }
@@ -76,6 +80,12 @@ func (p *Pool) Get(ctx context.Context, f Flavor, prefer *Conn) (*Conn, error) {
 	deadline := time.Now().Add(p.cfg.Wait)
 	for {
 		c, dial, err := p.take(f, prefer)
+		if pz, ok := err.(*pause); ok {
+			if err := pz.wait(ctx); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -96,6 +106,9 @@ func (p *Pool) take(f Flavor, prefer *Conn) (*Conn, bool, error) {
 	defer p.mu.Unlock()
 	if p.closed {
 		return nil, false, fmt.Errorf("pool for %s is closed", p.cfg.Addr)
+	}
+	if p.paused != nil {
+		return nil, false, p.paused
 	}
 	idle := p.idle[f]
 	if prefer != nil {
@@ -232,6 +245,55 @@ func (p *Pool) Close() {
 	p.closed = true
 	p.mu.Unlock()
 	p.CloseIdle()
+}
+
+// ErrRerouted is what a Get held back by Pause returns when the pause
+// ends with the server in another role (a switchover made the primary a
+// replica): the caller routes the statement again on the new topology.
+var ErrRerouted = errors.New("the server changed role while the statement waited for it; route it again")
+
+// pause is one Pause of a pool. It travels as an error out of take so
+// Get can tell it from a real failure.
+type pause struct {
+	done chan struct{}
+	err  error // set before done is closed
+}
+
+func (pz *pause) Error() string { return "pool paused" }
+
+// wait blocks until the pause ends; it returns the error Resume gave.
+func (pz *pause) wait(ctx context.Context) error {
+	select {
+	case <-pz.done:
+		return pz.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Pause holds back every new Get until Resume; connections already out
+// are unaffected. A switchover pauses the old primary's pool, waits until
+// InUse reaches 0, and so knows that nothing writes through Strata while
+// it changes the servers' roles. Pausing a paused pool is a no-op.
+func (p *Pool) Pause() {
+	p.mu.Lock()
+	if p.paused == nil {
+		p.paused = &pause{done: make(chan struct{})}
+	}
+	p.mu.Unlock()
+}
+
+// Resume ends a Pause. The Gets that waited return err (nil: they go on
+// and take a connection; ErrRerouted: they route again).
+func (p *Pool) Resume(err error) {
+	p.mu.Lock()
+	pz := p.paused
+	p.paused = nil
+	p.mu.Unlock()
+	if pz != nil {
+		pz.err = err
+		close(pz.done)
+	}
 }
 
 // Pools maps server addresses to their pools; pools are created on first use

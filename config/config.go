@@ -37,6 +37,9 @@ type Config struct {
 	Threads int         `yaml:"threads"`
 	Users   []User      `yaml:"users"`
 	Backend BackendAuth `yaml:"backend"`
+	// Switchover is what a planned primary change needs (the
+	// POST /api/clusters/NAME/switchover API, strata switchover).
+	Switchover Switchover `yaml:"switchover"`
 	// DefaultCluster serves every table that no other rule places; it defaults
 	// to the only cluster when there is one.
 	DefaultCluster string              `yaml:"default_cluster"`
@@ -66,6 +69,31 @@ type AdminAuth struct {
 	User     string `yaml:"user"`
 	Password string `yaml:"password"`
 }
+
+// Switchover holds the accounts a primary switchover uses. The backend
+// account cannot do it on purpose: it lacks READ_ONLY ADMIN, so that a
+// misrouted write fails on a read_only replica instead of forking data.
+type Switchover struct {
+	// User and Password: an account with READ_ONLY ADMIN, REPLICATION
+	// SLAVE ADMIN and BINLOG MONITOR (or SUPER) on every server, used to
+	// set read_only and repoint replication.
+	User     string `yaml:"user"`
+	Password string `yaml:"password"`
+	// ReplicationUser and ReplicationPassword: the account replicas log in
+	// to their new primary with (CHANGE MASTER TO MASTER_USER).
+	ReplicationUser     string `yaml:"replication_user"`
+	ReplicationPassword string `yaml:"replication_password"`
+	// Timeout bounds the wait for statements and transactions on the old
+	// primary to end, then for the new primary to catch up; past it the
+	// switchover is undone and nothing changes.
+	Timeout Duration `yaml:"timeout"`
+}
+
+// DefaultSwitchoverTimeout is switchover.timeout's default.
+const DefaultSwitchoverTimeout = 10 * time.Second
+
+// Enabled reports whether switchovers are configured.
+func (s Switchover) Enabled() bool { return s.User != "" }
 
 // User is an account applications use to connect to Strata.
 type User struct {
@@ -332,6 +360,9 @@ func (c *Config) applyDefaults() {
 	}
 	for _, cl := range c.Clusters {
 		cl.applyDefaults()
+	}
+	if c.Switchover.Timeout == 0 {
+		c.Switchover.Timeout = Duration(DefaultSwitchoverTimeout)
 	}
 	for i := range c.Users {
 		if c.Users[i].AuthPlugin == "" {

@@ -93,6 +93,14 @@ func (c *Config) validate(root *yaml.Node) error {
 	if c.Backend.User == "" {
 		p.add("backend.user", "is required: the account Strata uses to log in to the servers")
 	}
+	if sw := c.Switchover; sw.User != "" && sw.ReplicationUser == "" {
+		p.add("switchover.replication_user", "is required with switchover.user: the account replicas log in to their new primary with")
+	} else if sw.User == "" && sw.ReplicationUser != "" {
+		p.add("switchover.user", "is required with switchover.replication_user: the account that sets read_only and repoints replication")
+	}
+	if c.Switchover.Timeout < 0 {
+		p.add("switchover.timeout", "must not be negative (default %s)", DefaultSwitchoverTimeout)
+	}
 	c.validateClusters(p)
 	c.validateSockets(p)
 	c.validateBackendTLS(p)

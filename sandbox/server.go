@@ -506,6 +506,18 @@ func (s *Server) setupAccounts(ctx context.Context) error {
 	}
 	account(ReplUser, "127.0.0.1", ReplPassword, "REPLICATION SLAVE, REPLICATION CLIENT", false)
 	account(ReplUser, "localhost", ReplPassword, "REPLICATION SLAVE, REPLICATION CLIENT", false)
+	// The accounts a switchover uses (config switchover:), so a sandbox
+	// can be switched over as a production topology would.
+	if sw := s.sb.cfg.Switchover; sw.User != "" && sw.User != "root" && sw.User != s.sb.cfg.Backend.User {
+		for _, host := range []string{"127.0.0.1", "localhost"} {
+			account(sw.User, host, sw.Password, "ALL PRIVILEGES", false)
+		}
+	}
+	if sw := s.sb.cfg.Switchover; sw.ReplicationUser != "" && sw.ReplicationUser != ReplUser {
+		for _, host := range []string{"127.0.0.1", "localhost"} {
+			account(sw.ReplicationUser, host, sw.ReplicationPassword, "REPLICATION SLAVE, REPLICATION CLIENT", false)
+		}
+	}
 	for _, q := range stmts {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("%s: %s: %w", s.Addr, q, err)

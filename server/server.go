@@ -31,6 +31,7 @@ import (
 	"github.com/strata-proxy/strata/querystats"
 	"github.com/strata-proxy/strata/resultcache"
 	"github.com/strata-proxy/strata/session"
+	"github.com/strata-proxy/strata/switchover"
 	"github.com/strata-proxy/strata/topology"
 )
 
@@ -124,7 +125,8 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 	s.Env.OnBackendFailure = s.Monitor.ReportFailure
 	s.Admin = &admin.Server{Topology: s.Topology, Pools: s.Pools, Metrics: s.Metrics, Sessions: s.Env.Registry, Log: log, Monitor: s.Monitor, Control: s,
 		Explain: s.explain, Capacity: s.capacity, Tables: s.tables, Profiling: cfg.AdminPprof, Stats: s.Env.Stats, Planner: s.Env.Planner,
-		AuthUser: cfg.AdminAuth.User, AuthPassword: cfg.AdminAuth.Password}
+		AuthUser: cfg.AdminAuth.User, AuthPassword: cfg.AdminAuth.Password,
+		Switchover: &switchover.Switcher{Topology: s.Topology, Pools: s.Pools, Config: s.CurrentConfig, Log: log}}
 	if err := s.listen(); err != nil {
 		s.Pools.Close()
 		sh.close()

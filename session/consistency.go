@@ -93,7 +93,7 @@ func (s *Session) consistentRead(ctx context.Context, rt route, fillGTID string)
 		return rt, nil
 	}
 	s.put(rt.conn)
-	c, err := s.connect(ctx, cl.Primary.Addr)
+	c, cl, err := s.connectPrimary(ctx, cl)
 	if err != nil {
 		return route{}, errNoBackend("Strata: read-your-writes needs the primary %s of cluster %s, which is unreachable (%v)", cl.Primary.Addr, cl.Name, rootCause(err))
 	}

@@ -473,6 +473,11 @@ func (s *Session) CheckSchema(ctx context.Context, db string) error {
 	cl := s.env.Topology.Load().Default()
 	pool := s.env.Pools.For(cl.Primary.Addr)
 	c, err := pool.Get(ctx, s.flavor, nil)
+	if errors.Is(err, backend.ErrRerouted) { // a switchover moved the primary meanwhile
+		cl = s.env.Topology.Load().Default()
+		pool = s.env.Pools.For(cl.Primary.Addr)
+		c, err = pool.Get(ctx, s.flavor, nil)
+	}
 	if err != nil {
 		return errNoBackend("Strata: primary %s of cluster %s is unreachable (%v)", cl.Primary.Addr, cl.Name, rootCause(err))
 	}

@@ -337,9 +337,9 @@ func (s *Session) connectTo(ctx context.Context, d planner.Decision, f *sqlparse
 		return route{}, errNoBackend("Strata: cluster %q is not configured", d.ClusterName)
 	}
 	if d.Primary {
-		c, err := s.connect(ctx, d.Cluster.Primary.Addr)
+		c, cl, err := s.connectPrimary(ctx, d.Cluster)
 		if err != nil {
-			return route{}, errNoBackend("Strata: primary %s of cluster %s is unreachable (%v); writes and transactions fail until it is back", d.Cluster.Primary.Addr, d.Cluster.Name, rootCause(err))
+			return route{}, errNoBackend("Strata: primary %s of cluster %s is unreachable (%v); writes and transactions fail until it is back", cl.Primary.Addr, cl.Name, rootCause(err))
 		}
 		return route{label: "primary", conn: c, primary: true}, nil
 	}
@@ -373,11 +373,11 @@ func (s *Session) acquireReplica(ctx context.Context, cl *topology.Cluster, pool
 	switch fb := cl.PoolSettings(pool).Fallback; {
 	case fb == "primary" || !cl.HasPool(pool):
 		// A cluster without replicas in the pool reads from its primary.
-		c, err := s.connect(ctx, cl.Primary.Addr)
+		c, pcl, err := s.connectPrimary(ctx, cl)
 		if err == nil {
 			return route{label: "primary", conn: c, primary: true}, nil
 		}
-		tried[cl.Primary.Addr] = err
+		tried[pcl.Primary.Addr] = err
 	case fb != "" && fb != pool:
 		if r, err := s.acquireReplica(ctx, cl, fb, digest, tried); err == nil {
 			return r, nil
@@ -438,6 +438,32 @@ func (s *Session) connect(ctx context.Context, addr string) (*backend.Conn, erro
 		return nil, err
 	}
 	return c, nil
+}
+
+// connectPrimary takes a connection to cl's primary. During a switchover
+// the old primary's pool holds the request back; afterwards the request
+// follows the primary to its new address, so no statement reaches a
+// server that was demoted after this session read the topology. It
+// returns the cluster as it was when c was taken (c is its Primary).
+func (s *Session) connectPrimary(ctx context.Context, cl *topology.Cluster) (*backend.Conn, *topology.Cluster, error) {
+	for try := 0; ; try++ {
+		addr := cl.Primary.Addr
+		c, err := s.connect(ctx, addr)
+		if err == nil {
+			now := s.env.Topology.Load().Cluster(cl.Name)
+			if now == nil || now.Primary.Addr == addr {
+				return c, cl, nil
+			}
+			s.put(c) // the primary moved while we connected
+			err = backend.ErrRerouted
+		}
+		if !errors.Is(err, backend.ErrRerouted) || try >= 3 {
+			return nil, cl, err
+		}
+		if now := s.env.Topology.Load().Cluster(cl.Name); now != nil && now.Primary != nil {
+			cl = now
+		}
+	}
 }
 
 // sync applies the session's schema and variables to c where they differ.

@@ -58,7 +58,7 @@ func (s *Session) takeConn(ctx context.Context, snap *topology.Snapshot, r plann
 		return &shardConn{route: r, conn: s.pinned, pinned: true}, nil
 	}
 	if primary {
-		c, err := s.connect(ctx, cl.Primary.Addr)
+		c, cl, err := s.connectPrimary(ctx, cl)
 		if err != nil {
 			return nil, errNoBackend("Strata: shard %s: primary %s is unreachable (%v)", r.Cluster, cl.Primary.Addr, rootCause(err))
 		}

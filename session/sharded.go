@@ -121,7 +121,7 @@ func (s *Session) moveTransaction(ctx context.Context, cluster string) error {
 	}
 	s.pinned = nil
 	s.put(old)
-	c, err := s.connect(ctx, cl.Primary.Addr)
+	c, cl, err := s.connectPrimary(ctx, cl)
 	if err != nil {
 		return errNoBackend("Strata: primary %s of cluster %s is unreachable (%v)", cl.Primary.Addr, cluster, rootCause(err))
 	}

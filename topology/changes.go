@@ -353,3 +353,25 @@ func keysOfBoth[V any](a, b map[string]V) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// Promote makes replica to the primary of its cluster and the old primary
+// a replica in the pool, weight and zone to had (a switchover's last step
+// in Strata, once the servers themselves have changed roles). Both start
+// up: the monitor corrects that within one check.
+func (t *Topology) Promote(cluster, to string) error {
+	return t.change(func(s *Snapshot) (bool, error) {
+		cl := s.Cluster(cluster)
+		if cl == nil {
+			return false, changeErr(ErrNotFound, "no cluster %s in the topology", cluster)
+		}
+		i := slices.IndexFunc(cl.Replicas, func(r *Server) bool { return r.Addr == to })
+		if i < 0 {
+			return false, changeErr(ErrConflict, "%s is not a replica of cluster %s", to, cluster)
+		}
+		next, old := cl.Replicas[i], cl.Primary
+		demoted := &Server{Addr: old.Addr, Cluster: cluster, Role: RoleReplica, Pool: next.Pool, Weight: next.Weight, Zone: next.Zone, State: StateUp}
+		cl.Replicas[i] = demoted
+		cl.Primary = &Server{Addr: next.Addr, Cluster: cluster, Role: RolePrimary, Zone: next.Zone, State: StateUp}
+		return true, nil
+	})
+}

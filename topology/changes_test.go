@@ -349,3 +349,38 @@ func TestToConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestPromote(t *testing.T) {
+	tp := newTestTopology(t)
+	before := tp.Load()
+	if err := tp.Promote("main", "127.0.0.1:13309"); err != nil {
+		t.Fatal(err)
+	}
+	s := tp.Load()
+	cl := s.Cluster("main")
+	if cl.Primary.Addr != "127.0.0.1:13309" || cl.Primary.Role != RolePrimary || cl.Primary.Pool != "" {
+		t.Fatalf("primary after promote = %+v", cl.Primary)
+	}
+	old := s.Server("127.0.0.1:13306")
+	if old == nil || old.Role != RoleReplica || old.Pool != "batch" || old.Zone != "b" || old.Cluster != "main" {
+		t.Fatalf("old primary after promote = %+v, want a replica in the promoted one's pool and zone", old)
+	}
+	if s.PrimaryOf("127.0.0.1:13306") != "" || s.PrimaryOf("127.0.0.1:13309") != "main" {
+		t.Fatal("PrimaryOf does not follow the promotion")
+	}
+	if before.Cluster("main").Primary.Addr != "127.0.0.1:13306" {
+		t.Fatal("Promote changed a published snapshot")
+	}
+	if got := s.ToConfig(testConfig(t, testYAML)).Clusters["main"].Primary; got != "127.0.0.1:13309" {
+		t.Fatalf("saved config's primary = %s", got)
+	}
+	for _, bad := range []struct{ cluster, to string }{
+		{"main", "127.0.0.1:13309"}, // already the primary
+		{"main", "127.0.0.1:14306"}, // another cluster's server
+		{"nope", "127.0.0.1:13307"},
+	} {
+		if err := tp.Promote(bad.cluster, bad.to); err == nil {
+			t.Errorf("Promote(%s, %s) succeeded", bad.cluster, bad.to)
+		}
+	}
+}

@@ -1,0 +1,68 @@
+package admin
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/strata-proxy/strata/switchover"
+)
+
+// SwitchoverView answers POST /api/clusters/{cluster}/switchover.
+type SwitchoverView struct {
+	*switchover.Report
+	// ConfigSaved is the file the new primary was written to; when it
+	// could not be, ConfigNotSaved says why (a reload would otherwise
+	// bring the old primary back as Strata's primary).
+	ConfigSaved    string `json:"config_saved,omitempty"`
+	ConfigNotSaved string `json:"config_not_saved,omitempty"`
+}
+
+// switchoverRequest is the optional JSON body.
+type switchoverRequest struct {
+	To      string `json:"to"`
+	Timeout string `json:"timeout"`
+}
+
+func (s *Server) switchover(w http.ResponseWriter, r *http.Request) {
+	if s.Switchover == nil {
+		writeError(w, http.StatusNotImplemented, "switchover is not available in this Strata")
+		return
+	}
+	var body switchoverRequest
+	if !decodeBody(w, r, &body, true, `{"to": "10.0.0.5:3306", "timeout": "10s"}`) {
+		return
+	}
+	req := switchover.Request{Cluster: r.PathValue("cluster"), To: body.To}
+	if body.Timeout != "" {
+		d, err := time.ParseDuration(body.Timeout)
+		if err != nil || d <= 0 {
+			writeError(w, http.StatusBadRequest, "timeout "+body.Timeout+" is not a positive duration such as 10s")
+			return
+		}
+		req.Timeout = d
+	}
+	// A client that hangs up must not leave the servers half switched:
+	// the switchover bounds itself (its timeout), not the request.
+	rep, err := s.Switchover.Run(context.WithoutCancel(r.Context()), req)
+	if err != nil {
+		writeChangeError(w, err)
+		return
+	}
+	v := SwitchoverView{Report: rep}
+	if s.Control != nil {
+		saved, _, err := s.saveTopology(false)
+		if err != nil {
+			v.ConfigNotSaved = err.Error()
+		} else {
+			v.ConfigSaved = saved.Path
+		}
+	} else {
+		v.ConfigNotSaved = errNoConfigFile.Error()
+	}
+	if s.Monitor != nil {
+		s.Monitor.CheckNow()
+	}
+	s.logChange(r, "admin: switchover", "cluster", rep.Cluster, "from", rep.OldPrimary, "to", rep.NewPrimary, "gtid", rep.GTID)
+	writeJSON(w, http.StatusOK, v)
+}

@@ -1,0 +1,77 @@
+package backend
+
+import (
+	"context"
+	"errors"
+	"net"
+	"testing"
+	"time"
+)
+
+// closedAddr is a loopback address where nothing listens, so a Get that
+// gets past a pause fails fast at dialing instead of hanging.
+func closedAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+func TestPauseHoldsGetsUntilResume(t *testing.T) {
+	cases := []struct {
+		name   string
+		resume error
+		want   func(error) bool
+	}{
+		{"resume with ErrRerouted sends waiters to route again", ErrRerouted, func(err error) bool { return errors.Is(err, ErrRerouted) }},
+		{"resume with nil lets waiters go on to the server", nil, func(err error) bool {
+			var se *ServerError
+			return errors.As(err, &se) // it dialed (and found nothing there)
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := NewPool(PoolConfig{Addr: closedAddr(t), ConnectTimeout: time.Second, Wait: time.Second})
+			p.Pause()
+			p.Pause() // a second pause is the same pause
+			got := make(chan error, 1)
+			go func() {
+				_, err := p.Get(context.Background(), Flavor{}, nil)
+				got <- err
+			}()
+			select {
+			case err := <-got:
+				t.Fatalf("Get returned during the pause: %v", err)
+			case <-time.After(100 * time.Millisecond):
+			}
+			p.Resume(tc.resume)
+			select {
+			case err := <-got:
+				if !tc.want(err) {
+					t.Fatalf("Get after Resume(%v) = %v", tc.resume, err)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("Get still blocked after Resume")
+			}
+		})
+	}
+}
+
+func TestPausedGetHonoursItsContext(t *testing.T) {
+	p := NewPool(PoolConfig{Addr: closedAddr(t), Wait: time.Second})
+	p.Pause()
+	defer p.Resume(nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := p.Get(ctx, Flavor{}, nil); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Get on a paused pool with an expiring context = %v, want the context's error", err)
+	}
+	// A later Get after Resume is not held by the old pause.
+	p.Resume(nil)
+	if _, err := p.Get(context.Background(), Flavor{}, nil); errors.Is(err, ErrRerouted) || errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Get after Resume = %v, want a dial error", err)
+	}
+}

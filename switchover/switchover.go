@@ -1,0 +1,466 @@
+// Package switchover moves a cluster's primary to one of its replicas, as
+// an operator does before maintenance on the primary's host, without
+// losing a write a client was told had committed.
+//
+// The order of the steps is the guarantee:
+//
+//  1. Strata stops handing out connections to the old primary (its pool
+//     is paused: new writes wait, they are not refused) and waits until
+//     no connection to it is in use, so every transaction through Strata
+//     has committed or rolled back.
+//  2. The old primary is made read_only and its last GTID position read.
+//  3. The new primary waits until it has applied that position
+//     (MASTER_GTID_WAIT): everything acknowledged is now on it.
+//  4. The new primary stops replicating and takes writes (read_only off).
+//  5. Strata's topology names it the primary and the held writes go there.
+//  6. The old primary and the other replicas replicate from it.
+//
+// A failure or timeout before step 5 undoes what was done (read_only off
+// again, replication restarted) and the cluster runs as before; after
+// step 5 the switch stands and what failed in step 6 is reported as a
+// warning (a replica left on the old primary still receives every write
+// through it, which has log_slave_updates).
+package switchover
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/strata-proxy/strata/backend"
+	"github.com/strata-proxy/strata/config"
+	"github.com/strata-proxy/strata/topology"
+)
+
+// Switcher runs switchovers, one at a time.
+type Switcher struct {
+	Topology *topology.Topology
+	Pools    *backend.Pools
+	// Config returns the running config (accounts, timeout, sockets, TLS).
+	Config func() *config.Config
+	Log    *slog.Logger
+
+	mu sync.Mutex
+}
+
+// Request asks for a switchover of Cluster to the replica To ("" picks
+// the routable replica with the least lag). Timeout 0 uses the config's.
+type Request struct {
+	Cluster string
+	To      string
+	Timeout time.Duration
+}
+
+// Report says what a switchover did.
+type Report struct {
+	Cluster    string `json:"cluster"`
+	OldPrimary string `json:"old_primary"`
+	NewPrimary string `json:"new_primary"`
+	// GTID is the old primary's last position, applied by the new one
+	// before it took writes.
+	GTID string `json:"gtid"`
+	// WritesHeldMs is how long statements for the primary waited.
+	WritesHeldMs float64  `json:"writes_held_ms"`
+	Steps        []Step   `json:"steps"`
+	Warnings     []string `json:"warnings,omitempty"`
+}
+
+// Step is one step of a switchover and how long it took.
+type Step struct {
+	Name string  `json:"step"`
+	Ms   float64 `json:"ms"`
+}
+
+func refused(kind error, format string, args ...any) error {
+	return &topology.ChangeError{Kind: kind, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Run performs the switchover of req.
+func (sw *Switcher) Run(ctx context.Context, req Request) (*Report, error) {
+	if !sw.mu.TryLock() {
+		return nil, refused(topology.ErrConflict, "another switchover is running; wait for it to end")
+	}
+	defer sw.mu.Unlock()
+	cfg := sw.Config()
+	if !cfg.Switchover.Enabled() {
+		return nil, refused(topology.ErrConflict, "switchover is not configured: set switchover.user (an account with READ_ONLY ADMIN and REPLICATION SLAVE ADMIN) and switchover.replication_user in the config")
+	}
+	timeout := req.Timeout
+	if timeout <= 0 {
+		timeout = cfg.Switchover.Timeout.D()
+	}
+	cl := sw.Topology.Load().Cluster(req.Cluster)
+	if cl == nil {
+		return nil, refused(topology.ErrNotFound, "no cluster %s in the topology", req.Cluster)
+	}
+	target, err := pickTarget(cl, req.To)
+	if err != nil {
+		return nil, err
+	}
+	r := &run{sw: sw, cfg: cfg, cluster: cl, old: cl.Primary.Addr, target: target.Addr, timeout: timeout,
+		rep: &Report{Cluster: cl.Name, OldPrimary: cl.Primary.Addr, NewPrimary: target.Addr}}
+	defer r.close()
+	if err := r.switchover(ctx); err != nil {
+		sw.Log.Warn("switchover failed; the cluster runs as before", "cluster", cl.Name, "from", r.old, "to", r.target, "err", err)
+		return nil, err
+	}
+	sw.Log.Info("switchover done", "cluster", cl.Name, "from", r.old, "to", r.target, "gtid", r.rep.GTID,
+		"writes_held_ms", r.rep.WritesHeldMs, "warnings", len(r.rep.Warnings))
+	return r.rep, nil
+}
+
+// pickTarget checks the named replica, or picks the routable one with the
+// least lag.
+func pickTarget(cl *topology.Cluster, to string) (*topology.Server, error) {
+	if to == "" {
+		var best *topology.Server
+		for _, r := range cl.Replicas {
+			if r.State == topology.StateUp && (best == nil || r.Lag < best.Lag) {
+				best = r
+			}
+		}
+		if best == nil {
+			return nil, refused(topology.ErrConflict, "cluster %s has no replica that is up to promote", cl.Name)
+		}
+		return best, nil
+	}
+	if cl.Primary.Addr == to {
+		return nil, refused(topology.ErrConflict, "%s is already the primary of cluster %s", to, cl.Name)
+	}
+	i := slices.IndexFunc(cl.Replicas, func(r *topology.Server) bool { return r.Addr == to })
+	if i < 0 {
+		return nil, refused(topology.ErrNotFound, "%s is not a replica of cluster %s", to, cl.Name)
+	}
+	if st := cl.Replicas[i].State; st != topology.StateUp {
+		return nil, refused(topology.ErrConflict, "%s is %s (%s): only a replica that is up and replicating can become the primary", to, st, cl.Replicas[i].Reason)
+	}
+	return cl.Replicas[i], nil
+}
+
+// run is one switchover in progress.
+type run struct {
+	sw       *Switcher
+	cfg      *config.Config
+	cluster  *topology.Cluster
+	old      string
+	target   string
+	timeout  time.Duration
+	deadline time.Time
+	rep      *Report
+	dbs      []*sql.DB
+	last     time.Time
+}
+
+func (r *run) step(name string) {
+	now := time.Now()
+	r.rep.Steps = append(r.rep.Steps, Step{Name: name, Ms: float64(now.Sub(r.last).Microseconds()) / 1000})
+	r.last = now
+}
+
+func (r *run) warn(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	r.rep.Warnings = append(r.rep.Warnings, msg)
+	r.sw.Log.Warn("switchover: "+msg, "cluster", r.cluster.Name)
+}
+
+func (r *run) switchover(ctx context.Context) error {
+	r.last = time.Now()
+	oldDB, targetDB := r.open(r.old), r.open(r.target)
+	if err := r.checkTarget(ctx, targetDB); err != nil {
+		return err
+	}
+	if err := oldDB.PingContext(ctx); err != nil {
+		return refused(topology.ErrConflict, "cannot reach the primary %s as switchover.user: %v", r.old, err)
+	}
+	r.step("checked " + r.target + " replicates from " + r.old)
+
+	pool := r.sw.Pools.For(r.old)
+	held := time.Now()
+	pool.Pause()
+	resumed := false
+	resume := func(err error) {
+		if !resumed {
+			resumed = true
+			pool.Resume(err)
+			r.rep.WritesHeldMs = float64(time.Since(held).Microseconds()) / 1000
+		}
+	}
+	defer resume(nil) // any failure below: the old primary serves again
+	r.deadline = time.Now().Add(r.timeout)
+	if err := r.waitIdle(ctx, pool); err != nil {
+		return err
+	}
+	r.step("no connection to " + r.old + " in use")
+
+	if _, err := oldDB.ExecContext(ctx, "SET GLOBAL read_only = 1"); err != nil {
+		return fmt.Errorf("making the primary %s read_only: %w", r.old, err)
+	}
+	undoReadOnly := func() {
+		if _, err := oldDB.ExecContext(context.WithoutCancel(ctx), "SET GLOBAL read_only = 0"); err != nil {
+			r.sw.Log.Error("switchover undo: the old primary stays read_only; set it back by hand", "server", r.old, "err", err)
+		}
+	}
+	if err := oldDB.QueryRowContext(ctx, "SELECT @@GLOBAL.gtid_binlog_pos").Scan(&r.rep.GTID); err != nil {
+		undoReadOnly()
+		return fmt.Errorf("reading the primary %s's GTID position: %w", r.old, err)
+	}
+	r.step("primary read_only at GTID " + r.rep.GTID)
+
+	if err := r.catchUp(ctx, targetDB); err != nil {
+		undoReadOnly()
+		return err
+	}
+	r.step(r.target + " applied " + r.rep.GTID)
+
+	if err := r.promote(ctx, targetDB); err != nil {
+		undo := context.WithoutCancel(ctx)
+		if _, uerr := targetDB.ExecContext(undo, "SET GLOBAL read_only = 1"); uerr != nil {
+			r.sw.Log.Error("switchover undo: set read_only on the replica by hand", "server", r.target, "err", uerr)
+		}
+		if uerr := r.rewire(undo, targetDB, r.old, "slave_pos"); uerr != nil {
+			r.sw.Log.Error("switchover undo: the replica does not replicate again; repoint it by hand", "server", r.target, "err", uerr)
+		}
+		undoReadOnly()
+		return err
+	}
+	r.step(r.target + " takes writes")
+
+	if err := r.sw.Topology.Promote(r.cluster.Name, r.target); err != nil {
+		return fmt.Errorf("the servers switched but Strata's topology did not (%w): restart Strata with primary %s", err, r.target)
+	}
+	resume(backend.ErrRerouted) // held statements route again, to the new primary
+	r.step("Strata routes writes to " + r.target)
+
+	if err := r.rewire(ctx, oldDB, r.target, "gtid_binlog_pos"); err != nil {
+		r.warn("the old primary %s does not replicate from %s: %v", r.old, r.target, err)
+	}
+	for _, rep := range r.cluster.Replicas {
+		if rep.Addr == r.target {
+			continue
+		}
+		if err := r.rewire(ctx, r.open(rep.Addr), r.target, "slave_pos"); err != nil {
+			r.warn("replica %s still replicates from %s (which passes the new primary's writes on): %v", rep.Addr, r.old, err)
+		}
+	}
+	r.step("replicas replicate from " + r.target)
+	return nil
+}
+
+// checkTarget verifies the target replicates from the primary with GTID,
+// and writes a binlog others can replicate from.
+func (r *run) checkTarget(ctx context.Context, db *sql.DB) error {
+	st, err := replicaStatus(ctx, db)
+	if err != nil {
+		return refused(topology.ErrConflict, "cannot read the replication state of %s as switchover.user: %v", r.target, err)
+	}
+	if st == nil {
+		return refused(topology.ErrConflict, "%s does not replicate (SHOW SLAVE STATUS is empty): it cannot have the primary's writes", r.target)
+	}
+	host, port, _ := net.SplitHostPort(r.old)
+	if st["Master_Port"] != port || !sameHost(st["Master_Host"], host) {
+		return refused(topology.ErrConflict, "%s replicates from %s:%s, not from the primary %s", r.target, st["Master_Host"], st["Master_Port"], r.old)
+	}
+	if st["Using_Gtid"] == "" || st["Using_Gtid"] == "No" {
+		return refused(topology.ErrConflict, "%s replicates without GTID (Using_Gtid: No): set MASTER_USE_GTID=slave_pos on it first", r.target)
+	}
+	if st["Slave_SQL_Running"] != "Yes" {
+		return refused(topology.ErrConflict, "%s's replication SQL thread is not running (%s): it would never catch up", r.target, st["Last_SQL_Error"])
+	}
+	var logBin int
+	if err := db.QueryRowContext(ctx, "SELECT @@GLOBAL.log_bin").Scan(&logBin); err != nil {
+		return refused(topology.ErrConflict, "reading log_bin on %s: %v", r.target, err)
+	}
+	if logBin != 1 {
+		return refused(topology.ErrConflict, "%s has no binary log (log_bin off): the other replicas could not replicate from it", r.target)
+	}
+	return nil
+}
+
+func sameHost(a, b string) bool {
+	norm := func(h string) string {
+		if h == "localhost" || h == "::1" {
+			return "127.0.0.1"
+		}
+		return h
+	}
+	return norm(a) == norm(b)
+}
+
+// waitIdle waits until no connection to the old primary is in use.
+func (r *run) waitIdle(ctx context.Context, pool *backend.Pool) error {
+	for {
+		inUse := pool.Stats().InUse
+		if inUse == 0 {
+			return nil
+		}
+		if time.Now().After(r.deadline) {
+			return refused(topology.ErrConflict, "%d connections to the primary %s were still in use after %s (open transactions, or sessions holding locks or temporary tables there: see strata sessions); nothing was changed, writes go on to %s",
+				inUse, r.old, r.timeout, r.old)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+}
+
+// catchUp waits until the target has applied the old primary's position.
+func (r *run) catchUp(ctx context.Context, db *sql.DB) error {
+	if r.rep.GTID == "" {
+		return nil // the primary never wrote a transaction
+	}
+	left := time.Until(r.deadline).Seconds()
+	if left < 0.001 {
+		left = 0.001
+	}
+	var res sql.NullInt64
+	if err := db.QueryRowContext(ctx, "SELECT MASTER_GTID_WAIT(?, ?)", r.rep.GTID, left).Scan(&res); err != nil {
+		return fmt.Errorf("waiting for %s to apply %s: %w", r.target, r.rep.GTID, err)
+	}
+	if !res.Valid || res.Int64 != 0 {
+		return refused(topology.ErrConflict, "%s had not applied the primary's position %s within %s; nothing was changed, writes go on to %s",
+			r.target, r.rep.GTID, r.timeout, r.old)
+	}
+	return nil
+}
+
+// promote turns the target into a primary.
+func (r *run) promote(ctx context.Context, db *sql.DB) error {
+	for _, q := range []string{"STOP SLAVE", "RESET SLAVE ALL", "SET GLOBAL read_only = 0"} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("promoting %s: %s: %w", r.target, q, err)
+		}
+	}
+	return nil
+}
+
+// rewire points the server behind db at primary and starts replication.
+// from says where it starts: "slave_pos" (a replica: what it applied) or
+// "gtid_binlog_pos" (a former primary: what it wrote itself).
+func (r *run) rewire(ctx context.Context, db *sql.DB, primary, from string) error {
+	host, portText, err := net.SplitHostPort(primary)
+	if err != nil {
+		return err
+	}
+	port, err := strconv.Atoi(portText)
+	if err != nil {
+		return err
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	stmts := []string{"STOP SLAVE"}
+	if from == "gtid_binlog_pos" {
+		stmts = append(stmts, "SET GLOBAL gtid_slave_pos = @@GLOBAL.gtid_binlog_pos")
+	}
+	sw := r.cfg.Switchover
+	stmts = append(stmts,
+		fmt.Sprintf("CHANGE MASTER TO MASTER_HOST=%s, MASTER_PORT=%d, MASTER_USER=%s, MASTER_PASSWORD=%s, MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1",
+			quote(host), port, quote(sw.ReplicationUser), quote(sw.ReplicationPassword)),
+		"START SLAVE")
+	for _, q := range stmts {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("%s: %w", redact(q), err)
+		}
+	}
+	return nil
+}
+
+// redact keeps the replication password out of errors and logs.
+func redact(q string) string {
+	if len(q) > 16 && q[:16] == "CHANGE MASTER TO" {
+		return "CHANGE MASTER TO …"
+	}
+	return q
+}
+
+// open returns a handle on addr as the switchover account.
+func (r *run) open(addr string) *sql.DB {
+	mc := mysql.NewConfig()
+	mc.User, mc.Passwd = r.cfg.Switchover.User, r.cfg.Switchover.Password
+	mc.Net, mc.Addr = "tcp", addr
+	if path := r.cfg.Backend.Sockets[addr]; path != "" {
+		mc.Net, mc.Addr = "unix", path
+	} else if base, err := r.cfg.Backend.TLS.ClientConfig(); err == nil && base != nil {
+		mc.TLS = config.TLSForServer(base, addr)
+	}
+	mc.Timeout = r.cfg.Limits.ConnectTimeout.D()
+	var db *sql.DB
+	if conn, err := mysql.NewConnector(mc); err == nil {
+		db = sql.OpenDB(conn)
+	} else {
+		db, _ = sql.Open("mysql", "invalid") // every use reports the driver's refusal
+	}
+	db.SetMaxOpenConns(1)
+	r.dbs = append(r.dbs, db)
+	return db
+}
+
+func (r *run) close() {
+	for _, db := range r.dbs {
+		db.Close()
+	}
+}
+
+// replicaStatus is SHOW SLAVE STATUS as column → value (nil: not a replica).
+func replicaStatus(ctx context.Context, db *sql.DB) (map[string]string, error) {
+	rows, err := db.QueryContext(ctx, "SHOW SLAVE STATUS")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	if !rows.Next() {
+		return nil, rows.Err()
+	}
+	vals := make([]sql.NullString, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	if err := rows.Scan(ptrs...); err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(cols))
+	for i, c := range cols {
+		out[c] = vals[i].String
+	}
+	return out, nil
+}
+
+// quote makes a MariaDB string literal (CHANGE MASTER takes no placeholders).
+func quote(s string) string {
+	out := make([]byte, 0, len(s)+2)
+	out = append(out, '\'')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\'':
+			out = append(out, '\'', '\'')
+		case '\\':
+			out = append(out, '\\', '\\')
+		case 0:
+			out = append(out, '\\', '0')
+		default:
+			out = append(out, c)
+		}
+	}
+	return string(append(out, '\''))
+}
+
+// ErrNotConfigured is returned by callers that have no Switcher.
+var ErrNotConfigured = errors.New("switchover is not available in this Strata")

@@ -1,0 +1,426 @@
+// Package switchover tests a planned primary change end to end: real
+// MariaDB servers with GTID replication, Strata in front, clients writing
+// through it the whole time. What a user relies on: no acknowledged write
+// is lost, no client sees an error, writes go to the new primary, the old
+// one and the other replicas follow it, and the config file names it.
+package switchover
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	_ "github.com/go-sql-driver/mysql"
+
+	"github.com/strata-proxy/strata/config"
+	"github.com/strata-proxy/strata/server"
+	"github.com/strata-proxy/strata/test/testenv"
+)
+
+const (
+	primaryAddr = "127.0.0.1:17420"
+	replicaA    = "127.0.0.1:17421"
+	replicaB    = "127.0.0.1:17422"
+)
+
+const topology = `
+listen: 127.0.0.1:0
+admin_listen: 127.0.0.1:0
+users:
+  - {name: app, password: app}
+backend: {user: strata, password: strata}
+switchover: {user: root, password: "", replication_user: repl, replication_password: repl, timeout: 5s}
+monitor: {interval: 200ms}
+clusters:
+  main:
+    primary: 127.0.0.1:17420
+    replicas:
+      - {address: 127.0.0.1:17421, pool: primary}
+      - {address: 127.0.0.1:17422, pool: primary}
+`
+
+var env *testenv.Env
+
+func TestMain(m *testing.M) {
+	testenv.Main(m, topology, func(e *testenv.Env) error {
+		env = e
+		return nil
+	})
+}
+
+// startStrata runs Strata from a config file, so a switchover can save it.
+func startStrata(t *testing.T) (*server.Strata, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "strata.yaml")
+	if err := os.WriteFile(path, []byte(topology), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := server.Start(context.Background(), cfg, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s, path
+}
+
+// direct opens root on one server, bypassing Strata.
+func direct(t *testing.T, addr string) *sql.DB {
+	return testenv.Open(t, testenv.DSN(addr, "root", "", "blog"))
+}
+
+// switchover asks Strata's admin API for a switchover and decodes the answer.
+func switchover(t *testing.T, s *server.Strata, body string) (int, map[string]any) {
+	t.Helper()
+	resp, err := http.Post("http://"+s.AdminAddr()+"/api/clusters/main/switchover", "application/json", bytes.NewBufferString(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatalf("switchover answer %d is not JSON: %s", resp.StatusCode, raw)
+	}
+	return resp.StatusCode, out
+}
+
+func readOnly(t *testing.T, addr string) int {
+	var v int
+	if err := direct(t, addr).QueryRow("SELECT @@GLOBAL.read_only").Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// masterOf is where addr replicates from ("" when it does not).
+func masterOf(t *testing.T, addr string) string {
+	rows, err := direct(t, addr).Query("SHOW SLAVE STATUS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	if !rows.Next() {
+		return ""
+	}
+	vals := make([]sql.NullString, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	if err := rows.Scan(ptrs...); err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]string{}
+	for i, c := range cols {
+		m[c] = vals[i].String
+	}
+	return m["Master_Host"] + ":" + m["Master_Port"]
+}
+
+// eventually polls cond for up to 10 s.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("after 10s: %s", what)
+}
+
+// writers insert rows through Strata until stopped, in autocommit and in
+// two-statement transactions, and remember every id acknowledged.
+type writers struct {
+	acked  sync.Map // id -> true
+	errs   atomic.Int64
+	lastEr atomic.Value
+	stop   chan struct{}
+	wg     sync.WaitGroup
+}
+
+// nextID numbers the rows of every writer of the test binary.
+var nextID atomic.Int64
+
+func init() { nextID.Store(1_000_000) }
+
+func startWriters(t *testing.T, db *sql.DB, n int) *writers {
+	w := &writers{stop: make(chan struct{})}
+	for i := 0; i < n; i++ {
+		w.wg.Add(1)
+		go func(tx bool) {
+			defer w.wg.Done()
+			for {
+				select {
+				case <-w.stop:
+					return
+				default:
+				}
+				id := nextID.Add(1)
+				var err error
+				if tx {
+					err = w.txInsert(db, id)
+				} else {
+					_, err = db.Exec("INSERT INTO blog.events (id, body) VALUES (?, 'auto')", id)
+				}
+				if err != nil {
+					w.errs.Add(1)
+					w.lastEr.Store(err.Error())
+					continue
+				}
+				w.acked.Store(id, true)
+				if tx {
+					w.acked.Store(-id, true)
+				}
+			}
+		}(i%2 == 1)
+	}
+	return w
+}
+
+// txInsert writes id and -id in one transaction.
+func (w *writers) txInsert(db *sql.DB, id int64) error {
+	tx, err := db.Begin()
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Exec("INSERT INTO blog.events (id, body) VALUES (?, 'tx')", id); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if _, err := tx.Exec("INSERT INTO blog.events (id, body) VALUES (?, 'tx')", -id); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+func (w *writers) halt() {
+	close(w.stop)
+	w.wg.Wait()
+}
+
+// missingOn lists acknowledged ids absent from addr.
+func (w *writers) missingOn(t *testing.T, addr string) (acked int, missing []int64) {
+	have := map[int64]bool{}
+	rows, err := direct(t, addr).Query("SELECT id FROM blog.events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		rows.Scan(&id)
+		have[id] = true
+	}
+	w.acked.Range(func(k, _ any) bool {
+		acked++
+		if id := k.(int64); !have[id] {
+			missing = append(missing, id)
+		}
+		return true
+	})
+	return acked, missing
+}
+
+// The on-call flow: a switchover while clients write through Strata, an
+// open transaction that must be let finish, then the way back.
+func TestSwitchoverUnderWrites(t *testing.T) {
+	env.Setup(t, "CREATE TABLE blog.events (id BIGINT PRIMARY KEY, body VARCHAR(20))")
+	s, path := startStrata(t)
+	app := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog"))
+	app.SetMaxOpenConns(8)
+
+	w := startWriters(t, app, 4)
+	time.Sleep(300 * time.Millisecond)
+
+	// A transaction open when the switchover starts: the switchover waits
+	// for it, and its commit lands on the old primary before the switch.
+	open, err := app.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := open.Exec("INSERT INTO blog.events (id, body) VALUES (1, 'open tx')"); err != nil {
+		t.Fatal(err)
+	}
+	committed := make(chan error, 1)
+	go func() {
+		time.Sleep(400 * time.Millisecond)
+		committed <- open.Commit()
+	}()
+
+	start := time.Now()
+	code, rep := switchover(t, s, fmt.Sprintf(`{"to": %q}`, replicaA))
+	took := time.Since(start)
+	if code != http.StatusOK {
+		t.Fatalf("switchover: %d %v", code, rep)
+	}
+	if err := <-committed; err != nil {
+		t.Fatalf("the transaction open during the switchover failed to commit: %v", err)
+	}
+	if took < 300*time.Millisecond {
+		t.Errorf("switchover returned after %s, before the open transaction committed", took)
+	}
+	time.Sleep(300 * time.Millisecond) // writes go on against the new primary
+	w.halt()
+
+	if rep["new_primary"] != replicaA || rep["old_primary"] != primaryAddr || rep["gtid"] == "" {
+		t.Errorf("report: %v", rep)
+	}
+	if rep["config_saved"] != path {
+		t.Errorf("config not saved: %v", rep["config_not_saved"])
+	}
+	if n := w.errs.Load(); n != 0 {
+		t.Errorf("%d writes failed during the switchover (last: %v); they should have waited", n, w.lastEr.Load())
+	}
+	acked, missing := w.missingOn(t, replicaA)
+	t.Logf("switchover took %s, writes held %v ms, %d rows acknowledged; steps %v", took, rep["writes_held_ms"], acked, rep["steps"])
+	if acked < 50 || len(missing) != 0 {
+		t.Fatalf("%d writes acknowledged, %d of them missing on the new primary: %v", acked, len(missing), missing[:min(len(missing), 10)])
+	}
+	var body string
+	if err := direct(t, replicaA).QueryRow("SELECT body FROM blog.events WHERE id = 1").Scan(&body); err != nil || body != "open tx" {
+		t.Fatalf("the open transaction's row on the new primary: %q, %v", body, err)
+	}
+
+	// The servers: new primary writable, old one read_only and replicating
+	// from it, the other replica too.
+	if readOnly(t, replicaA) != 0 || readOnly(t, primaryAddr) != 1 {
+		t.Errorf("read_only: new primary %d, old primary %d", readOnly(t, replicaA), readOnly(t, primaryAddr))
+	}
+	for _, addr := range []string{primaryAddr, replicaB} {
+		if got := masterOf(t, addr); got != replicaA {
+			t.Errorf("%s replicates from %q, want %s", addr, got, replicaA)
+		}
+	}
+	if got := masterOf(t, replicaA); got != "" {
+		t.Errorf("the new primary still replicates from %s", got)
+	}
+
+	// A write through Strata after the switch reaches every server.
+	if _, err := app.Exec("INSERT INTO blog.events (id, body) VALUES (2, 'after')"); err != nil {
+		t.Fatal(err)
+	}
+	for _, addr := range []string{primaryAddr, replicaA, replicaB} {
+		eventually(t, "the write after the switch replicated to "+addr, func() bool {
+			var n int
+			direct(t, addr).QueryRow("SELECT COUNT(*) FROM blog.events WHERE id = 2").Scan(&n)
+			return n == 1
+		})
+	}
+
+	// Strata's view and the saved file name the new primary.
+	if p := s.Topology.Load().Cluster("main").Primary.Addr; p != replicaA {
+		t.Errorf("Strata's primary is %s", p)
+	}
+	saved, err := config.Load(path)
+	if err != nil || saved.Clusters["main"].Primary != replicaA {
+		t.Fatalf("saved config: %v, %v", saved, err)
+	}
+	found := false
+	for _, r := range saved.Clusters["main"].Replicas {
+		found = found || r.Address == primaryAddr
+	}
+	if !found {
+		t.Errorf("the old primary is not a replica in the saved config: %+v", saved.Clusters["main"].Replicas)
+	}
+	// Reads still go to replicas only: the old primary among them.
+	eventually(t, "the old primary serves reads as a replica", func() bool {
+		srv := s.Topology.Load().Server(primaryAddr)
+		return srv != nil && srv.Routable()
+	})
+
+	// And back, with writes running again: the switchover repeats.
+	w2 := startWriters(t, app, 2)
+	time.Sleep(200 * time.Millisecond)
+	if code, rep := switchover(t, s, fmt.Sprintf(`{"to": %q}`, primaryAddr)); code != http.StatusOK {
+		t.Fatalf("switching back: %d %v", code, rep)
+	}
+	time.Sleep(200 * time.Millisecond)
+	w2.halt()
+	if n := w2.errs.Load(); n != 0 {
+		t.Errorf("%d writes failed switching back (last: %v)", n, w2.lastEr.Load())
+	}
+	if _, missing := w2.missingOn(t, primaryAddr); len(missing) != 0 {
+		t.Fatalf("%d acknowledged writes missing on %s after switching back", len(missing), primaryAddr)
+	}
+	if masterOf(t, replicaA) != primaryAddr || readOnly(t, replicaA) != 1 || readOnly(t, primaryAddr) != 0 {
+		t.Errorf("after switching back: %s replicates from %q, read_only %d / %d", replicaA, masterOf(t, replicaA), readOnly(t, replicaA), readOnly(t, primaryAddr))
+	}
+}
+
+// Refusals leave the cluster as it was and say why.
+func TestSwitchoverRefusals(t *testing.T) {
+	env.Setup(t, "CREATE TABLE IF NOT EXISTS blog.held (id INT PRIMARY KEY)")
+	s, _ := startStrata(t)
+	app := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog"))
+	before := s.Topology.Load().Cluster("main").Primary.Addr
+
+	cases := []struct {
+		name string
+		body string
+		code int
+	}{
+		{"not a server of the cluster", `{"to": "127.0.0.1:1"}`, http.StatusNotFound},
+		{"already the primary", fmt.Sprintf(`{"to": %q}`, before), http.StatusConflict},
+		{"bad timeout", `{"timeout": "soon"}`, http.StatusBadRequest},
+		{"unknown field", `{"target": "x"}`, http.StatusBadRequest},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out := switchover(t, s, tc.body)
+			if code != tc.code || out["error"] == "" {
+				t.Fatalf("got %d %v, want %d with an error message", code, out, tc.code)
+			}
+		})
+	}
+
+	t.Run("a transaction open past the timeout", func(t *testing.T) {
+		tx, err := app.Begin()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec("INSERT INTO blog.held VALUES (1)"); err != nil {
+			t.Fatal(err)
+		}
+		code, out := switchover(t, s, `{"timeout": "500ms"}`)
+		if code != http.StatusConflict {
+			t.Fatalf("switchover with a transaction open: %d %v, want 409", code, out)
+		}
+		msg, _ := out["error"].(string)
+		if !bytes.Contains([]byte(msg), []byte("still in use")) {
+			t.Errorf("message does not say what held it: %q", msg)
+		}
+		// Nothing changed: the transaction commits, writes go on to the
+		// same primary, which is still writable.
+		if err := tx.Commit(); err != nil {
+			t.Fatalf("commit after the refused switchover: %v", err)
+		}
+		if _, err := app.Exec("INSERT INTO blog.held VALUES (2)"); err != nil {
+			t.Fatalf("write after the refused switchover: %v", err)
+		}
+		if p := s.Topology.Load().Cluster("main").Primary.Addr; p != before {
+			t.Errorf("primary changed to %s", p)
+		}
+		var n int
+		direct(t, before).QueryRow("SELECT COUNT(*) FROM blog.held").Scan(&n)
+		if n != 2 || readOnly(t, before) != 0 {
+			t.Errorf("on the primary: %d rows, read_only %d", n, readOnly(t, before))
+		}
+	})
+}
