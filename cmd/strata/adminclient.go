@@ -34,6 +34,9 @@ type adminFlags struct {
 	config string
 	admin  string
 	json   bool
+	// wait, when set, replaces the client's 30 s bound on one request
+	// (a switchover may legitimately take longer).
+	wait time.Duration
 }
 
 func newAdminFlagSet(name, usage string, withJSON bool) (*flag.FlagSet, *adminFlags) {
@@ -273,6 +276,9 @@ func callView(af *adminFlags, method, path string, body, view any) (printed bool
 	c, err := newAdminClient(af)
 	if err != nil {
 		return false, err
+	}
+	if af.wait > 0 {
+		c.http.Timeout = af.wait
 	}
 	var raw json.RawMessage
 	if err := c.call(method, path, body, &raw); err != nil {

@@ -26,6 +26,7 @@ func commands() []command {
 		{"rules", "show the routing rules with the statements each decided: strata rules -c FILE", runRules},
 		{"sessions", "show the client sessions and what each runs now, like a process list: strata sessions -c FILE", runSessions},
 		{"kill", "end a client session, or only its running statement: strata kill ID [-query] -c FILE", runKill},
+		{"switchover", "make a replica the primary, losing no committed write: strata switchover CLUSTER [-to ADDRESS] -c FILE", runSwitchover},
 		{"config", "write the running topology to the config file, or check a file: strata config save|check -c FILE", runConfig},
 		{"shards", "maintain sharded tables: strata shards precreate|capacity -c FILE -schema NAME", runShards},
 	}

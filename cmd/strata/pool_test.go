@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"io"
+	"log/slog"
 	"net"
 	"net/http/httptest"
 	"os"
@@ -20,6 +21,7 @@ import (
 	"github.com/strata-proxy/strata/planner"
 	"github.com/strata-proxy/strata/querystats"
 	"github.com/strata-proxy/strata/session"
+	"github.com/strata-proxy/strata/switchover"
 	"github.com/strata-proxy/strata/topology"
 )
 
@@ -96,7 +98,8 @@ func newCLIEnvWith(t *testing.T, extra string) *cliEnv {
 	stats := querystats.New(100)
 	pl := planner.New(cfg.Routing)
 	srv := &admin.Server{Topology: tp, Pools: pools, Metrics: metrics.New(), Sessions: session.NewRegistry(), Control: &fileControl{cfg: cfg, topo: tp}, Stats: stats, Planner: pl,
-		AuthUser: cfg.AdminAuth.User, AuthPassword: cfg.AdminAuth.Password}
+		AuthUser: cfg.AdminAuth.User, AuthPassword: cfg.AdminAuth.Password,
+		Switchover: &switchover.Switcher{Topology: tp, Pools: pools, Config: func() *config.Config { return cfg }, Log: slog.New(slog.DiscardHandler)}}
 	ts.Config.Handler = srv.Handler()
 	ts.Start()
 	t.Cleanup(ts.Close)
