@@ -303,8 +303,12 @@ func (r *run) waitIdle(ctx context.Context, pool *backend.Pool) error {
 			return nil
 		}
 		if time.Now().After(r.deadline) {
-			return refused(topology.ErrConflict, "%d connections to the primary %s were still in use after %s (open transactions, or sessions holding locks or temporary tables there: see strata sessions); nothing was changed, writes go on to %s",
-				inUse, r.old, r.timeout, r.old)
+			conns := fmt.Sprintf("%d connections to the primary %s were", inUse, r.old)
+			if inUse == 1 {
+				conns = fmt.Sprintf("1 connection to the primary %s was", r.old)
+			}
+			return refused(topology.ErrConflict, "%s still in use after %s (open transactions, or sessions holding locks or temporary tables there: see strata sessions); nothing was changed, writes go on to %s",
+				conns, r.timeout, r.old)
 		}
 		select {
 		case <-ctx.Done():
