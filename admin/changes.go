@@ -278,7 +278,7 @@ func (s *Server) saveConfig(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	force, _ := strconv.ParseBool(r.URL.Query().Get("force"))
-	v, status, err := s.saveTopology(force)
+	v, status, err := s.SaveTopology(force)
 	if err != nil {
 		writeError(w, status, err.Error())
 		return
@@ -287,10 +287,10 @@ func (s *Server) saveConfig(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, v)
 }
 
-// saveTopology writes the running topology into the config file; without
+// SaveTopology writes the running topology into the config file; without
 // force it refuses when the file changed since Strata loaded it. The
 // status goes with a non-nil error.
-func (s *Server) saveTopology(force bool) (SaveView, int, error) {
+func (s *Server) SaveTopology(force bool) (SaveView, int, error) {
 	s.fileMu.Lock()
 	defer s.fileMu.Unlock()
 	cur := s.Control.CurrentConfig()

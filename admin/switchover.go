@@ -51,7 +51,7 @@ func (s *Server) switchover(w http.ResponseWriter, r *http.Request) {
 	}
 	v := SwitchoverView{Report: rep}
 	if s.Control != nil {
-		saved, _, err := s.saveTopology(false)
+		saved, _, err := s.SaveTopology(false)
 		if err != nil {
 			v.ConfigNotSaved = err.Error()
 		} else {
@@ -65,4 +65,41 @@ func (s *Server) switchover(w http.ResponseWriter, r *http.Request) {
 	}
 	s.logChange(r, "admin: switchover", "cluster", rep.Cluster, "from", rep.OldPrimary, "to", rep.NewPrimary, "gtid", rep.GTID)
 	writeJSON(w, http.StatusOK, v)
+}
+
+// failover answers POST /api/clusters/{cluster}/failover: a failover asked
+// for by an operator (the primary must be down), as auto_failover does.
+func (s *Server) failover(w http.ResponseWriter, r *http.Request) {
+	if s.Switchover == nil {
+		writeError(w, http.StatusNotImplemented, "failover is not available in this Strata")
+		return
+	}
+	rep, err := s.Switchover.Failover(context.WithoutCancel(r.Context()), r.PathValue("cluster"))
+	if err != nil {
+		writeChangeError(w, err)
+		return
+	}
+	v := SwitchoverView{Report: rep}
+	if s.Control != nil {
+		if saved, _, err := s.SaveTopology(false); err != nil {
+			v.ConfigNotSaved = err.Error()
+		} else {
+			v.ConfigSaved = saved.Path
+		}
+	}
+	if s.Monitor != nil {
+		s.Monitor.CheckNow()
+	}
+	s.logChange(r, "admin: failover", "cluster", rep.Cluster, "from", rep.OldPrimary, "to", rep.NewPrimary, "gtid", rep.GTID)
+	writeJSON(w, http.StatusOK, v)
+}
+
+// switchovers answers GET /api/switchovers: every switchover and failover
+// since Strata started, done or refused, newest first.
+func (s *Server) switchovers(w http.ResponseWriter, r *http.Request) {
+	if s.Switchover == nil {
+		writeJSON(w, http.StatusOK, []switchover.Event{})
+		return
+	}
+	writeJSON(w, http.StatusOK, s.Switchover.History())
 }

@@ -87,6 +87,10 @@ type Switchover struct {
 	// primary to end, then for the new primary to catch up; past it the
 	// switchover is undone and nothing changes.
 	Timeout Duration `yaml:"timeout"`
+	// AutoFailover replaces a primary that the monitor finds down with the
+	// replica that received the most of its writes. Lossless only with
+	// semi-synchronous replication (strata sandbox turns it on with this).
+	AutoFailover bool `yaml:"auto_failover"`
 }
 
 // DefaultSwitchoverTimeout is switchover.timeout's default.

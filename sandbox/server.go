@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/strata-proxy/strata/config"
 )
 
 // Server is one MariaDB server of a sandbox. Its exported fields describe it
@@ -277,6 +279,14 @@ func (s *Server) Start(ctx context.Context) error {
 	return nil
 }
 
+// StartAlone starts a stopped or killed server again on its datadir and
+// waits until it accepts connections, without touching replication: a
+// primary that was failed over comes back as it was when it died.
+func (s *Server) StartAlone(ctx context.Context) error {
+	_, err := s.ensureRunning(ctx)
+	return err
+}
+
 // ensureRunning starts the server unless it already runs; it initializes
 // the datadir on first use and cleans up after a crashed server.
 func (s *Server) ensureRunning(ctx context.Context) (reused bool, err error) {
@@ -329,9 +339,25 @@ func (s *Server) writeConfig() error {
 		PIDFile:   s.pidFile(),
 		ErrorLog:  s.ErrorLog(),
 		RunAsRoot: isRoot(),
-		Extra:     s.sb.opts.ExtraConfig,
+		Extra:     append(semiSync(s.sb.cfg), s.sb.opts.ExtraConfig...),
 	})
 	return os.WriteFile(s.ConfigFile(), []byte(text), 0o644)
+}
+
+// semiSync is what every server needs for lossless automatic failover
+// (switchover.auto_failover): a commit is acknowledged only once a replica
+// has it (AFTER_SYNC), and any server can play either role after a
+// failover.
+func semiSync(cfg *config.Config) []string {
+	if cfg == nil || !cfg.Switchover.AutoFailover {
+		return nil
+	}
+	return []string{
+		"rpl_semi_sync_master_enabled = ON",
+		"rpl_semi_sync_slave_enabled = ON",
+		"rpl_semi_sync_master_wait_point = AFTER_SYNC",
+		"rpl_semi_sync_master_timeout = 10000",
+	}
 }
 
 // checkPortFree fails when something else already listens on the address.

@@ -125,8 +125,9 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 	s.Env.OnBackendFailure = s.Monitor.ReportFailure
 	s.Admin = &admin.Server{Topology: s.Topology, Pools: s.Pools, Metrics: s.Metrics, Sessions: s.Env.Registry, Log: log, Monitor: s.Monitor, Control: s,
 		Explain: s.explain, Capacity: s.capacity, Tables: s.tables, Profiling: cfg.AdminPprof, Stats: s.Env.Stats, Planner: s.Env.Planner,
-		AuthUser: cfg.AdminAuth.User, AuthPassword: cfg.AdminAuth.Password,
-		Switchover: &switchover.Switcher{Topology: s.Topology, Pools: s.Pools, Config: s.CurrentConfig, Log: log}}
+		AuthUser: cfg.AdminAuth.User, AuthPassword: cfg.AdminAuth.Password}
+	s.Admin.Switchover = &switchover.Switcher{Topology: s.Topology, Pools: s.Pools, Config: s.CurrentConfig, Log: log,
+		Saved: s.saveAfterFailover}
 	if err := s.listen(); err != nil {
 		s.Pools.Close()
 		sh.close()
@@ -136,7 +137,28 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 	shardCtx, stop := context.WithCancel(context.Background())
 	s.stopShards = stop
 	go s.maintainShards(shardCtx, time.Hour)
+	go s.Admin.Switchover.Watch(shardCtx, failoverCooldown(cfg))
 	return s, nil
+}
+
+// failoverCooldown is how long after a failover attempt on a cluster the
+// next may start: a few monitor checks, so the monitor has seen the
+// result.
+func failoverCooldown(cfg *config.Config) time.Duration {
+	return max(5*cfg.Monitor.Interval.D(), time.Second)
+}
+
+// saveAfterFailover writes the new primary to the config file, so a
+// reload or restart does not bring back the failed one.
+func (s *Strata) saveAfterFailover(rep *switchover.Report) {
+	if s.CurrentConfig().Path == "" {
+		return
+	}
+	if v, _, err := s.Admin.SaveTopology(false); err != nil {
+		s.Log.Error("failover: the config file was not saved; save it (strata config save) before a reload or restart", "cluster", rep.Cluster, "new_primary", rep.NewPrimary, "err", err)
+	} else {
+		s.Log.Info("failover: config saved", "path", v.Path, "backup", v.Backup)
+	}
 }
 
 func (s *Strata) listen() error {

@@ -48,8 +48,52 @@ type Switcher struct {
 	// Config returns the running config (accounts, timeout, sockets, TLS).
 	Config func() *config.Config
 	Log    *slog.Logger
+	// Saved, when set, is called after an automatic failover so the new
+	// primary is written to the config file (the admin API saves after a
+	// switchover it was asked for).
+	Saved func(*Report)
 
-	mu sync.Mutex
+	mu sync.Mutex // one switchover or failover at a time
+
+	histMu  sync.Mutex
+	history []Event
+}
+
+// Event is one switchover or failover, done or refused, for operators
+// (GET /api/switchovers).
+type Event struct {
+	Kind    string    `json:"kind"` // "switchover" or "failover"
+	At      time.Time `json:"at"`
+	Cluster string    `json:"cluster"`
+	Report  *Report   `json:"report,omitempty"`
+	Error   string    `json:"error,omitempty"`
+}
+
+// historySize bounds the events kept.
+const historySize = 50
+
+func (sw *Switcher) record(kind, cluster string, rep *Report, err error) {
+	ev := Event{Kind: kind, At: time.Now().UTC(), Cluster: cluster, Report: rep}
+	if err != nil {
+		ev.Report, ev.Error = nil, err.Error()
+	}
+	sw.histMu.Lock()
+	defer sw.histMu.Unlock()
+	sw.history = append(sw.history, ev)
+	if len(sw.history) > historySize {
+		sw.history = sw.history[len(sw.history)-historySize:]
+	}
+}
+
+// History returns the switchovers and failovers since start, newest first.
+func (sw *Switcher) History() []Event {
+	sw.histMu.Lock()
+	defer sw.histMu.Unlock()
+	out := make([]Event, len(sw.history))
+	for i, ev := range sw.history {
+		out[len(out)-1-i] = ev
+	}
+	return out
 }
 
 // Request asks for a switchover of Cluster to the replica To ("" picks
@@ -87,9 +131,15 @@ func refused(kind error, format string, args ...any) error {
 // Run performs the switchover of req.
 func (sw *Switcher) Run(ctx context.Context, req Request) (*Report, error) {
 	if !sw.mu.TryLock() {
-		return nil, refused(topology.ErrConflict, "another switchover is running; wait for it to end")
+		return nil, refused(topology.ErrConflict, "another switchover or failover is running; wait for it to end")
 	}
 	defer sw.mu.Unlock()
+	rep, err := sw.run(ctx, req)
+	sw.record("switchover", req.Cluster, rep, err)
+	return rep, err
+}
+
+func (sw *Switcher) run(ctx context.Context, req Request) (*Report, error) {
 	cfg := sw.Config()
 	if !cfg.Switchover.Enabled() {
 		return nil, refused(topology.ErrConflict, "switchover is not configured: set switchover.user (an account with READ_ONLY ADMIN and REPLICATION SLAVE ADMIN) and switchover.replication_user in the config")

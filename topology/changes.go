@@ -359,6 +359,20 @@ func keysOfBoth[V any](a, b map[string]V) []string {
 // in Strata, once the servers themselves have changed roles). Both start
 // up: the monitor corrects that within one check.
 func (t *Topology) Promote(cluster, to string) error {
+	return t.promote(cluster, to, nil)
+}
+
+// PromoteAfterFailure is Promote after the primary failed: the old primary
+// becomes a replica that is down and drained, in the same snapshot, so no
+// read is sent to it, and it stays out of routing when it comes back (it
+// may hold writes the new primary lacks) until an operator undrains it.
+func (t *Topology) PromoteAfterFailure(cluster, to, reason string) error {
+	return t.promote(cluster, to, func(old *Server) {
+		old.State, old.Reason, old.Drained = StateDown, reason, true
+	})
+}
+
+func (t *Topology) promote(cluster, to string, demote func(*Server)) error {
 	return t.change(func(s *Snapshot) (bool, error) {
 		cl := s.Cluster(cluster)
 		if cl == nil {
@@ -370,6 +384,9 @@ func (t *Topology) Promote(cluster, to string) error {
 		}
 		next, old := cl.Replicas[i], cl.Primary
 		demoted := &Server{Addr: old.Addr, Cluster: cluster, Role: RoleReplica, Pool: next.Pool, Weight: next.Weight, Zone: next.Zone, State: StateUp}
+		if demote != nil {
+			demote(demoted)
+		}
 		cl.Replicas[i] = demoted
 		cl.Primary = &Server{Addr: next.Addr, Cluster: cluster, Role: RolePrimary, Zone: next.Zone, State: StateUp}
 		return true, nil

@@ -384,3 +384,23 @@ func TestPromote(t *testing.T) {
 		}
 	}
 }
+
+func TestPromoteAfterFailure(t *testing.T) {
+	tp := newTestTopology(t)
+	if err := tp.PromoteAfterFailure("main", "127.0.0.1:13307", "failed over"); err != nil {
+		t.Fatal(err)
+	}
+	s := tp.Load()
+	old := s.Server("127.0.0.1:13306")
+	if old.Role != RoleReplica || old.State != StateDown || !old.Drained || old.Routable() || old.Reason != "failed over" {
+		t.Fatalf("failed primary after the failover = %+v, want a drained, down replica", old)
+	}
+	if p := s.Cluster("main").Primary; p.Addr != "127.0.0.1:13307" || p.State != StateUp {
+		t.Fatalf("new primary = %+v", p)
+	}
+	// The monitor seeing it up again does not put it back in routing.
+	tp.SetState("127.0.0.1:13306", StateUp, 0, "")
+	if tp.Load().Server("127.0.0.1:13306").Routable() {
+		t.Fatal("the failed primary is routable once it answers again")
+	}
+}

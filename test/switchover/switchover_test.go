@@ -16,8 +16,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -108,30 +106,7 @@ func readOnly(t *testing.T, addr string) int {
 }
 
 // masterOf is where addr replicates from ("" when it does not).
-func masterOf(t *testing.T, addr string) string {
-	rows, err := direct(t, addr).Query("SHOW SLAVE STATUS")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
-	if !rows.Next() {
-		return ""
-	}
-	vals := make([]sql.NullString, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	if err := rows.Scan(ptrs...); err != nil {
-		t.Fatal(err)
-	}
-	m := map[string]string{}
-	for i, c := range cols {
-		m[c] = vals[i].String
-	}
-	return m["Master_Host"] + ":" + m["Master_Port"]
-}
+func masterOf(t *testing.T, addr string) string { return testenv.MasterOf(t, direct(t, addr)) }
 
 // eventually polls cond for up to 10 s.
 func eventually(t *testing.T, what string, cond func() bool) {
@@ -144,100 +119,6 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	t.Fatalf("after 10s: %s", what)
 }
 
-// writers insert rows through Strata until stopped, in autocommit and in
-// two-statement transactions, and remember every id acknowledged.
-type writers struct {
-	acked  sync.Map // id -> true
-	errs   atomic.Int64
-	lastEr atomic.Value
-	stop   chan struct{}
-	wg     sync.WaitGroup
-}
-
-// nextID numbers the rows of every writer of the test binary.
-var nextID atomic.Int64
-
-func init() { nextID.Store(1_000_000) }
-
-func startWriters(t *testing.T, db *sql.DB, n int) *writers {
-	w := &writers{stop: make(chan struct{})}
-	for i := 0; i < n; i++ {
-		w.wg.Add(1)
-		go func(tx bool) {
-			defer w.wg.Done()
-			for {
-				select {
-				case <-w.stop:
-					return
-				default:
-				}
-				id := nextID.Add(1)
-				var err error
-				if tx {
-					err = w.txInsert(db, id)
-				} else {
-					_, err = db.Exec("INSERT INTO blog.events (id, body) VALUES (?, 'auto')", id)
-				}
-				if err != nil {
-					w.errs.Add(1)
-					w.lastEr.Store(err.Error())
-					continue
-				}
-				w.acked.Store(id, true)
-				if tx {
-					w.acked.Store(-id, true)
-				}
-			}
-		}(i%2 == 1)
-	}
-	return w
-}
-
-// txInsert writes id and -id in one transaction.
-func (w *writers) txInsert(db *sql.DB, id int64) error {
-	tx, err := db.Begin()
-	if err != nil {
-		return err
-	}
-	if _, err := tx.Exec("INSERT INTO blog.events (id, body) VALUES (?, 'tx')", id); err != nil {
-		tx.Rollback()
-		return err
-	}
-	if _, err := tx.Exec("INSERT INTO blog.events (id, body) VALUES (?, 'tx')", -id); err != nil {
-		tx.Rollback()
-		return err
-	}
-	return tx.Commit()
-}
-
-func (w *writers) halt() {
-	close(w.stop)
-	w.wg.Wait()
-}
-
-// missingOn lists acknowledged ids absent from addr.
-func (w *writers) missingOn(t *testing.T, addr string) (acked int, missing []int64) {
-	have := map[int64]bool{}
-	rows, err := direct(t, addr).Query("SELECT id FROM blog.events")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id int64
-		rows.Scan(&id)
-		have[id] = true
-	}
-	w.acked.Range(func(k, _ any) bool {
-		acked++
-		if id := k.(int64); !have[id] {
-			missing = append(missing, id)
-		}
-		return true
-	})
-	return acked, missing
-}
-
 // The on-call flow: a switchover while clients write through Strata, an
 // open transaction that must be let finish, then the way back.
 func TestSwitchoverUnderWrites(t *testing.T) {
@@ -246,7 +127,7 @@ func TestSwitchoverUnderWrites(t *testing.T) {
 	app := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog"))
 	app.SetMaxOpenConns(8)
 
-	w := startWriters(t, app, 4)
+	w := testenv.StartWriters(app, 4)
 	time.Sleep(300 * time.Millisecond)
 
 	// A transaction open when the switchover starts: the switchover waits
@@ -277,7 +158,7 @@ func TestSwitchoverUnderWrites(t *testing.T) {
 		t.Errorf("switchover returned after %s, before the open transaction committed", took)
 	}
 	time.Sleep(300 * time.Millisecond) // writes go on against the new primary
-	w.halt()
+	w.Halt()
 
 	if rep["new_primary"] != replicaA || rep["old_primary"] != primaryAddr || rep["gtid"] == "" {
 		t.Errorf("report: %v", rep)
@@ -285,10 +166,10 @@ func TestSwitchoverUnderWrites(t *testing.T) {
 	if rep["config_saved"] != path {
 		t.Errorf("config not saved: %v", rep["config_not_saved"])
 	}
-	if n := w.errs.Load(); n != 0 {
-		t.Errorf("%d writes failed during the switchover (last: %v); they should have waited", n, w.lastEr.Load())
+	if n, last := w.Errors(); n != 0 {
+		t.Errorf("%d writes failed during the switchover (last: %v); they should have waited", n, last)
 	}
-	acked, missing := w.missingOn(t, replicaA)
+	acked, missing := w.MissingOn(t, direct(t, replicaA))
 	t.Logf("switchover took %s, writes held %v ms, %d rows acknowledged; steps %v", took, rep["writes_held_ms"], acked, rep["steps"])
 	if acked < 50 || len(missing) != 0 {
 		t.Fatalf("%d writes acknowledged, %d of them missing on the new primary: %v", acked, len(missing), missing[:min(len(missing), 10)])
@@ -346,17 +227,17 @@ func TestSwitchoverUnderWrites(t *testing.T) {
 	})
 
 	// And back, with writes running again: the switchover repeats.
-	w2 := startWriters(t, app, 2)
+	w2 := testenv.StartWriters(app, 2)
 	time.Sleep(200 * time.Millisecond)
 	if code, rep := switchover(t, s, fmt.Sprintf(`{"to": %q}`, primaryAddr)); code != http.StatusOK {
 		t.Fatalf("switching back: %d %v", code, rep)
 	}
 	time.Sleep(200 * time.Millisecond)
-	w2.halt()
-	if n := w2.errs.Load(); n != 0 {
-		t.Errorf("%d writes failed switching back (last: %v)", n, w2.lastEr.Load())
+	w2.Halt()
+	if n, last := w2.Errors(); n != 0 {
+		t.Errorf("%d writes failed switching back (last: %v)", n, last)
 	}
-	if _, missing := w2.missingOn(t, primaryAddr); len(missing) != 0 {
+	if _, missing := w2.MissingOn(t, direct(t, primaryAddr)); len(missing) != 0 {
 		t.Fatalf("%d acknowledged writes missing on %s after switching back", len(missing), primaryAddr)
 	}
 	if masterOf(t, replicaA) != primaryAddr || readOnly(t, replicaA) != 1 || readOnly(t, primaryAddr) != 0 {

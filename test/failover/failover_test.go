@@ -1,0 +1,205 @@
+// Package failover tests automatic failover end to end: real MariaDB
+// servers with semi-synchronous GTID replication, Strata in front with
+// switchover.auto_failover, clients writing through it, and the primary
+// killed with SIGKILL. What a user relies on: every write acknowledged
+// before the crash is on the new primary, the replica chosen is the one
+// that received the most, writes work again through the same Strata
+// endpoint, and the dead primary never comes back into routing by itself.
+package failover
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	_ "github.com/go-sql-driver/mysql"
+
+	"github.com/strata-proxy/strata/config"
+	"github.com/strata-proxy/strata/server"
+	"github.com/strata-proxy/strata/switchover"
+	"github.com/strata-proxy/strata/test/testenv"
+	"github.com/strata-proxy/strata/topology"
+)
+
+const (
+	primaryAddr = "127.0.0.1:17430"
+	replicaA    = "127.0.0.1:17431" // replicates all along
+	replicaB    = "127.0.0.1:17432" // its I/O thread is stopped: it receives less
+)
+
+const topologyYAML = `
+listen: 127.0.0.1:0
+admin_listen: 127.0.0.1:0
+users:
+  - {name: app, password: app}
+backend: {user: strata, password: strata}
+switchover: {user: root, password: "", replication_user: repl, replication_password: repl, timeout: 5s, auto_failover: true}
+monitor: {interval: 200ms, fail_after: 2}
+limits: {connect_timeout: 500ms}
+clusters:
+  main:
+    primary: 127.0.0.1:17430
+    replicas:
+      - {address: 127.0.0.1:17431, pool: primary}
+      - {address: 127.0.0.1:17432, pool: primary}
+`
+
+var env *testenv.Env
+
+func TestMain(m *testing.M) {
+	testenv.Main(m, topologyYAML, func(e *testenv.Env) error {
+		env = e
+		return nil
+	})
+}
+
+func direct(t *testing.T, addr string) *sql.DB {
+	return testenv.Open(t, testenv.DSN(addr, "root", "", "blog"))
+}
+
+func getJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(raw, v); err != nil {
+		t.Fatalf("%s: %s", url, raw)
+	}
+}
+
+func TestFailoverWhenThePrimaryDies(t *testing.T) {
+	env.Setup(t, "CREATE TABLE blog.events (id BIGINT PRIMARY KEY, body VARCHAR(20))")
+	ctx := testenv.Ctx(t)
+	var semi string
+	if err := direct(t, primaryAddr).QueryRow("SELECT @@GLOBAL.rpl_semi_sync_master_enabled").Scan(&semi); err != nil || semi != "1" {
+		t.Fatalf("the sandbox did not turn on semi-synchronous replication for auto_failover: %q, %v", semi, err)
+	}
+
+	path := filepath.Join(t.TempDir(), "strata.yaml")
+	if err := os.WriteFile(path, []byte(topologyYAML), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := server.Start(ctx, cfg, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	admin := "http://" + s.AdminAddr()
+
+	// A failover asked for while the primary is up is refused.
+	resp, err := http.Post(admin+"/api/clusters/main/failover", "application/json", bytes.NewReader(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusConflict {
+		t.Fatalf("failover with the primary up: %d, want 409", resp.StatusCode)
+	}
+
+	// Replica B stops receiving: A alone acknowledges the commits, so A
+	// is the only right choice. A receives but does not apply (its SQL
+	// thread is stopped, as on a replica kept behind for reports): the
+	// failover must apply A's relay log before promoting it.
+	if _, err := direct(t, replicaB).Exec("STOP SLAVE IO_THREAD"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := direct(t, replicaA).Exec("STOP SLAVE SQL_THREAD"); err != nil {
+		t.Fatal(err)
+	}
+	app := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog", "timeout=2s"))
+	app.SetMaxOpenConns(8)
+	w := testenv.StartWriters(app, 4)
+	time.Sleep(500 * time.Millisecond)
+
+	killed := time.Now()
+	if err := env.Primary.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	var failedOver time.Duration
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if s.Topology.Load().Cluster("main").Primary.Addr != primaryAddr {
+			failedOver = time.Since(killed)
+			break
+		}
+		if time.Now().After(deadline) {
+			w.Halt()
+			t.Fatalf("no failover 20s after the primary was killed; history: %+v", s.Admin.Switchover.History())
+		}
+	}
+	ackedBefore := w.Acked()
+	time.Sleep(time.Second) // writes go on against the new primary
+	w.Halt()
+	errs, last := w.Errors()
+	t.Logf("failover %s after the kill; %d writes acknowledged, %d after the failover; %d failed (last: %v)",
+		failedOver, w.Acked(), w.Acked()-ackedBefore, errs, last)
+
+	snap := s.Topology.Load()
+	if p := snap.Cluster("main").Primary.Addr; p != replicaA {
+		t.Fatalf("new primary %s, want %s (the replica that received every commit)", p, replicaA)
+	}
+	acked, missing := w.MissingOn(t, direct(t, replicaA))
+	if len(missing) != 0 {
+		t.Fatalf("%d of %d acknowledged writes missing on the new primary: %v", len(missing), acked, missing[:min(len(missing), 10)])
+	}
+	if w.Acked()-ackedBefore == 0 {
+		t.Errorf("no write succeeded through Strata after the failover")
+	}
+	old := snap.Server(primaryAddr)
+	if old == nil || old.Role != topology.RoleReplica || !old.Drained || old.Routable() {
+		t.Errorf("the dead primary after the failover: %+v, want a drained replica", old)
+	}
+
+	// B follows the new primary and gets every row.
+	if m := testenv.MasterOf(t, direct(t, replicaB)); m != replicaA {
+		t.Errorf("replica B replicates from %q, want %s", m, replicaA)
+	}
+	var onA, onB int
+	direct(t, replicaA).QueryRow("SELECT COUNT(*) FROM blog.events").Scan(&onA)
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if direct(t, replicaB).QueryRow("SELECT COUNT(*) FROM blog.events").Scan(&onB); onB == onA {
+			break
+		}
+	}
+	if onB != onA {
+		t.Errorf("replica B has %d rows, the new primary %d", onB, onA)
+	}
+
+	// Operators see it; the config names the new primary.
+	var history []switchover.Event
+	getJSON(t, admin+"/api/switchovers", &history)
+	if len(history) == 0 || history[0].Kind != "failover" || history[0].Report == nil || history[0].Report.NewPrimary != replicaA {
+		t.Errorf("GET /api/switchovers: %+v", history)
+	}
+	saved, err := config.Load(path)
+	if err != nil || saved.Clusters["main"].Primary != replicaA {
+		t.Errorf("config file after the failover: %v %v", saved.Clusters["main"], err)
+	}
+
+	// The dead primary coming back stays out of routing: it may hold
+	// writes no client was told about.
+	if err := env.Primary.StartAlone(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second) // several monitor checks
+	if srv := s.Topology.Load().Server(primaryAddr); srv.Routable() {
+		t.Errorf("the failed primary is routable once it runs again: %+v", srv)
+	}
+	if p := s.Topology.Load().Cluster("main").Primary.Addr; p != replicaA {
+		t.Errorf("primary moved again to %s", p)
+	}
+}

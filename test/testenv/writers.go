@@ -1,0 +1,148 @@
+package testenv
+
+import (
+	"database/sql"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+// Writers insert rows into blog.events (id BIGINT PRIMARY KEY, body) through
+// a handle until halted, half of them in autocommit and half in
+// two-statement transactions, and remember every id whose write was
+// acknowledged: what tests of switchovers and failovers check for on the
+// new primary.
+type Writers struct {
+	acked sync.Map // id -> true
+	n     atomic.Int64
+	errs  atomic.Int64
+	last  atomic.Value
+	stop  chan struct{}
+	wg    sync.WaitGroup
+}
+
+// nextID numbers the rows of every writer of the test binary.
+var nextID atomic.Int64
+
+func init() { nextID.Store(1_000_000) }
+
+// StartWriters starts n writers on db.
+func StartWriters(db *sql.DB, n int) *Writers {
+	w := &Writers{stop: make(chan struct{})}
+	for i := 0; i < n; i++ {
+		w.wg.Add(1)
+		go w.loop(db, i%2 == 1)
+	}
+	return w
+}
+
+func (w *Writers) loop(db *sql.DB, tx bool) {
+	defer w.wg.Done()
+	for {
+		select {
+		case <-w.stop:
+			return
+		default:
+		}
+		id := nextID.Add(1)
+		var err error
+		if tx {
+			err = txInsert(db, id)
+		} else {
+			_, err = db.Exec("INSERT INTO blog.events (id, body) VALUES (?, 'auto')", id)
+		}
+		if err != nil {
+			w.errs.Add(1)
+			w.last.Store(err.Error())
+			continue
+		}
+		w.acked.Store(id, true)
+		w.n.Add(1)
+		if tx {
+			w.acked.Store(-id, true)
+		}
+	}
+}
+
+// txInsert writes id and -id in one transaction.
+func txInsert(db *sql.DB, id int64) error {
+	tx, err := db.Begin()
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Exec("INSERT INTO blog.events (id, body) VALUES (?, 'tx')", id); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if _, err := tx.Exec("INSERT INTO blog.events (id, body) VALUES (?, 'tx')", -id); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// Halt stops the writers and waits for them.
+func (w *Writers) Halt() {
+	close(w.stop)
+	w.wg.Wait()
+}
+
+// Acked is how many writes (statements or transactions) were acknowledged.
+func (w *Writers) Acked() int64 { return w.n.Load() }
+
+// Errors is how many failed, and the last error.
+func (w *Writers) Errors() (int64, any) { return w.errs.Load(), w.last.Load() }
+
+// MissingOn lists the acknowledged ids absent from the server behind db.
+func (w *Writers) MissingOn(t testing.TB, db *sql.DB) (acked int, missing []int64) {
+	t.Helper()
+	have := map[int64]bool{}
+	rows, err := db.Query("SELECT id FROM blog.events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		have[id] = true
+	}
+	w.acked.Range(func(k, _ any) bool {
+		acked++
+		if id := k.(int64); !have[id] {
+			missing = append(missing, id)
+		}
+		return true
+	})
+	return acked, missing
+}
+
+// MasterOf is where the server behind db replicates from, host:port
+// ("" when it does not replicate).
+func MasterOf(t testing.TB, db *sql.DB) string {
+	t.Helper()
+	rows, err := db.Query("SHOW SLAVE STATUS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	if !rows.Next() {
+		return ""
+	}
+	vals := make([]sql.NullString, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	if err := rows.Scan(ptrs...); err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]string{}
+	for i, c := range cols {
+		m[c] = vals[i].String
+	}
+	return m["Master_Host"] + ":" + m["Master_Port"]
+}
