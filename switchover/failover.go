@@ -218,8 +218,9 @@ func parseGTIDs(pos string) map[uint32]uint64 {
 			continue
 		}
 		d, err1 := strconv.ParseUint(parts[0], 10, 32)
-		n, err2 := strconv.ParseUint(parts[2], 10, 64)
-		if err1 == nil && err2 == nil && n > out[uint32(d)] {
+		_, err2 := strconv.ParseUint(parts[1], 10, 32)
+		n, err3 := strconv.ParseUint(parts[2], 10, 64)
+		if err1 == nil && err2 == nil && err3 == nil && n > out[uint32(d)] {
 			out[uint32(d)] = n
 		}
 	}

@@ -74,3 +74,39 @@ func TestStatementText(t *testing.T) {
 		}
 	}
 }
+
+func TestMostAdvanced(t *testing.T) {
+	cases := []struct {
+		name     string
+		received []string
+		want     int
+	}{
+		{"one replica ahead", []string{"0-1-40", "0-1-42", "0-1-41"}, 1},
+		{"every domain counts", []string{"0-1-42,1-2-5", "0-1-42,1-2-7"}, 1},
+		{"nothing received loses", []string{"", "0-1-3"}, 1},
+		{"equal: the first", []string{"0-1-9", "0-1-9"}, 0},
+		{"diverged: the most transactions", []string{"0-1-10,1-2-1", "0-1-8,1-2-9"}, 1},
+		{"server id does not order", []string{"0-7-5", "0-1-6"}, 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cs := make([]candidate, len(tc.received))
+			for i, r := range tc.received {
+				cs[i] = candidate{addr: r, received: r}
+			}
+			if got := mostAdvanced(cs); got != tc.want {
+				t.Errorf("mostAdvanced(%v) = %d, want %d", tc.received, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseGTIDs(t *testing.T) {
+	got := parseGTIDs(" 0-1-42, 1-2-7,junk,2-x-1")
+	if len(got) != 2 || got[0] != 42 || got[1] != 7 {
+		t.Fatalf("parseGTIDs = %v", got)
+	}
+	if !covers(got, parseGTIDs("0-5-41,1-2-7")) || covers(got, parseGTIDs("0-1-43")) || covers(got, parseGTIDs("3-1-1")) {
+		t.Fatal("covers is wrong")
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/strata-proxy/strata/admin"
+	"github.com/strata-proxy/strata/switchover"
 )
 
 const switchoverUsage = `usage: strata switchover CLUSTER [-to ADDRESS] [-timeout 10s] [-c FILE] [-json]
@@ -44,6 +45,12 @@ func runSwitchover(args []string) error {
 	if printed, err := callView(af, "POST", "/api/clusters/"+pathEscape(pos[0])+"/switchover", body, &v); printed || err != nil {
 		return err
 	}
+	printPrimaryChange(v)
+	return nil
+}
+
+// printPrimaryChange shows a switchover's or failover's report.
+func printPrimaryChange(v admin.SwitchoverView) {
 	fmt.Fprintf(cliOut, "cluster %s: primary %s -> %s (GTID %s applied), writes held %.0f ms\n",
 		v.Cluster, v.OldPrimary, v.NewPrimary, orDash(v.GTID), v.WritesHeldMs)
 	for _, st := range v.Steps {
@@ -57,5 +64,64 @@ func runSwitchover(args []string) error {
 	} else {
 		fmt.Fprintf(cliOut, "warning: the config file was not saved (%s): save it (strata config save) before a reload or restart, or they bring back %s as the primary\n", v.ConfigNotSaved, v.OldPrimary)
 	}
+}
+
+const failoverUsage = `usage: strata failover CLUSTER [-c FILE] [-json]
+
+Replaces CLUSTER's primary, which must be down (strata topology), with the
+replica that received the most of its writes, as switchover.auto_failover
+does by itself: that replica applies what it received, is promoted, writes
+go to it, the other replicas follow it and the failed primary stays
+drained. Refused while a replica is still connected to the primary (it is
+alive; only Strata cannot reach it).
+`
+
+// runFailover implements `strata failover`.
+func runFailover(args []string) error {
+	fs, af := newAdminFlagSet("failover", failoverUsage, true)
+	pos, err := parseArgs(fs, args, "CLUSTER")
+	if err != nil {
+		return helpIsNoError(err)
+	}
+	af.wait = 2 * time.Minute
+	var v admin.SwitchoverView
+	if printed, err := callView(af, "POST", "/api/clusters/"+pathEscape(pos[0])+"/failover", nil, &v); printed || err != nil {
+		return err
+	}
+	printPrimaryChange(v)
 	return nil
+}
+
+const switchoversUsage = `usage: strata switchovers [-c FILE] [-json]
+
+Lists the switchovers and failovers since Strata started, done or refused,
+newest first.
+`
+
+// runSwitchovers implements `strata switchovers`.
+func runSwitchovers(args []string) error {
+	fs, af := newAdminFlagSet("switchovers", switchoversUsage, true)
+	if _, err := parseArgs(fs, args); err != nil {
+		return helpIsNoError(err)
+	}
+	var list []switchover.Event
+	if printed, err := callView(af, "GET", "/api/switchovers", nil, &list); printed || err != nil {
+		return err
+	}
+	tw := newTable()
+	fmt.Fprintln(tw, "AT\tKIND\tCLUSTER\tFROM\tTO\tGTID\tHELD MS\tRESULT")
+	for _, ev := range list {
+		at := ev.At.Local().Format("2006-01-02 15:04:05")
+		if ev.Report == nil {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t-\t-\t-\t-\trefused: %s\n", at, ev.Kind, ev.Cluster, ev.Error)
+			continue
+		}
+		r := ev.Report
+		result := "done"
+		if n := len(r.Warnings); n > 0 {
+			result = fmt.Sprintf("done, %d warnings", n)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%.0f\t%s\n", at, ev.Kind, ev.Cluster, r.OldPrimary, r.NewPrimary, orDash(r.GTID), r.WritesHeldMs, result)
+	}
+	return tw.Flush()
 }

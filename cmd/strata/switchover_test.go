@@ -35,3 +35,19 @@ func TestSwitchoverCommand(t *testing.T) {
 		})
 	}
 }
+
+func TestFailoverCommand(t *testing.T) {
+	e := newCLIEnvWith(t, "switchover: {user: root, replication_user: repl}\n")
+	out, err := run(t, runFailover, "main", "-c", e.path)
+	if err == nil || !strings.Contains(err.Error(), "the primary 127.0.0.1:13306 of cluster main is up, not down: use a switchover") {
+		t.Fatalf("failover of a cluster whose primary is up: %v %s", err, out)
+	}
+	// Both refusals so far are in the history, newest first.
+	run(t, runSwitchover, "main", "-to", "127.0.0.1:1", "-c", e.path)
+	out = mustRun(t, runSwitchovers, "-c", e.path)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 || !strings.Contains(lines[1], "switchover") || !strings.Contains(lines[1], "refused: 127.0.0.1:1 is not a replica") ||
+		!strings.Contains(lines[2], "failover") || !strings.Contains(lines[2], "refused: the primary") {
+		t.Fatalf("strata switchovers:\n%s", out)
+	}
+}
