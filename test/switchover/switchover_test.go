@@ -108,15 +108,49 @@ func readOnly(t *testing.T, addr string) int {
 // masterOf is where addr replicates from ("" when it does not).
 func masterOf(t *testing.T, addr string) string { return testenv.MasterOf(t, direct(t, addr)) }
 
+// replicationErrors describes addr's replication threads, for failures.
+func replicationErrors(t *testing.T, addr string) string {
+	var out string
+	rows, err := direct(t, addr).Query("SHOW SLAVE STATUS")
+	if err != nil {
+		return err.Error()
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	if !rows.Next() {
+		return "not a replica"
+	}
+	vals := make([]sql.NullString, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	rows.Scan(ptrs...)
+	for i, c := range cols {
+		switch c {
+		case "Slave_IO_Running", "Slave_SQL_Running", "Last_IO_Error", "Last_SQL_Error", "Gtid_IO_Pos", "Master_Port":
+			out += c + "=" + vals[i].String + " "
+		}
+	}
+	return out
+}
+
+// poll reports whether cond held within 10 s.
+func poll(cond func() bool) bool {
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if cond() {
+			return true
+		}
+	}
+	return false
+}
+
 // eventually polls cond for up to 10 s.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if cond() {
-			return
-		}
+	if !poll(cond) {
+		t.Fatalf("after 10s: %s", what)
 	}
-	t.Fatalf("after 10s: %s", what)
 }
 
 // The on-call flow: a switchover while clients write through Strata, an
@@ -198,11 +232,13 @@ func TestSwitchoverUnderWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, addr := range []string{primaryAddr, replicaA, replicaB} {
-		eventually(t, "the write after the switch replicated to "+addr, func() bool {
+		if !poll(func() bool {
 			var n int
 			direct(t, addr).QueryRow("SELECT COUNT(*) FROM blog.events WHERE id = 2").Scan(&n)
 			return n == 1
-		})
+		}) {
+			t.Fatalf("after 10s the write after the switch is not on %s: %s", addr, replicationErrors(t, addr))
+		}
 	}
 
 	// Strata's view and the saved file name the new primary.
