@@ -183,7 +183,10 @@ func TestFailoverWhenThePrimaryDies(t *testing.T) {
 	var history []switchover.Event
 	getJSON(t, admin+"/api/switchovers", &history)
 	if len(history) == 0 || history[0].Kind != "failover" || history[0].Report == nil || history[0].Report.NewPrimary != replicaA {
-		t.Errorf("GET /api/switchovers: %+v", history)
+		t.Fatalf("GET /api/switchovers: %+v", history)
+	}
+	if w := history[0].Report.Warnings; len(w) != 0 {
+		t.Errorf("failover warnings: %v", w)
 	}
 	saved, err := config.Load(path)
 	if err != nil || saved.Clusters["main"].Primary != replicaA {

@@ -156,7 +156,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 // The on-call flow: a switchover while clients write through Strata, an
 // open transaction that must be let finish, then the way back.
 func TestSwitchoverUnderWrites(t *testing.T) {
-	env.Setup(t, "CREATE TABLE blog.events (id BIGINT PRIMARY KEY, body VARCHAR(20))")
+	env.Setup(t, "DROP TABLE IF EXISTS blog.events", "CREATE TABLE blog.events (id BIGINT PRIMARY KEY, body VARCHAR(20))")
 	s, path := startStrata(t)
 	app := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog"))
 	app.SetMaxOpenConns(8)
@@ -196,6 +196,9 @@ func TestSwitchoverUnderWrites(t *testing.T) {
 
 	if rep["new_primary"] != replicaA || rep["old_primary"] != primaryAddr || rep["gtid"] == "" {
 		t.Errorf("report: %v", rep)
+	}
+	if rep["warnings"] != nil {
+		t.Errorf("switchover warnings: %v", rep["warnings"])
 	}
 	if rep["config_saved"] != path {
 		t.Errorf("config not saved: %v", rep["config_not_saved"])
