@@ -6,7 +6,8 @@ import (
 )
 
 // dashboardHTML is a one-page view of the running Strata: servers with
-// their state, lag and connections (with drain/undrain), and the
+// their state, lag and connections (with drain/undrain and switchover), the
+// switchovers and failovers since start, and the
 // statements that cost the most with the route each took. It only reads
 // and changes through the JSON API, so it shows nothing the API does not.
 //

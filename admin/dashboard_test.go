@@ -15,7 +15,7 @@ func TestDashboardIsServed(t *testing.T) {
 	if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") {
 		t.Fatalf("GET /dashboard: %d %s", rec.Code, rec.Header().Get("Content-Type"))
 	}
-	for _, part := range []string{"<title>Strata</title>", `id="servers"`, `id="queries"`, `id="rules"`, `id="running"`} {
+	for _, part := range []string{"<title>Strata</title>", `id="servers"`, `id="queries"`, `id="rules"`, `id="running"`, `id="switchovers"`} {
 		if !strings.Contains(rec.Body.String(), part) {
 			t.Errorf("dashboard lacks %s", part)
 		}
@@ -28,7 +28,7 @@ func TestDashboardIsServed(t *testing.T) {
 func TestDashboardCallsExistingEndpoints(t *testing.T) {
 	e := newEnv(t)
 	calls := map[string]string{ // the page's api entries → the method it uses
-		"topology": "GET", "sessions": "GET", "queries": "GET", "resetQueries": "DELETE", "drain": "POST", "rules": "GET", "kill": "POST",
+		"topology": "GET", "sessions": "GET", "queries": "GET", "resetQueries": "DELETE", "drain": "POST", "rules": "GET", "kill": "POST", "switchover": "POST", "switchovers": "GET",
 	}
 	entry := regexp.MustCompile(`(?m)^\s*(\w+): "(/[^"]*)",$`)
 	found := map[string]string{}
@@ -43,6 +43,7 @@ func TestDashboardCallsExistingEndpoints(t *testing.T) {
 		}
 		path = strings.ReplaceAll(path, "{address}", "127.0.0.1:13307")
 		path = strings.ReplaceAll(path, "{id}", "12")
+		path = strings.ReplaceAll(path, "{cluster}", "main")
 		req := httptest.NewRequest(method, path, nil)
 		if _, pattern := e.srv.mux.Handler(req); pattern == "" || pattern == "/api/" {
 			t.Errorf("%s %s (the dashboard's %s) reaches no endpoint", method, path, name)
