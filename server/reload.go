@@ -83,6 +83,7 @@ func (s *Strata) Reload(cfg *config.Config) (changes, restartNeeded []string, er
 		s.Env.Planner.SetRules(cfg.Routing)
 		changes = append(changes, fmt.Sprintf("routing: %d rules", len(cfg.Routing)))
 	}
+	s.Env.FailoverWait.Store(int64(failoverWait(cfg)))
 	if old.Threads != cfg.Threads {
 		s.applyThreads(cfg.Threads)
 		changes = append(changes, fmt.Sprintf("threads: %d", runtime.GOMAXPROCS(0)))

@@ -94,6 +94,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 		ReadYourWritesWait: cfg.Clusters[cfg.DefaultCluster].ReadYourWritesWait.D(),
 		Stats:              querystats.New(cfg.Limits.MaxQueryDigests),
 	}
+	s.Env.FailoverWait.Store(int64(failoverWait(cfg)))
 	if cfg.CacheEnabled() {
 		s.Env.Cache = resultcache.New(int(cfg.ResultCache.MaxSize), int(cfg.ResultCache.MaxEntrySize))
 	}
@@ -139,6 +140,17 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 	go s.maintainShards(shardCtx, time.Hour)
 	go s.Admin.Switchover.Watch(shardCtx, failoverCooldown(cfg))
 	return s, nil
+}
+
+// failoverWait is how long a statement that cannot reach its primary
+// waits for an automatic failover (0: it fails at once).
+func failoverWait(cfg *config.Config) time.Duration {
+	if !cfg.Switchover.AutoFailover || !cfg.Switchover.Enabled() {
+		return 0
+	}
+	// Detection (fail_after checks, or at once on a failed statement),
+	// then the failover itself, bounded by switchover.timeout.
+	return time.Duration(cfg.Monitor.FailAfter+1)*cfg.Monitor.Interval.D() + cfg.Switchover.Timeout.D()
 }
 
 // failoverCooldown is how long after a failover attempt on a cluster the

@@ -65,6 +65,11 @@ type Env struct {
 	ReadYourWritesWait time.Duration
 	// Stats counts statements by digest and route (nil: not kept).
 	Stats *querystats.Store
+	// FailoverWait, when above 0 (switchover.auto_failover), is how long
+	// a statement that cannot reach its primary waits for a failover to
+	// name a new one before it fails. Only statements never sent wait, so
+	// none runs twice.
+	FailoverWait atomic.Int64 // nanoseconds
 }
 
 func (e *Env) reportFailure(addr string, err error) {
@@ -457,6 +462,9 @@ func (s *Session) connectPrimary(ctx context.Context, cl *topology.Cluster) (*ba
 			s.put(c) // the primary moved while we connected
 			err = backend.ErrRerouted
 		}
+		if backend.IsServerGone(err) && try < 3 && s.awaitNewPrimary(ctx, cl.Name, addr, err) {
+			err = backend.ErrRerouted
+		}
 		if !errors.Is(err, backend.ErrRerouted) || try >= 3 {
 			return nil, cl, err
 		}
@@ -464,6 +472,30 @@ func (s *Session) connectPrimary(ctx context.Context, cl *topology.Cluster) (*ba
 			cl = now
 		}
 	}
+}
+
+// awaitNewPrimary waits up to FailoverWait for the topology to name
+// another primary of cluster than addr, which failed with err; it reports
+// whether it did. The monitor hears of the failure at once, so a failover
+// starts without waiting for the next check.
+func (s *Session) awaitNewPrimary(ctx context.Context, cluster, addr string, err error) bool {
+	wait := time.Duration(s.env.FailoverWait.Load())
+	if wait <= 0 {
+		return false
+	}
+	s.env.reportFailure(addr, err)
+	deadline := time.Now().Add(wait)
+	for time.Now().Before(deadline) {
+		if cl := s.env.Topology.Load().Cluster(cluster); cl == nil || cl.Primary.Addr != addr {
+			return cl != nil
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	return false
 }
 
 // sync applies the session's schema and variables to c where they differ.

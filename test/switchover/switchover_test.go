@@ -77,9 +77,7 @@ func startStrata(t *testing.T) (*server.Strata, string) {
 }
 
 // direct opens root on one server, bypassing Strata.
-func direct(t *testing.T, addr string) *sql.DB {
-	return testenv.Open(t, testenv.DSN(addr, "root", "", "blog"))
-}
+func direct(t *testing.T, addr string) *sql.DB { return testenv.Direct(t, addr) }
 
 // switchover asks Strata's admin API for a switchover and decodes the answer.
 func switchover(t *testing.T, s *server.Strata, body string) (int, map[string]any) {
@@ -234,13 +232,20 @@ func TestSwitchoverUnderWrites(t *testing.T) {
 	if _, err := app.Exec("INSERT INTO blog.events (id, body) VALUES (2, 'after')"); err != nil {
 		t.Fatal(err)
 	}
-	for _, addr := range []string{primaryAddr, replicaA, replicaB} {
-		if !poll(func() bool {
-			var n int
-			direct(t, addr).QueryRow("SELECT COUNT(*) FROM blog.events WHERE id = 2").Scan(&n)
-			return n == 1
-		}) {
-			t.Fatalf("after 10s the write after the switch is not on %s: %s", addr, replicationErrors(t, addr))
+	var pos string
+	if err := direct(t, replicaA).QueryRow("SELECT @@GLOBAL.gtid_binlog_pos").Scan(&pos); err != nil {
+		t.Fatal(err)
+	}
+	for _, addr := range []string{primaryAddr, replicaB} {
+		// Applying what was written since the switch may take a while on a
+		// loaded machine: wait for the position, not for a fixed time.
+		var res sql.NullInt64
+		if err := direct(t, addr).QueryRow("SELECT MASTER_GTID_WAIT(?, 60)", pos).Scan(&res); err != nil || res.Int64 != 0 {
+			t.Fatalf("%s did not apply the new primary's position %s within 60s (%v): %s", addr, pos, err, replicationErrors(t, addr))
+		}
+		var n int
+		if err := direct(t, addr).QueryRow("SELECT COUNT(*) FROM blog.events WHERE id = 2").Scan(&n); err != nil || n != 1 {
+			t.Fatalf("the write after the switch is not on %s: %d, %v", addr, n, err)
 		}
 	}
 

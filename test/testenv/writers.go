@@ -17,6 +17,7 @@ type Writers struct {
 	n     atomic.Int64
 	errs  atomic.Int64
 	last  atomic.Value
+	all   sync.Map // error text -> *atomic.Int64
 	stop  chan struct{}
 	wg    sync.WaitGroup
 }
@@ -54,6 +55,8 @@ func (w *Writers) loop(db *sql.DB, tx bool) {
 		if err != nil {
 			w.errs.Add(1)
 			w.last.Store(err.Error())
+			n, _ := w.all.LoadOrStore(err.Error(), new(atomic.Int64))
+			n.(*atomic.Int64).Add(1)
 			continue
 		}
 		w.acked.Store(id, true)
@@ -92,6 +95,16 @@ func (w *Writers) Acked() int64 { return w.n.Load() }
 
 // Errors is how many failed, and the last error.
 func (w *Writers) Errors() (int64, any) { return w.errs.Load(), w.last.Load() }
+
+// ErrorTexts counts the failed writes by error message.
+func (w *Writers) ErrorTexts() map[string]int64 {
+	out := map[string]int64{}
+	w.all.Range(func(k, v any) bool {
+		out[k.(string)] = v.(*atomic.Int64).Load()
+		return true
+	})
+	return out
+}
 
 // MissingOn lists the acknowledged ids absent from the server behind db.
 func (w *Writers) MissingOn(t testing.TB, db *sql.DB) (acked int, missing []int64) {
@@ -145,4 +158,27 @@ func MasterOf(t testing.TB, db *sql.DB) string {
 		m[c] = vals[i].String
 	}
 	return m["Master_Host"] + ":" + m["Master_Port"]
+}
+
+// directDBs holds one handle per server for Direct.
+var directDBs sync.Map // addr -> *sql.DB
+
+// Direct is a handle on one server as root, bypassing Strata, shared by
+// the whole test binary: tests that poll a server in a loop must not open
+// a connection per poll (a server has max_connections).
+func Direct(t testing.TB, addr string) *sql.DB {
+	t.Helper()
+	if db, ok := directDBs.Load(addr); ok {
+		return db.(*sql.DB)
+	}
+	db, err := sql.Open("mysql", DSN(addr, "root", "", "blog"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxOpenConns(4)
+	if prev, loaded := directDBs.LoadOrStore(addr, db); loaded {
+		db.Close()
+		return prev.(*sql.DB)
+	}
+	return db
 }
