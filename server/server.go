@@ -98,7 +98,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 	if cfg.CacheEnabled() {
 		s.Env.Cache = resultcache.New(int(cfg.ResultCache.MaxSize), int(cfg.ResultCache.MaxEntrySize))
 	}
-	sh, err := newSharding(cfg)
+	sh, err := newSharding(cfg, s.primaryOf)
 	if err != nil {
 		return nil, fmt.Errorf("tables: %w", err)
 	}

@@ -25,11 +25,12 @@ type sharding struct {
 
 // newSharding builds the layout of cfg and what it needs; nil when no
 // table is placed.
-func newSharding(cfg *config.Config) (*sharding, error) {
+func newSharding(cfg *config.Config, primaryOf func(cluster string) string) (*sharding, error) {
 	if len(cfg.Tables) == 0 {
 		return nil, nil
 	}
 	sh := &sharding{cfg: cfg, dbs: shardops.NewDBs(cfg)}
+	sh.dbs.PrimaryOf = primaryOf
 	sh.lookup = shardops.NewLookupReader(sh.dbs.Open, cfg.Schema, shardops.LookupSpecs(cfg))
 	var err error
 	if sh.layout, err = cfg.Layout(sh.lookup); err != nil {
@@ -41,6 +42,15 @@ func newSharding(cfg *config.Config) (*sharding, error) {
 		return nil, err
 	}
 	return sh, nil
+}
+
+// primaryOf names a cluster's primary in the running topology, so the
+// control plane follows switchovers and failovers.
+func (s *Strata) primaryOf(cluster string) string {
+	if cl := s.Topology.Load().Cluster(cluster); cl != nil && cl.Primary != nil {
+		return cl.Primary.Addr
+	}
+	return ""
 }
 
 // hooks connects the planner to lookups and sequences.
@@ -125,7 +135,7 @@ func (s *Strata) reloadShards(old, cfg *config.Config) (changed bool, err error)
 	if reflect.DeepEqual(old.Tables, cfg.Tables) && reflect.DeepEqual(old.Sequences, cfg.Sequences) && old.Schema == cfg.Schema {
 		return false, nil
 	}
-	sh, err := newSharding(cfg)
+	sh, err := newSharding(cfg, s.primaryOf)
 	if err != nil {
 		return false, fmt.Errorf("tables: %w", err)
 	}

@@ -30,28 +30,45 @@ type Opener func(cluster string) (*sql.DB, error)
 // account, on first use. It is safe for concurrent use.
 type DBs struct {
 	cfg *config.Config
-	mu  sync.Mutex
-	dbs map[string]*sql.DB
+	// PrimaryOf, when set, names a cluster's primary now (the running
+	// topology, which a switchover or failover changes); without it, or
+	// when it returns "", the config's primary is used.
+	PrimaryOf func(cluster string) string
+	mu        sync.Mutex
+	dbs       map[string]*sql.DB
+	addrs     map[string]string // cluster -> the primary its pool reaches
 }
 
 // NewDBs returns pools for cfg's clusters; Close closes them.
 func NewDBs(cfg *config.Config) *DBs {
-	return &DBs{cfg: cfg, dbs: map[string]*sql.DB{}}
+	return &DBs{cfg: cfg, dbs: map[string]*sql.DB{}, addrs: map[string]string{}}
 }
 
 // Open implements Opener.
 func (d *DBs) Open(cluster string) (*sql.DB, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if db := d.dbs[cluster]; db != nil {
-		return db, nil
-	}
 	cl := d.cfg.Clusters[cluster]
 	if cl == nil {
 		return nil, fmt.Errorf("no cluster %q", cluster)
 	}
-	dsn := DSN(cl.Primary, d.cfg.Backend.User, d.cfg.Backend.Password, d.cfg.Limits.ConnectTimeout.D())
-	path := d.cfg.Backend.Sockets[cl.Primary]
+	primary := cl.Primary
+	if d.PrimaryOf != nil {
+		if now := d.PrimaryOf(cluster); now != "" {
+			primary = now
+		}
+	}
+	if db := d.dbs[cluster]; db != nil {
+		if d.addrs[cluster] == primary {
+			return db, nil
+		}
+		// The primary moved: callers may still hold the old pool for a
+		// statement, so it closes a little later.
+		time.AfterFunc(time.Minute, func() { db.Close() })
+		delete(d.dbs, cluster)
+	}
+	dsn := DSN(primary, d.cfg.Backend.User, d.cfg.Backend.Password, d.cfg.Limits.ConnectTimeout.D())
+	path := d.cfg.Backend.Sockets[primary]
 	if path != "" {
 		dsn = socketDSN(path, d.cfg.Backend.User, d.cfg.Backend.Password, d.cfg.Limits.ConnectTimeout.D())
 	}
@@ -66,7 +83,7 @@ func (d *DBs) Open(cluster string) (*sql.DB, error) {
 			return nil, err
 		}
 		if base != nil {
-			mc.TLS = config.TLSForServer(base, cl.Primary)
+			mc.TLS = config.TLSForServer(base, primary)
 		}
 	}
 	conn, err := mysql.NewConnector(mc)
@@ -77,6 +94,7 @@ func (d *DBs) Open(cluster string) (*sql.DB, error) {
 	db.SetMaxIdleConns(2)
 	db.SetConnMaxIdleTime(time.Minute)
 	d.dbs[cluster] = db
+	d.addrs[cluster] = primary
 	return db, nil
 }
 

@@ -180,3 +180,36 @@ func TestDSN(t *testing.T) {
 		t.Errorf("qualified = %s", q)
 	}
 }
+
+// The control plane follows the running topology's primary (a switchover
+// or failover moved it), not the one the config was loaded with.
+func TestDBsFollowThePrimary(t *testing.T) {
+	cfg, err := config.Parse([]byte(`
+users: [{name: app, password: app}]
+backend: {user: strata, password: strata}
+clusters:
+  main: {primary: 127.0.0.1:13306, replicas: [{address: 127.0.0.1:13307}]}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := NewDBs(cfg)
+	defer d.Close()
+	primary := ""
+	d.PrimaryOf = func(string) string { return primary }
+	first, err := d.Open("main")
+	if err != nil || d.addrs["main"] != "127.0.0.1:13306" {
+		t.Fatalf("without a topology answer: %v, reaches %s", err, d.addrs["main"])
+	}
+	if again, _ := d.Open("main"); again != first {
+		t.Fatal("the pool is not reused while the primary stays")
+	}
+	primary = "127.0.0.1:13307"
+	moved, err := d.Open("main")
+	if err != nil || moved == first || d.addrs["main"] != "127.0.0.1:13307" {
+		t.Fatalf("after the primary moved: %v, same pool %v, reaches %s", err, moved == first, d.addrs["main"])
+	}
+	if _, err := d.Open("nope"); err == nil {
+		t.Fatal("an unknown cluster opened")
+	}
+}
