@@ -467,19 +467,45 @@ func parseKill(sql string) (id uint32, queryOnly, ok bool) {
 	return uint32(n), queryOnly, err == nil
 }
 
-// CheckSchema verifies on the primary that db exists (a login naming a
-// schema must fail at once when it does not, as with MariaDB).
+// CheckSchema verifies that db exists (a login naming a schema must fail
+// at once when it does not, as with MariaDB). It asks the primary, which
+// has every schema first; when the primary cannot be reached (it is down,
+// or a switchover holds it) a routable replica answers, so clients can
+// still log in and read.
 func (s *Session) CheckSchema(ctx context.Context, db string) error {
 	cl := s.env.Topology.Load().Default()
-	pool := s.env.Pools.For(cl.Primary.Addr)
-	c, err := pool.Get(ctx, s.flavor, nil)
-	if errors.Is(err, backend.ErrRerouted) { // a switchover moved the primary meanwhile
-		cl = s.env.Topology.Load().Default()
-		pool = s.env.Pools.For(cl.Primary.Addr)
-		c, err = pool.Get(ctx, s.flavor, nil)
+	addrs := []string{cl.Primary.Addr}
+	for _, r := range cl.Replicas {
+		if r.Routable() {
+			addrs = append(addrs, r.Addr)
+		}
 	}
+	var firstErr error
+	for _, addr := range addrs {
+		err := s.checkSchemaOn(ctx, addr, db, addr == cl.Primary.Addr)
+		var werr *wire.Error
+		if err == nil || errors.As(err, &werr) {
+			return err // the server answered: the schema exists, or the error says why not
+		}
+		if firstErr == nil {
+			firstErr = err
+		}
+	}
+	return errNoBackend("Strata: primary %s of cluster %s is unreachable (%v), and no replica could check schema %s", cl.Primary.Addr, cl.Name, rootCause(firstErr), db)
+}
+
+// checkSchemaOn runs COM_INIT_DB db on one server. The primary is asked
+// without waiting for a paused pool: a replica answers instead.
+func (s *Session) checkSchemaOn(ctx context.Context, addr, db string, primary bool) error {
+	if primary {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, 500*time.Millisecond)
+		defer cancel()
+	}
+	pool := s.env.Pools.For(addr)
+	c, err := pool.Get(ctx, s.flavor, nil)
 	if err != nil {
-		return errNoBackend("Strata: primary %s of cluster %s is unreachable (%v)", cl.Primary.Addr, cl.Name, rootCause(err))
+		return err
 	}
 	defer pool.Put(c)
 	if err := c.SimpleCommand(wire.ComInitDB, db); err != nil {

@@ -103,6 +103,9 @@ func (r *ReplicationStatus) Running() bool {
 const (
 	ReasonReplicationStopped       = "replication stopped"
 	ReasonReplicationNotConfigured = "replication not configured"
+	// ReasonPrimaryDown marks a replica kept in routing while its primary
+	// is down: it cannot fall further behind, as nothing is written.
+	ReasonPrimaryDown = "primary down: serving what it received"
 )
 
 // Classify turns a probe of srv (a server of cl) into the state it observes,
@@ -120,6 +123,12 @@ func Classify(srv *Server, cl *Cluster, p Probe) (State, time.Duration, string) 
 		return StateLagging, 0, ReasonReplicationNotConfigured
 	}
 	if !r.Running() {
+		// The I/O thread retrying a dead primary (the SQL thread applying
+		// what arrived): the replica is as current as any server can be
+		// now, so reads go on instead of failing with the primary.
+		if r.IORunning == "Connecting" && r.SQLRunning == "Yes" && cl != nil && cl.Primary != nil && cl.Primary.State == StateDown {
+			return StateUp, 0, ReasonPrimaryDown
+		}
 		return StateLagging, 0, ReasonReplicationStopped
 	}
 	var lag time.Duration
@@ -448,10 +457,10 @@ func (m *Monitor) observeLocked(sc *serverCheck, srv *Server, obs State, lag tim
 	case first:
 		target, tlag, treason = obs, lag, reason
 	case obs == StateUp && cur == StateUp:
-		tlag, treason = lag, ""
+		tlag, treason = lag, reason // an up server's reason is a note (ReasonPrimaryDown)
 	case obs == StateUp:
 		if sc.oks >= m.cfg.RecoverAfter {
-			target, tlag, treason = StateUp, lag, ""
+			target, tlag, treason = StateUp, lag, reason
 		}
 	case cur == StateUp:
 		if sc.fails >= m.cfg.FailAfter {

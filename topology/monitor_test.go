@@ -21,6 +21,12 @@ import (
 func TestClassify(t *testing.T) {
 	cl := FromConfig(testConfig(t, strings.Replace(testYAML, "      batch: {fallback: primary}", "      batch: {fallback: primary, max_replica_lag: 60s}\n    max_replica_lag: 10s", 1))).Default()
 	replica, batch, primary := cl.Replicas[0], cl.Replicas[2], cl.Primary
+	dead := *cl
+	deadPrimary := *cl.Primary
+	deadPrimary.State = StateDown
+	dead.Primary = &deadPrimary
+	r := *cl.Replicas[0] // a distinct server value, so the case table can tell them apart
+	replicaOfDead := &r
 	running := func(lag int64) *ReplicationStatus {
 		return &ReplicationStatus{IORunning: "Yes", SQLRunning: "Yes", SecondsBehind: lag}
 	}
@@ -46,11 +52,17 @@ func TestClassify(t *testing.T) {
 		{"IO thread stopped", replica, Probe{Replication: &ReplicationStatus{IORunning: "No", SQLRunning: "Yes", SecondsBehind: 0}}, StateLagging, 0, ReasonReplicationStopped},
 		{"IO thread connecting", replica, Probe{Replication: &ReplicationStatus{IORunning: "Connecting", SQLRunning: "Yes", SecondsBehind: -1}}, StateLagging, 0, ReasonReplicationStopped},
 		{"no replication", replica, Probe{}, StateLagging, 0, ReasonReplicationNotConfigured},
+		{"IO thread connecting to a dead primary", replicaOfDead, Probe{Replication: &ReplicationStatus{IORunning: "Connecting", SQLRunning: "Yes", SecondsBehind: -1}}, StateUp, 0, ReasonPrimaryDown},
+		{"SQL thread stopped, primary dead", replicaOfDead, Probe{Replication: &ReplicationStatus{IORunning: "Connecting", SQLRunning: "No", SecondsBehind: -1}}, StateLagging, 0, ReasonReplicationStopped},
 		{"replication status refused", replica, Probe{ReplicationErr: errors.New("Error 1227: access denied")}, StateUp, 0, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			state, lag, reason := Classify(tt.srv, cl, tt.probe)
+			c := cl
+			if tt.srv == replicaOfDead {
+				c = &dead
+			}
+			state, lag, reason := Classify(tt.srv, c, tt.probe)
 			if state != tt.state || lag != tt.lag || reason != tt.reason {
 				t.Errorf("Classify = %s, %s, %q; want %s, %s, %q", state, lag, reason, tt.state, tt.lag, tt.reason)
 			}

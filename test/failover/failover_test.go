@@ -77,16 +77,11 @@ func getJSON(t *testing.T, url string, v any) {
 	}
 }
 
-func TestFailoverWhenThePrimaryDies(t *testing.T) {
-	env.Setup(t, "CREATE TABLE blog.events (id BIGINT PRIMARY KEY, body VARCHAR(20))")
-	ctx := testenv.Ctx(t)
-	var semi string
-	if err := direct(t, primaryAddr).QueryRow("SELECT @@GLOBAL.rpl_semi_sync_master_enabled").Scan(&semi); err != nil || semi != "1" {
-		t.Fatalf("the sandbox did not turn on semi-synchronous replication for auto_failover: %q, %v", semi, err)
-	}
-
+// startStrata runs Strata with text as its config file.
+func startStrata(t *testing.T, ctx context.Context, text string) (*server.Strata, string) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "strata.yaml")
-	if err := os.WriteFile(path, []byte(topologyYAML), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := config.Load(path)
@@ -98,6 +93,90 @@ func TestFailoverWhenThePrimaryDies(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.Close)
+	return s, path
+}
+
+// Without auto_failover, a dead primary stops writes, not reads: replicas
+// whose I/O thread retries it serve what they have, and writes fail at
+// once with an error naming the primary. When it is back, all is as before.
+func TestReadsGoOnWhileThePrimaryIsDown(t *testing.T) {
+	env.Setup(t, "CREATE TABLE blog.items (id INT PRIMARY KEY, name VARCHAR(20))", "INSERT INTO blog.items VALUES (1, 'one'), (2, 'two')")
+	ctx := testenv.Ctx(t)
+	s, _ := startStrata(t, ctx, strings.Replace(topologyYAML, "auto_failover: true", "auto_failover: false", 1))
+	app := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog", "timeout=2s"))
+
+	if err := env.Primary.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	// The monitor sees the primary down and the replicas retrying it, and
+	// keeps them in routing.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		serving := 0
+		for _, r := range s.Topology.Load().Cluster("main").Replicas {
+			if r.Routable() && r.Reason == topology.ReasonPrimaryDown {
+				serving++
+			}
+		}
+		if serving == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("replicas 10s after the primary died: %+v %+v", *s.Topology.Load().Cluster("main").Replicas[0], *s.Topology.Load().Cluster("main").Replicas[1])
+		}
+	}
+	var name string
+	for i := 0; i < 20; i++ { // every read, on new connections too
+		if i%5 == 0 {
+			app.SetMaxIdleConns(0) // the next read logs in again (the schema is checked on a replica)
+			app.SetMaxIdleConns(2)
+		}
+		if err := app.QueryRow("SELECT name FROM items WHERE id = 2").Scan(&name); err != nil || name != "two" {
+			t.Fatalf("read %d with the primary down: %q, %v", i, name, err)
+		}
+	}
+	start := time.Now()
+	_, err := app.Exec("INSERT INTO items VALUES (3, 'three')")
+	if testenv.MySQLErr(err) != 1429 || !strings.Contains(err.Error(), primaryAddr) || time.Since(start) > time.Second {
+		t.Errorf("write with the primary down and no auto_failover: %v after %s, want error 1429 naming %s at once", err, time.Since(start), primaryAddr)
+	}
+
+	// The primary comes back: writes work, replicas replicate again.
+	if err := env.Primary.StartAlone(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		_, err = app.Exec("INSERT INTO items VALUES (3, 'three')")
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("writes after the primary came back: %v", err)
+		}
+	}
+	env.Setup(t) // waits until every replica has the primary's position
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		healthy := true
+		for _, r := range s.Topology.Load().Cluster("main").Replicas {
+			healthy = healthy && r.Routable() && r.Reason == ""
+		}
+		if healthy {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("replicas after the primary came back: %+v", s.Topology.Load().Cluster("main").Replicas)
+		}
+	}
+}
+
+func TestFailoverWhenThePrimaryDies(t *testing.T) {
+	env.Setup(t, "CREATE TABLE blog.events (id BIGINT PRIMARY KEY, body VARCHAR(20))")
+	ctx := testenv.Ctx(t)
+	var semi string
+	if err := direct(t, primaryAddr).QueryRow("SELECT @@GLOBAL.rpl_semi_sync_master_enabled").Scan(&semi); err != nil || semi != "1" {
+		t.Fatalf("the sandbox did not turn on semi-synchronous replication for auto_failover: %q, %v", semi, err)
+	}
+
+	s, path := startStrata(t, ctx, topologyYAML)
 	admin := "http://" + s.AdminAddr()
 
 	// A failover asked for while the primary is up is refused.
