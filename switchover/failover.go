@@ -64,19 +64,8 @@ func (sw *Switcher) failover(ctx context.Context, cluster string) (*Report, erro
 	}
 	r.step("primary " + r.old + " unreachable")
 
-	pool := sw.Pools.For(r.old)
-	held := time.Now()
-	pool.Pause()
-	resumed := false
-	resume := func(err error) {
-		if !resumed {
-			resumed = true
-			pool.Resume(err)
-			r.rep.WritesHeldMs = float64(time.Since(held).Microseconds()) / 1000
-		}
-	}
+	_, resume := r.hold()
 	defer resume(nil)
-	r.deadline = time.Now().Add(r.timeout)
 
 	best, others, err := r.survey(ctx)
 	if err != nil {

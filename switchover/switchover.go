@@ -210,6 +210,24 @@ type run struct {
 	last     time.Time
 }
 
+// hold pauses the old primary's pool: statements for it wait from now on.
+// resume ends the pause once (the first call wins) with the error the
+// waiting statements get, records how long they waited, and starts the
+// timeout's clock for what follows the pause.
+func (r *run) hold() (pool *backend.Pool, resume func(error)) {
+	pool = r.sw.Pools.For(r.old)
+	held := time.Now()
+	pool.Pause()
+	r.deadline = held.Add(r.timeout)
+	var once sync.Once
+	return pool, func(err error) {
+		once.Do(func() {
+			pool.Resume(err)
+			r.rep.WritesHeldMs = float64(time.Since(held).Microseconds()) / 1000
+		})
+	}
+}
+
 func (r *run) step(name string) {
 	now := time.Now()
 	r.rep.Steps = append(r.rep.Steps, Step{Name: name, Ms: float64(now.Sub(r.last).Microseconds()) / 1000})
@@ -233,19 +251,8 @@ func (r *run) switchover(ctx context.Context) error {
 	}
 	r.step("checked " + r.target + " replicates from " + r.old)
 
-	pool := r.sw.Pools.For(r.old)
-	held := time.Now()
-	pool.Pause()
-	resumed := false
-	resume := func(err error) {
-		if !resumed {
-			resumed = true
-			pool.Resume(err)
-			r.rep.WritesHeldMs = float64(time.Since(held).Microseconds()) / 1000
-		}
-	}
+	pool, resume := r.hold()
 	defer resume(nil) // any failure below: the old primary serves again
-	r.deadline = time.Now().Add(r.timeout)
 	if err := r.waitIdle(ctx, pool); err != nil {
 		return err
 	}
@@ -420,24 +427,21 @@ func (r *run) rewire(ctx context.Context, db *sql.DB, primary, from string) erro
 		stmts = append(stmts, "SET GLOBAL gtid_slave_pos = @@GLOBAL.gtid_binlog_pos")
 	}
 	sw := r.cfg.Switchover
-	stmts = append(stmts,
-		fmt.Sprintf("CHANGE MASTER TO MASTER_HOST=%s, MASTER_PORT=%d, MASTER_USER=%s, MASTER_PASSWORD=%s, MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1",
-			quote(host), port, quote(sw.ReplicationUser), quote(sw.ReplicationPassword)),
-		"START SLAVE")
 	for _, q := range stmts {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("%s: %w", redact(q), err)
+			return fmt.Errorf("%s: %w", q, err)
 		}
 	}
-	return nil
-}
-
-// redact keeps the replication password out of errors and logs.
-func redact(q string) string {
-	if len(q) > 16 && q[:16] == "CHANGE MASTER TO" {
-		return "CHANGE MASTER TO …"
+	// The driver interpolates the values (open sets InterpolateParams):
+	// CHANGE MASTER cannot be prepared server-side.
+	if _, err := conn.ExecContext(ctx, "CHANGE MASTER TO MASTER_HOST=?, MASTER_PORT=?, MASTER_USER=?, MASTER_PASSWORD=?, MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1",
+		host, port, sw.ReplicationUser, sw.ReplicationPassword); err != nil {
+		return fmt.Errorf("CHANGE MASTER TO %s: %w", primary, err)
 	}
-	return q
+	if _, err := conn.ExecContext(ctx, "START SLAVE"); err != nil {
+		return fmt.Errorf("START SLAVE: %w", err)
+	}
+	return nil
 }
 
 // open returns a handle on addr as the switchover account.
@@ -451,6 +455,7 @@ func (r *run) open(addr string) *sql.DB {
 		mc.TLS = config.TLSForServer(base, addr)
 	}
 	mc.Timeout = r.cfg.Limits.ConnectTimeout.D()
+	mc.InterpolateParams = true
 	var db *sql.DB
 	if conn, err := mysql.NewConnector(mc); err == nil {
 		db = sql.OpenDB(conn)
@@ -470,50 +475,15 @@ func (r *run) close() {
 
 // replicaStatus is SHOW SLAVE STATUS as column → value (nil: not a replica).
 func replicaStatus(ctx context.Context, db *sql.DB) (map[string]string, error) {
-	rows, err := db.QueryContext(ctx, "SHOW SLAVE STATUS")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		return nil, err
-	}
-	if !rows.Next() {
-		return nil, rows.Err()
-	}
-	vals := make([]sql.NullString, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	if err := rows.Scan(ptrs...); err != nil {
+	cols, err := topology.ShowReplicaStatus(ctx, db)
+	if err != nil || cols == nil {
 		return nil, err
 	}
 	out := make(map[string]string, len(cols))
-	for i, c := range cols {
-		out[c] = vals[i].String
+	for c, v := range cols {
+		out[c] = v.String
 	}
 	return out, nil
-}
-
-// quote makes a MariaDB string literal (CHANGE MASTER takes no placeholders).
-func quote(s string) string {
-	out := make([]byte, 0, len(s)+2)
-	out = append(out, '\'')
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '\'':
-			out = append(out, '\'', '\'')
-		case '\\':
-			out = append(out, '\\', '\\')
-		case 0:
-			out = append(out, '\\', '0')
-		default:
-			out = append(out, c)
-		}
-	}
-	return string(append(out, '\''))
 }
 
 // ErrNotConfigured is returned by callers that have no Switcher.

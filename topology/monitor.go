@@ -618,7 +618,11 @@ func sqlProbe(ctx context.Context, _ string, db *sql.DB, role Role) Probe {
 	return p
 }
 
-func replicationStatus(ctx context.Context, db *sql.DB) (*ReplicationStatus, error) {
+// ShowReplicaStatus runs SHOW SLAVE STATUS (SHOW REPLICA STATUS where the
+// old name is gone) and returns its row by column, with MySQL 8.4's
+// Replica_/_Source names mapped to MariaDB's Slave_/_Master; nil when the
+// server does not replicate.
+func ShowReplicaStatus(ctx context.Context, db *sql.DB) (map[string]sql.NullString, error) {
 	rows, err := db.QueryContext(ctx, "SHOW SLAVE STATUS")
 	var me *mysql.MySQLError
 	if errors.As(err, &me) && me.Number == 1064 {
@@ -643,9 +647,17 @@ func replicationStatus(ctx context.Context, db *sql.DB) (*ReplicationStatus, err
 	if err := rows.Scan(ptrs...); err != nil {
 		return nil, err
 	}
-	col := map[string]sql.NullString{}
+	col := make(map[string]sql.NullString, len(cols))
 	for i, c := range cols {
 		col[strings.Replace(strings.Replace(c, "Replica_", "Slave_", 1), "_Source", "_Master", 1)] = vals[i]
+	}
+	return col, rows.Err()
+}
+
+func replicationStatus(ctx context.Context, db *sql.DB) (*ReplicationStatus, error) {
+	col, err := ShowReplicaStatus(ctx, db)
+	if err != nil || col == nil {
+		return nil, err
 	}
 	r := &ReplicationStatus{
 		IORunning:     col["Slave_IO_Running"].String,
@@ -657,7 +669,7 @@ func replicationStatus(ctx context.Context, db *sql.DB) (*ReplicationStatus, err
 	if v := col["Seconds_Behind_Master"]; v.Valid {
 		r.SecondsBehind, _ = strconv.ParseInt(v.String, 10, 64)
 	}
-	return r, rows.Err()
+	return r, nil
 }
 
 // failingConnector fails every connect with the error that made it.

@@ -24,6 +24,7 @@ import (
 	"github.com/strata-proxy/strata/config"
 	"github.com/strata-proxy/strata/server"
 	"github.com/strata-proxy/strata/test/testenv"
+	"github.com/strata-proxy/strata/topology"
 )
 
 const (
@@ -32,7 +33,7 @@ const (
 	replicaB    = "127.0.0.1:17422"
 )
 
-const topology = `
+const topologyYAML = `
 listen: 127.0.0.1:0
 admin_listen: 127.0.0.1:0
 users:
@@ -51,7 +52,7 @@ clusters:
 var env *testenv.Env
 
 func TestMain(m *testing.M) {
-	testenv.Main(m, topology, func(e *testenv.Env) error {
+	testenv.Main(m, topologyYAML, func(e *testenv.Env) error {
 		env = e
 		return nil
 	})
@@ -61,7 +62,7 @@ func TestMain(m *testing.M) {
 func startStrata(t *testing.T) (*server.Strata, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "strata.yaml")
-	if err := os.WriteFile(path, []byte(topology), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(topologyYAML), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := config.Load(path)
@@ -108,27 +109,13 @@ func masterOf(t *testing.T, addr string) string { return testenv.MasterOf(t, dir
 
 // replicationErrors describes addr's replication threads, for failures.
 func replicationErrors(t *testing.T, addr string) string {
+	st, err := topology.ShowReplicaStatus(context.Background(), direct(t, addr))
+	if err != nil || st == nil {
+		return fmt.Sprintf("not a replica (%v)", err)
+	}
 	var out string
-	rows, err := direct(t, addr).Query("SHOW SLAVE STATUS")
-	if err != nil {
-		return err.Error()
-	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
-	if !rows.Next() {
-		return "not a replica"
-	}
-	vals := make([]sql.NullString, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	rows.Scan(ptrs...)
-	for i, c := range cols {
-		switch c {
-		case "Slave_IO_Running", "Slave_SQL_Running", "Last_IO_Error", "Last_SQL_Error", "Gtid_IO_Pos", "Master_Port":
-			out += c + "=" + vals[i].String + " "
-		}
+	for _, c := range []string{"Master_Port", "Slave_IO_Running", "Slave_SQL_Running", "Last_IO_Error", "Last_SQL_Error", "Gtid_IO_Pos"} {
+		out += c + "=" + st[c].String + " "
 	}
 	return out
 }

@@ -1,10 +1,13 @@
 package testenv
 
 import (
+	"context"
 	"database/sql"
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/strata-proxy/strata/topology"
 )
 
 // Writers insert rows into blog.events (id BIGINT PRIMARY KEY, body) through
@@ -136,28 +139,14 @@ func (w *Writers) MissingOn(t testing.TB, db *sql.DB) (acked int, missing []int6
 // ("" when it does not replicate).
 func MasterOf(t testing.TB, db *sql.DB) string {
 	t.Helper()
-	rows, err := db.Query("SHOW SLAVE STATUS")
+	st, err := topology.ShowReplicaStatus(context.Background(), db)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
-	if !rows.Next() {
+	if st == nil {
 		return ""
 	}
-	vals := make([]sql.NullString, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	if err := rows.Scan(ptrs...); err != nil {
-		t.Fatal(err)
-	}
-	m := map[string]string{}
-	for i, c := range cols {
-		m[c] = vals[i].String
-	}
-	return m["Master_Host"] + ":" + m["Master_Port"]
+	return st["Master_Host"].String + ":" + st["Master_Port"].String
 }
 
 // directDBs holds one handle per server for Direct.
