@@ -45,25 +45,28 @@ func (s *Server) switchover(w http.ResponseWriter, r *http.Request) {
 	// A client that hangs up must not leave the servers half switched:
 	// the switchover bounds itself (its timeout), not the request.
 	rep, err := s.Switchover.Run(context.WithoutCancel(r.Context()), req)
+	s.primaryChanged(w, r, "switchover", rep, err)
+}
+
+// primaryChanged answers a switchover or failover: the error, or the
+// report with the config file saved so a reload keeps the new primary.
+func (s *Server) primaryChanged(w http.ResponseWriter, r *http.Request, kind string, rep *switchover.Report, err error) {
 	if err != nil {
 		writeChangeError(w, err)
 		return
 	}
-	v := SwitchoverView{Report: rep}
+	v := SwitchoverView{Report: rep, ConfigNotSaved: errNoConfigFile.Error()}
 	if s.Control != nil {
-		saved, _, err := s.SaveTopology(false)
-		if err != nil {
+		if saved, _, err := s.SaveTopology(false); err != nil {
 			v.ConfigNotSaved = err.Error()
 		} else {
-			v.ConfigSaved = saved.Path
+			v.ConfigSaved, v.ConfigNotSaved = saved.Path, ""
 		}
-	} else {
-		v.ConfigNotSaved = errNoConfigFile.Error()
 	}
 	if s.Monitor != nil {
 		s.Monitor.CheckNow()
 	}
-	s.logChange(r, "admin: switchover", "cluster", rep.Cluster, "from", rep.OldPrimary, "to", rep.NewPrimary, "gtid", rep.GTID)
+	s.logChange(r, "admin: "+kind, "cluster", rep.Cluster, "from", rep.OldPrimary, "to", rep.NewPrimary, "gtid", rep.GTID)
 	writeJSON(w, http.StatusOK, v)
 }
 
@@ -75,23 +78,7 @@ func (s *Server) failover(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rep, err := s.Switchover.Failover(context.WithoutCancel(r.Context()), r.PathValue("cluster"))
-	if err != nil {
-		writeChangeError(w, err)
-		return
-	}
-	v := SwitchoverView{Report: rep}
-	if s.Control != nil {
-		if saved, _, err := s.SaveTopology(false); err != nil {
-			v.ConfigNotSaved = err.Error()
-		} else {
-			v.ConfigSaved = saved.Path
-		}
-	}
-	if s.Monitor != nil {
-		s.Monitor.CheckNow()
-	}
-	s.logChange(r, "admin: failover", "cluster", rep.Cluster, "from", rep.OldPrimary, "to", rep.NewPrimary, "gtid", rep.GTID)
-	writeJSON(w, http.StatusOK, v)
+	s.primaryChanged(w, r, "failover", rep, err)
 }
 
 // switchovers answers GET /api/switchovers: every switchover and failover

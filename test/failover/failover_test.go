@@ -13,10 +13,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -24,7 +21,6 @@ import (
 	_ "github.com/go-sql-driver/mysql"
 
 	"github.com/strata-proxy/strata/config"
-	"github.com/strata-proxy/strata/server"
 	"github.com/strata-proxy/strata/switchover"
 	"github.com/strata-proxy/strata/test/testenv"
 	"github.com/strata-proxy/strata/topology"
@@ -77,32 +73,13 @@ func getJSON(t *testing.T, url string, v any) {
 	}
 }
 
-// startStrata runs Strata with text as its config file.
-func startStrata(t *testing.T, ctx context.Context, text string) (*server.Strata, string) {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "strata.yaml")
-	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := server.Start(ctx, cfg, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
-	return s, path
-}
-
 // Without auto_failover, a dead primary stops writes, not reads: replicas
 // whose I/O thread retries it serve what they have, and writes fail at
 // once with an error naming the primary. When it is back, all is as before.
 func TestReadsGoOnWhileThePrimaryIsDown(t *testing.T) {
 	env.Setup(t, "CREATE TABLE blog.items (id INT PRIMARY KEY, name VARCHAR(20))", "INSERT INTO blog.items VALUES (1, 'one'), (2, 'two')")
 	ctx := testenv.Ctx(t)
-	s, _ := startStrata(t, ctx, strings.Replace(topologyYAML, "auto_failover: true", "auto_failover: false", 1))
+	s, _ := testenv.StartStrataFile(t, strings.Replace(topologyYAML, "auto_failover: true", "auto_failover: false", 1))
 	app := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog", "timeout=2s"))
 
 	if err := env.Primary.Kill(); err != nil {
@@ -170,13 +147,12 @@ func TestReadsGoOnWhileThePrimaryIsDown(t *testing.T) {
 
 func TestFailoverWhenThePrimaryDies(t *testing.T) {
 	env.Setup(t, "CREATE TABLE blog.events (id BIGINT PRIMARY KEY, body VARCHAR(20))")
-	ctx := testenv.Ctx(t)
 	var semi string
 	if err := direct(t, primaryAddr).QueryRow("SELECT @@GLOBAL.rpl_semi_sync_master_enabled").Scan(&semi); err != nil || semi != "1" {
 		t.Fatalf("the sandbox did not turn on semi-synchronous replication for auto_failover: %q, %v", semi, err)
 	}
 
-	s, path := startStrata(t, ctx, topologyYAML)
+	s, path := testenv.StartStrataFile(t, topologyYAML)
 	admin := "http://" + s.AdminAddr()
 
 	// A failover asked for while the primary is up is refused.

@@ -12,10 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -56,25 +53,6 @@ func TestMain(m *testing.M) {
 		env = e
 		return nil
 	})
-}
-
-// startStrata runs Strata from a config file, so a switchover can save it.
-func startStrata(t *testing.T) (*server.Strata, string) {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "strata.yaml")
-	if err := os.WriteFile(path, []byte(topologyYAML), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := server.Start(context.Background(), cfg, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
-	return s, path
 }
 
 // direct opens root on one server, bypassing Strata.
@@ -142,7 +120,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 // open transaction that must be let finish, then the way back.
 func TestSwitchoverUnderWrites(t *testing.T) {
 	env.Setup(t, "DROP TABLE IF EXISTS blog.events", "CREATE TABLE blog.events (id BIGINT PRIMARY KEY, body VARCHAR(20))")
-	s, path := startStrata(t)
+	s, path := testenv.StartStrataFile(t, topologyYAML)
 	app := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog"))
 	app.SetMaxOpenConns(8)
 
@@ -279,7 +257,7 @@ func TestSwitchoverUnderWrites(t *testing.T) {
 // Refusals leave the cluster as it was and say why.
 func TestSwitchoverRefusals(t *testing.T) {
 	env.Setup(t, "CREATE TABLE IF NOT EXISTS blog.held (id INT PRIMARY KEY)")
-	s, _ := startStrata(t)
+	s, _ := testenv.StartStrataFile(t, topologyYAML)
 	app := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog"))
 	before := s.Topology.Load().Cluster("main").Primary.Addr
 

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -96,6 +97,28 @@ func StartStrata(yaml string) (*server.Strata, error) {
 		level = slog.LevelDebug
 	}
 	return server.Start(context.Background(), cfg, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
+}
+
+// StartStrataFile runs Strata from yaml written to a file of the test's
+// temporary directory, so what saves the config (a switchover, a
+// failover, POST /api/config/save) has a file to write; it is stopped
+// with the test.
+func StartStrataFile(t testing.TB, yaml string) (*server.Strata, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "strata.yaml")
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := server.Start(context.Background(), cfg, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s, path
 }
 
 // DSN is a go-sql-driver DSN for addr with extra parameters.
