@@ -60,6 +60,8 @@ demo: deps build
 	@echo "and see where each statement went, and the servers' state:"
 	@echo "  $(BIN) queries -c $(DEMO_CONF)     $(BIN) rules -c $(DEMO_CONF)     $(BIN) topology -c $(DEMO_CONF)"
 	@echo "  or open http://127.0.0.1:6080/dashboard"
+	@echo "move the primary to a replica, losing no committed write (the config file is updated):"
+	@echo "  $(BIN) switchover main -to 127.0.0.1:13307 -c $(DEMO_CONF)     $(BIN) switchovers -c $(DEMO_CONF)"
 	@echo
 	$(BIN) serve -c $(DEMO_CONF)
 
