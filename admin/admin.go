@@ -94,6 +94,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/clusters/{cluster}/switchover", s.switchover)
 	mux.HandleFunc("POST /api/clusters/{cluster}/failover", s.failover)
 	mux.HandleFunc("GET /api/switchovers", s.switchovers)
+	mux.HandleFunc("POST /api/servers/{address}/rejoin", s.rejoin)
 	mux.HandleFunc("POST /api/reload", s.reload)
 	mux.HandleFunc("POST /api/config/save", s.saveConfig)
 	mux.HandleFunc("GET /api/queries", s.queries)

@@ -90,3 +90,30 @@ func (s *Server) switchovers(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, s.Switchover.History())
 }
+
+// RejoinView answers POST /api/servers/{address}/rejoin.
+type RejoinView struct {
+	*switchover.Report
+	Server MemberView `json:"server"`
+}
+
+// rejoin answers POST /api/servers/{address}/rejoin: a replica that left
+// (a failed-over primary, a drained replica) replicates from its primary
+// again and returns to routing, unless it holds errant transactions.
+func (s *Server) rejoin(w http.ResponseWriter, r *http.Request) {
+	if s.Switchover == nil {
+		writeError(w, http.StatusNotImplemented, "rejoin is not available in this Strata")
+		return
+	}
+	addr := r.PathValue("address")
+	rep, err := s.Switchover.Rejoin(context.WithoutCancel(r.Context()), addr)
+	if err != nil {
+		writeChangeError(w, err)
+		return
+	}
+	if s.Monitor != nil {
+		s.Monitor.CheckNow()
+	}
+	s.logChange(r, "admin: rejoin", "server", addr, "primary", rep.NewPrimary, "gtid", rep.GTID)
+	writeJSON(w, http.StatusOK, RejoinView{Report: rep, Server: s.serverAfter(addr).Server})
+}

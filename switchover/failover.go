@@ -120,7 +120,9 @@ type candidate struct {
 func (r *run) survey(ctx context.Context) (best candidate, others []candidate, err error) {
 	var all []candidate
 	for _, rep := range r.cluster.Replicas {
-		if rep.State == topology.StateDown {
+		if rep.State == topology.StateDown || rep.Drained {
+			// A drained replica may be a primary failed over before, with
+			// errant transactions: it takes over only once rejoined.
 			continue
 		}
 		db := r.open(rep.Addr)

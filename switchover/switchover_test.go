@@ -93,3 +93,24 @@ func TestParseGTIDs(t *testing.T) {
 		t.Fatal("covers is wrong")
 	}
 }
+
+func TestErrantGTIDs(t *testing.T) {
+	cases := []struct {
+		name, mine, theirs string
+		want               []string
+	}{
+		{"a replica that applied less", "0-1-40", "0-1-42,0-2-50", nil},
+		{"a failed primary whose last writes no replica got", "0-1-45,0-2-30", "0-1-42,0-2-50", []string{"0-1-45"}},
+		{"a write by hand on a replica", "0-1-42,0-3-43", "0-1-42,0-2-50", []string{"0-3-43"}},
+		{"another domain the primary never saw", "0-1-42,7-3-1", "0-1-42", []string{"7-3-1"}},
+		{"no binlog", "", "0-1-42", nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := errantGTIDs(tc.mine, tc.theirs)
+			if strings.Join(got, ",") != strings.Join(tc.want, ",") {
+				t.Errorf("errantGTIDs(%q, %q) = %v, want %v", tc.mine, tc.theirs, got, tc.want)
+			}
+		})
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/strata-proxy/strata/admin"
 	"github.com/strata-proxy/strata/config"
@@ -21,6 +22,9 @@ actions:
   weight ADDRESS N          set a replica's share of its pool's reads (1..10000)
   add CLUSTER ADDRESS       add a replica (-pool NAME, -weight N, -zone Z)
   remove ADDRESS            remove a replica
+  rejoin ADDRESS            make a replica that left (a failed-over primary, a drained
+                            replica) replicate from its primary and route to it again;
+                            refused if it holds transactions the primary lacks
 
 Changes last until the next restart or reload; strata config save writes
 them to the config file (drains excepted).
@@ -31,7 +35,7 @@ func runServer(args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
 		fmt.Fprint(flagOutput(), serverUsage)
 		if len(args) == 0 {
-			return errors.New("missing action (drain, undrain, weight, add or remove)")
+			return errors.New("missing action (drain, undrain, weight, add, remove or rejoin)")
 		}
 		return nil
 	}
@@ -46,10 +50,30 @@ func runServer(args []string) error {
 		return serverAdd(args[1:])
 	case "remove", "rm":
 		return serverRemove(args[1:])
+	case "rejoin":
+		return serverRejoin(args[1:])
 	default:
 		fmt.Fprint(flagOutput(), serverUsage)
-		return fmt.Errorf("unknown action %q (want drain, undrain, weight, add or remove)", args[0])
+		return fmt.Errorf("unknown action %q (want drain, undrain, weight, add, remove or rejoin)", args[0])
 	}
+}
+
+func serverRejoin(args []string) error {
+	fs, af := newAdminFlagSet("server rejoin", "usage: strata server rejoin ADDRESS [-c FILE] [-json]\n", true)
+	pos, err := parseArgs(fs, args, "ADDRESS")
+	if err != nil {
+		return helpIsNoError(err)
+	}
+	af.wait = 6 * time.Minute // the server may have much to apply (5 min at most)
+	var v admin.RejoinView
+	if printed, err := callView(af, "POST", "/api/servers/"+pathEscape(pos[0])+"/rejoin", nil, &v); printed || err != nil {
+		return err
+	}
+	fmt.Fprintf(cliOut, "%s replicates from %s (GTID %s applied) and is back in routing (pool %s)\n", v.OldPrimary, v.NewPrimary, orDash(v.GTID), v.Server.Pool)
+	for _, st := range v.Steps {
+		fmt.Fprintf(cliOut, "  %8.1f ms  %s\n", st.Ms, st.Name)
+	}
+	return nil
 }
 
 func serverDrain(args []string, drain bool) error {

@@ -51,3 +51,16 @@ func TestFailoverCommand(t *testing.T) {
 		t.Fatalf("strata switchovers:\n%s", out)
 	}
 }
+
+func TestServerRejoinCommand(t *testing.T) {
+	e := newCLIEnvWith(t, "switchover: {user: root, replication_user: repl}\n")
+	cases := []struct{ addr, want string }{
+		{"127.0.0.1:13306", "127.0.0.1:13306 is the primary of cluster main: only a replica rejoins"},
+		{"127.0.0.1:1", "no server 127.0.0.1:1 in the topology"},
+	}
+	for _, tc := range cases {
+		if out, err := run(t, runServer, "rejoin", tc.addr, "-c", e.path); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("rejoin %s: %v %s; want %q", tc.addr, err, out, tc.want)
+		}
+	}
+}

@@ -21,6 +21,7 @@ import (
 	_ "github.com/go-sql-driver/mysql"
 
 	"github.com/strata-proxy/strata/config"
+	"github.com/strata-proxy/strata/server"
 	"github.com/strata-proxy/strata/switchover"
 	"github.com/strata-proxy/strata/test/testenv"
 	"github.com/strata-proxy/strata/topology"
@@ -269,4 +270,113 @@ func TestFailoverWhenThePrimaryDies(t *testing.T) {
 	if p := s.Topology.Load().Cluster("main").Primary.Addr; p != replicaA {
 		t.Errorf("primary moved again to %s", p)
 	}
+
+	t.Run("rejoin", func(t *testing.T) { testRejoin(t, s) })
+}
+
+// post sends an admin request and decodes the JSON answer.
+func post(t *testing.T, url string, body string) (int, map[string]any) {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	raw, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatalf("%s: %d %s", url, resp.StatusCode, raw)
+	}
+	return resp.StatusCode, out
+}
+
+// caughtUp waits until addr applied the new primary's position and has
+// as many rows as it.
+func caughtUp(t *testing.T, addr string) {
+	t.Helper()
+	var pos string
+	direct(t, replicaA).QueryRow("SELECT @@GLOBAL.gtid_binlog_pos").Scan(&pos)
+	var res sql.NullInt64
+	if err := direct(t, addr).QueryRow("SELECT MASTER_GTID_WAIT(?, 60)", pos).Scan(&res); err != nil || res.Int64 != 0 {
+		t.Fatalf("%s did not apply %s: %v", addr, pos, err)
+	}
+	var onA, onX int
+	direct(t, replicaA).QueryRow("SELECT COUNT(*) FROM blog.events").Scan(&onA)
+	direct(t, addr).QueryRow("SELECT COUNT(*) FROM blog.events").Scan(&onX)
+	if onA != onX {
+		t.Fatalf("%s has %d rows, the primary %d", addr, onX, onA)
+	}
+}
+
+func routable(s *server.Strata, addr string) bool {
+	srv := s.Topology.Load().Server(addr)
+	return srv != nil && srv.Routable()
+}
+
+// testRejoin brings servers that left back: the failed primary (whether it
+// can depends on what it wrote before it died), then a drained replica,
+// clean and then with a write made on it by hand.
+func testRejoin(t *testing.T, s *server.Strata) {
+	admin := "http://" + s.AdminAddr()
+	code, out := post(t, admin+"/api/servers/"+primaryAddr+"/rejoin", "")
+	switch code {
+	case http.StatusOK:
+		t.Logf("the failed primary rejoined: %v", out["steps"])
+		if m := testenv.MasterOf(t, direct(t, primaryAddr)); m != replicaA {
+			t.Fatalf("rejoined primary replicates from %q", m)
+		}
+		caughtUp(t, primaryAddr)
+		eventually(t, "the rejoined primary back in routing", func() bool { return routable(s, primaryAddr) })
+	case http.StatusConflict:
+		// It wrote transactions before it died that no replica received
+		// (semi-sync acknowledged none of them to a client).
+		t.Logf("the failed primary holds errant transactions: %v", out["error"])
+		if msg, _ := out["error"].(string); !strings.Contains(msg, "holds transactions the primary "+replicaA+" does not have (0-17430-") {
+			t.Fatalf("refusal: %q", msg)
+		}
+		if routable(s, primaryAddr) || testenv.MasterOf(t, direct(t, primaryAddr)) == replicaA {
+			t.Fatal("a refused rejoin changed the server")
+		}
+	default:
+		t.Fatalf("rejoin of the failed primary: %d %v", code, out)
+	}
+
+	// A replica drained for maintenance rejoins.
+	if code, out := post(t, admin+"/api/servers/"+replicaB+"/drain", `{"drain": true}`); code != http.StatusOK {
+		t.Fatalf("drain: %d %v", code, out)
+	}
+	if code, out := post(t, admin+"/api/servers/"+replicaB+"/rejoin", ""); code != http.StatusOK || out["server"].(map[string]any)["drained"] != false {
+		t.Fatalf("rejoin of a clean replica: %d %v", code, out)
+	}
+	caughtUp(t, replicaB)
+	eventually(t, "the rejoined replica back in routing", func() bool { return routable(s, replicaB) })
+
+	// The same replica with a row written on it by hand does not.
+	post(t, admin+"/api/servers/"+replicaB+"/drain", `{"drain": true}`)
+	if _, err := direct(t, replicaB).Exec("INSERT INTO blog.events VALUES (-1, 'by hand')"); err != nil {
+		t.Fatal(err)
+	}
+	code, out = post(t, admin+"/api/servers/"+replicaB+"/rejoin", "")
+	if msg, _ := out["error"].(string); code != http.StatusConflict || !strings.Contains(msg, "(0-17432-") || !strings.Contains(msg, "rebuild it") {
+		t.Fatalf("rejoin of a replica with a write of its own: %d %v", code, out)
+	}
+	if routable(s, replicaB) {
+		t.Fatal("the refused replica is back in routing")
+	}
+	var history []switchover.Event
+	getJSON(t, admin+"/api/switchovers", &history)
+	if len(history) < 3 || history[0].Kind != "rejoin" || history[0].Error == "" || history[1].Kind != "rejoin" || history[1].Report == nil {
+		t.Errorf("history after the rejoins: %+v", history[:min(len(history), 3)])
+	}
+}
+
+// eventually polls cond for up to 10 s.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("after 10s: %s", what)
 }
