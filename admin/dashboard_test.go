@@ -28,7 +28,7 @@ func TestDashboardIsServed(t *testing.T) {
 func TestDashboardCallsExistingEndpoints(t *testing.T) {
 	e := newEnv(t)
 	calls := map[string]string{ // the page's api entries → the method it uses
-		"topology": "GET", "sessions": "GET", "queries": "GET", "resetQueries": "DELETE", "drain": "POST", "rules": "GET", "kill": "POST", "switchover": "POST", "switchovers": "GET",
+		"topology": "GET", "sessions": "GET", "queries": "GET", "resetQueries": "DELETE", "drain": "POST", "rules": "GET", "kill": "POST", "switchover": "POST", "switchovers": "GET", "rejoin": "POST",
 	}
 	entry := regexp.MustCompile(`(?m)^\s*(\w+): "(/[^"]*)",$`)
 	found := map[string]string{}
