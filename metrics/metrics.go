@@ -29,6 +29,8 @@ type Metrics struct {
 	consistency   prometheus.Counter
 	rangeFill     *prometheus.GaugeVec
 	shardQueries  *prometheus.CounterVec
+	primaryChg    *prometheus.CounterVec
+	writesHeld    *prometheus.HistogramVec
 }
 
 // New registers every collector on a fresh registry.
@@ -56,7 +58,12 @@ func New() *Metrics {
 	m.consistency = prometheus.NewCounter(prometheus.CounterOpts{Name: "strata_read_your_writes_primary_total", Help: "Reads sent to the primary because no replica had applied the session's last write yet."})
 	m.rangeFill = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "strata_shard_range_fill_ratio", Help: "How much of the open-ended last range of a range-sharded table is used, against the size of the range before it."}, []string{"table", "shard"})
 	m.shardQueries = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_shard_queries_total", Help: "Queries Strata sent to shard clusters for statements it merged or split (one per route), by cluster and kind (read, write)."}, []string{"cluster", "kind"})
-	m.Registry.MustRegister(m.shardQueries, m.rangeFill, m.consistency, m.queries, m.errors, m.latency, m.clientConns, m.clientTotal, m.rejectedConns, m.idleClosed, m.retries,
+	m.primaryChg = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_primary_changes_total", Help: "Switchovers, failovers and rejoins, by cluster, kind and result (done, refused)."}, []string{"cluster", "kind", "result"})
+	m.writesHeld = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "strata_primary_change_writes_held_seconds", Help: "How long statements for the primary waited during a switchover or failover, by kind.",
+		Buckets: []float64{.001, .005, .01, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+	}, []string{"kind"})
+	m.Registry.MustRegister(m.primaryChg, m.writesHeld, m.shardQueries, m.rangeFill, m.consistency, m.queries, m.errors, m.latency, m.clientConns, m.clientTotal, m.rejectedConns, m.idleClosed, m.retries,
 		m.backendDials, m.serverUp, m.replicaLag, m.backendConns,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -118,4 +125,17 @@ func (m *Metrics) SetRangeFill(table, shard string, ratio float64) {
 // split statement.
 func (m *Metrics) ShardQuery(cluster, kind string) {
 	m.shardQueries.WithLabelValues(cluster, kind).Inc()
+}
+
+// PrimaryChange records a switchover, failover or rejoin (kind), done or
+// refused, and how long it held the primary's statements.
+func (m *Metrics) PrimaryChange(cluster, kind string, done bool, held time.Duration) {
+	result := "refused"
+	if done {
+		result = "done"
+		if held > 0 {
+			m.writesHeld.WithLabelValues(kind).Observe(held.Seconds())
+		}
+	}
+	m.primaryChg.WithLabelValues(cluster, kind, result).Inc()
 }

@@ -38,6 +38,7 @@ import (
 
 	"github.com/strata-proxy/strata/backend"
 	"github.com/strata-proxy/strata/config"
+	"github.com/strata-proxy/strata/metrics"
 	"github.com/strata-proxy/strata/topology"
 )
 
@@ -48,6 +49,8 @@ type Switcher struct {
 	// Config returns the running config (accounts, timeout, sockets, TLS).
 	Config func() *config.Config
 	Log    *slog.Logger
+	// Metrics, when set, counts switchovers, failovers and rejoins.
+	Metrics *metrics.Metrics
 	// Saved, when set, is called after an automatic failover so the new
 	// primary is written to the config file (the admin API saves after a
 	// switchover it was asked for).
@@ -76,6 +79,13 @@ func (sw *Switcher) record(kind, cluster string, rep *Report, err error) {
 	ev := Event{Kind: kind, At: time.Now().UTC(), Cluster: cluster, Report: rep}
 	if err != nil {
 		ev.Report, ev.Error = nil, err.Error()
+	}
+	if sw.Metrics != nil {
+		var held time.Duration
+		if ev.Report != nil {
+			held = time.Duration(ev.Report.WritesHeldMs * float64(time.Millisecond))
+		}
+		sw.Metrics.PrimaryChange(cluster, kind, err == nil, held)
 	}
 	sw.histMu.Lock()
 	defer sw.histMu.Unlock()

@@ -253,6 +253,10 @@ func TestFailoverWhenThePrimaryDies(t *testing.T) {
 	if w := history[0].Report.Warnings; len(w) != 0 {
 		t.Errorf("failover warnings: %v", w)
 	}
+	if m := metricsText(t, admin); !strings.Contains(m, `strata_primary_changes_total{cluster="main",kind="failover",result="done"} 1`) ||
+		!strings.Contains(m, `strata_primary_changes_total{cluster="main",kind="failover",result="refused"} 1`) {
+		t.Errorf("/metrics lacks the failover (done) and the refused one asked for with the primary up")
+	}
 	saved, err := config.Load(path)
 	if err != nil || saved.Clusters["main"].Primary != replicaA {
 		t.Errorf("config file after the failover: %v %v", saved.Clusters["main"], err)
@@ -368,6 +372,17 @@ func testRejoin(t *testing.T, s *server.Strata) {
 	if len(history) < 3 || history[0].Kind != "rejoin" || history[0].Error == "" || history[1].Kind != "rejoin" || history[1].Report == nil {
 		t.Errorf("history after the rejoins: %+v", history[:min(len(history), 3)])
 	}
+}
+
+// metricsText is what /metrics shows.
+func metricsText(t *testing.T, admin string) string {
+	resp, err := http.Get(admin + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return string(raw)
 }
 
 // eventually polls cond for up to 10 s.
