@@ -22,6 +22,7 @@ type SwitchoverView struct {
 type switchoverRequest struct {
 	To      string `json:"to"`
 	Timeout string `json:"timeout"`
+	Force   bool   `json:"force"`
 }
 
 func (s *Server) switchover(w http.ResponseWriter, r *http.Request) {
@@ -30,10 +31,10 @@ func (s *Server) switchover(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var body switchoverRequest
-	if !decodeBody(w, r, &body, true, `{"to": "10.0.0.5:3306", "timeout": "10s"}`) {
+	if !decodeBody(w, r, &body, true, `{"to": "10.0.0.5:3306", "timeout": "10s", "force": false}`) {
 		return
 	}
-	req := switchover.Request{Cluster: r.PathValue("cluster"), To: body.To}
+	req := switchover.Request{Cluster: r.PathValue("cluster"), To: body.To, Force: body.Force}
 	if body.Timeout != "" {
 		d, err := time.ParseDuration(body.Timeout)
 		if err != nil || d <= 0 {

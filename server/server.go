@@ -128,7 +128,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 		Explain: s.explain, Capacity: s.capacity, Tables: s.tables, Profiling: cfg.AdminPprof, Stats: s.Env.Stats, Planner: s.Env.Planner,
 		AuthUser: cfg.AdminAuth.User, AuthPassword: cfg.AdminAuth.Password}
 	s.Admin.Switchover = &switchover.Switcher{Topology: s.Topology, Pools: s.Pools, Config: s.CurrentConfig, Log: log,
-		Metrics: s.Metrics, Saved: s.saveAfterFailover}
+		Metrics: s.Metrics, Sessions: s.Env.Registry, Saved: s.saveAfterFailover}
 	if err := s.listen(); err != nil {
 		s.Pools.Close()
 		sh.close()

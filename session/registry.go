@@ -73,6 +73,10 @@ type Info struct {
 	// Servers run it now (several for a statement over shards).
 	Servers       []string `json:"servers,omitempty"`
 	InTransaction bool     `json:"in_transaction"`
+	// Holds is the server the session keeps a connection to between
+	// statements (its transaction, temporary tables, locks or user
+	// variables live there).
+	Holds string `json:"holds,omitempty"`
 }
 
 // List describes every open session, by id.
@@ -92,6 +96,9 @@ func (r *Registry) List() []Info {
 // publishes for other goroutines.
 func (s *Session) info(now time.Time) Info {
 	in := Info{ID: s.ID, User: s.UserName(), Client: s.ClientAddr, State: "idle", InTransaction: s.txOpen.Load()}
+	if h := s.heldAt.Load(); h != nil {
+		in.Holds = *h
+	}
 	f := s.current.Load()
 	if f == nil {
 		return in
@@ -130,12 +137,32 @@ func (s *Session) startStatement(f *sqlparse.Facts) {
 func (s *Session) CommandDone() {
 	s.current.Store(nil)
 	s.txOpen.Store(s.inTransaction())
+	switch {
+	case s.pinned != nil:
+		s.heldAt.Store(&s.pinned.Addr)
+	case s.sticky != nil:
+		s.heldAt.Store(&s.sticky.Addr)
+	default:
+		s.heldAt.Store(nil)
+	}
 }
 
 // TransactionOpen reports, from any goroutine, whether the session had a
 // transaction open after its last command (a graceful shutdown lets it
 // finish).
 func (s *Session) TransactionOpen() bool { return s.txOpen.Load() }
+
+// Holding lists the sessions that keep a connection to addr between
+// statements, by id.
+func (r *Registry) Holding(addr string) []uint32 {
+	var ids []uint32
+	for _, in := range r.List() {
+		if in.Holds == addr {
+			ids = append(ids, in.ID)
+		}
+	}
+	return ids
+}
 
 // ErrNoSession reports a kill of an id no open session has.
 var ErrNoSession = errors.New("no such session")

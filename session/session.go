@@ -150,9 +150,13 @@ type Session struct {
 	// current is the statement the session runs now (nil between
 	// commands) and currentAt when it began, for GET /api/sessions; txOpen
 	// is inTransaction as of the last command's end.
-	current     atomic.Pointer[sqlparse.Facts]
-	currentAt   atomic.Int64
-	txOpen      atomic.Bool
+	current   atomic.Pointer[sqlparse.Facts]
+	currentAt atomic.Int64
+	txOpen    atomic.Bool
+	// heldAt is the server of the connection the session keeps between
+	// commands (a transaction, temporary tables, locks), as of the last
+	// command's end; nil when it keeps none. A switchover waits for it.
+	heldAt      atomic.Pointer[string]
 	closed      atomic.Bool
 	closeClient func() // closes the client socket
 	mu          sync.Mutex

@@ -31,6 +31,7 @@ import (
 	"net"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -51,6 +52,9 @@ type Switcher struct {
 	Log    *slog.Logger
 	// Metrics, when set, counts switchovers, failovers and rejoins.
 	Metrics *metrics.Metrics
+	// Sessions, when set, names the client sessions that hold the old
+	// primary (in the refusal), and closes them for a forced switchover.
+	Sessions Sessions
 	// Saved, when set, is called after an automatic failover so the new
 	// primary is written to the config file (the admin API saves after a
 	// switchover it was asked for).
@@ -106,12 +110,26 @@ func (sw *Switcher) History() []Event {
 	return out
 }
 
+// Sessions is what a switchover needs of the client sessions
+// (*session.Registry).
+type Sessions interface {
+	// Holding lists the sessions that keep a connection to addr between
+	// statements.
+	Holding(addr string) []uint32
+	// Kill closes a session's client connection (and its statement).
+	Kill(id uint32, queryOnly bool) (bool, error)
+}
+
 // Request asks for a switchover of Cluster to the replica To ("" picks
 // the routable replica with the least lag). Timeout 0 uses the config's.
+// Force closes the client sessions that still hold the old primary when
+// the timeout ends (their open transactions roll back) instead of giving
+// up.
 type Request struct {
 	Cluster string
 	To      string
 	Timeout time.Duration
+	Force   bool
 }
 
 // Report says what a switchover did.
@@ -166,7 +184,7 @@ func (sw *Switcher) run(ctx context.Context, req Request) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &run{sw: sw, cfg: cfg, cluster: cl, old: cl.Primary.Addr, target: target.Addr, timeout: timeout,
+	r := &run{sw: sw, cfg: cfg, cluster: cl, old: cl.Primary.Addr, target: target.Addr, timeout: timeout, force: req.Force,
 		rep: &Report{Cluster: cl.Name, OldPrimary: cl.Primary.Addr, NewPrimary: target.Addr}}
 	defer r.close()
 	if err := r.switchover(ctx); err != nil {
@@ -214,6 +232,7 @@ type run struct {
 	old      string
 	target   string
 	timeout  time.Duration
+	force    bool
 	deadline time.Time
 	rep      *Report
 	dbs      []*sql.DB
@@ -362,7 +381,9 @@ func sameHost(a, b string) bool {
 	return norm(a) == norm(b)
 }
 
-// waitIdle waits until no connection to the old primary is in use.
+// waitIdle waits until no connection to the old primary is in use. At
+// the timeout, a forced switchover closes the sessions that still hold one
+// and waits for them once more; otherwise it gives up, naming them.
 func (r *run) waitIdle(ctx context.Context, pool *backend.Pool) error {
 	for {
 		inUse := pool.Stats().InUse
@@ -370,12 +391,19 @@ func (r *run) waitIdle(ctx context.Context, pool *backend.Pool) error {
 			return nil
 		}
 		if time.Now().After(r.deadline) {
+			holders := r.holders()
+			if r.force && len(holders) > 0 {
+				r.closeHolders(holders)
+				r.force = false // once: then wait for their connections to come back
+				r.deadline = time.Now().Add(r.timeout)
+				continue
+			}
 			conns := fmt.Sprintf("%d connections to the primary %s were", inUse, r.old)
 			if inUse == 1 {
 				conns = fmt.Sprintf("1 connection to the primary %s was", r.old)
 			}
-			return refused(topology.ErrConflict, "%s still in use after %s (open transactions, or sessions holding locks or temporary tables there: see strata sessions); nothing was changed, writes go on to %s",
-				conns, r.timeout, r.old)
+			return refused(topology.ErrConflict, "%s still in use after %s (open transactions, or sessions holding locks or temporary tables there%s); nothing was changed, writes go on to %s",
+				conns, r.timeout, describeHolders(holders), r.old)
 		}
 		select {
 		case <-ctx.Done():
@@ -383,6 +411,41 @@ func (r *run) waitIdle(ctx context.Context, pool *backend.Pool) error {
 		case <-time.After(2 * time.Millisecond):
 		}
 	}
+}
+
+func (r *run) holders() []uint32 {
+	if r.sw.Sessions == nil {
+		return nil
+	}
+	return r.sw.Sessions.Holding(r.old)
+}
+
+// closeHolders ends the client sessions that hold the old primary: their
+// transactions roll back with their connections, nothing they were told
+// had committed is undone.
+func (r *run) closeHolders(ids []uint32) {
+	for _, id := range ids {
+		if _, err := r.sw.Sessions.Kill(id, false); err != nil {
+			r.sw.Log.Warn("switchover: closing a session that held the primary", "session", id, "err", err)
+		}
+	}
+	r.warn("closed %d client sessions that still held the primary %s after %s: %s", len(ids), r.old, r.timeout, joinIDs(ids))
+	r.step("closed sessions " + joinIDs(ids))
+}
+
+func describeHolders(ids []uint32) string {
+	if len(ids) == 0 {
+		return ": see strata sessions"
+	}
+	return ": sessions " + joinIDs(ids) + " (strata sessions shows them; strata kill ID ends one, a forced switchover ends them all)"
+}
+
+func joinIDs(ids []uint32) string {
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = strconv.FormatUint(uint64(id), 10)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // catchUp waits until the target has applied the old primary's position.

@@ -52,15 +52,15 @@ func TestSessionsShowWhatRunsNow(t *testing.T) {
 		byID[in.ID] = in
 	}
 	tx, run := byID[txID], byID[runID]
-	if tx.State != "idle" || !tx.InTransaction || tx.User != "app" {
-		t.Errorf("the session in a transaction is listed as %+v, want idle, in_transaction, user app", tx)
+	if tx.State != "idle" || !tx.InTransaction || tx.User != "app" || tx.Holds != env.primary.Addr {
+		t.Errorf("the session in a transaction is listed as %+v, want idle, in_transaction, user app, holding the primary", tx)
 	}
 	replicas := map[string]bool{}
 	for _, r := range env.replicas {
 		replicas[r.Addr] = true
 	}
 	if run.State != "query" || !strings.Contains(run.Statement, "sleep") || run.RunningMs <= 0 ||
-		len(run.Servers) != 1 || !replicas[run.Servers[0]] || run.InTransaction {
+		len(run.Servers) != 1 || !replicas[run.Servers[0]] || run.InTransaction || run.Holds != "" {
 		t.Errorf("the session running SLEEP is listed as %+v, want state query, its statement, a running time and the replica it runs on", run)
 	}
 	if err := <-done; err != nil {

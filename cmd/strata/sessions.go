@@ -12,8 +12,10 @@ const sessionsUsage = `usage: strata sessions [-c FILE] [-json]
 
 Shows a running Strata's client sessions, like a server's process list:
 Strata's connection id (the one KILL takes), user, client, what each runs
-now — the statement (literals as ?), for how long, on which servers — and
-whether it has a transaction open.
+now — the statement (literals as ?), for how long, on which servers —,
+whether it has a transaction open, and the server it keeps a connection to
+between statements (HOLDS: its transaction, temporary tables or locks live
+there; a switchover waits for these).
 `
 
 // runSessions implements `strata sessions`.
@@ -27,7 +29,7 @@ func runSessions(args []string) error {
 		return err
 	}
 	tw := newTable()
-	fmt.Fprintln(tw, "ID\tUSER\tCLIENT\tSTATE\tTIME MS\tTX\tSERVERS\tSTATEMENT")
+	fmt.Fprintln(tw, "ID\tUSER\tCLIENT\tSTATE\tTIME MS\tTX\tHOLDS\tSERVERS\tSTATEMENT")
 	for _, in := range list {
 		tx, ms := "-", "-"
 		if in.InTransaction {
@@ -36,7 +38,7 @@ func runSessions(args []string) error {
 		if in.State == "query" {
 			ms = fmt.Sprintf("%.0f", in.RunningMs)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", in.ID, in.User, in.Client, in.State, ms, tx,
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", in.ID, in.User, in.Client, in.State, ms, tx, orDash(in.Holds),
 			orDash(strings.Join(in.Servers, ",")), orDash(in.Statement))
 	}
 	return tw.Flush()

@@ -8,7 +8,7 @@ import (
 	"github.com/strata-proxy/strata/switchover"
 )
 
-const switchoverUsage = `usage: strata switchover CLUSTER [-to ADDRESS] [-timeout 10s] [-c FILE] [-json]
+const switchoverUsage = `usage: strata switchover CLUSTER [-to ADDRESS] [-timeout 10s] [-force] [-c FILE] [-json]
 
 Makes a replica of CLUSTER its primary, as before maintenance on the
 primary's host, losing no committed write: Strata holds new writes (they
@@ -18,7 +18,9 @@ last GTID position, promotes it, sends the held writes there and points
 the old primary and the other replicas at it. The config file is saved
 with the new primary. Without -to, the replica that is up with the least
 lag is chosen. When transactions stay open past -timeout (default:
-switchover.timeout of the config), nothing changes and the error says so.
+switchover.timeout of the config), nothing changes and the error names the
+sessions that hold the primary; -force closes them instead (their open
+transactions roll back) and goes on.
 Needs switchover.user and switchover.replication_user in the config.
 `
 
@@ -27,16 +29,20 @@ func runSwitchover(args []string) error {
 	fs, af := newAdminFlagSet("switchover", switchoverUsage, true)
 	to := fs.String("to", "", "address of the replica to promote (default: the one up with the least lag)")
 	timeout := fs.Duration("timeout", 0, "how long to wait for open transactions, then for the replica to catch up (default: switchover.timeout)")
+	force := fs.Bool("force", false, "at the timeout, close the client sessions still holding the primary (their open transactions roll back) instead of giving up")
 	pos, err := parseArgs(fs, args, "CLUSTER")
 	if err != nil {
 		return helpIsNoError(err)
 	}
-	body := map[string]string{}
+	body := map[string]any{}
 	if *to != "" {
 		body["to"] = *to
 	}
 	if *timeout > 0 {
 		body["timeout"] = timeout.String()
+	}
+	if *force {
+		body["force"] = true
 	}
 	// Waits and catch-up are bounded by the timeout; repointing the
 	// replicas takes connect timeouts on top.

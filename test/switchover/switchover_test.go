@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -293,8 +294,8 @@ func TestSwitchoverRefusals(t *testing.T) {
 			t.Fatalf("switchover with a transaction open: %d %v, want 409", code, out)
 		}
 		msg, _ := out["error"].(string)
-		if !bytes.Contains([]byte(msg), []byte("still in use")) {
-			t.Errorf("message does not say what held it: %q", msg)
+		if want := fmt.Sprintf("sessions %d (strata sessions shows them", holderID(t, s, before)); !strings.Contains(msg, "still in use") || !strings.Contains(msg, want) {
+			t.Errorf("message does not say what held it (want %q): %q", want, msg)
 		}
 		// Nothing changed: the transaction commits, writes go on to the
 		// same primary, which is still writable.
@@ -313,4 +314,73 @@ func TestSwitchoverRefusals(t *testing.T) {
 			t.Errorf("on the primary: %d rows, read_only %d", n, readOnly(t, before))
 		}
 	})
+
+	t.Run("forced past a transaction that stays open", func(t *testing.T) {
+		tx, err := app.Begin()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec("INSERT INTO blog.held VALUES (3)"); err != nil {
+			t.Fatal(err)
+		}
+		id := holderID(t, s, before)
+		code, out := switchover(t, s, fmt.Sprintf(`{"to": %q, "timeout": "300ms", "force": true}`, replicaA))
+		if code != http.StatusOK {
+			t.Fatalf("forced switchover: %d %v", code, out)
+		}
+		if w := fmt.Sprint(out["warnings"]); !strings.Contains(w, fmt.Sprintf("closed 1 client sessions that still held the primary %s after 300ms: %d", before, id)) {
+			t.Errorf("warnings do not name the closed session %d: %s", id, w)
+		}
+		// The closed session's transaction rolled back: its client was
+		// never told it committed, and its row is nowhere.
+		if err := tx.Commit(); err == nil {
+			t.Fatal("the transaction of a closed session committed")
+		}
+		for _, addr := range []string{before, replicaA} {
+			var n int
+			direct(t, addr).QueryRow("SELECT COUNT(*) FROM blog.held WHERE id = 3").Scan(&n)
+			if n != 0 {
+				t.Errorf("the rolled-back row is on %s", addr)
+			}
+		}
+		if _, err := app.Exec("INSERT INTO blog.held VALUES (4)"); err != nil {
+			t.Fatalf("write after the forced switchover: %v", err)
+		}
+		var n int
+		direct(t, replicaA).QueryRow("SELECT COUNT(*) FROM blog.held WHERE id = 4").Scan(&n)
+		if n != 1 {
+			t.Error("the write after the forced switchover is not on the new primary")
+		}
+		if code, out := switchover(t, s, fmt.Sprintf(`{"to": %q}`, before)); code != http.StatusOK {
+			t.Fatalf("switching back: %d %v", code, out)
+		}
+	})
+}
+
+// holderID is the id of the one session that holds a connection to addr,
+// from GET /api/sessions.
+func holderID(t *testing.T, s *server.Strata, addr string) uint32 {
+	t.Helper()
+	resp, err := http.Get("http://" + s.AdminAddr() + "/api/sessions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var list []struct {
+		ID    uint32 `json:"id"`
+		Holds string `json:"holds"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
+		t.Fatal(err)
+	}
+	var ids []uint32
+	for _, in := range list {
+		if in.Holds == addr {
+			ids = append(ids, in.ID)
+		}
+	}
+	if len(ids) != 1 {
+		t.Fatalf("sessions holding %s: %v, want one (%+v)", addr, ids, list)
+	}
+	return ids[0]
 }
