@@ -12,7 +12,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -252,6 +255,62 @@ func TestSwitchoverUnderWrites(t *testing.T) {
 	}
 	if masterOf(t, replicaA) != primaryAddr || readOnly(t, replicaA) != 1 || readOnly(t, primaryAddr) != 0 {
 		t.Errorf("after switching back: %s replicates from %q, read_only %d / %d", replicaA, masterOf(t, replicaA), readOnly(t, replicaA), readOnly(t, primaryAddr))
+	}
+}
+
+// An unchanged PHP application (PDO, native prepared statements) keeps
+// writing through a switchover and back: it sees no error, and every row it
+// was told about is on the primary afterwards. Its prepared statement,
+// prepared on the old primary, runs on the new one.
+func TestPHPAppThroughSwitchover(t *testing.T) {
+	if _, err := exec.LookPath("php"); err != nil {
+		t.Fatal("php not installed: make deps installs php-cli php-mysql")
+	}
+	env.Setup(t, "DROP TABLE IF EXISTS blog.php_events", "CREATE TABLE blog.php_events (id BIGINT PRIMARY KEY, body VARCHAR(20))")
+	s, _ := testenv.StartStrataFile(t, topologyYAML)
+	host, port, _ := net.SplitHostPort(s.MySQLAddr())
+	script, _ := filepath.Abs("../php/switchover_writer.php")
+	cmd := exec.Command("php", script, host, port, "php_events", "2.5", "0")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if code, out := switchover(t, s, fmt.Sprintf(`{"to": %q}`, replicaB)); code != http.StatusOK {
+		t.Fatalf("switchover: %d %v", code, out)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if code, out := switchover(t, s, fmt.Sprintf(`{"to": %q}`, primaryAddr)); code != http.StatusOK {
+		t.Fatalf("switching back: %d %v", code, out)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("php: %v\n%s", err, stderr.String())
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	if lines[0] != "errors 0" {
+		t.Fatalf("the PHP app saw %s during the switchovers:\n%s", lines[0], stderr.String())
+	}
+	have := map[string]bool{}
+	rows, err := direct(t, primaryAddr).Query("SELECT id FROM blog.php_events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		rows.Scan(&id)
+		have[id] = true
+	}
+	var missing []string
+	for _, id := range lines[1:] {
+		if !have[id] {
+			missing = append(missing, id)
+		}
+	}
+	t.Logf("the PHP app had %d writes acknowledged across two switchovers", len(lines)-1)
+	if len(lines) < 100 || len(missing) > 0 {
+		t.Fatalf("%d acknowledged, %d missing on the primary: %v", len(lines)-1, len(missing), missing[:min(len(missing), 10)])
 	}
 }
 
