@@ -25,7 +25,9 @@ const SequenceSchema = "strata"
 // on one connection: the UPDATE is atomic on the row, so no two proxies
 // ever get the same block. Safe for concurrent use.
 type SequenceSource struct {
-	db     *sql.DB
+	// db returns the pool of the primary that holds the table, looked up
+	// on every use: a switchover or failover moves it.
+	db     func() (*sql.DB, error)
 	schema string
 	table  string
 
@@ -41,6 +43,11 @@ type SequenceSource struct {
 // NewSequenceSource uses table ("strata_sequences", or "schema.table") on
 // db. A table without a schema lives in SequenceSchema.
 func NewSequenceSource(db *sql.DB, table string) *SequenceSource {
+	return newSequenceSource(func() (*sql.DB, error) { return db, nil }, table)
+}
+
+// newSequenceSource is NewSequenceSource on whatever primary db returns.
+func newSequenceSource(db func() (*sql.DB, error), table string) *SequenceSource {
 	if table == "" {
 		table = config.DefaultSequenceTable
 	}
@@ -56,10 +63,14 @@ func (s *SequenceSource) NextBlock(ctx context.Context, name string, size int) (
 	if size <= 0 {
 		return 0, fmt.Errorf("sequence %s: block size %d is not positive", name, size)
 	}
-	if err := s.ensure(ctx, name); err != nil {
+	db, err := s.db()
+	if err != nil {
+		return 0, fmt.Errorf("sequence %s: %w", name, err)
+	}
+	if err := s.ensure(ctx, db, name); err != nil {
 		return 0, err
 	}
-	conn, err := s.db.Conn(ctx)
+	conn, err := db.Conn(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("sequence %s: %w", name, err)
 	}
@@ -84,7 +95,7 @@ func (s *SequenceSource) NextBlock(ctx context.Context, name string, size int) (
 }
 
 // ensure creates the schema, the table and the sequence's row once.
-func (s *SequenceSource) ensure(ctx context.Context, name string) error {
+func (s *SequenceSource) ensure(ctx context.Context, db *sql.DB, name string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	tbl := qualified(s.schema, s.table)
@@ -93,7 +104,7 @@ func (s *SequenceSource) ensure(ctx context.Context, name string) error {
 			"CREATE DATABASE IF NOT EXISTS " + quoteIdent(s.schema),
 			"CREATE TABLE IF NOT EXISTS " + tbl + " (name VARCHAR(64) NOT NULL PRIMARY KEY, next_id BIGINT NOT NULL) ENGINE=InnoDB",
 		} {
-			if _, err := s.db.ExecContext(ctx, q); err != nil {
+			if _, err := db.ExecContext(ctx, q); err != nil {
 				return fmt.Errorf("sequence %s: %w", name, err)
 			}
 		}
@@ -110,7 +121,7 @@ func (s *SequenceSource) ensure(ctx context.Context, name string) error {
 			if strings.HasPrefix(q, "UPDATE") {
 				args = []any{start, name}
 			}
-			if _, err := s.db.ExecContext(ctx, q, args...); err != nil {
+			if _, err := db.ExecContext(ctx, q, args...); err != nil {
 				return fmt.Errorf("sequence %s: %w", name, err)
 			}
 		}
@@ -128,11 +139,11 @@ func NewSequences(cfg *config.Config, open Opener) (map[string]*shard.Sequence, 
 		key := sc.Cluster + "\x00" + sc.Table
 		src := sources[key]
 		if src == nil {
-			db, err := open(sc.Cluster)
-			if err != nil {
+			if _, err := open(sc.Cluster); err != nil {
 				return nil, fmt.Errorf("sequence %s: cluster %s: %w", name, sc.Cluster, err)
 			}
-			src = NewSequenceSource(db, sc.Table)
+			cluster := sc.Cluster
+			src = newSequenceSource(func() (*sql.DB, error) { return open(cluster) }, sc.Table)
 			src.Starts = map[string]int64{}
 			sources[key] = src
 		}
