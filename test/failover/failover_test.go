@@ -11,7 +11,6 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -61,22 +60,6 @@ func TestMain(m *testing.M) {
 
 func direct(t *testing.T, addr string) *sql.DB { return testenv.Direct(t, addr) }
 
-func getJSON(t *testing.T, url string, v any) {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	if err := json.Unmarshal(raw, v); err != nil {
-		t.Fatalf("%s: %s", url, raw)
-	}
-}
-
-// Without auto_failover, a dead primary stops writes, not reads: replicas
-// whose I/O thread retries it serve what they have, and writes fail at
-// once with an error naming the primary. When it is back, all is as before.
 func TestReadsGoOnWhileThePrimaryIsDown(t *testing.T) {
 	env.Setup(t, "CREATE TABLE blog.items (id INT PRIMARY KEY, name VARCHAR(20))", "INSERT INTO blog.items VALUES (1, 'one'), (2, 'two')")
 	ctx := testenv.Ctx(t)
@@ -246,7 +229,7 @@ func TestFailoverWhenThePrimaryDies(t *testing.T) {
 
 	// Operators see it; the config names the new primary.
 	var history []switchover.Event
-	getJSON(t, admin+"/api/switchovers", &history)
+	testenv.GetJSON(t, admin+"/api/switchovers", &history)
 	if len(history) == 0 || history[0].Kind != "failover" || history[0].Report == nil || history[0].Report.NewPrimary != replicaA {
 		t.Fatalf("GET /api/switchovers: %+v", history)
 	}
@@ -278,22 +261,6 @@ func TestFailoverWhenThePrimaryDies(t *testing.T) {
 	t.Run("rejoin", func(t *testing.T) { testRejoin(t, s) })
 }
 
-// post sends an admin request and decodes the JSON answer.
-func post(t *testing.T, url string, body string) (int, map[string]any) {
-	t.Helper()
-	resp, err := http.Post(url, "application/json", strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	raw, _ := io.ReadAll(resp.Body)
-	if err := json.Unmarshal(raw, &out); err != nil {
-		t.Fatalf("%s: %d %s", url, resp.StatusCode, raw)
-	}
-	return resp.StatusCode, out
-}
-
 // caughtUp waits until addr applied the new primary's position and has
 // as many rows as it.
 func caughtUp(t *testing.T, addr string) {
@@ -322,7 +289,7 @@ func routable(s *server.Strata, addr string) bool {
 // clean and then with a write made on it by hand.
 func testRejoin(t *testing.T, s *server.Strata) {
 	admin := "http://" + s.AdminAddr()
-	code, out := post(t, admin+"/api/servers/"+primaryAddr+"/rejoin", "")
+	code, out := testenv.PostJSON(t, admin+"/api/servers/"+primaryAddr+"/rejoin", "")
 	switch code {
 	case http.StatusOK:
 		t.Logf("the failed primary rejoined: %v", out["steps"])
@@ -330,7 +297,7 @@ func testRejoin(t *testing.T, s *server.Strata) {
 			t.Fatalf("rejoined primary replicates from %q", m)
 		}
 		caughtUp(t, primaryAddr)
-		eventually(t, "the rejoined primary back in routing", func() bool { return routable(s, primaryAddr) })
+		testenv.Eventually(t, "the rejoined primary back in routing", func() bool { return routable(s, primaryAddr) })
 	case http.StatusConflict:
 		// It wrote transactions before it died that no replica received
 		// (semi-sync acknowledged none of them to a client).
@@ -346,21 +313,21 @@ func testRejoin(t *testing.T, s *server.Strata) {
 	}
 
 	// A replica drained for maintenance rejoins.
-	if code, out := post(t, admin+"/api/servers/"+replicaB+"/drain", `{"drain": true}`); code != http.StatusOK {
+	if code, out := testenv.PostJSON(t, admin+"/api/servers/"+replicaB+"/drain", `{"drain": true}`); code != http.StatusOK {
 		t.Fatalf("drain: %d %v", code, out)
 	}
-	if code, out := post(t, admin+"/api/servers/"+replicaB+"/rejoin", ""); code != http.StatusOK || out["server"].(map[string]any)["drained"] != false {
+	if code, out := testenv.PostJSON(t, admin+"/api/servers/"+replicaB+"/rejoin", ""); code != http.StatusOK || out["server"].(map[string]any)["drained"] != false {
 		t.Fatalf("rejoin of a clean replica: %d %v", code, out)
 	}
 	caughtUp(t, replicaB)
-	eventually(t, "the rejoined replica back in routing", func() bool { return routable(s, replicaB) })
+	testenv.Eventually(t, "the rejoined replica back in routing", func() bool { return routable(s, replicaB) })
 
 	// The same replica with a row written on it by hand does not.
-	post(t, admin+"/api/servers/"+replicaB+"/drain", `{"drain": true}`)
+	testenv.PostJSON(t, admin+"/api/servers/"+replicaB+"/drain", `{"drain": true}`)
 	if _, err := direct(t, replicaB).Exec("INSERT INTO blog.events VALUES (-1, 'by hand')"); err != nil {
 		t.Fatal(err)
 	}
-	code, out = post(t, admin+"/api/servers/"+replicaB+"/rejoin", "")
+	code, out = testenv.PostJSON(t, admin+"/api/servers/"+replicaB+"/rejoin", "")
 	if msg, _ := out["error"].(string); code != http.StatusConflict || !strings.Contains(msg, "(0-17432-") || !strings.Contains(msg, "rebuild it") {
 		t.Fatalf("rejoin of a replica with a write of its own: %d %v", code, out)
 	}
@@ -368,7 +335,7 @@ func testRejoin(t *testing.T, s *server.Strata) {
 		t.Fatal("the refused replica is back in routing")
 	}
 	var history []switchover.Event
-	getJSON(t, admin+"/api/switchovers", &history)
+	testenv.GetJSON(t, admin+"/api/switchovers", &history)
 	if len(history) < 3 || history[0].Kind != "rejoin" || history[0].Error == "" || history[1].Kind != "rejoin" || history[1].Report == nil {
 		t.Errorf("history after the rejoins: %+v", history[:min(len(history), 3)])
 	}
@@ -383,15 +350,4 @@ func metricsText(t *testing.T, admin string) string {
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
 	return string(raw)
-}
-
-// eventually polls cond for up to 10 s.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if cond() {
-			return
-		}
-	}
-	t.Fatalf("after 10s: %s", what)
 }

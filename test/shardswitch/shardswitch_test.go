@@ -5,7 +5,6 @@
 package shardswitch
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
@@ -71,13 +70,8 @@ func TestSequenceFollowsTheSwitchover(t *testing.T) {
 	}
 	insert(25, "before") // three blocks of 10 from 17450
 
-	resp, err := http.Post("http://"+s.AdminAddr()+"/api/clusters/main/switchover", "application/json", bytes.NewBufferString(`{"to": "127.0.0.1:17451"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("switchover: %d", resp.StatusCode)
+	if code, out := testenv.PostJSON(t, "http://"+s.AdminAddr()+"/api/clusters/main/switchover", `{"to": "127.0.0.1:17451"}`); code != http.StatusOK {
+		t.Fatalf("switchover: %d %v", code, out)
 	}
 
 	insert(25, "after") // the next blocks come from the new primary

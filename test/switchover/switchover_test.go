@@ -11,7 +11,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os/exec"
@@ -65,17 +64,7 @@ func direct(t *testing.T, addr string) *sql.DB { return testenv.Direct(t, addr) 
 // switchover asks Strata's admin API for a switchover and decodes the answer.
 func switchover(t *testing.T, s *server.Strata, body string) (int, map[string]any) {
 	t.Helper()
-	resp, err := http.Post("http://"+s.AdminAddr()+"/api/clusters/main/switchover", "application/json", bytes.NewBufferString(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	var out map[string]any
-	if err := json.Unmarshal(raw, &out); err != nil {
-		t.Fatalf("switchover answer %d is not JSON: %s", resp.StatusCode, raw)
-	}
-	return resp.StatusCode, out
+	return testenv.PostJSON(t, "http://"+s.AdminAddr()+"/api/clusters/main/switchover", body)
 }
 
 func readOnly(t *testing.T, addr string) int {
@@ -102,26 +91,6 @@ func replicationErrors(t *testing.T, addr string) string {
 	return out
 }
 
-// poll reports whether cond held within 10 s.
-func poll(cond func() bool) bool {
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if cond() {
-			return true
-		}
-	}
-	return false
-}
-
-// eventually polls cond for up to 10 s.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	if !poll(cond) {
-		t.Fatalf("after 10s: %s", what)
-	}
-}
-
-// The on-call flow: a switchover while clients write through Strata, an
-// open transaction that must be let finish, then the way back.
 func TestSwitchoverUnderWrites(t *testing.T) {
 	env.Setup(t, "DROP TABLE IF EXISTS blog.events", "CREATE TABLE blog.events (id BIGINT PRIMARY KEY, body VARCHAR(20))")
 	s, path := testenv.StartStrataFile(t, topologyYAML)
@@ -234,7 +203,7 @@ func TestSwitchoverUnderWrites(t *testing.T) {
 		t.Errorf("the old primary is not a replica in the saved config: %+v", saved.Clusters["main"].Replicas)
 	}
 	// Reads still go to replicas only: the old primary among them.
-	eventually(t, "the old primary serves reads as a replica", func() bool {
+	testenv.Eventually(t, "the old primary serves reads as a replica", func() bool {
 		srv := s.Topology.Load().Server(primaryAddr)
 		return srv != nil && srv.Routable()
 	})

@@ -3,9 +3,14 @@ package testenv
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/strata-proxy/strata/topology"
 )
@@ -170,4 +175,46 @@ func Direct(t testing.TB, addr string) *sql.DB {
 		return prev.(*sql.DB)
 	}
 	return db
+}
+
+// PostJSON sends body to an admin API url and decodes the JSON object it
+// answers.
+func PostJSON(t testing.TB, url, body string) (int, map[string]any) {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatalf("%s answered %d, not a JSON object: %s", url, resp.StatusCode, raw)
+	}
+	return resp.StatusCode, out
+}
+
+// GetJSON decodes what an admin API url answers into v.
+func GetJSON(t testing.TB, url string, v any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(raw, v); err != nil {
+		t.Fatalf("%s answered %d: %s", url, resp.StatusCode, raw)
+	}
+}
+
+// Eventually polls cond for up to 10 s and fails the test if it never holds.
+func Eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("after 10s: %s", what)
 }
