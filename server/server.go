@@ -129,6 +129,9 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 		AuthUser: cfg.AdminAuth.User, AuthPassword: cfg.AdminAuth.Password}
 	s.Admin.Switchover = &switchover.Switcher{Topology: s.Topology, Pools: s.Pools, Config: s.CurrentConfig, Log: log,
 		Metrics: s.Metrics, Sessions: s.Env.Registry, Saved: s.saveAfterFailover}
+	s.Monitor.OnPrimaryMoved = func(cluster, from, to string) {
+		s.saveAfterFailover(s.Admin.Switchover.Followed(cluster, from, to))
+	}
 	if err := s.listen(); err != nil {
 		s.Pools.Close()
 		sh.close()
@@ -161,7 +164,8 @@ func failoverCooldown(cfg *config.Config) time.Duration {
 }
 
 // saveAfterFailover writes the new primary to the config file, so a
-// reload or restart does not bring back the failed one.
+// reload or restart does not bring back the old one (after a failover, or
+// a primary change this Strata followed).
 func (s *Strata) saveAfterFailover(rep *switchover.Report) {
 	if s.CurrentConfig().Path == "" {
 		return

@@ -99,6 +99,16 @@ func (sw *Switcher) record(kind, cluster string, rep *Report, err error) {
 	}
 }
 
+// Followed records a primary change this Strata did not make but
+// followed (the monitor saw the servers switched: another Strata's
+// switchover, an operator's), and returns its report.
+func (sw *Switcher) Followed(cluster, from, to string) *Report {
+	rep := &Report{Cluster: cluster, OldPrimary: from, NewPrimary: to,
+		Steps: []Step{{Name: from + " is read_only and replicates from " + to + ", which takes writes: followed"}}}
+	sw.record("followed", cluster, rep, nil)
+	return rep
+}
+
 // History returns the switchovers and failovers since start, newest first.
 func (sw *Switcher) History() []Event {
 	sw.histMu.Lock()

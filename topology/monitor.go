@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -92,6 +94,8 @@ type ReplicationStatus struct {
 	SecondsBehind int64  `json:"seconds_behind_master"`
 	LastIOError   string `json:"last_io_error,omitempty"`
 	LastSQLError  string `json:"last_sql_error,omitempty"`
+	// MasterAddr is where the server replicates from, host:port.
+	MasterAddr string `json:"master,omitempty"`
 }
 
 // Running reports whether both replication threads run.
@@ -170,7 +174,10 @@ type CheckResult struct {
 	Duration time.Duration `json:"duration_ns"`
 	// Observed is what this check alone saw; the server's published state
 	// follows it after the hysteresis.
-	Observed    State              `json:"observed"`
+	Observed State `json:"observed"`
+	// Role is what the server was when checked: a check made before a
+	// role change says nothing about the server's new role.
+	Role        Role               `json:"role"`
 	Reason      string             `json:"reason,omitempty"`
 	ReadOnly    *bool              `json:"read_only,omitempty"`
 	Replication *ReplicationStatus `json:"replication,omitempty"`
@@ -192,6 +199,10 @@ type Monitor struct {
 
 	// probe checks one server; tests replace it.
 	probe func(ctx context.Context, addr string, db *sql.DB, role Role) Probe
+
+	// OnPrimaryMoved, when set, is told after the monitor followed a
+	// primary change made outside this Strata (set it before Start).
+	OnPrimaryMoved func(cluster, from, to string)
 
 	mu      sync.Mutex
 	cfg     MonitorConfig
@@ -422,7 +433,7 @@ func (m *Monitor) check(ctx context.Context, sc *serverCheck, db *sql.DB, timeou
 	state, lag, reason := Classify(srv, snap.Cluster(srv.Cluster), p)
 	m.observeLocked(sc, srv, state, lag, reason, true)
 	sc.last = CheckResult{
-		Time: start, Duration: took, Observed: state, Reason: reason,
+		Time: start, Duration: took, Observed: state, Reason: reason, Role: role,
 		Replication:         p.Replication,
 		ConsecutiveFailures: sc.fails, ConsecutiveSuccesses: sc.oks,
 	}
@@ -430,6 +441,57 @@ func (m *Monitor) check(ctx context.Context, sc *serverCheck, db *sql.DB, timeou
 		ro := p.ReadOnly
 		sc.last.ReadOnly = &ro
 		m.warnings(sc, srv, p)
+	}
+	if cl := snap.Cluster(srv.Cluster); cl != nil {
+		if to := m.movedPrimaryLocked(cl); to != "" {
+			go m.followPrimary(cl.Name, cl.Primary.Addr, to)
+		}
+	}
+}
+
+// movedPrimaryLocked reports the replica of cl that another hand made the
+// primary (a second Strata's switchover, an operator, an orchestrator),
+// from the last checks: the primary is read_only and replicates from that
+// replica, which is writable and does not replicate. "" when there is none.
+// Both conditions together, not a writable replica alone (a mistake), are
+// what a deliberate switchover leaves.
+func (m *Monitor) movedPrimaryLocked(cl *Cluster) string {
+	p := m.servers[cl.Primary.Addr]
+	if p == nil || p.last.Role != RolePrimary || p.last.ReadOnly == nil || !*p.last.ReadOnly || p.last.Replication == nil {
+		return "" // only checks made in the roles the topology has now count
+	}
+	to := p.last.Replication.MasterAddr
+	if !slices.ContainsFunc(cl.Replicas, func(r *Server) bool { return r.Addr == to }) {
+		return ""
+	}
+	c := m.servers[to]
+	if c == nil || c.last.Role != RoleReplica || c.last.ReadOnly == nil || *c.last.ReadOnly {
+		return ""
+	}
+	if r := c.last.Replication; r != nil && (r.IORunning == "Yes" || r.SQLRunning == "Yes") {
+		return ""
+	}
+	return to
+}
+
+// followPrimary makes Strata's topology name the primary the servers
+// already have, then tells OnPrimaryMoved.
+func (m *Monitor) followPrimary(cluster, from, to string) {
+	cl := m.topo.Load().Cluster(cluster)
+	if cl == nil || cl.Primary.Addr != from {
+		return // followed already, or moved by Strata itself
+	}
+	if err := m.topo.Promote(cluster, to); err != nil {
+		m.log.Error("cannot follow a primary change made outside this Strata", "cluster", cluster, "from", from, "to", to, "err", err)
+		return
+	}
+	m.log.Warn("primary changed outside this Strata: following it", "cluster", cluster, "from", from, "to", to)
+	m.CheckNow()
+	m.mu.Lock()
+	hook := m.OnPrimaryMoved
+	m.mu.Unlock()
+	if hook != nil {
+		hook(cluster, from, to)
 	}
 }
 
@@ -608,6 +670,11 @@ func sqlProbe(ctx context.Context, _ string, db *sql.DB, role Role) Probe {
 		return Probe{Err: err}
 	}
 	if role != RoleReplica {
+		if p.ReadOnly {
+			// A read_only primary may have been switched over by someone
+			// else: where it replicates from says to whom.
+			p.Replication, _ = replicationStatus(ctx, db)
+		}
 		return p
 	}
 	p.Replication, p.Err = replicationStatus(ctx, db)
@@ -665,6 +732,9 @@ func replicationStatus(ctx context.Context, db *sql.DB) (*ReplicationStatus, err
 		SecondsBehind: -1,
 		LastIOError:   col["Last_IO_Error"].String,
 		LastSQLError:  col["Last_SQL_Error"].String,
+	}
+	if h, port := col["Master_Host"].String, col["Master_Port"].String; h != "" && port != "" {
+		r.MasterAddr = net.JoinHostPort(h, port)
 	}
 	if v := col["Seconds_Behind_Master"]; v.Valid {
 		r.SecondsBehind, _ = strconv.ParseInt(v.String, 10, 64)

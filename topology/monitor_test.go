@@ -550,3 +550,82 @@ func TestMonitorSandbox(t *testing.T) {
 		t.Errorf("recovered replica = %+v", srv)
 	}
 }
+
+// A primary change made elsewhere (another Strata's switchover, an
+// operator) is followed only when the servers agree on it: the primary is
+// read_only and replicates from a writable replica that does not replicate.
+func TestMonitorFollowsAPrimaryChangedElsewhere(t *testing.T) {
+	const primary, to, other = "127.0.0.1:13306", "127.0.0.1:13307", "127.0.0.1:13308"
+	demoted := Probe{ReadOnly: true, Replication: &ReplicationStatus{IORunning: "Yes", SQLRunning: "Yes", MasterAddr: to}}
+	promoted := Probe{ReadOnly: false}
+	cases := []struct {
+		name             string
+		primary, replica Probe
+		follow           bool
+	}{
+		{"the servers switched", demoted, promoted, true},
+		{"a writable replica alone is a mistake, not a switch", Probe{}, promoted, false},
+		{"read_only primary replicating from a read_only replica", demoted, Probe{ReadOnly: true}, false},
+		{"the new one still replicates", demoted, Probe{Replication: &ReplicationStatus{IORunning: "Yes", SQLRunning: "Yes"}}, false},
+		{"read_only primary without replication (maintenance)", Probe{ReadOnly: true}, promoted, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tp, m, f, _ := newFakeMonitor(t, MonitorConfig{})
+			moved := make(chan [3]string, 1)
+			m.OnPrimaryMoved = func(c, from, to string) { moved <- [3]string{c, from, to} }
+			f.set(primary, tc.primary)
+			f.set(to, tc.replica)
+			f.set(other, Probe{ReadOnly: true, Replication: &ReplicationStatus{IORunning: "Yes", SQLRunning: "Yes", MasterAddr: primary}})
+			step(m)
+			select {
+			case got := <-moved:
+				if !tc.follow {
+					t.Fatalf("followed %v", got)
+				}
+				if got != [3]string{"main", primary, to} {
+					t.Fatalf("OnPrimaryMoved%v", got)
+				}
+				if p := tp.Load().Cluster("main").Primary.Addr; p != to {
+					t.Fatalf("primary %s after following", p)
+				}
+			case <-time.After(300 * time.Millisecond):
+				if tc.follow {
+					t.Fatal("did not follow the switch")
+				}
+				if p := tp.Load().Cluster("main").Primary.Addr; p != primary {
+					t.Fatalf("primary moved to %s", p)
+				}
+			}
+		})
+	}
+}
+
+// Right after this Strata promoted a replica, the checks made in the old
+// roles must not read as a switch back.
+func TestMonitorIgnoresChecksFromBeforeAPromotion(t *testing.T) {
+	const primary, to = "127.0.0.1:13306", "127.0.0.1:13307"
+	tp, m, f, _ := newFakeMonitor(t, MonitorConfig{})
+	moved := make(chan string, 1)
+	m.OnPrimaryMoved = func(_, _, to string) { moved <- to }
+	// As the servers are mid-switchover: the new primary's last check (as
+	// a replica) still shows it read_only and replicating from the old
+	// one, which was writable when last checked.
+	f.set(to, Probe{ReadOnly: true, Replication: &ReplicationStatus{IORunning: "Yes", SQLRunning: "Yes", MasterAddr: primary}})
+	f.set(primary, Probe{ReadOnly: false})
+	step(m)
+	if err := tp.Promote("main", to); err != nil {
+		t.Fatal(err)
+	}
+	m.mu.Lock()
+	back := m.movedPrimaryLocked(tp.Load().Cluster("main"))
+	m.mu.Unlock()
+	if back != "" {
+		t.Fatalf("stale checks read as a switch back to %s", back)
+	}
+	select {
+	case got := <-moved:
+		t.Fatalf("followed a switch to %s", got)
+	case <-time.After(100 * time.Millisecond):
+	}
+}

@@ -23,6 +23,7 @@ import (
 
 	"github.com/strata-proxy/strata/config"
 	"github.com/strata-proxy/strata/server"
+	sw "github.com/strata-proxy/strata/switchover"
 	"github.com/strata-proxy/strata/test/testenv"
 	"github.com/strata-proxy/strata/topology"
 )
@@ -280,6 +281,43 @@ func TestPHPAppThroughSwitchover(t *testing.T) {
 	t.Logf("the PHP app had %d writes acknowledged across two switchovers", len(lines)-1)
 	if len(lines) < 100 || len(missing) > 0 {
 		t.Fatalf("%d acknowledged, %d missing on the primary: %v", len(lines)-1, len(missing), missing[:min(len(missing), 10)])
+	}
+}
+
+// Two Strata instances in front of the same servers (one per app host,
+// say): a switchover made through one is followed by the other, whose
+// monitor sees the old primary read_only and replicating from the new one.
+func TestSecondStrataFollows(t *testing.T) {
+	env.Setup(t, "CREATE TABLE IF NOT EXISTS blog.follow (id INT PRIMARY KEY)")
+	first, _ := testenv.StartStrataFile(t, topologyYAML)
+	second, secondConf := testenv.StartStrataFile(t, topologyYAML)
+	app := testenv.Open(t, testenv.DSN(second.MySQLAddr(), "app", "app", "blog"))
+	for i, to := range []string{replicaA, primaryAddr} {
+		if code, out := switchover(t, first, fmt.Sprintf(`{"to": %q}`, to)); code != http.StatusOK {
+			t.Fatalf("switchover to %s: %d %v", to, code, out)
+		}
+		testenv.Eventually(t, "the second Strata follows the switchover to "+to, func() bool {
+			return second.Topology.Load().Cluster("main").Primary.Addr == to
+		})
+		// Writes through the second Strata land on the new primary
+		// (until it followed they failed on the read_only old one).
+		testenv.Eventually(t, "a write through the second Strata", func() bool {
+			_, err := app.Exec("INSERT INTO follow VALUES (?)", i)
+			return err == nil
+		})
+		var n int
+		direct(t, to).QueryRow("SELECT COUNT(*) FROM blog.follow WHERE id = ?", i).Scan(&n)
+		if n != 1 {
+			t.Fatalf("the write through the second Strata is not on %s", to)
+		}
+		var history []sw.Event
+		testenv.GetJSON(t, "http://"+second.AdminAddr()+"/api/switchovers", &history)
+		if len(history) == 0 || history[0].Kind != "followed" || history[0].Report.NewPrimary != to {
+			t.Fatalf("the second Strata's history: %+v", history)
+		}
+		if saved, err := config.Load(secondConf); err != nil || saved.Clusters["main"].Primary != to {
+			t.Fatalf("the second Strata's config file: %v", err)
+		}
 	}
 }
 
