@@ -69,7 +69,7 @@ type Switcher struct {
 // Event is one switchover or failover, done or refused, for operators
 // (GET /api/switchovers).
 type Event struct {
-	Kind    string    `json:"kind"` // "switchover" or "failover"
+	Kind    string    `json:"kind"` // switchover, failover, rejoin or followed
 	At      time.Time `json:"at"`
 	Cluster string    `json:"cluster"`
 	Report  *Report   `json:"report,omitempty"`
