@@ -28,7 +28,7 @@ func commands() []command {
 		{"kill", "end a client session, or only its running statement: strata kill ID [-query] -c FILE", runKill},
 		{"switchover", "make a replica the primary, losing no committed write: strata switchover CLUSTER [-to ADDRESS] -c FILE", runSwitchover},
 		{"failover", "replace a primary that is down with the replica that has most of its writes: strata failover CLUSTER -c FILE", runFailover},
-		{"switchovers", "list the switchovers and failovers since start: strata switchovers -c FILE", runSwitchovers},
+		{"switchovers", "list the switchovers, failovers, rejoins and followed primary changes since start: strata switchovers -c FILE", runSwitchovers},
 		{"config", "write the running topology to the config file, or check a file: strata config save|check -c FILE", runConfig},
 		{"shards", "maintain sharded tables: strata shards precreate|capacity -c FILE -schema NAME", runShards},
 	}

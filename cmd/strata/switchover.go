@@ -100,8 +100,8 @@ func runFailover(args []string) error {
 
 const switchoversUsage = `usage: strata switchovers [-c FILE] [-json]
 
-Lists the switchovers and failovers since Strata started, done or refused,
-newest first.
+Lists the switchovers, failovers and rejoins since Strata started, done or
+refused, and the primary changes it followed, newest first.
 `
 
 // runSwitchovers implements `strata switchovers`.
