@@ -25,7 +25,6 @@ package switchover
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -569,5 +568,3 @@ func replicaStatus(ctx context.Context, db *sql.DB) (map[string]string, error) {
 	return out, nil
 }
 
-// ErrNotConfigured is returned by callers that have no Switcher.
-var ErrNotConfigured = errors.New("switchover is not available in this Strata")
