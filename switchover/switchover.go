@@ -567,4 +567,3 @@ func replicaStatus(ctx context.Context, db *sql.DB) (map[string]string, error) {
 	}
 	return out, nil
 }
-
