@@ -359,24 +359,41 @@ func keysOfBoth[V any](a, b map[string]V) []string {
 // in Strata, once the servers themselves have changed roles). Both start
 // up: the monitor corrects that within one check.
 func (t *Topology) Promote(cluster, to string) error {
-	return t.promote(cluster, to, nil)
+	return t.promote(cluster, "", to, nil)
 }
+
+// PromoteFrom is Promote only while from is still the primary; it reports
+// whether it promoted. Checks that race to follow the same change promote
+// once.
+func (t *Topology) PromoteFrom(cluster, from, to string) (bool, error) {
+	err := t.promote(cluster, from, to, nil)
+	if errors.Is(err, errNotFrom) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// errNotFrom: PromoteFrom found another primary than from.
+var errNotFrom = errors.New("the primary changed meanwhile")
 
 // PromoteAfterFailure is Promote after the primary failed: the old primary
 // becomes a replica that is down and drained, in the same snapshot, so no
 // read is sent to it, and it stays out of routing when it comes back (it
 // may hold writes the new primary lacks) until an operator undrains it.
 func (t *Topology) PromoteAfterFailure(cluster, to, reason string) error {
-	return t.promote(cluster, to, func(old *Server) {
+	return t.promote(cluster, "", to, func(old *Server) {
 		old.State, old.Reason, old.Drained = StateDown, reason, true
 	})
 }
 
-func (t *Topology) promote(cluster, to string, demote func(*Server)) error {
+func (t *Topology) promote(cluster, from, to string, demote func(*Server)) error {
 	return t.change(func(s *Snapshot) (bool, error) {
 		cl := s.Cluster(cluster)
 		if cl == nil {
 			return false, changeErr(ErrNotFound, "no cluster %s in the topology", cluster)
+		}
+		if from != "" && cl.Primary.Addr != from {
+			return false, errNotFrom
 		}
 		i := slices.IndexFunc(cl.Replicas, func(r *Server) bool { return r.Addr == to })
 		if i < 0 {

@@ -404,3 +404,20 @@ func TestPromoteAfterFailure(t *testing.T) {
 		t.Fatal("the failed primary is routable once it answers again")
 	}
 }
+
+func TestPromoteFrom(t *testing.T) {
+	tp := newTestTopology(t)
+	if ok, err := tp.PromoteFrom("main", "127.0.0.1:13307", "127.0.0.1:13308"); ok || err != nil {
+		t.Fatalf("promoted from a server that is not the primary: %v %v", ok, err)
+	}
+	if ok, err := tp.PromoteFrom("main", "127.0.0.1:13306", "127.0.0.1:13308"); !ok || err != nil {
+		t.Fatalf("PromoteFrom the primary: %v %v", ok, err)
+	}
+	// A second check following the same change finds it done.
+	if ok, err := tp.PromoteFrom("main", "127.0.0.1:13306", "127.0.0.1:13308"); ok || err != nil {
+		t.Fatalf("second follow: %v %v", ok, err)
+	}
+	if p := tp.Load().Cluster("main").Primary.Addr; p != "127.0.0.1:13308" {
+		t.Fatalf("primary %s", p)
+	}
+}

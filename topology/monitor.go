@@ -477,13 +477,12 @@ func (m *Monitor) movedPrimaryLocked(cl *Cluster) string {
 // followPrimary makes Strata's topology name the primary the servers
 // already have, then tells OnPrimaryMoved.
 func (m *Monitor) followPrimary(cluster, from, to string) {
-	cl := m.topo.Load().Cluster(cluster)
-	if cl == nil || cl.Primary.Addr != from {
-		return // followed already, or moved by Strata itself
-	}
-	if err := m.topo.Promote(cluster, to); err != nil {
+	promoted, err := m.topo.PromoteFrom(cluster, from, to)
+	if err != nil {
 		m.log.Error("cannot follow a primary change made outside this Strata", "cluster", cluster, "from", from, "to", to, "err", err)
-		return
+	}
+	if !promoted {
+		return // followed already by another check, or moved by Strata itself
 	}
 	m.log.Warn("primary changed outside this Strata: following it", "cluster", cluster, "from", from, "to", to)
 	m.CheckNow()
