@@ -668,6 +668,7 @@ func (s *Session) ReleaseIdle() {
 	if s.sticky != nil && s.pinned == nil {
 		s.put(s.sticky)
 		s.sticky = nil
+		s.heldAt.Store(nil) // the session list (and a switchover) must not see it any more
 	}
 }
 

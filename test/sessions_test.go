@@ -114,3 +114,55 @@ func postJSON(t *testing.T, path, body string, into any) int {
 	}
 	return resp.StatusCode
 }
+
+// listSessions is GET /api/sessions by id.
+func listSessions(t *testing.T) map[uint32]session.Info {
+	t.Helper()
+	resp, err := http.Get("http://" + env.strata.AdminAddr() + "/api/sessions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var list []session.Info
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
+		t.Fatal(err)
+	}
+	out := map[uint32]session.Info{}
+	for _, in := range list {
+		out[in.ID] = in
+	}
+	return out
+}
+
+// A session keeps the primary connection of its last write for the
+// statements that may read LAST_INSERT_ID() from it, and the session list
+// shows it (a switchover waits for it); after a second of client silence
+// Strata hands it back, and the list says so.
+func TestSessionHoldsAfterAWriteUntilIdle(t *testing.T) {
+	t.Parallel()
+	setupTables(t, "CREATE TABLE IF NOT EXISTS blog.sessions_hold (id INT PRIMARY KEY)")
+	db := openStrata(t)
+	ctx := ctxFor(t)
+	c, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var id uint32
+	if err := c.QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ExecContext(ctx, "REPLACE INTO sessions_hold VALUES (1)"); err != nil {
+		t.Fatal(err)
+	}
+	if h := listSessions(t)[id].Holds; h != env.primary.Addr {
+		t.Fatalf("right after a write the session holds %q, want the primary %s", h, env.primary.Addr)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for listSessions(t)[id].Holds != "" {
+		if time.Now().After(deadline) {
+			t.Fatalf("the session still holds %s after 5 s of silence", listSessions(t)[id].Holds)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

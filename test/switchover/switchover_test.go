@@ -381,6 +381,51 @@ func TestSwitchoverRefusals(t *testing.T) {
 		}
 	})
 
+	t.Run("a replica that cannot catch up in time", func(t *testing.T) {
+		// replicaB applies everything 5 s late: it cannot have the
+		// primary's last write within the 2 s the switchover allows (the
+		// first second of which goes to the INSERT's kept connection, which
+		// Strata hands back after a second of client silence).
+		delay := func(seconds int) {
+			for _, q := range []string{"STOP SLAVE", fmt.Sprintf("CHANGE MASTER TO MASTER_DELAY = %d", seconds), "START SLAVE"} {
+				if _, err := direct(t, replicaB).Exec(q); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		delay(5)
+		defer func() {
+			delay(0)
+			env.Setup(t) // wait until every replica has caught up again
+		}()
+		testenv.Eventually(t, "replicaB routable with its delay", func() bool {
+			srv := s.Topology.Load().Server(replicaB)
+			return srv != nil && srv.State == "up"
+		})
+		if _, err := app.Exec("INSERT INTO blog.held VALUES (5)"); err != nil {
+			t.Fatal(err)
+		}
+		code, out := switchover(t, s, fmt.Sprintf(`{"to": %q, "timeout": "2s"}`, replicaB))
+		msg, _ := out["error"].(string)
+		if code != http.StatusConflict || !strings.Contains(msg, "had not applied the primary's position") || !strings.Contains(msg, "nothing was changed") {
+			t.Fatalf("switchover to a replica 5 s behind: %d %v", code, out)
+		}
+		// Undone: the primary takes writes again, the replica still
+		// replicates from it, Strata's primary is the same.
+		if readOnly(t, before) != 0 {
+			t.Fatal("the primary stayed read_only after the switchover was undone")
+		}
+		if m := masterOf(t, replicaB); m != before {
+			t.Fatalf("replicaB replicates from %q after the undone switchover", m)
+		}
+		if p := s.Topology.Load().Cluster("main").Primary.Addr; p != before {
+			t.Fatalf("Strata's primary is %s", p)
+		}
+		if _, err := app.Exec("INSERT INTO blog.held VALUES (6)"); err != nil {
+			t.Fatalf("write after the undone switchover: %v", err)
+		}
+	})
+
 	t.Run("forced past a transaction that stays open", func(t *testing.T) {
 		tx, err := app.Begin()
 		if err != nil {
