@@ -214,18 +214,7 @@ func TestFailoverWhenThePrimaryDies(t *testing.T) {
 	if m := testenv.MasterOf(t, direct(t, replicaB)); m != replicaA {
 		t.Errorf("replica B replicates from %q, want %s", m, replicaA)
 	}
-	var onA, onB int
-	var pos string
-	direct(t, replicaA).QueryRow("SELECT @@GLOBAL.gtid_binlog_pos").Scan(&pos)
-	var res sql.NullInt64
-	if err := direct(t, replicaB).QueryRow("SELECT MASTER_GTID_WAIT(?, 60)", pos).Scan(&res); err != nil || res.Int64 != 0 {
-		t.Fatalf("replica B did not apply the new primary's position %s within 60s: %v", pos, err)
-	}
-	direct(t, replicaA).QueryRow("SELECT COUNT(*) FROM blog.events").Scan(&onA)
-	direct(t, replicaB).QueryRow("SELECT COUNT(*) FROM blog.events").Scan(&onB)
-	if onB != onA {
-		t.Errorf("replica B has %d rows, the new primary %d", onB, onA)
-	}
+	caughtUp(t, replicaB)
 
 	// Operators see it; the config names the new primary.
 	var history []switchover.Event
@@ -265,11 +254,8 @@ func TestFailoverWhenThePrimaryDies(t *testing.T) {
 // as many rows as it.
 func caughtUp(t *testing.T, addr string) {
 	t.Helper()
-	var pos string
-	direct(t, replicaA).QueryRow("SELECT @@GLOBAL.gtid_binlog_pos").Scan(&pos)
-	var res sql.NullInt64
-	if err := direct(t, addr).QueryRow("SELECT MASTER_GTID_WAIT(?, 60)", pos).Scan(&res); err != nil || res.Int64 != 0 {
-		t.Fatalf("%s did not apply %s: %v", addr, pos, err)
+	if err := testenv.WaitApplied(t, replicaA, addr); err != nil {
+		t.Fatal(err)
 	}
 	var onA, onX int
 	direct(t, replicaA).QueryRow("SELECT COUNT(*) FROM blog.events").Scan(&onA)

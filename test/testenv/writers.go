@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -217,4 +218,21 @@ func Eventually(t testing.TB, what string, cond func() bool) {
 		}
 	}
 	t.Fatalf("after 10s: %s", what)
+}
+
+// WaitApplied waits up to 60 s until the server at replica has applied
+// everything the server at primary has written (its gtid_binlog_pos now):
+// applying may take a while on a loaded machine, so tests wait for the
+// position, not for a fixed time.
+func WaitApplied(t testing.TB, primary, replica string) error {
+	t.Helper()
+	var pos string
+	if err := Direct(t, primary).QueryRow("SELECT @@GLOBAL.gtid_binlog_pos").Scan(&pos); err != nil {
+		return fmt.Errorf("reading %s's position: %w", primary, err)
+	}
+	var res sql.NullInt64
+	if err := Direct(t, replica).QueryRow("SELECT MASTER_GTID_WAIT(?, 60)", pos).Scan(&res); err != nil || res.Int64 != 0 {
+		return fmt.Errorf("%s did not apply %s's position %s within 60s (%v)", replica, primary, pos, err)
+	}
+	return nil
 }
