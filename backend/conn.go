@@ -62,6 +62,8 @@ type Conn struct {
 	NeedsReset bool
 	// Broken marks a connection whose protocol state is unknown; it is closed, never reused.
 	Broken bool
+	// Bulk: the server accepted MariaDB's COM_STMT_BULK_EXECUTE here.
+	Bulk bool
 
 	stmts    *stmtCache
 	pool     *Pool
@@ -122,6 +124,7 @@ type serverHello struct {
 	threadID uint32
 	salt     []byte
 	caps     uint32
+	ext      uint32 // MariaDB's extended capabilities
 	plugin   string
 }
 
@@ -153,6 +156,10 @@ func parseHello(p []byte) (serverHello, error) {
 		h.caps |= uint32(binary.LittleEndian.Uint16(p[pos:])) << 16
 		pos += 2
 		authLen := int(p[pos])
+		if h.caps&wire.ClientMySQL == 0 {
+			// A MariaDB server: the last 4 of the 10 reserved bytes.
+			h.ext = binary.LittleEndian.Uint32(p[pos+1+6:])
+		}
 		pos += 1 + 10
 		n := authLen - 8
 		if n < 13 {
@@ -187,18 +194,22 @@ func (c *Conn) handshake(dc DialConfig) error {
 	}
 	auth := scramble(plugin, hello.salt, dc.Password)
 	caps := dc.Flavor.caps() & (hello.caps | wire.ClientLongPassword)
-	encrypted, err := c.startTLS(dc, hello.caps, caps)
+	// Bulk execution is asked for whenever a MariaDB server offers it, so
+	// any connection can serve a client that sends COM_STMT_BULK_EXECUTE;
+	// it changes no reply to other commands.
+	ext := hello.ext & wire.ExtStmtBulkOperations
+	if ext != 0 {
+		caps &^= wire.ClientMySQL
+	}
+	encrypted, err := c.startTLS(dc, hello.caps, caps, ext)
 	if err != nil {
 		return err
 	}
 	if encrypted {
 		caps |= wire.ClientSSL
 	}
-	resp := make([]byte, 0, 128)
-	resp = binary.LittleEndian.AppendUint32(resp, caps)
-	resp = binary.LittleEndian.AppendUint32(resp, wire.MaxPayload)
-	resp = append(resp, dc.Flavor.Collation)
-	resp = append(resp, make([]byte, 23)...)
+	c.Bulk = ext != 0
+	resp := appendLoginHeader(make([]byte, 0, 128), caps, ext, dc.Flavor.Collation)
 	resp = append(resp, dc.User...)
 	resp = append(resp, 0)
 	resp = wire.AppendLenEncString(resp, auth)
@@ -213,18 +224,14 @@ func (c *Conn) handshake(dc DialConfig) error {
 // startTLS upgrades the connection when dc asks for TLS: an SSL request
 // (the first part of the handshake response, with CLIENT_SSL), then the TLS
 // handshake; the login goes on inside TLS. It reports whether it did.
-func (c *Conn) startTLS(dc DialConfig, serverCaps, caps uint32) (bool, error) {
+func (c *Conn) startTLS(dc DialConfig, serverCaps, caps, ext uint32) (bool, error) {
 	if dc.TLS == nil || dc.Socket != "" {
 		return false, nil
 	}
 	if serverCaps&wire.ClientSSL == 0 {
 		return false, errors.New("the server does not offer TLS (give it ssl_cert and ssl_key), and backend.tls asks for it")
 	}
-	req := make([]byte, 0, 32)
-	req = binary.LittleEndian.AppendUint32(req, caps|wire.ClientSSL)
-	req = binary.LittleEndian.AppendUint32(req, wire.MaxPayload)
-	req = append(req, dc.Flavor.Collation)
-	req = append(req, make([]byte, 23)...)
+	req := appendLoginHeader(make([]byte, 0, 32), caps|wire.ClientSSL, ext, dc.Flavor.Collation)
 	if err := c.WriteFlush(req); err != nil {
 		return false, err
 	}
@@ -234,6 +241,17 @@ func (c *Conn) startTLS(dc DialConfig, serverCaps, caps uint32) (bool, error) {
 	}
 	c.Conn.Reset(tc)
 	return true, nil
+}
+
+// appendLoginHeader appends the fixed 32 bytes that open a handshake
+// response (and an SSL request): capabilities, maximum packet size,
+// collation, 19 bytes of filler and MariaDB's extended capabilities.
+func appendLoginHeader(b []byte, caps, ext uint32, collation byte) []byte {
+	b = binary.LittleEndian.AppendUint32(b, caps)
+	b = binary.LittleEndian.AppendUint32(b, wire.MaxPayload)
+	b = append(b, collation)
+	b = append(b, make([]byte, 19)...)
+	return binary.LittleEndian.AppendUint32(b, ext)
 }
 
 func scramble(plugin string, salt []byte, password string) []byte {

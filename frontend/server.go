@@ -35,6 +35,10 @@ type Config struct {
 	UserMaxConnections map[string]int
 	// IdleTimeout closes a client that sends nothing for this long (0: never).
 	IdleTimeout time.Duration
+	// BulkOperations offers clients MariaDB's COM_STMT_BULK_EXECUTE (the
+	// servers support it, and no table is sharded: one batch is not split
+	// by shard).
+	BulkOperations bool
 }
 
 // Server accepts clients and runs their sessions.
@@ -268,12 +272,19 @@ func (s *Server) greeting(id uint32, salt []byte, caps uint32) []byte {
 	p = binary.LittleEndian.AppendUint32(p, id)
 	p = append(p, salt[:8]...)
 	p = append(p, 0)
+	var ext uint32
+	if s.cfg.BulkOperations {
+		// As a MariaDB server says it has extended capabilities.
+		caps &^= wire.ClientMySQL
+		ext = wire.ExtStmtBulkOperations
+	}
 	p = binary.LittleEndian.AppendUint16(p, uint16(caps))
 	p = append(p, 45) // utf8mb4_general_ci
 	p = binary.LittleEndian.AppendUint16(p, wire.StatusAutocommit)
 	p = binary.LittleEndian.AppendUint16(p, uint16(caps>>16))
 	p = append(p, byte(len(salt)+1))
-	p = append(p, make([]byte, 10)...)
+	p = append(p, make([]byte, 6)...)
+	p = binary.LittleEndian.AppendUint32(p, ext)
 	p = append(p, salt[8:]...)
 	p = append(p, 0)
 	p = append(p, pluginNative...)
@@ -372,6 +383,8 @@ func (s *Server) dispatch(ctx context.Context, sess *session.Session, p []byte) 
 		return false, sess.Query(ctx, p)
 	case wire.ComStmtExecute:
 		return false, sess.Execute(ctx, p)
+	case wire.ComStmtBulkExecute:
+		return false, sess.BulkExecute(ctx, p)
 	case wire.ComStmtPrepare:
 		return false, sess.Prepare(ctx, p)
 	case wire.ComStmtSendLong:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Strata's tests, demo and benchmarks need on Debian 12:
-# MariaDB server and client, PHP with pdo_mysql, sysbench (and make and CA
-# certificates, which a minimal image may lack). Go is expected in /usr/local/go.
+# MariaDB server and client, PHP with pdo_mysql, sysbench, Node.js with npm
+# and the Node.js drivers of test/node (and make and CA certificates, which a
+# minimal image may lack). Go is expected in /usr/local/go.
 #
 # Idempotent: it checks for the programs first and touches apt only when
 # something is missing. Runs unattended (CI has no stdin).
@@ -24,11 +25,30 @@ have mariadb || need mariadb-client
 have php || need php-cli
 if ! have php || ! php -m 2>/dev/null | grep -qi '^pdo_mysql$'; then need php-mysql; fi
 have sysbench || need sysbench
+have node || need nodejs
+have npm || need npm
 have make || need make
 [ -s /etc/ssl/certs/ca-certificates.crt ] || need ca-certificates
 
+# The Node.js drivers the integration tests run (test/node), at the versions
+# of its package-lock.json; npm ci runs again only when that file changed.
+node_drivers() {
+	local dir
+	dir="$(dirname "${BASH_SOURCE[0]}")/../test/node"
+	if cmp -s "$dir/package-lock.json" "$dir/node_modules/.strata-installed-lock"; then
+		return 0
+	fi
+	echo "deps: npm ci in test/node"
+	if ! (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error); then
+		echo "deps: npm ci in test/node failed" >&2
+		exit 1
+	fi
+	cp "$dir/package-lock.json" "$dir/node_modules/.strata-installed-lock"
+}
+
 if [ "${#missing[@]}" -eq 0 ]; then
-	echo "deps: mariadbd, mariadb, php (pdo_mysql), sysbench: all present"
+	node_drivers
+	echo "deps: mariadbd, mariadb, php (pdo_mysql), sysbench, node (and its drivers): all present"
 	exit 0
 fi
 
@@ -65,10 +85,11 @@ fi
 
 # Check the result rather than trusting the package names.
 failed=0
-for bin in mariadbd mariadb-install-db mariadb php sysbench make; do
+for bin in mariadbd mariadb-install-db mariadb php sysbench make node npm; do
 	have "$bin" || { echo "deps: $bin still missing after install" >&2; failed=1; }
 done
 php -m 2>/dev/null | grep -qi '^pdo_mysql$' || { echo "deps: php has no pdo_mysql after install" >&2; failed=1; }
 [ "$failed" -eq 0 ] || exit 1
 rm -f "$log"
 echo "deps: installed ${missing[*]}"
+node_drivers

@@ -112,8 +112,10 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 	if err != nil {
 		return nil, err
 	}
+	version, bulk := s.serverVersion(ctx)
 	s.Front = frontend.NewServer(frontend.Config{
-		ServerVersion:      s.serverVersion(ctx),
+		ServerVersion:      version,
+		BulkOperations:     bulk && sh == nil,
 		MaxConnections:     cfg.Limits.MaxClientConnections,
 		MaxPacket:          int(cfg.Limits.MaxAllowedPacket),
 		TLS:                tlsConf,
@@ -232,22 +234,24 @@ func (s *Strata) Close() {
 }
 
 // serverVersion mirrors the default primary's version so clients that
-// adapt to the server see the real one; Strata is named in the suffix.
-func (s *Strata) serverVersion(ctx context.Context) string {
+// adapt to the server see the real one; Strata is named in the suffix. It
+// also reports whether that server takes MariaDB's bulk execution, which
+// Strata then offers too.
+func (s *Strata) serverVersion(ctx context.Context) (string, bool) {
 	const fallback = "5.5.5-10.11.0-MariaDB-Strata"
 	cl := s.Topology.Load().Default()
 	if cl == nil {
-		return fallback
+		return fallback, false
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.Config.Limits.ConnectTimeout.D())
 	defer cancel()
 	c, err := backend.Dial(ctx, backend.DialConfig{Addr: cl.Primary.Addr, Socket: s.Config.Backend.Sockets[cl.Primary.Addr], User: s.Config.Backend.User, Password: s.Config.Backend.Password, Timeout: s.Config.Limits.ConnectTimeout.D(), Flavor: backend.Flavor{Collation: 45}, TLS: s.Env.BackendTLS})
 	if err != nil {
 		s.Log.Warn("cannot reach the primary at start; announcing a default version", "primary", cl.Primary.Addr, "err", err)
-		return fallback
+		return fallback, false
 	}
 	defer c.Close()
-	return c.Version + "-Strata"
+	return c.Version + "-Strata", c.Bulk
 }
 
 // loadTLS reads the configured certificate, or makes a self-signed one so

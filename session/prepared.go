@@ -36,6 +36,9 @@ type prepared struct {
 // prepared the statement.
 func (s *Session) Prepare(ctx context.Context, packet []byte) error {
 	sql := string(packet[1:])
+	// Until this PREPARE succeeds, an EXECUTE pipelined behind it with
+	// lastPreparedID must fail as on MariaDB, not run an older statement.
+	s.lastStmt = nil
 	parsed := s.env.Planner.Parse(sql)
 	st := &prepared{sql: sql, facts: parsed.Summary, parsed: parsed.Statements}
 	s.startStatement(st.facts)
@@ -71,9 +74,13 @@ func (s *Session) Prepare(ctx context.Context, packet []byte) error {
 // when run found an error it has already been written.
 func (s *Session) sendPrepareReply(st *prepared, reply *backend.PrepareReply) error {
 	s.nextStmt++
+	if s.nextStmt == lastPreparedID {
+		s.nextStmt = 1 // after 4 billion prepares: that id means "the last one"
+	}
 	st.id = s.nextStmt
 	st.params, st.columns = reply.NumParams, reply.NumColumns
 	s.stmts[st.id] = st
+	s.lastStmt = st
 	ok := make([]byte, 0, 12)
 	ok = append(ok, wire.HeaderOK)
 	ok = binary.LittleEndian.AppendUint32(ok, st.id)
@@ -121,11 +128,20 @@ func errMalformed(what string) *wire.Error {
 	return wire.NewError(wire.ErMalformedPacket, "Malformed communication packet: %s", what)
 }
 
+// lastPreparedID in a statement command names the statement prepared last
+// on the connection, as MariaDB allows (since 10.2) so that a client can
+// send COM_STMT_PREPARE and its COM_STMT_EXECUTE without waiting for the
+// id: the MariaDB Node.js connector pipelines every execute() this way.
+const lastPreparedID = 0xFFFFFFFF
+
 func (s *Session) lookupStmt(packet []byte) (*prepared, uint32, bool) {
 	if len(packet) < 5 {
 		return nil, 0, false
 	}
 	id := binary.LittleEndian.Uint32(packet[1:])
+	if id == lastPreparedID {
+		return s.lastStmt, id, true
+	}
 	return s.stmts[id], id, true
 }
 
@@ -162,6 +178,94 @@ func (s *Session) Execute(ctx context.Context, packet []byte) error {
 	})
 	st.longData = nil
 	return err
+}
+
+// COM_STMT_BULK_EXECUTE's flag that a type block follows the header.
+const bulkSendTypes = 128
+
+// BulkExecute runs MariaDB's COM_STMT_BULK_EXECUTE, many rows of parameters
+// for one prepared statement in one packet, where the statement routes (an
+// INSERT: the primary), relaying the packet with the backend's statement id.
+func (s *Session) BulkExecute(ctx context.Context, packet []byte) error {
+	st, id, ok := s.lookupStmt(packet)
+	if !ok || len(packet) < 7 {
+		return s.refuse(errMalformed("COM_STMT_BULK_EXECUTE is too short"))
+	}
+	if st == nil {
+		return s.refuse(errUnknownStmt(id, "mysqld_stmt_bulk_execute"))
+	}
+	s.startStatement(st.facts)
+	typesIn, err := st.captureBulkTypes(packet)
+	if err != nil {
+		return s.refuse(errMalformed(err.Error()))
+	}
+	stmts := st.parsed
+	if stmts == nil {
+		stmts = []*sqlparse.Facts{st.facts}
+	}
+	if rule, msg := s.refusal(stmts, false); rule >= 0 {
+		return s.refuseByRule(st.facts, rule, msg)
+	}
+	if st.placed {
+		return s.refuse(wire.NewError(wire.ErNotSupportedYet,
+			"COM_STMT_BULK_EXECUTE on sharded tables is not supported: Strata does not split one batch by shard; send the rows as separate executes"))
+	}
+	return s.run(ctx, command{facts: st.facts, stmts: stmts}, func(c *backend.Conn, capture *backend.Capture) (backend.Result, error) {
+		if !c.Bulk {
+			return s.relayError(wire.NewError(wire.ErNotSupportedYet,
+				"server %s does not support COM_STMT_BULK_EXECUTE; send the rows as separate executes", c.Addr))
+		}
+		bst, err := c.Stmt(st.sql)
+		if werr, ok := err.(*wire.Error); ok {
+			return s.relayError(werr)
+		}
+		if err != nil {
+			return backend.Result{}, err
+		}
+		payload := st.rewriteBulk(s.execBuf[:0], packet, bst, typesIn)
+		if cap(payload) <= maxKeptExecute {
+			s.execBuf = payload[:0]
+		}
+		if err := c.Request(payload); err != nil {
+			return backend.Result{}, &backend.ServerError{Addr: c.Addr, Err: err}
+		}
+		return c.RelayCapture(s.client, false, capture)
+	})
+}
+
+// captureBulkTypes remembers the type block of a bulk execute that sends
+// one (the same two bytes per parameter as an EXECUTE's) and reports
+// whether it did.
+func (st *prepared) captureBulkTypes(packet []byte) (bool, error) {
+	if binary.LittleEndian.Uint16(packet[5:])&bulkSendTypes == 0 {
+		if st.params > 0 && st.types == nil {
+			return false, errBulkNoTypes
+		}
+		return false, nil
+	}
+	end := 7 + 2*st.params
+	if len(packet) < end {
+		return false, errBulkShort
+	}
+	st.types = append(st.types[:0], packet[7:end]...)
+	return true, nil
+}
+
+// rewriteBulk appends to out the client's bulk execute with the backend's
+// statement id, and with the type block added when this backend statement
+// has not seen types yet.
+func (st *prepared) rewriteBulk(out, packet []byte, bst *backend.Stmt, typesIn bool) []byte {
+	out = slices.Grow(out, len(packet)+2*st.params)
+	out = append(out, packet[0])
+	out = binary.LittleEndian.AppendUint32(out, bst.ID)
+	if typesIn || bst.TypesSent || st.params == 0 {
+		bst.TypesSent = true
+		return append(out, packet[5:]...)
+	}
+	bst.TypesSent = true
+	out = binary.LittleEndian.AppendUint16(out, binary.LittleEndian.Uint16(packet[5:])|bulkSendTypes)
+	out = append(out, st.types...)
+	return append(out, packet[7:]...)
 }
 
 // maxKeptExecute bounds the rewritten EXECUTE buffer a session keeps for
@@ -284,6 +388,9 @@ func (e protoError) Error() string { return string(e) }
 const (
 	errShort   = protoError("COM_STMT_EXECUTE is shorter than its statement's parameters need")
 	errNoTypes = protoError("COM_STMT_EXECUTE sent no parameter types for a statement that never had them")
+
+	errBulkShort   = protoError("COM_STMT_BULK_EXECUTE is shorter than its parameter types")
+	errBulkNoTypes = protoError("COM_STMT_BULK_EXECUTE sent no parameter types for a statement that never had them")
 )
 
 // rewriteExecute appends to out the client's EXECUTE with the backend's
@@ -357,7 +464,10 @@ func (s *Session) ResetStmt(packet []byte) error {
 // CloseStmt forgets a statement (COM_STMT_CLOSE has no reply). Backend
 // connections keep their copy cached for the next client that prepares it.
 func (s *Session) CloseStmt(packet []byte) {
-	if _, id, ok := s.lookupStmt(packet); ok {
-		delete(s.stmts, id)
+	if st, _, ok := s.lookupStmt(packet); ok && st != nil {
+		delete(s.stmts, st.id)
+		if st == s.lastStmt {
+			s.lastStmt = nil
+		}
 	}
 }

@@ -97,3 +97,65 @@ func TestParseKill(t *testing.T) {
 		}
 	}
 }
+
+// bulkPacket builds COM_STMT_BULK_EXECUTE for a statement with two
+// parameters, with two rows.
+func bulkPacket(id uint32, withTypes bool) []byte {
+	p := []byte{0xfa}
+	p = binary.LittleEndian.AppendUint32(p, id)
+	if withTypes {
+		p = append(p, 128, 0, 8, 0, 253, 0) // flags: types follow; LONGLONG, VAR_STRING
+	} else {
+		p = append(p, 0, 0)
+	}
+	for _, row := range []string{"a", "b"} {
+		p = append(p, 0, 7, 0, 0, 0, 0, 0, 0, 0) // a value: int64 7
+		p = append(p, 0, 1, row[0])              // a value: the row's string
+	}
+	return p
+}
+
+func TestRewriteBulk(t *testing.T) {
+	tests := []struct {
+		name       string
+		clientSent bool // this bulk execute carries types
+		backendHad bool // the backend statement saw types before
+		wantTypes  bool // the rewritten packet carries types
+	}{
+		{"types passed through", true, false, true},
+		{"no types, backend already has them", false, true, false},
+		{"no types, fresh backend statement gets the remembered ones", false, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := &prepared{params: 2}
+			if _, err := st.captureBulkTypes(bulkPacket(9, true)); err != nil {
+				t.Fatal(err)
+			}
+			in := bulkPacket(9, tt.clientSent)
+			typesIn, err := st.captureBulkTypes(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bst := &backend.Stmt{ID: 42, TypesSent: tt.backendHad}
+			out := st.rewriteBulk(nil, in, bst, typesIn)
+			want := bulkPacket(42, tt.wantTypes)
+			if !bytes.Equal(out, want) {
+				t.Errorf("rewritten\n% x\nwant\n% x", out, want)
+			}
+			if !bst.TypesSent {
+				t.Error("backend statement not marked as having types")
+			}
+		})
+	}
+}
+
+func TestCaptureBulkTypesRejectsMalformed(t *testing.T) {
+	st := &prepared{params: 2}
+	if _, err := st.captureBulkTypes(bulkPacket(1, false)); err != errBulkNoTypes {
+		t.Errorf("first bulk execute without types: err = %v, want errBulkNoTypes", err)
+	}
+	if _, err := st.captureBulkTypes(bulkPacket(1, true)[:9]); err != errBulkShort {
+		t.Errorf("truncated bulk execute: err = %v, want errBulkShort", err)
+	}
+}

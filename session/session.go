@@ -123,6 +123,7 @@ type Session struct {
 
 	stmts    map[uint32]*prepared
 	nextStmt uint32
+	lastStmt *prepared // the last one prepared, for lastPreparedID
 	// execBuf is reused for the EXECUTE sent to a backend (executeOn).
 	execBuf []byte
 	// timeLimit is the running statement's max_statement_time from its
@@ -262,6 +263,7 @@ func (s *Session) Reset(user, db string, collation byte) {
 	s.autocommit = true
 	s.vars.init(s.collation)
 	s.stmts = map[uint32]*prepared{}
+	s.lastStmt = nil
 }
 
 // route is where one statement runs.

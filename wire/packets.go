@@ -53,7 +53,22 @@ const (
 	ComSetOption       = mysql.COM_SET_OPTION
 	ComStmtFetch       = mysql.COM_STMT_FETCH
 	ComResetConnection = mysql.COM_RESET_CONNECTION
+	// ComStmtBulkExecute is MariaDB's COM_STMT_BULK_EXECUTE: many rows of
+	// parameters for one prepared statement (connectors' batch inserts).
+	ComStmtBulkExecute = 0xfa
 )
+
+// MariaDB's extended capabilities: 32 more bits, sent where MySQL has
+// filler bytes, by a server or client that clears CLIENT_MYSQL (the bit
+// MySQL calls CLIENT_LONG_PASSWORD) to say it has them.
+const (
+	// ExtStmtBulkOperations allows COM_STMT_BULK_EXECUTE.
+	ExtStmtBulkOperations = 1 << 2
+)
+
+// ClientMySQL is CLIENT_LONG_PASSWORD under MariaDB's name: set by a peer
+// without extended capabilities.
+const ClientMySQL = ClientLongPassword
 
 // Packet header bytes.
 const (
