@@ -137,6 +137,44 @@ func TestPHPPDOWorkload(t *testing.T) {
 	}
 }
 
+// PHP mysqli (the API WordPress uses): prepared statements read with
+// get_result and bind_result, a read-only cursor, multi_query and
+// change_user get the same answers through Strata as from the primary;
+// the reads land on replicas and the writes on the primary.
+func TestPHPMysqliWorkload(t *testing.T) {
+	t.Parallel()
+	setupTables(t, blogSchema("mysqli_")...)
+	script, _ := filepath.Abs("php/mysqli_workload.php")
+	run := func(host, port, user, pass, part string) string {
+		out, err := exec.Command("php", script, host, port, user, pass, "mysqli_", part).CombinedOutput()
+		if err != nil {
+			t.Fatalf("php mysqli %s (%s:%s): %v\n%s", part, host, port, err, out)
+		}
+		return string(out)
+	}
+	h, p := strataHostPort()
+	primary0, replicas0 := readsByServer(t, "mysqli_entries")
+	viaStrata := run(h, p, "app", "app", "read")
+	primary1, replicas1 := readsByServer(t, "mysqli_entries")
+	direct := run("127.0.0.1", fmt.Sprint(env.primary.Port), "root", "", "read")
+	if viaStrata != direct {
+		t.Errorf("answers differ\nvia Strata:\n%s\ndirect:\n%s", viaStrata, direct)
+	}
+	if !strings.Contains(viaStrata, "ünïcödé") || !strings.Contains(viaStrata, `cursor: [[1,"hello"]`) {
+		t.Errorf("answers through Strata incomplete:\n%s", viaStrata)
+	}
+	if primary1 != primary0 || sum(replicas1) == sum(replicas0) {
+		t.Errorf("rows of mysqli_entries read: primary %d, replicas %d; autocommit reads must go to replicas", primary1-primary0, sum(replicas1)-sum(replicas0))
+	}
+	if out := run(h, p, "app", "app", "write"); out != "ok\n" {
+		t.Fatalf("writes: %s", out)
+	}
+	n, err := env.primary.QueryValue(ctxFor(t), "SELECT GROUP_CONCAT(body ORDER BY id) FROM blog.mysqli_comments WHERE body LIKE '%mysqli%'")
+	if err != nil || n != "mysqli tx,mysqli autocommit" {
+		t.Errorf("mysqli rows on the primary: %q (%v), want the committed two", n, err)
+	}
+}
+
 // go-sql-driver: server-side prepared statements, transactions,
 // interpolateParams, multi-statements and LOAD DATA LOCAL INFILE.
 func TestGoDriverWorkload(t *testing.T) {
