@@ -19,6 +19,10 @@ import (
 type Config struct {
 	Listen      string `yaml:"listen"`
 	AdminListen string `yaml:"admin_listen"`
+	// HandoverSocket, when set, is a Unix socket where a running Strata
+	// hands its listening sockets to a new Strata process started with the
+	// same listen and admin_listen: an upgrade or restart refuses no client.
+	HandoverSocket string `yaml:"handover_socket"`
 	// AdminPprof serves Go's runtime profiles at /debug/pprof/ on
 	// admin_listen (off by default: the admin port has no authentication).
 	AdminPprof bool `yaml:"admin_pprof"`

@@ -52,11 +52,14 @@ type Server struct {
 	ln       net.Listener
 	conns    map[net.Conn]*client
 	draining atomic.Bool // Shutdown began: sessions end at their next command boundary
-	wg       sync.WaitGroup
-	closing  bool
-	schemas  *schemaCache
-	sessions int
-	users    *userLimits
+	// drainIdle is how long, during a Shutdown, a client may wait for its
+	// next command before it is closed (shutdown.go).
+	drainIdle atomic.Int64
+	wg        sync.WaitGroup
+	closing   bool
+	schemas   *schemaCache
+	sessions  int
+	users     *userLimits
 }
 
 // NewServer creates a front end over a shared session environment.
@@ -297,13 +300,14 @@ func (s *Server) commandLoop(sess *session.Session, cl *client) error {
 	ctx := context.Background()
 	idle := idleDeadline{timeout: s.cfg.IdleTimeout}
 	for {
-		if !s.waitForCommand(cl) {
+		now := time.Now()
+		if !s.waitForCommand(cl, now) {
 			return s.endForShutdown(sess)
 		}
 		if s.releaseWhenIdle(sess) {
 			idle.lost() // it used the connection's deadline
 		}
-		idle.arm(c, time.Now())
+		idle.arm(c, now)
 		if cl.state.Load() == clientClosing {
 			// Shutdown came while the deadlines above were set.
 			return s.endForShutdown(sess)

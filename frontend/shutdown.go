@@ -19,6 +19,8 @@ type client struct {
 	conn  net.Conn
 	state atomic.Int32                    // clientBusy, clientReading or clientClosing
 	sess  atomic.Pointer[session.Session] // once logged in
+	// waitingSince is when it began waiting for its command (UnixNano).
+	waitingSince atomic.Int64
 }
 
 // inTransaction reports whether cl's session left a transaction open.
@@ -40,15 +42,29 @@ var errShutdown = errors.New("Strata is shutting down")
 // answer to its next command: ER_SERVER_SHUTDOWN, as from MariaDB.
 var errServerShutdown = wire.NewError(1053, "Server shutdown in progress: Strata is stopping; reconnect (to another Strata, or to this one once it is back)")
 
+// drainGrace is how long, in the first half of a shutdown, a client may
+// wait for its next command before it is closed: a web request's
+// connection runs its statements a few milliseconds apart and should
+// finish its request, while one that idles in a pool is closed soon (its
+// driver then opens another, to whichever Strata listens now).
+const drainGrace = 250 * time.Millisecond
+
 // Shutdown stops accepting clients and lets the connected ones finish:
-// a client waiting for its next command is closed at once; one running a
-// statement gets its answer and is then closed; one inside a transaction
-// may run statements until the transaction ends. When ctx ends first, the
-// remaining clients are closed as Close does (their transactions roll
-// back, unacknowledged). Acknowledged writes are never cut off.
+// a client that waits drainGrace for its next command is closed; one
+// running a statement gets its answer first; one inside a transaction
+// may run statements until the transaction ends. After half of ctx's
+// time, a waiting client is closed at once. When ctx ends, the remaining
+// clients are closed as Close does (their transactions roll back,
+// unacknowledged). Acknowledged writes are never cut off.
 func (s *Server) Shutdown(ctx context.Context) error {
+	start := time.Now()
+	halfway := time.Time{} // never, without a deadline
+	if dl, ok := ctx.Deadline(); ok {
+		halfway = start.Add(dl.Sub(start) / 2)
+	}
 	s.mu.Lock()
 	s.closing = true
+	s.drainIdle.Store(int64(drainGrace))
 	s.draining.Store(true)
 	if s.ln != nil {
 		s.ln.Close()
@@ -62,7 +78,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		s.closeWaiting()
+		now := time.Now()
+		if !halfway.IsZero() && now.After(halfway) {
+			s.drainIdle.Store(0)
+		}
+		s.closeWaiting(now)
 		select {
 		case <-done:
 			return nil
@@ -76,25 +96,30 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 }
 
-// closeWaiting ends every client that waits for a command outside a
-// transaction: its read is interrupted and its session, seeing the state,
-// tells it why and ends.
-func (s *Server) closeWaiting() {
+// closeWaiting ends every client that has waited drainIdle or longer for
+// a command outside a transaction: its read is interrupted and its
+// session, seeing the state, tells it why and ends.
+func (s *Server) closeWaiting(now time.Time) {
+	idleSince := now.Add(-time.Duration(s.drainIdle.Load())).UnixNano()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, cl := range s.conns {
-		if !cl.inTransaction() && cl.state.CompareAndSwap(clientReading, clientClosing) {
+		if cl.inTransaction() || cl.waitingSince.Load() > idleSince {
+			continue
+		}
+		if cl.state.CompareAndSwap(clientReading, clientClosing) {
 			_ = cl.conn.SetReadDeadline(time.Unix(1, 0))
 		}
 	}
 }
 
-// waitForCommand moves cl to waiting, unless the shutdown wants the
-// session to end first: it reports false then.
-func (s *Server) waitForCommand(cl *client) bool {
-	if s.draining.Load() && !cl.inTransaction() {
+// waitForCommand moves cl to waiting, at now, unless the shutdown wants
+// the session to end first: it reports false then.
+func (s *Server) waitForCommand(cl *client, now time.Time) bool {
+	if s.draining.Load() && !cl.inTransaction() && s.drainIdle.Load() == 0 {
 		return false
 	}
+	cl.waitingSince.Store(now.UnixNano())
 	return cl.state.CompareAndSwap(clientBusy, clientReading)
 }
 

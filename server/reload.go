@@ -116,6 +116,7 @@ func needsRestart(old, cfg *config.Config, haveCache bool) []string {
 	}
 	differ("listen", old.Listen, cfg.Listen)
 	differ("admin_listen", old.AdminListen, cfg.AdminListen)
+	differ("handover_socket", old.HandoverSocket, cfg.HandoverSocket)
 	differ("admin_pprof", old.AdminPprof, cfg.AdminPprof)
 	differ("admin_auth", old.AdminAuth, cfg.AdminAuth)
 	differ("slow_log", old.SlowLog, cfg.SlowLog)

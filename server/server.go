@@ -11,7 +11,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/big"
@@ -53,10 +52,18 @@ type Strata struct {
 	shards     atomic.Pointer[sharding] // nil when no table is placed
 	stopShards context.CancelFunc
 
-	mysqlLn net.Listener
 	httpSrv *http.Server
-	httpLn  net.Listener
-	done    chan error
+	// The listening sockets (listeners.go): nil while being handed over,
+	// and for good once a new process took them.
+	lnMu       sync.Mutex
+	mysqlLn    net.Listener
+	httpLn     net.Listener
+	mysqlAddr  string
+	adminAddr  string
+	handoverLn *net.UnixListener
+	stopping   bool          // Shutdown or Close began: no handover
+	handedOver chan struct{} // closed once a new process took the sockets
+	done       chan error
 	// startProcs is GOMAXPROCS before the config's threads applied: what
 	// `threads: 0` puts back at a reload.
 	startProcs int
@@ -74,7 +81,7 @@ func (s *Strata) applyThreads(n int) {
 
 // Start builds Strata from cfg and starts listening on both ports.
 func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, error) {
-	s := &Strata{Config: cfg, Log: log, done: make(chan error, 2), startProcs: runtime.GOMAXPROCS(0)}
+	s := &Strata{Config: cfg, Log: log, done: make(chan error, 2), handedOver: make(chan struct{}), startProcs: runtime.GOMAXPROCS(0)}
 	s.applyThreads(cfg.Threads)
 	backendTLS, err := cfg.Backend.TLS.ClientConfig()
 	if err != nil {
@@ -134,7 +141,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 	s.Monitor.OnPrimaryMoved = func(cluster, from, to string) {
 		s.saveAfterFailover(s.Admin.Switchover.Followed(cluster, from, to))
 	}
-	if err := s.listen(); err != nil {
+	if err := s.listen(ctx); err != nil {
 		s.Pools.Close()
 		sh.close()
 		return nil, err
@@ -179,32 +186,6 @@ func (s *Strata) saveAfterFailover(rep *switchover.Report) {
 	}
 }
 
-func (s *Strata) listen() error {
-	var err error
-	if s.mysqlLn, err = net.Listen("tcp", s.Config.Listen); err != nil {
-		return fmt.Errorf("listening for clients on %s: %w", s.Config.Listen, err)
-	}
-	if s.httpLn, err = net.Listen("tcp", s.Config.AdminListen); err != nil {
-		s.mysqlLn.Close()
-		return fmt.Errorf("listening for the admin API on %s: %w", s.Config.AdminListen, err)
-	}
-	s.httpSrv = &http.Server{Handler: s.Admin.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go func() { s.done <- s.Front.Serve(s.mysqlLn) }()
-	go func() {
-		if err := s.httpSrv.Serve(s.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.done <- err
-		}
-	}()
-	s.Log.Info("strata listening", "mysql", s.mysqlLn.Addr().String(), "admin", s.httpLn.Addr().String())
-	return nil
-}
-
-// MySQLAddr and AdminAddr are the bound addresses (useful with port 0).
-func (s *Strata) MySQLAddr() string { return s.mysqlLn.Addr().String() }
-
-// AdminAddr is the admin API's bound address.
-func (s *Strata) AdminAddr() string { return s.httpLn.Addr().String() }
-
 // Done reports a listener failing.
 func (s *Strata) Done() <-chan error { return s.done }
 
@@ -213,6 +194,7 @@ func (s *Strata) Done() <-chan error { return s.done }
 // limits.shutdown_timeout (frontend.Server.Shutdown); then it closes what
 // is left as Close does. It is how `strata serve` stops on SIGTERM.
 func (s *Strata) Shutdown() {
+	s.stopHandovers()
 	ctx, cancel := context.WithTimeout(context.Background(), s.Config.Limits.ShutdownTimeout.D())
 	defer cancel()
 	if err := s.Front.Shutdown(ctx); err != nil {
@@ -223,6 +205,7 @@ func (s *Strata) Shutdown() {
 
 // Close stops accepting, ends sessions and closes backend connections.
 func (s *Strata) Close() {
+	s.stopHandovers()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = s.httpSrv.Shutdown(ctx)

@@ -1,7 +1,8 @@
 // Package test holds Strata's integration tests: a real MariaDB primary
 // with two replicas (started by the sandbox package on loopback), Strata
 // running in-process in front of them, and real clients — the mariadb CLI,
-// PHP PDO and go-sql-driver/mysql — talking to it.
+// PHP PDO and mysqli, go-sql-driver/mysql, and Node.js's mysql2 and mariadb
+// drivers — talking to it.
 package test
 
 import (

@@ -61,6 +61,12 @@ func runServe(args []string) error {
 			running = false
 		case err = <-s.Done():
 			running = false
+		case <-s.HandedOver():
+			// A new Strata took the listening sockets (handover_socket):
+			// finish this one's clients as a SIGTERM would.
+			log.Info("handed over: clients may finish their statement or transaction, then this process exits",
+				"shutdown_timeout", cfg.Limits.ShutdownTimeout.D())
+			running = false
 		case <-hup:
 			log.Info("SIGHUP: reloading the config file")
 			_, _, _ = s.ReloadFile()

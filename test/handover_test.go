@@ -1,0 +1,202 @@
+package test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/strata-proxy/strata/server"
+	"github.com/strata-proxy/strata/test/testenv"
+)
+
+// A new Strata started with the same handover_socket takes the running
+// one's listening sockets: while clients connect all the time, none is
+// refused or reset, a web request's connection in flight finishes its
+// statements, an open transaction on the old process commits, and the old
+// process then ends. A Strata configured for other ports is refused and
+// the running one keeps serving.
+func TestHandoverRefusesNoClient(t *testing.T) {
+	t.Parallel()
+	setupTables(t,
+		"CREATE TABLE IF NOT EXISTS blog.handover_rows (id INT AUTO_INCREMENT PRIMARY KEY, worker INT, note VARCHAR(20))",
+		"DELETE FROM blog.handover_rows")
+	yaml := handoverYAML(t, freePort(t), freePort(t), filepath.Join(t.TempDir(), "handover.sock"))
+	old := startHandoverStrata(t, yaml)
+	addr := old.MySQLAddr()
+	db := testenv.Open(t, testenv.DSN(addr, "app", "app", "blog"))
+	db.SetMaxIdleConns(0) // every request dials: a refused or reset connect shows
+
+	tx, err := db.BeginTx(testenv.Ctx(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec("INSERT INTO handover_rows (worker, note) VALUES (0, 'open tx')"); err != nil {
+		t.Fatal(err)
+	}
+
+	// Web requests: connect, a few statements a few ms apart, disconnect.
+	var stop atomic.Bool
+	var requests, failed atomic.Int64
+	var firstErr sync.Once
+	var wg sync.WaitGroup
+	for w := 1; w <= 3; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for !stop.Load() {
+				if err := webRequest(db, w); err != nil {
+					failed.Add(1)
+					firstErr.Do(func() { t.Errorf("a request failed: %v", err) })
+					continue
+				}
+				requests.Add(1)
+			}
+		}()
+	}
+	time.Sleep(300 * time.Millisecond)
+	before := requests.Load()
+
+	next := startHandoverStrata(t, yaml)
+	if next.MySQLAddr() != addr {
+		t.Fatalf("the new Strata listens on %s, want the old one's %s", next.MySQLAddr(), addr)
+	}
+	select {
+	case <-old.HandedOver():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the running Strata did not report the handover")
+	}
+	oldDone := make(chan struct{})
+	go func() {
+		old.Shutdown() // what strata serve does once it handed over
+		close(oldDone)
+	}()
+	time.Sleep(300 * time.Millisecond)
+	if _, err := tx.Exec("INSERT INTO handover_rows (worker, note) VALUES (0, 'after')"); err != nil {
+		t.Fatalf("the open transaction on the old process, after the handover: %v", err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatalf("COMMIT on the old process after the handover: %v", err)
+	}
+	select {
+	case <-oldDone:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the old Strata did not finish its clients and stop")
+	}
+	during := requests.Load()
+	time.Sleep(300 * time.Millisecond)
+	stop.Store(true)
+	wg.Wait()
+	after := requests.Load()
+	if failed.Load() > 0 || before == 0 || after == during {
+		t.Errorf("requests: %d before the handover, %d until the old Strata stopped, %d after it, %d failed; want none failed and some in each phase",
+			before, during-before, after-during, failed.Load())
+	}
+	t.Logf("requests: %d before the handover, %d until the old Strata stopped, %d after", before, during-before, after-during)
+
+	// The new process serves the admin API on the same port too.
+	resp, err := http.Get("http://" + next.AdminAddr() + "/api/topology")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Errorf("admin API after the handover: %v %v", resp, err)
+	}
+	if resp != nil {
+		resp.Body.Close()
+	}
+	n, err := env.primary.QueryValue(ctxFor(t), "SELECT COUNT(*) FROM blog.handover_rows WHERE worker = 0")
+	if err != nil || n != "2" {
+		t.Errorf("rows of the transaction committed on the old process: %s (%v), want 2", n, err)
+	}
+
+	// A Strata for other ports may not take these sockets.
+	other := strings.Replace(yaml, "listen: "+addr, "listen: 127.0.0.1:"+freePort(t), 1)
+	refused, err := testenv.StartStrata(other)
+	if err == nil {
+		refused.Close()
+		t.Fatal("a Strata configured for other ports took the sockets over")
+	}
+	if !strings.Contains(err.Error(), "listens on "+addr) {
+		t.Errorf("starting a Strata for other ports: %v, want a refusal naming %s", err, addr)
+	}
+	if err := webRequest(db, 9); err != nil {
+		t.Errorf("the running Strata after refusing a takeover: %v", err)
+	}
+}
+
+// webRequest is one page load: its own connection, three statements a few
+// milliseconds apart, then the connection closes. A *sql.Conn does not
+// retry a statement on another connection, so every failure shows.
+func webRequest(db *sql.DB, worker int) error {
+	ctx := context.Background()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("connecting: %w", err)
+	}
+	defer conn.Close()
+	for i, q := range []string{
+		"SELECT COUNT(*) FROM handover_rows",
+		"INSERT INTO handover_rows (worker, note) VALUES (?, 'request')",
+		"SELECT note FROM handover_rows WHERE id = LAST_INSERT_ID()",
+	} {
+		if i > 0 {
+			time.Sleep(5 * time.Millisecond)
+		}
+		args := []any{}
+		if strings.Contains(q, "?") {
+			args = append(args, worker)
+		}
+		rows, err := conn.QueryContext(ctx, q, args...)
+		if err != nil {
+			return fmt.Errorf("%s: %w", q, err)
+		}
+		for rows.Next() {
+		}
+		if err := rows.Err(); err != nil {
+			rows.Close()
+			return fmt.Errorf("%s: %w", q, err)
+		}
+		rows.Close()
+	}
+	return nil
+}
+
+// handoverYAML is the package's topology served on fixed ports (a
+// handover passes those) with a handover socket.
+func handoverYAML(t *testing.T, port, adminPort, socket string) string {
+	t.Helper()
+	yaml := strings.Replace(topologyYAML, "listen: 127.0.0.1:0", "listen: 127.0.0.1:"+port, 1)
+	yaml = strings.Replace(yaml, "admin_listen: 127.0.0.1:0", "admin_listen: 127.0.0.1:"+adminPort, 1)
+	yaml = strings.Replace(yaml, "pool_wait: 3s}", "pool_wait: 3s, shutdown_timeout: 6s}", 1)
+	if yaml == topologyYAML || !strings.Contains(yaml, "shutdown_timeout") {
+		t.Fatal("the package's topology changed: update handoverYAML")
+	}
+	return yaml + "handover_socket: " + socket + "\n"
+}
+
+// freePort is a loopback port nothing listens on now.
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	return port
+}
+
+func startHandoverStrata(t *testing.T, yaml string) *server.Strata {
+	t.Helper()
+	s, err := testenv.StartStrata(yaml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
