@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/strata-proxy/strata/backend"
+	"github.com/strata-proxy/strata/test/testenv"
 )
 
 // runPrepared runs query with args as a server-side prepared statement
@@ -174,4 +177,30 @@ func typeAndScale(d string) string {
 	parts := strings.Split(d, ":")
 	scale := parts[2][strings.Index(parts[2], ".")+1:]
 	return parts[1] + ":" + scale
+}
+
+// With sharded tables Strata does not offer MariaDB's bulk execution (one
+// batch is not split by shard), so connectors send the rows as separate
+// executes, which route by their own keys; a bulk sent anyway for a
+// sharded table is refused, not run on the wrong shard.
+func TestBulkExecuteNotOfferedWithShardedTables(t *testing.T) {
+	strataDB(t) // Strata runs
+	c, err := backend.Dial(context.Background(), backend.DialConfig{Addr: strataAddr, User: "app", Password: "app", Timeout: 5 * time.Second, Flavor: backend.Flavor{Collation: 45}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if c.Bulk {
+		t.Error("Strata offers COM_STMT_BULK_EXECUTE in front of sharded tables")
+	}
+	got := testenv.Pipeline(t, c, [][]byte{
+		testenv.PrepareCmd("INSERT INTO blog.comments (id, entry_id, author, body) VALUES (9100002, 41, 'bulk', ?)"),
+		testenv.BulkStrings(testenv.LastStmt, "a", "b"),
+	})
+	if fmt.Sprint(got) != "[prepared error 1235]" {
+		t.Errorf("a bulk insert into a sharded table: %v, want it prepared, then refused with 1235", got)
+	}
+	if rows := holders(t, "comments", "id = 9100002"); len(rows) != 0 {
+		t.Errorf("the refused bulk left rows on %v", rows)
+	}
 }
