@@ -19,6 +19,7 @@ func (s *Strata) listen(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	tookOver := mysqlLn != nil
 	if mysqlLn == nil {
 		if mysqlLn, err = net.Listen("tcp", s.Config.Listen); err != nil {
 			return fmt.Errorf("listening for clients on %s: %w", s.Config.Listen, err)
@@ -33,13 +34,19 @@ func (s *Strata) listen(ctx context.Context) error {
 	s.serve(mysqlLn, httpLn)
 	if path := s.Config.HandoverSocket; path != "" {
 		ln, err := handover.Listen(path)
-		if err != nil {
+		switch {
+		case err == nil:
+			s.handoverLn = ln
+			go s.serveHandovers(ln)
+		case tookOver:
+			// The old process has stopped accepting: serve on, without
+			// the next handover, rather than drop the sockets.
+			s.Log.Error("handover: serving, but no later handover is possible", "err", err)
+		default:
 			mysqlLn.Close()
 			httpLn.Close()
 			return err
 		}
-		s.handoverLn = ln
-		go s.serveHandovers(ln)
 	}
 	s.Log.Info("strata listening", "mysql", s.mysqlAddr, "admin", s.adminAddr)
 	return nil
