@@ -55,11 +55,13 @@ type Server struct {
 	// drainIdle is how long, during a Shutdown, a client may wait for its
 	// next command before it is closed (shutdown.go).
 	drainIdle atomic.Int64
-	wg        sync.WaitGroup
-	closing   bool
-	schemas   *schemaCache
-	sessions  int
-	users     *userLimits
+	// passOn, when set, takes idle clients off a Shutdown (migrate.go).
+	passOn   atomic.Pointer[PassFunc]
+	wg       sync.WaitGroup
+	closing  bool
+	schemas  *schemaCache
+	sessions int
+	users    *userLimits
 }
 
 // NewServer creates a front end over a shared session environment.
@@ -151,6 +153,11 @@ func (s *Server) handle(nc net.Conn) {
 		s.log.Debug("client login failed", "client", nc.RemoteAddr().String(), "err", err)
 		return
 	}
+	s.serveSession(cl, sess)
+}
+
+// serveSession runs a logged-in client's commands until it leaves.
+func (s *Server) serveSession(cl *client, sess *session.Session) {
 	s.env.Metrics.ClientConnected()
 	defer s.env.Metrics.ClientClosed()
 	defer sess.Close()
@@ -158,19 +165,19 @@ func (s *Server) handle(nc net.Conn) {
 	// it is gone from there, its slot is free. The user is the one at the
 	// end: COM_CHANGE_USER moves the count.
 	defer func() { s.users.leave(sess.User) }()
-	c.MaxPacket = s.cfg.MaxPacket
+	sess.Client().MaxPacket = s.cfg.MaxPacket
 	defer func() {
 		// A bug in one session must not take every client down with it:
 		// tell this client, log it, and close only this connection.
 		if r := recover(); r != nil {
-			s.log.Error("session panicked; closing its connection", "id", id, "panic", r, "stack", string(debug.Stack()))
+			s.log.Error("session panicked; closing its connection", "id", sess.ID, "panic", r, "stack", string(debug.Stack()))
 			s.env.Metrics.ObserveError("proxy")
 			_ = sess.WriteError(wire.NewError(wire.ErUnknownError, "Strata: internal error handling this statement (logged); reconnect and retry"))
 		}
 	}()
 	cl.sess.Store(sess)
 	if err := s.commandLoop(sess, cl); err != nil && !isClosed(err) {
-		s.log.Debug("client session ended", "id", id, "err", err)
+		s.log.Debug("client session ended", "id", sess.ID, "err", err)
 	}
 }
 
@@ -348,6 +355,9 @@ func (s *Server) commandLoop(sess *session.Session, cl *client) error {
 // endForShutdown tells a client whose session ends for a shutdown why;
 // it reads that as the answer to its next command.
 func (s *Server) endForShutdown(sess *session.Session) error {
+	if s.passOnIdle(sess) {
+		return errPassedOn
+	}
 	sess.Client().Seq = 0
 	_ = sess.WriteError(errServerShutdown)
 	return errShutdown

@@ -9,31 +9,41 @@
 // process asks the running one over a Unix socket, receives duplicates of
 // its listening descriptors (SCM_RIGHTS) and accepts on them, while the old
 // process stops accepting and lets its own clients finish. Connections
-// that arrive meanwhile wait in the socket's queue; none is lost.
+// that arrive meanwhile wait in the socket's queue; none is lost. Then the
+// old process passes its idle clients too, each connection's descriptor
+// with its session's state, and the new process serves them on: the
+// clients notice nothing.
 //
-// The exchange, one line each way after the descriptors:
+// The exchange, one message each (a SOCK_SEQPACKET socket keeps them
+// apart):
 //
-//	new → old  TAKEOVER strata/1
-//	old → new  the descriptors, with "NAME ADDRESS" lines naming them, then "end"
+//	new → old  TAKEOVER strata/2
+//	old → new  the listening descriptors, with lines "socket NAME ADDRESS"
+//	           naming them and "KEY VALUE" lines of facts (next_id)
 //	new → old  OK, or ABORT and why (the old process then accepts again)
+//	old → new  "session" and a state, with a client's descriptor; repeated
+//	old → new  "end", or the socket closes
 package handover
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
 
 const (
-	request = "TAKEOVER strata/1"
+	request = "TAKEOVER strata/2"
 	// replyTimeout bounds each wait for the other process.
 	replyTimeout = 10 * time.Second
+	// maxMessage bounds one message: a session's state is a few KB.
+	maxMessage = 1 << 20
 )
 
 // Socket is one listening socket handed over: its name (mysql, admin)
@@ -51,7 +61,7 @@ func Listen(path string) (*net.UnixListener, error) {
 	if err := removeStale(path); err != nil {
 		return nil, err
 	}
-	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	ln, err := net.ListenUnix("unixpacket", &net.UnixAddr{Name: path, Net: "unixpacket"})
 	if err != nil {
 		return nil, fmt.Errorf("listening for a handover on %s: %w", path, err)
 	}
@@ -84,7 +94,10 @@ func removeStale(path string) error {
 // taking over; Accept or Refuse answers the running process.
 type Offer struct {
 	Sockets []Socket
-	conn    *net.UnixConn
+	// Facts are the running process's other lines (next_id: the first
+	// connection id it has not given out).
+	Facts map[string]string
+	conn  *net.UnixConn
 }
 
 // Request asks the Strata serving handover requests at path for its
@@ -92,7 +105,7 @@ type Offer struct {
 // no error: the caller binds its ports itself.
 func Request(ctx context.Context, path string) (*Offer, error) {
 	var d net.Dialer
-	c, err := d.DialContext(ctx, "unix", path)
+	c, err := d.DialContext(ctx, "unixpacket", path)
 	if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ECONNREFUSED) {
 		return nil, nil
 	}
@@ -105,20 +118,48 @@ func Request(ctx context.Context, path string) (*Offer, error) {
 		conn.Close()
 		return nil, fmt.Errorf("asking the running Strata on %s for its sockets: %w", path, err)
 	}
-	sockets, err := receive(conn)
+	offer, err := receiveOffer(conn)
 	if err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("receiving the sockets of the running Strata on %s: %w", path, err)
 	}
-	return &Offer{Sockets: sockets, conn: conn}, nil
+	return offer, nil
 }
 
-// Accept tells the running process the sockets are taken: it stops for
-// good. The caller serves on the sockets.
+// Accept tells the running process the sockets are taken: it stops
+// accepting for good, and passes its idle clients (NextSession).
 func (o *Offer) Accept() error {
-	defer o.conn.Close()
 	_, err := o.conn.Write([]byte("OK\n"))
+	if err != nil {
+		o.conn.Close()
+	}
 	return err
+}
+
+// NextSession receives the next client the old process passes: its
+// session's state and its connection. io.EOF means there are no more.
+func (o *Offer) NextSession() ([]byte, *os.File, error) {
+	_ = o.conn.SetDeadline(time.Time{}) // the old process passes clients until it stops
+	text, files, err := readMessage(o.conn)
+	if err != nil {
+		o.conn.Close()
+		if errors.Is(err, io.EOF) {
+			return nil, nil, io.EOF
+		}
+		return nil, nil, err
+	}
+	state, isSession := strings.CutPrefix(string(text), "session\n")
+	switch {
+	case string(text) == "end\n":
+		closeAll(files)
+		o.conn.Close()
+		return nil, nil, io.EOF
+	case !isSession || len(files) != 1:
+		closeAll(files)
+		o.conn.Close()
+		return nil, nil, fmt.Errorf("unexpected message from the old process (%d bytes, %d descriptors)", len(text), len(files))
+	}
+	return []byte(state), files[0], nil
 }
 
 // Refuse tells the running process to go on accepting, and closes the
@@ -131,39 +172,52 @@ func (o *Offer) Refuse(why string) {
 	o.conn.Close()
 }
 
-// receive reads the descriptors and the lines naming them.
-func receive(conn *net.UnixConn) ([]Socket, error) {
-	buf := make([]byte, 4096)
+// readMessage reads one message and the descriptors that came with it.
+func readMessage(conn *net.UnixConn) ([]byte, []*os.File, error) {
+	buf := make([]byte, maxMessage)
 	oob := make([]byte, syscall.CmsgSpace(8*4))
-	n, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
+	n, oobn, flags, _, err := conn.ReadMsgUnix(buf, oob)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	files, err := parseRights(oob[:oobn])
 	if err != nil {
+		return nil, nil, err
+	}
+	if n == 0 && len(files) == 0 {
+		return nil, nil, io.EOF // the peer closed
+	}
+	if flags&(syscall.MSG_TRUNC|syscall.MSG_CTRUNC) != 0 {
+		closeAll(files)
+		return nil, nil, errors.New("message too long")
+	}
+	return buf[:n], files, nil
+}
+
+// receiveOffer reads the listening descriptors and the lines naming them.
+func receiveOffer(conn *net.UnixConn) (*Offer, error) {
+	text, files, err := readMessage(conn)
+	if err != nil {
 		return nil, err
 	}
-	text := string(buf[:n])
-	for !strings.HasSuffix(text, "end\n") {
-		m, err := conn.Read(buf)
-		if err != nil {
-			closeAll(files)
-			return nil, fmt.Errorf("reading the socket names: %w", err)
+	offer := &Offer{Facts: map[string]string{}, conn: conn}
+	for _, line := range strings.Split(strings.TrimSuffix(string(text), "\n"), "\n") {
+		key, value, _ := strings.Cut(line, " ")
+		if key != "socket" {
+			offer.Facts[key] = value
+			continue
 		}
-		text += string(buf[:m])
+		name, addr, _ := strings.Cut(value, " ")
+		offer.Sockets = append(offer.Sockets, Socket{Name: name, Address: addr})
 	}
-	lines := strings.Split(strings.TrimSuffix(text, "end\n"), "\n")
-	lines = lines[:len(lines)-1] // the empty string after the last newline
-	if len(lines) != len(files) {
+	if len(offer.Sockets) != len(files) {
 		closeAll(files)
-		return nil, fmt.Errorf("got %d descriptors for %d sockets", len(files), len(lines))
+		return nil, fmt.Errorf("got %d descriptors for %d sockets", len(files), len(offer.Sockets))
 	}
-	sockets := make([]Socket, len(files))
-	for i, line := range lines {
-		name, addr, _ := strings.Cut(line, " ")
-		sockets[i] = Socket{Name: name, Address: addr, File: files[i]}
+	for i := range offer.Sockets {
+		offer.Sockets[i].File = files[i]
 	}
-	return sockets, nil
+	return offer, nil
 }
 
 func parseRights(oob []byte) ([]*os.File, error) {
@@ -193,6 +247,7 @@ func closeAll(files []*os.File) {
 // Handler is the running process's side of one handover.
 type Handler struct {
 	conn *net.UnixConn
+	mu   sync.Mutex // sessions pass from many goroutines
 }
 
 // Accepted reads a takeover request on a connection of Listen's listener
@@ -203,12 +258,12 @@ func Accepted(c net.Conn) (*Handler, error) {
 		return nil, err
 	}
 	_ = conn.SetDeadline(time.Now().Add(replyTimeout))
-	line, err := bufio.NewReader(conn).ReadString('\n')
+	line, _, err := readMessage(conn)
 	if err != nil {
 		return nil, fmt.Errorf("reading the takeover request: %w", err)
 	}
-	if strings.TrimSpace(line) != request {
-		return nil, fmt.Errorf("unknown takeover request %q", strings.TrimSpace(line))
+	if strings.TrimSpace(string(line)) != request {
+		return nil, fmt.Errorf("unknown takeover request %q", strings.TrimSpace(string(line)))
 	}
 	return &Handler{conn: conn}, nil
 }
@@ -236,28 +291,59 @@ func checkPeer(conn *net.UnixConn) error {
 	return nil
 }
 
-// Send passes the sockets and waits for the answer: nil when the new
-// process took them, an error saying why not otherwise (the caller then
+// Send passes the sockets, with facts as "KEY VALUE" lines, and waits for
+// the answer: nil when the new process took them (then SendSession and
+// Close follow), an error saying why not otherwise (the caller then
 // accepts on them again).
-func (h *Handler) Send(sockets []Socket) error {
-	defer h.conn.Close()
+func (h *Handler) Send(sockets []Socket, facts map[string]string) error {
 	fds := make([]int, len(sockets))
 	var text strings.Builder
 	for i, s := range sockets {
 		fds[i] = int(s.File.Fd())
-		fmt.Fprintf(&text, "%s %s\n", s.Name, s.Address)
+		fmt.Fprintf(&text, "socket %s %s\n", s.Name, s.Address)
 	}
-	text.WriteString("end\n")
+	for k, v := range facts {
+		fmt.Fprintf(&text, "%s %s\n", k, v)
+	}
 	if _, _, err := h.conn.WriteMsgUnix([]byte(text.String()), syscall.UnixRights(fds...), nil); err != nil {
+		h.conn.Close()
 		return fmt.Errorf("sending the sockets: %w", err)
 	}
 	_ = h.conn.SetDeadline(time.Now().Add(replyTimeout))
-	answer, err := bufio.NewReader(h.conn).ReadString('\n')
+	answer, _, err := readMessage(h.conn)
 	if err != nil {
+		h.conn.Close()
 		return fmt.Errorf("the new process did not answer: %w", err)
 	}
-	if answer = strings.TrimSpace(answer); answer != "OK" {
-		return fmt.Errorf("the new process refused the sockets: %s", strings.TrimPrefix(answer, "ABORT "))
+	if a := strings.TrimSpace(string(answer)); a != "OK" {
+		h.conn.Close()
+		return fmt.Errorf("the new process refused the sockets: %s", strings.TrimPrefix(a, "ABORT "))
 	}
 	return nil
+}
+
+// SendSession passes one client: its session's state and its connection.
+// The caller then closes its own descriptor of the connection; the socket
+// stays open in the new process.
+func (h *Handler) SendSession(state []byte, conn *os.File) error {
+	if len(state)+len("session\n") > maxMessage {
+		return errors.New("session state too large to pass")
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_ = h.conn.SetDeadline(time.Now().Add(replyTimeout))
+	msg := append([]byte("session\n"), state...)
+	if _, _, err := h.conn.WriteMsgUnix(msg, syscall.UnixRights(int(conn.Fd())), nil); err != nil {
+		return fmt.Errorf("passing a client: %w", err)
+	}
+	return nil
+}
+
+// Close says no more clients follow.
+func (h *Handler) Close() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_ = h.conn.SetDeadline(time.Now().Add(replyTimeout))
+	_, _ = h.conn.Write([]byte("end\n"))
+	h.conn.Close()
 }

@@ -2,6 +2,7 @@ package handover
 
 import (
 	"context"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -10,8 +11,9 @@ import (
 )
 
 // serveOne answers one takeover request on path with a listener's socket,
-// and reports what Send returned.
-func serveOne(t *testing.T, path string, tcp *net.TCPListener) <-chan error {
+// then, when taken, passes one client connection; it reports what Send
+// returned.
+func serveOne(t *testing.T, path string, tcp *net.TCPListener, client *os.File) <-chan error {
 	t.Helper()
 	ln, err := Listen(path)
 	if err != nil {
@@ -35,7 +37,12 @@ func serveOne(t *testing.T, path string, tcp *net.TCPListener) <-chan error {
 			result <- err
 			return
 		}
-		result <- h.Send([]Socket{{Name: "mysql", Address: "127.0.0.1:6033", File: f}})
+		err = h.Send([]Socket{{Name: "mysql", Address: "127.0.0.1:6033", File: f}}, map[string]string{"next_id": "42"})
+		if err == nil && client != nil {
+			err = h.SendSession([]byte(`{"id":7}`), client)
+			h.Close()
+		}
+		result <- err
 	}()
 	return result
 }
@@ -47,10 +54,33 @@ func TestHandoverPassesAListeningSocket(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tcp.Close()
-	sent := serveOne(t, path, tcp)
+	// A client's connection, passed after the sockets.
+	clientLn, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer clientLn.Close()
+	dialed, err := net.Dial("tcp", clientLn.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dialed.Close()
+	accepted, err := clientLn.AcceptTCP()
+	if err != nil {
+		t.Fatal(err)
+	}
+	clientFile, err := accepted.File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted.Close() // the passed descriptor keeps the connection open
+	sent := serveOne(t, path, tcp, clientFile)
 	offer, err := Request(context.Background(), path)
 	if err != nil || offer == nil {
 		t.Fatalf("Request: %v, %v", offer, err)
+	}
+	if offer.Facts["next_id"] != "42" {
+		t.Errorf("facts %v, want next_id 42", offer.Facts)
 	}
 	if len(offer.Sockets) != 1 || offer.Sockets[0].Name != "mysql" || offer.Sockets[0].Address != "127.0.0.1:6033" {
 		t.Fatalf("received %+v", offer.Sockets)
@@ -63,8 +93,30 @@ func TestHandoverPassesAListeningSocket(t *testing.T) {
 	if err := offer.Accept(); err != nil {
 		t.Fatal(err)
 	}
+	state, conn, err := offer.NextSession()
+	if err != nil || string(state) != `{"id":7}` {
+		t.Fatalf("NextSession: %q, %v", state, err)
+	}
 	if err := <-sent; err != nil {
 		t.Fatalf("Send after Accept: %v", err)
+	}
+	clientFile.Close()
+	if _, _, err := offer.NextSession(); err != io.EOF {
+		t.Errorf("after the last client: %v, want io.EOF", err)
+	}
+	// The passed connection is the client's: bytes flow both ways.
+	nc, err := net.FileConn(conn)
+	conn.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	if _, err := dialed.Write([]byte("ping")); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, 4)
+	if _, err := io.ReadFull(nc, got); err != nil || string(got) != "ping" {
+		t.Fatalf("read on the passed connection: %q, %v", got, err)
 	}
 	// The received socket is the same one: a client of the old address
 	// is accepted on it, after the old listener closed.
@@ -88,7 +140,7 @@ func TestHandoverRefusedKeepsTheSocket(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tcp.Close()
-	sent := serveOne(t, path, tcp)
+	sent := serveOne(t, path, tcp, nil)
 	offer, err := Request(context.Background(), path)
 	if err != nil || offer == nil {
 		t.Fatalf("Request: %v, %v", offer, err)
@@ -155,7 +207,7 @@ func TestAcceptedRefusesAnUnknownRequest(t *testing.T) {
 	}
 	defer ln.Close()
 	go func() {
-		c, err := net.Dial("unix", path)
+		c, err := net.Dial("unixpacket", path)
 		if err == nil {
 			c.Write([]byte("GIVE ME EVERYTHING\n"))
 			defer c.Close()

@@ -26,6 +26,7 @@ type Metrics struct {
 	backendConns  *prometheus.GaugeVec
 	rejectedConns *prometheus.CounterVec
 	idleClosed    prometheus.Counter
+	passedOn      prometheus.Counter
 	consistency   prometheus.Counter
 	rangeFill     *prometheus.GaugeVec
 	shardQueries  *prometheus.CounterVec
@@ -50,6 +51,7 @@ func New() *Metrics {
 	m.clientTotal = prometheus.NewCounter(prometheus.CounterOpts{Name: "strata_client_connections_total", Help: "Client connections accepted."})
 	m.rejectedConns = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_client_rejected_total", Help: "Client connections refused, by reason."}, []string{"reason"})
 	m.idleClosed = prometheus.NewCounter(prometheus.CounterOpts{Name: "strata_client_idle_closed_total", Help: "Client connections closed after limits.client_idle_timeout without a command."})
+	m.passedOn = prometheus.NewCounter(prometheus.CounterOpts{Name: "strata_clients_passed_on_total", Help: "Client connections handed, with their sessions, to a new Strata process that took the listening sockets (handover_socket)."})
 	m.retries = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_read_retries_total", Help: "Reads retried on another server after a failure, by pool."}, []string{"pool"})
 	m.backendDials = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_backend_dials_total", Help: "Backend connections opened, by server and result."}, []string{"server", "result"})
 	m.serverUp = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "strata_server_up", Help: "1 when a server is routable, by server, cluster, role and pool."}, []string{"server", "cluster", "role", "pool"})
@@ -63,7 +65,7 @@ func New() *Metrics {
 		Name: "strata_primary_change_writes_held_seconds", Help: "How long statements for the primary waited during a switchover or failover, by kind.",
 		Buckets: []float64{.001, .005, .01, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 	}, []string{"kind"})
-	m.Registry.MustRegister(m.primaryChg, m.writesHeld, m.shardQueries, m.rangeFill, m.consistency, m.queries, m.errors, m.latency, m.clientConns, m.clientTotal, m.rejectedConns, m.idleClosed, m.retries,
+	m.Registry.MustRegister(m.primaryChg, m.writesHeld, m.shardQueries, m.rangeFill, m.consistency, m.queries, m.errors, m.latency, m.clientConns, m.clientTotal, m.rejectedConns, m.idleClosed, m.passedOn, m.retries,
 		m.backendDials, m.serverUp, m.replicaLag, m.backendConns,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -90,6 +92,9 @@ func (m *Metrics) ClientRejected(reason string) { m.rejectedConns.WithLabelValue
 // ClientIdleClosed records a client closed for sending nothing for
 // limits.client_idle_timeout.
 func (m *Metrics) ClientIdleClosed() { m.idleClosed.Inc() }
+
+// ClientPassedOn records a client handed to a new Strata process.
+func (m *Metrics) ClientPassedOn() { m.passedOn.Inc() }
 
 // ReadRetried records a read moved to another server.
 func (m *Metrics) ReadRetried(pool string) { m.retries.WithLabelValues(pool).Inc() }

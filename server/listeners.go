@@ -2,14 +2,18 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/strata-proxy/strata/handover"
+	"github.com/strata-proxy/strata/session"
 )
 
 // listen takes the listening sockets over from a running Strata (config
@@ -125,12 +129,46 @@ func (s *Strata) takeOver(ctx context.Context) (mysqlLn, httpLn net.Listener, er
 		offer.Refuse("both sockets are needed")
 		return nil, nil, fmt.Errorf("taking over from the Strata on %s: it did not pass both sockets", path)
 	}
+	if last, err := strconv.ParseUint(offer.Facts["last_id"], 10, 32); err == nil {
+		// Clients passed on keep their connection ids: new ones come after.
+		s.Env.Registry.SkipTo(uint32(last))
+	}
 	if err := offer.Accept(); err != nil {
 		closeListeners(got)
 		return nil, nil, fmt.Errorf("taking over from the Strata on %s: %w", path, err)
 	}
-	s.Log.Info("took over the listening sockets of the running Strata; it finishes its own clients", "handover_socket", path)
+	s.Log.Info("took over the listening sockets of the running Strata; it passes on its idle clients and finishes the others", "handover_socket", path)
+	go s.adoptClients(offer)
 	return got["mysql"], got["admin"], nil
+}
+
+// adoptClients serves the clients the old process passes on, until it
+// has no more.
+func (s *Strata) adoptClients(offer *handover.Offer) {
+	adopted := 0
+	defer func() { s.Log.Info("handover: clients passed on by the old process", "count", adopted) }()
+	for {
+		data, f, err := offer.NextSession()
+		if errors.Is(err, io.EOF) {
+			return
+		}
+		if err != nil {
+			s.Log.Warn("handover: receiving clients from the old process stopped", "err", err)
+			return
+		}
+		var st session.State
+		nc, ferr := net.FileConn(f)
+		f.Close()
+		if err := errors.Join(ferr, json.Unmarshal(data, &st)); err != nil {
+			s.Log.Warn("handover: a client passed on could not be served; closed", "err", err)
+			if nc != nil {
+				nc.Close()
+			}
+			continue
+		}
+		s.Front.Adopt(nc, st)
+		adopted++
+	}
 }
 
 func closeListeners(lns map[string]net.Listener) {
@@ -185,10 +223,20 @@ func (s *Strata) handOver(h *handover.Handler) bool {
 	err = h.Send([]handover.Socket{
 		{Name: "mysql", Address: s.Config.Listen, File: files[0]},
 		{Name: "admin", Address: s.Config.AdminListen, File: files[1]},
-	})
+	}, map[string]string{"last_id": strconv.FormatUint(uint64(s.Env.Registry.LastID()), 10)})
 	if err == nil {
 		closeFiles(files)
-		s.Log.Info("handover: a new Strata took the listening sockets; finishing this one's clients")
+		s.Log.Info("handover: a new Strata took the listening sockets; passing it the idle clients, finishing the others")
+		s.lnMu.Lock()
+		s.passing = h
+		s.lnMu.Unlock()
+		s.Front.SetPassOn(func(st session.State, conn *os.File) error {
+			data, err := json.Marshal(st)
+			if err != nil {
+				return err
+			}
+			return h.SendSession(data, conn)
+		})
 		close(s.handedOver)
 		return true
 	}
@@ -241,6 +289,19 @@ func listenerFiles(lns ...net.Listener) ([]*os.File, error) {
 func closeFiles(files []*os.File) {
 	for _, f := range files {
 		f.Close()
+	}
+}
+
+// donePassing tells the new process no more clients follow, once this
+// one's Shutdown has ended every session.
+func (s *Strata) donePassing() {
+	s.lnMu.Lock()
+	h := s.passing
+	s.passing = nil
+	s.lnMu.Unlock()
+	if h != nil {
+		s.Front.SetPassOn(nil)
+		h.Close()
 	}
 }
 

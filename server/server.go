@@ -25,6 +25,7 @@ import (
 	"github.com/strata-proxy/strata/backend"
 	"github.com/strata-proxy/strata/config"
 	"github.com/strata-proxy/strata/frontend"
+	"github.com/strata-proxy/strata/handover"
 	"github.com/strata-proxy/strata/metrics"
 	"github.com/strata-proxy/strata/planner"
 	"github.com/strata-proxy/strata/querystats"
@@ -61,8 +62,9 @@ type Strata struct {
 	mysqlAddr  string
 	adminAddr  string
 	handoverLn *net.UnixListener
-	stopping   bool          // Shutdown or Close began: no handover
-	handedOver chan struct{} // closed once a new process took the sockets
+	stopping   bool              // Shutdown or Close began: no handover
+	handedOver chan struct{}     // closed once a new process took the sockets
+	passing    *handover.Handler // passes idle clients to that process
 	done       chan error
 	// startProcs is GOMAXPROCS before the config's threads applied: what
 	// `threads: 0` puts back at a reload.
@@ -200,6 +202,7 @@ func (s *Strata) Shutdown() {
 	if err := s.Front.Shutdown(ctx); err != nil {
 		s.Log.Warn("shutdown: clients still busy after limits.shutdown_timeout were closed", "timeout", s.Config.Limits.ShutdownTimeout.D())
 	}
+	s.donePassing()
 	s.Close()
 }
 
@@ -213,6 +216,7 @@ func (s *Strata) Close() {
 	s.shards.Load().close()
 	s.Monitor.Stop()
 	s.Front.Close()
+	s.donePassing()
 	s.Pools.Close()
 }
 

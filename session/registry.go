@@ -32,6 +32,20 @@ func (r *Registry) NextID() uint32 {
 	}
 }
 
+// SkipTo makes later ids larger than id: ids a Strata process that
+// handed over its clients gave out stay theirs.
+func (r *Registry) SkipTo(id uint32) {
+	for {
+		cur := r.next.Load()
+		if cur >= id || r.next.CompareAndSwap(cur, id) {
+			return
+		}
+	}
+}
+
+// LastID is the last id given out.
+func (r *Registry) LastID() uint32 { return r.next.Load() }
+
 func (r *Registry) add(s *Session) {
 	r.mu.Lock()
 	r.sessions[s.ID] = s

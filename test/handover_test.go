@@ -200,3 +200,79 @@ func startHandoverStrata(t *testing.T, yaml string) *server.Strata {
 	t.Cleanup(s.Close)
 	return s
 }
+
+// Idle clients move with the sockets: a connection kept open across the
+// handover goes on in the new process with its session as it was (id,
+// time zone, LAST_INSERT_ID(), schema), the client noticing nothing; the
+// old process is then done within moments, not at shutdown_timeout. A
+// client whose account the new config no longer has is refused there.
+func TestHandoverPassesIdleClientsOn(t *testing.T) {
+	t.Parallel()
+	setupTables(t, "CREATE TABLE IF NOT EXISTS blog.handover_kept (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(20))")
+	yaml := handoverYAML(t, freePort(t), freePort(t), filepath.Join(t.TempDir(), "handover.sock"))
+	old := startHandoverStrata(t, yaml)
+	db := testenv.Open(t, testenv.DSN(old.MySQLAddr(), "app", "app", "blog"))
+	ctx := testenv.Ctx(t)
+	conn, err := db.Conn(ctx) // a connection the application keeps
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "SET time_zone = '+05:00'"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := conn.ExecContext(ctx, "INSERT INTO handover_kept (v) VALUES ('before')")
+	if err != nil {
+		t.Fatal(err)
+	}
+	insertID, _ := res.LastInsertId()
+	var id uint32
+	if err := conn.QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	removed, err := testenv.Open(t, testenv.DSN(old.MySQLAddr(), "other", "other", "blog")).Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer removed.Close()
+	if _, err := removed.ExecContext(ctx, "DO 1"); err != nil {
+		t.Fatal(err)
+	}
+
+	withoutOther := strings.Replace(yaml, "  - {name: other, password: other}\n", "", 1)
+	if withoutOther == yaml {
+		t.Fatal("the package's topology changed: user other not found")
+	}
+	next := startHandoverStrata(t, withoutOther)
+	<-old.HandedOver()
+	start := time.Now()
+	old.Shutdown()
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("the old Strata took %s to finish with only an idle client (shutdown_timeout 6s): it was not passed on", took)
+	}
+	testenv.Eventually(t, "the new Strata serves the kept session", func() bool { return next.Env.Registry.Get(id) != nil })
+	var tz, db2 string
+	var lastID int64
+	var id2 uint32
+	if err := conn.QueryRowContext(ctx, "SELECT @@time_zone, DATABASE(), LAST_INSERT_ID()").Scan(&tz, &db2, &lastID); err != nil {
+		t.Fatalf("the kept connection after the handover: %v", err)
+	}
+	if err := conn.QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&id2); err != nil {
+		t.Fatal(err)
+	}
+	if tz != "+05:00" || db2 != "blog" || lastID != insertID || id2 != id {
+		t.Errorf("session after the handover: time_zone %s, schema %s, LAST_INSERT_ID() %d, CONNECTION_ID() %d; want +05:00, blog, %d, %d",
+			tz, db2, lastID, id2, insertID, id)
+	}
+	if _, err := conn.ExecContext(ctx, "INSERT INTO handover_kept (v) VALUES ('after')"); err != nil {
+		t.Fatalf("a write on the kept connection after the handover: %v", err)
+	}
+	if _, err := removed.ExecContext(ctx, "DO 1"); testenv.MySQLErr(err) != 1045 {
+		t.Errorf("a kept connection of an account the new config lacks: %v, want error 1045", err)
+	}
+	// Connections made now get ids of their own.
+	var fresh uint32
+	if err := db.QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&fresh); err != nil || fresh <= id {
+		t.Errorf("a new connection's id %d (%v), want one after the passed-on %d", fresh, err, id)
+	}
+}

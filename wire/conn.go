@@ -38,6 +38,8 @@ type Conn struct {
 	MaxPacket int
 	buf       []byte
 	sock      *socketIO // nil unless a plain socket (not TLS)
+	// partial: ReadPacket failed after taking part of a packet.
+	partial bool
 	// hdr holds the packet header being written: a local array handed to
 	// W.Write would escape (bufio may pass it on to the socket) and be a
 	// heap allocation per packet.
@@ -102,11 +104,13 @@ func (c *Conn) ReadHeader() (int, byte, error) {
 // the packet read, so a reply carries the right sequence id.
 func (c *Conn) ReadPacket() ([]byte, error) {
 	c.buf = c.buf[:0]
+	c.partial = false
 	for {
 		n, seq, err := c.ReadHeader()
 		if err != nil {
 			return nil, err
 		}
+		c.partial = true
 		c.Seq = seq + 1
 		if c.MaxPacket > 0 && len(c.buf)+n > c.MaxPacket {
 			// Drain what the peer sent so the error reply is not mixed into it.
@@ -119,10 +123,16 @@ func (c *Conn) ReadPacket() ([]byte, error) {
 			return nil, fmt.Errorf("reading packet payload: %w", err)
 		}
 		if n < MaxPayload {
+			c.partial = false
 			return c.buf, nil
 		}
 	}
 }
+
+// Quiet reports whether the connection holds no byte of a packet not yet
+// read whole: after a read interrupted while waiting for a packet, the
+// stream can be handed to another reader as it is.
+func (c *Conn) Quiet() bool { return !c.partial && c.R.Buffered() == 0 && c.W.Buffered() == 0 }
 
 func grow(b []byte, n int) []byte {
 	if cap(b)-len(b) >= n {

@@ -1,0 +1,101 @@
+package frontend
+
+import (
+	"errors"
+	"net"
+	"os"
+
+	"github.com/strata-proxy/strata/session"
+	"github.com/strata-proxy/strata/wire"
+)
+
+// PassFunc hands an idle client to the Strata process that took the
+// listening sockets: its session's state and its connection's descriptor
+// (which the caller closes afterwards).
+type PassFunc func(st session.State, conn *os.File) error
+
+// errPassedOn ends a session whose client another process now serves.
+var errPassedOn = errors.New("client passed to the new Strata process")
+
+// SetPassOn makes a Shutdown pass idle clients to another process instead
+// of closing them, when their sessions hold nothing that cannot move
+// (session.Export); nil stops it.
+func (s *Server) SetPassOn(f PassFunc) {
+	if f == nil {
+		s.passOn.Store(nil)
+		return
+	}
+	s.passOn.Store(&f)
+}
+
+// passOnIdle hands sess's client to the process that took the sockets;
+// it reports whether it did. Not for TLS clients (their encryption state
+// lives in this process) nor for a client whose next command has begun
+// to arrive.
+func (s *Server) passOnIdle(sess *session.Session) bool {
+	pass := s.passOn.Load()
+	if pass == nil {
+		return false
+	}
+	c := sess.Client()
+	tc, ok := c.Conn.(*net.TCPConn)
+	if !ok || !c.Quiet() {
+		return false
+	}
+	st, ok := sess.Export()
+	if !ok {
+		return false
+	}
+	f, err := tc.File()
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if err := (*pass)(st, f); err != nil {
+		s.log.Warn("handover: could not pass a client; closing it", "id", sess.ID, "err", err)
+		return false
+	}
+	s.env.Metrics.ClientPassedOn()
+	return true
+}
+
+// Adopt serves a client another Strata process passed on (a handover),
+// from its next command on, as that process would have.
+func (s *Server) Adopt(nc net.Conn, st session.State) {
+	s.wg.Add(1)
+	go s.adopt(nc, st)
+}
+
+func (s *Server) adopt(nc net.Conn, st session.State) {
+	defer s.wg.Done()
+	defer nc.Close()
+	c := wire.NewConn(nc)
+	cl := s.track(nc)
+	refuse := func(err *wire.Error) {
+		// The client reads it as the answer to its next command.
+		c.Seq = 0
+		_ = c.WriteFlush(wire.AppendErr(nil, err))
+	}
+	if cl == nil {
+		s.env.Metrics.ClientRejected("max_connections")
+		refuse(wire.NewError(wire.ErConCount, "Too many connections: Strata's limits.max_client_connections (%d) is reached", s.cfg.MaxConnections))
+		return
+	}
+	defer s.untrack(nc)
+	if _, ok := s.auth.users[st.User]; !ok {
+		// This process's config no longer has the account.
+		s.env.Metrics.ClientRejected("auth")
+		refuse(wire.NewError(wire.ErAccessDenied, "Access denied for user '%s': the account is not in the config of the Strata that took over; reconnect", st.User))
+		return
+	}
+	if err := s.users.admit(st.User); err != nil {
+		s.env.Metrics.ClientRejected("user_max_connections")
+		var werr *wire.Error
+		if errors.As(err, &werr) {
+			refuse(werr)
+		}
+		return
+	}
+	sess := session.Adopt(s.env, c, st, func() { c.Close() })
+	s.serveSession(cl, sess)
+}

@@ -1,0 +1,79 @@
+package session
+
+import (
+	"maps"
+
+	"github.com/strata-proxy/strata/wire"
+)
+
+// State is what a session carries between statements when it holds
+// nothing on any server: enough for another Strata process to serve the
+// same client on, after a handover (package handover), with the same
+// answers it would have had here.
+type State struct {
+	ID         uint32            `json:"id"`
+	User       string            `json:"user"`
+	DB         string            `json:"db"`
+	ClientAddr string            `json:"client_addr"`
+	Caps       uint32            `json:"caps"`
+	Collation  byte              `json:"collation"`
+	Autocommit bool              `json:"autocommit"`
+	Vars       map[string]string `json:"vars"` // name → the statement that set it
+	NextStmt   uint32            `json:"next_stmt"`
+	// LastInsertID is the session's LAST_INSERT_ID(): set on the
+	// connection of the next statement that reads it.
+	LastInsertID uint64 `json:"last_insert_id"`
+	// Writes are the positions of the session's last writes per cluster,
+	// so its reads still see them (consistency: session).
+	Writes map[string]WriteMark `json:"writes,omitempty"`
+}
+
+// WriteMark is a session's last committed write on a cluster.
+type WriteMark struct {
+	GTID    string `json:"gtid,omitempty"`
+	Unknown bool   `json:"unknown,omitempty"`
+}
+
+// Export returns the session's state when it can move to another process:
+// between statements, outside a transaction, holding no connection, no
+// prepared statement and no state kept on a server (temporary tables,
+// locks, user variables). ok is false otherwise.
+func (s *Session) Export() (State, bool) {
+	movable := !s.inTx && !s.txOpen.Load() && s.autocommit && len(s.holds) == 0 &&
+		s.pinned == nil && s.sticky == nil && len(s.stmts) == 0 &&
+		!s.wroteSinceTx && len(s.pendingWrites) == 0 && len(s.txWrites) == 0
+	if !movable {
+		return State{}, false
+	}
+	st := State{
+		ID: s.ID, User: s.User, DB: s.DB, ClientAddr: s.ClientAddr,
+		Caps: s.caps, Collation: s.collation, Autocommit: s.autocommit,
+		Vars: maps.Clone(s.vars.m), NextStmt: s.nextStmt, LastInsertID: s.lastInsertID,
+	}
+	if len(s.writes) > 0 {
+		st.Writes = map[string]WriteMark{}
+		for cluster, w := range s.writes {
+			st.Writes[cluster] = WriteMark{GTID: w.gtid, Unknown: w.unknown}
+		}
+	}
+	return st, true
+}
+
+// Adopt creates the session of a client another Strata process served
+// until now (Export there), under its id.
+func Adopt(env *Env, client *wire.Conn, st State, kill func()) *Session {
+	env.Registry.SkipTo(st.ID)
+	s := New(env, client, Options{ID: st.ID, User: st.User, ClientAddr: st.ClientAddr, DB: st.DB,
+		Caps: st.Caps, Collation: st.Collation, Kill: kill})
+	s.autocommit = st.Autocommit
+	if len(st.Vars) > 0 {
+		s.vars.m = maps.Clone(st.Vars)
+		s.vars.names, s.vars.print = nil, ""
+	}
+	s.nextStmt = st.NextStmt
+	s.lastInsertID = st.LastInsertID
+	for cluster, w := range st.Writes {
+		s.writes[cluster] = writeMark{gtid: w.GTID, unknown: w.Unknown}
+	}
+	return s
+}
