@@ -26,6 +26,19 @@ type State struct {
 	// Writes are the positions of the session's last writes per cluster,
 	// so its reads still see them (consistency: session).
 	Writes map[string]WriteMark `json:"writes,omitempty"`
+	// Stmts are the client's prepared statements under their ids: Strata
+	// prepares them on a backend when they run, so only the text moves.
+	Stmts    []StmtState `json:"stmts,omitempty"`
+	LastStmt uint32      `json:"last_stmt,omitempty"` // for statement id -1; 0: none
+}
+
+// StmtState is a client's prepared statement.
+type StmtState struct {
+	ID      uint32 `json:"id"`
+	SQL     string `json:"sql"`
+	Params  int    `json:"params"`
+	Columns int    `json:"columns"`
+	Types   []byte `json:"types,omitempty"` // the last parameter types the client sent
 }
 
 // WriteMark is a session's last committed write on a cluster.
@@ -36,12 +49,15 @@ type WriteMark struct {
 
 // Export returns the session's state when it can move to another process:
 // between statements, outside a transaction, holding no connection, no
-// prepared statement and no state kept on a server (temporary tables,
-// locks, user variables). ok is false otherwise.
+// streamed parameter data and no state kept on a server (temporary
+// tables, locks, user variables). ok is false otherwise.
 func (s *Session) Export() (State, bool) {
 	movable := !s.inTx && !s.txOpen.Load() && s.autocommit && len(s.holds) == 0 &&
-		s.pinned == nil && s.sticky == nil && len(s.stmts) == 0 &&
+		s.pinned == nil && s.sticky == nil &&
 		!s.wroteSinceTx && len(s.pendingWrites) == 0 && len(s.txWrites) == 0
+	for _, st := range s.stmts {
+		movable = movable && len(st.longData) == 0
+	}
 	if !movable {
 		return State{}, false
 	}
@@ -49,6 +65,12 @@ func (s *Session) Export() (State, bool) {
 		ID: s.ID, User: s.User, DB: s.DB, ClientAddr: s.ClientAddr,
 		Caps: s.caps, Collation: s.collation, Autocommit: s.autocommit,
 		Vars: maps.Clone(s.vars.m), NextStmt: s.nextStmt, LastInsertID: s.lastInsertID,
+	}
+	for _, p := range s.stmts {
+		st.Stmts = append(st.Stmts, StmtState{ID: p.id, SQL: p.sql, Params: p.params, Columns: p.columns, Types: p.types})
+	}
+	if s.lastStmt != nil {
+		st.LastStmt = s.lastStmt.id
 	}
 	if len(s.writes) > 0 {
 		st.Writes = map[string]WriteMark{}
@@ -75,5 +97,13 @@ func Adopt(env *Env, client *wire.Conn, st State, kill func()) *Session {
 	for cluster, w := range st.Writes {
 		s.writes[cluster] = writeMark{gtid: w.GTID, unknown: w.Unknown}
 	}
+	for _, ps := range st.Stmts {
+		parsed := env.Planner.Parse(ps.SQL)
+		p := &prepared{id: ps.ID, sql: ps.SQL, facts: parsed.Summary, parsed: parsed.Statements,
+			params: ps.Params, columns: ps.Columns, types: ps.Types}
+		p.placed = s.placed(p.facts)
+		s.stmts[p.id] = p
+	}
+	s.lastStmt = s.stmts[st.LastStmt]
 	return s
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/strata-proxy/strata/backend"
+	"github.com/strata-proxy/strata/planner"
 	"github.com/strata-proxy/strata/wire"
 )
 
@@ -35,7 +36,10 @@ func TestExportOnlyWhatCanMove(t *testing.T) {
 		{"temporary table held", func(s *Session) { s.holds["temporary table"] = true }, false},
 		{"pinned", func(s *Session) { s.pinned = &backend.Conn{} }, false},
 		{"keeps the last write's connection", func(s *Session) { s.sticky = &backend.Conn{} }, false},
-		{"a prepared statement", func(s *Session) { s.stmts[1] = &prepared{id: 1} }, false},
+		{"a prepared statement", func(s *Session) { s.stmts[1] = &prepared{id: 1} }, true},
+		{"streamed parameter data", func(s *Session) {
+			s.stmts[1] = &prepared{id: 1, longData: map[uint16][]byte{0: []byte("x")}}
+		}, false},
 		{"a write not yet recorded", func(s *Session) { s.wroteSinceTx = true }, false},
 	}
 	for _, tt := range tests {
@@ -59,11 +63,13 @@ func TestAdoptRestoresTheExportedSession(t *testing.T) {
 	s.lastInsertID = 42
 	s.nextStmt = 9
 	s.writes["main"] = writeMark{gtid: "0-1-77"}
+	s.stmts[3] = &prepared{id: 3, sql: "SELECT name FROM users WHERE id = ?", params: 1, columns: 1, types: []byte{8, 0}}
+	s.lastStmt = s.stmts[3]
 	st, ok := s.Export()
 	if !ok {
 		t.Fatal("a plain session did not export")
 	}
-	other := &Env{Registry: NewRegistry()}
+	other := &Env{Registry: NewRegistry(), Planner: planner.New(nil)}
 	a, b := net.Pipe()
 	defer a.Close()
 	defer b.Close()
@@ -77,6 +83,11 @@ func TestAdoptRestoresTheExportedSession(t *testing.T) {
 	}
 	if got.flavor != s.flavor {
 		t.Errorf("flavor %+v, want %+v (the backend connections it may use)", got.flavor, s.flavor)
+	}
+	p := got.stmts[3]
+	if p == nil || got.lastStmt != p || p.sql != "SELECT name FROM users WHERE id = ?" || p.params != 1 || p.columns != 1 ||
+		!reflect.DeepEqual(p.types, []byte{8, 0}) || p.facts == nil || len(p.facts.Tables) != 1 {
+		t.Errorf("prepared statement 3 after adoption: %+v", p)
 	}
 	if other.Registry.Get(7) != got {
 		t.Error("the adopted session is not registered under its id")

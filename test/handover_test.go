@@ -230,6 +230,16 @@ func TestHandoverPassesIdleClientsOn(t *testing.T) {
 	if err := conn.QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&id); err != nil {
 		t.Fatal(err)
 	}
+	// A server-side prepared statement the application keeps on it.
+	stmt, err := conn.PrepareContext(ctx, "SELECT v FROM handover_kept WHERE id = ?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stmt.Close()
+	var v string
+	if err := stmt.QueryRowContext(ctx, insertID).Scan(&v); err != nil || v != "before" {
+		t.Fatalf("prepared statement before the handover: %q %v", v, err)
+	}
 	removed, err := testenv.Open(t, testenv.DSN(old.MySQLAddr(), "other", "other", "blog")).Conn(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -266,6 +276,9 @@ func TestHandoverPassesIdleClientsOn(t *testing.T) {
 	}
 	if _, err := conn.ExecContext(ctx, "INSERT INTO handover_kept (v) VALUES ('after')"); err != nil {
 		t.Fatalf("a write on the kept connection after the handover: %v", err)
+	}
+	if err := stmt.QueryRowContext(ctx, insertID).Scan(&v); err != nil || v != "before" {
+		t.Errorf("the statement prepared before the handover, run after it: %q %v", v, err)
 	}
 	if _, err := removed.ExecContext(ctx, "DO 1"); testenv.MySQLErr(err) != 1045 {
 		t.Errorf("a kept connection of an account the new config lacks: %v, want error 1045", err)
