@@ -15,6 +15,23 @@ import (
 // later gives to KILL, so it must be Strata's id, not a backend thread's.
 var connectionIDQuery = regexp.MustCompile("(?is)^\\s*select\\s+connection_id\\s*\\(\\s*\\)\\s*(?:as\\s+)?(`[^`]+`|\\w+)?\\s*;?\\s*$")
 
+// ownConnectionID reports whether CONNECTION_ID() in the statement should
+// be the client's id, Strata's: the one it gives KILL. A statement that
+// compares it with ids the server reports (IS_USED_LOCK() and the rest of
+// the GET_LOCK family, the process list) keeps the backend connection's,
+// as those do.
+func ownConnectionID(f *sqlparse.Facts) bool {
+	if !f.ConnectionID || f.LockFunctions {
+		return false
+	}
+	for _, t := range f.Tables {
+		if t.Name == "processlist" || (t.Schema == "performance_schema" && t.Name == "threads") {
+			return false
+		}
+	}
+	return true
+}
+
 // answerConnectionID answers SELECT CONNECTION_ID() itself; ok is false
 // for any other statement.
 func (s *Session) answerConnectionID(ctx context.Context, sql string, f *sqlparse.Facts) (ok bool, err error) {

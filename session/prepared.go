@@ -36,10 +36,16 @@ type prepared struct {
 // prepared the statement.
 func (s *Session) Prepare(ctx context.Context, packet []byte) error {
 	sql := string(packet[1:])
+	parsed := s.env.Planner.Parse(sql)
+	if ownConnectionID(parsed.Summary) {
+		// The statement is this session's own: prepared with its id.
+		if text, ok := sqlparse.ReplaceConnectionID(sql, s.ID); ok {
+			sql, parsed = text, s.env.Planner.Parse(text)
+		}
+	}
 	// Until this PREPARE succeeds, an EXECUTE pipelined behind it with
 	// lastPreparedID must fail as on MariaDB, not run an older statement.
 	s.lastStmt = nil
-	parsed := s.env.Planner.Parse(sql)
 	st := &prepared{sql: sql, facts: parsed.Summary, parsed: parsed.Statements}
 	s.startStatement(st.facts)
 	if rule, msg := s.refusal(statements(parsed), false); rule >= 0 {

@@ -68,6 +68,12 @@ func (s *Session) Query(ctx context.Context, packet []byte) error {
 			return err
 		}
 	}
+	if ownConnectionID(f) {
+		if text, ok := sqlparse.ReplaceConnectionID(sql, s.ID); ok {
+			sql = text
+			packet = append([]byte{wire.ComQuery}, text...)
+		}
+	}
 	if s.placed(f) {
 		return s.queryPlaced(ctx, sql, parsed)
 	}

@@ -61,7 +61,8 @@ func TestClassify(t *testing.T) {
 		{"SELECT LAST_INSERT_ID()", Facts{Kind: KindSelect, ReadOnly: true, SessionFunctions: true}},
 		{"SELECT LAST_INSERT_ID(42)", Facts{Kind: KindSelect, SessionFunctions: true, SideEffects: true}},
 		{"SELECT FOUND_ROWS()", Facts{Kind: KindSelect, ReadOnly: true, SessionFunctions: true}},
-		{"SELECT ROW_COUNT(), CONNECTION_ID()", Facts{Kind: KindSelect, ReadOnly: true, SessionFunctions: true}},
+		{"SELECT ROW_COUNT(), CONNECTION_ID()", Facts{Kind: KindSelect, ReadOnly: true, SessionFunctions: true, ConnectionID: true}},
+		{"SELECT db.connection_id()", Facts{Kind: KindSelect, SessionFunctions: true, StoredFunctions: true}}, // a stored function: not the builtin
 		{"SELECT SQL_CALC_FOUND_ROWS * FROM t LIMIT 10",
 			Facts{Kind: KindSelect, ReadOnly: true, CalcFoundRows: true, Tables: tables("t")}},
 		{"SELECT NEXTVAL(seq)", Facts{Kind: KindSelect, SideEffects: true, Tables: tables("seq")}},

@@ -155,7 +155,10 @@ type Facts struct {
 	// @@error_count, and SHOW WARNINGS/ERRORS/PROFILE(S)/SESSION STATUS.
 	// The statement must run on the connection that ran the previous one.
 	SessionFunctions bool
-	CalcFoundRows    bool // SELECT SQL_CALC_FOUND_ROWS
+	// ConnectionID: calls CONNECTION_ID(), which behind a proxy must
+	// answer the client's id, not the backend connection's.
+	ConnectionID  bool
+	CalcFoundRows bool // SELECT SQL_CALC_FOUND_ROWS
 	// SideEffects: calls functions that must not run on a replica:
 	// NEXTVAL/SETVAL/LASTVAL (MariaDB sequences), the GET_LOCK family,
 	// LAST_INSERT_ID(expr), or assigns a system variable inside an

@@ -172,6 +172,9 @@ func (w *walker) function(n *ast.FuncCallExpr) {
 	w.f.LockFunctions = w.f.LockFunctions || c&funcLock != 0
 	w.f.SessionFunctions = w.f.SessionFunctions || c&funcSession != 0
 	w.f.SideEffects = w.f.SideEffects || c&funcSideEffect != 0
+	if name == "connection_id" && n.Schema.L == "" {
+		w.f.ConnectionID = true
+	}
 	if name == "last_insert_id" && len(n.Args) > 0 {
 		w.f.SideEffects = true // LAST_INSERT_ID(expr) sets the connection's value
 	}

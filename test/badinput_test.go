@@ -426,6 +426,26 @@ func TestConnectionIDIsStratasID(t *testing.T) {
 	if aliased != id || len(cols) != 1 || cols[0] != "my_id" {
 		t.Fatalf("aliased CONNECTION_ID() = %d as %v, want %d as my_id", aliased, cols, id)
 	}
+	// Inside any statement, text or prepared, CONNECTION_ID() is Strata's
+	// id too, never the backend connection's (which KILL would take as
+	// another client's).
+	for _, q := range []struct {
+		sql  string
+		args []any // with arguments, go-sql-driver prepares the statement
+	}{
+		{"SELECT CONNECTION_ID() + 0, 'connection_id()'", nil},
+		{"SELECT id, 'connection_id()' FROM (SELECT CONNECTION_ID() AS id) AS t", nil},
+		{"SELECT CONNECTION_ID() + ?, 'connection_id()'", []any{0}},
+	} {
+		var got uint64
+		var text string
+		if err := conn.QueryRowContext(context.Background(), q.sql, q.args...).Scan(&got, &text); err != nil || got != id {
+			t.Errorf("%s: CONNECTION_ID() = %d (%v), want Strata's %d", q.sql, got, err, id)
+		}
+		if text != "connection_id()" {
+			t.Errorf("%s: the string literal became %q", q.sql, text)
+		}
+	}
 	found := false
 	for _, s := range env.strata.Env.Registry.List() {
 		found = found || uint64(s.ID) == id

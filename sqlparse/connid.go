@@ -1,0 +1,57 @@
+package sqlparse
+
+import (
+	"strconv"
+	"strings"
+)
+
+// ReplaceConnectionID returns sql with every call of the builtin
+// CONNECTION_ID() replaced by id, and whether it replaced any. Behind a
+// proxy the server's answer is the id of Strata's backend connection,
+// which the client would then give to KILL: it must see its own, Strata's.
+// Strings, quoted names, comments and schema-qualified functions
+// (db.connection_id()) are left alone.
+func ReplaceConnectionID(sql string, id uint32) (string, bool) {
+	var b strings.Builder
+	sc := newScanner(sql)
+	copied := 0
+	var prev token
+	for {
+		t := sc.next()
+		if t.kind == tokEOF {
+			break
+		}
+		if t.kind == tokWord && strings.EqualFold(sc.text(t), "connection_id") && !(prev.kind == tokPunct && sc.text(prev) == ".") {
+			if end, ok := emptyCallEnd(sql, t.end); ok {
+				b.WriteString(sql[copied:t.start])
+				b.WriteString(strconv.FormatUint(uint64(id), 10))
+				copied = end
+				sc.pos = end
+			}
+		}
+		if t.kind != tokComment {
+			prev = t
+		}
+	}
+	if copied == 0 {
+		return sql, false
+	}
+	b.WriteString(sql[copied:])
+	return b.String(), true
+}
+
+// emptyCallEnd reports whether "()" (spaces allowed inside) follows at i,
+// as a call of a builtin must be written, and where it ends.
+func emptyCallEnd(s string, i int) (int, bool) {
+	if i >= len(s) || s[i] != '(' {
+		return 0, false
+	}
+	j := i + 1
+	for j < len(s) && (s[j] == ' ' || s[j] == '\t' || s[j] == '\n' || s[j] == '\r') {
+		j++
+	}
+	if j >= len(s) || s[j] != ')' {
+		return 0, false
+	}
+	return j + 1, true
+}

@@ -1,0 +1,27 @@
+package sqlparse
+
+import "testing"
+
+func TestReplaceConnectionID(t *testing.T) {
+	tests := []struct {
+		sql, want string
+		replaced  bool
+	}{
+		{"SELECT CONNECTION_ID(), NOW()", "SELECT 42, NOW()", true},
+		{"select connection_id( ) + 0 AS id", "select 42 + 0 AS id", true},
+		{"SELECT * FROM t WHERE owner = CONNECTION_ID() OR x = connection_id()", "SELECT * FROM t WHERE owner = 42 OR x = 42", true},
+		{"SELECT 'CONNECTION_ID()', \"connection_id()\"", "SELECT 'CONNECTION_ID()', \"connection_id()\"", false},
+		{"SELECT 1 /* CONNECTION_ID() */ -- connection_id()\n", "SELECT 1 /* CONNECTION_ID() */ -- connection_id()\n", false},
+		{"SELECT db.connection_id()", "SELECT db.connection_id()", false},
+		{"SELECT `connection_id`()", "SELECT `connection_id`()", false},
+		{"SELECT connection_id FROM sessions", "SELECT connection_id FROM sessions", false},
+		{"SELECT CONNECTION_ID(1)", "SELECT CONNECTION_ID(1)", false},
+		{"/*!40101 SELECT CONNECTION_ID() */", "/*!40101 SELECT 42 */", true},
+	}
+	for _, tt := range tests {
+		got, replaced := ReplaceConnectionID(tt.sql, 42)
+		if got != tt.want || replaced != tt.replaced {
+			t.Errorf("ReplaceConnectionID(%q) = %q, %v; want %q, %v", tt.sql, got, replaced, tt.want, tt.replaced)
+		}
+	}
+}
