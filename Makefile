@@ -62,6 +62,8 @@ demo: deps build
 	@echo "  or open http://127.0.0.1:6080/dashboard"
 	@echo "move the primary to a replica, losing no committed write (the config file is updated):"
 	@echo "  $(BIN) switchover main -to 127.0.0.1:13307 -c $(DEMO_CONF)     $(BIN) switchovers -c $(DEMO_CONF)"
+	@echo "restart Strata without a client noticing (the new process takes the sockets and the idle sessions):"
+	@echo "  $(BIN) serve -c $(DEMO_CONF)"
 	@echo
 	$(BIN) serve -c $(DEMO_CONF)
 

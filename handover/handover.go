@@ -32,6 +32,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -58,6 +59,9 @@ type Socket struct {
 // stale socket file a stopped process left. Only the process's own user
 // (or root) may connect: the file is made 0600 and peers are checked.
 func Listen(path string) (*net.UnixListener, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("making the directory of handover_socket: %w", err)
+	}
 	if err := removeStale(path); err != nil {
 		return nil, err
 	}
