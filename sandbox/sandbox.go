@@ -343,6 +343,7 @@ func (sb *Sandbox) Down(ctx context.Context) error {
 	}
 	os.Remove(filepath.Join(sb.dir, markerFile))
 	os.Remove(filepath.Join(sb.dir, ".lock"))
+	removeSockets(sb.dir)
 	if err := os.Remove(sb.dir); err != nil && !errors.Is(err, os.ErrNotExist) {
 		errs = append(errs, fmt.Errorf("state folder %s not removed: %w", sb.dir, err))
 	}
@@ -443,4 +444,19 @@ func (sb *Sandbox) Status(ctx context.Context) []ServerStatus {
 	}
 	parallel(jobs)
 	return out
+}
+
+// removeSockets removes the Unix socket files directly in dir: they hold
+// no data, and a Strata stopped with kill -9 leaves its handover_socket
+// there when it points into the sandbox (as the demo's does).
+func removeSockets(dir string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if e.Type()&os.ModeSocket != 0 {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
 }

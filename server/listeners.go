@@ -217,6 +217,7 @@ func (s *Strata) handOver(h *handover.Handler) bool {
 	}
 	s.mysqlLn, s.httpLn = nil, nil
 	s.handoverLn.Close() // the new process listens on the path next
+	s.handoverLn = nil   // and the path is its own
 	s.lnMu.Unlock()
 	mysqlLn.Close()
 	httpLn.Close()
@@ -305,12 +306,15 @@ func (s *Strata) donePassing() {
 	}
 }
 
-// stopHandovers ends handovers: a stopping Strata keeps its sockets.
+// stopHandovers ends handovers: a stopping Strata keeps its sockets, and
+// removes its handover socket file (unless a new process owns the path).
 func (s *Strata) stopHandovers() {
 	s.lnMu.Lock()
 	defer s.lnMu.Unlock()
 	s.stopping = true
 	if s.handoverLn != nil {
 		s.handoverLn.Close()
+		_ = os.Remove(s.Config.HandoverSocket)
+		s.handoverLn = nil
 	}
 }

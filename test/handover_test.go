@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -209,7 +210,8 @@ func startHandoverStrata(t *testing.T, yaml string) *server.Strata {
 func TestHandoverPassesIdleClientsOn(t *testing.T) {
 	t.Parallel()
 	setupTables(t, "CREATE TABLE IF NOT EXISTS blog.handover_kept (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(20))")
-	yaml := handoverYAML(t, freePort(t), freePort(t), filepath.Join(t.TempDir(), "handover.sock"))
+	sock := filepath.Join(t.TempDir(), "handover.sock")
+	yaml := handoverYAML(t, freePort(t), freePort(t), sock)
 	old := startHandoverStrata(t, yaml)
 	db := testenv.Open(t, testenv.DSN(old.MySQLAddr(), "app", "app", "blog"))
 	ctx := testenv.Ctx(t)
@@ -261,6 +263,9 @@ func TestHandoverPassesIdleClientsOn(t *testing.T) {
 		t.Errorf("the old Strata took %s to finish with only an idle client (shutdown_timeout 6s): it was not passed on", took)
 	}
 	testenv.Eventually(t, "the new Strata serves the kept session", func() bool { return next.Env.Registry.Get(id) != nil })
+	if _, err := os.Stat(sock); err != nil {
+		t.Errorf("the handover socket after the old Strata stopped: %v; the new one listens there", err)
+	}
 	var tz, db2 string
 	var lastID int64
 	var id2 uint32
@@ -287,5 +292,10 @@ func TestHandoverPassesIdleClientsOn(t *testing.T) {
 	var fresh uint32
 	if err := db.QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&fresh); err != nil || fresh <= id {
 		t.Errorf("a new connection's id %d (%v), want one after the passed-on %d", fresh, err, id)
+	}
+	// A Strata that stops for good removes its handover socket.
+	next.Close()
+	if _, err := os.Stat(sock); !os.IsNotExist(err) {
+		t.Errorf("the handover socket after the last Strata stopped: %v, want it removed", err)
 	}
 }
