@@ -59,6 +59,19 @@ func (s *Server) passOnIdle(sess *session.Session) bool {
 	return true
 }
 
+// canPassOn reports whether cl's client would be passed on now: then a
+// draining Strata passes it at once, busy or not, rather than after
+// drainGrace.
+func (s *Server) canPassOn(cl *client) bool {
+	sess := cl.sess.Load()
+	if s.passOn.Load() == nil || sess == nil || !sess.Movable() {
+		return false
+	}
+	c := sess.Client()
+	_, tcp := c.Conn.(*net.TCPConn)
+	return tcp && c.Quiet()
+}
+
 // Adopt serves a client another Strata process passed on (a handover),
 // from its next command on, as that process would have.
 func (s *Server) Adopt(nc net.Conn, st session.State) {

@@ -116,7 +116,7 @@ func (s *Server) closeWaiting(now time.Time) {
 // waitForCommand moves cl to waiting, at now, unless the shutdown wants
 // the session to end first: it reports false then.
 func (s *Server) waitForCommand(cl *client, now time.Time) bool {
-	if s.draining.Load() && !cl.inTransaction() && s.drainIdle.Load() == 0 {
+	if s.draining.Load() && !cl.inTransaction() && (s.drainIdle.Load() == 0 || s.canPassOn(cl)) {
 		return false
 	}
 	cl.waitingSince.Store(now.UnixNano())

@@ -52,13 +52,7 @@ type WriteMark struct {
 // streamed parameter data and no state kept on a server (temporary
 // tables, locks, user variables). ok is false otherwise.
 func (s *Session) Export() (State, bool) {
-	movable := !s.inTx && !s.txOpen.Load() && s.autocommit && len(s.holds) == 0 &&
-		s.pinned == nil && s.sticky == nil &&
-		!s.wroteSinceTx && len(s.pendingWrites) == 0 && len(s.txWrites) == 0
-	for _, st := range s.stmts {
-		movable = movable && len(st.longData) == 0
-	}
-	if !movable {
+	if !s.Movable() {
 		return State{}, false
 	}
 	st := State{
@@ -79,6 +73,18 @@ func (s *Session) Export() (State, bool) {
 		}
 	}
 	return st, true
+}
+
+// Movable reports whether Export would give the state: the session's
+// goroutine asks it between commands, without allocating.
+func (s *Session) Movable() bool {
+	movable := !s.inTx && !s.txOpen.Load() && s.autocommit && len(s.holds) == 0 &&
+		s.pinned == nil && s.sticky == nil &&
+		!s.wroteSinceTx && len(s.pendingWrites) == 0 && len(s.txWrites) == 0
+	for _, st := range s.stmts {
+		movable = movable && len(st.longData) == 0
+	}
+	return movable
 }
 
 // Adopt creates the session of a client another Strata process served
