@@ -33,15 +33,11 @@ func (s *Strata) listen(ctx context.Context) error {
 			return fmt.Errorf("listening for the admin API on %s: %w", s.Config.AdminListen, err)
 		}
 	}
-	s.mysqlAddr, s.adminAddr = mysqlLn.Addr().String(), httpLn.Addr().String()
-	s.httpSrv = &http.Server{Handler: s.Admin.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	s.serve(mysqlLn, httpLn)
+	var handoverLn *net.UnixListener
 	if path := s.Config.HandoverSocket; path != "" {
-		ln, err := handover.Listen(path)
+		handoverLn, err = handover.Listen(path)
 		switch {
 		case err == nil:
-			s.handoverLn = ln
-			go s.serveHandovers(ln)
 		case tookOver:
 			// The old process has stopped accepting: serve on, without
 			// the next handover, rather than drop the sockets.
@@ -51,6 +47,13 @@ func (s *Strata) listen(ctx context.Context) error {
 			httpLn.Close()
 			return err
 		}
+	}
+	s.mysqlAddr, s.adminAddr = mysqlLn.Addr().String(), httpLn.Addr().String()
+	s.httpSrv = &http.Server{Handler: s.Admin.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	s.serve(mysqlLn, httpLn)
+	if handoverLn != nil {
+		s.handoverLn = handoverLn
+		go s.serveHandovers(handoverLn)
 	}
 	s.Log.Info("strata listening", "mysql", s.mysqlAddr, "admin", s.adminAddr)
 	return nil
