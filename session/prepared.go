@@ -151,24 +151,41 @@ func (s *Session) lookupStmt(packet []byte) (*prepared, uint32, bool) {
 	return s.stmts[id], id, true
 }
 
-// Execute runs COM_STMT_EXECUTE on the backend chosen for the statement now.
-func (s *Session) Execute(ctx context.Context, packet []byte) error {
+// startStmt finds the prepared statement a command names and starts it
+// (the session list shows it). When the packet is shorter than minLen or
+// names no statement, the client is answered and st is nil.
+func (s *Session) startStmt(packet []byte, minLen int, command, handler string) (*prepared, error) {
 	st, id, ok := s.lookupStmt(packet)
-	if !ok {
-		return s.refuse(errMalformed("COM_STMT_EXECUTE is too short"))
+	if !ok || len(packet) < minLen {
+		return nil, s.refuse(errMalformed(command + " is too short"))
 	}
 	if st == nil {
-		return s.refuse(errUnknownStmt(id, "mysqld_stmt_execute"))
+		return nil, s.refuse(errUnknownStmt(id, handler))
 	}
 	s.startStatement(st.facts)
+	return st, nil
+}
+
+// statements are the statement's parts, for the refusal rules and what
+// the session learns from them.
+func (st *prepared) statements() []*sqlparse.Facts {
+	if st.parsed == nil {
+		return []*sqlparse.Facts{st.facts}
+	}
+	return st.parsed
+}
+
+// Execute runs COM_STMT_EXECUTE on the backend chosen for the statement now.
+func (s *Session) Execute(ctx context.Context, packet []byte) error {
+	st, err := s.startStmt(packet, 5, "COM_STMT_EXECUTE", "mysqld_stmt_execute")
+	if st == nil {
+		return err
+	}
 	typesIn, err := st.captureTypes(packet)
 	if err != nil {
 		return s.refuse(errMalformed(err.Error()))
 	}
-	stmts := st.parsed
-	if stmts == nil {
-		stmts = []*sqlparse.Facts{st.facts}
-	}
+	stmts := st.statements()
 	// A rule added after the PREPARE stops the statement too.
 	if rule, msg := s.refusal(stmts, false); rule >= 0 {
 		st.longData = nil
@@ -193,22 +210,15 @@ const bulkSendTypes = 128
 // for one prepared statement in one packet, where the statement routes (an
 // INSERT: the primary), relaying the packet with the backend's statement id.
 func (s *Session) BulkExecute(ctx context.Context, packet []byte) error {
-	st, id, ok := s.lookupStmt(packet)
-	if !ok || len(packet) < 7 {
-		return s.refuse(errMalformed("COM_STMT_BULK_EXECUTE is too short"))
-	}
+	st, err := s.startStmt(packet, 7, "COM_STMT_BULK_EXECUTE", "mysqld_stmt_bulk_execute")
 	if st == nil {
-		return s.refuse(errUnknownStmt(id, "mysqld_stmt_bulk_execute"))
+		return err
 	}
-	s.startStatement(st.facts)
 	typesIn, err := st.captureBulkTypes(packet)
 	if err != nil {
 		return s.refuse(errMalformed(err.Error()))
 	}
-	stmts := st.parsed
-	if stmts == nil {
-		stmts = []*sqlparse.Facts{st.facts}
-	}
+	stmts := st.statements()
 	if rule, msg := s.refusal(stmts, false); rule >= 0 {
 		return s.refuseByRule(st.facts, rule, msg)
 	}
