@@ -78,7 +78,10 @@ func (s *Session) Export() (State, bool) {
 // Movable reports whether Export would give the state: the session's
 // goroutine asks it between commands, without allocating.
 func (s *Session) Movable() bool {
-	movable := !s.inTx && !s.txOpen.Load() && s.autocommit && len(s.holds) == 0 &&
+	// With autocommit off, a transaction is open exactly while a
+	// connection is pinned: between COMMIT and the next statement the
+	// session moves too, and goes on with autocommit off.
+	movable := !s.inTx && !s.txOpen.Load() && !s.inTransaction() && len(s.holds) == 0 &&
 		s.pinned == nil && s.sticky == nil &&
 		!s.wroteSinceTx && len(s.pendingWrites) == 0 && len(s.txWrites) == 0
 	for _, st := range s.stmts {

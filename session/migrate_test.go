@@ -32,7 +32,8 @@ func TestExportOnlyWhatCanMove(t *testing.T) {
 			s.lastInsertID = 42
 		}, true},
 		{"in a transaction", func(s *Session) { s.inTx = true }, false},
-		{"autocommit off", func(s *Session) { s.autocommit = false }, false},
+		{"autocommit off, between transactions", func(s *Session) { s.autocommit = false }, true},
+		{"autocommit off, a transaction open", func(s *Session) { s.autocommit = false; s.pinned = &backend.Conn{} }, false},
 		{"temporary table held", func(s *Session) { s.holds["temporary table"] = true }, false},
 		{"pinned", func(s *Session) { s.pinned = &backend.Conn{} }, false},
 		{"keeps the last write's connection", func(s *Session) { s.sticky = &backend.Conn{} }, false},

@@ -591,6 +591,12 @@ func (s *Session) learnOne(c *backend.Conn, f *sqlparse.Facts) {
 	}
 	if f.Autocommit != nil {
 		s.autocommit = *f.Autocommit
+		if _, known := s.vars.m["autocommit"]; !known {
+			// A SET Strata could not read: only this connection knows the
+			// session's autocommit, so the session stays on it (and it is
+			// reset before another session uses it).
+			s.holds["autocommit"] = true
+		}
 	}
 	if f.SetsUserVars {
 		s.holds["user variables"] = true

@@ -35,13 +35,22 @@ func (m Mode) classifySet(f *Facts, st *ast.SetStmt) {
 func (m Mode) systemVar(f *Facts, va *ast.VariableAssignment) {
 	name := strings.ToLower(va.Name)
 	global := va.IsGlobal || va.IsInstance
+	sql, value, dynamic := m.renderValue(va.Value, f.Text)
 	if name == "autocommit" && !global {
 		on, ok := boolValue(va.Value)
 		on = on && ok // not a constant: report autocommit off, which pins the session
 		f.Autocommit = &on
-		return
+		if ok {
+			// Like any session variable it follows the session to each
+			// connection that serves it, and a connection it leaves gets
+			// the server's default back before another session uses it:
+			// left at 0, that session's writes would never commit.
+			sql, value = "0", "0"
+			if on {
+				sql, value = "1", "1"
+			}
+		}
 	}
-	sql, value, dynamic := m.renderValue(va.Value, f.Text)
 	f.SessionVars = append(f.SessionVars, SessionVar{
 		Name: name, Value: value, Global: global, Dynamic: dynamic,
 		SQL: "SET " + scopeWord(global) + " " + quoteName(name) + " = " + sql,

@@ -62,7 +62,7 @@ func TestSessionVars(t *testing.T) {
 			{Name: "transaction_isolation", Value: "REPEATABLE-READ", Global: true, SQL: "SET GLOBAL TRANSACTION ISOLATION LEVEL REPEATABLE READ"}}},
 		{"SET TRANSACTION ISOLATION LEVEL READ COMMITTED", nil}, // next transaction only
 		{"SET ROLE ALL", []SessionVar{{Name: "role", Value: "ALL", SQL: "SET ROLE ALL"}}},
-		{"SET @x = 1, autocommit = 1", nil},
+		{"SET @x = 1, autocommit = 1", []SessionVar{{Name: "autocommit", Value: "1", SQL: "SET SESSION autocommit = 1"}}}, // follows the session like any other
 	}
 	for _, c := range cases {
 		f, err := Classify(c.sql)
@@ -87,9 +87,11 @@ func TestSetFlags(t *testing.T) {
 		want Facts
 	}{
 		{"SET @x = 1, @@session.time_zone = 'UTC', autocommit = 1", Facts{Kind: KindSet, SetsUserVars: true,
-			Autocommit: boolp(true), SessionVars: []SessionVar{{Name: "time_zone", Value: "UTC", SQL: "SET SESSION time_zone = 'UTC'"}}}},
+			Autocommit: boolp(true), SessionVars: []SessionVar{{Name: "time_zone", Value: "UTC", SQL: "SET SESSION time_zone = 'UTC'"},
+				{Name: "autocommit", Value: "1", SQL: "SET SESSION autocommit = 1"}}}},
 		{"SET TRANSACTION READ ONLY", Facts{Kind: KindSet, NextTxSettings: true}},
-		{"SET autocommit = 1, autocommit = 0", Facts{Kind: KindSet, Autocommit: boolp(false)}},
+		{"SET autocommit = 1, autocommit = 0", Facts{Kind: KindSet, Autocommit: boolp(false), SessionVars: []SessionVar{
+			{Name: "autocommit", Value: "1", SQL: "SET SESSION autocommit = 1"}, {Name: "autocommit", Value: "0", SQL: "SET SESSION autocommit = 0"}}}},
 	}
 	for _, c := range cases {
 		f, err := Classify(c.sql)

@@ -209,7 +209,7 @@ func startHandoverStrata(t *testing.T, yaml string) *server.Strata {
 // client whose account the new config no longer has is refused there.
 func TestHandoverPassesIdleClientsOn(t *testing.T) {
 	t.Parallel()
-	setupTables(t, "CREATE TABLE IF NOT EXISTS blog.handover_kept (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(20))")
+	setupTables(t, "DROP TABLE IF EXISTS blog.handover_kept", "CREATE TABLE blog.handover_kept (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(20))")
 	sock := filepath.Join(t.TempDir(), "handover.sock")
 	yaml := handoverYAML(t, freePort(t), freePort(t), sock)
 	old := startHandoverStrata(t, yaml)
@@ -251,6 +251,18 @@ func TestHandoverPassesIdleClientsOn(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// A client with autocommit off (Python's drivers' default), between
+	// two transactions.
+	manual, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer manual.Close()
+	for _, q := range []string{"SET autocommit = 0", "INSERT INTO handover_kept (v) VALUES ('manual 1')", "COMMIT"} {
+		if _, err := manual.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
 	// A client that never pauses: it moves at its next command boundary,
 	// not at half of shutdown_timeout.
 	busy, err := db.Conn(ctx)
@@ -320,6 +332,27 @@ func TestHandoverPassesIdleClientsOn(t *testing.T) {
 	var fresh uint32
 	if err := db.QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&fresh); err != nil || fresh <= id {
 		t.Errorf("a new connection's id %d (%v), want one after the passed-on %d", fresh, err, id)
+	}
+	// The autocommit-off client goes on in a transaction of its own on the
+	// new process: its row shows only once it commits.
+	if _, err := manual.ExecContext(ctx, "INSERT INTO handover_kept (v) VALUES ('manual 2')"); err != nil {
+		t.Fatalf("autocommit off, after the handover: %v", err)
+	}
+	countManual := func() string {
+		n, err := env.primary.QueryValue(ctxFor(t), "SELECT COUNT(*) FROM blog.handover_kept WHERE v LIKE 'manual %'")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := countManual(); n != "1" {
+		t.Errorf("before COMMIT, %s manual rows on the primary, want 1: the session lost autocommit = 0", n)
+	}
+	if _, err := manual.ExecContext(ctx, "COMMIT"); err != nil {
+		t.Fatal(err)
+	}
+	if n := countManual(); n != "2" {
+		t.Errorf("after COMMIT, %s manual rows on the primary, want 2", n)
 	}
 	// A Strata that stops for good removes its handover socket.
 	next.Close()

@@ -292,3 +292,64 @@ func lastInsertIDAfterIdling(t *testing.T, params []string) {
 		t.Fatalf("after idling LAST_INSERT_ID() = %s, want %d", got[0], id)
 	}
 }
+
+// A client that turned autocommit off (Python's drivers do by default)
+// leaves its backend connection between transactions with autocommit
+// back on before another session uses it — otherwise that session's
+// writes would be acknowledged and never committed — and its own next
+// statements still run in a transaction, on whichever connection serves
+// them.
+func TestAutocommitOffStaysWithItsSession(t *testing.T) {
+	t.Parallel()
+	setupTables(t, "DROP TABLE IF EXISTS blog.rw_manual", "CREATE TABLE blog.rw_manual (id INT AUTO_INCREMENT PRIMARY KEY, who VARCHAR(10))")
+	db := openStrata(t)
+	ctx := ctxFor(t)
+	manual, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer manual.Close()
+	for _, q := range []string{"SET autocommit = 0", "INSERT INTO rw_manual (who) VALUES ('manual')", "COMMIT"} {
+		if _, err := manual.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	// Other sessions write in autocommit, on the primary connections the
+	// manual session just left.
+	const others = 5
+	for i := 0; i < others; i++ {
+		c, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.ExecContext(ctx, "INSERT INTO rw_manual (who) VALUES ('other')"); err != nil {
+			t.Fatal(err)
+		}
+		if got := queryStrings(t, c, "SELECT /* strata:primary */ @@autocommit"); got[0] != "1" {
+			t.Errorf("session %d runs with @@autocommit = %s, want 1", i, got[0])
+		}
+		defer c.Close()
+	}
+	count := func(who string) string {
+		n, err := env.primary.QueryValue(ctxFor(t), "SELECT COUNT(*) FROM blog.rw_manual WHERE who = ?", who)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := count("other"); n != fmt.Sprint(others) {
+		t.Errorf("%s of %d acknowledged autocommit writes are committed on the primary", n, others)
+	}
+	if _, err := manual.ExecContext(ctx, "INSERT INTO rw_manual (who) VALUES ('manual')"); err != nil {
+		t.Fatal(err)
+	}
+	if n := count("manual"); n != "1" {
+		t.Errorf("the manual session's second row is visible before its COMMIT (%s rows): it ran in autocommit", n)
+	}
+	if _, err := manual.ExecContext(ctx, "COMMIT"); err != nil {
+		t.Fatal(err)
+	}
+	if n := count("manual"); n != "2" {
+		t.Errorf("after COMMIT, %s manual rows, want 2", n)
+	}
+}
