@@ -1,0 +1,181 @@
+package test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math/rand"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/strata-proxy/strata/test/testenv"
+)
+
+// Sessions never see each other's connection state, however Strata shares
+// its backend connections between them: several clients at once set
+// session variables and autocommit, open, commit and roll back
+// transactions and write in random order (a seeded random walk; the seed
+// is logged, STRATA_ISOLATION_SEED replays one). Each checks that it sees
+// its own settings, and at the end exactly the rows each one committed are
+// on the primary — none lost, none that was rolled back.
+func TestSessionStateNeverLeaks(t *testing.T) {
+	t.Parallel()
+	setupTables(t, "DROP TABLE IF EXISTS blog.iso_rows",
+		"CREATE TABLE blog.iso_rows (id INT AUTO_INCREMENT PRIMARY KEY, session INT NOT NULL, step INT NOT NULL)")
+	seed := time.Now().UnixNano()
+	if s := os.Getenv("STRATA_ISOLATION_SEED"); s != "" {
+		seed, _ = strconv.ParseInt(s, 10, 64)
+	}
+	t.Logf("seed %d (STRATA_ISOLATION_SEED=%d replays it)", seed, seed)
+	// Two connections per server for six clients: every connection serves
+	// several sessions in turn.
+	yaml := strings.Replace(topologyYAML, "limits: {", "limits: {max_conns_per_server: 2, max_idle_per_server: 2, ", 1)
+	if yaml == topologyYAML {
+		t.Fatal("the package's topology changed: no limits to shrink")
+	}
+	st, err := testenv.StartStrata(yaml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	db := testenv.Open(t, testenv.DSN(st.MySQLAddr(), "app", "app", "blog"))
+	const sessions, steps = 6, 80
+	committed := make([][]int, sessions)
+	var wg sync.WaitGroup
+	for i := range sessions {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			committed[i] = randomSession(t, db, i, rand.New(rand.NewSource(seed+int64(i))), steps)
+		}()
+	}
+	wg.Wait()
+	for i := range sessions {
+		got := queryStrings(t, openDirect(t, env.primary, "blog"), "SELECT step FROM iso_rows WHERE session = ? ORDER BY step", i)
+		want := make([]string, len(committed[i]))
+		for j, s := range committed[i] {
+			want[j] = strconv.Itoa(s)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("session %d: the primary has steps %v, it committed %v", i, got, want)
+		}
+	}
+}
+
+// sessionModel is what one client has set and written, as MariaDB
+// defines it.
+type sessionModel struct {
+	timeZone   string
+	sqlMode    string
+	autocommit bool
+	inTx       bool  // BEGIN issued, not yet ended
+	pending    []int // steps written in the open transaction
+	committed  []int
+}
+
+// inTransaction: writes wait for COMMIT (BEGIN, or autocommit off).
+func (m *sessionModel) inTransaction() bool { return m.inTx || !m.autocommit }
+
+func (m *sessionModel) commit() {
+	m.committed = append(m.committed, m.pending...)
+	m.pending, m.inTx = nil, false
+}
+
+// randomSession runs steps random actions on one connection and returns
+// the steps it committed.
+func randomSession(t *testing.T, db *sql.DB, id int, rnd *rand.Rand, steps int) []int {
+	// A write left uncommitted on a shared connection holds row locks:
+	// with a short lock wait and an overall bound the test fails fast.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Error(err)
+		return nil
+	}
+	defer conn.Close()
+	m := &sessionModel{timeZone: "SYSTEM", sqlMode: defaultSQLMode(t, conn), autocommit: true}
+	exec := func(q string, args ...any) bool {
+		if _, err := conn.ExecContext(ctx, q, args...); err != nil {
+			t.Errorf("session %d: %s: %v", id, q, err)
+			return false
+		}
+		return true
+	}
+	if !exec("SET innodb_lock_wait_timeout = 2") {
+		return nil
+	}
+	zones := []string{"+01:00", "-03:30", "SYSTEM", "+09:00"}
+	modes := []string{"ANSI_QUOTES", "STRICT_TRANS_TABLES", "NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO", m.sqlMode}
+	for step := 0; step < steps; step++ {
+		switch rnd.Intn(9) {
+		case 0:
+			z := zones[rnd.Intn(len(zones))]
+			if exec("SET time_zone = '" + z + "'") {
+				m.timeZone = z
+			}
+		case 1:
+			mode := modes[rnd.Intn(len(modes))]
+			if exec("SET sql_mode = '" + mode + "'") {
+				m.sqlMode = mode
+			}
+		case 2:
+			on := rnd.Intn(2) == 0
+			if exec(fmt.Sprintf("SET autocommit = %d", map[bool]int{true: 1, false: 0}[on])) {
+				if on && !m.autocommit {
+					m.commit() // turning autocommit on commits the open transaction
+				}
+				m.autocommit = on
+			}
+		case 3:
+			if !m.inTx && exec("BEGIN") {
+				m.commit() // BEGIN commits what autocommit-off left open
+				m.inTx = true
+			}
+		case 4:
+			if exec("COMMIT") {
+				m.commit()
+			}
+		case 5:
+			if exec("ROLLBACK") {
+				m.pending, m.inTx = nil, false
+			}
+		case 6, 7:
+			if exec("INSERT INTO iso_rows (session, step) VALUES (?, ?)", id, step) {
+				if m.inTransaction() {
+					m.pending = append(m.pending, step)
+				} else {
+					m.committed = append(m.committed, step)
+				}
+			}
+		case 8:
+			var tz, mode string
+			var ac int
+			if err := conn.QueryRowContext(ctx, "SELECT @@time_zone, @@sql_mode, @@autocommit").Scan(&tz, &mode, &ac); err != nil {
+				t.Errorf("session %d: reading its settings: %v", id, err)
+				continue
+			}
+			if tz != m.timeZone || mode != m.sqlMode || (ac == 1) != m.autocommit {
+				t.Errorf("session %d step %d sees time_zone %s, sql_mode %s, autocommit %d; it set %s, %s, %v",
+					id, step, tz, mode, ac, m.timeZone, m.sqlMode, m.autocommit)
+			}
+		}
+	}
+	if exec("COMMIT") {
+		m.commit()
+	}
+	return m.committed
+}
+
+func defaultSQLMode(t *testing.T, conn *sql.Conn) string {
+	var mode string
+	if err := conn.QueryRowContext(context.Background(), "SELECT @@sql_mode").Scan(&mode); err != nil {
+		t.Fatal(err)
+	}
+	return mode
+}
