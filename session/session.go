@@ -505,7 +505,25 @@ func (s *Session) awaitNewPrimary(ctx context.Context, cluster, addr string, err
 }
 
 // sync applies the session's schema and variables to c where they differ.
+// A variable an earlier session left that the server will not set back to
+// its default costs a connection reset, not this session's statement.
 func (s *Session) sync(c *backend.Conn) error {
+	err := s.syncOnce(c)
+	if err != nil && c.NeedsReset && isSQLError(err) {
+		err = s.syncOnce(c)
+	}
+	return err
+}
+
+// isSQLError reports whether err is the server's answer, not a broken
+// connection. (A function of its own: the error's address escapes, which
+// must not cost an allocation on every statement.)
+func isSQLError(err error) bool {
+	var werr *wire.Error
+	return errors.As(err, &werr)
+}
+
+func (s *Session) syncOnce(c *backend.Conn) error {
 	if c.NeedsReset || (s.DB == "" && c.DB != "") {
 		if err := c.SimpleCommand(wire.ComResetConnection, ""); err != nil {
 			return err

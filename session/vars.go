@@ -83,7 +83,7 @@ func (v *varSet) apply(c *backend.Conn, timeLimit string) error {
 		if _, ok := v.m[name]; ok || (name == statementTimeVar && timeLimit != "") {
 			continue
 		}
-		if err := c.SimpleCommand(comQuery, "SET SESSION "+name+" = DEFAULT"); err != nil {
+		if err := c.SimpleCommand(comQuery, "SET SESSION "+serverVarName(c, name)+" = DEFAULT"); err != nil {
 			// A variable without a session default: start the connection over.
 			c.NeedsReset = true
 			return err
@@ -91,6 +91,22 @@ func (v *varSet) apply(c *backend.Conn, timeLimit string) error {
 		delete(c.Vars, name)
 	}
 	return nil
+}
+
+// serverVarName is the name c's server knows a variable by: the
+// transaction characteristics are tracked under their MySQL 8 names, which
+// MariaDB before 11.1 lacks, while every MariaDB has the tx_ ones.
+func serverVarName(c *backend.Conn, name string) string {
+	if !strings.Contains(c.Version, "MariaDB") {
+		return name
+	}
+	switch name {
+	case "transaction_isolation":
+		return "tx_isolation"
+	case "transaction_read_only":
+		return "tx_read_only"
+	}
+	return name
 }
 
 // setVar runs want on c unless c's variable name was last set by it.

@@ -34,16 +34,7 @@ func TestSessionStateNeverLeaks(t *testing.T) {
 	t.Logf("seed %d (STRATA_ISOLATION_SEED=%d replays it)", seed, seed)
 	// Two connections per server for six clients: every connection serves
 	// several sessions in turn.
-	yaml := strings.Replace(topologyYAML, "limits: {", "limits: {max_conns_per_server: 2, max_idle_per_server: 2, ", 1)
-	if yaml == topologyYAML {
-		t.Fatal("the package's topology changed: no limits to shrink")
-	}
-	st, err := testenv.StartStrata(yaml)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	db := testenv.Open(t, testenv.DSN(st.MySQLAddr(), "app", "app", "blog"))
+	db := openSmallStrata(t, 2)
 	const sessions, steps = 6, 80
 	committed := make([][]int, sessions)
 	var wg sync.WaitGroup
@@ -72,6 +63,8 @@ func TestSessionStateNeverLeaks(t *testing.T) {
 type sessionModel struct {
 	timeZone   string
 	sqlMode    string
+	isolation  string
+	charset    string
 	autocommit bool
 	inTx       bool  // BEGIN issued, not yet ended
 	pending    []int // steps written in the open transaction
@@ -99,7 +92,8 @@ func randomSession(t *testing.T, db *sql.DB, id int, rnd *rand.Rand, steps int) 
 		return nil
 	}
 	defer conn.Close()
-	m := &sessionModel{timeZone: "SYSTEM", sqlMode: defaultSQLMode(t, conn), autocommit: true}
+	m := &sessionModel{timeZone: "SYSTEM", sqlMode: defaultSQLMode(t, conn), autocommit: true,
+		isolation: "REPEATABLE-READ", charset: "utf8mb4"}
 	exec := func(q string, args ...any) bool {
 		if _, err := conn.ExecContext(ctx, q, args...); err != nil {
 			t.Errorf("session %d: %s: %v", id, q, err)
@@ -112,8 +106,20 @@ func randomSession(t *testing.T, db *sql.DB, id int, rnd *rand.Rand, steps int) 
 	}
 	zones := []string{"+01:00", "-03:30", "SYSTEM", "+09:00"}
 	modes := []string{"ANSI_QUOTES", "STRICT_TRANS_TABLES", "NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO", m.sqlMode}
+	levels := []string{"READ-COMMITTED", "REPEATABLE-READ", "SERIALIZABLE", "READ-UNCOMMITTED"}
+	charsets := []string{"utf8mb4", "latin1", "utf8mb3"}
 	for step := 0; step < steps; step++ {
-		switch rnd.Intn(9) {
+		switch rnd.Intn(11) {
+		case 9:
+			level := levels[rnd.Intn(len(levels))]
+			if exec("SET SESSION TRANSACTION ISOLATION LEVEL " + strings.ReplaceAll(level, "-", " ")) {
+				m.isolation = level
+			}
+		case 10:
+			cs := charsets[rnd.Intn(len(charsets))]
+			if exec("SET NAMES " + cs) {
+				m.charset = cs
+			}
 		case 0:
 			z := zones[rnd.Intn(len(zones))]
 			if exec("SET time_zone = '" + z + "'") {
@@ -154,15 +160,15 @@ func randomSession(t *testing.T, db *sql.DB, id int, rnd *rand.Rand, steps int) 
 				}
 			}
 		case 8:
-			var tz, mode string
+			var tz, mode, level, cs string
 			var ac int
-			if err := conn.QueryRowContext(ctx, "SELECT @@time_zone, @@sql_mode, @@autocommit").Scan(&tz, &mode, &ac); err != nil {
+			if err := conn.QueryRowContext(ctx, "SELECT @@time_zone, @@sql_mode, @@autocommit, @@tx_isolation, @@character_set_client").Scan(&tz, &mode, &ac, &level, &cs); err != nil {
 				t.Errorf("session %d: reading its settings: %v", id, err)
 				continue
 			}
-			if tz != m.timeZone || mode != m.sqlMode || (ac == 1) != m.autocommit {
-				t.Errorf("session %d step %d sees time_zone %s, sql_mode %s, autocommit %d; it set %s, %s, %v",
-					id, step, tz, mode, ac, m.timeZone, m.sqlMode, m.autocommit)
+			if tz != m.timeZone || mode != m.sqlMode || (ac == 1) != m.autocommit || level != m.isolation || cs != m.charset {
+				t.Errorf("session %d step %d sees time_zone %s, sql_mode %s, autocommit %d, isolation %s, charset %s; it set %s, %s, %v, %s, %s",
+					id, step, tz, mode, ac, level, cs, m.timeZone, m.sqlMode, m.autocommit, m.isolation, m.charset)
 			}
 		}
 	}
@@ -178,4 +184,21 @@ func defaultSQLMode(t *testing.T, conn *sql.Conn) string {
 		t.Fatal(err)
 	}
 	return mode
+}
+
+// openSmallStrata starts a Strata of its own in front of the package's
+// servers with conns backend connections per server, so its clients'
+// sessions take turns on the same connections.
+func openSmallStrata(t *testing.T, conns int) *sql.DB {
+	t.Helper()
+	yaml := strings.Replace(topologyYAML, "limits: {", fmt.Sprintf("limits: {max_conns_per_server: %d, max_idle_per_server: %d, ", conns, conns), 1)
+	if yaml == topologyYAML {
+		t.Fatal("the package's topology changed: no limits to shrink")
+	}
+	st, err := testenv.StartStrata(yaml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	return testenv.Open(t, testenv.DSN(st.MySQLAddr(), "app", "app", "blog"))
 }

@@ -353,3 +353,38 @@ func TestAutocommitOffStaysWithItsSession(t *testing.T) {
 		t.Errorf("after COMMIT, %s manual rows, want 2", n)
 	}
 }
+
+// SET SESSION TRANSACTION ISOLATION LEVEL (Django sets it on every
+// connection) stays with its session; the connections it leaves are
+// brought back to the server's default for the next sessions, which run
+// with no error (MariaDB 10.11 knows the variable as tx_isolation only).
+func TestIsolationLevelStaysWithItsSession(t *testing.T) {
+	t.Parallel()
+	db := openSmallStrata(t, 1) // one connection per server: the sessions take turns on it
+	ctx := ctxFor(t)
+	django, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer django.Close()
+	if _, err := django.ExecContext(ctx, "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED"); err != nil {
+		t.Fatal(err)
+	}
+	if got := queryStrings(t, django, "SELECT /* strata:primary */ @@tx_isolation"); got[0] != "READ-COMMITTED" {
+		t.Errorf("the session that set READ COMMITTED sees %s", got[0])
+	}
+	for i := 0; i < 5; i++ {
+		c, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		var level string
+		if err := c.QueryRowContext(ctx, "SELECT /* strata:primary */ @@tx_isolation").Scan(&level); err != nil || level != "REPEATABLE-READ" {
+			t.Errorf("session %d after the READ COMMITTED one: %q, %v; want REPEATABLE-READ and no error", i, level, err)
+		}
+	}
+	if got := queryStrings(t, django, "SELECT /* strata:primary */ @@tx_isolation"); got[0] != "READ-COMMITTED" {
+		t.Errorf("the session that set READ COMMITTED sees %s", got[0])
+	}
+}
