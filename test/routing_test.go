@@ -355,9 +355,10 @@ func TestAutocommitOffStaysWithItsSession(t *testing.T) {
 }
 
 // SET SESSION TRANSACTION ISOLATION LEVEL (Django sets it on every
-// connection) stays with its session; the connections it leaves are
-// brought back to the server's default for the next sessions, which run
-// with no error (MariaDB 10.11 knows the variable as tx_isolation only).
+// connection) and READ ONLY stay with their session; the connections it
+// leaves are brought back to the server's defaults for the next sessions,
+// which run and write with no error (MariaDB 10.11 knows the variables as
+// tx_isolation and tx_read_only only).
 func TestIsolationLevelStaysWithItsSession(t *testing.T) {
 	t.Parallel()
 	db := openSmallStrata(t, 1) // one connection per server: the sessions take turns on it
@@ -367,24 +368,31 @@ func TestIsolationLevelStaysWithItsSession(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer django.Close()
-	if _, err := django.ExecContext(ctx, "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED"); err != nil {
-		t.Fatal(err)
+	for _, q := range []string{"SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED", "SET SESSION TRANSACTION READ ONLY"} {
+		if _, err := django.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if got := queryStrings(t, django, "SELECT /* strata:primary */ @@tx_isolation"); got[0] != "READ-COMMITTED" {
-		t.Errorf("the session that set READ COMMITTED sees %s", got[0])
+	if got := queryStrings(t, django, "SELECT /* strata:primary */ @@tx_isolation, @@tx_read_only"); got[0] != "READ-COMMITTED|1" {
+		t.Errorf("the session that set READ COMMITTED, READ ONLY sees %s", got[0])
 	}
+	setupTables(t, "DROP TABLE IF EXISTS blog.rw_iso", "CREATE TABLE blog.rw_iso (id INT AUTO_INCREMENT PRIMARY KEY)")
 	for i := 0; i < 5; i++ {
 		c, err := db.Conn(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer c.Close()
 		var level string
-		if err := c.QueryRowContext(ctx, "SELECT /* strata:primary */ @@tx_isolation").Scan(&level); err != nil || level != "REPEATABLE-READ" {
-			t.Errorf("session %d after the READ COMMITTED one: %q, %v; want REPEATABLE-READ and no error", i, level, err)
+		var readOnly int
+		if err := c.QueryRowContext(ctx, "SELECT /* strata:primary */ @@tx_isolation, @@tx_read_only").Scan(&level, &readOnly); err != nil || level != "REPEATABLE-READ" || readOnly != 0 {
+			t.Errorf("session %d after the READ COMMITTED, READ ONLY one: %q %d, %v; want REPEATABLE-READ, 0 and no error", i, level, readOnly, err)
 		}
+		if _, err := c.ExecContext(ctx, "INSERT INTO rw_iso VALUES ()"); err != nil {
+			t.Errorf("session %d cannot write after the READ ONLY one: %v", i, err)
+		}
+		c.Close() // the session ends: its connection is the next one's
 	}
-	if got := queryStrings(t, django, "SELECT /* strata:primary */ @@tx_isolation"); got[0] != "READ-COMMITTED" {
-		t.Errorf("the session that set READ COMMITTED sees %s", got[0])
+	if got := queryStrings(t, django, "SELECT /* strata:primary */ @@tx_isolation, @@tx_read_only"); got[0] != "READ-COMMITTED|1" {
+		t.Errorf("the session that set READ COMMITTED, READ ONLY sees %s", got[0])
 	}
 }
