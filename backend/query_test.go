@@ -292,7 +292,7 @@ func diffBinary(t *testing.T, cols []engine.Column, text engine.Row, want []byte
 // binary row payloads.
 func executeBinary(t *testing.T, c *Conn, q string) [][]byte {
 	t.Helper()
-	st, err := c.Stmt(q)
+	st, err := c.Stmt(c.DB, q)
 	if err != nil {
 		t.Fatal(err)
 	}

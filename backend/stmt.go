@@ -22,8 +22,13 @@ type Stmt struct {
 	TypesSent bool
 	// Reply is the metadata the server answered the prepare with.
 	Reply *PrepareReply
-	sql   string
+	key   stmtKey
 }
+
+// stmtKey names a prepared statement: its text and the default database
+// it was prepared in, which the server keeps for the statement's names
+// (and DATABASE()) whatever the connection's database when it runs.
+type stmtKey struct{ db, sql string }
 
 // PrepareReply is the server's answer to COM_STMT_PREPARE, kept so Strata can
 // answer a client's PREPARE with the same metadata under its own id.
@@ -38,26 +43,31 @@ type PrepareReply struct {
 // stmtCache keeps statements prepared per connection, evicting the least
 // recently used so a long-lived connection does not exhaust the server.
 type stmtCache struct {
-	bySQL map[string]*list.Element
+	byKey map[stmtKey]*list.Element
 	lru   *list.List
 }
 
 func newStmtCache() *stmtCache {
-	return &stmtCache{bySQL: map[string]*list.Element{}, lru: list.New()}
+	return &stmtCache{byKey: map[stmtKey]*list.Element{}, lru: list.New()}
 }
 
-// Stmt returns the statement prepared for sql on this connection, preparing
-// it first when needed.
-func (c *Conn) Stmt(sql string) (*Stmt, error) {
-	if el, ok := c.stmts.bySQL[sql]; ok {
+// Stmt returns the statement prepared for sql in database db on this
+// connection, preparing it first when needed. A client's statement is
+// bound to the database it was prepared in, as on the server: Strata
+// prepares it on each backend connection in that database, whichever
+// database the session has moved to since.
+func (c *Conn) Stmt(db, sql string) (*Stmt, error) {
+	key := stmtKey{db, sql}
+	if el, ok := c.stmts.byKey[key]; ok {
 		c.stmts.lru.MoveToFront(el)
 		return el.Value.(*Stmt), nil
 	}
-	st, err := c.prepare(sql)
+	st, err := c.prepareIn(db, sql)
 	if err != nil {
 		return nil, err
 	}
-	c.stmts.bySQL[sql] = c.stmts.lru.PushFront(st)
+	st.key = key
+	c.stmts.byKey[key] = c.stmts.lru.PushFront(st)
 	if c.stmts.lru.Len() > maxStmtsPerConn {
 		c.evictOldest()
 	}
@@ -68,7 +78,7 @@ func (c *Conn) evictOldest() {
 	el := c.stmts.lru.Back()
 	st := el.Value.(*Stmt)
 	c.stmts.lru.Remove(el)
-	delete(c.stmts.bySQL, st.sql)
+	delete(c.stmts.byKey, st.key)
 	var p [5]byte
 	p[0] = wire.ComStmtClose
 	binary.LittleEndian.PutUint32(p[1:], st.ID)
@@ -78,6 +88,30 @@ func (c *Conn) evictOldest() {
 // ForgetStmts drops the cache after the server forgot its statements
 // (COM_RESET_CONNECTION, COM_CHANGE_USER).
 func (c *Conn) ForgetStmts() { c.stmts = newStmtCache() }
+
+// prepareIn prepares sql with db as the default database, the
+// connection's own database back afterwards. A connection with no
+// database keeps db: nothing can unselect one but a reset, and the
+// session's next sync brings it in line.
+func (c *Conn) prepareIn(db, sql string) (*Stmt, error) {
+	prev := c.DB
+	if db == "" || db == prev {
+		return c.prepare(sql)
+	}
+	if err := c.SimpleCommand(wire.ComInitDB, db); err != nil {
+		return nil, err
+	}
+	c.DB = db
+	st, err := c.prepare(sql)
+	if prev != "" && !c.Broken {
+		if rerr := c.SimpleCommand(wire.ComInitDB, prev); rerr != nil {
+			c.Broken = true // its database is unknown now: not reused
+			return nil, rerr
+		}
+		c.DB = prev
+	}
+	return st, err
+}
 
 func (c *Conn) prepare(sql string) (*Stmt, error) {
 	c.scratch = append(c.scratch[:0], wire.ComStmtPrepare)
@@ -101,7 +135,6 @@ func (c *Conn) prepare(sql string) (*Stmt, error) {
 		ID:         binary.LittleEndian.Uint32(p[1:]),
 		NumColumns: int(binary.LittleEndian.Uint16(p[5:])),
 		NumParams:  int(binary.LittleEndian.Uint16(p[7:])),
-		sql:        sql,
 	}
 	reply := &PrepareReply{NumParams: st.NumParams, NumColumns: st.NumColumns, Warnings: binary.LittleEndian.Uint16(p[10:])}
 	if reply.Params, err = c.readDefs(st.NumParams); err != nil {

@@ -36,6 +36,7 @@ type State struct {
 type StmtState struct {
 	ID      uint32 `json:"id"`
 	SQL     string `json:"sql"`
+	DB      string `json:"db"` // the database it was prepared in
 	Params  int    `json:"params"`
 	Columns int    `json:"columns"`
 	Types   []byte `json:"types,omitempty"` // the last parameter types the client sent
@@ -61,7 +62,7 @@ func (s *Session) Export() (State, bool) {
 		Vars: maps.Clone(s.vars.m), NextStmt: s.nextStmt, LastInsertID: s.lastInsertID,
 	}
 	for _, p := range s.stmts {
-		st.Stmts = append(st.Stmts, StmtState{ID: p.id, SQL: p.sql, Params: p.params, Columns: p.columns, Types: p.types})
+		st.Stmts = append(st.Stmts, StmtState{ID: p.id, SQL: p.sql, DB: p.db, Params: p.params, Columns: p.columns, Types: p.types})
 	}
 	if s.lastStmt != nil {
 		st.LastStmt = s.lastStmt.id
@@ -108,7 +109,7 @@ func Adopt(env *Env, client *wire.Conn, st State, kill func()) *Session {
 	}
 	for _, ps := range st.Stmts {
 		parsed := env.Planner.Parse(ps.SQL)
-		p := &prepared{id: ps.ID, sql: ps.SQL, facts: parsed.Summary, parsed: parsed.Statements,
+		p := &prepared{id: ps.ID, sql: ps.SQL, db: ps.DB, facts: parsed.Summary, parsed: parsed.Statements,
 			params: ps.Params, columns: ps.Columns, types: ps.Types}
 		p.placed = s.placed(p.facts)
 		s.stmts[p.id] = p

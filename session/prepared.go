@@ -16,8 +16,11 @@ import (
 // own id and prepares it lazily on whichever backend connection runs each
 // EXECUTE, so reads of a prepared statement still spread over replicas.
 type prepared struct {
-	id      uint32
-	sql     string
+	id  uint32
+	sql string
+	// db is the session's database at PREPARE: the server binds the
+	// statement to it, and so does every backend that prepares it later.
+	db      string
 	parsed  []*sqlparse.Facts
 	facts   *sqlparse.Facts
 	params  int
@@ -46,7 +49,7 @@ func (s *Session) Prepare(ctx context.Context, packet []byte) error {
 	// Until this PREPARE succeeds, an EXECUTE pipelined behind it with
 	// lastPreparedID must fail as on MariaDB, not run an older statement.
 	s.lastStmt = nil
-	st := &prepared{sql: sql, facts: parsed.Summary, parsed: parsed.Statements}
+	st := &prepared{sql: sql, db: s.DB, facts: parsed.Summary, parsed: parsed.Statements}
 	s.startStatement(st.facts)
 	if rule, msg := s.refusal(statements(parsed), false); rule >= 0 {
 		return s.refuseByRule(st.facts, rule, msg)
@@ -60,7 +63,7 @@ func (s *Session) Prepare(ctx context.Context, packet []byte) error {
 	}
 	var reply *backend.PrepareReply
 	err := s.run(ctx, command{facts: st.facts, cluster: cluster, metadata: true}, func(c *backend.Conn, _ *backend.Capture) (backend.Result, error) {
-		bst, err := c.Stmt(sql)
+		bst, err := c.Stmt(st.db, sql)
 		if werr, ok := err.(*wire.Error); ok {
 			return s.relayError(werr)
 		}
@@ -231,7 +234,7 @@ func (s *Session) BulkExecute(ctx context.Context, packet []byte) error {
 			return s.relayError(wire.NewError(wire.ErNotSupportedYet,
 				"server %s does not support COM_STMT_BULK_EXECUTE; send the rows as separate executes", c.Addr))
 		}
-		bst, err := c.Stmt(st.sql)
+		bst, err := c.Stmt(st.db, st.sql)
 		if werr, ok := err.(*wire.Error); ok {
 			return s.relayError(werr)
 		}
@@ -292,7 +295,7 @@ const maxKeptExecute = 4 << 10
 // prepared there before) and relays the client's EXECUTE to it byte for
 // byte, with the backend's statement id.
 func (s *Session) executeOn(c *backend.Conn, capture *backend.Capture, st *prepared, sql string, packet []byte, typesIn bool) (backend.Result, error) {
-	bst, err := c.Stmt(sql)
+	bst, err := c.Stmt(st.db, sql)
 	if werr, ok := err.(*wire.Error); ok {
 		// The statement no longer prepares (a table was dropped): the
 		// client hears the server's reason.

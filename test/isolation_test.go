@@ -65,6 +65,7 @@ type sessionModel struct {
 	sqlMode    string
 	isolation  string
 	charset    string
+	schema     string
 	autocommit bool
 	inTx       bool  // BEGIN issued, not yet ended
 	pending    []int // steps written in the open transaction
@@ -93,7 +94,7 @@ func randomSession(t *testing.T, db *sql.DB, id int, rnd *rand.Rand, steps int) 
 	}
 	defer conn.Close()
 	m := &sessionModel{timeZone: "SYSTEM", sqlMode: defaultSQLMode(t, conn), autocommit: true,
-		isolation: "REPEATABLE-READ", charset: "utf8mb4"}
+		isolation: "REPEATABLE-READ", charset: "utf8mb4", schema: "blog"}
 	exec := func(q string, args ...any) bool {
 		if _, err := conn.ExecContext(ctx, q, args...); err != nil {
 			t.Errorf("session %d: %s: %v", id, q, err)
@@ -104,12 +105,28 @@ func randomSession(t *testing.T, db *sql.DB, id int, rnd *rand.Rand, steps int) 
 	if !exec("SET innodb_lock_wait_timeout = 2") {
 		return nil
 	}
+	// The settings are read with a text query or with a server-side
+	// prepared statement, which Strata prepares on whichever connection
+	// runs it.
+	const settings = "SELECT @@time_zone, @@sql_mode, @@autocommit, @@tx_isolation, @@character_set_client, DATABASE()"
+	prepared, err := conn.PrepareContext(ctx, settings)
+	if err != nil {
+		t.Errorf("session %d: preparing: %v", id, err)
+		return nil
+	}
+	defer prepared.Close()
 	zones := []string{"+01:00", "-03:30", "SYSTEM", "+09:00"}
 	modes := []string{"ANSI_QUOTES", "STRICT_TRANS_TABLES", "NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO", m.sqlMode}
 	levels := []string{"READ-COMMITTED", "REPEATABLE-READ", "SERIALIZABLE", "READ-UNCOMMITTED"}
 	charsets := []string{"utf8mb4", "latin1", "utf8mb3"}
+	schemas := []string{"blog", "information_schema"}
 	for step := 0; step < steps; step++ {
-		switch rnd.Intn(11) {
+		switch rnd.Intn(12) {
+		case 11:
+			schema := schemas[rnd.Intn(len(schemas))]
+			if exec("USE " + schema) {
+				m.schema = schema
+			}
 		case 9:
 			level := levels[rnd.Intn(len(levels))]
 			if exec("SET SESSION TRANSACTION ISOLATION LEVEL " + strings.ReplaceAll(level, "-", " ")) {
@@ -152,7 +169,7 @@ func randomSession(t *testing.T, db *sql.DB, id int, rnd *rand.Rand, steps int) 
 				m.pending, m.inTx = nil, false
 			}
 		case 6, 7:
-			if exec("INSERT INTO iso_rows (session, step) VALUES (?, ?)", id, step) {
+			if exec("INSERT INTO blog.iso_rows (session, step) VALUES (?, ?)", id, step) {
 				if m.inTransaction() {
 					m.pending = append(m.pending, step)
 				} else {
@@ -160,15 +177,23 @@ func randomSession(t *testing.T, db *sql.DB, id int, rnd *rand.Rand, steps int) 
 				}
 			}
 		case 8:
-			var tz, mode, level, cs string
+			var tz, mode, level, cs, schema string
 			var ac int
-			if err := conn.QueryRowContext(ctx, "SELECT @@time_zone, @@sql_mode, @@autocommit, @@tx_isolation, @@character_set_client").Scan(&tz, &mode, &ac, &level, &cs); err != nil {
+			var row *sql.Row
+			wantSchema := m.schema
+			if rnd.Intn(2) == 0 {
+				row = prepared.QueryRowContext(ctx)
+				wantSchema = "blog" // a prepared statement keeps the database it was prepared in
+			} else {
+				row = conn.QueryRowContext(ctx, settings)
+			}
+			if err := row.Scan(&tz, &mode, &ac, &level, &cs, &schema); err != nil {
 				t.Errorf("session %d: reading its settings: %v", id, err)
 				continue
 			}
-			if tz != m.timeZone || mode != m.sqlMode || (ac == 1) != m.autocommit || level != m.isolation || cs != m.charset {
-				t.Errorf("session %d step %d sees time_zone %s, sql_mode %s, autocommit %d, isolation %s, charset %s; it set %s, %s, %v, %s, %s",
-					id, step, tz, mode, ac, level, cs, m.timeZone, m.sqlMode, m.autocommit, m.isolation, m.charset)
+			if tz != m.timeZone || mode != m.sqlMode || (ac == 1) != m.autocommit || level != m.isolation || cs != m.charset || schema != wantSchema {
+				t.Errorf("session %d step %d sees time_zone %s, sql_mode %s, autocommit %d, isolation %s, charset %s, schema %s; want %s, %s, %v, %s, %s, %s",
+					id, step, tz, mode, ac, level, cs, schema, m.timeZone, m.sqlMode, m.autocommit, m.isolation, m.charset, wantSchema)
 			}
 		}
 	}

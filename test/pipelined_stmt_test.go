@@ -1,7 +1,9 @@
 package test
 
 import (
+	"database/sql"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -64,4 +66,52 @@ func TestPipelinedStatementsAsOnMariaDB(t *testing.T) {
 		t.Errorf("bulk rows on the primary: %s (%v), want 6", n, err)
 	}
 	strataStillServes(t)
+}
+
+// A prepared statement is bound to the database current at PREPARE, as
+// MariaDB binds it: after USE another, its unqualified tables and
+// DATABASE() are still the first one's, on whichever backend connection
+// Strata prepares it again. Strata answers as the primary does.
+func TestPreparedStatementKeepsItsDatabase(t *testing.T) {
+	t.Parallel()
+	setupTables(t,
+		"CREATE DATABASE IF NOT EXISTS ps_other",
+		"DROP TABLE IF EXISTS blog.ps_where", "DROP TABLE IF EXISTS ps_other.ps_where",
+		"CREATE TABLE blog.ps_where (v VARCHAR(10))", "INSERT INTO blog.ps_where VALUES ('blog')",
+		"CREATE TABLE ps_other.ps_where (v VARCHAR(10))", "INSERT INTO ps_other.ps_where VALUES ('other')")
+	run := func(db *sql.DB) []string {
+		ctx := ctxFor(t)
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		st, err := conn.PrepareContext(ctx, "SELECT v, DATABASE() FROM ps_where")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		var out []string
+		for _, schema := range []string{"ps_other", "blog", "ps_other"} {
+			if _, err := conn.ExecContext(ctx, "USE "+schema); err != nil {
+				t.Fatal(err)
+			}
+			for range 3 { // on the connections Strata has, in turn
+				var v, cur string
+				if err := st.QueryRowContext(ctx).Scan(&v, &cur); err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, schema+":"+v+"/"+cur)
+			}
+		}
+		return out
+	}
+	viaStrata := run(openSmallStrata(t, 2))
+	direct := run(openDirect(t, env.primary, "blog"))
+	if !slices.Equal(viaStrata, direct) {
+		t.Errorf("after USE, the prepared statement answered\nvia Strata %v\ndirect     %v", viaStrata, direct)
+	}
+	if direct[0] != "ps_other:blog/blog" {
+		t.Errorf("MariaDB answered %s: the test's assumption about prepare-time binding is wrong", direct[0])
+	}
 }
