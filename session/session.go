@@ -619,6 +619,12 @@ func (s *Session) learnOne(c *backend.Conn, f *sqlparse.Facts) {
 	if f.SetsUserVars {
 		s.holds["user variables"] = true
 	}
+	if f.SetsInsertID {
+		// LAST_INSERT_ID(expr): a value Strata does not see, so only this
+		// connection has it; the session stays on it.
+		s.holds["LAST_INSERT_ID(expr)"] = true
+		s.insertIDConn = c
+	}
 	if f.TempTable {
 		s.holds["temporary tables"] = true
 	}
@@ -668,7 +674,9 @@ func readsInsertID(f *sqlparse.Facts) bool {
 // holds it: the value must not be lost when the write's connection went
 // back to the pool, nor be another client's left on a pooled connection.
 func (s *Session) restoreInsertID(rt route, f *sqlparse.Facts) error {
-	if !readsInsertID(f) || rt.conn == s.insertIDConn || rt.conn == s.pinned {
+	// Not exempt when pinned: the session may have pinned a connection
+	// (BEGIN, autocommit off) after its insert ran on another one.
+	if !readsInsertID(f) || rt.conn == s.insertIDConn {
 		return nil
 	}
 	if err := rt.conn.SimpleCommand(comQuery, "DO LAST_INSERT_ID("+strconv.FormatUint(s.lastInsertID, 10)+")"); err != nil {

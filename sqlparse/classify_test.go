@@ -59,7 +59,7 @@ func TestClassify(t *testing.T) {
 		{"SELECT GET_LOCK('a', 1)", Facts{Kind: KindSelect, LockFunctions: true, SideEffects: true}},
 		{"select release_lock('a'), Is_Free_Lock('b')", Facts{Kind: KindSelect, LockFunctions: true, SideEffects: true}},
 		{"SELECT LAST_INSERT_ID()", Facts{Kind: KindSelect, ReadOnly: true, SessionFunctions: true}},
-		{"SELECT LAST_INSERT_ID(42)", Facts{Kind: KindSelect, SessionFunctions: true, SideEffects: true}},
+		{"SELECT LAST_INSERT_ID(42)", Facts{Kind: KindSelect, SessionFunctions: true, SideEffects: true, SetsInsertID: true}},
 		{"SELECT FOUND_ROWS()", Facts{Kind: KindSelect, ReadOnly: true, SessionFunctions: true}},
 		{"SELECT ROW_COUNT(), CONNECTION_ID()", Facts{Kind: KindSelect, ReadOnly: true, SessionFunctions: true, ConnectionID: true}},
 		{"SELECT db.connection_id()", Facts{Kind: KindSelect, SessionFunctions: true, StoredFunctions: true}}, // a stored function: not the builtin

@@ -155,6 +155,9 @@ type Facts struct {
 	// @@error_count, and SHOW WARNINGS/ERRORS/PROFILE(S)/SESSION STATUS.
 	// The statement must run on the connection that ran the previous one.
 	SessionFunctions bool
+	// SetsInsertID: calls LAST_INSERT_ID(expr), which sets the
+	// connection's value to one Strata does not see.
+	SetsInsertID bool
 	// ConnectionID: calls CONNECTION_ID(), which behind a proxy must
 	// answer the client's id, not the backend connection's.
 	ConnectionID  bool

@@ -177,6 +177,7 @@ func (w *walker) function(n *ast.FuncCallExpr) {
 	}
 	if name == "last_insert_id" && len(n.Args) > 0 {
 		w.f.SideEffects = true // LAST_INSERT_ID(expr) sets the connection's value
+		w.f.SetsInsertID = true
 	}
 }
 

@@ -66,6 +66,7 @@ type sessionModel struct {
 	isolation  string
 	charset    string
 	schema     string
+	lastID     int64 // LAST_INSERT_ID(): the id of its last insert, kept across rollbacks
 	autocommit bool
 	inTx       bool  // BEGIN issued, not yet ended
 	pending    []int // steps written in the open transaction
@@ -121,7 +122,14 @@ func randomSession(t *testing.T, db *sql.DB, id int, rnd *rand.Rand, steps int) 
 	charsets := []string{"utf8mb4", "latin1", "utf8mb3"}
 	schemas := []string{"blog", "information_schema"}
 	for step := 0; step < steps; step++ {
-		switch rnd.Intn(12) {
+		switch rnd.Intn(13) {
+		case 12:
+			var got int64
+			if err := conn.QueryRowContext(ctx, "SELECT LAST_INSERT_ID()").Scan(&got); err != nil {
+				t.Errorf("session %d: LAST_INSERT_ID(): %v", id, err)
+			} else if got != m.lastID {
+				t.Errorf("session %d step %d: LAST_INSERT_ID() = %d, its last insert made %d", id, step, got, m.lastID)
+			}
 		case 11:
 			schema := schemas[rnd.Intn(len(schemas))]
 			if exec("USE " + schema) {
@@ -169,7 +177,11 @@ func randomSession(t *testing.T, db *sql.DB, id int, rnd *rand.Rand, steps int) 
 				m.pending, m.inTx = nil, false
 			}
 		case 6, 7:
-			if exec("INSERT INTO blog.iso_rows (session, step) VALUES (?, ?)", id, step) {
+			res, err := conn.ExecContext(ctx, "INSERT INTO blog.iso_rows (session, step) VALUES (?, ?)", id, step)
+			if err != nil {
+				t.Errorf("session %d: INSERT: %v", id, err)
+			} else {
+				m.lastID, _ = res.LastInsertId()
 				if m.inTransaction() {
 					m.pending = append(m.pending, step)
 				} else {

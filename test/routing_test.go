@@ -396,3 +396,56 @@ func TestIsolationLevelStaysWithItsSession(t *testing.T) {
 		t.Errorf("the session that set READ COMMITTED, READ ONLY sees %s", got[0])
 	}
 }
+
+// LAST_INSERT_ID() is the session's own wherever the session reads it:
+// also inside a transaction begun after its insert, on a connection other
+// sessions have inserted on since; and LAST_INSERT_ID(expr) sets it.
+func TestLastInsertIDInALaterTransaction(t *testing.T) {
+	t.Parallel()
+	setupTables(t, "DROP TABLE IF EXISTS blog.rw_later", "CREATE TABLE blog.rw_later (id INT AUTO_INCREMENT PRIMARY KEY, who VARCHAR(10))")
+	db := openSmallStrata(t, 1) // one connection per server: the sessions take turns on it
+	ctx := ctxFor(t)
+	mine, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mine.Close()
+	res, err := mine.ExecContext(ctx, "INSERT INTO rw_later (who) VALUES ('mine')")
+	if err != nil {
+		t.Fatal(err)
+	}
+	myID, _ := res.LastInsertId()
+	if _, err := mine.ExecContext(ctx, "DO 1"); err != nil { // hands the write's connection back
+		t.Fatal(err)
+	}
+	other, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.ExecContext(ctx, "INSERT INTO rw_later (who) VALUES ('other')"); err != nil {
+		t.Fatal(err)
+	}
+	other.Close()
+	for _, q := range []string{"BEGIN", "SELECT LAST_INSERT_ID()", "COMMIT"} {
+		if q != "SELECT LAST_INSERT_ID()" {
+			if _, err := mine.ExecContext(ctx, q); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		var got int64
+		if err := mine.QueryRowContext(ctx, q).Scan(&got); err != nil || got != myID {
+			t.Errorf("in a transaction after another session's insert: LAST_INSERT_ID() = %d (%v), want the session's %d", got, err, myID)
+		}
+	}
+	var got int64
+	if err := mine.QueryRowContext(ctx, "SELECT LAST_INSERT_ID(777)").Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mine.ExecContext(ctx, "DO 1"); err != nil { // a statement between
+		t.Fatal(err)
+	}
+	if err := mine.QueryRowContext(ctx, "SELECT LAST_INSERT_ID()").Scan(&got); err != nil || got != 777 {
+		t.Errorf("after LAST_INSERT_ID(777): %d (%v)", got, err)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"database/sql"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -225,8 +226,11 @@ func TestFailoverWhenThePrimaryDies(t *testing.T) {
 	if w := history[0].Report.Warnings; len(w) != 0 {
 		t.Errorf("failover warnings: %v", w)
 	}
+	// The refused count is at least the one asked for with the primary up:
+	// under load the monitor may also try once while a replica still
+	// reached the dying primary (refused, as it must be).
 	if m := metricsText(t, admin); !strings.Contains(m, `strata_primary_changes_total{cluster="main",kind="failover",result="done"} 1`) ||
-		!strings.Contains(m, `strata_primary_changes_total{cluster="main",kind="failover",result="refused"} 1`) {
+		!regexp.MustCompile(`strata_primary_changes_total\{cluster="main",kind="failover",result="refused"\} [1-9]`).MatchString(m) {
 		t.Errorf("/metrics lacks the failover (done) and the refused one asked for with the primary up")
 	}
 	// The history shows the failover a moment before the file is saved.
