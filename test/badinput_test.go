@@ -13,6 +13,7 @@ import (
 
 	"github.com/strata-proxy/strata/backend"
 	"github.com/strata-proxy/strata/sandbox"
+	"github.com/strata-proxy/strata/test/testenv"
 	"github.com/strata-proxy/strata/wire"
 )
 
@@ -31,36 +32,8 @@ func rawLogin(t *testing.T) *backend.Conn {
 // readResult reads one response: an error, or the number of rows.
 func readResult(t *testing.T, c *backend.Conn) (*wire.Error, int) {
 	t.Helper()
-	p, err := c.ReadPacket()
-	if err != nil {
-		t.Fatalf("reading response: %v", err)
-	}
-	switch p[0] {
-	case wire.HeaderErr:
-		return wire.ParseErr(p), 0
-	case wire.HeaderOK:
-		return nil, 0
-	}
-	cols, _ := wire.ReadLenEnc(p)
-	for i := uint64(0); i <= cols; i++ { // definitions and their EOF
-		if _, err := c.ReadPacket(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	rows := 0
-	for {
-		p, err := c.ReadPacket()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if p[0] == wire.HeaderErr {
-			return wire.ParseErr(p), rows
-		}
-		if wire.IsEOF(p) {
-			return nil, rows
-		}
-		rows++
-	}
+	r := testenv.ReadReply(t, c)
+	return r.Err, r.Rows
 }
 
 // strataStillServes checks a fresh client works after an abuse.

@@ -96,35 +96,61 @@ func ReadPrepareReply(t *testing.T, c *backend.Conn) string {
 	return "prepared"
 }
 
-// ReadStmtReply reads an execute's answer: "rows N", "ok N" (affected) or "error N".
-func ReadStmtReply(t *testing.T, c *backend.Conn) string {
+// Reply is one response read whole: an error, an OK (Affected rows) or a
+// result set (Rows rows, IsSet).
+type Reply struct {
+	Err      *wire.Error
+	Affected uint64
+	Rows     int
+	IsSet    bool
+}
+
+// ReadReply reads one response to a command, draining a result set.
+func ReadReply(t testing.TB, c *backend.Conn) Reply {
 	t.Helper()
 	p, err := c.ReadPacket()
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("reading response: %v", err)
 	}
 	switch p[0] {
 	case wire.HeaderErr:
-		return fmt.Sprintf("error %d", wire.ParseErr(p).Code)
+		return Reply{Err: wire.ParseErr(p)}
 	case wire.HeaderOK:
 		affected, _ := wire.ReadLenEnc(p[1:])
-		return fmt.Sprintf("ok %d", affected)
+		return Reply{Affected: affected}
 	}
 	cols, _ := wire.ReadLenEnc(p)
-	for i := uint64(0); i <= cols; i++ {
+	for i := uint64(0); i <= cols; i++ { // definitions and their EOF
 		if _, err := c.ReadPacket(); err != nil {
 			t.Fatal(err)
 		}
 	}
-	rows := 0
+	r := Reply{IsSet: true}
 	for {
 		p, err := c.ReadPacket()
 		if err != nil {
 			t.Fatal(err)
 		}
-		if wire.IsEOF(p) {
-			return fmt.Sprintf("rows %d", rows)
+		if p[0] == wire.HeaderErr {
+			r.Err = wire.ParseErr(p)
+			return r
 		}
-		rows++
+		if wire.IsEOF(p) {
+			return r
+		}
+		r.Rows++
 	}
+}
+
+// ReadStmtReply reads an execute's answer: "rows N", "ok N" (affected) or "error N".
+func ReadStmtReply(t *testing.T, c *backend.Conn) string {
+	t.Helper()
+	r := ReadReply(t, c)
+	switch {
+	case r.Err != nil:
+		return fmt.Sprintf("error %d", r.Err.Code)
+	case r.IsSet:
+		return fmt.Sprintf("rows %d", r.Rows)
+	}
+	return fmt.Sprintf("ok %d", r.Affected)
 }
