@@ -349,6 +349,12 @@ func (s *Session) connectTo(ctx context.Context, d planner.Decision, f *sqlparse
 	}
 	if d.Primary {
 		c, cl, err := s.connectPrimary(ctx, d.Cluster)
+		if busy := poolBusy(err); busy != nil {
+			// The primary is up, Strata's connections to it are all in use:
+			// say that (1040, as MariaDB says too many connections), not
+			// that it is down.
+			return route{}, busy
+		}
 		if err != nil {
 			return route{}, errNoBackend("Strata: primary %s of cluster %s is unreachable (%v); writes and transactions fail until it is back", cl.Primary.Addr, cl.Name, rootCause(err))
 		}
@@ -513,6 +519,19 @@ func (s *Session) sync(c *backend.Conn) error {
 		err = s.syncOnce(c)
 	}
 	return err
+}
+
+// poolBusy returns the pool's "all connections are busy" error inside
+// err, or nil.
+func poolBusy(err error) *wire.Error {
+	if err == nil {
+		return nil
+	}
+	var werr *wire.Error
+	if errors.As(err, &werr) && werr.Code == wire.ErConCount {
+		return werr
+	}
+	return nil
 }
 
 // isSQLError reports whether err is the server's answer, not a broken

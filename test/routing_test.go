@@ -2,8 +2,11 @@ package test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/strata-proxy/strata/test/testenv"
 )
 
 // Autocommit reads land on the replicas, spread over both; the primary
@@ -447,5 +450,41 @@ func TestLastInsertIDInALaterTransaction(t *testing.T) {
 	}
 	if err := mine.QueryRowContext(ctx, "SELECT LAST_INSERT_ID()").Scan(&got); err != nil || got != 777 {
 		t.Errorf("after LAST_INSERT_ID(777): %d (%v)", got, err)
+	}
+}
+
+// When every connection to the primary is in use, a write waits
+// limits.pool_wait and then gets error 1040 saying so, not a claim that
+// the primary is down; the primary is not reported failed, and the write
+// goes through once a connection is free.
+func TestPrimaryPoolBusyIsNotDown(t *testing.T) {
+	t.Parallel()
+	setupTables(t, "DROP TABLE IF EXISTS blog.rw_busy", "CREATE TABLE blog.rw_busy (id INT AUTO_INCREMENT PRIMARY KEY)")
+	db := openSmallStrata(t, 1)
+	ctx := ctxFor(t)
+	holder, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	for _, q := range []string{"BEGIN", "INSERT INTO rw_busy VALUES ()"} {
+		if _, err := holder.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	_, err = other.ExecContext(ctx, "INSERT INTO rw_busy VALUES ()")
+	if testenv.MySQLErr(err) != 1040 || !strings.Contains(err.Error(), "busy") || strings.Contains(err.Error(), "unreachable") {
+		t.Errorf("a write while the only primary connection is in a transaction: %v, want 1040 saying the connections are busy", err)
+	}
+	if _, err := holder.ExecContext(ctx, "COMMIT"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.ExecContext(ctx, "INSERT INTO rw_busy VALUES ()"); err != nil {
+		t.Errorf("the write once the connection is free: %v", err)
 	}
 }
