@@ -24,18 +24,21 @@ func executePacket(id uint32, withTypes bool) []byte {
 	return append(p, 2, 'h', 'i')         // "hi"
 }
 
+// typeBlockCases: when a rewritten EXECUTE or bulk execute must carry
+// the parameter types.
+var typeBlockCases = []struct {
+	name       string
+	clientSent bool // the client's packet carries types
+	backendHad bool // the backend statement saw types before
+	wantTypes  bool // the rewritten packet carries types
+}{
+	{"types passed through", true, false, true},
+	{"no types, backend already has them", false, true, false},
+	{"no types, fresh backend statement gets the remembered ones", false, false, true},
+}
+
 func TestRewriteExecute(t *testing.T) {
-	tests := []struct {
-		name       string
-		clientSent bool // this EXECUTE carries types
-		backendHad bool // the backend statement saw types before
-		wantTypes  bool // the rewritten packet carries types
-	}{
-		{"types passed through", true, false, true},
-		{"no types, backend already has them", false, true, false},
-		{"no types, fresh backend statement gets the remembered ones", false, false, true},
-	}
-	for _, tt := range tests {
+	for _, tt := range typeBlockCases {
 		t.Run(tt.name, func(t *testing.T) {
 			st := &prepared{params: 2}
 			if _, err := st.captureTypes(executePacket(9, true)); err != nil {
@@ -116,17 +119,7 @@ func bulkPacket(id uint32, withTypes bool) []byte {
 }
 
 func TestRewriteBulk(t *testing.T) {
-	tests := []struct {
-		name       string
-		clientSent bool // this bulk execute carries types
-		backendHad bool // the backend statement saw types before
-		wantTypes  bool // the rewritten packet carries types
-	}{
-		{"types passed through", true, false, true},
-		{"no types, backend already has them", false, true, false},
-		{"no types, fresh backend statement gets the remembered ones", false, false, true},
-	}
-	for _, tt := range tests {
+	for _, tt := range typeBlockCases {
 		t.Run(tt.name, func(t *testing.T) {
 			st := &prepared{params: 2}
 			if _, err := st.captureBulkTypes(bulkPacket(9, true)); err != nil {
