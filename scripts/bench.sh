@@ -279,6 +279,15 @@ cpu_ticks() { # user+system clock ticks of a process
 	echo $((${12} + ${13}))
 }
 HZ=$(getconf CLK_TCK)
+
+# ipi_count: reschedule and function-call interrupts so far, all CPUs. Each
+# is one CPU waking a task on (or kicking) the other: the scheduler sends
+# one when a wake-up lands on another CPU. On this VM they are costly, and
+# their number per query predicts a target's QPS better than its own CPU
+# (docs/performance.md, "Cross-CPU wake-ups").
+ipi_count() {
+	awk '$1=="RES:" || $1=="CAL:" { for (i=2; i<=NF && $i ~ /^[0-9]+$/; i++) n+=$i } END { printf "%d\n", n }' /proc/interrupts 2>/dev/null || echo 0
+}
 REPLICA_PID=$(cat "$OUT/sandbox/$HOST-$REPLICA_PORT/mariadbd.pid")
 
 replica_status() { # "Com_select Com_stmt_execute" of the replica
@@ -302,7 +311,7 @@ strata_queries() {
 # are deltas of a Strata's strata_queries_total (all, route="cache"); -1
 # for the other targets.
 RESULTS=$OUT/results.tsv
-printf 'workload\tps\ttarget\tround\tqps\tp95_ms\tqueries\terrors\treplica_select\treplica_stmt_execute\tproxy_cpu_s\treplica_cpu_s\tok\tproxy_read_calls\tproxy_write_calls\tproxy_statements\tcache_hits\n' >"$RESULTS"
+printf 'workload\tps\ttarget\tround\tqps\tp95_ms\tqueries\terrors\treplica_select\treplica_stmt_execute\tproxy_cpu_s\treplica_cpu_s\tok\tproxy_read_calls\tproxy_write_calls\tproxy_statements\tcache_hits\tcross_cpu_wakeups\n' >"$RESULTS"
 
 # run_sysbench WORKLOAD PS TARGET ROUND SECONDS [OUTFILE]: one measured run;
 # appends to $RESULTS unless ROUND is "-" (warm-up, profile).
@@ -318,18 +327,20 @@ run_sysbench() {
 	[ "$wl" = oltp_read_only ] && extra+=(--skip-trx=on)
 	local cmd=(sysbench "$wl" "${SB_COMMON[@]}" --mysql-port="$port" --mysql-user="$user" --mysql-password="$pass"
 		--threads="$THREADS" --time="$secs" --db-ps-mode="$ps" --percentile=95 "${extra[@]}" run)
-	local st0 st1 sc0 sc1 rc0 rc1 io0 io1 mq0="-1 -1" mq1="-1 -1" ok=1 rc=0
+	local st0 st1 sc0 sc1 rc0 rc1 io0 io1 ip0 ip1 mq0="-1 -1" mq1="-1 -1" ok=1 rc=0
 	st0=$(replica_status)
 	[ -z "$admin" ] || mq0=$(strata_queries "$admin")
 	io0=$(io_calls "$proxy_pid")
 	sc0=$(cpu_ticks "$proxy_pid")
 	rc0=$(cpu_ticks "$REPLICA_PID")
+	ip0=$(ipi_count)
 	echo "# ${cmd[*]}" >"$out"
 	# In the background with wait, so a signal to this script acts at once.
 	timeout --kill-after=5 $((secs + 60)) "${cmd[@]}" >>"$out" 2>&1 &
 	SYSBENCH_PID=$!
 	wait "$SYSBENCH_PID" || rc=$?
 	SYSBENCH_PID=
+	ip1=$(ipi_count)
 	rc1=$(cpu_ticks "$REPLICA_PID")
 	sc1=$(cpu_ticks "$proxy_pid")
 	io1=$(io_calls "$proxy_pid")
@@ -361,10 +372,10 @@ run_sysbench() {
 	read -r c1 n1 <<<"$mq1"
 	sel=$((s1 - s0)) exe=$((e1 - e0))
 	if [ "$n0" -ge 0 ] && [ "$n1" -ge 0 ]; then stmts=$((n1 - n0)) hits=$((c1 - c0)); fi
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$wl" "$ps" "$target" "$round" "${qps:-0}" "${p95:-0}" \
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$wl" "$ps" "$target" "$round" "${qps:-0}" "${p95:-0}" \
 		"${queries:-0}" "${errors:-0}" "$sel" "$exe" \
 		"$(awk -v a="$sc0" -v b="$sc1" -v hz="$HZ" 'BEGIN{printf "%.2f", (b-a)/hz}')" \
-		"$(awk -v a="$rc0" -v b="$rc1" -v hz="$HZ" 'BEGIN{printf "%.2f", (b-a)/hz}')" "$ok" $((r1 - r0)) $((w1 - w0)) "$stmts" "$hits" >>"$RESULTS"
+		"$(awk -v a="$rc0" -v b="$rc1" -v hz="$HZ" 'BEGIN{printf "%.2f", (b-a)/hz}')" "$ok" $((r1 - r0)) $((w1 - w0)) "$stmts" "$hits" $((ip1 - ip0)) >>"$RESULTS"
 }
 
 log "starting the proxies: ${TARGETS[*]:1}"
@@ -465,13 +476,15 @@ END {
 # 7 p95 ms, 8 p95 / direct, 9 proxy CPU µs/query (-1: no proxy), 10-11
 # proxy read / write syscalls per query, 12 replica CPU µs/query, 13-14
 # replica Com_select / COM_STMT_EXECUTE per query, 15 Strata result-cache
-# hit ratio (-1: not a Strata or no metrics), 16 any failed run.
+# hit ratio (-1: not a Strata or no metrics), 16 any failed run, 17
+# cross-CPU wake-ups (IPIs, whole machine) per query.
 tsum=$(awk -F'\t' -v targets="${TARGETS[*]}" 'NR>1 {
 	k=$1"\t"$2; t=$3
 	if (!(k in seen)) { seen[k]=1; keys[++n]=k }
 	cnt[k,t]++; qps[k,t]+=$5; p95[k,t]+=$6; q[k,t]+=$7; sel[k,t]+=$9; exe[k,t]+=$10
 	pcpu[k,t]+=$11; rcpu[k,t]+=$12; if ($13!=1) bad[k,t]=1; rd[k,t]+=$14; wr[k,t]+=$15
 	if ($16 > 0 && $17 >= 0) { stm[k,t]+=$16; hit[k,t]+=$17 }
+	ipi[k,t]+=$18
 }
 function avg(a, k, t) { return cnt[k,t] ? a[k,t]/cnt[k,t] : 0 }
 function per(a, k, t) { return q[k,t] ? a[k,t]/q[k,t] : 0 }
@@ -487,7 +500,7 @@ END {
 			printf "%s\t%s\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f", k, t, x, ratio(x,dq), ratio(x,sq), p, ratio(p,dp)
 			if (t == "direct") printf "\t-1\t0\t0"
 			else printf "\t%.0f\t%.2f\t%.2f", 1e6*per(pcpu,k,t), per(rd,k,t), per(wr,k,t)
-			printf "\t%.0f\t%.2f\t%.2f\t%.4f\t%d\n", 1e6*per(rcpu,k,t), per(sel,k,t), per(exe,k,t), (stm[k,t] > 0 ? hit[k,t]/stm[k,t] : -1), bad[k,t]
+			printf "\t%.0f\t%.2f\t%.2f\t%.4f\t%d\t%.2f\n", 1e6*per(rcpu,k,t), per(sel,k,t), per(exe,k,t), (stm[k,t] > 0 ? hit[k,t]/stm[k,t] : -1), bad[k,t], per(ipi,k,t)
 		}
 	}
 }' "$RESULTS")
@@ -633,8 +646,8 @@ other_table=$(awk -F'\t' '$3 ~ /^(crelay|strata-1thread|strata-socket|strata-cac
 }' <<<"$tsum")
 [ -n "$other_table" ] || other_table="| (no other targets were measured) | | | | | | | | |"
 cpu_table=$(awk -F'\t' 'NF {
-	printf "| %s | %s | %s | %s | %s | %s | %s | %.2f |\n", $1, $2, $3, $4,
-		($9 < 0 ? "-" : $9), ($9 < 0 ? "-" : $10 " / " $11), $12, $13
+	printf "| %s | %s | %s | %s | %s | %s | %s | %.2f | %s |\n", $1, $2, $3, $4,
+		($9 < 0 ? "-" : $9), ($9 < 0 ? "-" : $10 " / " $11), $12, $13, $17
 }' <<<"$tsum")
 ps_table=$(awk -F'\t' 'NF {
 	printf "| %s | %s | %s | %s | %s |\n", $1, $2, $18, $19, $20
@@ -681,6 +694,7 @@ if [ -n "$(across crelay 5)" ]; then
 	[ -z "$ls" ] || where_time+=", i.e. $ls of what Strata loses"
 	where_time+=". CPU per query: C relay $(across crelay 9 ' µs'), Go relay $(across relay 9 ' µs'), Strata $(across strata 9 ' µs')"
 	where_time+="; read + write syscalls per query: C relay $(syscalls crelay), Strata $(syscalls strata)"
+	where_time+=". Cross-CPU wake-ups (IPIs) per query, which cost the woken and the waking task alike on this VM: direct $(across direct 17), C relay $(across crelay 17), Strata $(across strata 17)"
 fi
 where_time+="."
 if [ -n "$(across strata-1thread 5)" ]; then
@@ -842,10 +856,13 @@ $other_table
 CPU and syscalls per query (user+system CPU time of each process over its
 runs, from /proc in 10 ms ticks, divided by the queries sysbench completed;
 read/write syscalls from /proc/PID/io; the replica's Com_select, which
-counts prepared executions too, is below 1 per query when the cache answered):
+counts prepared executions too, is below 1 per query when the cache answered;
+IPIs are the machine's reschedule and function-call interrupts from
+/proc/interrupts, one per wake-up that crossed to the other CPU, whoever
+caused it):
 
-| workload | ps-mode | target | QPS | proxy CPU µs | proxy reads / writes | replica CPU µs | replica Com_select |
-|---|---|---|---:|---:|---:|---:|---:|
+| workload | ps-mode | target | QPS | proxy CPU µs | proxy reads / writes | replica CPU µs | replica Com_select | IPIs |
+|---|---|---|---:|---:|---:|---:|---:|---:|
 $cpu_table
 
 Server-side prepared statements: with \`--db-ps-mode=auto\` the replica
