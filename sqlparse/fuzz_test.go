@@ -1,0 +1,67 @@
+package sqlparse
+
+import (
+	"strings"
+	"testing"
+)
+
+// Every statement text comes from a client. Classification must answer for
+// any text, in either quoting mode, without panicking: a panic would cost
+// the client its connection and tell it nothing. `go test -fuzz=FuzzParse
+// ./sqlparse` explores beyond the seeds.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{
+		"SELECT * FROM entries WHERE id = 1",
+		"/* strata:primary */ SELECT 1; UPDATE t SET a = 'x\\'y' WHERE b IN (1, 2)",
+		"SET STATEMENT max_statement_time=1 FOR SELECT SLEEP(2)",
+		"SET NAMES utf8mb4 COLLATE utf8mb4_bin, @a := 1, SESSION time_zone = '+00:00'",
+		"START TRANSACTION READ ONLY, WITH CONSISTENT SNAPSHOT",
+		"select `a``b` from \"c\" -- x\n# y\n; /*! 50000 KILL QUERY 7 */",
+		"LOCK TABLES t READ, u WRITE",
+		"CREATE TEMPORARY TABLE tt SELECT GET_LOCK('x', 1)",
+		"",
+		";;",
+		"'unterminated",
+	} {
+		f.Add(s)
+	}
+	modes := []Mode{{}, NewMode("ANSI_QUOTES,NO_BACKSLASH_ESCAPES")}
+	f.Fuzz(func(t *testing.T, sql string) {
+		for _, m := range modes {
+			// No statement at all (";;") is fine: the planner sends such
+			// text to the primary, whose answer is "Query was empty".
+			facts, _ := m.ParseOrFallback(sql)
+			for i, fact := range facts {
+				if fact == nil {
+					t.Fatalf("%q: no facts for statement %d", sql, i+1)
+				}
+			}
+		}
+	})
+}
+
+// ReplaceConnectionID rewrites client text before a server sees it: it
+// must say whether it changed anything, and a second pass must find
+// nothing left to replace.
+func FuzzReplaceConnectionID(f *testing.F) {
+	for _, s := range []string{
+		"SELECT CONNECTION_ID()",
+		"select connection_id ( ), 'connection_id()', `connection_id`() /* connection_id() */",
+		"SELECT db.connection_id(), CONNECTION_ID(1)",
+		"SELECT CONNECTION_ID(",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, sql string) {
+		out, changed := ReplaceConnectionID(sql, 4242)
+		if changed != (out != sql) {
+			t.Fatalf("%q: changed=%v but output %q", sql, changed, out)
+		}
+		if changed && !strings.Contains(out, "4242") {
+			t.Fatalf("%q: replaced, yet %q has no id", sql, out)
+		}
+		if again, more := ReplaceConnectionID(out, 4242); more {
+			t.Fatalf("%q: a second pass still replaced: %q -> %q", sql, out, again)
+		}
+	})
+}
