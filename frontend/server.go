@@ -190,6 +190,11 @@ func isClosed(err error) bool {
 func (s *Server) login(c *wire.Conn, id uint32) (*session.Session, error) {
 	c.SetDeadlineIn(s.cfg.HandshakeTimeout)
 	defer c.SetDeadlineIn(0)
+	// Before a client has logged in, a packet header alone must not make
+	// Strata reserve memory for the payload it announces (up to 16 MB per
+	// physical packet, more with continuations): login packets are small.
+	c.MaxPacket, c.NoDrain = maxLoginPacket, true
+	defer func() { c.MaxPacket, c.NoDrain = 0, false }()
 	salt := newSalt()
 	caps := uint32(serverCaps)
 	if s.cfg.TLS != nil {
@@ -201,7 +206,7 @@ func (s *Server) login(c *wire.Conn, id uint32) (*session.Session, error) {
 	}
 	p, err := c.ReadPacket()
 	if err != nil {
-		return nil, err
+		return nil, loginReadError(c, err)
 	}
 	isTLS := false
 	if len(p) == 32 && binary.LittleEndian.Uint32(p)&wire.ClientSSL != 0 && s.cfg.TLS != nil {
@@ -212,7 +217,7 @@ func (s *Server) login(c *wire.Conn, id uint32) (*session.Session, error) {
 		c.Reset(tc)
 		isTLS = true
 		if p, err = c.ReadPacket(); err != nil {
-			return nil, err
+			return nil, loginReadError(c, err)
 		}
 	}
 	h, err := parseHello(p)
@@ -253,6 +258,20 @@ func (s *Server) login(c *wire.Conn, id uint32) (*session.Session, error) {
 		return nil, err
 	}
 	return sess, nil
+}
+
+// maxLoginPacket bounds every packet a client sends before it has logged
+// in: a handshake response with connection attributes is well under 1 KiB.
+const maxLoginPacket = 64 << 10
+
+// loginReadError tells a client whose login packet is over maxLoginPacket
+// why it is closed, and returns err.
+func loginReadError(c *wire.Conn, err error) error {
+	if errors.Is(err, wire.ErrPacketTooLarge) {
+		_ = c.WriteFlush(wire.AppendErr(nil, wire.NewError(wire.ErNetPacketTooLarge,
+			"Got a packet bigger than 'max_allowed_packet' bytes: Strata accepts login packets of up to %d bytes", maxLoginPacket)))
+	}
+	return err
 }
 
 func (s *Server) sendError(c *wire.Conn, err error) {

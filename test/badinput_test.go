@@ -129,6 +129,36 @@ func TestTruncatedAndGarbagePackets(t *testing.T) {
 	strataStillServes(t)
 }
 
+// A client that has not logged in cannot make Strata wait for, or reserve
+// memory for, the 16 MB payload a packet header announces: it is refused at
+// once with 1153, long before the handshake timeout (10 s).
+func TestOversizedLoginPacketRefusedAtOnce(t *testing.T) {
+	t.Parallel()
+	nc, err := net.Dial("tcp", env.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	buf := make([]byte, 512)
+	if _, err := nc.Read(buf); err != nil { // the greeting
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, _ = nc.Write(append([]byte{0xff, 0xff, 0xff, 1}, bytes.Repeat([]byte{'x'}, 64)...))
+	nc.SetReadDeadline(time.Now().Add(8 * time.Second))
+	n, _ := nc.Read(buf)
+	if waited := time.Since(start); waited > 3*time.Second {
+		t.Fatalf("Strata waited %v for the announced payload", waited)
+	}
+	if n < 7 || buf[4] != wire.HeaderErr {
+		t.Fatalf("oversized login packet answered % x, want an ERR packet", buf[:n])
+	}
+	if code := uint16(buf[5]) | uint16(buf[6])<<8; code != wire.ErNetPacketTooLarge {
+		t.Fatalf("error %d, want %d", code, wire.ErNetPacketTooLarge)
+	}
+	strataStillServes(t)
+}
+
 // A packet over limits.max_allowed_packet gets error 1153 and the
 // connection closes, as with MariaDB.
 func TestPacketTooLarge(t *testing.T) {

@@ -36,8 +36,12 @@ type Conn struct {
 	Seq byte
 	// MaxPacket bounds logical packets read by ReadPacket (0 = no bound).
 	MaxPacket int
-	buf       []byte
-	sock      *socketIO // nil unless a plain socket (not TLS)
+	// NoDrain: a packet over MaxPacket is refused without reading its
+	// payload, for a peer whose connection is closed right after (one not
+	// logged in yet, who could announce 16 MB and send nothing).
+	NoDrain bool
+	buf     []byte
+	sock    *socketIO // nil unless a plain socket (not TLS)
 	// partial: ReadPacket failed after taking part of a packet.
 	partial bool
 	// hdr holds the packet header being written: a local array handed to
@@ -114,7 +118,9 @@ func (c *Conn) ReadPacket() ([]byte, error) {
 		c.Seq = seq + 1
 		if c.MaxPacket > 0 && len(c.buf)+n > c.MaxPacket {
 			// Drain what the peer sent so the error reply is not mixed into it.
-			_, _ = c.R.Discard(n)
+			if !c.NoDrain {
+				_, _ = c.R.Discard(n)
+			}
 			return nil, ErrPacketTooLarge
 		}
 		start := len(c.buf)
