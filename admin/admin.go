@@ -58,6 +58,9 @@ type Server struct {
 	// admin_pprof): CPU, heap, goroutines and traces of the running proxy,
 	// for `go tool pprof http://ADMIN/debug/pprof/profile`.
 	Profiling bool
+	// Draining, when set, reports that Strata stopped taking new clients
+	// (a shutdown or a handover began): GET /readyz is then 503.
+	Draining func() bool
 
 	mux    *http.ServeMux
 	fileMu sync.Mutex // one reload or save at a time
@@ -79,7 +82,7 @@ type Control interface {
 // Handler returns the HTTP routes.
 func (s *Server) Handler() http.Handler {
 	if s.mux != nil {
-		return requireAuth(s.mux, s.AuthUser, s.AuthPassword)
+		return s.withHealth(requireAuth(s.mux, s.AuthUser, s.AuthPassword))
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/topology", s.topology)
@@ -109,7 +112,17 @@ func (s *Server) Handler() http.Handler {
 		profilingRoutes(mux)
 	}
 	s.mux = mux
-	return requireAuth(mux, s.AuthUser, s.AuthPassword)
+	return s.withHealth(requireAuth(mux, s.AuthUser, s.AuthPassword))
+}
+
+// withHealth serves the health checks without credentials and everything
+// else through api.
+func (s *Server) withHealth(api http.Handler) http.Handler {
+	root := http.NewServeMux()
+	root.HandleFunc("GET /healthz", s.healthz)
+	root.HandleFunc("GET /readyz", s.readyz)
+	root.Handle("/", api)
+	return root
 }
 
 // TopologyView is the body of GET /api/topology.
@@ -229,6 +242,8 @@ POST   /api/config/save                  write the running topology to the confi
 GET    /api/capacity                     fill of the last range of range-sharded tables
 GET    /api/explain?sql=...              where a statement would run (&user=, &schema=)
 GET    /metrics                          Prometheus metrics
+GET    /healthz                          200 while the process answers (no admin_auth)
+GET    /readyz                           200 if new clients may come here, 503 while draining (no admin_auth)
 `
 
 // notFound answers API paths no route takes: 405 when the path exists for

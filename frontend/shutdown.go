@@ -49,6 +49,9 @@ var errServerShutdown = wire.NewError(1053, "Server shutdown in progress: Strata
 // driver then opens another, to whichever Strata listens now).
 const drainGrace = 250 * time.Millisecond
 
+// Draining reports that Shutdown began: no new client is taken.
+func (s *Server) Draining() bool { return s.draining.Load() }
+
 // Shutdown stops accepting clients and lets the connected ones finish:
 // a client that waits drainGrace for its next command is closed; one
 // running a statement gets its answer first; one inside a transaction

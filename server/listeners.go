@@ -241,6 +241,9 @@ func (s *Strata) handOver(h *handover.Handler) bool {
 			}
 			return h.SendSession(data, conn)
 		})
+		// Health checks kept alive on this process would see it drain:
+		// close them, so the next probe reaches the new one.
+		s.httpSrv.SetKeepAlivesEnabled(false)
 		close(s.handedOver)
 		return true
 	}

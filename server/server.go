@@ -137,7 +137,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 	s.Env.OnBackendFailure = s.Monitor.ReportFailure
 	s.Admin = &admin.Server{Topology: s.Topology, Pools: s.Pools, Metrics: s.Metrics, Sessions: s.Env.Registry, Log: log, Monitor: s.Monitor, Control: s,
 		Explain: s.explain, Capacity: s.capacity, Tables: s.tables, Profiling: cfg.AdminPprof, Stats: s.Env.Stats, Planner: s.Env.Planner,
-		AuthUser: cfg.AdminAuth.User, AuthPassword: cfg.AdminAuth.Password}
+		AuthUser: cfg.AdminAuth.User, AuthPassword: cfg.AdminAuth.Password, Draining: s.draining}
 	s.Admin.Switchover = &switchover.Switcher{Topology: s.Topology, Pools: s.Pools, Config: s.CurrentConfig, Log: log,
 		Metrics: s.Metrics, Sessions: s.Env.Registry, Saved: s.saveAfterFailover}
 	s.Monitor.OnPrimaryMoved = func(cluster, from, to string) {
@@ -185,6 +185,18 @@ func (s *Strata) saveAfterFailover(rep *switchover.Report) {
 		s.Log.Error("failover: the config file was not saved; save it (strata config save) before a reload or restart", "cluster", rep.Cluster, "new_primary", rep.NewPrimary, "err", err)
 	} else {
 		s.Log.Info("failover: config saved", "path", v.Path, "backup", v.Backup)
+	}
+}
+
+// draining reports, for GET /readyz, that this Strata stopped taking
+// clients for good. After a handover the sockets live on in the new
+// process, so the endpoint stays ready.
+func (s *Strata) draining() bool {
+	select {
+	case <-s.handedOver:
+		return false
+	default:
+		return s.Front.Draining()
 	}
 }
 

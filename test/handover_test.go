@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -62,6 +64,28 @@ func TestHandoverRefusesNoClient(t *testing.T) {
 			}
 		}()
 	}
+	// A load balancer's readiness probe, on kept-alive connections as
+	// most send it: the endpoint lives on in the new process, so it must
+	// answer 200 throughout.
+	var probes, notReady atomic.Int64
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		probe := &http.Client{Timeout: 2 * time.Second}
+		for !stop.Load() {
+			resp, err := probe.Get("http://" + old.AdminAddr() + "/readyz")
+			probes.Add(1)
+			if err != nil || resp.StatusCode != http.StatusOK {
+				notReady.Add(1)
+				firstErr.Do(func() { t.Errorf("GET /readyz during the handover: %v %v", resp, err) })
+			}
+			if resp != nil {
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
 	time.Sleep(300 * time.Millisecond)
 	before := requests.Load()
 
@@ -83,6 +107,13 @@ func TestHandoverRefusesNoClient(t *testing.T) {
 	if _, err := tx.Exec("INSERT INTO handover_rows (worker, note) VALUES (0, 'after')"); err != nil {
 		t.Fatalf("the open transaction on the old process, after the handover: %v", err)
 	}
+	// Asked directly while it drains, the old process too says the
+	// endpoint is ready: it lives on in the new process.
+	rec := httptest.NewRecorder()
+	old.Admin.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+	if !old.Front.Draining() || rec.Code != http.StatusOK {
+		t.Errorf("the old process, draining (%v) after the handover: GET /readyz %d %s, want 200", old.Front.Draining(), rec.Code, rec.Body.String())
+	}
 	if err := tx.Commit(); err != nil {
 		t.Fatalf("COMMIT on the old process after the handover: %v", err)
 	}
@@ -101,6 +132,9 @@ func TestHandoverRefusesNoClient(t *testing.T) {
 			before, during-before, after-during, failed.Load())
 	}
 	t.Logf("requests: %d before the handover, %d until the old Strata stopped, %d after", before, during-before, after-during)
+	if probes.Load() < 10 || notReady.Load() > 0 {
+		t.Errorf("readiness probes: %d, %d not ready; want every one ready", probes.Load(), notReady.Load())
+	}
 
 	// The new process serves the admin API on the same port too.
 	resp, err := http.Get("http://" + next.AdminAddr() + "/api/topology")

@@ -5,7 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -42,6 +45,9 @@ func TestShutdownLetsClientsFinish(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	if code, _ := readiness(t, s.AdminAddr()); code != http.StatusOK {
+		t.Fatalf("GET /readyz before the shutdown: %d, want 200", code)
+	}
 	_, _, slow := startSleep(t, db, 1, "shutdown_probe")
 	stopped := make(chan error, 1)
 	go func() {
@@ -69,6 +75,10 @@ func TestShutdownLetsClientsFinish(t *testing.T) {
 	_, err = waiting.ExecContext(ctx, "DO 1")
 	if testenv.MySQLErr(err) != 1053 {
 		t.Errorf("a client that was waiting for its next command: %v, want error 1053 (shutdown in progress)", err)
+	}
+	// A load balancer learns not to send new clients here.
+	if code, body := readiness(t, s.AdminAddr()); code != http.StatusServiceUnavailable || !strings.Contains(body, "draining") {
+		t.Errorf("GET /readyz while draining: %d %s, want 503 naming the drain", code, body)
 	}
 	// The transaction is still open: it may go on and commit.
 	if _, err := tx.Exec("INSERT INTO shutdown_orders VALUES (2, 'during')"); err != nil {
@@ -150,3 +160,15 @@ func startSleep(t *testing.T, db *sql.DB, seconds float64, marker string, server
 // errInterrupted is startSleep's outcome for a SLEEP cut short (KILL QUERY
 // makes MariaDB's SLEEP return 1 or fail with error 1317).
 var errInterrupted = errors.New("SLEEP was interrupted")
+
+// readiness is GET /readyz on a Strata's admin port: status and body.
+func readiness(t *testing.T, adminAddr string) (int, string) {
+	t.Helper()
+	resp, err := http.Get("http://" + adminAddr + "/readyz")
+	if err != nil {
+		t.Fatalf("GET /readyz: %v", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
