@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"sort"
 	"strings"
@@ -23,6 +24,10 @@ type Config struct {
 	// hands its listening sockets to a new Strata process started with the
 	// same listen and admin_listen: an upgrade or restart refuses no client.
 	HandoverSocket string `yaml:"handover_socket"`
+	// ProxyProtocol names the load balancers in front of Strata whose
+	// connections start with a PROXY protocol header carrying the real
+	// client's address.
+	ProxyProtocol ProxyProtocol `yaml:"proxy_protocol"`
 	// AdminPprof serves Go's runtime profiles at /debug/pprof/ on
 	// admin_listen (off by default: the admin port has no authentication).
 	AdminPprof bool `yaml:"admin_pprof"`
@@ -485,4 +490,36 @@ func validAddress(addr string) error {
 		return fmt.Errorf("%q is not host:port", addr)
 	}
 	return nil
+}
+
+// ProxyProtocol is the proxy_protocol section.
+type ProxyProtocol struct {
+	// Trusted lists the addresses or CIDRs of the load balancers (HAProxy
+	// send-proxy / send-proxy-v2, AWS NLB, ...) allowed to say who the
+	// client is; every connection from them must start with the header.
+	Trusted []string `yaml:"trusted"`
+}
+
+// TrustedPrefixes is Trusted parsed (an address is a one-address prefix);
+// entries that do not parse are left out (validate reports them).
+func (p ProxyProtocol) TrustedPrefixes() []netip.Prefix {
+	var out []netip.Prefix
+	for _, t := range p.Trusted {
+		if pre, err := parseTrusted(t); err == nil {
+			out = append(out, pre)
+		}
+	}
+	return out
+}
+
+func parseTrusted(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		return p.Masked(), err
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()), nil
 }

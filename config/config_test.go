@@ -66,6 +66,7 @@ func TestParseRejectsWithLine(t *testing.T) {
 		{"rule with neither pool nor refuse", minimal + "routing:\n  - {match: {user: cron}}\n", "line 14: routing.0.pool: is required"},
 		{"bad fallback", minimal + "    pools: {primary: {fallback: nope}}\n", "clusters.main.pools.primary.fallback: names no pool"},
 		{"negative threads", minimal + "threads: -2\n", "line 13: threads: must be between 0 (one per CPU) and 1024"},
+		{"bad proxy_protocol entry", minimal + "proxy_protocol:\n  trusted: [10.0.0.0/8, lb.example]\n", "line 14: proxy_protocol.trusted.1: \"lb.example\" is not an IP address or CIDR"},
 		{"negative digest limit", minimal + "limits: {max_query_digests: -1}\n", "line 13: limits.max_query_digests: must not be negative"},
 		{"socket of an unknown server", strings.Replace(minimal, "backend: {user: strata, password: strata}", "backend:\n  user: strata\n  sockets:\n    127.0.0.1:3306: /run/mysqld/mysqld.sock", 1),
 			"line 9: backend.sockets.127.0.0.1:3306: 127.0.0.1:3306 is not the address of any cluster's primary or replica"},
@@ -112,5 +113,19 @@ func TestParseSize(t *testing.T) {
 	}
 	if _, err := parseSize("lots"); err == nil {
 		t.Error("parseSize(lots) should fail")
+	}
+}
+
+func TestProxyProtocolTrustedPrefixes(t *testing.T) {
+	cfg, err := Parse([]byte(minimal + "proxy_protocol: {trusted: [10.1.2.3, 192.168.7.9/16, '::1']}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range cfg.ProxyProtocol.TrustedPrefixes() {
+		got = append(got, p.String())
+	}
+	if want := "10.1.2.3/32 192.168.0.0/16 ::1/128"; strings.Join(got, " ") != want {
+		t.Errorf("trusted prefixes %v, want %s (an address is one host, a CIDR is masked)", got, want)
 	}
 }

@@ -86,6 +86,11 @@ func (c *Config) validate(root *yaml.Node) error {
 	if c.SlowLog < 0 {
 		p.add("slow_log", "must not be negative (0: off)")
 	}
+	for i, t := range c.ProxyProtocol.Trusted {
+		if _, err := parseTrusted(t); err != nil {
+			p.add(fmt.Sprintf("proxy_protocol.trusted.%d", i), "%q is not an IP address or CIDR (e.g. 10.0.0.5 or 10.0.0.0/24): list the load balancers that send the PROXY header", t)
+		}
+	}
 	if c.Threads < 0 || c.Threads > 1024 {
 		p.add("threads", "must be between 0 (one per CPU) and 1024")
 	}

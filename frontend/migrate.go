@@ -83,6 +83,9 @@ func (s *Server) adopt(nc net.Conn, st session.State) {
 	defer s.wg.Done()
 	defer nc.Close()
 	c := wire.NewConn(nc)
+	if peer, err := net.ResolveTCPAddr("tcp", st.ClientAddr); err == nil && st.ClientAddr != nc.RemoteAddr().String() {
+		c.Peer = peer // named by a load balancer's PROXY header in the old process
+	}
 	cl := s.track(nc)
 	refuse := func(err *wire.Error) {
 		// The client reads it as the answer to its next command.

@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"runtime/debug"
 	"sync"
@@ -39,6 +40,9 @@ type Config struct {
 	// servers support it, and no table is sharded: one batch is not split
 	// by shard).
 	BulkOperations bool
+	// ProxyTrusted are the load balancers whose connections start with a
+	// PROXY protocol header naming the client (config proxy_protocol).
+	ProxyTrusted []netip.Prefix
 }
 
 // Server accepts clients and runs their sessions.
@@ -146,6 +150,15 @@ func (s *Server) handle(nc net.Conn) {
 		return
 	}
 	defer s.untrack(nc)
+	peer, err := s.clientAddr(nc)
+	if err != nil {
+		s.env.Metrics.ClientRejected("proxy_protocol")
+		s.log.Warn("client refused", "err", err)
+		c.Seq = 0
+		_ = c.WriteFlush(wire.AppendErr(nil, wire.NewError(wire.ErHandshake, "Bad handshake: %v", err)))
+		return
+	}
+	c.Peer = peer
 	id := s.env.Registry.NextID()
 	sess, err := s.login(c, id)
 	if err != nil {
@@ -202,6 +215,11 @@ func (s *Server) login(c *wire.Conn, id uint32) (*session.Session, error) {
 	}
 	c.Seq = 0
 	if err := c.WriteFlush(s.greeting(id, salt, caps)); err != nil {
+		return nil, err
+	}
+	if first, _ := c.R.Peek(6); looksLikeProxyHeader(first) {
+		err := wire.NewError(wire.ErHandshake, "Bad handshake: a PROXY protocol header from %s, which proxy_protocol.trusted does not list: add the load balancer's address there", c.Conn.RemoteAddr())
+		_ = c.WriteFlush(wire.AppendErr(nil, err))
 		return nil, err
 	}
 	p, err := c.ReadPacket()

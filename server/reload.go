@@ -117,6 +117,7 @@ func needsRestart(old, cfg *config.Config, haveCache bool) []string {
 	differ("listen", old.Listen, cfg.Listen)
 	differ("admin_listen", old.AdminListen, cfg.AdminListen)
 	differ("handover_socket", old.HandoverSocket, cfg.HandoverSocket)
+	differ("proxy_protocol", old.ProxyProtocol, cfg.ProxyProtocol)
 	differ("admin_pprof", old.AdminPprof, cfg.AdminPprof)
 	differ("admin_auth", old.AdminAuth, cfg.AdminAuth)
 	differ("slow_log", old.SlowLog, cfg.SlowLog)

@@ -130,6 +130,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 		TLS:                tlsConf,
 		UserMaxConnections: userMaxConnections(cfg.Users),
 		IdleTimeout:        cfg.Limits.ClientIdleTimeout.D(),
+		ProxyTrusted:       cfg.ProxyProtocol.TrustedPrefixes(),
 	}, s.Env, frontend.NewAuthenticator(cfg.Users, tlsConf), log)
 	mc := topology.MonitorConfigFrom(cfg)
 	mc.TLS = backendTLS

@@ -40,8 +40,11 @@ type Conn struct {
 	// payload, for a peer whose connection is closed right after (one not
 	// logged in yet, who could announce 16 MB and send nothing).
 	NoDrain bool
-	buf     []byte
-	sock    *socketIO // nil unless a plain socket (not TLS)
+	// Peer, when set, is who is at the other end behind a load balancer
+	// (its PROXY protocol header named it): RemoteAddr answers it.
+	Peer net.Addr
+	buf  []byte
+	sock *socketIO // nil unless a plain socket (not TLS)
 	// partial: ReadPacket failed after taking part of a packet.
 	partial bool
 	// hdr holds the packet header being written: a local array handed to
@@ -62,6 +65,15 @@ func NewConn(c net.Conn) *Conn {
 		s.flush = w.Flush // made once: a method value per FlushAwaitReply would allocate
 	}
 	return &Conn{Conn: c, R: bufio.NewReaderSize(rw, BufferSize), W: w, sock: s}
+}
+
+// RemoteAddr is the peer's address: Peer when a load balancer named it,
+// else the socket's.
+func (c *Conn) RemoteAddr() net.Addr {
+	if c.Peer != nil {
+		return c.Peer
+	}
+	return c.Conn.RemoteAddr()
 }
 
 // Reset replaces the underlying connection (after a TLS upgrade) keeping buffers.

@@ -1,0 +1,76 @@
+package frontend
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/pires/go-proxyproto"
+)
+
+// Behind a TCP load balancer every client seems to come from the load
+// balancer. One that speaks the PROXY protocol (HAProxy send-proxy or
+// send-proxy-v2, AWS NLB, ...) starts each connection with a header naming
+// the real client; Strata believes it only from the addresses listed in
+// proxy_protocol.trusted, and requires it from them. The real address is
+// what the session list, `client:` routing rules, error 1045 and the logs
+// show.
+
+// proxyHeaderTimeout bounds the wait for a trusted load balancer's header:
+// MySQL clients speak only after Strata's greeting, so without a header
+// the connection would otherwise sit until the handshake timeout.
+const proxyHeaderTimeout = 3 * time.Second
+
+// clientAddr returns who is at the other end of nc: the address a trusted
+// load balancer's PROXY header names, else the socket's peer. Nothing may
+// follow the header before Strata's greeting.
+func (s *Server) clientAddr(nc net.Conn) (net.Addr, error) {
+	peer := nc.RemoteAddr()
+	if !s.trustedProxy(peer) {
+		return peer, nil
+	}
+	_ = nc.SetReadDeadline(time.Now().Add(proxyHeaderTimeout))
+	defer nc.SetReadDeadline(time.Time{})
+	r := bufio.NewReaderSize(nc, 512)
+	h, err := proxyproto.Read(r)
+	if err != nil {
+		return nil, fmt.Errorf("%s is listed in proxy_protocol.trusted but did not start with a PROXY protocol header (%v): configure the load balancer to send one (HAProxy: send-proxy or send-proxy-v2)", peer, err)
+	}
+	if r.Buffered() > 0 {
+		return nil, fmt.Errorf("%s sent %d bytes after its PROXY header, before Strata's greeting: not a MySQL client", peer, r.Buffered())
+	}
+	if h.Command.IsLocal() || h.SourceAddr == nil {
+		return peer, nil // the load balancer's own check
+	}
+	return h.SourceAddr, nil
+}
+
+func (s *Server) trustedProxy(addr net.Addr) bool {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok || len(s.cfg.ProxyTrusted) == 0 {
+		return false
+	}
+	ip, ok := netip.AddrFromSlice(tcp.IP)
+	if !ok {
+		return false
+	}
+	ip = ip.Unmap()
+	for _, p := range s.cfg.ProxyTrusted {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// proxyV2Signature starts a binary PROXY protocol header.
+var proxyV2Signature = []byte("\r\n\r\n\x00\r\nQUIT\n")
+
+// looksLikeProxyHeader reports whether a client's first bytes are a PROXY
+// protocol header, which only a trusted load balancer may send.
+func looksLikeProxyHeader(first []byte) bool {
+	return bytes.HasPrefix(first, []byte("PROXY ")) || bytes.HasPrefix(first, proxyV2Signature[:6])
+}
