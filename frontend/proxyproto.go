@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pires/go-proxyproto"
+	"github.com/strata-proxy/strata/wire"
 )
 
 // Behind a TCP load balancer every client seems to come from the load
@@ -73,4 +74,21 @@ var proxyV2Signature = []byte("\r\n\r\n\x00\r\nQUIT\n")
 // protocol header, which only a trusted load balancer may send.
 func looksLikeProxyHeader(first []byte) bool {
 	return bytes.HasPrefix(first, []byte("PROXY ")) || bytes.HasPrefix(first, proxyV2Signature[:6])
+}
+
+// refuseProxyHeader answers a PROXY header from a peer not listed in
+// proxy_protocol.trusted. The client behind that load balancer has read
+// the greeting and sends its handshake response after the header, so the
+// error answers that response, as a driver expects, rather than arriving
+// while it writes.
+func refuseProxyHeader(c *wire.Conn) error {
+	err := wire.NewError(wire.ErHandshake, "Bad handshake: a PROXY protocol header from %s, which proxy_protocol.trusted does not list: add the load balancer's address there", c.Conn.RemoteAddr())
+	if _, rerr := proxyproto.Read(c.R); rerr != nil {
+		return fmt.Errorf("an unreadable PROXY protocol header from %s: %w", c.Conn.RemoteAddr(), rerr)
+	}
+	if _, rerr := c.ReadPacket(); rerr != nil {
+		return rerr
+	}
+	_ = c.WriteFlush(wire.AppendErr(nil, err))
+	return err
 }

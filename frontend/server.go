@@ -218,9 +218,7 @@ func (s *Server) login(c *wire.Conn, id uint32) (*session.Session, error) {
 		return nil, err
 	}
 	if first, _ := c.R.Peek(6); looksLikeProxyHeader(first) {
-		err := wire.NewError(wire.ErHandshake, "Bad handshake: a PROXY protocol header from %s, which proxy_protocol.trusted does not list: add the load balancer's address there", c.Conn.RemoteAddr())
-		_ = c.WriteFlush(wire.AppendErr(nil, err))
-		return nil, err
+		return nil, refuseProxyHeader(c)
 	}
 	p, err := c.ReadPacket()
 	if err != nil {
