@@ -3,9 +3,7 @@ package test
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"net"
-	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -13,7 +11,6 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/pires/go-proxyproto"
-	"github.com/strata-proxy/strata/session"
 	"github.com/strata-proxy/strata/test/testenv"
 )
 
@@ -38,20 +35,6 @@ func openBehindProxy(t *testing.T, addr string, version byte, client *net.TCPAdd
 		return nc, nil
 	})
 	return testenv.Open(t, user+":"+pass+"@"+network+"("+addr+")/blog")
-}
-
-func sessionsOf(t *testing.T, adminAddr string) []session.Info {
-	t.Helper()
-	resp, err := http.Get("http://" + adminAddr + "/api/sessions")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var list []session.Info
-	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
-		t.Fatal(err)
-	}
-	return list
 }
 
 // Behind a load balancer that sends the PROXY protocol, Strata sees the
@@ -86,17 +69,8 @@ routing:
 		if err := conn.QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&id); err != nil {
 			t.Fatal(err)
 		}
-		found := false
-		for _, in := range sessionsOf(t, s.AdminAddr()) {
-			if in.ID == id {
-				found = true
-				if in.Client != c.client.String() {
-					t.Errorf("v%d: session %d listed from %q, want the client the header named, %s", c.version, id, in.Client, c.client)
-				}
-			}
-		}
-		if !found {
-			t.Errorf("v%d: session %d not listed", c.version, id)
+		if in, ok := listSessionsAt(t, s.AdminAddr())[id]; !ok || in.Client != c.client.String() {
+			t.Errorf("v%d: session %d listed (%v) from %q, want the client the header named, %s", c.version, id, ok, in.Client, c.client)
 		}
 		_, err = conn.ExecContext(ctx, "SELECT * FROM proxied_secrets")
 		if refused := testenv.MySQLErr(err) == 1290; refused != c.refused {

@@ -115,10 +115,16 @@ func postJSON(t *testing.T, path, body string, into any) int {
 	return resp.StatusCode
 }
 
-// listSessions is GET /api/sessions by id.
+// listSessions is GET /api/sessions of the package's Strata, by id.
 func listSessions(t *testing.T) map[uint32]session.Info {
 	t.Helper()
-	resp, err := http.Get("http://" + env.strata.AdminAddr() + "/api/sessions")
+	return listSessionsAt(t, env.strata.AdminAddr())
+}
+
+// listSessionsAt is GET /api/sessions of the Strata at adminAddr, by id.
+func listSessionsAt(t *testing.T, adminAddr string) map[uint32]session.Info {
+	t.Helper()
+	resp, err := http.Get("http://" + adminAddr + "/api/sessions")
 	if err != nil {
 		t.Fatal(err)
 	}
