@@ -59,7 +59,7 @@ demo: deps build
 	@echo "  mariadb -h127.0.0.1 -P6033 -uapp -papp blog"
 	@echo "and see where each statement went, and the servers' state:"
 	@echo "  $(BIN) queries -c $(DEMO_CONF)     $(BIN) rules -c $(DEMO_CONF)     $(BIN) topology -c $(DEMO_CONF)"
-	@echo "  or open http://127.0.0.1:6080/dashboard"
+	@echo "  or open http://127.0.0.1:6080/dashboard    (a load balancer would probe http://127.0.0.1:6080/readyz)"
 	@echo "move the primary to a replica, losing no committed write (the config file is updated):"
 	@echo "  $(BIN) switchover main -to 127.0.0.1:13307 -c $(DEMO_CONF)     $(BIN) switchovers -c $(DEMO_CONF)"
 	@echo "restart Strata without a client noticing (the new process takes the sockets and the idle sessions):"
