@@ -101,3 +101,42 @@ func TestServeReloadsOnSIGHUP(t *testing.T) {
 		t.Fatal("serve did not stop on SIGTERM")
 	}
 }
+
+// -log-format json gives one JSON object per line, as log collectors
+// (Loki, Elasticsearch, CloudWatch) parse them; -v adds debug lines.
+func TestServeLogFormats(t *testing.T) {
+	cases := []struct {
+		format  string
+		verbose bool
+		check   func(line string) bool
+		debug   bool
+	}{
+		{"json", false, func(l string) bool {
+			var v map[string]any
+			return json.Unmarshal([]byte(l), &v) == nil && v["msg"] == "strata listening" && v["level"] == "INFO" && v["mysql"] == "127.0.0.1:6033"
+		}, false},
+		{"json", true, func(l string) bool { return json.Valid([]byte(l)) }, true},
+		{"text", false, func(l string) bool {
+			return strings.Contains(l, `msg="strata listening"`) && strings.Contains(l, "mysql=127.0.0.1:6033")
+		}, false},
+	}
+	for _, c := range cases {
+		var buf strings.Builder
+		log, err := newLogger(&buf, c.format, c.verbose)
+		if err != nil {
+			t.Fatal(err)
+		}
+		log.Debug("checking servers")
+		log.Info("strata listening", "mysql", "127.0.0.1:6033")
+		lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+		if got := len(lines) == 2; got != c.debug {
+			t.Errorf("%s, verbose %v: %d lines, want the debug line: %v", c.format, c.verbose, len(lines), c.debug)
+		}
+		if !c.check(lines[len(lines)-1]) {
+			t.Errorf("%s: line %q is not in that format", c.format, lines[len(lines)-1])
+		}
+	}
+	if _, err := newLogger(os.Stderr, "xml", false); err == nil || !strings.Contains(err.Error(), "text or json") {
+		t.Errorf("-log-format xml: %v, want an error naming the formats", err)
+	}
+}
