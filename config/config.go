@@ -222,6 +222,10 @@ type Limits struct {
 	// /api/queries): statements of a new shape past it are counted as
 	// dropped.
 	MaxQueryDigests int `yaml:"max_query_digests"`
+	// MaxPreparedStatements bounds the statements one client session
+	// keeps prepared: an application that prepares without closing gets
+	// MariaDB's error 1461 instead of growing Strata's memory.
+	MaxPreparedStatements int `yaml:"max_prepared_statements"`
 }
 
 // Monitor controls the health checker.
@@ -352,11 +356,14 @@ func cleanYAMLError(err error) error {
 
 // Defaults every user relies on; documented in docs/configuration.md.
 const (
-	DefaultListen           = "127.0.0.1:6033"
-	DefaultAdminListen      = "127.0.0.1:6080"
-	DefaultMaxQueryDigests  = 10000
-	DefaultPool             = "primary"
-	DefaultMaxAllowedPacket = 64 << 20
+	DefaultListen          = "127.0.0.1:6033"
+	DefaultAdminListen     = "127.0.0.1:6080"
+	DefaultMaxQueryDigests = 10000
+	// DefaultMaxPreparedStatements is MariaDB's max_prepared_stmt_count
+	// default, which the server applies to all sessions together.
+	DefaultMaxPreparedStatements = 16382
+	DefaultPool                  = "primary"
+	DefaultMaxAllowedPacket      = 64 << 20
 )
 
 func (c *Config) applyDefaults() {
@@ -456,6 +463,9 @@ func (l *Limits) applyDefaults() {
 	}
 	if l.MaxQueryDigests == 0 {
 		l.MaxQueryDigests = DefaultMaxQueryDigests
+	}
+	if l.MaxPreparedStatements == 0 {
+		l.MaxPreparedStatements = DefaultMaxPreparedStatements
 	}
 }
 

@@ -32,6 +32,9 @@ func TestParseAppliesDefaults(t *testing.T) {
 	if r.Pool != "primary" || r.Weight != 1 {
 		t.Errorf("replica defaults = %+v", r)
 	}
+	if cfg.Limits.MaxPreparedStatements != DefaultMaxPreparedStatements {
+		t.Errorf("limits.max_prepared_statements defaults to %d, want MariaDB's %d", cfg.Limits.MaxPreparedStatements, DefaultMaxPreparedStatements)
+	}
 	if cfg.Monitor.Interval.D() != time.Second || cfg.Limits.MaxAllowedPacket != DefaultMaxAllowedPacket {
 		t.Errorf("defaults not applied: %+v %+v", cfg.Monitor, cfg.Limits)
 	}
@@ -68,6 +71,7 @@ func TestParseRejectsWithLine(t *testing.T) {
 		{"negative threads", minimal + "threads: -2\n", "line 13: threads: must be between 0 (one per CPU) and 1024"},
 		{"bad proxy_protocol entry", minimal + "proxy_protocol:\n  trusted: [10.0.0.0/8, lb.example]\n", "line 14: proxy_protocol.trusted.1: \"lb.example\" is not an IP address or CIDR"},
 		{"negative digest limit", minimal + "limits: {max_query_digests: -1}\n", "line 13: limits.max_query_digests: must not be negative"},
+		{"negative prepared statement limit", minimal + "limits: {max_prepared_statements: -1}\n", "line 13: limits.max_prepared_statements: must not be negative"},
 		{"socket of an unknown server", strings.Replace(minimal, "backend: {user: strata, password: strata}", "backend:\n  user: strata\n  sockets:\n    127.0.0.1:3306: /run/mysqld/mysqld.sock", 1),
 			"line 9: backend.sockets.127.0.0.1:3306: 127.0.0.1:3306 is not the address of any cluster's primary or replica"},
 		{"socket without a path", strings.Replace(minimal, "backend: {user: strata, password: strata}", "backend:\n  user: strata\n  sockets: {127.0.0.1:13307: \"\"}", 1),

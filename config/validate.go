@@ -123,6 +123,9 @@ func (c *Config) validate(root *yaml.Node) error {
 	if c.Limits.ClientIdleTimeout < 0 {
 		p.add("limits.client_idle_timeout", "must not be negative (default %s, like MariaDB's wait_timeout)", DefaultClientIdleTimeout)
 	}
+	if c.Limits.MaxPreparedStatements < 0 {
+		p.add("limits.max_prepared_statements", "must not be negative (statements one client session may keep prepared; default %d)", DefaultMaxPreparedStatements)
+	}
 	if c.Limits.MaxQueryDigests < 0 {
 		p.add("limits.max_query_digests", "must not be negative (the statistics keep this many statement shapes; default %d)", DefaultMaxQueryDigests)
 	}

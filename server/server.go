@@ -99,7 +99,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 	s.Env = &session.Env{
 		Topology: s.Topology, Planner: planner.New(cfg.Routing), Pools: s.Pools, Metrics: s.Metrics,
 		Registry: session.NewRegistry(), BackendUser: cfg.Backend.User, BackendPassword: cfg.Backend.Password, BackendSockets: cfg.Backend.Sockets,
-		BackendTLS: backendTLS, Log: log, SlowLog: cfg.SlowLog.D(), PoolWait: cfg.Limits.PoolWait.D(), ConnectTimeout: cfg.Limits.ConnectTimeout.D(), Zone: cfg.Zone,
+		BackendTLS: backendTLS, Log: log, SlowLog: cfg.SlowLog.D(), PoolWait: cfg.Limits.PoolWait.D(), MaxPreparedStmts: cfg.Limits.MaxPreparedStatements, ConnectTimeout: cfg.Limits.ConnectTimeout.D(), Zone: cfg.Zone,
 		ReadYourWritesWait: cfg.Clusters[cfg.DefaultCluster].ReadYourWritesWait.D(),
 		Stats:              querystats.New(cfg.Limits.MaxQueryDigests),
 	}

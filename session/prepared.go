@@ -49,6 +49,13 @@ func (s *Session) Prepare(ctx context.Context, packet []byte) error {
 	// Until this PREPARE succeeds, an EXECUTE pipelined behind it with
 	// lastPreparedID must fail as on MariaDB, not run an older statement.
 	s.lastStmt = nil
+	if max := s.env.MaxPreparedStmts; max > 0 && len(s.stmts) >= max {
+		// An application that prepares without closing: fail it as the
+		// server would, rather than let every statement it ever prepared
+		// live on in Strata.
+		return s.refuse(wire.NewError(wire.ErMaxPreparedStmts,
+			"Can't create more than max_prepared_stmt_count statements (current value: %d): Strata's limits.max_prepared_statements bounds each session; close the statements the application no longer uses", max))
+	}
 	st := &prepared{sql: sql, db: s.DB, facts: parsed.Summary, parsed: parsed.Statements}
 	s.startStatement(st.facts)
 	if rule, msg := s.refusal(statements(parsed), false); rule >= 0 {

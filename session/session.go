@@ -48,6 +48,9 @@ type Env struct {
 	ConnectTimeout time.Duration
 	// PoolWait bounds the wait for a max_running slot (limits.pool_wait).
 	PoolWait time.Duration
+	// MaxPreparedStmts bounds the statements a session keeps prepared
+	// (limits.max_prepared_statements; 0: no bound).
+	MaxPreparedStmts int
 	// Log receives the slow-statement log; SlowLog is its threshold (0:
 	// off; config slow_log).
 	Log     *slog.Logger

@@ -2,11 +2,14 @@ package test
 
 import (
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/strata-proxy/strata/backend"
 	"github.com/strata-proxy/strata/test/testenv"
 	"github.com/strata-proxy/strata/wire"
@@ -113,5 +116,53 @@ func TestPreparedStatementKeepsItsDatabase(t *testing.T) {
 	}
 	if direct[0] != "ps_other:blog/blog" {
 		t.Errorf("MariaDB answered %s: the test's assumption about prepare-time binding is wrong", direct[0])
+	}
+}
+
+// An application that prepares statements without closing them gets
+// MariaDB's error 1461 at limits.max_prepared_statements, instead of
+// growing Strata's memory; closing one makes room, and the session and its
+// other statements go on.
+func TestPreparedStatementLimit(t *testing.T) {
+	t.Parallel()
+	yaml := strings.Replace(topologyYAML, "pool_wait: 3s}", "pool_wait: 3s, max_prepared_statements: 3}", 1)
+	if yaml == topologyYAML {
+		t.Fatal("the package's topology changed: update this test")
+	}
+	s, err := testenv.StartStrata(yaml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := testenv.Ctx(t)
+	conn, err := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog")).Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var kept []*sql.Stmt
+	for i := 1; i <= 3; i++ {
+		st, err := conn.PrepareContext(ctx, fmt.Sprintf("SELECT %d + ?", i))
+		if err != nil {
+			t.Fatalf("statement %d of 3: %v", i, err)
+		}
+		kept = append(kept, st)
+	}
+	_, err = conn.PrepareContext(ctx, "SELECT 4 + ?")
+	var me *mysql.MySQLError
+	if !errors.As(err, &me) || me.Number != 1461 || string(me.SQLState[:]) != "42000" || !strings.Contains(me.Message, "limits.max_prepared_statements") {
+		t.Fatalf("a 4th statement with 3 open: %v, want error 1461 (42000) naming limits.max_prepared_statements", err)
+	}
+	var n int
+	if err := kept[1].QueryRowContext(ctx, 10).Scan(&n); err != nil || n != 12 {
+		t.Fatalf("a kept statement after the refusal: %d, %v", n, err)
+	}
+	kept[0].Close()
+	st, err := conn.PrepareContext(ctx, "SELECT 5 + ?")
+	if err != nil {
+		t.Fatalf("after closing one: %v", err)
+	}
+	if err := st.QueryRowContext(ctx, 1).Scan(&n); err != nil || n != 6 {
+		t.Fatalf("the new statement: %d, %v", n, err)
 	}
 }

@@ -238,4 +238,5 @@ const (
 	ErUnknownError       = mysql.ER_UNKNOWN_ERROR
 	ErServerGone         = 2006 // CR_SERVER_GONE_ERROR: a backend went away
 	ErHandshake          = mysql.ER_HANDSHAKE_ERROR
+	ErMaxPreparedStmts   = mysql.ER_MAX_PREPARED_STMT_COUNT_REACHED
 )
