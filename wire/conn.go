@@ -135,9 +135,7 @@ func (c *Conn) ReadPacket() ([]byte, error) {
 			}
 			return nil, ErrPacketTooLarge
 		}
-		start := len(c.buf)
-		c.buf = grow(c.buf, n)
-		if _, err := io.ReadFull(c.R, c.buf[start:start+n]); err != nil {
+		if err := c.readPayload(n); err != nil {
 			return nil, fmt.Errorf("reading packet payload: %w", err)
 		}
 		if n < MaxPayload {
@@ -147,19 +145,43 @@ func (c *Conn) ReadPacket() ([]byte, error) {
 	}
 }
 
+// payloadChunk is how much of a large payload is read before the buffer
+// grows again.
+const payloadChunk = 1 << 20
+
+// readPayload appends n payload bytes to c.buf. A large payload grows the
+// buffer as its bytes arrive, so a peer that announces a big packet and
+// sends little makes Strata hold little.
+func (c *Conn) readPayload(n int) error {
+	end := len(c.buf) + n
+	for n > 0 {
+		k := min(n, payloadChunk)
+		start := len(c.buf)
+		if cap(c.buf)-start < k {
+			// Double, so packets of growing sizes reuse the buffer; but a
+			// large one never past its announced end: one that arrives
+			// whole ends in a buffer of its own size.
+			size := max(2*cap(c.buf), start+k)
+			if end > payloadChunk {
+				size = min(size, end)
+			}
+			nb := make([]byte, start, size)
+			copy(nb, c.buf)
+			c.buf = nb
+		}
+		c.buf = c.buf[:start+k]
+		if _, err := io.ReadFull(c.R, c.buf[start:start+k]); err != nil {
+			return err
+		}
+		n -= k
+	}
+	return nil
+}
+
 // Quiet reports whether the connection holds no byte of a packet not yet
 // read whole: after a read interrupted while waiting for a packet, the
 // stream can be handed to another reader as it is.
 func (c *Conn) Quiet() bool { return !c.partial && c.R.Buffered() == 0 && c.W.Buffered() == 0 }
-
-func grow(b []byte, n int) []byte {
-	if cap(b)-len(b) >= n {
-		return b[:len(b)+n]
-	}
-	nb := make([]byte, len(b)+n, 2*cap(b)+n)
-	copy(nb, b)
-	return nb
-}
 
 // WritePacket writes a logical packet into the write buffer, splitting it
 // into physical packets as the protocol requires. Call Flush to send.

@@ -75,3 +75,38 @@ func TestReadPacketEnforcesLimit(t *testing.T) {
 		t.Fatalf("err = %v, want ErrPacketTooLarge", err)
 	}
 }
+
+// A peer that announces a 16 MB packet and sends 100 bytes of it makes
+// Strata hold about what arrived, not what was announced.
+func TestAnnouncedPayloadIsNotReservedUpFront(t *testing.T) {
+	a, b := net.Pipe()
+	defer b.Close()
+	r := NewConn(b)
+	go func() {
+		_, _ = a.Write(append([]byte{0xff, 0xff, 0xff, 0}, bytes.Repeat([]byte{'x'}, 100)...))
+		a.Close()
+	}()
+	if _, err := r.ReadPacket(); err == nil {
+		t.Fatal("a packet cut short read as whole")
+	}
+	if c := cap(r.buf); c > 4*payloadChunk {
+		t.Errorf("holding %d bytes for 100 that arrived of %d announced", c, MaxPayload)
+	}
+}
+
+// A large packet that arrives whole ends in a buffer of its own size.
+func TestLargePayloadBufferFitsThePacket(t *testing.T) {
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	w, r := NewConn(a), NewConn(b)
+	size := 5*payloadChunk + 3
+	go func() { _ = w.WriteFlush(bytes.Repeat([]byte{'y'}, size)) }()
+	got, err := r.ReadPacket()
+	if err != nil || len(got) != size || got[size-1] != 'y' {
+		t.Fatalf("read %d bytes, %v", len(got), err)
+	}
+	if cap(r.buf) != size {
+		t.Errorf("a %d-byte packet left a buffer of %d", size, cap(r.buf))
+	}
+}
