@@ -1,8 +1,9 @@
 package admin
 
 import (
+	"maps"
 	"net/http"
-	"sort"
+	"slices"
 )
 
 // Health checks for load balancers and orchestrators: GET /healthz says
@@ -34,20 +35,15 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 
 // readyz is 503 while Strata drains before it stops (not at a handover,
 // where the endpoint lives on in the new process), so a load balancer
-// sends new clients elsewhere, and when
-// a cluster has no server left to answer anything. A cluster whose
+// sends new clients elsewhere, and when a cluster has no server left to
+// answer anything. A cluster whose
 // primary is down but whose replicas serve reads stays ready: writes fail
 // there with a clear error until a failover, and every Strata in front of
 // it sees the same servers, so taking this one out would help nobody.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	view := ReadyView{Ready: true, Clusters: []ClusterReadiness{}}
 	snap := s.Topology.Load()
-	names := make([]string, 0, len(snap.Clusters))
-	for name := range snap.Clusters {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(snap.Clusters)) {
 		cl := snap.Clusters[name]
 		cr := ClusterReadiness{Name: name, Writes: cl.Primary.Routable(), Replicas: len(cl.Replicas)}
 		for _, rep := range cl.Replicas {

@@ -25,13 +25,14 @@ import (
 // the connection would otherwise sit until the handshake timeout.
 const proxyHeaderTimeout = 3 * time.Second
 
-// clientAddr returns who is at the other end of nc: the address a trusted
-// load balancer's PROXY header names, else the socket's peer. Nothing may
+// proxiedClient returns the client a trusted load balancer's PROXY header
+// names, or nil when nc does not come from one (or the header is the load
+// balancer's own check): the socket's peer is then the client. Nothing may
 // follow the header before Strata's greeting.
-func (s *Server) clientAddr(nc net.Conn) (net.Addr, error) {
+func (s *Server) proxiedClient(nc net.Conn) (net.Addr, error) {
 	peer := nc.RemoteAddr()
 	if !s.trustedProxy(peer) {
-		return peer, nil
+		return nil, nil
 	}
 	_ = nc.SetReadDeadline(time.Now().Add(proxyHeaderTimeout))
 	defer nc.SetReadDeadline(time.Time{})
@@ -44,7 +45,7 @@ func (s *Server) clientAddr(nc net.Conn) (net.Addr, error) {
 		return nil, fmt.Errorf("%s sent %d bytes after its PROXY header, before Strata's greeting: not a MySQL client", peer, r.Buffered())
 	}
 	if h.Command.IsLocal() || h.SourceAddr == nil {
-		return peer, nil // the load balancer's own check
+		return nil, nil // the load balancer's own check
 	}
 	return h.SourceAddr, nil
 }

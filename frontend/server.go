@@ -150,7 +150,7 @@ func (s *Server) handle(nc net.Conn) {
 		return
 	}
 	defer s.untrack(nc)
-	peer, err := s.clientAddr(nc)
+	client, err := s.proxiedClient(nc)
 	if err != nil {
 		s.env.Metrics.ClientRejected("proxy_protocol")
 		s.log.Warn("client refused", "err", err)
@@ -158,7 +158,7 @@ func (s *Server) handle(nc net.Conn) {
 		_ = c.WriteFlush(wire.AppendErr(nil, wire.NewError(wire.ErHandshake, "Bad handshake: %v", err)))
 		return
 	}
-	c.Peer = peer
+	c.Peer = client // nil: the socket's peer is the client
 	id := s.env.Registry.NextID()
 	sess, err := s.login(c, id)
 	if err != nil {
