@@ -88,6 +88,9 @@ type DialConfig struct {
 	// TLS, when set, encrypts the connection (not over Socket). Without
 	// a ServerName and with verification on, the host of Addr is checked.
 	TLS *tls.Config
+	// BusyPoll, when set, makes the connection poll for the server's
+	// answers before it sleeps (wire.BusyPoll); not over TLS.
+	BusyPoll *wire.BusyPoll
 }
 
 // Dial connects and authenticates with mysql_native_password (switching to
@@ -116,6 +119,7 @@ func Dial(ctx context.Context, dc DialConfig) (*Conn, error) {
 		return nil, fmt.Errorf("logging in to %s as %s: %w", dc.Addr, dc.User, err)
 	}
 	_ = nc.SetDeadline(time.Time{})
+	c.SetBusyPoll(dc.BusyPoll) // after the handshake, which may have switched to TLS
 	return c, nil
 }
 

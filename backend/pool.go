@@ -28,6 +28,9 @@ type PoolConfig struct {
 	// IdleTimeout closes connections unused for longer (servers drop them
 	// after wait_timeout anyway).
 	IdleTimeout time.Duration
+	// BusyPoll, when set, makes the connections poll for the server's
+	// answers before they sleep (DialConfig.BusyPoll).
+	BusyPoll *wire.BusyPoll
 }
 
 // Pool holds connections to one server. Idle connections are kept per
@@ -167,7 +170,7 @@ func (p *Pool) wait(ctx context.Context, deadline time.Time) error {
 }
 
 func (p *Pool) dial(ctx context.Context, f Flavor) (*Conn, error) {
-	c, err := Dial(ctx, DialConfig{Addr: p.cfg.Addr, Socket: p.cfg.Sockets[p.cfg.Addr], User: p.cfg.User, Password: p.cfg.Password, Timeout: p.cfg.ConnectTimeout, Flavor: f, TLS: p.cfg.TLS})
+	c, err := Dial(ctx, DialConfig{Addr: p.cfg.Addr, Socket: p.cfg.Sockets[p.cfg.Addr], User: p.cfg.User, Password: p.cfg.Password, Timeout: p.cfg.ConnectTimeout, Flavor: f, TLS: p.cfg.TLS, BusyPoll: p.cfg.BusyPoll})
 	p.mu.Lock()
 	p.stats.Dials++
 	if err != nil {

@@ -43,9 +43,15 @@ type Config struct {
 	// (GOMAXPROCS); 0 keeps Go's default, one per CPU. On a host where the
 	// proxy shares few cores with busy clients or servers, fewer threads
 	// spend less CPU looking for work between packets (docs/BENCHMARKS.md).
-	Threads int         `yaml:"threads"`
-	Users   []User      `yaml:"users"`
-	Backend BackendAuth `yaml:"backend"`
+	Threads int `yaml:"threads"`
+	// BusyPoll is how long a connection that waits for its client or
+	// server polls the socket before it sleeps (unset: DefaultBusyPoll;
+	// 0: never). Polling saves the wake-ups that dominate a relayed
+	// statement's cost on a small host; a socket whose polls keep running
+	// out stops polling for a while. Off while Strata runs on one thread.
+	BusyPoll *Duration   `yaml:"busy_poll"`
+	Users    []User      `yaml:"users"`
+	Backend  BackendAuth `yaml:"backend"`
 	// Switchover is what a planned primary change needs (the
 	// POST /api/clusters/NAME/switchover API, strata switchover).
 	Switchover Switchover `yaml:"switchover"`
@@ -100,6 +106,23 @@ type Switchover struct {
 	// replica that received the most of its writes. Lossless only with
 	// semi-synchronous replication (strata sandbox turns it on with this).
 	AutoFailover bool `yaml:"auto_failover"`
+}
+
+// DefaultBusyPoll is busy_poll's default: about the time a point select
+// takes a server on loopback, so a wait for a quick answer or a busy
+// client's next statement ends inside it (docs/performance.md).
+const DefaultBusyPoll = 40 * time.Microsecond
+
+// MaxBusyPoll bounds busy_poll: a polling connection holds one of the
+// threads that run Strata's Go code.
+const MaxBusyPoll = time.Millisecond
+
+// BusyPollBudget is busy_poll, or its default when the file does not set it.
+func (c *Config) BusyPollBudget() time.Duration {
+	if c.BusyPoll == nil {
+		return DefaultBusyPoll
+	}
+	return c.BusyPoll.D()
 }
 
 // DefaultSwitchoverTimeout is switchover.timeout's default.

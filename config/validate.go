@@ -91,6 +91,9 @@ func (c *Config) validate(root *yaml.Node) error {
 			p.add(fmt.Sprintf("proxy_protocol.trusted.%d", i), "%q is not an IP address or CIDR (e.g. 10.0.0.5 or 10.0.0.0/24): list the load balancers that send the PROXY header", t)
 		}
 	}
+	if b := c.BusyPollBudget(); b < 0 || b > MaxBusyPoll {
+		p.add("busy_poll", "must be between 0 (off) and %s (default %s)", MaxBusyPoll, DefaultBusyPoll)
+	}
 	if c.Threads < 0 || c.Threads > 1024 {
 		p.add("threads", "must be between 0 (one per CPU) and 1024")
 	}

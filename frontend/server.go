@@ -43,6 +43,9 @@ type Config struct {
 	// ProxyTrusted are the load balancers whose connections start with a
 	// PROXY protocol header naming the client (config proxy_protocol).
 	ProxyTrusted []netip.Prefix
+	// BusyPoll, when set, makes client connections poll for the client's
+	// next packet before they sleep (wire.BusyPoll).
+	BusyPoll *wire.BusyPoll
 }
 
 // Server accepts clients and runs their sessions.
@@ -142,6 +145,7 @@ func (s *Server) handle(nc net.Conn) {
 	defer s.wg.Done()
 	defer nc.Close()
 	c := wire.NewConn(nc)
+	c.SetBusyPoll(s.cfg.BusyPoll)
 	cl := s.track(nc)
 	if cl == nil {
 		s.env.Metrics.ClientRejected("max_connections")

@@ -7,6 +7,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/strata-proxy/strata/wire"
 )
 
 // Metrics is one Strata instance's collectors, on its own registry (no
@@ -143,4 +145,23 @@ func (m *Metrics) PrimaryChange(cluster, kind string, done bool, held time.Durat
 		}
 	}
 	m.primaryChg.WithLabelValues(cluster, kind, result).Inc()
+}
+
+// WatchBusyPoll exports how connections' waits for their peers ended
+// (config key busy_poll) as strata_busy_poll_waits_total{outcome}: data
+// (the bytes came while polling: no sleep, no wake-up), timeout (the poll
+// ran out and the goroutine slept) and skipped (the socket's recent polls
+// had all run out, so it slept at once).
+func (m *Metrics) WatchBusyPoll(stats func() wire.BusyPollStats) {
+	const name, help = "strata_busy_poll_waits_total", "Waits of client and server connections for their peer, by how they ended: data (seen while polling), timeout (the poll ran out, then slept), skipped (slept at once after polls kept running out)."
+	outcomes := map[string]func(wire.BusyPollStats) uint64{
+		"data":    func(s wire.BusyPollStats) uint64 { return s.Data },
+		"timeout": func(s wire.BusyPollStats) uint64 { return s.Timeout },
+		"skipped": func(s wire.BusyPollStats) uint64 { return s.Skipped },
+	}
+	for outcome, pick := range outcomes {
+		m.Registry.MustRegister(prometheus.NewCounterFunc(
+			prometheus.CounterOpts{Name: name, Help: help, ConstLabels: prometheus.Labels{"outcome": outcome}},
+			func() float64 { return float64(pick(stats())) }))
+	}
 }

@@ -88,6 +88,11 @@ func (s *Strata) Reload(cfg *config.Config) (changes, restartNeeded []string, er
 		s.applyThreads(cfg.Threads)
 		changes = append(changes, fmt.Sprintf("threads: %d", runtime.GOMAXPROCS(0)))
 	}
+	was := s.BusyPoll.Budget()
+	s.applyBusyPoll(cfg)
+	if now := s.BusyPoll.Budget(); now != was {
+		changes = append(changes, fmt.Sprintf("busy_poll: %s", now))
+	}
 	if changed, err := s.reloadShards(old, cfg); err != nil {
 		s.Log.Error("config reload: tables not applied", "err", err)
 	} else if changed {

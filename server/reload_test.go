@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -309,5 +310,40 @@ func TestThreadsAtStartAndReload(t *testing.T) {
 	}
 	if got := runtime.GOMAXPROCS(0); got != before {
 		t.Fatalf("after reload without threads: GOMAXPROCS %d, want the process's own %d", got, before)
+	}
+}
+
+// busy_poll sets how long connections poll for their peer, at start and at
+// a reload; it is off while Strata runs its Go code on one thread.
+func TestBusyPollAtStartAndReload(t *testing.T) {
+	before := runtime.GOMAXPROCS(0)
+	t.Cleanup(func() { runtime.GOMAXPROCS(before) })
+	s, path := startFromFile(t, deadYAML+"threads: 2\n")
+	if got := s.BusyPoll.Budget(); got != config.DefaultBusyPoll {
+		t.Fatalf("busy poll budget with busy_poll unset: %s, want the default %s", got, config.DefaultBusyPoll)
+	}
+	steps := []struct {
+		yaml   string
+		want   time.Duration
+		change string // in the reload's list of changes; "" = none
+	}{
+		{"threads: 2\nbusy_poll: 100us\n", 100 * time.Microsecond, "busy_poll: 100µs"},
+		{"threads: 2\nbusy_poll: 0s\n", 0, "busy_poll: 0s"},
+		{"threads: 2\n", config.DefaultBusyPoll, "busy_poll: 40µs"},
+		{"threads: 1\nbusy_poll: 100us\n", 0, "busy_poll: 0s"},
+		{"threads: 2\nbusy_poll: 100us\n", 100 * time.Microsecond, "busy_poll: 100µs"},
+	}
+	for _, st := range steps {
+		writeConfig(t, path, deadYAML+st.yaml)
+		changes, _, err := s.ReloadFile()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := s.BusyPoll.Budget(); got != st.want {
+			t.Errorf("after reloading %q: budget %s, want %s", st.yaml, got, st.want)
+		}
+		if !slices.Contains(changes, st.change) {
+			t.Errorf("after reloading %q: changes %q, want %q among them", st.yaml, changes, st.change)
+		}
 	}
 }

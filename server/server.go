@@ -33,6 +33,7 @@ import (
 	"github.com/strata-proxy/strata/session"
 	"github.com/strata-proxy/strata/switchover"
 	"github.com/strata-proxy/strata/topology"
+	"github.com/strata-proxy/strata/wire"
 )
 
 // Strata is one running proxy.
@@ -47,6 +48,9 @@ type Strata struct {
 	Log      *slog.Logger
 	// Monitor checks the servers' health and publishes it in Topology.
 	Monitor *topology.Monitor
+	// BusyPoll is how every client and server connection waits for its
+	// peer (config key busy_poll).
+	BusyPoll *wire.BusyPoll
 
 	reloadMu sync.Mutex // serializes Reload and guards Config after start (reload.go)
 
@@ -81,20 +85,34 @@ func (s *Strata) applyThreads(n int) {
 	}
 }
 
+// applyBusyPoll sets how long connections poll for their peer (config key
+// busy_poll). Never on one thread: the polling goroutine would hold the
+// only thread that runs every other session's Go code.
+func (s *Strata) applyBusyPoll(cfg *config.Config) {
+	d := cfg.BusyPollBudget()
+	if runtime.GOMAXPROCS(0) < 2 {
+		d = 0
+	}
+	s.BusyPoll.SetBudget(d)
+}
+
 // Start builds Strata from cfg and starts listening on both ports.
 func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, error) {
 	s := &Strata{Config: cfg, Log: log, done: make(chan error, 2), handedOver: make(chan struct{}), startProcs: runtime.GOMAXPROCS(0)}
 	s.applyThreads(cfg.Threads)
+	s.BusyPoll = wire.NewBusyPoll(0)
+	s.applyBusyPoll(cfg)
 	backendTLS, err := cfg.Backend.TLS.ClientConfig()
 	if err != nil {
 		return nil, err
 	}
 	s.Topology = topology.New(topology.FromConfig(cfg))
 	s.Metrics = metrics.New()
+	s.Metrics.WatchBusyPoll(s.BusyPoll.Stats)
 	s.Pools = backend.NewPools(backend.PoolConfig{
 		User: cfg.Backend.User, Password: cfg.Backend.Password, Sockets: cfg.Backend.Sockets, TLS: backendTLS,
 		MaxConns: cfg.Limits.MaxConnsPerServer, MaxIdle: cfg.Limits.MaxIdlePerServer,
-		ConnectTimeout: cfg.Limits.ConnectTimeout.D(), Wait: cfg.Limits.PoolWait.D(),
+		ConnectTimeout: cfg.Limits.ConnectTimeout.D(), Wait: cfg.Limits.PoolWait.D(), BusyPoll: s.BusyPoll,
 	})
 	s.Env = &session.Env{
 		Topology: s.Topology, Planner: planner.New(cfg.Routing), Pools: s.Pools, Metrics: s.Metrics,
@@ -131,6 +149,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 		UserMaxConnections: userMaxConnections(cfg.Users),
 		IdleTimeout:        cfg.Limits.ClientIdleTimeout.D(),
 		ProxyTrusted:       cfg.ProxyProtocol.TrustedPrefixes(),
+		BusyPoll:           s.BusyPoll,
 	}, s.Env, frontend.NewAuthenticator(cfg.Users, tlsConf), log)
 	mc := topology.MonitorConfigFrom(cfg)
 	mc.TLS = backendTLS

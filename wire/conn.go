@@ -67,6 +67,15 @@ func NewConn(c net.Conn) *Conn {
 	return &Conn{Conn: c, R: bufio.NewReaderSize(rw, BufferSize), W: w, sock: s}
 }
 
+// SetBusyPoll makes the connection's waits for its peer poll first, as p
+// says (nil: never). A TLS connection sleeps at once: its reads go through
+// crypto/tls, not the raw socket.
+func (c *Conn) SetBusyPoll(p *BusyPoll) {
+	if c.sock != nil {
+		c.sock.poll = p
+	}
+}
+
 // RemoteAddr is the peer's address: Peer when a load balancer named it,
 // else the socket's.
 func (c *Conn) RemoteAddr() net.Addr {

@@ -50,6 +50,14 @@ type socketIO struct {
 	flush    func() error          // sends the Conn's write buffer (set by NewConn)
 	flushed  bool
 	flushErr error
+	// Busy polling (busypoll.go): nil = off. rfd is the descriptor the
+	// current callback got, for retryFn and readableFn (s.retryRead and
+	// s.readable, made once like the callbacks above).
+	poll       *BusyPoll
+	pollSt     pollState
+	rfd        uintptr
+	retryFn    func() bool
+	readableFn func() bool
 
 	// Write side.
 	writeFn func(fd uintptr) bool // s.writeOnce
@@ -77,6 +85,7 @@ func newSocketIO(c net.Conn) *socketIO {
 	}
 	s := &socketIO{rc: rc, conn: c}
 	s.readFn, s.writeFn, s.awaitFn = s.readOnce, s.writeOnce, s.awaitOnce
+	s.retryFn, s.readableFn = s.retryRead, s.readable
 	return s
 }
 
@@ -99,11 +108,26 @@ func (s *socketIO) Read(b []byte) (int, error) {
 	return int(n), nil
 }
 
-// readOnce is Read's RawConn callback: one read(2) into s.rbuf.
+// readOnce is Read's RawConn callback: one read(2) into s.rbuf, and when
+// nothing is there yet, busy polling if it is on.
 func (s *socketIO) readOnce(fd uintptr) bool {
 	s.rn, s.rerrno = rawIO(syscall.SYS_READ, fd, s.rbuf)
+	if s.rerrno == syscall.EAGAIN && s.poll != nil {
+		s.rfd = fd
+		s.poll.await(&s.pollSt, s.retryFn)
+	}
 	return s.rerrno != syscall.EAGAIN
 }
+
+// retryRead is readOnce's poll while busy polling: the read again.
+func (s *socketIO) retryRead() bool {
+	s.rn, s.rerrno = rawIO(syscall.SYS_READ, s.rfd, s.rbuf)
+	return s.rerrno != syscall.EAGAIN
+}
+
+// readable is awaitOnce's poll while busy polling: the reply is not read
+// here but by the Read that follows.
+func (s *socketIO) readable() bool { return pollReadable(s.rfd) }
 
 func (s *socketIO) Write(b []byte) (int, error) {
 	written := 0
@@ -169,13 +193,20 @@ func (s *socketIO) flushAwaitRead() error {
 }
 
 // awaitOnce is flushAwaitRead's RawConn callback: the first call flushes
-// (and stops there if that failed); the next, made once the socket is
-// readable, ends the wait.
-func (s *socketIO) awaitOnce(uintptr) bool {
+// (and stops there if that failed, or if busy polling saw the reply come);
+// the next, made once the socket is readable, ends the wait.
+func (s *socketIO) awaitOnce(fd uintptr) bool {
 	if s.flushed {
 		return true
 	}
 	s.flushed = true
 	s.flushErr = s.flush()
-	return s.flushErr != nil
+	if s.flushErr != nil {
+		return true
+	}
+	if s.poll == nil {
+		return false
+	}
+	s.rfd = fd
+	return s.poll.await(&s.pollSt, s.readableFn)
 }

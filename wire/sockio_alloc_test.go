@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"testing"
+	"time"
 )
 
 // Every relayed packet goes through socketIO and the Conn's framing: they
@@ -30,44 +31,56 @@ func TestSocketIODoesNotAllocate(t *testing.T) {
 			t.Errorf("Write and Read: %v allocations per call, want 0", allocs)
 		}
 	})
-	t.Run("request and reply", func(t *testing.T) {
-		a, b := tcpPair(t)
-		go func() { // echo every byte back, as a server answering
-			buf := make([]byte, 256)
-			for {
-				n, err := b.Read(buf)
-				if err != nil {
-					return
-				}
-				if _, err := b.Write(buf[:n]); err != nil {
-					return
-				}
-			}
-		}()
-		c := NewConn(a)
-		payload := []byte("\x03SELECT 1")
-		var err error
-		allocs := testing.AllocsPerRun(100, func() {
-			c.Seq = 0
-			if e := c.WritePacket(payload); e != nil && err == nil {
-				err = e
-			}
-			if e := c.FlushAwaitReply(); e != nil && err == nil {
-				err = e
-			}
-			p, e := c.ReadPacket()
-			if e == nil && !bytes.Equal(p, payload) {
-				e = io.ErrUnexpectedEOF
-			}
-			if e != nil && err == nil {
-				err = e
-			}
-		})
-		if err != nil {
-			t.Fatal(err)
+	for _, poll := range []*BusyPoll{nil, NewBusyPoll(time.Second)} {
+		name := "request and reply"
+		if poll != nil {
+			name += ", busy polling"
 		}
-		if allocs != 0 {
-			t.Errorf("WritePacket, FlushAwaitReply and ReadPacket: %v allocations per request, want 0", allocs)
+		t.Run(name, func(t *testing.T) { requestReplyAllocs(t, poll) })
+	}
+}
+
+func requestReplyAllocs(t *testing.T, poll *BusyPoll) {
+	a, b := tcpPair(t)
+	go func() { // echo every byte back, as a server answering
+		buf := make([]byte, 256)
+		for {
+			n, err := b.Read(buf)
+			if err != nil {
+				return
+			}
+			if _, err := b.Write(buf[:n]); err != nil {
+				return
+			}
+		}
+	}()
+	c := NewConn(a)
+	c.SetBusyPoll(poll)
+	payload := []byte("\x03SELECT 1")
+	var err error
+	allocs := testing.AllocsPerRun(100, func() {
+		c.Seq = 0
+		if e := c.WritePacket(payload); e != nil && err == nil {
+			err = e
+		}
+		if e := c.FlushAwaitReply(); e != nil && err == nil {
+			err = e
+		}
+		p, e := c.ReadPacket()
+		if e == nil && !bytes.Equal(p, payload) {
+			e = io.ErrUnexpectedEOF
+		}
+		if e != nil && err == nil {
+			err = e
 		}
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if allocs != 0 {
+		t.Errorf("WritePacket, FlushAwaitReply and ReadPacket: %v allocations per request, want 0", allocs)
+	}
+	if poll != nil && poll.Stats().Data == 0 {
+		t.Errorf("busy polling saw no answer come: %+v", poll.Stats())
+	}
 }

@@ -155,51 +155,59 @@ func TestSocketIOWriteDeadline(t *testing.T) {
 
 // FlushAwaitReply sends a request and returns once the answer is there, so
 // the read that follows finds it at once; it must not hang when the answer
-// comes before the wait starts, and must leave failures to that read.
+// comes before the wait starts, and must leave failures to that read. The
+// same holds while busy polling, whose poll may see the answer first.
 func TestFlushAwaitReply(t *testing.T) {
-	cases := []struct {
-		name string
-		peer func(b *net.TCPConn) // runs after the request arrived
-		want func(c *Conn) error
-	}{
-		{"answer later", func(b *net.TCPConn) { time.Sleep(50 * time.Millisecond); b.Write([]byte("pong")) }, readsPong},
-		{"answer at once", func(b *net.TCPConn) { b.Write([]byte("pong")) }, readsPong},
-		{"peer closes", func(b *net.TCPConn) { b.Close() }, func(c *Conn) error {
+	type flushCase struct {
+		name      string
+		peer      func(b *net.TCPConn) // runs after the request arrived
+		notBefore time.Duration        // FlushAwaitReply must not return earlier
+		want      func(c *Conn) error
+	}
+	cases := []flushCase{
+		{"answer later", func(b *net.TCPConn) { time.Sleep(50 * time.Millisecond); b.Write([]byte("pong")) }, 40 * time.Millisecond, readsPong},
+		{"answer at once", func(b *net.TCPConn) { b.Write([]byte("pong")) }, 0, readsPong},
+		{"peer closes", func(b *net.TCPConn) { b.Close() }, 0, func(c *Conn) error {
 			if _, err := c.R.ReadByte(); err != io.EOF {
 				return fmt.Errorf("read after the peer closed: %v, want EOF", err)
 			}
 			return nil
 		}},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			a, b := tcpPair(t)
-			c := NewConn(a)
-			go func() {
-				buf := make([]byte, 4)
-				if _, err := io.ReadFull(b, buf); err == nil {
-					tc.peer(b)
-				}
-			}()
-			c.W.WriteString("ping")
-			done := make(chan error, 1)
-			start := time.Now()
-			go func() { done <- c.FlushAwaitReply() }()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Fatal(err)
-				}
-			case <-time.After(5 * time.Second):
-				t.Fatal("FlushAwaitReply did not return")
+	run := func(t *testing.T, tc flushCase, poll *BusyPoll) {
+		a, b := tcpPair(t)
+		c := NewConn(a)
+		c.SetBusyPoll(poll)
+		go func() {
+			buf := make([]byte, 4)
+			if _, err := io.ReadFull(b, buf); err == nil {
+				tc.peer(b)
 			}
-			if tc.name == "answer later" && time.Since(start) < 40*time.Millisecond {
-				t.Errorf("returned after %s, before the answer was sent", time.Since(start))
-			}
-			if err := tc.want(c); err != nil {
+		}()
+		c.W.WriteString("ping")
+		done := make(chan error, 1)
+		start := time.Now()
+		go func() { done <- c.FlushAwaitReply() }()
+		select {
+		case err := <-done:
+			if err != nil {
 				t.Fatal(err)
 			}
-		})
+		case <-time.After(5 * time.Second):
+			t.Fatal("FlushAwaitReply did not return")
+		}
+		if took := time.Since(start); took < tc.notBefore {
+			t.Errorf("returned after %s, before the answer was sent", took)
+		}
+		if err := tc.want(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) { run(t, tc, nil) })
+		// A budget longer than the answer's delay: the poll, not the
+		// netpoller, sees it come.
+		t.Run(tc.name+", busy polling", func(t *testing.T) { run(t, tc, NewBusyPoll(200*time.Millisecond)) })
 	}
 }
 

@@ -1,0 +1,103 @@
+package test
+
+import (
+	"io"
+	"maps"
+	"net/http"
+	"os"
+	"regexp"
+	"runtime"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/strata-proxy/strata/test/testenv"
+)
+
+// busy_poll changes how Strata waits for clients and servers, never what a
+// client gets: with it on, answers are the same and the metrics show waits
+// that ended while polling; turned off by a reload, no wait polls.
+func TestBusyPollThroughStrata(t *testing.T) {
+	t.Parallel()
+	if runtime.GOMAXPROCS(0) < 2 {
+		t.Skip("busy polling is off on one thread")
+	}
+	// 1ms, the most allowed: on a machine busy with other tests the
+	// answers of a replica on loopback still come inside it.
+	yaml := topologyYAML + "busy_poll: 1ms\n"
+	s, path := testenv.StartStrataFile(t, yaml)
+	db := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog"))
+	ctx := testenv.Ctx(t)
+	conn, err := db.Conn(ctx) // one session: each statement waits for the server, then for the client
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	stmt, err := conn.PrepareContext(ctx, "SELECT ? + 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stmt.Close()
+	workload := func() {
+		t.Helper()
+		for i := range 200 {
+			var prepared, text int
+			if err := stmt.QueryRowContext(ctx, i).Scan(&prepared); err != nil || prepared != i+1 {
+				t.Fatalf("prepared SELECT %d + 1 = %d, %v", i, prepared, err)
+			}
+			if err := conn.QueryRowContext(ctx, "SELECT "+strconv.Itoa(i)+" + 1").Scan(&text); err != nil || text != i+1 {
+				t.Fatalf("SELECT %d + 1 = %d, %v", i, text, err)
+			}
+		}
+	}
+
+	workload()
+	on := busyPollWaits(t, s.AdminAddr())
+	// Each statement waits twice: for the server's answer and for the
+	// client's next statement. Both sides poll, so well over one wait per
+	// statement ends with data.
+	if on["data"] < 500 {
+		t.Fatalf("after 400 statements with busy_poll: 1ms, waits by outcome %v: want over 500 ended while polling (client and server sides)", on)
+	}
+
+	if err := os.WriteFile(path, []byte(topologyYAML+"busy_poll: 0s\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.ReloadFile(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond) // a poll that began before the reload has run out
+	off := busyPollWaits(t, s.AdminAddr())
+	workload()
+	if after := busyPollWaits(t, s.AdminAddr()); !maps.Equal(after, off) {
+		t.Fatalf("after a reload to busy_poll: 0s, waits went from %v to %v over 400 statements: still polling", off, after)
+	}
+}
+
+var busyPollSample = regexp.MustCompile(`(?m)^strata_busy_poll_waits_total\{outcome="(\w+)"\} (\S+)$`)
+
+// busyPollWaits reads strata_busy_poll_waits_total by outcome from /metrics.
+func busyPollWaits(t *testing.T, adminAddr string) map[string]float64 {
+	t.Helper()
+	resp, err := http.Get("http://" + adminAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waits := map[string]float64{}
+	for _, m := range busyPollSample.FindAllStringSubmatch(string(body), -1) {
+		v, err := strconv.ParseFloat(m[2], 64)
+		if err != nil {
+			t.Fatalf("metric %q: %v", m[0], err)
+		}
+		waits[m[1]] = v
+	}
+	if len(waits) != 3 {
+		t.Fatalf("strata_busy_poll_waits_total by outcome: %v, want data, timeout and skipped", waits)
+	}
+	return waits
+}

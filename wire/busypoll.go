@@ -1,0 +1,123 @@
+package wire
+
+import (
+	"sync/atomic"
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+// BusyPoll makes a connection that waits for its peer poll the socket for a
+// short while before its goroutine sleeps in the runtime's poller (config
+// key busy_poll). One BusyPoll serves every connection of a Strata process,
+// client and server sides alike.
+//
+// Why: a relayed statement is four socket hops, and at each a sleeping task
+// must be woken. On a small host where clients, servers and Strata share the
+// CPUs, those wake-ups mostly land on the other CPU (a reschedule interrupt,
+// which on a virtual machine costs an exit to the hypervisor on both
+// sides). A Strata thread that polls while the server works, and while the
+// client reads the answer and sends its next statement, needs no wake-up:
+// the bytes are there when it next looks. Between polls the thread yields
+// its CPU (sched_yield), so a client or server thread on the same CPU runs
+// at once. docs/performance.md has the measurements.
+//
+// A socket whose polls keep running out (an idle client, a slow query)
+// stops polling for a while, so idle connections cost next to nothing.
+type BusyPoll struct {
+	budget atomic.Int64 // how long one wait polls, in nanoseconds; 0 = off
+
+	data, timeout, skipped atomic.Uint64
+}
+
+// Adaptive back-off: after missesBeforeSkip waits in a row that polled
+// in vain, a socket sleeps at once for the next skipWaits waits, then polls
+// once more to see whether its peer became quick again.
+const (
+	missesBeforeSkip = 16
+	skipWaits        = 64
+)
+
+// NewBusyPoll returns a BusyPoll whose waits poll for d (0: never).
+func NewBusyPoll(d time.Duration) *BusyPoll {
+	p := &BusyPoll{}
+	p.SetBudget(d)
+	return p
+}
+
+// SetBudget changes how long each wait polls, for every connection at once
+// (a config reload, a change of threads).
+func (p *BusyPoll) SetBudget(d time.Duration) { p.budget.Store(int64(max(d, 0))) }
+
+// Budget is how long each wait polls now.
+func (p *BusyPoll) Budget() time.Duration { return time.Duration(p.budget.Load()) }
+
+// BusyPollStats counts how waits for a peer ended.
+type BusyPollStats struct {
+	// Data: the peer's bytes came while polling (no sleep, no wake-up).
+	Data uint64
+	// Timeout: the budget ran out and the goroutine slept.
+	Timeout uint64
+	// Skipped: the socket's recent polls had all run out, so it slept at once.
+	Skipped uint64
+}
+
+// Stats returns the counts since the BusyPoll was made.
+func (p *BusyPoll) Stats() BusyPollStats {
+	return BusyPollStats{Data: p.data.Load(), Timeout: p.timeout.Load(), Skipped: p.skipped.Load()}
+}
+
+// pollState is one socket's back-off state, owned by its read side.
+type pollState struct {
+	misses uint8 // polls in a row that ran out
+	skip   uint8 // waits left that sleep without polling
+}
+
+// await polls until ready reports the socket readable or the budget is
+// spent, and says which. It runs inside a RawConn callback, so the
+// goroutine keeps its thread and P while it polls; the budget bounds that.
+func (p *BusyPoll) await(st *pollState, ready func() bool) bool {
+	budget := time.Duration(p.budget.Load())
+	if budget <= 0 {
+		return false
+	}
+	if st.skip > 0 {
+		st.skip--
+		p.skipped.Add(1)
+		return false
+	}
+	start := time.Now()
+	for {
+		// Give the CPU to whatever else is runnable on it (often the very
+		// client or server thread we wait for); returns at once if nothing is.
+		syscall.RawSyscall(syscall.SYS_SCHED_YIELD, 0, 0, 0)
+		if ready() {
+			st.misses = 0
+			p.data.Add(1)
+			return true
+		}
+		if time.Since(start) >= budget {
+			break
+		}
+	}
+	p.timeout.Add(1)
+	if st.misses < missesBeforeSkip {
+		st.misses++
+	}
+	if st.misses == missesBeforeSkip {
+		st.skip = skipWaits
+	}
+	return false
+}
+
+// pollReadable reports whether fd has bytes (or an EOF or error) to read,
+// without waiting: ppoll(2) with a zero timeout.
+func pollReadable(fd uintptr) bool {
+	pfd := struct {
+		fd              int32
+		events, revents int16
+	}{fd: int32(fd), events: 0x1} // POLLIN
+	var now syscall.Timespec // zero: do not wait
+	n, _, errno := syscall.RawSyscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&pfd)), 1, uintptr(unsafe.Pointer(&now)), 0, 0, 0)
+	return errno == 0 && n > 0
+}

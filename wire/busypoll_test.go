@@ -1,0 +1,131 @@
+package wire
+
+import (
+	"net"
+	"testing"
+	"time"
+)
+
+// pingPong makes one request on c and reads the peer's answer, which the
+// peer (answerAfter) sends delay after the request came.
+func pingPong(t *testing.T, c *Conn, answers chan<- time.Duration, delay time.Duration) {
+	t.Helper()
+	answers <- delay
+	c.Seq = 0
+	if err := c.WritePacket([]byte("ping")); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.FlushAwaitReply(); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := c.ReadPacket(); err != nil || string(p) != "pong" {
+		t.Fatalf("answer %q, %v; want pong", p, err)
+	}
+}
+
+// answerAfter is the peer of pingPong: for each request it answers pong
+// after the delay it reads from delays.
+func answerAfter(b net.Conn, delays <-chan time.Duration) {
+	peer := NewConn(b)
+	for d := range delays {
+		if _, err := peer.ReadPacket(); err != nil {
+			return
+		}
+		time.Sleep(d)
+		if err := peer.WriteFlush([]byte("pong")); err != nil {
+			return
+		}
+	}
+}
+
+// A peer that answers within the budget is seen by the poll: the wait ends
+// without the goroutine sleeping, and the counts say so.
+func TestBusyPollSeesAQuickAnswer(t *testing.T) {
+	a, b := tcpPair(t)
+	delays := make(chan time.Duration)
+	defer close(delays)
+	go answerAfter(b, delays)
+	c := NewConn(a)
+	poll := NewBusyPoll(time.Second)
+	c.SetBusyPoll(poll)
+
+	pingPong(t, c, delays, 2*time.Millisecond)
+	if got := poll.Stats(); got.Data != 1 || got.Timeout != 0 || got.Skipped != 0 {
+		t.Fatalf("after a request answered in 2ms with a 1s budget: %+v, want one wait ended by data", got)
+	}
+
+	// The plain read side polls too (a client's next statement).
+	go func() {
+		time.Sleep(2 * time.Millisecond)
+		b.Write([]byte{4, 0, 0, 0, 'n', 'e', 'x', 't'})
+	}()
+	if p, err := c.ReadPacket(); err != nil || string(p) != "next" {
+		t.Fatalf("read %q, %v", p, err)
+	}
+	if got := poll.Stats(); got.Data != 2 || got.Timeout != 0 {
+		t.Fatalf("after a packet that came 2ms into a read: %+v, want two waits ended by data", got)
+	}
+}
+
+// A socket whose polls keep running out stops polling for a while, so an
+// idle client or a slow server costs no CPU, then tries again.
+func TestBusyPollBacksOffFromASlowPeer(t *testing.T) {
+	a, b := tcpPair(t)
+	delays := make(chan time.Duration)
+	defer close(delays)
+	go answerAfter(b, delays)
+	c := NewConn(a)
+	poll := NewBusyPoll(5 * time.Millisecond)
+	c.SetBusyPoll(poll)
+
+	for range missesBeforeSkip {
+		pingPong(t, c, delays, 50*time.Millisecond) // far past the budget
+	}
+	if got := poll.Stats(); got.Timeout != missesBeforeSkip || got.Data != 0 || got.Skipped != 0 {
+		t.Fatalf("after %d answers slower than the budget: %+v, want %d timeouts", missesBeforeSkip, got, missesBeforeSkip)
+	}
+	// Now it sleeps at once, even if the peer became quick again...
+	for range skipWaits {
+		pingPong(t, c, delays, time.Millisecond)
+	}
+	if got := poll.Stats(); got.Skipped != skipWaits || got.Timeout != missesBeforeSkip || got.Data != 0 {
+		t.Fatalf("after %d more answers: %+v, want them all skipped", skipWaits, got)
+	}
+	// ...until it has skipped enough waits to look again.
+	pingPong(t, c, delays, time.Millisecond)
+	if got := poll.Stats(); got.Data != 1 || got.Skipped != skipWaits {
+		t.Fatalf("after the back-off: %+v, want the next quick answer seen by the poll", got)
+	}
+}
+
+// A budget of zero turns polling off, for connections made before and after.
+func TestBusyPollOff(t *testing.T) {
+	a, b := tcpPair(t)
+	delays := make(chan time.Duration)
+	defer close(delays)
+	go answerAfter(b, delays)
+	c := NewConn(a)
+	poll := NewBusyPoll(time.Second)
+	c.SetBusyPoll(poll)
+	poll.SetBudget(0)
+	pingPong(t, c, delays, 2*time.Millisecond)
+	if got := poll.Stats(); got != (BusyPollStats{}) {
+		t.Fatalf("with busy polling off: %+v, want no polls", got)
+	}
+	if poll.SetBudget(-time.Second); poll.Budget() != 0 {
+		t.Fatalf("a negative budget is %s, want 0 (off)", poll.Budget())
+	}
+}
+
+// A TLS connection's reads go through crypto/tls: SetBusyPoll leaves it alone.
+func TestBusyPollOnlyOnRawSockets(t *testing.T) {
+	p1, p2 := net.Pipe()
+	defer p1.Close()
+	defer p2.Close()
+	c := NewConn(p1)
+	c.SetBusyPoll(NewBusyPoll(time.Second)) // must not panic on a non-socket
+	go p2.Write([]byte{2, 0, 0, 0, 'o', 'k'})
+	if p, err := c.ReadPacket(); err != nil || string(p) != "ok" {
+		t.Fatalf("read %q, %v", p, err)
+	}
+}
