@@ -32,6 +32,12 @@ func TestParseAppliesDefaults(t *testing.T) {
 	if r.Pool != "primary" || r.Weight != 1 {
 		t.Errorf("replica defaults = %+v", r)
 	}
+	if got := cfg.BusyPollBudget(); got != DefaultBusyPoll {
+		t.Errorf("busy_poll defaults to %s, want %s", got, DefaultBusyPoll)
+	}
+	if off, err := Parse([]byte(minimal + "busy_poll: 0s\n")); err != nil || off.BusyPollBudget() != 0 {
+		t.Errorf("busy_poll: 0s gives %v, %v; want 0 (off), not the default", off.BusyPollBudget(), err)
+	}
 	if cfg.Limits.MaxPreparedStatements != DefaultMaxPreparedStatements {
 		t.Errorf("limits.max_prepared_statements defaults to %d, want MariaDB's %d", cfg.Limits.MaxPreparedStatements, DefaultMaxPreparedStatements)
 	}
@@ -69,6 +75,8 @@ func TestParseRejectsWithLine(t *testing.T) {
 		{"rule with neither pool nor refuse", minimal + "routing:\n  - {match: {user: cron}}\n", "line 14: routing.0.pool: is required"},
 		{"bad fallback", minimal + "    pools: {primary: {fallback: nope}}\n", "clusters.main.pools.primary.fallback: names no pool"},
 		{"negative threads", minimal + "threads: -2\n", "line 13: threads: must be between 0 (one per CPU) and 1024"},
+		{"busy_poll too long", minimal + "busy_poll: 5ms\n", "line 13: busy_poll: must be between 0 (off) and 1ms (default 40µs)"},
+		{"negative busy_poll", minimal + "busy_poll: -1us\n", "line 13: busy_poll: must be between 0 (off)"},
 		{"bad proxy_protocol entry", minimal + "proxy_protocol:\n  trusted: [10.0.0.0/8, lb.example]\n", "line 14: proxy_protocol.trusted.1: \"lb.example\" is not an IP address or CIDR"},
 		{"negative digest limit", minimal + "limits: {max_query_digests: -1}\n", "line 13: limits.max_query_digests: must not be negative"},
 		{"negative prepared statement limit", minimal + "limits: {max_prepared_statements: -1}\n", "line 13: limits.max_prepared_statements: must not be negative"},
