@@ -325,7 +325,7 @@ func TestBusyPollAtStartAndReload(t *testing.T) {
 	steps := []struct {
 		yaml   string
 		want   time.Duration
-		change string // in the reload's list of changes; "" = none
+		change string // in the reload's list of changes
 	}{
 		{"threads: 2\nbusy_poll: 100us\n", 100 * time.Microsecond, "busy_poll: 100µs"},
 		{"threads: 2\nbusy_poll: 0s\n", 0, "busy_poll: 0s"},
