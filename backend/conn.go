@@ -309,19 +309,33 @@ func (c *Conn) readAuthResult(dc DialConfig, salt []byte, plugin string) error {
 }
 
 // Command sends one command packet (sequence 0) and flushes it.
-func (c *Conn) Command(payload []byte) error { return c.send(payload, c.Flush) }
-
-// Request sends a command the server answers (sequence 0) and returns once
-// the answer starts to arrive, ready to be read or relayed.
-func (c *Conn) Request(payload []byte) error { return c.send(payload, c.FlushAwaitReply) }
-
-// send writes one command packet (sequence 0) and flushes it with flush.
-func (c *Conn) send(payload []byte, flush func() error) error {
+func (c *Conn) Command(payload []byte) error {
 	c.Seq = 0
 	err := c.WritePacket(payload)
 	if err == nil {
-		err = flush()
+		err = c.Flush()
 	}
+	return c.sent(err)
+}
+
+// Request sends a command the server answers (sequence 0) and returns once
+// the answer starts to arrive, ready to be read or relayed.
+func (c *Conn) Request(payload []byte) error { return c.RequestFor(payload, nil) }
+
+// RequestFor is Request for a statement of shape h: busy polling for the
+// answer follows what h's earlier answers taught (wire.ReplyPoll).
+func (c *Conn) RequestFor(payload []byte, h *wire.ReplyPoll) error {
+	c.Seq = 0
+	err := c.WritePacket(payload)
+	if err == nil {
+		err = c.FlushAwaitReplyFor(h)
+	}
+	return c.sent(err)
+}
+
+// sent marks the connection broken when sending a command failed, and says
+// where.
+func (c *Conn) sent(err error) error {
 	if err != nil {
 		c.Broken = true
 		return fmt.Errorf("sending to %s: %w", c.Addr, err)

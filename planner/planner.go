@@ -15,6 +15,7 @@ import (
 	"github.com/strata-proxy/strata/config"
 	"github.com/strata-proxy/strata/sqlparse"
 	"github.com/strata-proxy/strata/topology"
+	"github.com/strata-proxy/strata/wire"
 )
 
 // Request is what the planner knows about one statement.
@@ -258,6 +259,9 @@ const maxCachedFacts = 10000
 type factsCache struct {
 	m sync.Map
 	n atomic.Int64
+	// replies holds one *wire.ReplyPoll per digest, so every text of a
+	// statement shape shares what polling for its answers taught.
+	replies sync.Map
 }
 
 // Parsed is a statement's parse result: one Facts per statement of a
@@ -270,6 +274,9 @@ type Parsed struct {
 	// Err is the parser's error when it could not parse the text; Summary is
 	// then a conservative classification so the server can judge the text.
 	Err error
+	// Reply is the statement shape's record of busy polling for its
+	// answers (wire.ReplyPoll), shared by every text with its digest.
+	Reply *wire.ReplyPoll
 }
 
 // Parse returns the (cached) parse of sql.
@@ -296,8 +303,11 @@ func (p *Planner) parseAndStore(sql string) *Parsed {
 	parsed := parse(sql)
 	if p.facts.n.Add(1) > maxCachedFacts {
 		p.facts.m.Clear()
+		p.facts.replies.Clear()
 		p.facts.n.Store(0)
 	}
+	reply, _ := p.facts.replies.LoadOrStore(parsed.Summary.Digest, &wire.ReplyPoll{})
+	parsed.Reply = reply.(*wire.ReplyPoll)
 	p.facts.m.Store(sql, parsed)
 	return parsed
 }

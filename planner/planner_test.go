@@ -160,3 +160,19 @@ func TestParseBytesOwnsItsText(t *testing.T) {
 		t.Fatal("another text found the old statement's facts")
 	}
 }
+
+// Every text of one statement shape shares one record of busy polling for
+// its answers, so what a point select taught holds for the next id; another
+// shape has its own.
+func TestParseSharesTheReplyRecordPerDigest(t *testing.T) {
+	p := New(nil)
+	a := p.Parse("SELECT c FROM sbtest1 WHERE id = 17")
+	b := p.ParseBytes([]byte("SELECT c FROM sbtest1 WHERE id = 4242"))
+	scan := p.Parse("SELECT c FROM sbtest1 WHERE id BETWEEN 1 AND 100 ORDER BY c")
+	if a.Reply == nil || a.Reply != b.Reply {
+		t.Errorf("two point selects have reply records %p and %p, want one shared", a.Reply, b.Reply)
+	}
+	if scan.Reply == nil || scan.Reply == a.Reply {
+		t.Errorf("a range scan shares the point select's reply record (%p)", scan.Reply)
+	}
+}

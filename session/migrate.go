@@ -109,7 +109,7 @@ func Adopt(env *Env, client *wire.Conn, st State, kill func()) *Session {
 	}
 	for _, ps := range st.Stmts {
 		parsed := env.Planner.Parse(ps.SQL)
-		p := &prepared{id: ps.ID, sql: ps.SQL, db: ps.DB, facts: parsed.Summary, parsed: parsed.Statements,
+		p := &prepared{id: ps.ID, sql: ps.SQL, db: ps.DB, facts: parsed.Summary, parsed: parsed.Statements, reply: parsed.Reply,
 			params: ps.Params, columns: ps.Columns, types: ps.Types}
 		p.placed = s.placed(p.facts)
 		s.stmts[p.id] = p

@@ -20,9 +20,11 @@ type prepared struct {
 	sql string
 	// db is the session's database at PREPARE: the server binds the
 	// statement to it, and so does every backend that prepares it later.
-	db      string
-	parsed  []*sqlparse.Facts
-	facts   *sqlparse.Facts
+	db     string
+	parsed []*sqlparse.Facts
+	facts  *sqlparse.Facts
+	// reply is the statement shape's record of busy polling for answers.
+	reply   *wire.ReplyPoll
 	params  int
 	columns int
 	// types is the last parameter type block the client sent; a client sends
@@ -56,7 +58,7 @@ func (s *Session) Prepare(ctx context.Context, packet []byte) error {
 		return s.refuse(wire.NewError(wire.ErMaxPreparedStmts,
 			"Can't create more than max_prepared_stmt_count statements (current value: %d): Strata's limits.max_prepared_statements bounds each session; close the statements the application no longer uses", max))
 	}
-	st := &prepared{sql: sql, db: s.DB, facts: parsed.Summary, parsed: parsed.Statements}
+	st := &prepared{sql: sql, db: s.DB, facts: parsed.Summary, parsed: parsed.Statements, reply: parsed.Reply}
 	s.startStatement(st.facts)
 	if rule, msg := s.refusal(statements(parsed), false); rule >= 0 {
 		return s.refuseByRule(st.facts, rule, msg)
@@ -320,7 +322,7 @@ func (s *Session) executeOn(c *backend.Conn, capture *backend.Capture, st *prepa
 	if cap(payload) <= maxKeptExecute {
 		s.execBuf = payload[:0]
 	}
-	if err := c.Request(payload); err != nil {
+	if err := c.RequestFor(payload, st.reply); err != nil {
 		return backend.Result{}, &backend.ServerError{Addr: c.Addr, Err: err}
 	}
 	return c.RelayCapture(s.client, s.caps&wire.ClientLocalFiles != 0, capture)

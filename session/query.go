@@ -78,7 +78,7 @@ func (s *Session) Query(ctx context.Context, packet []byte) error {
 		return s.queryPlaced(ctx, sql, parsed)
 	}
 	return s.run(ctx, command{facts: f, stmts: stmts, cacheQuery: sql}, func(c *backend.Conn, capture *backend.Capture) (backend.Result, error) {
-		if err := c.Request(packet); err != nil {
+		if err := c.RequestFor(packet, parsed.Reply); err != nil {
 			return backend.Result{}, &backend.ServerError{Addr: c.Addr, Err: err}
 		}
 		return c.RelayCapture(s.client, s.caps&wire.ClientLocalFiles != 0, capture)

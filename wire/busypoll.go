@@ -22,17 +22,19 @@ import (
 // its CPU (sched_yield), so a client or server thread on the same CPU runs
 // at once. docs/performance.md has the measurements.
 //
-// A socket whose polls keep running out (an idle client, a slow query)
-// stops polling for a while, so idle connections cost next to nothing.
+// Polling where the peer is slow only burns CPU, so it backs off. A wait
+// for a server's answer follows its statement shape's record (ReplyPoll):
+// a range scan that never answers inside the budget stops polling, a point
+// select keeps on. Any other wait (a client's next statement, the rest of
+// a result) follows its socket's: after missesBeforeSkip polls in a row
+// ran out (an idle client), the socket sleeps at once for its next
+// skipWaits waits, then polls once to see whether its peer got quick again.
 type BusyPoll struct {
 	budget atomic.Int64 // how long one wait polls, in nanoseconds; 0 = off
 
 	data, timeout, skipped atomic.Uint64
 }
 
-// Adaptive back-off: after missesBeforeSkip waits in a row that polled
-// in vain, a socket sleeps at once for the next skipWaits waits, then polls
-// once more to see whether its peer became quick again.
 const (
 	missesBeforeSkip = 16
 	skipWaits        = 64
@@ -58,7 +60,8 @@ type BusyPollStats struct {
 	Data uint64
 	// Timeout: the budget ran out and the goroutine slept.
 	Timeout uint64
-	// Skipped: the socket's recent polls had all run out, so it slept at once.
+	// Skipped: polls for this socket or statement shape kept running out,
+	// so it slept at once.
 	Skipped uint64
 }
 
@@ -86,21 +89,14 @@ func (p *BusyPoll) await(st *pollState, ready func() bool) bool {
 		p.skipped.Add(1)
 		return false
 	}
-	start := time.Now()
-	for {
-		// Give the CPU to whatever else is runnable on it (often the very
-		// client or server thread we wait for); returns at once if nothing is.
-		syscall.RawSyscall(syscall.SYS_SCHED_YIELD, 0, 0, 0)
-		if ready() {
-			st.misses = 0
-			p.data.Add(1)
-			return true
-		}
-		if time.Since(start) >= budget {
-			break
-		}
+	if p.poll(budget, ready) {
+		st.misses = 0
+		p.data.Add(1)
+		return true
 	}
 	p.timeout.Add(1)
+	// misses stays at missesBeforeSkip until a poll sees data, so after
+	// the skipped waits a single poll that runs out skips again.
 	if st.misses < missesBeforeSkip {
 		st.misses++
 	}
@@ -108,6 +104,22 @@ func (p *BusyPoll) await(st *pollState, ready func() bool) bool {
 		st.skip = skipWaits
 	}
 	return false
+}
+
+// poll calls ready until it reports true (true) or budget has passed (false).
+func (p *BusyPoll) poll(budget time.Duration, ready func() bool) bool {
+	start := time.Now()
+	for {
+		// Give the CPU to whatever else is runnable on it (often the very
+		// client or server thread we wait for); returns at once if nothing is.
+		syscall.RawSyscall(syscall.SYS_SCHED_YIELD, 0, 0, 0)
+		if ready() {
+			return true
+		}
+		if time.Since(start) >= budget {
+			return false
+		}
+	}
 }
 
 // pollReadable reports whether fd has bytes (or an EOF or error) to read,
@@ -120,4 +132,47 @@ func pollReadable(fd uintptr) bool {
 	var now syscall.Timespec // zero: do not wait
 	n, _, errno := syscall.RawSyscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&pfd)), 1, uintptr(unsafe.Pointer(&now)), 0, 0, 0)
 	return errno == 0 && n > 0
+}
+
+// ReplyPoll is what one statement shape (a digest) taught about polling
+// for its answers, shared by every session that runs it. Whether a server
+// answers inside the budget depends on the statement far more than on the
+// connection: a point select does, a range scan or a report never does,
+// and a poll that runs out costs the whole budget for nothing. So the wait
+// for a server's answer follows its statement's record: after
+// replyMissesToSkip polls in a row ran out, the shape's next replySkips
+// answers are slept for at once, then one poll looks again.
+type ReplyPoll struct {
+	misses atomic.Int32 // polls in a row that ran out
+	skip   atomic.Int32 // answers left to sleep for without polling
+}
+
+const (
+	replyMissesToSkip = 8
+	replySkips        = 64
+)
+
+// awaitReply is await for a server's answer to a statement of shape h.
+func (p *BusyPoll) awaitReply(h *ReplyPoll, ready func() bool) bool {
+	budget := time.Duration(p.budget.Load())
+	if budget <= 0 {
+		return false
+	}
+	if h.skip.Load() > 0 && h.skip.Add(-1) >= 0 {
+		p.skipped.Add(1)
+		return false
+	}
+	if p.poll(budget, ready) {
+		h.misses.Store(0)
+		p.data.Add(1)
+		return true
+	}
+	p.timeout.Add(1)
+	// As for a socket, one probe that runs out after the skipped answers
+	// skips again.
+	if h.misses.Add(1) >= replyMissesToSkip {
+		h.misses.Store(replyMissesToSkip)
+		h.skip.Store(replySkips)
+	}
+	return false
 }

@@ -68,33 +68,73 @@ func TestBusyPollSeesAQuickAnswer(t *testing.T) {
 }
 
 // A socket whose polls keep running out stops polling for a while, so an
-// idle client or a slow server costs no CPU, then tries again.
+// idle client costs no CPU, then tries again.
 func TestBusyPollBacksOffFromASlowPeer(t *testing.T) {
 	a, b := tcpPair(t)
 	delays := make(chan time.Duration)
 	defer close(delays)
 	go answerAfter(b, delays)
 	c := NewConn(a)
-	poll := NewBusyPoll(5 * time.Millisecond)
+	poll := NewBusyPoll(2 * time.Millisecond)
 	c.SetBusyPoll(poll)
 
 	for range missesBeforeSkip {
-		pingPong(t, c, delays, 50*time.Millisecond) // far past the budget
+		pingPong(t, c, delays, 20*time.Millisecond) // far past the budget
 	}
-	if got := poll.Stats(); got.Timeout != missesBeforeSkip || got.Data != 0 || got.Skipped != 0 {
+	if got := poll.Stats(); got != (BusyPollStats{Timeout: missesBeforeSkip}) {
 		t.Fatalf("after %d answers slower than the budget: %+v, want %d timeouts", missesBeforeSkip, got, missesBeforeSkip)
 	}
 	// Now it sleeps at once, even if the peer became quick again...
 	for range skipWaits {
-		pingPong(t, c, delays, time.Millisecond)
+		pingPong(t, c, delays, 100*time.Microsecond)
 	}
-	if got := poll.Stats(); got.Skipped != skipWaits || got.Timeout != missesBeforeSkip || got.Data != 0 {
-		t.Fatalf("after %d more answers: %+v, want them all skipped", skipWaits, got)
+	if got := poll.Stats(); got != (BusyPollStats{Timeout: missesBeforeSkip, Skipped: skipWaits}) {
+		t.Fatalf("after %d more answers: %+v, want them all slept through", skipWaits, got)
 	}
 	// ...until it has skipped enough waits to look again.
-	pingPong(t, c, delays, time.Millisecond)
-	if got := poll.Stats(); got.Data != 1 || got.Skipped != skipWaits {
+	pingPong(t, c, delays, 100*time.Microsecond)
+	if got := poll.Stats(); got != (BusyPollStats{Timeout: missesBeforeSkip, Skipped: skipWaits, Data: 1}) {
 		t.Fatalf("after the back-off: %+v, want the next quick answer seen by the poll", got)
+	}
+}
+
+// A statement shape whose answers keep coming late stops polling for them,
+// whichever connection runs it; another shape on the same connection keeps
+// polling.
+func TestBusyPollFollowsTheStatementShape(t *testing.T) {
+	a, b := tcpPair(t)
+	delays := make(chan time.Duration)
+	defer close(delays)
+	go answerAfter(b, delays)
+	c := NewConn(a)
+	poll := NewBusyPoll(2 * time.Millisecond)
+	c.SetBusyPoll(poll)
+	var scan, lookup ReplyPoll
+	ask := func(shape *ReplyPoll, delay time.Duration) {
+		t.Helper()
+		delays <- delay
+		c.Seq = 0
+		if err := c.WritePacket([]byte("ping")); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.FlushAwaitReplyFor(shape); err != nil {
+			t.Fatal(err)
+		}
+		if p, err := c.ReadPacket(); err != nil || string(p) != "pong" {
+			t.Fatalf("answer %q, %v", p, err)
+		}
+	}
+	for range replyMissesToSkip {
+		ask(&scan, 20*time.Millisecond)
+		ask(&lookup, 100*time.Microsecond) // interleaved: the socket's own record stays clean
+	}
+	if got := poll.Stats(); got != (BusyPollStats{Timeout: replyMissesToSkip, Data: replyMissesToSkip}) {
+		t.Fatalf("after %d slow scans and quick lookups: %+v", replyMissesToSkip, got)
+	}
+	ask(&scan, 100*time.Microsecond)
+	ask(&lookup, 100*time.Microsecond)
+	if got := poll.Stats(); got != (BusyPollStats{Timeout: replyMissesToSkip, Data: replyMissesToSkip + 1, Skipped: 1}) {
+		t.Fatalf("then a scan and a lookup: %+v, want the scan slept through and the lookup polled", got)
 	}
 }
 

@@ -232,11 +232,19 @@ func (c *Conn) WriteFlush(payload []byte) error {
 // once the reply starts to arrive (or the wait fails: the next read says
 // why). It saves the futile read(2) a reader would make right after
 // sending; use it only for requests the peer answers.
-func (c *Conn) FlushAwaitReply() error {
+func (c *Conn) FlushAwaitReply() error { return c.FlushAwaitReplyFor(nil) }
+
+// FlushAwaitReplyFor is FlushAwaitReply for a statement of shape h: busy
+// polling for the answer follows h's record rather than the socket's
+// (ReplyPoll). A nil h is FlushAwaitReply.
+func (c *Conn) FlushAwaitReplyFor(h *ReplyPoll) error {
 	if c.sock == nil || c.R.Buffered() > 0 {
 		return c.W.Flush()
 	}
-	return c.sock.flushAwaitRead()
+	c.sock.reply = h
+	err := c.sock.flushAwaitRead()
+	c.sock.reply = nil
+	return err
 }
 
 // Flush sends buffered packets.

@@ -55,6 +55,7 @@ type socketIO struct {
 	// s.readable, made once like the callbacks above).
 	poll       *BusyPoll
 	pollSt     pollState
+	reply      *ReplyPoll // the statement shape awaited, during FlushAwaitReplyFor
 	rfd        uintptr
 	retryFn    func() bool
 	readableFn func() bool
@@ -208,5 +209,8 @@ func (s *socketIO) awaitOnce(fd uintptr) bool {
 		return false
 	}
 	s.rfd = fd
+	if s.reply != nil {
+		return s.poll.awaitReply(s.reply, s.readableFn)
+	}
 	return s.poll.await(&s.pollSt, s.readableFn)
 }
