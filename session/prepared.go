@@ -193,6 +193,7 @@ func (s *Session) Execute(ctx context.Context, packet []byte) error {
 	if st == nil {
 		return err
 	}
+	s.client.AwaitNextAfter(st.reply) // as in Query
 	typesIn, err := st.captureTypes(packet)
 	if err != nil {
 		return s.refuse(errMalformed(err.Error()))

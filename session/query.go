@@ -47,6 +47,11 @@ func (s *Session) Status() uint16 {
 // unchanged to the chosen server.
 func (s *Session) Query(ctx context.Context, packet []byte) error {
 	parsed := s.env.Planner.ParseBytes(packet[1:])
+	// The wait for the client's next statement, after this one's answer,
+	// follows what this shape's answers taught (a client takes longer
+	// over a big result). Set now, it is the next wait for the client,
+	// unless the statement itself reads from the client (LOAD DATA).
+	s.client.AwaitNextAfter(parsed.Reply)
 	s.startStatement(parsed.Summary)
 	sql := parsed.SQL // the packet's text, without a copy per query
 	if len(parsed.Statements) > 1 && !s.MultiStatements() {

@@ -76,34 +76,59 @@ type pollState struct {
 	skip   uint8 // waits left that sleep without polling
 }
 
-// await polls until ready reports the socket readable or the budget is
-// spent, and says which. It runs inside a RawConn callback, so the
-// goroutine keeps its thread and P while it polls; the budget bounds that.
-func (p *BusyPoll) await(st *pollState, ready func() bool) bool {
-	budget := time.Duration(p.budget.Load())
-	if budget <= 0 {
+// skipping reports whether this wait sleeps at once, and counts it.
+func (st *pollState) skipping() bool {
+	if st.skip == 0 {
 		return false
 	}
-	if st.skip > 0 {
-		st.skip--
-		p.skipped.Add(1)
-		return false
-	}
-	if p.poll(budget, ready) {
+	st.skip--
+	return true
+}
+
+// record learns from a poll. misses stays at missesBeforeSkip until a poll
+// sees data, so after the skipped waits a single poll that runs out skips
+// again.
+func (st *pollState) record(data bool) {
+	if data {
 		st.misses = 0
-		p.data.Add(1)
-		return true
+		return
 	}
-	p.timeout.Add(1)
-	// misses stays at missesBeforeSkip until a poll sees data, so after
-	// the skipped waits a single poll that runs out skips again.
 	if st.misses < missesBeforeSkip {
 		st.misses++
 	}
 	if st.misses == missesBeforeSkip {
 		st.skip = skipWaits
 	}
-	return false
+}
+
+// await polls until ready reports the socket readable or the budget is
+// spent, and says which. It runs inside a RawConn callback, so the
+// goroutine keeps its thread and P while it polls; the budget bounds that.
+// It follows, and teaches, the socket's record st and the statement
+// shape's rec; either may be nil, and either can make the wait sleep at
+// once.
+func (p *BusyPoll) await(st *pollState, rec *shapeRecord, ready func() bool) bool {
+	budget := time.Duration(p.budget.Load())
+	if budget <= 0 {
+		return false
+	}
+	if (st != nil && st.skipping()) || (rec != nil && rec.skipping()) {
+		p.skipped.Add(1)
+		return false
+	}
+	data := p.poll(budget, ready)
+	if st != nil {
+		st.record(data)
+	}
+	if rec != nil {
+		rec.record(data)
+	}
+	if data {
+		p.data.Add(1)
+	} else {
+		p.timeout.Add(1)
+	}
+	return data
 }
 
 // poll calls ready until it reports true (true) or budget has passed (false).
@@ -134,17 +159,27 @@ func pollReadable(fd uintptr) bool {
 	return errno == 0 && n > 0
 }
 
-// ReplyPoll is what one statement shape (a digest) taught about polling
-// for its answers, shared by every session that runs it. Whether a server
-// answers inside the budget depends on the statement far more than on the
-// connection: a point select does, a range scan or a report never does,
-// and a poll that runs out costs the whole budget for nothing. So the wait
-// for a server's answer follows its statement's record: after
-// replyMissesToSkip polls in a row ran out, the shape's next replySkips
-// answers are slept for at once, then one poll looks again.
+// ReplyPoll is what one statement shape (a digest) taught about polling,
+// shared by every session that runs it. Whether a wait ends inside the
+// budget depends on the statement far more than on the connection: a
+// server answers a point select in time and a range scan or a report
+// never; a client sends its next statement right after a small answer,
+// but takes longer over a hundred rows. A poll that runs out costs the
+// whole budget for nothing, and when such statements come between quick
+// ones on one connection, its own record never sees enough misses in a
+// row to back off. So the wait for a server's answer follows the shape's
+// answer record, and the wait for the client's next statement its next
+// record (along with the socket's): after replyMissesToSkip polls in a row
+// ran out, the next replySkips such waits sleep at once, then one poll
+// looks again.
 type ReplyPoll struct {
+	answer, next shapeRecord
+}
+
+// shapeRecord is one kind of wait of a statement shape; sessions share it.
+type shapeRecord struct {
 	misses atomic.Int32 // polls in a row that ran out
-	skip   atomic.Int32 // answers left to sleep for without polling
+	skip   atomic.Int32 // waits left that sleep without polling
 }
 
 const (
@@ -152,27 +187,21 @@ const (
 	replySkips        = 64
 )
 
-// awaitReply is await for a server's answer to a statement of shape h.
-func (p *BusyPoll) awaitReply(h *ReplyPoll, ready func() bool) bool {
-	budget := time.Duration(p.budget.Load())
-	if budget <= 0 {
-		return false
+func (r *shapeRecord) skipping() bool {
+	return r.skip.Load() > 0 && r.skip.Add(-1) >= 0
+}
+
+// record learns from a poll; as for a socket, one probe that runs out
+// after the skipped waits skips again.
+func (r *shapeRecord) record(data bool) {
+	if data {
+		if r.misses.Load() != 0 {
+			r.misses.Store(0)
+		}
+		return
 	}
-	if h.skip.Load() > 0 && h.skip.Add(-1) >= 0 {
-		p.skipped.Add(1)
-		return false
+	if r.misses.Add(1) >= replyMissesToSkip {
+		r.misses.Store(replyMissesToSkip)
+		r.skip.Store(replySkips)
 	}
-	if p.poll(budget, ready) {
-		h.misses.Store(0)
-		p.data.Add(1)
-		return true
-	}
-	p.timeout.Add(1)
-	// As for a socket, one probe that runs out after the skipped answers
-	// skips again.
-	if h.misses.Add(1) >= replyMissesToSkip {
-		h.misses.Store(replyMissesToSkip)
-		h.skip.Store(replySkips)
-	}
-	return false
 }

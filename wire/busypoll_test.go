@@ -6,6 +6,17 @@ import (
 	"time"
 )
 
+// The back-off tests' timing: a quick answer comes well inside the budget
+// and a slow one far past it, with wide margins, so a machine busy with
+// other tests does not turn one into the other. They do not run in
+// parallel: a poll holds its goroutine's P, and the peers here are
+// goroutines of the same process that need one to answer.
+const (
+	budget      = 30 * time.Millisecond
+	quickAnswer = time.Millisecond
+	slowAnswer  = 100 * time.Millisecond
+)
+
 // pingPong makes one request on c and reads the peer's answer, which the
 // peer (answerAfter) sends delay after the request came.
 func pingPong(t *testing.T, c *Conn, answers chan<- time.Duration, delay time.Duration) {
@@ -75,24 +86,24 @@ func TestBusyPollBacksOffFromASlowPeer(t *testing.T) {
 	defer close(delays)
 	go answerAfter(b, delays)
 	c := NewConn(a)
-	poll := NewBusyPoll(2 * time.Millisecond)
+	poll := NewBusyPoll(budget)
 	c.SetBusyPoll(poll)
 
 	for range missesBeforeSkip {
-		pingPong(t, c, delays, 20*time.Millisecond) // far past the budget
+		pingPong(t, c, delays, slowAnswer)
 	}
 	if got := poll.Stats(); got != (BusyPollStats{Timeout: missesBeforeSkip}) {
 		t.Fatalf("after %d answers slower than the budget: %+v, want %d timeouts", missesBeforeSkip, got, missesBeforeSkip)
 	}
 	// Now it sleeps at once, even if the peer became quick again...
 	for range skipWaits {
-		pingPong(t, c, delays, 100*time.Microsecond)
+		pingPong(t, c, delays, quickAnswer)
 	}
 	if got := poll.Stats(); got != (BusyPollStats{Timeout: missesBeforeSkip, Skipped: skipWaits}) {
 		t.Fatalf("after %d more answers: %+v, want them all slept through", skipWaits, got)
 	}
 	// ...until it has skipped enough waits to look again.
-	pingPong(t, c, delays, 100*time.Microsecond)
+	pingPong(t, c, delays, quickAnswer)
 	if got := poll.Stats(); got != (BusyPollStats{Timeout: missesBeforeSkip, Skipped: skipWaits, Data: 1}) {
 		t.Fatalf("after the back-off: %+v, want the next quick answer seen by the poll", got)
 	}
@@ -107,7 +118,7 @@ func TestBusyPollFollowsTheStatementShape(t *testing.T) {
 	defer close(delays)
 	go answerAfter(b, delays)
 	c := NewConn(a)
-	poll := NewBusyPoll(2 * time.Millisecond)
+	poll := NewBusyPoll(budget)
 	c.SetBusyPoll(poll)
 	var scan, lookup ReplyPoll
 	ask := func(shape *ReplyPoll, delay time.Duration) {
@@ -125,14 +136,14 @@ func TestBusyPollFollowsTheStatementShape(t *testing.T) {
 		}
 	}
 	for range replyMissesToSkip {
-		ask(&scan, 20*time.Millisecond)
-		ask(&lookup, 100*time.Microsecond) // interleaved: the socket's own record stays clean
+		ask(&scan, slowAnswer)
+		ask(&lookup, quickAnswer) // interleaved: the socket's own record stays clean
 	}
 	if got := poll.Stats(); got != (BusyPollStats{Timeout: replyMissesToSkip, Data: replyMissesToSkip}) {
 		t.Fatalf("after %d slow scans and quick lookups: %+v", replyMissesToSkip, got)
 	}
-	ask(&scan, 100*time.Microsecond)
-	ask(&lookup, 100*time.Microsecond)
+	ask(&scan, quickAnswer)
+	ask(&lookup, quickAnswer)
 	if got := poll.Stats(); got != (BusyPollStats{Timeout: replyMissesToSkip, Data: replyMissesToSkip + 1, Skipped: 1}) {
 		t.Fatalf("then a scan and a lookup: %+v, want the scan slept through and the lookup polled", got)
 	}
@@ -167,5 +178,40 @@ func TestBusyPollOnlyOnRawSockets(t *testing.T) {
 	go p2.Write([]byte{2, 0, 0, 0, 'o', 'k'})
 	if p, err := c.ReadPacket(); err != nil || string(p) != "ok" {
 		t.Fatalf("read %q, %v", p, err)
+	}
+}
+
+// The wait for a client's next statement follows the shape of the statement
+// just answered: after a big answer the client takes longer, and those
+// waits stop polling while the ones after small answers keep on.
+func TestBusyPollNextWaitFollowsTheShapeAnswered(t *testing.T) {
+	a, b := tcpPair(t)
+	c := NewConn(a)
+	poll := NewBusyPoll(budget)
+	c.SetBusyPoll(poll)
+	var big, small ReplyPoll
+	next := func(after *ReplyPoll, delay time.Duration) {
+		t.Helper()
+		c.AwaitNextAfter(after)
+		go func() {
+			time.Sleep(delay)
+			b.Write([]byte{4, 0, 0, 0, 'n', 'e', 'x', 't'})
+		}()
+		if p, err := c.ReadPacket(); err != nil || string(p) != "next" {
+			t.Fatalf("read %q, %v", p, err)
+		}
+	}
+	for range replyMissesToSkip {
+		next(&big, slowAnswer)
+		next(&small, quickAnswer) // interleaved: the socket's own record stays clean
+	}
+	if got := poll.Stats(); got != (BusyPollStats{Timeout: replyMissesToSkip, Data: replyMissesToSkip}) {
+		t.Fatalf("after %d slow and quick next statements: %+v", replyMissesToSkip, got)
+	}
+	next(&big, quickAnswer)
+	next(&small, quickAnswer)
+	next(nil, quickAnswer) // no shape: the socket's record alone
+	if got := poll.Stats(); got != (BusyPollStats{Timeout: replyMissesToSkip, Data: replyMissesToSkip + 2, Skipped: 1}) {
+		t.Fatalf("then one after each shape and one after none: %+v, want the one after the big answer slept through", got)
 	}
 }

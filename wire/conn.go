@@ -247,6 +247,17 @@ func (c *Conn) FlushAwaitReplyFor(h *ReplyPoll) error {
 	return err
 }
 
+// AwaitNextAfter makes the next wait for the peer's bytes (a client's next
+// statement, once the answer to one of shape h went out) follow h's record
+// as well as the socket's (ReplyPoll). Only that wait: a nil h, or a read
+// that finds the bytes there, leaves nothing behind but this hint, which
+// the next wait takes.
+func (c *Conn) AwaitNextAfter(h *ReplyPoll) {
+	if c.sock != nil {
+		c.sock.next = h
+	}
+}
+
 // Flush sends buffered packets.
 func (c *Conn) Flush() error { return c.W.Flush() }
 

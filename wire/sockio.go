@@ -56,6 +56,7 @@ type socketIO struct {
 	poll       *BusyPoll
 	pollSt     pollState
 	reply      *ReplyPoll // the statement shape awaited, during FlushAwaitReplyFor
+	next       *ReplyPoll // the shape just answered: the next wait follows it (AwaitNextAfter)
 	rfd        uintptr
 	retryFn    func() bool
 	readableFn func() bool
@@ -115,7 +116,11 @@ func (s *socketIO) readOnce(fd uintptr) bool {
 	s.rn, s.rerrno = rawIO(syscall.SYS_READ, fd, s.rbuf)
 	if s.rerrno == syscall.EAGAIN && s.poll != nil {
 		s.rfd = fd
-		s.poll.await(&s.pollSt, s.retryFn)
+		var rec *shapeRecord
+		if s.next != nil {
+			rec, s.next = &s.next.next, nil
+		}
+		s.poll.await(&s.pollSt, rec, s.retryFn)
 	}
 	return s.rerrno != syscall.EAGAIN
 }
@@ -210,7 +215,7 @@ func (s *socketIO) awaitOnce(fd uintptr) bool {
 	}
 	s.rfd = fd
 	if s.reply != nil {
-		return s.poll.awaitReply(s.reply, s.readableFn)
+		return s.poll.await(nil, &s.reply.answer, s.readableFn)
 	}
-	return s.poll.await(&s.pollSt, s.readableFn)
+	return s.poll.await(&s.pollSt, nil, s.readableFn)
 }
