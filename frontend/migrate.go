@@ -83,7 +83,6 @@ func (s *Server) adopt(nc net.Conn, st session.State) {
 	defer s.wg.Done()
 	defer nc.Close()
 	c := wire.NewConn(nc)
-	c.SetBusyPoll(s.cfg.BusyPoll)
 	if peer, err := net.ResolveTCPAddr("tcp", st.ClientAddr); err == nil && st.ClientAddr != nc.RemoteAddr().String() {
 		c.Peer = peer // named by a load balancer's PROXY header in the old process
 	}

@@ -145,7 +145,6 @@ func (s *Server) handle(nc net.Conn) {
 	defer s.wg.Done()
 	defer nc.Close()
 	c := wire.NewConn(nc)
-	c.SetBusyPoll(s.cfg.BusyPoll)
 	cl := s.track(nc)
 	if cl == nil {
 		s.env.Metrics.ClientRejected("max_connections")
@@ -183,6 +182,10 @@ func (s *Server) serveSession(cl *client, sess *session.Session) {
 	// end: COM_CHANGE_USER moves the count.
 	defer func() { s.users.leave(sess.User) }()
 	sess.Client().MaxPacket = s.cfg.MaxPacket
+	// Logged in: from here waits for the client's statements may poll.
+	// Not before: a client computing its login answer is never quick, and
+	// one that connects per request would pay a poll per login wait.
+	sess.Client().SetBusyPoll(s.cfg.BusyPoll)
 	defer func() {
 		// A bug in one session must not take every client down with it:
 		// tell this client, log it, and close only this connection.

@@ -17,21 +17,35 @@ const (
 	slowAnswer  = 100 * time.Millisecond
 )
 
-// pingPong makes one request on c and reads the peer's answer, which the
-// peer (answerAfter) sends delay after the request came.
-func pingPong(t *testing.T, c *Conn, answers chan<- time.Duration, delay time.Duration) {
+// pingPong makes one request of statement shape h (nil: none) on c and
+// reads the peer's answer, which the peer (answerAfter) sends delay after
+// the request came.
+func pingPong(t *testing.T, c *Conn, answers chan<- time.Duration, h *ReplyPoll, delay time.Duration) {
 	t.Helper()
 	answers <- delay
 	c.Seq = 0
 	if err := c.WritePacket([]byte("ping")); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.FlushAwaitReply(); err != nil {
+	if err := c.FlushAwaitReplyFor(h); err != nil {
 		t.Fatal(err)
 	}
 	if p, err := c.ReadPacket(); err != nil || string(p) != "pong" {
 		t.Fatalf("answer %q, %v; want pong", p, err)
 	}
+}
+
+// pollingPair returns a busy-polling connection to a peer that answers
+// each request after the delay sent on answers (answerAfter).
+func pollingPair(t *testing.T, budget time.Duration) (*Conn, chan<- time.Duration, *BusyPoll) {
+	a, b := tcpPair(t)
+	answers := make(chan time.Duration)
+	t.Cleanup(func() { close(answers) })
+	go answerAfter(b, answers)
+	c := NewConn(a)
+	poll := NewBusyPoll(budget)
+	c.SetBusyPoll(poll)
+	return c, answers, poll
 }
 
 // answerAfter is the peer of pingPong: for each request it answers pong
@@ -60,7 +74,7 @@ func TestBusyPollSeesAQuickAnswer(t *testing.T) {
 	poll := NewBusyPoll(time.Second)
 	c.SetBusyPoll(poll)
 
-	pingPong(t, c, delays, 2*time.Millisecond)
+	pingPong(t, c, delays, nil, 2*time.Millisecond)
 	if got := poll.Stats(); got.Data != 1 || got.Timeout != 0 || got.Skipped != 0 {
 		t.Fatalf("after a request answered in 2ms with a 1s budget: %+v, want one wait ended by data", got)
 	}
@@ -81,29 +95,23 @@ func TestBusyPollSeesAQuickAnswer(t *testing.T) {
 // A socket whose polls keep running out stops polling for a while, so an
 // idle client costs no CPU, then tries again.
 func TestBusyPollBacksOffFromASlowPeer(t *testing.T) {
-	a, b := tcpPair(t)
-	delays := make(chan time.Duration)
-	defer close(delays)
-	go answerAfter(b, delays)
-	c := NewConn(a)
-	poll := NewBusyPoll(budget)
-	c.SetBusyPoll(poll)
+	c, delays, poll := pollingPair(t, budget)
 
 	for range missesBeforeSkip {
-		pingPong(t, c, delays, slowAnswer)
+		pingPong(t, c, delays, nil, slowAnswer)
 	}
 	if got := poll.Stats(); got != (BusyPollStats{Timeout: missesBeforeSkip}) {
 		t.Fatalf("after %d answers slower than the budget: %+v, want %d timeouts", missesBeforeSkip, got, missesBeforeSkip)
 	}
 	// Now it sleeps at once, even if the peer became quick again...
 	for range skipWaits {
-		pingPong(t, c, delays, quickAnswer)
+		pingPong(t, c, delays, nil, quickAnswer)
 	}
 	if got := poll.Stats(); got != (BusyPollStats{Timeout: missesBeforeSkip, Skipped: skipWaits}) {
 		t.Fatalf("after %d more answers: %+v, want them all slept through", skipWaits, got)
 	}
 	// ...until it has skipped enough waits to look again.
-	pingPong(t, c, delays, quickAnswer)
+	pingPong(t, c, delays, nil, quickAnswer)
 	if got := poll.Stats(); got != (BusyPollStats{Timeout: missesBeforeSkip, Skipped: skipWaits, Data: 1}) {
 		t.Fatalf("after the back-off: %+v, want the next quick answer seen by the poll", got)
 	}
@@ -113,37 +121,17 @@ func TestBusyPollBacksOffFromASlowPeer(t *testing.T) {
 // whichever connection runs it; another shape on the same connection keeps
 // polling.
 func TestBusyPollFollowsTheStatementShape(t *testing.T) {
-	a, b := tcpPair(t)
-	delays := make(chan time.Duration)
-	defer close(delays)
-	go answerAfter(b, delays)
-	c := NewConn(a)
-	poll := NewBusyPoll(budget)
-	c.SetBusyPoll(poll)
+	c, delays, poll := pollingPair(t, budget)
 	var scan, lookup ReplyPoll
-	ask := func(shape *ReplyPoll, delay time.Duration) {
-		t.Helper()
-		delays <- delay
-		c.Seq = 0
-		if err := c.WritePacket([]byte("ping")); err != nil {
-			t.Fatal(err)
-		}
-		if err := c.FlushAwaitReplyFor(shape); err != nil {
-			t.Fatal(err)
-		}
-		if p, err := c.ReadPacket(); err != nil || string(p) != "pong" {
-			t.Fatalf("answer %q, %v", p, err)
-		}
-	}
 	for range replyMissesToSkip {
-		ask(&scan, slowAnswer)
-		ask(&lookup, quickAnswer) // interleaved: the socket's own record stays clean
+		pingPong(t, c, delays, &scan, slowAnswer)
+		pingPong(t, c, delays, &lookup, quickAnswer) // interleaved: the socket's own record stays clean
 	}
 	if got := poll.Stats(); got != (BusyPollStats{Timeout: replyMissesToSkip, Data: replyMissesToSkip}) {
 		t.Fatalf("after %d slow scans and quick lookups: %+v", replyMissesToSkip, got)
 	}
-	ask(&scan, quickAnswer)
-	ask(&lookup, quickAnswer)
+	pingPong(t, c, delays, &scan, quickAnswer)
+	pingPong(t, c, delays, &lookup, quickAnswer)
 	if got := poll.Stats(); got != (BusyPollStats{Timeout: replyMissesToSkip, Data: replyMissesToSkip + 1, Skipped: 1}) {
 		t.Fatalf("then a scan and a lookup: %+v, want the scan slept through and the lookup polled", got)
 	}
@@ -151,15 +139,9 @@ func TestBusyPollFollowsTheStatementShape(t *testing.T) {
 
 // A budget of zero turns polling off, for connections made before and after.
 func TestBusyPollOff(t *testing.T) {
-	a, b := tcpPair(t)
-	delays := make(chan time.Duration)
-	defer close(delays)
-	go answerAfter(b, delays)
-	c := NewConn(a)
-	poll := NewBusyPoll(time.Second)
-	c.SetBusyPoll(poll)
+	c, delays, poll := pollingPair(t, time.Second)
 	poll.SetBudget(0)
-	pingPong(t, c, delays, 2*time.Millisecond)
+	pingPong(t, c, delays, nil, 2*time.Millisecond)
 	if got := poll.Stats(); got != (BusyPollStats{}) {
 		t.Fatalf("with busy polling off: %+v, want no polls", got)
 	}
