@@ -35,6 +35,8 @@ type BusyPoll struct {
 	data, timeout, skipped atomic.Uint64
 }
 
+// A socket's back-off: after missesBeforeSkip polls in a row ran out, its
+// next skipWaits waits sleep at once.
 const (
 	missesBeforeSkip = 16
 	skipWaits        = 64
@@ -70,34 +72,33 @@ func (p *BusyPoll) Stats() BusyPollStats {
 	return BusyPollStats{Data: p.data.Load(), Timeout: p.timeout.Load(), Skipped: p.skipped.Load()}
 }
 
-// pollState is one socket's back-off state, owned by its read side.
-type pollState struct {
-	misses uint8 // polls in a row that ran out
-	skip   uint8 // waits left that sleep without polling
+// backoff is the record of one kind of wait: a socket's (its read side's
+// alone) or a statement shape's (shared by sessions, hence atomics, which
+// cost nothing to speak of uncontended).
+type backoff struct {
+	misses atomic.Int32 // polls in a row that ran out
+	skip   atomic.Int32 // waits left that sleep without polling
 }
 
 // skipping reports whether this wait sleeps at once, and counts it.
-func (st *pollState) skipping() bool {
-	if st.skip == 0 {
-		return false
-	}
-	st.skip--
-	return true
+func (b *backoff) skipping() bool {
+	return b.skip.Load() > 0 && b.skip.Add(-1) >= 0
 }
 
-// record learns from a poll. misses stays at missesBeforeSkip until a poll
-// sees data, so after the skipped waits a single poll that runs out skips
-// again.
-func (st *pollState) record(data bool) {
+// record learns from a poll: after missesToSkip polls in a row ran out,
+// the next skipWaits waits sleep at once. misses stays at missesToSkip
+// until a poll sees data, so after the skipped waits a single poll that
+// runs out skips again.
+func (b *backoff) record(data bool, missesToSkip int32) {
 	if data {
-		st.misses = 0
+		if b.misses.Load() != 0 { // a shared record is not written on every hit
+			b.misses.Store(0)
+		}
 		return
 	}
-	if st.misses < missesBeforeSkip {
-		st.misses++
-	}
-	if st.misses == missesBeforeSkip {
-		st.skip = skipWaits
+	if b.misses.Add(1) >= missesToSkip {
+		b.misses.Store(missesToSkip)
+		b.skip.Store(skipWaits)
 	}
 }
 
@@ -107,7 +108,7 @@ func (st *pollState) record(data bool) {
 // It follows, and teaches, the socket's record st and the statement
 // shape's rec; either may be nil, and either can make the wait sleep at
 // once.
-func (p *BusyPoll) await(st *pollState, rec *shapeRecord, ready func() bool) bool {
+func (p *BusyPoll) await(st, rec *backoff, ready func() bool) bool {
 	budget := time.Duration(p.budget.Load())
 	if budget <= 0 {
 		return false
@@ -118,10 +119,10 @@ func (p *BusyPoll) await(st *pollState, rec *shapeRecord, ready func() bool) boo
 	}
 	data := p.poll(budget, ready)
 	if st != nil {
-		st.record(data)
+		st.record(data, missesBeforeSkip)
 	}
 	if rec != nil {
-		rec.record(data)
+		rec.record(data, replyMissesToSkip)
 	}
 	if data {
 		p.data.Add(1)
@@ -170,38 +171,13 @@ func pollReadable(fd uintptr) bool {
 // row to back off. So the wait for a server's answer follows the shape's
 // answer record, and the wait for the client's next statement its next
 // record (along with the socket's): after replyMissesToSkip polls in a row
-// ran out, the next replySkips such waits sleep at once, then one poll
+// ran out, the next skipWaits such waits sleep at once, then one poll
 // looks again.
 type ReplyPoll struct {
-	answer, next shapeRecord
+	answer, next backoff
 }
 
-// shapeRecord is one kind of wait of a statement shape; sessions share it.
-type shapeRecord struct {
-	misses atomic.Int32 // polls in a row that ran out
-	skip   atomic.Int32 // waits left that sleep without polling
-}
-
-const (
-	replyMissesToSkip = 8
-	replySkips        = 64
-)
-
-func (r *shapeRecord) skipping() bool {
-	return r.skip.Load() > 0 && r.skip.Add(-1) >= 0
-}
-
-// record learns from a poll; as for a socket, one probe that runs out
-// after the skipped waits skips again.
-func (r *shapeRecord) record(data bool) {
-	if data {
-		if r.misses.Load() != 0 {
-			r.misses.Store(0)
-		}
-		return
-	}
-	if r.misses.Add(1) >= replyMissesToSkip {
-		r.misses.Store(replyMissesToSkip)
-		r.skip.Store(replySkips)
-	}
-}
+// replyMissesToSkip is missesBeforeSkip for a statement shape: lower,
+// because one shape's waits are alike (a socket's mix quick and slow
+// statements), so fewer misses in a row already say the shape is slow.
+const replyMissesToSkip = 8

@@ -54,7 +54,7 @@ type socketIO struct {
 	// current callback got, for retryFn and readableFn (s.retryRead and
 	// s.readable, made once like the callbacks above).
 	poll       *BusyPoll
-	pollSt     pollState
+	pollSt     backoff
 	reply      *ReplyPoll // the statement shape awaited, during FlushAwaitReplyFor
 	next       *ReplyPoll // the shape just answered: the next wait follows it (AwaitNextAfter)
 	rfd        uintptr
@@ -116,7 +116,7 @@ func (s *socketIO) readOnce(fd uintptr) bool {
 	s.rn, s.rerrno = rawIO(syscall.SYS_READ, fd, s.rbuf)
 	if s.rerrno == syscall.EAGAIN && s.poll != nil {
 		s.rfd = fd
-		var rec *shapeRecord
+		var rec *backoff
 		if s.next != nil {
 			rec, s.next = &s.next.next, nil
 		}
