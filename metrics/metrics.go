@@ -148,20 +148,26 @@ func (m *Metrics) PrimaryChange(cluster, kind string, done bool, held time.Durat
 }
 
 // WatchBusyPoll exports how connections' waits for their peers ended
-// (config key busy_poll) as strata_busy_poll_waits_total{outcome}: data
-// (the bytes came while polling: no sleep, no wake-up), timeout (the poll
-// ran out and the goroutine slept) and skipped (the socket's recent polls
-// had all run out, so it slept at once).
-func (m *Metrics) WatchBusyPoll(stats func() wire.BusyPollStats) {
-	const name, help = "strata_busy_poll_waits_total", "Waits of client and server connections for their peer, by how they ended: data (seen while polling), timeout (the poll ran out, then slept), skipped (slept at once after polls kept running out)."
+// (config key busy_poll) as strata_busy_poll_waits_total{wait, outcome}.
+// wait is what was awaited: answer (a server's answer to a statement),
+// next (a client's next statement right after its answer), read (any other
+// read). outcome: data (the bytes came while polling: no sleep, no
+// wake-up), timeout (the poll ran out and the goroutine slept) and skipped
+// (recent polls of that socket or statement shape had run out, so it slept
+// at once). A high timeout share for one wait says whose side is too slow
+// for busy_poll to pay.
+func (m *Metrics) WatchBusyPoll(stats func(wire.WaitKind) wire.BusyPollStats) {
+	const name, help = "strata_busy_poll_waits_total", "Waits of client and server connections for their peer (busy_poll), by what was awaited (answer: a server's answer; next: a client's next statement; read: any other read) and how they ended: data (seen while polling), timeout (the poll ran out, then slept), skipped (slept at once after polls kept running out)."
 	outcomes := map[string]func(wire.BusyPollStats) uint64{
 		"data":    func(s wire.BusyPollStats) uint64 { return s.Data },
 		"timeout": func(s wire.BusyPollStats) uint64 { return s.Timeout },
 		"skipped": func(s wire.BusyPollStats) uint64 { return s.Skipped },
 	}
-	for outcome, pick := range outcomes {
-		m.Registry.MustRegister(prometheus.NewCounterFunc(
-			prometheus.CounterOpts{Name: name, Help: help, ConstLabels: prometheus.Labels{"outcome": outcome}},
-			func() float64 { return float64(pick(stats())) }))
+	for _, kind := range wire.WaitKinds {
+		for outcome, pick := range outcomes {
+			m.Registry.MustRegister(prometheus.NewCounterFunc(
+				prometheus.CounterOpts{Name: name, Help: help, ConstLabels: prometheus.Labels{"wait": kind.String(), "outcome": outcome}},
+				func() float64 { return float64(pick(stats(kind))) }))
+		}
 	}
 }

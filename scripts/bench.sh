@@ -525,6 +525,19 @@ while IFS=$'\t' read -r wl ps t _ _ _ _ _ _ _ _ _ _ sx _ _; do
 	fi
 done <<<"$tsum"
 
+# round_ratios WORKLOAD PS: Strata / direct QPS of each numbered round,
+# e.g. "0.52, 0.61". Both ran in the same round, minutes apart at most, so
+# the spread shows how much the machine's drift moves the headline.
+round_ratios() {
+	awk -F'\t' -v w="$1" -v p="$2" 'NR>1 && $1==w && $2==p && $4!="-" {
+		if ($3=="direct") d[$4]=$5; else if ($3=="strata") s[$4]=$5
+	}
+	END {
+		for (r=1; r in d || r in s; r++)
+			printf "%s%s", (r>1 ? ", " : ""), ((r in d) && (r in s) && d[r]>0 ? sprintf("%.2f", s[r]/d[r]) : "-")
+	}' "$RESULTS"
+}
+
 # The headline: Strata (strata.yaml) / direct on oltp_point_select; the
 # other targets follow for comparison.
 target_line=""
@@ -532,7 +545,7 @@ while IFS=$'\t' read -r wl ps _ _ _ ratio _ strelay _; do
 	[ "$wl" = oltp_point_select ] || continue
 	verdict=met
 	awk -v r="$ratio" -v t="$TARGET_RATIO" 'BEGIN{exit !(r < t)}' && verdict="NOT met"
-	target_line+="- oltp_point_select, ps-mode=$ps: Strata/direct QPS = **$ratio** (target ≥ $TARGET_RATIO: $verdict); Strata/TCP-relay QPS = $strelay"
+	target_line+="- oltp_point_select, ps-mode=$ps: Strata/direct QPS = **$ratio** (target ≥ $TARGET_RATIO: $verdict; round by round: $(round_ratios "$wl" "$ps")); Strata/TCP-relay QPS = $strelay"
 	others=""
 	for t in crelay strata-nopoll strata-1thread strata-socket strata-cache; do
 		r=$(tval "$wl" "$ps" "$t" 5)

@@ -108,7 +108,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 	}
 	s.Topology = topology.New(topology.FromConfig(cfg))
 	s.Metrics = metrics.New()
-	s.Metrics.WatchBusyPoll(s.BusyPoll.Stats)
+	s.Metrics.WatchBusyPoll(s.BusyPoll.StatsFor)
 	s.Pools = backend.NewPools(backend.PoolConfig{
 		User: cfg.Backend.User, Password: cfg.Backend.Password, Sockets: cfg.Backend.Sockets, TLS: backendTLS,
 		MaxConns: cfg.Limits.MaxConnsPerServer, MaxIdle: cfg.Limits.MaxIdlePerServer,

@@ -55,9 +55,12 @@ func TestBusyPollThroughStrata(t *testing.T) {
 	on := busyPollWaits(t, s.AdminAddr())
 	// Each statement waits twice: for the server's answer and for the
 	// client's next statement. Both sides poll, so well over one wait per
-	// statement ends with data.
-	if on["data"] < 500 {
-		t.Fatalf("after 400 statements with busy_poll: 1ms, waits by outcome %v: want over 500 ended while polling (client and server sides)", on)
+	// statement ends with data, and each kind is counted as what it is.
+	if total := on["answer/data"] + on["next/data"] + on["read/data"]; total < 500 {
+		t.Fatalf("after 400 statements with busy_poll: 1ms, waits by kind/outcome %v: want over 500 ended while polling (client and server sides)", on)
+	}
+	if on["answer/data"] < 200 || on["next/data"] < 200 {
+		t.Fatalf("after 400 statements with busy_poll: 1ms, waits by kind/outcome %v: want over 200 server answers and over 200 next statements seen while polling", on)
 	}
 
 	if err := os.WriteFile(path, []byte(topologyYAML+"busy_poll: 0s\n"), 0o600); err != nil {
@@ -74,9 +77,10 @@ func TestBusyPollThroughStrata(t *testing.T) {
 	}
 }
 
-var busyPollSample = regexp.MustCompile(`(?m)^strata_busy_poll_waits_total\{outcome="(\w+)"\} (\S+)$`)
+var busyPollSample = regexp.MustCompile(`(?m)^strata_busy_poll_waits_total\{outcome="(\w+)",wait="(\w+)"\} (\S+)$`)
 
-// busyPollWaits reads strata_busy_poll_waits_total by outcome from /metrics.
+// busyPollWaits reads strata_busy_poll_waits_total from /metrics, keyed
+// "wait/outcome" (e.g. "answer/data").
 func busyPollWaits(t *testing.T, adminAddr string) map[string]float64 {
 	t.Helper()
 	resp, err := http.Get("http://" + adminAddr + "/metrics")
@@ -90,14 +94,14 @@ func busyPollWaits(t *testing.T, adminAddr string) map[string]float64 {
 	}
 	waits := map[string]float64{}
 	for _, m := range busyPollSample.FindAllStringSubmatch(string(body), -1) {
-		v, err := strconv.ParseFloat(m[2], 64)
+		v, err := strconv.ParseFloat(m[3], 64)
 		if err != nil {
 			t.Fatalf("metric %q: %v", m[0], err)
 		}
-		waits[m[1]] = v
+		waits[m[2]+"/"+m[1]] = v
 	}
-	if len(waits) != 3 {
-		t.Fatalf("strata_busy_poll_waits_total by outcome: %v, want data, timeout and skipped", waits)
+	if len(waits) != 9 {
+		t.Fatalf("strata_busy_poll_waits_total: %v, want data, timeout and skipped for each of answer, next and read", waits)
 	}
 	return waits
 }

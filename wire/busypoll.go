@@ -32,8 +32,44 @@ import (
 type BusyPoll struct {
 	budget atomic.Int64 // how long one wait polls, in nanoseconds; 0 = off
 
-	data, timeout, skipped atomic.Uint64
+	counts [waitKinds]waitCounts
 }
+
+// WaitKind is what a connection waits for when it polls. The kinds are
+// counted apart because they pay apart: a server's answer comes quickly
+// for a lookup and late for a report, a client's next statement depends on
+// the client, and an operator who sees polls run out wants to know whose
+// side is slow.
+type WaitKind uint8
+
+const (
+	// WaitAnswer is a server's answer to a request Strata just sent.
+	WaitAnswer WaitKind = iota
+	// WaitNext is a client's next statement, right after Strata answered
+	// its last one.
+	WaitNext
+	// WaitRead is any other read: the rest of a result from a server, a
+	// client's next command after anything but a statement.
+	WaitRead
+	waitKinds
+)
+
+// WaitKinds lists every kind, in the order of their values.
+var WaitKinds = [...]WaitKind{WaitAnswer, WaitNext, WaitRead}
+
+func (k WaitKind) String() string {
+	switch k {
+	case WaitAnswer:
+		return "answer"
+	case WaitNext:
+		return "next"
+	case WaitRead:
+		return "read"
+	}
+	return "unknown"
+}
+
+type waitCounts struct{ data, timeout, skipped atomic.Uint64 }
 
 // A socket's back-off: after missesBeforeSkip polls in a row ran out, its
 // next skipWaits waits sleep at once.
@@ -67,9 +103,23 @@ type BusyPollStats struct {
 	Skipped uint64
 }
 
-// Stats returns the counts since the BusyPoll was made.
+// Stats returns the counts of every kind of wait since the BusyPoll was
+// made.
 func (p *BusyPoll) Stats() BusyPollStats {
-	return BusyPollStats{Data: p.data.Load(), Timeout: p.timeout.Load(), Skipped: p.skipped.Load()}
+	var total BusyPollStats
+	for _, k := range WaitKinds {
+		st := p.StatsFor(k)
+		total.Data += st.Data
+		total.Timeout += st.Timeout
+		total.Skipped += st.Skipped
+	}
+	return total
+}
+
+// StatsFor returns the counts of one kind of wait.
+func (p *BusyPoll) StatsFor(k WaitKind) BusyPollStats {
+	c := &p.counts[k]
+	return BusyPollStats{Data: c.data.Load(), Timeout: c.timeout.Load(), Skipped: c.skipped.Load()}
 }
 
 // backoff is the record of one kind of wait: a socket's (its read side's
@@ -107,14 +157,15 @@ func (b *backoff) record(data bool, missesToSkip int32) {
 // goroutine keeps its thread and P while it polls; the budget bounds that.
 // It follows, and teaches, the socket's record st and the statement
 // shape's rec; either may be nil, and either can make the wait sleep at
-// once.
-func (p *BusyPoll) await(st, rec *backoff, ready func() bool) bool {
+// once. kind only says which counters the wait's outcome goes to.
+func (p *BusyPoll) await(kind WaitKind, st, rec *backoff, ready func() bool) bool {
 	budget := time.Duration(p.budget.Load())
 	if budget <= 0 {
 		return false
 	}
+	counts := &p.counts[kind]
 	if (st != nil && st.skipping()) || (rec != nil && rec.skipping()) {
-		p.skipped.Add(1)
+		counts.skipped.Add(1)
 		return false
 	}
 	data := p.poll(budget, ready)
@@ -125,9 +176,9 @@ func (p *BusyPoll) await(st, rec *backoff, ready func() bool) bool {
 		rec.record(data, replyMissesToSkip)
 	}
 	if data {
-		p.data.Add(1)
+		counts.data.Add(1)
 	} else {
-		p.timeout.Add(1)
+		counts.timeout.Add(1)
 	}
 	return data
 }

@@ -75,8 +75,8 @@ func TestBusyPollSeesAQuickAnswer(t *testing.T) {
 	c.SetBusyPoll(poll)
 
 	pingPong(t, c, delays, nil, 2*time.Millisecond)
-	if got := poll.Stats(); got.Data != 1 || got.Timeout != 0 || got.Skipped != 0 {
-		t.Fatalf("after a request answered in 2ms with a 1s budget: %+v, want one wait ended by data", got)
+	if got := poll.StatsFor(WaitAnswer); got != (BusyPollStats{Data: 1}) {
+		t.Fatalf("after a request answered in 2ms with a 1s budget: answer waits %+v, want one ended by data", got)
 	}
 
 	// The plain read side polls too (a client's next statement).
@@ -87,8 +87,11 @@ func TestBusyPollSeesAQuickAnswer(t *testing.T) {
 	if p, err := c.ReadPacket(); err != nil || string(p) != "next" {
 		t.Fatalf("read %q, %v", p, err)
 	}
-	if got := poll.Stats(); got.Data != 2 || got.Timeout != 0 {
-		t.Fatalf("after a packet that came 2ms into a read: %+v, want two waits ended by data", got)
+	if got := poll.StatsFor(WaitRead); got != (BusyPollStats{Data: 1}) {
+		t.Fatalf("after a packet that came 2ms into a read: read waits %+v, want one ended by data", got)
+	}
+	if got := poll.Stats(); got != (BusyPollStats{Data: 2}) {
+		t.Fatalf("in all: %+v, want two waits ended by data", got)
 	}
 }
 
@@ -127,12 +130,12 @@ func TestBusyPollFollowsTheStatementShape(t *testing.T) {
 		pingPong(t, c, delays, &scan, slowAnswer)
 		pingPong(t, c, delays, &lookup, quickAnswer) // interleaved: the socket's own record stays clean
 	}
-	if got := poll.Stats(); got != (BusyPollStats{Timeout: replyMissesToSkip, Data: replyMissesToSkip}) {
+	if got := poll.StatsFor(WaitAnswer); got != (BusyPollStats{Timeout: replyMissesToSkip, Data: replyMissesToSkip}) {
 		t.Fatalf("after %d slow scans and quick lookups: %+v", replyMissesToSkip, got)
 	}
 	pingPong(t, c, delays, &scan, quickAnswer)
 	pingPong(t, c, delays, &lookup, quickAnswer)
-	if got := poll.Stats(); got != (BusyPollStats{Timeout: replyMissesToSkip, Data: replyMissesToSkip + 1, Skipped: 1}) {
+	if got := poll.StatsFor(WaitAnswer); got != (BusyPollStats{Timeout: replyMissesToSkip, Data: replyMissesToSkip + 1, Skipped: 1}) {
 		t.Fatalf("then a scan and a lookup: %+v, want the scan slept through and the lookup polled", got)
 	}
 }
@@ -193,7 +196,10 @@ func TestBusyPollNextWaitFollowsTheShapeAnswered(t *testing.T) {
 	next(&big, quickAnswer)
 	next(&small, quickAnswer)
 	next(nil, quickAnswer) // no shape: the socket's record alone
-	if got := poll.Stats(); got != (BusyPollStats{Timeout: replyMissesToSkip, Data: replyMissesToSkip + 2, Skipped: 1}) {
-		t.Fatalf("then one after each shape and one after none: %+v, want the one after the big answer slept through", got)
+	if got := poll.StatsFor(WaitNext); got != (BusyPollStats{Timeout: replyMissesToSkip, Data: replyMissesToSkip + 1, Skipped: 1}) {
+		t.Fatalf("then one after each shape: next-statement waits %+v, want the one after the big answer slept through", got)
+	}
+	if got := poll.StatsFor(WaitRead); got != (BusyPollStats{Data: 1}) {
+		t.Fatalf("then one after no shape: plain read waits %+v, want one ended by data", got)
 	}
 }

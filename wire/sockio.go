@@ -116,11 +116,11 @@ func (s *socketIO) readOnce(fd uintptr) bool {
 	s.rn, s.rerrno = rawIO(syscall.SYS_READ, fd, s.rbuf)
 	if s.rerrno == syscall.EAGAIN && s.poll != nil {
 		s.rfd = fd
-		var rec *backoff
+		kind, rec := WaitRead, (*backoff)(nil)
 		if s.next != nil {
-			rec, s.next = &s.next.next, nil
+			kind, rec, s.next = WaitNext, &s.next.next, nil
 		}
-		s.poll.await(&s.pollSt, rec, s.retryFn)
+		s.poll.await(kind, &s.pollSt, rec, s.retryFn)
 	}
 	return s.rerrno != syscall.EAGAIN
 }
@@ -215,7 +215,7 @@ func (s *socketIO) awaitOnce(fd uintptr) bool {
 	}
 	s.rfd = fd
 	if s.reply != nil {
-		return s.poll.await(nil, &s.reply.answer, s.readableFn)
+		return s.poll.await(WaitAnswer, nil, &s.reply.answer, s.readableFn)
 	}
-	return s.poll.await(&s.pollSt, nil, s.readableFn)
+	return s.poll.await(WaitAnswer, &s.pollSt, nil, s.readableFn)
 }
