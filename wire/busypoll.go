@@ -57,14 +57,12 @@ const (
 // WaitKinds lists every kind, in the order of their values.
 var WaitKinds = [...]WaitKind{WaitAnswer, WaitNext, WaitRead}
 
+var waitNames = [waitKinds]string{WaitAnswer: "answer", WaitNext: "next", WaitRead: "read"}
+
+// String is the kind's name, as the metrics label it.
 func (k WaitKind) String() string {
-	switch k {
-	case WaitAnswer:
-		return "answer"
-	case WaitNext:
-		return "next"
-	case WaitRead:
-		return "read"
+	if k < waitKinds {
+		return waitNames[k]
 	}
 	return "unknown"
 }
