@@ -5,6 +5,9 @@ package config
 
 import (
 	"bytes"
+	"crypto/sha1"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -135,12 +138,57 @@ func (s Switchover) Enabled() bool { return s.User != "" }
 type User struct {
 	Name     string `yaml:"name"`
 	Password string `yaml:"password"`
+	// PasswordHash is the password as MariaDB stores it for
+	// mysql_native_password ('*' and 40 hex digits, what SELECT
+	// PASSWORD('secret') prints), instead of Password: the file then does
+	// not hold the secret, and clients of either auth plugin are checked
+	// against it.
+	PasswordHash string `yaml:"password_hash"`
 	// AuthPlugin is the plugin Strata asks the client to use:
 	// mysql_native_password (default) or caching_sha2_password.
 	AuthPlugin string `yaml:"auth_plugin"`
 	// MaxConnections bounds the user's open client connections (0: only
 	// limits.max_client_connections applies).
 	MaxConnections int `yaml:"max_connections"`
+}
+
+// NativeHash is the user's password as mysql_native_password keeps it,
+// SHA1(SHA1(password)): password_hash decoded, or password hashed. ok is
+// false for a user with no password. Validate reports a malformed hash.
+func (u User) NativeHash() (hash [sha1.Size]byte, ok bool) {
+	switch {
+	case u.PasswordHash != "":
+		h, err := ParsePasswordHash(u.PasswordHash)
+		return h, err == nil
+	case u.Password != "":
+		return NativePasswordHash(u.Password), true
+	}
+	return hash, false
+}
+
+// NativePasswordHash is SHA1(SHA1(password)), what MariaDB's PASSWORD()
+// prints in hex after a '*'.
+func NativePasswordHash(password string) [sha1.Size]byte {
+	stage1 := sha1.Sum([]byte(password))
+	return sha1.Sum(stage1[:])
+}
+
+// FormatPasswordHash writes a hash as password_hash takes it: '*' and 40
+// upper-case hex digits, as MariaDB prints it.
+func FormatPasswordHash(h [sha1.Size]byte) string {
+	return "*" + strings.ToUpper(hex.EncodeToString(h[:]))
+}
+
+// ParsePasswordHash reads a password_hash: '*' and 40 hex digits.
+func ParsePasswordHash(s string) (hash [sha1.Size]byte, err error) {
+	digits, ok := strings.CutPrefix(s, "*")
+	if !ok || len(digits) != 2*sha1.Size {
+		return hash, errors.New("is not a mysql_native_password hash: want '*' and 40 hex digits, as SELECT PASSWORD('secret') or strata password-hash prints")
+	}
+	if _, err := hex.Decode(hash[:], []byte(digits)); err != nil {
+		return hash, errors.New("is not a mysql_native_password hash: after the '*' only the hex digits 0-9 and A-F may follow")
+	}
+	return hash, nil
 }
 
 // BackendAuth is how Strata logs in to the MariaDB servers.

@@ -149,6 +149,13 @@ func (c *Config) validateUsers(p *problems) {
 			p.add(path+".name", "user %q is listed twice", u.Name)
 		}
 		seen[u.Name] = true
+		if u.PasswordHash != "" {
+			if u.Password != "" {
+				p.add(path+".password_hash", "set password or password_hash, not both")
+			} else if _, err := ParsePasswordHash(u.PasswordHash); err != nil {
+				p.add(path+".password_hash", "%v", err)
+			}
+		}
 		switch u.AuthPlugin {
 		case "mysql_native_password", "caching_sha2_password":
 		default:

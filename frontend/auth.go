@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha1"
-	"crypto/subtle"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/binary"
@@ -14,6 +13,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/strata-proxy/strata/config"
@@ -44,10 +44,11 @@ type hello struct {
 
 // Authenticator checks clients against the configured users. It keeps the
 // caching_sha2_password cache: like MySQL, the first login of a user after
-// start takes the full path (password over TLS or RSA), later ones the fast one.
+// start (or after its password changed) takes the full path (password over
+// TLS or RSA), later ones the fast one.
 type Authenticator struct {
-	users map[string]config.User
-	tls   *tls.Config
+	accounts atomic.Pointer[map[string]account]
+	tls      *tls.Config
 
 	keyOnce sync.Once
 	key     *rsa.PrivateKey
@@ -55,16 +56,56 @@ type Authenticator struct {
 	keyErr  error
 
 	mu     sync.Mutex
-	cached map[string]string // user → password that last passed full authentication
+	cached map[string]cachedLogin // user → what its last full authentication proved
+}
+
+// account is one configured user with its credential worked out.
+type account struct {
+	config.User
+	cred credential
+}
+
+// cachedLogin is a caching_sha2_password cache entry: the digest of the
+// password a full authentication proved, and the credential it was proved
+// against, so a password changed by a reload takes the full path again.
+type cachedLogin struct {
+	cred   credential
+	digest sha2Digest
 }
 
 // NewAuthenticator builds the user table.
 func NewAuthenticator(users []config.User, tlsConf *tls.Config) *Authenticator {
-	a := &Authenticator{users: map[string]config.User{}, tls: tlsConf, cached: map[string]string{}}
-	for _, u := range users {
-		a.users[u.Name] = u
-	}
+	a := &Authenticator{tls: tlsConf, cached: map[string]cachedLogin{}}
+	a.SetUsers(users)
 	return a
+}
+
+// SetUsers replaces the user table (a config reload). Logins and changes of
+// user from now on use it; sessions already logged in go on, as on MariaDB
+// after a DROP USER or a password change.
+func (a *Authenticator) SetUsers(users []config.User) {
+	accounts := make(map[string]account, len(users))
+	for _, u := range users {
+		accounts[u.Name] = account{User: u, cred: credentialOf(u)}
+	}
+	a.accounts.Store(&accounts)
+}
+
+// known reports whether user is in the user table.
+func (a *Authenticator) known(user string) bool {
+	_, ok := (*a.accounts.Load())[user]
+	return ok
+}
+
+// maxConnections maps each user with users[].max_connections to it.
+func (a *Authenticator) maxConnections() map[string]int {
+	out := map[string]int{}
+	for name, u := range *a.accounts.Load() {
+		if u.MaxConnections > 0 {
+			out[name] = u.MaxConnections
+		}
+	}
+	return out
 }
 
 func parseHello(p []byte) (hello, error) {
@@ -135,7 +176,7 @@ func accessDenied(user string, addr net.Addr, withPassword bool) *wire.Error {
 // authenticate runs the auth exchange after the handshake response: switch
 // to the user's plugin when the client used another, then verify.
 func (a *Authenticator) authenticate(c *wire.Conn, h *hello, salt []byte, isTLS bool) error {
-	u, ok := a.users[h.user]
+	u, ok := (*a.accounts.Load())[h.user]
 	if !ok {
 		return accessDenied(h.user, c.RemoteAddr(), len(h.auth) > 0)
 	}
@@ -158,34 +199,25 @@ func (a *Authenticator) authenticate(c *wire.Conn, h *hello, salt []byte, isTLS 
 	case pluginCachingSha2:
 		return a.cachingSha2(c, u, auth, salt, isTLS)
 	default:
-		if !checkNative(auth, salt, u.Password) {
+		if !u.cred.checkNative(auth, salt) {
 			return accessDenied(h.user, c.RemoteAddr(), len(auth) > 0)
 		}
 		return nil
 	}
 }
 
-func checkNative(auth, salt []byte, password string) bool {
-	if password == "" {
-		return len(auth) == 0
-	}
-	want := mysql.CalcNativePassword(salt, []byte(password))
-	return subtle.ConstantTimeCompare(auth, want) == 1
-}
-
-func (a *Authenticator) cachingSha2(c *wire.Conn, u config.User, auth, salt []byte, isTLS bool) error {
-	if u.Password == "" {
+func (a *Authenticator) cachingSha2(c *wire.Conn, u account, auth, salt []byte, isTLS bool) error {
+	if u.cred.none {
 		if len(auth) == 0 || (len(auth) == 1 && auth[0] == 0) {
 			return nil
 		}
 		return accessDenied(u.Name, c.RemoteAddr(), true)
 	}
 	a.mu.Lock()
-	cachedPassword, cached := a.cached[u.Name]
+	last, cached := a.cached[u.Name]
 	a.mu.Unlock()
-	if cached && cachedPassword == u.Password {
-		want := mysql.CalcCachingSha2Password(salt, []byte(u.Password))
-		if subtle.ConstantTimeCompare(auth, want) != 1 {
+	if cached && last.cred == u.cred {
+		if !last.digest.checkFast(auth, salt) {
 			return accessDenied(u.Name, c.RemoteAddr(), true)
 		}
 		return c.WriteFlush([]byte{0x01, 0x03}) // fast auth success; the OK follows
@@ -199,11 +231,11 @@ func (a *Authenticator) cachingSha2(c *wire.Conn, u config.User, auth, salt []by
 	if err != nil {
 		return err
 	}
-	if subtle.ConstantTimeCompare([]byte(password), []byte(u.Password)) != 1 {
+	if !u.cred.matches(password) {
 		return accessDenied(u.Name, c.RemoteAddr(), true)
 	}
 	a.mu.Lock()
-	a.cached[u.Name] = u.Password
+	a.cached[u.Name] = cachedLogin{cred: u.cred, digest: sha2DigestOf(password)}
 	a.mu.Unlock()
 	return nil
 }

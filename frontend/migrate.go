@@ -98,7 +98,7 @@ func (s *Server) adopt(nc net.Conn, st session.State) {
 		return
 	}
 	defer s.untrack(nc)
-	if _, ok := s.auth.users[st.User]; !ok {
+	if !s.auth.known(st.User) {
 		// This process's config no longer has the account.
 		s.env.Metrics.ClientRejected("auth")
 		refuse(wire.NewError(wire.ErAccessDenied, "Access denied for user '%s': the account is not in the config of the Strata that took over; reconnect", st.User))

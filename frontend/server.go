@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/strata-proxy/strata/config"
 	"github.com/strata-proxy/strata/session"
 	"github.com/strata-proxy/strata/wire"
 )
@@ -32,8 +33,6 @@ type Config struct {
 	TLS            *tls.Config
 	// HandshakeTimeout bounds how long a client may take to log in.
 	HandshakeTimeout time.Duration
-	// UserMaxConnections limits the open connections of each listed user.
-	UserMaxConnections map[string]int
 	// IdleTimeout closes a client that sends nothing for this long (0: never).
 	IdleTimeout time.Duration
 	// BulkOperations offers clients MariaDB's COM_STMT_BULK_EXECUTE (the
@@ -71,13 +70,22 @@ type Server struct {
 	users    *userLimits
 }
 
+// SetUsers replaces the accounts clients log in with and their connection
+// limits (a config reload). New logins and changes of user use them at
+// once; sessions already logged in go on, as on MariaDB after DROP USER or a
+// password change.
+func (s *Server) SetUsers(users []config.User) {
+	s.auth.SetUsers(users)
+	s.users.setMax(s.auth.maxConnections())
+}
+
 // NewServer creates a front end over a shared session environment.
 func NewServer(cfg Config, env *session.Env, auth *Authenticator, log *slog.Logger) *Server {
 	if cfg.HandshakeTimeout == 0 {
 		cfg.HandshakeTimeout = 10 * time.Second
 	}
 	return &Server{cfg: cfg, env: env, auth: auth, log: log, conns: map[net.Conn]*client{}, schemas: newSchemaCache(),
-		users: newUserLimits(cfg.UserMaxConnections)}
+		users: newUserLimits(auth.maxConnections())}
 }
 
 // Serve accepts connections until Close.

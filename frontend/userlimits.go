@@ -19,6 +19,14 @@ func newUserLimits(max map[string]int) *userLimits {
 	return &userLimits{max: max, open: map[string]int{}}
 }
 
+// setMax replaces the limits (a config reload). Connections already open
+// stay; a user now over a lowered limit gets no new one until enough close.
+func (l *userLimits) setMax(max map[string]int) {
+	l.mu.Lock()
+	l.max = max
+	l.mu.Unlock()
+}
+
 // admit counts a connection for user, or refuses it with the error MariaDB
 // gives past max_user_connections (1203, 42000).
 func (l *userLimits) admit(user string) error {

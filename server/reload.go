@@ -83,6 +83,10 @@ func (s *Strata) Reload(cfg *config.Config) (changes, restartNeeded []string, er
 		s.Env.Planner.SetRules(cfg.Routing)
 		changes = append(changes, fmt.Sprintf("routing: %d rules", len(cfg.Routing)))
 	}
+	if !reflect.DeepEqual(old.Users, cfg.Users) {
+		s.Front.SetUsers(cfg.Users)
+		changes = append(changes, fmt.Sprintf("users: %d accounts", len(cfg.Users)))
+	}
 	s.Env.FailoverWait.Store(int64(failoverWait(cfg)))
 	if old.Threads != cfg.Threads {
 		s.applyThreads(cfg.Threads)
@@ -127,7 +131,6 @@ func needsRestart(old, cfg *config.Config, haveCache bool) []string {
 	differ("admin_auth", old.AdminAuth, cfg.AdminAuth)
 	differ("slow_log", old.SlowLog, cfg.SlowLog)
 	differ("zone", old.Zone, cfg.Zone)
-	differ("users", old.Users, cfg.Users)
 	differ("backend", old.Backend, cfg.Backend)
 	differ("limits", old.Limits, cfg.Limits)
 	differ("tls", old.TLS, cfg.TLS)

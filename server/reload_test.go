@@ -99,6 +99,7 @@ func TestReloadFile(t *testing.T) {
 		"pool: batch}", "pool: comments}\n      - {address: 127.0.0.1:24399}",
 		"monitor: {interval: 1h}", "monitor: {interval: 30m, fail_after: 3}",
 		"users: [{name: app, password: app}]", "users: [{name: app, password: app}, {name: ops, password: ops}]",
+		"limits: {connect_timeout: 500ms}", "limits: {connect_timeout: 400ms}",
 	).Replace(deadYAML)
 	writeConfig(t, path, edited)
 	changes, restart, err := s.ReloadFile()
@@ -110,11 +111,12 @@ func TestReloadFile(t *testing.T) {
 		"cluster main: replica 127.0.0.1:24399 added to pool primary",
 		"cluster main: replica 127.0.0.1:24397 removed",
 		"monitor: interval 30m0s, fail_after 3, recover_after 2",
+		"users: 2 accounts",
 	}
 	if strings.Join(changes, "\n") != strings.Join(want, "\n") {
 		t.Errorf("changes:\n%s\nwant:\n%s", strings.Join(changes, "\n"), strings.Join(want, "\n"))
 	}
-	if strings.Join(restart, ",") != "users" {
+	if strings.Join(restart, ",") != "limits" {
 		t.Errorf("restart needed = %v", restart)
 	}
 	srv := s.Topology.Load().Server("127.0.0.1:24398")

@@ -141,15 +141,14 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 	}
 	version, bulk := s.serverVersion(ctx)
 	s.Front = frontend.NewServer(frontend.Config{
-		ServerVersion:      version,
-		BulkOperations:     bulk && sh == nil,
-		MaxConnections:     cfg.Limits.MaxClientConnections,
-		MaxPacket:          int(cfg.Limits.MaxAllowedPacket),
-		TLS:                tlsConf,
-		UserMaxConnections: userMaxConnections(cfg.Users),
-		IdleTimeout:        cfg.Limits.ClientIdleTimeout.D(),
-		ProxyTrusted:       cfg.ProxyProtocol.TrustedPrefixes(),
-		BusyPoll:           s.BusyPoll,
+		ServerVersion:  version,
+		BulkOperations: bulk && sh == nil,
+		MaxConnections: cfg.Limits.MaxClientConnections,
+		MaxPacket:      int(cfg.Limits.MaxAllowedPacket),
+		TLS:            tlsConf,
+		IdleTimeout:    cfg.Limits.ClientIdleTimeout.D(),
+		ProxyTrusted:   cfg.ProxyProtocol.TrustedPrefixes(),
+		BusyPoll:       s.BusyPoll,
 	}, s.Env, frontend.NewAuthenticator(cfg.Users, tlsConf), log)
 	mc := topology.MonitorConfigFrom(cfg)
 	mc.TLS = backendTLS
@@ -303,15 +302,4 @@ func loadTLS(t config.TLS) (*tls.Config, error) {
 	}
 	cert := tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
-}
-
-// userMaxConnections maps each user with users[].max_connections to it.
-func userMaxConnections(users []config.User) map[string]int {
-	out := map[string]int{}
-	for _, u := range users {
-		if u.MaxConnections > 0 {
-			out[u.Name] = u.MaxConnections
-		}
-	}
-	return out
 }

@@ -1,0 +1,143 @@
+package test
+
+import (
+	"database/sql"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/strata-proxy/strata/test/testenv"
+)
+
+// usersYAML is a Strata in front of the package's topology with its users
+// given by users (YAML list entries, one per line).
+func usersYAML(users ...string) string {
+	return strings.Replace(topologyYAML,
+		"  - {name: app, password: app}\n  - {name: other, password: other}\n  - {name: sha, password: sha-secret, auth_plugin: caching_sha2_password}\n",
+		"  - "+strings.Join(users, "\n  - ")+"\n", 1)
+}
+
+// serverPasswordHash asks the real primary for PASSWORD(secret): the hash
+// an operator copies into users[].password_hash.
+func serverPasswordHash(t *testing.T, secret string) string {
+	t.Helper()
+	var hash string
+	if err := openDirect(t, env.primary, "").QueryRowContext(ctxFor(t), "SELECT PASSWORD(?)", secret).Scan(&hash); err != nil {
+		t.Fatal(err)
+	}
+	return hash
+}
+
+// loginErr logs in once (a new connection) and runs SELECT 1.
+func loginErr(t *testing.T, addr, user, password string, params ...string) error {
+	t.Helper()
+	db, err := sql.Open("mysql", testenv.DSN(addr, user, password, "blog", params...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var one int
+	return db.QueryRowContext(ctxFor(t), "SELECT 1").Scan(&one)
+}
+
+// users[].password_hash: a config that holds only MariaDB's hash of a
+// password lets clients log in with the password — mysql_native_password
+// (go-sql-driver and the mariadb CLI) and caching_sha2_password (full path
+// over TLS, then the fast path) — and refuses a wrong one with 1045.
+func TestPasswordHashLogins(t *testing.T) {
+	t.Parallel()
+	hash := serverPasswordHash(t, "h-secret")
+	s, _ := testenv.StartStrataFile(t, usersYAML(
+		fmt.Sprintf("{name: hashed, password_hash: '%s'}", hash),
+		fmt.Sprintf("{name: shahash, password_hash: '%s', auth_plugin: caching_sha2_password}", strings.ToLower(hash)),
+	))
+	addr := s.MySQLAddr()
+	if err := loginErr(t, addr, "hashed", "h-secret"); err != nil {
+		t.Fatalf("native login with the password of password_hash: %v", err)
+	}
+	if err := loginErr(t, addr, "hashed", "h-secreT"); testenv.MySQLErr(err) != 1045 {
+		t.Fatalf("native login with a wrong password: %v, want 1045", err)
+	}
+	host, port, _ := net.SplitHostPort(addr)
+	if out, err := runCLI(t, host, port, "hashed", "h-secret", "SELECT CONCAT('logged in as ', CURRENT_USER() IS NOT NULL)"); err != nil || !strings.Contains(out, "logged in as 1") {
+		t.Fatalf("mariadb CLI as hashed: %v\n%s", err, out)
+	}
+	for i := range 3 { // the first takes the full path, the others the fast one
+		if err := loginErr(t, addr, "shahash", "h-secret", "tls=skip-verify"); err != nil {
+			t.Fatalf("caching_sha2_password login %d with the password of password_hash: %v", i, err)
+		}
+	}
+	if err := loginErr(t, addr, "shahash", "wrong", "tls=skip-verify"); testenv.MySQLErr(err) != 1045 {
+		t.Fatalf("caching_sha2_password with a wrong password: %v, want 1045", err)
+	}
+}
+
+// Users change on a reload, without a restart: an added account logs in,
+// a removed one is refused, a changed password takes effect for new logins
+// (the caching_sha2_password cache forgets the old one) while sessions
+// already logged in go on, and max_connections follows.
+func TestUsersReload(t *testing.T) {
+	t.Parallel()
+	before := usersYAML(
+		"{name: app, password: app}",
+		"{name: leaving, password: leaving}",
+		"{name: rotating, password: old-pw, auth_plugin: caching_sha2_password}",
+	)
+	s, path := testenv.StartStrataFile(t, before)
+	addr := s.MySQLAddr()
+	if err := loginErr(t, addr, "newbie", "n-secret"); testenv.MySQLErr(err) != 1045 {
+		t.Fatalf("an account not yet in the config: %v, want 1045", err)
+	}
+	for range 2 { // full path, then the fast path from the cache
+		if err := loginErr(t, addr, "rotating", "old-pw", "tls=skip-verify"); err != nil {
+			t.Fatalf("rotating before the reload: %v", err)
+		}
+	}
+	session := testenv.Open(t, testenv.DSN(addr, "leaving", "leaving", "blog"))
+	conn, err := session.Conn(ctxFor(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+
+	after := usersYAML(
+		"{name: app, password: app}",
+		fmt.Sprintf("{name: newbie, password_hash: '%s', max_connections: 1}", serverPasswordHash(t, "n-secret")),
+		"{name: rotating, password: new-pw, auth_plugin: caching_sha2_password}",
+	)
+	if err := os.WriteFile(path, []byte(after), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	changes, restart, err := s.ReloadFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(changes, "\n"), "users: 3 accounts") || len(restart) > 0 {
+		t.Fatalf("reload: changes %q, restart needed %q: want the users applied and no restart", changes, restart)
+	}
+
+	var one int
+	if err := conn.QueryRowContext(ctxFor(t), "SELECT 1").Scan(&one); err != nil {
+		t.Fatalf("a session of a removed account, logged in before the reload: %v", err)
+	}
+	if err := loginErr(t, addr, "leaving", "leaving"); testenv.MySQLErr(err) != 1045 {
+		t.Fatalf("a new login of a removed account: %v, want 1045", err)
+	}
+	newbie := testenv.Open(t, testenv.DSN(addr, "newbie", "n-secret", "blog"))
+	held, err := newbie.Conn(ctxFor(t))
+	if err != nil {
+		t.Fatalf("an added account: %v", err)
+	}
+	defer held.Close()
+	if err := loginErr(t, addr, "newbie", "n-secret"); testenv.MySQLErr(err) != 1203 {
+		t.Fatalf("a second connection of newbie (max_connections: 1): %v, want 1203", err)
+	}
+	if err := loginErr(t, addr, "rotating", "old-pw", "tls=skip-verify"); testenv.MySQLErr(err) != 1045 {
+		t.Fatalf("the old password after it changed: %v, want 1045 (not the cached fast path)", err)
+	}
+	if err := loginErr(t, addr, "rotating", "new-pw", "tls=skip-verify"); err != nil {
+		t.Fatalf("the new password: %v", err)
+	}
+}
