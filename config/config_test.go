@@ -60,6 +60,10 @@ func TestParseRejectsWithLine(t *testing.T) {
 		{"bad duration", minimal + "monitor: {interval: soon}\n", "line 13: \"soon\" is not a duration"},
 		{"bad plugin", strings.Replace(minimal, "password: app}", "password: app, auth_plugin: ed25519}", 1), "line 5: users.0.auth_plugin"},
 		{"bad regexp", minimal + "routing:\n  - {match: {pattern: '('}, pool: batch}\n", "line 14: routing.0.match.pattern: is not a valid regular expression"},
+		{"password and password_hash", strings.Replace(minimal, "password: app}", "password: app, password_hash: '*0123456789ABCDEF0123456789ABCDEF01234567'}", 1), "line 5: users.0.password_hash: set password or password_hash, not both"},
+		{"short password_hash", strings.Replace(minimal, "password: app}", "password_hash: '*0123'}", 1), "line 5: users.0.password_hash: is not a mysql_native_password hash: want '*' and 40 hex digits"},
+		{"password_hash without its star", strings.Replace(minimal, "password: app}", "password_hash: 0123456789ABCDEF0123456789ABCDEF0123456789}", 1), "line 5: users.0.password_hash: is not a mysql_native_password hash"},
+		{"password_hash not hex", strings.Replace(minimal, "password: app}", "password_hash: '*0123456789ABCDEF0123456789ABCDEF0123456G'}", 1), "line 5: users.0.password_hash: is not a mysql_native_password hash: after the '*' only the hex digits"},
 		{"negative user limit", strings.Replace(minimal, "password: app}", "password: app, max_connections: -1}", 1), "line 5: users.0.max_connections: must not be negative"},
 		{"writes on a routing rule", minimal + "routing:\n  - {match: {writes: true}, pool: batch}\n", "line 14: routing.0.match.writes: is only for refuse rules"},
 		{"backend tls mode", strings.Replace(minimal, "backend: {user: strata, password: strata}", "backend: {user: strata, password: strata, tls: {mode: yes}}", 1), "backend.tls.mode: \"yes\" is not a mode"},
@@ -139,5 +143,28 @@ func TestProxyProtocolTrustedPrefixes(t *testing.T) {
 	}
 	if want := "10.1.2.3/32 192.168.0.0/16 ::1/128"; strings.Join(got, " ") != want {
 		t.Errorf("trusted prefixes %v, want %s (an address is one host, a CIDR is masked)", got, want)
+	}
+}
+
+// password_hash is read as MariaDB writes it: PASSWORD('secret') on a real
+// server prints this hash (either case is taken), and a user given it has
+// the same credential as one given the password.
+func TestPasswordHash(t *testing.T) {
+	const secretHash = "*14E65567ABDB5135D0CFD9A70B3032C179A49EE7" // SELECT PASSWORD('secret')
+	if got := FormatPasswordHash(NativePasswordHash("secret")); got != secretHash {
+		t.Fatalf("hash of 'secret' = %s, want MariaDB's %s", got, secretHash)
+	}
+	for _, u := range []User{
+		{Name: "a", Password: "secret"},
+		{Name: "b", PasswordHash: secretHash},
+		{Name: "c", PasswordHash: strings.ToLower(secretHash)},
+	} {
+		h, ok := u.NativeHash()
+		if !ok || FormatPasswordHash(h) != secretHash {
+			t.Errorf("user %+v: hash %s, %v; want %s", u, FormatPasswordHash(h), ok, secretHash)
+		}
+	}
+	if _, ok := (User{Name: "nopass"}).NativeHash(); ok {
+		t.Error("a user with neither password nor password_hash has a hash")
 	}
 }

@@ -20,11 +20,12 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// cliOut and cliErr are where the admin subcommands print their results
-// and their usage (tests swap them).
+// cliOut and cliErr are where the subcommands print their results and
+// their usage, cliIn where they read secrets from (tests swap them).
 var (
 	cliOut io.Writer = os.Stdout
 	cliErr io.Writer = os.Stderr
+	cliIn  io.Reader = os.Stdin
 )
 
 func flagOutput() io.Writer { return cliErr }

@@ -30,6 +30,7 @@ func commands() []command {
 		{"failover", "replace a primary that is down with the replica that has most of its writes: strata failover CLUSTER -c FILE", runFailover},
 		{"switchovers", "list the switchovers, failovers, rejoins and followed primary changes since start: strata switchovers -c FILE", runSwitchovers},
 		{"config", "write the running topology to the config file, or check a file: strata config save|check -c FILE", runConfig},
+		{"password-hash", "print the users[].password_hash of the password on standard input: strata password-hash < secret.txt", runPasswordHash},
 		{"shards", "maintain sharded tables: strata shards precreate|capacity -c FILE -schema NAME", runShards},
 	}
 }
