@@ -412,6 +412,10 @@ func Parse(data []byte) (*Config, error) {
 	if err := dec.Decode(cfg); err != nil {
 		return nil, cleanYAMLError(err)
 	}
+	secrets := &problems{root: &root}
+	if cfg.resolveSecrets(secrets); secrets.err() != nil {
+		return nil, secrets.err()
+	}
 	cfg.applyDefaults()
 	if err := cfg.validate(&root); err != nil {
 		return nil, err

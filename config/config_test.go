@@ -168,3 +168,45 @@ func TestPasswordHash(t *testing.T) {
 		t.Error("a user with neither password nor password_hash has a hash")
 	}
 }
+
+// Passwords written as ${NAME} come from Strata's environment; a reference
+// to a variable that is not set is an error naming the key, its line and
+// the variable; a password that only contains a '$' is taken as written.
+func TestSecretsFromEnvironment(t *testing.T) {
+	t.Setenv("STRATA_TEST_BACKEND_PW", "b-secret")
+	t.Setenv("STRATA_TEST_APP_PW", "a-secret")
+	t.Setenv("STRATA_TEST_EMPTY", "")
+	yaml := strings.NewReplacer(
+		"{name: app, password: app}", "{name: app, password: '${STRATA_TEST_APP_PW}'}\n  - {name: lit, password: 'pa$${x}'}",
+		"password: strata}", "password: '${STRATA_TEST_BACKEND_PW}'}",
+	).Replace(minimal) + "admin_auth: {user: ops, password: '${STRATA_TEST_APP_PW}'}\n"
+	cfg, err := Parse([]byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Backend.Password != "b-secret" || cfg.Users[0].Password != "a-secret" || cfg.AdminAuth.Password != "a-secret" {
+		t.Errorf("resolved: backend %q, app %q, admin %q", cfg.Backend.Password, cfg.Users[0].Password, cfg.AdminAuth.Password)
+	}
+	if cfg.Users[1].Password != "pa$${x}" {
+		t.Errorf("a literal password with '$' became %q", cfg.Users[1].Password)
+	}
+	for _, tt := range []struct{ name, yaml, want string }{
+		{"unset", strings.Replace(minimal, "password: strata}", "password: '${STRATA_TEST_UNSET}'}", 1),
+			"line 6: backend.password: names the environment variable STRATA_TEST_UNSET, which is not set"},
+		{"empty", minimal + "switchover: {user: root, password: '${STRATA_TEST_EMPTY}', replication_user: repl}\n",
+			"line 13: switchover.password: names the environment variable STRATA_TEST_EMPTY, which is not set (or empty)"},
+	} {
+		if _, err := Parse([]byte(tt.yaml)); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v, want %q", tt.name, err, tt.want)
+		}
+	}
+	// Saving the topology keeps the reference, never the secret.
+	cfg.Clusters["main"].Replicas[1].Pool = "batch"
+	out, err := RenderTopology([]byte(yaml), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(out), "'${STRATA_TEST_BACKEND_PW}'") || strings.Contains(string(out), "b-secret") {
+		t.Errorf("rewritten file:\n%s", out)
+	}
+}

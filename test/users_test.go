@@ -141,3 +141,22 @@ func TestUsersReload(t *testing.T) {
 		t.Fatalf("the new password: %v", err)
 	}
 }
+
+// Passwords written as ${NAME} in the file come from Strata's environment:
+// Strata logs in to the real servers with the backend password from it and
+// checks clients against a user's password from it.
+func TestSecretsFromEnvironment(t *testing.T) { // not parallel: it sets the environment
+	t.Setenv("STRATA_IT_BACKEND_PASSWORD", "strata")
+	t.Setenv("STRATA_IT_APP_PASSWORD", "from-env")
+	yaml := strings.Replace(usersYAML("{name: app, password: '${STRATA_IT_APP_PASSWORD}'}"),
+		"backend: {user: strata, password: strata}", "backend: {user: strata, password: '${STRATA_IT_BACKEND_PASSWORD}'}", 1)
+	s, _ := testenv.StartStrataFile(t, yaml)
+	db := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "from-env", "blog"))
+	var server string
+	if err := db.QueryRowContext(ctxFor(t), "SELECT @@port").Scan(&server); err != nil {
+		t.Fatalf("a read through a Strata whose passwords come from the environment: %v", err)
+	}
+	if err := loginErr(t, s.MySQLAddr(), "app", "${STRATA_IT_APP_PASSWORD}"); testenv.MySQLErr(err) != 1045 {
+		t.Fatalf("logging in with the reference itself as the password: %v, want 1045", err)
+	}
+}
