@@ -89,6 +89,13 @@ func (a *Authenticator) SetUsers(users []config.User) {
 		accounts[u.Name] = account{User: u, cred: credentialOf(u)}
 	}
 	a.accounts.Store(&accounts)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for name, last := range a.cached { // a removed account's or an old password's digest
+		if u, ok := accounts[name]; !ok || u.cred != last.cred {
+			delete(a.cached, name)
+		}
+	}
 }
 
 // known reports whether user is in the user table.

@@ -3,6 +3,7 @@ package frontend
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/binary"
 	"sync"
 	"time"
@@ -36,7 +37,10 @@ func (s *Server) changeUser(sess *session.Session, p []byte) error {
 		collation = byte(binary.LittleEndian.Uint16(rest))
 	}
 	salt := newSalt()
-	if err := s.auth.authenticate(c, &h, salt, false); err != nil {
+	// On a TLS connection a caching_sha2_password full path takes the
+	// password in clear, as at login.
+	_, isTLS := c.Conn.(*tls.Conn)
+	if err := s.auth.authenticate(c, &h, salt, isTLS); err != nil {
 		s.sendError(c, err)
 		return err // MySQL closes the connection after a failed change of user
 	}

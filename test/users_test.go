@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -158,5 +159,27 @@ func TestSecretsFromEnvironment(t *testing.T) { // not parallel: it sets the env
 	}
 	if err := loginErr(t, s.MySQLAddr(), "app", "${STRATA_IT_APP_PASSWORD}"); testenv.MySQLErr(err) != 1045 {
 		t.Fatalf("logging in with the reference itself as the password: %v, want 1045", err)
+	}
+}
+
+// COM_CHANGE_USER on a TLS connection to a caching_sha2_password account
+// not logged in since start: the full path's password comes in clear
+// over TLS (PHP mysqli), and Strata takes it as on a TLS login; a wrong
+// one is refused with 1045.
+func TestChangeUserOverTLSFullPath(t *testing.T) {
+	t.Parallel()
+	s, _ := testenv.StartStrataFile(t, usersYAML(
+		"{name: app, password: app}",
+		"{name: sha, password: sha-secret, auth_plugin: caching_sha2_password}",
+	))
+	host, port, _ := net.SplitHostPort(s.MySQLAddr())
+	for _, tt := range []struct{ password, want string }{
+		{"wrong", "change_user: refused errno=1045"},
+		{"sha-secret", "change_user: ok\nquery as sha: 2"},
+	} {
+		out, err := exec.Command("php", "php/change_user_tls.php", host, port, "sha", tt.password).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), tt.want) {
+			t.Errorf("change_user to sha with %q over TLS: %v\n%s\nwant %q", tt.password, err, out, tt.want)
+		}
 	}
 }

@@ -1,0 +1,19 @@
+<?php
+// COM_CHANGE_USER over TLS to a caching_sha2_password account that has not
+// logged in yet: the full path sends the password in clear over the TLS
+// connection, which Strata must take.
+// usage: php change_user_tls.php HOST PORT USER PASSWORD
+[$_, $host, $port, $user, $password] = $argv;
+mysqli_report(MYSQLI_REPORT_OFF);
+$m = mysqli_init();
+$m->ssl_set(null, null, null, null, null);
+if (!$m->real_connect($host, 'app', 'app', 'blog', (int)$port, null, MYSQLI_CLIENT_SSL | MYSQLI_CLIENT_SSL_DONT_VERIFY_SERVER_CERT)) {
+	echo "connect: ", $m->connect_error, "\n";
+	exit(1);
+}
+$ok = $m->change_user($user, $password, 'blog');
+echo "change_user: ", $ok ? 'ok' : 'refused errno=' . $m->errno . ' ' . $m->error, "\n";
+if ($ok) {
+	$r = $m->query("SELECT 1 + 1 AS two")->fetch_assoc();
+	echo "query as $user: ", $r['two'], "\n";
+}
