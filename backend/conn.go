@@ -25,6 +25,9 @@ type Flavor struct {
 	Collation    byte
 	DeprecateEOF bool
 	FoundRows    bool
+	// Account is the server account the connection logged in as, when not
+	// the default one (Accounts): it decides what the server lets it do.
+	Account string
 }
 
 // baseCaps are always requested: multi-statements so multi-statement client

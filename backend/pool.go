@@ -17,9 +17,12 @@ type PoolConfig struct {
 	// Sockets maps server addresses to Unix sockets to dial instead of TCP.
 	Sockets map[string]string
 	// TLS, when set, encrypts the TCP connections (DialConfig.TLS).
-	TLS      *tls.Config
+	TLS *tls.Config
+	// User and Password are the default account; Accounts holds the
+	// others a connection's Flavor may name.
 	User     string
 	Password string
+	Accounts *Accounts
 	MaxConns int
 	MaxIdle  int
 	// ConnectTimeout bounds dialing; Wait bounds waiting for a free connection.
@@ -170,7 +173,19 @@ func (p *Pool) wait(ctx context.Context, deadline time.Time) error {
 }
 
 func (p *Pool) dial(ctx context.Context, f Flavor) (*Conn, error) {
-	c, err := Dial(ctx, DialConfig{Addr: p.cfg.Addr, Socket: p.cfg.Sockets[p.cfg.Addr], User: p.cfg.User, Password: p.cfg.Password, Timeout: p.cfg.ConnectTimeout, Flavor: f, TLS: p.cfg.TLS, BusyPoll: p.cfg.BusyPoll})
+	user, password := p.cfg.User, p.cfg.Password
+	if f.Account != "" {
+		var ok bool
+		if password, ok = p.cfg.Accounts.Password(f.Account); !ok {
+			p.mu.Lock()
+			p.open-- // the slot take reserved
+			p.mu.Unlock()
+			p.signal()
+			return nil, &ServerError{p.cfg.Addr, fmt.Errorf("the server account %s is no longer in the config (users[].backend); reconnect", f.Account)}
+		}
+		user = f.Account
+	}
+	c, err := Dial(ctx, DialConfig{Addr: p.cfg.Addr, Socket: p.cfg.Sockets[p.cfg.Addr], User: user, Password: password, Timeout: p.cfg.ConnectTimeout, Flavor: f, TLS: p.cfg.TLS, BusyPoll: p.cfg.BusyPoll})
 	p.mu.Lock()
 	p.stats.Dials++
 	if err != nil {

@@ -150,6 +150,16 @@ type User struct {
 	// MaxConnections bounds the user's open client connections (0: only
 	// limits.max_client_connections applies).
 	MaxConnections int `yaml:"max_connections"`
+	// Backend, when its user is set, is the server account this user's
+	// statements run as instead of backend.user: the servers then check
+	// the application's own privileges and show its own account.
+	Backend Login `yaml:"backend"`
+}
+
+// Login is a server account.
+type Login struct {
+	User     string `yaml:"user"`
+	Password string `yaml:"password"`
 }
 
 // NativeHash is the user's password as mysql_native_password keeps it,

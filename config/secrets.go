@@ -32,6 +32,7 @@ func (c *Config) resolveSecrets(p *problems) {
 	}
 	for i := range c.Users {
 		resolve(fmt.Sprintf("users.%d.password", i), &c.Users[i].Password)
+		resolve(fmt.Sprintf("users.%d.backend.password", i), &c.Users[i].Backend.Password)
 	}
 	resolve("backend.password", &c.Backend.Password)
 	resolve("switchover.password", &c.Switchover.Password)

@@ -140,6 +140,7 @@ func (c *Config) validateUsers(p *problems) {
 		p.add("users", "at least one user is required: applications log in to Strata with it")
 	}
 	seen := map[string]bool{}
+	accounts := map[string]string{} // users[].backend: server account → password
 	for i, u := range c.Users {
 		path := fmt.Sprintf("users.%d", i)
 		if u.Name == "" {
@@ -160,6 +161,15 @@ func (c *Config) validateUsers(p *problems) {
 		case "mysql_native_password", "caching_sha2_password":
 		default:
 			p.add(path+".auth_plugin", "%q is not supported (use mysql_native_password or caching_sha2_password)", u.AuthPlugin)
+		}
+		if u.Backend.Password != "" && u.Backend.User == "" {
+			p.add(path+".backend.user", "is required with backend.password: the server account this user's statements run as")
+		}
+		if a := u.Backend.User; a != "" {
+			if pw, ok := accounts[a]; ok && pw != u.Backend.Password {
+				p.add(path+".backend.password", "differs from another user's password for the server account %s: an account has one password", a)
+			}
+			accounts[a] = u.Backend.Password
 		}
 		if u.MaxConnections < 0 {
 			p.add(path+".max_connections", "must not be negative (0: only limits.max_client_connections applies)")

@@ -84,6 +84,7 @@ func (s *Strata) Reload(cfg *config.Config) (changes, restartNeeded []string, er
 		changes = append(changes, fmt.Sprintf("routing: %d rules", len(cfg.Routing)))
 	}
 	if !reflect.DeepEqual(old.Users, cfg.Users) {
+		s.Env.Accounts.Set(serverLogins(cfg.Users))
 		s.Front.SetUsers(cfg.Users)
 		changes = append(changes, fmt.Sprintf("users: %d accounts", len(cfg.Users)))
 	}

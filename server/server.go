@@ -109,14 +109,15 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 	s.Topology = topology.New(topology.FromConfig(cfg))
 	s.Metrics = metrics.New()
 	s.Metrics.WatchBusyPoll(s.BusyPoll.StatsFor)
+	accounts := backend.NewAccounts(serverLogins(cfg.Users))
 	s.Pools = backend.NewPools(backend.PoolConfig{
-		User: cfg.Backend.User, Password: cfg.Backend.Password, Sockets: cfg.Backend.Sockets, TLS: backendTLS,
+		User: cfg.Backend.User, Password: cfg.Backend.Password, Accounts: accounts, Sockets: cfg.Backend.Sockets, TLS: backendTLS,
 		MaxConns: cfg.Limits.MaxConnsPerServer, MaxIdle: cfg.Limits.MaxIdlePerServer,
 		ConnectTimeout: cfg.Limits.ConnectTimeout.D(), Wait: cfg.Limits.PoolWait.D(), BusyPoll: s.BusyPoll,
 	})
 	s.Env = &session.Env{
 		Topology: s.Topology, Planner: planner.New(cfg.Routing), Pools: s.Pools, Metrics: s.Metrics,
-		Registry: session.NewRegistry(), BackendUser: cfg.Backend.User, BackendPassword: cfg.Backend.Password, BackendSockets: cfg.Backend.Sockets,
+		Registry: session.NewRegistry(), BackendUser: cfg.Backend.User, BackendPassword: cfg.Backend.Password, Accounts: accounts, BackendSockets: cfg.Backend.Sockets,
 		BackendTLS: backendTLS, Log: log, SlowLog: cfg.SlowLog.D(), PoolWait: cfg.Limits.PoolWait.D(), MaxPreparedStmts: cfg.Limits.MaxPreparedStatements, ConnectTimeout: cfg.Limits.ConnectTimeout.D(), Zone: cfg.Zone,
 		ReadYourWritesWait: cfg.Clusters[cfg.DefaultCluster].ReadYourWritesWait.D(),
 		Stats:              querystats.New(cfg.Limits.MaxQueryDigests),
@@ -302,4 +303,16 @@ func loadTLS(t config.TLS) (*tls.Config, error) {
 	}
 	cert := tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+}
+
+// serverLogins maps the users with a server account of their own
+// (users[].backend) to it.
+func serverLogins(users []config.User) map[string]backend.Login {
+	out := map[string]backend.Login{}
+	for _, u := range users {
+		if u.Backend.User != "" {
+			out[u.Name] = backend.Login{User: u.Backend.User, Password: u.Backend.Password}
+		}
+	}
+	return out
 }

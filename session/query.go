@@ -451,7 +451,14 @@ func (s *Session) killActive(target *Session) error {
 func (s *Session) killQueryOn(c *backend.Conn) error {
 	ctx, cancel := context.WithTimeout(context.Background(), s.env.ConnectTimeout+time.Second)
 	defer cancel()
-	kc, err := backend.Dial(ctx, backend.DialConfig{Addr: c.Addr, Socket: s.env.BackendSockets[c.Addr], User: s.env.BackendUser, Password: s.env.BackendPassword, Timeout: s.env.ConnectTimeout, Flavor: backend.Flavor{Collation: backendCollation}, TLS: s.env.BackendTLS})
+	// As c's own account: a server lets an account kill its own threads
+	// without CONNECTION ADMIN.
+	user, password := s.env.BackendUser, s.env.BackendPassword
+	if a := c.Flavor.Account; a != "" {
+		user = a
+		password, _ = s.env.Accounts.Password(a)
+	}
+	kc, err := backend.Dial(ctx, backend.DialConfig{Addr: c.Addr, Socket: s.env.BackendSockets[c.Addr], User: user, Password: password, Timeout: s.env.ConnectTimeout, Flavor: backend.Flavor{Collation: backendCollation}, TLS: s.env.BackendTLS})
 	if err != nil {
 		return errNoBackend("Strata: cannot reach %s to kill the query: %v", c.Addr, rootCause(err))
 	}

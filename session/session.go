@@ -41,6 +41,9 @@ type Env struct {
 	// BackendUser and BackendPassword are used for out-of-band commands
 	// such as KILL QUERY, which need a connection of their own.
 	BackendUser, BackendPassword string
+	// Accounts are the server accounts of users that have their own
+	// (config users[].backend); the others run as BackendUser.
+	Accounts *backend.Accounts
 	// BackendSockets maps server addresses to the Unix sockets to dial.
 	BackendSockets map[string]string
 	// BackendTLS, when set, encrypts those out-of-band connections.
@@ -187,6 +190,7 @@ func New(env *Env, client *wire.Conn, o Options) *Session {
 			Collation:    backendCollation,
 			DeprecateEOF: o.Caps&wire.ClientDeprecateEOF != 0,
 			FoundRows:    o.Caps&wire.ClientFoundRows != 0,
+			Account:      env.Accounts.Of(o.User),
 		},
 		collation:   o.Collation,
 		autocommit:  true,
@@ -262,6 +266,7 @@ func (s *Session) Reset(user, db string, collation byte) {
 	}
 	s.releaseAll()
 	s.User, s.DB = user, db
+	s.flavor.Account = s.env.Accounts.Of(user) // connections are taken anew: releaseAll gave them back
 	s.publishUser()
 	s.autocommit = true
 	s.vars.init(s.collation)

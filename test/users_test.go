@@ -8,7 +8,9 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/strata-proxy/strata/sandbox"
 	"github.com/strata-proxy/strata/test/testenv"
 )
 
@@ -175,11 +177,103 @@ func TestChangeUserOverTLSFullPath(t *testing.T) {
 	host, port, _ := net.SplitHostPort(s.MySQLAddr())
 	for _, tt := range []struct{ password, want string }{
 		{"wrong", "change_user: refused errno=1045"},
-		{"sha-secret", "change_user: ok\nquery as sha: 2"},
+		{"sha-secret", "change_user: ok\nserver account: strata@"},
 	} {
 		out, err := exec.Command("php", "php/change_user_tls.php", host, port, "sha", tt.password).CombinedOutput()
 		if err != nil || !strings.Contains(string(out), tt.want) {
 			t.Errorf("change_user to sha with %q over TLS: %v\n%s\nwant %q", tt.password, err, out, tt.want)
 		}
+	}
+}
+
+// users[].backend: a user's statements run on the servers as its own
+// server account, so MariaDB checks that application's privileges and
+// shows its account; other users keep the default one, and pooled
+// connections never carry one user's statements under another's account.
+// KILL QUERY stops such a user's statement, and a reload that takes the
+// account away makes new sessions run as the default one.
+func TestUserServerAccount(t *testing.T) {
+	t.Parallel()
+	env.Setup(t,
+		"CREATE USER IF NOT EXISTS 'reporter'@'%' IDENTIFIED BY 'rp-secret'",
+		"GRANT SELECT ON blog.* TO 'reporter'@'%'",
+		"CREATE TABLE blog.acct_notes (id INT PRIMARY KEY, body VARCHAR(20))",
+		"INSERT INTO blog.acct_notes VALUES (1, 'first')")
+	t.Cleanup(func() { _ = env.primary.Exec(testenv.Ctx(t), "DROP USER IF EXISTS 'reporter'@'%'") })
+	yaml := usersYAML(
+		"{name: app, password: app}",
+		"{name: reports, password: r, backend: {user: reporter, password: rp-secret}}",
+	)
+	s, path := testenv.StartStrataFile(t, yaml)
+	ctx := ctxFor(t)
+	app := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog"))
+	reports := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "reports", "r", "blog"))
+	app.SetMaxOpenConns(1)
+	reports.SetMaxOpenConns(1)
+
+	// Alternate the two users, reads and writes, so each takes connections
+	// the other just gave back to the pools.
+	for i := range 10 {
+		var who, body string
+		if err := reports.QueryRowContext(ctx, "SELECT CURRENT_USER(), body FROM acct_notes WHERE id = 1").Scan(&who, &body); err != nil || who != "reporter@%" || body != "first" {
+			t.Fatalf("round %d: reports reads as %q: %q, %v; want reporter@%% and the row", i, who, body, err)
+		}
+		_, err := reports.ExecContext(ctx, "INSERT INTO acct_notes VALUES (?, 'r')", 100+i)
+		if testenv.MySQLErr(err) != 1142 || !strings.Contains(err.Error(), "reporter") {
+			t.Fatalf("round %d: an INSERT as reports: %v, want the server's 1142 for reporter", i, err)
+		}
+		if err := app.QueryRowContext(ctx, "SELECT CURRENT_USER()").Scan(&who); err != nil || !strings.HasPrefix(who, "strata@") {
+			t.Fatalf("round %d: app reads as %q, %v; want the default account strata", i, who, err)
+		}
+		if _, err := app.ExecContext(ctx, "INSERT INTO acct_notes VALUES (?, 'a')", 200+i); err != nil {
+			t.Fatalf("round %d: an INSERT as app: %v", i, err)
+		}
+	}
+
+	// COM_CHANGE_USER (PHP mysqli, over TLS) to reports takes its account.
+	host, port, _ := net.SplitHostPort(s.MySQLAddr())
+	if out, err := exec.Command("php", "php/change_user_tls.php", host, port, "reports", "r").CombinedOutput(); err != nil || !strings.Contains(string(out), "server account: reporter@%") {
+		t.Fatalf("change_user from app to reports: %v\n%s", err, out)
+	}
+
+	// The server runs the statement under the user's account, and KILL
+	// QUERY with the Strata id stops it.
+	sleeper := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "reports", "r", "blog"))
+	_, id, done := startSleep(t, sleeper, 20, "acct_kill_probe")
+	servers := append([]*sandbox.Server{env.primary}, env.replicas...)
+	owners := 0
+	for _, srv := range servers {
+		n, err := srv.QueryValue(ctx, "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE '%acct_kill_probe%' AND INFO NOT LIKE '%PROCESSLIST%' AND USER = 'reporter'")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != "0" {
+			owners++
+		}
+	}
+	if owners != 1 {
+		t.Fatalf("servers running the SLEEP as reporter: %d, want 1", owners)
+	}
+	if _, err := reports.ExecContext(ctx, fmt.Sprintf("KILL QUERY %d", id)); err != nil {
+		t.Fatalf("KILL QUERY of a reports statement: %v", err)
+	}
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the SLEEP still runs 10 s after KILL QUERY")
+	}
+
+	// A reload without the account: new sessions of reports run as the
+	// default account.
+	if err := os.WriteFile(path, []byte(strings.Replace(yaml, ", backend: {user: reporter, password: rp-secret}", "", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.ReloadFile(); err != nil {
+		t.Fatal(err)
+	}
+	fresh := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "reports", "r", "blog"))
+	var who string
+	if err := fresh.QueryRowContext(ctx, "SELECT CURRENT_USER()").Scan(&who); err != nil || !strings.HasPrefix(who, "strata@") {
+		t.Fatalf("a new reports session after the reload reads as %q, %v; want the default account", who, err)
 	}
 }

@@ -1,7 +1,8 @@
 <?php
 // COM_CHANGE_USER over TLS to a caching_sha2_password account that has not
 // logged in yet: the full path sends the password in clear over the TLS
-// connection, which Strata must take.
+// connection, which Strata must take. Prints the server account the new
+// user's statements run as.
 // usage: php change_user_tls.php HOST PORT USER PASSWORD
 [$_, $host, $port, $user, $password] = $argv;
 mysqli_report(MYSQLI_REPORT_OFF);
@@ -14,6 +15,6 @@ if (!$m->real_connect($host, 'app', 'app', 'blog', (int)$port, null, MYSQLI_CLIE
 $ok = $m->change_user($user, $password, 'blog');
 echo "change_user: ", $ok ? 'ok' : 'refused errno=' . $m->errno . ' ' . $m->error, "\n";
 if ($ok) {
-	$r = $m->query("SELECT 1 + 1 AS two")->fetch_assoc();
-	echo "query as $user: ", $r['two'], "\n";
+	$r = $m->query("SELECT CURRENT_USER() AS account")->fetch_assoc();
+	echo "server account: ", $r['account'], "\n";
 }
