@@ -193,11 +193,30 @@ func (p *Pool) dial(ctx context.Context, f Flavor) (*Conn, error) {
 		p.open--
 		p.mu.Unlock()
 		p.signal()
+		if refused := accountRefused(f, err); refused != nil {
+			return nil, refused
+		}
 		return nil, &ServerError{p.cfg.Addr, err}
 	}
 	p.mu.Unlock()
 	c.pool = p
 	return c, nil
+}
+
+// accountRefused is the error for a server that refused a user's own
+// server account (a wrong password in users[].backend, a locked or
+// unknown account): the server is fine and serves every other account, so
+// this is not a ServerError, which would have the monitor mark it down for
+// everyone. The user hears the server's error, naming the account. nil
+// for any other failure, and for the default account, which the health
+// checks use too.
+func accountRefused(f Flavor, err error) *wire.Error {
+	var refused *wire.Error
+	if f.Account == "" || !errors.As(err, &refused) || refused.Code == wire.ErConCount {
+		return nil
+	}
+	return &wire.Error{Code: refused.Code, State: refused.State,
+		Message: fmt.Sprintf("the server refused Strata's login as the server account %s (users[].backend): %s", f.Account, refused.Message)}
 }
 
 // Put returns a connection. Broken connections are closed; the rest go back

@@ -363,6 +363,9 @@ func (s *Session) connectTo(ctx context.Context, d planner.Decision, f *sqlparse
 			// that it is down.
 			return route{}, busy
 		}
+		if refused := serverRefused(err); refused != nil {
+			return route{}, refused
+		}
 		if err != nil {
 			return route{}, errNoBackend("Strata: primary %s of cluster %s is unreachable (%v); writes and transactions fail until it is back", cl.Primary.Addr, cl.Name, rootCause(err))
 		}
@@ -409,6 +412,18 @@ func (s *Session) acquireReplica(ctx context.Context, cl *topology.Cluster, pool
 		}
 	}
 	return route{}, errNoBackend("Failed pool: %s (%s)", pool, describeFailures(cl, pool, tried))
+}
+
+// serverRefused is the server's own error when a server that works
+// refused what this session asked of it — its server account
+// (users[].backend), its schema — rather than failing: the client hears
+// that error, not that the server is unreachable.
+func serverRefused(err error) *wire.Error {
+	var refused *wire.Error
+	if err == nil || backend.IsServerGone(err) || !errors.As(err, &refused) {
+		return nil
+	}
+	return refused
 }
 
 func describeFailures(cl *topology.Cluster, pool string, tried map[string]error) string {

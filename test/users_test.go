@@ -12,6 +12,7 @@ import (
 
 	"github.com/strata-proxy/strata/sandbox"
 	"github.com/strata-proxy/strata/test/testenv"
+	"github.com/strata-proxy/strata/topology"
 )
 
 // usersYAML is a Strata in front of the package's topology with its users
@@ -275,5 +276,60 @@ func TestUserServerAccount(t *testing.T) {
 	var who string
 	if err := fresh.QueryRowContext(ctx, "SELECT CURRENT_USER()").Scan(&who); err != nil || !strings.HasPrefix(who, "strata@") {
 		t.Fatalf("a new reports session after the reload reads as %q, %v; want the default account", who, err)
+	}
+}
+
+// A server that refuses a user's own server account (a wrong password in
+// users[].backend) is not down: that user's statements get the server's
+// error naming the account, the servers stay up in the topology, and other
+// users go on reading from the replicas.
+func TestUserServerAccountRefused(t *testing.T) {
+	t.Parallel()
+	env.Setup(t, "CREATE USER IF NOT EXISTS 'refused_acct'@'%' IDENTIFIED BY 'right'", "GRANT SELECT ON blog.* TO 'refused_acct'@'%'")
+	t.Cleanup(func() { _ = env.primary.Exec(testenv.Ctx(t), "DROP USER IF EXISTS 'refused_acct'@'%'") })
+	s, _ := testenv.StartStrataFile(t, usersYAML(
+		"{name: app, password: app}",
+		"{name: misconfigured, password: m, backend: {user: refused_acct, password: wrong}}",
+	)+"monitor: {fail_after: 1}\n") // one failure a session reports marks a server down
+	servers := append([]*sandbox.Server{env.primary}, env.replicas...)
+	allUp := func() bool {
+		for _, srv := range servers {
+			if sv := s.Topology.Load().Server(srv.Addr); sv == nil || sv.State != topology.StateUp {
+				return false
+			}
+		}
+		return true
+	}
+	testenv.Eventually(t, "every server checked and up", func() bool {
+		for _, srv := range servers {
+			if c, ok := s.Monitor.Check(srv.Addr); !ok || c.Observed != topology.StateUp {
+				return false
+			}
+		}
+		return allUp()
+	})
+
+	// No schema in the DSN: with one, the login itself checks it on a
+	// server and is refused the same way.
+	bad := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "misconfigured", "m", ""))
+	for range 10 {
+		// A read tries every replica of its pool (the account may not have
+		// replicated to one yet), then says the pool failed and why.
+		_, err := bad.ExecContext(ctxFor(t), "SELECT 1")
+		if !strings.Contains(err.Error(), "Failed pool: primary") || strings.Count(err.Error(), "the server refused Strata's login as the server account refused_acct (users[].backend)") != len(env.replicas) {
+			t.Fatalf("a read as a user whose server account is refused: %v, want the pool's failure naming the account's refusal by each replica", err)
+		}
+		_, err = bad.ExecContext(ctxFor(t), "CREATE TABLE IF NOT EXISTS blog.never (id INT)")
+		if testenv.MySQLErr(err) != 1045 || !strings.Contains(err.Error(), "the server refused Strata's login as the server account refused_acct (users[].backend): Access denied") {
+			t.Fatalf("a write as a user whose server account is refused: %v, want the primary's 1045 naming the account", err)
+		}
+	}
+	if !allUp() {
+		t.Fatalf("after a server refused one user's account, topology: %+v; want every server up", s.Topology.Load())
+	}
+	app := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog"))
+	var port int
+	if err := app.QueryRowContext(ctxFor(t), "SELECT @@port").Scan(&port); err != nil || port == env.primary.Port {
+		t.Fatalf("a read as app after that: served by port %d, %v; want a replica", port, err)
 	}
 }
