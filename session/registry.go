@@ -75,9 +75,12 @@ func (r *Registry) Len() int {
 // Info is a session as the admin API lists it: like a server's process
 // list, with Strata's own ids (the ones KILL takes).
 type Info struct {
-	ID     uint32 `json:"id"`
-	User   string `json:"user"`
-	Client string `json:"client"`
+	ID   uint32 `json:"id"`
+	User string `json:"user"`
+	// ServerAccount is the account the session's statements run as on
+	// the servers: users[].backend.user, else backend.user.
+	ServerAccount string `json:"server_account"`
+	Client        string `json:"client"`
 	// State is "query" while a statement runs, else "idle".
 	State string `json:"state"`
 	// Statement is the running statement's digest (literals as ?).
@@ -109,7 +112,8 @@ func (r *Registry) List() []Info {
 // info is s as List shows it at now; it reads only what the session
 // publishes for other goroutines.
 func (s *Session) info(now time.Time) Info {
-	in := Info{ID: s.ID, User: s.UserName(), Client: s.ClientAddr, State: "idle", InTransaction: s.txOpen.Load()}
+	id := s.shared.Load()
+	in := Info{ID: s.ID, User: id.user, ServerAccount: id.account, Client: s.ClientAddr, State: "idle", InTransaction: s.txOpen.Load()}
 	if h := s.heldAt.Load(); h != nil {
 		in.Holds = *h
 	}

@@ -148,9 +148,10 @@ type Session struct {
 	txWrites []string
 
 	active atomic.Pointer[backend.Conn] // the connection running a statement now, for KILL QUERY
-	// sharedUser is User as other goroutines read it (session list, KILL
-	// ownership), published because COM_CHANGE_USER changes User.
-	sharedUser atomic.Pointer[string]
+	// shared is User and the server account its statements run as, as
+	// other goroutines read them (session list, KILL ownership), published
+	// because COM_CHANGE_USER changes both.
+	shared atomic.Pointer[identity]
 	// activeShards are the connections of a scatter or multi-shard write
 	// running now, for KILL QUERY.
 	activeShards atomic.Pointer[[]*backend.Conn]
@@ -685,15 +686,22 @@ func (s *Session) learnOne(c *backend.Conn, f *sqlparse.Facts) {
 	}
 }
 
+// identity is who a session is: its user, and the server account its
+// statements run as.
+type identity struct{ user, account string }
+
 func (s *Session) publishUser() {
-	u := s.User
-	s.sharedUser.Store(&u)
+	account := s.flavor.Account
+	if account == "" {
+		account = s.env.BackendUser
+	}
+	s.shared.Store(&identity{user: s.User, account: account})
 }
 
 // UserName is the session's user, safe to read from any goroutine.
 func (s *Session) UserName() string {
-	if u := s.sharedUser.Load(); u != nil {
-		return *u
+	if id := s.shared.Load(); id != nil {
+		return id.user
 	}
 	return ""
 }

@@ -231,6 +231,20 @@ func TestUserServerAccount(t *testing.T) {
 		}
 	}
 
+	// The session list says which account each session runs as.
+	var list []struct {
+		User          string `json:"user"`
+		ServerAccount string `json:"server_account"`
+	}
+	testenv.GetJSON(t, "http://"+s.AdminAddr()+"/api/sessions", &list)
+	accounts := map[string]string{}
+	for _, in := range list {
+		accounts[in.User] = in.ServerAccount
+	}
+	if accounts["reports"] != "reporter" || accounts["app"] != "strata" {
+		t.Fatalf("/api/sessions: server accounts by user %v, want reports → reporter, app → strata", accounts)
+	}
+
 	// COM_CHANGE_USER (PHP mysqli, over TLS) to reports takes its account.
 	host, port, _ := net.SplitHostPort(s.MySQLAddr())
 	if out, err := exec.Command("php", "php/change_user_tls.php", host, port, "reports", "r").CombinedOutput(); err != nil || !strings.Contains(string(out), "server account: reporter@%") {

@@ -29,7 +29,7 @@ func runSessions(args []string) error {
 		return err
 	}
 	tw := newTable()
-	fmt.Fprintln(tw, "ID\tUSER\tCLIENT\tSTATE\tTIME MS\tTX\tHOLDS\tSERVERS\tSTATEMENT")
+	fmt.Fprintln(tw, "ID\tUSER\tACCOUNT\tCLIENT\tSTATE\tTIME MS\tTX\tHOLDS\tSERVERS\tSTATEMENT")
 	for _, in := range list {
 		tx, ms := "-", "-"
 		if in.InTransaction {
@@ -38,7 +38,7 @@ func runSessions(args []string) error {
 		if in.State == "query" {
 			ms = fmt.Sprintf("%.0f", in.RunningMs)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", in.ID, in.User, in.Client, in.State, ms, tx, orDash(in.Holds),
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", in.ID, in.User, in.ServerAccount, in.Client, in.State, ms, tx, orDash(in.Holds),
 			orDash(strings.Join(in.Servers, ",")), orDash(in.Statement))
 	}
 	return tw.Flush()

@@ -8,7 +8,7 @@ import (
 func TestSessionsCommand(t *testing.T) {
 	e := newCLIEnv(t)
 	out := mustRun(t, runSessions, "-c", e.path)
-	wantLines(t, out, "ID  USER  CLIENT  STATE  TIME MS  TX  HOLDS  SERVERS  STATEMENT\n")
+	wantLines(t, out, "ID  USER  ACCOUNT  CLIENT  STATE  TIME MS  TX  HOLDS  SERVERS  STATEMENT\n")
 	if out := mustRun(t, runSessions, "-json", "-c", e.path); out != "[]\n" {
 		t.Errorf("-json with no sessions: %q, want []", out)
 	}
