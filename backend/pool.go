@@ -181,7 +181,8 @@ func (p *Pool) dial(ctx context.Context, f Flavor) (*Conn, error) {
 			p.open-- // the slot take reserved
 			p.mu.Unlock()
 			p.signal()
-			return nil, &ServerError{p.cfg.Addr, fmt.Errorf("the server account %s is no longer in the config (users[].backend); reconnect", f.Account)}
+			// Not a ServerError: the server is fine.
+			return nil, wire.NewError(wire.ErAccessDenied, "Strata: the server account %s this session logged in with is no longer in the config (users[].backend); reconnect", f.Account)
 		}
 		user = f.Account
 	}
