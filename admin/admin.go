@@ -44,6 +44,9 @@ type Server struct {
 	Explain func(ctx context.Context, sql, user, schema string) (any, error)
 	// Tables describes where the placed tables live (GET /api/tables).
 	Tables func() any
+	// Users lists the accounts clients log in with, with their server
+	// account and open connections (GET /api/users).
+	Users func() any
 	// Stats is the per-digest statistics (GET/DELETE /api/queries).
 	Stats *querystats.Store
 	// Planner, when set, answers GET /api/rules: the routing rules and
@@ -87,6 +90,7 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/topology", s.topology)
 	mux.HandleFunc("GET /api/sessions", s.sessions)
+	mux.HandleFunc("GET /api/users", s.users)
 	mux.HandleFunc("POST /api/sessions/{id}/kill", s.killSession)
 	mux.HandleFunc("GET /api/pools", s.pools)
 	mux.HandleFunc("POST /api/servers/{address}/pool", s.movePool)
@@ -173,6 +177,14 @@ func (s *Server) topology(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) sessions(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.Sessions.List())
+}
+
+func (s *Server) users(w http.ResponseWriter, r *http.Request) {
+	if s.Users == nil {
+		writeJSON(w, http.StatusOK, []any{})
+		return
+	}
+	writeJSON(w, http.StatusOK, s.Users())
 }
 
 // KillResult is the answer of POST /api/sessions/{id}/kill.

@@ -11,10 +11,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/netip"
 	"os"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -79,13 +81,43 @@ func (s *Server) SetUsers(users []config.User) {
 	s.users.setMax(s.auth.maxConnections())
 }
 
+// UserInfo is one configured account as GET /api/users shows it.
+type UserInfo struct {
+	Name       string `json:"name"`
+	AuthPlugin string `json:"auth_plugin"`
+	// ServerAccount is the account its statements run as on the servers:
+	// users[].backend.user, else backend.user.
+	ServerAccount string `json:"server_account"`
+	// MaxConnections is users[].max_connections (0: only the global limit).
+	MaxConnections int `json:"max_connections"`
+	// Connections are its open client connections now.
+	Connections int `json:"connections"`
+}
+
+// Users lists the configured accounts, by name, with their open
+// connections.
+func (s *Server) Users() []UserInfo {
+	accounts := *s.auth.accounts.Load()
+	out := make([]UserInfo, 0, len(accounts))
+	for _, name := range slices.Sorted(maps.Keys(accounts)) {
+		u := accounts[name]
+		server := u.Backend.User
+		if server == "" {
+			server = s.env.BackendUser
+		}
+		out = append(out, UserInfo{Name: name, AuthPlugin: u.AuthPlugin, ServerAccount: server,
+			MaxConnections: u.MaxConnections, Connections: s.users.count(name)})
+	}
+	return out
+}
+
 // NewServer creates a front end over a shared session environment.
 func NewServer(cfg Config, env *session.Env, auth *Authenticator, log *slog.Logger) *Server {
 	if cfg.HandshakeTimeout == 0 {
 		cfg.HandshakeTimeout = 10 * time.Second
 	}
 	return &Server{cfg: cfg, env: env, auth: auth, log: log, conns: map[net.Conn]*client{}, schemas: newSchemaCache(),
-		users: newUserLimits(auth.maxConnections())}
+		users: newUserLimits(auth.maxConnections(), env.Metrics.SetUserConnections)}
 }
 
 // Serve accepts connections until Close.

@@ -8,7 +8,7 @@ import (
 )
 
 func TestUserLimits(t *testing.T) {
-	l := newUserLimits(map[string]int{"cron": 2})
+	l := newUserLimits(map[string]int{"cron": 2}, nil)
 	steps := []struct {
 		op, user string
 		refused  bool

@@ -20,6 +20,7 @@ type Metrics struct {
 	errors        *prometheus.CounterVec
 	latency       *prometheus.HistogramVec
 	clientConns   prometheus.Gauge
+	userConns     *prometheus.GaugeVec
 	clientTotal   prometheus.Counter
 	retries       *prometheus.CounterVec
 	backendDials  *prometheus.CounterVec
@@ -50,6 +51,7 @@ func New() *Metrics {
 		Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 	}, []string{"route"})
 	m.clientConns = prometheus.NewGauge(prometheus.GaugeOpts{Name: "strata_client_connections", Help: "Open client connections."})
+	m.userConns = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "strata_user_connections", Help: "Open client connections, by user (accounts with none have no series)."}, []string{"user"})
 	m.clientTotal = prometheus.NewCounter(prometheus.CounterOpts{Name: "strata_client_connections_total", Help: "Client connections accepted."})
 	m.rejectedConns = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_client_rejected_total", Help: "Client connections refused, by reason."}, []string{"reason"})
 	m.idleClosed = prometheus.NewCounter(prometheus.CounterOpts{Name: "strata_client_idle_closed_total", Help: "Client connections closed after limits.client_idle_timeout without a command."})
@@ -67,7 +69,7 @@ func New() *Metrics {
 		Name: "strata_primary_change_writes_held_seconds", Help: "How long statements for the primary waited during a switchover or failover, by kind.",
 		Buckets: []float64{.001, .005, .01, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 	}, []string{"kind"})
-	m.Registry.MustRegister(m.primaryChg, m.writesHeld, m.shardQueries, m.rangeFill, m.consistency, m.queries, m.errors, m.latency, m.clientConns, m.clientTotal, m.rejectedConns, m.idleClosed, m.passedOn, m.retries,
+	m.Registry.MustRegister(m.primaryChg, m.writesHeld, m.shardQueries, m.rangeFill, m.consistency, m.queries, m.errors, m.latency, m.clientConns, m.userConns, m.clientTotal, m.rejectedConns, m.idleClosed, m.passedOn, m.retries,
 		m.backendDials, m.serverUp, m.replicaLag, m.backendConns,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -87,6 +89,17 @@ func (m *Metrics) ClientConnected() { m.clientConns.Inc(); m.clientTotal.Inc() }
 
 // ClientClosed records a client leaving.
 func (m *Metrics) ClientClosed() { m.clientConns.Dec() }
+
+// SetUserConnections records a user's open client connections. Only
+// logged-in users of the config get here, so the series stay as many as
+// the accounts; a user's series goes when its last connection does.
+func (m *Metrics) SetUserConnections(user string, n int) {
+	if n <= 0 {
+		m.userConns.DeleteLabelValues(user)
+		return
+	}
+	m.userConns.WithLabelValues(user).Set(float64(n))
+}
 
 // ClientRejected records a connection refused before it got a session.
 func (m *Metrics) ClientRejected(reason string) { m.rejectedConns.WithLabelValues(reason).Inc() }

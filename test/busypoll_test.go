@@ -1,9 +1,7 @@
 package test
 
 import (
-	"io"
 	"maps"
-	"net/http"
 	"os"
 	"regexp"
 	"runtime"
@@ -83,17 +81,8 @@ var busyPollSample = regexp.MustCompile(`(?m)^strata_busy_poll_waits_total\{outc
 // "wait/outcome" (e.g. "answer/data").
 func busyPollWaits(t *testing.T, adminAddr string) map[string]float64 {
 	t.Helper()
-	resp, err := http.Get("http://" + adminAddr + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
 	waits := map[string]float64{}
-	for _, m := range busyPollSample.FindAllStringSubmatch(string(body), -1) {
+	for _, m := range busyPollSample.FindAllStringSubmatch(getText(t, "http://"+adminAddr+"/metrics"), -1) {
 		v, err := strconv.ParseFloat(m[3], 64)
 		if err != nil {
 			t.Fatalf("metric %q: %v", m[0], err)

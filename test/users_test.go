@@ -3,7 +3,9 @@ package test
 import (
 	"database/sql"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -137,6 +139,26 @@ func TestUsersReload(t *testing.T) {
 	defer held.Close()
 	if err := loginErr(t, addr, "newbie", "n-secret"); testenv.MySQLErr(err) != 1203 {
 		t.Fatalf("a second connection of newbie (max_connections: 1): %v, want 1203", err)
+	}
+	// GET /api/users and the metrics show the accounts now in effect and
+	// who holds connections.
+	var users []struct {
+		Name           string `json:"name"`
+		AuthPlugin     string `json:"auth_plugin"`
+		ServerAccount  string `json:"server_account"`
+		MaxConnections int    `json:"max_connections"`
+		Connections    int    `json:"connections"`
+	}
+	testenv.GetJSON(t, "http://"+s.AdminAddr()+"/api/users", &users)
+	listed := fmt.Sprintf("%+v", users)
+	if want := "[{Name:app AuthPlugin:mysql_native_password ServerAccount:strata MaxConnections:0 Connections:0} " +
+		"{Name:newbie AuthPlugin:mysql_native_password ServerAccount:strata MaxConnections:1 Connections:1} " +
+		"{Name:rotating AuthPlugin:caching_sha2_password ServerAccount:strata MaxConnections:0 Connections:0}]"; listed != want {
+		t.Fatalf("/api/users after the reload:\n%s\nwant\n%s", listed, want)
+	}
+	if metrics := getText(t, "http://"+s.AdminAddr()+"/metrics"); !strings.Contains(metrics, `strata_user_connections{user="newbie"} 1`+"\n") ||
+		!strings.Contains(metrics, `strata_user_connections{user="leaving"} 1`+"\n") {
+		t.Fatalf("strata_user_connections: want newbie and leaving (a session from before the reload) at 1:\n%s", grepLines(metrics, "strata_user_connections"))
 	}
 	if err := loginErr(t, addr, "rotating", "old-pw", "tls=skip-verify"); testenv.MySQLErr(err) != 1045 {
 		t.Fatalf("the old password after it changed: %v, want 1045 (not the cached fast path)", err)
@@ -346,4 +368,30 @@ func TestUserServerAccountRefused(t *testing.T) {
 	if err := app.QueryRowContext(ctxFor(t), "SELECT @@port").Scan(&port); err != nil || port == env.primary.Port {
 		t.Fatalf("a read as app after that: served by port %d, %v; want a replica", port, err)
 	}
+}
+
+// getText is the body of a GET.
+func getText(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(body)
+}
+
+// grepLines keeps the lines of text that contain s.
+func grepLines(text, s string) string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, s) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

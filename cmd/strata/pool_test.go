@@ -17,6 +17,7 @@ import (
 	"github.com/strata-proxy/strata/admin"
 	"github.com/strata-proxy/strata/backend"
 	"github.com/strata-proxy/strata/config"
+	"github.com/strata-proxy/strata/frontend"
 	"github.com/strata-proxy/strata/metrics"
 	"github.com/strata-proxy/strata/planner"
 	"github.com/strata-proxy/strata/querystats"
@@ -71,6 +72,13 @@ func (c *fileControl) ConfigSaved(cfg *config.Config) {
 }
 
 // cliEnv is an admin API on loopback and a config file pointing at it.
+// cliUsers is what GET /api/users answers in the CLI tests (the front end,
+// which counts connections, is tested in ../../test).
+var cliUsers = []frontend.UserInfo{
+	{Name: "app", AuthPlugin: "mysql_native_password", ServerAccount: "strata", Connections: 3},
+	{Name: "reports", AuthPlugin: "caching_sha2_password", ServerAccount: "reporter", MaxConnections: 5, Connections: 5},
+}
+
 type cliEnv struct {
 	path    string
 	topo    *topology.Topology
@@ -99,7 +107,8 @@ func newCLIEnvWith(t *testing.T, extra string) *cliEnv {
 	pl := planner.New(cfg.Routing)
 	srv := &admin.Server{Topology: tp, Pools: pools, Metrics: metrics.New(), Sessions: session.NewRegistry(), Control: &fileControl{cfg: cfg, topo: tp}, Stats: stats, Planner: pl,
 		AuthUser: cfg.AdminAuth.User, AuthPassword: cfg.AdminAuth.Password,
-		Switchover: &switchover.Switcher{Topology: tp, Pools: pools, Config: func() *config.Config { return cfg }, Log: slog.New(slog.DiscardHandler)}}
+		Switchover: &switchover.Switcher{Topology: tp, Pools: pools, Config: func() *config.Config { return cfg }, Log: slog.New(slog.DiscardHandler)},
+		Users: func() any { return cliUsers }}
 	ts.Config.Handler = srv.Handler()
 	ts.Start()
 	t.Cleanup(ts.Close)
