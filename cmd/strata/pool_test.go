@@ -108,7 +108,7 @@ func newCLIEnvWith(t *testing.T, extra string) *cliEnv {
 	srv := &admin.Server{Topology: tp, Pools: pools, Metrics: metrics.New(), Sessions: session.NewRegistry(), Control: &fileControl{cfg: cfg, topo: tp}, Stats: stats, Planner: pl,
 		AuthUser: cfg.AdminAuth.User, AuthPassword: cfg.AdminAuth.Password,
 		Switchover: &switchover.Switcher{Topology: tp, Pools: pools, Config: func() *config.Config { return cfg }, Log: slog.New(slog.DiscardHandler)},
-		Users: func() any { return cliUsers }}
+		Users:      func() any { return cliUsers }}
 	ts.Config.Handler = srv.Handler()
 	ts.Start()
 	t.Cleanup(ts.Close)
