@@ -51,13 +51,15 @@ func TestBusyPollThroughStrata(t *testing.T) {
 		}
 	}
 
-	// Each statement waits twice: for the server's answer and for the
-	// client's next statement. Both sides poll, so well over one wait per
-	// statement ends with data, and each kind is counted as what it is.
-	// The answers come inside the poll unless other processes (make test
-	// runs several packages at once, each with its servers) hold both
-	// CPUs for over 1ms at a time; then the back-off rightly sleeps at once
-	// for a while. So a few rounds are allowed for one that shows polling.
+	// Each statement waits for the server's answer, and then for the
+	// client's next statement unless it is already there when Strata
+	// reads (a client quicker than Strata, as on a busy machine). Both
+	// sides poll, and each wait is counted as what it is: answers as
+	// answer, the client's next statements as next, never as read. The
+	// answers come inside the poll unless other processes (make test runs
+	// several packages at once, each with its servers) hold both CPUs for
+	// over 1ms at a time; then the back-off rightly sleeps at once for a
+	// while. So a few rounds are allowed for one that shows polling.
 	for round := 1; ; round++ {
 		before := busyPollWaits(t, s.AdminAddr())
 		workload()
@@ -65,12 +67,11 @@ func TestBusyPollThroughStrata(t *testing.T) {
 		for k := range on {
 			on[k] -= before[k]
 		}
-		total := on["answer/data"] + on["next/data"] + on["read/data"]
-		if total >= 500 && on["answer/data"] >= 200 && on["next/data"] >= 200 {
+		if on["answer/data"] >= 200 && on["next/data"] >= 10 && on["read/data"] < on["next/data"] {
 			break
 		}
 		if round == 5 {
-			t.Fatalf("in 5 rounds of 400 statements with busy_poll: 1ms, waits by kind/outcome in the last %v: want over 500 ended while polling (client and server sides), over 200 server answers and over 200 next statements", on)
+			t.Fatalf("in 5 rounds of 400 statements with busy_poll: 1ms, waits by kind/outcome in the last %v: want over 200 server answers and over 10 next statements seen while polling, and fewer other reads than next statements", on)
 		}
 		t.Logf("round %d: waits by kind/outcome %v: too few ended while polling, the machine is busy; again", round, on)
 	}
