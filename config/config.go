@@ -150,6 +150,9 @@ type User struct {
 	// MaxConnections bounds the user's open client connections (0: only
 	// limits.max_client_connections applies).
 	MaxConnections int `yaml:"max_connections"`
+	// RequireTLS refuses this user's logins over a plain connection, as
+	// MariaDB's REQUIRE SSL does.
+	RequireTLS bool `yaml:"require_tls"`
 	// Backend, when its user is set, is the server account this user's
 	// statements run as instead of backend.user: the servers then check
 	// the application's own privileges and show its own account.

@@ -202,15 +202,21 @@ func (a *Authenticator) authenticate(c *wire.Conn, h *hello, salt []byte, isTLS 
 		}
 		auth = append([]byte(nil), auth...)
 	}
+	var err error
 	switch u.AuthPlugin {
 	case pluginCachingSha2:
-		return a.cachingSha2(c, u, auth, salt, isTLS)
+		err = a.cachingSha2(c, u, auth, salt, isTLS)
 	default:
 		if !u.cred.checkNative(auth, salt) {
-			return accessDenied(h.user, c.RemoteAddr(), len(auth) > 0)
+			err = accessDenied(h.user, c.RemoteAddr(), len(auth) > 0)
 		}
-		return nil
 	}
+	// After the password, as MariaDB does: only a client that knows it
+	// learns the account wants TLS.
+	if err == nil && u.RequireTLS && !isTLS {
+		return wire.NewError(wire.ErAccessDenied, "Access denied for user '%s': the account requires TLS (users[].require_tls); connect with TLS (mariadb --ssl, PDO MYSQL_ATTR_SSL_*, go-sql-driver tls=...)", u.Name)
+	}
+	return err
 }
 
 func (a *Authenticator) cachingSha2(c *wire.Conn, u account, auth, salt []byte, isTLS bool) error {

@@ -395,3 +395,33 @@ func grepLines(text, s string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// users[].require_tls: the account logs in over TLS only — go-sql-driver
+// and the mariadb CLI with TLS get in; without it the right password gets
+// 1045 saying TLS is required, and a wrong one the plain 1045 (the
+// requirement is told only to who knows the password).
+func TestRequireTLS(t *testing.T) {
+	t.Parallel()
+	s, _ := testenv.StartStrataFile(t, usersYAML(
+		"{name: app, password: app}",
+		"{name: secure, password: s3cure, require_tls: true}",
+	))
+	addr := s.MySQLAddr()
+	if err := loginErr(t, addr, "secure", "s3cure", "tls=skip-verify"); err != nil {
+		t.Fatalf("secure over TLS: %v", err)
+	}
+	if err := loginErr(t, addr, "secure", "s3cure"); testenv.MySQLErr(err) != 1045 || !strings.Contains(err.Error(), "requires TLS") {
+		t.Fatalf("secure without TLS: %v, want 1045 saying TLS is required", err)
+	}
+	if err := loginErr(t, addr, "secure", "wrong"); testenv.MySQLErr(err) != 1045 || strings.Contains(err.Error(), "TLS") {
+		t.Fatalf("secure without TLS and a wrong password: %v, want the plain 1045", err)
+	}
+	if err := loginErr(t, addr, "app", "app"); err != nil {
+		t.Fatalf("another account without TLS: %v", err)
+	}
+	host, port, _ := net.SplitHostPort(addr)
+	cmd := exec.Command("mariadb", "-h", host, "-P", port, "-u", "secure", "--password=s3cure", "--ssl", "--ssl-verify-server-cert=0", "--batch", "-e", "SELECT 'in over TLS'")
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "in over TLS") {
+		t.Fatalf("mariadb CLI with --ssl as secure: %v\n%s", err, out)
+	}
+}
