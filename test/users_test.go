@@ -420,6 +420,15 @@ func TestRequireTLS(t *testing.T) {
 		t.Fatalf("another account without TLS: %v", err)
 	}
 	host, port, _ := net.SplitHostPort(addr)
+	for _, tt := range []struct{ mode, want string }{
+		{"plain", "change_user: refused errno=1045 Access denied for user 'secure': the account requires TLS"},
+		{"tls", "change_user: ok"},
+	} {
+		out, err := exec.Command("php", "php/change_user_tls.php", host, port, "secure", "s3cure", tt.mode).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), tt.want) {
+			t.Errorf("PHP change_user to secure (%s): %v\n%s\nwant %q", tt.mode, err, out, tt.want)
+		}
+	}
 	cmd := exec.Command("mariadb", "-h", host, "-P", port, "-u", "secure", "--password=s3cure", "--ssl", "--ssl-verify-server-cert=0", "--batch", "-e", "SELECT 'in over TLS'")
 	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "in over TLS") {
 		t.Fatalf("mariadb CLI with --ssl as secure: %v\n%s", err, out)

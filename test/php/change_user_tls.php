@@ -3,12 +3,18 @@
 // logged in yet: the full path sends the password in clear over the TLS
 // connection, which Strata must take. Prints the server account the new
 // user's statements run as.
-// usage: php change_user_tls.php HOST PORT USER PASSWORD
+// usage: php change_user_tls.php HOST PORT USER PASSWORD [plain]
+// ("plain": the connection does without TLS)
 [$_, $host, $port, $user, $password] = $argv;
+$plain = ($argv[5] ?? '') === 'plain';
 mysqli_report(MYSQLI_REPORT_OFF);
 $m = mysqli_init();
-$m->ssl_set(null, null, null, null, null);
-if (!$m->real_connect($host, 'app', 'app', 'blog', (int)$port, null, MYSQLI_CLIENT_SSL | MYSQLI_CLIENT_SSL_DONT_VERIFY_SERVER_CERT)) {
+$flags = 0;
+if (!$plain) {
+	$m->ssl_set(null, null, null, null, null);
+	$flags = MYSQLI_CLIENT_SSL | MYSQLI_CLIENT_SSL_DONT_VERIFY_SERVER_CERT;
+}
+if (!$m->real_connect($host, 'app', 'app', 'blog', (int)$port, null, $flags)) {
 	echo "connect: ", $m->connect_error, "\n";
 	exit(1);
 }
