@@ -41,6 +41,7 @@ func (s *Server) changeUser(sess *session.Session, p []byte) error {
 	// password in clear, as at login.
 	_, isTLS := c.Conn.(*tls.Conn)
 	if err := s.auth.authenticate(c, &h, salt, isTLS); err != nil {
+		s.refusals.note(h.user, c.RemoteAddr(), err)
 		s.sendError(c, err)
 		return err // MySQL closes the connection after a failed change of user
 	}

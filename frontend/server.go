@@ -70,6 +70,7 @@ type Server struct {
 	schemas  *schemaCache
 	sessions int
 	users    *userLimits
+	refusals *loginRefusals
 }
 
 // SetUsers replaces the accounts clients log in with and their connection
@@ -116,7 +117,7 @@ func NewServer(cfg Config, env *session.Env, auth *Authenticator, log *slog.Logg
 	if cfg.HandshakeTimeout == 0 {
 		cfg.HandshakeTimeout = 10 * time.Second
 	}
-	return &Server{cfg: cfg, env: env, auth: auth, log: log, conns: map[net.Conn]*client{}, schemas: newSchemaCache(),
+	return &Server{cfg: cfg, env: env, auth: auth, log: log, conns: map[net.Conn]*client{}, schemas: newSchemaCache(), refusals: newLoginRefusals(log, time.Minute),
 		users: newUserLimits(auth.maxConnections(), env.Metrics.SetUserConnections)}
 }
 
@@ -294,6 +295,7 @@ func (s *Server) login(c *wire.Conn, id uint32) (*session.Session, error) {
 		return nil, err
 	}
 	if err := s.auth.authenticate(c, &h, salt, isTLS); err != nil {
+		s.refusals.note(h.user, c.RemoteAddr(), err)
 		s.sendError(c, err)
 		return nil, err
 	}

@@ -1,18 +1,24 @@
 package test
 
 import (
+	"bytes"
+	"context"
 	"database/sql"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/strata-proxy/strata/config"
 	"github.com/strata-proxy/strata/sandbox"
+	"github.com/strata-proxy/strata/server"
 	"github.com/strata-proxy/strata/test/testenv"
 	"github.com/strata-proxy/strata/topology"
 )
@@ -433,4 +439,50 @@ func TestRequireTLS(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "in over TLS") {
 		t.Fatalf("mariadb CLI with --ssl as secure: %v\n%s", err, out)
 	}
+}
+
+// Refused logins reach Strata's log at WARN, once a minute per user and
+// client host however many there are, and a good login logs nothing.
+func TestLoginRefusalsLogged(t *testing.T) {
+	t.Parallel()
+	cfg, err := config.Parse([]byte(usersYAML("{name: app, password: app}")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs lockedBuffer
+	s, err := server.Start(context.Background(), cfg, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for range 3 {
+		if err := loginErr(t, s.MySQLAddr(), "app", "stale-password"); testenv.MySQLErr(err) != 1045 {
+			t.Fatalf("a wrong password: %v", err)
+		}
+	}
+	if err := loginErr(t, s.MySQLAddr(), "app", "app"); err != nil {
+		t.Fatal(err)
+	}
+	lines := grepLines(logs.String(), "client login refused")
+	if strings.Count(lines, "\n")+1 != 1 || !strings.Contains(lines, "user=app client=127.0.0.1") || !strings.Contains(lines, "using password: YES") {
+		t.Fatalf("log lines of refused logins:\n%s\nwant one naming app, its client and the error", lines)
+	}
+}
+
+// lockedBuffer is a log destination tests read while Strata writes.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
