@@ -97,7 +97,7 @@ var busyPollSample = regexp.MustCompile(`(?m)^strata_busy_poll_waits_total\{outc
 func busyPollWaits(t *testing.T, adminAddr string) map[string]float64 {
 	t.Helper()
 	waits := map[string]float64{}
-	for _, m := range busyPollSample.FindAllStringSubmatch(getText(t, "http://"+adminAddr+"/metrics"), -1) {
+	for _, m := range busyPollSample.FindAllStringSubmatch(testenv.GetText(t, "http://"+adminAddr+"/metrics"), -1) {
 		v, err := strconv.ParseFloat(m[3], 64)
 		if err != nil {
 			t.Fatalf("metric %q: %v", m[0], err)

@@ -1,18 +1,14 @@
 package test
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -162,7 +158,7 @@ func TestUsersReload(t *testing.T) {
 		"{Name:rotating AuthPlugin:caching_sha2_password ServerAccount:strata MaxConnections:0 Connections:0}]"; listed != want {
 		t.Fatalf("/api/users after the reload:\n%s\nwant\n%s", listed, want)
 	}
-	if metrics := getText(t, "http://"+s.AdminAddr()+"/metrics"); !strings.Contains(metrics, `strata_user_connections{user="newbie"} 1`+"\n") ||
+	if metrics := testenv.GetText(t, "http://"+s.AdminAddr()+"/metrics"); !strings.Contains(metrics, `strata_user_connections{user="newbie"} 1`+"\n") ||
 		!strings.Contains(metrics, `strata_user_connections{user="leaving"} 1`+"\n") {
 		t.Fatalf("strata_user_connections: want newbie and leaving (a session from before the reload) at 1:\n%s", grepLines(metrics, "strata_user_connections"))
 	}
@@ -376,21 +372,6 @@ func TestUserServerAccountRefused(t *testing.T) {
 	}
 }
 
-// getText is the body of a GET.
-func getText(t *testing.T, url string) string {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(body)
-}
-
 // grepLines keeps the lines of text that contain s.
 func grepLines(text, s string) string {
 	var out []string
@@ -449,7 +430,7 @@ func TestLoginRefusalsLogged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logs lockedBuffer
+	var logs syncBuffer
 	s, err := server.Start(context.Background(), cfg, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	if err != nil {
 		t.Fatal(err)
@@ -467,22 +448,4 @@ func TestLoginRefusalsLogged(t *testing.T) {
 	if strings.Count(lines, "\n")+1 != 1 || !strings.Contains(lines, "user=app client=127.0.0.1") || !strings.Contains(lines, "using password: YES") {
 		t.Fatalf("log lines of refused logins:\n%s\nwant one naming app, its client and the error", lines)
 	}
-}
-
-// lockedBuffer is a log destination tests read while Strata writes.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -195,6 +195,21 @@ func PostJSON(t testing.TB, url, body string) (int, map[string]any) {
 	return resp.StatusCode, out
 }
 
+// GetText is what url answers (the /metrics text, say).
+func GetText(t testing.TB, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(body)
+}
+
 // GetJSON decodes what an admin API url answers into v.
 func GetJSON(t testing.TB, url string, v any) {
 	t.Helper()
