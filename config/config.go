@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -417,7 +418,7 @@ func Load(path string) (*Config, error) {
 func Parse(data []byte) (*Config, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, err
+		return nil, explainAlias(data, err)
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
@@ -434,6 +435,25 @@ func Parse(data []byte) (*Config, error) {
 		return nil, err
 	}
 	return cfg, nil
+}
+
+// unknownAnchor is yaml's error for *NAME with no &NAME before it.
+var unknownAnchor = regexp.MustCompile(`unknown anchor '([^']*)' referenced`)
+
+// explainAlias turns YAML's "unknown anchor" error, which an unquoted
+// password_hash ('*' and hex) gives, into one that names the line and the
+// fix: YAML reads a plain value starting with '*' as an alias.
+func explainAlias(data []byte, err error) error {
+	m := unknownAnchor.FindStringSubmatch(err.Error())
+	if m == nil {
+		return err
+	}
+	value := "*" + m[1]
+	where := ""
+	if i := bytes.Index(data, []byte(value)); i >= 0 {
+		where = fmt.Sprintf("line %d: ", 1+bytes.Count(data[:i], []byte("\n")))
+	}
+	return fmt.Errorf("%s%s: a value starting with '*' is a YAML alias unless quoted; quote it, e.g. password_hash: '%s'", where, value, value)
 }
 
 func cleanYAMLError(err error) error {

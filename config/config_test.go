@@ -61,6 +61,8 @@ func TestParseRejectsWithLine(t *testing.T) {
 		{"bad plugin", strings.Replace(minimal, "password: app}", "password: app, auth_plugin: ed25519}", 1), "line 5: users.0.auth_plugin"},
 		{"bad regexp", minimal + "routing:\n  - {match: {pattern: '('}, pool: batch}\n", "line 14: routing.0.match.pattern: is not a valid regular expression"},
 		{"password and password_hash", strings.Replace(minimal, "password: app}", "password: app, password_hash: '*0123456789ABCDEF0123456789ABCDEF01234567'}", 1), "line 5: users.0.password_hash: set password or password_hash, not both"},
+		{"password_hash not quoted", strings.Replace(minimal, "password: app}", "password_hash: *14E65567ABDB5135D0CFD9A70B3032C179A49EE7}", 1),
+			"line 5: *14E65567ABDB5135D0CFD9A70B3032C179A49EE7: a value starting with '*' is a YAML alias unless quoted; quote it, e.g. password_hash: '*14E65567ABDB5135D0CFD9A70B3032C179A49EE7'"},
 		{"short password_hash", strings.Replace(minimal, "password: app}", "password_hash: '*0123'}", 1), "line 5: users.0.password_hash: is not a mysql_native_password hash: want '*' and 40 hex digits"},
 		{"password_hash without its star", strings.Replace(minimal, "password: app}", "password_hash: 0123456789ABCDEF0123456789ABCDEF0123456789}", 1), "line 5: users.0.password_hash: is not a mysql_native_password hash"},
 		{"password_hash not hex", strings.Replace(minimal, "password: app}", "password_hash: '*0123456789ABCDEF0123456789ABCDEF0123456G'}", 1), "line 5: users.0.password_hash: is not a mysql_native_password hash: after the '*' only the hex digits"},
