@@ -418,7 +418,7 @@ func Load(path string) (*Config, error) {
 func Parse(data []byte) (*Config, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, explainAlias(data, err)
+		return nil, explainYAMLSyntax(data, err)
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
@@ -440,10 +440,18 @@ func Parse(data []byte) (*Config, error) {
 // unknownAnchor is yaml's error for *NAME with no &NAME before it.
 var unknownAnchor = regexp.MustCompile(`unknown anchor '([^']*)' referenced`)
 
-// explainAlias turns YAML's "unknown anchor" error, which an unquoted
-// password_hash ('*' and hex) gives, into one that names the line and the
-// fix: YAML reads a plain value starting with '*' as an alias.
-func explainAlias(data []byte, err error) error {
+// unquotedEnvInFlow is a ${NAME} secret left unquoted inside { }, where
+// YAML ends the mapping at its '}'.
+var unquotedEnvInFlow = regexp.MustCompile(`(?m)^.*\{[^\n]*:\s*\$\{[A-Za-z_][A-Za-z0-9_]*\}`)
+
+// explainYAMLSyntax adds the fix to YAML syntax errors that the secrets'
+// forms cause: an unquoted password_hash ('*' and hex) is read as an alias
+// ("unknown anchor"), an unquoted ${NAME} inside { } ends the mapping.
+func explainYAMLSyntax(data []byte, err error) error {
+	if loc := unquotedEnvInFlow.FindIndex(data); loc != nil && strings.Contains(err.Error(), "did not find expected") {
+		line := 1 + bytes.Count(data[:loc[0]], []byte("\n"))
+		return fmt.Errorf("line %d: a ${NAME} value inside { } must be quoted, e.g. {user: strata, password: '${NAME}'} (YAML: %v)", line, err)
+	}
 	m := unknownAnchor.FindStringSubmatch(err.Error())
 	if m == nil {
 		return err

@@ -63,6 +63,8 @@ func TestParseRejectsWithLine(t *testing.T) {
 		{"password and password_hash", strings.Replace(minimal, "password: app}", "password: app, password_hash: '*0123456789ABCDEF0123456789ABCDEF01234567'}", 1), "line 5: users.0.password_hash: set password or password_hash, not both"},
 		{"password_hash not quoted", strings.Replace(minimal, "password: app}", "password_hash: *14E65567ABDB5135D0CFD9A70B3032C179A49EE7}", 1),
 			"line 5: *14E65567ABDB5135D0CFD9A70B3032C179A49EE7: a value starting with '*' is a YAML alias unless quoted; quote it, e.g. password_hash: '*14E65567ABDB5135D0CFD9A70B3032C179A49EE7'"},
+		{"${NAME} not quoted in a flow mapping", strings.Replace(minimal, "password: strata}", "password: ${STRATA_PW}}", 1),
+			"line 6: a ${NAME} value inside { } must be quoted, e.g. {user: strata, password: '${NAME}'}"},
 		{"short password_hash", strings.Replace(minimal, "password: app}", "password_hash: '*0123'}", 1), "line 5: users.0.password_hash: is not a mysql_native_password hash: want '*' and 40 hex digits"},
 		{"password_hash without its star", strings.Replace(minimal, "password: app}", "password_hash: 0123456789ABCDEF0123456789ABCDEF0123456789}", 1), "line 5: users.0.password_hash: is not a mysql_native_password hash"},
 		{"password_hash not hex", strings.Replace(minimal, "password: app}", "password_hash: '*0123456789ABCDEF0123456789ABCDEF0123456G'}", 1), "line 5: users.0.password_hash: is not a mysql_native_password hash: after the '*' only the hex digits"},
