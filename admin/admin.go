@@ -91,6 +91,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/topology", s.topology)
 	mux.HandleFunc("GET /api/sessions", s.sessions)
 	mux.HandleFunc("GET /api/users", s.users)
+	mux.HandleFunc("POST /api/users/{name}/kill", s.killUser)
 	mux.HandleFunc("POST /api/sessions/{id}/kill", s.killSession)
 	mux.HandleFunc("GET /api/pools", s.pools)
 	mux.HandleFunc("POST /api/servers/{address}/pool", s.movePool)
@@ -230,6 +231,42 @@ func (s *Server) killSession(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, res)
 }
 
+// UserKillResult is the answer of POST /api/users/{name}/kill.
+type UserKillResult struct {
+	User string `json:"user"`
+	// Killed is "query" or "connection", as for one session.
+	Killed string `json:"killed"`
+	// Sessions are the ids of the user's sessions it ended (none: the user
+	// had no session).
+	Sessions []uint32 `json:"sessions"`
+}
+
+// killUser ends every session of a user: the step after removing an
+// account whose password leaked, or stopping a runaway job.
+func (s *Server) killUser(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Query bool `json:"query"`
+	}
+	if !decodeBody(w, r, &body, true, `{"query": true}`) {
+		return
+	}
+	user := r.PathValue("name")
+	ids, err := s.Sessions.KillUser(user, body.Query)
+	if err != nil {
+		writeError(w, http.StatusBadGateway, "some statements could not be interrupted: "+err.Error())
+		return
+	}
+	res := UserKillResult{User: user, Killed: "connection", Sessions: ids}
+	if body.Query {
+		res.Killed = "query"
+	}
+	if res.Sessions == nil {
+		res.Sessions = []uint32{}
+	}
+	s.logChange(r, "sessions of a user killed through the admin API", "user", user, "killed", res.Killed, "sessions", len(ids))
+	writeJSON(w, http.StatusOK, res)
+}
+
 func (s *Server) index(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	_, _ = w.Write([]byte(indexText))
@@ -241,6 +278,8 @@ GET    /api/topology                     clusters, servers, roles and state
 GET    /api/pools                        replica pools, their settings and members
 GET    /api/sessions                     client sessions and what each runs now
 POST   /api/sessions/{id}/kill           KILL: {"query": true} ends the statement only, else the connection
+GET    /api/users                        the accounts clients log in with, their server account and connections
+POST   /api/users/{name}/kill            KILL every session of a user ({"query": true}: their statements only)
 GET    /api/queries                      statements by digest, route and server (?order=&limit=&contains=)
 DELETE /api/queries                      the same, then start counting again
 GET    /api/rules                        routing rules in order, with the statements each decided

@@ -3,6 +3,7 @@ package session
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -184,6 +185,35 @@ func (r *Registry) Holding(addr string) []uint32 {
 
 // ErrNoSession reports a kill of an id no open session has.
 var ErrNoSession = errors.New("no such session")
+
+// KillUser is Kill for every session of user (an account whose password
+// leaked, a runaway job): it returns the ids it ended, in order. Sessions
+// that logged in while it ran may be missed; a reload that removes the
+// account first stops new ones.
+func (r *Registry) KillUser(user string, queryOnly bool) ([]uint32, error) {
+	r.mu.RLock()
+	var ids []uint32
+	for id, s := range r.sessions {
+		if s.UserName() == user {
+			ids = append(ids, id)
+		}
+	}
+	r.mu.RUnlock()
+	slices.Sort(ids)
+	var errs []error
+	killed := ids[:0]
+	for _, id := range ids {
+		_, err := r.Kill(id, queryOnly)
+		if errors.Is(err, ErrNoSession) {
+			continue // it ended meanwhile
+		}
+		killed = append(killed, id)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("session %d: %w", id, err))
+		}
+	}
+	return killed, errors.Join(errs...)
+}
 
 // Kill is KILL [QUERY] id for an operator (POST /api/sessions/{id}/kill):
 // it interrupts the statement the session runs on its servers (KILL QUERY

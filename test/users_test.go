@@ -449,3 +449,55 @@ func TestLoginRefusalsLogged(t *testing.T) {
 		t.Fatalf("log lines of refused logins:\n%s\nwant one naming app, its client and the error", lines)
 	}
 }
+
+// POST /api/users/{name}/kill ends every session of that user and no
+// other; with {"query": true} it interrupts their statements and keeps
+// them connected.
+func TestKillUser(t *testing.T) {
+	t.Parallel()
+	s, _ := testenv.StartStrataFile(t, usersYAML("{name: app, password: app}", "{name: victim, password: v}"))
+	ctx := ctxFor(t)
+	hold := func(user, password string) *sql.Conn {
+		db := testenv.Open(t, testenv.DSN(s.MySQLAddr(), user, password, "blog"))
+		c, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	v1, v2, other := hold("victim", "v"), hold("victim", "v"), hold("app", "app")
+
+	// Query only: a running statement stops, its session stays.
+	sleeper := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "victim", "v", "blog"))
+	sleepConn, _, done := startSleep(t, sleeper, 20, "kill_user_probe")
+	status, body := testenv.PostJSON(t, "http://"+s.AdminAddr()+"/api/users/victim/kill", `{"query": true}`)
+	if status != 200 || body["killed"] != "query" || len(body["sessions"].([]any)) != 3 {
+		t.Fatalf("kill victim's statements: %d %v, want its 3 sessions", status, body)
+	}
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("victim's SLEEP still runs 10 s after its statements were killed")
+	}
+	var one int
+	if err := sleepConn.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		t.Fatalf("the session whose statement was killed: %v, want it still connected", err)
+	}
+
+	status, body = testenv.PostJSON(t, "http://"+s.AdminAddr()+"/api/users/victim/kill", `{}`)
+	if status != 200 || body["killed"] != "connection" || len(body["sessions"].([]any)) != 3 {
+		t.Fatalf("kill victim's sessions: %d %v, want its 3 sessions", status, body)
+	}
+	for i, c := range []*sql.Conn{v1, v2, sleepConn} {
+		if err := c.QueryRowContext(ctx, "SELECT 1").Scan(&one); err == nil {
+			t.Fatalf("victim's session %d still answers after its user was killed", i)
+		}
+	}
+	if err := other.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		t.Fatalf("app's session after victim's were killed: %v", err)
+	}
+	if status, body := testenv.PostJSON(t, "http://"+s.AdminAddr()+"/api/users/victim/kill", `{}`); status != 200 || len(body["sessions"].([]any)) != 0 {
+		t.Fatalf("kill a user with no session left: %d %v, want none", status, body)
+	}
+}

@@ -25,6 +25,7 @@ func commands() []command {
 		{"queries", "show statements by digest with their route, server, count and time: strata queries -c FILE", runQueries},
 		{"rules", "show the routing rules with the statements each decided: strata rules -c FILE", runRules},
 		{"sessions", "show the client sessions and what each runs now, like a process list: strata sessions -c FILE", runSessions},
+		{"kill-user", "end every session of a user, or only their statements: strata kill-user NAME [-query] -c FILE", runKillUser},
 		{"users", "show the accounts clients log in with, their server account and open connections: strata users -c FILE", runUsers},
 		{"kill", "end a client session, or only its running statement: strata kill ID [-query] -c FILE", runKill},
 		{"switchover", "make a replica the primary, losing no committed write: strata switchover CLUSTER [-to ADDRESS] -c FILE", runSwitchover},

@@ -74,3 +74,39 @@ func runKill(args []string) error {
 	fmt.Fprintln(cliOut)
 	return nil
 }
+
+const killUserUsage = `usage: strata kill-user NAME [-query] [-c FILE] [-json]
+
+Ends every client session of user NAME (after removing an account whose
+password leaked, or to stop a runaway job; a reload that removes the
+account first keeps new ones out). -query interrupts only the statements
+they run now and keeps the clients connected.
+`
+
+// runKillUser implements `strata kill-user`.
+func runKillUser(args []string) error {
+	fs, af := newAdminFlagSet("kill-user", killUserUsage, true)
+	queryOnly := fs.Bool("query", false, "interrupt the running statements only")
+	pos, err := parseArgs(fs, args, "NAME")
+	if err != nil {
+		return helpIsNoError(err)
+	}
+	var res admin.UserKillResult
+	if printed, err := callView(af, "POST", "/api/users/"+pathEscape(pos[0])+"/kill", map[string]bool{"query": *queryOnly}, &res); printed || err != nil {
+		return err
+	}
+	what := "connections closed"
+	if res.Killed == "query" {
+		what = "statements interrupted; the clients stay connected"
+	}
+	if len(res.Sessions) == 0 {
+		fmt.Fprintf(cliOut, "user %s has no session\n", res.User)
+		return nil
+	}
+	ids := make([]string, len(res.Sessions))
+	for i, id := range res.Sessions {
+		ids[i] = fmt.Sprint(id)
+	}
+	fmt.Fprintf(cliOut, "user %s: %d sessions (%s): %s\n", res.User, len(ids), strings.Join(ids, ", "), what)
+	return nil
+}

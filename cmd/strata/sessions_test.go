@@ -24,3 +24,13 @@ func TestKillCommand(t *testing.T) {
 		t.Errorf("kill without an id: %v\n%s", err, out)
 	}
 }
+
+func TestKillUserCommand(t *testing.T) {
+	e := newCLIEnv(t)
+	if out := mustRun(t, runKillUser, "nobody", "-c", e.path); out != "user nobody has no session\n" {
+		t.Errorf("kill-user of a user with no session: %q", out)
+	}
+	if out, err := run(t, runKillUser, "-c", e.path); err == nil || !strings.Contains(err.Error(), "missing NAME") {
+		t.Errorf("kill-user without a name: %v\n%s", err, out)
+	}
+}
