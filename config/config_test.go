@@ -1,6 +1,7 @@
 package config
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -214,5 +215,27 @@ func TestSecretsFromEnvironment(t *testing.T) {
 	}
 	if !strings.Contains(string(out), "'${STRATA_TEST_BACKEND_PW}'") || strings.Contains(string(out), "b-secret") {
 		t.Errorf("rewritten file:\n%s", out)
+	}
+}
+
+// The example at the top of docs/configuration.md is a valid config, so
+// what a newcomer copies from it starts.
+func TestDocumentedExampleIsValid(t *testing.T) {
+	doc, err := os.ReadFile("../docs/configuration.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(doc), "```yaml\n")
+	example, _, closed := strings.Cut(rest, "```")
+	if !ok || !closed {
+		t.Fatal("docs/configuration.md has no yaml example")
+	}
+	t.Setenv("STRATA_BACKEND_PASSWORD", "from-the-environment")
+	cfg, err := Parse([]byte(example))
+	if err != nil {
+		t.Fatalf("the documented example: %v", err)
+	}
+	if cfg.Backend.Password != "from-the-environment" {
+		t.Errorf("backend.password = %q, want it from the environment", cfg.Backend.Password)
 	}
 }
