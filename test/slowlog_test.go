@@ -18,16 +18,7 @@ import (
 // are not logged.
 func TestSlowLog(t *testing.T) {
 	t.Parallel()
-	cfg, err := config.Parse([]byte(topologyYAML + "slow_log: 200ms\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var logs syncBuffer
-	s, err := server.Start(context.Background(), cfg, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, logs := startStrataLogging(t, topologyYAML+"slow_log: 200ms\n")
 	db := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog"))
 	var v int
 	if err := db.QueryRow("SELECT SLEEP(0.3) + 4242 AS slow_probe").Scan(&v); err != nil {
@@ -55,6 +46,23 @@ func TestSlowLog(t *testing.T) {
 	if strings.Contains(line, "4242") {
 		t.Errorf("the slow-statement line holds a literal of the statement: %s", line)
 	}
+}
+
+// startStrataLogging runs a Strata from yaml whose WARN log the test reads;
+// it is stopped with the test.
+func startStrataLogging(t *testing.T, yaml string) (*server.Strata, *syncBuffer) {
+	t.Helper()
+	cfg, err := config.Parse([]byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	s, err := server.Start(context.Background(), cfg, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s, logs
 }
 
 // syncBuffer is a bytes.Buffer safe for the logger and the test at once.

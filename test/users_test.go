@@ -1,10 +1,8 @@
 package test
 
 import (
-	"context"
 	"database/sql"
 	"fmt"
-	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -12,9 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/strata-proxy/strata/config"
 	"github.com/strata-proxy/strata/sandbox"
-	"github.com/strata-proxy/strata/server"
 	"github.com/strata-proxy/strata/test/testenv"
 	"github.com/strata-proxy/strata/topology"
 )
@@ -426,16 +422,7 @@ func TestRequireTLS(t *testing.T) {
 // client host however many there are, and a good login logs nothing.
 func TestLoginRefusalsLogged(t *testing.T) {
 	t.Parallel()
-	cfg, err := config.Parse([]byte(usersYAML("{name: app, password: app}")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var logs syncBuffer
-	s, err := server.Start(context.Background(), cfg, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, logs := startStrataLogging(t, usersYAML("{name: app, password: app}"))
 	for range 3 {
 		if err := loginErr(t, s.MySQLAddr(), "app", "stale-password"); testenv.MySQLErr(err) != 1045 {
 			t.Fatalf("a wrong password: %v", err)
