@@ -231,7 +231,10 @@ func (c *Conn) WriteFlush(payload []byte) error {
 // FlushAwaitReply sends buffered packets that make a request and returns
 // once the reply starts to arrive (or the wait fails: the next read says
 // why). It saves the futile read(2) a reader would make right after
-// sending; use it only for requests the peer answers.
+// sending; use it only for requests the peer answers. While busy polling
+// it returns once the request is sent, and the next read polls for the
+// answer with read(2) itself: a readiness check before that read would be
+// one more system call per statement.
 func (c *Conn) FlushAwaitReply() error { return c.FlushAwaitReplyFor(nil) }
 
 // FlushAwaitReplyFor is FlushAwaitReply for a statement of shape h: busy
@@ -239,6 +242,12 @@ func (c *Conn) FlushAwaitReply() error { return c.FlushAwaitReplyFor(nil) }
 // (ReplyPoll). A nil h is FlushAwaitReply.
 func (c *Conn) FlushAwaitReplyFor(h *ReplyPoll) error {
 	if c.sock == nil || c.R.Buffered() > 0 {
+		return c.W.Flush()
+	}
+	if c.sock.poll != nil && c.sock.poll.Budget() > 0 {
+		// Polling: the read that follows polls for the answer with read(2)
+		// itself, which saves the readiness check before it.
+		c.sock.answerDue, c.sock.reply = true, h
 		return c.W.Flush()
 	}
 	c.sock.reply = h

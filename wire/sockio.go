@@ -55,7 +55,8 @@ type socketIO struct {
 	// s.readable, made once like the callbacks above).
 	poll       *BusyPoll
 	pollSt     backoff
-	reply      *ReplyPoll // the statement shape awaited, during FlushAwaitReplyFor
+	reply      *ReplyPoll // the statement shape awaited (FlushAwaitReplyFor), until the read of its answer
+	answerDue  bool       // the next read waits for a server's answer (FlushAwaitReplyFor while polling)
 	next       *ReplyPoll // the shape just answered: the next wait follows it (AwaitNextAfter)
 	rfd        uintptr
 	retryFn    func() bool
@@ -116,12 +117,19 @@ func (s *socketIO) readOnce(fd uintptr) bool {
 	s.rn, s.rerrno = rawIO(syscall.SYS_READ, fd, s.rbuf)
 	if s.rerrno == syscall.EAGAIN && s.poll != nil {
 		s.rfd = fd
-		kind, rec := WaitRead, (*backoff)(nil)
-		if s.next != nil {
-			kind, rec, s.next = WaitNext, &s.next.next, nil
+		kind, st, rec := WaitRead, &s.pollSt, (*backoff)(nil)
+		switch {
+		case s.answerDue && s.reply != nil:
+			kind, st, rec = WaitAnswer, nil, &s.reply.answer
+		case s.answerDue:
+			kind = WaitAnswer
+		case s.next != nil:
+			kind, rec = WaitNext, &s.next.next
 		}
-		s.poll.await(kind, &s.pollSt, rec, s.retryFn)
+		s.answerDue, s.reply, s.next = false, nil, nil
+		s.poll.await(kind, st, rec, s.retryFn)
 	}
+	s.answerDue, s.reply = false, nil
 	return s.rerrno != syscall.EAGAIN
 }
 

@@ -155,8 +155,10 @@ func TestSocketIOWriteDeadline(t *testing.T) {
 
 // FlushAwaitReply sends a request and returns once the answer is there, so
 // the read that follows finds it at once; it must not hang when the answer
-// comes before the wait starts, and must leave failures to that read. The
-// same holds while busy polling, whose poll may see the answer first.
+// comes before the wait starts, and must leave failures to that read.
+// While busy polling it returns once the request is sent, and the read
+// that follows polls for the answer (counted as an answer wait), so no
+// readiness check comes before that read.
 func TestFlushAwaitReply(t *testing.T) {
 	type flushCase struct {
 		name      string
@@ -196,11 +198,30 @@ func TestFlushAwaitReply(t *testing.T) {
 		case <-time.After(5 * time.Second):
 			t.Fatal("FlushAwaitReply did not return")
 		}
-		if took := time.Since(start); took < tc.notBefore {
+		took := time.Since(start)
+		if poll == nil && took < tc.notBefore {
 			t.Errorf("returned after %s, before the answer was sent", took)
+		}
+		if poll != nil && tc.notBefore > 0 && took >= tc.notBefore {
+			t.Errorf("busy polling: returned after %s, want right after sending (the read polls)", took)
 		}
 		if err := tc.want(c); err != nil {
 			t.Fatal(err)
+		}
+		if took := time.Since(start); took < tc.notBefore {
+			t.Errorf("the answer was read after %s, before it was sent", took)
+		}
+		if poll == nil {
+			return
+		}
+		// The answer (or the close) came well inside the budget: the read
+		// saw it while polling, or at once, and it counts as an answer wait.
+		got := poll.StatsFor(WaitAnswer)
+		if got.Timeout != 0 || got.Skipped != 0 || got.Data > 1 || (tc.notBefore > 0 && got.Data != 1) {
+			t.Errorf("answer waits %+v; want at most one, ended by data (one when the answer came late)", got)
+		}
+		if other := poll.StatsFor(WaitRead); other != (BusyPollStats{}) {
+			t.Errorf("plain read waits %+v; the wait for the answer must count as an answer wait", other)
 		}
 	}
 	for _, tc := range cases {
