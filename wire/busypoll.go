@@ -4,7 +4,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-	"unsafe"
 )
 
 // BusyPoll makes a connection that waits for its peer poll the socket for a
@@ -195,18 +194,6 @@ func (p *BusyPoll) poll(budget time.Duration, ready func() bool) bool {
 			return false
 		}
 	}
-}
-
-// pollReadable reports whether fd has bytes (or an EOF or error) to read,
-// without waiting: ppoll(2) with a zero timeout.
-func pollReadable(fd uintptr) bool {
-	pfd := struct {
-		fd              int32
-		events, revents int16
-	}{fd: int32(fd), events: 0x1} // POLLIN
-	var now syscall.Timespec // zero: do not wait
-	n, _, errno := syscall.RawSyscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&pfd)), 1, uintptr(unsafe.Pointer(&now)), 0, 0, 0)
-	return errno == 0 && n > 0
 }
 
 // ReplyPoll is what one statement shape (a digest) taught about polling,

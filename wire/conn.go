@@ -244,16 +244,13 @@ func (c *Conn) FlushAwaitReplyFor(h *ReplyPoll) error {
 	if c.sock == nil || c.R.Buffered() > 0 {
 		return c.W.Flush()
 	}
-	if c.sock.poll != nil && c.sock.poll.Budget() > 0 {
-		// Polling: the read that follows polls for the answer with read(2)
-		// itself, which saves the readiness check before it.
+	if c.sock.polling() {
+		// The read that follows polls for the answer with read(2) itself,
+		// following h's record: no readiness check before it.
 		c.sock.answerDue, c.sock.reply = true, h
 		return c.W.Flush()
 	}
-	c.sock.reply = h
-	err := c.sock.flushAwaitRead()
-	c.sock.reply = nil
-	return err
+	return c.sock.flushAwaitRead()
 }
 
 // AwaitNextAfter makes the next wait for the peer's bytes (a client's next

@@ -51,16 +51,15 @@ type socketIO struct {
 	flushed  bool
 	flushErr error
 	// Busy polling (busypoll.go): nil = off. rfd is the descriptor the
-	// current callback got, for retryFn and readableFn (s.retryRead and
-	// s.readable, made once like the callbacks above).
-	poll       *BusyPoll
-	pollSt     backoff
-	reply      *ReplyPoll // the statement shape awaited (FlushAwaitReplyFor), until the read of its answer
-	answerDue  bool       // the next read waits for a server's answer (FlushAwaitReplyFor while polling)
-	next       *ReplyPoll // the shape just answered: the next wait follows it (AwaitNextAfter)
-	rfd        uintptr
-	retryFn    func() bool
-	readableFn func() bool
+	// current callback got, for retryFn (s.retryRead, made once like the
+	// callbacks above).
+	poll      *BusyPoll
+	pollSt    backoff
+	reply     *ReplyPoll // the statement shape awaited (FlushAwaitReplyFor), until the read of its answer
+	answerDue bool       // the next read waits for a server's answer (FlushAwaitReplyFor while polling)
+	next      *ReplyPoll // the shape just answered: the next wait follows it (AwaitNextAfter)
+	rfd       uintptr
+	retryFn   func() bool
 
 	// Write side.
 	writeFn func(fd uintptr) bool // s.writeOnce
@@ -88,7 +87,7 @@ func newSocketIO(c net.Conn) *socketIO {
 	}
 	s := &socketIO{rc: rc, conn: c}
 	s.readFn, s.writeFn, s.awaitFn = s.readOnce, s.writeOnce, s.awaitOnce
-	s.retryFn, s.readableFn = s.retryRead, s.readable
+	s.retryFn = s.retryRead
 	return s
 }
 
@@ -138,10 +137,6 @@ func (s *socketIO) retryRead() bool {
 	s.rn, s.rerrno = rawIO(syscall.SYS_READ, s.rfd, s.rbuf)
 	return s.rerrno != syscall.EAGAIN
 }
-
-// readable is awaitOnce's poll while busy polling: the reply is not read
-// here but by the Read that follows.
-func (s *socketIO) readable() bool { return pollReadable(s.rfd) }
 
 func (s *socketIO) Write(b []byte) (int, error) {
 	written := 0
@@ -207,23 +202,16 @@ func (s *socketIO) flushAwaitRead() error {
 }
 
 // awaitOnce is flushAwaitRead's RawConn callback: the first call flushes
-// (and stops there if that failed, or if busy polling saw the reply come);
-// the next, made once the socket is readable, ends the wait.
+// (and stops there if that failed); the next, made once the socket is
+// readable, ends the wait.
 func (s *socketIO) awaitOnce(fd uintptr) bool {
 	if s.flushed {
 		return true
 	}
 	s.flushed = true
 	s.flushErr = s.flush()
-	if s.flushErr != nil {
-		return true
-	}
-	if s.poll == nil {
-		return false
-	}
-	s.rfd = fd
-	if s.reply != nil {
-		return s.poll.await(WaitAnswer, nil, &s.reply.answer, s.readableFn)
-	}
-	return s.poll.await(WaitAnswer, &s.pollSt, nil, s.readableFn)
+	return s.flushErr != nil
 }
+
+// polling reports whether busy polling is on for this socket now.
+func (s *socketIO) polling() bool { return s.poll != nil && s.poll.Budget() > 0 }
