@@ -2,6 +2,7 @@ package sqlparse
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -114,5 +115,26 @@ func TestParseOrFallback(t *testing.T) {
 	facts, err = ParseOrFallback("SELECT 1; SELECT 2")
 	if err != nil || len(facts) != 2 || facts[0].Fallback {
 		t.Errorf("valid text: %v %v", facts, err)
+	}
+}
+
+// The parser panics on a number of more than 81 digits, which MariaDB
+// reads (as a double). Such a statement must get facts, conservatively,
+// and the parser must go on serving the statements after it.
+func TestParserPanicFallsBack(t *testing.T) {
+	for _, sql := range []string{
+		"SELECT 1" + strings.Repeat("0", 90),
+		"SELECT 0." + strings.Repeat("0", 90) + "1 FROM t",
+	} {
+		if _, err := Classify(sql); err == nil {
+			t.Errorf("Classify(%.20q…) = nil error, want a syntax error", sql)
+		}
+		facts, _ := ParseOrFallback(sql)
+		if len(facts) != 1 || !facts[0].Fallback || facts[0].ReadOnly {
+			t.Fatalf("ParseOrFallback(%.20q…) = %+v, want one conservative fallback", sql, facts)
+		}
+		if f, err := Classify("SELECT a FROM t WHERE id = 1"); err != nil || f.Kind != KindSelect {
+			t.Fatalf("the next parse: %+v, %v", f, err)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package sqlparse
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -50,9 +51,20 @@ var parserPool = sync.Pool{New: func() any { return parser.New() }}
 // parseAST parses sql into statement nodes. This is the single call into
 // the parser; later passes (shard-key extraction, table renames) start
 // from its result.
-func (m Mode) parseAST(sql string) ([]ast.StmtNode, error) {
+func (m Mode) parseAST(sql string) (_ []ast.StmtNode, err error) {
 	p := parserPool.Get().(*parser.Parser)
-	defer parserPool.Put(p)
+	defer func() {
+		// The parser panics on a few texts MariaDB reads, e.g. a number of
+		// more than 81 digits (beyond its decimal type). Such a text is
+		// one the parser cannot read: the caller falls back, and the
+		// server answers it. The parser's state is unknown after a panic,
+		// so it does not go back to the pool.
+		if r := recover(); r != nil {
+			err = &SyntaxError{Code: ErrCodeSyntax, SQLState: "42000", Msg: fmt.Sprintf("the SQL parser failed on this statement: %v", r)}
+			return
+		}
+		parserPool.Put(p)
+	}()
 	p.SetSQLMode(m.sqlMode)
 	stmts, _, err := p.ParseSQL(sql)
 	if err != nil {

@@ -464,3 +464,23 @@ func TestConnectionIDIsStratasID(t *testing.T) {
 		t.Fatalf("connection %d still answers after KILL", id)
 	}
 }
+
+// A statement the SQL parser gives up on (it panics on a number of more
+// than 81 digits, which MariaDB reads as a double) still gets the
+// server's answer, and the session goes on: it runs on the primary, as
+// any statement Strata cannot read.
+func TestStatementTheParserCannotRead(t *testing.T) {
+	t.Parallel()
+	db := openStrata(t)
+	direct := openDirect(t, env.primary, "")
+	huge := "SELECT 1" + strings.Repeat("0", 90) + " AS n"
+	for i := 0; i < 3; i++ { // the parser after a panic must serve the next statements
+		got, want := queryStrings(t, db, huge), queryStrings(t, direct, huge)
+		if len(got) != 1 || got[0] != want[0] {
+			t.Fatalf("through Strata %q, direct %q", got, want)
+		}
+		if n := queryStrings(t, db, "SELECT 40 + 2"); len(n) != 1 || n[0] != "42" {
+			t.Fatalf("the next statement: %q", n)
+		}
+	}
+}
