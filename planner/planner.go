@@ -250,18 +250,36 @@ func clientIP(addr string) net.IP {
 	return net.ParseIP(host)
 }
 
-// maxCachedFacts bounds the facts cache; past it the cache starts over, which
-// keeps the hot path free of LRU bookkeeping.
-const maxCachedFacts = 10000
+// maxCachedFacts bounds the facts cache, and maxCachedShapes its shapes;
+// past its bound each starts over, which keeps the hot path free of LRU
+// bookkeeping.
+const (
+	maxCachedFacts  = 10000
+	maxCachedShapes = 10000
+)
+
+// maxCachedText is the longest statement text the facts cache keeps:
+// longer ones (bulk INSERTs, mostly) are parsed each time, which costs
+// little beside running them, rather than holding megabytes per entry.
+const maxCachedText = 16 << 10
 
 // factsCache maps statement text to parsed facts so repeated statements are
-// parsed once.
+// parsed once, and statement shapes (texts with their literal values
+// blanked, sqlparse.AppendShapeKey) to the parse of one text of the shape,
+// so that a statement that only differs from an earlier one in its values
+// is not parsed either.
 type factsCache struct {
 	m sync.Map
 	n atomic.Int64
+	// shapes holds, per shape key, a *Parsed that stands for every text
+	// of the shape (sharesShape).
+	shapes  sync.Map
+	nShapes atomic.Int64
+	keys    sync.Pool // *[]byte, the buffers shape keys are built in
 	// replies holds one *wire.ReplyPoll per digest, so every text of a
 	// statement shape shares what polling for its answers taught.
-	replies sync.Map
+	replies  sync.Map
+	nReplies atomic.Int64
 }
 
 // Parsed is a statement's parse result: one Facts per statement of a
@@ -284,7 +302,7 @@ func (p *Planner) Parse(sql string) *Parsed {
 	if v, ok := p.facts.m.Load(sql); ok {
 		return v.(*Parsed)
 	}
-	return p.parseAndStore(sql)
+	return p.parseUncached(sql, true)
 }
 
 // ParseBytes is Parse of a statement still in a packet buffer: a statement
@@ -293,23 +311,107 @@ func (p *Planner) Parse(sql string) *Parsed {
 func (p *Planner) ParseBytes(sql []byte) *Parsed {
 	// The lookup key only lives for the lookup: the map keeps no
 	// reference to it, so it may alias the buffer.
-	if v, ok := p.facts.m.Load(unsafe.String(unsafe.SliceData(sql), len(sql))); ok {
+	text := unsafe.String(unsafe.SliceData(sql), len(sql))
+	if v, ok := p.facts.m.Load(text); ok {
 		return v.(*Parsed)
 	}
-	return p.parseAndStore(string(sql))
+	return p.parseUncached(text, false)
 }
 
-func (p *Planner) parseAndStore(sql string) *Parsed {
+// parseUncached parses a text the facts cache does not hold, unless an
+// earlier text of its shape stands for it. owned says whether sql may be
+// kept as it is; a text that aliases a packet buffer is copied first.
+func (p *Planner) parseUncached(sql string, owned bool) *Parsed {
+	if !owned {
+		sql = strings.Clone(sql)
+	}
+	if len(sql) > maxCachedText {
+		parsed := parse(sql)
+		parsed.Reply = p.replyFor(parsed.Summary.Digest)
+		return parsed
+	}
+	buf, _ := p.facts.keys.Get().(*[]byte)
+	if buf == nil {
+		buf = new([]byte)
+	}
+	defer p.facts.keys.Put(buf)
+	key, literals := sqlparse.AppendShapeKey((*buf)[:0], sql)
+	*buf = key
+	if literals {
+		if v, ok := p.facts.shapes.Load(unsafe.String(unsafe.SliceData(key), len(key))); ok {
+			shape := v.(*Parsed)
+			parsed := shape.forText(sql)
+			if parsed.Summary.Digest != shape.Summary.Digest {
+				parsed.Reply = p.replyFor(parsed.Summary.Digest)
+			}
+			p.store(sql, parsed) // the same text again costs a lookup
+			return parsed
+		}
+	}
 	parsed := parse(sql)
+	parsed.Reply = p.replyFor(parsed.Summary.Digest)
+	p.store(sql, parsed)
+	if literals && sharesShape(parsed) {
+		if p.facts.nShapes.Add(1) > maxCachedShapes {
+			p.facts.shapes.Clear()
+			p.facts.nShapes.Store(0)
+		}
+		p.facts.shapes.Store(string(key), parsed)
+	}
+	return parsed
+}
+
+// store keeps the parse of sql in the facts cache.
+func (p *Planner) store(sql string, parsed *Parsed) {
 	if p.facts.n.Add(1) > maxCachedFacts {
 		p.facts.m.Clear()
-		p.facts.replies.Clear()
 		p.facts.n.Store(0)
 	}
-	reply, _ := p.facts.replies.LoadOrStore(parsed.Summary.Digest, &wire.ReplyPoll{})
-	parsed.Reply = reply.(*wire.ReplyPoll)
 	p.facts.m.Store(sql, parsed)
-	return parsed
+}
+
+// replyFor returns the record of busy polling for the answers of the
+// statements with this digest.
+func (p *Planner) replyFor(digest string) *wire.ReplyPoll {
+	if reply, ok := p.facts.replies.Load(digest); ok {
+		return reply.(*wire.ReplyPoll)
+	}
+	if p.facts.nReplies.Add(1) > maxCachedFacts {
+		p.facts.replies.Clear()
+		p.facts.nReplies.Store(0)
+	}
+	reply, _ := p.facts.replies.LoadOrStore(digest, &wire.ReplyPoll{})
+	return reply.(*wire.ReplyPoll)
+}
+
+// sharesShape reports whether parsed stands for every text of its shape:
+// one statement whose facts do not depend on literal values
+// (sqlparse.SharesShape), and whose Text is the text cleaned as forText
+// cleans another's.
+func sharesShape(parsed *Parsed) bool {
+	return parsed.Err == nil && len(parsed.Statements) == 1 &&
+		sqlparse.SharesShape(parsed.Summary) && parsed.Summary.Text == sqlparse.CleanText(parsed.SQL)
+}
+
+// shapedParse is a Parsed made from the parse of another text of the same
+// shape, in one allocation.
+type shapedParse struct {
+	Parsed
+	facts sqlparse.Facts
+	stmts [1]*sqlparse.Facts
+}
+
+// forText returns the parse of sql, a text of the same shape as the one
+// parsed: the same facts but for the text itself and its digest. The
+// facts' slices are shared, as every cached parse's are: nobody writes to
+// them.
+func (parsed *Parsed) forText(sql string) *Parsed {
+	sp := &shapedParse{Parsed: *parsed, facts: *parsed.Summary}
+	sp.facts.Text = sqlparse.CleanText(sql)
+	sp.facts.Digest = sqlparse.Digest(sp.facts.Text)
+	sp.stmts[0] = &sp.facts
+	sp.SQL, sp.Statements, sp.Summary = sql, sp.stmts[:], &sp.facts
+	return &sp.Parsed
 }
 
 // parse never refuses a statement: what the parser cannot read is

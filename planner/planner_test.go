@@ -1,6 +1,9 @@
 package planner
 
 import (
+	"fmt"
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/strata-proxy/strata/config"
@@ -174,5 +177,77 @@ func TestParseSharesTheReplyRecordPerDigest(t *testing.T) {
 	}
 	if scan.Reply == nil || scan.Reply == a.Reply {
 		t.Errorf("a range scan shares the point select's reply record (%p)", scan.Reply)
+	}
+}
+
+// Texts that differ only in literal values (an application that inlines
+// its ids) are parsed once per shape: each gets its own text and digest
+// and the shape's facts. Statements whose facts hold a value are parsed
+// text by text.
+func TestParseSharesFactsPerShape(t *testing.T) {
+	p := New(nil)
+	first := p.ParseBytes([]byte("SELECT c FROM sbtest1 WHERE id = 1"))
+	buf := make([]byte, 0, 64)
+	for id := 2; id <= 200; id++ {
+		buf = fmt.Appendf(buf[:0], "SELECT c FROM sbtest1 WHERE id = %d", id)
+		text := string(buf)
+		got := p.ParseBytes(buf)
+		copy(buf, "XXXXXX") // the packet buffer is reused: the parse must own its text
+		want, err := sqlparse.Classify(text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.SQL != text || got.Summary.Text != text || got.Summary != got.Statements[0] || got.Err != nil {
+			t.Fatalf("%q parsed as %q (facts of %q)", text, got.SQL, got.Summary.Text)
+		}
+		if !reflect.DeepEqual(got.Summary, want) {
+			t.Fatalf("%q: facts\n%+v\nwant\n%+v", text, got.Summary, want)
+		}
+		if got.Reply != first.Reply {
+			t.Fatalf("%q has its own reply record", text)
+		}
+		// A parse of its own would have made its own list of tables.
+		if &got.Summary.Tables[0] != &first.Summary.Tables[0] {
+			t.Fatalf("%q was parsed again, not served from its shape", text)
+		}
+		if again := p.ParseBytes([]byte(text)); again != got {
+			t.Fatalf("%q a second time is not served from the facts cache", text)
+		}
+	}
+	for _, tc := range []struct{ a, b string }{
+		{"SET autocommit = 0", "SET autocommit = 1"}, // facts that hold the value
+		{"KILL 5", "KILL 6"},
+		// One shape whose parser digest keeps a literal: each text gets
+		// the digest the parser gives it.
+		{"SELECT'*'A", "SELECT'z'A"},
+	} {
+		p.Parse(tc.a)
+		got := p.ParseBytes([]byte(tc.b))
+		want, _ := sqlparse.Classify(tc.b)
+		if !reflect.DeepEqual(got.Summary, want) {
+			t.Errorf("%q after %q: facts\n%+v\nwant\n%+v", tc.b, tc.a, got.Summary, want)
+		}
+	}
+}
+
+// A long statement (a bulk INSERT) is parsed each time rather than kept:
+// the cache would otherwise hold megabytes per entry.
+func TestParseDoesNotKeepLongTexts(t *testing.T) {
+	p := New(nil)
+	var b strings.Builder
+	b.WriteString("INSERT INTO t (a, b) VALUES (0, 'x')")
+	for i := 1; b.Len() <= maxCachedText; i++ {
+		fmt.Fprintf(&b, ", (%d, 'x')", i)
+	}
+	long := b.String()
+	first := p.Parse(long)
+	if first.Summary.Kind != sqlparse.KindInsert || first.Err != nil {
+		t.Fatalf("a long INSERT parsed as %+v, %v", first.Summary, first.Err)
+	}
+	if p.Parse(long) == first {
+		t.Error("a text longer than maxCachedText was kept in the facts cache")
+	}
+	if n := p.facts.n.Load() + p.facts.nShapes.Load(); n != 0 {
+		t.Errorf("%d cache entries after two long texts, want none", n)
 	}
 }
