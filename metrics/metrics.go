@@ -160,6 +160,25 @@ func (m *Metrics) PrimaryChange(cluster, kind string, done bool, held time.Durat
 	m.primaryChg.WithLabelValues(cluster, kind, result).Inc()
 }
 
+// WatchParses exports how statements whose text Strata had not seen got
+// their facts, as strata_statement_parses_total{result}: shape (an
+// earlier statement of the same shape, with other values, gave them) and
+// parser (the SQL parser read the text). Every other statement was a
+// cache hit. A parser count that keeps pace with strata_queries_total
+// says the statements' shapes keep changing (generated SQL, or values
+// the shape keeps, such as decimals).
+func (m *Metrics) WatchParses(stats func() (shaped, parsed uint64)) {
+	const name, help = "strata_statement_parses_total", "Statements whose text Strata had not seen before, by how they got their facts: shape (from an earlier statement of the same shape, with other values) or parser (the SQL parser read the text). The other statements were cache hits."
+	for result, pick := range map[string]func(shaped, parsed uint64) uint64{
+		"shape":  func(shaped, _ uint64) uint64 { return shaped },
+		"parser": func(_, parsed uint64) uint64 { return parsed },
+	} {
+		m.Registry.MustRegister(prometheus.NewCounterFunc(
+			prometheus.CounterOpts{Name: name, Help: help, ConstLabels: prometheus.Labels{"result": result}},
+			func() float64 { return float64(pick(stats())) }))
+	}
+}
+
 // WatchBusyPoll exports how connections' waits for their peers ended
 // (config key busy_poll) as strata_busy_poll_waits_total{wait, outcome}.
 // wait is what was awaited: answer (a server's answer to a statement),

@@ -280,6 +280,26 @@ type factsCache struct {
 	// statement shape shares what polling for its answers taught.
 	replies  sync.Map
 	nReplies atomic.Int64
+	// Statements the cache did not hold, by how they got their facts
+	// (ParseStats). Hits are not counted: that would be a shared write on
+	// every statement.
+	shaped, parsed atomic.Uint64
+}
+
+// ParseStats counts the statements whose text the facts cache did not
+// hold, since the planner was made.
+type ParseStats struct {
+	// Shaped: an earlier text of the same shape (the same statement with
+	// other values) gave its facts; no parse.
+	Shaped uint64
+	// Parsed: the SQL parser read the text.
+	Parsed uint64
+}
+
+// ParseStats returns how statements the facts cache did not hold got
+// their facts. Every other statement was a cache hit.
+func (p *Planner) ParseStats() ParseStats {
+	return ParseStats{Shaped: p.facts.shaped.Load(), Parsed: p.facts.parsed.Load()}
 }
 
 // Parsed is a statement's parse result: one Facts per statement of a
@@ -326,6 +346,7 @@ func (p *Planner) parseUncached(sql string, owned bool) *Parsed {
 		sql = strings.Clone(sql)
 	}
 	if len(sql) > maxCachedText {
+		p.facts.parsed.Add(1)
 		parsed := parse(sql)
 		parsed.Reply = p.replyFor(parsed.Summary.Digest)
 		return parsed
@@ -345,9 +366,11 @@ func (p *Planner) parseUncached(sql string, owned bool) *Parsed {
 				parsed.Reply = p.replyFor(parsed.Summary.Digest)
 			}
 			p.store(sql, parsed) // the same text again costs a lookup
+			p.facts.shaped.Add(1)
 			return parsed
 		}
 	}
+	p.facts.parsed.Add(1)
 	parsed := parse(sql)
 	parsed.Reply = p.replyFor(parsed.Summary.Digest)
 	p.store(sql, parsed)

@@ -214,6 +214,9 @@ func TestParseSharesFactsPerShape(t *testing.T) {
 			t.Fatalf("%q a second time is not served from the facts cache", text)
 		}
 	}
+	if st := p.ParseStats(); st != (ParseStats{Shaped: 199, Parsed: 1}) {
+		t.Errorf("after 200 texts of one shape, each twice: %+v, want 199 shaped and 1 parsed", st)
+	}
 	for _, tc := range []struct{ a, b string }{
 		{"SET autocommit = 0", "SET autocommit = 1"}, // facts that hold the value
 		{"KILL 5", "KILL 6"},

@@ -115,8 +115,13 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 		MaxConns: cfg.Limits.MaxConnsPerServer, MaxIdle: cfg.Limits.MaxIdlePerServer,
 		ConnectTimeout: cfg.Limits.ConnectTimeout.D(), Wait: cfg.Limits.PoolWait.D(), BusyPoll: s.BusyPoll,
 	})
+	plan := planner.New(cfg.Routing)
+	s.Metrics.WatchParses(func() (uint64, uint64) {
+		st := plan.ParseStats()
+		return st.Shaped, st.Parsed
+	})
 	s.Env = &session.Env{
-		Topology: s.Topology, Planner: planner.New(cfg.Routing), Pools: s.Pools, Metrics: s.Metrics,
+		Topology: s.Topology, Planner: plan, Pools: s.Pools, Metrics: s.Metrics,
 		Registry: session.NewRegistry(), BackendUser: cfg.Backend.User, BackendPassword: cfg.Backend.Password, Accounts: accounts, BackendSockets: cfg.Backend.Sockets,
 		BackendTLS: backendTLS, Log: log, SlowLog: cfg.SlowLog.D(), PoolWait: cfg.Limits.PoolWait.D(), MaxPreparedStmts: cfg.Limits.MaxPreparedStatements, ConnectTimeout: cfg.Limits.ConnectTimeout.D(), Zone: cfg.Zone,
 		ReadYourWritesWait: cfg.Clusters[cfg.DefaultCluster].ReadYourWritesWait.D(),
