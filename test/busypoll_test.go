@@ -52,10 +52,11 @@ func TestBusyPollThroughStrata(t *testing.T) {
 	}
 
 	// Each statement waits for the server's answer, and then for the
-	// client's next statement unless it is already there when Strata
-	// reads (a client quicker than Strata, as on a busy machine). Both
-	// sides poll, and each wait is counted as what it is: answers as
-	// answer, the client's next statements as next, never as read. The
+	// client's next statement, unless either is already there when Strata
+	// reads (a server that ran on Strata's CPU as soon as the statement
+	// was sent; a client quicker than Strata). Both sides poll, and each
+	// wait is counted as what it is: answers as answer, the client's next
+	// statements as next, never as read. The
 	// answers come inside the poll unless other processes (make test runs
 	// several packages at once, each with its servers) hold both CPUs for
 	// over 1ms at a time; then the back-off rightly sleeps at once for a
@@ -67,11 +68,11 @@ func TestBusyPollThroughStrata(t *testing.T) {
 		for k := range on {
 			on[k] -= before[k]
 		}
-		if on["answer/data"] >= 200 && on["next/data"] >= 10 && on["read/data"] < on["next/data"] {
+		if on["answer/data"] >= 10 && on["next/data"] >= 10 && on["read/data"] < min(on["answer/data"], on["next/data"]) {
 			break
 		}
 		if round == 5 {
-			t.Fatalf("in 5 rounds of 400 statements with busy_poll: 1ms, waits by kind/outcome in the last %v: want over 200 server answers and over 10 next statements seen while polling, and fewer other reads than next statements", on)
+			t.Fatalf("in 5 rounds of 400 statements with busy_poll: 1ms, waits by kind/outcome in the last %v: want over 10 server answers and over 10 next statements seen while polling, and fewer other reads than either", on)
 		}
 		t.Logf("round %d: waits by kind/outcome %v: too few ended while polling, the machine is busy; again", round, on)
 	}
