@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/strata-proxy/strata/config"
@@ -252,5 +253,30 @@ func TestParseDoesNotKeepLongTexts(t *testing.T) {
 	}
 	if n := p.facts.n.Load() + p.facts.nShapes.Load(); n != 0 {
 		t.Errorf("%d cache entries after two long texts, want none", n)
+	}
+}
+
+// Sessions parse at once: texts of one shape from several goroutines each
+// get their own facts.
+func TestParseShapesConcurrently(t *testing.T) {
+	p := New(nil)
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 500 {
+				text := fmt.Sprintf("SELECT c FROM t WHERE id = %d AND k = '%d'", g*1000+i, i)
+				got := p.ParseBytes([]byte(text))
+				if got.SQL != text || got.Summary.Text != text || !got.Summary.ReadOnly {
+					t.Errorf("%q parsed as %q", text, got.Summary.Text)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if st := p.ParseStats(); st.Shaped+st.Parsed != 2000 || st.Parsed > 4 {
+		t.Errorf("2000 texts of one shape from 4 goroutines: %+v, want at most one parse each", st)
 	}
 }
