@@ -439,12 +439,26 @@ func (parsed *Parsed) forText(sql string) *Parsed {
 
 // parse never refuses a statement: what the parser cannot read is
 // classified conservatively (primary) and the server judges its syntax.
-func parse(sql string) *Parsed {
-	stmts, err := sqlparse.ParseOrFallback(sql)
+func parse(sql string) *Parsed { return parseIn(sqlparse.Mode{}, sql) }
+
+// parseIn is parse as a session with sql_mode m reads the text.
+func parseIn(m sqlparse.Mode, sql string) *Parsed {
+	stmts, err := m.ParseOrFallback(sql)
 	if len(stmts) == 0 {
-		return &Parsed{SQL: sql, Summary: sqlparse.ClassifyFallback(sql), Err: err}
+		return &Parsed{SQL: sql, Summary: m.ClassifyFallback(sql), Err: err}
 	}
 	return &Parsed{SQL: sql, Statements: stmts, Summary: combine(stmts), Err: err}
+}
+
+// ParseMode parses sql as a session whose sql_mode is m reads it
+// (sqlparse.Mode: with NO_BACKSLASH_ESCAPES, 'a\' ends a string where the
+// default reading goes on). It is not cached: the caches hold the
+// default reading, and such sessions are rare.
+func (p *Planner) ParseMode(m sqlparse.Mode, sql string) *Parsed {
+	p.facts.parsed.Add(1)
+	parsed := parseIn(m, sql)
+	parsed.Reply = p.replyFor(parsed.Summary.Digest)
+	return parsed
 }
 
 // combine merges the facts of a multi-statement query: it may use a replica

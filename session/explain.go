@@ -40,7 +40,7 @@ type ExplainRow struct {
 
 // ExplainPlan describes where sql would run now, as this session.
 func (s *Session) ExplainPlan(ctx context.Context, sql string) ([]ExplainRow, error) {
-	parsed := s.env.Planner.Parse(sql)
+	parsed := s.parse(sql)
 	f := parsed.Summary
 	if rule, msg := s.refusal(statements(parsed), true); rule >= 0 {
 		return []ExplainRow{{Step: "refuse", Tables: tableNames(f.Tables), Detail: errRefused(rule, msg).Message}}, nil

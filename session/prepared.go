@@ -41,11 +41,11 @@ type prepared struct {
 // prepared the statement.
 func (s *Session) Prepare(ctx context.Context, packet []byte) error {
 	sql := string(packet[1:])
-	parsed := s.env.Planner.Parse(sql)
+	parsed := s.parse(sql)
 	if ownConnectionID(parsed.Summary) {
 		// The statement is this session's own: prepared with its id.
 		if text, ok := sqlparse.ReplaceConnectionID(sql, s.ID); ok {
-			sql, parsed = text, s.env.Planner.Parse(text)
+			sql, parsed = text, s.parse(text)
 		}
 	}
 	// Until this PREPARE succeeds, an EXECUTE pipelined behind it with

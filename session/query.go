@@ -46,7 +46,7 @@ func (s *Session) Status() uint16 {
 // Query runs a COM_QUERY; packet is the whole command payload, forwarded
 // unchanged to the chosen server.
 func (s *Session) Query(ctx context.Context, packet []byte) error {
-	parsed := s.env.Planner.ParseBytes(packet[1:])
+	parsed := s.parseBytes(packet[1:])
 	// The wait for the client's next statement, after this one's answer,
 	// follows what this shape's answers taught (a client takes longer
 	// over a big result). Set now, it is the next wait for the client,

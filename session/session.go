@@ -103,6 +103,9 @@ type Session struct {
 	vars       varSet
 	autocommit bool
 	inTx       bool
+	// mode is how the session's sql_mode reads SQL text when it does not
+	// read it as the default does (sqlmode.go); nil: the default.
+	mode *sqlparse.Mode
 	// holds names session state living on one backend connection (user
 	// variables, temporary tables, named locks, LOCK TABLES): while any is
 	// held the session stays pinned to that connection.
@@ -270,6 +273,7 @@ func (s *Session) Reset(user, db string, collation byte) {
 	s.flavor.Account = s.env.Accounts.Of(user) // connections are taken anew: releaseAll gave them back
 	s.publishUser()
 	s.autocommit = true
+	s.mode = nil
 	s.vars.init(s.collation)
 	s.stmts = map[uint32]*prepared{}
 	s.lastStmt = nil
@@ -648,6 +652,9 @@ func (s *Session) learnOne(c *backend.Conn, f *sqlparse.Facts) {
 		if !v.Global {
 			s.vars.set(v.Name, v.SQL)
 			c.Vars[v.Name] = v.SQL
+			if v.Name == "sql_mode" {
+				s.learnSQLMode(c, v)
+			}
 		}
 	}
 	if f.Autocommit != nil {

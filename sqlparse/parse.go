@@ -43,6 +43,14 @@ func NewMode(sqlMode string) Mode {
 	return Mode{sqlMode: m, noBackslash: m.HasNoBackslashEscapesMode()}
 }
 
+// ReadsAsDefault reports whether m reads SQL text as the server's default
+// sql_mode does: none of the flags that change tokenizing or precedence.
+func (m Mode) ReadsAsDefault() bool {
+	const reading = mysql.ModeANSIQuotes | mysql.ModeNoBackslashEscapes | mysql.ModePipesAsConcat |
+		mysql.ModeHighNotPrecedence | mysql.ModeIgnoreSpace
+	return m.sqlMode&reading == 0
+}
+
 // The TiDB parser keeps scratch state and is not goroutine-safe; a pool
 // gives each concurrent parse its own and reuses them (a new parser
 // allocates a large symbol cache).

@@ -170,3 +170,24 @@ func replaceLiterals(sql, num, str string) string {
 	b.WriteString(sql[copied:])
 	return b.String()
 }
+
+func TestModeReadsAsDefault(t *testing.T) {
+	for _, tc := range []struct {
+		sqlMode string
+		want    bool
+	}{
+		{"", true},
+		{"DEFAULT", true},
+		{"STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_AUTO_CREATE_USER,NO_ENGINE_SUBSTITUTION", true},
+		{"NO_BACKSLASH_ESCAPES", false},
+		{"strict_all_tables, ansi_quotes", false},
+		{"ANSI", false}, // includes ANSI_QUOTES and PIPES_AS_CONCAT
+		{"PIPES_AS_CONCAT", false},
+		{"IGNORE_SPACE", false},
+		{"HIGH_NOT_PRECEDENCE", false},
+	} {
+		if got := NewMode(tc.sqlMode).ReadsAsDefault(); got != tc.want {
+			t.Errorf("NewMode(%q).ReadsAsDefault() = %v, want %v", tc.sqlMode, got, tc.want)
+		}
+	}
+}

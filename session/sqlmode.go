@@ -1,0 +1,82 @@
+package session
+
+import (
+	"context"
+	"time"
+
+	"github.com/strata-proxy/strata/backend"
+	"github.com/strata-proxy/strata/planner"
+	"github.com/strata-proxy/strata/sqlparse"
+)
+
+// A session's sql_mode changes how the server reads its statements: with
+// NO_BACKSLASH_ESCAPES 'a\' ends a string where the default reading goes
+// on, so text that Strata would take for the inside of a string is code
+// to the server (a second statement, a write); with ANSI_QUOTES "t" is a
+// name. Strata reads a session's statements as its server does, so it
+// routes what the server will run: sessions whose mode reads text like the
+// default share the planner's caches, the others parse with their mode.
+
+// parse returns the facts of sql as this session's server reads it.
+func (s *Session) parse(sql string) *planner.Parsed {
+	if s.mode == nil {
+		return s.env.Planner.Parse(sql)
+	}
+	return s.env.Planner.ParseMode(*s.mode, sql)
+}
+
+// parseBytes is parse of a statement still in a packet buffer.
+func (s *Session) parseBytes(sql []byte) *planner.Parsed {
+	if s.mode == nil {
+		return s.env.Planner.ParseBytes(sql)
+	}
+	return s.env.Planner.ParseMode(*s.mode, string(sql))
+}
+
+// sqlModeQueryTimeout bounds the question to the server after a SET of
+// sql_mode whose value Strata cannot compute.
+const sqlModeQueryTimeout = 5 * time.Second
+
+// learnSQLMode follows a SET of the session's sql_mode that ran on c. A
+// value computed by the server (CONCAT(@@sql_mode, ...), REPLACE(...),
+// common in PHP applications) is asked back from c.
+func (s *Session) learnSQLMode(c *backend.Conn, v sqlparse.SessionVar) {
+	value := v.Value
+	if v.Dynamic {
+		got, err := sessionSQLMode(c)
+		if err != nil {
+			// The connection failed after the SET: the session will hear of
+			// it; until it sets sql_mode again, read as the default.
+			if s.env.Log != nil {
+				s.env.Log.Warn("could not read the session's sql_mode after it was set; reading its statements with the default", "id", s.ID, "err", err)
+			}
+			s.mode = nil
+			return
+		}
+		value = got
+	}
+	if m := sqlparse.NewMode(value); !m.ReadsAsDefault() {
+		s.mode = &m
+		return
+	}
+	s.mode = nil
+}
+
+// sessionSQLMode asks c for its session's sql_mode.
+func sessionSQLMode(c *backend.Conn) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), sqlModeQueryTimeout)
+	defer cancel()
+	rows, err := c.QueryRows(ctx, "SELECT @@SESSION.sql_mode")
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	row, err := rows.Next(ctx)
+	if err != nil {
+		return "", err
+	}
+	if len(row) == 0 {
+		return "", nil
+	}
+	return string(row[0]), nil
+}
