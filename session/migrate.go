@@ -19,7 +19,10 @@ type State struct {
 	Collation  byte              `json:"collation"`
 	Autocommit bool              `json:"autocommit"`
 	Vars       map[string]string `json:"vars"` // name → the statement that set it
-	NextStmt   uint32            `json:"next_stmt"`
+	// SQLMode is the session's sql_mode when it reads statements unlike
+	// the default (NO_BACKSLASH_ESCAPES, ANSI_QUOTES...); "" otherwise.
+	SQLMode  string `json:"sql_mode,omitempty"`
+	NextStmt uint32 `json:"next_stmt"`
 	// LastInsertID is the session's LAST_INSERT_ID(): set on the
 	// connection of the next statement that reads it.
 	LastInsertID uint64 `json:"last_insert_id"`
@@ -59,7 +62,7 @@ func (s *Session) Export() (State, bool) {
 	st := State{
 		ID: s.ID, User: s.User, DB: s.DB, ClientAddr: s.ClientAddr,
 		Caps: s.caps, Collation: s.collation, Autocommit: s.autocommit,
-		Vars: maps.Clone(s.vars.m), NextStmt: s.nextStmt, LastInsertID: s.lastInsertID,
+		Vars: maps.Clone(s.vars.m), SQLMode: s.modeValue, NextStmt: s.nextStmt, LastInsertID: s.lastInsertID,
 	}
 	for _, p := range s.stmts {
 		st.Stmts = append(st.Stmts, StmtState{ID: p.id, SQL: p.sql, DB: p.db, Params: p.params, Columns: p.columns, Types: p.types})
@@ -102,13 +105,14 @@ func Adopt(env *Env, client *wire.Conn, st State, kill func()) *Session {
 		s.vars.m = maps.Clone(st.Vars)
 		s.vars.names, s.vars.print = nil, ""
 	}
+	s.setSQLMode(st.SQLMode)
 	s.nextStmt = st.NextStmt
 	s.lastInsertID = st.LastInsertID
 	for cluster, w := range st.Writes {
 		s.writes[cluster] = writeMark{gtid: w.GTID, unknown: w.Unknown}
 	}
 	for _, ps := range st.Stmts {
-		parsed := env.Planner.Parse(ps.SQL)
+		parsed := s.parse(ps.SQL)
 		p := &prepared{id: ps.ID, sql: ps.SQL, db: ps.DB, facts: parsed.Summary, parsed: parsed.Statements, reply: parsed.Reply,
 			params: ps.Params, columns: ps.Columns, types: ps.Types}
 		p.placed = s.placed(p.facts)

@@ -85,6 +85,9 @@ func TestAdoptRestoresTheExportedSession(t *testing.T) {
 	if got.flavor != s.flavor {
 		t.Errorf("flavor %+v, want %+v (the backend connections it may use)", got.flavor, s.flavor)
 	}
+	if got.mode != nil || got.modeValue != "" {
+		t.Errorf("a session with the default sql_mode adopted with mode %q", got.modeValue)
+	}
 	p := got.stmts[3]
 	if p == nil || got.lastStmt != p || p.sql != "SELECT name FROM users WHERE id = ?" || p.params != 1 || p.columns != 1 ||
 		!reflect.DeepEqual(p.types, []byte{8, 0}) || p.facts == nil || len(p.facts.Tables) != 1 {
@@ -95,5 +98,30 @@ func TestAdoptRestoresTheExportedSession(t *testing.T) {
 	}
 	if id := other.Registry.NextID(); id <= 7 {
 		t.Errorf("the next id %d would collide with the adopted session's 7", id)
+	}
+}
+
+// A session that reads its statements with another sql_mode goes on
+// reading them so in the process that adopts it: with
+// NO_BACKSLASH_ESCAPES, 'a\' ends the string and a write follows.
+func TestAdoptKeepsTheSessionsSQLMode(t *testing.T) {
+	env := &Env{Registry: NewRegistry(), Planner: planner.New(nil)}
+	s := newBareSession(t, env, 8)
+	s.setSQLMode("STRICT_TRANS_TABLES,NO_BACKSLASH_ESCAPES")
+	st, ok := s.Export()
+	if !ok {
+		t.Fatal("the session did not export")
+	}
+	other := &Env{Registry: NewRegistry(), Planner: planner.New(nil)}
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	got := Adopt(other, wire.NewConn(a), st, nil)
+	parsed := got.parse(`SELECT 'a\'; DELETE FROM t; -- '`)
+	if got.modeValue != "STRICT_TRANS_TABLES,NO_BACKSLASH_ESCAPES" || parsed.Summary.ReadOnly || len(parsed.Statements) != 2 {
+		t.Errorf("adopted with sql_mode %q: the hidden DELETE read as %d statements, read-only %v", got.modeValue, len(parsed.Statements), parsed.Summary.ReadOnly)
+	}
+	if def := s.env.Planner.Parse(`SELECT 'a\'; DELETE FROM t; -- '`); !def.Summary.ReadOnly {
+		t.Errorf("the default reading should see one SELECT of a string (the test's premise)")
 	}
 }

@@ -104,8 +104,10 @@ type Session struct {
 	autocommit bool
 	inTx       bool
 	// mode is how the session's sql_mode reads SQL text when it does not
-	// read it as the default does (sqlmode.go); nil: the default.
-	mode *sqlparse.Mode
+	// read it as the default does (sqlmode.go), modeValue that sql_mode;
+	// nil and "": the default.
+	mode      *sqlparse.Mode
+	modeValue string
 	// holds names session state living on one backend connection (user
 	// variables, temporary tables, named locks, LOCK TABLES): while any is
 	// held the session stays pinned to that connection.
@@ -273,7 +275,7 @@ func (s *Session) Reset(user, db string, collation byte) {
 	s.flavor.Account = s.env.Accounts.Of(user) // connections are taken anew: releaseAll gave them back
 	s.publishUser()
 	s.autocommit = true
-	s.mode = nil
+	s.setSQLMode("")
 	s.vars.init(s.collation)
 	s.stmts = map[uint32]*prepared{}
 	s.lastStmt = nil

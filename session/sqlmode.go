@@ -50,16 +50,22 @@ func (s *Session) learnSQLMode(c *backend.Conn, v sqlparse.SessionVar) {
 			if s.env.Log != nil {
 				s.env.Log.Warn("could not read the session's sql_mode after it was set; reading its statements with the default", "id", s.ID, "err", err)
 			}
-			s.mode = nil
+			s.setSQLMode("")
 			return
 		}
 		value = got
 	}
+	s.setSQLMode(value)
+}
+
+// setSQLMode makes the session read its statements as sql_mode value
+// does ("" or a mode that reads like the default: the shared caches).
+func (s *Session) setSQLMode(value string) {
 	if m := sqlparse.NewMode(value); !m.ReadsAsDefault() {
-		s.mode = &m
+		s.mode, s.modeValue = &m, value
 		return
 	}
-	s.mode = nil
+	s.mode, s.modeValue = nil, ""
 }
 
 // sessionSQLMode asks c for its session's sql_mode.
