@@ -346,10 +346,7 @@ func (p *Planner) parseUncached(sql string, owned bool) *Parsed {
 		sql = strings.Clone(sql)
 	}
 	if len(sql) > maxCachedText {
-		p.facts.parsed.Add(1)
-		parsed := parse(sql)
-		parsed.Reply = p.replyFor(parsed.Summary.Digest)
-		return parsed
+		return p.parseNew(sqlparse.Mode{}, sql)
 	}
 	buf, _ := p.facts.keys.Get().(*[]byte)
 	if buf == nil {
@@ -360,19 +357,14 @@ func (p *Planner) parseUncached(sql string, owned bool) *Parsed {
 	*buf = key
 	if literals {
 		if v, ok := p.facts.shapes.Load(unsafe.String(unsafe.SliceData(key), len(key))); ok {
-			shape := v.(*Parsed)
-			parsed := shape.forText(sql)
-			if parsed.Summary.Digest != shape.Summary.Digest {
-				parsed.Reply = p.replyFor(parsed.Summary.Digest)
-			}
+			parsed := v.(*Parsed).forText(sql)
+			parsed.Reply = p.replyFor(parsed.Summary.Digest)
 			p.store(sql, parsed) // the same text again costs a lookup
 			p.facts.shaped.Add(1)
 			return parsed
 		}
 	}
-	p.facts.parsed.Add(1)
-	parsed := parse(sql)
-	parsed.Reply = p.replyFor(parsed.Summary.Digest)
+	parsed := p.parseNew(sqlparse.Mode{}, sql)
 	p.store(sql, parsed)
 	if literals && sharesShape(parsed) {
 		if p.facts.nShapes.Add(1) > maxCachedShapes {
@@ -437,11 +429,9 @@ func (parsed *Parsed) forText(sql string) *Parsed {
 	return &sp.Parsed
 }
 
-// parse never refuses a statement: what the parser cannot read is
-// classified conservatively (primary) and the server judges its syntax.
-func parse(sql string) *Parsed { return parseIn(sqlparse.Mode{}, sql) }
-
-// parseIn is parse as a session with sql_mode m reads the text.
+// parseIn parses sql as sql_mode m reads it. It never refuses a
+// statement: what the parser cannot read is classified conservatively
+// (primary) and the server judges its syntax.
 func parseIn(m sqlparse.Mode, sql string) *Parsed {
 	stmts, err := m.ParseOrFallback(sql)
 	if len(stmts) == 0 {
@@ -454,7 +444,10 @@ func parseIn(m sqlparse.Mode, sql string) *Parsed {
 // (sqlparse.Mode: with NO_BACKSLASH_ESCAPES, 'a\' ends a string where the
 // default reading goes on). It is not cached: the caches hold the
 // default reading, and such sessions are rare.
-func (p *Planner) ParseMode(m sqlparse.Mode, sql string) *Parsed {
+func (p *Planner) ParseMode(m sqlparse.Mode, sql string) *Parsed { return p.parseNew(m, sql) }
+
+// parseNew runs the parser on sql as sql_mode m reads it, and counts it.
+func (p *Planner) parseNew(m sqlparse.Mode, sql string) *Parsed {
 	p.facts.parsed.Add(1)
 	parsed := parseIn(m, sql)
 	parsed.Reply = p.replyFor(parsed.Summary.Digest)

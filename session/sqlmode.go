@@ -1,9 +1,6 @@
 package session
 
 import (
-	"context"
-	"time"
-
 	"github.com/strata-proxy/strata/backend"
 	"github.com/strata-proxy/strata/planner"
 	"github.com/strata-proxy/strata/sqlparse"
@@ -33,17 +30,13 @@ func (s *Session) parseBytes(sql []byte) *planner.Parsed {
 	return s.env.Planner.ParseMode(*s.mode, string(sql))
 }
 
-// sqlModeQueryTimeout bounds the question to the server after a SET of
-// sql_mode whose value Strata cannot compute.
-const sqlModeQueryTimeout = 5 * time.Second
-
 // learnSQLMode follows a SET of the session's sql_mode that ran on c. A
 // value computed by the server (CONCAT(@@sql_mode, ...), REPLACE(...),
 // common in PHP applications) is asked back from c.
 func (s *Session) learnSQLMode(c *backend.Conn, v sqlparse.SessionVar) {
 	value := v.Value
 	if v.Dynamic {
-		got, err := sessionSQLMode(c)
+		got, err := queryValue(c, "SELECT @@SESSION.sql_mode")
 		if err != nil {
 			// The connection failed after the SET: the session will hear of
 			// it; until it sets sql_mode again, read as the default.
@@ -66,23 +59,4 @@ func (s *Session) setSQLMode(value string) {
 		return
 	}
 	s.mode, s.modeValue = nil, ""
-}
-
-// sessionSQLMode asks c for its session's sql_mode.
-func sessionSQLMode(c *backend.Conn) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), sqlModeQueryTimeout)
-	defer cancel()
-	rows, err := c.QueryRows(ctx, "SELECT @@SESSION.sql_mode")
-	if err != nil {
-		return "", err
-	}
-	defer rows.Close()
-	row, err := rows.Next(ctx)
-	if err != nil {
-		return "", err
-	}
-	if len(row) == 0 {
-		return "", nil
-	}
-	return string(row[0]), nil
 }
