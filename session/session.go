@@ -207,6 +207,7 @@ func New(env *Env, client *wire.Conn, o Options) *Session {
 		closeClient: o.Kill,
 	}
 	s.vars.init(o.Collation)
+	s.setSQLMode(env.defaultSQLMode())
 	s.publishUser()
 	env.Registry.add(s)
 	return s
@@ -275,7 +276,7 @@ func (s *Session) Reset(user, db string, collation byte) {
 	s.flavor.Account = s.env.Accounts.Of(user) // connections are taken anew: releaseAll gave them back
 	s.publishUser()
 	s.autocommit = true
-	s.setSQLMode("")
+	s.setSQLMode(s.env.defaultSQLMode())
 	s.vars.init(s.collation)
 	s.stmts = map[uint32]*prepared{}
 	s.lastStmt = nil

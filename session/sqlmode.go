@@ -1,6 +1,8 @@
 package session
 
 import (
+	"strings"
+
 	"github.com/strata-proxy/strata/backend"
 	"github.com/strata-proxy/strata/planner"
 	"github.com/strata-proxy/strata/sqlparse"
@@ -30,20 +32,36 @@ func (s *Session) parseBytes(sql []byte) *planner.Parsed {
 	return s.env.Planner.ParseMode(*s.mode, string(sql))
 }
 
+// A session that has not set sql_mode has the server's global one, which
+// the topology monitor reads on every check (topology.Server.SQLMode): a
+// session starts, and starts over after COM_RESET_CONNECTION or
+// COM_CHANGE_USER, reading as its cluster's primary does. A change of the
+// global value applies to sessions opened after it, as on the server.
+
+// defaultSQLMode is the sql_mode a new session has (none without a
+// topology: sessions built by tests).
+func (e *Env) defaultSQLMode() string {
+	if e.Topology == nil {
+		return ""
+	}
+	return e.Topology.Load().DefaultSQLMode()
+}
+
 // learnSQLMode follows a SET of the session's sql_mode that ran on c. A
 // value computed by the server (CONCAT(@@sql_mode, ...), REPLACE(...),
-// common in PHP applications) is asked back from c.
+// common in PHP applications) or DEFAULT (the server's global value) is
+// asked back from c.
 func (s *Session) learnSQLMode(c *backend.Conn, v sqlparse.SessionVar) {
 	value := v.Value
-	if v.Dynamic {
+	if v.Dynamic || strings.EqualFold(value, "DEFAULT") {
 		got, err := queryValue(c, "SELECT @@SESSION.sql_mode")
 		if err != nil {
 			// The connection failed after the SET: the session will hear of
-			// it; until it sets sql_mode again, read as the default.
+			// it; until it sets sql_mode again, read as the server's default.
 			if s.env.Log != nil {
 				s.env.Log.Warn("could not read the session's sql_mode after it was set; reading its statements with the default", "id", s.ID, "err", err)
 			}
-			s.setSQLMode("")
+			s.setSQLMode(s.env.defaultSQLMode())
 			return
 		}
 		value = got

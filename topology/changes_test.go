@@ -421,3 +421,38 @@ func TestPromoteFrom(t *testing.T) {
 		t.Fatalf("primary %s", p)
 	}
 }
+
+// A server's global sql_mode, read by the monitor, is what a new session
+// of the default cluster reads its statements with; a reload keeps it,
+// and a value already known publishes nothing.
+func TestSQLMode(t *testing.T) {
+	tp := newTestTopology(t)
+	if got := tp.Load().DefaultSQLMode(); got != "" {
+		t.Errorf("before any check: %q, want \"\"", got)
+	}
+	if !tp.SetSQLMode("127.0.0.1:13306", "ANSI_QUOTES") || !tp.SetSQLMode("127.0.0.1:14306", "NO_BACKSLASH_ESCAPES") {
+		t.Fatal("a new sql_mode was not published")
+	}
+	s := tp.Load()
+	if tp.SetSQLMode("127.0.0.1:13306", "ANSI_QUOTES") || tp.Load() != s {
+		t.Error("the same sql_mode again published a snapshot")
+	}
+	if tp.SetSQLMode("127.0.0.1:9", "ANSI_QUOTES") {
+		t.Error("an unknown server's sql_mode was published")
+	}
+	if got := s.DefaultSQLMode(); got != "ANSI_QUOTES" {
+		t.Errorf("default cluster main: %q, want its primary's ANSI_QUOTES", got)
+	}
+
+	next := strings.Replace(testYAML, "default_cluster: main", "default_cluster: other", 1)
+	if _, err := tp.Apply(testConfig(t, next)); err != nil {
+		t.Fatal(err)
+	}
+	s = tp.Load()
+	if got := s.DefaultSQLMode(); got != "NO_BACKSLASH_ESCAPES" {
+		t.Errorf("after a reload making other the default: %q, want its primary's NO_BACKSLASH_ESCAPES", got)
+	}
+	if got := s.Server("127.0.0.1:13306").SQLMode; got != "ANSI_QUOTES" {
+		t.Errorf("after a reload, main's primary: %q, want ANSI_QUOTES kept", got)
+	}
+}

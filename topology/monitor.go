@@ -78,6 +78,8 @@ type Probe struct {
 	Err error
 	// ReadOnly is @@global.read_only.
 	ReadOnly bool
+	// SQLMode is @@global.sql_mode.
+	SQLMode string
 	// Replication is SHOW SLAVE STATUS of a replica; nil when it returned
 	// no row (replication not configured).
 	Replication *ReplicationStatus
@@ -440,6 +442,9 @@ func (m *Monitor) check(ctx context.Context, sc *serverCheck, db *sql.DB, timeou
 	if p.Err == nil {
 		ro := p.ReadOnly
 		sc.last.ReadOnly = &ro
+		if m.topo.SetSQLMode(sc.addr, p.SQLMode) && srv.SQLMode != "" {
+			m.log.Info("server's global sql_mode changed: sessions opened from now on read statements with it", "server", srv.Addr, "sql_mode", p.SQLMode, "was", srv.SQLMode)
+		}
 		m.warnings(sc, srv, p)
 	}
 	if cl := snap.Cluster(srv.Cluster); cl != nil {
@@ -559,6 +564,24 @@ func (m *Monitor) warnings(sc *serverCheck, srv *Server, p Probe) {
 	warn("primary-ro", srv.Role == RolePrimary && p.ReadOnly, "primary is read_only: writes will fail")
 	warn("replica-rw", srv.Role == RoleReplica && !p.ReadOnly, "replica is not read_only: a misrouted write would fork the data")
 	warn("repl-status", p.ReplicationErr != nil, "cannot read replication status; lag is not checked (grant REPLICATION CLIENT / SLAVE MONITOR)", "err", p.ReplicationErr)
+	primaryMode, known := m.primarySQLModeLocked(srv)
+	warn("sql-mode", srv.Role == RoleReplica && known && p.SQLMode != primaryMode,
+		"replica's global sql_mode differs from its primary's: a session that does not set sql_mode behaves differently on each, and Strata reads its statements as the primary would (set the same sql_mode on every server)",
+		"sql_mode", p.SQLMode, "primary_sql_mode", primaryMode)
+}
+
+// primarySQLModeLocked returns the global sql_mode of srv's primary and
+// whether a check has read it.
+func (m *Monitor) primarySQLModeLocked(srv *Server) (string, bool) {
+	cl := m.topo.Load().Cluster(srv.Cluster)
+	if cl == nil || cl.Primary == nil {
+		return "", false
+	}
+	sc := m.servers[cl.Primary.Addr]
+	if sc == nil || sc.last.ReadOnly == nil {
+		return "", false
+	}
+	return cl.Primary.SQLMode, true
 }
 
 // ReportFailure lets the data plane report that connecting to addr failed:
@@ -665,7 +688,7 @@ func sqlProbe(ctx context.Context, _ string, db *sql.DB, role Role) Probe {
 		return Probe{Err: err}
 	}
 	var p Probe
-	if err := db.QueryRowContext(ctx, "SELECT @@global.read_only").Scan(&p.ReadOnly); err != nil {
+	if err := db.QueryRowContext(ctx, "SELECT @@global.read_only, @@global.sql_mode").Scan(&p.ReadOnly, &p.SQLMode); err != nil {
 		return Probe{Err: err}
 	}
 	if role != RoleReplica {

@@ -46,6 +46,10 @@ type Server struct {
 	Drained bool          `json:"drained,omitempty"`
 	// Reason says why the server is not up, for operators.
 	Reason string `json:"reason,omitempty"`
+	// SQLMode is the server's global sql_mode as last checked: the mode of
+	// a session that does not set its own, which decides how the server
+	// reads its statements (NO_BACKSLASH_ESCAPES, ANSI_QUOTES).
+	SQLMode string `json:"sql_mode,omitempty"`
 }
 
 // Routable reports whether reads may be sent to the server.
@@ -285,6 +289,32 @@ func (t *Topology) SetState(addr string, state State, lag time.Duration, reason 
 		return true
 	})
 	return changed
+}
+
+// SetSQLMode records a server's global sql_mode; it returns false when it
+// is the one already known, so no snapshot is published for a no-op.
+func (t *Topology) SetSQLMode(addr, mode string) bool {
+	changed := false
+	t.Update(func(s *Snapshot) bool {
+		srv := s.Server(addr)
+		if srv == nil || srv.SQLMode == mode {
+			return false
+		}
+		srv.SQLMode = mode
+		changed = true
+		return true
+	})
+	return changed
+}
+
+// DefaultSQLMode is the global sql_mode of the default cluster's primary:
+// how a session that has not set sql_mode has its statements read ("" when
+// not known yet).
+func (s *Snapshot) DefaultSQLMode() string {
+	if cl := s.Default(); cl != nil && cl.Primary != nil {
+		return cl.Primary.SQLMode
+	}
+	return ""
 }
 
 // lagBucket rounds lag to whole seconds so a replica whose lag wobbles by
