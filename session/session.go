@@ -108,6 +108,10 @@ type Session struct {
 	// nil and "": the default.
 	mode      *sqlparse.Mode
 	modeValue string
+	// modePending: the server's global sql_mode was not read yet when the
+	// session started; its first statement after the monitor read it
+	// takes it (takeServerSQLMode).
+	modePending bool
 	// holds names session state living on one backend connection (user
 	// variables, temporary tables, named locks, LOCK TABLES): while any is
 	// held the session stays pinned to that connection.
@@ -207,7 +211,7 @@ func New(env *Env, client *wire.Conn, o Options) *Session {
 		closeClient: o.Kill,
 	}
 	s.vars.init(o.Collation)
-	s.setSQLMode(env.defaultSQLMode())
+	s.takeServerSQLMode()
 	s.publishUser()
 	env.Registry.add(s)
 	return s
@@ -276,7 +280,7 @@ func (s *Session) Reset(user, db string, collation byte) {
 	s.flavor.Account = s.env.Accounts.Of(user) // connections are taken anew: releaseAll gave them back
 	s.publishUser()
 	s.autocommit = true
-	s.setSQLMode(s.env.defaultSQLMode())
+	s.takeServerSQLMode()
 	s.vars.init(s.collation)
 	s.stmts = map[uint32]*prepared{}
 	s.lastStmt = nil

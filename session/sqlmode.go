@@ -18,6 +18,9 @@ import (
 
 // parse returns the facts of sql as this session's server reads it.
 func (s *Session) parse(sql string) *planner.Parsed {
+	if s.modePending {
+		s.takeServerSQLMode()
+	}
 	if s.mode == nil {
 		return s.env.Planner.Parse(sql)
 	}
@@ -26,6 +29,9 @@ func (s *Session) parse(sql string) *planner.Parsed {
 
 // parseBytes is parse of a statement still in a packet buffer.
 func (s *Session) parseBytes(sql []byte) *planner.Parsed {
+	if s.modePending {
+		s.takeServerSQLMode()
+	}
 	if s.mode == nil {
 		return s.env.Planner.ParseBytes(sql)
 	}
@@ -38,13 +44,23 @@ func (s *Session) parseBytes(sql []byte) *planner.Parsed {
 // COM_CHANGE_USER, reading as its cluster's primary does. A change of the
 // global value applies to sessions opened after it, as on the server.
 
-// defaultSQLMode is the sql_mode a new session has (none without a
-// topology: sessions built by tests).
-func (e *Env) defaultSQLMode() string {
-	if e.Topology == nil {
-		return ""
+// takeServerSQLMode gives a new or reset session the server's global
+// sql_mode. A session that starts before the monitor's first check has
+// read it (Strata just started) stays pending and takes it at its first
+// statement after the check: read with the default for its whole life, a
+// long-lived pooled connection would be read wrongly long after.
+func (s *Session) takeServerSQLMode() {
+	if s.env.Topology == nil { // sessions built by tests
+		s.setSQLMode("")
+		return
 	}
-	return e.Topology.Load().DefaultSQLMode()
+	mode, read := s.env.Topology.Load().DefaultSQLMode()
+	if !read {
+		// Checked again at every statement until read: no allocation.
+		s.mode, s.modeValue, s.modePending = nil, "", true
+		return
+	}
+	s.setSQLMode(mode)
 }
 
 // learnSQLMode follows a SET of the session's sql_mode that ran on c. A
@@ -61,7 +77,7 @@ func (s *Session) learnSQLMode(c *backend.Conn, v sqlparse.SessionVar) {
 			if s.env.Log != nil {
 				s.env.Log.Warn("could not read the session's sql_mode after it was set; reading its statements with the default", "id", s.ID, "err", err)
 			}
-			s.setSQLMode(s.env.defaultSQLMode())
+			s.takeServerSQLMode()
 			return
 		}
 		value = got
@@ -72,6 +88,7 @@ func (s *Session) learnSQLMode(c *backend.Conn, v sqlparse.SessionVar) {
 // setSQLMode makes the session read its statements as sql_mode value
 // does ("" or a mode that reads like the default: the shared caches).
 func (s *Session) setSQLMode(value string) {
+	s.modePending = false
 	if m := sqlparse.NewMode(value); !m.ReadsAsDefault() {
 		s.mode, s.modeValue = &m, value
 		return

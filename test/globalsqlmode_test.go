@@ -57,7 +57,8 @@ clusters:
 
 	s, logs := startStrataLogging(t, yaml)
 	testenv.Eventually(t, "the monitor reads the primary's global sql_mode", func() bool {
-		return s.Topology.Load().DefaultSQLMode() == globalMode
+		mode, _ := s.Topology.Load().DefaultSQLMode()
+		return mode == globalMode
 	})
 	var topo struct {
 		Clusters []struct {
@@ -118,7 +119,8 @@ clusters:
 		t.Fatal(err)
 	}
 	testenv.Eventually(t, "the monitor follows the primary's new global sql_mode", func() bool {
-		return s.Topology.Load().DefaultSQLMode() == "STRICT_TRANS_TABLES"
+		mode, _ := s.Topology.Load().DefaultSQLMode()
+		return mode == "STRICT_TRANS_TABLES"
 	})
 	if err := sb.WaitReplicated(ctx); err != nil {
 		t.Fatal(err)

@@ -209,7 +209,8 @@ func (t *Topology) Apply(cfg *config.Config) ([]string, error) {
 			if old == nil {
 				continue
 			}
-			srv.State, srv.Lag, srv.Reason, srv.SQLMode = old.State, old.Lag, old.Reason, old.SQLMode
+			srv.State, srv.Lag, srv.Reason = old.State, old.Lag, old.Reason
+			srv.SQLMode, srv.SQLModeRead = old.SQLMode, old.SQLModeRead
 			if srv.Role == RoleReplica {
 				srv.Drained = old.Drained
 			} else if srv.State == StateLagging || srv.State == StateDrained {

@@ -427,8 +427,11 @@ func TestPromoteFrom(t *testing.T) {
 // and a value already known publishes nothing.
 func TestSQLMode(t *testing.T) {
 	tp := newTestTopology(t)
-	if got := tp.Load().DefaultSQLMode(); got != "" {
-		t.Errorf("before any check: %q, want \"\"", got)
+	if got, read := tp.Load().DefaultSQLMode(); got != "" || read {
+		t.Errorf("before any check: %q (read %v), want not read", got, read)
+	}
+	if !tp.SetSQLMode("127.0.0.1:13307", "") || !tp.Load().Server("127.0.0.1:13307").SQLModeRead {
+		t.Error("an empty sql_mode read from the server was not published as read")
 	}
 	if !tp.SetSQLMode("127.0.0.1:13306", "ANSI_QUOTES") || !tp.SetSQLMode("127.0.0.1:14306", "NO_BACKSLASH_ESCAPES") {
 		t.Fatal("a new sql_mode was not published")
@@ -440,7 +443,7 @@ func TestSQLMode(t *testing.T) {
 	if tp.SetSQLMode("127.0.0.1:9", "ANSI_QUOTES") {
 		t.Error("an unknown server's sql_mode was published")
 	}
-	if got := s.DefaultSQLMode(); got != "ANSI_QUOTES" {
+	if got, read := s.DefaultSQLMode(); got != "ANSI_QUOTES" || !read {
 		t.Errorf("default cluster main: %q, want its primary's ANSI_QUOTES", got)
 	}
 
@@ -449,7 +452,7 @@ func TestSQLMode(t *testing.T) {
 		t.Fatal(err)
 	}
 	s = tp.Load()
-	if got := s.DefaultSQLMode(); got != "NO_BACKSLASH_ESCAPES" {
+	if got, read := s.DefaultSQLMode(); got != "NO_BACKSLASH_ESCAPES" || !read {
 		t.Errorf("after a reload making other the default: %q, want its primary's NO_BACKSLASH_ESCAPES", got)
 	}
 	if got := s.Server("127.0.0.1:13306").SQLMode; got != "ANSI_QUOTES" {

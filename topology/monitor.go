@@ -442,7 +442,7 @@ func (m *Monitor) check(ctx context.Context, sc *serverCheck, db *sql.DB, timeou
 	if p.Err == nil {
 		ro := p.ReadOnly
 		sc.last.ReadOnly = &ro
-		if m.topo.SetSQLMode(sc.addr, p.SQLMode) && srv.SQLMode != "" {
+		if m.topo.SetSQLMode(sc.addr, p.SQLMode) && srv.SQLModeRead {
 			m.log.Info("server's global sql_mode changed: sessions opened from now on read statements with it", "server", srv.Addr, "sql_mode", p.SQLMode, "was", srv.SQLMode)
 		}
 		m.warnings(sc, srv, p)
@@ -564,24 +564,15 @@ func (m *Monitor) warnings(sc *serverCheck, srv *Server, p Probe) {
 	warn("primary-ro", srv.Role == RolePrimary && p.ReadOnly, "primary is read_only: writes will fail")
 	warn("replica-rw", srv.Role == RoleReplica && !p.ReadOnly, "replica is not read_only: a misrouted write would fork the data")
 	warn("repl-status", p.ReplicationErr != nil, "cannot read replication status; lag is not checked (grant REPLICATION CLIENT / SLAVE MONITOR)", "err", p.ReplicationErr)
-	primaryMode, known := m.primarySQLModeLocked(srv)
-	warn("sql-mode", srv.Role == RoleReplica && known && p.SQLMode != primaryMode,
+	var primaryMode string
+	differs := false
+	if cl := m.topo.Load().Cluster(srv.Cluster); cl != nil && cl.Primary != nil && srv.Role == RoleReplica {
+		primaryMode = cl.Primary.SQLMode
+		differs = cl.Primary.SQLModeRead && p.SQLMode != primaryMode
+	}
+	warn("sql-mode", differs,
 		"replica's global sql_mode differs from its primary's: a session that does not set sql_mode behaves differently on each, and Strata reads its statements as the primary would (set the same sql_mode on every server)",
 		"sql_mode", p.SQLMode, "primary_sql_mode", primaryMode)
-}
-
-// primarySQLModeLocked returns the global sql_mode of srv's primary and
-// whether a check has read it.
-func (m *Monitor) primarySQLModeLocked(srv *Server) (string, bool) {
-	cl := m.topo.Load().Cluster(srv.Cluster)
-	if cl == nil || cl.Primary == nil {
-		return "", false
-	}
-	sc := m.servers[cl.Primary.Addr]
-	if sc == nil || sc.last.ReadOnly == nil {
-		return "", false
-	}
-	return cl.Primary.SQLMode, true
 }
 
 // ReportFailure lets the data plane report that connecting to addr failed:

@@ -158,7 +158,7 @@ func TestMonitorHysteresis(t *testing.T) {
 		state   State
 		publish bool
 	}{
-		{ok, StateUp, false},          // first check: confirms the assumed up
+		{ok, StateUp, true},           // first check: confirms the assumed up; publishes the sql_mode read
 		{down, StateUp, false},        // 1 failure
 		{ok, StateUp, false},          // the count starts over
 		{down, StateUp, false},        // 1

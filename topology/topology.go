@@ -50,6 +50,9 @@ type Server struct {
 	// a session that does not set its own, which decides how the server
 	// reads its statements (NO_BACKSLASH_ESCAPES, ANSI_QUOTES).
 	SQLMode string `json:"sql_mode,omitempty"`
+	// SQLModeRead tells an empty SQLMode read from the server from one
+	// not read yet.
+	SQLModeRead bool `json:"-"`
 }
 
 // Routable reports whether reads may be sent to the server.
@@ -297,10 +300,10 @@ func (t *Topology) SetSQLMode(addr, mode string) bool {
 	changed := false
 	t.Update(func(s *Snapshot) bool {
 		srv := s.Server(addr)
-		if srv == nil || srv.SQLMode == mode {
+		if srv == nil || (srv.SQLModeRead && srv.SQLMode == mode) {
 			return false
 		}
-		srv.SQLMode = mode
+		srv.SQLMode, srv.SQLModeRead = mode, true
 		changed = true
 		return true
 	})
@@ -308,13 +311,13 @@ func (t *Topology) SetSQLMode(addr, mode string) bool {
 }
 
 // DefaultSQLMode is the global sql_mode of the default cluster's primary:
-// how a session that has not set sql_mode has its statements read ("" when
-// not known yet).
-func (s *Snapshot) DefaultSQLMode() string {
+// how a session that has not set sql_mode has its statements read. read is
+// false until a check has read it.
+func (s *Snapshot) DefaultSQLMode() (mode string, read bool) {
 	if cl := s.Default(); cl != nil && cl.Primary != nil {
-		return cl.Primary.SQLMode
+		return cl.Primary.SQLMode, cl.Primary.SQLModeRead
 	}
-	return ""
+	return "", false
 }
 
 // lagBucket rounds lag to whole seconds so a replica whose lag wobbles by

@@ -1,0 +1,62 @@
+package session
+
+import (
+	"testing"
+
+	"github.com/strata-proxy/strata/config"
+	"github.com/strata-proxy/strata/planner"
+	"github.com/strata-proxy/strata/topology"
+)
+
+// hiddenDelete is one SELECT of a string read with backslash escapes, and
+// a SELECT, a DELETE and a comment read with NO_BACKSLASH_ESCAPES.
+const hiddenDelete = `SELECT 'a\'; DELETE FROM t; -- '`
+
+// A session that has not set sql_mode reads its statements with the
+// server's global one. One that starts before the monitor has read it
+// (Strata just started) takes it at its first statement after the check,
+// not the default for its whole life; one that set its own keeps it.
+func TestSessionsTakeTheServersGlobalSQLMode(t *testing.T) {
+	cfg, err := config.Parse([]byte(`
+users: [{name: app, password: app}]
+backend: {user: strata, password: strata}
+clusters:
+  main:
+    primary: 127.0.0.1:13306
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	topo := topology.New(topology.FromConfig(cfg))
+	env := &Env{Registry: NewRegistry(), Planner: planner.New(nil), Topology: topo}
+	readsHiddenDelete := func(s *Session) bool {
+		p := s.parse(hiddenDelete)
+		return !p.Summary.ReadOnly && len(p.Statements) == 2
+	}
+
+	early, own := newBareSession(t, env, 1), newBareSession(t, env, 2)
+	own.setSQLMode("STRICT_TRANS_TABLES")
+	topo.SetSQLMode("127.0.0.1:13306", "STRICT_TRANS_TABLES,NO_BACKSLASH_ESCAPES")
+	if !readsHiddenDelete(early) {
+		t.Error("a session started before the first check does not read with the global sql_mode read since")
+	}
+	if readsHiddenDelete(own) {
+		t.Error("a session that set its own sql_mode took the global one")
+	}
+	if late := newBareSession(t, env, 3); !readsHiddenDelete(late) || late.modeValue != "STRICT_TRANS_TABLES,NO_BACKSLASH_ESCAPES" {
+		t.Errorf("a session started after the check reads with sql_mode %q", late.modeValue)
+	}
+
+	// A global change applies to sessions started after it, as on the server.
+	topo.SetSQLMode("127.0.0.1:13306", "STRICT_TRANS_TABLES")
+	if !readsHiddenDelete(early) {
+		t.Error("a session's sql_mode changed with the global one after it started")
+	}
+	if readsHiddenDelete(newBareSession(t, env, 4)) {
+		t.Error("a session started after the global change reads with the old one")
+	}
+	own.Reset("app", "blog", 0)
+	if readsHiddenDelete(own) || own.modeValue != "" {
+		t.Errorf("after a reset the session reads with %q, want the global STRICT_TRANS_TABLES (the default reading)", own.modeValue)
+	}
+}
