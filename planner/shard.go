@@ -146,18 +146,19 @@ func refuse(format string, args ...any) error {
 	return &RoutingError{Msg: fmt.Sprintf(format, args...)}
 }
 
-// Plan decides how the statement sql, with facts f, runs. args are the
-// bound values of a prepared statement as SQL literals (nil for text
-// queries).
-func (s *Sharding) Plan(ctx context.Context, sql string, f *sqlparse.Facts, args []string) (*ShardPlan, error) {
-	p, err := s.plan(ctx, sql, f, args)
+// Plan decides how the statement sql, with facts f, runs. m is how the
+// session's sql_mode reads sql (the zero Mode: as the default does); the
+// shard queries are rendered for that reading too. args are the bound
+// values of a prepared statement as SQL literals (nil for text queries).
+func (s *Sharding) Plan(ctx context.Context, m sqlparse.Mode, sql string, f *sqlparse.Facts, args []string) (*ShardPlan, error) {
+	p, err := s.plan(ctx, m, sql, f, args)
 	if p != nil {
 		p.Args = args
 	}
 	return p, err
 }
 
-func (s *Sharding) plan(ctx context.Context, sql string, f *sqlparse.Facts, args []string) (*ShardPlan, error) {
+func (s *Sharding) plan(ctx context.Context, m sqlparse.Mode, sql string, f *sqlparse.Facts, args []string) (*ShardPlan, error) {
 	l := s.layout.Load()
 	var sharded, reference, other []*shard.Table
 	var unplaced []string
@@ -186,7 +187,7 @@ func (s *Sharding) plan(ctx context.Context, sql string, f *sqlparse.Facts, args
 		if len(other) > 0 || len(unplaced) > 0 {
 			return nil, refuse("Strata cannot join sharded table %s with %s, which lives on one cluster; query them separately", sharded[0].Name, firstName(other, unplaced))
 		}
-		return s.planSharded(ctx, l, sql, f, args)
+		return s.planSharded(ctx, l, m, sql, f, args)
 	case len(reference) > 0:
 		if len(other) > 0 || len(unplaced) > 0 {
 			return nil, refuse("reference table %s lives on the shard clusters and %s does not; Strata cannot join them", reference[0].Name, firstName(other, unplaced))
@@ -241,28 +242,38 @@ func planReference(l *shard.Layout, sql string, f *sqlparse.Facts) *ShardPlan {
 const maxAnalyses = 10000
 
 func (s *Sharding) analyze(l *shard.Layout, sql string) (*sqlparse.ShardStmt, error) {
-	a, err := s.analysis(l, sql)
+	a, err := s.analysis(l, sqlparse.Mode{}, sql)
 	return a.stmt, err
 }
 
-// analysis is the cached analysis of sql, with its render cache.
-func (s *Sharding) analysis(l *shard.Layout, sql string) (*analyzed, error) {
-	if v, ok := s.stmts.Load(sql); ok {
-		a := v.(*analyzed)
-		return a, a.err
+// analysis is the analysis of sql as m reads it, with its render cache.
+// Analyses of the default reading are cached per text; the few sessions
+// whose sql_mode reads text otherwise (NO_BACKSLASH_ESCAPES, ANSI_QUOTES)
+// are analyzed per statement, as their facts are parsed per statement.
+func (s *Sharding) analysis(l *shard.Layout, m sqlparse.Mode, sql string) (*analyzed, error) {
+	shared := m.ReadsAsDefault()
+	if shared {
+		m = sqlparse.Mode{} // one analysis per text, whichever such mode asked first
+		if v, ok := s.stmts.Load(sql); ok {
+			a := v.(*analyzed)
+			return a, a.err
+		}
 	}
-	st, err := sqlparse.AnalyzeShard(sql, func(t sqlparse.TableRef) (string, bool) {
+	st, err := m.AnalyzeShard(sql, func(t sqlparse.TableRef) (string, bool) {
 		tb := l.Table(t.Name)
 		if tb == nil || tb.Placement != shard.PlaceSharded {
 			return "", false
 		}
 		return strings.ToLower(tb.Method.Key()), true
 	})
+	a := &analyzed{stmt: st, err: err}
+	if !shared {
+		return a, err
+	}
 	if s.n.Add(1) > maxAnalyses {
 		s.stmts.Clear()
 		s.n.Store(0)
 	}
-	a := &analyzed{stmt: st, err: err}
 	s.stmts.Store(sql, a)
 	return a, err
 }
@@ -286,8 +297,8 @@ func (a *analyzed) render(rw sqlparse.Rewrite, tg target) (string, error) {
 	return out, err
 }
 
-func (s *Sharding) planSharded(ctx context.Context, l *shard.Layout, sql string, f *sqlparse.Facts, args []string) (*ShardPlan, error) {
-	a, err := s.analysis(l, sql)
+func (s *Sharding) planSharded(ctx context.Context, l *shard.Layout, m sqlparse.Mode, sql string, f *sqlparse.Facts, args []string) (*ShardPlan, error) {
+	a, err := s.analysis(l, m, sql)
 	st := a.stmt
 	if err != nil {
 		return nil, err

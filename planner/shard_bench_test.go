@@ -22,7 +22,7 @@ func BenchmarkShardPlan(b *testing.B) {
 		}
 		b.Run(bb.name, func(b *testing.B) {
 			for b.Loop() {
-				if _, err := s.Plan(context.Background(), bb.sql, facts[0], nil); err != nil {
+				if _, err := s.Plan(context.Background(), sqlparse.Mode{}, bb.sql, facts[0], nil); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -78,7 +78,7 @@ func plan(t *testing.T, s *Sharding, sql string, args ...string) (*ShardPlan, er
 	if err != nil {
 		t.Fatalf("%s: %v", sql, err)
 	}
-	return s.Plan(context.Background(), sql, facts[0], args)
+	return s.Plan(context.Background(), sqlparse.Mode{}, sql, facts[0], args)
 }
 
 func routeClusters(p *ShardPlan) []string {
@@ -277,5 +277,43 @@ func TestShardPlanTemplates(t *testing.T) {
 		if tt.template == "" && got != "" || tt.template != "" && !strings.Contains(got, tt.template) {
 			t.Errorf("%s: template %q, want one containing %q", tt.sql, got, tt.template)
 		}
+	}
+}
+
+// A sharded statement is planned and rendered as the session's sql_mode
+// reads it: with NO_BACKSLASH_ESCAPES 'a\' ends the string, so the OR after
+// it is a condition whose key lives on another shard, and a backslash in a
+// value is rendered as one.
+func TestShardPlanReadsWithTheSessionsSQLMode(t *testing.T) {
+	s := testSharding(t)
+	nbe := sqlparse.NewMode("STRICT_TRANS_TABLES,NO_BACKSLASH_ESCAPES")
+	planIn := func(m sqlparse.Mode, sql string) *ShardPlan {
+		t.Helper()
+		facts, err := m.Parse(sql)
+		if err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+		p, err := s.Plan(context.Background(), m, sql, facts[0], nil)
+		if err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+		return p
+	}
+	const sel = `SELECT id FROM events WHERE id = 5 AND kind = 'a\' OR id = 1500 -- '`
+	if got := routeClusters(planIn(nbe, sel)); !slices.Contains(got, "s0") || !slices.Contains(got, "s1") {
+		t.Errorf("NO_BACKSLASH_ESCAPES: %s runs on %v, want s0 and s1 among them", sel, got)
+	}
+	if got := routeClusters(planIn(sqlparse.Mode{}, sel)); !slices.Equal(got, []string{"s0"}) {
+		t.Errorf("default: %s runs on %v, want [s0] (one string after kind =)", sel, got)
+	}
+
+	p := planIn(nbe, `INSERT INTO events (id, kind) VALUES (5, 'x\'), (1500, 'y')`)
+	for _, r := range p.Routes {
+		if r.Cluster == "s0" && !strings.Contains(r.SQL, `'x\'`) || strings.Contains(r.SQL, `\\`) {
+			t.Errorf("%s part: %s, want the value 'x\\' rendered with one backslash", r.Cluster, r.SQL)
+		}
+	}
+	if len(p.Routes) != 2 {
+		t.Errorf("INSERT over two shards: %d routes", len(p.Routes))
 	}
 }

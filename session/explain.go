@@ -57,7 +57,10 @@ func (s *Session) ExplainPlan(ctx context.Context, sql string) ([]ExplainRow, er
 		}
 		return []ExplainRow{{Step: "route", Cluster: name, Tables: tableNames(f.Tables), Detail: target + ": " + decisionReason(d)}}, nil
 	}
-	plan, err := s.env.Sharding.Plan(ctx, sql, f, nil)
+	if f.Masked {
+		return []ExplainRow{{Step: "refuse", Tables: tableNames(f.Tables), Detail: s.errMaskedPlaced().Message}}, nil
+	}
+	plan, err := s.env.Sharding.Plan(ctx, s.readingMode(), sql, f, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package session
 import (
 	"maps"
 
+	"github.com/strata-proxy/strata/sqlparse"
 	"github.com/strata-proxy/strata/wire"
 )
 
@@ -21,7 +22,10 @@ type State struct {
 	Vars       map[string]string `json:"vars"` // name → the statement that set it
 	// SQLMode is the session's sql_mode when it reads statements unlike
 	// the default (NO_BACKSLASH_ESCAPES, ANSI_QUOTES...); "" otherwise.
-	SQLMode  string `json:"sql_mode,omitempty"`
+	SQLMode string `json:"sql_mode,omitempty"`
+	// Charset is the client's character set when its two-byte characters
+	// may end in an ASCII byte (sjis, cp932, gbk, big5); "" otherwise.
+	Charset  string `json:"charset,omitempty"`
 	NextStmt uint32 `json:"next_stmt"`
 	// LastInsertID is the session's LAST_INSERT_ID(): set on the
 	// connection of the next statement that reads it.
@@ -63,6 +67,9 @@ func (s *Session) Export() (State, bool) {
 		ID: s.ID, User: s.User, DB: s.DB, ClientAddr: s.ClientAddr,
 		Caps: s.caps, Collation: s.collation, Autocommit: s.autocommit,
 		Vars: maps.Clone(s.vars.m), SQLMode: s.modeValue, NextStmt: s.nextStmt, LastInsertID: s.lastInsertID,
+	}
+	if s.multibyte != nil {
+		st.Charset = s.multibyte.Name()
 	}
 	for _, p := range s.stmts {
 		st.Stmts = append(st.Stmts, StmtState{ID: p.id, SQL: p.sql, DB: p.db, Params: p.params, Columns: p.columns, Types: p.types})
@@ -106,6 +113,7 @@ func Adopt(env *Env, client *wire.Conn, st State, kill func()) *Session {
 		s.vars.names, s.vars.print = nil, ""
 	}
 	s.setSQLMode(st.SQLMode)
+	s.multibyte = sqlparse.MultibyteCharset(st.Charset)
 	s.nextStmt = st.NextStmt
 	s.lastInsertID = st.LastInsertID
 	for cluster, w := range st.Writes {

@@ -65,6 +65,9 @@ func (s *Session) Prepare(ctx context.Context, packet []byte) error {
 	}
 	var cluster string
 	if s.placed(st.facts) {
+		if st.facts.Masked {
+			return s.refuse(s.errMaskedPlaced())
+		}
 		// Metadata comes from a cluster that holds the tables; EXECUTE
 		// plans by the bound values.
 		st.placed = true
@@ -338,7 +341,7 @@ func (s *Session) executePlaced(ctx context.Context, st *prepared, packet []byte
 	if err != nil {
 		return s.refuse(errMalformed(err.Error()))
 	}
-	plan, err := s.env.Sharding.Plan(ctx, st.sql, st.facts, args)
+	plan, err := s.env.Sharding.Plan(ctx, s.readingMode(), st.sql, st.facts, args)
 	if err != nil {
 		return s.refuseRouting(err)
 	}

@@ -108,6 +108,10 @@ type Session struct {
 	// nil and "": the default.
 	mode      *sqlparse.Mode
 	modeValue string
+	// multibyte is the client's character set when its two-byte
+	// characters may end in an ASCII byte (sjis, cp932, gbk, big5): its
+	// statements are read masked (parseMasked). nil for the others.
+	multibyte *sqlparse.Multibyte
 	// modePending: the server's global sql_mode was not read yet when the
 	// session started; its first statement after the monitor read it
 	// takes it (takeServerSQLMode).
@@ -211,6 +215,7 @@ func New(env *Env, client *wire.Conn, o Options) *Session {
 		closeClient: o.Kill,
 	}
 	s.vars.init(o.Collation)
+	s.multibyte = sqlparse.MultibyteCollation(o.Collation)
 	s.takeServerSQLMode()
 	s.publishUser()
 	env.Registry.add(s)
@@ -282,6 +287,7 @@ func (s *Session) Reset(user, db string, collation byte) {
 	s.autocommit = true
 	s.takeServerSQLMode()
 	s.vars.init(s.collation)
+	s.multibyte = sqlparse.MultibyteCollation(s.collation)
 	s.stmts = map[uint32]*prepared{}
 	s.lastStmt = nil
 }
@@ -647,6 +653,12 @@ func (s *Session) learn(c *backend.Conn, stmts []*sqlparse.Facts, res backend.Re
 func (s *Session) learnOne(c *backend.Conn, f *sqlparse.Facts) {
 	switch f.Kind {
 	case sqlparse.KindUse:
+		if f.Masked && strings.Contains(f.Schema, sqlparse.MaskedChar) {
+			// The name read is not the client's bytes: only this
+			// connection knows the database, so the session stays on it.
+			s.holds["database named in multi-byte text"] = true
+			break
+		}
 		s.DB, c.DB = f.Schema, f.Schema
 	case sqlparse.KindLockTables:
 		s.holds["lock tables"] = true
@@ -656,7 +668,14 @@ func (s *Session) learnOne(c *backend.Conn, f *sqlparse.Facts) {
 		s.holds["sql prepared statement"] = true
 	}
 	for _, v := range f.SessionVars {
+		if !v.Global && f.Masked && strings.Contains(v.SQL, sqlparse.MaskedChar) {
+			// Its value is not the client's bytes and cannot be replayed
+			// on another connection: the session stays on this one.
+			s.holds["session variable set in multi-byte text"] = true
+			continue
+		}
 		if !v.Global {
+			s.learnCharset(v)
 			s.vars.set(v.Name, v.SQL)
 			c.Vars[v.Name] = v.SQL
 			if v.Name == "sql_mode" {
@@ -688,8 +707,11 @@ func (s *Session) learnOne(c *backend.Conn, f *sqlparse.Facts) {
 	if f.LockFunctions {
 		s.holds["named locks"] = true
 	}
-	if f.Fallback && f.Kind == sqlparse.KindSet {
+	if f.Fallback && f.Kind == sqlparse.KindSet && len(f.SessionVars) == 0 {
 		// A SET the parser could not read cannot be replayed elsewhere.
+		// The fallback still reads a plain SET NAMES / CHARACTER SET, of
+		// character sets the parser does not know (sjis, cp932, big5...):
+		// that one is replayed like any other.
 		s.holds["unparsed SET"] = true
 	}
 	// SET TRANSACTION applies to the next transaction on this connection.

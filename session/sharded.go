@@ -24,11 +24,25 @@ func (s *Session) queryPlaced(ctx context.Context, sql string, parsed *planner.P
 		return s.refuse(wire.NewError(wire.ErNotSupportedYet, "Strata: a multi-statement query that touches sharded or placed tables is not supported; send the statements one by one"))
 	}
 	f := parsed.Summary
-	plan, err := s.env.Sharding.Plan(ctx, sql, f, nil)
+	if f.Masked {
+		return s.refuse(s.errMaskedPlaced())
+	}
+	plan, err := s.env.Sharding.Plan(ctx, s.readingMode(), sql, f, nil)
 	if err != nil {
 		return s.refuseRouting(err)
 	}
 	return s.execPlan(ctx, f, plan, false)
+}
+
+// errMaskedPlaced refuses a statement over placed tables whose text has
+// two-byte characters ending in an ASCII byte: its structure was read
+// right, but the values that route it (shard keys, names) were not.
+func (s *Session) errMaskedPlaced() *wire.Error {
+	name := "of this connection"
+	if s.multibyte != nil {
+		name = s.multibyte.Name()
+	}
+	return wire.NewError(wire.ErNotSupportedYet, "Strata: this statement on sharded or placed tables holds characters of character set %s whose second byte is an ASCII byte (such as 0x95 0x5C in sjis); Strata cannot read the values that route it safely. Send statements on these tables over a utf8mb4 connection (SET NAMES utf8mb4)", name)
 }
 
 // refuseRouting answers a statement the sharding planner would not route.

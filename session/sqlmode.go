@@ -21,6 +21,11 @@ func (s *Session) parse(sql string) *planner.Parsed {
 	if s.modePending {
 		s.takeServerSQLMode()
 	}
+	if s.multibyte != nil {
+		if masked, ok := s.multibyte.Mask(sql); ok {
+			return s.parseMasked(sql, masked)
+		}
+	}
 	if s.mode == nil {
 		return s.env.Planner.Parse(sql)
 	}
@@ -31,6 +36,9 @@ func (s *Session) parse(sql string) *planner.Parsed {
 func (s *Session) parseBytes(sql []byte) *planner.Parsed {
 	if s.modePending {
 		s.takeServerSQLMode()
+	}
+	if s.multibyte != nil {
+		return s.parse(string(sql))
 	}
 	if s.mode == nil {
 		return s.env.Planner.ParseBytes(sql)
@@ -43,6 +51,37 @@ func (s *Session) parseBytes(sql []byte) *planner.Parsed {
 // session starts, and starts over after COM_RESET_CONNECTION or
 // COM_CHANGE_USER, reading as its cluster's primary does. A change of the
 // global value applies to sessions opened after it, as on the server.
+
+// parseMasked reads text, whose client character set puts ASCII bytes
+// inside characters, from its masked copy (sqlparse.Multibyte.Mask); the
+// text to run stays the client's.
+func (s *Session) parseMasked(text, masked string) *planner.Parsed {
+	p := s.env.Planner.ParseMode(s.readingMode(), masked) // not cached: masks of different texts are alike
+	p.SQL = text
+	p.Summary.Masked = true
+	for _, f := range p.Statements {
+		f.Masked = true
+	}
+	return p
+}
+
+// learnCharset follows the client's character set: from the handshake's
+// collation, or SET NAMES, SET CHARACTER SET, SET character_set_client.
+func (s *Session) learnCharset(v sqlparse.SessionVar) {
+	switch v.Name {
+	case "names", "character set", "character_set_client":
+		name, _, _ := strings.Cut(v.Value, " ")
+		s.multibyte = sqlparse.MultibyteCharset(name)
+	}
+}
+
+// readingMode is how the session's sql_mode reads SQL text.
+func (s *Session) readingMode() sqlparse.Mode {
+	if s.mode == nil {
+		return sqlparse.Mode{}
+	}
+	return *s.mode
+}
 
 // takeServerSQLMode gives a new or reset session the server's global
 // sql_mode. A session that starts before the monitor's first check has

@@ -199,6 +199,11 @@ type Facts struct {
 	// ReadOnly is false. A fallback SET has no SessionVars (except SET
 	// NAMES / CHARACTER SET): the router should pin the session.
 	Fallback bool
+	// Masked: read from the text with its two-byte characters masked
+	// (Multibyte.Mask). Kind, Tables, ReadOnly and the other flags are
+	// the server's reading; the values inside (names, strings, the
+	// SessionVars' values, Text and Digest) are not the client's.
+	Masked bool
 }
 
 // SessionVar is one session setting made by a SET statement.
