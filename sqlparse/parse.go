@@ -74,7 +74,7 @@ func (m Mode) parseAST(sql string) (_ []ast.StmtNode, err error) {
 		parserPool.Put(p)
 	}()
 	p.SetSQLMode(m.sqlMode)
-	stmts, _, err := p.ParseSQL(sql)
+	stmts, _, err := p.ParseSQL(m.execComments(sql))
 	if err != nil {
 		return nil, newSyntaxError(err)
 	}

@@ -120,6 +120,7 @@ func FuzzShapeSharesFacts(f *testing.F) {
 		"SELECT GET_LOCK('l', 10), LAST_INSERT_ID(5), @a := 1",
 		"SELECT * FROM t WHERE d > DATE '2020-01-01' AND n = _utf8mb4'x' COLLATE utf8mb4_bin",
 		"SELECT t.1, 1.5e3, 0x1F FROM db.t",
+		"SELECT a FROM t WHERE id = 3 /*M!100000 FOR UPDATE */ /*M!999999 , 'x' */",
 	} {
 		f.Add(s)
 	}
