@@ -44,7 +44,7 @@ func (s *Session) Prepare(ctx context.Context, packet []byte) error {
 	parsed := s.parse(sql)
 	if ownConnectionID(parsed.Summary) {
 		// The statement is this session's own: prepared with its id.
-		if text, ok := sqlparse.ReplaceConnectionID(sql, s.ID); ok {
+		if text, ok := s.replaceConnectionID(sql); ok {
 			sql, parsed = text, s.parse(text)
 		}
 	}

@@ -74,7 +74,7 @@ func (s *Session) Query(ctx context.Context, packet []byte) error {
 		}
 	}
 	if ownConnectionID(f) {
-		if text, ok := sqlparse.ReplaceConnectionID(sql, s.ID); ok {
+		if text, ok := s.replaceConnectionID(sql); ok {
 			sql = text
 			packet = append([]byte{wire.ComQuery}, text...)
 		}

@@ -75,6 +75,16 @@ func (s *Session) learnCharset(v sqlparse.SessionVar) {
 	}
 }
 
+// replaceConnectionID is sqlparse.ReplaceConnectionID for the session's
+// reading of sql (its sql_mode and character set).
+func (s *Session) replaceConnectionID(sql string) (string, bool) {
+	read := sql
+	if s.multibyte != nil {
+		read, _ = s.multibyte.Mask(sql)
+	}
+	return s.readingMode().ReplaceConnectionID(sql, read, s.ID)
+}
+
 // readingMode is how the session's sql_mode reads SQL text.
 func (s *Session) readingMode() sqlparse.Mode {
 	if s.mode == nil {

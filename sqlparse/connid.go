@@ -12,8 +12,21 @@ import (
 // Strings, quoted names, comments and schema-qualified functions
 // (db.connection_id()) are left alone.
 func ReplaceConnectionID(sql string, id uint32) (string, bool) {
+	return Mode{}.ReplaceConnectionID(sql, sql, id)
+}
+
+// ReplaceConnectionID is ReplaceConnectionID for text read as m reads it
+// (NO_BACKSLASH_ESCAPES changes where strings end). read is the text to
+// find the calls in: sql itself, or its masked copy (Multibyte.Mask, of
+// the same length) when the client's character set puts ASCII bytes
+// inside characters; the replaced text is made from sql.
+func (m Mode) ReplaceConnectionID(sql, read string, id uint32) (string, bool) {
+	if len(read) != len(sql) {
+		read = sql
+	}
 	var b strings.Builder
-	sc := newScanner(sql)
+	sc := newScanner(read)
+	sc.noBackslash = m.noBackslash
 	copied := 0
 	var prev token
 	for {
@@ -22,7 +35,7 @@ func ReplaceConnectionID(sql string, id uint32) (string, bool) {
 			break
 		}
 		if t.kind == tokWord && strings.EqualFold(sc.text(t), "connection_id") && !(prev.kind == tokPunct && sc.text(prev) == ".") {
-			if end, ok := emptyCallEnd(sql, t.end); ok {
+			if end, ok := emptyCallEnd(read, t.end); ok {
 				b.WriteString(sql[copied:t.start])
 				b.WriteString(strconv.FormatUint(uint64(id), 10))
 				copied = end

@@ -25,3 +25,30 @@ func TestReplaceConnectionID(t *testing.T) {
 		}
 	}
 }
+
+// CONNECTION_ID() is found where the server reads code: after 'a\' under
+// NO_BACKSLASH_ESCAPES, and after '表' in sjis (read from the masked
+// copy, replaced in the client's bytes).
+func TestReplaceConnectionIDAsTheServerReads(t *testing.T) {
+	nbe := NewMode("NO_BACKSLASH_ESCAPES")
+	sjis := "SELECT '\x95\x5c', CONNECTION_ID()"
+	masked, _ := MultibyteCharset("sjis").Mask(sjis)
+	tests := []struct {
+		name      string
+		mode      Mode
+		sql, read string
+		want      string
+		replaced  bool
+	}{
+		{"no backslash escapes", nbe, `SELECT 'a\', CONNECTION_ID()`, `SELECT 'a\', CONNECTION_ID()`, `SELECT 'a\', 42`, true},
+		{"default: inside the string", Mode{}, `SELECT 'a\', CONNECTION_ID()`, `SELECT 'a\', CONNECTION_ID()`, `SELECT 'a\', CONNECTION_ID()`, false},
+		{"sjis, masked", Mode{}, sjis, masked, "SELECT '\x95\x5c', 42", true},
+		{"sjis, read byte for byte", Mode{}, sjis, sjis, sjis, false},
+	}
+	for _, tc := range tests {
+		got, replaced := tc.mode.ReplaceConnectionID(tc.sql, tc.read, 42)
+		if got != tc.want || replaced != tc.replaced {
+			t.Errorf("%s: %q, %v; want %q, %v", tc.name, got, replaced, tc.want, tc.replaced)
+		}
+	}
+}

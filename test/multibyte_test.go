@@ -55,6 +55,14 @@ func TestMultibyteCharsetStatementsReadAsTheServerReadsThem(t *testing.T) {
 		t.Fatalf("the INSERT after '表' is not on the primary: %v", got)
 	}
 
+	// CONNECTION_ID() after '表' is code to the server: it answers
+	// Strata's id there too, not the backend connection's.
+	own := queryStrings(t, conn, "SELECT CONNECTION_ID()")
+	var a, id string
+	if err := conn.QueryRowContext(ctx, "SELECT '"+sjisHyo+"' AS a, CONNECTION_ID()").Scan(&a, &id); err != nil || len(own) != 1 || id != own[0] {
+		t.Errorf("SELECT '表', CONNECTION_ID() = %q, %v; want the session's id %v", id, err, own)
+	}
+
 	// The character set named in the handshake (a collation id) counts
 	// as SET NAMES does.
 	byHandshake := openStrata(t, "multiStatements=true", "collation=sjis_japanese_ci")
