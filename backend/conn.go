@@ -63,6 +63,9 @@ type Conn struct {
 	// NeedsReset marks state Strata cannot undo statement by statement
 	// (user variables, temporary tables, locks): COM_RESET_CONNECTION before reuse.
 	NeedsReset bool
+	// Diagnostics: a statement relayed on the connection left warnings or
+	// an error, which SHOW WARNINGS there would list until a reset.
+	Diagnostics bool
 	// Broken marks a connection whose protocol state is unknown; it is closed, never reused.
 	Broken bool
 	// Bulk: the server accepted MariaDB's COM_STMT_BULK_EXECUTE here.

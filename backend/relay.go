@@ -14,7 +14,11 @@ type Result struct {
 	Status uint16 // status flags of the final OK/EOF
 	// HasStatus is false for replies that carry no status flags
 	// (COM_STATISTICS, COM_FIELD_LIST): Status then says nothing.
-	HasStatus    bool
+	HasStatus bool
+	// Warnings is the warning count of the final OK/EOF: with Err, it
+	// says whether the server holds diagnostics (SHOW WARNINGS) of the
+	// statement on that connection.
+	Warnings     uint16
 	AffectedRows uint64
 	LastInsertID uint64
 	Rows         int
@@ -105,6 +109,7 @@ func (c *Conn) RelayCapture(client *wire.Conn, allowLocal bool, capture *Capture
 	if err != nil {
 		c.Broken = true
 	}
+	c.Diagnostics = c.Diagnostics || r.res.Err != nil || r.res.Warnings > 0
 	return r.res, err
 }
 
@@ -121,7 +126,7 @@ func (r *relay) run() error {
 		switch first {
 		case wire.HeaderOK:
 			ok, _ := wire.ParseOK(r.head)
-			r.res.Status, r.res.AffectedRows, r.res.LastInsertID = ok.Status, ok.AffectedRows, ok.LastInsertID
+			r.res.Status, r.res.Warnings, r.res.AffectedRows, r.res.LastInsertID = ok.Status, ok.Warnings, ok.AffectedRows, ok.LastInsertID
 			r.res.HasStatus = true
 			if err := r.copy(n, seq); err != nil {
 				return err
@@ -208,7 +213,7 @@ func (r *relay) rows() (bool, error) {
 			// Under DEPRECATE_EOF the terminator is an OK with header 0xfe; a
 			// row can only start with 0xfe when its first value is 16 MB or
 			// more, and such rows took the MaxPayload branch above.
-			r.res.Status = terminatorStatus(r.head, r.c.Flavor.DeprecateEOF)
+			r.res.Status, r.res.Warnings = terminator(r.head, r.c.Flavor.DeprecateEOF)
 			r.res.HasStatus = true
 			if err := r.copy(n, seq); err != nil {
 				return false, err
@@ -223,12 +228,15 @@ func (r *relay) rows() (bool, error) {
 	}
 }
 
-func terminatorStatus(head []byte, deprecateEOF bool) uint16 {
+// terminator returns the status flags and warning count of the packet that
+// ends a result set.
+func terminator(head []byte, deprecateEOF bool) (status, warnings uint16) {
 	if deprecateEOF {
 		ok, _ := wire.ParseOK(head)
-		return ok.Status
+		return ok.Status, ok.Warnings
 	}
-	return wire.EOFStatus(head)
+	warnings, status = wire.ParseEOF(head)
+	return status, warnings
 }
 
 // localInfile forwards the file the client sends (packets until an empty

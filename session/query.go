@@ -185,6 +185,9 @@ func (s *Session) run(ctx context.Context, cmd command, do doFunc) error {
 		if err == nil {
 			rt, err = s.consistentRead(ctx, rt, fill.NeededGTID())
 		}
+		if err == nil && f.Diagnostics {
+			err = s.clearForeignDiagnostics(rt)
+		}
 	}
 	var tried map[string]error // servers that failed this statement; made on the first retry
 	for attempt := 1; ; attempt++ {
@@ -194,7 +197,7 @@ func (s *Session) run(ctx context.Context, cmd command, do doFunc) error {
 		}
 		if err = s.restoreInsertID(rt, f); err != nil {
 			rt.conn.Broken = true
-			s.release(rt.conn, f, false)
+			s.release(rt.conn, f, false, false)
 			return s.WriteError(errNoBackend("Strata: %s failed before the statement (%v)", rt.conn.Addr, rootCause(err)))
 		}
 		s.active.Store(rt.conn)
@@ -209,7 +212,7 @@ func (s *Session) run(ctx context.Context, cmd command, do doFunc) error {
 				s.noteTxStatement(f)
 			}
 			s.trackWrites(rt, f, res)
-			s.release(rt.conn, f, rt.primary)
+			s.release(rt.conn, f, rt.primary, leftDiagnostics(res) || f.Diagnostics)
 			if s.timeLimit != "" && (rt.conn == s.pinned || rt.conn == s.sticky) {
 				// The connection stays with the session (a read with
 				// SQL_CALC_FOUND_ROWS that ran on the primary keeps it
@@ -231,7 +234,7 @@ func (s *Session) run(ctx context.Context, cmd command, do doFunc) error {
 			// mid-result and cannot be reused.
 			rt.conn.Broken = true
 			s.invalidate(f)
-			s.release(rt.conn, f, false)
+			s.release(rt.conn, f, false, false)
 			return err
 		}
 		// The server failed.
@@ -239,7 +242,7 @@ func (s *Session) run(ctx context.Context, cmd command, do doFunc) error {
 		s.env.reportFailure(rt.conn.Addr, err)
 		wasPinned := s.pinned == rt.conn
 		s.invalidate(f) // a write may or may not have happened
-		s.release(rt.conn, f, false)
+		s.release(rt.conn, f, false, false)
 		if res.Sent {
 			// Part of the answer is already with the client: it cannot be
 			// replaced, so end the connection rather than splice answers.

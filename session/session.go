@@ -343,12 +343,30 @@ func (s *Session) held(f *sqlparse.Facts) (route, bool) {
 		c := s.sticky
 		s.sticky = nil
 		if f.SessionFunctions {
-			return route{label: "primary", conn: c, primary: true}, true
+			if s.env.Topology.Load().IsPrimary(c.Addr) {
+				return route{label: "primary", conn: c, primary: true}, true
+			}
+			if diagnosticsOnly(f) {
+				// The previous statement was a read that left warnings on
+				// this replica's connection: SHOW WARNINGS reads them there.
+				return route{label: "held", conn: c}, true
+			}
 		}
 		s.put(c)
 	}
 	return route{}, false
 }
+
+// diagnosticsOnly reports whether f only reads the previous statement's
+// warnings or errors, and so may run on the replica connection that ran it.
+func diagnosticsOnly(f *sqlparse.Facts) bool {
+	return f.Diagnostics && f.ReadOnly && !f.Locking && !f.SideEffects && !f.SetsUserVars && !f.ReadsUserVars &&
+		!f.LockFunctions && !f.TempTable && !f.StoredFunctions
+}
+
+// leftDiagnostics reports whether a statement's result left warnings or
+// an error on its connection, for a SHOW WARNINGS that follows to read.
+func leftDiagnostics(res backend.Result) bool { return res.Err != nil || res.Warnings > 0 }
 
 // decide asks the planner where f goes, to run it there.
 func (s *Session) decide(f *sqlparse.Facts, cluster string) planner.Decision {
@@ -588,7 +606,7 @@ func (s *Session) syncOnce(c *backend.Conn) error {
 		if err := c.SimpleCommand(wire.ComResetConnection, ""); err != nil {
 			return err
 		}
-		c.NeedsReset, c.DB = false, ""
+		c.NeedsReset, c.DB, c.Diagnostics = false, "", false
 		c.Vars = map[string]string{}
 		c.ForgetStmts()
 	}
@@ -602,7 +620,9 @@ func (s *Session) syncOnce(c *backend.Conn) error {
 }
 
 // release hands c back after a statement, or keeps it pinned or sticky.
-func (s *Session) release(c *backend.Conn, f *sqlparse.Facts, primary bool) {
+// diagnostics: the statement left warnings or an error on c, or read
+// them (SHOW WARNINGS), so the statement that follows may read them.
+func (s *Session) release(c *backend.Conn, f *sqlparse.Facts, primary, diagnostics bool) {
 	if c.Broken {
 		if s.pinned == c {
 			s.pinned = nil
@@ -619,7 +639,7 @@ func (s *Session) release(c *backend.Conn, f *sqlparse.Facts, primary bool) {
 		// Pinned state ended (COMMIT, UNLOCK TABLES): the connection is clean.
 		s.pinned = nil
 	}
-	if primary && (isDML(f) || f.CalcFoundRows || f.SessionFunctions) {
+	if diagnostics || (primary && (isDML(f) || f.CalcFoundRows || f.SessionFunctions)) {
 		s.sticky = c
 		return
 	}
@@ -830,4 +850,21 @@ func affinityKey(f *sqlparse.Facts) string {
 		return f.Text
 	}
 	return f.Digest
+}
+
+// clearForeignDiagnostics resets rt's connection before a statement that
+// reads diagnostics the session did not leave there (it holds none of
+// its own, or it would have run on that connection): the warnings a
+// pooled connection still holds are another client's.
+func (s *Session) clearForeignDiagnostics(rt route) error {
+	if !rt.conn.Diagnostics {
+		return nil
+	}
+	rt.conn.NeedsReset = true
+	if err := s.sync(rt.conn); err != nil {
+		rt.conn.Broken = true
+		s.put(rt.conn)
+		return err
+	}
+	return nil
 }

@@ -293,8 +293,10 @@ func serverSpecificShow(tp ast.ShowStmtType) bool {
 func classifyShow(f *Facts, st *ast.ShowStmt) {
 	f.Kind = KindShow
 	switch st.Tp {
-	case ast.ShowWarnings, ast.ShowErrors, ast.ShowProfile, ast.ShowProfiles, ast.ShowSessionStates:
-		f.SessionFunctions = true // about the previous statement on this connection
+	case ast.ShowWarnings, ast.ShowErrors:
+		f.SessionFunctions, f.Diagnostics = true, true // about the previous statement on this connection
+	case ast.ShowProfile, ast.ShowProfiles, ast.ShowSessionStates:
+		f.SessionFunctions = true // about earlier statements on this connection
 	case ast.ShowStatus:
 		f.SessionFunctions = !st.GlobalScope
 	}

@@ -155,6 +155,11 @@ type Facts struct {
 	// @@error_count, and SHOW WARNINGS/ERRORS/PROFILE(S)/SESSION STATUS.
 	// The statement must run on the connection that ran the previous one.
 	SessionFunctions bool
+	// Diagnostics: reads the previous statement's warnings or errors
+	// (SHOW WARNINGS, SHOW ERRORS, their COUNT(*) forms, @@warning_count,
+	// @@error_count): one kind of SessionFunctions, which may run on a
+	// replica's connection when that is where the previous statement ran.
+	Diagnostics bool
 	// SetsInsertID: calls LAST_INSERT_ID(expr), which sets the
 	// connection's value to one Strata does not see.
 	SetsInsertID bool

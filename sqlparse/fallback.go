@@ -268,6 +268,11 @@ func (fb *fallback) admin(i int, kw string) {
 	switch kw {
 	case "SHOW":
 		f.Kind = KindShow
+		fb.showDiagnostics(i + 1)
+	case "GET": // GET [CURRENT | STACKED] DIAGNOSTICS
+		if next == "DIAGNOSTICS" || fb.word(i+2) == "DIAGNOSTICS" {
+			f.Kind, f.SessionFunctions, f.Diagnostics = KindOther, true, true
+		}
 	case "EXPLAIN", "DESCRIBE", "DESC":
 		f.Kind = KindExplain
 	case "ANALYZE": // ANALYZE TABLE, or MariaDB's ANALYZE stmt (runs stmt)
@@ -302,6 +307,18 @@ func (fb *fallback) admin(i int, kw string) {
 		f.Kind, f.ImplicitCommit = KindOther, true
 	default:
 		f.Kind = KindOther
+	}
+}
+
+// showDiagnostics: SHOW [COUNT(*)] WARNINGS | ERRORS [LIMIT ...] from
+// token i, in the forms the parser lacks (LIMIT), reads the previous
+// statement's diagnostics.
+func (fb *fallback) showDiagnostics(i int) {
+	if fb.word(i) == "COUNT" {
+		i += 4 // COUNT ( * )
+	}
+	if w := fb.word(i); w == "WARNINGS" || w == "ERRORS" {
+		fb.f.ReadOnly, fb.f.SessionFunctions, fb.f.Diagnostics = true, true, true
 	}
 }
 
@@ -350,9 +367,9 @@ func (fb *fallback) scanFlags() {
 		case tokUserVar:
 			f.ReadsUserVars, f.SetsUserVars = true, true
 		case tokSysVar:
-			if sessionSysVars[sysVarName(fb.text[t.start:t.end])] {
-				f.SessionFunctions = true
-			}
+			name := sysVarName(fb.text[t.start:t.end])
+			f.SessionFunctions = f.SessionFunctions || sessionSysVars[name]
+			f.Diagnostics = f.Diagnostics || diagnosticsSysVars[name]
 		case tokWord:
 			fb.wordFlags(i)
 		}

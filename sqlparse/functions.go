@@ -38,6 +38,13 @@ var sessionSysVars = map[string]bool{
 	"insert_id":      true,
 }
 
+// diagnosticsSysVars are the session system variables that count the
+// previous statement's warnings and errors.
+var diagnosticsSysVars = map[string]bool{
+	"warning_count": true,
+	"error_count":   true,
+}
+
 // isBuiltinFunc reports whether name (lower-case) is a MySQL or MariaDB
 // builtin function. Any other function is a stored (user-defined)
 // function that may write, so its caller is not ReadOnly. A builtin

@@ -153,9 +153,9 @@ func (w *walker) variable(n *ast.VariableExpr) {
 	case n.IsSystem && n.Value != nil:
 		w.f.SideEffects = true // assigns a system variable inside an expression
 	case n.IsSystem:
-		if sessionSysVars[strings.ToLower(n.Name)] {
-			w.f.SessionFunctions = true
-		}
+		name := strings.ToLower(n.Name)
+		w.f.SessionFunctions = w.f.SessionFunctions || sessionSysVars[name]
+		w.f.Diagnostics = w.f.Diagnostics || diagnosticsSysVars[name]
 	case n.Value != nil:
 		w.f.SetsUserVars = true // SELECT @x := expr
 	default:

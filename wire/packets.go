@@ -157,10 +157,17 @@ func IsEOF(p []byte) bool { return len(p) > 0 && p[0] == HeaderEOF && len(p) < 9
 
 // EOFStatus returns the status flags of a classic EOF packet.
 func EOFStatus(p []byte) uint16 {
+	_, status := ParseEOF(p)
+	return status
+}
+
+// ParseEOF returns the warning count and status flags of a classic EOF
+// packet (0xfe, warnings, status).
+func ParseEOF(p []byte) (warnings, status uint16) {
 	if len(p) < 5 {
-		return 0
+		return 0, 0
 	}
-	return binary.LittleEndian.Uint16(p[3:])
+	return binary.LittleEndian.Uint16(p[1:]), binary.LittleEndian.Uint16(p[3:])
 }
 
 // AppendOK builds an OK packet payload.

@@ -47,6 +47,18 @@ func TestIsEOF(t *testing.T) {
 	}
 }
 
+// The EOF that ends a result set says how many warnings the statement
+// left, which decides where a SHOW WARNINGS after it must run.
+func TestEOFRoundTrip(t *testing.T) {
+	warnings, status := ParseEOF(AppendEOF(nil, StatusAutocommit|StatusMoreResults, 3))
+	if warnings != 3 || status != StatusAutocommit|StatusMoreResults {
+		t.Fatalf("ParseEOF = %d warnings, status %#x", warnings, status)
+	}
+	if w, s := ParseEOF([]byte{HeaderEOF, 1}); w != 0 || s != 0 {
+		t.Errorf("ParseEOF of a truncated packet = %d, %#x, want zeros", w, s)
+	}
+}
+
 // A logical packet of exactly MaxPayload bytes is followed by an empty
 // continuation; both sides must agree on that to stay in sync.
 func TestPacketSplitting(t *testing.T) {

@@ -141,6 +141,18 @@ func Open(t testing.TB, dsn string) *sql.DB {
 	return db
 }
 
+// Conn takes one connection of db for the test: what a client session
+// does, statement after statement on the same connection.
+func Conn(t testing.TB, db *sql.DB) *sql.Conn {
+	t.Helper()
+	c, err := db.Conn(Ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
 // Ctx is a context bounded to two minutes, cancelled with the test.
 func Ctx(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

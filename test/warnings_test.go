@@ -1,0 +1,97 @@
+package test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/strata-proxy/strata/test/testenv"
+)
+
+// SHOW WARNINGS, SHOW ERRORS and @@warning_count read what the session's
+// previous statement left — on whichever server ran it, a replica for a
+// read — and never another client's warnings left on a pooled connection.
+func TestWarningsOfThePreviousStatement(t *testing.T) {
+	t.Parallel()
+	setupTables(t, "CREATE TABLE blog.warned (id INT PRIMARY KEY, n INT)", "INSERT INTO blog.warned VALUES (1, 1)")
+	db := openStrata(t)
+	conn := testenv.Conn(t, db)
+
+	before, _ := readsByServer(t, "warned")
+	queryStrings(t, conn, "SELECT CAST('abc' AS SIGNED) FROM warned")
+	if _, replicas := readsByServer(t, "warned"); sum(replicas) == 0 {
+		t.Fatalf("the read did not run on a replica (reads before %d): the test needs one", before)
+	}
+	for _, q := range []string{"SHOW WARNINGS", "SHOW WARNINGS LIMIT 1"} {
+		if got := queryStrings(t, conn, q); len(got) != 1 || !strings.HasPrefix(got[0], "Warning|1292|Truncated incorrect INTEGER value: 'abc'") {
+			t.Fatalf("%s after a read that warned = %q, want its warning 1292", q, got)
+		}
+	}
+	if got := queryStrings(t, conn, "SHOW COUNT(*) WARNINGS"); len(got) != 1 || got[0] != "1" {
+		t.Errorf("SHOW COUNT(*) WARNINGS = %q, want 1", got)
+	}
+	if got := queryStrings(t, conn, "SELECT @@warning_count, @@session.error_count"); len(got) != 1 || got[0] != "1|0" {
+		t.Errorf("@@warning_count, @@error_count = %q, want 1|0", got)
+	}
+
+	if _, err := conn.ExecContext(ctxFor(t), "SELECT nosuch FROM warned"); mysqlErr(err) != 1054 {
+		t.Fatalf("SELECT of an unknown column: %v, want error 1054", err)
+	}
+	for _, q := range []string{"SHOW ERRORS", "SHOW WARNINGS"} {
+		if got := queryStrings(t, conn, q); len(got) != 1 || !strings.HasPrefix(got[0], "Error|1054|Unknown column 'nosuch'") {
+			t.Fatalf("%s after a failed read = %q, want its error 1054", q, got)
+		}
+	}
+
+	// A write that warns: its warning, from the primary.
+	if _, err := conn.ExecContext(ctxFor(t), "INSERT IGNORE INTO warned VALUES (1, 2)"); err != nil {
+		t.Fatal(err)
+	}
+	if got := queryStrings(t, conn, "SHOW WARNINGS"); len(got) != 1 || !strings.HasPrefix(got[0], "Warning|1062|Duplicate entry '1'") {
+		t.Fatalf("SHOW WARNINGS after an INSERT IGNORE that warned = %q, want its warning", got)
+	}
+	queryStrings(t, conn, "SELECT n FROM warned WHERE id = 1")
+	if got := queryStrings(t, conn, "SHOW WARNINGS"); len(got) != 0 {
+		t.Errorf("SHOW WARNINGS after a read without warnings = %q, want none", got)
+	}
+}
+
+// Warnings another client left on a primary connection stay with it: a
+// session whose own statement warned of nothing reads none.
+func TestWarningsAreNotAnotherClients(t *testing.T) {
+	t.Parallel()
+	setupTables(t, "CREATE TABLE blog.warned_other (id INT PRIMARY KEY)", "INSERT INTO blog.warned_other VALUES (1)")
+	db := openStrata(t)
+	for round := 0; round < 5; round++ {
+		other := testenv.Conn(t, db)
+		// A locking read runs on the primary and leaves its warning there.
+		queryStrings(t, other, "SELECT CAST('leak' AS SIGNED) FROM warned_other WHERE id = 1 FOR UPDATE")
+		if err := other.Close(); err != nil {
+			t.Fatal(err)
+		}
+		conn := testenv.Conn(t, db)
+		queryStrings(t, conn, "SELECT 1")
+		if got := queryStrings(t, conn, "SHOW WARNINGS"); len(got) != 0 {
+			t.Fatalf("round %d: SHOW WARNINGS of a session whose statement warned of nothing = %q, want none (another client's)", round, got)
+		}
+		if got := queryStrings(t, conn, "SELECT @@warning_count"); len(got) != 1 || got[0] != "0" {
+			t.Fatalf("round %d: @@warning_count = %q, want 0", round, got)
+		}
+		conn.Close()
+	}
+}
+
+// The mariadb CLI's --show-warnings prints the warnings of each statement,
+// which it asks for with SHOW WARNINGS right after it.
+func TestCLIShowsWarnings(t *testing.T) {
+	t.Parallel()
+	host, port := strataHostPort()
+	out, err := runCLI(t, host, port, "app", "app", "SELECT CAST('12abc' AS SIGNED) AS n;\nSELECT 1/0 AS q;\n", "--show-warnings")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Warning (Code 1292): Truncated incorrect INTEGER value: '12abc'", "Warning (Code 1365): Division by 0"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("mariadb --show-warnings printed:\n%s\nwant %q", out, want)
+		}
+	}
+}
