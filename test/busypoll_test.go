@@ -28,11 +28,7 @@ func TestBusyPollThroughStrata(t *testing.T) {
 	s, path := testenv.StartStrataFile(t, yaml)
 	db := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog"))
 	ctx := testenv.Ctx(t)
-	conn, err := db.Conn(ctx) // one session: each statement waits for the server, then for the client
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := testenv.Conn(t, db) // one session: each statement waits for the server, then for the client
 	stmt, err := conn.PrepareContext(ctx, "SELECT ? + 1")
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,10 @@
 package test
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/strata-proxy/strata/test/testenv"
+)
 
 // MariaDB runs what /*M! ... */ holds. mariadb-dump wraps session settings
 // in it; replayed through Strata, the user variable they set and the
@@ -11,11 +15,7 @@ func TestMariaDBExecutableComments(t *testing.T) {
 	setupTables(t, "CREATE TABLE blog.exec_comment (id INT PRIMARY KEY)", "INSERT INTO blog.exec_comment VALUES (1)")
 	db := openStrata(t)
 	ctx := ctxFor(t)
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := testenv.Conn(t, db)
 	initial := queryStrings(t, conn, "SELECT @@note_verbosity")
 	if _, err := conn.ExecContext(ctx, "/*M!100616 SET @OLD_NOTE_VERBOSITY=@@NOTE_VERBOSITY, NOTE_VERBOSITY=0 */"); err != nil {
 		t.Fatal(err)

@@ -73,11 +73,7 @@ clusters:
 	}
 
 	db := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog", "multiStatements=true"))
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := testenv.Conn(t, db)
 	hiddenInsert := func(id string) {
 		t.Helper()
 		// The server reads a SELECT, an INSERT and a comment.
@@ -125,11 +121,7 @@ clusters:
 	if err := sb.WaitReplicated(ctx); err != nil {
 		t.Fatal(err)
 	}
-	fresh, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fresh.Close()
+	fresh := testenv.Conn(t, db)
 	readOnReplica(t, fresh, primary, replica, `SELECT COUNT(*) FROM gm WHERE v <> 'a\'; DELETE FROM gm; -- ' OR id = 2`, "1")
 }
 

@@ -249,11 +249,7 @@ func TestHandoverPassesIdleClientsOn(t *testing.T) {
 	old := startHandoverStrata(t, yaml)
 	db := testenv.Open(t, testenv.DSN(old.MySQLAddr(), "app", "app", "blog"))
 	ctx := testenv.Ctx(t)
-	conn, err := db.Conn(ctx) // a connection the application keeps
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := testenv.Conn(t, db) // a connection the application keeps
 	if _, err := conn.ExecContext(ctx, "SET time_zone = '+05:00'"); err != nil {
 		t.Fatal(err)
 	}
@@ -287,11 +283,7 @@ func TestHandoverPassesIdleClientsOn(t *testing.T) {
 
 	// A client with autocommit off (Python's drivers' default), between
 	// two transactions.
-	manual, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer manual.Close()
+	manual := testenv.Conn(t, db)
 	for _, q := range []string{"SET autocommit = 0", "INSERT INTO handover_kept (v) VALUES ('manual 1')", "COMMIT"} {
 		if _, err := manual.ExecContext(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
@@ -299,11 +291,7 @@ func TestHandoverPassesIdleClientsOn(t *testing.T) {
 	}
 	// A client that never pauses: it moves at its next command boundary,
 	// not at half of shutdown_timeout.
-	busy, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer busy.Close()
+	busy := testenv.Conn(t, db)
 	var busyStop atomic.Bool
 	var busyRuns atomic.Int64
 	busyErr := make(chan error, 1)

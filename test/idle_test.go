@@ -25,11 +25,7 @@ func TestClientIdleTimeout(t *testing.T) {
 	db := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog"))
 	ctx := testenv.Ctx(t)
 
-	busy, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer busy.Close()
+	busy := testenv.Conn(t, db)
 	for i := 0; i < 12; i++ { // 2.4 s in all, never 1 s silent
 		if _, err := busy.ExecContext(ctx, "DO 1"); err != nil {
 			t.Fatalf("a client sending every 200 ms, statement %d: %v", i, err)
@@ -37,11 +33,7 @@ func TestClientIdleTimeout(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 
-	idle, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer idle.Close()
+	idle := testenv.Conn(t, db)
 	if _, err := idle.ExecContext(ctx, "DO 1"); err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package test
 
 import (
+	"github.com/strata-proxy/strata/test/testenv"
 	"testing"
 )
 
@@ -18,11 +19,7 @@ func TestMultibyteCharsetStatementsReadAsTheServerReadsThem(t *testing.T) {
 	db := openStrata(t, "multiStatements=true", "charset=sjis")
 	direct := openDirect(t, env.primary, "blog")
 	ctx := ctxFor(t)
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := testenv.Conn(t, db)
 
 	if _, err := conn.ExecContext(ctx, "INSERT INTO mb_sjis VALUES (1, '"+sjisHyo+"')"); err != nil {
 		t.Fatal(err)

@@ -105,11 +105,7 @@ func TestSessionVariablesFollowTheSession(t *testing.T) {
 	db := openStrata(t)
 	db.SetMaxOpenConns(1)
 	ctx := ctxFor(t)
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := testenv.Conn(t, db)
 	for _, s := range []string{"SET time_zone = '+05:30'", "SET SESSION sql_mode = 'ANSI_QUOTES'"} {
 		if _, err := conn.ExecContext(ctx, s); err != nil {
 			t.Fatal(err)
@@ -215,11 +211,7 @@ func TestSessionFunctionsAfterWriteUnderLoad(t *testing.T) {
 	}
 	db := openStrata(t)
 	ctx := ctxFor(t)
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := testenv.Conn(t, db)
 	for i := 0; i < 100; i++ {
 		res, err := conn.ExecContext(ctx, "INSERT INTO rw_sf (v) VALUES (1)")
 		if err != nil {
@@ -259,11 +251,7 @@ func lastInsertIDAfterIdling(t *testing.T, params []string) {
 	ctx := ctxFor(t)
 	other := openStrata(t)
 	db := openStrata(t, params...)
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := testenv.Conn(t, db)
 	res, err := conn.ExecContext(ctx, "INSERT INTO rw_lid (v) VALUES (1)")
 	if err != nil {
 		t.Fatal(err)
@@ -307,11 +295,7 @@ func TestAutocommitOffStaysWithItsSession(t *testing.T) {
 	setupTables(t, "DROP TABLE IF EXISTS blog.rw_manual", "CREATE TABLE blog.rw_manual (id INT AUTO_INCREMENT PRIMARY KEY, who VARCHAR(10))")
 	db := openStrata(t)
 	ctx := ctxFor(t)
-	manual, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer manual.Close()
+	manual := testenv.Conn(t, db)
 	for _, q := range []string{"SET autocommit = 0", "INSERT INTO rw_manual (who) VALUES ('manual')", "COMMIT"} {
 		if _, err := manual.ExecContext(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
@@ -366,11 +350,7 @@ func TestIsolationLevelStaysWithItsSession(t *testing.T) {
 	t.Parallel()
 	db := openSmallStrata(t, 1) // one connection per server: the sessions take turns on it
 	ctx := ctxFor(t)
-	django, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer django.Close()
+	django := testenv.Conn(t, db)
 	for _, q := range []string{"SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED", "SET SESSION TRANSACTION READ ONLY"} {
 		if _, err := django.ExecContext(ctx, q); err != nil {
 			t.Fatal(err)
@@ -408,11 +388,7 @@ func TestLastInsertIDInALaterTransaction(t *testing.T) {
 	setupTables(t, "DROP TABLE IF EXISTS blog.rw_later", "CREATE TABLE blog.rw_later (id INT AUTO_INCREMENT PRIMARY KEY, who VARCHAR(10))")
 	db := openSmallStrata(t, 1) // one connection per server: the sessions take turns on it
 	ctx := ctxFor(t)
-	mine, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mine.Close()
+	mine := testenv.Conn(t, db)
 	res, err := mine.ExecContext(ctx, "INSERT INTO rw_later (who) VALUES ('mine')")
 	if err != nil {
 		t.Fatal(err)
@@ -462,22 +438,14 @@ func TestPrimaryPoolBusyIsNotDown(t *testing.T) {
 	setupTables(t, "DROP TABLE IF EXISTS blog.rw_busy", "CREATE TABLE blog.rw_busy (id INT AUTO_INCREMENT PRIMARY KEY)")
 	db := openSmallStrata(t, 1)
 	ctx := ctxFor(t)
-	holder, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer holder.Close()
+	holder := testenv.Conn(t, db)
 	for _, q := range []string{"BEGIN", "INSERT INTO rw_busy VALUES ()"} {
 		if _, err := holder.ExecContext(ctx, q); err != nil {
 			t.Fatal(err)
 		}
 	}
-	other, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	_, err = other.ExecContext(ctx, "INSERT INTO rw_busy VALUES ()")
+	other := testenv.Conn(t, db)
+	_, err := other.ExecContext(ctx, "INSERT INTO rw_busy VALUES ()")
 	if testenv.MySQLErr(err) != 1040 || !strings.Contains(err.Error(), "busy") || strings.Contains(err.Error(), "unreachable") {
 		t.Errorf("a write while the only primary connection is in a transaction: %v, want 1040 saying the connections are busy", err)
 	}

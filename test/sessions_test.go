@@ -3,6 +3,7 @@ package test
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/strata-proxy/strata/test/testenv"
 	"net/http"
 	"strings"
 	"testing"
@@ -19,11 +20,7 @@ func TestSessionsShowWhatRunsNow(t *testing.T) {
 	setupTables(t, "CREATE TABLE IF NOT EXISTS blog.sessions_probe (id INT PRIMARY KEY)")
 	db := openStrata(t)
 	ctx := ctxFor(t)
-	inTx, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer inTx.Close()
+	inTx := testenv.Conn(t, db)
 	var txID uint32
 	if err := inTx.QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&txID); err != nil {
 		t.Fatal(err)
@@ -149,11 +146,7 @@ func TestSessionHoldsAfterAWriteUntilIdle(t *testing.T) {
 	setupTables(t, "CREATE TABLE IF NOT EXISTS blog.sessions_hold (id INT PRIMARY KEY)")
 	db := openStrata(t)
 	ctx := ctxFor(t)
-	c, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := testenv.Conn(t, db)
 	var id uint32
 	if err := c.QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&id); err != nil {
 		t.Fatal(err)

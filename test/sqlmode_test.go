@@ -1,6 +1,7 @@
 package test
 
 import (
+	"github.com/strata-proxy/strata/test/testenv"
 	"testing"
 )
 
@@ -46,11 +47,7 @@ func TestSessionSQLModeChangesHowStatementsRead(t *testing.T) {
 	if err := env.SB.WaitReplicated(ctx); err != nil { // the replicas have both rows
 		t.Fatal(err)
 	}
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := testenv.Conn(t, db)
 	if _, err := conn.ExecContext(ctx, "SET sql_mode = 'ANSI_QUOTES'"); err != nil {
 		t.Fatal(err)
 	}

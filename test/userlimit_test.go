@@ -31,11 +31,7 @@ func TestUserMaxConnections(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := capped.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer second.Close()
+	second := testenv.Conn(t, capped)
 	_, err = capped.Conn(ctx)
 	if testenv.MySQLErr(err) != 1203 || !strings.Contains(err.Error(), "users[].max_connections for capped is 2") {
 		t.Fatalf("third connection of capped: %v, want error 1203 naming the limit", err)

@@ -3,6 +3,7 @@ package sharding
 import (
 	"context"
 	"fmt"
+	"github.com/strata-proxy/strata/test/testenv"
 	"strconv"
 	"strings"
 	"sync"
@@ -111,11 +112,7 @@ func TestKillQueryStopsAScatter(t *testing.T) {
 	ctx := context.Background()
 	own := openStrata(t, strataAddr)
 	defer own.Close()
-	conn, err := own.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := testenv.Conn(t, own)
 	if err := conn.PingContext(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/strata-proxy/strata/test/testenv"
 	"strings"
 	"testing"
 
@@ -19,11 +20,7 @@ import (
 func TestShardedStatementsReadWithTheSessionsSQLMode(t *testing.T) {
 	db := strataDB(t)
 	ctx := context.Background()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := testenv.Conn(t, db)
 	mustExec(t, conn, "SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_BACKSLASH_ESCAPES')")
 
 	events := ds.tables["events"]

@@ -2,6 +2,7 @@ package sharding
 
 import (
 	"context"
+	"github.com/strata-proxy/strata/test/testenv"
 	"slices"
 	"testing"
 	"time"
@@ -21,11 +22,7 @@ func TestTransactionSpansPeriodTablesOfOneShard(t *testing.T) {
 	if err := db.QueryRowContext(ctx, count).Scan(&before); err != nil {
 		t.Fatal(err)
 	}
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := testenv.Conn(t, db)
 	mustExec(t, conn, "BEGIN")
 	mustExec(t, conn, "INSERT INTO posts (id, created_at, title) VALUES (9000001, '"+day(m1)+"', 'tx a'), (9000002, '"+day(m1.AddDate(0, 1, 0))+"', 'tx b')")
 	var inside, outside int
@@ -54,11 +51,7 @@ func TestTransactionKeepsItsFirstPreparedWrite(t *testing.T) {
 	db := strataDB(t)
 	ctx := context.Background()
 	defer cleanup(t, "comments", "id IN (9000011, 9000012)")
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := testenv.Conn(t, db)
 	mustExec(t, conn, "BEGIN")
 	if _, err := conn.ExecContext(ctx, "INSERT INTO comments (id, entry_id, body) VALUES (?, ?, ?)", 9000011, 1, "first"); err != nil {
 		t.Fatal(err)
@@ -87,11 +80,7 @@ func TestTransactionReadsOtherShards(t *testing.T) {
 	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM comments").Scan(&before); err != nil {
 		t.Fatal(err)
 	}
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := testenv.Conn(t, db)
 	mustExec(t, conn, "BEGIN")
 	mustExec(t, conn, "INSERT INTO comments (id, entry_id, body) VALUES (9000021, 1, 'in tx')") // s1
 	var inside int

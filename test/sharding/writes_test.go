@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/strata-proxy/strata/test/testenv"
 	"regexp"
 	"slices"
 	"strconv"
@@ -382,11 +383,7 @@ func TestSequenceIDsUniqueAcrossTwoInstances(t *testing.T) {
 	}
 	// A multi-row INSERT without ids: LAST_INSERT_ID() is the first row's id.
 	db := dbs[0]
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := testenv.Conn(t, db)
 	res := mustExec(t, conn, fmt.Sprintf("INSERT INTO entries (title, status) VALUES ('%s-m0', 'draft'), ('%s-m1', 'draft'), ('%s-m2', 'draft'), ('%s-m3', 'draft'), ('%s-m4', 'draft')",
 		marker, marker, marker, marker, marker))
 	first, _ := res.LastInsertId()
