@@ -122,9 +122,10 @@ type Session struct {
 	holds map[string]bool
 	// pinned is the backend connection the session is bound to, if any.
 	pinned *backend.Conn
-	// sticky is the primary connection of the last write, kept while the
-	// following statements read LAST_INSERT_ID(), ROW_COUNT() or FOUND_ROWS()
-	// from it; the first statement that does not releases it.
+	// sticky is the connection of the last statement when it left state
+	// the next may read there — a write's ROW_COUNT(), SQL_CALC_FOUND_ROWS's
+	// FOUND_ROWS(), warnings — kept while the following statements read
+	// it; the first statement that does not releases it.
 	sticky *backend.Conn
 	// lastInsertID is the session's LAST_INSERT_ID() as the OK packets of
 	// its writes reported it; insertIDConn is the connection known to hold
@@ -346,9 +347,10 @@ func (s *Session) held(f *sqlparse.Facts) (route, bool) {
 			if s.env.Topology.Load().IsPrimary(c.Addr) {
 				return route{label: "primary", conn: c, primary: true}, true
 			}
-			if diagnosticsOnly(f) {
-				// The previous statement was a read that left warnings on
-				// this replica's connection: SHOW WARNINGS reads them there.
+			if replicaSafe(f) {
+				// The previous statement was a read on this replica's
+				// connection that left what f reads there: its warnings
+				// (SHOW WARNINGS), SQL_CALC_FOUND_ROWS's FOUND_ROWS().
 				return route{label: "held", conn: c}, true
 			}
 		}
@@ -357,10 +359,12 @@ func (s *Session) held(f *sqlparse.Facts) (route, bool) {
 	return route{}, false
 }
 
-// diagnosticsOnly reports whether f only reads the previous statement's
-// warnings or errors, and so may run on the replica connection that ran it.
-func diagnosticsOnly(f *sqlparse.Facts) bool {
-	return f.Diagnostics && f.ReadOnly && !f.Locking && !f.SideEffects && !f.SetsUserVars && !f.ReadsUserVars &&
+// replicaSafe reports whether f, which reads the previous statement's
+// connection (SessionFunctions), may run on a replica's: it is a read
+// without side effects, locks, user variables or temporary tables.
+// LAST_INSERT_ID() is carried over to any connection (restoreInsertID).
+func replicaSafe(f *sqlparse.Facts) bool {
+	return f.ReadOnly && !f.Locking && !f.SideEffects && !f.SetsUserVars && !f.ReadsUserVars &&
 		!f.LockFunctions && !f.TempTable && !f.StoredFunctions
 }
 
@@ -619,7 +623,9 @@ func (s *Session) syncOnce(c *backend.Conn) error {
 	return s.vars.apply(c, s.timeLimit)
 }
 
-// release hands c back after a statement, or keeps it pinned or sticky.
+// release hands c back after a statement, or keeps it pinned or sticky:
+// for the statement that may follow and read what this one left there
+// (ROW_COUNT() of a write, FOUND_ROWS() of SQL_CALC_FOUND_ROWS, warnings).
 // diagnostics: the statement left warnings or an error on c, or read
 // them (SHOW WARNINGS), so the statement that follows may read them.
 func (s *Session) release(c *backend.Conn, f *sqlparse.Facts, primary, diagnostics bool) {
@@ -639,7 +645,7 @@ func (s *Session) release(c *backend.Conn, f *sqlparse.Facts, primary, diagnosti
 		// Pinned state ended (COMMIT, UNLOCK TABLES): the connection is clean.
 		s.pinned = nil
 	}
-	if diagnostics || (primary && (isDML(f) || f.CalcFoundRows || f.SessionFunctions)) {
+	if diagnostics || f.CalcFoundRows || (primary && (isDML(f) || f.SessionFunctions)) {
 		s.sticky = c
 		return
 	}

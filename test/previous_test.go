@@ -1,6 +1,7 @@
 package test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -93,5 +94,46 @@ func TestCLIShowsWarnings(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("mariadb --show-warnings printed:\n%s\nwant %q", out, want)
 		}
+	}
+}
+
+// The pagination of WordPress and many PHP sites: a read with
+// SQL_CALC_FOUND_ROWS and a LIMIT, then FOUND_ROWS() for the total. The
+// read runs on a replica and FOUND_ROWS() must read it there; ROW_COUNT()
+// reads the write before it on the primary.
+func TestFoundRowsAndRowCountOfThePreviousStatement(t *testing.T) {
+	t.Parallel()
+	stmts := []string{"CREATE TABLE blog.paged (id INT PRIMARY KEY, n INT)"}
+	for i := 1; i <= 25; i++ {
+		stmts = append(stmts, fmt.Sprintf("INSERT INTO blog.paged VALUES (%d, 0)", i))
+	}
+	setupTables(t, stmts...)
+	db := openStrata(t)
+	conn := testenv.Conn(t, db)
+
+	_, before := readsByServer(t, "paged")
+	for page := 0; page < 3; page++ {
+		rows := queryStrings(t, conn, fmt.Sprintf("SELECT SQL_CALC_FOUND_ROWS id FROM paged ORDER BY id LIMIT %d, 10", page*10))
+		if want := min(10, 25-page*10); len(rows) != want {
+			t.Fatalf("page %d: %d rows, want %d", page, len(rows), want)
+		}
+		if got := queryStrings(t, conn, "SELECT FOUND_ROWS()"); len(got) != 1 || got[0] != "25" {
+			t.Fatalf("page %d: FOUND_ROWS() = %q, want 25", page, got)
+		}
+	}
+	// The same through a server-side prepared statement.
+	queryStrings(t, conn, "SELECT SQL_CALC_FOUND_ROWS id FROM paged WHERE id > ? LIMIT 2", 5)
+	if got := queryStrings(t, conn, "SELECT FOUND_ROWS() AS total"); len(got) != 1 || got[0] != "20" {
+		t.Fatalf("FOUND_ROWS() after a prepared read = %q, want 20", got)
+	}
+	if _, after := readsByServer(t, "paged"); sum(after) == sum(before) {
+		t.Fatalf("the paged reads did not run on a replica: the test needs them there")
+	}
+
+	if _, err := conn.ExecContext(ctxFor(t), "UPDATE paged SET n = n + 1 WHERE id <= 3"); err != nil {
+		t.Fatal(err)
+	}
+	if got := queryStrings(t, conn, "SELECT ROW_COUNT()"); len(got) != 1 || got[0] != "3" {
+		t.Fatalf("ROW_COUNT() after an UPDATE of 3 rows = %q, want 3", got)
 	}
 }
