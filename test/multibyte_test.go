@@ -1,8 +1,9 @@
 package test
 
 import (
-	"github.com/strata-proxy/strata/test/testenv"
 	"testing"
+
+	"github.com/strata-proxy/strata/test/testenv"
 )
 
 // sjisHyo is 表 in sjis: 0x95 0x5C, a backslash as its second byte.

@@ -3,13 +3,13 @@ package test
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/strata-proxy/strata/test/testenv"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/strata-proxy/strata/session"
+	"github.com/strata-proxy/strata/test/testenv"
 )
 
 // GET /api/sessions is Strata's process list: each client under the id

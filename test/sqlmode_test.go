@@ -1,8 +1,9 @@
 package test
 
 import (
-	"github.com/strata-proxy/strata/test/testenv"
 	"testing"
+
+	"github.com/strata-proxy/strata/test/testenv"
 )
 
 // With NO_BACKSLASH_ESCAPES a backslash does not escape a quote, so text

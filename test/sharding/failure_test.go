@@ -3,12 +3,13 @@ package sharding
 import (
 	"context"
 	"fmt"
-	"github.com/strata-proxy/strata/test/testenv"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/strata-proxy/strata/test/testenv"
 )
 
 // A scatter where one shard answers an error fails as a whole, with an

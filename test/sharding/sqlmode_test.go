@@ -5,11 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"github.com/strata-proxy/strata/test/testenv"
 	"strings"
 	"testing"
 
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/strata-proxy/strata/test/testenv"
 )
 
 // A session's sql_mode decides how the shards read its statements, so

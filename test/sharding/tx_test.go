@@ -2,10 +2,11 @@ package sharding
 
 import (
 	"context"
-	"github.com/strata-proxy/strata/test/testenv"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/strata-proxy/strata/test/testenv"
 )
 
 // A transaction on one shard that writes two period tables there and reads

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"github.com/strata-proxy/strata/test/testenv"
 	"regexp"
 	"slices"
 	"strconv"
@@ -12,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/strata-proxy/strata/test/testenv"
 )
 
 // Writes through Strata, checked on the shards directly. Test rows use ids
