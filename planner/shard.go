@@ -152,9 +152,15 @@ func refuse(format string, args ...any) error {
 // values of a prepared statement as SQL literals (nil for text queries).
 func (s *Sharding) Plan(ctx context.Context, m sqlparse.Mode, sql string, f *sqlparse.Facts, args []string) (*ShardPlan, error) {
 	p, err := s.plan(ctx, m, sql, f, args)
-	if p != nil {
-		p.Args = args
+	if p == nil {
+		return nil, err
 	}
+	if f.CalcFoundRows && len(p.Routes) > 1 {
+		// Each shard would count its own rows, and FOUND_ROWS() after
+		// would read one of them: refuse rather than answer a wrong total.
+		return nil, refuse("SQL_CALC_FOUND_ROWS over %d shard queries is not supported: FOUND_ROWS() would count the rows of one of them. Count the total with SELECT COUNT(*) and the same WHERE, or give the shard key", len(p.Routes))
+	}
+	p.Args = args
 	return p, err
 }
 

@@ -1,0 +1,31 @@
+package sharding
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/strata-proxy/strata/test/testenv"
+)
+
+// SQL_CALC_FOUND_ROWS on one shard counts that shard's rows, which are all
+// the statement's: FOUND_ROWS() after it reads them there. Over several
+// shards each would count its own, so Strata refuses it with a clear error
+// rather than let FOUND_ROWS() answer one shard's count.
+func TestFoundRowsOnShards(t *testing.T) {
+	shardedData(t)
+	db := strataDB(t)
+	conn := testenv.Conn(t, db)
+
+	want := testenv.Strings(t, conn, "SELECT COUNT(*) FROM events WHERE id < 500")
+	if rows := testenv.Strings(t, conn, "SELECT SQL_CALC_FOUND_ROWS id FROM events WHERE id < 500 ORDER BY id LIMIT 3"); len(rows) != 3 {
+		t.Fatalf("the page on one shard: %d rows, want 3", len(rows))
+	}
+	if got := testenv.Strings(t, conn, "SELECT FOUND_ROWS()"); len(got) != 1 || len(want) != 1 || got[0] != want[0] || got[0] == "0" {
+		t.Fatalf("FOUND_ROWS() after a page on one shard = %q, want the shard's count %q", got, want)
+	}
+
+	_, err := conn.QueryContext(testenv.Ctx(t), "SELECT SQL_CALC_FOUND_ROWS id FROM events ORDER BY id LIMIT 3")
+	if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "SQL_CALC_FOUND_ROWS") || !strings.Contains(err.Error(), "COUNT(*)") {
+		t.Fatalf("SQL_CALC_FOUND_ROWS over every shard: %v, want error 1235 naming it and COUNT(*)", err)
+	}
+}
