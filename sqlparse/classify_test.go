@@ -56,6 +56,7 @@ func TestClassify(t *testing.T) {
 		{"SELECT @n := @n + 1 FROM t", Facts{Kind: KindSelect, SetsUserVars: true, ReadsUserVars: true, Tables: tables("t")}},
 		{"SELECT @@version, @@session.time_zone", Facts{Kind: KindSelect, ReadOnly: true}},
 		{"SELECT @@warning_count", Facts{Kind: KindSelect, ReadOnly: true, SessionFunctions: true, Diagnostics: true}},
+		{"SELECT @@last_gtid", Facts{Kind: KindSelect, ReadOnly: true, SessionFunctions: true}},
 		{"SELECT @@session.error_count", Facts{Kind: KindSelect, ReadOnly: true, SessionFunctions: true, Diagnostics: true}},
 		{"SELECT GET_LOCK('a', 1)", Facts{Kind: KindSelect, LockFunctions: true, SideEffects: true}},
 		{"select release_lock('a'), Is_Free_Lock('b')", Facts{Kind: KindSelect, LockFunctions: true, SideEffects: true}},

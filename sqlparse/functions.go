@@ -36,6 +36,7 @@ var sessionSysVars = map[string]bool{
 	"warning_count":  true,
 	"error_count":    true,
 	"insert_id":      true,
+	"last_gtid":      true, // MariaDB: the GTID of the connection's last write
 }
 
 // diagnosticsSysVars are the session system variables that count the

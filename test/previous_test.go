@@ -136,4 +136,14 @@ func TestFoundRowsAndRowCountOfThePreviousStatement(t *testing.T) {
 	if got := queryStrings(t, conn, "SELECT ROW_COUNT()"); len(got) != 1 || got[0] != "3" {
 		t.Fatalf("ROW_COUNT() after an UPDATE of 3 rows = %q, want 3", got)
 	}
+
+	// MariaDB's @@last_gtid: the GTID of the session's last write, which
+	// applications use to wait for a replica to have it.
+	if _, err := conn.ExecContext(ctxFor(t), "UPDATE paged SET n = n + 1 WHERE id = 4"); err != nil {
+		t.Fatal(err)
+	}
+	primaryID := queryStrings(t, openDirect(t, env.primary, "blog"), "SELECT @@server_id")
+	if got := queryStrings(t, conn, "SELECT @@last_gtid"); len(got) != 1 || len(primaryID) != 1 || !strings.HasPrefix(got[0], "0-"+primaryID[0]+"-") {
+		t.Fatalf("@@last_gtid after a write = %q, want a GTID of the primary (server id %v)", got, primaryID)
+	}
 }
