@@ -69,6 +69,8 @@ func (p *Planner) Route(snap *topology.Snapshot, r *Request) Decision {
 		return Decision{Cluster: cl, Primary: true, Reason: "session state", Rule: -1}
 	case f.Hint.Primary:
 		return Decision{Cluster: cl, Primary: true, Reason: "hint", Rule: -1}
+	case f.ReadsReadOnly:
+		return Decision{Cluster: cl, Primary: true, Reason: "read_only: the primary's", Rule: -1}
 	case !f.ReadOnly:
 		return Decision{Cluster: cl, Primary: true, Reason: "write", Rule: -1}
 	}
@@ -476,6 +478,7 @@ func combine(stmts []*sqlparse.Facts) *sqlparse.Facts {
 		sum.SessionFunctions = sum.SessionFunctions || f.SessionFunctions
 		sum.CalcFoundRows = sum.CalcFoundRows || f.CalcFoundRows
 		sum.Hint.Primary = sum.Hint.Primary || f.Hint.Primary
+		sum.ReadsReadOnly = sum.ReadsReadOnly || f.ReadsReadOnly
 		if f.Autocommit != nil {
 			sum.Autocommit = f.Autocommit
 		}

@@ -37,6 +37,8 @@ func TestRouteRules(t *testing.T) {
 	hinted := read("SELECT 1")
 	hinted.Hint.Pool = "slow"
 	write := &sqlparse.Facts{Kind: sqlparse.KindInsert, Tables: []sqlparse.TableRef{{Name: "comments"}}}
+	readOnlyCheck := read("SELECT @@GLOBAL.read_only")
+	readOnlyCheck.ReadsReadOnly = true
 	cases := []struct {
 		name    string
 		req     Request
@@ -54,6 +56,7 @@ func TestRouteRules(t *testing.T) {
 		{"digest", Request{Facts: read("SELECT `x` FROM `t`")}, false, "digest", 6},
 		{"unmatched read goes to default pool", Request{Facts: read("SELECT 1", "entries")}, false, "primary", -1},
 		{"writes never go to a pool", Request{Facts: write, User: "cron"}, true, "", -1},
+		{"@@read_only is the primary's, whatever the rules", Request{Facts: readOnlyCheck, User: "cron"}, true, "", -1},
 		{"session state forces primary", Request{Facts: read("SELECT 1", "comments"), PrimaryOnly: true}, true, "", -1},
 	}
 	for _, tc := range cases {

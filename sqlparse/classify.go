@@ -299,7 +299,47 @@ func classifyShow(f *Facts, st *ast.ShowStmt) {
 		f.SessionFunctions = true // about earlier statements on this connection
 	case ast.ShowStatus:
 		f.SessionFunctions = !st.GlobalScope
+	case ast.ShowVariables:
+		f.ReadsReadOnly = mayListReadOnly(st)
 	}
+}
+
+// mayListReadOnly reports whether SHOW VARIABLES may list read_only: it
+// has no LIKE pattern, or one that matches the name, or a WHERE.
+func mayListReadOnly(st *ast.ShowStmt) bool {
+	if st.Pattern == nil {
+		return true
+	}
+	v, ok := st.Pattern.Pattern.(ast.ValueExpr)
+	return !ok || likeMatches(strings.ToLower(v.GetString()), "read_only")
+}
+
+// likeMatches reports whether name matches the LIKE pattern (% and _,
+// backslash escapes).
+func likeMatches(pattern, name string) bool {
+	for len(pattern) > 0 {
+		switch c := pattern[0]; {
+		case c == '%':
+			for i := 0; i <= len(name); i++ {
+				if likeMatches(pattern[1:], name[i:]) {
+					return true
+				}
+			}
+			return false
+		case len(name) == 0:
+			return false
+		case c == '\\' && len(pattern) > 1:
+			if pattern[1] != name[0] {
+				return false
+			}
+			pattern, name = pattern[2:], name[1:]
+		case c == '_' || c == name[0]:
+			pattern, name = pattern[1:], name[1:]
+		default:
+			return false
+		}
+	}
+	return len(name) == 0
 }
 
 // classifyExplain: plain EXPLAIN only plans the statement, so it is

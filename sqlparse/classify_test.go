@@ -56,6 +56,14 @@ func TestClassify(t *testing.T) {
 		{"SELECT @n := @n + 1 FROM t", Facts{Kind: KindSelect, SetsUserVars: true, ReadsUserVars: true, Tables: tables("t")}},
 		{"SELECT @@version, @@session.time_zone", Facts{Kind: KindSelect, ReadOnly: true}},
 		{"SELECT @@warning_count", Facts{Kind: KindSelect, ReadOnly: true, SessionFunctions: true, Diagnostics: true}},
+		{"SELECT @@GLOBAL.read_only AS Value", Facts{Kind: KindSelect, ReadOnly: true, ReadsReadOnly: true}},
+		{"SELECT @@read_only, @@version", Facts{Kind: KindSelect, ReadOnly: true, ReadsReadOnly: true}},
+		{"SELECT @@innodb_read_only", Facts{Kind: KindSelect, ReadOnly: true}},
+		{"SHOW GLOBAL VARIABLES LIKE 'read_only'", Facts{Kind: KindShow, ReadOnly: true, ReadsReadOnly: true}},
+		{"SHOW VARIABLES LIKE 'read%'", Facts{Kind: KindShow, ReadOnly: true, ReadsReadOnly: true}},
+		{"SHOW VARIABLES", Facts{Kind: KindShow, ReadOnly: true, ReadsReadOnly: true}},
+		{"SHOW VARIABLES WHERE Variable_name = 'version'", Facts{Kind: KindShow, ReadOnly: true, ReadsReadOnly: true}},
+		{"SHOW VARIABLES LIKE 'version%'", Facts{Kind: KindShow, ReadOnly: true}},
 		{"SELECT @@last_gtid", Facts{Kind: KindSelect, ReadOnly: true, SessionFunctions: true}},
 		{"SELECT @@session.error_count", Facts{Kind: KindSelect, ReadOnly: true, SessionFunctions: true, Diagnostics: true}},
 		{"SELECT GET_LOCK('a', 1)", Facts{Kind: KindSelect, LockFunctions: true, SideEffects: true}},
@@ -341,6 +349,31 @@ func TestConcurrentClassify(t *testing.T) {
 	for range 8 {
 		if err := <-done; err != nil {
 			t.Error(err)
+		}
+	}
+}
+
+func TestLikeMatches(t *testing.T) {
+	tests := []struct {
+		pattern string
+		want    bool
+	}{
+		{"read_only", true},
+		{"read%", true},
+		{"%only", true},
+		{"%", true},
+		{"read_onl_", true},
+		{"re%_only", true},
+		{`read\_only`, true},
+		{`read\%`, false},
+		{"read", false},
+		{"read_only_x", false},
+		{"version%", false},
+		{"_", false},
+	}
+	for _, tt := range tests {
+		if got := likeMatches(tt.pattern, "read_only"); got != tt.want {
+			t.Errorf("likeMatches(%q, read_only) = %v, want %v", tt.pattern, got, tt.want)
 		}
 	}
 }

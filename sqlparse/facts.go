@@ -155,6 +155,11 @@ type Facts struct {
 	// @@error_count, and SHOW WARNINGS/ERRORS/PROFILE(S)/SESSION STATUS.
 	// The statement must run on the connection that ran the previous one.
 	SessionFunctions bool
+	// ReadsReadOnly: reads @@read_only (SELECT @@GLOBAL.read_only, SHOW
+	// VARIABLES that may list it): whether the server takes writes. A
+	// client asks before it writes (MediaWiki goes read-only on a 1), and
+	// the server it talks to through Strata is the primary.
+	ReadsReadOnly bool
 	// Diagnostics: reads the previous statement's warnings or errors
 	// (SHOW WARNINGS, SHOW ERRORS, their COUNT(*) forms, @@warning_count,
 	// @@error_count): one kind of SessionFunctions, which may run on a

@@ -370,6 +370,7 @@ func (fb *fallback) scanFlags() {
 			name := sysVarName(fb.text[t.start:t.end])
 			f.SessionFunctions = f.SessionFunctions || sessionSysVars[name]
 			f.Diagnostics = f.Diagnostics || diagnosticsSysVars[name]
+			f.ReadsReadOnly = f.ReadsReadOnly || name == "read_only"
 		case tokWord:
 			fb.wordFlags(i)
 		}

@@ -156,6 +156,7 @@ func (w *walker) variable(n *ast.VariableExpr) {
 		name := strings.ToLower(n.Name)
 		w.f.SessionFunctions = w.f.SessionFunctions || sessionSysVars[name]
 		w.f.Diagnostics = w.f.Diagnostics || diagnosticsSysVars[name]
+		w.f.ReadsReadOnly = w.f.ReadsReadOnly || name == "read_only"
 	case n.Value != nil:
 		w.f.SetsUserVars = true // SELECT @x := expr
 	default:
