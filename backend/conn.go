@@ -63,9 +63,15 @@ type Conn struct {
 	// NeedsReset marks state Strata cannot undo statement by statement
 	// (user variables, temporary tables, locks): COM_RESET_CONNECTION before reuse.
 	NeedsReset bool
-	// Diagnostics: a statement relayed on the connection left warnings or
-	// an error, which SHOW WARNINGS there would list until a reset.
-	Diagnostics bool
+	// Uses counts the commands sent on the connection: a session that
+	// finds it at the count its last statement left knows that what the
+	// statement left there (FOUND_ROWS(), warnings) is still its own.
+	Uses uint64
+	// WarnedBy is the session whose statement last left warnings or an
+	// error here (0: none since the connection was opened or reset).
+	// MariaDB keeps them until a statement that uses a table or warns
+	// anew, so a SELECT 1 after them does not clear them.
+	WarnedBy uint32
 	// Broken marks a connection whose protocol state is unknown; it is closed, never reused.
 	Broken bool
 	// Bulk: the server accepted MariaDB's COM_STMT_BULK_EXECUTE here.
@@ -342,6 +348,7 @@ func (c *Conn) RequestFor(payload []byte, h *wire.ReplyPoll) error {
 // sent marks the connection broken when sending a command failed, and says
 // where.
 func (c *Conn) sent(err error) error {
+	c.Uses++
 	if err != nil {
 		c.Broken = true
 		return fmt.Errorf("sending to %s: %w", c.Addr, err)

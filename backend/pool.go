@@ -107,6 +107,27 @@ func (p *Pool) Get(ctx context.Context, f Flavor, prefer *Conn) (*Conn, error) {
 	}
 }
 
+// Reclaim takes c out of the idle list if it is there (a caller's own
+// earlier connection, wanted for what it holds); it reports whether it did.
+func (p *Pool) Reclaim(c *Conn) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.removeIdle(c)
+}
+
+// removeIdle takes c out of its idle list if it is there; p.mu is held.
+func (p *Pool) removeIdle(c *Conn) bool {
+	idle := p.idle[c.Flavor]
+	for i, ic := range idle {
+		if ic == c {
+			idle[i] = idle[len(idle)-1]
+			p.idle[c.Flavor] = idle[:len(idle)-1]
+			return true
+		}
+	}
+	return false
+}
+
 func (p *Pool) take(f Flavor, prefer *Conn) (*Conn, bool, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -116,16 +137,10 @@ func (p *Pool) take(f Flavor, prefer *Conn) (*Conn, bool, error) {
 	if p.paused != nil {
 		return nil, false, p.paused
 	}
-	idle := p.idle[f]
-	if prefer != nil {
-		for i, c := range idle {
-			if c == prefer {
-				idle[i] = idle[len(idle)-1]
-				p.idle[f] = idle[:len(idle)-1]
-				return c, false, nil
-			}
-		}
+	if prefer != nil && prefer.Flavor == f && p.removeIdle(prefer) {
+		return prefer, false, nil
 	}
+	idle := p.idle[f]
 	for len(idle) > 0 {
 		c := idle[len(idle)-1]
 		idle = idle[:len(idle)-1]

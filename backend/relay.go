@@ -109,7 +109,6 @@ func (c *Conn) RelayCapture(client *wire.Conn, allowLocal bool, capture *Capture
 	if err != nil {
 		c.Broken = true
 	}
-	c.Diagnostics = c.Diagnostics || r.res.Err != nil || r.res.Warnings > 0
 	return r.res, err
 }
 

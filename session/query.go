@@ -144,6 +144,18 @@ func (s *Session) run(ctx context.Context, cmd command, do doFunc) error {
 	start := time.Now()
 	f := cmd.facts
 	rt, held := s.held(f)
+	if !held && f.ReadsPrevious {
+		rt, held = s.reclaimLast(f)
+	}
+	if held && f.ReadsPrevious && rt.conn != s.pinned && rt.conn.WarnedBy != 0 && rt.conn.WarnedBy != s.ID {
+		// The session's statements there left no warnings, and another
+		// client's are still there: reset rather than show them. (Not a
+		// pinned connection: a reset would end its transaction.)
+		if err := s.resetForForeignState(rt); err != nil {
+			s.env.Metrics.ObserveError("backend")
+			return s.WriteError(errNoBackend("Strata: %s failed before the statement (%v)", rt.conn.Addr, rootCause(err)))
+		}
+	}
 	if held && cmd.cluster != "" && rt.conn == s.pinned && s.env.Topology.Load().PrimaryOf(rt.conn.Addr) != cmd.cluster {
 		// Pinned elsewhere for state this statement does not use
 		// (checkTransaction allowed it): run it on its own cluster.
@@ -185,8 +197,8 @@ func (s *Session) run(ctx context.Context, cmd command, do doFunc) error {
 		if err == nil {
 			rt, err = s.consistentRead(ctx, rt, fill.NeededGTID())
 		}
-		if err == nil && f.Diagnostics {
-			err = s.clearForeignDiagnostics(rt)
+		if err == nil && f.ReadsPrevious {
+			err = s.resetForForeignState(rt)
 		}
 	}
 	var tried map[string]error // servers that failed this statement; made on the first retry
@@ -205,6 +217,7 @@ func (s *Session) run(ctx context.Context, cmd command, do doFunc) error {
 		res, err = do(rt.conn, capture)
 		s.active.Store(nil)
 		if err == nil {
+			s.noteWarnings(rt.conn, f, res)
 			s.invalidate(f)
 			s.learn(rt.conn, cmd.stmts, res)
 			s.noteInsertID(rt.conn, res.LastInsertID)
@@ -212,7 +225,7 @@ func (s *Session) run(ctx context.Context, cmd command, do doFunc) error {
 				s.noteTxStatement(f)
 			}
 			s.trackWrites(rt, f, res)
-			s.release(rt.conn, f, rt.primary, leftDiagnostics(res) || f.Diagnostics)
+			s.release(rt.conn, f, rt.primary, leftDiagnostics(res) || f.ReadsPrevious)
 			if s.timeLimit != "" && (rt.conn == s.pinned || rt.conn == s.sticky) {
 				// The connection stays with the session (a read with
 				// SQL_CALC_FOUND_ROWS that ran on the primary keeps it

@@ -138,8 +138,11 @@ type Session struct {
 	txFresh bool
 	txBegin string
 	// last is the connection used last, preferred when it is idle so its
-	// session variables need not be set again.
-	last *backend.Conn
+	// session variables need not be set again. lastUses is its Uses when
+	// the session's last statement ended there: while they match, what
+	// that statement left there (FOUND_ROWS(), warnings) is the session's.
+	last     *backend.Conn
+	lastUses uint64
 
 	stmts    map[uint32]*prepared
 	nextStmt uint32
@@ -366,6 +369,19 @@ func (s *Session) held(f *sqlparse.Facts) (route, bool) {
 func replicaSafe(f *sqlparse.Facts) bool {
 	return f.ReadOnly && !f.Locking && !f.SideEffects && !f.SetsUserVars && !f.ReadsUserVars &&
 		!f.LockFunctions && !f.TempTable && !f.StoredFunctions
+}
+
+// noteWarnings records on c whose warnings it holds after f: this
+// session's when f left some; none when f used a table, which makes the
+// server drop earlier ones (a statement without tables, such as SELECT 1,
+// leaves them).
+func (s *Session) noteWarnings(c *backend.Conn, f *sqlparse.Facts, res backend.Result) {
+	switch {
+	case leftDiagnostics(res):
+		c.WarnedBy = s.ID
+	case len(f.Tables) > 0 && !f.ReadsPrevious:
+		c.WarnedBy = 0
+	}
 }
 
 // leftDiagnostics reports whether a statement's result left warnings or
@@ -610,7 +626,7 @@ func (s *Session) syncOnce(c *backend.Conn) error {
 		if err := c.SimpleCommand(wire.ComResetConnection, ""); err != nil {
 			return err
 		}
-		c.NeedsReset, c.DB, c.Diagnostics = false, "", false
+		c.NeedsReset, c.DB, c.WarnedBy = false, "", 0
 		c.Vars = map[string]string{}
 		c.ForgetStmts()
 	}
@@ -636,7 +652,7 @@ func (s *Session) release(c *backend.Conn, f *sqlparse.Facts, primary, diagnosti
 		s.put(c)
 		return
 	}
-	s.last = c
+	s.last, s.lastUses = c, c.Uses
 	if (s.inTx || len(s.holds) > 0) && (s.pinned == nil || s.pinned == c) {
 		s.pinned = c
 		return
@@ -858,13 +874,34 @@ func affinityKey(f *sqlparse.Facts) string {
 	return f.Digest
 }
 
-// clearForeignDiagnostics resets rt's connection before a statement that
-// reads diagnostics the session did not leave there (it holds none of
-// its own, or it would have run on that connection): the warnings a
-// pooled connection still holds are another client's.
-func (s *Session) clearForeignDiagnostics(rt route) error {
-	if !rt.conn.Diagnostics {
-		return nil
+// reclaimLast takes back, for f, which reads what the session's last
+// statement left on its connection, that connection when it sits idle in
+// its pool untouched since (a read's connection goes back at once; a
+// write's after the client idled): the statement reads it there.
+func (s *Session) reclaimLast(f *sqlparse.Facts) (route, bool) {
+	c := s.last
+	if c == nil || !s.env.Pools.For(c.Addr).Reclaim(c) {
+		return route{}, false
+	}
+	// Read only now: until Reclaim, another session may be using c.
+	primary := s.env.Topology.Load().IsPrimary(c.Addr)
+	if c.Uses != s.lastUses || !(primary || replicaSafe(f)) {
+		s.put(c)
+		return route{}, false
+	}
+	if primary {
+		return route{label: "primary", conn: c, primary: true}, true
+	}
+	return route{label: "held", conn: c}, true
+}
+
+// resetForForeignState resets rt's connection before a statement that
+// reads what the previous statement left on a connection, when what this
+// one holds is another client's (its warnings, its FOUND_ROWS()): the
+// statement must read none of it.
+func (s *Session) resetForForeignState(rt route) error {
+	if s.insertIDConn == rt.conn {
+		s.insertIDConn = nil // the reset clears it: restoreInsertID sets it again
 	}
 	rt.conn.NeedsReset = true
 	if err := s.sync(rt.conn); err != nil {

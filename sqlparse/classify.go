@@ -294,7 +294,7 @@ func classifyShow(f *Facts, st *ast.ShowStmt) {
 	f.Kind = KindShow
 	switch st.Tp {
 	case ast.ShowWarnings, ast.ShowErrors:
-		f.SessionFunctions, f.Diagnostics = true, true // about the previous statement on this connection
+		f.SessionFunctions, f.ReadsPrevious = true, true // about the previous statement on this connection
 	case ast.ShowProfile, ast.ShowProfiles, ast.ShowSessionStates:
 		f.SessionFunctions = true // about earlier statements on this connection
 	case ast.ShowStatus:

@@ -160,11 +160,12 @@ type Facts struct {
 	// client asks before it writes (MediaWiki goes read-only on a 1), and
 	// the server it talks to through Strata is the primary.
 	ReadsReadOnly bool
-	// Diagnostics: reads the previous statement's warnings or errors
-	// (SHOW WARNINGS, SHOW ERRORS, their COUNT(*) forms, @@warning_count,
-	// @@error_count): one kind of SessionFunctions, which may run on a
-	// replica's connection when that is where the previous statement ran.
-	Diagnostics bool
+	// ReadsPrevious: reads what the previous statement left on its
+	// connection — FOUND_ROWS(), ROW_COUNT(), its warnings and errors
+	// (SHOW WARNINGS, SHOW ERRORS, @@warning_count, @@error_count, GET
+	// DIAGNOSTICS). One kind of SessionFunctions: it must run where that
+	// statement ran, a replica's connection for a read.
+	ReadsPrevious bool
 	// SetsInsertID: calls LAST_INSERT_ID(expr), which sets the
 	// connection's value to one Strata does not see.
 	SetsInsertID bool

@@ -271,7 +271,7 @@ func (fb *fallback) admin(i int, kw string) {
 		fb.showDiagnostics(i + 1)
 	case "GET": // GET [CURRENT | STACKED] DIAGNOSTICS
 		if next == "DIAGNOSTICS" || fb.word(i+2) == "DIAGNOSTICS" {
-			f.Kind, f.SessionFunctions, f.Diagnostics = KindOther, true, true
+			f.Kind, f.SessionFunctions, f.ReadsPrevious = KindOther, true, true
 		}
 	case "EXPLAIN", "DESCRIBE", "DESC":
 		f.Kind = KindExplain
@@ -318,7 +318,7 @@ func (fb *fallback) showDiagnostics(i int) {
 		i += 4 // COUNT ( * )
 	}
 	if w := fb.word(i); w == "WARNINGS" || w == "ERRORS" {
-		fb.f.ReadOnly, fb.f.SessionFunctions, fb.f.Diagnostics = true, true, true
+		fb.f.ReadOnly, fb.f.SessionFunctions, fb.f.ReadsPrevious = true, true, true
 	}
 }
 
@@ -369,7 +369,7 @@ func (fb *fallback) scanFlags() {
 		case tokSysVar:
 			name := sysVarName(fb.text[t.start:t.end])
 			f.SessionFunctions = f.SessionFunctions || sessionSysVars[name]
-			f.Diagnostics = f.Diagnostics || diagnosticsSysVars[name]
+			f.ReadsPrevious = f.ReadsPrevious || previousSysVars[name]
 			f.ReadsReadOnly = f.ReadsReadOnly || name == "read_only"
 		case tokWord:
 			fb.wordFlags(i)
@@ -385,6 +385,7 @@ func (fb *fallback) wordFlags(i int) {
 		f.LockFunctions = f.LockFunctions || c&funcLock != 0
 		f.SessionFunctions = f.SessionFunctions || c&funcSession != 0
 		f.SideEffects = f.SideEffects || c&funcSideEffect != 0
+		f.ReadsPrevious = f.ReadsPrevious || c&funcPrevious != 0
 	}
 	switch w {
 	case "NEXT", "PREVIOUS": // NEXT VALUE FOR seq, PREVIOUS VALUE FOR seq

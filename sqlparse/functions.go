@@ -9,6 +9,7 @@ const (
 	funcLock       funcClass = 1 << iota // GET_LOCK family: lock state lives on one server and connection
 	funcSession                          // value lives on one backend connection
 	funcSideEffect                       // must not run on a replica
+	funcPrevious                         // reads what the previous statement left on its connection
 )
 
 // specialFuncs are the builtins that matter for routing. Names are the
@@ -20,8 +21,8 @@ var specialFuncs = map[string]funcClass{
 	"is_free_lock":      funcLock | funcSideEffect,
 	"is_used_lock":      funcLock | funcSideEffect,
 	"last_insert_id":    funcSession, // with an argument it also sets the value: see walker
-	"found_rows":        funcSession,
-	"row_count":         funcSession,
+	"found_rows":        funcSession | funcPrevious,
+	"row_count":         funcSession | funcPrevious,
 	"connection_id":     funcSession,
 	"nextval":           funcSideEffect,
 	"setval":            funcSideEffect,
@@ -39,9 +40,9 @@ var sessionSysVars = map[string]bool{
 	"last_gtid":      true, // MariaDB: the GTID of the connection's last write
 }
 
-// diagnosticsSysVars are the session system variables that count the
+// previousSysVars are the session system variables that count the
 // previous statement's warnings and errors.
-var diagnosticsSysVars = map[string]bool{
+var previousSysVars = map[string]bool{
 	"warning_count": true,
 	"error_count":   true,
 }

@@ -155,7 +155,7 @@ func (w *walker) variable(n *ast.VariableExpr) {
 	case n.IsSystem:
 		name := strings.ToLower(n.Name)
 		w.f.SessionFunctions = w.f.SessionFunctions || sessionSysVars[name]
-		w.f.Diagnostics = w.f.Diagnostics || diagnosticsSysVars[name]
+		w.f.ReadsPrevious = w.f.ReadsPrevious || previousSysVars[name]
 		w.f.ReadsReadOnly = w.f.ReadsReadOnly || name == "read_only"
 	case n.Value != nil:
 		w.f.SetsUserVars = true // SELECT @x := expr
@@ -173,6 +173,7 @@ func (w *walker) function(n *ast.FuncCallExpr) {
 	w.f.LockFunctions = w.f.LockFunctions || c&funcLock != 0
 	w.f.SessionFunctions = w.f.SessionFunctions || c&funcSession != 0
 	w.f.SideEffects = w.f.SideEffects || c&funcSideEffect != 0
+	w.f.ReadsPrevious = w.f.ReadsPrevious || c&funcPrevious != 0
 	if name == "connection_id" && n.Schema.L == "" {
 		w.f.ConnectionID = true
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/strata-proxy/strata/test/testenv"
 )
@@ -145,5 +146,61 @@ func TestFoundRowsAndRowCountOfThePreviousStatement(t *testing.T) {
 	primaryID := queryStrings(t, openDirect(t, env.primary, "blog"), "SELECT @@server_id")
 	if got := queryStrings(t, conn, "SELECT @@last_gtid"); len(got) != 1 || len(primaryID) != 1 || !strings.HasPrefix(got[0], "0-"+primaryID[0]+"-") {
 		t.Fatalf("@@last_gtid after a write = %q, want a GTID of the primary (server id %v)", got, primaryID)
+	}
+}
+
+// What a statement left on a connection Strata had handed back (a read's
+// at once, a write's once the client idled) is read there while no other
+// client used the connection since; once another did, the statement reads
+// a reset connection — never the other client's values.
+func TestPreviousStatementAfterItsConnectionWentBack(t *testing.T) {
+	t.Parallel()
+	stmts := []string{"CREATE TABLE blog.went_back (id INT PRIMARY KEY, n INT)"}
+	for i := 1; i <= 9; i++ {
+		stmts = append(stmts, fmt.Sprintf("INSERT INTO blog.went_back VALUES (%d, 0)", i))
+	}
+	setupTables(t, stmts...)
+	db := openSmallStrata(t, 1) // one connection per server: the other client takes ours
+	mine, other := testenv.Conn(t, db), testenv.Conn(t, db)
+	ctx := ctxFor(t)
+
+	if rows := queryStrings(t, mine, "SELECT id FROM went_back WHERE id <= 7"); len(rows) != 7 {
+		t.Fatalf("the read: %d rows, want 7", len(rows))
+	}
+	if got := queryStrings(t, mine, "SELECT FOUND_ROWS()"); len(got) != 1 || got[0] != "7" {
+		t.Fatalf("FOUND_ROWS() after a read of 7 rows = %q, want 7", got)
+	}
+
+	if _, err := mine.ExecContext(ctx, "UPDATE went_back SET n = n + 1 WHERE id <= 3"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond) // past the idle release: the connection goes back
+	if got := queryStrings(t, mine, "SELECT ROW_COUNT()"); len(got) != 1 || got[0] != "3" {
+		t.Fatalf("ROW_COUNT() of an UPDATE of 3 rows, asked after idling = %q, want 3", got)
+	}
+
+	if _, err := mine.ExecContext(ctx, "UPDATE went_back SET n = n + 1 WHERE id <= 3"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if _, err := other.ExecContext(ctx, "UPDATE went_back SET n = n + 1 WHERE id > 7"); err != nil { // 2 rows, on the one primary connection
+		t.Fatal(err)
+	}
+	if got := queryStrings(t, mine, "SELECT ROW_COUNT()"); len(got) != 1 || got[0] == "2" {
+		t.Fatalf("ROW_COUNT() after another client used the connection = %q: the other client's", got)
+	}
+	if _, err := other.ExecContext(ctx, "INSERT IGNORE INTO went_back VALUES (1, 0)"); err != nil { // a warning, there
+		t.Fatal(err)
+	}
+	if got := queryStrings(t, mine, "SHOW WARNINGS"); len(got) != 0 {
+		t.Fatalf("SHOW WARNINGS after another client's statement on the connection = %q: the other client's", got)
+	}
+
+	// The server keeps warnings past a statement that uses no table: the
+	// other client's stay on the connection under this session's SELECT 1.
+	queryStrings(t, other, "SELECT CAST('other' AS SIGNED) FROM went_back WHERE id = 1 FOR UPDATE")
+	queryStrings(t, mine, "SELECT 1 /* strata:primary */")
+	if got := queryStrings(t, mine, "SHOW WARNINGS"); len(got) != 0 {
+		t.Fatalf("SHOW WARNINGS after SELECT 1 on the connection another client left warnings on = %q: the other client's", got)
 	}
 }
