@@ -65,7 +65,37 @@ func (s *Sharding) Touches(f *sqlparse.Facts) bool {
 			return true
 		}
 	}
-	return false
+	return len(namedTables(l, f)) > 0
+}
+
+// namedTables lists the placed tables a statement the parser could not
+// read (Fallback) names: Strata does not know which of its names are
+// tables, so every name that is one counts.
+func namedTables(l *shard.Layout, f *sqlparse.Facts) []*shard.Table {
+	var out []*shard.Table
+	for _, n := range f.Names {
+		if t := l.Table(n); t != nil && !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// planUnparsed routes a statement the parser could not read that names
+// placed tables: whole to their one cluster when they all live whole on
+// it (a table group), else refused — its shard keys cannot be read.
+func planUnparsed(l *shard.Layout, sql string, f *sqlparse.Facts, args []string) (*ShardPlan, error) {
+	tables := namedTables(l, f)
+	for _, t := range tables {
+		if t.Placement == shard.PlaceSharded || t.Placement == shard.PlaceReference {
+			return nil, refuse("Strata's SQL parser cannot read this statement, and it names %s, a %s table: Strata routes statements on it only from a full parse. Write it in syntax MySQL's grammar reads (CAST(x AS SIGNED) for MariaDB's CAST(x AS INT), LIMIT without ROWS EXAMINED)", t.Name, t.Placement)
+		}
+		if t.Cluster != tables[0].Cluster {
+			return nil, refuse("Strata's SQL parser cannot read this statement, and it names %s on cluster %s and %s on cluster %s; Strata cannot run one statement across clusters", tables[0].Name, tables[0].Cluster, t.Name, t.Cluster)
+		}
+	}
+	return &ShardPlan{Kind: PlanRelay, Routes: []ShardRoute{{Cluster: tables[0].Cluster, SQL: sql, Template: templateIf(args, sql)}}, Write: true,
+		Reason: "unparsed statement naming " + tables[0].Name + ", which lives on cluster " + tables[0].Cluster}, nil
 }
 
 // PlanKind is the shape of a ShardPlan.
@@ -166,6 +196,9 @@ func (s *Sharding) Plan(ctx context.Context, m sqlparse.Mode, sql string, f *sql
 
 func (s *Sharding) plan(ctx context.Context, m sqlparse.Mode, sql string, f *sqlparse.Facts, args []string) (*ShardPlan, error) {
 	l := s.layout.Load()
+	if f.Fallback {
+		return planUnparsed(l, sql, f, args)
+	}
 	var sharded, reference, other []*shard.Table
 	var unplaced []string
 	groups := map[string]bool{}

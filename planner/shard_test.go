@@ -319,3 +319,41 @@ func TestShardPlanReadsWithTheSessionsSQLMode(t *testing.T) {
 		t.Errorf("INSERT over two shards: %d routes", len(p.Routes))
 	}
 }
+
+// A statement the parser cannot read names its tables only as words:
+// placed whole on one cluster, it goes there; sharded (or on two
+// clusters), it is refused, never sent to the default cluster.
+func TestShardPlanUnparsed(t *testing.T) {
+	s := testSharding(t)
+	tests := []struct {
+		sql, cluster, refusal string
+	}{
+		{"SELECT CAST(id AS INT) FROM users LIMIT 1 ROWS EXAMINED 10", "accounts", ""},
+		{"SELECT u.id FROM `Users` u JOIN profiles p ON p.user_id = u.id LIMIT ROWS EXAMINED 10", "accounts", ""},
+		{"SELECT CAST(id AS INT) FROM comments WHERE entry_id = 3", "", "names comments, a sharded table"},
+		{"SELECT CAST(code AS INT) FROM countries", "", "names countries, a reference table"},
+		{"HANDLER \"events\" OPEN", "", "names events, a sharded table"},
+		{"SELECT CAST(u.id AS INT) FROM users u, main_table m", "accounts", ""},
+	}
+	for _, tt := range tests {
+		f := sqlparse.ClassifyFallback(tt.sql)
+		if !s.Touches(f) {
+			t.Errorf("%s: Touches = false, want true: it names a placed table", tt.sql)
+			continue
+		}
+		p, err := s.Plan(context.Background(), sqlparse.Mode{}, tt.sql, f, nil)
+		if tt.refusal != "" {
+			var rerr *RoutingError
+			if !errors.As(err, &rerr) || !strings.Contains(err.Error(), tt.refusal) {
+				t.Errorf("%s: %v, want a refusal containing %q", tt.sql, err, tt.refusal)
+			}
+			continue
+		}
+		if err != nil || p.Kind != PlanRelay || len(p.Routes) != 1 || p.Routes[0].Cluster != tt.cluster || !p.Write {
+			t.Errorf("%s: plan %+v, %v; want the whole statement on %s's primary", tt.sql, p, err, tt.cluster)
+		}
+	}
+	if s.Touches(sqlparse.ClassifyFallback("SELECT CAST(id AS INT) FROM main_table")) {
+		t.Errorf("an unparsed statement naming no placed table is placed")
+	}
+}

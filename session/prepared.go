@@ -72,6 +72,15 @@ func (s *Session) Prepare(ctx context.Context, packet []byte) error {
 		// plans by the bound values.
 		st.placed = true
 		cluster = s.env.Sharding.MetadataCluster(st.facts)
+		if st.facts.Fallback {
+			// Its tables are only words Strata could not parse: refuse
+			// now what every EXECUTE would.
+			plan, err := s.env.Sharding.Plan(ctx, s.readingMode(), sql, st.facts, nil)
+			if err != nil {
+				return s.refuseRouting(err)
+			}
+			cluster = plan.Routes[0].Cluster
+		}
 	}
 	var reply *backend.PrepareReply
 	err := s.run(ctx, command{facts: st.facts, cluster: cluster, metadata: true}, func(c *backend.Conn, _ *backend.Capture) (backend.Result, error) {

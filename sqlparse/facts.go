@@ -155,6 +155,10 @@ type Facts struct {
 	// @@error_count, and SHOW WARNINGS/ERRORS/PROFILE(S)/SESSION STATUS.
 	// The statement must run on the connection that ran the previous one.
 	SessionFunctions bool
+	// Names: for a statement the parser could not read (Fallback), its
+	// words and quoted names, lower-cased: Strata cannot tell which are
+	// its tables, so any of them may be one.
+	Names []string
 	// ReadsReadOnly: reads @@read_only (SELECT @@GLOBAL.read_only, SHOW
 	// VARIABLES that may list it): whether the server takes writes. A
 	// client asks before it writes (MediaWiki goes read-only on a 1), and

@@ -32,7 +32,26 @@ func (m Mode) ClassifyFallback(sql string) *Facts {
 	fb.tokenize(m.noBackslash)
 	fb.classify(0)
 	fb.scanFlags()
+	f.Names = fb.names()
 	return f
+}
+
+// names lists the words and quoted names of the statement, lower-cased
+// and without quotes: "name" too, which ANSI_QUOTES reads as a name.
+func (fb *fallback) names() []string {
+	var out []string
+	for _, t := range fb.toks {
+		text := fb.text[t.start:t.end]
+		switch {
+		case t.kind == tokWord:
+		case t.kind == tokQuoted || t.kind == tokString && text[0] == '"':
+			text = strings.ReplaceAll(text[1:len(text)-1], text[:1]+text[:1], text[:1])
+		default:
+			continue
+		}
+		out = append(out, strings.ToLower(text))
+	}
+	return out
 }
 
 // fallback holds the code tokens (no comments) of the statement.
