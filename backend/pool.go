@@ -108,11 +108,12 @@ func (p *Pool) Get(ctx context.Context, f Flavor, prefer *Conn) (*Conn, error) {
 }
 
 // Reclaim takes c out of the idle list if it is there (a caller's own
-// earlier connection, wanted for what it holds); it reports whether it did.
+// earlier connection, wanted for what it holds); it reports whether it
+// did. A paused or closed pool gives nothing back, as Get would not.
 func (p *Pool) Reclaim(c *Conn) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.removeIdle(c)
+	return !p.closed && p.paused == nil && p.removeIdle(c)
 }
 
 // removeIdle takes c out of its idle list if it is there; p.mu is held.

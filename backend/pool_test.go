@@ -75,3 +75,27 @@ func TestPausedGetHonoursItsContext(t *testing.T) {
 		t.Fatalf("Get after Resume = %v, want a dial error", err)
 	}
 }
+
+// Reclaim gives a session back its own idle connection — once, and not
+// while the pool is paused (a switchover holds every statement back).
+func TestReclaim(t *testing.T) {
+	p := NewPool(PoolConfig{Addr: closedAddr(t), MaxConns: 2, MaxIdle: 2, Wait: time.Second})
+	mine, other := &Conn{}, &Conn{}
+	p.Put(other)
+	p.Put(mine)
+	p.Pause()
+	if p.Reclaim(mine) {
+		t.Fatal("Reclaim took a connection from a paused pool")
+	}
+	p.Resume(nil)
+	if !p.Reclaim(mine) {
+		t.Fatal("Reclaim did not give back an idle connection")
+	}
+	if p.Reclaim(mine) {
+		t.Fatal("Reclaim gave back a connection already taken")
+	}
+	c, err := p.Get(context.Background(), Flavor{}, nil)
+	if err != nil || c != other {
+		t.Fatalf("Get after Reclaim = %p, %v; want the other idle connection %p", c, err, other)
+	}
+}

@@ -145,7 +145,7 @@ func (s *Session) run(ctx context.Context, cmd command, do doFunc) error {
 	f := cmd.facts
 	rt, held := s.held(f)
 	if !held && f.ReadsPrevious {
-		rt, held = s.reclaimLast(f)
+		rt, held = s.reclaimLast(f, cmd.cluster)
 	}
 	if held && f.ReadsPrevious && rt.conn != s.pinned && rt.conn.WarnedBy != 0 && rt.conn.WarnedBy != s.ID {
 		// The session's statements there left no warnings, and another

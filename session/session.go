@@ -877,15 +877,18 @@ func affinityKey(f *sqlparse.Facts) string {
 // reclaimLast takes back, for f, which reads what the session's last
 // statement left on its connection, that connection when it sits idle in
 // its pool untouched since (a read's connection goes back at once; a
-// write's after the client idled): the statement reads it there.
-func (s *Session) reclaimLast(f *sqlparse.Facts) (route, bool) {
+// write's after the client idled): the statement reads it there. A
+// statement that also reads tables must belong on that server's cluster
+// (cluster, or the default one when "").
+func (s *Session) reclaimLast(f *sqlparse.Facts, cluster string) (route, bool) {
 	c := s.last
 	if c == nil || !s.env.Pools.For(c.Addr).Reclaim(c) {
 		return route{}, false
 	}
 	// Read only now: until Reclaim, another session may be using c.
-	primary := s.env.Topology.Load().IsPrimary(c.Addr)
-	if c.Uses != s.lastUses || !(primary || replicaSafe(f)) {
+	snap := s.env.Topology.Load()
+	primary := snap.IsPrimary(c.Addr)
+	if c.Uses != s.lastUses || !(primary || replicaSafe(f)) || len(f.Tables) > 0 && !onCluster(snap, c.Addr, cluster) {
 		s.put(c)
 		return route{}, false
 	}
@@ -893,6 +896,16 @@ func (s *Session) reclaimLast(f *sqlparse.Facts) (route, bool) {
 		return route{label: "primary", conn: c, primary: true}, true
 	}
 	return route{label: "held", conn: c}, true
+}
+
+// onCluster reports whether the server at addr belongs to cluster (the
+// default cluster when "").
+func onCluster(snap *topology.Snapshot, addr, cluster string) bool {
+	if cluster == "" {
+		cluster = snap.DefaultCluster
+	}
+	srv := snap.Server(addr)
+	return srv != nil && srv.Cluster == cluster
 }
 
 // resetForForeignState resets rt's connection before a statement that

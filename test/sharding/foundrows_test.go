@@ -29,3 +29,18 @@ func TestFoundRowsOnShards(t *testing.T) {
 		t.Fatalf("SQL_CALC_FOUND_ROWS over every shard: %v, want error 1235 naming it and COUNT(*)", err)
 	}
 }
+
+// A statement that reads the previous statement's state and a table runs
+// on the table's cluster, not on the shard the previous statement ran on.
+func TestPreviousStatementStateStaysOnItsTablesCluster(t *testing.T) {
+	shardedData(t)
+	db := strataDB(t)
+	conn := testenv.Conn(t, db)
+	if rows := testenv.Strings(t, conn, "SELECT id FROM events WHERE id = 1500"); len(rows) != 1 {
+		t.Fatalf("the read on shard s1: %q", rows)
+	}
+	got := testenv.Strings(t, conn, "SELECT FOUND_ROWS() >= 0 FROM users LIMIT 1")
+	if len(got) != 1 || got[0] != "1" {
+		t.Fatalf("SELECT FOUND_ROWS() ... FROM users after a read on a shard = %q, want a row of users' cluster", got)
+	}
+}
