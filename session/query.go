@@ -144,14 +144,9 @@ func (s *Session) run(ctx context.Context, cmd command, do doFunc) error {
 	start := time.Now()
 	f := cmd.facts
 	rt, held := s.held(f)
-	if !held && f.ReadsPrevious {
-		rt, held = s.reclaimLast(f, cmd.cluster)
-	}
-	if held && f.ReadsPrevious && rt.conn != s.pinned && rt.conn.WarnedBy != 0 && rt.conn.WarnedBy != s.ID {
-		// The session's statements there left no warnings, and another
-		// client's are still there: reset rather than show them. (Not a
-		// pinned connection: a reset would end its transaction.)
-		if err := s.resetForForeignState(rt); err != nil {
+	if f.ReadsPrevious {
+		var err error
+		if rt, held, err = s.previousStatementConn(f, rt, held, cmd.cluster); err != nil {
 			s.env.Metrics.ObserveError("backend")
 			return s.WriteError(errNoBackend("Strata: %s failed before the statement (%v)", rt.conn.Addr, rootCause(err)))
 		}

@@ -338,7 +338,8 @@ func errNoBackend(format string, args ...any) *wire.Error {
 }
 
 // held returns the connection the session must use because it holds
-// state: pinned, or the last write's connection for LAST_INSERT_ID().
+// state: pinned, or the sticky connection of the last statement for a
+// statement that reads what it left (ROW_COUNT(), FOUND_ROWS(), warnings).
 func (s *Session) held(f *sqlparse.Facts) (route, bool) {
 	if s.pinned != nil {
 		return route{label: "pinned", conn: s.pinned, primary: s.env.Topology.Load().IsPrimary(s.pinned.Addr)}, true
@@ -872,6 +873,25 @@ func affinityKey(f *sqlparse.Facts) string {
 		return f.Text
 	}
 	return f.Digest
+}
+
+// previousStatementConn is where f, which reads what the session's
+// previous statement left on its connection, runs when held (the
+// session's connection, if any) does not settle it: the previous
+// statement's connection taken back from its pool, reset first if it
+// still holds another client's warnings. held false: route it as usual
+// (run resets the connection it gets).
+func (s *Session) previousStatementConn(f *sqlparse.Facts, rt route, held bool, cluster string) (route, bool, error) {
+	if !held {
+		rt, held = s.reclaimLast(f, cluster)
+	}
+	// The session's statements there left no warnings, and another
+	// client's may still be there. Not on a pinned connection: a reset
+	// would end its transaction.
+	if held && rt.conn != s.pinned && rt.conn.WarnedBy != 0 && rt.conn.WarnedBy != s.ID {
+		return rt, held, s.resetForForeignState(rt)
+	}
+	return rt, held, nil
 }
 
 // reclaimLast takes back, for f, which reads what the session's last
