@@ -35,6 +35,15 @@ if ($part === 'read') {
     $st->bindValue(1, 'cé', PDO::PARAM_STR);
     $st->execute();
     show('users', $st->fetchAll(PDO::FETCH_ASSOC));
+    // Archive page, WordPress-style: a page of entries and the total.
+    $st = $pdo->prepare("SELECT SQL_CALC_FOUND_ROWS id, title FROM {$p}entries ORDER BY id LIMIT ?, 2");
+    $st->bindValue(1, 1, PDO::PARAM_INT);
+    $st->execute();
+    show('page', $st->fetchAll(PDO::FETCH_ASSOC));
+    show('found', $pdo->query("SELECT FOUND_ROWS() AS total")->fetchAll(PDO::FETCH_ASSOC));
+    // A value the server had to truncate, and the warning it left.
+    show('cast', $pdo->query("SELECT CAST('7 days' AS SIGNED) AS n")->fetchAll(PDO::FETCH_ASSOC));
+    show('warnings', $pdo->query("SHOW WARNINGS")->fetchAll(PDO::FETCH_ASSOC));
     exit(0);
 }
 
