@@ -49,6 +49,13 @@ if ($part === 'read') {
         if ($res = $m->store_result()) { $sets[] = $res->fetch_all(); $res->free(); }
     } while ($m->more_results() && $m->next_result());
     show('multi', $sets);
+    // WordPress's archive pages: a page of posts, then the total.
+    show('page', $m->query("SELECT SQL_CALC_FOUND_ROWS id FROM {$p}entries ORDER BY id LIMIT 1, 2")->fetch_all());
+    show('found', $m->query("SELECT FOUND_ROWS()")->fetch_row());
+    // mysqli's warning count and get_warnings (a SHOW WARNINGS).
+    $m->query("SELECT CAST('3 cats' AS SIGNED)")->free();
+    $w = $m->get_warnings();
+    show('warnings', [$m->warning_count, $w ? [$w->errno, $w->message] : null]);
     show('ping', $m->ping());
     $m->change_user($user, $pass, 'blog');
     show('after change_user', $m->query("SELECT DATABASE(), @@autocommit, (SELECT name FROM {$p}users WHERE id = 3)")->fetch_row());
