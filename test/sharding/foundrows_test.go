@@ -44,3 +44,20 @@ func TestPreviousStatementStateStaysOnItsTablesCluster(t *testing.T) {
 		t.Fatalf("SELECT FOUND_ROWS() ... FROM users after a read on a shard = %q, want a row of users' cluster", got)
 	}
 }
+
+// After a statement Strata answered from several shards, SHOW WARNINGS
+// reads none — not the warnings of the statement before it, which are
+// still on that statement's connection.
+func TestWarningsAfterAScatterAreNotOlder(t *testing.T) {
+	shardedData(t)
+	db := strataDB(t)
+	conn := testenv.Conn(t, db)
+	testenv.Strings(t, conn, "SELECT CAST('9 lives' AS SIGNED)") // the default cluster, a warning
+	if got := testenv.Strings(t, conn, "SHOW WARNINGS"); len(got) != 1 {
+		t.Fatalf("SHOW WARNINGS after a read that warned = %q, want its warning", got)
+	}
+	testenv.Strings(t, conn, "SELECT COUNT(*) FROM events") // every shard, no warning
+	if got := testenv.Strings(t, conn, "SHOW WARNINGS"); len(got) != 0 {
+		t.Fatalf("SHOW WARNINGS after a scatter = %q, want none (not the statement before's)", got)
+	}
+}
