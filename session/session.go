@@ -348,17 +348,25 @@ func (s *Session) held(f *sqlparse.Facts) (route, bool) {
 		c := s.sticky
 		s.sticky = nil
 		if f.SessionFunctions {
-			if s.env.Topology.Load().IsPrimary(c.Addr) {
-				return route{label: "primary", conn: c, primary: true}, true
-			}
-			if replicaSafe(f) {
-				// The previous statement was a read on this replica's
-				// connection that left what f reads there: its warnings
-				// (SHOW WARNINGS), SQL_CALC_FOUND_ROWS's FOUND_ROWS().
-				return route{label: "held", conn: c}, true
+			if rt, ok := keptRoute(c, s.env.Topology.Load().IsPrimary(c.Addr), f); ok {
+				return rt, true
 			}
 		}
 		s.put(c)
+	}
+	return route{}, false
+}
+
+// keptRoute is the route for f of a connection the session kept or took
+// back because f reads what the previous statement left there: the
+// primary's, or a replica's (that statement was a read: its warnings,
+// SQL_CALC_FOUND_ROWS's FOUND_ROWS()) when f may run on a replica.
+func keptRoute(c *backend.Conn, primary bool, f *sqlparse.Facts) (route, bool) {
+	switch {
+	case primary:
+		return route{label: "primary", conn: c, primary: true}, true
+	case replicaSafe(f):
+		return route{label: "held", conn: c}, true
 	}
 	return route{}, false
 }
@@ -907,15 +915,12 @@ func (s *Session) reclaimLast(f *sqlparse.Facts, cluster string) (route, bool) {
 	}
 	// Read only now: until Reclaim, another session may be using c.
 	snap := s.env.Topology.Load()
-	primary := snap.IsPrimary(c.Addr)
-	if c.Uses != s.lastUses || !(primary || replicaSafe(f)) || len(f.Tables) > 0 && !onCluster(snap, c.Addr, cluster) {
+	rt, ok := keptRoute(c, snap.IsPrimary(c.Addr), f)
+	if !ok || c.Uses != s.lastUses || len(f.Tables) > 0 && !onCluster(snap, c.Addr, cluster) {
 		s.put(c)
 		return route{}, false
 	}
-	if primary {
-		return route{label: "primary", conn: c, primary: true}, true
-	}
-	return route{label: "held", conn: c}, true
+	return rt, true
 }
 
 // onCluster reports whether the server at addr belongs to cluster (the
