@@ -232,7 +232,9 @@ func (s *Session) run(ctx context.Context, cmd command, do doFunc) error {
 			}
 			s.observeStatement(f, rt, time.Since(start), res, cmd.metadata)
 			if fill != nil {
-				fill.Complete(capture.Data, res.Err == nil && !capture.Overflowed && !capture.Unsafe)
+				// An answer with warnings is not kept: replayed, it would
+				// announce warnings no SHOW WARNINGS can read.
+				fill.Complete(capture.Data, res.Err == nil && res.Warnings == 0 && !capture.Overflowed && !capture.Unsafe)
 			}
 			return s.client.Flush()
 		}
@@ -300,6 +302,9 @@ func (s *Session) trackWrites(rt route, f *sqlparse.Facts, res backend.Result) {
 // replay answers from the result cache: the stored packets are exactly what
 // the server sent, sequence ids included, for the same kind of command.
 func (s *Session) replay(f *sqlparse.Facts, data []byte, start time.Time) error {
+	// No connection ran this statement: what the one before it left there
+	// (FOUND_ROWS(), warnings) is no longer the previous statement's.
+	s.last = nil
 	if _, err := s.client.W.Write(data); err != nil {
 		return err
 	}
@@ -311,7 +316,8 @@ func (s *Session) replay(f *sqlparse.Facts, data []byte, start time.Time) error 
 // never inside a transaction or with connection-bound state.
 func (s *Session) cacheable(f *sqlparse.Facts) bool {
 	return s.env.Cache != nil && !s.inTx && s.autocommit && len(s.holds) == 0 && !f.Fallback &&
-		f.ReadOnly && !f.SessionFunctions && !f.Locking && !f.SetsUserVars && !f.ReadsUserVars
+		f.ReadOnly && !f.SessionFunctions && !f.Locking && !f.SetsUserVars && !f.ReadsUserVars &&
+		!f.CalcFoundRows // FOUND_ROWS() after it reads the server's connection
 }
 
 // cacheContext is the part of a cache key that makes one session's answer

@@ -270,3 +270,46 @@ func TestResultCacheSingleFlight(t *testing.T) {
 		t.Errorf("%d fills for 16 concurrent identical reads, want 1", fills)
 	}
 }
+
+// A read the result cache answers is still the session's previous
+// statement: FOUND_ROWS() and SHOW WARNINGS after it read it, not the
+// statement before. SQL_CALC_FOUND_ROWS reads and reads that warn are not
+// cached: their state lives on the server's connection.
+func TestResultCacheAndThePreviousStatement(t *testing.T) {
+	env.Setup(t,
+		"CREATE TABLE blog.cached_pages (id INT PRIMARY KEY, v VARCHAR(10))",
+		"INSERT INTO blog.cached_pages VALUES (1, 'a'), (2, 'b'), (3, '7x')")
+	rules := strings.Replace(fmt.Sprintf(topology, "eventual"), "[cached_items]", "[cached_items, cached_pages]", 1)
+	st, err := testenv.StartStrata(rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	db := testenv.Open(t, testenv.DSN(st.MySQLAddr(), "app", "app", "blog"))
+	conn := testenv.Conn(t, db)
+	for i := 0; i < 3; i++ {
+		if rows := testenv.Strings(t, conn, "SELECT SQL_CALC_FOUND_ROWS id FROM cached_pages ORDER BY id LIMIT 1"); len(rows) != 1 {
+			t.Fatalf("the page: %q", rows)
+		}
+		if got := testenv.Strings(t, conn, "SELECT FOUND_ROWS()"); len(got) != 1 || got[0] != "3" {
+			t.Fatalf("try %d: FOUND_ROWS() = %q, want 3", i, got)
+		}
+	}
+	for i := 0; i < 3; i++ {
+		testenv.Strings(t, conn, "SELECT CAST(v AS SIGNED) FROM cached_pages WHERE id = 3")
+		if got := testenv.Strings(t, conn, "SHOW WARNINGS"); len(got) != 1 || !strings.Contains(got[0], "'7x'") {
+			t.Fatalf("try %d: SHOW WARNINGS after a read that warned = %q, want its warning", i, got)
+		}
+	}
+	testenv.Strings(t, conn, "SELECT CAST('warn' AS SIGNED)") // the default pool: a warning there
+	for i := 0; i < 3; i++ {
+		testenv.Strings(t, conn, "SELECT v FROM cached_pages WHERE id = 1") // cached after the first
+		if got := testenv.Strings(t, conn, "SHOW WARNINGS"); len(got) != 0 {
+			t.Fatalf("try %d: SHOW WARNINGS after a cached read = %q, want none (not the statement before's)", i, got)
+		}
+		testenv.Strings(t, conn, "SELECT CAST('warn' AS SIGNED)")
+	}
+	if s := st.Env.Cache.Stats(); s.Hits == 0 {
+		t.Errorf("cache stats %+v: the plain read never hit", s)
+	}
+}
