@@ -19,6 +19,7 @@ const maxReadAttempts = 4
 // WriteError sends err to the client as an ERR packet. Errors that are not
 // MySQL errors become ER_UNKNOWN_ERROR with their text.
 func (s *Session) WriteError(err error) error {
+	s.forgetPrevious() // Strata answers
 	var werr *wire.Error
 	if !errors.As(err, &werr) {
 		werr = wire.NewError(wire.ErUnknownError, "Strata: %v", err)
@@ -302,9 +303,7 @@ func (s *Session) trackWrites(rt route, f *sqlparse.Facts, res backend.Result) {
 // replay answers from the result cache: the stored packets are exactly what
 // the server sent, sequence ids included, for the same kind of command.
 func (s *Session) replay(f *sqlparse.Facts, data []byte, start time.Time) error {
-	// No connection ran this statement: what the one before it left there
-	// (FOUND_ROWS(), warnings) is no longer the previous statement's.
-	s.last = nil
+	s.forgetPrevious() // the result cache answers
 	if _, err := s.client.W.Write(data); err != nil {
 		return err
 	}

@@ -933,6 +933,19 @@ func onCluster(snap *topology.Snapshot, addr, cluster string) bool {
 	return srv != nil && srv.Cluster == cluster
 }
 
+// forgetPrevious is for a statement no single connection answers (Strata
+// itself, its result cache, several shards): the connection of the
+// statement before holds that statement's state, not this one's, so a
+// statement that reads the previous one's (SHOW WARNINGS, FOUND_ROWS())
+// must not be sent there. A pinned connection stays pinned.
+func (s *Session) forgetPrevious() {
+	s.last = nil
+	if s.sticky != nil {
+		s.put(s.sticky)
+		s.sticky = nil
+	}
+}
+
 // resetForForeignState resets rt's connection before a statement that
 // reads what the previous statement left on a connection, when what this
 // one holds is another client's (its warnings, its FOUND_ROWS()): the

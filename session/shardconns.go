@@ -27,14 +27,7 @@ type shardConn struct {
 // another (shareByCluster); shared connections are marked so the merge
 // reads their routes one at a time.
 func (s *Session) takeConns(ctx context.Context, routes []planner.ShardRoute, write, shareByCluster bool) ([]*shardConn, error) {
-	// Several connections answer this statement: none of them holds what a
-	// statement reading the previous one's state (SHOW WARNINGS) would
-	// read, and the connection of the statement before holds older state.
-	s.last = nil
-	if s.sticky != nil {
-		s.put(s.sticky)
-		s.sticky = nil
-	}
+	s.forgetPrevious() // several connections answer this statement
 	snap := s.env.Topology.Load()
 	inTx := s.inTx || !s.autocommit
 	var out []*shardConn

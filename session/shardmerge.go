@@ -179,6 +179,7 @@ func (r rowsStream) Close() error { return r.r.Close() }
 // the first row is known, so a shard failing early fails the whole query
 // with an error; a failure after rows went out ends the connection.
 func (s *Session) sendRows(ctx context.Context, cols []engine.Column, colPackets [][]byte, stream engine.RowStream, binary bool) error {
+	s.forgetPrevious() // Strata answers
 	var buf []byte
 	started := false
 	start := func() error {

@@ -60,4 +60,12 @@ func TestWarningsAfterAScatterAreNotOlder(t *testing.T) {
 	if got := testenv.Strings(t, conn, "SHOW WARNINGS"); len(got) != 0 {
 		t.Fatalf("SHOW WARNINGS after a scatter = %q, want none (not the statement before's)", got)
 	}
+	// The same after a statement Strata refused itself.
+	testenv.Strings(t, conn, "SELECT CAST('9 lives' AS SIGNED)")
+	if _, err := conn.ExecContext(testenv.Ctx(t), "SELECT * FROM audit"); testenv.MySQLErr(err) != 1235 {
+		t.Fatalf("a scatter of audit (scatter: deny): %v, want Strata's refusal 1235", err)
+	}
+	if got := testenv.Strings(t, conn, "SHOW WARNINGS"); len(got) != 0 {
+		t.Fatalf("SHOW WARNINGS after Strata refused a statement = %q, want none (not the statement before's)", got)
+	}
 }
