@@ -104,11 +104,7 @@ func TestCLIShowsWarnings(t *testing.T) {
 // reads the write before it on the primary.
 func TestFoundRowsAndRowCountOfThePreviousStatement(t *testing.T) {
 	t.Parallel()
-	stmts := []string{"CREATE TABLE blog.paged (id INT PRIMARY KEY, n INT)"}
-	for i := 1; i <= 25; i++ {
-		stmts = append(stmts, fmt.Sprintf("INSERT INTO blog.paged VALUES (%d, 0)", i))
-	}
-	setupTables(t, stmts...)
+	numberedTable(t, "paged", 25)
 	db := openStrata(t)
 	conn := testenv.Conn(t, db)
 
@@ -155,11 +151,7 @@ func TestFoundRowsAndRowCountOfThePreviousStatement(t *testing.T) {
 // a reset connection — never the other client's values.
 func TestPreviousStatementAfterItsConnectionWentBack(t *testing.T) {
 	t.Parallel()
-	stmts := []string{"CREATE TABLE blog.went_back (id INT PRIMARY KEY, n INT)"}
-	for i := 1; i <= 9; i++ {
-		stmts = append(stmts, fmt.Sprintf("INSERT INTO blog.went_back VALUES (%d, 0)", i))
-	}
-	setupTables(t, stmts...)
+	numberedTable(t, "went_back", 9)
 	db := openSmallStrata(t, 1) // one connection per server: the other client takes ours
 	mine, other := testenv.Conn(t, db), testenv.Conn(t, db)
 	ctx := ctxFor(t)
@@ -203,4 +195,13 @@ func TestPreviousStatementAfterItsConnectionWentBack(t *testing.T) {
 	if got := queryStrings(t, mine, "SHOW WARNINGS"); len(got) != 0 {
 		t.Fatalf("SHOW WARNINGS after SELECT 1 on the connection another client left warnings on = %q: the other client's", got)
 	}
+}
+
+// numberedTable creates blog.name (id, n) with rows 1..rows, n = 0.
+func numberedTable(t *testing.T, name string, rows int) {
+	values := make([]string, rows)
+	for i := range values {
+		values[i] = fmt.Sprintf("(%d, 0)", i+1)
+	}
+	setupTables(t, "CREATE TABLE blog."+name+" (id INT PRIMARY KEY, n INT)", "INSERT INTO blog."+name+" VALUES "+strings.Join(values, ", "))
 }
