@@ -713,8 +713,13 @@ func (s *Session) learnOne(c *backend.Conn, f *sqlparse.Facts) {
 		s.DB, c.DB = f.Schema, f.Schema
 	case sqlparse.KindLockTables:
 		s.holds["lock tables"] = true
+	case sqlparse.KindFlush:
+		if f.Locking { // FLUSH TABLES ... WITH READ LOCK, ... FOR EXPORT
+			s.holds["read lock"] = true
+		}
 	case sqlparse.KindUnlockTables:
 		delete(s.holds, "lock tables")
+		delete(s.holds, "read lock")
 	case sqlparse.KindPrepare:
 		s.holds["sql prepared statement"] = true
 	}

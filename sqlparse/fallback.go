@@ -322,6 +322,9 @@ func (fb *fallback) admin(i int, kw string) {
 		f.Kind, f.PrepareName = KindPrepare, strings.ToLower(fb.name(i+2))
 	case "FLUSH":
 		f.Kind, f.ImplicitCommit = KindFlush, true
+		// FLUSH TABLES ... WITH READ LOCK / FOR EXPORT: locks until UNLOCK TABLES.
+		f.Locking = fb.hasWord("READ", i, len(fb.toks)) && fb.hasWord("LOCK", i, len(fb.toks)) ||
+			fb.hasWord("EXPORT", i, len(fb.toks))
 	case "RESET", "CACHE", "PURGE", "CHANGE":
 		f.Kind, f.ImplicitCommit = KindOther, true
 	default:
