@@ -309,7 +309,7 @@ func (s *Server) login(c *wire.Conn, id uint32) (*session.Session, error) {
 			s.sendError(c, err)
 			return nil, err
 		}
-		sess.DB = h.db
+		sess.UseSchema(h.db)
 	}
 	if err := s.users.admit(h.user); err != nil {
 		s.env.Metrics.ClientRejected("user_max_connections")

@@ -74,6 +74,11 @@ func (s *Session) Query(ctx context.Context, packet []byte) error {
 			return err
 		}
 	}
+	if f.Kind == sqlparse.KindShow && len(parsed.Statements) == 1 {
+		if ok, err := s.answerProcessList(ctx, f); ok {
+			return err
+		}
+	}
 	if ownConnectionID(f) {
 		if text, ok := s.replaceConnectionID(sql); ok {
 			sql = text

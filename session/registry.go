@@ -82,6 +82,7 @@ type Info struct {
 	// the servers: users[].backend.user, else backend.user.
 	ServerAccount string `json:"server_account"`
 	Client        string `json:"client"`
+	DB            string `json:"db,omitempty"`
 	// State is "query" while a statement runs, else "idle".
 	State string `json:"state"`
 	// Statement is the running statement's digest (literals as ?).
@@ -114,7 +115,7 @@ func (r *Registry) List() []Info {
 // publishes for other goroutines.
 func (s *Session) info(now time.Time) Info {
 	id := s.shared.Load()
-	in := Info{ID: s.ID, User: id.user, ServerAccount: id.account, Client: s.ClientAddr, State: "idle", InTransaction: s.txOpen.Load()}
+	in := Info{ID: s.ID, User: id.user, ServerAccount: id.account, Client: s.ClientAddr, DB: id.db, State: "idle", InTransaction: s.txOpen.Load()}
 	if h := s.heldAt.Load(); h != nil {
 		in.Holds = *h
 	}

@@ -165,9 +165,9 @@ type Session struct {
 	txWrites []string
 
 	active atomic.Pointer[backend.Conn] // the connection running a statement now, for KILL QUERY
-	// shared is User and the server account its statements run as, as
-	// other goroutines read them (session list, KILL ownership), published
-	// because COM_CHANGE_USER changes both.
+	// shared is User, the server account its statements run as and the
+	// schema, as other goroutines read them (session list, KILL
+	// ownership), published because COM_CHANGE_USER and USE change them.
 	shared atomic.Pointer[identity]
 	// activeShards are the connections of a scatter or multi-shard write
 	// running now, for KILL QUERY.
@@ -711,6 +711,7 @@ func (s *Session) learnOne(c *backend.Conn, f *sqlparse.Facts) {
 			break
 		}
 		s.DB, c.DB = f.Schema, f.Schema
+		s.publishUser() // the session list shows the schema
 	case sqlparse.KindLockTables:
 		s.holds["lock tables"] = true
 	case sqlparse.KindFlush:
@@ -780,14 +781,21 @@ func (s *Session) learnOne(c *backend.Conn, f *sqlparse.Facts) {
 
 // identity is who a session is: its user, and the server account its
 // statements run as.
-type identity struct{ user, account string }
+type identity struct{ user, account, db string }
+
+// UseSchema makes db the session's schema (the one a client names at
+// login, once the server has it).
+func (s *Session) UseSchema(db string) {
+	s.DB = db
+	s.publishUser()
+}
 
 func (s *Session) publishUser() {
 	account := s.flavor.Account
 	if account == "" {
 		account = s.env.BackendUser
 	}
-	s.shared.Store(&identity{user: s.User, account: account})
+	s.shared.Store(&identity{user: s.User, account: account, db: s.DB})
 }
 
 // UserName is the session's user, safe to read from any goroutine.
