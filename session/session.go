@@ -724,6 +724,13 @@ func (s *Session) learnOne(c *backend.Conn, f *sqlparse.Facts) {
 	case sqlparse.KindPrepare:
 		s.holds["sql prepared statement"] = true
 	}
+	if f.Handler != "" {
+		if f.HandlerOpen {
+			s.holds["handler "+f.Handler] = true
+		} else {
+			delete(s.holds, "handler "+f.Handler)
+		}
+	}
 	for _, v := range f.SessionVars {
 		if !v.Global && f.Masked && strings.Contains(v.SQL, sqlparse.MaskedChar) {
 			// Its value is not the client's bytes and cannot be replayed

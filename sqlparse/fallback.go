@@ -305,6 +305,8 @@ func (fb *fallback) admin(i int, kw string) {
 		f.Kind = KindAnalyze
 	case "LOCK", "UNLOCK":
 		fb.lock(kw, next)
+	case "HANDLER":
+		fb.handler(i)
 	case "CALL":
 		f.Kind = KindCall
 	case "DO":
@@ -341,6 +343,30 @@ func (fb *fallback) showDiagnostics(i int) {
 	}
 	if w := fb.word(i); w == "WARNINGS" || w == "ERRORS" {
 		fb.f.ReadOnly, fb.f.SessionFunctions, fb.f.ReadsPrevious = true, true, true
+	}
+}
+
+// handler: HANDLER [db.]t OPEN [[AS] alias] opens a handle, named by the
+// alias or else the table, that its connection keeps until HANDLER name
+// CLOSE; HANDLER name READ ... reads through it.
+func (fb *fallback) handler(i int) {
+	f := fb.f
+	f.Kind = KindOther
+	j := i + 1
+	for j+2 < len(fb.toks) && fb.text[fb.toks[j+1].start:fb.toks[j+1].end] == "." {
+		j += 2 // db.t: the handle is named t
+	}
+	name := fb.name(j)
+	switch fb.word(j + 1) {
+	case "OPEN":
+		if a := j + 2; fb.word(a) == "AS" {
+			name = fb.name(a + 1)
+		} else if a < len(fb.toks) {
+			name = fb.name(a)
+		}
+		f.Handler, f.HandlerOpen = strings.ToLower(name), true
+	case "CLOSE":
+		f.Handler = strings.ToLower(name)
 	}
 }
 
