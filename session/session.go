@@ -724,12 +724,11 @@ func (s *Session) learnOne(c *backend.Conn, f *sqlparse.Facts) {
 	case sqlparse.KindPrepare:
 		s.holds["sql prepared statement"] = true
 	}
-	if f.Handler != "" {
-		if f.HandlerOpen {
-			s.holds["handler "+f.Handler] = true
-		} else {
-			delete(s.holds, "handler "+f.Handler)
-		}
+	if f.Hold != "" {
+		s.holds[f.Hold] = true
+	}
+	if f.Release != "" {
+		delete(s.holds, f.Release)
 	}
 	for _, v := range f.SessionVars {
 		if !v.Global && f.Masked && strings.Contains(v.SQL, sqlparse.MaskedChar) {

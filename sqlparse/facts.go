@@ -155,11 +155,12 @@ type Facts struct {
 	// @@error_count, and SHOW WARNINGS/ERRORS/PROFILE(S)/SESSION STATUS.
 	// The statement must run on the connection that ran the previous one.
 	SessionFunctions bool
-	// Handler: the handle a MariaDB HANDLER ... OPEN (HandlerOpen) or
-	// HANDLER ... CLOSE names, lower-cased. An open handle lives on its
-	// connection until closed, so the session stays on it.
-	Handler     string
-	HandlerOpen bool
+	// Hold names connection state the statement starts that lives on its
+	// connection until a later statement ends it (Release names it then):
+	// a MariaDB HANDLER ("handler h" from HANDLER t OPEN AS h to HANDLER
+	// h CLOSE), BACKUP STAGE (START to END), BACKUP LOCK (to BACKUP
+	// UNLOCK). The session stays on the connection meanwhile.
+	Hold, Release string
 	// Names: for a statement the parser could not read (Fallback), its
 	// words and quoted names, lower-cased: Strata cannot tell which are
 	// its tables, so any of them may be one.

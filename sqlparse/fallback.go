@@ -307,6 +307,8 @@ func (fb *fallback) admin(i int, kw string) {
 		fb.lock(kw, next)
 	case "HANDLER":
 		fb.handler(i)
+	case "BACKUP":
+		fb.backup(i)
 	case "CALL":
 		f.Kind = KindCall
 	case "DO":
@@ -364,9 +366,28 @@ func (fb *fallback) handler(i int) {
 		} else if a < len(fb.toks) {
 			name = fb.name(a)
 		}
-		f.Handler, f.HandlerOpen = strings.ToLower(name), true
+		f.Hold = "handler " + strings.ToLower(name)
 	case "CLOSE":
-		f.Handler = strings.ToLower(name)
+		f.Release = "handler " + strings.ToLower(name)
+	}
+}
+
+// backup: MariaDB's BACKUP STAGE (START ... END) and BACKUP LOCK t (to
+// BACKUP UNLOCK) hold locks on their connection.
+func (fb *fallback) backup(i int) {
+	f := fb.f
+	f.Kind = KindOther
+	switch fb.word(i + 1) {
+	case "STAGE":
+		if fb.word(i+2) == "END" {
+			f.Release = "backup stage"
+		} else {
+			f.Hold = "backup stage"
+		}
+	case "LOCK":
+		f.Hold = "backup lock"
+	case "UNLOCK":
+		f.Release = "backup lock"
 	}
 }
 
