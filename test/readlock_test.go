@@ -1,6 +1,7 @@
 package test
 
 import (
+	"database/sql"
 	"testing"
 	"time"
 
@@ -21,26 +22,34 @@ func TestGlobalReadLockStaysWithItsSession(t *testing.T) {
 	if _, err := backup.ExecContext(ctx, "FLUSH TABLES WITH READ LOCK"); err != nil {
 		t.Fatal(err)
 	}
+	writeWaitsFor(t, writer, "INSERT INTO read_locked VALUES ()", backup, "UNLOCK TABLES")
+}
+
+// writeWaitsFor runs write on writer while holder holds a lock: the
+// write must wait, and finish once holder runs unlock.
+func writeWaitsFor(t *testing.T, writer *sql.Conn, write string, holder *sql.Conn, unlock string) {
+	t.Helper()
+	ctx := ctxFor(t)
 	done := make(chan error, 1)
 	go func() {
-		_, err := writer.ExecContext(ctx, "INSERT INTO read_locked VALUES ()")
+		_, err := writer.ExecContext(ctx, write)
 		done <- err
 	}()
 	select {
 	case err := <-done:
-		t.Fatalf("a write under another session's global read lock returned at once (%v); it must wait for UNLOCK TABLES", err)
+		t.Fatalf("a write under another session's lock returned at once (%v); it must wait for %s", err, unlock)
 	case <-time.After(500 * time.Millisecond):
 	}
-	if _, err := backup.ExecContext(ctx, "UNLOCK TABLES"); err != nil {
+	if _, err := holder.ExecContext(ctx, unlock); err != nil {
 		t.Fatal(err)
 	}
 	select {
 	case err := <-done:
 		if err != nil {
-			t.Fatalf("the write after UNLOCK TABLES: %v", err)
+			t.Fatalf("the write after %s: %v", unlock, err)
 		}
 	case <-time.After(10 * time.Second):
-		t.Fatal("the write still waits after UNLOCK TABLES: the lock was left on a connection")
+		t.Fatalf("the write still waits after %s: the lock was left on a connection", unlock)
 	}
 }
 
@@ -59,25 +68,5 @@ func TestBackupStagesStayWithTheirSession(t *testing.T) {
 			t.Fatalf("BACKUP STAGE %s: %v", stage, err)
 		}
 	}
-	done := make(chan error, 1)
-	go func() {
-		_, err := writer.ExecContext(ctx, "INSERT INTO backed_up VALUES ()")
-		done <- err
-	}()
-	select {
-	case err := <-done:
-		t.Fatalf("a commit under BACKUP STAGE BLOCK_COMMIT returned at once (%v); it must wait for BACKUP STAGE END", err)
-	case <-time.After(500 * time.Millisecond):
-	}
-	if _, err := backup.ExecContext(ctx, "BACKUP STAGE END"); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("the write after BACKUP STAGE END: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the write still waits after BACKUP STAGE END")
-	}
+	writeWaitsFor(t, writer, "INSERT INTO backed_up VALUES ()", backup, "BACKUP STAGE END")
 }
