@@ -482,6 +482,9 @@ func combine(stmts []*sqlparse.Facts) *sqlparse.Facts {
 		if f.Autocommit != nil {
 			sum.Autocommit = f.Autocommit
 		}
+		if f.Hold != "" { // routing sees it; each statement's is learned on its own
+			sum.Hold = f.Hold
+		}
 		if f.Kind == sqlparse.KindUse {
 			sum.Schema = f.Schema
 		}

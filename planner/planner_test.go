@@ -125,6 +125,11 @@ func TestParseCachesAndCombines(t *testing.T) {
 	if len(a.Summary.WriteTables) != 1 {
 		t.Errorf("write tables = %v, want [t] once", a.Summary.WriteTables)
 	}
+	// State a later statement starts routes the whole text: the session
+	// stays on the connection it ran on, so that one must be the primary's.
+	if held := p.Parse("SELECT 1; SET profiling = 1"); held.Summary.Hold != "profiling" {
+		t.Errorf("multi-statement that turns profiling on: Hold = %q, want profiling", held.Summary.Hold)
+	}
 	bad := p.Parse("FROBNICATE everything")
 	if bad.Err == nil || bad.Summary == nil || bad.Summary.ReadOnly {
 		t.Errorf("unparseable text: err=%v summary=%+v; want an error and a conservative primary-bound summary", bad.Err, bad.Summary)

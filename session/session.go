@@ -306,12 +306,14 @@ type route struct {
 }
 
 // needsPrimary reports whether the session's state or the statement forces
-// the primary.
+// the primary. A statement that starts state the session then stays with
+// (Hold: SET profiling, HANDLER ... OPEN) runs there, where the session's
+// next statements, writes too, can go.
 func (s *Session) needsPrimary(f *sqlparse.Facts) bool {
 	return s.inTx || !s.autocommit || f.Locking || f.StartsTx || f.SetsUserVars || f.TempTable ||
 		f.LockFunctions || f.Kind == sqlparse.KindLockTables || f.Kind == sqlparse.KindPrepare ||
 		f.SessionFunctions || f.Kind == sqlparse.KindUse || f.NextTxSettings || f.SideEffects ||
-		(f.Fallback && f.Kind == sqlparse.KindSet)
+		(f.Fallback && f.Kind == sqlparse.KindSet) || f.Hold != ""
 }
 
 // readable reports whether a statement may run on a replica.

@@ -298,7 +298,9 @@ func classifyShow(f *Facts, st *ast.ShowStmt) {
 	case ast.ShowProfile, ast.ShowProfiles, ast.ShowSessionStates:
 		f.SessionFunctions = true // about earlier statements on this connection
 	case ast.ShowStatus:
-		f.SessionFunctions = !st.GlobalScope
+		// A session's counters, and Last_query_cost: the cost of the
+		// previous statement, on the connection that ran it.
+		f.SessionFunctions, f.ReadsPrevious = !st.GlobalScope, !st.GlobalScope
 	case ast.ShowVariables:
 		f.ReadsReadOnly = mayListReadOnly(st)
 	}

@@ -174,6 +174,8 @@ func TestClassify(t *testing.T) {
 		{"SHOW COUNT(*) ERRORS", Facts{Kind: KindShow, ReadOnly: true, SessionFunctions: true, ReadsPrevious: true}},
 		{"SHOW PROFILES", Facts{Kind: KindShow, ReadOnly: true, SessionFunctions: true}},
 		{"SHOW GLOBAL STATUS", Facts{Kind: KindShow, ReadOnly: true}},
+		{"SHOW STATUS LIKE 'Last_query_cost'", Facts{Kind: KindShow, ReadOnly: true, SessionFunctions: true, ReadsPrevious: true}},
+		{"SHOW SESSION STATUS", Facts{Kind: KindShow, ReadOnly: true, SessionFunctions: true, ReadsPrevious: true}},
 		{"SHOW MASTER STATUS", Facts{Kind: KindShow}},
 		{"SHOW FULL PROCESSLIST", Facts{Kind: KindShow}},
 		{"EXPLAIN SELECT * FROM t WHERE id = 1", Facts{Kind: KindExplain, ReadOnly: true, Tables: tables("t")}},

@@ -51,6 +51,15 @@ func (m Mode) systemVar(f *Facts, va *ast.VariableAssignment) {
 			}
 		}
 	}
+	if name == "profiling" && !global {
+		// SHOW PROFILES lists the statements its connection ran, and
+		// keeps listing them after profiling is turned off: once on, the
+		// session stays on one connection.
+		_, isDefault := va.Value.(*ast.DefaultExpr) // profiling's default is off
+		if on, ok := boolValue(va.Value); on || (!ok && !isDefault) {
+			f.Hold = "profiling"
+		}
+	}
 	f.SessionVars = append(f.SessionVars, SessionVar{
 		Name: name, Value: value, Global: global, Dynamic: dynamic,
 		SQL: "SET " + scopeWord(global) + " " + quoteName(name) + " = " + sql,

@@ -90,6 +90,14 @@ func TestSetFlags(t *testing.T) {
 			Autocommit: boolp(true), SessionVars: []SessionVar{{Name: "time_zone", Value: "UTC", SQL: "SET SESSION time_zone = 'UTC'"},
 				{Name: "autocommit", Value: "1", SQL: "SET SESSION autocommit = 1"}}}},
 		{"SET TRANSACTION READ ONLY", Facts{Kind: KindSet, NextTxSettings: true}},
+		// SHOW PROFILES lists one connection's statements: profiling on
+		// holds the session there, and turning it off does not end that.
+		{"SET profiling = 1", Facts{Kind: KindSet, Hold: "profiling", SessionVars: []SessionVar{{Name: "profiling", Value: "1", SQL: "SET SESSION profiling = 1"}}}},
+		{"SET @@profiling = ON", Facts{Kind: KindSet, Hold: "profiling", SessionVars: []SessionVar{{Name: "profiling", Value: "ON", SQL: "SET SESSION profiling = 'ON'"}}}},
+		{"SET profiling = @p", Facts{Kind: KindSet, Hold: "profiling", ReadsUserVars: true, SessionVars: []SessionVar{{Name: "profiling", Value: "@`p`", SQL: "SET SESSION profiling = @`p`", Dynamic: true}}}},
+		{"SET profiling = 0", Facts{Kind: KindSet, SessionVars: []SessionVar{{Name: "profiling", Value: "0", SQL: "SET SESSION profiling = 0"}}}},
+		{"SET profiling = DEFAULT", Facts{Kind: KindSet, SessionVars: []SessionVar{{Name: "profiling", Value: "DEFAULT", SQL: "SET SESSION profiling = DEFAULT"}}}},
+		{"SET GLOBAL profiling = 1", Facts{Kind: KindSet, SessionVars: []SessionVar{{Name: "profiling", Value: "1", SQL: "SET GLOBAL profiling = 1", Global: true}}}},
 		{"SET autocommit = 1, autocommit = 0", Facts{Kind: KindSet, Autocommit: boolp(false), SessionVars: []SessionVar{
 			{Name: "autocommit", Value: "1", SQL: "SET SESSION autocommit = 1"}, {Name: "autocommit", Value: "0", SQL: "SET SESSION autocommit = 0"}}}},
 	}

@@ -205,3 +205,67 @@ func numberedTable(t *testing.T, name string, rows int) {
 	}
 	setupTables(t, "CREATE TABLE blog."+name+" (id INT PRIMARY KEY, n INT)", "INSERT INTO blog."+name+" VALUES "+strings.Join(values, ", "))
 }
+
+// The session's own status and profiles: Last_query_cost is the cost of
+// the statement before, read where that statement ran (a replica for a
+// read), and SHOW PROFILES lists the statements the session ran since it
+// turned profiling on — still after it turned it off, as on a server.
+func TestSessionStatusAndProfilesOfThisSession(t *testing.T) {
+	t.Parallel()
+	numberedTable(t, "costed", 200)
+	// SQL_NO_CACHE: an answer from the server's query cache costs 0.
+	const scan = "SELECT SQL_NO_CACHE COUNT(*) FROM costed WHERE n = 0"
+	costs := map[string]bool{} // the replicas' statistics may differ a little
+	for _, replica := range env.replicas {
+		direct := testenv.Conn(t, openDirect(t, replica, "blog"))
+		queryStrings(t, direct, scan)
+		cost := queryStrings(t, direct, "SHOW SESSION STATUS LIKE 'Last_query_cost'")
+		if len(cost) != 1 || cost[0] == "Last_query_cost|0.000000" {
+			t.Fatalf("Last_query_cost of a scan, directly = %q: the test needs a cost", cost)
+		}
+		costs[cost[0]] = true
+	}
+
+	// A Strata of its own: no other test's session takes the replica's
+	// connection between the scan and the SHOW STATUS that reads it.
+	conn := testenv.Conn(t, openSmallStrata(t, 4))
+	_, before := readsByServer(t, "costed")
+	queryStrings(t, conn, scan)
+	for _, q := range []string{"SHOW SESSION STATUS LIKE 'Last_query_cost'", "SHOW STATUS LIKE 'last_query_cost'"} {
+		if got := queryStrings(t, conn, q); len(got) != 1 || !costs[got[0]] {
+			t.Fatalf("%s after the scan = %q, want its cost, as directly (one of %v)", q, got, costs)
+		}
+	}
+	// (The server counts a statement's reads after its answer is sent.)
+	testenv.Eventually(t, "the scan ran on a replica", func() bool {
+		_, after := readsByServer(t, "costed")
+		return sum(after) > sum(before)
+	})
+
+	ran := []string{"SELECT COUNT(*) FROM costed", "SELECT n FROM costed WHERE id = 1", "UPDATE costed SET n = 1 WHERE id = 2"}
+	if _, err := conn.ExecContext(ctxFor(t), "SET profiling = 1"); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range ran {
+		if _, err := conn.ExecContext(ctxFor(t), q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	profiled := func() []string {
+		var queries []string
+		for _, row := range queryStrings(t, conn, "SHOW PROFILES") {
+			queries = append(queries, row[strings.LastIndex(row, "|")+1:])
+		}
+		return queries
+	}
+	if got := profiled(); strings.Join(got, "\n") != strings.Join(ran, "\n") {
+		t.Fatalf("SHOW PROFILES = %q, want the session's statements %q", got, ran)
+	}
+	if _, err := conn.ExecContext(ctxFor(t), "SET profiling = 0"); err != nil {
+		t.Fatal(err)
+	}
+	queryStrings(t, conn, "SELECT id FROM costed WHERE id = 3")
+	if got := profiled(); strings.Join(got, "\n") != strings.Join(ran, "\n") {
+		t.Fatalf("SHOW PROFILES after profiling was turned off = %q, want the statements profiled before %q", got, ran)
+	}
+}
