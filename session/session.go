@@ -325,13 +325,20 @@ func readable(f *sqlparse.Facts) bool {
 	// on whichever connection serves it next.
 	if f.Kind == sqlparse.KindSet && !f.SetsUserVars && f.Autocommit == nil {
 		for _, v := range f.SessionVars {
-			if v.Global {
+			if v.Global || maskedValue(f, v) {
 				return false
 			}
 		}
 		return len(f.SessionVars) > 0
 	}
 	return false
+}
+
+// maskedValue reports whether v's value was read from multi-byte text
+// Strata cannot replay: the session stays on the connection that ran it
+// (learnOne), so that must be the primary's.
+func maskedValue(f *sqlparse.Facts, v sqlparse.SessionVar) bool {
+	return f.Masked && strings.Contains(v.SQL, sqlparse.MaskedChar)
 }
 
 // errNoBackend is the error a client sees when no server can take its statement.
@@ -733,7 +740,7 @@ func (s *Session) learnOne(c *backend.Conn, f *sqlparse.Facts) {
 		delete(s.holds, f.Release)
 	}
 	for _, v := range f.SessionVars {
-		if !v.Global && f.Masked && strings.Contains(v.SQL, sqlparse.MaskedChar) {
+		if !v.Global && maskedValue(f, v) {
 			// Its value is not the client's bytes and cannot be replayed
 			// on another connection: the session stays on this one.
 			s.holds["session variable set in multi-byte text"] = true

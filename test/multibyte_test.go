@@ -72,3 +72,23 @@ func TestMultibyteCharsetStatementsReadAsTheServerReadsThem(t *testing.T) {
 		t.Fatalf("sjis from the handshake: the INSERT after '表' is not on the primary: %v", got)
 	}
 }
+
+// A session variable whose value Strata reads from sjis text cannot be
+// replayed on another connection: the session stays on the one that ran
+// the SET, which must be the primary's, so its writes still work.
+func TestSessionVariableSetInMultibyteText(t *testing.T) {
+	t.Parallel()
+	setupTables(t, "CREATE TABLE blog.mb_var (id INT PRIMARY KEY)")
+	conn := testenv.Conn(t, openStrata(t, "charset=sjis"))
+	ctx := ctxFor(t)
+	queryStrings(t, conn, "SELECT COUNT(*) FROM mb_var") // a read: its replica's connection may serve the SET
+	if _, err := conn.ExecContext(ctx, "SET SESSION time_zone = IF('"+sjisHyo+"' = '"+sjisHyo+"', '+01:00', '+00:00')"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(ctx, "INSERT INTO mb_var VALUES (1)"); err != nil {
+		t.Fatalf("a write after a SET in sjis text: %v", err)
+	}
+	if got := queryStrings(t, conn, "SELECT @@time_zone"); len(got) != 1 || got[0] != "+01:00" {
+		t.Fatalf("@@time_zone = %q, want +01:00", got)
+	}
+}
