@@ -241,6 +241,16 @@ func readsAny(f *sqlparse.Facts, tables map[string]bool) bool {
 			return true
 		}
 	}
+	if f.Fallback {
+		// The parser could not read it, so it lists no tables: any of its
+		// words may be one, and a rule for that table takes it (a rule's
+		// pool serves the same data as the others).
+		for _, name := range f.Names {
+			if tables[name] {
+				return true
+			}
+		}
+	}
 	return false
 }
 

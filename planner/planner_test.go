@@ -39,6 +39,7 @@ func TestRouteRules(t *testing.T) {
 	write := &sqlparse.Facts{Kind: sqlparse.KindInsert, Tables: []sqlparse.TableRef{{Name: "comments"}}}
 	readOnlyCheck := read("SELECT @@GLOBAL.read_only")
 	readOnlyCheck.ReadsReadOnly = true
+	unparsed := sqlparse.ClassifyFallback("SELECT CAST(id AS INT) FROM blog.comments LIMIT ROWS EXAMINED 10")
 	cases := []struct {
 		name    string
 		req     Request
@@ -54,6 +55,7 @@ func TestRouteRules(t *testing.T) {
 		{"hint", Request{Facts: hinted}, false, "batch", 4},
 		{"pattern", Request{Facts: read("SELECT COUNT(*) FROM `t`")}, false, "batch", 5},
 		{"digest", Request{Facts: read("SELECT `x` FROM `t`")}, false, "digest", 6},
+		{"a read the parser could not read, by its words", Request{Facts: unparsed, User: "app"}, false, "comments", 1},
 		{"unmatched read goes to default pool", Request{Facts: read("SELECT 1", "entries")}, false, "primary", -1},
 		{"writes never go to a pool", Request{Facts: write, User: "cron"}, true, "", -1},
 		{"@@read_only is the primary's, whatever the rules", Request{Facts: readOnlyCheck, User: "cron"}, true, "", -1},

@@ -11,8 +11,9 @@ import (
 // SET STATEMENT ... FOR, BACKUP STAGE, XA, BEGIN WORK, SELECT ... INTO
 // @var, ...). The result is conservative by design:
 //
-//   - ReadOnly is always false: without a parse nothing proves the
-//     statement harmless, so it runs on the primary.
+//   - ReadOnly only for a plain SELECT (plainRead): one that calls
+//     builtins only and has no word or sign of a write, lock or
+//     assignment. Anything else may write, so it runs on the primary.
 //   - Transaction control (BEGIN WORK, COMMIT WORK, ROLLBACK [WORK] [TO],
 //     XA) is recognized, because getting it wrong would break pinning.
 //   - Flags that widen where a statement must run (user variables,
@@ -32,8 +33,66 @@ func (m Mode) ClassifyFallback(sql string) *Facts {
 	fb.tokenize(m.noBackslash)
 	fb.classify(0)
 	fb.scanFlags()
+	f.ReadOnly = f.ReadOnly || fb.plainRead()
 	f.Names = fb.names()
 	return f
+}
+
+// plainRead reports whether a SELECT the parser could not read (MariaDB's
+// CAST(x AS INT), LIMIT ROWS EXAMINED, OFFSET ... FETCH) is still plainly
+// a read that a replica may answer. Every word followed by "(" must be a
+// builtin function or a keyword that opens a list or a subquery: a stored
+// function may write, so an unknown, quoted or schema-qualified name
+// called sends the statement to the primary, as do INTO, :=, user
+// variables, the words of a write and the flags scanFlags raised.
+func (fb *fallback) plainRead() bool {
+	f := fb.f
+	if f.Kind != KindSelect || f.Locking || f.IntoOutfile || f.SetsUserVars || f.ReadsUserVars ||
+		f.SideEffects || f.LockFunctions || f.StoredFunctions {
+		return false
+	}
+	for i, t := range fb.toks {
+		called := i+1 < len(fb.toks) && fb.text[fb.toks[i+1].start] == '('
+		switch t.kind {
+		case tokPunct:
+			if p := fb.text[t.start:t.end]; p == ":=" || p == ";" && i+1 < len(fb.toks) {
+				return false
+			}
+		case tokQuoted:
+			if called { // `f`(...): a stored function
+				return false
+			}
+		case tokWord:
+			w := fb.word(i)
+			switch {
+			case writeWords[w] || w == "REPLACE" && !called:
+				return false
+			case called && (i > 0 && fb.text[fb.toks[i-1].start] == '.' || !openingWords[w] && !isBuiltinFunc(strings.ToLower(w))):
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// writeWords are words that no plain SELECT holds outside strings and
+// quoted names (they are reserved): INTO @x / OUTFILE, a CTE's UPDATE.
+var writeWords = map[string]bool{"INTO": true, "INSERT": true, "UPDATE": true, "DELETE": true, "CALL": true, "SET": true, "LOCK": true}
+
+// openingWords are keywords a "(" may follow in a SELECT without a
+// function being called: lists, subqueries, derived tables, windows,
+// index and partition lists, JSON_TABLE's columns, and the types of
+// CAST(x AS DECIMAL(10, 2)) (reserved words: no function has their name).
+var openingWords = map[string]bool{
+	"SELECT": true, "FROM": true, "JOIN": true, "AS": true, "IN": true, "EXISTS": true, "OVER": true,
+	"ON": true, "USING": true, "AND": true, "OR": true, "NOT": true, "XOR": true, "WHERE": true,
+	"WITH": true, "VALUES": true, "ALL": true, "ANY": true, "SOME": true, "THEN": true, "ELSE": true,
+	"WHEN": true, "CASE": true, "IS": true, "LIKE": true, "BETWEEN": true, "UNION": true,
+	"INTERSECT": true, "EXCEPT": true, "MINUS": true, "LATERAL": true, "DISTINCT": true, "ROW": true,
+	"INTERVAL": true, "HAVING": true, "BY": true, "DIV": true, "REGEXP": true, "RLIKE": true,
+	"ESCAPE": true, "BINARY": true, "PARTITION": true, "INDEX": true, "KEY": true,
+	"COLUMNS": true, "DECIMAL": true, "DEC": true, "NUMERIC": true, "CHAR": true, "NCHAR": true,
+	"VARCHAR": true, "DOUBLE": true, "FLOAT": true, "DATETIME": true, "TIME": true,
 }
 
 // names lists the words and quoted names of the statement, lower-cased

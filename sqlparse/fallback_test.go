@@ -27,10 +27,28 @@ func TestClassifyFallback(t *testing.T) {
 		{"XA COMMIT 'x' ONE PHASE", fb(Facts{Kind: KindXA, EndsTx: true})},
 		{"SELECT a FROM t INTO @x", fb(Facts{Kind: KindSelect, SetsUserVars: true, ReadsUserVars: true})},
 		{"SELECT * INTO OUTFILE '/tmp/x' FROM t", fb(Facts{Kind: KindSelect, IntoOutfile: true})},
-		{"(SELECT 1) UNION (SELECT 2) LIMIT ROWS EXAMINED 5", fb(Facts{Kind: KindSelect})},
+		{"(SELECT 1) UNION (SELECT 2) LIMIT ROWS EXAMINED 5", fb(Facts{Kind: KindSelect, ReadOnly: true})},
+		// MariaDB-only reads a replica may answer: builtins, lists and
+		// subqueries only (plainRead).
+		{"SELECT CAST(a AS INT) FROM t WHERE id IN (1, 2)", fb(Facts{Kind: KindSelect, ReadOnly: true})},
+		{"SELECT a FROM t ORDER BY a OFFSET 2 ROWS FETCH FIRST 3 ROWS ONLY", fb(Facts{Kind: KindSelect, ReadOnly: true})},
+		{"SELECT * FROM t WHERE EXISTS (SELECT 1 FROM u) AND a NOT IN (SELECT b FROM v) LIMIT ROWS EXAMINED 9", fb(Facts{Kind: KindSelect, ReadOnly: true})},
+		{"WITH c AS (SELECT 1 AS x) SELECT CAST(x AS INT) FROM c", fb(Facts{Kind: KindSelect, ReadOnly: true})},
+		{"SELECT REPLACE(a, 'x', 'y'), 'UPDATE t' FROM t LIMIT ROWS EXAMINED 1", fb(Facts{Kind: KindSelect, ReadOnly: true})},
+		{"SELECT COUNT(*) OVER (PARTITION BY a) FROM t FORCE INDEX (i) LIMIT ROWS EXAMINED 1", fb(Facts{Kind: KindSelect, ReadOnly: true})},
+		{"SELECT CAST(a AS DECIMAL(10, 2)), CAST(b AS CHAR(3)) FROM t LIMIT ROWS EXAMINED 1", fb(Facts{Kind: KindSelect, ReadOnly: true})},
+		{"SELECT * FROM JSON_TABLE('[1]', '$[*]' COLUMNS (a INT PATH '$')) AS j LIMIT ROWS EXAMINED 1", fb(Facts{Kind: KindSelect, ReadOnly: true})},
+		// A stored function may write: its caller runs on the primary.
+		{"SELECT my_func(a) FROM t LIMIT ROWS EXAMINED 1", fb(Facts{Kind: KindSelect})},
+		{"SELECT db.concat(a) FROM t LIMIT ROWS EXAMINED 1", fb(Facts{Kind: KindSelect})},
+		{"SELECT `concat` (a) FROM t LIMIT ROWS EXAMINED 1", fb(Facts{Kind: KindSelect})},
+		{"WITH c AS (SELECT 1 AS x) UPDATE t SET a = 1", fb(Facts{Kind: KindSelect})},
+		{"SELECT CAST(a AS INT) FROM t; DELETE FROM t", fb(Facts{Kind: KindSelect})},
+		{"SELECT @x := 1 LIMIT ROWS EXAMINED 1", fb(Facts{Kind: KindSelect, SetsUserVars: true, ReadsUserVars: true})},
+		{"SELECT NEXTVAL(s) LIMIT ROWS EXAMINED 1", fb(Facts{Kind: KindSelect, SideEffects: true})},
 		{"SELECT c FROM t LIMIT ROWS EXAMINED 10 FOR UPDATE", fb(Facts{Kind: KindSelect, Locking: true})},
 		{"SELECT PREVIOUS VALUE FOR s", fb(Facts{Kind: KindSelect, SideEffects: true, SessionFunctions: true})},
-		{"SELECT FOUND_ROWS() LIMIT ROWS EXAMINED 5", fb(Facts{Kind: KindSelect, SessionFunctions: true, ReadsPrevious: true})},
+		{"SELECT FOUND_ROWS() LIMIT ROWS EXAMINED 5", fb(Facts{Kind: KindSelect, ReadOnly: true, SessionFunctions: true, ReadsPrevious: true})},
 		{"HANDLER t OPEN", fb(Facts{Kind: KindOther, Hold: "handler t"})},
 		{"HANDLER blog.`T` OPEN AS h1", fb(Facts{Kind: KindOther, Hold: "handler h1"})},
 		{"HANDLER blog.t OPEN h2", fb(Facts{Kind: KindOther, Hold: "handler h2"})},
@@ -158,8 +176,9 @@ func TestParseOrFallback(t *testing.T) {
 }
 
 // The parser panics on a number of more than 81 digits, which MariaDB
-// reads (as a double). Such a statement must get facts, conservatively,
-// and the parser must go on serving the statements after it.
+// reads (as a double). Such a statement must get facts (the fallback's: a
+// plain read here), and the parser must go on serving the statements
+// after it.
 func TestParserPanicFallsBack(t *testing.T) {
 	for _, sql := range []string{
 		"SELECT 1" + strings.Repeat("0", 90),
@@ -169,8 +188,8 @@ func TestParserPanicFallsBack(t *testing.T) {
 			t.Errorf("Classify(%.20q…) = nil error, want a syntax error", sql)
 		}
 		facts, _ := ParseOrFallback(sql)
-		if len(facts) != 1 || !facts[0].Fallback || facts[0].ReadOnly {
-			t.Fatalf("ParseOrFallback(%.20q…) = %+v, want one conservative fallback", sql, facts)
+		if len(facts) != 1 || !facts[0].Fallback || facts[0].Kind != KindSelect {
+			t.Fatalf("ParseOrFallback(%.20q…) = %+v, want one fallback SELECT", sql, facts)
 		}
 		if f, err := Classify("SELECT a FROM t WHERE id = 1"); err != nil || f.Kind != KindSelect {
 			t.Fatalf("the next parse: %+v, %v", f, err)

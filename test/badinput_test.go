@@ -467,8 +467,8 @@ func TestConnectionIDIsStratasID(t *testing.T) {
 
 // A statement the SQL parser gives up on (it panics on a number of more
 // than 81 digits, which MariaDB reads as a double) still gets the
-// server's answer, and the session goes on: it runs on the primary, as
-// any statement Strata cannot read.
+// server's answer, and the session goes on (it is read by its words, as
+// any statement the parser cannot read).
 func TestStatementTheParserCannotRead(t *testing.T) {
 	t.Parallel()
 	db := openStrata(t)
