@@ -65,6 +65,9 @@ type ConnView struct {
 	Dials      uint64 `json:"dials"`
 	DialErrors uint64 `json:"dial_errors"`
 	Waits      uint64 `json:"waits"`
+	// ClosedByServer: idle connections the server had closed, found and
+	// replaced before a statement used them.
+	ClosedByServer uint64 `json:"closed_by_server"`
 }
 
 func (s *Server) member(srv *topology.Server) MemberView {
@@ -75,7 +78,7 @@ func (s *Server) member(srv *topology.Server) MemberView {
 	}
 	if s.Pools != nil {
 		st := s.Pools.For(srv.Addr).Stats()
-		v.Connections = ConnView{Open: st.Open, Idle: st.Idle, InUse: st.InUse, Dials: st.Dials, DialErrors: st.DialErrors, Waits: st.Waits}
+		v.Connections = ConnView{Open: st.Open, Idle: st.Idle, InUse: st.InUse, Dials: st.Dials, DialErrors: st.DialErrors, Waits: st.Waits, ClosedByServer: st.ClosedByServer}
 	}
 	if s.Monitor != nil {
 		if c, ok := s.Monitor.Check(srv.Addr); ok {

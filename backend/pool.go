@@ -60,6 +60,9 @@ type PoolStats struct {
 	Open, Idle, InUse int
 	Dials, DialErrors uint64
 	Waits             uint64
+	// ClosedByServer counts idle connections found closed by their
+	// server when taken (wait_timeout, KILL, restart), and replaced.
+	ClosedByServer uint64
 }
 
 // NewPool creates an empty pool; connections are dialed on demand.
@@ -139,18 +142,20 @@ func (p *Pool) take(f Flavor, prefer *Conn) (*Conn, bool, error) {
 		return nil, false, p.paused
 	}
 	if prefer != nil && prefer.Flavor == f && p.removeIdle(prefer) {
-		return prefer, false, nil
+		if p.usable(prefer) {
+			return prefer, false, nil
+		}
+		p.discard(prefer)
 	}
 	idle := p.idle[f]
 	for len(idle) > 0 {
 		c := idle[len(idle)-1]
 		idle = idle[:len(idle)-1]
 		p.idle[f] = idle
-		if time.Since(c.lastUsed) < p.cfg.IdleTimeout {
+		if p.usable(c) {
 			return c, false, nil
 		}
-		p.open--
-		go c.Close()
+		p.discard(c)
 	}
 	if p.open < p.cfg.MaxConns {
 		p.open++ // reserve the slot before dialing outside the lock
@@ -168,6 +173,34 @@ func (p *Pool) take(f Flavor, prefer *Conn) (*Conn, bool, error) {
 	p.waiters++
 	p.stats.Waits++
 	return nil, false, nil
+}
+
+// checkIdleAfter is how long a connection sits idle before it is checked
+// for a peer that closed it when taken: a connection handed on at once
+// (the next statement of a busy session) costs no system call.
+const checkIdleAfter = 100 * time.Millisecond
+
+// usable reports whether idle connection c may serve: not idle past the
+// pool's idle timeout, and not closed by its server meanwhile (the
+// server's wait_timeout, which a session may have set low, a KILL, a
+// restart) — such a connection would fail the statement that took it, or
+// make a healthy server look down. p.mu is held.
+func (p *Pool) usable(c *Conn) bool {
+	idle := time.Since(c.lastUsed)
+	if idle >= p.cfg.IdleTimeout {
+		return false
+	}
+	if idle >= checkIdleAfter && c.PeerClosed() {
+		p.stats.ClosedByServer++
+		return false
+	}
+	return true
+}
+
+// discard closes an idle connection taken out of the list; p.mu is held.
+func (p *Pool) discard(c *Conn) {
+	p.open--
+	go c.Close()
 }
 
 func (p *Pool) wait(ctx context.Context, deadline time.Time) error {

@@ -31,5 +31,13 @@ func (d *idleDeadline) arm(c *wire.Conn, now time.Time) {
 	_ = c.SetReadDeadline(d.at)
 }
 
+// set changes the timeout (the session set its wait_timeout): the next
+// arm moves the deadline, shorter or longer.
+func (d *idleDeadline) set(timeout time.Duration) {
+	if timeout != d.timeout {
+		d.timeout, d.at = timeout, time.Time{}
+	}
+}
+
 // lost records that something else set or cleared the deadline.
 func (d *idleDeadline) lost() { d.at = time.Time{} }

@@ -398,6 +398,8 @@ func (s *Server) commandLoop(sess *session.Session, cl *client) error {
 		if s.releaseWhenIdle(sess) {
 			idle.lost() // it used the connection's deadline
 		}
+		timeout, own := sess.IdleTimeout(s.cfg.IdleTimeout)
+		idle.set(timeout)
 		idle.arm(c, now)
 		if cl.state.Load() == clientClosing {
 			// Shutdown came while the deadlines above were set.
@@ -418,7 +420,11 @@ func (s *Server) commandLoop(sess *session.Session, cl *client) error {
 				// Like MySQL past wait_timeout: say why, then close. The
 				// client reads it as the answer to its next command.
 				c.Seq = 0
-				_ = sess.WriteError(wire.NewError(errClientInteractionTimeout, "The client was disconnected by Strata because of inactivity: nothing came for %s (limits.client_idle_timeout); reconnect", s.cfg.IdleTimeout))
+				limit := "limits.client_idle_timeout"
+				if own {
+					limit = "the session's wait_timeout"
+				}
+				_ = sess.WriteError(wire.NewError(errClientInteractionTimeout, "The client was disconnected by Strata because of inactivity: nothing came for %s (%s); reconnect", timeout, limit))
 			}
 			return err
 		}

@@ -2,6 +2,7 @@ package session
 
 import (
 	"maps"
+	"time"
 
 	"github.com/strata-proxy/strata/sqlparse"
 	"github.com/strata-proxy/strata/wire"
@@ -37,6 +38,9 @@ type State struct {
 	// prepares them on a backend when they run, so only the text moves.
 	Stmts    []StmtState `json:"stmts,omitempty"`
 	LastStmt uint32      `json:"last_stmt,omitempty"` // for statement id -1; 0: none
+	// WaitTimeout is the session's own wait_timeout in seconds (0: none),
+	// after which Strata closes the idle client.
+	WaitTimeout int `json:"wait_timeout,omitempty"`
 }
 
 // StmtState is a client's prepared statement.
@@ -67,6 +71,7 @@ func (s *Session) Export() (State, bool) {
 		ID: s.ID, User: s.User, DB: s.DB, ClientAddr: s.ClientAddr,
 		Caps: s.caps, Collation: s.collation, Autocommit: s.autocommit,
 		Vars: maps.Clone(s.vars.m), SQLMode: s.modeValue, NextStmt: s.nextStmt, LastInsertID: s.lastInsertID,
+		WaitTimeout: int(s.waitTimeout / time.Second),
 	}
 	if s.multibyte != nil {
 		st.Charset = s.multibyte.Name()
@@ -116,6 +121,7 @@ func Adopt(env *Env, client *wire.Conn, st State, kill func()) *Session {
 	s.multibyte = sqlparse.MultibyteCharset(st.Charset)
 	s.nextStmt = st.NextStmt
 	s.lastInsertID = st.LastInsertID
+	s.waitTimeout = time.Duration(st.WaitTimeout) * time.Second
 	for cluster, w := range st.Writes {
 		s.writes[cluster] = writeMark{gtid: w.GTID, unknown: w.Unknown}
 	}

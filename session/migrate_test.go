@@ -4,6 +4,7 @@ import (
 	"net"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/strata-proxy/strata/backend"
 	"github.com/strata-proxy/strata/planner"
@@ -63,6 +64,7 @@ func TestAdoptRestoresTheExportedSession(t *testing.T) {
 	s.vars.set("time_zone", "SET time_zone = '+05:00'")
 	s.lastInsertID = 42
 	s.nextStmt = 9
+	s.waitTimeout = 30 * time.Second
 	s.writes["main"] = writeMark{gtid: "0-1-77"}
 	s.stmts[3] = &prepared{id: 3, sql: "SELECT name FROM users WHERE id = ?", params: 1, columns: 1, types: []byte{8, 0}}
 	s.lastStmt = s.stmts[3]
@@ -76,7 +78,7 @@ func TestAdoptRestoresTheExportedSession(t *testing.T) {
 	defer b.Close()
 	got := Adopt(other, wire.NewConn(a), st, nil)
 	if got.ID != 7 || got.User != "app" || got.DB != "blog" || got.collation != 224 || got.caps != s.caps ||
-		got.lastInsertID != 42 || got.nextStmt != 9 || !got.autocommit {
+		got.lastInsertID != 42 || got.nextStmt != 9 || !got.autocommit || got.waitTimeout != 30*time.Second {
 		t.Errorf("adopted session differs: %+v", st)
 	}
 	if !reflect.DeepEqual(got.vars.m, s.vars.m) || !reflect.DeepEqual(got.writes, s.writes) {

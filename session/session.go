@@ -152,6 +152,9 @@ type Session struct {
 	// timeLimit is the running statement's max_statement_time from its
 	// routing rule (setStatementTime), "" for none: sync applies it.
 	timeLimit string
+	// waitTimeout is the session's own wait_timeout (SET SESSION
+	// wait_timeout = n), 0 when it never set one: the client's idle limit.
+	waitTimeout time.Duration
 	// writes holds, per cluster, the position of the session's last
 	// committed write there, for read-your-writes; gtidApplied lists
 	// replicas known to have it.
@@ -291,9 +294,35 @@ func (s *Session) Reset(user, db string, collation byte) {
 	s.autocommit = true
 	s.takeServerSQLMode()
 	s.vars.init(s.collation)
+	s.waitTimeout = 0
 	s.multibyte = sqlparse.MultibyteCollation(s.collation)
 	s.stmts = map[uint32]*prepared{}
 	s.lastStmt = nil
+}
+
+// IdleTimeout is how long the client may send nothing before Strata
+// closes it, as the server would: the session's wait_timeout when it set
+// one, else def (limits.client_idle_timeout). own reports that the
+// session's was taken.
+func (s *Session) IdleTimeout(def time.Duration) (timeout time.Duration, own bool) {
+	if s.waitTimeout > 0 {
+		return s.waitTimeout, true
+	}
+	return def, false
+}
+
+// learnWaitTimeout follows SET SESSION wait_timeout. Strata closes an idle
+// client itself: the server's wait_timeout closes only the backend
+// connection, which the pool then replaces. A value Strata cannot read
+// (an expression) leaves the limit as it was.
+func (s *Session) learnWaitTimeout(v sqlparse.SessionVar) {
+	if strings.EqualFold(v.Value, "DEFAULT") {
+		s.waitTimeout = 0
+		return
+	}
+	if n, err := strconv.ParseUint(strings.Trim(v.Value, "'\""), 10, 32); err == nil && !v.Dynamic {
+		s.waitTimeout = time.Duration(max(n, 1)) * time.Second // the server takes 0 as 1
+	}
 }
 
 // route is where one statement runs.
@@ -752,6 +781,9 @@ func (s *Session) learnOne(c *backend.Conn, f *sqlparse.Facts) {
 			c.Vars[v.Name] = v.SQL
 			if v.Name == "sql_mode" {
 				s.learnSQLMode(c, v)
+			}
+			if v.Name == "wait_timeout" {
+				s.learnWaitTimeout(v)
 			}
 		}
 	}
