@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"math/big"
@@ -159,7 +158,7 @@ func (a *Aggregate) collect(ctx context.Context, first Row) (Row, error) {
 		}
 		c := a.group.Compare(first, r)
 		if c > 0 {
-			return nil, errors.New("aggregate: input not sorted by the group keys")
+			return nil, fmt.Errorf("aggregate: input not sorted by the group keys: %w", ErrUnsorted)
 		}
 		if c != 0 {
 			a.pending = r

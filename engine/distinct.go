@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -49,7 +48,7 @@ func (d *Distinct) Next(ctx context.Context) (Row, error) {
 			d.last = r
 			return r, nil
 		case c > 0:
-			d.err = errors.New("distinct: input not sorted")
+			d.err = fmt.Errorf("distinct: input not sorted: %w", ErrUnsorted)
 		}
 	}
 	return nil, d.err

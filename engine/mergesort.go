@@ -101,7 +101,7 @@ func (m *MergeSort) pull(ctx context.Context, i int) error {
 
 func (m *MergeSort) checkOrder(i int, row Row) error {
 	if prev := m.last[i]; prev != nil && m.cmp.Compare(prev, row) > 0 {
-		return fmt.Errorf("rows not in ORDER BY order (collation mismatch?)")
+		return fmt.Errorf("rows not in ORDER BY order: %w", ErrUnsorted)
 	}
 	m.last[i] = row
 	return nil

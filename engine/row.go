@@ -95,3 +95,11 @@ func Collect(ctx context.Context, s RowStream) ([]Row, error) {
 		return rows, err
 	}
 }
+
+// ErrUnsorted is what MergeSort (with CheckOrder), Aggregate and Distinct
+// report when a source's rows are not in the order they merge by: the
+// servers sorted them under a collation that Strata's comparison does not
+// reproduce for these values (an approximated collation, or values the
+// connection's character set turned into '?'). Merging on would misplace
+// rows or split a group, so the stream stops instead.
+var ErrUnsorted = errors.New("rows out of the order Strata merges by")

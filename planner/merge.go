@@ -44,7 +44,13 @@ func (p *ShardPlan) MergeStream(cols []engine.Column, sources []engine.Source) (
 		if err != nil {
 			return nil, fmt.Errorf("merge order: %w", err)
 		}
-		in = engine.NewMergeSort(cmp, sources...)
+		ms := engine.NewMergeSort(cmp, sources...)
+		// Rows a shard sends out of the order Strata compares by (a
+		// collation it approximates, values the client's character set
+		// turned into '?') would be merged out of order, and a LIMIT would
+		// keep the wrong ones: stop with an error instead.
+		ms.CheckOrder = true
+		in = ms
 	case p.Sequential:
 		in = engine.NewOrderedWalk(sources, -1)
 	default:

@@ -177,7 +177,33 @@ func (r rowsStream) Close() error { return r.r.Close() }
 // sendRows writes a result set built by Strata: the shards' column
 // definitions, the merged rows, the end packet. Nothing is written before
 // the first row is known, so a shard failing early fails the whole query
-// with an error; a failure after rows went out ends the connection.
+// with an error; a failure after rows went out is an error packet in
+// place of the next row (what a server sends when a statement fails
+// mid-result), and the session goes on.
+// mergeError is the client's error for a merged stream that failed: the
+// shard's own, or why Strata could not merge the shards' rows. started:
+// rows were sent before it.
+func mergeError(err error, started bool) error {
+	if errors.Is(err, engine.ErrUnsorted) {
+		return wire.NewError(wire.ErNotSupportedYet, "Strata cannot merge the shards' rows in order: they sort differently on the servers than as this connection receives them "+
+			"(characters the connection's character set cannot hold arrive as '?': use SET NAMES utf8mb4; or a collation Strata only approximates). "+
+			"Order or group by a numeric or binary column, or give the shard key")
+	}
+	cluster := ""
+	var se *engine.SourceError
+	if errors.As(err, &se) {
+		cluster, err = se.Source, se.Err
+	}
+	var werr *wire.Error
+	if cluster != "" && (!started || errors.As(err, &werr)) {
+		return shardError(cluster, err)
+	}
+	if cluster == "" {
+		return errNoBackend("Strata: merging the shards' rows failed (%v)", rootCause(err))
+	}
+	return errNoBackend("Strata: shard %s failed during the query (%v); the rows sent before this error are not the whole answer", cluster, rootCause(err))
+}
+
 func (s *Session) sendRows(ctx context.Context, cols []engine.Column, colPackets [][]byte, stream engine.RowStream, binary bool) error {
 	s.forgetPrevious() // Strata answers
 	var buf []byte
@@ -204,17 +230,13 @@ func (s *Session) sendRows(ctx context.Context, cols []engine.Column, colPackets
 			cerr := stream.Close()
 			if err != io.EOF {
 				s.env.Metrics.ObserveError("backend")
-				if started {
-					return fmt.Errorf("shard failed mid-result: %w", err)
-				}
-				var se *engine.SourceError
-				if errors.As(err, &se) {
-					return s.WriteError(shardError(se.Source, se.Err))
-				}
-				return s.WriteError(shardError("?", err))
+				// After rows, the error takes the place of the next row,
+				// as a server's does when a statement fails mid-result:
+				// the client hears why, and the session goes on.
+				return s.WriteError(mergeError(err, started))
 			}
 			if cerr != nil && !started {
-				return s.WriteError(shardError("?", cerr))
+				return s.WriteError(mergeError(cerr, started))
 			}
 			break
 		}
