@@ -32,6 +32,36 @@ func ownConnectionID(f *sqlparse.Facts) bool {
 	return true
 }
 
+// rowCountQuery is SELECT ROW_COUNT() [[AS] alias].
+var rowCountQuery = regexp.MustCompile("(?is)^\\s*select\\s+row_count\\s*\\(\\s*\\)\\s*(?:as\\s+)?(`[^`]+`|\\w+)?\\s*;?\\s*$")
+
+// sessionRowCount handles a statement that reads ROW_COUNT() right after
+// a write Strata split over shards, whose count only the session has:
+// SELECT ROW_COUNT() is answered here, and in any other statement the
+// call is replaced by the count. sql is the text to run (changed when
+// replaced); done: the statement was answered.
+func (s *Session) sessionRowCount(ctx context.Context, sql string, f *sqlparse.Facts) (text string, done bool, err error) {
+	if s.rowCountState != 1 || !f.ReadsPrevious {
+		return sql, false, nil
+	}
+	if m := rowCountQuery.FindStringSubmatch(sql); m != nil {
+		name := "ROW_COUNT()"
+		if m[1] != "" {
+			name = strings.Trim(m[1], "`")
+		}
+		col := engine.Column{Name: name, Type: engine.TypeLongLong, Flags: engine.FlagBinary, Charset: engine.CharsetBinary}
+		def := wire.AppendColumnDef(nil, name, wire.TypeLongLong, 63, 21, wire.FlagNotNull|wire.FlagBinary)
+		row := engine.Row{[]byte(strconv.FormatUint(s.rowCount, 10))}
+		return sql, true, s.sendRows(ctx, []engine.Column{col}, [][]byte{def}, engine.NewSliceStream(row), false)
+	}
+	read := sql
+	if s.multibyte != nil {
+		read, _ = s.multibyte.Mask(sql)
+	}
+	text, _ = s.readingMode().ReplaceCall(sql, read, "row_count", strconv.FormatUint(s.rowCount, 10))
+	return text, false, nil
+}
+
 // answerConnectionID answers SELECT CONNECTION_ID() itself; ok is false
 // for any other statement.
 func (s *Session) answerConnectionID(ctx context.Context, sql string, f *sqlparse.Facts) (ok bool, err error) {

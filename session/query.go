@@ -73,6 +73,14 @@ func (s *Session) Query(ctx context.Context, packet []byte) error {
 		if ok, err := s.answerConnectionID(ctx, sql, f); ok {
 			return err
 		}
+		text, done, err := s.sessionRowCount(ctx, sql, f)
+		if done {
+			return err
+		}
+		if text != sql {
+			sql = text
+			packet = append([]byte{wire.ComQuery}, text...)
+		}
 	}
 	if f.Kind == sqlparse.KindShow && len(parsed.Statements) == 1 {
 		if ok, err := s.answerProcessList(ctx, f); ok {

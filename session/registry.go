@@ -156,6 +156,9 @@ func (s *Session) startStatement(f *sqlparse.Facts) {
 // after each): nothing runs now, and whether a transaction is left open.
 func (s *Session) CommandDone() {
 	s.current.Store(nil)
+	if s.rowCountState > 0 {
+		s.rowCountState-- // 2 (set by this command) → 1 (the next may read it) → 0
+	}
 	s.txOpen.Store(s.inTransaction())
 	switch {
 	case s.pinned != nil:

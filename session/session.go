@@ -152,6 +152,12 @@ type Session struct {
 	// timeLimit is the running statement's max_statement_time from its
 	// routing rule (setStatementTime), "" for none: sync applies it.
 	timeLimit string
+	// rowCount is ROW_COUNT() after a write Strata split over shards (or
+	// that took ids from a sequence): the affected rows it reported, which
+	// no connection holds. rowCountState: 2 set by the running command, 1
+	// readable by this one, 0 none (CommandDone ages it).
+	rowCount      uint64
+	rowCountState uint8
 	// waitTimeout is the session's own wait_timeout (SET SESSION
 	// wait_timeout = n), 0 when it never set one: the client's idle limit.
 	waitTimeout time.Duration

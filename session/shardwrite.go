@@ -82,6 +82,12 @@ func (s *Session) execWrite(ctx context.Context, f *sqlparse.Facts, plan *planne
 			}
 		}
 	}
+	if len(conns) > 1 || plan.InsertID > 0 {
+		// No connection's ROW_COUNT() is the statement's (each shard
+		// counted its own; DO LAST_INSERT_ID() above reset one): the
+		// next statement reads the sum from the session.
+		s.rowCount, s.rowCountState = affected, 2
+	}
 	s.invalidate(f)
 	s.releaseWrite(conns, true)
 	s.observeSharded(f, "shard_write", plan, time.Since(start))

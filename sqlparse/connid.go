@@ -21,6 +21,15 @@ func ReplaceConnectionID(sql string, id uint32) (string, bool) {
 // the same length) when the client's character set puts ASCII bytes
 // inside characters; the replaced text is made from sql.
 func (m Mode) ReplaceConnectionID(sql, read string, id uint32) (string, bool) {
+	return m.ReplaceCall(sql, read, "connection_id", strconv.FormatUint(uint64(id), 10))
+}
+
+// ReplaceCall returns sql with every call of the builtin fn() (no
+// arguments; name in lower case) replaced by value, and whether it
+// replaced any: a value Strata knows and the server's connection does
+// not. Strings, quoted names, comments and schema-qualified functions are
+// left alone; read is as for ReplaceConnectionID.
+func (m Mode) ReplaceCall(sql, read, fn, value string) (string, bool) {
 	if len(read) != len(sql) {
 		read = sql
 	}
@@ -34,10 +43,10 @@ func (m Mode) ReplaceConnectionID(sql, read string, id uint32) (string, bool) {
 		if t.kind == tokEOF {
 			break
 		}
-		if t.kind == tokWord && strings.EqualFold(sc.text(t), "connection_id") && !(prev.kind == tokPunct && sc.text(prev) == ".") {
+		if t.kind == tokWord && strings.EqualFold(sc.text(t), fn) && !(prev.kind == tokPunct && sc.text(prev) == ".") {
 			if end, ok := emptyCallEnd(read, t.end); ok {
 				b.WriteString(sql[copied:t.start])
-				b.WriteString(strconv.FormatUint(uint64(id), 10))
+				b.WriteString(value)
 				copied = end
 				sc.pos = end
 			}

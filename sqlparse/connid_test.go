@@ -52,3 +52,18 @@ func TestReplaceConnectionIDAsTheServerReads(t *testing.T) {
 		}
 	}
 }
+
+// ReplaceCall replaces the named builtin's calls only: ROW_COUNT() here,
+// not CONNECTION_ID() or a column called row_count.
+func TestReplaceCall(t *testing.T) {
+	tests := []struct{ sql, want string }{
+		{"SELECT ROW_COUNT()", "SELECT 7"},
+		{"SELECT row_count( ) * 10 AS x, CONNECTION_ID()", "SELECT 7 * 10 AS x, CONNECTION_ID()"},
+		{"SELECT row_count FROM t WHERE 'ROW_COUNT()' <> s.row_count()", "SELECT row_count FROM t WHERE 'ROW_COUNT()' <> s.row_count()"},
+	}
+	for _, tt := range tests {
+		if got, _ := (Mode{}).ReplaceCall(tt.sql, tt.sql, "row_count", "7"); got != tt.want {
+			t.Errorf("ReplaceCall(%q) = %q, want %q", tt.sql, got, tt.want)
+		}
+	}
+}

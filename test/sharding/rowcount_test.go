@@ -1,0 +1,41 @@
+package sharding
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/strata-proxy/strata/test/testenv"
+)
+
+// ROW_COUNT() after a write Strata split over several shards is the
+// statement's count — the sum it reported to the client — not one
+// shard's, nor the 0 of a connection that ran nothing: applications read
+// it to see whether their UPDATE or DELETE found rows.
+func TestRowCountOfAWriteOverShards(t *testing.T) {
+	conn := testenv.Conn(t, strataDB(t))
+	cleanup(t, "members", "username LIKE '%\\_rc'")
+	steps := []struct {
+		write, read string
+		want        []string
+	}{
+		{"INSERT INTO members (username, nick) VALUES ('aa_rc', 'a'), ('hh_rc', 'h'), ('pp_rc', 'p'), ('zz_rc', 'z')", "SELECT ROW_COUNT()", []string{"4"}},
+		{"UPDATE members SET nick = 'changed' WHERE username LIKE '%\\_rc' AND username <> 'zz_rc'", "SELECT ROW_COUNT() AS changed", []string{"3"}},
+		{"UPDATE members SET nick = 'again' WHERE username LIKE '%\\_rc'", "SELECT ROW_COUNT() * 10 AS x, 'y'", []string{"40|y"}},
+		{"DELETE FROM members WHERE username LIKE '%\\_rc'", "select row_count()", []string{"4"}},
+	}
+	for _, st := range steps {
+		res, err := conn.ExecContext(testenv.Ctx(t), st.write)
+		if err != nil {
+			t.Fatalf("%s: %v", st.write, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			t.Fatalf("%s: no rows affected", st.write)
+		}
+		if got := testenv.Strings(t, conn, st.read); !slices.Equal(got, st.want) {
+			t.Fatalf("%s after %s = %q, want %q", st.read, st.write, got, st.want)
+		}
+	}
+	if got := holders(t, "members", "username LIKE '%\\_rc'"); len(got) != 0 {
+		t.Fatalf("test rows left on %v", got)
+	}
+}
