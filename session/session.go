@@ -308,13 +308,15 @@ func (s *Session) Reset(user, db string, collation byte) {
 
 // IdleTimeout is how long the client may send nothing before Strata
 // closes it, as the server would: the session's wait_timeout when it set
-// one, else def (limits.client_idle_timeout). own reports that the
+// one shorter than limit (limits.client_idle_timeout, 0: none), else
+// limit. The operator's limit stays a ceiling: Rails, for one, sets
+// wait_timeout to 24 days on every connection. own reports that the
 // session's was taken.
-func (s *Session) IdleTimeout(def time.Duration) (timeout time.Duration, own bool) {
-	if s.waitTimeout > 0 {
+func (s *Session) IdleTimeout(limit time.Duration) (timeout time.Duration, own bool) {
+	if s.waitTimeout > 0 && (limit <= 0 || s.waitTimeout < limit) {
 		return s.waitTimeout, true
 	}
-	return def, false
+	return limit, false
 }
 
 // learnWaitTimeout follows SET SESSION wait_timeout. Strata closes an idle

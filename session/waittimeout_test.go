@@ -38,3 +38,22 @@ func TestLearnWaitTimeout(t *testing.T) {
 		}
 	}
 }
+
+// The session may shorten the operator's limit, not lengthen it.
+func TestIdleTimeoutKeepsTheConfiguredCeiling(t *testing.T) {
+	cases := []struct {
+		session, limit, want time.Duration
+		own                  bool
+	}{
+		{2 * time.Second, 8 * time.Hour, 2 * time.Second, true},
+		{24 * 24 * time.Hour, 8 * time.Hour, 8 * time.Hour, false}, // Rails' 2147483 s
+		{time.Minute, 0, time.Minute, true},                        // no configured limit
+		{0, 8 * time.Hour, 8 * time.Hour, false},
+	}
+	for _, c := range cases {
+		s := &Session{waitTimeout: c.session}
+		if got, own := s.IdleTimeout(c.limit); got != c.want || own != c.own {
+			t.Errorf("session %v, limit %v: %v (own %v), want %v (own %v)", c.session, c.limit, got, own, c.want, c.own)
+		}
+	}
+}
