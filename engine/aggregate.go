@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/big"
 	"strconv"
+	"strings"
 )
 
 // AggFunc says how Aggregate combines one output column from the
@@ -38,6 +39,10 @@ const (
 	// AVG(DISTINCT x), pushed down like AggCountDistinct.
 	AggSumDistinct
 	AggAvgDistinct
+	// AggSumZero sums like AggSum, but answers zero, written with the
+	// column's decimals, where AggSum would answer NULL: the merge of
+	// IFNULL(SUM(x), 0), each shard's partial being 0 for no rows.
+	AggSumZero
 )
 
 // AggOutput is one output column of Aggregate.
@@ -232,6 +237,10 @@ func (a *Aggregate) newAccumulator(o AggOutput) (accumulator, error) {
 		return newSumAcc(o.Col, false, true), nil
 	case AggSum:
 		return newSumAcc(o.Col, classOf(col.Type) == classFloat, false), nil
+	case AggSumZero:
+		acc := newSumAcc(o.Col, classOf(col.Type) == classFloat, false)
+		acc.zero = zeroOf(col)
+		return acc, nil
 	case AggCountDistinct, AggSumDistinct, AggAvgDistinct:
 		key, err := valueKey(col)
 		if err != nil {
@@ -279,6 +288,7 @@ type sumAcc struct {
 	col   int
 	float bool
 	count bool // a COUNT: no partials means 0, not NULL
+	zero  Value // AggSumZero: what no partials mean
 	dec   decimal
 	f     float64
 	seen  bool
@@ -312,12 +322,22 @@ func (s *sumAcc) add(r Row) error {
 
 func (s *sumAcc) result() Value {
 	switch {
+	case !s.seen && s.zero != nil:
+		return s.zero
 	case !s.seen && !s.count:
 		return nil
 	case s.float:
 		return Value(formatFloat(s.f))
 	}
 	return Value(s.dec.String())
+}
+
+// zeroOf is 0 as a column of col's type prints it: 0.00 for DECIMAL(x,2).
+func zeroOf(col Column) Value {
+	if classOf(col.Type) == classDecimal && col.Decimals > 0 && col.Decimals <= 30 {
+		return Value("0." + strings.Repeat("0", int(col.Decimals)))
+	}
+	return Value("0")
 }
 
 // minMaxAcc keeps the extreme non-NULL value.

@@ -19,6 +19,8 @@ func TestAggregate(t *testing.T) {
 		{Func: AggMax, Col: 4},
 		{Func: AggAvg, Col: 5, CountCol: 6},
 	}
+	dec2 := decCol // DECIMAL(x,2)
+	dec2.Decimals = 2
 	minus := func(n int64) func(Row) (bool, error) {
 		return func(r Row) (bool, error) { return compareDecimalText(r[1], []byte{byte('0' + n)}) > 0, nil }
 	}
@@ -55,6 +57,12 @@ func TestAggregate(t *testing.T) {
 			AggregateSpec{Outputs: []AggOutput{{Func: AggCount, Col: 0}, {Func: AggSum, Col: 1},
 				{Func: AggMin, Col: 2}, {Func: AggAvg, Col: 1, CountCol: 0}, {Func: AggCountDistinct, Col: 3}}},
 			[]string{"", ""}, "0,NULL,NULL,NULL,0"},
+		{"IFNULL(SUM(x), 0) over no rows: zero with the column's decimals", []Column{intCol, dec2, intCol},
+			AggregateSpec{Outputs: []AggOutput{{Func: AggSumZero, Col: 1}, {Func: AggSumZero, Col: 2}}},
+			[]string{"", ""}, "0.00,0"},
+		{"IFNULL(SUM(x), 0) over shards", []Column{decCol},
+			AggregateSpec{Outputs: []AggOutput{{Func: AggSumZero, Col: 0}}},
+			[]string{"0.00", "2.50", "1.25"}, "3.75"},
 		{"empty shards without group by", []Column{intCol, decCol},
 			AggregateSpec{Outputs: []AggOutput{{Func: AggCount, Col: 0}, {Func: AggSum, Col: 1}}},
 			[]string{"0,NULL", "0,NULL"}, "0,NULL"},

@@ -198,6 +198,7 @@ func aggOutputs(sel *sqlparse.ScatterSelect, n int) []engine.AggOutput {
 var engineAgg = map[sqlparse.AggFunc]engine.AggFunc{
 	sqlparse.AggCount:         engine.AggCount,
 	sqlparse.AggSum:           engine.AggSum,
+	sqlparse.AggSumZero:       engine.AggSumZero,
 	sqlparse.AggMin:           engine.AggMin,
 	sqlparse.AggMax:           engine.AggMax,
 	sqlparse.AggAvg:           engine.AggAvg,

@@ -109,6 +109,9 @@ const (
 	AggCountDistinct // pushed down as an extra GROUP BY column
 	AggSumDistinct   // like AggCountDistinct; Strata sums the distinct values
 	AggAvgDistinct   // like AggCountDistinct; Strata averages the distinct values
+	// AggSumZero is IFNULL(SUM(x) or COUNT(x), 0), pushed down unchanged:
+	// summed like AggSum, but zero (not NULL) when no shard sent a row.
+	AggSumZero
 )
 
 // Agg is one aggregate column of the shard query's result.

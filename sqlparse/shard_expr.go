@@ -239,6 +239,36 @@ func isWindowFunc(n ast.Node) bool {
 
 func hasAggregate(n ast.Node) bool { return containsNode(n, isAggregate) }
 
+// zeroDefaulted reports whether e is IFNULL(agg, 0) or COALESCE(agg, 0)
+// of a plain SUM or COUNT — reporting code's way to say 0 rather than
+// NULL over no rows. Each shard then answers 0 where it has no rows, and
+// a 0 adds nothing, so the sum of the shards' values is the answer: the
+// expression merges as a SUM, pushed down unchanged.
+func zeroDefaulted(e ast.ExprNode) bool {
+	call, ok := unparen(e).(*ast.FuncCallExpr)
+	if !ok || (call.FnName.L != "ifnull" && call.FnName.L != "coalesce") || len(call.Args) != 2 {
+		return false
+	}
+	ag, ok := unparen(call.Args[0]).(*ast.AggregateFuncExpr)
+	if !ok || ag.Distinct {
+		return false
+	}
+	if f := strings.ToLower(ag.F); f != ast.AggFuncSum && f != ast.AggFuncCount {
+		return false
+	}
+	zero, ok := unparen(call.Args[1]).(ast.ValueExpr)
+	if !ok {
+		return false
+	}
+	switch v := zero.GetValue().(type) {
+	case int64:
+		return v == 0
+	case uint64:
+		return v == 0
+	}
+	return false
+}
+
 // aggFuncOf maps an aggregate to the merge Strata can do, or explains why
 // it cannot combine it.
 func aggFuncOf(a *ast.AggregateFuncExpr) (AggFunc, string) {

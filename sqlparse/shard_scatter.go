@@ -198,6 +198,13 @@ func (b *scatterBuilder) aggregateFields() (distinct []countDistinct) {
 		}
 		e := unparen(f.Expr)
 		ag, ok := e.(*ast.AggregateFuncExpr)
+		if !ok && zeroDefaulted(e) {
+			b.out.Aggs = append(b.out.Aggs, Agg{Col: i, Func: AggSumZero})
+			if key := b.impl.text(e); !b.hasAggCol(key) {
+				b.aggCols[key] = i
+			}
+			continue
+		}
 		if !ok {
 			if hasAggregate(e) {
 				b.fail("aggregate inside an expression in the select list (%s)", b.impl.text(f.Expr))
@@ -233,6 +240,11 @@ func (b *scatterBuilder) aggregateFields() (distinct []countDistinct) {
 		}
 	}
 	return distinct
+}
+
+func (b *scatterBuilder) hasAggCol(key string) bool {
+	_, ok := b.aggCols[key]
+	return ok
 }
 
 // aggCol is the column of an aggregate used in HAVING or ORDER BY: the
@@ -298,6 +310,9 @@ func (b *scatterBuilder) resolve(e ast.ExprNode, aliasFirst bool) int {
 		return b.addHidden("expr:"+b.impl.text(v), v)
 	case *ast.AggregateFuncExpr:
 		return b.aggCol(v)
+	}
+	if col, ok := b.aggCols[b.impl.text(e)]; ok && zeroDefaulted(e) {
+		return col // ORDER BY IFNULL(SUM(x), 0), as in the select list
 	}
 	if hasAggregate(e) {
 		b.fail("aggregate inside an expression (%s)", b.impl.text(e))
@@ -433,6 +448,9 @@ func (b *scatterBuilder) having(e ast.ExprNode) *Expr {
 			return b.node(ExprIsNotNull, v.Expr)
 		}
 		return b.node(ExprIsNull, v.Expr)
+	}
+	if col, ok := b.aggCols[b.impl.text(e)]; ok && zeroDefaulted(e) {
+		return &Expr{Op: ExprColumn, Col: col} // HAVING IFNULL(SUM(x), 0) > n, as selected
 	}
 	if !hasAggregate(e) {
 		if col, ok := b.byText(e); ok {

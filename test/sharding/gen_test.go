@@ -347,7 +347,7 @@ func (g *queryGen) agg(t *tableDef, n int) item {
 	for {
 		c := t.cols[g.r.IntN(len(t.cols))]
 		var it item
-		switch p := g.r.IntN(7); p {
+		switch p := g.r.IntN(8); p {
 		case 0:
 			it = item{text: "COUNT(*)", numeric: true, countish: true}
 		case 1:
@@ -370,6 +370,14 @@ func (g *queryGen) agg(t *tableDef, n int) item {
 			// BY column; a query may have several.
 			g.countDistinct = true
 			it = item{text: "COUNT(DISTINCT " + c.expr + ")", numeric: true, countish: true, distinctAgg: true}
+		case 7:
+			// 0 rather than NULL over no rows, as reports write it.
+			if !c.kind.numeric() {
+				continue
+			}
+			fn := []string{"IFNULL", "COALESCE"}[g.r.IntN(2)]
+			inner := []string{"SUM(" + c.expr + ")", "COUNT(" + c.expr + ")"}[g.r.IntN(2)]
+			it = item{text: fn + "(" + inner + ", 0)", numeric: true, countish: true}
 		}
 		it.isAgg = true
 		it.ref = it.text
