@@ -287,7 +287,7 @@ func (k *keyAcc) result() Value { return k.v }
 type sumAcc struct {
 	col   int
 	float bool
-	count bool // a COUNT: no partials means 0, not NULL
+	count bool  // a COUNT: no partials means 0, not NULL
 	zero  Value // AggSumZero: what no partials mean
 	dec   decimal
 	f     float64
