@@ -20,7 +20,7 @@ func refuseUnsplittable(f *sqlparse.Facts, t *shard.Table) error {
 	case sqlparse.KindLoadData:
 		return refuse("LOAD DATA into %s: Strata cannot split a file between shards; load each shard directly, or send the rows as INSERT ... VALUES", t.Name)
 	case sqlparse.KindLockTables:
-		return refuse("LOCK TABLES on %s: the table lives on several shards and Strata cannot lock them together", t.Name)
+		return refuse("LOCK TABLES on %s: the table lives on several shards and Strata cannot lock them together (for a backup through Strata: mariadb-dump --single-transaction)", t.Name)
 	case sqlparse.KindCall, sqlparse.KindPrepare, sqlparse.KindDo:
 		return refuse("%s touching %s: Strata cannot route it by shard key; run it on the shards directly", strings.ToUpper(f.Kind.String()), t.Name)
 	}
