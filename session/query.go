@@ -86,6 +86,9 @@ func (s *Session) Query(ctx context.Context, packet []byte) error {
 		if ok, err := s.answerProcessList(ctx, f); ok {
 			return err
 		}
+		if ok, err := s.answerShowTables(ctx, sql, f); ok {
+			return err
+		}
 	}
 	if ownConnectionID(f) {
 		if text, ok := s.replaceConnectionID(sql); ok {

@@ -303,7 +303,64 @@ func classifyShow(f *Facts, st *ast.ShowStmt) {
 		f.SessionFunctions, f.ReadsPrevious = !st.GlobalScope, !st.GlobalScope
 	case ast.ShowVariables:
 		f.ReadsReadOnly = mayListReadOnly(st)
+	case ast.ShowTables:
+		f.ShowTables = showTables(st)
+	case ast.ShowTableStatus:
+		// LIKE one name (mariadb-dump's check of each table it dumps):
+		// the table's own status, where its rows are.
+		if name, ok := likeOneName(st); ok {
+			f.Tables = append(f.Tables, TableRef{Schema: strings.ToLower(st.DBName), Name: strings.ToLower(name)})
+		}
 	}
+}
+
+// showTables describes SHOW [FULL] TABLES [FROM db] [LIKE 'p']; nil for
+// WHERE, or a pattern that is not a string.
+func showTables(st *ast.ShowStmt) *ShowTables {
+	if st.Where != nil {
+		return nil
+	}
+	out := &ShowTables{DB: st.DBName, Full: st.Full}
+	if st.Pattern != nil {
+		v, ok := st.Pattern.Pattern.(ast.ValueExpr)
+		if !ok || st.Pattern.Not {
+			return nil
+		}
+		out.Like, out.Pattern = true, v.GetString()
+	}
+	return out
+}
+
+// likeOneName is the table name a SHOW ... LIKE pattern matches when it
+// has no wildcard ('entry\_likes' is entry_likes).
+func likeOneName(st *ast.ShowStmt) (string, bool) {
+	if st.Pattern == nil || st.Pattern.Not || st.Where != nil {
+		return "", false
+	}
+	v, ok := st.Pattern.Pattern.(ast.ValueExpr)
+	if !ok {
+		return "", false
+	}
+	var b strings.Builder
+	p := v.GetString()
+	for i := 0; i < len(p); i++ {
+		switch c := p[i]; {
+		case c == '%' || c == '_':
+			return "", false
+		case c == '\\' && i+1 < len(p):
+			i++
+			b.WriteByte(p[i])
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String(), b.Len() > 0
+}
+
+// LikeMatches reports whether name matches the LIKE pattern as SHOW
+// TABLES compares names: case-insensitively.
+func LikeMatches(pattern, name string) bool {
+	return likeMatches(strings.ToLower(pattern), strings.ToLower(name))
 }
 
 // mayListReadOnly reports whether SHOW VARIABLES may list read_only: it

@@ -168,7 +168,11 @@ func TestClassify(t *testing.T) {
 		{"DEALLOCATE PREPARE s", Facts{Kind: KindPrepare, PrepareName: "s"}},
 
 		// SHOW, EXPLAIN, DO, CALL.
-		{"SHOW TABLES", Facts{Kind: KindShow, ReadOnly: true}},
+		{"SHOW TABLES", Facts{Kind: KindShow, ReadOnly: true, ShowTables: &ShowTables{}}},
+		{"SHOW FULL TABLES FROM blog LIKE 'e%'", Facts{Kind: KindShow, ReadOnly: true, ShowTables: &ShowTables{DB: "blog", Full: true, Like: true, Pattern: "e%"}}},
+		{"SHOW TABLES WHERE Tables_in_blog > 'a'", Facts{Kind: KindShow, ReadOnly: true}},
+		{"SHOW TABLE STATUS LIKE 'entry\\\\_likes'", Facts{Kind: KindShow, ReadOnly: true, Tables: tables("entry_likes")}},
+		{"SHOW TABLE STATUS LIKE 'entry_likes'", Facts{Kind: KindShow, ReadOnly: true}},
 		{"SHOW CREATE TABLE db.t", Facts{Kind: KindShow, ReadOnly: true, Tables: tables("db.t")}},
 		{"SHOW WARNINGS", Facts{Kind: KindShow, ReadOnly: true, SessionFunctions: true, ReadsPrevious: true}},
 		{"SHOW COUNT(*) ERRORS", Facts{Kind: KindShow, ReadOnly: true, SessionFunctions: true, ReadsPrevious: true}},

@@ -2,6 +2,15 @@ package sqlparse
 
 import "strconv"
 
+// ShowTables is a SHOW TABLES statement's database ("" for the current
+// one), FULL, and LIKE pattern (Like false: none).
+type ShowTables struct {
+	DB      string
+	Full    bool
+	Like    bool
+	Pattern string
+}
+
 // Kind is the broad class of a statement.
 type Kind uint8
 
@@ -165,6 +174,10 @@ type Facts struct {
 	// words and quoted names, lower-cased: Strata cannot tell which are
 	// its tables, so any of them may be one.
 	Names []string
+	// ShowTables: SHOW [FULL] TABLES [FROM db] [LIKE 'pattern'], for the
+	// tables Strata places elsewhere than on the default cluster; nil for
+	// any other statement, and for the WHERE form.
+	ShowTables *ShowTables
 	// ReadsReadOnly: reads @@read_only (SELECT @@GLOBAL.read_only, SHOW
 	// VARIABLES that may list it): whether the server takes writes. A
 	// client asks before it writes (MediaWiki goes read-only on a 1), and

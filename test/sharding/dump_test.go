@@ -15,9 +15,10 @@ import (
 // A backup of sharded tables through Strata: mariadb-dump
 // --single-transaction writes every row of every shard (as many as the
 // single server holds); a dump that locks its tables first is refused
-// with an error that names the option to use. mariadb-dump lists tables
-// with SHOW TABLES, which the default cluster answers, so the tables'
-// definitions are there too, empty, as docs/sharding.md says.
+// with an error that names the option to use. mariadb-dump reads each
+// table's engine from information_schema, which the default cluster
+// answers, so the tables' definitions are there too, empty, as
+// docs/sharding.md says.
 func TestMariaDBDumpOfShardedTables(t *testing.T) {
 	strataDB(t)
 	for _, tb := range []string{"comments", "events"} {

@@ -1,0 +1,104 @@
+package session
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/strata-proxy/strata/backend"
+	"github.com/strata-proxy/strata/engine"
+	"github.com/strata-proxy/strata/sqlparse"
+	"github.com/strata-proxy/strata/wire"
+)
+
+// systemSchemas never hold the application's placed tables.
+var systemSchemas = map[string]bool{"mysql": true, "information_schema": true, "performance_schema": true, "sys": true}
+
+// answerShowTables answers SHOW [FULL] TABLES [FROM db] [LIKE 'p'] with
+// the default cluster's tables and, besides them, the tables `tables:`
+// places on other clusters (table groups, sharded and reference tables),
+// as one server holding them all would list them: tools list tables
+// before they read them (mariadb-dump: "Couldn't find table"). ok is
+// false when there is nothing to add (no sharding, a system schema).
+func (s *Session) answerShowTables(ctx context.Context, sql string, f *sqlparse.Facts) (ok bool, err error) {
+	st := f.ShowTables
+	if st == nil || s.env.Sharding == nil {
+		return false, nil
+	}
+	layout := s.env.Sharding.Layout()
+	db := st.DB
+	if db == "" {
+		db = s.DB
+	}
+	if layout.Empty() || db == "" || systemSchemas[strings.ToLower(db)] {
+		return false, nil
+	}
+	var placed []string
+	for _, t := range layout.Tables() {
+		if !st.Like || sqlparse.LikeMatches(st.Pattern, t.Name) {
+			placed = append(placed, t.Name)
+		}
+	}
+	return true, s.run(ctx, command{facts: f}, func(c *backend.Conn, _ *backend.Capture) (backend.Result, error) {
+		rows, err := c.QueryRows(ctx, sql)
+		var werr *wire.Error
+		switch {
+		case errors.As(err, &werr):
+			return s.relayError(werr) // an unknown database, as the server says it
+		case err != nil:
+			return backend.Result{}, &backend.ServerError{Addr: c.Addr, Err: err}
+		}
+		listed, err := readAll(ctx, rows)
+		if err != nil {
+			return backend.Result{}, &backend.ServerError{Addr: c.Addr, Err: err}
+		}
+		listed = withPlacedTables(listed, placed, len(rows.Columns()))
+		if err := s.sendRows(ctx, rows.Columns(), rows.ColumnPackets(), engine.NewSliceStream(listed...), false); err != nil {
+			return backend.Result{}, &backend.ClientError{Err: err}
+		}
+		return backend.Result{Sent: true, Status: s.Status()}, nil
+	})
+}
+
+// readAll reads every row of a result and closes it.
+func readAll(ctx context.Context, rows *backend.Rows) ([]engine.Row, error) {
+	var out []engine.Row
+	for {
+		r, err := rows.Next(ctx)
+		if err == io.EOF {
+			return out, rows.Close()
+		}
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, r)
+	}
+}
+
+// withPlacedTables adds to a SHOW TABLES listing the placed tables it
+// lacks (a FULL listing's second column says BASE TABLE), sorted by name.
+func withPlacedTables(listed []engine.Row, placed []string, columns int) []engine.Row {
+	have := map[string]bool{}
+	for _, r := range listed {
+		have[strings.ToLower(string(r[0]))] = true
+	}
+	for _, name := range placed {
+		if have[strings.ToLower(name)] {
+			continue
+		}
+		row := engine.Row{[]byte(name)}
+		if columns > 1 {
+			row = append(row, []byte("BASE TABLE"))
+		}
+		for len(row) < columns {
+			row = append(row, nil)
+		}
+		listed = append(listed, row[:columns])
+	}
+	slices.SortStableFunc(listed, func(a, b engine.Row) int { return bytes.Compare(a[0], b[0]) })
+	return listed
+}
