@@ -44,21 +44,11 @@ func (s *Session) sessionRowCount(ctx context.Context, sql string, f *sqlparse.F
 	if s.rowCountState != 1 || !f.ReadsPrevious {
 		return sql, false, nil
 	}
+	count := strconv.FormatUint(s.rowCount, 10)
 	if m := rowCountQuery.FindStringSubmatch(sql); m != nil {
-		name := "ROW_COUNT()"
-		if m[1] != "" {
-			name = strings.Trim(m[1], "`")
-		}
-		col := engine.Column{Name: name, Type: engine.TypeLongLong, Flags: engine.FlagBinary, Charset: engine.CharsetBinary}
-		def := wire.AppendColumnDef(nil, name, wire.TypeLongLong, 63, 21, wire.FlagNotNull|wire.FlagBinary)
-		row := engine.Row{[]byte(strconv.FormatUint(s.rowCount, 10))}
-		return sql, true, s.sendRows(ctx, []engine.Column{col}, [][]byte{def}, engine.NewSliceStream(row), false)
+		return sql, true, s.sendValue(ctx, columnName(m[1], "ROW_COUNT()"), count, false)
 	}
-	read := sql
-	if s.multibyte != nil {
-		read, _ = s.multibyte.Mask(sql)
-	}
-	text, _ = s.readingMode().ReplaceCall(sql, read, "row_count", strconv.FormatUint(s.rowCount, 10))
+	text, _ = s.replaceCall(sql, "row_count", count)
 	return text, false, nil
 }
 
@@ -72,12 +62,25 @@ func (s *Session) answerConnectionID(ctx context.Context, sql string, f *sqlpars
 	if m == nil {
 		return false, nil
 	}
-	name := "CONNECTION_ID()"
-	if m[1] != "" {
-		name = strings.Trim(m[1], "`")
+	return true, s.sendValue(ctx, columnName(m[1], "CONNECTION_ID()"), strconv.FormatUint(uint64(s.ID), 10), true)
+}
+
+// columnName is a SELECT's alias (backquotes taken off), or def without.
+func columnName(alias, def string) string {
+	if alias == "" {
+		return def
 	}
-	col := engine.Column{Name: name, Type: engine.TypeLongLong, Flags: engine.FlagUnsigned | engine.FlagBinary, Charset: engine.CharsetBinary}
-	def := wire.AppendColumnDef(nil, name, wire.TypeLongLong, 63, 10, wire.FlagNotNull|wire.FlagUnsigned|wire.FlagBinary)
-	row := engine.Row{[]byte(strconv.FormatUint(uint64(s.ID), 10))}
-	return true, s.sendRows(ctx, []engine.Column{col}, [][]byte{def}, engine.NewSliceStream(row), false)
+	return strings.Trim(alias, "`")
+}
+
+// sendValue answers a statement with one BIGINT column and one row, as the
+// server answers SELECT CONNECTION_ID().
+func (s *Session) sendValue(ctx context.Context, name, value string, unsigned bool) error {
+	colFlags, defFlags, length := engine.FlagBinary, wire.FlagNotNull|wire.FlagBinary, uint32(21)
+	if unsigned {
+		colFlags, defFlags, length = colFlags|engine.FlagUnsigned, defFlags|wire.FlagUnsigned, 10
+	}
+	col := engine.Column{Name: name, Type: engine.TypeLongLong, Flags: colFlags, Charset: engine.CharsetBinary}
+	def := wire.AppendColumnDef(nil, name, wire.TypeLongLong, 63, length, defFlags)
+	return s.sendRows(ctx, []engine.Column{col}, [][]byte{def}, engine.NewSliceStream(engine.Row{[]byte(value)}), false)
 }

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/strata-proxy/strata/backend"
@@ -78,11 +79,17 @@ func (s *Session) learnCharset(v sqlparse.SessionVar) {
 // replaceConnectionID is sqlparse.ReplaceConnectionID for the session's
 // reading of sql (its sql_mode and character set).
 func (s *Session) replaceConnectionID(sql string) (string, bool) {
+	return s.replaceCall(sql, "connection_id", strconv.FormatUint(uint64(s.ID), 10))
+}
+
+// replaceCall is sqlparse.Mode.ReplaceCall for the session's reading of
+// sql (its sql_mode and character set).
+func (s *Session) replaceCall(sql, fn, value string) (string, bool) {
 	read := sql
 	if s.multibyte != nil {
 		read, _ = s.multibyte.Mask(sql)
 	}
-	return s.readingMode().ReplaceConnectionID(sql, read, s.ID)
+	return s.readingMode().ReplaceCall(sql, read, fn, value)
 }
 
 // readingMode is how the session's sql_mode reads SQL text.
