@@ -63,6 +63,21 @@ func (s *Session) answerShowTables(ctx context.Context, sql string, f *sqlparse.
 	})
 }
 
+// metadataCluster is where a read of information_schema about placed
+// tables runs (Facts.MetadataOf): a cluster that holds them, as SHOW
+// CREATE TABLE of one does, not the default cluster that lacks them. ""
+// for any other statement.
+func (s *Session) metadataCluster(f *sqlparse.Facts) string {
+	if f.MetadataOf == nil || s.env.Sharding == nil {
+		return ""
+	}
+	refs := make([]sqlparse.TableRef, len(f.MetadataOf))
+	for i, name := range f.MetadataOf {
+		refs[i] = sqlparse.TableRef{Name: name}
+	}
+	return s.env.Sharding.MetadataCluster(&sqlparse.Facts{Tables: refs})
+}
+
 // readAll reads every row of a result and closes it.
 func readAll(ctx context.Context, rows *backend.Rows) ([]engine.Row, error) {
 	var out []engine.Row

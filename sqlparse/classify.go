@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/opcode"
 )
 
 // classify sets the statement-level facts (kind, write targets,
@@ -312,6 +313,47 @@ func classifyShow(f *Facts, st *ast.ShowStmt) {
 			f.Tables = append(f.Tables, TableRef{Schema: strings.ToLower(st.DBName), Name: strings.ToLower(name)})
 		}
 	}
+}
+
+// metadataOf lists the tables a read of information_schema alone asks
+// about: the strings its WHERE compares table_name (or a trigger's
+// event_object_table) with, in AND-ed equalities. nil for anything else.
+func metadataOf(f *Facts, sel *ast.SelectStmt) []string {
+	if len(f.Tables) == 0 || sel.Where == nil {
+		return nil
+	}
+	for _, t := range f.Tables {
+		if t.Schema != "information_schema" {
+			return nil
+		}
+	}
+	var names []string
+	var scan func(e ast.ExprNode)
+	scan = func(e ast.ExprNode) {
+		b, ok := unparen(e).(*ast.BinaryOperationExpr)
+		if !ok {
+			return
+		}
+		switch b.Op {
+		case opcode.LogicAnd:
+			scan(b.L)
+			scan(b.R)
+		case opcode.EQ:
+			col, okC := unparen(b.L).(*ast.ColumnNameExpr)
+			val, okV := unparen(b.R).(ast.ValueExpr)
+			if !okC || !okV {
+				col, okC = unparen(b.R).(*ast.ColumnNameExpr)
+				val, okV = unparen(b.L).(ast.ValueExpr)
+			}
+			if okC && okV && (col.Name.Name.L == "table_name" || col.Name.Name.L == "event_object_table") {
+				if s, isStr := val.GetValue().(string); isStr {
+					names = append(names, strings.ToLower(s))
+				}
+			}
+		}
+	}
+	scan(sel.Where)
+	return names
 }
 
 // showTables describes SHOW [FULL] TABLES [FROM db] [LIKE 'p']; nil for

@@ -174,6 +174,10 @@ type Facts struct {
 	// words and quoted names, lower-cased: Strata cannot tell which are
 	// its tables, so any of them may be one.
 	Names []string
+	// MetadataOf: a read of information_schema only, about the tables its
+	// WHERE names (table_name = 'comments', as mariadb-dump and schema
+	// tools ask): where Strata places those, their metadata is.
+	MetadataOf []string
 	// ShowTables: SHOW [FULL] TABLES [FROM db] [LIKE 'pattern'], for the
 	// tables Strata places elsewhere than on the default cluster; nil for
 	// any other statement, and for the WHERE form.

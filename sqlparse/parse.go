@@ -166,6 +166,9 @@ func (m Mode) analyze(stmt ast.StmtNode, hintText string) *Facts {
 	walk(f, stmt)
 	m.classify(f, stmt)
 	f.computeReadOnly(stmt)
+	if sel, ok := stmt.(*ast.SelectStmt); ok && f.ReadOnly {
+		f.MetadataOf = metadataOf(f, sel)
+	}
 	f.Hint = extractHint(hintText)
 	f.Digest = digest(f.Text)
 	return f

@@ -94,7 +94,7 @@ func SharesShape(f *Facts) bool {
 		return false
 	}
 	return !f.Fallback && f.SessionVars == nil && f.Autocommit == nil && f.KillID == 0 &&
-		f.PrepareName == "" && f.PrepareSQL == "" && f.Schema == "" && !f.NextTxSettings
+		f.PrepareName == "" && f.PrepareSQL == "" && f.Schema == "" && !f.NextTxSettings && f.MetadataOf == nil
 }
 
 // CleanText is a statement's text as Facts.Text holds it: without the
