@@ -48,7 +48,7 @@ func (m Mode) ClassifyFallback(sql string) *Facts {
 func (fb *fallback) plainRead() bool {
 	f := fb.f
 	if f.Kind != KindSelect || f.Locking || f.IntoOutfile || f.SetsUserVars || f.ReadsUserVars ||
-		f.SideEffects || f.LockFunctions || f.StoredFunctions {
+		f.SideEffects || f.LockFunctions {
 		return false
 	}
 	for i, t := range fb.toks {
