@@ -21,7 +21,10 @@ import (
 //	distinct                             → SELECT DISTINCT
 //	limit                                → LIMIT / OFFSET
 //	project                              → the visible columns
-func (p *ShardPlan) MergeStream(cols []engine.Column, sources []engine.Source) (engine.RowStream, error) {
+//
+// eval evaluates the select list's expressions over aggregates
+// (Select.Computed); it may be nil when there are none.
+func (p *ShardPlan) MergeStream(cols []engine.Column, sources []engine.Source, eval engine.Evaluator) (engine.RowStream, error) {
 	args := p.Args
 	sel := p.Select.Resolve(len(cols))
 	visible := sel.Visible
@@ -70,6 +73,11 @@ func (p *ShardPlan) MergeStream(cols []engine.Column, sources []engine.Source) (
 			return nil, err
 		}
 		in = agg
+		if len(sel.Computed) > 0 {
+			if in, err = computeStep(in, aggColumns(cols, sel), sel.Computed, args, eval); err != nil {
+				return nil, err
+			}
+		}
 		if len(sel.OrderBy) > 0 && !sameOrder(sel.OrderBy, sel.GroupBy) {
 			cmp, err := engine.NewComparator(aggColumns(cols, sel), sortKeys(sel.OrderBy))
 			if err != nil {
@@ -89,6 +97,35 @@ func (p *ShardPlan) MergeStream(cols []engine.Column, sources []engine.Source) (
 		in = engine.NewLimit(in, offset, limit)
 	}
 	return engine.NewProject(in, visible), nil
+}
+
+// computeStep evaluates the expressions over aggregates of the merged
+// rows, whose columns are cols.
+func computeStep(in engine.RowStream, cols []engine.Column, computed []sqlparse.Computed, args []string, eval engine.Evaluator) (engine.RowStream, error) {
+	if eval == nil {
+		return nil, fmt.Errorf("merge: no server to evaluate the expressions over aggregates on")
+	}
+	fields := make([]engine.ComputeField, len(computed))
+	for i, c := range computed {
+		f := engine.ComputeField{Col: c.Col}
+		for _, part := range c.Parts {
+			switch part.Kind {
+			case sqlparse.PartText:
+				f.Parts = append(f.Parts, engine.ComputePart{Text: part.Text})
+			case sqlparse.PartParam:
+				if part.Param < 1 || part.Param > len(args) {
+					return nil, fmt.Errorf("merge: placeholder %d has no bound value", part.Param)
+				}
+				f.Parts = append(f.Parts, engine.ComputePart{Text: args[part.Param-1]})
+			case sqlparse.PartColumn:
+				f.Parts = append(f.Parts, engine.ComputePart{Input: true, Col: part.Col})
+			case sqlparse.PartAvg:
+				f.Parts = append(f.Parts, engine.ComputePart{Input: true, Avg: true, Col: part.Col, CountCol: part.CountCol})
+			}
+		}
+		fields[i] = f
+	}
+	return engine.NewCompute(in, cols, fields, eval)
 }
 
 // OutputColumns describes the merged rows' columns as the client must see

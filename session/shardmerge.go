@@ -121,7 +121,7 @@ func (s *Session) mergeOpened(ctx context.Context, f *sqlparse.Facts, plan *plan
 	plan.Sequential = anyShared(conns)
 	switch {
 	case plan.Select != nil && len(conns) > 1:
-		stream, err = plan.MergeStream(cols, sources)
+		stream, err = plan.MergeStream(cols, sources, s.evaluator(conns[0], rows, 0))
 	case plan.Sequential:
 		stream = engine.NewOrderedWalk(sources, -1)
 	default:
@@ -157,6 +157,28 @@ func (s *Session) mergeOpened(ctx context.Context, f *sqlparse.Facts, plan *plan
 	return nil
 }
 
+// evaluator runs the queries that evaluate expressions over aggregates
+// (engine.Compute) on the connection of route i, which has the session's
+// variables (sql_mode, time_zone, div_precision_increment...) that the
+// expressions depend on. Compute asks only once the merge read every
+// shard's answer to its end, so the connection is free by then.
+func (s *Session) evaluator(sc *shardConn, rows []*backend.Rows, i int) engine.Evaluator {
+	return func(ctx context.Context, query string) ([]engine.Row, error) {
+		if rows[i] != nil {
+			if err := rows[i].Close(); err != nil {
+				return nil, err
+			}
+		}
+		r, err := sc.conn.QueryRows(ctx, query)
+		if err != nil {
+			s.markBroken(sc, err)
+			return nil, err
+		}
+		defer r.Close()
+		return engine.Collect(ctx, rowsStream{r})
+	}
+}
+
 func visibleColumns(sel *sqlparse.ScatterSelect, n int) int {
 	if sel.Visible >= 0 {
 		return sel.Visible
@@ -188,6 +210,10 @@ func mergeError(err error, started bool) error {
 		return wire.NewError(wire.ErNotSupportedYet, "Strata cannot merge the shards' rows in order: they sort differently on the servers than as this connection receives them "+
 			"(characters the connection's character set cannot hold arrive as '?': use SET NAMES utf8mb4; or a collation Strata only approximates). "+
 			"Order or group by a numeric or binary column, or give the shard key")
+	}
+	if errors.Is(err, engine.ErrNotComputable) {
+		return wire.NewError(wire.ErNotSupportedYet, "Strata cannot evaluate this expression over aggregates after merging the shards (%v): "+
+			"select the aggregates themselves and compute in the application, or give the shard key", err)
 	}
 	cluster := ""
 	var se *engine.SourceError

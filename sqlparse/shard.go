@@ -159,6 +159,10 @@ type ScatterSelect struct {
 	Aggs       []Agg // aggregate columns; other non-hidden columns are group keys (or constant per group)
 	// Having filters combined rows; nil when the query has no HAVING.
 	Having *Expr
+	// Computed are the select-list expressions over aggregates, evaluated
+	// by MariaDB over the merged aggregates (after Having, before the
+	// final sort).
+	Computed []Computed
 	// Distinct: SELECT DISTINCT over the visible columns.
 	Distinct bool
 	// MergeOrder is the order every shard returns its rows in, for a

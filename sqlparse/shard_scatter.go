@@ -35,8 +35,13 @@ type scatterBuilder struct {
 	// groupCols are the columns of the GROUP BY items.
 	groupCols []int
 	groupExpr []ast.ExprNode
-	out       *ScatterSelect
-	why       string
+	// pending are the select fields that are expressions over aggregates,
+	// registered (computed) once the group keys are known;
+	// computedText maps such a field's text to its column.
+	pending      []int
+	computedText map[string]int
+	out          *ScatterSelect
+	why          string
 }
 
 func (b *scatterBuilder) fail(format string, args ...any) {
@@ -54,7 +59,7 @@ func (a *analyzer) selectStmt(sel *ast.SelectStmt) {
 			break
 		}
 	}
-	b := &scatterBuilder{impl: a.impl, sel: sel, aggCols: map[string]int{}}
+	b := &scatterBuilder{impl: a.impl, sel: sel, aggCols: map[string]int{}, computedText: map[string]int{}}
 	ss := b.build()
 	if b.why != "" {
 		a.unsupported("SELECT over sharded table %s: %s", table, b.why)
@@ -99,6 +104,9 @@ func (b *scatterBuilder) build() *ScatterSelect {
 	if aggregated {
 		distinct = b.aggregateFields()
 		b.groupBy()
+		for _, i := range b.pending {
+			b.computed(i)
+		}
 		if sel.Having != nil {
 			b.out.Having = b.having(sel.Having.Expr)
 		}
@@ -207,7 +215,7 @@ func (b *scatterBuilder) aggregateFields() (distinct []countDistinct) {
 		}
 		if !ok {
 			if hasAggregate(e) {
-				b.fail("aggregate inside an expression in the select list (%s)", b.impl.text(f.Expr))
+				b.pending = append(b.pending, i)
 			}
 			continue
 		}
@@ -240,6 +248,17 @@ func (b *scatterBuilder) aggregateFields() (distinct []countDistinct) {
 		}
 	}
 	return distinct
+}
+
+// isComputed reports whether select field i is an expression over
+// aggregates.
+func (b *scatterBuilder) isComputed(i int) bool {
+	for _, p := range b.pending {
+		if p == i {
+			return true
+		}
+	}
+	return false
 }
 
 func (b *scatterBuilder) hasAggCol(key string) bool {
@@ -313,6 +332,9 @@ func (b *scatterBuilder) resolve(e ast.ExprNode, aliasFirst bool) int {
 	}
 	if col, ok := b.aggCols[b.impl.text(e)]; ok && zeroDefaulted(e) {
 		return col // ORDER BY IFNULL(SUM(x), 0), as in the select list
+	}
+	if col, ok := b.computedText[b.impl.text(e)]; ok {
+		return col // ORDER BY SUM(a) / COUNT(*), as in the select list
 	}
 	if hasAggregate(e) {
 		b.fail("aggregate inside an expression (%s)", b.impl.text(e))
@@ -416,6 +438,11 @@ func (b *scatterBuilder) having(e ast.ExprNode) *Expr {
 		return &Expr{Op: ExprColumn, Col: b.aggCol(v)}
 	case *ast.ColumnNameExpr:
 		if col, ok := b.byAlias(v.Name); ok {
+			if b.isComputed(col) {
+				// HAVING filters before the expression is evaluated:
+				// filter on the expression itself.
+				return b.having(b.orig[col].Expr)
+			}
 			return &Expr{Op: ExprColumn, Col: col}
 		}
 		for i, f := range b.orig {
@@ -612,5 +639,20 @@ func (s *ScatterSelect) Resolve(ncols int) *ScatterSelect {
 		return &x
 	}
 	c.Having = fixExpr(s.Having)
+	if s.Computed != nil {
+		c.Computed = make([]Computed, len(s.Computed))
+		for i, cp := range s.Computed {
+			cp.Col = fix(cp.Col)
+			parts := make([]ComputedPart, len(cp.Parts))
+			for k, p := range cp.Parts {
+				if p.Kind == PartColumn || p.Kind == PartAvg {
+					p.Col, p.CountCol = fix(p.Col), fix(p.CountCol)
+				}
+				parts[k] = p
+			}
+			cp.Parts = parts
+			c.Computed[i] = cp
+		}
+	}
 	return &c
 }

@@ -215,8 +215,13 @@ func TestShardUnsupported(t *testing.T) {
 		{"INSERT INTO tags (id) SELECT id FROM posts", "posts is read in the SELECT of an INSERT ... SELECT"},
 		{"INSERT INTO posts VALUES (1, 2)", "INSERT without a column list into sharded table posts"},
 		{"SELECT GROUP_CONCAT(a) FROM posts", "GROUP_CONCAT() cannot be merged"},
-		{"SELECT COUNT(*) + 1 FROM posts", "aggregate inside an expression"},
-		{"SELECT ROUND(AVG(a)) FROM posts", "aggregate inside an expression"},
+		// Expressions over aggregates are evaluated after the merge, from
+		// group keys and aggregates only.
+		{"SELECT COUNT(*) + a FROM posts", "column `a` inside an expression over aggregates is not in GROUP BY"},
+		{"SELECT a, RAND() * COUNT(*) FROM posts GROUP BY a", "RAND() inside an expression over aggregates"},
+		{"SELECT (SELECT MAX(x) FROM t) + COUNT(*) FROM posts", "subquery"},
+		{"SELECT COUNT(DISTINCT a) * 2 FROM posts", "COUNT(DISTINCT `a`) inside an expression, when it is not also in the select list"},
+		{"SELECT GROUP_CONCAT(a) + COUNT(*) FROM posts", "GROUP_CONCAT() cannot be merged"},
 		{"SELECT a, COUNT(*) FROM posts GROUP BY a WITH ROLLUP", "WITH ROLLUP"},
 		{"SELECT *, COUNT(*) FROM posts", "SELECT * with GROUP BY or aggregates"},
 		{"SELECT a FROM posts GROUP BY a HAVING UPPER(b) = 'x'", "HAVING"},
@@ -435,6 +440,78 @@ func TestShardScatterSelect(t *testing.T) {
 		// The shard query parses again.
 		if _, err := AnalyzeShard(got, testKeyOf); err != nil {
 			t.Errorf("%s: scatter %q does not parse: %v", tt.sql, got, err)
+		}
+	}
+}
+
+// Select-list expressions over aggregates become Computed columns: their
+// aggregates are merged in hidden columns, and the expression's text is
+// kept around them for MariaDB to evaluate over the merged values.
+func TestShardScatterComputed(t *testing.T) {
+	text := func(s string) ComputedPart { return ComputedPart{Kind: PartText, Text: s} }
+	col := func(c int) ComputedPart { return ComputedPart{Kind: PartColumn, Col: c} }
+	tests := []struct {
+		sql      string
+		computed []Computed
+		aggs     []Agg
+		orderBy  []Order
+		having   *Expr
+		scatter  string
+	}{
+		{
+			sql:      "SELECT a, SUM(b) / COUNT(*) AS r FROM posts GROUP BY a ORDER BY r DESC",
+			computed: []Computed{{Col: 1, Parts: []ComputedPart{col(2), text("/"), col(3)}}},
+			aggs:     []Agg{{Col: 2, Func: AggSum}, {Col: 3, Func: AggCount}},
+			orderBy:  []Order{{Col: 1, Desc: true, Column: "r"}},
+			scatter:  "SELECT `a`,SUM(`b`)/COUNT(1) AS `r`,SUM(`b`) AS `strata_h0`,COUNT(1) AS `strata_h1` FROM `posts` GROUP BY `a` ORDER BY 1",
+		},
+		{
+			// AVG inside is SUM / COUNT, as MariaDB's AVG computes it;
+			// a placeholder is the bound value.
+			sql: "SELECT ROUND(AVG(b), ?) FROM posts",
+			computed: []Computed{{Col: 0, Parts: []ComputedPart{text("ROUND("), {Kind: PartAvg, Col: 1, CountCol: 2},
+				text(", "), {Kind: PartParam, Param: 1}, text(")")}}},
+			aggs: []Agg{{Col: 1, Func: AggSum}, {Col: 2, Func: AggCount}},
+		},
+		{
+			// A group key inside, and an aggregate the select list has.
+			sql:      "SELECT a, a * COUNT(*), COUNT(*) FROM posts GROUP BY a",
+			computed: []Computed{{Col: 1, Parts: []ComputedPart{col(0), text("*"), col(2)}}},
+			aggs:     []Agg{{Col: 2, Func: AggCount}},
+		},
+		{
+			// HAVING on the alias filters on the expression itself.
+			sql:      "SELECT a, MAX(b) - MIN(b) AS spread FROM posts GROUP BY a HAVING spread > 3",
+			computed: []Computed{{Col: 1, Parts: []ComputedPart{col(2), text("-"), col(3)}}},
+			aggs:     []Agg{{Col: 2, Func: AggMax}, {Col: 3, Func: AggMin}},
+			having: &Expr{Op: ExprGT, Args: []*Expr{{Op: ExprMinus, Args: []*Expr{{Op: ExprColumn, Col: 2}, {Op: ExprColumn, Col: 3}}},
+				{Op: ExprLiteral, Literal: "3"}}},
+		},
+	}
+	for _, tt := range tests {
+		s := mustAnalyze(t, tt.sql)
+		if s.Unsupported != "" || s.Select == nil {
+			t.Errorf("%s: Unsupported %q", tt.sql, s.Unsupported)
+			continue
+		}
+		sel := s.Select
+		if !reflect.DeepEqual(sel.Computed, tt.computed) {
+			t.Errorf("%s:\nComputed = %+v\nwant       %+v", tt.sql, sel.Computed, tt.computed)
+		}
+		if !reflect.DeepEqual(sel.Aggs, tt.aggs) {
+			t.Errorf("%s: Aggs = %+v, want %+v", tt.sql, sel.Aggs, tt.aggs)
+		}
+		if !reflect.DeepEqual(sel.OrderBy, tt.orderBy) {
+			t.Errorf("%s: OrderBy = %+v, want %+v", tt.sql, sel.OrderBy, tt.orderBy)
+		}
+		if !reflect.DeepEqual(sel.Having, tt.having) {
+			t.Errorf("%s: Having = %+v, want %+v", tt.sql, sel.Having, tt.having)
+		}
+		if tt.scatter != "" {
+			got, err := s.Render(Rewrite{Scatter: true})
+			if err != nil || got != tt.scatter {
+				t.Errorf("%s\nscatter = %s (%v)\nwant      %s", tt.sql, got, err, tt.scatter)
+			}
 		}
 	}
 }

@@ -347,7 +347,7 @@ func (g *queryGen) agg(t *tableDef, n int) item {
 	for {
 		c := t.cols[g.r.IntN(len(t.cols))]
 		var it item
-		switch p := g.r.IntN(8); p {
+		switch p := g.r.IntN(9); p {
 		case 0:
 			it = item{text: "COUNT(*)", numeric: true, countish: true}
 		case 1:
@@ -378,6 +378,13 @@ func (g *queryGen) agg(t *tableDef, n int) item {
 			fn := []string{"IFNULL", "COALESCE"}[g.r.IntN(2)]
 			inner := []string{"SUM(" + c.expr + ")", "COUNT(" + c.expr + ")"}[g.r.IntN(2)]
 			it = item{text: fn + "(" + inner + ", 0)", numeric: true, countish: true}
+		case 8:
+			// An expression over aggregates: Strata merges the aggregates
+			// and has MariaDB evaluate the rest.
+			var ok bool
+			if it, ok = g.overAggregates(t, c); !ok {
+				continue
+			}
 		}
 		it.isAgg = true
 		it.ref = it.text
@@ -388,6 +395,48 @@ func (g *queryGen) agg(t *tableDef, n int) item {
 		}
 		return it
 	}
+}
+
+// overAggregates is an expression over aggregates of column c, as
+// reports write them; false when c does not suit one.
+func (g *queryGen) overAggregates(t *tableDef, c *colDef) (item, bool) {
+	var other *colDef
+	for _, oc := range t.cols {
+		if oc.kind.numeric() && oc != c && (other == nil || g.pct(50)) {
+			other = oc
+		}
+	}
+	x := c.expr
+	switch c.kind {
+	case kDate, kDatetime:
+		switch g.r.IntN(3) {
+		case 0:
+			return item{text: "DATEDIFF(MAX(" + x + "), MIN(" + x + "))", numeric: true}, true
+		case 1:
+			return item{text: "TIMESTAMPDIFF(HOUR, MIN(" + x + "), MAX(" + x + "))", numeric: true}, true
+		}
+		return item{text: "DATE_FORMAT(MAX(" + x + "), '%Y-%m')"}, true
+	case kInt, kDec:
+	default:
+		return item{}, false
+	}
+	forms := []string{
+		fmt.Sprintf("ROUND(AVG(%s), %d)", x, g.r.IntN(4)),
+		"SUM(" + x + ") / COUNT(*)",
+		"MAX(" + x + ") - MIN(" + x + ")",
+		fmt.Sprintf("COUNT(*) * %d + 1", 1+g.r.IntN(5)),
+		"AVG(" + x + ") * 100",
+		"(SUM(" + x + ") + 1) / (COUNT(*) + 1)",
+		"IF(COUNT(" + x + ") > 2, 'many', 'few')",
+		"CONCAT(COUNT(*), ' rows')",
+		"TRUNCATE(AVG(" + x + "), 1) + MAX(" + x + ")",
+	}
+	if other != nil {
+		forms = append(forms, "SUM("+x+") / NULLIF(SUM("+other.expr+"), 0)", "ROUND(SUM("+x+") * 100 / NULLIF(COUNT("+other.expr+"), 0), 2)")
+	}
+	text := forms[g.r.IntN(len(forms))]
+	numeric := !strings.HasPrefix(text, "IF(") && !strings.HasPrefix(text, "CONCAT(")
+	return item{text: text, numeric: numeric}, true
 }
 
 // aggregate: SELECT agg, ... FROM t [WHERE] (one row).

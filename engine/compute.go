@@ -1,0 +1,245 @@
+package engine
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// Evaluator runs a SELECT without tables on a server and returns its rows:
+// how Compute has MariaDB evaluate expressions over merged values.
+type Evaluator func(ctx context.Context, query string) ([]Row, error)
+
+// ErrNotComputable is why Compute refused: a value it cannot write as a
+// literal of its own type for MariaDB to evaluate.
+var ErrNotComputable = errors.New("cannot evaluate the expression over the merged values")
+
+// ComputePart is a piece of a computed column's SQL text: Text as is, or
+// the merged value of column Col written as a typed literal, or (Avg)
+// Col / CountCol as MariaDB's AVG computes it.
+type ComputePart struct {
+	Text     string
+	Input    bool
+	Avg      bool
+	Col      int
+	CountCol int
+}
+
+// ComputeField is a column whose value is replaced by MariaDB's answer to
+// its expression over the row's merged values.
+type ComputeField struct {
+	Col   int
+	Parts []ComputePart
+}
+
+// computeBatch is how many rows one evaluating query carries.
+const computeBatch = 256
+
+// Compute replaces computed columns of every row with MariaDB's value of
+// their expression over the row's other (merged) columns. It reads its
+// whole input before it evaluates anything: the evaluating server is
+// reached on a connection whose shard answer must be finished first, and
+// an aggregated input has one row per group.
+type Compute struct {
+	in     RowStream
+	cols   []Column
+	fields []ComputeField
+	eval   Evaluator
+	rows   []Row
+	pos    int
+	done   bool
+}
+
+// NewCompute evaluates fields over in's rows, whose columns are cols.
+func NewCompute(in RowStream, cols []Column, fields []ComputeField, eval Evaluator) (*Compute, error) {
+	for _, f := range fields {
+		if f.Col < 0 || f.Col >= len(cols) {
+			return nil, fmt.Errorf("computed column %d of %d", f.Col, len(cols))
+		}
+		for _, p := range f.Parts {
+			if p.Input && (p.Col < 0 || p.Col >= len(cols) || (p.Avg && (p.CountCol < 0 || p.CountCol >= len(cols)))) {
+				return nil, fmt.Errorf("computed column %d reads column %d of %d", f.Col, p.Col, len(cols))
+			}
+		}
+	}
+	return &Compute{in: in, cols: cols, fields: fields, eval: eval}, nil
+}
+
+// Next returns the next row with its computed columns filled in.
+func (c *Compute) Next(ctx context.Context) (Row, error) {
+	if !c.done {
+		if err := c.load(ctx); err != nil {
+			return nil, err
+		}
+		c.done = true
+	}
+	if c.pos >= len(c.rows) {
+		return nil, io.EOF
+	}
+	r := c.rows[c.pos]
+	c.rows[c.pos] = nil
+	c.pos++
+	return r, nil
+}
+
+// Close closes the input.
+func (c *Compute) Close() error { return c.in.Close() }
+
+func (c *Compute) load(ctx context.Context) error {
+	all, err := Collect(ctx, c.in)
+	if err != nil {
+		return err
+	}
+	for start := 0; start < len(all); start += computeBatch {
+		batch := all[start:min(start+computeBatch, len(all))]
+		q, err := c.query(batch)
+		if err != nil {
+			return err
+		}
+		got, err := c.eval(ctx, q)
+		if err != nil {
+			return fmt.Errorf("evaluating an expression over aggregates: %w", err)
+		}
+		if len(got) != len(batch) {
+			return fmt.Errorf("evaluating an expression over aggregates: %d rows for %d", len(got), len(batch))
+		}
+		for i, r := range batch {
+			if len(got[i]) != len(c.fields) {
+				return fmt.Errorf("evaluating an expression over aggregates: %d values for %d", len(got[i]), len(c.fields))
+			}
+			for k, f := range c.fields {
+				r[f.Col] = got[i][k]
+			}
+		}
+	}
+	c.rows = all
+	return nil
+}
+
+// query is one SELECT per row, UNION ALL: the same expression over values
+// of the same types gives every row the type one server would.
+func (c *Compute) query(rows []Row) (string, error) {
+	var sb strings.Builder
+	for i, r := range rows {
+		if i > 0 {
+			sb.WriteString(" UNION ALL ")
+		}
+		sb.WriteString("SELECT ")
+		for k, f := range c.fields {
+			if k > 0 {
+				sb.WriteString(", ")
+			}
+			if err := c.writeExpr(&sb, f, r); err != nil {
+				return "", err
+			}
+		}
+	}
+	return sb.String(), nil
+}
+
+func (c *Compute) writeExpr(sb *strings.Builder, f ComputeField, r Row) error {
+	for _, p := range f.Parts {
+		switch {
+		case !p.Input:
+			sb.WriteString(p.Text)
+		case p.Avg:
+			sum, err := Literal(c.cols[p.Col], r[p.Col])
+			if err != nil {
+				return err
+			}
+			cnt, err := Literal(c.cols[p.CountCol], r[p.CountCol])
+			if err != nil {
+				return err
+			}
+			sb.WriteString("(" + sum + " / " + cnt + ")")
+		default:
+			lit, err := Literal(c.cols[p.Col], r[p.Col])
+			if err != nil {
+				return err
+			}
+			sb.WriteString(lit)
+		}
+	}
+	return nil
+}
+
+// Literal writes v, a value of column c, as SQL whose type is c's, so
+// that an expression over it is typed and rounded as over the column.
+func Literal(c Column, v Value) (string, error) {
+	if classOf(c.Type) == classString && c.Type != TypeJSON && c.Type != TypeGeometry {
+		return stringLiteral(c, v)
+	}
+	sqlType, err := castType(c)
+	if err != nil {
+		return "", err
+	}
+	if v == nil {
+		return "CAST(NULL AS " + sqlType + ")", nil
+	}
+	switch classOf(c.Type) {
+	case classDecimal, classFloat:
+		if _, ok := splitNumber(v); !ok && !isFloatText(v) {
+			return "", fmt.Errorf("%w: %q is not a number", ErrNotComputable, v)
+		}
+	}
+	return "CAST(X'" + hex.EncodeToString(v) + "' AS " + sqlType + ")", nil
+}
+
+// stringLiteral writes a string value in the character set and collation
+// its column definition names (the connection's result character set), so
+// that functions of it (CONCAT, UPPER, comparisons) behave as over the
+// column.
+func stringLiteral(c Column, v Value) (string, error) {
+	text := "NULL"
+	if v != nil {
+		text = "X'" + hex.EncodeToString(v) + "'"
+	}
+	if c.Charset == CharsetBinary {
+		if v == nil {
+			return "CAST(NULL AS BINARY)", nil
+		}
+		return text, nil
+	}
+	name, ok := collationNames[c.Charset]
+	if !ok {
+		return "", fmt.Errorf("%w: column %s has collation id %d, which Strata does not know by name", ErrNotComputable, c.Name, c.Charset)
+	}
+	charset, _, _ := strings.Cut(name, "_")
+	return "CONVERT(" + text + " USING " + charset + ") COLLATE " + name, nil
+}
+
+// castType is the CAST target that gives a value column c's type.
+func castType(c Column) (string, error) {
+	unsigned := c.Flags&FlagUnsigned != 0
+	switch c.Type {
+	case TypeTiny, TypeShort, TypeLong, TypeLongLong, TypeInt24, TypeYear:
+		if unsigned {
+			return "UNSIGNED", nil
+		}
+		return "SIGNED", nil
+	case TypeDecimal, TypeNewDecimal:
+		return "DECIMAL(65," + strconv.Itoa(int(min(c.Decimals, maxDecimalScale))) + ")", nil
+	case TypeFloat:
+		return "FLOAT", nil
+	case TypeDouble:
+		return "DOUBLE", nil
+	case TypeDate, TypeNewDate:
+		return "DATE", nil
+	case TypeDateTime, TypeTimestamp:
+		return "DATETIME(" + strconv.Itoa(int(min(c.Decimals, 6))) + ")", nil
+	case TypeTime:
+		return "TIME(" + strconv.Itoa(int(min(c.Decimals, 6))) + ")", nil
+	}
+	return "", fmt.Errorf("%w: a value of column %s (type %d) is not a number, date or time", ErrNotComputable, c.Name, c.Type)
+}
+
+// isFloatText accepts MariaDB's text of a double: digits with an exponent,
+// inf and nan are not written by it.
+func isFloatText(v []byte) bool {
+	_, err := strconv.ParseFloat(string(v), 64)
+	return err == nil
+}

@@ -1,0 +1,197 @@
+package sqlparse
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+)
+
+// Select-list expressions over aggregates (SUM(a) / COUNT(*),
+// ROUND(AVG(x), 2), MAX(x) - MIN(x), CONCAT(COUNT(*), ' posts')) cannot be
+// merged by adding or comparing the shards' values. Strata merges the
+// aggregates inside them instead (hidden columns of the shard query), then
+// has MariaDB evaluate the expression over the merged values, so that
+// every function, type and rounding rule is MariaDB's own (engine.Compute).
+// The shards still compute the expression in its own column: its value is
+// replaced, but its column definition is exactly what the client would
+// get from one server.
+
+// Computed is a column whose merged value is an expression evaluated over
+// other merged columns.
+type Computed struct {
+	Col int
+	// Parts, concatenated with each input replaced by its merged value
+	// written as a typed SQL literal, are the expression's SQL text.
+	Parts []ComputedPart
+}
+
+// PartKind says what a ComputedPart stands for.
+type PartKind uint8
+
+const (
+	PartText   PartKind = iota // Text, as is
+	PartColumn                 // the merged value of column Col
+	PartAvg                    // AVG: merged SUM in Col divided by merged COUNT in CountCol
+	PartParam                  // bound value Param (1-based)
+)
+
+// ComputedPart is a piece of a Computed expression's text.
+type ComputedPart struct {
+	Kind     PartKind
+	Text     string
+	Col      int
+	CountCol int
+	Param    int
+}
+
+// computedMarks swaps the inputs of an expression over aggregates for
+// markers while its text is rendered, and puts the nodes back after.
+type computedMarks struct {
+	b      *scatterBuilder
+	parts  []ComputedPart // indexed by marker number
+	saved  map[*rawExpr]ast.Node
+	failed string
+}
+
+func (m *computedMarks) mark(n ast.Node, p ComputedPart) ast.Node {
+	r := newRawExpr("\x00" + strconv.Itoa(len(m.parts)) + "\x00")
+	m.parts = append(m.parts, p)
+	m.saved[r] = n
+	return r
+}
+
+func (m *computedMarks) Enter(n ast.Node) (ast.Node, bool) {
+	if m.failed != "" {
+		return n, true
+	}
+	b := m.b
+	switch v := n.(type) {
+	case *ast.AggregateFuncExpr:
+		fn, why := aggFuncOf(v)
+		switch {
+		case why != "":
+			m.failed = why + " cannot be merged across shards"
+		case fn == AggAvg:
+			sum := b.aggCol(&ast.AggregateFuncExpr{F: ast.AggFuncSum, Args: v.Args})
+			cnt := b.aggCol(&ast.AggregateFuncExpr{F: ast.AggFuncCount, Args: v.Args})
+			return m.mark(n, ComputedPart{Kind: PartAvg, Col: sum, CountCol: cnt}), true
+		case fn == AggCountDistinct || fn == AggSumDistinct || fn == AggAvgDistinct:
+			col, ok := b.aggCols[b.impl.text(v)]
+			if !ok {
+				m.failed = b.impl.text(v) + " inside an expression, when it is not also in the select list"
+				break
+			}
+			return m.mark(n, ComputedPart{Kind: PartColumn, Col: col}), true
+		default:
+			return m.mark(n, ComputedPart{Kind: PartColumn, Col: b.aggCol(v)}), true
+		}
+		return n, true
+	case *paramNode:
+		return m.mark(n, ComputedPart{Kind: PartParam, Param: v.idx + 1}), true
+	case *ast.SubqueryExpr, *ast.VariableExpr, *ast.WindowFuncExpr, *ast.DefaultExpr, *ast.ValuesExpr:
+		m.failed = "a subquery, variable or window function inside an expression over aggregates"
+		return n, true
+	case *ast.FuncCallExpr:
+		if nonDeterministic[v.FnName.L] {
+			m.failed = v.FnName.O + "() inside an expression over aggregates"
+			return n, true
+		}
+	}
+	if e, ok := n.(ast.ExprNode); ok {
+		if col, ok := m.groupKey(e); ok {
+			return m.mark(n, ComputedPart{Kind: PartColumn, Col: col}), true
+		}
+		if c, ok := e.(*ast.ColumnNameExpr); ok {
+			m.failed = "column " + b.impl.text(c) + " inside an expression over aggregates is not in GROUP BY"
+			return n, true
+		}
+	}
+	return n, false
+}
+
+func (m *computedMarks) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+
+// groupKey finds e among the GROUP BY items: a column by name, anything
+// else by its text.
+func (m *computedMarks) groupKey(e ast.ExprNode) (int, bool) {
+	b := m.b
+	if c, ok := e.(*ast.ColumnNameExpr); ok {
+		for k, g := range b.groupExpr {
+			if gc, ok := g.(*ast.ColumnNameExpr); ok && sameColumn(gc.Name, c.Name) {
+				return b.groupCols[k], true
+			}
+		}
+		return 0, false
+	}
+	if _, ok := e.(*ast.ParenthesesExpr); ok {
+		return 0, false
+	}
+	t := b.impl.text(e)
+	for k, g := range b.groupExpr {
+		if _, ok := g.(*ast.ColumnNameExpr); !ok && b.impl.text(g) == t {
+			return b.groupCols[k], true
+		}
+	}
+	return 0, false
+}
+
+// restoreMarks puts back the nodes computedMarks took out.
+type restoreMarks struct{ saved map[*rawExpr]ast.Node }
+
+func (r restoreMarks) Enter(n ast.Node) (ast.Node, bool) {
+	if raw, ok := n.(*rawExpr); ok {
+		if orig, ok := r.saved[raw]; ok {
+			return orig, true
+		}
+	}
+	return n, false
+}
+
+func (r restoreMarks) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+
+// nonDeterministic functions would give another value when MariaDB
+// evaluates the expression again after the merge.
+var nonDeterministic = map[string]bool{
+	"rand": true, "uuid": true, "uuid_short": true, "sys_guid": true, "sleep": true,
+	"connection_id": true, "last_insert_id": true, "row_count": true, "found_rows": true,
+	"get_lock": true, "release_lock": true, "is_free_lock": true, "is_used_lock": true,
+	"benchmark": true, "nextval": true, "lastval": true, "setval": true, "sysdate": true,
+}
+
+// computed registers select field i, an expression over aggregates, for
+// evaluation after the merge. It runs after groupBy: the expression may
+// use the group keys.
+func (b *scatterBuilder) computed(i int) {
+	f := b.orig[i]
+	m := &computedMarks{b: b, saved: map[*rawExpr]ast.Node{}}
+	marked, _ := f.Expr.Accept(m)
+	text := b.impl.text(marked.(ast.ExprNode))
+	restored, _ := marked.Accept(restoreMarks{saved: m.saved})
+	f.Expr = restored.(ast.ExprNode)
+	if m.failed != "" {
+		b.fail("%s", m.failed)
+		return
+	}
+	if text == "" {
+		b.fail("aggregate inside an expression in the select list (%s)", b.impl.text(f.Expr))
+		return
+	}
+	c := Computed{Col: i}
+	for k, piece := range strings.Split(text, "\x00") {
+		if k%2 == 0 {
+			if piece != "" {
+				c.Parts = append(c.Parts, ComputedPart{Kind: PartText, Text: piece})
+			}
+			continue
+		}
+		n, err := strconv.Atoi(piece)
+		if err != nil || n >= len(m.parts) {
+			b.fail("aggregate inside an expression in the select list (%s)", b.impl.text(f.Expr))
+			return
+		}
+		c.Parts = append(c.Parts, m.parts[n])
+	}
+	b.out.Computed = append(b.out.Computed, c)
+	b.computedText[b.impl.text(unparen(f.Expr))] = i
+}

@@ -1,0 +1,78 @@
+package sharding
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"testing"
+
+	"github.com/strata-proxy/strata/test/testenv"
+)
+
+// Expressions over aggregates (reports' ratios, rounded averages,
+// spreads, labels) cannot be merged by adding the shards' values. Strata
+// merges the aggregates inside them and has MariaDB evaluate the rest, so
+// the answer, its column types and its rounding are one server's — in the
+// text protocol and in prepared statements' binary protocol alike, also
+// when the order, a HAVING or a LIMIT depends on the expression.
+func TestExpressionsOverAggregatesMatchOneServer(t *testing.T) {
+	shardedData(t)
+	db := strataDB(t)
+	ctx := testenv.Ctx(t)
+	tests := []struct {
+		name  string
+		query string
+		args  []any
+	}{
+		{"top groups by a ratio", "SELECT kind, SUM(amount) / COUNT(*) AS per_event FROM events GROUP BY kind ORDER BY per_event DESC, kind LIMIT 3", nil},
+		{"rounded average, no GROUP BY", "SELECT ROUND(AVG(amount), 2), MAX(qty) - MIN(qty), COUNT(*) * 2 + 1 FROM events", nil},
+		{"a numeric group key inside", "SELECT qty, qty * COUNT(*) AS units, ROUND(SUM(amount) * 100 / NULLIF(SUM(qty), 0), 1) FROM events GROUP BY qty ORDER BY units DESC, qty", nil},
+		{"a text group key inside", "SELECT status, CONCAT(UPPER(status), ': ', COUNT(*), ' entries') FROM entries GROUP BY status ORDER BY 2", nil},
+		{"HAVING on the alias", "SELECT qty, SUM(amount) / COUNT(amount) AS per_event FROM events GROUP BY qty HAVING per_event > 26.5 ORDER BY qty", nil},
+		{"ORDER BY the expression itself", "SELECT status, AVG(score) * 10 FROM entries GROUP BY status ORDER BY AVG(score) * 10", nil},
+		{"dates inside", "SELECT kind, DATEDIFF(MAX(happened), MIN(happened)), DATE_FORMAT(MAX(happened), '%Y-%m') FROM events GROUP BY kind ORDER BY kind", nil},
+		{"prepared, a bound value inside", "SELECT kind, ROUND(AVG(amount), ?) AS avg_amount, COUNT(*) > ? FROM events WHERE id >= ? GROUP BY kind ORDER BY avg_amount", []any{1, 300, 100}},
+		{"prepared, no rows", "SELECT ROUND(AVG(amount), 2), IFNULL(MAX(qty), 0) FROM events WHERE id < ?", []any{0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, gotTypes := runTyped(ctx, t, db, tt.query, tt.args...)
+			want, wantTypes := runTyped(ctx, t, singleBlog, tt.query, tt.args...)
+			if !slices.Equal(got.cols, want.cols) || !slices.EqualFunc(got.rows, want.rows, slices.Equal[[]string]) {
+				t.Fatalf("%s %v\nStrata: %v %v\nsingle: %v %v", tt.query, tt.args, got.cols, got.rows, want.cols, want.rows)
+			}
+			if len(want.rows) == 0 && tt.args == nil {
+				t.Fatalf("%s: no rows on the single server; the test needs some", tt.query)
+			}
+			if !slices.Equal(gotTypes, wantTypes) {
+				t.Fatalf("%s: column types %v, the single server's %v", tt.query, gotTypes, wantTypes)
+			}
+		})
+	}
+}
+
+// runTyped is runQueryArgs with each column's type name and scale.
+func runTyped(ctx context.Context, t *testing.T, q querier, query string, args ...any) (*result, []string) {
+	t.Helper()
+	res, err := runQueryArgs(ctx, q, query, args...)
+	if err != nil {
+		t.Fatalf("%s %v: %v", query, args, err)
+	}
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	types, err := rows.ColumnTypes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, ct := range types {
+		_, scale, _ := ct.DecimalSize()
+		out = append(out, ct.DatabaseTypeName()+"/"+strconv.FormatInt(scale, 10))
+	}
+	for rows.Next() {
+	}
+	return res, out
+}
