@@ -40,8 +40,10 @@ type scatterBuilder struct {
 	// computedText maps such a field's text to its column.
 	pending      []int
 	computedText map[string]int
-	out          *ScatterSelect
-	why          string
+	// wholeGroups: every group is whole on one shard (buildWholeGroups).
+	wholeGroups bool
+	out         *ScatterSelect
+	why         string
 }
 
 func (b *scatterBuilder) fail(format string, args ...any) {
@@ -59,8 +61,16 @@ func (a *analyzer) selectStmt(sel *ast.SelectStmt) {
 			break
 		}
 	}
-	b := &scatterBuilder{impl: a.impl, sel: sel, aggCols: map[string]int{}, computedText: map[string]int{}}
+	b := newScatterBuilder(a.impl, sel)
 	ss := b.build()
+	if b.why != "" && a.groupsWholeOnShards(sel) {
+		// The aggregates cannot be merged from partials, but every group
+		// is whole on one shard: the shards can answer it as written.
+		w := newScatterBuilder(a.impl, sel)
+		if ws := w.buildWholeGroups(); w.why == "" {
+			b, ss = w, ws
+		}
+	}
 	if b.why != "" {
 		a.unsupported("SELECT over sharded table %s: %s", table, b.why)
 		return
@@ -68,7 +78,12 @@ func (a *analyzer) selectStmt(sel *ast.SelectStmt) {
 	a.out.Select = ss
 }
 
-func (b *scatterBuilder) build() *ScatterSelect {
+func newScatterBuilder(impl *shardImpl, sel *ast.SelectStmt) *scatterBuilder {
+	return &scatterBuilder{impl: impl, sel: sel, aggCols: map[string]int{}, computedText: map[string]int{}}
+}
+
+// start sets up the select list and the common refusals.
+func (b *scatterBuilder) start() {
 	sel := b.sel
 	if sel.Fields != nil {
 		b.orig = sel.Fields.Fields
@@ -95,6 +110,11 @@ func (b *scatterBuilder) build() *ScatterSelect {
 	case sel.GroupBy != nil && sel.GroupBy.Rollup:
 		b.fail("GROUP BY ... WITH ROLLUP")
 	}
+}
+
+func (b *scatterBuilder) build() *ScatterSelect {
+	sel := b.sel
+	b.start()
 	aggregated := sel.GroupBy != nil || hasAggregate(sel.Fields) || (sel.Having != nil && hasAggregate(sel.Having)) ||
 		hasAggregate(sel.OrderBy)
 	b.out.Aggregated = aggregated
@@ -151,6 +171,39 @@ func (b *scatterBuilder) build() *ScatterSelect {
 		b.out.MergeOrder = b.out.OrderBy
 		scatter.Limit = b.shardLimit()
 	}
+	scatter.Fields = &ast.FieldList{Fields: b.fields}
+	b.out.Hidden = len(b.hiddenKeys)
+	b.impl.scatter = &scatter
+	return b.out
+}
+
+// buildWholeGroups is the scatter of an aggregated SELECT whose groups
+// each live whole on one shard (it groups by the shard key): every shard
+// runs the statement as written — aggregates of any kind, HAVING,
+// expressions — and Strata merges the groups' rows as a plain SELECT's:
+// merge by ORDER BY (by the GROUP BY when there is none, the order
+// MariaDB gives grouped rows), DISTINCT, LIMIT.
+func (b *scatterBuilder) buildWholeGroups() *ScatterSelect {
+	sel := b.sel
+	b.wholeGroups = true
+	b.start()
+	scatter := *sel
+	if sel.OrderBy == nil && sel.GroupBy != nil {
+		order := &ast.OrderByClause{}
+		for _, item := range sel.GroupBy.Items {
+			order.Items = append(order.Items, &ast.ByItem{Expr: item.Expr})
+		}
+		b.sel = &scatter
+		scatter.OrderBy = order
+	}
+	b.orderBy()
+	b.limit()
+	b.sel = sel
+	if b.why != "" {
+		return nil
+	}
+	b.out.MergeOrder = b.out.OrderBy
+	scatter.Limit = b.shardLimit()
 	scatter.Fields = &ast.FieldList{Fields: b.fields}
 	b.out.Hidden = len(b.hiddenKeys)
 	b.impl.scatter = &scatter
@@ -328,7 +381,20 @@ func (b *scatterBuilder) resolve(e ast.ExprNode, aliasFirst bool) int {
 		}
 		return b.addHidden("expr:"+b.impl.text(v), v)
 	case *ast.AggregateFuncExpr:
-		return b.aggCol(v)
+		if !b.wholeGroups {
+			return b.aggCol(v)
+		}
+	}
+	if b.wholeGroups {
+		// Each shard computes the whole group's values: an aggregate is
+		// a plain expression, selected or hidden.
+		t := b.impl.text(e)
+		for i, f := range b.orig {
+			if b.known(i) && f.Expr != nil && b.impl.text(unparen(f.Expr)) == t {
+				return i
+			}
+		}
+		return b.addHidden("expr:"+t, e)
 	}
 	if col, ok := b.aggCols[b.impl.text(e)]; ok && zeroDefaulted(e) {
 		return col // ORDER BY IFNULL(SUM(x), 0), as in the select list
@@ -655,4 +721,39 @@ func (s *ScatterSelect) Resolve(ncols int) *ScatterSelect {
 		}
 	}
 	return &c
+}
+
+// groupsWholeOnShards reports whether every group of sel lies whole on
+// one shard: it groups by the shard key of a top-level sharded table, and
+// every other top-level sharded table is joined to that one on the shard
+// key (ON a.k = b.k), so rows of one group share the shard. Rows with the
+// same key are always on the same shard, for every method — with string
+// keys compared byte by byte, as docs/sharding.md says.
+func (a *analyzer) groupsWholeOnShards(sel *ast.SelectStmt) bool {
+	if sel.GroupBy == nil || sel.GroupBy.Rollup {
+		return false
+	}
+	whole := map[int]bool{}
+	for _, item := range sel.GroupBy.Items {
+		if c, ok := unparen(item.Expr).(*ast.ColumnNameExpr); ok {
+			if uses := a.keyUses(c.Name); len(uses) == 1 {
+				whole[uses[0]] = true
+			}
+		}
+	}
+	for grew := true; grew; {
+		grew = false
+		for _, pair := range a.out.KeyJoins {
+			if whole[pair[0]] != whole[pair[1]] {
+				whole[pair[0]], whole[pair[1]] = true, true
+				grew = true
+			}
+		}
+	}
+	for i, u := range a.uses {
+		if u.sharded && u.nested == "" && !whole[i] {
+			return false
+		}
+	}
+	return len(whole) > 0
 }

@@ -516,6 +516,61 @@ func TestShardScatterComputed(t *testing.T) {
 	}
 }
 
+// An aggregated SELECT that groups by the shard key has every group whole
+// on one shard: when its aggregates cannot be merged from partials
+// (GROUP_CONCAT, STDDEV, BIT_OR), the shards run it as written and Strata
+// merges the groups' rows as a plain SELECT's.
+func TestShardWholeGroups(t *testing.T) {
+	tests := []struct {
+		sql     string
+		want    ScatterSelect
+		scatter string
+	}{
+		{
+			"SELECT user_id, GROUP_CONCAT(title ORDER BY title SEPARATOR '|') FROM posts GROUP BY user_id",
+			ScatterSelect{Visible: 2, Limit: -1, OrderBy: []Order{{Col: 0, Column: "user_id"}}, MergeOrder: []Order{{Col: 0, Column: "user_id"}}},
+			"SELECT `user_id`,GROUP_CONCAT(`title` ORDER BY `title` SEPARATOR '|') AS `GROUP_CONCAT(title ORDER BY title SEPARATOR '|')` FROM `posts` GROUP BY `user_id` ORDER BY `user_id`",
+		},
+		{
+			"SELECT user_id, STDDEV(x) AS sd FROM posts WHERE y > 1 GROUP BY user_id HAVING BIT_OR(z) > 0 ORDER BY sd DESC LIMIT 5 OFFSET 2",
+			ScatterSelect{Visible: 2, Limit: 5, Offset: 2, OrderBy: []Order{{Col: 1, Desc: true, Column: "sd"}}, MergeOrder: []Order{{Col: 1, Desc: true, Column: "sd"}}},
+			"SELECT `user_id`,STDDEV_POP(`x`) AS `sd` FROM `posts` WHERE `y`>1 GROUP BY `user_id` HAVING BIT_OR(`z`)>0 ORDER BY `sd` DESC LIMIT 7",
+		},
+		{
+			// Co-sharded join, ordered by an aggregate not selected.
+			"SELECT p.user_id, GROUP_CONCAT(o.id) FROM posts p JOIN orders o ON p.user_id = o.user_id GROUP BY p.user_id ORDER BY VARIANCE(o.total)",
+			ScatterSelect{Visible: 2, Hidden: 1, Limit: -1, OrderBy: []Order{{Col: 2}}, MergeOrder: []Order{{Col: 2}}},
+			"",
+		},
+	}
+	for _, tt := range tests {
+		s := mustAnalyze(t, tt.sql)
+		if s.Unsupported != "" || s.Select == nil {
+			t.Errorf("%s: Unsupported %q", tt.sql, s.Unsupported)
+			continue
+		}
+		if !reflect.DeepEqual(*s.Select, tt.want) {
+			t.Errorf("%s:\nSelect = %+v\nwant     %+v", tt.sql, *s.Select, tt.want)
+		}
+		if tt.scatter != "" {
+			if got, err := s.Render(Rewrite{Scatter: true}); err != nil || got != tt.scatter {
+				t.Errorf("%s\nscatter = %s (%v)\nwant      %s", tt.sql, got, err, tt.scatter)
+			}
+		}
+	}
+	// Groups that may span shards still need merging, and these cannot be.
+	for _, sql := range []string{
+		"SELECT title, GROUP_CONCAT(id) FROM posts GROUP BY title",
+		"SELECT user_id, GROUP_CONCAT(id) FROM posts GROUP BY user_id WITH ROLLUP",
+		"SELECT p.user_id, GROUP_CONCAT(u.name) FROM posts p JOIN users u ON p.title = u.name GROUP BY p.user_id",
+		"SELECT user_id, GROUP_CONCAT(id) FROM posts GROUP BY user_id ORDER BY RAND()",
+	} {
+		if s := mustAnalyze(t, sql); s.Unsupported == "" {
+			t.Errorf("%s: supported, want refused", sql)
+		}
+	}
+}
+
 func TestShardResolve(t *testing.T) {
 	s := mustAnalyze(t, "SELECT * FROM posts ORDER BY created DESC, 2")
 	r := s.Select.Resolve(7)

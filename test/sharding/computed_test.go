@@ -76,3 +76,41 @@ func runTyped(ctx context.Context, t *testing.T, q querier, query string, args .
 	}
 	return res, out
 }
+
+// Grouped by the shard key, every group is whole on one shard: aggregates
+// that cannot be merged from the shards' partials (GROUP_CONCAT, STDDEV,
+// VARIANCE, BIT_OR) are answered by the shards as written and merged as
+// plain rows, equal to one server's answer — ordered by the GROUP BY when
+// the statement has no ORDER BY, as MariaDB orders grouped rows.
+func TestAggregatesOfWholeGroupsMatchOneServer(t *testing.T) {
+	shardedData(t)
+	db := strataDB(t)
+	ctx := testenv.Ctx(t)
+	tests := []struct {
+		name  string
+		query string
+		args  []any
+	}{
+		{"GROUP_CONCAT, STDDEV, BIT_OR per shard key", "SELECT entry_id, GROUP_CONCAT(id ORDER BY id) AS ids, STDDEV_POP(votes), BIT_OR(votes) FROM comments GROUP BY entry_id ORDER BY entry_id LIMIT 25", nil},
+		{"no ORDER BY: the groups' order", "SELECT entry_id, GROUP_CONCAT(votes ORDER BY votes SEPARATOR ';') FROM comments WHERE votes > 2 GROUP BY entry_id", nil},
+		{"co-sharded join, ordered by an aggregate", "SELECT e.id, GROUP_CONCAT(l.user_id ORDER BY l.user_id), VARIANCE(l.weight) FROM entries e JOIN entry_likes l ON e.id = l.entry_id GROUP BY e.id ORDER BY VARIANCE(l.weight) DESC, e.id LIMIT 10", nil},
+		{"date shards read newest first, stopping at the LIMIT", "SELECT DATE(created_at), created_at, GROUP_CONCAT(id ORDER BY id), BIT_AND(views) FROM posts GROUP BY created_at ORDER BY created_at DESC LIMIT 6", nil},
+		{"HAVING on a GROUP_CONCAT", "SELECT entry_id, COUNT(*), GROUP_CONCAT(DISTINCT votes ORDER BY votes) AS v FROM comments GROUP BY entry_id HAVING v LIKE '%1%' ORDER BY COUNT(*) DESC, entry_id LIMIT 5 OFFSET 3", nil},
+		{"prepared", "SELECT entry_id, GROUP_CONCAT(id ORDER BY id DESC), BIT_XOR(votes) FROM comments WHERE votes >= ? GROUP BY entry_id HAVING COUNT(*) > ? ORDER BY entry_id DESC LIMIT ?", []any{1, 2, 15}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, gotTypes := runTyped(ctx, t, db, tt.query, tt.args...)
+			want, wantTypes := runTyped(ctx, t, singleBlog, tt.query, tt.args...)
+			if len(want.rows) < 3 {
+				t.Fatalf("%s: %d rows on the single server; the test needs several", tt.query, len(want.rows))
+			}
+			if !slices.Equal(got.cols, want.cols) || !slices.EqualFunc(got.rows, want.rows, slices.Equal[[]string]) {
+				t.Fatalf("%s %v\nStrata: %v %v\nsingle: %v %v", tt.query, tt.args, got.cols, got.rows, want.cols, want.rows)
+			}
+			if !slices.Equal(gotTypes, wantTypes) {
+				t.Fatalf("%s: column types %v, the single server's %v", tt.query, gotTypes, wantTypes)
+			}
+		})
+	}
+}
