@@ -52,6 +52,12 @@ type computedMarks struct {
 	parts  []ComputedPart // indexed by marker number
 	saved  map[*rawExpr]ast.Node
 	failed string
+	// rounded: MariaDB keeps each group's aggregates in a temporary
+	// table before it evaluates the select list (a DISTINCT aggregate and
+	// an ORDER BY other than the groups'): an AVG inside an expression is
+	// then its value rounded to the AVG's scale (4 more decimals than its
+	// argument), not the exact quotient.
+	rounded bool
 }
 
 func (m *computedMarks) mark(n ast.Node, p ComputedPart) ast.Node {
@@ -72,6 +78,9 @@ func (m *computedMarks) Enter(n ast.Node) (ast.Node, bool) {
 		switch {
 		case why != "":
 			m.failed = why + " cannot be merged across shards"
+		case fn == AggAvg && m.rounded:
+			// Merged AVG, rounded to its scale as MariaDB stores it.
+			return m.mark(n, ComputedPart{Kind: PartColumn, Col: b.aggCol(v)}), true
 		case fn == AggAvg:
 			sum := b.aggCol(&ast.AggregateFuncExpr{F: ast.AggFuncSum, Args: v.Args})
 			cnt := b.aggCol(&ast.AggregateFuncExpr{F: ast.AggFuncCount, Args: v.Args})
@@ -164,7 +173,7 @@ var nonDeterministic = map[string]bool{
 // use the group keys.
 func (b *scatterBuilder) computed(i int) {
 	f := b.orig[i]
-	m := &computedMarks{b: b, saved: map[*rawExpr]ast.Node{}}
+	m := &computedMarks{b: b, saved: map[*rawExpr]ast.Node{}, rounded: b.materializesGroups()}
 	marked, _ := f.Expr.Accept(m)
 	text := b.impl.text(marked.(ast.ExprNode))
 	restored, _ := marked.Accept(restoreMarks{saved: m.saved})
@@ -194,4 +203,66 @@ func (b *scatterBuilder) computed(i int) {
 	}
 	b.out.Computed = append(b.out.Computed, c)
 	b.computedText[b.impl.text(unparen(f.Expr))] = i
+}
+
+// materializesGroups reports whether MariaDB evaluates the select list
+// over aggregates it stored in a temporary table, rounded to their
+// columns' scale: found by comparing with one server (the differential
+// test), when a DISTINCT aggregate meets an ORDER BY that is not the
+// GROUP BY's order.
+func (b *scatterBuilder) materializesGroups() bool {
+	sel := b.sel
+	if sel.GroupBy == nil || sel.OrderBy == nil || !hasDistinctAggregate(sel) {
+		return false
+	}
+	for _, item := range sel.OrderBy.Items {
+		if !b.isGroupItem(unparen(item.Expr)) {
+			return true
+		}
+	}
+	return false
+}
+
+// isGroupItem reports whether e (an ORDER BY item) is one of the GROUP BY
+// items: by position, alias, column or text.
+func (b *scatterBuilder) isGroupItem(e ast.ExprNode) bool {
+	switch v := e.(type) {
+	case *ast.PositionExpr:
+		if v.N >= 1 && v.N <= len(b.orig) {
+			return b.isGroupItem(unparen(b.orig[v.N-1].Expr))
+		}
+		return false
+	case *ast.ColumnNameExpr:
+		if col, ok := b.byAlias(v.Name); ok {
+			if c, isCol := unparen(b.orig[col].Expr).(*ast.ColumnNameExpr); !isCol || !sameColumn(c.Name, v.Name) {
+				return b.isGroupItem(unparen(b.orig[col].Expr))
+			}
+		}
+	}
+	if hasAggregate(e) {
+		return false
+	}
+	t := b.impl.text(e)
+	for _, g := range b.groupExpr {
+		if b.impl.text(g) == t {
+			return true
+		}
+		if gc, ok := g.(*ast.ColumnNameExpr); ok {
+			if c, ok := e.(*ast.ColumnNameExpr); ok && sameColumn(gc.Name, c.Name) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// hasDistinctAggregate reports whether sel has COUNT/SUM/AVG(DISTINCT ...)
+// anywhere.
+func hasDistinctAggregate(sel *ast.SelectStmt) bool {
+	distinct := func(n ast.Node) bool {
+		a, ok := n.(*ast.AggregateFuncExpr)
+		return ok && a.Distinct
+	}
+	return containsNode(sel.Fields, distinct) || (sel.Having != nil && containsNode(sel.Having, distinct)) ||
+		(sel.OrderBy != nil && containsNode(sel.OrderBy, distinct))
 }

@@ -389,6 +389,9 @@ func (b *scatterBuilder) resolve(e ast.ExprNode, aliasFirst bool) int {
 		// Each shard computes the whole group's values: an aggregate is
 		// a plain expression, selected or hidden.
 		t := b.impl.text(e)
+		if containsNode(e, isDeviation) {
+			return b.fullCopy(e)
+		}
 		for i, f := range b.orig {
 			if b.known(i) && f.Expr != nil && b.impl.text(unparen(f.Expr)) == t {
 				return i
@@ -482,6 +485,9 @@ func (b *scatterBuilder) orderBy() {
 			return
 		}
 		col := b.resolve(e, true)
+		if b.wholeGroups && col >= 0 && col < len(b.orig) && b.known(col) && containsNode(b.orig[col].Expr, isDeviation) {
+			col = b.fullCopy(unparen(b.orig[col].Expr)) // ORDER BY its alias or position
+		}
 		name := ""
 		if cn, ok := e.(*ast.ColumnNameExpr); ok {
 			name = cn.Name.Name.L
@@ -721,6 +727,28 @@ func (s *ScatterSelect) Resolve(ncols int) *ScatterSelect {
 		}
 	}
 	return &c
+}
+
+// fullCopy is a hidden column that holds e, a STDDEV or VARIANCE, printed
+// in full: the server prints those doubles with 4 decimals but sorts by
+// the whole value, so merging by the printed value would see shards' rows
+// out of order.
+func (b *scatterBuilder) fullCopy(e ast.ExprNode) int {
+	return b.addHidden("full:"+b.impl.text(e), &ast.BinaryOperationExpr{Op: opcode.Plus, L: &ast.ParenthesesExpr{Expr: e}, R: newRawExpr("0e0")})
+}
+
+// isDeviation: STDDEV and VARIANCE in all their names, doubles MariaDB
+// prints with a fixed 4 decimals.
+func isDeviation(n ast.Node) bool {
+	a, ok := n.(*ast.AggregateFuncExpr)
+	if !ok {
+		return false
+	}
+	switch strings.ToLower(a.F) {
+	case "std", "stddev", "stddev_pop", "stddev_samp", "variance", "var_pop", "var_samp":
+		return true
+	}
+	return false
 }
 
 // groupsWholeOnShards reports whether every group of sel lies whole on

@@ -79,6 +79,10 @@ func (g *queryGen) query(t *tableDef) *genQuery {
 		return g.plain(t)
 	case p < 55:
 		return g.aggregate(t)
+	case p < 80:
+		return g.grouped(t)
+	case p < 85 && t.key >= 0 && !t.isView && !t.reference && t.pk >= 0:
+		return g.wholeGroups(t)
 	case p < 85:
 		return g.grouped(t)
 	default:
@@ -499,6 +503,65 @@ func (g *queryGen) grouped(t *tableDef) *genQuery {
 		}
 	}
 	return finish(t, "group by", false, items, g.where(t), " GROUP BY "+strings.Join(groupRefs, ", "), having, order, dirs, limit)
+}
+
+// wholeGroups: SELECT key, GROUP_CONCAT(...), BIT_OR(...), STDDEV_POP(...)
+// FROM t [WHERE] GROUP BY key [HAVING] [ORDER BY ... [LIMIT]]: every
+// group is whole on one shard, so aggregates that do not merge from
+// partials are answered by the shards.
+func (g *queryGen) wholeGroups(t *tableDef) *genQuery {
+	key := t.cols[t.key]
+	items := []item{colItem(key, false)}
+	pk := t.cols[t.pk].expr
+	for n := range 1 + g.r.IntN(3) {
+		c := t.cols[g.r.IntN(len(t.cols))]
+		var it item
+		switch {
+		case g.pct(40):
+			// Ties under the collation are broken by the unique column,
+			// so the concatenation is one answer.
+			it = item{text: "GROUP_CONCAT(" + c.expr + " ORDER BY " + c.expr + ", " + pk + " SEPARATOR '|')"}
+		case c.kind == kInt && g.pct(50):
+			it = item{text: []string{"BIT_OR", "BIT_AND", "BIT_XOR"}[g.r.IntN(3)] + "(" + c.expr + ")", numeric: true}
+		case c.kind.numeric():
+			it = item{text: []string{"STDDEV_POP", "VAR_POP", "STDDEV_SAMP"}[g.r.IntN(3)] + "(" + c.expr + ")", numeric: true}
+		default:
+			it = item{text: "COUNT(*)", numeric: true, countish: true}
+		}
+		it.isAgg, it.ref = true, it.text
+		if g.pct(40) {
+			alias := fmt.Sprintf("w%d", n)
+			it.text += " AS " + alias
+			it.ref = alias
+		}
+		items = append(items, it)
+	}
+	having := ""
+	if g.pct(25) {
+		having = fmt.Sprintf(" HAVING COUNT(*) > %d", g.r.IntN(3))
+	}
+	var order []int
+	var dirs []string
+	limit := ""
+	if g.pct(60) {
+		for _, i := range g.r.Perm(len(items))[:1+g.r.IntN(len(items))] {
+			if strings.HasPrefix(items[i].text, "STDDEV") || strings.HasPrefix(items[i].text, "VAR_") {
+				// Its last bits depend on the order the server read the
+				// group's rows in, so ties would break either way.
+				continue
+			}
+			order = append(order, i)
+			dirs = append(dirs, g.dir())
+		}
+		if !slices.Contains(order, 0) {
+			order = append(order, 0) // the key is unique per group: a total order
+			dirs = append(dirs, g.dir())
+		}
+		if g.pct(50) {
+			limit = g.limit()
+		}
+	}
+	return finish(t, "whole groups", false, items, g.where(t), " GROUP BY "+key.expr, having, order, dirs, limit)
 }
 
 func (g *queryGen) having(t *tableDef, aggs []item) string {
