@@ -28,6 +28,16 @@ func (s *Session) queryPlaced(ctx context.Context, sql string, parsed *planner.P
 		return s.refuse(s.errMaskedPlaced())
 	}
 	plan, err := s.env.Sharding.Plan(ctx, s.readingMode(), sql, f, nil)
+	if err != nil && f.Kind == sqlparse.KindSelect {
+		// x IN (SELECT ... FROM sharded): run the subquery first.
+		outer, perr := s.pullOut(ctx, sql, 0)
+		switch {
+		case perr == nil:
+			return s.Query(ctx, append([]byte{wire.ComQuery}, outer...))
+		case !errors.Is(perr, errNotPulled):
+			err = perr
+		}
+	}
 	if err != nil {
 		return s.refuseRouting(err)
 	}

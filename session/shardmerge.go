@@ -90,6 +90,40 @@ func buffered(ctx context.Context, r *backend.Rows) (engine.RowStream, error) {
 // sends them to the client. The first answer gives the column definitions.
 func (s *Session) mergeOpened(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, conns []*shardConn, rows []*backend.Rows, binary bool, start time.Time) error {
 	defer s.closeRows(rows, conns)
+	stream, outCols, outPackets, err := s.mergeStream(plan, conns, rows)
+	var rerr routingError
+	switch {
+	case errors.As(err, &rerr):
+		return s.refuseRouting(rerr.err)
+	case err != nil:
+		return s.WriteError(err)
+	}
+	if err := s.sendRows(ctx, outCols, outPackets, stream, binary); err != nil {
+		return err
+	}
+	label := "shard_merge"
+	if len(conns) == 1 {
+		label = "shard"
+	}
+	// The statement once, by how many shards it needed (a bounded label);
+	// each shard query on its own counter.
+	s.observeSharded(f, label, plan, time.Since(start))
+	for _, sc := range conns {
+		s.env.Metrics.ShardQuery(sc.route.Cluster, "read")
+	}
+	return nil
+}
+
+// routingError is a merge Strata cannot build for the plan: the client
+// gets it as a routing refusal.
+type routingError struct{ err error }
+
+func (e routingError) Error() string { return e.err.Error() }
+
+// mergeStream builds the merged rows of the routes' answers (rows[i] nil:
+// opened on demand) and the column definitions the client sees. Its
+// errors are a routingError or the client's error.
+func (s *Session) mergeStream(plan *planner.ShardPlan, conns []*shardConn, rows []*backend.Rows) (engine.RowStream, []engine.Column, [][]byte, error) {
 	var cols []engine.Column
 	var colPackets [][]byte
 	for _, r := range rows {
@@ -128,33 +162,20 @@ func (s *Session) mergeOpened(ctx context.Context, f *sqlparse.Facts, plan *plan
 		stream = engine.NewConcat(sources...)
 	}
 	if err != nil {
-		return s.refuseRouting(err)
+		return nil, nil, nil, routingError{err}
 	}
 	if cols == nil {
 		// Only a walk opens later sources lazily; its first route answered.
-		return s.WriteError(shardError(conns[0].route.Cluster, errors.New("the shard returned no result set")))
+		return nil, nil, nil, shardError(conns[0].route.Cluster, errors.New("the shard returned no result set"))
 	}
 	outCols, outPackets := cols, colPackets
 	if plan.Select != nil && len(conns) > 1 { // the shards ran the scatter form
 		visible := visibleColumns(plan.Select, len(cols))
 		if outCols, outPackets, err = clientColumns(plan, cols, colPackets, visible); err != nil {
-			return s.WriteError(shardError(conns[0].route.Cluster, err))
+			return nil, nil, nil, shardError(conns[0].route.Cluster, err)
 		}
 	}
-	if err := s.sendRows(ctx, outCols, outPackets, stream, binary); err != nil {
-		return err
-	}
-	label := "shard_merge"
-	if len(conns) == 1 {
-		label = "shard"
-	}
-	// The statement once, by how many shards it needed (a bounded label);
-	// each shard query on its own counter.
-	s.observeSharded(f, label, plan, time.Since(start))
-	for _, sc := range conns {
-		s.env.Metrics.ShardQuery(sc.route.Cluster, "read")
-	}
-	return nil
+	return stream, outCols, outPackets, nil
 }
 
 // evaluator runs the queries that evaluate expressions over aggregates

@@ -246,4 +246,5 @@ const (
 	ErServerGone         = 2006 // CR_SERVER_GONE_ERROR: a backend went away
 	ErHandshake          = mysql.ER_HANDSHAKE_ERROR
 	ErMaxPreparedStmts   = mysql.ER_MAX_PREPARED_STMT_COUNT_REACHED
+	ErOperandColumns     = mysql.ER_OPERAND_COLUMNS
 )

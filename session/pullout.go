@@ -1,0 +1,226 @@
+package session
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/strata-proxy/strata/backend"
+	"github.com/strata-proxy/strata/engine"
+	"github.com/strata-proxy/strata/planner"
+	"github.com/strata-proxy/strata/sqlparse"
+	"github.com/strata-proxy/strata/wire"
+)
+
+// maxPulledValues bounds the values of one IN subquery Strata runs first
+// (sqlparse.Pullout): the list goes into the statement's text.
+const maxPulledValues = 10000
+
+// maxPulloutDepth bounds subqueries inside subqueries.
+const maxPulloutDepth = 3
+
+// errNotPulled: the statement has no subquery Strata runs first, or one
+// that does not read placed tables; the original refusal stands.
+var errNotPulled = errors.New("no subquery to run first")
+
+// pullOut rewrites a SELECT the sharding planner refused because it reads
+// a sharded table in `x IN (SELECT ...)`: each such subquery runs first, as
+// a statement of its own, and its values replace it. It returns the
+// rewritten text, or errNotPulled when this does not apply.
+func (s *Session) pullOut(ctx context.Context, sql string, depth int) (string, error) {
+	if depth >= maxPulloutDepth {
+		return "", errNotPulled
+	}
+	po, err := s.readingMode().PullOut(sql)
+	if err != nil {
+		return "", errNotPulled
+	}
+	values := make([][]string, len(po.Subqueries))
+	for i, sub := range po.Subqueries {
+		if values[i], err = s.pulledValues(ctx, sub, depth+1); err != nil {
+			return "", correlated(sub, err)
+		}
+	}
+	return po.Render(values)
+}
+
+// correlated explains a subquery that failed alone because it names a
+// column or table of the outer statement: MariaDB runs such a subquery
+// once per outer row, which Strata cannot do across shards.
+func correlated(sub string, err error) error {
+	var werr *wire.Error
+	if !errors.As(err, &werr) || (werr.Code != mysql.ER_BAD_FIELD_ERROR && werr.Code != mysql.ER_UNKNOWN_TABLE) {
+		return err
+	}
+	return &planner.RoutingError{Msg: fmt.Sprintf("the subquery (%s) over a sharded table refers to the outer statement (%s); Strata runs IN (SELECT ...) subqueries on their own, so it cannot run a correlated one: write it as a JOIN", abbreviate(sub, 80), werr.Message)}
+}
+
+// pulledValues runs one subquery over placed tables and returns its
+// distinct values as SQL literals.
+func (s *Session) pulledValues(ctx context.Context, sql string, depth int) ([]string, error) {
+	parsed := s.parse(sql)
+	f := parsed.Summary
+	if parsed.Err != nil || len(parsed.Statements) != 1 || !s.placed(f) || f.Kind != sqlparse.KindSelect || f.Masked {
+		return nil, errNotPulled
+	}
+	plan, err := s.env.Sharding.Plan(ctx, s.readingMode(), sql, f, nil)
+	if err != nil {
+		inner, perr := s.pullOut(ctx, sql, depth)
+		if perr != nil {
+			if errors.Is(perr, errNotPulled) {
+				return nil, err
+			}
+			return nil, perr
+		}
+		return s.pulledValues(ctx, inner, depth+1)
+	}
+	if plan.Write {
+		return nil, errNotPulled
+	}
+	cols, rows, err := s.collectRows(ctx, f, plan, maxPulledValues)
+	if err != nil {
+		return nil, err
+	}
+	if len(cols) != 1 {
+		return nil, wire.NewError(wire.ErOperandColumns, "Operand should contain 1 column(s)")
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, r := range rows {
+		lit, err := pulledLiteral(cols[0], r[0])
+		if err != nil {
+			return nil, err
+		}
+		if !seen[lit] {
+			seen[lit] = true
+			out = append(out, lit)
+		}
+	}
+	return out, nil
+}
+
+// pulledLiteral writes a subquery's value as a literal the outer statement
+// compares like the value itself: numbers as numbers, text quoted (so the
+// compared column's collation applies, and a shard key routes), anything
+// with quotes, backslashes or bytes outside printable ASCII as a hex
+// string in its character set, binary values as binary.
+func pulledLiteral(c engine.Column, v engine.Value) (string, error) {
+	if v == nil {
+		return "NULL", nil
+	}
+	switch c.Type {
+	case engine.TypeTiny, engine.TypeShort, engine.TypeLong, engine.TypeLongLong, engine.TypeInt24, engine.TypeYear,
+		engine.TypeDecimal, engine.TypeNewDecimal, engine.TypeFloat, engine.TypeDouble:
+		if !numericText(v) {
+			return "", fmt.Errorf("%w: %q is not a number", engine.ErrNotComputable, v)
+		}
+		return string(v), nil
+	case engine.TypeJSON, engine.TypeGeometry:
+		return "", fmt.Errorf("%w: a subquery's %s value", engine.ErrNotComputable, map[byte]string{engine.TypeJSON: "JSON", engine.TypeGeometry: "geometry"}[c.Type])
+	}
+	switch c.Type {
+	case engine.TypeDate, engine.TypeNewDate, engine.TypeDateTime, engine.TypeTimestamp, engine.TypeTime:
+		if plainText(v) { // a date-time text, quoted as written: a date key routes
+			return "'" + string(v) + "'", nil
+		}
+	}
+	if c.Charset == engine.CharsetBinary {
+		return "X'" + hex.EncodeToString(v) + "'", nil
+	}
+	if plainText(v) {
+		return "'" + string(v) + "'", nil
+	}
+	lit, err := engine.Literal(c, v) // CONVERT(X'…' USING cs) COLLATE coll
+	if err != nil {
+		return "", err
+	}
+	return lit, nil
+}
+
+func numericText(v []byte) bool {
+	if len(v) == 0 {
+		return false
+	}
+	for i, b := range v {
+		switch {
+		case b >= '0' && b <= '9', b == '.', b == 'e', b == 'E':
+		case (b == '-' || b == '+') && (i == 0 || v[i-1] == 'e' || v[i-1] == 'E'):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// plainText: printable ASCII without quotes or backslashes, which reads
+// the same in every character set and sql_mode.
+func plainText(v []byte) bool {
+	for _, b := range v {
+		if b < 0x20 || b > 0x7e || b == '\'' || b == '\\' || b == '"' {
+			return false
+		}
+	}
+	return true
+}
+
+// collectRows runs a SELECT's plan and returns its rows (at most limit;
+// more is an error), for Strata's own use rather than the client's.
+func (s *Session) collectRows(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, limit int) ([]engine.Column, []engine.Row, error) {
+	if err := s.checkTransaction(ctx, f, plan); err != nil {
+		return nil, nil, err
+	}
+	conns, err := s.takeConns(ctx, plan.Routes, false, plan.Walk)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer s.giveBack(conns)
+	defer s.noteTxRead(f, conns)
+	rows := make([]*backend.Rows, len(conns))
+	defer s.closeRows(rows, conns)
+	open := len(conns)
+	if plan.Walk || anyShared(conns) {
+		open = 1 // the rest open as the merge reaches them
+	}
+	for i, sc := range conns[:open] {
+		if rows[i], err = sc.conn.QueryRows(ctx, sc.route.SQL); err != nil {
+			s.markBroken(sc, err)
+			return nil, nil, shardError(sc.route.Cluster, err)
+		}
+	}
+	stream, cols, _, err := s.mergeStream(plan, conns, rows)
+	if err != nil {
+		var rerr routingError
+		if errors.As(err, &rerr) {
+			return nil, nil, &planner.RoutingError{Msg: rerr.err.Error()}
+		}
+		return nil, nil, err
+	}
+	defer stream.Close()
+	var out []engine.Row
+	for {
+		r, err := stream.Next(ctx)
+		if err == io.EOF {
+			return cols, out, nil
+		}
+		if err != nil {
+			return nil, nil, mergeError(err, false)
+		}
+		if len(out) == limit {
+			return nil, nil, wire.NewError(wire.ErNotSupportedYet, "Strata: the subquery %s returned more than %d rows; Strata runs IN (SELECT ...) over sharded tables first and puts its values in the statement: narrow the subquery, or join instead",
+				strings.TrimSpace(abbreviate(f.Text, 80)), limit)
+		}
+		out = append(out, r)
+	}
+}
+
+func abbreviate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}

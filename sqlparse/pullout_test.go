@@ -1,0 +1,61 @@
+package sqlparse
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+)
+
+func TestPullOut(t *testing.T) {
+	tests := []struct {
+		sql    string
+		subs   []string
+		values [][]string
+		want   string
+	}{
+		{
+			"SELECT id FROM posts WHERE user_id IN (SELECT id FROM users WHERE karma > 3) AND title <> 'x'",
+			[]string{"SELECT `id` FROM `users` WHERE `karma`>3"},
+			[][]string{{"1", "7"}},
+			"SELECT `id` FROM `posts` WHERE `user_id` IN (1,7) AND `title`!='x'",
+		},
+		{
+			// Only the outer subqueries: the inner one runs with its own.
+			"SELECT COUNT(*) FROM posts WHERE a NOT IN (SELECT b FROM t WHERE c IN (SELECT d FROM u)) HAVING MAX(e) IN (SELECT f FROM v)",
+			[]string{"SELECT `b` FROM `t` WHERE `c` IN (SELECT `d` FROM `u`)", "SELECT `f` FROM `v`"},
+			[][]string{{"'a'", "NULL"}, {"2"}},
+			"SELECT COUNT(1) AS `COUNT(*)` FROM `posts` WHERE `a` NOT IN ('a',NULL) HAVING MAX(`e`) IN (2)",
+		},
+		{
+			// No rows: IN is false and NOT IN true, whatever the left side.
+			"SELECT a FROM posts WHERE a IN (SELECT b FROM t) OR NOT c NOT IN (SELECT d FROM u)",
+			[]string{"SELECT `b` FROM `t`", "SELECT `d` FROM `u`"},
+			[][]string{nil, nil},
+			"SELECT `a` FROM `posts` WHERE 0 OR NOT 1",
+		},
+	}
+	for _, tt := range tests {
+		p, err := Mode{}.PullOut(tt.sql)
+		if err != nil {
+			t.Errorf("%s: %v", tt.sql, err)
+			continue
+		}
+		if !reflect.DeepEqual(p.Subqueries, tt.subs) {
+			t.Errorf("%s: Subqueries = %q, want %q", tt.sql, p.Subqueries, tt.subs)
+		}
+		if got, err := p.Render(tt.values); err != nil || got != tt.want {
+			t.Errorf("%s:\nRender = %s (%v)\nwant     %s", tt.sql, got, err, tt.want)
+		}
+	}
+	for _, sql := range []string{
+		"SELECT a FROM posts WHERE a = 1",
+		"SELECT a FROM posts WHERE (a, b) IN (SELECT c, d FROM t)",
+		"SELECT a FROM posts WHERE a IN (SELECT * FROM t)",
+		"SELECT a FROM posts WHERE EXISTS (SELECT b FROM t WHERE b IN (SELECT c FROM u))",
+		"DELETE FROM posts WHERE a IN (SELECT b FROM t)",
+	} {
+		if _, err := (Mode{}).PullOut(sql); !errors.Is(err, ErrNoPullout) {
+			t.Errorf("%s: err = %v, want ErrNoPullout", sql, err)
+		}
+	}
+}

@@ -1,0 +1,76 @@
+package sharding
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/strata-proxy/strata/test/testenv"
+)
+
+// `x IN (SELECT y FROM sharded ...)` — the ORM's way to filter by another
+// table — runs its subquery first (routed, scattered and merged like any
+// statement) and the outer statement over the values, so the answer is
+// one server's: with NOT IN, an empty subquery (IN false, NOT IN true),
+// NULLs in the subquery (NOT IN then matches nothing), text values, and a
+// subquery inside the subquery.
+func TestInSubqueriesOverShardsMatchOneServer(t *testing.T) {
+	shardedData(t)
+	db := strataDB(t)
+	ctx := testenv.Ctx(t)
+	tests := []struct {
+		name  string
+		query string
+	}{
+		{"entries with heavy likes", "SELECT id, title FROM entries WHERE id IN (SELECT entry_id FROM entry_likes WHERE weight > 3) ORDER BY id"},
+		{"NOT IN, counted", "SELECT COUNT(*), SUM(score) FROM entries WHERE id NOT IN (SELECT entry_id FROM entry_likes WHERE weight > 3)"},
+		{"empty subquery: IN is false", "SELECT COUNT(*) FROM entries WHERE id IN (SELECT entry_id FROM comments WHERE votes > 100000) OR score < 3"},
+		{"empty subquery: NOT IN is true, NULL x too", "SELECT COUNT(*) FROM entries WHERE user_id NOT IN (SELECT entry_id FROM comments WHERE votes > 100000)"},
+		{"NULL in the subquery: NOT IN matches nothing", "SELECT COUNT(*) FROM entries WHERE score NOT IN (SELECT votes FROM comments)"},
+		{"text values, the column's collation", "SELECT username, country FROM members WHERE nick IN (SELECT author FROM comments WHERE votes = 5) ORDER BY username"},
+		{"a subquery in the subquery", "SELECT id FROM entries WHERE id IN (SELECT entry_id FROM entry_likes WHERE user_id IN (SELECT karma FROM members WHERE country = 'DZ')) ORDER BY id"},
+		{"grouped outer statement", "SELECT status, COUNT(*) FROM entries WHERE id IN (SELECT entry_id FROM entry_likes WHERE user_id < 6) GROUP BY status ORDER BY status"},
+		{"values from a range-sharded table", "SELECT entry_id, COUNT(*) FROM comments WHERE votes IN (SELECT qty FROM events WHERE kind = 'view') GROUP BY entry_id ORDER BY entry_id LIMIT 10"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := runQuery(ctx, db, tt.query)
+			if err != nil {
+				t.Fatalf("%s through Strata: %v", tt.query, err)
+			}
+			want, err := runQuery(ctx, singleBlog, tt.query)
+			if err != nil {
+				t.Fatalf("%s on single: %v", tt.query, err)
+			}
+			if len(want.rows) == 0 || (len(want.rows) == 1 && want.rows[0][0] == "0" && !strings.Contains(tt.name, "NULL in")) {
+				t.Fatalf("%s: the single server answers %v; the test needs rows", tt.query, want.rows)
+			}
+			if !slices.Equal(got.cols, want.cols) || !slices.EqualFunc(got.rows, want.rows, slices.Equal[[]string]) {
+				t.Fatalf("%s\nStrata: %v %v\nsingle: %v %v", tt.query, got.cols, got.rows, want.cols, want.rows)
+			}
+		})
+	}
+	// A correlated subquery names the outer statement: it cannot run on
+	// its own, and Strata says so.
+	_, err := runQuery(ctx, db, "SELECT id FROM entries e WHERE id IN (SELECT entry_id FROM comments c WHERE c.votes = e.score)")
+	if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "correlated") {
+		t.Fatalf("correlated subquery: %v, want error 1235 saying it is correlated", err)
+	}
+}
+
+// The outer statement may read only tables of the default cluster: once
+// the subquery over the shards has run, it goes there with the values.
+func TestInSubqueryOverShardsFiltersADefaultClusterTable(t *testing.T) {
+	shardedData(t)
+	ids := testenv.Strings(t, testenv.Conn(t, singleBlog), "SELECT DISTINCT customer_id FROM orders WHERE items > 6 ORDER BY customer_id")
+	if len(ids) < 2 {
+		t.Fatalf("the single server has %d customers with an order of over 6 items; the test needs several", len(ids))
+	}
+	want := testenv.Strings(t, testenv.Conn(t, direct["main"]),
+		"SELECT customer_id, shard FROM blog.order_customer WHERE customer_id IN ("+strings.Join(ids, ",")+") ORDER BY customer_id")
+	got := testenv.Strings(t, testenv.Conn(t, strataDB(t)),
+		"SELECT customer_id, shard FROM order_customer WHERE customer_id IN (SELECT customer_id FROM orders WHERE items > 6) ORDER BY customer_id")
+	if len(want) != len(ids) || !slices.Equal(got, want) {
+		t.Fatalf("through Strata %q, want %q (customers %v)", got, want, ids)
+	}
+}
