@@ -180,6 +180,7 @@ func (s *Session) collectRows(ctx context.Context, f *sqlparse.Facts, plan *plan
 	}
 	defer s.giveBack(conns)
 	defer s.noteTxRead(f, conns)
+	defer s.running(conns)() // KILL QUERY stops it too
 	rows := make([]*backend.Rows, len(conns))
 	defer s.closeRows(rows, conns)
 	open := len(conns)
