@@ -167,13 +167,25 @@ func (b *scatterBuilder) build() *ScatterSelect {
 		scatter.Having = nil
 		scatter.Limit = nil
 		scatter.Distinct = false
-	} else {
-		b.out.MergeOrder = b.out.OrderBy
-		scatter.Limit = b.shardLimit()
+		return b.finish(&scatter)
 	}
+	return b.finishRows(&scatter)
+}
+
+// finishRows ends the scatter of rows merged as they are (no aggregation
+// in Strata): merged by the ORDER BY, each shard asked for offset+limit.
+func (b *scatterBuilder) finishRows(scatter *ast.SelectStmt) *ScatterSelect {
+	b.out.MergeOrder = b.out.OrderBy
+	scatter.Limit = b.shardLimit()
+	return b.finish(scatter)
+}
+
+// finish sets the shard query's select list (visible, then hidden) and
+// keeps it for Render.
+func (b *scatterBuilder) finish(scatter *ast.SelectStmt) *ScatterSelect {
 	scatter.Fields = &ast.FieldList{Fields: b.fields}
 	b.out.Hidden = len(b.hiddenKeys)
-	b.impl.scatter = &scatter
+	b.impl.scatter = scatter
 	return b.out
 }
 
@@ -202,12 +214,7 @@ func (b *scatterBuilder) buildWholeGroups() *ScatterSelect {
 	if b.why != "" {
 		return nil
 	}
-	b.out.MergeOrder = b.out.OrderBy
-	scatter.Limit = b.shardLimit()
-	scatter.Fields = &ast.FieldList{Fields: b.fields}
-	b.out.Hidden = len(b.hiddenKeys)
-	b.impl.scatter = &scatter
-	return b.out
+	return b.finishRows(&scatter)
 }
 
 // hiddenCol is the Col of hidden column h.
