@@ -351,6 +351,9 @@ func (s *Session) executePlaced(ctx context.Context, st *prepared, packet []byte
 		return s.refuse(errMalformed(err.Error()))
 	}
 	plan, err := s.env.Sharding.Plan(ctx, s.readingMode(), st.sql, st.facts, args)
+	if err != nil && st.facts.Kind == sqlparse.KindSelect {
+		return s.executePulledOut(ctx, st, args, err)
+	}
 	if err != nil {
 		return s.refuseRouting(err)
 	}

@@ -33,10 +33,16 @@ var errNotPulled = errors.New("no subquery to run first")
 // a statement of its own, and its values replace it. It returns the
 // rewritten text, or errNotPulled when this does not apply.
 func (s *Session) pullOut(ctx context.Context, sql string, depth int) (string, error) {
+	return s.pullOutArgs(ctx, sql, nil, depth)
+}
+
+// pullOutArgs is pullOut for a prepared statement's text and its bound
+// values (SQL literals).
+func (s *Session) pullOutArgs(ctx context.Context, sql string, args []string, depth int) (string, error) {
 	if depth >= maxPulloutDepth {
 		return "", errNotPulled
 	}
-	po, err := s.readingMode().PullOut(sql)
+	po, err := s.readingMode().PullOutArgs(sql, args)
 	if err != nil {
 		return "", errNotPulled
 	}
@@ -224,4 +230,29 @@ func abbreviate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "..."
+}
+
+// executePulledOut runs an EXECUTE of a SELECT the sharding planner
+// refused, when its IN subqueries over shards can run first; the outer
+// statement must then read placed tables too, whose merged rows Strata
+// answers in the binary protocol. refused is the planner's error, the
+// answer when this does not apply.
+func (s *Session) executePulledOut(ctx context.Context, st *prepared, args []string, refused error) error {
+	outer, err := s.pullOutArgs(ctx, st.sql, args, 0)
+	if errors.Is(err, errNotPulled) {
+		return s.refuseRouting(refused)
+	}
+	if err != nil {
+		return s.refuseRouting(err)
+	}
+	parsed := s.parse(outer)
+	f := parsed.Summary
+	if parsed.Err != nil || !s.placed(f) {
+		return s.refuseRouting(refused)
+	}
+	plan, err := s.env.Sharding.Plan(ctx, s.readingMode(), outer, f, nil)
+	if err != nil {
+		return s.refuseRouting(err)
+	}
+	return s.execPlan(ctx, f, plan, true)
 }

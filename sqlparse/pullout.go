@@ -2,6 +2,7 @@ package sqlparse
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 )
@@ -34,7 +35,12 @@ var ErrNoPullout = errors.New("sqlparse: no IN (SELECT ...) to run first")
 // PullOut finds the IN (SELECT one column ...) subqueries of a SELECT's
 // WHERE and HAVING (not those inside another subquery: they run with
 // theirs). It returns ErrNoPullout when there is none.
-func (m Mode) PullOut(sql string) (*Pullout, error) {
+func (m Mode) PullOut(sql string) (*Pullout, error) { return m.PullOutArgs(sql, nil) }
+
+// PullOutArgs is PullOut for a prepared statement's text: its ? markers
+// are the bound values args (SQL literals), in the subqueries and in the
+// rendered statement alike.
+func (m Mode) PullOutArgs(sql string, args []string) (*Pullout, error) {
 	stmts, err := m.parseAST(sql)
 	if err != nil {
 		return nil, err
@@ -45,6 +51,11 @@ func (m Mode) PullOut(sql string) (*Pullout, error) {
 	sel, ok := stmts[0].(*ast.SelectStmt)
 	if !ok {
 		return nil, ErrNoPullout
+	}
+	if args != nil {
+		if n := replaceParams(sel, &shardImpl{args: args}); n != len(args) {
+			return nil, fmt.Errorf("sqlparse: %d bound values for %d placeholders", len(args), n)
+		}
 	}
 	nameFields(sel) // the rendered text keeps the client's column names
 	p := &Pullout{mode: m, stmt: sel}

@@ -47,6 +47,20 @@ func TestPullOut(t *testing.T) {
 			t.Errorf("%s:\nRender = %s (%v)\nwant     %s", tt.sql, got, err, tt.want)
 		}
 	}
+	// A prepared statement's bound values go into the subquery and around.
+	p, err := Mode{}.PullOutArgs("SELECT a FROM posts WHERE b > ? AND a IN (SELECT c FROM t WHERE d = ?) LIMIT ?", []string{"1", "'x'", "5"})
+	if err != nil || !reflect.DeepEqual(p.Subqueries, []string{"SELECT `c` FROM `t` WHERE `d`='x'"}) {
+		t.Fatalf("PullOutArgs: %+v, %v", p, err)
+	}
+	if got, err := p.Render([][]string{{"7"}}); err != nil || got != "SELECT `a` FROM `posts` WHERE `b`>1 AND `a` IN (7) LIMIT 5" {
+		t.Errorf("PullOutArgs Render = %s, %v", got, err)
+	}
+	if _, err := (Mode{}).PullOutArgs("SELECT a FROM posts WHERE a IN (SELECT c FROM t WHERE d = ?)", nil); err != nil {
+		t.Errorf("without values the markers stay: %v", err)
+	}
+	if _, err := (Mode{}).PullOutArgs("SELECT a FROM posts WHERE a IN (SELECT c FROM t WHERE d = ?)", []string{"1", "2"}); err == nil {
+		t.Error("two values for one placeholder were accepted")
+	}
 	for _, sql := range []string{
 		"SELECT a FROM posts WHERE a = 1",
 		"SELECT a FROM posts WHERE (a, b) IN (SELECT c, d FROM t)",

@@ -21,16 +21,19 @@ func TestInSubqueriesOverShardsMatchOneServer(t *testing.T) {
 	tests := []struct {
 		name  string
 		query string
+		args  []any // a server-side prepared statement when set
 	}{
-		{"entries with heavy likes", "SELECT id, title FROM entries WHERE id IN (SELECT entry_id FROM entry_likes WHERE weight > 3) ORDER BY id"},
-		{"NOT IN, counted", "SELECT COUNT(*), SUM(score) FROM entries WHERE id NOT IN (SELECT entry_id FROM entry_likes WHERE weight > 3)"},
-		{"empty subquery: IN is false", "SELECT COUNT(*) FROM entries WHERE id IN (SELECT entry_id FROM comments WHERE votes > 100000) OR score < 3"},
-		{"empty subquery: NOT IN is true, NULL x too", "SELECT COUNT(*) FROM entries WHERE user_id NOT IN (SELECT entry_id FROM comments WHERE votes > 100000)"},
-		{"NULL in the subquery: NOT IN matches nothing", "SELECT COUNT(*) FROM entries WHERE score NOT IN (SELECT votes FROM comments)"},
-		{"text values, the column's collation", "SELECT username, country FROM members WHERE nick IN (SELECT author FROM comments WHERE votes = 5) ORDER BY username"},
-		{"a subquery in the subquery", "SELECT id FROM entries WHERE id IN (SELECT entry_id FROM entry_likes WHERE user_id IN (SELECT karma FROM members WHERE country = 'DZ')) ORDER BY id"},
-		{"grouped outer statement", "SELECT status, COUNT(*) FROM entries WHERE id IN (SELECT entry_id FROM entry_likes WHERE user_id < 6) GROUP BY status ORDER BY status"},
-		{"values from a range-sharded table", "SELECT entry_id, COUNT(*) FROM comments WHERE votes IN (SELECT qty FROM events WHERE kind = 'view') GROUP BY entry_id ORDER BY entry_id LIMIT 10"},
+		{"entries with heavy likes", "SELECT id, title FROM entries WHERE id IN (SELECT entry_id FROM entry_likes WHERE weight > 3) ORDER BY id", nil},
+		{"NOT IN, counted", "SELECT COUNT(*), SUM(score) FROM entries WHERE id NOT IN (SELECT entry_id FROM entry_likes WHERE weight > 3)", nil},
+		{"empty subquery: IN is false", "SELECT COUNT(*) FROM entries WHERE id IN (SELECT entry_id FROM comments WHERE votes > 100000) OR score < 3", nil},
+		{"empty subquery: NOT IN is true, NULL x too", "SELECT COUNT(*) FROM entries WHERE user_id NOT IN (SELECT entry_id FROM comments WHERE votes > 100000)", nil},
+		{"NULL in the subquery: NOT IN matches nothing", "SELECT COUNT(*) FROM entries WHERE score NOT IN (SELECT votes FROM comments)", nil},
+		{"text values, the column's collation", "SELECT username, country FROM members WHERE nick IN (SELECT author FROM comments WHERE votes = 5) ORDER BY username", nil},
+		{"a subquery in the subquery", "SELECT id FROM entries WHERE id IN (SELECT entry_id FROM entry_likes WHERE user_id IN (SELECT karma FROM members WHERE country = 'DZ')) ORDER BY id", nil},
+		{"grouped outer statement", "SELECT status, COUNT(*) FROM entries WHERE id IN (SELECT entry_id FROM entry_likes WHERE user_id < 6) GROUP BY status ORDER BY status", nil},
+		{"values from a range-sharded table", "SELECT entry_id, COUNT(*) FROM comments WHERE votes IN (SELECT qty FROM events WHERE kind = 'view') GROUP BY entry_id ORDER BY entry_id LIMIT 10", nil},
+		{"prepared, bound values in and around the subquery", "SELECT id, title, score FROM entries WHERE id IN (SELECT entry_id FROM entry_likes WHERE weight > ?) AND score > ? ORDER BY id", []any{3, 5}},
+		{"prepared, empty NOT IN", "SELECT COUNT(*), MAX(title) FROM entries WHERE id NOT IN (SELECT entry_id FROM entry_likes WHERE weight > ?)", []any{1000}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -38,7 +41,7 @@ func TestInSubqueriesOverShardsMatchOneServer(t *testing.T) {
 			if strings.Contains(tt.name, "NULL in") {
 				minRows = 0 // NOT IN matches nothing
 			}
-			sameAsOneServer(t, db, minRows, tt.query)
+			sameAsOneServer(t, db, minRows, tt.query, tt.args...)
 		})
 	}
 	// A correlated subquery names the outer statement: it cannot run on
