@@ -86,10 +86,15 @@ func (m *computedMarks) Enter(n ast.Node) (ast.Node, bool) {
 			cnt := b.aggCol(&ast.AggregateFuncExpr{F: ast.AggFuncCount, Args: v.Args})
 			return m.mark(n, ComputedPart{Kind: PartAvg, Col: sum, CountCol: cnt}), true
 		case fn == AggCountDistinct || fn == AggSumDistinct || fn == AggAvgDistinct:
-			col, ok := b.aggCols[b.impl.text(v)]
+			key := b.impl.text(v)
+			col, ok := b.aggCols[key]
 			if !ok {
-				m.failed = b.impl.text(v) + " inside an expression, when it is not also in the select list"
-				break
+				// Its argument in a hidden column the shards group by,
+				// as for one in the select list.
+				col = b.addHidden("distinct:"+key, v.Args[0])
+				b.distinct = append(b.distinct, countDistinct{arg: v.Args[0], col: col})
+				b.out.Aggs = append(b.out.Aggs, Agg{Col: col, Func: fn})
+				b.aggCols[key] = col
 			}
 			return m.mark(n, ComputedPart{Kind: PartColumn, Col: col}), true
 		default:

@@ -42,6 +42,9 @@ type scatterBuilder struct {
 	computedText map[string]int
 	// wholeGroups: every group is whole on one shard (buildWholeGroups).
 	wholeGroups bool
+	// distinct are the DISTINCT aggregates' arguments, each grouped by on
+	// the shards in its own column.
+	distinct []countDistinct
 	out         *ScatterSelect
 	why         string
 }
@@ -120,9 +123,8 @@ func (b *scatterBuilder) build() *ScatterSelect {
 	b.out.Aggregated = aggregated
 
 	scatter := *sel
-	var distinct []countDistinct
 	if aggregated {
-		distinct = b.aggregateFields()
+		b.aggregateFields()
 		b.groupBy()
 		for _, i := range b.pending {
 			b.computed(i)
@@ -151,7 +153,7 @@ func (b *scatterBuilder) build() *ScatterSelect {
 			}
 		}
 		b.out.MergeOrder = append([]Order(nil), b.out.GroupBy...)
-		for _, cd := range distinct {
+		for _, cd := range b.distinct {
 			items = append(items, &ast.ByItem{Expr: cd.arg})
 			order = append(order, &ast.ByItem{Expr: &ast.PositionExpr{N: cd.col + 1}})
 			b.out.MergeOrder = append(b.out.MergeOrder, Order{Col: cd.col})
@@ -258,11 +260,11 @@ type countDistinct struct {
 
 // aggregateFields registers the select list's aggregates and rewrites
 // AVG and COUNT(DISTINCT) for the shard query.
-func (b *scatterBuilder) aggregateFields() (distinct []countDistinct) {
+func (b *scatterBuilder) aggregateFields() {
 	for i, f := range b.orig {
 		if f.WildCard != nil {
 			b.fail("SELECT * with GROUP BY or aggregates")
-			return nil
+			return
 		}
 		e := unparen(f.Expr)
 		ag, ok := e.(*ast.AggregateFuncExpr)
@@ -282,7 +284,7 @@ func (b *scatterBuilder) aggregateFields() (distinct []countDistinct) {
 		fn, why := aggFuncOf(ag)
 		if why != "" {
 			b.fail("%s cannot be merged across shards", why)
-			return nil
+			return
 		}
 		key := b.impl.text(ag)
 		switch fn {
@@ -298,7 +300,7 @@ func (b *scatterBuilder) aggregateFields() (distinct []countDistinct) {
 			nf.Expr = ag.Args[0]
 			nf.AsName = ast.NewCIStr(b.fieldName(f))
 			b.fields[i] = &nf
-			distinct = append(distinct, countDistinct{arg: ag.Args[0], col: i})
+			b.distinct = append(b.distinct, countDistinct{arg: ag.Args[0], col: i})
 			b.out.Aggs = append(b.out.Aggs, Agg{Col: i, Func: fn})
 		default:
 			b.out.Aggs = append(b.out.Aggs, Agg{Col: i, Func: fn})
@@ -307,7 +309,6 @@ func (b *scatterBuilder) aggregateFields() (distinct []countDistinct) {
 			b.aggCols[key] = i
 		}
 	}
-	return distinct
 }
 
 // isComputed reports whether select field i is an expression over

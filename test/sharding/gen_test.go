@@ -434,6 +434,8 @@ func (g *queryGen) overAggregates(t *tableDef, c *colDef) (item, bool) {
 		"IF(COUNT(" + x + ") > 2, 'many', 'few')",
 		"CONCAT(COUNT(*), ' rows')",
 		"TRUNCATE(AVG(" + x + "), 1) + MAX(" + x + ")",
+		"COUNT(*) / COUNT(DISTINCT " + x + ")",
+		"COALESCE(SUM(DISTINCT " + x + "), 0) - MIN(" + x + ")",
 	}
 	if other != nil {
 		forms = append(forms, "SUM("+x+") / NULLIF(SUM("+other.expr+"), 0)", "ROUND(SUM("+x+") * 100 / NULLIF(COUNT("+other.expr+"), 0), 2)")
