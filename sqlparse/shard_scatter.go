@@ -45,8 +45,8 @@ type scatterBuilder struct {
 	// distinct are the DISTINCT aggregates' arguments, each grouped by on
 	// the shards in its own column.
 	distinct []countDistinct
-	out         *ScatterSelect
-	why         string
+	out      *ScatterSelect
+	why      string
 }
 
 func (b *scatterBuilder) fail(format string, args ...any) {
