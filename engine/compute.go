@@ -186,7 +186,24 @@ func Literal(c Column, v Value) (string, error) {
 			return "", fmt.Errorf("%w: %q is not a number", ErrNotComputable, v)
 		}
 	}
+	if c.Type == TypeLongLong {
+		v = padInteger(v)
+	}
 	return "CAST(X'" + hex.EncodeToString(v) + "' AS " + sqlType + ")", nil
+}
+
+// padInteger writes an integer with leading zeros to 20 digits: MariaDB
+// types a CAST(... AS SIGNED) by its argument's length, and only a long
+// one is a BIGINT, as a COUNT(*) is.
+func padInteger(v Value) Value {
+	sign, digits := "", string(v)
+	if strings.HasPrefix(digits, "-") {
+		sign, digits = "-", digits[1:]
+	}
+	if len(digits) >= 20 {
+		return v
+	}
+	return Value(sign + strings.Repeat("0", 20-len(digits)) + digits)
 }
 
 // stringLiteral writes a string value in the character set and collation

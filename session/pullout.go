@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 
@@ -48,7 +47,7 @@ func (s *Session) pullOutArgs(ctx context.Context, sql string, args []string, de
 	}
 	values := make([][]string, len(po.Subqueries))
 	for i, sub := range po.Subqueries {
-		if values[i], err = s.pulledValues(ctx, sub, depth+1); err != nil {
+		if values[i], err = s.pulledValues(ctx, sub, po.Kinds[i], po.Typed[i], depth+1); err != nil {
 			return "", correlated(sub, err)
 		}
 	}
@@ -66,9 +65,13 @@ func correlated(sub string, err error) error {
 	return &planner.RoutingError{Msg: fmt.Sprintf("the subquery (%s) over a sharded table refers to the outer statement (%s); Strata runs IN (SELECT ...) subqueries on their own, so it cannot run a correlated one: write it as a JOIN", abbreviate(sub, 80), werr.Message)}
 }
 
-// pulledValues runs one subquery over placed tables and returns its
-// distinct values as SQL literals.
-func (s *Session) pulledValues(ctx context.Context, sql string, depth int) ([]string, error) {
+// pulledValues runs one subquery over placed tables and returns what
+// replaces it (sqlparse.Pullout.Render): the distinct values of an IN
+// list, the one value of a scalar, a row's mark for EXISTS.
+//
+// typed: the value is a column of the client's result, written as a
+// literal of its own type (CAST(... AS DATE)) rather than plainly.
+func (s *Session) pulledValues(ctx context.Context, sql string, kind sqlparse.PullKind, typed bool, depth int) ([]string, error) {
 	parsed := s.parse(sql)
 	f := parsed.Summary
 	if parsed.Err != nil || len(parsed.Statements) != 1 || !s.placed(f) || f.Kind != sqlparse.KindSelect || f.Masked {
@@ -83,22 +86,37 @@ func (s *Session) pulledValues(ctx context.Context, sql string, depth int) ([]st
 			}
 			return nil, perr
 		}
-		return s.pulledValues(ctx, inner, depth+1)
+		return s.pulledValues(ctx, inner, kind, typed, depth+1)
 	}
 	if plan.Write {
 		return nil, errNotPulled
 	}
-	cols, rows, err := s.collectRows(ctx, f, plan, maxPulledValues)
-	if err != nil {
+	max := map[sqlparse.PullKind]int{sqlparse.PullIn: maxPulledValues, sqlparse.PullScalar: 1, sqlparse.PullExists: 1}[kind]
+	cols, rows, more, err := s.collectRows(ctx, f, plan, max)
+	switch {
+	case err != nil:
 		return nil, err
-	}
-	if len(cols) != 1 {
+	case kind == sqlparse.PullExists:
+		if len(rows) > 0 {
+			return []string{"1"}, nil
+		}
+		return nil, nil
+	case len(cols) != 1:
 		return nil, wire.NewError(wire.ErOperandColumns, "Operand should contain 1 column(s)")
+	case more && kind == sqlparse.PullScalar:
+		return nil, wire.NewError(wire.ErSubqueryNo1Row, "Subquery returns more than 1 row")
+	case more:
+		return nil, wire.NewError(wire.ErNotSupportedYet, "Strata: the subquery %s returned more than %d rows; Strata runs IN (SELECT ...) over sharded tables first and puts its values in the statement: narrow the subquery, or join instead",
+			abbreviate(f.Text, 80), max)
 	}
 	seen := map[string]bool{}
 	var out []string
+	literal := pulledLiteral
+	if typed {
+		literal = engine.Literal
+	}
 	for _, r := range rows {
-		lit, err := pulledLiteral(cols[0], r[0])
+		lit, err := literal(cols[0], r[0])
 		if err != nil {
 			return nil, err
 		}
@@ -174,15 +192,15 @@ func plainText(v []byte) bool {
 	return true
 }
 
-// collectRows runs a SELECT's plan and returns its rows (at most limit;
-// more is an error), for Strata's own use rather than the client's.
-func (s *Session) collectRows(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, limit int) ([]engine.Column, []engine.Row, error) {
+// collectRows runs a SELECT's plan and returns up to max of its rows, and
+// whether it had more, for Strata's own use rather than the client's.
+func (s *Session) collectRows(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, max int) (cols []engine.Column, out []engine.Row, more bool, err error) {
 	if err := s.checkTransaction(ctx, f, plan); err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	conns, err := s.takeConns(ctx, plan.Routes, false, plan.Walk)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	defer s.giveBack(conns)
 	defer s.noteTxRead(f, conns)
@@ -196,30 +214,27 @@ func (s *Session) collectRows(ctx context.Context, f *sqlparse.Facts, plan *plan
 	for i, sc := range conns[:open] {
 		if rows[i], err = sc.conn.QueryRows(ctx, sc.route.SQL); err != nil {
 			s.markBroken(sc, err)
-			return nil, nil, shardError(sc.route.Cluster, err)
+			return nil, nil, false, shardError(sc.route.Cluster, err)
 		}
 	}
 	stream, cols, _, err := s.mergeStream(plan, conns, rows)
 	if err != nil {
 		var rerr routingError
 		if errors.As(err, &rerr) {
-			return nil, nil, &planner.RoutingError{Msg: rerr.err.Error()}
+			return nil, nil, false, &planner.RoutingError{Msg: rerr.err.Error()}
 		}
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	defer stream.Close()
-	var out []engine.Row
 	for {
 		r, err := stream.Next(ctx)
-		if err == io.EOF {
-			return cols, out, nil
-		}
-		if err != nil {
-			return nil, nil, mergeError(err, false)
-		}
-		if len(out) == limit {
-			return nil, nil, wire.NewError(wire.ErNotSupportedYet, "Strata: the subquery %s returned more than %d rows; Strata runs IN (SELECT ...) over sharded tables first and puts its values in the statement: narrow the subquery, or join instead",
-				strings.TrimSpace(abbreviate(f.Text, 80)), limit)
+		switch {
+		case err == io.EOF:
+			return cols, out, false, nil
+		case err != nil:
+			return nil, nil, false, mergeError(err, false)
+		case len(out) == max:
+			return cols, out, true, nil
 		}
 		out = append(out, r)
 	}

@@ -7,12 +7,14 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/ast"
 )
 
-// A SELECT that filters with `x [NOT] IN (SELECT y FROM sharded ...)`
-// cannot run on the shards as written: each shard would see only its own
-// part of the subquery's rows. Strata runs such a subquery first, as a
-// statement of its own (routed, scattered and merged like any other), and
-// puts its values in place of it: `x IN (3, 7, 9)`. That also lets the
-// outer statement route by the values when x is a shard key.
+// A SELECT that reads a sharded table in a subquery — `x IN (SELECT y
+// FROM sharded ...)`, the ORM's way to filter by another table; a value
+// `(SELECT COUNT(*) FROM sharded)`; `EXISTS (SELECT ...)` — cannot run on
+// the shards as written: each shard would see only its own part of the
+// subquery's rows. Strata runs such a subquery first, as a statement of its
+// own (routed, scattered and merged like any other), and puts what it
+// returned in its place: `x IN (3, 7, 9)`, `(20000)`, `1`. That also lets
+// the outer statement route by the values when x is a shard key.
 //
 // Only uncorrelated subqueries can run alone. Whether one is correlated is
 // decided by running it: a subquery that names a column or table of the
@@ -20,21 +22,41 @@ import (
 // whose names all resolve alone resolves the same way inside the
 // statement (MySQL binds a name to the innermost query that has it).
 
-// Pullout is a SELECT with IN subqueries to run first.
+// Pullout is a SELECT with subqueries to run first.
 type Pullout struct {
-	// Subqueries are the texts of the subqueries, in order of appearance.
+	// Subqueries are the texts of the subqueries, in order of appearance,
+	// and Kinds what each stands for.
 	Subqueries []string
-	mode       Mode
-	stmt       ast.StmtNode
-	ins        []*ast.PatternInExpr
+	Kinds      []PullKind
+	// Typed: the subquery's value is a column of the result, whose type
+	// the client sees (a literal of its own type then); elsewhere a plain
+	// literal lets a compared shard key route.
+	Typed []bool
+	mode  Mode
+	stmt  ast.StmtNode
+	nodes []ast.ExprNode // the node each subquery's values replace
 }
 
-// ErrNoPullout: the statement has no IN subquery Strata can run first.
+// PullKind is how a subquery's rows replace it.
+type PullKind uint8
+
+const (
+	// PullIn is x [NOT] IN (SELECT y ...): the distinct values of y.
+	PullIn PullKind = iota
+	// PullScalar is (SELECT y ...) as a value: its one row's y, NULL
+	// without rows; more than one row is MySQL's error 1242.
+	PullScalar
+	// PullExists is [NOT] EXISTS (SELECT ...): whether it has a row.
+	PullExists
+)
+
+// ErrNoPullout: the statement has no subquery Strata can run first.
 var ErrNoPullout = errors.New("sqlparse: no IN (SELECT ...) to run first")
 
-// PullOut finds the IN (SELECT one column ...) subqueries of a SELECT's
-// WHERE and HAVING (not those inside another subquery: they run with
-// theirs). It returns ErrNoPullout when there is none.
+// PullOut finds the subqueries of a SELECT's select list, WHERE, HAVING
+// and ORDER BY that Strata can run first (not those inside another
+// subquery: they run with theirs). It returns ErrNoPullout when there is
+// none.
 func (m Mode) PullOut(sql string) (*Pullout, error) { return m.PullOutArgs(sql, nil) }
 
 // PullOutArgs is PullOut for a prepared statement's text: its ? markers
@@ -59,21 +81,34 @@ func (m Mode) PullOutArgs(sql string, args []string) (*Pullout, error) {
 	}
 	nameFields(sel) // the rendered text keeps the client's column names
 	p := &Pullout{mode: m, stmt: sel}
-	f := &inFinder{}
-	for _, cond := range []ast.ExprNode{sel.Where, havingExpr(sel)} {
-		if cond != nil {
-			cond.Accept(f)
+	f := &subqueryFinder{}
+	if sel.Fields != nil {
+		sel.Fields.Accept(f)
+	}
+	inFields := len(f.found)
+	var exprs []ast.Node
+	for _, e := range []ast.ExprNode{sel.Where, havingExpr(sel)} {
+		if e != nil {
+			exprs = append(exprs, e)
 		}
 	}
-	for _, in := range f.found {
-		text, err := m.restore(in.Sel.(*ast.SubqueryExpr).Query)
+	if sel.OrderBy != nil {
+		exprs = append(exprs, sel.OrderBy)
+	}
+	for _, e := range exprs {
+		e.Accept(f)
+	}
+	for i, node := range f.found {
+		text, err := m.restore(f.queries[i])
 		if err != nil {
 			return nil, err
 		}
 		p.Subqueries = append(p.Subqueries, text)
-		p.ins = append(p.ins, in)
+		p.Kinds = append(p.Kinds, f.kinds[i])
+		p.Typed = append(p.Typed, i < inFields)
+		p.nodes = append(p.nodes, node)
 	}
-	if len(p.ins) == 0 {
+	if len(p.nodes) == 0 {
 		return nil, ErrNoPullout
 	}
 	return p, nil
@@ -86,69 +121,114 @@ func havingExpr(sel *ast.SelectStmt) ast.ExprNode {
 	return sel.Having.Expr
 }
 
-// inFinder collects IN subqueries whose query is one SELECT of one
-// column, without descending into any subquery.
-type inFinder struct{ found []*ast.PatternInExpr }
+// subqueryFinder collects the subqueries Strata can run first: IN lists
+// and scalar values of one column, EXISTS, none inside another subquery
+// (they run with theirs) and not x > ANY (SELECT ...).
+type subqueryFinder struct {
+	found   []ast.ExprNode
+	queries []ast.ResultSetNode
+	kinds   []PullKind
+}
 
-func (f *inFinder) Enter(n ast.Node) (ast.Node, bool) {
+func (f *subqueryFinder) add(n ast.ExprNode, q ast.ResultSetNode, kind PullKind) {
+	f.found = append(f.found, n)
+	f.queries = append(f.queries, q)
+	f.kinds = append(f.kinds, kind)
+}
+
+func (f *subqueryFinder) Enter(n ast.Node) (ast.Node, bool) {
 	switch v := n.(type) {
 	case *ast.PatternInExpr:
 		sub, ok := v.Sel.(*ast.SubqueryExpr)
 		if !ok {
 			return n, false
 		}
-		if q, ok := sub.Query.(*ast.SelectStmt); ok && q.Fields != nil && len(q.Fields.Fields) == 1 && q.Fields.Fields[0].WildCard == nil {
-			f.found = append(f.found, v)
+		if oneColumn(sub.Query) {
+			f.add(v, sub.Query, PullIn)
 		}
 		return n, true
+	case *ast.ExistsSubqueryExpr:
+		if sub, ok := v.Sel.(*ast.SubqueryExpr); ok {
+			if _, ok := sub.Query.(*ast.SelectStmt); ok {
+				f.add(v, sub.Query, PullExists)
+			}
+		}
+		return n, true
+	case *ast.CompareSubqueryExpr:
+		return n, true
 	case *ast.SubqueryExpr:
+		if oneColumn(v.Query) {
+			f.add(v, v.Query, PullScalar)
+		}
 		return n, true
 	}
 	return n, false
 }
 
-func (f *inFinder) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+func (f *subqueryFinder) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 
-// Render returns the statement with subquery i replaced by the SQL
-// literals values[i] (NULL allowed: x IN (1, NULL) means what it means
-// with the subquery). A subquery without rows makes its IN false and its
-// NOT IN true, whatever x is, as MySQL has it. Render changes the parsed
-// statement: call it once.
+// oneColumn: a single SELECT of one column, no *.
+func oneColumn(q ast.ResultSetNode) bool {
+	sel, ok := q.(*ast.SelectStmt)
+	return ok && sel.Fields != nil && len(sel.Fields.Fields) == 1 && sel.Fields.Fields[0].WildCard == nil
+}
+
+// Render returns the statement with each subquery replaced by its
+// values (SQL literals; NULL allowed): an IN list by values[i] (x IN (1,
+// NULL) means what it means with the subquery; without values IN is false
+// and NOT IN true, whatever x is, as MySQL has it), a scalar by its one
+// value (NULL without one), EXISTS by whether values[i] has any. Render
+// changes the parsed statement: call it once.
 func (p *Pullout) Render(values [][]string) (string, error) {
-	if len(values) != len(p.ins) {
+	if len(values) != len(p.nodes) {
 		return "", errors.New("sqlparse: Render needs the values of every subquery")
 	}
-	empty := map[*ast.PatternInExpr]string{}
-	for i, in := range p.ins {
-		if len(values[i]) == 0 {
-			empty[in] = "0"
-			if in.Not {
-				empty[in] = "1"
+	swap := map[ast.Node]string{}
+	for i, node := range p.nodes {
+		vals := values[i]
+		switch p.Kinds[i] {
+		case PullIn:
+			in := node.(*ast.PatternInExpr)
+			if len(vals) == 0 {
+				swap[in] = map[bool]string{false: "0", true: "1"}[in.Not]
+				continue
 			}
-			continue
+			list := make([]ast.ExprNode, len(vals))
+			for k, v := range vals {
+				list[k] = newRawExpr(v)
+			}
+			in.Sel, in.List = nil, list
+		case PullScalar:
+			switch len(vals) {
+			case 0:
+				swap[node] = "NULL"
+			case 1:
+				swap[node] = "(" + vals[0] + ")"
+			default:
+				return "", errors.New("sqlparse: a scalar subquery has one value")
+			}
+		case PullExists:
+			exists := len(vals) > 0
+			if node.(*ast.ExistsSubqueryExpr).Not {
+				exists = !exists
+			}
+			swap[node] = map[bool]string{false: "0", true: "1"}[exists]
 		}
-		list := make([]ast.ExprNode, len(values[i]))
-		for k, v := range values[i] {
-			list[k] = newRawExpr(v)
-		}
-		in.Sel, in.List = nil, list
 	}
-	if len(empty) > 0 {
-		p.stmt.Accept(&inReplacer{empty: empty})
+	if len(swap) > 0 {
+		p.stmt.Accept(&nodeSwapper{swap: swap})
 	}
 	return p.mode.restore(p.stmt)
 }
 
-// inReplacer swaps IN nodes for a constant.
-type inReplacer struct{ empty map[*ast.PatternInExpr]string }
+// nodeSwapper replaces nodes by SQL text.
+type nodeSwapper struct{ swap map[ast.Node]string }
 
-func (r *inReplacer) Enter(n ast.Node) (ast.Node, bool) {
-	if in, ok := n.(*ast.PatternInExpr); ok {
-		if v, ok := r.empty[in]; ok {
-			return newRawExpr(v), true
-		}
+func (r *nodeSwapper) Enter(n ast.Node) (ast.Node, bool) {
+	if v, ok := r.swap[n]; ok {
+		return newRawExpr(v), true
 	}
 	return n, false
 }
 
-func (r *inReplacer) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+func (r *nodeSwapper) Leave(n ast.Node) (ast.Node, bool) { return n, true }

@@ -33,6 +33,14 @@ func TestPullOut(t *testing.T) {
 			[][]string{nil, nil},
 			"SELECT `a` FROM `posts` WHERE 0 OR NOT 1",
 		},
+		{
+			// Scalar values and EXISTS: one value (NULL without rows),
+			// whether there is a row.
+			"SELECT a, COUNT(*) * 100 / (SELECT COUNT(*) FROM t) FROM posts WHERE EXISTS (SELECT * FROM u WHERE c IN (SELECT d FROM v)) AND NOT EXISTS (SELECT 1 FROM w) AND b = (SELECT MAX(e) FROM x) GROUP BY a",
+			[]string{"SELECT COUNT(1) FROM `t`", "SELECT * FROM `u` WHERE `c` IN (SELECT `d` FROM `v`)", "SELECT 1 FROM `w`", "SELECT MAX(`e`) FROM `x`"},
+			[][]string{{"40"}, {"1"}, nil, nil},
+			"SELECT `a`,COUNT(1)*100/(40) AS `COUNT(*) * 100 / (SELECT COUNT(*) FROM t)` FROM `posts` WHERE 1 AND 1 AND `b`=NULL GROUP BY `a`",
+		},
 	}
 	for _, tt := range tests {
 		p, err := Mode{}.PullOut(tt.sql)
@@ -65,7 +73,7 @@ func TestPullOut(t *testing.T) {
 		"SELECT a FROM posts WHERE a = 1",
 		"SELECT a FROM posts WHERE (a, b) IN (SELECT c, d FROM t)",
 		"SELECT a FROM posts WHERE a IN (SELECT * FROM t)",
-		"SELECT a FROM posts WHERE EXISTS (SELECT b FROM t WHERE b IN (SELECT c FROM u))",
+		"SELECT a FROM posts WHERE a > ANY (SELECT b FROM t)",
 		"DELETE FROM posts WHERE a IN (SELECT b FROM t)",
 	} {
 		if _, err := (Mode{}).PullOut(sql); !errors.Is(err, ErrNoPullout) {

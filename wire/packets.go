@@ -247,4 +247,5 @@ const (
 	ErHandshake          = mysql.ER_HANDSHAKE_ERROR
 	ErMaxPreparedStmts   = mysql.ER_MAX_PREPARED_STMT_COUNT_REACHED
 	ErOperandColumns     = mysql.ER_OPERAND_COLUMNS
+	ErSubqueryNo1Row     = mysql.ER_SUBQUERY_NO_1_ROW
 )

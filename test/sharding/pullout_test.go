@@ -9,7 +9,8 @@ import (
 )
 
 // `x IN (SELECT y FROM sharded ...)` — the ORM's way to filter by another
-// table — runs its subquery first (routed, scattered and merged like any
+// table —, a scalar `(SELECT COUNT(*) FROM sharded)` and `EXISTS (...)`
+// run their subquery first (routed, scattered and merged like any
 // statement) and the outer statement over the values, so the answer is
 // one server's: with NOT IN, an empty subquery (IN false, NOT IN true),
 // NULLs in the subquery (NOT IN then matches nothing), text values, and a
@@ -32,6 +33,11 @@ func TestInSubqueriesOverShardsMatchOneServer(t *testing.T) {
 		{"a subquery in the subquery", "SELECT id FROM entries WHERE id IN (SELECT entry_id FROM entry_likes WHERE user_id IN (SELECT karma FROM members WHERE country = 'DZ')) ORDER BY id", nil},
 		{"grouped outer statement", "SELECT status, COUNT(*) FROM entries WHERE id IN (SELECT entry_id FROM entry_likes WHERE user_id < 6) GROUP BY status ORDER BY status", nil},
 		{"values from a range-sharded table", "SELECT entry_id, COUNT(*) FROM comments WHERE votes IN (SELECT qty FROM events WHERE kind = 'view') GROUP BY entry_id ORDER BY entry_id LIMIT 10", nil},
+		{"a scalar subquery in the select list", "SELECT entry_id, COUNT(*) * 100 / (SELECT COUNT(*) FROM comments) AS pct FROM comments GROUP BY entry_id ORDER BY pct DESC, entry_id LIMIT 5", nil},
+		{"a scalar subquery in WHERE", "SELECT id, votes FROM comments WHERE votes = (SELECT MAX(votes) FROM comments) ORDER BY id", nil},
+		{"a scalar subquery without rows is NULL", "SELECT COUNT(*), COUNT((SELECT MAX(votes) FROM comments WHERE votes > 100000)) FROM entries", nil},
+		{"a scalar subquery alone", "SELECT (SELECT COUNT(*) FROM comments) AS n, (SELECT MIN(published) FROM entries) AS first", nil},
+		{"EXISTS and NOT EXISTS", "SELECT COUNT(*) FROM entries WHERE EXISTS (SELECT 1 FROM comments WHERE votes > 8) AND NOT EXISTS (SELECT id FROM events WHERE qty > 100)", nil},
 		{"prepared, bound values in and around the subquery", "SELECT id, title, score FROM entries WHERE id IN (SELECT entry_id FROM entry_likes WHERE weight > ?) AND score > ? ORDER BY id", []any{3, 5}},
 		{"prepared, empty NOT IN", "SELECT COUNT(*), MAX(title) FROM entries WHERE id NOT IN (SELECT entry_id FROM entry_likes WHERE weight > ?)", []any{1000}},
 	}
@@ -44,9 +50,14 @@ func TestInSubqueriesOverShardsMatchOneServer(t *testing.T) {
 			sameAsOneServer(t, db, minRows, tt.query, tt.args...)
 		})
 	}
+	// A scalar subquery of several rows is MariaDB's error.
+	_, err := runQuery(ctx, db, "SELECT id, (SELECT votes FROM comments WHERE votes > 3) FROM entries LIMIT 1")
+	if testenv.MySQLErr(err) != 1242 {
+		t.Fatalf("a scalar subquery of several rows: %v, want error 1242", err)
+	}
 	// A correlated subquery names the outer statement: it cannot run on
 	// its own, and Strata says so.
-	_, err := runQuery(ctx, db, "SELECT id FROM entries e WHERE id IN (SELECT entry_id FROM comments c WHERE c.votes = e.score)")
+	_, err = runQuery(ctx, db, "SELECT id FROM entries e WHERE id IN (SELECT entry_id FROM comments c WHERE c.votes = e.score)")
 	if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "correlated") {
 		t.Fatalf("correlated subquery: %v, want error 1235 saying it is correlated", err)
 	}
