@@ -33,3 +33,15 @@ $st->execute(['m']);
 show('members from m', $st->fetchAll(PDO::FETCH_ASSOC));
 $st = $pdo->query("SELECT COUNT(DISTINCT author) AS authors, MIN(created) AS first, MAX(votes) AS best FROM comments");
 show('comment stats', $st->fetchAll(PDO::FETCH_ASSOC));
+// Report queries: expressions over merged aggregates, a share of a total
+// read by a subquery, aggregates of whole groups, an ORM-style filter by
+// another sharded table.
+$st = $pdo->prepare("SELECT qty, ROUND(AVG(amount), ?) AS avg_amount, COUNT(*) * 100 / (SELECT COUNT(*) FROM events) AS pct FROM events GROUP BY qty ORDER BY pct DESC, qty");
+$st->execute([2]);
+show('events share by qty', $st->fetchAll(PDO::FETCH_ASSOC));
+$st = $pdo->prepare("SELECT entry_id, GROUP_CONCAT(votes ORDER BY votes) AS votes FROM comments WHERE entry_id <= ? GROUP BY entry_id");
+$st->execute([6]);
+show('votes per entry', $st->fetchAll(PDO::FETCH_ASSOC));
+$st = $pdo->prepare("SELECT id, title FROM entries WHERE id IN (SELECT entry_id FROM entry_likes WHERE weight > ?) ORDER BY id LIMIT 5");
+$st->execute([3]);
+show('entries with heavy likes', $st->fetchAll(PDO::FETCH_ASSOC));
