@@ -274,9 +274,15 @@ func MergeSteps(p *ShardPlan) []string {
 		if sel.Having != nil {
 			out = append(out, "having filter")
 		}
+		if len(sel.Computed) > 0 {
+			out = append(out, fmt.Sprintf("evaluate %d expressions over the merged aggregates (%s) on a shard's connection", len(sel.Computed), describeComputed(sel.Computed)))
+		}
 		if len(sel.OrderBy) > 0 && !sameOrder(sel.OrderBy, sel.GroupBy) {
 			out = append(out, "sort by "+describeOrder(sel.OrderBy))
 		}
+	}
+	if sel.WholeGroups {
+		out = append(out, "each group is whole on one shard (grouped by the shard key): the shards aggregate, Strata merges their rows")
 	}
 	if sel.Distinct {
 		out = append(out, "distinct")
@@ -285,6 +291,15 @@ func MergeSteps(p *ShardPlan) []string {
 		out = append(out, fmt.Sprintf("limit %d offset %d", sel.Limit, sel.Offset))
 	}
 	return out
+}
+
+// describeComputed names the columns of expressions over aggregates.
+func describeComputed(computed []sqlparse.Computed) string {
+	parts := make([]string, len(computed))
+	for i, c := range computed {
+		parts[i] = fmt.Sprintf("column %d", c.Col+1)
+	}
+	return strings.Join(parts, ", ")
 }
 
 func describeOrder(orders []sqlparse.Order) string {

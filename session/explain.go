@@ -62,9 +62,40 @@ func (s *Session) ExplainPlan(ctx context.Context, sql string) ([]ExplainRow, er
 	}
 	plan, err := s.env.Sharding.Plan(ctx, s.readingMode(), sql, f, nil)
 	if err != nil {
+		if rows, ok := s.explainPullout(ctx, sql); ok {
+			return rows, nil
+		}
 		return nil, err
 	}
 	return describePlan(plan), nil
+}
+
+// explainPullout describes a SELECT whose subqueries over shards run first
+// (sqlparse.Pullout): each subquery's plan, then the statement with their
+// values in place. Nothing runs.
+func (s *Session) explainPullout(ctx context.Context, sql string) ([]ExplainRow, bool) {
+	po, err := s.readingMode().PullOut(sql)
+	if err != nil {
+		return nil, false
+	}
+	var rows []ExplainRow
+	marks := make([][]string, len(po.Subqueries))
+	for i, sub := range po.Subqueries {
+		subRows, err := s.ExplainPlan(ctx, sub)
+		if err != nil {
+			return nil, false
+		}
+		for _, r := range subRows {
+			r.Step = fmt.Sprintf("subquery %d: %s", i+1, r.Step)
+			rows = append(rows, r)
+		}
+		marks[i] = []string{fmt.Sprintf("/* values of subquery %d */", i+1)}
+	}
+	outer, err := po.Render(marks)
+	if err != nil {
+		return nil, false
+	}
+	return append(rows, ExplainRow{Step: "strata", Detail: "runs the subqueries first, then: " + outer}), true
 }
 
 // decisionReason says why d was taken; for a routing rule, which one and

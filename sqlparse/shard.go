@@ -165,6 +165,10 @@ type ScatterSelect struct {
 	Computed []Computed
 	// Distinct: SELECT DISTINCT over the visible columns.
 	Distinct bool
+	// WholeGroups: the statement groups by the shard key, so each shard
+	// returns whole groups and Strata merges them as plain rows
+	// (Aggregated is false).
+	WholeGroups bool
 	// MergeOrder is the order every shard returns its rows in, for a
 	// k-way merge: GroupBy when Aggregated, OrderBy otherwise.
 	MergeOrder []Order

@@ -201,6 +201,7 @@ func (b *scatterBuilder) buildWholeGroups() *ScatterSelect {
 	sel := b.sel
 	b.wholeGroups = true
 	b.start()
+	b.out.WholeGroups = true
 	scatter := *sel
 	if sel.OrderBy == nil && sel.GroupBy != nil {
 		order := &ast.OrderByClause{}

@@ -553,20 +553,20 @@ func TestShardWholeGroups(t *testing.T) {
 	}{
 		{
 			"SELECT user_id, GROUP_CONCAT(title ORDER BY title SEPARATOR '|') FROM posts GROUP BY user_id",
-			ScatterSelect{Visible: 2, Limit: -1, OrderBy: []Order{{Col: 0, Column: "user_id"}}, MergeOrder: []Order{{Col: 0, Column: "user_id"}}},
+			ScatterSelect{WholeGroups: true, Visible: 2, Limit: -1, OrderBy: []Order{{Col: 0, Column: "user_id"}}, MergeOrder: []Order{{Col: 0, Column: "user_id"}}},
 			"SELECT `user_id`,GROUP_CONCAT(`title` ORDER BY `title` SEPARATOR '|') AS `GROUP_CONCAT(title ORDER BY title SEPARATOR '|')` FROM `posts` GROUP BY `user_id` ORDER BY `user_id`",
 		},
 		{
 			"SELECT user_id, STDDEV(x) AS sd FROM posts WHERE y > 1 GROUP BY user_id HAVING BIT_OR(z) > 0 ORDER BY sd DESC LIMIT 5 OFFSET 2",
 			// The server prints a STDDEV with 4 decimals but sorts by the
 			// whole double: the merge compares a copy printed in full.
-			ScatterSelect{Visible: 2, Hidden: 1, Limit: 5, Offset: 2, OrderBy: []Order{{Col: 2, Desc: true, Column: "sd"}}, MergeOrder: []Order{{Col: 2, Desc: true, Column: "sd"}}},
+			ScatterSelect{WholeGroups: true, Visible: 2, Hidden: 1, Limit: 5, Offset: 2, OrderBy: []Order{{Col: 2, Desc: true, Column: "sd"}}, MergeOrder: []Order{{Col: 2, Desc: true, Column: "sd"}}},
 			"SELECT `user_id`,STDDEV_POP(`x`) AS `sd`,(STDDEV_POP(`x`))+0e0 AS `strata_h0` FROM `posts` WHERE `y`>1 GROUP BY `user_id` HAVING BIT_OR(`z`)>0 ORDER BY `sd` DESC LIMIT 7",
 		},
 		{
 			// Co-sharded join, ordered by an aggregate not selected.
 			"SELECT p.user_id, GROUP_CONCAT(o.id) FROM posts p JOIN orders o ON p.user_id = o.user_id GROUP BY p.user_id ORDER BY VARIANCE(o.total)",
-			ScatterSelect{Visible: 2, Hidden: 1, Limit: -1, OrderBy: []Order{{Col: 2}}, MergeOrder: []Order{{Col: 2}}},
+			ScatterSelect{WholeGroups: true, Visible: 2, Hidden: 1, Limit: -1, OrderBy: []Order{{Col: 2}}, MergeOrder: []Order{{Col: 2}}},
 			"",
 		},
 	}

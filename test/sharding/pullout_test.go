@@ -79,3 +79,37 @@ func TestInSubqueryOverShardsFiltersADefaultClusterTable(t *testing.T) {
 		t.Fatalf("through Strata %q, want %q (customers %v)", got, want, ids)
 	}
 }
+
+// EXPLAIN STRATA shows what runs first and what Strata computes, without
+// running the subqueries.
+func TestExplainShowsSubqueriesAndComputedColumns(t *testing.T) {
+	db := strataDB(t)
+	ctx := testenv.Ctx(t)
+	tests := []struct {
+		query string
+		want  []string // step and detail texts the plan must contain
+	}{
+		{"SELECT id FROM entries WHERE id IN (SELECT entry_id FROM entry_likes WHERE weight > 3)",
+			[]string{"subquery 1: scatter", "runs the subqueries first, then: SELECT `id` FROM `entries` WHERE `id` IN (/* values of subquery 1 */)"}},
+		{"SELECT qty, SUM(amount) / COUNT(*) FROM events GROUP BY qty",
+			[]string{"evaluate 1 expressions over the merged aggregates (column 2)"}},
+		{"SELECT entry_id, GROUP_CONCAT(votes) FROM comments GROUP BY entry_id",
+			[]string{"each group is whole on one shard"}},
+	}
+	for _, tt := range tests {
+		res, err := runQuery(ctx, db, "EXPLAIN STRATA "+tt.query)
+		if err != nil {
+			t.Fatalf("EXPLAIN STRATA %s: %v", tt.query, err)
+		}
+		var all []string
+		for _, r := range res.rows {
+			all = append(all, strings.Join(r, " "))
+		}
+		text := strings.Join(all, "\n")
+		for _, w := range tt.want {
+			if !strings.Contains(text, w) {
+				t.Errorf("EXPLAIN STRATA %s lacks %q:\n%s", tt.query, w, text)
+			}
+		}
+	}
+}
