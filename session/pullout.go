@@ -28,9 +28,10 @@ const maxPulloutDepth = 3
 var errNotPulled = errors.New("no subquery to run first")
 
 // pullOut rewrites a SELECT the sharding planner refused because it reads
-// a sharded table in `x IN (SELECT ...)`: each such subquery runs first, as
-// a statement of its own, and its values replace it. It returns the
-// rewritten text, or errNotPulled when this does not apply.
+// a sharded table in a subquery (IN, a scalar value, EXISTS): each such
+// subquery runs first, as a statement of its own, and what it returned
+// replaces it. It returns the rewritten text, or errNotPulled when this
+// does not apply.
 func (s *Session) pullOut(ctx context.Context, sql string, depth int) (string, error) {
 	return s.pullOutArgs(ctx, sql, nil, depth)
 }
@@ -62,7 +63,7 @@ func correlated(sub string, err error) error {
 	if !errors.As(err, &werr) || (werr.Code != mysql.ER_BAD_FIELD_ERROR && werr.Code != mysql.ER_UNKNOWN_TABLE) {
 		return err
 	}
-	return &planner.RoutingError{Msg: fmt.Sprintf("the subquery (%s) over a sharded table refers to the outer statement (%s); Strata runs IN (SELECT ...) subqueries on their own, so it cannot run a correlated one: write it as a JOIN", abbreviate(sub, 80), werr.Message)}
+	return &planner.RoutingError{Msg: fmt.Sprintf("the subquery (%s) over a sharded table failed on its own: %s. Strata runs such subqueries before the statement, so one that refers to the outer statement (a correlated subquery) cannot run across shards: write it as a JOIN", abbreviate(sub, 80), werr.Message)}
 }
 
 // pulledValues runs one subquery over placed tables and returns what

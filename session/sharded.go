@@ -28,8 +28,9 @@ func (s *Session) queryPlaced(ctx context.Context, sql string, parsed *planner.P
 		return s.refuse(s.errMaskedPlaced())
 	}
 	plan, err := s.env.Sharding.Plan(ctx, s.readingMode(), sql, f, nil)
-	if err != nil && f.Kind == sqlparse.KindSelect {
-		// x IN (SELECT ... FROM sharded): run the subquery first.
+	if err != nil && f.Kind == sqlparse.KindSelect && !f.Locking {
+		// x IN (SELECT ... FROM sharded): run the subquery first. Not
+		// for a locking read: the subquery's rows would not be locked.
 		outer, perr := s.pullOut(ctx, sql, 0)
 		switch {
 		case perr == nil:

@@ -55,6 +55,12 @@ func TestInSubqueriesOverShardsMatchOneServer(t *testing.T) {
 	if testenv.MySQLErr(err) != 1242 {
 		t.Fatalf("a scalar subquery of several rows: %v, want error 1242", err)
 	}
+	// A locking read keeps the refusal: the subquery's rows, read first
+	// on their own, would not be locked.
+	_, err = runQuery(ctx, db, "SELECT id FROM entries WHERE id IN (SELECT entry_id FROM entry_likes WHERE weight > 3) FOR UPDATE")
+	if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "subquery") {
+		t.Fatalf("a locking read with a subquery over shards: %v, want error 1235 naming the subquery", err)
+	}
 	// A correlated subquery names the outer statement: it cannot run on
 	// its own, and Strata says so.
 	_, err = runQuery(ctx, db, "SELECT id FROM entries e WHERE id IN (SELECT entry_id FROM comments c WHERE c.votes = e.score)")
