@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -396,6 +397,11 @@ func (s *Sharding) checkCoSharded(l *shard.Layout, st *sqlparse.ShardStmt) (int,
 	if len(idx) == 0 {
 		return 0, refuse("no sharded table found in the statement")
 	}
+	// The lead routes the statement: a top-level table, whose filters are
+	// the statement's, before one read in a subquery.
+	slices.SortStableFunc(idx, func(a, b int) int {
+		return cmp.Compare(boolInt(st.Uses[a].Nested), boolInt(st.Uses[b].Nested))
+	})
 	lead := idx[0]
 	if len(idx) == 1 {
 		return lead, nil
@@ -425,6 +431,13 @@ func (s *Sharding) checkCoSharded(l *shard.Layout, st *sqlparse.ShardStmt) (int,
 		}
 	}
 	return lead, nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // sameSharding reports whether two methods place every key on the same

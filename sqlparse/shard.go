@@ -54,6 +54,10 @@ type KeyFilter struct {
 type TableUse struct {
 	Ref   TableRef
 	Alias string // lower-case alias, "" when none
+	// Nested: read in a subquery (one that matches its shard key to a
+	// top-level table's, the only kind a routable statement has), not at
+	// the top level, so its filters do not route the statement.
+	Nested bool
 	// Filter is filled for sharded tables only.
 	Filter KeyFilter
 }

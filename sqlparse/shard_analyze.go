@@ -133,6 +133,13 @@ type useInfo struct {
 	key     string           // shard key; "" when not sharded
 	sharded bool
 	nested  string // the subquery/UNION/derived table/CTE it is read in; "" at top level
+	// subquery is the query of the subquery it is read in, when that is
+	// its only nesting (a subquery of the top-level statement).
+	subquery *ast.SelectStmt
+	// correlated: read in such a subquery that matches its shard key to
+	// the shard key of a top-level table, so the rows it reads for a row
+	// of that table live on that row's shard (a KeyJoin).
+	correlated bool
 }
 
 type analyzer struct {
@@ -165,11 +172,62 @@ func (a *analyzer) collect(stmt ast.StmtNode) {
 		}
 	}
 	stmt.Accept(c)
+	a.correlatedByKey()
 	for i, u := range a.uses {
-		if u.sharded && u.nested != "" {
+		if u.sharded && u.nested != "" && !u.correlated {
 			a.unsupported("sharded table %s is read in %s", a.out.Uses[i].Ref, u.nested)
 		}
 	}
+}
+
+// correlatedByKey finds sharded tables read in a subquery whose WHERE
+// matches their shard key to a top-level table's (SELECT ... (SELECT
+// COUNT(*) FROM likes l WHERE l.entry_id = e.id) FROM entries e): each
+// shard holds, for each of its rows of e, every row of the subquery, so
+// the statement runs on the shards as written when the two tables are
+// sharded the same way (the planner checks that, as for a join).
+func (a *analyzer) correlatedByKey() {
+	for i := range a.uses {
+		u := &a.uses[i]
+		if !u.sharded || u.subquery == nil {
+			continue
+		}
+		for _, cond := range conjuncts(nil, u.subquery.Where) {
+			b, ok := unparen(cond).(*ast.BinaryOperationExpr)
+			if !ok || b.Op != opcode.EQ {
+				continue
+			}
+			l, lok := unparen(b.L).(*ast.ColumnNameExpr)
+			r, rok := unparen(b.R).(*ast.ColumnNameExpr)
+			if !lok || !rok {
+				continue
+			}
+			for _, pair := range [2][2]*ast.ColumnName{{l.Name, r.Name}, {r.Name, l.Name}} {
+				if outer, ok := a.innerKeyToOuterKey(i, pair[0], pair[1]); ok {
+					u.correlated = true
+					a.out.KeyJoins = append(a.out.KeyJoins, [2]int{outer, i})
+				}
+			}
+		}
+	}
+}
+
+// innerKeyToOuterKey reports whether inner names use i's shard key and
+// outer, qualified, a top-level sharded table's, and which.
+func (a *analyzer) innerKeyToOuterKey(i int, inner, outer *ast.ColumnName) (int, bool) {
+	if inner.Name.L != a.uses[i].key || outer.Table.L == "" || outer.Schema.L != "" {
+		return 0, false
+	}
+	if inner.Table.L != "" && inner.Table.L != a.out.Uses[i].Alias && (a.out.Uses[i].Alias != "" || inner.Table.L != a.out.Uses[i].Ref.Name) {
+		return 0, false
+	}
+	if inner.Table.L == outer.Table.L {
+		return 0, false // both name the inner table's scope
+	}
+	for _, j := range a.keyUses(outer) {
+		return j, true
+	}
+	return 0, false
 }
 
 func insertTarget(ins *ast.InsertStmt) *ast.TableSource {
@@ -253,6 +311,11 @@ func (c *collector) addUse(ts *ast.TableSource, _ string) {
 	if len(c.reasons) > 0 {
 		u.nested = c.reasons[0]
 	}
+	if len(c.owners) == 1 {
+		if sub, ok := c.owners[0].(*ast.SubqueryExpr); ok {
+			u.subquery, _ = sub.Query.(*ast.SelectStmt)
+		}
+	}
 	if c.a.keyOf != nil {
 		u.key, u.sharded = c.a.keyOf(ref)
 		u.key = strings.ToLower(u.key)
@@ -262,7 +325,7 @@ func (c *collector) addUse(ts *ast.TableSource, _ string) {
 	}
 	c.a.sources[ts] = len(c.a.uses)
 	c.a.uses = append(c.a.uses, u)
-	c.a.out.Uses = append(c.a.out.Uses, TableUse{Ref: ref, Alias: ts.AsName.L, Filter: KeyFilter{InIndex: -1}})
+	c.a.out.Uses = append(c.a.out.Uses, TableUse{Ref: ref, Alias: ts.AsName.L, Nested: u.nested != "", Filter: KeyFilter{InIndex: -1}})
 }
 
 // topSharded: a sharded table is read at the top level.

@@ -169,12 +169,12 @@ func TestShardUsesAndJoins(t *testing.T) {
 		},
 		{
 			"INSERT INTO posts (id, user_id) SELECT id, user_id FROM tags",
-			[]TableUse{{Ref: TableRef{Name: "posts"}}, {Ref: TableRef{Name: "tags"}}},
+			[]TableUse{{Ref: TableRef{Name: "posts"}}, {Ref: TableRef{Name: "tags"}, Nested: true}},
 			nil,
 		},
 		{
 			"WITH c AS (SELECT * FROM tags) SELECT * FROM posts JOIN c ON c.id = posts.id",
-			[]TableUse{{Ref: TableRef{Name: "tags"}}, {Ref: TableRef{Name: "posts"}}},
+			[]TableUse{{Ref: TableRef{Name: "tags"}, Nested: true}, {Ref: TableRef{Name: "posts"}}},
 			nil,
 		},
 		{
@@ -182,12 +182,25 @@ func TestShardUsesAndJoins(t *testing.T) {
 			[]TableUse{{Ref: TableRef{Name: "posts"}}},
 			nil,
 		},
+		{
+			// A subquery that matches its shard key to the outer row's
+			// joins it on the key, as a join would.
+			"SELECT p.id, (SELECT COUNT(*) FROM orders o WHERE o.user_id = p.user_id AND o.x > 1) FROM posts p WHERE EXISTS (SELECT 1 FROM orders WHERE p.user_id = user_id)",
+			[]TableUse{{Ref: TableRef{Name: "orders"}, Alias: "o", Nested: true}, {Ref: TableRef{Name: "posts"}, Alias: "p"}, {Ref: TableRef{Name: "orders"}, Nested: true}},
+			[][2]int{{1, 0}, {1, 2}},
+		},
+		{
+			// Matched on another column, or to the subquery's own table.
+			"SELECT p.id, (SELECT COUNT(*) FROM orders o WHERE o.x = p.user_id) FROM posts p WHERE EXISTS (SELECT 1 FROM orders o WHERE o.user_id = o.user_id)",
+			[]TableUse{{Ref: TableRef{Name: "orders"}, Alias: "o", Nested: true}, {Ref: TableRef{Name: "posts"}, Alias: "p"}, {Ref: TableRef{Name: "orders"}, Alias: "o", Nested: true}},
+			nil,
+		},
 	}
 	for _, tt := range tests {
 		s := mustAnalyze(t, tt.sql)
 		var uses []TableUse
 		for _, u := range s.Uses {
-			uses = append(uses, TableUse{Ref: u.Ref, Alias: u.Alias})
+			uses = append(uses, TableUse{Ref: u.Ref, Alias: u.Alias, Nested: u.Nested})
 		}
 		if !reflect.DeepEqual(uses, tt.uses) {
 			t.Errorf("%s\nuses = %+v\nwant %+v", tt.sql, uses, tt.uses)

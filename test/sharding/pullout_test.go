@@ -119,3 +119,29 @@ func TestExplainShowsSubqueriesAndComputedColumns(t *testing.T) {
 		}
 	}
 }
+
+// A subquery that matches its table's shard key to the outer row's (the
+// count of an entry's likes, likes sharded like entries) reads only rows
+// of that row's shard: the statement runs on the shards as written, routed
+// by the outer statement's key.
+func TestSubqueriesCorrelatedByTheShardKey(t *testing.T) {
+	shardedData(t)
+	db := strataDB(t)
+	id := ds.tables["entries"].rows[5][0]
+	tests := []string{
+		"SELECT e.id, (SELECT COUNT(*) FROM entry_likes l WHERE l.entry_id = e.id) AS likes FROM entries e WHERE e.id = " + id,
+		"SELECT e.id, e.title, (SELECT SUM(weight) FROM entry_likes WHERE entry_id = e.id) AS w FROM entries e ORDER BY w DESC, e.id LIMIT 8",
+		"SELECT COUNT(*) FROM entries e WHERE EXISTS (SELECT 1 FROM entry_likes l WHERE l.entry_id = e.id AND l.weight > 3)",
+		"SELECT e.status, COUNT(*) FROM entries e WHERE NOT EXISTS (SELECT 1 FROM entry_likes l WHERE e.id = l.entry_id) GROUP BY e.status ORDER BY e.status",
+	}
+	for _, q := range tests {
+		sameAsOneServer(t, db, 1, q)
+	}
+	explainShards(t, db, tests[0], []string{holders(t, "entries", "id = "+id)[0]})
+	// Matched on another column, the subquery would need every shard's
+	// rows for each outer row: refused, and said why.
+	_, err := runQuery(testenv.Ctx(t), db, "SELECT e.id, (SELECT COUNT(*) FROM entry_likes l WHERE l.user_id = e.user_id) FROM entries e")
+	if testenv.MySQLErr(err) != 1235 {
+		t.Fatalf("a subquery correlated on another column: %v, want error 1235", err)
+	}
+}
