@@ -81,6 +81,8 @@ func (g *queryGen) query(t *tableDef) *genQuery {
 		return g.aggregate(t)
 	case p < 80:
 		return g.grouped(t)
+	case p < 83 && t.name == "entries":
+		return g.correlated(t)
 	case p < 85 && t.key >= 0 && !t.isView && !t.reference && t.pk >= 0:
 		return g.wholeGroups(t)
 	case p < 85:
@@ -564,6 +566,49 @@ func (g *queryGen) wholeGroups(t *tableDef) *genQuery {
 		}
 	}
 	return finish(t, "whole groups", false, items, g.where(t), " GROUP BY "+key.expr, having, order, dirs, limit)
+}
+
+// correlated: SELECT ..., (SELECT agg FROM entry_likes l WHERE
+// l.entry_id = entries.id ...) FROM entries [WHERE [NOT] EXISTS (...)]
+// [ORDER BY ... [LIMIT]]: subqueries matched on the shard key, which run
+// on the shards as written (entry_likes is sharded like entries).
+func (g *queryGen) correlated(t *tableDef) *genQuery {
+	likes := func() string {
+		cond := "l.entry_id = entries.id"
+		if g.pct(50) {
+			cond += fmt.Sprintf(" AND l.weight > %d", g.r.IntN(4))
+		}
+		return "FROM entry_likes l WHERE " + cond
+	}
+	items := []item{colItem(t.cols[t.pk], false)}
+	for _, ci := range g.r.Perm(len(t.cols))[:g.r.IntN(3)] {
+		if ci != t.pk {
+			items = append(items, colItem(t.cols[ci], false))
+		}
+	}
+	agg := []string{"COUNT(*)", "SUM(l.weight)", "MAX(l.user_id)", "MIN(l.liked_at)"}[g.r.IntN(4)]
+	sub := item{text: "(SELECT " + agg + " " + likes() + ")", numeric: agg != "MIN(l.liked_at)"}
+	sub.ref = sub.text
+	if g.pct(50) {
+		sub.text += " AS sub"
+		sub.ref = "sub"
+	}
+	items = append(items, sub)
+	where := ""
+	if g.pct(50) {
+		where = " WHERE " + []string{"", "NOT "}[g.r.IntN(2)] + "EXISTS (SELECT 1 " + likes() + ")"
+	}
+	var order []int
+	var dirs []string
+	limit := ""
+	if g.pct(60) {
+		order = []int{len(items) - 1, 0} // the pk breaks ties
+		dirs = []string{g.dir(), g.dir()}
+		if g.pct(50) {
+			limit = g.limit()
+		}
+	}
+	return finish(t, "correlated by key", false, items, where, "", "", order, dirs, limit)
 }
 
 func (g *queryGen) having(t *tableDef, aggs []item) string {
