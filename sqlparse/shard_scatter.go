@@ -42,6 +42,9 @@ type scatterBuilder struct {
 	computedText map[string]int
 	// wholeGroups: every group is whole on one shard (buildWholeGroups).
 	wholeGroups bool
+	// wholeWindows: every window is partitioned by a shard key, so the
+	// shards compute window functions over whole partitions.
+	wholeWindows bool
 	// distinct are the DISTINCT aggregates' arguments, each grouped by on
 	// the shards in its own column.
 	distinct []countDistinct
@@ -64,12 +67,15 @@ func (a *analyzer) selectStmt(sel *ast.SelectStmt) {
 			break
 		}
 	}
+	windows := a.windowsWholeOnShards(sel)
 	b := newScatterBuilder(a.impl, sel)
+	b.wholeWindows = windows
 	ss := b.build()
 	if b.why != "" && a.groupsWholeOnShards(sel) {
 		// The aggregates cannot be merged from partials, but every group
 		// is whole on one shard: the shards can answer it as written.
 		w := newScatterBuilder(a.impl, sel)
+		w.wholeWindows = windows
 		if ws := w.buildWholeGroups(); w.why == "" {
 			b, ss = w, ws
 		}
@@ -108,8 +114,8 @@ func (b *scatterBuilder) start() {
 	switch {
 	case sel.SelectIntoOpt != nil:
 		b.fail("SELECT ... INTO")
-	case containsNode(sel.Fields, isWindowFunc) || containsNode(sel.OrderBy, isWindowFunc) || len(sel.WindowSpecs) > 0:
-		b.fail("window functions")
+	case (containsNode(sel.Fields, isWindowFunc) || containsNode(sel.OrderBy, isWindowFunc) || len(sel.WindowSpecs) > 0) && !b.wholeWindows:
+		b.fail("window functions (unless every window is PARTITION BY the shard key)")
 	case sel.GroupBy != nil && sel.GroupBy.Rollup:
 		b.fail("GROUP BY ... WITH ROLLUP")
 	}
@@ -121,6 +127,9 @@ func (b *scatterBuilder) build() *ScatterSelect {
 	aggregated := sel.GroupBy != nil || hasAggregate(sel.Fields) || (sel.Having != nil && hasAggregate(sel.Having)) ||
 		hasAggregate(sel.OrderBy)
 	b.out.Aggregated = aggregated
+	if aggregated && (containsNode(sel.Fields, isWindowFunc) || containsNode(sel.OrderBy, isWindowFunc)) {
+		b.fail("window functions over groups Strata merges")
+	}
 
 	scatter := *sel
 	if aggregated {
@@ -770,8 +779,54 @@ func (a *analyzer) groupsWholeOnShards(sel *ast.SelectStmt) bool {
 	if sel.GroupBy == nil || sel.GroupBy.Rollup {
 		return false
 	}
+	return a.wholeOnShards(sel.GroupBy.Items)
+}
+
+// windowsWholeOnShards reports whether every window of sel is partitioned
+// by a shard key (as groupsWholeOnShards has it for GROUP BY): each shard
+// holds whole partitions, so it computes ROW_NUMBER(), SUM() OVER and the
+// rest as one server would.
+func (a *analyzer) windowsWholeOnShards(sel *ast.SelectStmt) bool {
+	named := map[string]*ast.WindowSpec{}
+	for i := range sel.WindowSpecs {
+		named[sel.WindowSpecs[i].Name.L] = &sel.WindowSpecs[i]
+	}
+	whole := true
+	check := func(n ast.Node) bool {
+		wf, ok := n.(*ast.WindowFuncExpr)
+		if !ok {
+			return false
+		}
+		spec := &wf.Spec
+		for spec.PartitionBy == nil && (spec.Ref.L != "" || spec.Name.L != "") {
+			ref := spec.Ref.L
+			if ref == "" {
+				ref = spec.Name.L
+			}
+			next, ok := named[ref]
+			if !ok || next == spec {
+				break
+			}
+			spec = next
+		}
+		if spec.PartitionBy == nil || !a.wholeOnShards(spec.PartitionBy.Items) {
+			whole = false
+		}
+		return false
+	}
+	containsNode(sel.Fields, check)
+	if sel.OrderBy != nil {
+		containsNode(sel.OrderBy, check)
+	}
+	return whole
+}
+
+// wholeOnShards reports whether rows equal in items lie on one shard:
+// items has the shard key of a top-level sharded table, and every other
+// sharded table is joined to that one on the shard key.
+func (a *analyzer) wholeOnShards(items []*ast.ByItem) bool {
 	whole := map[int]bool{}
-	for _, item := range sel.GroupBy.Items {
+	for _, item := range items {
 		if c, ok := unparen(item.Expr).(*ast.ColumnNameExpr); ok {
 			if uses := a.keyUses(c.Name); len(uses) == 1 {
 				whole[uses[0]] = true

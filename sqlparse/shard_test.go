@@ -238,7 +238,10 @@ func TestShardUnsupported(t *testing.T) {
 		{"SELECT *, COUNT(*) FROM posts", "SELECT * with GROUP BY or aggregates"},
 		{"SELECT a FROM posts GROUP BY a HAVING UPPER(b) = 'x'", "HAVING"},
 		{"SELECT a FROM posts ORDER BY RAND()", "random"},
-		{"SELECT a, ROW_NUMBER() OVER (ORDER BY a) FROM posts", "window functions"},
+		{"SELECT a, ROW_NUMBER() OVER (ORDER BY a) FROM posts", "window functions (unless every window is PARTITION BY the shard key)"},
+		{"SELECT a, ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY a), SUM(b) OVER (PARTITION BY a) FROM posts", "window functions"},
+		{"SELECT a, RANK() OVER w FROM posts WINDOW w AS (PARTITION BY a)", "window functions"},
+		{"SELECT a, COUNT(*), ROW_NUMBER() OVER (PARTITION BY user_id) FROM posts GROUP BY a", "window functions over groups Strata merges"},
 		// Supported.
 		{"SELECT * FROM tags WHERE id IN (SELECT id FROM labels)", ""},
 		{"SELECT * FROM posts WHERE a IN (SELECT a FROM tags)", ""},
@@ -596,6 +599,16 @@ func TestShardWholeGroups(t *testing.T) {
 			if got, err := s.Render(Rewrite{Scatter: true}); err != nil || got != tt.scatter {
 				t.Errorf("%s\nscatter = %s (%v)\nwant      %s", tt.sql, got, err, tt.scatter)
 			}
+		}
+	}
+	// Windows partitioned by the shard key are whole on each shard too.
+	for _, sql := range []string{
+		"SELECT id, ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY id) AS n FROM posts ORDER BY user_id, n LIMIT 10",
+		"SELECT id, RANK() OVER w, SUM(x) OVER (w ORDER BY id) FROM posts WINDOW w AS (PARTITION BY user_id, a)",
+		"SELECT user_id, GROUP_CONCAT(id), ROW_NUMBER() OVER (PARTITION BY user_id) FROM posts GROUP BY user_id",
+	} {
+		if s := mustAnalyze(t, sql); s.Unsupported != "" || s.Select == nil || s.Select.Aggregated {
+			t.Errorf("%s: Unsupported %q; want the shards to compute the windows", sql, s.Unsupported)
 		}
 	}
 	// Groups that may span shards still need merging, and these cannot be.

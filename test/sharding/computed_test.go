@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/strata-proxy/strata/test/testenv"
@@ -112,5 +113,25 @@ func TestAggregatesOfWholeGroupsMatchOneServer(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { sameAsOneServer(t, db, 3, tt.query, tt.args...) })
+	}
+}
+
+// Windows partitioned by the shard key have every partition on one shard:
+// the shards compute ROW_NUMBER(), RANK() and running sums as one server,
+// and Strata merges the rows.
+func TestWindowsPartitionedByTheShardKeyMatchOneServer(t *testing.T) {
+	shardedData(t)
+	db := strataDB(t)
+	for _, q := range []string{
+		"SELECT entry_id, id, ROW_NUMBER() OVER (PARTITION BY entry_id ORDER BY id) AS n FROM comments WHERE votes > 5 ORDER BY entry_id, n LIMIT 30",
+		"SELECT entry_id, id, votes, SUM(votes) OVER (PARTITION BY entry_id ORDER BY id) AS running FROM comments ORDER BY running DESC, id LIMIT 25",
+		"SELECT entry_id, id, RANK() OVER w AS r FROM comments WINDOW w AS (PARTITION BY entry_id ORDER BY votes DESC) ORDER BY entry_id, r, id LIMIT 20",
+		"SELECT entry_id, COUNT(*) AS n, RANK() OVER (PARTITION BY entry_id ORDER BY COUNT(*)) FROM comments GROUP BY entry_id ORDER BY entry_id LIMIT 10",
+	} {
+		sameAsOneServer(t, db, 10, q)
+	}
+	_, err := runQuery(testenv.Ctx(t), db, "SELECT id, ROW_NUMBER() OVER (ORDER BY id) FROM comments")
+	if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "PARTITION BY the shard key") {
+		t.Fatalf("a window over every shard's rows: %v, want error 1235 naming PARTITION BY the shard key", err)
 	}
 }
