@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/opcode"
 )
 
 // Select-list expressions over aggregates (SUM(a) / COUNT(*),
@@ -217,7 +218,7 @@ func (b *scatterBuilder) computed(i int) {
 // GROUP BY's order.
 func (b *scatterBuilder) materializesGroups() bool {
 	sel := b.sel
-	if sel.GroupBy == nil || sel.OrderBy == nil || !hasDistinctAggregate(sel) {
+	if sel.GroupBy == nil || sel.OrderBy == nil || !hasDistinctAggregate(sel) || b.groupsFixedByWhere() {
 		return false
 	}
 	for _, item := range sel.OrderBy.Items {
@@ -226,6 +227,36 @@ func (b *scatterBuilder) materializesGroups() bool {
 		}
 	}
 	return false
+}
+
+// groupsFixedByWhere reports whether WHERE sets every GROUP BY column to
+// a constant (status = 'hidden' ... GROUP BY status): MariaDB then drops
+// the grouping, and the temporary table with it.
+func (b *scatterBuilder) groupsFixedByWhere() bool {
+	conds := conjuncts(nil, b.sel.Where)
+	for _, g := range b.groupExpr {
+		gc, ok := g.(*ast.ColumnNameExpr)
+		if !ok {
+			return false
+		}
+		fixed := false
+		for _, cond := range conds {
+			eq, ok := unparen(cond).(*ast.BinaryOperationExpr)
+			if !ok || eq.Op != opcode.EQ {
+				continue
+			}
+			for _, side := range [2][2]ast.ExprNode{{eq.L, eq.R}, {eq.R, eq.L}} {
+				c, isCol := unparen(side[0]).(*ast.ColumnNameExpr)
+				if _, isLit := b.impl.literalText(side[1]); isCol && isLit && sameColumn(c.Name, gc.Name) {
+					fixed = true
+				}
+			}
+		}
+		if !fixed {
+			return false
+		}
+	}
+	return len(b.groupExpr) > 0
 }
 
 // isGroupItem reports whether e (an ORDER BY item) is one of the GROUP BY

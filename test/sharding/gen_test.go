@@ -83,8 +83,10 @@ func (g *queryGen) query(t *tableDef) *genQuery {
 		return g.grouped(t)
 	case p < 83 && t.name == "entries":
 		return g.correlated(t)
-	case p < 85 && t.key >= 0 && !t.isView && !t.reference && t.pk >= 0:
+	case p < 84 && t.key >= 0 && !t.isView && !t.reference && t.pk >= 0:
 		return g.wholeGroups(t)
+	case p < 85 && t.key >= 0 && !t.isView && !t.reference && t.pk >= 0:
+		return g.windows(t)
 	case p < 85:
 		return g.grouped(t)
 	default:
@@ -609,6 +611,36 @@ func (g *queryGen) correlated(t *tableDef) *genQuery {
 		}
 	}
 	return finish(t, "correlated by key", false, items, where, "", "", order, dirs, limit)
+}
+
+// windows: SELECT key, pk, window functions PARTITION BY key FROM t
+// [WHERE] [ORDER BY key, pk [LIMIT]]: whole partitions on each shard.
+func (g *queryGen) windows(t *tableDef) *genQuery {
+	key, pk := t.cols[t.key], t.cols[t.pk]
+	items := []item{colItem(key, false), colItem(pk, false)}
+	over := "OVER (PARTITION BY " + key.expr + " ORDER BY " + pk.expr + ")"
+	fns := []string{"ROW_NUMBER() " + over, "COUNT(*) OVER (PARTITION BY " + key.expr + ")"}
+	for _, c := range t.cols {
+		if c.kind.numeric() && c != pk {
+			fns = append(fns, "SUM("+c.expr+") "+over, "MAX("+c.expr+") OVER (PARTITION BY "+key.expr+")")
+		}
+	}
+	for n, i := range g.r.Perm(len(fns))[:1+g.r.IntN(2)] {
+		it := item{text: fns[i], numeric: true}
+		it.text += fmt.Sprintf(" AS w%d", n)
+		it.ref = fmt.Sprintf("w%d", n)
+		items = append(items, it)
+	}
+	var order []int
+	var dirs []string
+	limit := ""
+	if g.pct(70) {
+		order, dirs = []int{0, 1}, []string{g.dir(), g.dir()}
+		if g.pct(50) {
+			limit = g.limit()
+		}
+	}
+	return finish(t, "windows", false, items, g.where(t), "", "", order, dirs, limit)
 }
 
 func (g *queryGen) having(t *tableDef, aggs []item) string {
