@@ -1,7 +1,9 @@
 package sharding
 
 import (
+	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -143,5 +145,39 @@ func TestSubqueriesCorrelatedByTheShardKey(t *testing.T) {
 	_, err := runQuery(testenv.Ctx(t), db, "SELECT e.id, (SELECT COUNT(*) FROM entry_likes l WHERE l.user_id = e.user_id) FROM entries e")
 	if testenv.MySQLErr(err) != 1235 {
 		t.Fatalf("a subquery correlated on another column: %v, want error 1235", err)
+	}
+}
+
+// The counter-cache write of web apps, UPDATE ... SET n = (SELECT COUNT(*)
+// FROM likes WHERE likes.entry_id = entries.id), runs on each entry's
+// shard: the likes it counts live there too.
+func TestUpdateFromASubqueryMatchedOnTheShardKey(t *testing.T) {
+	db := strataDB(t)
+	conn := testenv.Conn(t, db)
+	cleanup(t, "entries", "id BETWEEN 900000001 AND 900000006")
+	cleanup(t, "entry_likes", "entry_id BETWEEN 900000001 AND 900000006")
+	var ids []string
+	for i := 1; i <= 6; i++ {
+		id := strconv.Itoa(900000000 + i)
+		ids = append(ids, id)
+		mustExec(t, conn, "INSERT INTO entries (id, user_id, title, score, status) VALUES ("+id+", 1, 'counter', 0, 'live')")
+		for k := range i {
+			mustExec(t, conn, fmt.Sprintf("INSERT INTO entry_likes (id, entry_id, user_id, weight) VALUES (%d, %s, %d, 1)", 900000000+i*10+k, id, k))
+		}
+	}
+	if got := holders(t, "entries", "id BETWEEN 900000001 AND 900000006"); len(got) < 2 {
+		t.Fatalf("the test entries are on %v: the test needs several shards", got)
+	}
+	res := mustExec(t, conn, "UPDATE entries SET score = (SELECT COUNT(*) FROM entry_likes l WHERE l.entry_id = entries.id) WHERE id BETWEEN 900000001 AND 900000006")
+	if n, _ := res.RowsAffected(); n != 6 {
+		t.Fatalf("UPDATE changed %d rows, want 6", n)
+	}
+	got := testenv.Strings(t, conn, "SELECT id, score FROM entries WHERE id BETWEEN 900000001 AND 900000006 ORDER BY id")
+	var want []string
+	for i, id := range ids {
+		want = append(want, fmt.Sprintf("%s|%d", id, i+1))
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("counts written %q, want %q", got, want)
 	}
 }
