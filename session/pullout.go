@@ -92,8 +92,8 @@ func (s *Session) pulledValues(ctx context.Context, sql string, kind sqlparse.Pu
 	if plan.Write {
 		return nil, errNotPulled
 	}
-	max := map[sqlparse.PullKind]int{sqlparse.PullIn: maxPulledValues, sqlparse.PullScalar: 1, sqlparse.PullExists: 1}[kind]
-	cols, rows, more, err := s.collectRows(ctx, f, plan, max)
+	limit := map[sqlparse.PullKind]int{sqlparse.PullIn: maxPulledValues, sqlparse.PullScalar: 1, sqlparse.PullExists: 1}[kind]
+	cols, rows, more, err := s.collectRows(ctx, f, plan, limit)
 	switch {
 	case err != nil:
 		return nil, err
@@ -108,7 +108,7 @@ func (s *Session) pulledValues(ctx context.Context, sql string, kind sqlparse.Pu
 		return nil, wire.NewError(wire.ErSubqueryNo1Row, "Subquery returns more than 1 row")
 	case more:
 		return nil, wire.NewError(wire.ErNotSupportedYet, "Strata: the subquery %s returned more than %d rows; Strata runs IN (SELECT ...) over sharded tables first and puts its values in the statement: narrow the subquery, or join instead",
-			abbreviate(f.Text, 80), max)
+			abbreviate(f.Text, 80), limit)
 	}
 	seen := map[string]bool{}
 	var out []string
@@ -193,9 +193,9 @@ func plainText(v []byte) bool {
 	return true
 }
 
-// collectRows runs a SELECT's plan and returns up to max of its rows, and
-// whether it had more, for Strata's own use rather than the client's.
-func (s *Session) collectRows(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, max int) (cols []engine.Column, out []engine.Row, more bool, err error) {
+// collectRows runs a SELECT's plan and returns up to limit of its rows,
+// and whether it had more, for Strata's own use rather than the client's.
+func (s *Session) collectRows(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, limit int) (cols []engine.Column, out []engine.Row, more bool, err error) {
 	if err := s.checkTransaction(ctx, f, plan); err != nil {
 		return nil, nil, false, err
 	}
@@ -234,7 +234,7 @@ func (s *Session) collectRows(ctx context.Context, f *sqlparse.Facts, plan *plan
 			return cols, out, false, nil
 		case err != nil:
 			return nil, nil, false, mergeError(err, false)
-		case len(out) == max:
+		case len(out) == limit:
 			return cols, out, true, nil
 		}
 		out = append(out, r)

@@ -2,6 +2,7 @@ package sqlparse
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -323,14 +324,7 @@ func (b *scatterBuilder) aggregateFields() {
 
 // isComputed reports whether select field i is an expression over
 // aggregates.
-func (b *scatterBuilder) isComputed(i int) bool {
-	for _, p := range b.pending {
-		if p == i {
-			return true
-		}
-	}
-	return false
-}
+func (b *scatterBuilder) isComputed(i int) bool { return slices.Contains(b.pending, i) }
 
 func (b *scatterBuilder) hasAggCol(key string) bool {
 	_, ok := b.aggCols[key]
