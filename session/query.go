@@ -24,6 +24,7 @@ func (s *Session) WriteError(err error) error {
 	if !errors.As(err, &werr) {
 		werr = wire.NewError(wire.ErUnknownError, "Strata: %v", err)
 	}
+	s.noteOwnError(werr)
 	return s.client.WriteFlush(wire.AppendErr(nil, werr))
 }
 
@@ -64,6 +65,9 @@ func (s *Session) Query(ctx context.Context, packet []byte) error {
 	}
 	if stmt, ok := explainStrata(sql); ok {
 		return s.explainStrata(ctx, stmt)
+	}
+	if ok, err := s.answerOwnError(ctx, f); ok {
+		return err
 	}
 	stmts := statements(parsed)
 	if rule, msg := s.refusal(stmts, false); rule >= 0 {

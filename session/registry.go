@@ -159,6 +159,9 @@ func (s *Session) CommandDone() {
 	if s.rowCountState > 0 {
 		s.rowCountState-- // 2 (set by this command) → 1 (the next may read it) → 0
 	}
+	if s.ownErrState > 0 {
+		s.ownErrState-- // as rowCountState
+	}
 	s.txOpen.Store(s.inTransaction())
 	switch {
 	case s.pinned != nil:

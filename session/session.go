@@ -158,6 +158,11 @@ type Session struct {
 	// readable by this one, 0 none (CommandDone ages it).
 	rowCount      uint64
 	rowCountState uint8
+	// ownErr is the error Strata itself answered the last command with,
+	// for SHOW WARNINGS (diagnostics.go); ownErrState ages like
+	// rowCountState.
+	ownErr      *wire.Error
+	ownErrState uint8
 	// waitTimeout is the session's own wait_timeout (SET SESSION
 	// wait_timeout = n), 0 when it never set one: the client's idle limit.
 	waitTimeout time.Duration

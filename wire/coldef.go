@@ -2,6 +2,7 @@ package wire
 
 // Column types and flags of the column definitions Strata writes itself.
 const (
+	TypeLong      byte = 0x03
 	TypeLongLong  byte = 0x08
 	TypeVarString byte = 0xfd
 

@@ -60,12 +60,22 @@ func TestWarningsAfterAScatterAreNotOlder(t *testing.T) {
 	if got := testenv.Strings(t, conn, "SHOW WARNINGS"); len(got) != 0 {
 		t.Fatalf("SHOW WARNINGS after a scatter = %q, want none (not the statement before's)", got)
 	}
-	// The same after a statement Strata refused itself.
+	// After a statement Strata refused itself, its error, as a server
+	// lists its own: in SHOW WARNINGS and SHOW ERRORS, again and again,
+	// until another statement.
 	testenv.Strings(t, conn, "SELECT CAST('9 lives' AS SIGNED)")
-	if _, err := conn.ExecContext(testenv.Ctx(t), "SELECT * FROM audit"); testenv.MySQLErr(err) != 1235 {
+	_, err := conn.ExecContext(testenv.Ctx(t), "SELECT * FROM audit")
+	if testenv.MySQLErr(err) != 1235 {
 		t.Fatalf("a scatter of audit (scatter: deny): %v, want Strata's refusal 1235", err)
 	}
+	for _, q := range []string{"SHOW WARNINGS", "SHOW ERRORS", "SHOW WARNINGS LIMIT 5"} {
+		got := testenv.Strings(t, conn, q)
+		if len(got) != 1 || !strings.HasPrefix(got[0], "Error|1235|") || !strings.Contains(got[0], "scatter: deny") {
+			t.Fatalf("%s after Strata refused a statement = %q, want its error 1235 (not the statement before's warning)", q, got)
+		}
+	}
+	testenv.Strings(t, conn, "SELECT COUNT(*) FROM events")
 	if got := testenv.Strings(t, conn, "SHOW WARNINGS"); len(got) != 0 {
-		t.Fatalf("SHOW WARNINGS after Strata refused a statement = %q, want none (not the statement before's)", got)
+		t.Fatalf("SHOW WARNINGS after a statement that followed the error = %q, want none", got)
 	}
 }
