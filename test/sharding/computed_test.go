@@ -2,6 +2,7 @@ package sharding
 
 import (
 	"context"
+	"database/sql"
 	"slices"
 	"strconv"
 	"strings"
@@ -72,6 +73,16 @@ func runTyped(ctx context.Context, t *testing.T, q querier, query string, args .
 	if err != nil {
 		t.Fatalf("%s %v: %v", query, args, err)
 	}
+	return res, describeColumns(ctx, t, q, func(ct *sql.ColumnType) string {
+		_, scale, _ := ct.DecimalSize()
+		return ct.DatabaseTypeName() + "/" + strconv.FormatInt(scale, 10)
+	}, query, args...)
+}
+
+// describeColumns runs query and describes each result column with
+// describe.
+func describeColumns(ctx context.Context, t *testing.T, q querier, describe func(*sql.ColumnType) string, query string, args ...any) []string {
+	t.Helper()
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		t.Fatal(err)
@@ -83,12 +94,11 @@ func runTyped(ctx context.Context, t *testing.T, q querier, query string, args .
 	}
 	var out []string
 	for _, ct := range types {
-		_, scale, _ := ct.DecimalSize()
-		out = append(out, ct.DatabaseTypeName()+"/"+strconv.FormatInt(scale, 10))
+		out = append(out, describe(ct))
 	}
 	for rows.Next() {
 	}
-	return res, out
+	return out
 }
 
 // Grouped by the shard key, every group is whole on one shard: aggregates

@@ -2,6 +2,7 @@ package sharding
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -129,23 +130,10 @@ func TestMergedAggregateColumnTypesMatchOneServer(t *testing.T) {
 	ctx := context.Background()
 	describe := func(q querier, args ...any) []string {
 		t.Helper()
-		rows, err := q.QueryContext(ctx, q2(args), args...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		types, err := rows.ColumnTypes()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out []string
-		for _, ct := range types {
+		return describeColumns(ctx, t, q, func(ct *sql.ColumnType) string {
 			p, s, _ := ct.DecimalSize()
-			out = append(out, fmt.Sprintf("%s:%s:%d.%d", ct.Name(), ct.DatabaseTypeName(), p, s))
-		}
-		for rows.Next() {
-		}
-		return out
+			return fmt.Sprintf("%s:%s:%d.%d", ct.Name(), ct.DatabaseTypeName(), p, s)
+		}, q2(args), args...)
 	}
 	for _, args := range [][]any{nil, {0}} { // text, then a prepared statement
 		got, want := describe(db, args...), describe(singleBlog, args...)
