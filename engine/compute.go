@@ -182,7 +182,7 @@ func Literal(c Column, v Value) (string, error) {
 	}
 	switch classOf(c.Type) {
 	case classDecimal, classFloat:
-		if _, ok := splitNumber(v); !ok && !isFloatText(v) {
+		if !NumberText(v) {
 			return "", fmt.Errorf("%w: %q is not a number", ErrNotComputable, v)
 		}
 	}
@@ -254,9 +254,18 @@ func castType(c Column) (string, error) {
 	return "", fmt.Errorf("%w: a value of column %s (type %d) is not a number, date or time", ErrNotComputable, c.Name, c.Type)
 }
 
-// isFloatText accepts MariaDB's text of a double: digits with an exponent,
-// inf and nan are not written by it.
-func isFloatText(v []byte) bool {
+// NumberText reports whether v is a number as a server writes one: a
+// decimal, or a double with an exponent. Only such text goes into SQL
+// bare.
+func NumberText(v []byte) bool {
+	if _, ok := splitNumber(v); ok {
+		return true
+	}
+	for _, b := range v { // ParseFloat would take inf, nan and hex floats too
+		if (b < '0' || b > '9') && b != '.' && b != 'e' && b != 'E' && b != '-' && b != '+' {
+			return false
+		}
+	}
 	_, err := strconv.ParseFloat(string(v), 64)
 	return err == nil
 }

@@ -47,6 +47,7 @@ func TestLiteral(t *testing.T) {
 		{Column{Type: TypeBit}, Value{1}},
 		{Column{Type: TypeVarString, Charset: 2304}, Value("x")}, // a collation Strata does not name
 		{dec2, Value("12.5; DROP TABLE t")},                      // never written into SQL
+		{Column{Type: TypeDouble}, Value("inf")},
 	} {
 		if got, err := Literal(bad.col, bad.v); !errors.Is(err, ErrNotComputable) {
 			t.Errorf("Literal(%+v, %q) = %s, %v; want ErrNotComputable", bad.col, bad.v, got, err)

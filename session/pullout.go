@@ -141,7 +141,7 @@ func pulledLiteral(c engine.Column, v engine.Value) (string, error) {
 	switch c.Type {
 	case engine.TypeTiny, engine.TypeShort, engine.TypeLong, engine.TypeLongLong, engine.TypeInt24, engine.TypeYear,
 		engine.TypeDecimal, engine.TypeNewDecimal, engine.TypeFloat, engine.TypeDouble:
-		if !numericText(v) {
+		if !engine.NumberText(v) {
 			return "", fmt.Errorf("%w: %q is not a number", engine.ErrNotComputable, v)
 		}
 		return string(v), nil
@@ -165,21 +165,6 @@ func pulledLiteral(c engine.Column, v engine.Value) (string, error) {
 		return "", err
 	}
 	return lit, nil
-}
-
-func numericText(v []byte) bool {
-	if len(v) == 0 {
-		return false
-	}
-	for i, b := range v {
-		switch {
-		case b >= '0' && b <= '9', b == '.', b == 'e', b == 'E':
-		case (b == '-' || b == '+') && (i == 0 || v[i-1] == 'e' || v[i-1] == 'E'):
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // plainText: printable ASCII without quotes or backslashes, which reads

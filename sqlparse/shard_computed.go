@@ -108,7 +108,7 @@ func (m *computedMarks) Enter(n ast.Node) (ast.Node, bool) {
 		m.failed = "a subquery, variable or window function inside an expression over aggregates"
 		return n, true
 	case *ast.FuncCallExpr:
-		if nonDeterministic[v.FnName.L] {
+		if !reevaluable(v.FnName.L) {
 			m.failed = v.FnName.O + "() inside an expression over aggregates"
 			return n, true
 		}
@@ -165,13 +165,18 @@ func (r restoreMarks) Enter(n ast.Node) (ast.Node, bool) {
 
 func (r restoreMarks) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 
-// nonDeterministic functions would give another value when MariaDB
-// evaluates the expression again after the merge.
-var nonDeterministic = map[string]bool{
+// reevaluable reports whether a function gives the same value when MariaDB
+// evaluates the expression again after the merge, on another connection
+// and a moment later: not so for the functions that matter for routing
+// (locks, the connection's own values, sequences) nor for random ones.
+func reevaluable(name string) bool {
+	return specialFuncs[name] == 0 && !volatileFuncs[name]
+}
+
+// volatileFuncs give another value at each call.
+var volatileFuncs = map[string]bool{
 	"rand": true, "uuid": true, "uuid_short": true, "sys_guid": true, "sleep": true,
-	"connection_id": true, "last_insert_id": true, "row_count": true, "found_rows": true,
-	"get_lock": true, "release_lock": true, "is_free_lock": true, "is_used_lock": true,
-	"benchmark": true, "nextval": true, "lastval": true, "setval": true, "sysdate": true,
+	"benchmark": true, "sysdate": true,
 }
 
 // computed registers select field i, an expression over aggregates, for
