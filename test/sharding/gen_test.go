@@ -687,6 +687,13 @@ func (g *queryGen) distinct(t *tableDef) *genQuery {
 		}
 		if g.pct(50) {
 			limit = g.limit()
+			if t.isView {
+				// MariaDB 10.11 answers SELECT DISTINCT over a join whose
+				// WHERE makes the selected table a constant one with a row
+				// even past an OFFSET (the single server gave 1 row for
+				// LIMIT 16 OFFSET 19 of a 1-row answer): no OFFSET here.
+				limit, _, _ = strings.Cut(limit, " OFFSET")
+			}
 		}
 	}
 	return finish(t, "distinct", true, items, g.where(t), "", "", order, dirs, limit)
