@@ -177,6 +177,10 @@ func Literal(c Column, v Value) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if v == nil && c.Type == TypeLongLong {
+		// A NULL BIGINT: CAST(NULL ...) alone would be an INT.
+		return "IF(0, CAST(X'" + hex.EncodeToString(padInteger(Value("0"))) + "' AS " + sqlType + "), NULL)", nil
+	}
 	if v == nil {
 		return "CAST(NULL AS " + sqlType + ")", nil
 	}

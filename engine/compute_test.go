@@ -23,6 +23,7 @@ func TestLiteral(t *testing.T) {
 		// A BIGINT's digits padded to 20, so that the CAST is a BIGINT too.
 		{Column{Type: TypeLongLong}, Value("-42"), "CAST(X'2d3030303030303030303030303030303030303432' AS SIGNED)"},
 		{Column{Type: TypeLong}, Value("-42"), "CAST(X'2d3432' AS SIGNED)"},
+		{Column{Type: TypeLongLong}, nil, "IF(0, CAST(X'3030303030303030303030303030303030303030' AS SIGNED), NULL)"},
 		{unsigned, Value("18446744073709551615"), "CAST(X'3138343436373434303733373039353531363135' AS UNSIGNED)"},
 		{dec2, Value("12.50"), "CAST(X'31322e3530' AS DECIMAL(65,2))"},
 		{dec2, nil, "CAST(NULL AS DECIMAL(65,2))"},

@@ -238,6 +238,13 @@ func (s *Sharding) plan(ctx context.Context, m sqlparse.Mode, sql string, f *sql
 		}
 		return p, nil
 	}
+	if len(other) == 0 && l.DefaultCluster() != "" {
+		// No placed table: a statement Strata rewrote (its subqueries
+		// over shards replaced by their rows) runs where unlisted tables
+		// live.
+		return &ShardPlan{Kind: PlanRelay, Routes: []ShardRoute{{Cluster: l.DefaultCluster(), SQL: sql, Template: templateIf(args, sql)}}, Write: !f.ReadOnly,
+			Reason: "no placed table: the default cluster " + l.DefaultCluster() + " runs it"}, nil
+	}
 	if len(groups) > 1 || (len(unplaced) > 0 && !groups[l.DefaultCluster()]) {
 		return nil, refuse("the tables of this statement live on different clusters (%s); Strata cannot run one statement across clusters", describeClusters(l, f))
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/strata-proxy/strata/engine"
 	"github.com/strata-proxy/strata/planner"
+	"github.com/strata-proxy/strata/sqlparse"
 	"github.com/strata-proxy/strata/wire"
 )
 
@@ -81,6 +82,13 @@ func (s *Session) explainPullout(ctx context.Context, sql string) ([]ExplainRow,
 	var rows []ExplainRow
 	marks := make([][]string, len(po.Subqueries))
 	for i, sub := range po.Subqueries {
+		if !s.placed(s.parse(sub).Summary) {
+			po.Keep(i) // it reads no placed table: it stays as written
+			continue
+		}
+		if po.Kinds[i] == sqlparse.PullTable {
+			po.SetTable(i, sqlparse.PulledTable{Text: fmt.Sprintf("SELECT /* rows of subquery %d */", i+1)})
+		}
 		subRows, err := s.ExplainPlan(ctx, sub)
 		if err != nil {
 			return nil, false

@@ -47,10 +47,32 @@ func (s *Session) pullOutArgs(ctx context.Context, sql string, args []string, de
 		return "", errNotPulled
 	}
 	values := make([][]string, len(po.Subqueries))
+	pulled := 0
 	for i, sub := range po.Subqueries {
-		if values[i], err = s.pulledValues(ctx, sub, po.Kinds[i], po.Typed[i], depth+1); err != nil {
+		if po.Kinds[i] == sqlparse.PullTable {
+			table, err := s.pulledTable(ctx, sub, depth+1)
+			switch {
+			case errors.Is(err, errNotPulled):
+				continue // it reads no placed table: it stays as written (Keep)
+			case err != nil:
+				return "", err
+			}
+			po.SetTable(i, table)
+			pulled++
+			continue
+		}
+		values[i], err = s.pulledValues(ctx, sub, po.Kinds[i], po.Typed[i], depth+1)
+		switch {
+		case errors.Is(err, errNotPulled):
+			po.Keep(i)
+			continue
+		case err != nil:
 			return "", correlated(sub, err)
 		}
+		pulled++
+	}
+	if pulled == 0 {
+		return "", errNotPulled
 	}
 	return po.Render(values)
 }
@@ -73,24 +95,9 @@ func correlated(sub string, err error) error {
 // typed: the value is a column of the client's result, written as a
 // literal of its own type (CAST(... AS DATE)) rather than plainly.
 func (s *Session) pulledValues(ctx context.Context, sql string, kind sqlparse.PullKind, typed bool, depth int) ([]string, error) {
-	parsed := s.parse(sql)
-	f := parsed.Summary
-	if parsed.Err != nil || len(parsed.Statements) != 1 || !s.placed(f) || f.Kind != sqlparse.KindSelect || f.Masked {
-		return nil, errNotPulled
-	}
-	plan, err := s.env.Sharding.Plan(ctx, s.readingMode(), sql, f, nil)
+	f, plan, err := s.planPulled(ctx, sql, depth)
 	if err != nil {
-		inner, perr := s.pullOut(ctx, sql, depth)
-		if perr != nil {
-			if errors.Is(perr, errNotPulled) {
-				return nil, err
-			}
-			return nil, perr
-		}
-		return s.pulledValues(ctx, inner, kind, typed, depth+1)
-	}
-	if plan.Write {
-		return nil, errNotPulled
+		return nil, err
 	}
 	limit := map[sqlparse.PullKind]int{sqlparse.PullIn: maxPulledValues, sqlparse.PullScalar: 1, sqlparse.PullExists: 1}[kind]
 	cols, rows, more, err := s.collectRows(ctx, f, plan, limit)
@@ -127,6 +134,72 @@ func (s *Session) pulledValues(ctx context.Context, sql string, kind sqlparse.Pu
 		}
 	}
 	return out, nil
+}
+
+// planPulled plans a subquery Strata runs first: as it is, or after its
+// own subqueries over shards ran first. One that reads no placed table is
+// errNotPulled.
+func (s *Session) planPulled(ctx context.Context, sql string, depth int) (*sqlparse.Facts, *planner.ShardPlan, error) {
+	parsed := s.parse(sql)
+	f := parsed.Summary
+	if parsed.Err != nil || len(parsed.Statements) != 1 || !s.placed(f) || f.Kind != sqlparse.KindSelect || f.Masked {
+		return nil, nil, errNotPulled
+	}
+	plan, err := s.env.Sharding.Plan(ctx, s.readingMode(), sql, f, nil)
+	if err != nil {
+		inner, perr := s.pullOut(ctx, sql, depth)
+		switch {
+		case errors.Is(perr, errNotPulled):
+			return nil, nil, err
+		case perr != nil:
+			return nil, nil, perr
+		}
+		parsed = s.parse(inner)
+		if f = parsed.Summary; parsed.Err != nil || len(parsed.Statements) != 1 || f.Kind != sqlparse.KindSelect {
+			return nil, nil, err
+		}
+		if plan, err = s.env.Sharding.Plan(ctx, s.readingMode(), inner, f, nil); err != nil {
+			return nil, nil, err
+		}
+	}
+	if plan.Write {
+		return nil, nil, errNotPulled
+	}
+	return f, plan, nil
+}
+
+// pulledTable runs a derived table, a CTE's query or a UNION branch over
+// placed tables and returns its rows as typed literals
+// (sqlparse.PulledTable), up to maxPulledValues of them.
+func (s *Session) pulledTable(ctx context.Context, sql string, depth int) (sqlparse.PulledTable, error) {
+	f, plan, err := s.planPulled(ctx, sql, depth)
+	if err != nil {
+		return sqlparse.PulledTable{}, err
+	}
+	cols, rows, more, err := s.collectRows(ctx, f, plan, maxPulledValues)
+	switch {
+	case err != nil:
+		return sqlparse.PulledTable{}, err
+	case more:
+		return sqlparse.PulledTable{}, wire.NewError(wire.ErNotSupportedYet, "Strata: the derived table, CTE or UNION branch %s returned more than %d rows; Strata runs such queries over sharded tables first and puts their rows in the statement: narrow it (WHERE, LIMIT, GROUP BY), or query the shards' rows without it",
+			abbreviate(f.Text, 80), maxPulledValues)
+	}
+	t := sqlparse.PulledTable{Columns: make([]string, len(cols)), Nulls: make([]string, len(cols)), Rows: make([][]string, len(rows))}
+	for k, c := range cols {
+		t.Columns[k] = c.Name
+		if t.Nulls[k], err = engine.Literal(c, nil); err != nil {
+			return sqlparse.PulledTable{}, err
+		}
+	}
+	for i, r := range rows {
+		t.Rows[i] = make([]string, len(cols))
+		for k, c := range cols {
+			if t.Rows[i][k], err = engine.Literal(c, r[k]); err != nil {
+				return sqlparse.PulledTable{}, err
+			}
+		}
+	}
+	return t, nil
 }
 
 // pulledLiteral writes a subquery's value as a literal the outer statement
@@ -248,7 +321,7 @@ func (s *Session) executePulledOut(ctx context.Context, st *prepared, args []str
 	}
 	parsed := s.parse(outer)
 	f := parsed.Summary
-	if parsed.Err != nil || !s.placed(f) {
+	if parsed.Err != nil || s.env.Sharding == nil {
 		return s.refuseRouting(refused)
 	}
 	plan, err := s.env.Sharding.Plan(ctx, s.readingMode(), outer, f, nil)

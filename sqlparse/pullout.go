@@ -3,8 +3,10 @@ package sqlparse
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/format"
 )
 
 // A SELECT that reads a sharded table in a subquery — `x IN (SELECT y
@@ -31,10 +33,19 @@ type Pullout struct {
 	// Typed: the subquery's value is a column of the result, whose type
 	// the client sees (a literal of its own type then); elsewhere a plain
 	// literal lets a compared shard key route.
-	Typed []bool
-	mode  Mode
-	stmt  ast.StmtNode
-	nodes []ast.ExprNode // the node each subquery's values replace
+	Typed  []bool
+	mode   Mode
+	stmt   ast.StmtNode
+	nodes  []ast.Node // the node each subquery's values replace
+	tables map[int]PulledTable
+	kept   map[int]bool
+	// branches: where a UNION branch (PullTable) sits in its list.
+	branches map[int]branchAt
+}
+
+type branchAt struct {
+	list *ast.SetOprSelectList
+	i    int
 }
 
 // PullKind is how a subquery's rows replace it.
@@ -48,7 +59,23 @@ const (
 	PullScalar
 	// PullExists is [NOT] EXISTS (SELECT ...): whether it has a row.
 	PullExists
+	// PullTable is a derived table, a CTE's query or a branch of a UNION:
+	// its rows, as a table of literals (SetTable). One that SetTable was
+	// not given stays as written.
+	PullTable
 )
+
+// PulledTable is what a PullTable subquery returned: its column names,
+// and its rows and a NULL of each column's type as SQL literals of that
+// type (the NULLs type the columns of a table without rows).
+type PulledTable struct {
+	Columns []string
+	Nulls   []string
+	Rows    [][]string
+	// Text, when set, goes in the table's place instead (EXPLAIN's
+	// marker for rows not read).
+	Text string
+}
 
 // ErrNoPullout: the statement has no subquery Strata can run first.
 var ErrNoPullout = errors.New("sqlparse: no IN (SELECT ...) to run first")
@@ -70,17 +97,47 @@ func (m Mode) PullOutArgs(sql string, args []string) (*Pullout, error) {
 	if len(stmts) != 1 {
 		return nil, ErrNoPullout
 	}
-	sel, ok := stmts[0].(*ast.SelectStmt)
-	if !ok {
+	stmt := stmts[0]
+	switch stmt.(type) {
+	case *ast.SelectStmt, *ast.SetOprStmt:
+	default:
 		return nil, ErrNoPullout
 	}
 	if args != nil {
-		if n := replaceParams(sel, &shardImpl{args: args}); n != len(args) {
+		if n := replaceParams(stmt, &shardImpl{args: args}); n != len(args) {
 			return nil, fmt.Errorf("sqlparse: %d bound values for %d placeholders", len(args), n)
 		}
 	}
-	nameFields(sel) // the rendered text keeps the client's column names
-	p := &Pullout{mode: m, stmt: sel}
+	p := &Pullout{mode: m, stmt: stmt, tables: map[int]PulledTable{}, kept: map[int]bool{}, branches: map[int]branchAt{}}
+	switch stmt := stmt.(type) {
+	case *ast.SelectStmt:
+		nameFields(stmt) // the rendered text keeps the client's column names
+		if err := p.findInSelect(stmt); err != nil {
+			return nil, err
+		}
+	case *ast.SetOprStmt:
+		if err := p.findInUnion(stmt); err != nil {
+			return nil, err
+		}
+	}
+	if len(p.nodes) == 0 {
+		return nil, ErrNoPullout
+	}
+	return p, nil
+}
+
+// findInSelect collects the subqueries of a SELECT to run first: its CTEs
+// and derived tables, then the subqueries of its select list, WHERE,
+// HAVING and ORDER BY.
+func (p *Pullout) findInSelect(sel *ast.SelectStmt) error {
+	if err := p.findCTEs(sel.With); err != nil {
+		return err
+	}
+	if sel.From != nil {
+		if err := p.findDerived(sel.From.TableRefs); err != nil {
+			return err
+		}
+	}
 	f := &subqueryFinder{}
 	if sel.Fields != nil {
 		sel.Fields.Accept(f)
@@ -99,20 +156,112 @@ func (m Mode) PullOutArgs(sql string, args []string) (*Pullout, error) {
 		e.Accept(f)
 	}
 	for i, node := range f.found {
-		text, err := m.restore(f.queries[i])
-		if err != nil {
-			return nil, err
+		if err := p.add(node, f.queries[i], f.kinds[i], i < inFields); err != nil {
+			return err
 		}
-		p.Subqueries = append(p.Subqueries, text)
-		p.Kinds = append(p.Kinds, f.kinds[i])
-		p.Typed = append(p.Typed, i < inFields)
-		p.nodes = append(p.nodes, node)
 	}
-	if len(p.nodes) == 0 {
-		return nil, ErrNoPullout
-	}
-	return p, nil
+	return nil
 }
+
+// findInUnion collects a UNION's CTEs and its branches: each runs first,
+// as a statement of its own, and the server that runs the UNION combines
+// their rows (DISTINCT, ORDER BY and LIMIT included) as it would the
+// tables'.
+func (p *Pullout) findInUnion(u *ast.SetOprStmt) error {
+	if err := p.findCTEs(u.With); err != nil {
+		return err
+	}
+	return p.findBranches(u.SelectList)
+}
+
+func (p *Pullout) findBranches(list *ast.SetOprSelectList) error {
+	if list == nil {
+		return nil
+	}
+	if err := p.findCTEs(list.With); err != nil {
+		return err
+	}
+	for i, n := range list.Selects {
+		switch n := n.(type) {
+		case *ast.SelectStmt:
+			if n.Kind != ast.SelectStmtKindSelect || n.With != nil {
+				continue
+			}
+			p.branches[len(p.nodes)] = branchAt{list: list, i: i}
+			if err := p.add(n, n, PullTable, false); err != nil {
+				return err
+			}
+		case *ast.SetOprSelectList:
+			if err := p.findBranches(n); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// findCTEs collects the queries of a WITH clause's CTEs, but not of a
+// recursive one: its query reads itself and cannot run alone.
+func (p *Pullout) findCTEs(with *ast.WithClause) error {
+	if with == nil || with.IsRecursive {
+		return nil
+	}
+	for _, cte := range with.CTEs {
+		if cte.IsRecursive || cte.Query == nil {
+			continue
+		}
+		if err := p.add(cte, cte.Query.Query, PullTable, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// findDerived collects the derived tables of a FROM clause, those inside
+// joins too.
+func (p *Pullout) findDerived(n ast.ResultSetNode) error {
+	switch n := n.(type) {
+	case *ast.Join:
+		if err := p.findDerived(n.Left); err != nil {
+			return err
+		}
+		if n.Right != nil {
+			return p.findDerived(n.Right)
+		}
+	case *ast.TableSource:
+		switch src := n.Source.(type) {
+		case *ast.SelectStmt, *ast.SetOprStmt:
+			return p.add(n, src, PullTable, false)
+		case *ast.Join:
+			return p.findDerived(src)
+		}
+	}
+	return nil
+}
+
+// add records one subquery to run first: node is what its values
+// replace, q its query.
+func (p *Pullout) add(node ast.Node, q ast.ResultSetNode, kind PullKind, typed bool) error {
+	if sel, ok := q.(*ast.SelectStmt); ok && kind == PullTable {
+		nameFields(sel) // the outer statement reads its columns by these names
+	}
+	text, err := p.mode.restore(q)
+	if err != nil {
+		return err
+	}
+	p.Subqueries = append(p.Subqueries, text)
+	p.Kinds = append(p.Kinds, kind)
+	p.Typed = append(p.Typed, typed)
+	p.nodes = append(p.nodes, node)
+	return nil
+}
+
+// SetTable gives the rows of subquery i, a PullTable.
+func (p *Pullout) SetTable(i int, t PulledTable) { p.tables[i] = t }
+
+// Keep leaves subquery i as written: it reads no placed table, and the
+// server that runs the statement runs it too.
+func (p *Pullout) Keep(i int) { p.kept[i] = true }
 
 func havingExpr(sel *ast.SelectStmt) ast.ExprNode {
 	if sel.Having == nil {
@@ -125,12 +274,12 @@ func havingExpr(sel *ast.SelectStmt) ast.ExprNode {
 // and scalar values of one column, EXISTS, none inside another subquery
 // (they run with theirs) and not x > ANY (SELECT ...).
 type subqueryFinder struct {
-	found   []ast.ExprNode
+	found   []ast.Node
 	queries []ast.ResultSetNode
 	kinds   []PullKind
 }
 
-func (f *subqueryFinder) add(n ast.ExprNode, q ast.ResultSetNode, kind PullKind) {
+func (f *subqueryFinder) add(n ast.Node, q ast.ResultSetNode, kind PullKind) {
 	f.found = append(f.found, n)
 	f.queries = append(f.queries, q)
 	f.kinds = append(f.kinds, kind)
@@ -180,11 +329,17 @@ func oneColumn(q ast.ResultSetNode) bool {
 // value (NULL without one), EXISTS by whether values[i] has any. Render
 // changes the parsed statement: call it once.
 func (p *Pullout) Render(values [][]string) (string, error) {
+	if values == nil {
+		values = make([][]string, len(p.nodes))
+	}
 	if len(values) != len(p.nodes) {
 		return "", errors.New("sqlparse: Render needs the values of every subquery")
 	}
 	swap := map[ast.Node]string{}
 	for i, node := range p.nodes {
+		if p.kept[i] {
+			continue
+		}
 		vals := values[i]
 		switch p.Kinds[i] {
 		case PullIn:
@@ -213,12 +368,95 @@ func (p *Pullout) Render(values [][]string) (string, error) {
 				exists = !exists
 			}
 			swap[node] = map[bool]string{false: "0", true: "1"}[exists]
+		case PullTable:
+			if t, ok := p.tables[i]; ok {
+				if err := p.replaceTable(i, node, t); err != nil {
+					return "", err
+				}
+			}
 		}
 	}
 	if len(swap) > 0 {
 		p.stmt.Accept(&nodeSwapper{swap: swap})
 	}
 	return p.mode.restore(p.stmt)
+}
+
+// replaceTable puts the rows of subquery i in its place: a derived
+// table's and a CTE's query become a SELECT of literals, a UNION branch a
+// SELECT * of such a derived table.
+func (p *Pullout) replaceTable(i int, node ast.Node, t PulledTable) error {
+	rows := tableOfLiterals(t)
+	switch n := node.(type) {
+	case *ast.TableSource:
+		n.Source = &rawResultSet{ResultSetNode: &ast.SelectStmt{}, text: "(" + rows + ")"}
+	case *ast.CommonTableExpression:
+		n.Query.Query = &rawResultSet{ResultSetNode: &ast.SelectStmt{}, text: rows}
+	case *ast.SelectStmt:
+		at, ok := p.branches[i]
+		if !ok {
+			return errors.New("sqlparse: a pulled SELECT that is not a UNION branch")
+		}
+		stmts, err := p.mode.parseAST(fmt.Sprintf("SELECT * FROM t AS `_strata_union_%d`", i))
+		if err != nil {
+			return err
+		}
+		sel := stmts[0].(*ast.SelectStmt)
+		sel.From.TableRefs.Left.(*ast.TableSource).Source = &rawResultSet{ResultSetNode: &ast.SelectStmt{}, text: "(" + rows + ")"}
+		sel.AfterSetOperator = n.AfterSetOperator
+		at.list.Selects[at.i] = sel
+	}
+	return nil
+}
+
+// tableOfLiterals writes rows as one SELECT per row joined by UNION ALL,
+// the first naming the columns; a table without rows is one row of typed
+// NULLs that WHERE 0 filters out.
+func tableOfLiterals(t PulledTable) string {
+	if t.Text != "" {
+		return t.Text
+	}
+	var b strings.Builder
+	first := t.Nulls
+	if len(t.Rows) > 0 {
+		first = t.Rows[0]
+	}
+	b.WriteString("SELECT ")
+	for k, v := range first {
+		if k > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(v)
+		b.WriteString(" AS ")
+		b.WriteString("`" + strings.ReplaceAll(t.Columns[k], "`", "``") + "`")
+	}
+	if len(t.Rows) == 0 {
+		b.WriteString(" FROM DUAL WHERE 0")
+		return b.String()
+	}
+	for _, row := range t.Rows[1:] {
+		b.WriteString(" UNION ALL SELECT ")
+		b.WriteString(strings.Join(row, ", "))
+	}
+	return b.String()
+}
+
+// rawResultSet is SQL text in the place of a query.
+type rawResultSet struct {
+	ast.ResultSetNode
+	text string
+}
+
+// Restore implements ast.Node.
+func (r *rawResultSet) Restore(ctx *format.RestoreCtx) error {
+	ctx.WritePlain(r.text)
+	return nil
+}
+
+// Accept implements ast.Node.
+func (r *rawResultSet) Accept(v ast.Visitor) (ast.Node, bool) {
+	n, _ := v.Enter(r)
+	return v.Leave(n)
 }
 
 // nodeSwapper replaces nodes by SQL text.

@@ -81,3 +81,80 @@ func TestPullOut(t *testing.T) {
 		}
 	}
 }
+
+func TestPullOutTables(t *testing.T) {
+	one := PulledTable{Columns: []string{"user_id", "n"}, Nulls: []string{"CAST(NULL AS SIGNED)", "CAST(NULL AS SIGNED)"}, Rows: [][]string{{"1", "2"}, {"3", "4"}}}
+	empty := PulledTable{Columns: []string{"id"}, Nulls: []string{"CAST(NULL AS SIGNED)"}}
+	tests := []struct {
+		name   string
+		sql    string
+		subs   []string
+		kinds  []PullKind
+		tables map[int]PulledTable
+		want   string
+	}{
+		{
+			// The ORM's count of a grouped query's rows.
+			"derived table",
+			"SELECT COUNT(*) AS aggregate FROM (SELECT user_id, COUNT(*) AS n FROM posts GROUP BY user_id) AS t",
+			[]string{"SELECT `user_id`,COUNT(1) AS `n` FROM `posts` GROUP BY `user_id`"},
+			[]PullKind{PullTable},
+			map[int]PulledTable{0: one},
+			"SELECT COUNT(1) AS `aggregate` FROM (SELECT 1 AS `user_id`, 2 AS `n` UNION ALL SELECT 3, 4) AS `t`",
+		},
+		{
+			// Derived tables inside joins; one left as written (not
+			// given), the subquery of the WHERE after them.
+			"derived tables in joins",
+			"SELECT u.name FROM users u JOIN (SELECT id FROM posts) p ON p.id = u.id LEFT JOIN (SELECT 1 AS x) k ON 1 WHERE u.id IN (SELECT id FROM tags)",
+			[]string{"SELECT `id` FROM `posts`", "SELECT 1 AS `x`", "SELECT `id` FROM `tags`"},
+			[]PullKind{PullTable, PullTable, PullIn},
+			map[int]PulledTable{0: empty},
+			"SELECT `u`.`name` FROM (`users` AS `u` JOIN (SELECT CAST(NULL AS SIGNED) AS `id` FROM DUAL WHERE 0) AS `p` ON `p`.`id`=`u`.`id`) LEFT JOIN (SELECT 1 AS `x`) AS `k` ON 1 WHERE `u`.`id` IN (9)",
+		},
+		{
+			"CTE",
+			"WITH c AS (SELECT user_id, COUNT(*) AS n FROM posts GROUP BY user_id) SELECT MAX(n) FROM c",
+			[]string{"SELECT `user_id`,COUNT(1) AS `n` FROM `posts` GROUP BY `user_id`"},
+			[]PullKind{PullTable},
+			map[int]PulledTable{0: one},
+			"WITH `c` AS (SELECT 1 AS `user_id`, 2 AS `n` UNION ALL SELECT 3, 4) SELECT MAX(`n`) AS `MAX(n)` FROM `c`",
+		},
+		{
+			// Each branch runs alone; the server combines them, with the
+			// UNION's ORDER BY and LIMIT (not the last branch's).
+			"UNION",
+			"SELECT user_id, id FROM posts WHERE id < 5 UNION ALL (SELECT 7, 8) UNION SELECT user_id, id FROM posts WHERE id > 9 ORDER BY 1 LIMIT 3",
+			[]string{"SELECT `user_id`,`id` FROM `posts` WHERE `id`<5", "SELECT 7,8", "SELECT `user_id`,`id` FROM `posts` WHERE `id`>9"},
+			[]PullKind{PullTable, PullTable, PullTable},
+			map[int]PulledTable{0: one, 2: empty},
+			"SELECT * FROM (SELECT 1 AS `user_id`, 2 AS `n` UNION ALL SELECT 3, 4) AS `_strata_union_0` UNION ALL (SELECT 7,8) UNION SELECT * FROM (SELECT CAST(NULL AS SIGNED) AS `id` FROM DUAL WHERE 0) AS `_strata_union_2` ORDER BY 1 LIMIT 3",
+		},
+	}
+	for _, tt := range tests {
+		p, err := Mode{}.PullOut(tt.sql)
+		if err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+			continue
+		}
+		if !reflect.DeepEqual(p.Subqueries, tt.subs) || !reflect.DeepEqual(p.Kinds, tt.kinds) {
+			t.Errorf("%s: Subqueries = %q %v, want %q %v", tt.name, p.Subqueries, p.Kinds, tt.subs, tt.kinds)
+		}
+		values := make([][]string, len(p.Subqueries))
+		for i, k := range p.Kinds {
+			if k == PullIn {
+				values[i] = []string{"9"}
+			}
+		}
+		for i, table := range tt.tables {
+			p.SetTable(i, table)
+		}
+		if got, err := p.Render(values); err != nil || got != tt.want {
+			t.Errorf("%s:\nRender = %s (%v)\nwant     %s", tt.name, got, err, tt.want)
+		}
+	}
+	// A recursive CTE reads itself: it cannot run alone.
+	if _, err := (Mode{}).PullOut("WITH RECURSIVE r AS (SELECT 1 AS n UNION ALL SELECT n + 1 FROM r WHERE n < 3) SELECT * FROM r"); !errors.Is(err, ErrNoPullout) {
+		t.Errorf("recursive CTE: err = %v, want ErrNoPullout", err)
+	}
+}

@@ -24,6 +24,7 @@ type genQuery struct {
 	mode      compareMode
 	orderCols []int // result columns of the ORDER BY keys (mode ordered)
 	foldCols  []int // result columns to compare under the collation
+	cols      int   // result columns
 }
 
 type queryGen struct {
@@ -89,6 +90,8 @@ func (g *queryGen) query(t *tableDef) *genQuery {
 		return g.windows(t)
 	case p < 85:
 		return g.grouped(t)
+	case p < 89:
+		return g.derived(t)
 	default:
 		return g.distinct(t)
 	}
@@ -255,7 +258,7 @@ func colItem(c *colDef, folded bool) item {
 
 // finish assembles the query from its parts and computes the comparison.
 func finish(t *tableDef, shape string, distinct bool, items []item, where, groupBy, having string, order []int, dirs []string, limit string) *genQuery {
-	q := &genQuery{table: t.name, shape: shape, mode: multiset}
+	q := &genQuery{table: t.name, shape: shape, mode: multiset, cols: len(items)}
 	var b strings.Builder
 	b.WriteString("SELECT ")
 	if distinct {
@@ -611,6 +614,38 @@ func (g *queryGen) correlated(t *tableDef) *genQuery {
 		}
 	}
 	return finish(t, "correlated by key", false, items, where, "", "", order, dirs, limit)
+}
+
+// derived: a query of another shape read through a CTE (its columns
+// named by the CTE, so duplicate names do not matter) and counted, or put
+// in a UNION [ALL] with itself: Strata runs the inner query first and the
+// outer statement over its rows on one server.
+func (g *queryGen) derived(t *tableDef) *genQuery {
+	var inner *genQuery
+	switch g.r.IntN(3) {
+	case 0:
+		inner = g.plain(t)
+	case 1:
+		inner = g.grouped(t)
+	default:
+		inner = g.distinct(t)
+	}
+	q := &genQuery{table: t.name, mode: exact}
+	if g.pct(50) {
+		names := make([]string, inner.cols)
+		for i := range names {
+			names[i] = fmt.Sprintf("c%d", i+1)
+		}
+		q.shape = "CTE of " + inner.shape
+		q.sql = fmt.Sprintf("WITH d (%s) AS (%s) SELECT COUNT(*), COUNT(DISTINCT c1) FROM d", strings.Join(names, ", "), inner.sql)
+		q.cols = 2
+		return q
+	}
+	union := []string{" UNION ", " UNION ALL "}[g.r.IntN(2)]
+	q.shape = strings.TrimSpace(union) + " of " + inner.shape
+	q.sql = "(" + inner.sql + ")" + union + "(" + inner.sql + ")"
+	q.mode, q.foldCols, q.cols = multiset, inner.foldCols, inner.cols
+	return q
 }
 
 // windows: SELECT key, pk, window functions PARTITION BY key FROM t

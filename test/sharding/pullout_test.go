@@ -99,6 +99,8 @@ func TestExplainShowsSubqueriesAndComputedColumns(t *testing.T) {
 	}{
 		{"SELECT id FROM entries WHERE id IN (SELECT entry_id FROM entry_likes WHERE weight > 3)",
 			[]string{"subquery 1: scatter", "runs the subqueries first, then: SELECT `id` FROM `entries` WHERE `id` IN (/* values of subquery 1 */)"}},
+		{"SELECT COUNT(*) FROM (SELECT entry_id FROM comments GROUP BY entry_id) t",
+			[]string{"subquery 1: scatter", "runs the subqueries first, then: SELECT COUNT(1) AS `COUNT(*)` FROM (SELECT /* rows of subquery 1 */) AS `t`"}},
 		{"SELECT qty, SUM(amount) / COUNT(*) FROM events GROUP BY qty",
 			[]string{"evaluate 1 expressions over the merged aggregates (column 2)"}},
 		{"SELECT entry_id, GROUP_CONCAT(votes) FROM comments GROUP BY entry_id",

@@ -1,0 +1,88 @@
+package sharding
+
+import (
+	"cmp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/strata-proxy/strata/test/testenv"
+)
+
+// A derived table, a CTE or a UNION branch that reads sharded tables runs
+// first, as a statement of its own (scattered and merged like any other),
+// and its rows take its place as a table of literals; the outer statement
+// then runs where its remaining tables live. The answer is one server's:
+// the ORM's count of a grouped query, top-N of a grouped derived table
+// joined back to a sharded table, CTEs, UNION and UNION ALL (with a table
+// of the default cluster too), an empty derived table, nesting, text in
+// its collation, and a server-side prepared statement.
+func TestDerivedTablesCTEsAndUnionsOverShardsMatchOneServer(t *testing.T) {
+	shardedData(t)
+	db := strataDB(t)
+	tests := []struct {
+		name    string
+		query   string
+		minRows int
+		args    []any // a server-side prepared statement when set
+	}{
+		{"the ORM's count of a grouped query", "SELECT COUNT(*) AS aggregate FROM (SELECT entry_id, COUNT(*) AS n FROM comments GROUP BY entry_id HAVING COUNT(*) > 2) AS aggregate_table", 1, nil},
+		{"filter and order a grouped derived table", "SELECT t.entry_id, t.n, t.top FROM (SELECT entry_id, COUNT(*) AS n, MAX(votes) AS top FROM comments GROUP BY entry_id) t WHERE t.top > 5 ORDER BY t.n DESC, t.entry_id LIMIT 5", 3, nil},
+		{"a derived table joined to a sharded table", "SELECT e.id, e.title, t.n FROM entries e JOIN (SELECT entry_id, COUNT(*) AS n FROM entry_likes GROUP BY entry_id ORDER BY n DESC, entry_id LIMIT 3) t ON t.entry_id = e.id ORDER BY e.id", 3, nil},
+		{"a derived table without rows", "SELECT COUNT(*), MAX(id) FROM (SELECT id FROM comments WHERE votes > 100000) t", 1, nil},
+		{"a derived table in a derived table", "SELECT MAX(c), MIN(c), COUNT(*) FROM (SELECT country, COUNT(*) AS c FROM (SELECT country FROM members WHERE karma > 3) m GROUP BY country) x", 1, nil},
+		// Counted under the column's case- and accent-insensitive
+		// collation ('Cäfe' > 'c'), as on one server.
+		{"text in its collation", "SELECT COUNT(*), COUNT(DISTINCT author), SUM(author > 'c') FROM (SELECT author FROM comments WHERE votes >= 5) t WHERE author < 'Z'", 1, nil},
+		{"decimals and dates", "SELECT kind, SUM(total), MIN(first) FROM (SELECT kind, SUM(amount) AS total, MIN(happened) AS first FROM events GROUP BY kind, qty) k GROUP BY kind ORDER BY kind", 2, nil},
+		{"a CTE", "WITH per_entry AS (SELECT entry_id, SUM(votes) AS v FROM comments GROUP BY entry_id) SELECT COUNT(*), MAX(v), MIN(v), SUM(v) FROM per_entry", 1, nil},
+		{"a CTE read twice", "WITH busy AS (SELECT entry_id, COUNT(*) AS n FROM comments GROUP BY entry_id) SELECT a.entry_id, a.n FROM busy a WHERE a.n = (SELECT MAX(n) FROM busy) ORDER BY a.entry_id", 1, nil},
+		{"UNION of two sharded tables", "SELECT entry_id AS id FROM comments WHERE votes > 8 UNION SELECT id FROM entries WHERE score > 8 ORDER BY id LIMIT 20", 2, nil},
+		{"UNION with a branch's own LIMIT", "(SELECT id, title FROM entries ORDER BY score DESC, id LIMIT 3) UNION ALL (SELECT id, body FROM comments ORDER BY id LIMIT 2)", 5, nil},
+		{"prepared, a bound value in the derived table", "SELECT COUNT(*) AS aggregate FROM (SELECT entry_id FROM comments WHERE votes > ? GROUP BY entry_id) t", 1, []any{3}},
+		{"prepared UNION", "SELECT id FROM entries WHERE score > ? UNION SELECT entry_id FROM comments WHERE votes > ? ORDER BY id LIMIT 10", 2, []any{7, 8}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sameAsOneServer(t, db, tt.minRows, tt.query, tt.args...)
+		})
+	}
+	// A UNION with a table of the default cluster (order_customer lives
+	// on main only): the sharded branch runs first, the UNION on main.
+	t.Run("UNION ALL with a table of the default cluster", func(t *testing.T) {
+		want := append(testenv.Strings(t, testenv.Conn(t, singleBlog), "SELECT customer_id FROM orders WHERE items > 6"),
+			testenv.Strings(t, testenv.Conn(t, direct["main"]), "SELECT customer_id FROM blog.order_customer WHERE customer_id < 50")...)
+		got := testenv.Strings(t, testenv.Conn(t, db), "SELECT customer_id FROM orders WHERE items > 6 UNION ALL SELECT customer_id FROM order_customer WHERE customer_id < 50 ORDER BY 1")
+		slices.SortFunc(want, func(a, b string) int { return cmp.Compare(atoi(t, a), atoi(t, b)) })
+		if len(want) < 3 || !slices.Equal(got, want) {
+			t.Fatalf("through Strata %q, want %q", got, want)
+		}
+	})
+}
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// A derived table over the shards holds at most 10,000 rows (they go into
+// the statement's text); a bigger one is refused with the reason, and so
+// is a recursive CTE over a sharded table, which cannot run alone.
+func TestDerivedTablesOverShardsRefusals(t *testing.T) {
+	shardedData(t)
+	db := strataDB(t)
+	ctx := testenv.Ctx(t)
+	_, err := runQuery(ctx, db, "SELECT COUNT(*) FROM (SELECT a.id FROM comments a JOIN comments b ON a.entry_id = b.entry_id JOIN comments c ON c.entry_id = a.entry_id) t")
+	if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "more than 10000 rows") {
+		t.Errorf("a derived table of too many rows: %v, want error 1235 naming the limit", err)
+	}
+	_, err = runQuery(ctx, db, "WITH RECURSIVE r AS (SELECT MIN(id) AS id FROM comments UNION ALL SELECT id + 1 FROM r WHERE id < 3) SELECT * FROM r")
+	if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "CTE") {
+		t.Errorf("a recursive CTE over a sharded table: %v, want error 1235 naming the CTE", err)
+	}
+}
