@@ -397,12 +397,25 @@ func (p *Pullout) replaceTable(i int, node ast.Node, t PulledTable) error {
 		if !ok {
 			return errors.New("sqlparse: a pulled SELECT that is not a UNION branch")
 		}
-		stmts, err := p.mode.parseAST(fmt.Sprintf("SELECT * FROM t AS `_strata_union_%d`", i))
+		// A branch may name two columns alike (COUNT(*) of two UNIONs),
+		// which a derived table may not: its columns are _1, _2, ... and
+		// the branch gives them their names back.
+		names, inner := t.Columns, t
+		inner.Columns = make([]string, len(names))
+		fields := make([]string, len(names))
+		for k, name := range names {
+			inner.Columns[k] = fmt.Sprintf("_%d", k+1)
+			fields[k] = fmt.Sprintf("`_%d` AS %s", k+1, backquote(name))
+		}
+		if len(fields) == 0 {
+			fields = []string{"*"} // EXPLAIN's marker
+		}
+		stmts, err := p.mode.parseAST(fmt.Sprintf("SELECT %s FROM t AS `_strata_union_%d`", strings.Join(fields, ", "), i))
 		if err != nil {
 			return err
 		}
 		sel := stmts[0].(*ast.SelectStmt)
-		sel.From.TableRefs.Left.(*ast.TableSource).Source = &rawResultSet{ResultSetNode: &ast.SelectStmt{}, text: "(" + rows + ")"}
+		sel.From.TableRefs.Left.(*ast.TableSource).Source = &rawResultSet{ResultSetNode: &ast.SelectStmt{}, text: "(" + tableOfLiterals(inner) + ")"}
 		sel.AfterSetOperator = n.AfterSetOperator
 		at.list.Selects[at.i] = sel
 	}
@@ -428,7 +441,7 @@ func tableOfLiterals(t PulledTable) string {
 		}
 		b.WriteString(v)
 		b.WriteString(" AS ")
-		b.WriteString("`" + strings.ReplaceAll(t.Columns[k], "`", "``") + "`")
+		b.WriteString(backquote(t.Columns[k]))
 	}
 	if len(t.Rows) == 0 {
 		b.WriteString(" FROM DUAL WHERE 0")
@@ -439,6 +452,10 @@ func tableOfLiterals(t PulledTable) string {
 		b.WriteString(strings.Join(row, ", "))
 	}
 	return b.String()
+}
+
+func backquote(name string) string {
+	return "`" + strings.ReplaceAll(name, "`", "``") + "`"
 }
 
 // rawResultSet is SQL text in the place of a query.

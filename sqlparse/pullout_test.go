@@ -122,13 +122,15 @@ func TestPullOutTables(t *testing.T) {
 		},
 		{
 			// Each branch runs alone; the server combines them, with the
-			// UNION's ORDER BY and LIMIT (not the last branch's).
+			// UNION's ORDER BY and LIMIT (not the last branch's). A
+			// branch's derived table numbers its columns (a branch may
+			// name two alike) and the branch names them.
 			"UNION",
 			"SELECT user_id, id FROM posts WHERE id < 5 UNION ALL (SELECT 7, 8) UNION SELECT user_id, id FROM posts WHERE id > 9 ORDER BY 1 LIMIT 3",
 			[]string{"SELECT `user_id`,`id` FROM `posts` WHERE `id`<5", "SELECT 7,8", "SELECT `user_id`,`id` FROM `posts` WHERE `id`>9"},
 			[]PullKind{PullTable, PullTable, PullTable},
 			map[int]PulledTable{0: one, 2: empty},
-			"SELECT * FROM (SELECT 1 AS `user_id`, 2 AS `n` UNION ALL SELECT 3, 4) AS `_strata_union_0` UNION ALL (SELECT 7,8) UNION SELECT * FROM (SELECT CAST(NULL AS SIGNED) AS `id` FROM DUAL WHERE 0) AS `_strata_union_2` ORDER BY 1 LIMIT 3",
+			"SELECT `_1` AS `user_id`,`_2` AS `n` FROM (SELECT 1 AS `_1`, 2 AS `_2` UNION ALL SELECT 3, 4) AS `_strata_union_0` UNION ALL (SELECT 7,8) UNION SELECT `_1` AS `id` FROM (SELECT CAST(NULL AS SIGNED) AS `_1` FROM DUAL WHERE 0) AS `_strata_union_2` ORDER BY 1 LIMIT 3",
 		},
 	}
 	for _, tt := range tests {

@@ -45,3 +45,14 @@ show('votes per entry', $st->fetchAll(PDO::FETCH_ASSOC));
 $st = $pdo->prepare("SELECT id, title FROM entries WHERE id IN (SELECT entry_id FROM entry_likes WHERE weight > ?) ORDER BY id LIMIT 5");
 $st->execute([3]);
 show('entries with heavy likes', $st->fetchAll(PDO::FETCH_ASSOC));
+// Laravel's paginate() over a grouped query counts it through a derived
+// table; a CTE and a UNION over sharded tables: each part runs first.
+$st = $pdo->prepare("select count(*) as aggregate from (select entry_id, count(*) as n from comments where votes > ? group by entry_id) as aggregate_table");
+$st->execute([2]);
+show('page count of a grouped query', $st->fetchAll(PDO::FETCH_ASSOC));
+$st = $pdo->prepare("WITH per_kind AS (SELECT kind, SUM(amount) AS total FROM events WHERE qty > ? GROUP BY kind) SELECT COUNT(*) AS kinds, MAX(total) AS top FROM per_kind");
+$st->execute([1]);
+show('totals per kind', $st->fetchAll(PDO::FETCH_ASSOC));
+$st = $pdo->prepare("SELECT id FROM entries WHERE score > ? UNION SELECT entry_id FROM comments WHERE votes > ? ORDER BY id LIMIT 8");
+$st->execute([7, 8]);
+show('entries or commented', $st->fetchAll(PDO::FETCH_ASSOC));

@@ -39,6 +39,7 @@ func TestDerivedTablesCTEsAndUnionsOverShardsMatchOneServer(t *testing.T) {
 		{"a CTE", "WITH per_entry AS (SELECT entry_id, SUM(votes) AS v FROM comments GROUP BY entry_id) SELECT COUNT(*), MAX(v), MIN(v), SUM(v) FROM per_entry", 1, nil},
 		{"a CTE read twice", "WITH busy AS (SELECT entry_id, COUNT(*) AS n FROM comments GROUP BY entry_id) SELECT a.entry_id, a.n FROM busy a WHERE a.n = (SELECT MAX(n) FROM busy) ORDER BY a.entry_id", 1, nil},
 		{"UNION of two sharded tables", "SELECT entry_id AS id FROM comments WHERE votes > 8 UNION SELECT id FROM entries WHERE score > 8 ORDER BY id LIMIT 20", 2, nil},
+		{"UNION branches that name two columns alike", "SELECT COUNT(*), COUNT(*) FROM comments WHERE votes > 3 UNION ALL SELECT COUNT(*), COUNT(*) FROM entries", 2, nil},
 		{"UNION with a branch's own LIMIT", "(SELECT id, title FROM entries ORDER BY score DESC, id LIMIT 3) UNION ALL (SELECT id, body FROM comments ORDER BY id LIMIT 2)", 5, nil},
 		{"prepared, a bound value in the derived table", "SELECT COUNT(*) AS aggregate FROM (SELECT entry_id FROM comments WHERE votes > ? GROUP BY entry_id) t", 1, []any{3}},
 		{"prepared UNION", "SELECT id FROM entries WHERE score > ? UNION SELECT entry_id FROM comments WHERE votes > ? ORDER BY id LIMIT 10", 2, []any{7, 8}},

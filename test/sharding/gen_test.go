@@ -645,6 +645,14 @@ func (g *queryGen) derived(t *tableDef) *genQuery {
 	q.shape = strings.TrimSpace(union) + " of " + inner.shape
 	q.sql = "(" + inner.sql + ")" + union + "(" + inner.sql + ")"
 	q.mode, q.foldCols, q.cols = multiset, inner.foldCols, inner.cols
+	if union == " UNION " {
+		// UNION keeps one of collation-equal rows, whichever it meets
+		// first: compare every column under the collation.
+		q.foldCols = nil
+		for i := range inner.cols {
+			q.foldCols = append(q.foldCols, i)
+		}
+	}
 	return q
 }
 
