@@ -86,7 +86,7 @@ func (s *Session) explainPullout(ctx context.Context, sql string) ([]ExplainRow,
 			po.Keep(i) // it reads no placed table: it stays as written
 			continue
 		}
-		if po.Kinds[i] == sqlparse.PullTable {
+		if po.Kinds[i] == sqlparse.PullTable || po.Kinds[i] == sqlparse.PullRows {
 			po.SetTable(i, sqlparse.PulledTable{Text: fmt.Sprintf("SELECT /* rows of subquery %d */", i+1)})
 		}
 		subRows, err := s.ExplainPlan(ctx, sub)

@@ -49,11 +49,13 @@ func (s *Session) pullOutArgs(ctx context.Context, sql string, args []string, de
 	values := make([][]string, len(po.Subqueries))
 	pulled := 0
 	for i, sub := range po.Subqueries {
-		if po.Kinds[i] == sqlparse.PullTable {
+		if kind := po.Kinds[i]; kind == sqlparse.PullTable || kind == sqlparse.PullRows {
 			table, err := s.pulledTable(ctx, sub, depth+1)
 			switch {
 			case errors.Is(err, errNotPulled):
 				continue // it reads no placed table: it stays as written (Keep)
+			case err != nil && kind == sqlparse.PullRows:
+				return "", correlated(sub, err)
 			case err != nil:
 				return "", err
 			}
@@ -181,7 +183,7 @@ func (s *Session) pulledTable(ctx context.Context, sql string, depth int) (sqlpa
 	case err != nil:
 		return sqlparse.PulledTable{}, err
 	case more:
-		return sqlparse.PulledTable{}, wire.NewError(wire.ErNotSupportedYet, "Strata: the derived table, CTE or UNION branch %s returned more than %d rows; Strata runs such queries over sharded tables first and puts their rows in the statement: narrow it (WHERE, LIMIT, GROUP BY), or query the shards' rows without it",
+		return sqlparse.PulledTable{}, wire.NewError(wire.ErNotSupportedYet, "Strata: %s returned more than %d rows; Strata runs a derived table, CTE, UNION branch or subquery over sharded tables first and puts its rows in the statement: narrow it (WHERE, LIMIT, GROUP BY), or query the shards' rows without it",
 			abbreviate(f.Text, 80), maxPulledValues)
 	}
 	t := sqlparse.PulledTable{Columns: make([]string, len(cols)), Nulls: make([]string, len(cols)), Rows: make([][]string, len(rows))}

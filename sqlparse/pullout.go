@@ -63,6 +63,10 @@ const (
 	// its rows, as a table of literals (SetTable). One that SetTable was
 	// not given stays as written.
 	PullTable
+	// PullRows is any other subquery in an expression: x > ANY (SELECT
+	// ...), a row (SELECT a, b ...), IN over a UNION. Its rows replace its
+	// query (SetTable), and the server compares with them.
+	PullRows
 )
 
 // PulledTable is what a PullTable subquery returned: its column names,
@@ -294,20 +298,31 @@ func (f *subqueryFinder) Enter(n ast.Node) (ast.Node, bool) {
 		}
 		if oneColumn(sub.Query) {
 			f.add(v, sub.Query, PullIn)
+		} else {
+			f.add(sub, sub.Query, PullRows) // (a, b) IN (SELECT c, d ...), a UNION
 		}
 		return n, true
 	case *ast.ExistsSubqueryExpr:
 		if sub, ok := v.Sel.(*ast.SubqueryExpr); ok {
 			if _, ok := sub.Query.(*ast.SelectStmt); ok {
 				f.add(v, sub.Query, PullExists)
+			} else {
+				f.add(sub, sub.Query, PullRows)
 			}
 		}
 		return n, true
 	case *ast.CompareSubqueryExpr:
+		// x > ANY (SELECT ...), x <> ALL (...): the server compares x
+		// with the rows, whose NULLs and emptiness keep their meaning.
+		if sub, ok := v.R.(*ast.SubqueryExpr); ok {
+			f.add(sub, sub.Query, PullRows)
+		}
 		return n, true
 	case *ast.SubqueryExpr:
 		if oneColumn(v.Query) {
 			f.add(v, v.Query, PullScalar)
+		} else {
+			f.add(v, v.Query, PullRows) // a row: (a, b) = (SELECT c, d ...)
 		}
 		return n, true
 	}
@@ -368,7 +383,7 @@ func (p *Pullout) Render(values [][]string) (string, error) {
 				exists = !exists
 			}
 			swap[node] = map[bool]string{false: "0", true: "1"}[exists]
-		case PullTable:
+		case PullTable, PullRows:
 			if t, ok := p.tables[i]; ok {
 				if err := p.replaceTable(i, node, t); err != nil {
 					return "", err
@@ -392,24 +407,15 @@ func (p *Pullout) replaceTable(i int, node ast.Node, t PulledTable) error {
 		n.Source = &rawResultSet{ResultSetNode: &ast.SelectStmt{}, text: "(" + rows + ")"}
 	case *ast.CommonTableExpression:
 		n.Query.Query = &rawResultSet{ResultSetNode: &ast.SelectStmt{}, text: rows}
+	case *ast.SubqueryExpr:
+		fields, inner := numbered(t)
+		n.Query = &rawResultSet{ResultSetNode: &ast.SelectStmt{}, text: fmt.Sprintf("SELECT %s FROM (%s) AS `_strata_sub_%d`", strings.Join(fields, ", "), tableOfLiterals(inner), i)}
 	case *ast.SelectStmt:
 		at, ok := p.branches[i]
 		if !ok {
 			return errors.New("sqlparse: a pulled SELECT that is not a UNION branch")
 		}
-		// A branch may name two columns alike (COUNT(*) of two UNIONs),
-		// which a derived table may not: its columns are _1, _2, ... and
-		// the branch gives them their names back.
-		names, inner := t.Columns, t
-		inner.Columns = make([]string, len(names))
-		fields := make([]string, len(names))
-		for k, name := range names {
-			inner.Columns[k] = fmt.Sprintf("_%d", k+1)
-			fields[k] = fmt.Sprintf("`_%d` AS %s", k+1, backquote(name))
-		}
-		if len(fields) == 0 {
-			fields = []string{"*"} // EXPLAIN's marker
-		}
+		fields, inner := numbered(t)
 		stmts, err := p.mode.parseAST(fmt.Sprintf("SELECT %s FROM t AS `_strata_union_%d`", strings.Join(fields, ", "), i))
 		if err != nil {
 			return err
@@ -420,6 +426,22 @@ func (p *Pullout) replaceTable(i int, node ast.Node, t PulledTable) error {
 		at.list.Selects[at.i] = sel
 	}
 	return nil
+}
+
+// numbered renames t's columns _1, _2, ... and returns the select list
+// that gives them their names back: a UNION branch or a subquery may name
+// two columns alike (COUNT(*) twice), which a derived table may not.
+func numbered(t PulledTable) (fields []string, inner PulledTable) {
+	inner = t
+	inner.Columns = make([]string, len(t.Columns))
+	for k, name := range t.Columns {
+		inner.Columns[k] = fmt.Sprintf("_%d", k+1)
+		fields = append(fields, fmt.Sprintf("`_%d` AS %s", k+1, backquote(name)))
+	}
+	if len(fields) == 0 {
+		fields = []string{"*"} // EXPLAIN's marker
+	}
+	return fields, inner
 }
 
 // tableOfLiterals writes rows as one SELECT per row joined by UNION ALL,

@@ -40,6 +40,12 @@ func TestInSubqueriesOverShardsMatchOneServer(t *testing.T) {
 		{"a scalar subquery without rows is NULL", "SELECT COUNT(*), COUNT((SELECT MAX(votes) FROM comments WHERE votes > 100000)) FROM entries", nil},
 		{"a scalar subquery alone", "SELECT (SELECT COUNT(*) FROM comments) AS n, (SELECT MIN(published) FROM entries) AS first", nil},
 		{"EXISTS and NOT EXISTS", "SELECT COUNT(*) FROM entries WHERE EXISTS (SELECT 1 FROM comments WHERE votes > 8) AND NOT EXISTS (SELECT id FROM events WHERE qty > 100)", nil},
+		{"x > ALL (SELECT ...)", "SELECT id, score FROM entries WHERE score > ALL (SELECT votes FROM comments WHERE votes IS NOT NULL) ORDER BY id", nil},
+		{"= ANY", "SELECT COUNT(*), SUM(score) FROM entries WHERE score = ANY (SELECT votes FROM comments WHERE entry_id < 50)", nil},
+		{"ALL over no rows is true", "SELECT COUNT(*) FROM entries WHERE score < ALL (SELECT votes FROM comments WHERE votes > 100000)", nil},
+		{"ALL over a NULL is never true", "SELECT COUNT(*) FROM entries WHERE score > ALL (SELECT votes FROM comments)", nil},
+		{"a row IN a subquery of two columns", "SELECT COUNT(*) FROM comments WHERE (entry_id, votes) IN (SELECT entry_id, votes FROM comments WHERE votes > 10)", nil},
+		{"IN a UNION", "SELECT id FROM entries WHERE id IN (SELECT entry_id FROM entry_likes WHERE weight = 5 UNION SELECT entry_id FROM entry_likes WHERE weight = 1) ORDER BY id LIMIT 10", nil},
 		{"prepared, bound values in and around the subquery", "SELECT id, title, score FROM entries WHERE id IN (SELECT entry_id FROM entry_likes WHERE weight > ?) AND score > ? ORDER BY id", []any{3, 5}},
 		{"prepared, empty NOT IN", "SELECT COUNT(*), MAX(title) FROM entries WHERE id NOT IN (SELECT entry_id FROM entry_likes WHERE weight > ?)", []any{1000}},
 	}
@@ -68,6 +74,10 @@ func TestInSubqueriesOverShardsMatchOneServer(t *testing.T) {
 	_, err = runQuery(ctx, db, "SELECT id FROM entries e WHERE id IN (SELECT entry_id FROM comments c WHERE c.votes = e.score)")
 	if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "correlated") {
 		t.Fatalf("correlated subquery: %v, want error 1235 saying it is correlated", err)
+	}
+	_, err = runQuery(ctx, db, "SELECT id FROM entries e WHERE score > ANY (SELECT votes FROM comments c WHERE c.entry_id = e.user_id)")
+	if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "correlated") {
+		t.Fatalf("correlated ANY subquery: %v, want error 1235 saying it is correlated", err)
 	}
 }
 
