@@ -351,7 +351,7 @@ func (s *Session) executePlaced(ctx context.Context, st *prepared, packet []byte
 		return s.refuse(errMalformed(err.Error()))
 	}
 	plan, err := s.env.Sharding.Plan(ctx, s.readingMode(), st.sql, st.facts, args)
-	if err != nil && st.facts.Kind == sqlparse.KindSelect && !st.facts.Locking {
+	if err != nil && pullsOut(st.facts) {
 		return s.executePulledOut(ctx, st, args, err)
 	}
 	if err != nil {

@@ -27,10 +27,10 @@ const maxPulloutDepth = 3
 // that does not read placed tables; the original refusal stands.
 var errNotPulled = errors.New("no subquery to run first")
 
-// pullOut rewrites a SELECT the sharding planner refused because it reads
-// a sharded table in a subquery (IN, a scalar value, EXISTS): each such
-// subquery runs first, as a statement of its own, and what it returned
-// replaces it. It returns the rewritten text, or errNotPulled when this
+// pullOut rewrites a SELECT, UPDATE or DELETE the sharding planner
+// refused because it reads a sharded table in a subquery, a derived
+// table, a CTE or a UNION: each such part runs first, as a statement of
+// its own, and what it returned replaces it. It returns the rewritten text, or errNotPulled when this
 // does not apply.
 func (s *Session) pullOut(ctx context.Context, sql string, depth int) (string, error) {
 	return s.pullOutArgs(ctx, sql, nil, depth)
@@ -308,10 +308,9 @@ func abbreviate(s string, n int) string {
 	return s[:n] + "..."
 }
 
-// executePulledOut runs an EXECUTE of a SELECT the sharding planner
-// refused, when its IN subqueries over shards can run first; the outer
-// statement must then read placed tables too, whose merged rows Strata
-// answers in the binary protocol. refused is the planner's error, the
+// executePulledOut runs an EXECUTE of a SELECT, UPDATE or DELETE the
+// sharding planner refused, when its parts over shards can run first;
+// Strata answers the outer statement's rows in the binary protocol. refused is the planner's error, the
 // answer when this does not apply.
 func (s *Session) executePulledOut(ctx context.Context, st *prepared, args []string, refused error) error {
 	outer, err := s.pullOutArgs(ctx, st.sql, args, 0)

@@ -28,9 +28,8 @@ func (s *Session) queryPlaced(ctx context.Context, sql string, parsed *planner.P
 		return s.refuse(s.errMaskedPlaced())
 	}
 	plan, err := s.env.Sharding.Plan(ctx, s.readingMode(), sql, f, nil)
-	if err != nil && f.Kind == sqlparse.KindSelect && !f.Locking {
-		// x IN (SELECT ... FROM sharded): run the subquery first. Not
-		// for a locking read: the subquery's rows would not be locked.
+	if err != nil && pullsOut(f) {
+		// x IN (SELECT ... FROM sharded): run the subquery first.
 		outer, perr := s.pullOut(ctx, sql, 0)
 		switch {
 		case perr == nil:
@@ -43,6 +42,20 @@ func (s *Session) queryPlaced(ctx context.Context, sql string, parsed *planner.P
 		return s.refuseRouting(err)
 	}
 	return s.execPlan(ctx, f, plan, false)
+}
+
+// pullsOut: a statement the sharding planner refused may have its
+// subqueries over shards run first (Session.pullOut): a SELECT, an
+// UPDATE or a DELETE. Not a locking read: the subquery's rows would not
+// be locked.
+func pullsOut(f *sqlparse.Facts) bool {
+	switch f.Kind {
+	case sqlparse.KindSelect:
+		return !f.Locking
+	case sqlparse.KindUpdate, sqlparse.KindDelete:
+		return true
+	}
+	return false
 }
 
 // errMaskedPlaced refuses a statement over placed tables whose text has

@@ -103,7 +103,7 @@ func (m Mode) PullOutArgs(sql string, args []string) (*Pullout, error) {
 	}
 	stmt := stmts[0]
 	switch stmt.(type) {
-	case *ast.SelectStmt, *ast.SetOprStmt:
+	case *ast.SelectStmt, *ast.SetOprStmt, *ast.UpdateStmt, *ast.DeleteStmt:
 	default:
 		return nil, ErrNoPullout
 	}
@@ -121,6 +121,18 @@ func (m Mode) PullOutArgs(sql string, args []string) (*Pullout, error) {
 		}
 	case *ast.SetOprStmt:
 		if err := p.findInUnion(stmt); err != nil {
+			return nil, err
+		}
+	case *ast.UpdateStmt:
+		var exprs []ast.Node
+		for _, a := range stmt.List {
+			exprs = append(exprs, a.Expr)
+		}
+		if err := p.findInExprs(append(exprs, stmt.Where)); err != nil {
+			return nil, err
+		}
+	case *ast.DeleteStmt:
+		if err := p.findInExprs([]ast.Node{stmt.Where}); err != nil {
 			return nil, err
 		}
 	}
@@ -161,6 +173,23 @@ func (p *Pullout) findInSelect(sel *ast.SelectStmt) error {
 	}
 	for i, node := range f.found {
 		if err := p.add(node, f.queries[i], f.kinds[i], i < inFields); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// findInExprs collects the subqueries of an UPDATE's SET values and WHERE
+// or a DELETE's WHERE: the write then routes by what they returned.
+func (p *Pullout) findInExprs(exprs []ast.Node) error {
+	f := &subqueryFinder{}
+	for _, e := range exprs {
+		if e != nil {
+			e.Accept(f)
+		}
+	}
+	for i, node := range f.found {
+		if err := p.add(node, f.queries[i], f.kinds[i], false); err != nil {
 			return err
 		}
 	}

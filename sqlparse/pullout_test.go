@@ -71,7 +71,7 @@ func TestPullOut(t *testing.T) {
 	}
 	for _, sql := range []string{
 		"SELECT a FROM posts WHERE a = 1",
-		"DELETE FROM posts WHERE a IN (SELECT b FROM t)",
+		"INSERT INTO posts SELECT * FROM t",
 	} {
 		if _, err := (Mode{}).PullOut(sql); !errors.Is(err, ErrNoPullout) {
 			t.Errorf("%s: err = %v, want ErrNoPullout", sql, err)
@@ -165,5 +165,44 @@ func TestPullOutTables(t *testing.T) {
 	// A recursive CTE reads itself: it cannot run alone.
 	if _, err := (Mode{}).PullOut("WITH RECURSIVE r AS (SELECT 1 AS n UNION ALL SELECT n + 1 FROM r WHERE n < 3) SELECT * FROM r"); !errors.Is(err, ErrNoPullout) {
 		t.Errorf("recursive CTE: err = %v, want ErrNoPullout", err)
+	}
+}
+
+// An UPDATE's SET values and WHERE and a DELETE's WHERE have their
+// subqueries run first too, so the write routes by their values.
+func TestPullOutOfWrites(t *testing.T) {
+	tests := []struct {
+		sql    string
+		subs   []string
+		values [][]string
+		want   string
+	}{
+		{
+			"UPDATE posts SET score = (SELECT MAX(votes) FROM t), title = 'x' WHERE id IN (SELECT post_id FROM u WHERE w > 3)",
+			[]string{"SELECT MAX(`votes`) FROM `t`", "SELECT `post_id` FROM `u` WHERE `w`>3"},
+			[][]string{{"12"}, {"4", "5"}},
+			"UPDATE `posts` SET `score`=(12), `title`='x' WHERE `id` IN (4,5)",
+		},
+		{
+			"DELETE FROM posts WHERE id IN (SELECT post_id FROM u) AND NOT EXISTS (SELECT 1 FROM v)",
+			[]string{"SELECT `post_id` FROM `u`", "SELECT 1 FROM `v`"},
+			[][]string{nil, nil},
+			"DELETE FROM `posts` WHERE 0 AND 1",
+		},
+	}
+	for _, tt := range tests {
+		p, err := Mode{}.PullOut(tt.sql)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.sql, err)
+		}
+		if !reflect.DeepEqual(p.Subqueries, tt.subs) {
+			t.Errorf("%s: Subqueries = %q, want %q", tt.sql, p.Subqueries, tt.subs)
+		}
+		if got, err := p.Render(tt.values); err != nil || got != tt.want {
+			t.Errorf("%s:\nRender = %s (%v)\nwant     %s", tt.sql, got, err, tt.want)
+		}
+	}
+	if _, err := (Mode{}).PullOut("DELETE FROM posts WHERE id = 3"); !errors.Is(err, ErrNoPullout) {
+		t.Errorf("a DELETE without subqueries: err = %v, want ErrNoPullout", err)
 	}
 }

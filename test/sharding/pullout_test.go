@@ -193,3 +193,63 @@ func TestUpdateFromASubqueryMatchedOnTheShardKey(t *testing.T) {
 		t.Fatalf("counts written %q, want %q", got, want)
 	}
 }
+
+// An UPDATE or a DELETE filtered (or set) by an uncorrelated subquery over
+// a sharded table runs the subquery first and routes the write by its
+// values: each row on its own shard is changed, in text and prepared
+// statements, and an empty subquery changes nothing.
+func TestWritesFilteredBySubqueriesOverShards(t *testing.T) {
+	db := strataDB(t)
+	ctx := testenv.Ctx(t)
+	conn := testenv.Conn(t, db)
+	const ids = "BETWEEN 900000011 AND 900000016"
+	cleanup(t, "entries", "id "+ids)
+	cleanup(t, "entry_likes", "entry_id "+ids)
+	for i := 1; i <= 6; i++ {
+		id := 900000010 + i
+		mustExec(t, conn, fmt.Sprintf("INSERT INTO entries (id, user_id, title, score, status) VALUES (%d, 1, 'sub', 0, 'live')", id))
+		for k := range i {
+			mustExec(t, conn, fmt.Sprintf("INSERT INTO entry_likes (id, entry_id, user_id, weight) VALUES (%d, %d, %d, %d)", 900000100+i*10+k, id, k, i))
+		}
+	}
+	if got := holders(t, "entries", "id "+ids); len(got) < 2 {
+		t.Fatalf("the test entries are on %v: the test needs several shards", got)
+	}
+	affected := func(query string, args ...any) int64 {
+		t.Helper()
+		res, err := conn.ExecContext(ctx, query, args...)
+		if err != nil {
+			t.Fatalf("%s: %v", query, err)
+		}
+		n, _ := res.RowsAffected()
+		return n
+	}
+	if n := affected("UPDATE entries SET status = 'hot' WHERE id IN (SELECT entry_id FROM entry_likes WHERE weight >= 4 AND entry_id " + ids + ")"); n != 3 {
+		t.Errorf("UPDATE ... WHERE id IN (subquery) changed %d rows, want 3", n)
+	}
+	if n := affected("UPDATE entries SET score = (SELECT MAX(weight) FROM entry_likes WHERE entry_id " + ids + ") WHERE id " + ids); n != 6 {
+		t.Errorf("UPDATE ... SET score = (subquery) changed %d rows, want 6", n)
+	}
+	if got := testenv.Strings(t, conn, "SELECT status, COUNT(*), MIN(score), MAX(score) FROM entries WHERE id "+ids+" GROUP BY status ORDER BY status"); !slices.Equal(got, []string{"hot|3|6|6", "live|3|6|6"}) {
+		t.Errorf("entries after the UPDATEs: %q", got)
+	}
+	if n := affected("DELETE FROM entry_likes WHERE entry_id IN (SELECT id FROM entries WHERE status = 'hot' AND id " + ids + ")"); n != 4+5+6 {
+		t.Errorf("DELETE ... WHERE entry_id IN (subquery) removed %d rows, want 15", n)
+	}
+	if n := affected("DELETE FROM entries WHERE id IN (SELECT entry_id FROM entry_likes WHERE weight > 1000)"); n != 0 {
+		t.Errorf("DELETE over an empty subquery removed %d rows, want 0", n)
+	}
+	stmt, err := conn.PrepareContext(ctx, "DELETE FROM entry_likes WHERE weight = ? AND entry_id IN (SELECT id FROM entries WHERE status = ? AND id "+ids+")")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stmt.Close()
+	if res, err := stmt.ExecContext(ctx, 3, "live"); err != nil {
+		t.Fatalf("prepared DELETE with a subquery: %v", err)
+	} else if n, _ := res.RowsAffected(); n != 3 {
+		t.Errorf("prepared DELETE removed %d rows, want 3", n)
+	}
+	if got := testenv.Strings(t, conn, "SELECT entry_id, COUNT(*) FROM entry_likes WHERE entry_id "+ids+" GROUP BY entry_id ORDER BY entry_id"); !slices.Equal(got, []string{"900000011|1", "900000012|2"}) {
+		t.Errorf("likes left: %q, want those of the two first entries", got)
+	}
+}
