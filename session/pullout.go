@@ -23,6 +23,16 @@ const maxPulledValues = 10000
 // maxPulloutDepth bounds subqueries inside subqueries.
 const maxPulloutDepth = 3
 
+// pullLevel is how deep a subquery Strata runs first sits, and whether
+// it reads the primaries: a write's subqueries do, so that the write acts
+// on the rows the primaries hold, not on a lagging replica's.
+type pullLevel struct {
+	depth   int
+	primary bool
+}
+
+func (l pullLevel) next() pullLevel { return pullLevel{depth: l.depth + 1, primary: l.primary} }
+
 // errNotPulled: the statement has no subquery Strata runs first, or one
 // that does not read placed tables; the original refusal stands.
 var errNotPulled = errors.New("no subquery to run first")
@@ -32,14 +42,14 @@ var errNotPulled = errors.New("no subquery to run first")
 // table, a CTE or a UNION: each such part runs first, as a statement of
 // its own, and what it returned replaces it. It returns the rewritten text, or errNotPulled when this
 // does not apply.
-func (s *Session) pullOut(ctx context.Context, sql string, depth int) (string, error) {
-	return s.pullOutArgs(ctx, sql, nil, depth)
+func (s *Session) pullOut(ctx context.Context, sql string, lvl pullLevel) (string, error) {
+	return s.pullOutArgs(ctx, sql, nil, lvl)
 }
 
 // pullOutArgs is pullOut for a prepared statement's text and its bound
 // values (SQL literals).
-func (s *Session) pullOutArgs(ctx context.Context, sql string, args []string, depth int) (string, error) {
-	if depth >= maxPulloutDepth {
+func (s *Session) pullOutArgs(ctx context.Context, sql string, args []string, lvl pullLevel) (string, error) {
+	if lvl.depth >= maxPulloutDepth {
 		return "", errNotPulled
 	}
 	po, err := s.readingMode().PullOutArgs(sql, args)
@@ -50,7 +60,7 @@ func (s *Session) pullOutArgs(ctx context.Context, sql string, args []string, de
 	pulled := 0
 	for i, sub := range po.Subqueries {
 		if kind := po.Kinds[i]; kind == sqlparse.PullTable || kind == sqlparse.PullRows {
-			table, err := s.pulledTable(ctx, sub, depth+1)
+			table, err := s.pulledTable(ctx, sub, lvl.next())
 			switch {
 			case errors.Is(err, errNotPulled):
 				continue // it reads no placed table: it stays as written (Keep)
@@ -63,7 +73,7 @@ func (s *Session) pullOutArgs(ctx context.Context, sql string, args []string, de
 			pulled++
 			continue
 		}
-		values[i], err = s.pulledValues(ctx, sub, po.Kinds[i], po.Typed[i], depth+1)
+		values[i], err = s.pulledValues(ctx, sub, po.Kinds[i], po.Typed[i], lvl.next())
 		switch {
 		case errors.Is(err, errNotPulled):
 			po.Keep(i)
@@ -96,13 +106,13 @@ func correlated(sub string, err error) error {
 //
 // typed: the value is a column of the client's result, written as a
 // literal of its own type (CAST(... AS DATE)) rather than plainly.
-func (s *Session) pulledValues(ctx context.Context, sql string, kind sqlparse.PullKind, typed bool, depth int) ([]string, error) {
-	f, plan, err := s.planPulled(ctx, sql, depth)
+func (s *Session) pulledValues(ctx context.Context, sql string, kind sqlparse.PullKind, typed bool, lvl pullLevel) ([]string, error) {
+	f, plan, err := s.planPulled(ctx, sql, lvl)
 	if err != nil {
 		return nil, err
 	}
 	limit := map[sqlparse.PullKind]int{sqlparse.PullIn: maxPulledValues, sqlparse.PullScalar: 1, sqlparse.PullExists: 1}[kind]
-	cols, rows, more, err := s.collectRows(ctx, f, plan, limit)
+	cols, rows, more, err := s.collectRows(ctx, f, plan, limit, lvl.primary)
 	switch {
 	case err != nil:
 		return nil, err
@@ -141,7 +151,7 @@ func (s *Session) pulledValues(ctx context.Context, sql string, kind sqlparse.Pu
 // planPulled plans a subquery Strata runs first: as it is, or after its
 // own subqueries over shards ran first. One that reads no placed table is
 // errNotPulled.
-func (s *Session) planPulled(ctx context.Context, sql string, depth int) (*sqlparse.Facts, *planner.ShardPlan, error) {
+func (s *Session) planPulled(ctx context.Context, sql string, lvl pullLevel) (*sqlparse.Facts, *planner.ShardPlan, error) {
 	parsed := s.parse(sql)
 	f := parsed.Summary
 	if parsed.Err != nil || len(parsed.Statements) != 1 || !s.placed(f) || f.Kind != sqlparse.KindSelect || f.Masked {
@@ -149,7 +159,7 @@ func (s *Session) planPulled(ctx context.Context, sql string, depth int) (*sqlpa
 	}
 	plan, err := s.env.Sharding.Plan(ctx, s.readingMode(), sql, f, nil)
 	if err != nil {
-		inner, perr := s.pullOut(ctx, sql, depth)
+		inner, perr := s.pullOut(ctx, sql, lvl)
 		switch {
 		case errors.Is(perr, errNotPulled):
 			return nil, nil, err
@@ -173,12 +183,12 @@ func (s *Session) planPulled(ctx context.Context, sql string, depth int) (*sqlpa
 // pulledTable runs a derived table, a CTE's query or a UNION branch over
 // placed tables and returns its rows as typed literals
 // (sqlparse.PulledTable), up to maxPulledValues of them.
-func (s *Session) pulledTable(ctx context.Context, sql string, depth int) (sqlparse.PulledTable, error) {
-	f, plan, err := s.planPulled(ctx, sql, depth)
+func (s *Session) pulledTable(ctx context.Context, sql string, lvl pullLevel) (sqlparse.PulledTable, error) {
+	f, plan, err := s.planPulled(ctx, sql, lvl)
 	if err != nil {
 		return sqlparse.PulledTable{}, err
 	}
-	cols, rows, more, err := s.collectRows(ctx, f, plan, maxPulledValues)
+	cols, rows, more, err := s.collectRows(ctx, f, plan, maxPulledValues, lvl.primary)
 	switch {
 	case err != nil:
 		return sqlparse.PulledTable{}, err
@@ -255,11 +265,11 @@ func plainText(v []byte) bool {
 
 // collectRows runs a SELECT's plan and returns up to limit of its rows,
 // and whether it had more, for Strata's own use rather than the client's.
-func (s *Session) collectRows(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, limit int) (cols []engine.Column, out []engine.Row, more bool, err error) {
+func (s *Session) collectRows(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, limit int, primary bool) (cols []engine.Column, out []engine.Row, more bool, err error) {
 	if err := s.checkTransaction(ctx, f, plan); err != nil {
 		return nil, nil, false, err
 	}
-	conns, err := s.takeConns(ctx, plan.Routes, false, plan.Walk)
+	conns, err := s.takeConns(ctx, plan.Routes, primary, plan.Walk)
 	if err != nil {
 		return nil, nil, false, err
 	}
@@ -313,7 +323,7 @@ func abbreviate(s string, n int) string {
 // Strata answers the outer statement's rows in the binary protocol. refused is the planner's error, the
 // answer when this does not apply.
 func (s *Session) executePulledOut(ctx context.Context, st *prepared, args []string, refused error) error {
-	outer, err := s.pullOutArgs(ctx, st.sql, args, 0)
+	outer, err := s.pullOutArgs(ctx, st.sql, args, pullLevel{primary: st.facts.Kind != sqlparse.KindSelect})
 	if errors.Is(err, errNotPulled) {
 		return s.refuseRouting(refused)
 	}

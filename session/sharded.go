@@ -30,7 +30,7 @@ func (s *Session) queryPlaced(ctx context.Context, sql string, parsed *planner.P
 	plan, err := s.env.Sharding.Plan(ctx, s.readingMode(), sql, f, nil)
 	if err != nil && pullsOut(f) {
 		// x IN (SELECT ... FROM sharded): run the subquery first.
-		outer, perr := s.pullOut(ctx, sql, 0)
+		outer, perr := s.pullOut(ctx, sql, pullLevel{primary: f.Kind != sqlparse.KindSelect})
 		switch {
 		case perr == nil:
 			return s.Query(ctx, append([]byte{wire.ComQuery}, outer...))
