@@ -60,7 +60,13 @@ func (s *Session) pullOutArgs(ctx context.Context, sql string, args []string, lv
 	pulled := 0
 	for i, sub := range po.Subqueries {
 		if kind := po.Kinds[i]; kind == sqlparse.PullTable || kind == sqlparse.PullRows {
-			table, err := s.pulledTable(ctx, sub, lvl.next())
+			var table sqlparse.PulledTable
+			var err error
+			if po.CountsRowsOf(i) {
+				table, err = s.countedTable(ctx, sub, lvl.next())
+			} else {
+				table, err = s.pulledTable(ctx, sub, lvl.next())
+			}
 			switch {
 			case errors.Is(err, errNotPulled):
 				continue // it reads no placed table: it stays as written (Keep)
@@ -214,6 +220,21 @@ func (s *Session) pulledTable(ctx context.Context, sql string, lvl pullLevel) (s
 	return t, nil
 }
 
+// countedTable counts the rows of a derived table whose statement needs
+// only their number (SELECT COUNT(*) FROM (...) t, an ORM's page count),
+// as many as there are: they stream by, none is kept.
+func (s *Session) countedTable(ctx context.Context, sql string, lvl pullLevel) (sqlparse.PulledTable, error) {
+	f, plan, err := s.planPulled(ctx, sql, lvl)
+	if err != nil {
+		return sqlparse.PulledTable{}, err
+	}
+	var n int64
+	if _, err := s.readRows(ctx, f, plan, lvl.primary, func(engine.Row) bool { n++; return true }); err != nil {
+		return sqlparse.PulledTable{}, err
+	}
+	return sqlparse.PulledTable{Counted: true, Count: n}, nil
+}
+
 // pulledLiteral writes a subquery's value as a literal the outer statement
 // compares like the value itself: numbers as numbers, text quoted (so the
 // compared column's collation applies, and a shard key routes), anything
@@ -266,12 +287,29 @@ func plainText(v []byte) bool {
 // collectRows runs a SELECT's plan and returns up to limit of its rows,
 // and whether it had more, for Strata's own use rather than the client's.
 func (s *Session) collectRows(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, limit int, primary bool) (cols []engine.Column, out []engine.Row, more bool, err error) {
-	if err := s.checkTransaction(ctx, f, plan); err != nil {
+	cols, err = s.readRows(ctx, f, plan, primary, func(r engine.Row) bool {
+		if len(out) == limit {
+			more = true
+			return false
+		}
+		out = append(out, r)
+		return true
+	})
+	if err != nil {
 		return nil, nil, false, err
+	}
+	return cols, out, more, nil
+}
+
+// readRows runs a SELECT's plan for Strata's own use and hands each merged
+// row to each until it returns false. primary: read the primaries.
+func (s *Session) readRows(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, primary bool, each func(engine.Row) bool) ([]engine.Column, error) {
+	if err := s.checkTransaction(ctx, f, plan); err != nil {
+		return nil, err
 	}
 	conns, err := s.takeConns(ctx, plan.Routes, primary, plan.Walk)
 	if err != nil {
-		return nil, nil, false, err
+		return nil, err
 	}
 	defer s.giveBack(conns)
 	defer s.noteTxRead(f, conns)
@@ -285,29 +323,28 @@ func (s *Session) collectRows(ctx context.Context, f *sqlparse.Facts, plan *plan
 	for i, sc := range conns[:open] {
 		if rows[i], err = sc.conn.QueryRows(ctx, sc.route.SQL); err != nil {
 			s.markBroken(sc, err)
-			return nil, nil, false, shardError(sc.route.Cluster, err)
+			return nil, shardError(sc.route.Cluster, err)
 		}
 	}
 	stream, cols, _, err := s.mergeStream(plan, conns, rows)
 	if err != nil {
 		var rerr routingError
 		if errors.As(err, &rerr) {
-			return nil, nil, false, &planner.RoutingError{Msg: rerr.err.Error()}
+			return nil, &planner.RoutingError{Msg: rerr.err.Error()}
 		}
-		return nil, nil, false, err
+		return nil, err
 	}
 	defer stream.Close()
 	for {
 		r, err := stream.Next(ctx)
 		switch {
 		case err == io.EOF:
-			return cols, out, false, nil
+			return cols, nil
 		case err != nil:
-			return nil, nil, false, mergeError(err, false)
-		case len(out) == limit:
-			return cols, out, true, nil
+			return nil, mergeError(err, false)
+		case !each(r):
+			return cols, nil
 		}
-		out = append(out, r)
 	}
 }
 

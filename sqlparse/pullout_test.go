@@ -2,6 +2,7 @@ package sqlparse
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"testing"
 )
@@ -162,6 +163,29 @@ func TestPullOutTables(t *testing.T) {
 			t.Errorf("%s:\nRender = %s (%v)\nwant     %s", tt.name, got, err, tt.want)
 		}
 	}
+	// SELECT COUNT(*) FROM (...) t needs only the number of rows: the
+	// count replaces the statement's table, a BIGINT as COUNT(*) is.
+	p, err := Mode{}.PullOut("SELECT COUNT(*) AS aggregate FROM (SELECT user_id FROM posts GROUP BY user_id) AS t")
+	if err != nil || !p.CountsRowsOf(0) {
+		t.Fatalf("count of a derived table: %v, CountsRowsOf = %v", err, err == nil && p.CountsRowsOf(0))
+	}
+	p.SetTable(0, PulledTable{Counted: true, Count: 12345})
+	if got, err := p.Render(nil); err != nil || got != "SELECT CAST(X'"+hexDigits("00000000000000012345")+"' AS SIGNED) AS `aggregate`" {
+		t.Errorf("counted Render = %s, %v", got, err)
+	}
+	for _, sql := range []string{
+		"SELECT COUNT(*) FROM (SELECT id FROM posts) t WHERE id > 3",
+		"SELECT COUNT(id) FROM (SELECT id FROM posts) t",
+		"SELECT COUNT(DISTINCT id) FROM (SELECT id FROM posts) t",
+		"SELECT COUNT(*), 1 FROM (SELECT id FROM posts) t",
+		"SELECT COUNT(*) FROM (SELECT id FROM posts) t LIMIT 0",
+		"SELECT COUNT(*) FROM (SELECT id FROM posts) t JOIN u",
+		"SELECT COUNT(*) FROM (SELECT id FROM posts) t WHERE 1 IN (SELECT a FROM u)",
+	} {
+		if p, err := (Mode{}).PullOut(sql); err != nil || p.CountsRowsOf(0) {
+			t.Errorf("%s: CountsRowsOf = true (%v), want false", sql, err)
+		}
+	}
 	// A recursive CTE reads itself: it cannot run alone.
 	if _, err := (Mode{}).PullOut("WITH RECURSIVE r AS (SELECT 1 AS n UNION ALL SELECT n + 1 FROM r WHERE n < 3) SELECT * FROM r"); !errors.Is(err, ErrNoPullout) {
 		t.Errorf("recursive CTE: err = %v, want ErrNoPullout", err)
@@ -206,3 +230,5 @@ func TestPullOutOfWrites(t *testing.T) {
 		t.Errorf("a DELETE without subqueries: err = %v, want ErrNoPullout", err)
 	}
 }
+
+func hexDigits(s string) string { return fmt.Sprintf("%x", s) }
