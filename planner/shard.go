@@ -225,7 +225,7 @@ func (s *Sharding) plan(ctx context.Context, m sqlparse.Mode, sql string, f *sql
 	switch {
 	case len(sharded) > 0:
 		if len(other) > 0 || len(unplaced) > 0 {
-			return nil, refuse("Strata cannot join sharded table %s with %s, which lives on one cluster; query them separately", sharded[0].Name, firstName(other, unplaced))
+			return nil, refuse("sharded table %s cannot be joined with %s, which lives on one cluster: make %[2]s a reference table (a copy on every shard), or read the rows of it you need in a derived table or an IN subquery, JOIN (SELECT ... FROM %[2]s WHERE ...) t, which Strata runs first", sharded[0].Name, firstName(other, unplaced))
 		}
 		return s.planSharded(ctx, l, m, sql, f, args)
 	case len(reference) > 0:

@@ -158,7 +158,7 @@ func TestShardPlanRefusals(t *testing.T) {
 		{"UPDATE comments SET entry_id = 9 WHERE entry_id = 3", "changes entry_id, the shard key of comments"},
 		{"SELECT * FROM comments c JOIN entries e ON c.entry_id = e.id", "not sharded the same way"},
 		{"SELECT * FROM entries e JOIN likes l ON e.author = l.user_id", "only on their shard keys"},
-		{"SELECT * FROM comments JOIN blogs ON comments.blog_id = blogs.id", "cannot join sharded table comments with blogs"},
+		{"SELECT * FROM comments JOIN blogs ON comments.blog_id = blogs.id", "sharded table comments cannot be joined with blogs"},
 		{"SELECT * FROM users JOIN blogs ON users.id = blogs.owner", "live on different clusters"},
 		{"INSERT INTO comments (body) VALUES ('x')", "must give entry_id"},
 		{"DELETE FROM comments ORDER BY id LIMIT 3", "LIMIT cannot be split across shards"},

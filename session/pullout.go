@@ -29,6 +29,8 @@ const maxPulloutDepth = 3
 type pullLevel struct {
 	depth   int
 	primary bool
+	// unplaced: the part may read tables of the default cluster only.
+	unplaced bool
 }
 
 func (l pullLevel) next() pullLevel { return pullLevel{depth: l.depth + 1, primary: l.primary} }
@@ -52,6 +54,24 @@ func (s *Session) pullOutArgs(ctx context.Context, sql string, args []string, lv
 	if lvl.depth >= maxPulloutDepth {
 		return "", errNotPulled
 	}
+	// First the parts over placed tables. When there are none, those over
+	// tables of the default cluster: a statement that joins a sharded
+	// table with such a table's rows (a derived table, an IN subquery)
+	// then reads the shards with those rows in place.
+	for _, unplaced := range []bool{false, true} {
+		out, err := s.pullOutPass(ctx, sql, args, lvl, unplaced)
+		if !errors.Is(err, errNotPulled) {
+			return out, err
+		}
+	}
+	return "", errNotPulled
+}
+
+// pullOutPass runs first the parts of a statement over placed tables, or
+// with unplaced over tables of the default cluster only.
+func (s *Session) pullOutPass(ctx context.Context, sql string, args []string, lvl pullLevel, unplaced bool) (string, error) {
+	part := lvl.next()
+	part.unplaced = unplaced
 	po, err := s.readingMode().PullOutArgs(sql, args)
 	if err != nil {
 		return "", errNotPulled
@@ -63,9 +83,9 @@ func (s *Session) pullOutArgs(ctx context.Context, sql string, args []string, lv
 			var table sqlparse.PulledTable
 			var err error
 			if po.CountsRowsOf(i) {
-				table, err = s.countedTable(ctx, sub, lvl.next())
+				table, err = s.countedTable(ctx, sub, part)
 			} else {
-				table, err = s.pulledTable(ctx, sub, lvl.next())
+				table, err = s.pulledTable(ctx, sub, part)
 			}
 			switch {
 			case errors.Is(err, errNotPulled):
@@ -79,7 +99,7 @@ func (s *Session) pullOutArgs(ctx context.Context, sql string, args []string, lv
 			pulled++
 			continue
 		}
-		values[i], err = s.pulledValues(ctx, sub, po.Kinds[i], po.Typed[i], lvl.next())
+		values[i], err = s.pulledValues(ctx, sub, po.Kinds[i], po.Typed[i], part)
 		switch {
 		case errors.Is(err, errNotPulled):
 			po.Keep(i)
@@ -103,7 +123,7 @@ func correlated(sub string, err error) error {
 	if !errors.As(err, &werr) || (werr.Code != mysql.ER_BAD_FIELD_ERROR && werr.Code != mysql.ER_UNKNOWN_TABLE) {
 		return err
 	}
-	return &planner.RoutingError{Msg: fmt.Sprintf("the subquery (%s) over a sharded table failed on its own: %s. Strata runs such subqueries before the statement, so one that refers to the outer statement (a correlated subquery) cannot run across shards: write it as a JOIN", abbreviate(sub, 80), werr.Message)}
+	return &planner.RoutingError{Msg: fmt.Sprintf("the subquery (%s) failed on its own: %s. Strata runs a subquery over shards or another cluster before the statement, so one that refers to the outer statement (a correlated subquery) cannot run there: write it as a JOIN of tables sharded alike, or without the outer reference", abbreviate(sub, 80), werr.Message)}
 }
 
 // pulledValues runs one subquery over placed tables and returns what
@@ -156,11 +176,13 @@ func (s *Session) pulledValues(ctx context.Context, sql string, kind sqlparse.Pu
 
 // planPulled plans a subquery Strata runs first: as it is, or after its
 // own subqueries over shards ran first. One that reads no placed table is
-// errNotPulled.
+// errNotPulled, unless lvl allows tables of the default cluster; one that
+// reads no table at all always is (it is already literals).
 func (s *Session) planPulled(ctx context.Context, sql string, lvl pullLevel) (*sqlparse.Facts, *planner.ShardPlan, error) {
 	parsed := s.parse(sql)
 	f := parsed.Summary
-	if parsed.Err != nil || len(parsed.Statements) != 1 || !s.placed(f) || f.Kind != sqlparse.KindSelect || f.Masked {
+	if parsed.Err != nil || len(parsed.Statements) != 1 || f.Kind != sqlparse.KindSelect || f.Masked ||
+		!s.placed(f) && !(lvl.unplaced && len(f.Tables) > 0 && s.env.Sharding != nil) {
 		return nil, nil, errNotPulled
 	}
 	plan, err := s.env.Sharding.Plan(ctx, s.readingMode(), sql, f, nil)

@@ -97,3 +97,37 @@ func TestDerivedTablesOverShardsRefusals(t *testing.T) {
 		t.Errorf("a recursive CTE over a sharded table: %v, want error 1235 naming the CTE", err)
 	}
 }
+
+// A sharded table joined with rows of a table of the default cluster —
+// written as a derived table or an IN subquery — runs that part on the
+// default cluster first and reads the shards with its rows in place;
+// the plain join stays refused, with that advice.
+func TestRowsOfTheDefaultClusterJoinShardedTables(t *testing.T) {
+	shardedData(t)
+	db := strataDB(t)
+	ctx := testenv.Ctx(t)
+	conn := testenv.Conn(t, db)
+	shardOf := map[string]string{}
+	for _, row := range testenv.Strings(t, testenv.Conn(t, direct["main"]), "SELECT customer_id, shard FROM blog.order_customer WHERE customer_id < 60") {
+		cust, shard, _ := strings.Cut(row, "|")
+		shardOf[cust] = shard
+	}
+	var want []string
+	for _, row := range testenv.Strings(t, testenv.Conn(t, singleBlog), "SELECT id, customer_id FROM orders WHERE customer_id < 60 ORDER BY id") {
+		_, cust, _ := strings.Cut(row, "|")
+		want = append(want, row+"|"+shardOf[cust])
+	}
+	got := testenv.Strings(t, conn, "SELECT o.id, o.customer_id, oc.shard FROM orders o JOIN (SELECT customer_id, shard FROM order_customer WHERE customer_id < 60) oc ON oc.customer_id = o.customer_id ORDER BY o.id")
+	if len(want) < 3 || !slices.Equal(got, want) {
+		t.Errorf("orders joined with a derived table of order_customer:\n got %q\nwant %q", got, want)
+	}
+	onS1 := testenv.Strings(t, testenv.Conn(t, direct["s1"]), "SELECT COUNT(*) FROM blog.orders")
+	got = testenv.Strings(t, conn, "SELECT COUNT(*) FROM orders WHERE customer_id IN (SELECT customer_id FROM order_customer WHERE shard = 's1')")
+	if !slices.Equal(got, onS1) || onS1[0] == "0" {
+		t.Errorf("orders of the customers on s1: %q, s1 holds %q", got, onS1)
+	}
+	_, err := runQuery(ctx, db, "SELECT o.id, oc.shard FROM orders o JOIN order_customer oc ON oc.customer_id = o.customer_id")
+	if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "derived table") {
+		t.Errorf("a plain join of a sharded table with a default-cluster table: %v, want error 1235 advising a derived table", err)
+	}
+}
