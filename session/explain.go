@@ -79,13 +79,23 @@ func (s *Session) explainPullout(ctx context.Context, sql string) ([]ExplainRow,
 	if err != nil {
 		return nil, false
 	}
+	// As Session.pullOutArgs: the parts over placed tables, or when there
+	// are none those over tables of the default cluster.
+	facts := make([]*sqlparse.Facts, len(po.Subqueries))
+	anyPlaced := false
+	for i, sub := range po.Subqueries {
+		facts[i] = s.parse(sub).Summary
+		anyPlaced = anyPlaced || s.placed(facts[i])
+	}
 	var rows []ExplainRow
 	marks := make([][]string, len(po.Subqueries))
+	pulled := 0
 	for i, sub := range po.Subqueries {
-		if !s.placed(s.parse(sub).Summary) {
-			po.Keep(i) // it reads no placed table: it stays as written
+		if !s.placed(facts[i]) && (anyPlaced || len(facts[i].Tables) == 0) {
+			po.Keep(i) // it stays as written
 			continue
 		}
+		pulled++
 		if po.Kinds[i] == sqlparse.PullTable || po.Kinds[i] == sqlparse.PullRows {
 			po.SetTable(i, sqlparse.PulledTable{Text: fmt.Sprintf("SELECT /* rows of subquery %d */", i+1)})
 		}
@@ -98,6 +108,9 @@ func (s *Session) explainPullout(ctx context.Context, sql string) ([]ExplainRow,
 			rows = append(rows, r)
 		}
 		marks[i] = []string{fmt.Sprintf("/* values of subquery %d */", i+1)}
+	}
+	if pulled == 0 {
+		return nil, false
 	}
 	outer, err := po.Render(marks)
 	if err != nil {

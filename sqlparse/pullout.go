@@ -288,6 +288,15 @@ func (p *Pullout) add(node ast.Node, q ast.ResultSetNode, kind PullKind, typed b
 	if sel, ok := q.(*ast.SelectStmt); ok && kind == PullTable {
 		nameFields(sel) // the outer statement reads its columns by these names
 	}
+	if sel, ok := q.(*ast.SelectStmt); ok && sel.OrderBy != nil && sel.Limit == nil {
+		// MariaDB drops the ORDER BY of a subquery, derived table or
+		// UNION branch without LIMIT (rows of a table have no order),
+		// and with it the temporary table such an ORDER BY can bring,
+		// which rounds an AVG inside an expression: run it without.
+		order := sel.OrderBy
+		sel.OrderBy = nil
+		defer func() { sel.OrderBy = order }()
+	}
 	text, err := p.mode.restore(q)
 	if err != nil {
 		return err

@@ -111,6 +111,15 @@ func TestPullOutTables(t *testing.T) {
 			"SELECT `u`.`name` FROM (`users` AS `u` JOIN (SELECT CAST(NULL AS SIGNED) AS `id` FROM DUAL WHERE 0) AS `p` ON `p`.`id`=`u`.`id`) LEFT JOIN (SELECT 1 AS `x`) AS `k` ON 1 WHERE `u`.`id` IN (9)",
 		},
 		{
+			// An ORDER BY without LIMIT is dropped, as MariaDB drops it.
+			"ORDER BY in a derived table",
+			"SELECT COUNT(*) FROM (SELECT a FROM posts ORDER BY a) t JOIN (SELECT b FROM tags ORDER BY b LIMIT 2) u ON 1",
+			[]string{"SELECT `a` FROM `posts`", "SELECT `b` FROM `tags` ORDER BY `b` LIMIT 2"},
+			[]PullKind{PullTable, PullTable},
+			map[int]PulledTable{},
+			"SELECT COUNT(1) AS `COUNT(*)` FROM (SELECT `a` FROM `posts` ORDER BY `a`) AS `t` JOIN (SELECT `b` FROM `tags` ORDER BY `b` LIMIT 2) AS `u` ON 1",
+		},
+		{
 			"CTE",
 			"WITH c AS (SELECT user_id, COUNT(*) AS n FROM posts GROUP BY user_id) SELECT MAX(n) FROM c",
 			[]string{"SELECT `user_id`,COUNT(1) AS `n` FROM `posts` GROUP BY `user_id`"},

@@ -220,14 +220,16 @@ func (b *scatterBuilder) computed(i int) {
 // over aggregates it stored in a temporary table, rounded to their
 // columns' scale: found by comparing with one server (the differential
 // test), when a DISTINCT aggregate meets an ORDER BY that is not the
-// GROUP BY's order.
+// GROUP BY's order — not its items in their order, or a leading part of
+// them (GROUP BY a, b ORDER BY a keeps the exact values, ORDER BY b or
+// b, a rounds them; the directions do not matter).
 func (b *scatterBuilder) materializesGroups() bool {
 	sel := b.sel
 	if sel.GroupBy == nil || sel.OrderBy == nil || !hasDistinctAggregate(sel) || b.groupsFixedByWhere() {
 		return false
 	}
-	for _, item := range sel.OrderBy.Items {
-		if !b.isGroupItem(unparen(item.Expr)) {
+	for k, item := range sel.OrderBy.Items {
+		if k >= len(b.groupExpr) || !b.isGroupItem(unparen(item.Expr), b.groupExpr[k:k+1]) {
 			return true
 		}
 	}
@@ -265,18 +267,18 @@ func (b *scatterBuilder) groupsFixedByWhere() bool {
 }
 
 // isGroupItem reports whether e (an ORDER BY item) is one of the GROUP BY
-// items: by position, alias, column or text.
-func (b *scatterBuilder) isGroupItem(e ast.ExprNode) bool {
+// items groups: by position, alias, column or text.
+func (b *scatterBuilder) isGroupItem(e ast.ExprNode, groups []ast.ExprNode) bool {
 	switch v := e.(type) {
 	case *ast.PositionExpr:
 		if v.N >= 1 && v.N <= len(b.orig) {
-			return b.isGroupItem(unparen(b.orig[v.N-1].Expr))
+			return b.isGroupItem(unparen(b.orig[v.N-1].Expr), groups)
 		}
 		return false
 	case *ast.ColumnNameExpr:
 		if col, ok := b.byAlias(v.Name); ok {
 			if c, isCol := unparen(b.orig[col].Expr).(*ast.ColumnNameExpr); !isCol || !sameColumn(c.Name, v.Name) {
-				return b.isGroupItem(unparen(b.orig[col].Expr))
+				return b.isGroupItem(unparen(b.orig[col].Expr), groups)
 			}
 		}
 	}
@@ -284,7 +286,7 @@ func (b *scatterBuilder) isGroupItem(e ast.ExprNode) bool {
 		return false
 	}
 	t := b.impl.text(e)
-	for _, g := range b.groupExpr {
+	for _, g := range groups {
 		if b.impl.text(g) == t {
 			return true
 		}

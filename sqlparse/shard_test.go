@@ -532,6 +532,17 @@ func TestShardScatterComputed(t *testing.T) {
 			t.Errorf("%q: Computed = %+v, want SUM / COUNT", order, got)
 		}
 	}
+	// Two group columns: the GROUP BY's order or a leading part of it
+	// keeps exact values; the group columns in another order round them.
+	for order, rounded := range map[string]bool{" ORDER BY a": false, " ORDER BY a DESC, d": false, " ORDER BY d": true, " ORDER BY d, a": true, " ORDER BY a, d, x": true} {
+		s := mustAnalyze(t, "SELECT a, d, AVG(b) * 100 AS x, COUNT(DISTINCT c) FROM posts GROUP BY a, d"+order)
+		if s.Select == nil || len(s.Select.Computed) != 1 {
+			t.Fatalf("%s: %+v, Unsupported %q", order, s.Select, s.Unsupported)
+		}
+		if got := s.Select.Computed[0].Parts[0].Kind != PartAvg; got != rounded {
+			t.Errorf("GROUP BY a, d%s: rounded AVG = %v, want %v (%+v)", order, got, rounded, s.Select.Computed)
+		}
+	}
 	for _, tt := range tests {
 		s := mustAnalyze(t, tt.sql)
 		if s.Unsupported != "" || s.Select == nil {

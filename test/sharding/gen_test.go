@@ -631,6 +631,11 @@ func (g *queryGen) derived(t *tableDef) *genQuery {
 		inner = g.distinct(t)
 	}
 	q := &genQuery{table: t.name, mode: exact}
+	if g.pct(25) {
+		if quantified := g.quantified(t); quantified != nil {
+			return quantified
+		}
+	}
 	if g.pct(50) {
 		names := make([]string, inner.cols)
 		for i := range names {
@@ -654,6 +659,37 @@ func (g *queryGen) derived(t *tableDef) *genQuery {
 		}
 	}
 	return q
+}
+
+// quantified: SELECT COUNT(*), SUM(1) FROM t WHERE c op ANY|ALL (SELECT d
+// FROM u [WHERE]) with numeric c and d: Strata runs the subquery first
+// and the server compares with its rows (NULLs and no rows included).
+func (g *queryGen) quantified(t *tableDef) *genQuery {
+	numeric := func(t *tableDef) *colDef {
+		for _, ci := range g.r.Perm(len(t.cols)) {
+			if c := t.cols[ci]; c.kind == kInt {
+				return c
+			}
+		}
+		return nil
+	}
+	c := numeric(t)
+	if c == nil || t.scatterDeny {
+		return nil
+	}
+	u := g.tables[g.r.IntN(len(g.tables))]
+	if u.isView {
+		return nil
+	}
+	d := numeric(u)
+	if d == nil {
+		return nil
+	}
+	op := []string{"<", ">", "=", "<>", ">="}[g.r.IntN(5)]
+	quant := []string{"ANY", "ALL"}[g.r.IntN(2)]
+	sql := fmt.Sprintf("SELECT COUNT(*), COUNT(%s) FROM %s WHERE %s %s %s (SELECT %s FROM %s%s)",
+		c.expr, g.from(t), c.expr, op, quant, d.expr, u.name, g.where(u))
+	return &genQuery{sql: sql, table: t.name, shape: "x " + op + " " + quant + " (SELECT ...)", mode: exact, cols: 2}
 }
 
 // windows: SELECT key, pk, window functions PARTITION BY key FROM t

@@ -111,6 +111,8 @@ func TestExplainShowsSubqueriesAndComputedColumns(t *testing.T) {
 			[]string{"subquery 1: scatter", "runs the subqueries first, then: SELECT `id` FROM `entries` WHERE `id` IN (/* values of subquery 1 */)"}},
 		{"SELECT COUNT(*) FROM (SELECT entry_id FROM comments GROUP BY entry_id) t",
 			[]string{"subquery 1: scatter", "runs the subqueries first, then: SELECT COUNT(1) AS `COUNT(*)` FROM (SELECT /* rows of subquery 1 */) AS `t`"}},
+		{"SELECT COUNT(*) FROM orders o JOIN (SELECT customer_id FROM order_customer WHERE customer_id < 9) c ON c.customer_id = o.customer_id",
+			[]string{"subquery 1: route", "JOIN (SELECT /* rows of subquery 1 */) AS `c`"}},
 		{"SELECT qty, SUM(amount) / COUNT(*) FROM events GROUP BY qty",
 			[]string{"evaluate 1 expressions over the merged aggregates (column 2)"}},
 		{"SELECT entry_id, GROUP_CONCAT(votes) FROM comments GROUP BY entry_id",
