@@ -96,7 +96,7 @@ func (s *Session) explainPullout(ctx context.Context, sql string) ([]ExplainRow,
 			continue
 		}
 		pulled++
-		if po.Kinds[i] == sqlparse.PullTable || po.Kinds[i] == sqlparse.PullRows {
+		if k := po.Kinds[i]; k == sqlparse.PullTable || k == sqlparse.PullRows || k == sqlparse.PullInsert {
 			po.SetTable(i, sqlparse.PulledTable{Text: fmt.Sprintf("SELECT /* rows of subquery %d */", i+1)})
 		}
 		subRows, err := s.ExplainPlan(ctx, sub)

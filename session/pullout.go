@@ -79,6 +79,18 @@ func (s *Session) pullOutPass(ctx context.Context, sql string, args []string, lv
 	values := make([][]string, len(po.Subqueries))
 	pulled := 0
 	for i, sub := range po.Subqueries {
+		if po.Kinds[i] == sqlparse.PullInsert {
+			table, err := s.pulledInsertRows(ctx, sub, part)
+			switch {
+			case errors.Is(err, errNotPulled):
+				continue
+			case err != nil:
+				return "", err
+			}
+			po.SetTable(i, table)
+			pulled++
+			continue
+		}
 		if kind := po.Kinds[i]; kind == sqlparse.PullTable || kind == sqlparse.PullRows {
 			var table sqlparse.PulledTable
 			var err error
@@ -242,6 +254,34 @@ func (s *Session) pulledTable(ctx context.Context, sql string, lvl pullLevel) (s
 	return t, nil
 }
 
+// pulledInsertRows runs the SELECT of an INSERT ... SELECT and returns
+// its rows as plain literals (pulledLiteral), so that the INSERT's VALUES
+// route by their shard key, up to maxPulledValues rows.
+func (s *Session) pulledInsertRows(ctx context.Context, sql string, lvl pullLevel) (sqlparse.PulledTable, error) {
+	f, plan, err := s.planPulled(ctx, sql, lvl)
+	if err != nil {
+		return sqlparse.PulledTable{}, err
+	}
+	cols, rows, more, err := s.collectRows(ctx, f, plan, maxPulledValues, lvl.primary)
+	switch {
+	case err != nil:
+		return sqlparse.PulledTable{}, err
+	case more:
+		return sqlparse.PulledTable{}, wire.NewError(wire.ErNotSupportedYet, "Strata: the SELECT of this INSERT ... SELECT (%s) returned more than %d rows; Strata reads them first and inserts them as VALUES: copy in batches (WHERE id BETWEEN ...)",
+			abbreviate(f.Text, 80), maxPulledValues)
+	}
+	t := sqlparse.PulledTable{Rows: make([][]string, len(rows))}
+	for i, r := range rows {
+		t.Rows[i] = make([]string, len(cols))
+		for k, c := range cols {
+			if t.Rows[i][k], err = pulledLiteral(c, r[k]); err != nil {
+				return sqlparse.PulledTable{}, err
+			}
+		}
+	}
+	return t, nil
+}
+
 // countedTable counts the rows of a derived table whose statement needs
 // only their number (SELECT COUNT(*) FROM (...) t, an ORM's page count),
 // as many as there are: they stream by, none is kept.
@@ -383,8 +423,11 @@ func abbreviate(s string, n int) string {
 // answer when this does not apply.
 func (s *Session) executePulledOut(ctx context.Context, st *prepared, args []string, refused error) error {
 	outer, err := s.pullOutArgs(ctx, st.sql, args, pullLevel{primary: st.facts.Kind != sqlparse.KindSelect})
-	if errors.Is(err, errNotPulled) {
+	switch {
+	case errors.Is(err, errNotPulled):
 		return s.refuseRouting(refused)
+	case errors.Is(err, sqlparse.ErrNothingToInsert):
+		return s.WriteOK()
 	}
 	if err != nil {
 		return s.refuseRouting(err)

@@ -34,6 +34,8 @@ func (s *Session) queryPlaced(ctx context.Context, sql string, parsed *planner.P
 		switch {
 		case perr == nil:
 			return s.Query(ctx, append([]byte{wire.ComQuery}, outer...))
+		case errors.Is(perr, sqlparse.ErrNothingToInsert):
+			return s.WriteOK()
 		case !errors.Is(perr, errNotPulled):
 			err = perr
 		}
@@ -46,13 +48,13 @@ func (s *Session) queryPlaced(ctx context.Context, sql string, parsed *planner.P
 
 // pullsOut: a statement the sharding planner refused may have its
 // subqueries over shards run first (Session.pullOut): a SELECT, an
-// UPDATE or a DELETE. Not a locking read: the subquery's rows would not
+// UPDATE, a DELETE, or an INSERT ... SELECT. Not a locking read: the subquery's rows would not
 // be locked.
 func pullsOut(f *sqlparse.Facts) bool {
 	switch f.Kind {
 	case sqlparse.KindSelect:
 		return !f.Locking
-	case sqlparse.KindUpdate, sqlparse.KindDelete:
+	case sqlparse.KindUpdate, sqlparse.KindDelete, sqlparse.KindInsert:
 		return true
 	}
 	return false

@@ -70,7 +70,15 @@ const (
 	// ...), a row (SELECT a, b ...), IN over a UNION. Its rows replace its
 	// query (SetTable), and the server compares with them.
 	PullRows
+	// PullInsert is the SELECT of an INSERT ... SELECT: its rows, as
+	// plain literals (SetTable), become the INSERT's VALUES, which route
+	// row by row.
+	PullInsert
 )
+
+// ErrNothingToInsert: the SELECT of an INSERT ... SELECT returned no
+// rows, so there is no statement to run; the answer is an OK of 0 rows.
+var ErrNothingToInsert = errors.New("sqlparse: the INSERT ... SELECT has no rows to insert")
 
 // PulledTable is what a PullTable subquery returned: its column names,
 // and its rows and a NULL of each column's type as SQL literals of that
@@ -109,8 +117,12 @@ func (m Mode) PullOutArgs(sql string, args []string) (*Pullout, error) {
 		return nil, ErrNoPullout
 	}
 	stmt := stmts[0]
-	switch stmt.(type) {
+	switch stmt := stmt.(type) {
 	case *ast.SelectStmt, *ast.SetOprStmt, *ast.UpdateStmt, *ast.DeleteStmt:
+	case *ast.InsertStmt:
+		if stmt.Select == nil {
+			return nil, ErrNoPullout
+		}
 	default:
 		return nil, ErrNoPullout
 	}
@@ -143,6 +155,10 @@ func (m Mode) PullOutArgs(sql string, args []string) (*Pullout, error) {
 		}
 	case *ast.DeleteStmt:
 		if err := p.findInExprs([]ast.Node{stmt.Where}); err != nil {
+			return nil, err
+		}
+	case *ast.InsertStmt:
+		if err := p.add(stmt, stmt.Select, PullInsert, false); err != nil {
 			return nil, err
 		}
 	}
@@ -288,11 +304,12 @@ func (p *Pullout) add(node ast.Node, q ast.ResultSetNode, kind PullKind, typed b
 	if sel, ok := q.(*ast.SelectStmt); ok && kind == PullTable {
 		nameFields(sel) // the outer statement reads its columns by these names
 	}
-	if sel, ok := q.(*ast.SelectStmt); ok && sel.OrderBy != nil && sel.Limit == nil {
+	if sel, ok := q.(*ast.SelectStmt); ok && sel.OrderBy != nil && sel.Limit == nil && kind != PullInsert {
 		// MariaDB drops the ORDER BY of a subquery, derived table or
 		// UNION branch without LIMIT (rows of a table have no order),
 		// and with it the temporary table such an ORDER BY can bring,
-		// which rounds an AVG inside an expression: run it without.
+		// which rounds an AVG inside an expression: run it without. (An
+		// INSERT ... SELECT keeps it: it orders the ids the rows get.)
 		order := sel.OrderBy
 		sel.OrderBy = nil
 		defer func() { sel.OrderBy = order }()
@@ -464,6 +481,26 @@ func (p *Pullout) Render(values [][]string) (string, error) {
 				exists = !exists
 			}
 			swap[node] = map[bool]string{false: "0", true: "1"}[exists]
+		case PullInsert:
+			t, ok := p.tables[i]
+			if !ok {
+				continue
+			}
+			if len(t.Rows) == 0 && t.Text == "" {
+				return "", ErrNothingToInsert
+			}
+			ins := node.(*ast.InsertStmt)
+			ins.Select, ins.Lists = nil, nil
+			if t.Text != "" { // EXPLAIN's marker
+				ins.Lists = [][]ast.ExprNode{{newRawExpr(t.Text)}}
+			}
+			for _, row := range t.Rows {
+				list := make([]ast.ExprNode, len(row))
+				for k, v := range row {
+					list[k] = newRawExpr(v)
+				}
+				ins.Lists = append(ins.Lists, list)
+			}
 		case PullTable, PullRows:
 			if t, ok := p.tables[i]; ok && t.Counted && p.CountsRowsOf(i) {
 				// The count is the answer: a BIGINT, as COUNT(*)'s.

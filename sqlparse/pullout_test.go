@@ -72,7 +72,7 @@ func TestPullOut(t *testing.T) {
 	}
 	for _, sql := range []string{
 		"SELECT a FROM posts WHERE a = 1",
-		"INSERT INTO posts SELECT * FROM t",
+		"INSERT INTO posts VALUES (1)",
 	} {
 		if _, err := (Mode{}).PullOut(sql); !errors.Is(err, ErrNoPullout) {
 			t.Errorf("%s: err = %v, want ErrNoPullout", sql, err)
@@ -234,6 +234,20 @@ func TestPullOutOfWrites(t *testing.T) {
 		if got, err := p.Render(tt.values); err != nil || got != tt.want {
 			t.Errorf("%s:\nRender = %s (%v)\nwant     %s", tt.sql, got, err, tt.want)
 		}
+	}
+	// INSERT ... SELECT: the rows become VALUES; none is nothing to do.
+	p, err := Mode{}.PullOut("INSERT INTO posts (id, title) SELECT id, title FROM drafts WHERE ok ORDER BY id ON DUPLICATE KEY UPDATE title = VALUES(title)")
+	if err != nil || !reflect.DeepEqual(p.Subqueries, []string{"SELECT `id`,`title` FROM `drafts` WHERE `ok` ORDER BY `id`"}) || p.Kinds[0] != PullInsert {
+		t.Fatalf("INSERT ... SELECT: %+v, %v", p, err)
+	}
+	p.SetTable(0, PulledTable{Rows: [][]string{{"1", "'a'"}, {"2", "NULL"}}})
+	if got, err := p.Render(nil); err != nil || got != "INSERT INTO `posts` (`id`,`title`) VALUES (1,'a'),(2,NULL) ON DUPLICATE KEY UPDATE `title`=VALUES(`title`)" {
+		t.Errorf("INSERT ... SELECT Render = %s, %v", got, err)
+	}
+	p, _ = Mode{}.PullOut("INSERT INTO posts SELECT * FROM drafts")
+	p.SetTable(0, PulledTable{})
+	if _, err := p.Render(nil); !errors.Is(err, ErrNothingToInsert) {
+		t.Errorf("INSERT ... SELECT of no rows: %v, want ErrNothingToInsert", err)
 	}
 	if _, err := (Mode{}).PullOut("DELETE FROM posts WHERE id = 3"); !errors.Is(err, ErrNoPullout) {
 		t.Errorf("a DELETE without subqueries: err = %v, want ErrNoPullout", err)

@@ -255,3 +255,53 @@ func TestWritesFilteredBySubqueriesOverShards(t *testing.T) {
 		t.Errorf("likes left: %q, want those of the two first entries", got)
 	}
 }
+
+// INSERT ... SELECT into a sharded table reads the SELECT's rows first
+// (from the primaries) and inserts them as VALUES, each routed to the
+// shard of its key; a SELECT without rows inserts nothing and says so.
+func TestInsertSelectIntoShardedTables(t *testing.T) {
+	db := strataDB(t)
+	ctx := testenv.Ctx(t)
+	conn := testenv.Conn(t, db)
+	const ids = "BETWEEN 900000021 AND 900000026"
+	cleanup(t, "entry_likes", "entry_id "+ids)
+	cleanup(t, "comments", "entry_id "+ids)
+	for i := 1; i <= 6; i++ {
+		for k := range i {
+			mustExec(t, conn, fmt.Sprintf("INSERT INTO entry_likes (id, entry_id, user_id, weight) VALUES (%d, %d, %d, %d)", 900000300+i*10+k, 900000020+i, k, i))
+		}
+	}
+	res := mustExec(t, conn, "INSERT INTO comments (id, entry_id, author, body, votes) SELECT id, entry_id, 'copy', CONCAT('like ', id), weight FROM entry_likes WHERE entry_id "+ids+" ORDER BY id")
+	if n, _ := res.RowsAffected(); n != 21 {
+		t.Fatalf("INSERT ... SELECT inserted %d rows, want 21", n)
+	}
+	if got := holders(t, "comments", "entry_id "+ids); len(got) < 2 {
+		t.Fatalf("the copied comments are on %v: the test needs several shards", got)
+	}
+	for i := 1; i <= 6; i++ {
+		// Read by the shard key: only its shard is asked, so a row on
+		// another shard would not be found.
+		got := testenv.Strings(t, conn, fmt.Sprintf("SELECT COUNT(*), MIN(votes), MAX(body) FROM comments WHERE entry_id = %d AND author = 'copy'", 900000020+i))
+		want := fmt.Sprintf("%d|%d|like %d", i, i, 900000300+i*10+i-1)
+		if len(got) != 1 || got[0] != want {
+			t.Errorf("comments of entry %d: %q, want %q", 900000020+i, got, want)
+		}
+	}
+	res = mustExec(t, conn, "INSERT INTO comments (id, entry_id, body) SELECT id, entry_id, 'none' FROM entry_likes WHERE weight > 1000")
+	if n, _ := res.RowsAffected(); n != 0 {
+		t.Errorf("INSERT ... SELECT of no rows inserted %d", n)
+	}
+	stmt, err := conn.PrepareContext(ctx, "INSERT INTO comments (id, entry_id, body) SELECT id + 1000, entry_id, ? FROM entry_likes WHERE weight = ? AND entry_id "+ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stmt.Close()
+	if res, err := stmt.ExecContext(ctx, "prepared", 2); err != nil {
+		t.Fatalf("prepared INSERT ... SELECT: %v", err)
+	} else if n, _ := res.RowsAffected(); n != 2 {
+		t.Errorf("prepared INSERT ... SELECT inserted %d rows, want 2", n)
+	}
+	if got := testenv.Strings(t, conn, fmt.Sprintf("SELECT COUNT(*) FROM comments WHERE entry_id = %d AND body = 'prepared'", 900000022)); !slices.Equal(got, []string{"2"}) {
+		t.Errorf("prepared copies on entry 900000022's shard: %q, want 2", got)
+	}
+}
