@@ -33,6 +33,8 @@ type Metrics struct {
 	consistency   prometheus.Counter
 	rangeFill     *prometheus.GaugeVec
 	shardQueries  *prometheus.CounterVec
+	runFirst      *prometheus.CounterVec
+	runFirstRows  *prometheus.CounterVec
 	primaryChg    *prometheus.CounterVec
 	writesHeld    *prometheus.HistogramVec
 }
@@ -64,12 +66,14 @@ func New() *Metrics {
 	m.consistency = prometheus.NewCounter(prometheus.CounterOpts{Name: "strata_read_your_writes_primary_total", Help: "Reads sent to the primary because no replica had applied the session's last write yet."})
 	m.rangeFill = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "strata_shard_range_fill_ratio", Help: "How much of the open-ended last range of a range-sharded table is used, against the size of the range before it."}, []string{"table", "shard"})
 	m.shardQueries = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_shard_queries_total", Help: "Queries Strata sent to shard clusters for statements it merged or split (one per route), by cluster and kind (read, write)."}, []string{"cluster", "kind"})
+	m.runFirst = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_shard_run_first_total", Help: "Parts of statements over sharded tables that Strata ran before their statement and put in its text, by kind (values: IN, scalar and EXISTS subqueries; table: derived tables, CTEs, UNION branches and other subqueries; count: a derived table only counted; insert: the SELECT of an INSERT ... SELECT)."}, []string{"kind"})
+	m.runFirstRows = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_shard_run_first_rows_total", Help: "Rows those parts returned, by kind (for count, the rows counted)."}, []string{"kind"})
 	m.primaryChg = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_primary_changes_total", Help: "Switchovers, failovers and rejoins, by cluster, kind and result (done, refused)."}, []string{"cluster", "kind", "result"})
 	m.writesHeld = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name: "strata_primary_change_writes_held_seconds", Help: "How long statements for the primary waited during a switchover or failover, by kind.",
 		Buckets: []float64{.001, .005, .01, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 	}, []string{"kind"})
-	m.Registry.MustRegister(m.primaryChg, m.writesHeld, m.shardQueries, m.rangeFill, m.consistency, m.queries, m.errors, m.latency, m.clientConns, m.userConns, m.clientTotal, m.rejectedConns, m.idleClosed, m.passedOn, m.retries,
+	m.Registry.MustRegister(m.primaryChg, m.writesHeld, m.shardQueries, m.runFirst, m.runFirstRows, m.rangeFill, m.consistency, m.queries, m.errors, m.latency, m.clientConns, m.userConns, m.clientTotal, m.rejectedConns, m.idleClosed, m.passedOn, m.retries,
 		m.backendDials, m.serverUp, m.replicaLag, m.backendConns,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -145,6 +149,13 @@ func (m *Metrics) SetRangeFill(table, shard string, ratio float64) {
 // split statement.
 func (m *Metrics) ShardQuery(cluster, kind string) {
 	m.shardQueries.WithLabelValues(cluster, kind).Inc()
+}
+
+// RunFirst counts one part of a statement Strata ran before it (kind:
+// values, table, count, insert) and the rows it returned.
+func (m *Metrics) RunFirst(kind string, rows int64) {
+	m.runFirst.WithLabelValues(kind).Inc()
+	m.runFirstRows.WithLabelValues(kind).Add(float64(rows))
 }
 
 // PrimaryChange records a switchover, failover or rejoin (kind), done or

@@ -151,6 +151,9 @@ func (s *Session) pulledValues(ctx context.Context, sql string, kind sqlparse.Pu
 	}
 	limit := map[sqlparse.PullKind]int{sqlparse.PullIn: maxPulledValues, sqlparse.PullScalar: 1, sqlparse.PullExists: 1}[kind]
 	cols, rows, more, err := s.collectRows(ctx, f, plan, limit, lvl.primary)
+	if err == nil {
+		s.env.Metrics.RunFirst("values", int64(len(rows)))
+	}
 	switch {
 	case err != nil:
 		return nil, err
@@ -251,6 +254,7 @@ func (s *Session) pulledTable(ctx context.Context, sql string, lvl pullLevel) (s
 			}
 		}
 	}
+	s.env.Metrics.RunFirst("table", int64(len(rows)))
 	return t, nil
 }
 
@@ -279,6 +283,7 @@ func (s *Session) pulledInsertRows(ctx context.Context, sql string, lvl pullLeve
 			}
 		}
 	}
+	s.env.Metrics.RunFirst("insert", int64(len(rows)))
 	return t, nil
 }
 
@@ -294,6 +299,7 @@ func (s *Session) countedTable(ctx context.Context, sql string, lvl pullLevel) (
 	if _, err := s.readRows(ctx, f, plan, lvl.primary, func(engine.Row) bool { n++; return true }); err != nil {
 		return sqlparse.PulledTable{}, err
 	}
+	s.env.Metrics.RunFirst("count", n)
 	return sqlparse.PulledTable{Counted: true, Count: n}, nil
 }
 
@@ -395,6 +401,9 @@ func (s *Session) readRows(ctx context.Context, f *sqlparse.Facts, plan *planner
 			return nil, &planner.RoutingError{Msg: rerr.err.Error()}
 		}
 		return nil, err
+	}
+	for _, sc := range conns {
+		s.env.Metrics.ShardQuery(sc.route.Cluster, "read")
 	}
 	defer stream.Close()
 	for {

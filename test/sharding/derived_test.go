@@ -2,6 +2,8 @@ package sharding
 
 import (
 	"cmp"
+	"io"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -57,6 +59,20 @@ func TestDerivedTablesCTEsAndUnionsOverShardsMatchOneServer(t *testing.T) {
 		sameAsOneServer(t, db, 1, query)
 		if n := testenv.Strings(t, testenv.Conn(t, singleBlog), query); len(n) != 1 || atoi(t, n[0]) <= 10000 {
 			t.Fatalf("the derived table has %v rows; the test needs more than 10,000", n)
+		}
+	})
+	// /metrics counts what ran first, and the rows it gave.
+	t.Run("metrics", func(t *testing.T) {
+		resp, err := http.Get("http://" + strataAdmin + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		for _, want := range []string{`strata_shard_run_first_total{kind="table"}`, `strata_shard_run_first_total{kind="count"}`, `strata_shard_run_first_rows_total{kind="count"}`} {
+			if !strings.Contains(string(body), want) {
+				t.Errorf("/metrics lacks %s", want)
+			}
 		}
 	})
 	// A UNION with a table of the default cluster (order_customer lives
