@@ -66,6 +66,9 @@ func (s *Session) ExplainPlan(ctx context.Context, sql string) ([]ExplainRow, er
 		if rows, ok := s.explainPullout(ctx, sql); ok {
 			return rows, nil
 		}
+		if rows, ok := s.explainMaterialize(ctx, sql); ok {
+			return rows, nil
+		}
 		return nil, err
 	}
 	return describePlan(plan), nil
@@ -117,6 +120,40 @@ func (s *Session) explainPullout(ctx context.Context, sql string) ([]ExplainRow,
 		return nil, false
 	}
 	return append(rows, ExplainRow{Step: "strata", Detail: "runs the subqueries first, then: " + outer}), true
+}
+
+// explainMaterialize describes a join of tables that live apart
+// (sqlparse.Materialization): each table's read, then the statement over
+// their rows. Nothing runs, so the join keys show as markers.
+func (s *Session) explainMaterialize(ctx context.Context, sql string) ([]ExplainRow, bool) {
+	mat, err := s.readingMode().Materialize(sql, nil)
+	if err != nil {
+		return nil, false
+	}
+	var rows []ExplainRow
+	tables := make([]sqlparse.PulledTable, len(mat.Tables))
+	for i, t := range mat.Tables {
+		keys := make([][]string, len(t.Keys))
+		for k, key := range t.Keys {
+			keys[k] = []string{"NULL"} // the values read, at run time
+			rows = append(rows, ExplainRow{Step: fmt.Sprintf("table %d: keys", i+1), Tables: t.Name,
+				Detail: fmt.Sprintf("%s.%s IN (the %s values of table %d)", t.Alias, key.Column, key.OtherColumn, key.Other+1)})
+		}
+		subRows, err := s.ExplainPlan(ctx, mat.Query(i, keys))
+		if err != nil {
+			return nil, false
+		}
+		for _, r := range subRows {
+			r.Step = fmt.Sprintf("table %d: %s", i+1, r.Step)
+			rows = append(rows, r)
+		}
+		tables[i] = sqlparse.PulledTable{Text: fmt.Sprintf("SELECT /* rows of table %d */", i+1)}
+	}
+	outer, err := mat.Render(tables)
+	if err != nil {
+		return nil, false
+	}
+	return append(rows, ExplainRow{Step: "strata", Detail: "reads each table's rows first, then: " + outer}), true
 }
 
 // decisionReason says why d was taken; for a routing rule, which one and

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 
@@ -64,7 +65,108 @@ func (s *Session) pullOutArgs(ctx context.Context, sql string, args []string, lv
 			return out, err
 		}
 	}
-	return "", errNotPulled
+	// Nothing to run first: a join of tables that live apart reads each
+	// table's rows instead.
+	return s.materialize(ctx, sql, args, lvl)
+}
+
+// materialize answers a SELECT that joins tables living apart
+// (sqlparse.Materialization): each table's usable rows are read first,
+// narrowed by the join keys of the tables read before it, and the
+// statement runs over them as tables of literals.
+func (s *Session) materialize(ctx context.Context, sql string, args []string, lvl pullLevel) (string, error) {
+	mat, err := s.readingMode().Materialize(sql, args)
+	if err != nil {
+		return "", errNotPulled
+	}
+	part := lvl.next()
+	part.unplaced = true
+	type read struct {
+		cols []engine.Column
+		rows []engine.Row
+	}
+	reads := make([]read, len(mat.Tables))
+	tables := make([]sqlparse.PulledTable, len(mat.Tables))
+	total := 0
+	for i, t := range mat.Tables {
+		keyValues := make([][]string, len(t.Keys))
+		for k, key := range t.Keys {
+			if keyValues[k], err = keyLiterals(reads[key.Other].cols, reads[key.Other].rows, key.OtherColumn); err != nil {
+				return "", err
+			}
+		}
+		f, plan, err := s.planPulled(ctx, mat.Query(i, keyValues), part)
+		if err != nil {
+			return "", err
+		}
+		cols, rows, more, err := s.collectRows(ctx, f, plan, maxPulledValues, lvl.primary)
+		switch {
+		case err != nil:
+			return "", err
+		case more:
+			return "", wire.NewError(wire.ErNotSupportedYet, "Strata: this statement joins tables that live on different clusters or are sharded differently, so Strata reads each table's rows first and joins them on one server; %s has more than %d rows it could use. Narrow it with conditions on its own columns, qualified by its name (%s.column = ...), or join on the shard key of tables sharded alike",
+				t.Name, maxPulledValues, t.Alias)
+		}
+		reads[i] = read{cols, rows}
+		if tables[i], err = literalTable(cols, rows); err != nil {
+			return "", err
+		}
+		total += len(rows)
+	}
+	s.env.Metrics.RunFirst("join", int64(total))
+	return mat.Render(tables)
+}
+
+// keyLiterals lists the distinct non-NULL values of column name in rows,
+// as plain literals (a shard key among them routes); nil when the rows
+// have no such column.
+func keyLiterals(cols []engine.Column, rows []engine.Row, name string) ([]string, error) {
+	at := -1
+	for k, c := range cols {
+		if strings.EqualFold(c.Name, name) {
+			at = k
+		}
+	}
+	if at < 0 {
+		return nil, nil
+	}
+	out := []string{}
+	seen := map[string]bool{}
+	for _, r := range rows {
+		if r[at] == nil {
+			continue // NULL joins nothing
+		}
+		lit, err := pulledLiteral(cols[at], r[at])
+		if err != nil {
+			return nil, err
+		}
+		if !seen[lit] {
+			seen[lit] = true
+			out = append(out, lit)
+		}
+	}
+	return out, nil
+}
+
+// literalTable writes rows as a table of typed literals.
+func literalTable(cols []engine.Column, rows []engine.Row) (sqlparse.PulledTable, error) {
+	t := sqlparse.PulledTable{Columns: make([]string, len(cols)), Nulls: make([]string, len(cols)), Rows: make([][]string, len(rows))}
+	var err error
+	for k, c := range cols {
+		t.Columns[k] = c.Name
+		if t.Nulls[k], err = engine.Literal(c, nil); err != nil {
+			return sqlparse.PulledTable{}, err
+		}
+	}
+	for i, r := range rows {
+		t.Rows[i] = make([]string, len(cols))
+		for k, c := range cols {
+			if t.Rows[i][k], err = engine.Literal(c, r[k]); err != nil {
+				return sqlparse.PulledTable{}, err
+			}
+		}
+	}
+	return t, nil
 }
 
 // pullOutPass runs first the parts of a statement over placed tables, or
@@ -239,20 +341,9 @@ func (s *Session) pulledTable(ctx context.Context, sql string, lvl pullLevel) (s
 		return sqlparse.PulledTable{}, wire.NewError(wire.ErNotSupportedYet, "Strata: %s returned more than %d rows; Strata runs a derived table, CTE, UNION branch or subquery over sharded tables first and puts its rows in the statement: narrow it (WHERE, LIMIT, GROUP BY), or query the shards' rows without it",
 			abbreviate(f.Text, 80), maxPulledValues)
 	}
-	t := sqlparse.PulledTable{Columns: make([]string, len(cols)), Nulls: make([]string, len(cols)), Rows: make([][]string, len(rows))}
-	for k, c := range cols {
-		t.Columns[k] = c.Name
-		if t.Nulls[k], err = engine.Literal(c, nil); err != nil {
-			return sqlparse.PulledTable{}, err
-		}
-	}
-	for i, r := range rows {
-		t.Rows[i] = make([]string, len(cols))
-		for k, c := range cols {
-			if t.Rows[i][k], err = engine.Literal(c, r[k]); err != nil {
-				return sqlparse.PulledTable{}, err
-			}
-		}
+	t, err := literalTable(cols, rows)
+	if err != nil {
+		return sqlparse.PulledTable{}, err
 	}
 	s.env.Metrics.RunFirst("table", int64(len(rows)))
 	return t, nil

@@ -113,6 +113,8 @@ func TestExplainShowsSubqueriesAndComputedColumns(t *testing.T) {
 			[]string{"subquery 1: scatter", "runs the subqueries first, then: SELECT COUNT(1) AS `COUNT(*)` FROM (SELECT /* rows of subquery 1 */) AS `t`"}},
 		{"SELECT COUNT(*) FROM orders o JOIN (SELECT customer_id FROM order_customer WHERE customer_id < 9) c ON c.customer_id = o.customer_id",
 			[]string{"subquery 1: route", "JOIN (SELECT /* rows of subquery 1 */) AS `c`"}},
+		{"SELECT m.username, c.id FROM members m JOIN comments c ON c.author = m.nick WHERE m.karma = 5",
+			[]string{"table 1: scatter", "WHERE `m`.`karma`=5", "c.author IN (the nick values of table 1)", "reads each table's rows first, then: SELECT `m`.`username`,`c`.`id` FROM (SELECT /* rows of table 1 */) AS `m` JOIN (SELECT /* rows of table 2 */) AS `c`"}},
 		{"SELECT qty, SUM(amount) / COUNT(*) FROM events GROUP BY qty",
 			[]string{"evaluate 1 expressions over the merged aggregates (column 2)"}},
 		{"SELECT entry_id, GROUP_CONCAT(votes) FROM comments GROUP BY entry_id",

@@ -1,0 +1,362 @@
+package sqlparse
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/opcode"
+)
+
+// A SELECT that joins tables living apart — a sharded table with a table
+// of the default cluster, two tables sharded differently — has no server
+// that holds all its rows. Strata reads each table's rows the statement
+// can use (its own conditions from WHERE and ON pushed down, and the join
+// keys already read: `users WHERE id IN (<user_ids of the comments read>)`)
+// and runs the statement over them, each table replaced by a table of its
+// rows as literals. The server then joins, filters, groups and orders as
+// it would the tables.
+//
+// A condition goes down to a table only when all its columns name that
+// table (c.entry_id = 42, not entry_id = 42: Strata does not know which
+// table holds an unqualified column), and never to the inner side of an
+// outer join from WHERE (it filters the NULL-extended rows there).
+
+// Materialization is a SELECT whose tables Strata reads first.
+type Materialization struct {
+	// Tables in the order to read them: those with conditions first, the
+	// inner sides of outer joins last.
+	Tables []MatTable
+	mode   Mode
+	stmt   *ast.SelectStmt
+}
+
+// MatTable is one table of the statement.
+type MatTable struct {
+	Name    string // as written, schema-qualified when it was
+	Alias   string // how the statement names it
+	Filters []string
+	// Keys are the join equalities by which tables read before this one
+	// narrow it: this table's column Column IN (the values of column
+	// OtherColumn of table Other, an index into Tables).
+	Keys     []MatKey
+	nullable bool
+	source   *ast.TableSource
+}
+
+// MatKey is one join equality usable to narrow a table.
+type MatKey struct {
+	Column      string
+	Other       int
+	OtherColumn string
+}
+
+// ErrNotMaterialized: the statement is not a SELECT whose tables are all
+// in its FROM clause.
+var ErrNotMaterialized = errors.New("sqlparse: not a join Strata can read table by table")
+
+// Materialize analyzes a SELECT (args: a prepared statement's bound
+// values, as in PullOutArgs).
+func (m Mode) Materialize(sql string, args []string) (*Materialization, error) {
+	stmts, err := m.parseAST(sql)
+	if err != nil {
+		return nil, err
+	}
+	if len(stmts) != 1 {
+		return nil, ErrNotMaterialized
+	}
+	sel, ok := stmts[0].(*ast.SelectStmt)
+	if !ok || sel.From == nil || sel.LockInfo != nil || sel.With != nil || sel.SelectStmtOpts != nil && sel.SelectStmtOpts.CalcFoundRows {
+		return nil, ErrNotMaterialized
+	}
+	if args != nil {
+		if n := replaceParams(sel, &shardImpl{args: args}); n != len(args) {
+			return nil, fmt.Errorf("sqlparse: %d bound values for %d placeholders", len(args), n)
+		}
+	}
+	nameFields(sel)
+	mat := &Materialization{mode: m, stmt: sel}
+	var tables []*MatTable
+	var joinConds []joinCond
+	if !collectSources(sel.From.TableRefs, false, &tables, &joinConds) || len(tables) < 2 {
+		return nil, ErrNotMaterialized
+	}
+	// Every table of the statement must be one of these: a table read in
+	// a subquery would not be replaced.
+	names := &tableCounter{}
+	sel.Accept(names)
+	if names.n != len(tables) {
+		return nil, ErrNotMaterialized
+	}
+	for _, c := range conjuncts(nil, sel.Where) {
+		joinConds = append(joinConds, joinCond{expr: c, where: true})
+	}
+	for _, jc := range joinConds {
+		if err := mat.place(tables, jc); err != nil {
+			return nil, err
+		}
+	}
+	mat.order(tables)
+	return mat, nil
+}
+
+// joinCond is one conjunct of WHERE or of an ON; nullable lists the
+// tables on the inner side of that ON's outer join.
+type joinCond struct {
+	expr     ast.ExprNode
+	where    bool
+	outerOn  bool // the ON of an outer join
+	nullable map[*MatTable]bool
+}
+
+// collectSources lists the tables of a FROM clause and the conjuncts of
+// its ONs. nullable: the subtree is the inner side of an outer join.
+func collectSources(n ast.ResultSetNode, nullable bool, tables *[]*MatTable, conds *[]joinCond) bool {
+	switch n := n.(type) {
+	case *ast.TableSource:
+		name, ok := n.Source.(*ast.TableName)
+		if !ok {
+			return false
+		}
+		t := &MatTable{Name: name.Name.O, Alias: n.AsName.O, nullable: nullable, source: n}
+		if name.Schema.O != "" {
+			t.Name = name.Schema.O + "." + name.Name.O
+		}
+		if t.Alias == "" {
+			t.Alias = name.Name.O
+		}
+		*tables = append(*tables, t)
+		return true
+	case *ast.Join:
+		if n.NaturalJoin || len(n.Using) > 0 {
+			return false // their columns merge: not handled
+		}
+		before := len(*tables)
+		if !collectSources(n.Left, nullable || n.Tp == ast.RightJoin, tables, conds) {
+			return false
+		}
+		mid := len(*tables)
+		if n.Right != nil && !collectSources(n.Right, nullable || n.Tp == ast.LeftJoin, tables, conds) {
+			return false
+		}
+		if n.On != nil {
+			inner := map[*MatTable]bool{}
+			switch n.Tp {
+			case ast.LeftJoin:
+				for _, t := range (*tables)[mid:] {
+					inner[t] = true
+				}
+			case ast.RightJoin:
+				for _, t := range (*tables)[before:mid] {
+					inner[t] = true
+				}
+			}
+			for _, c := range conjuncts(nil, n.On.Expr) {
+				*conds = append(*conds, joinCond{expr: c, outerOn: n.Tp != ast.CrossJoin, nullable: inner})
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// place pushes a conjunct down to its table, or records a join key.
+func (m *Materialization) place(tables []*MatTable, jc joinCond) error {
+	owners, ok := columnOwners(jc.expr, tables)
+	if !ok || len(owners) == 0 {
+		return nil // stays in the statement only
+	}
+	if len(owners) == 1 {
+		t := owners[0]
+		// From WHERE only to tables no outer join extends with NULLs;
+		// from an outer join's ON only to its inner side.
+		if (jc.where && t.nullable) || (jc.outerOn && !jc.nullable[t]) {
+			return nil
+		}
+		text, err := m.mode.restore(jc.expr)
+		if err != nil {
+			return err
+		}
+		t.Filters = append(t.Filters, text)
+		return nil
+	}
+	eq, ok := jc.expr.(*ast.BinaryOperationExpr)
+	if !ok || eq.Op != opcode.EQ || len(owners) != 2 {
+		return nil
+	}
+	l, lok := unparen(eq.L).(*ast.ColumnNameExpr)
+	r, rok := unparen(eq.R).(*ast.ColumnNameExpr)
+	if !lok || !rok {
+		return nil
+	}
+	lt, rt := ownerOf(l, tables), ownerOf(r, tables)
+	if lt == nil || rt == nil || lt == rt {
+		return nil
+	}
+	// Either side may narrow the other, unless that would drop rows an
+	// outer join keeps: only a table the join may extend with NULLs (its
+	// inner side) is narrowed by the other's keys.
+	for _, pair := range [2][2]*ast.ColumnNameExpr{{l, r}, {r, l}} {
+		own, other := ownerOf(pair[0], tables), ownerOf(pair[1], tables)
+		if canNarrow(jc, own, other) {
+			own.Keys = append(own.Keys, MatKey{Column: pair[0].Name.Name.O, Other: indexOf(tables, other), OtherColumn: pair[1].Name.Name.O})
+		}
+	}
+	return nil
+}
+
+func canNarrow(jc joinCond, own, other *MatTable) bool {
+	switch {
+	case jc.where:
+		return !own.nullable && !other.nullable
+	case jc.outerOn && len(jc.nullable) > 0:
+		return jc.nullable[own] && !jc.nullable[other]
+	default: // an inner join's ON
+		return !own.nullable && !other.nullable
+	}
+}
+
+// columnOwners lists the tables whose columns e names; false when a
+// column is unqualified or names no table of the statement, or e holds
+// a subquery, a variable or a function that differs per call.
+func columnOwners(e ast.ExprNode, tables []*MatTable) ([]*MatTable, bool) {
+	var owners []*MatTable
+	ok := true
+	containsNode(e, func(n ast.Node) bool {
+		switch v := n.(type) {
+		case *ast.ColumnNameExpr:
+			t := ownerOf(v, tables)
+			if t == nil {
+				ok = false
+				return true
+			}
+			if indexOf(owners, t) < 0 {
+				owners = append(owners, t)
+			}
+		case *ast.SubqueryExpr, *ast.VariableExpr, *ast.AggregateFuncExpr, *ast.WindowFuncExpr:
+			ok = false
+			return true
+		case *ast.FuncCallExpr:
+			if volatileFuncs[v.FnName.L] {
+				ok = false
+				return true
+			}
+		}
+		return false
+	})
+	return owners, ok
+}
+
+// ownerOf is the table a qualified column names, by its alias.
+func ownerOf(c *ast.ColumnNameExpr, tables []*MatTable) *MatTable {
+	if c.Name.Table.L == "" {
+		return nil
+	}
+	for _, t := range tables {
+		if strings.EqualFold(t.Alias, c.Name.Table.O) {
+			return t
+		}
+	}
+	return nil
+}
+
+func indexOf(tables []*MatTable, t *MatTable) int {
+	for i, x := range tables {
+		if x == t {
+			return i
+		}
+	}
+	return -1
+}
+
+// order sorts the tables to read: those with their own conditions first,
+// then the others, the inner sides of outer joins last; keys point to
+// tables read before.
+func (m *Materialization) order(tables []*MatTable) {
+	rank := func(t *MatTable) int {
+		switch {
+		case t.nullable:
+			return 2
+		case len(t.Filters) > 0:
+			return 0
+		}
+		return 1
+	}
+	var sorted []*MatTable
+	for r := 0; r <= 2; r++ {
+		for _, t := range tables {
+			if rank(t) == r {
+				sorted = append(sorted, t)
+			}
+		}
+	}
+	for _, t := range sorted {
+		var keys []MatKey
+		for _, k := range t.Keys {
+			other := tables[k.Other]
+			if at := indexOf(sorted, other); at >= 0 && at < indexOf(sorted, t) {
+				keys = append(keys, MatKey{Column: k.Column, Other: at, OtherColumn: k.OtherColumn})
+			}
+		}
+		t.Keys = keys
+		m.Tables = append(m.Tables, *t)
+	}
+}
+
+// Query is the statement that reads table i: SELECT * with its own
+// conditions, and narrowed by each key's values (SQL literals; none
+// means no row can join).
+func (m *Materialization) Query(i int, keyValues [][]string) string {
+	t := m.Tables[i]
+	conds := append([]string(nil), t.Filters...)
+	for k, key := range t.Keys {
+		if k >= len(keyValues) || keyValues[k] == nil {
+			continue
+		}
+		if len(keyValues[k]) == 0 {
+			conds = append(conds, "0")
+			continue
+		}
+		conds = append(conds, backquote(t.Alias)+"."+backquote(key.Column)+" IN ("+strings.Join(keyValues[k], ",")+")")
+	}
+	q := "SELECT * FROM " + quoteTable(t.Name) + " AS " + backquote(t.Alias)
+	if len(conds) > 0 {
+		q += " WHERE " + strings.Join(conds, " AND ")
+	}
+	return q
+}
+
+func quoteTable(name string) string {
+	parts := strings.Split(name, ".")
+	for i, p := range parts {
+		parts[i] = backquote(p)
+	}
+	return strings.Join(parts, ".")
+}
+
+// Render returns the statement with each table replaced by its rows
+// (tables[i] for Tables[i]).
+func (m *Materialization) Render(tables []PulledTable) (string, error) {
+	if len(tables) != len(m.Tables) {
+		return "", errors.New("sqlparse: Render needs the rows of every table")
+	}
+	for i, t := range m.Tables {
+		ts := t.source
+		ts.Source = &rawResultSet{ResultSetNode: &ast.SelectStmt{}, text: "(" + tableOfLiterals(tables[i]) + ")"}
+		ts.AsName = ast.NewCIStr(t.Alias)
+	}
+	return m.mode.restore(m.stmt)
+}
+
+// tableCounter counts the table names of a statement, in subqueries too.
+type tableCounter struct{ n int }
+
+func (c *tableCounter) Enter(n ast.Node) (ast.Node, bool) {
+	if _, ok := n.(*ast.TableName); ok {
+		c.n++
+	}
+	return n, false
+}
+
+func (c *tableCounter) Leave(n ast.Node) (ast.Node, bool) { return n, true }

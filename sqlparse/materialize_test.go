@@ -1,0 +1,95 @@
+package sqlparse
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+)
+
+func TestMaterialize(t *testing.T) {
+	type table struct {
+		alias   string
+		filters []string
+		keys    []MatKey
+	}
+	tests := []struct {
+		name   string
+		sql    string
+		tables []table
+	}{
+		{
+			"a sharded table's rows narrow the other table's by the join key",
+			"SELECT c.body, u.name FROM users u JOIN comments c ON u.id = c.user_id WHERE c.entry_id = 42 AND entry_id > 0 ORDER BY c.id",
+			[]table{
+				{"c", []string{"`c`.`entry_id`=42"}, nil},
+				{"u", nil, []MatKey{{Column: "id", Other: 0, OtherColumn: "user_id"}}},
+			},
+		},
+		{
+			// A LEFT JOIN's ON filters its inner side only; WHERE does
+			// not reach the inner side, and the outer side is never
+			// narrowed by the inner one.
+			"outer join",
+			"SELECT * FROM users u LEFT JOIN comments c ON c.user_id = u.id AND c.votes > 3 AND u.karma < 0 WHERE u.karma > 5 AND c.id IS NULL",
+			[]table{
+				{"u", []string{"`u`.`karma`>5"}, nil},
+				{"c", []string{"`c`.`votes`>3"}, []MatKey{{Column: "user_id", Other: 0, OtherColumn: "id"}}},
+			},
+		},
+		{
+			"a table without an alias, a cross join narrowed from WHERE",
+			"SELECT COUNT(*) FROM comments, users WHERE users.id = comments.user_id AND users.name LIKE 'a%'",
+			[]table{
+				{"users", []string{"`users`.`name` LIKE 'a%'"}, nil},
+				{"comments", nil, []MatKey{{Column: "user_id", Other: 0, OtherColumn: "id"}}},
+			},
+		},
+	}
+	for _, tt := range tests {
+		m, err := Mode{}.Materialize(tt.sql, nil)
+		if err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+			continue
+		}
+		var got []table
+		for _, mt := range m.Tables {
+			got = append(got, table{mt.Alias, mt.Filters, mt.Keys})
+		}
+		if !reflect.DeepEqual(got, tt.tables) {
+			t.Errorf("%s:\ngot  %+v\nwant %+v", tt.name, got, tt.tables)
+		}
+	}
+	m, err := Mode{}.Materialize("SELECT c.body, u.name FROM users u JOIN comments c ON u.id = c.user_id WHERE c.entry_id = ? ORDER BY c.id", []string{"42"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Query(0, nil); got != "SELECT * FROM `comments` AS `c` WHERE `c`.`entry_id`=42" {
+		t.Errorf("Query(0) = %s", got)
+	}
+	if got := m.Query(1, [][]string{{"3", "7"}}); got != "SELECT * FROM `users` AS `u` WHERE `u`.`id` IN (3,7)" {
+		t.Errorf("Query(1) = %s", got)
+	}
+	if got := m.Query(1, [][]string{{}}); got != "SELECT * FROM `users` AS `u` WHERE 0" {
+		t.Errorf("Query(1) without keys = %s", got)
+	}
+	rows := func(col string) PulledTable {
+		return PulledTable{Columns: []string{col}, Nulls: []string{"NULL"}, Rows: [][]string{{"1"}}}
+	}
+	got, err := m.Render([]PulledTable{rows("body"), rows("name")})
+	if want := "SELECT `c`.`body`,`u`.`name` FROM (SELECT 1 AS `name`) AS `u` JOIN (SELECT 1 AS `body`) AS `c` ON `u`.`id`=`c`.`user_id` WHERE `c`.`entry_id`=42 ORDER BY `c`.`id`"; err != nil || got != want {
+		t.Errorf("Render = %s (%v)\nwant     %s", got, err, want)
+	}
+	for _, sql := range []string{
+		"SELECT * FROM comments WHERE id = 1",
+		"SELECT * FROM comments c JOIN users u ON u.id = c.user_id WHERE c.id IN (SELECT id FROM tags)",
+		"SELECT * FROM comments c NATURAL JOIN users u",
+		"SELECT * FROM comments c JOIN users u USING (id)",
+		"SELECT * FROM comments c JOIN users u ON u.id = c.user_id FOR UPDATE",
+		"SELECT SQL_CALC_FOUND_ROWS * FROM comments c JOIN users u ON u.id = c.user_id",
+		"UPDATE comments c JOIN users u ON u.id = c.user_id SET c.votes = 1",
+	} {
+		if _, err := (Mode{}).Materialize(sql, nil); !errors.Is(err, ErrNotMaterialized) {
+			t.Errorf("%s: err = %v, want ErrNotMaterialized", sql, err)
+		}
+	}
+}
