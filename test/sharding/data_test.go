@@ -456,6 +456,9 @@ func newDataSet(t0 *topologyTimes) *dataSet {
 	ds.views = []*tableDef{
 		joinView("entries_likes", "entries e JOIN entry_likes l ON e.id = l.entry_id", entries, "e", likes, "l", "lid", 12),
 		joinView("members_countries", "members m JOIN countries c ON m.country = c.code", members, "m", countries, "c", "username", 8),
+		// Sharded apart (likes by entry_id, events by id): Strata reads
+		// both tables' usable rows and joins them on one server.
+		joinView("likes_events", "entry_likes l LEFT JOIN events ev ON ev.id = l.user_id", likes, "l", events, "ev", "lid", 6),
 	}
 	return ds
 }
