@@ -225,12 +225,12 @@ func (s *Sharding) plan(ctx context.Context, m sqlparse.Mode, sql string, f *sql
 	switch {
 	case len(sharded) > 0:
 		if len(other) > 0 || len(unplaced) > 0 {
-			return nil, refuse("sharded table %s cannot be joined with %s, which lives on one cluster: make %[2]s a reference table (a copy on every shard), or read the rows of it you need in a derived table or an IN subquery, JOIN (SELECT ... FROM %[2]s WHERE ...) t, which Strata runs first", sharded[0].Name, firstName(other, unplaced))
+			return nil, refuse("sharded table %s cannot be joined with %s, which lives on one cluster, in this statement: Strata joins such tables by reading each one's rows first, which it does not do for NATURAL or USING joins, locking reads, or tables also read in a subquery. Write the join with ON, or make %[2]s a reference table (a copy on every shard)", sharded[0].Name, firstName(other, unplaced))
 		}
 		return s.planSharded(ctx, l, m, sql, f, args)
 	case len(reference) > 0:
 		if len(other) > 0 || len(unplaced) > 0 {
-			return nil, refuse("reference table %s lives on the shard clusters and %s does not; Strata cannot join them", reference[0].Name, firstName(other, unplaced))
+			return nil, refuse("reference table %s lives on the shard clusters and %s does not; Strata cannot join them in this statement"+apartHint, reference[0].Name, firstName(other, unplaced))
 		}
 		p := planReference(l, sql, f)
 		if p.Kind == PlanRelay {
@@ -246,11 +246,16 @@ func (s *Sharding) plan(ctx context.Context, m sqlparse.Mode, sql string, f *sql
 			Reason: "no placed table: the default cluster " + l.DefaultCluster() + " runs it"}, nil
 	}
 	if len(groups) > 1 || (len(unplaced) > 0 && !groups[l.DefaultCluster()]) {
-		return nil, refuse("the tables of this statement live on different clusters (%s); Strata cannot run one statement across clusters", describeClusters(l, f))
+		return nil, refuse("the tables of this statement live on different clusters (%s); Strata cannot run this statement across clusters"+apartHint, describeClusters(l, f))
 	}
 	return &ShardPlan{Kind: PlanRelay, Routes: []ShardRoute{{Cluster: other[0].Cluster, SQL: sql, Template: templateIf(args, sql)}}, Write: !f.ReadOnly,
 		Reason: "table group: " + other[0].Name + " lives on cluster " + other[0].Cluster}, nil
 }
+
+// apartHint ends the refusals of joins of tables that live apart: Strata
+// answers most such joins by reading each table's rows first
+// (session.materialize), but not this one.
+const apartHint = ". Otherwise Strata reads each table's rows first and joins them on one server, but not for NATURAL or USING joins, locking reads, or tables also read in a subquery: write the join with ON"
 
 func firstName(ts []*shard.Table, names []string) string {
 	if len(ts) > 0 {
@@ -431,7 +436,7 @@ func (s *Sharding) checkCoSharded(l *shard.Layout, st *sqlparse.ShardStmt) (int,
 	for _, i := range idx[1:] {
 		b := l.Table(st.Uses[i].Ref.Name)
 		if find(i) != find(lead) {
-			return 0, refuse("tables %s and %s are sharded; Strata joins them only on their shard keys (%s.%s = %s.%s)", a.Name, b.Name, a.Name, a.Method.Key(), b.Name, b.Method.Key())
+			return 0, refuse("tables %s and %s are sharded; Strata joins them on the shards only on their shard keys (%s.%s = %s.%s)"+apartHint, a.Name, b.Name, a.Name, a.Method.Key(), b.Name, b.Method.Key())
 		}
 		if !sameSharding(a.Method, b.Method) {
 			return 0, refuse("tables %s and %s are not sharded the same way (%s over %v, %s over %v); their rows with equal keys may live on different shards", a.Name, b.Name, a.Method.Name(), a.Method.Shards(), b.Method.Name(), b.Method.Shards())
