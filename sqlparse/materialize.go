@@ -11,7 +11,10 @@ import (
 
 // A SELECT that joins tables living apart — a sharded table with a table
 // of the default cluster, two tables sharded differently — has no server
-// that holds all its rows. Strata reads each table's rows the statement
+// that holds all its rows; nor has a SELECT of one sharded table whose
+// answer the shards' partial answers cannot make (WITH ROLLUP, a window
+// over rows of several shards, GROUP_CONCAT of groups split between
+// shards). Strata reads each table's rows the statement
 // can use (its own conditions from WHERE and ON pushed down, and the join
 // keys already read: `users WHERE id IN (<user_ids of the comments read>)`)
 // and runs the statement over them, each table replaced by a table of its
@@ -79,7 +82,7 @@ func (m Mode) Materialize(sql string, args []string) (*Materialization, error) {
 	mat := &Materialization{mode: m, stmt: sel}
 	var tables []*MatTable
 	var joinConds []joinCond
-	if !collectSources(sel.From.TableRefs, false, &tables, &joinConds) || len(tables) < 2 {
+	if !collectSources(sel.From.TableRefs, false, &tables, &joinConds) || len(tables) == 0 {
 		return nil, ErrNotMaterialized
 	}
 	// Every table of the statement must be one of these: a table read in
@@ -248,9 +251,13 @@ func columnOwners(e ast.ExprNode, tables []*MatTable) ([]*MatTable, bool) {
 	return owners, ok
 }
 
-// ownerOf is the table a qualified column names, by its alias.
+// ownerOf is the table a qualified column names, by its alias; an
+// unqualified column's when the statement reads one table.
 func ownerOf(c *ast.ColumnNameExpr, tables []*MatTable) *MatTable {
 	if c.Name.Table.L == "" {
+		if len(tables) == 1 {
+			return tables[0]
+		}
 		return nil
 	}
 	for _, t := range tables {

@@ -59,6 +59,11 @@ func TestMaterialize(t *testing.T) {
 			t.Errorf("%s:\ngot  %+v\nwant %+v", tt.name, got, tt.tables)
 		}
 	}
+	// One table: every condition of WHERE is its own, qualified or not.
+	one, err := Mode{}.Materialize("SELECT status, COUNT(*) FROM posts p WHERE score > 3 AND p.id < 100 GROUP BY status WITH ROLLUP", nil)
+	if err != nil || len(one.Tables) != 1 || !reflect.DeepEqual(one.Tables[0].Filters, []string{"`score`>3", "`p`.`id`<100"}) {
+		t.Errorf("one table: %+v, %v", one, err)
+	}
 	m, err := Mode{}.Materialize("SELECT c.body, u.name FROM users u JOIN comments c ON u.id = c.user_id WHERE c.entry_id = ? ORDER BY c.id", []string{"42"})
 	if err != nil {
 		t.Fatal(err)
@@ -80,7 +85,7 @@ func TestMaterialize(t *testing.T) {
 		t.Errorf("Render = %s (%v)\nwant     %s", got, err, want)
 	}
 	for _, sql := range []string{
-		"SELECT * FROM comments WHERE id = 1",
+		"SELECT 1",
 		"SELECT * FROM comments c JOIN users u ON u.id = c.user_id WHERE c.id IN (SELECT id FROM tags)",
 		"SELECT * FROM comments c NATURAL JOIN users u",
 		"SELECT * FROM comments c JOIN users u USING (id)",
