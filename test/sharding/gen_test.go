@@ -90,8 +90,10 @@ func (g *queryGen) query(t *tableDef) *genQuery {
 		return g.windows(t)
 	case p < 85:
 		return g.grouped(t)
-	case p < 89:
+	case p < 88:
 		return g.derived(t)
+	case p < 90 && !t.scatterDeny:
+		return g.rollup(t)
 	default:
 		return g.distinct(t)
 	}
@@ -692,16 +694,42 @@ func (g *queryGen) quantified(t *tableDef) *genQuery {
 	return &genQuery{sql: sql, table: t.name, shape: "x " + op + " " + quant + " (SELECT ...)", mode: exact, cols: 2}
 }
 
+// rollup: SELECT c, COUNT(*), SUM(n) FROM t [WHERE] GROUP BY c WITH
+// ROLLUP: Strata reads the rows and one server rolls them up.
+func (g *queryGen) rollup(t *tableDef) *genQuery {
+	var group, num *colDef
+	for _, ci := range g.r.Perm(len(t.cols)) {
+		c := t.cols[ci]
+		if group == nil && c.lowCard {
+			group = c
+		} else if num == nil && c.kind.numeric() {
+			num = c
+		}
+	}
+	if group == nil || num == nil {
+		return g.grouped(t)
+	}
+	items := []item{colItem(group, true), {text: "COUNT(*)"}, {text: "SUM(" + num.expr + ")"}}
+	q := finish(t, "rollup", false, items, g.where(t), " GROUP BY "+group.expr+" WITH ROLLUP", "", nil, nil, "")
+	return q
+}
+
 // windows: SELECT key, pk, window functions PARTITION BY key FROM t
 // [WHERE] [ORDER BY key, pk [LIMIT]]: whole partitions on each shard.
 func (g *queryGen) windows(t *tableDef) *genQuery {
 	key, pk := t.cols[t.key], t.cols[t.pk]
 	items := []item{colItem(key, false), colItem(pk, false)}
-	over := "OVER (PARTITION BY " + key.expr + " ORDER BY " + pk.expr + ")"
-	fns := []string{"ROW_NUMBER() " + over, "COUNT(*) OVER (PARTITION BY " + key.expr + ")"}
+	// Partitioned by the key, the shards compute the windows; else
+	// Strata reads the rows and one server does.
+	part, shape := "PARTITION BY "+key.expr, "windows"
+	if g.pct(30) {
+		part, shape = "", "windows across shards"
+	}
+	over := "OVER (" + part + " ORDER BY " + pk.expr + ")"
+	fns := []string{"ROW_NUMBER() " + over, "COUNT(*) OVER (" + part + ")"}
 	for _, c := range t.cols {
 		if c.kind.numeric() && c != pk {
-			fns = append(fns, "SUM("+c.expr+") "+over, "MAX("+c.expr+") OVER (PARTITION BY "+key.expr+")")
+			fns = append(fns, "SUM("+c.expr+") "+over, "MAX("+c.expr+") OVER ("+part+")")
 		}
 	}
 	for n, i := range g.r.Perm(len(fns))[:1+g.r.IntN(2)] {
@@ -719,7 +747,7 @@ func (g *queryGen) windows(t *tableDef) *genQuery {
 			limit = g.limit()
 		}
 	}
-	return finish(t, "windows", false, items, g.where(t), "", "", order, dirs, limit)
+	return finish(t, shape, false, items, g.where(t), "", "", order, dirs, limit)
 }
 
 func (g *queryGen) having(t *tableDef, aggs []item) string {
