@@ -37,6 +37,15 @@ func TestMaterialize(t *testing.T) {
 			},
 		},
 		{
+			// RIGHT JOIN: the left side is the inner one.
+			"right join",
+			"SELECT * FROM comments c RIGHT JOIN members m ON c.author = m.nick AND c.votes > 9 AND m.age < 0 WHERE m.karma = 5 AND c.id > 3",
+			[]table{
+				{"m", []string{"`m`.`karma`=5"}, nil},
+				{"c", []string{"`c`.`votes`>9"}, []MatKey{{Column: "author", Other: 0, OtherColumn: "nick"}}},
+			},
+		},
+		{
 			"a table without an alias, a cross join narrowed from WHERE",
 			"SELECT COUNT(*) FROM comments, users WHERE users.id = comments.user_id AND users.name LIKE 'a%'",
 			[]table{

@@ -165,6 +165,8 @@ func TestJoinsOfTablesShardedApartMatchOneServer(t *testing.T) {
 		{"LEFT JOIN, grouped", "SELECT m.username, COUNT(c.id), MAX(c.votes) FROM members m LEFT JOIN comments c ON c.author = m.nick AND c.votes > 5 WHERE m.karma = 5 AND m.age > 60 GROUP BY m.username ORDER BY m.username", 3, nil},
 		{"the comments side filtered", "SELECT c.entry_id, m.username FROM comments c JOIN members m ON m.nick = c.author WHERE c.entry_id = 7 ORDER BY c.id, m.username", 1, nil},
 		{"prepared", "SELECT COUNT(*), SUM(c.votes) FROM comments c JOIN members m ON m.nick = c.author WHERE c.entry_id < ? AND m.age > ?", 1, []any{50, 30}},
+		{"RIGHT JOIN, the ON filtering the inner side only", "SELECT m.username, c.id FROM comments c RIGHT JOIN members m ON c.author = m.nick AND c.votes > 9 AND m.age < 0 WHERE m.karma = 5 AND m.age > 60 ORDER BY m.username, c.id", 3, nil},
+		{"three tables, each narrowed by the one before", "SELECT m.username, c.id, e.id FROM members m JOIN comments c ON c.author = m.nick JOIN entries e ON e.user_id = c.entry_id WHERE m.karma = 5 AND m.age > 60 AND e.score > 20 ORDER BY m.username, c.id, e.id", 3, nil},
 		{"an outer join not on the inner side's shard key", "SELECT e.id, COUNT(c.id), MIN(c.votes) FROM entries e LEFT JOIN comments c ON c.entry_id = e.user_id WHERE e.score > 35 GROUP BY e.id ORDER BY e.id", 3, nil},
 		{"a co-sharded join grouped by another column", "SELECT e.status, GROUP_CONCAT(DISTINCT l.weight ORDER BY l.weight) FROM entries e JOIN entry_likes l ON l.entry_id = e.id WHERE e.score > 30 GROUP BY e.status ORDER BY e.status", 2, nil},
 	}
