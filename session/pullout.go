@@ -61,14 +61,30 @@ func (s *Session) pullOutArgs(ctx context.Context, sql string, args []string, lv
 	// then reads the shards with those rows in place.
 	for _, unplaced := range []bool{false, true} {
 		out, err := s.pullOutPass(ctx, sql, args, lvl, unplaced)
-		if !errors.Is(err, errNotPulled) {
-			return out, err
+		var cerr correlatedError
+		switch {
+		case errors.Is(err, errNotPulled):
+			continue
+		case errors.As(err, &cerr):
+			// A correlated subquery cannot run alone; reading each
+			// table's rows can answer the statement.
+			if out, merr := s.materialize(ctx, sql, args, lvl); !errors.Is(merr, errNotPulled) {
+				return out, merr
+			}
 		}
+		return out, err
 	}
 	// Nothing to run first: a join of tables that live apart reads each
 	// table's rows instead.
 	return s.materialize(ctx, sql, args, lvl)
 }
+
+// correlatedError: a subquery failed alone because it names the outer
+// statement (correlated).
+type correlatedError struct{ err error }
+
+func (e correlatedError) Error() string { return e.err.Error() }
+func (e correlatedError) Unwrap() error { return e.err }
 
 // materialize answers a SELECT that joins tables living apart
 // (sqlparse.Materialization): each table's usable rows are read first,
@@ -240,7 +256,7 @@ func correlated(sub string, err error) error {
 	if !errors.As(err, &werr) || (werr.Code != mysql.ER_BAD_FIELD_ERROR && werr.Code != mysql.ER_UNKNOWN_TABLE) {
 		return err
 	}
-	return &planner.RoutingError{Msg: fmt.Sprintf("the subquery (%s) failed on its own: %s. Strata runs a subquery over shards or another cluster before the statement, so one that refers to the outer statement (a correlated subquery) cannot run there: write it as a JOIN of tables sharded alike, or without the outer reference", abbreviate(sub, 80), werr.Message)}
+	return correlatedError{&planner.RoutingError{Msg: fmt.Sprintf("the subquery (%s) failed on its own: %s. Strata runs a subquery over shards or another cluster before the statement, so one that refers to the outer statement (a correlated subquery) cannot run there, nor does Strata read each table's rows first for this statement (it does for subqueries one level deep over plain tables, each table named by a name of its own): write it as a JOIN of tables sharded alike", abbreviate(sub, 80), werr.Message)}}
 }
 
 // pulledValues runs one subquery over placed tables and returns what

@@ -3,6 +3,7 @@ package sqlparse
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -24,7 +25,10 @@ import (
 // A condition goes down to a table only when all its columns name that
 // table (c.entry_id = 42, not entry_id = 42: Strata does not know which
 // table holds an unqualified column), and never to the inner side of an
-// outer join from WHERE (it filters the NULL-extended rows there).
+// outer join from WHERE (it filters the NULL-extended rows there). The
+// tables of a correlated subquery are read last, with the conditions of
+// the subquery's own WHERE on them and narrowed by the outer columns
+// they are matched with.
 
 // Materialization is a SELECT whose tables Strata reads first.
 type Materialization struct {
@@ -43,9 +47,10 @@ type MatTable struct {
 	// Keys are the join equalities by which tables read before this one
 	// narrow it: this table's column Column IN (the values of column
 	// OtherColumn of table Other, an index into Tables).
-	Keys     []MatKey
-	nullable bool
-	source   *ast.TableSource
+	Keys       []MatKey
+	nullable   bool
+	inSubquery bool
+	source     *ast.TableSource
 }
 
 // MatKey is one join equality usable to narrow a table.
@@ -85,6 +90,33 @@ func (m Mode) Materialize(sql string, args []string) (*Materialization, error) {
 	if !collectSources(sel.From.TableRefs, false, &tables, &joinConds) || len(tables) == 0 {
 		return nil, ErrNotMaterialized
 	}
+	inBlock(joinConds, tables)
+	// The tables of subqueries (a correlated one, which cannot run
+	// alone): read after the statement's own, narrowed by their own
+	// conditions and by the outer columns they are matched with.
+	outer := len(tables)
+	for _, sub := range subqueriesOf(sel) {
+		inner := &tableCounter{}
+		sub.Accept(inner)
+		if inner.n == 0 && sub.From != nil {
+			continue // rows already in the text: it needs nothing read
+		}
+		first, firstCond := len(tables), len(joinConds)
+		if sub.From == nil || sub.With != nil || !collectSources(sub.From.TableRefs, false, &tables, &joinConds) {
+			return nil, ErrNotMaterialized
+		}
+		inBlock(joinConds[firstCond:], tables[first:])
+		for i := firstCond; i < len(joinConds); i++ {
+			joinConds[i].outer = tables[:outer]
+		}
+		for _, t := range tables[first:] {
+			t.inSubquery = true
+		}
+		for _, c := range conjuncts(nil, sub.Where) {
+			joinConds = append(joinConds, joinCond{expr: c, where: true, block: tables[first:], outer: tables[:outer]})
+		}
+	}
+
 	// Every table of the statement must be one of these: a table read in
 	// a subquery would not be replaced.
 	names := &tableCounter{}
@@ -93,7 +125,7 @@ func (m Mode) Materialize(sql string, args []string) (*Materialization, error) {
 		return nil, ErrNotMaterialized
 	}
 	for _, c := range conjuncts(nil, sel.Where) {
-		joinConds = append(joinConds, joinCond{expr: c, where: true})
+		joinConds = append(joinConds, joinCond{expr: c, where: true, block: tables[:outer]})
 	}
 	for _, jc := range joinConds {
 		if err := mat.place(tables, jc); err != nil {
@@ -111,6 +143,54 @@ type joinCond struct {
 	where    bool
 	outerOn  bool // the ON of an outer join
 	nullable map[*MatTable]bool
+	// block: the tables of the query block whose WHERE or ON it is;
+	// outer: those of the statement, for a subquery's (a name is looked
+	// up in the block first, as MariaDB does).
+	block, outer []*MatTable
+}
+
+// scope is the tables a condition's names can mean, nearest first.
+func (jc joinCond) scope() [][]*MatTable { return [][]*MatTable{jc.block, jc.outer} }
+
+// subqueriesOf lists the SELECTs of a statement's subqueries (select
+// list, WHERE, HAVING, ORDER BY), not those inside them (a table read
+// there is left uncounted, so the statement is not materialized); a
+// subquery that is not a plain SELECT gives one without FROM, which is
+// not materialized either.
+func subqueriesOf(sel *ast.SelectStmt) []*ast.SelectStmt {
+	f := &subqueryLister{}
+	for _, n := range []ast.Node{sel.Fields, sel.Where, havingExpr(sel), sel.OrderBy} {
+		if n != nil && !reflect.ValueOf(n).IsNil() {
+			n.Accept(f)
+		}
+	}
+	return f.found
+}
+
+type subqueryLister struct{ found []*ast.SelectStmt }
+
+func (l *subqueryLister) Enter(n ast.Node) (ast.Node, bool) {
+	sub, ok := n.(*ast.SubqueryExpr)
+	if !ok {
+		return n, false
+	}
+	q, ok := sub.Query.(*ast.SelectStmt)
+	if !ok {
+		q = &ast.SelectStmt{}
+	}
+	l.found = append(l.found, q)
+	return n, true
+}
+
+func (l *subqueryLister) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+
+// inBlock sets the query block of ON conditions just collected.
+func inBlock(conds []joinCond, block []*MatTable) {
+	for i := range conds {
+		if conds[i].block == nil {
+			conds[i].block = block
+		}
+	}
 }
 
 // collectSources lists the tables of a FROM clause and the conjuncts of
@@ -166,15 +246,16 @@ func collectSources(n ast.ResultSetNode, nullable bool, tables *[]*MatTable, con
 
 // place pushes a conjunct down to its table, or records a join key.
 func (m *Materialization) place(tables []*MatTable, jc joinCond) error {
-	owners, ok := columnOwners(jc.expr, tables)
+	owners, ok := columnOwners(jc.expr, jc.scope())
 	if !ok || len(owners) == 0 {
 		return nil // stays in the statement only
 	}
 	if len(owners) == 1 {
 		t := owners[0]
-		// From WHERE only to tables no outer join extends with NULLs;
-		// from an outer join's ON only to its inner side.
-		if (jc.where && t.nullable) || (jc.outerOn && !jc.nullable[t]) {
+		// From WHERE only to tables of its own block that no outer join
+		// extends with NULLs; from an outer join's ON only to its inner
+		// side.
+		if indexOf(jc.block, t) < 0 || (jc.where && t.nullable) || (jc.outerOn && !jc.nullable[t]) {
 			return nil
 		}
 		text, err := m.mode.restore(jc.expr)
@@ -193,7 +274,7 @@ func (m *Materialization) place(tables []*MatTable, jc joinCond) error {
 	if !lok || !rok {
 		return nil
 	}
-	lt, rt := ownerOf(l, tables), ownerOf(r, tables)
+	lt, rt := ownerOf(l, jc.scope()), ownerOf(r, jc.scope())
 	if lt == nil || rt == nil || lt == rt {
 		return nil
 	}
@@ -201,7 +282,7 @@ func (m *Materialization) place(tables []*MatTable, jc joinCond) error {
 	// outer join keeps: only a table the join may extend with NULLs (its
 	// inner side) is narrowed by the other's keys.
 	for _, pair := range [2][2]*ast.ColumnNameExpr{{l, r}, {r, l}} {
-		own, other := ownerOf(pair[0], tables), ownerOf(pair[1], tables)
+		own, other := ownerOf(pair[0], jc.scope()), ownerOf(pair[1], jc.scope())
 		if canNarrow(jc, own, other) {
 			own.Keys = append(own.Keys, MatKey{Column: pair[0].Name.Name.O, Other: indexOf(tables, other), OtherColumn: pair[1].Name.Name.O})
 		}
@@ -211,6 +292,11 @@ func (m *Materialization) place(tables []*MatTable, jc joinCond) error {
 
 func canNarrow(jc joinCond, own, other *MatTable) bool {
 	switch {
+	case own.inSubquery != other.inSubquery:
+		// A subquery's table is narrowed by the outer rows its WHERE
+		// matches it with, never the other way (NOT EXISTS keeps the
+		// outer rows without a match).
+		return own.inSubquery && jc.where && !own.nullable
 	case jc.where:
 		return !own.nullable && !other.nullable
 	case jc.outerOn && len(jc.nullable) > 0:
@@ -221,15 +307,15 @@ func canNarrow(jc joinCond, own, other *MatTable) bool {
 }
 
 // columnOwners lists the tables whose columns e names; false when a
-// column is unqualified or names no table of the statement, or e holds
-// a subquery, a variable or a function that differs per call.
-func columnOwners(e ast.ExprNode, tables []*MatTable) ([]*MatTable, bool) {
+// column is unqualified or names no table in scope, or e holds a
+// subquery, a variable or a function that differs per call.
+func columnOwners(e ast.ExprNode, scope [][]*MatTable) ([]*MatTable, bool) {
 	var owners []*MatTable
 	ok := true
 	containsNode(e, func(n ast.Node) bool {
 		switch v := n.(type) {
 		case *ast.ColumnNameExpr:
-			t := ownerOf(v, tables)
+			t := ownerOf(v, scope)
 			if t == nil {
 				ok = false
 				return true
@@ -251,18 +337,21 @@ func columnOwners(e ast.ExprNode, tables []*MatTable) ([]*MatTable, bool) {
 	return owners, ok
 }
 
-// ownerOf is the table a qualified column names, by its alias; an
-// unqualified column's when the statement reads one table.
-func ownerOf(c *ast.ColumnNameExpr, tables []*MatTable) *MatTable {
+// ownerOf is the table a qualified column names, by its alias, looked up
+// in the nearest scope first; an unqualified column's when the statement
+// reads one table.
+func ownerOf(c *ast.ColumnNameExpr, scope [][]*MatTable) *MatTable {
 	if c.Name.Table.L == "" {
-		if len(tables) == 1 {
-			return tables[0]
+		if len(scope[0]) == 1 && len(scope[1]) == 0 {
+			return scope[0][0]
 		}
 		return nil
 	}
-	for _, t := range tables {
-		if strings.EqualFold(t.Alias, c.Name.Table.O) {
-			return t
+	for _, tables := range scope {
+		for _, t := range tables {
+			if strings.EqualFold(t.Alias, c.Name.Table.O) {
+				return t
+			}
 		}
 	}
 	return nil
@@ -283,6 +372,8 @@ func indexOf(tables []*MatTable, t *MatTable) int {
 func (m *Materialization) order(tables []*MatTable) {
 	rank := func(t *MatTable) int {
 		switch {
+		case t.inSubquery:
+			return 3
 		case t.nullable:
 			return 2
 		case len(t.Filters) > 0:
@@ -291,7 +382,7 @@ func (m *Materialization) order(tables []*MatTable) {
 		return 1
 	}
 	var sorted []*MatTable
-	for r := 0; r <= 2; r++ {
+	for r := 0; r <= 3; r++ {
 		for _, t := range tables {
 			if rank(t) == r {
 				sorted = append(sorted, t)

@@ -37,6 +37,28 @@ func TestMaterialize(t *testing.T) {
 			},
 		},
 		{
+			// A correlated subquery's table is read last, with its own
+			// qualified conditions, narrowed by the outer column it is
+			// matched with; the outer table is never narrowed by it.
+			"correlated subquery",
+			"SELECT e.id FROM entries e WHERE e.score > 3 AND NOT EXISTS (SELECT 1 FROM comments c WHERE c.entry_id = e.user_id AND c.votes > 5 AND author = 'x' AND e.id > 7)",
+			[]table{
+				{"e", []string{"`e`.`score`>3"}, nil},
+				{"c", []string{"`c`.`votes`>5"}, []MatKey{{Column: "entry_id", Other: 0, OtherColumn: "user_id"}}},
+			},
+		},
+		{
+			// Sibling subqueries may name their tables alike: a name is
+			// looked up in its own block first.
+			"one alias in two subqueries",
+			"SELECT e.id FROM entries e WHERE EXISTS (SELECT 1 FROM likes l WHERE l.user_id = e.user_id AND l.w > 2) AND e.id IN (SELECT l.entry_id FROM likes l WHERE l.user_id = e.user_id)",
+			[]table{
+				{"e", nil, nil},
+				{"l", []string{"`l`.`w`>2"}, []MatKey{{Column: "user_id", Other: 0, OtherColumn: "user_id"}}},
+				{"l", nil, []MatKey{{Column: "user_id", Other: 0, OtherColumn: "user_id"}}},
+			},
+		},
+		{
 			// RIGHT JOIN: the left side is the inner one.
 			"right join",
 			"SELECT * FROM comments c RIGHT JOIN members m ON c.author = m.nick AND c.votes > 9 AND m.age < 0 WHERE m.karma = 5 AND c.id > 3",
@@ -95,7 +117,8 @@ func TestMaterialize(t *testing.T) {
 	}
 	for _, sql := range []string{
 		"SELECT 1",
-		"SELECT * FROM comments c JOIN users u ON u.id = c.user_id WHERE c.id IN (SELECT id FROM tags)",
+		"SELECT * FROM comments c WHERE c.id IN (SELECT id FROM (SELECT id FROM tags) t)",
+		"SELECT * FROM comments c WHERE EXISTS (SELECT 1 FROM tags t WHERE t.id IN (SELECT u.id FROM users u))",
 		"SELECT * FROM comments c NATURAL JOIN users u",
 		"SELECT * FROM comments c JOIN users u USING (id)",
 		"SELECT * FROM comments c JOIN users u ON u.id = c.user_id FOR UPDATE",

@@ -580,8 +580,14 @@ func (g *queryGen) wholeGroups(t *tableDef) *genQuery {
 // [ORDER BY ... [LIMIT]]: subqueries matched on the shard key, which run
 // on the shards as written (entry_likes is sharded like entries).
 func (g *queryGen) correlated(t *tableDef) *genQuery {
+	// On the shard key the shards answer; on another column Strata reads
+	// both tables' rows and one server does.
+	match, shape := "l.entry_id = entries.id", "correlated by key"
+	if g.pct(35) {
+		match, shape = "l.user_id = entries.user_id", "correlated off the key"
+	}
 	likes := func() string {
-		cond := "l.entry_id = entries.id"
+		cond := match
 		if g.pct(50) {
 			cond += fmt.Sprintf(" AND l.weight > %d", g.r.IntN(4))
 		}
@@ -615,7 +621,7 @@ func (g *queryGen) correlated(t *tableDef) *genQuery {
 			limit = g.limit()
 		}
 	}
-	return finish(t, "correlated by key", false, items, where, "", "", order, dirs, limit)
+	return finish(t, shape, false, items, where, "", "", order, dirs, limit)
 }
 
 // derived: a query of another shape read through a CTE (its columns
