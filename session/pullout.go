@@ -169,7 +169,7 @@ func keyLiterals(cols []engine.Column, rows []engine.Row, name string) ([]string
 
 // literalTable writes rows as a table of typed literals.
 func literalTable(cols []engine.Column, rows []engine.Row) (sqlparse.PulledTable, error) {
-	t := sqlparse.PulledTable{Columns: make([]string, len(cols)), Nulls: make([]string, len(cols)), Rows: make([][]string, len(rows))}
+	t := sqlparse.PulledTable{Columns: make([]string, len(cols)), Nulls: make([]string, len(cols))}
 	var err error
 	for k, c := range cols {
 		t.Columns[k] = c.Name
@@ -177,15 +177,26 @@ func literalTable(cols []engine.Column, rows []engine.Row) (sqlparse.PulledTable
 			return sqlparse.PulledTable{}, err
 		}
 	}
-	for i, r := range rows {
-		t.Rows[i] = make([]string, len(cols))
-		for k, c := range cols {
-			if t.Rows[i][k], err = engine.Literal(c, r[k]); err != nil {
-				return sqlparse.PulledTable{}, err
-			}
-		}
+	if t.Rows, err = literalRows(cols, rows, engine.Literal); err != nil {
+		return sqlparse.PulledTable{}, err
 	}
 	return t, nil
+}
+
+// literalRows writes each value of rows with literal.
+func literalRows(cols []engine.Column, rows []engine.Row, literal func(engine.Column, engine.Value) (string, error)) ([][]string, error) {
+	out := make([][]string, len(rows))
+	for i, r := range rows {
+		out[i] = make([]string, len(cols))
+		for k, c := range cols {
+			lit, err := literal(c, r[k])
+			if err != nil {
+				return nil, err
+			}
+			out[i][k] = lit
+		}
+	}
+	return out, nil
 }
 
 // pullOutPass runs first the parts of a statement over placed tables, or
@@ -348,17 +359,9 @@ func (s *Session) planPulled(ctx context.Context, sql string, lvl pullLevel) (*s
 // placed tables and returns its rows as typed literals
 // (sqlparse.PulledTable), up to maxPulledValues of them.
 func (s *Session) pulledTable(ctx context.Context, sql string, lvl pullLevel) (sqlparse.PulledTable, error) {
-	f, plan, err := s.planPulled(ctx, sql, lvl)
+	cols, rows, err := s.readPart(ctx, sql, lvl, "Strata: %s returned more than %d rows; Strata runs a derived table, CTE, UNION branch or subquery over sharded tables first and puts its rows in the statement: narrow it (WHERE, LIMIT, GROUP BY), or query the shards' rows without it")
 	if err != nil {
 		return sqlparse.PulledTable{}, err
-	}
-	cols, rows, more, err := s.collectRows(ctx, f, plan, maxPulledValues, lvl.primary)
-	switch {
-	case err != nil:
-		return sqlparse.PulledTable{}, err
-	case more:
-		return sqlparse.PulledTable{}, wire.NewError(wire.ErNotSupportedYet, "Strata: %s returned more than %d rows; Strata runs a derived table, CTE, UNION branch or subquery over sharded tables first and puts its rows in the statement: narrow it (WHERE, LIMIT, GROUP BY), or query the shards' rows without it",
-			abbreviate(f.Text, 80), maxPulledValues)
 	}
 	t, err := literalTable(cols, rows)
 	if err != nil {
@@ -372,29 +375,31 @@ func (s *Session) pulledTable(ctx context.Context, sql string, lvl pullLevel) (s
 // its rows as plain literals (pulledLiteral), so that the INSERT's VALUES
 // route by their shard key, up to maxPulledValues rows.
 func (s *Session) pulledInsertRows(ctx context.Context, sql string, lvl pullLevel) (sqlparse.PulledTable, error) {
-	f, plan, err := s.planPulled(ctx, sql, lvl)
+	cols, rows, err := s.readPart(ctx, sql, lvl, "Strata: the SELECT of this INSERT ... SELECT (%s) returned more than %d rows; Strata reads them first and inserts them as VALUES: copy in batches (WHERE id BETWEEN ...)")
 	if err != nil {
 		return sqlparse.PulledTable{}, err
 	}
-	cols, rows, more, err := s.collectRows(ctx, f, plan, maxPulledValues, lvl.primary)
-	switch {
-	case err != nil:
+	t := sqlparse.PulledTable{}
+	if t.Rows, err = literalRows(cols, rows, pulledLiteral); err != nil {
 		return sqlparse.PulledTable{}, err
-	case more:
-		return sqlparse.PulledTable{}, wire.NewError(wire.ErNotSupportedYet, "Strata: the SELECT of this INSERT ... SELECT (%s) returned more than %d rows; Strata reads them first and inserts them as VALUES: copy in batches (WHERE id BETWEEN ...)",
-			abbreviate(f.Text, 80), maxPulledValues)
-	}
-	t := sqlparse.PulledTable{Rows: make([][]string, len(rows))}
-	for i, r := range rows {
-		t.Rows[i] = make([]string, len(cols))
-		for k, c := range cols {
-			if t.Rows[i][k], err = pulledLiteral(c, r[k]); err != nil {
-				return sqlparse.PulledTable{}, err
-			}
-		}
 	}
 	s.env.Metrics.RunFirst("insert", int64(len(rows)))
 	return t, nil
+}
+
+// readPart runs a part of a statement Strata reads first and returns its
+// rows, up to maxPulledValues; more is the error tooMany formats with the
+// part's text and the limit.
+func (s *Session) readPart(ctx context.Context, sql string, lvl pullLevel, tooMany string) ([]engine.Column, []engine.Row, error) {
+	f, plan, err := s.planPulled(ctx, sql, lvl)
+	if err != nil {
+		return nil, nil, err
+	}
+	cols, rows, more, err := s.collectRows(ctx, f, plan, maxPulledValues, lvl.primary)
+	if err == nil && more {
+		err = wire.NewError(wire.ErNotSupportedYet, tooMany, abbreviate(f.Text, 80), maxPulledValues)
+	}
+	return cols, rows, err
 }
 
 // countedTable counts the rows of a derived table whose statement needs
