@@ -149,13 +149,19 @@ func keyLiterals(cols []engine.Column, rows []engine.Row, name string) ([]string
 	if at < 0 {
 		return nil, nil
 	}
+	return distinctLiterals(cols[at], rows, at, pulledLiteral, true) // NULL joins nothing
+}
+
+// distinctLiterals writes the distinct values of column at of rows, of
+// column definition c, with literal; skipNull leaves NULLs out.
+func distinctLiterals(c engine.Column, rows []engine.Row, at int, literal func(engine.Column, engine.Value) (string, error), skipNull bool) ([]string, error) {
 	out := []string{}
 	seen := map[string]bool{}
 	for _, r := range rows {
-		if r[at] == nil {
-			continue // NULL joins nothing
+		if r[at] == nil && skipNull {
+			continue
 		}
-		lit, err := pulledLiteral(cols[at], r[at])
+		lit, err := literal(c, r[at])
 		if err != nil {
 			return nil, err
 		}
@@ -302,23 +308,11 @@ func (s *Session) pulledValues(ctx context.Context, sql string, kind sqlparse.Pu
 		return nil, wire.NewError(wire.ErNotSupportedYet, "Strata: the subquery %s returned more than %d rows; Strata runs IN (SELECT ...) over sharded tables first and puts its values in the statement: narrow the subquery, or join instead",
 			abbreviate(f.Text, 80), limit)
 	}
-	seen := map[string]bool{}
-	var out []string
 	literal := pulledLiteral
 	if typed {
 		literal = engine.Literal
 	}
-	for _, r := range rows {
-		lit, err := literal(cols[0], r[0])
-		if err != nil {
-			return nil, err
-		}
-		if !seen[lit] {
-			seen[lit] = true
-			out = append(out, lit)
-		}
-	}
-	return out, nil
+	return distinctLiterals(cols[0], rows, 0, literal, false) // NULL stays: NOT IN then matches nothing
 }
 
 // planPulled plans a subquery Strata runs first: as it is, or after its
