@@ -56,3 +56,10 @@ show('totals per kind', $st->fetchAll(PDO::FETCH_ASSOC));
 $st = $pdo->prepare("SELECT id FROM entries WHERE score > ? UNION SELECT entry_id FROM comments WHERE votes > ? ORDER BY id LIMIT 8");
 $st->execute([7, 8]);
 show('entries or commented', $st->fetchAll(PDO::FETCH_ASSOC));
+// Tables sharded apart joined, and a ROLLUP: Strata reads the rows first.
+$st = $pdo->prepare("SELECT m.username, c.id FROM members m JOIN comments c ON c.author = m.nick WHERE m.karma = ? AND m.age > ? ORDER BY m.username, c.id LIMIT 10");
+$st->execute([5, 60]);
+show('members and their comments', $st->fetchAll(PDO::FETCH_ASSOC));
+$st = $pdo->prepare("SELECT qty, COUNT(*) AS n FROM events WHERE qty < ? GROUP BY qty WITH ROLLUP");
+$st->execute([3]);
+show('events rolled up', $st->fetchAll(PDO::FETCH_ASSOC));
