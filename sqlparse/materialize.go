@@ -98,8 +98,11 @@ func (m Mode) Materialize(sql string, args []string) (*Materialization, error) {
 	for _, sub := range subqueriesOf(sel) {
 		inner := &tableCounter{}
 		sub.Accept(inner)
-		if inner.n == 0 && sub.From != nil {
-			continue // rows already in the text: it needs nothing read
+		if inner.n == 0 {
+			// No table (SELECT 1, rows already in the text): nothing to
+			// read. A UNION is listed as an empty SELECT: its tables stay
+			// uncounted, and the count below refuses the statement.
+			continue
 		}
 		first, firstCond := len(tables), len(joinConds)
 		if sub.From == nil || sub.With != nil || !collectSources(sub.From.TableRefs, false, &tables, &joinConds) {

@@ -59,6 +59,15 @@ func TestMaterialize(t *testing.T) {
 			},
 		},
 		{
+			// A subquery without tables needs nothing read.
+			"a subquery without tables",
+			"SELECT u.name FROM users u JOIN comments c ON c.user_id = u.id WHERE c.votes > (SELECT 1)",
+			[]table{
+				{"u", nil, nil},
+				{"c", nil, []MatKey{{Column: "user_id", Other: 0, OtherColumn: "id"}}},
+			},
+		},
+		{
 			// RIGHT JOIN: the left side is the inner one.
 			"right join",
 			"SELECT * FROM comments c RIGHT JOIN members m ON c.author = m.nick AND c.votes > 9 AND m.age < 0 WHERE m.karma = 5 AND c.id > 3",
@@ -119,6 +128,7 @@ func TestMaterialize(t *testing.T) {
 		"SELECT 1",
 		"SELECT * FROM comments c WHERE c.id IN (SELECT id FROM (SELECT id FROM tags) t)",
 		"SELECT * FROM comments c WHERE EXISTS (SELECT 1 FROM tags t WHERE t.id IN (SELECT u.id FROM users u))",
+		"SELECT * FROM comments c WHERE c.id IN (SELECT a FROM t UNION SELECT b FROM u)",
 		"SELECT * FROM comments c NATURAL JOIN users u",
 		"SELECT * FROM comments c JOIN users u USING (id)",
 		"SELECT * FROM comments c JOIN users u ON u.id = c.user_id FOR UPDATE",
