@@ -1,6 +1,7 @@
 package sharding
 
 import (
+	"database/sql"
 	"fmt"
 	"slices"
 	"strconv"
@@ -216,10 +217,8 @@ func TestWritesFilteredBySubqueriesOverShards(t *testing.T) {
 	for i := 1; i <= 6; i++ {
 		id := 900000010 + i
 		mustExec(t, conn, fmt.Sprintf("INSERT INTO entries (id, user_id, title, score, status) VALUES (%d, 1, 'sub', 0, 'live')", id))
-		for k := range i {
-			mustExec(t, conn, fmt.Sprintf("INSERT INTO entry_likes (id, entry_id, user_id, weight) VALUES (%d, %d, %d, %d)", 900000100+i*10+k, id, k, i))
-		}
 	}
+	insertLikes(t, conn, 900000010, 900000100)
 	if got := holders(t, "entries", "id "+ids); len(got) < 2 {
 		t.Fatalf("the test entries are on %v: the test needs several shards", got)
 	}
@@ -272,11 +271,7 @@ func TestInsertSelectIntoShardedTables(t *testing.T) {
 	const ids = "BETWEEN 900000021 AND 900000026"
 	cleanup(t, "entry_likes", "entry_id "+ids)
 	cleanup(t, "comments", "entry_id "+ids)
-	for i := 1; i <= 6; i++ {
-		for k := range i {
-			mustExec(t, conn, fmt.Sprintf("INSERT INTO entry_likes (id, entry_id, user_id, weight) VALUES (%d, %d, %d, %d)", 900000300+i*10+k, 900000020+i, k, i))
-		}
-	}
+	insertLikes(t, conn, 900000020, 900000300)
 	res := mustExec(t, conn, "INSERT INTO comments (id, entry_id, author, body, votes) SELECT id, entry_id, 'copy', CONCAT('like ', id), weight FROM entry_likes WHERE entry_id "+ids+" ORDER BY id")
 	if n, _ := res.RowsAffected(); n != 21 {
 		t.Fatalf("INSERT ... SELECT inserted %d rows, want 21", n)
@@ -309,5 +304,16 @@ func TestInsertSelectIntoShardedTables(t *testing.T) {
 	}
 	if got := testenv.Strings(t, conn, fmt.Sprintf("SELECT COUNT(*) FROM comments WHERE entry_id = %d AND body = 'prepared'", 900000022)); !slices.Equal(got, []string{"2"}) {
 		t.Errorf("prepared copies on entry 900000022's shard: %q, want 2", got)
+	}
+}
+
+// insertLikes gives entries entryBase+1 .. entryBase+6 likes: entry
+// entryBase+i gets i likes of weight i, ids idBase+i*10+k, users 0..i-1.
+func insertLikes(t *testing.T, conn *sql.Conn, entryBase, idBase int) {
+	t.Helper()
+	for i := 1; i <= 6; i++ {
+		for k := range i {
+			mustExec(t, conn, fmt.Sprintf("INSERT INTO entry_likes (id, entry_id, user_id, weight) VALUES (%d, %d, %d, %d)", idBase+i*10+k, entryBase+i, k, i))
+		}
 	}
 }
