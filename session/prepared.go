@@ -216,7 +216,7 @@ func (s *Session) Execute(ctx context.Context, packet []byte) error {
 		st.longData = nil
 		return s.refuseByRule(st.facts, rule, msg)
 	}
-	if st.placed {
+	if st.placed || s.pinnedAway(st.facts) {
 		return s.executePlaced(ctx, st, packet, typesIn)
 	}
 	// The cache key is made from the packet only if a cache rule applies,

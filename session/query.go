@@ -100,7 +100,7 @@ func (s *Session) Query(ctx context.Context, packet []byte) error {
 			packet = append([]byte{wire.ComQuery}, text...)
 		}
 	}
-	if s.placed(f) {
+	if s.placed(f) || s.pinnedAway(f) {
 		return s.queryPlaced(ctx, sql, parsed)
 	}
 	return s.run(ctx, command{facts: f, stmts: stmts, cacheQuery: sql, cluster: s.metadataCluster(f)}, func(c *backend.Conn, capture *backend.Capture) (backend.Result, error) {

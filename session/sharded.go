@@ -46,6 +46,20 @@ func (s *Session) queryPlaced(ctx context.Context, sql string, parsed *planner.P
 	return s.execPlan(ctx, f, plan, false)
 }
 
+// pinnedAway reports whether f, a statement over tables no config places
+// (they live on the default cluster), comes while the session is pinned to
+// another cluster: a transaction that moved to a shard, or session state
+// held there. Relayed to the pinned connection it would read or write that
+// shard's tables of the same name, so it is planned as a statement for the
+// default cluster instead, and checkTransaction decides whether it may run.
+func (s *Session) pinnedAway(f *sqlparse.Facts) bool {
+	if s.pinned == nil || s.env.Sharding == nil || len(f.Tables)+len(f.WriteTables) == 0 {
+		return false
+	}
+	snap := s.env.Topology.Load()
+	return snap.PrimaryOf(s.pinned.Addr) != snap.DefaultCluster
+}
+
 // pullsOut: a statement the sharding planner refused may have its
 // subqueries over shards run first (Session.pullOut): a SELECT, an
 // UPDATE, a DELETE, or an INSERT ... SELECT. Not a locking read: the subquery's rows would not

@@ -3,6 +3,7 @@ package sharding
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -105,5 +106,54 @@ func TestTransactionReadsOtherShards(t *testing.T) {
 	mustExec(t, conn, "ROLLBACK")
 	if got := holders(t, "comments", "id IN (9000021, 9000022)"); len(got) != 0 {
 		t.Fatalf("rows of the rolled back transaction are on %v", got)
+	}
+}
+
+// A table no config places lives on the default cluster, even when a shard
+// holds a table of the same name. Inside a transaction that moved to a
+// shard, a write to it is refused (it would have run on the shard's
+// connection, into the shard's table, before this was fixed) and a read
+// of it reads the default cluster, outside the transaction; both in text
+// and prepared.
+func TestDefaultClusterTablesStayOnTheirClusterInAShardTransaction(t *testing.T) {
+	db := strataDB(t)
+	ctx := context.Background()
+	for _, c := range append([]string{"main"}, shardNames...) {
+		if _, err := direct[c].Exec("CREATE TABLE IF NOT EXISTS blog.tx_notes (id INT PRIMARY KEY, note VARCHAR(20))"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := direct[c].Exec("REPLACE INTO blog.tx_notes VALUES (1, ?)", "on "+c); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { direct[c].Exec("DROP TABLE IF EXISTS blog.tx_notes") })
+	}
+	defer cleanup(t, "comments", "id = 9000031")
+	conn := testenv.Conn(t, db)
+	// On failure the transaction must end before the tables are dropped.
+	t.Cleanup(func() { conn.ExecContext(context.Background(), "ROLLBACK") })
+	mustExec(t, conn, "BEGIN")
+	mustExec(t, conn, "INSERT INTO comments (id, entry_id, body) VALUES (9000031, 1, 'in tx')") // s1
+	var note string
+	if err := conn.QueryRowContext(ctx, "SELECT note FROM tx_notes WHERE id = 1").Scan(&note); err != nil || note != "on main" {
+		t.Fatalf("read of a default-cluster table in a transaction on s1: %q, %v; want the row of main", note, err)
+	}
+	for _, insert := range []func() error{
+		func() error { _, err := conn.ExecContext(ctx, "INSERT INTO tx_notes VALUES (2, 'text')"); return err },
+		func() error { _, err := conn.ExecContext(ctx, "INSERT INTO tx_notes VALUES (?, ?)", 3, "prepared"); return err },
+	} {
+		err := insert()
+		if err == nil || !strings.Contains(err.Error(), "1235") || !strings.Contains(err.Error(), "needs main") {
+			t.Errorf("write to a default-cluster table in a transaction on s1: %v; want error 1235 naming main", err)
+		}
+	}
+	mustExec(t, conn, "COMMIT")
+	for _, c := range append([]string{"main"}, shardNames...) {
+		var n int
+		if err := direct[c].QueryRow("SELECT COUNT(*) FROM blog.tx_notes").Scan(&n); err != nil || n != 1 {
+			t.Errorf("%s holds %d tx_notes rows (%v), want its 1", c, n, err)
+		}
+	}
+	if got := holders(t, "comments", "id = 9000031"); !slices.Equal(got, []string{"s1"}) {
+		t.Fatalf("the transaction's own write is on %v, want [s1]", got)
 	}
 }
