@@ -139,7 +139,10 @@ func TestDefaultClusterTablesStayOnTheirClusterInAShardTransaction(t *testing.T)
 	}
 	for _, insert := range []func() error{
 		func() error { _, err := conn.ExecContext(ctx, "INSERT INTO tx_notes VALUES (2, 'text')"); return err },
-		func() error { _, err := conn.ExecContext(ctx, "INSERT INTO tx_notes VALUES (?, ?)", 3, "prepared"); return err },
+		func() error {
+			_, err := conn.ExecContext(ctx, "INSERT INTO tx_notes VALUES (?, ?)", 3, "prepared")
+			return err
+		},
 	} {
 		err := insert()
 		if err == nil || !strings.Contains(err.Error(), "1235") || !strings.Contains(err.Error(), "needs main") {
