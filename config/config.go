@@ -78,9 +78,43 @@ type Config struct {
 	Tables map[string]*Table `yaml:"tables"`
 	// Sequences are named id sequences that sharded tables draw from.
 	Sequences map[string]*Sequence `yaml:"sequences"`
+	// Transactions says what a transaction that writes several clusters
+	// does: refused (single, the default) or committed atomically (twopc).
+	Transactions Transactions `yaml:"transactions"`
 
 	// Path is the file this config was read from (not part of the YAML).
 	Path string `yaml:"-"`
+}
+
+// Transactions configures transactions that write several clusters.
+type Transactions struct {
+	// Mode is TxSingle (a transaction stays on one cluster; a statement
+	// that needs another is refused) or TxTwoPC (other clusters join as
+	// XA branches and COMMIT is two-phase, package twophase).
+	Mode string `yaml:"mode"`
+	// ResolveEvery is how often prepared branches left by a crash, a lost
+	// connection or a failover are looked for and settled (twopc only).
+	ResolveEvery Duration `yaml:"resolve_every"`
+}
+
+// Transaction modes.
+const (
+	TxSingle = "single"
+	TxTwoPC  = "twopc"
+)
+
+// DefaultResolveEvery is transactions.resolve_every's default.
+const DefaultResolveEvery = 10 * time.Second
+
+// TwoPC reports whether transactions may write several clusters.
+func (t Transactions) TwoPC() bool { return t.Mode == TxTwoPC }
+
+// ResolveInterval is resolve_every, or its default.
+func (t Transactions) ResolveInterval() time.Duration {
+	if t.ResolveEvery <= 0 {
+		return DefaultResolveEvery
+	}
+	return t.ResolveEvery.D()
 }
 
 // AdminAuth is the account the admin HTTP port asks for (empty: none).

@@ -72,6 +72,8 @@ func TestParseRejectsWithLine(t *testing.T) {
 		{"server account without a user", strings.Replace(minimal, "password: app}", "password: app, backend: {password: x}}", 1), "line 5: users.0.backend.user: is required with backend.password"},
 		{"server account with two passwords", strings.Replace(minimal, "  - {name: app, password: app}\n", "  - {name: app, password: app, backend: {user: rep, password: a}}\n  - {name: bi, password: bi, backend: {user: rep, password: b}}\n", 1), "line 6: users.1.backend.password: differs from another user's password for the server account rep"},
 		{"negative user limit", strings.Replace(minimal, "password: app}", "password: app, max_connections: -1}", 1), "line 5: users.0.max_connections: must not be negative"},
+		{"unknown transaction mode", minimal + "transactions: {mode: xa}\n", "line 13: transactions.mode: is \"xa\"; use single"},
+		{"negative resolve_every", minimal + "transactions: {mode: twopc, resolve_every: -1s}\n", "line 13: transactions.resolve_every: must not be negative"},
 		{"writes on a routing rule", minimal + "routing:\n  - {match: {writes: true}, pool: batch}\n", "line 14: routing.0.match.writes: is only for refuse rules"},
 		{"backend tls mode", strings.Replace(minimal, "backend: {user: strata, password: strata}", "backend: {user: strata, password: strata, tls: {mode: yes}}", 1), "backend.tls.mode: \"yes\" is not a mode"},
 		{"backend tls ca without verify", strings.Replace(minimal, "backend: {user: strata, password: strata}", "backend: {user: strata, password: strata, tls: {mode: required, ca: ca.pem}}", 1), "backend.tls: ca and server_name are only used with mode: verify"},

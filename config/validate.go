@@ -109,6 +109,21 @@ func (c *Config) validate(root *yaml.Node) error {
 	if c.Switchover.Timeout < 0 {
 		p.add("switchover.timeout", "must not be negative (default %s)", DefaultSwitchoverTimeout)
 	}
+	switch c.Transactions.Mode {
+	case "", TxSingle, TxTwoPC:
+	default:
+		p.add("transactions.mode", "is %q; use single (a transaction stays on one cluster) or twopc (it may write several, committed with two-phase commit)", c.Transactions.Mode)
+	}
+	if c.Transactions.TwoPC() {
+		for name := range c.Clusters {
+			if len(name) > 64 {
+				p.add("transactions.mode", "twopc names the coordinating cluster in each XA transaction id, which holds at most 64 bytes; cluster %q is longer", name)
+			}
+		}
+	}
+	if c.Transactions.ResolveEvery < 0 {
+		p.add("transactions.resolve_every", "must not be negative (default %s)", DefaultResolveEvery)
+	}
 	c.validateClusters(p)
 	c.validateSockets(p)
 	c.validateBackendTLS(p)

@@ -35,6 +35,8 @@ type Metrics struct {
 	shardQueries  *prometheus.CounterVec
 	runFirst      *prometheus.CounterVec
 	runFirstRows  *prometheus.CounterVec
+	twoPhase      *prometheus.CounterVec
+	twoPhaseFixed *prometheus.CounterVec
 	primaryChg    *prometheus.CounterVec
 	writesHeld    *prometheus.HistogramVec
 }
@@ -73,7 +75,9 @@ func New() *Metrics {
 		Name: "strata_primary_change_writes_held_seconds", Help: "How long statements for the primary waited during a switchover or failover, by kind.",
 		Buckets: []float64{.001, .005, .01, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 	}, []string{"kind"})
-	m.Registry.MustRegister(m.primaryChg, m.writesHeld, m.shardQueries, m.runFirst, m.runFirstRows, m.rangeFill, m.consistency, m.queries, m.errors, m.latency, m.clientConns, m.userConns, m.clientTotal, m.rejectedConns, m.idleClosed, m.passedOn, m.retries,
+	m.twoPhase = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_twophase_transactions_total", Help: "Transactions that wrote several clusters (transactions.mode: twopc), by how they ended: committed, rolled_back (by the client or because a branch failed before the decision), in_doubt (the coordinator's commit was lost; the resolver settles the branches)."}, []string{"outcome"})
+	m.twoPhaseFixed = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_twophase_resolved_total", Help: "Prepared branches the resolver settled after a crash, a lost connection or a failover, by decision (commit, abort)."}, []string{"decision"})
+	m.Registry.MustRegister(m.twoPhase, m.twoPhaseFixed, m.primaryChg, m.writesHeld, m.shardQueries, m.runFirst, m.runFirstRows, m.rangeFill, m.consistency, m.queries, m.errors, m.latency, m.clientConns, m.userConns, m.clientTotal, m.rejectedConns, m.idleClosed, m.passedOn, m.retries,
 		m.backendDials, m.serverUp, m.replicaLag, m.backendConns,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -156,6 +160,14 @@ func (m *Metrics) ShardQuery(cluster, kind string) {
 func (m *Metrics) RunFirst(kind string, rows int64) {
 	m.runFirst.WithLabelValues(kind).Inc()
 	m.runFirstRows.WithLabelValues(kind).Add(float64(rows))
+}
+
+// TwoPhase counts a transaction across clusters by how it ended.
+func (m *Metrics) TwoPhase(outcome string) { m.twoPhase.WithLabelValues(outcome).Inc() }
+
+// TwoPhaseResolved counts a branch the resolver committed or rolled back.
+func (m *Metrics) TwoPhaseResolved(decision string) {
+	m.twoPhaseFixed.WithLabelValues(decision).Inc()
 }
 
 // PrimaryChange records a switchover, failover or rejoin (kind), done or

@@ -56,6 +56,7 @@ type Strata struct {
 
 	shards     atomic.Pointer[sharding] // nil when no table is placed
 	stopShards context.CancelFunc
+	twoPhase   *twoPhase // nil unless transactions.mode: twopc
 
 	httpSrv *http.Server
 	// The listening sockets (listeners.go): nil while being handed over,
@@ -131,6 +132,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 	if cfg.CacheEnabled() {
 		s.Env.Cache = resultcache.New(int(cfg.ResultCache.MaxSize), int(cfg.ResultCache.MaxEntrySize))
 	}
+	s.twoPhase = s.newTwoPhase(cfg)
 	sh, err := newSharding(cfg, s.primaryOf)
 	if err != nil {
 		return nil, fmt.Errorf("tables: %w", err)
@@ -171,6 +173,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 	if err := s.listen(ctx); err != nil {
 		s.Pools.Close()
 		sh.close()
+		s.twoPhase.close()
 		return nil, err
 	}
 	s.Monitor.Start()
@@ -178,6 +181,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 	s.stopShards = stop
 	go s.maintainShards(shardCtx, time.Hour)
 	go s.Admin.Switchover.Watch(shardCtx, failoverCooldown(cfg))
+	go s.twoPhase.run(shardCtx, cfg)
 	return s, nil
 }
 
@@ -251,6 +255,7 @@ func (s *Strata) Close() {
 	_ = s.httpSrv.Shutdown(ctx)
 	s.stopShards()
 	s.shards.Load().close()
+	s.twoPhase.close()
 	s.Monitor.Stop()
 	s.Front.Close()
 	s.donePassing()

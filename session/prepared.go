@@ -211,6 +211,13 @@ func (s *Session) Execute(ctx context.Context, packet []byte) error {
 		return s.refuse(errMalformed(err.Error()))
 	}
 	stmts := st.statements()
+	if len(s.branches) > 0 {
+		if handled, err := s.endsTransaction(ctx, stmts); handled {
+			st.longData = nil
+			return err
+		}
+		defer s.checkBranches()
+	}
 	// A rule added after the PREPARE stops the statement too.
 	if rule, msg := s.refusal(stmts, false); rule >= 0 {
 		st.longData = nil

@@ -24,6 +24,7 @@ import (
 	"github.com/strata-proxy/strata/resultcache"
 	"github.com/strata-proxy/strata/sqlparse"
 	"github.com/strata-proxy/strata/topology"
+	"github.com/strata-proxy/strata/twophase"
 	"github.com/strata-proxy/strata/wire"
 )
 
@@ -76,6 +77,10 @@ type Env struct {
 	// name a new one before it fails. Only statements never sent wait, so
 	// none runs twice.
 	FailoverWait atomic.Int64 // nanoseconds
+	// TwoPhase, when set (transactions.mode: twopc), lets a transaction
+	// write several clusters, committed with two-phase commit; nil keeps
+	// each transaction on one cluster.
+	TwoPhase *TwoPhase
 }
 
 func (e *Env) reportFailure(addr string, err error) {
@@ -137,6 +142,13 @@ type Session struct {
 	// is the statement that began it, replayed there.
 	txFresh bool
 	txBegin string
+	// branches: the other clusters a transaction across clusters wrote
+	// (TwoPhase), each an XA branch named by xid; the pinned connection is
+	// its coordinator. txDeadlock: a statement of it hit a deadlock, so
+	// its server rolled back a part (checkBranches ends the rest).
+	branches   map[string]*backend.Conn
+	xid        twophase.XID
+	txDeadlock bool
 	// last is the connection used last, preferred when it is idle so its
 	// session variables need not be set again. lastUses is its Uses when
 	// the session's last statement ended there: while they match, what
@@ -267,6 +279,9 @@ func (s *Session) Close() {
 // releaseAll returns pinned and sticky connections, resetting any that carry
 // state another client must not inherit.
 func (s *Session) releaseAll() {
+	if len(s.branches) > 0 {
+		s.abortAcross()
+	}
 	dirty := s.inTx || len(s.holds) > 0 || !s.autocommit
 	if s.pinned != nil {
 		s.pinned.NeedsReset = s.pinned.NeedsReset || dirty
@@ -741,6 +756,7 @@ func (s *Session) learn(c *backend.Conn, stmts []*sqlparse.Facts, res backend.Re
 	if res.Err != nil {
 		if res.Err.Code == 1213 { // deadlock: the server rolled the transaction back
 			s.inTx = false
+			s.txDeadlock = len(s.branches) > 0
 		}
 		return
 	}

@@ -58,6 +58,11 @@ func (s *Session) takeConn(ctx context.Context, snap *topology.Snapshot, r plann
 	if inTx && s.pinned != nil && s.pinned.Addr == cl.Primary.Addr {
 		return &shardConn{route: r, conn: s.pinned, pinned: true}, nil
 	}
+	if b := s.branches[r.Cluster]; inTx && b != nil {
+		// The transaction's branch there: its statements, reads included,
+		// see the transaction's own rows. Handed back at its end.
+		return &shardConn{route: r, conn: b}, nil
+	}
 	if primary {
 		c, cl, err := s.connectPrimary(ctx, cl)
 		if err != nil {
@@ -127,6 +132,7 @@ func shardError(cluster string, err error) error {
 }
 
 func (s *Session) markBroken(sc *shardConn, err error) {
+	s.noteDeadlock(err)
 	var werr *wire.Error
 	if !errors.As(err, &werr) {
 		sc.conn.Broken = true

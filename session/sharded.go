@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/strata-proxy/strata/backend"
@@ -134,7 +135,10 @@ func (s *Session) checkTransaction(ctx context.Context, f *sqlparse.Facts, plan 
 	read := !plan.Write && f.ReadOnly && !f.Locking
 	if s.pinned == nil {
 		if (s.inTx || !s.autocommit) && len(plan.Clusters()) > 1 && !read {
-			return &planner.RoutingError{Msg: fmt.Sprintf("a transaction stays on one shard, and this statement needs %s; run it outside the transaction or add the shard key", strings.Join(plan.Clusters(), ", "))}
+			if s.twoPhase() {
+				return s.joinBranches(ctx, plan.Clusters())
+			}
+			return &planner.RoutingError{Msg: fmt.Sprintf("a transaction stays on one shard, and this statement needs %s; run it outside the transaction or add the shard key%s", strings.Join(plan.Clusters(), ", "), twoPCHint(true))}
 		}
 		return nil
 	}
@@ -155,11 +159,29 @@ func (s *Session) checkTransaction(ctx context.Context, f *sqlparse.Facts, plan 
 	if s.inTx && read {
 		return nil
 	}
+	if s.twoPhase() && (s.inTx || !s.autocommit) {
+		if s.txFresh && s.inTx && len(s.holds) == 0 && len(s.branches) == 0 && !slices.Contains(clusters, txCluster) {
+			// Nothing ran on the cluster BEGIN went to: the transaction
+			// starts on the statement's first cluster instead.
+			if err := s.moveTransaction(ctx, clusters[0]); err != nil {
+				return err
+			}
+		}
+		return s.joinBranches(ctx, clusters)
+	}
 	what := "this session's pinned state"
 	if s.inTx {
 		what = "the open transaction"
 	}
-	return &planner.RoutingError{Msg: fmt.Sprintf("%s is on cluster %s and this statement needs %s; a transaction stays on one shard (COMMIT first, or add the shard key)", what, txCluster, strings.Join(clusters, ", "))}
+	return &planner.RoutingError{Msg: fmt.Sprintf("%s is on cluster %s and this statement needs %s; a transaction stays on one shard (COMMIT first, or add the shard key%s)", what, txCluster, strings.Join(clusters, ", "), twoPCHint(s.inTx))}
+}
+
+// twoPCHint points a refused transaction at transactions.mode: twopc.
+func twoPCHint(inTx bool) string {
+	if !inTx {
+		return ""
+	}
+	return "; transactions.mode: twopc in Strata's config lets a transaction write several clusters"
 }
 
 // moveTransaction ends the empty transaction on the pinned connection and

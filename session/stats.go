@@ -52,6 +52,15 @@ func (s *Session) observeSharded(f *sqlparse.Facts, route string, plan *planner.
 	s.logSlow(f, route, servers, d)
 }
 
+// observeTwoPhase records the COMMIT of a transaction across clusters,
+// which Strata ran on each of them (route twopc_commit).
+func (s *Session) observeTwoPhase(f *sqlparse.Facts, clusters []string, d time.Duration) {
+	s.env.Metrics.ObserveQuery("twopc_commit", fmt.Sprintf("%d shards", len(clusters)), d)
+	servers := strings.Join(clusters, ",")
+	s.env.Stats.Record(s.statsKey(f, "twopc_commit", "shards", servers), querystats.Outcome{Duration: d})
+	s.logSlow(f, "twopc_commit", servers, d)
+}
+
 // logSlow writes a statement that took longer than slow_log to the log:
 // like MariaDB's slow query log, but with where Strata sent it. The text
 // is the digest (literals as ?), so no values reach the log.

@@ -309,10 +309,23 @@ var strata struct {
 }
 
 func startStrata(addr, admin string) (*server.Strata, error) {
-	cfg, err := config.Parse([]byte(times.strataYAML(addr, admin)))
+	cfg, err := parseConfig(times.strataYAML(addr, admin))
+	if err != nil {
+		return nil, err
+	}
+	return startConfig(cfg)
+}
+
+func parseConfig(yaml string) (*config.Config, error) {
+	cfg, err := config.Parse([]byte(yaml))
 	if err != nil {
 		return nil, fmt.Errorf("config with tables:/sequences: does not load: %w", err)
 	}
+	return cfg, nil
+}
+
+// startConfig runs Strata in this process with cfg.
+func startConfig(cfg *config.Config) (*server.Strata, error) {
 	level := slog.LevelWarn
 	if os.Getenv("STRATA_TEST_LOG") != "" {
 		level = slog.LevelDebug
@@ -450,6 +463,9 @@ func stopStrata() {
 	}
 	if strata.s != nil {
 		strata.s.Close()
+	}
+	if twoPC.s != nil {
+		twoPC.s.Close()
 	}
 }
 

@@ -1,0 +1,335 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/strata-proxy/strata/backend"
+	"github.com/strata-proxy/strata/sqlparse"
+	"github.com/strata-proxy/strata/topology"
+	"github.com/strata-proxy/strata/twophase"
+	"github.com/strata-proxy/strata/wire"
+)
+
+// TwoPhase lets a transaction write several clusters (transactions.mode:
+// twopc). The transaction's first cluster is its coordinator and runs it
+// on the session's pinned connection, as any transaction; every other
+// cluster it writes joins as an XA branch, and COMMIT commits all of them
+// or none (package twophase describes the protocol).
+type TwoPhase struct {
+	Gtrids   *twophase.Gtrids
+	Resolver *twophase.Resolver
+}
+
+// Errors a transaction across clusters ends with (MariaDB's numbers).
+const (
+	erXARollback     = 1402 // ER_XA_RBROLLBACK, SQLSTATE XA100
+	erDuringCommit   = 1180 // ER_ERROR_DURING_COMMIT
+	erDeadlock       = 1213
+	erXAUnknownXID   = 1397
+	stateXARollback  = "XA100"
+	stateDuringError = "HY000"
+)
+
+// twoPhase reports whether transactions may write several clusters.
+func (s *Session) twoPhase() bool { return s.env.TwoPhase != nil }
+
+// joinBranches makes every cluster in clusters other than the
+// transaction's coordinator a branch of it, starting the coordinator on
+// the first cluster when the transaction has no connection yet (a session
+// with autocommit off whose first statement writes several clusters).
+func (s *Session) joinBranches(ctx context.Context, clusters []string) error {
+	snap := s.env.Topology.Load()
+	if s.pinned == nil {
+		cl := snap.Cluster(clusters[0])
+		if cl == nil || cl.Primary == nil {
+			return errNoBackend("Strata: shard %s is not a configured cluster", clusters[0])
+		}
+		c, _, err := s.connectPrimary(ctx, cl)
+		if err != nil {
+			return errNoBackend("Strata: primary %s of cluster %s is unreachable (%v)", cl.Primary.Addr, clusters[0], rootCause(err))
+		}
+		s.pinned = c
+	}
+	coordinator := snap.PrimaryOf(s.pinned.Addr)
+	for _, cluster := range clusters {
+		if cluster == coordinator || s.branches[cluster] != nil {
+			continue
+		}
+		if err := s.joinBranch(ctx, snap, coordinator, cluster); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// joinBranch starts the transaction's XA branch on cluster's primary.
+func (s *Session) joinBranch(ctx context.Context, snap *topology.Snapshot, coordinator, cluster string) error {
+	if s.xid.Gtrid == "" {
+		// The decision log must exist before the transaction needs it:
+		// creating it on the coordinator's own connection would commit.
+		if err := s.env.TwoPhase.Resolver.Ensure(ctx, coordinator); err != nil {
+			return errNoBackend("Strata: cannot start a transaction across clusters: %v", rootCause(err))
+		}
+		s.xid = twophase.XID{Gtrid: s.env.TwoPhase.Gtrids.Next(), Coordinator: coordinator}
+	}
+	cl := snap.Cluster(cluster)
+	if cl == nil || cl.Primary == nil {
+		return errNoBackend("Strata: shard %s is not a configured cluster", cluster)
+	}
+	c, _, err := s.connectPrimary(ctx, cl)
+	if err != nil {
+		return errNoBackend("Strata: primary %s of cluster %s is unreachable (%v)", cl.Primary.Addr, cluster, rootCause(err))
+	}
+	if err := c.SimpleCommand(comQuery, twophase.Start(s.xid)); err != nil {
+		c.Broken = true
+		s.put(c)
+		return fmt.Errorf("starting the transaction's branch on cluster %s: %w", cluster, err)
+	}
+	if s.branches == nil {
+		s.branches = map[string]*backend.Conn{}
+	}
+	s.branches[cluster] = c
+	return nil
+}
+
+// branchClusters names the branches, sorted, for messages and a fixed
+// order of the protocol's steps.
+func (s *Session) branchClusters() []string {
+	out := make([]string, 0, len(s.branches))
+	for name := range s.branches {
+		out = append(out, name)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// endsTransaction answers a statement that would end (or implicitly
+// commit) a transaction with branches: COMMIT and ROLLBACK run the
+// protocol; the others are refused, since the server would end only the
+// coordinator's part. handled is false for every other statement.
+func (s *Session) endsTransaction(ctx context.Context, stmts []*sqlparse.Facts) (handled bool, err error) {
+	f := stmts[0]
+	if len(stmts) == 1 && f.Kind == sqlparse.KindCommit && plainEnd(f.Text, "COMMIT") {
+		return true, s.commitAcross(ctx, f)
+	}
+	if len(stmts) == 1 && f.Kind == sqlparse.KindRollback && plainEnd(f.Text, "ROLLBACK") {
+		s.abortAcross()
+		s.env.Metrics.TwoPhase("rolled_back")
+		s.client.Seq = 1
+		return true, s.WriteOK()
+	}
+	for _, st := range stmts {
+		if st.EndsTx || st.ImplicitCommit || st.StartsTx || st.Autocommit != nil ||
+			st.Kind == sqlparse.KindSavepoint || st.Kind == sqlparse.KindXA || st.Kind == sqlparse.KindLockTables || st.Kind == sqlparse.KindUnlockTables {
+			return true, s.refuse(wire.NewError(wire.ErNotSupportedYet,
+				"Strata: the open transaction writes clusters %s; it ends only with a COMMIT or ROLLBACK of its own (no savepoints, CHAIN or RELEASE, no statement that commits implicitly): send COMMIT or ROLLBACK first",
+				strings.Join(append([]string{s.xid.Coordinator}, s.branchClusters()...), ", ")))
+		}
+	}
+	return false, nil
+}
+
+// plainEnd reports whether text is word (COMMIT or ROLLBACK), perhaps
+// with WORK, and nothing after it that changes what happens next.
+func plainEnd(text, word string) bool {
+	t := strings.ToUpper(strings.Join(strings.Fields(strings.TrimRight(strings.TrimSpace(text), ";")), " "))
+	return t == word || t == word+" WORK"
+}
+
+// commitAcross commits a transaction with branches: the decision row is
+// written in the coordinator's transaction, every branch is prepared, the
+// coordinator commits (the decision), then the branches commit. Until the
+// coordinator's COMMIT any failure rolls everything back; after it the
+// transaction is committed, and a branch that could not be told is
+// committed by the resolver.
+func (s *Session) commitAcross(ctx context.Context, f *sqlparse.Facts) error {
+	start := time.Now()
+	names := s.branchClusters()
+	xid := s.xid
+	all := strings.Join(append([]string{xid.Coordinator}, names...), ", ")
+	coord := s.pinned
+	rolledBack := func(format string, args ...any) error {
+		s.abortAcross()
+		s.env.Metrics.TwoPhase("rolled_back")
+		s.env.Metrics.ObserveError("backend")
+		return s.WriteError(&wire.Error{Code: erXARollback, State: stateXARollback,
+			Message: fmt.Sprintf("Strata: the transaction across clusters %s was rolled back, nothing of it is committed: ", all) + fmt.Sprintf(format, args...)})
+	}
+	if coord == nil || coord.Broken {
+		return rolledBack("the connection to cluster %s, which ran its first part, was lost", xid.Coordinator)
+	}
+	for _, name := range names {
+		if s.branches[name].Broken {
+			return rolledBack("the connection to cluster %s was lost during the transaction", name)
+		}
+	}
+	if err := coord.SimpleCommand(comQuery, twophase.RecordCommit(xid.Gtrid)); err != nil {
+		s.markLost(coord, err)
+		return rolledBack("recording the commit decision on cluster %s failed (%v)", xid.Coordinator, rootCause(err))
+	}
+	for _, name := range names {
+		c := s.branches[name]
+		if err := c.SimpleCommand(comQuery, twophase.End(xid)); err != nil {
+			s.markLost(c, err)
+			return rolledBack("cluster %s could not end its part (%v)", name, rootCause(err))
+		}
+		if err := c.SimpleCommand(comQuery, twophase.Prepare(xid)); err != nil {
+			s.markLost(c, err)
+			return rolledBack("cluster %s could not prepare its part (%v)", name, rootCause(err))
+		}
+	}
+	res, err := coord.Exec(ctx, "COMMIT")
+	if err != nil {
+		var werr *wire.Error
+		if errors.As(err, &werr) {
+			return rolledBack("cluster %s refused the COMMIT (%v)", xid.Coordinator, werr.Message)
+		}
+		coord.Broken = true
+		s.env.reportFailure(coord.Addr, err)
+		if decided, derr := s.env.TwoPhase.Resolver.Decide(ctx, xid.Gtrid, xid.Coordinator); derr != nil || decided != twophase.Commit {
+			if derr == nil {
+				return rolledBack("the connection to cluster %s was lost during its COMMIT, which did not happen", xid.Coordinator)
+			}
+			return s.inDoubt(all, err, derr)
+		}
+	}
+	s.finishBranches(names, twophase.Finish(xid))
+	s.inTx = false
+	if coord != nil && !coord.Broken {
+		s.learn(coord, []*sqlparse.Facts{f}, backend.Result{Status: res.Status, HasStatus: true})
+	}
+	s.releaseCoordinator(f)
+	s.env.Metrics.TwoPhase("committed")
+	s.observeTwoPhase(f, append([]string{xid.Coordinator}, names...), time.Since(start))
+	s.client.Seq = 1
+	return s.WriteOK()
+}
+
+// inDoubt answers a COMMIT whose decision could not be read: the
+// coordinator's primary went away during it. The branches stay prepared;
+// the resolver settles them once the coordinator answers again.
+func (s *Session) inDoubt(all string, commitErr, decideErr error) error {
+	for _, name := range s.branchClusters() {
+		s.put(s.branches[name]) // prepared: the branch lives on without its connection
+	}
+	s.branches, s.xid = nil, twophase.XID{}
+	s.inTx = false
+	if s.pinned != nil {
+		s.put(s.pinned)
+		s.pinned = nil
+	}
+	s.env.Metrics.TwoPhase("in_doubt")
+	s.env.Metrics.ObserveError("backend")
+	return s.WriteError(&wire.Error{Code: erDuringCommit, State: stateDuringError, Message: fmt.Sprintf(
+		"Strata: the COMMIT of the transaction across clusters %s is in doubt: the connection to its first cluster was lost during the COMMIT (%v) and its decision cannot be read yet (%v). Every part is prepared and will be committed or rolled back as one by Strata's resolver within transactions.resolve_every once that primary answers; check before retrying",
+		all, rootCause(commitErr), rootCause(decideErr))})
+}
+
+// abortAcross rolls back the whole transaction: the coordinator's part
+// and every branch, prepared or not. Connections that fail to roll back
+// are closed, which rolls back what is not prepared; a prepared branch
+// left behind has no commit decision, so the resolver rolls it back.
+func (s *Session) abortAcross() {
+	if c := s.pinned; c != nil && !c.Broken {
+		if err := c.SimpleCommand(comQuery, "ROLLBACK"); err != nil {
+			s.markLost(c, err)
+		}
+	}
+	for _, name := range s.branchClusters() {
+		c := s.branches[name]
+		if !c.Broken {
+			c.SimpleCommand(comQuery, twophase.End(s.xid)) // fails once ended or prepared: harmless
+		}
+	}
+	s.finishBranches(s.branchClusters(), twophase.Rollback(s.xid))
+	s.inTx = false
+	s.releaseCoordinator(nil)
+}
+
+// finishBranches runs stmt (XA COMMIT or XA ROLLBACK) on every branch and
+// hands the connections back. A failure leaves the branch to the
+// resolver, whose decision is the same.
+func (s *Session) finishBranches(names []string, stmt string) {
+	for _, name := range names {
+		c := s.branches[name]
+		if !c.Broken {
+			if err := c.SimpleCommand(comQuery, stmt); err != nil {
+				var werr *wire.Error
+				if !errors.As(err, &werr) || werr.Code != erXAUnknownXID {
+					s.markLost(c, err)
+					s.logWarn("a branch of a transaction across clusters was not finished; the resolver finishes it",
+						"cluster", name, "gtrid", s.xid.Gtrid, "statement", stmt, "err", err)
+				}
+			}
+		}
+		s.put(c)
+	}
+	s.branches, s.xid = nil, twophase.XID{}
+}
+
+// releaseCoordinator hands the coordinator's connection back once its
+// transaction ended, unless other session state keeps it pinned.
+func (s *Session) releaseCoordinator(f *sqlparse.Facts) {
+	c := s.pinned
+	if c == nil {
+		return
+	}
+	if c.Broken || len(s.holds) == 0 {
+		s.pinned = nil
+		c.NeedsReset = c.NeedsReset || c.Broken
+		s.put(c)
+	}
+}
+
+// logWarn logs at WARN when the session has a logger.
+func (s *Session) logWarn(msg string, args ...any) {
+	if s.env.Log != nil {
+		s.env.Log.Warn(msg, args...)
+	}
+}
+
+// markLost marks c broken unless err is the server's own error, after
+// which the connection is still good.
+func (s *Session) markLost(c *backend.Conn, err error) {
+	var werr *wire.Error
+	if !errors.As(err, &werr) {
+		c.Broken = true
+		s.env.reportFailure(c.Addr, err)
+	}
+}
+
+// checkBranches, after each statement of a transaction with branches,
+// rolls the whole transaction back when a part of it is gone: the
+// coordinator's connection was lost or its server ended the transaction
+// (a deadlock), or a branch's connection was lost or its server rolled
+// it back. MariaDB ends a transaction on a deadlock the same way; the
+// statement's own error already told the client.
+func (s *Session) checkBranches() {
+	if len(s.branches) == 0 {
+		return // ended by the statement (COMMIT, ROLLBACK) or never begun
+	}
+	lost := s.pinned == nil || s.pinned.Broken || s.txDeadlock
+	for _, c := range s.branches {
+		lost = lost || c.Broken
+	}
+	s.txDeadlock = false
+	if lost {
+		s.abortAcross()
+		s.env.Metrics.TwoPhase("rolled_back")
+	}
+}
+
+// noteDeadlock records that a statement of a transaction with branches
+// failed with a deadlock: the server rolled back its part, so the whole
+// transaction goes after the statement (checkBranches).
+func (s *Session) noteDeadlock(err error) {
+	var werr *wire.Error
+	if len(s.branches) > 0 && errors.As(err, &werr) && werr.Code == erDeadlock {
+		s.txDeadlock = true
+	}
+}

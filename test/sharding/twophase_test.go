@@ -1,0 +1,283 @@
+package sharding
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/strata-proxy/strata/server"
+	"github.com/strata-proxy/strata/test/testenv"
+	"github.com/strata-proxy/strata/twophase"
+)
+
+// The instance with transactions.mode: twopc listens here.
+const (
+	twoPCAddr  = "127.0.0.1:25404"
+	twoPCAdmin = "127.0.0.1:25484"
+)
+
+var twoPC struct {
+	once sync.Once
+	s    *server.Strata
+	err  error
+}
+
+// twoPCDB starts a second Strata over the same servers whose transactions
+// may write several clusters, settling leftovers every 300 ms.
+func twoPCDB(t *testing.T) *sql.DB {
+	t.Helper()
+	strataDB(t) // the data
+	twoPC.once.Do(func() {
+		cfg, err := parseConfig(times.strataYAML(twoPCAddr, twoPCAdmin) + "transactions: {mode: twopc, resolve_every: 300ms}\n")
+		if err != nil {
+			twoPC.err = err
+			return
+		}
+		twoPC.s, twoPC.err = startConfig(cfg)
+	})
+	if twoPC.err != nil {
+		t.Fatalf("Strata with transactions.mode twopc: %v", twoPC.err)
+	}
+	t.Cleanup(func() {
+		for _, c := range shardNames {
+			if p := preparedXIDs(t, c); len(p) > 0 {
+				t.Errorf("%s still holds prepared branches %v after the test", c, p)
+			}
+		}
+	})
+	return openStrata(t, twoPCAddr)
+}
+
+// preparedXIDs lists the XA branches prepared on cluster's server.
+func preparedXIDs(t *testing.T, cluster string) []string {
+	t.Helper()
+	rows, err := direct[cluster].Query("XA RECOVER")
+	if err != nil {
+		t.Fatalf("XA RECOVER on %s: %v", cluster, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var format, gl, bl int
+		var data string
+		if err := rows.Scan(&format, &gl, &bl, &data); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, data)
+	}
+	return out
+}
+
+// twoPCNotes creates blog.tpc_notes, a default-cluster table, on main and
+// (as a decoy a misrouted write would land in) on every shard.
+func twoPCNotes(t *testing.T) {
+	for _, c := range append([]string{"main"}, shardNames...) {
+		if _, err := direct[c].Exec("CREATE TABLE IF NOT EXISTS blog.tpc_notes (id INT PRIMARY KEY, note VARCHAR(20))"); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { direct[c].Exec("DROP TABLE IF EXISTS blog.tpc_notes") })
+	}
+}
+
+func notesOn(t *testing.T, cluster string) int {
+	var n int
+	if err := direct[cluster].QueryRow("SELECT COUNT(*) FROM blog.tpc_notes").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// A transaction that writes three shards and the default cluster, in text
+// and prepared statements, sees its own rows on each while it runs, shows
+// none of them to others, and after COMMIT has every row on its owner and
+// no branch left prepared; ROLLBACK leaves nothing anywhere.
+func TestTwoPhaseTransactionWritesSeveralShards(t *testing.T) {
+	db := twoPCDB(t)
+	ctx := context.Background()
+	twoPCNotes(t)
+	defer cleanup(t, "comments", "id BETWEEN 9100001 AND 9100010")
+	for _, end := range []string{"COMMIT", "ROLLBACK"} {
+		t.Run(end, func(t *testing.T) {
+			base := 9100001
+			if end == "ROLLBACK" {
+				base = 9100005
+			}
+			conn := testenv.Conn(t, db)
+			t.Cleanup(func() { conn.ExecContext(context.Background(), "ROLLBACK") })
+			mustExec(t, conn, "BEGIN")
+			mustExec(t, conn, "INSERT INTO comments (id, entry_id, body) VALUES ("+strconv.Itoa(base)+", 1, 'tpc')")                         // s1
+			mustExec(t, conn, "INSERT INTO comments (id, entry_id, body) VALUES ("+strconv.Itoa(base+1)+", 2, 'tpc')")                       // s2
+			if _, err := conn.ExecContext(ctx, "INSERT INTO comments (id, entry_id, body) VALUES (?, ?, ?)", base+2, 3, "tpc"); err != nil { // s3, prepared
+				t.Fatal(err)
+			}
+			mustExec(t, conn, "INSERT INTO tpc_notes VALUES ("+strconv.Itoa(base)+", 'tpc')") // main
+			ids := "id BETWEEN " + strconv.Itoa(base) + " AND " + strconv.Itoa(base+2)
+			var inside, outside int
+			if err := conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM comments WHERE "+ids).Scan(&inside); err != nil || inside != 3 {
+				t.Fatalf("inside the transaction %d of its 3 rows (%v)", inside, err)
+			}
+			if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM comments WHERE "+ids).Scan(&outside); err != nil || outside != 0 {
+				t.Fatalf("another session sees %d uncommitted rows (%v)", outside, err)
+			}
+			mustExec(t, conn, end)
+			want := []string{"s1", "s2", "s3"}
+			wantNotes := 1
+			if end == "ROLLBACK" {
+				want, wantNotes = nil, 0
+			}
+			if got := holders(t, "comments", ids); !slices.Equal(got, want) {
+				t.Fatalf("after %s the rows are on %v, want %v", end, got, want)
+			}
+			if n := notesOn(t, "main"); n != wantNotes {
+				t.Fatalf("after %s main holds %d tpc_notes rows, want %d", end, n, wantNotes)
+			}
+			for _, s := range shardNames {
+				if n := notesOn(t, s); n != 0 {
+					t.Fatalf("the default-cluster write landed on %s", s)
+				}
+			}
+			mustExec(t, conn, "DELETE FROM tpc_notes")
+		})
+	}
+	if m := metricsText(t, twoPCAdmin); !strings.Contains(m, `strata_twophase_transactions_total{outcome="committed"}`) ||
+		!strings.Contains(m, `strata_twophase_transactions_total{outcome="rolled_back"}`) {
+		t.Error("strata_twophase_transactions_total does not count the committed and the rolled back transaction")
+	}
+}
+
+// A branch whose server connection is lost before COMMIT makes the COMMIT
+// fail with XA_RBROLLBACK, and no part of the transaction stays: the
+// coordinator's rows are rolled back too.
+func TestTwoPhaseCommitRollsBackWhenABranchIsLost(t *testing.T) {
+	db := twoPCDB(t)
+	ctx := context.Background()
+	defer cleanup(t, "comments", "id IN (9100011, 9100012)")
+	conn := testenv.Conn(t, db)
+	t.Cleanup(func() { conn.ExecContext(context.Background(), "ROLLBACK") })
+	mustExec(t, conn, "BEGIN")
+	mustExec(t, conn, "INSERT INTO comments (id, entry_id, body) VALUES (9100011, 1, 'coordinator')") // s1
+	mustExec(t, conn, "INSERT INTO comments (id, entry_id, body) VALUES (9100012, 2, 'branch')")      // s2
+	var thread int64
+	if err := direct["s2"].QueryRow("SELECT trx_mysql_thread_id FROM information_schema.INNODB_TRX WHERE trx_rows_modified > 0").Scan(&thread); err != nil {
+		t.Fatalf("finding the branch's connection on s2: %v", err)
+	}
+	if _, err := direct["s2"].Exec("KILL " + strconv.FormatInt(thread, 10)); err != nil {
+		t.Fatal(err)
+	}
+	_, err := conn.ExecContext(ctx, "COMMIT")
+	var me *mysql.MySQLError
+	if !errors.As(err, &me) || me.Number != 1402 || string(me.SQLState[:]) != "XA100" || !strings.Contains(me.Message, "rolled back") {
+		t.Fatalf("COMMIT after the branch on s2 was lost: %v; want error 1402 (XA100) saying it was rolled back", err)
+	}
+	if got := holders(t, "comments", "id IN (9100011, 9100012)"); len(got) != 0 {
+		t.Fatalf("rows of the failed transaction are on %v", got)
+	}
+	// The session goes on, outside any transaction.
+	mustExec(t, conn, "SELECT 1")
+}
+
+// Inside a transaction across clusters, statements the servers would use
+// to end only one part of it are refused; the transaction stays usable.
+func TestTwoPhaseRefusesPartialEnds(t *testing.T) {
+	db := twoPCDB(t)
+	defer cleanup(t, "comments", "id IN (9100021, 9100022)")
+	conn := testenv.Conn(t, db)
+	t.Cleanup(func() { conn.ExecContext(context.Background(), "ROLLBACK") })
+	mustExec(t, conn, "BEGIN")
+	mustExec(t, conn, "INSERT INTO comments (id, entry_id, body) VALUES (9100021, 1, 'a')")
+	mustExec(t, conn, "INSERT INTO comments (id, entry_id, body) VALUES (9100022, 2, 'b')")
+	for _, q := range []string{"SAVEPOINT sp", "COMMIT AND CHAIN", "BEGIN", "CREATE TABLE tpc_x (a INT)", "SET autocommit = 1"} {
+		_, err := conn.ExecContext(context.Background(), q)
+		if err == nil || !strings.Contains(err.Error(), "1235") || !strings.Contains(err.Error(), "COMMIT or ROLLBACK first") {
+			t.Errorf("%s in a transaction across clusters: %v; want error 1235 asking for COMMIT or ROLLBACK", q, err)
+		}
+	}
+	mustExec(t, conn, "COMMIT")
+	if got := holders(t, "comments", "id IN (9100021, 9100022)"); !slices.Equal(got, []string{"s1", "s2"}) {
+		t.Fatalf("after COMMIT the rows are on %v, want [s1 s2]", got)
+	}
+}
+
+// What a crash between PREPARE and the branches' XA COMMIT leaves — prepared
+// branches — is settled by the resolver from the coordinator's decision
+// log: a branch whose transaction's commit row exists commits, one without
+// (the coordinator never committed) rolls back.
+func TestTwoPhaseResolverSettlesPreparedBranches(t *testing.T) {
+	twoPCDB(t)
+	defer cleanup(t, "comments", "id IN (9100031, 9100032)")
+	for _, q := range twophase.CreateStatements {
+		if _, err := direct["s1"].Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	committed := twophase.XID{Gtrid: "strata-test-" + strconv.Itoa(int(time.Now().UnixNano()%1e9)), Coordinator: "s1"}
+	abandoned := twophase.XID{Gtrid: committed.Gtrid + "-b", Coordinator: "s1"}
+	prepare := func(cluster string, x twophase.XID, insert string) {
+		// One connection, closed afterwards, as a crashed Strata's would
+		// be: a prepared branch outlives its connection.
+		xdb, err := sql.Open("mysql", "root@tcp("+clusterAddr[cluster]+")/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer xdb.Close()
+		xdb.SetMaxOpenConns(1)
+		xdb.SetMaxIdleConns(0)
+		c, err := xdb.Conn(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		for _, q := range []string{twophase.Start(x), insert, twophase.End(x), twophase.Prepare(x)} {
+			if _, err := c.ExecContext(context.Background(), q); err != nil {
+				t.Fatalf("%s on %s: %v", q, cluster, err)
+			}
+		}
+	}
+	prepare("s2", committed, "INSERT INTO blog.comments (id, entry_id, body) VALUES (9100031, 2, 'decided')")
+	prepare("s3", abandoned, "INSERT INTO blog.comments (id, entry_id, body) VALUES (9100032, 3, 'undecided')")
+	if _, err := direct["s1"].Exec(twophase.RecordCommit(committed.Gtrid)); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(preparedXIDs(t, "s2"))+len(preparedXIDs(t, "s3")) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 10 s prepared branches remain: s2 %v, s3 %v", preparedXIDs(t, "s2"), preparedXIDs(t, "s3"))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if got := holders(t, "comments", "id = 9100031"); !slices.Equal(got, []string{"s2"}) {
+		t.Errorf("the branch of the committed transaction is on %v after the resolver, want [s2]", got)
+	}
+	if got := holders(t, "comments", "id = 9100032"); len(got) != 0 {
+		t.Errorf("the branch without a commit decision is on %v after the resolver, want rolled back", got)
+	}
+	var decision string
+	if err := direct["s1"].QueryRow("SELECT decision FROM strata.strata_twophase WHERE gtrid = ?", abandoned.Gtrid).Scan(&decision); err != nil || decision != twophase.Abort {
+		t.Errorf("the abandoned transaction's recorded decision: %q (%v), want abort: its coordinator must never commit it now", decision, err)
+	}
+	m := metricsText(t, twoPCAdmin)
+	for _, d := range []string{"commit", "abort"} {
+		if !strings.Contains(m, `strata_twophase_resolved_total{decision="`+d+`"}`) {
+			t.Errorf("strata_twophase_resolved_total has no %s", d)
+		}
+	}
+}
+
+func metricsText(t *testing.T, admin string) string {
+	resp, err := http.Get("http://" + admin + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
