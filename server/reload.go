@@ -136,6 +136,7 @@ func needsRestart(old, cfg *config.Config, haveCache bool) []string {
 	differ("limits", old.Limits, cfg.Limits)
 	differ("tls", old.TLS, cfg.TLS)
 	differ("result_cache", old.ResultCache, cfg.ResultCache)
+	differ("transactions", old.Transactions, cfg.Transactions)
 	if !haveCache && cfg.CacheEnabled() {
 		differ("routing", old.Routing, cfg.Routing) // cache rules need the cache made at start
 	}

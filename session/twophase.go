@@ -97,17 +97,6 @@ func (s *Session) joinBranch(ctx context.Context, snap *topology.Snapshot, coord
 	return nil
 }
 
-// branchClusters names the branches, sorted, for messages and a fixed
-// order of the protocol's steps.
-func (s *Session) branchClusters() []string {
-	out := make([]string, 0, len(s.branches))
-	for name := range s.branches {
-		out = append(out, name)
-	}
-	slices.Sort(out)
-	return out
-}
-
 // endsTransaction answers a statement that would end (or implicitly
 // commit) a transaction with branches: COMMIT and ROLLBACK run the
 // protocol; the others are refused, since the server would end only the
@@ -128,7 +117,7 @@ func (s *Session) endsTransaction(ctx context.Context, stmts []*sqlparse.Facts) 
 			st.Kind == sqlparse.KindSavepoint || st.Kind == sqlparse.KindXA || st.Kind == sqlparse.KindLockTables || st.Kind == sqlparse.KindUnlockTables {
 			return true, s.refuse(wire.NewError(wire.ErNotSupportedYet,
 				"Strata: the open transaction writes clusters %s; it ends only with a COMMIT or ROLLBACK of its own (no savepoints, CHAIN or RELEASE, no statement that commits implicitly): send COMMIT or ROLLBACK first",
-				strings.Join(append([]string{s.xid.Coordinator}, s.branchClusters()...), ", ")))
+				strings.Join(s.crossTx().clusters(), ", ")))
 		}
 	}
 	return false, nil
@@ -141,147 +130,182 @@ func plainEnd(text, word string) bool {
 	return t == word || t == word+" WORK"
 }
 
-// commitAcross commits a transaction with branches: the decision row is
-// written in the coordinator's transaction, every branch is prepared, the
-// coordinator commits (the decision), then the branches commit. Until the
-// coordinator's COMMIT any failure rolls everything back; after it the
-// transaction is committed, and a branch that could not be told is
-// committed by the resolver.
+// crossTx is one transaction across clusters: the coordinator's plain
+// transaction and the other clusters' XA branches, all named by xid.
+type crossTx struct {
+	xid      twophase.XID
+	coord    *backend.Conn
+	branches map[string]*backend.Conn
+}
+
+// clusters names the coordinator then the branches, sorted: the order of
+// messages and of the protocol's steps.
+func (t *crossTx) clusters() []string {
+	names := make([]string, 0, len(t.branches))
+	for name := range t.branches {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return append([]string{t.xid.Coordinator}, names...)
+}
+
+// session's transaction across clusters, its coordinator the pinned
+// connection.
+func (s *Session) crossTx() *crossTx {
+	return &crossTx{xid: s.xid, coord: s.pinned, branches: s.branches}
+}
+
+// commitAcross answers the client's COMMIT of a transaction with branches.
 func (s *Session) commitAcross(ctx context.Context, f *sqlparse.Facts) error {
 	start := time.Now()
-	names := s.branchClusters()
-	xid := s.xid
-	all := strings.Join(append([]string{xid.Coordinator}, names...), ", ")
-	coord := s.pinned
-	rolledBack := func(format string, args ...any) error {
-		s.abortAcross()
-		s.env.Metrics.TwoPhase("rolled_back")
-		s.env.Metrics.ObserveError("backend")
-		return s.WriteError(&wire.Error{Code: erXARollback, State: stateXARollback,
-			Message: fmt.Sprintf("Strata: the transaction across clusters %s was rolled back, nothing of it is committed: ", all) + fmt.Sprintf(format, args...)})
-	}
-	if coord == nil || coord.Broken {
-		return rolledBack("the connection to cluster %s, which ran its first part, was lost", xid.Coordinator)
-	}
-	for _, name := range names {
-		if s.branches[name].Broken {
-			return rolledBack("the connection to cluster %s was lost during the transaction", name)
-		}
-	}
-	if err := coord.SimpleCommand(comQuery, twophase.RecordCommit(xid.Gtrid)); err != nil {
-		s.markLost(coord, err)
-		return rolledBack("recording the commit decision on cluster %s failed (%v)", xid.Coordinator, rootCause(err))
-	}
-	for _, name := range names {
-		c := s.branches[name]
-		if err := c.SimpleCommand(comQuery, twophase.End(xid)); err != nil {
-			s.markLost(c, err)
-			return rolledBack("cluster %s could not end its part (%v)", name, rootCause(err))
-		}
-		if err := c.SimpleCommand(comQuery, twophase.Prepare(xid)); err != nil {
-			s.markLost(c, err)
-			return rolledBack("cluster %s could not prepare its part (%v)", name, rootCause(err))
-		}
-	}
-	res, err := coord.Exec(ctx, "COMMIT")
-	if err != nil {
-		var werr *wire.Error
-		if errors.As(err, &werr) {
-			return rolledBack("cluster %s refused the COMMIT (%v)", xid.Coordinator, werr.Message)
-		}
-		coord.Broken = true
-		s.env.reportFailure(coord.Addr, err)
-		if decided, derr := s.env.TwoPhase.Resolver.Decide(ctx, xid.Gtrid, xid.Coordinator); derr != nil || decided != twophase.Commit {
-			if derr == nil {
-				return rolledBack("the connection to cluster %s was lost during its COMMIT, which did not happen", xid.Coordinator)
-			}
-			return s.inDoubt(all, err, derr)
-		}
-	}
-	s.finishBranches(names, twophase.Finish(xid))
+	t := s.crossTx()
+	status, werr := s.commitCross(ctx, t)
+	s.branches, s.xid = nil, twophase.XID{}
 	s.inTx = false
-	if coord != nil && !coord.Broken {
-		s.learn(coord, []*sqlparse.Facts{f}, backend.Result{Status: res.Status, HasStatus: true})
+	if werr == nil && !t.coord.Broken {
+		s.learn(t.coord, []*sqlparse.Facts{f}, backend.Result{Status: status, HasStatus: true})
 	}
-	s.releaseCoordinator(f)
-	s.env.Metrics.TwoPhase("committed")
-	s.observeTwoPhase(f, append([]string{xid.Coordinator}, names...), time.Since(start))
+	s.releaseCoordinator()
+	if werr != nil {
+		s.env.Metrics.ObserveError("backend")
+		return s.WriteError(werr)
+	}
+	s.observeTwoPhase(f, t.clusters(), time.Since(start))
 	s.client.Seq = 1
 	return s.WriteOK()
 }
 
-// inDoubt answers a COMMIT whose decision could not be read: the
-// coordinator's primary went away during it. The branches stay prepared;
-// the resolver settles them once the coordinator answers again.
-func (s *Session) inDoubt(all string, commitErr, decideErr error) error {
-	for _, name := range s.branchClusters() {
-		s.put(s.branches[name]) // prepared: the branch lives on without its connection
+// commitCross commits t: the decision row is written in the coordinator's
+// transaction, every branch is prepared, the coordinator commits (that
+// COMMIT is the decision), then the branches commit. Until the
+// coordinator's COMMIT any failure rolls everything back; after it the
+// transaction is committed, and a branch that could not be told is
+// committed by the resolver. It hands the branches' connections back, not
+// the coordinator's, and returns the coordinator's status flags after its
+// COMMIT, or the error for the client.
+func (s *Session) commitCross(ctx context.Context, t *crossTx) (uint16, *wire.Error) {
+	clusters := t.clusters()
+	all := strings.Join(clusters, ", ")
+	rolledBack := func(format string, args ...any) (uint16, *wire.Error) {
+		s.abortCross(t)
+		s.env.Metrics.TwoPhase("rolled_back")
+		return 0, &wire.Error{Code: erXARollback, State: stateXARollback,
+			Message: fmt.Sprintf("Strata: the transaction across clusters %s was rolled back, nothing of it is committed: ", all) + fmt.Sprintf(format, args...)}
 	}
-	s.branches, s.xid = nil, twophase.XID{}
-	s.inTx = false
-	if s.pinned != nil {
-		s.put(s.pinned)
-		s.pinned = nil
+	if t.coord == nil || t.coord.Broken {
+		return rolledBack("the connection to cluster %s, which ran its first part, was lost", t.xid.Coordinator)
 	}
-	s.env.Metrics.TwoPhase("in_doubt")
-	s.env.Metrics.ObserveError("backend")
-	return s.WriteError(&wire.Error{Code: erDuringCommit, State: stateDuringError, Message: fmt.Sprintf(
-		"Strata: the COMMIT of the transaction across clusters %s is in doubt: the connection to its first cluster was lost during the COMMIT (%v) and its decision cannot be read yet (%v). Every part is prepared and will be committed or rolled back as one by Strata's resolver within transactions.resolve_every once that primary answers; check before retrying",
-		all, rootCause(commitErr), rootCause(decideErr))})
+	for _, name := range clusters[1:] {
+		if t.branches[name].Broken {
+			return rolledBack("the connection to cluster %s was lost during the transaction", name)
+		}
+	}
+	if err := t.coord.SimpleCommand(comQuery, twophase.RecordCommit(t.xid.Gtrid)); err != nil {
+		s.markLost(t.coord, err)
+		return rolledBack("recording the commit decision on cluster %s failed (%v)", t.xid.Coordinator, rootCause(err))
+	}
+	for _, name := range clusters[1:] {
+		c := t.branches[name]
+		if err := c.SimpleCommand(comQuery, twophase.End(t.xid)); err != nil {
+			s.markLost(c, err)
+			return rolledBack("cluster %s could not end its part (%v)", name, rootCause(err))
+		}
+		if err := c.SimpleCommand(comQuery, twophase.Prepare(t.xid)); err != nil {
+			s.markLost(c, err)
+			return rolledBack("cluster %s could not prepare its part (%v)", name, rootCause(err))
+		}
+	}
+	res, err := t.coord.Exec(ctx, "COMMIT")
+	if err != nil {
+		var werr *wire.Error
+		if errors.As(err, &werr) {
+			return rolledBack("cluster %s refused the COMMIT (%v)", t.xid.Coordinator, werr.Message)
+		}
+		t.coord.Broken = true
+		s.env.reportFailure(t.coord.Addr, err)
+		decided, derr := s.env.TwoPhase.Resolver.Decide(ctx, t.xid.Gtrid, t.xid.Coordinator)
+		switch {
+		case derr != nil:
+			return 0, s.inDoubt(t, all, err, derr)
+		case decided != twophase.Commit:
+			return rolledBack("the connection to cluster %s was lost during its COMMIT, which did not happen", t.xid.Coordinator)
+		}
+	}
+	s.finishBranches(t, twophase.Finish(t.xid))
+	s.env.Metrics.TwoPhase("committed")
+	return res.Status, nil
 }
 
-// abortAcross rolls back the whole transaction: the coordinator's part
-// and every branch, prepared or not. Connections that fail to roll back
-// are closed, which rolls back what is not prepared; a prepared branch
-// left behind has no commit decision, so the resolver rolls it back.
+// inDoubt is the error of a COMMIT whose decision could not be read: the
+// coordinator's primary went away during it. The branches stay prepared
+// (their connections are closed, which leaves a prepared branch as it
+// is); the resolver settles them once the coordinator answers again.
+func (s *Session) inDoubt(t *crossTx, all string, commitErr, decideErr error) *wire.Error {
+	for _, c := range t.branches {
+		c.Broken = true
+		s.put(c)
+	}
+	s.env.Metrics.TwoPhase("in_doubt")
+	return &wire.Error{Code: erDuringCommit, State: stateDuringError, Message: fmt.Sprintf(
+		"Strata: the COMMIT of the transaction across clusters %s is in doubt: the connection to its first cluster was lost during the COMMIT (%v) and its decision cannot be read yet (%v). Every part is prepared and will be committed or rolled back as one by Strata's resolver within transactions.resolve_every once that primary answers; check before retrying",
+		all, rootCause(commitErr), rootCause(decideErr))}
+}
+
+// abortAcross rolls back the session's transaction across clusters.
 func (s *Session) abortAcross() {
-	if c := s.pinned; c != nil && !c.Broken {
+	s.abortCross(s.crossTx())
+	s.branches, s.xid = nil, twophase.XID{}
+	s.inTx = false
+	s.releaseCoordinator()
+}
+
+// abortCross rolls back t: the coordinator's part and every branch,
+// prepared or not, and hands the branches' connections back. Connections
+// that fail to roll back are closed, which rolls back what is not
+// prepared; a prepared branch left behind has no commit decision, so the
+// resolver rolls it back.
+func (s *Session) abortCross(t *crossTx) {
+	if c := t.coord; c != nil && !c.Broken {
 		if err := c.SimpleCommand(comQuery, "ROLLBACK"); err != nil {
 			s.markLost(c, err)
 		}
 	}
-	for _, name := range s.branchClusters() {
-		c := s.branches[name]
+	for _, c := range t.branches {
 		if !c.Broken {
-			c.SimpleCommand(comQuery, twophase.End(s.xid)) // fails once ended or prepared: harmless
+			c.SimpleCommand(comQuery, twophase.End(t.xid)) // fails once ended or prepared: harmless
 		}
 	}
-	s.finishBranches(s.branchClusters(), twophase.Rollback(s.xid))
-	s.inTx = false
-	s.releaseCoordinator(nil)
+	s.finishBranches(t, twophase.Rollback(t.xid))
 }
 
-// finishBranches runs stmt (XA COMMIT or XA ROLLBACK) on every branch and
-// hands the connections back. A failure leaves the branch to the
+// finishBranches runs stmt (XA COMMIT or XA ROLLBACK) on every branch of
+// t and hands the connections back. A failure leaves the branch to the
 // resolver, whose decision is the same.
-func (s *Session) finishBranches(names []string, stmt string) {
-	for _, name := range names {
-		c := s.branches[name]
+func (s *Session) finishBranches(t *crossTx, stmt string) {
+	for name, c := range t.branches {
 		if !c.Broken {
 			if err := c.SimpleCommand(comQuery, stmt); err != nil {
 				var werr *wire.Error
 				if !errors.As(err, &werr) || werr.Code != erXAUnknownXID {
 					s.markLost(c, err)
 					s.logWarn("a branch of a transaction across clusters was not finished; the resolver finishes it",
-						"cluster", name, "gtrid", s.xid.Gtrid, "statement", stmt, "err", err)
+						"cluster", name, "gtrid", t.xid.Gtrid, "statement", stmt, "err", err)
 				}
 			}
 		}
 		s.put(c)
 	}
-	s.branches, s.xid = nil, twophase.XID{}
 }
 
 // releaseCoordinator hands the coordinator's connection back once its
 // transaction ended, unless other session state keeps it pinned.
-func (s *Session) releaseCoordinator(f *sqlparse.Facts) {
+func (s *Session) releaseCoordinator() {
 	c := s.pinned
 	if c == nil {
 		return
 	}
 	if c.Broken || len(s.holds) == 0 {
 		s.pinned = nil
-		c.NeedsReset = c.NeedsReset || c.Broken
 		s.put(c)
 	}
 }

@@ -281,3 +281,54 @@ func metricsText(t *testing.T, admin string) string {
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
 }
+
+// An autocommit write over several shards is one transaction across them:
+// it commits through the decision log (one more commit row, counted as
+// committed), and a row one shard refuses leaves no row on the others.
+func TestTwoPhaseAutocommitWriteAcrossShards(t *testing.T) {
+	db := twoPCDB(t)
+	ctx := context.Background()
+	defer cleanup(t, "comments", "id BETWEEN 9100041 AND 9100049")
+	decisions := func() int {
+		n := 0
+		for _, c := range shardNames {
+			var k int
+			if err := direct[c].QueryRow("SELECT COUNT(*) FROM strata.strata_twophase WHERE decision = 'commit'").Scan(&k); err == nil {
+				n += k
+			}
+		}
+		return n
+	}
+	before, committed := decisions(), metricValue(t, twoPCAdmin, `strata_twophase_transactions_total{outcome="committed"}`)
+	mustExec(t, db, "INSERT INTO comments (id, entry_id, body) VALUES (9100041, 1, 'a'), (9100042, 2, 'b'), (9100043, 3, 'c')")
+	if got := holders(t, "comments", "id BETWEEN 9100041 AND 9100043"); !slices.Equal(got, []string{"s1", "s2", "s3"}) {
+		t.Fatalf("the rows are on %v, want [s1 s2 s3]", got)
+	}
+	if after := decisions(); after != before+1 {
+		t.Errorf("commit decisions %d → %d: the write did not commit through the decision log", before, after)
+	}
+	if after := metricValue(t, twoPCAdmin, `strata_twophase_transactions_total{outcome="committed"}`); after != committed+1 {
+		t.Errorf("committed transactions across clusters %v → %v, want one more", committed, after)
+	}
+	_, err := db.ExecContext(ctx, "INSERT INTO comments (id, entry_id, body) VALUES (9100044, 1, 'x'), (9100042, 2, 'duplicate'), (9100045, 3, 'y')")
+	if err == nil || !strings.Contains(err.Error(), "1062") {
+		t.Fatalf("a write with a duplicate key on s2: %v, want error 1062", err)
+	}
+	if got := holders(t, "comments", "id IN (9100044, 9100045)"); len(got) != 0 {
+		t.Fatalf("rows of the refused write are on %v", got)
+	}
+}
+
+// metricValue reads one sample of Strata's /metrics (0 when absent).
+func metricValue(t *testing.T, admin, sample string) float64 {
+	for _, line := range strings.Split(metricsText(t, admin), "\n") {
+		if v, ok := strings.CutPrefix(line, sample+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return f
+		}
+	}
+	return 0
+}
