@@ -42,6 +42,12 @@ type Server struct {
 	// Explain, when set, answers GET /api/explain?sql=...: where a
 	// statement would run for user and schema.
 	Explain func(ctx context.Context, sql, user, schema string) (any, error)
+	// Transactions, when set, answers GET /api/transactions: the
+	// transaction mode and the prepared branches of transactions across
+	// clusters not settled yet; ResolveTransactions settles what it can
+	// now (POST /api/transactions/resolve).
+	Transactions        func(ctx context.Context) (any, error)
+	ResolveTransactions func(ctx context.Context) (any, error)
 	// Tables describes where the placed tables live (GET /api/tables).
 	Tables func() any
 	// Users lists the accounts clients log in with, with their server

@@ -71,3 +71,29 @@ func TestExplain(t *testing.T) {
 		t.Errorf("hook error: %d %+v", code, eb)
 	}
 }
+
+func TestTransactionsHooks(t *testing.T) {
+	e := newEnv(t)
+	var eb APIError
+	if code := e.call(t, "GET", "/api/transactions", "", &eb); code != http.StatusNotFound {
+		t.Fatalf("without a hook: %d %+v", code, eb)
+	}
+	e.srv.Transactions = func(ctx context.Context) (any, error) {
+		return map[string]any{"mode": "twopc", "prepared": []string{"s1"}}, nil
+	}
+	var got struct {
+		Mode     string   `json:"mode"`
+		Prepared []string `json:"prepared"`
+	}
+	if code := e.call(t, "GET", "/api/transactions", "", &got); code != http.StatusOK || got.Mode != "twopc" || len(got.Prepared) != 1 {
+		t.Fatalf("transactions: %d %+v", code, got)
+	}
+	e.srv.ResolveTransactions = func(ctx context.Context) (any, error) { return nil, errors.New("cluster s2 is down") }
+	eb = APIError{}
+	if code := e.call(t, "POST", "/api/transactions/resolve", "", &eb); code != http.StatusInternalServerError || !strings.Contains(eb.Error, "resolving transactions: cluster s2 is down") {
+		t.Fatalf("resolve error: %d %+v", code, eb)
+	}
+	if code := e.call(t, "GET", "/api/transactions/resolve", "", &eb); code != http.StatusMethodNotAllowed {
+		t.Errorf("GET of the resolve action: %d", code)
+	}
+}

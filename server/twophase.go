@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"slices"
 
 	"github.com/strata-proxy/strata/config"
@@ -58,4 +59,44 @@ func (t *twoPhase) close() {
 	if t != nil {
 		t.dbs.Close()
 	}
+}
+
+// TransactionsView is GET /api/transactions.
+type TransactionsView struct {
+	Mode string `json:"mode"` // single or twopc
+	// Prepared lists Strata's prepared branches not settled yet: normally
+	// none, or one for an instant during a COMMIT; a branch that stays is
+	// waiting for its coordinator's primary to answer.
+	Prepared []PreparedBranch `json:"prepared"`
+}
+
+// PreparedBranch is one prepared XA branch of a transaction across
+// clusters.
+type PreparedBranch struct {
+	Cluster     string `json:"cluster"`
+	Gtrid       string `json:"gtrid"`
+	Coordinator string `json:"coordinator"`
+}
+
+// transactions answers GET /api/transactions.
+func (s *Strata) transactions(ctx context.Context) (any, error) {
+	if s.twoPhase == nil {
+		return TransactionsView{Mode: config.TxSingle, Prepared: []PreparedBranch{}}, nil
+	}
+	pending, err := s.twoPhase.resolver.Prepared(ctx)
+	view := TransactionsView{Mode: config.TxTwoPC, Prepared: []PreparedBranch{}}
+	for _, p := range pending {
+		view.Prepared = append(view.Prepared, PreparedBranch{Cluster: p.Cluster, Gtrid: p.XID.Gtrid, Coordinator: p.XID.Coordinator})
+	}
+	return view, err
+}
+
+// resolveTransactions answers POST /api/transactions/resolve: one pass of
+// the resolver now.
+func (s *Strata) resolveTransactions(ctx context.Context) (any, error) {
+	if s.twoPhase == nil {
+		return nil, errors.New("transactions.mode is single: there is nothing to resolve")
+	}
+	n, err := s.twoPhase.resolver.ResolveOnce(ctx)
+	return map[string]int{"settled": n}, err
 }

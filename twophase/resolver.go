@@ -23,8 +23,12 @@ const (
 	erDupEntry        = 1062
 	erLockWaitTimeout = 1205
 	erXAUnknownXID    = 1397 // XAER_NOTA: settled meanwhile by someone else
-	erNoSuchTable     = 1146
-	erBadDB           = 1049
+	// XA_RBROLLBACK: the branch wrote nothing. MariaDB keeps a prepared
+	// read-only branch only until its connection closes; finished from
+	// another connection it answers this, and there is nothing to do.
+	erXARolledBack = 1402
+	erNoSuchTable  = 1146
+	erBadDB        = 1049
 )
 
 // KeepDecisions is how long a decision row stays after none of its
@@ -202,7 +206,7 @@ func (r *Resolver) settle(ctx context.Context, p Pending, decision string) error
 	if decision == Commit {
 		stmt = Finish(p.XID)
 	}
-	if _, err := db.ExecContext(ctx, stmt); err != nil && errorCode(err) != erXAUnknownXID {
+	if _, err := db.ExecContext(ctx, stmt); err != nil && errorCode(err) != erXAUnknownXID && errorCode(err) != erXARolledBack {
 		return fmt.Errorf("%s on cluster %s: %w", stmt, p.Cluster, err)
 	}
 	if r.Log != nil {

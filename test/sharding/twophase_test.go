@@ -3,6 +3,7 @@ package sharding
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -120,6 +121,9 @@ func TestTwoPhaseTransactionWritesSeveralShards(t *testing.T) {
 				t.Fatal(err)
 			}
 			mustExec(t, conn, "INSERT INTO tpc_notes VALUES ("+strconv.Itoa(base)+", 'tpc')") // main
+			// A write that changes nothing makes s0 a read-only branch,
+			// which MariaDB prepares and commits as any other.
+			mustExec(t, conn, "UPDATE comments SET body = 'none' WHERE entry_id = 4 AND id = -1")
 			ids := "id BETWEEN " + strconv.Itoa(base) + " AND " + strconv.Itoa(base+2)
 			var inside, outside int
 			if err := conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM comments WHERE "+ids).Scan(&inside); err != nil || inside != 3 {
@@ -221,29 +225,8 @@ func TestTwoPhaseResolverSettlesPreparedBranches(t *testing.T) {
 	}
 	committed := twophase.XID{Gtrid: "strata-test-" + strconv.Itoa(int(time.Now().UnixNano()%1e9)), Coordinator: "s1"}
 	abandoned := twophase.XID{Gtrid: committed.Gtrid + "-b", Coordinator: "s1"}
-	prepare := func(cluster string, x twophase.XID, insert string) {
-		// One connection, closed afterwards, as a crashed Strata's would
-		// be: a prepared branch outlives its connection.
-		xdb, err := sql.Open("mysql", "root@tcp("+clusterAddr[cluster]+")/")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer xdb.Close()
-		xdb.SetMaxOpenConns(1)
-		xdb.SetMaxIdleConns(0)
-		c, err := xdb.Conn(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		for _, q := range []string{twophase.Start(x), insert, twophase.End(x), twophase.Prepare(x)} {
-			if _, err := c.ExecContext(context.Background(), q); err != nil {
-				t.Fatalf("%s on %s: %v", q, cluster, err)
-			}
-		}
-	}
-	prepare("s2", committed, "INSERT INTO blog.comments (id, entry_id, body) VALUES (9100031, 2, 'decided')")
-	prepare("s3", abandoned, "INSERT INTO blog.comments (id, entry_id, body) VALUES (9100032, 3, 'undecided')")
+	prepareBranch(t, "s2", committed, "INSERT INTO blog.comments (id, entry_id, body) VALUES (9100031, 2, 'decided')")
+	prepareBranch(t, "s3", abandoned, "INSERT INTO blog.comments (id, entry_id, body) VALUES (9100032, 3, 'undecided')")
 	if _, err := direct["s1"].Exec(twophase.RecordCommit(committed.Gtrid)); err != nil {
 		t.Fatal(err)
 	}
@@ -269,6 +252,63 @@ func TestTwoPhaseResolverSettlesPreparedBranches(t *testing.T) {
 		if !strings.Contains(m, `strata_twophase_resolved_total{decision="`+d+`"}`) {
 			t.Errorf("strata_twophase_resolved_total has no %s", d)
 		}
+	}
+}
+
+// prepareBranch leaves a prepared XA branch x on cluster, as a Strata that
+// crashed between PREPARE and XA COMMIT would: one connection, closed
+// afterwards (a prepared branch outlives its connection).
+func prepareBranch(t *testing.T, cluster string, x twophase.XID, insert string) {
+	t.Helper()
+	xdb, err := sql.Open("mysql", "root@tcp("+clusterAddr[cluster]+")/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer xdb.Close()
+	xdb.SetMaxOpenConns(1)
+	xdb.SetMaxIdleConns(0)
+	c, err := xdb.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, q := range []string{twophase.Start(x), insert, twophase.End(x), twophase.Prepare(x)} {
+		if _, err := c.ExecContext(context.Background(), q); err != nil {
+			t.Fatalf("%s on %s: %v", q, cluster, err)
+		}
+	}
+}
+
+// A prepared branch that cannot be settled (its coordinator is no cluster
+// Strata knows) is listed by GET /api/transactions, and a resolve now
+// (POST /api/transactions/resolve) says why it stays.
+func TestTwoPhaseStuckBranchesAreListed(t *testing.T) {
+	twoPCDB(t)
+	stuck := twophase.XID{Gtrid: "strata-stuck-" + strconv.Itoa(int(time.Now().UnixNano()%1e9)), Coordinator: "gone"}
+	prepareBranch(t, "s1", stuck, "INSERT INTO blog.comments (id, entry_id, body) VALUES (9100051, 1, 'stuck')")
+	defer direct["s1"].Exec(twophase.Rollback(stuck))
+	resp, err := http.Get("http://" + twoPCAdmin + "/api/transactions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var view server.TransactionsView
+	err = json.NewDecoder(resp.Body).Decode(&view)
+	resp.Body.Close()
+	want := server.PreparedBranch{Cluster: "s1", Gtrid: stuck.Gtrid, Coordinator: "gone"}
+	if err != nil || view.Mode != "twopc" || !slices.Contains(view.Prepared, want) {
+		t.Fatalf("GET /api/transactions: %+v (%v), want mode twopc listing %+v", view, err, want)
+	}
+	resp, err = http.Post("http://"+twoPCAdmin+"/api/transactions/resolve", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusInternalServerError || !strings.Contains(string(body), `no cluster \"gone\"`) {
+		t.Fatalf("POST /api/transactions/resolve with a stuck branch: %d %s; want 500 naming the unknown coordinator", resp.StatusCode, body)
+	}
+	if _, err := direct["s1"].Exec(twophase.Rollback(stuck)); err != nil {
+		t.Fatal(err)
 	}
 }
 
