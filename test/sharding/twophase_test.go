@@ -7,6 +7,8 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -371,4 +373,34 @@ func metricValue(t *testing.T, admin, sample string) float64 {
 		}
 	}
 	return 0
+}
+
+// PHP PDO's beginTransaction/commit/rollBack, with emulated and native
+// prepared statements, over two shards: the committed rows are on both,
+// the rolled back ones on neither.
+func TestTwoPhasePHPPDOTransactions(t *testing.T) {
+	if _, err := exec.LookPath("php"); err != nil {
+		t.Fatal("php not installed: make deps installs php-cli php-mysql")
+	}
+	twoPCDB(t)
+	defer cleanup(t, "comments", "id BETWEEN 9100061 AND 9100068")
+	script, _ := filepath.Abs("../php/twophase_tx.php")
+	host, port, _ := strings.Cut(twoPCAddr, ":")
+	for i, mode := range []string{"emulated", "native"} {
+		first := 9100061 + 4*i
+		out, err := exec.Command("php", script, host, port, "app", "app", mode, strconv.Itoa(first)).CombinedOutput()
+		if err != nil {
+			t.Fatalf("php %s: %v\n%s", mode, err, out)
+		}
+		if got := string(out); got != "inside: 2\nafter: 2\n" {
+			t.Errorf("PDO %s: %q, want 2 rows inside the transaction and 2 after the rollback of 2 more", mode, got)
+		}
+		ids := func(a, b int) string { return "id BETWEEN " + strconv.Itoa(a) + " AND " + strconv.Itoa(b) }
+		if got := holders(t, "comments", ids(first, first+1)); !slices.Equal(got, []string{"s1", "s2"}) {
+			t.Errorf("PDO %s: committed rows on %v, want [s1 s2]", mode, got)
+		}
+		if got := holders(t, "comments", ids(first+2, first+3)); len(got) != 0 {
+			t.Errorf("PDO %s: rolled back rows on %v", mode, got)
+		}
+	}
 }
