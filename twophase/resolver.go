@@ -50,7 +50,13 @@ type Resolver struct {
 	mu    sync.Mutex
 	ready map[string]bool // clusters whose log table exists
 	run   sync.Mutex      // one pass at a time
+	// forgot is when old decision rows were last removed: rarely, since
+	// that DELETE runs on every primary and shows in its counters.
+	forgot time.Time
 }
+
+// forgetEvery is how often old decision rows are removed.
+const forgetEvery = KeepDecisions / 2
 
 // Ensure creates the decision log on cluster's primary once. The
 // coordinator calls it before its transaction needs the table: the DDL
@@ -189,9 +195,13 @@ func (r *Resolver) ResolveOnce(ctx context.Context) (int, error) {
 		}
 		settled++
 	}
-	if scanErr == nil {
+	if scanErr == nil && time.Since(r.forgot) >= forgetEvery {
 		// Only with every cluster's branches known may rows go.
-		errs = append(errs, r.forget(ctx, pending))
+		if err := r.forget(ctx, pending); err != nil {
+			errs = append(errs, err)
+		} else {
+			r.forgot = time.Now()
+		}
 	}
 	return settled, errors.Join(errs...)
 }
