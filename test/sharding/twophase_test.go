@@ -404,3 +404,56 @@ func TestTwoPhasePHPPDOTransactions(t *testing.T) {
 		}
 	}
 }
+
+// Two transactions across clusters that lock the same two rows of s2 in
+// opposite orders deadlock there, on their branches: the victim's whole
+// transaction is rolled back (its first cluster's row too), its COMMIT has
+// nothing left to commit, and the other transaction commits everything.
+func TestTwoPhaseDeadlockOnABranchEndsTheWholeTransaction(t *testing.T) {
+	db := twoPCDB(t)
+	ctx := context.Background()
+	defer cleanup(t, "comments", "id BETWEEN 9100071 AND 9100074")
+	mustExec(t, db, "INSERT INTO comments (id, entry_id, body) VALUES (9100071, 2, 'p'), (9100072, 2, 'q')") // s2
+	a, b := testenv.Conn(t, db), testenv.Conn(t, db)
+	for _, c := range []*sql.Conn{a, b} {
+		t.Cleanup(func() { c.ExecContext(context.Background(), "ROLLBACK") })
+		mustExec(t, c, "BEGIN")
+	}
+	mustExec(t, a, "INSERT INTO comments (id, entry_id, body) VALUES (9100073, 1, 'a')") // a's coordinator: s1
+	mustExec(t, b, "INSERT INTO comments (id, entry_id, body) VALUES (9100074, 3, 'b')") // b's coordinator: s3
+	mustExec(t, a, "UPDATE comments SET body = 'a' WHERE entry_id = 2 AND id = 9100071")
+	mustExec(t, b, "UPDATE comments SET body = 'b' WHERE entry_id = 2 AND id = 9100072")
+	errs := make(chan error, 2)
+	go func() {
+		_, err := a.ExecContext(ctx, "UPDATE comments SET body = 'a' WHERE entry_id = 2 AND id = 9100072")
+		errs <- err
+	}()
+	time.Sleep(200 * time.Millisecond) // a waits for b's lock
+	_, errB := b.ExecContext(ctx, "UPDATE comments SET body = 'b' WHERE entry_id = 2 AND id = 9100071")
+	errA := <-errs
+	victim, winner, victimRow, winnerRow := b, a, "9100074", "9100073"
+	if testenv.MySQLErr(errA) == 1213 {
+		victim, winner, victimRow, winnerRow = a, b, "9100073", "9100074"
+	} else if testenv.MySQLErr(errB) != 1213 {
+		t.Fatalf("no deadlock: a %v, b %v", errA, errB)
+	}
+	if got := holders(t, "comments", "id = "+victimRow); len(got) != 0 {
+		t.Fatalf("the deadlock victim's row on its first cluster is on %v: its transaction was not rolled back as a whole", got)
+	}
+	var inTx int
+	if err := victim.QueryRowContext(ctx, "SELECT @@in_transaction").Scan(&inTx); err != nil || inTx != 0 {
+		t.Fatalf("after the deadlock the victim's session reads @@in_transaction = %d (%v), want 0: a part of its transaction stayed open", inTx, err)
+	}
+	mustExec(t, victim, "COMMIT") // nothing left: as on MariaDB after a deadlock
+	mustExec(t, winner, "COMMIT")
+	if got := holders(t, "comments", "id IN ("+victimRow+", "+winnerRow+")"); len(got) != 1 {
+		t.Fatalf("after both COMMITs the two first-cluster rows are on %v, want only the winner's", got)
+	}
+	var body string
+	if err := direct["s2"].QueryRow("SELECT GROUP_CONCAT(body ORDER BY id) FROM blog.comments WHERE id IN (9100071, 9100072)").Scan(&body); err != nil {
+		t.Fatal(err)
+	}
+	if body != "a,a" && body != "b,b" {
+		t.Fatalf("the two rows of s2 read %q: one transaction's updates, all of them, were to stay", body)
+	}
+}
