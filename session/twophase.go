@@ -123,11 +123,51 @@ func (s *Session) endsTransaction(ctx context.Context, stmts []*sqlparse.Facts) 
 	return false, nil
 }
 
-// plainEnd reports whether text is word (COMMIT or ROLLBACK), perhaps
-// with WORK, and nothing after it that changes what happens next.
+// plainEnd reports whether text is word (COMMIT or ROLLBACK) as the
+// end of a transaction and nothing more: WORK, AND NO CHAIN, NO RELEASE
+// and comments may be there (they change nothing), AND CHAIN and RELEASE
+// may not (they ask the server for what follows).
 func plainEnd(text, word string) bool {
-	t := strings.ToUpper(strings.Join(strings.Fields(strings.TrimRight(strings.TrimSpace(text), ";")), " "))
-	return t == word || t == word+" WORK"
+	words := strings.Fields(strings.ToUpper(strings.TrimRight(withoutComments(text), "; \t\r\n")))
+	if len(words) == 0 || words[0] != word {
+		return false
+	}
+	rest := words[1:]
+	if len(rest) > 0 && rest[0] == "WORK" {
+		rest = rest[1:]
+	}
+	switch strings.Join(rest, " ") {
+	case "", "AND NO CHAIN", "NO RELEASE", "AND NO CHAIN NO RELEASE":
+		return true
+	}
+	return false
+}
+
+// withoutComments blanks /* */, # and -- comments out of a statement
+// without quotes (COMMIT and ROLLBACK have none).
+func withoutComments(text string) string {
+	var b strings.Builder
+	for i := 0; i < len(text); i++ {
+		switch {
+		case strings.HasPrefix(text[i:], "/*"):
+			end := strings.Index(text[i+2:], "*/")
+			if end < 0 {
+				return b.String()
+			}
+			i += end + 3
+			b.WriteByte(' ')
+		case text[i] == '#' || strings.HasPrefix(text[i:], "-- "):
+			end := strings.IndexByte(text[i:], '\n')
+			if end < 0 {
+				return b.String()
+			}
+			i += end
+			b.WriteByte(' ')
+		default:
+			b.WriteByte(text[i])
+		}
+	}
+	return b.String()
 }
 
 // crossTx is one transaction across clusters: the coordinator's plain
