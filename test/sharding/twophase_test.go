@@ -227,11 +227,13 @@ func TestTwoPhaseResolverSettlesPreparedBranches(t *testing.T) {
 	}
 	committed := twophase.XID{Gtrid: "strata-test-" + strconv.Itoa(int(time.Now().UnixNano()%1e9)), Coordinator: "s1"}
 	abandoned := twophase.XID{Gtrid: committed.Gtrid + "-b", Coordinator: "s1"}
-	prepareBranch(t, "s2", committed, "INSERT INTO blog.comments (id, entry_id, body) VALUES (9100031, 2, 'decided')")
-	prepareBranch(t, "s3", abandoned, "INSERT INTO blog.comments (id, entry_id, body) VALUES (9100032, 3, 'undecided')")
+	// As the coordinator does, the decision row comes before the prepares
+	// (a branch prepared with no row yet may be settled as aborted).
 	if _, err := direct["s1"].Exec(twophase.RecordCommit(committed.Gtrid)); err != nil {
 		t.Fatal(err)
 	}
+	prepareBranch(t, "s2", committed, "INSERT INTO blog.comments (id, entry_id, body) VALUES (9100031, 2, 'decided')")
+	prepareBranch(t, "s3", abandoned, "INSERT INTO blog.comments (id, entry_id, body) VALUES (9100032, 3, 'undecided')")
 	deadline := time.Now().Add(10 * time.Second)
 	for len(preparedXIDs(t, "s2"))+len(preparedXIDs(t, "s3")) > 0 {
 		if time.Now().After(deadline) {
