@@ -1,7 +1,9 @@
-// Package shardswitch tests a switchover under sharding: the cluster that
+// Package shardswitch tests switchovers under sharding: the cluster that
 // hands out id blocks for a sequence gets a new primary, and inserts into
 // the sharded table go on taking ids from it — unique, none refused by the
-// old, now read_only, primary.
+// old, now read_only, primary; and a shard whose primary changes while it
+// holds a prepared branch of a transaction across shards gets that branch
+// committed on its new primary.
 package shardswitch
 
 import (
@@ -30,7 +32,9 @@ clusters:
   main:
     primary: 127.0.0.1:17450
     replicas: [{address: 127.0.0.1:17451, pool: primary}]
-  s0: {primary: 127.0.0.1:17452}
+  s0:
+    primary: 127.0.0.1:17452
+    replicas: [{address: 127.0.0.1:17454, pool: primary}]
   s1: {primary: 127.0.0.1:17453}
 sequences:
   note_ids: {cluster: main, table: strata_sequences, block: 10}
