@@ -165,15 +165,7 @@ func auditScatter(t *testing.T, admin string) string {
 // /metrics counts merged statements once and their shard queries per shard.
 func TestShardMetrics(t *testing.T) {
 	db := strataDB(t)
-	scrape := func() string {
-		resp, err := http.Get("http://" + strataAdmin + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return string(b)
-	}
+	scrape := func() string { return metricsText(t, strataAdmin) }
 	var n int
 	if err := db.QueryRow("SELECT COUNT(*) FROM comments WHERE entry_id IN (1, 2)").Scan(&n); err != nil {
 		t.Fatal(err)

@@ -316,6 +316,7 @@ func TestTwoPhaseStuckBranchesAreListed(t *testing.T) {
 	}
 }
 
+// metricsText is Strata's /metrics at admin.
 func metricsText(t *testing.T, admin string) string {
 	resp, err := http.Get("http://" + admin + "/metrics")
 	if err != nil {
