@@ -187,19 +187,15 @@ func twoPCHint(inTx bool) string {
 // moveTransaction ends the empty transaction on the pinned connection and
 // starts it again, with the same statement, on cluster's primary.
 func (s *Session) moveTransaction(ctx context.Context, cluster string) error {
-	cl := s.env.Topology.Load().Cluster(cluster)
-	if cl == nil || cl.Primary == nil {
-		return fmt.Errorf("cluster %s has no primary", cluster)
-	}
 	old := s.pinned
 	if err := old.SimpleCommand(comQuery, "ROLLBACK"); err != nil {
 		old.Broken = true
 	}
 	s.pinned = nil
 	s.put(old)
-	c, cl, err := s.connectPrimary(ctx, cl)
+	c, err := s.connectCluster(ctx, s.env.Topology.Load(), cluster)
 	if err != nil {
-		return errNoBackend("Strata: primary %s of cluster %s is unreachable (%v)", cl.Primary.Addr, cluster, rootCause(err))
+		return err
 	}
 	begin := s.txBegin
 	if begin == "" {

@@ -45,13 +45,9 @@ func (s *Session) twoPhase() bool { return s.env.TwoPhase != nil }
 func (s *Session) joinBranches(ctx context.Context, clusters []string) error {
 	snap := s.env.Topology.Load()
 	if s.pinned == nil {
-		cl := snap.Cluster(clusters[0])
-		if cl == nil || cl.Primary == nil {
-			return errNoBackend("Strata: shard %s is not a configured cluster", clusters[0])
-		}
-		c, _, err := s.connectPrimary(ctx, cl)
+		c, err := s.connectCluster(ctx, snap, clusters[0])
 		if err != nil {
-			return errNoBackend("Strata: primary %s of cluster %s is unreachable (%v)", cl.Primary.Addr, clusters[0], rootCause(err))
+			return err
 		}
 		s.pinned = c
 	}
@@ -77,13 +73,9 @@ func (s *Session) joinBranch(ctx context.Context, snap *topology.Snapshot, coord
 		}
 		s.xid = twophase.XID{Gtrid: s.env.TwoPhase.Gtrids.Next(), Coordinator: coordinator}
 	}
-	cl := snap.Cluster(cluster)
-	if cl == nil || cl.Primary == nil {
-		return errNoBackend("Strata: shard %s is not a configured cluster", cluster)
-	}
-	c, _, err := s.connectPrimary(ctx, cl)
+	c, err := s.connectCluster(ctx, snap, cluster)
 	if err != nil {
-		return errNoBackend("Strata: primary %s of cluster %s is unreachable (%v)", cl.Primary.Addr, cluster, rootCause(err))
+		return err
 	}
 	if err := c.SimpleCommand(comQuery, twophase.Start(s.xid)); err != nil {
 		c.Broken = true
@@ -95,6 +87,19 @@ func (s *Session) joinBranch(ctx context.Context, snap *topology.Snapshot, coord
 	}
 	s.branches[cluster] = c
 	return nil
+}
+
+// connectCluster connects to cluster's primary, with the error a client sees.
+func (s *Session) connectCluster(ctx context.Context, snap *topology.Snapshot, cluster string) (*backend.Conn, error) {
+	cl := snap.Cluster(cluster)
+	if cl == nil || cl.Primary == nil {
+		return nil, errNoBackend("Strata: cluster %s has no primary in the topology", cluster)
+	}
+	c, cl, err := s.connectPrimary(ctx, cl)
+	if err != nil {
+		return nil, errNoBackend("Strata: primary %s of cluster %s is unreachable (%v)", cl.Primary.Addr, cluster, rootCause(err))
+	}
+	return c, nil
 }
 
 // endsTransaction answers a statement that would end (or implicitly
@@ -117,7 +122,7 @@ func (s *Session) endsTransaction(ctx context.Context, stmts []*sqlparse.Facts) 
 			st.Kind == sqlparse.KindSavepoint || st.Kind == sqlparse.KindXA || st.Kind == sqlparse.KindLockTables || st.Kind == sqlparse.KindUnlockTables {
 			return true, s.refuse(wire.NewError(wire.ErNotSupportedYet,
 				"Strata: the open transaction writes clusters %s; it ends only with a COMMIT or ROLLBACK of its own (no savepoints, CHAIN or RELEASE, no statement that commits implicitly): send COMMIT or ROLLBACK first",
-				strings.Join(s.crossTx().clusters(), ", ")))
+				strings.Join(s.cross().clusters(), ", ")))
 		}
 	}
 	return false, nil
@@ -191,14 +196,14 @@ func (t *crossTx) clusters() []string {
 
 // session's transaction across clusters, its coordinator the pinned
 // connection.
-func (s *Session) crossTx() *crossTx {
+func (s *Session) cross() *crossTx {
 	return &crossTx{xid: s.xid, coord: s.pinned, branches: s.branches}
 }
 
 // commitAcross answers the client's COMMIT of a transaction with branches.
 func (s *Session) commitAcross(ctx context.Context, f *sqlparse.Facts) error {
 	start := time.Now()
-	t := s.crossTx()
+	t := s.cross()
 	status, werr := s.commitCross(ctx, t)
 	s.branches, s.xid = nil, twophase.XID{}
 	s.inTx = false
@@ -293,7 +298,7 @@ func (s *Session) inDoubt(t *crossTx, all string, commitErr, decideErr error) *w
 
 // abortAcross rolls back the session's transaction across clusters.
 func (s *Session) abortAcross() {
-	s.abortCross(s.crossTx())
+	s.abortCross(s.cross())
 	s.branches, s.xid = nil, twophase.XID{}
 	s.inTx = false
 	s.releaseCoordinator()
