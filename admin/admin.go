@@ -115,6 +115,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("DELETE /api/queries", s.resetQueries)
 	mux.HandleFunc("GET /api/rules", s.rules)
 	s.shardingRoutes(mux)
+	s.transactionRoutes(mux)
 	mux.HandleFunc("/api/", s.notFound)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /{$}", s.index)

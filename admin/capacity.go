@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 )
@@ -12,26 +11,6 @@ func (s *Server) shardingRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/capacity", s.capacity)
 	mux.HandleFunc("GET /api/explain", s.explain)
 	mux.HandleFunc("GET /api/tables", s.tables)
-	mux.HandleFunc("GET /api/transactions", s.hook(func() func(context.Context) (any, error) { return s.Transactions }, "transactions"))
-	mux.HandleFunc("POST /api/transactions/resolve", s.hook(func() func(context.Context) (any, error) { return s.ResolveTransactions }, "resolving transactions"))
-}
-
-// hook answers with what a server hook returns: 404 without the hook, 500
-// naming what failed. The hook is read per request (tests set it late).
-func (s *Server) hook(get func() func(context.Context) (any, error), what string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		h := get()
-		if h == nil {
-			writeError(w, http.StatusNotFound, what+" is not available")
-			return
-		}
-		v, err := h(r.Context())
-		if err != nil {
-			writeError(w, http.StatusInternalServerError, fmt.Sprintf("%s: %v", what, err))
-			return
-		}
-		writeJSON(w, http.StatusOK, v)
-	}
 }
 
 // tables answers GET /api/tables: where every table of the `tables:`

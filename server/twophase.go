@@ -6,6 +6,7 @@ import (
 	"errors"
 	"slices"
 
+	"github.com/strata-proxy/strata/admin"
 	"github.com/strata-proxy/strata/config"
 	"github.com/strata-proxy/strata/session"
 	"github.com/strata-proxy/strata/shardops"
@@ -61,32 +62,15 @@ func (t *twoPhase) close() {
 	}
 }
 
-// TransactionsView is GET /api/transactions.
-type TransactionsView struct {
-	Mode string `json:"mode"` // single or twopc
-	// Prepared lists Strata's prepared branches not settled yet: normally
-	// none, or one for an instant during a COMMIT; a branch that stays is
-	// waiting for its coordinator's primary to answer.
-	Prepared []PreparedBranch `json:"prepared"`
-}
-
-// PreparedBranch is one prepared XA branch of a transaction across
-// clusters.
-type PreparedBranch struct {
-	Cluster     string `json:"cluster"`
-	Gtrid       string `json:"gtrid"`
-	Coordinator string `json:"coordinator"`
-}
-
 // transactions answers GET /api/transactions.
 func (s *Strata) transactions(ctx context.Context) (any, error) {
 	if s.twoPhase == nil {
-		return TransactionsView{Mode: config.TxSingle, Prepared: []PreparedBranch{}}, nil
+		return admin.TransactionsView{Mode: config.TxSingle, Prepared: []admin.PreparedBranch{}}, nil
 	}
 	pending, err := s.twoPhase.resolver.Prepared(ctx)
-	view := TransactionsView{Mode: config.TxTwoPC, Prepared: []PreparedBranch{}}
+	view := admin.TransactionsView{Mode: config.TxTwoPC, Prepared: []admin.PreparedBranch{}}
 	for _, p := range pending {
-		view.Prepared = append(view.Prepared, PreparedBranch{Cluster: p.Cluster, Gtrid: p.XID.Gtrid, Coordinator: p.XID.Coordinator})
+		view.Prepared = append(view.Prepared, admin.PreparedBranch{Cluster: p.Cluster, Gtrid: p.XID.Gtrid, Coordinator: p.XID.Coordinator})
 	}
 	return view, err
 }
@@ -98,5 +82,5 @@ func (s *Strata) resolveTransactions(ctx context.Context) (any, error) {
 		return nil, errors.New("transactions.mode is single: there is nothing to resolve")
 	}
 	n, err := s.twoPhase.resolver.ResolveOnce(ctx)
-	return map[string]int{"settled": n}, err
+	return admin.ResolveView{Settled: n}, err
 }

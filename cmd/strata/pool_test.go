@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"flag"
 	"io"
@@ -72,6 +73,9 @@ func (c *fileControl) ConfigSaved(cfg *config.Config) {
 }
 
 // cliEnv is an admin API on loopback and a config file pointing at it.
+// cliPrepared is what GET /api/transactions lists in the CLI tests.
+var cliPrepared = []admin.PreparedBranch{{Cluster: "s1", Gtrid: "strata-9f0c-17", Coordinator: "s0"}}
+
 // cliUsers is what GET /api/users answers in the CLI tests (the front end,
 // which counts connections, is tested in ../../test).
 var cliUsers = []frontend.UserInfo{
@@ -108,7 +112,11 @@ func newCLIEnvWith(t *testing.T, extra string) *cliEnv {
 	srv := &admin.Server{Topology: tp, Pools: pools, Metrics: metrics.New(), Sessions: session.NewRegistry(), Control: &fileControl{cfg: cfg, topo: tp}, Stats: stats, Planner: pl,
 		AuthUser: cfg.AdminAuth.User, AuthPassword: cfg.AdminAuth.Password,
 		Switchover: &switchover.Switcher{Topology: tp, Pools: pools, Config: func() *config.Config { return cfg }, Log: slog.New(slog.DiscardHandler)},
-		Users:      func() any { return cliUsers }}
+		Users:      func() any { return cliUsers },
+		Transactions: func(context.Context) (any, error) {
+			return admin.TransactionsView{Mode: "twopc", Prepared: cliPrepared}, nil
+		},
+		ResolveTransactions: func(context.Context) (any, error) { return admin.ResolveView{Settled: len(cliPrepared)}, nil }}
 	ts.Config.Handler = srv.Handler()
 	ts.Start()
 	t.Cleanup(ts.Close)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+	"github.com/strata-proxy/strata/admin"
 	"github.com/strata-proxy/strata/server"
 	"github.com/strata-proxy/strata/test/testenv"
 	"github.com/strata-proxy/strata/twophase"
@@ -295,10 +296,10 @@ func TestTwoPhaseStuckBranchesAreListed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var view server.TransactionsView
+	var view admin.TransactionsView
 	err = json.NewDecoder(resp.Body).Decode(&view)
 	resp.Body.Close()
-	want := server.PreparedBranch{Cluster: "s1", Gtrid: stuck.Gtrid, Coordinator: "gone"}
+	want := admin.PreparedBranch{Cluster: "s1", Gtrid: stuck.Gtrid, Coordinator: "gone"}
 	if err != nil || view.Mode != "twopc" || !slices.Contains(view.Prepared, want) {
 		t.Fatalf("GET /api/transactions: %+v (%v), want mode twopc listing %+v", view, err, want)
 	}

@@ -1,0 +1,54 @@
+package admin
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+)
+
+// TransactionsView is GET /api/transactions.
+type TransactionsView struct {
+	Mode string `json:"mode"` // single or twopc
+	// Prepared lists Strata's prepared branches not settled yet: normally
+	// none, or one for an instant during a COMMIT; a branch that stays is
+	// waiting for its coordinator's primary to answer.
+	Prepared []PreparedBranch `json:"prepared"`
+}
+
+// PreparedBranch is one prepared XA branch of a transaction across
+// clusters.
+type PreparedBranch struct {
+	Cluster     string `json:"cluster"`
+	Gtrid       string `json:"gtrid"`
+	Coordinator string `json:"coordinator"`
+}
+
+// ResolveView is POST /api/transactions/resolve: branches settled now.
+type ResolveView struct {
+	Settled int `json:"settled"`
+}
+
+// transactionRoutes adds the endpoints of transactions across clusters,
+// answered by the Transactions and ResolveTransactions hooks.
+func (s *Server) transactionRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /api/transactions", s.hook(func() func(context.Context) (any, error) { return s.Transactions }, "transactions"))
+	mux.HandleFunc("POST /api/transactions/resolve", s.hook(func() func(context.Context) (any, error) { return s.ResolveTransactions }, "resolving transactions"))
+}
+
+// hook answers with what a server hook returns: 404 without the hook, 500
+// naming what failed. The hook is read per request (tests set it late).
+func (s *Server) hook(get func() func(context.Context) (any, error), what string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		h := get()
+		if h == nil {
+			writeError(w, http.StatusNotFound, what+" is not available")
+			return
+		}
+		v, err := h(r.Context())
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, fmt.Sprintf("%s: %v", what, err))
+			return
+		}
+		writeJSON(w, http.StatusOK, v)
+	}
+}
