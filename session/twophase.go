@@ -262,18 +262,16 @@ func (s *Session) commitCross(ctx context.Context, t *crossTx) (uint16, *wire.Er
 	}
 	res, err := t.coord.Exec(ctx, "COMMIT")
 	if err != nil {
-		var werr *wire.Error
-		if errors.As(err, &werr) {
-			return rolledBack("cluster %s refused the COMMIT (%v)", t.xid.Coordinator, werr.Message)
-		}
-		t.coord.Broken = true
-		s.env.reportFailure(t.coord.Addr, err)
+		// Whether the COMMIT happened is read from the decision log, not
+		// guessed from the error (a killed COMMIT answers with one too).
+		s.markLost(t.coord, err)
+		t.coord.NeedsReset = true
 		decided, derr := s.env.TwoPhase.Resolver.Decide(ctx, t.xid.Gtrid, t.xid.Coordinator)
 		switch {
 		case derr != nil:
 			return 0, s.inDoubt(t, all, err, derr)
 		case decided != twophase.Commit:
-			return rolledBack("the connection to cluster %s was lost during its COMMIT, which did not happen", t.xid.Coordinator)
+			return rolledBack("the COMMIT on cluster %s failed (%v) and did not happen", t.xid.Coordinator, rootCause(err))
 		}
 	}
 	s.finishBranches(t, twophase.Finish(t.xid))
@@ -292,7 +290,7 @@ func (s *Session) inDoubt(t *crossTx, all string, commitErr, decideErr error) *w
 	}
 	s.env.Metrics.TwoPhase("in_doubt")
 	return &wire.Error{Code: erDuringCommit, State: stateDuringError, Message: fmt.Sprintf(
-		"Strata: the COMMIT of the transaction across clusters %s is in doubt: the connection to its first cluster was lost during the COMMIT (%v) and its decision cannot be read yet (%v). Every part is prepared and will be committed or rolled back as one by Strata's resolver within transactions.resolve_every once that primary answers; check before retrying",
+		"Strata: the COMMIT of the transaction across clusters %s is in doubt: the COMMIT on its first cluster failed (%v) and its outcome cannot be read yet (%v). Every part is prepared and will be committed or rolled back as one by Strata's resolver within transactions.resolve_every once that primary answers; check before retrying",
 		all, rootCause(commitErr), rootCause(decideErr))}
 }
 

@@ -98,9 +98,10 @@ func (r *Resolver) Decide(ctx context.Context, gtrid, coordinator string) (strin
 	if err != nil {
 		return "", err
 	}
-	// The insert waits on the coordinator's uncommitted row, if any: a
-	// short wait, then "still open" (ErrUndecided) rather than a guess.
-	_, err = db.ExecContext(ctx, "SET STATEMENT innodb_lock_wait_timeout = 1 FOR INSERT INTO "+qualifiedTable+" (gtrid, decision) VALUES ("+hexLiteral(gtrid)+", '"+Abort+"')")
+	// The insert waits on the coordinator's uncommitted row (a row lock),
+	// or behind commits held back on that server (a backup or metadata
+	// lock): a short wait, then "still open" (ErrUndecided), not a guess.
+	_, err = db.ExecContext(ctx, "SET STATEMENT innodb_lock_wait_timeout = 1, lock_wait_timeout = 2 FOR INSERT INTO "+qualifiedTable+" (gtrid, decision) VALUES ("+hexLiteral(gtrid)+", '"+Abort+"')")
 	switch code := errorCode(err); {
 	case err == nil:
 		return Abort, nil

@@ -461,3 +461,70 @@ func TestTwoPhaseDeadlockOnABranchEndsTheWholeTransaction(t *testing.T) {
 		t.Fatalf("the two rows of s2 read %q: one transaction's updates, all of them, were to stay", body)
 	}
 }
+
+// The coordinator's COMMIT fails after every branch prepared (here: held
+// back by a backup lock on s1, then killed), and its outcome cannot be
+// read while s1 still holds commits back: the client gets ERROR 1180 "in
+// doubt", the branch on s2 stays prepared and is listed, and once s1
+// answers again the resolver settles it the way the coordinator ended (it
+// never committed: rolled back), so no part of the transaction stays.
+func TestTwoPhaseCommitInDoubtIsSettledAsOne(t *testing.T) {
+	db := twoPCDB(t)
+	ctx := context.Background()
+	defer cleanup(t, "comments", "id IN (9100081, 9100082)")
+	conn := testenv.Conn(t, db)
+	t.Cleanup(func() { conn.ExecContext(context.Background(), "ROLLBACK") })
+	mustExec(t, conn, "BEGIN")
+	mustExec(t, conn, "INSERT INTO comments (id, entry_id, body) VALUES (9100081, 1, 'coordinator')") // s1
+	mustExec(t, conn, "INSERT INTO comments (id, entry_id, body) VALUES (9100082, 2, 'branch')")      // s2
+	backup, err := direct["s1"].Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer backup.Close()
+	for _, q := range []string{"BACKUP STAGE START", "BACKUP STAGE BLOCK_COMMIT"} {
+		mustExec(t, backup, q)
+	}
+	held := true
+	defer func() {
+		if held {
+			backup.ExecContext(ctx, "BACKUP STAGE END")
+		}
+	}()
+	done := make(chan error, 1)
+	go func() {
+		_, err := conn.ExecContext(ctx, "COMMIT")
+		done <- err
+	}()
+	var thread int64
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		err := direct["s1"].QueryRow("SELECT ID FROM information_schema.PROCESSLIST WHERE USER = 'strata' AND INFO = 'COMMIT'").Scan(&thread)
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the coordinator's COMMIT never waited on s1: %v", err)
+		}
+	}
+	if _, err := direct["s1"].Exec("KILL " + strconv.FormatInt(thread, 10)); err != nil {
+		t.Fatal(err)
+	}
+	err = <-done
+	var me *mysql.MySQLError
+	if !errors.As(err, &me) || me.Number != 1180 || !strings.Contains(me.Message, "in doubt") {
+		t.Fatalf("COMMIT whose outcome cannot be read: %v; want error 1180 saying it is in doubt", err)
+	}
+	if p := preparedXIDs(t, "s2"); len(p) != 1 {
+		t.Fatalf("while in doubt s2 holds prepared branches %v, want the transaction's one", p)
+	}
+	mustExec(t, backup, "BACKUP STAGE END")
+	held = false
+	for deadline := time.Now().Add(10 * time.Second); len(preparedXIDs(t, "s2")) > 0; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the resolver did not settle the branch after s1 answered again")
+		}
+	}
+	if got := holders(t, "comments", "id IN (9100081, 9100082)"); len(got) != 0 {
+		t.Fatalf("rows of the transaction whose coordinator never committed are on %v", got)
+	}
+}
