@@ -96,6 +96,9 @@ type Info struct {
 	// statements (its transaction, temporary tables, locks or user
 	// variables live there).
 	Holds string `json:"holds,omitempty"`
+	// Branches are the servers that hold the XA branches of its
+	// transaction across clusters (transactions.mode: twopc).
+	Branches []string `json:"branches,omitempty"`
 }
 
 // List describes every open session, by id.
@@ -118,6 +121,9 @@ func (s *Session) info(now time.Time) Info {
 	in := Info{ID: s.ID, User: id.user, ServerAccount: id.account, Client: s.ClientAddr, DB: id.db, State: "idle", InTransaction: s.txOpen.Load()}
 	if h := s.heldAt.Load(); h != nil {
 		in.Holds = *h
+	}
+	if b := s.branchesAt.Load(); b != nil {
+		in.Branches = *b
 	}
 	f := s.current.Load()
 	if f == nil {
@@ -171,6 +177,25 @@ func (s *Session) CommandDone() {
 	default:
 		s.heldAt.Store(nil)
 	}
+	s.publishBranches()
+}
+
+// publishBranches tells other goroutines (the session list, a switchover)
+// which servers hold branches of the session's transaction across
+// clusters; it allocates only while there are some.
+func (s *Session) publishBranches() {
+	if len(s.branches) == 0 {
+		if s.branchesAt.Load() != nil {
+			s.branchesAt.Store(nil)
+		}
+		return
+	}
+	addrs := make([]string, 0, len(s.branches))
+	for _, c := range s.branches {
+		addrs = append(addrs, c.Addr)
+	}
+	slices.Sort(addrs)
+	s.branchesAt.Store(&addrs)
 }
 
 // TransactionOpen reports, from any goroutine, whether the session had a
@@ -183,7 +208,7 @@ func (s *Session) TransactionOpen() bool { return s.txOpen.Load() }
 func (r *Registry) Holding(addr string) []uint32 {
 	var ids []uint32
 	for _, in := range r.List() {
-		if in.Holds == addr {
+		if in.Holds == addr || slices.Contains(in.Branches, addr) {
 			ids = append(ids, in.ID)
 		}
 	}

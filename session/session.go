@@ -208,6 +208,7 @@ type Session struct {
 	// commands (a transaction, temporary tables, locks), as of the last
 	// command's end; nil when it keeps none. A switchover waits for it.
 	heldAt      atomic.Pointer[string]
+	branchesAt  atomic.Pointer[[]string] // servers of its XA branches (publishBranches)
 	closed      atomic.Bool
 	closeClient func() // closes the client socket
 	mu          sync.Mutex

@@ -135,6 +135,13 @@ func TestTwoPhaseTransactionWritesSeveralShards(t *testing.T) {
 			if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM comments WHERE "+ids).Scan(&outside); err != nil || outside != 0 {
 				t.Fatalf("another session sees %d uncommitted rows (%v)", outside, err)
 			}
+			// The session list names the servers of its branches (a forced
+			// switchover of one of them ends the session too).
+			wantBranches := []string{clusterAddr["main"], clusterAddr["s0"], clusterAddr["s2"], clusterAddr["s3"]}
+			slices.Sort(wantBranches)
+			if got := sessionBranches(t); !slices.ContainsFunc(got, func(b []string) bool { return slices.Equal(b, wantBranches) }) {
+				t.Errorf("GET /api/sessions shows branches %v, want a session with %v", got, wantBranches)
+			}
 			mustExec(t, conn, end)
 			want := []string{"s1", "s2", "s3"}
 			wantNotes := 1
@@ -315,6 +322,26 @@ func TestTwoPhaseStuckBranchesAreListed(t *testing.T) {
 	if _, err := direct["s1"].Exec(twophase.Rollback(stuck)); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// sessionBranches lists the branches of every session of the twopc Strata.
+func sessionBranches(t *testing.T) [][]string {
+	resp, err := http.Get("http://" + twoPCAdmin + "/api/sessions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var list []struct {
+		Branches []string `json:"branches"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
+		t.Fatal(err)
+	}
+	var out [][]string
+	for _, s := range list {
+		out = append(out, s.Branches)
+	}
+	return out
 }
 
 // metricsText is Strata's /metrics at admin.
