@@ -61,6 +61,21 @@ func twoPCDB(t *testing.T) *sql.DB {
 	return openStrata(t, twoPCAddr)
 }
 
+// beginAcrossTwoShards opens a transaction on one connection that writes
+// comment id on s1 (its coordinator) and id+1 on s2 (a branch); the rows
+// are removed and the transaction rolled back after the test.
+func beginAcrossTwoShards(t *testing.T, db *sql.DB, id int) *sql.Conn {
+	t.Helper()
+	ids := "id IN (" + strconv.Itoa(id) + ", " + strconv.Itoa(id+1) + ")"
+	cleanup(t, "comments", ids)
+	conn := testenv.Conn(t, db)
+	t.Cleanup(func() { conn.ExecContext(context.Background(), "ROLLBACK") })
+	mustExec(t, conn, "BEGIN")
+	mustExec(t, conn, "INSERT INTO comments (id, entry_id, body) VALUES ("+strconv.Itoa(id)+", 1, 'coordinator')") // s1
+	mustExec(t, conn, "INSERT INTO comments (id, entry_id, body) VALUES ("+strconv.Itoa(id+1)+", 2, 'branch')")    // s2
+	return conn
+}
+
 // preparedXIDs lists the XA branches prepared on cluster's server.
 func preparedXIDs(t *testing.T, cluster string) []string {
 	t.Helper()
@@ -172,14 +187,8 @@ func TestTwoPhaseTransactionWritesSeveralShards(t *testing.T) {
 // fail with XA_RBROLLBACK, and no part of the transaction stays: the
 // coordinator's rows are rolled back too.
 func TestTwoPhaseCommitRollsBackWhenABranchIsLost(t *testing.T) {
-	db := twoPCDB(t)
 	ctx := context.Background()
-	defer cleanup(t, "comments", "id IN (9100011, 9100012)")
-	conn := testenv.Conn(t, db)
-	t.Cleanup(func() { conn.ExecContext(context.Background(), "ROLLBACK") })
-	mustExec(t, conn, "BEGIN")
-	mustExec(t, conn, "INSERT INTO comments (id, entry_id, body) VALUES (9100011, 1, 'coordinator')") // s1
-	mustExec(t, conn, "INSERT INTO comments (id, entry_id, body) VALUES (9100012, 2, 'branch')")      // s2
+	conn := beginAcrossTwoShards(t, twoPCDB(t), 9100011)
 	var thread int64
 	if err := direct["s2"].QueryRow("SELECT trx_mysql_thread_id FROM information_schema.INNODB_TRX WHERE trx_rows_modified > 0").Scan(&thread); err != nil {
 		t.Fatalf("finding the branch's connection on s2: %v", err)
@@ -202,13 +211,7 @@ func TestTwoPhaseCommitRollsBackWhenABranchIsLost(t *testing.T) {
 // Inside a transaction across clusters, statements the servers would use
 // to end only one part of it are refused; the transaction stays usable.
 func TestTwoPhaseRefusesPartialEnds(t *testing.T) {
-	db := twoPCDB(t)
-	defer cleanup(t, "comments", "id IN (9100021, 9100022)")
-	conn := testenv.Conn(t, db)
-	t.Cleanup(func() { conn.ExecContext(context.Background(), "ROLLBACK") })
-	mustExec(t, conn, "BEGIN")
-	mustExec(t, conn, "INSERT INTO comments (id, entry_id, body) VALUES (9100021, 1, 'a')")
-	mustExec(t, conn, "INSERT INTO comments (id, entry_id, body) VALUES (9100022, 2, 'b')")
+	conn := beginAcrossTwoShards(t, twoPCDB(t), 9100021)
 	for _, q := range []string{"SAVEPOINT sp", "COMMIT AND CHAIN", "BEGIN", "CREATE TABLE tpc_x (a INT)", "SET autocommit = 1"} {
 		_, err := conn.ExecContext(context.Background(), q)
 		if err == nil || !strings.Contains(err.Error(), "1235") || !strings.Contains(err.Error(), "COMMIT or ROLLBACK first") {
@@ -496,14 +499,8 @@ func TestTwoPhaseDeadlockOnABranchEndsTheWholeTransaction(t *testing.T) {
 // answers again the resolver settles it the way the coordinator ended (it
 // never committed: rolled back), so no part of the transaction stays.
 func TestTwoPhaseCommitInDoubtIsSettledAsOne(t *testing.T) {
-	db := twoPCDB(t)
 	ctx := context.Background()
-	defer cleanup(t, "comments", "id IN (9100081, 9100082)")
-	conn := testenv.Conn(t, db)
-	t.Cleanup(func() { conn.ExecContext(context.Background(), "ROLLBACK") })
-	mustExec(t, conn, "BEGIN")
-	mustExec(t, conn, "INSERT INTO comments (id, entry_id, body) VALUES (9100081, 1, 'coordinator')") // s1
-	mustExec(t, conn, "INSERT INTO comments (id, entry_id, body) VALUES (9100082, 2, 'branch')")      // s2
+	conn := beginAcrossTwoShards(t, twoPCDB(t), 9100081)
 	backup, err := direct["s1"].Conn(ctx)
 	if err != nil {
 		t.Fatal(err)
