@@ -300,7 +300,14 @@ func run(outPath string, dur time.Duration, clients int) (err error) {
 			q.name, r.routes, r.single.qps, r.single.p95, r.strata.qps, r.strata.p95, r.strata.qps/r.single.qps, r.shardSelects)
 		rows = append(rows, r)
 	}
-	return appendSection(outPath, tm, rows, dur, clients, loadTime)
+	if err := appendSection(outPath, tm, rows, dur, clients, loadTime); err != nil {
+		return err
+	}
+	txs, err := measureTransactions(ctx, cfg, direct, single, clients, dur)
+	if err != nil {
+		return fmt.Errorf("transactions: %w", err)
+	}
+	return appendTxSection(outPath, txs, dur, clients)
 }
 
 func createSchema(ctx context.Context, direct map[string]*sql.DB, periods []shard.DateTable) error {
@@ -553,6 +560,33 @@ func (s sample) stats() stats {
 // of every query. Queries in flight at the deadline finish and count.
 // Any error fails the run.
 func measure(ctx context.Context, db *sql.DB, q string, clients int, dur time.Duration) (sample, error) {
+	return measureEach(ctx, db, clients, dur, func(ctx context.Context, c *sql.Conn, _ int) error { return readAll(ctx, c, q) })
+}
+
+// readAll runs q and reads every row of its answer.
+func readAll(ctx context.Context, c *sql.Conn, q string) error {
+	rs, err := c.QueryContext(ctx, q)
+	if err != nil {
+		return err
+	}
+	defer rs.Close()
+	cols, _ := rs.Columns()
+	vals := make([]sql.RawBytes, len(cols))
+	ptrs := make([]any, len(cols))
+	for k := range vals {
+		ptrs[k] = &vals[k]
+	}
+	for rs.Next() {
+		if err := rs.Scan(ptrs...); err != nil {
+			return err
+		}
+	}
+	return rs.Err()
+}
+
+// measureEach runs do in a loop on clients connections for dur and
+// records how long each run took; do gets its client's number.
+func measureEach(ctx context.Context, db *sql.DB, clients int, dur time.Duration, do func(context.Context, *sql.Conn, int) error) (sample, error) {
 	var sm sample
 	// Open the connections before the clock starts.
 	conns := make([]*sql.Conn, clients)
@@ -575,30 +609,9 @@ func measure(ctx context.Context, db *sql.DB, q string, clients int, dur time.Du
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var sink int
 			for ctx.Err() == nil && time.Now().Before(deadline) {
 				t0 := time.Now()
-				err := func() error {
-					rs, err := c.QueryContext(ctx, q)
-					if err != nil {
-						return err
-					}
-					defer rs.Close()
-					cols, _ := rs.Columns()
-					vals := make([]sql.RawBytes, len(cols))
-					ptrs := make([]any, len(cols))
-					for k := range vals {
-						ptrs[k] = &vals[k]
-					}
-					for rs.Next() {
-						if err := rs.Scan(ptrs...); err != nil {
-							return err
-						}
-						sink += len(vals[0])
-					}
-					return rs.Err()
-				}()
-				if err != nil {
+				if err := do(ctx, c, i); err != nil {
 					if ctx.Err() != nil {
 						return
 					}
@@ -612,7 +625,6 @@ func measure(ctx context.Context, db *sql.DB, q string, clients int, dur time.Du
 				}
 				lat[i] = append(lat[i], time.Since(t0))
 			}
-			_ = sink
 		}()
 	}
 	wg.Wait()
