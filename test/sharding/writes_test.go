@@ -438,32 +438,42 @@ func TestScatterDenyRefusedWithoutKey(t *testing.T) {
 		"DELETE FROM audit WHERE action = 'nothing'",
 	} {
 		t.Run(q, func(t *testing.T) {
-			before := map[string]map[string]int64{}
-			counters := []string{"Com_select", "Com_update", "Com_delete"}
-			for _, c := range counters {
-				before[c] = shardStatus(t, c)
-			}
-			_, err := db.Exec(q)
-			if err == nil {
-				t.Fatalf("accepted; audit is scatter: deny")
-			}
-			msg := err.Error()
-			if !strings.Contains(msg, "audit") || !keyWord.MatchString(msg) {
-				t.Errorf("error %q should name the table (audit) and its shard key (id)", msg)
-			}
-			for _, c := range counters {
-				// the monitor may add a SELECT; a scatter adds one per shard
-				d := deltaOf(before[c], shardStatus(t, c))
-				n := 0
-				for _, v := range d {
-					if v > 0 {
-						n++
+			// A monitor pass of a Strata instance SELECTs every server at
+			// once: a window it fell in is measured again; a scatter moves
+			// the counters on every shard each time.
+			var moved []string
+			for attempt := 0; attempt < 3; attempt++ {
+				before := map[string]map[string]int64{}
+				counters := []string{"Com_select", "Com_update", "Com_delete"}
+				for _, c := range counters {
+					before[c] = shardStatus(t, c)
+				}
+				_, err := db.Exec(q)
+				if err == nil {
+					t.Fatalf("accepted; audit is scatter: deny")
+				}
+				msg := err.Error()
+				if !strings.Contains(msg, "audit") || !keyWord.MatchString(msg) {
+					t.Errorf("error %q should name the table (audit) and its shard key (id)", msg)
+				}
+				moved = moved[:0]
+				for _, c := range counters {
+					d := deltaOf(before[c], shardStatus(t, c))
+					n := 0
+					for _, v := range d {
+						if v > 0 {
+							n++
+						}
+					}
+					if n > 1 {
+						moved = append(moved, fmt.Sprintf("%s moved on %d shards: %s", c, n, showDelta(d)))
 					}
 				}
-				if n > 1 {
-					t.Errorf("%s: %s moved on %d shards: %s", q, c, n, showDelta(d))
+				if len(moved) == 0 {
+					return
 				}
 			}
+			t.Errorf("%s, three times: %s", q, strings.Join(moved, "; "))
 		})
 	}
 	t.Run("with the key", func(t *testing.T) {
