@@ -555,3 +555,39 @@ func TestTwoPhaseCommitInDoubtIsSettledAsOne(t *testing.T) {
 		t.Fatalf("rows of the transaction whose coordinator never committed are on %v", got)
 	}
 }
+
+// A multi-row INSERT that takes its ids from a sequence and lands on
+// several shards commits across them, and reports the first row's id as
+// the insert id and as LAST_INSERT_ID() on the same connection.
+func TestTwoPhaseInsertWithSequenceIDsAcrossShards(t *testing.T) {
+	db := twoPCDB(t)
+	ctx := context.Background()
+	marker := "tpc-seq-" + strconv.Itoa(int(time.Now().UnixNano()%1e9))
+	defer cleanup(t, "entries", "title LIKE '"+marker+"%'")
+	conn := testenv.Conn(t, db)
+	var values []string
+	for i := range 8 {
+		values = append(values, "('"+marker+"-"+strconv.Itoa(i)+"', 'draft')")
+	}
+	res := mustExec(t, conn, "INSERT INTO entries (title, status) VALUES "+strings.Join(values, ", "))
+	first, _ := res.LastInsertId()
+	var lid int64
+	if err := conn.QueryRowContext(ctx, "SELECT LAST_INSERT_ID()").Scan(&lid); err != nil || lid != first {
+		t.Fatalf("LAST_INSERT_ID() = %d (%v), the INSERT reported %d", lid, err, first)
+	}
+	var firstRow int64
+	found := holders(t, "entries", "title LIKE '"+marker+"%'")
+	for _, s := range found {
+		direct[s].QueryRow("SELECT id FROM blog.entries WHERE title = '" + marker + "-0'").Scan(&firstRow)
+	}
+	if firstRow != first {
+		t.Errorf("the first row has id %d, the INSERT reported %d", firstRow, first)
+	}
+	if len(found) < 2 {
+		t.Fatalf("8 rows by hash of their ids landed on %v: the statement did not span shards", found)
+	}
+	var n int
+	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM entries WHERE title LIKE '"+marker+"%'").Scan(&n); err != nil || n != 8 {
+		t.Fatalf("%d of the 8 rows are readable (%v)", n, err)
+	}
+}
