@@ -1,14 +1,14 @@
 package admin
 
 import (
-	"fmt"
+	"context"
 	"net/http"
 )
 
 // shardingRoutes adds the sharding endpoints, answered by the Capacity
 // and Explain hooks the server sets.
 func (s *Server) shardingRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /api/capacity", s.capacity)
+	mux.HandleFunc("GET /api/capacity", s.hook(func() func(context.Context) (any, error) { return s.Capacity }, "capacity", "no range-sharded tables"))
 	mux.HandleFunc("GET /api/explain", s.explain)
 	mux.HandleFunc("GET /api/tables", s.tables)
 }
@@ -21,20 +21,6 @@ func (s *Server) tables(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, s.Tables())
-}
-
-// capacity answers GET /api/capacity with the Capacity hook's reports.
-func (s *Server) capacity(w http.ResponseWriter, r *http.Request) {
-	if s.Capacity == nil {
-		writeError(w, http.StatusNotFound, "no range-sharded tables")
-		return
-	}
-	v, err := s.Capacity(r.Context())
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, fmt.Sprintf("capacity: %v", err))
-		return
-	}
-	writeJSON(w, http.StatusOK, v)
 }
 
 // explain answers GET /api/explain?sql=...&user=...&schema=... with the

@@ -31,17 +31,18 @@ type ResolveView struct {
 // transactionRoutes adds the endpoints of transactions across clusters,
 // answered by the Transactions and ResolveTransactions hooks.
 func (s *Server) transactionRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /api/transactions", s.hook(func() func(context.Context) (any, error) { return s.Transactions }, "transactions"))
-	mux.HandleFunc("POST /api/transactions/resolve", s.hook(func() func(context.Context) (any, error) { return s.ResolveTransactions }, "resolving transactions"))
+	mux.HandleFunc("GET /api/transactions", s.hook(func() func(context.Context) (any, error) { return s.Transactions }, "transactions", "transactions is not available"))
+	mux.HandleFunc("POST /api/transactions/resolve", s.hook(func() func(context.Context) (any, error) { return s.ResolveTransactions }, "resolving transactions", "resolving transactions is not available"))
 }
 
-// hook answers with what a server hook returns: 404 without the hook, 500
-// naming what failed. The hook is read per request (tests set it late).
-func (s *Server) hook(get func() func(context.Context) (any, error), what string) http.HandlerFunc {
+// hook answers with what a server hook returns: 404 with missing
+// without the hook, 500 naming what failed. The hook is read per request
+// (tests set it late).
+func (s *Server) hook(get func() func(context.Context) (any, error), what, missing string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		h := get()
 		if h == nil {
-			writeError(w, http.StatusNotFound, what+" is not available")
+			writeError(w, http.StatusNotFound, missing)
 			return
 		}
 		v, err := h(r.Context())

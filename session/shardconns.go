@@ -133,9 +133,5 @@ func shardError(cluster string, err error) error {
 
 func (s *Session) markBroken(sc *shardConn, err error) {
 	s.noteDeadlock(err)
-	var werr *wire.Error
-	if !errors.As(err, &werr) {
-		sc.conn.Broken = true
-		s.env.reportFailure(sc.conn.Addr, err)
-	}
+	s.markLost(sc.conn, err)
 }

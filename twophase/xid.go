@@ -26,7 +26,7 @@ type XID struct {
 // SQL is the xid as XA statements write it: X'gtrid',X'bqual',formatID.
 // Hex literals keep any cluster name safe inside the statement.
 func (x XID) SQL() string {
-	return "X'" + hex.EncodeToString([]byte(x.Gtrid)) + "',X'" + hex.EncodeToString([]byte(x.Coordinator)) + "'," + strconv.Itoa(FormatID)
+	return hexLiteral(x.Gtrid) + "," + hexLiteral(x.Coordinator) + "," + strconv.Itoa(FormatID)
 }
 
 // Valid reports whether MariaDB accepts the xid's parts.
