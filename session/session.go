@@ -149,6 +149,10 @@ type Session struct {
 	branches   map[string]*backend.Conn
 	xid        twophase.XID
 	txDeadlock bool
+	// savepoints: the open transaction's savepoints, oldest first, kept
+	// so that a cluster joining it as a branch gets them too
+	// (savepoints.go).
+	savepoints []string
 	// last is the connection used last, preferred when it is idle so its
 	// session variables need not be set again. lastUses is its Uses when
 	// the session's last statement ended there: while they match, what
@@ -765,6 +769,9 @@ func (s *Session) learn(c *backend.Conn, stmts []*sqlparse.Facts, res backend.Re
 		s.inTx = res.Status&wire.StatusInTrans != 0
 	}
 	for _, f := range stmts {
+		if f.EndsTx || f.StartsTx || f.ImplicitCommit || (!s.inTx && f.Kind != sqlparse.KindSavepoint) {
+			s.savepoints = nil // the transaction ended, and its savepoints with it
+		}
 		s.learnOne(c, f)
 	}
 }
@@ -786,6 +793,8 @@ func (s *Session) learnOne(c *backend.Conn, f *sqlparse.Facts) {
 		if f.Locking { // FLUSH TABLES ... WITH READ LOCK, ... FOR EXPORT
 			s.holds["read lock"] = true
 		}
+	case sqlparse.KindSavepoint:
+		s.noteSavepoint(f.Savepoint)
 	case sqlparse.KindUnlockTables:
 		delete(s.holds, "lock tables")
 		delete(s.holds, "read lock")

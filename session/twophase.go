@@ -77,7 +77,11 @@ func (s *Session) joinBranch(ctx context.Context, snap *topology.Snapshot, coord
 	if err != nil {
 		return err
 	}
-	if err := c.SimpleCommand(comQuery, twophase.Start(s.xid)); err != nil {
+	err = c.SimpleCommand(comQuery, twophase.Start(s.xid))
+	if err == nil {
+		err = s.replaySavepoints(c)
+	}
+	if err != nil {
 		c.Broken = true
 		s.put(c)
 		return fmt.Errorf("starting the transaction's branch on cluster %s: %w", cluster, err)
@@ -117,11 +121,14 @@ func (s *Session) endsTransaction(ctx context.Context, stmts []*sqlparse.Facts) 
 		s.client.Seq = 1
 		return true, s.WriteOK()
 	}
+	if len(stmts) == 1 && f.Kind == sqlparse.KindSavepoint && f.Savepoint.Action != sqlparse.SavepointNone {
+		return true, s.savepointAcross(f)
+	}
 	for _, st := range stmts {
 		if st.EndsTx || st.ImplicitCommit || st.StartsTx || st.Autocommit != nil ||
 			st.Kind == sqlparse.KindSavepoint || st.Kind == sqlparse.KindXA || st.Kind == sqlparse.KindLockTables || st.Kind == sqlparse.KindUnlockTables {
 			return true, s.refuse(wire.NewError(wire.ErNotSupportedYet,
-				"Strata: the open transaction writes clusters %s; it ends only with a COMMIT or ROLLBACK of its own (no savepoints, CHAIN or RELEASE, no statement that commits implicitly): send COMMIT or ROLLBACK first",
+				"Strata: the open transaction writes clusters %s; it ends only with a COMMIT or ROLLBACK of its own (no CHAIN or RELEASE, no statement that commits implicitly, savepoint statements one per query): send COMMIT or ROLLBACK first",
 				strings.Join(s.cross().clusters(), ", ")))
 		}
 	}
@@ -205,7 +212,7 @@ func (s *Session) commitAcross(ctx context.Context, f *sqlparse.Facts) error {
 	start := time.Now()
 	t := s.cross()
 	status, werr := s.commitCross(ctx, t)
-	s.branches, s.xid = nil, twophase.XID{}
+	s.branches, s.xid, s.savepoints = nil, twophase.XID{}, nil
 	s.inTx = false
 	if werr == nil && !t.coord.Broken {
 		s.learn(t.coord, []*sqlparse.Facts{f}, backend.Result{Status: status, HasStatus: true})
@@ -297,7 +304,7 @@ func (s *Session) inDoubt(t *crossTx, all string, commitErr, decideErr error) *w
 // abortAcross rolls back the session's transaction across clusters.
 func (s *Session) abortAcross() {
 	s.abortCross(s.cross())
-	s.branches, s.xid = nil, twophase.XID{}
+	s.branches, s.xid, s.savepoints = nil, twophase.XID{}, nil
 	s.inTx = false
 	s.releaseCoordinator()
 }

@@ -194,12 +194,15 @@ func classifyTx(f *Facts, stmt ast.StmtNode) bool {
 	case *ast.RollbackStmt:
 		if st.SavepointName != "" {
 			f.Kind = KindSavepoint
+			f.Savepoint = Savepoint{Action: SavepointRollback, Name: st.SavepointName}
 			return true
 		}
 		f.Kind, f.EndsTx = KindRollback, true
 		f.StartsTx = st.CompletionType == ast.CompletionTypeChain
-	case *ast.SavepointStmt, *ast.ReleaseSavepointStmt:
-		f.Kind = KindSavepoint
+	case *ast.SavepointStmt:
+		f.Kind, f.Savepoint = KindSavepoint, Savepoint{Action: SavepointSet, Name: st.Name}
+	case *ast.ReleaseSavepointStmt:
+		f.Kind, f.Savepoint = KindSavepoint, Savepoint{Action: SavepointRelease, Name: st.Name}
 	default:
 		return false
 	}

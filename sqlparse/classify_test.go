@@ -143,10 +143,10 @@ func TestClassify(t *testing.T) {
 		{"COMMIT", Facts{Kind: KindCommit, EndsTx: true}},
 		{"COMMIT AND CHAIN", Facts{Kind: KindCommit, EndsTx: true, StartsTx: true}},
 		{"ROLLBACK", Facts{Kind: KindRollback, EndsTx: true}},
-		{"ROLLBACK TO SAVEPOINT sp", Facts{Kind: KindSavepoint}},
-		{"ROLLBACK TO sp", Facts{Kind: KindSavepoint}},
-		{"SAVEPOINT sp", Facts{Kind: KindSavepoint}},
-		{"RELEASE SAVEPOINT sp", Facts{Kind: KindSavepoint}},
+		{"ROLLBACK TO SAVEPOINT sp", Facts{Kind: KindSavepoint, Savepoint: Savepoint{SavepointRollback, "sp"}}},
+		{"ROLLBACK TO `Sp 1`", Facts{Kind: KindSavepoint, Savepoint: Savepoint{SavepointRollback, "Sp 1"}}},
+		{"SAVEPOINT sp", Facts{Kind: KindSavepoint, Savepoint: Savepoint{SavepointSet, "sp"}}},
+		{"RELEASE SAVEPOINT sp", Facts{Kind: KindSavepoint, Savepoint: Savepoint{SavepointRelease, "sp"}}},
 
 		// Session statements.
 		{"USE blog", Facts{Kind: KindUse, Schema: "blog"}},

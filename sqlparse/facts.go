@@ -127,6 +127,9 @@ type Facts struct {
 
 	StartsTx bool // BEGIN, START TRANSACTION (any options), XA START
 	EndsTx   bool // COMMIT, ROLLBACK (not ROLLBACK TO SAVEPOINT), XA COMMIT/ROLLBACK
+	// Savepoint: for KindSavepoint, what the statement does to which
+	// savepoint; zero when the parser could not read it (Fallback).
+	Savepoint Savepoint
 	// ImplicitCommit: MySQL commits any open transaction before running
 	// this statement: DDL (but not CREATE/DROP TEMPORARY TABLE), account
 	// management, LOCK TABLES, FLUSH, ANALYZE/OPTIMIZE/REPAIR, and BEGIN
@@ -277,3 +280,21 @@ type Hint struct {
 
 // IsZero reports whether no directive was given.
 func (h Hint) IsZero() bool { return h == Hint{} }
+
+// Savepoint is what a SAVEPOINT, ROLLBACK TO SAVEPOINT or RELEASE
+// SAVEPOINT statement does, to the savepoint Name (as written, without
+// quotes; the server compares names without regard to case).
+type Savepoint struct {
+	Action SavepointAction
+	Name   string
+}
+
+// SavepointAction is one of the three savepoint statements.
+type SavepointAction uint8
+
+const (
+	SavepointNone     SavepointAction = iota // not a savepoint statement, or not read
+	SavepointSet                             // SAVEPOINT sp
+	SavepointRollback                        // ROLLBACK [WORK] TO [SAVEPOINT] sp
+	SavepointRelease                         // RELEASE SAVEPOINT sp
+)

@@ -113,6 +113,24 @@ func (fb *fallback) names() []string {
 	return out
 }
 
+// savepoint is the savepoint statement whose name is token i, the last:
+// zero when anything else is there.
+func (fb *fallback) savepoint(action SavepointAction, i int) Savepoint {
+	if i != len(fb.toks)-1 || i < 1 {
+		return Savepoint{}
+	}
+	t := fb.toks[i]
+	text := fb.text[t.start:t.end]
+	switch t.kind {
+	case tokWord:
+	case tokQuoted:
+		text = strings.ReplaceAll(text[1:len(text)-1], text[:1]+text[:1], text[:1])
+	default:
+		return Savepoint{}
+	}
+	return Savepoint{Action: action, Name: text}
+}
+
 // fallback holds the code tokens (no comments) of the statement.
 type fallback struct {
 	f    *Facts
@@ -198,12 +216,15 @@ func (fb *fallback) tx(i int, kw string) {
 	case "ROLLBACK":
 		if fb.hasWord("TO", i+1, i+3) { // ROLLBACK [WORK] TO [SAVEPOINT] sp
 			f.Kind = KindSavepoint
+			f.Savepoint = fb.savepoint(SavepointRollback, len(fb.toks)-1)
 			return
 		}
 		f.Kind, f.EndsTx = KindRollback, true
 		f.StartsTx = fb.hasChain(i + 1)
-	case "SAVEPOINT", "RELEASE":
-		f.Kind = KindSavepoint
+	case "SAVEPOINT":
+		f.Kind, f.Savepoint = KindSavepoint, fb.savepoint(SavepointSet, i+1)
+	case "RELEASE":
+		f.Kind, f.Savepoint = KindSavepoint, fb.savepoint(SavepointRelease, i+2)
 	case "XA":
 		f.Kind = KindXA
 		switch fb.word(i + 1) {

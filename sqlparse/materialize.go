@@ -419,9 +419,9 @@ func (m *Materialization) Query(i int, keyValues [][]string) string {
 			conds = append(conds, "0")
 			continue
 		}
-		conds = append(conds, backquote(t.Alias)+"."+backquote(key.Column)+" IN ("+strings.Join(keyValues[k], ",")+")")
+		conds = append(conds, QuoteIdentifier(t.Alias)+"."+QuoteIdentifier(key.Column)+" IN ("+strings.Join(keyValues[k], ",")+")")
 	}
-	q := "SELECT * FROM " + quoteTable(t.Name) + " AS " + backquote(t.Alias)
+	q := "SELECT * FROM " + quoteTable(t.Name) + " AS " + QuoteIdentifier(t.Alias)
 	if len(conds) > 0 {
 		q += " WHERE " + strings.Join(conds, " AND ")
 	}
@@ -431,7 +431,7 @@ func (m *Materialization) Query(i int, keyValues [][]string) string {
 func quoteTable(name string) string {
 	parts := strings.Split(name, ".")
 	for i, p := range parts {
-		parts[i] = backquote(p)
+		parts[i] = QuoteIdentifier(p)
 	}
 	return strings.Join(parts, ".")
 }

@@ -560,7 +560,7 @@ func numbered(t PulledTable) (fields []string, inner PulledTable) {
 	inner.Columns = make([]string, len(t.Columns))
 	for k, name := range t.Columns {
 		inner.Columns[k] = fmt.Sprintf("_%d", k+1)
-		fields = append(fields, fmt.Sprintf("`_%d` AS %s", k+1, backquote(name)))
+		fields = append(fields, fmt.Sprintf("`_%d` AS %s", k+1, QuoteIdentifier(name)))
 	}
 	if len(fields) == 0 {
 		fields = []string{"*"} // EXPLAIN's marker
@@ -587,7 +587,7 @@ func tableOfLiterals(t PulledTable) string {
 		}
 		b.WriteString(v)
 		b.WriteString(" AS ")
-		b.WriteString(backquote(t.Columns[k]))
+		b.WriteString(QuoteIdentifier(t.Columns[k]))
 	}
 	if len(t.Rows) == 0 {
 		b.WriteString(" FROM DUAL WHERE 0")
@@ -600,7 +600,8 @@ func tableOfLiterals(t PulledTable) string {
 	return b.String()
 }
 
-func backquote(name string) string {
+// QuoteIdentifier quotes a name (table, column, savepoint) in backticks.
+func QuoteIdentifier(name string) string {
 	return "`" + strings.ReplaceAll(name, "`", "``") + "`"
 }
 

@@ -215,7 +215,7 @@ func TestTwoPhaseCommitRollsBackWhenABranchIsLost(t *testing.T) {
 // to end only one part of it are refused; the transaction stays usable.
 func TestTwoPhaseRefusesPartialEnds(t *testing.T) {
 	conn := beginAcrossTwoShards(t, twoPCDB(t), 9100021)
-	for _, q := range []string{"SAVEPOINT sp", "COMMIT AND CHAIN", "BEGIN", "CREATE TABLE tpc_x (a INT)", "SET autocommit = 1"} {
+	for _, q := range []string{"COMMIT AND CHAIN", "ROLLBACK AND CHAIN", "BEGIN", "CREATE TABLE tpc_x (a INT)", "SET autocommit = 1"} {
 		_, err := conn.ExecContext(context.Background(), q)
 		if err == nil || !strings.Contains(err.Error(), "1235") || !strings.Contains(err.Error(), "COMMIT or ROLLBACK first") {
 			t.Errorf("%s in a transaction across clusters: %v; want error 1235 asking for COMMIT or ROLLBACK", q, err)
@@ -224,6 +224,83 @@ func TestTwoPhaseRefusesPartialEnds(t *testing.T) {
 	mustExec(t, conn, "COMMIT")
 	if got := holders(t, "comments", "id IN (9100021, 9100022)"); !slices.Equal(got, []string{"s1", "s2"}) {
 		t.Fatalf("after COMMIT the rows are on %v, want [s1 s2]", got)
+	}
+}
+
+// Savepoints work across shards as an ORM's nested transactions use them:
+// ROLLBACK TO a savepoint taken before a shard joined undoes all that shard
+// wrote, one taken after undoes only what came later on every shard, and a
+// released or unknown savepoint is an error that leaves the transaction
+// as it was.
+func TestTwoPhaseSavepointsSpanShards(t *testing.T) {
+	ctx := context.Background()
+	conn := testenv.Conn(t, twoPCDB(t))
+	const base = 9100031
+	ids := "id BETWEEN 9100031 AND 9100036"
+	cleanup(t, "comments", ids)
+	t.Cleanup(func() { conn.ExecContext(context.Background(), "ROLLBACK") })
+	insert := func(id, entry int) {
+		t.Helper()
+		mustExec(t, conn, "INSERT INTO comments (id, entry_id, body) VALUES ("+strconv.Itoa(id)+", "+strconv.Itoa(entry)+", 'sp')")
+	}
+	inside := func() []int {
+		t.Helper()
+		rows, err := conn.QueryContext(ctx, "SELECT id FROM comments WHERE "+ids+" ORDER BY id")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var got []int
+		for rows.Next() {
+			var id int
+			if err := rows.Scan(&id); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, id-base)
+		}
+		return got
+	}
+	mustExec(t, conn, "BEGIN")
+	insert(base, 1) // s1, the coordinator
+	mustExec(t, conn, "SAVEPOINT a")
+	insert(base+1, 2) // s2 joins after a
+	mustExec(t, conn, "ROLLBACK TO SAVEPOINT a")
+	if got := inside(); !slices.Equal(got, []int{0}) {
+		t.Fatalf("after ROLLBACK TO a the transaction sees rows %v (offsets), want [0]: s2 joined after a", got)
+	}
+	mustExec(t, conn, "SAVEPOINT c") // taken across s1 and s2
+	insert(base+5, 3)                // s3 joins after c
+	mustExec(t, conn, "ROLLBACK TO c")
+	if got := inside(); !slices.Equal(got, []int{0}) {
+		t.Fatalf("after ROLLBACK TO c the transaction sees rows %v (offsets), want [0]: s3 joined after c", got)
+	}
+	insert(base+2, 3)
+	mustExec(t, conn, "SAVEPOINT b")
+	insert(base+3, 2)
+	insert(base+4, 3)
+	mustExec(t, conn, "ROLLBACK TO b")
+	if got := inside(); !slices.Equal(got, []int{0, 2}) {
+		t.Fatalf("after ROLLBACK TO b the transaction sees rows %v (offsets), want [0 2]", got)
+	}
+	mustExec(t, conn, "RELEASE SAVEPOINT b")
+	_, err := conn.ExecContext(ctx, "ROLLBACK TO SAVEPOINT b")
+	var me *mysql.MySQLError
+	if !errors.As(err, &me) || me.Number != 1305 {
+		t.Fatalf("ROLLBACK TO a released savepoint: %v; want the server's error 1305", err)
+	}
+	insert(base+3, 2)
+	mustExec(t, conn, "SAVEPOINT `A`") // the same name as a: it moves
+	mustExec(t, conn, "COMMIT")
+	if got := holders(t, "comments", ids); !slices.Equal(got, []string{"s1", "s2", "s3"}) {
+		t.Fatalf("after COMMIT the rows are on %v, want [s1 s2 s3]", got)
+	}
+	for shard, rolledBack := range map[string][]int{"s2": {base + 1}, "s3": {base + 4, base + 5}} {
+		for _, id := range rolledBack {
+			var n int
+			if err := direct[shard].QueryRow("SELECT COUNT(*) FROM blog.comments WHERE id = ?", id).Scan(&n); err != nil || n != 0 {
+				t.Errorf("%s holds row %d, which was rolled back to a savepoint (%d, %v)", shard, id, n, err)
+			}
+		}
 	}
 }
 
