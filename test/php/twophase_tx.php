@@ -1,7 +1,8 @@
 <?php
-// A PDO transaction that writes two shards (entry_id 1 and 2 of comments
-// live on s1 and s2 in test/sharding), committed, then another rolled
-// back, through a Strata with transactions.mode: twopc.
+// A PDO transaction that writes two shards (entry_id 1, 2 and 3 of comments
+// live on s1, s2 and s3 in test/sharding) and rolls a nested transaction
+// back, committed, then another rolled back, through a Strata with
+// transactions.mode: twopc.
 // usage: php twophase_tx.php HOST PORT USER PASSWORD MODE FIRST_ID
 // MODE is emulated or native; the script uses ids FIRST_ID .. FIRST_ID+3.
 [$_, $host, $port, $user, $pass, $mode, $first] = $argv;
@@ -18,6 +19,13 @@ $insert->execute([$first, 1, 'pdo commit']);
 $insert->execute([$first + 1, 2, 'pdo commit']);
 $count->execute([$first, $first + 3]);
 echo "inside: ", $count->fetchColumn(), "\n";
+// A nested transaction as Laravel runs it: a savepoint, a write to a
+// third shard (s3 joins the transaction), then its rollback.
+$pdo->exec("SAVEPOINT trans2");
+$insert->execute([$first + 2, 3, 'pdo nested']);
+$pdo->exec("ROLLBACK TO SAVEPOINT trans2");
+$count->execute([$first, $first + 3]);
+echo "nested: ", $count->fetchColumn(), "\n";
 $pdo->commit();
 
 $pdo->beginTransaction();

@@ -506,8 +506,8 @@ func TestTwoPhasePHPPDOTransactions(t *testing.T) {
 		if err != nil {
 			t.Fatalf("php %s: %v\n%s", mode, err, out)
 		}
-		if got := string(out); got != "inside: 2\nafter: 2\n" {
-			t.Errorf("PDO %s: %q, want 2 rows inside the transaction and 2 after the rollback of 2 more", mode, got)
+		if got := string(out); got != "inside: 2\nnested: 2\nafter: 2\n" {
+			t.Errorf("PDO %s: %q, want 2 rows inside the transaction, 2 after its nested one was rolled back, and 2 after the rollback of 2 more", mode, got)
 		}
 		ids := func(a, b int) string { return "id BETWEEN " + strconv.Itoa(a) + " AND " + strconv.Itoa(b) }
 		if got := holders(t, "comments", ids(first, first+1)); !slices.Equal(got, []string{"s1", "s2"}) {
