@@ -434,11 +434,12 @@ func (s *Server) commandLoop(sess *session.Session, cl *client) error {
 			}
 			continue
 		}
+		cmd := p[0] // dispatch may reuse p's buffer
 		quit, err := s.dispatch(ctx, sess, p)
 		if quit || err != nil {
 			return err
 		}
-		sess.CommandDone()
+		sess.CommandDone(cmd)
 	}
 }
 

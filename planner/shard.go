@@ -156,6 +156,12 @@ type ShardPlan struct {
 	Args []string
 }
 
+// SumsFoundRows reports whether the plan is a merge of SELECT
+// SQL_CALC_FOUND_ROWS, whose FOUND_ROWS() is the sum of the routes' own.
+func (p *ShardPlan) SumsFoundRows() bool {
+	return p.Kind == PlanMerge && p.Select != nil && p.Select.FoundRows
+}
+
 // Clusters lists the distinct clusters of the plan's routes, in order.
 func (p *ShardPlan) Clusters() []string {
 	var out []string
@@ -186,10 +192,12 @@ func (s *Sharding) Plan(ctx context.Context, m sqlparse.Mode, sql string, f *sql
 	if p == nil {
 		return nil, err
 	}
-	if f.CalcFoundRows && len(p.Routes) > 1 {
-		// Each shard would count its own rows, and FOUND_ROWS() after
-		// would read one of them: refuse rather than answer a wrong total.
-		return nil, refuse("SQL_CALC_FOUND_ROWS over %d shard queries is not supported: FOUND_ROWS() would count the rows of one of them. Count the total with SELECT COUNT(*) and the same WHERE, or give the shard key", len(p.Routes))
+	if f.CalcFoundRows && len(p.Routes) > 1 && (!p.SumsFoundRows() || !p.Select.FoundRowsSummable()) {
+		// FOUND_ROWS() after a merge is the sum of the shards' counts
+		// (the session adds them up); where groups or DISTINCT fold rows
+		// of several shards into one, no sum of theirs is the total, so
+		// refuse rather than answer a wrong one.
+		return nil, refuse("SQL_CALC_FOUND_ROWS over %d shard queries is not supported with GROUP BY, DISTINCT or aggregates across shards: FOUND_ROWS() cannot be the sum of the shards' counts. Count the total with SELECT COUNT(*) and the same WHERE, or give the shard key", len(p.Routes))
 	}
 	p.Args = args
 	return p, err
@@ -517,9 +525,10 @@ func (s *Sharding) planSelect(a *analyzed, lead int, t *shard.Table, targets []t
 // walkable: ORDER BY starts with the shard key of an ordered method, with
 // a LIMIT, without grouping: each shard's (or period table's) rows are a
 // contiguous key range, so reading them in key order yields sorted rows
-// and the walk can stop at the limit.
+// and the walk can stop at the limit. Not with SQL_CALC_FOUND_ROWS, which
+// needs every shard's count.
 func walkable(sel *sqlparse.ScatterSelect, t *shard.Table) bool {
-	if sel.Aggregated || sel.Distinct || sel.Limit < 0 && sel.LimitParam == 0 || len(sel.OrderBy) == 0 || !t.Method.Ordered() {
+	if sel.Aggregated || sel.Distinct || sel.FoundRows || sel.Limit < 0 && sel.LimitParam == 0 || len(sel.OrderBy) == 0 || !t.Method.Ordered() {
 		return false
 	}
 	return strings.EqualFold(sel.OrderBy[0].Column, t.Method.Key())

@@ -110,6 +110,7 @@ func TestShardPlanRoutes(t *testing.T) {
 		{"table group relays to its cluster", "SELECT * FROM users JOIN profiles ON users.id = profiles.user_id", nil, PlanRelay, []string{"accounts"}, nil},
 		{"modulo key equality is one shard", "SELECT * FROM comments WHERE entry_id = 7", nil, PlanRelay, []string{"s1"}, nil},
 		{"SQL_CALC_FOUND_ROWS on one shard relays", "SELECT SQL_CALC_FOUND_ROWS * FROM comments WHERE entry_id = 7 LIMIT 2", nil, PlanRelay, []string{"s1"}, []string{"SQL_CALC_FOUND_ROWS"}},
+		{"SQL_CALC_FOUND_ROWS over every shard keeps it in each", "SELECT SQL_CALC_FOUND_ROWS * FROM comments ORDER BY id LIMIT 10", nil, PlanMerge, []string{"s0", "s1", "s2"}, []string{"SQL_CALC_FOUND_ROWS", "LIMIT 10"}},
 		{"modulo IN splits per shard", "SELECT * FROM comments WHERE entry_id IN (3, 4, 6)", nil, PlanMerge, []string{"s0", "s1"}, []string{"IN (3,6)"}},
 		{"range bounds pick overlapping shards", "SELECT * FROM events WHERE id >= 1500 AND id < 2500", nil, PlanMerge, []string{"s1", "s2"}, nil},
 		{"range equality", "SELECT * FROM events WHERE id = 999", nil, PlanRelay, []string{"s0"}, nil},
@@ -168,7 +169,8 @@ func TestShardPlanRefusals(t *testing.T) {
 		{"LOAD DATA LOCAL INFILE 'c.csv' INTO TABLE countries", "LOAD DATA into countries"},
 		{"LOCK TABLES comments WRITE", "LOCK TABLES on comments"},
 		{"SELECT * FROM members WHERE city = 'x' OR username = 'a'", "refuses scatter queries"},
-		{"SELECT SQL_CALC_FOUND_ROWS * FROM comments ORDER BY id LIMIT 10", "SQL_CALC_FOUND_ROWS over"},
+		{"SELECT SQL_CALC_FOUND_ROWS DISTINCT body FROM comments ORDER BY body LIMIT 10", "SQL_CALC_FOUND_ROWS over"},
+		{"SELECT SQL_CALC_FOUND_ROWS author, COUNT(*) FROM comments GROUP BY author LIMIT 10", "SQL_CALC_FOUND_ROWS over"},
 	}
 	for _, tt := range tests {
 		_, err := plan(t, s, tt.sql)

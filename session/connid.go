@@ -32,24 +32,58 @@ func ownConnectionID(f *sqlparse.Facts) bool {
 	return true
 }
 
-// rowCountQuery is SELECT ROW_COUNT() [[AS] alias].
-var rowCountQuery = regexp.MustCompile("(?is)^\\s*select\\s+row_count\\s*\\(\\s*\\)\\s*(?:as\\s+)?(`[^`]+`|\\w+)?\\s*;?\\s*$")
+// rowCountQuery is SELECT ROW_COUNT() [[AS] alias], foundRowsQuery
+// SELECT FOUND_ROWS() [[AS] alias].
+var (
+	rowCountQuery  = regexp.MustCompile("(?is)^\\s*select\\s+row_count\\s*\\(\\s*\\)\\s*(?:as\\s+)?(`[^`]+`|\\w+)?\\s*;?\\s*$")
+	foundRowsQuery = regexp.MustCompile("(?is)^\\s*select\\s+found_rows\\s*\\(\\s*\\)\\s*(?:as\\s+)?(`[^`]+`|\\w+)?\\s*;?\\s*$")
+)
 
-// sessionRowCount handles a statement that reads ROW_COUNT() right after
-// a write Strata split over shards, whose count only the session has:
-// SELECT ROW_COUNT() is answered here, and in any other statement the
-// call is replaced by the count. sql is the text to run (changed when
-// replaced); done: the statement was answered.
+// sessionRowCount handles a statement that reads what only the session
+// knows of the statement before: ROW_COUNT() right after a write Strata
+// split over shards, FOUND_ROWS() right after a result Strata sent itself
+// (a merge of shards). SELECT ROW_COUNT() and SELECT FOUND_ROWS() are
+// answered here (answerPrevious), and in any other statement the call is
+// replaced by the value. sql is the text to run (changed when replaced);
+// done: the statement was answered.
 func (s *Session) sessionRowCount(ctx context.Context, sql string, f *sqlparse.Facts) (text string, done bool, err error) {
-	if s.rowCountState != 1 || !f.ReadsPrevious {
+	if !f.ReadsPrevious {
 		return sql, false, nil
 	}
-	count := strconv.FormatUint(s.rowCount, 10)
-	if m := rowCountQuery.FindStringSubmatch(sql); m != nil {
-		return sql, true, s.sendValue(ctx, columnName(m[1], "ROW_COUNT()"), count, false)
+	if done, err := s.answerPrevious(ctx, sql, false); done {
+		return sql, true, err
 	}
-	text, _ = s.replaceCall(sql, "row_count", count)
+	text = sql
+	if s.rowCountState == 1 {
+		text, _ = s.replaceCall(text, "row_count", strconv.FormatUint(s.rowCount, 10))
+	}
+	if s.foundRowsState == 1 && s.foundRowsLost == "" {
+		text, _ = s.replaceCall(text, "found_rows", strconv.FormatUint(s.foundRows, 10))
+	}
 	return text, false, nil
+}
+
+// answerPrevious answers SELECT ROW_COUNT() and SELECT FOUND_ROWS() when
+// only the session knows the value (see sessionRowCount), in the text or
+// the binary protocol; done is false for any other statement.
+func (s *Session) answerPrevious(ctx context.Context, sql string, binary bool) (done bool, err error) {
+	if s.rowCountState == 1 {
+		if m := rowCountQuery.FindStringSubmatch(sql); m != nil {
+			return true, s.sendValue(ctx, columnName(m[1], "ROW_COUNT()"), strconv.FormatUint(s.rowCount, 10), false, binary)
+		}
+	}
+	if s.foundRowsState != 1 {
+		return false, nil
+	}
+	m := foundRowsQuery.FindStringSubmatch(sql)
+	switch {
+	case m == nil:
+		return false, nil
+	case s.foundRowsLost != "":
+		return true, s.refuse(wire.NewError(wire.ErNotSupportedYet,
+			"Strata: FOUND_ROWS() of the previous SELECT is unknown: shard %s could not report its SQL_CALC_FOUND_ROWS count. Run the SELECT again, or count with SELECT COUNT(*)", s.foundRowsLost))
+	}
+	return true, s.sendValue(ctx, columnName(m[1], "FOUND_ROWS()"), strconv.FormatUint(s.foundRows, 10), false, binary)
 }
 
 // answerConnectionID answers SELECT CONNECTION_ID() itself; ok is false
@@ -62,7 +96,7 @@ func (s *Session) answerConnectionID(ctx context.Context, sql string, f *sqlpars
 	if m == nil {
 		return false, nil
 	}
-	return true, s.sendValue(ctx, columnName(m[1], "CONNECTION_ID()"), strconv.FormatUint(uint64(s.ID), 10), true)
+	return true, s.sendValue(ctx, columnName(m[1], "CONNECTION_ID()"), strconv.FormatUint(uint64(s.ID), 10), true, false)
 }
 
 // columnName is a SELECT's alias (backquotes taken off), or def without.
@@ -74,13 +108,13 @@ func columnName(alias, def string) string {
 }
 
 // sendValue answers a statement with one BIGINT column and one row, as the
-// server answers SELECT CONNECTION_ID().
-func (s *Session) sendValue(ctx context.Context, name, value string, unsigned bool) error {
+// server answers SELECT CONNECTION_ID(); binary: to a COM_STMT_EXECUTE.
+func (s *Session) sendValue(ctx context.Context, name, value string, unsigned, binary bool) error {
 	colFlags, defFlags, length := engine.FlagBinary, wire.FlagNotNull|wire.FlagBinary, uint32(21)
 	if unsigned {
 		colFlags, defFlags, length = colFlags|engine.FlagUnsigned, defFlags|wire.FlagUnsigned, 10
 	}
 	col := engine.Column{Name: name, Type: engine.TypeLongLong, Flags: colFlags, Charset: engine.CharsetBinary}
 	def := wire.AppendColumnDef(nil, name, wire.TypeLongLong, 63, length, defFlags)
-	return s.sendRows(ctx, []engine.Column{col}, [][]byte{def}, engine.NewSliceStream(engine.Row{[]byte(value)}), false)
+	return s.sendRows(ctx, []engine.Column{col}, [][]byte{def}, engine.NewSliceStream(engine.Row{[]byte(value)}), binary)
 }

@@ -223,6 +223,11 @@ func (s *Session) Execute(ctx context.Context, packet []byte) error {
 		st.longData = nil
 		return s.refuseByRule(st.facts, rule, msg)
 	}
+	if st.facts.ReadsPrevious && st.params == 0 {
+		if done, err := s.answerPrevious(ctx, st.sql, true); done {
+			return err
+		}
+	}
 	if st.placed || s.pinnedAway(st.facts) {
 		return s.executePlaced(ctx, st, packet, typesIn)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/strata-proxy/strata/sqlparse"
+	"github.com/strata-proxy/strata/wire"
 )
 
 // Registry hands out Strata's own connection ids and finds sessions by id,
@@ -158,15 +159,24 @@ func (s *Session) startStatement(f *sqlparse.Facts) {
 	s.current.Store(f)
 }
 
-// CommandDone records the end of a client command (the front end calls it
-// after each): nothing runs now, and whether a transaction is left open.
-func (s *Session) CommandDone() {
+// CommandDone records the end of a client command cmd (the front end calls
+// it after each): nothing runs now, and whether a transaction is left open.
+func (s *Session) CommandDone(cmd byte) {
 	s.current.Store(nil)
-	if s.rowCountState > 0 {
-		s.rowCountState-- // 2 (set by this command) → 1 (the next may read it) → 0
+	switch cmd {
+	case wire.ComQuery, wire.ComStmtExecute, wire.ComStmtBulkExecute:
+		// What the statement before left (ROW_COUNT(), FOUND_ROWS()) is
+		// the next statement's to read: a COM_STMT_PREPARE in between,
+		// as PDO sends for SELECT FOUND_ROWS(), changes nothing.
+		if s.rowCountState > 0 {
+			s.rowCountState-- // 2 (set by this command) → 1 (the next may read it) → 0
+		}
+		if s.foundRowsState > 0 {
+			s.foundRowsState-- // as rowCountState
+		}
 	}
 	if s.ownErrState > 0 {
-		s.ownErrState-- // as rowCountState
+		s.ownErrState-- // as rowCountState, after any command
 	}
 	s.txOpen.Store(s.inTransaction())
 	switch {

@@ -174,6 +174,14 @@ type Session struct {
 	// readable by this one, 0 none (CommandDone ages it).
 	rowCount      uint64
 	rowCountState uint8
+	// foundRows is FOUND_ROWS() after a result Strata sent itself (a
+	// merge of shards, its own answers): the rows it sent, or with
+	// SQL_CALC_FOUND_ROWS the shards' counts added up. foundRowsState
+	// ages as rowCountState. foundRowsLost names the shard whose count
+	// could not be read: FOUND_ROWS() is then refused, not answered wrong.
+	foundRows      uint64
+	foundRowsState uint8
+	foundRowsLost  string
 	// ownErr is the error Strata itself answered the last command with,
 	// for SHOW WARNINGS (diagnostics.go); ownErrState ages like
 	// rowCountState.

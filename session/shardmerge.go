@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"sync"
 	"time"
 
@@ -25,6 +26,11 @@ func (s *Session) execMerge(ctx context.Context, f *sqlparse.Facts, plan *planne
 	defer s.giveBack(conns)
 	defer s.noteTxRead(f, conns)
 	defer s.running(conns)()
+	if plan.SumsFoundRows() && anyShared(conns) {
+		// Routes that share a connection run one after another on it, so
+		// FOUND_ROWS() there would count the last one's rows only.
+		return s.refuseRouting(&planner.RoutingError{Msg: "SQL_CALC_FOUND_ROWS over several period tables of one shard inside a transaction is not supported: count the total with SELECT COUNT(*) and the same WHERE"})
+	}
 	if plan.Walk || anyShared(conns) {
 		return s.finishMerge(ctx, f, plan, conns, binary, start)
 	}
@@ -49,7 +55,46 @@ func (s *Session) execMerge(ctx context.Context, f *sqlparse.Facts, plan *planne
 			return s.WriteError(shardError(conns[i].route.Cluster, err))
 		}
 	}
-	return s.mergeOpened(ctx, f, plan, conns, rows, binary, start)
+	if err := s.mergeOpened(ctx, f, plan, conns, rows, binary, start); err != nil {
+		return err
+	}
+	if plan.SumsFoundRows() && s.foundRowsState == 2 { // the merge was sent
+		s.sumFoundRows(ctx, conns)
+	}
+	return nil
+}
+
+// sumFoundRows makes FOUND_ROWS() after a merge of SELECT
+// SQL_CALC_FOUND_ROWS the total: each shard counted its own rows without
+// the LIMIT, and the merge keeps every shard's rows (the planner refuses
+// any other), so the total is their sum. When a shard cannot say, a
+// FOUND_ROWS() that follows gets an error naming it, not a wrong count.
+func (s *Session) sumFoundRows(ctx context.Context, conns []*shardConn) {
+	var total uint64
+	for _, sc := range conns {
+		n, err := foundRowsOf(ctx, sc.conn)
+		if err != nil {
+			s.markBroken(sc, err)
+			s.foundRowsLost = sc.route.Cluster
+			return
+		}
+		total += n
+	}
+	s.foundRows = total
+}
+
+// foundRowsOf reads FOUND_ROWS() on c, right after its SELECT.
+func foundRowsOf(ctx context.Context, c *backend.Conn) (uint64, error) {
+	rows, err := c.QueryRows(ctx, "SELECT FOUND_ROWS()")
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	row, err := rows.Next(ctx)
+	if err != nil || len(row) != 1 {
+		return 0, fmt.Errorf("reading FOUND_ROWS(): %v", err)
+	}
+	return strconv.ParseUint(string(row[0]), 10, 64)
 }
 
 func (s *Session) closeRows(rows []*backend.Rows, conns []*shardConn) {
@@ -255,6 +300,7 @@ func (s *Session) sendRows(ctx context.Context, cols []engine.Column, colPackets
 	s.forgetPrevious() // Strata answers
 	var buf []byte
 	started := false
+	var sent uint64
 	start := func() error {
 		started = true
 		s.client.Seq = 1
@@ -303,12 +349,17 @@ func (s *Session) sendRows(ctx context.Context, cols []engine.Column, colPackets
 		if err := s.client.WritePacket(buf); err != nil {
 			return err
 		}
+		sent++
 	}
 	if !started {
 		if err := start(); err != nil {
 			return err
 		}
 	}
+	// No server saw this result: FOUND_ROWS() after it is the session's
+	// to answer (sessionRowCount), the rows sent unless the merge adds up
+	// the shards' SQL_CALC_FOUND_ROWS counts (sumFoundRows).
+	s.foundRows, s.foundRowsState, s.foundRowsLost = sent, 2, ""
 	if s.flavor.DeprecateEOF {
 		return s.client.WriteFlush(wire.AppendOK(nil, wire.HeaderEOF, 0, 0, s.Status(), 0))
 	}

@@ -185,6 +185,19 @@ type ScatterSelect struct {
 	// values are placeholders.
 	Limit, Offset           int64
 	LimitParam, OffsetParam int
+	// FoundRows: SELECT SQL_CALC_FOUND_ROWS. Each shard counts its own
+	// rows without the LIMIT, and FOUND_ROWS() after the statement is
+	// their sum, which only holds when the merge keeps every shard's rows
+	// (FoundRowsSummable).
+	FoundRows bool
+}
+
+// FoundRowsSummable reports whether FOUND_ROWS() of the merged statement
+// is the sum of the shards' FOUND_ROWS(): every row of every shard is a
+// row of the merged answer (before its LIMIT). Groups merged across shards
+// and DISTINCT fold rows of several shards into one.
+func (s *ScatterSelect) FoundRowsSummable() bool {
+	return !s.Aggregated && !s.Distinct && s.Having == nil
 }
 
 // ExprOp is the operator of an Expr node.

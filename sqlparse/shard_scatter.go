@@ -110,7 +110,8 @@ func (b *scatterBuilder) start() {
 		b.visible = -1
 	}
 	b.fields = append([]*ast.SelectField(nil), b.orig...)
-	b.out = &ScatterSelect{Visible: b.visible, Limit: -1, Distinct: sel.Distinct}
+	b.out = &ScatterSelect{Visible: b.visible, Limit: -1, Distinct: sel.Distinct,
+		FoundRows: sel.SelectStmtOpts != nil && sel.SelectStmtOpts.CalcFoundRows}
 
 	switch {
 	case sel.SelectIntoOpt != nil:

@@ -63,3 +63,14 @@ show('members and their comments', $st->fetchAll(PDO::FETCH_ASSOC));
 $st = $pdo->prepare("SELECT qty, COUNT(*) AS n FROM events WHERE qty < ? GROUP BY qty WITH ROLLUP");
 $st->execute([3]);
 show('events rolled up', $st->fetchAll(PDO::FETCH_ASSOC));
+// WordPress-style pagination: a page with SQL_CALC_FOUND_ROWS, then
+// FOUND_ROWS() for the total; and FOUND_ROWS() after a plain read.
+$st = $pdo->prepare("SELECT SQL_CALC_FOUND_ROWS id, author FROM comments WHERE votes > ? ORDER BY id DESC LIMIT 10, 5");
+$st->execute([3]);
+$page = $st->fetchAll(PDO::FETCH_ASSOC);
+show('page of comments', $page);
+show('comments found', $pdo->query("SELECT FOUND_ROWS() AS total")->fetchAll(PDO::FETCH_ASSOC));
+$st = $pdo->prepare("SELECT id FROM events WHERE qty = ?");
+$st->execute([2]);
+$st->fetchAll();
+show('events read', $pdo->query("SELECT FOUND_ROWS() AS n")->fetchAll(PDO::FETCH_ASSOC));

@@ -7,26 +7,73 @@ import (
 	"github.com/strata-proxy/strata/test/testenv"
 )
 
-// SQL_CALC_FOUND_ROWS on one shard counts that shard's rows, which are all
-// the statement's: FOUND_ROWS() after it reads them there. Over several
-// shards each would count its own, so Strata refuses it with a clear error
-// rather than let FOUND_ROWS() answer one shard's count.
+// FOUND_ROWS() reads the total of the statement before, as on one server:
+// on one shard, that shard's count; after a page of SELECT
+// SQL_CALC_FOUND_ROWS over several shards (WordPress's pagination), the
+// sum of every shard's count without the LIMIT; after a plain read Strata
+// merged, the rows it sent. Where groups or DISTINCT fold rows of several
+// shards into one, no sum is the total, and the statement is refused.
 func TestFoundRowsOnShards(t *testing.T) {
 	shardedData(t)
 	db := strataDB(t)
 	conn := testenv.Conn(t, db)
-
-	want := testenv.Strings(t, conn, "SELECT COUNT(*) FROM events WHERE id < 500")
-	if rows := testenv.Strings(t, conn, "SELECT SQL_CALC_FOUND_ROWS id FROM events WHERE id < 500 ORDER BY id LIMIT 3"); len(rows) != 3 {
-		t.Fatalf("the page on one shard: %d rows, want 3", len(rows))
+	count := func(query string, args ...any) string {
+		t.Helper()
+		got := testenv.Strings(t, conn, query, args...)
+		if len(got) != 1 {
+			t.Fatalf("%s: %q", query, got)
+		}
+		return got[0]
 	}
-	if got := testenv.Strings(t, conn, "SELECT FOUND_ROWS()"); len(got) != 1 || len(want) != 1 || got[0] != want[0] || got[0] == "0" {
-		t.Fatalf("FOUND_ROWS() after a page on one shard = %q, want the shard's count %q", got, want)
+	steps := []struct {
+		name, page string
+		args       []any
+		rows       int
+		total      string // the statement that counts what FOUND_ROWS() must say
+	}{
+		{"one shard", "SELECT SQL_CALC_FOUND_ROWS id FROM events WHERE id < 500 ORDER BY id LIMIT 3", nil, 3,
+			"SELECT COUNT(*) FROM events WHERE id < 500"},
+		{"every range shard, ordered by the key", "SELECT SQL_CALC_FOUND_ROWS id FROM events ORDER BY id LIMIT 20, 5", nil, 5,
+			"SELECT COUNT(*) FROM events"},
+		{"two range shards", "SELECT SQL_CALC_FOUND_ROWS id, kind FROM events WHERE id BETWEEN 400 AND 2600 ORDER BY kind, id DESC LIMIT 4", nil, 4,
+			"SELECT COUNT(*) FROM events WHERE id BETWEEN 400 AND 2600"},
+		{"every hash shard, prepared", "SELECT SQL_CALC_FOUND_ROWS id FROM comments WHERE votes > ? ORDER BY id DESC LIMIT ?, ?", []any{3, 10, 5}, 5,
+			"SELECT COUNT(*) FROM comments WHERE votes > 3"},
+		{"whole groups (by the shard key)", "SELECT SQL_CALC_FOUND_ROWS entry_id, GROUP_CONCAT(id ORDER BY id) FROM comments GROUP BY entry_id ORDER BY entry_id LIMIT 2", nil, 2,
+			"SELECT COUNT(DISTINCT entry_id) FROM comments"},
+		{"a plain read merged", "SELECT id FROM comments WHERE votes = 7", nil, -1,
+			"SELECT COUNT(*) FROM comments WHERE votes = 7"},
+	}
+	for _, st := range steps {
+		want := count(st.total)
+		rows := testenv.Strings(t, conn, st.page, st.args...)
+		if st.rows >= 0 && len(rows) != st.rows {
+			t.Fatalf("%s: the page has %d rows, want %d", st.name, len(rows), st.rows)
+		}
+		if got := count("SELECT FOUND_ROWS()"); got != want || got == "0" {
+			t.Errorf("%s: FOUND_ROWS() = %s, want %s", st.name, got, want)
+		}
+	}
+	// In an expression, and only right after the statement.
+	total := count("SELECT COUNT(*) FROM comments")
+	testenv.Strings(t, conn, "SELECT SQL_CALC_FOUND_ROWS id FROM comments LIMIT 1")
+	if got, want := count("SELECT FOUND_ROWS() * 2 AS twice"), count("SELECT COUNT(*) * 2 FROM comments"); got != want {
+		t.Errorf("SELECT FOUND_ROWS() * 2 right after the page = %s, want %s", got, want)
+	}
+	testenv.Strings(t, conn, "SELECT SQL_CALC_FOUND_ROWS id FROM comments LIMIT 1")
+	testenv.Strings(t, conn, "SELECT 1 FROM DUAL")
+	if got := count("SELECT FOUND_ROWS()"); got == total {
+		t.Errorf("FOUND_ROWS() after a statement that came between = %s, the page's total: read too late", got)
 	}
 
-	_, err := conn.QueryContext(testenv.Ctx(t), "SELECT SQL_CALC_FOUND_ROWS id FROM events ORDER BY id LIMIT 3")
-	if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "SQL_CALC_FOUND_ROWS") || !strings.Contains(err.Error(), "COUNT(*)") {
-		t.Fatalf("SQL_CALC_FOUND_ROWS over every shard: %v, want error 1235 naming it and COUNT(*)", err)
+	for _, q := range []string{
+		"SELECT SQL_CALC_FOUND_ROWS DISTINCT kind FROM events LIMIT 2",
+		"SELECT SQL_CALC_FOUND_ROWS kind, COUNT(*) FROM events GROUP BY kind LIMIT 2",
+	} {
+		_, err := conn.QueryContext(testenv.Ctx(t), q)
+		if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "SQL_CALC_FOUND_ROWS") || !strings.Contains(err.Error(), "COUNT(*)") {
+			t.Errorf("%s over every shard: %v, want error 1235 naming it and COUNT(*)", q, err)
+		}
 	}
 }
 
