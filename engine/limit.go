@@ -42,3 +42,8 @@ func (l *Limit) Next(ctx context.Context) (Row, error) {
 
 // Close closes the input.
 func (l *Limit) Close() error { return l.in.Close() }
+
+// FoundRows is what MariaDB's FOUND_ROWS() says after a SELECT with this
+// LIMIT and no SQL_CALC_FOUND_ROWS: the rows read up to the end of the
+// window, the skipped offset included (LIMIT 50, 10 over 100 rows: 60).
+func (l *Limit) FoundRows() int64 { return l.skipped + l.sent }

@@ -6,20 +6,25 @@ func TestLimit(t *testing.T) {
 	tests := []struct {
 		offset, count int64
 		want          string
+		found         int64 // FOUND_ROWS() after it: rows read to the window's end
 	}{
-		{0, -1, "1;2;3;4;5"},
-		{0, 2, "1;2"},
-		{2, 2, "3;4"},
-		{3, 10, "4;5"},
-		{5, 1, ""},
-		{10, 1, ""},
-		{0, 0, ""},
-		{-1, 1, "1"},
+		{0, -1, "1;2;3;4;5", 5},
+		{0, 2, "1;2", 2},
+		{2, 2, "3;4", 4},
+		{3, 10, "4;5", 5},
+		{5, 1, "", 5},
+		{10, 1, "", 5},
+		{0, 0, "", 0},
+		{-1, 1, "1", 1},
 	}
 	for _, tt := range tests {
 		in := NewSliceStream(parse("1;2;3;4;5")...)
-		if got := collect(t, NewLimit(in, tt.offset, tt.count)); got != tt.want {
+		l := NewLimit(in, tt.offset, tt.count)
+		if got := collect(t, l); got != tt.want {
 			t.Errorf("LIMIT %d OFFSET %d = %q, want %q", tt.count, tt.offset, got, tt.want)
+		}
+		if got := NewProject(l, 1).(FoundRowser).FoundRows(); got != tt.found {
+			t.Errorf("LIMIT %d OFFSET %d: FOUND_ROWS() %d, want %d", tt.count, tt.offset, got, tt.found)
 		}
 		if tt.count == 0 && in.Read() != 0 {
 			t.Errorf("LIMIT 0 read %d rows", in.Read())

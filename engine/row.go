@@ -31,6 +31,13 @@ type RowStream interface {
 	Close() error
 }
 
+// FoundRowser is a stream that counts rows as MariaDB's FOUND_ROWS() does
+// after a SELECT without SQL_CALC_FOUND_ROWS (Limit, and streams that
+// pass its count on); for any other stream that is the rows it returned.
+type FoundRowser interface {
+	FoundRows() int64
+}
+
 // Source is something that can be opened into a RowStream, such as one
 // shard's query or one period table. Opening is separate from reading so
 // that OrderedWalk can leave sources it does not need unopened.

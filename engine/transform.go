@@ -95,6 +95,14 @@ func (p *projectStream) Next(ctx context.Context) (Row, error) {
 
 func (p *projectStream) Close() error { return p.in.Close() }
 
+// FoundRows passes on the count of a Limit below, or -1 without one.
+func (p *projectStream) FoundRows() int64 {
+	if f, ok := p.in.(FoundRowser); ok {
+		return f.FoundRows()
+	}
+	return -1
+}
+
 // filterStream is NewFilter's stream.
 type filterStream struct {
 	in   RowStream

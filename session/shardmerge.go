@@ -357,8 +357,12 @@ func (s *Session) sendRows(ctx context.Context, cols []engine.Column, colPackets
 		}
 	}
 	// No server saw this result: FOUND_ROWS() after it is the session's
-	// to answer (sessionRowCount), the rows sent unless the merge adds up
+	// to answer (sessionRowCount): the rows sent, or with a LIMIT the rows
+	// read up to its end, as MariaDB counts them, unless the merge adds up
 	// the shards' SQL_CALC_FOUND_ROWS counts (sumFoundRows).
+	if f, ok := stream.(engine.FoundRowser); ok && f.FoundRows() >= 0 {
+		sent = uint64(f.FoundRows())
+	}
 	s.foundRows, s.foundRowsState, s.foundRowsLost = sent, 2, ""
 	if s.flavor.DeprecateEOF {
 		return s.client.WriteFlush(wire.AppendOK(nil, wire.HeaderEOF, 0, 0, s.Status(), 0))

@@ -75,7 +75,7 @@ func (m Mode) Materialize(sql string, args []string) (*Materialization, error) {
 		return nil, ErrNotMaterialized
 	}
 	sel, ok := stmts[0].(*ast.SelectStmt)
-	if !ok || sel.From == nil || sel.LockInfo != nil || sel.With != nil || sel.SelectStmtOpts != nil && sel.SelectStmtOpts.CalcFoundRows {
+	if !ok || sel.From == nil || sel.LockInfo != nil || sel.With != nil {
 		return nil, ErrNotMaterialized
 	}
 	if args != nil {
