@@ -3,7 +3,9 @@
 // the sharded table go on taking ids from it — unique, none refused by the
 // old, now read_only, primary; and a shard whose primary changes while it
 // holds a prepared branch of a transaction across shards gets that branch
-// committed on its new primary.
+// committed on its new primary; a switchover of a shard where an open
+// transaction holds a branch waits for it, or, forced, ends it with no
+// part of it left.
 package shardswitch
 
 import (

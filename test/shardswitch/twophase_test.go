@@ -2,6 +2,9 @@ package shardswitch
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -95,4 +98,113 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 			t.Fatalf("waited 15 s for %s", what)
 		}
 	}
+}
+
+// A switchover of a shard on which an open transaction across shards holds
+// a branch waits for that transaction: at its timeout it gives up and the
+// transaction commits on every shard. Forced, it closes the session, and
+// its branch and its coordinator's part both roll back: no row of it is
+// anywhere, and no branch is left prepared.
+func TestSwitchoverOfABranchesShardWaitsForOrEndsTheTransaction(t *testing.T) {
+	ctx := context.Background()
+	yaml := strings.Replace(config, "monitor: {interval: 200ms}", "monitor: {interval: 200ms}\ntransactions: {mode: twopc, resolve_every: 200ms}", 1)
+	s, _ := testenv.StartStrataFile(t, yaml)
+	db := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog"))
+	s0 := []string{"127.0.0.1:17452", "127.0.0.1:17454"}
+	const coordinator = "127.0.0.1:17453"
+	rowsOf := func(ids string) int {
+		n := 0
+		for _, addr := range append([]string{coordinator}, s0...) {
+			var k int
+			if err := testenv.Direct(t, addr).QueryRow("SELECT COUNT(*) FROM blog.notes WHERE id IN (" + ids + ")").Scan(&k); err != nil {
+				t.Fatal(err)
+			}
+			n += k
+		}
+		return n
+	}
+	across := func(odd, even int) *sql.Conn {
+		t.Helper()
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range []string{"BEGIN",
+			fmt.Sprintf("INSERT INTO notes (id, body) VALUES (%d, 'coordinator')", odd), // s1
+			fmt.Sprintf("INSERT INTO notes (id, body) VALUES (%d, 'branch')", even)} {   // s0
+			if _, err := conn.ExecContext(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		return conn
+	}
+	switchTo := func(force bool) (int, map[string]any) {
+		t.Helper()
+		to := s0[0]
+		if primaryOf(t, s.AdminAddr(), "s0") == s0[0] {
+			to = s0[1]
+		}
+		return testenv.PostJSON(t, "http://"+s.AdminAddr()+"/api/clusters/s0/switchover",
+			fmt.Sprintf(`{"to": %q, "timeout": "700ms", "force": %t}`, to, force))
+	}
+
+	conn := across(777021, 777022)
+	var id int
+	if err := conn.QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := switchTo(false); code != http.StatusConflict || !strings.Contains(fmt.Sprint(out), fmt.Sprintf("sessions %d ", id)) {
+		t.Fatalf("switchover of s0 while a transaction holds a branch there: %d %v; want 409 naming session %d", code, out, id)
+	}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		t.Fatalf("COMMIT after the switchover gave up: %v", err)
+	}
+	conn.Close()
+	waitFor(t, "both rows of the committed transaction", func() bool { return rowsOf("777021, 777022") >= 2 })
+
+	conn = across(777031, 777032)
+	defer conn.Close()
+	if code, out := switchTo(true); code != http.StatusOK {
+		t.Fatalf("forced switchover of s0 while a transaction holds a branch there: %d %v", code, out)
+	}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err == nil {
+		t.Fatal("COMMIT of a transaction whose session the forced switchover closed succeeded")
+	}
+	time.Sleep(500 * time.Millisecond) // a few resolver passes
+	if n := rowsOf("777031, 777032"); n != 0 {
+		t.Fatalf("%d rows of the transaction the forced switchover ended are on the servers; want none", n)
+	}
+	for _, addr := range append([]string{coordinator}, s0...) {
+		if p := prepared(t, addr); p != 0 {
+			t.Errorf("%s holds %d prepared branches after the forced switchover", addr, p)
+		}
+	}
+}
+
+// primaryOf reads cluster's primary from Strata's topology.
+func primaryOf(t *testing.T, admin, cluster string) string {
+	t.Helper()
+	resp, err := http.Get("http://" + admin + "/api/topology")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var topo struct {
+		Clusters []struct {
+			Name    string `json:"name"`
+			Primary struct {
+				Address string `json:"address"`
+			} `json:"primary"`
+		} `json:"clusters"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&topo); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range topo.Clusters {
+		if c.Name == cluster {
+			return c.Primary.Address
+		}
+	}
+	t.Fatalf("GET /api/topology has no cluster %s", cluster)
+	return ""
 }
