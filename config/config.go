@@ -345,6 +345,11 @@ type Limits struct {
 	// keeps prepared: an application that prepares without closing gets
 	// MariaDB's error 1461 instead of growing Strata's memory.
 	MaxPreparedStatements int `yaml:"max_prepared_statements"`
+	// MaxPulledRows bounds the rows Strata reads from one table (or one
+	// subquery's values) to run a statement over sharded tables on one
+	// server: joins of tables that live apart, subqueries it runs first.
+	// More is refused, so a statement cannot make Strata hold a table.
+	MaxPulledRows int `yaml:"max_pulled_rows"`
 }
 
 // Monitor controls the health checker.
@@ -512,6 +517,7 @@ const (
 	// DefaultMaxPreparedStatements is MariaDB's max_prepared_stmt_count
 	// default, which the server applies to all sessions together.
 	DefaultMaxPreparedStatements = 16382
+	DefaultMaxPulledRows         = 10000
 	DefaultPool                  = "primary"
 	DefaultMaxAllowedPacket      = 64 << 20
 )
@@ -616,6 +622,9 @@ func (l *Limits) applyDefaults() {
 	}
 	if l.MaxPreparedStatements == 0 {
 		l.MaxPreparedStatements = DefaultMaxPreparedStatements
+	}
+	if l.MaxPulledRows == 0 {
+		l.MaxPulledRows = DefaultMaxPulledRows
 	}
 }
 

@@ -144,6 +144,9 @@ func (c *Config) validate(root *yaml.Node) error {
 	if c.Limits.MaxPreparedStatements < 0 {
 		p.add("limits.max_prepared_statements", "must not be negative (statements one client session may keep prepared; default %d)", DefaultMaxPreparedStatements)
 	}
+	if c.Limits.MaxPulledRows < 0 {
+		p.add("limits.max_pulled_rows", "must not be negative (rows Strata reads from one table to run a statement over sharded tables on one server; default %d)", DefaultMaxPulledRows)
+	}
 	if c.Limits.MaxQueryDigests < 0 {
 		p.add("limits.max_query_digests", "must not be negative (the statistics keep this many statement shapes; default %d)", DefaultMaxQueryDigests)
 	}

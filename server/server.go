@@ -124,7 +124,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 	s.Env = &session.Env{
 		Topology: s.Topology, Planner: plan, Pools: s.Pools, Metrics: s.Metrics,
 		Registry: session.NewRegistry(), BackendUser: cfg.Backend.User, BackendPassword: cfg.Backend.Password, Accounts: accounts, BackendSockets: cfg.Backend.Sockets,
-		BackendTLS: backendTLS, Log: log, SlowLog: cfg.SlowLog.D(), PoolWait: cfg.Limits.PoolWait.D(), MaxPreparedStmts: cfg.Limits.MaxPreparedStatements, ConnectTimeout: cfg.Limits.ConnectTimeout.D(), Zone: cfg.Zone,
+		BackendTLS: backendTLS, Log: log, SlowLog: cfg.SlowLog.D(), PoolWait: cfg.Limits.PoolWait.D(), MaxPreparedStmts: cfg.Limits.MaxPreparedStatements, MaxPulledRows: cfg.Limits.MaxPulledRows, ConnectTimeout: cfg.Limits.ConnectTimeout.D(), Zone: cfg.Zone,
 		ReadYourWritesWait: cfg.Clusters[cfg.DefaultCluster].ReadYourWritesWait.D(),
 		Stats:              querystats.New(cfg.Limits.MaxQueryDigests),
 	}

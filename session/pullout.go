@@ -11,15 +11,22 @@ import (
 	"github.com/go-mysql-org/go-mysql/mysql"
 
 	"github.com/strata-proxy/strata/backend"
+	"github.com/strata-proxy/strata/config"
 	"github.com/strata-proxy/strata/engine"
 	"github.com/strata-proxy/strata/planner"
 	"github.com/strata-proxy/strata/sqlparse"
 	"github.com/strata-proxy/strata/wire"
 )
 
-// maxPulledValues bounds the values of one IN subquery Strata runs first
-// (sqlparse.Pullout): the list goes into the statement's text.
-const maxPulledValues = 10000
+// maxPulled bounds the rows Strata reads from one table, or the values of
+// one IN subquery it runs first (sqlparse.Pullout), to run a statement on
+// one server: limits.max_pulled_rows.
+func (s *Session) maxPulled() int {
+	if s.env.MaxPulledRows > 0 {
+		return s.env.MaxPulledRows
+	}
+	return config.DefaultMaxPulledRows
+}
 
 // maxPulloutDepth bounds subqueries inside subqueries.
 const maxPulloutDepth = 3
@@ -115,16 +122,16 @@ func (s *Session) materialize(ctx context.Context, sql string, args []string, lv
 		if err != nil {
 			return "", err
 		}
-		cols, rows, more, err := s.collectRows(ctx, f, plan, maxPulledValues, lvl.primary)
+		cols, rows, more, err := s.collectRows(ctx, f, plan, s.maxPulled(), lvl.primary)
 		switch {
 		case err != nil:
 			return "", err
 		case more && len(mat.Tables) == 1:
-			return "", wire.NewError(wire.ErNotSupportedYet, "Strata: the shards cannot answer this statement in parts (WITH ROLLUP, a window over rows of several shards, GROUP_CONCAT or STDDEV of groups split between shards), so Strata reads the rows of %s it needs and runs it on one server, and more than %d rows match its WHERE: narrow it, or group or partition by the shard key",
-				t.Name, maxPulledValues)
+			return "", wire.NewError(wire.ErNotSupportedYet, "Strata: the shards cannot answer this statement in parts (WITH ROLLUP, a window over rows of several shards, GROUP_CONCAT or STDDEV of groups split between shards), so Strata reads the rows of %s it needs and runs it on one server, and more than %d rows (limits.max_pulled_rows) match its WHERE: narrow it, or group or partition by the shard key",
+				t.Name, s.maxPulled())
 		case more:
-			return "", wire.NewError(wire.ErNotSupportedYet, "Strata: this statement joins tables that live on different clusters or are sharded differently, so Strata reads each table's rows first and joins them on one server; %s has more than %d rows it could use. Narrow it with conditions on its own columns, qualified by its name (%s.column = ...), or join on the shard key of tables sharded alike",
-				t.Name, maxPulledValues, t.Alias)
+			return "", wire.NewError(wire.ErNotSupportedYet, "Strata: this statement joins tables that live on different clusters or are sharded differently, so Strata reads each table's rows first and joins them on one server; %s has more than %d rows (limits.max_pulled_rows) it could use. Narrow it with conditions on its own columns, qualified by its name (%s.column = ...), or join on the shard key of tables sharded alike",
+				t.Name, s.maxPulled(), t.Alias)
 		}
 		reads[i] = read{cols, rows}
 		if tables[i], err = literalTable(cols, rows); err != nil {
@@ -287,7 +294,7 @@ func (s *Session) pulledValues(ctx context.Context, sql string, kind sqlparse.Pu
 	if err != nil {
 		return nil, err
 	}
-	limit := map[sqlparse.PullKind]int{sqlparse.PullIn: maxPulledValues, sqlparse.PullScalar: 1, sqlparse.PullExists: 1}[kind]
+	limit := map[sqlparse.PullKind]int{sqlparse.PullIn: s.maxPulled(), sqlparse.PullScalar: 1, sqlparse.PullExists: 1}[kind]
 	cols, rows, more, err := s.collectRows(ctx, f, plan, limit, lvl.primary)
 	if err == nil {
 		s.env.Metrics.RunFirst("values", int64(len(rows)))
@@ -305,7 +312,7 @@ func (s *Session) pulledValues(ctx context.Context, sql string, kind sqlparse.Pu
 	case more && kind == sqlparse.PullScalar:
 		return nil, wire.NewError(wire.ErSubqueryNo1Row, "Subquery returns more than 1 row")
 	case more:
-		return nil, wire.NewError(wire.ErNotSupportedYet, "Strata: the subquery %s returned more than %d rows; Strata runs IN (SELECT ...) over sharded tables first and puts its values in the statement: narrow the subquery, or join instead",
+		return nil, wire.NewError(wire.ErNotSupportedYet, "Strata: the subquery %s returned more than %d rows (limits.max_pulled_rows); Strata runs IN (SELECT ...) over sharded tables first and puts its values in the statement: narrow the subquery, or join instead",
 			abbreviate(f.Text, 80), limit)
 	}
 	literal := pulledLiteral
@@ -351,9 +358,9 @@ func (s *Session) planPulled(ctx context.Context, sql string, lvl pullLevel) (*s
 
 // pulledTable runs a derived table, a CTE's query or a UNION branch over
 // placed tables and returns its rows as typed literals
-// (sqlparse.PulledTable), up to maxPulledValues of them.
+// (sqlparse.PulledTable), up to maxPulled of them.
 func (s *Session) pulledTable(ctx context.Context, sql string, lvl pullLevel) (sqlparse.PulledTable, error) {
-	cols, rows, err := s.readPart(ctx, sql, lvl, "Strata: %s returned more than %d rows; Strata runs a derived table, CTE, UNION branch or subquery over sharded tables first and puts its rows in the statement: narrow it (WHERE, LIMIT, GROUP BY), or query the shards' rows without it")
+	cols, rows, err := s.readPart(ctx, sql, lvl, "Strata: %s returned more than %d rows (limits.max_pulled_rows); Strata runs a derived table, CTE, UNION branch or subquery over sharded tables first and puts its rows in the statement: narrow it (WHERE, LIMIT, GROUP BY), or query the shards' rows without it")
 	if err != nil {
 		return sqlparse.PulledTable{}, err
 	}
@@ -367,9 +374,9 @@ func (s *Session) pulledTable(ctx context.Context, sql string, lvl pullLevel) (s
 
 // pulledInsertRows runs the SELECT of an INSERT ... SELECT and returns
 // its rows as plain literals (pulledLiteral), so that the INSERT's VALUES
-// route by their shard key, up to maxPulledValues rows.
+// route by their shard key, up to maxPulled rows.
 func (s *Session) pulledInsertRows(ctx context.Context, sql string, lvl pullLevel) (sqlparse.PulledTable, error) {
-	cols, rows, err := s.readPart(ctx, sql, lvl, "Strata: the SELECT of this INSERT ... SELECT (%s) returned more than %d rows; Strata reads them first and inserts them as VALUES: copy in batches (WHERE id BETWEEN ...)")
+	cols, rows, err := s.readPart(ctx, sql, lvl, "Strata: the SELECT of this INSERT ... SELECT (%s) returned more than %d rows (limits.max_pulled_rows); Strata reads them first and inserts them as VALUES: copy in batches (WHERE id BETWEEN ...)")
 	if err != nil {
 		return sqlparse.PulledTable{}, err
 	}
@@ -382,16 +389,16 @@ func (s *Session) pulledInsertRows(ctx context.Context, sql string, lvl pullLeve
 }
 
 // readPart runs a part of a statement Strata reads first and returns its
-// rows, up to maxPulledValues; more is the error tooMany formats with the
+// rows, up to maxPulled; more is the error tooMany formats with the
 // part's text and the limit.
 func (s *Session) readPart(ctx context.Context, sql string, lvl pullLevel, tooMany string) ([]engine.Column, []engine.Row, error) {
 	f, plan, err := s.planPulled(ctx, sql, lvl)
 	if err != nil {
 		return nil, nil, err
 	}
-	cols, rows, more, err := s.collectRows(ctx, f, plan, maxPulledValues, lvl.primary)
+	cols, rows, more, err := s.collectRows(ctx, f, plan, s.maxPulled(), lvl.primary)
 	if err == nil && more {
-		err = wire.NewError(wire.ErNotSupportedYet, tooMany, abbreviate(f.Text, 80), maxPulledValues)
+		err = wire.NewError(wire.ErNotSupportedYet, tooMany, abbreviate(f.Text, 80), s.maxPulled())
 	}
 	return cols, rows, err
 }

@@ -55,6 +55,10 @@ type Env struct {
 	// MaxPreparedStmts bounds the statements a session keeps prepared
 	// (limits.max_prepared_statements; 0: no bound).
 	MaxPreparedStmts int
+	// MaxPulledRows bounds the rows read from one table or subquery to run
+	// a statement over sharded tables on one server
+	// (limits.max_pulled_rows; 0: the default).
+	MaxPulledRows int
 	// Log receives the slow-statement log; SlowLog is its threshold (0:
 	// off; config slow_log).
 	Log     *slog.Logger
