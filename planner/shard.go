@@ -233,7 +233,7 @@ func (s *Sharding) plan(ctx context.Context, m sqlparse.Mode, sql string, f *sql
 	switch {
 	case len(sharded) > 0:
 		if len(other) > 0 || len(unplaced) > 0 {
-			return nil, refuse("sharded table %s cannot be joined with %s, which lives on one cluster, in this statement: Strata joins such tables by reading each one's rows first, which it does not do for NATURAL or USING joins, locking reads, or tables also read in a subquery. Write the join with ON, or make %[2]s a reference table (a copy on every shard)", sharded[0].Name, firstName(other, unplaced))
+			return nil, refuse("sharded table %s cannot be joined with %s, which lives on one cluster, in this statement: Strata joins such tables by reading each one's rows first, which it does not do for locking reads, or tables also read in a subquery. Make %[2]s a reference table (a copy on every shard)", sharded[0].Name, firstName(other, unplaced))
 		}
 		return s.planSharded(ctx, l, m, sql, f, args)
 	case len(reference) > 0:
@@ -263,7 +263,7 @@ func (s *Sharding) plan(ctx context.Context, m sqlparse.Mode, sql string, f *sql
 // apartHint ends the refusals of joins of tables that live apart: Strata
 // answers most such joins by reading each table's rows first
 // (session.materialize), but not this one.
-const apartHint = ". Otherwise Strata reads each table's rows first and joins them on one server, but not for NATURAL or USING joins, locking reads, or tables also read in a subquery: write the join with ON"
+const apartHint = ". Otherwise Strata reads each table's rows first and joins them on one server, but not for locking reads, or tables also read in a subquery"
 
 func firstName(ts []*shard.Table, names []string) string {
 	if len(ts) > 0 {

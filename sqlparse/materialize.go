@@ -215,9 +215,11 @@ func collectSources(n ast.ResultSetNode, nullable bool, tables *[]*MatTable, con
 		*tables = append(*tables, t)
 		return true
 	case *ast.Join:
-		if n.NaturalJoin || len(n.Using) > 0 {
-			return false // their columns merge: not handled
-		}
+		// NATURAL and USING joins run on the server as written: the
+		// tables' rows keep their column names, so it merges the same
+		// columns. USING between two tables narrows like the ON it
+		// stands for; NATURAL, whose columns only the schema knows, does
+		// not narrow.
 		before := len(*tables)
 		if !collectSources(n.Left, nullable || n.Tp == ast.RightJoin, tables, conds) {
 			return false
@@ -226,7 +228,14 @@ func collectSources(n ast.ResultSetNode, nullable bool, tables *[]*MatTable, con
 		if n.Right != nil && !collectSources(n.Right, nullable || n.Tp == ast.LeftJoin, tables, conds) {
 			return false
 		}
-		if n.On != nil {
+		var on []ast.ExprNode
+		switch {
+		case n.On != nil:
+			on = conjuncts(nil, n.On.Expr)
+		case len(n.Using) > 0 && mid-before == 1 && len(*tables)-mid == 1:
+			on = usingEqualities(n.Using, (*tables)[before], (*tables)[mid])
+		}
+		if len(on) > 0 {
 			inner := map[*MatTable]bool{}
 			switch n.Tp {
 			case ast.LeftJoin:
@@ -238,13 +247,26 @@ func collectSources(n ast.ResultSetNode, nullable bool, tables *[]*MatTable, con
 					inner[t] = true
 				}
 			}
-			for _, c := range conjuncts(nil, n.On.Expr) {
+			for _, c := range on {
 				*conds = append(*conds, joinCond{expr: c, outerOn: n.Tp != ast.CrossJoin, nullable: inner})
 			}
 		}
 		return true
 	}
 	return false
+}
+
+// usingEqualities is JOIN ... USING (cols) between tables l and r as the
+// ON it stands for: l.col = r.col for each column.
+func usingEqualities(cols []*ast.ColumnName, l, r *MatTable) []ast.ExprNode {
+	out := make([]ast.ExprNode, 0, len(cols))
+	for _, c := range cols {
+		side := func(t *MatTable) ast.ExprNode {
+			return &ast.ColumnNameExpr{Name: &ast.ColumnName{Table: ast.NewCIStr(t.Alias), Name: c.Name}}
+		}
+		out = append(out, &ast.BinaryOperationExpr{Op: opcode.EQ, L: side(l), R: side(r)})
+	}
+	return out
 }
 
 // place pushes a conjunct down to its table, or records a join key.

@@ -37,6 +37,18 @@ func TestMaterialize(t *testing.T) {
 			},
 		},
 		{
+			// USING between two tables narrows as the ON it stands for;
+			// NATURAL, whose columns only the schema knows, does not.
+			// Tables another narrows are read after it.
+			"USING and NATURAL joins",
+			"SELECT * FROM comments c LEFT JOIN users u USING (id, zone) NATURAL JOIN likes l WHERE c.votes > 1",
+			[]table{
+				{"c", []string{"`c`.`votes`>1"}, nil},
+				{"l", nil, nil},
+				{"u", nil, []MatKey{{Column: "id", Other: 0, OtherColumn: "id"}, {Column: "zone", Other: 0, OtherColumn: "zone"}}},
+			},
+		},
+		{
 			// A correlated subquery's table is read last, with its own
 			// qualified conditions, narrowed by the outer column it is
 			// matched with; the outer table is never narrowed by it.
@@ -129,8 +141,6 @@ func TestMaterialize(t *testing.T) {
 		"SELECT * FROM comments c WHERE c.id IN (SELECT id FROM (SELECT id FROM tags) t)",
 		"SELECT * FROM comments c WHERE EXISTS (SELECT 1 FROM tags t WHERE t.id IN (SELECT u.id FROM users u))",
 		"SELECT * FROM comments c WHERE c.id IN (SELECT a FROM t UNION SELECT b FROM u)",
-		"SELECT * FROM comments c NATURAL JOIN users u",
-		"SELECT * FROM comments c JOIN users u USING (id)",
 		"SELECT * FROM comments c JOIN users u ON u.id = c.user_id FOR UPDATE",
 		"UPDATE comments c JOIN users u ON u.id = c.user_id SET c.votes = 1",
 	} {

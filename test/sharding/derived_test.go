@@ -168,6 +168,9 @@ func TestJoinsOfTablesShardedApartMatchOneServer(t *testing.T) {
 		{"RIGHT JOIN, the ON filtering the inner side only", "SELECT m.username, c.id FROM comments c RIGHT JOIN members m ON c.author = m.nick AND c.votes > 9 AND m.age < 0 WHERE m.karma = 5 AND m.age > 60 ORDER BY m.username, c.id", 3, nil},
 		{"three tables, each narrowed by the one before", "SELECT m.username, c.id, e.id FROM members m JOIN comments c ON c.author = m.nick JOIN entries e ON e.user_id = c.entry_id WHERE m.karma = 5 AND m.age > 60 AND e.score > 20 ORDER BY m.username, c.id, e.id", 3, nil},
 		{"an outer join not on the inner side's shard key", "SELECT e.id, COUNT(c.id), MIN(c.votes) FROM entries e LEFT JOIN comments c ON c.entry_id = e.user_id WHERE e.score > 35 GROUP BY e.id ORDER BY e.id", 3, nil},
+		{"USING, not on the shard keys", "SELECT user_id, e.id, l.id FROM entries e JOIN entry_likes l USING (user_id) WHERE e.score > 35 AND l.weight > 3 ORDER BY user_id, e.id, l.id", 3, nil},
+		{"LEFT JOIN ... USING: SELECT * shows the column once", "SELECT * FROM entries e LEFT JOIN entry_likes l USING (user_id) WHERE e.score > 38 ORDER BY e.id, l.id", 1, nil},
+		{"NATURAL JOIN (id and user_id)", "SELECT COUNT(*), MIN(e.title) FROM entries e NATURAL JOIN entry_likes l WHERE e.score > 10", 1, nil},
 		{"a co-sharded join grouped by another column", "SELECT e.status, GROUP_CONCAT(DISTINCT l.weight ORDER BY l.weight) FROM entries e JOIN entry_likes l ON l.entry_id = e.id WHERE e.score > 30 GROUP BY e.status ORDER BY e.status", 2, nil},
 	}
 	for _, tt := range tests {
