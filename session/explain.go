@@ -41,6 +41,15 @@ type ExplainRow struct {
 
 // ExplainPlan describes where sql would run now, as this session.
 func (s *Session) ExplainPlan(ctx context.Context, sql string) ([]ExplainRow, error) {
+	return s.explainPlan(ctx, sql, 0)
+}
+
+// explainPlan is ExplainPlan for a statement depth levels inside the parts
+// Strata runs first. Like the run, it stops at maxPulloutDepth: a part
+// that is refused again is not taken apart again (a table's read that
+// the planner refuses would otherwise be explained as the same read
+// without end).
+func (s *Session) explainPlan(ctx context.Context, sql string, depth int) ([]ExplainRow, error) {
 	parsed := s.parse(sql)
 	f := parsed.Summary
 	if rule, msg := s.refusal(statements(parsed), true); rule >= 0 {
@@ -63,10 +72,13 @@ func (s *Session) ExplainPlan(ctx context.Context, sql string) ([]ExplainRow, er
 	}
 	plan, err := s.env.Sharding.Plan(ctx, s.readingMode(), sql, f, nil)
 	if err != nil {
-		if rows, ok := s.explainPullout(ctx, sql); ok {
+		if depth >= maxPulloutDepth {
+			return nil, err
+		}
+		if rows, ok := s.explainPullout(ctx, sql, depth); ok {
 			return rows, nil
 		}
-		if rows, ok := s.explainMaterialize(ctx, sql); ok {
+		if rows, ok := s.explainMaterialize(ctx, sql, depth); ok {
 			return rows, nil
 		}
 		return nil, err
@@ -77,7 +89,7 @@ func (s *Session) ExplainPlan(ctx context.Context, sql string) ([]ExplainRow, er
 // explainPullout describes a SELECT whose subqueries over shards run first
 // (sqlparse.Pullout): each subquery's plan, then the statement with their
 // values in place. Nothing runs.
-func (s *Session) explainPullout(ctx context.Context, sql string) ([]ExplainRow, bool) {
+func (s *Session) explainPullout(ctx context.Context, sql string, depth int) ([]ExplainRow, bool) {
 	po, err := s.readingMode().PullOut(sql)
 	if err != nil {
 		return nil, false
@@ -102,7 +114,7 @@ func (s *Session) explainPullout(ctx context.Context, sql string) ([]ExplainRow,
 		if k := po.Kinds[i]; k == sqlparse.PullTable || k == sqlparse.PullRows || k == sqlparse.PullInsert {
 			po.SetTable(i, sqlparse.PulledTable{Text: fmt.Sprintf("SELECT /* rows of subquery %d */", i+1)})
 		}
-		subRows, err := s.ExplainPlan(ctx, sub)
+		subRows, err := s.explainPlan(ctx, sub, depth+1)
 		if err != nil {
 			return nil, false
 		}
@@ -125,7 +137,7 @@ func (s *Session) explainPullout(ctx context.Context, sql string) ([]ExplainRow,
 // explainMaterialize describes a join of tables that live apart
 // (sqlparse.Materialization): each table's read, then the statement over
 // their rows. Nothing runs, so the join keys show as markers.
-func (s *Session) explainMaterialize(ctx context.Context, sql string) ([]ExplainRow, bool) {
+func (s *Session) explainMaterialize(ctx context.Context, sql string, depth int) ([]ExplainRow, bool) {
 	mat, err := s.readingMode().Materialize(sql, nil)
 	if err != nil {
 		return nil, false
@@ -139,7 +151,7 @@ func (s *Session) explainMaterialize(ctx context.Context, sql string) ([]Explain
 			rows = append(rows, ExplainRow{Step: fmt.Sprintf("table %d: keys", i+1), Tables: t.Name,
 				Detail: fmt.Sprintf("%s.%s IN (the %s values of table %d)", t.Alias, key.Column, key.OtherColumn, key.Other+1)})
 		}
-		subRows, err := s.ExplainPlan(ctx, mat.Query(i, keys))
+		subRows, err := s.explainPlan(ctx, mat.Query(i, keys), depth+1)
 		if err != nil {
 			return nil, false
 		}

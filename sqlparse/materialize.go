@@ -444,6 +444,13 @@ func (m *Materialization) Query(i int, keyValues [][]string) string {
 		conds = append(conds, QuoteIdentifier(t.Alias)+"."+QuoteIdentifier(key.Column)+" IN ("+strings.Join(keyValues[k], ",")+")")
 	}
 	q := "SELECT * FROM " + quoteTable(t.Name) + " AS " + QuoteIdentifier(t.Alias)
+	if len(conds) > 1 {
+		// Each condition was restored alone, without the parentheses
+		// that kept an OR inside it: a AND b OR c would read other rows.
+		for i, c := range conds {
+			conds[i] = "(" + c + ")"
+		}
+	}
 	if len(conds) > 0 {
 		q += " WHERE " + strings.Join(conds, " AND ")
 	}

@@ -129,6 +129,14 @@ func TestMaterialize(t *testing.T) {
 	if got := m.Query(1, [][]string{{}}); got != "SELECT * FROM `users` AS `u` WHERE 0" {
 		t.Errorf("Query(1) without keys = %s", got)
 	}
+	// Conditions with OR keep their own parentheses in the read.
+	or, err := Mode{}.Materialize("SELECT * FROM audit WHERE id = 150 AND (at < '2025-09-12' OR actor <= 'x') AND (id < 3 XOR id > 9)", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := or.Query(0, nil), "SELECT * FROM `audit` AS `audit` WHERE (`id`=150) AND (`at`<'2025-09-12' OR `actor`<='x') AND (`id`<3 XOR `id`>9)"; got != want {
+		t.Errorf("the read of conditions with OR:\ngot  %s\nwant %s", got, want)
+	}
 	rows := func(col string) PulledTable {
 		return PulledTable{Columns: []string{col}, Nulls: []string{"NULL"}, Rows: [][]string{{"1"}}}
 	}

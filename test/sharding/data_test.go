@@ -459,6 +459,8 @@ func newDataSet(t0 *topologyTimes) *dataSet {
 		// Sharded apart (likes by entry_id, events by id): Strata reads
 		// both tables' usable rows and joins them on one server.
 		joinView("likes_events", "entry_likes l LEFT JOIN events ev ON ev.id = l.user_id", likes, "l", events, "ev", "lid", 6),
+		// The same, joined with USING (read as its ON, merged by the server).
+		joinView("likes_events_using", "entry_likes l LEFT JOIN events ev USING (id)", likes, "l", events, "ev", "lid", 3),
 	}
 	return ds
 }

@@ -182,3 +182,27 @@ func TestJoinsOfTablesShardedApartMatchOneServer(t *testing.T) {
 	// whole, the second by its keys.
 	sameAsOneServer(t, db, 1, "SELECT COUNT(*), COUNT(DISTINCT m.username) FROM comments c JOIN members m ON m.nick = c.author")
 }
+
+// A table Strata reads first is read with every condition of the WHERE
+// that is its own, each kept whole: an OR inside one stays inside it, so
+// the read of audit (scatter: deny) below still names its key.
+func TestReadsFirstKeepEachConditionWhole(t *testing.T) {
+	shardedData(t)
+	db := strataDB(t)
+	sameAsOneServer(t, db, 1, "SELECT id, COUNT(*) OVER () AS n FROM audit WHERE id = 150 AND (at < '2030-01-01' OR actor <= 'zzz' OR at IS NULL)")
+}
+
+// EXPLAIN STRATA of a statement whose table's read is refused too (a
+// window over audit, scatter: deny, without its key) answers the refusal;
+// it once took the read apart again without end and overflowed the stack,
+// which ends the whole process.
+func TestExplainOfARefusedReadEnds(t *testing.T) {
+	conn := testenv.Conn(t, strataDB(t))
+	_, err := conn.QueryContext(testenv.Ctx(t), "EXPLAIN STRATA SELECT id, COUNT(*) OVER () FROM audit WHERE actor = 'x'")
+	if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "audit") {
+		t.Fatalf("EXPLAIN STRATA of a window over audit without its key: %v; want Strata's refusal 1235", err)
+	}
+	if got := testenv.Strings(t, conn, "SELECT 1"); len(got) != 1 {
+		t.Fatalf("the session after the EXPLAIN: %q", got)
+	}
+}
