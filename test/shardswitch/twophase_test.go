@@ -138,6 +138,17 @@ func TestSwitchoverOfABranchesShardWaitsForOrEndsTheTransaction(t *testing.T) {
 		}
 		return conn
 	}
+	// The test before may have switched s0: this Strata, started from the
+	// config, follows the writable server within a monitor pass.
+	writable := s0[0]
+	var ro int
+	if err := testenv.Direct(t, s0[0]).QueryRow("SELECT @@global.read_only").Scan(&ro); err != nil {
+		t.Fatal(err)
+	}
+	if ro == 1 {
+		writable = s0[1]
+	}
+	waitFor(t, "Strata to see "+writable+" as s0's primary", func() bool { return primaryOf(t, s.AdminAddr(), "s0") == writable })
 	switchTo := func(force bool) (int, map[string]any) {
 		t.Helper()
 		to := s0[0]
