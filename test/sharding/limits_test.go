@@ -2,10 +2,8 @@ package sharding
 
 import (
 	"strings"
-	"sync"
 	"testing"
 
-	"github.com/strata-proxy/strata/server"
 	"github.com/strata-proxy/strata/test/testenv"
 )
 
@@ -15,30 +13,14 @@ const (
 	smallPullAdmin = "127.0.0.1:25485"
 )
 
-var smallPull struct {
-	once sync.Once
-	s    *server.Strata
-	err  error
-}
+var smallPull extraInstance
 
 // A statement Strata runs on one server over rows it reads first (a join
 // of tables that live apart, an IN subquery over shards) is refused once a
 // read passes limits.max_pulled_rows, with an error that names the key;
 // under it the same statement shapes answer as on one server.
 func TestMaxPulledRowsBoundsWhatStrataReadsFirst(t *testing.T) {
-	strataDB(t) // the data
-	smallPull.once.Do(func() {
-		yaml := strings.Replace(times.strataYAML(smallPullAddr, smallPullAdmin), "monitor: {interval: 10s}", "monitor: {interval: 1h}", 1)
-		cfg, err := parseConfig(yaml + "limits: {max_pulled_rows: 5}\n")
-		if err != nil {
-			smallPull.err = err
-			return
-		}
-		smallPull.s, smallPull.err = startConfig(cfg)
-	})
-	if smallPull.err != nil {
-		t.Fatalf("Strata with limits.max_pulled_rows 5: %v", smallPull.err)
-	}
+	smallPull.start(t, smallPullAddr, smallPullAdmin, "limits: {max_pulled_rows: 5}\n")
 	small := testenv.Conn(t, openStrata(t, smallPullAddr))
 	def := testenv.Conn(t, strataDB(t))
 	for _, q := range []string{

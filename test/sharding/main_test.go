@@ -464,8 +464,40 @@ func stopStrata() {
 	if strata.s != nil {
 		strata.s.Close()
 	}
-	if twoPC.s != nil {
-		twoPC.s.Close()
+	for _, in := range []*extraInstance{&twoPC, &smallPull} {
+		if in.s != nil {
+			in.s.Close()
+		}
+	}
+}
+
+// extraInstance is one more Strata, in this process, over the same servers
+// with something added to the config, started by the first test that
+// needs it.
+type extraInstance struct {
+	once sync.Once
+	s    *server.Strata
+	err  error
+}
+
+// start starts the instance on addr and admin (once) with extra appended
+// to the config, after the data is loaded.
+func (in *extraInstance) start(t *testing.T, addr, admin, extra string) {
+	t.Helper()
+	strataDB(t) // the data
+	in.once.Do(func() {
+		// Its monitor checks rarely: each pass is a SELECT on every server,
+		// which the counter tests of the main instance would see.
+		yaml := strings.Replace(times.strataYAML(addr, admin), "monitor: {interval: 10s}", "monitor: {interval: 1h}", 1)
+		cfg, err := parseConfig(yaml + extra)
+		if err != nil {
+			in.err = err
+			return
+		}
+		in.s, in.err = startConfig(cfg)
+	})
+	if in.err != nil {
+		t.Fatalf("Strata with %s: %v", strings.TrimSpace(extra), in.err)
 	}
 }
 

@@ -12,13 +12,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/strata-proxy/strata/admin"
-	"github.com/strata-proxy/strata/server"
 	"github.com/strata-proxy/strata/test/testenv"
 	"github.com/strata-proxy/strata/twophase"
 )
@@ -29,31 +27,13 @@ const (
 	twoPCAdmin = "127.0.0.1:25484"
 )
 
-var twoPC struct {
-	once sync.Once
-	s    *server.Strata
-	err  error
-}
+var twoPC extraInstance
 
 // twoPCDB starts a second Strata over the same servers whose transactions
 // may write several clusters, settling leftovers every 300 ms.
 func twoPCDB(t *testing.T) *sql.DB {
 	t.Helper()
-	strataDB(t) // the data
-	twoPC.once.Do(func() {
-		// Its monitor checks rarely: each pass is a SELECT on every server,
-		// which the counter tests of the other instance would see.
-		yaml := strings.Replace(times.strataYAML(twoPCAddr, twoPCAdmin), "monitor: {interval: 10s}", "monitor: {interval: 1h}", 1)
-		cfg, err := parseConfig(yaml + "transactions: {mode: twopc, resolve_every: 300ms}\n")
-		if err != nil {
-			twoPC.err = err
-			return
-		}
-		twoPC.s, twoPC.err = startConfig(cfg)
-	})
-	if twoPC.err != nil {
-		t.Fatalf("Strata with transactions.mode twopc: %v", twoPC.err)
-	}
+	twoPC.start(t, twoPCAddr, twoPCAdmin, "transactions: {mode: twopc, resolve_every: 300ms}\n")
 	t.Cleanup(func() {
 		for _, c := range shardNames {
 			if p := preparedXIDs(t, c); len(p) > 0 {
