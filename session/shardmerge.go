@@ -91,8 +91,11 @@ func foundRowsOf(ctx context.Context, c *backend.Conn) (uint64, error) {
 	}
 	defer rows.Close()
 	row, err := rows.Next(ctx)
-	if err != nil || len(row) != 1 {
-		return 0, fmt.Errorf("reading FOUND_ROWS(): %v", err)
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("reading FOUND_ROWS(): %w", err)
+	case len(row) != 1:
+		return 0, fmt.Errorf("reading FOUND_ROWS(): %d columns", len(row))
 	}
 	return strconv.ParseUint(string(row[0]), 10, 64)
 }
