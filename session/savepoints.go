@@ -7,7 +7,6 @@ import (
 
 	"github.com/strata-proxy/strata/backend"
 	"github.com/strata-proxy/strata/sqlparse"
-	"github.com/strata-proxy/strata/wire"
 )
 
 // Savepoints in a transaction across clusters. ORMs nest transactions
@@ -86,7 +85,5 @@ func (s *Session) abortSavepoint(t *crossTx, cluster string, err error) error {
 	all := strings.Join(t.clusters(), ", ")
 	s.abortAcross()
 	s.env.Metrics.TwoPhase("rolled_back")
-	return s.WriteError(&wire.Error{Code: erXARollback, State: stateXARollback, Message: fmt.Sprintf(
-		"Strata: the transaction across clusters %s was rolled back, nothing of it is committed: its savepoint statement failed on cluster %s (%v)",
-		all, cluster, rootCause(err))})
+	return s.WriteError(errRolledBack(all, "its savepoint statement failed on cluster %s (%v)", cluster, rootCause(err)))
 }

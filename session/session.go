@@ -781,8 +781,8 @@ func (s *Session) learn(c *backend.Conn, stmts []*sqlparse.Facts, res backend.Re
 		s.inTx = res.Status&wire.StatusInTrans != 0
 	}
 	for _, f := range stmts {
-		if f.EndsTx || f.StartsTx || f.ImplicitCommit || (!s.inTx && f.Kind != sqlparse.KindSavepoint) {
-			s.savepoints = nil // the transaction ended, and its savepoints with it
+		if f.StartsTx || (!s.inTx && f.Kind != sqlparse.KindSavepoint) {
+			s.savepoints = nil // the transaction ended or begins anew, its savepoints with it
 		}
 		s.learnOne(c, f)
 	}

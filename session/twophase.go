@@ -241,8 +241,7 @@ func (s *Session) commitCross(ctx context.Context, t *crossTx) (uint16, *wire.Er
 	rolledBack := func(format string, args ...any) (uint16, *wire.Error) {
 		s.abortCross(t)
 		s.env.Metrics.TwoPhase("rolled_back")
-		return 0, &wire.Error{Code: erXARollback, State: stateXARollback,
-			Message: fmt.Sprintf("Strata: the transaction across clusters %s was rolled back, nothing of it is committed: ", all) + fmt.Sprintf(format, args...)}
+		return 0, errRolledBack(all, format, args...)
 	}
 	if t.coord == nil || t.coord.Broken {
 		return rolledBack("the connection to cluster %s, which ran its first part, was lost", t.xid.Coordinator)
@@ -284,6 +283,13 @@ func (s *Session) commitCross(ctx context.Context, t *crossTx) (uint16, *wire.Er
 	s.finishBranches(t, twophase.Finish(t.xid))
 	s.env.Metrics.TwoPhase("committed")
 	return res.Status, nil
+}
+
+// errRolledBack is the error of a transaction across clusters (all, as
+// listed) that Strata rolled back, saying why.
+func errRolledBack(all, format string, args ...any) *wire.Error {
+	return &wire.Error{Code: erXARollback, State: stateXARollback,
+		Message: fmt.Sprintf("Strata: the transaction across clusters %s was rolled back, nothing of it is committed: ", all) + fmt.Sprintf(format, args...)}
 }
 
 // inDoubt is the error of a COMMIT whose decision could not be read: the
