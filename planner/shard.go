@@ -112,9 +112,12 @@ const (
 	// PlanWrite: writes on several shards, each in its own transaction,
 	// committed together; the client gets one OK.
 	PlanWrite
+	// PlanLoad: LOAD DATA LOCAL whose file Strata splits between the
+	// routes' shards (Load), committed together like a PlanWrite.
+	PlanLoad
 )
 
-var planKindNames = [...]string{PlanRelay: "relay", PlanMerge: "merge", PlanWrite: "write"}
+var planKindNames = [...]string{PlanRelay: "relay", PlanMerge: "merge", PlanWrite: "write", PlanLoad: "load"}
 
 func (k PlanKind) String() string { return planKindNames[k] }
 
@@ -154,6 +157,11 @@ type ShardPlan struct {
 	// Args are the prepared statement's bound values the plan was made
 	// for (LIMIT ? and HAVING ... ? are applied in Strata).
 	Args []string
+	// Load is how a PlanLoad splits its file.
+	Load *LoadPlan
+	// Copies: every route writes its own copy of the same rows (a
+	// reference table), so the statement's counts are one route's.
+	Copies bool
 }
 
 // SumsFoundRows reports whether the plan is a merge of SELECT
@@ -225,6 +233,9 @@ func (s *Sharding) plan(ctx context.Context, m sqlparse.Mode, sql string, f *sql
 			other = append(other, t)
 		}
 	}
+	if f.Kind == sqlparse.KindLoadData && len(sharded)+len(reference) > 0 {
+		return planLoad(l, sql, f, append(sharded, reference...)[0])
+	}
 	if len(sharded)+len(reference) > 0 {
 		if err := refuseUnsplittable(f, append(sharded, reference...)[0]); err != nil {
 			return nil, err
@@ -291,7 +302,7 @@ func planReference(l *shard.Layout, sql string, f *sqlparse.Facts) *ShardPlan {
 	if f.ReadOnly {
 		return &ShardPlan{Kind: PlanRelay, Routes: []ShardRoute{{Cluster: clusters[0], SQL: sql}}, Reason: "reference table: any shard holds a copy"}
 	}
-	p := &ShardPlan{Kind: PlanWrite, Write: true, Reason: "reference table: the write goes to every shard cluster"}
+	p := &ShardPlan{Kind: PlanWrite, Write: true, Copies: true, Reason: "reference table: the write goes to every shard cluster"}
 	for _, c := range clusters {
 		p.Routes = append(p.Routes, ShardRoute{Cluster: c, SQL: sql})
 	}

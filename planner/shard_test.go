@@ -165,8 +165,12 @@ func TestShardPlanRefusals(t *testing.T) {
 		{"DELETE FROM comments ORDER BY id LIMIT 3", "LIMIT cannot be split across shards"},
 		{"SELECT * FROM comments WHERE entry_id IN (SELECT id FROM comments)", "comments"},
 		{"ALTER TABLE posts ADD COLUMN x INT", "one table per period"},
-		{"LOAD DATA INFILE '/tmp/c.csv' INTO TABLE comments", "LOAD DATA into comments"},
-		{"LOAD DATA LOCAL INFILE 'c.csv' INTO TABLE countries", "LOAD DATA into countries"},
+		{"LOAD DATA INFILE '/tmp/c.csv' INTO TABLE comments", "use LOAD DATA LOCAL INFILE"},
+		{"LOAD DATA LOCAL INFILE 'c.csv' INTO TABLE comments (id, body)", "does not name entry_id"},
+		{"LOAD DATA LOCAL INFILE 'c.csv' INTO TABLE comments (id, @e) SET entry_id = @e", "in its SET clause"},
+		{"LOAD DATA LOCAL INFILE 'c.csv' INTO TABLE comments CHARACTER SET gbk", "not gbk"},
+		{"LOAD DATA LOCAL INFILE 'c.csv' INTO TABLE comments LINES TERMINATED BY ''", "no line boundary"},
+		{"LOAD DATA LOCAL INFILE 'c.csv' INTO TABLE posts", "one table per period"},
 		{"LOCK TABLES comments WRITE", "LOCK TABLES on comments"},
 		{"SELECT * FROM members WHERE city = 'x' OR username = 'a'", "refuses scatter queries"},
 		{"SELECT SQL_CALC_FOUND_ROWS DISTINCT body FROM comments ORDER BY body LIMIT 10", "SQL_CALC_FOUND_ROWS over"},
@@ -177,6 +181,40 @@ func TestShardPlanRefusals(t *testing.T) {
 		var rerr *RoutingError
 		if !errors.As(err, &rerr) || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: error %v, want a routing error containing %q", tt.sql, err, tt.want)
+		}
+	}
+}
+
+// LOAD DATA LOCAL into a sharded table starts on every shard, with the
+// key's place in the column list; into a reference table on every shard
+// cluster, as copies.
+func TestShardPlanLoad(t *testing.T) {
+	s := testSharding(t)
+	for _, tt := range []struct {
+		sql      string
+		key      string
+		field    int
+		copies   bool
+		clusters []string
+	}{
+		{"LOAD DATA LOCAL INFILE 'c.csv' INTO TABLE comments FIELDS TERMINATED BY ',' (id, entry_id, body)", "entry_id", 1, false, nil},
+		{"LOAD DATA LOCAL INFILE 'c.csv' INTO TABLE comments", "entry_id", -1, false, nil},
+		{"LOAD DATA LOCAL INFILE 'c.csv' INTO TABLE countries", "", -1, true, nil},
+	} {
+		p, err := plan(t, s, tt.sql)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.sql, err)
+		}
+		if p.Kind != PlanLoad || p.Load == nil || p.Load.KeyColumn != tt.key || p.Load.KeyField != tt.field || p.Copies != tt.copies {
+			t.Errorf("%s: kind %v, load %+v, copies %v; want load by %q at field %d, copies %v", tt.sql, p.Kind, p.Load, p.Copies, tt.key, tt.field, tt.copies)
+		}
+		if len(p.Routes) < 2 {
+			t.Errorf("%s: %d routes, want one per shard", tt.sql, len(p.Routes))
+		}
+		for _, r := range p.Routes {
+			if r.SQL != tt.sql {
+				t.Errorf("%s: route %s runs %q, want the statement unchanged", tt.sql, r.Cluster, r.SQL)
+			}
 		}
 	}
 }

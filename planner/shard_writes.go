@@ -2,7 +2,6 @@ package planner
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -17,8 +16,6 @@ import (
 // on one shard would put rows or locks in the wrong place.
 func refuseUnsplittable(f *sqlparse.Facts, t *shard.Table) error {
 	switch f.Kind {
-	case sqlparse.KindLoadData:
-		return refuse("LOAD DATA into %s: Strata cannot split a file between shards; load each shard directly, or send the rows as INSERT ... VALUES", t.Name)
 	case sqlparse.KindLockTables:
 		return refuse("LOCK TABLES on %s: the table lives on several shards and Strata cannot lock them together (for a backup through Strata: mariadb-dump --single-transaction)", t.Name)
 	case sqlparse.KindCall, sqlparse.KindPrepare, sqlparse.KindDo:
@@ -119,10 +116,7 @@ func (s *Sharding) planInsert(ctx context.Context, l *shard.Layout, st *sqlparse
 		if !ok {
 			return nil, refuse("INSERT into sharded table %s must give %s (its shard key) as a constant in every row", t.Name, key)
 		}
-		sh, err := t.Method.ShardForContext(ctx, v)
-		if errors.Is(err, shard.ErrNotFound) && s.Assign != nil {
-			sh, err = s.Assign(ctx, t, v)
-		}
+		sh, err := s.RowShard(ctx, t, v)
 		if err != nil {
 			return nil, refuse("row %d of the INSERT into %s: %v", i+1, t.Name, err)
 		}

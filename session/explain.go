@@ -199,6 +199,8 @@ func describePlan(plan *planner.ShardPlan) []ExplainRow {
 		}
 	case planner.PlanWrite:
 		step = "write"
+	case planner.PlanLoad:
+		step = "load"
 	}
 	for _, r := range plan.Routes {
 		rows = append(rows, ExplainRow{Step: step, Cluster: r.Cluster, Tables: strings.Join(r.Tables, ","), Detail: r.SQL})

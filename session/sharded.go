@@ -105,6 +105,9 @@ func (s *Session) refuseRouting(err error) error {
 // execPlan runs a plan. binary: the client ran a prepared statement and
 // expects binary-protocol rows.
 func (s *Session) execPlan(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, binary bool) error {
+	if plan.Kind == planner.PlanLoad {
+		return s.execLoad(ctx, f, plan) // never in a transaction
+	}
 	if err := s.checkTransaction(ctx, f, plan); err != nil {
 		return s.refuseRouting(err)
 	}

@@ -12,12 +12,58 @@ import (
 	"github.com/strata-proxy/strata/wire"
 )
 
+// writeResult is what a write's statements on its shards add up to.
+type writeResult struct {
+	affected, insertID uint64
+	insertConn         *backend.Conn // the connection that reported insertID
+	warnings           uint16
+	info               string // the OK's info line (LOAD DATA's "Records: ...")
+}
+
+// shardWork runs a write's statements on its connections once each
+// connection's transaction has begun. On failure it returns the
+// connection that failed, or nil when none did (a row of a LOAD DATA file
+// Strata could not route): the caller then rolls every shard back.
+type shardWork func(ctx context.Context, conns []*shardConn) (writeResult, *shardConn, error)
+
+// runRoutes is the shardWork of a plain write: each route's statement.
+// When the routes hold copies of one table (a reference table), the
+// counts are one copy's, as one server holding the table would report.
+func runRoutes(plan *planner.ShardPlan) shardWork {
+	return func(ctx context.Context, conns []*shardConn) (writeResult, *shardConn, error) {
+		var w writeResult
+		for i, sc := range conns {
+			res, err := sc.conn.Exec(ctx, sc.route.SQL)
+			if err != nil {
+				return w, sc, err
+			}
+			if plan.Copies && i > 0 {
+				continue
+			}
+			w.affected += res.AffectedRows
+			w.warnings += res.Warnings
+			if w.insertID == 0 && res.LastInsertID != 0 {
+				w.insertID, w.insertConn = res.LastInsertID, sc.conn
+			}
+		}
+		return w, nil, nil
+	}
+}
+
 // execWrite runs a write on every route, each in its own transaction on
 // its shard's primary, and commits them together once all succeeded: a
 // failure before the commits leaves no shard changed. Inside a client
 // transaction (one cluster, checked before) the write runs on the pinned
 // connection and commits with the client's COMMIT.
 func (s *Session) execWrite(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan) error {
+	return s.writeShards(ctx, f, plan, runRoutes(plan))
+}
+
+// writeShards runs work on a write's connections, in a transaction of its
+// own on each when there are several (or the plan is a LOAD DATA, whose
+// file may turn out not to be loadable half-way), and commits them
+// together.
+func (s *Session) writeShards(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, work shardWork) error {
 	start := time.Now()
 	inClientTx := s.inTx || !s.autocommit
 	// With transactions.mode twopc a write over several clusters commits
@@ -28,16 +74,16 @@ func (s *Session) execWrite(ctx context.Context, f *sqlparse.Facts, plan *planne
 		return s.WriteError(err)
 	}
 	if across {
-		return s.writeAcross(ctx, f, plan, conns, start)
+		return s.writeAcross(ctx, f, plan, conns, start, work)
 	}
 	defer s.noteTxStatement(f)
 	defer s.running(conns)()
-	ownTx := len(conns) > 1 && !inClientTx
-	var affected uint64
-	var insertID uint64
-	var warnings uint16
+	ownTx := (len(conns) > 1 || plan.Kind == planner.PlanLoad) && !inClientTx
 	fail := func(sc *shardConn, err error) error {
-		s.markBroken(sc, err)
+		if sc != nil {
+			s.markBroken(sc, err)
+			err = shardError(sc.route.Cluster, err)
+		}
 		if ownTx {
 			for _, o := range conns {
 				if !o.conn.Broken {
@@ -49,24 +95,22 @@ func (s *Session) execWrite(ctx context.Context, f *sqlparse.Facts, plan *planne
 		}
 		s.releaseWrite(conns, false)
 		s.env.Metrics.ObserveError("backend")
-		return s.WriteError(shardError(sc.route.Cluster, err))
+		return s.WriteError(err)
 	}
-	for _, sc := range conns {
-		if ownTx {
+	if ownTx {
+		for _, sc := range conns {
 			if err := sc.conn.SimpleCommand(comQuery, "START TRANSACTION"); err != nil {
 				return fail(sc, err)
 			}
 		}
-		res, err := sc.conn.Exec(ctx, sc.route.SQL)
-		if err != nil {
-			return fail(sc, err)
-		}
-		affected += res.AffectedRows
-		warnings += res.Warnings
-		if insertID == 0 && res.LastInsertID != 0 {
-			insertID = res.LastInsertID
-			s.noteInsertID(sc.conn, insertID)
-		}
+	}
+	w, failed, err := work(ctx, conns)
+	if err != nil {
+		return fail(failed, err)
+	}
+	affected, insertID, warnings := w.affected, w.insertID, w.warnings
+	if insertID != 0 {
+		s.noteInsertID(w.insertConn, insertID)
 	}
 	if ownTx {
 		for _, sc := range conns {
@@ -102,8 +146,22 @@ func (s *Session) execWrite(ctx context.Context, f *sqlparse.Facts, plan *planne
 	for _, sc := range conns {
 		s.env.Metrics.ShardQuery(sc.route.Cluster, "write")
 	}
-	s.client.Seq = 1
-	return s.client.WriteFlush(wire.AppendOK(nil, wire.HeaderOK, affected, insertID, s.Status(), warnings))
+	return s.writeOK(f, affected, insertID, warnings, w.info)
+}
+
+// writeOK answers a write over shards. LOAD DATA's OK carries its info
+// line after the counts (the mariadb client prints it), length-encoded as
+// MariaDB sends it. The reply follows the client's last packet: the
+// command, or a LOAD DATA file's end.
+func (s *Session) writeOK(f *sqlparse.Facts, affected, insertID uint64, warnings uint16, info string) error {
+	if f.Kind != sqlparse.KindLoadData {
+		s.client.Seq = 1
+	}
+	ok := wire.AppendOK(nil, wire.HeaderOK, affected, insertID, s.Status(), warnings)
+	if info != "" {
+		ok = append(wire.AppendLenEnc(ok, uint64(len(info))), info...)
+	}
+	return s.client.WriteFlush(ok)
 }
 
 // releaseWrite returns a write's connections; after a success the last one
@@ -137,7 +195,7 @@ func (s *Session) releaseWrite(conns []*shardConn, ok bool) {
 // connection coordinates, the others are XA branches, and the write
 // commits on all or none (commitCross). conns hold one connection per
 // cluster; routes of one cluster run on it one after another.
-func (s *Session) writeAcross(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, conns []*shardConn, start time.Time) error {
+func (s *Session) writeAcross(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, conns []*shardConn, start time.Time, work shardWork) error {
 	defer s.noteTxStatement(f)
 	defer s.running(conns)()
 	t := &crossTx{coord: conns[0].conn, branches: map[string]*backend.Conn{}}
@@ -181,19 +239,17 @@ func (s *Session) writeAcross(ctx context.Context, f *sqlparse.Facts, plan *plan
 			t.branches[sc.route.Cluster] = sc.conn
 		}
 	}
-	var affected uint64
-	var warnings uint16
-	for _, sc := range conns {
-		res, err := sc.conn.Exec(ctx, sc.route.SQL)
-		if err != nil {
-			s.markBroken(sc, err)
-			s.abortCross(t)
-			s.env.Metrics.TwoPhase("rolled_back")
-			return giveBack(shardError(sc.route.Cluster, err))
+	w, failed, err := work(ctx, conns)
+	if err != nil {
+		if failed != nil {
+			s.markBroken(failed, err)
+			err = shardError(failed.route.Cluster, err)
 		}
-		affected += res.AffectedRows
-		warnings += res.Warnings
+		s.abortCross(t)
+		s.env.Metrics.TwoPhase("rolled_back")
+		return giveBack(err)
 	}
+	affected, warnings := w.affected, w.warnings
 	if _, werr := s.commitCross(ctx, t); werr != nil {
 		return giveBack(werr)
 	}
@@ -222,6 +278,5 @@ func (s *Session) writeAcross(ctx context.Context, f *sqlparse.Facts, plan *plan
 	for _, sc := range conns {
 		s.env.Metrics.ShardQuery(sc.route.Cluster, "write")
 	}
-	s.client.Seq = 1
-	return s.client.WriteFlush(wire.AppendOK(nil, wire.HeaderOK, affected, insertID, s.Status(), warnings))
+	return s.writeOK(f, affected, insertID, warnings, w.info)
 }

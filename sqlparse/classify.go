@@ -63,6 +63,7 @@ func classifyDML(f *Facts, stmt ast.StmtNode) bool {
 	case *ast.LoadDataStmt:
 		f.Kind = KindLoadData
 		f.addWrite(refOf(st.Table))
+		f.Load = loadDataOf(st)
 	case *ast.CallStmt:
 		f.Kind = KindCall
 		// OUT/INOUT parameters assign the user variables passed to them.

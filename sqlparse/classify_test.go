@@ -3,6 +3,8 @@ package sqlparse
 import (
 	"strings"
 	"testing"
+
+	"github.com/strata-proxy/strata/infile"
 )
 
 func TestClassify(t *testing.T) {
@@ -111,7 +113,12 @@ func TestClassify(t *testing.T) {
 		{"DELETE FROM t1 USING t1 JOIN t2 ON t1.id = t2.id",
 			Facts{Kind: KindDelete, Tables: tables("t1", "t2"), WriteTables: tables("t1")}},
 		{"LOAD DATA LOCAL INFILE '/tmp/x' INTO TABLE db.t",
-			Facts{Kind: KindLoadData, Tables: tables("db.t"), WriteTables: tables("db.t")}},
+			Facts{Kind: KindLoadData, Tables: tables("db.t"), WriteTables: tables("db.t"),
+				Load: &LoadData{Local: true, Path: "/tmp/x", Format: infile.Default()}}},
+		{`LOAD DATA INFILE 'f.csv' REPLACE INTO TABLE t CHARACTER SET UTF8MB4 FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '"' ESCAPED BY '' LINES STARTING BY '>' TERMINATED BY '\r\n' IGNORE 2 LINES (Id, @Body, n) SET body = UPPER(@body)`,
+			Facts{Kind: KindLoadData, Tables: tables("t"), WriteTables: tables("t"), ReadsUserVars: true,
+				Load: &LoadData{Path: "f.csv", Columns: []string{"id", "@body", "n"}, SetColumns: []string{"body"}, IgnoreLines: 2, Charset: "utf8mb4",
+					Format: infile.Format{FieldTerm: ",", Enclosed: '"', LineStart: ">", LineTerm: "\r\n"}}}},
 
 		// DDL.
 		{"CREATE TABLE t (id INT PRIMARY KEY)",

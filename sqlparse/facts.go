@@ -125,6 +125,10 @@ type Facts struct {
 	// whose SET columns are not qualified, all its tables are listed.
 	WriteTables []TableRef
 
+	// Load: for LOAD DATA, the clauses Strata needs to split its file
+	// between shards; nil when the parser could not read it (Fallback).
+	Load *LoadData
+
 	StartsTx bool // BEGIN, START TRANSACTION (any options), XA START
 	EndsTx   bool // COMMIT, ROLLBACK (not ROLLBACK TO SAVEPOINT), XA COMMIT/ROLLBACK
 	// Savepoint: for KindSavepoint, what the statement does to which

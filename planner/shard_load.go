@@ -1,0 +1,90 @@
+package planner
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+
+	"github.com/strata-proxy/strata/shard"
+	"github.com/strata-proxy/strata/sqlparse"
+)
+
+// LoadPlan says how the file of a LOAD DATA LOCAL INFILE is split: each
+// row goes, unchanged, to the shard its key names (Sharding.RowShard), or
+// to every shard cluster for a reference table.
+type LoadPlan struct {
+	Table *shard.Table
+	Spec  *sqlparse.LoadData
+	// KeyColumn is the shard key, lower-cased; "" for a reference table.
+	KeyColumn string
+	// KeyField is the key's position in the statement's column list; -1
+	// when the statement has no list, and the table's own column order
+	// decides (the executor reads it from a shard).
+	KeyField int
+}
+
+// safeLoadCharsets are the file character sets whose bytes never hide an
+// ASCII terminator, quote or escape inside a multi-byte character, so rows
+// can be cut without decoding them.
+var safeLoadCharsets = []string{"", "utf8", "utf8mb3", "utf8mb4", "latin1", "ascii", "binary"}
+
+// planLoad plans LOAD DATA into a sharded or reference table: a route per
+// shard cluster, each given the rows it owns.
+func planLoad(l *shard.Layout, sql string, f *sqlparse.Facts, t *shard.Table) (*ShardPlan, error) {
+	spec := f.Load
+	switch {
+	case spec == nil:
+		return nil, refuse("LOAD DATA into %s: Strata could not read the statement's options to split its file between shards; load each shard directly, or send the rows as INSERT ... VALUES", t.Name)
+	case !spec.Local:
+		return nil, refuse("LOAD DATA INFILE into %s reads a file on one server; Strata splits a file between shards only when the client sends it: use LOAD DATA LOCAL INFILE", t.Name)
+	case spec.Unsupported != "":
+		return nil, refuse("LOAD DATA into %s: %s", t.Name, spec.Unsupported)
+	case !slices.Contains(safeLoadCharsets, spec.Charset):
+		return nil, refuse("LOAD DATA into %s: Strata splits files in utf8mb4, utf8, latin1, ascii or binary between shards, not %s", t.Name, spec.Charset)
+	}
+	if err := spec.Format.Validate(); err != nil {
+		return nil, refuse("LOAD DATA into %s: %v; Strata cannot split such a file between shards", t.Name, err)
+	}
+	lp := &LoadPlan{Table: t, Spec: spec, KeyField: -1}
+	p := &ShardPlan{Kind: PlanLoad, Write: true, Load: lp}
+	if t.Placement == shard.PlaceReference {
+		p.Reason = "LOAD DATA into reference table " + t.Name + ": every row goes to every shard cluster"
+		p.Copies = true
+		for _, c := range l.ShardClusters() {
+			p.Routes = append(p.Routes, ShardRoute{Cluster: c, SQL: sql, Tables: []string{t.Name}})
+		}
+		return p, nil
+	}
+	if _, ok := t.Method.(shard.Periodic); ok {
+		return nil, refuse("LOAD DATA into %s: the table keeps one table per period, and Strata does not split a file between them; send the rows as INSERT ... VALUES", t.Name)
+	}
+	lp.KeyColumn = strings.ToLower(t.Method.Key())
+	if slices.Contains(spec.SetColumns, lp.KeyColumn) {
+		return nil, refuse("LOAD DATA into %s sets %s, its shard key, in its SET clause; Strata routes each row by the key as the file holds it: load the key column straight from the file", t.Name, lp.KeyColumn)
+	}
+	if spec.Columns != nil {
+		lp.KeyField = slices.Index(spec.Columns, lp.KeyColumn)
+		if lp.KeyField < 0 {
+			return nil, refuse("LOAD DATA into %s: its column list does not name %s, the shard key; Strata needs the key in the file to route each row", t.Name, lp.KeyColumn)
+		}
+	}
+	if seq := t.Sequence; seq != nil && spec.Columns != nil && !slices.Contains(spec.Columns, strings.ToLower(seq.Column)) {
+		return nil, refuse("LOAD DATA into %s: its column list does not name %s, which Strata fills from sequence %s on INSERT; give the ids in the file, or send the rows as INSERT ... VALUES", t.Name, seq.Column, seq.Name)
+	}
+	p.Reason = "LOAD DATA LOCAL into " + t.Name + ": each row goes to the shard of its " + lp.KeyColumn
+	for _, sh := range t.Method.Shards() {
+		p.Routes = append(p.Routes, ShardRoute{Cluster: sh, SQL: sql, Tables: []string{t.Name}})
+	}
+	return p, nil
+}
+
+// RowShard returns the shard that owns a row of t with shard key v; a
+// lookup table's unknown key is placed (and recorded) as an INSERT's is.
+func (s *Sharding) RowShard(ctx context.Context, t *shard.Table, v shard.Value) (string, error) {
+	sh, err := t.Method.ShardForContext(ctx, v)
+	if errors.Is(err, shard.ErrNotFound) && s.Assign != nil {
+		sh, err = s.Assign(ctx, t, v)
+	}
+	return sh, err
+}

@@ -1,0 +1,339 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/strata-proxy/strata/backend"
+	"github.com/strata-proxy/strata/infile"
+	"github.com/strata-proxy/strata/planner"
+	"github.com/strata-proxy/strata/shard"
+	"github.com/strata-proxy/strata/sqlparse"
+	"github.com/strata-proxy/strata/wire"
+)
+
+// erLoadInfileDisabled is MariaDB's error for LOAD DATA LOCAL from a
+// client that did not offer local files (ER_LOAD_INFILE_CAPABILITY_DISABLED).
+const erLoadInfileDisabled = 4166
+
+// loadChunk is how many bytes of rows Strata gathers for one shard before
+// it sends them as a packet: few packets, bounded memory per shard.
+const loadChunk = 64 << 10
+
+// execLoad runs LOAD DATA LOCAL INFILE into a sharded or reference table:
+// every shard's primary starts the same statement, Strata asks the client
+// for the file, cuts it into rows as the server would (package infile) and
+// sends each row unchanged to the shard its key names, or to every shard
+// cluster for a reference table. The shards load in transactions of their
+// own, committed together (with transactions.mode twopc, as one
+// transaction across them): a row Strata cannot route, or a shard that
+// fails, leaves every shard as it was, and the error says which row.
+func (s *Session) execLoad(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan) error {
+	name := plan.Load.Table.Name
+	switch {
+	case s.caps&wire.ClientLocalFiles == 0:
+		return s.refuse(&wire.Error{Code: erLoadInfileDisabled, State: "HY000", Message: "The used command is not allowed because the MariaDB server or client has disabled the local infile capability (connect with local files allowed, e.g. mariadb --local-infile=1)"})
+	case s.inTx || !s.autocommit:
+		return s.refuse(wire.NewError(wire.ErNotSupportedYet, "Strata: LOAD DATA into %s runs outside a transaction: Strata loads each shard in a transaction of its own and commits them together; COMMIT first (or SET autocommit=1)", name))
+	case s.multibyte != nil && plan.Load.Spec.Charset == "":
+		return s.refuse(wire.NewError(wire.ErNotSupportedYet, "Strata: LOAD DATA into %s over a %s connection: Strata cannot cut such a file into rows safely; add CHARACTER SET utf8mb4 (or latin1, binary) to the statement if the file is in it", name, s.multibyte.Name()))
+	}
+	return s.writeShards(ctx, f, plan, s.loadWork(plan.Load, f.WriteTables[0]))
+}
+
+// loadWork is the shardWork of a LOAD DATA: start the statement on every
+// connection, relay the client's file split by row, end the statements.
+func (s *Session) loadWork(lp *planner.LoadPlan, table sqlparse.TableRef) shardWork {
+	return func(ctx context.Context, conns []*shardConn) (writeResult, *shardConn, error) {
+		split, err := s.newSplit(ctx, lp, table, conns[0].conn)
+		if err != nil {
+			return writeResult{}, conns[0], err
+		}
+		loads := make([]*backend.Load, 0, len(conns))
+		for _, sc := range conns {
+			l, err := sc.conn.StartLoad(ctx, sc.route.SQL)
+			if err != nil {
+				endLoads(loads)
+				return writeResult{}, sc, err
+			}
+			loads = append(loads, l)
+		}
+		split.out = make([][]byte, len(loads))
+		if err := s.relayFile(ctx, lp, split, loads, conns); err != nil {
+			endLoads(loads)
+			var fe *failedShard
+			if errors.As(err, &fe) {
+				return writeResult{}, fe.sc, fe.err
+			}
+			return writeResult{}, nil, err
+		}
+		var w writeResult
+		var sum loadInfo
+		for i, l := range loads {
+			res, err := l.Finish()
+			if err != nil {
+				endLoads(loads[i+1:])
+				return writeResult{}, conns[i], err
+			}
+			if lp.KeyColumn == "" && i > 0 {
+				continue // a reference table: each cluster loaded the same rows
+			}
+			w.affected += res.AffectedRows
+			w.warnings += res.Warnings
+			sum.add(res.Info)
+		}
+		w.info = sum.String()
+		return w, nil, nil
+	}
+}
+
+// endLoads ends the files of loads already started, so their connections
+// can roll back: a server waiting for file packets would read a ROLLBACK
+// as data.
+func endLoads(loads []*backend.Load) {
+	for _, l := range loads {
+		_, _ = l.Finish()
+	}
+}
+
+// failedShard is a shard connection that failed while Strata sent it
+// rows.
+type failedShard struct {
+	sc  *shardConn
+	err error
+}
+
+func (e *failedShard) Error() string { return e.err.Error() }
+
+// split cuts the file into rows and says where each goes.
+type split struct {
+	reader *infile.Reader
+	key    string // the shard key column; "" for a reference table
+	intKey bool   // the key column is an integer: "042" is the key 42
+	ignore uint64 // lines still to skip (IGNORE n LINES)
+	header []byte // the skipped lines, sent to every shard, which skips them too
+	out    [][]byte
+	row    int // rows routed so far
+}
+
+// newSplit reads, from a shard, the table's columns: the server reads as
+// many fields as the statement fills (its column list, else every column
+// in order), and an integer key is read as a number.
+func (s *Session) newSplit(ctx context.Context, lp *planner.LoadPlan, table sqlparse.TableRef, c *backend.Conn) (*split, error) {
+	sp := &split{key: lp.KeyColumn, ignore: lp.Spec.IgnoreLines}
+	cols, types, err := tableColumns(ctx, c, table)
+	if err != nil {
+		return nil, err
+	}
+	fields, key := len(lp.Spec.Columns), max(lp.KeyField, 0)
+	if lp.Spec.Columns == nil {
+		fields = len(cols)
+		if sp.key != "" {
+			key = slices.Index(cols, sp.key)
+		}
+	}
+	if i := slices.Index(cols, sp.key); i >= 0 {
+		sp.intKey = strings.HasSuffix(types[i], "int")
+	}
+	if key < 0 || fields == 0 {
+		// No such table, or no such key column on it: the shard's own
+		// error for the statement says so.
+		key, fields = 0, 1
+	}
+	sp.reader = infile.NewReader(lp.Spec.Format, fields, key)
+	return sp, nil
+}
+
+// tableColumns lists a table's columns, lower-cased, in order, and their
+// data types.
+func tableColumns(ctx context.Context, c *backend.Conn, t sqlparse.TableRef) (cols, types []string, err error) {
+	schema := "DATABASE()"
+	if t.Schema != "" {
+		schema = sqlString(t.Schema)
+	}
+	q := "SELECT LOWER(COLUMN_NAME), LOWER(DATA_TYPE) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = " + schema +
+		" AND TABLE_NAME = " + sqlString(t.Name) + " ORDER BY ORDINAL_POSITION"
+	rows, err := c.QueryRows(ctx, q)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading the columns of %s: %w", t, err)
+	}
+	defer rows.Close()
+	for {
+		r, err := rows.Next(ctx)
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return cols, types, nil
+			}
+			return nil, nil, fmt.Errorf("reading the columns of %s: %w", t, err)
+		}
+		cols = append(cols, string(r[0]))
+		types = append(types, string(r[1]))
+	}
+}
+
+// sqlString quotes s as a SQL string literal.
+func sqlString(s string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `''`).Replace(s) + "'"
+}
+
+// relayFile asks the client for the file and sends each row to its
+// shards. It reads the file to its end even after a row that cannot be
+// routed or a shard that failed, so the client's stream stays in step,
+// then returns that error.
+func (s *Session) relayFile(ctx context.Context, lp *planner.LoadPlan, sp *split, loads []*backend.Load, conns []*shardConn) error {
+	index := map[string]int{}
+	for i, sc := range conns {
+		index[sc.route.Cluster] = i
+	}
+	s.client.Seq = 1
+	if err := s.client.WriteFlush(append([]byte{wire.HeaderLocalFile}, lp.Spec.Path...)); err != nil {
+		return &backend.ClientError{Err: err}
+	}
+	var failed error
+	route := func(final bool) {
+		if failed == nil {
+			failed = s.routeRows(ctx, lp, sp, index, final)
+		}
+		if failed == nil {
+			failed = sendChunks(sp, loads, conns, final)
+		}
+	}
+	for {
+		p, err := s.client.ReadPacket()
+		if err != nil {
+			return &backend.ClientError{Err: err}
+		}
+		if len(p) == 0 {
+			break
+		}
+		if failed == nil {
+			sp.reader.Feed(p)
+			route(false)
+		}
+	}
+	route(true)
+	return failed
+}
+
+// routeRows moves the whole rows the reader holds to their shards' output.
+func (s *Session) routeRows(ctx context.Context, lp *planner.LoadPlan, sp *split, index map[string]int, final bool) error {
+	for sp.ignore > 0 {
+		raw, ok := sp.reader.SkipLine(final)
+		if !ok {
+			return nil
+		}
+		sp.header = append(sp.header, raw...)
+		sp.ignore--
+	}
+	if sp.header != nil {
+		for i := range sp.out {
+			sp.out[i] = append(sp.out[i], sp.header...)
+		}
+		sp.header = nil
+	}
+	for {
+		raw, key, ok := sp.reader.Next(final)
+		if !ok {
+			return nil
+		}
+		sp.row++
+		if sp.key == "" {
+			for i := range sp.out {
+				sp.out[i] = append(sp.out[i], raw...)
+			}
+			continue
+		}
+		sh, err := s.rowShard(ctx, lp, sp, key)
+		if err != nil {
+			return wire.NewError(wire.ErNotSupportedYet, "Strata: row %d of the LOAD DATA file for %s: %v; nothing was loaded", sp.row+int(lp.Spec.IgnoreLines), lp.Table.Name, err)
+		}
+		i, ok := index[sh]
+		if !ok {
+			return wire.NewError(wire.ErNotSupportedYet, "Strata: row %d of the LOAD DATA file for %s belongs to shard %s, which this statement did not start (the layout changed during the load); nothing was loaded, run it again", sp.row+int(lp.Spec.IgnoreLines), lp.Table.Name, sh)
+		}
+		sp.out[i] = append(sp.out[i], raw...)
+	}
+}
+
+// rowShard is the shard of a row whose key field is key.
+func (s *Session) rowShard(ctx context.Context, lp *planner.LoadPlan, sp *split, key infile.Field) (string, error) {
+	switch {
+	case key.Missing:
+		return "", fmt.Errorf("it has no field for %s, the shard key", sp.key)
+	case key.Null:
+		return "", fmt.Errorf("its %s, the shard key, is NULL, which no shard owns", sp.key)
+	}
+	v := shard.String(string(key.Value))
+	if sp.intKey {
+		n, err := parseIntKey(key.Value)
+		if err != nil {
+			return "", fmt.Errorf("its %s, the shard key, is %q, not an integer", sp.key, key.Value)
+		}
+		v = n
+	}
+	sh, err := s.env.Sharding.RowShard(ctx, lp.Table, v)
+	if err != nil {
+		return "", fmt.Errorf("no shard for %s %s (%v)", sp.key, v, err)
+	}
+	return sh, nil
+}
+
+// parseIntKey reads an integer key as the server stores it in an integer
+// column: "042" and "+42" are 42. Anything else (spaces, a fraction) the
+// server would convert with a warning, which Strata does not guess.
+func parseIntKey(b []byte) (shard.Value, error) {
+	if n, err := strconv.ParseInt(string(b), 10, 64); err == nil {
+		return shard.Int(n), nil
+	}
+	u, err := strconv.ParseUint(string(b), 10, 64)
+	if err != nil {
+		return shard.Value{}, err
+	}
+	return shard.Uint(u), nil
+}
+
+// sendChunks sends each shard the rows gathered for it once they reach
+// loadChunk bytes, and everything left at the file's end.
+func sendChunks(sp *split, loads []*backend.Load, conns []*shardConn, final bool) error {
+	for i, buf := range sp.out {
+		if len(buf) == 0 || (!final && len(buf) < loadChunk) {
+			continue
+		}
+		if err := loads[i].Write(buf); err != nil {
+			return &failedShard{conns[i], err}
+		}
+		sp.out[i] = buf[:0]
+	}
+	return nil
+}
+
+// loadInfo adds up the shards' "Records: 3  Deleted: 0  Skipped: 0
+// Warnings: 0" lines.
+type loadInfo struct {
+	seen                                bool
+	records, deleted, skipped, warnings uint64
+}
+
+func (l *loadInfo) add(info string) {
+	var r, d, s, w uint64
+	if _, err := fmt.Sscanf(info, "Records: %d  Deleted: %d  Skipped: %d  Warnings: %d", &r, &d, &s, &w); err != nil {
+		return
+	}
+	l.seen = true
+	l.records += r
+	l.deleted += d
+	l.skipped += s
+	l.warnings += w
+}
+
+func (l *loadInfo) String() string {
+	if !l.seen {
+		return ""
+	}
+	return fmt.Sprintf("Records: %d  Deleted: %d  Skipped: %d  Warnings: %d", l.records, l.deleted, l.skipped, l.warnings)
+}

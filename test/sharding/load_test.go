@@ -1,0 +1,299 @@
+package sharding
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/strata-proxy/strata/test/testenv"
+)
+
+// LOAD DATA LOCAL INFILE into sharded tables: Strata cuts the client's
+// file into rows and sends each, unchanged, to the shard its key names.
+// The reference is the single server loading the same file: the rows read
+// back through Strata must be the rows MariaDB reads from it, each on the
+// one shard that owns it.
+
+// registerFile makes content readable by LOAD DATA LOCAL INFILE 'Reader::name'.
+func registerFile(t *testing.T, name, content string) string {
+	mysql.RegisterReaderHandler(name, func() io.Reader { return strings.NewReader(content) })
+	t.Cleanup(func() { mysql.DeregisterReaderHandler(name) })
+	return "Reader::" + name
+}
+
+// loadCase is a file, the statement that loads it, and the rows it holds.
+type loadCase struct {
+	name  string
+	table string
+	cond  string   // selects the test rows
+	file  string   // the file's content
+	stmt  string   // LOAD DATA with %s for the file name
+	keys  []string // each row's shard key as a SQL literal, in file order
+	pk    []string // each row's pk value as a SQL literal
+}
+
+func loadCases() []loadCase {
+	var comments, members, entries loadCase
+	comments = loadCase{name: "csv with quoted separators, CRLF, header line; modulo key", table: "comments",
+		cond: "id BETWEEN 9100000 AND 9100999",
+		stmt: "LOAD DATA LOCAL INFILE '%s' INTO TABLE comments FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '\"' LINES TERMINATED BY '\\r\\n' IGNORE 1 LINES (id, entry_id, author, body, votes, created)"}
+	var b strings.Builder
+	b.WriteString("id,entry_id,author,body,votes,created\r\n")
+	for i := range 40 {
+		id, entry := 9_100_000+i, 800+i*7
+		body := fmt.Sprintf(`"line %d, with ""quotes""`+"\r\n"+`and a second line"`, i)
+		if i%5 == 0 {
+			body = fmt.Sprintf("plain %d", i)
+		}
+		fmt.Fprintf(&b, "%d,%d,\"author %d\",%s,%d,2024-05-%02d 10:00:00\r\n", id, entry, i%3, body, i, 1+i%28)
+		comments.keys = append(comments.keys, strconv.Itoa(entry))
+		comments.pk = append(comments.pk, strconv.Itoa(id))
+	}
+	comments.file = b.String()
+
+	members = loadCase{name: "tab separated, the table's own column order; string key with escapes", table: "members",
+		cond: "username LIKE '%\\_load'",
+		stmt: "LOAD DATA LOCAL INFILE '%s' INTO TABLE members"}
+	b.Reset()
+	// Keys on every shard of the key_range; one holds an escaped tab (it
+	// starts with t), one an escaped backslash.
+	for i, user := range []string{"aa_load", "hh_load", "pp_load", "zz_load", `tab\there_load`, `n\\_load`, "bb_load"} {
+		fmt.Fprintf(&b, "%s\tfr\t%d\t\\N\t2020-01-0%d\tnick%d\n", user, 20+i, 1+i, i)
+		decoded := strings.NewReplacer(`\t`, "\t", `\\`, `\`).Replace(user)
+		members.keys = append(members.keys, sqlStr(decoded))
+		members.pk = append(members.pk, sqlStr(decoded))
+	}
+	members.file = b.String()
+
+	entries = loadCase{name: "integer key written with leading zeros and a plus sign; hash key with a sequence", table: "entries",
+		cond: "id BETWEEN 9100000000 AND 9100000999",
+		stmt: "LOAD DATA LOCAL INFILE '%s' INTO TABLE entries (id, user_id, title, score, rating, published, status)"}
+	b.Reset()
+	for i := range 12 {
+		id := 9_100_000_000 + i
+		text := "0" + strconv.Itoa(id)
+		if i%2 == 1 {
+			text = "+" + strconv.Itoa(id)
+		}
+		fmt.Fprintf(&b, "%s\t%d\ttitle %d\t%d\t1.50\t2023-03-03\tdraft\n", text, i, i, i)
+		entries.keys = append(entries.keys, strconv.Itoa(id))
+		entries.pk = append(entries.pk, strconv.Itoa(id))
+	}
+	entries.file = b.String()
+	return []loadCase{comments, members, entries}
+}
+
+func TestLoadDataSplitsTheFileByShardKey(t *testing.T) {
+	db := strataDB(t)
+	for i, c := range loadCases() {
+		t.Run(c.table, func(t *testing.T) {
+			tb := ds.tables[c.table]
+			cleanup(t, c.table, c.cond)
+			t.Cleanup(func() { singleBlog.Exec("DELETE FROM " + c.table + " WHERE " + c.cond) })
+			file := registerFile(t, fmt.Sprintf("shardload%d", i), c.file)
+			owners := map[string]int{}
+			for _, k := range c.keys {
+				row := make([]string, len(tb.cols))
+				row[tb.key] = k
+				owners[tb.ownerOf(row)]++
+			}
+			before := shardStatus(t, "Com_load")
+			res := mustExec(t, db, fmt.Sprintf(c.stmt, file))
+			d := deltaOf(before, shardStatus(t, "Com_load"))
+			if n, _ := res.RowsAffected(); n != int64(len(c.keys)) {
+				t.Errorf("rows affected %d, want %d", n, len(c.keys))
+			}
+			for _, s := range shardNames {
+				if d[s] != 1 {
+					t.Errorf("%s ran %d LOAD DATA, want 1 (every shard loads its part; it owns %d rows): %s", s, d[s], owners[s], showDelta(d))
+				}
+			}
+			mustExec(t, singleBlog, fmt.Sprintf(c.stmt, file))
+			q := "SELECT * FROM " + c.table + " WHERE " + c.cond + " ORDER BY 1"
+			got, want := testenv.Strings(t, db, q), testenv.Strings(t, singleBlog, q)
+			if len(want) != len(c.keys) {
+				t.Fatalf("the single server read %d rows from the file, the case has %d", len(want), len(c.keys))
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("rows through Strata differ from the single server's:\n got %q\nwant %q", got, want)
+			}
+			for j, k := range c.keys {
+				row := make([]string, len(tb.cols))
+				row[tb.key] = k
+				cond := tb.cols[tb.pk].name + " = " + c.pk[j]
+				if got, owner := holders(t, c.table, cond), tb.ownerOf(row); !slices.Equal(got, []string{owner}) {
+					t.Errorf("row %s is on %v, want only %s", c.pk[j], got, owner)
+				}
+			}
+		})
+	}
+}
+
+// A reference table gets the whole file on every shard cluster, and the
+// client is told the rows once.
+func TestLoadDataCopiesAReferenceTable(t *testing.T) {
+	db := strataDB(t)
+	cond := "code IN ('Q1', 'Q2', 'Q3')"
+	cleanup(t, "countries", cond)
+	file := registerFile(t, "refload", "Q1,Qland,test,1\nQ2,\"Q, the second\",test,\\N\nQ3,Qz,test,3\n")
+	res := mustExec(t, db, fmt.Sprintf("LOAD DATA LOCAL INFILE '%s' INTO TABLE countries FIELDS TERMINATED BY ',' ENCLOSED BY '\"'", file))
+	if n, _ := res.RowsAffected(); n != 3 {
+		t.Errorf("rows affected %d, want 3 (one copy's)", n)
+	}
+	for _, s := range shardNames {
+		got := testenv.Strings(t, direct[s], "SELECT CONCAT_WS('|', code, name, IFNULL(population, 'null')) FROM blog.countries WHERE "+cond+" ORDER BY code")
+		want := []string{"Q1|Qland|1", "Q2|Q, the second|null", "Q3|Qz|3"}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s holds %q, want %q", s, got, want)
+		}
+	}
+}
+
+// A file Strata cannot route leaves every shard as it was, and the error
+// names the row; statements it cannot split are refused before the file
+// is read.
+func TestLoadDataRefusesWhatItCannotRoute(t *testing.T) {
+	db := strataDB(t)
+	cond := "id BETWEEN 9200000 AND 9200999"
+	cleanup(t, "comments", cond)
+	cases := []struct {
+		name, stmt, file, want string
+	}{
+		{"NULL key", "LOAD DATA LOCAL INFILE '%s' INTO TABLE comments (id, entry_id, body)",
+			"9200001\t5\tfine\n9200002\t\\N\tno key\n9200003\t6\tfine\n", "row 2 of the LOAD DATA file for comments: its entry_id, the shard key, is NULL"},
+		{"key that is not a number", "LOAD DATA LOCAL INFILE '%s' INTO TABLE comments (id, entry_id, body)",
+			"9200001\t5\tfine\n9200002\tfive\tbad\n", "is \"five\", not an integer"},
+		{"row without the key field", "LOAD DATA LOCAL INFILE '%s' INTO TABLE comments (id, body, entry_id)",
+			"9200001\tfine\t5\n9200002\tshort\n", "it has no field for entry_id"},
+		{"key set in SET", "LOAD DATA LOCAL INFILE '%s' INTO TABLE comments (id, @e, body) SET entry_id = @e + 1",
+			"9200001\t5\tx\n", "load the key column straight from the file"},
+		{"column list without the key", "LOAD DATA LOCAL INFILE '%s' INTO TABLE comments (id, body)",
+			"9200001\tx\n", "does not name entry_id"},
+		{"server-side file", "LOAD DATA INFILE '/tmp/%s' INTO TABLE comments", "", "use LOAD DATA LOCAL INFILE"},
+		{"period tables", "LOAD DATA LOCAL INFILE '%s' INTO TABLE posts", "1\t2024-01-01\n", "one table per period"},
+		{"fixed-width rows", "LOAD DATA LOCAL INFILE '%s' INTO TABLE comments FIELDS TERMINATED BY '' (id, entry_id, body)", "1 2 3\n", "fixed-width"},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			file := registerFile(t, fmt.Sprintf("badload%d", i), c.file)
+			_, err := db.Exec(fmt.Sprintf(c.stmt, file))
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err = %v, want one saying %q", err, c.want)
+			}
+			if code := testenv.MySQLErr(err); code != 1235 {
+				t.Errorf("error code %d, want 1235", code)
+			}
+			if got := holders(t, "comments", cond); len(got) > 0 {
+				t.Errorf("the refused load left rows on %v", got)
+			}
+		})
+	}
+	t.Run("inside a transaction", func(t *testing.T) {
+		conn := testenv.Conn(t, db)
+		ctx := testenv.Ctx(t)
+		mustExec(t, conn, "BEGIN")
+		defer conn.ExecContext(ctx, "ROLLBACK")
+		file := registerFile(t, "txload", "9200001\t5\tx\n")
+		_, err := conn.ExecContext(ctx, fmt.Sprintf("LOAD DATA LOCAL INFILE '%s' INTO TABLE comments (id, entry_id, body)", file))
+		if err == nil || !strings.Contains(err.Error(), "runs outside a transaction") {
+			t.Fatalf("err = %v, want a refusal inside a transaction", err)
+		}
+	})
+	t.Run("the connection still works", func(t *testing.T) {
+		if got := testenv.Strings(t, db, "SELECT COUNT(*) FROM comments WHERE "+cond); !slices.Equal(got, []string{"0"}) {
+			t.Errorf("count = %v", got)
+		}
+	})
+}
+
+// The mariadb client and PHP PDO send a file from disk: each gets the
+// rows counted as one server counts them (the client prints MariaDB's
+// "Records:" line), and each row lands on its shard.
+func TestLoadDataFromRealClients(t *testing.T) {
+	strataDB(t)
+	tb := ds.tables["comments"]
+	host, port, _ := strings.Cut(strataAddr, ":")
+	clients := []struct {
+		name string
+		base int
+		run  func(path string) ([]byte, error)
+		want string
+	}{
+		{"mariadb", 9_300_000, func(path string) ([]byte, error) {
+			return exec.Command("mariadb", "-h", host, "-P", port, "-u", "app", "-papp", "--local-infile=1", "-vvv", "blog",
+				"-e", "LOAD DATA LOCAL INFILE '"+path+"' INTO TABLE comments FIELDS TERMINATED BY ',' ENCLOSED BY '\"' (id, entry_id, author, body)").CombinedOutput()
+		}, "Records: 9  Deleted: 0  Skipped: 0  Warnings: 0"},
+		{"php", 9_300_100, func(path string) ([]byte, error) {
+			return exec.Command("php", "-r", `
+$db = new PDO("mysql:host=$argv[1];port=$argv[2];dbname=blog", "app", "app",
+    [PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION, PDO::MYSQL_ATTR_LOCAL_INFILE => true]);
+echo "affected ", $db->exec("LOAD DATA LOCAL INFILE '$argv[3]' INTO TABLE comments FIELDS TERMINATED BY ',' ENCLOSED BY '\"' (id, entry_id, author, body)"), "\n";
+`, host, port, path).CombinedOutput()
+		}, "affected 9"},
+	}
+	for _, c := range clients {
+		t.Run(c.name, func(t *testing.T) {
+			if _, err := exec.LookPath(c.name); err != nil {
+				t.Fatalf("%s not installed: make deps installs it", c.name)
+			}
+			cond := fmt.Sprintf("id BETWEEN %d AND %d", c.base, c.base+99)
+			cleanup(t, "comments", cond)
+			var b strings.Builder
+			for i := range 9 {
+				fmt.Fprintf(&b, "%d,%d,\"%s\",\"from %s, row %d\"\n", c.base+i, 900+i*13, c.name, c.name, i)
+			}
+			path := filepath.Join(t.TempDir(), "comments.csv")
+			if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out, err := c.run(path)
+			if err != nil || !strings.Contains(string(out), c.want) {
+				t.Fatalf("%s: err %v, output without %q:\n%s", c.name, err, c.want, out)
+			}
+			for i := range 9 {
+				row := make([]string, len(tb.cols))
+				row[tb.key] = strconv.Itoa(900 + i*13)
+				cond := fmt.Sprintf("id = %d AND body = 'from %s, row %d'", c.base+i, c.name, i)
+				if got, owner := holders(t, "comments", cond), tb.ownerOf(row); !slices.Equal(got, []string{owner}) {
+					t.Errorf("row %d is on %v, want only %s", c.base+i, got, owner)
+				}
+			}
+		})
+	}
+}
+
+// With transactions.mode twopc the shards' parts commit as one
+// transaction across them; a file with a row Strata cannot route leaves
+// no part behind, prepared or committed.
+func TestLoadDataAcrossShardsWithTwoPhaseCommit(t *testing.T) {
+	db := twoPCDB(t)
+	cond := "id BETWEEN 9400000 AND 9400999"
+	cleanup(t, "comments", cond)
+	var good strings.Builder
+	for i := range 12 {
+		fmt.Fprintf(&good, "%d\t%d\ttwopc %d\n", 9_400_000+i, 1000+i, i)
+	}
+	bad := good.String() + "9400500\t\\N\tno key\n"
+	stmt := "LOAD DATA LOCAL INFILE '%s' INTO TABLE comments (id, entry_id, body)"
+	if _, err := db.Exec(fmt.Sprintf(stmt, registerFile(t, "twopcbad", bad))); err == nil || !strings.Contains(err.Error(), "row 13 of the LOAD DATA file") {
+		t.Fatalf("err = %v, want the NULL key of row 13 refused", err)
+	}
+	if got := holders(t, "comments", cond); len(got) > 0 {
+		t.Fatalf("the refused load left rows on %v", got)
+	}
+	res := mustExec(t, db, fmt.Sprintf(stmt, registerFile(t, "twopcgood", good.String())))
+	if n, _ := res.RowsAffected(); n != 12 {
+		t.Errorf("rows affected %d, want 12", n)
+	}
+	if got := holders(t, "comments", cond); !slices.Equal(got, shardNames) {
+		t.Errorf("rows on %v, want a part on every shard", got)
+	}
+}
