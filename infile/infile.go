@@ -116,8 +116,10 @@ func (r *Reader) Next(final bool) (raw []byte, key Field, ok bool) {
 		}
 		start = i
 	}
-	end, key, done := r.scanRow(b, start+len(r.f.LineStart), final)
-	if !done || (final && end == start) {
+	fields := start + len(r.f.LineStart)
+	end, key, done := r.scanRow(b, fields, final)
+	// Nothing after the line (or its prefix) before the file ends: no row.
+	if !done || (final && end == fields) {
 		if final {
 			r.off = len(r.buf)
 		}
@@ -176,7 +178,7 @@ func (r *Reader) scanField(b []byte, i int, final bool) (next int, val []byte, n
 					return 0, nil, false, false, false
 				}
 				r.val = append(r.val, c)
-				return len(b), r.val, false, true, true
+				return r.atEOF(b, enclosed, sawEscapeN)
 			}
 			d := b[i+1]
 			// With the escape the same as the enclosure, only a doubled
@@ -231,10 +233,14 @@ func (r *Reader) scanField(b []byte, i int, final bool) (next int, val []byte, n
 	if !final {
 		return 0, nil, false, false, false
 	}
+	return r.atEOF(b, enclosed, sawEscapeN)
+}
+
+// atEOF ends a field the file ends inside. Of an enclosed one the server
+// keeps the opening character as data.
+func (r *Reader) atEOF(b []byte, enclosed, sawEscapeN bool) (next int, val []byte, null, eol, done bool) {
 	if enclosed {
-		// An enclosed field the file ends inside: the server keeps the
-		// opening character as data.
-		r.val = append([]byte{f.Enclosed}, r.val...)
+		r.val = append([]byte{r.f.Enclosed}, r.val...)
 	}
 	return len(b), r.val, r.isNull(enclosed, sawEscapeN), true, true
 }

@@ -55,6 +55,9 @@ var cases = []struct {
 	{"line prefix: junk before it is dropped, lines without it skipped", Format{FieldTerm: ",", Escape: '\\', LineStart: "xxx", LineTerm: "\n"}, 2, 0,
 		"junkxxx1,a\nnothing here\nxxx2,b\n",
 		[]row{{"xxx1,a\n", "1", false}, {"xxx2,b\n", "2", false}}},
+	{"a prefix the file ends with starts no row", Format{FieldTerm: ",", Escape: '\\', LineStart: "xx", LineTerm: "\n"}, 2, 0,
+		"xx1,a\nxx",
+		[]row{{"xx1,a\n", "1", false}}},
 	{"fields past the last column are skipped by escape rules only", csv(), 1, 0, "1,\"a\nb\"\n",
 		[]row{{"1,\"a\n", "1", false}, {"b\"\n", "b\"", false}}},
 	{"missing key field", Default(), 3, 2, "1\ta\n",
@@ -63,6 +66,8 @@ var cases = []struct {
 		[]row{{"\n", "", false}, {"1\tx\n", "1", false}}},
 	{"file ending inside an enclosure keeps the quote", csv(), 1, 0, "\"abc",
 		[]row{{"\"abc", "\"abc", false}}},
+	{"file ending in an escape inside an enclosure keeps quote and escape", csv(), 1, 0, "\"ab\\",
+		[]row{{"\"ab\\", "\"ab\\", false}}},
 }
 
 // read feeds file to a Reader in chunks of size n and collects its rows.
