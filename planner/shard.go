@@ -52,6 +52,19 @@ func (s *Sharding) SetLayout(l *shard.Layout) {
 	s.n.Store(0)
 }
 
+// RefineLayout replaces layout old with next, a copy that knows more of
+// the same tables (their key types), unless a reload replaced old
+// meanwhile; it reports whether it did.
+func (s *Sharding) RefineLayout(old, next *shard.Layout) bool {
+	if !s.layout.CompareAndSwap(old, next) {
+		return false
+	}
+	s.stmts.Clear()
+	s.periods.Clear()
+	s.n.Store(0)
+	return true
+}
+
 // Layout is the current layout.
 func (s *Sharding) Layout() *shard.Layout { return s.layout.Load() }
 

@@ -21,8 +21,13 @@ type target struct {
 	in    []sqlparse.Operand
 }
 
-// value reads an operand: a literal, or a bound argument.
-func value(op sqlparse.Operand, args []string) (shard.Value, bool) {
+// value reads an operand, a literal or a bound argument, as a value of
+// the key column, whose type kt decides what a quoted number means: for
+// an integer column '042' is 42, for a text column it is the text '042',
+// and a number compared with a text column matches texts of other
+// spellings ('5', '05'). Values that one shard's rows cannot answer for
+// are not routed (ok false): a read then scatters, a write is refused.
+func value(op sqlparse.Operand, args []string, kt shard.KeyType) (shard.Value, bool) {
 	lit := op.Literal
 	if op.Param > 0 {
 		if op.Param > len(args) {
@@ -34,10 +39,37 @@ func value(op sqlparse.Operand, args []string) (shard.Value, bool) {
 		return shard.Value{}, false
 	}
 	v, err := shard.ParseLiteral(lit)
-	if err != nil || ambiguousNumber(v) {
+	if err != nil {
 		return shard.Value{}, false
 	}
-	return v, true
+	if v.IsNull() {
+		return v, true
+	}
+	str, isStr := v.Str()
+	switch kt {
+	case shard.KeyTypeText:
+		return v, isStr
+	case shard.KeyTypeInteger:
+		if !isStr {
+			return v, v.Kind() == shard.KindInt || v.Kind() == shard.KindUint
+		}
+		return integerText(str)
+	}
+	return v, !ambiguousNumber(v)
+}
+
+// integerText reads a quoted value as MariaDB reads it for an integer
+// column when it is a whole number ('042', '+7', ' 9 '); anything else
+// ('5.0', 'abc') is not routed.
+func integerText(s string) (shard.Value, bool) {
+	s = strings.TrimSpace(s)
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return shard.Int(n), true
+	}
+	if u, err := strconv.ParseUint(strings.TrimPrefix(s, "+"), 10, 64); err == nil {
+		return shard.Uint(u), true
+	}
+	return shard.Value{}, false
 }
 
 // ambiguousNumber: a quoted string that MySQL would compare with a numeric
@@ -74,8 +106,8 @@ func (s *Sharding) targets(ctx context.Context, t *shard.Table, filter sqlparse.
 	// Ranges narrow only methods whose shards follow key order; on modulo,
 	// hash or lookup a range is no usable condition.
 	if (filter.Lo != nil || filter.Hi != nil) && t.Method.Ordered() {
-		lo, okLo := bound(filter.Lo, args)
-		hi, okHi := bound(filter.Hi, args)
+		lo, okLo := bound(filter.Lo, args, t.KeyType)
+		hi, okHi := bound(filter.Hi, args, t.KeyType)
 		if okLo && okHi {
 			out, err := rangeTargets(t, lo, hi)
 			if err == nil {
@@ -86,11 +118,11 @@ func (s *Sharding) targets(ctx context.Context, t *shard.Table, filter sqlparse.
 	return s.allTargets(t), "no usable condition on " + key + ": scatter to every shard", true, nil
 }
 
-func bound(b *sqlparse.RangeBound, args []string) (shard.Bound, bool) {
+func bound(b *sqlparse.RangeBound, args []string, kt shard.KeyType) (shard.Bound, bool) {
 	if b == nil {
 		return shard.Bound{}, true
 	}
-	v, ok := value(b.Value, args)
+	v, ok := value(b.Value, args, kt)
 	if !ok {
 		return shard.Bound{}, false
 	}
@@ -107,7 +139,7 @@ func (s *Sharding) inTargets(ctx context.Context, t *shard.Table, in []sqlparse.
 	byKey := map[string]int{}
 	var out []target
 	for _, op := range in {
-		v, ok := value(op, args)
+		v, ok := value(op, args, t.KeyType)
 		if !ok {
 			return nil, false, nil
 		}

@@ -98,7 +98,7 @@ func (s *Sharding) planInsert(ctx context.Context, l *shard.Layout, st *sqlparse
 	}
 	keyOf := func(row int) (shard.Value, bool) {
 		if ins.KeyCol >= 0 {
-			return value(ins.Rows[row][ins.KeyCol], args)
+			return value(ins.Rows[row][ins.KeyCol], args, t.KeyType)
 		}
 		if addCol != "" && strings.EqualFold(addCol, key) {
 			return shard.Int(ids[row]), true
@@ -114,7 +114,7 @@ func (s *Sharding) planInsert(ctx context.Context, l *shard.Layout, st *sqlparse
 	for i := range ins.Rows {
 		v, ok := keyOf(i)
 		if !ok {
-			return nil, refuse("INSERT into sharded table %s must give %s (its shard key) as a constant in every row", t.Name, key)
+			return nil, refuse("INSERT into sharded table %s must give %s (its shard key) in every row as a constant Strata can route: %s", t.Name, key, unroutableKey(t))
 		}
 		sh, err := s.RowShard(ctx, t, v)
 		if err != nil {
@@ -166,4 +166,18 @@ func (s *Sharding) planInsert(ctx context.Context, l *shard.Layout, st *sqlparse
 		p.Routes = append(p.Routes, ShardRoute{Cluster: g.tg.shard, SQL: sql, Tables: tableList(t, g.tg)})
 	}
 	return p, nil
+}
+
+// unroutableKey says what an INSERT's key must look like, by what Strata
+// knows of the key column's type.
+func unroutableKey(t *shard.Table) string {
+	switch t.KeyType {
+	case shard.KeyTypeInteger:
+		return "a whole number, not an expression or a string such as '5.0'"
+	case shard.KeyTypeText:
+		return "a quoted string, not an expression or a number"
+	case shard.KeyTypeUnknown:
+		return "not an expression; a quoted number written other than MariaDB prints it ('05', '+5', ' 5') is routed only once Strata has learned the key column's type from a shard"
+	}
+	return "not an expression"
 }

@@ -181,6 +181,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 	shardCtx, stop := context.WithCancel(context.Background())
 	s.stopShards = stop
 	go s.maintainShards(shardCtx, time.Hour)
+	go s.learnKeyTypes(shardCtx)
 	go s.Admin.Switchover.Watch(shardCtx, failoverCooldown(cfg))
 	go s.twoPhase.run(shardCtx, cfg)
 	return s, nil

@@ -158,14 +158,17 @@ func (s *Strata) explain(ctx context.Context, sql, user, schema string) (any, er
 
 // TableInfo is one placed table as GET /api/tables shows it.
 type TableInfo struct {
-	Name      string   `json:"name"`
-	Placement string   `json:"placement"`
-	Cluster   string   `json:"cluster,omitempty"`
-	Method    string   `json:"method,omitempty"`
-	ShardKey  string   `json:"shard_key,omitempty"`
-	Shards    []string `json:"shards,omitempty"`
-	Scatter   string   `json:"scatter,omitempty"`
-	Sequence  string   `json:"sequence,omitempty"`
+	Name      string `json:"name"`
+	Placement string `json:"placement"`
+	Cluster   string `json:"cluster,omitempty"`
+	Method    string `json:"method,omitempty"`
+	ShardKey  string `json:"shard_key,omitempty"`
+	// KeyType: the key column's type as Strata learned it from a shard
+	// (integer, text, other), "unknown" until then.
+	KeyType  string   `json:"key_type,omitempty"`
+	Shards   []string `json:"shards,omitempty"`
+	Scatter  string   `json:"scatter,omitempty"`
+	Sequence string   `json:"sequence,omitempty"`
 }
 
 // tables describes the current layout.
@@ -175,11 +178,13 @@ func (s *Strata) tables() any {
 	if sh == nil {
 		return out
 	}
-	for _, t := range sh.layout.Tables() {
+	layout := s.Env.Sharding.Layout() // sh.layout with what was learned since
+	for _, t := range layout.Tables() {
 		ti := TableInfo{Name: t.Name, Placement: t.Placement.String(), Cluster: t.Cluster}
 		switch t.Placement {
 		case shard.PlaceSharded:
 			ti.Method, ti.ShardKey, ti.Shards = t.Method.Name(), t.Method.Key(), t.Method.Shards()
+			ti.KeyType = t.KeyType.String()
 			ti.Scatter = config.ScatterAllow
 			if t.ScatterDeny {
 				ti.Scatter = config.ScatterDeny
@@ -188,9 +193,51 @@ func (s *Strata) tables() any {
 				ti.Sequence = t.Sequence.Name + " -> " + t.Sequence.Column
 			}
 		case shard.PlaceReference:
-			ti.Shards = sh.layout.ShardClusters()
+			ti.Shards = layout.ShardClusters()
 		}
 		out = append(out, ti)
 	}
 	return out
+}
+
+// learnKeyTypes asks a shard for the type of each sharded table's key
+// column until every one is known, so the planner can route quoted
+// numbers ('042' is 42 for an integer key, the text '042' for a text
+// key). It tries again, less often, while a shard does not answer or a
+// table is not created yet, and starts over after a reload.
+func (s *Strata) learnKeyTypes(ctx context.Context) {
+	const first, most = 2 * time.Second, time.Minute
+	wait := time.Duration(0)
+	var tried *shard.Layout
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		layout, sh := s.Env.Sharding.Layout(), s.shards.Load()
+		if layout != tried {
+			wait = first // a reload: its tables are new
+		}
+		tried = layout
+		if sh == nil || sh.cfg.Schema == "" || len(layout.UnknownKeyTypes()) == 0 {
+			wait = max(wait, first)
+			continue
+		}
+		c, cancel := context.WithTimeout(ctx, 10*time.Second)
+		types, err := shardops.KeyTypes(c, layout, sh.dbs.Open, sh.cfg.Schema)
+		cancel()
+		if len(types) > 0 && s.Env.Sharding.RefineLayout(layout, layout.WithKeyTypes(types)) {
+			for name, kt := range types {
+				s.Log.Info("learned the shard key type", "table", name, "type", kt.String())
+			}
+			tried = s.Env.Sharding.Layout()
+		}
+		if err != nil {
+			s.Log.Debug("shard key types not learned yet", "err", err)
+			wait = min(max(2*wait, first), most)
+			continue
+		}
+		wait = first
+	}
 }

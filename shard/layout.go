@@ -64,6 +64,9 @@ type Table struct {
 	// CapacityWarn is the range method's warning threshold (see
 	// Range.Capacity); 0 means the default, 0.8.
 	CapacityWarn float64
+	// KeyType is the key column's type, learned from a shard's server
+	// after start (KeyTypeUnknown until then).
+	KeyType KeyType
 	// LookupTable and LookupCluster are the lookup method's table and the
 	// cluster whose primary holds it.
 	LookupTable   string

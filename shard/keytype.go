@@ -1,0 +1,63 @@
+package shard
+
+import "strings"
+
+// KeyType is the SQL type of a sharded table's key column, as far as
+// routing cares. MariaDB compares a quoted value with an integer column
+// as a number ('042' finds 42) and with a text column as text ('042' is
+// not '42'), so a value whose text and number differ can be routed only
+// once the column's type is known; until then it is not routed by
+// (reads scatter, writes are refused).
+type KeyType uint8
+
+// Key types.
+const (
+	KeyTypeUnknown KeyType = iota // not learned yet (the server was not asked, or did not answer)
+	KeyTypeInteger                // TINYINT ... BIGINT
+	KeyTypeText                   // CHAR, VARCHAR, TEXT, BINARY, VARBINARY
+	KeyTypeOther                  // dates, decimals, ...: routed as before
+)
+
+func (k KeyType) String() string {
+	return [...]string{"unknown", "integer", "text", "other"}[k]
+}
+
+// KeyTypeOf maps information_schema.COLUMNS.DATA_TYPE to a KeyType.
+func KeyTypeOf(dataType string) KeyType {
+	switch strings.ToLower(dataType) {
+	case "tinyint", "smallint", "mediumint", "int", "integer", "bigint":
+		return KeyTypeInteger
+	case "char", "varchar", "tinytext", "text", "mediumtext", "longtext", "binary", "varbinary":
+		return KeyTypeText
+	}
+	return KeyTypeOther
+}
+
+// WithKeyTypes returns a copy of l whose sharded tables have the key
+// types given by table name; tables not in types keep theirs.
+func (l *Layout) WithKeyTypes(types map[string]KeyType) *Layout {
+	if l == nil {
+		return nil
+	}
+	out := &Layout{defaultCluster: l.defaultCluster, byName: make(map[string]*Table, len(l.byName)), shardClusters: l.shardClusters}
+	for _, t := range l.sorted {
+		c := *t
+		if k, ok := types[t.Name]; ok && t.Placement == PlaceSharded {
+			c.KeyType = k
+		}
+		out.byName[c.Name] = &c
+		out.sorted = append(out.sorted, &c)
+	}
+	return out
+}
+
+// UnknownKeyTypes lists the sharded tables whose key type is not known.
+func (l *Layout) UnknownKeyTypes() []*Table {
+	var out []*Table
+	for _, t := range l.Tables() {
+		if t.Placement == PlaceSharded && t.KeyType == KeyTypeUnknown {
+			out = append(out, t)
+		}
+	}
+	return out
+}
