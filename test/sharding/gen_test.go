@@ -152,6 +152,17 @@ func less(c *colDef, a, b string) bool {
 	return fold(a) < fold(b)
 }
 
+// keyValue is a value of the key column c; an integer sometimes quoted
+// and spelt otherwise ('0042', '+42', ' 42'), which MariaDB compares as
+// the number and Strata must route as that number.
+func (g *queryGen) keyValue(c *colDef) string {
+	v := g.value(c)
+	if c.kind != kInt || !g.pct(15) {
+		return v
+	}
+	return sqlStr([]string{"0", "+", " ", "00"}[g.r.IntN(4)] + v)
+}
+
 // keyPred is a predicate on the shard key.
 func (g *queryGen) keyPred(t *tableDef, onlyEq bool) string {
 	c := t.cols[t.key]
@@ -162,16 +173,16 @@ func (g *queryGen) keyPred(t *tableDef, onlyEq bool) string {
 	}
 	switch {
 	case p < 25:
-		return k + " = " + g.value(c)
+		return k + " = " + g.keyValue(c)
 	case p < 50:
 		n := 2 + g.r.IntN(6)
 		vals := make([]string, n)
 		for i := range vals {
-			vals[i] = g.value(c)
+			vals[i] = g.keyValue(c)
 		}
 		return k + " IN (" + strings.Join(vals, ", ") + ")"
 	case p < 70:
-		a, b := g.value(c), g.value(c)
+		a, b := g.keyValue(c), g.keyValue(c)
 		if less(c, b, a) && g.pct(90) {
 			a, b = b, a
 		}
@@ -182,7 +193,7 @@ func (g *queryGen) keyPred(t *tableDef, onlyEq bool) string {
 		return k + " BETWEEN " + a + " AND " + b
 	default:
 		op := []string{"<", "<=", ">", ">="}[g.r.IntN(4)]
-		v := g.value(c)
+		v := g.keyValue(c)
 		if c.src.name == "posts" && g.pct(50) {
 			v = v[:8] + "01'"
 		}
