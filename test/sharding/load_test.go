@@ -214,9 +214,9 @@ func TestLoadDataRefusesWhatItCannotRoute(t *testing.T) {
 	})
 }
 
-// The mariadb client and PHP PDO send a file from disk: each gets the
-// rows counted as one server counts them (the client prints MariaDB's
-// "Records:" line), and each row lands on its shard.
+// The mariadb client, mariadb-import and PHP PDO send a file from disk:
+// each gets the rows counted as one server counts them (the clients print
+// MariaDB's "Records:" line), and each row lands on its shard.
 func TestLoadDataFromRealClients(t *testing.T) {
 	strataDB(t)
 	tb := ds.tables["comments"]
@@ -238,6 +238,10 @@ $db = new PDO("mysql:host=$argv[1];port=$argv[2];dbname=blog", "app", "app",
 echo "affected ", $db->exec("LOAD DATA LOCAL INFILE '$argv[3]' INTO TABLE comments FIELDS TERMINATED BY ',' ENCLOSED BY '\"' (id, entry_id, author, body)"), "\n";
 `, host, port, path).CombinedOutput()
 		}, "affected 9"},
+		{"mariadb-import", 9_300_200, func(path string) ([]byte, error) {
+			return exec.Command("mariadb-import", "--local", "-h", host, "-P", port, "-u", "app", "-papp",
+				"--fields-terminated-by=,", `--fields-enclosed-by="`, "--columns=id,entry_id,author,body", "blog", path).CombinedOutput()
+		}, "blog.comments: Records: 9  Deleted: 0  Skipped: 0  Warnings: 0"},
 	}
 	for _, c := range clients {
 		t.Run(c.name, func(t *testing.T) {
