@@ -66,7 +66,7 @@ func (s *Session) Query(ctx context.Context, packet []byte) error {
 	if stmt, ok := explainStrata(sql); ok {
 		return s.explainStrata(ctx, stmt)
 	}
-	if ok, err := s.answerOwnError(ctx, f); ok {
+	if ok, err := s.answerOwnDiagnostics(ctx, f); ok {
 		return err
 	}
 	stmts := statements(parsed)

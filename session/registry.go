@@ -175,8 +175,8 @@ func (s *Session) CommandDone(cmd byte) {
 			s.foundRowsState-- // as rowCountState
 		}
 	}
-	if s.ownErrState > 0 {
-		s.ownErrState-- // as rowCountState, after any command
+	if s.ownDiagState > 0 {
+		s.ownDiagState-- // as rowCountState, after any command
 	}
 	s.txOpen.Store(s.inTransaction())
 	switch {

@@ -186,11 +186,12 @@ type Session struct {
 	foundRows      uint64
 	foundRowsState uint8
 	foundRowsLost  string
-	// ownErr is the error Strata itself answered the last command with,
-	// for SHOW WARNINGS (diagnostics.go); ownErrState ages like
-	// rowCountState.
-	ownErr      *wire.Error
-	ownErrState uint8
+	// ownDiag is what SHOW WARNINGS lists after a statement whose
+	// diagnostics no one server holds: the error Strata itself answered
+	// with, or the warnings of a write over shards (diagnostics.go);
+	// ownDiagState ages like rowCountState.
+	ownDiag      []diagnostic
+	ownDiagState uint8
 	// waitTimeout is the session's own wait_timeout (SET SESSION
 	// wait_timeout = n), 0 when it never set one: the client's idle limit.
 	waitTimeout time.Duration

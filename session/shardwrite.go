@@ -50,6 +50,15 @@ func runRoutes(plan *planner.ShardPlan) shardWork {
 	}
 }
 
+// warned is the connections whose warnings a write reports: one copy's
+// for a reference table, as its counts are.
+func warned(plan *planner.ShardPlan, conns []*shardConn) []*shardConn {
+	if plan.Copies {
+		return conns[:1]
+	}
+	return conns
+}
+
 // execWrite runs a write on every route, each in its own transaction on
 // its shard's primary, and commits them together once all succeeded: a
 // failure before the commits leaves no shard changed. Inside a client
@@ -111,6 +120,9 @@ func (s *Session) writeShards(ctx context.Context, f *sqlparse.Facts, plan *plan
 	affected, insertID, warnings := w.affected, w.insertID, w.warnings
 	if insertID != 0 {
 		s.noteInsertID(w.insertConn, insertID)
+	}
+	if warnings > 0 {
+		s.noteShardWarnings(s.collectWarnings(ctx, warned(plan, conns))) // before COMMIT clears them
 	}
 	if ownTx {
 		for _, sc := range conns {
@@ -250,6 +262,9 @@ func (s *Session) writeAcross(ctx context.Context, f *sqlparse.Facts, plan *plan
 		return giveBack(err)
 	}
 	affected, warnings := w.affected, w.warnings
+	if warnings > 0 {
+		s.noteShardWarnings(s.collectWarnings(ctx, warned(plan, conns))) // before the commit clears them
+	}
 	if _, werr := s.commitCross(ctx, t); werr != nil {
 		return giveBack(werr)
 	}

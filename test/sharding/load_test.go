@@ -301,3 +301,65 @@ func TestLoadDataAcrossShardsWithTwoPhaseCommit(t *testing.T) {
 		t.Errorf("rows on %v, want a part on every shard", got)
 	}
 }
+
+// A write over several shards that leaves warnings on them (a LOAD DATA
+// row without every column, an INSERT IGNORE's duplicate) reports their
+// sum, and SHOW WARNINGS right after lists each, naming its shard, as one
+// server would list its own; the next statement ends them.
+func TestShowWarningsAfterAWriteOverShards(t *testing.T) {
+	conn := testenv.Conn(t, strataDB(t))
+	ctx := testenv.Ctx(t)
+	cond := "id BETWEEN 9500000 AND 9500999"
+	cleanup(t, "comments", cond)
+	file := registerFile(t, "shortrows", "9500001\t1\tone\n9500002\t2\n9500003\t3\n9500004\t4\tfour\n")
+	res := mustExec(t, conn, fmt.Sprintf("LOAD DATA LOCAL INFILE '%s' INTO TABLE comments (id, entry_id, body)", file))
+	if n, _ := res.RowsAffected(); n != 4 {
+		t.Fatalf("rows affected %d, want 4", n)
+	}
+	show := func() []string {
+		t.Helper()
+		r, err := conn.QueryContext(ctx, "SHOW WARNINGS")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		var out []string
+		for r.Next() {
+			var level, msg string
+			var code int
+			if err := r.Scan(&level, &code, &msg); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, fmt.Sprintf("%s %d %s", level, code, msg))
+		}
+		return out
+	}
+	tb := ds.tables["comments"]
+	owner := func(entry string) string {
+		row := make([]string, len(tb.cols))
+		row[tb.key] = entry
+		return tb.ownerOf(row)
+	}
+	got := show()
+	slices.Sort(got)
+	want := []string{
+		"Warning 1261 Row 1 doesn't contain data for all columns (on shard " + owner("2") + ")",
+		"Warning 1261 Row 1 doesn't contain data for all columns (on shard " + owner("3") + ")",
+	}
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("SHOW WARNINGS after the load = %q, want %q", got, want)
+	}
+	if again := show(); len(again) != 2 {
+		t.Errorf("a second SHOW WARNINGS lists %q, want the same two", again)
+	}
+	mustExec(t, conn, "INSERT IGNORE INTO comments (id, entry_id, body) VALUES (9500001, 1, 'dup'), (9500004, 4, 'dup'), (9500005, 5, 'new')")
+	got = show()
+	if len(got) != 2 || !strings.Contains(got[0], "1062 Duplicate entry") || !strings.Contains(got[1], "1062 Duplicate entry") {
+		t.Errorf("SHOW WARNINGS after INSERT IGNORE = %q, want two duplicate-entry warnings", got)
+	}
+	mustExec(t, conn, "SELECT 1 FROM DUAL")
+	if after := show(); len(after) != 0 {
+		t.Errorf("SHOW WARNINGS after another statement lists %q", after)
+	}
+}
