@@ -63,7 +63,7 @@ func (s *Session) loadWork(lp *planner.LoadPlan, table sqlparse.TableRef) shardW
 			}
 			loads = append(loads, l)
 		}
-		split.out = make([][]byte, len(loads))
+		split.out, split.rows = make([][]byte, len(loads)), make([]int, len(loads))
 		if err := s.relayFile(ctx, lp, split, loads, conns); err != nil {
 			endLoads(loads)
 			var fe *failedShard
@@ -88,6 +88,9 @@ func (s *Session) loadWork(lp *planner.LoadPlan, table sqlparse.TableRef) shardW
 			sum.add(res.Info)
 		}
 		w.info = sum.String()
+		for i, sc := range conns {
+			s.env.Metrics.LoadRows(sc.route.Cluster, split.rows[i])
+		}
 		return w, nil, nil
 	}
 }
@@ -118,7 +121,8 @@ type split struct {
 	ignore uint64 // lines still to skip (IGNORE n LINES)
 	header []byte // the skipped lines, sent to every shard, which skips them too
 	out    [][]byte
-	row    int // rows routed so far
+	rows   []int // rows routed to each shard
+	row    int   // rows routed so far
 }
 
 // newSplit reads, from a shard, the table's columns: the server reads as
@@ -245,6 +249,7 @@ func (s *Session) routeRows(ctx context.Context, lp *planner.LoadPlan, sp *split
 		if sp.key == "" {
 			for i := range sp.out {
 				sp.out[i] = append(sp.out[i], raw...)
+				sp.rows[i]++
 			}
 			continue
 		}
@@ -257,6 +262,7 @@ func (s *Session) routeRows(ctx context.Context, lp *planner.LoadPlan, sp *split
 			return wire.NewError(wire.ErNotSupportedYet, "Strata: row %d of the LOAD DATA file for %s belongs to shard %s, which this statement did not start (the layout changed during the load); nothing was loaded, run it again", sp.row+int(lp.Spec.IgnoreLines), lp.Table.Name, sh)
 		}
 		sp.out[i] = append(sp.out[i], raw...)
+		sp.rows[i]++
 	}
 }
 

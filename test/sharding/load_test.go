@@ -91,6 +91,20 @@ func loadCases() []loadCase {
 	return []loadCase{comments, members, entries}
 }
 
+// loadRowsMetric reads strata_shard_load_rows_total per cluster.
+func loadRowsMetric(t *testing.T) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	for _, line := range strings.Split(metricsText(t, strataAdmin), "\n") {
+		var cluster string
+		var n float64
+		if _, err := fmt.Sscanf(line, "strata_shard_load_rows_total{cluster=%q} %g", &cluster, &n); err == nil {
+			out[cluster] = int(n)
+		}
+	}
+	return out
+}
+
 func TestLoadDataSplitsTheFileByShardKey(t *testing.T) {
 	db := strataDB(t)
 	for i, c := range loadCases() {
@@ -105,9 +119,15 @@ func TestLoadDataSplitsTheFileByShardKey(t *testing.T) {
 				row[tb.key] = k
 				owners[tb.ownerOf(row)]++
 			}
-			before := shardStatus(t, "Com_load")
+			before, rowsBefore := shardStatus(t, "Com_load"), loadRowsMetric(t)
 			res := mustExec(t, db, fmt.Sprintf(c.stmt, file))
 			d := deltaOf(before, shardStatus(t, "Com_load"))
+			rowsAfter := loadRowsMetric(t)
+			for _, s := range shardNames {
+				if got := rowsAfter[s] - rowsBefore[s]; got != owners[s] {
+					t.Errorf("strata_shard_load_rows_total{cluster=%q} rose by %d, want the %d rows it owns", s, got, owners[s])
+				}
+			}
 			if n, _ := res.RowsAffected(); n != int64(len(c.keys)) {
 				t.Errorf("rows affected %d, want %d", n, len(c.keys))
 			}
