@@ -54,6 +54,10 @@ func (s *Session) loadWork(lp *planner.LoadPlan, table sqlparse.TableRef) shardW
 		if err != nil {
 			return writeResult{}, conns[0], err
 		}
+		if sc, err := setReadTimeout(conns, loadReadTimeout); err != nil {
+			return writeResult{}, sc, err
+		}
+		defer setReadTimeout(conns, "DEFAULT")
 		loads := make([]*backend.Load, 0, len(conns))
 		for _, sc := range conns {
 			l, err := sc.conn.StartLoad(ctx, sc.route.SQL)
@@ -93,6 +97,27 @@ func (s *Session) loadWork(lp *planner.LoadPlan, table sqlparse.TableRef) shardW
 		}
 		return w, nil, nil
 	}
+}
+
+// loadReadTimeout is how long, in seconds, a shard's server waits for the
+// next packet of a file during a load. A shard may get no row for a long
+// time (a file sorted by a range key fills one shard after another, and
+// rows wait in Strata until loadChunk bytes are gathered), and at the
+// default net_read_timeout (30 s) its server would give the load up.
+const loadReadTimeout = "86400"
+
+// setReadTimeout sets net_read_timeout on every connection of a load;
+// "DEFAULT" gives them the server's own again.
+func setReadTimeout(conns []*shardConn, seconds string) (*shardConn, error) {
+	for _, sc := range conns {
+		if sc.conn.Broken {
+			continue
+		}
+		if err := sc.conn.SimpleCommand(comQuery, "SET SESSION net_read_timeout = "+seconds); err != nil {
+			return sc, err
+		}
+	}
+	return nil, nil
 }
 
 // endLoads ends the files of loads already started, so their connections

@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -89,6 +90,7 @@ func (s *Session) writeShards(ctx context.Context, f *sqlparse.Facts, plan *plan
 	defer s.running(conns)()
 	ownTx := (len(conns) > 1 || plan.Kind == planner.PlanLoad) && !inClientTx
 	fail := func(sc *shardConn, err error) error {
+		var lost *backend.ClientError
 		if sc != nil {
 			s.markBroken(sc, err)
 			err = shardError(sc.route.Cluster, err)
@@ -104,6 +106,9 @@ func (s *Session) writeShards(ctx context.Context, f *sqlparse.Facts, plan *plan
 		}
 		s.releaseWrite(conns, false)
 		s.env.Metrics.ObserveError("backend")
+		if errors.As(err, &lost) {
+			return err // the client went away, or its stream cannot be followed (a LOAD DATA file cut short): close it
+		}
 		return s.WriteError(err)
 	}
 	if ownTx {
@@ -211,12 +216,15 @@ func (s *Session) writeAcross(ctx context.Context, f *sqlparse.Facts, plan *plan
 	defer s.noteTxStatement(f)
 	defer s.running(conns)()
 	t := &crossTx{coord: conns[0].conn, branches: map[string]*backend.Conn{}}
-	giveBack := func(werr error) error {
+	release := func() {
 		if t.coord != nil {
 			s.put(t.coord)
 		}
 		s.activeShards.Store(nil)
 		s.env.Metrics.ObserveError("backend")
+	}
+	giveBack := func(werr error) error {
+		release()
 		return s.WriteError(werr)
 	}
 	coordinator := conns[0].route.Cluster
@@ -259,6 +267,10 @@ func (s *Session) writeAcross(ctx context.Context, f *sqlparse.Facts, plan *plan
 		}
 		s.abortCross(t)
 		s.env.Metrics.TwoPhase("rolled_back")
+		if lost := (*backend.ClientError)(nil); errors.As(err, &lost) {
+			release()
+			return err // as in writeShards: close the client
+		}
 		return giveBack(err)
 	}
 	affected, warnings := w.affected, w.warnings

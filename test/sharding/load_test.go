@@ -10,10 +10,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-sql-driver/mysql"
 
+	"github.com/strata-proxy/strata/backend"
 	"github.com/strata-proxy/strata/test/testenv"
+	"github.com/strata-proxy/strata/wire"
 )
 
 // LOAD DATA LOCAL INFILE into sharded tables: Strata cuts the client's
@@ -381,5 +384,111 @@ func TestShowWarningsAfterAWriteOverShards(t *testing.T) {
 	mustExec(t, conn, "SELECT 1 FROM DUAL")
 	if after := show(); len(after) != 0 {
 		t.Errorf("SHOW WARNINGS after another statement lists %q", after)
+	}
+}
+
+// freshConns is one more Strata, whose server connections are opened after
+// a test changed the servers' global settings.
+var freshConns extraInstance
+
+const (
+	freshConnsAddr  = "127.0.0.1:25406"
+	freshConnsAdmin = "127.0.0.1:25486"
+)
+
+// pause is a reader that waits d, then ends.
+type pause time.Duration
+
+func (p pause) Read([]byte) (int, error) {
+	time.Sleep(time.Duration(p))
+	return 0, io.EOF
+}
+
+// A shard that gets no row for longer than its server's net_read_timeout
+// (a file sorted by a range key fills one shard after another, and rows
+// wait in Strata until a chunk is gathered) must not give the load up:
+// Strata raises the timeout on the load's connections. Here the shards' servers wait 2 s at most, and the client pauses
+// 3 s in the middle of its file.
+func TestLoadDataOutlastsTheServersReadTimeout(t *testing.T) {
+	strataDB(t)
+	for _, s := range shardNames {
+		mustExec(t, direct[s], "SET GLOBAL net_read_timeout = 2")
+	}
+	t.Cleanup(func() {
+		for _, s := range shardNames {
+			direct[s].Exec("SET GLOBAL net_read_timeout = DEFAULT")
+		}
+	})
+	freshConns.start(t, freshConnsAddr, freshConnsAdmin, "")
+	conn := testenv.Conn(t, openStrata(t, freshConnsAddr))
+	cond := "id BETWEEN 9600000 AND 9600999"
+	cleanup(t, "comments", cond)
+	var first, second strings.Builder
+	for i := range 8 {
+		fmt.Fprintf(&first, "%d\t%d\tbefore the pause\n", 9_600_000+i, 300+i)
+		fmt.Fprintf(&second, "%d\t%d\tafter the pause\n", 9_600_100+i, 300+i)
+	}
+	mysql.RegisterReaderHandler("pausing", func() io.Reader {
+		return io.MultiReader(strings.NewReader(first.String()), pause(3*time.Second), strings.NewReader(second.String()))
+	})
+	t.Cleanup(func() { mysql.DeregisterReaderHandler("pausing") })
+	res := mustExec(t, conn, "LOAD DATA LOCAL INFILE 'Reader::pausing' INTO TABLE comments (id, entry_id, body)")
+	if n, _ := res.RowsAffected(); n != 16 {
+		t.Errorf("rows affected %d, want 16", n)
+	}
+	if got := testenv.Strings(t, conn, "SELECT COUNT(*) FROM comments WHERE "+cond); !slices.Equal(got, []string{"16"}) {
+		t.Errorf("%v rows loaded, want 16", got)
+	}
+}
+
+// A client that goes away in the middle of its file leaves every shard as
+// it was (Strata rolls back what each loaded), and Strata keeps serving.
+func TestLoadDataClientGoneMidFileLoadsNothing(t *testing.T) {
+	db := strataDB(t)
+	ctx := testenv.Ctx(t)
+	cond := "id BETWEEN 9700000 AND 9700999"
+	cleanup(t, "comments", cond)
+	c, err := backend.Dial(ctx, backend.DialConfig{Addr: strataAddr, User: "app", Password: "app", Timeout: 5 * time.Second, Flavor: backend.Flavor{Collation: 45}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Command(append([]byte{wire.ComQuery}, "LOAD DATA LOCAL INFILE 'gone.tsv' INTO TABLE blog.comments (id, entry_id, body)"...)); err != nil {
+		t.Fatal(err)
+	}
+	p, err := c.ReadPacket()
+	if err != nil || len(p) == 0 || p[0] != wire.HeaderLocalFile || string(p[1:]) != "gone.tsv" {
+		t.Fatalf("Strata answered %q, %v; want the request for gone.tsv", p, err)
+	}
+	var b strings.Builder
+	for i := range 5000 { // more than a chunk: some rows reach the shards
+		fmt.Fprintf(&b, "%d\t%d\tthe client goes away\n", 9_700_000+i%1000, i)
+	}
+	if err := c.WritePacket([]byte(b.String())); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	// Once no shard runs the load or holds uncommitted rows, none holds
+	// its rows.
+	deadline := time.Now().Add(10 * time.Second)
+	for _, s := range shardNames {
+		for {
+			running := testenv.Strings(t, direct[s], "SELECT (SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'LOAD DATA LOCAL INFILE ''gone.tsv''%') + (SELECT COUNT(*) FROM information_schema.INNODB_TRX WHERE trx_rows_modified > 0)")
+			if slices.Equal(running, []string{"0"}) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s still runs the load of the client that went away", s)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	if got := holders(t, "comments", cond); len(got) > 0 {
+		t.Errorf("the load cut short left rows on %v", got)
+	}
+	if got := testenv.Strings(t, db, "SELECT COUNT(*) FROM comments WHERE "+cond); !slices.Equal(got, []string{"0"}) {
+		t.Errorf("through Strata: %v rows", got)
 	}
 }

@@ -464,7 +464,7 @@ func stopStrata() {
 	if strata.s != nil {
 		strata.s.Close()
 	}
-	for _, in := range []*extraInstance{&twoPC, &smallPull} {
+	for _, in := range []*extraInstance{&twoPC, &smallPull, &freshConns} {
 		if in.s != nil {
 			in.s.Close()
 		}
