@@ -60,10 +60,14 @@ func planLoad(l *shard.Layout, sql string, f *sqlparse.Facts, t *shard.Table) (*
 		return nil, refuse("LOAD DATA into %s: the table keeps one table per period, and Strata does not split a file between them; send the rows as INSERT ... VALUES", t.Name)
 	}
 	lp.KeyColumn = strings.ToLower(t.Method.Key())
-	if slices.Contains(spec.SetColumns, lp.KeyColumn) {
-		return nil, refuse("LOAD DATA into %s sets %s, its shard key, in its SET clause; Strata routes each row by the key as the file holds it: load the key column straight from the file", t.Name, lp.KeyColumn)
-	}
-	if spec.Columns != nil {
+	if i := slices.Index(spec.SetColumns, lp.KeyColumn); i >= 0 {
+		// SET id = @id passes a field through unchanged: it is the key.
+		// Any other expression makes a key Strata cannot read in the file.
+		lp.KeyField = slices.Index(spec.Columns, spec.SetFromVar[i])
+		if spec.SetFromVar[i] == "" || lp.KeyField < 0 {
+			return nil, refuse("LOAD DATA into %s sets %s, its shard key, in its SET clause from an expression; Strata routes each row by the key as the file holds it: load the key column straight from the file (or SET %[2]s = @variable of the column list)", t.Name, lp.KeyColumn)
+		}
+	} else if spec.Columns != nil {
 		lp.KeyField = slices.Index(spec.Columns, lp.KeyColumn)
 		if lp.KeyField < 0 {
 			return nil, refuse("LOAD DATA into %s: its column list does not name %s, the shard key; Strata needs the key in the file to route each row", t.Name, lp.KeyColumn)

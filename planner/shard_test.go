@@ -167,7 +167,8 @@ func TestShardPlanRefusals(t *testing.T) {
 		{"ALTER TABLE posts ADD COLUMN x INT", "one table per period"},
 		{"LOAD DATA INFILE '/tmp/c.csv' INTO TABLE comments", "use LOAD DATA LOCAL INFILE"},
 		{"LOAD DATA LOCAL INFILE 'c.csv' INTO TABLE comments (id, body)", "does not name entry_id"},
-		{"LOAD DATA LOCAL INFILE 'c.csv' INTO TABLE comments (id, @e) SET entry_id = @e", "in its SET clause"},
+		{"LOAD DATA LOCAL INFILE 'c.csv' INTO TABLE comments (id, @e) SET entry_id = @e + 1", "in its SET clause from an expression"},
+		{"LOAD DATA LOCAL INFILE 'c.csv' INTO TABLE comments (id, body) SET entry_id = @e", "in its SET clause from an expression"},
 		{"LOAD DATA LOCAL INFILE 'c.csv' INTO TABLE comments CHARACTER SET gbk", "not gbk"},
 		{"LOAD DATA LOCAL INFILE 'c.csv' INTO TABLE comments LINES TERMINATED BY ''", "no line boundary"},
 		{"LOAD DATA LOCAL INFILE 'c.csv' INTO TABLE posts", "one table per period"},
@@ -199,6 +200,7 @@ func TestShardPlanLoad(t *testing.T) {
 	}{
 		{"LOAD DATA LOCAL INFILE 'c.csv' INTO TABLE comments FIELDS TERMINATED BY ',' (id, entry_id, body)", "entry_id", 1, false, nil},
 		{"LOAD DATA LOCAL INFILE 'c.csv' INTO TABLE comments", "entry_id", -1, false, nil},
+		{"LOAD DATA LOCAL INFILE 'c.csv' INTO TABLE comments (id, body, @e) SET entry_id = @e, body = TRIM(body)", "entry_id", 2, false, nil},
 		{"LOAD DATA LOCAL INFILE 'c.csv' INTO TABLE countries", "", -1, true, nil},
 	} {
 		p, err := plan(t, s, tt.sql)

@@ -16,7 +16,11 @@ type LoadData struct {
 	Path    string   // the file's name, as the client is asked for it
 	Columns []string // the column list, lower-cased, user variables as "@name"; nil when the statement has none
 	// SetColumns: the columns the SET clause assigns, lower-cased.
-	SetColumns  []string
+	SetColumns []string
+	// SetFromVar: for each of SetColumns assigned a user variable alone
+	// (SET id = @id), that variable as "@name"; "" for any other
+	// expression.
+	SetFromVar  []string
 	Format      infile.Format
 	IgnoreLines uint64
 	Charset     string // CHARACTER SET of the file, lower-cased; "" when not given
@@ -67,6 +71,11 @@ func loadDataOf(st *ast.LoadDataStmt) *LoadData {
 	}
 	for _, a := range st.ColumnAssignments {
 		l.SetColumns = append(l.SetColumns, a.Column.Name.L)
+		from := ""
+		if v, ok := a.Expr.(*ast.VariableExpr); ok && !v.IsSystem && v.Value == nil {
+			from = "@" + strings.ToLower(v.Name)
+		}
+		l.SetFromVar = append(l.SetFromVar, from)
 	}
 	return l
 }

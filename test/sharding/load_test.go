@@ -91,7 +91,21 @@ func loadCases() []loadCase {
 		entries.pk = append(entries.pk, strconv.Itoa(id))
 	}
 	entries.file = b.String()
-	return []loadCase{comments, members, entries}
+
+	events := loadCase{name: "key passed through a variable (SET id = @i); range key", table: "events",
+		stmt: "LOAD DATA LOCAL INFILE '%s' INTO TABLE events FIELDS TERMINATED BY ',' (@i, kind, qty) SET id = @i, kind = UPPER(kind)"}
+	b.Reset()
+	var ids []string
+	for i, lo := range []int{0, 1000, 2000, 3000} {
+		id := freeEventID(lo+1, lo+1000)
+		fmt.Fprintf(&b, "%s,load %d,%d\n", id, i, i)
+		events.keys = append(events.keys, id)
+		events.pk = append(events.pk, id)
+		ids = append(ids, id)
+	}
+	events.cond = "id IN (" + strings.Join(ids, ", ") + ")"
+	events.file = b.String()
+	return []loadCase{comments, members, entries, events}
 }
 
 // loadRowsMetric reads strata_shard_load_rows_total per cluster.
