@@ -39,6 +39,7 @@ func TestKeyTypeDecidesQuotedNumbers(t *testing.T) {
 		{"INSERT INTO members (username) VALUES ('+4917600000')", nil, []string{shardOf("members", shard.String("+4917600000"))}},
 		{"UPDATE members SET age = 1 WHERE username = '007'", nil, []string{shardOf("members", shard.String("007"))}},
 		{"UPDATE members SET age = 1 WHERE username = 7", nil, nil}, // scatter: deny
+		{"INSERT INTO members (username) VALUES (7)", nil, []string{shardOf("members", shard.String("7"))}},
 		{"SELECT * FROM members WHERE username >= '05' AND username < '06'", nil, []string{"s0"}},
 	}
 	for _, c := range cases {

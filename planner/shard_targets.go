@@ -25,9 +25,10 @@ type target struct {
 // the key column, whose type kt decides what a quoted number means: for
 // an integer column '042' is 42, for a text column it is the text '042',
 // and a number compared with a text column matches texts of other
-// spellings ('5', '05'). Values that one shard's rows cannot answer for
-// are not routed (ok false): a read then scatters, a write is refused.
-func value(op sqlparse.Operand, args []string, kt shard.KeyType) (shard.Value, bool) {
+// spellings ('5', '05'), though one stored in it (stored: an INSERT's
+// value) is its decimal text. Values that one shard's rows cannot answer
+// for are not routed (ok false): a read then scatters, a write is refused.
+func value(op sqlparse.Operand, args []string, kt shard.KeyType, stored bool) (shard.Value, bool) {
 	lit := op.Literal
 	if op.Param > 0 {
 		if op.Param > len(args) {
@@ -48,6 +49,10 @@ func value(op sqlparse.Operand, args []string, kt shard.KeyType) (shard.Value, b
 	str, isStr := v.Str()
 	switch kt {
 	case shard.KeyTypeText:
+		if !isStr && stored && (v.Kind() == shard.KindInt || v.Kind() == shard.KindUint) {
+			// An integer stored in a text column is its decimal text.
+			return shard.String(string(v.Canonical())), true
+		}
 		return v, isStr
 	case shard.KeyTypeInteger:
 		if !isStr {
@@ -122,7 +127,7 @@ func bound(b *sqlparse.RangeBound, args []string, kt shard.KeyType) (shard.Bound
 	if b == nil {
 		return shard.Bound{}, true
 	}
-	v, ok := value(b.Value, args, kt)
+	v, ok := value(b.Value, args, kt, false)
 	if !ok {
 		return shard.Bound{}, false
 	}
@@ -139,7 +144,7 @@ func (s *Sharding) inTargets(ctx context.Context, t *shard.Table, in []sqlparse.
 	byKey := map[string]int{}
 	var out []target
 	for _, op := range in {
-		v, ok := value(op, args, t.KeyType)
+		v, ok := value(op, args, t.KeyType, false)
 		if !ok {
 			return nil, false, nil
 		}

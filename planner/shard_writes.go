@@ -98,7 +98,7 @@ func (s *Sharding) planInsert(ctx context.Context, l *shard.Layout, st *sqlparse
 	}
 	keyOf := func(row int) (shard.Value, bool) {
 		if ins.KeyCol >= 0 {
-			return value(ins.Rows[row][ins.KeyCol], args, t.KeyType)
+			return value(ins.Rows[row][ins.KeyCol], args, t.KeyType, true)
 		}
 		if addCol != "" && strings.EqualFold(addCol, key) {
 			return shard.Int(ids[row]), true
@@ -175,7 +175,7 @@ func unroutableKey(t *shard.Table) string {
 	case shard.KeyTypeInteger:
 		return "a whole number, not an expression or a string such as '5.0'"
 	case shard.KeyTypeText:
-		return "a quoted string, not an expression or a number"
+		return "a quoted string or an integer, not an expression"
 	case shard.KeyTypeUnknown:
 		return "not an expression; a quoted number written other than MariaDB prints it ('05', '+5', ' 5') is routed only once Strata has learned the key column's type from a shard"
 	}
