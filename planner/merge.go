@@ -257,6 +257,12 @@ func MergeSteps(p *ShardPlan) []string {
 			out = append(out, fmt.Sprintf("LAST_INSERT_ID() = %d from the sequence", p.InsertID))
 		}
 		return out
+	case PlanLoad:
+		what := "send each row of the client's file to the shard of its " + p.Load.KeyColumn
+		if p.Load.KeyColumn == "" {
+			what = "send every row of the client's file to every shard cluster"
+		}
+		return []string{what + fmt.Sprintf(", each of the %d loads in a transaction, commit together; sum the counts", len(p.Routes))}
 	case PlanRelay:
 		return nil
 	}

@@ -213,6 +213,9 @@ func TestShardPlanLoad(t *testing.T) {
 		if len(p.Routes) < 2 {
 			t.Errorf("%s: %d routes, want one per shard", tt.sql, len(p.Routes))
 		}
+		if steps := MergeSteps(p); len(steps) != 1 || !strings.Contains(steps[0], "file to") {
+			t.Errorf("%s: EXPLAIN STRATA steps %q, want the split of the file", tt.sql, steps)
+		}
 		for _, r := range p.Routes {
 			if r.SQL != tt.sql {
 				t.Errorf("%s: route %s runs %q, want the statement unchanged", tt.sql, r.Cluster, r.SQL)

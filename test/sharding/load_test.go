@@ -244,6 +244,12 @@ func TestLoadDataRefusesWhatItCannotRoute(t *testing.T) {
 			t.Fatalf("err = %v, want a refusal inside a transaction", err)
 		}
 	})
+	t.Run("EXPLAIN STRATA shows the split", func(t *testing.T) {
+		got := strings.Join(testenv.Strings(t, db, "EXPLAIN STRATA LOAD DATA LOCAL INFILE 'x' INTO TABLE comments (id, entry_id, body)"), "\n")
+		if countPrefix(strings.Split(got, "\n"), "load") != len(shardNames) {
+			t.Errorf("EXPLAIN STRATA of a load: %s; want a load step per shard", got)
+		}
+	})
 	t.Run("the connection still works", func(t *testing.T) {
 		if got := testenv.Strings(t, db, "SELECT COUNT(*) FROM comments WHERE "+cond); !slices.Equal(got, []string{"0"}) {
 			t.Errorf("count = %v", got)
