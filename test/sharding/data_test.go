@@ -170,6 +170,14 @@ func (t *tableDef) ownerOf(row []string) string {
 	return s
 }
 
+// ownerOfKey is the shard holding the rows whose shard key is the literal
+// key.
+func (t *tableDef) ownerOfKey(key string) string {
+	row := make([]string, len(t.cols))
+	row[t.key] = key
+	return t.ownerOf(row)
+}
+
 // physical is the table a row of t lives in on its shard (posts_2025_03
 // for the date table, t.name otherwise).
 func (t *tableDef) physical(row []string) string {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,16 +62,10 @@ func TestQuotedNumbersRouteByTheKeyColumnType(t *testing.T) {
 	cleanup(t, "members", "username = '0042'")
 	mustExec(t, db, "INSERT INTO entries (id, user_id, title, status) VALUES ('09100000077', 1, 'quoted id', 'draft')")
 	mustExec(t, db, "INSERT INTO members (username, country, age) VALUES ('0042', 'fr', 42)")
-	entries, members := ds.tables["entries"], ds.tables["members"]
-	row := func(tb *tableDef, key string) []string {
-		r := make([]string, len(tb.cols))
-		r[tb.key] = key
-		return r
-	}
-	if got, owner := holders(t, "entries", "id = 9100000077"), entries.ownerOf(row(entries, "9100000077")); !slices.Equal(got, []string{owner}) {
+	if got, owner := holders(t, "entries", "id = 9100000077"), ds.tables["entries"].ownerOfKey("9100000077"); !slices.Equal(got, []string{owner}) {
 		t.Errorf("entries id 9100000077 is on %v, want only %s", got, owner)
 	}
-	if got, owner := holders(t, "members", "username = '0042'"), members.ownerOf(row(members, "'0042'")); !slices.Equal(got, []string{owner}) {
+	if got, owner := holders(t, "members", "username = '0042'"), ds.tables["members"].ownerOfKey("'0042'"); !slices.Equal(got, []string{owner}) {
 		t.Errorf("members '0042' is on %v, want only %s", got, owner)
 	}
 	for q, want := range map[string]string{
@@ -91,7 +86,7 @@ func TestQuotedNumbersRouteByTheKeyColumnType(t *testing.T) {
 func countPrefix(rows []string, prefix string) int {
 	n := 0
 	for _, r := range rows {
-		if len(r) >= len(prefix) && r[:len(prefix)] == prefix {
+		if strings.HasPrefix(r, prefix) {
 			n++
 		}
 	}

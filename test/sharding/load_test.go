@@ -132,9 +132,7 @@ func TestLoadDataSplitsTheFileByShardKey(t *testing.T) {
 			file := registerFile(t, fmt.Sprintf("shardload%d", i), c.file)
 			owners := map[string]int{}
 			for _, k := range c.keys {
-				row := make([]string, len(tb.cols))
-				row[tb.key] = k
-				owners[tb.ownerOf(row)]++
+				owners[tb.ownerOfKey(k)]++
 			}
 			before, rowsBefore := shardStatus(t, "Com_load"), loadRowsMetric(t)
 			res := mustExec(t, db, fmt.Sprintf(c.stmt, file))
@@ -163,10 +161,8 @@ func TestLoadDataSplitsTheFileByShardKey(t *testing.T) {
 				t.Errorf("rows through Strata differ from the single server's:\n got %q\nwant %q", got, want)
 			}
 			for j, k := range c.keys {
-				row := make([]string, len(tb.cols))
-				row[tb.key] = k
 				cond := tb.cols[tb.pk].name + " = " + c.pk[j]
-				if got, owner := holders(t, c.table, cond), tb.ownerOf(row); !slices.Equal(got, []string{owner}) {
+				if got, owner := holders(t, c.table, cond), tb.ownerOfKey(k); !slices.Equal(got, []string{owner}) {
 					t.Errorf("row %s is on %v, want only %s", c.pk[j], got, owner)
 				}
 			}
@@ -306,10 +302,8 @@ echo "affected ", $db->exec("LOAD DATA LOCAL INFILE '$argv[3]' INTO TABLE commen
 				t.Fatalf("%s: err %v, output without %q:\n%s", c.name, err, c.want, out)
 			}
 			for i := range 9 {
-				row := make([]string, len(tb.cols))
-				row[tb.key] = strconv.Itoa(900 + i*13)
 				cond := fmt.Sprintf("id = %d AND body = 'from %s, row %d'", c.base+i, c.name, i)
-				if got, owner := holders(t, "comments", cond), tb.ownerOf(row); !slices.Equal(got, []string{owner}) {
+				if got, owner := holders(t, "comments", cond), tb.ownerOfKey(strconv.Itoa(900+i*13)); !slices.Equal(got, []string{owner}) {
 					t.Errorf("row %d is on %v, want only %s", c.base+i, got, owner)
 				}
 			}
@@ -377,12 +371,7 @@ func TestShowWarningsAfterAWriteOverShards(t *testing.T) {
 		}
 		return out
 	}
-	tb := ds.tables["comments"]
-	owner := func(entry string) string {
-		row := make([]string, len(tb.cols))
-		row[tb.key] = entry
-		return tb.ownerOf(row)
-	}
+	owner := ds.tables["comments"].ownerOfKey
 	got := show()
 	slices.Sort(got)
 	want := []string{
