@@ -81,9 +81,6 @@ func (r *Reader) Feed(p []byte) {
 	r.buf = append(r.buf, p...)
 }
 
-// Buffered is the number of bytes fed but not yet returned in a row.
-func (r *Reader) Buffered() int { return len(r.buf) - r.off }
-
 // SkipLine returns the next line as IGNORE n LINES skips it: up to the
 // line terminator, honouring escapes but not enclosures. ok is false when
 // the line is not whole yet (final: the file has ended, and the rest is
