@@ -501,3 +501,30 @@ func TestLoadDataClientGoneMidFileLoadsNothing(t *testing.T) {
 		t.Errorf("through Strata: %v rows", got)
 	}
 }
+
+// MariaDB runs LOAD DATA LOCAL as a prepared statement too (the file is
+// asked for at EXECUTE), and so does Strata on a sharded table.
+func TestLoadDataAsAPreparedStatement(t *testing.T) {
+	db := strataDB(t)
+	cond := "id BETWEEN 9800000 AND 9800999"
+	cleanup(t, "comments", cond)
+	file := registerFile(t, "prepared", "9800001\t11\tprepared\n9800002\t12\tprepared\n9800003\t13\tprepared\n")
+	st, err := db.Prepare(fmt.Sprintf("LOAD DATA LOCAL INFILE '%s' INTO TABLE comments (id, entry_id, body)", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	res, err := st.Exec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := res.RowsAffected(); n != 3 {
+		t.Errorf("rows affected %d, want 3", n)
+	}
+	tb := ds.tables["comments"]
+	for i, entry := range []string{"11", "12", "13"} {
+		if got, owner := holders(t, "comments", fmt.Sprintf("id = %d", 9_800_001+i)), tb.ownerOfKey(entry); !slices.Equal(got, []string{owner}) {
+			t.Errorf("row %d is on %v, want only %s", 9_800_001+i, got, owner)
+		}
+	}
+}
