@@ -43,12 +43,13 @@ func (s *Session) execLoad(ctx context.Context, f *sqlparse.Facts, plan *planner
 	case s.multibyte != nil && plan.Load.Spec.Charset == "":
 		return s.refuse(wire.NewError(wire.ErNotSupportedYet, "Strata: LOAD DATA into %s over a %s connection: Strata cannot cut such a file into rows safely; add CHARACTER SET utf8mb4 (or latin1, binary) to the statement if the file is in it", name, s.multibyte.Name()))
 	}
-	return s.writeShards(ctx, f, plan, s.loadWork(plan.Load, f.WriteTables[0]))
+	return s.writeShards(ctx, f, plan, s.loadWork(plan, f.WriteTables[0]))
 }
 
 // loadWork is the shardWork of a LOAD DATA: start the statement on every
 // connection, relay the client's file split by row, end the statements.
-func (s *Session) loadWork(lp *planner.LoadPlan, table sqlparse.TableRef) shardWork {
+func (s *Session) loadWork(plan *planner.ShardPlan, table sqlparse.TableRef) shardWork {
+	lp := plan.Load
 	return func(ctx context.Context, conns []*shardConn) (writeResult, *shardConn, error) {
 		split, err := s.newSplit(ctx, lp, table, conns[0].conn)
 		if err != nil {
@@ -84,7 +85,7 @@ func (s *Session) loadWork(lp *planner.LoadPlan, table sqlparse.TableRef) shardW
 				endLoads(loads[i+1:])
 				return writeResult{}, conns[i], err
 			}
-			if lp.KeyColumn == "" && i > 0 {
+			if plan.Copies && i > 0 {
 				continue // a reference table: each cluster loaded the same rows
 			}
 			w.affected += res.AffectedRows
@@ -183,10 +184,10 @@ func (s *Session) newSplit(ctx context.Context, lp *planner.LoadPlan, table sqlp
 func tableColumns(ctx context.Context, c *backend.Conn, t sqlparse.TableRef) (cols, types []string, err error) {
 	schema := "DATABASE()"
 	if t.Schema != "" {
-		schema = sqlString(t.Schema)
+		schema = quoteLiteral([]byte(t.Schema))
 	}
 	q := "SELECT LOWER(COLUMN_NAME), LOWER(DATA_TYPE) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = " + schema +
-		" AND TABLE_NAME = " + sqlString(t.Name) + " ORDER BY ORDINAL_POSITION"
+		" AND TABLE_NAME = " + quoteLiteral([]byte(t.Name)) + " ORDER BY ORDINAL_POSITION"
 	rows, err := c.QueryRows(ctx, q)
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading the columns of %s: %w", t, err)
@@ -203,11 +204,6 @@ func tableColumns(ctx context.Context, c *backend.Conn, t sqlparse.TableRef) (co
 		cols = append(cols, string(r[0]))
 		types = append(types, string(r[1]))
 	}
-}
-
-// sqlString quotes s as a SQL string literal.
-func sqlString(s string) string {
-	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `''`).Replace(s) + "'"
 }
 
 // relayFile asks the client for the file and sends each row to its
