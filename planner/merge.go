@@ -256,6 +256,9 @@ func MergeSteps(p *ShardPlan) []string {
 		if p.InsertID > 0 {
 			out = append(out, fmt.Sprintf("LAST_INSERT_ID() = %d from the sequence", p.InsertID))
 		}
+		if m := p.Move; m != nil {
+			out = append(out, fmt.Sprintf("move the rows matched on %s to %s: read and lock them, INSERT them on %s, apply the SET there by primary key, DELETE them where they were", strings.Join(m.Sources(p), ", "), m.Dest, m.Dest))
+		}
 		return out
 	case PlanLoad:
 		what := "send each row of the client's file to the shard of its " + p.Load.KeyColumn

@@ -172,6 +172,9 @@ type ShardPlan struct {
 	Args []string
 	// Load is how a PlanLoad splits its file.
 	Load *LoadPlan
+	// Move, on a PlanWrite of an UPDATE that sets the shard key, is how
+	// the rows that change shards move.
+	Move *MovePlan
 	// Copies: every route writes its own copy of the same rows (a
 	// reference table), so the statement's counts are one route's.
 	Copies bool
@@ -423,7 +426,7 @@ func (s *Sharding) planSharded(ctx context.Context, l *shard.Layout, m sqlparse.
 		return nil, refuse("table %s is sharded by %s and refuses scatter queries (scatter: deny); this %s has no condition on %s", t.Name, t.Method.Key(), strings.ToUpper(st.Kind.String()), t.Method.Key())
 	}
 	if st.Kind != sqlparse.KindSelect {
-		return s.planModify(st, lead, t, targets, reason, args)
+		return s.planModify(ctx, st, lead, t, targets, reason, args)
 	}
 	return s.planSelect(a, lead, t, targets, reason, args)
 }

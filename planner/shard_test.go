@@ -156,7 +156,11 @@ func TestShardPlanRefusals(t *testing.T) {
 	s := testSharding(t)
 	tests := []struct{ sql, want string }{
 		{"SELECT * FROM members WHERE city = 'x'", "table members is sharded by username and refuses scatter queries"},
-		{"UPDATE comments SET entry_id = 9 WHERE entry_id = 3", "changes entry_id, the shard key of comments"},
+		{"UPDATE comments SET entry_id = entry_id + 1 WHERE entry_id = 3", "to an expression or NULL"},
+		{"UPDATE comments SET entry_id = NULL WHERE id = 3", "to an expression or NULL"},
+		{"UPDATE comments SET entry_id = 9 WHERE entry_id = 4 LIMIT 1", "with ORDER BY or LIMIT"},
+		{"UPDATE entries e JOIN likes l ON l.entry_id = e.id SET e.id = 9 WHERE e.id = 3", "in a statement over several tables"},
+		{"UPDATE posts SET created_at = '2024-05-02' WHERE created_at = '2024-01-02'", "a row cannot move between period tables"},
 		{"SELECT * FROM comments c JOIN entries e ON c.entry_id = e.id", "not sharded the same way"},
 		{"SELECT * FROM entries e JOIN likes l ON e.author = l.user_id", "only on their shard keys"},
 		{"SELECT * FROM comments JOIN blogs ON comments.blog_id = blogs.id", "sharded table comments cannot be joined with blogs"},
@@ -400,5 +404,77 @@ func TestShardPlanUnparsed(t *testing.T) {
 	}
 	if s.Touches(sqlparse.ClassifyFallback("SELECT CAST(id AS INT) FROM main_table")) {
 		t.Errorf("an unparsed statement naming no placed table is placed")
+	}
+}
+
+// An UPDATE that sets the shard key to a constant runs in place when the
+// new key belongs to the shard the rows are on; otherwise the rows matched
+// on other shards move to the new key's shard, whose own rows are updated
+// in place.
+func TestShardPlanKeyChange(t *testing.T) {
+	s := testSharding(t)
+	for _, tt := range []struct {
+		sql      string
+		kind     PlanKind
+		clusters []string // routes, the destination last when it matched no rows
+		sources  []string // where rows move from
+		dest     string
+	}{
+		// 9 % 3 and 3 % 3 are both s0: nothing moves.
+		{"UPDATE comments SET entry_id = 9, body = 'x' WHERE entry_id = 3", PlanRelay, []string{"s0"}, nil, ""},
+		{"UPDATE comments SET entry_id = 10 WHERE entry_id = 3", PlanWrite, []string{"s0", "s1"}, []string{"s0"}, "s1"},
+		// Without the key in WHERE every shard may hold matching rows.
+		{"UPDATE comments SET body = 'y', entry_id = 5 WHERE id = 7", PlanWrite, []string{"s0", "s1", "s2"}, []string{"s0", "s1"}, "s2"},
+		{"UPDATE events SET id = 1500 WHERE id IN (5, 2500)", PlanWrite, []string{"s0", "s2", "s1"}, []string{"s0", "s2"}, "s1"},
+		{"UPDATE members SET username = 'zoe' WHERE username = 'adam'", PlanWrite, []string{"s0", "s1"}, []string{"s0"}, "s1"},
+	} {
+		p, err := plan(t, s, tt.sql)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.sql, err)
+		}
+		if p.Kind != tt.kind || !slices.Equal(routeClusters(p), tt.clusters) {
+			t.Fatalf("%s: plan %s on %v, want %s on %v (%s)", tt.sql, p.Kind, routeClusters(p), tt.kind, tt.clusters, p.Reason)
+		}
+		if tt.dest == "" {
+			if p.Move != nil {
+				t.Fatalf("%s: moves rows to %s; the new key belongs to the rows' own shard", tt.sql, p.Move.Dest)
+			}
+			continue
+		}
+		m := p.Move
+		if m == nil || m.Dest != tt.dest || !slices.Equal(m.Sources(p), tt.sources) {
+			t.Fatalf("%s: move %+v, want from %v to %s", tt.sql, m, tt.sources, tt.dest)
+		}
+		sel, err := m.Select(tt.sources[0], []string{"`id`", "`entry_id`"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(sel, "SELECT `id`, `entry_id` FROM ") || !strings.HasSuffix(sel, " FOR UPDATE") || !strings.Contains(sel, " WHERE ") {
+			t.Errorf("%s: the rows that move are read by %q", tt.sql, sel)
+		}
+		if !strings.HasPrefix(m.Update, "UPDATE ") || strings.Contains(m.Update, "WHERE") {
+			t.Errorf("%s: the moved rows' UPDATE %q must keep the SET and lose the WHERE", tt.sql, m.Update)
+		}
+	}
+}
+
+// A prepared UPDATE's bound values route the new key and are in the
+// statements Strata runs for the moved rows.
+func TestShardPlanKeyChangeBound(t *testing.T) {
+	s := testSharding(t)
+	p, err := plan(t, s, "UPDATE comments SET entry_id = ?, body = ? WHERE entry_id = ?", "10", "'moved'", "3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := p.Move
+	if m == nil || m.Dest != "s1" || !slices.Equal(m.Sources(p), []string{"s0"}) {
+		t.Fatalf("move %+v, want from s0 to s1", m)
+	}
+	if !strings.Contains(m.Update, "`entry_id`=10") || !strings.Contains(m.Update, "'moved'") {
+		t.Errorf("the moved rows' UPDATE %q lacks the bound values", m.Update)
+	}
+	sel, err := m.Select("s0", nil)
+	if err != nil || !strings.Contains(sel, "`entry_id`=3") {
+		t.Errorf("the rows that move are read by %q (%v), want the bound key 3", sel, err)
 	}
 }

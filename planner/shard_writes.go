@@ -24,15 +24,22 @@ func refuseUnsplittable(f *sqlparse.Facts, t *shard.Table) error {
 	return nil
 }
 
-func (s *Sharding) planModify(st *sqlparse.ShardStmt, lead int, t *shard.Table, targets []target, reason string, args []string) (*ShardPlan, error) {
+func (s *Sharding) planModify(ctx context.Context, st *sqlparse.ShardStmt, lead int, t *shard.Table, targets []target, reason string, args []string) (*ShardPlan, error) {
+	var dest string // the shard the matched rows move to; "" when they stay
 	if st.SetsShardKey {
-		return nil, refuse("this UPDATE changes %s, the shard key of %s; a row cannot move between shards: DELETE it and INSERT it again", t.Method.Key(), t.Name)
+		var err error
+		if dest, err = s.keyDestination(ctx, st, t, args); err != nil {
+			return nil, err
+		}
+		if len(targets) == 1 && targets[0].shard == dest {
+			dest = "" // the new key belongs to the shard the rows are on
+		}
 	}
-	if st.HasLimit && len(targets) > 1 {
+	if st.HasLimit && len(targets) > 1 && dest == "" {
 		return nil, refuse("%s with LIMIT on sharded table %s needs its shard key (%s): a LIMIT cannot be split across shards", strings.ToUpper(st.Kind.String()), t.Name, t.Method.Key())
 	}
 	p := &ShardPlan{Kind: PlanWrite, Write: true, Reason: reason}
-	if len(targets) == 1 {
+	if len(targets) == 1 && dest == "" {
 		p.Kind = PlanRelay
 	}
 	for _, tg := range targets {
@@ -41,6 +48,9 @@ func (s *Sharding) planModify(st *sqlparse.ShardStmt, lead int, t *shard.Table, 
 			return nil, err
 		}
 		p.Routes = append(p.Routes, ShardRoute{Cluster: tg.shard, SQL: sql, Tables: tableList(t, tg)})
+	}
+	if dest != "" {
+		return s.planMove(p, st, lead, t, targets, dest, args)
 	}
 	if p.Kind == PlanRelay {
 		var err error

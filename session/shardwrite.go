@@ -66,7 +66,11 @@ func warned(plan *planner.ShardPlan, conns []*shardConn) []*shardConn {
 // transaction (one cluster, checked before) the write runs on the pinned
 // connection and commits with the client's COMMIT.
 func (s *Session) execWrite(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan) error {
-	return s.writeShards(ctx, f, plan, runRoutes(plan))
+	work := runRoutes(plan)
+	if plan.Move != nil {
+		work = s.moveWork(plan)
+	}
+	return s.writeShards(ctx, f, plan, work)
 }
 
 // writeShards runs work on a write's connections, in a transaction of its

@@ -88,6 +88,10 @@ type ShardStmt struct {
 	// SetsShardKey: an UPDATE assigns the shard key of a sharded target
 	// (refused: the row would have to move to another shard).
 	SetsShardKey bool
+	// NewKey is the value a single-table UPDATE assigns to its target's
+	// shard key; nil when it assigns none, or when the UPDATE names
+	// several tables (or has a WITH clause).
+	NewKey *Operand
 	// Params is the number of ? placeholders in the statement.
 	Params int
 	// HasLimit: an UPDATE or DELETE has ORDER BY or LIMIT, which cannot
@@ -270,4 +274,12 @@ type Rewrite struct {
 	// Args are the prepared statement's bound values as SQL literals,
 	// one per ?, substituted into the text; nil keeps the placeholders.
 	Args []string
+	// MoveSelect (a single-table UPDATE) renders the statement as the
+	// SELECT of the rows it matches, FOR UPDATE, with these select items
+	// (SQL as given: quoted columns, or expressions of them): the rows an
+	// UPDATE of their shard key moves to another shard. Empty selects *.
+	MoveSelect []string
+	// NoWhere (UPDATE) renders the statement without its WHERE clause,
+	// for Strata to append one of its own (the moved rows' primary keys).
+	NoWhere bool
 }

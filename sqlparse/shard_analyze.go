@@ -674,11 +674,36 @@ func (a *analyzer) insertStmt(st *ast.InsertStmt) {
 	a.out.Insert = rows
 }
 
-// updateStmt sets SetsShardKey.
+// singleTableUpdate: the UPDATE names one table, not a join (which the
+// parser does not mark MultipleTable) nor a derived table, and has no WITH.
+func singleTableUpdate(st *ast.UpdateStmt) bool {
+	if st.MultipleTable || st.With != nil || st.TableRefs == nil || st.TableRefs.TableRefs == nil {
+		return false
+	}
+	j := st.TableRefs.TableRefs
+	if j.Right != nil {
+		return false
+	}
+	ts, ok := j.Left.(*ast.TableSource)
+	if !ok {
+		return false
+	}
+	_, ok = ts.Source.(*ast.TableName)
+	return ok
+}
+
+// updateStmt sets SetsShardKey, and NewKey when a single-table UPDATE
+// assigns its target's shard key (MariaDB applies the last assignment).
 func (a *analyzer) updateStmt(st *ast.UpdateStmt) {
+	single := singleTableUpdate(st)
 	for _, as := range st.List {
-		if len(a.keyUses(as.Column)) > 0 {
-			a.out.SetsShardKey = true
+		if len(a.keyUses(as.Column)) == 0 {
+			continue
+		}
+		a.out.SetsShardKey = true
+		if single {
+			op := a.impl.operand(as.Expr)
+			a.out.NewKey = &op
 		}
 	}
 }

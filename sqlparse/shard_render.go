@@ -73,7 +73,52 @@ func (s *ShardStmt) Render(r Rewrite) (string, error) {
 			return "", err
 		}
 	}
+	if r.MoveSelect != nil || r.NoWhere {
+		return impl.renderMove(r)
+	}
 	return impl.mode.restore(root)
+}
+
+// renderMove renders an UPDATE as Rewrite.MoveSelect or Rewrite.NoWhere
+// ask (the caller holds mu).
+func (impl *shardImpl) renderMove(r Rewrite) (string, error) {
+	upd, ok := impl.stmt.(*ast.UpdateStmt)
+	if !ok || !singleTableUpdate(upd) {
+		return "", errors.New("sqlparse: only a single-table UPDATE renders as a move")
+	}
+	if r.NoWhere {
+		where, order, limit := upd.Where, upd.Order, upd.Limit
+		upd.Where, upd.Order, upd.Limit = nil, nil, nil
+		defer func() { upd.Where, upd.Order, upd.Limit = where, order, limit }()
+		return impl.mode.restore(upd)
+	}
+	from, err := impl.mode.restore(upd.TableRefs)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	b.WriteString("SELECT ")
+	if len(r.MoveSelect) == 0 {
+		b.WriteString("*") // for EXPLAIN, before the columns are known
+	}
+	for i, c := range r.MoveSelect {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(c)
+	}
+	b.WriteString(" FROM ")
+	b.WriteString(from)
+	if upd.Where != nil {
+		where, err := impl.mode.restore(upd.Where)
+		if err != nil {
+			return "", err
+		}
+		b.WriteString(" WHERE ")
+		b.WriteString(where)
+	}
+	b.WriteString(" FOR UPDATE")
+	return b.String(), nil
 }
 
 // operandNode renders a replacement value.
@@ -183,4 +228,22 @@ func (impl *shardImpl) rewriteRows(r Rewrite, undo *[]func()) error {
 		ins.Columns = cols
 	}
 	return nil
+}
+
+// TargetName is the write target's name as the statement spells it,
+// quoted (`db`.`t`), for the statements Strata adds on that table (the
+// DELETE and INSERT of a row move); "" when the statement has none.
+func (s *ShardStmt) TargetName() string {
+	impl, ok := s.impl.(*shardImpl)
+	if !ok || impl == nil || len(impl.uses) == 0 || impl.uses[0].source == nil {
+		return ""
+	}
+	tn, ok := impl.uses[0].source.Source.(*ast.TableName)
+	if !ok {
+		return ""
+	}
+	if tn.Schema.O == "" {
+		return QuoteIdentifier(tn.Name.O)
+	}
+	return QuoteIdentifier(tn.Schema.O) + "." + QuoteIdentifier(tn.Name.O)
 }

@@ -1,0 +1,288 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/strata-proxy/strata/backend"
+	"github.com/strata-proxy/strata/engine"
+	"github.com/strata-proxy/strata/planner"
+	"github.com/strata-proxy/strata/sqlparse"
+	"github.com/strata-proxy/strata/wire"
+)
+
+// moveBatchBytes bounds one INSERT, UPDATE or DELETE of moved rows, well
+// under any server's max_allowed_packet.
+const moveBatchBytes = 1 << 20
+
+// movedTable is what a row move needs to know of the table: the columns
+// it copies (generated ones are computed again where the row lands) and
+// the primary key that names each row.
+type movedTable struct {
+	copied []string // lower-case, in table order
+	items  []string // the SELECT's item for each copied column
+	key    []int    // indexes into copied
+}
+
+// selectItem reads a column so that its text inserts the same value:
+// MariaDB prints a FLOAT with 6 significant digits (1234567 as 1234570),
+// its DOUBLE value has them all.
+func selectItem(col, dataType string) string {
+	if dataType == "float" {
+		return "(" + sqlparse.QuoteIdentifier(col) + " + 0e0)"
+	}
+	return sqlparse.QuoteIdentifier(col)
+}
+
+// moveWork is the shardWork of an UPDATE that sets the shard key
+// (planner.MovePlan): the destination's own rows are updated in place
+// first, then every other shard's matched rows move there.
+func (s *Session) moveWork(plan *planner.ShardPlan) shardWork {
+	m := plan.Move
+	return func(ctx context.Context, conns []*shardConn) (writeResult, *shardConn, error) {
+		var w writeResult
+		var dest *shardConn
+		for _, sc := range conns {
+			if sc.route.Cluster == m.Dest {
+				dest = sc
+			}
+		}
+		if dest == nil {
+			return w, nil, fmt.Errorf("no connection to %s, where the rows move", m.Dest)
+		}
+		if dest.route.SQL != "" {
+			res, err := dest.conn.Exec(ctx, dest.route.SQL)
+			if err != nil {
+				return w, dest, err
+			}
+			w.add(res)
+		}
+		table, err := readMovedTable(ctx, dest.conn, m.Table)
+		if err != nil {
+			return w, dest, err
+		}
+		for _, cluster := range m.Sources(plan) {
+			src := connOf(conns, cluster)
+			res, failed, err := s.moveRows(ctx, m, table, src, dest)
+			if err != nil {
+				return w, failed, err
+			}
+			w.affected += res.affected
+			w.warnings += res.warnings
+		}
+		return w, nil, nil
+	}
+}
+
+// add counts one statement's OK into the write's result.
+func (w *writeResult) add(res backend.QueryResult) {
+	w.affected += res.AffectedRows
+	w.warnings += res.Warnings
+}
+
+func connOf(conns []*shardConn, cluster string) *shardConn {
+	for _, sc := range conns {
+		if sc.route.Cluster == cluster {
+			return sc
+		}
+	}
+	return nil
+}
+
+// moveRows moves the rows the UPDATE matches on src to dest: it reads and
+// locks them, inserts them on dest as they are, applies the statement's
+// SET there by primary key (so MariaDB evaluates it on the old values, as
+// in place) and deletes them on src.
+func (s *Session) moveRows(ctx context.Context, m *planner.MovePlan, t *movedTable, src, dest *shardConn) (writeResult, *shardConn, error) {
+	var w writeResult
+	sql, err := m.Select(src.route.Cluster, t.items)
+	if err != nil {
+		return w, nil, err
+	}
+	cols, rows, err := s.readMoving(ctx, src, sql, m)
+	if err != nil || len(rows) == 0 {
+		return w, src, err
+	}
+	values, keys, err := movedLiterals(cols, rows, t)
+	if err != nil {
+		return w, nil, wire.NewError(wire.ErNotSupportedYet, "Strata: cannot move a row of %s between shards: %v", m.Table, err)
+	}
+	list := make([]string, len(t.copied))
+	for i, c := range t.copied {
+		list[i] = sqlparse.QuoteIdentifier(c)
+	}
+	insert := "INSERT INTO " + m.Name + " (" + strings.Join(list, ", ") + ") VALUES "
+	if _, err := execBatches(ctx, dest.conn, insert, values, ""); err != nil {
+		return w, dest, err
+	}
+	where := " WHERE " + keyTuple(t) + " IN ("
+	res, err := execBatches(ctx, dest.conn, m.Update+where, keys, ")")
+	if err != nil {
+		return w, dest, err
+	}
+	w.add(res)
+	deleted, err := execBatches(ctx, src.conn, "DELETE FROM "+m.Name+where, keys, ")")
+	if err != nil {
+		return w, src, err
+	}
+	if deleted.AffectedRows != uint64(len(rows)) {
+		return w, nil, wire.NewError(wire.ErUnknownError, "Strata: moving rows of %s from %s deleted %d of the %d rows it read and locked there; nothing was changed", m.Table, src.route.Cluster, deleted.AffectedRows, len(rows))
+	}
+	return w, nil, nil
+}
+
+// readMoving reads the rows that leave src, refusing more than
+// limits.max_pulled_rows: Strata holds them while it copies them.
+func (s *Session) readMoving(ctx context.Context, src *shardConn, sql string, m *planner.MovePlan) ([]engine.Column, []engine.Row, error) {
+	r, err := src.conn.QueryRows(ctx, sql)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer r.Close()
+	var rows []engine.Row
+	for {
+		row, err := r.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			return r.Columns(), rows, nil
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(rows) == s.maxPulled() {
+			return nil, nil, wire.NewError(wire.ErNotSupportedYet, "Strata: this UPDATE moves more than %d rows of %s from shard %s to %s (limits.max_pulled_rows); nothing was changed: move fewer rows per statement", s.maxPulled(), m.Table, src.route.Cluster, m.Dest)
+		}
+		rows = append(rows, row)
+	}
+}
+
+// movedLiterals renders each row as a VALUES tuple and its primary key
+// as an IN-list item.
+func movedLiterals(cols []engine.Column, rows []engine.Row, t *movedTable) (values, keys []string, err error) {
+	if len(cols) != len(t.copied) {
+		return nil, nil, fmt.Errorf("the shard answered %d columns for %d", len(cols), len(t.copied))
+	}
+	lits := make([]string, len(cols))
+	for _, row := range rows {
+		for i, c := range cols {
+			if lits[i], err = pulledLiteral(c, row[i]); err != nil {
+				return nil, nil, fmt.Errorf("column %s: %w", t.copied[i], err)
+			}
+		}
+		values = append(values, "("+strings.Join(lits, ", ")+")")
+		key := make([]string, len(t.key))
+		for i, k := range t.key {
+			key[i] = lits[k]
+		}
+		keys = append(keys, tuple(key))
+	}
+	return values, keys, nil
+}
+
+// keyTuple is the primary key's columns as the left side of an IN.
+func keyTuple(t *movedTable) string {
+	names := make([]string, len(t.key))
+	for i, k := range t.key {
+		names[i] = sqlparse.QuoteIdentifier(t.copied[k])
+	}
+	return tuple(names)
+}
+
+// tuple is one item, or several in parentheses.
+func tuple(items []string) string {
+	if len(items) == 1 {
+		return items[0]
+	}
+	return "(" + strings.Join(items, ", ") + ")"
+}
+
+// execBatches runs head followed by items joined with commas (and tail),
+// in statements of at most moveBatchBytes, and sums their OKs.
+func execBatches(ctx context.Context, c *backend.Conn, head string, items []string, tail string) (backend.QueryResult, error) {
+	var sum backend.QueryResult
+	for len(items) > 0 {
+		n, size := 0, len(head)+len(tail)
+		for n < len(items) && (n == 0 || size+len(items[n])+2 <= moveBatchBytes) {
+			size += len(items[n]) + 2
+			n++
+		}
+		res, err := c.Exec(ctx, head+strings.Join(items[:n], ", ")+tail)
+		if err != nil {
+			return sum, err
+		}
+		sum.AffectedRows += res.AffectedRows
+		sum.Warnings += res.Warnings
+		items = items[n:]
+	}
+	return sum, nil
+}
+
+// readMovedTable reads the table's columns and primary key from a shard,
+// and refuses a table other tables reference by foreign key: deleting a
+// moved row would cascade to (or be blocked by) their rows, which stay.
+func readMovedTable(ctx context.Context, c *backend.Conn, t sqlparse.TableRef) (*movedTable, error) {
+	schema := "DATABASE()"
+	if t.Schema != "" {
+		schema = quoteLiteral([]byte(t.Schema))
+	}
+	name := quoteLiteral([]byte(t.Name))
+	refs, err := c.QueryRows(ctx, "SELECT DISTINCT CONCAT(CONSTRAINT_SCHEMA, '.', TABLE_NAME) FROM information_schema.REFERENTIAL_CONSTRAINTS"+
+		" WHERE UNIQUE_CONSTRAINT_SCHEMA = "+schema+" AND REFERENCED_TABLE_NAME = "+name)
+	if err != nil {
+		return nil, fmt.Errorf("reading the foreign keys on %s: %w", t, err)
+	}
+	var referencing []string
+	for {
+		r, err := refs.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			refs.Close()
+			return nil, fmt.Errorf("reading the foreign keys on %s: %w", t, err)
+		}
+		referencing = append(referencing, string(r[0]))
+	}
+	refs.Close()
+	if len(referencing) > 0 {
+		return nil, wire.NewError(wire.ErNotSupportedYet, "Strata: rows of %s cannot move between shards: %s reference it by foreign key, and their rows would not move with it", t, strings.Join(referencing, ", "))
+	}
+	q := "SELECT LOWER(c.COLUMN_NAME), LOWER(c.DATA_TYPE), c.IS_GENERATED <> 'NEVER', s.COLUMN_NAME IS NOT NULL" +
+		" FROM information_schema.COLUMNS c LEFT JOIN information_schema.STATISTICS s" +
+		" ON s.TABLE_SCHEMA = c.TABLE_SCHEMA AND s.TABLE_NAME = c.TABLE_NAME AND s.COLUMN_NAME = c.COLUMN_NAME AND s.INDEX_NAME = 'PRIMARY'" +
+		" WHERE c.TABLE_SCHEMA = " + schema + " AND c.TABLE_NAME = " + name +
+		" ORDER BY c.ORDINAL_POSITION"
+	rows, err := c.QueryRows(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("reading the columns of %s: %w", t, err)
+	}
+	defer rows.Close()
+	mt := &movedTable{}
+	for {
+		r, err := rows.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading the columns of %s: %w", t, err)
+		}
+		generated, primary := string(r[2]) == "1", string(r[3]) == "1"
+		if generated {
+			if primary {
+				return nil, wire.NewError(wire.ErNotSupportedYet, "Strata: rows of %s cannot move between shards: its primary key holds a generated column", t)
+			}
+			continue
+		}
+		if primary {
+			mt.key = append(mt.key, len(mt.copied))
+		}
+		mt.copied = append(mt.copied, string(r[0]))
+		mt.items = append(mt.items, selectItem(string(r[0]), string(r[1])))
+	}
+	if len(mt.key) == 0 {
+		return nil, wire.NewError(wire.ErNotSupportedYet, "Strata: rows of %s cannot move between shards: the table has no primary key to name each row by (found no columns of it, or no PRIMARY KEY)", t)
+	}
+	return mt, nil
+}

@@ -1,0 +1,336 @@
+package sharding
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/strata-proxy/strata/test/testenv"
+)
+
+// moveCheck keeps, on the single server, a copy of the comments the move
+// tests write: every statement runs there too, and the rows Strata's
+// shards hold afterwards must equal what one MariaDB's own UPDATE made.
+type moveCheck struct {
+	t     *testing.T
+	strat *sql.DB
+}
+
+func newMoveCheck(t *testing.T, db *sql.DB) *moveCheck {
+	t.Helper()
+	single := direct["single"]
+	mustExec(t, single, "CREATE DATABASE IF NOT EXISTS move_check")
+	mustExec(t, single, "DROP TABLE IF EXISTS move_check.comments")
+	mustExec(t, single, "CREATE TABLE move_check.comments LIKE blog.comments")
+	t.Cleanup(func() { single.Exec("DROP DATABASE move_check") })
+	cleanup(t, "comments", "id BETWEEN 9300000 AND 9399999")
+	return &moveCheck{t: t, strat: db}
+}
+
+// both runs q through Strata and on the single server, and checks that
+// they report the same affected rows.
+func (m *moveCheck) both(q string) {
+	m.t.Helper()
+	got := mustExec(m.t, m.strat, q)
+	want := mustExec(m.t, direct["single"], strings.ReplaceAll(q, "comments", "move_check.comments"))
+	g, _ := got.RowsAffected()
+	w, _ := want.RowsAffected()
+	if g != w {
+		m.t.Fatalf("%s: %d rows affected through Strata, %d on one server", q, g, w)
+	}
+}
+
+// same checks that the test's comments read through Strata equal the
+// single server's, column for column.
+func (m *moveCheck) same() {
+	m.t.Helper()
+	const cols = "id, entry_id, IFNULL(author, 'NULL'), body, IFNULL(votes, 'NULL'), IFNULL(created, 'NULL')"
+	got := testenv.Strings(m.t, m.strat, "SELECT "+cols+" FROM comments WHERE id BETWEEN 9300000 AND 9399999 ORDER BY id")
+	want := testenv.Strings(m.t, direct["single"], "SELECT "+cols+" FROM move_check.comments ORDER BY id")
+	if !slices.Equal(got, want) {
+		m.t.Fatalf("comments through Strata:\n%s\none server:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// keyOn returns a comments entry_id at or above from that the shard owns.
+func keyOn(shard string, from int) int {
+	for k := from; ; k++ {
+		if ds.tables["comments"].ownerOfKey(strconv.Itoa(k)) == shard {
+			return k
+		}
+	}
+}
+
+// An UPDATE that sets a row's shard key moves the row to the shard that
+// owns the new key, as one MariaDB would have updated it in place: the
+// SET is applied to the old values, the row is on the new shard only, and
+// a read by the new key finds it. Before, Strata refused every UPDATE of
+// the shard key, even one that left the row where it was.
+func TestUpdateOfTheShardKeyMovesRows(t *testing.T) {
+	db := strataDB(t)
+	m := newMoveCheck(t, db)
+	k1, k0, k2 := keyOn("s1", 9300000), keyOn("s0", 9300000), keyOn("s2", 9300000)
+	m.both("INSERT INTO comments (id, entry_id, author, body, votes, created) VALUES " +
+		"(9300001, " + strconv.Itoa(k1) + ", 'Zoë', 'it''s \\\\ a \"quote\"', NULL, '2024-02-29 10:11:12'), " +
+		"(9300002, " + strconv.Itoa(k1) + ", NULL, 'ça va', 3, NULL), " +
+		"(9300003, " + strconv.Itoa(k2) + ", 'bob', 'stays', 7, '2025-01-01 00:00:00')")
+	m.same()
+
+	// EXPLAIN STRATA shows the move: what runs on s1, and Strata's step.
+	explain := testenv.Strings(t, db, "EXPLAIN STRATA UPDATE comments SET entry_id = "+strconv.Itoa(k0)+" WHERE entry_id = "+strconv.Itoa(k1))
+	if all := strings.Join(explain, "\n"); !strings.Contains(all, "FOR UPDATE") || !strings.Contains(all, "move the rows matched on s1 to s0") {
+		t.Fatalf("EXPLAIN STRATA of a move:\n%s", all)
+	}
+	// Two rows leave s1 for s0; the SET reads their old values.
+	m.both("UPDATE comments SET entry_id = " + strconv.Itoa(k0) + ", votes = IFNULL(votes, 0) + 1, body = CONCAT(body, '!') WHERE entry_id = " + strconv.Itoa(k1))
+	if got := holders(t, "comments", "id IN (9300001, 9300002)"); !slices.Equal(got, []string{"s0"}) {
+		t.Fatalf("the moved rows are on %v, want s0 only", got)
+	}
+	m.same()
+	if got := testenv.Strings(t, db, "SELECT COUNT(*) FROM comments WHERE entry_id = "+strconv.Itoa(k0)+" AND id BETWEEN 9300000 AND 9399999"); !slices.Equal(got, []string{"2"}) {
+		t.Fatalf("a read by the new key finds %v rows, want 2", got)
+	}
+
+	// Without the key in WHERE: 9300001 moves from s0 to s2, where
+	// 9300003 is updated in place.
+	m.both("UPDATE comments SET entry_id = " + strconv.Itoa(k2) + ", author = 'moved' WHERE id IN (9300001, 9300003)")
+	if got := holders(t, "comments", "id IN (9300001, 9300003)"); !slices.Equal(got, []string{"s2"}) {
+		t.Fatalf("the rows are on %v, want s2 only", got)
+	}
+	m.same()
+
+	// An ORM that writes every column, the key unchanged: one row matched
+	// on its own shard, none moved.
+	m.both("UPDATE comments SET entry_id = " + strconv.Itoa(k2) + ", body = 'same key' WHERE id = 9300003")
+	m.same()
+
+	// A prepared statement binds the new key.
+	if _, err := db.Exec("UPDATE comments SET entry_id = ? WHERE id = ?", k1, 9300002); err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, direct["single"], "UPDATE move_check.comments SET entry_id = "+strconv.Itoa(k1)+" WHERE id = 9300002")
+	if got := holders(t, "comments", "id = 9300002"); !slices.Equal(got, []string{"s1"}) {
+		t.Fatalf("the row is on %v after the prepared UPDATE, want s1", got)
+	}
+	m.same()
+
+	// The primary key is the shard key: entries move by id.
+	e1, e2 := entryOn("s0", 9300000), entryOn("s3", 9300000)
+	cleanup(t, "entries", "id IN ("+strconv.Itoa(e1)+", "+strconv.Itoa(e2)+")")
+	mustExec(t, db, "INSERT INTO entries (id, user_id, title, rating, published, status) VALUES ("+strconv.Itoa(e1)+", 4, 'Crème brûlée', 4.25, '2024-06-30', 'draft')")
+	if res := mustExec(t, db, "UPDATE entries SET id = "+strconv.Itoa(e2)+", status = 'live' WHERE id = "+strconv.Itoa(e1)); rows(res) != 1 {
+		t.Fatalf("moving entry %d to %d: %d rows affected, want 1", e1, e2, rows(res))
+	}
+	if got := holders(t, "entries", "id = "+strconv.Itoa(e2)); !slices.Equal(got, []string{"s3"}) {
+		t.Fatalf("entry %d is on %v, want s3", e2, got)
+	}
+	if got := testenv.Strings(t, db, "SELECT CONCAT_WS('|', title, rating, published, status, user_id) FROM entries WHERE id IN ("+strconv.Itoa(e1)+", "+strconv.Itoa(e2)+")"); !slices.Equal(got, []string{"Crème brûlée|4.25|2024-06-30|live|4"}) {
+		t.Fatalf("entries after the move: %v", got)
+	}
+}
+
+func rows(res sql.Result) int64 {
+	n, _ := res.RowsAffected()
+	return n
+}
+
+// entryOn returns an entries id at or above from that the shard owns.
+func entryOn(shard string, from int) int {
+	for k := from; ; k++ {
+		if ds.tables["entries"].ownerOfKey(strconv.Itoa(k)) == shard {
+			return k
+		}
+	}
+}
+
+// A move that fails half-way changes nothing: when the row's primary key
+// is already taken on the destination (data that broke the layout), the
+// UPDATE fails with MariaDB's duplicate-key error and the row stays where
+// it was, unchanged.
+func TestFailedMoveChangesNothing(t *testing.T) {
+	db := strataDB(t)
+	cleanup(t, "comments", "id BETWEEN 9300000 AND 9399999")
+	k0, k1 := keyOn("s0", 9300100), keyOn("s1", 9300100)
+	mustExec(t, db, "INSERT INTO comments (id, entry_id, body) VALUES (9300101, "+strconv.Itoa(k0)+", 'original')")
+	mustExec(t, direct["s1"], "INSERT INTO blog.comments (id, entry_id, body) VALUES (9300101, "+strconv.Itoa(k1)+", 'stray copy')")
+	_, err := db.Exec("UPDATE comments SET entry_id = " + strconv.Itoa(k1) + ", body = 'changed' WHERE entry_id = " + strconv.Itoa(k0))
+	var me *mysql.MySQLError
+	if !errors.As(err, &me) || me.Number != 1062 || !strings.Contains(me.Message, "s1") {
+		t.Fatalf("moving onto a taken primary key: %v, want error 1062 naming shard s1", err)
+	}
+	var body string
+	if err := direct["s0"].QueryRow("SELECT body FROM blog.comments WHERE id = 9300101 AND entry_id = ?", k0).Scan(&body); err != nil || body != "original" {
+		t.Fatalf("the row on s0 after the failed move: %q, %v; want it unchanged", body, err)
+	}
+	if err := direct["s1"].QueryRow("SELECT body FROM blog.comments WHERE id = 9300101").Scan(&body); err != nil || body != "stray copy" {
+		t.Fatalf("the row on s1 after the failed move: %q, %v; want it unchanged", body, err)
+	}
+}
+
+// What Strata cannot move it refuses with error 1235 and a reason, and
+// leaves the rows alone: a new key computed from the row, a move inside
+// a transaction that stays on one shard.
+func TestMovesStrataRefuses(t *testing.T) {
+	db := strataDB(t)
+	cleanup(t, "comments", "id BETWEEN 9300000 AND 9399999")
+	k0, k1 := keyOn("s0", 9300200), keyOn("s1", 9300200)
+	mustExec(t, db, "INSERT INTO comments (id, entry_id, body) VALUES (9300201, "+strconv.Itoa(k0)+", 'here')")
+	for _, tt := range []struct{ q, want string }{
+		{"UPDATE comments SET entry_id = entry_id + 1 WHERE id = 9300201", "to an expression or NULL"},
+		{"UPDATE comments SET entry_id = " + strconv.Itoa(k1) + " WHERE entry_id = " + strconv.Itoa(k0) + " LIMIT 1", "with ORDER BY or LIMIT"},
+	} {
+		_, err := db.Exec(tt.q)
+		var me *mysql.MySQLError
+		if !errors.As(err, &me) || me.Number != 1235 || !strings.Contains(me.Message, tt.want) {
+			t.Errorf("%s: %v, want error 1235 saying %q", tt.q, err, tt.want)
+		}
+	}
+	ctx := context.Background()
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	_, err = tx.ExecContext(ctx, "UPDATE comments SET entry_id = "+strconv.Itoa(k1)+" WHERE entry_id = "+strconv.Itoa(k0))
+	var me *mysql.MySQLError
+	if !errors.As(err, &me) || me.Number != 1235 || !strings.Contains(me.Message, "a transaction stays on one shard") {
+		t.Fatalf("a move inside a transaction: %v, want error 1235 (a transaction stays on one shard)", err)
+	}
+	if got := holders(t, "comments", "id = 9300201 AND entry_id = "+strconv.Itoa(k0)); !slices.Equal(got, []string{"s0"}) {
+		t.Fatalf("the row is on %v after the refusals, want s0 unchanged", got)
+	}
+}
+
+// With transactions.mode twopc a move may run inside a transaction: it
+// commits with the transaction, and a ROLLBACK leaves the row where it
+// was.
+func TestMoveInsideATwoPhaseTransaction(t *testing.T) {
+	db := twoPCDB(t)
+	cleanup(t, "comments", "id BETWEEN 9300000 AND 9399999")
+	k0, k3 := keyOn("s0", 9300300), keyOn("s3", 9300300)
+	mustExec(t, db, "INSERT INTO comments (id, entry_id, body) VALUES (9300301, "+strconv.Itoa(k0)+", 'tx')")
+	move := "UPDATE comments SET entry_id = " + strconv.Itoa(k3) + " WHERE id = 9300301"
+	for _, end := range []string{"ROLLBACK", "COMMIT"} {
+		ctx := context.Background()
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustExec(t, conn, "BEGIN")
+		mustExec(t, conn, move)
+		mustExec(t, conn, end)
+		conn.Close()
+		want := []string{"s0"}
+		if end == "COMMIT" {
+			want = []string{"s3"}
+		}
+		if got := holders(t, "comments", "id = 9300301"); !slices.Equal(got, want) {
+			t.Fatalf("after the move and %s the row is on %v, want %v", end, got, want)
+		}
+	}
+}
+
+// A row other tables reference by foreign key does not move: deleting it
+// where it was would cascade to their rows, which stay there. The UPDATE
+// is refused with error 1235 naming the referencing table, and nothing
+// changes.
+func TestMoveRefusedForAReferencedTable(t *testing.T) {
+	db := strataDB(t)
+	for _, s := range shardNames {
+		mustExec(t, direct[s], "CREATE TABLE blog.audit_notes (id INT PRIMARY KEY, audit_id BIGINT NOT NULL, FOREIGN KEY (audit_id) REFERENCES blog.audit (id) ON DELETE CASCADE)")
+	}
+	t.Cleanup(func() {
+		for _, s := range shardNames {
+			direct[s].Exec("DROP TABLE blog.audit_notes")
+		}
+	})
+	cleanup(t, "audit", "id BETWEEN 9300000 AND 9399999")
+	from, to := 9300400, 9300401 // modulo 4: s0 and s1
+	mustExec(t, db, "INSERT INTO audit (id, actor, action) VALUES ("+strconv.Itoa(from)+", 'eve', 'edit')")
+	mustExec(t, direct["s0"], "INSERT INTO blog.audit_notes VALUES (1, "+strconv.Itoa(from)+")")
+	_, err := db.Exec("UPDATE audit SET id = " + strconv.Itoa(to) + " WHERE id = " + strconv.Itoa(from))
+	var me *mysql.MySQLError
+	if !errors.As(err, &me) || me.Number != 1235 || !strings.Contains(me.Message, "blog.audit_notes reference it by foreign key") {
+		t.Fatalf("moving a referenced row: %v, want error 1235 naming blog.audit_notes", err)
+	}
+	if got := holders(t, "audit", "id = "+strconv.Itoa(from)); !slices.Equal(got, []string{"s0"}) {
+		t.Fatalf("the audit row is on %v, want s0 unchanged", got)
+	}
+	var n int
+	if err := direct["s0"].QueryRow("SELECT COUNT(*) FROM blog.audit_notes").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("the referencing row: %d rows, %v; want it kept", n, err)
+	}
+}
+
+// The instance with a table of every kind of column listens here.
+const (
+	moveTypesAddr  = "127.0.0.1:25407"
+	moveTypesAdmin = "127.0.0.1:25487"
+)
+
+const moveTypesDDL = `CREATE TABLE %s (a INT NOT NULL, b VARCHAR(10) NOT NULL, k BIGINT NOT NULL,
+	f FLOAT NULL, d DOUBLE NULL, bits BIT(10) NULL, j JSON NULL, bin VARBINARY(20) NULL, e ENUM('x', 'y') NULL,
+	ts TIMESTAMP(6) NULL, dt DATETIME(3) NULL, txt TEXT NULL, g INT AS (a * 2) VIRTUAL, inv INT INVISIBLE DEFAULT 7,
+	PRIMARY KEY (a, b))`
+
+// A moved row keeps every value a column can hold, as one MariaDB's own
+// UPDATE would: a FLOAT MariaDB prints rounded (1234567 as 1234570), a
+// DOUBLE's last digit, bits, binary bytes, JSON, fractions of seconds,
+// an invisible column; a generated column is computed again; the primary
+// key has two columns.
+func TestMoveKeepsEveryColumnType(t *testing.T) {
+	strataDB(t)
+	cfg, err := parseConfig(strings.Replace(times.strataYAML(moveTypesAddr, moveTypesAdmin), "tables:\n",
+		"tables:\n  move_types: {shard_key: k, method: modulo, shards: [s0, s1, s2, s3]}\n", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range append(slices.Clone(shardNames), "single") {
+		mustExec(t, direct[s], "DROP TABLE IF EXISTS blog.move_types")
+		mustExec(t, direct[s], strings.Replace(moveTypesDDL, "%s", "blog.move_types", 1))
+	}
+	t.Cleanup(func() {
+		for _, s := range append(slices.Clone(shardNames), "single") {
+			direct[s].Exec("DROP TABLE blog.move_types")
+		}
+	})
+	st, err := startConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	db := openStrata(t, moveTypesAddr)
+	single := direct["single"]
+	for _, q := range []string{
+		"INSERT INTO move_types (a, b, k, f, d, bits, j, bin, e, ts, dt, txt, inv) VALUES " +
+			"(1, 'é', 1, 1234567, 0.1e0 + 0.2e0, b'1010101010', '{\"a\": [1, \"é\"]}', X'00FF5C27', 'y', '2024-03-10 02:30:00.123456', '2024-01-01 00:00:00.5', 'two\\nlines \\\\ é', 42), " +
+			"(1, 'z', 1, 0.1, -1.5e300, b'1', NULL, X'', 'x', NULL, NULL, NULL, 3), " +
+			"(2, 'é', 2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, '', 9)",
+		"UPDATE move_types SET k = 6, f = f * 2, txt = CONCAT(txt, '!') WHERE k = 1",
+		"UPDATE move_types SET k = 7, inv = inv + 1 WHERE a = 2",
+	} {
+		res := mustExec(t, db, q)
+		want := mustExec(t, single, strings.Replace(q, "move_types", "blog.move_types", 1))
+		if rows(res) != rows(want) {
+			t.Fatalf("%s: %d rows affected through Strata, %d on one server", q, rows(res), rows(want))
+		}
+	}
+	const cols = "CONCAT_WS('|', a, b, k, f + 0e0, d, HEX(bits), j, HEX(bin), e, ts, dt, HEX(txt), g, inv)"
+	got := testenv.Strings(t, db, "SELECT "+cols+" FROM move_types ORDER BY a, b")
+	want := testenv.Strings(t, single, "SELECT "+cols+" FROM blog.move_types ORDER BY a, b")
+	if !slices.Equal(got, want) {
+		t.Fatalf("moved rows through Strata:\n%s\none server's UPDATE:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if got := holders(t, "move_types", "k IN (6, 7)"); !slices.Equal(got, []string{"s2", "s3"}) {
+		t.Fatalf("the moved rows are on %v, want s2 (k 6) and s3 (k 7)", got)
+	}
+	if got := holders(t, "move_types", "k IN (1, 2)"); len(got) != 0 {
+		t.Fatalf("rows with the old keys are left on %v", got)
+	}
+}
