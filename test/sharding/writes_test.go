@@ -3,6 +3,7 @@ package sharding
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -11,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/go-sql-driver/mysql"
 
 	"github.com/strata-proxy/strata/test/testenv"
 )
@@ -213,42 +216,77 @@ func TestUpdateDeleteByKeyTouchOneShard(t *testing.T) {
 	}
 }
 
-// An UPDATE that would move a row to another shard is refused, and no
-// shard runs it.
-func TestUpdateOfShardKeyRefused(t *testing.T) {
+// An UPDATE that sets the shard key moves the row to the new key's shard,
+// under every placement method, whether the WHERE names the key or only
+// the primary key: afterwards exactly one shard holds it, the owner of its
+// new key. A date table refuses, and no shard runs the UPDATE.
+func TestUpdateOfShardKeyMovesTheRow(t *testing.T) {
 	db := strataDB(t)
 	all := testRows()
 	for _, name := range []string{"entries", "comments", "events", "members", "orders"} {
 		tb := ds.tables[name]
 		r := all[name][0]
 		t.Run(name, func(t *testing.T) {
-			cleanup(t, tb.physical(r), where(tb, r))
-			mustExec(t, db, insertSQL(tb, r))
 			key := tb.cols[tb.key].name
-			other := all[name][1][tb.key]
-			for _, q := range []string{
-				fmt.Sprintf("UPDATE %s SET %s = %s WHERE %s = %s", name, key, other, key, r[tb.key]),
-				fmt.Sprintf("UPDATE %s SET %s = %s WHERE %s", name, key, other, where(tb, r)),
-			} {
-				before := shardStatus(t, "Com_update")
-				_, err := db.Exec(q)
-				d := deltaOf(before, shardStatus(t, "Com_update"))
-				if err == nil {
-					t.Errorf("%s: accepted; an UPDATE of the shard key must be refused", q)
-				} else {
-					t.Logf("%s: %v", q, err)
-				}
-				for _, s := range shardNames {
-					if d[s] != 0 {
-						t.Errorf("%s: %s ran %d UPDATEs", q, s, d[s])
-					}
+			var other string // a key another shard owns
+			for _, o := range all[name][1:] {
+				if tb.ownerOfKey(o[tb.key]) != tb.ownerOf(r) {
+					other = o[tb.key]
+					break
 				}
 			}
-			if got, owner := holders(t, tb.physical(r), where(tb, r)+" AND "+key+" = "+r[tb.key]), tb.ownerOf(r); !slices.Equal(got, []string{owner}) {
-				t.Errorf("row is on %v after the refused UPDATEs, want unchanged on %s", got, owner)
+			if tb.pk == tb.key {
+				cleanup(t, tb.physical(r), key+" IN ("+r[tb.key]+", "+other+")")
+			} else {
+				cleanup(t, tb.physical(r), where(tb, r))
+			}
+			mustExec(t, db, insertSQL(tb, r))
+			byKey := fmt.Sprintf("%s = %s", key, r[tb.key])
+			byPK := where(tb, r)
+			if tb.pk == tb.key {
+				byPK = fmt.Sprintf("%s = %s", key, other) // the key moved with the row
+			} else {
+				byKey += " AND " + where(tb, r) // other loaded rows share the key
+			}
+			for _, step := range []struct{ q, to string }{
+				{fmt.Sprintf("UPDATE %s SET %s = %s WHERE %s", name, key, other, byKey), other},
+				{fmt.Sprintf("UPDATE %s SET %s = %s WHERE %s", name, key, r[tb.key], byPK), r[tb.key]},
+			} {
+				if res := mustExec(t, db, step.q); rows(res) != 1 {
+					t.Errorf("%s: %d rows affected, want 1", step.q, rows(res))
+				}
+				cond := key + " = " + step.to
+				if tb.pk != tb.key {
+					cond += " AND " + where(tb, r)
+				}
+				if got, owner := holders(t, tb.physical(r), cond), tb.ownerOfKey(step.to); !slices.Equal(got, []string{owner}) {
+					t.Errorf("%s: the row is on %v, want only %s", step.q, got, owner)
+				}
 			}
 		})
 	}
+	t.Run("posts", func(t *testing.T) {
+		tb := ds.tables["posts"]
+		r := all["posts"][0]
+		cleanup(t, tb.physical(r), where(tb, r))
+		mustExec(t, db, insertSQL(tb, r))
+		q := fmt.Sprintf("UPDATE posts SET created_at = %s WHERE %s", all["posts"][1][tb.key], where(tb, r))
+		before := shardStatus(t, "Com_update")
+		_, err := db.Exec(q)
+		d := deltaOf(before, shardStatus(t, "Com_update"))
+		var me *mysql.MySQLError
+		if !errors.As(err, &me) || me.Number != 1235 || !strings.Contains(me.Message, "cannot move between period tables") {
+			t.Errorf("%s: %v, want error 1235 (a row cannot move between period tables)", q, err)
+		}
+		for _, s := range shardNames {
+			if d[s] != 0 {
+				t.Errorf("%s: %s ran %d UPDATEs", q, s, d[s])
+			}
+		}
+		if got, owner := holders(t, tb.physical(r), where(tb, r)+" AND created_at = "+r[tb.key]), tb.ownerOf(r); !slices.Equal(got, []string{owner}) {
+			t.Errorf("the post is on %v after the refused UPDATE, want unchanged on %s", got, owner)
+		}
+	})
 }
 
 // A transaction may write to one shard; its first write to a second shard
