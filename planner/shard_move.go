@@ -62,7 +62,7 @@ func (m *MovePlan) Select(cluster string, items []string) (string, error) {
 func (s *Sharding) keyDestination(ctx context.Context, st *sqlparse.ShardStmt, t *shard.Table, args []string) (string, error) {
 	key := t.Method.Key()
 	if st.NewKey == nil {
-		return "", refuse("this UPDATE changes %s, the shard key of %s, in a statement over several tables; a row moves between shards only by a single-table UPDATE", key, t.Name)
+		return "", refuse("this UPDATE changes %s, the shard key of %s: %s", key, t.Name, st.MoveBlocker)
 	}
 	if _, ok := t.Method.(shard.Periodic); ok {
 		return "", refuse("this UPDATE changes %s, the shard key of date table %s; a row cannot move between period tables: DELETE it and INSERT it again", key, t.Name)

@@ -88,10 +88,11 @@ type ShardStmt struct {
 	// SetsShardKey: an UPDATE assigns the shard key of a sharded target
 	// (refused: the row would have to move to another shard).
 	SetsShardKey bool
-	// NewKey is the value a single-table UPDATE assigns to its target's
-	// shard key; nil when it assigns none, or when the UPDATE names
-	// several tables (or has a WITH clause).
-	NewKey *Operand
+	// NewKey is the value an UPDATE that sets its target's shard key
+	// assigns to it; nil when it assigns none, or when MoveBlocker says
+	// why the rows could not move.
+	NewKey      *Operand
+	MoveBlocker string
 	// Params is the number of ? placeholders in the statement.
 	Params int
 	// HasLimit: an UPDATE or DELETE has ORDER BY or LIMIT, which cannot

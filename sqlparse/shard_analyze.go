@@ -674,34 +674,38 @@ func (a *analyzer) insertStmt(st *ast.InsertStmt) {
 	a.out.Insert = rows
 }
 
-// singleTableUpdate: the UPDATE names one table, not a join (which the
-// parser does not mark MultipleTable) nor a derived table, and has no WITH.
-func singleTableUpdate(st *ast.UpdateStmt) bool {
-	if st.MultipleTable || st.With != nil || st.TableRefs == nil || st.TableRefs.TableRefs == nil {
-		return false
+// moveBlocker says why rows an UPDATE matches could not move between
+// shards if it set their shard key: "" for a single-table UPDATE (not a
+// join, which the parser does not mark MultipleTable, nor a derived
+// table), without WITH or IGNORE.
+func moveBlocker(st *ast.UpdateStmt) string {
+	switch {
+	case st.IgnoreErr:
+		return "UPDATE IGNORE would skip a moved row whose key is taken on its new shard, where MariaDB skips only rows it cannot change in place; leave out IGNORE"
+	case st.With != nil:
+		return "a row moves between shards only by an UPDATE without WITH"
 	}
-	j := st.TableRefs.TableRefs
-	if j.Right != nil {
-		return false
+	if st.MultipleTable || st.TableRefs == nil || st.TableRefs.TableRefs == nil || st.TableRefs.TableRefs.Right != nil {
+		return "a row moves between shards only by a single-table UPDATE"
 	}
-	ts, ok := j.Left.(*ast.TableSource)
-	if !ok {
-		return false
+	if ts, ok := st.TableRefs.TableRefs.Left.(*ast.TableSource); ok {
+		if _, ok := ts.Source.(*ast.TableName); ok {
+			return ""
+		}
 	}
-	_, ok = ts.Source.(*ast.TableName)
-	return ok
+	return "a row moves between shards only by a single-table UPDATE"
 }
 
-// updateStmt sets SetsShardKey, and NewKey when a single-table UPDATE
-// assigns its target's shard key (MariaDB applies the last assignment).
+// updateStmt sets SetsShardKey, and NewKey (MariaDB applies the last
+// assignment) or MoveBlocker.
 func (a *analyzer) updateStmt(st *ast.UpdateStmt) {
-	single := singleTableUpdate(st)
+	blocker := moveBlocker(st)
 	for _, as := range st.List {
 		if len(a.keyUses(as.Column)) == 0 {
 			continue
 		}
 		a.out.SetsShardKey = true
-		if single {
+		if a.out.MoveBlocker = blocker; blocker == "" {
 			op := a.impl.operand(as.Expr)
 			a.out.NewKey = &op
 		}

@@ -83,7 +83,7 @@ func (s *ShardStmt) Render(r Rewrite) (string, error) {
 // ask (the caller holds mu).
 func (impl *shardImpl) renderMove(r Rewrite) (string, error) {
 	upd, ok := impl.stmt.(*ast.UpdateStmt)
-	if !ok || !singleTableUpdate(upd) {
+	if !ok || moveBlocker(upd) != "" {
 		return "", errors.New("sqlparse: only a single-table UPDATE renders as a move")
 	}
 	if r.NoWhere {
