@@ -36,6 +36,7 @@ type Metrics struct {
 	runFirst      *prometheus.CounterVec
 	runFirstRows  *prometheus.CounterVec
 	loadRows      *prometheus.CounterVec
+	movedRows     *prometheus.CounterVec
 	twoPhase      *prometheus.CounterVec
 	twoPhaseFixed *prometheus.CounterVec
 	primaryChg    *prometheus.CounterVec
@@ -71,6 +72,7 @@ func New() *Metrics {
 	m.shardQueries = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_shard_queries_total", Help: "Queries Strata sent to shard clusters for statements it merged or split (one per route), by cluster and kind (read, write)."}, []string{"cluster", "kind"})
 	m.runFirst = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_shard_run_first_total", Help: "Parts of statements over sharded tables that Strata ran before their statement and put in its text, by kind (values: IN, scalar and EXISTS subqueries; table: derived tables, CTEs, UNION branches and other subqueries; count: a derived table only counted; insert: the SELECT of an INSERT ... SELECT)."}, []string{"kind"})
 	m.loadRows = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_shard_load_rows_total", Help: "Rows of LOAD DATA LOCAL files Strata sent to each shard cluster (a reference table's rows count on every cluster)."}, []string{"cluster"})
+	m.movedRows = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_shard_moved_rows_total", Help: "Rows an UPDATE of their shard key moved from one shard cluster to another, counted when copied (a statement that then fails rolls them back)."}, []string{"from", "to"})
 	m.runFirstRows = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_shard_run_first_rows_total", Help: "Rows those parts returned, by kind (for count, the rows counted)."}, []string{"kind"})
 	m.primaryChg = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_primary_changes_total", Help: "Switchovers, failovers and rejoins, by cluster, kind and result (done, refused)."}, []string{"cluster", "kind", "result"})
 	m.writesHeld = prometheus.NewHistogramVec(prometheus.HistogramOpts{
@@ -79,7 +81,7 @@ func New() *Metrics {
 	}, []string{"kind"})
 	m.twoPhase = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_twophase_transactions_total", Help: "Transactions that wrote several clusters (transactions.mode: twopc), by how they ended: committed, rolled_back (by the client or because a branch failed before the decision), in_doubt (the coordinator's commit was lost; the resolver settles the branches)."}, []string{"outcome"})
 	m.twoPhaseFixed = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_twophase_resolved_total", Help: "Prepared branches the resolver settled after a crash, a lost connection or a failover, by decision (commit, abort)."}, []string{"decision"})
-	m.Registry.MustRegister(m.twoPhase, m.twoPhaseFixed, m.primaryChg, m.writesHeld, m.shardQueries, m.runFirst, m.runFirstRows, m.loadRows, m.rangeFill, m.consistency, m.queries, m.errors, m.latency, m.clientConns, m.userConns, m.clientTotal, m.rejectedConns, m.idleClosed, m.passedOn, m.retries,
+	m.Registry.MustRegister(m.twoPhase, m.twoPhaseFixed, m.primaryChg, m.writesHeld, m.shardQueries, m.runFirst, m.runFirstRows, m.loadRows, m.movedRows, m.rangeFill, m.consistency, m.queries, m.errors, m.latency, m.clientConns, m.userConns, m.clientTotal, m.rejectedConns, m.idleClosed, m.passedOn, m.retries,
 		m.backendDials, m.serverUp, m.replicaLag, m.backendConns,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -160,6 +162,12 @@ func (m *Metrics) ShardQuery(cluster, kind string) {
 // LoadRows counts rows of a LOAD DATA file sent to a shard cluster.
 func (m *Metrics) LoadRows(cluster string, rows int) {
 	m.loadRows.WithLabelValues(cluster).Add(float64(rows))
+}
+
+// MovedRows counts rows an UPDATE of their shard key moved between shard
+// clusters.
+func (m *Metrics) MovedRows(from, to string, rows int) {
+	m.movedRows.WithLabelValues(from, to).Add(float64(rows))
 }
 
 // RunFirst counts one part of a statement Strata ran before it (kind:

@@ -131,6 +131,7 @@ func (s *Session) moveRows(ctx context.Context, m *planner.MovePlan, t *movedTab
 	if deleted.AffectedRows != uint64(len(rows)) {
 		return w, nil, wire.NewError(wire.ErUnknownError, "Strata: moving rows of %s from %s deleted %d of the %d rows it read and locked there; nothing was changed", m.Table, src.route.Cluster, deleted.AffectedRows, len(rows))
 	}
+	s.env.Metrics.MovedRows(src.route.Cluster, dest.route.Cluster, len(rows))
 	return w, nil, nil
 }
 

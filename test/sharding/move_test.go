@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -88,11 +89,15 @@ func TestUpdateOfTheShardKeyMovesRows(t *testing.T) {
 		t.Fatalf("EXPLAIN STRATA of a move:\n%s", all)
 	}
 	// Two rows leave s1 for s0; the SET reads their old values.
+	before := movedRowsMetric(t)["s1>s0"]
 	m.both("UPDATE comments SET entry_id = " + strconv.Itoa(k0) + ", votes = IFNULL(votes, 0) + 1, body = CONCAT(body, '!') WHERE entry_id = " + strconv.Itoa(k1))
 	if got := holders(t, "comments", "id IN (9300001, 9300002)"); !slices.Equal(got, []string{"s0"}) {
 		t.Fatalf("the moved rows are on %v, want s0 only", got)
 	}
 	m.same()
+	if got := movedRowsMetric(t)["s1>s0"] - before; got != 2 {
+		t.Errorf("strata_shard_moved_rows_total{from=s1,to=s0} grew by %d, want 2", got)
+	}
 	if got := testenv.Strings(t, db, "SELECT COUNT(*) FROM comments WHERE entry_id = "+strconv.Itoa(k0)+" AND id BETWEEN 9300000 AND 9399999"); !slices.Equal(got, []string{"2"}) {
 		t.Fatalf("a read by the new key finds %v rows, want 2", got)
 	}
@@ -333,4 +338,18 @@ func TestMoveKeepsEveryColumnType(t *testing.T) {
 	if got := holders(t, "move_types", "k IN (1, 2)"); len(got) != 0 {
 		t.Fatalf("rows with the old keys are left on %v", got)
 	}
+}
+
+// movedRowsMetric reads strata_shard_moved_rows_total by "from>to".
+func movedRowsMetric(t *testing.T) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	for _, line := range strings.Split(metricsText(t, strataAdmin), "\n") {
+		var from, to string
+		var n float64
+		if _, err := fmt.Sscanf(line, "strata_shard_moved_rows_total{from=%q,to=%q} %g", &from, &to, &n); err == nil {
+			out[from+">"+to] = int(n)
+		}
+	}
+	return out
 }
