@@ -60,9 +60,13 @@ func (m *moveCheck) same() {
 }
 
 // keyOn returns a comments entry_id at or above from that the shard owns.
-func keyOn(shard string, from int) int {
+func keyOn(shard string, from int) int { return keyOwnedBy("comments", shard, from) }
+
+// keyOwnedBy returns the first integer key at or above from of table that
+// the shard owns.
+func keyOwnedBy(table, shard string, from int) int {
 	for k := from; ; k++ {
-		if ds.tables["comments"].ownerOfKey(strconv.Itoa(k)) == shard {
+		if ds.tables[table].ownerOfKey(strconv.Itoa(k)) == shard {
 			return k
 		}
 	}
@@ -126,7 +130,7 @@ func TestUpdateOfTheShardKeyMovesRows(t *testing.T) {
 	m.same()
 
 	// The primary key is the shard key: entries move by id.
-	e1, e2 := entryOn("s0", 9300000), entryOn("s3", 9300000)
+	e1, e2 := keyOwnedBy("entries", "s0", 9300000), keyOwnedBy("entries", "s3", 9300000)
 	cleanup(t, "entries", "id IN ("+strconv.Itoa(e1)+", "+strconv.Itoa(e2)+")")
 	mustExec(t, db, "INSERT INTO entries (id, user_id, title, rating, published, status) VALUES ("+strconv.Itoa(e1)+", 4, 'Crème brûlée', 4.25, '2024-06-30', 'draft')")
 	if res := mustExec(t, db, "UPDATE entries SET id = "+strconv.Itoa(e2)+", status = 'live' WHERE id = "+strconv.Itoa(e1)); rows(res) != 1 {
@@ -145,15 +149,6 @@ func rows(res sql.Result) int64 {
 	return n
 }
 
-// entryOn returns an entries id at or above from that the shard owns.
-func entryOn(shard string, from int) int {
-	for k := from; ; k++ {
-		if ds.tables["entries"].ownerOfKey(strconv.Itoa(k)) == shard {
-			return k
-		}
-	}
-}
-
 // A move that fails half-way changes nothing: when the row's primary key
 // is already taken on the destination (data that broke the layout), the
 // UPDATE fails with MariaDB's duplicate-key error and the row stays where
@@ -165,8 +160,7 @@ func TestFailedMoveChangesNothing(t *testing.T) {
 	mustExec(t, db, "INSERT INTO comments (id, entry_id, body) VALUES (9300101, "+strconv.Itoa(k0)+", 'original')")
 	mustExec(t, direct["s1"], "INSERT INTO blog.comments (id, entry_id, body) VALUES (9300101, "+strconv.Itoa(k1)+", 'stray copy')")
 	_, err := db.Exec("UPDATE comments SET entry_id = " + strconv.Itoa(k1) + ", body = 'changed' WHERE entry_id = " + strconv.Itoa(k0))
-	var me *mysql.MySQLError
-	if !errors.As(err, &me) || me.Number != 1062 || !strings.Contains(me.Message, "s1") {
+	if !isMySQLError(err, 1062, "s1") {
 		t.Fatalf("moving onto a taken primary key: %v, want error 1062 naming shard s1", err)
 	}
 	var body string
@@ -191,8 +185,7 @@ func TestMovesStrataRefuses(t *testing.T) {
 		{"UPDATE comments SET entry_id = " + strconv.Itoa(k1) + " WHERE entry_id = " + strconv.Itoa(k0) + " LIMIT 1", "with ORDER BY or LIMIT"},
 	} {
 		_, err := db.Exec(tt.q)
-		var me *mysql.MySQLError
-		if !errors.As(err, &me) || me.Number != 1235 || !strings.Contains(me.Message, tt.want) {
+		if !isMySQLError(err, 1235, tt.want) {
 			t.Errorf("%s: %v, want error 1235 saying %q", tt.q, err, tt.want)
 		}
 	}
@@ -203,8 +196,7 @@ func TestMovesStrataRefuses(t *testing.T) {
 	}
 	defer tx.Rollback()
 	_, err = tx.ExecContext(ctx, "UPDATE comments SET entry_id = "+strconv.Itoa(k1)+" WHERE entry_id = "+strconv.Itoa(k0))
-	var me *mysql.MySQLError
-	if !errors.As(err, &me) || me.Number != 1235 || !strings.Contains(me.Message, "a transaction stays on one shard") {
+	if !isMySQLError(err, 1235, "a transaction stays on one shard") {
 		t.Fatalf("a move inside a transaction: %v, want error 1235 (a transaction stays on one shard)", err)
 	}
 	if got := holders(t, "comments", "id = 9300201 AND entry_id = "+strconv.Itoa(k0)); !slices.Equal(got, []string{"s0"}) {
@@ -260,8 +252,7 @@ func TestMoveRefusedForAReferencedTable(t *testing.T) {
 	mustExec(t, db, "INSERT INTO audit (id, actor, action) VALUES ("+strconv.Itoa(from)+", 'eve', 'edit')")
 	mustExec(t, direct["s0"], "INSERT INTO blog.audit_notes VALUES (1, "+strconv.Itoa(from)+")")
 	_, err := db.Exec("UPDATE audit SET id = " + strconv.Itoa(to) + " WHERE id = " + strconv.Itoa(from))
-	var me *mysql.MySQLError
-	if !errors.As(err, &me) || me.Number != 1235 || !strings.Contains(me.Message, "blog.audit_notes reference it by foreign key") {
+	if !isMySQLError(err, 1235, "blog.audit_notes reference it by foreign key") {
 		t.Fatalf("moving a referenced row: %v, want error 1235 naming blog.audit_notes", err)
 	}
 	if got := holders(t, "audit", "id = "+strconv.Itoa(from)); !slices.Equal(got, []string{"s0"}) {
@@ -352,4 +343,11 @@ func movedRowsMetric(t *testing.T) map[string]int {
 		}
 	}
 	return out
+}
+
+// isMySQLError reports whether err is MariaDB's (or Strata's) error code
+// with a message containing want.
+func isMySQLError(err error, code uint16, want string) bool {
+	var me *mysql.MySQLError
+	return errors.As(err, &me) && me.Number == code && strings.Contains(me.Message, want)
 }
