@@ -15,14 +15,19 @@ import (
 // evaluates every assignment on the row's old values as it would have
 // in place) and deleted where they were; Dest's own matched rows are
 // updated in place first, so no row is updated twice. The executor runs
-// it all in one transaction per shard, committed together.
+// it all in one transaction per shard, committed together; rows move only
+// with two-phase commit (committed one shard after another, a failure
+// between the commits would leave a row on both shards or on neither), so
+// without it the executor refuses the statement once it finds rows to move.
 type MovePlan struct {
 	// Table is the target as named (lower-case), for its columns; Name
 	// is the target as the statement spells it, quoted, for the DELETE
 	// and INSERT Strata adds.
 	Table sqlparse.TableRef
 	Name  string
-	// Dest is the cluster that owns the new key.
+	// Key is the shard key column; Dest the cluster that owns its new
+	// value.
+	Key  string
 	Dest string
 	// Update is the statement without its WHERE clause, with its bound
 	// values: Strata appends the moved rows' primary keys.
@@ -88,7 +93,7 @@ func (s *Sharding) planMove(p *ShardPlan, st *sqlparse.ShardStmt, lead int, t *s
 	if err != nil {
 		return nil, err
 	}
-	m := &MovePlan{Table: st.Uses[lead].Ref, Name: st.TargetName(), Dest: dest, Update: update, st: st, sources: map[string]sqlparse.Rewrite{}}
+	m := &MovePlan{Table: st.Uses[lead].Ref, Name: st.TargetName(), Key: t.Method.Key(), Dest: dest, Update: update, st: st, sources: map[string]sqlparse.Rewrite{}}
 	stays := false
 	for _, tg := range targets {
 		if tg.shard == dest {

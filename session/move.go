@@ -38,20 +38,39 @@ func selectItem(col, dataType string) string {
 }
 
 // moveWork is the shardWork of an UPDATE that sets the shard key
-// (planner.MovePlan): the destination's own rows are updated in place
-// first, then every other shard's matched rows move there.
+// (planner.MovePlan). The rows that leave their shards are read and
+// locked first; without two-phase commit, finding any is a refusal
+// (committed one shard after another, a failure between the commits would
+// leave a row on both shards or on neither), so an UPDATE whose matched
+// rows all live on the new key's shard (an ORM writing every column by
+// primary key) still runs. Then the destination's own rows are updated in
+// place, and the others move there.
 func (s *Session) moveWork(plan *planner.ShardPlan) shardWork {
 	m := plan.Move
 	return func(ctx context.Context, conns []*shardConn) (writeResult, *shardConn, error) {
 		var w writeResult
-		var dest *shardConn
-		for _, sc := range conns {
-			if sc.route.Cluster == m.Dest {
-				dest = sc
-			}
-		}
+		dest := connOf(conns, m.Dest)
 		if dest == nil {
 			return w, nil, fmt.Errorf("no connection to %s, where the rows move", m.Dest)
+		}
+		table, err := readMovedTable(ctx, dest.conn, m.Table)
+		if err != nil {
+			return w, dest, err
+		}
+		var leaving []*leavingRows
+		budget := s.maxPulled()
+		for _, cluster := range m.Sources(plan) {
+			l, err := s.readLeaving(ctx, m, table, connOf(conns, cluster), &budget)
+			if err != nil {
+				return w, l.src, err
+			}
+			if len(l.rows) > 0 {
+				leaving = append(leaving, l)
+			}
+		}
+		if len(leaving) > 0 && !s.twoPhase() {
+			return w, nil, wire.NewError(wire.ErNotSupportedYet, "Strata: this UPDATE changes %s, the shard key of %s, and would move rows from %s to %s; Strata moves rows between shards only with two-phase commit (transactions.mode: twopc in its config), so that a row is never left on both shards or on neither: set it, or DELETE the rows and INSERT them again",
+				m.Key, m.Table.Name, leavingFrom(leaving), m.Dest)
 		}
 		if dest.route.SQL != "" {
 			res, err := dest.conn.Exec(ctx, dest.route.SQL)
@@ -60,13 +79,8 @@ func (s *Session) moveWork(plan *planner.ShardPlan) shardWork {
 			}
 			w.add(res)
 		}
-		table, err := readMovedTable(ctx, dest.conn, m.Table)
-		if err != nil {
-			return w, dest, err
-		}
-		for _, cluster := range m.Sources(plan) {
-			src := connOf(conns, cluster)
-			res, failed, err := s.moveRows(ctx, m, table, src, dest)
+		for _, l := range leaving {
+			res, failed, err := s.moveRows(ctx, m, table, l, dest)
 			if err != nil {
 				return w, failed, err
 			}
@@ -75,6 +89,22 @@ func (s *Session) moveWork(plan *planner.ShardPlan) shardWork {
 		}
 		return w, nil, nil
 	}
+}
+
+// leavingRows are the rows an UPDATE of the shard key matched on one
+// shard, read and locked there, that move to the new key's shard.
+type leavingRows struct {
+	src  *shardConn
+	cols []engine.Column
+	rows []engine.Row
+}
+
+func leavingFrom(ls []*leavingRows) string {
+	names := make([]string, len(ls))
+	for i, l := range ls {
+		names[i] = l.src.route.Cluster
+	}
+	return strings.Join(names, ", ")
 }
 
 // add counts one statement's OK into the write's result.
@@ -92,21 +122,44 @@ func connOf(conns []*shardConn, cluster string) *shardConn {
 	return nil
 }
 
-// moveRows moves the rows the UPDATE matches on src to dest: it reads and
-// locks them, inserts them on dest as they are, applies the statement's
-// SET there by primary key (so MariaDB evaluates it on the old values, as
-// in place) and deletes them on src.
-func (s *Session) moveRows(ctx context.Context, m *planner.MovePlan, t *movedTable, src, dest *shardConn) (writeResult, *shardConn, error) {
-	var w writeResult
+// readLeaving reads and locks the rows the UPDATE matches on src, taking
+// them from budget (limits.max_pulled_rows over all shards: Strata holds
+// them while it copies them).
+func (s *Session) readLeaving(ctx context.Context, m *planner.MovePlan, t *movedTable, src *shardConn, budget *int) (*leavingRows, error) {
+	l := &leavingRows{src: src}
 	sql, err := m.Select(src.route.Cluster, t.items)
 	if err != nil {
-		return w, nil, err
+		return l, err
 	}
-	cols, rows, err := s.readMoving(ctx, src, sql, m)
-	if err != nil || len(rows) == 0 {
-		return w, src, err
+	r, err := src.conn.QueryRows(ctx, sql)
+	if err != nil {
+		return l, err
 	}
-	values, keys, err := movedLiterals(cols, rows, t)
+	defer r.Close()
+	for {
+		row, err := r.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			l.cols = r.Columns()
+			return l, nil
+		}
+		if err != nil {
+			return l, err
+		}
+		if *budget == 0 {
+			return &leavingRows{}, wire.NewError(wire.ErNotSupportedYet, "Strata: this UPDATE moves more than %d rows of %s between shards (limits.max_pulled_rows); nothing was changed: move fewer rows per statement", s.maxPulled(), m.Table)
+		}
+		*budget--
+		l.rows = append(l.rows, row)
+	}
+}
+
+// moveRows moves rows read and locked on their shard to dest: it inserts
+// them on dest as they are, applies the statement's SET there by primary
+// key (so MariaDB evaluates it on the old values, as in place) and
+// deletes them where they were.
+func (s *Session) moveRows(ctx context.Context, m *planner.MovePlan, t *movedTable, l *leavingRows, dest *shardConn) (writeResult, *shardConn, error) {
+	var w writeResult
+	values, keys, err := movedLiterals(l.cols, l.rows, t)
 	if err != nil {
 		return w, nil, wire.NewError(wire.ErNotSupportedYet, "Strata: cannot move a row of %s between shards: %v", m.Table, err)
 	}
@@ -124,39 +177,15 @@ func (s *Session) moveRows(ctx context.Context, m *planner.MovePlan, t *movedTab
 		return w, dest, err
 	}
 	w.add(res)
-	deleted, err := execBatches(ctx, src.conn, "DELETE FROM "+m.Name+where, keys, ")")
+	deleted, err := execBatches(ctx, l.src.conn, "DELETE FROM "+m.Name+where, keys, ")")
 	if err != nil {
-		return w, src, err
+		return w, l.src, err
 	}
-	if deleted.AffectedRows != uint64(len(rows)) {
-		return w, nil, wire.NewError(wire.ErUnknownError, "Strata: moving rows of %s from %s deleted %d of the %d rows it read and locked there; nothing was changed", m.Table, src.route.Cluster, deleted.AffectedRows, len(rows))
+	if deleted.AffectedRows != uint64(len(l.rows)) {
+		return w, nil, wire.NewError(wire.ErUnknownError, "Strata: moving rows of %s from %s deleted %d of the %d rows it read and locked there; nothing was changed", m.Table, l.src.route.Cluster, deleted.AffectedRows, len(l.rows))
 	}
-	s.env.Metrics.MovedRows(src.route.Cluster, dest.route.Cluster, len(rows))
+	s.env.Metrics.MovedRows(l.src.route.Cluster, dest.route.Cluster, len(l.rows))
 	return w, nil, nil
-}
-
-// readMoving reads the rows that leave src, refusing more than
-// limits.max_pulled_rows: Strata holds them while it copies them.
-func (s *Session) readMoving(ctx context.Context, src *shardConn, sql string, m *planner.MovePlan) ([]engine.Column, []engine.Row, error) {
-	r, err := src.conn.QueryRows(ctx, sql)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer r.Close()
-	var rows []engine.Row
-	for {
-		row, err := r.Next(ctx)
-		if errors.Is(err, io.EOF) {
-			return r.Columns(), rows, nil
-		}
-		if err != nil {
-			return nil, nil, err
-		}
-		if len(rows) == s.maxPulled() {
-			return nil, nil, wire.NewError(wire.ErNotSupportedYet, "Strata: this UPDATE moves more than %d rows of %s from shard %s to %s (limits.max_pulled_rows); nothing was changed: move fewer rows per statement", s.maxPulled(), m.Table, src.route.Cluster, m.Dest)
-		}
-		rows = append(rows, row)
-	}
 }
 
 // movedLiterals renders each row as a VALUES tuple and its primary key

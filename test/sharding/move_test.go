@@ -76,9 +76,10 @@ func keyOwnedBy(table, shard string, from int) int {
 // owns the new key, as one MariaDB would have updated it in place: the
 // SET is applied to the old values, the row is on the new shard only, and
 // a read by the new key finds it. Before, Strata refused every UPDATE of
-// the shard key, even one that left the row where it was.
+// the shard key. Moves need transactions.mode twopc (see
+// TestShardKeyUpdateWithoutTwoPhaseCommit).
 func TestUpdateOfTheShardKeyMovesRows(t *testing.T) {
-	db := strataDB(t)
+	db := twoPCDB(t)
 	m := newMoveCheck(t, db)
 	k1, k0, k2 := keyOn("s1", 9300000), keyOn("s0", 9300000), keyOn("s2", 9300000)
 	m.both("INSERT INTO comments (id, entry_id, author, body, votes, created) VALUES " +
@@ -93,13 +94,13 @@ func TestUpdateOfTheShardKeyMovesRows(t *testing.T) {
 		t.Fatalf("EXPLAIN STRATA of a move:\n%s", all)
 	}
 	// Two rows leave s1 for s0; the SET reads their old values.
-	before := movedRowsMetric(t)["s1>s0"]
+	before := movedRowsMetric(t, twoPCAdmin)["s1>s0"]
 	m.both("UPDATE comments SET entry_id = " + strconv.Itoa(k0) + ", votes = IFNULL(votes, 0) + 1, body = CONCAT(body, '!') WHERE entry_id = " + strconv.Itoa(k1))
 	if got := holders(t, "comments", "id IN (9300001, 9300002)"); !slices.Equal(got, []string{"s0"}) {
 		t.Fatalf("the moved rows are on %v, want s0 only", got)
 	}
 	m.same()
-	if got := movedRowsMetric(t)["s1>s0"] - before; got != 2 {
+	if got := movedRowsMetric(t, twoPCAdmin)["s1>s0"] - before; got != 2 {
 		t.Errorf("strata_shard_moved_rows_total{from=s1,to=s0} grew by %d, want 2", got)
 	}
 	if got := testenv.Strings(t, db, "SELECT COUNT(*) FROM comments WHERE entry_id = "+strconv.Itoa(k0)+" AND id BETWEEN 9300000 AND 9399999"); !slices.Equal(got, []string{"2"}) {
@@ -154,7 +155,7 @@ func rows(res sql.Result) int64 {
 // UPDATE fails with MariaDB's duplicate-key error and the row stays where
 // it was, unchanged.
 func TestFailedMoveChangesNothing(t *testing.T) {
-	db := strataDB(t)
+	db := twoPCDB(t)
 	cleanup(t, "comments", "id BETWEEN 9300000 AND 9399999")
 	k0, k1 := keyOn("s0", 9300100), keyOn("s1", 9300100)
 	mustExec(t, db, "INSERT INTO comments (id, entry_id, body) VALUES (9300101, "+strconv.Itoa(k0)+", 'original')")
@@ -172,21 +173,40 @@ func TestFailedMoveChangesNothing(t *testing.T) {
 	}
 }
 
-// What Strata cannot move it refuses with error 1235 and a reason, and
-// leaves the rows alone: a new key computed from the row, a move inside
-// a transaction that stays on one shard.
-func TestMovesStrataRefuses(t *testing.T) {
+// Without two-phase commit (the default transactions.mode) Strata does
+// not move rows: committed one shard after the other, a failure between
+// the commits could leave a row on both shards or on neither. The UPDATE
+// is refused with error 1235 naming the setting, and no shard runs it. An
+// UPDATE that sets the key to a value of the row's own shard (an ORM that
+// writes every column) runs there. What Strata cannot move in any mode it
+// refuses with its reason.
+func TestShardKeyUpdateWithoutTwoPhaseCommit(t *testing.T) {
 	db := strataDB(t)
 	cleanup(t, "comments", "id BETWEEN 9300000 AND 9399999")
 	k0, k1 := keyOn("s0", 9300200), keyOn("s1", 9300200)
+	k0b := keyOn("s0", k0+1)
 	mustExec(t, db, "INSERT INTO comments (id, entry_id, body) VALUES (9300201, "+strconv.Itoa(k0)+", 'here')")
+	if res := mustExec(t, db, "UPDATE comments SET entry_id = "+strconv.Itoa(k0b)+", body = 'same shard' WHERE id = 9300201"); rows(res) != 1 {
+		t.Fatalf("an UPDATE of the key within its shard: %d rows affected, want 1", rows(res))
+	}
+	if got := holders(t, "comments", "id = 9300201 AND body = 'same shard' AND entry_id = "+strconv.Itoa(k0b)); !slices.Equal(got, []string{"s0"}) {
+		t.Fatalf("the row updated within its shard is on %v, want s0", got)
+	}
 	for _, tt := range []struct{ q, want string }{
+		{"UPDATE comments SET entry_id = " + strconv.Itoa(k1) + " WHERE entry_id = " + strconv.Itoa(k0b), "only with two-phase commit (transactions.mode: twopc"},
+		{"UPDATE comments SET entry_id = " + strconv.Itoa(k1) + " WHERE id = 9300201", "would move rows from s0 to s1"},
 		{"UPDATE comments SET entry_id = entry_id + 1 WHERE id = 9300201", "to an expression or NULL"},
-		{"UPDATE comments SET entry_id = " + strconv.Itoa(k1) + " WHERE entry_id = " + strconv.Itoa(k0) + " LIMIT 1", "with ORDER BY or LIMIT"},
+		{"UPDATE comments SET entry_id = " + strconv.Itoa(k1) + " WHERE entry_id = " + strconv.Itoa(k0b) + " LIMIT 1", "with ORDER BY or LIMIT"},
 	} {
+		before := shardStatus(t, "Com_update")
 		_, err := db.Exec(tt.q)
 		if !isMySQLError(err, 1235, tt.want) {
 			t.Errorf("%s: %v, want error 1235 saying %q", tt.q, err, tt.want)
+		}
+		for s, n := range deltaOf(before, shardStatus(t, "Com_update")) {
+			if n != 0 {
+				t.Errorf("%s: %s ran %d UPDATEs", tt.q, s, n)
+			}
 		}
 	}
 	ctx := context.Background()
@@ -195,11 +215,11 @@ func TestMovesStrataRefuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tx.Rollback()
-	_, err = tx.ExecContext(ctx, "UPDATE comments SET entry_id = "+strconv.Itoa(k1)+" WHERE entry_id = "+strconv.Itoa(k0))
-	if !isMySQLError(err, 1235, "a transaction stays on one shard") {
-		t.Fatalf("a move inside a transaction: %v, want error 1235 (a transaction stays on one shard)", err)
+	_, err = tx.ExecContext(ctx, "UPDATE comments SET entry_id = "+strconv.Itoa(k1)+" WHERE entry_id = "+strconv.Itoa(k0b))
+	if !isMySQLError(err, 1235, "transactions.mode: twopc") {
+		t.Fatalf("a move inside a transaction: %v, want error 1235 naming transactions.mode", err)
 	}
-	if got := holders(t, "comments", "id = 9300201 AND entry_id = "+strconv.Itoa(k0)); !slices.Equal(got, []string{"s0"}) {
+	if got := holders(t, "comments", "id = 9300201 AND entry_id = "+strconv.Itoa(k0b)); !slices.Equal(got, []string{"s0"}) {
 		t.Fatalf("the row is on %v after the refusals, want s0 unchanged", got)
 	}
 }
@@ -238,7 +258,7 @@ func TestMoveInsideATwoPhaseTransaction(t *testing.T) {
 // is refused with error 1235 naming the referencing table, and nothing
 // changes.
 func TestMoveRefusedForAReferencedTable(t *testing.T) {
-	db := strataDB(t)
+	db := twoPCDB(t)
 	for _, s := range shardNames {
 		mustExec(t, direct[s], "CREATE TABLE blog.audit_notes (id INT PRIMARY KEY, audit_id BIGINT NOT NULL, FOREIGN KEY (audit_id) REFERENCES blog.audit (id) ON DELETE CASCADE)")
 	}
@@ -283,7 +303,8 @@ const moveTypesDDL = `CREATE TABLE %s (a INT NOT NULL, b VARCHAR(10) NOT NULL, k
 func TestMoveKeepsEveryColumnType(t *testing.T) {
 	strataDB(t)
 	cfg, err := parseConfig(strings.Replace(times.strataYAML(moveTypesAddr, moveTypesAdmin), "tables:\n",
-		"tables:\n  move_types: {shard_key: k, method: modulo, shards: [s0, s1, s2, s3]}\n", 1))
+		"tables:\n  move_types: {shard_key: k, method: modulo, shards: [s0, s1, s2, s3]}\n", 1) +
+		"transactions: {mode: twopc}\n")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,10 +353,10 @@ func TestMoveKeepsEveryColumnType(t *testing.T) {
 }
 
 // movedRowsMetric reads strata_shard_moved_rows_total by "from>to".
-func movedRowsMetric(t *testing.T) map[string]int {
+func movedRowsMetric(t *testing.T, admin string) map[string]int {
 	t.Helper()
 	out := map[string]int{}
-	for _, line := range strings.Split(metricsText(t, strataAdmin), "\n") {
+	for _, line := range strings.Split(metricsText(t, admin), "\n") {
 		var from, to string
 		var n float64
 		if _, err := fmt.Sscanf(line, "strata_shard_moved_rows_total{from=%q,to=%q} %g", &from, &to, &n); err == nil {

@@ -213,12 +213,13 @@ func TestUpdateDeleteByKeyTouchOneShard(t *testing.T) {
 	}
 }
 
-// An UPDATE that sets the shard key moves the row to the new key's shard,
-// under every placement method, whether the WHERE names the key or only
-// the primary key: afterwards exactly one shard holds it, the owner of its
-// new key. A date table refuses, and no shard runs the UPDATE.
+// With two-phase commit an UPDATE that sets the shard key moves the row to
+// the new key's shard, under every placement method, whether the WHERE
+// names the key or only the primary key: afterwards exactly one shard
+// holds it, the owner of its new key. A date table refuses, and no shard
+// runs the UPDATE.
 func TestUpdateOfShardKeyMovesTheRow(t *testing.T) {
-	db := strataDB(t)
+	db := twoPCDB(t)
 	all := testRows()
 	for _, name := range []string{"entries", "comments", "events", "members", "orders"} {
 		tb := ds.tables[name]
