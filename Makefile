@@ -22,7 +22,7 @@ help:
 	@echo "make build      build $(BIN)"
 	@echo "make deps       install MariaDB, PHP (pdo_mysql), sysbench if missing"
 	@echo "make test       deps, gofmt check, go vet, go test (needs MariaDB)"
-	@echo "make nightly    the sharding differential test at full size (20000 queries)"
+	@echo "make nightly    the sharding differential tests at full size (20000 queries, 20000 writes)"
 	@echo "make demo       sandbox servers + blog schema/data + strata serve"
 	@echo "make demo-down  stop the demo's servers and remove their data"
 	@echo "make demo-sharded       the blog sharded over three shards + a table group"
@@ -45,7 +45,7 @@ vet:
 test: deps fmt-check vet
 	STRATA_REQUIRE_MARIADB=1 $(GO) test -count=1 -timeout 25m ./...
 
-# The sharding differential test with many more random queries than make test.
+# The sharding differential tests with many more random queries and writes than make test.
 nightly: deps
 	STRATA_REQUIRE_MARIADB=1 STRATA_DIFF_QUERIES=20000 $(GO) test -count=1 -timeout 60m -run Differential -v ./test/sharding/
 
