@@ -10,11 +10,12 @@ import (
 
 // MovePlan is how an UPDATE that sets its rows' shard key moves the rows
 // whose new key another shard owns. On every shard but Dest the matched
-// rows are read and locked (Select), inserted on Dest as they are, updated
-// there by the statement's own SET (Update, by primary key, so MariaDB
-// evaluates every assignment on the row's old values as it would have
-// in place) and deleted where they were; Dest's own matched rows are
-// updated in place first, so no row is updated twice. The executor runs
+// rows are read and locked (Select); Dest's own matched rows are updated
+// in place (its route's SQL); then the others are inserted on Dest as they
+// are, updated there by the statement's own SET (Update, by primary key,
+// so MariaDB evaluates every assignment on the row's old values as it
+// would have in place, and no row is updated twice) and deleted where
+// they were. The executor runs
 // it all in one transaction per shard, committed together; rows move only
 // with two-phase commit (committed one shard after another, a failure
 // between the commits would leave a row on both shards or on neither), so

@@ -53,24 +53,39 @@ func (s *Session) moveWork(plan *planner.ShardPlan) shardWork {
 		if dest == nil {
 			return w, nil, fmt.Errorf("no connection to %s, where the rows move", m.Dest)
 		}
-		table, err := readMovedTable(ctx, dest.conn, m.Table)
-		if err != nil {
-			return w, dest, err
-		}
-		var leaving []*leavingRows
-		budget := s.maxPulled()
+		// Which shards hold rows that leave: most often none (the key
+		// set to its own value by primary key), and then the table's
+		// columns need not be read.
+		var from []*shardConn
 		for _, cluster := range m.Sources(plan) {
-			l, err := s.readLeaving(ctx, m, table, connOf(conns, cluster), &budget)
+			src := connOf(conns, cluster)
+			n, err := countLeaving(ctx, m, src)
 			if err != nil {
-				return w, l.src, err
+				return w, src, err
 			}
-			if len(l.rows) > 0 {
+			if n > 0 {
+				from = append(from, src)
+			}
+		}
+		if len(from) > 0 && !s.twoPhase() {
+			return w, nil, wire.NewError(wire.ErNotSupportedYet, "Strata: this UPDATE changes %s, the shard key of %s, and would move rows from %s to %s; Strata moves rows between shards only with two-phase commit (transactions.mode: twopc in its config), so that a row is never left on both shards or on neither: set it, or DELETE the rows and INSERT them again",
+				m.Key, m.Table.Name, clusterNames(from), m.Dest)
+		}
+		var table *movedTable
+		var leaving []*leavingRows
+		if len(from) > 0 {
+			var err error
+			if table, err = readMovedTable(ctx, dest.conn, m.Table); err != nil {
+				return w, dest, err
+			}
+			budget := s.maxPulled()
+			for _, src := range from {
+				l, err := s.readLeaving(ctx, m, table, src, &budget)
+				if err != nil {
+					return w, l.src, err
+				}
 				leaving = append(leaving, l)
 			}
-		}
-		if len(leaving) > 0 && !s.twoPhase() {
-			return w, nil, wire.NewError(wire.ErNotSupportedYet, "Strata: this UPDATE changes %s, the shard key of %s, and would move rows from %s to %s; Strata moves rows between shards only with two-phase commit (transactions.mode: twopc in its config), so that a row is never left on both shards or on neither: set it, or DELETE the rows and INSERT them again",
-				m.Key, m.Table.Name, leavingFrom(leaving), m.Dest)
 		}
 		if dest.route.SQL != "" {
 			res, err := dest.conn.Exec(ctx, dest.route.SQL)
@@ -99,12 +114,33 @@ type leavingRows struct {
 	rows []engine.Row
 }
 
-func leavingFrom(ls []*leavingRows) string {
-	names := make([]string, len(ls))
-	for i, l := range ls {
-		names[i] = l.src.route.Cluster
+func clusterNames(conns []*shardConn) string {
+	names := make([]string, len(conns))
+	for i, sc := range conns {
+		names[i] = sc.route.Cluster
 	}
 	return strings.Join(names, ", ")
+}
+
+// countLeaving locks and counts the rows the UPDATE matches on src.
+func countLeaving(ctx context.Context, m *planner.MovePlan, src *shardConn) (int, error) {
+	sql, err := m.Select(src.route.Cluster, []string{"1"})
+	if err != nil {
+		return 0, err
+	}
+	r, err := src.conn.QueryRows(ctx, sql)
+	if err != nil {
+		return 0, err
+	}
+	defer r.Close()
+	for {
+		if _, err := r.Next(ctx); err != nil {
+			if errors.Is(err, io.EOF) {
+				return r.RowCount(), nil
+			}
+			return 0, err
+		}
+	}
 }
 
 // add counts one statement's OK into the write's result.

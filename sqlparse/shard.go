@@ -86,11 +86,11 @@ type ShardStmt struct {
 	// and INSERT ... SELECT (which is Unsupported on a sharded target).
 	Insert *InsertRows
 	// SetsShardKey: an UPDATE assigns the shard key of a sharded target
-	// (refused: the row would have to move to another shard).
+	// (its rows may have to move to another shard).
 	SetsShardKey bool
 	// NewKey is the value an UPDATE that sets its target's shard key
 	// assigns to it; nil when it assigns none, or when MoveBlocker says
-	// why the rows could not move.
+	// why the rows could not move (an UPDATE of several tables, IGNORE).
 	NewKey      *Operand
 	MoveBlocker string
 	// Params is the number of ? placeholders in the statement.
