@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -29,6 +30,10 @@ actions:
               on the shard that owns it; run it from cron before a period starts
   capacity    how full the open-ended last range of every range-sharded table
               is, against the previous range's size (warns at capacity_warn)
+  verify      read the shard key of every row of every sharded table on each
+              shard and report rows the layout places elsewhere (Strata would
+              not find them by their key), and compare the copies of
+              reference tables; reads whole tables
 `
 
 // runShards implements `strata shards precreate|capacity`.
@@ -36,7 +41,7 @@ func runShards(args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
 		fmt.Fprint(flagOutput(), shardsUsage)
 		if len(args) == 0 {
-			return errors.New("missing action (precreate or capacity)")
+			return errors.New("missing action (precreate, capacity or verify)")
 		}
 		return nil
 	}
@@ -45,9 +50,11 @@ func runShards(args []string) error {
 		return shardsPrecreate(args[1:])
 	case "capacity":
 		return shardsCapacity(args[1:])
+	case "verify":
+		return shardsVerify(args[1:])
 	default:
 		fmt.Fprint(flagOutput(), shardsUsage)
-		return fmt.Errorf("unknown action %q (want precreate or capacity)", args[0])
+		return fmt.Errorf("unknown action %q (want precreate, capacity or verify)", args[0])
 	}
 }
 
@@ -59,14 +66,14 @@ type shardsFlags struct {
 	timeout time.Duration
 }
 
-func newShardsFlagSet(name, usage string) (*flag.FlagSet, *shardsFlags) {
+func newShardsFlagSet(name, usage string, timeout time.Duration) (*flag.FlagSet, *shardsFlags) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(cliErr)
 	sf := &shardsFlags{}
 	fs.StringVar(&sf.config, "c", "strata.yaml", "config file")
 	fs.StringVar(&sf.schema, "schema", "", "the application's schema (database) holding the tables (required)")
 	fs.BoolVar(&sf.json, "json", false, "print JSON")
-	fs.DurationVar(&sf.timeout, "timeout", time.Minute, "give up after this long")
+	fs.DurationVar(&sf.timeout, "timeout", timeout, "give up after this long")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usage)
 		fmt.Fprintln(fs.Output(), "\nflags:")
@@ -105,7 +112,7 @@ func (sf *shardsFlags) open(fs *flag.FlagSet) (*shardsEnv, error) {
 }
 
 func shardsPrecreate(args []string) error {
-	fs, sf := newShardsFlagSet("shards precreate", "usage: strata shards precreate -c FILE -schema NAME [-periods N | -all] [-json]\n")
+	fs, sf := newShardsFlagSet("shards precreate", "usage: strata shards precreate -c FILE -schema NAME [-periods N | -all] [-json]\n", time.Minute)
 	periods := fs.Int("periods", 0, "periods to create from the current one (default: 1 + the table's ahead)")
 	all := fs.Bool("all", false, "create every missing period table from the table's since: on (history), not only upcoming ones")
 	if _, err := parseArgs(fs, args); err != nil {
@@ -164,7 +171,7 @@ func countErrors(tables []shardops.PeriodTable) int {
 }
 
 func shardsCapacity(args []string) error {
-	fs, sf := newShardsFlagSet("shards capacity", "usage: strata shards capacity -c FILE -schema NAME [-json]\n")
+	fs, sf := newShardsFlagSet("shards capacity", "usage: strata shards capacity -c FILE -schema NAME [-json]\n", time.Minute)
 	if _, err := parseArgs(fs, args); err != nil {
 		return helpIsNoError(err)
 	}
@@ -221,4 +228,59 @@ func printValue(v any) {
 		return
 	}
 	cliOut.Write(append(data, '\n'))
+}
+
+func shardsVerify(args []string) error {
+	fs, sf := newShardsFlagSet("shards verify", "usage: strata shards verify -c FILE -schema NAME [-table NAME] [-examples N] [-json]\n", time.Hour)
+	table := fs.String("table", "", "verify only this table")
+	examples := fs.Int("examples", 5, "misplaced keys to show per shard")
+	if _, err := parseArgs(fs, args); err != nil {
+		return helpIsNoError(err)
+	}
+	env, err := sf.open(fs)
+	if err != nil {
+		return err
+	}
+	defer env.stop()
+	reports := shardops.Verify(env.ctx, env.layout, env.dbs.Open, sf.schema, *table, *examples)
+	if sf.json {
+		printValue(reports)
+	} else {
+		printPlacement(reports, sf.config)
+	}
+	for _, r := range reports {
+		switch {
+		case r.Error != "":
+			return errors.New("some tables could not be read (see above)")
+		case r.Misplaced > 0 || r.Differs:
+			return errors.New("rows are not where the layout places them (see above)")
+		}
+	}
+	return nil
+}
+
+func printPlacement(reports []shardops.PlacementReport, path string) {
+	if len(reports) == 0 {
+		fmt.Fprintln(cliOut, "no sharded or reference tables in", path)
+		return
+	}
+	tw := newTable()
+	fmt.Fprintln(tw, "TABLE\tSHARD\tPHYSICAL\tROWS\tMISPLACED\tSTATUS")
+	for _, r := range reports {
+		status := "ok"
+		switch {
+		case r.Error != "":
+			status = "error: " + r.Error
+		case r.Differs:
+			status = fmt.Sprintf("copies differ (checksum %d)", *r.Checksum)
+		case r.Misplaced > 0:
+			var ex []string
+			for _, e := range r.Examples {
+				ex = append(ex, e.Key+" belongs to "+e.Belongs)
+			}
+			status = "misplaced: " + strings.Join(ex, "; ")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\n", r.Table, r.Shard, r.Physical, r.Rows, r.Misplaced, status)
+	}
+	tw.Flush()
 }

@@ -75,6 +75,12 @@ func TestShardsUnreachable(t *testing.T) {
 	if !strings.HasPrefix(tables[0].Table, "posts_") {
 		t.Errorf("period table %q", tables[0].Table)
 	}
+
+	out, err = run(t, runShards, "verify", "-c", path, "-schema", "blog")
+	if err == nil || !strings.Contains(err.Error(), "could not be read") {
+		t.Errorf("verify error = %v", err)
+	}
+	wantLines(t, out, "TABLE", "events", "s0", "s1", "error:")
 }
 
 func TestShardsNothingToDo(t *testing.T) {
@@ -85,6 +91,7 @@ clusters:
 `)
 	wantLines(t, mustRun(t, runShards, "capacity", "-c", path, "-schema", "blog"), "no range-sharded tables")
 	wantLines(t, mustRun(t, runShards, "precreate", "-c", path, "-schema", "blog"), "no date-sharded tables")
+	wantLines(t, mustRun(t, runShards, "verify", "-c", path, "-schema", "blog"), "no sharded or reference tables")
 	if out := mustRun(t, runShards, "capacity", "-c", path, "-schema", "blog", "-json"); strings.TrimSpace(out) != "[]" {
 		t.Errorf("capacity -json = %q", out)
 	}

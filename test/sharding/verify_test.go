@@ -1,0 +1,118 @@
+package sharding
+
+import (
+	"database/sql"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/strata-proxy/strata/shard"
+	"github.com/strata-proxy/strata/shardops"
+)
+
+// verifyLayout runs shardops.Verify (strata shards verify) over the test
+// topology, as the backend account, with the config's lookup tables.
+func verifyLayout(t *testing.T, table string) []shardops.PlacementReport {
+	t.Helper()
+	cfg, err := parseConfig(times.strataYAML(strataAddr, strataAdmin))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dbs := shardops.NewDBs(cfg)
+	t.Cleanup(func() { dbs.Close() })
+	layout, err := cfg.Layout(shardops.NewLookupReader(dbs.Open, "blog", shardops.LookupSpecs(cfg)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return shardops.Verify(t.Context(), layout, dbs.Open, "blog", table, 3)
+}
+
+// strata shards verify reads every row's shard key on every shard and
+// finds the rows the layout places elsewhere, which Strata would not find
+// by their key: on the data loaded through Strata (every method, 24
+// monthly period tables, a lookup table) it finds none; a row written
+// straight to the wrong shard, and a reference table copy changed on one
+// cluster, are reported.
+func TestVerifyFindsRowsOffTheirShard(t *testing.T) {
+	strataDB(t) // the data
+	reports := verifyLayout(t, "")
+	seen := map[string]int64{}
+	for _, r := range reports {
+		if r.Error != "" || r.Misplaced != 0 || r.Differs {
+			t.Errorf("on the loaded data: %+v", r)
+		}
+		seen[r.Table] += r.Rows
+	}
+	for name, tb := range ds.tables {
+		if tb.cluster != "" {
+			continue // a table group lives whole on its cluster
+		}
+		if seen[name] < int64(len(tb.rows)) {
+			t.Errorf("%s: verify read %d rows, the data has %d", name, seen[name], len(tb.rows))
+		}
+	}
+
+	cleanup(t, "comments", "id = 9300501")
+	key := keyOn("s0", 9300500)
+	mustExec(t, direct["s2"], "INSERT INTO blog.comments (id, entry_id, body) VALUES (9300501, "+strconv.Itoa(key)+", 'stray')")
+	var found bool
+	for _, r := range verifyLayout(t, "comments") {
+		if r.Shard != "s2" {
+			if r.Misplaced != 0 {
+				t.Errorf("comments on %s: %d misplaced, want 0", r.Shard, r.Misplaced)
+			}
+			continue
+		}
+		found = r.Misplaced == 1 && slices.Equal(r.Examples, []shardops.MisplacedRow{{Key: strconv.Itoa(key), Belongs: "s0"}})
+		if !found {
+			t.Errorf("comments on s2: %+v, want the stray row %d reported as belonging to s0", r, key)
+		}
+	}
+
+	// A post in another month's table of the same shard: the right shard,
+	// the wrong period table.
+	tables := times.postsTables()
+	var home, stray shard.DateTable
+	for i, a := range tables {
+		for _, b := range tables[i+1:] {
+			if a.Shard == b.Shard && home.Table == "" {
+				home, stray = a, b
+			}
+		}
+	}
+	when := home.Start.Add(36 * time.Hour).Format(time.DateTime)
+	mustExec(t, direct[stray.Shard], "INSERT INTO blog."+stray.Table+" (id, created_at, title) VALUES (9300601, '"+when+"', 'stray post')")
+	t.Cleanup(func() { direct[stray.Shard].Exec("DELETE FROM blog." + stray.Table + " WHERE id = 9300601") })
+	want := shardops.MisplacedRow{Key: when, Belongs: home.Shard + " (" + home.Table + ")"}
+	found = false
+	for _, r := range verifyLayout(t, "posts") {
+		if r.Physical == stray.Table {
+			found = r.Misplaced == 1 && slices.Equal(r.Examples, []shardops.MisplacedRow{want})
+		} else if r.Misplaced != 0 {
+			t.Errorf("posts in %s: %d misplaced, want 0", r.Physical, r.Misplaced)
+		}
+	}
+	if !found {
+		t.Errorf("the post dated %s in %s was not reported as belonging to %s", when, stray.Table, want.Belongs)
+	}
+
+	var code string
+	var population sql.NullInt64
+	if err := direct["s1"].QueryRow("SELECT code, population FROM blog.countries ORDER BY code LIMIT 1").Scan(&code, &population); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := direct["s1"].Exec("UPDATE blog.countries SET population = IFNULL(population, 0) + 1 WHERE code = ?", code); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { direct["s1"].Exec("UPDATE blog.countries SET population = ? WHERE code = ?", population, code) })
+	copies := verifyLayout(t, "countries")
+	if len(copies) != len(shardNames) {
+		t.Fatalf("countries: %d copies compared, want %d", len(copies), len(shardNames))
+	}
+	for _, r := range copies {
+		if !r.Differs || r.Checksum == nil {
+			t.Errorf("countries on %s after a copy changed: %+v, want the copies reported as different", r.Shard, r)
+		}
+	}
+}
