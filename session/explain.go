@@ -83,7 +83,11 @@ func (s *Session) explainPlan(ctx context.Context, sql string, depth int) ([]Exp
 		}
 		return nil, err
 	}
-	return describePlan(plan), nil
+	rows := describePlan(plan)
+	if plan.Move != nil && !s.twoPhase() {
+		rows = append(rows, ExplainRow{Step: "strata", Detail: "transactions.mode is not twopc: refused, nothing changed, if a matched row is on another shard than " + plan.Move.Dest})
+	}
+	return rows, nil
 }
 
 // explainPullout describes a SELECT whose subqueries over shards run first

@@ -192,6 +192,10 @@ func TestShardKeyUpdateWithoutTwoPhaseCommit(t *testing.T) {
 	if got := holders(t, "comments", "id = 9300201 AND body = 'same shard' AND entry_id = "+strconv.Itoa(k0b)); !slices.Equal(got, []string{"s0"}) {
 		t.Fatalf("the row updated within its shard is on %v, want s0", got)
 	}
+	explain := strings.Join(testenv.Strings(t, db, "EXPLAIN STRATA UPDATE comments SET entry_id = "+strconv.Itoa(k1)+" WHERE id = 9300201"), "\n")
+	if !strings.Contains(explain, "transactions.mode is not twopc: refused") {
+		t.Errorf("EXPLAIN STRATA of a move without twopc does not say it may be refused:\n%s", explain)
+	}
 	for _, tt := range []struct{ q, want string }{
 		{"UPDATE comments SET entry_id = " + strconv.Itoa(k1) + " WHERE entry_id = " + strconv.Itoa(k0b), "only with two-phase commit (transactions.mode: twopc"},
 		{"UPDATE comments SET entry_id = " + strconv.Itoa(k1) + " WHERE id = 9300201", "would move rows from s0 to s1"},
