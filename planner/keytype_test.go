@@ -15,7 +15,7 @@ import (
 func TestKeyTypeDecidesQuotedNumbers(t *testing.T) {
 	s := testSharding(t)
 	unknown := s.Layout()
-	learned := unknown.WithKeyTypes(map[string]shard.KeyType{"entries": shard.KeyTypeInteger, "members": shard.KeyTypeText, "comments": shard.KeyTypeInteger})
+	learned := unknown.WithKeyTypes(map[string]shard.KeyColumn{"entries": {Type: shard.KeyTypeInteger}, "members": {Type: shard.KeyTypeText}, "comments": {Type: shard.KeyTypeInteger}})
 	shardOf := func(table string, v shard.Value) string {
 		sh, err := unknown.Table(table).Method.ShardFor(v)
 		if err != nil {
@@ -76,10 +76,10 @@ func TestRefineLayoutLosesToAReload(t *testing.T) {
 	old := s.Layout()
 	reloaded := old.WithKeyTypes(nil)
 	s.SetLayout(reloaded)
-	if s.RefineLayout(old, old.WithKeyTypes(map[string]shard.KeyType{"entries": shard.KeyTypeInteger})) {
+	if s.RefineLayout(old, old.WithKeyTypes(map[string]shard.KeyColumn{"entries": {Type: shard.KeyTypeInteger}})) {
 		t.Fatal("a refinement of the layout before a reload replaced the reloaded one")
 	}
-	if !s.RefineLayout(reloaded, reloaded.WithKeyTypes(map[string]shard.KeyType{"entries": shard.KeyTypeInteger})) {
+	if !s.RefineLayout(reloaded, reloaded.WithKeyTypes(map[string]shard.KeyColumn{"entries": {Type: shard.KeyTypeInteger}})) {
 		t.Fatal("refining the current layout failed")
 	}
 	if kt := s.Layout().Table("entries").KeyType; kt != shard.KeyTypeInteger {

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"reflect"
 	"time"
 
@@ -156,6 +157,18 @@ func (s *Strata) explain(ctx context.Context, sql, user, schema string) (any, er
 	return session.Explain(ctx, s.Env, sql, user, schema)
 }
 
+// warnFoldedKey tells the operator when a text shard key's collation
+// matches spellings Strata places apart: a row stored as 'Zoe' is not
+// found by WHERE username = 'zoe' through Strata, though MariaDB would
+// match it.
+func warnFoldedKey(log *slog.Logger, t *shard.Table, kc shard.KeyColumn) {
+	if t == nil || kc.Type != shard.KeyTypeText || !shard.FoldsCase(kc.Collation) || t.Method.Name() == "lookup" {
+		return // a lookup table compares keys in MariaDB, with the collation
+	}
+	log.Warn("the shard key's collation matches keys that differ in case or accents as one value, but Strata places a key by its bytes: a row stored as 'Zoe' is not found by = 'zoe'. Store the keys in one spelling (lower-case, say) and query them so, or give the key column a case-sensitive collation (_bin)",
+		"table", t.Name, "key", t.Method.Key(), "collation", kc.Collation)
+}
+
 // TableInfo is one placed table as GET /api/tables shows it.
 type TableInfo struct {
 	Name      string `json:"name"`
@@ -165,10 +178,14 @@ type TableInfo struct {
 	ShardKey  string `json:"shard_key,omitempty"`
 	// KeyType: the key column's type as Strata learned it from a shard
 	// (integer, text, other), "unknown" until then.
-	KeyType  string   `json:"key_type,omitempty"`
-	Shards   []string `json:"shards,omitempty"`
-	Scatter  string   `json:"scatter,omitempty"`
-	Sequence string   `json:"sequence,omitempty"`
+	KeyType string `json:"key_type,omitempty"`
+	// KeyCollation: a text key's collation; KeyFoldsCase is set when it
+	// matches spellings Strata places apart ('Zoe' and 'zoe').
+	KeyCollation string   `json:"key_collation,omitempty"`
+	KeyFoldsCase bool     `json:"key_folds_case,omitempty"`
+	Shards       []string `json:"shards,omitempty"`
+	Scatter      string   `json:"scatter,omitempty"`
+	Sequence     string   `json:"sequence,omitempty"`
 }
 
 // tables describes the current layout.
@@ -184,7 +201,8 @@ func (s *Strata) tables() any {
 		switch t.Placement {
 		case shard.PlaceSharded:
 			ti.Method, ti.ShardKey, ti.Shards = t.Method.Name(), t.Method.Key(), t.Method.Shards()
-			ti.KeyType = t.KeyType.String()
+			ti.KeyType, ti.KeyCollation = t.KeyType.String(), t.KeyCollation
+			ti.KeyFoldsCase = t.KeyType == shard.KeyTypeText && shard.FoldsCase(t.KeyCollation) && t.Method.Name() != "lookup"
 			ti.Scatter = config.ScatterAllow
 			if t.ScatterDeny {
 				ti.Scatter = config.ScatterDeny
@@ -228,8 +246,9 @@ func (s *Strata) learnKeyTypes(ctx context.Context) {
 		types, err := shardops.KeyTypes(c, layout, sh.dbs.Open, sh.cfg.Schema)
 		cancel()
 		if len(types) > 0 && s.Env.Sharding.RefineLayout(layout, layout.WithKeyTypes(types)) {
-			for name, kt := range types {
-				s.Log.Info("learned the shard key type", "table", name, "type", kt.String())
+			for name, kc := range types {
+				s.Log.Info("learned the shard key type", "table", name, "type", kc.Type.String(), "collation", kc.Collation)
+				warnFoldedKey(s.Log, layout.Table(name), kc)
 			}
 			tried = s.Env.Sharding.Layout()
 		}

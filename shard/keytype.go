@@ -33,9 +33,27 @@ func KeyTypeOf(dataType string) KeyType {
 	return KeyTypeOther
 }
 
+// KeyColumn is what Strata learns of a sharded table's key column from a
+// shard's server.
+type KeyColumn struct {
+	Type KeyType
+	// Collation is a text key's collation ("" for other types).
+	Collation string
+}
+
+// FoldsCase reports whether a collation matches texts that differ in case
+// or accents as one value ('Zoe' = 'zoe' = 'zoé'): the _ci
+// (case-insensitive) and _ai (accent-insensitive) ones. Strata places a
+// text key by its bytes, so with such a key column a read spelled unlike
+// the stored key is routed to another shard than the row's.
+func FoldsCase(collation string) bool {
+	c := strings.ToLower(collation)
+	return strings.Contains(c, "_ci") || strings.Contains(c, "_ai")
+}
+
 // WithKeyTypes returns a copy of l whose sharded tables have the key
-// types given by table name; tables not in types keep theirs.
-func (l *Layout) WithKeyTypes(types map[string]KeyType) *Layout {
+// columns given by table name; tables not in types keep theirs.
+func (l *Layout) WithKeyTypes(types map[string]KeyColumn) *Layout {
 	if l == nil {
 		return nil
 	}
@@ -43,7 +61,7 @@ func (l *Layout) WithKeyTypes(types map[string]KeyType) *Layout {
 	for _, t := range l.sorted {
 		c := *t
 		if k, ok := types[t.Name]; ok && t.Placement == PlaceSharded {
-			c.KeyType = k
+			c.KeyType, c.KeyCollation = k.Type, k.Collation
 		}
 		out.byName[c.Name] = &c
 		out.sorted = append(out.sorted, &c)

@@ -30,7 +30,7 @@ func TestWithKeyTypesCopiesTheLayout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	next := l.WithKeyTypes(map[string]KeyType{"a": KeyTypeInteger, "r": KeyTypeText})
+	next := l.WithKeyTypes(map[string]KeyColumn{"a": {Type: KeyTypeInteger}, "r": {Type: KeyTypeText}})
 	if got := next.Table("a").KeyType; got != KeyTypeInteger {
 		t.Errorf("a: %s, want integer", got)
 	}
@@ -45,5 +45,17 @@ func TestWithKeyTypesCopiesTheLayout(t *testing.T) {
 	}
 	if !slices.Equal(next.ShardClusters(), l.ShardClusters()) || next.DefaultCluster() != "main" {
 		t.Errorf("the copy lost the layout's clusters")
+	}
+}
+
+func TestFoldsCase(t *testing.T) {
+	for collation, want := range map[string]bool{
+		"utf8mb4_general_ci": true, "utf8mb4_unicode_520_ci": true, "latin1_swedish_ci": true,
+		"utf8mb4_uca1400_ai_cs": true, "utf8mb4_general_nopad_ci": true,
+		"utf8mb4_bin": false, "utf8mb4_nopad_bin": false, "binary": false, "utf8mb4_uca1400_as_cs": false, "": false,
+	} {
+		if got := FoldsCase(collation); got != want {
+			t.Errorf("FoldsCase(%q) = %v, want %v", collation, got, want)
+		}
 	}
 }

@@ -65,8 +65,10 @@ type Table struct {
 	// Range.Capacity); 0 means the default, 0.8.
 	CapacityWarn float64
 	// KeyType is the key column's type, learned from a shard's server
-	// after start (KeyTypeUnknown until then).
-	KeyType KeyType
+	// after start (KeyTypeUnknown until then), and KeyCollation a text
+	// key's collation.
+	KeyType      KeyType
+	KeyCollation string
 	// LookupTable and LookupCluster are the lookup method's table and the
 	// cluster whose primary holds it.
 	LookupTable   string

@@ -13,8 +13,8 @@ import (
 // type is not known yet, the type of its key column in schema. Tables the
 // shard does not answer for (down, or the table not created yet) are left
 // out, with the failures joined, so a later call can try them again.
-func KeyTypes(ctx context.Context, layout *shard.Layout, open Opener, schema string) (map[string]shard.KeyType, error) {
-	out := map[string]shard.KeyType{}
+func KeyTypes(ctx context.Context, layout *shard.Layout, open Opener, schema string) (map[string]shard.KeyColumn, error) {
+	out := map[string]shard.KeyColumn{}
 	var errs []error
 	for _, t := range layout.UnknownKeyTypes() {
 		kt, err := keyType(ctx, open, schema, t)
@@ -27,19 +27,20 @@ func KeyTypes(ctx context.Context, layout *shard.Layout, open Opener, schema str
 	return out, errors.Join(errs...)
 }
 
-func keyType(ctx context.Context, open Opener, schema string, t *shard.Table) (shard.KeyType, error) {
+func keyType(ctx context.Context, open Opener, schema string, t *shard.Table) (shard.KeyColumn, error) {
 	db, err := open(t.Method.Shards()[0])
 	if err != nil {
-		return 0, err
+		return shard.KeyColumn{}, err
 	}
 	var dataType string
-	err = db.QueryRowContext(ctx, "SELECT DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND COLUMN_NAME = ?",
-		schema, t.Name, t.Method.Key()).Scan(&dataType)
+	var collation sql.NullString
+	err = db.QueryRowContext(ctx, "SELECT DATA_TYPE, COLLATION_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND COLUMN_NAME = ?",
+		schema, t.Name, t.Method.Key()).Scan(&dataType, &collation)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, fmt.Errorf("no column %s.%s.%s on shard %s yet", schema, t.Name, t.Method.Key(), t.Method.Shards()[0])
+		return shard.KeyColumn{}, fmt.Errorf("no column %s.%s.%s on shard %s yet", schema, t.Name, t.Method.Key(), t.Method.Shards()[0])
 	}
 	if err != nil {
-		return 0, err
+		return shard.KeyColumn{}, err
 	}
-	return shard.KeyTypeOf(dataType), nil
+	return shard.KeyColumn{Type: shard.KeyTypeOf(dataType), Collation: collation.String}, nil
 }

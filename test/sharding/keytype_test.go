@@ -92,3 +92,51 @@ func countPrefix(rows []string, prefix string) int {
 	}
 	return n
 }
+
+// GET /api/tables shows a text key's collation, and flags one that
+// matches spellings Strata places apart ('Zoe' and 'zoe'): members'
+// username has the server's default, case-insensitive collation; a lookup
+// key is compared by MariaDB itself, and an integer key has none.
+func TestTablesShowTheKeyCollation(t *testing.T) {
+	strataDB(t)
+	var collation string
+	if err := direct["s0"].QueryRow("SELECT COLLATION_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'blog' AND TABLE_NAME = 'members' AND COLUMN_NAME = 'username'").Scan(&collation); err != nil {
+		t.Fatal(err)
+	}
+	type keyInfo struct {
+		Name      string
+		Collation string `json:"key_collation"`
+		FoldsCase bool   `json:"key_folds_case"`
+		KeyType   string `json:"key_type"`
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		var tables []keyInfo
+		resp, err := http.Get("http://" + strataAdmin + "/api/tables")
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = json.NewDecoder(resp.Body).Decode(&tables)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]keyInfo{}
+		for _, tb := range tables {
+			got[tb.Name] = tb
+		}
+		if got["members"].KeyType == "text" {
+			if m := got["members"]; m.Collation != collation || !m.FoldsCase {
+				t.Errorf("members: %+v, want collation %s flagged as folding case", m, collation)
+			}
+			if e := got["entries"]; e.Collation != "" || e.FoldsCase {
+				t.Errorf("entries (integer key): %+v, want no collation", e)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("members' key type never learned: %+v", got["members"])
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
