@@ -90,15 +90,36 @@ func (g writeGen) comments() string {
 		if g.keyUpdate() {
 			return fmt.Sprintf("UPDATE comments SET entry_id = %d, votes = votes * 2 WHERE %s%s", g.commentKey(), cond(), region)
 		}
+		if from, to := g.commentKey(), g.commentKey(); g.r.IntN(3) == 0 && ds.tables["comments"].ownerOfKey(fmt.Sprint(from)) == ds.tables["comments"].ownerOfKey(fmt.Sprint(to)) {
+			// The key changes, the shard does not: runs without twopc too.
+			return fmt.Sprintf("UPDATE comments SET entry_id = %d, votes = votes + 1 WHERE entry_id = %d%s", to, from, region)
+		}
 		return fmt.Sprintf("UPDATE comments SET votes = IFNULL(votes, 0) + 1, body = CONCAT(body, 'u') WHERE %s%s", cond(), region)
+	}
+	if g.r.IntN(2) == 0 {
+		return fmt.Sprintf("DELETE FROM comments WHERE entry_id IN (%d, %d, %d)%s", g.commentKey(), g.commentKey(), g.commentKey(), region)
 	}
 	return fmt.Sprintf("DELETE FROM comments WHERE %s%s", cond(), region)
 }
 
 func (g writeGen) entries() string {
-	switch g.r.IntN(3) {
+	row := func() string {
+		return fmt.Sprintf("(%d, %d, 't%d', %d, 'draft')", g.id(), g.r.IntN(5), g.r.IntN(9), g.r.IntN(50))
+	}
+	rows := func() string {
+		out := []string{row()}
+		for g.r.IntN(2) == 0 {
+			out = append(out, row())
+		}
+		return strings.Join(out, ", ")
+	}
+	switch g.r.IntN(4) {
 	case 0:
-		return fmt.Sprintf("INSERT INTO entries (id, user_id, title, score, status) VALUES (%d, %d, 't%d', %d, 'draft')", g.id(), g.r.IntN(5), g.r.IntN(9), g.r.IntN(50))
+		insert := g.pick("INSERT", "INSERT IGNORE", "REPLACE")
+		return insert + " INTO entries (id, user_id, title, score, status) VALUES " + rows()
+	case 2:
+		return "INSERT INTO entries (id, user_id, title, score, status) VALUES " + rows() +
+			g.pick(" ON DUPLICATE KEY UPDATE score = score + VALUES(score)", " ON DUPLICATE KEY UPDATE status = 'again'", " ON DUPLICATE KEY UPDATE title = title")
 	case 1:
 		switch {
 		case !g.keyUpdate():
@@ -108,13 +129,14 @@ func (g writeGen) entries() string {
 		}
 		return fmt.Sprintf("UPDATE entries SET id = %d WHERE id IN (%d, %d)", g.id(), g.id(), g.id())
 	}
-	return fmt.Sprintf("DELETE FROM entries WHERE id = %d", g.id())
+	return fmt.Sprintf("DELETE FROM entries WHERE id IN (%d, %d, %d)", g.id(), g.id(), g.id())
 }
 
 func (g writeGen) members() string {
 	switch g.r.IntN(3) {
 	case 0:
-		return fmt.Sprintf("INSERT INTO members (username, country, age) VALUES (%s, %s, %d)", g.username(), g.pick("'fr'", "'de'", "NULL"), g.r.IntN(90))
+		return fmt.Sprintf("%s INTO members (username, country, age) VALUES (%s, %s, %d), (%s, %s, %d)", g.pick("INSERT", "INSERT IGNORE", "REPLACE"),
+			g.username(), g.pick("'fr'", "'de'", "NULL"), g.r.IntN(90), g.username(), g.pick("'fr'", "'de'", "NULL"), g.r.IntN(90))
 	case 1:
 		switch {
 		case !g.keyUpdate():
