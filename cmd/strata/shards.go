@@ -172,6 +172,23 @@ func countErrors(tables []shardops.PeriodTable) int {
 
 func shardsCapacity(args []string) error {
 	fs, sf := newShardsFlagSet("shards capacity", "usage: strata shards capacity -c FILE -schema NAME [-json]\n", time.Minute)
+	return shardsReport(fs, sf, args,
+		func(env *shardsEnv) []shardops.CapacityReport {
+			return shardops.Capacity(env.ctx, env.layout, env.dbs.Open, sf.schema)
+		},
+		printCapacity,
+		func(r shardops.CapacityReport) error {
+			if r.Error != "" {
+				return errors.New("some tables could not be measured")
+			}
+			return nil
+		})
+}
+
+// shardsReport runs a reporting action: it parses args, measures, prints
+// the reports (as JSON with -json), and returns the first report's
+// failure.
+func shardsReport[R any](fs *flag.FlagSet, sf *shardsFlags, args []string, measure func(*shardsEnv) []R, print func([]R, string), failure func(R) error) error {
 	if _, err := parseArgs(fs, args); err != nil {
 		return helpIsNoError(err)
 	}
@@ -180,18 +197,16 @@ func shardsCapacity(args []string) error {
 		return err
 	}
 	defer env.stop()
-	reports := shardops.Capacity(env.ctx, env.layout, env.dbs.Open, sf.schema)
-	failed := false
-	for _, r := range reports {
-		failed = failed || r.Error != ""
-	}
+	reports := measure(env)
 	if sf.json {
 		printValue(reports)
 	} else {
-		printCapacity(reports, sf.config)
+		print(reports, sf.config)
 	}
-	if failed {
-		return errors.New("some tables could not be measured")
+	for _, r := range reports {
+		if err := failure(r); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -234,29 +249,20 @@ func shardsVerify(args []string) error {
 	fs, sf := newShardsFlagSet("shards verify", "usage: strata shards verify -c FILE -schema NAME [-table NAME] [-examples N] [-json]\n", time.Hour)
 	table := fs.String("table", "", "verify only this table")
 	examples := fs.Int("examples", 5, "misplaced keys to show per shard")
-	if _, err := parseArgs(fs, args); err != nil {
-		return helpIsNoError(err)
-	}
-	env, err := sf.open(fs)
-	if err != nil {
-		return err
-	}
-	defer env.stop()
-	reports := shardops.Verify(env.ctx, env.layout, env.dbs.Open, sf.schema, *table, *examples)
-	if sf.json {
-		printValue(reports)
-	} else {
-		printPlacement(reports, sf.config)
-	}
-	for _, r := range reports {
-		switch {
-		case r.Error != "":
-			return errors.New("some tables could not be read (see above)")
-		case r.Misplaced > 0 || r.Differs:
-			return errors.New("rows are not where the layout places them (see above)")
-		}
-	}
-	return nil
+	return shardsReport(fs, sf, args,
+		func(env *shardsEnv) []shardops.PlacementReport {
+			return shardops.Verify(env.ctx, env.layout, env.dbs.Open, sf.schema, *table, *examples)
+		},
+		printPlacement,
+		func(r shardops.PlacementReport) error {
+			switch {
+			case r.Error != "":
+				return errors.New("some tables could not be read (see above)")
+			case r.Misplaced > 0 || r.Differs:
+				return errors.New("rows are not where the layout places them (see above)")
+			}
+			return nil
+		})
 }
 
 func printPlacement(reports []shardops.PlacementReport, path string) {
