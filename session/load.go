@@ -88,8 +88,7 @@ func (s *Session) loadWork(plan *planner.ShardPlan, table sqlparse.TableRef) sha
 			if plan.Copies && i > 0 {
 				continue // a reference table: each cluster loaded the same rows
 			}
-			w.affected += res.AffectedRows
-			w.warnings += res.Warnings
+			w.add(res)
 			sum.add(res.Info)
 		}
 		w.info = sum.String()

@@ -53,39 +53,17 @@ func (s *Session) moveWork(plan *planner.ShardPlan) shardWork {
 		if dest == nil {
 			return w, nil, fmt.Errorf("no connection to %s, where the rows move", m.Dest)
 		}
-		// Which shards hold rows that leave: most often none (the key
-		// set to its own value by primary key), and then the table's
-		// columns need not be read.
-		var from []*shardConn
-		for _, cluster := range m.Sources(plan) {
-			src := connOf(conns, cluster)
-			n, err := countLeaving(ctx, m, src)
-			if err != nil {
-				return w, src, err
-			}
-			if n > 0 {
-				from = append(from, src)
-			}
+		from, failed, err := leavingShards(ctx, m, plan, conns)
+		if err != nil {
+			return w, failed, err
 		}
 		if len(from) > 0 && !s.twoPhase() {
 			return w, nil, wire.NewError(wire.ErNotSupportedYet, "Strata: this UPDATE changes %s, the shard key of %s, and would move rows from %s to %s; Strata moves rows between shards only with two-phase commit (transactions.mode: twopc in its config), so that a row is never left on both shards or on neither: set it, or DELETE the rows and INSERT them again",
 				m.Key, m.Table.Name, clusterNames(from), m.Dest)
 		}
-		var table *movedTable
-		var leaving []*leavingRows
-		if len(from) > 0 {
-			var err error
-			if table, err = readMovedTable(ctx, dest.conn, m.Table); err != nil {
-				return w, dest, err
-			}
-			budget := s.maxPulled()
-			for _, src := range from {
-				l, err := s.readLeaving(ctx, m, table, src, &budget)
-				if err != nil {
-					return w, l.src, err
-				}
-				leaving = append(leaving, l)
-			}
+		table, leaving, failed, err := s.readAllLeaving(ctx, m, dest, from)
+		if err != nil {
+			return w, failed, err
 		}
 		if dest.route.SQL != "" {
 			res, err := dest.conn.Exec(ctx, dest.route.SQL)
@@ -99,11 +77,50 @@ func (s *Session) moveWork(plan *planner.ShardPlan) shardWork {
 			if err != nil {
 				return w, failed, err
 			}
-			w.affected += res.affected
-			w.warnings += res.warnings
+			w.add(res)
 		}
 		return w, nil, nil
 	}
+}
+
+// leavingShards lists the source shards that hold rows the UPDATE moves,
+// locking them: most often none (the key set to its own value by primary
+// key), and then the table's columns need not be read.
+func leavingShards(ctx context.Context, m *planner.MovePlan, plan *planner.ShardPlan, conns []*shardConn) ([]*shardConn, *shardConn, error) {
+	var from []*shardConn
+	for _, cluster := range m.Sources(plan) {
+		src := connOf(conns, cluster)
+		n, err := countLeaving(ctx, m, src)
+		if err != nil {
+			return nil, src, err
+		}
+		if n > 0 {
+			from = append(from, src)
+		}
+	}
+	return from, nil, nil
+}
+
+// readAllLeaving reads the table's columns from dest and the rows that
+// leave each shard of from, at most limits.max_pulled_rows in all.
+func (s *Session) readAllLeaving(ctx context.Context, m *planner.MovePlan, dest *shardConn, from []*shardConn) (*movedTable, []*leavingRows, *shardConn, error) {
+	if len(from) == 0 {
+		return nil, nil, nil, nil
+	}
+	table, err := readMovedTable(ctx, dest.conn, m.Table)
+	if err != nil {
+		return nil, nil, dest, err
+	}
+	var leaving []*leavingRows
+	budget := s.maxPulled()
+	for _, src := range from {
+		l, err := s.readLeaving(ctx, m, table, src, &budget)
+		if err != nil {
+			return nil, nil, l.src, err
+		}
+		leaving = append(leaving, l)
+	}
+	return table, leaving, nil, nil
 }
 
 // leavingRows are the rows an UPDATE of the shard key matched on one
@@ -141,12 +158,6 @@ func countLeaving(ctx context.Context, m *planner.MovePlan, src *shardConn) (int
 			return 0, err
 		}
 	}
-}
-
-// add counts one statement's OK into the write's result.
-func (w *writeResult) add(res backend.QueryResult) {
-	w.affected += res.AffectedRows
-	w.warnings += res.Warnings
 }
 
 func connOf(conns []*shardConn, cluster string) *shardConn {
@@ -193,11 +204,11 @@ func (s *Session) readLeaving(ctx context.Context, m *planner.MovePlan, t *moved
 // them on dest as they are, applies the statement's SET there by primary
 // key (so MariaDB evaluates it on the old values, as in place) and
 // deletes them where they were.
-func (s *Session) moveRows(ctx context.Context, m *planner.MovePlan, t *movedTable, l *leavingRows, dest *shardConn) (writeResult, *shardConn, error) {
-	var w writeResult
+func (s *Session) moveRows(ctx context.Context, m *planner.MovePlan, t *movedTable, l *leavingRows, dest *shardConn) (backend.QueryResult, *shardConn, error) {
+	var none backend.QueryResult
 	values, keys, err := movedLiterals(l.cols, l.rows, t)
 	if err != nil {
-		return w, nil, wire.NewError(wire.ErNotSupportedYet, "Strata: cannot move a row of %s between shards: %v", m.Table, err)
+		return none, nil, wire.NewError(wire.ErNotSupportedYet, "Strata: cannot move a row of %s between shards: %v", m.Table, err)
 	}
 	list := make([]string, len(t.copied))
 	for i, c := range t.copied {
@@ -205,23 +216,22 @@ func (s *Session) moveRows(ctx context.Context, m *planner.MovePlan, t *movedTab
 	}
 	insert := "INSERT INTO " + m.Name + " (" + strings.Join(list, ", ") + ") VALUES "
 	if _, err := execBatches(ctx, dest.conn, insert, values, ""); err != nil {
-		return w, dest, err
+		return none, dest, err
 	}
 	where := " WHERE " + keyTuple(t) + " IN ("
-	res, err := execBatches(ctx, dest.conn, m.Update+where, keys, ")")
+	updated, err := execBatches(ctx, dest.conn, m.Update+where, keys, ")")
 	if err != nil {
-		return w, dest, err
+		return none, dest, err
 	}
-	w.add(res)
 	deleted, err := execBatches(ctx, l.src.conn, "DELETE FROM "+m.Name+where, keys, ")")
 	if err != nil {
-		return w, l.src, err
+		return none, l.src, err
 	}
 	if deleted.AffectedRows != uint64(len(l.rows)) {
-		return w, nil, wire.NewError(wire.ErUnknownError, "Strata: moving rows of %s from %s deleted %d of the %d rows it read and locked there; nothing was changed", m.Table, l.src.route.Cluster, deleted.AffectedRows, len(l.rows))
+		return none, nil, wire.NewError(wire.ErUnknownError, "Strata: moving rows of %s from %s deleted %d of the %d rows it read and locked there; nothing was changed", m.Table, l.src.route.Cluster, deleted.AffectedRows, len(l.rows))
 	}
 	s.env.Metrics.MovedRows(l.src.route.Cluster, dest.route.Cluster, len(l.rows))
-	return w, nil, nil
+	return updated, nil, nil
 }
 
 // movedLiterals renders each row as a VALUES tuple and its primary key

@@ -21,6 +21,12 @@ type writeResult struct {
 	info               string // the OK's info line (LOAD DATA's "Records: ...")
 }
 
+// add counts one statement's OK into the write's result.
+func (w *writeResult) add(res backend.QueryResult) {
+	w.affected += res.AffectedRows
+	w.warnings += res.Warnings
+}
+
 // shardWork runs a write's statements on its connections once each
 // connection's transaction has begun. On failure it returns the
 // connection that failed, or nil when none did (a row of a LOAD DATA file
@@ -41,8 +47,7 @@ func runRoutes(plan *planner.ShardPlan) shardWork {
 			if plan.Copies && i > 0 {
 				continue
 			}
-			w.affected += res.AffectedRows
-			w.warnings += res.Warnings
+			w.add(res)
 			if w.insertID == 0 && res.LastInsertID != 0 {
 				w.insertID, w.insertConn = res.LastInsertID, sc.conn
 			}
