@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -375,4 +377,32 @@ func movedRowsMetric(t *testing.T, admin string) map[string]int {
 func isMySQLError(err error, code uint16, want string) bool {
 	var me *mysql.MySQLError
 	return errors.As(err, &me) && me.Number == code && strings.Contains(me.Message, want)
+}
+
+// PHP PDO saves a row as an ORM does, every column by primary key, with
+// emulated and with native prepared statements: with the key unchanged,
+// then with a new key (the row moves), then inside a transaction that is
+// rolled back (the row stays).
+func TestPHPPDOSavesARowThatMoves(t *testing.T) {
+	if _, err := exec.LookPath("php"); err != nil {
+		t.Fatal("php not installed: make deps installs php-cli php-mysql")
+	}
+	twoPCDB(t)
+	cleanup(t, "comments", "id BETWEEN 9300701 AND 9300702")
+	script, _ := filepath.Abs("../php/move_row.php")
+	host, port, _ := strings.Cut(twoPCAddr, ":")
+	for i, mode := range []string{"emulated", "native"} {
+		id := strconv.Itoa(9300701 + i)
+		out, err := exec.Command("php", script, host, port, "app", "app", mode, id).CombinedOutput()
+		if err != nil {
+			t.Fatalf("php %s: %v\n%s", mode, err, out)
+		}
+		want := "same key: 1\nnew key: 1\nafter the move: [[2,\"moved\"]]\ninside: [[3,\"moved again\"]]\nafter the rollback: [[2,\"moved\"]]\n"
+		if string(out) != want {
+			t.Errorf("PDO %s:\n%s\nwant:\n%s", mode, out, want)
+		}
+		if got := holders(t, "comments", "id = "+id); !slices.Equal(got, []string{"s2"}) {
+			t.Errorf("PDO %s: the row is on %v, want s2", mode, got)
+		}
+	}
 }
