@@ -126,22 +126,8 @@ func verifyTable(ctx context.Context, open Opener, schema string, t *shard.Table
 // placeOf says where a stored key belongs, and whether that is rep's shard
 // and physical table.
 func placeOf(ctx context.Context, t *shard.Table, key sql.NullString, quoted bool, rep *PlacementReport) (string, bool) {
-	if !key.Valid {
-		return "nowhere: the key is NULL", false
-	}
-	lit := key.String
-	if quoted {
-		lit = "'" + strings.ReplaceAll(strings.ReplaceAll(lit, `\`, `\\`), "'", "''") + "'"
-	}
-	v, err := shard.ParseLiteral(lit)
+	v, owner, err := keyOwner(ctx, t, key, quoted)
 	if err != nil {
-		return "nowhere: " + err.Error(), false
-	}
-	owner, err := t.Method.ShardForContext(ctx, v)
-	switch {
-	case errors.Is(err, shard.ErrNotFound):
-		return "nowhere: no lookup entry", false
-	case err != nil:
 		return "nowhere: " + err.Error(), false
 	}
 	if p, ok := t.Method.(shard.Periodic); ok {
@@ -150,6 +136,33 @@ func placeOf(ctx context.Context, t *shard.Table, key sql.NullString, quoted boo
 		}
 	}
 	return owner, owner == rep.Shard
+}
+
+// ownerOf is the shard a stored key belongs to.
+func ownerOf(ctx context.Context, t *shard.Table, key sql.NullString, quoted bool) (string, error) {
+	_, owner, err := keyOwner(ctx, t, key, quoted)
+	return owner, err
+}
+
+// keyOwner reads a stored key (its text, quoted when the column is not
+// numeric, so it routes as MariaDB compares it) and finds its shard.
+func keyOwner(ctx context.Context, t *shard.Table, key sql.NullString, quoted bool) (shard.Value, string, error) {
+	if !key.Valid {
+		return shard.Value{}, "", errors.New("the key is NULL")
+	}
+	lit := key.String
+	if quoted {
+		lit = "'" + strings.ReplaceAll(strings.ReplaceAll(lit, `\`, `\\`), "'", "''") + "'"
+	}
+	v, err := shard.ParseLiteral(lit)
+	if err != nil {
+		return v, "", err
+	}
+	owner, err := t.Method.ShardForContext(ctx, v)
+	if errors.Is(err, shard.ErrNotFound) {
+		return v, "", errors.New("no lookup entry")
+	}
+	return v, owner, err
 }
 
 func numericColumn(dbType string) bool {

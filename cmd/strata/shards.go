@@ -34,6 +34,10 @@ actions:
               shard and report rows the layout places elsewhere (Strata would
               not find them by their key), and compare the copies of
               reference tables; reads whole tables
+  rebalance   after a layout change (a range split, a shard added), list the
+              rows of -table that a shard holds and the layout now places on
+              another, and with -apply move them there in batches; run it
+              while nothing writes the table
 `
 
 // runShards implements `strata shards precreate|capacity`.
@@ -41,7 +45,7 @@ func runShards(args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
 		fmt.Fprint(flagOutput(), shardsUsage)
 		if len(args) == 0 {
-			return errors.New("missing action (precreate, capacity or verify)")
+			return errors.New("missing action (precreate, capacity, verify or rebalance)")
 		}
 		return nil
 	}
@@ -52,9 +56,11 @@ func runShards(args []string) error {
 		return shardsCapacity(args[1:])
 	case "verify":
 		return shardsVerify(args[1:])
+	case "rebalance":
+		return shardsRebalance(args[1:])
 	default:
 		fmt.Fprint(flagOutput(), shardsUsage)
-		return fmt.Errorf("unknown action %q (want precreate, capacity or verify)", args[0])
+		return fmt.Errorf("unknown action %q (want precreate, capacity, verify or rebalance)", args[0])
 	}
 }
 
@@ -289,4 +295,57 @@ func printPlacement(reports []shardops.PlacementReport, path string) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\n", r.Table, r.Shard, r.Physical, r.Rows, r.Misplaced, status)
 	}
 	tw.Flush()
+}
+
+func shardsRebalance(args []string) error {
+	fs, sf := newShardsFlagSet("shards rebalance", "usage: strata shards rebalance -c FILE -schema NAME -table NAME [-batch N] [-apply] [-json]\n", time.Hour)
+	table := fs.String("table", "", "the sharded table whose rows to re-place (required)")
+	batch := fs.Int("batch", 500, "rows moved per transaction")
+	apply := fs.Bool("apply", false, "move the rows (without it: only list what would move)")
+	var failed error
+	err := shardsReport(fs, sf, args,
+		func(env *shardsEnv) []shardops.RebalanceReport {
+			if *table == "" {
+				failed = errors.New("missing -table: the sharded table whose rows to re-place")
+				return nil
+			}
+			reps, err := shardops.Rebalance(env.ctx, env.layout, env.dbs.Open, sf.schema, *table, *batch, *apply)
+			failed = err
+			return reps
+		},
+		printRebalance(apply),
+		func(r shardops.RebalanceReport) error {
+			switch {
+			case r.Error != "":
+				return errors.New("some rows could not be moved (see above); run it again")
+			case len(r.Conflicts) > 0:
+				return errors.New("some rows differ between their old and new shard (see above); settle them by hand")
+			}
+			return nil
+		})
+	return errors.Join(failed, err)
+}
+
+func printRebalance(apply *bool) func([]shardops.RebalanceReport, string) {
+	return func(reports []shardops.RebalanceReport, _ string) {
+		if len(reports) == 0 {
+			fmt.Fprintln(cliOut, "every row is on the shard the layout places it on")
+			return
+		}
+		tw := newTable()
+		fmt.Fprintln(tw, "TABLE\tFROM\tTO\tROWS\tMOVED\tRESOLVED\tSTATUS")
+		for _, r := range reports {
+			status := "ok"
+			switch {
+			case r.Error != "":
+				status = "error: " + r.Error
+			case len(r.Conflicts) > 0:
+				status = "differ on both shards: " + strings.Join(r.Conflicts, " ")
+			case !*apply:
+				status = "would move (-apply moves them)"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\n", r.Table, r.From, r.To, r.Rows, r.Moved, r.Resolved, status)
+		}
+		tw.Flush()
+	}
 }

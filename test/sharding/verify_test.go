@@ -11,9 +11,10 @@ import (
 	"github.com/strata-proxy/strata/shardops"
 )
 
-// verifyLayout runs shardops.Verify (strata shards verify) over the test
-// topology, as the backend account, with the config's lookup tables.
-func verifyLayout(t *testing.T, table string) []shardops.PlacementReport {
+// controlPlane is the test topology's layout, with the config's lookup
+// tables, and its primaries as the backend account: what the strata
+// shards commands work with.
+func controlPlane(t *testing.T) (*shard.Layout, shardops.Opener) {
 	t.Helper()
 	cfg, err := parseConfig(times.strataYAML(strataAddr, strataAdmin))
 	if err != nil {
@@ -25,7 +26,14 @@ func verifyLayout(t *testing.T, table string) []shardops.PlacementReport {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return shardops.Verify(t.Context(), layout, dbs.Open, "blog", table, 3)
+	return layout, dbs.Open
+}
+
+// verifyLayout runs shardops.Verify (strata shards verify).
+func verifyLayout(t *testing.T, table string) []shardops.PlacementReport {
+	t.Helper()
+	layout, open := controlPlane(t)
+	return shardops.Verify(t.Context(), layout, open, "blog", table, 3)
 }
 
 // strata shards verify reads every row's shard key on every shard and

@@ -1,0 +1,367 @@
+package shardops
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/strata-proxy/strata/shard"
+)
+
+// RebalanceReport is the rows of a table that one shard holds and the
+// layout places on another: after a layout change (a hash range split in
+// two, a range given to a new shard) they must move there, or Strata does
+// not find them by their key.
+type RebalanceReport struct {
+	Table string `json:"table"`
+	From  string `json:"from"`
+	To    string `json:"to"`
+	// Rows is how many were found; Moved how many were copied to To and
+	// deleted on From; Resolved how many were already on To, the same
+	// row (left by an interrupted run), and were deleted on From.
+	Rows     int64 `json:"rows"`
+	Moved    int64 `json:"moved"`
+	Resolved int64 `json:"resolved"`
+	// Conflicts are primary keys whose row on To differs from the one on
+	// From: both are left for the operator to settle.
+	Conflicts []string `json:"conflicts,omitempty"`
+	Error     string   `json:"error,omitempty"`
+}
+
+// Rebalance finds the rows of table that a shard holds and layout places
+// on another, and with apply moves them there in batches of batch rows:
+// each batch is read and locked on its shard, inserted on the owner and
+// committed there, then deleted where it was. An interrupted run leaves
+// rows on both shards, never on neither; run again, it deletes the
+// leftover copies that equal the owner's. Run it while nothing writes the
+// table (docs/sharding.md, "Re-distributing rows"): a write through Strata
+// to a row not moved yet would land on its new shard beside the old copy.
+func Rebalance(ctx context.Context, layout *shard.Layout, open Opener, schema, table string, batch int, apply bool) ([]RebalanceReport, error) {
+	t := layout.Table(table)
+	switch {
+	case t == nil || t.Placement != shard.PlaceSharded:
+		return nil, fmt.Errorf("%s is not a sharded table of the config", table)
+	case t.Method.Name() == "date":
+		return nil, fmt.Errorf("%s is a date table: its rows live in period tables, which rebalance does not move", table)
+	}
+	first, err := open(t.Method.Shards()[0])
+	if err != nil {
+		return nil, err
+	}
+	cols, err := readColumns(ctx, first, schema, t.Name)
+	if err != nil {
+		return nil, err
+	}
+	var out []RebalanceReport
+	for _, from := range t.Method.Shards() {
+		groups, err := misplacedKeys(ctx, open, schema, t, cols, from)
+		if err != nil {
+			out = append(out, RebalanceReport{Table: t.Name, From: from, Error: err.Error()})
+			continue
+		}
+		for _, g := range groups {
+			rep := RebalanceReport{Table: t.Name, From: from, To: g.to, Rows: int64(len(g.keys))}
+			if apply {
+				if err := moveKeys(ctx, open, schema, t.Name, cols, &rep, g.keys, batch); err != nil {
+					rep.Error = err.Error()
+				}
+			}
+			out = append(out, rep)
+		}
+	}
+	return out, nil
+}
+
+// tableColumns is what a row move copies: the columns that are not
+// generated (their select items), and which of them form the primary key.
+type tableColumns struct {
+	names, items []string
+	key          []int
+}
+
+func readColumns(ctx context.Context, db *sql.DB, schema, table string) (*tableColumns, error) {
+	rows, err := db.QueryContext(ctx, "SELECT c.COLUMN_NAME, LOWER(c.DATA_TYPE), c.IS_GENERATED <> 'NEVER', s.COLUMN_NAME IS NOT NULL"+
+		" FROM information_schema.COLUMNS c LEFT JOIN information_schema.STATISTICS s"+
+		" ON s.TABLE_SCHEMA = c.TABLE_SCHEMA AND s.TABLE_NAME = c.TABLE_NAME AND s.COLUMN_NAME = c.COLUMN_NAME AND s.INDEX_NAME = 'PRIMARY'"+
+		" WHERE c.TABLE_SCHEMA = ? AND c.TABLE_NAME = ? ORDER BY c.ORDINAL_POSITION", schema, table)
+	if err != nil {
+		return nil, fmt.Errorf("reading the columns of %s.%s: %w", schema, table, err)
+	}
+	defer rows.Close()
+	tc := &tableColumns{}
+	for rows.Next() {
+		var name, dataType string
+		var generated, primary bool
+		if err := rows.Scan(&name, &dataType, &generated, &primary); err != nil {
+			return nil, err
+		}
+		switch {
+		case generated:
+			continue // computed again where the row lands
+		case strings.Contains(dataType, "geometry") || strings.Contains(dataType, "point") || strings.Contains(dataType, "polygon") || strings.Contains(dataType, "linestring"):
+			return nil, fmt.Errorf("%s.%s has a spatial column (%s), which rebalance does not copy", schema, table, name)
+		case primary:
+			tc.key = append(tc.key, len(tc.names))
+		}
+		tc.names = append(tc.names, name)
+		tc.items = append(tc.items, quoteIdent(name))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(tc.key) == 0 {
+		return nil, fmt.Errorf("%s.%s has no primary key to name each row by (or no columns on this shard)", schema, table)
+	}
+	return tc, nil
+}
+
+// keyTuple is the primary key's columns as the left side of an IN, and
+// the placeholders of n values of it.
+func (tc *tableColumns) keyIn(n int) string {
+	names := make([]string, len(tc.key))
+	for i, k := range tc.key {
+		names[i] = quoteIdent(tc.names[k])
+	}
+	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(tc.key)), ", ") + ")"
+	return "(" + strings.Join(names, ", ") + ") IN (" + strings.TrimSuffix(strings.Repeat(one+", ", n), ", ") + ")"
+}
+
+type misplacedGroup struct {
+	to   string
+	keys [][]any // primary key values
+}
+
+// misplacedKeys reads the primary key and shard key of every row of t on
+// shard from, and groups the rows the layout places elsewhere by owner.
+func misplacedKeys(ctx context.Context, open Opener, schema string, t *shard.Table, tc *tableColumns, from string) ([]*misplacedGroup, error) {
+	db, err := open(from)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]string, 0, len(tc.key)+1)
+	for _, k := range tc.key {
+		items = append(items, tc.items[k])
+	}
+	items = append(items, quoteIdent(t.Method.Key()))
+	rows, err := db.QueryContext(ctx, "SELECT "+strings.Join(items, ", ")+" FROM "+qualified(schema, t.Name))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	types, err := rows.ColumnTypes()
+	if err != nil {
+		return nil, err
+	}
+	quoted := !numericColumn(types[len(types)-1].DatabaseTypeName())
+	byOwner := map[string]*misplacedGroup{}
+	var out []*misplacedGroup
+	for rows.Next() {
+		vals := make([]sql.RawBytes, len(items))
+		dest := make([]any, len(items))
+		for i := range vals {
+			dest[i] = &vals[i]
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, err
+		}
+		key := vals[len(vals)-1]
+		owner, err := ownerOf(ctx, t, sql.NullString{String: string(key), Valid: key != nil}, quoted)
+		if err != nil {
+			return nil, fmt.Errorf("a row with %s %q: %w", t.Method.Key(), key, err)
+		}
+		if owner == from {
+			continue
+		}
+		g := byOwner[owner]
+		if g == nil {
+			g = &misplacedGroup{to: owner}
+			byOwner[owner] = g
+			out = append(out, g)
+		}
+		pk := make([]any, len(tc.key))
+		for i := range pk {
+			pk[i] = bytes.Clone(vals[i])
+		}
+		g.keys = append(g.keys, pk)
+	}
+	return out, rows.Err()
+}
+
+// moveKeys moves the rows of the given primary keys from rep.From to
+// rep.To, batch by batch.
+func moveKeys(ctx context.Context, open Opener, schema, table string, tc *tableColumns, rep *RebalanceReport, keys [][]any, batch int) error {
+	src, err := open(rep.From)
+	if err != nil {
+		return err
+	}
+	dst, err := open(rep.To)
+	if err != nil {
+		return err
+	}
+	for len(keys) > 0 {
+		n := min(max(batch, 1), len(keys))
+		if err := moveBatch(ctx, src, dst, schema, table, tc, rep, keys[:n]); err != nil {
+			return err
+		}
+		keys = keys[n:]
+	}
+	return nil
+}
+
+// moveBatch copies a batch's rows, read and locked on the source, to the
+// destination (committed there first), then deletes on the source those
+// that are now on the destination.
+func moveBatch(ctx context.Context, src, dst *sql.DB, schema, table string, tc *tableColumns, rep *RebalanceReport, keys [][]any) error {
+	tx, err := src.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	rows, err := selectRows(ctx, tx, schema, table, tc, keys, " FOR UPDATE")
+	if err != nil {
+		return err
+	}
+	moved, resolved, err := insertRows(ctx, dst, schema, table, tc, rows, rep)
+	if err != nil {
+		return err
+	}
+	gone := append(moved, resolved...)
+	if len(gone) > 0 {
+		res, err := tx.ExecContext(ctx, "DELETE FROM "+qualified(schema, table)+" WHERE "+tc.keyIn(len(gone)), flatten(keysOf(tc, gone))...)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != int64(len(gone)) {
+			return fmt.Errorf("deleting %d moved rows on %s deleted %d; nothing deleted", len(gone), rep.From, n)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	rep.Moved += int64(len(moved))
+	rep.Resolved += int64(len(resolved))
+	return nil
+}
+
+// querier is a *sql.DB or a *sql.Tx.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// selectRows reads the rows of the given primary keys, each column's
+// value as its bytes (nil for NULL).
+func selectRows(ctx context.Context, q querier, schema, table string, tc *tableColumns, keys [][]any, suffix string) ([][]any, error) {
+	rows, err := q.QueryContext(ctx, "SELECT "+strings.Join(tc.items, ", ")+" FROM "+qualified(schema, table)+" WHERE "+tc.keyIn(len(keys))+suffix, flatten(keys)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out [][]any
+	for rows.Next() {
+		vals := make([]sql.RawBytes, len(tc.items))
+		dest := make([]any, len(vals))
+		for i := range vals {
+			dest[i] = &vals[i]
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, err
+		}
+		row := make([]any, len(vals))
+		for i, v := range vals {
+			if v != nil {
+				row[i] = bytes.Clone(v)
+			}
+		}
+		out = append(out, row)
+	}
+	return out, rows.Err()
+}
+
+// insertRows inserts rows on dst in one transaction. When a primary key is
+// taken there it goes row by row: a row equal to the one there (a copy an
+// interrupted run left) counts as resolved, a different one is a conflict
+// and stays where it is.
+func insertRows(ctx context.Context, dst *sql.DB, schema, table string, tc *tableColumns, rows [][]any, rep *RebalanceReport) (moved, resolved [][]any, err error) {
+	if len(rows) == 0 {
+		return nil, nil, nil
+	}
+	insert := func(n int) string {
+		one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(tc.items)), ", ") + ")"
+		return "INSERT INTO " + qualified(schema, table) + " (" + strings.Join(tc.items, ", ") + ") VALUES " + strings.TrimSuffix(strings.Repeat(one+", ", n), ", ")
+	}
+	if _, err := dst.ExecContext(ctx, insert(len(rows)), flatten(rows)...); err == nil {
+		return rows, nil, nil
+	} else if !duplicateKey(err) {
+		return nil, nil, err
+	}
+	for _, row := range rows {
+		_, err := dst.ExecContext(ctx, insert(1), row...)
+		switch {
+		case err == nil:
+			moved = append(moved, row)
+			continue
+		case !duplicateKey(err):
+			return nil, nil, err
+		}
+		there, err := selectRows(ctx, dst, schema, table, tc, keysOf(tc, [][]any{row}), "")
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(there) == 1 && sameRow(there[0], row) {
+			resolved = append(resolved, row)
+		} else {
+			rep.Conflicts = append(rep.Conflicts, keyText(keysOf(tc, [][]any{row})[0]))
+		}
+	}
+	return moved, resolved, nil
+}
+
+// keyText shows a primary key's values, comma-separated.
+func keyText(key []any) string {
+	parts := make([]string, len(key))
+	for i, v := range key {
+		b, _ := v.([]byte)
+		parts[i] = string(b)
+	}
+	return strings.Join(parts, ",")
+}
+
+func duplicateKey(err error) bool {
+	var me *mysql.MySQLError
+	return errors.As(err, &me) && me.Number == 1062
+}
+
+func sameRow(a, b []any) bool {
+	for i := range a {
+		x, _ := a[i].([]byte)
+		y, _ := b[i].([]byte)
+		if (a[i] == nil) != (b[i] == nil) || !bytes.Equal(x, y) {
+			return false
+		}
+	}
+	return true
+}
+
+// keysOf is the primary key values of rows.
+func keysOf(tc *tableColumns, rows [][]any) [][]any {
+	out := make([][]any, len(rows))
+	for i, r := range rows {
+		for _, k := range tc.key {
+			out[i] = append(out[i], r[k])
+		}
+	}
+	return out
+}
+
+func flatten(rows [][]any) []any {
+	var out []any
+	for _, r := range rows {
+		out = append(out, r...)
+	}
+	return out
+}

@@ -1,0 +1,110 @@
+package sharding
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/strata-proxy/strata/shardops"
+	"github.com/strata-proxy/strata/test/testenv"
+)
+
+// rebalanceRow is a comments row planted on a shard as a layout change
+// would leave it: on another shard than its key's owner.
+type rebalanceRow struct {
+	id, key int
+	on      string // where it is planted
+	body    string
+}
+
+// strata shards rebalance moves the rows a shard holds but the layout
+// places on another (what a range split or a new shard leaves behind) to
+// their owner, values intact: without -apply it only lists them; a copy an
+// interrupted run left on both shards is removed from the old one; a row
+// that differs between the two is left on both and reported. Afterwards
+// strata shards verify finds only that conflict, and Strata finds the
+// moved rows by their key.
+func TestRebalanceMovesRowsToTheirShard(t *testing.T) {
+	db := strataDB(t)
+	cleanup(t, "comments", "id BETWEEN 9300800 AND 9300899")
+	k0, k1, k3 := keyOn("s0", 9300800), keyOn("s1", 9300800), keyOn("s3", 9300800)
+	planted := []rebalanceRow{
+		{9300801, k0, "s2", "ça va, Zoë"},
+		{9300802, k1, "s2", `it's \ "quoted"`},
+		{9300803, k0, "s1", "second"},
+		{9300804, k0, "s2", "third"},
+		{9300805, k3, "s1", "left by an interrupted run"},
+		{9300805, k3, "s3", "left by an interrupted run"},
+		{9300806, k0, "s2", "old"},
+		{9300806, k0, "s0", "new"},
+	}
+	for _, r := range planted {
+		if _, err := direct[r.on].Exec("INSERT INTO blog.comments (id, entry_id, author, body, votes, created) VALUES (?, ?, NULL, ?, 7, '2024-02-29 10:11:12')", r.id, r.key, r.body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const cols = "id, entry_id, IFNULL(author, 'NULL'), body, votes, created"
+	before := testenv.Strings(t, direct["s2"], "SELECT "+cols+" FROM blog.comments WHERE id BETWEEN 9300801 AND 9300804 ORDER BY id")
+	before = append(before, testenv.Strings(t, direct["s1"], "SELECT "+cols+" FROM blog.comments WHERE id = 9300803")...)
+	layout, open := controlPlane(t)
+
+	dry, err := shardops.Rebalance(t.Context(), layout, open, "blog", "comments", 2, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := summarize(dry); got != "s1>s0:1 s1>s3:1 s2>s0:3 s2>s1:1" {
+		t.Fatalf("dry run found %s", got)
+	}
+	if got := holders(t, "comments", "id = 9300801"); !slices.Equal(got, []string{"s2"}) {
+		t.Fatalf("the dry run moved a row: it is on %v", got)
+	}
+
+	reps, err := shardops.Rebalance(t.Context(), layout, open, "blog", "comments", 2, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var moved, resolved int64
+	var conflicts []string
+	for _, r := range reps {
+		if r.Error != "" {
+			t.Errorf("%s > %s: %s", r.From, r.To, r.Error)
+		}
+		moved, resolved, conflicts = moved+r.Moved, resolved+r.Resolved, append(conflicts, r.Conflicts...)
+	}
+	if moved != 4 || resolved != 1 || !slices.Equal(conflicts, []string{"9300806"}) {
+		t.Fatalf("moved %d, resolved %d, conflicts %v; want 4, 1 and the row 9300806", moved, resolved, conflicts)
+	}
+	for id, owner := range map[int]string{9300801: "s0", 9300802: "s1", 9300803: "s0", 9300804: "s0", 9300805: "s3"} {
+		if got := holders(t, "comments", "id = "+strconv.Itoa(id)); !slices.Equal(got, []string{owner}) {
+			t.Errorf("row %d is on %v, want only %s", id, got, owner)
+		}
+	}
+	if got := holders(t, "comments", "id = 9300806"); !slices.Equal(got, []string{"s0", "s2"}) {
+		t.Errorf("the conflicting row is on %v, want left on s0 and s2", got)
+	}
+	after := testenv.Strings(t, db, "SELECT "+cols+" FROM comments WHERE id BETWEEN 9300801 AND 9300804 ORDER BY id")
+	slices.Sort(before)
+	if !slices.Equal(after, before) {
+		t.Fatalf("the moved rows through Strata:\n%s\nbefore the move:\n%s", strings.Join(after, "\n"), strings.Join(before, "\n"))
+	}
+	for _, r := range verifyLayout(t, "comments") {
+		want := int64(0)
+		if r.Shard == "s2" {
+			want = 1 // the conflict
+		}
+		if r.Misplaced != want {
+			t.Errorf("verify after rebalance: comments on %s has %d misplaced rows, want %d", r.Shard, r.Misplaced, want)
+		}
+	}
+}
+
+// summarize lists a rebalance's groups as "from>to:rows", sorted.
+func summarize(reps []shardops.RebalanceReport) string {
+	var out []string
+	for _, r := range reps {
+		out = append(out, r.From+">"+r.To+":"+strconv.FormatInt(r.Rows, 10))
+	}
+	slices.Sort(out)
+	return strings.Join(out, " ")
+}
