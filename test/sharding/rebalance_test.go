@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/strata-proxy/strata/shard"
 	"github.com/strata-proxy/strata/shardops"
 	"github.com/strata-proxy/strata/test/testenv"
 )
@@ -107,4 +108,91 @@ func summarize(reps []shardops.RebalanceReport) string {
 	}
 	slices.Sort(out)
 	return strings.Join(out, " ")
+}
+
+// The instance that reads the layout after a range split listens here.
+const (
+	splitAddr  = "127.0.0.1:25408"
+	splitAdmin = "127.0.0.1:25488"
+)
+
+// A range split as an operator does it: the config gives events 500..1000
+// to s1 (s0 kept ..1000 before), strata shards rebalance moves those rows
+// from s0 to s1, and a Strata with the new layout finds every one of them
+// by key and by range; then the old layout is put back the same way.
+func TestRebalanceAfterARangeSplit(t *testing.T) {
+	strataDB(t)
+	oldYAML := times.strataYAML(splitAddr, splitAdmin)
+	newYAML := strings.Replace(oldYAML, `s0: "..1000", s1: "1000..2000"`, `s0: "..500", s1: "500..2000"`, 1)
+	if newYAML == oldYAML {
+		t.Fatal("the events ranges of the test config changed; update this test")
+	}
+	layout := func(yaml string) (*shard.Layout, shardops.Opener) {
+		cfg, err := parseConfig(yaml)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dbs := shardops.NewDBs(cfg)
+		t.Cleanup(func() { dbs.Close() })
+		l, err := cfg.Layout(shardops.NewLookupReader(dbs.Open, "blog", shardops.LookupSpecs(cfg)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l, dbs.Open
+	}
+	const split = "id >= 500 AND id < 1000"
+	want := testenv.Strings(t, direct["single"], "SELECT id, IFNULL(kind, 'NULL'), IFNULL(amount, 'NULL') FROM blog.events WHERE "+split+" ORDER BY id")
+	if len(want) == 0 {
+		t.Fatal("the data has no events between 500 and 1000")
+	}
+	rebalance := func(yaml string) int64 {
+		l, open := layout(yaml)
+		reps, err := shardops.Rebalance(t.Context(), l, open, "blog", "events", 100, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var moved int64
+		for _, r := range reps {
+			if r.Error != "" || len(r.Conflicts) > 0 || r.Moved != r.Rows {
+				t.Fatalf("rebalance: %+v", r)
+			}
+			moved += r.Moved
+		}
+		for _, r := range shardops.Verify(t.Context(), l, open, "blog", "events", 3) {
+			if r.Misplaced != 0 || r.Error != "" {
+				t.Fatalf("verify after rebalance: %+v", r)
+			}
+		}
+		return moved
+	}
+
+	if moved := rebalance(newYAML); moved != int64(len(want)) {
+		t.Fatalf("the split moved %d rows, want the %d events between 500 and 1000", moved, len(want))
+	}
+	if got := holders(t, "events", split); !slices.Equal(got, []string{"s1"}) {
+		t.Fatalf("after the split events 500..1000 are on %v, want s1", got)
+	}
+	cfg, err := parseConfig(newYAML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := startConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	db := openStrata(t, splitAddr)
+	got := testenv.Strings(t, db, "SELECT id, IFNULL(kind, 'NULL'), IFNULL(amount, 'NULL') FROM events WHERE "+split+" ORDER BY id")
+	one, _, _ := strings.Cut(want[len(want)/2], "|")
+	byKey := testenv.Strings(t, db, "SELECT COUNT(*) FROM events WHERE id = "+one)
+	if !slices.Equal(got, want) || !slices.Equal(byKey, []string{"1"}) {
+		t.Fatalf("through Strata with the new layout: %d rows (event %s found %v times), want %d", len(got), one, byKey, len(want))
+	}
+
+	if moved := rebalance(oldYAML); moved != int64(len(want)) {
+		t.Fatalf("putting the old layout back moved %d rows, want %d", moved, len(want))
+	}
+	if got := holders(t, "events", split); !slices.Equal(got, []string{"s0"}) {
+		t.Fatalf("after the old layout came back events 500..1000 are on %v, want s0", got)
+	}
 }
