@@ -161,15 +161,11 @@ func misplacedKeys(ctx context.Context, open Opener, schema string, t *shard.Tab
 	byOwner := map[string]*misplacedGroup{}
 	var out []*misplacedGroup
 	for rows.Next() {
-		vals := make([]sql.RawBytes, len(items))
-		dest := make([]any, len(items))
-		for i := range vals {
-			dest[i] = &vals[i]
-		}
-		if err := rows.Scan(dest...); err != nil {
+		vals, err := scanBytes(rows, len(items))
+		if err != nil {
 			return nil, err
 		}
-		key := vals[len(vals)-1]
+		key, _ := vals[len(vals)-1].([]byte)
 		owner, err := ownerOf(ctx, t, sql.NullString{String: string(key), Valid: key != nil}, quoted)
 		if err != nil {
 			return nil, fmt.Errorf("a row with %s %q: %w", t.Method.Key(), key, err)
@@ -183,11 +179,7 @@ func misplacedKeys(ctx context.Context, open Opener, schema string, t *shard.Tab
 			byOwner[owner] = g
 			out = append(out, g)
 		}
-		pk := make([]any, len(tc.key))
-		for i := range pk {
-			pk[i] = bytes.Clone(vals[i])
-		}
-		g.keys = append(g.keys, pk)
+		g.keys = append(g.keys, vals[:len(tc.key)])
 	}
 	return out, rows.Err()
 }
@@ -263,23 +255,33 @@ func selectRows(ctx context.Context, q querier, schema, table string, tc *tableC
 	defer rows.Close()
 	var out [][]any
 	for rows.Next() {
-		vals := make([]sql.RawBytes, len(tc.items))
-		dest := make([]any, len(vals))
-		for i := range vals {
-			dest[i] = &vals[i]
-		}
-		if err := rows.Scan(dest...); err != nil {
+		row, err := scanBytes(rows, len(tc.items))
+		if err != nil {
 			return nil, err
-		}
-		row := make([]any, len(vals))
-		for i, v := range vals {
-			if v != nil {
-				row[i] = bytes.Clone(v)
-			}
 		}
 		out = append(out, row)
 	}
 	return out, rows.Err()
+}
+
+// scanBytes reads the current row's n columns, each as its bytes ([]byte,
+// or nil for NULL), to pass back as statement arguments.
+func scanBytes(rows *sql.Rows, n int) ([]any, error) {
+	vals := make([]sql.RawBytes, n)
+	dest := make([]any, n)
+	for i := range vals {
+		dest[i] = &vals[i]
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return nil, err
+	}
+	row := make([]any, n)
+	for i, v := range vals {
+		if v != nil {
+			row[i] = bytes.Clone(v)
+		}
+	}
+	return row, nil
 }
 
 // insertRows inserts rows on dst in one transaction. When a primary key is

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/strata-proxy/strata/shard"
 	"github.com/strata-proxy/strata/shardops"
 	"github.com/strata-proxy/strata/test/testenv"
 )
@@ -127,26 +126,13 @@ func TestRebalanceAfterARangeSplit(t *testing.T) {
 	if newYAML == oldYAML {
 		t.Fatal("the events ranges of the test config changed; update this test")
 	}
-	layout := func(yaml string) (*shard.Layout, shardops.Opener) {
-		cfg, err := parseConfig(yaml)
-		if err != nil {
-			t.Fatal(err)
-		}
-		dbs := shardops.NewDBs(cfg)
-		t.Cleanup(func() { dbs.Close() })
-		l, err := cfg.Layout(shardops.NewLookupReader(dbs.Open, "blog", shardops.LookupSpecs(cfg)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return l, dbs.Open
-	}
 	const split = "id >= 500 AND id < 1000"
 	want := testenv.Strings(t, direct["single"], "SELECT id, IFNULL(kind, 'NULL'), IFNULL(amount, 'NULL') FROM blog.events WHERE "+split+" ORDER BY id")
 	if len(want) == 0 {
 		t.Fatal("the data has no events between 500 and 1000")
 	}
 	rebalance := func(yaml string) int64 {
-		l, open := layout(yaml)
+		l, open := controlPlaneOf(t, yaml)
 		reps, err := shardops.Rebalance(t.Context(), l, open, "blog", "events", 100, true)
 		if err != nil {
 			t.Fatal(err)

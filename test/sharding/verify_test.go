@@ -16,7 +16,13 @@ import (
 // shards commands work with.
 func controlPlane(t *testing.T) (*shard.Layout, shardops.Opener) {
 	t.Helper()
-	cfg, err := parseConfig(times.strataYAML(strataAddr, strataAdmin))
+	return controlPlaneOf(t, times.strataYAML(strataAddr, strataAdmin))
+}
+
+// controlPlaneOf is controlPlane for another config of the same servers.
+func controlPlaneOf(t *testing.T, yaml string) (*shard.Layout, shardops.Opener) {
+	t.Helper()
+	cfg, err := parseConfig(yaml)
 	if err != nil {
 		t.Fatal(err)
 	}
