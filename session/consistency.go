@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/strata-proxy/strata/backend"
+	"github.com/strata-proxy/strata/sqlparse"
 	"github.com/strata-proxy/strata/wire"
 )
 
@@ -29,6 +30,34 @@ func (s *Session) recordWrite(c *backend.Conn, tables []string) {
 	}
 	s.writes[cluster] = writeMark{gtid: gtid}
 	clear(s.gtidApplied)
+}
+
+// recordShardWrites is trackWrites for a write over shards that committed
+// outside a client transaction: each shard's part has its own GTID, and a
+// read of any of those shards right after must see it.
+func (s *Session) recordShardWrites(f *sqlparse.Facts, conns []*shardConn) {
+	if !s.sessionConsistency() && s.env.Cache == nil {
+		return
+	}
+	var tables []string
+	for _, t := range s.qualify(f.WriteTables) {
+		if s.env.Cache != nil && s.env.Cache.Tracks(t) {
+			tables = append(tables, t)
+		}
+	}
+	for _, sc := range conns {
+		if !sc.conn.Broken {
+			s.recordWrite(sc.conn, tables)
+		}
+	}
+}
+
+// recordCommitted records the GTID of a transaction part just committed on
+// c (a part of a transaction across clusters), for read-your-writes.
+func (s *Session) recordCommitted(c *backend.Conn) {
+	if s.sessionConsistency() && !c.Broken {
+		s.recordWrite(c, nil)
+	}
 }
 
 // writeMark is the position of the session's last committed write on one

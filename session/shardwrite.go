@@ -145,6 +145,9 @@ func (s *Session) writeShards(ctx context.Context, f *sqlparse.Facts, plan *plan
 			}
 		}
 	}
+	if !inClientTx {
+		s.recordShardWrites(f, conns)
+	}
 	if plan.InsertID > 0 {
 		insertID = uint64(plan.InsertID)
 		s.noteInsertID(conns[len(conns)-1].conn, insertID)

@@ -280,7 +280,8 @@ func (s *Session) commitCross(ctx context.Context, t *crossTx) (uint16, *wire.Er
 			return rolledBack("the COMMIT on cluster %s failed (%v) and did not happen", t.xid.Coordinator, rootCause(err))
 		}
 	}
-	s.finishBranches(t, twophase.Finish(t.xid))
+	s.recordCommitted(t.coord)
+	s.finishBranches(t, twophase.Finish(t.xid), true)
 	s.env.Metrics.TwoPhase("committed")
 	return res.Status, nil
 }
@@ -331,13 +332,14 @@ func (s *Session) abortCross(t *crossTx) {
 			c.SimpleCommand(comQuery, twophase.End(t.xid)) // fails once ended or prepared: harmless
 		}
 	}
-	s.finishBranches(t, twophase.Rollback(t.xid))
+	s.finishBranches(t, twophase.Rollback(t.xid), false)
 }
 
-// finishBranches runs stmt (XA COMMIT or XA ROLLBACK) on every branch of
-// t and hands the connections back. A failure leaves the branch to the
-// resolver, whose decision is the same.
-func (s *Session) finishBranches(t *crossTx, stmt string) {
+// finishBranches runs stmt (XA COMMIT, with commit set, or XA ROLLBACK)
+// on every branch of t and hands the connections back; a committed
+// branch's GTID is recorded for read-your-writes. A failure leaves the
+// branch to the resolver, whose decision is the same.
+func (s *Session) finishBranches(t *crossTx, stmt string, commit bool) {
 	for name, c := range t.branches {
 		if !c.Broken {
 			if err := c.SimpleCommand(comQuery, stmt); err != nil {
@@ -347,6 +349,8 @@ func (s *Session) finishBranches(t *crossTx, stmt string) {
 					s.logWarn("a branch of a transaction across clusters was not finished; the resolver finishes it",
 						"cluster", name, "gtrid", t.xid.Gtrid, "statement", stmt, "err", err)
 				}
+			} else if commit {
+				s.recordCommitted(c)
 			}
 		}
 		s.put(c)

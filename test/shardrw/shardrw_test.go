@@ -148,3 +148,50 @@ func TestWriteSubqueryReadsThePrimaries(t *testing.T) {
 		t.Fatalf("DELETE ... IN (subquery) removed %d rows, want 1: its subquery read the lagging replica", n)
 	}
 }
+
+// A write split over shards (a multi-row INSERT whose rows go to s0 and
+// s1) records where it landed too: a read right after it, on s0 whose
+// replica applies writes a second late, still finds the session's row;
+// with transactions.mode twopc as well, where the write commits as one
+// transaction across the shards.
+func TestReadYourWritesAfterAWriteOverShards(t *testing.T) {
+	for i, mode := range []string{"single", "twopc"} {
+		t.Run(mode, func(t *testing.T) { readYourSplitWrites(t, config+"transactions: {mode: "+mode+"}\n", 3000+100*i) })
+	}
+}
+
+func readYourSplitWrites(t *testing.T, config string, first int) {
+	ctx := testenv.Ctx(t)
+	replica := env.SB.Server("127.0.0.1:25602")
+	for _, q := range []string{"STOP SLAVE", "CHANGE MASTER TO MASTER_DELAY = 1", "START SLAVE"} {
+		if err := replica.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		st, err := replica.ReplicaStatus(ctx)
+		if err == nil && st.Running() {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the replica does not replicate again: %+v, %v", st, err)
+		}
+	}
+	s, err := testenv.StartStrata(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	db := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog"))
+	db.SetMaxOpenConns(1)
+	for i := 0; i < 10; i++ {
+		id := first + 2*i
+		if _, err := db.ExecContext(ctx, fmt.Sprintf("INSERT INTO notes (id, owner, body) VALUES (%d, 2, 'split'), (%d, 3, 'split')", id, id+1)); err != nil {
+			t.Fatal(err)
+		}
+		var body string
+		if err := db.QueryRowContext(ctx, fmt.Sprintf("SELECT body FROM notes WHERE owner = 2 AND id = %d", id)).Scan(&body); err != nil {
+			t.Fatalf("read %d right after the session's own write over s0 and s1: %v", i, err)
+		}
+	}
+}
