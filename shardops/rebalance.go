@@ -65,8 +65,8 @@ func Rebalance(ctx context.Context, layout *shard.Layout, open Opener, schema, t
 			continue
 		}
 		for _, g := range groups {
-			rep := RebalanceReport{Table: t.Name, From: from, To: g.to, Rows: int64(len(g.keys))}
-			if apply {
+			rep := RebalanceReport{Table: t.Name, From: from, To: g.to, Rows: int64(len(g.keys)), Error: g.why}
+			if apply && g.to != "" {
 				if err := moveKeys(ctx, open, schema, t.Name, cols, &rep, g.keys, batch); err != nil {
 					rep.Error = err.Error()
 				}
@@ -134,6 +134,7 @@ func (tc *tableColumns) keyIn(n int) string {
 type misplacedGroup struct {
 	to   string
 	keys [][]any // primary key values
+	why  string  // to is "": why no shard owns them
 }
 
 // misplacedKeys reads the primary key and shard key of every row of t on
@@ -168,9 +169,13 @@ func misplacedKeys(ctx context.Context, open Opener, schema string, t *shard.Tab
 		key, _ := vals[len(vals)-1].([]byte)
 		owner, err := ownerOf(ctx, t, sql.NullString{String: string(key), Valid: key != nil}, quoted)
 		if err != nil {
-			return nil, fmt.Errorf("a row with %s %q: %w", t.Method.Key(), key, err)
-		}
-		if owner == from {
+			// No shard owns it: listed under To "", never moved.
+			owner = ""
+			if byOwner[owner] == nil {
+				byOwner[owner] = &misplacedGroup{why: fmt.Sprintf("rows the layout places nowhere stay where they are, e.g. %s %q: %v; fix them by hand", t.Method.Key(), key, err)}
+				out = append(out, byOwner[owner])
+			}
+		} else if owner == from {
 			continue
 		}
 		g := byOwner[owner]

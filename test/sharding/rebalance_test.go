@@ -182,3 +182,32 @@ func TestRebalanceAfterARangeSplit(t *testing.T) {
 		t.Fatalf("after the old layout came back events 500..1000 are on %v, want s0", got)
 	}
 }
+
+// A row no shard owns (an order whose customer has no lookup entry) is not
+// moved anywhere: rebalance lists it, with why, and moves the others.
+func TestRebalanceLeavesRowsThatBelongNowhere(t *testing.T) {
+	strataDB(t)
+	cleanup(t, "orders", "id BETWEEN 9300900 AND 9300999")
+	if _, err := direct["s0"].Exec("INSERT INTO blog.orders (id, customer_id, total) VALUES (9300901, 987654321, 1.00)"); err != nil {
+		t.Fatal(err)
+	}
+	layout, open := controlPlane(t)
+	reps, err := shardops.Rebalance(t.Context(), layout, open, "blog", "orders", 100, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nowhere []shardops.RebalanceReport
+	for _, r := range reps {
+		if r.To == "" {
+			nowhere = append(nowhere, r)
+		} else if r.Error != "" || r.Moved != r.Rows {
+			t.Errorf("%+v", r)
+		}
+	}
+	if len(nowhere) != 1 || nowhere[0].From != "s0" || nowhere[0].Rows != 1 || !strings.Contains(nowhere[0].Error, "no lookup entry") {
+		t.Fatalf("rows placed nowhere: %+v, want the order on s0 listed with its reason", nowhere)
+	}
+	if got := holders(t, "orders", "id = 9300901"); !slices.Equal(got, []string{"s0"}) {
+		t.Fatalf("the order is on %v, want left on s0", got)
+	}
+}
