@@ -39,6 +39,7 @@ and try:
   SELECT u.name, p.location FROM users u JOIN profiles p ON p.user_id = u.id LIMIT 3;
   INSERT INTO entries (user_id, title, body) VALUES (1, 'hello', 'sharded'); SELECT LAST_INSERT_ID();
 Admin API: curl 'http://127.0.0.1:6080/api/explain?sql=SELECT+*+FROM+entries+WHERE+id=7'
+Every row on its shard: bin/strata shards verify -c examples/sharded/strata.yaml -schema blog
 
 TXT
 exec $BIN serve -c $CONF
