@@ -406,3 +406,65 @@ func TestPHPPDOSavesARowThatMoves(t *testing.T) {
 		}
 	}
 }
+
+// Two sessions move the same row back and forth between two shards at the
+// same time. Their locks on the two servers can wait on each other, which
+// no server sees as a deadlock, so a statement may fail after the lock
+// wait timeout; but whatever succeeds or fails, the row is never lost and
+// never doubled: at the end it is on exactly one shard, the owner of its key.
+func TestConcurrentMovesNeverLoseTheRow(t *testing.T) {
+	db := twoPCDB(t)
+	cleanup(t, "comments", "id = 9301001")
+	k0, k1 := keyOn("s0", 9301000), keyOn("s1", 9301000)
+	mustExec(t, db, "INSERT INTO comments (id, entry_id, body, votes) VALUES (9301001, "+strconv.Itoa(k0)+", 'ping', 0)")
+	done := make(chan map[string]int, 2)
+	for _, to := range []int{k0, k1} {
+		go func() {
+			outcomes := map[string]int{}
+			conn, err := db.Conn(t.Context())
+			if err != nil {
+				outcomes[err.Error()]++
+				done <- outcomes
+				return
+			}
+			defer conn.Close()
+			conn.ExecContext(t.Context(), "SET SESSION innodb_lock_wait_timeout = 1")
+			for range 8 {
+				_, err := conn.ExecContext(t.Context(), "UPDATE comments SET entry_id = "+strconv.Itoa(to)+", votes = votes + 1 WHERE id = 9301001")
+				var me *mysql.MySQLError
+				switch {
+				case err == nil:
+					outcomes["ok"]++
+				case errors.As(err, &me):
+					outcomes[strconv.Itoa(int(me.Number))]++
+				default:
+					outcomes[err.Error()]++
+				}
+			}
+			done <- outcomes
+		}()
+	}
+	a, b := <-done, <-done
+	t.Logf("outcomes: %v and %v", a, b)
+	for _, o := range []map[string]int{a, b} {
+		for what := range o {
+			switch what {
+			case "ok", "1205", "1213", "1402":
+			default:
+				t.Errorf("a move failed with %q, want success, a lock wait timeout, a deadlock or a rolled-back transaction", what)
+			}
+		}
+	}
+	on := holders(t, "comments", "id = 9301001")
+	var key int
+	if err := db.QueryRow("SELECT entry_id FROM comments WHERE id = 9301001").Scan(&key); err != nil {
+		t.Fatalf("the row after the concurrent moves: %v (on %v)", err, on)
+	}
+	if owner := ds.tables["comments"].ownerOfKey(strconv.Itoa(key)); !slices.Equal(on, []string{owner}) {
+		t.Fatalf("the row with entry_id %d is on %v, want only %s", key, on, owner)
+	}
+	var votes int
+	if err := db.QueryRow("SELECT votes FROM comments WHERE id = 9301001").Scan(&votes); err != nil || votes != a["ok"]+b["ok"] {
+		t.Fatalf("votes %d (%v), want one per successful UPDATE: %d", votes, err, a["ok"]+b["ok"])
+	}
+}
