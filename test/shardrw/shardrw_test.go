@@ -6,10 +6,12 @@ package shardrw
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"testing"
 	"time"
 
+	"github.com/strata-proxy/strata/sandbox"
 	"github.com/strata-proxy/strata/test/testenv"
 )
 
@@ -60,30 +62,7 @@ func TestMain(m *testing.M) {
 // else from s0's primary).
 func TestReadYourWritesOnALaggingShardReplica(t *testing.T) {
 	ctx := testenv.Ctx(t)
-	replica := env.SB.Server("127.0.0.1:25602")
-	for _, q := range []string{"STOP SLAVE", "CHANGE MASTER TO MASTER_DELAY = 1", "START SLAVE"} {
-		if err := replica.Exec(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// Strata starts once replication runs again, so its monitor does not
-	// take the replica out for "replication stopped".
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		st, err := replica.ReplicaStatus(ctx)
-		if err == nil && st.Running() {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the replica does not replicate again: %+v, %v", st, err)
-		}
-	}
-	s, err := testenv.StartStrata(config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	db := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog"))
-	db.SetMaxOpenConns(1)
+	replica, db := laggingStrata(t, config)
 	for i := 0; i < 20; i++ {
 		id := 1000 + i
 		if _, err := db.ExecContext(ctx, fmt.Sprintf("INSERT INTO notes (id, owner, body) VALUES (%d, 2, 'mine')", id)); err != nil {
@@ -162,6 +141,26 @@ func TestReadYourWritesAfterAWriteOverShards(t *testing.T) {
 
 func readYourSplitWrites(t *testing.T, config string, first int) {
 	ctx := testenv.Ctx(t)
+	_, db := laggingStrata(t, config)
+	for i := 0; i < 10; i++ {
+		id := first + 2*i
+		if _, err := db.ExecContext(ctx, fmt.Sprintf("INSERT INTO notes (id, owner, body) VALUES (%d, 2, 'split'), (%d, 3, 'split')", id, id+1)); err != nil {
+			t.Fatal(err)
+		}
+		var body string
+		if err := db.QueryRowContext(ctx, fmt.Sprintf("SELECT body FROM notes WHERE owner = 2 AND id = %d", id)).Scan(&body); err != nil {
+			t.Fatalf("read %d right after the session's own write over s0 and s1: %v", i, err)
+		}
+	}
+}
+
+// laggingStrata makes s0's replica apply writes a second late and starts a
+// Strata with config once replication runs again (so its monitor does not
+// take the replica out for "replication stopped"); it returns the replica
+// and one client connection to that Strata, closed when the test ends.
+func laggingStrata(t *testing.T, config string) (*sandbox.Server, *sql.DB) {
+	t.Helper()
+	ctx := testenv.Ctx(t)
 	replica := env.SB.Server("127.0.0.1:25602")
 	for _, q := range []string{"STOP SLAVE", "CHANGE MASTER TO MASTER_DELAY = 1", "START SLAVE"} {
 		if err := replica.Exec(ctx, q); err != nil {
@@ -181,17 +180,8 @@ func readYourSplitWrites(t *testing.T, config string, first int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	t.Cleanup(s.Close)
 	db := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog"))
 	db.SetMaxOpenConns(1)
-	for i := 0; i < 10; i++ {
-		id := first + 2*i
-		if _, err := db.ExecContext(ctx, fmt.Sprintf("INSERT INTO notes (id, owner, body) VALUES (%d, 2, 'split'), (%d, 3, 'split')", id, id+1)); err != nil {
-			t.Fatal(err)
-		}
-		var body string
-		if err := db.QueryRowContext(ctx, fmt.Sprintf("SELECT body FROM notes WHERE owner = 2 AND id = %d", id)).Scan(&body); err != nil {
-			t.Fatalf("read %d right after the session's own write over s0 and s1: %v", i, err)
-		}
-	}
+	return replica, db
 }
