@@ -120,7 +120,7 @@ func readColumns(ctx context.Context, db *sql.DB, schema, table string) (*tableC
 	return tc, nil
 }
 
-// keyTuple is the primary key's columns as the left side of an IN, and
+// keyIn is the primary key's columns as the left side of an IN, and
 // the placeholders of n values of it.
 func (tc *tableColumns) keyIn(n int) string {
 	names := make([]string, len(tc.key))
