@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/strata-proxy/strata/backend"
@@ -59,8 +60,10 @@ type Server struct {
 	// their hits.
 	Planner *planner.Planner
 	// AuthUser and AuthPassword, when set (config admin_auth), are asked
-	// of every request as HTTP Basic credentials.
+	// of every request as HTTP Basic credentials. Handler reads them;
+	// SetAuth changes the account later.
 	AuthUser, AuthPassword string
+	account                atomic.Pointer[account]
 	// Switchover, when set, answers POST /api/clusters/{cluster}/switchover.
 	Switchover *switchover.Switcher
 	// Profiling serves Go's runtime profiles under /debug/pprof/ (config
@@ -91,7 +94,8 @@ type Control interface {
 // Handler returns the HTTP routes.
 func (s *Server) Handler() http.Handler {
 	if s.mux != nil {
-		return s.withHealth(requireAuth(s.mux, s.AuthUser, s.AuthPassword))
+		s.SetAuth(s.AuthUser, s.AuthPassword)
+		return s.withHealth(s.requireAuth(s.mux))
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/topology", s.topology)
@@ -124,7 +128,8 @@ func (s *Server) Handler() http.Handler {
 		profilingRoutes(mux)
 	}
 	s.mux = mux
-	return s.withHealth(requireAuth(mux, s.AuthUser, s.AuthPassword))
+	s.SetAuth(s.AuthUser, s.AuthPassword)
+	return s.withHealth(s.requireAuth(mux))
 }
 
 // withHealth serves the health checks without credentials and everything

@@ -36,7 +36,7 @@ func TestAccounts(t *testing.T) {
 // says so and gives the slot back, without dialing; the server is not
 // taken for down.
 func TestPoolRefusesAnAccountNoLongerConfigured(t *testing.T) {
-	p := NewPool(PoolConfig{Addr: "127.0.0.1:1", MaxConns: 1, Accounts: NewAccounts(nil), Wait: 50 * time.Millisecond})
+	p := NewPool(PoolConfig{Addr: "127.0.0.1:1", Accounts: NewAccounts(nil), PoolLimits: PoolLimits{MaxConns: 1, Wait: 50 * time.Millisecond}})
 	for range 2 { // the second would wait for the slot if the first kept it
 		_, err := p.Get(context.Background(), Flavor{Account: "gone"}, nil)
 		if err == nil || !strings.Contains(err.Error(), "server account gone this session logged in with is no longer in the config") || IsServerGone(err) {

@@ -23,17 +23,22 @@ type PoolConfig struct {
 	User     string
 	Password string
 	Accounts *Accounts
-	MaxConns int
-	MaxIdle  int
-	// ConnectTimeout bounds dialing; Wait bounds waiting for a free connection.
-	ConnectTimeout time.Duration
-	Wait           time.Duration
+	PoolLimits
 	// IdleTimeout closes connections unused for longer (servers drop them
 	// after wait_timeout anyway).
 	IdleTimeout time.Duration
 	// BusyPoll, when set, makes the connections poll for the server's
 	// answers before they sleep (DialConfig.BusyPoll).
 	BusyPoll *wire.BusyPoll
+}
+
+// PoolLimits are the bounds a config reload may change (SetLimits).
+type PoolLimits struct {
+	MaxConns int
+	MaxIdle  int
+	// ConnectTimeout bounds dialing; Wait bounds waiting for a free connection.
+	ConnectTimeout time.Duration
+	Wait           time.Duration
 }
 
 // Pool holds connections to one server. Idle connections are kept per
@@ -67,16 +72,39 @@ type PoolStats struct {
 
 // NewPool creates an empty pool; connections are dialed on demand.
 func NewPool(cfg PoolConfig) *Pool {
-	if cfg.MaxConns <= 0 {
-		cfg.MaxConns = 256
-	}
-	if cfg.MaxIdle <= 0 || cfg.MaxIdle > cfg.MaxConns {
-		cfg.MaxIdle = cfg.MaxConns
-	}
+	cfg.PoolLimits = cfg.PoolLimits.withDefaults()
 	if cfg.IdleTimeout == 0 {
 		cfg.IdleTimeout = 5 * time.Minute
 	}
 	return &Pool{cfg: cfg, idle: map[Flavor][]*Conn{}, freed: make(chan struct{}, 1)}
+}
+
+func (l PoolLimits) withDefaults() PoolLimits {
+	if l.MaxConns <= 0 {
+		l.MaxConns = 256
+	}
+	if l.MaxIdle <= 0 || l.MaxIdle > l.MaxConns {
+		l.MaxIdle = l.MaxConns
+	}
+	return l
+}
+
+// SetLimits replaces the pool's bounds (a config reload). Connections out
+// stay out: a lowered max_conns lets no new one open until enough are
+// back, and a lowered max_idle closes the extra ones as they come back.
+// Waiters are woken so a raised bound serves them at once.
+func (p *Pool) SetLimits(l PoolLimits) {
+	p.mu.Lock()
+	p.cfg.PoolLimits = l.withDefaults()
+	p.mu.Unlock()
+	p.signal()
+}
+
+// Limits returns the pool's bounds.
+func (p *Pool) Limits() PoolLimits {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cfg.PoolLimits
 }
 
 // Addr is the server this pool connects to.
@@ -86,7 +114,7 @@ func (p *Pool) Addr() string { return p.cfg.Addr }
 // connection) when it is idle, else the most recently used idle one, else a
 // new one; it waits for a free slot when the pool is at its limit.
 func (p *Pool) Get(ctx context.Context, f Flavor, prefer *Conn) (*Conn, error) {
-	deadline := time.Now().Add(p.cfg.Wait)
+	var deadline time.Time // set when Get first has to wait
 	for {
 		c, dial, err := p.take(f, prefer)
 		if pz, ok := err.(*pause); ok {
@@ -103,6 +131,9 @@ func (p *Pool) Get(ctx context.Context, f Flavor, prefer *Conn) (*Conn, error) {
 		}
 		if dial {
 			return p.dial(ctx, f)
+		}
+		if deadline.IsZero() {
+			deadline = time.Now().Add(p.Limits().Wait)
 		}
 		if err := p.wait(ctx, deadline); err != nil {
 			return nil, err
@@ -217,7 +248,8 @@ func (p *Pool) wait(ctx context.Context, deadline time.Time) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-timer.C:
-		return wire.NewError(wire.ErConCount, "Strata: all %d connections to %s are busy (waited %s); raise limits.max_conns_per_server or reduce load", p.cfg.MaxConns, p.cfg.Addr, p.cfg.Wait)
+		l := p.Limits()
+		return wire.NewError(wire.ErConCount, "Strata: all %d connections to %s are busy (waited %s); raise limits.max_conns_per_server or reduce load", l.MaxConns, p.cfg.Addr, l.Wait)
 	}
 }
 
@@ -235,7 +267,7 @@ func (p *Pool) dial(ctx context.Context, f Flavor) (*Conn, error) {
 		}
 		user = f.Account
 	}
-	c, err := Dial(ctx, DialConfig{Addr: p.cfg.Addr, Socket: p.cfg.Sockets[p.cfg.Addr], User: user, Password: password, Timeout: p.cfg.ConnectTimeout, Flavor: f, TLS: p.cfg.TLS, BusyPoll: p.cfg.BusyPoll})
+	c, err := Dial(ctx, DialConfig{Addr: p.cfg.Addr, Socket: p.cfg.Sockets[p.cfg.Addr], User: user, Password: password, Timeout: p.Limits().ConnectTimeout, Flavor: f, TLS: p.cfg.TLS, BusyPoll: p.cfg.BusyPoll})
 	p.mu.Lock()
 	p.stats.Dials++
 	if err != nil {
@@ -394,6 +426,20 @@ type Pools struct {
 // NewPools makes a registry whose pools share tmpl's settings.
 func NewPools(tmpl PoolConfig) *Pools {
 	return &Pools{pools: map[string]*Pool{}, tmpl: tmpl}
+}
+
+// SetLimits replaces the bounds of every pool, and of those made later.
+func (ps *Pools) SetLimits(l PoolLimits) {
+	ps.mu.Lock()
+	ps.tmpl.PoolLimits = l
+	list := make([]*Pool, 0, len(ps.pools))
+	for _, p := range ps.pools {
+		list = append(list, p)
+	}
+	ps.mu.Unlock()
+	for _, p := range list {
+		p.SetLimits(l)
+	}
 }
 
 // For returns the pool of addr, creating it when needed.

@@ -34,7 +34,7 @@ func TestPauseHoldsGetsUntilResume(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			p := NewPool(PoolConfig{Addr: closedAddr(t), ConnectTimeout: time.Second, Wait: time.Second})
+			p := NewPool(PoolConfig{Addr: closedAddr(t), PoolLimits: PoolLimits{ConnectTimeout: time.Second, Wait: time.Second}})
 			p.Pause()
 			p.Pause() // a second pause is the same pause
 			got := make(chan error, 1)
@@ -61,7 +61,7 @@ func TestPauseHoldsGetsUntilResume(t *testing.T) {
 }
 
 func TestPausedGetHonoursItsContext(t *testing.T) {
-	p := NewPool(PoolConfig{Addr: closedAddr(t), Wait: time.Second})
+	p := NewPool(PoolConfig{Addr: closedAddr(t), PoolLimits: PoolLimits{Wait: time.Second}})
 	p.Pause()
 	defer p.Resume(nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
@@ -79,7 +79,7 @@ func TestPausedGetHonoursItsContext(t *testing.T) {
 // Reclaim gives a session back its own idle connection — once, and not
 // while the pool is paused (a switchover holds every statement back).
 func TestReclaim(t *testing.T) {
-	p := NewPool(PoolConfig{Addr: closedAddr(t), MaxConns: 2, MaxIdle: 2, Wait: time.Second})
+	p := NewPool(PoolConfig{Addr: closedAddr(t), PoolLimits: PoolLimits{MaxConns: 2, MaxIdle: 2, Wait: time.Second}})
 	mine, other := &Conn{}, &Conn{}
 	p.Put(other)
 	p.Put(mine)
@@ -98,4 +98,60 @@ func TestReclaim(t *testing.T) {
 	if err != nil || c != other {
 		t.Fatalf("Get after Reclaim = %p, %v; want the other idle connection %p", c, err, other)
 	}
+}
+
+// A reload that raises limits.max_conns_per_server serves a statement
+// already waiting for a connection at once, instead of after pool_wait;
+// without it the wait ends in error 1040 naming the bound.
+func TestSetLimitsServesWaiters(t *testing.T) {
+	for _, raise := range []bool{false, true} {
+		p := NewPool(PoolConfig{Addr: closedAddr(t), PoolLimits: PoolLimits{MaxConns: 1, ConnectTimeout: time.Second, Wait: 300 * time.Millisecond}})
+		p.mu.Lock()
+		p.open = 1 // one connection out: the pool is full
+		p.mu.Unlock()
+		got := make(chan error, 1)
+		go func() {
+			_, err := p.Get(context.Background(), Flavor{}, nil)
+			got <- err
+		}()
+		waitForWaiter(t, p)
+		if raise {
+			p.SetLimits(PoolLimits{MaxConns: 2, ConnectTimeout: time.Second, Wait: 300 * time.Millisecond})
+		}
+		err := <-got
+		var se *ServerError
+		if raise && !errors.As(err, &se) {
+			t.Errorf("after raising max_conns: Get = %v, want it to dial (a ServerError: nothing listens)", err)
+		}
+		if !raise && (err == nil || errors.As(err, &se)) {
+			t.Errorf("without a raise: Get = %v, want the pool_wait error", err)
+		}
+	}
+}
+
+// Pools.SetLimits reaches the pools there and the ones made later.
+func TestPoolsSetLimitsReachesEveryPool(t *testing.T) {
+	ps := NewPools(PoolConfig{PoolLimits: PoolLimits{MaxConns: 4, MaxIdle: 2}})
+	before := ps.For("127.0.0.1:1")
+	want := PoolLimits{MaxConns: 8, MaxIdle: 3, ConnectTimeout: time.Second, Wait: 2 * time.Second}
+	ps.SetLimits(want)
+	after := ps.For("127.0.0.1:2")
+	for _, p := range []*Pool{before, after} {
+		if got := p.Limits(); got != want {
+			t.Errorf("%s: limits %+v, want %+v", p.Addr(), got, want)
+		}
+	}
+}
+
+func waitForWaiter(t *testing.T, p *Pool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		p.mu.Lock()
+		n := p.waiters
+		p.mu.Unlock()
+		if n > 0 {
+			return
+		}
+	}
+	t.Fatal("Get never waited")
 }

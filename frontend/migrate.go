@@ -94,7 +94,7 @@ func (s *Server) adopt(nc net.Conn, st session.State) {
 	}
 	if cl == nil {
 		s.env.Metrics.ClientRejected("max_connections")
-		refuse(wire.NewError(wire.ErConCount, "Too many connections: Strata's limits.max_client_connections (%d) is reached", s.cfg.MaxConnections))
+		refuse(wire.NewError(wire.ErConCount, "Too many connections: Strata's limits.max_client_connections (%d) is reached", s.limits.Load().MaxConnections))
 		return
 	}
 	defer s.untrack(nc)

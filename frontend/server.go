@@ -29,14 +29,12 @@ import (
 
 // Config is what the front end needs to know.
 type Config struct {
-	ServerVersion  string
-	MaxConnections int
-	MaxPacket      int
-	TLS            *tls.Config
+	ServerVersion string
+	// Limits are the bounds at start; SetLimits changes them.
+	Limits Limits
+	TLS    *tls.Config
 	// HandshakeTimeout bounds how long a client may take to log in.
 	HandshakeTimeout time.Duration
-	// IdleTimeout closes a client that sends nothing for this long (0: never).
-	IdleTimeout time.Duration
 	// BulkOperations offers clients MariaDB's COM_STMT_BULK_EXECUTE (the
 	// servers support it, and no table is sharded: one batch is not split
 	// by shard).
@@ -49,9 +47,20 @@ type Config struct {
 	BusyPoll *wire.BusyPoll
 }
 
+// Limits bound the clients; a config reload may change them (SetLimits).
+type Limits struct {
+	// MaxConnections refuses clients past it (0: no bound).
+	MaxConnections int
+	// MaxPacket bounds one packet from a logged-in client (0: no bound).
+	MaxPacket int
+	// IdleTimeout closes a client that sends nothing for this long (0: never).
+	IdleTimeout time.Duration
+}
+
 // Server accepts clients and runs their sessions.
 type Server struct {
-	cfg  Config
+	cfg    Config
+	limits atomic.Pointer[Limits]
 	env  *session.Env
 	auth *Authenticator
 	log  *slog.Logger
@@ -117,9 +126,22 @@ func NewServer(cfg Config, env *session.Env, auth *Authenticator, log *slog.Logg
 	if cfg.HandshakeTimeout == 0 {
 		cfg.HandshakeTimeout = 10 * time.Second
 	}
-	return &Server{cfg: cfg, env: env, auth: auth, log: log, conns: map[net.Conn]*client{}, schemas: newSchemaCache(), refusals: newLoginRefusals(log, time.Minute),
+	s := &Server{cfg: cfg, env: env, auth: auth, log: log, conns: map[net.Conn]*client{}, schemas: newSchemaCache(), refusals: newLoginRefusals(log, time.Minute),
 		users: newUserLimits(auth.maxConnections(), env.Metrics.SetUserConnections)}
+	s.SetLimits(cfg.Limits)
+	return s
 }
+
+// SetLimits replaces the client bounds (a config reload). New clients are
+// counted against the new max_connections at once; connected ones read
+// the packet bound and the idle timeout again before each command, so a
+// raised bound helps the clients that hit it, and a lowered one applies
+// to them from their next command (the idle timeout from the wait after
+// it). Clients over a lowered connection bound are not closed.
+func (s *Server) SetLimits(l Limits) { s.limits.Store(&l) }
+
+// Limits returns the client bounds in force.
+func (s *Server) Limits() Limits { return *s.limits.Load() }
 
 // Serve accepts connections until Close.
 func (s *Server) Serve(ln net.Listener) error {
@@ -168,7 +190,7 @@ func (s *Server) Close() {
 func (s *Server) track(nc net.Conn) *client {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closing || (s.cfg.MaxConnections > 0 && len(s.conns) >= s.cfg.MaxConnections) {
+	if max := s.limits.Load().MaxConnections; s.closing || (max > 0 && len(s.conns) >= max) {
 		return nil
 	}
 	cl := &client{conn: nc}
@@ -190,7 +212,7 @@ func (s *Server) handle(nc net.Conn) {
 	if cl == nil {
 		s.env.Metrics.ClientRejected("max_connections")
 		c.Seq = 0
-		_ = c.WriteFlush(wire.AppendErr(nil, wire.NewError(wire.ErConCount, "Too many connections: Strata's limits.max_client_connections (%d) is reached", s.cfg.MaxConnections)))
+		_ = c.WriteFlush(wire.AppendErr(nil, wire.NewError(wire.ErConCount, "Too many connections: Strata's limits.max_client_connections (%d) is reached", s.limits.Load().MaxConnections)))
 		return
 	}
 	defer s.untrack(nc)
@@ -222,7 +244,6 @@ func (s *Server) serveSession(cl *client, sess *session.Session) {
 	// it is gone from there, its slot is free. The user is the one at the
 	// end: COM_CHANGE_USER moves the count.
 	defer func() { s.users.leave(sess.User) }()
-	sess.Client().MaxPacket = s.cfg.MaxPacket
 	// Logged in: from here waits for the client's statements may poll.
 	// Not before: a client computing its login answer is never quick, and
 	// one that connects per request would pay a poll per login wait.
@@ -389,7 +410,7 @@ func (s *Server) greeting(id uint32, salt []byte, caps uint32) []byte {
 func (s *Server) commandLoop(sess *session.Session, cl *client) error {
 	c := sess.Client()
 	ctx := context.Background()
-	idle := idleDeadline{timeout: s.cfg.IdleTimeout}
+	idle := idleDeadline{timeout: s.limits.Load().IdleTimeout}
 	for {
 		now := time.Now()
 		if !s.waitForCommand(cl, now) {
@@ -398,7 +419,9 @@ func (s *Server) commandLoop(sess *session.Session, cl *client) error {
 		if s.releaseWhenIdle(sess) {
 			idle.lost() // it used the connection's deadline
 		}
-		timeout, own := sess.IdleTimeout(s.cfg.IdleTimeout)
+		lim := s.limits.Load()
+		c.MaxPacket = lim.MaxPacket
+		timeout, own := sess.IdleTimeout(lim.IdleTimeout)
 		idle.set(timeout)
 		idle.arm(c, now)
 		if cl.state.Load() == clientClosing {
@@ -414,7 +437,7 @@ func (s *Server) commandLoop(sess *session.Session, cl *client) error {
 			case cl.state.Load() == clientClosing:
 				return s.endForShutdown(sess)
 			case errors.Is(err, wire.ErrPacketTooLarge):
-				_ = sess.WriteError(wire.NewError(wire.ErNetPacketTooLarge, "Got a packet bigger than 'max_allowed_packet' bytes (Strata's limits.max_allowed_packet is %d)", s.cfg.MaxPacket))
+				_ = sess.WriteError(wire.NewError(wire.ErNetPacketTooLarge, "Got a packet bigger than 'max_allowed_packet' bytes (Strata's limits.max_allowed_packet is %d)", c.MaxPacket))
 			case errors.Is(err, os.ErrDeadlineExceeded):
 				s.env.Metrics.ClientIdleClosed()
 				// Like MySQL past wait_timeout: say why, then close. The

@@ -68,6 +68,18 @@ func New(limit int) *Store {
 	return &Store{rows: map[Key]*entry{}, limit: limit, since: time.Now()}
 }
 
+// SetLimit replaces the bound on rows (a config reload). A lower bound
+// drops no row already kept: new shapes are counted as dropped until the
+// rows are fewer (DELETE /api/queries starts over).
+func (s *Store) SetLimit(limit int) {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	s.limit = limit
+	s.mu.Unlock()
+}
+
 // Outcome is how one run of a statement went.
 type Outcome struct {
 	Duration time.Duration

@@ -121,6 +121,28 @@ func TestFullStoreCountsDropped(t *testing.T) {
 	}
 }
 
+// A reload that changes limits.max_query_digests moves the bound of the
+// running store: a raised one makes room at once, a lowered one keeps the
+// rows there and takes no new shape until they are fewer.
+func TestSetLimitMovesTheBound(t *testing.T) {
+	s := New(1)
+	s.Record(on(selectByID, "p", "a"), Outcome{Duration: time.Millisecond})
+	s.Record(on(selectByID, "p", "b"), Outcome{Duration: time.Millisecond}) // full
+	s.SetLimit(3)
+	s.Record(on(selectByID, "p", "b"), Outcome{Duration: time.Millisecond})
+	s.Record(on(selectByID, "p", "c"), Outcome{Duration: time.Millisecond})
+	if snap := s.Snapshot(Query{}); len(snap.Rows) != 3 || snap.Limit != 3 || snap.Dropped != 1 {
+		t.Fatalf("after raising to 3: rows %d, limit %d, dropped %d; want 3, 3, 1", len(snap.Rows), snap.Limit, snap.Dropped)
+	}
+	s.SetLimit(1)
+	s.Record(on(selectByID, "p", "d"), Outcome{Duration: time.Millisecond}) // a new shape: no room
+	s.Record(on(selectByID, "p", "a"), Outcome{Duration: time.Millisecond}) // a kept one still counts
+	snap := s.Snapshot(Query{})
+	if len(snap.Rows) != 3 || snap.Limit != 1 || snap.Dropped != 2 {
+		t.Fatalf("after lowering to 1: rows %d, limit %d, dropped %d; want 3, 1, 2", len(snap.Rows), snap.Limit, snap.Dropped)
+	}
+}
+
 func TestLongDigestIsCutOnACharacterBoundary(t *testing.T) {
 	s := New(10)
 	long := "select " + strings.Repeat("é", MaxDigestLen) // 2-byte characters

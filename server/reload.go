@@ -52,8 +52,11 @@ func (s *Strata) ReloadFile() (changes, restartNeeded []string, err error) {
 
 // Reload applies a validated config (config.Load validates) to the running
 // Strata: the topology — clusters, primaries, replicas, pools, weights,
-// zones; health states and drains of the servers that stay are kept — and
-// the monitor settings. Nothing is torn down: client connections stay
+// zones; health states and drains of the servers that stay are kept —
+// the monitor settings, routing rules, users, threads, busy_poll, placed
+// tables, limits, slow_log, the client TLS certificate (re-read even when
+// its path is the same, so a renewed one is served) and admin_auth.
+// Nothing is torn down: client connections stay
 // open, statements in flight finish on the snapshot they started with, and
 // connections to removed servers close as they are released.
 //
@@ -66,10 +69,22 @@ func (s *Strata) Reload(cfg *config.Config) (changes, restartNeeded []string, er
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
 	old := s.Config
-	changes, err = s.Topology.Apply(cfg)
+	cert, certChange, err := s.clientCert.next(old.TLS, cfg.TLS)
+	if err == nil {
+		changes, err = s.Topology.Apply(cfg)
+	}
 	if err != nil {
 		s.Log.Error("config reload failed; Strata keeps running with the previous config", "err", err)
 		return nil, nil, err
+	}
+	if cert != nil {
+		s.clientCert.use(cert)
+		changes = append(changes, certChange)
+	}
+	changes = append(changes, s.applyLimits(old, cfg)...)
+	if old.AdminAuth != cfg.AdminAuth {
+		s.Admin.SetAuth(cfg.AdminAuth.User, cfg.AdminAuth.Password)
+		changes = append(changes, "admin_auth: "+adminAuthSummary(cfg.AdminAuth))
 	}
 	// backend.sockets needs a restart: the monitor keeps its own (Configure).
 	mc, oldMC := topology.MonitorConfigFrom(cfg), topology.MonitorConfigFrom(old)
@@ -115,6 +130,14 @@ func (s *Strata) Reload(cfg *config.Config) (changes, restartNeeded []string, er
 	return changes, restartNeeded, nil
 }
 
+// adminAuthSummary names the admin account without its password.
+func adminAuthSummary(a config.AdminAuth) string {
+	if a.User == "" {
+		return "none (the admin port asks for no credentials)"
+	}
+	return "account " + a.User
+}
+
 // needsRestart lists the settings that differ between old and cfg and that
 // Reload does not apply.
 func needsRestart(old, cfg *config.Config, haveCache bool) []string {
@@ -129,12 +152,8 @@ func needsRestart(old, cfg *config.Config, haveCache bool) []string {
 	differ("handover_socket", old.HandoverSocket, cfg.HandoverSocket)
 	differ("proxy_protocol", old.ProxyProtocol, cfg.ProxyProtocol)
 	differ("admin_pprof", old.AdminPprof, cfg.AdminPprof)
-	differ("admin_auth", old.AdminAuth, cfg.AdminAuth)
-	differ("slow_log", old.SlowLog, cfg.SlowLog)
 	differ("zone", old.Zone, cfg.Zone)
 	differ("backend", old.Backend, cfg.Backend)
-	differ("limits", old.Limits, cfg.Limits)
-	differ("tls", old.TLS, cfg.TLS)
 	differ("result_cache", old.ResultCache, cfg.ResultCache)
 	differ("transactions", old.Transactions, cfg.Transactions)
 	if !haveCache && cfg.CacheEnabled() {

@@ -5,15 +5,8 @@ package server
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"fmt"
 	"log/slog"
-	"math/big"
 	"net"
 	"net/http"
 	"runtime"
@@ -57,6 +50,7 @@ type Strata struct {
 	shards     atomic.Pointer[sharding] // nil when no table is placed
 	stopShards context.CancelFunc
 	twoPhase   *twoPhase // nil unless transactions.mode: twopc
+	clientCert *clientCert
 
 	httpSrv *http.Server
 	// The listening sockets (listeners.go): nil while being handed over,
@@ -113,8 +107,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 	accounts := backend.NewAccounts(serverLogins(cfg.Users))
 	s.Pools = backend.NewPools(backend.PoolConfig{
 		User: cfg.Backend.User, Password: cfg.Backend.Password, Accounts: accounts, Sockets: cfg.Backend.Sockets, TLS: backendTLS,
-		MaxConns: cfg.Limits.MaxConnsPerServer, MaxIdle: cfg.Limits.MaxIdlePerServer,
-		ConnectTimeout: cfg.Limits.ConnectTimeout.D(), Wait: cfg.Limits.PoolWait.D(), BusyPoll: s.BusyPoll,
+		PoolLimits: poolLimits(cfg), BusyPoll: s.BusyPoll,
 	})
 	plan := planner.New(cfg.Routing)
 	s.Metrics.WatchParses(func() (uint64, uint64) {
@@ -124,10 +117,11 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 	s.Env = &session.Env{
 		Topology: s.Topology, Planner: plan, Pools: s.Pools, Metrics: s.Metrics,
 		Registry: session.NewRegistry(), BackendUser: cfg.Backend.User, BackendPassword: cfg.Backend.Password, Accounts: accounts, BackendSockets: cfg.Backend.Sockets,
-		BackendTLS: backendTLS, Log: log, SlowLog: cfg.SlowLog.D(), PoolWait: cfg.Limits.PoolWait.D(), MaxPreparedStmts: cfg.Limits.MaxPreparedStatements, MaxPulledRows: cfg.Limits.MaxPulledRows, ConnectTimeout: cfg.Limits.ConnectTimeout.D(), Zone: cfg.Zone,
+		BackendTLS: backendTLS, Log: log, Zone: cfg.Zone,
 		ReadYourWritesWait: cfg.Clusters[cfg.DefaultCluster].ReadYourWritesWait.D(),
 		Stats:              querystats.New(cfg.Limits.MaxQueryDigests),
 	}
+	s.Env.SetLimits(sessionLimits(cfg))
 	s.Env.FailoverWait.Store(int64(failoverWait(cfg)))
 	if cfg.CacheEnabled() {
 		s.Env.Cache = resultcache.New(int(cfg.ResultCache.MaxSize), int(cfg.ResultCache.MaxEntrySize))
@@ -143,18 +137,17 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 		s.Env.Sharding.SetLayout(sh.layout)
 		sh.hooks(s.Env.Sharding)
 	}
-	tlsConf, err := loadTLS(cfg.TLS)
+	s.clientCert, err = newClientCert(cfg.TLS)
 	if err != nil {
 		return nil, err
 	}
+	tlsConf := s.clientCert.tlsConfig()
 	version, bulk := s.serverVersion(ctx)
 	s.Front = frontend.NewServer(frontend.Config{
 		ServerVersion:  version,
 		BulkOperations: bulk && sh == nil,
-		MaxConnections: cfg.Limits.MaxClientConnections,
-		MaxPacket:      int(cfg.Limits.MaxAllowedPacket),
+		Limits:         clientLimits(cfg),
 		TLS:            tlsConf,
-		IdleTimeout:    cfg.Limits.ClientIdleTimeout.D(),
 		ProxyTrusted:   cfg.ProxyProtocol.TrustedPrefixes(),
 		BusyPoll:       s.BusyPoll,
 	}, s.Env, frontend.NewAuthenticator(cfg.Users, tlsConf), log)
@@ -283,38 +276,6 @@ func (s *Strata) serverVersion(ctx context.Context) (string, bool) {
 	}
 	defer c.Close()
 	return c.Version + "-Strata", c.Bulk
-}
-
-// loadTLS reads the configured certificate, or makes a self-signed one so
-// TLS (and caching_sha2_password's full path over it) always works.
-func loadTLS(t config.TLS) (*tls.Config, error) {
-	if t.Cert != "" {
-		cert, err := tls.LoadX509KeyPair(t.Cert, t.Key)
-		if err != nil {
-			return nil, fmt.Errorf("loading tls.cert/tls.key: %w", err)
-		}
-		return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()),
-		Subject:      pkix.Name{CommonName: "strata"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().AddDate(1, 0, 0),
-		DNSNames:     []string{"localhost"},
-		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return nil, err
-	}
-	cert := tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
-	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
 }
 
 // serverLogins maps the users with a server account of their own

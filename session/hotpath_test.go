@@ -219,7 +219,7 @@ clusters:
 	env := &Env{
 		Topology: topology.New(topology.FromConfig(cfg)),
 		Planner:  planner.New(cfg.Routing),
-		Pools:    backend.NewPools(backend.PoolConfig{User: "strata", Password: "strata", ConnectTimeout: cfg.Limits.ConnectTimeout.D(), Wait: cfg.Limits.PoolWait.D()}),
+		Pools:    backend.NewPools(backend.PoolConfig{User: "strata", Password: "strata", PoolLimits: backend.PoolLimits{ConnectTimeout: cfg.Limits.ConnectTimeout.D(), Wait: cfg.Limits.PoolWait.D()}}),
 		Metrics:  metrics.New(),
 		Registry: NewRegistry(),
 		Sharding: planner.NewSharding(nil),

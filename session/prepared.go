@@ -51,7 +51,7 @@ func (s *Session) Prepare(ctx context.Context, packet []byte) error {
 	// Until this PREPARE succeeds, an EXECUTE pipelined behind it with
 	// lastPreparedID must fail as on MariaDB, not run an older statement.
 	s.lastStmt = nil
-	if max := s.env.MaxPreparedStmts; max > 0 && len(s.stmts) >= max {
+	if max := s.env.Limits().MaxPreparedStmts; max > 0 && len(s.stmts) >= max {
 		// An application that prepares without closing: fail it as the
 		// server would, rather than let every statement it ever prepared
 		// live on in Strata.

@@ -22,8 +22,8 @@ import (
 // one IN subquery it runs first (sqlparse.Pullout), to run a statement on
 // one server: limits.max_pulled_rows.
 func (s *Session) maxPulled() int {
-	if s.env.MaxPulledRows > 0 {
-		return s.env.MaxPulledRows
+	if n := s.env.Limits().MaxPulledRows; n > 0 {
+		return n
 	}
 	return config.DefaultMaxPulledRows
 }

@@ -209,11 +209,11 @@ func (s *Session) run(ctx context.Context, cmd command, do doFunc) error {
 			}
 		}
 		if d.Gate != nil {
-			if !d.Gate.Enter(ctx, s.env.PoolWait) {
+			if wait := s.env.Limits().PoolWait; !d.Gate.Enter(ctx, wait) {
 				s.env.Metrics.ObserveError("proxy")
 				return s.WriteError(wire.NewError(wire.ErConCount,
 					"Strata: routing rule %d lets %d of these statements run at once (max_running), and none finished within %s (limits.pool_wait); try again",
-					d.Rule, d.Gate.Max(), s.env.PoolWait))
+					d.Rule, d.Gate.Max(), wait))
 			}
 			defer d.Gate.Leave()
 		}
@@ -493,7 +493,8 @@ func (s *Session) killActive(target *Session) error {
 
 // killQueryOn runs KILL QUERY for c's thread on c's server.
 func (s *Session) killQueryOn(c *backend.Conn) error {
-	ctx, cancel := context.WithTimeout(context.Background(), s.env.ConnectTimeout+time.Second)
+	timeout := s.env.Limits().ConnectTimeout
+	ctx, cancel := context.WithTimeout(context.Background(), timeout+time.Second)
 	defer cancel()
 	// As c's own account: a server lets an account kill its own threads
 	// without CONNECTION ADMIN.
@@ -502,7 +503,7 @@ func (s *Session) killQueryOn(c *backend.Conn) error {
 		user = a
 		password, _ = s.env.Accounts.Password(a)
 	}
-	kc, err := backend.Dial(ctx, backend.DialConfig{Addr: c.Addr, Socket: s.env.BackendSockets[c.Addr], User: user, Password: password, Timeout: s.env.ConnectTimeout, Flavor: backend.Flavor{Collation: backendCollation}, TLS: s.env.BackendTLS})
+	kc, err := backend.Dial(ctx, backend.DialConfig{Addr: c.Addr, Socket: s.env.BackendSockets[c.Addr], User: user, Password: password, Timeout: timeout, Flavor: backend.Flavor{Collation: backendCollation}, TLS: s.env.BackendTLS})
 	if err != nil {
 		return errNoBackend("Strata: cannot reach %s to kill the query: %v", c.Addr, rootCause(err))
 	}

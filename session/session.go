@@ -49,20 +49,11 @@ type Env struct {
 	BackendSockets map[string]string
 	// BackendTLS, when set, encrypts those out-of-band connections.
 	BackendTLS     *tls.Config
-	ConnectTimeout time.Duration
-	// PoolWait bounds the wait for a max_running slot (limits.pool_wait).
-	PoolWait time.Duration
-	// MaxPreparedStmts bounds the statements a session keeps prepared
-	// (limits.max_prepared_statements; 0: no bound).
-	MaxPreparedStmts int
-	// MaxPulledRows bounds the rows read from one table or subquery to run
-	// a statement over sharded tables on one server
-	// (limits.max_pulled_rows; 0: the default).
-	MaxPulledRows int
-	// Log receives the slow-statement log; SlowLog is its threshold (0:
-	// off; config slow_log).
-	Log     *slog.Logger
-	SlowLog time.Duration
+	// limits are the bounds a config reload may change while sessions
+	// run (Limits, SetLimits).
+	limits atomic.Pointer[Limits]
+	// Log receives the slow-statement log (Limits.SlowLog).
+	Log *slog.Logger
 	// Zone is where this Strata runs; replicas in it are preferred.
 	Zone string
 	// OnBackendFailure is told when a server could not be reached, so the
@@ -86,6 +77,39 @@ type Env struct {
 	// each transaction on one cluster.
 	TwoPhase *TwoPhase
 }
+
+// Limits are the bounds every session reads per statement, so a config
+// reload that changes them applies to the sessions already connected, at
+// their next statement.
+type Limits struct {
+	// ConnectTimeout bounds dialing a server out of band (KILL QUERY).
+	ConnectTimeout time.Duration
+	// PoolWait bounds the wait for a max_running slot (limits.pool_wait).
+	PoolWait time.Duration
+	// MaxPreparedStmts bounds the statements a session keeps prepared
+	// (limits.max_prepared_statements; 0: no bound).
+	MaxPreparedStmts int
+	// MaxPulledRows bounds the rows read from one table or subquery to run
+	// a statement over sharded tables on one server
+	// (limits.max_pulled_rows; 0: the default).
+	MaxPulledRows int
+	// SlowLog is the threshold of the slow-statement log (0: off; config
+	// slow_log).
+	SlowLog time.Duration
+}
+
+// Limits returns the bounds in force (zero ones before SetLimits).
+func (e *Env) Limits() *Limits {
+	if l := e.limits.Load(); l != nil {
+		return l
+	}
+	return &noLimits
+}
+
+var noLimits Limits
+
+// SetLimits replaces the bounds; statements that start afterwards use them.
+func (e *Env) SetLimits(l Limits) { e.limits.Store(&l) }
 
 func (e *Env) reportFailure(addr string, err error) {
 	if e.OnBackendFailure != nil && backend.IsServerGone(err) {

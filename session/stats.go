@@ -65,7 +65,7 @@ func (s *Session) observeTwoPhase(f *sqlparse.Facts, clusters []string, d time.D
 // like MariaDB's slow query log, but with where Strata sent it. The text
 // is the digest (literals as ?), so no values reach the log.
 func (s *Session) logSlow(f *sqlparse.Facts, route, server string, d time.Duration) {
-	if lim := s.env.SlowLog; lim <= 0 || d < lim || s.env.Log == nil {
+	if lim := s.env.Limits().SlowLog; lim <= 0 || d < lim || s.env.Log == nil {
 		return
 	}
 	s.env.Log.Warn("slow statement", "ms", float64(d.Microseconds())/1000, "id", s.ID, "user", s.User, "schema", s.DB,

@@ -458,7 +458,7 @@ func TestMonitorSandbox(t *testing.T) {
 	interval := cfg.Monitor.Interval.D()
 
 	tp := New(FromConfig(cfg))
-	pools := backend.NewPools(backend.PoolConfig{User: cfg.Backend.User, Password: cfg.Backend.Password, MaxConns: 4, ConnectTimeout: time.Second, Wait: time.Second})
+	pools := backend.NewPools(backend.PoolConfig{User: cfg.Backend.User, Password: cfg.Backend.Password, PoolLimits: backend.PoolLimits{MaxConns: 4, ConnectTimeout: time.Second, Wait: time.Second}})
 	defer pools.Close()
 	met := metrics.New()
 	mon := NewMonitor(tp, pools, met, MonitorConfigFrom(cfg), testLogger(t))

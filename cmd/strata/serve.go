@@ -74,7 +74,7 @@ func runServe(args []string) error {
 			// A second signal now ends the process at once (default action).
 			stop()
 			log.Info("shutting down: clients may finish their statement or transaction; a second signal stops at once",
-				"shutdown_timeout", cfg.Limits.ShutdownTimeout.D())
+				"shutdown_timeout", s.CurrentConfig().Limits.ShutdownTimeout.D())
 			running = false
 		case err = <-s.Done():
 			running = false
@@ -82,7 +82,7 @@ func runServe(args []string) error {
 			// A new Strata took the listening sockets (handover_socket):
 			// finish this one's clients as a SIGTERM would.
 			log.Info("handed over: clients may finish their statement or transaction, then this process exits",
-				"shutdown_timeout", cfg.Limits.ShutdownTimeout.D())
+				"shutdown_timeout", s.CurrentConfig().Limits.ShutdownTimeout.D())
 			running = false
 		case <-hup:
 			log.Info("SIGHUP: reloading the config file")
