@@ -41,6 +41,8 @@ type Metrics struct {
 	twoPhaseFixed *prometheus.CounterVec
 	primaryChg    *prometheus.CounterVec
 	writesHeld    *prometheus.HistogramVec
+	clientMax     prometheus.Gauge
+	certExpiry    prometheus.Gauge
 }
 
 // New registers every collector on a fresh registry.
@@ -81,11 +83,19 @@ func New() *Metrics {
 	}, []string{"kind"})
 	m.twoPhase = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_twophase_transactions_total", Help: "Transactions that wrote several clusters (transactions.mode: twopc), by how they ended: committed, rolled_back (by the client or because a branch failed before the decision), in_doubt (the coordinator's commit was lost; the resolver settles the branches)."}, []string{"outcome"})
 	m.twoPhaseFixed = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_twophase_resolved_total", Help: "Prepared branches the resolver settled after a crash, a lost connection or a failover, by decision (commit, abort)."}, []string{"decision"})
-	m.Registry.MustRegister(m.twoPhase, m.twoPhaseFixed, m.primaryChg, m.writesHeld, m.shardQueries, m.runFirst, m.runFirstRows, m.loadRows, m.movedRows, m.rangeFill, m.consistency, m.queries, m.errors, m.latency, m.clientConns, m.userConns, m.clientTotal, m.rejectedConns, m.idleClosed, m.passedOn, m.retries,
+	m.clientMax = prometheus.NewGauge(prometheus.GaugeOpts{Name: "strata_client_connections_max", Help: "limits.max_client_connections in force (0: no bound): alert on strata_client_connections / this before clients get error 1040."})
+	m.certExpiry = prometheus.NewGauge(prometheus.GaugeOpts{Name: "strata_tls_certificate_expiry_timestamp_seconds", Help: "When the certificate Strata shows TLS clients expires (Unix time); a reload that reads a renewed one moves it."})
+	m.Registry.MustRegister(m.clientMax, m.certExpiry, m.twoPhase, m.twoPhaseFixed, m.primaryChg, m.writesHeld, m.shardQueries, m.runFirst, m.runFirstRows, m.loadRows, m.movedRows, m.rangeFill, m.consistency, m.queries, m.errors, m.latency, m.clientConns, m.userConns, m.clientTotal, m.rejectedConns, m.idleClosed, m.passedOn, m.retries,
 		m.backendDials, m.serverUp, m.replicaLag, m.backendConns,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
+
+// SetClientMax records limits.max_client_connections.
+func (m *Metrics) SetClientMax(n int) { m.clientMax.Set(float64(n)) }
+
+// SetCertExpiry records when the client certificate expires.
+func (m *Metrics) SetCertExpiry(t time.Time) { m.certExpiry.Set(float64(t.Unix())) }
 
 // ObserveQuery records one statement.
 func (m *Metrics) ObserveQuery(route, server string, d time.Duration) {

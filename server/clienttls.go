@@ -71,6 +71,14 @@ func (c *clientCert) next(old, t config.TLS) (*tls.Certificate, string, error) {
 // use makes cert the one new handshakes get.
 func (c *clientCert) use(cert *tls.Certificate) { c.cur.Store(cert) }
 
+// expiry is when the current certificate stops being valid.
+func (c *clientCert) expiry() time.Time {
+	if leaf, err := x509.ParseCertificate(c.cur.Load().Certificate[0]); err == nil {
+		return leaf.NotAfter
+	}
+	return time.Time{}
+}
+
 func sameCert(a, b *tls.Certificate) bool {
 	if len(a.Certificate) != len(b.Certificate) {
 		return false

@@ -69,5 +69,6 @@ func (s *Strata) applyLimits(old, cfg *config.Config) []string {
 	s.Env.SetLimits(sessionLimits(cfg))
 	s.Env.Stats.SetLimit(cfg.Limits.MaxQueryDigests)
 	s.Front.SetLimits(clientLimits(cfg))
+	s.Metrics.SetClientMax(cfg.Limits.MaxClientConnections)
 	return changes
 }

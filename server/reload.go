@@ -79,6 +79,7 @@ func (s *Strata) Reload(cfg *config.Config) (changes, restartNeeded []string, er
 	}
 	if cert != nil {
 		s.clientCert.use(cert)
+		s.Metrics.SetCertExpiry(s.clientCert.expiry())
 		changes = append(changes, certChange)
 	}
 	changes = append(changes, s.applyLimits(old, cfg)...)

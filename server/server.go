@@ -142,6 +142,8 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 		return nil, err
 	}
 	tlsConf := s.clientCert.tlsConfig()
+	s.Metrics.SetCertExpiry(s.clientCert.expiry())
+	s.Metrics.SetClientMax(cfg.Limits.MaxClientConnections)
 	version, bulk := s.serverVersion(ctx)
 	s.Front = frontend.NewServer(frontend.Config{
 		ServerVersion:  version,

@@ -10,6 +10,7 @@ import (
 	"database/sql"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"math/big"
 	"net/http"
 	"os"
@@ -35,7 +36,7 @@ func TestLimitsReload(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	certPath, keyPath := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	writeCertPair(t, certPath, keyPath, "strata-before")
+	writeCertPair(t, certPath, keyPath, "strata-before", 24*time.Hour)
 	withLimits := func(limits string) string {
 		return strings.Replace(topologyYAML, "limits: {max_allowed_packet: 40M, pool_wait: 3s}\n",
 			fmt.Sprintf("limits: {%s}\ntls: {cert: %s, key: %s}\n", limits, certPath, keyPath), 1)
@@ -97,7 +98,7 @@ func TestLimitsReload(t *testing.T) {
 		t.Fatalf("admin API without admin_auth: %d", code)
 	}
 
-	writeCertPair(t, certPath, keyPath, "strata-after") // renewed in place
+	renewedUntil := writeCertPair(t, certPath, keyPath, "strata-after", 90*24*time.Hour) // renewed in place
 	cfg, err := config.Parse([]byte(withLimits("max_client_connections: 3, max_prepared_statements: 3, max_allowed_packet: 1M, client_idle_timeout: 2s") +
 		"slow_log: 200ms\nadmin_auth: {user: ops, password: s3cret}\n"))
 	if err != nil {
@@ -139,6 +140,13 @@ func TestLimitsReload(t *testing.T) {
 	}
 	if code := adminGet(t, s.AdminAddr(), "ops", "s3cret"); code != http.StatusOK {
 		t.Errorf("admin API with the new account: %d, want 200", code)
+	}
+	metrics := adminMetrics(t, s.AdminAddr(), "ops", "s3cret")
+	for _, want := range []string{"strata_client_connections_max 3\n",
+		fmt.Sprintf("strata_tls_certificate_expiry_timestamp_seconds %g\n", float64(renewedUntil.Unix()))} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics after the reload lacks %q", want)
+		}
 	}
 	var n int
 	big := "SELECT LENGTH('" + strings.Repeat("x", 2<<20) + "')"
@@ -182,7 +190,22 @@ func peerCertName(t *testing.T, addr string) string {
 
 func adminGet(t *testing.T, addr, user, password string) int {
 	t.Helper()
-	req, err := http.NewRequest("GET", "http://"+addr+"/api/topology", nil)
+	code, _ := adminFetch(t, addr, "/api/topology", user, password)
+	return code
+}
+
+func adminMetrics(t *testing.T, addr, user, password string) string {
+	t.Helper()
+	code, body := adminFetch(t, addr, "/metrics", user, password)
+	if code != http.StatusOK {
+		t.Fatalf("/metrics: %d", code)
+	}
+	return body
+}
+
+func adminFetch(t *testing.T, addr, path, user, password string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest("GET", "http://"+addr+path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,13 +216,17 @@ func adminGet(t *testing.T, addr, user, password string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	return resp.StatusCode
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(body)
 }
 
 // writeCertPair writes a self-signed certificate for 127.0.0.1 named cn
 // and its key, as a renewal would overwrite them.
-func writeCertPair(t *testing.T, certPath, keyPath, cn string) {
+func writeCertPair(t *testing.T, certPath, keyPath, cn string, valid time.Duration) time.Time {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -207,7 +234,7 @@ func writeCertPair(t *testing.T, certPath, keyPath, cn string) {
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(valid).Truncate(time.Second),
 		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
@@ -223,4 +250,5 @@ func writeCertPair(t *testing.T, certPath, keyPath, cn string) {
 			t.Fatal(err)
 		}
 	}
+	return tmpl.NotAfter
 }
