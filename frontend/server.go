@@ -61,9 +61,9 @@ type Limits struct {
 type Server struct {
 	cfg    Config
 	limits atomic.Pointer[Limits]
-	env  *session.Env
-	auth *Authenticator
-	log  *slog.Logger
+	env    *session.Env
+	auth   *Authenticator
+	log    *slog.Logger
 
 	mu       sync.Mutex
 	ln       net.Listener

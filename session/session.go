@@ -48,7 +48,7 @@ type Env struct {
 	// BackendSockets maps server addresses to the Unix sockets to dial.
 	BackendSockets map[string]string
 	// BackendTLS, when set, encrypts those out-of-band connections.
-	BackendTLS     *tls.Config
+	BackendTLS *tls.Config
 	// limits are the bounds a config reload may change while sessions
 	// run (Limits, SetLimits).
 	limits atomic.Pointer[Limits]
