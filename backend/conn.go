@@ -79,6 +79,7 @@ type Conn struct {
 
 	stmts    *stmtCache
 	pool     *Pool
+	loginGen uint64 // the pool's default account when dialed (Pool.SetLogin)
 	lastUsed time.Time
 	scratch  []byte
 	// hdr is the header of the packet a relay is copying (copyPacket): a

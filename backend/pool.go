@@ -56,6 +56,10 @@ type Pool struct {
 	// paused, while set, holds back every Get (a primary switchover is
 	// under way); Resume closes its channel.
 	paused *pause
+	// loginGen counts changes of the default account (SetLogin): a
+	// connection of that account dialed before the last one is closed
+	// when it comes back instead of serving again.
+	loginGen uint64
 
 	stats PoolStats
 }
@@ -98,6 +102,41 @@ func (p *Pool) SetLimits(l PoolLimits) {
 	p.cfg.PoolLimits = l.withDefaults()
 	p.mu.Unlock()
 	p.signal()
+}
+
+// SetLogin replaces the default account (backend.user and .password, a
+// config reload): new connections log in with it, idle ones of the old
+// account are closed, and those in use are closed when they come back,
+// so the old account can be dropped on the servers once they are gone.
+// Connections of users' own accounts (users[].backend) stay.
+func (p *Pool) SetLogin(user, password string) {
+	p.mu.Lock()
+	if p.cfg.User == user && p.cfg.Password == password {
+		p.mu.Unlock()
+		return
+	}
+	p.cfg.User, p.cfg.Password = user, password
+	p.loginGen++
+	var stale []*Conn
+	for f, conns := range p.idle {
+		if f.Account == "" {
+			stale = append(stale, conns...)
+			p.open -= len(conns)
+			delete(p.idle, f)
+		}
+	}
+	p.mu.Unlock()
+	for _, c := range stale {
+		go c.Close()
+	}
+	p.signal()
+}
+
+// login is the default account new connections log in with.
+func (p *Pool) login() (user, password string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cfg.User, p.cfg.Password
 }
 
 // Limits returns the pool's bounds.
@@ -254,7 +293,9 @@ func (p *Pool) wait(ctx context.Context, deadline time.Time) error {
 }
 
 func (p *Pool) dial(ctx context.Context, f Flavor) (*Conn, error) {
-	user, password := p.cfg.User, p.cfg.Password
+	p.mu.Lock()
+	user, password, gen := p.cfg.User, p.cfg.Password, p.loginGen
+	p.mu.Unlock()
 	if f.Account != "" {
 		var ok bool
 		if password, ok = p.cfg.Accounts.Password(f.Account); !ok {
@@ -281,7 +322,7 @@ func (p *Pool) dial(ctx context.Context, f Flavor) (*Conn, error) {
 		return nil, &ServerError{p.cfg.Addr, err}
 	}
 	p.mu.Unlock()
-	c.pool = p
+	c.pool, c.loginGen = p, gen
 	return c, nil
 }
 
@@ -309,7 +350,7 @@ func (p *Pool) Put(c *Conn) {
 	}
 	c.lastUsed = time.Now()
 	p.mu.Lock()
-	if c.Broken || p.closed || len(p.idle[c.Flavor]) >= p.cfg.MaxIdle {
+	if c.Broken || p.closed || len(p.idle[c.Flavor]) >= p.cfg.MaxIdle || (c.Flavor.Account == "" && c.loginGen != p.loginGen) {
 		p.open--
 		p.mu.Unlock()
 		c.Close()
@@ -439,6 +480,21 @@ func (ps *Pools) SetLimits(l PoolLimits) {
 	ps.mu.Unlock()
 	for _, p := range list {
 		p.SetLimits(l)
+	}
+}
+
+// SetLogin replaces the default account of every pool, and of those made
+// later (Pool.SetLogin).
+func (ps *Pools) SetLogin(user, password string) {
+	ps.mu.Lock()
+	ps.tmpl.User, ps.tmpl.Password = user, password
+	list := make([]*Pool, 0, len(ps.pools))
+	for _, p := range ps.pools {
+		list = append(list, p)
+	}
+	ps.mu.Unlock()
+	for _, p := range list {
+		p.SetLogin(user, password)
 	}
 }
 

@@ -3,9 +3,12 @@ package backend
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"testing"
 	"time"
+
+	"github.com/strata-proxy/strata/wire"
 )
 
 // closedAddr is a loopback address where nothing listens, so a Get that
@@ -154,4 +157,48 @@ func waitForWaiter(t *testing.T, p *Pool) {
 		}
 	}
 	t.Fatal("Get never waited")
+}
+
+// A reload that changes backend.user/.password retires the connections of
+// the old account: idle ones close at once, one in use closes when it
+// comes back, so the old account can be dropped on the servers; the
+// connections of a user's own server account (users[].backend) stay.
+func TestSetLoginRetiresTheOldAccountsConnections(t *testing.T) {
+	p := NewPool(PoolConfig{Addr: closedAddr(t), User: "strata", Password: "old", PoolLimits: PoolLimits{MaxConns: 8, Wait: time.Second}})
+	// closed reports whether Strata closed the connection whose server
+	// end is peer.
+	closed := func(peer net.Conn) bool {
+		_ = peer.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+		_, err := peer.Read(make([]byte, 1))
+		return errors.Is(err, io.EOF) || errors.Is(err, io.ErrClosedPipe)
+	}
+	conn := func(account string) (*Conn, net.Conn) {
+		a, b := net.Pipe()
+		t.Cleanup(func() { a.Close(); b.Close() })
+		return &Conn{Conn: wire.NewConn(a), Flavor: Flavor{Account: account}, pool: p}, b
+	}
+	idleDefault, idleDefaultPeer := conn("")
+	idleOwn, idleOwnPeer := conn("reporting")
+	outDefault, outDefaultPeer := conn("")
+	p.mu.Lock()
+	p.open = 3 // the three connections above
+	p.mu.Unlock()
+	p.Put(idleDefault)
+	p.Put(idleOwn)
+
+	p.SetLogin("strata2", "new")
+	st := p.Stats()
+	if st.Open != 2 || st.Idle != 1 {
+		t.Fatalf("after SetLogin: open %d, idle %d; want 2 open (one idle of the user's own account, one out), 1 idle", st.Open, st.Idle)
+	}
+	p.Put(outDefault)
+	if st := p.Stats(); st.Open != 1 || st.Idle != 1 {
+		t.Fatalf("after the old account's connection came back: open %d, idle %d; want it closed (1, 1)", st.Open, st.Idle)
+	}
+	if a, b, c := closed(idleDefaultPeer), closed(outDefaultPeer), closed(idleOwnPeer); !a || !b || c {
+		t.Errorf("closed: old idle %v, old in use %v, own account %v; want true, true, false", a, b, c)
+	}
+	if u, pw := p.login(); u != "strata2" || pw != "new" {
+		t.Errorf("login after SetLogin = %s/%s", u, pw)
+	}
 }

@@ -113,7 +113,7 @@ func (s *Server) Users() []UserInfo {
 		u := accounts[name]
 		server := u.Backend.User
 		if server == "" {
-			server = s.env.BackendUser
+			server = s.env.BackendLogin().User
 		}
 		out = append(out, UserInfo{Name: name, AuthPlugin: u.AuthPlugin, ServerAccount: server,
 			MaxConnections: u.MaxConnections, Connections: s.users.count(name)})

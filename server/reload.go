@@ -7,6 +7,7 @@ import (
 	"runtime"
 
 	"github.com/strata-proxy/strata/admin"
+	"github.com/strata-proxy/strata/backend"
 	"github.com/strata-proxy/strata/config"
 	"github.com/strata-proxy/strata/topology"
 )
@@ -91,9 +92,15 @@ func (s *Strata) Reload(cfg *config.Config) (changes, restartNeeded []string, er
 	mc, oldMC := topology.MonitorConfigFrom(cfg), topology.MonitorConfigFrom(old)
 	mc.Sockets, oldMC.Sockets = nil, nil
 	if !reflect.DeepEqual(mc, oldMC) {
-		s.Monitor.Configure(mc)
+		s.Monitor.Configure(mc) // also when only the backend account changed
+	}
+	if mc.Interval != oldMC.Interval || mc.FailAfter != oldMC.FailAfter || mc.RecoverAfter != oldMC.RecoverAfter {
 		changes = append(changes, fmt.Sprintf("monitor: interval %s, fail_after %d, recover_after %d",
 			mc.Interval, mc.FailAfter, mc.RecoverAfter))
+	}
+	if old.Backend.User != cfg.Backend.User || old.Backend.Password != cfg.Backend.Password {
+		s.applyBackendLogin(cfg.Backend.User, cfg.Backend.Password)
+		changes = append(changes, "backend: account "+cfg.Backend.User+" for new server connections")
 	}
 	if !reflect.DeepEqual(old.Routing, cfg.Routing) && (s.Env.Cache != nil || !cfg.CacheEnabled()) {
 		s.Env.Planner.SetRules(cfg.Routing)
@@ -131,6 +138,24 @@ func (s *Strata) Reload(cfg *config.Config) (changes, restartNeeded []string, er
 	return changes, restartNeeded, nil
 }
 
+// applyBackendLogin makes every part that logs in to the servers as the
+// backend account use user and password from now on: the query pools
+// (whose connections of the old account close as they come back), KILL,
+// the health checks (Reload configures the monitor) and the sharding and
+// two-phase control planes. Rotate the account without a restart: create
+// the new one on the servers, reload, then drop the old one once
+// GET /api/pools shows its connections gone.
+func (s *Strata) applyBackendLogin(user, password string) {
+	s.Pools.SetLogin(user, password)
+	s.Env.SetBackendLogin(backend.Login{User: user, Password: password})
+	if sh := s.shards.Load(); sh != nil {
+		sh.dbs.SetLogin(user, password)
+	}
+	if s.twoPhase != nil {
+		s.twoPhase.dbs.SetLogin(user, password)
+	}
+}
+
 // adminAuthSummary names the admin account without its password.
 func adminAuthSummary(a config.AdminAuth) string {
 	if a.User == "" {
@@ -154,7 +179,8 @@ func needsRestart(old, cfg *config.Config, haveCache bool) []string {
 	differ("proxy_protocol", old.ProxyProtocol, cfg.ProxyProtocol)
 	differ("admin_pprof", old.AdminPprof, cfg.AdminPprof)
 	differ("zone", old.Zone, cfg.Zone)
-	differ("backend", old.Backend, cfg.Backend)
+	differ("backend.sockets", old.Backend.Sockets, cfg.Backend.Sockets)
+	differ("backend.tls", old.Backend.TLS, cfg.Backend.TLS)
 	differ("result_cache", old.ResultCache, cfg.ResultCache)
 	differ("transactions", old.Transactions, cfg.Transactions)
 	if !haveCache && cfg.CacheEnabled() {

@@ -498,7 +498,8 @@ func (s *Session) killQueryOn(c *backend.Conn) error {
 	defer cancel()
 	// As c's own account: a server lets an account kill its own threads
 	// without CONNECTION ADMIN.
-	user, password := s.env.BackendUser, s.env.BackendPassword
+	login := s.env.BackendLogin()
+	user, password := login.User, login.Password
 	if a := c.Flavor.Account; a != "" {
 		user = a
 		password, _ = s.env.Accounts.Password(a)

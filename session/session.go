@@ -39,9 +39,10 @@ type Env struct {
 	// Cache holds results of reads whose routing rule says cache:; nil
 	// when no rule does.
 	Cache *resultcache.Cache
-	// BackendUser and BackendPassword are used for out-of-band commands
-	// such as KILL QUERY, which need a connection of their own.
-	BackendUser, BackendPassword string
+	// backendLogin is the default server account (BackendLogin), used
+	// for out-of-band commands such as KILL QUERY, which need a connection
+	// of their own.
+	backendLogin atomic.Pointer[backend.Login]
 	// Accounts are the server accounts of users that have their own
 	// (config users[].backend); the others run as BackendUser.
 	Accounts *backend.Accounts
@@ -97,6 +98,17 @@ type Limits struct {
 	// slow_log).
 	SlowLog time.Duration
 }
+
+// BackendLogin is the default server account (config backend.user).
+func (e *Env) BackendLogin() backend.Login {
+	if l := e.backendLogin.Load(); l != nil {
+		return *l
+	}
+	return backend.Login{}
+}
+
+// SetBackendLogin replaces the default server account (a reload).
+func (e *Env) SetBackendLogin(l backend.Login) { e.backendLogin.Store(&l) }
 
 // Limits returns the bounds in force (zero ones before SetLimits).
 func (e *Env) Limits() *Limits {
@@ -916,7 +928,7 @@ func (s *Session) UseSchema(db string) {
 func (s *Session) publishUser() {
 	account := s.flavor.Account
 	if account == "" {
-		account = s.env.BackendUser
+		account = s.env.BackendLogin().User
 	}
 	s.shared.Store(&identity{user: s.User, account: account, db: s.DB})
 }

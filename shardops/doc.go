@@ -37,11 +37,31 @@ type DBs struct {
 	mu        sync.Mutex
 	dbs       map[string]*sql.DB
 	addrs     map[string]string // cluster -> the primary its pool reaches
+	// user and password are the account the pools log in as: the
+	// config's backend account until SetLogin.
+	user, password string
 }
 
 // NewDBs returns pools for cfg's clusters; Close closes them.
 func NewDBs(cfg *config.Config) *DBs {
-	return &DBs{cfg: cfg, dbs: map[string]*sql.DB{}, addrs: map[string]string{}}
+	return &DBs{cfg: cfg, dbs: map[string]*sql.DB{}, addrs: map[string]string{}, user: cfg.Backend.User, password: cfg.Backend.Password}
+}
+
+// SetLogin makes the pools log in as another account (a reload that
+// changes backend.user or .password). Pools opened with the old one are
+// reopened on next use; the old ones close a little later, as callers may
+// hold one for a statement.
+func (d *DBs) SetLogin(user, password string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.user == user && d.password == password {
+		return
+	}
+	d.user, d.password = user, password
+	for cluster, db := range d.dbs {
+		time.AfterFunc(time.Minute, func() { db.Close() })
+		delete(d.dbs, cluster)
+	}
 }
 
 // Open implements Opener.
@@ -67,10 +87,10 @@ func (d *DBs) Open(cluster string) (*sql.DB, error) {
 		time.AfterFunc(time.Minute, func() { db.Close() })
 		delete(d.dbs, cluster)
 	}
-	dsn := DSN(primary, d.cfg.Backend.User, d.cfg.Backend.Password, d.cfg.Limits.ConnectTimeout.D())
+	dsn := DSN(primary, d.user, d.password, d.cfg.Limits.ConnectTimeout.D())
 	path := d.cfg.Backend.Sockets[primary]
 	if path != "" {
-		dsn = socketDSN(path, d.cfg.Backend.User, d.cfg.Backend.Password, d.cfg.Limits.ConnectTimeout.D())
+		dsn = socketDSN(path, d.user, d.password, d.cfg.Limits.ConnectTimeout.D())
 	}
 	mc, err := mysql.ParseDSN(dsn)
 	if err != nil {
