@@ -84,6 +84,10 @@ func (s *Strata) Reload(cfg *config.Config) (changes, restartNeeded []string, er
 		changes = append(changes, certChange)
 	}
 	changes = append(changes, s.applyLimits(old, cfg)...)
+	resolverRan := s.twoPhase.Load() != nil
+	if old.Transactions.Mode != cfg.Transactions.Mode {
+		changes = append(changes, s.applyTxMode(cfg))
+	}
 	if old.AdminAuth != cfg.AdminAuth {
 		s.Admin.SetAuth(cfg.AdminAuth.User, cfg.AdminAuth.Password)
 		changes = append(changes, "admin_auth: "+adminAuthSummary(cfg.AdminAuth))
@@ -126,7 +130,7 @@ func (s *Strata) Reload(cfg *config.Config) (changes, restartNeeded []string, er
 	} else if changed {
 		changes = append(changes, fmt.Sprintf("tables: %d placed tables", len(cfg.Tables)))
 	}
-	restartNeeded = needsRestart(old, cfg, s.Env.Cache != nil)
+	restartNeeded = needsRestart(old, cfg, s.Env.Cache != nil, resolverRan)
 	s.Config = cfg
 	s.Log.Info("config reloaded", "path", cfg.Path, "changes", len(changes), "topology_version", s.Topology.Load().Version)
 	for _, c := range changes {
@@ -151,8 +155,8 @@ func (s *Strata) applyBackendLogin(user, password string) {
 	if sh := s.shards.Load(); sh != nil {
 		sh.dbs.SetLogin(user, password)
 	}
-	if s.twoPhase != nil {
-		s.twoPhase.dbs.SetLogin(user, password)
+	if tp := s.twoPhase.Load(); tp != nil {
+		tp.dbs.SetLogin(user, password)
 	}
 }
 
@@ -165,8 +169,10 @@ func adminAuthSummary(a config.AdminAuth) string {
 }
 
 // needsRestart lists the settings that differ between old and cfg and that
-// Reload does not apply.
-func needsRestart(old, cfg *config.Config, haveCache bool) []string {
+// Reload does not apply. resolverRan: the two-phase resolver ran before
+// this reload, at its old interval (a resolver the reload starts runs at
+// the new one).
+func needsRestart(old, cfg *config.Config, haveCache, resolverRan bool) []string {
 	var out []string
 	differ := func(name string, a, b any) {
 		if !reflect.DeepEqual(a, b) {
@@ -182,7 +188,9 @@ func needsRestart(old, cfg *config.Config, haveCache bool) []string {
 	differ("backend.sockets", old.Backend.Sockets, cfg.Backend.Sockets)
 	differ("backend.tls", old.Backend.TLS, cfg.Backend.TLS)
 	differ("result_cache", old.ResultCache, cfg.ResultCache)
-	differ("transactions", old.Transactions, cfg.Transactions)
+	if resolverRan {
+		differ("transactions.resolve_every", old.Transactions.ResolveEvery, cfg.Transactions.ResolveEvery)
+	}
 	if !haveCache && cfg.CacheEnabled() {
 		differ("routing", old.Routing, cfg.Routing) // cache rules need the cache made at start
 	}

@@ -49,7 +49,10 @@ type Strata struct {
 
 	shards     atomic.Pointer[sharding] // nil when no table is placed
 	stopShards context.CancelFunc
-	twoPhase   *twoPhase // nil unless transactions.mode: twopc
+	// twoPhase is nil until transactions.mode is first twopc.
+	twoPhase atomic.Pointer[twoPhase]
+	// shardCtx ends the control plane's background work (stopShards).
+	shardCtx   context.Context
 	clientCert *clientCert
 
 	httpSrv *http.Server
@@ -127,7 +130,11 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 	if cfg.CacheEnabled() {
 		s.Env.Cache = resultcache.New(int(cfg.ResultCache.MaxSize), int(cfg.ResultCache.MaxEntrySize))
 	}
-	s.twoPhase = s.newTwoPhase(cfg)
+	if cfg.Transactions.TwoPC() {
+		tp := s.newTwoPhase(cfg)
+		s.twoPhase.Store(tp)
+		s.Env.SetTwoPhase(tp.session)
+	}
 	sh, err := newSharding(cfg, s.primaryOf)
 	if err != nil {
 		return nil, fmt.Errorf("tables: %w", err)
@@ -170,16 +177,16 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 	if err := s.listen(ctx); err != nil {
 		s.Pools.Close()
 		sh.close()
-		s.twoPhase.close()
+		s.twoPhase.Load().close()
 		return nil, err
 	}
 	s.Monitor.Start()
 	shardCtx, stop := context.WithCancel(context.Background())
-	s.stopShards = stop
+	s.shardCtx, s.stopShards = shardCtx, stop
 	go s.maintainShards(shardCtx, time.Hour)
 	go s.learnKeyTypes(shardCtx)
 	go s.Admin.Switchover.Watch(shardCtx, failoverCooldown(cfg))
-	go s.twoPhase.run(shardCtx, cfg)
+	go s.twoPhase.Load().run(shardCtx, cfg.Transactions.ResolveInterval())
 	return s, nil
 }
 
@@ -253,7 +260,7 @@ func (s *Strata) Close() {
 	_ = s.httpSrv.Shutdown(ctx)
 	s.stopShards()
 	s.shards.Load().close()
-	s.twoPhase.close()
+	s.twoPhase.Load().close()
 	s.Monitor.Stop()
 	s.Front.Close()
 	s.donePassing()

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"slices"
+	"time"
 
 	"github.com/strata-proxy/strata/admin"
 	"github.com/strata-proxy/strata/config"
@@ -14,18 +15,18 @@ import (
 )
 
 // twoPhase is the control-plane side of transactions.mode: twopc: the
-// resolver that settles prepared branches, on its own primary pools.
+// resolver that settles prepared branches, on its own primary pools. Once
+// made (at start, or by the reload that first sets twopc) it runs until
+// Strata stops, also after a reload back to single: branches prepared
+// before still need settling.
 type twoPhase struct {
 	dbs      *shardops.DBs
 	resolver *twophase.Resolver
+	session  *session.TwoPhase // what sessions begin transactions with
 }
 
-// newTwoPhase sets up transactions across clusters when cfg asks for
-// them; nil otherwise.
+// newTwoPhase makes the machinery of transactions across clusters.
 func (s *Strata) newTwoPhase(cfg *config.Config) *twoPhase {
-	if !cfg.Transactions.TwoPC() {
-		return nil
-	}
 	dbs := shardops.NewDBs(cfg)
 	dbs.PrimaryOf = s.primaryOf
 	r := &twophase.Resolver{
@@ -34,8 +35,26 @@ func (s *Strata) newTwoPhase(cfg *config.Config) *twoPhase {
 		Resolved: func(_ string, _ twophase.XID, decision string) { s.Metrics.TwoPhaseResolved(decision) },
 		Log:      s.Log,
 	}
-	s.Env.TwoPhase = &session.TwoPhase{Gtrids: twophase.NewGtrids(), Resolver: r}
-	return &twoPhase{dbs: dbs, resolver: r}
+	return &twoPhase{dbs: dbs, resolver: r, session: &session.TwoPhase{Gtrids: twophase.NewGtrids(), Resolver: r}}
+}
+
+// applyTxMode gives sessions the transactions.mode of cfg: twopc starts
+// the control plane the first time; single takes the machinery from new
+// transactions only, so one across clusters already open commits or rolls
+// back as it began. It returns the change to report.
+func (s *Strata) applyTxMode(cfg *config.Config) string {
+	if !cfg.Transactions.TwoPC() {
+		s.Env.SetTwoPhase(nil)
+		return "transactions.mode: single (transactions across clusters already open finish with two-phase commit; the resolver goes on settling prepared branches)"
+	}
+	tp := s.twoPhase.Load()
+	if tp == nil {
+		tp = s.newTwoPhase(cfg)
+		s.twoPhase.Store(tp)
+		go tp.run(s.shardCtx, cfg.Transactions.ResolveInterval())
+	}
+	s.Env.SetTwoPhase(tp.session)
+	return "transactions.mode: twopc"
 }
 
 // clusterNames lists the running topology's clusters, sorted.
@@ -49,10 +68,11 @@ func (s *Strata) clusterNames() []string {
 	return out
 }
 
-// run settles branches every transactions.resolve_every until ctx ends.
-func (t *twoPhase) run(ctx context.Context, cfg *config.Config) {
+// run settles branches every interval (transactions.resolve_every) until
+// ctx ends.
+func (t *twoPhase) run(ctx context.Context, every time.Duration) {
 	if t != nil {
-		t.resolver.Run(ctx, cfg.Transactions.ResolveInterval())
+		t.resolver.Run(ctx, every)
 	}
 }
 
@@ -64,11 +84,16 @@ func (t *twoPhase) close() {
 
 // transactions answers GET /api/transactions.
 func (s *Strata) transactions(ctx context.Context) (any, error) {
-	if s.twoPhase == nil {
-		return admin.TransactionsView{Mode: config.TxSingle, Prepared: []admin.PreparedBranch{}}, nil
+	mode := config.TxTwoPC
+	if s.Env.TwoPhase() == nil {
+		mode = config.TxSingle
 	}
-	pending, err := s.twoPhase.resolver.Prepared(ctx)
-	view := admin.TransactionsView{Mode: config.TxTwoPC, Prepared: []admin.PreparedBranch{}}
+	tp := s.twoPhase.Load()
+	if tp == nil {
+		return admin.TransactionsView{Mode: mode, Prepared: []admin.PreparedBranch{}}, nil
+	}
+	pending, err := tp.resolver.Prepared(ctx)
+	view := admin.TransactionsView{Mode: mode, Prepared: []admin.PreparedBranch{}}
 	for _, p := range pending {
 		view.Prepared = append(view.Prepared, admin.PreparedBranch{Cluster: p.Cluster, Gtrid: p.XID.Gtrid, Coordinator: p.XID.Coordinator})
 	}
@@ -78,9 +103,10 @@ func (s *Strata) transactions(ctx context.Context) (any, error) {
 // resolveTransactions answers POST /api/transactions/resolve: one pass of
 // the resolver now.
 func (s *Strata) resolveTransactions(ctx context.Context) (any, error) {
-	if s.twoPhase == nil {
+	tp := s.twoPhase.Load()
+	if tp == nil {
 		return nil, errors.New("transactions.mode is single: there is nothing to resolve")
 	}
-	n, err := s.twoPhase.resolver.ResolveOnce(ctx)
+	n, err := tp.resolver.ResolveOnce(ctx)
 	return admin.ResolveView{Settled: n}, err
 }

@@ -73,11 +73,19 @@ type Env struct {
 	// name a new one before it fails. Only statements never sent wait, so
 	// none runs twice.
 	FailoverWait atomic.Int64 // nanoseconds
-	// TwoPhase, when set (transactions.mode: twopc), lets a transaction
+	// twoPhase, when set (transactions.mode: twopc), lets a transaction
 	// write several clusters, committed with two-phase commit; nil keeps
-	// each transaction on one cluster.
-	TwoPhase *TwoPhase
+	// each transaction on one cluster (TwoPhase, SetTwoPhase).
+	twoPhase atomic.Pointer[TwoPhase]
 }
+
+// TwoPhase is the two-phase commit machinery new transactions use (nil:
+// transactions.mode single).
+func (e *Env) TwoPhase() *TwoPhase { return e.twoPhase.Load() }
+
+// SetTwoPhase changes transactions.mode (a reload). A transaction across
+// clusters already open keeps the machinery it began with until it ends.
+func (e *Env) SetTwoPhase(tp *TwoPhase) { e.twoPhase.Store(tp) }
 
 // Limits are the bounds every session reads per statement, so a config
 // reload that changes them applies to the sessions already connected, at
@@ -186,9 +194,13 @@ type Session struct {
 	// (TwoPhase), each an XA branch named by xid; the pinned connection is
 	// its coordinator. txDeadlock: a statement of it hit a deadlock, so
 	// its server rolled back a part (checkBranches ends the rest).
-	branches   map[string]*backend.Conn
-	xid        twophase.XID
-	txDeadlock bool
+	branches map[string]*backend.Conn
+	xid      twophase.XID
+	tp       *TwoPhase // what xid was begun with, kept to its end
+	// stmtTwoPhase: the write running now commits under two-phase commit
+	// (writeShards), so it may move rows between shards.
+	stmtTwoPhase bool
+	txDeadlock   bool
 	// savepoints: the open transaction's savepoints, oldest first, kept
 	// so that a cluster joining it as a branch gets them too
 	// (savepoints.go).

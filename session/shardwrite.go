@@ -87,13 +87,18 @@ func (s *Session) writeShards(ctx context.Context, f *sqlparse.Facts, plan *plan
 	inClientTx := s.inTx || !s.autocommit
 	// With transactions.mode twopc a write over several clusters commits
 	// on all of them or none, on one connection per cluster.
-	across := s.twoPhase() && !inClientTx && len(plan.Clusters()) > 1
+	// Read once: a reload may change transactions.mode meanwhile, and a
+	// row move (move.go) must agree with how the statement commits.
+	tp := s.twoPhaseNow()
+	across := tp != nil && !inClientTx && len(plan.Clusters()) > 1
+	s.stmtTwoPhase = across || (inClientTx && s.tp != nil)
+	defer func() { s.stmtTwoPhase = false }()
 	conns, err := s.takeConns(ctx, plan.Routes, true, across)
 	if err != nil {
 		return s.WriteError(err)
 	}
 	if across {
-		return s.writeAcross(ctx, f, plan, conns, start, work)
+		return s.writeAcross(ctx, f, plan, conns, start, work, tp)
 	}
 	defer s.noteTxStatement(f)
 	defer s.running(conns)()
@@ -224,10 +229,10 @@ func (s *Session) releaseWrite(conns []*shardConn, ok bool) {
 // connection coordinates, the others are XA branches, and the write
 // commits on all or none (commitCross). conns hold one connection per
 // cluster; routes of one cluster run on it one after another.
-func (s *Session) writeAcross(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, conns []*shardConn, start time.Time, work shardWork) error {
+func (s *Session) writeAcross(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, conns []*shardConn, start time.Time, work shardWork, tp *TwoPhase) error {
 	defer s.noteTxStatement(f)
 	defer s.running(conns)()
-	t := &crossTx{coord: conns[0].conn, branches: map[string]*backend.Conn{}}
+	t := &crossTx{tp: tp, coord: conns[0].conn, branches: map[string]*backend.Conn{}}
 	release := func() {
 		if t.coord != nil {
 			s.put(t.coord)
@@ -240,7 +245,7 @@ func (s *Session) writeAcross(ctx context.Context, f *sqlparse.Facts, plan *plan
 		return s.WriteError(werr)
 	}
 	coordinator := conns[0].route.Cluster
-	if err := s.env.TwoPhase.Resolver.Ensure(ctx, coordinator); err != nil {
+	if err := tp.Resolver.Ensure(ctx, coordinator); err != nil {
 		for _, sc := range conns[1:] {
 			if sc.owned {
 				s.put(sc.conn)
@@ -248,7 +253,7 @@ func (s *Session) writeAcross(ctx context.Context, f *sqlparse.Facts, plan *plan
 		}
 		return giveBack(errNoBackend("Strata: cannot start a write across clusters: %v", rootCause(err)))
 	}
-	t.xid = twophase.XID{Gtrid: s.env.TwoPhase.Gtrids.Next(), Coordinator: coordinator}
+	t.xid = twophase.XID{Gtrid: tp.Gtrids.Next(), Coordinator: coordinator}
 	for i, sc := range conns {
 		if !sc.owned {
 			continue // a further route on a connection already begun

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/strata-proxy/strata/backend"
+	"github.com/strata-proxy/strata/planner"
 	"github.com/strata-proxy/strata/sqlparse"
 	"github.com/strata-proxy/strata/topology"
 	"github.com/strata-proxy/strata/twophase"
@@ -36,7 +37,23 @@ const (
 )
 
 // twoPhase reports whether transactions may write several clusters.
-func (s *Session) twoPhase() bool { return s.env.TwoPhase != nil }
+func (s *Session) twoPhase() bool { return s.twoPhaseNow() != nil }
+
+// twoPhaseNow is the machinery of the session's transaction across
+// clusters when one is open — a reload that sets transactions.mode to
+// single lets it finish as it began — else the one new transactions use.
+func (s *Session) twoPhaseNow() *TwoPhase {
+	if s.tp != nil {
+		return s.tp
+	}
+	return s.env.TwoPhase()
+}
+
+// errModeChanged refuses to begin a transaction across clusters when a
+// reload set transactions.mode to single during the statement.
+func errModeChanged() error {
+	return &planner.RoutingError{Msg: "transactions.mode was changed to single by a reload: a transaction stays on one shard; run the statement again"}
+}
 
 // joinBranches makes every cluster in clusters other than the
 // transaction's coordinator a branch of it, starting the coordinator on
@@ -66,12 +83,17 @@ func (s *Session) joinBranches(ctx context.Context, clusters []string) error {
 // joinBranch starts the transaction's XA branch on cluster's primary.
 func (s *Session) joinBranch(ctx context.Context, snap *topology.Snapshot, coordinator, cluster string) error {
 	if s.xid.Gtrid == "" {
+		tp := s.twoPhaseNow()
+		if tp == nil {
+			return errModeChanged()
+		}
 		// The decision log must exist before the transaction needs it:
 		// creating it on the coordinator's own connection would commit.
-		if err := s.env.TwoPhase.Resolver.Ensure(ctx, coordinator); err != nil {
+		if err := tp.Resolver.Ensure(ctx, coordinator); err != nil {
 			return errNoBackend("Strata: cannot start a transaction across clusters: %v", rootCause(err))
 		}
-		s.xid = twophase.XID{Gtrid: s.env.TwoPhase.Gtrids.Next(), Coordinator: coordinator}
+		s.xid = twophase.XID{Gtrid: tp.Gtrids.Next(), Coordinator: coordinator}
+		s.tp = tp
 	}
 	c, err := s.connectCluster(ctx, snap, cluster)
 	if err != nil {
@@ -186,6 +208,7 @@ func withoutComments(text string) string {
 // transaction and the other clusters' XA branches, all named by xid.
 type crossTx struct {
 	xid      twophase.XID
+	tp       *TwoPhase
 	coord    *backend.Conn
 	branches map[string]*backend.Conn
 }
@@ -204,7 +227,7 @@ func (t *crossTx) clusters() []string {
 // session's transaction across clusters, its coordinator the pinned
 // connection.
 func (s *Session) cross() *crossTx {
-	return &crossTx{xid: s.xid, coord: s.pinned, branches: s.branches}
+	return &crossTx{xid: s.xid, tp: s.tp, coord: s.pinned, branches: s.branches}
 }
 
 // commitAcross answers the client's COMMIT of a transaction with branches.
@@ -212,7 +235,7 @@ func (s *Session) commitAcross(ctx context.Context, f *sqlparse.Facts) error {
 	start := time.Now()
 	t := s.cross()
 	status, werr := s.commitCross(ctx, t)
-	s.branches, s.xid, s.savepoints = nil, twophase.XID{}, nil
+	s.branches, s.xid, s.tp, s.savepoints = nil, twophase.XID{}, nil, nil
 	s.inTx = false
 	if werr == nil && !t.coord.Broken {
 		s.learn(t.coord, []*sqlparse.Facts{f}, backend.Result{Status: status, HasStatus: true})
@@ -272,7 +295,7 @@ func (s *Session) commitCross(ctx context.Context, t *crossTx) (uint16, *wire.Er
 		// guessed from the error (a killed COMMIT answers with one too).
 		s.markLost(t.coord, err)
 		t.coord.NeedsReset = true
-		decided, derr := s.env.TwoPhase.Resolver.Decide(ctx, t.xid.Gtrid, t.xid.Coordinator)
+		decided, derr := t.tp.Resolver.Decide(ctx, t.xid.Gtrid, t.xid.Coordinator)
 		switch {
 		case derr != nil:
 			return 0, s.inDoubt(t, all, err, derr)
@@ -311,7 +334,7 @@ func (s *Session) inDoubt(t *crossTx, all string, commitErr, decideErr error) *w
 // abortAcross rolls back the session's transaction across clusters.
 func (s *Session) abortAcross() {
 	s.abortCross(s.cross())
-	s.branches, s.xid, s.savepoints = nil, twophase.XID{}, nil
+	s.branches, s.xid, s.tp, s.savepoints = nil, twophase.XID{}, nil, nil
 	s.inTx = false
 	s.releaseCoordinator()
 }
