@@ -54,9 +54,10 @@ func (s *Strata) ReloadFile() (changes, restartNeeded []string, err error) {
 // Reload applies a validated config (config.Load validates) to the running
 // Strata: the topology — clusters, primaries, replicas, pools, weights,
 // zones; health states and drains of the servers that stay are kept —
-// the monitor settings, routing rules, users, threads, busy_poll, placed
-// tables, limits, slow_log, the client TLS certificate (re-read even when
-// its path is the same, so a renewed one is served) and admin_auth.
+// the monitor settings, routing rules, users, the backend account,
+// threads, busy_poll, placed tables, limits, slow_log, the client TLS
+// certificate (re-read even when its path is the same, so a renewed one
+// is served), transactions.mode and admin_auth.
 // Nothing is torn down: client connections stay
 // open, statements in flight finish on the snapshot they started with, and
 // connections to removed servers close as they are released.
