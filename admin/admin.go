@@ -64,6 +64,7 @@ type Server struct {
 	// SetAuth changes the account later.
 	AuthUser, AuthPassword string
 	account                atomic.Pointer[account]
+	profiling              atomic.Bool // Profiling, then SetProfiling
 	// Switchover, when set, answers POST /api/clusters/{cluster}/switchover.
 	Switchover *switchover.Switcher
 	// Profiling serves Go's runtime profiles under /debug/pprof/ (config
@@ -95,6 +96,7 @@ type Control interface {
 func (s *Server) Handler() http.Handler {
 	if s.mux != nil {
 		s.SetAuth(s.AuthUser, s.AuthPassword)
+		s.SetProfiling(s.Profiling)
 		return s.withHealth(s.requireAuth(s.mux))
 	}
 	mux := http.NewServeMux()
@@ -124,11 +126,10 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /{$}", s.index)
 	mux.HandleFunc("GET /dashboard", s.dashboard)
-	if s.Profiling {
-		profilingRoutes(mux)
-	}
+	s.profilingRoutes(mux)
 	s.mux = mux
 	s.SetAuth(s.AuthUser, s.AuthPassword)
+	s.SetProfiling(s.Profiling)
 	return s.withHealth(s.requireAuth(mux))
 }
 

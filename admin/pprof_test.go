@@ -41,3 +41,25 @@ func TestProfilingRoutes(t *testing.T) {
 		})
 	}
 }
+
+// A reload of admin_pprof turns the profiles on and off on the running
+// admin port, without a restart.
+func TestProfilingTurnsOnAndOffAtRunTime(t *testing.T) {
+	e := newEnv(t)
+	e.srv.mux = nil
+	h := e.srv.Handler() // Profiling false at start
+	status := func() int {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/debug/pprof/goroutine?debug=1", nil))
+		return rec.Code
+	}
+	for _, c := range []struct {
+		on   bool
+		want int
+	}{{false, http.StatusNotFound}, {true, http.StatusOK}, {false, http.StatusNotFound}} {
+		e.srv.SetProfiling(c.on)
+		if got := status(); got != c.want {
+			t.Errorf("profiling %v: status %d, want %d", c.on, got, c.want)
+		}
+	}
+}

@@ -50,9 +50,15 @@ func (s *Server) proxiedClient(nc net.Conn) (net.Addr, error) {
 	return h.SourceAddr, nil
 }
 
+// SetProxyTrusted replaces the load balancers whose connections start
+// with a PROXY header (a reload of proxy_protocol.trusted); connections
+// accepted before keep the client they were given.
+func (s *Server) SetProxyTrusted(prefixes []netip.Prefix) { s.proxyTrusted.Store(&prefixes) }
+
 func (s *Server) trustedProxy(addr net.Addr) bool {
 	tcp, ok := addr.(*net.TCPAddr)
-	if !ok || len(s.cfg.ProxyTrusted) == 0 {
+	trusted := s.proxyTrusted.Load()
+	if !ok || trusted == nil || len(*trusted) == 0 {
 		return false
 	}
 	ip, ok := netip.AddrFromSlice(tcp.IP)
@@ -60,7 +66,7 @@ func (s *Server) trustedProxy(addr net.Addr) bool {
 		return false
 	}
 	ip = ip.Unmap()
-	for _, p := range s.cfg.ProxyTrusted {
+	for _, p := range *trusted {
 		if p.Contains(ip) {
 			return true
 		}

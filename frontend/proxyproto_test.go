@@ -7,7 +7,8 @@ import (
 )
 
 func TestTrustedProxy(t *testing.T) {
-	s := &Server{cfg: Config{ProxyTrusted: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("::1/128")}}}
+	s := &Server{}
+	s.SetProxyTrusted([]netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("::1/128")})
 	cases := []struct {
 		addr net.Addr
 		want bool
@@ -25,6 +26,10 @@ func TestTrustedProxy(t *testing.T) {
 	}
 	if (&Server{}).trustedProxy(cases[0].addr) {
 		t.Error("with no proxy_protocol.trusted, no peer may send a header")
+	}
+	s.SetProxyTrusted(nil) // a reload that removes the list
+	if s.trustedProxy(cases[0].addr) {
+		t.Error("after the trusted list was emptied, a peer it held may still send a header")
 	}
 }
 

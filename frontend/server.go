@@ -59,11 +59,12 @@ type Limits struct {
 
 // Server accepts clients and runs their sessions.
 type Server struct {
-	cfg    Config
-	limits atomic.Pointer[Limits]
-	env    *session.Env
-	auth   *Authenticator
-	log    *slog.Logger
+	cfg          Config
+	limits       atomic.Pointer[Limits]
+	proxyTrusted atomic.Pointer[[]netip.Prefix] // Config.ProxyTrusted, then SetProxyTrusted
+	env          *session.Env
+	auth         *Authenticator
+	log          *slog.Logger
 
 	mu       sync.Mutex
 	ln       net.Listener
@@ -129,6 +130,7 @@ func NewServer(cfg Config, env *session.Env, auth *Authenticator, log *slog.Logg
 	s := &Server{cfg: cfg, env: env, auth: auth, log: log, conns: map[net.Conn]*client{}, schemas: newSchemaCache(), refusals: newLoginRefusals(log, time.Minute),
 		users: newUserLimits(auth.maxConnections(), env.Metrics.SetUserConnections)}
 	s.SetLimits(cfg.Limits)
+	s.SetProxyTrusted(cfg.ProxyTrusted)
 	return s
 }
 

@@ -89,6 +89,14 @@ func (s *Strata) Reload(cfg *config.Config) (changes, restartNeeded []string, er
 	if old.Transactions.Mode != cfg.Transactions.Mode {
 		changes = append(changes, s.applyTxMode(cfg))
 	}
+	if !reflect.DeepEqual(old.ProxyProtocol, cfg.ProxyProtocol) {
+		s.Front.SetProxyTrusted(cfg.ProxyProtocol.TrustedPrefixes())
+		changes = append(changes, fmt.Sprintf("proxy_protocol.trusted: %v (new connections)", cfg.ProxyProtocol.Trusted))
+	}
+	if old.AdminPprof != cfg.AdminPprof {
+		s.Admin.SetProfiling(cfg.AdminPprof)
+		changes = append(changes, fmt.Sprintf("admin_pprof: %v", cfg.AdminPprof))
+	}
 	if old.AdminAuth != cfg.AdminAuth {
 		s.Admin.SetAuth(cfg.AdminAuth.User, cfg.AdminAuth.Password)
 		changes = append(changes, "admin_auth: "+adminAuthSummary(cfg.AdminAuth))
@@ -183,8 +191,6 @@ func needsRestart(old, cfg *config.Config, haveCache, resolverRan bool) []string
 	differ("listen", old.Listen, cfg.Listen)
 	differ("admin_listen", old.AdminListen, cfg.AdminListen)
 	differ("handover_socket", old.HandoverSocket, cfg.HandoverSocket)
-	differ("proxy_protocol", old.ProxyProtocol, cfg.ProxyProtocol)
-	differ("admin_pprof", old.AdminPprof, cfg.AdminPprof)
 	differ("zone", old.Zone, cfg.Zone)
 	differ("backend.sockets", old.Backend.Sockets, cfg.Backend.Sockets)
 	differ("backend.tls", old.Backend.TLS, cfg.Backend.TLS)

@@ -99,7 +99,7 @@ func TestReloadFile(t *testing.T) {
 		"pool: batch}", "pool: comments}\n      - {address: 127.0.0.1:24399}",
 		"monitor: {interval: 1h}", "monitor: {interval: 30m, fail_after: 3}",
 		"users: [{name: app, password: app}]", "users: [{name: app, password: app}, {name: ops, password: ops}]",
-		"limits: {connect_timeout: 500ms}", "limits: {connect_timeout: 400ms, max_conns_per_server: 90}\nslow_log: 1s\nproxy_protocol: {trusted: [10.0.0.1]}",
+		"limits: {connect_timeout: 500ms}", "limits: {connect_timeout: 400ms, max_conns_per_server: 90}\nslow_log: 1s\nproxy_protocol: {trusted: [10.0.0.1]}\nhandover_socket: /tmp/strata-reload-test.sock",
 	).Replace(deadYAML)
 	writeConfig(t, path, edited)
 	changes, restart, err := s.ReloadFile()
@@ -113,13 +113,14 @@ func TestReloadFile(t *testing.T) {
 		"limits.max_conns_per_server: 256 -> 90",
 		"limits.connect_timeout: 500ms -> 400ms",
 		"slow_log: 0s -> 1s",
+		"proxy_protocol.trusted: [10.0.0.1] (new connections)",
 		"monitor: interval 30m0s, fail_after 3, recover_after 2",
 		"users: 2 accounts",
 	}
 	if strings.Join(changes, "\n") != strings.Join(want, "\n") {
 		t.Errorf("changes:\n%s\nwant:\n%s", strings.Join(changes, "\n"), strings.Join(want, "\n"))
 	}
-	if strings.Join(restart, ",") != "proxy_protocol" {
+	if strings.Join(restart, ",") != "handover_socket" {
 		t.Errorf("restart needed = %v", restart)
 	}
 	if l := s.Env.Limits(); l.ConnectTimeout != 400*time.Millisecond || l.SlowLog != time.Second {

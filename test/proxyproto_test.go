@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/pires/go-proxyproto"
+	"github.com/strata-proxy/strata/config"
 	"github.com/strata-proxy/strata/test/testenv"
 )
 
@@ -113,5 +114,24 @@ func TestProxyProtocolHeaderFromUntrustedPeer(t *testing.T) {
 	direct := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog"))
 	if err := direct.PingContext(testenv.Ctx(t)); err != nil {
 		t.Errorf("a direct client from an address not listed: %v", err)
+	}
+
+	// The load balancer moves to 127.0.0.1: a reload trusts it, without a
+	// restart, and its next connections name their clients.
+	cfg, err := config.Parse([]byte(topologyYAML + "proxy_protocol: {trusted: [127.0.0.1/32]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if changes, restart, err := s.Reload(cfg); err != nil || len(restart) > 0 || !strings.Contains(strings.Join(changes, "\n"), "proxy_protocol.trusted") {
+		t.Fatalf("reload of proxy_protocol.trusted: changes %q, restart needed %q, %v", changes, restart, err)
+	}
+	client := &net.TCPAddr{IP: net.ParseIP("10.1.2.3"), Port: 5556}
+	trusted := testenv.Conn(t, openBehindProxy(t, s.MySQLAddr(), 2, client, "app", "app"))
+	var id uint32
+	if err := trusted.QueryRowContext(testenv.Ctx(t), "SELECT CONNECTION_ID()").Scan(&id); err != nil {
+		t.Fatalf("a header from 127.0.0.1 after the reload trusted it: %v", err)
+	}
+	if in := listSessionsAt(t, s.AdminAddr())[id]; in.Client != client.String() {
+		t.Errorf("after the reload, session %d listed from %q, want the client the header named, %s", id, in.Client, client)
 	}
 }
