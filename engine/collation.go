@@ -13,9 +13,11 @@ import (
 // collation name, so any MySQL or MariaDB collation following the usual
 // naming (_bin, _ci, _cs, _ai_ci, _as_ci, _0900_, nopad) is understood.
 //
-// Exact for: binary, *_bin (code point order), and PAD SPACE vs NO PAD.
-// Approximate for case-insensitive collations (*_general_ci,
-// *_unicode_ci, *_0900_ai_ci, ...): characters compare by their simple
+// Exact for: binary, *_bin (code point order), PAD SPACE vs NO PAD, and
+// utf8mb4/utf8mb3 general_ci, unicode_ci and unicode_520_ci (and their
+// nopad variants), whose weights are tables read from MariaDB
+// (weights.go). Approximate for the other case-insensitive collations
+// (latin1_swedish_ci, *_0900_ai_ci, uca1400_ai_ci, ...): characters compare by their simple
 // upper case, with accents of Latin-1 and Latin Extended-A letters removed
 // (é = E) unless the name says _as_ (accent sensitive). Known limits:
 //   - no UCA weights: punctuation and digits order by code point, so
@@ -39,6 +41,8 @@ type Collation struct {
 	accents   bool // fold Latin accents away (accent-insensitive)
 	pad       bool // PAD SPACE: trailing spaces do not count
 	suppEqual bool // legacy UCA 4.0.0/general: all chars above U+FFFF weigh the same
+	// exact, when set, holds the server's weights of this collation.
+	exact *weightTable
 }
 
 const (
@@ -90,11 +94,17 @@ func CollationByName(name string) (Collation, error) {
 	}
 	c.suppEqual = c.fold != foldNone && !strings.Contains(n, "_0900_") &&
 		!strings.Contains(n, "_520_") && !strings.Contains(n, "uca1400")
+	if c.fold == foldCase {
+		c.exact = exactTableFor(n)
+	}
 	return c, nil
 }
 
 // Compare orders two non-NULL strings.
 func (c Collation) Compare(a, b []byte) int {
+	if c.exact != nil {
+		return compareExact(c.exact, a, b, c.pad)
+	}
 	switch c.fold {
 	case foldCase:
 		return compareRunes(a, b, c.weight, c.pad)
@@ -109,6 +119,9 @@ func (c Collation) Compare(a, b []byte) int {
 // Key returns bytes that are equal exactly when Compare says the strings
 // are equal, for hashing.
 func (c Collation) Key(s []byte) []byte {
+	if c.exact != nil {
+		return keyExact(c.exact, s, c.pad)
+	}
 	if c.pad {
 		s = bytes.TrimRight(s, " ")
 	}

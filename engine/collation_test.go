@@ -2,6 +2,9 @@ package engine
 
 import "testing"
 
+// The expectations of the exact collations are the server's answers
+// (STRCMP on MariaDB 10.11); test/collation_test.go compares many more
+// strings with a live server.
 func TestCollationCompare(t *testing.T) {
 	tests := []struct {
 		coll string
@@ -21,7 +24,16 @@ func TestCollationCompare(t *testing.T) {
 		{"utf8mb4_general_ci", "a", "B", -1},
 		{"utf8mb4_general_ci", "a ", "A", 0},
 		{"utf8mb4_general_ci", "résumé", "RESUME", 0},
-		{"utf8mb4_general_ci", "Ærø", "ÆRO", 0},
+		{"utf8mb4_general_ci", "Ærø", "ÆRØ", 0},
+		{"utf8mb4_general_ci", "Ærø", "ÆRO", 1},         // ø is not o in general_ci (the server's weights)
+		{"utf8mb4_unicode_ci", "straße", "STRASSE", 0},  // ß = ss in UCA
+		{"utf8mb4_unicode_ci", "a_b", "aab", -1},        // '_' sorts before letters in UCA
+		{"utf8mb4_general_ci", "a_b", "aab", 1},         // and after letters in general_ci,
+		{"utf8mb4_general_ci", "a_b", "aZb", 1},         // which weigh as upper case
+		{"utf8mb4_unicode_520_ci", "😀", "😃", -1},        // UCA 5.2 weighs supplementary characters apart
+		{"utf8mb4_unicode_ci", "😀", "😃", 0},             // UCA 4.0 does not
+		{"utf8mb4_unicode_ci", "a\u00a0", "a", 0},       // a no-break space weighs as a space: padding
+		{"utf8mb4_unicode_ci", "a\u0300", "à", 0},       // a combining accent weighs nothing
 		{"utf8mb4_general_ci", "straße", "STRASSE", -1}, // ß = S, no expansion
 		{"utf8mb4_general_ci", "😀", "😃", 0},             // supplementary chars weigh the same
 		{"utf8mb4_0900_ai_ci", "😀", "😃", -1},
@@ -75,5 +87,33 @@ func TestCollationLookup(t *testing.T) {
 		if got := stripAccent(r); got != want {
 			t.Errorf("stripAccent(%q) = %q, want %q", r, got, want)
 		}
+	}
+}
+
+// Every embedded weight table loads, and knows the space weight that PAD
+// SPACE compares with.
+func TestWeightTablesLoad(t *testing.T) {
+	for name, tbl := range exactTables {
+		tbl.load()
+		if len(tbl.off) != 0x10001 || tbl.space == 0 {
+			t.Errorf("%s: %d offsets, space weight %#x", name, len(tbl.off), tbl.space)
+		}
+	}
+}
+
+// Compare on the merge path: the exact tables against the approximation
+// of a collation Strata has no table for.
+func BenchmarkCollationCompare(b *testing.B) {
+	for _, name := range []string{"utf8mb4_general_ci", "utf8mb4_unicode_ci", "latin1_swedish_ci", "utf8mb4_bin"} {
+		c, err := CollationByName(name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		x, y := []byte("Strata Résumé straße 42"), []byte("STRATA RESUME STRASSE 43")
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				c.Compare(x, y)
+			}
+		})
 	}
 }
