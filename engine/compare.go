@@ -114,6 +114,9 @@ func nonNullComparer(col Column, collation string) (func(a, b []byte) int, error
 }
 
 func columnCollation(col Column, name string) (Collation, error) {
+	if name == "" {
+		name = col.Collation
+	}
 	if name != "" {
 		return CollationByName(name)
 	}

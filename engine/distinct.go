@@ -132,7 +132,7 @@ func valueKey(col Column) (func(Value) []byte, error) {
 	case classBytes:
 		return func(v Value) []byte { return v }, nil
 	}
-	c, err := CollationByID(col.Charset)
+	c, err := columnCollation(col, "")
 	if err != nil {
 		return nil, err
 	}

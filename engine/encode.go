@@ -24,8 +24,15 @@ func ParseColumnDef(payload []byte) (Column, error) {
 		if !ok {
 			return c, fmt.Errorf("column definition: truncated string %d", i)
 		}
-		if i == 4 {
+		switch i {
+		case 1:
+			c.Schema = string(s)
+		case 3:
+			c.OrgTable = string(s)
+		case 4:
 			c.Name = string(s)
+		case 5:
+			c.OrgName = string(s)
 		}
 		p = rest
 	}

@@ -23,7 +23,7 @@ func TestParseColumnDef(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Column{Name: "price", Type: TypeNewDecimal, Flags: FlagUnsigned | FlagBinary, Charset: 63, Decimals: 2}
+	want := Column{Name: "price", Type: TypeNewDecimal, Flags: FlagUnsigned | FlagBinary, Charset: 63, Decimals: 2, Schema: "db", OrgTable: "t", OrgName: "orig_price"}
 	if c != want {
 		t.Errorf("got %+v, want %+v", c, want)
 	}

@@ -22,6 +22,14 @@ type Column struct {
 	Flags    uint16 // MySQL column flags (FlagUnsigned, FlagBinary, ...)
 	Charset  uint16 // collation id (63 = binary)
 	Decimals byte
+	// Schema, OrgTable and OrgName name the table column a text value
+	// comes from, when it is one (not an expression).
+	Schema, OrgTable, OrgName string
+	// Collation, when set, is the collation the value compares by: the
+	// source column's own. A server reports every text column in the
+	// connection's collation, while it sorts, groups and de-duplicates by
+	// the column's.
+	Collation string
 }
 
 // RowStream yields rows; Next returns io.EOF after the last one. Close

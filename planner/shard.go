@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/strata-proxy/strata/engine"
 	"github.com/strata-proxy/strata/shard"
 	"github.com/strata-proxy/strata/sqlparse"
 )
@@ -27,6 +28,59 @@ type Sharding struct {
 	Assign func(ctx context.Context, t *shard.Table, key shard.Value) (string, error)
 	// NextID hands out the next id of a sequence.
 	NextID func(ctx context.Context, sequence string) (int64, error)
+	// collations are the text columns' own collations (SetColumnCollations).
+	collations atomic.Pointer[columnCollations]
+}
+
+type columnCollations struct {
+	schema string
+	byName map[string]string // "table.column", lower case
+}
+
+// SetColumnCollations records the collation of each text column of the
+// sharded schema ("table.column" in lower case), read from the shards.
+func (s *Sharding) SetColumnCollations(schema string, byName map[string]string) {
+	s.collations.Store(&columnCollations{schema: strings.ToLower(schema), byName: byName})
+}
+
+// ColumnCollation is the collation of a text column of the sharded
+// schema as last read from the shards ("" when not known).
+func (s *Sharding) ColumnCollation(table, column string) string {
+	if cc := s.collations.Load(); cc != nil {
+		return cc.byName[strings.ToLower(table)+"."+strings.ToLower(column)]
+	}
+	return ""
+}
+
+// WithColumnCollations returns cols with each text column that is a
+// table's column of the sharded schema given that column's own collation,
+// which the shards sort, group and de-duplicate by: a server reports the
+// connection's collation for every text column. Columns it does not know
+// (expressions, tables not read yet) keep the reported one; cols is not
+// changed.
+func (s *Sharding) WithColumnCollations(cols []engine.Column) []engine.Column {
+	cc := s.collations.Load()
+	if cc == nil {
+		return cols
+	}
+	var out []engine.Column
+	for i, c := range cols {
+		if c.Charset == engine.CharsetBinary || c.OrgTable == "" || c.OrgName == "" || !strings.EqualFold(c.Schema, cc.schema) {
+			continue
+		}
+		name, ok := cc.byName[strings.ToLower(c.OrgTable)+"."+strings.ToLower(c.OrgName)]
+		if !ok {
+			continue
+		}
+		if out == nil {
+			out = slices.Clone(cols)
+		}
+		out[i].Collation = name
+	}
+	if out == nil {
+		return cols
+	}
+	return out
 }
 
 // analyzed is a statement's analysis, shared by all executions of its text.

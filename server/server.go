@@ -185,6 +185,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 	s.shardCtx, s.stopShards = shardCtx, stop
 	go s.maintainShards(shardCtx, time.Hour)
 	go s.learnKeyTypes(shardCtx)
+	go s.learnCollations(shardCtx)
 	go s.Admin.Switchover.Watch(shardCtx, failoverCooldown(cfg))
 	go s.twoPhase.Load().run(shardCtx, cfg.Transactions.ResolveInterval())
 	return s, nil

@@ -218,6 +218,44 @@ func (s *Strata) tables() any {
 	return out
 }
 
+// learnCollations reads the collation of every text column of the
+// sharded schema from the shard clusters soon after start, after a reload
+// of the tables, and every minute after (a column altered, a table
+// created), so merged ORDER BY, GROUP BY and DISTINCT compare text as the
+// shards do. Until it is known, a column compares by the connection's
+// collation, which the server reports for it.
+func (s *Strata) learnCollations(ctx context.Context) {
+	const first, every = 2 * time.Second, time.Minute
+	var learned *shard.Layout
+	for wait := time.Duration(0); ; {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		layout, sh := s.Env.Sharding.Layout(), s.shards.Load()
+		if sh == nil || sh.cfg.Schema == "" || layout.Empty() {
+			wait = first
+			continue
+		}
+		c, cancel := context.WithTimeout(ctx, 10*time.Second)
+		byName, err := shardops.TextCollations(c, sh.dbs.Open, sh.cfg.Schema, layout.ShardClusters())
+		cancel()
+		if len(byName) > 0 {
+			s.Env.Sharding.SetColumnCollations(sh.cfg.Schema, byName)
+			if layout != learned {
+				s.Log.Info("learned the text columns' collations", "columns", len(byName))
+				learned = layout
+			}
+		}
+		wait = every
+		if err != nil {
+			s.Log.Debug("text column collations not all read", "err", err)
+			wait = first * 5
+		}
+	}
+}
+
 // learnKeyTypes asks a shard for the type of each sharded table's key
 // column until every one is known, so the planner can route quoted
 // numbers ('042' is 42 for an integer key, the text '042' for a text
