@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/strata-proxy/strata/engine"
 	"github.com/strata-proxy/strata/shard"
 	"gopkg.in/yaml.v3"
 )
@@ -47,6 +48,10 @@ type Table struct {
 	// CapacityWarn: range method; warn when the open-ended last range has
 	// used this fraction of the previous range's size (default 0.8).
 	CapacityWarn float64 `yaml:"capacity_warn"`
+	// KeyCollation: hash method with a text key; the key column's
+	// collation, by whose weights keys are placed, so keys the server
+	// finds equal ('Zoe' and 'zoe' under a _ci one) share a shard.
+	KeyCollation string `yaml:"key_collation"`
 
 	aheadSet bool // ahead was written in the file (0 is then meant)
 }
@@ -243,11 +248,15 @@ func (placeholderLookup) Shard(context.Context, string, shard.Value) (string, bo
 
 // shardConfig is t as the shard package takes it.
 func (t *Table) shardConfig(lookup shard.Lookup) shard.Config {
-	return shard.Config{
+	c := shard.Config{
 		ShardKey: t.ShardKey, Method: t.Method, Shards: t.Shards, Ranges: t.Ranges,
 		Period: t.Period, Since: t.Since, Ahead: t.Ahead,
 		LookupTable: t.LookupTable, Lookup: lookup,
 	}
+	if t.KeyCollation != "" {
+		c.Fold, _ = engine.KeyFold(t.KeyCollation) // validateSharded refused the ones it cannot fold
+	}
+	return c
 }
 
 // Layout resolves the tables section into the placement the router reads.
@@ -270,6 +279,7 @@ func (c *Config) Layout(lookup shard.Lookup) (*shard.Layout, error) {
 				return nil, err
 			}
 			st.Method = m
+			st.PlacedBy = t.KeyCollation
 			st.ScatterDeny = t.Scatter == ScatterDeny
 			st.CapacityWarn = t.CapacityWarn
 			if t.Method == shard.MethodLookup {
@@ -403,6 +413,7 @@ func (c *Config) onlySharded(p *problems, base string, t *Table) {
 		{"period", t.Period != ""}, {"since", t.Since != ""}, {"ahead", t.aheadSet || t.Ahead != 0},
 		{"lookup_table", t.LookupTable != ""}, {"lookup_cluster", t.LookupCluster != ""},
 		{"scatter", t.Scatter != ""}, {"sequence", t.Sequence != nil}, {"capacity_warn", t.CapacityWarn != 0},
+		{"key_collation", t.KeyCollation != ""},
 	}
 	for _, o := range opts {
 		if o.set {
@@ -453,6 +464,13 @@ func (c *Config) validateSharded(p *problems, base, name string, t *Table) {
 	only("lookup_table", t.LookupTable != "", shard.MethodLookup)
 	only("lookup_cluster", t.LookupCluster != "" && t.Method != shard.MethodLookup, shard.MethodLookup)
 	only("capacity_warn", t.CapacityWarn != 0 && t.Method != shard.MethodRange, shard.MethodRange)
+	only("key_collation", t.KeyCollation != "", shard.MethodHash)
+	if t.KeyCollation != "" && t.Method == shard.MethodHash {
+		if _, err := engine.KeyFold(t.KeyCollation); err != nil {
+			p.add(base+".key_collation", "%v", err)
+			ok = false
+		}
+	}
 	switch t.Method {
 	case shard.MethodDate:
 		switch t.Period {

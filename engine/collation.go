@@ -100,6 +100,25 @@ func CollationByName(name string) (Collation, error) {
 	return c, nil
 }
 
+// Exact reports whether Compare and Key are the server's for this
+// collation (binary, _bin, and those with the server's weights), not an
+// approximation.
+func (c Collation) Exact() bool { return c.fold == foldNone || c.exact != nil }
+
+// KeyFold returns Key of the collation name, for placing text shard keys
+// by it (config key_collation); an error for a collation Strata only
+// approximates, where two keys the server finds equal could land apart.
+func KeyFold(name string) (func([]byte) []byte, error) {
+	c, err := CollationByName(name)
+	if err != nil {
+		return nil, err
+	}
+	if !c.Exact() {
+		return nil, fmt.Errorf("Strata reproduces %s only approximately; use utf8mb4_general_ci, utf8mb4_unicode_ci, utf8mb4_unicode_520_ci (or their utf8mb3 and nopad forms) or a _bin collation", name)
+	}
+	return c.Key, nil
+}
+
 // Compare orders two non-NULL strings.
 func (c Collation) Compare(a, b []byte) int {
 	if c.exact != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
+	"strings"
 	"time"
 
 	"github.com/strata-proxy/strata/config"
@@ -162,8 +163,18 @@ func (s *Strata) explain(ctx context.Context, sql, user, schema string) (any, er
 // found by WHERE username = 'zoe' through Strata, though MariaDB would
 // match it.
 func warnFoldedKey(log *slog.Logger, t *shard.Table, kc shard.KeyColumn) {
-	if t == nil || kc.Type != shard.KeyTypeText || !shard.FoldsCase(kc.Collation) || t.Method.Name() == "lookup" {
+	if t == nil || kc.Type != shard.KeyTypeText || t.Method.Name() == "lookup" {
 		return // a lookup table compares keys in MariaDB, with the collation
+	}
+	if t.PlacedBy != "" {
+		if !strings.EqualFold(t.PlacedBy, kc.Collation) {
+			log.Warn("the table's key_collation is not its key column's collation: keys the server finds equal may be placed on different shards. Set key_collation to the column's collation, then run strata shards verify",
+				"table", t.Name, "key", t.Method.Key(), "key_collation", t.PlacedBy, "collation", kc.Collation)
+		}
+		return
+	}
+	if !shard.FoldsCase(kc.Collation) {
+		return
 	}
 	log.Warn("the shard key's collation matches keys that differ in case or accents as one value, but Strata places a key by its bytes: a row stored as 'Zoe' is not found by = 'zoe'. Store the keys in one spelling (lower-case, say) and query them so, or give the key column a case-sensitive collation (_bin)",
 		"table", t.Name, "key", t.Method.Key(), "collation", kc.Collation)
@@ -181,11 +192,13 @@ type TableInfo struct {
 	KeyType string `json:"key_type,omitempty"`
 	// KeyCollation: a text key's collation; KeyFoldsCase is set when it
 	// matches spellings Strata places apart ('Zoe' and 'zoe').
-	KeyCollation string   `json:"key_collation,omitempty"`
-	KeyFoldsCase bool     `json:"key_folds_case,omitempty"`
-	Shards       []string `json:"shards,omitempty"`
-	Scatter      string   `json:"scatter,omitempty"`
-	Sequence     string   `json:"sequence,omitempty"`
+	KeyCollation string `json:"key_collation,omitempty"`
+	KeyFoldsCase bool   `json:"key_folds_case,omitempty"`
+	// KeyPlacedBy: the collation text keys are placed by (key_collation).
+	KeyPlacedBy string   `json:"key_placed_by,omitempty"`
+	Shards      []string `json:"shards,omitempty"`
+	Scatter     string   `json:"scatter,omitempty"`
+	Sequence    string   `json:"sequence,omitempty"`
 }
 
 // tables describes the current layout.
@@ -202,7 +215,8 @@ func (s *Strata) tables() any {
 		case shard.PlaceSharded:
 			ti.Method, ti.ShardKey, ti.Shards = t.Method.Name(), t.Method.Key(), t.Method.Shards()
 			ti.KeyType, ti.KeyCollation = t.KeyType.String(), t.KeyCollation
-			ti.KeyFoldsCase = t.KeyType == shard.KeyTypeText && shard.FoldsCase(t.KeyCollation) && t.Method.Name() != "lookup"
+			ti.KeyFoldsCase = t.KeyType == shard.KeyTypeText && shard.FoldsCase(t.KeyCollation) && t.Method.Name() != "lookup" && !strings.EqualFold(t.PlacedBy, t.KeyCollation)
+			ti.KeyPlacedBy = t.PlacedBy
 			ti.Scatter = config.ScatterAllow
 			if t.ScatterDeny {
 				ti.Scatter = config.ScatterDeny

@@ -19,10 +19,12 @@ import (
 // would move every row, so it must never change. Strings hash their raw
 // bytes: with a case-insensitive column, 'Bob' and 'bob' are one row to
 // MySQL but two hashes here, so such keys must be normalised by the
-// application.
+// application — or the table names the column's collation
+// (key_collation), and strings hash their weights in it instead.
 type Hash struct {
 	base
 	spans *spans[uint64]
+	fold  func([]byte) []byte // Config.Fold
 }
 
 // HashKey returns the keyspace id of v (see Hash).
@@ -82,6 +84,9 @@ func (h *Hash) Ordered() bool { return false }
 
 // ShardFor implements Method.
 func (h *Hash) ShardFor(v Value) (string, error) {
+	if s, ok := v.Str(); ok && h.fold != nil {
+		v = String(string(h.fold([]byte(s))))
+	}
 	k, err := HashKey(v)
 	if err != nil {
 		return "", h.errf("%w", err)

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"math"
 	"testing"
+
+	"github.com/strata-proxy/strata/engine"
 )
 
 // TestHashKeyStable pins the hash: changing it would move every row of
@@ -47,6 +49,46 @@ func TestHashShardFor(t *testing.T) {
 		if err != nil || got != tt.want {
 			t.Errorf("ShardFor(%v) = %q, %v; want %q", tt.v, got, err, tt.want)
 		}
+	}
+}
+
+// With key_collation, text keys the server finds equal are placed on one
+// shard, integers as without it.
+func TestHashFoldsTextKeys(t *testing.T) {
+	fold, err := engine.KeyFold("utf8mb4_general_ci")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := New("members", Config{ShardKey: "name", Method: MethodHash, Ranges: map[string]string{"s0": "-40", "s1": "40-80", "s2": "80-c0", "s3": "c0-"}, Fold: fold})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, _ := NewHash("members", "name", map[string]string{"s0": "-40", "s1": "40-80", "s2": "80-c0", "s3": "c0-"})
+	for _, same := range [][]string{{"Zoe", "zoe", "ZOE ", "zoe  "}, {"Émile", "emile", "EMILE"}, {"straße", "STRAßE"}} {
+		want, _ := m.ShardFor(String(same[0]))
+		for _, k := range same[1:] {
+			if got, err := m.ShardFor(String(k)); err != nil || got != want {
+				t.Errorf("%q on %s, %q on %s (%v): want one shard", same[0], want, k, got, err)
+			}
+		}
+	}
+	spread := map[string]bool{}
+	for _, k := range []string{"alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy"} {
+		s, _ := m.ShardFor(String(k))
+		spread[s] = true
+	}
+	if len(spread) < 3 {
+		t.Errorf("ten names on %d shards: folding must keep the spread", len(spread))
+	}
+	for _, v := range []Value{Int(42), Int(-7)} {
+		a, _ := m.ShardFor(v)
+		b, _ := plain.ShardFor(v)
+		if a != b {
+			t.Errorf("%v: %s with key_collation, %s without; integers do not fold", v, a, b)
+		}
+	}
+	if _, err := New("members", Config{ShardKey: "name", Method: MethodKeyRange, Ranges: map[string]string{"s0": ".."}, Fold: fold}); err == nil {
+		t.Error("key_collation accepted for key_range")
 	}
 }
 

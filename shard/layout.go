@@ -69,6 +69,9 @@ type Table struct {
 	// key's collation.
 	KeyType      KeyType
 	KeyCollation string
+	// PlacedBy is the collation text keys are placed by (config
+	// key_collation; "": by their bytes).
+	PlacedBy string
 	// LookupTable and LookupCluster are the lookup method's table and the
 	// cluster whose primary holds it.
 	LookupTable   string

@@ -86,6 +86,11 @@ type Config struct {
 	// LookupTable and Lookup: lookup method's table and its reader.
 	LookupTable string
 	Lookup      Lookup
+	// Fold, when set (hash method), gives the bytes a text key is placed
+	// by instead of its own: its weights in the key column's collation
+	// (key_collation), so keys the server finds equal ('Zoe', 'zoe ')
+	// are on one shard.
+	Fold func([]byte) []byte
 }
 
 // New builds and validates the method for table from its config.
@@ -96,11 +101,18 @@ func New(table string, c Config) (Method, error) {
 	if err := checkShape(table, c); err != nil {
 		return nil, err
 	}
+	if c.Fold != nil && c.Method != MethodHash {
+		return nil, fmt.Errorf("table %s: key_collation applies to the hash method only", table)
+	}
 	switch c.Method {
 	case MethodModulo:
 		return NewModulo(table, c.ShardKey, c.Shards)
 	case MethodHash:
-		return NewHash(table, c.ShardKey, c.Ranges)
+		h, err := NewHash(table, c.ShardKey, c.Ranges)
+		if h != nil {
+			h.fold = c.Fold
+		}
+		return h, err
 	case MethodRange:
 		return NewRange(table, c.ShardKey, c.Ranges)
 	case MethodDate:

@@ -87,3 +87,67 @@ func TestTextMergesByTheServersCollation(t *testing.T) {
 		}
 	}
 }
+
+// A text shard key in a case-insensitive column, placed by the column's
+// collation (key_collation): the spellings the server finds equal — case,
+// accents, trailing spaces — reach the one row wherever the statement
+// names it, and the primary key refuses a second spelling as the server
+// would, since they all land on one shard.
+func TestKeyCollationPlacesEqualSpellingsTogether(t *testing.T) {
+	strataDB(t)
+	ddl := "CREATE TABLE IF NOT EXISTS blog.folded_names (name VARCHAR(40) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci PRIMARY KEY, v INT)"
+	for _, c := range shardNames {
+		if _, err := direct[c].Exec(ddl); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { direct[c].Exec("DROP TABLE IF EXISTS blog.folded_names") })
+	}
+	yaml := strings.Replace(times.strataYAML("127.0.0.1:0", "127.0.0.1:0"), "tables:\n",
+		"tables:\n  folded_names: {shard_key: name, method: hash, key_collation: utf8mb4_general_ci, shards: {s0: \"-40\", s1: \"40-80\", s2: \"80-c0\", s3: \"c0-\"}}\n", 1)
+	cfg, err := parseConfig(yaml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := startConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	db := openStrata(t, s.MySQLAddr())
+	names := []string{"Zoe", "Émile", "straße", "Bob", "alice", "Ærø"}
+	for i, n := range names {
+		mustExec(t, db, fmt.Sprintf("INSERT INTO folded_names (name, v) VALUES ('%s', %d)", n, i))
+	}
+	spellings := map[string][]string{"Zoe": {"zoe", "ZOE ", "ZoE"}, "Émile": {"emile", "EMILE", "Emile  "},
+		"straße": {"STRAßE", "straße "}, "Bob": {"bob", "BOB"}, "alice": {"ALICE", "Alice "}, "Ærø": {"ærø", "ÆRØ"}}
+	for i, n := range names {
+		for _, sp := range spellings[n] {
+			var v int
+			if err := db.QueryRow("SELECT v FROM folded_names WHERE name = ?", sp).Scan(&v); err != nil || v != i {
+				t.Errorf("%q stored, read as %q: %d, %v; want %d", n, sp, v, err, i)
+			}
+			if err := db.QueryRow("SELECT v FROM folded_names WHERE name = '"+sp+"'").Scan(&v); err != nil || v != i {
+				t.Errorf("%q stored, read as the literal %q: %d, %v; want %d", n, sp, v, err, i)
+			}
+		}
+		_, err := db.Exec("INSERT INTO folded_names (name, v) VALUES (?, 99)", spellings[n][0])
+		if testenv.MySQLErr(err) != 1062 {
+			t.Errorf("a second row %q beside %q: %v, want the server's duplicate key error 1062", spellings[n][0], n, err)
+		}
+	}
+	res := mustExec(t, db, "UPDATE folded_names SET v = v + 10 WHERE name IN ('BOB', 'zoe')")
+	if n, _ := res.RowsAffected(); n != 2 {
+		t.Errorf("UPDATE of two names in other spellings changed %d rows, want 2", n)
+	}
+	total := 0
+	for _, c := range shardNames {
+		var n int
+		if err := direct[c].QueryRow("SELECT COUNT(*) FROM blog.folded_names").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		total += n
+	}
+	if total != len(names) {
+		t.Errorf("%d rows on the shards, want %d", total, len(names))
+	}
+}
