@@ -126,7 +126,7 @@ func TestKeyCollationPlacesEqualSpellingsTogether(t *testing.T) {
 			if err := db.QueryRow("SELECT v FROM folded_names WHERE name = ?", sp).Scan(&v); err != nil || v != i {
 				t.Errorf("%q stored, read as %q: %d, %v; want %d", n, sp, v, err, i)
 			}
-			if err := db.QueryRow("SELECT v FROM folded_names WHERE name = '"+sp+"'").Scan(&v); err != nil || v != i {
+			if err := db.QueryRow("SELECT v FROM folded_names WHERE name = '" + sp + "'").Scan(&v); err != nil || v != i {
 				t.Errorf("%q stored, read as the literal %q: %d, %v; want %d", n, sp, v, err, i)
 			}
 		}
