@@ -14,10 +14,11 @@ import (
 // naming (_bin, _ci, _cs, _ai_ci, _as_ci, _0900_, nopad) is understood.
 //
 // Exact for: binary, *_bin (code point order), PAD SPACE vs NO PAD, and
-// utf8mb4/utf8mb3 general_ci, unicode_ci and unicode_520_ci (and their
-// nopad variants), whose weights are tables read from MariaDB
-// (weights.go). Approximate for the other case-insensitive collations
-// (latin1_swedish_ci, *_0900_ai_ci, uca1400_ai_ci, ...): characters compare by their simple
+// utf8mb4/utf8mb3 general_ci, unicode_ci and unicode_520_ci and
+// latin1_swedish_ci (and their nopad variants), whose weights are tables
+// read from MariaDB (weights.go). Approximate for the other
+// case-insensitive collations (latin1_general_ci, *_0900_ai_ci,
+// uca1400_ai_ci, ...): characters compare by their simple
 // upper case, with accents of Latin-1 and Latin Extended-A letters removed
 // (é = E) unless the name says _as_ (accent sensitive). Known limits:
 //   - no UCA weights: punctuation and digits order by code point, so
@@ -114,7 +115,7 @@ func KeyFold(name string) (func([]byte) []byte, error) {
 		return nil, err
 	}
 	if !c.Exact() {
-		return nil, fmt.Errorf("Strata reproduces %s only approximately; use utf8mb4_general_ci, utf8mb4_unicode_ci, utf8mb4_unicode_520_ci (or their utf8mb3 and nopad forms) or a _bin collation", name)
+		return nil, fmt.Errorf("Strata reproduces %s only approximately; use utf8mb4_general_ci, utf8mb4_unicode_ci, utf8mb4_unicode_520_ci (or their utf8mb3 and nopad forms), latin1_swedish_ci or a _bin collation", name)
 	}
 	return c.Key, nil
 }

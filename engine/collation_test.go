@@ -43,6 +43,8 @@ func TestCollationCompare(t *testing.T) {
 		{"utf8mb4_0900_as_ci", "Ä", "ä", 0},
 		{"utf8mb4_unicode_ci", "zebra", "Apple", 1},
 		{"latin1_swedish_ci", "\xe9t\xe9", "ETE", 0}, // latin1 bytes
+		{"latin1_swedish_ci", "über", "yber", 0},     // ü = y in Swedish
+		{"latin1_swedish_ci", "Åsa", "Zeta", 1},      // Å after Z
 		{"latin1_general_cs", "a", "B", -1},
 		{"latin1_general_cs", "B", "b", -1},
 		{"latin1_general_cs", "b", "b ", 0},

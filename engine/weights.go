@@ -23,13 +23,16 @@ var weightFiles embed.FS
 
 // weightTable is one collation's weights per code point.
 type weightTable struct {
-	off   []uint32 // BMP code point cp weighs w[off[cp]:off[cp+1]]
-	w     []uint16
-	runs  []implicitRun     // supplementary code points with UCA implicit weights
-	supp  map[rune][]uint16 // other supplementary code points (rest: 0xFFFD)
-	space uint16            // the weight of ' ', which PAD SPACE pads with
-	once  sync.Once
-	file  string
+	off  []uint32 // BMP code point cp weighs w[off[cp]:off[cp+1]]
+	w    []uint16
+	runs []implicitRun     // supplementary code points with UCA implicit weights
+	supp map[rune][]uint16 // other supplementary code points
+	// common weighs the supplementary code points in neither: 0xFFFD, or
+	// latin1's '?'.
+	common []uint16
+	space  uint16 // the weight of ' ', which PAD SPACE pads with
+	once   sync.Once
+	file   string
 }
 
 type implicitRun struct {
@@ -39,15 +42,20 @@ type implicitRun struct {
 
 // exactTables are the tables by file name, loaded on first use.
 var exactTables = map[string]*weightTable{
-	"general_ci":     {file: "general_ci"},
-	"unicode_ci":     {file: "unicode_ci"},
-	"unicode_520_ci": {file: "unicode_520_ci"},
+	"general_ci":        {file: "general_ci"},
+	"unicode_ci":        {file: "unicode_ci"},
+	"unicode_520_ci":    {file: "unicode_520_ci"},
+	"latin1_swedish_ci": {file: "latin1_swedish_ci"},
 }
 
 // exactTableFor returns the table for a collation name, or nil when
 // Strata has none (the name-derived approximation is used). The NO PAD
 // variants weigh the same; the PAD rule is the Collation's.
 func exactTableFor(name string) *weightTable {
+	switch name {
+	case "latin1_swedish_ci", "latin1_swedish_nopad_ci":
+		return exactTables["latin1_swedish_ci"].load()
+	}
 	charset, rest, ok := strings.Cut(name, "_")
 	if !ok || (charset != "utf8mb4" && charset != "utf8mb3" && charset != "utf8") {
 		return nil
@@ -89,10 +97,11 @@ func (t *weightTable) read() error {
 		return err
 	}
 	r := tableReader{b: raw}
-	if string(r.next(5)) != "STRW1" {
+	if string(r.next(5)) != "STRW2" {
 		return fmt.Errorf("not a weight table")
 	}
 	r.next(int(r.byte())) // the server version it was read from
+	t.common = r.weights(nil)
 	t.off = make([]uint32, 0x10001)
 	for cp := 0; cp <= 0xFFFF; cp++ {
 		t.off[cp] = uint32(len(t.w))
@@ -180,7 +189,7 @@ func (ws *weightStream) load(r rune) {
 		ws.pend, ws.npend = [2]uint16{t.runs[i].base + uint16(r>>15), uint16(r&0x7FFF) | 0x8000}, 2
 		return
 	}
-	ws.pend, ws.npend = [2]uint16{0xFFFD}, 1
+	ws.cur = t.common
 }
 
 // compareExact orders a and b by their weights; with pad, the shorter

@@ -19,7 +19,7 @@ import (
 func TestCollationsMatchTheServer(t *testing.T) {
 	t.Parallel()
 	db := testenv.Open(t, env.primary.DSN("root", "", "")+"?charset=utf8mb4")
-	alphabet := []string{"a", "A", "b", "B", "z", "Z", "0", "9", "_", "-", " ", " ", "é", "É", "è", "e", "E",
+	alphabet := []string{"a", "A", "b", "B", "z", "Z", "0", "9", "_", "-", " ", " ", "é", "É", "è", "e", "E", "ü", "y", "Ä", "ä", "Ö", "€", "Š",
 		"ø", "Ø", "o", "ß", "s", "S", "ss", "æ", "ae", "Å", "ﬁ", "fi", "\u0300", "\u00a0", "\u3000", "\t",
 		"Σ", "σ", "ς", "İ", "ı", "i", "Ａ", "中", "😀", "😃", "𐐀", "𐐨", "ǅ", "Ǆ", "ǆ"}
 	rng := rand.New(rand.NewPCG(7, 11))
@@ -42,7 +42,8 @@ func TestCollationsMatchTheServer(t *testing.T) {
 		return strings.TrimRight(s, " ")
 	}
 	collations := []string{"utf8mb4_general_ci", "utf8mb4_general_nopad_ci", "utf8mb4_unicode_ci",
-		"utf8mb4_unicode_nopad_ci", "utf8mb4_unicode_520_ci", "utf8mb4_unicode_520_nopad_ci", "utf8mb3_general_ci"}
+		"utf8mb4_unicode_nopad_ci", "utf8mb4_unicode_520_ci", "utf8mb4_unicode_520_nopad_ci", "utf8mb3_general_ci",
+		"latin1_swedish_ci", "latin1_swedish_nopad_ci"}
 	ctx := ctxFor(t)
 	for _, name := range collations {
 		coll, err := engine.CollationByName(name)

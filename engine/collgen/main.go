@@ -23,18 +23,27 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	_ "github.com/go-sql-driver/mysql"
 )
 
-// tables are the collations written: the file name and the NO PAD
+// tables are the collations written: the file name, the NO PAD
 // collation read (its weights are those of the PAD SPACE one; WEIGHT_STRING
-// of a NO PAD collation keeps a trailing space's weight).
-var tables = []struct{ file, collation string }{
-	{"general_ci", "utf8mb4_general_nopad_ci"},
-	{"unicode_ci", "utf8mb4_unicode_nopad_ci"},
-	{"unicode_520_ci", "utf8mb4_unicode_520_nopad_ci"},
+// of a NO PAD collation keeps a trailing space's weight), its character
+// set and the bytes of one weight. A latin1 column's values reach Strata
+// converted to the connection's character set (utf8mb4): the table gives
+// each code point the weight of the latin1 character the server converts
+// it to.
+var tables = []struct {
+	file, collation, charset string
+	width                    int
+}{
+	{"general_ci", "utf8mb4_general_nopad_ci", "utf8mb4", 2},
+	{"unicode_ci", "utf8mb4_unicode_nopad_ci", "utf8mb4", 2},
+	{"unicode_520_ci", "utf8mb4_unicode_520_nopad_ci", "utf8mb4", 2},
+	{"latin1_swedish_ci", "latin1_swedish_nopad_ci", "latin1", 1},
 }
 
 func main() {
@@ -53,7 +62,7 @@ func main() {
 		log.Fatal(err)
 	}
 	for _, t := range tables {
-		data, err := table(ctx, db, t.collation, version)
+		data, err := table(ctx, db, t.collation, t.charset, t.width, version)
 		if err != nil {
 			log.Fatalf("%s: %v", t.collation, err)
 		}
@@ -71,20 +80,34 @@ func main() {
 // cp>>15, cp&0x7FFF | 0x8000: unicode_520_ci), written as runs. The
 // format, gzip-compressed, integers big-endian:
 //
-//	"STRW1", version (byte length, text),
+//	"STRW2", version (byte length, text),
+//	count byte, count × uint16: the weights of the supplementary code
+//	points listed in neither section below,
 //	65536 × (count byte, count × uint16),
 //	uint32 n, n × (uint32 first, uint32 last, uint16 base): implicit runs,
-//	uint32 n, n × (uint32 code point, count byte, count × uint16),
-//
-// and a supplementary code point in neither weighs 0xFFFD.
-func table(ctx context.Context, db *sql.DB, collation, version string) ([]byte, error) {
+//	uint32 n, n × (uint32 code point, count byte, count × uint16).
+func table(ctx context.Context, db *sql.DB, collation, charset string, width int, version string) ([]byte, error) {
 	var raw bytes.Buffer
-	raw.WriteString("STRW1")
+	raw.WriteString("STRW2")
 	raw.WriteByte(byte(len(version)))
 	raw.WriteString(version)
-	bmp, err := weights(ctx, db, collation, 0, 0xFFFF)
+	bmp, err := weights(ctx, db, collation, charset, width, 0, 0xFFFF)
 	if err != nil {
 		return nil, err
+	}
+	supp, err := weights(ctx, db, collation, charset, width, 0x10000, 0x10FFFF)
+	if err != nil {
+		return nil, err
+	}
+	// The weights most supplementary code points share: 0xFFFD, or in
+	// latin1 those of the '?' they convert to.
+	common := supp[0x10000]
+	if charset == "utf8mb4" {
+		common = []uint16{0xFFFD}
+	}
+	raw.WriteByte(byte(len(common)))
+	for _, x := range common {
+		raw.Write(binary.BigEndian.AppendUint16(nil, x))
 	}
 	for cp := 0; cp <= 0xFFFF; cp++ {
 		w := bmp[rune(cp)]
@@ -93,11 +116,7 @@ func table(ctx context.Context, db *sql.DB, collation, version string) ([]byte, 
 			raw.Write(binary.BigEndian.AppendUint16(nil, x))
 		}
 	}
-	supp, err := weights(ctx, db, collation, 0x10000, 0x10FFFF)
-	if err != nil {
-		return nil, err
-	}
-	runs, explicit := supplementary(supp)
+	runs, explicit := supplementary(supp, common)
 	raw.Write(binary.BigEndian.AppendUint32(nil, uint32(len(runs))))
 	for _, r := range runs {
 		raw.Write(binary.BigEndian.AppendUint32(nil, uint32(r.from)))
@@ -135,13 +154,13 @@ type run struct {
 }
 
 // supplementary splits the supplementary weights into implicit runs and
-// the others, leaving out 0xFFFD.
-func supplementary(supp map[rune][]uint16) ([]run, map[rune][]uint16) {
+// the others, leaving out those equal to common.
+func supplementary(supp map[rune][]uint16, common []uint16) ([]run, map[rune][]uint16) {
 	var runs []run
 	explicit := map[rune][]uint16{}
 	for cp := rune(0x10000); cp <= 0x10FFFF; cp++ {
 		w, ok := supp[cp]
-		if !ok || (len(w) == 1 && w[0] == 0xFFFD) {
+		if !ok || slices.Equal(w, common) {
 			continue
 		}
 		if len(w) == 2 && w[1] == uint16(cp&0x7FFF)|0x8000 {
@@ -159,9 +178,9 @@ func supplementary(supp map[rune][]uint16) ([]run, map[rune][]uint16) {
 }
 
 // weights asks the server for the weights of code points from..to, except
-// surrogates (never in valid UTF-8).
-func weights(ctx context.Context, db *sql.DB, collation string, from, to int) (map[rune][]uint16, error) {
-	q := fmt.Sprintf("SELECT seq, HEX(WEIGHT_STRING(CONVERT(CHAR(seq USING utf32) USING utf8mb4) COLLATE %s)) FROM seq_%d_to_%d WHERE seq NOT BETWEEN 55296 AND 57343", collation, from, to)
+// surrogates (never in valid UTF-8), each weight width bytes.
+func weights(ctx context.Context, db *sql.DB, collation, charset string, width, from, to int) (map[rune][]uint16, error) {
+	q := fmt.Sprintf("SELECT seq, HEX(WEIGHT_STRING(CONVERT(CHAR(seq USING utf32) USING %s) COLLATE %s)) FROM seq_%d_to_%d WHERE seq NOT BETWEEN 55296 AND 57343", charset, collation, from, to)
 	rows, err := db.QueryContext(ctx, q)
 	if err != nil {
 		return nil, err
@@ -175,12 +194,16 @@ func weights(ctx context.Context, db *sql.DB, collation string, from, to int) (m
 			return nil, err
 		}
 		b, err := hex.DecodeString(w.String)
-		if err != nil || len(b)%2 != 0 || len(b) > 2*255 {
+		if err != nil || len(b)%width != 0 || len(b) > width*255 {
 			return nil, fmt.Errorf("U+%04X: weight %q", cp, w.String)
 		}
-		ws := make([]uint16, len(b)/2)
+		ws := make([]uint16, len(b)/width)
 		for i := range ws {
-			ws[i] = binary.BigEndian.Uint16(b[2*i:])
+			if width == 1 {
+				ws[i] = uint16(b[i])
+			} else {
+				ws[i] = binary.BigEndian.Uint16(b[2*i:])
+			}
 		}
 		out[rune(cp)] = ws
 	}
