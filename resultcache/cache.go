@@ -19,8 +19,8 @@ import (
 
 // Cache is bounded by total bytes; the least recently used entries go first.
 type Cache struct {
-	maxBytes   int
-	maxEntry   int
+	maxBytes   int          // under mu
+	maxEntry   atomic.Int64 // read by sessions sizing their capture
 	mu         sync.Mutex
 	entries    map[string]*list.Element
 	lru        *list.List
@@ -44,16 +44,29 @@ type entry struct {
 // New creates a cache holding at most maxBytes of responses, none larger
 // than maxEntry.
 func New(maxBytes, maxEntry int) *Cache {
-	return &Cache{
-		maxBytes: maxBytes, maxEntry: maxEntry,
-		entries: map[string]*list.Element{}, lru: list.New(),
+	c := &Cache{
+		maxBytes: maxBytes,
+		entries:  map[string]*list.Element{}, lru: list.New(),
 		byTable: map[string]map[string]struct{}{}, generation: map[string]uint64{}, writeGTID: map[string]string{},
 		inflight: map[string]*Fill{},
 	}
+	c.maxEntry.Store(int64(maxEntry))
+	return c
 }
 
 // MaxEntry is the largest response the cache stores.
-func (c *Cache) MaxEntry() int { return c.maxEntry }
+func (c *Cache) MaxEntry() int { return int(c.maxEntry.Load()) }
+
+// Resize changes the bounds (a reload of result_cache): a smaller
+// max_size drops the least recently used entries at once; entries over a
+// smaller max_entry_size stay until they expire or are invalidated.
+func (c *Cache) Resize(maxBytes, maxEntry int) {
+	c.maxEntry.Store(int64(maxEntry))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.maxBytes = maxBytes
+	c.evictLocked()
+}
 
 // Fill is one in-progress refill; other readers of the same key wait for it
 // instead of querying the server too (single flight).
@@ -139,7 +152,7 @@ func (f *Fill) Complete(data []byte, ok bool) {
 			ok = false // a write landed while the query ran
 		}
 	}
-	if ok && len(data) <= c.maxEntry {
+	if ok && len(data) <= c.MaxEntry() {
 		f.data, f.ok = data, true
 		c.storeLocked(&entry{key: f.key, data: data, tables: f.tables, expires: time.Now().Add(f.ttl)})
 		c.fills.Add(1)
@@ -173,6 +186,11 @@ func (c *Cache) storeLocked(e *entry) {
 		}
 		keys[e.key] = struct{}{}
 	}
+	c.evictLocked()
+}
+
+// evictLocked drops the least recently used entries until the cache fits.
+func (c *Cache) evictLocked() {
 	for c.bytes > c.maxBytes && c.lru.Len() > 0 {
 		c.removeLocked(c.lru.Back())
 	}

@@ -76,6 +76,34 @@ func TestMemoryBound(t *testing.T) {
 	}
 }
 
+// A reload of result_cache resizes the running cache: a smaller max_size
+// drops the least recently used entries at once, a larger
+// max_entry_size lets bigger answers in.
+func TestResize(t *testing.T) {
+	c := New(100, 30)
+	fill(t, c, "a", nil, string(make([]byte, 30)))
+	fill(t, c, "b", nil, string(make([]byte, 30)))
+	fill(t, c, "c", nil, string(make([]byte, 30)))
+	fill(t, c, "too big", nil, string(make([]byte, 50))) // over max_entry_size 30: not kept
+	if s := c.Stats(); s.Entries != 3 {
+		t.Fatalf("before: %+v, want 3 entries", s)
+	}
+	c.Resize(70, 60)
+	if s := c.Stats(); s.Entries != 2 || s.Bytes > 70 {
+		t.Fatalf("after shrinking to 70 bytes: %+v, want the 2 most recent entries", s)
+	}
+	if got, _ := c.Lookup(context.Background(), "a", nil, time.Minute); got != nil {
+		t.Error("the least recently used entry survived the shrink")
+	}
+	if c.MaxEntry() != 60 {
+		t.Errorf("MaxEntry = %d, want 60", c.MaxEntry())
+	}
+	fill(t, c, "big", nil, string(make([]byte, 50)))
+	if got, _ := c.Lookup(context.Background(), "big", nil, time.Minute); len(got) != 50 {
+		t.Error("a 50-byte answer was not kept after max_entry_size went up to 60")
+	}
+}
+
 // Many readers missing at once cause one fill; the rest get its data.
 func TestSingleFlight(t *testing.T) {
 	c := New(1<<20, 1<<10)

@@ -97,6 +97,14 @@ func (s *Strata) Reload(cfg *config.Config) (changes, restartNeeded []string, er
 		s.Admin.SetProfiling(cfg.AdminPprof)
 		changes = append(changes, fmt.Sprintf("admin_pprof: %v", cfg.AdminPprof))
 	}
+	if old.ResultCache != cfg.ResultCache && s.Env.Cache != nil {
+		s.Env.Cache.Resize(int(cfg.ResultCache.MaxSize), int(cfg.ResultCache.MaxEntrySize))
+		changes = append(changes, fmt.Sprintf("result_cache: max_size %d, max_entry_size %d", cfg.ResultCache.MaxSize, cfg.ResultCache.MaxEntrySize))
+	}
+	if old.Zone != cfg.Zone {
+		s.Env.SetZone(cfg.Zone)
+		changes = append(changes, fmt.Sprintf("zone: %q (reads prefer its replicas)", cfg.Zone))
+	}
 	if old.AdminAuth != cfg.AdminAuth {
 		s.Admin.SetAuth(cfg.AdminAuth.User, cfg.AdminAuth.Password)
 		changes = append(changes, "admin_auth: "+adminAuthSummary(cfg.AdminAuth))
@@ -191,10 +199,8 @@ func needsRestart(old, cfg *config.Config, haveCache, resolverRan bool) []string
 	differ("listen", old.Listen, cfg.Listen)
 	differ("admin_listen", old.AdminListen, cfg.AdminListen)
 	differ("handover_socket", old.HandoverSocket, cfg.HandoverSocket)
-	differ("zone", old.Zone, cfg.Zone)
 	differ("backend.sockets", old.Backend.Sockets, cfg.Backend.Sockets)
 	differ("backend.tls", old.Backend.TLS, cfg.Backend.TLS)
-	differ("result_cache", old.ResultCache, cfg.ResultCache)
 	if resolverRan {
 		differ("transactions.resolve_every", old.Transactions.ResolveEvery, cfg.Transactions.ResolveEvery)
 	}

@@ -359,3 +359,21 @@ func TestBusyPollAtStartAndReload(t *testing.T) {
 		}
 	}
 }
+
+// result_cache's bounds move with a reload when Strata has a cache (a
+// routing rule with cache: made it at start).
+func TestResultCacheResizesOnReload(t *testing.T) {
+	yaml := deadYAML + "routing:\n  - {match: {tables: [stats]}, pool: primary, cache: 10s}\nresult_cache: {max_size: 1M, max_entry_size: 64K}\n"
+	s, path := startFromFile(t, yaml)
+	if s.Env.Cache == nil || s.Env.Cache.MaxEntry() != 64<<10 {
+		t.Fatalf("cache at start: %v", s.Env.Cache)
+	}
+	writeConfig(t, path, strings.Replace(yaml, "max_entry_size: 64K", "max_entry_size: 256K", 1))
+	changes, restart, err := s.ReloadFile()
+	if err != nil || len(restart) > 0 || !slices.Contains(changes, "result_cache: max_size 1048576, max_entry_size 262144") {
+		t.Fatalf("reload: changes %q, restart needed %q, %v", changes, restart, err)
+	}
+	if got := s.Env.Cache.MaxEntry(); got != 256<<10 {
+		t.Errorf("max entry after the reload: %d, want %d", got, 256<<10)
+	}
+}

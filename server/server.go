@@ -120,11 +120,12 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 	s.Env = &session.Env{
 		Topology: s.Topology, Planner: plan, Pools: s.Pools, Metrics: s.Metrics,
 		Registry: session.NewRegistry(), Accounts: accounts, BackendSockets: cfg.Backend.Sockets,
-		BackendTLS: backendTLS, Log: log, Zone: cfg.Zone,
+		BackendTLS: backendTLS, Log: log,
 		ReadYourWritesWait: cfg.Clusters[cfg.DefaultCluster].ReadYourWritesWait.D(),
 		Stats:              querystats.New(cfg.Limits.MaxQueryDigests),
 	}
 	s.Env.SetLimits(sessionLimits(cfg))
+	s.Env.SetZone(cfg.Zone)
 	s.Env.SetBackendLogin(backend.Login{User: cfg.Backend.User, Password: cfg.Backend.Password})
 	s.Env.FailoverWait.Store(int64(failoverWait(cfg)))
 	if cfg.CacheEnabled() {

@@ -55,8 +55,9 @@ type Env struct {
 	limits atomic.Pointer[Limits]
 	// Log receives the slow-statement log (Limits.SlowLog).
 	Log *slog.Logger
-	// Zone is where this Strata runs; replicas in it are preferred.
-	Zone string
+	// zone is where this Strata runs; replicas in it are preferred
+	// (Zone, SetZone).
+	zone atomic.Pointer[string]
 	// OnBackendFailure is told when a server could not be reached, so the
 	// monitor checks it at once instead of at its next interval (may be nil).
 	OnBackendFailure func(addr string)
@@ -106,6 +107,18 @@ type Limits struct {
 	// slow_log).
 	SlowLog time.Duration
 }
+
+// Zone is where this Strata runs (config zone; "" for none).
+func (e *Env) Zone() string {
+	if z := e.zone.Load(); z != nil {
+		return *z
+	}
+	return ""
+}
+
+// SetZone changes the zone whose replicas reads prefer (a reload); the
+// next read uses it.
+func (e *Env) SetZone(zone string) { e.zone.Store(&zone) }
 
 // BackendLogin is the default server account (config backend.user).
 func (e *Env) BackendLogin() backend.Login {
@@ -580,7 +593,7 @@ func (s *Session) acquireReplica(ctx context.Context, cl *topology.Cluster, pool
 	for {
 		srv := planner.PickReplica(cl, pool, planner.Pick{
 			Digest: digest,
-			Zone:   s.env.Zone,
+			Zone:   s.env.Zone(),
 			Load:   s.env.inUse,
 			Skip:   func(addr string) bool { _, bad := tried[addr]; return bad },
 		})
