@@ -254,7 +254,10 @@ func (t *Table) shardConfig(lookup shard.Lookup) shard.Config {
 		LookupTable: t.LookupTable, Lookup: lookup,
 	}
 	if t.KeyCollation != "" {
-		c.Fold, _ = engine.KeyFold(t.KeyCollation) // validateSharded refused the ones it cannot fold
+		// validateSharded refused the collations Strata cannot reproduce.
+		if coll, err := engine.ExactCollation(t.KeyCollation); err == nil {
+			c.Fold, c.Collate = coll.Key, coll.Compare
+		}
 	}
 	return c
 }
@@ -464,9 +467,11 @@ func (c *Config) validateSharded(p *problems, base, name string, t *Table) {
 	only("lookup_table", t.LookupTable != "", shard.MethodLookup)
 	only("lookup_cluster", t.LookupCluster != "" && t.Method != shard.MethodLookup, shard.MethodLookup)
 	only("capacity_warn", t.CapacityWarn != 0 && t.Method != shard.MethodRange, shard.MethodRange)
-	only("key_collation", t.KeyCollation != "", shard.MethodHash)
-	if t.KeyCollation != "" && t.Method == shard.MethodHash {
-		if _, err := engine.KeyFold(t.KeyCollation); err != nil {
+	if t.KeyCollation != "" && t.Method != shard.MethodHash && t.Method != shard.MethodKeyRange && t.Method != "" {
+		p.add(base+".key_collation", "only applies to the hash and key_range methods")
+	}
+	if t.KeyCollation != "" && (t.Method == shard.MethodHash || t.Method == shard.MethodKeyRange) {
+		if _, err := engine.ExactCollation(t.KeyCollation); err != nil {
 			p.add(base+".key_collation", "%v", err)
 			ok = false
 		}

@@ -110,14 +110,24 @@ func (c Collation) Exact() bool { return c.fold == foldNone || c.exact != nil }
 // by it (config key_collation); an error for a collation Strata only
 // approximates, where two keys the server finds equal could land apart.
 func KeyFold(name string) (func([]byte) []byte, error) {
-	c, err := CollationByName(name)
+	c, err := ExactCollation(name)
 	if err != nil {
 		return nil, err
 	}
-	if !c.Exact() {
-		return nil, fmt.Errorf("Strata reproduces %s only approximately; use utf8mb4_general_ci, utf8mb4_unicode_ci, utf8mb4_unicode_520_ci (or their utf8mb3 and nopad forms), latin1_swedish_ci or a _bin collation", name)
-	}
 	return c.Key, nil
+}
+
+// ExactCollation returns the collation name when Strata reproduces it
+// exactly (Exact), an error naming the ones it does otherwise.
+func ExactCollation(name string) (Collation, error) {
+	c, err := CollationByName(name)
+	if err != nil {
+		return c, err
+	}
+	if !c.Exact() {
+		return c, fmt.Errorf("Strata reproduces %s only approximately; use utf8mb4_general_ci, utf8mb4_unicode_ci, utf8mb4_unicode_520_ci (or their utf8mb3 and nopad forms), latin1_swedish_ci or a _bin collation", name)
+	}
+	return c, nil
 }
 
 // Compare orders two non-NULL strings.

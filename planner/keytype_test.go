@@ -2,8 +2,10 @@ package planner
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
+	"github.com/strata-proxy/strata/config"
 	"github.com/strata-proxy/strata/shard"
 )
 
@@ -84,5 +86,59 @@ func TestRefineLayoutLosesToAReload(t *testing.T) {
 	}
 	if kt := s.Layout().Table("entries").KeyType; kt != shard.KeyTypeInteger {
 		t.Fatalf("entries key type %s after refining", kt)
+	}
+}
+
+// A range of a key_range key narrows to shards, and an ORDER BY key LIMIT
+// walks shards in key order, only when the shards' order is the server's:
+// a _bin key placed by bytes, or a key_collation equal to the column's.
+// Under a _ci column placed by bytes, 'Nancy' sorts among the n's but is
+// stored below "n" with the capitals: the range scatters, and the
+// ordered LIMIT merges every shard.
+func TestKeyRangeNarrowsOnlyInTheServersOrder(t *testing.T) {
+	layout := func(keyCollation, learned string) *shard.Layout {
+		yaml := strings.Replace(shardConfig, "key_collation: utf8mb4_bin, ", keyCollation, 1)
+		yaml = strings.Replace(yaml, ", scatter: deny}", "}", 1)
+		cfg, err := config.Parse([]byte(yaml))
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := cfg.Layout(fakeLookup{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if learned != "" {
+			l = l.WithKeyTypes(map[string]shard.KeyColumn{"members": {Type: shard.KeyTypeText, Collation: learned}})
+		}
+		return l
+	}
+	cases := []struct {
+		name                  string
+		keyCollation, learned string
+		narrowed              bool
+	}{
+		{"bytes, collation not learned yet", "", "", false},
+		{"bytes, a _ci column", "", "utf8mb4_general_ci", false},
+		{"bytes, a _bin column", "", "utf8mb4_bin", true},
+		{"key_collation, not learned yet", "key_collation: utf8mb4_general_ci, ", "", true},
+		{"key_collation, the column's", "key_collation: utf8mb4_general_ci, ", "utf8mb4_general_ci", true},
+		{"key_collation, not the column's", "key_collation: utf8mb4_general_ci, ", "utf8mb4_unicode_ci", false},
+	}
+	for _, c := range cases {
+		s := NewSharding(layout(c.keyCollation, c.learned))
+		p, err := plan(t, s, "SELECT * FROM members WHERE username >= 'o' AND username < 'p'")
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if got := len(routeClusters(p)) == 1; got != c.narrowed {
+			t.Errorf("%s: a range routed to %v; narrowed to one shard: %v, want %v", c.name, routeClusters(p), got, c.narrowed)
+		}
+		p, err = plan(t, s, "SELECT * FROM members ORDER BY username LIMIT 3")
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if p.Walk != c.narrowed {
+			t.Errorf("%s: ORDER BY username LIMIT 3 walks shards in key order: %v, want %v", c.name, p.Walk, c.narrowed)
+		}
 	}
 }

@@ -609,10 +609,34 @@ func (s *Sharding) planSelect(a *analyzed, lead int, t *shard.Table, targets []t
 // and the walk can stop at the limit. Not with SQL_CALC_FOUND_ROWS, which
 // needs every shard's count.
 func walkable(sel *sqlparse.ScatterSelect, t *shard.Table) bool {
-	if sel.Aggregated || sel.Distinct || sel.FoundRows || sel.Limit < 0 && sel.LimitParam == 0 || len(sel.OrderBy) == 0 || !t.Method.Ordered() {
+	if sel.Aggregated || sel.Distinct || sel.FoundRows || sel.Limit < 0 && sel.LimitParam == 0 || len(sel.OrderBy) == 0 || !inServerOrder(t) {
 		return false
 	}
 	return strings.EqualFold(sel.OrderBy[0].Column, t.Method.Key())
+}
+
+// inServerOrder reports whether t's shards hold contiguous runs of its
+// key in the order the server compares the key column by, so a range of
+// keys can be narrowed to shards and shards walked in key order. A
+// key_range table compares keys by their bytes unless it names the
+// column's collation (key_collation); by bytes, that is the server's
+// order only for a _bin or binary column: under a _ci one 'Nancy' sorts
+// among the n's but is stored below "g" with the capitals, so a range or
+// an ordered LIMIT narrowed by bytes would miss or misorder rows. Such a
+// table, or one whose key collation is not learned yet, scatters instead.
+func inServerOrder(t *shard.Table) bool {
+	if !t.Method.Ordered() {
+		return false
+	}
+	kr, ok := t.Method.(*shard.KeyRange)
+	if !ok {
+		return true // integer and date keys
+	}
+	if kr.Collated() {
+		return t.KeyCollation == "" || strings.EqualFold(t.KeyCollation, t.PlacedBy)
+	}
+	c := strings.ToLower(t.KeyCollation)
+	return t.KeyType == shard.KeyTypeText && (c == "binary" || strings.HasSuffix(c, "_bin"))
 }
 
 // MetadataCluster is a cluster that holds every placed table of f, for

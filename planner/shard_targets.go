@@ -110,7 +110,7 @@ func (s *Sharding) targets(ctx context.Context, t *shard.Table, filter sqlparse.
 	}
 	// Ranges narrow only methods whose shards follow key order; on modulo,
 	// hash or lookup a range is no usable condition.
-	if (filter.Lo != nil || filter.Hi != nil) && t.Method.Ordered() {
+	if (filter.Lo != nil || filter.Hi != nil) && inServerOrder(t) {
 		lo, okLo := bound(filter.Lo, args, t.KeyType)
 		hi, okHi := bound(filter.Hi, args, t.KeyType)
 		if okLo && okHi {

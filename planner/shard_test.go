@@ -34,7 +34,7 @@ tables:
   events:   {shard_key: id, method: range, shards: {s0: "..1000", s1: "1000..2000", s2: "2000.."}}
   posts:    {shard_key: created_at, method: date, period: month, since: "2024-01-01", ahead: 0,
              shards: {s0: "..2024-04-01", s1: "2024-04-01.."}}
-  members:  {shard_key: username, method: key_range, shards: {s0: "..n", s1: "n.."}, scatter: deny}
+  members:  {shard_key: username, method: key_range, key_collation: utf8mb4_bin, shards: {s0: "..n", s1: "n.."}, scatter: deny}
   orders:   {shard_key: customer_id, method: lookup, lookup_table: order_customer, shards: [s0, s1]}
   countries: {reference: true}
 sequences:

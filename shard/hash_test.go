@@ -87,8 +87,8 @@ func TestHashFoldsTextKeys(t *testing.T) {
 			t.Errorf("%v: %s with key_collation, %s without; integers do not fold", v, a, b)
 		}
 	}
-	if _, err := New("members", Config{ShardKey: "name", Method: MethodKeyRange, Ranges: map[string]string{"s0": ".."}, Fold: fold}); err == nil {
-		t.Error("key_collation accepted for key_range")
+	if _, err := New("members", Config{ShardKey: "name", Method: MethodModulo, Shards: []string{"s0"}, Fold: fold}); err == nil {
+		t.Error("key_collation accepted for modulo")
 	}
 }
 

@@ -15,9 +15,13 @@ import (
 // side of "n", so such columns need keys normalised by the application
 // (for example lowercased) or a _bin collation. Trailing spaces count here
 // but not under PAD SPACE collations. Range bounds cannot contain "..".
+//
+// With key_collation (newCollatedKeyRange) keys and bounds compare in the
+// key column's collation instead, as the server orders them.
 type KeyRange struct {
 	base
-	spans *spans[string]
+	spans    *spans[string]
+	collated bool
 }
 
 var keyRangeSyntax = spanSyntax[string]{
@@ -35,6 +39,22 @@ func NewKeyRange(table, key string, ranges map[string]string) (*KeyRange, error)
 	}
 	return &KeyRange{base: base{table: table, key: key, shards: s.shards()}, spans: s}, nil
 }
+
+// newCollatedKeyRange builds a key_range method whose keys and bounds
+// compare by collate, the key column's collation.
+func newCollatedKeyRange(table, key string, ranges map[string]string, collate func(a, b []byte) int) (*KeyRange, error) {
+	syn := keyRangeSyntax
+	syn.cmp = func(a, b string) int { return collate([]byte(a), []byte(b)) }
+	s, err := newSpans(table, ranges, syn)
+	if err != nil {
+		return nil, err
+	}
+	return &KeyRange{base: base{table: table, key: key, shards: s.shards()}, spans: s, collated: true}, nil
+}
+
+// Collated reports whether keys compare in the key column's collation
+// (key_collation) rather than by their bytes.
+func (k *KeyRange) Collated() bool { return k.collated }
 
 // Name implements Method.
 func (k *KeyRange) Name() string { return MethodKeyRange }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"slices"
 	"testing"
+
+	"github.com/strata-proxy/strata/engine"
 )
 
 func TestKeyRange(t *testing.T) {
@@ -48,5 +50,34 @@ func TestKeyRange(t *testing.T) {
 		if err != nil || !slices.Equal(got, tt.want) {
 			t.Errorf("ShardsForRange(%v, %v) = %v, %v; want %v", tt.lo, tt.hi, got, err, tt.want)
 		}
+	}
+}
+
+// With key_collation a key_range compares keys and bounds as the server
+// does: capitals sort among their letters, not below "a".
+func TestCollatedKeyRange(t *testing.T) {
+	c, err := engine.ExactCollation("utf8mb4_general_ci")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := New("members", Config{ShardKey: "name", Method: MethodKeyRange, Ranges: map[string]string{"s0": "..n", "s1": "n.."}, Collate: c.Compare})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, _ := NewKeyRange("members", "name", map[string]string{"s0": "..n", "s1": "n.."})
+	for key, want := range map[string]string{"alice": "s0", "ALICE": "s0", "Nancy": "s1", "nancy": "s1", "Zed": "s1", "émile": "s0", "N": "s1"} {
+		if got, err := m.ShardFor(String(key)); err != nil || got != want {
+			t.Errorf("%q: %s (%v), want %s", key, got, err, want)
+		}
+	}
+	if got, _ := plain.ShardFor(String("Nancy")); got != "s0" {
+		t.Errorf("by bytes 'Nancy' is below \"n\": %s", got)
+	}
+	// A range in collation order: 'O' <= key < 'p' lies above "n".
+	if got, err := m.ShardsForRange(Incl(String("O")), Excl(String("p"))); err != nil || len(got) != 1 || got[0] != "s1" {
+		t.Errorf("range O..p: %v, %v; want s1", got, err)
+	}
+	if !m.(*KeyRange).Collated() || plain.Collated() {
+		t.Error("Collated does not tell the two apart")
 	}
 }

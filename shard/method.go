@@ -86,11 +86,12 @@ type Config struct {
 	// LookupTable and Lookup: lookup method's table and its reader.
 	LookupTable string
 	Lookup      Lookup
-	// Fold, when set (hash method), gives the bytes a text key is placed
-	// by instead of its own: its weights in the key column's collation
-	// (key_collation), so keys the server finds equal ('Zoe', 'zoe ')
-	// are on one shard.
-	Fold func([]byte) []byte
+	// Fold and Collate, when set (key_collation), place text keys by the
+	// key column's collation instead of their bytes, so keys the server
+	// finds equal ('Zoe', 'zoe ') are on one shard: hash hashes Fold's
+	// weights, key_range orders keys and bounds by Collate.
+	Fold    func([]byte) []byte
+	Collate func(a, b []byte) int
 }
 
 // New builds and validates the method for table from its config.
@@ -101,8 +102,8 @@ func New(table string, c Config) (Method, error) {
 	if err := checkShape(table, c); err != nil {
 		return nil, err
 	}
-	if c.Fold != nil && c.Method != MethodHash {
-		return nil, fmt.Errorf("table %s: key_collation applies to the hash method only", table)
+	if (c.Fold != nil || c.Collate != nil) && c.Method != MethodHash && c.Method != MethodKeyRange {
+		return nil, fmt.Errorf("table %s: key_collation applies to the hash and key_range methods only", table)
 	}
 	switch c.Method {
 	case MethodModulo:
@@ -118,6 +119,9 @@ func New(table string, c Config) (Method, error) {
 	case MethodDate:
 		return NewDate(table, c)
 	case MethodKeyRange:
+		if c.Collate != nil {
+			return newCollatedKeyRange(table, c.ShardKey, c.Ranges, c.Collate)
+		}
 		return NewKeyRange(table, c.ShardKey, c.Ranges)
 	case MethodLookup:
 		return NewLookupMethod(table, c)

@@ -151,3 +151,31 @@ func TestKeyCollationPlacesEqualSpellingsTogether(t *testing.T) {
 		t.Errorf("%d rows on the shards, want %d", total, len(names))
 	}
 }
+
+// members is placed by the bytes of username, a _ci column, so 'Hank' is
+// stored on s0 with the capitals (below "g") though the server orders it
+// among the h's: a range over username reads every shard and finds it,
+// and ORDER BY username LIMIT does not stop at the first shard. The answers
+// equal one server's holding the same rows.
+func TestKeyRangeByBytesReadsEveryShardForARange(t *testing.T) {
+	db := strataDB(t)
+	cleanup(t, "members", "username IN ('Hank', 'Zz top')")
+	mustExec(t, db, "INSERT INTO members (username, age) VALUES ('Hank', 40), ('Zz top', 41)")
+	mustExec(t, singleBlog, "INSERT INTO members (username, age) VALUES ('Hank', 40), ('Zz top', 41)")
+	t.Cleanup(func() { singleBlog.Exec("DELETE FROM members WHERE username IN ('Hank', 'Zz top')") })
+	var onS0 int
+	if err := direct["s0"].QueryRow("SELECT COUNT(*) FROM blog.members WHERE username IN ('Hank', 'Zz top')").Scan(&onS0); err != nil || onS0 != 2 {
+		t.Fatalf("'Hank' and 'Zz top' on s0: %d (%v), want both there (placed by bytes, below \"g\")", onS0, err)
+	}
+	for _, q := range []string{
+		"SELECT COUNT(*) FROM members WHERE username BETWEEN 'h' AND 'hz'",
+		"SELECT username FROM members WHERE username >= 'h' ORDER BY username LIMIT 3",
+		"SELECT username FROM members ORDER BY username DESC LIMIT 3",
+		"SELECT username FROM members WHERE username > 'zz' ORDER BY username",
+	} {
+		got, want := testenv.Strings(t, db, q), testenv.Strings(t, singleBlog, q)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s\nthrough Strata: %v\none server:     %v", q, got, want)
+		}
+	}
+}

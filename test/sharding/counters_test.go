@@ -199,9 +199,11 @@ func TestInListAndRangeTouchOnlyTheirShards(t *testing.T) {
 		{"SELECT * FROM events WHERE id >= 1500 AND id < 2500", []string{"s1", "s2"}},
 		{"SELECT * FROM events WHERE id >= 3000", []string{"s3"}},
 		{"SELECT * FROM events WHERE id < 1000", []string{"s0"}},
-		{"SELECT * FROM members WHERE username BETWEEN 'h' AND 'k'", []string{"s1"}},
-		{"SELECT * FROM members WHERE username >= 'p' AND username < 'v'", []string{"s2", "s3"}},
-		{"SELECT * FROM members WHERE username < 'g'", []string{"s0"}},
+		// members is placed by the bytes of username, a _ci column: 'Hank'
+		// is stored below "g" with the capitals, but lies between 'h' and
+		// 'k' for the server, so a range reads every shard.
+		{"SELECT * FROM members WHERE username BETWEEN 'h' AND 'k'", []string{"s0", "s1", "s2", "s3"}},
+		{"SELECT * FROM members WHERE username < 'g'", []string{"s0", "s1", "s2", "s3"}},
 		{fmt.Sprintf("SELECT * FROM posts WHERE created_at >= '%s' AND created_at < '%s'", month(7), month(9)), []string{"s1"}},
 		{fmt.Sprintf("SELECT * FROM posts WHERE created_at BETWEEN '%s' AND '%s 12:00:00'", month(2), b[0].Format(time.DateOnly)), []string{"s0", "s1"}},
 		{fmt.Sprintf("SELECT * FROM posts WHERE created_at >= '%s'", month(20)), []string{"s3"}},
