@@ -176,7 +176,7 @@ func warnFoldedKey(log *slog.Logger, t *shard.Table, kc shard.KeyColumn) {
 	if !shard.FoldsCase(kc.Collation) {
 		return
 	}
-	log.Warn("the shard key's collation matches keys that differ in case or accents as one value, but Strata places a key by its bytes: a row stored as 'Zoe' is not found by = 'zoe'. Store the keys in one spelling (lower-case, say) and query them so, or give the key column a case-sensitive collation (_bin)",
+	log.Warn("the shard key's collation matches keys that differ in case or accents as one value, but Strata places a key by its bytes: a row stored as 'Zoe' is not found by = 'zoe'. Set key_collation to this collation on the table (hash, key_range) and run strata shards rebalance, or store the keys in one spelling (lower-case, say) and query them so, or give the key column a _bin collation",
 		"table", t.Name, "key", t.Method.Key(), "collation", kc.Collation)
 }
 
