@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/strata-proxy/strata/config"
 	"github.com/strata-proxy/strata/shard"
 )
 
@@ -99,14 +98,7 @@ func TestKeyRangeNarrowsOnlyInTheServersOrder(t *testing.T) {
 	layout := func(keyCollation, learned string) *shard.Layout {
 		yaml := strings.Replace(shardConfig, "key_collation: utf8mb4_bin, ", keyCollation, 1)
 		yaml = strings.Replace(yaml, ", scatter: deny}", "}", 1)
-		cfg, err := config.Parse([]byte(yaml))
-		if err != nil {
-			t.Fatal(err)
-		}
-		l, err := cfg.Layout(fakeLookup{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		l := layoutOf(t, yaml)
 		if learned != "" {
 			l = l.WithKeyTypes(map[string]shard.KeyColumn{"members": {Type: shard.KeyTypeText, Collation: learned}})
 		}

@@ -57,7 +57,17 @@ func (fakeLookup) Shard(_ context.Context, _ string, key shard.Value) (string, b
 
 func testSharding(t *testing.T) *Sharding {
 	t.Helper()
-	cfg, err := config.Parse([]byte(shardConfig))
+	s := NewSharding(layoutOf(t, shardConfig))
+	next := int64(100)
+	s.NextID = func(context.Context, string) (int64, error) { next++; return next, nil }
+	s.Assign = func(_ context.Context, t *shard.Table, key shard.Value) (string, error) { return "s1", nil }
+	return s
+}
+
+// layoutOf is the placement of a config's tables.
+func layoutOf(t *testing.T, yaml string) *shard.Layout {
+	t.Helper()
+	cfg, err := config.Parse([]byte(yaml))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,11 +75,7 @@ func testSharding(t *testing.T) *Sharding {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := NewSharding(l)
-	next := int64(100)
-	s.NextID = func(context.Context, string) (int64, error) { next++; return next, nil }
-	s.Assign = func(_ context.Context, t *shard.Table, key shard.Value) (string, error) { return "s1", nil }
-	return s
+	return l
 }
 
 func plan(t *testing.T, s *Sharding, sql string, args ...string) (*ShardPlan, error) {

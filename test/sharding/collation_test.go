@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/strata-proxy/strata/config"
+	"github.com/strata-proxy/strata/server"
 	"github.com/strata-proxy/strata/test/testenv"
 )
 
@@ -24,23 +26,8 @@ func TestTextMergesByTheServersCollation(t *testing.T) {
 		"u VARCHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci, " +
 		"g VARCHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci, " +
 		"u520 VARCHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_520_ci)"
-	for _, c := range append([]string{"main"}, shardNames...) {
-		if _, err := direct[c].Exec(ddl); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { direct[c].Exec("DROP TABLE IF EXISTS blog.coll_words") })
-	}
-	yaml := strings.Replace(times.strataYAML("127.0.0.1:0", "127.0.0.1:0"), "tables:\n",
-		"tables:\n  coll_words: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3]}\n", 1)
-	cfg, err := parseConfig(yaml)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := startConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
+	createOn(t, ddl, "blog.coll_words", append([]string{"main"}, shardNames...)...)
+	s := startOwn(t, ownConfig(t, "coll_words: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3]}", ""))
 	for deadline := time.Now().Add(10 * time.Second); s.Env.Sharding.ColumnCollation("coll_words", "u") != "utf8mb4_unicode_ci"; time.Sleep(50 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("Strata did not read the collations of coll_words' columns within 10 s")
@@ -96,23 +83,8 @@ func TestTextMergesByTheServersCollation(t *testing.T) {
 func TestKeyCollationPlacesEqualSpellingsTogether(t *testing.T) {
 	strataDB(t)
 	ddl := "CREATE TABLE IF NOT EXISTS blog.folded_names (name VARCHAR(40) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci PRIMARY KEY, v INT)"
-	for _, c := range shardNames {
-		if _, err := direct[c].Exec(ddl); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { direct[c].Exec("DROP TABLE IF EXISTS blog.folded_names") })
-	}
-	yaml := strings.Replace(times.strataYAML("127.0.0.1:0", "127.0.0.1:0"), "tables:\n",
-		"tables:\n  folded_names: {shard_key: name, method: hash, key_collation: utf8mb4_general_ci, shards: {s0: \"-40\", s1: \"40-80\", s2: \"80-c0\", s3: \"c0-\"}}\n", 1)
-	cfg, err := parseConfig(yaml)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := startConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
+	createOn(t, ddl, "blog.folded_names", shardNames...)
+	s := startOwn(t, ownConfig(t, `folded_names: {shard_key: name, method: hash, key_collation: utf8mb4_general_ci, shards: {s0: "-40", s1: "40-80", s2: "80-c0", s3: "c0-"}}`, ""))
 	db := openStrata(t, s.MySQLAddr())
 	names := []string{"Zoe", "Émile", "straße", "Bob", "alice", "Ærø"}
 	for i, n := range names {
@@ -178,4 +150,44 @@ func TestKeyRangeByBytesReadsEveryShardForARange(t *testing.T) {
 			t.Errorf("%s\nthrough Strata: %v\none server:     %v", q, got, want)
 		}
 	}
+}
+
+// createOn creates table with ddl on clusters' servers directly, and drops
+// it when the test ends.
+func createOn(t *testing.T, ddl, table string, clusters ...string) {
+	t.Helper()
+	for _, c := range clusters {
+		if _, err := direct[c].Exec(ddl); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { direct[c].Exec("DROP TABLE IF EXISTS " + table) })
+	}
+}
+
+// ownConfig is the shared topology's config for a Strata of a test's own,
+// on ports of its choosing, with table (a "name: {...}" line, or "") added
+// to tables: and extra appended.
+func ownConfig(t *testing.T, table, extra string) *config.Config {
+	t.Helper()
+	// Its monitor checks rarely, as the extra instances' (main_test.go).
+	yaml := strings.Replace(times.strataYAML("127.0.0.1:0", "127.0.0.1:0"), "monitor: {interval: 10s}", "monitor: {interval: 1h}", 1)
+	if table != "" {
+		yaml = strings.Replace(yaml, "tables:\n", "tables:\n  "+table+"\n", 1)
+	}
+	cfg, err := parseConfig(yaml + extra)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// startOwn runs a Strata with cfg until the test ends.
+func startOwn(t *testing.T, cfg *config.Config) *server.Strata {
+	t.Helper()
+	s, err := startConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
 }

@@ -16,20 +16,9 @@ import (
 // and commits as one, leaving no prepared branch; the next one is refused.
 func TestTwoPhaseModeChangesOnReload(t *testing.T) {
 	strataDB(t) // the data
-	yaml := strings.Replace(times.strataYAML("127.0.0.1:0", "127.0.0.1:0"), "monitor: {interval: 10s}", "monitor: {interval: 1h}", 1)
-	single, err := parseConfig(yaml + "transactions: {mode: single, resolve_every: 300ms}\n")
-	if err != nil {
-		t.Fatal(err)
-	}
-	twopc, err := parseConfig(yaml + "transactions: {mode: twopc, resolve_every: 300ms}\n")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := startConfig(single)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
+	single := ownConfig(t, "", "transactions: {mode: single, resolve_every: 300ms}\n")
+	twopc := ownConfig(t, "", "transactions: {mode: twopc, resolve_every: 300ms}\n")
+	s := startOwn(t, single)
 	db := openStrata(t, s.MySQLAddr())
 	ctx := context.Background()
 	cleanup(t, "comments", "id BETWEEN 9100301 AND 9100306")
