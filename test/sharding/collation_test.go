@@ -9,6 +9,7 @@ import (
 
 	"github.com/strata-proxy/strata/config"
 	"github.com/strata-proxy/strata/server"
+	"github.com/strata-proxy/strata/shardops"
 	"github.com/strata-proxy/strata/test/testenv"
 )
 
@@ -84,7 +85,8 @@ func TestKeyCollationPlacesEqualSpellingsTogether(t *testing.T) {
 	strataDB(t)
 	ddl := "CREATE TABLE IF NOT EXISTS blog.folded_names (name VARCHAR(40) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci PRIMARY KEY, v INT)"
 	createOn(t, ddl, "blog.folded_names", shardNames...)
-	s := startOwn(t, ownConfig(t, `folded_names: {shard_key: name, method: hash, key_collation: utf8mb4_general_ci, shards: {s0: "-40", s1: "40-80", s2: "80-c0", s3: "c0-"}}`, ""))
+	const folded = `folded_names: {shard_key: name, method: hash, key_collation: utf8mb4_general_ci, shards: {s0: "-40", s1: "40-80", s2: "80-c0", s3: "c0-"}}`
+	s := startOwn(t, ownConfig(t, folded, ""))
 	db := openStrata(t, s.MySQLAddr())
 	names := []string{"Zoe", "Émile", "straße", "Bob", "alice", "Ærø"}
 	for i, n := range names {
@@ -121,6 +123,31 @@ func TestKeyCollationPlacesEqualSpellingsTogether(t *testing.T) {
 	}
 	if total != len(names) {
 		t.Errorf("%d rows on the shards, want %d", total, len(names))
+	}
+	// strata shards verify reads the placement the same way: none is off
+	// its shard; by the keys' bytes (the table without key_collation, as
+	// before an operator sets it) some are, and rebalance would move them.
+	for _, c := range []struct {
+		table       string
+		offTheShard bool
+	}{
+		{folded, false},
+		{strings.Replace(folded, "key_collation: utf8mb4_general_ci, ", "", 1), true},
+	} {
+		cfg := ownConfig(t, c.table, "")
+		dbs := shardops.NewDBs(cfg)
+		layout, err := cfg.Layout(shardops.NewLookupReader(dbs.Open, "blog", shardops.LookupSpecs(cfg)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rows, misplaced int64
+		for _, r := range shardops.Verify(t.Context(), layout, dbs.Open, "blog", "folded_names", 3) {
+			rows, misplaced = rows+r.Rows, misplaced+r.Misplaced
+		}
+		dbs.Close()
+		if rows != int64(len(names)) || (misplaced > 0) != c.offTheShard {
+			t.Errorf("verify with %s: %d rows, %d misplaced; want %d rows, misplaced: %v", c.table, rows, misplaced, len(names), c.offTheShard)
+		}
 	}
 }
 
