@@ -16,9 +16,10 @@ import (
 // Exact for: binary, *_bin (code point order), PAD SPACE vs NO PAD, and
 // utf8mb4/utf8mb3 general_ci, unicode_ci and unicode_520_ci and
 // latin1_swedish_ci (and their nopad variants), whose weights are tables
-// read from MariaDB (weights.go). Approximate for the other
-// case-insensitive collations (latin1_general_ci, *_0900_ai_ci,
-// uca1400_ai_ci, ...): characters compare by their simple
+// read from MariaDB (weights.go). Close for utf8mb4_uca1400_ai_ci, by its
+// table, which lacks its contractions. Approximate for the other
+// case-insensitive collations (latin1_general_ci, *_0900_ai_ci, ...):
+// characters compare by their simple
 // upper case, with accents of Latin-1 and Latin Extended-A letters removed
 // (é = E) unless the name says _as_ (accent sensitive). Known limits:
 //   - no UCA weights: punctuation and digits order by code point, so
@@ -104,7 +105,9 @@ func CollationByName(name string) (Collation, error) {
 // Exact reports whether Compare and Key are the server's for this
 // collation (binary, _bin, and those with the server's weights), not an
 // approximation.
-func (c Collation) Exact() bool { return c.fold == foldNone || c.exact != nil }
+func (c Collation) Exact() bool {
+	return c.fold == foldNone || (c.exact != nil && !c.exact.contractions)
+}
 
 // KeyFold returns Key of the collation name, for placing text shard keys
 // by it (config key_collation); an error for a collation Strata only

@@ -33,6 +33,10 @@ type weightTable struct {
 	space  uint16 // the weight of ' ', which PAD SPACE pads with
 	once   sync.Once
 	file   string
+	// contractions: the collation weighs some character sequences as
+	// one, which the table, per code point, does not hold: comparing by
+	// it is close, not exact.
+	contractions bool
 }
 
 type implicitRun struct {
@@ -46,6 +50,7 @@ var exactTables = map[string]*weightTable{
 	"unicode_ci":        {file: "unicode_ci"},
 	"unicode_520_ci":    {file: "unicode_520_ci"},
 	"latin1_swedish_ci": {file: "latin1_swedish_ci"},
+	"uca1400_ai_ci":     {file: "uca1400_ai_ci", contractions: true},
 }
 
 // exactTableFor returns the table for a collation name, or nil when
@@ -67,6 +72,8 @@ func exactTableFor(name string) *weightTable {
 		return exactTables["unicode_ci"].load()
 	case "unicode_520_ci", "unicode_520_nopad_ci":
 		return exactTables["unicode_520_ci"].load()
+	case "uca1400_ai_ci", "uca1400_nopad_ai_ci":
+		return exactTables["uca1400_ai_ci"].load()
 	}
 	return nil
 }

@@ -43,7 +43,10 @@ func TestCollationsMatchTheServer(t *testing.T) {
 	}
 	collations := []string{"utf8mb4_general_ci", "utf8mb4_general_nopad_ci", "utf8mb4_unicode_ci",
 		"utf8mb4_unicode_nopad_ci", "utf8mb4_unicode_520_ci", "utf8mb4_unicode_520_nopad_ci", "utf8mb3_general_ci",
-		"latin1_swedish_ci", "latin1_swedish_nopad_ci"}
+		"latin1_swedish_ci", "latin1_swedish_nopad_ci",
+		// Close, not exact: its contractions (И + U+0306 = Й) are not in
+		// Strata's table, and not in this alphabet.
+		"utf8mb4_uca1400_ai_ci"}
 	ctx := ctxFor(t)
 	for _, name := range collations {
 		coll, err := engine.CollationByName(name)

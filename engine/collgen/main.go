@@ -44,6 +44,10 @@ var tables = []struct {
 	{"unicode_ci", "utf8mb4_unicode_nopad_ci", "utf8mb4", 2},
 	{"unicode_520_ci", "utf8mb4_unicode_520_nopad_ci", "utf8mb4", 2},
 	{"latin1_swedish_ci", "latin1_swedish_nopad_ci", "latin1", 1},
+	// UCA 14.0, MariaDB 11's default for utf8mb4. Its contractions (a
+	// letter and a combining mark weighing as one, as И + U+0306 = Й) are
+	// not in the table: Strata compares by it but does not call it exact.
+	{"uca1400_ai_ci", "utf8mb4_uca1400_nopad_ai_ci", "utf8mb4", 2},
 }
 
 func main() {
