@@ -18,6 +18,7 @@ import (
 // decimals.
 func ParseColumnDef(payload []byte) (Column, error) {
 	var c Column
+	var schema, orgTable, orgName []byte
 	p := payload
 	for i := range 6 {
 		s, rest, ok := readLenEncString(p)
@@ -26,13 +27,13 @@ func ParseColumnDef(payload []byte) (Column, error) {
 		}
 		switch i {
 		case 1:
-			c.Schema = string(s)
+			schema = s
 		case 3:
-			c.OrgTable = string(s)
+			orgTable = s
 		case 4:
 			c.Name = string(s)
 		case 5:
-			c.OrgName = string(s)
+			orgName = s
 		}
 		p = rest
 	}
@@ -46,6 +47,11 @@ func ParseColumnDef(payload []byte) (Column, error) {
 	c.Type = p[6]
 	c.Flags = binary.LittleEndian.Uint16(p[7:])
 	c.Decimals = p[9]
+	if c.Charset != CharsetBinary {
+		// Only text compares by a collation, which merges look up by the
+		// column a value comes from.
+		c.Schema, c.OrgTable, c.OrgName = string(schema), string(orgTable), string(orgName)
+	}
 	return c, nil
 }
 

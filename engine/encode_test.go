@@ -23,7 +23,8 @@ func TestParseColumnDef(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Column{Name: "price", Type: TypeNewDecimal, Flags: FlagUnsigned | FlagBinary, Charset: 63, Decimals: 2, Schema: "db", OrgTable: "t", OrgName: "orig_price"}
+	// A binary column compares by bytes: its source column is not kept.
+	want := Column{Name: "price", Type: TypeNewDecimal, Flags: FlagUnsigned | FlagBinary, Charset: 63, Decimals: 2}
 	if c != want {
 		t.Errorf("got %+v, want %+v", c, want)
 	}
@@ -31,6 +32,11 @@ func TestParseColumnDef(t *testing.T) {
 	long := strings.Repeat("x", 300)
 	if c, err := ParseColumnDef(columnDef(long, 45, TypeVarString, 0, 0)); err != nil || c.Name != long || c.Charset != 45 {
 		t.Errorf("long name: %+v, %v", c, err)
+	}
+	// A text column names the table column it comes from, whose collation
+	// merges compare by.
+	if c, _ := ParseColumnDef(columnDef("u", 45, TypeVarString, 0, 0)); c.Schema != "db" || c.OrgTable != "t" || c.OrgName != "orig_u" {
+		t.Errorf("text column's source: %+v", c)
 	}
 	for n := range len(p) - 2 { // the 2 filler bytes may be missing
 		if _, err := ParseColumnDef(p[:n]); err == nil {
