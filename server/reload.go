@@ -89,40 +89,8 @@ func (s *Strata) Reload(cfg *config.Config) (changes, restartNeeded []string, er
 	if old.Transactions.Mode != cfg.Transactions.Mode {
 		changes = append(changes, s.applyTxMode(cfg))
 	}
-	if !reflect.DeepEqual(old.ProxyProtocol, cfg.ProxyProtocol) {
-		s.Front.SetProxyTrusted(cfg.ProxyProtocol.TrustedPrefixes())
-		changes = append(changes, fmt.Sprintf("proxy_protocol.trusted: %v (new connections)", cfg.ProxyProtocol.Trusted))
-	}
-	if old.AdminPprof != cfg.AdminPprof {
-		s.Admin.SetProfiling(cfg.AdminPprof)
-		changes = append(changes, fmt.Sprintf("admin_pprof: %v", cfg.AdminPprof))
-	}
-	if old.ResultCache != cfg.ResultCache && s.Env.Cache != nil {
-		s.Env.Cache.Resize(int(cfg.ResultCache.MaxSize), int(cfg.ResultCache.MaxEntrySize))
-		changes = append(changes, fmt.Sprintf("result_cache: max_size %d, max_entry_size %d", cfg.ResultCache.MaxSize, cfg.ResultCache.MaxEntrySize))
-	}
-	if old.Zone != cfg.Zone {
-		s.Env.SetZone(cfg.Zone)
-		changes = append(changes, fmt.Sprintf("zone: %q (reads prefer its replicas)", cfg.Zone))
-	}
-	if old.AdminAuth != cfg.AdminAuth {
-		s.Admin.SetAuth(cfg.AdminAuth.User, cfg.AdminAuth.Password)
-		changes = append(changes, "admin_auth: "+adminAuthSummary(cfg.AdminAuth))
-	}
-	// backend.sockets needs a restart: the monitor keeps its own (Configure).
-	mc, oldMC := topology.MonitorConfigFrom(cfg), topology.MonitorConfigFrom(old)
-	mc.Sockets, oldMC.Sockets = nil, nil
-	if !reflect.DeepEqual(mc, oldMC) {
-		s.Monitor.Configure(mc) // also when only the backend account changed
-	}
-	if mc.Interval != oldMC.Interval || mc.FailAfter != oldMC.FailAfter || mc.RecoverAfter != oldMC.RecoverAfter {
-		changes = append(changes, fmt.Sprintf("monitor: interval %s, fail_after %d, recover_after %d",
-			mc.Interval, mc.FailAfter, mc.RecoverAfter))
-	}
-	if old.Backend.User != cfg.Backend.User || old.Backend.Password != cfg.Backend.Password {
-		s.applyBackendLogin(cfg.Backend.User, cfg.Backend.Password)
-		changes = append(changes, "backend: account "+cfg.Backend.User+" for new server connections")
-	}
+	changes = append(changes, s.applyFrontAndAdmin(old, cfg)...)
+	changes = append(changes, s.applyMonitorAndBackend(old, cfg)...)
 	if !reflect.DeepEqual(old.Routing, cfg.Routing) && (s.Env.Cache != nil || !cfg.CacheEnabled()) {
 		s.Env.Planner.SetRules(cfg.Routing)
 		changes = append(changes, fmt.Sprintf("routing: %d rules", len(cfg.Routing)))
@@ -157,6 +125,55 @@ func (s *Strata) Reload(cfg *config.Config) (changes, restartNeeded []string, er
 		s.Log.Warn("config reload: changed but needs a restart to take effect", "setting", r)
 	}
 	return changes, restartNeeded, nil
+}
+
+// applyFrontAndAdmin applies the settings of the client side and the
+// admin port that a reload changes: proxy_protocol.trusted, admin_pprof,
+// the result cache's bounds, zone and admin_auth.
+func (s *Strata) applyFrontAndAdmin(old, cfg *config.Config) []string {
+	var changes []string
+	if !reflect.DeepEqual(old.ProxyProtocol, cfg.ProxyProtocol) {
+		s.Front.SetProxyTrusted(cfg.ProxyProtocol.TrustedPrefixes())
+		changes = append(changes, fmt.Sprintf("proxy_protocol.trusted: %v (new connections)", cfg.ProxyProtocol.Trusted))
+	}
+	if old.AdminPprof != cfg.AdminPprof {
+		s.Admin.SetProfiling(cfg.AdminPprof)
+		changes = append(changes, fmt.Sprintf("admin_pprof: %v", cfg.AdminPprof))
+	}
+	if old.ResultCache != cfg.ResultCache && s.Env.Cache != nil {
+		s.Env.Cache.Resize(int(cfg.ResultCache.MaxSize), int(cfg.ResultCache.MaxEntrySize))
+		changes = append(changes, fmt.Sprintf("result_cache: max_size %d, max_entry_size %d", cfg.ResultCache.MaxSize, cfg.ResultCache.MaxEntrySize))
+	}
+	if old.Zone != cfg.Zone {
+		s.Env.SetZone(cfg.Zone)
+		changes = append(changes, fmt.Sprintf("zone: %q (reads prefer its replicas)", cfg.Zone))
+	}
+	if old.AdminAuth != cfg.AdminAuth {
+		s.Admin.SetAuth(cfg.AdminAuth.User, cfg.AdminAuth.Password)
+		changes = append(changes, "admin_auth: "+adminAuthSummary(cfg.AdminAuth))
+	}
+	return changes
+}
+
+// applyMonitorAndBackend applies the monitor settings and the backend
+// account.
+func (s *Strata) applyMonitorAndBackend(old, cfg *config.Config) []string {
+	var changes []string
+	// backend.sockets needs a restart: the monitor keeps its own (Configure).
+	mc, oldMC := topology.MonitorConfigFrom(cfg), topology.MonitorConfigFrom(old)
+	mc.Sockets, oldMC.Sockets = nil, nil
+	if !reflect.DeepEqual(mc, oldMC) {
+		s.Monitor.Configure(mc) // also when only the backend account changed
+	}
+	if mc.Interval != oldMC.Interval || mc.FailAfter != oldMC.FailAfter || mc.RecoverAfter != oldMC.RecoverAfter {
+		changes = append(changes, fmt.Sprintf("monitor: interval %s, fail_after %d, recover_after %d",
+			mc.Interval, mc.FailAfter, mc.RecoverAfter))
+	}
+	if old.Backend.User != cfg.Backend.User || old.Backend.Password != cfg.Backend.Password {
+		s.applyBackendLogin(cfg.Backend.User, cfg.Backend.Password)
+		changes = append(changes, "backend: account "+cfg.Backend.User+" for new server connections")
+	}
+	return changes
 }
 
 // applyBackendLogin makes every part that logs in to the servers as the
