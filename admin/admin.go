@@ -49,6 +49,9 @@ type Server struct {
 	// now (POST /api/transactions/resolve).
 	Transactions        func(ctx context.Context) (any, error)
 	ResolveTransactions func(ctx context.Context) (any, error)
+	// Settings answers GET /api/settings: the settings a reload changes,
+	// as they apply now.
+	Settings func(ctx context.Context) (any, error)
 	// Tables describes where the placed tables live (GET /api/tables).
 	Tables func() any
 	// Users lists the accounts clients log in with, with their server
@@ -122,6 +125,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/rules", s.rules)
 	s.shardingRoutes(mux)
 	s.transactionRoutes(mux)
+	mux.HandleFunc("GET /api/settings", s.hook(func() func(context.Context) (any, error) { return s.Settings }, "settings", "settings are not available"))
 	mux.HandleFunc("/api/", s.notFound)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /{$}", s.index)

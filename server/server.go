@@ -169,7 +169,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 	s.Admin = &admin.Server{Topology: s.Topology, Pools: s.Pools, Metrics: s.Metrics, Sessions: s.Env.Registry, Log: log, Monitor: s.Monitor, Control: s,
 		Explain: s.explain, Capacity: s.capacity, Tables: s.tables, Users: func() any { return s.Front.Users() }, Profiling: cfg.AdminPprof, Stats: s.Env.Stats, Planner: s.Env.Planner,
 		AuthUser: cfg.AdminAuth.User, AuthPassword: cfg.AdminAuth.Password, Draining: s.draining,
-		Transactions: s.transactions, ResolveTransactions: s.resolveTransactions}
+		Transactions: s.transactions, ResolveTransactions: s.resolveTransactions, Settings: s.settings}
 	s.Admin.Switchover = &switchover.Switcher{Topology: s.Topology, Pools: s.Pools, Config: s.CurrentConfig, Log: log,
 		Metrics: s.Metrics, Sessions: s.Env.Registry, Saved: s.saveAfterFailover}
 	s.Monitor.OnPrimaryMoved = func(cluster, from, to string) {

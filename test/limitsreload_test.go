@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"database/sql"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"io"
@@ -140,6 +141,28 @@ func TestLimitsReload(t *testing.T) {
 	}
 	if code := adminGet(t, s.AdminAddr(), "ops", "s3cret"); code != http.StatusOK {
 		t.Errorf("admin API with the new account: %d, want 200", code)
+	}
+	// GET /api/settings shows what applies now.
+	code, body := adminFetch(t, s.AdminAddr(), "/api/settings", "ops", "s3cret")
+	var settings struct {
+		Limits struct {
+			MaxClientConnections int    `json:"max_client_connections"`
+			ClientIdleTimeout    string `json:"client_idle_timeout"`
+		} `json:"limits"`
+		SlowLogMs float64 `json:"slow_log_ms"`
+		AdminAuth bool    `json:"admin_auth"`
+		TLS       struct {
+			Subject  string `json:"subject"`
+			File     string `json:"file"`
+			DaysLeft int    `json:"days_left"`
+		} `json:"tls_certificate"`
+	}
+	if err := json.Unmarshal([]byte(body), &settings); code != http.StatusOK || err != nil {
+		t.Fatalf("/api/settings: %d %v: %s", code, err, body)
+	}
+	if l := settings.Limits; l.MaxClientConnections != 3 || l.ClientIdleTimeout != "2s" || settings.SlowLogMs != 200 || !settings.AdminAuth ||
+		settings.TLS.Subject != "CN=strata-after" || settings.TLS.File != certPath || settings.TLS.DaysLeft < 88 {
+		t.Errorf("/api/settings after the reload: %s", body)
 	}
 	metrics := adminMetrics(t, s.AdminAddr(), "ops", "s3cret")
 	for _, want := range []string{"strata_client_connections_max 3\n",

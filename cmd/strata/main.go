@@ -34,6 +34,7 @@ func commands() []command {
 		{"config", "write the running topology to the config file, or check a file: strata config save|check -c FILE", runConfig},
 		{"password-hash", "print the users[].password_hash of the password on standard input: strata password-hash < secret.txt", runPasswordHash},
 		{"shards", "maintain sharded tables: strata shards precreate|capacity -c FILE -schema NAME", runShards},
+		{"settings", "show the settings a reload changes, as a running Strata applies them now: strata settings -c FILE", runSettings},
 		{"transactions", "show prepared branches of transactions across clusters, or settle them now: strata transactions [resolve] -c FILE", runTransactions},
 	}
 }

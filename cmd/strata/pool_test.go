@@ -116,7 +116,8 @@ func newCLIEnvWith(t *testing.T, extra string) *cliEnv {
 		Transactions: func(context.Context) (any, error) {
 			return admin.TransactionsView{Mode: "twopc", Prepared: cliPrepared}, nil
 		},
-		ResolveTransactions: func(context.Context) (any, error) { return admin.ResolveView{Settled: len(cliPrepared)}, nil }}
+		ResolveTransactions: func(context.Context) (any, error) { return admin.ResolveView{Settled: len(cliPrepared)}, nil },
+		Settings:            func(context.Context) (any, error) { return cliSettings, nil }}
 	ts.Config.Handler = srv.Handler()
 	ts.Start()
 	t.Cleanup(ts.Close)
