@@ -239,33 +239,32 @@ func (s *Strata) tables() any {
 // shards do. Until it is known, a column compares by the connection's
 // collation, which the server reports for it.
 func (s *Strata) learnCollations(ctx context.Context) {
-	const first, every = 2 * time.Second, time.Minute
-	var learned *shard.Layout
-	for wait := time.Duration(0); ; {
+	const tick, every, retry = 2 * time.Second, time.Minute, 10 * time.Second
+	var readFor *shard.Layout // the layout the collations were last read for
+	var next time.Time        // when to read them again anyway
+	for wait := time.Duration(0); ; wait = tick {
 		select {
 		case <-ctx.Done():
 			return
 		case <-time.After(wait):
 		}
 		layout, sh := s.Env.Sharding.Layout(), s.shards.Load()
-		if sh == nil || sh.cfg.Schema == "" || layout.Empty() {
-			wait = first
-			continue
+		if sh == nil || sh.cfg.Schema == "" || layout.Empty() || (layout == readFor && time.Now().Before(next)) {
+			continue // a reload of the tables reads them at the next tick
 		}
 		c, cancel := context.WithTimeout(ctx, 10*time.Second)
 		byName, err := shardops.TextCollations(c, sh.dbs.Open, sh.cfg.Schema, layout.ShardClusters())
 		cancel()
 		if len(byName) > 0 {
 			s.Env.Sharding.SetColumnCollations(sh.cfg.Schema, byName)
-			if layout != learned {
+			if layout != readFor {
 				s.Log.Info("learned the text columns' collations", "columns", len(byName))
-				learned = layout
 			}
 		}
-		wait = every
+		readFor, next = layout, time.Now().Add(every)
 		if err != nil {
 			s.Log.Debug("text column collations not all read", "err", err)
-			wait = first * 5
+			next = time.Now().Add(retry)
 		}
 	}
 }

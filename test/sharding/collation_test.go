@@ -218,3 +218,27 @@ func startOwn(t *testing.T, cfg *config.Config) *server.Strata {
 	t.Cleanup(s.Close)
 	return s
 }
+
+// A table created after start and placed by a reload is compared by its
+// columns' collations within seconds of the reload, not at the next
+// minute's reading.
+func TestReloadedTableColumnCollationsAreReadSoon(t *testing.T) {
+	strataDB(t)
+	s := startOwn(t, ownConfig(t, "", ""))
+	for deadline := time.Now().Add(10 * time.Second); s.Env.Sharding.ColumnCollation("members", "username") == ""; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the collations at start were not read within 10 s")
+		}
+	}
+	createOn(t, "CREATE TABLE IF NOT EXISTS blog.late_words (id INT PRIMARY KEY, w VARCHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_520_ci)", "blog.late_words", shardNames...)
+	if _, _, err := s.Reload(ownConfig(t, "late_words: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3]}", "")); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	for s.Env.Sharding.ColumnCollation("late_words", "w") != "utf8mb4_unicode_520_ci" {
+		if time.Since(start) > 10*time.Second {
+			t.Fatal("the new table's column collation was not read within 10 s of the reload")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
