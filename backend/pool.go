@@ -132,11 +132,12 @@ func (p *Pool) SetLogin(user, password string) {
 	p.signal()
 }
 
-// login is the default account new connections log in with.
-func (p *Pool) login() (user, password string) {
+// login is the default account new connections log in with, and its
+// generation (SetLogin).
+func (p *Pool) login() (user, password string, gen uint64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.cfg.User, p.cfg.Password
+	return p.cfg.User, p.cfg.Password, p.loginGen
 }
 
 // Limits returns the pool's bounds.
@@ -293,9 +294,7 @@ func (p *Pool) wait(ctx context.Context, deadline time.Time) error {
 }
 
 func (p *Pool) dial(ctx context.Context, f Flavor) (*Conn, error) {
-	p.mu.Lock()
-	user, password, gen := p.cfg.User, p.cfg.Password, p.loginGen
-	p.mu.Unlock()
+	user, password, gen := p.login()
 	if f.Account != "" {
 		var ok bool
 		if password, ok = p.cfg.Accounts.Password(f.Account); !ok {

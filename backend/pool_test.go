@@ -198,7 +198,7 @@ func TestSetLoginRetiresTheOldAccountsConnections(t *testing.T) {
 	if a, b, c := closed(idleDefaultPeer), closed(outDefaultPeer), closed(idleOwnPeer); !a || !b || c {
 		t.Errorf("closed: old idle %v, old in use %v, own account %v; want true, true, false", a, b, c)
 	}
-	if u, pw := p.login(); u != "strata2" || pw != "new" {
+	if u, pw, _ := p.login(); u != "strata2" || pw != "new" {
 		t.Errorf("login after SetLogin = %s/%s", u, pw)
 	}
 }
