@@ -472,14 +472,8 @@ func NewPools(tmpl PoolConfig) *Pools {
 func (ps *Pools) SetLimits(l PoolLimits) {
 	ps.mu.Lock()
 	ps.tmpl.PoolLimits = l
-	list := make([]*Pool, 0, len(ps.pools))
-	for _, p := range ps.pools {
-		list = append(list, p)
-	}
 	ps.mu.Unlock()
-	for _, p := range list {
-		p.SetLimits(l)
-	}
+	ps.Each(func(p *Pool) { p.SetLimits(l) })
 }
 
 // SetLogin replaces the default account of every pool, and of those made
@@ -487,14 +481,8 @@ func (ps *Pools) SetLimits(l PoolLimits) {
 func (ps *Pools) SetLogin(user, password string) {
 	ps.mu.Lock()
 	ps.tmpl.User, ps.tmpl.Password = user, password
-	list := make([]*Pool, 0, len(ps.pools))
-	for _, p := range ps.pools {
-		list = append(list, p)
-	}
 	ps.mu.Unlock()
-	for _, p := range list {
-		p.SetLogin(user, password)
-	}
+	ps.Each(func(p *Pool) { p.SetLogin(user, password) })
 }
 
 // For returns the pool of addr, creating it when needed.
