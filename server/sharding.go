@@ -233,7 +233,7 @@ func (s *Strata) tables() any {
 }
 
 // learnCollations reads the collation of every text column of the
-// sharded schema from the shard clusters soon after start, after a reload
+// sharded tables from the shard clusters soon after start, after a reload
 // of the tables, and every minute after (a column altered, a table
 // created), so merged ORDER BY, GROUP BY and DISTINCT compare text as the
 // shards do. Until it is known, a column compares by the connection's
@@ -253,7 +253,7 @@ func (s *Strata) learnCollations(ctx context.Context) {
 			continue // a reload of the tables reads them at the next tick
 		}
 		c, cancel := context.WithTimeout(ctx, 10*time.Second)
-		byName, err := shardops.TextCollations(c, sh.dbs.Open, sh.cfg.Schema, layout.ShardClusters())
+		byName, err := shardops.TextCollations(c, sh.dbs.Open, sh.cfg.Schema, layout.ShardClusters(), shardedTables(layout))
 		cancel()
 		if len(byName) > 0 {
 			s.Env.Sharding.SetColumnCollations(sh.cfg.Schema, byName)
@@ -267,6 +267,17 @@ func (s *Strata) learnCollations(ctx context.Context) {
 			next = time.Now().Add(retry)
 		}
 	}
+}
+
+// shardedTables are the tables whose rows Strata merges from shards.
+func shardedTables(l *shard.Layout) []*shard.Table {
+	var out []*shard.Table
+	for _, t := range l.Tables() {
+		if t.Placement == shard.PlaceSharded {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // learnKeyTypes asks a shard for the type of each sharded table's key

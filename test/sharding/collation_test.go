@@ -230,6 +230,18 @@ func TestReloadedTableColumnCollationsAreReadSoon(t *testing.T) {
 			t.Fatal("the collations at start were not read within 10 s")
 		}
 	}
+	// Only the tables merged from shards are read: a date table's period
+	// tables, not a reference table.
+	var period string
+	if err := direct["s1"].QueryRow("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'blog' AND TABLE_NAME LIKE 'posts\\_%' LIMIT 1").Scan(&period); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Env.Sharding.ColumnCollation(period, "author"); got == "" {
+		t.Errorf("the collation of %s.author (a period table of posts) was not read", period)
+	}
+	if got := s.Env.Sharding.ColumnCollation("countries", "name"); got != "" {
+		t.Errorf("countries, a reference table Strata reads from one shard, had its collations read: %s", got)
+	}
 	createOn(t, "CREATE TABLE IF NOT EXISTS blog.late_words (id INT PRIMARY KEY, w VARCHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_520_ci)", "blog.late_words", shardNames...)
 	if _, _, err := s.Reload(ownConfig(t, "late_words: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3]}", "")); err != nil {
 		t.Fatal(err)
