@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
-	"io"
 	"math/big"
 	"net/http"
 	"os"
@@ -143,7 +142,7 @@ func TestLimitsReload(t *testing.T) {
 		t.Errorf("admin API with the new account: %d, want 200", code)
 	}
 	// GET /api/settings shows what applies now.
-	code, body := adminFetch(t, s.AdminAddr(), "/api/settings", "ops", "s3cret")
+	code, body := testenv.GetAs(t, "http://"+s.AdminAddr()+"/api/settings", "ops", "s3cret")
 	var settings struct {
 		Limits struct {
 			MaxClientConnections int    `json:"max_client_connections"`
@@ -164,7 +163,7 @@ func TestLimitsReload(t *testing.T) {
 		settings.TLS.Subject != "CN=strata-after" || settings.TLS.File != certPath || settings.TLS.DaysLeft < 88 {
 		t.Errorf("/api/settings after the reload: %s", body)
 	}
-	metrics := adminMetrics(t, s.AdminAddr(), "ops", "s3cret")
+	_, metrics := testenv.GetAs(t, "http://"+s.AdminAddr()+"/metrics", "ops", "s3cret")
 	for _, want := range []string{"strata_client_connections_max 3\n",
 		fmt.Sprintf("strata_tls_certificate_expiry_timestamp_seconds %g\n", float64(renewedUntil.Unix()))} {
 		if !strings.Contains(metrics, want) {
@@ -213,38 +212,8 @@ func peerCertName(t *testing.T, addr string) string {
 
 func adminGet(t *testing.T, addr, user, password string) int {
 	t.Helper()
-	code, _ := adminFetch(t, addr, "/api/topology", user, password)
+	code, _ := testenv.GetAs(t, "http://"+addr+"/api/topology", user, password)
 	return code
-}
-
-func adminMetrics(t *testing.T, addr, user, password string) string {
-	t.Helper()
-	code, body := adminFetch(t, addr, "/metrics", user, password)
-	if code != http.StatusOK {
-		t.Fatalf("/metrics: %d", code)
-	}
-	return body
-}
-
-func adminFetch(t *testing.T, addr, path, user, password string) (int, string) {
-	t.Helper()
-	req, err := http.NewRequest("GET", "http://"+addr+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if user != "" {
-		req.SetBasicAuth(user, password)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(body)
 }
 
 // writeCertPair writes a self-signed certificate for 127.0.0.1 named cn

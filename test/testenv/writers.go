@@ -198,7 +198,22 @@ func PostJSON(t testing.TB, url, body string) (int, map[string]any) {
 // GetText is what url answers (the /metrics text, say).
 func GetText(t testing.TB, url string) string {
 	t.Helper()
-	resp, err := http.Get(url)
+	_, body := GetAs(t, url, "", "")
+	return body
+}
+
+// GetAs is the status and body url answers to a GET with user's HTTP
+// Basic credentials (none when user is empty: admin_auth).
+func GetAs(t testing.TB, url, user, password string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if user != "" {
+		req.SetBasicAuth(user, password)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +222,7 @@ func GetText(t testing.TB, url string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return string(body)
+	return resp.StatusCode, string(body)
 }
 
 // GetJSON decodes what an admin API url answers into v.
