@@ -49,6 +49,11 @@ type Server struct {
 	// now (POST /api/transactions/resolve).
 	Transactions        func(ctx context.Context) (any, error)
 	ResolveTransactions func(ctx context.Context) (any, error)
+	// Rebalance, when set, starts or resumes an online rebalance of a
+	// table (POST /api/rebalance); RebalanceStatus shows the last one
+	// (GET /api/rebalance; ErrNoRebalance when none ran).
+	Rebalance       func(ctx context.Context, table string, batch int) (any, error)
+	RebalanceStatus func(ctx context.Context) (any, error)
 	// Settings answers GET /api/settings: the settings a reload changes,
 	// as they apply now.
 	Settings func(ctx context.Context) (any, error)
@@ -124,6 +129,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("DELETE /api/queries", s.resetQueries)
 	mux.HandleFunc("GET /api/rules", s.rules)
 	s.shardingRoutes(mux)
+	s.rebalanceRoutes(mux)
 	s.transactionRoutes(mux)
 	mux.HandleFunc("GET /api/settings", s.hook(func() func(context.Context) (any, error) { return s.Settings }, "settings", "settings are not available"))
 	mux.HandleFunc("/api/", s.notFound)

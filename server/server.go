@@ -47,7 +47,11 @@ type Strata struct {
 
 	reloadMu sync.Mutex // serializes Reload and guards Config after start (reload.go)
 
-	shards     atomic.Pointer[sharding] // nil when no table is placed
+	shards atomic.Pointer[sharding] // nil when no table is placed
+	// move is the last online rebalance (rebalance.go); moveMu
+	// serializes starting one and its end.
+	move       atomic.Pointer[tableMove]
+	moveMu     sync.Mutex
 	stopShards context.CancelFunc
 	// twoPhase is nil until transactions.mode is first twopc.
 	twoPhase atomic.Pointer[twoPhase]
@@ -169,7 +173,8 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 	s.Admin = &admin.Server{Topology: s.Topology, Pools: s.Pools, Metrics: s.Metrics, Sessions: s.Env.Registry, Log: log, Monitor: s.Monitor, Control: s,
 		Explain: s.explain, Capacity: s.capacity, Tables: s.tables, Users: func() any { return s.Front.Users() }, Profiling: cfg.AdminPprof, Stats: s.Env.Stats, Planner: s.Env.Planner,
 		AuthUser: cfg.AdminAuth.User, AuthPassword: cfg.AdminAuth.Password, Draining: s.draining,
-		Transactions: s.transactions, ResolveTransactions: s.resolveTransactions, Settings: s.settings}
+		Transactions: s.transactions, ResolveTransactions: s.resolveTransactions, Settings: s.settings,
+		Rebalance: s.RebalanceOnline, RebalanceStatus: s.rebalanceStatus}
 	s.Admin.Switchover = &switchover.Switcher{Topology: s.Topology, Pools: s.Pools, Config: s.CurrentConfig, Log: log,
 		Metrics: s.Metrics, Sessions: s.Env.Registry, Saved: s.saveAfterFailover}
 	s.Monitor.OnPrimaryMoved = func(cluster, from, to string) {

@@ -141,6 +141,12 @@ func (s *Strata) reloadShards(old, cfg *config.Config) (changed bool, err error)
 	if err != nil {
 		return false, fmt.Errorf("tables: %w", err)
 	}
+	if sh != nil {
+		if err := s.keepMoving(sh, cfg); err != nil {
+			sh.close()
+			return false, fmt.Errorf("tables: %w", err)
+		}
+	}
 	prev := s.shards.Swap(sh)
 	if sh != nil {
 		sh.hooks(s.Env.Sharding)

@@ -358,6 +358,11 @@ func (s *Session) executeOn(c *backend.Conn, capture *backend.Capture, st *prepa
 // protocol.
 func (s *Session) executePlaced(ctx context.Context, st *prepared, packet []byte, typesIn bool) error {
 	defer func() { st.longData = nil }()
+	release, ferr := s.passFences(ctx, st.facts)
+	if ferr != nil {
+		return s.refuse(ferr)
+	}
+	defer release()
 	args, err := st.executeArgs(packet)
 	if err != nil {
 		return s.refuse(errMalformed(err.Error()))

@@ -169,6 +169,9 @@ type Session struct {
 	vars       varSet
 	autocommit bool
 	inTx       bool
+	// fenced: the statement running holds the fences of moving tables
+	// (passFences).
+	fenced bool
 	// mode is how the session's sql_mode reads SQL text when it does not
 	// read it as the default does (sqlmode.go), modeValue that sql_mode;
 	// nil and "": the default.

@@ -19,8 +19,34 @@ func (s *Session) placed(f *sqlparse.Facts) bool {
 	return s.env.Sharding != nil && s.env.Sharding.Touches(f)
 }
 
+// passFences waits while rows of a moving table f touches change shards
+// (planner.Sharding.Enter), and holds them in place until release. A
+// statement that runs another inside (a subquery pulled out) passes
+// once.
+func (s *Session) passFences(ctx context.Context, f *sqlparse.Facts) (release func(), err *wire.Error) {
+	if s.fenced || s.env.Sharding == nil {
+		return noRelease, nil
+	}
+	r, ferr := s.env.Sharding.Enter(ctx, f)
+	if ferr != nil {
+		return nil, wire.NewError(wire.ErQueryInterrupted, "Strata: the statement was interrupted while it waited for rows of its table to move between shards: %v", ferr)
+	}
+	if r == nil {
+		return noRelease, nil
+	}
+	s.fenced = true
+	return func() { s.fenced = false; r() }, nil
+}
+
+func noRelease() {}
+
 // queryPlaced runs a COM_QUERY over placed tables.
 func (s *Session) queryPlaced(ctx context.Context, sql string, parsed *planner.Parsed) error {
+	release, ferr := s.passFences(ctx, parsed.Summary)
+	if ferr != nil {
+		return s.refuse(ferr)
+	}
+	defer release()
 	if len(parsed.Statements) > 1 {
 		return s.refuse(wire.NewError(wire.ErNotSupportedYet, "Strata: a multi-statement query that touches sharded or placed tables is not supported; send the statements one by one"))
 	}

@@ -57,7 +57,7 @@ func (l *Layout) WithKeyTypes(types map[string]KeyColumn) *Layout {
 	if l == nil {
 		return nil
 	}
-	out := &Layout{defaultCluster: l.defaultCluster, byName: make(map[string]*Table, len(l.byName)), shardClusters: l.shardClusters}
+	out := &Layout{defaultCluster: l.defaultCluster, byName: make(map[string]*Table, len(l.byName)), shardClusters: l.shardClusters, moving: l.moving}
 	for _, t := range l.sorted {
 		c := *t
 		if k, ok := types[t.Name]; ok && t.Placement == PlaceSharded {

@@ -86,6 +86,7 @@ type Layout struct {
 	byName         map[string]*Table
 	sorted         []*Table
 	shardClusters  []string
+	moving         bool // a table's Method is a *Moving
 }
 
 // NewLayout checks and indexes tables. Names are folded to lower case;
@@ -125,6 +126,8 @@ func NewLayout(defaultCluster string, tables []*Table) (*Layout, error) {
 			for _, s := range t.Method.Shards() {
 				clusters[s] = true
 			}
+			_, moving := t.Method.(*Moving)
+			l.moving = l.moving || moving
 			if t.Sequence != nil && (t.Sequence.Column == "" || t.Sequence.Name == "") {
 				errs = append(errs, fmt.Errorf("table %s: sequence needs a column and a name", t.Name))
 				continue
@@ -149,6 +152,29 @@ func NewLayout(defaultCluster string, tables []*Table) (*Layout, error) {
 	}
 	return l, nil
 }
+
+// WithMethod returns a copy of l whose sharded table name is placed by
+// m (an online move starts or ends); the shard clusters follow.
+func (l *Layout) WithMethod(name string, m Method) (*Layout, error) {
+	t := l.Table(name)
+	if t == nil || t.Placement != PlaceSharded {
+		return nil, fmt.Errorf("table %s is not sharded", name)
+	}
+	tables := make([]*Table, 0, len(l.sorted))
+	for _, x := range l.sorted {
+		if x == t {
+			c := *t
+			c.Method = m
+			x = &c
+		}
+		tables = append(tables, x)
+	}
+	return NewLayout(l.defaultCluster, tables)
+}
+
+// HasMoving reports whether a table of l is moving (its Method is a
+// *Moving), so statements on it pass its fence.
+func (l *Layout) HasMoving() bool { return l != nil && l.moving }
 
 // DefaultCluster is the cluster of every table that is not listed.
 func (l *Layout) DefaultCluster() string {

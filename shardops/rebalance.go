@@ -82,6 +82,7 @@ func Rebalance(ctx context.Context, layout *shard.Layout, open Opener, schema, t
 type tableColumns struct {
 	names, items []string
 	key          []int
+	shardKey     int // the shard key's column (online moves)
 }
 
 func readColumns(ctx context.Context, db *sql.DB, schema, table string) (*tableColumns, error) {
@@ -250,6 +251,12 @@ type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
+// execQuerier is a *sql.DB or a *sql.Tx, to write with.
+type execQuerier interface {
+	querier
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
 // selectRows reads the rows of the given primary keys, each column's
 // value as its bytes (nil for NULL).
 func selectRows(ctx context.Context, q querier, schema, table string, tc *tableColumns, keys [][]any, suffix string) ([][]any, error) {
@@ -293,7 +300,7 @@ func scanBytes(rows *sql.Rows, n int) ([]any, error) {
 // taken there it goes row by row: a row equal to the one there (a copy an
 // interrupted run left) counts as resolved, a different one is a conflict
 // and stays where it is.
-func insertRows(ctx context.Context, dst *sql.DB, schema, table string, tc *tableColumns, rows [][]any, rep *RebalanceReport) (moved, resolved [][]any, err error) {
+func insertRows(ctx context.Context, dst execQuerier, schema, table string, tc *tableColumns, rows [][]any, rep *RebalanceReport) (moved, resolved [][]any, err error) {
 	if len(rows) == 0 {
 		return nil, nil, nil
 	}

@@ -6,8 +6,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
+	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -37,7 +41,9 @@ actions:
   rebalance   after a layout change (a range split, a shard added), list the
               rows of -table that a shard holds and the layout now places on
               another, and with -apply move them there in batches; run it
-              while nothing writes the table
+              while nothing writes the table. With -online, the running
+              Strata moves them while it serves the table (integer shard
+              keys; strata shards rebalance -online -h)
 `
 
 // runShards implements `strata shards precreate|capacity`.
@@ -298,6 +304,9 @@ func printPlacement(reports []shardops.PlacementReport, path string) {
 }
 
 func shardsRebalance(args []string) error {
+	if slices.ContainsFunc(args, func(a string) bool { return a == "-online" || a == "--online" || a == "-online=true" }) {
+		return shardsRebalanceOnline(args)
+	}
 	fs, sf := newShardsFlagSet("shards rebalance", "usage: strata shards rebalance -c FILE -schema NAME -table NAME [-batch N] [-apply] [-json]\n", time.Hour)
 	table := fs.String("table", "", "the sharded table whose rows to re-place (required)")
 	batch := fs.Int("batch", 500, "rows moved per transaction")
@@ -348,4 +357,94 @@ func printRebalance(apply *bool) func([]shardops.RebalanceReport, string) {
 		}
 		tw.Flush()
 	}
+}
+
+const rebalanceOnlineUsage = `usage: strata shards rebalance -online -table NAME [-c FILE] [-batch N] [-no-wait] [-json]
+       strata shards rebalance -online -status [-c FILE] [-json]
+
+Moves the rows of a sharded table to the placement the config file now
+gives it, while the running Strata keeps serving the table (its admin API:
+POST /api/rebalance). Change the table's shards: in the file first (add a
+new cluster under clusters: and create the table there), and do not reload:
+the move applies the file itself. Until a row moves, Strata finds it by the
+old placement; after, by the new; statements on the table wait while a
+batch of rows changes shards. Only tables with an integer shard key move
+online. The command follows the move until it ends (-no-wait: it returns
+once the move started); a failed move keeps each row where Strata finds
+it, and running the command again resumes it.
+`
+
+// shardsRebalanceOnline starts an online rebalance in the running Strata
+// and follows its progress.
+func shardsRebalanceOnline(args []string) error {
+	fs, af := newAdminFlagSet("shards rebalance -online", rebalanceOnlineUsage, true)
+	fs.Bool("online", true, "move the rows in the running Strata, while it serves the table")
+	table := fs.String("table", "", "the sharded table to move (required, unless -status)")
+	batch := fs.Int("batch", 0, "rows of a source shard per batch (default 500)")
+	status := fs.Bool("status", false, "only show the progress of the last online rebalance")
+	noWait := fs.Bool("no-wait", false, "return once the move started")
+	if _, err := parseArgs(fs, args); err != nil {
+		return err
+	}
+	if *table == "" && !*status {
+		fs.Usage()
+		return errors.New("missing -table: the sharded table to move")
+	}
+	c, err := newAdminClient(af)
+	if err != nil {
+		return err
+	}
+	var st shardops.MoveStatus
+	if !*status {
+		path := "/api/rebalance?table=" + url.QueryEscape(*table)
+		if *batch > 0 {
+			path += "&batch=" + strconv.Itoa(*batch)
+		}
+		if err := c.call(http.MethodPost, path, nil, &st); err != nil {
+			return err
+		}
+		if !af.json {
+			fmt.Fprintf(cliOut, "moving %s: from %s to %s\n", st.Table, st.From, st.To)
+		}
+	}
+	last := ""
+	for {
+		if err := c.call(http.MethodGet, "/api/rebalance", nil, &st); err != nil {
+			return err
+		}
+		if line := moveLine(st); line != last && !af.json {
+			fmt.Fprintln(cliOut, line)
+			last = line
+		}
+		if st.State != shardops.MoveRunning || *noWait || *status {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if af.json {
+		data, _ := json.MarshalIndent(st, "", "  ")
+		fmt.Fprintln(cliOut, string(data))
+	}
+	if st.State == shardops.MoveFailed {
+		return fmt.Errorf("the move of %s stopped: %s; run the command again to resume it", st.Table, st.Error)
+	}
+	return nil
+}
+
+// moveLine is one line of an online move's progress.
+func moveLine(st shardops.MoveStatus) string {
+	var marks []string
+	for _, s := range slices.Sorted(maps.Keys(st.Marks)) {
+		m := st.Marks[s]
+		if m == "" {
+			m = "-"
+		}
+		marks = append(marks, s+" "+m)
+	}
+	line := fmt.Sprintf("%s: %s, %d rows moved (%d already there), %d batches, %d retries; moved up to: %s",
+		st.Table, st.State, st.Moved, st.Resolved, st.Batches, st.Retries, strings.Join(marks, ", "))
+	if st.Error != "" {
+		line += "; error: " + st.Error
+	}
+	return line
 }

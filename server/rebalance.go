@@ -1,0 +1,185 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync/atomic"
+
+	"github.com/strata-proxy/strata/admin"
+	"github.com/strata-proxy/strata/config"
+	"github.com/strata-proxy/strata/shard"
+	"github.com/strata-proxy/strata/shardops"
+)
+
+// tableMove is an online rebalance of one table (strata shards
+// rebalance -online): the file's new placement of the table, the moving
+// method the planner routes it by meanwhile, and the mover.
+type tableMove struct {
+	table  string
+	target *config.Table // the table's entry in the file when the move began
+	moving *shard.Moving
+	mover  *shardops.OnlineMove
+	dbs    *shardops.DBs
+	// running while the mover works (guarded by Strata.moveMu);
+	// finished once the layout places the table by the new placement
+	// alone.
+	running  bool
+	finished atomic.Bool
+}
+
+// RebalanceOnline starts moving table to the placement the config file
+// now gives it, while Strata serves it: the file is applied as by a
+// reload, except that the table is placed by a moving method (each key
+// by the old placement until its row has moved, then by the new), and a
+// background walk moves the rows batch by batch (shardops.OnlineMove).
+// When every row has moved, the table is placed by the new placement
+// alone. A failed move stays in place, each row where its mark places
+// it; calling RebalanceOnline again for the table resumes it. batch is
+// rows per batch (0: 500).
+func (s *Strata) RebalanceOnline(_ context.Context, table string, batch int) (any, error) {
+	table = strings.ToLower(table)
+	s.moveMu.Lock()
+	defer s.moveMu.Unlock()
+	if tm := s.move.Load(); tm != nil && !tm.finished.Load() {
+		switch {
+		case tm.running:
+			return tm.mover.Status(), fmt.Errorf("table %s is moving now; GET /api/rebalance shows its progress", tm.table)
+		case tm.table != table:
+			return tm.mover.Status(), fmt.Errorf("the move of table %s failed and is not finished: resume it first (strata shards rebalance -online -table %s)", tm.table, tm.table)
+		}
+		s.Log.Info("resuming the online rebalance", "table", table, "marks", tm.moving.Marks())
+		s.runMove(tm)
+		return tm.mover.Status(), nil
+	}
+	tm, err := s.prepareMove(table, batch)
+	if err != nil {
+		return nil, err
+	}
+	s.move.Store(tm)
+	if _, _, err := s.ReloadFile(); err != nil {
+		s.move.Store(nil)
+		return nil, fmt.Errorf("applying the config file: %w", err)
+	}
+	if t := s.Env.Sharding.Layout().Table(table); t == nil || t.Method != tm.moving {
+		// reloadShards logs its errors; the layout stayed as it was.
+		s.move.Store(nil)
+		return nil, fmt.Errorf("the file's tables: section could not be applied (see the log); nothing moves")
+	}
+	s.Log.Info("online rebalance started", "table", table, "from", shardops.Describe(tm.moving.From), "to", shardops.Describe(tm.moving.To))
+	s.runMove(tm)
+	return tm.mover.Status(), nil
+}
+
+// prepareMove checks that table can move online to the placement the
+// config file gives it and builds the move.
+func (s *Strata) prepareMove(table string, batch int) (*tableMove, error) {
+	cfg, err := config.Load(s.CurrentConfig().Path)
+	if err != nil {
+		return nil, fmt.Errorf("reading the config file: %w", err)
+	}
+	cur := s.Env.Sharding.Layout().Table(table)
+	target := cfg.Tables[table]
+	switch {
+	case cur == nil || cur.Placement != shard.PlaceSharded:
+		return nil, fmt.Errorf("table %s is not sharded in the running layout", table)
+	case target == nil:
+		return nil, fmt.Errorf("the config file does not list table %s", table)
+	case cur.KeyType != shard.KeyTypeInteger:
+		return nil, fmt.Errorf("table %s has a %s shard key: online moves walk integer keys only (the servers' order of other keys is not one Strata reproduces exactly); use the offline steps in docs/sharding.md", table, cur.KeyType)
+	case reflect.DeepEqual(s.CurrentConfig().Tables[table], target):
+		return nil, fmt.Errorf("the config file places table %s as Strata does now: change its shards: in the file first", table)
+	}
+	var lookup shard.Lookup // only built into lookup methods here, not read
+	if sh := s.shards.Load(); sh != nil {
+		lookup = sh.lookup
+	}
+	next, err := cfg.Layout(lookup)
+	if err != nil {
+		return nil, fmt.Errorf("the file's tables: %w", err)
+	}
+	nt := next.Table(table)
+	if nt == nil || nt.Placement != shard.PlaceSharded {
+		return nil, fmt.Errorf("the config file does not shard table %s: online moves go from one sharded layout to another", table)
+	}
+	moving, err := shard.NewMoving(cur.Method, nt.Method)
+	if err != nil {
+		return nil, fmt.Errorf("table %s: %w", table, err)
+	}
+	dbs := shardops.NewDBs(cfg)
+	dbs.PrimaryOf = s.primaryOf
+	mover := &shardops.OnlineMove{Open: dbs.Open, Schema: cfg.Schema, Table: table, Moving: moving, Batch: batch,
+		Moved: func(n int64) { s.Metrics.RebalancedRows(table, n) }}
+	return &tableMove{table: table, target: target, moving: moving, mover: mover, dbs: dbs}, nil
+}
+
+// runMove runs the mover in the background; when it is done the table is
+// placed by the new placement alone.
+func (s *Strata) runMove(tm *tableMove) {
+	tm.running = true
+	go func() {
+		err := tm.mover.Run(s.shardCtx)
+		s.moveMu.Lock()
+		defer s.moveMu.Unlock()
+		tm.running = false
+		if err != nil {
+			s.Log.Error("online rebalance stopped; each row stays where its mark places it: fix the cause, then resume with strata shards rebalance -online", "table", tm.table, "err", err, "marks", tm.moving.Marks())
+			return
+		}
+		s.finishMove(tm)
+	}()
+}
+
+// finishMove places the table by the new placement alone.
+func (s *Strata) finishMove(tm *tableMove) {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	if l := s.Env.Sharding.Layout(); l.Table(tm.table) != nil && l.Table(tm.table).Method == tm.moving {
+		next, err := l.WithMethod(tm.table, tm.moving.To)
+		if err != nil {
+			s.Log.Error("online rebalance: placing the table by its new layout failed", "table", tm.table, "err", err)
+			return
+		}
+		s.Env.Sharding.SetLayout(next)
+	}
+	if sh := s.shards.Load(); sh != nil && sh.layout.Table(tm.table) != nil && sh.layout.Table(tm.table).Method == tm.moving {
+		if next, err := sh.layout.WithMethod(tm.table, tm.moving.To); err == nil {
+			c := *sh
+			c.layout = next
+			s.shards.Store(&c)
+		}
+	}
+	tm.finished.Store(true)
+	tm.dbs.Close()
+	st := tm.mover.Status()
+	s.Log.Info("online rebalance done", "table", tm.table, "moved_rows", st.Moved, "batches", st.Batches, "retries", st.Retries)
+}
+
+// keepMoving puts the moving method back in a layout a reload built
+// while a table moves: the file must still place the table as it did
+// when the move began.
+func (s *Strata) keepMoving(sh *sharding, cfg *config.Config) error {
+	tm := s.move.Load()
+	if tm == nil || tm.finished.Load() {
+		return nil
+	}
+	if !reflect.DeepEqual(cfg.Tables[tm.table], tm.target) {
+		return fmt.Errorf("table %s is moving online to the placement the file gave it when the move began; put that placement back in the file (or let the move end) before changing it", tm.table)
+	}
+	next, err := sh.layout.WithMethod(tm.table, tm.moving)
+	if err != nil {
+		return err
+	}
+	sh.layout = next
+	return nil
+}
+
+// rebalanceStatus answers GET /api/rebalance: the last online move.
+func (s *Strata) rebalanceStatus(context.Context) (any, error) {
+	tm := s.move.Load()
+	if tm == nil {
+		return nil, admin.ErrNoRebalance
+	}
+	return tm.mover.Status(), nil
+}

@@ -1,0 +1,305 @@
+package shard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Moving is the method of a sharded table whose rows move from the
+// placement of From to that of To while Strata serves the table (an
+// online rebalance). The move walks the key upward in batches; a key the
+// walk has passed (Mark) is placed by To, a key it has not by From, so
+// each row has one owner at every moment. Keys both methods place alike
+// never move.
+//
+// Only integer keys move online: the walk reads the next batch with
+// "key > mark ORDER BY key" on the servers, and only for integers is the
+// servers' order one Strata reproduces exactly.
+type Moving struct {
+	From, To Method
+	shards   []string
+	// marks holds, per shard of From, the highest key of its rows moved
+	// (nil before its first batch; the largest key once all are): each
+	// source shard is walked on its own, so a failed batch on one leaves
+	// the others' placement as it is.
+	marks map[string]*atomic.Pointer[intKey]
+	fence Fence
+}
+
+// allKeys is the mark of a source shard every key of which has moved.
+var allKeys = intKey{u: math.MaxUint64, big: true}
+
+// NewMoving starts a move from one method to another for the same key
+// column. Lookup and date methods do not move online: a lookup table's
+// keys move by editing its entries, and date tables live in period
+// tables.
+func NewMoving(from, to Method) (*Moving, error) {
+	for _, m := range []Method{from, to} {
+		switch m.(type) {
+		case *Moving:
+			return nil, errors.New("the table is already moving")
+		case Periodic:
+			return nil, errors.New("date tables do not move online: their rows live in period tables")
+		}
+		if m.Name() == MethodLookup {
+			return nil, errors.New("lookup tables do not move online: a key's shard is its entry in the lookup table")
+		}
+	}
+	if from.Key() != to.Key() {
+		return nil, fmt.Errorf("the shard key changes from %s to %s: a move keeps the key column", from.Key(), to.Key())
+	}
+	shards := slices.Clone(from.Shards())
+	for _, s := range to.Shards() {
+		if !slices.Contains(shards, s) {
+			shards = append(shards, s)
+		}
+	}
+	marks := map[string]*atomic.Pointer[intKey]{}
+	for _, s := range from.Shards() {
+		marks[s] = new(atomic.Pointer[intKey])
+	}
+	return &Moving{From: from, To: to, shards: shards, marks: marks}, nil
+}
+
+// Name is the method's name in the new placement.
+func (m *Moving) Name() string { return m.To.Name() }
+
+// Key is the shard-key column.
+func (m *Moving) Key() string { return m.From.Key() }
+
+// Shards lists the shards of both placements, From's first.
+func (m *Moving) Shards() []string { return m.shards }
+
+// Ordered is false: while rows move, a shard's keys are no contiguous
+// run of either placement.
+func (m *Moving) Ordered() bool { return false }
+
+// ShardFor places v by To once the move has passed it, else by From.
+func (m *Moving) ShardFor(v Value) (string, error) {
+	from, err := m.From.ShardFor(v)
+	if err != nil {
+		return "", err
+	}
+	to, err := m.To.ShardFor(v)
+	if err != nil || to == from {
+		return to, err
+	}
+	passed, err := m.passed(from, v)
+	switch {
+	case err != nil:
+		return "", err
+	case passed:
+		return to, nil
+	}
+	return from, nil
+}
+
+// ShardForContext is ShardFor; neither placement does I/O.
+func (m *Moving) ShardForContext(_ context.Context, v Value) (string, error) { return m.ShardFor(v) }
+
+// ShardsForRange is every shard either placement may hold the range on.
+func (m *Moving) ShardsForRange(lo, hi Bound) ([]string, error) {
+	a, err := m.From.ShardsForRange(lo, hi)
+	if err != nil {
+		return nil, err
+	}
+	b, err := m.To.ShardsForRange(lo, hi)
+	if err != nil {
+		return nil, err
+	}
+	out := slices.Clone(a)
+	for _, s := range b {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// Passed reports whether the move has passed key v on the shard From
+// places it on: its row, if any, is where To places it.
+func (m *Moving) Passed(v Value) (bool, error) {
+	from, err := m.From.ShardFor(v)
+	if err != nil {
+		return false, err
+	}
+	return m.passed(from, v)
+}
+
+func (m *Moving) passed(from string, v Value) (bool, error) {
+	mark := m.marks[from]
+	if mark == nil {
+		return false, fmt.Errorf("shard %s is not a shard of the placement the rows move from", from)
+	}
+	k, err := v.asInt()
+	if err != nil {
+		return false, err
+	}
+	p := mark.Load()
+	return p != nil && k.compare(*p) <= 0, nil
+}
+
+// SetMark records that every key up to v of the rows on shard from (a
+// shard of From) is placed by To. Call it only while the fence is
+// closed, after those rows have moved; the mark only rises.
+func (m *Moving) SetMark(from string, v Value) error {
+	mark := m.marks[from]
+	if mark == nil {
+		return fmt.Errorf("shard %s is not a shard of the placement the rows move from", from)
+	}
+	k, err := v.asInt()
+	if err != nil {
+		return fmt.Errorf("moving mark %s: %w", v, err)
+	}
+	if old := mark.Load(); old != nil && k.compare(*old) < 0 {
+		return fmt.Errorf("moving mark %s of shard %s is below its current mark %s", v, from, old)
+	}
+	mark.Store(&k)
+	return nil
+}
+
+// FinishShard records that every key of shard from's rows is placed by
+// To (the last batch there had no upper bound).
+func (m *Moving) FinishShard(from string) {
+	if mark := m.marks[from]; mark != nil {
+		mark.Store(&allKeys)
+	}
+}
+
+// Finish records that every key is placed by To.
+func (m *Moving) Finish() {
+	for s := range m.marks {
+		m.FinishShard(s)
+	}
+}
+
+// Done reports whether every source shard is finished.
+func (m *Moving) Done() bool {
+	for _, mark := range m.marks {
+		if p := mark.Load(); p == nil || *p != allKeys {
+			return false
+		}
+	}
+	return true
+}
+
+// Marks shows each source shard's mark: "" before its first batch,
+// "all" once finished, else the highest key moved.
+func (m *Moving) Marks() map[string]string {
+	out := make(map[string]string, len(m.marks))
+	for s, mark := range m.marks {
+		switch p := mark.Load(); {
+		case p == nil:
+			out[s] = ""
+		case *p == allKeys:
+			out[s] = "all"
+		default:
+			out[s] = p.String()
+		}
+	}
+	return out
+}
+
+// Fence is the gate statements on the table pass while it moves.
+func (m *Moving) Fence() *Fence { return &m.fence }
+
+// ErrFenceBusy: statements on a moving table did not finish within the
+// wait, so the batch that needed them out did not start.
+var ErrFenceBusy = errors.New("statements on the table did not finish in time")
+
+// Fence keeps statements on a moving table out while a batch of its rows
+// changes shards, so no statement sees a row on both shards or on
+// neither, and no write lands by a placement that changes under it.
+// Statements Enter and release; a batch Closes the fence, which makes
+// new statements wait and waits for those inside, and Opens it after.
+type Fence struct {
+	mu      sync.Mutex
+	inside  int
+	closed  chan struct{} // non-nil while closed: closed when it opens
+	drained chan struct{} // closed when the last statement inside leaves
+}
+
+// Enter waits while the fence is closed, then counts a statement in
+// until release is called. It fails only when ctx ends first.
+func (f *Fence) Enter(ctx context.Context) (release func(), err error) {
+	for {
+		f.mu.Lock()
+		wait := f.closed
+		if wait == nil {
+			f.inside++
+			f.mu.Unlock()
+			return f.leave, nil
+		}
+		f.mu.Unlock()
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+func (f *Fence) leave() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.inside--
+	if f.inside == 0 && f.drained != nil {
+		close(f.drained)
+		f.drained = nil
+	}
+}
+
+// Close stops new statements and waits up to wait for those inside to
+// leave. When they do not, it opens again and returns ErrFenceBusy: a
+// long statement (or a transaction waiting on the batch's row locks)
+// must not stall the table's other statements for long.
+func (f *Fence) Close(ctx context.Context, wait time.Duration) error {
+	f.mu.Lock()
+	if f.closed != nil {
+		f.mu.Unlock()
+		return errors.New("the fence is already closed")
+	}
+	f.closed = make(chan struct{})
+	if f.inside == 0 {
+		f.mu.Unlock()
+		return nil
+	}
+	drained := make(chan struct{})
+	f.drained = drained
+	f.mu.Unlock()
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-drained:
+		return nil
+	case <-t.C:
+		f.Open()
+		return fmt.Errorf("%w (%s)", ErrFenceBusy, wait)
+	case <-ctx.Done():
+		f.Open()
+		return ctx.Err()
+	}
+}
+
+// Open lets statements in again.
+func (f *Fence) Open() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed != nil {
+		close(f.closed)
+		f.closed, f.drained = nil, nil
+	}
+}
+
+// Inside is how many statements are inside the fence.
+func (f *Fence) Inside() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.inside
+}

@@ -1,0 +1,495 @@
+package shardops
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/strata-proxy/strata/shard"
+)
+
+// MoveStatus is an online move's progress, as GET /api/rebalance and
+// `strata shards rebalance -online` show it.
+type MoveStatus struct {
+	Table string `json:"table"`
+	// From and To describe the placements: method over shards.
+	From  string `json:"from"`
+	To    string `json:"to"`
+	State string `json:"state"` // running, done, failed
+	// Marks: per shard the rows move from, the highest key moved ("all"
+	// once every row there has moved; "" before the first batch).
+	Marks map[string]string `json:"marks"`
+	// Moved rows were copied to their new shard and deleted on the old;
+	// Resolved ones were already there (a retried batch) and were deleted
+	// on the old.
+	Moved    int64     `json:"moved_rows"`
+	Resolved int64     `json:"resolved_rows"`
+	Batches  int64     `json:"batches"`
+	Retries  int64     `json:"retries"`
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished,omitzero"`
+	Error    string    `json:"error,omitempty"`
+}
+
+// Move states.
+const (
+	MoveRunning = "running"
+	MoveDone    = "done"
+	MoveFailed  = "failed"
+)
+
+// OnlineMove moves the rows of a sharded table from the placement of
+// Moving.From to that of Moving.To while Strata keeps serving the table:
+// each source shard is walked in key order, a batch at a time. A batch
+// closes the table's fence (statements on it wait, those running
+// finish), reads and locks the next rows on the source, copies the ones
+// that move to their new shards, deletes them on the source, commits, and
+// raises the source's mark, so the planner places the keys up to it by
+// To; then it opens the fence. Each row is on one shard, found by its
+// key, at every moment a statement can look.
+type OnlineMove struct {
+	Open   Opener
+	Schema string
+	Table  string
+	Moving *shard.Moving
+	// Batch is how many rows of a source one batch reads (500 if 0).
+	Batch int
+	// FenceWait bounds how long a batch waits for the statements on the
+	// table to finish (2 s if 0); LockWait how long it waits for a row
+	// lock (innodb_lock_wait_timeout, 1 s if 0). A batch that waits
+	// longer gives up, lets the statements run, and is tried again.
+	FenceWait time.Duration
+	LockWait  time.Duration
+	// Retries is how many times a batch is tried before the move fails
+	// (100 if 0); a failed move leaves every row where its mark places
+	// it, and can be resumed.
+	Retries int
+	// Moved, when set, is told of each batch's moved rows (metrics).
+	Moved func(n int64)
+
+	mu     sync.Mutex
+	status MoveStatus
+}
+
+// Status is the move's progress now.
+func (mv *OnlineMove) Status() MoveStatus {
+	mv.mu.Lock()
+	defer mv.mu.Unlock()
+	st := mv.status
+	st.Marks = mv.Moving.Marks()
+	return st
+}
+
+func (mv *OnlineMove) update(f func(*MoveStatus)) {
+	mv.mu.Lock()
+	f(&mv.status)
+	mv.mu.Unlock()
+}
+
+// Describe names a placement for MoveStatus: "range over s0, s1".
+func Describe(m shard.Method) string {
+	return m.Name() + " over " + strings.Join(m.Shards(), ", ")
+}
+
+// Run moves every row that changes shard and returns when all have, or
+// when a batch failed more than Retries times (or ctx ended). Run again
+// on the same OnlineMove to resume: the marks say where each source
+// stands.
+func (mv *OnlineMove) Run(ctx context.Context) error {
+	mv.update(func(st *MoveStatus) {
+		st.Table, st.From, st.To = mv.Table, Describe(mv.Moving.From), Describe(mv.Moving.To)
+		st.State, st.Error, st.Started, st.Finished = MoveRunning, "", time.Now(), time.Time{}
+	})
+	err := mv.run(ctx)
+	mv.update(func(st *MoveStatus) {
+		st.Finished, st.State = time.Now(), MoveDone
+		if err != nil {
+			st.State, st.Error = MoveFailed, err.Error()
+		}
+	})
+	return err
+}
+
+func (mv *OnlineMove) run(ctx context.Context) error {
+	sources := mv.Moving.From.Shards()
+	first, err := mv.Open(sources[0])
+	if err != nil {
+		return err
+	}
+	tc, err := readColumns(ctx, first, mv.Schema, mv.Table)
+	if err != nil {
+		return err
+	}
+	key := mv.Moving.Key()
+	tc.shardKey = -1
+	for i, n := range tc.names {
+		if strings.EqualFold(n, key) {
+			tc.shardKey = i
+		}
+	}
+	if tc.shardKey < 0 {
+		return fmt.Errorf("%s.%s has no column %s, its shard key, that rebalance can copy", mv.Schema, mv.Table, key)
+	}
+	for _, src := range sources {
+		if err := mv.walk(ctx, tc, src); err != nil {
+			return fmt.Errorf("moving the rows of %s off shard %s: %w", mv.Table, src, err)
+		}
+	}
+	return nil
+}
+
+// walk moves the rows of one source shard, batch by batch, from its mark.
+func (mv *OnlineMove) walk(ctx context.Context, tc *tableColumns, src string) error {
+	db, err := mv.Open(src)
+	if err != nil {
+		return err
+	}
+	for {
+		mark := mv.Moving.Marks()[src]
+		if mark == "all" {
+			return nil
+		}
+		next, err := mv.nextKey(ctx, db, mark)
+		if err != nil {
+			return err
+		}
+		if err := mv.retry(ctx, func() error { return mv.moveBatch(ctx, tc, src, mark, next) }); err != nil {
+			return err
+		}
+	}
+}
+
+// nextKey is the key of the Batch-th row after mark on a source ("" when
+// fewer rows follow: the next batch is its last, without an upper bound).
+func (mv *OnlineMove) nextKey(ctx context.Context, db *sql.DB, mark string) (string, error) {
+	where, args := mv.after(mark)
+	var next sql.NullString
+	q := "SELECT " + quoteIdent(mv.Moving.Key()) + " FROM " + qualified(mv.Schema, mv.Table) + " WHERE " + where +
+		" ORDER BY " + quoteIdent(mv.Moving.Key()) + " LIMIT 1 OFFSET " + strconv.Itoa(mv.batch()-1)
+	err := db.QueryRowContext(ctx, q, args...).Scan(&next)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("finding the next batch: %w", err)
+	}
+	return next.String, nil
+}
+
+// after is the condition "key above mark" and its argument.
+func (mv *OnlineMove) after(mark string) (string, []any) {
+	k := quoteIdent(mv.Moving.Key())
+	if mark == "" {
+		return k + " IS NOT NULL", nil
+	}
+	return k + " > ?", []any{integerArg(mark)}
+}
+
+// integerArg passes a key to the server as the integer it is, not as a
+// string it would compare as a double (and round above 2^53).
+func integerArg(s string) any {
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return n
+	}
+	if u, err := strconv.ParseUint(s, 10, 64); err == nil {
+		return u
+	}
+	return s
+}
+
+func (mv *OnlineMove) batch() int { return cmpOr(mv.Batch, 500) }
+
+func cmpOr[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+// retry runs a batch until it succeeds, trying again after a wait when
+// statements or row locks kept it out, up to Retries times.
+func (mv *OnlineMove) retry(ctx context.Context, batch func() error) error {
+	wait := 50 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := batch()
+		if err == nil || !retryable(err) || attempt >= cmpOr(mv.Retries, 100) {
+			return err
+		}
+		mv.update(func(st *MoveStatus) { st.Retries++ })
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 2*time.Second)
+	}
+}
+
+// retryable: the batch met statements or transactions on the table
+// that did not let go in time, or lost a connection; trying again later
+// is safe because a failed batch leaves every row where its mark says.
+func retryable(err error) bool {
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		return me.Number == 1205 || me.Number == 1213 // lock wait timeout, deadlock
+	}
+	return errors.Is(err, shard.ErrFenceBusy) || errors.Is(err, mysql.ErrInvalidConn) || errors.Is(err, sql.ErrConnDone)
+}
+
+// moveBatch moves the rows of src with keys in (mark, next] (no upper
+// bound when next is "") inside the table's fence.
+func (mv *OnlineMove) moveBatch(ctx context.Context, tc *tableColumns, src, mark, next string) error {
+	fence := mv.Moving.Fence()
+	if err := fence.Close(ctx, cmpOr(mv.FenceWait, 2*time.Second)); err != nil {
+		return err
+	}
+	defer fence.Open()
+	bctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	b, err := mv.begin(bctx, src)
+	if err != nil {
+		return err
+	}
+	defer b.rollback()
+	where, args := mv.after(mark)
+	if next != "" {
+		where += " AND " + quoteIdent(mv.Moving.Key()) + " <= ?"
+		args = append(args, integerArg(next))
+	}
+	rows, err := selectWhere(bctx, b.src, mv.Schema, mv.Table, tc, where+" FOR UPDATE", args)
+	if err != nil {
+		return fmt.Errorf("reading the batch on %s: %w", src, err)
+	}
+	byDest, err := mv.destinations(tc, src, rows)
+	if err != nil {
+		return err
+	}
+	moved, resolved, err := b.copy(bctx, mv, tc, byDest)
+	if err != nil {
+		return err
+	}
+	if err := b.commit(bctx, mv, tc); err != nil {
+		return err
+	}
+	if next == "" {
+		mv.Moving.FinishShard(src)
+	} else if err := mv.Moving.SetMark(src, markValue(next)); err != nil {
+		return err
+	}
+	mv.update(func(st *MoveStatus) { st.Batches++; st.Moved += moved; st.Resolved += resolved })
+	if mv.Moved != nil && moved > 0 {
+		mv.Moved(moved)
+	}
+	return nil
+}
+
+func markValue(s string) shard.Value {
+	switch v := integerArg(s).(type) {
+	case int64:
+		return shard.Int(v)
+	case uint64:
+		return shard.Uint(v)
+	}
+	return shard.String(s)
+}
+
+// destinations groups the rows of a batch that leave src by the shard To
+// places them on. Rows that stay, and rows From does not place on src
+// (left there by hand: `strata shards verify` lists them), are left.
+func (mv *OnlineMove) destinations(tc *tableColumns, src string, rows [][]any) (map[string][][]any, error) {
+	out := map[string][][]any{}
+	for _, row := range rows {
+		raw, _ := row[tc.shardKey].([]byte)
+		v := markValue(string(raw))
+		from, err := mv.Moving.From.ShardFor(v)
+		if err != nil || from != src {
+			continue
+		}
+		to, err := mv.Moving.To.ShardFor(v)
+		if err != nil {
+			return nil, fmt.Errorf("placing key %s by the new layout: %w", raw, err)
+		}
+		if to != src {
+			out[to] = append(out[to], row)
+		}
+	}
+	return out, nil
+}
+
+// batchTx is one batch's transactions: the source's, which read and
+// locked the rows and deletes them, and one per destination.
+type batchTx struct {
+	open   Opener
+	schema string
+	table  string
+	from   string
+	src    *sql.Tx
+	conns  []*sql.Conn
+	dests  map[string]*sql.Tx
+	// inserted: per destination, the rows this batch inserted there (not
+	// those already there), to delete again if the source keeps them.
+	inserted map[string][][]any
+	gone     [][]any // the rows deleted on the source
+}
+
+// begin opens the source's transaction, on a connection whose row-lock
+// wait is short: a transaction of the application that holds a row of
+// the batch makes the batch give up and come back, rather than stall the
+// table behind the closed fence.
+func (mv *OnlineMove) begin(ctx context.Context, src string) (*batchTx, error) {
+	b := &batchTx{open: mv.Open, schema: mv.Schema, table: mv.Table, from: src, dests: map[string]*sql.Tx{}, inserted: map[string][][]any{}}
+	tx, err := b.tx(ctx, src, cmpOr(mv.LockWait, time.Second))
+	if err != nil {
+		return nil, err
+	}
+	b.src = tx
+	return b, nil
+}
+
+func (b *batchTx) tx(ctx context.Context, cluster string, lockWait time.Duration) (*sql.Tx, error) {
+	db, err := b.open(cluster)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b.conns = append(b.conns, conn)
+	secs := max(1, int(lockWait/time.Second))
+	if _, err := conn.ExecContext(ctx, "SET SESSION innodb_lock_wait_timeout = "+strconv.Itoa(secs)); err != nil {
+		return nil, err
+	}
+	return conn.BeginTx(ctx, nil)
+}
+
+// copy inserts each destination's rows in its transaction and deletes
+// them in the source's. A row already on its destination counts as moved
+// when equal (a retried batch), and fails the batch when it differs.
+func (b *batchTx) copy(ctx context.Context, mv *OnlineMove, tc *tableColumns, byDest map[string][][]any) (moved, resolved int64, err error) {
+	for dest, rows := range byDest {
+		tx, err := b.tx(ctx, dest, cmpOr(mv.LockWait, time.Second))
+		if err != nil {
+			return 0, 0, fmt.Errorf("opening shard %s: %w", dest, err)
+		}
+		b.dests[dest] = tx
+		rep := &RebalanceReport{}
+		ins, same, err := insertRows(ctx, tx, b.schema, b.table, tc, rows, rep)
+		if err != nil {
+			return 0, 0, fmt.Errorf("copying rows to %s: %w", dest, err)
+		}
+		if len(rep.Conflicts) > 0 {
+			return 0, 0, fmt.Errorf("shard %s already holds other rows with the primary keys of rows that move there (%s): settle them by hand (strata shards verify)", dest, strings.Join(rep.Conflicts, "; "))
+		}
+		b.inserted[dest] = ins
+		b.gone = append(b.gone, ins...)
+		b.gone = append(b.gone, same...)
+		moved += int64(len(ins))
+		resolved += int64(len(same))
+	}
+	if len(b.gone) == 0 {
+		return 0, 0, nil
+	}
+	res, err := b.src.ExecContext(ctx, "DELETE FROM "+qualified(b.schema, b.table)+" WHERE "+tc.keyIn(len(b.gone)), flatten(keysOf(tc, b.gone))...)
+	if err != nil {
+		return 0, 0, fmt.Errorf("deleting the moved rows on %s: %w", b.from, err)
+	}
+	if n, _ := res.RowsAffected(); n != int64(len(b.gone)) {
+		return 0, 0, fmt.Errorf("deleting %d moved rows on %s deleted %d", len(b.gone), b.from, n)
+	}
+	return moved, resolved, nil
+}
+
+// commit commits the destinations, then the source. A destination that
+// fails to commit rolls the source back and takes the rows inserted on
+// the others out again; a source whose commit fails is read again, and
+// the rows it still holds are taken out of their destinations. Either
+// way each row is left on one shard, where its mark places it.
+func (b *batchTx) commit(ctx context.Context, mv *OnlineMove, tc *tableColumns) error {
+	var committed []string
+	for dest, tx := range b.dests {
+		if err := tx.Commit(); err != nil {
+			b.undo(ctx, tc, committed, nil)
+			return fmt.Errorf("committing the copied rows on %s: %w", dest, err)
+		}
+		committed = append(committed, dest)
+	}
+	err := b.src.Commit()
+	if err == nil {
+		return nil
+	}
+	// The commit's outcome is unknown: read which rows the source has.
+	db, oerr := b.open(b.from)
+	if oerr != nil {
+		return fmt.Errorf("committing the deletes on %s: %w; and the rows there cannot be read again (%v): run strata shards verify", b.from, err, oerr)
+	}
+	kept, rerr := selectRows(ctx, db, b.schema, b.table, tc, keysOf(tc, b.gone), "")
+	if rerr != nil {
+		return fmt.Errorf("committing the deletes on %s: %w; and the rows there cannot be read again (%v): run strata shards verify", b.from, err, rerr)
+	}
+	b.undo(ctx, tc, committed, keysOf(tc, kept))
+	return fmt.Errorf("committing the deletes on %s: %w", b.from, err)
+}
+
+// undo deletes from the committed destinations the rows this batch
+// inserted there, only those of keys (all when keys is nil).
+func (b *batchTx) undo(ctx context.Context, tc *tableColumns, committed []string, keys [][]any) {
+	want := map[string]bool{}
+	for _, k := range keys {
+		want[keyText(k)] = true
+	}
+	for _, dest := range committed {
+		var take [][]any
+		for _, k := range keysOf(tc, b.inserted[dest]) {
+			if keys == nil || want[keyText(k)] {
+				take = append(take, k)
+			}
+		}
+		if len(take) == 0 {
+			continue
+		}
+		if db, err := b.open(dest); err == nil {
+			db.ExecContext(ctx, "DELETE FROM "+qualified(b.schema, b.table)+" WHERE "+tc.keyIn(len(take)), flatten(take)...)
+		}
+	}
+}
+
+// rollback ends whatever is still open and gives the connections back.
+func (b *batchTx) rollback() {
+	for _, tx := range b.dests {
+		tx.Rollback()
+	}
+	if b.src != nil {
+		b.src.Rollback()
+	}
+	for _, c := range b.conns {
+		c.Close()
+	}
+}
+
+// selectWhere reads the rows of table matching where, each column's
+// value as its bytes.
+func selectWhere(ctx context.Context, q querier, schema, table string, tc *tableColumns, where string, args []any) ([][]any, error) {
+	rows, err := q.QueryContext(ctx, "SELECT "+strings.Join(tc.items, ", ")+" FROM "+qualified(schema, table)+" WHERE "+where, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out [][]any
+	for rows.Next() {
+		row, err := scanBytes(rows, len(tc.items))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, row)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,341 @@
+package sharding
+
+import (
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/strata-proxy/strata/config"
+	"github.com/strata-proxy/strata/shard"
+	"github.com/strata-proxy/strata/shardops"
+	"github.com/strata-proxy/strata/test/testenv"
+)
+
+const (
+	movesDDL    = "CREATE TABLE IF NOT EXISTS blog.moves (id BIGINT PRIMARY KEY, owner INT NOT NULL, v INT NOT NULL)"
+	movesRows   = 2000
+	movesBefore = `moves: {shard_key: id, method: hash, shards: {s0: "-80", s1: "80-"}}`
+	movesAfter  = `moves: {shard_key: id, method: hash, shards: {s0: "-40", s1: "40-80", s2: "80-c0", s3: "c0-"}}`
+)
+
+// movesConfig writes a config file for a Strata of the test's own with
+// the moves table placed by line, and returns its path and YAML.
+func movesConfig(t *testing.T, dir, line string) string {
+	t.Helper()
+	yaml := strings.Replace(times.strataYAML("127.0.0.1:0", "127.0.0.1:0"), "monitor: {interval: 10s}", "monitor: {interval: 1h}", 1)
+	yaml = strings.Replace(yaml, "tables:\n", "tables:\n  "+line+"\n", 1)
+	path := filepath.Join(dir, "strata.yaml")
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return yaml
+}
+
+// movesLedger is what the writers know they did: each row's expected v,
+// and the rows they inserted and deleted.
+type movesLedger struct {
+	mu   sync.Mutex
+	v    map[int64]int
+	errs []error
+}
+
+func (l *movesLedger) fail(err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.errs) < 5 {
+		l.errs = append(l.errs, err)
+	}
+}
+
+// A hash table split from two shards to four while writers and readers
+// use it through Strata: half the rows move (s1 both gives and takes),
+// in batches, each under the table's fence. Every acknowledged write is
+// on the shard the new layout places it on, once; every read during the
+// move finds the rows that did not change, once; UPDATEs by key never
+// miss their row. Then the table is placed by the new layout alone.
+func TestOnlineRebalanceKeepsEveryWrite(t *testing.T) {
+	strataDB(t)
+	for _, sh := range shardNames {
+		direct[sh].Exec("DROP TABLE IF EXISTS blog.moves") // a run that crashed left it
+	}
+	createOn(t, movesDDL, "blog.moves", shardNames...)
+	dir := t.TempDir()
+	movesConfig(t, dir, movesBefore)
+	cfg, err := config.Load(filepath.Join(dir, "strata.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startOwn(t, cfg)
+	admin := "http://" + s.AdminAddr()
+	for deadline := time.Now().Add(15 * time.Second); s.Env.Sharding.Layout().Table("moves").KeyType != shard.KeyTypeInteger; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the key type of moves was not learned within 15 s")
+		}
+	}
+
+	// Refusals name why.
+	for _, tc := range []struct{ table, want string }{
+		{"moves", "places table moves as Strata does now"},
+		{"members", "online moves walk integer keys only"},
+		{"nosuch", "not sharded"},
+	} {
+		code, body := testenv.PostJSON(t, admin+"/api/rebalance?table="+tc.table, "")
+		if msg, _ := body["error"].(string); code != 409 || !strings.Contains(msg, tc.want) {
+			t.Errorf("POST /api/rebalance?table=%s: %d %v; want 409 saying %q", tc.table, code, body, tc.want)
+		}
+	}
+
+	prepared := openStrata(t, s.MySQLAddr())                                                     // server-side prepared statements
+	text, err := sql.Open("mysql", "app:app@tcp("+s.MySQLAddr()+")/blog?interpolateParams=true") // text protocol
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer text.Close()
+	ledger := &movesLedger{v: map[int64]int{}}
+	var values []string
+	for id := int64(1); id <= movesRows; id++ {
+		values = append(values, fmt.Sprintf("(%d, %d, 0)", id, id%4))
+		ledger.v[id] = 0
+	}
+	if _, err := text.Exec("INSERT INTO moves (id, owner, v) VALUES " + strings.Join(values, ", ")); err != nil {
+		t.Fatal(err)
+	}
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := int64(0); w < 3; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			movesWriter(prepared, w, ledger, stop)
+		}()
+	}
+	var reads, readRounds int
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		reads, readRounds = movesReader(text, ledger, stop)
+	}()
+
+	time.Sleep(300 * time.Millisecond)
+	movesConfig(t, dir, movesAfter)
+	code, body := testenv.PostJSON(t, admin+"/api/rebalance?table=moves&batch=40", "")
+	if code != 202 {
+		close(stop)
+		wg.Wait()
+		t.Fatalf("POST /api/rebalance?table=moves: %d %v", code, body)
+	}
+	var st shardops.MoveStatus
+	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		_, raw := testenv.GetAs(t, admin+"/api/rebalance", "", "")
+		if err := json.Unmarshal([]byte(raw), &st); err != nil {
+			t.Fatalf("GET /api/rebalance: %v: %s", err, raw)
+		}
+		if st.State != shardops.MoveRunning || time.Now().After(deadline) {
+			break
+		}
+	}
+	time.Sleep(300 * time.Millisecond) // writes by the new layout alone
+	close(stop)
+	wg.Wait()
+
+	if st.State != shardops.MoveDone {
+		t.Fatalf("the move did not end well: %+v", st)
+	}
+	for _, err := range ledger.errs {
+		t.Error(err)
+	}
+	if st.Moved < movesRows/4 || st.Batches < 10 {
+		t.Errorf("the move moved %d rows in %d batches; want at least %d rows (a quarter of them) in batches of 40", st.Moved, st.Batches, movesRows/4)
+	}
+	if reads == 0 || readRounds == 0 {
+		t.Errorf("the reader read %d rows by key and counted %d times during the move", reads, readRounds)
+	}
+	t.Logf("moved %d rows in %d batches (%d retries); the reader read %d rows by key and counted %d times", st.Moved, st.Batches, st.Retries, reads, readRounds)
+
+	// Every row the writers know of is there once, with its value, on the
+	// shard the new layout places it on.
+	got := map[int64]int{}
+	for _, sh := range shardNames {
+		rows, err := direct[sh].Query("SELECT id, v FROM blog.moves")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var id int64
+			var v int
+			if err := rows.Scan(&id, &v); err != nil {
+				t.Fatal(err)
+			}
+			if _, twice := got[id]; twice {
+				t.Errorf("row %d is on two shards", id)
+			}
+			got[id] = v
+		}
+		rows.Close()
+	}
+	for id, v := range ledger.v {
+		if g, ok := got[id]; !ok || g != v {
+			t.Errorf("row %d: found %v (present %v), want v = %d", id, g, ok, v)
+		}
+	}
+	if len(got) != len(ledger.v) {
+		t.Errorf("the shards hold %d rows, the writers know of %d", len(got), len(ledger.v))
+	}
+	layout, open := controlPlaneOf(t, strings.Replace(times.strataYAML(strataAddr, strataAdmin), "tables:\n", "tables:\n  "+movesAfter+"\n", 1))
+	for _, r := range shardops.Verify(t.Context(), layout, open, "blog", "moves", 3) {
+		if r.Misplaced != 0 || r.Error != "" {
+			t.Errorf("verify after the move: %+v", r)
+		}
+	}
+	if m := s.Env.Sharding.Layout().Table("moves").Method; m.Name() != "hash" || len(m.Shards()) != 4 {
+		t.Errorf("after the move the table is placed by %T over %v, want hash over four shards", m, m.Shards())
+	} else if _, moving := m.(*shard.Moving); moving {
+		t.Error("after the move the table is still placed by the moving method")
+	}
+	if metrics := testenv.GetText(t, admin+"/metrics"); !strings.Contains(metrics, fmt.Sprintf(`strata_shard_rebalanced_rows_total{table="moves"} %d`, st.Moved)) {
+		t.Errorf("/metrics does not count the %d rows moved", st.Moved)
+	}
+}
+
+// movesWriter updates, inserts and deletes rows of its own (id % 4 == w)
+// through Strata until stop, recording what each acknowledged write did.
+func movesWriter(db *sql.DB, w int64, l *movesLedger, stop chan struct{}) {
+	rng := rand.New(rand.NewPCG(uint64(w), 7))
+	own := func() int64 { return 4*rng.Int64N(movesRows/4) + w } // 0 for writer 0 is no row: skipped
+	var inserted []int64
+	next := 100000 * (w + 1)
+	for n := 0; ; n++ {
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		switch {
+		case n%11 == 10:
+			// A transaction holds the row's lock across statements: a
+			// batch that needs it waits, gives up and comes back.
+			id := own()
+			if id == 0 {
+				continue
+			}
+			tx, err := db.Begin()
+			if err != nil {
+				l.fail(err)
+				return
+			}
+			var v int
+			err = updateOne(tx.Exec, id)
+			if err == nil {
+				err = tx.QueryRow("SELECT v FROM moves WHERE id = ?", id).Scan(&v)
+			}
+			if err == nil {
+				err = updateOne(tx.Exec, id)
+			}
+			if err != nil {
+				tx.Rollback()
+				l.fail(fmt.Errorf("writer %d, in a transaction: %w", w, err))
+				return
+			}
+			if err := tx.Commit(); err != nil {
+				l.fail(fmt.Errorf("writer %d: commit: %w", w, err))
+				return
+			}
+			l.mu.Lock()
+			l.v[id] += 2
+			l.mu.Unlock()
+		case n%5 == 4:
+			next++
+			if _, err := db.Exec("INSERT INTO moves (id, owner, v) VALUES (?, ?, 0)", next, w); err != nil {
+				l.fail(fmt.Errorf("writer %d: insert %d: %w", w, next, err))
+				return
+			}
+			inserted = append(inserted, next)
+			l.mu.Lock()
+			l.v[next] = 0
+			l.mu.Unlock()
+		case n%7 == 6 && len(inserted) > 0:
+			id := inserted[0]
+			inserted = inserted[1:]
+			res, err := db.Exec("DELETE FROM moves WHERE id = ?", id)
+			if err != nil {
+				l.fail(fmt.Errorf("writer %d: delete %d: %w", w, id, err))
+				return
+			}
+			if n, _ := res.RowsAffected(); n != 1 {
+				l.fail(fmt.Errorf("writer %d: DELETE of row %d, which it inserted, deleted %d rows", w, id, n))
+				return
+			}
+			l.mu.Lock()
+			delete(l.v, id)
+			l.mu.Unlock()
+		default:
+			id := own()
+			if id == 0 {
+				continue
+			}
+			if err := updateOne(db.Exec, id); err != nil {
+				l.fail(fmt.Errorf("writer %d: %w", w, err))
+				return
+			}
+			l.mu.Lock()
+			l.v[id]++
+			l.mu.Unlock()
+		}
+	}
+}
+
+// updateOne adds one to row id's v and checks that it found the row.
+func updateOne(exec func(string, ...any) (sql.Result, error), id int64) error {
+	res, err := exec("UPDATE moves SET v = v + 1 WHERE id = ?", id)
+	if err != nil {
+		return fmt.Errorf("update of row %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("UPDATE of row %d changed %d rows: the row was not where Strata looked", id, n)
+	}
+	return nil
+}
+
+// movesReader reads the rows no writer changes (owner 3) by key and
+// counts them by scatter until stop: each must be found once.
+func movesReader(db *sql.DB, l *movesLedger, stop chan struct{}) (reads, rounds int) {
+	for id := int64(3); ; id += 4 {
+		if id > movesRows {
+			id = 3
+		}
+		select {
+		case <-stop:
+			return reads, rounds
+		default:
+		}
+		var v, n int
+		if err := db.QueryRow("SELECT v FROM moves WHERE id = ?", id).Scan(&v); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				err = errors.New("not found")
+			}
+			l.fail(fmt.Errorf("reading row %d by its key: %w", id, err))
+			return reads, rounds
+		}
+		reads++
+		if id%100 == 3 {
+			if err := db.QueryRow("SELECT COUNT(*) FROM moves WHERE owner = 3").Scan(&n); err != nil {
+				l.fail(fmt.Errorf("counting the unchanged rows: %w", err))
+				return reads, rounds
+			}
+			if n != movesRows/4 {
+				l.fail(fmt.Errorf("counting the unchanged rows during the move found %d, want %d", n, movesRows/4))
+				return reads, rounds
+			}
+			rounds++
+		}
+	}
+}
