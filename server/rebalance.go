@@ -2,10 +2,13 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
-	"reflect"
+	"maps"
+	"slices"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/strata-proxy/strata/admin"
 	"github.com/strata-proxy/strata/config"
@@ -17,8 +20,10 @@ import (
 // rebalance -online): the file's new placement of the table, the moving
 // method the planner routes it by meanwhile, and the mover.
 type tableMove struct {
-	table  string
-	target *config.Table // the table's entry in the file when the move began
+	table string
+	// target is the table's entry in the file when the move began, as
+	// JSON (specOf): a reload must keep it while the table moves.
+	target string
 	moving *shard.Moving
 	mover  *shardops.OnlineMove
 	dbs    *shardops.DBs
@@ -88,7 +93,7 @@ func (s *Strata) prepareMove(table string, batch int) (*tableMove, error) {
 		return nil, fmt.Errorf("the config file does not list table %s", table)
 	case cur.KeyType != shard.KeyTypeInteger:
 		return nil, fmt.Errorf("table %s has a %s shard key: online moves walk integer keys only (the servers' order of other keys is not one Strata reproduces exactly); use the offline steps in docs/sharding.md", table, cur.KeyType)
-	case reflect.DeepEqual(s.CurrentConfig().Tables[table], target):
+	case specOf(s.CurrentConfig().Tables[table]) == specOf(target):
 		return nil, fmt.Errorf("the config file places table %s as Strata does now: change its shards: in the file first", table)
 	}
 	var lookup shard.Lookup // only built into lookup methods here, not read
@@ -107,18 +112,113 @@ func (s *Strata) prepareMove(table string, batch int) (*tableMove, error) {
 	if err != nil {
 		return nil, fmt.Errorf("table %s: %w", table, err)
 	}
+	return s.newTableMove(cfg, table, moving, specOf(s.CurrentConfig().Tables[table]), specOf(target), batch), nil
+}
+
+func (s *Strata) newTableMove(cfg *config.Config, table string, moving *shard.Moving, fromSpec, toSpec string, batch int) *tableMove {
 	dbs := shardops.NewDBs(cfg)
 	dbs.PrimaryOf = s.primaryOf
 	mover := &shardops.OnlineMove{Open: dbs.Open, Schema: cfg.Schema, Table: table, Moving: moving, Batch: batch,
-		Moved: func(n int64) { s.Metrics.RebalancedRows(table, n) }}
-	return &tableMove{table: table, target: target, moving: moving, mover: mover, dbs: dbs}, nil
+		FromSpec: fromSpec, ToSpec: toSpec, Moved: func(n int64) { s.Metrics.RebalancedRows(table, n) }}
+	return &tableMove{table: table, target: toSpec, moving: moving, mover: mover, dbs: dbs}
+}
+
+// specOf is a table's config entry as JSON: how a move records its two
+// placements, and compares the file's.
+func specOf(t *config.Table) string {
+	if t == nil {
+		return ""
+	}
+	data, err := json.Marshal(t)
+	if err != nil {
+		return ""
+	}
+	return string(data)
+}
+
+// methodOf builds the method a recorded placement (specOf) places table
+// by, with the rest of cfg as it is.
+func methodOf(cfg *config.Config, lookup shard.Lookup, table, spec string) (shard.Method, error) {
+	var t config.Table
+	if err := json.Unmarshal([]byte(spec), &t); err != nil {
+		return nil, fmt.Errorf("reading the recorded layout of %s: %w", table, err)
+	}
+	c := *cfg
+	c.Tables = maps.Clone(cfg.Tables)
+	c.Tables[table] = &t
+	l, err := c.Layout(lookup)
+	if err != nil {
+		return nil, fmt.Errorf("the recorded layout of %s: %w", table, err)
+	}
+	if lt := l.Table(table); lt != nil && lt.Placement == shard.PlaceSharded {
+		return lt.Method, nil
+	}
+	return nil, fmt.Errorf("the recorded layout of %s does not shard it", table)
+}
+
+// restoreMoves finds an online move that a Strata before this one began
+// and did not end (its marks on the shards, shardops.PendingMoves), and
+// places its table as the move left it: each key by the old layout until
+// its source's mark, by the new after. The move carries on once Strata
+// runs (resumeMoves). It runs before Strata takes clients.
+func (s *Strata) restoreMoves(ctx context.Context, cfg *config.Config, sh *sharding) error {
+	if sh == nil || cfg.Schema == "" {
+		return nil
+	}
+	c, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	pending, err := shardops.PendingMoves(c, sh.dbs.Open, slices.Sorted(maps.Keys(cfg.Clusters)), cfg.Schema)
+	if err != nil {
+		s.Log.Error("reading the marks of unfinished online rebalances failed: a table that was moving is placed by the file's layout until a restart reads them", "err", err)
+	}
+	for _, p := range pending {
+		if s.move.Load() != nil {
+			s.Log.Error("more than one online rebalance is unfinished; only the first resumes", "table", p.Table)
+			continue
+		}
+		from, err := methodOf(cfg, sh.lookup, p.Table, p.From)
+		if err != nil {
+			return err
+		}
+		to, err := methodOf(cfg, sh.lookup, p.Table, p.To)
+		if err != nil {
+			return err
+		}
+		moving, err := shard.NewMoving(from, to)
+		if err != nil {
+			return fmt.Errorf("table %s: %w", p.Table, err)
+		}
+		if err := p.Restore(moving); err != nil {
+			return fmt.Errorf("table %s: %w", p.Table, err)
+		}
+		if sh.layout, err = sh.layout.WithMethod(p.Table, moving); err != nil {
+			return fmt.Errorf("table %s: %w", p.Table, err)
+		}
+		if specOf(cfg.Tables[p.Table]) != p.To {
+			s.Log.Error("the config file places a table that was moving unlike the move's new layout: Strata places it as the move left it and finishes the move; change the file afterwards", "table", p.Table, "move_to", p.To)
+		}
+		s.move.Store(s.newTableMove(cfg, p.Table, moving, p.From, p.To, 0))
+		s.Log.Warn("an online rebalance did not finish before this start: the table is placed as it left it, and the move resumes", "table", p.Table, "marks", moving.Marks())
+	}
+	return nil
+}
+
+// resumeMoves carries on the move restoreMoves found.
+func (s *Strata) resumeMoves() {
+	s.moveMu.Lock()
+	defer s.moveMu.Unlock()
+	if tm := s.move.Load(); tm != nil && !tm.running && !tm.finished.Load() {
+		s.runMove(tm)
+	}
 }
 
 // runMove runs the mover in the background; when it is done the table is
 // placed by the new placement alone.
 func (s *Strata) runMove(tm *tableMove) {
 	tm.running = true
+	s.movers.Add(1)
 	go func() {
+		defer s.movers.Done()
 		err := tm.mover.Run(s.shardCtx)
 		s.moveMu.Lock()
 		defer s.moveMu.Unlock()
@@ -151,6 +251,11 @@ func (s *Strata) finishMove(tm *tableMove) {
 		}
 	}
 	tm.finished.Store(true)
+	ctx, cancel := context.WithTimeout(s.shardCtx, 10*time.Second)
+	if err := shardops.ForgetMove(ctx, tm.dbs.Open, tm.moving.From.Shards(), tm.mover.Schema, tm.table); err != nil {
+		s.Log.Warn("online rebalance: the move's marks stay on a shard; the next start finds the move done and forgets them", "table", tm.table, "err", err)
+	}
+	cancel()
 	tm.dbs.Close()
 	st := tm.mover.Status()
 	s.Log.Info("online rebalance done", "table", tm.table, "moved_rows", st.Moved, "batches", st.Batches, "retries", st.Retries)
@@ -164,7 +269,7 @@ func (s *Strata) keepMoving(sh *sharding, cfg *config.Config) error {
 	if tm == nil || tm.finished.Load() {
 		return nil
 	}
-	if !reflect.DeepEqual(cfg.Tables[tm.table], tm.target) {
+	if specOf(cfg.Tables[tm.table]) != tm.target {
 		return fmt.Errorf("table %s is moving online to the placement the file gave it when the move began; put that placement back in the file (or let the move end) before changing it", tm.table)
 	}
 	next, err := sh.layout.WithMethod(tm.table, tm.moving)

@@ -52,6 +52,7 @@ type Strata struct {
 	// serializes starting one and its end.
 	move       atomic.Pointer[tableMove]
 	moveMu     sync.Mutex
+	movers     sync.WaitGroup // the mover's goroutine, which Close waits for
 	stopShards context.CancelFunc
 	// twoPhase is nil until transactions.mode is first twopc.
 	twoPhase atomic.Pointer[twoPhase]
@@ -144,6 +145,10 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 	if err != nil {
 		return nil, fmt.Errorf("tables: %w", err)
 	}
+	if err := s.restoreMoves(ctx, cfg, sh); err != nil {
+		sh.close()
+		return nil, fmt.Errorf("resuming an online rebalance: %w", err)
+	}
 	s.shards.Store(sh)
 	s.Env.Sharding = planner.NewSharding(nil)
 	if sh != nil {
@@ -194,6 +199,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 	go s.learnCollations(shardCtx)
 	go s.Admin.Switchover.Watch(shardCtx, failoverCooldown(cfg))
 	go s.twoPhase.Load().run(shardCtx, cfg.Transactions.ResolveInterval())
+	s.resumeMoves()
 	return s, nil
 }
 
@@ -266,6 +272,7 @@ func (s *Strata) Close() {
 	defer cancel()
 	_ = s.httpSrv.Shutdown(ctx)
 	s.stopShards()
+	s.movers.Wait() // a batch under way ends first
 	s.shards.Load().close()
 	s.twoPhase.Load().close()
 	s.Monitor.Stop()

@@ -73,6 +73,12 @@ type OnlineMove struct {
 	Retries int
 	// Moved, when set, is told of each batch's moved rows (metrics).
 	Moved func(n int64)
+	// FromSpec and ToSpec describe the two placements (the config
+	// entries, as JSON). They are kept with each source's mark in
+	// strata.rebalance_marks on the source, so a Strata that restarts
+	// during the move places the table as the move left it
+	// (PendingMoves) and carries on.
+	FromSpec, ToSpec string
 
 	mu     sync.Mutex
 	status MoveStatus
@@ -137,6 +143,9 @@ func (mv *OnlineMove) run(ctx context.Context) error {
 	if tc.shardKey < 0 {
 		return fmt.Errorf("%s.%s has no column %s, its shard key, that rebalance can copy", mv.Schema, mv.Table, key)
 	}
+	if err := mv.record(ctx, sources); err != nil {
+		return err
+	}
 	for _, src := range sources {
 		if err := mv.walk(ctx, tc, src); err != nil {
 			return fmt.Errorf("moving the rows of %s off shard %s: %w", mv.Table, src, err)
@@ -153,7 +162,7 @@ func (mv *OnlineMove) walk(ctx context.Context, tc *tableColumns, src string) er
 	}
 	for {
 		mark := mv.Moving.Marks()[src]
-		if mark == "all" {
+		if mark == markAll {
 			return nil
 		}
 		next, err := mv.nextKey(ctx, db, mark)
@@ -252,7 +261,10 @@ func (mv *OnlineMove) moveBatch(ctx context.Context, tc *tableColumns, src, mark
 		return err
 	}
 	defer fence.Open()
-	bctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	// Once begun, a batch runs to its end even when ctx ends (Strata
+	// shuts down): cut between its commits it would leave copies to
+	// clean up.
+	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	b, err := mv.begin(bctx, src)
 	if err != nil {
@@ -275,6 +287,13 @@ func (mv *OnlineMove) moveBatch(ctx context.Context, tc *tableColumns, src, mark
 	moved, resolved, err := b.copy(bctx, mv, tc, byDest)
 	if err != nil {
 		return err
+	}
+	newMark := next
+	if next == "" {
+		newMark = markAll
+	}
+	if _, err := b.src.ExecContext(bctx, "UPDATE "+marksTable+" SET mark = ? WHERE schema_name = ? AND table_name = ?", newMark, mv.Schema, mv.Table); err != nil {
+		return fmt.Errorf("recording the move's mark on %s: %w", src, err)
 	}
 	if err := b.commit(bctx, mv, tc); err != nil {
 		return err
@@ -492,4 +511,139 @@ func selectWhere(ctx context.Context, q querier, schema, table string, tc *table
 		out = append(out, row)
 	}
 	return out, rows.Err()
+}
+
+// markAll is the mark of a source shard whose rows have all moved.
+const markAll = "all"
+
+// marksTable keeps, on each source shard, how far an online move of a
+// table got there: its mark is written in the transaction that deletes
+// the batch's rows, so it is never behind or ahead of them.
+const marksTable = "`strata`.`rebalance_marks`"
+
+var marksDDL = []string{
+	"CREATE DATABASE IF NOT EXISTS `strata`",
+	"CREATE TABLE IF NOT EXISTS " + marksTable + " (schema_name VARCHAR(64) NOT NULL, table_name VARCHAR(64) NOT NULL," +
+		" from_layout TEXT NOT NULL, to_layout TEXT NOT NULL, mark VARCHAR(32) NOT NULL DEFAULT ''," +
+		" PRIMARY KEY (schema_name, table_name)) ENGINE=InnoDB",
+}
+
+// record creates the mark of the move on every source where it is
+// missing. A mark left by a move between other placements (one that
+// never ended) fails the move: its rows are split between those.
+func (mv *OnlineMove) record(ctx context.Context, sources []string) error {
+	for _, src := range sources {
+		db, err := mv.Open(src)
+		if err != nil {
+			return err
+		}
+		for _, q := range marksDDL {
+			if _, err := db.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("creating %s on %s: %w", marksTable, src, err)
+			}
+		}
+		if _, err := db.ExecContext(ctx, "INSERT IGNORE INTO "+marksTable+" (schema_name, table_name, from_layout, to_layout) VALUES (?, ?, ?, ?)",
+			mv.Schema, mv.Table, mv.FromSpec, mv.ToSpec); err != nil {
+			return fmt.Errorf("recording the move on %s: %w", src, err)
+		}
+		var from, to string
+		if err := db.QueryRowContext(ctx, "SELECT from_layout, to_layout FROM "+marksTable+" WHERE schema_name = ? AND table_name = ?", mv.Schema, mv.Table).Scan(&from, &to); err != nil {
+			return fmt.Errorf("reading the move's record on %s: %w", src, err)
+		}
+		if from != mv.FromSpec || to != mv.ToSpec {
+			return fmt.Errorf("shard %s holds the record of an unfinished move of %s between other layouts (from %s to %s): finish that one first", src, mv.Table, from, to)
+		}
+	}
+	return nil
+}
+
+// PendingMove is an online move a Strata started and that did not end:
+// its placements and each source's mark, as strata.rebalance_marks holds
+// them.
+type PendingMove struct {
+	Table    string
+	From, To string // the placements' specs (OnlineMove.FromSpec, ToSpec)
+	Marks    map[string]string
+}
+
+// PendingMoves reads the unfinished online moves of schema's tables from
+// the marks on clusters (every cluster a move may have started from). A
+// cluster without the marks table has none.
+func PendingMoves(ctx context.Context, open Opener, clusters []string, schema string) ([]PendingMove, error) {
+	byTable := map[string]*PendingMove{}
+	var order []string
+	var errs []error
+	for _, c := range clusters {
+		db, err := open(c)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		rows, err := db.QueryContext(ctx, "SELECT table_name, from_layout, to_layout, mark FROM "+marksTable+" WHERE schema_name = ?", schema)
+		var me *mysql.MySQLError
+		if errors.As(err, &me) && (me.Number == 1146 || me.Number == 1049) {
+			continue // no table (or schema): no move ever started here
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("reading %s on %s: %w", marksTable, c, err))
+			continue
+		}
+		for rows.Next() {
+			var table, from, to, mark string
+			if err := rows.Scan(&table, &from, &to, &mark); err != nil {
+				errs = append(errs, err)
+				break
+			}
+			p := byTable[table]
+			if p == nil {
+				p = &PendingMove{Table: table, From: from, To: to, Marks: map[string]string{}}
+				byTable[table] = p
+				order = append(order, table)
+			}
+			if p.From != from || p.To != to {
+				errs = append(errs, fmt.Errorf("the records of the move of %s differ between shards (on %s: from %s to %s)", table, c, from, to))
+			}
+			p.Marks[c] = mark
+		}
+		if err := rows.Err(); err != nil {
+			errs = append(errs, err)
+		}
+		rows.Close()
+	}
+	out := make([]PendingMove, 0, len(order))
+	for _, t := range order {
+		out = append(out, *byTable[t])
+	}
+	return out, errors.Join(errs...)
+}
+
+// Restore sets the marks a PendingMove read on its moving method.
+func (p PendingMove) Restore(m *shard.Moving) error {
+	for src, mark := range p.Marks {
+		switch mark {
+		case "":
+		case markAll:
+			m.FinishShard(src)
+		default:
+			if err := m.SetMark(src, markValue(mark)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// ForgetMove deletes a finished move's marks from its sources.
+func ForgetMove(ctx context.Context, open Opener, sources []string, schema, table string) error {
+	var errs []error
+	for _, src := range sources {
+		db, err := open(src)
+		if err == nil {
+			_, err = db.ExecContext(ctx, "DELETE FROM "+marksTable+" WHERE schema_name = ? AND table_name = ?", schema, table)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("forgetting the move's marks on %s: %w", src, err))
+		}
+	}
+	return errors.Join(errs...)
 }

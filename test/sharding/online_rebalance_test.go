@@ -339,3 +339,145 @@ func movesReader(db *sql.DB, l *movesLedger, stop chan struct{}) (reads, rounds 
 		}
 	}
 }
+
+// A Strata that stops during an online move leaves each source's mark
+// beside its rows (strata.rebalance_marks, written in the batch's own
+// transaction). The next Strata, started with the file's new layout,
+// places the table as the move left it — not by the file, which would
+// miss every row not moved yet — and carries the move on to its end.
+func TestOnlineRebalanceResumesAfterARestart(t *testing.T) {
+	strataDB(t)
+	const before = `relocs: {shard_key: id, method: hash, shards: {s0: "-80", s1: "80-"}}`
+	const after = `relocs: {shard_key: id, method: hash, shards: {s0: "-40", s1: "40-80", s2: "80-c0", s3: "c0-"}}`
+	const rows = 800
+	for _, sh := range shardNames {
+		direct[sh].Exec("DROP TABLE IF EXISTS blog.relocs")
+		direct[sh].Exec("DELETE FROM strata.rebalance_marks WHERE schema_name = 'blog' AND table_name = 'relocs'")
+	}
+	createOn(t, "CREATE TABLE blog.relocs (id BIGINT PRIMARY KEY, v INT NOT NULL)", "blog.relocs", shardNames...)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "strata.yaml")
+	movesConfig(t, dir, before)
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := startConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := false
+	defer func() {
+		if !closed {
+			first.Close()
+		}
+	}()
+	db := openStrata(t, first.MySQLAddr())
+	var values []string
+	for id := 1; id <= rows; id++ {
+		values = append(values, fmt.Sprintf("(%d, %d)", id, id))
+	}
+	if _, err := db.Exec("INSERT INTO relocs (id, v) VALUES " + strings.Join(values, ", ")); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(15 * time.Second); first.Env.Sharding.Layout().Table("relocs").KeyType != shard.KeyTypeInteger; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the key type of relocs was not learned within 15 s")
+		}
+	}
+
+	movesConfig(t, dir, after)
+	admin := "http://" + first.AdminAddr()
+	if code, body := testenv.PostJSON(t, admin+"/api/rebalance?table=relocs&batch=10", ""); code != 202 {
+		t.Fatalf("POST /api/rebalance: %d %v", code, body)
+	}
+	var st shardops.MoveStatus
+	for deadline := time.Now().Add(30 * time.Second); st.Batches < 5; time.Sleep(5 * time.Millisecond) {
+		_, raw := testenv.GetAs(t, admin+"/api/rebalance", "", "")
+		if err := json.Unmarshal([]byte(raw), &st); err != nil || time.Now().After(deadline) || st.State != shardops.MoveRunning {
+			t.Fatalf("waiting for 5 batches: %+v (%v)", st, err)
+		}
+	}
+	first.Close()
+	closed = true
+	var marked int
+	if err := direct["s0"].QueryRow("SELECT COUNT(*) FROM strata.rebalance_marks WHERE schema_name = 'blog' AND table_name = 'relocs' AND mark <> ''").Scan(&marked); err != nil || marked != 1 {
+		t.Fatalf("s0, the first source, keeps %d marks of the move (%v), want 1", marked, err)
+	}
+
+	// Hold every row of s1, the second source, so the next Strata cannot
+	// move them while the test reads them through it.
+	hold, err := direct["s1"].Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hold.Rollback()
+	var onS1 []int64
+	lock, err := hold.Query("SELECT id FROM blog.relocs FOR UPDATE")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for lock.Next() {
+		var id int64
+		lock.Scan(&id)
+		onS1 = append(onS1, id)
+	}
+	lock.Close()
+	if len(onS1) == 0 {
+		t.Fatal("s1 holds no rows of relocs")
+	}
+
+	cfg, err = config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := startOwn(t, cfg)
+	if m := second.Env.Sharding.Layout().Table("relocs").Method; !isMoving(m) {
+		t.Fatalf("after the restart relocs is placed by %s over %v, not as the move left it", m.Name(), m.Shards())
+	}
+	db = openStrata(t, second.MySQLAddr())
+	for i, id := range onS1 {
+		if i%8 != 0 {
+			continue
+		}
+		var v int64
+		if err := db.QueryRow("SELECT v FROM relocs WHERE id = ?", id).Scan(&v); err != nil || v != id {
+			t.Fatalf("row %d, on s1 and not moved yet, read by its key through the restarted Strata: v = %d, %v", id, v, err)
+		}
+	}
+	hold.Rollback()
+
+	admin = "http://" + second.AdminAddr()
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		_, raw := testenv.GetAs(t, admin+"/api/rebalance", "", "")
+		if err := json.Unmarshal([]byte(raw), &st); err != nil {
+			t.Fatalf("GET /api/rebalance: %v: %s", err, raw)
+		}
+		if st.State != shardops.MoveRunning || time.Now().After(deadline) {
+			break
+		}
+	}
+	if st.State != shardops.MoveDone || st.Moved == 0 {
+		t.Fatalf("the resumed move: %+v", st)
+	}
+	var n, sum int64
+	if err := db.QueryRow("SELECT COUNT(*), SUM(v - id) FROM relocs").Scan(&n, &sum); err != nil || n != rows || sum != 0 {
+		t.Errorf("through Strata after the move: %d rows (sum of v - id %d, %v), want %d unchanged", n, sum, err, rows)
+	}
+	layout, open := controlPlaneOf(t, strings.Replace(times.strataYAML(strataAddr, strataAdmin), "tables:\n", "tables:\n  "+after+"\n", 1))
+	for _, r := range shardops.Verify(t.Context(), layout, open, "blog", "relocs", 3) {
+		if r.Misplaced != 0 || r.Error != "" {
+			t.Errorf("verify after the resumed move: %+v", r)
+		}
+	}
+	for _, sh := range []string{"s0", "s1"} {
+		if err := direct[sh].QueryRow("SELECT COUNT(*) FROM strata.rebalance_marks WHERE schema_name = 'blog' AND table_name = 'relocs'").Scan(&marked); err != nil || marked != 0 {
+			t.Errorf("%s keeps %d marks of the finished move (%v)", sh, marked, err)
+		}
+	}
+}
+
+func isMoving(m shard.Method) bool {
+	_, ok := m.(*shard.Moving)
+	return ok
+}
