@@ -315,6 +315,8 @@ POST   /api/reload                       re-read the config file
 POST   /api/config/save                  write the running topology to the config file
 GET    /api/capacity                     fill of the last range of range-sharded tables
 GET    /api/explain?sql=...              where a statement would run (&user=, &schema=)
+POST   /api/rebalance?table=T            move T's rows to the file's new layout while it serves (&batch=N)
+GET    /api/rebalance                    progress of the last online rebalance
 GET    /metrics                          Prometheus metrics
 GET    /healthz                          200 while the process answers (no admin_auth)
 GET    /readyz                           200 if new clients may come here, 503 while draining (no admin_auth)

@@ -118,6 +118,7 @@ func newCLIEnvWith(t *testing.T, extra string) *cliEnv {
 		},
 		ResolveTransactions: func(context.Context) (any, error) { return admin.ResolveView{Settled: len(cliPrepared)}, nil },
 		Settings:            func(context.Context) (any, error) { return cliSettings, nil }}
+	srv.Rebalance, srv.RebalanceStatus = fakeMove()
 	ts.Config.Handler = srv.Handler()
 	ts.Start()
 	t.Cleanup(ts.Close)
