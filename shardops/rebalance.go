@@ -49,6 +49,19 @@ func Rebalance(ctx context.Context, layout *shard.Layout, open Opener, schema, t
 	case t.Method.Name() == "date":
 		return nil, fmt.Errorf("%s is a date table: its rows live in period tables, which rebalance does not move", table)
 	}
+	if apply {
+		// An online move (rebalance -online) that did not end has rows by
+		// two layouts; moving them by one would undo what it did.
+		pending, err := PendingMoves(ctx, open, layout.ShardClusters(), schema)
+		if err != nil {
+			return nil, fmt.Errorf("checking for an unfinished online move: %w", err)
+		}
+		for _, p := range pending {
+			if p.Table == t.Name {
+				return nil, fmt.Errorf("an online move of %s is unfinished (marks %v in strata.rebalance_marks): start Strata to carry it on (strata shards rebalance -online -status)", t.Name, p.Marks)
+			}
+		}
+	}
 	first, err := open(t.Method.Shards()[0])
 	if err != nil {
 		return nil, err

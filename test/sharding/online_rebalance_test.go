@@ -405,6 +405,12 @@ func TestOnlineRebalanceResumesAfterARestart(t *testing.T) {
 		t.Fatalf("s0, the first source, keeps %d marks of the move (%v), want 1", marked, err)
 	}
 
+	// The offline rebalance would move rows by the file's layout alone.
+	afterLayout, open := controlPlaneOf(t, strings.Replace(times.strataYAML(strataAddr, strataAdmin), "tables:\n", "tables:\n  "+after+"\n", 1))
+	if _, err := shardops.Rebalance(t.Context(), afterLayout, open, "blog", "relocs", 100, true); err == nil || !strings.Contains(err.Error(), "online move of relocs is unfinished") {
+		t.Errorf("an offline rebalance during the unfinished move: %v, want refused", err)
+	}
+
 	// Hold every row of s1, the second source, so the next Strata cannot
 	// move them while the test reads them through it.
 	hold, err := direct["s1"].Begin()
@@ -464,8 +470,7 @@ func TestOnlineRebalanceResumesAfterARestart(t *testing.T) {
 	if err := db.QueryRow("SELECT COUNT(*), SUM(v - id) FROM relocs").Scan(&n, &sum); err != nil || n != rows || sum != 0 {
 		t.Errorf("through Strata after the move: %d rows (sum of v - id %d, %v), want %d unchanged", n, sum, err, rows)
 	}
-	layout, open := controlPlaneOf(t, strings.Replace(times.strataYAML(strataAddr, strataAdmin), "tables:\n", "tables:\n  "+after+"\n", 1))
-	for _, r := range shardops.Verify(t.Context(), layout, open, "blog", "relocs", 3) {
+	for _, r := range shardops.Verify(t.Context(), afterLayout, open, "blog", "relocs", 3) {
 		if r.Misplaced != 0 || r.Error != "" {
 			t.Errorf("verify after the resumed move: %+v", r)
 		}
