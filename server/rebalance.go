@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -91,6 +92,8 @@ func (s *Strata) prepareMove(table string, batch int) (*tableMove, error) {
 		return nil, fmt.Errorf("table %s is not sharded in the running layout", table)
 	case target == nil:
 		return nil, fmt.Errorf("the config file does not list table %s", table)
+	case cur.KeyType == shard.KeyTypeUnknown:
+		return nil, fmt.Errorf("the type of the shard key of %s is not known yet (Strata asks a shard for it after start and after a reload): try again in a few seconds", table)
 	case cur.KeyType != shard.KeyTypeInteger:
 		return nil, fmt.Errorf("table %s has a %s shard key: online moves walk integer keys only (the servers' order of other keys is not one Strata reproduces exactly); use the offline steps in docs/sharding.md", table, cur.KeyType)
 	case specOf(s.CurrentConfig().Tables[table]) == specOf(target):
@@ -220,6 +223,9 @@ func (s *Strata) runMove(tm *tableMove) {
 	go func() {
 		defer s.movers.Done()
 		err := tm.mover.Run(s.shardCtx)
+		if err == nil {
+			s.catchUpReplicas(tm)
+		}
 		s.moveMu.Lock()
 		defer s.moveMu.Unlock()
 		tm.running = false
@@ -229,6 +235,41 @@ func (s *Strata) runMove(tm *tableMove) {
 		}
 		s.finishMove(tm)
 	}()
+}
+
+// catchUpReplicas waits, after the last batch, until the replicas of
+// every cluster the rows moved between have applied the moves: statements
+// on the moving table read primaries, and once it is placed by the new
+// layout alone its reads go to replicas again, which must not show a row
+// on both shards or on neither.
+func (s *Strata) catchUpReplicas(tm *tableMove) {
+	snap := s.Topology.Load()
+	for _, name := range tm.moving.Shards() {
+		cl := snap.Cluster(name)
+		if cl == nil || len(cl.Replicas) == 0 {
+			continue
+		}
+		primary, err := tm.dbs.Open(name)
+		if err != nil {
+			s.Log.Warn("online rebalance: cannot reach a primary to wait for its replicas", "cluster", name, "err", err)
+			continue
+		}
+		replicas := map[string]*sql.DB{}
+		for _, r := range cl.Replicas {
+			if !r.Routable() {
+				continue
+			}
+			if db, err := tm.dbs.OpenServer(r.Addr); err == nil {
+				replicas[r.Addr] = db
+				defer db.Close()
+			}
+		}
+		ctx, cancel := context.WithTimeout(s.shardCtx, 30*time.Second)
+		if err := shardops.CatchUp(ctx, primary, replicas, 10*time.Second); err != nil {
+			s.Log.Warn("online rebalance: a replica did not apply the moved rows in time; reads it serves may show them on their old shard for a while", "cluster", name, "err", err)
+		}
+		cancel()
+	}
 }
 
 // finishMove places the table by the new placement alone.

@@ -170,7 +170,9 @@ type Session struct {
 	autocommit bool
 	inTx       bool
 	// fenced: the statement running holds the fences of moving tables
-	// (passFences).
+	// (passFences). It reads them on the primaries: a replica may not
+	// have applied the last batch yet, and would show a row on both
+	// shards or on neither.
 	fenced bool
 	// mode is how the session's sql_mode reads SQL text when it does not
 	// read it as the default does (sqlmode.go), modeValue that sql_mode;
@@ -449,7 +451,7 @@ type route struct {
 // (Hold: SET profiling, HANDLER ... OPEN) runs there, where the session's
 // next statements, writes too, can go.
 func (s *Session) needsPrimary(f *sqlparse.Facts) bool {
-	return s.inTx || !s.autocommit || f.Locking || f.StartsTx || f.SetsUserVars || f.TempTable ||
+	return s.inTx || !s.autocommit || s.fenced || f.Locking || f.StartsTx || f.SetsUserVars || f.TempTable ||
 		f.LockFunctions || f.Kind == sqlparse.KindLockTables || f.Kind == sqlparse.KindPrepare ||
 		f.SessionFunctions || f.Kind == sqlparse.KindUse || f.NextTxSettings || f.SideEffects ||
 		(f.Fallback && f.Kind == sqlparse.KindSet) || f.Hold != ""

@@ -21,8 +21,9 @@ type shardConn struct {
 }
 
 // takeConns gets one connection per route: in a transaction the pinned
-// one for its cluster, a primary for writes and in transactions, else a
-// replica of the cluster's default pool. Routes share a connection when
+// one for its cluster, a primary for writes, in transactions and on a
+// moving table (Session.fenced), else a replica of the cluster's default
+// pool. Routes share a connection when
 // they must run in one transaction, or when a walk reads them one after
 // another (shareByCluster); shared connections are marked so the merge
 // reads their routes one at a time.
@@ -38,7 +39,7 @@ func (s *Session) takeConns(ctx context.Context, routes []planner.ShardRoute, wr
 			out = append(out, &shardConn{route: r, conn: first.conn, shared: true})
 			continue
 		}
-		sc, err := s.takeConn(ctx, snap, r, write || inTx, inTx)
+		sc, err := s.takeConn(ctx, snap, r, write || inTx || s.fenced, inTx)
 		if err != nil {
 			s.giveBack(out)
 			return nil, err

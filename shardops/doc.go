@@ -87,8 +87,28 @@ func (d *DBs) Open(cluster string) (*sql.DB, error) {
 		time.AfterFunc(time.Minute, func() { db.Close() })
 		delete(d.dbs, cluster)
 	}
-	dsn := DSN(primary, d.user, d.password, d.cfg.Limits.ConnectTimeout.D())
-	path := d.cfg.Backend.Sockets[primary]
+	db, err := d.openServer(primary)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxIdleConns(2)
+	db.SetConnMaxIdleTime(time.Minute)
+	d.dbs[cluster] = db
+	d.addrs[cluster] = primary
+	return db, nil
+}
+
+// OpenServer opens a pool to one server (a replica, say) as the backend
+// account; the caller closes it.
+func (d *DBs) OpenServer(addr string) (*sql.DB, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.openServer(addr)
+}
+
+func (d *DBs) openServer(addr string) (*sql.DB, error) {
+	dsn := DSN(addr, d.user, d.password, d.cfg.Limits.ConnectTimeout.D())
+	path := d.cfg.Backend.Sockets[addr]
 	if path != "" {
 		dsn = socketDSN(path, d.user, d.password, d.cfg.Limits.ConnectTimeout.D())
 	}
@@ -97,25 +117,20 @@ func (d *DBs) Open(cluster string) (*sql.DB, error) {
 		return nil, err
 	}
 	if path == "" {
-		// The control plane reaches a primary the way queries do.
+		// The control plane reaches a server the way queries do.
 		base, err := d.cfg.Backend.TLS.ClientConfig()
 		if err != nil {
 			return nil, err
 		}
 		if base != nil {
-			mc.TLS = config.TLSForServer(base, primary)
+			mc.TLS = config.TLSForServer(base, addr)
 		}
 	}
 	conn, err := mysql.NewConnector(mc)
 	if err != nil {
 		return nil, err
 	}
-	db := sql.OpenDB(conn)
-	db.SetMaxIdleConns(2)
-	db.SetConnMaxIdleTime(time.Minute)
-	d.dbs[cluster] = db
-	d.addrs[cluster] = primary
-	return db, nil
+	return sql.OpenDB(conn), nil
 }
 
 // Close closes every pool opened so far.

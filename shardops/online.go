@@ -647,3 +647,26 @@ func ForgetMove(ctx context.Context, open Opener, sources []string, schema, tabl
 	}
 	return errors.Join(errs...)
 }
+
+// CatchUp waits until each replica has applied what the primary had
+// written when it was called (MASTER_GTID_WAIT on its binlog position),
+// up to wait per replica, so a read sent to a replica afterwards sees the
+// rows a move put on the primary. It names the replicas that did not.
+func CatchUp(ctx context.Context, primary *sql.DB, replicas map[string]*sql.DB, wait time.Duration) error {
+	var pos string
+	if err := primary.QueryRowContext(ctx, "SELECT @@gtid_binlog_pos").Scan(&pos); err != nil {
+		return fmt.Errorf("reading the primary's binlog position: %w", err)
+	}
+	var errs []error
+	for addr, r := range replicas {
+		var res sql.NullInt64
+		err := r.QueryRowContext(ctx, "SELECT MASTER_GTID_WAIT(?, ?)", pos, wait.Seconds()).Scan(&res)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("replica %s: %w", addr, err))
+		case !res.Valid || res.Int64 != 0:
+			errs = append(errs, fmt.Errorf("replica %s did not apply %s within %s", addr, pos, wait))
+		}
+	}
+	return errors.Join(errs...)
+}
