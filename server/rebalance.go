@@ -88,6 +88,8 @@ func (s *Strata) prepareMove(table string, batch int) (*tableMove, error) {
 	cur := s.Env.Sharding.Layout().Table(table)
 	target := cfg.Tables[table]
 	switch {
+	case cfg.Schema == "":
+		return nil, fmt.Errorf("the config has no schema: (the database the sharded tables are in), which a move needs to find the rows")
 	case cur == nil || cur.Placement != shard.PlaceSharded:
 		return nil, fmt.Errorf("table %s is not sharded in the running layout", table)
 	case target == nil:

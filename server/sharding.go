@@ -205,6 +205,9 @@ type TableInfo struct {
 	Shards      []string `json:"shards,omitempty"`
 	Scatter     string   `json:"scatter,omitempty"`
 	Sequence    string   `json:"sequence,omitempty"`
+	// Moving: the table's rows are moving to a new layout (an online
+	// rebalance); Shards then lists the shards of both layouts.
+	Moving bool `json:"moving,omitempty"`
 }
 
 // tables describes the current layout.
@@ -223,6 +226,7 @@ func (s *Strata) tables() any {
 			ti.KeyType, ti.KeyCollation = t.KeyType.String(), t.KeyCollation
 			ti.KeyFoldsCase = t.KeyType == shard.KeyTypeText && shard.FoldsCase(t.KeyCollation) && t.Method.Name() != "lookup" && !strings.EqualFold(t.PlacedBy, t.KeyCollation)
 			ti.KeyPlacedBy = t.PlacedBy
+			_, ti.Moving = t.Method.(*shard.Moving)
 			ti.Scatter = config.ScatterAllow
 			if t.ScatterDeny {
 				ti.Scatter = config.ScatterDeny

@@ -133,6 +133,20 @@ func TestOnlineRebalanceKeepsEveryWrite(t *testing.T) {
 		wg.Wait()
 		t.Fatalf("POST /api/rebalance?table=moves: %d %v", code, body)
 	}
+	var tables []struct {
+		Name   string   `json:"name"`
+		Shards []string `json:"shards"`
+		Moving bool     `json:"moving"`
+	}
+	_, raw := testenv.GetAs(t, admin+"/api/tables", "", "")
+	if err := json.Unmarshal([]byte(raw), &tables); err != nil {
+		t.Fatal(err)
+	}
+	for _, tb := range tables {
+		if tb.Name == "moves" && (!tb.Moving || len(tb.Shards) != 4) {
+			t.Errorf("GET /api/tables during the move: %+v, want moving over four shards", tb)
+		}
+	}
 	var st shardops.MoveStatus
 	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		_, raw := testenv.GetAs(t, admin+"/api/rebalance", "", "")
