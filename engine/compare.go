@@ -113,6 +113,11 @@ func nonNullComparer(col Column, collation string) (func(a, b []byte) int, error
 	return c.Compare, nil
 }
 
+// ColumnCollation is the collation a text column's values compare by:
+// its own (Column.Collation) when known, else the one the server
+// reported for it.
+func ColumnCollation(col Column) (Collation, error) { return columnCollation(col, "") }
+
 func columnCollation(col Column, name string) (Collation, error) {
 	if name == "" {
 		name = col.Collation

@@ -11,11 +11,14 @@ import (
 )
 
 // hv is a value while a HAVING expression is evaluated: NULL, a number
-// (exact, as MySQL compares DECIMAL and integer results) or a string.
+// (exact, as MySQL compares DECIMAL and integer results) or a string,
+// with the collation of the column it comes from (nil for a literal or
+// a computed value).
 type hv struct {
 	null bool
 	num  *big.Rat
 	str  string
+	coll *engine.Collation
 }
 
 // compileHaving turns a HAVING expression over the combined rows into a
@@ -25,7 +28,12 @@ func compileHaving(e *sqlparse.Expr, cols []engine.Column, args []string) (func(
 	if err != nil {
 		return nil, err
 	}
-	ev := &evaluator{cols: cols, args: args, coll: coll}
+	ev := &evaluator{cols: cols, args: args, coll: coll, colls: make([]*engine.Collation, len(cols))}
+	for i, c := range cols {
+		if cc, err := engine.ColumnCollation(c); err == nil {
+			ev.colls[i] = &cc
+		}
+	}
 	if err := ev.check(e); err != nil {
 		return nil, err
 	}
@@ -41,7 +49,11 @@ func compileHaving(e *sqlparse.Expr, cols []engine.Column, args []string) (func(
 type evaluator struct {
 	cols []engine.Column
 	args []string
-	coll engine.Collation
+	coll engine.Collation // the connection's: strings of no column compare by it
+	// colls are the columns' own collations (nil: unknown), which a
+	// comparison with a column's value uses, as MySQL's coercibility
+	// rules have it: a column's collation wins over a literal's.
+	colls []*engine.Collation
 }
 
 // check validates column indexes once, so eval cannot index out of range.
@@ -160,7 +172,7 @@ func (ev *evaluator) column(i int, r engine.Row) hv {
 			return hv{num: n}
 		}
 	}
-	return hv{str: string(v)}
+	return hv{str: string(v), coll: ev.colls[i]}
 }
 
 // compare follows MySQL: numbers by value, a number and a string as
@@ -169,7 +181,14 @@ func (ev *evaluator) compare(a, b hv) int {
 	if a.num != nil || b.num != nil {
 		return toNumber(a).Cmp(toNumber(b))
 	}
-	return ev.coll.Compare([]byte(a.str), []byte(b.str))
+	coll := &ev.coll
+	switch {
+	case a.coll != nil:
+		coll = a.coll
+	case b.coll != nil:
+		coll = b.coll
+	}
+	return coll.Compare([]byte(a.str), []byte(b.str))
 }
 
 func literal(text string) hv {

@@ -12,14 +12,16 @@ func TestHavingFollowsSQLSemantics(t *testing.T) {
 		{Name: "g", Type: engine.TypeVarString, Charset: 45},
 		{Name: "n", Type: engine.TypeLongLong},
 		{Name: "s", Type: engine.TypeNewDecimal},
+		{Name: "b", Type: engine.TypeVarString, Charset: 46},                                  // utf8mb4_bin
+		{Name: "u", Type: engine.TypeVarString, Charset: 45, Collation: "utf8mb4_unicode_ci"}, // its own, learned from the shard
 	}
 	col := func(i int) *sqlparse.Expr { return &sqlparse.Expr{Op: sqlparse.ExprColumn, Col: i} }
 	lit := func(s string) *sqlparse.Expr { return &sqlparse.Expr{Op: sqlparse.ExprLiteral, Literal: s} }
 	op := func(o sqlparse.ExprOp, args ...*sqlparse.Expr) *sqlparse.Expr {
 		return &sqlparse.Expr{Op: o, Args: args}
 	}
-	row := engine.Row{[]byte("Abc"), []byte("3"), []byte("10.50")}
-	nullSum := engine.Row{[]byte("x"), []byte("0"), nil}
+	row := engine.Row{[]byte("Abc"), []byte("3"), []byte("10.50"), []byte("Abc"), []byte("straße")}
+	nullSum := engine.Row{[]byte("x"), []byte("0"), nil, nil, nil}
 	tests := []struct {
 		name string
 		e    *sqlparse.Expr
@@ -30,6 +32,10 @@ func TestHavingFollowsSQLSemantics(t *testing.T) {
 		{"count >= 4", op(sqlparse.ExprGE, col(1), lit("4")), row, false},
 		{"decimal compares exactly", op(sqlparse.ExprEQ, col(2), lit("10.5")), row, true},
 		{"string compares by collation, case-insensitively", op(sqlparse.ExprEQ, col(0), lit("'abc'")), row, true},
+		{"a _bin column compares by bytes", op(sqlparse.ExprEQ, col(3), lit("'abc'")), row, false},
+		{"a _bin column on the right side too", op(sqlparse.ExprEQ, lit("'abc'"), col(3)), row, false},
+		{"a column compares by its own collation (unicode_ci: ß = ss)", op(sqlparse.ExprEQ, col(4), lit("'STRASSE'")), row, true},
+		{"two literals compare by the connection's", op(sqlparse.ExprEQ, lit("'straße'"), lit("'strasse'")), row, false},
 		{"NULL comparison drops the row", op(sqlparse.ExprGT, col(2), lit("0")), nullSum, false},
 		{"NOT NULL is NULL", op(sqlparse.ExprNot, op(sqlparse.ExprGT, col(2), lit("0"))), nullSum, false},
 		{"IS NULL", op(sqlparse.ExprIsNull, col(2)), nullSum, true},

@@ -61,6 +61,7 @@ func TestTextMergesByTheServersCollation(t *testing.T) {
 			{"SELECT id FROM coll_words ORDER BY %s, id", true},
 			{"SELECT id FROM coll_words ORDER BY %s DESC, id LIMIT 10", true},
 			{"SELECT MIN(id), MAX(id) FROM coll_words WHERE %s = 'STRASSE'", true},
+			{"SELECT COUNT(*) FROM coll_words GROUP BY %[1]s HAVING %[1]s = 'STRASSE' OR %[1]s < 'B'", false},
 		} {
 			query := fmt.Sprintf(q.sql, col)
 			got := testenv.Strings(t, db, query)
