@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -30,6 +31,58 @@ type Sharding struct {
 	NextID func(ctx context.Context, sequence string) (int64, error)
 	// collations are the text columns' own collations (SetColumnCollations).
 	collations atomic.Pointer[columnCollations]
+	// refused maps tables whose statements are refused to why (a table
+	// another Strata is moving; SetRefused).
+	refused atomic.Pointer[map[string]string]
+}
+
+// SetRefused makes statements on the given tables fail with the given
+// reasons (nil or empty: none), until the next call.
+func (s *Sharding) SetRefused(why map[string]string) {
+	if len(why) == 0 {
+		s.refused.Store(nil)
+		return
+	}
+	s.refused.Store(&why)
+}
+
+// Refused is the reason statements on table are refused, "" when they
+// are not.
+func (s *Sharding) Refused(table string) string {
+	if m := s.refused.Load(); m != nil {
+		return (*m)[table]
+	}
+	return ""
+}
+
+// RefusedTables is a copy of the refusals in force.
+func (s *Sharding) RefusedTables() map[string]string {
+	out := map[string]string{}
+	if m := s.refused.Load(); m != nil {
+		maps.Copy(out, *m)
+	}
+	return out
+}
+
+// refusedTable is the refusal of the first table of f that is refused.
+func (s *Sharding) refusedTable(f *sqlparse.Facts) error {
+	m := s.refused.Load()
+	if m == nil {
+		return nil
+	}
+	for _, lists := range [][]sqlparse.TableRef{f.Tables, f.WriteTables} {
+		for _, t := range lists {
+			if why := (*m)[strings.ToLower(t.Name)]; why != "" {
+				return refuse("%s", why)
+			}
+		}
+	}
+	for _, n := range f.Names {
+		if why := (*m)[strings.ToLower(n)]; why != "" {
+			return refuse("%s", why)
+		}
+	}
+	return nil
 }
 
 type columnCollations struct {
@@ -266,6 +319,9 @@ func refuse(format string, args ...any) error {
 // shard queries are rendered for that reading too. args are the bound
 // values of a prepared statement as SQL literals (nil for text queries).
 func (s *Sharding) Plan(ctx context.Context, m sqlparse.Mode, sql string, f *sqlparse.Facts, args []string) (*ShardPlan, error) {
+	if err := s.refusedTable(f); err != nil {
+		return nil, err
+	}
 	p, err := s.plan(ctx, m, sql, f, args)
 	if p == nil {
 		return nil, err

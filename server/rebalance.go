@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -33,7 +34,19 @@ type tableMove struct {
 	// alone.
 	running  bool
 	finished atomic.Bool
+	// lost: the mover lost the lead lock (its connection went), so
+	// another Strata may lead the move now; this one refuses the table.
+	lost atomic.Bool
 }
+
+// moveAnnounce is how long a new move waits before its first batch, so
+// every other Strata sees it (watchMoves looks every moveWatchEvery) and
+// refuses the table's statements instead of placing them by a layout the
+// batches change.
+const (
+	moveWatchEvery = 2 * time.Second
+	moveAnnounce   = 2*moveWatchEvery + time.Second
+)
 
 // RebalanceOnline starts moving table to the placement the config file
 // now gives it, while Strata serves it: the file is applied as by a
@@ -48,7 +61,10 @@ func (s *Strata) RebalanceOnline(_ context.Context, table string, batch int) (an
 	table = strings.ToLower(table)
 	s.moveMu.Lock()
 	defer s.moveMu.Unlock()
-	if tm := s.move.Load(); tm != nil && !tm.finished.Load() {
+	if why := s.Env.Sharding.Refused(table); why != "" {
+		return nil, fmt.Errorf("%s", why)
+	}
+	if tm := s.move.Load(); tm != nil && !tm.finished.Load() && !tm.lost.Load() {
 		switch {
 		case tm.running:
 			return tm.mover.Status(), fmt.Errorf("table %s is moving now; GET /api/rebalance shows its progress", tm.table)
@@ -63,14 +79,23 @@ func (s *Strata) RebalanceOnline(_ context.Context, table string, batch int) (an
 	if err != nil {
 		return nil, err
 	}
-	s.move.Store(tm)
+	if err := s.lead(tm); err != nil {
+		tm.dbs.Close()
+		return nil, err
+	}
+	tm.mover.Announce = moveAnnounce
+	prev := s.move.Swap(tm)
 	if _, _, err := s.ReloadFile(); err != nil {
-		s.move.Store(nil)
+		s.move.Store(prev)
+		tm.mover.ReleaseLead()
+		tm.dbs.Close()
 		return nil, fmt.Errorf("applying the config file: %w", err)
 	}
 	if t := s.Env.Sharding.Layout().Table(table); t == nil || t.Method != tm.moving {
 		// reloadShards logs its errors; the layout stayed as it was.
-		s.move.Store(nil)
+		s.move.Store(prev)
+		tm.mover.ReleaseLead()
+		tm.dbs.Close()
 		return nil, fmt.Errorf("the file's tables: section could not be applied (see the log); nothing moves")
 	}
 	s.Log.Info("online rebalance started", "table", table, "from", shardops.Describe(tm.moving.From), "to", shardops.Describe(tm.moving.To))
@@ -166,10 +191,11 @@ func methodOf(cfg *config.Config, lookup shard.Lookup, table, spec string) (shar
 // places its table as the move left it: each key by the old layout until
 // its source's mark, by the new after. The move carries on once Strata
 // runs (resumeMoves). It runs before Strata takes clients.
-func (s *Strata) restoreMoves(ctx context.Context, cfg *config.Config, sh *sharding) error {
+func (s *Strata) restoreMoves(ctx context.Context, cfg *config.Config, sh *sharding) (refused map[string]string, err error) {
 	if sh == nil || cfg.Schema == "" {
-		return nil
+		return nil, nil
 	}
+	refused = map[string]string{}
 	c, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	pending, err := shardops.PendingMoves(c, sh.dbs.Open, slices.Sorted(maps.Keys(cfg.Clusters)), cfg.Schema)
@@ -177,35 +203,65 @@ func (s *Strata) restoreMoves(ctx context.Context, cfg *config.Config, sh *shard
 		s.Log.Error("reading the marks of unfinished online rebalances failed: a table that was moving is placed by the file's layout until a restart reads them", "err", err)
 	}
 	for _, p := range pending {
-		if s.move.Load() != nil {
-			s.Log.Error("more than one online rebalance is unfinished; only the first resumes", "table", p.Table)
+		tm, why := s.adoptMove(c, cfg, sh, p)
+		if why != "" {
+			refused[p.Table] = why
 			continue
 		}
-		from, err := methodOf(cfg, sh.lookup, p.Table, p.From)
-		if err != nil {
-			return err
+		if sh.layout, err = sh.layout.WithMethod(p.Table, tm.moving); err != nil {
+			tm.mover.ReleaseLead()
+			return nil, fmt.Errorf("table %s: %w", p.Table, err)
 		}
-		to, err := methodOf(cfg, sh.lookup, p.Table, p.To)
-		if err != nil {
-			return err
-		}
-		moving, err := shard.NewMoving(from, to)
-		if err != nil {
-			return fmt.Errorf("table %s: %w", p.Table, err)
-		}
-		if err := p.Restore(moving); err != nil {
-			return fmt.Errorf("table %s: %w", p.Table, err)
-		}
-		if sh.layout, err = sh.layout.WithMethod(p.Table, moving); err != nil {
-			return fmt.Errorf("table %s: %w", p.Table, err)
-		}
-		if specOf(cfg.Tables[p.Table]) != p.To {
-			s.Log.Error("the config file places a table that was moving unlike the move's new layout: Strata places it as the move left it and finishes the move; change the file afterwards", "table", p.Table, "move_to", p.To)
-		}
-		s.move.Store(s.newTableMove(cfg, p.Table, moving, p.From, p.To, 0))
-		s.Log.Warn("an online rebalance did not finish before this start: the table is placed as it left it, and the move resumes", "table", p.Table, "marks", moving.Marks())
+		s.move.Store(tm)
+		s.Log.Warn("an online rebalance did not finish before this start: the table is placed as it left it, and the move resumes", "table", p.Table, "marks", tm.moving.Marks())
 	}
-	return nil
+	return refused, nil
+}
+
+// adoptMove makes this Strata the leader of a move no Strata leads (it
+// takes the lead lock, and builds the moving method the move's marks
+// describe), or says why the table's statements are refused here: another
+// Strata leads it, or this one cannot read it.
+func (s *Strata) adoptMove(ctx context.Context, cfg *config.Config, sh *sharding, p shardops.PendingMove) (*tableMove, string) {
+	from, err := methodOf(cfg, sh.lookup, p.Table, p.From)
+	if err != nil {
+		return nil, fmt.Sprintf("table %s is moving between shards (an online rebalance), and this Strata cannot read the move's layout: %v", p.Table, err)
+	}
+	to, err := methodOf(cfg, sh.lookup, p.Table, p.To)
+	if err != nil {
+		return nil, fmt.Sprintf("table %s is moving between shards (an online rebalance), and this Strata cannot read the move's new layout: %v", p.Table, err)
+	}
+	moving, err := shard.NewMoving(from, to)
+	if err == nil {
+		err = p.Restore(moving)
+	}
+	if err != nil {
+		return nil, fmt.Sprintf("table %s is moving between shards (an online rebalance), and this Strata cannot follow it: %v", p.Table, err)
+	}
+	if mine := s.move.Load(); mine != nil && !mine.finished.Load() && !mine.lost.Load() && mine.table != p.Table {
+		return nil, fmt.Sprintf("table %s is moving between shards (an online rebalance) that no Strata leads, and this one leads the move of %s: it takes this one up when that ends", p.Table, mine.table)
+	}
+	tm := s.newTableMove(cfg, p.Table, moving, p.From, p.To, 0)
+	if err := s.lead(tm); err != nil {
+		tm.dbs.Close()
+		return nil, fmt.Sprintf("table %s is moving between shards (an online rebalance) led by another Strata: send its statements through that Strata until the move ends (%v)", p.Table, err)
+	}
+	if specOf(cfg.Tables[p.Table]) != p.To {
+		s.Log.Error("the config file places a table that was moving unlike the move's new layout: Strata places it as the move left it and finishes the move, then refuses it until the file is changed and reloaded", "table", p.Table, "move_to", p.To)
+		if s.movedTo == nil {
+			s.movedTo = map[string]string{}
+		}
+		s.movedTo[p.Table] = p.To // the caller holds moveMu, or Strata is starting
+	}
+	return tm, ""
+}
+
+// refuseNow adds a refusal to the planner's at once, until watchMoves
+// next decides.
+func (s *Strata) refuseNow(table, why string) {
+	m := s.Env.Sharding.RefusedTables()
+	m[table] = why
+	s.Env.Sharding.SetRefused(m)
 }
 
 // resumeMoves carries on the move restoreMoves found.
@@ -215,6 +271,35 @@ func (s *Strata) resumeMoves() {
 	if tm := s.move.Load(); tm != nil && !tm.running && !tm.finished.Load() {
 		s.runMove(tm)
 	}
+}
+
+// lead takes the lead lock of tm's move (shardops.TakeLead) for its mover.
+func (s *Strata) lead(tm *tableMove) error {
+	src := tm.moving.From.Shards()[0]
+	db, err := tm.dbs.Open(src)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(s.shardCtxOr(), 10*time.Second)
+	defer cancel()
+	lead, holder, err := shardops.TakeLead(ctx, db, tm.mover.Schema, tm.table)
+	if err != nil {
+		return err
+	}
+	if lead == nil {
+		return fmt.Errorf("another Strata leads a move of %s (its connection %d on cluster %s holds the lock %s)", tm.table, holder, src, shardops.LeadLockName(tm.mover.Schema, tm.table))
+	}
+	tm.mover.Lead = lead
+	return nil
+}
+
+// shardCtxOr is the control plane's context, or a background one before
+// Start made it.
+func (s *Strata) shardCtxOr() context.Context {
+	if s.shardCtx != nil {
+		return s.shardCtx
+	}
+	return context.Background()
 }
 
 // runMove runs the mover in the background; when it is done the table is
@@ -231,7 +316,17 @@ func (s *Strata) runMove(tm *tableMove) {
 		s.moveMu.Lock()
 		defer s.moveMu.Unlock()
 		tm.running = false
-		if err != nil {
+		switch {
+		case errors.Is(err, shardops.ErrLostLead):
+			tm.lost.Store(true)
+			tm.mover.ReleaseLead()
+			s.refuseNow(tm.table, fmt.Sprintf("table %s is moving between shards, and this Strata lost the lead of the move (its lock connection went): another Strata may lead it now; this one refuses the table's statements until it sees who does", tm.table))
+			s.Log.Error("online rebalance: lost the lead of the move; the table's statements are refused here until the move's leader is known", "table", tm.table, "err", err)
+			return
+		case err != nil && s.shardCtxOr().Err() != nil:
+			s.Log.Info("online rebalance paused: Strata is stopping; the next Strata to start, or another one running, takes it up", "table", tm.table, "marks", tm.moving.Marks())
+			return
+		case err != nil:
 			s.Log.Error("online rebalance stopped; each row stays where its mark places it: fix the cause, then resume with strata shards rebalance -online", "table", tm.table, "err", err, "marks", tm.moving.Marks())
 			return
 		}
@@ -299,6 +394,7 @@ func (s *Strata) finishMove(tm *tableMove) {
 		s.Log.Warn("online rebalance: the move's marks stay on a shard; the next start finds the move done and forgets them", "table", tm.table, "err", err)
 	}
 	cancel()
+	tm.mover.ReleaseLead() // after the marks: no other Strata takes up a move that is done
 	tm.dbs.Close()
 	st := tm.mover.Status()
 	s.Log.Info("online rebalance done", "table", tm.table, "moved_rows", st.Moved, "batches", st.Batches, "retries", st.Retries)

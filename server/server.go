@@ -50,9 +50,13 @@ type Strata struct {
 	shards atomic.Pointer[sharding] // nil when no table is placed
 	// move is the last online rebalance (rebalance.go); moveMu
 	// serializes starting one and its end.
-	move       atomic.Pointer[tableMove]
-	moveMu     sync.Mutex
-	movers     sync.WaitGroup // the mover's goroutine, which Close waits for
+	move   atomic.Pointer[tableMove]
+	moveMu sync.Mutex
+	movers sync.WaitGroup // the mover's goroutine, which Close waits for
+	// movedTo: tables moved (here or by another Strata) to a layout the
+	// file does not give them, with that layout's spec (movewatch.go;
+	// guarded by moveMu).
+	movedTo    map[string]string
 	stopShards context.CancelFunc
 	// twoPhase is nil until transactions.mode is first twopc.
 	twoPhase atomic.Pointer[twoPhase]
@@ -145,12 +149,14 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 	if err != nil {
 		return nil, fmt.Errorf("tables: %w", err)
 	}
-	if err := s.restoreMoves(ctx, cfg, sh); err != nil {
+	refused, err := s.restoreMoves(ctx, cfg, sh)
+	if err != nil {
 		sh.close()
 		return nil, fmt.Errorf("resuming an online rebalance: %w", err)
 	}
 	s.shards.Store(sh)
 	s.Env.Sharding = planner.NewSharding(nil)
+	s.Env.Sharding.SetRefused(refused)
 	if sh != nil {
 		s.Env.Sharding.SetLayout(sh.layout)
 		sh.hooks(s.Env.Sharding)
@@ -200,6 +206,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 	go s.Admin.Switchover.Watch(shardCtx, failoverCooldown(cfg))
 	go s.twoPhase.Load().run(shardCtx, cfg.Transactions.ResolveInterval())
 	s.resumeMoves()
+	go s.watchMoves(shardCtx)
 	return s, nil
 }
 
@@ -273,6 +280,10 @@ func (s *Strata) Close() {
 	_ = s.httpSrv.Shutdown(ctx)
 	s.stopShards()
 	s.movers.Wait() // a batch under way ends first
+	if tm := s.move.Load(); tm != nil {
+		tm.mover.ReleaseLead() // another Strata may take the move up
+		tm.dbs.Close()
+	}
 	s.shards.Load().close()
 	s.twoPhase.Load().close()
 	s.Monitor.Stop()

@@ -73,6 +73,16 @@ type OnlineMove struct {
 	Retries int
 	// Moved, when set, is told of each batch's moved rows (metrics).
 	Moved func(n int64)
+	// Lead is the lock that makes this Strata the move's leader
+	// (TakeLead); Run takes it when nil, and keeps it: a failed move stays
+	// this Strata's to resume, and a done one is given up (ReleaseLead)
+	// once its marks are gone.
+	Lead *Lead
+	// Announce is how long Run waits after recording the move, before
+	// the first batch, so every other Strata sees it and refuses the
+	// table's statements (they look every few seconds) rather than place
+	// keys by a layout the batches change.
+	Announce time.Duration
 	// FromSpec and ToSpec describe the two placements (the config
 	// entries, as JSON). They are kept with each source's mark in
 	// strata.rebalance_marks on the source, so a Strata that restarts
@@ -143,8 +153,26 @@ func (mv *OnlineMove) run(ctx context.Context) error {
 	if tc.shardKey < 0 {
 		return fmt.Errorf("%s.%s has no column %s, its shard key, that rebalance can copy", mv.Schema, mv.Table, key)
 	}
-	if err := mv.record(ctx, sources); err != nil {
+	if mv.Lead == nil {
+		lead, holder, err := TakeLead(ctx, first, mv.Schema, mv.Table)
+		if err != nil {
+			return err
+		}
+		if lead == nil {
+			return fmt.Errorf("another Strata leads the move of %s (its connection %d on %s holds the lock %s); it goes on there", mv.Table, holder, sources[0], LeadLockName(mv.Schema, mv.Table))
+		}
+		mv.Lead = lead
+	}
+	fresh, err := mv.record(ctx, sources)
+	if err != nil {
 		return err
+	}
+	if fresh && mv.Announce > 0 {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(mv.Announce):
+		}
 	}
 	for _, src := range sources {
 		if err := mv.walk(ctx, tc, src); err != nil {
@@ -256,6 +284,9 @@ func retryable(err error) bool {
 // moveBatch moves the rows of src with keys in (mark, next] (no upper
 // bound when next is "") inside the table's fence.
 func (mv *OnlineMove) moveBatch(ctx context.Context, tc *tableColumns, src, mark, next string) error {
+	if err := mv.Lead.Check(ctx); err != nil {
+		return err
+	}
 	fence := mv.Moving.Fence()
 	if err := fence.Close(ctx, cmpOr(mv.FenceWait, 2*time.Second)); err != nil {
 		return err
@@ -513,6 +544,12 @@ func selectWhere(ctx context.Context, q querier, schema, table string, tc *table
 	return out, rows.Err()
 }
 
+// ReleaseLead gives up the move's lead lock.
+func (mv *OnlineMove) ReleaseLead() {
+	mv.Lead.Release()
+	mv.Lead = nil
+}
+
 // markAll is the mark of a source shard whose rows have all moved.
 const markAll = "all"
 
@@ -531,30 +568,34 @@ var marksDDL = []string{
 // record creates the mark of the move on every source where it is
 // missing. A mark left by a move between other placements (one that
 // never ended) fails the move: its rows are split between those.
-func (mv *OnlineMove) record(ctx context.Context, sources []string) error {
+func (mv *OnlineMove) record(ctx context.Context, sources []string) (fresh bool, err error) {
 	for _, src := range sources {
 		db, err := mv.Open(src)
 		if err != nil {
-			return err
+			return false, err
 		}
 		for _, q := range marksDDL {
 			if _, err := db.ExecContext(ctx, q); err != nil {
-				return fmt.Errorf("creating %s on %s: %w", marksTable, src, err)
+				return false, fmt.Errorf("creating %s on %s: %w", marksTable, src, err)
 			}
 		}
-		if _, err := db.ExecContext(ctx, "INSERT IGNORE INTO "+marksTable+" (schema_name, table_name, from_layout, to_layout) VALUES (?, ?, ?, ?)",
-			mv.Schema, mv.Table, mv.FromSpec, mv.ToSpec); err != nil {
-			return fmt.Errorf("recording the move on %s: %w", src, err)
+		res, err := db.ExecContext(ctx, "INSERT IGNORE INTO "+marksTable+" (schema_name, table_name, from_layout, to_layout) VALUES (?, ?, ?, ?)",
+			mv.Schema, mv.Table, mv.FromSpec, mv.ToSpec)
+		if err != nil {
+			return false, fmt.Errorf("recording the move on %s: %w", src, err)
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			fresh = true
 		}
 		var from, to string
 		if err := db.QueryRowContext(ctx, "SELECT from_layout, to_layout FROM "+marksTable+" WHERE schema_name = ? AND table_name = ?", mv.Schema, mv.Table).Scan(&from, &to); err != nil {
-			return fmt.Errorf("reading the move's record on %s: %w", src, err)
+			return false, fmt.Errorf("reading the move's record on %s: %w", src, err)
 		}
 		if from != mv.FromSpec || to != mv.ToSpec {
-			return fmt.Errorf("shard %s holds the record of an unfinished move of %s between other layouts (from %s to %s): finish that one first", src, mv.Table, from, to)
+			return false, fmt.Errorf("shard %s holds the record of an unfinished move of %s between other layouts (from %s to %s): finish that one first", src, mv.Table, from, to)
 		}
 	}
-	return nil
+	return fresh, nil
 }
 
 // PendingMove is an online move a Strata started and that did not end:

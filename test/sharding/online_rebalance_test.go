@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/strata-proxy/strata/config"
+	"github.com/strata-proxy/strata/server"
 	"github.com/strata-proxy/strata/shard"
 	"github.com/strata-proxy/strata/shardops"
 	"github.com/strata-proxy/strata/test/testenv"
@@ -499,4 +500,140 @@ func TestOnlineRebalanceResumesAfterARestart(t *testing.T) {
 func isMoving(m shard.Method) bool {
 	_, ok := m.(*shard.Moving)
 	return ok
+}
+
+// Two Strata in front of the same shards. While the first moves a table,
+// the second refuses its statements (it would place keys by a layout the
+// batches change) — from before the first batch on. When the first stops
+// mid-move, the second takes the move over and finishes it; then, its
+// own file still naming the old layout, it refuses the table until the
+// file says the new one and is reloaded.
+func TestOnlineRebalanceWithTwoStrata(t *testing.T) {
+	strataDB(t)
+	const before = `twins: {shard_key: id, method: hash, shards: {s0: "-80", s1: "80-"}}`
+	const after = `twins: {shard_key: id, method: hash, shards: {s0: "-40", s1: "40-80", s2: "80-c0", s3: "c0-"}}`
+	const rows = 1000
+	for _, sh := range shardNames {
+		direct[sh].Exec("DROP TABLE IF EXISTS blog.twins")
+		direct[sh].Exec("DELETE FROM strata.rebalance_marks WHERE schema_name = 'blog' AND table_name = 'twins'")
+	}
+	createOn(t, "CREATE TABLE blog.twins (id BIGINT PRIMARY KEY, v INT NOT NULL)", "blog.twins", shardNames...)
+	start := func(dir string) *server.Strata {
+		movesConfig(t, dir, before)
+		cfg, err := config.Load(filepath.Join(dir, "strata.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := startConfig(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	dirA, dirB := t.TempDir(), t.TempDir()
+	a, b := start(dirA), start(dirB)
+	closedA := false
+	defer func() {
+		if !closedA {
+			a.Close()
+		}
+		b.Close()
+	}()
+	dbA, dbB := openStrata(t, a.MySQLAddr()), openStrata(t, b.MySQLAddr())
+	var values []string
+	for id := 1; id <= rows; id++ {
+		values = append(values, fmt.Sprintf("(%d, %d)", id, id))
+	}
+	if _, err := dbA.Exec("INSERT INTO twins (id, v) VALUES " + strings.Join(values, ", ")); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(15 * time.Second); a.Env.Sharding.Layout().Table("twins").KeyType != shard.KeyTypeInteger; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the key type of twins was not learned within 15 s")
+		}
+	}
+
+	movesConfig(t, dirA, after)
+	adminA, adminB := "http://"+a.AdminAddr(), "http://"+b.AdminAddr()
+	if code, body := testenv.PostJSON(t, adminA+"/api/rebalance?table=twins&batch=20", ""); code != 202 {
+		t.Fatalf("POST /api/rebalance to the first Strata: %d %v", code, body)
+	}
+	status := func(admin string) shardops.MoveStatus {
+		var st shardops.MoveStatus
+		_, raw := testenv.GetAs(t, admin+"/api/rebalance", "", "")
+		json.Unmarshal([]byte(raw), &st)
+		return st
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		var v int
+		err := dbB.QueryRow("SELECT v FROM twins WHERE id = 7").Scan(&v)
+		if err != nil && strings.Contains(err.Error(), "led by another Strata") {
+			if st := status(adminA); st.Batches != 0 {
+				t.Fatalf("the second Strata refused the table only after %d batches of the first", st.Batches)
+			}
+			break
+		}
+		if err != nil || v != 7 || time.Now().After(deadline) {
+			t.Fatalf("the second Strata, while the first moves twins: v = %d, %v; want refused", v, err)
+		}
+	}
+	if code, body := testenv.PostJSON(t, adminB+"/api/rebalance?table=twins", ""); code != 409 || !strings.Contains(fmt.Sprint(body["error"]), "led by another Strata") {
+		t.Errorf("a second move of twins, on the second Strata: %d %v", code, body)
+	}
+
+	// The first Strata stops after a few batches; the second takes over.
+	for deadline := time.Now().Add(30 * time.Second); status(adminA).Batches < 3; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) || status(adminA).State != shardops.MoveRunning {
+			t.Fatalf("waiting for 3 batches: %+v", status(adminA))
+		}
+	}
+	a.Close()
+	closedA = true
+	var st shardops.MoveStatus
+	for deadline := time.Now().Add(30 * time.Second); st.State != shardops.MoveDone; time.Sleep(50 * time.Millisecond) {
+		if st = status(adminB); st.State == shardops.MoveFailed || time.Now().After(deadline) {
+			t.Fatalf("the second Strata did not take the move over and finish it: %+v", st)
+		}
+	}
+	if st.Moved == 0 {
+		t.Errorf("the second Strata moved no row: %+v", st)
+	}
+	layout, open := controlPlaneOf(t, strings.Replace(times.strataYAML(strataAddr, strataAdmin), "tables:\n", "tables:\n  "+after+"\n", 1))
+	for _, r := range shardops.Verify(t.Context(), layout, open, "blog", "twins", 3) {
+		if r.Misplaced != 0 || r.Error != "" {
+			t.Errorf("verify after the move: %+v", r)
+		}
+	}
+
+	// Its file still says the old layout: refused until it says the new.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		var v int
+		err := dbB.QueryRow("SELECT v FROM twins WHERE id = 7").Scan(&v)
+		if err != nil && strings.Contains(err.Error(), "config file does not place it so") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the move, with the old layout in its file, the second Strata answers v = %d, %v; want refused", v, err)
+		}
+	}
+	movesConfig(t, dirB, after)
+	if _, _, err := b.ReloadFile(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		var n, sum int64
+		err := dbB.QueryRow("SELECT COUNT(*), SUM(v - id) FROM twins").Scan(&n, &sum)
+		if err == nil && n == rows && sum == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the reload the second Strata counts %d rows (sum %d), %v; want %d", n, sum, err, rows)
+		}
+	}
+	for id := 1; id <= rows; id += 37 {
+		var v int
+		if err := dbB.QueryRow("SELECT v FROM twins WHERE id = ?", id).Scan(&v); err != nil || v != id {
+			t.Errorf("row %d through the second Strata after the move: %d, %v", id, v, err)
+		}
+	}
 }
