@@ -20,7 +20,7 @@ func movingEvents(t *testing.T, s *Sharding, markKey int64) *shard.Moving {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := shard.NewMoving(l.Table("events").Method, to)
+	m, err := shard.NewMoving(l.Table("events").Method, to, shard.IntegerOrder)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestPlanWhileATableMoves(t *testing.T) {
 	// would not follow.
 	l := s.Layout()
 	to, _ := shard.NewHash("entries", "id", map[string]string{"s0": "-80", "s1": "80-c0", "s2": "c0-"})
-	m, _ := shard.NewMoving(l.Table("entries").Method, to)
+	m, _ := shard.NewMoving(l.Table("entries").Method, to, shard.IntegerOrder)
 	next, _ := l.WithMethod("entries", m)
 	s.SetLayout(next)
 	if _, err := plan(t, s, "SELECT * FROM entries e JOIN likes l ON e.id = l.entry_id WHERE e.id = 42"); err == nil || !strings.Contains(err.Error(), "not sharded the same way") {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/strata-proxy/strata/admin"
 	"github.com/strata-proxy/strata/config"
+	"github.com/strata-proxy/strata/engine"
 	"github.com/strata-proxy/strata/shard"
 	"github.com/strata-proxy/strata/shardops"
 )
@@ -121,9 +122,15 @@ func (s *Strata) prepareMove(table string, batch int) (*tableMove, error) {
 		return nil, fmt.Errorf("the config file does not list table %s", table)
 	case cur.KeyType == shard.KeyTypeUnknown:
 		return nil, fmt.Errorf("the type of the shard key of %s is not known yet (Strata asks a shard for it after start and after a reload): try again in a few seconds", table)
-	case cur.KeyType != shard.KeyTypeInteger:
-		return nil, fmt.Errorf("table %s has a %s shard key: online moves walk integer keys only (the servers' order of other keys is not one Strata reproduces exactly); use the offline steps in docs/sharding.md", table, cur.KeyType)
-	case specOf(s.CurrentConfig().Tables[table]) == specOf(target):
+	}
+	order, orderName, err := keyOrder(cur)
+	if err != nil {
+		return nil, fmt.Errorf("table %s: %w; use the offline steps in docs/sharding.md", table, err)
+	}
+	if _, err := shard.NewMoving(cur.Method, cur.Method, order); err != nil {
+		return nil, fmt.Errorf("table %s: %w; use the offline steps in docs/sharding.md", table, err)
+	}
+	if specOf(s.CurrentConfig().Tables[table]) == specOf(target) {
 		return nil, fmt.Errorf("the config file places table %s as Strata does now: change its shards: in the file first", table)
 	}
 	var lookup shard.Lookup // only built into lookup methods here, not read
@@ -138,17 +145,44 @@ func (s *Strata) prepareMove(table string, batch int) (*tableMove, error) {
 	if nt == nil || nt.Placement != shard.PlaceSharded {
 		return nil, fmt.Errorf("the config file does not shard table %s: online moves go from one sharded layout to another", table)
 	}
-	moving, err := shard.NewMoving(cur.Method, nt.Method)
+	moving, err := shard.NewMoving(cur.Method, nt.Method, order)
 	if err != nil {
 		return nil, fmt.Errorf("table %s: %w", table, err)
 	}
-	return s.newTableMove(cfg, table, moving, specOf(s.CurrentConfig().Tables[table]), specOf(target), batch), nil
+	return s.newTableMove(cfg, table, moving, specOf(s.CurrentConfig().Tables[table]), specOf(target), orderName, batch), nil
 }
 
-func (s *Strata) newTableMove(cfg *config.Config, table string, moving *shard.Moving, fromSpec, toSpec string, batch int) *tableMove {
+// keyOrder is the order an online move walks t's key in, and its name
+// (recorded with the marks): the servers' order, which Strata must
+// reproduce exactly — integers, and text in a collation it has the
+// server's weights of.
+func keyOrder(t *shard.Table) (shard.KeyOrder, string, error) {
+	switch t.KeyType {
+	case shard.KeyTypeInteger:
+		return shard.IntegerOrder, shardops.IntegerKeys, nil
+	case shard.KeyTypeText:
+		o, err := orderNamed(t.KeyCollation)
+		return o, t.KeyCollation, err
+	}
+	return nil, "", fmt.Errorf("its shard key (%s) cannot be walked in the servers' order: online moves take integer keys and text keys in an exactly reproduced collation", t.KeyType)
+}
+
+// orderNamed is the key order a move recorded by name.
+func orderNamed(name string) (shard.KeyOrder, error) {
+	if name == shardops.IntegerKeys {
+		return shard.IntegerOrder, nil
+	}
+	c, err := engine.ExactCollation(name)
+	if err != nil {
+		return nil, fmt.Errorf("its text key's collation %s: %w", name, err)
+	}
+	return shard.TextOrder(c.Compare), nil
+}
+
+func (s *Strata) newTableMove(cfg *config.Config, table string, moving *shard.Moving, fromSpec, toSpec, keyOrder string, batch int) *tableMove {
 	dbs := shardops.NewDBs(cfg)
 	dbs.PrimaryOf = s.primaryOf
-	mover := &shardops.OnlineMove{Open: dbs.Open, Schema: cfg.Schema, Table: table, Moving: moving, Batch: batch,
+	mover := &shardops.OnlineMove{Open: dbs.Open, Schema: cfg.Schema, Table: table, Moving: moving, Batch: batch, KeyOrder: keyOrder,
 		FromSpec: fromSpec, ToSpec: toSpec, Moved: func(n int64) { s.Metrics.RebalancedRows(table, n) }}
 	return &tableMove{table: table, target: toSpec, moving: moving, mover: mover, dbs: dbs}
 }
@@ -231,7 +265,11 @@ func (s *Strata) adoptMove(ctx context.Context, cfg *config.Config, sh *sharding
 	if err != nil {
 		return nil, fmt.Sprintf("table %s is moving between shards (an online rebalance), and this Strata cannot read the move's new layout: %v", p.Table, err)
 	}
-	moving, err := shard.NewMoving(from, to)
+	order, err := orderNamed(p.KeyOrder)
+	var moving *shard.Moving
+	if err == nil {
+		moving, err = shard.NewMoving(from, to, order)
+	}
 	if err == nil {
 		err = p.Restore(moving)
 	}
@@ -241,7 +279,7 @@ func (s *Strata) adoptMove(ctx context.Context, cfg *config.Config, sh *sharding
 	if mine := s.move.Load(); mine != nil && !mine.finished.Load() && !mine.lost.Load() && mine.table != p.Table {
 		return nil, fmt.Sprintf("table %s is moving between shards (an online rebalance) that no Strata leads, and this one leads the move of %s: it takes this one up when that ends", p.Table, mine.table)
 	}
-	tm := s.newTableMove(cfg, p.Table, moving, p.From, p.To, 0)
+	tm := s.newTableMove(cfg, p.Table, moving, p.From, p.To, p.KeyOrder, 0)
 	if err := s.lead(tm); err != nil {
 		tm.dbs.Close()
 		return nil, fmt.Sprintf("table %s is moving between shards (an online rebalance) led by another Strata: send its statements through that Strata until the move ends (%v)", p.Table, err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -18,28 +17,67 @@ import (
 // each row has one owner at every moment. Keys both methods place alike
 // never move.
 //
-// Only integer keys move online: the walk reads the next batch with
-// "key > mark ORDER BY key" on the servers, and only for integers is the
-// servers' order one Strata reproduces exactly.
+// The walk reads the next batch with "key > mark ORDER BY key" on the
+// servers, so Strata must order keys exactly as they do (KeyOrder):
+// integers, and text in a collation Strata reproduces exactly.
 type Moving struct {
 	From, To Method
 	shards   []string
-	// marks holds, per shard of From, the highest key of its rows moved
-	// (nil before its first batch; the largest key once all are): each
-	// source shard is walked on its own, so a failed batch on one leaves
-	// the others' placement as it is.
-	marks map[string]*atomic.Pointer[intKey]
+	order    KeyOrder
+	// marks holds, per shard of From, how far the walk of its rows got:
+	// each source shard is walked on its own, so a failed batch on one
+	// leaves the others' placement as it is.
+	marks map[string]*atomic.Pointer[mark]
 	fence Fence
 }
 
-// allKeys is the mark of a source shard every key of which has moved.
-var allKeys = intKey{u: math.MaxUint64, big: true}
+// mark is a source shard's progress: every key up to key has moved (all:
+// every key has).
+type mark struct {
+	key Value
+	all bool
+}
+
+// KeyOrder compares two shard-key values as the servers order the key
+// column; an error for a value the order cannot place (a number for a
+// text key, which MariaDB compares as a number).
+type KeyOrder func(a, b Value) (int, error)
+
+// IntegerOrder orders integer keys (and quoted integers, as MariaDB
+// compares them with an integer column).
+func IntegerOrder(a, b Value) (int, error) {
+	x, err := a.asInt()
+	if err != nil {
+		return 0, err
+	}
+	y, err := b.asInt()
+	if err != nil {
+		return 0, err
+	}
+	return x.compare(y), nil
+}
+
+// TextOrder orders text keys by compare, the key column's collation as
+// the servers compare it.
+func TextOrder(compare func(a, b []byte) int) KeyOrder {
+	return func(a, b Value) (int, error) {
+		x, err := a.asString()
+		if err != nil {
+			return 0, err
+		}
+		y, err := b.asString()
+		if err != nil {
+			return 0, err
+		}
+		return compare([]byte(x), []byte(y)), nil
+	}
+}
 
 // NewMoving starts a move from one method to another for the same key
-// column. Lookup and date methods do not move online: a lookup table's
-// keys move by editing its entries, and date tables live in period
-// tables.
-func NewMoving(from, to Method) (*Moving, error) {
+// column, whose keys order compares. Lookup and date methods do not move
+// online: a lookup table's keys move by editing its entries, and date
+// tables live in period tables.
+func NewMoving(from, to Method, order KeyOrder) (*Moving, error) {
 	for _, m := range []Method{from, to} {
 		switch m.(type) {
 		case *Moving:
@@ -54,17 +92,20 @@ func NewMoving(from, to Method) (*Moving, error) {
 	if from.Key() != to.Key() {
 		return nil, fmt.Errorf("the shard key changes from %s to %s: a move keeps the key column", from.Key(), to.Key())
 	}
+	if order == nil {
+		return nil, errors.New("no order of the shard key to walk it by")
+	}
 	shards := slices.Clone(from.Shards())
 	for _, s := range to.Shards() {
 		if !slices.Contains(shards, s) {
 			shards = append(shards, s)
 		}
 	}
-	marks := map[string]*atomic.Pointer[intKey]{}
+	marks := map[string]*atomic.Pointer[mark]{}
 	for _, s := range from.Shards() {
-		marks[s] = new(atomic.Pointer[intKey])
+		marks[s] = new(atomic.Pointer[mark])
 	}
-	return &Moving{From: from, To: to, shards: shards, marks: marks}, nil
+	return &Moving{From: from, To: to, shards: shards, order: order, marks: marks}, nil
 }
 
 // Name is the method's name in the new placement.
@@ -133,42 +174,50 @@ func (m *Moving) Passed(v Value) (bool, error) {
 }
 
 func (m *Moving) passed(from string, v Value) (bool, error) {
-	mark := m.marks[from]
-	if mark == nil {
+	mk := m.marks[from]
+	if mk == nil {
 		return false, fmt.Errorf("shard %s is not a shard of the placement the rows move from", from)
 	}
-	k, err := v.asInt()
-	if err != nil {
-		return false, err
+	p := mk.Load()
+	switch {
+	case p == nil:
+		if _, err := m.order(v, v); err != nil {
+			return false, err // not a key this walk can place
+		}
+		return false, nil
+	case p.all:
+		return true, nil
 	}
-	p := mark.Load()
-	return p != nil && k.compare(*p) <= 0, nil
+	c, err := m.order(v, p.key)
+	return err == nil && c <= 0, err
 }
 
 // SetMark records that every key up to v of the rows on shard from (a
 // shard of From) is placed by To. Call it only while the fence is
 // closed, after those rows have moved; the mark only rises.
 func (m *Moving) SetMark(from string, v Value) error {
-	mark := m.marks[from]
-	if mark == nil {
+	mk := m.marks[from]
+	if mk == nil {
 		return fmt.Errorf("shard %s is not a shard of the placement the rows move from", from)
 	}
-	k, err := v.asInt()
-	if err != nil {
+	if _, err := m.order(v, v); err != nil {
 		return fmt.Errorf("moving mark %s: %w", v, err)
 	}
-	if old := mark.Load(); old != nil && k.compare(*old) < 0 {
-		return fmt.Errorf("moving mark %s of shard %s is below its current mark %s", v, from, old)
+	if old := mk.Load(); old != nil {
+		c, err := m.order(v, old.key)
+		if old.all || err != nil || c < 0 {
+			return fmt.Errorf("moving mark %s of shard %s is below its current mark", v, from)
+		}
 	}
-	mark.Store(&k)
+	mk.Store(&mark{key: v})
 	return nil
 }
 
 // FinishShard records that every key of shard from's rows is placed by
 // To (the last batch there had no upper bound).
 func (m *Moving) FinishShard(from string) {
-	if mark := m.marks[from]; mark != nil {
-		mark.Store(&allKeys)
+	if mk := m.marks[from]; mk != nil {
+		mk.Store(&mark{all: true})
 	}
 }
 
@@ -181,30 +230,47 @@ func (m *Moving) Finish() {
 
 // Done reports whether every source shard is finished.
 func (m *Moving) Done() bool {
-	for _, mark := range m.marks {
-		if p := mark.Load(); p == nil || *p != allKeys {
+	for _, mk := range m.marks {
+		if p := mk.Load(); p == nil || !p.all {
 			return false
 		}
 	}
 	return true
 }
 
+// MarkOf is shard from's progress: the highest key moved off it (set
+// false before its first batch), or all when every key has.
+func (m *Moving) MarkOf(from string) (key Value, set, all bool) {
+	mk := m.marks[from]
+	if mk == nil {
+		return Value{}, false, false
+	}
+	p := mk.Load()
+	if p == nil {
+		return Value{}, false, false
+	}
+	return p.key, true, p.all
+}
+
 // Marks shows each source shard's mark: "" before its first batch,
-// "all" once finished, else the highest key moved.
+// "(all)" once finished, else the highest key moved.
 func (m *Moving) Marks() map[string]string {
 	out := make(map[string]string, len(m.marks))
-	for s, mark := range m.marks {
-		switch p := mark.Load(); {
+	for s, mk := range m.marks {
+		switch p := mk.Load(); {
 		case p == nil:
 			out[s] = ""
-		case *p == allKeys:
-			out[s] = "all"
+		case p.all:
+			out[s] = MarkAll
 		default:
-			out[s] = p.String()
+			out[s] = string(p.key.Canonical())
 		}
 	}
 	return out
 }
+
+// MarkAll is how Marks shows a finished source shard.
+const MarkAll = "(all)"
 
 // Fence is the gate statements on the table pass while it moves.
 func (m *Moving) Fence() *Fence { return &m.fence }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -20,7 +21,7 @@ func TestMovingPlacesByTheMark(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := NewMoving(from, to)
+	m, err := NewMoving(from, to, IntegerOrder)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +78,7 @@ func TestMovingPlacesByTheMark(t *testing.T) {
 func TestMovingHashToANewCluster(t *testing.T) {
 	from, _ := NewHash("events", "id", map[string]string{"s0": "-80", "s1": "80-"})
 	to, _ := NewHash("events", "id", map[string]string{"s0": "-80", "s1": "80-c0", "s2": "c0-"})
-	m, err := NewMoving(from, to)
+	m, err := NewMoving(from, to, IntegerOrder)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +129,7 @@ func TestMovingRefuses(t *testing.T) {
 	r, _ := NewRange("events", "id", map[string]string{"s0": "..1000", "s1": "1000.."})
 	other, _ := NewRange("events", "user_id", map[string]string{"s0": "..1000", "s1": "1000.."})
 	look, _ := NewLookupMethod("orders", Config{ShardKey: "customer_id", Method: MethodLookup, Shards: []string{"s0", "s1"}, LookupTable: "customer_shards", Lookup: mapLookup{}})
-	moving, _ := NewMoving(r, r)
+	moving, _ := NewMoving(r, r, IntegerOrder)
 	tests := []struct {
 		name     string
 		from, to Method
@@ -141,9 +142,55 @@ func TestMovingRefuses(t *testing.T) {
 		if tt.from == nil || tt.to == nil {
 			t.Fatalf("%s: a method did not build", tt.name)
 		}
-		if _, err := NewMoving(tt.from, tt.to); err == nil {
+		if _, err := NewMoving(tt.from, tt.to, IntegerOrder); err == nil {
 			t.Errorf("%s: NewMoving accepted it", tt.name)
 		}
+	}
+}
+
+// A text key moves in its collation's order: the mark places every
+// spelling the collation finds equal alike, and a number, which MariaDB
+// compares with a text column as a number, is not placed.
+func TestMovingTextKeys(t *testing.T) {
+	from, _ := NewKeyRange("members", "name", map[string]string{"s0": "..n", "s1": "n.."})
+	to, _ := NewKeyRange("members", "name", map[string]string{"s0": "..g", "s1": "g.."})
+	fold := func(a, b []byte) int { return strings.Compare(strings.ToLower(string(a)), strings.ToLower(string(b))) }
+	m, err := NewMoving(from, to, TextOrder(fold))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.SetMark("s0", String("hank")); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		key  Value
+		want string
+	}{
+		{String("hank"), "s1"}, // the mark itself has moved
+		{String("ha"), "s1"},
+		{String("kim"), "s0"},   // above the mark: not moved yet
+		{String("alice"), "s0"}, // never moves
+	}
+	for _, tt := range tests {
+		if got, err := m.ShardFor(tt.key); err != nil || got != tt.want {
+			t.Errorf("ShardFor(%v) = %q, %v; want %q", tt.key, got, err, tt.want)
+		}
+	}
+	if got, _ := m.Passed(String("HANK")); !got {
+		t.Error("'HANK', equal to the mark in the key's collation, is not passed")
+	}
+	if err := m.SetMark("s0", String("Gus")); err == nil {
+		t.Error("the mark went down from hank to Gus")
+	}
+	if _, err := m.Passed(Int(5)); !errors.Is(err, ErrKeyType) {
+		t.Errorf("a number for a text key: %v, want ErrKeyType", err)
+	}
+	if got := m.Marks(); got["s0"] != "hank" || got["s1"] != "" {
+		t.Errorf("Marks = %v", got)
+	}
+	m.FinishShard("s0")
+	if _, _, all := m.MarkOf("s0"); !all || m.Marks()["s0"] != MarkAll || m.Done() {
+		t.Errorf("after s0 finished: marks %v, done %v", m.Marks(), m.Done())
 	}
 }
 

@@ -83,6 +83,9 @@ type OnlineMove struct {
 	// table's statements (they look every few seconds) rather than place
 	// keys by a layout the batches change.
 	Announce time.Duration
+	// KeyOrder names the order the walk follows: "integer", or the text
+	// key column's collation (shard.KeyOrder; recorded with the marks).
+	KeyOrder string
 	// FromSpec and ToSpec describe the two placements (the config
 	// entries, as JSON). They are kept with each source's mark in
 	// strata.rebalance_marks on the source, so a Strata that restarts
@@ -189,56 +192,85 @@ func (mv *OnlineMove) walk(ctx context.Context, tc *tableColumns, src string) er
 		return err
 	}
 	for {
-		mark := mv.Moving.Marks()[src]
-		if mark == markAll {
+		key, set, all := mv.Moving.MarkOf(src)
+		if all {
 			return nil
 		}
-		next, err := mv.nextKey(ctx, db, mark)
+		var after *shard.Value
+		if set {
+			after = &key
+		}
+		next, err := mv.nextKey(ctx, db, after)
 		if err != nil {
 			return err
 		}
-		if err := mv.retry(ctx, func() error { return mv.moveBatch(ctx, tc, src, mark, next) }); err != nil {
+		if err := mv.retry(ctx, func() error { return mv.moveBatch(ctx, tc, src, after, next) }); err != nil {
 			return err
 		}
 	}
 }
 
-// nextKey is the key of the Batch-th row after mark on a source ("" when
-// fewer rows follow: the next batch is its last, without an upper bound).
-func (mv *OnlineMove) nextKey(ctx context.Context, db *sql.DB, mark string) (string, error) {
-	where, args := mv.after(mark)
-	var next sql.NullString
+// nextKey is the key of the Batch-th row after the mark on a source (nil
+// when fewer rows follow: the next batch is its last, without an upper
+// bound).
+func (mv *OnlineMove) nextKey(ctx context.Context, db *sql.DB, after *shard.Value) (*shard.Value, error) {
+	where, args := mv.after(after)
+	var next []byte
 	q := "SELECT " + quoteIdent(mv.Moving.Key()) + " FROM " + qualified(mv.Schema, mv.Table) + " WHERE " + where +
 		" ORDER BY " + quoteIdent(mv.Moving.Key()) + " LIMIT 1 OFFSET " + strconv.Itoa(mv.batch()-1)
 	err := db.QueryRowContext(ctx, q, args...).Scan(&next)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
+		return nil, nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("finding the next batch: %w", err)
+		return nil, fmt.Errorf("finding the next batch: %w", err)
 	}
-	return next.String, nil
+	v := KeyValue(mv.KeyOrder, next)
+	return &v, nil
 }
 
-// after is the condition "key above mark" and its argument.
-func (mv *OnlineMove) after(mark string) (string, []any) {
+// after is the condition "key above the mark" and its argument.
+func (mv *OnlineMove) after(mark *shard.Value) (string, []any) {
 	k := quoteIdent(mv.Moving.Key())
-	if mark == "" {
+	if mark == nil {
 		return k + " IS NOT NULL", nil
 	}
-	return k + " > ?", []any{integerArg(mark)}
+	return k + " > ?", []any{keyArg(*mark)}
 }
 
-// integerArg passes a key to the server as the integer it is, not as a
-// string it would compare as a double (and round above 2^53).
-func integerArg(s string) any {
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+// IntegerKeys is the KeyOrder of integer keys.
+const IntegerKeys = "integer"
+
+// KeyValue reads a key the server returned (or a recorded mark) as a
+// value of the walk's order: an integer, or text.
+func KeyValue(order string, raw []byte) shard.Value {
+	if order == IntegerKeys {
+		s := string(raw)
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return shard.Int(n)
+		}
+		if u, err := strconv.ParseUint(s, 10, 64); err == nil {
+			return shard.Uint(u)
+		}
+	}
+	return shard.String(string(raw))
+}
+
+// keyArg passes a key to the server as what it is: an integer as an
+// integer, not as a string it would compare as a double (and round above
+// 2^53); text as text, which the server compares in the column's
+// collation, the order the walk follows.
+func keyArg(v shard.Value) any {
+	if n, ok := v.Int64(); ok {
 		return n
 	}
-	if u, err := strconv.ParseUint(s, 10, 64); err == nil {
+	if u, ok := v.Uint64(); ok {
 		return u
 	}
-	return s
+	if s, ok := v.Str(); ok {
+		return s
+	}
+	return string(v.Canonical())
 }
 
 func (mv *OnlineMove) batch() int { return cmpOr(mv.Batch, 500) }
@@ -281,9 +313,10 @@ func retryable(err error) bool {
 	return errors.Is(err, shard.ErrFenceBusy) || errors.Is(err, mysql.ErrInvalidConn) || errors.Is(err, sql.ErrConnDone)
 }
 
-// moveBatch moves the rows of src with keys in (mark, next] (no upper
-// bound when next is "") inside the table's fence.
-func (mv *OnlineMove) moveBatch(ctx context.Context, tc *tableColumns, src, mark, next string) error {
+// moveBatch moves the rows of src with keys in (after, next] (no lower
+// bound when after is nil, no upper when next is) inside the table's
+// fence.
+func (mv *OnlineMove) moveBatch(ctx context.Context, tc *tableColumns, src string, after, next *shard.Value) error {
 	if err := mv.Lead.Check(ctx); err != nil {
 		return err
 	}
@@ -302,10 +335,10 @@ func (mv *OnlineMove) moveBatch(ctx context.Context, tc *tableColumns, src, mark
 		return err
 	}
 	defer b.rollback()
-	where, args := mv.after(mark)
-	if next != "" {
+	where, args := mv.after(after)
+	if next != nil {
 		where += " AND " + quoteIdent(mv.Moving.Key()) + " <= ?"
-		args = append(args, integerArg(next))
+		args = append(args, keyArg(*next))
 	}
 	rows, err := selectWhere(bctx, b.src, mv.Schema, mv.Table, tc, where+" FOR UPDATE", args)
 	if err != nil {
@@ -319,19 +352,20 @@ func (mv *OnlineMove) moveBatch(ctx context.Context, tc *tableColumns, src, mark
 	if err != nil {
 		return err
 	}
-	newMark := next
-	if next == "" {
-		newMark = markAll
+	var newMark []byte
+	if next != nil {
+		newMark = next.Canonical()
 	}
-	if _, err := b.src.ExecContext(bctx, "UPDATE "+marksTable+" SET mark = ? WHERE schema_name = ? AND table_name = ?", newMark, mv.Schema, mv.Table); err != nil {
+	if _, err := b.src.ExecContext(bctx, "UPDATE "+marksTable+" SET mark = ?, finished = ? WHERE schema_name = ? AND table_name = ?",
+		newMark, next == nil, mv.Schema, mv.Table); err != nil {
 		return fmt.Errorf("recording the move's mark on %s: %w", src, err)
 	}
 	if err := b.commit(bctx, mv, tc); err != nil {
 		return err
 	}
-	if next == "" {
+	if next == nil {
 		mv.Moving.FinishShard(src)
-	} else if err := mv.Moving.SetMark(src, markValue(next)); err != nil {
+	} else if err := mv.Moving.SetMark(src, *next); err != nil {
 		return err
 	}
 	mv.update(func(st *MoveStatus) { st.Batches++; st.Moved += moved; st.Resolved += resolved })
@@ -341,16 +375,6 @@ func (mv *OnlineMove) moveBatch(ctx context.Context, tc *tableColumns, src, mark
 	return nil
 }
 
-func markValue(s string) shard.Value {
-	switch v := integerArg(s).(type) {
-	case int64:
-		return shard.Int(v)
-	case uint64:
-		return shard.Uint(v)
-	}
-	return shard.String(s)
-}
-
 // destinations groups the rows of a batch that leave src by the shard To
 // places them on. Rows that stay, and rows From does not place on src
 // (left there by hand: `strata shards verify` lists them), are left.
@@ -358,7 +382,7 @@ func (mv *OnlineMove) destinations(tc *tableColumns, src string, rows [][]any) (
 	out := map[string][][]any{}
 	for _, row := range rows {
 		raw, _ := row[tc.shardKey].([]byte)
-		v := markValue(string(raw))
+		v := KeyValue(mv.KeyOrder, raw)
 		from, err := mv.Moving.From.ShardFor(v)
 		if err != nil || from != src {
 			continue
@@ -550,9 +574,6 @@ func (mv *OnlineMove) ReleaseLead() {
 	mv.Lead = nil
 }
 
-// markAll is the mark of a source shard whose rows have all moved.
-const markAll = "all"
-
 // marksTable keeps, on each source shard, how far an online move of a
 // table got there: its mark is written in the transaction that deletes
 // the batch's rows, so it is never behind or ahead of them.
@@ -561,7 +582,8 @@ const marksTable = "`strata`.`rebalance_marks`"
 var marksDDL = []string{
 	"CREATE DATABASE IF NOT EXISTS `strata`",
 	"CREATE TABLE IF NOT EXISTS " + marksTable + " (schema_name VARCHAR(64) NOT NULL, table_name VARCHAR(64) NOT NULL," +
-		" from_layout TEXT NOT NULL, to_layout TEXT NOT NULL, mark VARCHAR(32) NOT NULL DEFAULT ''," +
+		" from_layout TEXT NOT NULL, to_layout TEXT NOT NULL, key_order VARCHAR(64) NOT NULL," +
+		" mark VARBINARY(3072) NULL, finished BOOL NOT NULL DEFAULT FALSE," +
 		" PRIMARY KEY (schema_name, table_name)) ENGINE=InnoDB",
 }
 
@@ -579,8 +601,8 @@ func (mv *OnlineMove) record(ctx context.Context, sources []string) (fresh bool,
 				return false, fmt.Errorf("creating %s on %s: %w", marksTable, src, err)
 			}
 		}
-		res, err := db.ExecContext(ctx, "INSERT IGNORE INTO "+marksTable+" (schema_name, table_name, from_layout, to_layout) VALUES (?, ?, ?, ?)",
-			mv.Schema, mv.Table, mv.FromSpec, mv.ToSpec)
+		res, err := db.ExecContext(ctx, "INSERT IGNORE INTO "+marksTable+" (schema_name, table_name, from_layout, to_layout, key_order) VALUES (?, ?, ?, ?, ?)",
+			mv.Schema, mv.Table, mv.FromSpec, mv.ToSpec, mv.KeyOrder)
 		if err != nil {
 			return false, fmt.Errorf("recording the move on %s: %w", src, err)
 		}
@@ -604,7 +626,14 @@ func (mv *OnlineMove) record(ctx context.Context, sources []string) (fresh bool,
 type PendingMove struct {
 	Table    string
 	From, To string // the placements' specs (OnlineMove.FromSpec, ToSpec)
-	Marks    map[string]string
+	KeyOrder string // OnlineMove.KeyOrder
+	Marks    map[string]PendingMark
+}
+
+// PendingMark is one source shard's recorded progress.
+type PendingMark struct {
+	Key      []byte // the highest key moved; nil before the first batch
+	Finished bool   // every key has moved
 }
 
 // PendingMoves reads the unfinished online moves of schema's tables from
@@ -620,7 +649,7 @@ func PendingMoves(ctx context.Context, open Opener, clusters []string, schema st
 			errs = append(errs, err)
 			continue
 		}
-		rows, err := db.QueryContext(ctx, "SELECT table_name, from_layout, to_layout, mark FROM "+marksTable+" WHERE schema_name = ?", schema)
+		rows, err := db.QueryContext(ctx, "SELECT table_name, from_layout, to_layout, key_order, mark, finished FROM "+marksTable+" WHERE schema_name = ?", schema)
 		var me *mysql.MySQLError
 		if errors.As(err, &me) && (me.Number == 1146 || me.Number == 1049) {
 			continue // no table (or schema): no move ever started here
@@ -630,21 +659,23 @@ func PendingMoves(ctx context.Context, open Opener, clusters []string, schema st
 			continue
 		}
 		for rows.Next() {
-			var table, from, to, mark string
-			if err := rows.Scan(&table, &from, &to, &mark); err != nil {
+			var table, from, to, keyOrder string
+			var mark []byte
+			var finished bool
+			if err := rows.Scan(&table, &from, &to, &keyOrder, &mark, &finished); err != nil {
 				errs = append(errs, err)
 				break
 			}
 			p := byTable[table]
 			if p == nil {
-				p = &PendingMove{Table: table, From: from, To: to, Marks: map[string]string{}}
+				p = &PendingMove{Table: table, From: from, To: to, KeyOrder: keyOrder, Marks: map[string]PendingMark{}}
 				byTable[table] = p
 				order = append(order, table)
 			}
-			if p.From != from || p.To != to {
-				errs = append(errs, fmt.Errorf("the records of the move of %s differ between shards (on %s: from %s to %s)", table, c, from, to))
+			if p.From != from || p.To != to || p.KeyOrder != keyOrder {
+				errs = append(errs, fmt.Errorf("the records of the move of %s differ between shards (on %s: from %s to %s by %s)", table, c, from, to, keyOrder))
 			}
-			p.Marks[c] = mark
+			p.Marks[c] = PendingMark{Key: mark, Finished: finished}
 		}
 		if err := rows.Err(); err != nil {
 			errs = append(errs, err)
@@ -661,12 +692,11 @@ func PendingMoves(ctx context.Context, open Opener, clusters []string, schema st
 // Restore sets the marks a PendingMove read on its moving method.
 func (p PendingMove) Restore(m *shard.Moving) error {
 	for src, mark := range p.Marks {
-		switch mark {
-		case "":
-		case markAll:
+		switch {
+		case mark.Finished:
 			m.FinishShard(src)
-		default:
-			if err := m.SetMark(src, markValue(mark)); err != nil {
+		case mark.Key != nil:
+			if err := m.SetMark(src, KeyValue(p.KeyOrder, mark.Key)); err != nil {
 				return err
 			}
 		}

@@ -42,8 +42,8 @@ actions:
               rows of -table that a shard holds and the layout now places on
               another, and with -apply move them there in batches; run it
               while nothing writes the table. With -online, the running
-              Strata moves them while it serves the table (integer shard
-              keys; strata shards rebalance -online -h)
+              Strata moves them while it serves the table (integer or
+              text shard keys; strata shards rebalance -online -h)
 `
 
 // runShards implements `strata shards precreate|capacity`.
@@ -368,8 +368,8 @@ POST /api/rebalance). Change the table's shards: in the file first (add a
 new cluster under clusters: and create the table there), and do not reload:
 the move applies the file itself. Until a row moves, Strata finds it by the
 old placement; after, by the new; statements on the table wait while a
-batch of rows changes shards. Only tables with an integer shard key move
-online. The command follows the move until it ends (-no-wait: it returns
+batch of rows changes shards. Tables with an integer shard key, or a text
+key in a collation Strata reproduces exactly, move online. The command follows the move until it ends (-no-wait: it returns
 once the move started); a failed move keeps each row where Strata finds
 it, and running the command again resumes it.
 `
