@@ -38,6 +38,7 @@ type Metrics struct {
 	loadRows      *prometheus.CounterVec
 	movedRows     *prometheus.CounterVec
 	rebalanced    *prometheus.CounterVec
+	fencePause    *prometheus.HistogramVec
 	twoPhase      *prometheus.CounterVec
 	twoPhaseFixed *prometheus.CounterVec
 	primaryChg    *prometheus.CounterVec
@@ -77,6 +78,8 @@ func New() *Metrics {
 	m.loadRows = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_shard_load_rows_total", Help: "Rows of LOAD DATA LOCAL files Strata sent to each shard cluster (a reference table's rows count on every cluster)."}, []string{"cluster"})
 	m.movedRows = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_shard_moved_rows_total", Help: "Rows an UPDATE of their shard key moved from one shard cluster to another, counted when copied (a statement that then fails rolls them back)."}, []string{"from", "to"})
 	m.rebalanced = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_shard_rebalanced_rows_total", Help: "Rows an online rebalance (strata shards rebalance -online) moved to the shard the table's new layout places them on, by table."}, []string{"table"})
+	m.fencePause = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "strata_shard_rebalance_pause_seconds", Help: "How long each batch of an online rebalance held the statements on its table (from closing the table's fence to opening it), by table.",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}}, []string{"table"})
 	m.runFirstRows = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_shard_run_first_rows_total", Help: "Rows those parts returned, by kind (for count, the rows counted)."}, []string{"kind"})
 	m.primaryChg = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_primary_changes_total", Help: "Switchovers, failovers and rejoins, by cluster, kind and result (done, refused)."}, []string{"cluster", "kind", "result"})
 	m.writesHeld = prometheus.NewHistogramVec(prometheus.HistogramOpts{
@@ -87,7 +90,7 @@ func New() *Metrics {
 	m.twoPhaseFixed = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_twophase_resolved_total", Help: "Prepared branches the resolver settled after a crash, a lost connection or a failover, by decision (commit, abort)."}, []string{"decision"})
 	m.clientMax = prometheus.NewGauge(prometheus.GaugeOpts{Name: "strata_client_connections_max", Help: "limits.max_client_connections in force (0: no bound): alert on strata_client_connections / this before clients get error 1040."})
 	m.certExpiry = prometheus.NewGauge(prometheus.GaugeOpts{Name: "strata_tls_certificate_expiry_timestamp_seconds", Help: "When the certificate Strata shows TLS clients expires (Unix time); a reload that reads a renewed one moves it."})
-	m.Registry.MustRegister(m.clientMax, m.certExpiry, m.twoPhase, m.twoPhaseFixed, m.primaryChg, m.writesHeld, m.shardQueries, m.runFirst, m.runFirstRows, m.loadRows, m.movedRows, m.rebalanced, m.rangeFill, m.consistency, m.queries, m.errors, m.latency, m.clientConns, m.userConns, m.clientTotal, m.rejectedConns, m.idleClosed, m.passedOn, m.retries,
+	m.Registry.MustRegister(m.clientMax, m.certExpiry, m.twoPhase, m.twoPhaseFixed, m.primaryChg, m.writesHeld, m.shardQueries, m.runFirst, m.runFirstRows, m.loadRows, m.movedRows, m.rebalanced, m.fencePause, m.rangeFill, m.consistency, m.queries, m.errors, m.latency, m.clientConns, m.userConns, m.clientTotal, m.rejectedConns, m.idleClosed, m.passedOn, m.retries,
 		m.backendDials, m.serverUp, m.replicaLag, m.backendConns,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -185,6 +188,12 @@ func (m *Metrics) MovedRows(from, to string, rows int) {
 // RebalancedRows counts rows an online rebalance of table moved.
 func (m *Metrics) RebalancedRows(table string, rows int64) {
 	m.rebalanced.WithLabelValues(table).Add(float64(rows))
+}
+
+// RebalancePause observes how long a batch of an online rebalance of
+// table held the table's statements.
+func (m *Metrics) RebalancePause(table string, d time.Duration) {
+	m.fencePause.WithLabelValues(table).Observe(d.Seconds())
 }
 
 // RunFirst counts one part of a statement Strata ran before it (kind:

@@ -183,7 +183,8 @@ func (s *Strata) newTableMove(cfg *config.Config, table string, moving *shard.Mo
 	dbs := shardops.NewDBs(cfg)
 	dbs.PrimaryOf = s.primaryOf
 	mover := &shardops.OnlineMove{Open: dbs.Open, Schema: cfg.Schema, Table: table, Moving: moving, Batch: batch, KeyOrder: keyOrder,
-		FromSpec: fromSpec, ToSpec: toSpec, Moved: func(n int64) { s.Metrics.RebalancedRows(table, n) }}
+		FromSpec: fromSpec, ToSpec: toSpec, Moved: func(n int64) { s.Metrics.RebalancedRows(table, n) },
+		Paused: func(d time.Duration) { s.Metrics.RebalancePause(table, d) }}
 	return &tableMove{table: table, target: toSpec, moving: moving, mover: mover, dbs: dbs}
 }
 

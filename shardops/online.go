@@ -32,6 +32,11 @@ type MoveStatus struct {
 	Moved    int64     `json:"moved_rows"`
 	Resolved int64     `json:"resolved_rows"`
 	Batches  int64     `json:"batches"`
+	// PauseMaxMs and PauseTotalMs: how long statements on the table were
+	// held at its fence, the longest batch and all of them (batches that
+	// gave way included).
+	PauseMaxMs   float64 `json:"pause_max_ms"`
+	PauseTotalMs float64 `json:"pause_total_ms"`
 	Retries  int64     `json:"retries"`
 	Started  time.Time `json:"started"`
 	Finished time.Time `json:"finished,omitzero"`
@@ -71,8 +76,10 @@ type OnlineMove struct {
 	// (100 if 0); a failed move leaves every row where its mark places
 	// it, and can be resumed.
 	Retries int
-	// Moved, when set, is told of each batch's moved rows (metrics).
-	Moved func(n int64)
+	// Moved, when set, is told of each batch's moved rows, and Paused of
+	// how long each batch held the table's statements (metrics).
+	Moved  func(n int64)
+	Paused func(d time.Duration)
 	// Lead is the lock that makes this Strata the move's leader
 	// (TakeLead); Run takes it when nil, and keeps it: a failed move stays
 	// this Strata's to resume, and a done one is given up (ReleaseLead)
@@ -204,7 +211,10 @@ func (mv *OnlineMove) walk(ctx context.Context, tc *tableColumns, src string) er
 		if err != nil {
 			return err
 		}
-		if err := mv.retry(ctx, func() error { return mv.moveBatch(ctx, tc, src, after, next) }); err != nil {
+		batch := func(attempt int) error {
+			return mv.moveBatch(ctx, tc, src, after, next, attempt > nowaitAttempts)
+		}
+		if err := mv.retry(ctx, batch); err != nil {
 			return err
 		}
 	}
@@ -275,6 +285,18 @@ func keyArg(v shard.Value) any {
 
 func (mv *OnlineMove) batch() int { return cmpOr(mv.Batch, 500) }
 
+// paused records how long a batch held the table's statements.
+func (mv *OnlineMove) paused(d time.Duration) {
+	ms := float64(d) / float64(time.Millisecond)
+	mv.update(func(st *MoveStatus) {
+		st.PauseMaxMs = max(st.PauseMaxMs, ms)
+		st.PauseTotalMs += ms
+	})
+	if mv.Paused != nil {
+		mv.Paused(d)
+	}
+}
+
 func cmpOr[T comparable](v, def T) T {
 	var zero T
 	if v == zero {
@@ -285,10 +307,10 @@ func cmpOr[T comparable](v, def T) T {
 
 // retry runs a batch until it succeeds, trying again after a wait when
 // statements or row locks kept it out, up to Retries times.
-func (mv *OnlineMove) retry(ctx context.Context, batch func() error) error {
+func (mv *OnlineMove) retry(ctx context.Context, batch func(attempt int) error) error {
 	wait := 50 * time.Millisecond
 	for attempt := 1; ; attempt++ {
-		err := batch()
+		err := batch(attempt)
 		if err == nil || !retryable(err) || attempt >= cmpOr(mv.Retries, 100) {
 			return err
 		}
@@ -313,18 +335,30 @@ func retryable(err error) bool {
 	return errors.Is(err, shard.ErrFenceBusy) || errors.Is(err, mysql.ErrInvalidConn) || errors.Is(err, sql.ErrConnDone)
 }
 
+// nowaitAttempts is how many times a batch tries to lock its rows
+// without waiting (FOR UPDATE NOWAIT) before it waits up to LockWait:
+// a row an application's transaction holds then costs the table's
+// statements no pause, only the batch a retry; waiting after that makes
+// sure a batch gets through rows that are seldom free.
+const nowaitAttempts = 5
+
 // moveBatch moves the rows of src with keys in (after, next] (no lower
 // bound when after is nil, no upper when next is) inside the table's
-// fence.
-func (mv *OnlineMove) moveBatch(ctx context.Context, tc *tableColumns, src string, after, next *shard.Value) error {
+// fence. Without wait, rows another transaction holds fail it at once.
+func (mv *OnlineMove) moveBatch(ctx context.Context, tc *tableColumns, src string, after, next *shard.Value, wait bool) error {
 	if err := mv.Lead.Check(ctx); err != nil {
 		return err
 	}
 	fence := mv.Moving.Fence()
+	closed := time.Now() // statements wait from here
 	if err := fence.Close(ctx, cmpOr(mv.FenceWait, 2*time.Second)); err != nil {
+		mv.paused(time.Since(closed))
 		return err
 	}
-	defer fence.Open()
+	defer func() {
+		fence.Open()
+		mv.paused(time.Since(closed))
+	}()
 	// Once begun, a batch runs to its end even when ctx ends (Strata
 	// shuts down): cut between its commits it would leave copies to
 	// clean up.
@@ -340,7 +374,11 @@ func (mv *OnlineMove) moveBatch(ctx context.Context, tc *tableColumns, src strin
 		where += " AND " + quoteIdent(mv.Moving.Key()) + " <= ?"
 		args = append(args, keyArg(*next))
 	}
-	rows, err := selectWhere(bctx, b.src, mv.Schema, mv.Table, tc, where+" FOR UPDATE", args)
+	lock := " FOR UPDATE NOWAIT"
+	if wait {
+		lock = " FOR UPDATE"
+	}
+	rows, err := selectWhere(bctx, b.src, mv.Schema, mv.Table, tc, where+lock, args)
 	if err != nil {
 		return fmt.Errorf("reading the batch on %s: %w", src, err)
 	}

@@ -175,7 +175,11 @@ func TestOnlineRebalanceKeepsEveryWrite(t *testing.T) {
 	if reads == 0 || readRounds == 0 {
 		t.Errorf("the reader read %d rows by key and counted %d times during the move", reads, readRounds)
 	}
-	t.Logf("moved %d rows in %d batches (%d retries); the reader read %d rows by key and counted %d times", st.Moved, st.Batches, st.Retries, reads, readRounds)
+	t.Logf("moved %d rows in %d batches (%d retries) in %s; statements held %.1f ms per batch on average, %.1f ms at most; the reader read %d rows by key and counted %d times",
+		st.Moved, st.Batches, st.Retries, st.Finished.Sub(st.Started).Round(time.Millisecond), st.PauseTotalMs/float64(st.Batches+st.Retries), st.PauseMaxMs, reads, readRounds)
+	if st.PauseMaxMs <= 0 || st.PauseTotalMs < st.PauseMaxMs {
+		t.Errorf("the move's pauses: max %.2f ms, total %.2f ms", st.PauseMaxMs, st.PauseTotalMs)
+	}
 
 	// Every row the writers know of is there once, with its value, on the
 	// shard the new layout places it on.
@@ -217,8 +221,12 @@ func TestOnlineRebalanceKeepsEveryWrite(t *testing.T) {
 	} else if _, moving := m.(*shard.Moving); moving {
 		t.Error("after the move the table is still placed by the moving method")
 	}
-	if metrics := testenv.GetText(t, admin+"/metrics"); !strings.Contains(metrics, fmt.Sprintf(`strata_shard_rebalanced_rows_total{table="moves"} %d`, st.Moved)) {
+	metrics := testenv.GetText(t, admin+"/metrics")
+	if !strings.Contains(metrics, fmt.Sprintf(`strata_shard_rebalanced_rows_total{table="moves"} %d`, st.Moved)) {
 		t.Errorf("/metrics does not count the %d rows moved", st.Moved)
+	}
+	if !strings.Contains(metrics, fmt.Sprintf(`strata_shard_rebalance_pause_seconds_count{table="moves"} %d`, st.Batches+st.Retries)) {
+		t.Errorf("/metrics does not count the pauses of the %d batches", st.Batches+st.Retries)
 	}
 }
 
