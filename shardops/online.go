@@ -29,18 +29,18 @@ type MoveStatus struct {
 	// Moved rows were copied to their new shard and deleted on the old;
 	// Resolved ones were already there (a retried batch) and were deleted
 	// on the old.
-	Moved    int64     `json:"moved_rows"`
-	Resolved int64     `json:"resolved_rows"`
-	Batches  int64     `json:"batches"`
+	Moved    int64 `json:"moved_rows"`
+	Resolved int64 `json:"resolved_rows"`
+	Batches  int64 `json:"batches"`
 	// PauseMaxMs and PauseTotalMs: how long statements on the table were
 	// held at its fence, the longest batch and all of them (batches that
 	// gave way included).
-	PauseMaxMs   float64 `json:"pause_max_ms"`
-	PauseTotalMs float64 `json:"pause_total_ms"`
-	Retries  int64     `json:"retries"`
-	Started  time.Time `json:"started"`
-	Finished time.Time `json:"finished,omitzero"`
-	Error    string    `json:"error,omitempty"`
+	PauseMaxMs   float64   `json:"pause_max_ms"`
+	PauseTotalMs float64   `json:"pause_total_ms"`
+	Retries      int64     `json:"retries"`
+	Started      time.Time `json:"started"`
+	Finished     time.Time `json:"finished,omitzero"`
+	Error        string    `json:"error,omitempty"`
 }
 
 // Move states.
