@@ -273,20 +273,7 @@ type execQuerier interface {
 // selectRows reads the rows of the given primary keys, each column's
 // value as its bytes (nil for NULL).
 func selectRows(ctx context.Context, q querier, schema, table string, tc *tableColumns, keys [][]any, suffix string) ([][]any, error) {
-	rows, err := q.QueryContext(ctx, "SELECT "+strings.Join(tc.items, ", ")+" FROM "+qualified(schema, table)+" WHERE "+tc.keyIn(len(keys))+suffix, flatten(keys)...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out [][]any
-	for rows.Next() {
-		row, err := scanBytes(rows, len(tc.items))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, row)
-	}
-	return out, rows.Err()
+	return selectWhere(ctx, q, schema, table, tc, tc.keyIn(len(keys))+suffix, flatten(keys))
 }
 
 // scanBytes reads the current row's n columns, each as its bytes ([]byte,

@@ -40,6 +40,68 @@ func movesConfig(t *testing.T, dir, line string) string {
 	return yaml
 }
 
+// resetMoveTable drops a test table and its move's marks left by an
+// earlier run, and creates it on every shard for the test.
+func resetMoveTable(t *testing.T, table, ddl string) {
+	t.Helper()
+	for _, sh := range shardNames {
+		direct[sh].Exec("DROP TABLE IF EXISTS blog." + table)
+		direct[sh].Exec("DELETE FROM strata.rebalance_marks WHERE schema_name = 'blog' AND table_name = ?", table)
+	}
+	createOn(t, ddl, "blog."+table, shardNames...)
+}
+
+// insertIDs writes rows 1..n with v = id through db.
+func insertIDs(t *testing.T, db *sql.DB, table string, n int) {
+	t.Helper()
+	var values []string
+	for id := 1; id <= n; id++ {
+		values = append(values, fmt.Sprintf("(%d, %d)", id, id))
+	}
+	if _, err := db.Exec("INSERT INTO " + table + " (id, v) VALUES " + strings.Join(values, ", ")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitKeyType waits until s has learned table's key type.
+func waitKeyType(t *testing.T, s *server.Strata, table string, want shard.KeyType) {
+	t.Helper()
+	for deadline := time.Now().Add(15 * time.Second); s.Env.Sharding.Layout().Table(table).KeyType != want; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the key type of %s was not learned within 15 s", table)
+		}
+	}
+}
+
+// moveStatus is GET /api/rebalance of the admin API at admin.
+func moveStatus(t *testing.T, admin string) shardops.MoveStatus {
+	t.Helper()
+	var st shardops.MoveStatus
+	_, raw := testenv.GetAs(t, admin+"/api/rebalance", "", "")
+	if err := json.Unmarshal([]byte(raw), &st); err != nil {
+		t.Fatalf("GET /api/rebalance: %v: %s", err, raw)
+	}
+	return st
+}
+
+// awaitMove polls the move's status until it is no longer running,
+// calling during (if set) before each look.
+func awaitMove(t *testing.T, admin string, during func()) shardops.MoveStatus {
+	t.Helper()
+	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if during != nil {
+			during()
+		}
+		st := moveStatus(t, admin)
+		if st.State != shardops.MoveRunning {
+			return st
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the move still runs after 90 s: %+v", st)
+		}
+	}
+}
+
 // movesLedger is what the writers know they did: each row's expected v,
 // and the rows they inserted and deleted.
 type movesLedger struct {
@@ -64,10 +126,7 @@ func (l *movesLedger) fail(err error) {
 // miss their row. Then the table is placed by the new layout alone.
 func TestOnlineRebalanceKeepsEveryWrite(t *testing.T) {
 	strataDB(t)
-	for _, sh := range shardNames {
-		direct[sh].Exec("DROP TABLE IF EXISTS blog.moves") // a run that crashed left it
-	}
-	createOn(t, movesDDL, "blog.moves", shardNames...)
+	resetMoveTable(t, "moves", movesDDL)
 	dir := t.TempDir()
 	movesConfig(t, dir, movesBefore)
 	cfg, err := config.Load(filepath.Join(dir, "strata.yaml"))
@@ -76,11 +135,7 @@ func TestOnlineRebalanceKeepsEveryWrite(t *testing.T) {
 	}
 	s := startOwn(t, cfg)
 	admin := "http://" + s.AdminAddr()
-	for deadline := time.Now().Add(15 * time.Second); s.Env.Sharding.Layout().Table("moves").KeyType != shard.KeyTypeInteger; time.Sleep(50 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the key type of moves was not learned within 15 s")
-		}
-	}
+	waitKeyType(t, s, "moves", shard.KeyTypeInteger)
 
 	// Refusals name why.
 	for _, tc := range []struct{ table, want string }{
@@ -149,16 +204,7 @@ func TestOnlineRebalanceKeepsEveryWrite(t *testing.T) {
 			t.Errorf("GET /api/tables during the move: %+v, want moving over four shards", tb)
 		}
 	}
-	var st shardops.MoveStatus
-	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		_, raw := testenv.GetAs(t, admin+"/api/rebalance", "", "")
-		if err := json.Unmarshal([]byte(raw), &st); err != nil {
-			t.Fatalf("GET /api/rebalance: %v: %s", err, raw)
-		}
-		if st.State != shardops.MoveRunning || time.Now().After(deadline) {
-			break
-		}
-	}
+	st := awaitMove(t, admin, nil)
 	time.Sleep(300 * time.Millisecond) // writes by the new layout alone
 	close(stop)
 	wg.Wait()
@@ -374,11 +420,7 @@ func TestOnlineRebalanceResumesAfterARestart(t *testing.T) {
 	const before = `relocs: {shard_key: id, method: hash, shards: {s0: "-80", s1: "80-"}}`
 	const after = `relocs: {shard_key: id, method: hash, shards: {s0: "-40", s1: "40-80", s2: "80-c0", s3: "c0-"}}`
 	const rows = 800
-	for _, sh := range shardNames {
-		direct[sh].Exec("DROP TABLE IF EXISTS blog.relocs")
-		direct[sh].Exec("DELETE FROM strata.rebalance_marks WHERE schema_name = 'blog' AND table_name = 'relocs'")
-	}
-	createOn(t, "CREATE TABLE blog.relocs (id BIGINT PRIMARY KEY, v INT NOT NULL)", "blog.relocs", shardNames...)
+	resetMoveTable(t, "relocs", "CREATE TABLE blog.relocs (id BIGINT PRIMARY KEY, v INT NOT NULL)")
 	dir := t.TempDir()
 	path := filepath.Join(dir, "strata.yaml")
 	movesConfig(t, dir, before)
@@ -397,29 +439,21 @@ func TestOnlineRebalanceResumesAfterARestart(t *testing.T) {
 		}
 	}()
 	db := openStrata(t, first.MySQLAddr())
-	var values []string
-	for id := 1; id <= rows; id++ {
-		values = append(values, fmt.Sprintf("(%d, %d)", id, id))
-	}
-	if _, err := db.Exec("INSERT INTO relocs (id, v) VALUES " + strings.Join(values, ", ")); err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(15 * time.Second); first.Env.Sharding.Layout().Table("relocs").KeyType != shard.KeyTypeInteger; time.Sleep(50 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the key type of relocs was not learned within 15 s")
-		}
-	}
+	insertIDs(t, db, "relocs", rows)
+	waitKeyType(t, first, "relocs", shard.KeyTypeInteger)
 
 	movesConfig(t, dir, after)
 	admin := "http://" + first.AdminAddr()
 	if code, body := testenv.PostJSON(t, admin+"/api/rebalance?table=relocs&batch=10", ""); code != 202 {
 		t.Fatalf("POST /api/rebalance: %d %v", code, body)
 	}
-	var st shardops.MoveStatus
-	for deadline := time.Now().Add(30 * time.Second); st.Batches < 5; time.Sleep(5 * time.Millisecond) {
-		_, raw := testenv.GetAs(t, admin+"/api/rebalance", "", "")
-		if err := json.Unmarshal([]byte(raw), &st); err != nil || time.Now().After(deadline) || st.State != shardops.MoveRunning {
-			t.Fatalf("waiting for 5 batches: %+v (%v)", st, err)
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		st := moveStatus(t, admin)
+		if st.Batches >= 5 {
+			break
+		}
+		if time.Now().After(deadline) || st.State != shardops.MoveRunning {
+			t.Fatalf("waiting for 5 batches: %+v", st)
 		}
 	}
 	first.Close()
@@ -477,16 +511,7 @@ func TestOnlineRebalanceResumesAfterARestart(t *testing.T) {
 	}
 	hold.Rollback()
 
-	admin = "http://" + second.AdminAddr()
-	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		_, raw := testenv.GetAs(t, admin+"/api/rebalance", "", "")
-		if err := json.Unmarshal([]byte(raw), &st); err != nil {
-			t.Fatalf("GET /api/rebalance: %v: %s", err, raw)
-		}
-		if st.State != shardops.MoveRunning || time.Now().After(deadline) {
-			break
-		}
-	}
+	st := awaitMove(t, "http://"+second.AdminAddr(), nil)
 	if st.State != shardops.MoveDone || st.Moved == 0 {
 		t.Fatalf("the resumed move: %+v", st)
 	}
@@ -522,11 +547,7 @@ func TestOnlineRebalanceWithTwoStrata(t *testing.T) {
 	const before = `twins: {shard_key: id, method: hash, shards: {s0: "-80", s1: "80-"}}`
 	const after = `twins: {shard_key: id, method: hash, shards: {s0: "-40", s1: "40-80", s2: "80-c0", s3: "c0-"}}`
 	const rows = 1000
-	for _, sh := range shardNames {
-		direct[sh].Exec("DROP TABLE IF EXISTS blog.twins")
-		direct[sh].Exec("DELETE FROM strata.rebalance_marks WHERE schema_name = 'blog' AND table_name = 'twins'")
-	}
-	createOn(t, "CREATE TABLE blog.twins (id BIGINT PRIMARY KEY, v INT NOT NULL)", "blog.twins", shardNames...)
+	resetMoveTable(t, "twins", "CREATE TABLE blog.twins (id BIGINT PRIMARY KEY, v INT NOT NULL)")
 	start := func(dir string) *server.Strata {
 		movesConfig(t, dir, before)
 		cfg, err := config.Load(filepath.Join(dir, "strata.yaml"))
@@ -549,30 +570,15 @@ func TestOnlineRebalanceWithTwoStrata(t *testing.T) {
 		b.Close()
 	}()
 	dbA, dbB := openStrata(t, a.MySQLAddr()), openStrata(t, b.MySQLAddr())
-	var values []string
-	for id := 1; id <= rows; id++ {
-		values = append(values, fmt.Sprintf("(%d, %d)", id, id))
-	}
-	if _, err := dbA.Exec("INSERT INTO twins (id, v) VALUES " + strings.Join(values, ", ")); err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(15 * time.Second); a.Env.Sharding.Layout().Table("twins").KeyType != shard.KeyTypeInteger; time.Sleep(50 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the key type of twins was not learned within 15 s")
-		}
-	}
+	insertIDs(t, dbA, "twins", rows)
+	waitKeyType(t, a, "twins", shard.KeyTypeInteger)
 
 	movesConfig(t, dirA, after)
 	adminA, adminB := "http://"+a.AdminAddr(), "http://"+b.AdminAddr()
 	if code, body := testenv.PostJSON(t, adminA+"/api/rebalance?table=twins&batch=20", ""); code != 202 {
 		t.Fatalf("POST /api/rebalance to the first Strata: %d %v", code, body)
 	}
-	status := func(admin string) shardops.MoveStatus {
-		var st shardops.MoveStatus
-		_, raw := testenv.GetAs(t, admin+"/api/rebalance", "", "")
-		json.Unmarshal([]byte(raw), &st)
-		return st
-	}
+	status := func(admin string) shardops.MoveStatus { return moveStatus(t, admin) }
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		var v int
 		err := dbB.QueryRow("SELECT v FROM twins WHERE id = 7").Scan(&v)
@@ -654,11 +660,7 @@ func TestOnlineRebalanceOfATextKey(t *testing.T) {
 	strataDB(t)
 	const before = `handles: {shard_key: name, method: key_range, key_collation: utf8mb4_general_ci, shards: {s0: "..n", s1: "n.."}}`
 	const after = `handles: {shard_key: name, method: key_range, key_collation: utf8mb4_general_ci, shards: {s0: "..g", s1: "g..n", s2: "n..t", s3: "t.."}}`
-	for _, sh := range shardNames {
-		direct[sh].Exec("DROP TABLE IF EXISTS blog.handles")
-		direct[sh].Exec("DELETE FROM strata.rebalance_marks WHERE schema_name = 'blog' AND table_name = 'handles'")
-	}
-	createOn(t, "CREATE TABLE blog.handles (name VARCHAR(40) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci PRIMARY KEY, v INT NOT NULL)", "blog.handles", shardNames...)
+	resetMoveTable(t, "handles", "CREATE TABLE blog.handles (name VARCHAR(40) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci PRIMARY KEY, v INT NOT NULL)")
 	dir := t.TempDir()
 	movesConfig(t, dir, before)
 	cfg, err := config.Load(filepath.Join(dir, "strata.yaml"))
@@ -678,11 +680,7 @@ func TestOnlineRebalanceOfATextKey(t *testing.T) {
 		names = append(names, name)
 		mustExec(t, db, fmt.Sprintf("INSERT INTO handles (name, v) VALUES ('%s', %d)", name, i))
 	}
-	for deadline := time.Now().Add(15 * time.Second); s.Env.Sharding.Layout().Table("handles").KeyType != shard.KeyTypeText; time.Sleep(50 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the key type of handles was not learned within 15 s")
-		}
-	}
+	waitKeyType(t, s, "handles", shard.KeyTypeText)
 	movesConfig(t, dir, after)
 	admin := "http://" + s.AdminAddr()
 	if code, body := testenv.PostJSON(t, admin+"/api/rebalance?table=handles&batch=15", ""); code != 202 {
@@ -702,17 +700,7 @@ func TestOnlineRebalanceOfATextKey(t *testing.T) {
 			}
 		}
 	}
-	var st shardops.MoveStatus
-	for deadline := time.Now().Add(60 * time.Second); ; {
-		check("while the move runs (or just ended)")
-		_, raw := testenv.GetAs(t, admin+"/api/rebalance", "", "")
-		if err := json.Unmarshal([]byte(raw), &st); err != nil {
-			t.Fatalf("GET /api/rebalance: %v: %s", err, raw)
-		}
-		if st.State != shardops.MoveRunning || time.Now().After(deadline) {
-			break
-		}
-	}
+	st := awaitMove(t, admin, func() { check("while the move runs (or just ended)") })
 	if st.State != shardops.MoveDone || st.Moved == 0 {
 		t.Fatalf("the move: %+v", st)
 	}
