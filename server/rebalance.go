@@ -149,7 +149,14 @@ func (s *Strata) prepareMove(table string, batch int) (*tableMove, error) {
 	if err != nil {
 		return nil, fmt.Errorf("table %s: %w", table, err)
 	}
-	return s.newTableMove(cfg, table, moving, specOf(s.CurrentConfig().Tables[table]), specOf(target), orderName, batch), nil
+	tm := s.newTableMove(cfg, table, moving, specOf(s.CurrentConfig().Tables[table]), specOf(target), orderName, batch)
+	ctx, cancel := context.WithTimeout(s.shardCtxOr(), 10*time.Second)
+	defer cancel()
+	if err := shardops.CheckShards(ctx, tm.dbs.Open, cfg.Schema, table, moving.Shards()); err != nil {
+		tm.dbs.Close()
+		return nil, err
+	}
+	return tm, nil
 }
 
 // keyOrder is the order an online move walks t's key in, and its name

@@ -779,3 +779,24 @@ func CatchUp(ctx context.Context, primary *sql.DB, replicas map[string]*sql.DB, 
 	}
 	return errors.Join(errs...)
 }
+
+// CheckShards reports the shards among clusters that cannot take part in
+// a move of table: unreachable, or without the table (create it there,
+// LIKE the others, before the move).
+func CheckShards(ctx context.Context, open Opener, schema, table string, clusters []string) error {
+	var errs []error
+	for _, c := range clusters {
+		db, err := open(c)
+		var n int
+		if err == nil {
+			err = db.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?", schema, table).Scan(&n)
+		}
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("shard %s cannot be read: %w", c, err))
+		case n == 0:
+			errs = append(errs, fmt.Errorf("shard %s has no table %s.%s: create it there (CREATE TABLE ... LIKE the other shards') first", c, schema, table))
+		}
+	}
+	return errors.Join(errs...)
+}

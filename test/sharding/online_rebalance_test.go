@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -710,5 +711,88 @@ func TestOnlineRebalanceOfATextKey(t *testing.T) {
 		if r.Misplaced != 0 || r.Error != "" {
 			t.Errorf("verify after the move: %+v", r)
 		}
+	}
+}
+
+// A move that fails (a row on the new shard differs from the one that
+// moves there) stops with every row where Strata finds it and says why;
+// a reload that would place the table by yet another layout leaves it on
+// the move's meanwhile; once the operator settles the row, posting the
+// move again resumes it to its end. A move onto a shard without the table
+// does not start.
+func TestOnlineRebalanceFailsSafelyAndResumes(t *testing.T) {
+	strataDB(t)
+	const before = `stalls: {shard_key: id, method: range, shards: {s0: "..300", s1: "300.."}}`
+	const after = `stalls: {shard_key: id, method: range, shards: {s0: "..100", s2: "100..200", s1: "200.."}}`
+	const rows = 400
+	ddl := "CREATE TABLE blog.stalls (id BIGINT PRIMARY KEY, v INT NOT NULL)"
+	resetMoveTable(t, "stalls", ddl)
+	dir := t.TempDir()
+	movesConfig(t, dir, before)
+	cfg, err := config.Load(filepath.Join(dir, "strata.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startOwn(t, cfg)
+	db := openStrata(t, s.MySQLAddr())
+	insertIDs(t, db, "stalls", rows)
+	waitKeyType(t, s, "stalls", shard.KeyTypeInteger)
+	movesConfig(t, dir, after)
+	admin := "http://" + s.AdminAddr()
+
+	mustExec(t, direct["s2"], "DROP TABLE blog.stalls")
+	if code, body := testenv.PostJSON(t, admin+"/api/rebalance?table=stalls", ""); code != 409 || !strings.Contains(fmt.Sprint(body["error"]), "shard s2 has no table blog.stalls") {
+		t.Fatalf("a move onto a shard without the table: %d %v, want 409 naming it", code, body)
+	}
+	mustExec(t, direct["s2"], ddl)
+	mustExec(t, direct["s2"], "INSERT INTO blog.stalls (id, v) VALUES (150, -1)") // a stray row, unlike the real one
+
+	if code, body := testenv.PostJSON(t, admin+"/api/rebalance?table=stalls&batch=25", ""); code != 202 {
+		t.Fatalf("POST /api/rebalance: %d %v", code, body)
+	}
+	st := awaitMove(t, admin, nil)
+	if st.State != shardops.MoveFailed || !strings.Contains(st.Error, "already holds other rows") || !strings.Contains(st.Error, "150") {
+		t.Fatalf("the move onto a shard holding another row 150: %+v, want failed naming it", st)
+	}
+	readByKey := func(when string) {
+		t.Helper()
+		for id := 1; id <= rows; id += 7 {
+			var v int
+			if err := db.QueryRow("SELECT v FROM stalls WHERE id = ?", id).Scan(&v); err != nil || v != id {
+				t.Fatalf("%s: row %d: %d, %v", when, id, v, err)
+			}
+		}
+	}
+	readByKey("after the failed move")
+	if _, err := db.Exec("UPDATE stalls SET v = v + 0 WHERE id = 150"); err != nil {
+		t.Errorf("a write to a key of the failed batch: %v", err)
+	}
+
+	// A third layout for the table while it moves: the table stays on
+	// the move's.
+	movesConfig(t, dir, `stalls: {shard_key: id, method: range, shards: {s0: "..50", s3: "50..200", s1: "200.."}}`)
+	if _, _, err := s.ReloadFile(); err != nil {
+		t.Fatal(err)
+	}
+	if m := s.Env.Sharding.Layout().Table("stalls").Method; !isMoving(m) {
+		t.Fatalf("a reload with another layout replaced the moving one by %s over %v", m.Name(), m.Shards())
+	}
+	readByKey("after a reload with another layout")
+	movesConfig(t, dir, after)
+
+	mustExec(t, direct["s2"], "DELETE FROM blog.stalls WHERE id = 150") // the operator settles it
+	if code, body := testenv.PostJSON(t, admin+"/api/rebalance?table=stalls", ""); code != 202 {
+		t.Fatalf("resuming the move: %d %v", code, body)
+	}
+	if st = awaitMove(t, admin, nil); st.State != shardops.MoveDone || st.Moved == 0 {
+		t.Fatalf("the resumed move: %+v", st)
+	}
+	readByKey("after the resumed move")
+	var n, sum int64
+	if err := db.QueryRow("SELECT COUNT(*), SUM(v - id) FROM stalls").Scan(&n, &sum); err != nil || n != rows || sum != 0 {
+		t.Fatalf("after the resumed move: %d rows (sum of v - id %d), %v; want %d", n, sum, err, rows)
+	}
+	if got := holders(t, "stalls", "id >= 100 AND id < 200"); !slices.Equal(got, []string{"s2"}) {
+		t.Errorf("rows 100..199 are on %v, want s2", got)
 	}
 }
