@@ -37,7 +37,7 @@ func fakeMove() (func(context.Context, string, int) (any, error), func(context.C
 		reads++
 		switch {
 		case reads == 1:
-			st.Marks["s0"], st.Moved, st.Batches = "500", 120, 2
+			st.Marks["s0"], st.Moved, st.Batches, st.PauseMaxMs = "500", 120, 2, 7.4
 		case st.Table == "broken":
 			st.State, st.Error = shardops.MoveFailed, "Error 1146: Table 'blog.broken' doesn't exist on s2"
 		default:
@@ -58,8 +58,8 @@ func TestRebalanceOnlineCommand(t *testing.T) {
 	out := mustRun(t, runShards, "rebalance", "-online", "-c", e.path, "-table", "entries")
 	wantLines(t, out,
 		"moving entries: from hash over s0, s1 to hash over s0, s1, s2\n",
-		"entries: running, 120 rows moved (0 already there), 2 batches, 0 retries; moved up to: s0 500, s1 -\n",
-		"entries: done, 250 rows moved (0 already there), 5 batches, 0 retries; moved up to: s0 all, s1 all\n")
+		"entries: running, 120 rows moved (0 already there), 2 batches, 0 retries, statements held up to 7 ms; moved up to: s0 500, s1 -\n",
+		"entries: done, 250 rows moved (0 already there), 5 batches, 0 retries, statements held up to 7 ms; moved up to: s0 all, s1 all\n")
 
 	out, err := run(t, runShards, "rebalance", "-online", "-c", e.path, "-table", "broken")
 	if err == nil || !strings.Contains(err.Error(), "run the command again to resume it") || !strings.Contains(out, "error: Error 1146") {

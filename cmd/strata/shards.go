@@ -441,8 +441,8 @@ func moveLine(st shardops.MoveStatus) string {
 		}
 		marks = append(marks, s+" "+m)
 	}
-	line := fmt.Sprintf("%s: %s, %d rows moved (%d already there), %d batches, %d retries; moved up to: %s",
-		st.Table, st.State, st.Moved, st.Resolved, st.Batches, st.Retries, strings.Join(marks, ", "))
+	line := fmt.Sprintf("%s: %s, %d rows moved (%d already there), %d batches, %d retries, statements held up to %.0f ms; moved up to: %s",
+		st.Table, st.State, st.Moved, st.Resolved, st.Batches, st.Retries, st.PauseMaxMs, strings.Join(marks, ", "))
 	if st.Error != "" {
 		line += "; error: " + st.Error
 	}
