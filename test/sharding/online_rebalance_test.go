@@ -103,6 +103,18 @@ func awaitMove(t *testing.T, admin string, during func()) shardops.MoveStatus {
 	}
 }
 
+// moveConfig writes the config file of movesConfig into dir and loads it
+// (so the Strata it starts has a file to re-read).
+func moveConfig(t *testing.T, dir, line string) *config.Config {
+	t.Helper()
+	movesConfig(t, dir, line)
+	cfg, err := config.Load(filepath.Join(dir, "strata.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
 // movesLedger is what the writers know they did: each row's expected v,
 // and the rows they inserted and deleted.
 type movesLedger struct {
@@ -129,11 +141,7 @@ func TestOnlineRebalanceKeepsEveryWrite(t *testing.T) {
 	strataDB(t)
 	resetMoveTable(t, "moves", movesDDL)
 	dir := t.TempDir()
-	movesConfig(t, dir, movesBefore)
-	cfg, err := config.Load(filepath.Join(dir, "strata.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := moveConfig(t, dir, movesBefore)
 	s := startOwn(t, cfg)
 	admin := "http://" + s.AdminAddr()
 	waitKeyType(t, s, "moves", shard.KeyTypeInteger)
@@ -423,13 +431,7 @@ func TestOnlineRebalanceResumesAfterARestart(t *testing.T) {
 	const rows = 800
 	resetMoveTable(t, "relocs", "CREATE TABLE blog.relocs (id BIGINT PRIMARY KEY, v INT NOT NULL)")
 	dir := t.TempDir()
-	path := filepath.Join(dir, "strata.yaml")
-	movesConfig(t, dir, before)
-	cfg, err := config.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	first, err := startConfig(cfg)
+	first, err := startConfig(moveConfig(t, dir, before))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -492,7 +494,7 @@ func TestOnlineRebalanceResumesAfterARestart(t *testing.T) {
 		t.Fatal("s1 holds no rows of relocs")
 	}
 
-	cfg, err = config.Load(path)
+	cfg, err := config.Load(filepath.Join(dir, "strata.yaml")) // the file the first left: the new layout
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -550,12 +552,7 @@ func TestOnlineRebalanceWithTwoStrata(t *testing.T) {
 	const rows = 1000
 	resetMoveTable(t, "twins", "CREATE TABLE blog.twins (id BIGINT PRIMARY KEY, v INT NOT NULL)")
 	start := func(dir string) *server.Strata {
-		movesConfig(t, dir, before)
-		cfg, err := config.Load(filepath.Join(dir, "strata.yaml"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := startConfig(cfg)
+		s, err := startConfig(moveConfig(t, dir, before))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -663,11 +660,7 @@ func TestOnlineRebalanceOfATextKey(t *testing.T) {
 	const after = `handles: {shard_key: name, method: key_range, key_collation: utf8mb4_general_ci, shards: {s0: "..g", s1: "g..n", s2: "n..t", s3: "t.."}}`
 	resetMoveTable(t, "handles", "CREATE TABLE blog.handles (name VARCHAR(40) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci PRIMARY KEY, v INT NOT NULL)")
 	dir := t.TempDir()
-	movesConfig(t, dir, before)
-	cfg, err := config.Load(filepath.Join(dir, "strata.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := moveConfig(t, dir, before)
 	s := startOwn(t, cfg)
 	db := openStrata(t, s.MySQLAddr())
 	var names []string
@@ -728,11 +721,7 @@ func TestOnlineRebalanceFailsSafelyAndResumes(t *testing.T) {
 	ddl := "CREATE TABLE blog.stalls (id BIGINT PRIMARY KEY, v INT NOT NULL)"
 	resetMoveTable(t, "stalls", ddl)
 	dir := t.TempDir()
-	movesConfig(t, dir, before)
-	cfg, err := config.Load(filepath.Join(dir, "strata.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := moveConfig(t, dir, before)
 	s := startOwn(t, cfg)
 	db := openStrata(t, s.MySQLAddr())
 	insertIDs(t, db, "stalls", rows)
