@@ -63,6 +63,11 @@ func TestPlanWhileATableMoves(t *testing.T) {
 			t.Errorf("%s: %s runs on %v, want %v", tt.name, tt.sql, got, tt.clusters)
 		}
 	}
+	if p, err := plan(t, s, "SELECT * FROM events WHERE id = 650"); err != nil {
+		t.Error(err)
+	} else if !strings.Contains(p.Reason, "moving to a new layout") || !strings.Contains(p.Reason, "s0 700") {
+		t.Errorf("EXPLAIN's reason for a moving table does not say so: %q", p.Reason)
+	}
 	if !s.Layout().HasMoving() {
 		t.Fatal("the layout does not know a table moves")
 	}

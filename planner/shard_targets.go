@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -95,6 +96,9 @@ func ambiguousNumber(v shard.Value) bool {
 
 // targets computes where rows matching filter can live.
 func (s *Sharding) targets(ctx context.Context, t *shard.Table, filter sqlparse.KeyFilter, args []string) (out []target, reason string, unkeyed bool, err error) {
+	if m, ok := t.Method.(*shard.Moving); ok {
+		defer func() { reason += movingNote(m) }()
+	}
 	key := t.Method.Key()
 	if filter.Null {
 		return nil, key + " IS NULL: no shard holds NULL keys", false, nil
@@ -299,4 +303,19 @@ func tableList(t *shard.Table, tg target) []string {
 		return []string{tg.table}
 	}
 	return []string{t.Name}
+}
+
+// movingNote tells EXPLAIN STRATA that a table moves, and how its keys are
+// placed meanwhile.
+func movingNote(m *shard.Moving) string {
+	marks := m.Marks()
+	parts := make([]string, 0, len(marks))
+	for _, src := range slices.Sorted(maps.Keys(marks)) {
+		mark := marks[src]
+		if mark == "" {
+			mark = "none yet"
+		}
+		parts = append(parts, src+" "+mark)
+	}
+	return "; the table is moving to a new layout (online rebalance): a key goes by the new layout once its old shard's mark passes it (moved up to: " + strings.Join(parts, ", ") + "), ranges read the shards of both"
 }
