@@ -40,6 +40,8 @@ and try:
   INSERT INTO entries (user_id, title, body) VALUES (1, 'hello', 'sharded'); SELECT LAST_INSERT_ID();
 Admin API: curl 'http://127.0.0.1:6080/api/explain?sql=SELECT+*+FROM+entries+WHERE+id=7'
 Every row on its shard: bin/strata shards verify -c examples/sharded/strata.yaml -schema blog
+Move rows while it runs: edit entries' shards: in examples/sharded/strata.yaml (see the
+comment there), then bin/strata shards rebalance -online -c examples/sharded/strata.yaml -table entries
 
 TXT
 exec $BIN serve -c $CONF

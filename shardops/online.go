@@ -3,8 +3,11 @@ package shardops
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -12,6 +15,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
+	"github.com/strata-proxy/strata/config"
 	"github.com/strata-proxy/strata/shard"
 )
 
@@ -109,6 +113,10 @@ func (mv *OnlineMove) Status() MoveStatus {
 	mv.mu.Lock()
 	defer mv.mu.Unlock()
 	st := mv.status
+	st.Table, st.From, st.To = mv.Table, describeSpec(mv.FromSpec, mv.Moving.From), describeSpec(mv.ToSpec, mv.Moving.To)
+	if st.State == "" {
+		st.State = MoveRunning // Run is about to start
+	}
 	st.Marks = mv.Moving.Marks()
 	return st
 }
@@ -124,13 +132,30 @@ func Describe(m shard.Method) string {
 	return m.Name() + " over " + strings.Join(m.Shards(), ", ")
 }
 
+// describeSpec names a placement by its config entry (a spec, as JSON):
+// "hash s0 -55, s1 55-aa, s2 aa-", so two layouts over the same shards
+// read apart; Describe(m) when the spec does not read.
+func describeSpec(spec string, m shard.Method) string {
+	var t config.Table
+	if json.Unmarshal([]byte(spec), &t) != nil || t.Method == "" {
+		return Describe(m)
+	}
+	if len(t.Ranges) == 0 {
+		return t.Method + " over " + strings.Join(t.Shards, ", ")
+	}
+	parts := make([]string, 0, len(t.Ranges))
+	for _, s := range slices.SortedFunc(maps.Keys(t.Ranges), func(a, b string) int { return strings.Compare(t.Ranges[a], t.Ranges[b]) }) {
+		parts = append(parts, s+" "+t.Ranges[s])
+	}
+	return t.Method + " " + strings.Join(parts, ", ")
+}
+
 // Run moves every row that changes shard and returns when all have, or
 // when a batch failed more than Retries times (or ctx ended). Run again
 // on the same OnlineMove to resume: the marks say where each source
 // stands.
 func (mv *OnlineMove) Run(ctx context.Context) error {
 	mv.update(func(st *MoveStatus) {
-		st.Table, st.From, st.To = mv.Table, Describe(mv.Moving.From), Describe(mv.Moving.To)
 		st.State, st.Error, st.Started, st.Finished = MoveRunning, "", time.Now(), time.Time{}
 	})
 	err := mv.run(ctx)

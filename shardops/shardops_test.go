@@ -213,3 +213,23 @@ clusters:
 		t.Fatal("an unknown cluster opened")
 	}
 }
+
+// A move's status names both layouts by their config, so two layouts
+// over the same shards read apart.
+func TestDescribeSpec(t *testing.T) {
+	hash, err := shard.NewHash("entries", "id", map[string]string{"s0": "-80", "s1": "80-"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ spec, want string }{
+		{`{"Method":"hash","ShardKey":"id","Ranges":{"s1":"55-aa","s0":"-55","s2":"aa-"}}`, "hash s0 -55, s1 55-aa, s2 aa-"},
+		{`{"Method":"range","ShardKey":"id","Ranges":{"s1":"200..","s0":"..100","s2":"100..200"}}`, "range s0 ..100, s2 100..200, s1 200.."},
+		{`{"Method":"modulo","ShardKey":"id","Shards":["s1","s0"]}`, "modulo over s1, s0"},
+		{`not json`, "hash over s0, s1"},
+	}
+	for _, tt := range tests {
+		if got := describeSpec(tt.spec, hash); got != tt.want {
+			t.Errorf("describeSpec(%s) = %q, want %q", tt.spec, got, tt.want)
+		}
+	}
+}
