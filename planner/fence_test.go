@@ -79,8 +79,20 @@ func TestPlanWhileATableMoves(t *testing.T) {
 	m, _ := shard.NewMoving(l.Table("entries").Method, to, shard.IntegerOrder)
 	next, _ := l.WithMethod("entries", m)
 	s.SetLayout(next)
-	if _, err := plan(t, s, "SELECT * FROM entries e JOIN likes l ON e.id = l.entry_id WHERE e.id = 42"); err == nil || !strings.Contains(err.Error(), "not sharded the same way") {
+	join := "SELECT * FROM entries e JOIN likes l ON e.id = l.entry_id WHERE e.id = 42"
+	if _, err := plan(t, s, join); err == nil || !strings.Contains(err.Error(), "not sharded the same way") {
 		t.Errorf("a join of a moving table with a co-sharded one: %v, want refused", err)
+	}
+	// Moving together, they join on each shard again.
+	likesTo, _ := shard.NewHash("likes", "entry_id", map[string]string{"s0": "-80", "s1": "80-c0", "s2": "c0-"})
+	likes, err := m.With(next.Table("likes").Method, likesTo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	both, _ := next.WithMethod("likes", likes)
+	s.SetLayout(both)
+	if p, err := plan(t, s, join); err != nil || p.Kind != PlanRelay {
+		t.Errorf("a join of two tables moving together: %v, %v; want one shard", p, err)
 	}
 }
 

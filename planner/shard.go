@@ -597,15 +597,25 @@ func boolInt(b bool) int {
 	return 0
 }
 
+// SameSharding reports whether two methods place every key on the same
+// shard, so tables placed by them join on the key on each shard alone
+// (and must move together).
+func SameSharding(a, b shard.Method) bool { return sameSharding(a, b) }
+
 // sameSharding reports whether two methods place every key on the same
 // shard: same method, same shards, and the same answer for sample keys.
 func sameSharding(a, b shard.Method) bool {
-	_, movingA := a.(*shard.Moving)
-	_, movingB := b.(*shard.Moving)
-	if movingA || movingB {
+	ma, movingA := a.(*shard.Moving)
+	mb, movingB := b.(*shard.Moving)
+	switch {
+	case movingA && movingB:
+		// Tables that move together (shard.Moving.With) change shards
+		// key by key at the same moment.
+		return ma.SameMove(mb) && sameSharding(ma.From, mb.From) && sameSharding(ma.To, mb.To)
+	case movingA || movingB:
 		// A moving table's keys change shards batch by batch; another
 		// table's rows of the same keys do not follow them.
-		return a == b
+		return false
 	}
 	if a.Name() != b.Name() || !slices.Equal(a.Shards(), b.Shards()) {
 		return false

@@ -52,13 +52,19 @@ func (s *Strata) checkMoves(ctx context.Context) {
 		if t := layout.Table(p.Table); t == nil || t.Placement != shard.PlaceSharded {
 			continue // not a sharded table here: its statements never use its shards' layout
 		}
-		seen[p.Table] = true
+		for _, t := range p.Tables() {
+			seen[t] = true
+		}
 		if mine := s.move.Load(); mine != nil && mine.table == p.Table && !mine.finished.Load() && !mine.lost.Load() {
 			continue // this Strata leads it
 		}
 		if why := s.followMove(c, cfg, sh, p); why != "" {
 			refused[p.Table] = why
 			s.expectLayout(cfg, p.Table, p.To)
+			for _, w := range p.With {
+				refused[w.Table] = fmt.Sprintf("table %s moves with %s, sharded as it is: %s", w.Table, p.Table, why)
+				s.expectLayout(cfg, w.Table, w.To)
+			}
 		}
 	}
 	s.moveMu.Lock()
@@ -107,12 +113,12 @@ func (s *Strata) followMove(ctx context.Context, cfg *config.Config, sh *shardin
 func (s *Strata) installMoving(tm *tableMove) error {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
-	next, err := s.Env.Sharding.Layout().WithMethod(tm.table, tm.moving)
+	next, err := tm.placeMembers(s.Env.Sharding.Layout(), moving)
 	if err != nil {
 		return err
 	}
 	if sh := s.shards.Load(); sh != nil {
-		if l, err := sh.layout.WithMethod(tm.table, tm.moving); err == nil {
+		if l, err := tm.placeMembers(sh.layout, moving); err == nil {
 			c := *sh
 			c.layout = l
 			s.shards.Store(&c)

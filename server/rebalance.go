@@ -15,6 +15,7 @@ import (
 	"github.com/strata-proxy/strata/admin"
 	"github.com/strata-proxy/strata/config"
 	"github.com/strata-proxy/strata/engine"
+	"github.com/strata-proxy/strata/planner"
 	"github.com/strata-proxy/strata/shard"
 	"github.com/strata-proxy/strata/shardops"
 )
@@ -33,12 +34,42 @@ type tableMove struct {
 	// running while the mover works (guarded by Strata.moveMu);
 	// finished once the layout places the table by the new placement
 	// alone.
+	// with are the tables sharded as table is, which move with it.
+	with     []member
 	running  bool
 	finished atomic.Bool
 	// lost: the mover lost the lead lock (its connection went), so
 	// another Strata may lead the move now; this one refuses the table.
 	lost atomic.Bool
 }
+
+// member is one table of a move with the layout it moves to.
+type member struct {
+	table  string
+	from   string // its entry in the running config when the move began (specOf)
+	target string // its entry in the file when the move began
+	moving *shard.Moving
+}
+
+// members are the move's tables, the lead's first.
+func (tm *tableMove) members() []member {
+	return append([]member{{table: tm.table, target: tm.target, moving: tm.moving}}, tm.with...)
+}
+
+// placeMembers returns l with each of the move's tables placed by the
+// method pick gives it.
+func (tm *tableMove) placeMembers(l *shard.Layout, pick func(member) shard.Method) (*shard.Layout, error) {
+	for _, m := range tm.members() {
+		var err error
+		if l, err = l.WithMethod(m.table, pick(m)); err != nil {
+			return nil, fmt.Errorf("table %s: %w", m.table, err)
+		}
+	}
+	return l, nil
+}
+
+func moving(m member) shard.Method  { return m.moving }
+func movedTo(m member) shard.Method { return m.moving.To }
 
 // moveAnnounce is how long a new move waits before its first batch, so
 // every other Strata sees it (watchMoves looks every moveWatchEvery) and
@@ -92,14 +123,14 @@ func (s *Strata) RebalanceOnline(_ context.Context, table string, batch int) (an
 		tm.dbs.Close()
 		return nil, fmt.Errorf("applying the config file: %w", err)
 	}
-	if t := s.Env.Sharding.Layout().Table(table); t == nil || t.Method != tm.moving {
+	if !tm.installedIn(s.Env.Sharding.Layout()) {
 		// reloadShards logs its errors; the layout stayed as it was.
 		s.move.Store(prev)
 		tm.mover.ReleaseLead()
 		tm.dbs.Close()
 		return nil, fmt.Errorf("the file's tables: section could not be applied (see the log); nothing moves")
 	}
-	s.Log.Info("online rebalance started", "table", table, "from", shardops.Describe(tm.moving.From), "to", shardops.Describe(tm.moving.To))
+	s.Log.Info("online rebalance started", "table", table, "with", tm.mover.Status().With, "from", shardops.Describe(tm.moving.From), "to", shardops.Describe(tm.moving.To))
 	s.runMove(tm)
 	return tm.mover.Status(), nil
 }
@@ -149,14 +180,46 @@ func (s *Strata) prepareMove(table string, batch int) (*tableMove, error) {
 	if err != nil {
 		return nil, fmt.Errorf("table %s: %w", table, err)
 	}
-	tm := s.newTableMove(cfg, table, moving, specOf(s.CurrentConfig().Tables[table]), specOf(target), orderName, batch)
-	ctx, cancel := context.WithTimeout(s.shardCtxOr(), 10*time.Second)
-	defer cancel()
-	if err := shardops.CheckShards(ctx, tm.dbs.Open, cfg.Schema, table, moving.Shards()); err != nil {
-		tm.dbs.Close()
+	with, err := s.movesWith(cfg, next, cur, nt, moving)
+	if err != nil {
 		return nil, err
 	}
+	tm := s.newTableMove(cfg, table, moving, specOf(s.CurrentConfig().Tables[table]), specOf(target), orderName, batch, with)
+	ctx, cancel := context.WithTimeout(s.shardCtxOr(), 10*time.Second)
+	defer cancel()
+	for _, m := range tm.members() {
+		if err := shardops.CheckShards(ctx, tm.dbs.Open, cfg.Schema, m.table, m.moving.Shards()); err != nil {
+			tm.dbs.Close()
+			return nil, err
+		}
+	}
 	return tm, nil
+}
+
+// movesWith finds the tables sharded as cur is (a join of them with it on
+// the key runs on one shard): they must move with it, to a placement the
+// file gives them alike with cur's new one (nt), or the join would find
+// rows on two shards. Each moves with moving (shard.Moving.With).
+func (s *Strata) movesWith(cfg *config.Config, next *shard.Layout, cur, nt *shard.Table, moving *shard.Moving) ([]member, error) {
+	var with []member
+	for _, u := range s.Env.Sharding.Layout().Tables() {
+		if u.Name == cur.Name || u.Placement != shard.PlaceSharded || !planner.SameSharding(u.Method, cur.Method) {
+			continue
+		}
+		nu := next.Table(u.Name)
+		if nu == nil || nu.Placement != shard.PlaceSharded || !planner.SameSharding(nu.Method, nt.Method) {
+			return nil, fmt.Errorf("table %s is sharded as %s is (their joins on the key run on one shard), so they move together: give %s the same new shards: in the file", u.Name, cur.Name, u.Name)
+		}
+		if u.KeyType != cur.KeyType || u.KeyCollation != cur.KeyCollation {
+			return nil, fmt.Errorf("table %s moves with %s, but its key (%s %s) does not order as %s's (%s %s)", u.Name, cur.Name, u.KeyType, u.KeyCollation, cur.Name, cur.KeyType, cur.KeyCollation)
+		}
+		m, err := moving.With(u.Method, nu.Method)
+		if err != nil {
+			return nil, fmt.Errorf("table %s, which moves with %s: %w", u.Name, cur.Name, err)
+		}
+		with = append(with, member{table: u.Name, from: specOf(s.CurrentConfig().Tables[u.Name]), target: specOf(cfg.Tables[u.Name]), moving: m})
+	}
+	return with, nil
 }
 
 // keyOrder is the order an online move walks t's key in, and its name
@@ -186,13 +249,16 @@ func orderNamed(name string) (shard.KeyOrder, error) {
 	return shard.TextOrder(c.Compare), nil
 }
 
-func (s *Strata) newTableMove(cfg *config.Config, table string, moving *shard.Moving, fromSpec, toSpec, keyOrder string, batch int) *tableMove {
+func (s *Strata) newTableMove(cfg *config.Config, table string, moving *shard.Moving, fromSpec, toSpec, keyOrder string, batch int, with []member) *tableMove {
 	dbs := shardops.NewDBs(cfg)
 	dbs.PrimaryOf = s.primaryOf
 	mover := &shardops.OnlineMove{Open: dbs.Open, Schema: cfg.Schema, Table: table, Moving: moving, Batch: batch, KeyOrder: keyOrder,
 		FromSpec: fromSpec, ToSpec: toSpec, Moved: func(n int64) { s.Metrics.RebalancedRows(table, n) },
 		Paused: func(d time.Duration) { s.Metrics.RebalancePause(table, d) }}
-	return &tableMove{table: table, target: toSpec, moving: moving, mover: mover, dbs: dbs}
+	for _, w := range with {
+		mover.With = append(mover.With, shardops.MoveTable{Table: w.table, Moving: w.moving, FromSpec: w.from, ToSpec: w.target})
+	}
+	return &tableMove{table: table, target: toSpec, moving: moving, mover: mover, dbs: dbs, with: with}
 }
 
 // specOf is a table's config entry as JSON: how a move records its two
@@ -250,9 +316,9 @@ func (s *Strata) restoreMoves(ctx context.Context, cfg *config.Config, sh *shard
 			refused[p.Table] = why
 			continue
 		}
-		if sh.layout, err = sh.layout.WithMethod(p.Table, tm.moving); err != nil {
+		if sh.layout, err = tm.placeMembers(sh.layout, moving); err != nil {
 			tm.mover.ReleaseLead()
-			return nil, fmt.Errorf("table %s: %w", p.Table, err)
+			return nil, err
 		}
 		s.move.Store(tm)
 		s.Log.Warn("an online rebalance did not finish before this start: the table is placed as it left it, and the move resumes", "table", p.Table, "marks", tm.moving.Marks())
@@ -287,17 +353,36 @@ func (s *Strata) adoptMove(ctx context.Context, cfg *config.Config, sh *sharding
 	if mine := s.move.Load(); mine != nil && !mine.finished.Load() && !mine.lost.Load() && mine.table != p.Table {
 		return nil, fmt.Sprintf("table %s is moving between shards (an online rebalance) that no Strata leads, and this one leads the move of %s: it takes this one up when that ends", p.Table, mine.table)
 	}
-	tm := s.newTableMove(cfg, p.Table, moving, p.From, p.To, p.KeyOrder, 0)
+	var with []member
+	for _, w := range p.With {
+		wf, err := methodOf(cfg, sh.lookup, w.Table, w.From)
+		var wt shard.Method
+		if err == nil {
+			wt, err = methodOf(cfg, sh.lookup, w.Table, w.To)
+		}
+		var wm *shard.Moving
+		if err == nil {
+			wm, err = moving.With(wf, wt)
+		}
+		if err != nil {
+			return nil, fmt.Sprintf("table %s is moving between shards (an online rebalance) with %s, and this Strata cannot follow it: %v", p.Table, w.Table, err)
+		}
+		with = append(with, member{table: w.Table, from: w.From, target: w.To, moving: wm})
+	}
+	tm := s.newTableMove(cfg, p.Table, moving, p.From, p.To, p.KeyOrder, 0, with)
 	if err := s.lead(tm); err != nil {
 		tm.dbs.Close()
 		return nil, fmt.Sprintf("table %s is moving between shards (an online rebalance) led by another Strata: send its statements through that Strata until the move ends (%v)", p.Table, err)
 	}
-	if specOf(cfg.Tables[p.Table]) != p.To {
-		s.Log.Error("the config file places a table that was moving unlike the move's new layout: Strata places it as the move left it and finishes the move, then refuses it until the file is changed and reloaded", "table", p.Table, "move_to", p.To)
+	for _, m := range tm.members() {
+		if specOf(cfg.Tables[m.table]) == m.target {
+			continue
+		}
+		s.Log.Error("the config file places a table that was moving unlike the move's new layout: Strata places it as the move left it and finishes the move, then refuses it until the file is changed and reloaded", "table", m.table, "move_to", m.target)
 		if s.movedTo == nil {
 			s.movedTo = map[string]string{}
 		}
-		s.movedTo[p.Table] = p.To // the caller holds moveMu, or Strata is starting
+		s.movedTo[m.table] = m.target // the caller holds moveMu, or Strata is starting
 	}
 	return tm, ""
 }
@@ -317,6 +402,17 @@ func (s *Strata) resumeMoves() {
 	if tm := s.move.Load(); tm != nil && !tm.running && !tm.finished.Load() {
 		s.runMove(tm)
 	}
+}
+
+// installedIn reports whether l places every table of the move by its
+// moving method.
+func (tm *tableMove) installedIn(l *shard.Layout) bool {
+	for _, m := range tm.members() {
+		if t := l.Table(m.table); t == nil || t.Method != m.moving {
+			return false
+		}
+	}
+	return true
 }
 
 // lead takes the lead lock of tm's move (shardops.TakeLead) for its mover.
@@ -366,7 +462,9 @@ func (s *Strata) runMove(tm *tableMove) {
 		case errors.Is(err, shardops.ErrLostLead):
 			tm.lost.Store(true)
 			tm.mover.ReleaseLead()
-			s.refuseNow(tm.table, fmt.Sprintf("table %s is moving between shards, and this Strata lost the lead of the move (its lock connection went): another Strata may lead it now; this one refuses the table's statements until it sees who does", tm.table))
+			for _, m := range tm.members() {
+				s.refuseNow(m.table, fmt.Sprintf("table %s is moving between shards, and this Strata lost the lead of the move (its lock connection went): another Strata may lead it now; this one refuses the table's statements until it sees who does", m.table))
+			}
 			s.Log.Error("online rebalance: lost the lead of the move; the table's statements are refused here until the move's leader is known", "table", tm.table, "err", err)
 			return
 		case err != nil && s.shardCtxOr().Err() != nil:
@@ -419,16 +517,16 @@ func (s *Strata) catchUpReplicas(tm *tableMove) {
 func (s *Strata) finishMove(tm *tableMove) {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
-	if l := s.Env.Sharding.Layout(); l.Table(tm.table) != nil && l.Table(tm.table).Method == tm.moving {
-		next, err := l.WithMethod(tm.table, tm.moving.To)
+	if l := s.Env.Sharding.Layout(); tm.installedIn(l) {
+		next, err := tm.placeMembers(l, movedTo)
 		if err != nil {
-			s.Log.Error("online rebalance: placing the table by its new layout failed", "table", tm.table, "err", err)
+			s.Log.Error("online rebalance: placing the tables by their new layout failed", "table", tm.table, "err", err)
 			return
 		}
 		s.Env.Sharding.SetLayout(next)
 	}
-	if sh := s.shards.Load(); sh != nil && sh.layout.Table(tm.table) != nil && sh.layout.Table(tm.table).Method == tm.moving {
-		if next, err := sh.layout.WithMethod(tm.table, tm.moving.To); err == nil {
+	if sh := s.shards.Load(); sh != nil && tm.installedIn(sh.layout) {
+		if next, err := tm.placeMembers(sh.layout, movedTo); err == nil {
 			c := *sh
 			c.layout = next
 			s.shards.Store(&c)
@@ -454,10 +552,12 @@ func (s *Strata) keepMoving(sh *sharding, cfg *config.Config) error {
 	if tm == nil || tm.finished.Load() {
 		return nil
 	}
-	if specOf(cfg.Tables[tm.table]) != tm.target {
-		return fmt.Errorf("table %s is moving online to the placement the file gave it when the move began; put that placement back in the file (or let the move end) before changing it", tm.table)
+	for _, m := range tm.members() {
+		if specOf(cfg.Tables[m.table]) != m.target {
+			return fmt.Errorf("table %s is moving online to the placement the file gave it when the move began; put that placement back in the file (or let the move end) before changing it", m.table)
+		}
 	}
-	next, err := sh.layout.WithMethod(tm.table, tm.moving)
+	next, err := tm.placeMembers(sh.layout, moving)
 	if err != nil {
 		return err
 	}

@@ -23,7 +23,13 @@ import (
 type Moving struct {
 	From, To Method
 	shards   []string
-	order    KeyOrder
+	*move    // shared by the tables that move together (With)
+}
+
+// move is the walk tables sharded alike share when they move together,
+// so rows joined on the key stay on one shard at every moment.
+type move struct {
+	order KeyOrder
 	// marks holds, per shard of From, how far the walk of its rows got:
 	// each source shard is walked on its own, so a failed batch on one
 	// leaves the others' placement as it is.
@@ -105,8 +111,27 @@ func NewMoving(from, to Method, order KeyOrder) (*Moving, error) {
 	for _, s := range from.Shards() {
 		marks[s] = new(atomic.Pointer[mark])
 	}
-	return &Moving{From: from, To: to, shards: shards, order: order, marks: marks}, nil
+	return &Moving{From: from, To: to, shards: shards, move: &move{order: order, marks: marks}}, nil
 }
+
+// With is the move of another table sharded as m's is (a table joined
+// with m's on the key) from from to to, sharing m's marks and fence: its
+// keys go by the new layout exactly when m's do, so joins on the key stay
+// on one shard. Its old layout must have m's shards.
+func (m *Moving) With(from, to Method) (*Moving, error) {
+	o, err := NewMoving(from, to, m.order)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Equal(from.Shards(), m.From.Shards()) {
+		return nil, fmt.Errorf("its shards %v are not those of the table it moves with (%v)", from.Shards(), m.From.Shards())
+	}
+	o.move = m.move
+	return o, nil
+}
+
+// SameMove reports whether o moves together with m (With).
+func (m *Moving) SameMove(o *Moving) bool { return m.move == o.move }
 
 // Name is the method's name in the new placement.
 func (m *Moving) Name() string { return m.To.Name() }

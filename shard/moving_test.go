@@ -251,3 +251,41 @@ func TestFence(t *testing.T) {
 		t.Errorf("Inside = %d after every statement left", n)
 	}
 }
+
+// Tables sharded alike move together: a key passes for both at once, and
+// they share one fence.
+func TestMovingWith(t *testing.T) {
+	entriesFrom, _ := NewHash("entries", "id", map[string]string{"s0": "-80", "s1": "80-"})
+	entriesTo, _ := NewHash("entries", "id", map[string]string{"s0": "-80", "s1": "80-c0", "s2": "c0-"})
+	likesFrom, _ := NewHash("likes", "entry_id", map[string]string{"s0": "-80", "s1": "80-"})
+	likesTo, _ := NewHash("likes", "entry_id", map[string]string{"s0": "-80", "s1": "80-c0", "s2": "c0-"})
+	entries, err := NewMoving(entriesFrom, entriesTo, IntegerOrder)
+	if err != nil {
+		t.Fatal(err)
+	}
+	likes, err := entries.With(likesFrom, likesTo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !entries.SameMove(likes) || likes.Fence() != entries.Fence() || likes.Key() != "entry_id" {
+		t.Fatalf("likes does not move with entries: same %v, key %s", entries.SameMove(likes), likes.Key())
+	}
+	if err := entries.SetMark("s1", Int(1000)); err != nil {
+		t.Fatal(err)
+	}
+	for k := int64(0); k <= 1000; k++ {
+		a, _ := entries.ShardFor(Int(k))
+		b, _ := likes.ShardFor(Int(k))
+		if a != b {
+			t.Fatalf("key %d: entries on %s, likes on %s", k, a, b)
+		}
+	}
+	other, _ := NewMoving(likesFrom, likesTo, IntegerOrder)
+	if entries.SameMove(other) {
+		t.Error("two separate moves report the same move")
+	}
+	lonely, _ := NewHash("likes", "entry_id", map[string]string{"s0": "-80", "s2": "80-"})
+	if _, err := entries.With(lonely, likesTo); err == nil {
+		t.Error("a table over other shards joined the move")
+	}
+}

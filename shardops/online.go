@@ -23,6 +23,8 @@ import (
 // `strata shards rebalance -online` show it.
 type MoveStatus struct {
 	Table string `json:"table"`
+	// With are the tables that move with Table (sharded as it is).
+	With []string `json:"with,omitempty"`
 	// From and To describe the placements: method over shards.
 	From  string `json:"from"`
 	To    string `json:"to"`
@@ -47,6 +49,22 @@ type MoveStatus struct {
 	Error        string    `json:"error,omitempty"`
 }
 
+// MoveTable is a table that moves with the lead table of a move.
+type MoveTable struct {
+	Table  string
+	Moving *shard.Moving
+	// FromSpec and ToSpec are its two placements (config entries as
+	// JSON), recorded with the move.
+	FromSpec, ToSpec string
+}
+
+// movingTable is a table of a move with what a batch copies of it.
+type movingTable struct {
+	name   string
+	moving *shard.Moving
+	tc     *tableColumns
+}
+
 // Move states.
 const (
 	MoveRunning = "running"
@@ -68,6 +86,10 @@ type OnlineMove struct {
 	Schema string
 	Table  string
 	Moving *shard.Moving
+	// With are the tables sharded as Table is (joined with it on the
+	// key), each moving with it (shard.Moving.With): a batch moves their
+	// rows of its keys too, so joins on the key stay on one shard.
+	With []MoveTable
 	// Batch is how many rows of a source one batch reads (500 if 0).
 	Batch int
 	// FenceWait bounds how long a batch waits for the statements on the
@@ -114,6 +136,10 @@ func (mv *OnlineMove) Status() MoveStatus {
 	defer mv.mu.Unlock()
 	st := mv.status
 	st.Table, st.From, st.To = mv.Table, describeSpec(mv.FromSpec, mv.Moving.From), describeSpec(mv.ToSpec, mv.Moving.To)
+	st.With = nil
+	for _, w := range mv.With {
+		st.With = append(st.With, w.Table)
+	}
 	if st.State == "" {
 		st.State = MoveRunning // Run is about to start
 	}
@@ -174,19 +200,14 @@ func (mv *OnlineMove) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	tc, err := readColumns(ctx, first, mv.Schema, mv.Table)
-	if err != nil {
-		return err
+	tables := []movingTable{{name: mv.Table, moving: mv.Moving}}
+	for _, w := range mv.With {
+		tables = append(tables, movingTable{name: w.Table, moving: w.Moving})
 	}
-	key := mv.Moving.Key()
-	tc.shardKey = -1
-	for i, n := range tc.names {
-		if strings.EqualFold(n, key) {
-			tc.shardKey = i
+	for i := range tables {
+		if tables[i].tc, err = keyedColumns(ctx, first, mv.Schema, tables[i].name, tables[i].moving.Key()); err != nil {
+			return err
 		}
-	}
-	if tc.shardKey < 0 {
-		return fmt.Errorf("%s.%s has no column %s, its shard key, that rebalance can copy", mv.Schema, mv.Table, key)
 	}
 	if mv.Lead == nil {
 		lead, holder, err := TakeLead(ctx, first, mv.Schema, mv.Table)
@@ -210,15 +231,28 @@ func (mv *OnlineMove) run(ctx context.Context) error {
 		}
 	}
 	for _, src := range sources {
-		if err := mv.walk(ctx, tc, src); err != nil {
+		if err := mv.walk(ctx, tables, src); err != nil {
 			return fmt.Errorf("moving the rows of %s off shard %s: %w", mv.Table, src, err)
 		}
 	}
 	return nil
 }
 
+// keyedColumns is readColumns with the shard key's column found.
+func keyedColumns(ctx context.Context, db *sql.DB, schema, table, key string) (*tableColumns, error) {
+	tc, err := readColumns(ctx, db, schema, table)
+	if err != nil {
+		return nil, err
+	}
+	tc.shardKey = slices.IndexFunc(tc.names, func(n string) bool { return strings.EqualFold(n, key) })
+	if tc.shardKey < 0 {
+		return nil, fmt.Errorf("%s.%s has no column %s, its shard key, that rebalance can copy", schema, table, key)
+	}
+	return tc, nil
+}
+
 // walk moves the rows of one source shard, batch by batch, from its mark.
-func (mv *OnlineMove) walk(ctx context.Context, tc *tableColumns, src string) error {
+func (mv *OnlineMove) walk(ctx context.Context, tables []movingTable, src string) error {
 	db, err := mv.Open(src)
 	if err != nil {
 		return err
@@ -237,7 +271,7 @@ func (mv *OnlineMove) walk(ctx context.Context, tc *tableColumns, src string) er
 			return err
 		}
 		batch := func(attempt int) error {
-			return mv.moveBatch(ctx, tc, src, after, next, attempt > nowaitAttempts)
+			return mv.moveBatch(ctx, tables, src, after, next, attempt > nowaitAttempts)
 		}
 		if err := mv.retry(ctx, batch); err != nil {
 			return err
@@ -370,12 +404,12 @@ const nowaitAttempts = 5
 // moveBatch moves the rows of src with keys in (after, next] (no lower
 // bound when after is nil, no upper when next is) inside the table's
 // fence. Without wait, rows another transaction holds fail it at once.
-func (mv *OnlineMove) moveBatch(ctx context.Context, tc *tableColumns, src string, after, next *shard.Value, wait bool) error {
+func (mv *OnlineMove) moveBatch(ctx context.Context, tables []movingTable, src string, after, next *shard.Value, wait bool) error {
 	if err := mv.Lead.Check(ctx); err != nil {
 		return err
 	}
-	fence := mv.Moving.Fence()
-	closed := time.Now() // statements wait from here
+	fence := mv.Moving.Fence() // the tables that move together share it
+	closed := time.Now()       // statements wait from here
 	if err := fence.Close(ctx, cmpOr(mv.FenceWait, 2*time.Second)); err != nil {
 		mv.paused(time.Since(closed))
 		return err
@@ -394,26 +428,13 @@ func (mv *OnlineMove) moveBatch(ctx context.Context, tc *tableColumns, src strin
 		return err
 	}
 	defer b.rollback()
-	where, args := mv.after(after)
-	if next != nil {
-		where += " AND " + quoteIdent(mv.Moving.Key()) + " <= ?"
-		args = append(args, keyArg(*next))
-	}
-	lock := " FOR UPDATE NOWAIT"
-	if wait {
-		lock = " FOR UPDATE"
-	}
-	rows, err := selectWhere(bctx, b.src, mv.Schema, mv.Table, tc, where+lock, args)
-	if err != nil {
-		return fmt.Errorf("reading the batch on %s: %w", src, err)
-	}
-	byDest, err := mv.destinations(tc, src, rows)
-	if err != nil {
-		return err
-	}
-	moved, resolved, err := b.copy(bctx, mv, tc, byDest)
-	if err != nil {
-		return err
+	var moved, resolved int64
+	for _, t := range tables {
+		m, r, err := mv.moveRows(bctx, b, t, src, after, next, wait)
+		if err != nil {
+			return err
+		}
+		moved, resolved = moved+m, resolved+r
 	}
 	var newMark []byte
 	if next != nil {
@@ -423,7 +444,7 @@ func (mv *OnlineMove) moveBatch(ctx context.Context, tc *tableColumns, src strin
 		newMark, next == nil, mv.Schema, mv.Table); err != nil {
 		return fmt.Errorf("recording the move's mark on %s: %w", src, err)
 	}
-	if err := b.commit(bctx, mv, tc); err != nil {
+	if err := b.commit(bctx); err != nil {
 		return err
 	}
 	if next == nil {
@@ -438,21 +459,50 @@ func (mv *OnlineMove) moveBatch(ctx context.Context, tc *tableColumns, src strin
 	return nil
 }
 
+// moveRows reads and locks one table's rows of the batch's keys on src
+// (without wait: failing at once on a row another transaction holds),
+// copies those that move to their new shards and deletes them on src,
+// all in b's transactions.
+func (mv *OnlineMove) moveRows(ctx context.Context, b *batchTx, t movingTable, src string, after, next *shard.Value, wait bool) (moved, resolved int64, err error) {
+	key := quoteIdent(t.moving.Key())
+	where, args := key+" IS NOT NULL", []any(nil)
+	if after != nil {
+		where, args = key+" > ?", []any{keyArg(*after)}
+	}
+	if next != nil {
+		where += " AND " + key + " <= ?"
+		args = append(args, keyArg(*next))
+	}
+	lock := " FOR UPDATE NOWAIT"
+	if wait {
+		lock = " FOR UPDATE"
+	}
+	rows, err := selectWhere(ctx, b.src, mv.Schema, t.name, t.tc, where+lock, args)
+	if err != nil {
+		return 0, 0, fmt.Errorf("reading the batch of %s on %s: %w", t.name, src, err)
+	}
+	byDest, err := mv.destinations(t, src, rows)
+	if err != nil {
+		return 0, 0, err
+	}
+	return b.copy(ctx, mv, t, byDest)
+}
+
 // destinations groups the rows of a batch that leave src by the shard To
 // places them on. Rows that stay, and rows From does not place on src
 // (left there by hand: `strata shards verify` lists them), are left.
-func (mv *OnlineMove) destinations(tc *tableColumns, src string, rows [][]any) (map[string][][]any, error) {
+func (mv *OnlineMove) destinations(t movingTable, src string, rows [][]any) (map[string][][]any, error) {
 	out := map[string][][]any{}
 	for _, row := range rows {
-		raw, _ := row[tc.shardKey].([]byte)
+		raw, _ := row[t.tc.shardKey].([]byte)
 		v := KeyValue(mv.KeyOrder, raw)
-		from, err := mv.Moving.From.ShardFor(v)
+		from, err := t.moving.From.ShardFor(v)
 		if err != nil || from != src {
 			continue
 		}
-		to, err := mv.Moving.To.ShardFor(v)
+		to, err := t.moving.To.ShardFor(v)
 		if err != nil {
-			return nil, fmt.Errorf("placing key %s by the new layout: %w", raw, err)
+			return nil, fmt.Errorf("placing %s key %s by the new layout: %w", t.name, raw, err)
 		}
 		if to != src {
 			out[to] = append(out[to], row)
@@ -466,11 +516,17 @@ func (mv *OnlineMove) destinations(tc *tableColumns, src string, rows [][]any) (
 type batchTx struct {
 	open   Opener
 	schema string
-	table  string
 	from   string
 	src    *sql.Tx
 	conns  []*sql.Conn
 	dests  map[string]*sql.Tx
+	parts  []*batchPart
+}
+
+// batchPart is what a batch moved of one table.
+type batchPart struct {
+	table string
+	tc    *tableColumns
 	// inserted: per destination, the rows this batch inserted there (not
 	// those already there), to delete again if the source keeps them.
 	inserted map[string][][]any
@@ -482,7 +538,7 @@ type batchTx struct {
 // the batch makes the batch give up and come back, rather than stall the
 // table behind the closed fence.
 func (mv *OnlineMove) begin(ctx context.Context, src string) (*batchTx, error) {
-	b := &batchTx{open: mv.Open, schema: mv.Schema, table: mv.Table, from: src, dests: map[string]*sql.Tx{}, inserted: map[string][][]any{}}
+	b := &batchTx{open: mv.Open, schema: mv.Schema, from: src, dests: map[string]*sql.Tx{}}
 	tx, err := b.tx(ctx, src, cmpOr(mv.LockWait, time.Second))
 	if err != nil {
 		return nil, err
@@ -508,39 +564,44 @@ func (b *batchTx) tx(ctx context.Context, cluster string, lockWait time.Duration
 	return conn.BeginTx(ctx, nil)
 }
 
-// copy inserts each destination's rows in its transaction and deletes
-// them in the source's. A row already on its destination counts as moved
-// when equal (a retried batch), and fails the batch when it differs.
-func (b *batchTx) copy(ctx context.Context, mv *OnlineMove, tc *tableColumns, byDest map[string][][]any) (moved, resolved int64, err error) {
+// copy inserts each destination's rows of table t in its transaction
+// and deletes them in the source's. A row already on its destination
+// counts as moved when equal (a retried batch), and fails the batch when
+// it differs.
+func (b *batchTx) copy(ctx context.Context, mv *OnlineMove, t movingTable, byDest map[string][][]any) (moved, resolved int64, err error) {
+	part := &batchPart{table: t.name, tc: t.tc, inserted: map[string][][]any{}}
+	b.parts = append(b.parts, part)
 	for dest, rows := range byDest {
-		tx, err := b.tx(ctx, dest, cmpOr(mv.LockWait, time.Second))
-		if err != nil {
-			return 0, 0, fmt.Errorf("opening shard %s: %w", dest, err)
+		tx := b.dests[dest]
+		if tx == nil {
+			if tx, err = b.tx(ctx, dest, cmpOr(mv.LockWait, time.Second)); err != nil {
+				return 0, 0, fmt.Errorf("opening shard %s: %w", dest, err)
+			}
+			b.dests[dest] = tx
 		}
-		b.dests[dest] = tx
 		rep := &RebalanceReport{}
-		ins, same, err := insertRows(ctx, tx, b.schema, b.table, tc, rows, rep)
+		ins, same, err := insertRows(ctx, tx, b.schema, t.name, t.tc, rows, rep)
 		if err != nil {
-			return 0, 0, fmt.Errorf("copying rows to %s: %w", dest, err)
+			return 0, 0, fmt.Errorf("copying rows of %s to %s: %w", t.name, dest, err)
 		}
 		if len(rep.Conflicts) > 0 {
-			return 0, 0, fmt.Errorf("shard %s already holds other rows with the primary keys of rows that move there (%s): settle them by hand (strata shards verify)", dest, strings.Join(rep.Conflicts, "; "))
+			return 0, 0, fmt.Errorf("shard %s already holds other rows of %s with the primary keys of rows that move there (%s): settle them by hand (strata shards verify)", dest, t.name, strings.Join(rep.Conflicts, "; "))
 		}
-		b.inserted[dest] = ins
-		b.gone = append(b.gone, ins...)
-		b.gone = append(b.gone, same...)
+		part.inserted[dest] = ins
+		part.gone = append(part.gone, ins...)
+		part.gone = append(part.gone, same...)
 		moved += int64(len(ins))
 		resolved += int64(len(same))
 	}
-	if len(b.gone) == 0 {
+	if len(part.gone) == 0 {
 		return 0, 0, nil
 	}
-	res, err := b.src.ExecContext(ctx, "DELETE FROM "+qualified(b.schema, b.table)+" WHERE "+tc.keyIn(len(b.gone)), flatten(keysOf(tc, b.gone))...)
+	res, err := b.src.ExecContext(ctx, "DELETE FROM "+qualified(b.schema, t.name)+" WHERE "+t.tc.keyIn(len(part.gone)), flatten(keysOf(t.tc, part.gone))...)
 	if err != nil {
-		return 0, 0, fmt.Errorf("deleting the moved rows on %s: %w", b.from, err)
+		return 0, 0, fmt.Errorf("deleting the moved rows of %s on %s: %w", t.name, b.from, err)
 	}
-	if n, _ := res.RowsAffected(); n != int64(len(b.gone)) {
-		return 0, 0, fmt.Errorf("deleting %d moved rows on %s deleted %d", len(b.gone), b.from, n)
+	if n, _ := res.RowsAffected(); n != int64(len(part.gone)) {
+		return 0, 0, fmt.Errorf("deleting %d moved rows of %s on %s deleted %d", len(part.gone), t.name, b.from, n)
 	}
 	return moved, resolved, nil
 }
@@ -550,11 +611,13 @@ func (b *batchTx) copy(ctx context.Context, mv *OnlineMove, tc *tableColumns, by
 // the others out again; a source whose commit fails is read again, and
 // the rows it still holds are taken out of their destinations. Either
 // way each row is left on one shard, where its mark places it.
-func (b *batchTx) commit(ctx context.Context, mv *OnlineMove, tc *tableColumns) error {
+func (b *batchTx) commit(ctx context.Context) error {
 	var committed []string
 	for dest, tx := range b.dests {
 		if err := tx.Commit(); err != nil {
-			b.undo(ctx, tc, committed, nil)
+			for _, p := range b.parts {
+				b.undo(ctx, p, committed, nil)
+			}
 			return fmt.Errorf("committing the copied rows on %s: %w", dest, err)
 		}
 		committed = append(committed, dest)
@@ -568,24 +631,29 @@ func (b *batchTx) commit(ctx context.Context, mv *OnlineMove, tc *tableColumns) 
 	if oerr != nil {
 		return fmt.Errorf("committing the deletes on %s: %w; and the rows there cannot be read again (%v): run strata shards verify", b.from, err, oerr)
 	}
-	kept, rerr := selectRows(ctx, db, b.schema, b.table, tc, keysOf(tc, b.gone), "")
-	if rerr != nil {
-		return fmt.Errorf("committing the deletes on %s: %w; and the rows there cannot be read again (%v): run strata shards verify", b.from, err, rerr)
+	for _, p := range b.parts {
+		if len(p.gone) == 0 {
+			continue
+		}
+		kept, rerr := selectRows(ctx, db, b.schema, p.table, p.tc, keysOf(p.tc, p.gone), "")
+		if rerr != nil {
+			return fmt.Errorf("committing the deletes on %s: %w; and the rows of %s there cannot be read again (%v): run strata shards verify", b.from, err, p.table, rerr)
+		}
+		b.undo(ctx, p, committed, keysOf(p.tc, kept))
 	}
-	b.undo(ctx, tc, committed, keysOf(tc, kept))
 	return fmt.Errorf("committing the deletes on %s: %w", b.from, err)
 }
 
-// undo deletes from the committed destinations the rows this batch
+// undo deletes from the committed destinations the rows of p this batch
 // inserted there, only those of keys (all when keys is nil).
-func (b *batchTx) undo(ctx context.Context, tc *tableColumns, committed []string, keys [][]any) {
+func (b *batchTx) undo(ctx context.Context, p *batchPart, committed []string, keys [][]any) {
 	want := map[string]bool{}
 	for _, k := range keys {
 		want[keyText(k)] = true
 	}
 	for _, dest := range committed {
 		var take [][]any
-		for _, k := range keysOf(tc, b.inserted[dest]) {
+		for _, k := range keysOf(p.tc, p.inserted[dest]) {
 			if keys == nil || want[keyText(k)] {
 				take = append(take, k)
 			}
@@ -594,7 +662,7 @@ func (b *batchTx) undo(ctx context.Context, tc *tableColumns, committed []string
 			continue
 		}
 		if db, err := b.open(dest); err == nil {
-			db.ExecContext(ctx, "DELETE FROM "+qualified(b.schema, b.table)+" WHERE "+tc.keyIn(len(take)), flatten(take)...)
+			db.ExecContext(ctx, "DELETE FROM "+qualified(b.schema, p.table)+" WHERE "+p.tc.keyIn(len(take)), flatten(take)...)
 		}
 	}
 }
@@ -645,7 +713,7 @@ const marksTable = "`strata`.`rebalance_marks`"
 var marksDDL = []string{
 	"CREATE DATABASE IF NOT EXISTS `strata`",
 	"CREATE TABLE IF NOT EXISTS " + marksTable + " (schema_name VARCHAR(64) NOT NULL, table_name VARCHAR(64) NOT NULL," +
-		" from_layout TEXT NOT NULL, to_layout TEXT NOT NULL, key_order VARCHAR(64) NOT NULL," +
+		" from_layout TEXT NOT NULL, to_layout TEXT NOT NULL, key_order VARCHAR(64) NOT NULL, with_tables TEXT NOT NULL," +
 		" mark VARBINARY(3072) NULL, finished BOOL NOT NULL DEFAULT FALSE," +
 		" PRIMARY KEY (schema_name, table_name)) ENGINE=InnoDB",
 }
@@ -664,23 +732,33 @@ func (mv *OnlineMove) record(ctx context.Context, sources []string) (fresh bool,
 				return false, fmt.Errorf("creating %s on %s: %w", marksTable, src, err)
 			}
 		}
-		res, err := db.ExecContext(ctx, "INSERT IGNORE INTO "+marksTable+" (schema_name, table_name, from_layout, to_layout, key_order) VALUES (?, ?, ?, ?, ?)",
-			mv.Schema, mv.Table, mv.FromSpec, mv.ToSpec, mv.KeyOrder)
+		res, err := db.ExecContext(ctx, "INSERT IGNORE INTO "+marksTable+" (schema_name, table_name, from_layout, to_layout, key_order, with_tables) VALUES (?, ?, ?, ?, ?, ?)",
+			mv.Schema, mv.Table, mv.FromSpec, mv.ToSpec, mv.KeyOrder, mv.withSpec())
 		if err != nil {
 			return false, fmt.Errorf("recording the move on %s: %w", src, err)
 		}
 		if n, _ := res.RowsAffected(); n > 0 {
 			fresh = true
 		}
-		var from, to string
-		if err := db.QueryRowContext(ctx, "SELECT from_layout, to_layout FROM "+marksTable+" WHERE schema_name = ? AND table_name = ?", mv.Schema, mv.Table).Scan(&from, &to); err != nil {
+		var from, to, with string
+		if err := db.QueryRowContext(ctx, "SELECT from_layout, to_layout, with_tables FROM "+marksTable+" WHERE schema_name = ? AND table_name = ?", mv.Schema, mv.Table).Scan(&from, &to, &with); err != nil {
 			return false, fmt.Errorf("reading the move's record on %s: %w", src, err)
 		}
-		if from != mv.FromSpec || to != mv.ToSpec {
+		if from != mv.FromSpec || to != mv.ToSpec || with != mv.withSpec() {
 			return false, fmt.Errorf("shard %s holds the record of an unfinished move of %s between other layouts (from %s to %s): finish that one first", src, mv.Table, from, to)
 		}
 	}
 	return fresh, nil
+}
+
+// withSpec records the tables that move with the lead, as JSON.
+func (mv *OnlineMove) withSpec() string {
+	with := make([]PendingTable, 0, len(mv.With))
+	for _, w := range mv.With {
+		with = append(with, PendingTable{Table: w.Table, From: w.FromSpec, To: w.ToSpec})
+	}
+	data, _ := json.Marshal(with)
+	return string(data)
 }
 
 // PendingMove is an online move a Strata started and that did not end:
@@ -690,7 +768,23 @@ type PendingMove struct {
 	Table    string
 	From, To string // the placements' specs (OnlineMove.FromSpec, ToSpec)
 	KeyOrder string // OnlineMove.KeyOrder
+	With     []PendingTable
 	Marks    map[string]PendingMark
+}
+
+// PendingTable is a table that moves with a PendingMove's lead table.
+type PendingTable struct {
+	Table    string `json:"table"`
+	From, To string // its placements' specs
+}
+
+// Tables are the move's tables, the lead's first.
+func (p PendingMove) Tables() []string {
+	out := []string{p.Table}
+	for _, w := range p.With {
+		out = append(out, w.Table)
+	}
+	return out
 }
 
 // PendingMark is one source shard's recorded progress.
@@ -712,7 +806,7 @@ func PendingMoves(ctx context.Context, open Opener, clusters []string, schema st
 			errs = append(errs, err)
 			continue
 		}
-		rows, err := db.QueryContext(ctx, "SELECT table_name, from_layout, to_layout, key_order, mark, finished FROM "+marksTable+" WHERE schema_name = ?", schema)
+		rows, err := db.QueryContext(ctx, "SELECT table_name, from_layout, to_layout, key_order, with_tables, mark, finished FROM "+marksTable+" WHERE schema_name = ?", schema)
 		var me *mysql.MySQLError
 		if errors.As(err, &me) && (me.Number == 1146 || me.Number == 1049) {
 			continue // no table (or schema): no move ever started here
@@ -722,16 +816,19 @@ func PendingMoves(ctx context.Context, open Opener, clusters []string, schema st
 			continue
 		}
 		for rows.Next() {
-			var table, from, to, keyOrder string
+			var table, from, to, keyOrder, with string
 			var mark []byte
 			var finished bool
-			if err := rows.Scan(&table, &from, &to, &keyOrder, &mark, &finished); err != nil {
+			if err := rows.Scan(&table, &from, &to, &keyOrder, &with, &mark, &finished); err != nil {
 				errs = append(errs, err)
 				break
 			}
 			p := byTable[table]
 			if p == nil {
 				p = &PendingMove{Table: table, From: from, To: to, KeyOrder: keyOrder, Marks: map[string]PendingMark{}}
+				if err := json.Unmarshal([]byte(with), &p.With); err != nil {
+					errs = append(errs, fmt.Errorf("the record of the move of %s on %s: %w", table, c, err))
+				}
 				byTable[table] = p
 				order = append(order, table)
 			}

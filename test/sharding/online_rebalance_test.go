@@ -785,3 +785,109 @@ func TestOnlineRebalanceFailsSafelyAndResumes(t *testing.T) {
 		t.Errorf("rows 100..199 are on %v, want s2", got)
 	}
 }
+
+// Two tables sharded alike (an entry and its likes, joined on the key)
+// move together: a batch moves both tables' rows of its keys, so the join
+// finds every pair on one shard during the move; moving one without the
+// other is refused, naming the other.
+func TestOnlineRebalanceMovesJoinedTablesTogether(t *testing.T) {
+	strataDB(t)
+	const posts = `pairs_a: {shard_key: id, method: hash, shards: {s0: "-80", s1: "80-"}}`
+	const likes = `pairs_b: {shard_key: a_id, method: hash, shards: {s0: "-80", s1: "80-"}}`
+	const postsAfter = `pairs_a: {shard_key: id, method: hash, shards: {s0: "-40", s1: "40-80", s2: "80-c0", s3: "c0-"}}`
+	const likesAfter = `pairs_b: {shard_key: a_id, method: hash, shards: {s0: "-40", s1: "40-80", s2: "80-c0", s3: "c0-"}}`
+	const rows = 600
+	resetMoveTable(t, "pairs_a", "CREATE TABLE blog.pairs_a (id BIGINT PRIMARY KEY, v INT NOT NULL)")
+	resetMoveTable(t, "pairs_b", "CREATE TABLE blog.pairs_b (id BIGINT PRIMARY KEY, a_id BIGINT NOT NULL, w INT NOT NULL, KEY (a_id))")
+	dir := t.TempDir()
+	s, err := startConfig(moveConfig(t, dir, posts+"\n  "+likes))
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := false
+	defer func() {
+		if !closed {
+			s.Close()
+		}
+	}()
+	db := openStrata(t, s.MySQLAddr())
+	insertIDs(t, db, "pairs_a", rows)
+	var values []string
+	for id := 1; id <= rows; id++ {
+		values = append(values, fmt.Sprintf("(%d, %d, %d)", 2*id, id, -id), fmt.Sprintf("(%d, %d, %d)", 2*id+1, id, -id))
+	}
+	mustExec(t, db, "INSERT INTO pairs_b (id, a_id, w) VALUES "+strings.Join(values, ", "))
+	waitKeyType(t, s, "pairs_a", shard.KeyTypeInteger)
+	waitKeyType(t, s, "pairs_b", shard.KeyTypeInteger)
+	admin := "http://" + s.AdminAddr()
+
+	movesConfig(t, dir, postsAfter+"\n  "+likes)
+	if code, body := testenv.PostJSON(t, admin+"/api/rebalance?table=pairs_a", ""); code != 409 || !strings.Contains(fmt.Sprint(body["error"]), "give pairs_b the same new shards") {
+		t.Fatalf("moving pairs_a without pairs_b: %d %v, want 409 naming pairs_b", code, body)
+	}
+	movesConfig(t, dir, postsAfter+"\n  "+likesAfter)
+	// A row of s1 held by a transaction stops the walk there (every row
+	// of s1 moves), so the move is surely unfinished when Strata stops.
+	hold, err := direct["s1"].Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hold.Rollback()
+	var held int64
+	if err := hold.QueryRow("SELECT id FROM blog.pairs_a ORDER BY id LIMIT 1 FOR UPDATE").Scan(&held); err != nil {
+		t.Fatal(err)
+	}
+	code, body := testenv.PostJSON(t, admin+"/api/rebalance?table=pairs_a&batch=30", "")
+	if code != 202 || fmt.Sprint(body["with"]) != "[pairs_b]" {
+		t.Fatalf("POST /api/rebalance: %d %v, want pairs_b moving with pairs_a", code, body)
+	}
+	join := func(when string) {
+		t.Helper()
+		for id := 1; id <= rows; id += 11 {
+			var n, sum int
+			err := db.QueryRow("SELECT COUNT(*), COALESCE(SUM(a.v + b.w), -1) FROM pairs_a a JOIN pairs_b b ON a.id = b.a_id WHERE a.id = ?", id).Scan(&n, &sum)
+			if err != nil || n != 2 || sum != 0 {
+				t.Fatalf("%s: the join of entry %d found %d likes (sum %d), %v; want 2", when, id, n, sum, err)
+			}
+		}
+		var n int
+		if err := db.QueryRow("SELECT COUNT(*) FROM pairs_a a JOIN pairs_b b ON a.id = b.a_id").Scan(&n); err != nil || n != 2*rows {
+			t.Fatalf("%s: the join over every shard found %d pairs, %v; want %d", when, n, err, 2*rows)
+		}
+	}
+	// Stop after a few batches; the next Strata takes both tables up.
+	for deadline := time.Now().Add(30 * time.Second); moveStatus(t, admin).Retries < 2; time.Sleep(20 * time.Millisecond) {
+		join("while the tables move")
+		if time.Now().After(deadline) {
+			t.Fatalf("waiting for the walk to reach the held row: %+v", moveStatus(t, admin))
+		}
+	}
+	s.Close()
+	closed = true
+	cfg, err := config.Load(filepath.Join(dir, "strata.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s = startOwn(t, cfg)
+	for _, table := range []string{"pairs_a", "pairs_b"} {
+		if m := s.Env.Sharding.Layout().Table(table).Method; !isMoving(m) {
+			t.Fatalf("after the restart %s is placed by %s over %v, not as the move left it", table, m.Name(), m.Shards())
+		}
+	}
+	db = openStrata(t, s.MySQLAddr())
+	join("after the restart, the held row not moved yet")
+	hold.Rollback()
+	st := awaitMove(t, "http://"+s.AdminAddr(), func() { join("while the tables move on after a restart") })
+	if st.State != shardops.MoveDone || st.Moved == 0 || fmt.Sprint(st.With) != "[pairs_b]" {
+		t.Fatalf("the resumed move: %+v", st)
+	}
+	join("after the move")
+	layout, open := controlPlaneOf(t, strings.Replace(times.strataYAML(strataAddr, strataAdmin), "tables:\n", "tables:\n  "+postsAfter+"\n  "+likesAfter+"\n", 1))
+	for _, table := range []string{"pairs_a", "pairs_b"} {
+		for _, r := range shardops.Verify(t.Context(), layout, open, "blog", table, 3) {
+			if r.Misplaced != 0 || r.Error != "" {
+				t.Errorf("verify %s after the move: %+v", table, r)
+			}
+		}
+	}
+}
