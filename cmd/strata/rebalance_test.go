@@ -23,7 +23,7 @@ func fakeMove() (func(context.Context, string, int) (any, error), func(context.C
 		if table == "members" {
 			return nil, errors.New("table members has a text shard key")
 		}
-		st = &shardops.MoveStatus{Table: table, From: "hash over s0, s1", To: "hash over s0, s1, s2", State: shardops.MoveRunning,
+		st = &shardops.MoveStatus{Table: table, With: []string{"likes"}, From: "hash over s0, s1", To: "hash over s0, s1, s2", State: shardops.MoveRunning,
 			Marks: map[string]string{"s0": "", "s1": ""}}
 		reads = 0
 		return *st, nil
@@ -57,7 +57,7 @@ func TestRebalanceOnlineCommand(t *testing.T) {
 	}
 	out := mustRun(t, runShards, "rebalance", "-online", "-c", e.path, "-table", "entries")
 	wantLines(t, out,
-		"moving entries: from hash over s0, s1 to hash over s0, s1, s2\n",
+		"moving entries (with likes, sharded alike): from hash over s0, s1 to hash over s0, s1, s2\n",
 		"entries: running, 120 rows moved (0 already there), 2 batches, 0 retries, statements held up to 7 ms; moved up to: s0 500, s1 -\n",
 		"entries: done, 250 rows moved (0 already there), 5 batches, 0 retries, statements held up to 7 ms; moved up to: s0 all, s1 all\n")
 

@@ -404,7 +404,11 @@ func shardsRebalanceOnline(args []string) error {
 			return err
 		}
 		if !af.json {
-			fmt.Fprintf(cliOut, "moving %s: from %s to %s\n", st.Table, st.From, st.To)
+			with := ""
+			if len(st.With) > 0 {
+				with = " (with " + strings.Join(st.With, ", ") + ", sharded alike)"
+			}
+			fmt.Fprintf(cliOut, "moving %s%s: from %s to %s\n", st.Table, with, st.From, st.To)
 		}
 	}
 	last := ""
