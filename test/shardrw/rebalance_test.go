@@ -22,8 +22,9 @@ import (
 // the move and right after it, finds each row once.
 func TestOnlineRebalanceReadsPastLaggingReplicas(t *testing.T) {
 	ctx := testenv.Ctx(t)
-	const before = "  memos: {shard_key: owner, method: modulo, shards: [s0, s1]}\n"
-	const after = "  memos: {shard_key: owner, method: modulo, shards: [s1, s0]}\n" // every row changes shard
+	// Not as notes is sharded (it would have to move with memos).
+	const before = "  memos: {shard_key: owner, method: modulo, shards: [s1, s0]}\n"
+	const after = "  memos: {shard_key: owner, method: modulo, shards: [s0, s1]}\n" // every row changes shard
 	for _, addr := range []string{"127.0.0.1:25600", "127.0.0.1:25601", "127.0.0.1:25603"} {
 		for _, q := range []string{"DROP TABLE IF EXISTS blog.memos", "CREATE TABLE blog.memos (id INT PRIMARY KEY, owner INT NOT NULL)",
 			"DELETE FROM strata.rebalance_marks WHERE table_name = 'memos'"} {
