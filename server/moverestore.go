@@ -68,7 +68,7 @@ func (s *Strata) restoreMoves(ctx context.Context, cfg *config.Config, sh *shard
 			refused[p.Table] = why
 			continue
 		}
-		if sh.layout, err = tm.placeMembers(sh.layout, moving); err != nil {
+		if sh.layout, err = tm.placeMembers(sh.layout, byMoving); err != nil {
 			tm.mover.ReleaseLead()
 			return nil, err
 		}

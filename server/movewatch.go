@@ -113,12 +113,12 @@ func (s *Strata) followMove(ctx context.Context, cfg *config.Config, sh *shardin
 func (s *Strata) installMoving(tm *tableMove) error {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
-	next, err := tm.placeMembers(s.Env.Sharding.Layout(), moving)
+	next, err := tm.placeMembers(s.Env.Sharding.Layout(), byMoving)
 	if err != nil {
 		return err
 	}
 	if sh := s.shards.Load(); sh != nil {
-		if l, err := tm.placeMembers(sh.layout, moving); err == nil {
+		if l, err := tm.placeMembers(sh.layout, byMoving); err == nil {
 			c := *sh
 			c.layout = l
 			s.shards.Store(&c)

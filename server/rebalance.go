@@ -28,11 +28,11 @@ type tableMove struct {
 	moving *shard.Moving
 	mover  *shardops.OnlineMove
 	dbs    *shardops.DBs
-	// running while the mover works (guarded by Strata.moveMu);
-	// finished once the layout places the table by the new placement
-	// alone.
 	// with are the tables sharded as table is, which move with it.
-	with     []member
+	with []member
+	// running while the mover works (guarded by Strata.moveMu);
+	// finished once the layout places the tables by the new placement
+	// alone.
 	running  bool
 	finished atomic.Bool
 	// lost: the mover lost the lead lock (its connection went), so
@@ -65,8 +65,9 @@ func (tm *tableMove) placeMembers(l *shard.Layout, pick func(member) shard.Metho
 	return l, nil
 }
 
-func moving(m member) shard.Method  { return m.moving }
-func movedTo(m member) shard.Method { return m.moving.To }
+// byMoving and byNewLayout pick a member's method for placeMembers.
+func byMoving(m member) shard.Method    { return m.moving }
+func byNewLayout(m member) shard.Method { return m.moving.To }
 
 // moveAnnounce is how long a new move waits before its first batch, so
 // every other Strata sees it (watchMoves looks every moveWatchEvery) and
@@ -372,7 +373,7 @@ func (s *Strata) finishMove(tm *tableMove) {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
 	if l := s.Env.Sharding.Layout(); tm.installedIn(l) {
-		next, err := tm.placeMembers(l, movedTo)
+		next, err := tm.placeMembers(l, byNewLayout)
 		if err != nil {
 			s.Log.Error("online rebalance: placing the tables by their new layout failed", "table", tm.table, "err", err)
 			return
@@ -380,7 +381,7 @@ func (s *Strata) finishMove(tm *tableMove) {
 		s.Env.Sharding.SetLayout(next)
 	}
 	if sh := s.shards.Load(); sh != nil && tm.installedIn(sh.layout) {
-		if next, err := tm.placeMembers(sh.layout, movedTo); err == nil {
+		if next, err := tm.placeMembers(sh.layout, byNewLayout); err == nil {
 			c := *sh
 			c.layout = next
 			s.shards.Store(&c)
@@ -411,7 +412,7 @@ func (s *Strata) keepMoving(sh *sharding, cfg *config.Config) error {
 			return fmt.Errorf("table %s is moving online to the placement the file gave it when the move began; put that placement back in the file (or let the move end) before changing it", m.table)
 		}
 	}
-	next, err := tm.placeMembers(sh.layout, moving)
+	next, err := tm.placeMembers(sh.layout, byMoving)
 	if err != nil {
 		return err
 	}
