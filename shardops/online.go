@@ -283,7 +283,7 @@ func (mv *OnlineMove) walk(ctx context.Context, tables []movingTable, src string
 // when fewer rows follow: the next batch is its last, without an upper
 // bound).
 func (mv *OnlineMove) nextKey(ctx context.Context, db *sql.DB, after *shard.Value) (*shard.Value, error) {
-	where, args := mv.after(after)
+	where, args := keyRange(mv.Moving.Key(), after, nil)
 	var next []byte
 	q := "SELECT " + quoteIdent(mv.Moving.Key()) + " FROM " + qualified(mv.Schema, mv.Table) + " WHERE " + where +
 		" ORDER BY " + quoteIdent(mv.Moving.Key()) + " LIMIT 1 OFFSET " + strconv.Itoa(mv.batch()-1)
@@ -298,13 +298,19 @@ func (mv *OnlineMove) nextKey(ctx context.Context, db *sql.DB, after *shard.Valu
 	return &v, nil
 }
 
-// after is the condition "key above the mark" and its argument.
-func (mv *OnlineMove) after(mark *shard.Value) (string, []any) {
-	k := quoteIdent(mv.Moving.Key())
-	if mark == nil {
-		return k + " IS NOT NULL", nil
+// keyRange is the condition "key above after, up to next" (no lower
+// bound when after is nil, no upper when next is) and its arguments.
+func keyRange(key string, after, next *shard.Value) (string, []any) {
+	k := quoteIdent(key)
+	where, args := k+" IS NOT NULL", []any(nil)
+	if after != nil {
+		where, args = k+" > ?", []any{keyArg(*after)}
 	}
-	return k + " > ?", []any{keyArg(*mark)}
+	if next != nil {
+		where += " AND " + k + " <= ?"
+		args = append(args, keyArg(*next))
+	}
+	return where, args
 }
 
 // IntegerKeys is the KeyOrder of integer keys.
@@ -464,15 +470,7 @@ func (mv *OnlineMove) moveBatch(ctx context.Context, tables []movingTable, src s
 // copies those that move to their new shards and deletes them on src,
 // all in b's transactions.
 func (mv *OnlineMove) moveRows(ctx context.Context, b *batchTx, t movingTable, src string, after, next *shard.Value, wait bool) (moved, resolved int64, err error) {
-	key := quoteIdent(t.moving.Key())
-	where, args := key+" IS NOT NULL", []any(nil)
-	if after != nil {
-		where, args = key+" > ?", []any{keyArg(*after)}
-	}
-	if next != nil {
-		where += " AND " + key + " <= ?"
-		args = append(args, keyArg(*next))
-	}
+	where, args := keyRange(t.moving.Key(), after, next)
 	lock := " FOR UPDATE NOWAIT"
 	if wait {
 		lock = " FOR UPDATE"
