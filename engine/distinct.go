@@ -62,23 +62,18 @@ func (d *Distinct) Close() error { return d.in.Close() }
 // the number of distinct rows; prefer Distinct over sorted input.
 type HashDistinct struct {
 	in   RowStream
-	keys []func(Value) []byte
-	seen map[string]struct{}
+	seen *RowSet
 }
 
 // NewHashDistinct de-duplicates rows described by cols. Values equal to
 // MySQL are equal here: 1.50 = 1.5 in DECIMAL, 'a' = 'A ' under a PAD
 // SPACE _ci collation.
 func NewHashDistinct(in RowStream, cols []Column) (*HashDistinct, error) {
-	h := &HashDistinct{in: in, seen: map[string]struct{}{}}
-	for _, col := range cols {
-		k, err := valueKey(col)
-		if err != nil {
-			return nil, fmt.Errorf("distinct: column %s: %w", col.Name, err)
-		}
-		h.keys = append(h.keys, k)
+	seen, err := NewRowSet(cols)
+	if err != nil {
+		return nil, err
 	}
-	return h, nil
+	return &HashDistinct{in: in, seen: seen}, nil
 }
 
 // Next returns the next row not seen before.
@@ -88,12 +83,11 @@ func (h *HashDistinct) Next(ctx context.Context) (Row, error) {
 		if err != nil {
 			return nil, err
 		}
-		if len(r) != len(h.keys) {
-			return nil, fmt.Errorf("distinct: row has %d columns, want %d", len(r), len(h.keys))
+		added, err := h.seen.Add(r)
+		if err != nil {
+			return nil, err
 		}
-		k := h.rowKey(r)
-		if _, dup := h.seen[k]; !dup {
-			h.seen[k] = struct{}{}
+		if added {
 			return r, nil
 		}
 	}
@@ -102,16 +96,50 @@ func (h *HashDistinct) Next(ctx context.Context) (Row, error) {
 // Close closes the input.
 func (h *HashDistinct) Close() error { return h.in.Close() }
 
+// RowSet is a set of rows described by one list of columns, whose members
+// are distinct as MySQL's DISTINCT and UNION judge them (1.50 = 1.5 in
+// DECIMAL, 'a' = 'A ' under a PAD SPACE _ci collation).
+type RowSet struct {
+	keys []func(Value) []byte
+	seen map[string]struct{}
+}
+
+// NewRowSet makes an empty set of rows described by cols.
+func NewRowSet(cols []Column) (*RowSet, error) {
+	s := &RowSet{seen: map[string]struct{}{}}
+	for _, col := range cols {
+		k, err := valueKey(col)
+		if err != nil {
+			return nil, fmt.Errorf("distinct: column %s: %w", col.Name, err)
+		}
+		s.keys = append(s.keys, k)
+	}
+	return s, nil
+}
+
+// Add puts r in the set and reports whether it was new.
+func (s *RowSet) Add(r Row) (bool, error) {
+	if len(r) != len(s.keys) {
+		return false, fmt.Errorf("distinct: row has %d columns, want %d", len(r), len(s.keys))
+	}
+	k := s.rowKey(r)
+	if _, dup := s.seen[k]; dup {
+		return false, nil
+	}
+	s.seen[k] = struct{}{}
+	return true, nil
+}
+
 // rowKey joins the column keys, length-prefixed, with NULL distinct from
 // every string.
-func (h *HashDistinct) rowKey(r Row) string {
+func (s *RowSet) rowKey(r Row) string {
 	var b []byte
 	for i, v := range r {
 		if v == nil {
 			b = append(b, 0)
 			continue
 		}
-		k := h.keys[i](v)
+		k := s.keys[i](v)
 		b = append(b, 1)
 		b = binary.AppendUvarint(b, uint64(len(k)))
 		b = append(b, k...)

@@ -65,3 +65,33 @@ func TestHashDistinct(t *testing.T) {
 		t.Errorf("short row accepted")
 	}
 }
+
+// A RowSet remembers its rows across calls: a recursive CTE under UNION
+// adds a round's row only when no earlier round found one equal to it.
+func TestRowSetAcrossRounds(t *testing.T) {
+	s, err := NewRowSet([]Column{ciCol, decCol})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rounds := []struct{ in, added string }{
+		{"a,1;b,2", "a,1;b,2"},
+		{"A,1.00;c,3;c,3.0", "c,3"},
+		{"B ,2;a,NULL", "a,NULL"},
+		{"a,NULL", ""},
+	}
+	for i, r := range rounds {
+		var added []Row
+		for _, row := range parse(r.in) {
+			ok, err := s.Add(row)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok {
+				added = append(added, row)
+			}
+		}
+		if got := collect(t, NewSliceStream(added...)); got != r.added {
+			t.Errorf("round %d: added %s, want %s", i+1, got, r.added)
+		}
+	}
+}

@@ -74,7 +74,7 @@ func New() *Metrics {
 	m.consistency = prometheus.NewCounter(prometheus.CounterOpts{Name: "strata_read_your_writes_primary_total", Help: "Reads sent to the primary because no replica had applied the session's last write yet."})
 	m.rangeFill = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "strata_shard_range_fill_ratio", Help: "How much of the open-ended last range of a range-sharded table is used, against the size of the range before it."}, []string{"table", "shard"})
 	m.shardQueries = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_shard_queries_total", Help: "Queries Strata sent to shard clusters for statements it merged or split (one per route), by cluster and kind (read, write)."}, []string{"cluster", "kind"})
-	m.runFirst = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_shard_run_first_total", Help: "Parts of statements over sharded tables that Strata ran before their statement and put in its text, by kind (values: IN, scalar and EXISTS subqueries; table: derived tables, CTEs, UNION branches and other subqueries; count: a derived table only counted; insert: the SELECT of an INSERT ... SELECT)."}, []string{"kind"})
+	m.runFirst = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_shard_run_first_total", Help: "Parts of statements over sharded tables that Strata ran before their statement and put in its text, by kind (values: IN, scalar and EXISTS subqueries; table: derived tables, CTEs, UNION branches and other subqueries; count: a derived table only counted; insert: the SELECT of an INSERT ... SELECT; join: the tables of a join of tables that live apart; recursive: a recursive CTE, all its rounds)."}, []string{"kind"})
 	m.loadRows = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_shard_load_rows_total", Help: "Rows of LOAD DATA LOCAL files Strata sent to each shard cluster (a reference table's rows count on every cluster)."}, []string{"cluster"})
 	m.movedRows = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_shard_moved_rows_total", Help: "Rows an UPDATE of their shard key moved from one shard cluster to another, counted when copied (a statement that then fails rolls them back)."}, []string{"from", "to"})
 	m.rebalanced = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_shard_rebalanced_rows_total", Help: "Rows an online rebalance (strata shards rebalance -online) moved to the shard the table's new layout places them on, by table."}, []string{"table"})
@@ -197,7 +197,8 @@ func (m *Metrics) RebalancePause(table string, d time.Duration) {
 }
 
 // RunFirst counts one part of a statement Strata ran before it (kind:
-// values, table, count, insert) and the rows it returned.
+// values, table, count, insert, join, recursive) and the rows it
+// returned.
 func (m *Metrics) RunFirst(kind string, rows int64) {
 	m.runFirst.WithLabelValues(kind).Inc()
 	m.runFirstRows.WithLabelValues(kind).Add(float64(rows))

@@ -103,6 +103,9 @@ func (s *Session) explainPullout(ctx context.Context, sql string, depth int) ([]
 	facts := make([]*sqlparse.Facts, len(po.Subqueries))
 	anyPlaced := false
 	for i, sub := range po.Subqueries {
+		if po.Kinds[i] == sqlparse.PullRecursive {
+			sub = po.Recursive(i).Alone // the tables of its anchor and its step
+		}
 		facts[i] = s.parse(sub).Summary
 		anyPlaced = anyPlaced || s.placed(facts[i])
 	}
@@ -115,7 +118,7 @@ func (s *Session) explainPullout(ctx context.Context, sql string, depth int) ([]
 			continue
 		}
 		pulled++
-		if k := po.Kinds[i]; k == sqlparse.PullTable || k == sqlparse.PullRows || k == sqlparse.PullInsert {
+		if k := po.Kinds[i]; k == sqlparse.PullTable || k == sqlparse.PullRows || k == sqlparse.PullInsert || k == sqlparse.PullRecursive {
 			po.SetTable(i, sqlparse.PulledTable{Text: fmt.Sprintf("SELECT /* rows of subquery %d */", i+1)})
 		}
 		subRows, err := s.explainPlan(ctx, sub, depth+1)
@@ -125,6 +128,9 @@ func (s *Session) explainPullout(ctx context.Context, sql string, depth int) ([]
 		for _, r := range subRows {
 			r.Step = fmt.Sprintf("subquery %d: %s", i+1, r.Step)
 			rows = append(rows, r)
+		}
+		if po.Kinds[i] == sqlparse.PullRecursive {
+			rows = append(rows, explainRounds(po.Recursive(i), i))
 		}
 		marks[i] = []string{fmt.Sprintf("/* values of subquery %d */", i+1)}
 	}
@@ -136,6 +142,21 @@ func (s *Session) explainPullout(ctx context.Context, sql string, depth int) ([]
 		return nil, false
 	}
 	return append(rows, ExplainRow{Step: "strata", Detail: "runs the subqueries first, then: " + outer}), true
+}
+
+// explainRounds describes the rounds of recursive CTE i, whose anchor's
+// plan comes before.
+func explainRounds(r *sqlparse.RecursiveCTE, i int) ExplainRow {
+	step, err := r.Step(sqlparse.PulledTable{Text: "SELECT /* the rows the round before added */"})
+	if err != nil {
+		step = err.Error()
+	}
+	union := "UNION ALL: every row kept"
+	if r.Distinct {
+		union = "UNION: rows found before dropped"
+	}
+	return ExplainRow{Step: fmt.Sprintf("subquery %d: rounds", i+1),
+		Detail: fmt.Sprintf("recursive CTE %s: subquery %d is its anchor; then, until a round adds no row (%s, at most @@max_recursive_iterations rounds): %s", r.Name, i+1, union, step)}
 }
 
 // explainMaterialize describes a join of tables that live apart

@@ -39,6 +39,9 @@ type pullLevel struct {
 	primary bool
 	// unplaced: the part may read tables of the default cluster only.
 	unplaced bool
+	// tableless: the part may read no table at all (a recursive CTE's
+	// anchor, SELECT 5): the default cluster runs it.
+	tableless bool
 }
 
 func (l pullLevel) next() pullLevel { return pullLevel{depth: l.depth + 1, primary: l.primary} }
@@ -224,6 +227,19 @@ func (s *Session) pullOutPass(ctx context.Context, sql string, args []string, lv
 	values := make([][]string, len(po.Subqueries))
 	pulled := 0
 	for i, sub := range po.Subqueries {
+		if po.Kinds[i] == sqlparse.PullRecursive {
+			table, err := s.recursiveTable(ctx, po.Recursive(i), part)
+			switch {
+			case errors.Is(err, errNotPulled):
+				po.Keep(i) // it reads no placed table: the server runs it as written
+				continue
+			case err != nil:
+				return "", err
+			}
+			po.SetTable(i, table)
+			pulled++
+			continue
+		}
 		if po.Kinds[i] == sqlparse.PullInsert {
 			table, err := s.pulledInsertRows(ctx, sub, part)
 			switch {
@@ -330,7 +346,7 @@ func (s *Session) planPulled(ctx context.Context, sql string, lvl pullLevel) (*s
 	parsed := s.parse(sql)
 	f := parsed.Summary
 	if parsed.Err != nil || len(parsed.Statements) != 1 || f.Kind != sqlparse.KindSelect || f.Masked ||
-		!s.placed(f) && !(lvl.unplaced && len(f.Tables) > 0 && s.env.Sharding != nil) {
+		!s.placed(f) && !(lvl.unplaced && (len(f.Tables) > 0 || lvl.tableless) && s.env.Sharding != nil) {
 		return nil, nil, errNotPulled
 	}
 	plan, err := s.env.Sharding.Plan(ctx, s.readingMode(), sql, f, nil)

@@ -44,6 +44,8 @@ type Pullout struct {
 	counting *ast.SelectStmt
 	// branches: where a UNION branch (PullTable) sits in its list.
 	branches map[int]branchAt
+	// recursive: the recursive CTEs (PullRecursive), by subquery.
+	recursive map[int]*RecursiveCTE
 }
 
 type branchAt struct {
@@ -74,6 +76,10 @@ const (
 	// plain literals (SetTable), become the INSERT's VALUES, which route
 	// row by row.
 	PullInsert
+	// PullRecursive is a recursive CTE (Recursive): Strata runs its
+	// rounds, and its rows replace its query as a PullTable's do. Its
+	// Subqueries text is the anchor.
+	PullRecursive
 )
 
 // ErrNothingToInsert: the SELECT of an INSERT ... SELECT returned no
@@ -131,7 +137,7 @@ func (m Mode) PullOutArgs(sql string, args []string) (*Pullout, error) {
 			return nil, fmt.Errorf("sqlparse: %d bound values for %d placeholders", len(args), n)
 		}
 	}
-	p := &Pullout{mode: m, stmt: stmt, tables: map[int]PulledTable{}, kept: map[int]bool{}, branches: map[int]branchAt{}}
+	p := &Pullout{mode: m, stmt: stmt, tables: map[int]PulledTable{}, kept: map[int]bool{}, branches: map[int]branchAt{}, recursive: map[int]*RecursiveCTE{}}
 	switch stmt := stmt.(type) {
 	case *ast.SelectStmt:
 		nameFields(stmt) // the rendered text keeps the client's column names
@@ -259,11 +265,15 @@ func (p *Pullout) findBranches(list *ast.SetOprSelectList) error {
 	return nil
 }
 
-// findCTEs collects the queries of a WITH clause's CTEs, but not of a
-// recursive one: its query reads itself and cannot run alone.
+// findCTEs collects the queries of a WITH clause's CTEs; a recursive
+// one's query reads itself and cannot run alone: Strata runs its rounds
+// (findRecursive).
 func (p *Pullout) findCTEs(with *ast.WithClause) error {
-	if with == nil || with.IsRecursive {
+	if with == nil {
 		return nil
+	}
+	if with.IsRecursive {
+		return p.findRecursive(with)
 	}
 	for _, cte := range with.CTEs {
 		if cte.IsRecursive || cte.Query == nil {
@@ -501,7 +511,7 @@ func (p *Pullout) Render(values [][]string) (string, error) {
 				}
 				ins.Lists = append(ins.Lists, list)
 			}
-		case PullTable, PullRows:
+		case PullTable, PullRows, PullRecursive:
 			if t, ok := p.tables[i]; ok && t.Counted && p.CountsRowsOf(i) {
 				// The count is the answer: a BIGINT, as COUNT(*)'s.
 				p.counting.Fields.Fields[0].Expr = newRawExpr(fmt.Sprintf("CAST(X'%x' AS SIGNED)", fmt.Sprintf("%020d", t.Count)))
