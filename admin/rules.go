@@ -25,11 +25,20 @@ type RuleView struct {
 	Cache   string    `json:"cache,omitempty"`
 	Timeout string    `json:"timeout,omitempty"`
 	Refuse  string    `json:"refuse,omitempty"`
+	// Rewrite is a rewrite rule's regular expression and replacement.
+	Rewrite *RewriteView `json:"rewrite,omitempty"`
 	// MaxRunning and Running: the rule's bound on statements at once,
 	// and how many run now.
 	MaxRunning int    `json:"max_running,omitempty"`
 	Running    int    `json:"running,omitempty"`
 	Hits       uint64 `json:"hits"`
+}
+
+// RewriteView is what a rewrite rule replaces in a statement's text, and
+// by what.
+type RewriteView struct {
+	From string `json:"from"`
+	To   string `json:"to"`
 }
 
 // MatchView is a rule's conditions; absent ones are left out.
@@ -51,6 +60,10 @@ func NewRulesView(p *planner.Planner) RulesView {
 	for _, st := range stats {
 		r := st.Rule
 		m := r.Match
+		var rewrite *RewriteView
+		if r.Rewrite != nil {
+			rewrite = &RewriteView{From: r.Rewrite.From, To: r.Rewrite.To}
+		}
 		v.Rules = append(v.Rules, RuleView{
 			Name:       fmt.Sprintf("routing.%d", st.Index),
 			Match:      MatchView{Tables: m.Tables, User: m.User, Schema: m.Schema, Client: m.Client, Digest: m.Digest, Pattern: m.Pattern, Hint: m.Hint, Writes: m.Writes},
@@ -58,6 +71,7 @@ func NewRulesView(p *planner.Planner) RulesView {
 			Cache:      durationText(r.Cache.D()),
 			Timeout:    durationText(r.Timeout.D()),
 			Refuse:     r.Refuse,
+			Rewrite:    rewrite,
 			MaxRunning: r.MaxRunning,
 			Running:    st.Running,
 			Hits:       st.Hits,

@@ -287,18 +287,32 @@ type PoolConfig struct {
 // Rule sends matching reads to a pool; the first match wins. A rule with
 // Refuse instead answers every matching statement (read or write, in a
 // transaction or not) with an error carrying that text: how an operator
-// stops a harmful statement shape at run time, without a deploy.
+// stops a harmful statement shape at run time, without a deploy. A rule
+// with Rewrite changes the text of matching statements before they are
+// routed: how an operator fixes a statement an application sends (an
+// index hint, a missing LIMIT) without a deploy.
 type Rule struct {
-	Match  Match    `yaml:"match"`
-	Pool   string   `yaml:"pool"`
-	Cache  Duration `yaml:"cache"`
-	Refuse string   `yaml:"refuse"`
+	Match   Match    `yaml:"match"`
+	Pool    string   `yaml:"pool"`
+	Cache   Duration `yaml:"cache"`
+	Refuse  string   `yaml:"refuse"`
+	Rewrite *Rewrite `yaml:"rewrite"`
 	// Timeout bounds how long a matching read may run on its server
 	// (MariaDB's max_statement_time, set on the connection for it).
 	Timeout Duration `yaml:"timeout"`
 	// MaxRunning bounds how many matching reads run at once; more wait
 	// up to limits.pool_wait for one to finish, then fail (0: no bound).
 	MaxRunning int `yaml:"max_running"`
+}
+
+// Rewrite replaces, in the text of a statement the rule matches, what
+// the regular expression From matches by To ($1, ${name}: its groups, as
+// Go's regexp.ReplaceAllString has them). The first rewrite rule that
+// matches and changes the text applies; the new text is then parsed,
+// refused or routed like any statement.
+type Rewrite struct {
+	From string `yaml:"from"`
+	To   string `yaml:"to"`
 }
 
 // Match lists the conditions of a rule; all given conditions must hold.

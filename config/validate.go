@@ -256,6 +256,14 @@ func (c *Config) validateRouting(p *problems) {
 	for i, r := range c.Routing {
 		path := fmt.Sprintf("routing.%d", i)
 		switch {
+		case r.Rewrite != nil && (r.Refuse != "" || r.Pool != "" || r.Cache != 0 || r.Timeout != 0 || r.MaxRunning != 0):
+			p.add(path+".rewrite", "cannot be combined with refuse, pool, cache, timeout or max_running: a rule either rewrites statements, refuses them or routes reads; make two rules (a rewritten statement meets the other rules)")
+		case r.Rewrite != nil && r.Rewrite.From == "":
+			p.add(path+".rewrite.from", "is required: the regular expression whose matches in a statement's text are replaced by rewrite.to")
+		case r.Rewrite != nil:
+			if _, err := regexp.Compile(r.Rewrite.From); err != nil {
+				p.add(path+".rewrite.from", "is not a valid regular expression: %v", err)
+			}
 		case r.Refuse != "" && (r.Pool != "" || r.Cache != 0 || r.Timeout != 0 || r.MaxRunning != 0):
 			p.add(path+".refuse", "cannot be combined with pool, cache, timeout or max_running: a rule either refuses statements or routes reads; make two rules")
 		case r.MaxRunning < 0:
@@ -265,9 +273,9 @@ func (c *Config) validateRouting(p *problems) {
 		case r.Refuse != "" && r.Match.empty():
 			p.add(path+".match", "is empty: a refuse rule with no condition would refuse every statement; name a digest, pattern, table, user, schema, client or hint")
 		case r.Refuse == "" && r.Match.Writes:
-			p.add(path+".match.writes", "is only for refuse rules: writes always go to the primary, never to a pool")
+			p.add(path+".match.writes", "is only for refuse and rewrite rules: writes always go to the primary, never to a pool")
 		case r.Refuse == "" && r.Pool == "":
-			p.add(path+".pool", "is required: the pool that matching reads go to (or refuse: MESSAGE to refuse matching statements)")
+			p.add(path+".pool", "is required: the pool that matching reads go to (or refuse: MESSAGE to refuse matching statements, or rewrite: {from, to} to change their text)")
 		}
 		if r.Match.Pattern != "" {
 			if _, err := regexp.Compile(r.Match.Pattern); err != nil {

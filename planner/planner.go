@@ -93,14 +93,16 @@ type Planner struct {
 type ruleSet struct {
 	rules []compiledRule
 	// refusals is set when any rule refuses: without one, Refusal costs a
-	// statement one atomic load.
+	// statement one atomic load; rewrites likewise for Rewrite.
 	refusals bool
+	rewrites bool
 	loaded   time.Time // when these rules took effect; their hits count from here
 }
 
 type compiledRule struct {
 	config.Rule
 	pattern *regexp.Regexp
+	rewrite *regexp.Regexp // rewrite.from
 	network *net.IPNet
 	tables  map[string]bool
 	// hits counts the statements the rule decided, so an operator sees
@@ -159,6 +161,9 @@ func (p *Planner) SetRules(rules []config.Rule) {
 		if r.Match.Pattern != "" {
 			cr.pattern = regexp.MustCompile(r.Match.Pattern)
 		}
+		if r.Rewrite != nil {
+			cr.rewrite = regexp.MustCompile(r.Rewrite.From)
+		}
 		if c := r.Match.Client; c != "" {
 			if !strings.Contains(c, "/") {
 				c += "/32"
@@ -172,15 +177,17 @@ func (p *Planner) SetRules(rules []config.Rule) {
 			}
 		}
 		set.refusals = set.refusals || r.Refuse != ""
+		set.rewrites = set.rewrites || r.Rewrite != nil
 	}
 	p.rules.Store(set)
 }
 
-// match returns the first routing (not refusing) rule that matches r.
+// match returns the first routing (not refusing, not rewriting) rule
+// that matches r.
 func (p *Planner) match(r *Request) (int, *compiledRule) {
 	rules := p.rules.Load().rules
 	for i := range rules {
-		if rules[i].Refuse == "" && rules[i].matches(r) {
+		if rules[i].Refuse == "" && rules[i].Rewrite == nil && rules[i].matches(r) {
 			return i, &rules[i]
 		}
 	}
@@ -203,6 +210,28 @@ func (p *Planner) Refusal(r *Request) (int, string) {
 		}
 	}
 	return -1, ""
+}
+
+// Rewrite returns the text of the statement sql after the first rewrite
+// rule that matches r and changes sql — the rule's index and the new
+// text — or -1 and sql. The session asks it before anything else, so the
+// new text meets every other rule as if the client had sent it.
+func (p *Planner) Rewrite(r *Request, sql string) (int, string) {
+	set := p.rules.Load()
+	if !set.rewrites {
+		return -1, sql
+	}
+	for i := range set.rules {
+		cr := &set.rules[i]
+		if cr.rewrite == nil || !cr.matches(r) || !cr.rewrite.MatchString(sql) {
+			continue
+		}
+		if text := cr.rewrite.ReplaceAllString(sql, cr.Rewrite.To); text != sql {
+			cr.hit(r)
+			return i, text
+		}
+	}
+	return -1, sql
 }
 
 func (cr *compiledRule) matches(r *Request) bool {

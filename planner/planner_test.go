@@ -115,6 +115,59 @@ func TestRefusalRules(t *testing.T) {
 	}
 }
 
+// A rewrite rule replaces what its regular expression matches in the
+// text of the statements its conditions match; the first one that changes
+// the text applies, and it never routes a read itself.
+func TestRewriteRules(t *testing.T) {
+	p := New([]config.Rule{
+		{Match: config.Match{User: "cron"}, Pool: "batch"},
+		{Match: config.Match{Tables: []string{"entries"}}, Rewrite: &config.Rewrite{From: `(?i)ORDER BY id DESC$`, To: "ORDER BY id DESC LIMIT 100"}},
+		{Match: config.Match{Writes: true}, Rewrite: &config.Rewrite{From: `^INSERT INTO (\w+)`, To: "INSERT IGNORE INTO $1"}},
+		{Rewrite: &config.Rewrite{From: `FROM stats_live\b`, To: "FROM stats_hourly"}},
+		{Match: config.Match{User: "web"}, Rewrite: &config.Rewrite{From: `never matches`, To: "x"}},
+	})
+	entries := &sqlparse.Facts{Kind: sqlparse.KindSelect, ReadOnly: true, Tables: []sqlparse.TableRef{{Name: "entries"}}}
+	insert := &sqlparse.Facts{Kind: sqlparse.KindInsert, WriteTables: []sqlparse.TableRef{{Name: "likes"}}}
+	other := &sqlparse.Facts{Kind: sqlparse.KindSelect, ReadOnly: true, Tables: []sqlparse.TableRef{{Name: "stats_live"}}}
+	cases := []struct {
+		name string
+		req  Request
+		sql  string
+		rule int
+		want string
+	}{
+		{"a table's reads", Request{Facts: entries}, "SELECT * FROM entries ORDER BY id desc", 1, "SELECT * FROM entries ORDER BY id DESC LIMIT 100"},
+		{"conditions must hold", Request{Facts: other}, "SELECT * FROM t ORDER BY id DESC", -1, "SELECT * FROM t ORDER BY id DESC"},
+		{"groups in the replacement", Request{Facts: insert}, "INSERT INTO likes VALUES (1)", 2, "INSERT IGNORE INTO likes VALUES (1)"},
+		{"from alone decides without conditions", Request{Facts: other, User: "web"}, "SELECT n FROM stats_live WHERE d > 3", 3, "SELECT n FROM stats_hourly WHERE d > 3"},
+		{"a rule that changes nothing passes to the next", Request{Facts: entries}, "SELECT n FROM stats_live JOIN entries", 3, "SELECT n FROM stats_hourly JOIN entries"},
+		{"no rule", Request{Facts: entries, User: "cron"}, "SELECT 1 FROM entries", -1, "SELECT 1 FROM entries"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if rule, got := p.Rewrite(&tc.req, tc.sql); rule != tc.rule || got != tc.want {
+				t.Errorf("Rewrite = %d %q, want %d %q", rule, got, tc.rule, tc.want)
+			}
+		})
+	}
+	// A rewrite rule is not a routing rule: a read it matches goes where
+	// the other rules send it.
+	if d := p.Route(snapshot(), &Request{Facts: entries}); d.Pool != "primary" || d.Rule != -1 {
+		t.Errorf("a read of entries routed to pool %q by rule %d, want the default pool", d.Pool, d.Rule)
+	}
+	_, stats := p.Rules()
+	if stats[1].Hits != 1 || stats[2].Hits != 1 || stats[3].Hits != 2 || stats[4].Hits != 0 {
+		t.Errorf("hits %d %d %d %d, want 1 1 2 0", stats[1].Hits, stats[2].Hits, stats[3].Hits, stats[4].Hits)
+	}
+	if rule, _ := p.Rewrite(&Request{Facts: entries, Explain: true}, "SELECT * FROM entries ORDER BY id DESC"); rule != 1 || p.rules.Load().rules[1].hits.Load() != 1 {
+		t.Errorf("EXPLAIN counted as a hit")
+	}
+	p.SetRules(nil)
+	if rule, _ := p.Rewrite(&Request{Facts: entries}, "SELECT * FROM entries ORDER BY id DESC"); rule != -1 {
+		t.Errorf("after the rules were removed, rule %d still rewrites", rule)
+	}
+}
+
 func TestParseCachesAndCombines(t *testing.T) {
 	p := New(nil)
 	a := p.Parse("SELECT 1; UPDATE t SET x = 1")

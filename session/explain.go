@@ -51,6 +51,14 @@ func (s *Session) ExplainPlan(ctx context.Context, sql string) ([]ExplainRow, er
 // without end).
 func (s *Session) explainPlan(ctx context.Context, sql string, depth int) ([]ExplainRow, error) {
 	parsed := s.parse(sql)
+	if depth == 0 {
+		if rule, text, re, rerr := s.rewritten(parsed, sql, true); rerr != nil {
+			return []ExplainRow{{Step: "refuse", Tables: tableNames(parsed.Summary.Tables), Detail: rerr.Message}}, nil
+		} else if rule >= 0 {
+			rows, err := s.explainPlan(ctx, text, depth+1)
+			return append([]ExplainRow{{Step: "rewrite", Tables: tableNames(parsed.Summary.Tables), Detail: fmt.Sprintf("routing.%d rewrites it to: %s", rule, re.SQL)}}, rows...), err
+		}
+	}
 	f := parsed.Summary
 	if rule, msg := s.refusal(statements(parsed), true); rule >= 0 {
 		return []ExplainRow{{Step: "refuse", Tables: tableNames(f.Tables), Detail: errRefused(rule, msg).Message}}, nil

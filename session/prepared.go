@@ -42,6 +42,13 @@ type prepared struct {
 func (s *Session) Prepare(ctx context.Context, packet []byte) error {
 	sql := string(packet[1:])
 	parsed := s.parse(sql)
+	rule, text, re, rerr := s.rewritten(parsed, sql, false)
+	if rerr != nil {
+		return s.refuse(rerr)
+	}
+	if rule >= 0 {
+		sql, parsed = text, re
+	}
 	if ownConnectionID(parsed.Summary) {
 		// The statement is this session's own: prepared with its id.
 		if text, ok := s.replaceConnectionID(sql); ok {

@@ -49,6 +49,16 @@ func (s *Session) Status() uint16 {
 // unchanged to the chosen server.
 func (s *Session) Query(ctx context.Context, packet []byte) error {
 	parsed := s.parseBytes(packet[1:])
+	if _, explain := explainStrata(parsed.SQL); !explain {
+		// EXPLAIN STRATA shows the rewrite (explainPlan), and is not one.
+		rule, text, re, err := s.rewritten(parsed, parsed.SQL, false)
+		if err != nil {
+			return s.refuse(err)
+		}
+		if rule >= 0 {
+			parsed, packet = re, append([]byte{wire.ComQuery}, text...)
+		}
+	}
 	// The wait for the client's next statement, after this one's answer,
 	// follows what this shape's answers taught (a client takes longer
 	// over a big result). Set now, it is the next wait for the client,

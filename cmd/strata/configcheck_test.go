@@ -19,7 +19,7 @@ func TestConfigCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := run(t, runConfig, "check", "-c", bad)
-	for _, want := range []string{"routing.0.match.writes: is only for refuse rules", "limits.shutdown_timeout: must not be negative"} {
+	for _, want := range []string{"routing.0.match.writes: is only for refuse and rewrite rules", "limits.shutdown_timeout: must not be negative"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("an invalid file: %v, want it to name %q", err, want)
 		}

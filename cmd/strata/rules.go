@@ -38,6 +38,9 @@ func ruleAction(r admin.RuleView) string {
 	if r.Refuse != "" {
 		return "refuse: " + r.Refuse
 	}
+	if r.Rewrite != nil {
+		return fmt.Sprintf("rewrite %q to %q", r.Rewrite.From, r.Rewrite.To)
+	}
 	parts := []string{"pool " + r.Pool}
 	if r.Cache != "" {
 		parts = append(parts, "cache "+r.Cache)
