@@ -29,6 +29,10 @@ type Sharding struct {
 	Assign func(ctx context.Context, t *shard.Table, key shard.Value) (string, error)
 	// NextID hands out the next id of a sequence.
 	NextID func(ctx context.Context, sequence string) (int64, error)
+	// TablesOn lists which of the tables names exist in the application's
+	// schema on a cluster's primary: the period tables a schema change of
+	// a date table must reach (nil: such a change is refused).
+	TablesOn func(ctx context.Context, cluster string, names []string) ([]string, error)
 	// collations are the text columns' own collations (SetColumnCollations).
 	collations atomic.Pointer[columnCollations]
 	// refused maps tables whose statements are refused to why (a table
@@ -515,7 +519,7 @@ func (s *Sharding) planSharded(ctx context.Context, l *shard.Layout, m sqlparse.
 		return s.planInsert(ctx, l, st, lead, args)
 	case sqlparse.KindSelect, sqlparse.KindUpdate, sqlparse.KindDelete:
 	default:
-		p, err := planBroadcast(l, st, sql, f)
+		p, err := s.planBroadcast(ctx, l, m, st, sql, f)
 		if err == nil && p.Kind == PlanRelay {
 			p.Routes[0].Template = templateIf(args, sql)
 		}

@@ -175,7 +175,8 @@ func TestShardPlanRefusals(t *testing.T) {
 		{"INSERT INTO comments (body) VALUES ('x')", "must give entry_id"},
 		{"DELETE FROM comments ORDER BY id LIMIT 3", "LIMIT cannot be split across shards"},
 		{"SELECT * FROM comments WHERE entry_id IN (SELECT id FROM comments)", "comments"},
-		{"ALTER TABLE posts ADD COLUMN x INT", "one table per period"},
+		{"DROP TABLE posts", "one table per period"},
+		{"ALTER TABLE posts ADD COLUMN x INT", "cannot list them now"}, // no TablesOn
 		{"LOAD DATA INFILE '/tmp/c.csv' INTO TABLE comments", "use LOAD DATA LOCAL INFILE"},
 		{"LOAD DATA LOCAL INFILE 'c.csv' INTO TABLE comments (id, body)", "does not name entry_id"},
 		{"LOAD DATA LOCAL INFILE 'c.csv' INTO TABLE comments (id, @e) SET entry_id = @e + 1", "in its SET clause from an expression"},
@@ -194,6 +195,40 @@ func TestShardPlanRefusals(t *testing.T) {
 		if !errors.As(err, &rerr) || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: error %v, want a routing error containing %q", tt.sql, err, tt.want)
 		}
+	}
+}
+
+// A schema change of a date table runs on its base table on every shard,
+// then on each period table that exists there, named in its place.
+func TestPlanDDLOfADateTable(t *testing.T) {
+	s := testSharding(t)
+	s.TablesOn = func(_ context.Context, cluster string, names []string) ([]string, error) {
+		have := map[string][]string{"s0": {"posts_2024_01", "posts_2024_03"}, "s1": {"posts_2024_05", "posts_2099_01"}}[cluster]
+		var out []string
+		for _, n := range names {
+			if slices.Contains(have, n) {
+				out = append(out, n)
+			}
+		}
+		return out, nil
+	}
+	p, err := plan(t, s, "ALTER TABLE posts ADD COLUMN x INT")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range p.Routes {
+		got = append(got, r.Cluster+": "+r.SQL)
+	}
+	want := []string{
+		"s0: ALTER TABLE posts ADD COLUMN x INT",
+		"s1: ALTER TABLE posts ADD COLUMN x INT",
+		"s0: ALTER TABLE `posts_2024_03` ADD COLUMN x INT", // newest first, as DateTables lists them
+		"s0: ALTER TABLE `posts_2024_01` ADD COLUMN x INT",
+		"s1: ALTER TABLE `posts_2024_05` ADD COLUMN x INT",
+	}
+	if !p.Write || p.Kind != PlanWrite || !slices.Equal(got, want) {
+		t.Errorf("routes:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 

@@ -63,19 +63,52 @@ func (s *Sharding) planModify(ctx context.Context, st *sqlparse.ShardStmt, lead 
 
 // planBroadcast runs statements other than DML (DDL, SHOW, ...) on a
 // sharded table: DDL on every shard, the rest on the first.
-func planBroadcast(l *shard.Layout, st *sqlparse.ShardStmt, sql string, f *sqlparse.Facts) (*ShardPlan, error) {
+func (s *Sharding) planBroadcast(ctx context.Context, l *shard.Layout, m sqlparse.Mode, st *sqlparse.ShardStmt, sql string, f *sqlparse.Facts) (*ShardPlan, error) {
 	t := l.Table(st.Uses[0].Ref.Name)
 	if f.Kind != sqlparse.KindDDL {
 		return &ShardPlan{Kind: PlanRelay, Routes: []ShardRoute{{Cluster: t.Method.Shards()[0], SQL: sql}}, Write: !f.ReadOnly,
 			Reason: "statement about sharded table " + t.Name + ": answered by its first shard"}, nil
 	}
-	if _, ok := t.Method.(shard.Periodic); ok {
-		return nil, refuse("table %s keeps one table per period; change its base table on every shard and run `strata shards precreate`, Strata does not rewrite DDL into each period table", t.Name)
+	if d, ok := t.Method.(*shard.Date); ok {
+		return s.planPeriodDDL(ctx, m, t, d, sql)
 	}
 	p := &ShardPlan{Kind: PlanWrite, Write: true, Reason: "DDL on sharded table " + t.Name + ": runs on every shard"}
 	for _, sh := range t.Method.Shards() {
 		p.Routes = append(p.Routes, ShardRoute{Cluster: sh, SQL: sql, Tables: []string{t.Name}})
 	}
+	return p, nil
+}
+
+// planPeriodDDL runs a schema change of a date table on its base table
+// (the template of the periods to come) and on each of its period tables
+// that exists, on every shard, base tables first.
+func (s *Sharding) planPeriodDDL(ctx context.Context, m sqlparse.Mode, t *shard.Table, d *shard.Date, sql string) (*ShardPlan, error) {
+	ddl, err := m.ParseTableDDL(sql)
+	switch {
+	case err != nil:
+		return nil, refuse("table %s keeps one table per period, so Strata runs a schema change of it on each: ALTER TABLE (without RENAME TO), CREATE INDEX ... ON, DROP INDEX ... ON and TRUNCATE TABLE; not this statement (%v). Run it on each shard's tables by hand", t.Name, err)
+	case !strings.EqualFold(ddl.Table, t.Name):
+		return nil, refuse("Strata runs a schema change of date table %s on each of its period tables only when it names %s alone", t.Name, t.Name)
+	case s.TablesOn == nil:
+		return nil, refuse("table %s keeps one table per period, and Strata cannot list them now", t.Name)
+	}
+	var periods []string
+	for _, dt := range d.DateTables(shard.Bound{Kind: shard.Unbounded}, shard.Bound{Kind: shard.Unbounded}) {
+		periods = append(periods, dt.Table)
+	}
+	p := &ShardPlan{Kind: PlanWrite, Write: true, Reason: fmt.Sprintf("DDL on date table %s: its base table and each of its period tables, on every shard", t.Name)}
+	var tables []ShardRoute
+	for _, sh := range t.Method.Shards() {
+		existing, err := s.TablesOn(ctx, sh, periods)
+		if err != nil {
+			return nil, fmt.Errorf("listing the period tables of %s on %s: %w", t.Name, sh, err)
+		}
+		p.Routes = append(p.Routes, ShardRoute{Cluster: sh, SQL: sql, Tables: []string{t.Name}})
+		for _, name := range existing {
+			tables = append(tables, ShardRoute{Cluster: sh, SQL: ddl.For(name), Tables: []string{name}})
+		}
+	}
+	p.Routes = append(p.Routes, tables...)
 	return p, nil
 }
 

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"reflect"
@@ -59,6 +60,12 @@ func (s *Strata) primaryOf(cluster string) string {
 func (sh *sharding) hooks(p *planner.Sharding) {
 	p.Assign = func(ctx context.Context, t *shard.Table, key shard.Value) (string, error) {
 		return sh.lookup.Assign(ctx, t.LookupTable, key, shardops.PickShard(t.Method.Shards(), key))
+	}
+	p.TablesOn = func(ctx context.Context, cluster string, names []string) ([]string, error) {
+		if sh.cfg.Schema == "" {
+			return nil, errors.New("the config names no schema: (the application's database), where the period tables are")
+		}
+		return shardops.TablesOn(ctx, sh.dbs.Open, sh.cfg.Schema, cluster, names)
 	}
 	p.NextID = func(ctx context.Context, name string) (int64, error) {
 		seq := sh.seqs[name]

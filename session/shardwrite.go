@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/strata-proxy/strata/backend"
@@ -72,10 +73,48 @@ func warned(plan *planner.ShardPlan, conns []*shardConn) []*shardConn {
 // connection and commits with the client's COMMIT.
 func (s *Session) execWrite(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan) error {
 	work := runRoutes(plan)
-	if plan.Move != nil {
+	switch {
+	case plan.Move != nil:
 		work = s.moveWork(plan)
+	case f.ImplicitCommit:
+		work = schemaChangeWork(plan)
 	}
 	return s.writeShards(ctx, f, plan, work)
+}
+
+// schemaChangeWork runs a schema change on every route, one after the
+// other. A schema change commits at once and cannot be rolled back, so
+// one that fails on a route says where it already ran: the person on call
+// must finish it there by hand, or run it again where MariaDB lets it be
+// repeated (IF [NOT] EXISTS).
+func schemaChangeWork(plan *planner.ShardPlan) shardWork {
+	return func(ctx context.Context, conns []*shardConn) (writeResult, *shardConn, error) {
+		var w writeResult
+		var done []string
+		for _, sc := range conns {
+			res, err := sc.conn.Exec(ctx, sc.route.SQL)
+			var werr *wire.Error
+			switch {
+			case err != nil && len(done) > 0 && errors.As(err, &werr):
+				return w, sc, &wire.Error{Code: werr.Code, State: werr.State, Message: fmt.Sprintf("%s (on %s). Strata had already run this schema change on %s, which keep it: a schema change cannot be rolled back. Fix the cause and run it again (with IF [NOT] EXISTS, where MariaDB offers it), or finish it on the rest by hand",
+					werr.Message, routeName(sc.route), strings.Join(done, ", "))}
+			case err != nil:
+				return w, sc, err
+			}
+			w.add(res)
+			done = append(done, routeName(sc.route))
+		}
+		return w, nil, nil
+	}
+}
+
+// routeName names a route's shard, and its table when that is not the
+// statement's own (a period table).
+func routeName(r planner.ShardRoute) string {
+	if len(r.Tables) == 1 {
+		return r.Cluster + " (" + r.Tables[0] + ")"
+	}
+	return r.Cluster
 }
 
 // writeShards runs work on a write's connections, in a transaction of its
@@ -90,7 +129,9 @@ func (s *Session) writeShards(ctx context.Context, f *sqlparse.Facts, plan *plan
 	// Read once: a reload may change transactions.mode meanwhile, and a
 	// row move (move.go) must agree with how the statement commits.
 	tp := s.twoPhaseNow()
-	across := tp != nil && !inClientTx && len(plan.Clusters()) > 1
+	// A schema change commits at once on each server: no transaction of
+	// Strata's own, XA or not, can hold it (MariaDB refuses DDL inside XA).
+	across := tp != nil && !inClientTx && len(plan.Clusters()) > 1 && !f.ImplicitCommit
 	s.stmtTwoPhase = across || (inClientTx && s.tp != nil)
 	defer func() { s.stmtTwoPhase = false }()
 	conns, err := s.takeConns(ctx, plan.Routes, true, across)
@@ -102,7 +143,7 @@ func (s *Session) writeShards(ctx context.Context, f *sqlparse.Facts, plan *plan
 	}
 	defer s.noteTxStatement(f)
 	defer s.running(conns)()
-	ownTx := (len(conns) > 1 || plan.Kind == planner.PlanLoad) && !inClientTx
+	ownTx := (len(conns) > 1 || plan.Kind == planner.PlanLoad) && !inClientTx && !f.ImplicitCommit
 	fail := func(sc *shardConn, err error) error {
 		var lost *backend.ClientError
 		if sc != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/strata-proxy/strata/shard"
@@ -68,6 +69,38 @@ func precreateOne(ctx context.Context, open Opener, schema, base string, dt shar
 		return false, err
 	}
 	return true, nil
+}
+
+// TablesOn lists which of the tables names exist in schema on cluster's
+// primary, in the order of names.
+func TablesOn(ctx context.Context, open Opener, schema, cluster string, names []string) ([]string, error) {
+	db, err := open(cluster)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.QueryContext(ctx, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?", schema)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	have := map[string]bool{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, err
+		}
+		have[strings.ToLower(name)] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, name := range names {
+		if have[strings.ToLower(name)] {
+			out = append(out, name)
+		}
+	}
+	return out, nil
 }
 
 func tableExists(ctx context.Context, db *sql.DB, schema, table string) (bool, error) {

@@ -1,0 +1,47 @@
+package sqlparse
+
+import "testing"
+
+// A schema change of a date table runs once per period table, with the
+// period table's name in place of the table's and every other byte as the
+// client wrote it.
+func TestTableDDLFor(t *testing.T) {
+	tests := []struct {
+		sql, table, want string
+	}{
+		{"ALTER TABLE posts ADD COLUMN note VARCHAR(20)", "posts", "ALTER TABLE `posts_2024_06` ADD COLUMN note VARCHAR(20)"},
+		{"alter online ignore table if exists blog.`posts` add index (views), algorithm=inplace", "posts", "alter online ignore table if exists blog.`posts_2024_06` add index (views), algorithm=inplace"},
+		{"ALTER /* why */ TABLE posts RENAME COLUMN a TO b", "posts", "ALTER /* why */ TABLE `posts_2024_06` RENAME COLUMN a TO b"},
+		{"CREATE UNIQUE INDEX IF NOT EXISTS by_title ON posts (title)", "posts", "CREATE UNIQUE INDEX IF NOT EXISTS by_title ON `posts_2024_06` (title)"},
+		{"CREATE OR REPLACE INDEX i USING BTREE ON blog.posts (a) COMMENT 'on posts'", "posts", "CREATE OR REPLACE INDEX i USING BTREE ON blog.`posts_2024_06` (a) COMMENT 'on posts'"},
+		{"DROP INDEX IF EXISTS i ON `po``sts`", "po`sts", "DROP INDEX IF EXISTS i ON `posts_2024_06`"},
+		{"TRUNCATE posts", "posts", "TRUNCATE `posts_2024_06`"},
+		{"truncate table blog.posts", "posts", "truncate table blog.`posts_2024_06`"},
+	}
+	for _, tt := range tests {
+		d, err := Mode{}.ParseTableDDL(tt.sql)
+		if err != nil {
+			t.Errorf("%s: %v", tt.sql, err)
+			continue
+		}
+		if d.Table != tt.table {
+			t.Errorf("%s: table %q, want %q", tt.sql, d.Table, tt.table)
+		}
+		if got := d.For("posts_2024_06"); got != tt.want {
+			t.Errorf("%s:\n got %s\nwant %s", tt.sql, got, tt.want)
+		}
+	}
+	for _, sql := range []string{
+		"DROP TABLE posts",
+		"CREATE TABLE posts (id INT)",
+		"ALTER TABLE posts RENAME TO old_posts",
+		"ALTER TABLE posts RENAME old_posts",
+		"RENAME TABLE posts TO old_posts",
+		"CREATE VIEW v AS SELECT * FROM posts",
+		"ALTER DATABASE blog CHARACTER SET utf8mb4",
+	} {
+		if _, err := (Mode{}).ParseTableDDL(sql); err == nil {
+			t.Errorf("%s: accepted, want refused", sql)
+		}
+	}
+}

@@ -1,0 +1,167 @@
+package sharding
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/strata-proxy/strata/test/testenv"
+)
+
+// columnsOn lists the columns of blog.table on a shard, in order.
+func columnsOn(t *testing.T, shard, table string) string {
+	t.Helper()
+	return strings.Join(testenv.Strings(t, direct[shard], "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'blog' AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION", table), ",")
+}
+
+// indexesOn lists the indexes of blog.table on a shard.
+func indexesOn(t *testing.T, shard, table string) string {
+	t.Helper()
+	return strings.Join(testenv.Strings(t, direct[shard], "SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = 'blog' AND TABLE_NAME = ? ORDER BY INDEX_NAME", table), ",")
+}
+
+// A schema change sent through Strata — an ORM's migration — changes a
+// sharded table on every shard, with transactions in either mode.
+func TestDDLOnAShardedTableChangesEveryShard(t *testing.T) {
+	strataDB(t)
+	for _, mode := range []string{"single", "twopc"} {
+		t.Run(mode, func(t *testing.T) {
+			resetMoveTable(t, "ddl_items", "CREATE TABLE IF NOT EXISTS blog.ddl_items (id BIGINT PRIMARY KEY, v INT NOT NULL)")
+			s := startOwn(t, ownConfig(t, `ddl_items: {shard_key: id, method: hash, shards: {s0: "-40", s1: "40-80", s2: "80-c0", s3: "c0-"}}`, fmt.Sprintf("transactions: {mode: %s}\n", mode)))
+			db := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog"))
+			for _, ddl := range []string{
+				"ALTER TABLE ddl_items ADD COLUMN note VARCHAR(20) NULL",
+				"CREATE INDEX by_v ON ddl_items (v)",
+				"ALTER TABLE blog.ddl_items ADD COLUMN IF NOT EXISTS note VARCHAR(20) NULL, ADD INDEX by_note (note)",
+			} {
+				if _, err := db.Exec(ddl); err != nil {
+					t.Fatalf("%s: %v", ddl, err)
+				}
+			}
+			for _, sh := range shardNames {
+				if got := columnsOn(t, sh, "ddl_items"); got != "id,v,note" {
+					t.Errorf("columns on %s: %s, want id,v,note", sh, got)
+				}
+				if got := indexesOn(t, sh, "ddl_items"); got != "by_note,by_v,PRIMARY" {
+					t.Errorf("indexes on %s: %s, want by_note,by_v,PRIMARY", sh, got)
+				}
+			}
+			if _, err := db.Exec("INSERT INTO ddl_items (id, v, note) VALUES (1, 1, 'one'), (2, 2, 'two'), (3, 3, 'three'), (4, 4, 'four')"); err != nil {
+				t.Fatal(err)
+			}
+			if got := testenv.Strings(t, db, "SELECT GROUP_CONCAT(note ORDER BY id) FROM ddl_items"); got[0] != "one,two,three,four" {
+				t.Errorf("the new column through Strata: %v", got)
+			}
+			if _, err := db.Exec("TRUNCATE TABLE ddl_items"); err != nil {
+				t.Fatal(err)
+			}
+			if got := testenv.Strings(t, db, "SELECT COUNT(*) FROM ddl_items"); got[0] != "0" {
+				t.Errorf("after TRUNCATE: %v rows", got)
+			}
+		})
+	}
+}
+
+// A date table is a base table on every shard plus one table per period:
+// a schema change through Strata reaches the base table (so periods to
+// come are created with it) and every period table that exists, and
+// skips the periods no shard has.
+func TestDDLOnADateTableChangesEveryPeriodTable(t *testing.T) {
+	strataDB(t)
+	y := time.Now().UTC().Year()
+	period := func(year int) string { return fmt.Sprintf("ddl_posts_%04d", year) }
+	const ddl = "CREATE TABLE IF NOT EXISTS %s (id BIGINT PRIMARY KEY, created_at DATETIME NOT NULL, views INT NULL)"
+	dropAll := func() {
+		for _, sh := range shardNames {
+			for year := y - 3; year <= y+2; year++ {
+				direct[sh].Exec("DROP TABLE IF EXISTS blog." + period(year))
+			}
+			direct[sh].Exec("DROP TABLE IF EXISTS blog.ddl_posts")
+		}
+	}
+	dropAll()
+	t.Cleanup(dropAll)
+	for _, sh := range []string{"s0", "s1"} {
+		if _, err := direct[sh].Exec(fmt.Sprintf(ddl, "blog.ddl_posts")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// History by hand: the oldest year on s0, last year on s1; the year
+	// between exists nowhere.
+	for sh, table := range map[string]string{"s0": period(y - 3), "s1": period(y - 1)} {
+		if _, err := direct[sh].Exec(fmt.Sprintf(ddl, "blog."+table)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	line := fmt.Sprintf(`ddl_posts: {shard_key: created_at, method: date, period: year, since: "%d-01-01", ahead: 1, shards: {s0: "..%d-01-01", s1: "%d-01-01.."}}`, y-3, y-1, y-1)
+	s := startOwn(t, ownConfig(t, line, ""))
+	// Strata creates this year's and next year's tables at start.
+	for deadline := time.Now().Add(15 * time.Second); columnsOn(t, "s1", period(y+1)) == ""; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the coming periods were not pre-created within 15 s")
+		}
+	}
+	db := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog"))
+	for _, stmt := range []string{
+		"ALTER TABLE ddl_posts ADD COLUMN note VARCHAR(20) NULL",
+		"CREATE INDEX by_views ON ddl_posts (views)",
+	} {
+		if _, err := db.Exec(stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	want := map[string][]string{"s0": {"ddl_posts", period(y - 3)}, "s1": {"ddl_posts", period(y - 1), period(y), period(y + 1)}}
+	for sh, tables := range want {
+		for _, table := range tables {
+			if got := columnsOn(t, sh, table); got != "id,created_at,views,note" {
+				t.Errorf("%s on %s: columns %s, want the new column note", table, sh, got)
+			}
+			if got := indexesOn(t, sh, table); got != "by_views,PRIMARY" {
+				t.Errorf("%s on %s: indexes %s, want by_views", table, sh, got)
+			}
+		}
+	}
+	if got := columnsOn(t, "s0", period(y-2)) + columnsOn(t, "s1", period(y-2)); got != "" {
+		t.Errorf("the missing period %s was created: %s", period(y-2), got)
+	}
+	// The base table is the template of the periods created later
+	// (strata shards precreate -all makes them LIKE it).
+	if _, err := direct["s0"].Exec(fmt.Sprintf("CREATE TABLE blog.%s LIKE blog.ddl_posts", period(y-2))); err != nil {
+		t.Fatal(err)
+	}
+	if got := columnsOn(t, "s0", period(y-2)); got != "id,created_at,views,note" {
+		t.Errorf("a period created after the change: columns %s", got)
+	}
+	rows := fmt.Sprintf("(1, '%d-03-01', 5, 'old'), (2, '%d-05-01', 7, 'last'), (3, '%d-02-01', 9, 'now')", y-3, y-1, y)
+	if _, err := db.Exec("INSERT INTO ddl_posts (id, created_at, views, note) VALUES " + rows); err != nil {
+		t.Fatal(err)
+	}
+	if got := testenv.Strings(t, db, "SELECT GROUP_CONCAT(note ORDER BY id) FROM ddl_posts"); got[0] != "old,last,now" {
+		t.Errorf("the new column through Strata: %v", got)
+	}
+	if _, err := db.Exec("TRUNCATE TABLE ddl_posts"); err != nil {
+		t.Fatal(err)
+	}
+	if got := testenv.Strings(t, db, "SELECT COUNT(*) FROM ddl_posts"); got[0] != "0" {
+		t.Errorf("after TRUNCATE: %v rows", got)
+	}
+	// What would lose the period tables is refused, every table left as it was.
+	for stmt, why := range map[string]string{"DROP TABLE ddl_posts": "one table per period", "ALTER TABLE ddl_posts RENAME TO old_posts": "ddl_posts"} {
+		_, err := db.Exec(stmt)
+		if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), why) {
+			t.Errorf("%s: %v, want error 1235 saying why", stmt, err)
+		}
+	}
+	if got := columnsOn(t, "s1", period(y)); got == "" {
+		t.Errorf("a refused statement changed %s", period(y))
+	}
+	// A change that fails part-way says where it already ran.
+	if _, err := direct["s1"].Exec("ALTER TABLE blog." + period(y) + " ADD COLUMN extra INT"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := db.Exec("ALTER TABLE ddl_posts ADD COLUMN extra INT")
+	if testenv.MySQLErr(err) != 1060 || !strings.Contains(err.Error(), "had already run this schema change on s0 (ddl_posts), s1 (ddl_posts)") {
+		t.Errorf("a schema change that fails on one period table: %v, want MariaDB's 1060 naming where it ran", err)
+	}
+}
