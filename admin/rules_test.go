@@ -21,6 +21,7 @@ func TestRules(t *testing.T) {
 		{Match: config.Match{User: "cron"}, Pool: "batch", Timeout: config.Duration(time.Minute)},
 		{Match: config.Match{Tables: []string{"comments"}}, Pool: "comments", Cache: config.Duration(30 * time.Second)},
 		{Match: config.Match{Digest: "delete from `comments`"}, Refuse: "no unbounded deletes"},
+		{Match: config.Match{Tables: []string{"comments"}}, Rewrite: &config.Rewrite{From: "(?i)order by id$", To: "ORDER BY id LIMIT 10"}},
 	})
 	e.srv.Planner = p
 	snap := &topology.Snapshot{DefaultCluster: "main", Clusters: map[string]*topology.Cluster{"main": {Name: "main", DefaultPool: "primary", Primary: &topology.Server{Addr: "p:1"}}}}
@@ -31,6 +32,7 @@ func TestRules(t *testing.T) {
 	p.Route(snap, &planner.Request{Facts: read, User: "cron"})                // rule 0
 	p.Route(snap, &planner.Request{Facts: read, User: "cron", Explain: true}) // a question: not a hit
 	p.Refusal(&planner.Request{Facts: &sqlparse.Facts{Kind: sqlparse.KindDelete, Digest: "delete from `comments`"}})
+	p.Rewrite(&planner.Request{Facts: read}, "SELECT * FROM comments ORDER BY id")
 
 	if code := e.call(t, "GET", "/api/rules", "", &view); code != http.StatusOK {
 		t.Fatalf("status %d", code)
@@ -39,6 +41,7 @@ func TestRules(t *testing.T) {
 		{Name: "routing.0", Match: MatchView{User: "cron"}, Pool: "batch", Timeout: "1m0s", Hits: 1},
 		{Name: "routing.1", Match: MatchView{Tables: []string{"comments"}}, Pool: "comments", Cache: "30s", Hits: 3},
 		{Name: "routing.2", Match: MatchView{Digest: "delete from `comments`"}, Refuse: "no unbounded deletes", Hits: 1},
+		{Name: "routing.3", Match: MatchView{Tables: []string{"comments"}}, Rewrite: &RewriteView{From: "(?i)order by id$", To: "ORDER BY id LIMIT 10"}, Hits: 1},
 	}
 	if len(view.Rules) != len(want) {
 		t.Fatalf("rules %+v, want %+v", view.Rules, want)
@@ -46,6 +49,7 @@ func TestRules(t *testing.T) {
 	for i, w := range want {
 		g := view.Rules[i]
 		if g.Name != w.Name || g.Pool != w.Pool || g.Cache != w.Cache || g.Timeout != w.Timeout || g.Refuse != w.Refuse || g.Hits != w.Hits ||
+			(g.Rewrite == nil) != (w.Rewrite == nil) || g.Rewrite != nil && *g.Rewrite != *w.Rewrite ||
 			g.Match.User != w.Match.User || g.Match.Digest != w.Match.Digest || len(g.Match.Tables) != len(w.Match.Tables) {
 			t.Errorf("rule %d = %+v, want %+v", i, g, w)
 		}
