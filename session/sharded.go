@@ -134,6 +134,11 @@ func (s *Session) execPlan(ctx context.Context, f *sqlparse.Facts, plan *planner
 	if plan.Kind == planner.PlanLoad {
 		return s.execLoad(ctx, f, plan) // never in a transaction
 	}
+	if f.ImplicitCommit && plan.Write && len(plan.Clusters()) > 1 && (s.inTx || !s.autocommit) {
+		if committed, err := s.commitImplicitly(ctx); !committed {
+			return err
+		}
+	}
 	if err := s.checkTransaction(ctx, f, plan); err != nil {
 		return s.refuseRouting(err)
 	}
@@ -155,9 +160,40 @@ func (s *Session) execPlan(ctx context.Context, f *sqlparse.Facts, plan *planner
 	return s.execMerge(ctx, f, plan, binary)
 }
 
+// commitImplicitly commits the session's open transaction before a schema
+// change of several shards, as MariaDB commits it before any statement
+// that commits implicitly (an ORM's migration wrapped in BEGIN ...
+// COMMIT): the change then runs outside it, on every shard. It reports
+// false when the COMMIT failed, the error already answered.
+func (s *Session) commitImplicitly(ctx context.Context) (bool, error) {
+	if !s.inTx || s.pinned == nil {
+		return true, nil // nothing open yet (autocommit off, no statement since)
+	}
+	commit := s.parse("COMMIT").Summary
+	committed := false
+	err := s.run(ctx, command{facts: commit, stmts: []*sqlparse.Facts{commit}}, func(c *backend.Conn, _ *backend.Capture) (backend.Result, error) {
+		res, err := c.Exec(ctx, "COMMIT")
+		var werr *wire.Error
+		switch {
+		case errors.As(err, &werr):
+			// The server refused the COMMIT (the transaction was rolled
+			// back): the client hears it, as after its own COMMIT.
+			return backend.Result{Err: werr}, s.WriteError(werr)
+		case err != nil:
+			return backend.Result{}, &backend.ServerError{Addr: c.Addr, Err: err}
+		}
+		committed = true
+		return backend.Result{Status: res.Status, HasStatus: true}, nil
+	})
+	return committed && err == nil, err
+}
+
 // checkTransaction keeps a transaction on one cluster. A transaction that
 // has run nothing yet moves to the cluster of its first statement.
 func (s *Session) checkTransaction(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan) error {
+	if f.ImplicitCommit && !s.inTx && len(s.branches) == 0 {
+		return nil // a schema change runs outside any transaction (commitImplicitly)
+	}
 	// A plain read may look at other shards: it runs outside the
 	// transaction there (their committed rows) and on the transaction's
 	// connection on its own shard. Writes and locking reads may not.

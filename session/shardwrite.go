@@ -123,7 +123,9 @@ func routeName(r planner.ShardRoute) string {
 // together.
 func (s *Session) writeShards(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, work shardWork) error {
 	start := time.Now()
-	inClientTx := s.inTx || !s.autocommit
+	// A schema change commits on its own, in or out of the client's
+	// transaction (commitImplicitly ended it before).
+	inClientTx := (s.inTx || !s.autocommit) && !f.ImplicitCommit
 	// With transactions.mode twopc a write over several clusters commits
 	// on all of them or none, on one connection per cluster.
 	// Read once: a reload may change transactions.mode meanwhile, and a

@@ -53,6 +53,41 @@ func TestDDLOnAShardedTableChangesEveryShard(t *testing.T) {
 			if got := testenv.Strings(t, db, "SELECT GROUP_CONCAT(note ORDER BY id) FROM ddl_items"); got[0] != "one,two,three,four" {
 				t.Errorf("the new column through Strata: %v", got)
 			}
+			// In a transaction (an ORM's migration wrapped in BEGIN ...
+			// COMMIT) the change commits the transaction first, as on
+			// MariaDB, and runs on every shard.
+			ctx := testenv.Ctx(t)
+			conn, err := db.Conn(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			for _, stmt := range []string{"BEGIN", "INSERT INTO ddl_items (id, v) VALUES (100, 100)", "ALTER TABLE ddl_items ADD COLUMN in_tx INT NULL"} {
+				if _, err := conn.ExecContext(ctx, stmt); err != nil {
+					t.Fatalf("%s: %v", stmt, err)
+				}
+			}
+			if got := testenv.Strings(t, db, "SELECT COUNT(*) FROM ddl_items WHERE id = 100"); got[0] != "1" {
+				t.Errorf("the row inserted before the schema change was not committed by it: %v", got)
+			}
+			for _, sh := range shardNames {
+				if got := columnsOn(t, sh, "ddl_items"); got != "id,v,note,in_tx" {
+					t.Errorf("columns on %s after the change in a transaction: %s", sh, got)
+				}
+			}
+			// With autocommit off, the statements after the change are a
+			// transaction of their own again.
+			for _, stmt := range []string{"SET autocommit = 0", "ALTER TABLE ddl_items DROP COLUMN in_tx", "INSERT INTO ddl_items (id, v) VALUES (101, 101)", "ROLLBACK", "SET autocommit = 1"} {
+				if _, err := conn.ExecContext(ctx, stmt); err != nil {
+					t.Fatalf("%s: %v", stmt, err)
+				}
+			}
+			if got := testenv.Strings(t, db, "SELECT COUNT(*) FROM ddl_items WHERE id = 101"); got[0] != "0" {
+				t.Errorf("a row inserted after the change with autocommit off survived its ROLLBACK: %v", got)
+			}
+			if got := columnsOn(t, "s3", "ddl_items"); got != "id,v,note" {
+				t.Errorf("columns on s3 after DROP COLUMN with autocommit off: %s", got)
+			}
 			if _, err := db.Exec("TRUNCATE TABLE ddl_items"); err != nil {
 				t.Fatal(err)
 			}
