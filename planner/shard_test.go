@@ -175,7 +175,7 @@ func TestShardPlanRefusals(t *testing.T) {
 		{"INSERT INTO comments (body) VALUES ('x')", "must give entry_id"},
 		{"DELETE FROM comments ORDER BY id LIMIT 3", "LIMIT cannot be split across shards"},
 		{"SELECT * FROM comments WHERE entry_id IN (SELECT id FROM comments)", "comments"},
-		{"DROP TABLE posts", "one table per period"},
+		{"CREATE TABLE posts SELECT 1 AS id", "one table per period"},
 		{"ALTER TABLE posts ADD COLUMN x INT", "cannot list them now"}, // no TablesOn
 		{"LOAD DATA INFILE '/tmp/c.csv' INTO TABLE comments", "use LOAD DATA LOCAL INFILE"},
 		{"LOAD DATA LOCAL INFILE 'c.csv' INTO TABLE comments (id, body)", "does not name entry_id"},
@@ -229,6 +229,32 @@ func TestPlanDDLOfADateTable(t *testing.T) {
 	}
 	if !p.Write || p.Kind != PlanWrite || !slices.Equal(got, want) {
 		t.Errorf("routes:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// CREATE TABLE: the base table on every shard, then every period
+	// from since: LIKE it on the shard that owns it, oldest first.
+	if p, err = plan(t, s, "CREATE TABLE posts (id INT, created_at DATETIME)"); err != nil {
+		t.Fatal(err)
+	}
+	got = nil
+	for _, r := range p.Routes[:5] {
+		got = append(got, r.Cluster+": "+r.SQL)
+	}
+	want = []string{
+		"s0: CREATE TABLE posts (id INT, created_at DATETIME)",
+		"s1: CREATE TABLE posts (id INT, created_at DATETIME)",
+		"s0: CREATE TABLE IF NOT EXISTS `posts_2024_01` LIKE `posts`",
+		"s0: CREATE TABLE IF NOT EXISTS `posts_2024_02` LIKE `posts`",
+		"s0: CREATE TABLE IF NOT EXISTS `posts_2024_03` LIKE `posts`",
+	}
+	if !slices.Equal(got, want) || p.Routes[5].Cluster != "s1" {
+		t.Errorf("CREATE TABLE routes:\n%s\nwant\n%s, then s1's", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// DROP TABLE: the period tables first, the base tables last.
+	if p, err = plan(t, s, "DROP TABLE posts"); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(p.Routes); n != 5 || p.Routes[0].SQL != "DROP TABLE `posts_2024_03`" || p.Routes[n-1].SQL != "DROP TABLE posts" {
+		t.Errorf("DROP TABLE routes: %+v", p.Routes)
 	}
 }
 

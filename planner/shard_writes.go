@@ -86,17 +86,29 @@ func (s *Sharding) planPeriodDDL(ctx context.Context, m sqlparse.Mode, t *shard.
 	ddl, err := m.ParseTableDDL(sql)
 	switch {
 	case err != nil:
-		return nil, refuse("table %s keeps one table per period, so Strata runs a schema change of it on each: ALTER TABLE (without RENAME TO), CREATE INDEX ... ON, DROP INDEX ... ON and TRUNCATE TABLE; not this statement (%v). Run it on each shard's tables by hand", t.Name, err)
+		return nil, refuse("table %s keeps one table per period, so Strata runs a schema change of it on each: CREATE TABLE (not ... SELECT), DROP TABLE of it alone, ALTER TABLE (without RENAME TO), CREATE INDEX ... ON, DROP INDEX ... ON and TRUNCATE TABLE; not this statement (%v). Run it on each shard's tables by hand", t.Name, err)
 	case !strings.EqualFold(ddl.Table, t.Name):
 		return nil, refuse("Strata runs a schema change of date table %s on each of its period tables only when it names %s alone", t.Name, t.Name)
 	case s.TablesOn == nil:
 		return nil, refuse("table %s keeps one table per period, and Strata cannot list them now", t.Name)
 	}
+	all := d.DateTables(shard.Bound{Kind: shard.Unbounded}, shard.Bound{Kind: shard.Unbounded})
+	p := &ShardPlan{Kind: PlanWrite, Write: true, Reason: fmt.Sprintf("DDL on date table %s: its base table and each of its period tables, on every shard", t.Name)}
+	if ddl.Creates {
+		// The base table on every shard, then each period from since: to
+		// the current one plus ahead: LIKE it, on the shard that owns it.
+		for _, sh := range t.Method.Shards() {
+			p.Routes = append(p.Routes, ShardRoute{Cluster: sh, SQL: sql, Tables: []string{t.Name}})
+		}
+		for i := len(all) - 1; i >= 0; i-- {
+			p.Routes = append(p.Routes, ShardRoute{Cluster: all[i].Shard, SQL: ddl.CreateLike(all[i].Table), Tables: []string{all[i].Table}})
+		}
+		return p, nil
+	}
 	var periods []string
-	for _, dt := range d.DateTables(shard.Bound{Kind: shard.Unbounded}, shard.Bound{Kind: shard.Unbounded}) {
+	for _, dt := range all {
 		periods = append(periods, dt.Table)
 	}
-	p := &ShardPlan{Kind: PlanWrite, Write: true, Reason: fmt.Sprintf("DDL on date table %s: its base table and each of its period tables, on every shard", t.Name)}
 	var tables []ShardRoute
 	for _, sh := range t.Method.Shards() {
 		existing, err := s.TablesOn(ctx, sh, periods)
@@ -107,6 +119,12 @@ func (s *Sharding) planPeriodDDL(ctx context.Context, m sqlparse.Mode, t *shard.
 		for _, name := range existing {
 			tables = append(tables, ShardRoute{Cluster: sh, SQL: ddl.For(name), Tables: []string{name}})
 		}
+	}
+	if ddl.Drops {
+		// The period tables first: a DROP that fails part-way leaves the
+		// base table, so it can be run again.
+		p.Routes = append(tables, p.Routes...)
+		return p, nil
 	}
 	p.Routes = append(p.Routes, tables...)
 	return p, nil

@@ -14,19 +14,30 @@ import (
 
 // TableDDL is a schema change of one table whose name Strata can replace:
 // ALTER TABLE t ..., CREATE [UNIQUE|FULLTEXT|SPATIAL] INDEX i ON t ...,
-// DROP INDEX i ON t, TRUNCATE [TABLE] t.
+// DROP INDEX i ON t, TRUNCATE [TABLE] t; and CREATE TABLE t ... and DROP
+// TABLE t, which make or remove a date table's period tables too.
 type TableDDL struct {
 	sql string
 	// Table is the table's name as written, without its schema.
 	Table string
-	// name is where the table's own name (not its schema) is in sql.
-	start, end int
+	// Creates: CREATE TABLE; Drops: DROP TABLE.
+	Creates, Drops bool
+	// name is where the table's own name (not its schema) is in sql, and
+	// schema where its schema qualifier ("blog.") starts.
+	schema, start, end int
 }
 
 // For is the statement on table name instead (in the same schema, when
 // the statement names one).
 func (d *TableDDL) For(name string) string {
 	return d.sql[:d.start] + QuoteIdentifier(name) + d.sql[d.end:]
+}
+
+// CreateLike is CREATE TABLE IF NOT EXISTS name LIKE the statement's
+// table, in the statement's schema.
+func (d *TableDDL) CreateLike(name string) string {
+	schema := d.sql[d.schema:d.start]
+	return "CREATE TABLE IF NOT EXISTS " + schema + QuoteIdentifier(name) + " LIKE " + schema + QuoteIdentifier(d.Table)
 }
 
 // ParseTableDDL finds the table of a schema change Strata can run on each
@@ -50,7 +61,10 @@ func (m Mode) ParseTableDDL(sql string) (*TableDDL, error) {
 			sc = sc2
 		}
 		return tableAfter(&sc, sql)
-	case sc.isWord(first, "CREATE"), sc.isWord(first, "DROP"):
+	case sc.isWord(first, "CREATE") || sc.isWord(first, "DROP"):
+		if d, err, ok := tableStatement(&sc, sql, sc.isWord(first, "CREATE")); ok {
+			return d, err
+		}
 		// ... INDEX name ON table: the table follows the first ON.
 		for t := sc.nextCode(); t.kind != tokEOF; t = sc.nextCode() {
 			if t.kind == tokPunct {
@@ -65,6 +79,34 @@ func (m Mode) ParseTableDDL(sql string) (*TableDDL, error) {
 		}
 	}
 	return nil, errTableDDL
+}
+
+// tableStatement reads CREATE TABLE [IF NOT EXISTS] t ... and DROP TABLE
+// [IF EXISTS] t; ok is false for any other CREATE or DROP (the scanner
+// is then back after the first word).
+func tableStatement(sc *scanner, sql string, create bool) (d *TableDDL, err error, ok bool) {
+	save := *sc
+	if !sc.isWord(sc.nextCode(), "TABLE") {
+		*sc = save
+		return nil, nil, false
+	}
+	opt := []string{"IF", "EXISTS"}
+	if create {
+		opt = []string{"IF", "NOT", "EXISTS"}
+	}
+	if d, err = tableAfter(sc, sql, opt...); err != nil {
+		return nil, err, true
+	}
+	for t := sc.nextCode(); t.kind != tokEOF; t = sc.nextCode() {
+		switch {
+		case !create && t.kind == tokPunct && sc.text(t) != ";":
+			return nil, fmt.Errorf("sqlparse: DROP TABLE of several tables"), true
+		case create && sc.isWord(t, "SELECT"):
+			return nil, fmt.Errorf("sqlparse: CREATE TABLE ... SELECT would put rows in the base table, which holds none"), true
+		}
+	}
+	d.Creates, d.Drops = create, !create
+	return d, nil, true
 }
 
 // errTableDDL: a schema change Strata does not run per period table.
@@ -104,6 +146,7 @@ func tableAfter(sc *scanner, sql string, opt ...string) (*TableDDL, error) {
 	if name.kind != tokWord && name.kind != tokQuoted {
 		return nil, errTableDDL
 	}
+	schema := name.start
 	save = *sc
 	if dot := sc.nextCode(); dot.kind == tokPunct && sc.text(dot) == "." {
 		name = sc.nextCode()
@@ -117,7 +160,7 @@ func tableAfter(sc *scanner, sql string, opt ...string) (*TableDDL, error) {
 	if name.kind == tokQuoted {
 		table = strings.ReplaceAll(table[1:len(table)-1], "``", "`")
 	}
-	return &TableDDL{sql: sql, Table: table, start: name.start, end: name.end}, nil
+	return &TableDDL{sql: sql, Table: table, schema: schema, start: name.start, end: name.end}, nil
 }
 
 // notRename refuses an ALTER TABLE that renames the table: a period

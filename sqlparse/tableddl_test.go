@@ -31,9 +31,34 @@ func TestTableDDLFor(t *testing.T) {
 			t.Errorf("%s:\n got %s\nwant %s", tt.sql, got, tt.want)
 		}
 	}
+	// CREATE TABLE and DROP TABLE of the table itself: its period tables
+	// are made LIKE it, or dropped with it.
+	for _, tt := range []struct {
+		sql, like, drop string
+		creates         bool
+	}{
+		{"CREATE TABLE IF NOT EXISTS blog.posts (id INT, at DATETIME, v INT GENERATED ALWAYS AS (id + 1))", "CREATE TABLE IF NOT EXISTS blog.`p_1` LIKE blog.`posts`", "", true},
+		{"create table `posts` like template", "CREATE TABLE IF NOT EXISTS `p_1` LIKE `posts`", "", true},
+		{"DROP TABLE IF EXISTS posts;", "", "DROP TABLE IF EXISTS `p_1`;", false},
+	} {
+		d, err := Mode{}.ParseTableDDL(tt.sql)
+		if err != nil || d.Creates != tt.creates || d.Drops == tt.creates {
+			t.Errorf("%s: %+v %v", tt.sql, d, err)
+			continue
+		}
+		if tt.creates && d.CreateLike("p_1") != tt.like {
+			t.Errorf("%s: CreateLike = %s, want %s", tt.sql, d.CreateLike("p_1"), tt.like)
+		}
+		if !tt.creates && d.For("p_1") != tt.drop {
+			t.Errorf("%s: For = %s, want %s", tt.sql, d.For("p_1"), tt.drop)
+		}
+	}
 	for _, sql := range []string{
-		"DROP TABLE posts",
-		"CREATE TABLE posts (id INT)",
+		"DROP TABLE posts, comments",
+		"DROP TEMPORARY TABLE posts",
+		"CREATE TABLE posts AS SELECT * FROM old_posts",
+		"CREATE TABLE posts SELECT 1 AS id",
+		"CREATE TEMPORARY TABLE posts (id INT)",
 		"ALTER TABLE posts RENAME TO old_posts",
 		"ALTER TABLE posts RENAME old_posts",
 		"RENAME TABLE posts TO old_posts",

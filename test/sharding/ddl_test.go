@@ -182,7 +182,7 @@ func TestDDLOnADateTableChangesEveryPeriodTable(t *testing.T) {
 		t.Errorf("after TRUNCATE: %v rows", got)
 	}
 	// What would lose the period tables is refused, every table left as it was.
-	for stmt, why := range map[string]string{"DROP TABLE ddl_posts": "one table per period", "ALTER TABLE ddl_posts RENAME TO old_posts": "ddl_posts"} {
+	for stmt, why := range map[string]string{"CREATE TABLE ddl_posts SELECT 1 AS id": "one table per period", "ALTER TABLE ddl_posts RENAME TO old_posts": "ddl_posts"} {
 		_, err := db.Exec(stmt)
 		if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), why) {
 			t.Errorf("%s: %v, want error 1235 saying why", stmt, err)
@@ -198,5 +198,58 @@ func TestDDLOnADateTableChangesEveryPeriodTable(t *testing.T) {
 	_, err := db.Exec("ALTER TABLE ddl_posts ADD COLUMN extra INT")
 	if testenv.MySQLErr(err) != 1060 || !strings.Contains(err.Error(), "had already run this schema change on s0 (ddl_posts), s1 (ddl_posts)") {
 		t.Errorf("a schema change that fails on one period table: %v, want MariaDB's 1060 naming where it ran", err)
+	}
+}
+
+// An ORM's migration that creates a date table through Strata gets its
+// base table on every shard and every period table from since: to the
+// coming ones on the shard that owns it; dropping it drops them all.
+func TestCreateAndDropADateTableThroughStrata(t *testing.T) {
+	strataDB(t)
+	y := time.Now().UTC().Year()
+	period := func(year int) string { return fmt.Sprintf("ddl_made_%04d", year) }
+	dropAll := func() {
+		for _, sh := range shardNames {
+			for year := y - 3; year <= y+2; year++ {
+				direct[sh].Exec("DROP TABLE IF EXISTS blog." + period(year))
+			}
+			direct[sh].Exec("DROP TABLE IF EXISTS blog.ddl_made")
+		}
+	}
+	dropAll()
+	t.Cleanup(dropAll)
+	line := fmt.Sprintf(`ddl_made: {shard_key: created_at, method: date, period: year, since: "%d-01-01", ahead: 1, shards: {s0: "..%d-01-01", s1: "%d-01-01.."}}`, y-3, y-1, y-1)
+	s := startOwn(t, ownConfig(t, line, ""))
+	db := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog"))
+	if _, err := db.Exec("CREATE TABLE ddl_made (id BIGINT PRIMARY KEY, created_at DATETIME NOT NULL, title VARCHAR(40) NOT NULL)"); err != nil {
+		t.Fatal(err)
+	}
+	owner := map[int]string{y - 3: "s0", y - 2: "s0", y - 1: "s1", y: "s1", y + 1: "s1"}
+	for _, sh := range []string{"s0", "s1"} {
+		if got := columnsOn(t, sh, "ddl_made"); got != "id,created_at,title" {
+			t.Errorf("base table on %s: %q", sh, got)
+		}
+		for year, own := range owner {
+			got := columnsOn(t, sh, period(year))
+			if (sh == own) != (got == "id,created_at,title") {
+				t.Errorf("%s on %s: columns %q (owned by %s)", period(year), sh, got, own)
+			}
+		}
+	}
+	rows := fmt.Sprintf("(1, '%d-03-01', 'old'), (2, '%d-05-01', 'last'), (3, '%d-02-01', 'now')", y-3, y-1, y)
+	if _, err := db.Exec("INSERT INTO ddl_made (id, created_at, title) VALUES " + rows); err != nil {
+		t.Fatal(err)
+	}
+	if got := testenv.Strings(t, db, "SELECT GROUP_CONCAT(title ORDER BY created_at) FROM ddl_made"); got[0] != "old,last,now" {
+		t.Errorf("rows through Strata: %v", got)
+	}
+	if _, err := db.Exec("DROP TABLE ddl_made"); err != nil {
+		t.Fatal(err)
+	}
+	for _, sh := range []string{"s0", "s1"} {
+		left := testenv.Strings(t, direct[sh], "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'blog' AND TABLE_NAME LIKE 'ddl\\_made%'")
+		if len(left) != 0 {
+			t.Errorf("after DROP TABLE, %s still has %v", sh, left)
+		}
 	}
 }
