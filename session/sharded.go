@@ -134,7 +134,7 @@ func (s *Session) execPlan(ctx context.Context, f *sqlparse.Facts, plan *planner
 	if plan.Kind == planner.PlanLoad {
 		return s.execLoad(ctx, f, plan) // never in a transaction
 	}
-	if f.ImplicitCommit && plan.Write && len(plan.Clusters()) > 1 && (s.inTx || !s.autocommit) {
+	if f.ImplicitCommit && plan.Write && (s.inTx || !s.autocommit) && !s.onTxCluster(plan) {
 		if committed, err := s.commitImplicitly(ctx); !committed {
 			return err
 		}
@@ -160,8 +160,16 @@ func (s *Session) execPlan(ctx context.Context, f *sqlparse.Facts, plan *planner
 	return s.execMerge(ctx, f, plan, binary)
 }
 
+// onTxCluster reports whether plan runs only on the cluster of the
+// session's pinned connection, where the server itself commits the open
+// transaction before a schema change.
+func (s *Session) onTxCluster(plan *planner.ShardPlan) bool {
+	clusters := plan.Clusters()
+	return s.pinned != nil && len(clusters) == 1 && clusters[0] == s.env.Topology.Load().PrimaryOf(s.pinned.Addr)
+}
+
 // commitImplicitly commits the session's open transaction before a schema
-// change of several shards, as MariaDB commits it before any statement
+// change of other clusters or several shards, as MariaDB commits it before any statement
 // that commits implicitly (an ORM's migration wrapped in BEGIN ...
 // COMMIT): the change then runs outside it, on every shard. It reports
 // false when the COMMIT failed, the error already answered.

@@ -28,7 +28,10 @@ func TestDDLOnAShardedTableChangesEveryShard(t *testing.T) {
 	for _, mode := range []string{"single", "twopc"} {
 		t.Run(mode, func(t *testing.T) {
 			resetMoveTable(t, "ddl_items", "CREATE TABLE IF NOT EXISTS blog.ddl_items (id BIGINT PRIMARY KEY, v INT NOT NULL)")
-			s := startOwn(t, ownConfig(t, `ddl_items: {shard_key: id, method: hash, shards: {s0: "-40", s1: "40-80", s2: "80-c0", s3: "c0-"}}`, fmt.Sprintf("transactions: {mode: %s}\n", mode)))
+			direct["accounts"].Exec("DROP TABLE IF EXISTS blog.ddl_group")
+			createOn(t, "CREATE TABLE blog.ddl_group (id INT PRIMARY KEY)", "blog.ddl_group", "accounts")
+			cfg := strings.Replace(`ddl_items: {shard_key: id, method: hash, shards: {s0: "-40", s1: "40-80", s2: "80-c0", s3: "c0-"}}`, "}}", "}}\n  ddl_group: {cluster: accounts}", 1)
+			s := startOwn(t, ownConfig(t, cfg, fmt.Sprintf("transactions: {mode: %s}\n", mode)))
 			db := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog"))
 			for _, ddl := range []string{
 				"ALTER TABLE ddl_items ADD COLUMN note VARCHAR(20) NULL",
@@ -69,6 +72,18 @@ func TestDDLOnAShardedTableChangesEveryShard(t *testing.T) {
 			}
 			if got := testenv.Strings(t, db, "SELECT COUNT(*) FROM ddl_items WHERE id = 100"); got[0] != "1" {
 				t.Errorf("the row inserted before the schema change was not committed by it: %v", got)
+			}
+			// A table of another cluster (a table group) likewise.
+			for _, stmt := range []string{"BEGIN", "INSERT INTO ddl_items (id, v) VALUES (102, 102)", "ALTER TABLE ddl_group ADD COLUMN note_" + mode + " INT NULL"} {
+				if _, err := conn.ExecContext(ctx, stmt); err != nil {
+					t.Fatalf("%s: %v", stmt, err)
+				}
+			}
+			if got := testenv.Strings(t, db, "SELECT COUNT(*) FROM ddl_items WHERE id = 102"); got[0] != "1" {
+				t.Errorf("the row inserted before the table group's schema change was not committed by it: %v", got)
+			}
+			if got := testenv.Strings(t, direct["accounts"], "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'blog' AND TABLE_NAME = 'ddl_group' AND COLUMN_NAME = ?", "note_"+mode); got[0] != "1" {
+				t.Errorf("the table group's schema change did not run on accounts")
 			}
 			for _, sh := range shardNames {
 				if got := columnsOn(t, sh, "ddl_items"); got != "id,v,note,in_tx" {
