@@ -227,24 +227,17 @@ func (s *Session) pullOutPass(ctx context.Context, sql string, args []string, lv
 	values := make([][]string, len(po.Subqueries))
 	pulled := 0
 	for i, sub := range po.Subqueries {
-		if po.Kinds[i] == sqlparse.PullRecursive {
-			table, err := s.recursiveTable(ctx, po.Recursive(i), part)
-			switch {
-			case errors.Is(err, errNotPulled):
-				po.Keep(i) // it reads no placed table: the server runs it as written
-				continue
-			case err != nil:
-				return "", err
+		if kind := po.Kinds[i]; kind == sqlparse.PullInsert || kind == sqlparse.PullRecursive {
+			var table sqlparse.PulledTable
+			var err error
+			if kind == sqlparse.PullInsert {
+				table, err = s.pulledInsertRows(ctx, sub, part)
+			} else {
+				table, err = s.recursiveTable(ctx, po.Recursive(i), part)
 			}
-			po.SetTable(i, table)
-			pulled++
-			continue
-		}
-		if po.Kinds[i] == sqlparse.PullInsert {
-			table, err := s.pulledInsertRows(ctx, sub, part)
 			switch {
 			case errors.Is(err, errNotPulled):
-				continue
+				continue // it reads no placed table: it stays as written
 			case err != nil:
 				return "", err
 			}

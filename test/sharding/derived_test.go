@@ -63,14 +63,9 @@ func TestDerivedTablesCTEsAndUnionsOverShardsMatchOneServer(t *testing.T) {
 	})
 	// /metrics counts what ran first, and the rows it gave.
 	t.Run("metrics", func(t *testing.T) {
-		resp, err := http.Get("http://" + strataAdmin + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
+		body := strataMetrics(t)
 		for _, want := range []string{`strata_shard_run_first_total{kind="table"}`, `strata_shard_run_first_total{kind="count"}`, `strata_shard_run_first_rows_total{kind="count"}`} {
-			if !strings.Contains(string(body), want) {
+			if !strings.Contains(body, want) {
 				t.Errorf("/metrics lacks %s", want)
 			}
 		}
@@ -86,6 +81,21 @@ func TestDerivedTablesCTEsAndUnionsOverShardsMatchOneServer(t *testing.T) {
 			t.Fatalf("through Strata %q, want %q", got, want)
 		}
 	})
+}
+
+// strataMetrics is the shared Strata's /metrics page.
+func strataMetrics(t *testing.T) string {
+	t.Helper()
+	resp, err := http.Get("http://" + strataAdmin + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(body)
 }
 
 func atoi(t *testing.T, s string) int {

@@ -1,8 +1,6 @@
 package sharding
 
 import (
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 
@@ -58,13 +56,7 @@ func TestRecursiveCTEsOverShardsMatchOneServer(t *testing.T) {
 	})
 
 	t.Run("metrics", func(t *testing.T) {
-		resp, err := http.Get("http://" + strataAdmin + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		if !strings.Contains(string(body), `strata_shard_run_first_rows_total{kind="recursive"}`) {
+		if !strings.Contains(strataMetrics(t), `strata_shard_run_first_rows_total{kind="recursive"}`) {
 			t.Errorf("/metrics lacks the rows of recursive CTEs")
 		}
 	})
