@@ -28,12 +28,7 @@ func TestRefuseRuleStopsAStatementShapeAtRunTime(t *testing.T) {
 		"CREATE TABLE blog.reports (id INT PRIMARY KEY, body VARCHAR(50))",
 		"INSERT INTO blog.reports VALUES (1, 'alpha'), (2, 'beta')",
 		"CREATE TABLE blog.notes (id INT PRIMARY KEY, body VARCHAR(50))")
-	base := fmt.Sprintf(topology, "eventual")
-	s, err := testenv.StartStrata(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, base := startRulesStrata(t)
 	app := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog"))
 	cron := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "cron", "cron", "blog"))
 
@@ -121,6 +116,19 @@ func TestRefuseRuleStopsAStatementShapeAtRunTime(t *testing.T) {
 	if got := testenv.Strings(t, app, "SELECT COUNT(*) FROM notes /* strata:primary */"); strings.Join(got, ",") != "1" {
 		t.Fatalf("a read in read-only mode: %v, want the one row", got)
 	}
+}
+
+// startRulesStrata starts a Strata of the test's own, whose rules it
+// changes by reloads, and returns it with its config.
+func startRulesStrata(t *testing.T) (*server.Strata, string) {
+	t.Helper()
+	base := fmt.Sprintf(topology, "eventual")
+	s, err := testenv.StartStrata(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s, base
 }
 
 // digestOf finds the statistics row of the one statement read table.

@@ -2,7 +2,6 @@ package pooling
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 	"testing"
 
@@ -22,12 +21,7 @@ func TestRewriteRuleChangesAStatementAtRunTime(t *testing.T) {
 		"DROP TABLE IF EXISTS blog.rw_items",
 		"CREATE TABLE blog.rw_items (id INT PRIMARY KEY, body VARCHAR(50))",
 		"INSERT INTO blog.rw_items VALUES (1, 'a'), (2, 'b'), (3, 'c'), (4, 'd'), (5, 'e')")
-	base := fmt.Sprintf(topology, "eventual")
-	s, err := testenv.StartStrata(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, base := startRulesStrata(t)
 	app := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog"))
 	multi := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog", "multiStatements=true"))
 

@@ -66,6 +66,26 @@ func sameAsOneServer(t *testing.T, db querier, minRows int, query string, args .
 	}
 }
 
+// oneServerCase is a statement whose answer through Strata must be the
+// single server's: at least minRows rows there, a server-side prepared
+// statement when args are set.
+type oneServerCase struct {
+	name    string
+	query   string
+	minRows int
+	args    []any
+}
+
+// sameAsOneServerCases runs each case as a subtest (sameAsOneServer).
+func sameAsOneServerCases(t *testing.T, db querier, cases []oneServerCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			sameAsOneServer(t, db, tc.minRows, tc.query, tc.args...)
+		})
+	}
+}
+
 // runTyped is runQueryArgs with each column's type name and scale.
 func runTyped(ctx context.Context, t *testing.T, q querier, query string, args ...any) (*result, []string) {
 	t.Helper()

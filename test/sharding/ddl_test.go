@@ -21,6 +21,22 @@ func indexesOn(t *testing.T, shard, table string) string {
 	return strings.Join(testenv.Strings(t, direct[shard], "SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = 'blog' AND TABLE_NAME = ? ORDER BY INDEX_NAME", table), ",")
 }
 
+// dropYearlyTable drops a test's date table of yearly periods around year
+// y, and its base table, on every shard: now, left by an earlier run, and
+// when the test ends.
+func dropYearlyTable(t *testing.T, base string, y int) {
+	dropAll := func() {
+		for _, sh := range shardNames {
+			for year := y - 3; year <= y+2; year++ {
+				direct[sh].Exec(fmt.Sprintf("DROP TABLE IF EXISTS blog.%s_%04d", base, year))
+			}
+			direct[sh].Exec("DROP TABLE IF EXISTS blog." + base)
+		}
+	}
+	dropAll()
+	t.Cleanup(dropAll)
+}
+
 // A schema change sent through Strata — an ORM's migration — changes a
 // sharded table on every shard, with transactions in either mode.
 func TestDDLOnAShardedTableChangesEveryShard(t *testing.T) {
@@ -122,16 +138,7 @@ func TestDDLOnADateTableChangesEveryPeriodTable(t *testing.T) {
 	y := time.Now().UTC().Year()
 	period := func(year int) string { return fmt.Sprintf("ddl_posts_%04d", year) }
 	const ddl = "CREATE TABLE IF NOT EXISTS %s (id BIGINT PRIMARY KEY, created_at DATETIME NOT NULL, views INT NULL)"
-	dropAll := func() {
-		for _, sh := range shardNames {
-			for year := y - 3; year <= y+2; year++ {
-				direct[sh].Exec("DROP TABLE IF EXISTS blog." + period(year))
-			}
-			direct[sh].Exec("DROP TABLE IF EXISTS blog.ddl_posts")
-		}
-	}
-	dropAll()
-	t.Cleanup(dropAll)
+	dropYearlyTable(t, "ddl_posts", y)
 	for _, sh := range []string{"s0", "s1"} {
 		if _, err := direct[sh].Exec(fmt.Sprintf(ddl, "blog.ddl_posts")); err != nil {
 			t.Fatal(err)
@@ -223,16 +230,7 @@ func TestCreateAndDropADateTableThroughStrata(t *testing.T) {
 	strataDB(t)
 	y := time.Now().UTC().Year()
 	period := func(year int) string { return fmt.Sprintf("ddl_made_%04d", year) }
-	dropAll := func() {
-		for _, sh := range shardNames {
-			for year := y - 3; year <= y+2; year++ {
-				direct[sh].Exec("DROP TABLE IF EXISTS blog." + period(year))
-			}
-			direct[sh].Exec("DROP TABLE IF EXISTS blog.ddl_made")
-		}
-	}
-	dropAll()
-	t.Cleanup(dropAll)
+	dropYearlyTable(t, "ddl_made", y)
 	line := fmt.Sprintf(`ddl_made: {shard_key: created_at, method: date, period: year, since: "%d-01-01", ahead: 1, shards: {s0: "..%d-01-01", s1: "%d-01-01.."}}`, y-3, y-1, y-1)
 	s := startOwn(t, ownConfig(t, line, ""))
 	db := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog"))

@@ -2,8 +2,6 @@ package sharding
 
 import (
 	"cmp"
-	"io"
-	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,12 +21,7 @@ import (
 func TestDerivedTablesCTEsAndUnionsOverShardsMatchOneServer(t *testing.T) {
 	shardedData(t)
 	db := strataDB(t)
-	tests := []struct {
-		name    string
-		query   string
-		minRows int
-		args    []any // a server-side prepared statement when set
-	}{
+	sameAsOneServerCases(t, db, []oneServerCase{
 		{"the ORM's count of a grouped query", "SELECT COUNT(*) AS aggregate FROM (SELECT entry_id, COUNT(*) AS n FROM comments GROUP BY entry_id HAVING COUNT(*) > 2) AS aggregate_table", 1, nil},
 		{"filter and order a grouped derived table", "SELECT t.entry_id, t.n, t.top FROM (SELECT entry_id, COUNT(*) AS n, MAX(votes) AS top FROM comments GROUP BY entry_id) t WHERE t.top > 5 ORDER BY t.n DESC, t.entry_id LIMIT 5", 3, nil},
 		{"a derived table joined to a sharded table", "SELECT e.id, e.title, t.n FROM entries e JOIN (SELECT entry_id, COUNT(*) AS n FROM entry_likes GROUP BY entry_id ORDER BY n DESC, entry_id LIMIT 3) t ON t.entry_id = e.id ORDER BY e.id", 3, nil},
@@ -45,12 +38,7 @@ func TestDerivedTablesCTEsAndUnionsOverShardsMatchOneServer(t *testing.T) {
 		{"UNION with a branch's own LIMIT", "(SELECT id, title FROM entries ORDER BY score DESC, id LIMIT 3) UNION ALL (SELECT id, body FROM comments ORDER BY id LIMIT 2)", 5, nil},
 		{"prepared, a bound value in the derived table", "SELECT COUNT(*) AS aggregate FROM (SELECT entry_id FROM comments WHERE votes > ? GROUP BY entry_id) t", 1, []any{3}},
 		{"prepared UNION", "SELECT id FROM entries WHERE score > ? UNION SELECT entry_id FROM comments WHERE votes > ? ORDER BY id LIMIT 10", 2, []any{7, 8}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			sameAsOneServer(t, db, tt.minRows, tt.query, tt.args...)
-		})
-	}
+	})
 	// SELECT COUNT(*) FROM (...) t needs only the number of rows: Strata
 	// counts them as they stream by, past the 10,000 rows a derived table
 	// may otherwise hold.
@@ -86,16 +74,7 @@ func TestDerivedTablesCTEsAndUnionsOverShardsMatchOneServer(t *testing.T) {
 // strataMetrics is the shared Strata's /metrics page.
 func strataMetrics(t *testing.T) string {
 	t.Helper()
-	resp, err := http.Get("http://" + strataAdmin + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(body)
+	return testenv.GetText(t, "http://"+strataAdmin+"/metrics")
 }
 
 func atoi(t *testing.T, s string) int {
@@ -160,12 +139,7 @@ func TestRowsOfTheDefaultClusterJoinShardedTables(t *testing.T) {
 func TestJoinsOfTablesShardedApartMatchOneServer(t *testing.T) {
 	shardedData(t)
 	db := strataDB(t)
-	tests := []struct {
-		name    string
-		query   string
-		minRows int
-		args    []any
-	}{
+	sameAsOneServerCases(t, db, []oneServerCase{
 		{"inner join narrowed by the first table's keys", "SELECT m.username, c.id, c.votes FROM members m JOIN comments c ON c.author = m.nick WHERE m.karma = 5 AND m.age > 60 ORDER BY m.username, c.id", 3, nil},
 		{"LEFT JOIN, grouped", "SELECT m.username, COUNT(c.id), MAX(c.votes) FROM members m LEFT JOIN comments c ON c.author = m.nick AND c.votes > 5 WHERE m.karma = 5 AND m.age > 60 GROUP BY m.username ORDER BY m.username", 3, nil},
 		{"the comments side filtered", "SELECT c.entry_id, m.username FROM comments c JOIN members m ON m.nick = c.author WHERE c.entry_id = 7 ORDER BY c.id, m.username", 1, nil},
@@ -177,12 +151,7 @@ func TestJoinsOfTablesShardedApartMatchOneServer(t *testing.T) {
 		{"LEFT JOIN ... USING: SELECT * shows the column once", "SELECT * FROM entries e LEFT JOIN entry_likes l USING (user_id) WHERE e.score > 38 ORDER BY e.id, l.id", 1, nil},
 		{"NATURAL JOIN (id and user_id)", "SELECT COUNT(*), MIN(e.title) FROM entries e NATURAL JOIN entry_likes l WHERE e.score > 10", 1, nil},
 		{"a co-sharded join grouped by another column", "SELECT e.status, GROUP_CONCAT(DISTINCT l.weight ORDER BY l.weight) FROM entries e JOIN entry_likes l ON l.entry_id = e.id WHERE e.score > 30 GROUP BY e.status ORDER BY e.status", 2, nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			sameAsOneServer(t, db, tt.minRows, tt.query, tt.args...)
-		})
-	}
+	})
 	// Neither table narrowed by a condition of its own: the first read
 	// whole, the second by its keys.
 	sameAsOneServer(t, db, 1, "SELECT COUNT(*), COUNT(DISTINCT m.username) FROM comments c JOIN members m ON m.nick = c.author")

@@ -13,12 +13,7 @@ import (
 func TestRecursiveCTEsOverShardsMatchOneServer(t *testing.T) {
 	shardedData(t)
 	db := strataDB(t)
-	tests := []struct {
-		name    string
-		query   string
-		minRows int
-		args    []any
-	}{
+	sameAsOneServerCases(t, db, []oneServerCase{
 		// comments are sharded by entry_id, so consecutive ids live on
 		// different shards: a shard that followed the chain through its
 		// own rows would stop at once.
@@ -30,12 +25,7 @@ func TestRecursiveCTEsOverShardsMatchOneServer(t *testing.T) {
 		{"UNION round a cycle, joined back to the shards", "WITH RECURSIVE reach (entry) AS (SELECT entry_id FROM comments WHERE id = 30 UNION SELECT (entry * 7) % 400 + 1 FROM reach) SELECT COUNT(*), SUM(c.votes), COUNT(DISTINCT c.entry_id) FROM comments c JOIN reach ON c.entry_id = reach.entry", 1, nil},
 		{"two anchors and text", "WITH RECURSIVE t AS (SELECT id, title, 0 AS n FROM entries WHERE id = (SELECT MIN(id) FROM entries) UNION ALL SELECT id, title, 0 FROM entries WHERE id = (SELECT MAX(id) FROM entries) UNION ALL SELECT e.id, e.title, t.n + 1 FROM entries e JOIN t ON e.id BETWEEN t.id + 1 AND t.id + 2 WHERE t.n < 20) SELECT id, title, n FROM t ORDER BY id, n", 4, nil},
 		{"prepared, a bound value in the anchor", "WITH RECURSIVE chain AS (SELECT id, votes FROM comments WHERE id = ? UNION ALL SELECT c.id, c.votes FROM comments c JOIN chain ON c.id = chain.id + 3 WHERE c.id <= ?) SELECT id, votes FROM chain ORDER BY id", 10, []any{90, 150}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			sameAsOneServer(t, db, tt.minRows, tt.query, tt.args...)
-		})
-	}
+	})
 
 	// @@max_recursive_iterations bounds the rounds, with MariaDB's warning.
 	t.Run("max_recursive_iterations", func(t *testing.T) {
