@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/go-sql-driver/mysql"
@@ -46,8 +47,9 @@ func Rebalance(ctx context.Context, layout *shard.Layout, open Opener, schema, t
 	switch {
 	case t == nil || t.Placement != shard.PlaceSharded:
 		return nil, fmt.Errorf("%s is not a sharded table of the config", table)
-	case t.Method.Name() == "date":
-		return nil, fmt.Errorf("%s is a date table: its rows live in period tables, which rebalance does not move", table)
+	}
+	if d, ok := t.Method.(*shard.Date); ok {
+		return rebalancePeriods(ctx, open, schema, layout.ShardClusters(), t, d, batch, apply)
 	}
 	if apply {
 		// An online move (rebalance -online) that did not end has rows by
@@ -378,4 +380,84 @@ func flatten(rows [][]any) []any {
 		out = append(out, r...)
 	}
 	return out
+}
+
+// rebalancePeriods moves the period tables of a date table to the shards
+// that now own their periods (an archive shard given the old years, say):
+// every row of a period table found on another shard is copied, batch by
+// batch, into that period's table on its owner (created LIKE the base
+// table there when missing), then deleted where it was, as Rebalance
+// moves rows. The emptied table is left in place: nothing reads it.
+//
+// Every shard cluster of the layout is searched, not only the table's: a
+// shard the new layout no longer names may hold old periods.
+func rebalancePeriods(ctx context.Context, open Opener, schema string, clusters []string, t *shard.Table, d *shard.Date, batch int, apply bool) ([]RebalanceReport, error) {
+	periods := d.DateTables(shard.Bound{Kind: shard.Unbounded}, shard.Bound{Kind: shard.Unbounded})
+	names := make([]string, len(periods))
+	for i, p := range periods {
+		names[i] = p.Table
+	}
+	var out []RebalanceReport
+	for _, from := range clusters {
+		held, err := TablesOn(ctx, open, schema, from, names)
+		if err != nil {
+			out = append(out, RebalanceReport{Table: t.Name, From: from, Error: err.Error()})
+			continue
+		}
+		for _, p := range periods {
+			if p.Shard == from || !slices.Contains(held, p.Table) {
+				continue
+			}
+			rep := RebalanceReport{Table: p.Table, From: from, To: p.Shard}
+			if err := movePeriod(ctx, open, schema, t.Name, &rep, batch, apply); err != nil {
+				rep.Error = err.Error()
+			}
+			if rep.Rows > 0 || rep.Error != "" {
+				out = append(out, rep)
+			}
+		}
+	}
+	return out, nil
+}
+
+// movePeriod moves (with apply; else counts) the rows of period table
+// rep.Table from rep.From to rep.To.
+func movePeriod(ctx context.Context, open Opener, schema, base string, rep *RebalanceReport, batch int, apply bool) error {
+	src, err := open(rep.From)
+	if err != nil {
+		return err
+	}
+	tc, err := readColumns(ctx, src, schema, rep.Table)
+	if err != nil {
+		return err
+	}
+	items := make([]string, len(tc.key))
+	for i, k := range tc.key {
+		items[i] = tc.items[k]
+	}
+	rows, err := src.QueryContext(ctx, "SELECT "+strings.Join(items, ", ")+" FROM "+qualified(schema, rep.Table))
+	if err != nil {
+		return err
+	}
+	var keys [][]any
+	for rows.Next() {
+		vals, err := scanBytes(rows, len(items))
+		if err != nil {
+			rows.Close()
+			return err
+		}
+		keys = append(keys, vals)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rep.Rows = int64(len(keys))
+	if !apply || len(keys) == 0 {
+		return nil
+	}
+	if _, err := precreateOne(ctx, open, schema, base, shard.DateTable{Table: rep.Table, Shard: rep.To}); err != nil {
+		return fmt.Errorf("creating %s on %s: %w", rep.Table, rep.To, err)
+	}
+	return moveKeys(ctx, open, schema, rep.Table, tc, rep, keys, batch)
 }

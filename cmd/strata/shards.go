@@ -40,8 +40,10 @@ actions:
               reference tables; reads whole tables
   rebalance   after a layout change (a range split, a shard added), list the
               rows of -table that a shard holds and the layout now places on
-              another, and with -apply move them there in batches; run it
-              while nothing writes the table. With -online, the running
+              another (of a date table: the rows of each period table on
+              a shard that no longer owns that period), and with -apply
+              move them there in batches; run it while nothing writes the
+              table. With -online, the running
               Strata moves them while it serves the table (integer or
               text shard keys; strata shards rebalance -online -h)
 `

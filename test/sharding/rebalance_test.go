@@ -1,10 +1,12 @@
 package sharding
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/strata-proxy/strata/shardops"
 	"github.com/strata-proxy/strata/test/testenv"
@@ -209,5 +211,65 @@ func TestRebalanceLeavesRowsThatBelongNowhere(t *testing.T) {
 	}
 	if got := holders(t, "orders", "id = 9300901"); !slices.Equal(got, []string{"s0"}) {
 		t.Fatalf("the order is on %v, want left on s0", got)
+	}
+}
+
+// Old periods given to an archive shard (the seed's "move last year's
+// comments to a separate database"): strata shards rebalance moves each
+// period table's rows to the shard that now owns the period, creating the
+// table there, and a Strata with the new layout reads every row.
+func TestRebalanceMovesPeriodTablesToTheirShard(t *testing.T) {
+	strataDB(t)
+	y := time.Now().UTC().Year()
+	dropYearlyTable(t, "arch_posts", y)
+	for _, sh := range []string{"s0", "s1", "s2"} {
+		if _, err := direct[sh].Exec("CREATE TABLE blog.arch_posts (id BIGINT PRIMARY KEY, created_at DATETIME NOT NULL, title VARCHAR(40) NOT NULL)"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	layoutLine := func(old string) string {
+		return fmt.Sprintf(`arch_posts: {shard_key: created_at, method: date, period: year, since: "%d-01-01", ahead: 1, shards: {%s: "..%d-01-01", s1: "%d-01-01.."}}`, y-3, old, y-1, y-1)
+	}
+	before := startOwn(t, ownConfig(t, layoutLine("s0"), ""))
+	db := testenv.Open(t, testenv.DSN(before.MySQLAddr(), "app", "app", "blog"))
+	for year, sh := range map[int]string{y - 3: "s0", y - 2: "s0", y - 1: "s1"} {
+		if _, err := direct[sh].Exec(fmt.Sprintf("CREATE TABLE IF NOT EXISTS blog.arch_posts_%d LIKE blog.arch_posts", year)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows := fmt.Sprintf("(1, '%[1]d-03-01', 'a'), (2, '%[1]d-07-01', 'b'), (3, '%[2]d-01-05', 'c'), (4, '%[2]d-12-31 23:59:59', 'd'), (5, '%[3]d-06-01', 'e'), (6, '%[4]d-01-01', 'f')", y-3, y-2, y-1, y)
+	if _, err := db.Exec("INSERT INTO arch_posts (id, created_at, title) VALUES " + rows); err != nil {
+		t.Fatal(err)
+	}
+	want := testenv.Strings(t, db, "SELECT id, created_at, title FROM arch_posts ORDER BY created_at")
+
+	yaml := strings.Replace(times.strataYAML("127.0.0.1:0", "127.0.0.1:0"), "tables:\n", "tables:\n  "+layoutLine("s2")+"\n", 1)
+	layout, open := controlPlaneOf(t, yaml)
+	dry, err := shardops.Rebalance(t.Context(), layout, open, "blog", "arch_posts", 1, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := summarize(dry); got != "s0>s2:2 s0>s2:2" {
+		t.Fatalf("dry run found %s, want two period tables of 2 rows from s0 to s2", got)
+	}
+	reps, err := shardops.Rebalance(t.Context(), layout, open, "blog", "arch_posts", 1, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range reps {
+		if r.Error != "" || r.Moved != 2 {
+			t.Errorf("%s %s > %s: moved %d, %s", r.Table, r.From, r.To, r.Moved, r.Error)
+		}
+	}
+	for year := y - 3; year < y-1; year++ {
+		table := fmt.Sprintf("arch_posts_%d", year)
+		if got := holders(t, table, "1"); !slices.Equal(got, []string{"s2"}) {
+			t.Errorf("rows of %s are on %v, want only s2", table, got)
+		}
+	}
+	after := startOwn(t, ownConfig(t, layoutLine("s2"), ""))
+	got := testenv.Strings(t, testenv.Open(t, testenv.DSN(after.MySQLAddr(), "app", "app", "blog")), "SELECT id, created_at, title FROM arch_posts ORDER BY created_at")
+	if len(want) != 6 || !slices.Equal(got, want) {
+		t.Errorf("through Strata with the archive shard:\n got %q\nwant %q", got, want)
 	}
 }
