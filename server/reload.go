@@ -114,6 +114,8 @@ func (s *Strata) Reload(cfg *config.Config) (changes, restartNeeded []string, er
 		s.Log.Error("config reload: tables not applied", "err", err)
 	} else if changed {
 		changes = append(changes, fmt.Sprintf("tables: %d placed tables", len(cfg.Tables)))
+	} else if n := s.forgetLookups(); n > 0 {
+		changes = append(changes, fmt.Sprintf("lookup tables: %d cached keys forgotten, read again", n))
 	}
 	restartNeeded = needsRestart(old, cfg, s.Env.Cache != nil, resolverRan)
 	s.Config = cfg

@@ -165,6 +165,16 @@ func (s *Strata) reloadShards(old, cfg *config.Config) (changed bool, err error)
 	return true, nil
 }
 
+// forgetLookups drops the cached keys of the lookup tables, so that keys an
+// operator moved to another shard are read again (a reload does it; a
+// reload that changes tables: builds a new reader anyway).
+func (s *Strata) forgetLookups() int {
+	if sh := s.shards.Load(); sh != nil {
+		return sh.lookup.Forget()
+	}
+	return 0
+}
+
 // explain answers GET /api/explain: the plan of sql for a session of user
 // in schema, without running it.
 func (s *Strata) explain(ctx context.Context, sql, user, schema string) (any, error) {

@@ -45,8 +45,9 @@ const DefaultLookupCacheSize = 10000
 // LookupReader implements shard.Lookup by reading lookup tables on their
 // cluster's primary, in the application's schema, with a bounded LRU cache
 // of the keys found (a key not found is asked again next time, as another
-// proxy may have assigned it meanwhile). Mappings never change once
-// written, so cached entries do not expire. Safe for concurrent use.
+// proxy may have assigned it meanwhile). Mappings change only when an
+// operator moves a key, so cached entries do not expire: a reload forgets
+// them (Forget). Safe for concurrent use.
 type LookupReader struct {
 	open   Opener
 	schema string
@@ -80,6 +81,19 @@ func (r *LookupReader) SetCacheSize(n int) {
 	defer r.mu.Unlock()
 	r.max = n
 	r.trimLocked()
+}
+
+// Forget drops every cached key, so that the next statement of each
+// reads the lookup table again: after an operator moved keys to another
+// shard (docs/sharding.md, "Moving lookup keys"), which a reload of the
+// running Strata does. It returns how many keys were cached.
+func (r *LookupReader) Forget() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := r.lru.Len()
+	r.lru.Init()
+	clear(r.cache)
+	return n
 }
 
 // Shard implements shard.Lookup.

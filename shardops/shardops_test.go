@@ -105,6 +105,18 @@ func TestLookupReaderCache(t *testing.T) {
 	if _, _, err := r.Shard(context.Background(), "m", shard.Null()); !errors.Is(err, shard.ErrNullKey) {
 		t.Errorf("NULL key error = %v", err)
 	}
+	// Forget drops every key: the next statement reads the table again
+	// (here the Opener fails, so the cached s0 is no longer answered).
+	if n := r.Forget(); n != 2 || r.CacheLen() != 0 {
+		t.Errorf("Forget = %d, %d keys left; want 2 forgotten", n, r.CacheLen())
+	}
+	if _, _, err := r.Shard(context.Background(), "M", shard.Int(1)); err == nil {
+		t.Error("a forgotten key was answered from the cache")
+	}
+	r.remember(cacheKey("m", shard.Int(1)), "s2")
+	if s, _, _ := r.Shard(context.Background(), "M", shard.Int(1)); s != "s2" {
+		t.Errorf("after Forget the cache holds %q, want what was read again", s)
+	}
 	r.SetCacheSize(0)
 	if r.CacheLen() != 0 {
 		t.Error("cache size 0 should empty the cache")
