@@ -364,7 +364,7 @@ func (s *Sharding) plan(ctx context.Context, m sqlparse.Mode, sql string, f *sql
 		}
 	}
 	if f.Kind == sqlparse.KindLoadData && len(sharded)+len(reference) > 0 {
-		return planLoad(l, sql, f, append(sharded, reference...)[0])
+		return s.planLoad(ctx, l, m, sql, f, append(sharded, reference...)[0])
 	}
 	if len(sharded)+len(reference) > 0 {
 		if err := refuseUnsplittable(f, append(sharded, reference...)[0]); err != nil {

@@ -3,6 +3,7 @@ package planner
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -22,6 +23,9 @@ type LoadPlan struct {
 	// when the statement has no list, and the table's own column order
 	// decides (the executor reads it from a shard).
 	KeyField int
+	// Periods: a date table, whose rows go to period tables; each route
+	// loads one (its Tables[0]), and a row goes to its period's route.
+	Periods *shard.Date
 }
 
 // safeLoadCharsets are the file character sets whose bytes never hide an
@@ -30,8 +34,9 @@ type LoadPlan struct {
 var safeLoadCharsets = []string{"", "utf8", "utf8mb3", "utf8mb4", "latin1", "ascii", "binary"}
 
 // planLoad plans LOAD DATA into a sharded or reference table: a route per
-// shard cluster, each given the rows it owns.
-func planLoad(l *shard.Layout, sql string, f *sqlparse.Facts, t *shard.Table) (*ShardPlan, error) {
+// shard cluster, each given the rows it owns (for a date table, a route
+// per period table).
+func (s *Sharding) planLoad(ctx context.Context, l *shard.Layout, m sqlparse.Mode, sql string, f *sqlparse.Facts, t *shard.Table) (*ShardPlan, error) {
 	spec := f.Load
 	switch {
 	case spec == nil:
@@ -56,9 +61,6 @@ func planLoad(l *shard.Layout, sql string, f *sqlparse.Facts, t *shard.Table) (*
 		}
 		return p, nil
 	}
-	if _, ok := t.Method.(shard.Periodic); ok {
-		return nil, refuse("LOAD DATA into %s: the table keeps one table per period, and Strata does not split a file between them; send the rows as INSERT ... VALUES", t.Name)
-	}
 	lp.KeyColumn = strings.ToLower(t.Method.Key())
 	if i := slices.Index(spec.SetColumns, lp.KeyColumn); i >= 0 {
 		// SET id = @id passes a field through unchanged: it is the key.
@@ -76,10 +78,51 @@ func planLoad(l *shard.Layout, sql string, f *sqlparse.Facts, t *shard.Table) (*
 	if seq := t.Sequence; seq != nil && spec.Columns != nil && !slices.Contains(spec.Columns, strings.ToLower(seq.Column)) {
 		return nil, refuse("LOAD DATA into %s: its column list does not name %s, which Strata fills from sequence %s on INSERT; give the ids in the file, or send the rows as INSERT ... VALUES", t.Name, seq.Column, seq.Name)
 	}
+	if d, ok := t.Method.(*shard.Date); ok {
+		return s.planPeriodLoad(ctx, m, p, d, sql)
+	}
 	p.Reason = "LOAD DATA LOCAL into " + t.Name + ": each row goes to the shard of its " + lp.KeyColumn
 	for _, sh := range t.Method.Shards() {
 		p.Routes = append(p.Routes, ShardRoute{Cluster: sh, SQL: sql, Tables: []string{t.Name}})
 	}
+	return p, nil
+}
+
+// planPeriodLoad gives a LOAD DATA into a date table a route per period
+// table that exists on the shard owning its period: each loads the rows
+// of its period, the statement naming it in the table's place.
+func (s *Sharding) planPeriodLoad(ctx context.Context, m sqlparse.Mode, p *ShardPlan, d *shard.Date, sql string) (*ShardPlan, error) {
+	t := p.Load.Table
+	load, err := m.ParseLoadTable(sql)
+	if err != nil || !strings.EqualFold(load.Table, t.Name) || s.TablesOn == nil {
+		return nil, refuse("LOAD DATA into %s: the table keeps one table per period, and Strata could not name them in this statement; send the rows as INSERT ... VALUES", t.Name)
+	}
+	byShard := map[string][]shard.DateTable{}
+	var shards []string
+	for _, dt := range d.DateTables(shard.Bound{Kind: shard.Unbounded}, shard.Bound{Kind: shard.Unbounded}) {
+		if byShard[dt.Shard] == nil {
+			shards = append(shards, dt.Shard)
+		}
+		byShard[dt.Shard] = append(byShard[dt.Shard], dt)
+	}
+	for _, sh := range shards {
+		names := make([]string, len(byShard[sh]))
+		for i, dt := range byShard[sh] {
+			names[i] = dt.Table
+		}
+		existing, err := s.TablesOn(ctx, sh, names)
+		if err != nil {
+			return nil, fmt.Errorf("listing the period tables of %s on %s: %w", t.Name, sh, err)
+		}
+		for _, name := range existing {
+			p.Routes = append(p.Routes, ShardRoute{Cluster: sh, SQL: load.For(name), Tables: []string{name}})
+		}
+	}
+	if len(p.Routes) == 0 {
+		return nil, refuse("LOAD DATA into %s: none of its period tables exists; create them (strata shards precreate -all)", t.Name)
+	}
+	p.Load.Periods = d
+	p.Reason = "LOAD DATA LOCAL into " + t.Name + ": each row goes to the period table of its " + p.Load.KeyColumn + ", on the shard that owns it"
 	return p, nil
 }
 

@@ -210,9 +210,13 @@ func tableColumns(ctx context.Context, c *backend.Conn, t sqlparse.TableRef) (co
 // routed or a shard that failed, so the client's stream stays in step,
 // then returns that error.
 func (s *Session) relayFile(ctx context.Context, lp *planner.LoadPlan, sp *split, loads []*backend.Load, conns []*shardConn) error {
-	index := map[string]int{}
+	index := map[string]int{} // shard, or a date table's period table → its load
 	for i, sc := range conns {
-		index[sc.route.Cluster] = i
+		if lp.Periods != nil {
+			index[sc.route.Tables[0]] = i
+		} else {
+			index[sc.route.Cluster] = i
+		}
 	}
 	s.client.Seq = 1
 	if err := s.client.WriteFlush(append([]byte{wire.HeaderLocalFile}, lp.Spec.Path...)); err != nil {
@@ -276,6 +280,16 @@ func (s *Session) routeRows(ctx context.Context, lp *planner.LoadPlan, sp *split
 		sh, err := s.rowShard(ctx, lp, sp, key)
 		if err != nil {
 			return wire.NewError(wire.ErNotSupportedYet, "Strata: row %d of the LOAD DATA file for %s: %v; nothing was loaded", sp.row+int(lp.Spec.IgnoreLines), lp.Table.Name, err)
+		}
+		if lp.Periods != nil {
+			period := lp.Periods.PeriodTable(shard.String(string(key.Value)))
+			i, ok := index[period]
+			if !ok {
+				return wire.NewError(wire.ErNotSupportedYet, "Strata: row %d of the LOAD DATA file for %s belongs to period table %s, which does not exist on %s; nothing was loaded: create it (strata shards precreate -all) and run the load again", sp.row+int(lp.Spec.IgnoreLines), lp.Table.Name, period, sh)
+			}
+			sp.out[i] = append(sp.out[i], raw...)
+			sp.rows[i]++
+			continue
 		}
 		i, ok := index[sh]
 		if !ok {

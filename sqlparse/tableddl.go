@@ -109,6 +109,22 @@ func tableStatement(sc *scanner, sql string, create bool) (d *TableDDL, err erro
 	return d, nil, true
 }
 
+// ParseLoadTable finds the table of a LOAD DATA statement (INTO TABLE t),
+// so that Strata can load a date table's rows into each period table.
+func (m Mode) ParseLoadTable(sql string) (*TableDDL, error) {
+	sc := newScanner(sql)
+	sc.noBackslash = m.noBackslash
+	for t := sc.nextCode(); t.kind != tokEOF; t = sc.nextCode() {
+		if sc.isWord(t, "INTO") {
+			if !sc.isWord(sc.nextCode(), "TABLE") {
+				break
+			}
+			return tableAfter(&sc, sql)
+		}
+	}
+	return nil, fmt.Errorf("sqlparse: no INTO TABLE in this LOAD DATA")
+}
+
 // errTableDDL: a schema change Strata does not run per period table.
 var errTableDDL = fmt.Errorf("sqlparse: Strata runs ALTER TABLE, CREATE INDEX ... ON, DROP INDEX ... ON and TRUNCATE TABLE on each period table of a date table; not this statement")
 

@@ -70,3 +70,18 @@ func TestTableDDLFor(t *testing.T) {
 		}
 	}
 }
+
+// A LOAD DATA into a date table loads each period table: the statement
+// with its name in place of the table's.
+func TestParseLoadTable(t *testing.T) {
+	d, err := Mode{}.ParseLoadTable("LOAD DATA LOCAL INFILE 'into table x.csv' IGNORE INTO TABLE blog.posts FIELDS TERMINATED BY ',' (id, created_at)")
+	if err != nil || d.Table != "posts" {
+		t.Fatalf("%+v %v", d, err)
+	}
+	if got, want := d.For("posts_2024"), "LOAD DATA LOCAL INFILE 'into table x.csv' IGNORE INTO TABLE blog.`posts_2024` FIELDS TERMINATED BY ',' (id, created_at)"; got != want {
+		t.Errorf("For:\n got %s\nwant %s", got, want)
+	}
+	if _, err := (Mode{}).ParseLoadTable("LOAD XML LOCAL INFILE 'a.xml'"); err == nil {
+		t.Error("a statement without INTO TABLE accepted")
+	}
+}

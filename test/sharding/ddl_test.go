@@ -2,6 +2,7 @@ package sharding
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -264,5 +265,67 @@ func TestCreateAndDropADateTableThroughStrata(t *testing.T) {
 		if len(left) != 0 {
 			t.Errorf("after DROP TABLE, %s still has %v", sh, left)
 		}
+	}
+}
+
+// LOAD DATA LOCAL into a date table sends each row of the client's file
+// to its period's table, on the shard that owns the period; a row whose
+// period table does not exist stops the load with nothing loaded.
+func TestLoadDataIntoADateTableFillsItsPeriodTables(t *testing.T) {
+	strataDB(t)
+	y := time.Now().UTC().Year()
+	dropYearlyTable(t, "load_posts", y)
+	const ddl = "CREATE TABLE IF NOT EXISTS blog.%s (id BIGINT PRIMARY KEY, created_at DATETIME NOT NULL, title VARCHAR(40) NOT NULL)"
+	for _, sh := range []string{"s0", "s1"} {
+		if _, err := direct[sh].Exec(fmt.Sprintf(ddl, "load_posts")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The year between has no table anywhere.
+	for year, sh := range map[int]string{y - 3: "s0", y - 1: "s1"} {
+		if _, err := direct[sh].Exec(fmt.Sprintf(ddl, fmt.Sprintf("load_posts_%d", year))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	line := fmt.Sprintf(`load_posts: {shard_key: created_at, method: date, period: year, since: "%d-01-01", ahead: 1, shards: {s0: "..%d-01-01", s1: "%d-01-01.."}}`, y-3, y-1, y-1)
+	s := startOwn(t, ownConfig(t, line, ""))
+	for deadline := time.Now().Add(15 * time.Second); columnsOn(t, "s1", fmt.Sprintf("load_posts_%d", y)) == ""; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("this year's table was not pre-created within 15 s")
+		}
+	}
+	db := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog"))
+	file := registerFile(t, "periodload", fmt.Sprintf("1\t%[1]d-02-01 10:00:00\told\n2\t%[2]d-06-30 23:59:59\tlast\n3\t%[3]d-01-01 00:00:00\tnow\n4\t%[1]d-12-31\told too\n", y-3, y-1, y))
+	res, err := db.Exec(fmt.Sprintf("LOAD DATA LOCAL INFILE '%s' INTO TABLE load_posts (id, created_at, title)", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := res.RowsAffected(); n != 4 {
+		t.Errorf("the load affected %d rows, want 4", n)
+	}
+	for table, want := range map[string][]string{
+		fmt.Sprintf("load_posts_%d", y-3): {"s0"},
+		fmt.Sprintf("load_posts_%d", y-1): {"s1"},
+		fmt.Sprintf("load_posts_%d", y):   {"s1"},
+		"load_posts":                      nil,
+	} {
+		if got := holders(t, table, "1"); !slices.Equal(got, want) {
+			t.Errorf("rows of %s are on %v, want %v", table, got, want)
+		}
+	}
+	missing := registerFile(t, "periodloadmissing", fmt.Sprintf("5\t%d-03-01\tfine\n6\t%d-03-01\tno table\n", y, y-2))
+	_, err = db.Exec(fmt.Sprintf("LOAD DATA LOCAL INFILE '%s' INTO TABLE load_posts (id, created_at, title)", missing))
+	if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), fmt.Sprintf("load_posts_%d, which does not exist", y-2)) {
+		t.Errorf("a row of a period without a table: %v, want error 1235 naming the table", err)
+	}
+	if got := holders(t, fmt.Sprintf("load_posts_%d", y), "id = 5"); len(got) != 0 {
+		t.Errorf("the refused load left row 5 on %v", got)
+	}
+	// With the missing year created, every row reads back through Strata.
+	if _, err := direct["s0"].Exec(fmt.Sprintf(ddl, fmt.Sprintf("load_posts_%d", y-2))); err != nil {
+		t.Fatal(err)
+	}
+	if got := testenv.Strings(t, db, "SELECT GROUP_CONCAT(id ORDER BY created_at) FROM load_posts"); got[0] != "1,4,2,3" {
+		t.Errorf("the loaded rows through Strata: %v", got)
 	}
 }

@@ -211,7 +211,7 @@ func TestLoadDataRefusesWhatItCannotRoute(t *testing.T) {
 		{"column list without the key", "LOAD DATA LOCAL INFILE '%s' INTO TABLE comments (id, body)",
 			"9200001\tx\n", "does not name entry_id"},
 		{"server-side file", "LOAD DATA INFILE '/tmp/%s' INTO TABLE comments", "", "use LOAD DATA LOCAL INFILE"},
-		{"period tables", "LOAD DATA LOCAL INFILE '%s' INTO TABLE posts", "1\t2024-01-01\n", "one table per period"},
+		{"a period without a table", "LOAD DATA LOCAL INFILE '%s' INTO TABLE posts (id, created_at, title)", "1\t2001-01-01\tx\n", "which does not exist"},
 		{"fixed-width rows", "LOAD DATA LOCAL INFILE '%s' INTO TABLE comments FIELDS TERMINATED BY '' (id, entry_id, body)", "1 2 3\n", "fixed-width"},
 	}
 	for i, c := range cases {
