@@ -250,7 +250,10 @@ func MergeSteps(p *ShardPlan) []string {
 	var out []string
 	switch p.Kind {
 	case PlanWrite:
-		if len(p.Routes) > 1 {
+		switch {
+		case p.SchemaChange && len(p.Routes) > 1:
+			out = append(out, fmt.Sprintf("run on %d tables of the shards one after the other, each committing at once (a schema change cannot be rolled back: one that fails part-way says where it ran)", len(p.Routes)))
+		case len(p.Routes) > 1:
 			out = append(out, fmt.Sprintf("run on %d shards, each in a transaction, commit together; sum affected rows", len(p.Routes)))
 		}
 		if p.InsertID > 0 {

@@ -289,6 +289,9 @@ type ShardPlan struct {
 	// Copies: every route writes its own copy of the same rows (a
 	// reference table), so the statement's counts are one route's.
 	Copies bool
+	// SchemaChange: a DDL, which commits at once on each route; the
+	// routes run one after the other, in no transaction.
+	SchemaChange bool
 }
 
 // SumsFoundRows reports whether the plan is a merge of SELECT
@@ -432,7 +435,7 @@ func planReference(l *shard.Layout, sql string, f *sqlparse.Facts) *ShardPlan {
 	if f.ReadOnly {
 		return &ShardPlan{Kind: PlanRelay, Routes: []ShardRoute{{Cluster: clusters[0], SQL: sql}}, Reason: "reference table: any shard holds a copy"}
 	}
-	p := &ShardPlan{Kind: PlanWrite, Write: true, Copies: true, Reason: "reference table: the write goes to every shard cluster"}
+	p := &ShardPlan{Kind: PlanWrite, Write: true, Copies: true, SchemaChange: f.ImplicitCommit, Reason: "reference table: the write goes to every shard cluster"}
 	for _, c := range clusters {
 		p.Routes = append(p.Routes, ShardRoute{Cluster: c, SQL: sql})
 	}

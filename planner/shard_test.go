@@ -230,6 +230,10 @@ func TestPlanDDLOfADateTable(t *testing.T) {
 	if !p.Write || p.Kind != PlanWrite || !slices.Equal(got, want) {
 		t.Errorf("routes:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+	// EXPLAIN says how it runs: one table after the other, no transaction.
+	if steps := strings.Join(MergeSteps(p), "; "); !p.SchemaChange || !strings.Contains(steps, "run on 5 tables of the shards one after the other") {
+		t.Errorf("a schema change explained as %q", steps)
+	}
 	// CREATE TABLE: the base table on every shard, then every period
 	// from since: LIKE it on the shard that owns it, oldest first.
 	if p, err = plan(t, s, "CREATE TABLE posts (id INT, created_at DATETIME)"); err != nil {

@@ -72,7 +72,7 @@ func (s *Sharding) planBroadcast(ctx context.Context, l *shard.Layout, m sqlpars
 	if d, ok := t.Method.(*shard.Date); ok {
 		return s.planPeriodDDL(ctx, m, t, d, sql)
 	}
-	p := &ShardPlan{Kind: PlanWrite, Write: true, Reason: "DDL on sharded table " + t.Name + ": runs on every shard"}
+	p := &ShardPlan{Kind: PlanWrite, Write: true, SchemaChange: true, Reason: "DDL on sharded table " + t.Name + ": runs on every shard"}
 	for _, sh := range t.Method.Shards() {
 		p.Routes = append(p.Routes, ShardRoute{Cluster: sh, SQL: sql, Tables: []string{t.Name}})
 	}
@@ -93,7 +93,7 @@ func (s *Sharding) planPeriodDDL(ctx context.Context, m sqlparse.Mode, t *shard.
 		return nil, refuse("table %s keeps one table per period, and Strata cannot list them now", t.Name)
 	}
 	all := d.DateTables(shard.Bound{Kind: shard.Unbounded}, shard.Bound{Kind: shard.Unbounded})
-	p := &ShardPlan{Kind: PlanWrite, Write: true, Reason: fmt.Sprintf("DDL on date table %s: its base table and each of its period tables, on every shard", t.Name)}
+	p := &ShardPlan{Kind: PlanWrite, Write: true, SchemaChange: true, Reason: fmt.Sprintf("DDL on date table %s: its base table and each of its period tables, on every shard", t.Name)}
 	if ddl.Creates {
 		// The base table on every shard, then each period from since: to
 		// the current one plus ahead: LIKE it, on the shard that owns it.
