@@ -56,6 +56,11 @@ show('totals per kind', $st->fetchAll(PDO::FETCH_ASSOC));
 $st = $pdo->prepare("SELECT id FROM entries WHERE score > ? UNION SELECT entry_id FROM comments WHERE votes > ? ORDER BY id LIMIT 8");
 $st->execute([7, 8]);
 show('entries or commented', $st->fetchAll(PDO::FETCH_ASSOC));
+// A recursive CTE over a sharded table: a chain of comment ids, each the
+// one before plus 3, across shards; Strata follows it round by round.
+$st = $pdo->prepare("WITH RECURSIVE chain AS (SELECT id, 0 AS hops FROM comments WHERE id = ? UNION ALL SELECT c.id, chain.hops + 1 FROM comments c JOIN chain ON c.id = chain.id + 3 WHERE chain.hops < ?) SELECT id, hops FROM chain ORDER BY hops");
+$st->execute([30, 8]);
+show('chain of comments', $st->fetchAll(PDO::FETCH_ASSOC));
 // Tables sharded apart joined, and a ROLLUP: Strata reads the rows first.
 $st = $pdo->prepare("SELECT m.username, c.id FROM members m JOIN comments c ON c.author = m.nick WHERE m.karma = ? AND m.age > ? ORDER BY m.username, c.id LIMIT 10");
 $st->execute([5, 60]);
