@@ -268,3 +268,36 @@ func (m *Metrics) WatchBusyPoll(stats func(wire.WaitKind) wire.BusyPollStats) {
 		}
 	}
 }
+
+// RuleHits is one routing rule as strata_routing_rule_hits_total shows it:
+// its name (routing.N), what it does (pool, refuse, rewrite) and the
+// statements it decided since the rules were loaded.
+type RuleHits struct {
+	Rule, Action string
+	Hits         uint64
+}
+
+// WatchRules exports the routing rules' hits, read at each scrape, as
+// strata_routing_rule_hits_total{rule, action}: what GET /api/rules shows,
+// for alerts and graphs (a refuse rule that starts to hit, a rewrite rule
+// that stopped matching after a deploy). A reload that changes the rules
+// starts the counts over, which Prometheus reads as a counter reset.
+func (m *Metrics) WatchRules(rules func() []RuleHits) {
+	m.Registry.MustRegister(ruleCollector(rules))
+}
+
+var ruleHitsDesc = prometheus.NewDesc("strata_routing_rule_hits_total",
+	"Statements each routing rule decided since the rules were loaded (a reload that changes them starts over), by rule (routing.N) and action (pool: routed reads; refuse: refused statements; rewrite: rewritten statements).",
+	[]string{"rule", "action"}, nil)
+
+// ruleCollector reads the rules at each scrape: they change with reloads,
+// so they cannot be registered one by one.
+type ruleCollector func() []RuleHits
+
+func (c ruleCollector) Describe(ch chan<- *prometheus.Desc) { ch <- ruleHitsDesc }
+
+func (c ruleCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, r := range c() {
+		ch <- prometheus.MustNewConstMetric(ruleHitsDesc, prometheus.CounterValue, float64(r.Hits), r.Rule, r.Action)
+	}
+}

@@ -126,6 +126,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 		st := plan.ParseStats()
 		return st.Shaped, st.Parsed
 	})
+	s.Metrics.WatchRules(func() []metrics.RuleHits { return ruleHits(plan) })
 	s.Env = &session.Env{
 		Topology: s.Topology, Planner: plan, Pools: s.Pools, Metrics: s.Metrics,
 		Registry: session.NewRegistry(), Accounts: accounts, BackendSockets: cfg.Backend.Sockets,
@@ -321,6 +322,23 @@ func serverLogins(users []config.User) map[string]backend.Login {
 		if u.Backend.User != "" {
 			out[u.Name] = backend.Login{User: u.Backend.User, Password: u.Backend.Password}
 		}
+	}
+	return out
+}
+
+// ruleHits is the routing rules' hits for strata_routing_rule_hits_total.
+func ruleHits(p *planner.Planner) []metrics.RuleHits {
+	_, rules := p.Rules()
+	out := make([]metrics.RuleHits, len(rules))
+	for i, r := range rules {
+		action := "pool"
+		switch {
+		case r.Rule.Refuse != "":
+			action = "refuse"
+		case r.Rule.Rewrite != nil:
+			action = "rewrite"
+		}
+		out[i] = metrics.RuleHits{Rule: fmt.Sprintf("routing.%d", r.Index), Action: action, Hits: r.Hits}
 	}
 	return out
 }

@@ -111,6 +111,13 @@ func TestRewriteRuleChangesAStatementAtRunTime(t *testing.T) {
 		if r := view.Rules[1]; r.Hits != 5 {
 			t.Errorf("the hint rewrite has %d hits, want 5", r.Hits)
 		}
+		// Prometheus reads the same hits, with what each rule does.
+		metrics := testenv.GetText(t, "http://"+s.AdminAddr()+"/metrics")
+		for _, want := range []string{`strata_routing_rule_hits_total{action="rewrite",rule="routing.0"} 2`, `strata_routing_rule_hits_total{action="rewrite",rule="routing.1"} 5`, `strata_routing_rule_hits_total{action="pool",rule="routing.4"} 0`} {
+			if !strings.Contains(metrics, want) {
+				t.Errorf("/metrics lacks %s", want)
+			}
+		}
 		found := false
 		for _, r := range queryStats(t, s, "rw_items") {
 			found = found || strings.Contains(r.Digest, "desc limit")
