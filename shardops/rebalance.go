@@ -421,8 +421,21 @@ func rebalancePeriods(ctx context.Context, open Opener, schema string, clusters 
 }
 
 // movePeriod moves (with apply; else counts) the rows of period table
-// rep.Table from rep.From to rep.To.
+// rep.Table from rep.From to rep.To, creating the table there LIKE base.
 func movePeriod(ctx context.Context, open Opener, schema, base string, rep *RebalanceReport, batch int, apply bool) error {
+	create := func() error {
+		if _, err := precreateOne(ctx, open, schema, base, shard.DateTable{Table: rep.Table, Shard: rep.To}); err != nil {
+			return fmt.Errorf("creating %s on %s: %w", rep.Table, rep.To, err)
+		}
+		return nil
+	}
+	return moveMatching(ctx, open, schema, rep, batch, apply, create, "1")
+}
+
+// moveMatching moves (with apply; else counts) the rows of rep.Table that
+// match where (with its args) from rep.From to rep.To, batch by batch as
+// Rebalance does; prepare, when set, runs before the first row moves.
+func moveMatching(ctx context.Context, open Opener, schema string, rep *RebalanceReport, batch int, apply bool, prepare func() error, where string, args ...any) error {
 	src, err := open(rep.From)
 	if err != nil {
 		return err
@@ -431,33 +444,41 @@ func movePeriod(ctx context.Context, open Opener, schema, base string, rep *Reba
 	if err != nil {
 		return err
 	}
-	items := make([]string, len(tc.key))
-	for i, k := range tc.key {
-		items[i] = tc.items[k]
-	}
-	rows, err := src.QueryContext(ctx, "SELECT "+strings.Join(items, ", ")+" FROM "+qualified(schema, rep.Table))
+	keys, err := primaryKeys(ctx, src, schema, rep.Table, tc, where, args...)
 	if err != nil {
-		return err
-	}
-	var keys [][]any
-	for rows.Next() {
-		vals, err := scanBytes(rows, len(items))
-		if err != nil {
-			rows.Close()
-			return err
-		}
-		keys = append(keys, vals)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	rep.Rows = int64(len(keys))
 	if !apply || len(keys) == 0 {
 		return nil
 	}
-	if _, err := precreateOne(ctx, open, schema, base, shard.DateTable{Table: rep.Table, Shard: rep.To}); err != nil {
-		return fmt.Errorf("creating %s on %s: %w", rep.Table, rep.To, err)
+	if prepare != nil {
+		if err := prepare(); err != nil {
+			return err
+		}
 	}
 	return moveKeys(ctx, open, schema, rep.Table, tc, rep, keys, batch)
+}
+
+// primaryKeys reads the primary keys of table's rows that match where
+// (with its args), each value as its bytes.
+func primaryKeys(ctx context.Context, db *sql.DB, schema, table string, tc *tableColumns, where string, args ...any) ([][]any, error) {
+	items := make([]string, len(tc.key))
+	for i, k := range tc.key {
+		items[i] = tc.items[k]
+	}
+	rows, err := db.QueryContext(ctx, "SELECT "+strings.Join(items, ", ")+" FROM "+qualified(schema, table)+" WHERE "+where, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var keys [][]any
+	for rows.Next() {
+		vals, err := scanBytes(rows, len(items))
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, vals)
+	}
+	return keys, rows.Err()
 }

@@ -46,6 +46,10 @@ actions:
               table. With -online, the running
               Strata moves them while it serves the table (integer or
               text shard keys; strata shards rebalance -online -h)
+  move-key    move one key of a lookup-sharded table (a big customer) to
+              -to: the rows of every table its lookup table places, then
+              its entry there; run it while nothing writes the key, then
+              strata reload every Strata (they cache the key's shard)
 `
 
 // runShards implements `strata shards precreate|capacity`.
@@ -53,7 +57,7 @@ func runShards(args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
 		fmt.Fprint(flagOutput(), shardsUsage)
 		if len(args) == 0 {
-			return errors.New("missing action (precreate, capacity, verify or rebalance)")
+			return errors.New("missing action (precreate, capacity, verify, rebalance or move-key)")
 		}
 		return nil
 	}
@@ -66,9 +70,11 @@ func runShards(args []string) error {
 		return shardsVerify(args[1:])
 	case "rebalance":
 		return shardsRebalance(args[1:])
+	case "move-key":
+		return shardsMoveKey(args[1:])
 	default:
 		fmt.Fprint(flagOutput(), shardsUsage)
-		return fmt.Errorf("unknown action %q (want precreate, capacity, verify or rebalance)", args[0])
+		return fmt.Errorf("unknown action %q (want precreate, capacity, verify, rebalance or move-key)", args[0])
 	}
 }
 
@@ -331,6 +337,47 @@ func shardsRebalance(args []string) error {
 				return errors.New("some rows could not be moved (see above); run it again")
 			case len(r.Conflicts) > 0:
 				return errors.New("some rows differ between their old and new shard (see above); settle them by hand")
+			}
+			return nil
+		})
+	return errors.Join(failed, err)
+}
+
+// shardsMoveKey implements `strata shards move-key`.
+func shardsMoveKey(args []string) error {
+	fs, sf := newShardsFlagSet("shards move-key", "usage: strata shards move-key -c FILE -schema NAME -table NAME -key VALUE -to SHARD [-batch N] [-apply] [-json]\n", time.Hour)
+	table := fs.String("table", "", "a lookup-sharded table (required); every table its lookup table places moves with it")
+	key := fs.String("key", "", "the shard key value to move (required)")
+	to := fs.String("to", "", "the shard to move it to (required)")
+	batch := fs.Int("batch", 500, "rows moved per transaction")
+	apply := fs.Bool("apply", false, "move the rows and the lookup entry (without it: only list what would move)")
+	var failed error
+	err := shardsReport(fs, sf, args,
+		func(env *shardsEnv) []shardops.RebalanceReport {
+			if *table == "" || *key == "" || *to == "" {
+				failed = errors.New("missing -table, -key or -to: the lookup-sharded table, the key and its new shard")
+				return nil
+			}
+			reps, err := shardops.MoveKey(env.ctx, env.layout, env.dbs.Open, sf.schema, *table, *key, *to, *batch, *apply)
+			failed = err
+			return reps
+		},
+		func(reps []shardops.RebalanceReport, path string) {
+			if len(reps) == 0 && failed == nil {
+				fmt.Fprintf(cliOut, "%s is already on %s\n", *key, *to)
+				return
+			}
+			printRebalance(apply)(reps, path)
+			if *apply && failed == nil && !slices.ContainsFunc(reps, func(r shardops.RebalanceReport) bool { return r.Error != "" || len(r.Conflicts) > 0 }) {
+				fmt.Fprintln(cliOut, "the lookup entry now names "+*to+": run strata reload on every Strata (they cache the key's old shard)")
+			}
+		},
+		func(r shardops.RebalanceReport) error {
+			switch {
+			case r.Error != "":
+				return errors.New("some rows could not be moved (see above); the lookup entry is unchanged: run it again")
+			case len(r.Conflicts) > 0:
+				return errors.New("some rows differ between their old and new shard (see above); settle them by hand, the lookup entry is unchanged")
 			}
 			return nil
 		})

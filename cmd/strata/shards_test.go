@@ -43,13 +43,15 @@ func TestShardsCommandErrors(t *testing.T) {
 		{[]string{"capacity", "-c", path}, "missing -schema"},
 		{[]string{"precreate", "-c", path, "extra", "-schema", "blog"}, "unexpected arguments: extra"},
 		{[]string{"capacity", "-c", filepath.Join(t.TempDir(), "none.yaml"), "-schema", "blog"}, "reading config"},
+		{[]string{"move-key", "-c", path, "-schema", "blog", "-table", "orders", "-key", "42"}, "missing -table, -key or -to"},
+		{[]string{"move-key", "-c", path, "-schema", "blog", "-table", "events", "-key", "42", "-to", "s1"}, "events is not a lookup-sharded table"},
 	} {
 		out, err := run(t, runShards, tc.args...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: error %v, want %q\n%s", tc.args, err, tc.want, out)
 		}
 	}
-	if out := mustRun(t, runShards, "-h"); !strings.Contains(out, "precreate") {
+	if out := mustRun(t, runShards, "-h"); !strings.Contains(out, "precreate") || !strings.Contains(out, "move-key") {
 		t.Errorf("help:\n%s", out)
 	}
 }

@@ -274,50 +274,69 @@ func TestRebalanceMovesPeriodTablesToTheirShard(t *testing.T) {
 	}
 }
 
-// Moving one lookup key (a big customer to a shard of its own): with its
-// writes stopped, the operator points the key at the new shard in the
-// lookup table, strata shards rebalance moves its rows there, and a reload
-// makes the running Strata read the lookup table again; from then on it
-// reads and writes the key on the new shard.
+// Moving one lookup key (a big customer to a shard of its own), with its
+// writes stopped: strata shards move-key moves its rows in every table its
+// lookup table places, then points the key at the new shard there, and a
+// reload makes the running Strata read the lookup table again; from then
+// on it reads and writes the key on the new shard.
 func TestMovingALookupKeyToAnotherShard(t *testing.T) {
 	strataDB(t)
 	direct["main"].Exec("DROP TABLE IF EXISTS blog.ten_lookup")
 	createOn(t, "CREATE TABLE blog.ten_lookup (tenant INT PRIMARY KEY, shard VARCHAR(64) NOT NULL)", "blog.ten_lookup", "main")
 	resetMoveTable(t, "ten_items", "CREATE TABLE IF NOT EXISTS blog.ten_items (id BIGINT PRIMARY KEY, tenant INT NOT NULL, v INT NOT NULL)")
-	line := `ten_items: {shard_key: tenant, method: lookup, lookup_table: ten_lookup, lookup_cluster: main, shards: [s0, s1, s2, s3]}`
-	cfg := ownConfig(t, line, "")
+	resetMoveTable(t, "ten_notes", "CREATE TABLE IF NOT EXISTS blog.ten_notes (id BIGINT PRIMARY KEY, tenant INT NOT NULL, note VARCHAR(20) NOT NULL)")
+	lines := `ten_items: {shard_key: tenant, method: lookup, lookup_table: ten_lookup, lookup_cluster: main, shards: [s0, s1, s2, s3]}
+  ten_notes: {shard_key: tenant, method: lookup, lookup_table: ten_lookup, lookup_cluster: main, shards: [s0, s1, s2, s3]}`
+	cfg := ownConfig(t, lines, "")
 	s := startOwn(t, cfg)
 	db := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog"))
-	var values []string
+	var items, notes []string
 	for id := 1; id <= 40; id++ {
-		values = append(values, fmt.Sprintf("(%d, %d, %d)", id, id%4+1, id))
+		items = append(items, fmt.Sprintf("(%d, %d, %d)", id, id%4+1, id))
+		notes = append(notes, fmt.Sprintf("(%d, %d, 'n%d')", id, id%4+1, id))
 	}
-	if _, err := db.Exec("INSERT INTO ten_items (id, tenant, v) VALUES " + strings.Join(values, ", ")); err != nil {
-		t.Fatal(err)
+	for table, values := range map[string][]string{"ten_items (id, tenant, v)": items, "ten_notes (id, tenant, note)": notes} {
+		if _, err := db.Exec("INSERT INTO " + table + " VALUES " + strings.Join(values, ", ")); err != nil {
+			t.Fatal(err)
+		}
 	}
-	const tenantRows = "SELECT COUNT(*), SUM(v) FROM ten_items WHERE tenant = 3"
+	const tenantRows = "SELECT (SELECT COUNT(*) FROM ten_items WHERE tenant = 3), (SELECT SUM(v) FROM ten_items WHERE tenant = 3), (SELECT COUNT(*) FROM ten_notes WHERE tenant = 3)"
 	want := testenv.Strings(t, db, tenantRows) // tenant 3's shard is now cached
 	from := testenv.Strings(t, direct["main"], "SELECT shard FROM blog.ten_lookup WHERE tenant = 3")[0]
 	to := map[string]string{"s0": "s1", "s1": "s2", "s2": "s3", "s3": "s0"}[from]
 
-	if _, err := direct["main"].Exec("UPDATE blog.ten_lookup SET shard = ? WHERE tenant = 3", to); err != nil {
-		t.Fatal(err)
-	}
-	yaml := strings.Replace(times.strataYAML("127.0.0.1:0", "127.0.0.1:0"), "tables:\n", "tables:\n  "+line+"\n", 1)
+	yaml := strings.Replace(times.strataYAML("127.0.0.1:0", "127.0.0.1:0"), "tables:\n", "tables:\n  "+lines+"\n", 1)
 	layout, open := controlPlaneOf(t, yaml)
-	reps, err := shardops.Rebalance(t.Context(), layout, open, "blog", "ten_items", 4, true)
+	dry, err := shardops.MoveKey(t.Context(), layout, open, "blog", "ten_notes", "3", to, 4, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := summarize(reps); got != from+">"+to+":10" {
-		t.Fatalf("rebalance moved %s, want tenant 3's 10 rows from %s to %s", got, from, to)
+	if got := summarize(dry); got != from+">"+to+":10 "+from+">"+to+":10" {
+		t.Fatalf("the dry run lists %s, want tenant 3's 10 rows of each table from %s to %s", got, from, to)
 	}
-	if got := holders(t, "ten_items", "tenant = 3"); !slices.Equal(got, []string{to}) {
-		t.Fatalf("tenant 3's rows are on %v, want %s", got, to)
+	if got := testenv.Strings(t, direct["main"], "SELECT shard FROM blog.ten_lookup WHERE tenant = 3")[0]; got != from {
+		t.Fatalf("the dry run changed the lookup entry to %s", got)
+	}
+	reps, err := shardops.MoveKey(t.Context(), layout, open, "blog", "ten_notes", "3", to, 4, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range reps {
+		if r.Error != "" || r.Moved != 10 {
+			t.Errorf("%s: moved %d, %s", r.Table, r.Moved, r.Error)
+		}
+	}
+	for _, table := range []string{"ten_items", "ten_notes"} {
+		if got := holders(t, table, "tenant = 3"); !slices.Equal(got, []string{to}) {
+			t.Fatalf("tenant 3's rows of %s are on %v, want %s", table, got, to)
+		}
+	}
+	if got := testenv.Strings(t, direct["main"], "SELECT shard FROM blog.ten_lookup WHERE tenant = 3")[0]; got != to {
+		t.Fatalf("the lookup entry names %s after the move, want %s", got, to)
 	}
 	// Until the reload the running Strata still places the key by the
-	// lookup table as it read it: why the runbook stops the key's writes.
-	if got := testenv.Strings(t, db, tenantRows); got[0] != "0|NULL" {
+	// lookup table as it read it: why the key's writes stop first.
+	if got := testenv.Strings(t, db, tenantRows); got[0] != "0|NULL|0" {
 		t.Fatalf("before the reload: %v (a cached key read the old shard, which the test relies on to show the reload's part)", got)
 	}
 	if _, _, err := s.Reload(cfg); err != nil {
@@ -331,5 +350,9 @@ func TestMovingALookupKeyToAnotherShard(t *testing.T) {
 	}
 	if got := holders(t, "ten_items", "tenant = 3"); !slices.Equal(got, []string{to}) {
 		t.Errorf("after a new write tenant 3's rows are on %v, want only %s", got, to)
+	}
+	// Run again, it has nothing left to do.
+	if again, err := shardops.MoveKey(t.Context(), layout, open, "blog", "ten_items", "3", to, 4, true); err != nil || len(again) != 0 {
+		t.Errorf("a second move-key: %v %v, want nothing to do", again, err)
 	}
 }
