@@ -330,17 +330,22 @@ func shardsRebalance(args []string) error {
 			failed = err
 			return reps
 		},
-		printRebalance(apply),
-		func(r shardops.RebalanceReport) error {
-			switch {
-			case r.Error != "":
-				return errors.New("some rows could not be moved (see above); run it again")
-			case len(r.Conflicts) > 0:
-				return errors.New("some rows differ between their old and new shard (see above); settle them by hand")
-			}
-			return nil
-		})
+		printRebalance(apply), moveFailure(""))
 	return errors.Join(failed, err)
+}
+
+// moveFailure is the error of a report of rows that did not all move;
+// note says what that left as it was.
+func moveFailure(note string) func(shardops.RebalanceReport) error {
+	return func(r shardops.RebalanceReport) error {
+		switch {
+		case r.Error != "":
+			return errors.New("some rows could not be moved (see above)" + note + "; run it again")
+		case len(r.Conflicts) > 0:
+			return errors.New("some rows differ between their old and new shard (see above)" + note + "; settle them by hand")
+		}
+		return nil
+	}
 }
 
 // shardsMoveKey implements `strata shards move-key`.
@@ -371,16 +376,7 @@ func shardsMoveKey(args []string) error {
 			if *apply && failed == nil && !slices.ContainsFunc(reps, func(r shardops.RebalanceReport) bool { return r.Error != "" || len(r.Conflicts) > 0 }) {
 				fmt.Fprintln(cliOut, "the lookup entry now names "+*to+": run strata reload on every Strata (they cache the key's old shard)")
 			}
-		},
-		func(r shardops.RebalanceReport) error {
-			switch {
-			case r.Error != "":
-				return errors.New("some rows could not be moved (see above); the lookup entry is unchanged: run it again")
-			case len(r.Conflicts) > 0:
-				return errors.New("some rows differ between their old and new shard (see above); settle them by hand, the lookup entry is unchanged")
-			}
-			return nil
-		})
+		}, moveFailure(", and the lookup entry is unchanged"))
 	return errors.Join(failed, err)
 }
 
