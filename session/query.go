@@ -49,7 +49,8 @@ func (s *Session) Status() uint16 {
 // unchanged to the chosen server.
 func (s *Session) Query(ctx context.Context, packet []byte) error {
 	parsed := s.parseBytes(packet[1:])
-	if _, explain := explainStrata(parsed.SQL); !explain {
+	explained, explain := explainStrata(parsed.SQL)
+	if !explain {
 		// EXPLAIN STRATA shows the rewrite (explainPlan), and is not one.
 		rule, text, re, err := s.rewritten(parsed, parsed.SQL, false)
 		if err != nil {
@@ -73,8 +74,8 @@ func (s *Session) Query(ctx context.Context, packet []byte) error {
 	if f.Kind == sqlparse.KindKill && len(parsed.Statements) == 1 {
 		return s.kill(sql)
 	}
-	if stmt, ok := explainStrata(sql); ok {
-		return s.explainStrata(ctx, stmt)
+	if explain {
+		return s.explainStrata(ctx, explained)
 	}
 	if ok, err := s.answerOwnDiagnostics(ctx, f); ok {
 		return err
