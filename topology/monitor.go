@@ -426,6 +426,13 @@ func (m *Monitor) check(ctx context.Context, sc *serverCheck, db *sql.DB, timeou
 	if ctx.Err() != nil {
 		return // stopping: a check cut short says nothing about the server
 	}
+	if db != sc.db {
+		// A reload changed the account or timeout and closed the handle
+		// this check ran on, maybe under it: its "sql: database is
+		// closed" says nothing about the server, and counted with one
+		// session's report it would take a healthy server out of routing.
+		return
+	}
 	sc.reported = false
 	snap := m.topo.Load()
 	srv := snap.Server(sc.addr)

@@ -367,6 +367,43 @@ func TestMonitorConfigure(t *testing.T) {
 	}
 }
 
+// A reload that changes the backend account closes the checks' handles,
+// maybe under a check in flight. That check's failure is the close's, not
+// the server's: counted with one session's report it used to take a
+// healthy replica out of routing (Failed pool with both gone).
+func TestMonitorIgnoresChecksCutByAnAccountChange(t *testing.T) {
+	const addr = "127.0.0.1:13307"
+	tp, m, f, _ := newFakeMonitor(t, MonitorConfig{FailAfter: 2, RecoverAfter: 1, User: "old"})
+	step(m)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	m.mu.Lock()
+	m.ctx = ctx // as Run does
+	m.mu.Unlock()
+
+	f.mu.Lock()
+	f.block = make(chan struct{})
+	f.mu.Unlock()
+	m.ReportFailure(addr) // one failure counted, and a check in flight
+	m.Configure(MonitorConfig{FailAfter: 2, RecoverAfter: 1, User: "new"})
+	f.set(addr, Probe{Err: errors.New("sql: database is closed")})
+	f.mu.Lock()
+	close(f.block)
+	f.block = nil
+	f.mu.Unlock()
+	m.checks.Wait()
+	if srv := tp.Load().Server(addr); srv.State != StateUp {
+		t.Fatalf("a check cut by the account change counted as the second failure: %+v", srv)
+	}
+
+	// Checks on the new handle count as before.
+	f.set(addr, down)
+	step(m)
+	if srv := tp.Load().Server(addr); srv.State != StateDown {
+		t.Fatalf("report + a failed check on the new handle = %+v, want down", srv)
+	}
+}
+
 func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) time.Duration {
 	t.Helper()
 	start := time.Now()
