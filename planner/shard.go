@@ -256,6 +256,9 @@ type ShardRoute struct {
 	Template string
 	// Tables are the physical tables it reads or writes (period tables).
 	Tables []string
+	// InsertRows are the rows of the client's VALUES list (from 0) the
+	// route inserts, in order; nil when it is no part of an INSERT.
+	InsertRows []int
 }
 
 // ShardPlan is how one statement runs over placed tables.
@@ -292,6 +295,10 @@ type ShardPlan struct {
 	// SchemaChange: a DDL, which commits at once on each route; the
 	// routes run one after the other, in no transaction.
 	SchemaChange bool
+	// Returning: the write ends with MariaDB's RETURNING clause on every
+	// route, so each answers with rows, which the client gets as one
+	// result set.
+	Returning bool
 }
 
 // SumsFoundRows reports whether the plan is a merge of SELECT
@@ -348,6 +355,9 @@ func (s *Sharding) plan(ctx context.Context, m sqlparse.Mode, sql string, f *sql
 	l := s.layout.Load()
 	if f.Fallback {
 		return planUnparsed(l, sql, f, args)
+	}
+	if f.Returning != "" {
+		return s.planReturning(ctx, m, sql, f, args)
 	}
 	var sharded, reference, other []*shard.Table
 	var unplaced []string

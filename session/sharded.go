@@ -155,7 +155,7 @@ func (s *Session) execPlan(ctx context.Context, f *sqlparse.Facts, plan *planner
 				return c.RelayCapture(s.client, s.caps&wire.ClientLocalFiles != 0, capture)
 			})
 	case plan.Write || !f.ReadOnly && plan.Kind != planner.PlanMerge:
-		return s.execWrite(ctx, f, plan)
+		return s.execWrite(ctx, f, plan, binary)
 	}
 	return s.execMerge(ctx, f, plan, binary)
 }

@@ -20,6 +20,7 @@ type writeResult struct {
 	insertConn         *backend.Conn // the connection that reported insertID
 	warnings           uint16
 	info               string // the OK's info line (LOAD DATA's "Records: ...")
+	returned           *returnedRows // the rows of a RETURNING clause being sent
 }
 
 // add counts one statement's OK into the write's result.
@@ -71,9 +72,11 @@ func warned(plan *planner.ShardPlan, conns []*shardConn) []*shardConn {
 // failure before the commits leaves no shard changed. Inside a client
 // transaction (one cluster, checked before) the write runs on the pinned
 // connection and commits with the client's COMMIT.
-func (s *Session) execWrite(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan) error {
+func (s *Session) execWrite(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, binary bool) error {
 	work := runRoutes(plan)
 	switch {
+	case plan.Returning:
+		work = s.returningWork(plan, binary)
 	case plan.Move != nil:
 		work = s.moveWork(plan)
 	case f.ImplicitCommit:
@@ -145,7 +148,10 @@ func (s *Session) writeShards(ctx context.Context, f *sqlparse.Facts, plan *plan
 	}
 	defer s.noteTxStatement(f)
 	defer s.running(conns)()
-	ownTx := (len(conns) > 1 || plan.Kind == planner.PlanLoad) && !inClientTx && !f.ImplicitCommit
+	// A RETURNING write sends its rows before it commits, so it is
+	// always in a transaction: an error after some rows leaves nothing
+	// written.
+	ownTx := (len(conns) > 1 || plan.Kind == planner.PlanLoad || plan.Returning) && !inClientTx && !f.ImplicitCommit
 	fail := func(sc *shardConn, err error) error {
 		var lost *backend.ClientError
 		if sc != nil {
@@ -223,7 +229,7 @@ func (s *Session) writeShards(ctx context.Context, f *sqlparse.Facts, plan *plan
 	for _, sc := range conns {
 		s.env.Metrics.ShardQuery(sc.route.Cluster, "write")
 	}
-	return s.writeOK(f, affected, insertID, warnings, w.info)
+	return s.answerWrite(f, w, affected, insertID, warnings)
 }
 
 // writeOK answers a write over shards. LOAD DATA's OK carries its info
@@ -365,5 +371,5 @@ func (s *Session) writeAcross(ctx context.Context, f *sqlparse.Facts, plan *plan
 	for _, sc := range conns {
 		s.env.Metrics.ShardQuery(sc.route.Cluster, "write")
 	}
-	return s.writeOK(f, affected, insertID, warnings, w.info)
+	return s.answerWrite(f, w, affected, insertID, warnings)
 }

@@ -244,6 +244,11 @@ type Facts struct {
 	// ReadOnly is false. A fallback SET has no SessionVars (except SET
 	// NAMES / CHARACTER SET): the router should pin the session.
 	Fallback bool
+	// Returning is the RETURNING clause of a MariaDB INSERT, REPLACE or
+	// DELETE ... RETURNING (from the keyword on), which the parser lacks:
+	// the other facts are the write's without it, Text the whole
+	// statement's. Empty for any other statement.
+	Returning string
 	// Masked: read from the text with its two-byte characters masked
 	// (Multibyte.Mask). Kind, Tables, ReadOnly and the other flags are
 	// the server's reading; the values inside (names, strings, the

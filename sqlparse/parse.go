@@ -157,6 +157,9 @@ func (m Mode) classifyPiece(text string) *Facts {
 	if f := m.setStatementFor(text); f != nil {
 		return f
 	}
+	if f := m.returningFacts(text); f != nil {
+		return f
+	}
 	return m.ClassifyFallback(text)
 }
 

@@ -48,3 +48,24 @@ func TestMariaDBOnlyReadsRunOnReplicas(t *testing.T) {
 		t.Fatalf("the stored function's write on the primary: %q, want 7", got)
 	}
 }
+
+// INSERT/DELETE ... RETURNING on an unsharded cluster: a write, so the
+// primary runs it, and the client gets its rows (text and prepared), with
+// LAST_INSERT_ID() in the clause read on the connection that inserted.
+func TestReturningRunsOnThePrimary(t *testing.T) {
+	t.Parallel()
+	setupTables(t, "CREATE TABLE blog.returning_rows (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(10))")
+	db, direct := openStrata(t), openDirect(t, env.primary, "blog")
+	if got := queryStrings(t, db, "INSERT INTO returning_rows (v) VALUES ('a'), ('b') RETURNING id, v"); strings.Join(got, ",") != "1|a,2|b" {
+		t.Fatalf("INSERT ... RETURNING = %q, want 1|a,2|b", got)
+	}
+	if got := queryStrings(t, db, "INSERT INTO returning_rows (v) VALUES (?) RETURNING id, UPPER(v)", "c"); strings.Join(got, ",") != "3|C" {
+		t.Fatalf("prepared INSERT ... RETURNING = %q, want 3|C", got)
+	}
+	if got := queryStrings(t, db, "DELETE FROM returning_rows WHERE id < 3 RETURNING v"); strings.Join(got, ",") != "a,b" {
+		t.Fatalf("DELETE ... RETURNING = %q, want a,b", got)
+	}
+	if got := queryStrings(t, direct, "SELECT id, v FROM returning_rows"); strings.Join(got, ",") != "3|c" {
+		t.Fatalf("the primary holds %q, want 3|c", got)
+	}
+}

@@ -79,3 +79,16 @@ $st = $pdo->prepare("SELECT id FROM events WHERE qty = ?");
 $st->execute([2]);
 $st->fetchAll();
 show('events read', $pdo->query("SELECT FOUND_ROWS() AS n")->fetchAll(PDO::FETCH_ASSOC));
+// Writes with MariaDB's RETURNING over shards (undone at once, so the
+// data stays the loaded one): the inserted rows come back in the order of
+// the VALUES list, from three shards; the deleted ones, sorted here, as
+// one server deletes them in its own order.
+$pdo->exec("DELETE FROM comments WHERE author = 'returning-test'");
+$st = $pdo->prepare("INSERT INTO comments (id, entry_id, author, body, votes) VALUES (?, ?, 'returning-test', 'x', 1), (?, ?, 'returning-test', 'y', 2), (?, ?, 'returning-test', 'z', 3) RETURNING id, entry_id, body");
+$st->execute([900003, 3, 900001, 1, 900002, 2]);
+show('comments returned', $st->fetchAll(PDO::FETCH_ASSOC));
+$st = $pdo->prepare("DELETE FROM comments WHERE author = ? RETURNING id, votes");
+$st->execute(['returning-test']);
+$deleted = $st->fetchAll(PDO::FETCH_ASSOC);
+usort($deleted, fn($a, $b) => $a['id'] <=> $b['id']);
+show('comments deleted', $deleted);

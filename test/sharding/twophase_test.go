@@ -455,6 +455,26 @@ func TestTwoPhaseAutocommitWriteAcrossShards(t *testing.T) {
 	if got := holders(t, "comments", "id IN (9100044, 9100045)"); len(got) != 0 {
 		t.Fatalf("rows of the refused write are on %v", got)
 	}
+
+	// With RETURNING: the rows in VALUES order, committed on every shard
+	// through the decision log; a duplicate leaves nothing written.
+	before = decisions()
+	got := testenv.Strings(t, db, "INSERT INTO comments (id, entry_id, body) VALUES (9100047, 3, 'r3'), (9100046, 2, 'r2') RETURNING id, body")
+	if !slices.Equal(got, []string{"9100047|r3", "9100046|r2"}) {
+		t.Fatalf("INSERT ... RETURNING across shards = %q", got)
+	}
+	if h := holders(t, "comments", "id IN (9100046, 9100047)"); !slices.Equal(h, []string{"s2", "s3"}) {
+		t.Fatalf("the returned rows are on %v, want [s2 s3]", h)
+	}
+	if after := decisions(); after != before+1 {
+		t.Errorf("commit decisions %d → %d: the RETURNING write did not commit through the decision log", before, after)
+	}
+	if err := queryErr(t, db, "INSERT INTO comments (id, entry_id, body) VALUES (9100048, 1, 'x'), (9100046, 2, 'dup') RETURNING id"); testenv.MySQLErr(err) != 1062 {
+		t.Fatalf("a RETURNING write with a duplicate key on s2: %v, want error 1062", err)
+	}
+	if h := holders(t, "comments", "id = 9100048"); len(h) != 0 {
+		t.Fatalf("a row of the failed RETURNING write is on %v", h)
+	}
 }
 
 // metricValue reads one sample of Strata's /metrics (0 when absent).

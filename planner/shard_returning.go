@@ -1,0 +1,45 @@
+package planner
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/strata-proxy/strata/sqlparse"
+)
+
+// planReturning plans MariaDB's INSERT/REPLACE/DELETE ... RETURNING: the
+// write without the clause is planned as any write (routed by its rows'
+// keys, or run on every shard), and the clause is put back at the end of
+// each route's statement, so each shard answers with the rows it wrote or
+// deleted. Plans that run other statements than the client's on the
+// shards (rows that move shards, files split by row) are refused.
+func (s *Sharding) planReturning(ctx context.Context, m sqlparse.Mode, sql string, f *sqlparse.Facts, args []string) (*ShardPlan, error) {
+	at := m.ReturningOffset(sql)
+	if at < 0 {
+		return nil, refuse("Strata could not find where the RETURNING clause of this statement begins; write the clause last, after the whole %s", strings.ToUpper(f.Kind.String()))
+	}
+	clause := strings.TrimRight(strings.TrimSpace(sql[at:]), "; \t\r\n")
+	if args != nil && sqlparse.HasPlaceholder(clause) {
+		return nil, refuse("a ? placeholder in the RETURNING clause of a prepared statement on placed tables is not supported: return columns or constants, not bound values")
+	}
+	write := *f
+	write.Returning = ""
+	p, err := s.plan(ctx, m, strings.TrimSpace(sql[:at]), &write, args)
+	if p == nil {
+		return nil, err
+	}
+	if (p.Kind != PlanRelay && p.Kind != PlanWrite) || p.Move != nil || p.SchemaChange {
+		return nil, refuse("RETURNING on this %s is not supported: Strata runs it as a %s plan, whose shard statements are not the client's (%s). Drop RETURNING and read the rows with a SELECT", strings.ToUpper(f.Kind.String()), p.Kind, p.Reason)
+	}
+	p.Routes = slices.Clone(p.Routes) // the plan may share them with a cache
+	for i := range p.Routes {
+		p.Routes[i].SQL += " " + clause
+		if p.Routes[i].Template != "" {
+			p.Routes[i].Template += " " + clause
+		}
+	}
+	p.Returning = true
+	p.Reason += "; RETURNING: each shard answers with its rows, sent as one result set"
+	return p, err
+}

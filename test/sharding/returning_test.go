@@ -1,0 +1,197 @@
+package sharding
+
+import (
+	"database/sql"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/strata-proxy/strata/test/testenv"
+)
+
+// MariaDB's INSERT/REPLACE/DELETE ... RETURNING on sharded tables: each
+// shard runs its part with the clause, and the client gets one result set
+// of every shard's rows, in text and prepared statements, as one server
+// holding the table would answer; a part that fails leaves nothing
+// written.
+func TestReturningOnShardedTables(t *testing.T) {
+	db := strataDB(t)
+	events := ds.tables["events"]
+	ids := make([]string, 4) // one free events id on each shard
+	for i, lo := range []int{0, 1000, 2000, 3000} {
+		ids[i] = freeEventID(lo+1, lo+1000)
+	}
+	cleanup(t, "events", "id IN ("+strings.Join(ids, ", ")+")")
+	owners := func() []string {
+		var out []string
+		for _, id := range ids {
+			out = append(out, strings.Join(holders(t, "events", "id = "+id), ","))
+		}
+		return out
+	}
+	wantOwners := make([]string, len(ids))
+	for i, id := range ids {
+		wantOwners[i] = events.ownerOfKey(id)
+	}
+
+	t.Run("insert over every shard", func(t *testing.T) {
+		for _, prepared := range []bool{false, true} {
+			// The VALUES list is not in shard order: the rows come back
+			// in its order, as from one server.
+			q := fmt.Sprintf("INSERT INTO events (id, kind, qty) VALUES (%s, 'ret', 4), (%s, 'ret', 2), (%s, 'ret', 1), (%s, 'ret', 3) RETURNING id, kind, qty * 10 AS q10", ids[3], ids[1], ids[0], ids[2])
+			var got []string
+			if prepared {
+				got = testenv.Strings(t, db, "INSERT INTO events (id, kind, qty) VALUES (?, 'ret', 4), (?, 'ret', 2), (?, 'ret', 1), (?, 'ret', 3) RETURNING id, kind, qty * 10 AS q10", ids[3], ids[1], ids[0], ids[2])
+			} else {
+				got = testenv.Strings(t, db, q)
+			}
+			want := []string{ids[3] + "|ret|40", ids[1] + "|ret|20", ids[0] + "|ret|10", ids[2] + "|ret|30"}
+			if !slices.Equal(got, want) {
+				t.Fatalf("prepared %v: RETURNING rows %q, want %q", prepared, got, want)
+			}
+			if o := owners(); !slices.Equal(o, wantOwners) {
+				t.Fatalf("prepared %v: rows are on %q, want %q", prepared, o, wantOwners)
+			}
+			// DELETE ... RETURNING over every shard (no shard key): the
+			// deleted rows, once each.
+			del := "DELETE FROM events WHERE kind = 'ret' RETURNING id, qty"
+			if prepared {
+				got = testenv.Strings(t, db, "DELETE FROM events WHERE kind = ? RETURNING id, qty", "ret")
+			} else {
+				got = testenv.Strings(t, db, del)
+			}
+			want = []string{ids[0] + "|1", ids[1] + "|2", ids[2] + "|3", ids[3] + "|4"}
+			slices.Sort(got)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Fatalf("prepared %v: DELETE RETURNING rows %q, want %q", prepared, got, want)
+			}
+			if o := owners(); !slices.Equal(o, []string{"", "", "", ""}) {
+				t.Fatalf("prepared %v: deleted rows still on %q", prepared, o)
+			}
+		}
+	})
+
+	t.Run("one shard", func(t *testing.T) {
+		for _, args := range [][]any{nil, {ids[2]}} {
+			q := "INSERT INTO events (id, kind, happened) VALUES (" + ids[2] + ", 'one', '2026-01-02') RETURNING happened, id"
+			if args != nil {
+				q = "INSERT INTO events (id, kind, happened) VALUES (?, 'one', '2026-01-02') RETURNING happened, id"
+			}
+			if got := testenv.Strings(t, db, q, args...); !slices.Equal(got, []string{"2026-01-02|" + ids[2]}) {
+				t.Fatalf("args %v: %q", args, got)
+			}
+			if got := holders(t, "events", "id = "+ids[2]); !slices.Equal(got, []string{wantOwners[2]}) {
+				t.Fatalf("args %v: the row is on %v, want %s", args, got, wantOwners[2])
+			}
+			q = "DELETE FROM events WHERE id = " + ids[2] + " RETURNING kind"
+			if args != nil {
+				q = "DELETE FROM events WHERE id = ? RETURNING kind"
+			}
+			if got := testenv.Strings(t, db, q, args...); !slices.Equal(got, []string{"one"}) {
+				t.Fatalf("args %v: DELETE RETURNING %q", args, got)
+			}
+		}
+	})
+
+	t.Run("ids from a sequence", func(t *testing.T) {
+		marker := fmt.Sprintf("ret-%d", time.Now().UnixNano())
+		cleanup(t, "entries", "title LIKE '"+marker+"%'")
+		conn := testenv.Conn(t, db)
+		got := testenv.Strings(t, conn, fmt.Sprintf("INSERT INTO entries (title, status) VALUES ('%s-0', 'draft'), ('%s-1', 'draft'), ('%s-2', 'draft') RETURNING id, title", marker, marker, marker))
+		if len(got) != 3 {
+			t.Fatalf("RETURNING gave %q, want the 3 rows", got)
+		}
+		var lid string
+		if err := conn.QueryRowContext(testenv.Ctx(t), "SELECT LAST_INSERT_ID()").Scan(&lid); err != nil {
+			t.Fatal(err)
+		}
+		for i, row := range got {
+			id, title, _ := strings.Cut(row, "|")
+			if title != fmt.Sprintf("%s-%d", marker, i) {
+				t.Fatalf("row %d is %q: want the rows in the VALUES order", i, row)
+			}
+			if n, err := strconv.ParseInt(id, 10, 64); err != nil || n <= 0 {
+				t.Fatalf("row %d: id %q is not a sequence id", i, id)
+			}
+			owner := ds.tables["entries"].ownerOfKey(id)
+			if h := holders(t, "entries", "id = "+id+" AND title = '"+title+"'"); !slices.Equal(h, []string{owner}) {
+				t.Errorf("returned id %s (%s) is on %v, want %s", id, title, h, owner)
+			}
+			if i == 0 && id != lid {
+				t.Errorf("LAST_INSERT_ID() = %s, want the first returned id %s", lid, id)
+			}
+		}
+	})
+
+	t.Run("a failing shard leaves nothing written", func(t *testing.T) {
+		taken := events.rows[len(events.rows)-1][0] // a loaded row, on s3
+		for _, prepared := range []bool{false, true} {
+			var err error
+			if prepared {
+				err = queryErr(t, db, "INSERT INTO events (id, kind) VALUES (?, 'dup'), (?, 'dup') RETURNING id", ids[0], taken)
+			} else {
+				err = queryErr(t, db, "INSERT INTO events (id, kind) VALUES ("+ids[0]+", 'dup'), ("+taken+", 'dup') RETURNING id")
+			}
+			if testenv.MySQLErr(err) != 1062 {
+				t.Fatalf("prepared %v: a duplicate key on one shard: %v, want error 1062", prepared, err)
+			}
+			if h := holders(t, "events", "id = "+ids[0]); len(h) != 0 {
+				t.Fatalf("prepared %v: the other shard's row was written (on %v) though the statement failed", prepared, h)
+			}
+		}
+	})
+
+	t.Run("reference table", func(t *testing.T) {
+		cleanup(t, "countries", "code = 'QQ'")
+		got := testenv.Strings(t, db, "INSERT INTO countries (code, name) VALUES ('QQ', 'Testland') RETURNING code, name")
+		if !slices.Equal(got, []string{"QQ|Testland"}) {
+			t.Fatalf("RETURNING on a reference table = %q, want one copy's row", got)
+		}
+		if h := holders(t, "countries", "code = 'QQ'"); len(h) != len(shardNames) {
+			t.Fatalf("the row is on %v, want every shard", h)
+		}
+	})
+
+	t.Run("explained", func(t *testing.T) {
+		got := strings.Join(testenv.Strings(t, db, "EXPLAIN STRATA INSERT INTO events (id, kind) VALUES ("+ids[0]+", 'x'), ("+ids[1]+", 'x') RETURNING id"), "\n")
+		for _, want := range []string{"RETURNING: each shard answers with its rows", "VALUES (" + ids[0] + ",'x') RETURNING id"} {
+			if !strings.Contains(got, want) {
+				t.Errorf("EXPLAIN STRATA does not say %q:\n%s", want, got)
+			}
+		}
+		if h := holders(t, "events", "id IN ("+ids[0]+", "+ids[1]+")"); len(h) != 0 {
+			t.Fatalf("EXPLAIN wrote rows (on %v)", h)
+		}
+	})
+
+	t.Run("refused", func(t *testing.T) {
+		err := queryErr(t, db, "INSERT INTO events (id, kind) VALUES (?, 'x') RETURNING id + ?", ids[1], 1)
+		if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "RETURNING") {
+			t.Fatalf("a placeholder in RETURNING: %v, want error 1235 naming it", err)
+		}
+		if h := holders(t, "events", "id = "+ids[1]); len(h) != 0 {
+			t.Fatalf("the refused statement wrote its row (on %v)", h)
+		}
+	})
+}
+
+// queryErr runs a query, reads its rows, and returns the first error, at
+// the query or among the rows (an error that follows some rows).
+func queryErr(t *testing.T, db *sql.DB, query string, args ...any) error {
+	t.Helper()
+	rows, err := db.QueryContext(testenv.Ctx(t), query, args...)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+	}
+	if err := rows.Err(); err != nil {
+		rows.Close()
+		return err
+	}
+	return rows.Close()
+}
