@@ -19,7 +19,7 @@ type writeResult struct {
 	affected, insertID uint64
 	insertConn         *backend.Conn // the connection that reported insertID
 	warnings           uint16
-	info               string // the OK's info line (LOAD DATA's "Records: ...")
+	info               string        // the OK's info line (LOAD DATA's "Records: ...")
 	returned           *returnedRows // the rows of a RETURNING clause being sent
 }
 
