@@ -92,6 +92,11 @@ func (s *Session) pinnedAway(f *sqlparse.Facts) bool {
 // UPDATE, a DELETE, or an INSERT ... SELECT. Not a locking read: the subquery's rows would not
 // be locked.
 func pullsOut(f *sqlparse.Facts) bool {
+	if f.Returning != "" {
+		// The statement run after the pull would be rendered without
+		// its RETURNING clause: refused rather than answered with an OK.
+		return false
+	}
 	switch f.Kind {
 	case sqlparse.KindSelect:
 		return !f.Locking

@@ -431,6 +431,9 @@ func (m *Monitor) check(ctx context.Context, sc *serverCheck, db *sql.DB, timeou
 		// this check ran on, maybe under it: its "sql: database is
 		// closed" says nothing about the server, and counted with one
 		// session's report it would take a healthy server out of routing.
+		// Check again at once on the new handle (a server the reload
+		// added must not wait a whole interval for its first check).
+		m.startCheckLocked(ctx, sc)
 		return
 	}
 	sc.reported = false

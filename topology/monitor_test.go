@@ -373,7 +373,7 @@ func TestMonitorConfigure(t *testing.T) {
 // healthy replica out of routing (Failed pool with both gone).
 func TestMonitorIgnoresChecksCutByAnAccountChange(t *testing.T) {
 	const addr = "127.0.0.1:13307"
-	tp, m, f, _ := newFakeMonitor(t, MonitorConfig{FailAfter: 2, RecoverAfter: 1, User: "old"})
+	tp, m, _, _ := newFakeMonitor(t, MonitorConfig{FailAfter: 2, RecoverAfter: 1, User: "old"})
 	step(m)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -381,26 +381,47 @@ func TestMonitorIgnoresChecksCutByAnAccountChange(t *testing.T) {
 	m.ctx = ctx // as Run does
 	m.mu.Unlock()
 
-	f.mu.Lock()
-	f.block = make(chan struct{})
-	f.mu.Unlock()
+	// The first check of addr from now on is cut by the close; the
+	// server itself is healthy until failing is set.
+	var mu sync.Mutex
+	calls, failing := 0, false
+	release := make(chan struct{})
+	m.probe = func(ctx context.Context, a string, _ *sql.DB, role Role) Probe {
+		if a != addr {
+			return Probe{ReadOnly: role == RoleReplica, Replication: &ReplicationStatus{IORunning: "Yes", SQLRunning: "Yes"}}
+		}
+		mu.Lock()
+		calls++
+		first, fail := calls == 1, failing
+		mu.Unlock()
+		if first {
+			<-release
+			return Probe{Err: errors.New("sql: database is closed")}
+		}
+		if fail {
+			return down
+		}
+		return Probe{ReadOnly: true, Replication: &ReplicationStatus{IORunning: "Yes", SQLRunning: "Yes"}}
+	}
 	m.ReportFailure(addr) // one failure counted, and a check in flight
 	m.Configure(MonitorConfig{FailAfter: 2, RecoverAfter: 1, User: "new"})
-	f.set(addr, Probe{Err: errors.New("sql: database is closed")})
-	f.mu.Lock()
-	close(f.block)
-	f.block = nil
-	f.mu.Unlock()
+	close(release)
 	m.checks.Wait()
 	if srv := tp.Load().Server(addr); srv.State != StateUp {
 		t.Fatalf("a check cut by the account change counted as the second failure: %+v", srv)
 	}
+	mu.Lock()
+	if calls != 2 {
+		t.Errorf("%d checks of the server, want the cut one and one at once on the new handle", calls)
+	}
+	failing = true
+	mu.Unlock()
 
 	// Checks on the new handle count as before.
-	f.set(addr, down)
+	step(m)
 	step(m)
 	if srv := tp.Load().Server(addr); srv.State != StateDown {
-		t.Fatalf("report + a failed check on the new handle = %+v, want down", srv)
+		t.Fatalf("two failed checks on the new handle = %+v, want down", srv)
 	}
 }
 

@@ -176,6 +176,16 @@ func TestReturningOnShardedTables(t *testing.T) {
 		if h := holders(t, "events", "id = "+ids[1]); len(h) != 0 {
 			t.Fatalf("the refused statement wrote its row (on %v)", h)
 		}
+		// INSERT ... SELECT over shards runs as other statements (the
+		// SELECT's rows first): refused, never answered with a bare OK.
+		src := events.rows[0][0]
+		err = queryErr(t, db, "INSERT INTO events (id, kind) SELECT id + 100000, 'copy' FROM events WHERE id = "+src+" RETURNING id")
+		if testenv.MySQLErr(err) != 1235 {
+			t.Fatalf("INSERT ... SELECT ... RETURNING: %v, want error 1235", err)
+		}
+		if h := holders(t, "events", "kind = 'copy'"); len(h) != 0 {
+			t.Fatalf("the refused INSERT ... SELECT wrote rows (on %v)", h)
+		}
 	})
 }
 
