@@ -145,6 +145,31 @@ func TestReturningOnShardedTables(t *testing.T) {
 		}
 	})
 
+	t.Run("date table", func(t *testing.T) {
+		posts := ds.tables["posts"]
+		rows := testRows()["posts"] // one per shard, in period tables
+		var want, keys []string
+		for _, r := range rows {
+			cleanup(t, posts.physical(r), where(posts, r))
+			want = append(want, r[posts.pk])
+			keys = append(keys, r[posts.pk])
+		}
+		if got := testenv.Strings(t, db, insertSQL(posts, rows...)+" RETURNING id"); !slices.Equal(got, want) {
+			t.Fatalf("INSERT into period tables ... RETURNING id = %q, want %q", got, want)
+		}
+		for _, r := range rows {
+			if h := holders(t, posts.physical(r), where(posts, r)); !slices.Equal(h, []string{posts.ownerOf(r)}) {
+				t.Fatalf("row %s is on %v, want %s", r[posts.pk], h, posts.ownerOf(r))
+			}
+		}
+		got := testenv.Strings(t, db, "DELETE FROM posts WHERE id IN ("+strings.Join(keys, ", ")+") RETURNING id")
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Fatalf("DELETE from period tables ... RETURNING id = %q, want %q", got, want)
+		}
+	})
+
 	t.Run("reference table", func(t *testing.T) {
 		cleanup(t, "countries", "code = 'QQ'")
 		got := testenv.Strings(t, db, "INSERT INTO countries (code, name) VALUES ('QQ', 'Testland') RETURNING code, name")
