@@ -148,7 +148,7 @@ func (s *Session) relayReturning(ctx context.Context, sc *shardConn, out *return
 		}
 		if err != nil {
 			_ = rows.Close()
-			return 0, 0, sc, err
+			return 0, 0, sc, cutShort(out, err)
 		}
 		if err := sink(row); err != nil {
 			_ = rows.Close()
@@ -216,4 +216,17 @@ func (s *Session) answerWrite(f *sqlparse.Facts, w writeResult, affected, insert
 		return s.client.WriteFlush(wire.AppendOK(nil, wire.HeaderEOF, 0, 0, s.Status(), warnings))
 	}
 	return s.client.WriteFlush(wire.AppendEOF(nil, s.Status(), warnings))
+}
+
+// cutShort words a shard's failure in the middle of its rows: a server's
+// own error keeps its code; a lost connection says that the rows already
+// sent are not the whole answer (shardError's usual wording says none
+// were sent), and that the write did not commit.
+func cutShort(out *returnedRows, err error) error {
+	var werr *wire.Error
+	if !out.started || errors.As(err, &werr) {
+		return err
+	}
+	// shardError adds the shard's name.
+	return errNoBackend("Strata: the shard failed while it returned its rows (%v); the rows sent before this error are not the whole answer, and nothing of the write was committed", rootCause(err))
 }
