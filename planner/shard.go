@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -259,6 +260,16 @@ type ShardRoute struct {
 	// InsertRows are the rows of the client's VALUES list (from 0) the
 	// route inserts, in order; nil when it is no part of an INSERT.
 	InsertRows []int
+	// LimitEnd, in a plan that walks a LIMIT (ShardPlan.LimitWalk), is
+	// where the count of the route's trailing "LIMIT n" ends in SQL.
+	LimitEnd int
+}
+
+// WithLimit is the route's statement with its LIMIT count replaced by n,
+// what is left of the client's LIMIT when the route's turn comes.
+func (r ShardRoute) WithLimit(n, was int64) string {
+	w := strconv.FormatInt(was, 10)
+	return r.SQL[:r.LimitEnd-len(w)] + strconv.FormatInt(n, 10) + r.SQL[r.LimitEnd:]
 }
 
 // ShardPlan is how one statement runs over placed tables.
@@ -295,6 +306,13 @@ type ShardPlan struct {
 	// SchemaChange: a DDL, which commits at once on each route; the
 	// routes run one after the other, in no transaction.
 	SchemaChange bool
+	// LimitWalk: an UPDATE or DELETE with LIMIT Limit over several
+	// routes, run one route after the other, each with what the routes
+	// before left of the LIMIT (the rows they matched taken off), until
+	// none is left: in key order under ORDER BY the shard key, in any
+	// order without ORDER BY (which rows MariaDB picks is then its own).
+	LimitWalk bool
+	Limit     int64
 	// Returning: the write ends with MariaDB's RETURNING clause on every
 	// route, so each answers with rows, which the client gets as one
 	// result set.
@@ -395,6 +413,9 @@ func (s *Sharding) plan(ctx context.Context, m sqlparse.Mode, sql string, f *sql
 			return nil, refuse("reference table %s lives on the shard clusters and %s does not; Strata cannot join them in this statement"+apartHint, reference[0].Name, firstName(other, unplaced))
 		}
 		p := planReference(l, sql, f)
+		if err := s.refuseUnorderedLimit(l, m, sql, f, p); err != nil {
+			return nil, err
+		}
 		if p.Kind == PlanRelay {
 			p.Routes[0].Template = templateIf(args, sql)
 		}
@@ -450,6 +471,32 @@ func planReference(l *shard.Layout, sql string, f *sqlparse.Facts) *ShardPlan {
 		p.Routes = append(p.Routes, ShardRoute{Cluster: c, SQL: sql})
 	}
 	return p
+}
+
+// refuseUnorderedLimit refuses an UPDATE or DELETE with LIMIT and no
+// ORDER BY on the copies of a reference table: each copy's server picks
+// its own rows, which need not be the others', and the copies would
+// differ from then on (MariaDB's statement-based replication calls such
+// a statement unsafe for the same reason).
+func (s *Sharding) refuseUnorderedLimit(l *shard.Layout, m sqlparse.Mode, sql string, f *sqlparse.Facts, p *ShardPlan) error {
+	if !p.Copies || (f.Kind != sqlparse.KindUpdate && f.Kind != sqlparse.KindDelete) {
+		return nil
+	}
+	a, err := s.analysis(l, m, sql)
+	if err != nil {
+		return nil // the server judges what Strata could not analyze
+	}
+	if wl := a.stmt.WriteLimit; (wl.Count >= 0 || wl.Param > 0) && len(wl.Order) == 0 {
+		return refuse("%s with LIMIT and no ORDER BY on reference table %s: each shard's copy could pick other rows, and the copies would differ. Add ORDER BY its primary key", strings.ToUpper(f.Kind.String()), firstTable(f))
+	}
+	return nil
+}
+
+func firstTable(f *sqlparse.Facts) string {
+	if len(f.Tables) > 0 {
+		return f.Tables[0].Name
+	}
+	return "?"
 }
 
 // maxAnalyses bounds the analysis cache (it starts over past it).

@@ -29,6 +29,9 @@ func (s *Sharding) planReturning(ctx context.Context, m sqlparse.Mode, sql strin
 	if p == nil {
 		return nil, err
 	}
+	if p.LimitWalk {
+		return nil, refuse("RETURNING on a %s with LIMIT over several shards is not supported: give the shard key in WHERE, or drop RETURNING and read the rows with a SELECT first", strings.ToUpper(f.Kind.String()))
+	}
 	if (p.Kind != PlanRelay && p.Kind != PlanWrite) || p.Move != nil || p.SchemaChange {
 		return nil, refuse("RETURNING on this %s is not supported: Strata runs it as a %s plan, whose shard statements are not the client's (%s). Drop RETURNING and read the rows with a SELECT", strings.ToUpper(f.Kind.String()), p.Kind, p.Reason)
 	}

@@ -3,6 +3,7 @@ package planner
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -173,7 +174,9 @@ func TestShardPlanRefusals(t *testing.T) {
 		{"SELECT * FROM comments JOIN blogs ON comments.blog_id = blogs.id", "sharded table comments cannot be joined with blogs"},
 		{"SELECT * FROM users JOIN blogs ON users.id = blogs.owner", "live on different clusters"},
 		{"INSERT INTO comments (body) VALUES ('x')", "must give entry_id"},
-		{"DELETE FROM comments ORDER BY id LIMIT 3", "LIMIT cannot be split across shards"},
+		{"DELETE FROM comments ORDER BY id LIMIT 3", "ORDER BY the shard key of a range, key_range or date table"},
+		{"UPDATE entries SET score = 1 ORDER BY id LIMIT 3", "needs its shard key (id) in WHERE"}, // hash: no key order
+		{"DELETE FROM countries WHERE region = 'x' LIMIT 1", "the copies would differ"},
 		{"SELECT * FROM comments WHERE entry_id IN (SELECT id FROM comments)", "comments"},
 		{"CREATE TABLE posts SELECT 1 AS id", "one table per period"},
 		{"ALTER TABLE posts ADD COLUMN x INT", "cannot list them now"}, // no TablesOn
@@ -359,6 +362,50 @@ func TestShardPlanOrderedWalk(t *testing.T) {
 	grouped, err := plan(t, s, "SELECT COUNT(*) FROM posts")
 	if err != nil || grouped.Walk {
 		t.Fatalf("COUNT(*) over posts: walk=%v err=%v, want a plain scatter", grouped.Walk, err)
+	}
+}
+
+// An UPDATE or DELETE with LIMIT over several shards walks them one after
+// the other with what is left of the LIMIT: in key order under ORDER BY
+// the key of a range table, in any order without ORDER BY. Each route's
+// statement ends with the LIMIT the walk rewrites.
+func TestShardPlanLimitWalk(t *testing.T) {
+	s := testSharding(t)
+	tests := []struct {
+		sql      string
+		args     []string
+		clusters []string
+		limit    int64
+	}{
+		{"DELETE FROM comments WHERE body = 'x' LIMIT 5", nil, []string{"s0", "s1", "s2"}, 5},
+		{"UPDATE comments SET votes = 0 WHERE votes < 0 LIMIT ?", []string{"7"}, []string{"s0", "s1", "s2"}, 7},
+		{"DELETE FROM events WHERE kind = 'x' ORDER BY id LIMIT 10", nil, []string{"s0", "s1", "s2"}, 10},
+		{"DELETE FROM events WHERE kind = 'x' ORDER BY id DESC, kind LIMIT 10", nil, []string{"s2", "s1", "s0"}, 10},
+		{"UPDATE events SET kind = 'y' WHERE id > 1500 ORDER BY id DESC LIMIT 2", nil, []string{"s2", "s1"}, 2},
+	}
+	for _, tt := range tests {
+		p, err := plan(t, s, tt.sql, tt.args...)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.sql, err)
+		}
+		if !p.LimitWalk || p.Limit != tt.limit || !slices.Equal(routeClusters(p), tt.clusters) {
+			t.Errorf("%s: walk=%v limit=%d over %v, want a walk of %d over %v (%s)", tt.sql, p.LimitWalk, p.Limit, routeClusters(p), tt.limit, tt.clusters, p.Reason)
+			continue
+		}
+		r := p.Routes[0]
+		if got := r.WithLimit(3, p.Limit); !strings.HasSuffix(got, " LIMIT 3") || got[:len(got)-1] != r.SQL[:len(r.SQL)-len(fmt.Sprint(p.Limit))] {
+			t.Errorf("%s: with 3 left the route runs %q (planned %q)", tt.sql, got, r.SQL)
+		}
+	}
+	// ORDER BY alone orders each shard's own rows: a plain write.
+	p, err := plan(t, s, "UPDATE comments SET votes = votes + 1 ORDER BY votes DESC")
+	if err != nil || p.LimitWalk || len(p.Routes) != 3 {
+		t.Fatalf("ORDER BY without LIMIT: %+v, %v", p, err)
+	}
+	// With the shard key the LIMIT stays whole on its one shard.
+	p, err = plan(t, s, "DELETE FROM events WHERE id = 1500 LIMIT 1")
+	if err != nil || p.LimitWalk || p.Kind != PlanRelay || !strings.HasSuffix(p.Routes[0].SQL, "LIMIT 1") {
+		t.Fatalf("LIMIT on one shard: %+v, %v", p, err)
 	}
 }
 

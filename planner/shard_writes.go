@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/strata-proxy/strata/shard"
@@ -35,10 +36,13 @@ func (s *Sharding) planModify(ctx context.Context, st *sqlparse.ShardStmt, lead 
 			dest = "" // the new key belongs to the shard the rows are on
 		}
 	}
-	if st.HasLimit && len(targets) > 1 && dest == "" {
-		return nil, refuse("%s with LIMIT on sharded table %s needs its shard key (%s): a LIMIT cannot be split across shards", strings.ToUpper(st.Kind.String()), t.Name, t.Method.Key())
-	}
 	p := &ShardPlan{Kind: PlanWrite, Write: true, Reason: reason}
+	if st.HasLimit && len(targets) > 1 && dest == "" {
+		var err error
+		if targets, err = s.limitWalk(p, st, t, targets, args); err != nil {
+			return nil, err
+		}
+	}
 	if len(targets) == 1 && dest == "" {
 		p.Kind = PlanRelay
 	}
@@ -47,7 +51,13 @@ func (s *Sharding) planModify(ctx context.Context, st *sqlparse.ShardStmt, lead 
 		if err != nil {
 			return nil, err
 		}
-		p.Routes = append(p.Routes, ShardRoute{Cluster: tg.shard, SQL: sql, Tables: tableList(t, tg)})
+		route := ShardRoute{Cluster: tg.shard, SQL: sql, Tables: tableList(t, tg)}
+		if p.LimitWalk {
+			if route.LimitEnd = limitEnd(sql, p.Limit); route.LimitEnd < 0 {
+				return nil, refuse("Strata could not find the LIMIT of the %s it renders for shard %s", strings.ToUpper(st.Kind.String()), tg.shard)
+			}
+		}
+		p.Routes = append(p.Routes, route)
 	}
 	if dest != "" {
 		return s.planMove(p, st, lead, t, targets, dest, args)
@@ -241,4 +251,53 @@ func unroutableKey(t *shard.Table) string {
 		return "not an expression; a quoted number written other than MariaDB prints it ('05', '+5', ' 5') is routed only once Strata has learned the key column's type from a shard"
 	}
 	return "not an expression"
+}
+
+// limitWalk plans an UPDATE or DELETE with ORDER BY or LIMIT over several
+// shards. Without a LIMIT the ORDER BY only orders each shard's own rows,
+// as one server would order them, and the routes run as any write's.
+// With one, the routes run one after the other, each with what is left
+// of the LIMIT (LimitWalk): without ORDER BY any matching rows are the
+// server's answer too; with ORDER BY the shard key of a table whose
+// shards hold key ranges in the server's order, the shards are walked in
+// that order, so the rows are the first ones as on one server. Any other
+// ORDER BY cannot be split across shards and is refused. It returns the
+// targets in the order to walk.
+func (s *Sharding) limitWalk(p *ShardPlan, st *sqlparse.ShardStmt, t *shard.Table, targets []target, args []string) ([]target, error) {
+	l := st.WriteLimit
+	kind := strings.ToUpper(st.Kind.String())
+	if l.Count < 0 && l.Param == 0 {
+		if len(st.Uses) > 1 && len(targets) > 1 {
+			return nil, refuse("%s with ORDER BY or LIMIT over several tables on sharded table %s needs its shard key (%s)", kind, t.Name, t.Method.Key())
+		}
+		return targets, nil // ORDER BY alone: each shard orders its rows
+	}
+	n, err := l.CountWith(args)
+	if err != nil {
+		return nil, refuse("%s ... LIMIT: %v", kind, err)
+	}
+	if len(l.Order) > 0 {
+		if !inServerOrder(t) || !strings.EqualFold(l.Order[0].Column, t.Method.Key()) {
+			return nil, refuse("%s with ORDER BY ... LIMIT on sharded table %s needs its shard key (%s) in WHERE, or ORDER BY the shard key of a range, key_range or date table: the first rows by another order cannot be found shard by shard", kind, t.Name, t.Method.Key())
+		}
+		targets = s.inKeyOrder(t, targets)
+		if l.Order[0].Desc {
+			targets = slices.Clone(targets) // may be the cached list of all targets
+			slices.Reverse(targets)
+		}
+		p.Reason += "; LIMIT walked over the shards in key order"
+	} else {
+		p.Reason += "; LIMIT walked over the shards one after the other"
+	}
+	p.LimitWalk, p.Limit = true, n
+	p.Reason += ", each with what the ones before left of it"
+	return targets, nil
+}
+
+// limitEnd is where the count of sql's trailing LIMIT n ends, or -1.
+func limitEnd(sql string, n int64) int {
+	if strings.HasSuffix(sql, " LIMIT "+strconv.FormatInt(n, 10)) {
+		return len(sql)
+	}
+	return -1
 }

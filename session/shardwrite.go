@@ -58,6 +58,46 @@ func runRoutes(plan *planner.ShardPlan) shardWork {
 	}
 }
 
+// limitWalkWork is the shardWork of an UPDATE or DELETE with LIMIT over
+// several routes: each route in turn, with what the routes before left of
+// the LIMIT, until none is left (the routes after run nothing).
+func limitWalkWork(plan *planner.ShardPlan, update bool) shardWork {
+	return func(ctx context.Context, conns []*shardConn) (writeResult, *shardConn, error) {
+		var w writeResult
+		left := plan.Limit
+		for _, sc := range conns {
+			if left <= 0 {
+				break
+			}
+			res, err := sc.conn.Exec(ctx, sc.route.WithLimit(left, plan.Limit))
+			if err != nil {
+				return w, sc, err
+			}
+			matched, err := matchedRows(res, update)
+			if err != nil {
+				return w, sc, err
+			}
+			w.add(res)
+			left -= int64(matched)
+		}
+		return w, nil, nil
+	}
+}
+
+// matchedRows is how many rows a statement's LIMIT counted: the rows a
+// DELETE deleted, the rows an UPDATE matched (changed or not), which only
+// the OK's info line says when the client did not ask for found rows.
+func matchedRows(res backend.QueryResult, update bool) (uint64, error) {
+	if !update {
+		return res.AffectedRows, nil
+	}
+	var matched, changed, warnings uint64
+	if _, err := fmt.Sscanf(res.Info, "Rows matched: %d Changed: %d Warnings: %d", &matched, &changed, &warnings); err != nil {
+		return 0, fmt.Errorf("reading the rows an UPDATE matched from its answer %q: %w", res.Info, err)
+	}
+	return matched, nil
+}
+
 // warned is the connections whose warnings a write reports: one copy's
 // for a reference table, as its counts are.
 func warned(plan *planner.ShardPlan, conns []*shardConn) []*shardConn {
@@ -77,6 +117,8 @@ func (s *Session) execWrite(ctx context.Context, f *sqlparse.Facts, plan *planne
 	switch {
 	case plan.Returning:
 		work = s.returningWork(plan, binary)
+	case plan.LimitWalk:
+		work = limitWalkWork(plan, f.Kind == sqlparse.KindUpdate)
 	case plan.Move != nil:
 		work = s.moveWork(plan)
 	case f.ImplicitCommit:

@@ -96,12 +96,42 @@ type ShardStmt struct {
 	// Params is the number of ? placeholders in the statement.
 	Params int
 	// HasLimit: an UPDATE or DELETE has ORDER BY or LIMIT, which cannot
-	// be split across shards (fine when the key filter names one shard;
-	// the planner decides).
+	// be split across shards as they are (fine when the key filter names
+	// one shard; the planner decides, and may walk the shards with what
+	// is left of the LIMIT: WriteLimit).
 	HasLimit bool
+	// WriteLimit is the LIMIT of a single-table UPDATE or DELETE: its
+	// count, or with a placeholder the ?'s 1-based index in Param; Count
+	// is -1 (and Param 0) when there is none, or when it is not one
+	// Strata can walk (an offset, several tables).
+	WriteLimit WriteLimit
 
 	// impl holds what rendering needs (the AST); see shard_render.go.
 	impl any
+}
+
+// WriteLimit is an UPDATE's or DELETE's LIMIT and ORDER BY.
+type WriteLimit struct {
+	Count int64
+	Param int
+	// Order is the ORDER BY, each item by its lower-case column name
+	// ("" for an expression).
+	Order []WriteOrder
+}
+
+// WriteOrder is one ORDER BY item of an UPDATE or DELETE.
+type WriteOrder struct {
+	Column string
+	Desc   bool
+}
+
+// CountWith is the LIMIT's count with args, the bound values of a
+// prepared statement as SQL literals; -1 when there is no LIMIT to walk.
+func (l WriteLimit) CountWith(args []string) (int64, error) {
+	if l.Param == 0 {
+		return l.Count, nil
+	}
+	return argInt(args, l.Param)
 }
 
 // AggFunc names an aggregate of the select list.

@@ -61,10 +61,12 @@ func (m Mode) AnalyzeShard(sql string, keyOf ShardKeyOf) (*ShardStmt, error) {
 		a.filters(st.Where)
 		a.updateStmt(st)
 		out.HasLimit = st.Limit != nil || st.Order != nil
+		out.WriteLimit = writeLimit(impl, st.Limit, st.Order, st.MultipleTable)
 	case *ast.DeleteStmt:
 		a.joinTree(st.TableRefs)
 		a.filters(st.Where)
 		out.HasLimit = st.Limit != nil || st.Order != nil
+		out.WriteLimit = writeLimit(impl, st.Limit, st.Order, st.IsMultiTable)
 		impl.qualRename = !st.IsMultiTable
 	default:
 		// DDL and the rest: the tables touched, no routing information.
@@ -710,4 +712,28 @@ func (a *analyzer) updateStmt(st *ast.UpdateStmt) {
 			a.out.NewKey = &op
 		}
 	}
+}
+
+// writeLimit reads the LIMIT and ORDER BY of a single-table UPDATE or
+// DELETE (MariaDB allows them on no other).
+func writeLimit(impl *shardImpl, limit *ast.Limit, order *ast.OrderByClause, multi bool) WriteLimit {
+	none := WriteLimit{Count: -1}
+	if limit == nil || limit.Offset != nil || multi {
+		return none
+	}
+	n, param, ok := limitOf(impl, limit.Count)
+	if !ok {
+		return none
+	}
+	out := WriteLimit{Count: n, Param: param}
+	if order != nil {
+		for _, item := range order.Items {
+			var name string
+			if c, ok := unparen(item.Expr).(*ast.ColumnNameExpr); ok {
+				name = c.Name.Name.L
+			}
+			out.Order = append(out.Order, WriteOrder{Column: name, Desc: item.Desc})
+		}
+	}
+	return out
 }

@@ -607,10 +607,16 @@ func (b *scatterBuilder) limit() {
 }
 
 func (b *scatterBuilder) limitValue(e ast.ExprNode) (int64, int, bool) {
+	return limitOf(b.impl, e)
+}
+
+// limitOf reads a LIMIT or OFFSET value: a count, or the 1-based index of
+// its ? placeholder.
+func limitOf(impl *shardImpl, e ast.ExprNode) (int64, int, bool) {
 	if p, ok := unparen(e).(*paramNode); ok {
 		return 0, p.idx + 1, true
 	}
-	s, ok := b.impl.literalText(e)
+	s, ok := impl.literalText(e)
 	if !ok {
 		return 0, 0, false
 	}
