@@ -68,14 +68,23 @@ func TestStrataPrecreatesPeriodTablesAndReportsCapacity(t *testing.T) {
 	if !found {
 		t.Fatalf("capacity reports no events/s3 (the open-ended last range): %s", body)
 	}
-	metrics, err := http.Get("http://127.0.0.1:25482/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer metrics.Body.Close()
-	text, _ := io.ReadAll(metrics.Body)
-	if !strings.Contains(string(text), `strata_shard_range_fill_ratio{shard="s3",table="events"}`) {
-		t.Errorf("/metrics has no range fill ratio for events/s3")
+	// The gauge is set by the same pass that pre-created the table, just
+	// after it: wait for it rather than race it.
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		metrics, err := http.Get("http://127.0.0.1:25482/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		text, _ := io.ReadAll(metrics.Body)
+		metrics.Body.Close()
+		if strings.Contains(string(text), `strata_shard_range_fill_ratio{shard="s3",table="events"}`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/metrics has no range fill ratio for events/s3 10 s after the start")
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 
