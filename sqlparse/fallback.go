@@ -104,7 +104,7 @@ func (fb *fallback) names() []string {
 		switch {
 		case t.kind == tokWord:
 		case t.kind == tokQuoted || t.kind == tokString && text[0] == '"':
-			text = strings.ReplaceAll(text[1:len(text)-1], text[:1]+text[:1], text[:1])
+			text = quotedBody(text)
 		default:
 			continue
 		}
@@ -124,7 +124,7 @@ func (fb *fallback) savepoint(action SavepointAction, i int) Savepoint {
 	switch t.kind {
 	case tokWord:
 	case tokQuoted:
-		text = strings.ReplaceAll(text[1:len(text)-1], text[:1]+text[:1], text[:1])
+		text = quotedBody(text)
 	default:
 		return Savepoint{}
 	}

@@ -22,6 +22,8 @@ func FuzzParse(f *testing.F) {
 		"",
 		";;",
 		"'unterminated",
+		"INSERT INTO t (a) VALUES (1), ('returning') RETURNING a, (SELECT 1) AS b",
+		"DELETE FROM t WHERE returning = 1 ORDER BY id LIMIT 3 RETURNING *",
 	} {
 		f.Add(s)
 	}
@@ -34,6 +36,11 @@ func FuzzParse(f *testing.F) {
 			for i, fact := range facts {
 				if fact == nil {
 					t.Fatalf("%q: no facts for statement %d", sql, i+1)
+				}
+				// A RETURNING clause is read only where the text has one
+				// the planner finds again.
+				if fact.Returning != "" && m.ReturningOffset(fact.Text) < 0 {
+					t.Fatalf("%q: RETURNING %q read, but not found in %q", sql, fact.Returning, fact.Text)
 				}
 			}
 		}

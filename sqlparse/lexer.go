@@ -207,3 +207,17 @@ func (sc *scanner) nextCode() token {
 func (sc *scanner) isWord(t token, kw string) bool {
 	return t.kind == tokWord && strings.EqualFold(sc.text(t), kw)
 }
+
+// quotedBody is the name or string a quoted token holds: without its
+// quotes, doubled quotes made single. A token left open at the end of
+// the text (the server will refuse its syntax) holds the rest.
+func quotedBody(text string) string {
+	if text == "" {
+		return ""
+	}
+	q, body := text[:1], text[1:]
+	if strings.HasSuffix(body, q) {
+		body = body[:len(body)-1]
+	}
+	return strings.ReplaceAll(body, q+q, q)
+}

@@ -2,7 +2,6 @@ package sqlparse
 
 import (
 	"fmt"
-	"strings"
 )
 
 // A date-sharded table is many tables: its base table on every shard
@@ -174,7 +173,7 @@ func tableAfter(sc *scanner, sql string, opt ...string) (*TableDDL, error) {
 	}
 	table := sc.text(name)
 	if name.kind == tokQuoted {
-		table = strings.ReplaceAll(table[1:len(table)-1], "``", "`")
+		table = quotedBody(table)
 	}
 	return &TableDDL{sql: sql, Table: table, schema: schema, start: name.start, end: name.end}, nil
 }

@@ -82,6 +82,10 @@ func TestMalformedCommands(t *testing.T) {
 		{"reset of unknown statement", []byte{wire.ComStmtReset, 9, 0, 0, 0}, wire.ErUnknownStmtHandler},
 		{"short set option", []byte{wire.ComSetOption}, wire.ErMalformedPacket},
 		{"syntax error", append([]byte{wire.ComQuery}, "SELEC 1"...), 1064},
+		// A lone double quote at the end: the fallback reader once
+		// panicked on it, and the client lost its connection.
+		{"unterminated quote", append([]byte{wire.ComQuery}, `SELECT 1 "`...), 1064},
+		{"unterminated quote after SET STATEMENT", append([]byte{wire.ComQuery}, `SET STATEMENT max_statement_time = 1 FOR SELECT (0 "`...), 1064},
 	}
 	for _, tc := range cases {
 		if err := c.Command(tc.packet); err != nil {
