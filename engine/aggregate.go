@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"math/big"
 	"strconv"
 	"strings"
@@ -43,13 +44,35 @@ const (
 	// column's decimals, where AggSum would answer NULL: the merge of
 	// IFNULL(SUM(x), 0), each shard's partial being 0 for no rows.
 	AggSumZero
+	// AggBitAnd, AggBitOr and AggBitXor combine pushed-down BIT_AND,
+	// BIT_OR and BIT_XOR partials (unsigned 64-bit) with the same
+	// operation. A shard without rows for the group sends no partial, and
+	// over no rows at all the result is the operation's identity, as
+	// MariaDB answers: all ones for BIT_AND, 0 for the others.
+	AggBitAnd
+	AggBitOr
+	AggBitXor
+	// AggVarPop, AggVarSamp, AggStdPop and AggStdSamp combine each
+	// shard's COUNT(x) (CountCol), SUM(x) (SumCol) and VAR_POP(x) in full
+	// (VarCol) into the variance or standard deviation of the whole group
+	// (the pairwise update of Chan, Golub and LeVeque: counts add, means
+	// are weighted, and squared deviations add with the spread of the
+	// means). The result is a double, whole (AppendTextRowOf rounds it
+	// for text clients); NULL over no values, and for the samples over
+	// one.
+	AggVarPop
+	AggVarSamp
+	AggStdPop
+	AggStdSamp
 )
 
 // AggOutput is one output column of Aggregate.
 type AggOutput struct {
 	Func     AggFunc
 	Col      int // input column
-	CountCol int // AggAvg only: input column of the pushed-down COUNT
+	CountCol int // AggAvg and deviations: input column of the pushed-down COUNT
+	// SumCol and VarCol: a deviation's pushed-down SUM(x) and VAR_POP(x).
+	SumCol, VarCol int
 }
 
 // AggregateSpec describes a GROUP BY over a merged stream.
@@ -257,6 +280,19 @@ func (a *Aggregate) newAccumulator(o AggOutput) (accumulator, error) {
 			return nil, err
 		}
 		return &minMaxAcc{col: o.Col, cmp: cmp, max: o.Func == AggMax}, nil
+	case AggBitAnd:
+		return &bitAcc{col: o.Col, v: math.MaxUint64, op: func(a, b uint64) uint64 { return a & b }}, nil
+	case AggBitOr:
+		return &bitAcc{col: o.Col, op: func(a, b uint64) uint64 { return a | b }}, nil
+	case AggBitXor:
+		return &bitAcc{col: o.Col, op: func(a, b uint64) uint64 { return a ^ b }}, nil
+	case AggVarPop, AggVarSamp, AggStdPop, AggStdSamp:
+		for _, c := range []int{o.CountCol, o.SumCol, o.VarCol} {
+			if c < 0 || c >= len(a.cols) {
+				return nil, fmt.Errorf("partial column %d out of range", c)
+			}
+		}
+		return &deviationAcc{out: o}, nil
 	case AggAvg:
 		if o.CountCol < 0 || o.CountCol >= len(a.cols) {
 			return nil, fmt.Errorf("count column %d out of range", o.CountCol)
@@ -365,6 +401,84 @@ func (m *minMaxAcc) add(r Row) error {
 }
 
 func (m *minMaxAcc) result() Value { return m.v }
+
+// bitAcc folds BIT_AND/BIT_OR/BIT_XOR partials into v, which starts at
+// the operation's identity.
+type bitAcc struct {
+	col int
+	v   uint64
+	op  func(a, b uint64) uint64
+}
+
+func (b *bitAcc) add(r Row) error {
+	v := r[b.col]
+	if v == nil {
+		return nil // MariaDB never sends one; an identity would change nothing
+	}
+	n, err := strconv.ParseUint(string(v), 10, 64)
+	if err != nil {
+		return fmt.Errorf("column %d: not a bit aggregate: %q", b.col, v)
+	}
+	b.v = b.op(b.v, n)
+	return nil
+}
+
+func (b *bitAcc) result() Value { return strconv.AppendUint(nil, b.v, 10) }
+
+// deviationAcc merges the count, mean and sum of squared deviations
+// (M2) of each shard's part of a group.
+type deviationAcc struct {
+	out      AggOutput
+	n        float64
+	mean, m2 float64
+}
+
+func (d *deviationAcc) add(r Row) error {
+	count, sum, variance := r[d.out.CountCol], r[d.out.SumCol], r[d.out.VarCol]
+	if count == nil || sum == nil || variance == nil {
+		return nil // the shard has no value of x in the group
+	}
+	var nums [3]float64
+	for i, v := range []Value{count, sum, variance} {
+		f, err := strconv.ParseFloat(string(v), 64)
+		if err != nil {
+			return fmt.Errorf("column of a variance's partials: not a number: %q", v)
+		}
+		nums[i] = f
+	}
+	nb, meanB := nums[0], nums[1]/nums[0]
+	if nb <= 0 {
+		return nil
+	}
+	m2B := nums[2] * nb
+	n := d.n + nb
+	delta := meanB - d.mean
+	d.mean += delta * nb / n
+	d.m2 += m2B + delta*delta*d.n*nb/n
+	d.n = n
+	return nil
+}
+
+func (d *deviationAcc) result() Value {
+	var v float64
+	switch {
+	case d.n == 0, d.n < 2 && (d.out.Func == AggVarSamp || d.out.Func == AggStdSamp):
+		return nil
+	case d.out.Func == AggVarSamp || d.out.Func == AggStdSamp:
+		v = d.m2 / (d.n - 1)
+	default:
+		v = d.m2 / d.n
+	}
+	if v < 0 {
+		v = 0 // rounding below zero: no spread
+	}
+	if d.out.Func == AggStdPop || d.out.Func == AggStdSamp {
+		v = math.Sqrt(v)
+	}
+	// Whole: the text sent to a client is rounded to the column's
+	// decimals there (AppendTextRowOf).
+	return Value(formatFloat(v))
+}
 
 // avgAcc divides the summed SUM partials by the summed COUNT partials.
 type avgAcc struct {

@@ -83,6 +83,15 @@ func TestAggregate(t *testing.T) {
 		{"min max of ints numerically", []Column{intCol},
 			AggregateSpec{Outputs: []AggOutput{{Func: AggMin, Col: 0}, {Func: AggMax, Col: 0}}},
 			[]string{"9", "10", "-3"}, "-3,10"},
+		{"bit aggregates over shards", []Column{ciCol, intCol, intCol, intCol},
+			AggregateSpec{GroupBy: []SortKey{{Col: 0}}, Outputs: []AggOutput{
+				{Func: AggKey, Col: 0}, {Func: AggBitAnd, Col: 1}, {Func: AggBitOr, Col: 2}, {Func: AggBitXor, Col: 3}}},
+			// a: 12 & 10 = 8, 12 | 3 = 15, 6 ^ 5 = 3; b on one shard only.
+			[]string{"a,12,12,6;b,7,1,18446744073709551615", "A,10,3,5"},
+			"a,8,15,3;b,7,1,18446744073709551615"},
+		{"bit aggregates over no rows: each operation's identity", []Column{intCol, intCol, intCol},
+			AggregateSpec{Outputs: []AggOutput{{Func: AggBitAnd, Col: 0}, {Func: AggBitOr, Col: 1}, {Func: AggBitXor, Col: 2}}},
+			[]string{"", ""}, "18446744073709551615,0,0"},
 		{"distinct via group by keys", []Column{ciCol, intCol},
 			AggregateSpec{GroupBy: []SortKey{{Col: 0}, {Col: 1}}, Outputs: []AggOutput{
 				{Func: AggKey, Col: 0}, {Func: AggKey, Col: 1}}},

@@ -162,6 +162,29 @@ func AppendTextRow(buf []byte, r Row) []byte {
 	return buf
 }
 
+// AppendTextRowOf is AppendTextRow for rows of columns cols: a FLOAT or
+// DOUBLE value of a column with fixed decimals (Decimals < 31, as a
+// STDDEV of integers has 4) is printed with those decimals, as MariaDB
+// prints it. Strata computes some such values itself (a VARIANCE merged
+// from the shards' partials) and keeps them whole, so that expressions,
+// HAVING, ORDER BY and binary-protocol rows use the whole value, as the
+// server does; only the text the client reads is rounded.
+func AppendTextRowOf(buf []byte, cols []Column, r Row) []byte {
+	for i, v := range r {
+		if v == nil {
+			buf = append(buf, 0xfb)
+			continue
+		}
+		if i < len(cols) && (cols[i].Type == TypeDouble || cols[i].Type == TypeFloat) && cols[i].Decimals < 31 {
+			if f, err := strconv.ParseFloat(string(v), 64); err == nil {
+				v = strconv.AppendFloat(nil, f, 'f', int(cols[i].Decimals), 64)
+			}
+		}
+		buf = appendLenEncString(buf, v)
+	}
+	return buf
+}
+
 // AppendBinaryRow appends the binary-protocol (COM_STMT_EXECUTE) payload of
 // r to buf, converting each text value to the encoding of its column's
 // type: a 0x00 header, the NULL bitmap (bit offset 2), then the non-NULL

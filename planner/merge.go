@@ -225,7 +225,7 @@ func aggOutputs(sel *sqlparse.ScatterSelect, n int) []engine.AggOutput {
 		out[i] = engine.AggOutput{Func: engine.AggKey, Col: i}
 	}
 	for _, a := range sel.Aggs {
-		o := engine.AggOutput{Col: a.Col, CountCol: a.CountCol, Func: engineAgg[a.Func]}
+		o := engine.AggOutput{Col: a.Col, CountCol: a.CountCol, SumCol: a.SumCol, VarCol: a.VarCol, Func: engineAgg[a.Func]}
 		out[a.Col] = o
 	}
 	return out
@@ -242,6 +242,13 @@ var engineAgg = map[sqlparse.AggFunc]engine.AggFunc{
 	sqlparse.AggCountDistinct: engine.AggCountDistinct,
 	sqlparse.AggSumDistinct:   engine.AggSumDistinct,
 	sqlparse.AggAvgDistinct:   engine.AggAvgDistinct,
+	sqlparse.AggBitAnd:        engine.AggBitAnd,
+	sqlparse.AggBitOr:         engine.AggBitOr,
+	sqlparse.AggBitXor:        engine.AggBitXor,
+	sqlparse.AggVarPop:        engine.AggVarPop,
+	sqlparse.AggVarSamp:       engine.AggVarSamp,
+	sqlparse.AggStdPop:        engine.AggStdPop,
+	sqlparse.AggStdSamp:       engine.AggStdSamp,
 }
 
 // MergeSteps describes what Strata itself does with a plan's rows, for

@@ -347,7 +347,7 @@ func (s *Session) sendRows(ctx context.Context, cols []engine.Column, colPackets
 				return fmt.Errorf("encoding a row: %w", err)
 			}
 		} else {
-			buf = engine.AppendTextRow(buf, row)
+			buf = engine.AppendTextRowOf(buf, cols, row)
 		}
 		if err := s.client.WritePacket(buf); err != nil {
 			return err

@@ -151,13 +151,32 @@ const (
 	// AggSumZero is IFNULL(SUM(x) or COUNT(x), 0), pushed down unchanged:
 	// summed like AggSum, but zero (not NULL) when no shard sent a row.
 	AggSumZero
+	// AggBitAnd, AggBitOr and AggBitXor are BIT_AND, BIT_OR and BIT_XOR,
+	// pushed down unchanged and combined with the same operation.
+	AggBitAnd
+	AggBitOr
+	AggBitXor
+	// AggVarPop, AggVarSamp, AggStdPop and AggStdSamp are VARIANCE and
+	// STDDEV in their names: each shard also sends COUNT(x) (CountCol),
+	// SUM(x) (SumCol) and VAR_POP(x) in full (VarCol), which Strata
+	// combines; the visible column is the shard's own aggregate, for its
+	// column definition.
+	AggVarPop
+	AggVarSamp
+	AggStdPop
+	AggStdSamp
 )
+
+// Deviation reports whether f is a VARIANCE or STDDEV.
+func (f AggFunc) Deviation() bool { return f >= AggVarPop && f <= AggStdSamp }
 
 // Agg is one aggregate column of the shard query's result.
 type Agg struct {
 	Col      int
 	Func     AggFunc
-	CountCol int // AggAvg: the hidden COUNT(x) column
+	CountCol int // AggAvg and deviations: the hidden COUNT(x) column
+	// SumCol and VarCol: a deviation's hidden SUM(x) and VAR_POP(x).
+	SumCol, VarCol int
 }
 
 // Order is one ORDER BY / GROUP BY item, as a column of the shard query's

@@ -297,6 +297,22 @@ func aggFuncOf(a *ast.AggregateFuncExpr) (AggFunc, string) {
 		return AggMax, ""
 	case name == ast.AggFuncAvg && !a.Distinct:
 		return AggAvg, ""
+	case isDeviation(a) && !a.Distinct && len(a.Args) == 1:
+		switch name {
+		case "var_samp":
+			return AggVarSamp, ""
+		case "stddev_samp":
+			return AggStdSamp, ""
+		case "std", "stddev", "stddev_pop":
+			return AggStdPop, ""
+		}
+		return AggVarPop, "" // variance, var_pop
+	case name == ast.AggFuncBitAnd && !a.Distinct:
+		return AggBitAnd, ""
+	case name == ast.AggFuncBitOr && !a.Distinct:
+		return AggBitOr, ""
+	case name == ast.AggFuncBitXor && !a.Distinct:
+		return AggBitXor, ""
 	}
 	if a.Distinct {
 		return AggNone, "aggregate " + strings.ToUpper(name) + "(DISTINCT ...)"

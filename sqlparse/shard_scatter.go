@@ -72,7 +72,12 @@ func (a *analyzer) selectStmt(sel *ast.SelectStmt) {
 	b := newScatterBuilder(a.impl, sel)
 	b.wholeWindows = windows
 	ss := b.build()
-	if b.why != "" && a.groupsWholeOnShards(sel) {
+	// A VARIANCE or STDDEV merged from partials is computed again in
+	// Strata, in floating point: where every group is whole on a shard,
+	// the shard's own value is the one server's, to the last digit.
+	deviations := containsNode(sel.Fields, isDeviation) || (sel.Having != nil && containsNode(sel.Having, isDeviation)) ||
+		(sel.OrderBy != nil && containsNode(sel.OrderBy, isDeviation))
+	if (b.why != "" || deviations) && a.groupsWholeOnShards(sel) {
 		// The aggregates cannot be merged from partials, but every group
 		// is whole on one shard: the shards can answer it as written.
 		w := newScatterBuilder(a.impl, sel)
@@ -307,6 +312,8 @@ func (b *scatterBuilder) aggregateFields() {
 			b.fields[i] = &nf
 			cnt := b.addHidden("avgcount:"+key, &ast.AggregateFuncExpr{F: ast.AggFuncCount, Args: ag.Args})
 			b.out.Aggs = append(b.out.Aggs, Agg{Col: i, Func: AggAvg, CountCol: cnt})
+		case AggVarPop, AggVarSamp, AggStdPop, AggStdSamp:
+			b.out.Aggs = append(b.out.Aggs, b.deviation(ag, i, fn))
 		case AggCountDistinct, AggSumDistinct, AggAvgDistinct:
 			nf := *f
 			nf.Expr = ag.Args[0]
@@ -352,6 +359,9 @@ func (b *scatterBuilder) aggCol(ag *ast.AggregateFuncExpr) int {
 		col = b.addHidden("agg:"+key, &ast.AggregateFuncExpr{F: ast.AggFuncSum, Args: ag.Args})
 		cnt := b.addHidden("avgcount:"+key, &ast.AggregateFuncExpr{F: ast.AggFuncCount, Args: ag.Args})
 		b.out.Aggs = append(b.out.Aggs, Agg{Col: col, Func: AggAvg, CountCol: cnt})
+	case fn.Deviation():
+		col = b.addHidden("agg:"+key, ag)
+		b.out.Aggs = append(b.out.Aggs, b.deviation(ag, col, fn))
 	default:
 		col = b.addHidden("agg:"+key, ag)
 		b.out.Aggs = append(b.out.Aggs, Agg{Col: col, Func: fn})
@@ -708,8 +718,11 @@ func (s *ScatterSelect) Resolve(ncols int) *ScatterSelect {
 		c.Aggs = make([]Agg, len(s.Aggs))
 		for i, a := range s.Aggs {
 			a.Col = fix(a.Col)
-			if a.Func == AggAvg {
+			if a.Func == AggAvg || a.Func.Deviation() {
 				a.CountCol = fix(a.CountCol)
+			}
+			if a.Func.Deviation() {
+				a.SumCol, a.VarCol = fix(a.SumCol), fix(a.VarCol)
 			}
 			c.Aggs[i] = a
 		}
@@ -746,6 +759,19 @@ func (s *ScatterSelect) Resolve(ncols int) *ScatterSelect {
 		}
 	}
 	return &c
+}
+
+// deviation is the merge of a VARIANCE or STDDEV in column col: the
+// shards also send COUNT(x), SUM(x) and VAR_POP(x) in full, from which
+// Strata combines the groups' counts, means and squared deviations.
+func (b *scatterBuilder) deviation(ag *ast.AggregateFuncExpr, col int, fn AggFunc) Agg {
+	arg := ag.Args
+	key := b.impl.text(arg[0])
+	cnt := b.addHidden("devcount:"+key, &ast.AggregateFuncExpr{F: ast.AggFuncCount, Args: arg})
+	sum := b.addHidden("devsum:"+key, &ast.AggregateFuncExpr{F: ast.AggFuncSum, Args: arg})
+	v := b.addHidden("devvar:"+key, &ast.BinaryOperationExpr{Op: opcode.Plus,
+		L: &ast.ParenthesesExpr{Expr: &ast.AggregateFuncExpr{F: "var_pop", Args: arg}}, R: newRawExpr("0e0")})
+	return Agg{Col: col, Func: fn, CountCol: cnt, SumCol: sum, VarCol: v}
 }
 
 // fullCopy is a hidden column that holds e, a STDDEV or VARIANCE, printed

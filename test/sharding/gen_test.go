@@ -371,7 +371,7 @@ func (g *queryGen) agg(t *tableDef, n int) item {
 	for {
 		c := t.cols[g.r.IntN(len(t.cols))]
 		var it item
-		switch p := g.r.IntN(9); p {
+		switch p := g.r.IntN(10); p {
 		case 0:
 			it = item{text: "COUNT(*)", numeric: true, countish: true}
 		case 1:
@@ -409,6 +409,12 @@ func (g *queryGen) agg(t *tableDef, n int) item {
 			if it, ok = g.overAggregates(t, c); !ok {
 				continue
 			}
+		case 9:
+			// Bit aggregates merge from the shards' partials.
+			if c.kind != kInt {
+				continue
+			}
+			it = item{text: []string{"BIT_OR", "BIT_AND", "BIT_XOR"}[g.r.IntN(3)] + "(" + c.expr + ")", numeric: true}
 		}
 		it.isAgg = true
 		it.ref = it.text
