@@ -260,8 +260,13 @@ func MergeSteps(p *ShardPlan) []string {
 		switch {
 		case p.SchemaChange && len(p.Routes) > 1:
 			out = append(out, fmt.Sprintf("run on %d tables of the shards one after the other, each committing at once (a schema change cannot be rolled back: one that fails part-way says where it ran)", len(p.Routes)))
+		case p.LimitWalk:
+			out = append(out, fmt.Sprintf("run on %d shards one after the other, each with what the ones before left of LIMIT %d (none left: the rest run nothing), each in a transaction, commit together; sum affected rows", len(p.Routes), p.Limit))
 		case len(p.Routes) > 1:
 			out = append(out, fmt.Sprintf("run on %d shards, each in a transaction, commit together; sum affected rows", len(p.Routes)))
+		}
+		if p.Returning && len(p.Routes) > 1 {
+			out = append(out, "send every shard's RETURNING rows as one result set (an INSERT's in the order of its VALUES), its end after the commit")
 		}
 		if p.InsertID > 0 {
 			out = append(out, fmt.Sprintf("LAST_INSERT_ID() = %d from the sequence", p.InsertID))

@@ -392,6 +392,9 @@ func TestShardPlanLimitWalk(t *testing.T) {
 			t.Errorf("%s: walk=%v limit=%d over %v, want a walk of %d over %v (%s)", tt.sql, p.LimitWalk, p.Limit, routeClusters(p), tt.limit, tt.clusters, p.Reason)
 			continue
 		}
+		if steps := strings.Join(MergeSteps(p), "; "); !strings.Contains(steps, fmt.Sprintf("one after the other, each with what the ones before left of LIMIT %d", tt.limit)) {
+			t.Errorf("%s: EXPLAIN steps %q do not say the LIMIT is walked", tt.sql, steps)
+		}
 		r := p.Routes[0]
 		if got := r.WithLimit(3, p.Limit); !strings.HasSuffix(got, " LIMIT 3") || got[:len(got)-1] != r.SQL[:len(r.SQL)-len(fmt.Sprint(p.Limit))] {
 			t.Errorf("%s: with 3 left the route runs %q (planned %q)", tt.sql, got, r.SQL)
