@@ -221,3 +221,26 @@ func quotedBody(text string) string {
 	}
 	return strings.ReplaceAll(body, q+q, q)
 }
+
+// topLevelWords reads the rest of the text and returns its tokens that
+// are the word kw outside parentheses (strings, quoted names and
+// comments are tokens of their own, never words): only the first when
+// first is set.
+func (sc *scanner) topLevelWords(kw string, first bool) []token {
+	var out []token
+	depth := 0
+	for t := sc.nextCode(); t.kind != tokEOF; t = sc.nextCode() {
+		switch {
+		case t.kind == tokPunct && sc.s[t.start] == '(':
+			depth++
+		case t.kind == tokPunct && sc.s[t.start] == ')':
+			depth--
+		case depth == 0 && sc.isWord(t, kw):
+			out = append(out, t)
+			if first {
+				return out
+			}
+		}
+	}
+	return out
+}

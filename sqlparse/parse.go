@@ -219,16 +219,8 @@ func setStatementForOffset(text string, noBackslash bool) int {
 	if !sc.isWord(sc.nextCode(), "SET") || !sc.isWord(sc.nextCode(), "STATEMENT") {
 		return -1
 	}
-	depth := 0
-	for t := sc.nextCode(); t.kind != tokEOF; t = sc.nextCode() {
-		switch {
-		case t.kind == tokPunct && text[t.start] == '(':
-			depth++
-		case t.kind == tokPunct && text[t.start] == ')':
-			depth--
-		case depth == 0 && sc.isWord(t, "FOR"):
-			return t.end
-		}
+	if fors := sc.topLevelWords("FOR", true); len(fors) > 0 {
+		return fors[0].end
 	}
 	return -1
 }

@@ -67,16 +67,8 @@ func returningOffsets(text string, noBackslash bool) []int {
 		return nil
 	}
 	var out []int
-	depth := 0
-	for t := sc.nextCode(); t.kind != tokEOF; t = sc.nextCode() {
-		switch {
-		case t.kind == tokPunct && text[t.start] == '(':
-			depth++
-		case t.kind == tokPunct && text[t.start] == ')':
-			depth--
-		case depth == 0 && sc.isWord(t, "RETURNING"):
-			out = append(out, t.start)
-		}
+	for _, t := range sc.topLevelWords("RETURNING", false) {
+		out = append(out, t.start)
 	}
 	return out
 }

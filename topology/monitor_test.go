@@ -242,11 +242,7 @@ func TestMonitorReportFailure(t *testing.T) {
 	tp, m, f, _ := newFakeMonitor(t, MonitorConfig{FailAfter: 2, RecoverAfter: 1})
 	m.ReportFailure(addr) // before any check: nothing known, nothing counted
 	step(m)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	m.mu.Lock()
-	m.ctx = ctx // as Run does
-	m.mu.Unlock()
+	runContext(t, m)
 
 	// A burst of reports counts once, and starts a check of the server.
 	f.mu.Lock()
@@ -280,6 +276,16 @@ func TestMonitorReportFailure(t *testing.T) {
 	if tp.Load().Version != v {
 		t.Error("report about a down server published a snapshot")
 	}
+}
+
+// runContext gives m the context Run would, until the test ends, so that
+// checks started outside a round (ReportFailure) run.
+func runContext(t *testing.T, m *Monitor) {
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	m.mu.Lock()
+	m.ctx = ctx
+	m.mu.Unlock()
 }
 
 func TestMonitorFollowsTopologyChanges(t *testing.T) {
@@ -375,11 +381,7 @@ func TestMonitorIgnoresChecksCutByAnAccountChange(t *testing.T) {
 	const addr = "127.0.0.1:13307"
 	tp, m, _, _ := newFakeMonitor(t, MonitorConfig{FailAfter: 2, RecoverAfter: 1, User: "old"})
 	step(m)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	m.mu.Lock()
-	m.ctx = ctx // as Run does
-	m.mu.Unlock()
+	runContext(t, m)
 
 	// The first check of addr from now on is cut by the close; the
 	// server itself is healthy until failing is set.
