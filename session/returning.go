@@ -17,8 +17,9 @@ import (
 // A write with MariaDB's RETURNING clause that runs as several shard
 // statements (rows of several shards, ids from a sequence) answers with
 // one result set: the first shard's column definitions, then every
-// shard's rows as they come. They are streamed, not held: a DELETE ...
-// RETURNING may return many. The terminator waits for the commit, so a
+// shard's rows. A DELETE's are streamed as they come, not held (it may
+// return many); a multi-row INSERT's are held to be sent in the order of
+// its VALUES (as many as the client sent). The terminator waits for the commit, so a
 // client that read every row and no error knows the write is committed;
 // a failure after some rows is an ERR in place of the next row, as a
 // server sends when a statement fails mid-result, and nothing commits.
@@ -108,12 +109,7 @@ func (out *returnedRows) sendHeld(s *Session, plan *planner.ShardPlan, held [][]
 	} else {
 		rows = slices.Concat(held...)
 	}
-	if !out.started && out.cols != nil {
-		if err := out.begin(s); err != nil {
-			return err
-		}
-	}
-	for _, row := range rows {
+	for _, row := range rows { // send writes the header first (none: answerWrite does)
 		if err := out.send(s, row); err != nil {
 			return err
 		}
