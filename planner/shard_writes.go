@@ -266,7 +266,10 @@ func unroutableKey(t *shard.Table) string {
 func (s *Sharding) limitWalk(p *ShardPlan, st *sqlparse.ShardStmt, t *shard.Table, targets []target, args []string) ([]target, error) {
 	l := st.WriteLimit
 	kind := strings.ToUpper(st.Kind.String())
-	if l.Count < 0 && l.Param == 0 {
+	switch {
+	case l.Unwalkable:
+		return nil, refuse("%s with this LIMIT on sharded table %s needs its shard key (%s): Strata walks the shards only with a LIMIT count (a number or ?), on one table", kind, t.Name, t.Method.Key())
+	case l.Count < 0 && l.Param == 0:
 		return targets, nil // ORDER BY alone: each shard orders its rows
 	}
 	n, err := l.CountWith(args)

@@ -114,6 +114,8 @@ type ShardStmt struct {
 type WriteLimit struct {
 	Count int64
 	Param int
+	// Unwalkable: there is a LIMIT, but not one Strata can walk.
+	Unwalkable bool
 	// Order is the ORDER BY, each item by its lower-case column name
 	// ("" for an expression).
 	Order []WriteOrder

@@ -717,13 +717,12 @@ func (a *analyzer) updateStmt(st *ast.UpdateStmt) {
 // writeLimit reads the LIMIT and ORDER BY of a single-table UPDATE or
 // DELETE (MariaDB allows them on no other).
 func writeLimit(impl *shardImpl, limit *ast.Limit, order *ast.OrderByClause, multi bool) WriteLimit {
-	none := WriteLimit{Count: -1}
-	if limit == nil || limit.Offset != nil || multi {
-		return none
+	if limit == nil {
+		return WriteLimit{Count: -1}
 	}
 	n, param, ok := limitOf(impl, limit.Count)
-	if !ok {
-		return none
+	if !ok || limit.Offset != nil || multi {
+		return WriteLimit{Count: -1, Unwalkable: true}
 	}
 	out := WriteLimit{Count: n, Param: param}
 	if order != nil {
