@@ -92,3 +92,17 @@ $st->execute(['returning-test']);
 $deleted = $st->fetchAll(PDO::FETCH_ASSOC);
 usort($deleted, fn($a, $b) => $a['id'] <=> $b['id']);
 show('comments deleted', $deleted);
+// A batch purge without the shard key: DELETE ... LIMIT walks the shards
+// with what is left of the LIMIT, so each batch deletes as many rows as
+// one server would.
+$pdo->exec("DELETE FROM comments WHERE author = 'limit-test'");
+$pdo->exec("INSERT INTO comments (id, entry_id, author, body) VALUES (900011, 1, 'limit-test', 'a'), (900012, 2, 'limit-test', 'b'), (900013, 3, 'limit-test', 'c'), (900014, 4, 'limit-test', 'd'), (900015, 5, 'limit-test', 'e')");
+$st = $pdo->prepare("DELETE FROM comments WHERE author = ? LIMIT ?");
+$batches = [];
+foreach ([2, 2, 2] as $size) {
+    $st->bindValue(1, 'limit-test');
+    $st->bindValue(2, $size, PDO::PARAM_INT);
+    $st->execute();
+    $batches[] = $st->rowCount();
+}
+show('batch purge', [['batches' => $batches, 'left' => $pdo->query("SELECT COUNT(*) FROM comments WHERE author = 'limit-test'")->fetchColumn()]]);
