@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -64,7 +65,29 @@ const (
 	AggVarSamp
 	AggStdPop
 	AggStdSamp
+	// AggGroupConcat merges each shard's GROUP_CONCAT list, joined by the
+	// byte 0x1F in Col, into one joined by GroupConcat.Sep (see
+	// GroupConcatSpec).
+	AggGroupConcat
 )
+
+// GroupConcatSpec is the rest of an AggGroupConcat output: CountCol holds
+// how many elements each shard's list must split into (a list that does
+// not is refused: an element holds 0x1F, or the shard cut its list at
+// group_concat_max_len); KeyCol is a column of the elements' type and
+// collation, by which Ordered lists merge; LenCol the shards'
+// group_concat_max_len, past which the merged list is refused rather
+// than cut (one server would cut it, with a warning).
+type GroupConcatSpec struct {
+	KeyCol, LenCol int
+	Sep            string
+	Distinct       bool
+	Ordered, Desc  bool
+}
+
+// ErrNotMergeable wraps why Strata cannot merge an aggregate's partials
+// for these rows.
+var ErrNotMergeable = errors.New("cannot merge")
 
 // AggOutput is one output column of Aggregate.
 type AggOutput struct {
@@ -73,6 +96,8 @@ type AggOutput struct {
 	CountCol int // AggAvg and deviations: input column of the pushed-down COUNT
 	// SumCol and VarCol: a deviation's pushed-down SUM(x) and VAR_POP(x).
 	SumCol, VarCol int
+	// GroupConcat: the rest of an AggGroupConcat.
+	GroupConcat *GroupConcatSpec
 }
 
 // AggregateSpec describes a GROUP BY over a merged stream.
@@ -293,6 +318,8 @@ func (a *Aggregate) newAccumulator(o AggOutput) (accumulator, error) {
 			}
 		}
 		return &deviationAcc{out: o}, nil
+	case AggGroupConcat:
+		return newGroupConcatAcc(a.cols, o)
 	case AggAvg:
 		if o.CountCol < 0 || o.CountCol >= len(a.cols) {
 			return nil, fmt.Errorf("count column %d out of range", o.CountCol)

@@ -226,6 +226,10 @@ func aggOutputs(sel *sqlparse.ScatterSelect, n int) []engine.AggOutput {
 	}
 	for _, a := range sel.Aggs {
 		o := engine.AggOutput{Col: a.Col, CountCol: a.CountCol, SumCol: a.SumCol, VarCol: a.VarCol, Func: engineAgg[a.Func]}
+		if gc := a.GroupConcat; gc != nil {
+			o.GroupConcat = &engine.GroupConcatSpec{KeyCol: gc.KeyCol, LenCol: gc.LenCol, Sep: gc.Sep,
+				Distinct: gc.Distinct, Ordered: gc.Ordered, Desc: gc.Desc}
+		}
 		out[a.Col] = o
 	}
 	return out
@@ -249,6 +253,7 @@ var engineAgg = map[sqlparse.AggFunc]engine.AggFunc{
 	sqlparse.AggVarSamp:       engine.AggVarSamp,
 	sqlparse.AggStdPop:        engine.AggStdPop,
 	sqlparse.AggStdSamp:       engine.AggStdSamp,
+	sqlparse.AggGroupConcat:   engine.AggGroupConcat,
 }
 
 // MergeSteps describes what Strata itself does with a plan's rows, for

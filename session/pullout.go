@@ -130,7 +130,7 @@ func (s *Session) materialize(ctx context.Context, sql string, args []string, lv
 		case err != nil:
 			return "", err
 		case more && len(mat.Tables) == 1:
-			return "", wire.NewError(wire.ErNotSupportedYet, "Strata: the shards cannot answer this statement in parts (WITH ROLLUP, a window over rows of several shards, GROUP_CONCAT of groups split between shards), so Strata reads the rows of %s it needs and runs it on one server, and more than %d rows (limits.max_pulled_rows) match its WHERE: narrow it, or group or partition by the shard key",
+			return "", wire.NewError(wire.ErNotSupportedYet, "Strata: the shards cannot answer this statement in parts (WITH ROLLUP, a window over rows of several shards, a GROUP_CONCAT Strata cannot merge from the shards' lists), so Strata reads the rows of %s it needs and runs it on one server, and more than %d rows (limits.max_pulled_rows) match its WHERE: narrow it, or group or partition by the shard key",
 				t.Name, s.maxPulled())
 		case more:
 			return "", wire.NewError(wire.ErNotSupportedYet, "Strata: this statement joins tables that live on different clusters or are sharded differently, so Strata reads each table's rows first and joins them on one server; %s has more than %d rows (limits.max_pulled_rows) it could use. Narrow it with conditions on its own columns, qualified by its name (%s.column = ...), or join on the shard key of tables sharded alike",

@@ -280,6 +280,9 @@ func mergeError(err error, started bool) error {
 			"(characters the connection's character set cannot hold arrive as '?': use SET NAMES utf8mb4; or a collation Strata only approximates). "+
 			"Order or group by a numeric or binary column, or give the shard key")
 	}
+	if errors.Is(err, engine.ErrNotMergeable) {
+		return wire.NewError(wire.ErNotSupportedYet, "Strata %v; give the shard key, or narrow the groups", err)
+	}
 	if errors.Is(err, engine.ErrNotComputable) {
 		return wire.NewError(wire.ErNotSupportedYet, "Strata cannot evaluate this expression over aggregates after merging the shards (%v): "+
 			"select the aggregates themselves and compute in the application, or give the shard key", err)

@@ -167,6 +167,13 @@ const (
 	AggVarSamp
 	AggStdPop
 	AggStdSamp
+	// AggGroupConcat is GROUP_CONCAT([DISTINCT] x [ORDER BY x] [SEPARATOR
+	// s]) of one expression: each shard sends its list joined by the byte
+	// 0x1F (Col), with COUNT(x) beside it (CountCol, to check the list
+	// splits into exactly its elements), MIN(x) (KeyCol, whose column
+	// definition says how x compares) and its group_concat_max_len
+	// (LenCol); Strata merges the lists and joins them with Sep.
+	AggGroupConcat
 )
 
 // Deviation reports whether f is a VARIANCE or STDDEV.
@@ -179,6 +186,16 @@ type Agg struct {
 	CountCol int // AggAvg and deviations: the hidden COUNT(x) column
 	// SumCol and VarCol: a deviation's hidden SUM(x) and VAR_POP(x).
 	SumCol, VarCol int
+	// GroupConcat: the rest of an AggGroupConcat.
+	GroupConcat *GroupConcat
+}
+
+// GroupConcat is how Strata merges a GROUP_CONCAT's lists.
+type GroupConcat struct {
+	KeyCol, LenCol int
+	Sep            string // the client's separator
+	Distinct       bool
+	Ordered, Desc  bool // ORDER BY x [DESC]
 }
 
 // Order is one ORDER BY / GROUP BY item, as a column of the shard query's

@@ -307,6 +307,11 @@ func aggFuncOf(a *ast.AggregateFuncExpr) (AggFunc, string) {
 			return AggStdPop, ""
 		}
 		return AggVarPop, "" // variance, var_pop
+	case name == ast.AggFuncGroupConcat:
+		if why := groupConcatMergeable(a); why != "" {
+			return AggNone, why
+		}
+		return AggGroupConcat, ""
 	case name == ast.AggFuncBitAnd && !a.Distinct:
 		return AggBitAnd, ""
 	case name == ast.AggFuncBitOr && !a.Distinct:
@@ -346,4 +351,31 @@ var havingOps = map[opcode.Op]ExprOp{
 	opcode.Minus:    ExprMinus,
 	opcode.Mul:      ExprMul,
 	opcode.Div:      ExprDiv,
+}
+
+// groupConcatMergeable says why Strata cannot merge a GROUP_CONCAT from
+// the shards' lists, or "": one expression, ordered by itself or not at
+// all, with a literal separator.
+func groupConcatMergeable(a *ast.AggregateFuncExpr) string {
+	if len(a.Args) != 2 {
+		return "GROUP_CONCAT of several expressions"
+	}
+	if _, ok := unparen(a.Args[1]).(ast.ValueExpr); !ok {
+		return "GROUP_CONCAT with this SEPARATOR"
+	}
+	if a.Order != nil {
+		if len(a.Order.Items) != 1 || restoreText(a.Order.Items[0].Expr) != restoreText(a.Args[0]) {
+			return "GROUP_CONCAT ordered by something else than its own value"
+		}
+	}
+	return ""
+}
+
+// restoreText is e as SQL text, "" when it cannot be written.
+func restoreText(e ast.ExprNode) string {
+	var b strings.Builder
+	if err := e.Restore(format.NewRestoreCtx(format.DefaultRestoreFlags, &b)); err != nil {
+		return ""
+	}
+	return b.String()
 }

@@ -73,11 +73,13 @@ func (a *analyzer) selectStmt(sel *ast.SelectStmt) {
 	b.wholeWindows = windows
 	ss := b.build()
 	// A VARIANCE or STDDEV merged from partials is computed again in
-	// Strata, in floating point: where every group is whole on a shard,
-	// the shard's own value is the one server's, to the last digit.
-	deviations := containsNode(sel.Fields, isDeviation) || (sel.Having != nil && containsNode(sel.Having, isDeviation)) ||
-		(sel.OrderBy != nil && containsNode(sel.OrderBy, isDeviation))
-	if (b.why != "" || deviations) && a.groupsWholeOnShards(sel) {
+	// Strata, in floating point, and a GROUP_CONCAT merged from lists is
+	// refused where a value holds 0x1F: where every group is whole on a
+	// shard, the shard's own value is the one server's.
+	wholeBetter := func(n ast.Node) bool { return isDeviation(n) || isGroupConcat(n) }
+	better := containsNode(sel.Fields, wholeBetter) || (sel.Having != nil && containsNode(sel.Having, wholeBetter)) ||
+		(sel.OrderBy != nil && containsNode(sel.OrderBy, wholeBetter))
+	if (b.why != "" || better) && a.groupsWholeOnShards(sel) {
 		// The aggregates cannot be merged from partials, but every group
 		// is whole on one shard: the shards can answer it as written.
 		w := newScatterBuilder(a.impl, sel)
@@ -314,6 +316,12 @@ func (b *scatterBuilder) aggregateFields() {
 			b.out.Aggs = append(b.out.Aggs, Agg{Col: i, Func: AggAvg, CountCol: cnt})
 		case AggVarPop, AggVarSamp, AggStdPop, AggStdSamp:
 			b.out.Aggs = append(b.out.Aggs, b.deviation(ag, i, fn))
+		case AggGroupConcat:
+			nf := *f
+			nf.Expr = b.groupConcatList(ag)
+			nf.AsName = ast.NewCIStr(b.fieldName(f))
+			b.fields[i] = &nf
+			b.out.Aggs = append(b.out.Aggs, b.groupConcat(ag, i))
 		case AggCountDistinct, AggSumDistinct, AggAvgDistinct:
 			nf := *f
 			nf.Expr = ag.Args[0]
@@ -351,6 +359,9 @@ func (b *scatterBuilder) aggCol(ag *ast.AggregateFuncExpr) int {
 	switch {
 	case why != "":
 		b.fail("%s cannot be merged across shards", why)
+		return 0
+	case fn == AggGroupConcat:
+		b.fail("aggregate GROUP_CONCAT() cannot be merged across shards inside an expression, HAVING or ORDER BY")
 		return 0
 	case fn == AggCountDistinct || fn == AggSumDistinct || fn == AggAvgDistinct:
 		b.fail("%s that is not in the select list", key)
@@ -724,6 +735,12 @@ func (s *ScatterSelect) Resolve(ncols int) *ScatterSelect {
 			if a.Func.Deviation() {
 				a.SumCol, a.VarCol = fix(a.SumCol), fix(a.VarCol)
 			}
+			if a.Func == AggGroupConcat {
+				a.CountCol = fix(a.CountCol)
+				gc := *a.GroupConcat
+				gc.KeyCol, gc.LenCol = fix(gc.KeyCol), fix(gc.LenCol)
+				a.GroupConcat = &gc
+			}
 			c.Aggs[i] = a
 		}
 	}
@@ -774,12 +791,43 @@ func (b *scatterBuilder) deviation(ag *ast.AggregateFuncExpr, col int, fn AggFun
 	return Agg{Col: col, Func: fn, CountCol: cnt, SumCol: sum, VarCol: v}
 }
 
+// groupConcatList is the GROUP_CONCAT each shard runs in place of ag: its
+// list joined by the byte 0x1F, which Strata splits again.
+func (b *scatterBuilder) groupConcatList(ag *ast.AggregateFuncExpr) *ast.AggregateFuncExpr {
+	list := *ag
+	list.Args = []ast.ExprNode{ag.Args[0], newRawExpr("0x1F")}
+	return &list
+}
+
+// groupConcat is the merge of the GROUP_CONCAT ag in column col: beside
+// each shard's list, the number of elements it must split into, MIN(x)
+// for how x compares, and the shard's group_concat_max_len.
+func (b *scatterBuilder) groupConcat(ag *ast.AggregateFuncExpr, col int) Agg {
+	arg := ag.Args[:1]
+	key := b.impl.text(arg[0])
+	count := &ast.AggregateFuncExpr{F: ast.AggFuncCount, Args: arg, Distinct: ag.Distinct}
+	cnt := b.addHidden(fmt.Sprintf("gccount:%v:%s", ag.Distinct, key), count)
+	min := b.addHidden("gcmin:"+key, &ast.AggregateFuncExpr{F: ast.AggFuncMin, Args: arg})
+	maxLen := b.addHidden("gclen", newRawExpr("MAX(@@group_concat_max_len)"))
+	gc := &GroupConcat{KeyCol: min, LenCol: maxLen, Sep: unparen(ag.Args[1]).(ast.ValueExpr).GetString(), Distinct: ag.Distinct}
+	if ag.Order != nil {
+		gc.Ordered, gc.Desc = true, ag.Order.Items[0].Desc
+	}
+	return Agg{Col: col, Func: AggGroupConcat, CountCol: cnt, GroupConcat: gc}
+}
+
 // fullCopy is a hidden column that holds e, a STDDEV or VARIANCE, printed
 // in full: the server prints those doubles with 4 decimals but sorts by
 // the whole value, so merging by the printed value would see shards' rows
 // out of order.
 func (b *scatterBuilder) fullCopy(e ast.ExprNode) int {
 	return b.addHidden("full:"+b.impl.text(e), &ast.BinaryOperationExpr{Op: opcode.Plus, L: &ast.ParenthesesExpr{Expr: e}, R: newRawExpr("0e0")})
+}
+
+// isGroupConcat: a GROUP_CONCAT.
+func isGroupConcat(n ast.Node) bool {
+	a, ok := n.(*ast.AggregateFuncExpr)
+	return ok && strings.EqualFold(a.F, ast.AggFuncGroupConcat)
 }
 
 // isDeviation: STDDEV and VARIANCE in all their names, doubles MariaDB
