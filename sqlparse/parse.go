@@ -80,7 +80,13 @@ func (m Mode) parseAST(sql string) (_ []ast.StmtNode, err error) {
 	}
 	// The nodes are fresh, but the slice is the parser's and is reused
 	// by its next parse.
-	return slices.Clone(stmts), nil
+	stmts = slices.Clone(stmts)
+	for i, st := range stmts {
+		if n, ok := st.Accept(renamedFuncs{}); ok {
+			stmts[i] = n.(ast.StmtNode)
+		}
+	}
+	return stmts, nil
 }
 
 // Parse parses one or more ';'-separated statements (a multi-statement

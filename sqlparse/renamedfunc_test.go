@@ -1,0 +1,39 @@
+package sqlparse
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/pingcap/tidb/pkg/parser/format"
+)
+
+// CHAR(...) and INSERT(...) are written back as such, not as the
+// parser's own char_func and insert_func, which no server knows, with
+// their arguments still seen by the analysis.
+func TestRenamedFunctionsAreWrittenBackByTheirSQLNames(t *testing.T) {
+	for sql, want := range map[string]string{
+		"SELECT CHAR(65, 66) FROM t":                 "CHAR(65, 66)",
+		"SELECT CHAR(77 USING utf8mb4) FROM t":       "CHAR(77 USING UTF8MB4)",
+		"SELECT a FROM t WHERE b = CHAR(?)":          "CHAR(?)",
+		"INSERT INTO t (a) VALUES (CHAR(0x61, 98))":  "CHAR(x'61', 98)",
+		"SELECT CHAR((SELECT MAX(c) FROM u)) FROM t": "CHAR((SELECT MAX(`c`) FROM `u`))",
+		"SELECT INSERT(a, 2, 3, 'xy') FROM t":        "INSERT(`a`, 2, 3, _UTF8MB4'xy')",
+	} {
+		stmts, err := Mode{}.parseAST(sql)
+		if err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+		var b strings.Builder
+		if err := stmts[0].Restore(format.NewRestoreCtx(format.DefaultRestoreFlags, &b)); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+		if text := b.String(); !strings.Contains(text, want) || strings.Contains(strings.ToLower(text), "_func") {
+			t.Errorf("%s: written back as %s, want %s in it", sql, text, want)
+		}
+	}
+	// The subquery inside CHAR() is still seen: its table is read.
+	f, err := Classify("SELECT CHAR((SELECT MAX(c) FROM u)) FROM t")
+	if err != nil || len(f.Tables) != 2 {
+		t.Fatalf("tables of a subquery inside CHAR(): %+v, %v", f.Tables, err)
+	}
+}
