@@ -37,3 +37,19 @@ func TestRenamedFunctionsAreWrittenBackByTheirSQLNames(t *testing.T) {
 		t.Fatalf("tables of a subquery inside CHAR(): %+v, %v", f.Tables, err)
 	}
 }
+
+// A shared lock is written as MariaDB reads it, LOCK IN SHARE MODE, not
+// as MySQL 8's FOR SHARE.
+func TestShareLockIsWrittenForMariaDB(t *testing.T) {
+	s := mustAnalyze(t, "SELECT id FROM posts WHERE user_id = 3 ORDER BY id LIMIT 2 LOCK IN SHARE MODE")
+	for _, r := range []Rewrite{{}, {Scatter: true}} {
+		got, err := s.Render(r)
+		if err != nil || !strings.HasSuffix(got, "LIMIT 2 LOCK IN SHARE MODE") || strings.Contains(got, "FOR SHARE") {
+			t.Errorf("rendered %q, %v", got, err)
+		}
+	}
+	// The statement's own AST is left as it was: a second render agrees.
+	if again, _ := s.Render(Rewrite{}); !strings.HasSuffix(again, "LOCK IN SHARE MODE") {
+		t.Errorf("second render %q", again)
+	}
+}

@@ -76,6 +76,16 @@ func (s *ShardStmt) Render(r Rewrite) (string, error) {
 	if r.MoveSelect != nil || r.NoWhere {
 		return impl.renderMove(r)
 	}
+	if sel, ok := root.(*ast.SelectStmt); ok && sel.LockInfo != nil && sel.LockInfo.LockType == ast.SelectLockForShare {
+		// The parser writes a shared lock as MySQL 8's FOR SHARE, which
+		// MariaDB does not read: written without it, the statement ends
+		// where the lock goes (after LIMIT), and MariaDB's words follow.
+		lock := sel.LockInfo
+		lock.LockType = ast.SelectLockNone
+		undo = append(undo, func() { lock.LockType = ast.SelectLockForShare })
+		text, err := impl.mode.restore(root)
+		return strings.TrimRight(text, " ") + " LOCK IN SHARE MODE", err
+	}
 	return impl.mode.restore(root)
 }
 
