@@ -77,7 +77,6 @@ func TestStatementsWrittenForTheShardsMeanTheSame(t *testing.T) {
 		"SELECT * FROM (SELECT id, qty FROM events WHERE qty = 4 ORDER BY id LIMIT 5) t ORDER BY id DESC",
 		"SELECT id, JSON_OBJECT('q', qty) FROM events ORDER BY id LIMIT 2",
 		"SELECT id FROM events WHERE kind REGEXP '^c' ORDER BY id LIMIT 2",
-		"SELECT id FROM events PARTITION_FAKE",
 	}
 	for _, q := range stmts {
 		want, errS := runQueryArgs(t.Context(), singleBlog, q)
