@@ -93,8 +93,15 @@ func nameFields(sel *ast.SelectStmt) {
 			continue
 		}
 		switch f.Expr.(type) {
-		case *ast.ColumnNameExpr, ast.ValueExpr, *paramNode:
+		case *ast.ColumnNameExpr, *paramNode:
 			continue
+		case ast.ValueExpr:
+			// A literal is named by its value, as it is written back,
+			// except hex and bit literals, which the parser writes back
+			// as x'..' and b'..' whatever the client wrote (0x41, X'41').
+			if !hexOrBitLiteral(f.Text()) {
+				continue
+			}
 		}
 		if t := strings.TrimSpace(f.Text()); t != "" {
 			f.AsName = ast.NewCIStr(t)
@@ -735,4 +742,11 @@ func writeLimit(impl *shardImpl, limit *ast.Limit, order *ast.OrderByClause, mul
 		}
 	}
 	return out
+}
+
+// hexOrBitLiteral: text is a hexadecimal or bit literal (0x41, X'41',
+// 0b101, b'101').
+func hexOrBitLiteral(text string) bool {
+	t := strings.ToLower(strings.TrimSpace(text))
+	return strings.HasPrefix(t, "0x") || strings.HasPrefix(t, "x'") || strings.HasPrefix(t, "0b") || strings.HasPrefix(t, "b'")
 }
