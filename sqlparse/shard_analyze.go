@@ -93,7 +93,12 @@ func nameFields(sel *ast.SelectStmt) {
 			continue
 		}
 		switch f.Expr.(type) {
-		case *ast.ColumnNameExpr, *paramNode:
+		case *ast.ColumnNameExpr:
+			continue
+		case *paramNode:
+			// MariaDB names a placeholder's column "?", whatever is
+			// bound; the shards see the value written in.
+			f.AsName = ast.NewCIStr("?")
 			continue
 		case ast.ValueExpr:
 			// A literal is named by its value, as it is written back,
