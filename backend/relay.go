@@ -59,6 +59,11 @@ type relay struct {
 	res        Result
 	head       []byte // the first bytes of the current packet, for inspection
 	sawLocal   bool
+	// chain: the answer is one of several to the client's command
+	// (wire.Chain). Its packets are numbered on from the client's
+	// sequence (shift), and its end says whether another answer follows.
+	chain *wire.Chain
+	shift byte
 }
 
 // Relay streams the response to the command just sent on c to client:
@@ -99,6 +104,11 @@ func (t tee) Write(p []byte) (int, error) {
 // RelayCapture is Relay that also copies the response into capture (nil: no copy).
 func (c *Conn) RelayCapture(client *wire.Conn, allowLocal bool, capture *Capture) (Result, error) {
 	r := relay{c: c, client: client, out: client.W, allowLocal: allowLocal}
+	if client.Chain != nil {
+		// A server numbers its answer from 1; the client expects it to
+		// follow the answers before it.
+		r.chain, r.shift = client.Chain, client.Seq-1
+	}
 	if capture != nil {
 		r.out = tee{w: client.W, cap: capture}
 	}
@@ -127,10 +137,14 @@ func (r *relay) run() error {
 			ok, _ := wire.ParseOK(r.head)
 			r.res.Status, r.res.Warnings, r.res.AffectedRows, r.res.LastInsertID = ok.Status, ok.Warnings, ok.AffectedRows, ok.LastInsertID
 			r.res.HasStatus = true
+			last := ok.Status&wire.StatusMoreResults == 0
+			if last {
+				r.markMore(true)
+			}
 			if err := r.copy(n, seq); err != nil {
 				return err
 			}
-			if ok.Status&wire.StatusMoreResults == 0 {
+			if last {
 				return nil
 			}
 		case wire.HeaderErr:
@@ -139,6 +153,7 @@ func (r *relay) run() error {
 				return err
 			}
 			r.res.Err = wire.ParseErr(p)
+			r.failed()
 			return nil
 		case wire.HeaderLocalFile:
 			if !r.allowLocal {
@@ -207,6 +222,7 @@ func (r *relay) rows() (bool, error) {
 				return false, err
 			}
 			r.res.Err = wire.ParseErr(p)
+			r.failed()
 			return false, nil
 		case n > 0 && r.head[0] == wire.HeaderEOF && (n < 9 || r.c.Flavor.DeprecateEOF):
 			// Under DEPRECATE_EOF the terminator is an OK with header 0xfe; a
@@ -214,10 +230,14 @@ func (r *relay) rows() (bool, error) {
 			// more, and such rows took the MaxPayload branch above.
 			r.res.Status, r.res.Warnings = terminator(r.head, r.c.Flavor.DeprecateEOF)
 			r.res.HasStatus = true
+			more := r.res.Status&wire.StatusMoreResults != 0
+			if !more {
+				r.markMore(r.c.Flavor.DeprecateEOF)
+			}
 			if err := r.copy(n, seq); err != nil {
 				return false, err
 			}
-			return r.res.Status&wire.StatusMoreResults != 0, nil
+			return more, nil
 		default:
 			if err := r.copy(n, seq); err != nil {
 				return false, err
@@ -344,7 +364,28 @@ func (r *relay) copyNext() error {
 
 func (r *relay) copy(n int, seq byte) error {
 	r.res.Sent = true
+	if r.chain != nil {
+		seq += r.shift
+		r.client.Seq = seq + 1
+	}
 	return copyPacket(r.c, r.out, r.c.R, n, seq, false)
+}
+
+// markMore makes the packet that ends the server's answer (r.head, which
+// is still in the read buffer and is relayed from there) say that another
+// answer follows, when the client's command has one.
+func (r *relay) markMore(okLayout bool) {
+	if r.chain != nil && r.chain.More {
+		wire.MarkMoreResults(r.head, okLayout)
+	}
+}
+
+// failed notes an answer that was the server's error: the rest of the
+// client's multi-statement query does not run.
+func (r *relay) failed() {
+	if r.chain != nil {
+		r.chain.Failed = true
+	}
 }
 
 // copyLong relays a packet of MaxPayload bytes and its continuations.

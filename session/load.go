@@ -218,7 +218,7 @@ func (s *Session) relayFile(ctx context.Context, lp *planner.LoadPlan, sp *split
 			index[sc.route.Cluster] = i
 		}
 	}
-	s.client.Seq = 1
+	s.client.Seq = s.answerSeq()
 	if err := s.client.WriteFlush(append([]byte{wire.HeaderLocalFile}, lp.Spec.Path...)); err != nil {
 		return &backend.ClientError{Err: err}
 	}

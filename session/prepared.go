@@ -150,7 +150,10 @@ func (s *Session) sendPrepareReply(st *prepared, reply *backend.PrepareReply) er
 
 // relayError passes a server's error about a statement on to the client.
 func (s *Session) relayError(werr *wire.Error) (backend.Result, error) {
-	s.client.Seq = 1
+	s.client.Seq = s.answerSeq()
+	if s.client.Chain != nil {
+		s.client.Chain.Failed = true
+	}
 	if err := s.client.WritePacket(wire.AppendErr(nil, werr)); err != nil {
 		return backend.Result{}, &backend.ClientError{Err: err}
 	}

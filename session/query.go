@@ -25,6 +25,9 @@ func (s *Session) WriteError(err error) error {
 		werr = wire.NewError(wire.ErUnknownError, "Strata: %v", err)
 	}
 	s.noteOwnError(werr)
+	if s.client.Chain != nil {
+		s.client.Chain.Failed = true
+	}
 	return s.client.WriteFlush(wire.AppendErr(nil, werr))
 }
 
@@ -42,7 +45,20 @@ func (s *Session) Status() uint16 {
 	if s.inTx {
 		st |= wire.StatusInTrans
 	}
+	if s.client != nil {
+		st = s.client.Chain.Status(st)
+	}
 	return st
+}
+
+// answerSeq is the sequence id the answer to the current command starts
+// at: 1, or, in a multi-statement query Strata runs a statement at a
+// time, where the answers before it left off.
+func (s *Session) answerSeq() byte {
+	if c := s.client.Chain; c != nil {
+		return c.Seq
+	}
+	return 1
 }
 
 // Query runs a COM_QUERY; packet is the whole command payload, forwarded
@@ -71,6 +87,9 @@ func (s *Session) Query(ctx context.Context, packet []byte) error {
 		return s.refuse(wire.NewError(wire.ErParse, "You have an error in your SQL syntax: this connection did not enable multi-statements (CLIENT_MULTI_STATEMENTS), so send one statement per query"))
 	}
 	f := parsed.Summary
+	if len(parsed.Statements) > 1 && !explain && (s.placed(f) || s.pinnedAway(f)) {
+		return s.queryEach(ctx, parsed)
+	}
 	if f.Kind == sqlparse.KindKill && len(parsed.Statements) == 1 {
 		return s.kill(sql)
 	}
@@ -353,7 +372,10 @@ func (s *Session) replay(f *sqlparse.Facts, data []byte, start time.Time) error 
 // cacheable reports whether f's answer may come from or go to the cache:
 // never inside a transaction or with connection-bound state.
 func (s *Session) cacheable(f *sqlparse.Facts) bool {
-	return s.env.Cache != nil && !s.inTx && s.autocommit && len(s.holds) == 0 && !f.Fallback &&
+	// Not an answer that is one of several to a multi-statement query:
+	// it is relayed renumbered and marked (wire.Chain), so neither what
+	// the cache holds nor what it would keep fits.
+	return s.env.Cache != nil && s.client.Chain == nil && !s.inTx && s.autocommit && len(s.holds) == 0 && !f.Fallback &&
 		f.ReadOnly && !f.SessionFunctions && !f.Locking && !f.SetsUserVars && !f.ReadsUserVars &&
 		!f.CalcFoundRows // FOUND_ROWS() after it reads the server's connection
 }

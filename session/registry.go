@@ -168,12 +168,7 @@ func (s *Session) CommandDone(cmd byte) {
 		// What the statement before left (ROW_COUNT(), FOUND_ROWS()) is
 		// the next statement's to read: a COM_STMT_PREPARE in between,
 		// as PDO sends for SELECT FOUND_ROWS(), changes nothing.
-		if s.rowCountState > 0 {
-			s.rowCountState-- // 2 (set by this command) → 1 (the next may read it) → 0
-		}
-		if s.foundRowsState > 0 {
-			s.foundRowsState-- // as rowCountState
-		}
+		s.ageStatementState()
 	}
 	if s.ownDiagState > 0 {
 		s.ownDiagState-- // as rowCountState, after any command
@@ -188,6 +183,17 @@ func (s *Session) CommandDone(cmd byte) {
 		s.heldAt.Store(nil)
 	}
 	s.publishBranches()
+}
+
+// ageStatementState passes what the statement just answered left for the
+// statement after it (ROW_COUNT(), FOUND_ROWS()) on to that one.
+func (s *Session) ageStatementState() {
+	if s.rowCountState > 0 {
+		s.rowCountState-- // 2 (set by this statement) → 1 (the next may read it) → 0
+	}
+	if s.foundRowsState > 0 {
+		s.foundRowsState-- // as rowCountState
+	}
 }
 
 // publishBranches tells other goroutines (the session list, a switchover)

@@ -160,7 +160,7 @@ func (s *Session) relayReturning(ctx context.Context, sc *shardConn, out *return
 func (out *returnedRows) begin(s *Session) error {
 	out.started = true
 	s.forgetPrevious() // Strata answers
-	s.client.Seq = 1
+	s.client.Seq = s.answerSeq()
 	if err := s.client.WritePacket(wire.AppendLenEnc(nil, uint64(len(out.cols)))); err != nil {
 		return err
 	}

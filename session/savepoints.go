@@ -75,7 +75,7 @@ func (s *Session) savepointAcross(f *sqlparse.Facts) error {
 		}
 	}
 	s.noteSavepoint(f.Savepoint)
-	s.client.Seq = 1
+	s.client.Seq = s.answerSeq()
 	return s.WriteOK()
 }
 

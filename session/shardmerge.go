@@ -309,7 +309,7 @@ func (s *Session) sendRows(ctx context.Context, cols []engine.Column, colPackets
 	var sent uint64
 	start := func() error {
 		started = true
-		s.client.Seq = 1
+		s.client.Seq = s.answerSeq()
 		if err := s.client.WritePacket(wire.AppendLenEnc(nil, uint64(len(cols)))); err != nil {
 			return err
 		}

@@ -280,7 +280,7 @@ func (s *Session) writeShards(ctx context.Context, f *sqlparse.Facts, plan *plan
 // command, or a LOAD DATA file's end.
 func (s *Session) writeOK(f *sqlparse.Facts, affected, insertID uint64, warnings uint16, info string) error {
 	if f.Kind != sqlparse.KindLoadData {
-		s.client.Seq = 1
+		s.client.Seq = s.answerSeq()
 	}
 	ok := wire.AppendOK(nil, wire.HeaderOK, affected, insertID, s.Status(), warnings)
 	if info != "" {

@@ -140,7 +140,7 @@ func (s *Session) endsTransaction(ctx context.Context, stmts []*sqlparse.Facts) 
 	if len(stmts) == 1 && f.Kind == sqlparse.KindRollback && plainEnd(f.Text, "ROLLBACK") {
 		s.abortAcross()
 		s.env.Metrics.TwoPhase("rolled_back")
-		s.client.Seq = 1
+		s.client.Seq = s.answerSeq()
 		return true, s.WriteOK()
 	}
 	if len(stmts) == 1 && f.Kind == sqlparse.KindSavepoint && f.Savepoint.Action != sqlparse.SavepointNone {
@@ -246,7 +246,7 @@ func (s *Session) commitAcross(ctx context.Context, f *sqlparse.Facts) error {
 		return s.WriteError(werr)
 	}
 	s.observeTwoPhase(f, t.clusters(), time.Since(start))
-	s.client.Seq = 1
+	s.client.Seq = s.answerSeq()
 	return s.WriteOK()
 }
 

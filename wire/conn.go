@@ -43,8 +43,11 @@ type Conn struct {
 	// Peer, when set, is who is at the other end behind a load balancer
 	// (its PROXY protocol header named it): RemoteAddr answers it.
 	Peer net.Addr
-	buf  []byte
-	sock *socketIO // nil unless a plain socket (not TLS)
+	// Chain is set while the answer being written is one of several to
+	// one command (see Chain); nil otherwise.
+	Chain *Chain
+	buf   []byte
+	sock  *socketIO // nil unless a plain socket (not TLS)
 	// partial: ReadPacket failed after taking part of a packet.
 	partial bool
 	// hdr holds the packet header being written: a local array handed to

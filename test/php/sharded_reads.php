@@ -106,3 +106,21 @@ foreach ([2, 2, 2] as $size) {
     $batches[] = $st->rowCount();
 }
 show('batch purge', [['batches' => $batches, 'left' => $pdo->query("SELECT COUNT(*) FROM comments WHERE author = 'limit-test'")->fetchColumn()]]);
+// A multi-statement query over sharded tables (PDO sends them as they
+// are with emulated prepares, and through exec() in either mode): Strata
+// runs the statements one by one, each on its own shards, and chains
+// their answers as one server would.
+$pdo->exec("DELETE FROM comments WHERE author = 'multi-test'; INSERT INTO comments (id, entry_id, author, body, votes) VALUES (900021, 1, 'multi-test', 'a', 1), (900022, 2, 'multi-test', 'b', 2); INSERT INTO comments (id, entry_id, author, body, votes) VALUES (900023, 3, 'multi-test', 'c', 3)");
+$answers = [];
+if ($mode === 'emulated') {
+    $st = $pdo->query("UPDATE comments SET votes = votes + 10 WHERE author = 'multi-test'; SELECT id, votes FROM comments WHERE author = 'multi-test' ORDER BY id; SELECT SUM(votes) AS total FROM comments WHERE author = 'multi-test'; DELETE FROM comments WHERE author = 'multi-test'");
+    do {
+        $answers[] = $st->columnCount() > 0 ? $st->fetchAll(PDO::FETCH_ASSOC) : ['affected' => $st->rowCount()];
+    } while ($st->nextRowset());
+} else {
+    $answers[] = ['affected' => $pdo->exec("UPDATE comments SET votes = votes + 10 WHERE author = 'multi-test'; UPDATE comments SET votes = votes * 2 WHERE author = 'multi-test' AND id > 900021")];
+    $answers[] = $pdo->query("SELECT id, votes FROM comments WHERE author = 'multi-test' ORDER BY id")->fetchAll(PDO::FETCH_ASSOC);
+    $pdo->exec("DELETE FROM comments WHERE author = 'multi-test'; DO 1");
+}
+$answers[] = ['left' => $pdo->query("SELECT COUNT(*) FROM comments WHERE author = 'multi-test'")->fetchColumn()];
+show('multi-statement query', $answers);
