@@ -69,6 +69,14 @@ const (
 	// byte 0x1F in Col, into one joined by GroupConcat.Sep (see
 	// GroupConcatSpec).
 	AggGroupConcat
+	// AggJSONArray and AggJSONObject join the shards' JSON_ARRAYAGG arrays
+	// (JSON_OBJECTAGG objects) into one, elements (pairs) in shard order,
+	// as MariaDB writes them: "," between elements, ", " between pairs.
+	// LenCol holds the shards' group_concat_max_len, which bounds these as
+	// it bounds GROUP_CONCAT: a shard's value that may have been cut, or a
+	// joined one one server would cut, is refused (ErrNotMergeable).
+	AggJSONArray
+	AggJSONObject
 )
 
 // GroupConcatSpec is the rest of an AggGroupConcat output: CountCol holds
@@ -98,6 +106,8 @@ type AggOutput struct {
 	SumCol, VarCol int
 	// GroupConcat: the rest of an AggGroupConcat.
 	GroupConcat *GroupConcatSpec
+	// LenCol: AggJSONArray and AggJSONObject's group_concat_max_len.
+	LenCol int
 }
 
 // AggregateSpec describes a GROUP BY over a merged stream.
@@ -320,6 +330,14 @@ func (a *Aggregate) newAccumulator(o AggOutput) (accumulator, error) {
 		return &deviationAcc{out: o}, nil
 	case AggGroupConcat:
 		return newGroupConcatAcc(a.cols, o)
+	case AggJSONArray, AggJSONObject:
+		if o.LenCol < 0 || o.LenCol >= len(a.cols) {
+			return nil, fmt.Errorf("partial column %d out of range", o.LenCol)
+		}
+		if o.Func == AggJSONObject {
+			return &jsonAggAcc{col: o.Col, lenCol: o.LenCol, open: '{', close: '}', sep: ", ", name: "JSON_OBJECTAGG"}, nil
+		}
+		return &jsonAggAcc{col: o.Col, lenCol: o.LenCol, open: '[', close: ']', sep: ",", name: "JSON_ARRAYAGG"}, nil
 	case AggAvg:
 		if o.CountCol < 0 || o.CountCol >= len(a.cols) {
 			return nil, fmt.Errorf("count column %d out of range", o.CountCol)

@@ -225,7 +225,7 @@ func aggOutputs(sel *sqlparse.ScatterSelect, n int) []engine.AggOutput {
 		out[i] = engine.AggOutput{Func: engine.AggKey, Col: i}
 	}
 	for _, a := range sel.Aggs {
-		o := engine.AggOutput{Col: a.Col, CountCol: a.CountCol, SumCol: a.SumCol, VarCol: a.VarCol, Func: engineAgg[a.Func]}
+		o := engine.AggOutput{Col: a.Col, CountCol: a.CountCol, SumCol: a.SumCol, VarCol: a.VarCol, LenCol: a.LenCol, Func: engineAgg[a.Func]}
 		if gc := a.GroupConcat; gc != nil {
 			o.GroupConcat = &engine.GroupConcatSpec{KeyCol: gc.KeyCol, LenCol: gc.LenCol, Sep: gc.Sep,
 				Distinct: gc.Distinct, Ordered: gc.Ordered, Desc: gc.Desc}
@@ -254,6 +254,8 @@ var engineAgg = map[sqlparse.AggFunc]engine.AggFunc{
 	sqlparse.AggStdPop:        engine.AggStdPop,
 	sqlparse.AggStdSamp:       engine.AggStdSamp,
 	sqlparse.AggGroupConcat:   engine.AggGroupConcat,
+	sqlparse.AggJSONArray:     engine.AggJSONArray,
+	sqlparse.AggJSONObject:    engine.AggJSONObject,
 }
 
 // MergeSteps describes what Strata itself does with a plan's rows, for

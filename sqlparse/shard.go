@@ -174,6 +174,13 @@ const (
 	// definition says how x compares) and its group_concat_max_len
 	// (LenCol); Strata merges the lists and joins them with Sep.
 	AggGroupConcat
+	// AggJSONArray and AggJSONObject are JSON_ARRAYAGG(x) and
+	// JSON_OBJECTAGG(k, v), pushed down unchanged with the shards'
+	// group_concat_max_len beside them (LenCol): Strata joins the shards'
+	// arrays (objects) into one, as one server lists the elements (pairs)
+	// in no promised order.
+	AggJSONArray
+	AggJSONObject
 )
 
 // Deviation reports whether f is a VARIANCE or STDDEV.
@@ -188,7 +195,14 @@ type Agg struct {
 	SumCol, VarCol int
 	// GroupConcat: the rest of an AggGroupConcat.
 	GroupConcat *GroupConcat
+	// LenCol: AggJSONArray and AggJSONObject's hidden
+	// MAX(@@group_concat_max_len), which bounds them as it bounds
+	// GROUP_CONCAT.
+	LenCol int
 }
+
+// JSON reports whether f is JSON_ARRAYAGG or JSON_OBJECTAGG.
+func (f AggFunc) JSON() bool { return f == AggJSONArray || f == AggJSONObject }
 
 // GroupConcat is how Strata merges a GROUP_CONCAT's lists.
 type GroupConcat struct {

@@ -312,6 +312,10 @@ func aggFuncOf(a *ast.AggregateFuncExpr) (AggFunc, string) {
 			return AggNone, why
 		}
 		return AggGroupConcat, ""
+	case name == ast.AggFuncJsonArrayagg && !a.Distinct && len(a.Args) == 1 && a.Order == nil:
+		return AggJSONArray, ""
+	case name == ast.AggFuncJsonObjectAgg && !a.Distinct && len(a.Args) == 2 && a.Order == nil:
+		return AggJSONObject, ""
 	case name == ast.AggFuncBitAnd && !a.Distinct:
 		return AggBitAnd, ""
 	case name == ast.AggFuncBitOr && !a.Distinct:

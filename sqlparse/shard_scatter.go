@@ -73,10 +73,11 @@ func (a *analyzer) selectStmt(sel *ast.SelectStmt) {
 	b.wholeWindows = windows
 	ss := b.build()
 	// A VARIANCE or STDDEV merged from partials is computed again in
-	// Strata, in floating point, and a GROUP_CONCAT merged from lists is
-	// refused where a value holds 0x1F: where every group is whole on a
-	// shard, the shard's own value is the one server's.
-	wholeBetter := func(n ast.Node) bool { return isDeviation(n) || isGroupConcat(n) }
+	// Strata, in floating point, a GROUP_CONCAT merged from lists is
+	// refused where a value holds 0x1F, and JSON_ARRAYAGG's elements would
+	// come in shard order: where every group is whole on a shard, the
+	// shard's own value is the one server's.
+	wholeBetter := func(n ast.Node) bool { return isDeviation(n) || isGroupConcat(n) || isJSONAgg(n) }
 	better := containsNode(sel.Fields, wholeBetter) || (sel.Having != nil && containsNode(sel.Having, wholeBetter)) ||
 		(sel.OrderBy != nil && containsNode(sel.OrderBy, wholeBetter))
 	if (b.why != "" || better) && a.groupsWholeOnShards(sel) {
@@ -322,6 +323,8 @@ func (b *scatterBuilder) aggregateFields() {
 			nf.AsName = ast.NewCIStr(b.fieldName(f))
 			b.fields[i] = &nf
 			b.out.Aggs = append(b.out.Aggs, b.groupConcat(ag, i))
+		case AggJSONArray, AggJSONObject:
+			b.out.Aggs = append(b.out.Aggs, Agg{Col: i, Func: fn, LenCol: b.addHidden("gclen", newRawExpr("MAX(@@group_concat_max_len)"))})
 		case AggCountDistinct, AggSumDistinct, AggAvgDistinct:
 			nf := *f
 			nf.Expr = ag.Args[0]
@@ -360,8 +363,8 @@ func (b *scatterBuilder) aggCol(ag *ast.AggregateFuncExpr) int {
 	case why != "":
 		b.fail("%s cannot be merged across shards", why)
 		return 0
-	case fn == AggGroupConcat:
-		b.fail("aggregate GROUP_CONCAT() cannot be merged across shards inside an expression, HAVING or ORDER BY")
+	case fn == AggGroupConcat || fn.JSON():
+		b.fail("aggregate %s() cannot be merged across shards inside an expression, HAVING or ORDER BY", strings.ToUpper(ag.F))
 		return 0
 	case fn == AggCountDistinct || fn == AggSumDistinct || fn == AggAvgDistinct:
 		b.fail("%s that is not in the select list", key)
@@ -735,6 +738,9 @@ func (s *ScatterSelect) Resolve(ncols int) *ScatterSelect {
 			if a.Func.Deviation() {
 				a.SumCol, a.VarCol = fix(a.SumCol), fix(a.VarCol)
 			}
+			if a.Func.JSON() {
+				a.LenCol = fix(a.LenCol)
+			}
 			if a.Func == AggGroupConcat {
 				a.CountCol = fix(a.CountCol)
 				gc := *a.GroupConcat
@@ -822,6 +828,12 @@ func (b *scatterBuilder) groupConcat(ag *ast.AggregateFuncExpr, col int) Agg {
 // out of order.
 func (b *scatterBuilder) fullCopy(e ast.ExprNode) int {
 	return b.addHidden("full:"+b.impl.text(e), &ast.BinaryOperationExpr{Op: opcode.Plus, L: &ast.ParenthesesExpr{Expr: e}, R: newRawExpr("0e0")})
+}
+
+// isJSONAgg: a JSON_ARRAYAGG or JSON_OBJECTAGG.
+func isJSONAgg(n ast.Node) bool {
+	a, ok := n.(*ast.AggregateFuncExpr)
+	return ok && (strings.EqualFold(a.F, ast.AggFuncJsonArrayagg) || strings.EqualFold(a.F, ast.AggFuncJsonObjectAgg))
 }
 
 // isGroupConcat: a GROUP_CONCAT.
