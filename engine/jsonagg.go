@@ -16,8 +16,8 @@ type jsonAggAcc struct {
 	sep         string
 	name        string
 	joined      []byte // the elements (pairs) so far, without brackets
-	parts       int  // elements (pairs) joined
-	seen        bool // a shard sent a value
+	parts       int    // elements (pairs) joined
+	seen        bool   // a shard sent a value
 	maxLen      int64
 }
 
