@@ -53,12 +53,20 @@ func resultSets(ctx context.Context, q testenv.Querier, query string) ([][]strin
 	}
 }
 
+// An instance with a rewrite rule, for multi-statement queries.
+var rewriting extraInstance
+
+const (
+	rewritingAddr  = "127.0.0.1:25409"
+	rewritingAdmin = "127.0.0.1:25489"
+)
+
 // A multi-statement query over sharded tables (a client with
 // CLIENT_MULTI_STATEMENTS: PHP's PDO by default, Go's driver with
 // multiStatements=true) runs as its statements would one by one, each
 // routed to its own shards, and its answers come back as one server's
-// would: every result in order, numbered on, none after the first error.
-// Before, it was refused.
+// would: every result in order, numbered on, none after the first error;
+// rewrite rules apply to each statement. Before, it was refused.
 func TestMultiStatementQueriesOverShards(t *testing.T) {
 	strataDB(t)
 	db, err := sql.Open("mysql", "app:app@tcp("+strataAddr+")/blog?multiStatements=true")
@@ -187,6 +195,27 @@ func TestMultiStatementQueriesOverShards(t *testing.T) {
 			t.Fatalf("answers %q, want %q", got, want)
 		}
 		inStep(t)
+	})
+
+	t.Run("each statement rewritten on its own", func(t *testing.T) {
+		fresh(t)
+		rewriting.start(t, rewritingAddr, rewritingAdmin, `routing:
+  - rewrite: {from: "kind = 'rewrite-me'", to: "kind = 'multi'"}
+`)
+		rdb, err := sql.Open("mysql", "app:app@tcp("+rewritingAddr+")/blog?multiStatements=true")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rdb.Close()
+		// Unrewritten, the SELECT would count no row.
+		q := fmt.Sprintf("INSERT INTO events (id, kind) VALUES (%s, 'multi'); SELECT COUNT(*) FROM events WHERE kind = 'rewrite-me'", ids[1])
+		got, err := resultSets(ctx, rdb, q)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		if want := [][]string{{"1"}}; !slices.EqualFunc(got, want, slices.Equal) {
+			t.Fatalf("answers %q, want %q: the rule did not rewrite the statement", got, want)
+		}
 	})
 
 	t.Run("LOAD DATA is refused", func(t *testing.T) {
