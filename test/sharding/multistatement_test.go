@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/strata-proxy/strata/test/testenv"
@@ -23,28 +21,9 @@ func resultSets(ctx context.Context, q testenv.Querier, query string) ([][]strin
 	defer rows.Close()
 	var out [][]string
 	for {
-		cols, err := rows.Columns()
+		set, err := testenv.ResultStrings(rows)
 		if err != nil {
 			return out, err
-		}
-		set := []string{}
-		for rows.Next() {
-			vals := make([]sql.NullString, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				return out, err
-			}
-			parts := make([]string, len(vals))
-			for i, v := range vals {
-				parts[i] = v.String
-				if !v.Valid {
-					parts[i] = "NULL"
-				}
-			}
-			set = append(set, strings.Join(parts, "|"))
 		}
 		out = append(out, set)
 		if !rows.NextResultSet() {
@@ -76,23 +55,7 @@ func TestMultiStatementQueriesOverShards(t *testing.T) {
 	t.Cleanup(func() { db.Close() })
 	ctx := testenv.Ctx(t)
 	conn := testenv.Conn(t, db)
-	var ids []string // one free events id on each of the four shards
-	for _, lo := range []int{0, 1000, 2000, 3000} {
-		ids = append(ids, strconv.Itoa(freeEventIDs(lo+1, lo+1000, 1)[0]))
-	}
-	cleanup(t, "events", "id IN ("+strings.Join(ids, ", ")+")")
-	owners := func() []string {
-		var out []string
-		for _, id := range ids {
-			out = append(out, strings.Join(holders(t, "events", "id = "+id), ","))
-		}
-		return out
-	}
-	events := ds.tables["events"]
-	wantOwners := make([]string, len(ids))
-	for i, id := range ids {
-		wantOwners[i] = events.ownerOfKey(id)
-	}
+	ids, owners, wantOwners := oneEventPerShard(t)
 	// Each part starts clean, whatever the one before left: a failed
 	// statement leaves its transaction open, as on one server.
 	fresh := func(t *testing.T) {

@@ -12,6 +12,27 @@ import (
 	"github.com/strata-proxy/strata/test/testenv"
 )
 
+// oneEventPerShard picks a free events id on each of the four shards,
+// removed again after the test: owners tells which shards hold a row of
+// each now, wantOwners which shard each belongs on.
+func oneEventPerShard(t *testing.T) (ids []string, owners func() []string, wantOwners []string) {
+	events := ds.tables["events"]
+	for _, lo := range []int{0, 1000, 2000, 3000} {
+		id := freeEventID(lo+1, lo+1000)
+		ids = append(ids, id)
+		wantOwners = append(wantOwners, events.ownerOfKey(id))
+	}
+	cleanup(t, "events", "id IN ("+strings.Join(ids, ", ")+")")
+	owners = func() []string {
+		var out []string
+		for _, id := range ids {
+			out = append(out, strings.Join(holders(t, "events", "id = "+id), ","))
+		}
+		return out
+	}
+	return ids, owners, wantOwners
+}
+
 // MariaDB's INSERT/REPLACE/DELETE ... RETURNING on sharded tables: each
 // shard runs its part with the clause, and the client gets one result set
 // of every shard's rows, in text and prepared statements, as one server
@@ -19,23 +40,8 @@ import (
 // written.
 func TestReturningOnShardedTables(t *testing.T) {
 	db := strataDB(t)
+	ids, owners, wantOwners := oneEventPerShard(t)
 	events := ds.tables["events"]
-	ids := make([]string, 4) // one free events id on each shard
-	for i, lo := range []int{0, 1000, 2000, 3000} {
-		ids[i] = freeEventID(lo+1, lo+1000)
-	}
-	cleanup(t, "events", "id IN ("+strings.Join(ids, ", ")+")")
-	owners := func() []string {
-		var out []string
-		for _, id := range ids {
-			out = append(out, strings.Join(holders(t, "events", "id = "+id), ","))
-		}
-		return out
-	}
-	wantOwners := make([]string, len(ids))
-	for i, id := range ids {
-		wantOwners[i] = events.ownerOfKey(id)
-	}
 
 	t.Run("insert over every shard", func(t *testing.T) {
 		for _, prepared := range []bool{false, true} {

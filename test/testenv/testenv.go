@@ -226,8 +226,21 @@ func Strings(t testing.TB, q Querier, query string, args ...any) []string {
 		t.Fatalf("%s: %v", query, err)
 	}
 	defer rows.Close()
-	cols, _ := rows.Columns()
-	var out []string
+	out, err := ResultStrings(rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// ResultStrings reads the rows of rows' current result set, each as
+// "a|b|c" (NULL as NULL).
+func ResultStrings(rows *sql.Rows) ([]string, error) {
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	out := []string{}
 	for rows.Next() {
 		vals := make([]sql.NullString, len(cols))
 		ptrs := make([]any, len(cols))
@@ -235,7 +248,7 @@ func Strings(t testing.TB, q Querier, query string, args ...any) []string {
 			ptrs[i] = &vals[i]
 		}
 		if err := rows.Scan(ptrs...); err != nil {
-			t.Fatal(err)
+			return out, err
 		}
 		parts := make([]string, len(vals))
 		for i, v := range vals {
@@ -247,8 +260,5 @@ func Strings(t testing.TB, q Querier, query string, args ...any) []string {
 		}
 		out = append(out, strings.Join(parts, "|"))
 	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return out, rows.Err()
 }
