@@ -377,6 +377,11 @@ func (s *Session) executePlaced(ctx context.Context, st *prepared, packet []byte
 	if err != nil {
 		return s.refuse(errMalformed(err.Error()))
 	}
+	if st.facts.Kind == sqlparse.KindExplain {
+		if handled, err := s.explainOnShards(ctx, st.sql, args, true); handled {
+			return err
+		}
+	}
 	plan, err := s.env.Sharding.Plan(ctx, s.readingMode(), st.sql, st.facts, args)
 	if err != nil && pullsOut(st.facts) {
 		return s.executePulledOut(ctx, st, args, err)

@@ -54,6 +54,11 @@ func (s *Session) queryPlaced(ctx context.Context, sql string, parsed *planner.P
 	if f.Masked {
 		return s.refuse(s.errMaskedPlaced())
 	}
+	if f.Kind == sqlparse.KindExplain {
+		if handled, err := s.explainOnShards(ctx, sql, nil, false); handled {
+			return err
+		}
+	}
 	plan, err := s.env.Sharding.Plan(ctx, s.readingMode(), sql, f, nil)
 	if err != nil && pullsOut(f) {
 		// x IN (SELECT ... FROM sharded): run the subquery first.

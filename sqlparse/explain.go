@@ -1,0 +1,43 @@
+package sqlparse
+
+import "strings"
+
+// SplitExplain cuts EXPLAIN (DESCRIBE, DESC) of a statement into its
+// head — the keyword with FORMAT=... or EXTENDED/PARTITIONS, comments
+// before it kept — and the statement explained: a SELECT, WITH, a write
+// or a parenthesized query. ok is false for anything else: EXPLAIN of a
+// table (DESCRIBE t), EXPLAIN FOR CONNECTION, EXPLAIN ANALYZE, or text
+// that is not an EXPLAIN.
+func SplitExplain(sql string) (head, stmt string, ok bool) {
+	sc := newScanner(sql)
+	t := sc.nextCode()
+	if !sc.isWord(t, "explain") && !sc.isWord(t, "describe") && !sc.isWord(t, "desc") {
+		return "", "", false
+	}
+	for {
+		mark := sc.pos
+		t = sc.nextCode()
+		switch {
+		case sc.isWord(t, "extended"), sc.isWord(t, "partitions"):
+			continue
+		case sc.isWord(t, "format"):
+			if eq := sc.nextCode(); eq.kind != tokPunct || sc.s[eq.start] != '=' {
+				return "", "", false
+			}
+			if v := sc.nextCode(); v.kind != tokWord && v.kind != tokString && v.kind != tokQuoted {
+				return "", "", false
+			}
+			continue
+		case t.kind == tokPunct && sc.s[t.start] == '(':
+		case t.kind != tokWord:
+			return "", "", false
+		default:
+			switch strings.ToLower(sc.text(t)) {
+			case "select", "with", "insert", "update", "delete", "replace", "values", "table":
+			default:
+				return "", "", false
+			}
+		}
+		return strings.TrimSpace(sql[:mark]), strings.TrimSpace(sql[t.start:]), true
+	}
+}

@@ -1,0 +1,32 @@
+package sqlparse
+
+import "testing"
+
+func TestSplitExplain(t *testing.T) {
+	tests := []struct {
+		sql, head, stmt string
+		ok              bool
+	}{
+		{"EXPLAIN SELECT * FROM t WHERE id = 5", "EXPLAIN", "SELECT * FROM t WHERE id = 5", true},
+		{"  explain format = json select 1", "explain format = json", "select 1", true},
+		{"EXPLAIN FORMAT='JSON' UPDATE t SET a = 1", "EXPLAIN FORMAT='JSON'", "UPDATE t SET a = 1", true},
+		{"/* q7 */ EXPLAIN EXTENDED SELECT 1", "/* q7 */ EXPLAIN EXTENDED", "SELECT 1", true},
+		{"DESC DELETE FROM t", "DESC", "DELETE FROM t", true},
+		{"EXPLAIN PARTITIONS /* x */ (SELECT 1) UNION (SELECT 2)", "EXPLAIN PARTITIONS", "(SELECT 1) UNION (SELECT 2)", true},
+		{"EXPLAIN (SELECT 1) UNION (SELECT 2)", "EXPLAIN", "(SELECT 1) UNION (SELECT 2)", true},
+		{"EXPLAIN WITH c AS (SELECT 1) SELECT * FROM c", "EXPLAIN", "WITH c AS (SELECT 1) SELECT * FROM c", true},
+		{"DESCRIBE t", "", "", false},
+		{"EXPLAIN t", "", "", false},
+		{"EXPLAIN FOR CONNECTION 5", "", "", false},
+		{"EXPLAIN ANALYZE SELECT 1", "", "", false},
+		{"EXPLAIN FORMAT JSON SELECT 1", "", "", false},
+		{"SELECT 1", "", "", false},
+		{"EXPLAIN", "", "", false},
+	}
+	for _, tt := range tests {
+		head, stmt, ok := SplitExplain(tt.sql)
+		if ok != tt.ok || (ok && (head != tt.head || stmt != tt.stmt)) {
+			t.Errorf("SplitExplain(%q) = %q, %q, %v; want %q, %q, %v", tt.sql, head, stmt, ok, tt.head, tt.stmt, tt.ok)
+		}
+	}
+}
