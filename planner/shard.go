@@ -214,6 +214,12 @@ func planUnparsed(l *shard.Layout, sql string, f *sqlparse.Facts, args []string)
 	tables := namedTables(l, f)
 	for _, t := range tables {
 		if t.Placement == shard.PlaceSharded || t.Placement == shard.PlaceReference {
+			switch sqlparse.UnparsedForm(sql) {
+			case "checksum":
+				return nil, refuse("CHECKSUM TABLE of %s, a %s table, is not supported: each shard holds its own rows (or copy), so no one server's checksum is the table's. Run CHECKSUM TABLE on each shard; strata shards verify checks that every row is on its shard", t.Name, t.Placement)
+			case "into-variable":
+				return nil, refuse("SELECT ... INTO @variable on %s, a %s table, is not supported: Strata's SQL parser does not read it. Assign it in the select list instead (SELECT @x := id FROM ...), or keep the value in the application", t.Name, t.Placement)
+			}
 			return nil, refuse("Strata's SQL parser cannot read this statement, and it names %s, a %s table: Strata routes statements on it only from a full parse. Write it in syntax MySQL's grammar reads (CAST(x AS SIGNED) for MariaDB's CAST(x AS INT), LIMIT without ROWS EXAMINED)", t.Name, t.Placement)
 		}
 		if t.Cluster != tables[0].Cluster {

@@ -41,3 +41,24 @@ func SplitExplain(sql string) (head, stmt string, ok bool) {
 		return strings.TrimSpace(sql[:mark]), strings.TrimSpace(sql[t.start:]), true
 	}
 }
+
+// UnparsedForm names a MySQL statement form that the SQL parser does not
+// read, so a refusal can say what to do instead of blaming the syntax:
+// "checksum" for CHECKSUM TABLE, "into-variable" for SELECT ... INTO
+// @variable; "" for anything else.
+func UnparsedForm(sql string) string {
+	sc := newScanner(sql)
+	t := sc.nextCode()
+	switch {
+	case sc.isWord(t, "checksum"):
+		return "checksum"
+	case sc.isWord(t, "select"), t.kind == tokPunct && sc.s[t.start] == '(':
+		for _, into := range sc.topLevelWords("into", false) {
+			rest := newScanner(sql[into.end:])
+			if rest.nextCode().kind == tokUserVar {
+				return "into-variable"
+			}
+		}
+	}
+	return ""
+}

@@ -30,3 +30,22 @@ func TestSplitExplain(t *testing.T) {
 		}
 	}
 }
+
+func TestUnparsedForm(t *testing.T) {
+	tests := map[string]string{
+		"CHECKSUM TABLE events":                                "checksum",
+		"/* x */ checksum table a, b EXTENDED":                 "checksum",
+		"SELECT id INTO @x FROM events WHERE id = 5":           "into-variable",
+		"SELECT id, kind FROM events WHERE id = 5 INTO @a, @b": "into-variable",
+		"SELECT id FROM events INTO OUTFILE '/tmp/x'":          "",
+		"SELECT 'INTO @x' FROM events":                         "",
+		"SELECT (SELECT 1 INTO @x) FROM t":                     "",
+		"INSERT INTO t VALUES (1)":                             "",
+		"SELECT CAST(id AS INT) FROM events":                   "",
+	}
+	for sql, want := range tests {
+		if got := UnparsedForm(sql); got != want {
+			t.Errorf("UnparsedForm(%q) = %q, want %q", sql, got, want)
+		}
+	}
+}
