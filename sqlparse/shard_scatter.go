@@ -49,8 +49,12 @@ type scatterBuilder struct {
 	// distinct are the DISTINCT aggregates' arguments, each grouped by on
 	// the shards in its own column.
 	distinct []countDistinct
-	out      *ScatterSelect
-	why      string
+	// randomOrder maps ORDER BY items that are RAND() to the hidden
+	// column holding each row's value: the shards order by that column
+	// (by its alias), so the value they sort by is the one they send.
+	randomOrder map[int]string
+	out         *ScatterSelect
+	why         string
 }
 
 func (b *scatterBuilder) fail(format string, args ...any) {
@@ -198,6 +202,13 @@ func (b *scatterBuilder) build() *ScatterSelect {
 func (b *scatterBuilder) finishRows(scatter *ast.SelectStmt) *ScatterSelect {
 	b.out.MergeOrder = b.out.OrderBy
 	scatter.Limit = b.shardLimit()
+	if len(b.randomOrder) > 0 {
+		items := slices.Clone(scatter.OrderBy.Items)
+		for i, alias := range b.randomOrder {
+			items[i] = &ast.ByItem{Expr: &ast.ColumnNameExpr{Name: &ast.ColumnName{Name: ast.NewCIStr(alias)}}, Desc: items[i].Desc}
+		}
+		scatter.OrderBy = &ast.OrderByClause{Items: items}
+	}
 	return b.finish(scatter)
 }
 
@@ -249,15 +260,31 @@ func (b *scatterBuilder) hiddenCol(h int) int {
 
 // addHidden appends a helper column (or finds it by key).
 func (b *scatterBuilder) addHidden(key string, e ast.ExprNode) int {
+	col, _ := b.addHiddenAlias(key, e)
+	return col
+}
+
+// addHiddenAlias is addHidden that also returns the column's alias in the
+// shard query.
+func (b *scatterBuilder) addHiddenAlias(key string, e ast.ExprNode) (int, string) {
 	for h, k := range b.hiddenKeys {
 		if k == key {
-			return b.hiddenCol(h)
+			return b.hiddenCol(h), hiddenAlias(h)
 		}
 	}
 	h := len(b.hiddenKeys)
 	b.hiddenKeys = append(b.hiddenKeys, key)
-	b.fields = append(b.fields, &ast.SelectField{Expr: e, AsName: ast.NewCIStr(fmt.Sprintf("strata_h%d", h))})
-	return b.hiddenCol(h)
+	b.fields = append(b.fields, &ast.SelectField{Expr: e, AsName: ast.NewCIStr(hiddenAlias(h))})
+	return b.hiddenCol(h), hiddenAlias(h)
+}
+
+func hiddenAlias(h int) string { return fmt.Sprintf("strata_h%d", h) }
+
+// isUnseededRand: RAND() without a seed. With a seed its sequence is one
+// server's, which no merge of the shards' sequences reproduces.
+func isUnseededRand(e ast.ExprNode) bool {
+	f, ok := e.(*ast.FuncCallExpr)
+	return ok && f.FnName.L == ast.Rand && len(f.Args) == 0
 }
 
 // fieldName is the column name the client sees for select field f.
@@ -499,13 +526,27 @@ func (b *scatterBuilder) orderBy() {
 	if b.sel.OrderBy == nil {
 		return
 	}
-	for _, item := range b.sel.OrderBy.Items {
+	for i, item := range b.sel.OrderBy.Items {
 		e, coll := unparen(item.Expr), ""
 		if sc, ok := e.(*ast.SetCollationExpr); ok {
 			e, coll = unparen(sc.Expr), sc.Collate
 		}
 		if _, ok := e.(*paramNode); ok {
 			continue // ORDER BY ?: a constant
+		}
+		if isUnseededRand(e) && !b.out.Aggregated {
+			// ORDER BY RAND() [LIMIT n], "a random row": each shard
+			// sends its rows sorted by a random value of their own,
+			// and merged by it the rows come in a random order of all
+			// of them, as on one server; with LIMIT, each shard's n
+			// lowest hold the n lowest of all.
+			col, alias := b.addHiddenAlias(fmt.Sprintf("rand:%d", i), e)
+			if b.randomOrder == nil {
+				b.randomOrder = map[int]string{}
+			}
+			b.randomOrder[i] = alias
+			b.out.OrderBy = append(b.out.OrderBy, Order{Col: col, Desc: item.Desc})
+			continue
 		}
 		if s, ok := b.impl.literalText(e); ok {
 			if strings.EqualFold(s, "NULL") {

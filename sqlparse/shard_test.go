@@ -237,7 +237,9 @@ func TestShardUnsupported(t *testing.T) {
 		{"SELECT a, COUNT(*) FROM posts GROUP BY a WITH ROLLUP", "WITH ROLLUP"},
 		{"SELECT *, COUNT(*) FROM posts", "SELECT * with GROUP BY or aggregates"},
 		{"SELECT a FROM posts GROUP BY a HAVING UPPER(b) = 'x'", "HAVING"},
-		{"SELECT a FROM posts ORDER BY RAND()", "random"},
+		{"SELECT a FROM posts ORDER BY RAND(5)", "random"},
+		{"SELECT a FROM posts ORDER BY RAND() * 2", "random"},
+		{"SELECT a FROM posts ORDER BY RAND()", ""},
 		{"SELECT a, ROW_NUMBER() OVER (ORDER BY a) FROM posts", "window functions (unless every window is PARTITION BY the shard key)"},
 		{"SELECT a, ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY a), SUM(b) OVER (PARTITION BY a) FROM posts", "window functions"},
 		{"SELECT a, RANK() OVER w FROM posts WINDOW w AS (PARTITION BY a)", "window functions"},
@@ -345,6 +347,12 @@ func TestShardScatterSelect(t *testing.T) {
 			"SELECT id FROM posts",
 			ScatterSelect{Visible: 1, Limit: -1},
 			"SELECT `id` FROM `posts`",
+		},
+		{
+			// A random row: each shard sorts by the random value it sends.
+			"SELECT id, title FROM posts ORDER BY RAND() LIMIT 2",
+			ScatterSelect{Visible: 2, Hidden: 1, OrderBy: []Order{asc(2)}, MergeOrder: []Order{asc(2)}, Limit: 2},
+			"SELECT `id`,`title`,RAND() AS `strata_h0` FROM `posts` ORDER BY `strata_h0` LIMIT 2",
 		},
 		{
 			"SELECT id FROM posts ORDER BY NULL LIMIT 3",
@@ -631,7 +639,7 @@ func TestShardWholeGroups(t *testing.T) {
 		"SELECT title, GROUP_CONCAT(id, user_id) FROM posts GROUP BY title",
 		"SELECT user_id, GROUP_CONCAT(id) FROM posts GROUP BY user_id WITH ROLLUP",
 		"SELECT p.user_id, GROUP_CONCAT(u.name ORDER BY p.id) FROM posts p JOIN users u ON p.title = u.name GROUP BY p.user_id",
-		"SELECT user_id, GROUP_CONCAT(id) FROM posts GROUP BY user_id ORDER BY RAND()",
+		"SELECT user_id, GROUP_CONCAT(id) FROM posts GROUP BY user_id ORDER BY RAND(3)",
 	} {
 		if s := mustAnalyze(t, sql); s.Unsupported == "" {
 			t.Errorf("%s: supported, want refused", sql)
