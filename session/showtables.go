@@ -42,6 +42,9 @@ func (s *Session) answerShowTables(ctx context.Context, sql string, f *sqlparse.
 			placed = append(placed, t.Name)
 		}
 	}
+	if st.Status {
+		return true, s.answerTableStatus(ctx, sql, f, db, placed)
+	}
 	return true, s.run(ctx, command{facts: f}, func(c *backend.Conn, _ *backend.Capture) (backend.Result, error) {
 		rows, err := c.QueryRows(ctx, sql)
 		var werr *wire.Error

@@ -316,6 +316,9 @@ func classifyShow(f *Facts, st *ast.ShowStmt) {
 		if name, ok := likeOneName(st); ok {
 			f.Tables = append(f.Tables, TableRef{Schema: strings.ToLower(st.DBName), Name: strings.ToLower(name)})
 		}
+		if f.ShowTables = showTables(st); f.ShowTables != nil {
+			f.ShowTables.Status = true
+		}
 	}
 }
 

@@ -9,6 +9,8 @@ type ShowTables struct {
 	Full    bool
 	Like    bool
 	Pattern string
+	// Status: SHOW TABLE STATUS, which lists each table's figures.
+	Status bool
 }
 
 // Kind is the broad class of a statement.
