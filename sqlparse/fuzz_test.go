@@ -24,6 +24,8 @@ func FuzzParse(f *testing.F) {
 		"'unterminated",
 		"INSERT INTO t (a) VALUES (1), ('returning') RETURNING a, (SELECT 1) AS b",
 		"DELETE FROM t WHERE returning = 1 ORDER BY id LIMIT 3 RETURNING *",
+		"EXPLAIN FORMAT=JSON SELECT * FROM t WHERE id = 1",
+		"SELECT id INTO @x FROM t",
 	} {
 		f.Add(s)
 	}
@@ -44,6 +46,14 @@ func FuzzParse(f *testing.F) {
 				}
 			}
 		}
+		// EXPLAIN of a statement splits into a head and the statement,
+		// which together are the text (spaces and comments aside).
+		if head, stmt, ok := SplitExplain(sql); ok {
+			if !strings.Contains(sql, head) || !strings.HasSuffix(strings.TrimSpace(sql), stmt) || stmt == "" {
+				t.Fatalf("%q: SplitExplain gave %q and %q", sql, head, stmt)
+			}
+		}
+		_ = UnparsedForm(sql)
 	})
 }
 
