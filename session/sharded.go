@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -252,11 +253,20 @@ func (s *Session) checkTransaction(ctx context.Context, f *sqlparse.Facts, plan 
 		}
 		return s.joinBranches(ctx, clusters)
 	}
-	what := "this session's pinned state"
-	if s.inTx {
-		what = "the open transaction"
+	if !s.inTx && s.autocommit {
+		// No transaction: the statement uses state (a user variable, a
+		// temporary table) that lives on another cluster's connection.
+		return &planner.RoutingError{Msg: fmt.Sprintf("this statement uses session state (%s) that lives on this session's connection to cluster %s, and it runs on %s, where that state is not: write the values into the statement instead of user variables, or keep the state on the cluster of the tables that use it", s.heldState(), txCluster, strings.Join(clusters, ", "))}
 	}
-	return &planner.RoutingError{Msg: fmt.Sprintf("%s is on cluster %s and this statement needs %s; a transaction stays on one shard (COMMIT first, or add the shard key%s)", what, txCluster, strings.Join(clusters, ", "), twoPCHint(s.inTx))}
+	return &planner.RoutingError{Msg: fmt.Sprintf("the open transaction is on cluster %s and this statement needs %s; a transaction stays on one shard (COMMIT first, or add the shard key%s)", txCluster, strings.Join(clusters, ", "), twoPCHint(s.inTx))}
+}
+
+// heldState names the state that pins the session, for errors.
+func (s *Session) heldState() string {
+	if len(s.holds) == 0 {
+		return "the session's own values"
+	}
+	return strings.Join(slices.Sorted(maps.Keys(s.holds)), ", ")
 }
 
 // twoPCHint points a refused transaction at transactions.mode: twopc.

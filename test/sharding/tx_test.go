@@ -160,3 +160,21 @@ func TestDefaultClusterTablesStayOnTheirClusterInAShardTransaction(t *testing.T)
 		t.Fatalf("the transaction's own write is on %v, want [s1]", got)
 	}
 }
+
+// A statement on sharded tables that reads a user variable set on the
+// default cluster's connection cannot see it on the shards: it is refused
+// with what holds the session there and what to do, not blamed on a
+// transaction the session does not have.
+func TestStateOnAnotherClusterIsNamed(t *testing.T) {
+	conn := testenv.Conn(t, strataDB(t))
+	mustExec(t, conn, "SET @x = 1500")
+	_, err := conn.QueryContext(testenv.Ctx(t), "SELECT kind FROM events WHERE id = @x")
+	if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "(user variables)") ||
+		!strings.Contains(err.Error(), "write the values into the statement") || strings.Contains(err.Error(), "transaction") {
+		t.Fatalf("a sharded read of a user variable held on another cluster: %v", err)
+	}
+	// The session goes on: the value itself routes.
+	if got := testenv.Strings(t, conn, "SELECT COUNT(*) FROM events WHERE id = 1500"); len(got) != 1 {
+		t.Fatalf("the next statement: %q", got)
+	}
+}
