@@ -243,7 +243,14 @@ func (s *Session) Execute(ctx context.Context, packet []byte) error {
 	}
 	// The cache key is made from the packet only if a cache rule applies,
 	// before the statement runs (and its long data is dropped below).
-	err = s.run(ctx, command{facts: st.facts, stmts: stmts, cacheStmt: st, cachePacket: packet}, func(c *backend.Conn, capture *backend.Capture) (backend.Result, error) {
+	cmd := command{facts: st.facts, stmts: stmts, cacheStmt: st, cachePacket: packet}
+	if st.facts.MetadataOf != nil {
+		// A lookup of a placed table in information_schema runs where
+		// the table is, named by its text or its bound value.
+		args, _ := st.executeArgs(packet)
+		cmd.cluster = s.metadataCluster(st.facts, args)
+	}
+	err = s.run(ctx, cmd, func(c *backend.Conn, capture *backend.Capture) (backend.Result, error) {
 		return s.executeOn(c, capture, st, st.sql, packet, typesIn)
 	})
 	st.longData = nil

@@ -141,7 +141,7 @@ func (s *Session) Query(ctx context.Context, packet []byte) error {
 	if s.placed(f) || s.pinnedAway(f) {
 		return s.queryPlaced(ctx, sql, parsed)
 	}
-	return s.run(ctx, command{facts: f, stmts: stmts, cacheQuery: sql, cluster: s.metadataCluster(f)}, func(c *backend.Conn, capture *backend.Capture) (backend.Result, error) {
+	return s.run(ctx, command{facts: f, stmts: stmts, cacheQuery: sql, cluster: s.metadataCluster(f, nil)}, func(c *backend.Conn, capture *backend.Capture) (backend.Result, error) {
 		if err := c.RequestFor(packet, parsed.Reply); err != nil {
 			return backend.Result{}, &backend.ServerError{Addr: c.Addr, Err: err}
 		}

@@ -3,9 +3,11 @@ package session
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"errors"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/strata-proxy/strata/backend"
@@ -69,16 +71,42 @@ func (s *Session) answerShowTables(ctx context.Context, sql string, f *sqlparse.
 // metadataCluster is where a read of information_schema about placed
 // tables runs (Facts.MetadataOf): a cluster that holds them, as SHOW
 // CREATE TABLE of one does, not the default cluster that lacks them. ""
-// for any other statement.
-func (s *Session) metadataCluster(f *sqlparse.Facts) string {
+// for any other statement. args are a prepared statement's bound values,
+// as SQL literals: a table named by a placeholder ("?N") is the value
+// bound to it; one that is not text leaves the read on the default
+// cluster.
+func (s *Session) metadataCluster(f *sqlparse.Facts, args []string) string {
 	if f.MetadataOf == nil || s.env.Sharding == nil {
 		return ""
 	}
 	refs := make([]sqlparse.TableRef, len(f.MetadataOf))
 	for i, name := range f.MetadataOf {
+		if rank, ok := strings.CutPrefix(name, "?"); ok {
+			n, err := strconv.Atoi(rank)
+			if err != nil || n < 1 || n > len(args) {
+				return ""
+			}
+			if name, ok = literalText(args[n-1]); !ok {
+				return ""
+			}
+			name = strings.ToLower(name)
+		}
 		refs[i] = sqlparse.TableRef{Name: name}
 	}
 	return s.env.Sharding.MetadataCluster(&sqlparse.Facts{Tables: refs})
+}
+
+// literalText is the text of a string literal as quoteLiteral writes
+// bound values: 'text' (quotes doubled) or X'hex'.
+func literalText(lit string) (string, bool) {
+	switch {
+	case len(lit) >= 2 && lit[0] == '\'' && lit[len(lit)-1] == '\'':
+		return strings.ReplaceAll(lit[1:len(lit)-1], "''", "'"), true
+	case len(lit) >= 3 && (lit[0] == 'X' || lit[0] == 'x') && lit[1] == '\'' && lit[len(lit)-1] == '\'':
+		b, err := hex.DecodeString(lit[2 : len(lit)-1])
+		return string(b), err == nil
+	}
+	return "", false
 }
 
 // readAll reads every row of a result and closes it.

@@ -1,10 +1,12 @@
 package sqlparse
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/opcode"
+	"github.com/pingcap/tidb/pkg/parser/test_driver"
 )
 
 // classify sets the statement-level facts (kind, write targets,
@@ -323,10 +325,14 @@ func classifyShow(f *Facts, st *ast.ShowStmt) {
 }
 
 // metadataOf lists the tables a read of information_schema alone asks
-// about: the strings its WHERE compares table_name (or a trigger's
-// event_object_table) with, in AND-ed equalities. nil for anything else.
-func metadataOf(f *Facts, sel *ast.SelectStmt) []string {
-	if len(f.Tables) == 0 || sel.Where == nil {
+// about: the strings the WHERE of any of its SELECTs (a subquery too:
+// Laravel's SELECT EXISTS (SELECT 1 FROM information_schema.tables
+// WHERE ...)) compares table_name (or a trigger's event_object_table)
+// with, in AND-ed equalities; a placeholder is listed as "?N", its rank
+// in the text, for the bound value to name the table. nil for anything
+// else.
+func metadataOf(f *Facts, stmt ast.StmtNode) []string {
+	if len(f.Tables) == 0 {
 		return nil
 	}
 	for _, t := range f.Tables {
@@ -334,32 +340,69 @@ func metadataOf(f *Facts, sel *ast.SelectStmt) []string {
 			return nil
 		}
 	}
+	c := &metadataCollector{}
+	stmt.Accept(c)
 	var names []string
-	var scan func(e ast.ExprNode)
-	scan = func(e ast.ExprNode) {
-		b, ok := unparen(e).(*ast.BinaryOperationExpr)
-		if !ok {
-			return
+	for _, sel := range c.selects {
+		if sel.Where != nil {
+			names = c.scan(names, sel.Where)
 		}
-		switch b.Op {
-		case opcode.LogicAnd:
-			scan(b.L)
-			scan(b.R)
-		case opcode.EQ:
-			col, okC := unparen(b.L).(*ast.ColumnNameExpr)
-			val, okV := unparen(b.R).(ast.ValueExpr)
-			if !okC || !okV {
-				col, okC = unparen(b.R).(*ast.ColumnNameExpr)
-				val, okV = unparen(b.L).(ast.ValueExpr)
-			}
-			if okC && okV && (col.Name.Name.L == "table_name" || col.Name.Name.L == "event_object_table") {
-				if s, isStr := val.GetValue().(string); isStr {
-					names = append(names, strings.ToLower(s))
+	}
+	return names
+}
+
+// metadataCollector finds a statement's SELECTs and its placeholders.
+type metadataCollector struct {
+	selects []*ast.SelectStmt
+	markers []int // the placeholders' offsets in the text
+}
+
+func (c *metadataCollector) Enter(n ast.Node) (ast.Node, bool) {
+	switch v := n.(type) {
+	case *ast.SelectStmt:
+		c.selects = append(c.selects, v)
+	case *test_driver.ParamMarkerExpr:
+		c.markers = append(c.markers, v.Offset)
+	}
+	return n, false
+}
+
+func (c *metadataCollector) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+
+// scan appends the table names e compares table_name with.
+func (c *metadataCollector) scan(names []string, e ast.ExprNode) []string {
+	b, ok := unparen(e).(*ast.BinaryOperationExpr)
+	if !ok {
+		return names
+	}
+	switch b.Op {
+	case opcode.LogicAnd:
+		return c.scan(c.scan(names, b.L), b.R)
+	case opcode.EQ:
+		col, okC := unparen(b.L).(*ast.ColumnNameExpr)
+		val := unparen(b.R)
+		if !okC {
+			col, okC = unparen(b.R).(*ast.ColumnNameExpr)
+			val = unparen(b.L)
+		}
+		if !okC || (col.Name.Name.L != "table_name" && col.Name.Name.L != "event_object_table") {
+			return names
+		}
+		switch v := val.(type) {
+		case *test_driver.ParamMarkerExpr:
+			rank := 1
+			for _, off := range c.markers {
+				if off < v.Offset {
+					rank++
 				}
+			}
+			return append(names, "?"+strconv.Itoa(rank))
+		case ast.ValueExpr:
+			if s, isStr := v.GetValue().(string); isStr {
+				return append(names, strings.ToLower(s))
 			}
 		}
 	}
-	scan(sel.Where)
 	return names
 }
 

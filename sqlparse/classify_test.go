@@ -187,6 +187,11 @@ func TestClassify(t *testing.T) {
 			Facts{Kind: KindSelect, ReadOnly: true, Tables: tables("information_schema.tables"), MetadataOf: []string{"comments"}}},
 		{"SELECT TRIGGER_NAME FROM information_schema.triggers WHERE 'x' = EVENT_OBJECT_TABLE",
 			Facts{Kind: KindSelect, ReadOnly: true, Tables: tables("information_schema.triggers"), MetadataOf: []string{"x"}}},
+		// Laravel's hasTable(): the lookup inside EXISTS; bound values by rank.
+		{"select exists (select 1 from information_schema.tables where table_schema = 'blog' and table_name = 'Events' and table_type in ('BASE TABLE', 'SYSTEM VERSIONED')) as `exists`",
+			Facts{Kind: KindSelect, ReadOnly: true, Tables: tables("information_schema.tables"), MetadataOf: []string{"events"}}},
+		{"select exists (select 1 from information_schema.tables where table_schema = ? and table_name = ?) as `exists`",
+			Facts{Kind: KindSelect, ReadOnly: true, Tables: tables("information_schema.tables"), MetadataOf: []string{"?2"}}},
 		{"SELECT * FROM information_schema.tables WHERE table_name = 'a' OR table_name = 'b'",
 			Facts{Kind: KindSelect, ReadOnly: true, Tables: tables("information_schema.tables")}},
 		{"SELECT * FROM information_schema.tables t JOIN blog.comments c ON 1 WHERE t.table_name = 'a'",

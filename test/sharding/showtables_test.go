@@ -34,3 +34,36 @@ func TestShowTablesListsPlacedTables(t *testing.T) {
 		t.Errorf("SHOW TABLES FROM mysql lists %q: placed tables are the application's", got)
 	}
 }
+
+// Schema tools look a table up in information_schema before they touch
+// it (Laravel's Schema::hasTable, Doctrine, migration runners), often
+// inside EXISTS and with the name bound to a placeholder. Through Strata
+// the lookup of a placed table runs where the table is, so it is found
+// although the default cluster lacks it.
+func TestSchemaToolsFindPlacedTablesInInformationSchema(t *testing.T) {
+	db := strataDB(t)
+	hasTable := "select exists (select 1 from information_schema.tables where table_schema = ? and table_name = ? and table_type in ('BASE TABLE', 'SYSTEM VERSIONED')) as `exists`"
+	for _, tc := range []struct {
+		query string
+		args  []any
+		want  string
+	}{
+		{"select exists (select 1 from information_schema.tables where table_schema = 'blog' and table_name = 'events' and table_type in ('BASE TABLE', 'SYSTEM VERSIONED')) as `exists`", nil, "1"},
+		{hasTable, []any{"blog", "events"}, "1"},         // prepared: the bound name
+		{hasTable, []any{"blog", "users"}, "1"},          // a table group's table
+		{hasTable, []any{"blog", "nosuch"}, "0"},         // no such table anywhere
+		{hasTable, []any{"blog", "order_customer"}, "1"}, // the default cluster's own
+		{"select count(*) from information_schema.columns where table_schema = ? and table_name = ?", []any{"blog", "comments"}, ""},
+	} {
+		got := testenv.Strings(t, db, tc.query, tc.args...)
+		if tc.want == "" {
+			if len(got) != 1 || got[0] == "0" {
+				t.Errorf("%s %v: %q, want the table's columns counted", tc.query, tc.args, got)
+			}
+			continue
+		}
+		if len(got) != 1 || got[0] != tc.want {
+			t.Errorf("%s %v: %q, want %s", tc.query, tc.args, got, tc.want)
+		}
+	}
+}
