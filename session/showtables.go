@@ -45,14 +45,26 @@ func (s *Session) answerShowTables(ctx context.Context, sql string, f *sqlparse.
 		}
 	}
 	if st.Status {
-		return true, s.answerTableStatus(ctx, sql, f, db, placed)
+		return true, s.answerFromDefault(ctx, f, sql, func(cols []engine.Column, listed []engine.Row) ([]engine.Row, error) {
+			return s.withPlacedTableStatus(ctx, db, placed, cols, listed)
+		})
 	}
-	return true, s.run(ctx, command{facts: f}, func(c *backend.Conn, _ *backend.Capture) (backend.Result, error) {
+	return true, s.answerFromDefault(ctx, f, sql, func(cols []engine.Column, listed []engine.Row) ([]engine.Row, error) {
+		return withPlacedTables(listed, placed, len(cols)), nil
+	})
+}
+
+// answerFromDefault runs sql, a SHOW, on the default cluster, reads its
+// rows and answers with what complete makes of them. The server's own
+// error (an unknown database) is the answer as the server says it, and so
+// is an error complete returns.
+func (s *Session) answerFromDefault(ctx context.Context, f *sqlparse.Facts, sql string, complete func([]engine.Column, []engine.Row) ([]engine.Row, error)) error {
+	return s.run(ctx, command{facts: f}, func(c *backend.Conn, _ *backend.Capture) (backend.Result, error) {
 		rows, err := c.QueryRows(ctx, sql)
 		var werr *wire.Error
 		switch {
 		case errors.As(err, &werr):
-			return s.relayError(werr) // an unknown database, as the server says it
+			return s.relayError(werr)
 		case err != nil:
 			return backend.Result{}, &backend.ServerError{Addr: c.Addr, Err: err}
 		}
@@ -60,8 +72,14 @@ func (s *Session) answerShowTables(ctx context.Context, sql string, f *sqlparse.
 		if err != nil {
 			return backend.Result{}, &backend.ServerError{Addr: c.Addr, Err: err}
 		}
-		listed = withPlacedTables(listed, placed, len(rows.Columns()))
-		if err := s.sendRows(ctx, rows.Columns(), rows.ColumnPackets(), engine.NewSliceStream(listed...), false); err != nil {
+		out, err := complete(rows.Columns(), listed)
+		if errors.As(err, &werr) {
+			return s.relayError(werr)
+		}
+		if err != nil {
+			return s.relayError(wire.NewError(wire.ErUnknownError, "Strata: %v", err))
+		}
+		if err := s.sendRows(ctx, rows.Columns(), rows.ColumnPackets(), engine.NewSliceStream(out...), false); err != nil {
 			return backend.Result{}, &backend.ClientError{Err: err}
 		}
 		return backend.Result{Sent: true, Status: s.Status()}, nil

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/strata-proxy/strata/backend"
 	"github.com/strata-proxy/strata/engine"
 	"github.com/strata-proxy/strata/planner"
 	"github.com/strata-proxy/strata/shard"
@@ -18,50 +17,28 @@ import (
 	"github.com/strata-proxy/strata/wire"
 )
 
-// answerTableStatus answers SHOW TABLE STATUS [FROM db] [LIKE 'p'] as one
-// server holding every table would: the default cluster's tables as it
-// lists them, and each placed table (table groups, sharded and reference
+// withPlacedTableStatus completes the default cluster's SHOW TABLE STATUS
+// [FROM db] [LIKE 'p'] rows (listed) as one server holding every table
+// would answer: each placed table (table groups, sharded and reference
 // tables, matching the pattern) once, with its figures where its rows
-// are. A sharded table's rows, sizes and free space are the sums over its
-// shards (and a date table's period tables), its next AUTO_INCREMENT the
-// highest, its creation the earliest and its last update the latest;
-// tools that list tables with their size (phpMyAdmin, Adminer) see the
-// whole table.
-func (s *Session) answerTableStatus(ctx context.Context, sql string, f *sqlparse.Facts, db string, placed []string) error {
-	layout := s.env.Sharding.Layout()
-	var cols []engine.Column
-	var packets [][]byte
-	var listed []engine.Row
-	err := s.run(ctx, command{facts: f}, func(c *backend.Conn, _ *backend.Capture) (backend.Result, error) {
-		rows, err := c.QueryRows(ctx, sql)
-		var werr *wire.Error
-		switch {
-		case errors.As(err, &werr):
-			return s.relayError(werr) // an unknown database, as the server says it
-		case err != nil:
-			return backend.Result{}, &backend.ServerError{Addr: c.Addr, Err: err}
-		}
-		if listed, err = readAll(ctx, rows); err != nil {
-			return backend.Result{}, &backend.ServerError{Addr: c.Addr, Err: err}
-		}
-		cols, packets = rows.Columns(), rows.ColumnPackets()
-		return backend.Result{HasStatus: true, Status: s.Status()}, nil
-	})
-	if err != nil || cols == nil {
-		return err // answered: the default cluster's error, or a failure
-	}
+// are, in place of any row of that name. A sharded table's rows, sizes
+// and free space are the sums over its shards (and a date table's period
+// tables), its next AUTO_INCREMENT the highest, its creation the earliest
+// and its last update the latest; tools that list tables with their size
+// (phpMyAdmin, Adminer) see the whole table.
+func (s *Session) withPlacedTableStatus(ctx context.Context, db string, placed []string, cols []engine.Column, listed []engine.Row) ([]engine.Row, error) {
 	isPlaced := map[string]bool{}
 	for _, name := range placed {
 		isPlaced[name] = true
 	}
 	out := slices.DeleteFunc(listed, func(r engine.Row) bool { return isPlaced[strings.ToLower(string(r[0]))] })
-	status, err := s.placedTableStatus(ctx, layout, db, placed, cols)
+	status, err := s.placedTableStatus(ctx, s.env.Sharding.Layout(), db, placed, cols)
 	if err != nil {
-		return s.WriteError(err)
+		return nil, err
 	}
 	out = append(out, status...)
 	slices.SortStableFunc(out, func(a, b engine.Row) int { return bytes.Compare(a[0], b[0]) })
-	return s.sendRows(ctx, cols, packets, engine.NewSliceStream(out...), false)
+	return out, nil
 }
 
 // placedTableStatus reads the status rows of the placed tables on the
