@@ -217,6 +217,10 @@ func planUnparsed(l *shard.Layout, sql string, f *sqlparse.Facts, args []string)
 			switch sqlparse.UnparsedForm(sql) {
 			case "checksum":
 				return nil, refuse("CHECKSUM TABLE of %s, a %s table, is not supported: each shard holds its own rows (or copy), so no one server's checksum is the table's. Run CHECKSUM TABLE on each shard; strata shards verify checks that every row is on its shard", t.Name, t.Placement)
+			case "json-arrayagg":
+				return nil, refuse("JSON_ARRAYAGG with DISTINCT, ORDER BY or LIMIT inside (MariaDB's extension) on %s, a %s table, is not supported: Strata's SQL parser does not read it. Use JSON_ARRAYAGG(x) without them, which Strata merges across shards, or GROUP_CONCAT([DISTINCT] x ORDER BY x)", t.Name, t.Placement)
+			case "group-concat-limit":
+				return nil, refuse("GROUP_CONCAT with LIMIT inside (MariaDB's extension) on %s, a %s table, is not supported: Strata's SQL parser does not read it. Drop the LIMIT and cut the list in the application", t.Name, t.Placement)
 			case "into-variable":
 				return nil, refuse("SELECT ... INTO @variable on %s, a %s table, is not supported: Strata's SQL parser does not read it. Assign it in the select list instead (SELECT @x := id FROM ...), or keep the value in the application", t.Name, t.Placement)
 			}

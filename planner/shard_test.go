@@ -508,6 +508,8 @@ func TestShardPlanUnparsed(t *testing.T) {
 		// MySQL forms the parser lacks get a refusal that says what to do.
 		{"CHECKSUM TABLE comments", "", "no one server's checksum is the table's"},
 		{"SELECT id INTO @x FROM comments WHERE entry_id = 3", "", "SELECT @x := id FROM"},
+		{"SELECT JSON_ARRAYAGG(DISTINCT author) FROM comments", "", "Use JSON_ARRAYAGG(x) without them"},
+		{"SELECT GROUP_CONCAT(author ORDER BY id LIMIT 3) FROM comments", "", "GROUP_CONCAT with LIMIT inside"},
 	}
 	for _, tt := range tests {
 		f := sqlparse.ClassifyFallback(tt.sql)

@@ -42,10 +42,12 @@ func SplitExplain(sql string) (head, stmt string, ok bool) {
 	}
 }
 
-// UnparsedForm names a MySQL statement form that the SQL parser does not
-// read, so a refusal can say what to do instead of blaming the syntax:
-// "checksum" for CHECKSUM TABLE, "into-variable" for SELECT ... INTO
-// @variable; "" for anything else.
+// UnparsedForm names a MySQL or MariaDB statement form that the SQL
+// parser does not read, so a refusal can say what to do instead of
+// blaming the syntax: "checksum" for CHECKSUM TABLE, "into-variable" for
+// SELECT ... INTO @variable, "json-arrayagg" for MariaDB's
+// JSON_ARRAYAGG(DISTINCT x ORDER BY ... LIMIT n), "group-concat-limit"
+// for its GROUP_CONCAT(... LIMIT n); "" for anything else.
 func UnparsedForm(sql string) string {
 	sc := newScanner(sql)
 	t := sc.nextCode()
@@ -58,6 +60,40 @@ func UnparsedForm(sql string) string {
 			if rest.nextCode().kind == tokUserVar {
 				return "into-variable"
 			}
+		}
+	}
+	return aggregateExtension(sql)
+}
+
+// aggregateExtension finds MariaDB's extensions of aggregate calls that
+// the parser does not read: JSON_ARRAYAGG with DISTINCT, ORDER BY or
+// LIMIT inside, GROUP_CONCAT with LIMIT.
+func aggregateExtension(sql string) string {
+	sc := newScanner(sql)
+	for t := sc.nextCode(); t.kind != tokEOF; t = sc.nextCode() {
+		jsonAgg := sc.isWord(t, "json_arrayagg")
+		if !jsonAgg && !sc.isWord(t, "group_concat") {
+			continue
+		}
+		if open := sc.nextCode(); open.kind != tokPunct || sc.s[open.start] != '(' {
+			continue
+		}
+		depth, first := 1, true
+		for w := sc.nextCode(); w.kind != tokEOF && depth > 0; w = sc.nextCode() {
+			switch {
+			case w.kind == tokPunct && sc.s[w.start] == '(':
+				depth++
+			case w.kind == tokPunct && sc.s[w.start] == ')':
+				depth--
+			case depth == 1 && jsonAgg && (first && sc.isWord(w, "distinct") || sc.isWord(w, "order")):
+				return "json-arrayagg"
+			case depth == 1 && sc.isWord(w, "limit"):
+				if jsonAgg {
+					return "json-arrayagg"
+				}
+				return "group-concat-limit"
+			}
+			first = false
 		}
 	}
 	return ""

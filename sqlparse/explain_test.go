@@ -33,15 +33,22 @@ func TestSplitExplain(t *testing.T) {
 
 func TestUnparsedForm(t *testing.T) {
 	tests := map[string]string{
-		"CHECKSUM TABLE events":                                "checksum",
-		"/* x */ checksum table a, b EXTENDED":                 "checksum",
-		"SELECT id INTO @x FROM events WHERE id = 5":           "into-variable",
-		"SELECT id, kind FROM events WHERE id = 5 INTO @a, @b": "into-variable",
-		"SELECT id FROM events INTO OUTFILE '/tmp/x'":          "",
-		"SELECT 'INTO @x' FROM events":                         "",
-		"SELECT (SELECT 1 INTO @x) FROM t":                     "",
-		"INSERT INTO t VALUES (1)":                             "",
-		"SELECT CAST(id AS INT) FROM events":                   "",
+		"CHECKSUM TABLE events":                                             "checksum",
+		"/* x */ checksum table a, b EXTENDED":                              "checksum",
+		"SELECT id INTO @x FROM events WHERE id = 5":                        "into-variable",
+		"SELECT id, kind FROM events WHERE id = 5 INTO @a, @b":              "into-variable",
+		"SELECT id FROM events INTO OUTFILE '/tmp/x'":                       "",
+		"SELECT 'INTO @x' FROM events":                                      "",
+		"SELECT (SELECT 1 INTO @x) FROM t":                                  "",
+		"INSERT INTO t VALUES (1)":                                          "",
+		"SELECT CAST(id AS INT) FROM events":                                "",
+		"SELECT JSON_ARRAYAGG(DISTINCT qty) FROM events":                    "json-arrayagg",
+		"SELECT k, json_arrayagg(x ORDER BY x DESC) FROM t":                 "json-arrayagg",
+		"SELECT JSON_ARRAYAGG(x LIMIT 3) FROM t":                            "json-arrayagg",
+		"SELECT JSON_ARRAYAGG(IF(a, 'order', b)) FROM t":                    "",
+		"SELECT JSON_ARRAYAGG((SELECT x FROM u ORDER BY x LIMIT 1)) FROM t": "",
+		"SELECT GROUP_CONCAT(x ORDER BY x LIMIT 2) FROM t":                  "group-concat-limit",
+		"SELECT GROUP_CONCAT(DISTINCT x ORDER BY x) FROM t":                 "",
 	}
 	for sql, want := range tests {
 		if got := UnparsedForm(sql); got != want {
