@@ -55,6 +55,17 @@ func (s *Session) queryPlaced(ctx context.Context, sql string, parsed *planner.P
 	if f.Masked {
 		return s.refuse(s.errMaskedPlaced())
 	}
+	if f.ReadsUserVars && !f.SetsUserVars {
+		// WHERE id = @x: the value, read where the session keeps it,
+		// routes the statement.
+		text, ok, err := s.withUserVarValues(ctx, sql)
+		if err != nil {
+			return s.refuse(errUserVars(err))
+		}
+		if ok && !s.parse(text).Summary.ReadsUserVars {
+			return s.Query(ctx, append([]byte{wire.ComQuery}, text...))
+		}
+	}
 	if f.Kind == sqlparse.KindExplain {
 		if handled, err := s.explainOnShards(ctx, sql, nil, false); handled {
 			return err

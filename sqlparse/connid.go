@@ -77,3 +77,22 @@ func emptyCallEnd(s string, i int) (int, bool) {
 	}
 	return j + 1, true
 }
+
+// UserVarSpan is where a user variable (@x, @'a b', @`c`) is read in a
+// statement's text: Text[Start:End] is how it is written.
+type UserVarSpan struct{ Start, End int }
+
+// UserVars lists the user variables sql names, as m reads it: strings,
+// quoted names and comments are left out, and so are system variables
+// (@@x).
+func (m Mode) UserVars(sql string) []UserVarSpan {
+	sc := newScanner(sql)
+	sc.noBackslash = m.noBackslash
+	var out []UserVarSpan
+	for t := sc.next(); t.kind != tokEOF; t = sc.next() {
+		if t.kind == tokUserVar {
+			out = append(out, UserVarSpan{t.start, t.end})
+		}
+	}
+	return out
+}

@@ -1,6 +1,9 @@
 package sqlparse
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 func TestReplaceConnectionID(t *testing.T) {
 	tests := []struct {
@@ -64,6 +67,22 @@ func TestReplaceCall(t *testing.T) {
 	for _, tt := range tests {
 		if got, _ := (Mode{}).ReplaceCall(tt.sql, tt.sql, "row_count", "7"); got != tt.want {
 			t.Errorf("ReplaceCall(%q) = %q, want %q", tt.sql, got, tt.want)
+		}
+	}
+}
+
+func TestUserVars(t *testing.T) {
+	for sql, want := range map[string][]string{
+		"SELECT * FROM t WHERE id = @x AND k = @`y z` OR @'w' IS NULL": {"@x", "@`y z`", "@'w'"},
+		"SELECT '@x', `@y`, @@session.sql_mode /* @z */ FROM t":        nil,
+		"SELECT a FROM t WHERE b = @x.y":                               {"@x.y"},
+	} {
+		var got []string
+		for _, sp := range (Mode{}).UserVars(sql) {
+			got = append(got, sql[sp.Start:sp.End])
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("UserVars(%q) = %q, want %q", sql, got, want)
 		}
 	}
 }

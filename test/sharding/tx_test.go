@@ -2,6 +2,7 @@ package sharding
 
 import (
 	"context"
+	"database/sql"
 	"slices"
 	"strings"
 	"testing"
@@ -161,20 +162,42 @@ func TestDefaultClusterTablesStayOnTheirClusterInAShardTransaction(t *testing.T)
 	}
 }
 
-// A statement on sharded tables that reads a user variable set on the
-// default cluster's connection cannot see it on the shards: it is refused
-// with what holds the session there and what to do, not blamed on a
-// transaction the session does not have.
-func TestStateOnAnotherClusterIsNamed(t *testing.T) {
+// A statement on sharded tables that reads user variables the session
+// set on the default cluster's connection gets their values written in,
+// read where they live: WHERE id = @x routes as WHERE id = 1500, and
+// answers as one server. State a statement cannot carry to the shards
+// (a named lock) is refused with what holds the session there and what
+// to do, not blamed on a transaction the session does not have.
+func TestUserVariablesReachTheShards(t *testing.T) {
 	conn := testenv.Conn(t, strataDB(t))
-	mustExec(t, conn, "SET @x = 1500")
-	_, err := conn.QueryContext(testenv.Ctx(t), "SELECT kind FROM events WHERE id = @x")
-	if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "(user variables)") ||
-		!strings.Contains(err.Error(), "write the values into the statement") || strings.Contains(err.Error(), "transaction") {
-		t.Fatalf("a sharded read of a user variable held on another cluster: %v", err)
+	single := testenv.Conn(t, singleBlog)
+	for _, c := range []*sql.Conn{conn, single} {
+		mustExec(t, c, "SET @x = 1500, @k = 'buy', @amount = 10.5, @ratio = 0.5e0, @none = NULL, @raw = X'627579'")
 	}
-	// The session goes on: the value itself routes.
-	if got := testenv.Strings(t, conn, "SELECT COUNT(*) FROM events WHERE id = 1500"); len(got) != 1 {
-		t.Fatalf("the next statement: %q", got)
+	for _, q := range []string{
+		"SELECT kind, amount FROM events WHERE id = @x",
+		"SELECT COUNT(*) FROM events WHERE kind = @k",
+		"SELECT COUNT(*), @k FROM events WHERE kind = @raw",
+		"SELECT COUNT(*) FROM events WHERE amount > @amount",
+		"SELECT id, qty * @ratio FROM events WHERE id < 30 ORDER BY id",
+		"SELECT COUNT(*) FROM events WHERE id = @none",
+		"SELECT COUNT(*) FROM events WHERE id = @never_set",
+		"SELECT '@x', id FROM events WHERE id IN (@x, 5) ORDER BY id",
+	} {
+		got, want := testenv.Strings(t, conn, q), testenv.Strings(t, single, q)
+		if !slices.EqualFunc(got, want, strings.EqualFold) || len(want) == 0 {
+			t.Errorf("%s: %q, single server %q", q, got, want)
+		}
+	}
+	plan := strings.Join(testenv.Strings(t, conn, "EXPLAIN STRATA SELECT kind FROM events WHERE id = 1500"), "\n")
+	if !strings.Contains(plan, "s1") || strings.Contains(plan, "s0") {
+		t.Fatalf("the literal routes to s1 only:\n%s", plan)
+	}
+	// A named lock cannot go to the shards: refused, naming it.
+	mustExec(t, conn, "DO GET_LOCK('strata_test_lock', 0)")
+	defer mustExec(t, conn, "DO RELEASE_LOCK('strata_test_lock')")
+	_, err := conn.QueryContext(testenv.Ctx(t), "SELECT IS_USED_LOCK('strata_test_lock'), kind FROM events WHERE id = 1500")
+	if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "named locks") || strings.Contains(err.Error(), "transaction") {
+		t.Fatalf("a sharded read of a lock held on another cluster: %v, want 1235 naming the named locks", err)
 	}
 }

@@ -1,0 +1,103 @@
+package session
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"strings"
+
+	"github.com/strata-proxy/strata/engine"
+	"github.com/strata-proxy/strata/wire"
+)
+
+// withUserVarValues writes into sql, a statement over placed tables, the
+// values of the user variables it reads. They live on the connection
+// that holds the session's state (SET @x = 1500 ran there, on its
+// cluster), which the statement's shards are not: read from there, each
+// becomes a literal of its type, so that `WHERE id = @x` routes by the
+// value as `WHERE id = 1500` does. ok is false when the session holds no
+// user variables there (every one the statement reads is then NULL on
+// any connection, as on a server that never set them).
+func (s *Session) withUserVarValues(ctx context.Context, sql string) (text string, ok bool, err error) {
+	if s.pinned == nil || !s.holds["user variables"] {
+		return sql, false, nil
+	}
+	spans := s.readingMode().UserVars(sql)
+	if len(spans) == 0 {
+		return sql, false, nil
+	}
+	var names []string
+	index := map[string]int{}
+	for _, sp := range spans {
+		name := sql[sp.Start:sp.End]
+		if _, seen := index[name]; !seen {
+			index[name] = len(names)
+			names = append(names, name)
+		}
+	}
+	rows, err := s.pinned.QueryRows(ctx, "SELECT "+strings.Join(names, ", "))
+	if err != nil {
+		return "", false, err
+	}
+	got, err := readAll(ctx, rows)
+	if err != nil {
+		return "", false, err
+	}
+	if len(got) != 1 || len(got[0]) != len(names) {
+		return "", false, fmt.Errorf("reading %s gave %d rows", strings.Join(names, ", "), len(got))
+	}
+	literals := make([]string, len(names))
+	for i, c := range rows.Columns() {
+		if literals[i], err = userVarLiteral(c, got[0][i]); err != nil {
+			return "", false, fmt.Errorf("%s: %w", names[i], err)
+		}
+	}
+	var b strings.Builder
+	last := 0
+	for _, sp := range spans {
+		b.WriteString(sql[last:sp.Start])
+		b.WriteString(literals[index[sql[sp.Start:sp.End]]])
+		last = sp.End
+	}
+	b.WriteString(sql[last:])
+	return b.String(), true, nil
+}
+
+// userVarLiteral writes a user variable's value, as SELECT @x returned
+// it with its column definition, as SQL of the same type: numbers as
+// numbers (a DOUBLE with an exponent), text in quotes, binary text cast
+// to BINARY, other types as engine.Literal casts them. One difference
+// stays: a quoted string gives way to a column's collation, where a
+// variable of another collation than the column's makes one server
+// refuse the comparison (1267).
+func userVarLiteral(c engine.Column, v engine.Value) (string, error) {
+	if v == nil {
+		return "NULL", nil
+	}
+	switch c.Type {
+	case engine.TypeTiny, engine.TypeShort, engine.TypeLong, engine.TypeLongLong, engine.TypeInt24, engine.TypeNewDecimal, engine.TypeDecimal:
+		if engine.NumberText(v) {
+			return string(v), nil
+		}
+	case engine.TypeFloat, engine.TypeDouble:
+		if engine.NumberText(v) {
+			if strings.ContainsAny(string(v), "eE") {
+				return string(v), nil
+			}
+			return string(v) + "e0", nil
+		}
+	case engine.TypeVarString, engine.TypeString, engine.TypeVarChar, engine.TypeBlob, engine.TypeMediumBlob, engine.TypeLongBlob, engine.TypeTinyBlob:
+		if c.Charset == engine.CharsetBinary {
+			// Cast, not a bare hex literal: like the variable, it makes
+			// a comparison with a text column binary.
+			return "CAST(X'" + hex.EncodeToString(v) + "' AS BINARY)", nil
+		}
+		return quoteLiteral(v), nil
+	}
+	return engine.Literal(c, v)
+}
+
+// errUserVars refuses a statement whose user variables could not be read.
+func errUserVars(err error) *wire.Error {
+	return wire.NewError(wire.ErNotSupportedYet, "Strata: this statement reads user variables that live on this session's state connection, and reading their values there failed (%v); write the values into the statement", rootCause(err))
+}
