@@ -31,15 +31,19 @@ func (s *Session) takeConns(ctx context.Context, routes []planner.ShardRoute, wr
 	s.forgetPrevious() // several connections answer this statement
 	snap := s.env.Topology.Load()
 	inTx := s.inTx || !s.autocommit
+	// Temporary tables live on the pinned connection and hide tables of
+	// their name there: a read of its cluster (the rows of an unplaced
+	// table a join pulls) must run on it, as in a transaction.
+	onPinned := inTx || s.pinned != nil && s.holds["temporary tables"]
 	var out []*shardConn
 	byCluster := map[string]*shardConn{}
 	for _, r := range routes {
-		if first := byCluster[r.Cluster]; first != nil && (shareByCluster || inTx) {
+		if first := byCluster[r.Cluster]; first != nil && (shareByCluster || onPinned) {
 			first.shared = true
 			out = append(out, &shardConn{route: r, conn: first.conn, shared: true})
 			continue
 		}
-		sc, err := s.takeConn(ctx, snap, r, write || inTx || s.fenced, inTx)
+		sc, err := s.takeConn(ctx, snap, r, write || inTx || s.fenced, onPinned)
 		if err != nil {
 			s.giveBack(out)
 			return nil, err
@@ -50,16 +54,18 @@ func (s *Session) takeConns(ctx context.Context, routes []planner.ShardRoute, wr
 	return out, nil
 }
 
-// takeConn gets the connection of one route.
-func (s *Session) takeConn(ctx context.Context, snap *topology.Snapshot, r planner.ShardRoute, primary, inTx bool) (*shardConn, error) {
+// takeConn gets the connection of one route. onPinned: the session's
+// pinned connection (or its transaction's branch) serves the route's
+// cluster, in a transaction or for the temporary tables it holds.
+func (s *Session) takeConn(ctx context.Context, snap *topology.Snapshot, r planner.ShardRoute, primary, onPinned bool) (*shardConn, error) {
 	cl := snap.Cluster(r.Cluster)
 	if cl == nil || cl.Primary == nil {
 		return nil, errNoBackend("Strata: shard %s is not a configured cluster", r.Cluster)
 	}
-	if inTx && s.pinned != nil && s.pinned.Addr == cl.Primary.Addr {
+	if onPinned && s.pinned != nil && s.pinned.Addr == cl.Primary.Addr {
 		return &shardConn{route: r, conn: s.pinned, pinned: true}, nil
 	}
-	if b := s.branches[r.Cluster]; inTx && b != nil {
+	if b := s.branches[r.Cluster]; onPinned && b != nil {
 		// The transaction's branch there: its statements, reads included,
 		// see the transaction's own rows. Handed back at its end.
 		return &shardConn{route: r, conn: b}, nil

@@ -201,3 +201,26 @@ func TestUserVariablesReachTheShards(t *testing.T) {
 		t.Fatalf("a sharded read of a lock held on another cluster: %v, want 1235 naming the named locks", err)
 	}
 }
+
+// A temporary table lives on the session's own connection: a join of a
+// sharded table with it reads its rows there, as one server would (it
+// also hides a table of its name there). Before, the rows were read on
+// another connection, where the table did not exist.
+func TestJoinWithATemporaryTable(t *testing.T) {
+	conn := testenv.Conn(t, strataDB(t))
+	single := testenv.Conn(t, singleBlog)
+	for _, c := range []*sql.Conn{conn, single} {
+		mustExec(t, c, "CREATE TEMPORARY TABLE picked (a INT PRIMARY KEY)")
+		mustExec(t, c, "INSERT INTO picked VALUES (5), (1500), (2999), (4198)")
+		defer mustExec(t, c, "DROP TEMPORARY TABLE picked")
+	}
+	for _, q := range []string{
+		"SELECT e.id, e.kind FROM events e JOIN picked p ON p.a = e.id ORDER BY e.id",
+		"SELECT COUNT(*) FROM events WHERE id IN (SELECT a FROM picked)",
+	} {
+		got, want := testenv.Strings(t, conn, q), testenv.Strings(t, single, q)
+		if !slices.Equal(got, want) || len(want) == 0 {
+			t.Errorf("%s: %q, single server %q", q, got, want)
+		}
+	}
+}
