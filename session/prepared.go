@@ -389,8 +389,20 @@ func (s *Session) executePlaced(ctx context.Context, st *prepared, packet []byte
 			return err
 		}
 	}
-	plan, err := s.env.Sharding.Plan(ctx, s.readingMode(), st.sql, st.facts, args)
-	if err != nil && pullsOut(st.facts) {
+	sql, facts := st.sql, st.facts
+	if facts.ReadsUserVars && !facts.SetsUserVars {
+		// As for a text query: the variables' values, read where the
+		// session keeps them, written in.
+		text, ok, err := s.withUserVarValues(ctx, sql)
+		if err != nil {
+			return s.refuse(errUserVars(err))
+		}
+		if p := s.parse(text); ok && !p.Summary.ReadsUserVars {
+			sql, facts = text, p.Summary
+		}
+	}
+	plan, err := s.env.Sharding.Plan(ctx, s.readingMode(), sql, facts, args)
+	if err != nil && pullsOut(facts) && sql == st.sql {
 		return s.executePulledOut(ctx, st, args, err)
 	}
 	if err != nil {
@@ -398,16 +410,16 @@ func (s *Session) executePlaced(ctx context.Context, st *prepared, packet []byte
 	}
 	if r := plan.Routes[0]; plan.Kind == planner.PlanRelay && r.Template != "" && !s.outsideTx(r.Cluster) {
 		// One shard: prepared there, and its binary answer relayed as is.
-		if err := s.checkTransaction(ctx, st.facts, plan); err != nil {
+		if err := s.checkTransaction(ctx, facts, plan); err != nil {
 			return s.refuseRouting(err)
 		}
 		s.dropForeignSticky(r.Cluster)
-		return s.run(ctx, command{facts: st.facts, stmts: []*sqlparse.Facts{st.facts}, cluster: r.Cluster},
+		return s.run(ctx, command{facts: facts, stmts: []*sqlparse.Facts{facts}, cluster: r.Cluster},
 			func(c *backend.Conn, capture *backend.Capture) (backend.Result, error) {
 				return s.executeOn(c, capture, st, r.Template, packet, typesIn)
 			})
 	}
-	return s.execPlan(ctx, st.facts, plan, true)
+	return s.execPlan(ctx, facts, plan, true)
 }
 
 // cacheKey identifies one execution for the result cache: the statement,

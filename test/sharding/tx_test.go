@@ -189,6 +189,16 @@ func TestUserVariablesReachTheShards(t *testing.T) {
 			t.Errorf("%s: %q, single server %q", q, got, want)
 		}
 	}
+	// Prepared statements too: on one shard (prepared there) and over all.
+	for _, q := range []string{
+		"SELECT kind, amount FROM events WHERE id = @x AND qty > ?",
+		"SELECT COUNT(*) FROM events WHERE kind = @k AND qty > ?",
+	} {
+		got, want := testenv.Strings(t, conn, q, -1), testenv.Strings(t, single, q, -1)
+		if !slices.EqualFunc(got, want, strings.EqualFold) || len(want) == 0 {
+			t.Errorf("prepared %s: %q, single server %q", q, got, want)
+		}
+	}
 	plan := strings.Join(testenv.Strings(t, conn, "EXPLAIN STRATA SELECT kind FROM events WHERE id = 1500"), "\n")
 	if !strings.Contains(plan, "s1") || strings.Contains(plan, "s0") {
 		t.Fatalf("the literal routes to s1 only:\n%s", plan)
