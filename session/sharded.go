@@ -119,6 +119,8 @@ func pullsOut(f *sqlparse.Facts) bool {
 		return !f.Locking
 	case sqlparse.KindUpdate, sqlparse.KindDelete, sqlparse.KindInsert:
 		return true
+	case sqlparse.KindSet:
+		return f.SetsUserVars // SET @x = (SELECT ... FROM sharded)
 	}
 	return false
 }

@@ -129,6 +129,12 @@ func (m Mode) PullOutArgs(sql string, args []string) (*Pullout, error) {
 		if stmt.Select == nil {
 			return nil, ErrNoPullout
 		}
+	case *ast.SetStmt:
+		for _, v := range stmt.Variables {
+			if v.IsSystem || v.Value == nil {
+				return nil, ErrNoPullout // only SET @x = (SELECT ...)
+			}
+		}
 	default:
 		return nil, ErrNoPullout
 	}
@@ -161,6 +167,14 @@ func (m Mode) PullOutArgs(sql string, args []string) (*Pullout, error) {
 		}
 	case *ast.DeleteStmt:
 		if err := p.findInExprs([]ast.Node{stmt.Where}); err != nil {
+			return nil, err
+		}
+	case *ast.SetStmt:
+		var exprs []ast.Node
+		for _, v := range stmt.Variables {
+			exprs = append(exprs, v.Value)
+		}
+		if err := p.findInExprs(exprs); err != nil {
 			return nil, err
 		}
 	case *ast.InsertStmt:

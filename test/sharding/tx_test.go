@@ -189,6 +189,21 @@ func TestUserVariablesReachTheShards(t *testing.T) {
 			t.Errorf("%s: %q, single server %q", q, got, want)
 		}
 	}
+	// SET @v = (SELECT ... FROM a sharded table): the subquery runs over
+	// the shards first, and the variable is kept where the others are.
+	for _, c := range []*sql.Conn{conn, single} {
+		mustExec(t, c, "SET @n = (SELECT COUNT(*) FROM events WHERE qty = 2), @m = 7")
+		mustExec(t, c, "SET @top = (SELECT id FROM events ORDER BY amount DESC, id LIMIT 1)")
+	}
+	for _, q := range []string{"SELECT @n, @m, @top", "SELECT kind, amount FROM events WHERE id = @top"} {
+		got, want := testenv.Strings(t, conn, q), testenv.Strings(t, single, q)
+		if !slices.Equal(got, want) || len(want) == 0 {
+			t.Errorf("%s after SET ... = (SELECT ...): %q, single server %q", q, got, want)
+		}
+	}
+	if _, err := conn.ExecContext(testenv.Ctx(t), "SET @many = (SELECT id FROM events)"); testenv.MySQLErr(err) != 1242 {
+		t.Errorf("SET @many = (SELECT id FROM events): %v, want 1242 as one server", err)
+	}
 	// Prepared statements too: on one shard (prepared there) and over all.
 	for _, q := range []string{
 		"SELECT kind, amount FROM events WHERE id = @x AND qty > ?",
