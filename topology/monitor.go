@@ -546,6 +546,12 @@ func (m *Monitor) observeLocked(sc *serverCheck, srv *Server, obs State, lag tim
 		// Already out of routing: follow what is seen (down <-> lagging).
 		target, tlag, treason = obs, lag, reason
 	}
+	if target == StateDown && cur != StateDown && m.pools != nil {
+		// Idle connections to a failed server are dead or about to be.
+		// Closed before the state is published, so whoever sees the
+		// server down sees none of them left in its pool.
+		m.pools.For(srv.Addr).CloseIdle()
+	}
 	if !m.topo.SetState(srv.Addr, target, tlag, treason) || target == cur {
 		return
 	}
@@ -553,10 +559,6 @@ func (m *Monitor) observeLocked(sc *serverCheck, srv *Server, obs State, lag tim
 		m.log.Info("server back in routing", "server", srv.Addr, "cluster", srv.Cluster, "role", srv.Role, "was", cur)
 	} else {
 		m.log.Warn("server out of routing", "server", srv.Addr, "cluster", srv.Cluster, "role", srv.Role, "state", target, "reason", treason)
-	}
-	if target == StateDown && m.pools != nil {
-		// Idle connections to a failed server are dead or about to be.
-		m.pools.For(srv.Addr).CloseIdle()
 	}
 }
 
