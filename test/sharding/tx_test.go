@@ -162,6 +162,34 @@ func TestDefaultClusterTablesStayOnTheirClusterInAShardTransaction(t *testing.T)
 	}
 }
 
+// sessionPair is one session through Strata and one on the single server,
+// holding the same session state, so each query's answers compare.
+type sessionPair struct{ strata, single *sql.Conn }
+
+func newSessionPair(t *testing.T) sessionPair {
+	return sessionPair{testenv.Conn(t, strataDB(t)), testenv.Conn(t, singleBlog)}
+}
+
+// exec runs a statement on both sessions.
+func (p sessionPair) exec(t *testing.T, stmt string) {
+	t.Helper()
+	mustExec(t, p.strata, stmt)
+	mustExec(t, p.single, stmt)
+}
+
+// same checks that each query (bound to args) answers through Strata as
+// on the single server, text compared case-insensitively (a group of
+// collation-equal values may show either); every query must find rows.
+func (p sessionPair) same(t *testing.T, args []any, queries ...string) {
+	t.Helper()
+	for _, q := range queries {
+		got, want := testenv.Strings(t, p.strata, q, args...), testenv.Strings(t, p.single, q, args...)
+		if !slices.EqualFunc(got, want, strings.EqualFold) || len(want) == 0 {
+			t.Errorf("%s %v: %q, single server %q", q, args, got, want)
+		}
+	}
+}
+
 // A statement on sharded tables that reads user variables the session
 // set on the default cluster's connection gets their values written in,
 // read where they live: WHERE id = @x routes as WHERE id = 1500, and
@@ -169,12 +197,10 @@ func TestDefaultClusterTablesStayOnTheirClusterInAShardTransaction(t *testing.T)
 // (a named lock) is refused with what holds the session there and what
 // to do, not blamed on a transaction the session does not have.
 func TestUserVariablesReachTheShards(t *testing.T) {
-	conn := testenv.Conn(t, strataDB(t))
-	single := testenv.Conn(t, singleBlog)
-	for _, c := range []*sql.Conn{conn, single} {
-		mustExec(t, c, "SET @x = 1500, @k = 'buy', @amount = 10.5, @ratio = 0.5e0, @none = NULL, @raw = X'627579'")
-	}
-	for _, q := range []string{
+	p := newSessionPair(t)
+	conn := p.strata
+	p.exec(t, "SET @x = 1500, @k = 'buy', @amount = 10.5, @ratio = 0.5e0, @none = NULL, @raw = X'627579'")
+	p.same(t, nil,
 		"SELECT kind, amount FROM events WHERE id = @x",
 		"SELECT COUNT(*) FROM events WHERE kind = @k",
 		"SELECT COUNT(*), @k FROM events WHERE kind = @raw",
@@ -182,38 +208,19 @@ func TestUserVariablesReachTheShards(t *testing.T) {
 		"SELECT id, qty * @ratio FROM events WHERE id < 30 ORDER BY id",
 		"SELECT COUNT(*) FROM events WHERE id = @none",
 		"SELECT COUNT(*) FROM events WHERE id = @never_set",
-		"SELECT '@x', id FROM events WHERE id IN (@x, 5) ORDER BY id",
-	} {
-		got, want := testenv.Strings(t, conn, q), testenv.Strings(t, single, q)
-		if !slices.EqualFunc(got, want, strings.EqualFold) || len(want) == 0 {
-			t.Errorf("%s: %q, single server %q", q, got, want)
-		}
-	}
+		"SELECT '@x', id FROM events WHERE id IN (@x, 5) ORDER BY id")
 	// SET @v = (SELECT ... FROM a sharded table): the subquery runs over
 	// the shards first, and the variable is kept where the others are.
-	for _, c := range []*sql.Conn{conn, single} {
-		mustExec(t, c, "SET @n = (SELECT COUNT(*) FROM events WHERE qty = 2), @m = 7")
-		mustExec(t, c, "SET @top = (SELECT id FROM events ORDER BY amount DESC, id LIMIT 1)")
-	}
-	for _, q := range []string{"SELECT @n, @m, @top", "SELECT kind, amount FROM events WHERE id = @top"} {
-		got, want := testenv.Strings(t, conn, q), testenv.Strings(t, single, q)
-		if !slices.Equal(got, want) || len(want) == 0 {
-			t.Errorf("%s after SET ... = (SELECT ...): %q, single server %q", q, got, want)
-		}
-	}
+	p.exec(t, "SET @n = (SELECT COUNT(*) FROM events WHERE qty = 2), @m = 7")
+	p.exec(t, "SET @top = (SELECT id FROM events ORDER BY amount DESC, id LIMIT 1)")
+	p.same(t, nil, "SELECT @n, @m, @top", "SELECT kind, amount FROM events WHERE id = @top")
 	if _, err := conn.ExecContext(testenv.Ctx(t), "SET @many = (SELECT id FROM events)"); testenv.MySQLErr(err) != 1242 {
 		t.Errorf("SET @many = (SELECT id FROM events): %v, want 1242 as one server", err)
 	}
 	// Prepared statements too: on one shard (prepared there) and over all.
-	for _, q := range []string{
+	p.same(t, []any{-1},
 		"SELECT kind, amount FROM events WHERE id = @x AND qty > ?",
-		"SELECT COUNT(*) FROM events WHERE kind = @k AND qty > ?",
-	} {
-		got, want := testenv.Strings(t, conn, q, -1), testenv.Strings(t, single, q, -1)
-		if !slices.EqualFunc(got, want, strings.EqualFold) || len(want) == 0 {
-			t.Errorf("prepared %s: %q, single server %q", q, got, want)
-		}
-	}
+		"SELECT COUNT(*) FROM events WHERE kind = @k AND qty > ?")
 	plan := strings.Join(testenv.Strings(t, conn, "EXPLAIN STRATA SELECT kind FROM events WHERE id = 1500"), "\n")
 	if !strings.Contains(plan, "s1") || strings.Contains(plan, "s0") {
 		t.Fatalf("the literal routes to s1 only:\n%s", plan)
@@ -232,20 +239,11 @@ func TestUserVariablesReachTheShards(t *testing.T) {
 // also hides a table of its name there). Before, the rows were read on
 // another connection, where the table did not exist.
 func TestJoinWithATemporaryTable(t *testing.T) {
-	conn := testenv.Conn(t, strataDB(t))
-	single := testenv.Conn(t, singleBlog)
-	for _, c := range []*sql.Conn{conn, single} {
-		mustExec(t, c, "CREATE TEMPORARY TABLE picked (a INT PRIMARY KEY)")
-		mustExec(t, c, "INSERT INTO picked VALUES (5), (1500), (2999), (4198)")
-		defer mustExec(t, c, "DROP TEMPORARY TABLE picked")
-	}
-	for _, q := range []string{
+	p := newSessionPair(t)
+	p.exec(t, "CREATE TEMPORARY TABLE picked (a INT PRIMARY KEY)")
+	defer p.exec(t, "DROP TEMPORARY TABLE picked")
+	p.exec(t, "INSERT INTO picked VALUES (5), (1500), (2999), (4198)")
+	p.same(t, nil,
 		"SELECT e.id, e.kind FROM events e JOIN picked p ON p.a = e.id ORDER BY e.id",
-		"SELECT COUNT(*) FROM events WHERE id IN (SELECT a FROM picked)",
-	} {
-		got, want := testenv.Strings(t, conn, q), testenv.Strings(t, single, q)
-		if !slices.Equal(got, want) || len(want) == 0 {
-			t.Errorf("%s: %q, single server %q", q, got, want)
-		}
-	}
+		"SELECT COUNT(*) FROM events WHERE id IN (SELECT a FROM picked)")
 }
