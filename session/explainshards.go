@@ -2,7 +2,6 @@ package session
 
 import (
 	"context"
-	"errors"
 
 	"github.com/strata-proxy/strata/engine"
 	"github.com/strata-proxy/strata/planner"
@@ -52,23 +51,14 @@ func (s *Session) explainOnShards(ctx context.Context, sql string, args []string
 	var packets [][]byte
 	var out []engine.Row
 	for _, sc := range conns {
-		rows, qerr := sc.conn.QueryRows(ctx, head+" "+sc.route.SQL)
-		if qerr == nil {
-			var got []engine.Row
-			if got, qerr = readAll(ctx, rows); qerr == nil {
-				if cols == nil {
-					cols, packets = rows.Columns(), rows.ColumnPackets()
-				}
-				out = append(out, got...)
-			}
+		rows, got, err := s.readShard(ctx, sc, head+" "+sc.route.SQL)
+		if err != nil {
+			return true, s.WriteError(err)
 		}
-		if qerr != nil {
-			var werr *wire.Error
-			if !errors.As(qerr, &werr) {
-				s.markBroken(sc, qerr) // not the server's answer: the connection is lost
-			}
-			return true, s.WriteError(shardError(sc.route.Cluster, qerr))
+		if cols == nil {
+			cols, packets = rows.Columns(), rows.ColumnPackets()
 		}
+		out = append(out, got...)
 	}
 	return true, s.sendRows(ctx, cols, packets, engine.NewSliceStream(out...), binary)
 }

@@ -37,9 +37,7 @@ func (s *Session) queryEach(ctx context.Context, parsed *planner.Parsed) error {
 		}
 		if i < last {
 			s.ageStatementState()
-			if s.ownDiagState > 0 {
-				s.ownDiagState--
-			}
+			s.ageDiagnostics()
 		}
 	}
 	return nil

@@ -170,9 +170,7 @@ func (s *Session) CommandDone(cmd byte) {
 		// as PDO sends for SELECT FOUND_ROWS(), changes nothing.
 		s.ageStatementState()
 	}
-	if s.ownDiagState > 0 {
-		s.ownDiagState-- // as rowCountState, after any command
-	}
+	s.ageDiagnostics()
 	s.txOpen.Store(s.inTransaction())
 	switch {
 	case s.pinned != nil:
@@ -193,6 +191,14 @@ func (s *Session) ageStatementState() {
 	}
 	if s.foundRowsState > 0 {
 		s.foundRowsState-- // as rowCountState
+	}
+}
+
+// ageDiagnostics passes the diagnostics Strata holds of the statement
+// just answered on to the next command (as rowCountState), after any.
+func (s *Session) ageDiagnostics() {
+	if s.ownDiagState > 0 {
+		s.ownDiagState--
 	}
 }
 

@@ -142,3 +142,23 @@ func (s *Session) markBroken(sc *shardConn, err error) {
 	s.noteDeadlock(err)
 	s.markLost(sc.conn, err)
 }
+
+// readShard runs sql, a statement Strata asks for its own use (EXPLAIN,
+// SHOW TABLE STATUS), on the route's connection and reads its whole
+// answer. A failure names the shard; one that is not the server's own
+// answer leaves the connection lost.
+func (s *Session) readShard(ctx context.Context, sc *shardConn, sql string) (*backend.Rows, []engine.Row, error) {
+	rows, err := sc.conn.QueryRows(ctx, sql)
+	var got []engine.Row
+	if err == nil {
+		got, err = readAll(ctx, rows)
+	}
+	if err != nil {
+		var werr *wire.Error
+		if !errors.As(err, &werr) {
+			s.markBroken(sc, err)
+		}
+		return nil, nil, shardError(sc.route.Cluster, err)
+	}
+	return rows, got, nil
+}

@@ -3,7 +3,6 @@ package session
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -14,7 +13,6 @@ import (
 	"github.com/strata-proxy/strata/planner"
 	"github.com/strata-proxy/strata/shard"
 	"github.com/strata-proxy/strata/sqlparse"
-	"github.com/strata-proxy/strata/wire"
 )
 
 // withPlacedTableStatus completes the default cluster's SHOW TABLE STATUS
@@ -71,17 +69,9 @@ func (s *Session) placedTableStatus(ctx context.Context, layout *shard.Layout, d
 	defer func() { done(); s.giveBack(conns) }()
 	folded := map[string]*statusFold{}
 	for _, sc := range conns {
-		rows, err := sc.conn.QueryRows(ctx, sc.route.SQL)
-		var got []engine.Row
-		if err == nil {
-			got, err = readAll(ctx, rows)
-		}
+		_, got, err := s.readShard(ctx, sc, sc.route.SQL)
 		if err != nil {
-			var werr *wire.Error
-			if !errors.As(err, &werr) {
-				s.markBroken(sc, err)
-			}
-			return nil, shardError(sc.route.Cluster, err)
+			return nil, err
 		}
 		for _, r := range got {
 			t := statusOwner(byCluster[sc.route.Cluster], string(r[0]))
