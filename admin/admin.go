@@ -40,6 +40,9 @@ type Server struct {
 	// Capacity, when set, answers GET /api/capacity: how full the last
 	// range of each range-sharded table is (see capacity.go).
 	Capacity func(ctx context.Context) (any, error)
+	// SchemaCheck, when set, answers GET /api/schema-check: where the
+	// copies of a sharded or reference table are defined differently.
+	SchemaCheck func(ctx context.Context) (any, error)
 	// Explain, when set, answers GET /api/explain?sql=...: where a
 	// statement would run for user and schema.
 	Explain func(ctx context.Context, sql, user, schema string) (any, error)
@@ -314,6 +317,7 @@ POST   /api/clusters/{cluster}/replicas  add a replica: {"address": "host:port",
 POST   /api/reload                       re-read the config file
 POST   /api/config/save                  write the running topology to the config file
 GET    /api/capacity                     fill of the last range of range-sharded tables
+GET    /api/schema-check                 copies of sharded and reference tables defined differently
 GET    /api/explain?sql=...              where a statement would run (&user=, &schema=)
 POST   /api/rebalance?table=T            move T's rows to the file's new layout while it serves (&batch=N)
 GET    /api/rebalance                    progress of the last online rebalance

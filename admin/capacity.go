@@ -5,10 +5,11 @@ import (
 	"net/http"
 )
 
-// shardingRoutes adds the sharding endpoints, answered by the Capacity
-// and Explain hooks the server sets.
+// shardingRoutes adds the sharding endpoints, answered by the Capacity,
+// SchemaCheck and Explain hooks the server sets.
 func (s *Server) shardingRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/capacity", s.hook(func() func(context.Context) (any, error) { return s.Capacity }, "capacity", "no range-sharded tables"))
+	mux.HandleFunc("GET /api/schema-check", s.hook(func() func(context.Context) (any, error) { return s.SchemaCheck }, "schema check", "no sharded or reference tables"))
 	mux.HandleFunc("GET /api/explain", s.explain)
 	mux.HandleFunc("GET /api/tables", s.tables)
 }

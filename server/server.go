@@ -183,7 +183,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 	s.Monitor = topology.NewMonitor(s.Topology, s.Pools, s.Metrics, mc, log)
 	s.Env.OnBackendFailure = s.Monitor.ReportFailure
 	s.Admin = &admin.Server{Topology: s.Topology, Pools: s.Pools, Metrics: s.Metrics, Sessions: s.Env.Registry, Log: log, Monitor: s.Monitor, Control: s,
-		Explain: s.explain, Capacity: s.capacity, Tables: s.tables, Users: func() any { return s.Front.Users() }, Profiling: cfg.AdminPprof, Stats: s.Env.Stats, Planner: s.Env.Planner,
+		Explain: s.explain, Capacity: s.capacity, SchemaCheck: s.schemaCheck, Tables: s.tables, Users: func() any { return s.Front.Users() }, Profiling: cfg.AdminPprof, Stats: s.Env.Stats, Planner: s.Env.Planner,
 		AuthUser: cfg.AdminAuth.User, AuthPassword: cfg.AdminAuth.Password, Draining: s.draining,
 		Transactions: s.transactions, ResolveTransactions: s.resolveTransactions, Settings: s.settings,
 		Rebalance: s.RebalanceOnline, RebalanceStatus: s.rebalanceStatus}

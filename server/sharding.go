@@ -91,6 +91,16 @@ func (s *Strata) capacity(ctx context.Context) (any, error) {
 	return shardops.Capacity(ctx, sh.layout, sh.dbs.Open, sh.cfg.Schema), nil
 }
 
+// schemaCheck compares the definitions of every copy of the sharded and
+// reference tables (strata shards check-schema).
+func (s *Strata) schemaCheck(ctx context.Context) (any, error) {
+	sh := s.shards.Load()
+	if sh == nil {
+		return []shardops.SchemaReport{}, nil
+	}
+	return shardops.CompareSchemas(ctx, sh.layout, sh.dbs.Open, sh.cfg.Schema, ""), nil
+}
+
 // maintain pre-creates the coming period tables of date-sharded tables and
 // checks range capacity, at start and then every interval, until ctx ends.
 func (s *Strata) maintainShards(ctx context.Context, interval time.Duration) {

@@ -141,7 +141,7 @@ func schemaChangeWork(plan *planner.ShardPlan) shardWork {
 			var werr *wire.Error
 			switch {
 			case err != nil && len(done) > 0 && errors.As(err, &werr):
-				return w, sc, &wire.Error{Code: werr.Code, State: werr.State, Message: fmt.Sprintf("%s (on %s). Strata had already run this schema change on %s, which keep it: a schema change cannot be rolled back. Fix the cause and run it again (with IF [NOT] EXISTS, where MariaDB offers it), or finish it on the rest by hand",
+				return w, sc, &wire.Error{Code: werr.Code, State: werr.State, Message: fmt.Sprintf("%s (on %s). Strata had already run this schema change on %s, which keep it: a schema change cannot be rolled back. Fix the cause and run it again (with IF [NOT] EXISTS, where MariaDB offers it), or finish it on the rest by hand; strata shards check-schema lists the copies that differ",
 					werr.Message, routeName(sc.route), strings.Join(done, ", "))}
 			case err != nil:
 				return w, sc, err

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"slices"
 	"strconv"
@@ -19,7 +20,8 @@ import (
 // systemSchemas never hold the application's placed tables.
 var systemSchemas = map[string]bool{"mysql": true, "information_schema": true, "performance_schema": true, "sys": true}
 
-// answerShowTables answers SHOW [FULL] TABLES [FROM db] [LIKE 'p'] with
+// answerShowTables answers SHOW [FULL] TABLES [FROM db] [LIKE 'p' | WHERE
+// cond] (and SHOW TABLE STATUS) with
 // the default cluster's tables and, besides them, the tables `tables:`
 // places on other clusters (table groups, sharded and reference tables),
 // as one server holding them all would list them: tools list tables
@@ -44,21 +46,92 @@ func (s *Session) answerShowTables(ctx context.Context, sql string, f *sqlparse.
 			placed = append(placed, t.Name)
 		}
 	}
-	if st.Status {
-		return true, s.answerFromDefault(ctx, f, sql, func(cols []engine.Column, listed []engine.Row) ([]engine.Row, error) {
-			return s.withPlacedTableStatus(ctx, db, placed, cols, listed)
-		})
+	if st.Where != "" {
+		// The condition is for the whole list: it may compare a sharded
+		// table's summed figures, so it filters the completed rows.
+		sql = showEveryTable(st, db)
 	}
-	return true, s.answerFromDefault(ctx, f, sql, func(cols []engine.Column, listed []engine.Row) ([]engine.Row, error) {
-		return withPlacedTables(listed, placed, len(cols)), nil
+	return true, s.answerFromDefault(ctx, f, sql, func(c *backend.Conn, cols []engine.Column, listed []engine.Row) ([]engine.Row, error) {
+		var out []engine.Row
+		var err error
+		if st.Status {
+			out, err = s.withPlacedTableStatus(ctx, db, placed, cols, listed)
+		} else {
+			out = withPlacedTables(listed, placed, len(cols))
+		}
+		if err != nil || st.Where == "" {
+			return out, err
+		}
+		return filterShownRows(ctx, c, cols, out, st.Where)
 	})
+}
+
+// showEveryTable is SHOW [FULL] TABLES or SHOW TABLE STATUS of db without
+// a condition.
+func showEveryTable(st *sqlparse.ShowTables, db string) string {
+	switch {
+	case st.Status:
+		return "SHOW TABLE STATUS FROM " + sqlparse.QuoteIdentifier(db)
+	case st.Full:
+		return "SHOW FULL TABLES FROM " + sqlparse.QuoteIdentifier(db)
+	}
+	return "SHOW TABLES FROM " + sqlparse.QuoteIdentifier(db)
+}
+
+// filterShownRows keeps the rows of a SHOW listing that where, a SHOW
+// ... WHERE condition over its columns, holds for. The server evaluates
+// it, over the rows written as a derived table with the listing's column
+// names, so the condition means what it means in the client's SHOW.
+func filterShownRows(ctx context.Context, c *backend.Conn, cols []engine.Column, rows []engine.Row, where string) ([]engine.Row, error) {
+	if len(rows) == 0 {
+		return rows, nil
+	}
+	var b strings.Builder
+	b.WriteString("SELECT strata_row FROM (")
+	for i, r := range rows {
+		if i > 0 {
+			b.WriteString(" UNION ALL ")
+		}
+		b.WriteString("SELECT ")
+		b.WriteString(strconv.Itoa(i))
+		b.WriteString(" AS strata_row")
+		for j, col := range cols {
+			lit, err := pulledLiteral(col, r[j])
+			if err != nil {
+				return nil, fmt.Errorf("filtering SHOW by its WHERE: column %s: %w", col.Name, err)
+			}
+			b.WriteString(", ")
+			b.WriteString(lit)
+			b.WriteString(" AS ")
+			b.WriteString(sqlparse.QuoteIdentifier(col.Name))
+		}
+	}
+	b.WriteString(") AS strata_show WHERE ")
+	b.WriteString(where)
+	res, err := c.QueryRows(ctx, b.String())
+	if err != nil {
+		return nil, err
+	}
+	kept, err := readAll(ctx, res)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]engine.Row, 0, len(kept))
+	for _, k := range kept {
+		i, err := strconv.Atoi(string(k[0]))
+		if err != nil || i < 0 || i >= len(rows) {
+			return nil, fmt.Errorf("filtering SHOW by its WHERE: row %q", k[0])
+		}
+		out = append(out, rows[i])
+	}
+	return out, nil
 }
 
 // answerFromDefault runs sql, a SHOW, on the default cluster, reads its
 // rows and answers with what complete makes of them. The server's own
 // error (an unknown database) is the answer as the server says it, and so
 // is an error complete returns.
-func (s *Session) answerFromDefault(ctx context.Context, f *sqlparse.Facts, sql string, complete func([]engine.Column, []engine.Row) ([]engine.Row, error)) error {
+func (s *Session) answerFromDefault(ctx context.Context, f *sqlparse.Facts, sql string, complete func(*backend.Conn, []engine.Column, []engine.Row) ([]engine.Row, error)) error {
 	return s.run(ctx, command{facts: f}, func(c *backend.Conn, _ *backend.Capture) (backend.Result, error) {
 		rows, err := c.QueryRows(ctx, sql)
 		var werr *wire.Error
@@ -72,7 +145,7 @@ func (s *Session) answerFromDefault(ctx context.Context, f *sqlparse.Facts, sql 
 		if err != nil {
 			return backend.Result{}, &backend.ServerError{Addr: c.Addr, Err: err}
 		}
-		out, err := complete(rows.Columns(), listed)
+		out, err := complete(c, rows.Columns(), listed)
 		if errors.As(err, &werr) {
 			return s.relayError(werr)
 		}

@@ -238,7 +238,7 @@ func (m Mode) classifySession(f *Facts, stmt ast.StmtNode) bool {
 func (m Mode) classifyAdmin(f *Facts, stmt ast.StmtNode) bool {
 	switch st := stmt.(type) {
 	case *ast.ShowStmt:
-		classifyShow(f, st)
+		m.classifyShow(f, st)
 	case *ast.ExplainStmt:
 		m.classifyExplain(f, st)
 	case *ast.ExplainForStmt: // EXPLAIN FOR CONNECTION n: about one server
@@ -297,7 +297,7 @@ func serverSpecificShow(tp ast.ShowStmtType) bool {
 	return false
 }
 
-func classifyShow(f *Facts, st *ast.ShowStmt) {
+func (m Mode) classifyShow(f *Facts, st *ast.ShowStmt) {
 	f.Kind = KindShow
 	switch st.Tp {
 	case ast.ShowWarnings, ast.ShowErrors:
@@ -311,14 +311,14 @@ func classifyShow(f *Facts, st *ast.ShowStmt) {
 	case ast.ShowVariables:
 		f.ReadsReadOnly = mayListReadOnly(st)
 	case ast.ShowTables:
-		f.ShowTables = showTables(st)
+		f.ShowTables = m.showTables(st)
 	case ast.ShowTableStatus:
 		// LIKE one name (mariadb-dump's check of each table it dumps):
 		// the table's own status, where its rows are.
 		if name, ok := likeOneName(st); ok {
 			f.Tables = append(f.Tables, TableRef{Schema: strings.ToLower(st.DBName), Name: strings.ToLower(name)})
 		}
-		if f.ShowTables = showTables(st); f.ShowTables != nil {
+		if f.ShowTables = m.showTables(st); f.ShowTables != nil {
 			f.ShowTables.Status = true
 		}
 	}
@@ -406,13 +406,17 @@ func (c *metadataCollector) scan(names []string, e ast.ExprNode) []string {
 	return names
 }
 
-// showTables describes SHOW [FULL] TABLES [FROM db] [LIKE 'p']; nil for
-// WHERE, or a pattern that is not a string.
-func showTables(st *ast.ShowStmt) *ShowTables {
-	if st.Where != nil {
-		return nil
-	}
+// showTables describes SHOW [FULL] TABLES [FROM db] [LIKE 'p' | WHERE
+// cond]; nil for a pattern that is not a string.
+func (m Mode) showTables(st *ast.ShowStmt) *ShowTables {
 	out := &ShowTables{DB: st.DBName, Full: st.Full}
+	if st.Where != nil {
+		where, err := m.restore(st.Where)
+		if err != nil {
+			return nil
+		}
+		out.Where = where
+	}
 	if st.Pattern != nil {
 		v, ok := st.Pattern.Pattern.(ast.ValueExpr)
 		if !ok || st.Pattern.Not {

@@ -177,11 +177,12 @@ func TestClassify(t *testing.T) {
 		// SHOW, EXPLAIN, DO, CALL.
 		{"SHOW TABLES", Facts{Kind: KindShow, ReadOnly: true, ShowTables: &ShowTables{}}},
 		{"SHOW FULL TABLES FROM blog LIKE 'e%'", Facts{Kind: KindShow, ReadOnly: true, ShowTables: &ShowTables{DB: "blog", Full: true, Like: true, Pattern: "e%"}}},
-		{"SHOW TABLES WHERE Tables_in_blog > 'a'", Facts{Kind: KindShow, ReadOnly: true}},
+		{"SHOW TABLES WHERE Tables_in_blog > 'a'", Facts{Kind: KindShow, ReadOnly: true, ShowTables: &ShowTables{Where: "`Tables_in_blog`>'a'"}}},
 		{"SHOW TABLE STATUS LIKE 'entry\\\\_likes'", Facts{Kind: KindShow, ReadOnly: true, Tables: tables("entry_likes"),
 			ShowTables: &ShowTables{Like: true, Pattern: "entry\\_likes", Status: true}}},
 		{"SHOW TABLE STATUS LIKE 'entry_likes'", Facts{Kind: KindShow, ReadOnly: true, ShowTables: &ShowTables{Like: true, Pattern: "entry_likes", Status: true}}},
-		{"SHOW TABLE STATUS FROM blog WHERE Engine = 'InnoDB'", Facts{Kind: KindShow, ReadOnly: true}},
+		{"SHOW TABLE STATUS FROM blog WHERE Engine = 'InnoDB' AND `Rows` > 10", Facts{Kind: KindShow, ReadOnly: true,
+			ShowTables: &ShowTables{DB: "blog", Status: true, Where: "`Engine`='InnoDB' AND `Rows`>10"}}},
 		// information_schema lookups of named tables (mariadb-dump, schema tools).
 		{"SELECT engine, table_type FROM INFORMATION_SCHEMA.TABLES WHERE table_schema = DATABASE() AND table_name = 'Comments'",
 			Facts{Kind: KindSelect, ReadOnly: true, Tables: tables("information_schema.tables"), MetadataOf: []string{"comments"}}},

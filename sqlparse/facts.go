@@ -3,12 +3,15 @@ package sqlparse
 import "strconv"
 
 // ShowTables is a SHOW TABLES statement's database ("" for the current
-// one), FULL, and LIKE pattern (Like false: none).
+// one), FULL, and LIKE pattern (Like false: none) or WHERE condition.
 type ShowTables struct {
 	DB      string
 	Full    bool
 	Like    bool
 	Pattern string
+	// Where is the WHERE condition over the listed columns, as SQL text;
+	// "" for none.
+	Where string
 	// Status: SHOW TABLE STATUS, which lists each table's figures.
 	Status bool
 }

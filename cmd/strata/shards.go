@@ -46,18 +46,25 @@ actions:
               table. With -online, the running
               Strata moves them while it serves the table (integer or
               text shard keys; strata shards rebalance -online -h)
+  check-schema
+              compare the definition (SHOW CREATE TABLE) of every copy of
+              each sharded and reference table: each shard's table, a date
+              table's base and period tables, a reference table's copies;
+              report the copies that lack or add a column, an index or an
+              option, or order columns otherwise, against the definition
+              most copies have (after a schema change failed part-way)
   move-key    move one key of a lookup-sharded table (a big customer) to
               -to: the rows of every table its lookup table places, then
               its entry there; run it while nothing writes the key, then
               strata reload every Strata (they cache the key's shard)
 `
 
-// runShards implements `strata shards precreate|capacity`.
+// runShards implements `strata shards ACTION`.
 func runShards(args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
 		fmt.Fprint(flagOutput(), shardsUsage)
 		if len(args) == 0 {
-			return errors.New("missing action (precreate, capacity, verify, rebalance or move-key)")
+			return errors.New("missing action (precreate, capacity, verify, check-schema, rebalance or move-key)")
 		}
 		return nil
 	}
@@ -72,9 +79,11 @@ func runShards(args []string) error {
 		return shardsRebalance(args[1:])
 	case "move-key":
 		return shardsMoveKey(args[1:])
+	case "check-schema":
+		return shardsCheckSchema(args[1:])
 	default:
 		fmt.Fprint(flagOutput(), shardsUsage)
-		return fmt.Errorf("unknown action %q (want precreate, capacity, verify, rebalance or move-key)", args[0])
+		return fmt.Errorf("unknown action %q (want precreate, capacity, verify, check-schema, rebalance or move-key)", args[0])
 	}
 }
 
@@ -309,6 +318,64 @@ func printPlacement(reports []shardops.PlacementReport, path string) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\n", r.Table, r.Shard, r.Physical, r.Rows, r.Misplaced, status)
 	}
 	tw.Flush()
+}
+
+func shardsCheckSchema(args []string) error {
+	fs, sf := newShardsFlagSet("shards check-schema", "usage: strata shards check-schema -c FILE -schema NAME [-table NAME] [-json]\n", 10*time.Minute)
+	table := fs.String("table", "", "check only this table")
+	return shardsReport(fs, sf, args,
+		func(env *shardsEnv) []shardops.SchemaReport {
+			return shardops.CompareSchemas(env.ctx, env.layout, env.dbs.Open, sf.schema, *table)
+		},
+		printSchemas,
+		func(r shardops.SchemaReport) error {
+			switch {
+			case r.Error != "":
+				return errors.New("some definitions could not be read (see above)")
+			case r.Differs():
+				return errors.New("copies of a table are defined differently (see above)")
+			}
+			return nil
+		})
+}
+
+func printSchemas(reports []shardops.SchemaReport, path string) {
+	if len(reports) == 0 {
+		fmt.Fprintln(cliOut, "no sharded or reference tables in", path)
+		return
+	}
+	tw := newTable()
+	fmt.Fprintln(tw, "TABLE\tSHARD\tPHYSICAL\tSTATUS")
+	for _, r := range reports {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Table, r.Shard, r.Physical, schemaStatus(r))
+	}
+	tw.Flush()
+}
+
+// schemaStatus says in one line how a copy differs from the table's
+// common definition.
+func schemaStatus(r shardops.SchemaReport) string {
+	switch {
+	case r.Error != "":
+		return "error: " + r.Error
+	case r.Missing:
+		return "missing"
+	case r.NotCreated:
+		return "not created (strata shards precreate makes it)"
+	case r.Reordered:
+		return "columns or indexes in another order than on the other copies"
+	}
+	var parts []string
+	for _, l := range r.Lacks {
+		parts = append(parts, "lacks "+l)
+	}
+	for _, l := range r.Extra {
+		parts = append(parts, "has "+l)
+	}
+	if len(parts) == 0 {
+		return "ok"
+	}
+	return strings.Join(parts, "; ")
 }
 
 func shardsRebalance(args []string) error {

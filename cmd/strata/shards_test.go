@@ -83,6 +83,15 @@ func TestShardsUnreachable(t *testing.T) {
 		t.Errorf("verify error = %v", err)
 	}
 	wantLines(t, out, "TABLE", "events", "s0", "s1", "error:")
+
+	out, err = run(t, runShards, "check-schema", "-c", path, "-schema", "blog", "-table", "posts")
+	if err == nil || !strings.Contains(err.Error(), "could not be read") {
+		t.Errorf("check-schema error = %v", err)
+	}
+	wantLines(t, out, "TABLE", "posts", "posts_2020", "error: reading the definition of `blog`.`posts`")
+	if strings.Contains(out, "events") {
+		t.Errorf("check-schema -table posts reported events:\n%s", out)
+	}
 }
 
 func TestShardsNothingToDo(t *testing.T) {
@@ -94,6 +103,7 @@ clusters:
 	wantLines(t, mustRun(t, runShards, "capacity", "-c", path, "-schema", "blog"), "no range-sharded tables")
 	wantLines(t, mustRun(t, runShards, "precreate", "-c", path, "-schema", "blog"), "no date-sharded tables")
 	wantLines(t, mustRun(t, runShards, "verify", "-c", path, "-schema", "blog"), "no sharded or reference tables")
+	wantLines(t, mustRun(t, runShards, "check-schema", "-c", path, "-schema", "blog"), "no sharded or reference tables")
 	if out := mustRun(t, runShards, "capacity", "-c", path, "-schema", "blog", "-json"); strings.TrimSpace(out) != "[]" {
 		t.Errorf("capacity -json = %q", out)
 	}

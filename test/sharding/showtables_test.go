@@ -30,6 +30,26 @@ func TestShowTablesListsPlacedTables(t *testing.T) {
 	if len(status) != 1 || !strings.HasPrefix(status[0], "comments|InnoDB|") {
 		t.Errorf("SHOW TABLE STATUS LIKE 'comments' = %q, want the table's row", status)
 	}
+	// WHERE covers the placed tables too, not only the
+	// default cluster's (before, they listed only the latter).
+	for _, tc := range []struct{ query, want string }{
+		{"SHOW TABLES WHERE Tables_in_blog LIKE 'e%'", "entries entry_likes events"},
+		{"SHOW FULL TABLES FROM blog WHERE Tables_in_blog IN ('events', 'users', 'nosuch') AND Table_type = 'BASE TABLE'", "events|BASE TABLE users|BASE TABLE"},
+		{"SHOW TABLES WHERE Tables_in_blog REGEXP '^(po|co)' AND Tables_in_blog <> 'comments'", "countries posts"},
+	} {
+		if got := strings.Join(testenv.Strings(t, conn, tc.query), " "); got != tc.want {
+			t.Errorf("%s = %q, want %q", tc.query, got, tc.want)
+		}
+	}
+	notE := testenv.Strings(t, conn, "SHOW TABLES WHERE Tables_in_blog NOT LIKE 'e%'")
+	for _, name := range all {
+		if slices.Contains(notE, name) == strings.HasPrefix(name, "e") {
+			t.Errorf("SHOW TABLES WHERE ... NOT LIKE 'e%%' = %q: wrong about %s", notE, name)
+		}
+	}
+	if _, err := conn.ExecContext(testenv.Ctx(t), "SHOW TABLES WHERE nosuch = 1"); testenv.MySQLErr(err) != 1054 {
+		t.Errorf("SHOW TABLES WHERE nosuch = 1: %v, want error 1054 as from the server", err)
+	}
 	if got := testenv.Strings(t, conn, "SHOW TABLES FROM mysql LIKE 'comments'"); len(got) != 0 {
 		t.Errorf("SHOW TABLES FROM mysql lists %q: placed tables are the application's", got)
 	}

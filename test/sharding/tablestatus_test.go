@@ -92,6 +92,30 @@ func TestShowTableStatusSumsTheShards(t *testing.T) {
 	if len(like) != 1 || like["events"]["Rows"] != got["events"]["Rows"] {
 		t.Fatalf("SHOW TABLE STATUS LIKE 'ev%%': %v", like)
 	}
+	// WHERE compares the summed figures, as one server holding the whole
+	// table would: a condition no shard's part meets alone still lists
+	// the table.
+	rows, _ := strconv.Atoi(got["events"]["Rows"])
+	most := 0
+	for _, s := range shardNames {
+		n, _ := strconv.Atoi(statusRows(t, direct[s], "SHOW TABLE STATUS FROM blog LIKE 'events'")["events"]["Rows"])
+		most = max(most, n)
+	}
+	if most >= rows {
+		t.Fatalf("one shard holds %d of events' %d rows: the test needs them spread", most, rows)
+	}
+	where := statusRows(t, db, "SHOW TABLE STATUS WHERE Name IN ('events', 'users', 'posts') AND `Rows` > "+strconv.Itoa(most))
+	if where["events"] == nil || where["events"]["Rows"] != got["events"]["Rows"] {
+		t.Errorf("SHOW TABLE STATUS WHERE Rows > %d (more than any shard holds): %v, want events with %d rows", most, slices.Sorted(maps.Keys(where)), rows)
+	}
+	for name := range where {
+		if n, _ := strconv.Atoi(got[name]["Rows"]); n <= most || !slices.Contains([]string{"events", "users", "posts"}, name) {
+			t.Errorf("SHOW TABLE STATUS WHERE lists %s (%d rows)", name, n)
+		}
+	}
+	if none := statusRows(t, db, "SHOW TABLE STATUS FROM blog WHERE `Rows` > "+strconv.Itoa(rows)+" AND Name = 'events'"); len(none) != 0 {
+		t.Errorf("SHOW TABLE STATUS WHERE Rows > all of events: %v", none)
+	}
 	one := statusRows(t, db, "SHOW TABLE STATUS LIKE 'events'")
 	if one["events"]["Rows"] != got["events"]["Rows"] {
 		t.Fatalf("SHOW TABLE STATUS LIKE 'events': %v rows, want %s", one["events"]["Rows"], got["events"]["Rows"])
