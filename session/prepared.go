@@ -244,6 +244,13 @@ func (s *Session) Execute(ctx context.Context, packet []byte) error {
 	// The cache key is made from the packet only if a cache rule applies,
 	// before the statement runs (and its long data is dropped below).
 	cmd := command{facts: st.facts, stmts: stmts, cacheStmt: st, cachePacket: packet}
+	if st.facts.ListsTables {
+		args, _ := st.executeArgs(packet)
+		if ok, err := s.executeTableListing(ctx, st, args); ok {
+			st.longData = nil
+			return err
+		}
+	}
 	if st.facts.MetadataOf != nil {
 		// A lookup of a placed table in information_schema runs where
 		// the table is, named by its text or its bound value.

@@ -101,6 +101,16 @@ func (e correlatedError) Unwrap() error { return e.err }
 // narrowed by the join keys of the tables read before it, and the
 // statement runs over them as tables of literals.
 func (s *Session) materialize(ctx context.Context, sql string, args []string, lvl pullLevel) (string, error) {
+	return s.materializeWith(ctx, sql, args, lvl, nil)
+}
+
+// tableReader reads a table of a materialized statement in Strata's own
+// way (query: the statement's own read of it); handled false leaves it to
+// the default reading.
+type tableReader func(ctx context.Context, t sqlparse.MatTable, query string, part pullLevel) (cols []engine.Column, rows []engine.Row, handled bool, err error)
+
+// materializeWith is materialize with some tables read by own.
+func (s *Session) materializeWith(ctx context.Context, sql string, args []string, lvl pullLevel, own tableReader) (string, error) {
 	mat, err := s.readingMode().Materialize(sql, args)
 	if err != nil {
 		return "", errNotPulled
@@ -121,11 +131,21 @@ func (s *Session) materialize(ctx context.Context, sql string, args []string, lv
 				return "", err
 			}
 		}
-		f, plan, err := s.planPulled(ctx, mat.Query(i, keyValues), part)
-		if err != nil {
-			return "", err
+		var cols []engine.Column
+		var rows []engine.Row
+		var more, handled bool
+		if own != nil {
+			if cols, rows, handled, err = own(ctx, t, mat.Query(i, keyValues), part); err != nil {
+				return "", err
+			}
 		}
-		cols, rows, more, err := s.collectRows(ctx, f, plan, s.maxPulled(), lvl.primary)
+		if !handled {
+			f, plan, perr := s.planPulled(ctx, mat.Query(i, keyValues), part)
+			if perr != nil {
+				return "", perr
+			}
+			cols, rows, more, err = s.collectRows(ctx, f, plan, s.maxPulled(), lvl.primary)
+		}
 		switch {
 		case err != nil:
 			return "", err
@@ -566,6 +586,13 @@ func (s *Session) executePulledOut(ctx context.Context, st *prepared, args []str
 	if err != nil {
 		return s.refuseRouting(err)
 	}
+	return s.executeOuter(ctx, outer, refused)
+}
+
+// executeOuter answers an EXECUTE with outer, the text Strata made of
+// the prepared statement (its parts run first), in the binary protocol.
+// refused is the answer when outer cannot be planned.
+func (s *Session) executeOuter(ctx context.Context, outer string, refused error) error {
 	parsed := s.parse(outer)
 	f := parsed.Summary
 	if parsed.Err != nil || s.env.Sharding == nil {

@@ -138,6 +138,11 @@ func (s *Session) Query(ctx context.Context, packet []byte) error {
 			packet = append([]byte{wire.ComQuery}, text...)
 		}
 	}
+	if f.ListsTables && len(parsed.Statements) == 1 {
+		if ok, err := s.answerTableListing(ctx, sql, f); ok {
+			return err
+		}
+	}
 	if s.placed(f) || s.pinnedAway(f) {
 		return s.queryPlaced(ctx, sql, parsed)
 	}

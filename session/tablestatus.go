@@ -146,16 +146,29 @@ var (
 	statusLatest = []string{"auto_increment", "update_time", "check_time"}
 )
 
+// newStatusFold folds the rows of SHOW TABLE STATUS (Name, Rows, ...) or
+// of information_schema.TABLES (TABLE_NAME, TABLE_ROWS, ...), whose other
+// figures have the same names.
 func newStatusFold(name string, cols []engine.Column) *statusFold {
 	f := &statusFold{name: name, cols: map[string]int{}, sums: map[string]uint64{}, max: map[string][]byte{}}
 	for i, c := range cols {
-		f.cols[strings.ToLower(c.Name)] = i
+		n := strings.ToLower(c.Name)
+		switch n {
+		case "table_name":
+			n = "name"
+		case "table_rows":
+			n = "rows"
+		}
+		f.cols[n] = i
 	}
 	return f
 }
 
+// nameOf is a row's table name.
+func (f *statusFold) nameOf(r engine.Row) []byte { return r[f.cols["name"]] }
+
 func (f *statusFold) add(r engine.Row) {
-	if f.n == 0 || strings.EqualFold(string(r[0]), f.name) {
+	if f.n == 0 || strings.EqualFold(string(f.nameOf(r)), f.name) {
 		f.row0 = r // the table's own row (not a period table's) when there is one
 	}
 	f.n++
@@ -190,7 +203,7 @@ func greater(a, b []byte, numeric bool) bool {
 
 func (f *statusFold) row() engine.Row {
 	out := slices.Clone(f.row0)
-	out[0] = []byte(f.name)
+	out[f.cols["name"]] = []byte(f.name)
 	set := func(col string, v []byte) {
 		if i, ok := f.cols[col]; ok && i < len(out) {
 			out[i] = v

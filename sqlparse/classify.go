@@ -351,6 +351,19 @@ func metadataOf(f *Facts, stmt ast.StmtNode) []string {
 	return names
 }
 
+// listsTables reports whether a statement reads information_schema alone,
+// information_schema.TABLES among it.
+func listsTables(f *Facts) bool {
+	found := false
+	for _, t := range f.Tables {
+		if t.Schema != "information_schema" {
+			return false
+		}
+		found = found || t.Name == "tables"
+	}
+	return found
+}
+
 // metadataCollector finds a statement's SELECTs and its placeholders.
 type metadataCollector struct {
 	selects []*ast.SelectStmt

@@ -194,7 +194,12 @@ func TestClassify(t *testing.T) {
 		{"select exists (select 1 from information_schema.tables where table_schema = ? and table_name = ?) as `exists`",
 			Facts{Kind: KindSelect, ReadOnly: true, Tables: tables("information_schema.tables"), MetadataOf: []string{"?2"}}},
 		{"SELECT * FROM information_schema.tables WHERE table_name = 'a' OR table_name = 'b'",
-			Facts{Kind: KindSelect, ReadOnly: true, Tables: tables("information_schema.tables")}},
+			Facts{Kind: KindSelect, ReadOnly: true, Tables: tables("information_schema.tables"), ListsTables: true}},
+		// Whole-schema lists (Laravel's Schema::getTables, Doctrine's listTableNames).
+		{"select table_name as `name`, (data_length + index_length) as `size` from information_schema.tables where table_schema = 'blog' and table_type in ('BASE TABLE', 'SYSTEM VERSIONED') order by table_name",
+			Facts{Kind: KindSelect, ReadOnly: true, Tables: tables("information_schema.tables"), ListsTables: true}},
+		{"SELECT c.COLUMN_NAME FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = 'blog'",
+			Facts{Kind: KindSelect, ReadOnly: true, Tables: tables("information_schema.columns")}},
 		{"SELECT * FROM information_schema.tables t JOIN blog.comments c ON 1 WHERE t.table_name = 'a'",
 			Facts{Kind: KindSelect, ReadOnly: true, Tables: tables("information_schema.tables", "blog.comments")}},
 		{"SHOW CREATE TABLE db.t", Facts{Kind: KindShow, ReadOnly: true, Tables: tables("db.t")}},

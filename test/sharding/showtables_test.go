@@ -2,6 +2,7 @@ package sharding
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -85,5 +86,66 @@ func TestSchemaToolsFindPlacedTablesInInformationSchema(t *testing.T) {
 		if len(got) != 1 || got[0] != tc.want {
 			t.Errorf("%s %v: %q, want %s", tc.query, tc.args, got, tc.want)
 		}
+	}
+}
+
+// A schema's table list read from information_schema.TABLES with no table
+// named (Laravel's Schema::getTables, which its migrate:fresh drops
+// tables by; Doctrine's listTableNames and its table details, joined with
+// another information_schema table) lists the placed tables too, once
+// each, a sharded table's figures summed over its shards as in SHOW TABLE
+// STATUS, and no period table. Before, it listed the default cluster's
+// tables only.
+func TestSchemaListingsIncludePlacedTables(t *testing.T) {
+	conn := testenv.Conn(t, strataDB(t))
+	// The tables SHOW TABLES lists through Strata, in the order a server
+	// sorts information_schema's table names by (utf8mb3_general_ci:
+	// orders before order_customer).
+	shown := testenv.Strings(t, conn, "SHOW TABLES")
+	all := testenv.Strings(t, singleBlog, "SELECT n FROM (SELECT '"+strings.Join(shown, "' AS n UNION ALL SELECT '")+"') AS t ORDER BY CONVERT(n USING utf8mb3) COLLATE utf8mb3_general_ci")
+	laravel := testenv.Strings(t, conn, "select table_name as `name`, (data_length + index_length) as `size`, table_comment as `comment`, engine as `engine`, table_collation as `collation` "+
+		"from information_schema.tables where table_schema = 'blog' and table_type in ('BASE TABLE', 'SYSTEM VERSIONED') order by table_name")
+	var names []string
+	for _, r := range laravel {
+		names = append(names, strings.SplitN(r, "|", 2)[0])
+	}
+	if !slices.Equal(names, all) {
+		t.Errorf("Laravel's getTables lists %q, SHOW TABLES %q", names, all)
+	}
+	doctrine := testenv.Strings(t, conn, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'blog' AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME")
+	if !slices.Equal(doctrine, all) {
+		t.Errorf("Doctrine's listTableNames lists %q, SHOW TABLES %q", doctrine, all)
+	}
+	// The same prepared, the schema bound (Doctrine DBAL 4, native prepares).
+	prepared := testenv.Strings(t, conn, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME", "blog")
+	if !slices.Equal(prepared, all) {
+		t.Errorf("the prepared listing lists %q, SHOW TABLES %q", prepared, all)
+	}
+	details := testenv.Strings(t, conn, "SELECT t.TABLE_NAME, ccsa.CHARACTER_SET_NAME FROM information_schema.TABLES t "+
+		"INNER JOIN information_schema.COLLATION_CHARACTER_SET_APPLICABILITY ccsa ON ccsa.COLLATION_NAME = t.TABLE_COLLATION "+
+		"WHERE t.TABLE_TYPE = 'BASE TABLE' AND t.TABLE_SCHEMA = 'blog' ORDER BY t.TABLE_NAME")
+	for _, want := range []string{"events|utf8mb4", "posts|utf8mb4", "users|utf8mb4", "countries|utf8mb4"} {
+		if !slices.Contains(details, want) {
+			t.Errorf("Doctrine's table details (a join of information_schema tables) = %q: no %s", details, want)
+		}
+	}
+	if got := testenv.Strings(t, conn, "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'blog'"); got[0] != strconv.Itoa(len(all)) {
+		t.Errorf("COUNT(*) of blog's tables = %s, SHOW TABLES lists %d", got[0], len(all))
+	}
+	if got := testenv.Strings(t, conn, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'blog' AND table_name LIKE 'posts\\_%'"); len(got) != 0 {
+		t.Errorf("period tables listed: %q", got)
+	}
+	status := statusRows(t, conn, "SHOW TABLE STATUS")
+	for _, table := range []string{"events", "posts", "comments"} {
+		got := testenv.Strings(t, conn, "SELECT table_rows, data_length FROM information_schema.tables WHERE table_schema = 'blog' AND table_name LIKE '"+table+"'")
+		if want := status[table]["Rows"] + "|" + status[table]["Data_length"]; len(got) != 1 || got[0] != want {
+			t.Errorf("%s's rows and data length: %q, SHOW TABLE STATUS says %s (summed over the shards)", table, got, want)
+		}
+	}
+	if got := testenv.Strings(t, conn, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'blog' AND table_name IN ('events', 'order_customer', 'nosuch') ORDER BY 1"); !slices.Equal(got, []string{"events", "order_customer"}) {
+		t.Errorf("IN list of names: %q", got)
+	}
+	if _, err := conn.ExecContext(testenv.Ctx(t), "SELECT nosuch FROM information_schema.tables WHERE table_schema = 'blog'"); testenv.MySQLErr(err) != 1054 {
+		t.Errorf("an unknown column: %v, want error 1054 as from the server", err)
 	}
 }

@@ -1,0 +1,207 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/strata-proxy/strata/engine"
+	"github.com/strata-proxy/strata/planner"
+	"github.com/strata-proxy/strata/shard"
+	"github.com/strata-proxy/strata/sqlparse"
+	"github.com/strata-proxy/strata/wire"
+)
+
+// answerTableListing answers a read of information_schema.TABLES that
+// names no table (Facts.ListsTables: a schema's table list, as Laravel's
+// Schema::getTables, its migrate:fresh and Doctrine's listTableNames
+// read it) as one server holding every table would: the default
+// cluster's rows of information_schema.TABLES, each placed table's row
+// from where the table is in place of any row of its name, a sharded
+// table's figures folded over its shards and period tables as in SHOW
+// TABLE STATUS. The statement then runs on the default cluster over those
+// rows (sqlparse.Materialization), its WHERE, joins with other
+// information_schema tables and ORDER BY as written. ok is false when
+// this does not apply, and the default cluster answers alone.
+func (s *Session) answerTableListing(ctx context.Context, sql string, f *sqlparse.Facts) (ok bool, err error) {
+	text, ok, err := s.tableListing(ctx, sql, f, nil)
+	if !ok || err != nil {
+		return ok, err
+	}
+	return true, s.Query(ctx, append([]byte{wire.ComQuery}, text...))
+}
+
+// executeTableListing is answerTableListing for a prepared statement and
+// its bound values (SQL literals), answered in the binary protocol.
+func (s *Session) executeTableListing(ctx context.Context, st *prepared, args []string) (ok bool, err error) {
+	text, ok, err := s.tableListing(ctx, st.sql, st.facts, args)
+	if !ok || err != nil {
+		return ok, err
+	}
+	return true, s.executeOuter(ctx, text, errors.New("the table listing cannot be planned"))
+}
+
+// tableListing is the text of a table listing run over its rows read
+// first; ok false when it does not apply, and err already answered.
+func (s *Session) tableListing(ctx context.Context, sql string, f *sqlparse.Facts, args []string) (text string, ok bool, err error) {
+	if !f.ListsTables || s.env.Sharding == nil || s.env.Sharding.Layout().Empty() {
+		return "", false, nil
+	}
+	text, err = s.materializeWith(ctx, sql, args, pullLevel{}, s.readTableListing)
+	switch {
+	case errors.Is(err, errNotPulled):
+		return "", false, nil
+	case err != nil:
+		return "", true, s.refuseRouting(err)
+	}
+	return text, true, nil
+}
+
+// readTableListing reads information_schema.TABLES for a materialized
+// statement with the placed tables in it; any other table is left to the
+// default reading.
+func (s *Session) readTableListing(ctx context.Context, t sqlparse.MatTable, query string, part pullLevel) ([]engine.Column, []engine.Row, bool, error) {
+	if !strings.EqualFold(t.Name, "information_schema.tables") {
+		return nil, nil, false, nil
+	}
+	f, plan, err := s.planPulled(ctx, query, part)
+	if err != nil {
+		return nil, nil, true, err
+	}
+	cols, listed, more, err := s.collectRows(ctx, f, plan, s.maxPulled(), part.primary)
+	switch {
+	case err != nil:
+		return nil, nil, true, err
+	case more:
+		return nil, nil, true, wire.NewError(wire.ErNotSupportedYet, "Strata: to list the tables Strata places on other clusters with the default cluster's, Strata reads information_schema.TABLES first, and more than %d rows (limits.max_pulled_rows) match: name the schema (WHERE table_schema = '...')", s.maxPulled())
+	}
+	layout := s.env.Sharding.Layout()
+	placed, err := s.placedTableRows(ctx, layout, cols)
+	if err != nil {
+		return nil, nil, true, err
+	}
+	nameCol, schemaCol := columnIndex(cols, "table_name"), columnIndex(cols, "table_schema")
+	if nameCol < 0 || schemaCol < 0 {
+		return nil, nil, true, fmt.Errorf("information_schema.TABLES without TABLE_NAME or TABLE_SCHEMA")
+	}
+	// The default cluster's own copy of a placed table (an empty
+	// definition kept there for tools), or its part when it is a shard
+	// too, gives way to the whole table's row.
+	listed = slices.DeleteFunc(listed, func(r engine.Row) bool {
+		return !systemSchemas[strings.ToLower(string(r[schemaCol]))] && placedOwner(layout, string(r[nameCol])) != nil
+	})
+	return cols, append(listed, placed...), true, nil
+}
+
+// placedTableRows reads the information_schema.TABLES rows of every
+// placed table, in every application schema, on the clusters that hold
+// them, one query per cluster, and folds each table's rows into one.
+func (s *Session) placedTableRows(ctx context.Context, layout *shard.Layout, cols []engine.Column) ([]engine.Row, error) {
+	byCluster := map[string][]*shard.Table{}
+	var clusters []string
+	for _, t := range layout.Tables() {
+		for _, c := range statusClusters(s.env.Sharding, t) {
+			if byCluster[c] == nil {
+				clusters = append(clusters, c)
+			}
+			byCluster[c] = append(byCluster[c], t)
+		}
+	}
+	routes := make([]planner.ShardRoute, len(clusters))
+	for i, c := range clusters {
+		routes[i] = planner.ShardRoute{Cluster: c, SQL: placedTablesSQL(cols, byCluster[c])}
+	}
+	conns, err := s.takeConns(ctx, routes, false, true)
+	if err != nil {
+		return nil, err
+	}
+	done := s.running(conns)
+	defer func() { done(); s.giveBack(conns) }()
+	nameCol, schemaCol := columnIndex(cols, "table_name"), columnIndex(cols, "table_schema")
+	folded := map[string]*statusFold{}
+	var order []string
+	for _, sc := range conns {
+		_, got, err := s.readShard(ctx, sc, sc.route.SQL)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range got {
+			t := statusOwner(byCluster[sc.route.Cluster], string(r[nameCol]))
+			if t == nil {
+				continue
+			}
+			key := string(r[schemaCol]) + "." + t.Name
+			if folded[key] == nil {
+				folded[key] = newStatusFold(t.Name, cols)
+				order = append(order, key)
+			}
+			folded[key].add(r)
+		}
+	}
+	out := make([]engine.Row, 0, len(order))
+	for _, key := range order {
+		out = append(out, folded[key].row())
+	}
+	return out, nil
+}
+
+// placedTablesSQL asks a cluster for the information_schema.TABLES rows
+// of tables in every schema but the system ones, with the columns the
+// default cluster's read has (the same server version's, in its order),
+// a date table's period tables too.
+func placedTablesSQL(cols []engine.Column, tables []*shard.Table) string {
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = sqlparse.QuoteIdentifier(c.Name)
+	}
+	var conds []string
+	for _, t := range tables {
+		conds = append(conds, "TABLE_NAME = "+quoteLiteral([]byte(t.Name)))
+		if _, ok := t.Method.(*shard.Date); ok {
+			conds = append(conds, "TABLE_NAME REGEXP "+quoteLiteral([]byte("^"+regexp.QuoteMeta(t.Name)+"_[0-9]{4}(_[0-9]{2}){0,2}$")))
+		}
+	}
+	return fmt.Sprintf("SELECT %s FROM information_schema.TABLES WHERE TABLE_SCHEMA NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys') AND (%s)",
+		strings.Join(names, ", "), strings.Join(conds, " OR "))
+}
+
+// placedOwner is the placed table a table name of a listing belongs to: the
+// table itself, or a date table whose period table it is.
+func placedOwner(layout *shard.Layout, name string) *shard.Table {
+	name = strings.ToLower(name)
+	if t := layout.Table(name); t != nil {
+		return t
+	}
+	base, ok := periodBase(name)
+	if !ok {
+		return nil
+	}
+	if t := layout.Table(base); t != nil {
+		if _, isDate := t.Method.(*shard.Date); isDate {
+			return t
+		}
+	}
+	return nil
+}
+
+// periodTableName matches a date table's period table name: the base name,
+// then _YYYY, _YYYY_MM or _YYYY_MM_DD.
+var periodTableName = regexp.MustCompile(`^(.+?)_[0-9]{4}(_[0-9]{2}){0,2}$`)
+
+// periodBase is the base table a period table's name is made from.
+func periodBase(name string) (string, bool) {
+	m := periodTableName.FindStringSubmatch(name)
+	if m == nil {
+		return "", false
+	}
+	return m[1], true
+}
+
+// columnIndex is the index of the column named name (any case), -1 when
+// there is none.
+func columnIndex(cols []engine.Column, name string) int {
+	return slices.IndexFunc(cols, func(c engine.Column) bool { return strings.EqualFold(c.Name, name) })
+}
