@@ -244,7 +244,7 @@ func (s *Session) Execute(ctx context.Context, packet []byte) error {
 	// The cache key is made from the packet only if a cache rule applies,
 	// before the statement runs (and its long data is dropped below).
 	cmd := command{facts: st.facts, stmts: stmts, cacheStmt: st, cachePacket: packet}
-	if st.facts.ListsTables {
+	if st.facts.ListsSchema {
 		args, _ := st.executeArgs(packet)
 		if ok, err := s.executeTableListing(ctx, st, args); ok {
 			st.longData = nil

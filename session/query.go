@@ -138,7 +138,7 @@ func (s *Session) Query(ctx context.Context, packet []byte) error {
 			packet = append([]byte{wire.ComQuery}, text...)
 		}
 	}
-	if f.ListsTables && len(parsed.Statements) == 1 {
+	if f.ListsSchema && len(parsed.Statements) == 1 {
 		if ok, err := s.answerTableListing(ctx, sql, f); ok {
 			return err
 		}

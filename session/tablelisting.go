@@ -16,7 +16,7 @@ import (
 )
 
 // answerTableListing answers a read of information_schema.TABLES that
-// names no table (Facts.ListsTables: a schema's table list, as Laravel's
+// names no table (Facts.ListsSchema: a schema's table list, as Laravel's
 // Schema::getTables, its migrate:fresh and Doctrine's listTableNames
 // read it) as one server holding every table would: the default
 // cluster's rows of information_schema.TABLES, each placed table's row
@@ -47,7 +47,7 @@ func (s *Session) executeTableListing(ctx context.Context, st *prepared, args []
 // tableListing is the text of a table listing run over its rows read
 // first; ok false when it does not apply, and err already answered.
 func (s *Session) tableListing(ctx context.Context, sql string, f *sqlparse.Facts, args []string) (text string, ok bool, err error) {
-	if !f.ListsTables || s.env.Sharding == nil || s.env.Sharding.Layout().Empty() {
+	if !f.ListsSchema || s.env.Sharding == nil || s.env.Sharding.Layout().Empty() {
 		return "", false, nil
 	}
 	text, err = s.materializeWith(ctx, sql, args, pullLevel{}, s.readTableListing)
@@ -60,11 +60,16 @@ func (s *Session) tableListing(ctx context.Context, sql string, f *sqlparse.Fact
 	return text, true, nil
 }
 
-// readTableListing reads information_schema.TABLES for a materialized
-// statement with the placed tables in it; any other table is left to the
-// default reading.
+// readTableListing reads a view of information_schema with a row per
+// table, column, index or constraint (sqlparse.SchemaViews) for a
+// materialized statement, with the placed tables in it: for TABLES each
+// placed table's row folded over where its rows are, for the others the
+// rows of its definition on one cluster that holds it (the copies are
+// alike; strata shards check-schema tells). Any other table is left to
+// the default reading.
 func (s *Session) readTableListing(ctx context.Context, t sqlparse.MatTable, query string, part pullLevel) ([]engine.Column, []engine.Row, bool, error) {
-	if !strings.EqualFold(t.Name, "information_schema.tables") {
+	schema, view, ok := strings.Cut(strings.ToLower(t.Name), ".")
+	if !ok || schema != "information_schema" || !sqlparse.SchemaViews[view] {
 		return nil, nil, false, nil
 	}
 	f, plan, err := s.planPulled(ctx, query, part)
@@ -76,24 +81,86 @@ func (s *Session) readTableListing(ctx context.Context, t sqlparse.MatTable, que
 	case err != nil:
 		return nil, nil, true, err
 	case more:
-		return nil, nil, true, wire.NewError(wire.ErNotSupportedYet, "Strata: to list the tables Strata places on other clusters with the default cluster's, Strata reads information_schema.TABLES first, and more than %d rows (limits.max_pulled_rows) match: name the schema (WHERE table_schema = '...')", s.maxPulled())
+		return nil, nil, true, wire.NewError(wire.ErNotSupportedYet, "Strata: to list the tables Strata places on other clusters with the default cluster's, Strata reads information_schema.%s first, and more than %d rows (limits.max_pulled_rows) match: name the schema (WHERE table_schema = '...')", strings.ToUpper(view), s.maxPulled())
+	}
+	nameCol, schemaCol := columnIndex(cols, "table_name"), schemaColumn(cols)
+	if nameCol < 0 || schemaCol < 0 {
+		return nil, nil, true, fmt.Errorf("information_schema.%s without TABLE_NAME or a schema column", view)
 	}
 	layout := s.env.Sharding.Layout()
-	placed, err := s.placedTableRows(ctx, layout, cols)
+	var placed []engine.Row
+	if view == "tables" {
+		placed, err = s.placedTableRows(ctx, layout, cols)
+	} else {
+		placed, err = s.placedDefinitionRows(ctx, layout, view, cols)
+	}
 	if err != nil {
 		return nil, nil, true, err
 	}
-	nameCol, schemaCol := columnIndex(cols, "table_name"), columnIndex(cols, "table_schema")
-	if nameCol < 0 || schemaCol < 0 {
-		return nil, nil, true, fmt.Errorf("information_schema.TABLES without TABLE_NAME or TABLE_SCHEMA")
-	}
 	// The default cluster's own copy of a placed table (an empty
 	// definition kept there for tools), or its part when it is a shard
-	// too, gives way to the whole table's row.
+	// too, gives way to the whole table's rows.
 	listed = slices.DeleteFunc(listed, func(r engine.Row) bool {
 		return !systemSchemas[strings.ToLower(string(r[schemaCol]))] && placedOwner(layout, string(r[nameCol])) != nil
 	})
 	return cols, append(listed, placed...), true, nil
+}
+
+// schemaColumn is the index of a view's schema column: TABLE_SCHEMA, or
+// CONSTRAINT_SCHEMA in the views of constraints that lack it.
+func schemaColumn(cols []engine.Column) int {
+	if i := columnIndex(cols, "table_schema"); i >= 0 {
+		return i
+	}
+	return columnIndex(cols, "constraint_schema")
+}
+
+// placedDefinitionRows reads the rows of view (columns, indexes,
+// constraints) of every placed table, in every application schema, on the
+// one cluster whose copy of each stands for the table (a date table's
+// base table), one query per cluster.
+func (s *Session) placedDefinitionRows(ctx context.Context, layout *shard.Layout, view string, cols []engine.Column) ([]engine.Row, error) {
+	byCluster := map[string][]string{}
+	var clusters []string
+	for _, t := range layout.Tables() {
+		c := s.env.Sharding.MetadataCluster(&sqlparse.Facts{Tables: []sqlparse.TableRef{{Name: t.Name}}})
+		if byCluster[c] == nil {
+			clusters = append(clusters, c)
+		}
+		byCluster[c] = append(byCluster[c], quoteLiteral([]byte(t.Name)))
+	}
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = sqlparse.QuoteIdentifier(c.Name)
+	}
+	schemaName := sqlparse.QuoteIdentifier(cols[schemaColumn(cols)].Name)
+	routes := make([]planner.ShardRoute, len(clusters))
+	for i, c := range clusters {
+		routes[i] = planner.ShardRoute{Cluster: c, SQL: fmt.Sprintf("SELECT %s FROM information_schema.%s WHERE %s NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys') AND TABLE_NAME IN (%s)",
+			strings.Join(names, ", "), strings.ToUpper(view), schemaName, strings.Join(byCluster[c], ", "))}
+	}
+	var out []engine.Row
+	err := s.readEachCluster(ctx, routes, func(_ string, rows []engine.Row) { out = append(out, rows...) })
+	return out, err
+}
+
+// readEachCluster runs each route's read on its cluster and hands each
+// cluster's whole answer to each, for Strata's own use.
+func (s *Session) readEachCluster(ctx context.Context, routes []planner.ShardRoute, each func(cluster string, rows []engine.Row)) error {
+	conns, err := s.takeConns(ctx, routes, false, true)
+	if err != nil {
+		return err
+	}
+	done := s.running(conns)
+	defer func() { done(); s.giveBack(conns) }()
+	for _, sc := range conns {
+		_, got, err := s.readShard(ctx, sc, sc.route.SQL)
+		if err != nil {
+			return err
+		}
+		each(sc.route.Cluster, got)
+	}
+	return nil
 }
 
 // placedTableRows reads the information_schema.TABLES rows of every
@@ -114,22 +181,12 @@ func (s *Session) placedTableRows(ctx context.Context, layout *shard.Layout, col
 	for i, c := range clusters {
 		routes[i] = planner.ShardRoute{Cluster: c, SQL: placedTablesSQL(cols, byCluster[c])}
 	}
-	conns, err := s.takeConns(ctx, routes, false, true)
-	if err != nil {
-		return nil, err
-	}
-	done := s.running(conns)
-	defer func() { done(); s.giveBack(conns) }()
 	nameCol, schemaCol := columnIndex(cols, "table_name"), columnIndex(cols, "table_schema")
 	folded := map[string]*statusFold{}
 	var order []string
-	for _, sc := range conns {
-		_, got, err := s.readShard(ctx, sc, sc.route.SQL)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range got {
-			t := statusOwner(byCluster[sc.route.Cluster], string(r[nameCol]))
+	err := s.readEachCluster(ctx, routes, func(cluster string, rows []engine.Row) {
+		for _, r := range rows {
+			t := statusOwner(byCluster[cluster], string(r[nameCol]))
 			if t == nil {
 				continue
 			}
@@ -140,6 +197,9 @@ func (s *Session) placedTableRows(ctx context.Context, layout *shard.Layout, col
 			}
 			folded[key].add(r)
 		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	out := make([]engine.Row, 0, len(order))
 	for _, key := range order {

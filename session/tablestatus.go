@@ -61,20 +61,10 @@ func (s *Session) placedTableStatus(ctx context.Context, layout *shard.Layout, d
 	for i, c := range clusters {
 		routes[i] = planner.ShardRoute{Cluster: c, SQL: tableStatusSQL(db, byCluster[c])}
 	}
-	conns, err := s.takeConns(ctx, routes, false, true)
-	if err != nil {
-		return nil, err
-	}
-	done := s.running(conns)
-	defer func() { done(); s.giveBack(conns) }()
 	folded := map[string]*statusFold{}
-	for _, sc := range conns {
-		_, got, err := s.readShard(ctx, sc, sc.route.SQL)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range got {
-			t := statusOwner(byCluster[sc.route.Cluster], string(r[0]))
+	err := s.readEachCluster(ctx, routes, func(cluster string, rows []engine.Row) {
+		for _, r := range rows {
+			t := statusOwner(byCluster[cluster], string(r[0]))
 			if t == nil {
 				continue
 			}
@@ -83,6 +73,9 @@ func (s *Session) placedTableStatus(ctx context.Context, layout *shard.Layout, d
 			}
 			folded[t.Name].add(r)
 		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	var out []engine.Row
 	for _, f := range folded {

@@ -351,15 +351,23 @@ func metadataOf(f *Facts, stmt ast.StmtNode) []string {
 	return names
 }
 
-// listsTables reports whether a statement reads information_schema alone,
-// information_schema.TABLES among it.
-func listsTables(f *Facts) bool {
+// SchemaViews are the views of information_schema with a row per table,
+// or per column, index or constraint of a table, named by TABLE_NAME: a
+// listing of them covers the tables Strata places on other clusters.
+var SchemaViews = map[string]bool{
+	"tables": true, "columns": true, "statistics": true, "key_column_usage": true,
+	"table_constraints": true, "referential_constraints": true, "check_constraints": true,
+}
+
+// listsSchema reports whether a statement reads information_schema alone,
+// one of SchemaViews among it.
+func listsSchema(f *Facts) bool {
 	found := false
 	for _, t := range f.Tables {
 		if t.Schema != "information_schema" {
 			return false
 		}
-		found = found || t.Name == "tables"
+		found = found || SchemaViews[t.Name]
 	}
 	return found
 }

@@ -190,11 +190,13 @@ type Facts struct {
 	// WHERE names (table_name = 'comments', as mariadb-dump and schema
 	// tools ask): where Strata places those, their metadata is.
 	MetadataOf []string
-	// ListsTables: a read of information_schema only that reads
-	// information_schema.TABLES without naming a table (a schema's table
-	// list, as Laravel's Schema::getTables and Doctrine's listTableNames
-	// ask): the placed tables belong in it.
-	ListsTables bool
+	// ListsSchema: a read of information_schema only that reads one of
+	// its views of tables (TABLES, COLUMNS, STATISTICS, constraints; see
+	// SchemaViews) without naming a table: a schema's table list or its
+	// columns, as Laravel's Schema::getTables and Doctrine's
+	// listTableNames and listTables read them. The placed tables belong
+	// in it.
+	ListsSchema bool
 	// ShowTables: SHOW [FULL] TABLES [FROM db] [LIKE 'pattern'], for the
 	// tables Strata places elsewhere than on the default cluster; nil for
 	// any other statement, and for the WHERE form.

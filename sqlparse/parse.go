@@ -177,7 +177,7 @@ func (m Mode) analyze(stmt ast.StmtNode, hintText string) *Facts {
 	f.computeReadOnly(stmt)
 	if sel, ok := stmt.(*ast.SelectStmt); ok && f.ReadOnly {
 		f.MetadataOf = metadataOf(f, sel)
-		f.ListsTables = f.MetadataOf == nil && listsTables(f)
+		f.ListsSchema = f.MetadataOf == nil && listsSchema(f)
 	}
 	f.Hint = extractHint(hintText)
 	f.Digest = digest(f.Text)

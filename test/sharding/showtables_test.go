@@ -145,6 +145,29 @@ func TestSchemaListingsIncludePlacedTables(t *testing.T) {
 	if got := testenv.Strings(t, conn, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'blog' AND table_name IN ('events', 'order_customer', 'nosuch') ORDER BY 1"); !slices.Equal(got, []string{"events", "order_customer"}) {
 		t.Errorf("IN list of names: %q", got)
 	}
+	// Doctrine's listTables reads every column of the schema, joined
+	// with TABLES: each placed table's columns come once, from a shard.
+	columns := map[string][]string{}
+	for _, r := range testenv.Strings(t, conn, "SELECT c.TABLE_NAME, c.COLUMN_NAME FROM information_schema.COLUMNS c INNER JOIN information_schema.TABLES t ON t.TABLE_NAME = c.TABLE_NAME "+
+		"WHERE c.TABLE_SCHEMA = 'blog' AND t.TABLE_SCHEMA = 'blog' AND t.TABLE_TYPE = 'BASE TABLE' ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION") {
+		table, column, _ := strings.Cut(r, "|")
+		columns[table] = append(columns[table], column)
+	}
+	for table, cluster := range map[string]string{"events": "s1", "posts": "s0", "users": "accounts", "countries": "s2", "order_customer": "main"} {
+		if got, want := strings.Join(columns[table], ","), columnsOn(t, cluster, table); got != want {
+			t.Errorf("the schema's columns of %s: %s, want %s (as on %s)", table, got, want, cluster)
+		}
+	}
+	if len(columns) != len(all) {
+		t.Errorf("the schema's columns cover %d tables, SHOW TABLES lists %d", len(columns), len(all))
+	}
+	// Indexes (STATISTICS) likewise.
+	primaries := testenv.Strings(t, conn, "SELECT TABLE_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = 'blog' AND INDEX_NAME = 'PRIMARY' AND SEQ_IN_INDEX = 1 ORDER BY TABLE_NAME")
+	for _, want := range []string{"comments", "events", "posts", "users"} {
+		if n := len(slices.DeleteFunc(slices.Clone(primaries), func(s string) bool { return s != want })); n != 1 {
+			t.Errorf("the schema's primary keys %q list %s %d times, want once", primaries, want, n)
+		}
+	}
 	if _, err := conn.ExecContext(testenv.Ctx(t), "SELECT nosuch FROM information_schema.tables WHERE table_schema = 'blog'"); testenv.MySQLErr(err) != 1054 {
 		t.Errorf("an unknown column: %v, want error 1054 as from the server", err)
 	}
