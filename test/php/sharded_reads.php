@@ -124,3 +124,12 @@ if ($mode === 'emulated') {
 }
 $answers[] = ['left' => $pdo->query("SELECT COUNT(*) FROM comments WHERE author = 'multi-test'")->fetchColumn()];
 show('multi-statement query', $answers);
+// A schema tool's table and column lists (Laravel's Schema::getTables and
+// getColumns over information_schema, no table named): the sharded tables
+// are in them, once each, as on one server.
+$st = $pdo->prepare("select table_name as `name`, engine as `engine`, table_collation as `collation` from information_schema.tables where table_schema = ? and table_type in ('BASE TABLE', 'SYSTEM VERSIONED') and table_name in ('comments', 'countries', 'entries', 'events', 'members', 'posts') order by table_name");
+$st->execute(['blog']);
+show('schema tables', $st->fetchAll(PDO::FETCH_ASSOC));
+$st = $pdo->prepare("select table_name as `table`, count(*) as `columns`, group_concat(column_name order by ordinal_position) as `names` from information_schema.columns where table_schema = ? and table_name in ('comments', 'countries', 'entries', 'events', 'members', 'posts') group by table_name order by table_name");
+$st->execute(['blog']);
+show('schema columns', $st->fetchAll(PDO::FETCH_ASSOC));
