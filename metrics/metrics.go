@@ -32,6 +32,7 @@ type Metrics struct {
 	passedOn      prometheus.Counter
 	consistency   prometheus.Counter
 	rangeFill     *prometheus.GaugeVec
+	schemaDiffers *prometheus.GaugeVec
 	shardQueries  *prometheus.CounterVec
 	runFirst      *prometheus.CounterVec
 	runFirstRows  *prometheus.CounterVec
@@ -72,6 +73,7 @@ func New() *Metrics {
 	m.replicaLag = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "strata_replica_lag_seconds", Help: "Replication lag seen by the monitor."}, []string{"server"})
 	m.backendConns = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "strata_backend_connections", Help: "Backend connections by server and state (idle, in_use)."}, []string{"server", "state"})
 	m.consistency = prometheus.NewCounter(prometheus.CounterOpts{Name: "strata_read_your_writes_primary_total", Help: "Reads sent to the primary because no replica had applied the session's last write yet."})
+	m.schemaDiffers = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "strata_shard_schema_differing_copies", Help: "Copies of a sharded or reference table (a shard's table, a period table, a reference table's copy) missing or defined otherwise than most of its copies, at the last check (at start and hourly; strata shards check-schema lists them)."}, []string{"table"})
 	m.rangeFill = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "strata_shard_range_fill_ratio", Help: "How much of the open-ended last range of a range-sharded table is used, against the size of the range before it."}, []string{"table", "shard"})
 	m.shardQueries = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_shard_queries_total", Help: "Queries Strata sent to shard clusters for statements it merged or split (one per route), by cluster and kind (read, write)."}, []string{"cluster", "kind"})
 	m.runFirst = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_shard_run_first_total", Help: "Parts of statements over sharded tables that Strata ran before their statement and put in its text, by kind (values: IN, scalar and EXISTS subqueries; table: derived tables, CTEs, UNION branches and other subqueries; count: a derived table only counted; insert: the SELECT of an INSERT ... SELECT; join: the tables of a join of tables that live apart; recursive: a recursive CTE, all its rounds)."}, []string{"kind"})
@@ -90,7 +92,7 @@ func New() *Metrics {
 	m.twoPhaseFixed = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_twophase_resolved_total", Help: "Prepared branches the resolver settled after a crash, a lost connection or a failover, by decision (commit, abort)."}, []string{"decision"})
 	m.clientMax = prometheus.NewGauge(prometheus.GaugeOpts{Name: "strata_client_connections_max", Help: "limits.max_client_connections in force (0: no bound): alert on strata_client_connections / this before clients get error 1040."})
 	m.certExpiry = prometheus.NewGauge(prometheus.GaugeOpts{Name: "strata_tls_certificate_expiry_timestamp_seconds", Help: "When the certificate Strata shows TLS clients expires (Unix time); a reload that reads a renewed one moves it."})
-	m.Registry.MustRegister(m.clientMax, m.certExpiry, m.twoPhase, m.twoPhaseFixed, m.primaryChg, m.writesHeld, m.shardQueries, m.runFirst, m.runFirstRows, m.loadRows, m.movedRows, m.rebalanced, m.fencePause, m.rangeFill, m.consistency, m.queries, m.errors, m.latency, m.clientConns, m.userConns, m.clientTotal, m.rejectedConns, m.idleClosed, m.passedOn, m.retries,
+	m.Registry.MustRegister(m.clientMax, m.certExpiry, m.twoPhase, m.twoPhaseFixed, m.primaryChg, m.writesHeld, m.shardQueries, m.runFirst, m.runFirstRows, m.loadRows, m.movedRows, m.rebalanced, m.fencePause, m.rangeFill, m.schemaDiffers, m.consistency, m.queries, m.errors, m.latency, m.clientConns, m.userConns, m.clientTotal, m.rejectedConns, m.idleClosed, m.passedOn, m.retries,
 		m.backendDials, m.serverUp, m.replicaLag, m.backendConns,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -166,6 +168,15 @@ func (m *Metrics) ConsistencyFallback() { m.consistency.Inc() }
 // SetRangeFill reports the fill ratio of a range-sharded table's last range.
 func (m *Metrics) SetRangeFill(table, shard string, ratio float64) {
 	m.rangeFill.WithLabelValues(table, shard).Set(ratio)
+}
+
+// SetSchemaDiffering reports, per table, how many of its copies are
+// defined otherwise than most of them; tables no longer placed go.
+func (m *Metrics) SetSchemaDiffering(copies map[string]int) {
+	m.schemaDiffers.Reset()
+	for table, n := range copies {
+		m.schemaDiffers.WithLabelValues(table).Set(float64(n))
+	}
 }
 
 // ShardQuery counts one query sent to a shard cluster for a merged or

@@ -101,8 +101,30 @@ func (s *Strata) schemaCheck(ctx context.Context) (any, error) {
 	return shardops.CompareSchemas(ctx, sh.layout, sh.dbs.Open, sh.cfg.Schema, ""), nil
 }
 
-// maintain pre-creates the coming period tables of date-sharded tables and
-// checks range capacity, at start and then every interval, until ctx ends.
+// checkSchemas compares the definitions of every copy of the sharded and
+// reference tables, reports the copies that differ per table in
+// strata_shard_schema_differing_copies and logs each: a schema change
+// that failed part-way, or a shard changed by hand, shows without anyone
+// running strata shards check-schema.
+func (s *Strata) checkSchemas(ctx context.Context, sh *sharding) {
+	differing := map[string]int{}
+	for _, r := range shardops.CompareSchemas(ctx, sh.layout, sh.dbs.Open, sh.cfg.Schema, "") {
+		differing[r.Table] += 0
+		switch {
+		case r.Error != "":
+			s.Log.Warn("reading the definition of a copy of a table failed", "table", r.Table, "shard", r.Shard, "physical", r.Physical, "err", r.Error)
+		case r.Differs():
+			differing[r.Table]++
+			s.Log.Warn("a copy of a table is missing or defined otherwise than most of its copies: strata shards check-schema lists how",
+				"table", r.Table, "shard", r.Shard, "physical", r.Physical, "missing", r.Missing, "lacks", r.Lacks, "has", r.Extra, "reordered", r.Reordered)
+		}
+	}
+	s.Metrics.SetSchemaDiffering(differing)
+}
+
+// maintain pre-creates the coming period tables of date-sharded tables,
+// compares the definitions of the tables' copies and checks range
+// capacity, at start and then every interval, until ctx ends.
 func (s *Strata) maintainShards(ctx context.Context, interval time.Duration) {
 	run := func() {
 		sh := s.shards.Load()
@@ -123,6 +145,7 @@ func (s *Strata) maintainShards(ctx context.Context, interval time.Duration) {
 				s.Log.Info("pre-created period table", "table", t.Table, "shard", t.Shard)
 			}
 		}
+		s.checkSchemas(c, sh)
 		if !shardops.RangeTables(sh.layout) {
 			return
 		}

@@ -2,10 +2,12 @@ package sharding
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/strata-proxy/strata/shardops"
 	"github.com/strata-proxy/strata/test/testenv"
@@ -115,4 +117,36 @@ func TestSchemaCheckFindsCopiesDefinedOtherwise(t *testing.T) {
 	if r := got["s2/schema_items"]; r.Differs() {
 		t.Errorf("s2: %+v", r)
 	}
+
+	// A running Strata checks at start (and hourly) and counts the
+	// differing copies per table in a metric to alert on.
+	s2 := startOwn(t, ownConfig(t, table, ""))
+	want := []string{`strata_shard_schema_differing_copies{table="schema_items"} 2`, `strata_shard_schema_differing_copies{table="events"} 0`}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		metrics := scrape(t, "http://"+s2.AdminAddr()+"/metrics")
+		missing := slices.DeleteFunc(slices.Clone(want), func(line string) bool { return strings.Contains(metrics, line+"\n") })
+		if len(missing) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/metrics lacks %q", missing)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// scrape reads a page of the admin API.
+func scrape(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(body)
 }
