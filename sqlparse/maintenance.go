@@ -1,0 +1,128 @@
+package sqlparse
+
+import "strings"
+
+// Maintenance is a table maintenance statement: ANALYZE, OPTIMIZE, CHECK
+// or REPAIR TABLE. Each acts on every table it names, one by one, and
+// answers a row or more per table (Table, Op, Msg_type, Msg_text). Strata
+// runs it on every copy of a placed table, so it reads the statement
+// itself: the SQL parser reads neither CHECK nor REPAIR TABLE.
+type Maintenance struct {
+	Op string // ANALYZE, OPTIMIZE, CHECK or REPAIR
+	// Prefix is NO_WRITE_TO_BINLOG or LOCAL, "" for none.
+	Prefix string
+	Tables []TableRef
+	// Options is the text after the table list (QUICK, EXTENDED,
+	// PERSISTENT FOR ALL, USE_FRM), as written.
+	Options string
+}
+
+// ParseMaintenance reads [ANALYZE | OPTIMIZE | CHECK | REPAIR]
+// [NO_WRITE_TO_BINLOG | LOCAL] TABLE[S] name [, name ...] [options]; ok
+// is false for any other statement (ANALYZE SELECT, CHECK VIEW,
+// CHECKSUM TABLE).
+func (m Mode) ParseMaintenance(sql string) (*Maintenance, bool) {
+	sc := newScanner(sql)
+	sc.noBackslash = m.noBackslash
+	var toks []token
+	for t := sc.nextCode(); t.kind != tokEOF; t = sc.nextCode() {
+		toks = append(toks, t)
+	}
+	// A trailing ';' is not part of the statement.
+	for len(toks) > 0 && sc.text(toks[len(toks)-1]) == ";" {
+		toks = toks[:len(toks)-1]
+	}
+	word := func(i int) string {
+		if i >= len(toks) || toks[i].kind != tokWord {
+			return ""
+		}
+		return strings.ToUpper(sc.text(toks[i]))
+	}
+	out := &Maintenance{Op: word(0)}
+	switch out.Op {
+	case "ANALYZE", "OPTIMIZE", "CHECK", "REPAIR":
+	default:
+		return nil, false
+	}
+	i := 1
+	if p := word(i); p == "NO_WRITE_TO_BINLOG" || p == "LOCAL" {
+		out.Prefix, i = p, i+1
+	}
+	if p := word(i); p != "TABLE" && p != "TABLES" {
+		return nil, false
+	}
+	i++
+	for {
+		ref, next, ok := maintenanceTable(&sc, toks, i)
+		if !ok {
+			return nil, false
+		}
+		out.Tables, i = append(out.Tables, ref), next
+		if i < len(toks) && sc.text(toks[i]) == "," {
+			i++
+			continue
+		}
+		break
+	}
+	if i < len(toks) {
+		out.Options = strings.TrimSpace(sql[toks[i].start:toks[len(toks)-1].end])
+	}
+	return out, true
+}
+
+// maintenanceTable reads a table name, schema-qualified or not, from
+// token i; next is the token after it.
+func maintenanceTable(sc *scanner, toks []token, i int) (ref TableRef, next int, ok bool) {
+	var parts []string
+	for i < len(toks) {
+		part, isName := identText(sc, toks[i])
+		if !isName {
+			return TableRef{}, 0, false
+		}
+		parts = append(parts, part)
+		i++
+		if i < len(toks) && sc.text(toks[i]) == "." {
+			i++
+			continue
+		}
+		break
+	}
+	switch len(parts) {
+	case 1:
+		return TableRef{Name: strings.ToLower(parts[0])}, i, true
+	case 2:
+		return TableRef{Schema: strings.ToLower(parts[0]), Name: strings.ToLower(parts[1])}, i, true
+	}
+	return TableRef{}, 0, false
+}
+
+// identText is a name token's text: a word, or a `quoted` name unquoted.
+func identText(sc *scanner, t token) (string, bool) {
+	s := sc.text(t)
+	switch t.kind {
+	case tokWord:
+		return s, !strings.ContainsAny(s, ".")
+	case tokQuoted:
+		return strings.ReplaceAll(s[1:len(s)-1], "``", "`"), true
+	}
+	return "", false
+}
+
+// For is the statement for one table: the same operation, prefix and
+// options on schema.table.
+func (mt *Maintenance) For(schema, table string) string {
+	var b strings.Builder
+	b.WriteString(mt.Op)
+	if mt.Prefix != "" {
+		b.WriteString(" " + mt.Prefix)
+	}
+	b.WriteString(" TABLE ")
+	if schema != "" {
+		b.WriteString(QuoteIdentifier(schema) + ".")
+	}
+	b.WriteString(QuoteIdentifier(table))
+	if mt.Options != "" {
+		b.WriteString(" " + mt.Options)
+	}
+	return b.String()
+}

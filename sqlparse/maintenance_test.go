@@ -1,0 +1,35 @@
+package sqlparse
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestParseMaintenance(t *testing.T) {
+	for _, tc := range []struct {
+		sql  string
+		want *Maintenance
+	}{
+		{"ANALYZE TABLE events", &Maintenance{Op: "ANALYZE", Tables: []TableRef{{Name: "events"}}}},
+		{"analyze no_write_to_binlog table blog.Events, `post``s` PERSISTENT FOR ALL;", &Maintenance{Op: "ANALYZE", Prefix: "NO_WRITE_TO_BINLOG",
+			Tables: []TableRef{{Schema: "blog", Name: "events"}, {Name: "post`s"}}, Options: "PERSISTENT FOR ALL"}},
+		{"OPTIMIZE LOCAL TABLE `blog` . `events`", &Maintenance{Op: "OPTIMIZE", Prefix: "LOCAL", Tables: []TableRef{{Schema: "blog", Name: "events"}}}},
+		{"CHECK TABLE comments, users QUICK EXTENDED", &Maintenance{Op: "CHECK", Tables: []TableRef{{Name: "comments"}, {Name: "users"}}, Options: "QUICK EXTENDED"}},
+		{"/* c */ REPAIR TABLES events USE_FRM", &Maintenance{Op: "REPAIR", Tables: []TableRef{{Name: "events"}}, Options: "USE_FRM"}},
+		{"ANALYZE SELECT * FROM events", nil},
+		{"CHECK VIEW v", nil},
+		{"CHECKSUM TABLE events", nil},
+		{"CHECK TABLE", nil},
+		{"CHECK TABLE events,", nil},
+		{"SELECT 1", nil},
+	} {
+		got, ok := Mode{}.ParseMaintenance(tc.sql)
+		if ok != (tc.want != nil) || tc.want != nil && !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("ParseMaintenance(%q) = %+v, %v; want %+v", tc.sql, got, ok, tc.want)
+		}
+	}
+	m, _ := Mode{}.ParseMaintenance("OPTIMIZE NO_WRITE_TO_BINLOG TABLE events, posts")
+	if got, want := m.For("blog", "posts_2025_01"), "OPTIMIZE NO_WRITE_TO_BINLOG TABLE `blog`.`posts_2025_01`"; got != want {
+		t.Errorf("For = %q, want %q", got, want)
+	}
+}

@@ -1,0 +1,92 @@
+package sharding
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/strata-proxy/strata/test/testenv"
+)
+
+// statsUpdated lists the tables of blog on a shard whose persistent
+// statistics were written at or after since.
+func statsUpdated(t *testing.T, shard string, since time.Time) map[string]bool {
+	t.Helper()
+	out := map[string]bool{}
+	for _, name := range testenv.Strings(t, direct[shard], "SELECT table_name FROM mysql.innodb_table_stats WHERE database_name = 'blog' AND last_update >= ?", since.Format(time.DateTime)) {
+		out[name] = true
+	}
+	return out
+}
+
+// ANALYZE, OPTIMIZE, CHECK and REPAIR TABLE of a placed table act on
+// every copy of it (each shard's table, a date table's base and period
+// tables), on the primaries, and answer as one server would: a row every
+// copy gave once, one only some gave per copy, named. Before, they ran on
+// the first shard only (ANALYZE, OPTIMIZE) or were refused (CHECK,
+// REPAIR: the SQL parser reads neither).
+func TestMaintenanceRunsOnEveryCopy(t *testing.T) {
+	db := strataDB(t)
+	var now string
+	if err := direct["s0"].QueryRow("SELECT NOW()").Scan(&now); err != nil {
+		t.Fatal(err)
+	}
+	since, _ := time.Parse(time.DateTime, now)
+	time.Sleep(1100 * time.Millisecond) // last_update has whole seconds
+	for _, q := range []string{"ANALYZE TABLE events", "ANALYZE TABLE posts"} {
+		if got, want := testenv.Strings(t, db, q), testenv.Strings(t, singleBlog, q); strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("%s = %q, one server answers %q", q, got, want)
+		}
+	}
+	since = since.Add(time.Second)
+	for _, sh := range shardNames {
+		updated := statsUpdated(t, sh, since)
+		if !updated["events"] || !updated["posts"] {
+			t.Errorf("ANALYZE did not reach events and posts on %s: %v", sh, updated)
+		}
+		for _, period := range testenv.Strings(t, direct[sh], "SELECT table_name FROM information_schema.tables WHERE table_schema = 'blog' AND table_name LIKE 'posts\\_%'") {
+			if !updated[period] {
+				t.Errorf("ANALYZE TABLE posts did not reach the period table %s on %s", period, sh)
+			}
+		}
+	}
+
+	// Several tables, placed or not, one missing: each answered in turn.
+	q := "CHECK TABLE comments, users, blog.nosuch, countries EXTENDED"
+	if got, want := testenv.Strings(t, db, q), testenv.Strings(t, singleBlog, q); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("%s = %q, one server answers %q", q, got, want)
+	}
+
+	// Copies that answer differently are each named: events is MyISAM on
+	// s2 only, which REPAIR repairs while InnoDB does not.
+	mustExec(t, direct["s2"], "ALTER TABLE blog.events ENGINE=MyISAM")
+	t.Cleanup(func() { direct["s2"].Exec("ALTER TABLE blog.events ENGINE=InnoDB") })
+	got := testenv.Strings(t, db, "REPAIR TABLE events")
+	want := []string{
+		"blog.events|repair|note|s0 (events): The storage engine for the table doesn't support repair",
+		"blog.events|repair|note|s1 (events): The storage engine for the table doesn't support repair",
+		"blog.events|repair|note|s3 (events): The storage engine for the table doesn't support repair",
+		"blog.events|repair|status|s2 (events): OK",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("REPAIR TABLE events with one MyISAM copy = %q, want %q", got, want)
+	}
+	mustExec(t, direct["s2"], "ALTER TABLE blog.events ENGINE=InnoDB")
+
+	// In a transaction it commits first, as on one server.
+	ctx := testenv.Ctx(t)
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	cleanup(t, "events", "id = 1999999")
+	for _, stmt := range []string{"BEGIN", "INSERT INTO events (id, kind, amount, qty, happened) VALUES (1999999, 'maint', 1, 1, NOW())", "OPTIMIZE TABLE events", "ROLLBACK"} {
+		if _, err := conn.ExecContext(ctx, stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	if got := testenv.Strings(t, db, "SELECT COUNT(*) FROM events WHERE id = 1999999"); got[0] != "1" {
+		t.Errorf("the row inserted before OPTIMIZE TABLE in a transaction: %v, want it committed", got)
+	}
+}
