@@ -221,6 +221,10 @@ func planUnparsed(l *shard.Layout, sql string, f *sqlparse.Facts, args []string)
 				return nil, refuse("JSON_ARRAYAGG with DISTINCT, ORDER BY or LIMIT inside (MariaDB's extension) on %s, a %s table, is not supported: Strata's SQL parser does not read it. Use JSON_ARRAYAGG(x) without them, which Strata merges across shards, or GROUP_CONCAT([DISTINCT] x ORDER BY x)", t.Name, t.Placement)
 			case "group-concat-limit":
 				return nil, refuse("GROUP_CONCAT with LIMIT inside (MariaDB's extension) on %s, a %s table, is not supported: Strata's SQL parser does not read it. Drop the LIMIT and cut the list in the application", t.Name, t.Placement)
+			case "handler":
+				return nil, refuse("HANDLER on %s, a %s table, is not supported: a HANDLER walks one server's copy of the table by an index, and each shard holds part of it. Read it with SELECT ... ORDER BY ... LIMIT, which Strata merges across shards", t.Name, t.Placement)
+			case "create-trigger":
+				return planCreateTrigger(l, sql, t)
 			case "into-variable":
 				return nil, refuse("SELECT ... INTO @variable on %s, a %s table, is not supported: Strata's SQL parser does not read it. Assign it in the select list instead (SELECT @x := id FROM ...), or keep the value in the application", t.Name, t.Placement)
 			}
@@ -232,6 +236,25 @@ func planUnparsed(l *shard.Layout, sql string, f *sqlparse.Facts, args []string)
 	}
 	return &ShardPlan{Kind: PlanRelay, Routes: []ShardRoute{{Cluster: tables[0].Cluster, SQL: sql, Template: templateIf(args, sql)}}, Write: true,
 		Reason: "unparsed statement naming " + tables[0].Name + ", which lives on cluster " + tables[0].Cluster}, nil
+}
+
+// planCreateTrigger creates a trigger of a sharded or reference table on
+// each of its copies: each shard's table fires its own, on the rows it
+// holds, as the one table's trigger would. A date table keeps a table
+// per period, each needing a trigger of its own name, so it is refused.
+func planCreateTrigger(l *shard.Layout, sql string, t *shard.Table) (*ShardPlan, error) {
+	if _, ok := t.Method.(*shard.Date); ok {
+		return nil, refuse("CREATE TRIGGER on %s, a date table, is not supported: it keeps one table per period, and trigger names are unique per schema. Create a trigger of its own name on each period table, on the shard that holds it", t.Name)
+	}
+	clusters := l.ShardClusters()
+	if t.Placement == shard.PlaceSharded {
+		clusters = t.Method.Shards()
+	}
+	p := &ShardPlan{Kind: PlanWrite, Write: true, SchemaChange: true, Reason: "CREATE TRIGGER on " + t.Placement.String() + " table " + t.Name + ": on every copy"}
+	for _, c := range clusters {
+		p.Routes = append(p.Routes, ShardRoute{Cluster: c, SQL: sql, Tables: []string{t.Name}})
+	}
+	return p, nil
 }
 
 // PlanKind is the shape of a ShardPlan.

@@ -138,6 +138,11 @@ func (s *Session) Query(ctx context.Context, packet []byte) error {
 			packet = append([]byte{wire.ComQuery}, text...)
 		}
 	}
+	if f.Kind == sqlparse.KindDDL && len(parsed.Statements) == 1 {
+		if ok, err := s.answerDropTrigger(ctx, sql, f); ok {
+			return err
+		}
+	}
 	if f.Kind == sqlparse.KindAnalyze && len(parsed.Statements) == 1 {
 		if ok, err := s.answerMaintenance(ctx, sql); ok {
 			return err

@@ -47,13 +47,27 @@ func SplitExplain(sql string) (head, stmt string, ok bool) {
 // blaming the syntax: "checksum" for CHECKSUM TABLE, "into-variable" for
 // SELECT ... INTO @variable, "json-arrayagg" for MariaDB's
 // JSON_ARRAYAGG(DISTINCT x ORDER BY ... LIMIT n), "group-concat-limit"
-// for its GROUP_CONCAT(... LIMIT n); "" for anything else.
+// for its GROUP_CONCAT(... LIMIT n), "handler" for HANDLER t ...,
+// "create-trigger" for CREATE [DEFINER = ...] TRIGGER; "" for anything
+// else.
 func UnparsedForm(sql string) string {
 	sc := newScanner(sql)
 	t := sc.nextCode()
 	switch {
 	case sc.isWord(t, "checksum"):
 		return "checksum"
+	case sc.isWord(t, "handler"):
+		return "handler"
+	case sc.isWord(t, "create"):
+		for w := sc.nextCode(); w.kind != tokEOF; w = sc.nextCode() {
+			switch {
+			case sc.isWord(w, "trigger"):
+				return "create-trigger"
+			case sc.isWord(w, "table"), sc.isWord(w, "view"), sc.isWord(w, "procedure"), sc.isWord(w, "function"), sc.isWord(w, "event"), sc.isWord(w, "index"):
+				return ""
+			}
+		}
+		return ""
 	case sc.isWord(t, "select"), t.kind == tokPunct && sc.s[t.start] == '(':
 		for _, into := range sc.topLevelWords("into", false) {
 			rest := newScanner(sql[into.end:])

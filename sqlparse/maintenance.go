@@ -126,3 +126,30 @@ func (mt *Maintenance) For(schema, table string) string {
 	}
 	return b.String()
 }
+
+// ParseDropTrigger reads DROP TRIGGER [IF EXISTS] [schema.]name, which
+// names no table: Strata finds the clusters whose tables have it. ok is
+// false for any other statement.
+func (m Mode) ParseDropTrigger(sql string) (schema, name string, ifExists, ok bool) {
+	sc := newScanner(sql)
+	sc.noBackslash = m.noBackslash
+	var toks []token
+	for t := sc.nextCode(); t.kind != tokEOF; t = sc.nextCode() {
+		toks = append(toks, t)
+	}
+	for len(toks) > 0 && sc.text(toks[len(toks)-1]) == ";" {
+		toks = toks[:len(toks)-1]
+	}
+	if len(toks) < 3 || !sc.isWord(toks[0], "drop") || !sc.isWord(toks[1], "trigger") {
+		return "", "", false, false
+	}
+	i := 2
+	if i+1 < len(toks) && sc.isWord(toks[i], "if") && sc.isWord(toks[i+1], "exists") {
+		ifExists, i = true, i+2
+	}
+	ref, next, isName := maintenanceTable(&sc, toks, i)
+	if !isName || next != len(toks) {
+		return "", "", false, false
+	}
+	return ref.Schema, ref.Name, ifExists, true
+}

@@ -33,3 +33,22 @@ func TestParseMaintenance(t *testing.T) {
 		t.Errorf("For = %q, want %q", got, want)
 	}
 }
+
+func TestParseDropTrigger(t *testing.T) {
+	for _, tc := range []struct {
+		sql            string
+		schema, name   string
+		ifExists, want bool
+	}{
+		{"DROP TRIGGER trg", "", "trg", false, true},
+		{"drop trigger if exists Blog.`Trg`;", "blog", "trg", true, true},
+		{"DROP TRIGGER", "", "", false, false},
+		{"DROP TRIGGER a b", "", "", false, false},
+		{"DROP TABLE trg", "", "", false, false},
+	} {
+		schema, name, ifExists, ok := Mode{}.ParseDropTrigger(tc.sql)
+		if ok != tc.want || ok && (schema != tc.schema || name != tc.name || ifExists != tc.ifExists) {
+			t.Errorf("ParseDropTrigger(%q) = %q %q %v %v", tc.sql, schema, name, ifExists, ok)
+		}
+	}
+}

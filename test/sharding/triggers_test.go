@@ -1,0 +1,71 @@
+package sharding
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/strata-proxy/strata/test/testenv"
+)
+
+// triggersOn lists the triggers of blog on a cluster.
+func triggersOn(t *testing.T, cluster string) string {
+	t.Helper()
+	return strings.Join(testenv.Strings(t, direct[cluster], "SELECT CONCAT(TRIGGER_NAME, ':', EVENT_OBJECT_TABLE) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = 'blog' ORDER BY 1"), ",")
+}
+
+// CREATE TRIGGER on a sharded table creates it on every shard, so each
+// shard's rows get it as the one table's would, and DROP TRIGGER, which
+// names no table, drops it wherever it is. Before, CREATE TRIGGER was
+// refused with a message about syntax, and DROP TRIGGER went to the
+// default cluster, which has no such trigger.
+func TestTriggersOfShardedTables(t *testing.T) {
+	strataDB(t)
+	table := `trg_items: {shard_key: id, method: hash, shards: {s0: "-40", s1: "40-80", s2: "80-c0", s3: "c0-"}}`
+	resetMoveTable(t, "trg_items", "CREATE TABLE IF NOT EXISTS blog.trg_items (id BIGINT PRIMARY KEY, v INT NOT NULL, note VARCHAR(20) NULL)")
+	s := startOwn(t, ownConfig(t, table, ""))
+	db := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog"))
+	t.Cleanup(func() {
+		for _, sh := range shardNames {
+			direct[sh].Exec("DROP TRIGGER IF EXISTS blog.trg_items_note")
+			direct[sh].Exec("DROP TRIGGER IF EXISTS blog.trg_countries")
+		}
+	})
+	mustExec(t, db, "CREATE TRIGGER trg_items_note BEFORE INSERT ON trg_items FOR EACH ROW SET NEW.note = CONCAT('v=', NEW.v)")
+	for _, sh := range shardNames {
+		if got := triggersOn(t, sh); got != "trg_items_note:trg_items" {
+			t.Errorf("triggers on %s: %q, want trg_items_note:trg_items", sh, got)
+		}
+	}
+	mustExec(t, db, "INSERT INTO trg_items (id, v) VALUES (1, 10), (2, 20), (3, 30), (4, 40), (5, 50), (6, 60)")
+	if got := testenv.Strings(t, db, "SELECT GROUP_CONCAT(note ORDER BY id) FROM trg_items"); got[0] != "v=10,v=20,v=30,v=40,v=50,v=60" {
+		t.Errorf("notes set by the trigger on each shard: %v", got)
+	}
+	// A reference table's trigger is on every copy.
+	mustExec(t, db, "CREATE TRIGGER trg_countries BEFORE UPDATE ON countries FOR EACH ROW SET NEW.name = NEW.name")
+	for _, sh := range shardNames {
+		if got := triggersOn(t, sh); !strings.Contains(got, "trg_countries:countries") {
+			t.Errorf("triggers on %s: %q, want trg_countries on countries", sh, got)
+		}
+	}
+
+	mustExec(t, db, "DROP TRIGGER trg_items_note")
+	mustExec(t, db, "DROP TRIGGER IF EXISTS blog.trg_countries")
+	for _, sh := range shardNames {
+		if got := triggersOn(t, sh); got != "" {
+			t.Errorf("triggers on %s after DROP TRIGGER: %q", sh, got)
+		}
+	}
+	if _, err := db.Exec("DROP TRIGGER trg_items_note"); testenv.MySQLErr(err) != 1360 {
+		t.Errorf("DROP TRIGGER of a trigger no cluster has: %v, want error 1360", err)
+	}
+	mustExec(t, db, "DROP TRIGGER IF EXISTS trg_items_note")
+
+	for _, tc := range []struct{ sql, want string }{
+		{"CREATE TRIGGER trg_posts BEFORE INSERT ON posts FOR EACH ROW SET NEW.title = NEW.title", "a date table"},
+		{"HANDLER events OPEN", "HANDLER on events"},
+	} {
+		if _, err := db.Exec(tc.sql); testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want error 1235 naming %q", tc.sql, err, tc.want)
+		}
+	}
+}
