@@ -503,7 +503,9 @@ func TestShardPlanUnparsed(t *testing.T) {
 		{"SELECT u.id FROM `Users` u JOIN profiles p ON p.user_id = u.id LIMIT ROWS EXAMINED 10", "accounts", ""},
 		{"SELECT CAST(id AS INT) FROM comments WHERE entry_id = 3", "", "names comments, a sharded table"},
 		{"SELECT CAST(code AS INT) FROM countries", "", "names countries, a reference table"},
-		{"HANDLER \"events\" OPEN", "", "names events, a sharded table"},
+		{"HANDLER \"events\" OPEN", "", "HANDLER on events, a sharded table, is not supported"},
+		{"SELECT CAST(id AS INT) FROM events", "", "names events, a sharded table"},
+		{"CREATE TRIGGER t BEFORE INSERT ON posts FOR EACH ROW SET NEW.title = NEW.title", "", "CREATE TRIGGER on posts, a date table"},
 		{"SELECT CAST(u.id AS INT) FROM users u, main_table m", "accounts", ""},
 		// MySQL forms the parser lacks get a refusal that says what to do.
 		{"CHECKSUM TABLE comments", "", "no one server's checksum is the table's"},
