@@ -102,25 +102,26 @@ func (s *Session) namesPlaced(mt *sqlparse.Maintenance) bool {
 func (s *Session) maintenanceJobs(ctx context.Context, mt *sqlparse.Maintenance) ([]maintenanceJob, error) {
 	layout := s.env.Sharding.Layout()
 	var jobs []maintenanceJob
-	for _, ref := range mt.Tables {
-		schema := ref.Schema
+	for i, ref := range mt.Tables {
+		schema := mt.Written[i].Schema
 		if schema == "" {
-			schema = strings.ToLower(s.DB)
+			schema = s.DB
 		}
 		if schema == "" {
 			return nil, nil
 		}
 		name := schema + "." + ref.Name
 		t := layout.Table(ref.Name)
-		if systemSchemas[schema] {
+		if systemSchemas[strings.ToLower(schema)] {
 			t = nil
 		}
 		copies, err := s.tableCopies(ctx, layout, t)
 		if err != nil {
 			return nil, err
 		}
-		if copies == nil { // not placed: the default cluster's table
-			copies = []shard.DateTable{{Shard: s.env.Topology.Load().DefaultCluster, Table: ref.Name}}
+		if copies == nil { // not placed: the default cluster's table, as written
+			name = schema + "." + mt.Written[i].Name
+			copies = []shard.DateTable{{Shard: s.env.Topology.Load().DefaultCluster, Table: mt.Written[i].Name}}
 		}
 		for _, c := range copies {
 			jobs = append(jobs, maintenanceJob{table: name, cluster: c.Shard, physical: c.Table})

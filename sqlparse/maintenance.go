@@ -11,7 +11,10 @@ type Maintenance struct {
 	Op string // ANALYZE, OPTIMIZE, CHECK or REPAIR
 	// Prefix is NO_WRITE_TO_BINLOG or LOCAL, "" for none.
 	Prefix string
-	Tables []TableRef
+	// Tables are the tables named, lower-cased as the layout names them;
+	// Written the same as the client wrote them, for the default
+	// cluster's tables (a server may tell names apart by case).
+	Tables, Written []TableRef
 	// Options is the text after the table list (QUICK, EXTENDED,
 	// PERSISTENT FOR ALL, USE_FRM), as written.
 	Options string
@@ -53,11 +56,12 @@ func (m Mode) ParseMaintenance(sql string) (*Maintenance, bool) {
 	}
 	i++
 	for {
-		ref, next, ok := maintenanceTable(&sc, toks, i)
+		written, next, ok := maintenanceTable(&sc, toks, i)
 		if !ok {
 			return nil, false
 		}
-		out.Tables, i = append(out.Tables, ref), next
+		ref := TableRef{Schema: strings.ToLower(written.Schema), Name: strings.ToLower(written.Name)}
+		out.Tables, out.Written, i = append(out.Tables, ref), append(out.Written, written), next
 		if i < len(toks) && sc.text(toks[i]) == "," {
 			i++
 			continue
@@ -70,8 +74,8 @@ func (m Mode) ParseMaintenance(sql string) (*Maintenance, bool) {
 	return out, true
 }
 
-// maintenanceTable reads a table name, schema-qualified or not, from
-// token i; next is the token after it.
+// maintenanceTable reads a table name, schema-qualified or not, as
+// written, from token i; next is the token after it.
 func maintenanceTable(sc *scanner, toks []token, i int) (ref TableRef, next int, ok bool) {
 	var parts []string
 	for i < len(toks) {
@@ -89,9 +93,9 @@ func maintenanceTable(sc *scanner, toks []token, i int) (ref TableRef, next int,
 	}
 	switch len(parts) {
 	case 1:
-		return TableRef{Name: strings.ToLower(parts[0])}, i, true
+		return TableRef{Name: parts[0]}, i, true
 	case 2:
-		return TableRef{Schema: strings.ToLower(parts[0]), Name: strings.ToLower(parts[1])}, i, true
+		return TableRef{Schema: parts[0], Name: parts[1]}, i, true
 	}
 	return TableRef{}, 0, false
 }
@@ -151,5 +155,5 @@ func (m Mode) ParseDropTrigger(sql string) (schema, name string, ifExists, ok bo
 	if !isName || next != len(toks) {
 		return "", "", false, false
 	}
-	return ref.Schema, ref.Name, ifExists, true
+	return strings.ToLower(ref.Schema), strings.ToLower(ref.Name), ifExists, true
 }

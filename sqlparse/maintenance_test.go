@@ -10,12 +10,12 @@ func TestParseMaintenance(t *testing.T) {
 		sql  string
 		want *Maintenance
 	}{
-		{"ANALYZE TABLE events", &Maintenance{Op: "ANALYZE", Tables: []TableRef{{Name: "events"}}}},
+		{"ANALYZE TABLE events", &Maintenance{Op: "ANALYZE", Tables: []TableRef{{Name: "events"}}, Written: []TableRef{{Name: "events"}}}},
 		{"analyze no_write_to_binlog table blog.Events, `post``s` PERSISTENT FOR ALL;", &Maintenance{Op: "ANALYZE", Prefix: "NO_WRITE_TO_BINLOG",
-			Tables: []TableRef{{Schema: "blog", Name: "events"}, {Name: "post`s"}}, Options: "PERSISTENT FOR ALL"}},
-		{"OPTIMIZE LOCAL TABLE `blog` . `events`", &Maintenance{Op: "OPTIMIZE", Prefix: "LOCAL", Tables: []TableRef{{Schema: "blog", Name: "events"}}}},
-		{"CHECK TABLE comments, users QUICK EXTENDED", &Maintenance{Op: "CHECK", Tables: []TableRef{{Name: "comments"}, {Name: "users"}}, Options: "QUICK EXTENDED"}},
-		{"/* c */ REPAIR TABLES events USE_FRM", &Maintenance{Op: "REPAIR", Tables: []TableRef{{Name: "events"}}, Options: "USE_FRM"}},
+			Tables: []TableRef{{Schema: "blog", Name: "events"}, {Name: "post`s"}}, Written: []TableRef{{Schema: "blog", Name: "Events"}, {Name: "post`s"}}, Options: "PERSISTENT FOR ALL"}},
+		{"OPTIMIZE LOCAL TABLE `Blog` . `events`", &Maintenance{Op: "OPTIMIZE", Prefix: "LOCAL", Tables: []TableRef{{Schema: "blog", Name: "events"}}, Written: []TableRef{{Schema: "Blog", Name: "events"}}}},
+		{"CHECK TABLE comments, users QUICK EXTENDED", &Maintenance{Op: "CHECK", Tables: []TableRef{{Name: "comments"}, {Name: "users"}}, Written: []TableRef{{Name: "comments"}, {Name: "users"}}, Options: "QUICK EXTENDED"}},
+		{"/* c */ REPAIR TABLES events USE_FRM", &Maintenance{Op: "REPAIR", Tables: []TableRef{{Name: "events"}}, Written: []TableRef{{Name: "events"}}, Options: "USE_FRM"}},
 		{"ANALYZE SELECT * FROM events", nil},
 		{"CHECK VIEW v", nil},
 		{"CHECKSUM TABLE events", nil},
