@@ -107,6 +107,9 @@ func identText(sc *scanner, t token) (string, bool) {
 	case tokWord:
 		return s, !strings.ContainsAny(s, ".")
 	case tokQuoted:
+		if len(s) < 2 || s[len(s)-1] != '`' {
+			return "", false // unterminated
+		}
 		return strings.ReplaceAll(s[1:len(s)-1], "``", "`"), true
 	}
 	return "", false
