@@ -15,17 +15,17 @@ import (
 	"github.com/strata-proxy/strata/wire"
 )
 
-// answerTableListing answers a read of information_schema.TABLES that
-// names no table (Facts.ListsSchema: a schema's table list, as Laravel's
-// Schema::getTables, its migrate:fresh and Doctrine's listTableNames
-// read it) as one server holding every table would: the default
-// cluster's rows of information_schema.TABLES, each placed table's row
-// from where the table is in place of any row of its name, a sharded
-// table's figures folded over its shards and period tables as in SHOW
-// TABLE STATUS. The statement then runs on the default cluster over those
-// rows (sqlparse.Materialization), its WHERE, joins with other
-// information_schema tables and ORDER BY as written. ok is false when
-// this does not apply, and the default cluster answers alone.
+// answerTableListing answers a read of information_schema's views of
+// tables (sqlparse.SchemaViews: TABLES, COLUMNS, STATISTICS,
+// constraints) that names no table (Facts.ListsSchema: a schema's table
+// or column list, as Laravel's Schema::getTables, its migrate:fresh and
+// Doctrine's listTableNames and listTables read them) as one server
+// holding every table would: the default cluster's rows, and each placed
+// table's rows from where the table is in place of any of its name
+// (readTableListing). The statement then runs on the default cluster over
+// those rows (sqlparse.Materialization), its WHERE, joins and ORDER BY as
+// written. ok is false when this does not apply, and the default cluster
+// answers alone.
 func (s *Session) answerTableListing(ctx context.Context, sql string, f *sqlparse.Facts) (ok bool, err error) {
 	text, ok, err := s.tableListing(ctx, sql, f, nil)
 	if !ok || err != nil {
