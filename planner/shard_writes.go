@@ -75,6 +75,9 @@ func (s *Sharding) planModify(ctx context.Context, st *sqlparse.ShardStmt, lead 
 // sharded table: DDL on every shard, the rest on the first.
 func (s *Sharding) planBroadcast(ctx context.Context, l *shard.Layout, m sqlparse.Mode, st *sqlparse.ShardStmt, sql string, f *sqlparse.Facts) (*ShardPlan, error) {
 	t := l.Table(st.Uses[0].Ref.Name)
+	if f.Kind == sqlparse.KindFlush && !f.Locking {
+		return s.planFlush(ctx, t, st, sql)
+	}
 	if f.Kind != sqlparse.KindDDL {
 		return &ShardPlan{Kind: PlanRelay, Routes: []ShardRoute{{Cluster: t.Method.Shards()[0], SQL: sql}}, Write: !f.ReadOnly,
 			Reason: "statement about sharded table " + t.Name + ": answered by its first shard"}, nil
@@ -85,6 +88,44 @@ func (s *Sharding) planBroadcast(ctx context.Context, l *shard.Layout, m sqlpars
 	p := &ShardPlan{Kind: PlanWrite, Write: true, SchemaChange: true, Reason: "DDL on sharded table " + t.Name + ": runs on every shard"}
 	for _, sh := range t.Method.Shards() {
 		p.Routes = append(p.Routes, ShardRoute{Cluster: sh, SQL: sql, Tables: []string{t.Name}})
+	}
+	return p, nil
+}
+
+// planFlush runs FLUSH TABLES of a sharded table on every copy of it,
+// where each server keeps the table open: each shard's table, and for a
+// date table its base table and every period table that exists.
+func (s *Sharding) planFlush(ctx context.Context, t *shard.Table, st *sqlparse.ShardStmt, sql string) (*ShardPlan, error) {
+	if len(st.Uses) > 1 {
+		return nil, refuse("FLUSH TABLES of %s and other tables: Strata flushes a sharded table on each of its shards alone; flush the tables one by one", t.Name)
+	}
+	p := &ShardPlan{Kind: PlanWrite, Write: true, Reason: "FLUSH TABLES of sharded table " + t.Name + ": on every copy"}
+	for _, sh := range t.Method.Shards() {
+		p.Routes = append(p.Routes, ShardRoute{Cluster: sh, SQL: sql, Tables: []string{t.Name}})
+	}
+	d, ok := t.Method.(*shard.Date)
+	if !ok {
+		return p, nil
+	}
+	if s.TablesOn == nil {
+		return nil, refuse("table %s keeps one table per period, and Strata cannot list them now", t.Name)
+	}
+	var periods []string
+	for _, dt := range d.DateTables(shard.Bound{Kind: shard.Unbounded}, shard.Bound{Kind: shard.Unbounded}) {
+		periods = append(periods, dt.Table)
+	}
+	for _, sh := range t.Method.Shards() {
+		existing, err := s.TablesOn(ctx, sh, periods)
+		if err != nil {
+			return nil, fmt.Errorf("listing the period tables of %s on %s: %w", t.Name, sh, err)
+		}
+		for _, name := range existing {
+			table := sqlparse.QuoteIdentifier(name)
+			if schema := st.Uses[0].Ref.Schema; schema != "" {
+				table = sqlparse.QuoteIdentifier(schema) + "." + table
+			}
+			p.Routes = append(p.Routes, ShardRoute{Cluster: sh, SQL: "FLUSH TABLES " + table, Tables: []string{name}})
+		}
 	}
 	return p, nil
 }

@@ -432,6 +432,7 @@ func startStrataProcess(addr, admin string) (*exec.Cmd, error) {
 	if err != nil {
 		return nil, err
 	}
+	procDirs = append(procDirs, dir) // its 30 MB binary goes in stopStrata
 	bin := filepath.Join(dir, "strata")
 	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/strata").CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("go build: %v\n%s", err, out)
@@ -456,10 +457,16 @@ func startStrataProcess(addr, admin string) (*exec.Cmd, error) {
 	return nil, fmt.Errorf("strata serve did not listen on %s within 20s", addr)
 }
 
+// procDirs are the folders of the Strata processes the tests built.
+var procDirs []string
+
 func stopStrata() {
 	if strata.proc2 != nil {
 		strata.proc2.Process.Signal(os.Interrupt)
 		strata.proc2.Wait()
+	}
+	for _, dir := range procDirs {
+		os.RemoveAll(dir)
 	}
 	if strata.s != nil {
 		strata.s.Close()

@@ -90,3 +90,39 @@ func TestMaintenanceRunsOnEveryCopy(t *testing.T) {
 		t.Errorf("the row inserted before OPTIMIZE TABLE in a transaction: %v, want it committed", got)
 	}
 }
+
+// flushes reads a shard's count of FLUSH statements.
+func flushes(t *testing.T, shard string) int {
+	t.Helper()
+	var name string
+	var n int
+	if err := direct[shard].QueryRow("SHOW GLOBAL STATUS LIKE 'Com_flush'").Scan(&name, &n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// FLUSH TABLES of a sharded table closes it on every shard that keeps it
+// open, a date table's period tables too; before, the first shard only.
+func TestFlushTablesReachesEveryCopy(t *testing.T) {
+	db := strataDB(t)
+	for _, tc := range []struct {
+		sql, table string
+	}{{"FLUSH TABLES events", "events"}, {"FLUSH TABLE blog.posts", "posts"}} {
+		before := map[string]int{}
+		want := map[string]int{}
+		for _, sh := range shardNames {
+			before[sh] = flushes(t, sh)
+			want[sh] = 1
+			if tc.table == "posts" {
+				want[sh] += len(testenv.Strings(t, direct[sh], "SELECT table_name FROM information_schema.tables WHERE table_schema = 'blog' AND table_name LIKE 'posts\\_%'"))
+			}
+		}
+		mustExec(t, db, tc.sql)
+		for _, sh := range shardNames {
+			if got := flushes(t, sh) - before[sh]; got != want[sh] {
+				t.Errorf("%s: %d flushes on %s, want %d (the table and each period table there)", tc.sql, got, sh, want[sh])
+			}
+		}
+	}
+}
