@@ -223,6 +223,8 @@ func planUnparsed(l *shard.Layout, sql string, f *sqlparse.Facts, args []string)
 				return nil, refuse("GROUP_CONCAT with LIMIT inside (MariaDB's extension) on %s, a %s table, is not supported: Strata's SQL parser does not read it. Drop the LIMIT and cut the list in the application", t.Name, t.Placement)
 			case "handler":
 				return nil, refuse("HANDLER on %s, a %s table, is not supported: a HANDLER walks one server's copy of the table by an index, and each shard holds part of it. Read it with SELECT ... ORDER BY ... LIMIT, which Strata merges across shards", t.Name, t.Placement)
+			case "flush-export":
+				return nil, refuse("FLUSH TABLES %s FOR EXPORT: the table lives on several shards and Strata cannot lock them together; to copy its files, run it on each shard", t.Name)
 			case "create-trigger":
 				return planCreateTrigger(l, sql, t)
 			case "into-variable":

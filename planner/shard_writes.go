@@ -19,6 +19,10 @@ func refuseUnsplittable(f *sqlparse.Facts, t *shard.Table) error {
 	switch f.Kind {
 	case sqlparse.KindLockTables:
 		return refuse("LOCK TABLES on %s: the table lives on several shards and Strata cannot lock them together (for a backup through Strata: mariadb-dump --single-transaction)", t.Name)
+	case sqlparse.KindFlush:
+		if f.Locking {
+			return refuse("FLUSH TABLES %s WITH READ LOCK (or FOR EXPORT): the table lives on several shards and Strata cannot lock them together (for a backup through Strata: mariadb-dump --single-transaction; to copy table files, lock each shard's table on the shard)", t.Name)
+		}
 	case sqlparse.KindCall, sqlparse.KindPrepare, sqlparse.KindDo:
 		return refuse("%s touching %s: Strata cannot route it by shard key; run it on the shards directly", strings.ToUpper(f.Kind.String()), t.Name)
 	}

@@ -48,6 +48,7 @@ func SplitExplain(sql string) (head, stmt string, ok bool) {
 // SELECT ... INTO @variable, "json-arrayagg" for MariaDB's
 // JSON_ARRAYAGG(DISTINCT x ORDER BY ... LIMIT n), "group-concat-limit"
 // for its GROUP_CONCAT(... LIMIT n), "handler" for HANDLER t ...,
+// "flush-export" for FLUSH TABLES t FOR EXPORT,
 // "create-trigger" for CREATE [DEFINER = ...] TRIGGER; "" for anything
 // else.
 func UnparsedForm(sql string) string {
@@ -58,6 +59,12 @@ func UnparsedForm(sql string) string {
 		return "checksum"
 	case sc.isWord(t, "handler"):
 		return "handler"
+	case sc.isWord(t, "flush"):
+		for w := sc.nextCode(); w.kind != tokEOF; w = sc.nextCode() {
+			if sc.isWord(w, "export") {
+				return "flush-export"
+			}
+		}
 	case sc.isWord(t, "create"):
 		for w := sc.nextCode(); w.kind != tokEOF; w = sc.nextCode() {
 			switch {

@@ -125,4 +125,11 @@ func TestFlushTablesReachesEveryCopy(t *testing.T) {
 			}
 		}
 	}
+	// The locking forms would lock one shard's part: refused, as LOCK
+	// TABLES is.
+	for _, q := range []string{"FLUSH TABLES events WITH READ LOCK", "FLUSH TABLES posts FOR EXPORT"} {
+		if _, err := db.Exec(q); testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "cannot lock them together") {
+			t.Errorf("%s: %v, want error 1235 saying the shards cannot be locked together", q, err)
+		}
+	}
 }
