@@ -83,9 +83,9 @@ func (s *Session) readTableListing(ctx context.Context, t sqlparse.MatTable, que
 	case more:
 		return nil, nil, true, wire.NewError(wire.ErNotSupportedYet, "Strata: to list the tables Strata places on other clusters with the default cluster's, Strata reads information_schema.%s first, and more than %d rows (limits.max_pulled_rows) match: name the schema (WHERE table_schema = '...')", strings.ToUpper(view), s.maxPulled())
 	}
-	nameCol, schemaCol := columnIndex(cols, "table_name"), schemaColumn(cols)
+	nameCol, schemaCol := tableColumn(cols), schemaColumn(cols)
 	if nameCol < 0 || schemaCol < 0 {
-		return nil, nil, true, fmt.Errorf("information_schema.%s without TABLE_NAME or a schema column", view)
+		return nil, nil, true, fmt.Errorf("information_schema.%s without a table or a schema column", view)
 	}
 	layout := s.env.Sharding.Layout()
 	var placed []engine.Row
@@ -106,13 +106,25 @@ func (s *Session) readTableListing(ctx context.Context, t sqlparse.MatTable, que
 	return cols, append(listed, placed...), true, nil
 }
 
-// schemaColumn is the index of a view's schema column: TABLE_SCHEMA, or
-// CONSTRAINT_SCHEMA in the views of constraints that lack it.
+// schemaColumn is the index of a view's schema column: TABLE_SCHEMA,
+// CONSTRAINT_SCHEMA in the views of constraints that lack it,
+// EVENT_OBJECT_SCHEMA in TRIGGERS.
 func schemaColumn(cols []engine.Column) int {
-	if i := columnIndex(cols, "table_schema"); i >= 0 {
+	for _, name := range []string{"table_schema", "constraint_schema", "event_object_schema"} {
+		if i := columnIndex(cols, name); i >= 0 {
+			return i
+		}
+	}
+	return -1
+}
+
+// tableColumn is the index of a view's table column: TABLE_NAME, or
+// EVENT_OBJECT_TABLE in TRIGGERS.
+func tableColumn(cols []engine.Column) int {
+	if i := columnIndex(cols, "table_name"); i >= 0 {
 		return i
 	}
-	return columnIndex(cols, "constraint_schema")
+	return columnIndex(cols, "event_object_table")
 }
 
 // placedDefinitionRows reads the rows of view (columns, indexes,
@@ -134,10 +146,11 @@ func (s *Session) placedDefinitionRows(ctx context.Context, layout *shard.Layout
 		names[i] = sqlparse.QuoteIdentifier(c.Name)
 	}
 	schemaName := sqlparse.QuoteIdentifier(cols[schemaColumn(cols)].Name)
+	tableName := sqlparse.QuoteIdentifier(cols[tableColumn(cols)].Name)
 	routes := make([]planner.ShardRoute, len(clusters))
 	for i, c := range clusters {
-		routes[i] = planner.ShardRoute{Cluster: c, SQL: fmt.Sprintf("SELECT %s FROM information_schema.%s WHERE %s NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys') AND TABLE_NAME IN (%s)",
-			strings.Join(names, ", "), strings.ToUpper(view), schemaName, strings.Join(byCluster[c], ", "))}
+		routes[i] = planner.ShardRoute{Cluster: c, SQL: fmt.Sprintf("SELECT %s FROM information_schema.%s WHERE %s NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys') AND %s IN (%s)",
+			strings.Join(names, ", "), strings.ToUpper(view), schemaName, tableName, strings.Join(byCluster[c], ", "))}
 	}
 	var out []engine.Row
 	err := s.readEachCluster(ctx, routes, func(_ string, rows []engine.Row) { out = append(out, rows...) })

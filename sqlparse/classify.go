@@ -352,11 +352,13 @@ func metadataOf(f *Facts, stmt ast.StmtNode) []string {
 }
 
 // SchemaViews are the views of information_schema with a row per table,
-// or per column, index or constraint of a table, named by TABLE_NAME: a
-// listing of them covers the tables Strata places on other clusters.
+// or per column, index, constraint or trigger of a table (named by
+// TABLE_NAME, or EVENT_OBJECT_TABLE): a listing of them covers the
+// tables Strata places on other clusters.
 var SchemaViews = map[string]bool{
 	"tables": true, "columns": true, "statistics": true, "key_column_usage": true,
 	"table_constraints": true, "referential_constraints": true, "check_constraints": true,
+	"triggers": true,
 }
 
 // listsSchema reports whether a statement reads information_schema alone,
