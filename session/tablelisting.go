@@ -178,47 +178,9 @@ func (s *Session) readEachCluster(ctx context.Context, routes []planner.ShardRou
 
 // placedTableRows reads the information_schema.TABLES rows of every
 // placed table, in every application schema, on the clusters that hold
-// them, one query per cluster, and folds each table's rows into one.
+// them, and folds each table's rows into one.
 func (s *Session) placedTableRows(ctx context.Context, layout *shard.Layout, cols []engine.Column) ([]engine.Row, error) {
-	byCluster := map[string][]*shard.Table{}
-	var clusters []string
-	for _, t := range layout.Tables() {
-		for _, c := range statusClusters(s.env.Sharding, t) {
-			if byCluster[c] == nil {
-				clusters = append(clusters, c)
-			}
-			byCluster[c] = append(byCluster[c], t)
-		}
-	}
-	routes := make([]planner.ShardRoute, len(clusters))
-	for i, c := range clusters {
-		routes[i] = planner.ShardRoute{Cluster: c, SQL: placedTablesSQL(cols, byCluster[c])}
-	}
-	nameCol, schemaCol := columnIndex(cols, "table_name"), columnIndex(cols, "table_schema")
-	folded := map[string]*statusFold{}
-	var order []string
-	err := s.readEachCluster(ctx, routes, func(cluster string, rows []engine.Row) {
-		for _, r := range rows {
-			t := statusOwner(byCluster[cluster], string(r[nameCol]))
-			if t == nil {
-				continue
-			}
-			key := string(r[schemaCol]) + "." + t.Name
-			if folded[key] == nil {
-				folded[key] = newStatusFold(t.Name, cols)
-				order = append(order, key)
-			}
-			folded[key].add(r)
-		}
-	})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]engine.Row, 0, len(order))
-	for _, key := range order {
-		out = append(out, folded[key].row())
-	}
-	return out, nil
+	return s.foldStatusRows(ctx, layout.Tables(), cols, func(on []*shard.Table) string { return placedTablesSQL(cols, on) }, columnIndex(cols, "table_schema"))
 }
 
 // placedTablesSQL asks a cluster for the information_schema.TABLES rows

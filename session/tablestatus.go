@@ -43,13 +43,25 @@ func (s *Session) withPlacedTableStatus(ctx context.Context, db string, placed [
 // clusters that hold them, one query per cluster, and folds each table's
 // rows into one.
 func (s *Session) placedTableStatus(ctx context.Context, layout *shard.Layout, db string, placed []string, cols []engine.Column) ([]engine.Row, error) {
+	var tables []*shard.Table
+	for _, name := range placed {
+		if t := layout.Table(name); t != nil {
+			tables = append(tables, t)
+		}
+	}
+	return s.foldStatusRows(ctx, tables, cols, func(on []*shard.Table) string { return tableStatusSQL(db, on) }, -1)
+}
+
+// foldStatusRows reads the status rows of tables (SHOW TABLE STATUS, or
+// information_schema.TABLES) on the clusters that hold them, one query
+// per cluster (sqlFor the tables it holds), and folds each table's rows
+// into one, per schema when schemaCol is a column: its shards' and
+// period tables' figures summed, as one server holding the whole table
+// would show them.
+func (s *Session) foldStatusRows(ctx context.Context, tables []*shard.Table, cols []engine.Column, sqlFor func([]*shard.Table) string, schemaCol int) ([]engine.Row, error) {
 	byCluster := map[string][]*shard.Table{}
 	var clusters []string
-	for _, name := range placed {
-		t := layout.Table(name)
-		if t == nil {
-			continue
-		}
+	for _, t := range tables {
 		for _, c := range statusClusters(s.env.Sharding, t) {
 			if byCluster[c] == nil {
 				clusters = append(clusters, c)
@@ -59,27 +71,37 @@ func (s *Session) placedTableStatus(ctx context.Context, layout *shard.Layout, d
 	}
 	routes := make([]planner.ShardRoute, len(clusters))
 	for i, c := range clusters {
-		routes[i] = planner.ShardRoute{Cluster: c, SQL: tableStatusSQL(db, byCluster[c])}
+		routes[i] = planner.ShardRoute{Cluster: c, SQL: sqlFor(byCluster[c])}
+	}
+	nameCol := columnIndex(cols, "name")
+	if nameCol < 0 {
+		nameCol = tableColumn(cols)
 	}
 	folded := map[string]*statusFold{}
+	var order []string
 	err := s.readEachCluster(ctx, routes, func(cluster string, rows []engine.Row) {
 		for _, r := range rows {
-			t := statusOwner(byCluster[cluster], string(r[0]))
+			t := statusOwner(byCluster[cluster], string(r[nameCol]))
 			if t == nil {
 				continue
 			}
-			if folded[t.Name] == nil {
-				folded[t.Name] = newStatusFold(t.Name, cols)
+			key := t.Name
+			if schemaCol >= 0 {
+				key = string(r[schemaCol]) + "." + key
 			}
-			folded[t.Name].add(r)
+			if folded[key] == nil {
+				folded[key] = newStatusFold(t.Name, cols)
+				order = append(order, key)
+			}
+			folded[key].add(r)
 		}
 	})
 	if err != nil {
 		return nil, err
 	}
-	var out []engine.Row
-	for _, f := range folded {
-		out = append(out, f.row())
+	out := make([]engine.Row, 0, len(order))
+	for _, key := range order {
+		out = append(out, folded[key].row())
 	}
 	return out, nil
 }

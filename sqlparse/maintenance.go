@@ -25,16 +25,7 @@ type Maintenance struct {
 // is false for any other statement (ANALYZE SELECT, CHECK VIEW,
 // CHECKSUM TABLE).
 func (m Mode) ParseMaintenance(sql string) (*Maintenance, bool) {
-	sc := newScanner(sql)
-	sc.noBackslash = m.noBackslash
-	var toks []token
-	for t := sc.nextCode(); t.kind != tokEOF; t = sc.nextCode() {
-		toks = append(toks, t)
-	}
-	// A trailing ';' is not part of the statement.
-	for len(toks) > 0 && sc.text(toks[len(toks)-1]) == ";" {
-		toks = toks[:len(toks)-1]
-	}
+	sc, toks := m.codeTokens(sql)
 	word := func(i int) string {
 		if i >= len(toks) || toks[i].kind != tokWord {
 			return ""
@@ -138,15 +129,7 @@ func (mt *Maintenance) For(schema, table string) string {
 // names no table: Strata finds the clusters whose tables have it. ok is
 // false for any other statement.
 func (m Mode) ParseDropTrigger(sql string) (schema, name string, ifExists, ok bool) {
-	sc := newScanner(sql)
-	sc.noBackslash = m.noBackslash
-	var toks []token
-	for t := sc.nextCode(); t.kind != tokEOF; t = sc.nextCode() {
-		toks = append(toks, t)
-	}
-	for len(toks) > 0 && sc.text(toks[len(toks)-1]) == ";" {
-		toks = toks[:len(toks)-1]
-	}
+	sc, toks := m.codeTokens(sql)
 	if len(toks) < 3 || !sc.isWord(toks[0], "drop") || !sc.isWord(toks[1], "trigger") {
 		return "", "", false, false
 	}
@@ -159,4 +142,19 @@ func (m Mode) ParseDropTrigger(sql string) (schema, name string, ifExists, ok bo
 		return "", "", false, false
 	}
 	return strings.ToLower(ref.Schema), strings.ToLower(ref.Name), ifExists, true
+}
+
+// codeTokens scans a statement's code tokens (no comments), without the
+// trailing ';'s that end it.
+func (m Mode) codeTokens(sql string) (scanner, []token) {
+	sc := newScanner(sql)
+	sc.noBackslash = m.noBackslash
+	var toks []token
+	for t := sc.nextCode(); t.kind != tokEOF; t = sc.nextCode() {
+		toks = append(toks, t)
+	}
+	for len(toks) > 0 && sc.text(toks[len(toks)-1]) == ";" {
+		toks = toks[:len(toks)-1]
+	}
+	return sc, toks
 }

@@ -1,9 +1,6 @@
 package sharding
 
 import (
-	"encoding/json"
-	"io"
-	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -78,15 +75,7 @@ func TestSchemaCheckFindsCopiesDefinedOtherwise(t *testing.T) {
 
 	// The same from the running Strata's admin API.
 	var api []shardops.SchemaReport
-	resp, err := http.Get("http://" + s.AdminAddr() + "/api/schema-check")
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = json.NewDecoder(resp.Body).Decode(&api)
-	resp.Body.Close()
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET /api/schema-check: %d %v", resp.StatusCode, err)
-	}
+	testenv.GetJSON(t, "http://"+s.AdminAddr()+"/api/schema-check", &api)
 	if r := schemaReportsOf(api, "schema_items")["s3/schema_items"]; !slices.Equal(r.Lacks, []string{note}) {
 		t.Errorf("GET /api/schema-check on s3: %+v, want it to lack %s", r, note)
 	}
@@ -124,7 +113,7 @@ func TestSchemaCheckFindsCopiesDefinedOtherwise(t *testing.T) {
 	want := []string{`strata_shard_schema_differing_copies{table="schema_items"} 2`, `strata_shard_schema_differing_copies{table="events"} 0`}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		metrics := scrape(t, "http://"+s2.AdminAddr()+"/metrics")
+		metrics := testenv.GetText(t, "http://"+s2.AdminAddr()+"/metrics")
 		missing := slices.DeleteFunc(slices.Clone(want), func(line string) bool { return strings.Contains(metrics, line+"\n") })
 		if len(missing) == 0 {
 			break
@@ -134,19 +123,4 @@ func TestSchemaCheckFindsCopiesDefinedOtherwise(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-}
-
-// scrape reads a page of the admin API.
-func scrape(t *testing.T, url string) string {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(body)
 }
