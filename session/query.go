@@ -128,6 +128,9 @@ func (s *Session) Query(ctx context.Context, packet []byte) error {
 		if ok, err := s.answerProcessList(ctx, f); ok {
 			return err
 		}
+		if ok, err := s.answerShowCreateTrigger(ctx, sql, f); ok {
+			return err
+		}
 		if ok, err := s.answerShowTables(ctx, sql, f); ok {
 			return err
 		}

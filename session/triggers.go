@@ -5,10 +5,12 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/strata-proxy/strata/backend"
 	"github.com/strata-proxy/strata/engine"
 	"github.com/strata-proxy/strata/planner"
 	"github.com/strata-proxy/strata/shard"
 	"github.com/strata-proxy/strata/sqlparse"
+	"github.com/strata-proxy/strata/wire"
 )
 
 // answerDropTrigger runs DROP TRIGGER on every cluster whose tables have a
@@ -25,11 +27,59 @@ func (s *Session) answerDropTrigger(ctx context.Context, sql string, f *sqlparse
 	if !parsed {
 		return false, nil
 	}
+	have, table, err := s.triggerClusters(ctx, schema, name)
+	if err != nil || len(have) == 0 {
+		return err != nil, s.refuseIf(err)
+	}
+	plan := &planner.ShardPlan{Kind: planner.PlanWrite, Write: true, SchemaChange: true, Reason: "DROP TRIGGER of table " + table + ": on every cluster that has it"}
+	for _, c := range have {
+		plan.Routes = append(plan.Routes, planner.ShardRoute{Cluster: c, SQL: sql, Tables: []string{table}})
+	}
+	return true, s.execPlan(ctx, f, plan, false)
+}
+
+// answerShowCreateTrigger answers SHOW CREATE TRIGGER (how mariadb-dump
+// reads each trigger of the tables it dumps) from a cluster whose tables
+// have the trigger, as its copies are alike; ok is false when only the
+// default cluster may have it.
+func (s *Session) answerShowCreateTrigger(ctx context.Context, sql string, f *sqlparse.Facts) (ok bool, err error) {
+	if s.env.Sharding == nil || s.env.Sharding.Layout().Empty() {
+		return false, nil
+	}
+	schema, name, parsed := s.readingMode().ParseShowCreateTrigger(sql)
+	if !parsed {
+		return false, nil
+	}
+	have, _, err := s.triggerClusters(ctx, schema, name)
+	if err != nil || len(have) == 0 {
+		return err != nil, s.refuseIf(err)
+	}
+	packet := append([]byte{wire.ComQuery}, sql...)
+	return true, s.run(ctx, command{facts: f, stmts: []*sqlparse.Facts{f}, cluster: have[0]}, func(c *backend.Conn, capture *backend.Capture) (backend.Result, error) {
+		if err := c.Command(packet); err != nil {
+			return backend.Result{}, &backend.ServerError{Addr: c.Addr, Err: err}
+		}
+		return c.RelayCapture(s.client, false, capture)
+	})
+}
+
+// refuseIf answers err, when there is one, as a refusal.
+func (s *Session) refuseIf(err error) error {
+	if err == nil {
+		return nil
+	}
+	return s.refuseRouting(err)
+}
+
+// triggerClusters lists the clusters other than the default one whose
+// tables have trigger schema.name (the session's schema when none is
+// named), and the table it is on.
+func (s *Session) triggerClusters(ctx context.Context, schema, name string) (have []string, table string, err error) {
 	if schema == "" {
 		schema = strings.ToLower(s.DB)
 	}
 	if schema == "" {
-		return false, nil
+		return nil, "", nil
 	}
 	clusters := placedClusters(s.env.Sharding.Layout())
 	routes := make([]planner.ShardRoute, len(clusters))
@@ -37,24 +87,12 @@ func (s *Session) answerDropTrigger(ctx context.Context, sql string, f *sqlparse
 	for i, c := range clusters {
 		routes[i] = planner.ShardRoute{Cluster: c, SQL: lookup}
 	}
-	var have []string
-	var table string
 	err = s.readEachCluster(ctx, routes, func(cluster string, rows []engine.Row) {
 		if len(rows) > 0 {
 			have, table = append(have, cluster), string(rows[0][0])
 		}
 	})
-	if err != nil {
-		return true, s.refuseRouting(err)
-	}
-	if len(have) == 0 {
-		return false, nil
-	}
-	plan := &planner.ShardPlan{Kind: planner.PlanWrite, Write: true, SchemaChange: true, Reason: "DROP TRIGGER of table " + table + ": on every cluster that has it"}
-	for _, c := range have {
-		plan.Routes = append(plan.Routes, planner.ShardRoute{Cluster: c, SQL: sql, Tables: []string{table}})
-	}
-	return true, s.execPlan(ctx, f, plan, false)
+	return have, table, err
 }
 
 // placedClusters lists the clusters that hold placed tables, other than

@@ -312,6 +312,12 @@ func (m Mode) classifyShow(f *Facts, st *ast.ShowStmt) {
 		f.ReadsReadOnly = mayListReadOnly(st)
 	case ast.ShowTables:
 		f.ShowTables = m.showTables(st)
+	case ast.ShowTriggers:
+		// LIKE one table's name (mariadb-dump's look for the triggers of
+		// each table it dumps): where the table is.
+		if name, ok := likeOneName(st); ok {
+			f.Tables = append(f.Tables, TableRef{Schema: strings.ToLower(st.DBName), Name: strings.ToLower(name)})
+		}
 	case ast.ShowTableStatus:
 		// LIKE one name (mariadb-dump's check of each table it dumps):
 		// the table's own status, where its rows are.

@@ -137,11 +137,28 @@ func (m Mode) ParseDropTrigger(sql string) (schema, name string, ifExists, ok bo
 	if i+1 < len(toks) && sc.isWord(toks[i], "if") && sc.isWord(toks[i+1], "exists") {
 		ifExists, i = true, i+2
 	}
-	ref, next, isName := maintenanceTable(&sc, toks, i)
-	if !isName || next != len(toks) {
-		return "", "", false, false
+	schema, name, ok = triggerName(&sc, toks, i)
+	return schema, name, ifExists, ok
+}
+
+// ParseShowCreateTrigger reads SHOW CREATE TRIGGER [schema.]name (how
+// mariadb-dump reads each trigger it dumps), which names no table either.
+func (m Mode) ParseShowCreateTrigger(sql string) (schema, name string, ok bool) {
+	sc, toks := m.codeTokens(sql)
+	if len(toks) < 4 || !sc.isWord(toks[0], "show") || !sc.isWord(toks[1], "create") || !sc.isWord(toks[2], "trigger") {
+		return "", "", false
 	}
-	return strings.ToLower(ref.Schema), strings.ToLower(ref.Name), ifExists, true
+	return triggerName(&sc, toks, 3)
+}
+
+// triggerName reads a trigger's name, lower-cased, from token i to the
+// statement's end.
+func triggerName(sc *scanner, toks []token, i int) (schema, name string, ok bool) {
+	ref, next, isName := maintenanceTable(sc, toks, i)
+	if !isName || next != len(toks) {
+		return "", "", false
+	}
+	return strings.ToLower(ref.Schema), strings.ToLower(ref.Name), true
 }
 
 // codeTokens scans a statement's code tokens (no comments), without the

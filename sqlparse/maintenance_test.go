@@ -52,3 +52,21 @@ func TestParseDropTrigger(t *testing.T) {
 		}
 	}
 }
+
+func TestParseShowCreateTrigger(t *testing.T) {
+	for _, tc := range []struct {
+		sql, schema, name string
+		want              bool
+	}{
+		{"SHOW CREATE TRIGGER trg", "", "trg", true},
+		{"show create trigger `Blog`.`T``g`;", "blog", "t`g", true},
+		{"SHOW CREATE TRIGGER", "", "", false},
+		{"SHOW CREATE TABLE trg", "", "", false},
+		{"SHOW CREATE TRIGGER a b", "", "", false},
+	} {
+		schema, name, ok := Mode{}.ParseShowCreateTrigger(tc.sql)
+		if ok != tc.want || ok && (schema != tc.schema || name != tc.name) {
+			t.Errorf("ParseShowCreateTrigger(%q) = %q %q %v", tc.sql, schema, name, ok)
+		}
+	}
+}
