@@ -69,6 +69,7 @@ func FuzzParse(f *testing.F) {
 				}
 			}
 			_, _, _, _ = m.ParseDropTrigger(sql)
+			_, _, _ = m.ParseShowCreateTrigger(sql)
 		}
 	})
 }
