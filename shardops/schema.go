@@ -2,6 +2,7 @@ package shardops
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"regexp"
@@ -30,9 +31,9 @@ type SchemaReport struct {
 	Missing    bool `json:"missing,omitempty"`
 	NotCreated bool `json:"not_created,omitempty"`
 	// Lacks are the lines of the common definition (columns, indexes,
-	// constraints, table options, as SHOW CREATE TABLE writes them) this
-	// copy does not have; Extra the lines it has besides them. A column
-	// defined otherwise is in both.
+	// constraints, table options, as SHOW CREATE TABLE writes them, and
+	// triggers) this copy does not have; Extra the lines it has besides
+	// them. A column defined otherwise is in both.
 	Lacks []string `json:"lacks,omitempty"`
 	Extra []string `json:"extra,omitempty"`
 	// Reordered is set when the copy has the same lines in another order.
@@ -121,7 +122,33 @@ func readDefinition(ctx context.Context, open Opener, schema string, c *schemaCo
 		c.Error = fmt.Sprintf("reading the definition of %s: %v", qualified(schema, c.Physical), err)
 	default:
 		c.lines = definitionLines(create)
+		triggers, err := triggerLines(ctx, db, schema, c.Physical)
+		if err != nil {
+			c.Error = fmt.Sprintf("reading the triggers of %s: %v", qualified(schema, c.Physical), err)
+		}
+		c.lines = append(c.lines, triggers...)
 	}
+}
+
+// triggerLines are a table copy's triggers, one line each (TRIGGER
+// `name` BEFORE INSERT: its body), in firing order: a trigger one shard
+// lacks changes the rows written there.
+func triggerLines(ctx context.Context, db *sql.DB, schema, table string) ([]string, error) {
+	rows, err := db.QueryContext(ctx, "SELECT TRIGGER_NAME, ACTION_TIMING, EVENT_MANIPULATION, ACTION_STATEMENT FROM information_schema.TRIGGERS "+
+		"WHERE EVENT_OBJECT_SCHEMA = ? AND EVENT_OBJECT_TABLE = ? ORDER BY ACTION_TIMING, EVENT_MANIPULATION, ACTION_ORDER", schema, table)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var name, timing, event, body string
+		if err := rows.Scan(&name, &timing, &event, &body); err != nil {
+			return nil, err
+		}
+		out = append(out, fmt.Sprintf("TRIGGER %s %s %s: %s", quoteIdent(name), timing, event, body))
+	}
+	return out, rows.Err()
 }
 
 // autoIncrementOption is the table option holding the next id, which

@@ -47,7 +47,7 @@ actions:
               Strata moves them while it serves the table (integer or
               text shard keys; strata shards rebalance -online -h)
   check-schema
-              compare the definition (SHOW CREATE TABLE) of every copy of
+              compare the definition (SHOW CREATE TABLE, and triggers) of every copy of
               each sharded and reference table: each shard's table, a date
               table's base and period tables, a reference table's copies;
               report the copies that lack or add a column, an index or an

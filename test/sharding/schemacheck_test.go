@@ -94,6 +94,17 @@ func TestSchemaCheckFindsCopiesDefinedOtherwise(t *testing.T) {
 			t.Errorf("after the change ran again: %+v", r)
 		}
 	}
+	// A trigger one shard lacks changes the rows written there.
+	mustExec(t, db, "CREATE TRIGGER schema_items_v BEFORE INSERT ON schema_items FOR EACH ROW SET NEW.v = NEW.v + 1")
+	mustExec(t, direct["s3"], "DROP TRIGGER blog.schema_items_v")
+	got = schemaReportsOf(shardops.CompareSchemas(t.Context(), layout, open, "blog", "schema_items"), "schema_items")
+	if r := got["s3/schema_items"]; !slices.Equal(r.Lacks, []string{"TRIGGER `schema_items_v` BEFORE INSERT: SET NEW.v = NEW.v + 1"}) || len(r.Extra) != 0 {
+		t.Errorf("s3 without the trigger the others have: %+v", r)
+	}
+	if r := got["s0/schema_items"]; r.Differs() {
+		t.Errorf("s0, which has the trigger: %+v", r)
+	}
+	mustExec(t, db, "DROP TRIGGER schema_items_v")
 	mustExec(t, direct["s1"], "ALTER TABLE blog.schema_items MODIFY v BIGINT NOT NULL")
 	mustExec(t, direct["s0"], "DROP TABLE blog.schema_items")
 	got = schemaReportsOf(shardops.CompareSchemas(t.Context(), layout, open, "blog", "schema_items"), "schema_items")
