@@ -103,7 +103,8 @@ func (s *Sharding) planFlush(ctx context.Context, t *shard.Table, st *sqlparse.S
 	if len(st.Uses) > 1 {
 		return nil, refuse("FLUSH TABLES of %s and other tables: Strata flushes a sharded table on each of its shards alone; flush the tables one by one", t.Name)
 	}
-	p := &ShardPlan{Kind: PlanWrite, Write: true, Reason: "FLUSH TABLES of sharded table " + t.Name + ": on every copy"}
+	// It commits implicitly, so it runs copy after copy (SchemaChange).
+	p := &ShardPlan{Kind: PlanWrite, Write: true, SchemaChange: true, Reason: "FLUSH TABLES of sharded table " + t.Name + ": on every copy"}
 	for _, sh := range t.Method.Shards() {
 		p.Routes = append(p.Routes, ShardRoute{Cluster: sh, SQL: sql, Tables: []string{t.Name}})
 	}

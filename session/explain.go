@@ -63,6 +63,9 @@ func (s *Session) explainPlan(ctx context.Context, sql string, depth int) ([]Exp
 	if rule, msg := s.refusal(statements(parsed), true); rule >= 0 {
 		return []ExplainRow{{Step: "refuse", Tables: tableNames(f.Tables), Detail: errRefused(rule, msg).Message}}, nil
 	}
+	if rows, ok, err := s.explainOwnAnswer(ctx, sql, f); ok {
+		return rows, err
+	}
 	if !s.placed(f) {
 		d := s.decideFor(f, "", true)
 		target := "primary"

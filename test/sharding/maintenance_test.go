@@ -39,6 +39,21 @@ func TestMaintenanceRunsOnEveryCopy(t *testing.T) {
 		}
 	}
 	since = since.Add(time.Second)
+	// EXPLAIN STRATA shows every copy it runs on.
+	copies := 0
+	for _, sh := range shardNames {
+		copies += 1 + len(testenv.Strings(t, direct[sh], "SELECT table_name FROM information_schema.tables WHERE table_schema = 'blog' AND table_name LIKE 'posts\\_%'"))
+	}
+	explained := testenv.Strings(t, db, "EXPLAIN STRATA ANALYZE TABLE posts")
+	writes := 0
+	for _, r := range explained {
+		if strings.HasPrefix(r, "write|") {
+			writes++
+		}
+	}
+	if writes != copies || !strings.Contains(strings.Join(explained, "\n"), "on every copy") {
+		t.Errorf("EXPLAIN STRATA ANALYZE TABLE posts: %d copies, want %d:\n%s", writes, copies, strings.Join(explained, "\n"))
+	}
 	for _, sh := range shardNames {
 		updated := statsUpdated(t, sh, since)
 		if !updated["events"] || !updated["posts"] {

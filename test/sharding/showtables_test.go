@@ -168,6 +168,9 @@ func TestSchemaListingsIncludePlacedTables(t *testing.T) {
 			t.Errorf("the schema's primary keys %q list %s %d times, want once", primaries, want, n)
 		}
 	}
+	if got := testenv.Strings(t, conn, "EXPLAIN STRATA SELECT table_name FROM information_schema.tables WHERE table_schema = 'blog'"); len(got) != 2 || !strings.Contains(got[0], "each placed table's where it is") {
+		t.Errorf("EXPLAIN STRATA of a listing = %q", got)
+	}
 	if _, err := conn.ExecContext(testenv.Ctx(t), "SELECT nosuch FROM information_schema.tables WHERE table_schema = 'blog'"); testenv.MySQLErr(err) != 1054 {
 		t.Errorf("an unknown column: %v, want error 1054 as from the server", err)
 	}

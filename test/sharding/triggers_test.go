@@ -68,6 +68,10 @@ func TestTriggersOfShardedTables(t *testing.T) {
 	if err != nil || !strings.Contains(dump, "TRIGGER trg_items_note BEFORE INSERT ON trg_items") || strings.Count(dump, "INSERT INTO `trg_items` VALUES") != 1 {
 		t.Errorf("mariadb-dump of trg_items through Strata: %v\n%s\n%.3000s", err, errOut, dump)
 	}
+	explained := testenv.Strings(t, db, "EXPLAIN STRATA DROP TRIGGER trg_items_note")
+	if want := "write|s0|trg_items|DROP TRIGGER trg_items_note,write|s1|trg_items|DROP TRIGGER trg_items_note,write|s2|trg_items|DROP TRIGGER trg_items_note,write|s3|trg_items|DROP TRIGGER trg_items_note"; strings.Join(explained[:len(explained)-1], ",") != want {
+		t.Errorf("EXPLAIN STRATA DROP TRIGGER = %q, want it on every shard", explained)
+	}
 	mustExec(t, db, "DROP TRIGGER trg_items_note")
 	mustExec(t, db, "DROP TRIGGER IF EXISTS blog.trg_countries")
 	for _, sh := range shardNames {
