@@ -216,7 +216,7 @@ func planUnparsed(l *shard.Layout, sql string, f *sqlparse.Facts, args []string)
 		if t.Placement == shard.PlaceSharded || t.Placement == shard.PlaceReference {
 			switch sqlparse.UnparsedForm(sql) {
 			case "checksum":
-				return nil, refuse("CHECKSUM TABLE of %s, a %s table, is not supported: each shard holds its own rows (or copy), so no one server's checksum is the table's. Run CHECKSUM TABLE on each shard; strata shards verify checks that every row is on its shard", t.Name, t.Placement)
+				return nil, refuse("CHECKSUM TABLE of %s, a %s table, is supported only as a statement of its own (Strata sums the checksums of every copy): send it alone, not in a multi-statement or as a prepared statement", t.Name, t.Placement)
 			case "json-arrayagg":
 				return nil, refuse("JSON_ARRAYAGG with DISTINCT, ORDER BY or LIMIT inside (MariaDB's extension) on %s, a %s table, is not supported: Strata's SQL parser does not read it. Use JSON_ARRAYAGG(x) without them, which Strata merges across shards, or GROUP_CONCAT([DISTINCT] x ORDER BY x)", t.Name, t.Placement)
 			case "group-concat-limit":

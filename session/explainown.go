@@ -22,8 +22,17 @@ func (s *Session) explainOwnAnswer(ctx context.Context, sql string, f *sqlparse.
 			return nil, jobs != nil || err != nil, err
 		}
 		var rows []ExplainRow
+		step := "write"
+		if mt.Op == "CHECKSUM" {
+			step = "route"
+		}
 		for _, j := range jobs {
-			rows = append(rows, ExplainRow{Step: "write", Cluster: j.cluster, Tables: j.physical, Detail: mt.For(schemaOf(j.table), j.physical)})
+			rows = append(rows, ExplainRow{Step: step, Cluster: j.cluster, Tables: j.physical, Detail: mt.For(schemaOf(j.table), j.physical)})
+		}
+		if mt.Op == "CHECKSUM" {
+			return append(rows,
+				ExplainRow{Step: "strata", Detail: "answer per table: the sum of its parts' checksums modulo 2^32 (one server's checksum of all the rows); a reference table's copies must agree"},
+				ExplainRow{Step: "reason", Detail: "CHECKSUM TABLE of placed tables: on every copy of each, on the primaries"}), true, nil
 		}
 		return append(rows,
 			ExplainRow{Step: "strata", Detail: "answer per table: a row every copy gave once, a row only some copies gave once per copy, its text led by the copy"},

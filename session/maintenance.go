@@ -3,8 +3,10 @@ package session
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 
+	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/strata-proxy/strata/engine"
 	"github.com/strata-proxy/strata/planner"
 	"github.com/strata-proxy/strata/shard"
@@ -14,20 +16,25 @@ import (
 
 // maintenanceJob is one table copy a maintenance statement acts on.
 type maintenanceJob struct {
+	index    int    // which of the statement's tables it is a copy of
 	table    string // the table as the client named it (schema.table)
 	cluster  string
 	physical string // the copy: a shard's table, a period table
+	// whole: the copy holds all the table's rows (a reference table's
+	// copy), where a shard's holds its part.
+	whole bool
 }
 
-// answerMaintenance runs ANALYZE, OPTIMIZE, CHECK or REPAIR TABLE
-// (sqlparse.Maintenance) that names a placed table on every copy of it:
-// each shard's table, a date table's base and period tables, a reference
-// table's copy on every cluster, on the primaries, where the statistics,
-// the rebuilt table and the binary log entry belong. Tables no config
-// places run on the default cluster. It answers as one server would: per
-// table, the rows every copy gave once, named by the table, and a row
-// only some copies gave with the copy it is about in front of its text.
-// ok is false when the statement names no placed table.
+// answerMaintenance runs ANALYZE, OPTIMIZE, CHECK, REPAIR or CHECKSUM
+// TABLE (sqlparse.Maintenance) that names a placed table on every copy of
+// it: each shard's table, a date table's base and period tables, a
+// reference table's copy on every cluster, on the primaries, where the
+// statistics, the rebuilt table and the binary log entry belong. Tables
+// no config places run on the default cluster. It answers as one server
+// would: per table, the rows every copy gave once, named by the table,
+// and a row only some copies gave with the copy it is about in front of
+// its text; CHECKSUM, the checksum one server holding all the rows gives
+// (foldChecksums). ok is false when the statement names no placed table.
 func (s *Session) answerMaintenance(ctx context.Context, sql string) (ok bool, err error) {
 	if s.env.Sharding == nil || s.env.Sharding.Layout().Empty() {
 		return false, nil
@@ -36,10 +43,13 @@ func (s *Session) answerMaintenance(ctx context.Context, sql string) (ok bool, e
 	if !parsed || !s.namesPlaced(mt) {
 		return false, nil
 	}
-	if len(s.branches) > 0 {
+	// CHECKSUM TABLE reads, in the transaction as any read; the others
+	// commit it first, as on one server.
+	checksum := mt.Op == "CHECKSUM"
+	if !checksum && len(s.branches) > 0 {
 		return true, s.refuse(wire.NewError(wire.ErNotSupportedYet, "Strata: %s TABLE commits the open transaction, which writes several shards; end it with COMMIT or ROLLBACK first", mt.Op))
 	}
-	if s.inTx {
+	if !checksum && s.inTx {
 		if committed, err := s.commitImplicitly(ctx); !committed {
 			return true, err
 		}
@@ -50,6 +60,9 @@ func (s *Session) answerMaintenance(ctx context.Context, sql string) (ok bool, e
 	}
 	if jobs == nil {
 		return false, nil // no database selected: the server says so
+	}
+	if name := namedTwice(jobs); name != "" {
+		return true, s.refuse(wire.NewError(mysql.ER_NONUNIQ_TABLE, "Not unique table/alias: '%s'", name))
 	}
 	routes := make([]planner.ShardRoute, len(jobs))
 	for i, j := range jobs {
@@ -79,10 +92,30 @@ func (s *Session) answerMaintenance(ctx context.Context, sql string) (ok bool, e
 		answers[i] = got
 	}
 	out := foldMaintenance(jobs, answers)
+	if checksum {
+		var werr *wire.Error
+		if out, werr = foldChecksums(jobs, answers); werr != nil {
+			return true, s.refuse(werr)
+		}
+	}
 	if err := s.sendRows(ctx, cols, colPackets, engine.NewSliceStream(out...), false); err != nil {
 		return true, err
 	}
 	return true, nil
+}
+
+// namedTwice is a table the statement names twice, which a server
+// refuses (each table of the list is opened under its name), "" if none.
+func namedTwice(jobs []maintenanceJob) string {
+	index := map[string]int{}
+	for _, j := range jobs {
+		if i, seen := index[j.table]; seen && i != j.index {
+			_, name, _ := strings.Cut(j.table, ".")
+			return name
+		}
+		index[j.table] = j.index
+	}
+	return ""
 }
 
 // namesPlaced reports whether a maintenance statement names a table the
@@ -123,8 +156,9 @@ func (s *Session) maintenanceJobs(ctx context.Context, mt *sqlparse.Maintenance)
 			name = schema + "." + mt.Written[i].Name
 			copies = []shard.DateTable{{Shard: s.env.Topology.Load().DefaultCluster, Table: mt.Written[i].Name}}
 		}
+		whole := t != nil && t.Placement == shard.PlaceReference
 		for _, c := range copies {
-			jobs = append(jobs, maintenanceJob{table: name, cluster: c.Shard, physical: c.Table})
+			jobs = append(jobs, maintenanceJob{index: i, table: name, cluster: c.Shard, physical: c.Table, whole: whole})
 		}
 	}
 	return jobs, nil
@@ -194,15 +228,83 @@ func schemaOf(qualified string) string {
 // copy, its text led by the copy (s1 (posts_2025_03): ...).
 func foldMaintenance(jobs []maintenanceJob, answers [][]engine.Row) []engine.Row {
 	var out []engine.Row
+	eachTable(jobs, func(start, end int) {
+		out = append(out, foldTable(jobs[start:end], answers[start:end])...)
+	})
+	return out
+}
+
+// eachTable calls f with the range of jobs of each table the statement
+// names, in its order (a table named twice is two).
+func eachTable(jobs []maintenanceJob, f func(start, end int)) {
 	for start := 0; start < len(jobs); {
 		end := start + 1
-		for end < len(jobs) && jobs[end].table == jobs[start].table {
+		for end < len(jobs) && jobs[end].index == jobs[start].index {
 			end++
 		}
-		out = append(out, foldTable(jobs[start:end], answers[start:end])...)
+		f(start, end)
 		start = end
 	}
-	return out
+}
+
+// foldChecksums makes one CHECKSUM TABLE answer (Table, Checksum) of the
+// copies' answers. A server's checksum is the sum, modulo 2^32, of its
+// rows' checksums, so a table split over shards and period tables has
+// the sum of its parts' checksums: the one a server holding all its rows
+// gives. A reference table's copies each hold every row: they must agree,
+// and copies that differ are an error naming them, never one copy's
+// checksum. A copy without a checksum (a missing table, QUICK on a table
+// that keeps none) makes the table's NULL, as on one server.
+func foldChecksums(jobs []maintenanceJob, answers [][]engine.Row) ([]engine.Row, *wire.Error) {
+	var out []engine.Row
+	var err *wire.Error
+	eachTable(jobs, func(start, end int) {
+		if err != nil {
+			return
+		}
+		var sum engine.Row
+		if sum, err = tableChecksum(jobs[start:end], answers[start:end]); err == nil {
+			out = append(out, sum)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// tableChecksum folds the checksums of one table's copies.
+func tableChecksum(jobs []maintenanceJob, answers [][]engine.Row) (engine.Row, *wire.Error) {
+	name := []byte(jobs[0].table)
+	var total uint64
+	byValue := map[string][]string{}
+	var values []string
+	for i, rows := range answers {
+		if len(rows) != 1 || len(rows[0]) < 2 || rows[0][1] == nil {
+			return engine.Row{name, nil}, nil
+		}
+		text := string(rows[0][1])
+		n, err := strconv.ParseUint(text, 10, 64)
+		if err != nil {
+			return nil, wire.NewError(wire.ErUnknownError, "Strata: CHECKSUM TABLE %s: %s (%s) answered %q, not a checksum", jobs[i].table, jobs[i].cluster, jobs[i].physical, text)
+		}
+		total = (total + n) & 0xffffffff
+		if byValue[text] == nil {
+			values = append(values, text)
+		}
+		byValue[text] = append(byValue[text], jobs[i].cluster)
+	}
+	if !jobs[0].whole {
+		return engine.Row{name, []byte(strconv.FormatUint(total, 10))}, nil
+	}
+	if len(values) > 1 {
+		var parts []string
+		for _, v := range values {
+			parts = append(parts, strings.Join(byValue[v], ", ")+": "+v)
+		}
+		return nil, wire.NewError(wire.ErUnknownError, "Strata: CHECKSUM TABLE %s: the copies of this reference table differ (%s), so it has no one checksum. Run strata shards verify to find the rows that differ, then correct them through Strata", jobs[0].table, strings.Join(parts, "; "))
+	}
+	return engine.Row{name, []byte(values[0])}, nil
 }
 
 // foldTable folds the answers of one table's copies.

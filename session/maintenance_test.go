@@ -15,7 +15,7 @@ func TestFoldMaintenance(t *testing.T) {
 		{table: "blog.posts", cluster: "s0", physical: "posts"},
 		{table: "blog.posts", cluster: "s0", physical: "posts_2025_01"},
 		{table: "blog.posts", cluster: "s1", physical: "posts"},
-		{table: "blog.users", cluster: "accounts", physical: "users"},
+		{index: 1, table: "blog.users", cluster: "accounts", physical: "users"},
 	}
 	answers := [][]engine.Row{
 		{row("blog.posts", "check", "status", "OK")},
@@ -35,5 +35,58 @@ func TestFoldMaintenance(t *testing.T) {
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("foldMaintenance =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestFoldChecksums(t *testing.T) {
+	sum := func(text string) []engine.Row {
+		if text == "NULL" {
+			return []engine.Row{{[]byte("t"), nil}}
+		}
+		return []engine.Row{{[]byte("t"), []byte(text)}}
+	}
+	parts := func(index int, table string, clusters ...string) []maintenanceJob {
+		var out []maintenanceJob
+		for _, c := range clusters {
+			out = append(out, maintenanceJob{index: index, table: table, cluster: c, physical: "x"})
+		}
+		return out
+	}
+	copies := func(index int, table string, clusters ...string) []maintenanceJob {
+		out := parts(index, table, clusters...)
+		for i := range out {
+			out[i].whole = true
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name    string
+		jobs    []maintenanceJob
+		answers [][]engine.Row
+		want    string // rows as table|checksum, or the error's text
+	}{
+		{"parts add up", parts(0, "blog.t", "s0", "s1"), [][]engine.Row{sum("10"), sum("32")}, "blog.t|42"},
+		{"modulo 2^32", parts(0, "blog.t", "s0", "s1"), [][]engine.Row{sum("4294967295"), sum("2")}, "blog.t|1"},
+		{"a part without a checksum", parts(0, "blog.t", "s0", "s1"), [][]engine.Row{sum("7"), sum("NULL")}, "blog.t|NULL"},
+		{"copies that agree", copies(0, "blog.c", "s0", "s1", "s2"), [][]engine.Row{sum("9"), sum("9"), sum("9")}, "blog.c|9"},
+		{"copies that differ", copies(0, "blog.c", "s0", "s1", "s2"), [][]engine.Row{sum("9"), sum("8"), sum("9")}, "copies of this reference table differ (s0, s2: 9; s1: 8)"},
+		{"each table in turn", append(parts(0, "blog.t", "s0", "s1"), parts(1, "blog.u", "main")...), [][]engine.Row{sum("1"), sum("2"), sum("5")}, "blog.t|3,blog.u|5"},
+	} {
+		rows, err := foldChecksums(tc.jobs, tc.answers)
+		var got []string
+		for _, r := range rows {
+			v := "NULL"
+			if r[1] != nil {
+				v = string(r[1])
+			}
+			got = append(got, string(r[0])+"|"+v)
+		}
+		text := strings.Join(got, ",")
+		if err != nil {
+			text = err.Message
+		}
+		if !strings.Contains(text, tc.want) || err == nil && text != tc.want {
+			t.Errorf("%s: foldChecksums = %q, want %q", tc.name, text, tc.want)
+		}
 	}
 }

@@ -2,14 +2,16 @@ package sqlparse
 
 import "strings"
 
-// Maintenance is a table maintenance statement: ANALYZE, OPTIMIZE, CHECK
-// or REPAIR TABLE. Each acts on every table it names, one by one, and
-// answers a row or more per table (Table, Op, Msg_type, Msg_text). Strata
-// runs it on every copy of a placed table, so it reads the statement
-// itself: the SQL parser reads neither CHECK nor REPAIR TABLE.
+// Maintenance is a table maintenance statement: ANALYZE, OPTIMIZE, CHECK,
+// REPAIR or CHECKSUM TABLE. Each acts on every table it names, one by one,
+// and answers a row or more per table (Table, Op, Msg_type, Msg_text;
+// CHECKSUM: Table, Checksum). Strata runs it on every copy of a placed
+// table, so it reads the statement itself: the SQL parser reads neither
+// CHECK, REPAIR nor CHECKSUM TABLE.
 type Maintenance struct {
-	Op string // ANALYZE, OPTIMIZE, CHECK or REPAIR
-	// Prefix is NO_WRITE_TO_BINLOG or LOCAL, "" for none.
+	Op string // ANALYZE, OPTIMIZE, CHECK, REPAIR or CHECKSUM
+	// Prefix is NO_WRITE_TO_BINLOG or LOCAL, "" for none (CHECKSUM has
+	// none).
 	Prefix string
 	// Tables are the tables named, lower-cased as the layout names them;
 	// Written the same as the client wrote them, for the default
@@ -21,9 +23,9 @@ type Maintenance struct {
 }
 
 // ParseMaintenance reads [ANALYZE | OPTIMIZE | CHECK | REPAIR]
-// [NO_WRITE_TO_BINLOG | LOCAL] TABLE[S] name [, name ...] [options]; ok
-// is false for any other statement (ANALYZE SELECT, CHECK VIEW,
-// CHECKSUM TABLE).
+// [NO_WRITE_TO_BINLOG | LOCAL] TABLE[S] name [, name ...] [options] and
+// CHECKSUM TABLE[S] name [, name ...] [QUICK | EXTENDED]; ok is false for
+// any other statement (ANALYZE SELECT, CHECK VIEW).
 func (m Mode) ParseMaintenance(sql string) (*Maintenance, bool) {
 	sc, toks := m.codeTokens(sql)
 	word := func(i int) string {
@@ -34,12 +36,12 @@ func (m Mode) ParseMaintenance(sql string) (*Maintenance, bool) {
 	}
 	out := &Maintenance{Op: word(0)}
 	switch out.Op {
-	case "ANALYZE", "OPTIMIZE", "CHECK", "REPAIR":
+	case "ANALYZE", "OPTIMIZE", "CHECK", "REPAIR", "CHECKSUM":
 	default:
 		return nil, false
 	}
 	i := 1
-	if p := word(i); p == "NO_WRITE_TO_BINLOG" || p == "LOCAL" {
+	if p := word(i); out.Op != "CHECKSUM" && (p == "NO_WRITE_TO_BINLOG" || p == "LOCAL") {
 		out.Prefix, i = p, i+1
 	}
 	if p := word(i); p != "TABLE" && p != "TABLES" {

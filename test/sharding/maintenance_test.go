@@ -148,3 +148,89 @@ func TestFlushTablesReachesEveryCopy(t *testing.T) {
 		}
 	}
 }
+
+// CHECKSUM TABLE of a placed table answers what one server holding all
+// its rows answers: a server sums its rows' checksums (modulo 2^32), so
+// Strata sums those of every shard's part and period table. That lets an
+// operator compare a table before and after a move to shards, or with a
+// copy elsewhere. Before, it was refused.
+func TestChecksumTableSumsTheShards(t *testing.T) {
+	db := strataDB(t)
+	for _, q := range []string{
+		"CHECKSUM TABLE entries",
+		"CHECKSUM TABLE comments, posts EXTENDED",
+		"CHECKSUM TABLE events, users, countries, blog.nosuch",
+		"checksum tables members quick",
+	} {
+		got, want := testenv.Strings(t, db, q), testenv.Strings(t, singleBlog, q)
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("%s = %q, one server answers %q", q, got, want)
+		}
+		if strings.Contains(q, "entries") && got[0] == "blog.entries|0" {
+			t.Errorf("%s: a checksum of 0 for a table with rows", q)
+		}
+	}
+
+	// A table named twice is refused as one server refuses it, whatever
+	// the statement (before, each copy answered twice).
+	for _, q := range []string{"CHECKSUM TABLE events, blog.events", "ANALYZE TABLE users, comments, users"} {
+		_, err := db.Exec(q)
+		_, want := singleBlog.Exec(q)
+		if testenv.MySQLErr(err) != 1066 || err.Error() != want.Error() {
+			t.Errorf("%s: %v, one server: %v", q, err, want)
+		}
+	}
+
+	// EXPLAIN STRATA shows every copy it reads.
+	copies := 0
+	for _, sh := range shardNames {
+		copies += 1 + len(testenv.Strings(t, direct[sh], "SELECT table_name FROM information_schema.tables WHERE table_schema = 'blog' AND table_name LIKE 'posts\\_%'"))
+	}
+	explained := testenv.Strings(t, db, "EXPLAIN STRATA CHECKSUM TABLE posts")
+	routes := 0
+	for _, r := range explained {
+		if strings.HasPrefix(r, "route|") {
+			routes++
+		}
+	}
+	if routes != copies || !strings.Contains(strings.Join(explained, "\n"), "sum of its parts") {
+		t.Errorf("EXPLAIN STRATA CHECKSUM TABLE posts: %d copies, want %d:\n%s", routes, copies, strings.Join(explained, "\n"))
+	}
+
+	// In a transaction it reads as the transaction does: its own
+	// uncommitted row counts, and no implicit commit.
+	before := testenv.Strings(t, db, "CHECKSUM TABLE entries")[0]
+	ctx := testenv.Ctx(t)
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	cleanup(t, "entries", "id = 1999999")
+	for _, stmt := range []string{"BEGIN", "INSERT INTO entries (id, user_id, title, status) VALUES (1999999, 1, 'checksum', 'draft')"} {
+		if _, err := conn.ExecContext(ctx, stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	var name, inTx string
+	if err := conn.QueryRowContext(ctx, "CHECKSUM TABLE entries").Scan(&name, &inTx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	if after := testenv.Strings(t, db, "CHECKSUM TABLE entries")[0]; name+"|"+inTx == before || after != before {
+		t.Errorf("CHECKSUM TABLE entries: %s before, %s|%s in a transaction with a new row, %s after its ROLLBACK; want the row counted in it only", before, name, inTx, after)
+	}
+
+	// A reference table whose copies differ has no one checksum: an
+	// error names the copies, never one copy's figure.
+	mustExec(t, direct["s2"], "UPDATE blog.countries SET name = CONCAT(name, '!') ORDER BY code LIMIT 1")
+	t.Cleanup(func() {
+		direct["s2"].Exec("UPDATE blog.countries SET name = LEFT(name, CHAR_LENGTH(name) - 1) WHERE name LIKE '%!'")
+	})
+	_, err = db.Exec("CHECKSUM TABLE countries")
+	if testenv.MySQLErr(err) != 1105 || !strings.Contains(err.Error(), "copies of this reference table differ") || !strings.Contains(err.Error(), "s2: ") {
+		t.Errorf("CHECKSUM TABLE of a reference table whose s2 copy differs: %v, want error 1105 naming s2", err)
+	}
+}
