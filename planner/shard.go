@@ -437,6 +437,11 @@ func (s *Sharding) plan(ctx context.Context, m sqlparse.Mode, sql string, f *sql
 			return nil, err
 		}
 	}
+	if f.Kind == sqlparse.KindDDL {
+		if err := refuseDDLApartIf(l, f, sharded, reference, other, unplaced, groups); err != nil {
+			return nil, err
+		}
+	}
 	switch {
 	case len(sharded) > 0:
 		if len(other) > 0 || len(unplaced) > 0 {

@@ -607,3 +607,33 @@ func TestShardPlanKeyChangeBound(t *testing.T) {
 		t.Errorf("the rows that move are read by %q (%v), want the bound key 3", sel, err)
 	}
 }
+
+// A schema change naming a placed table and a table that lives elsewhere
+// is refused with what to do for its own form, not the message about
+// joins; one whose tables live together still runs.
+func TestDDLApartRefusals(t *testing.T) {
+	s := testSharding(t)
+	for _, tt := range []struct{ sql, want string }{
+		{"RENAME TABLE comments TO comments_old", "renaming comments, a sharded table, is not supported: the config places the table by its name"},
+		{"ALTER TABLE countries RENAME TO nations", "renaming countries, a reference table"},
+		{"RENAME TABLE users TO users_old", "renaming users, a table of cluster accounts"},
+		{"CREATE TABLE c2 AS SELECT * FROM comments", "CREATE TABLE c2 ... SELECT from comments, a sharded table, is not supported"},
+		{"CREATE TABLE c3 LIKE events", "CREATE TABLE c3 LIKE events, a sharded table, is not supported"},
+		{"CREATE VIEW v AS SELECT * FROM comments WHERE entry_id = 3", "a view over comments, a sharded table, is not supported"},
+		{"CREATE TABLE ref (id INT, cid INT, FOREIGN KEY (cid) REFERENCES countries (id))", "a FOREIGN KEY to a table on other servers"},
+		{"DROP TABLE comments, blogs", "DROP TABLE of comments, a sharded table, together with blogs"},
+		{"CREATE VIEW v2 AS SELECT * FROM users", "a view over users, a table of cluster accounts"},
+		{"CREATE TABLE p2 LIKE profiles", "CREATE TABLE p2 LIKE profiles, a table of cluster accounts"},
+	} {
+		_, err := plan(t, s, tt.sql)
+		var rerr *RoutingError
+		if !errors.As(err, &rerr) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: error %v, want a routing error containing %q", tt.sql, err, tt.want)
+		}
+	}
+	for _, sql := range []string{"RENAME TABLE blogs TO blogs_old", "CREATE TABLE b2 LIKE blogs", "ALTER TABLE comments ADD COLUMN x INT"} {
+		if _, err := plan(t, s, sql); err != nil {
+			t.Errorf("%s: %v, want it planned", sql, err)
+		}
+	}
+}

@@ -13,7 +13,8 @@ import (
 // ORM's query log, a DBA looking for a missing index): the statement is
 // planned as if it ran, and each shard query of the plan is explained on
 // the shard (and period table) it would run on, with the client's
-// EXPLAIN options. The rows come back as one result, the servers' own
+// EXPLAIN options. MariaDB's ANALYZE of a read is answered so too: each
+// shard runs its query and shows the rows each step read. The rows come back as one result, the servers' own
 // columns, shard query after shard query in the plan's order; EXPLAIN
 // STRATA shows which shard each one is. args are a prepared statement's
 // bound values, and binary its answer's protocol. handled is false for
@@ -31,6 +32,12 @@ func (s *Session) explainOnShards(ctx context.Context, sql string, args []string
 	}
 	if f.Masked {
 		return true, s.refuse(s.errMaskedPlaced())
+	}
+	if sqlparse.RunsExplained(head) && !f.ReadOnly {
+		// ANALYZE runs what it explains: a write would run on each shard
+		// outside the write path (its transaction, its checks).
+		return true, s.refuse(wire.NewError(wire.ErNotSupportedYet,
+			"Strata: ANALYZE of a write to placed tables is not supported: it would run the write on each shard outside Strata's write path. Run the write itself, and EXPLAIN it to see each shard's plan"))
 	}
 	plan, perr := s.env.Sharding.Plan(ctx, s.readingMode(), stmt, f, args)
 	if perr != nil || plan.Kind == planner.PlanLoad {

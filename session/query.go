@@ -146,6 +146,11 @@ func (s *Session) Query(ctx context.Context, packet []byte) error {
 			return err
 		}
 	}
+	if f.Kind == sqlparse.KindPrepare && len(parsed.Statements) == 1 {
+		if ok, err := s.answerSQLPrepare(ctx, sql, f); ok {
+			return err
+		}
+	}
 	if f.Kind == sqlparse.KindAnalyze && len(parsed.Statements) == 1 {
 		if ok, err := s.answerMaintenance(ctx, sql); ok {
 			return err

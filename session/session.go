@@ -230,7 +230,10 @@ type Session struct {
 	last     *backend.Conn
 	lastUses uint64
 
-	stmts    map[uint32]*prepared
+	stmts map[uint32]*prepared
+	// sqlStmts: SQL-level prepared statements over placed tables, name
+	// -> text (sqlprepare.go).
+	sqlStmts map[string]string
 	nextStmt uint32
 	lastStmt *prepared // the last one prepared, for lastPreparedID
 	// execBuf is reused for the EXECUTE sent to a backend (executeOn).
@@ -407,6 +410,7 @@ func (s *Session) Reset(user, db string, collation byte) {
 	s.waitTimeout = 0
 	s.multibyte = sqlparse.MultibyteCollation(s.collation)
 	s.stmts = map[uint32]*prepared{}
+	s.sqlStmts = nil
 	s.lastStmt = nil
 }
 

@@ -547,6 +547,7 @@ func classifyDDL(f *Facts, stmt ast.StmtNode) bool {
 	}
 	f.Kind = KindDDL
 	f.TempTable = temp
+	f.DDLForm = ddlForm(stmt)
 	f.ImplicitCommit = !temp // CREATE/DROP TEMPORARY TABLE do not commit
 	for _, t := range targets {
 		if t != nil {
@@ -589,6 +590,33 @@ func ddlTargets(stmt ast.StmtNode) (targets []*ast.TableName, temp, ok bool) {
 		return nil, false, true
 	}
 	return nil, false, false
+}
+
+// ddlForm names what a DDL statement does to its tables (Facts.DDLForm).
+func ddlForm(stmt ast.StmtNode) string {
+	switch st := stmt.(type) {
+	case *ast.RenameTableStmt:
+		return "rename"
+	case *ast.AlterTableStmt:
+		if len(alterTargets(st)) > 1 {
+			return "rename"
+		}
+	case *ast.CreateTableStmt:
+		switch {
+		case st.Select != nil:
+			return "create-select"
+		case st.ReferTable != nil:
+			return "create-like"
+		}
+		return "create"
+	case *ast.CreateViewStmt:
+		return "view"
+	case *ast.DropTableStmt:
+		if !st.IsView {
+			return "drop"
+		}
+	}
+	return ""
 }
 
 // alterTargets: the table, plus the new name of ALTER TABLE ... RENAME.

@@ -2,16 +2,19 @@ package sqlparse
 
 import "strings"
 
-// SplitExplain cuts EXPLAIN (DESCRIBE, DESC) of a statement into its
-// head — the keyword with FORMAT=... or EXTENDED/PARTITIONS, comments
-// before it kept — and the statement explained: a SELECT, WITH, a write
-// or a parenthesized query. ok is false for anything else: EXPLAIN of a
-// table (DESCRIBE t), EXPLAIN FOR CONNECTION, EXPLAIN ANALYZE, or text
-// that is not an EXPLAIN.
+// SplitExplain cuts EXPLAIN (DESCRIBE, DESC) of a statement, or
+// MariaDB's ANALYZE of one (which runs it and shows the plan with the
+// rows each step read), into its head — the keyword with FORMAT=... or
+// EXTENDED/PARTITIONS, comments before it kept — and the statement
+// explained: a SELECT, WITH, a write or a parenthesized query. ok is
+// false for anything else: EXPLAIN of a table (DESCRIBE t), EXPLAIN FOR
+// CONNECTION, EXPLAIN ANALYZE, ANALYZE TABLE, or text that is not an
+// EXPLAIN.
 func SplitExplain(sql string) (head, stmt string, ok bool) {
 	sc := newScanner(sql)
 	t := sc.nextCode()
-	if !sc.isWord(t, "explain") && !sc.isWord(t, "describe") && !sc.isWord(t, "desc") {
+	analyze := sc.isWord(t, "analyze")
+	if !analyze && !sc.isWord(t, "explain") && !sc.isWord(t, "describe") && !sc.isWord(t, "desc") {
 		return "", "", false
 	}
 	for {
@@ -32,14 +35,24 @@ func SplitExplain(sql string) (head, stmt string, ok bool) {
 		case t.kind != tokWord:
 			return "", "", false
 		default:
-			switch strings.ToLower(sc.text(t)) {
+			switch word := strings.ToLower(sc.text(t)); word {
 			case "select", "with", "insert", "update", "delete", "replace", "values", "table":
+				if analyze && word == "table" {
+					return "", "", false // ANALYZE TABLE t: maintenance
+				}
 			default:
 				return "", "", false
 			}
 		}
 		return strings.TrimSpace(sql[:mark]), strings.TrimSpace(sql[t.start:]), true
 	}
+}
+
+// RunsExplained reports whether an explain head (SplitExplain) is
+// MariaDB's ANALYZE, which runs the statement it explains.
+func RunsExplained(head string) bool {
+	sc := newScanner(head)
+	return sc.isWord(sc.nextCode(), "analyze")
 }
 
 // UnparsedForm names a MySQL or MariaDB statement form that the SQL

@@ -166,6 +166,12 @@ type Facts struct {
 	SetsUserVars  bool // assigns a user variable: SET @x=..., SELECT @x:=..., SELECT ... INTO @x, CALL p(@x)
 	ReadsUserVars bool // reads a user variable @x anywhere (not @@system vars)
 	TempTable     bool // CREATE TEMPORARY TABLE / DROP TEMPORARY TABLE
+	// DDLForm: for DDL, what it does to the tables it names, so a refusal
+	// can say what to do instead: "rename" (RENAME TABLE, ALTER TABLE ...
+	// RENAME), "create-select" (CREATE TABLE ... SELECT), "create-like",
+	// "create" (any other CREATE TABLE), "view" (CREATE or ALTER VIEW),
+	// "drop" (DROP TABLE), "" for the rest.
+	DDLForm string
 	// LockFunctions: GET_LOCK, RELEASE_LOCK, RELEASE_ALL_LOCKS,
 	// IS_FREE_LOCK, IS_USED_LOCK. Named locks live on one server and one
 	// connection.

@@ -70,6 +70,20 @@ func FuzzParse(f *testing.F) {
 			}
 			_, _, _, _ = m.ParseDropTrigger(sql)
 			_, _, _ = m.ParseShowCreateTrigger(sql)
+			// SQL-level PREPARE/EXECUTE: Strata writes values in place of
+			// the text's placeholders, each one.
+			if p, ok := m.ParseSQLPrepare(sql); ok && p.Verb == "" {
+				t.Fatalf("%q: a prepared statement command of no verb", sql)
+			}
+			if _, n := m.BindPlaceholders(sql, nil); n > 0 {
+				args := make([]string, n)
+				for i := range args {
+					args[i] = "7"
+				}
+				if _, again := m.BindPlaceholders(sql, args); again != n {
+					t.Fatalf("%q: %d placeholders, then %d", sql, n, again)
+				}
+			}
 		}
 	})
 }

@@ -1,0 +1,142 @@
+package session
+
+import (
+	"context"
+	"strings"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/strata-proxy/strata/sqlparse"
+	"github.com/strata-proxy/strata/wire"
+)
+
+// SQL-level prepared statements (PREPARE name FROM ..., EXECUTE name
+// USING ..., DEALLOCATE PREPARE name) of statements over placed tables
+// are kept by Strata: a server would prepare the text against its own
+// tables, and the default cluster has none of the placed ones (1146).
+// EXECUTE writes the USING values into the text and runs it as a query,
+// so it is routed, merged and refused as the same text sent by the
+// client would be. Statements over the default cluster's tables are
+// prepared on the server, as before.
+
+// answerSQLPrepare runs a PREPARE, EXECUTE or DEALLOCATE PREPARE of a
+// statement Strata keeps; ok is false for the rest, which the server
+// runs.
+func (s *Session) answerSQLPrepare(ctx context.Context, sql string, f *sqlparse.Facts) (ok bool, err error) {
+	if s.env.Sharding == nil || s.env.Sharding.Layout().Empty() {
+		return false, nil
+	}
+	p, parsed := s.readingMode().ParseSQLPrepare(sql)
+	if !parsed {
+		return false, nil
+	}
+	switch p.Verb {
+	case "PREPARE":
+		return s.sqlPrepare(ctx, p, f)
+	case "EXECUTE":
+		text, kept := s.sqlStmts[p.Name]
+		if !kept {
+			return false, nil
+		}
+		return true, s.sqlExecute(ctx, p, text)
+	}
+	if _, kept := s.sqlStmts[p.Name]; !kept {
+		return false, nil
+	}
+	delete(s.sqlStmts, p.Name)
+	return true, s.writeOK(f, 0, 0, 0, "")
+}
+
+// sqlPrepare keeps the statement when its text names a placed table. A
+// name prepared again for the server's tables is no longer Strata's.
+func (s *Session) sqlPrepare(ctx context.Context, p *sqlparse.SQLPrepare, f *sqlparse.Facts) (bool, error) {
+	text := f.PrepareSQL
+	if p.FromVar != "" {
+		value, isSet, err := s.userVarText(ctx, p.FromVar)
+		if err != nil {
+			return true, s.refuse(errUserVars(err))
+		}
+		if !isSet {
+			delete(s.sqlStmts, p.Name)
+			return false, nil // NULL: the server says what it says of it
+		}
+		text = value
+	}
+	parsed := s.parse(text)
+	if len(parsed.Statements) != 1 || !s.placed(parsed.Summary) {
+		delete(s.sqlStmts, p.Name)
+		return false, nil
+	}
+	if s.sqlStmts == nil {
+		s.sqlStmts = map[string]string{}
+	}
+	s.sqlStmts[p.Name] = text
+	return true, s.writeOK(f, 0, 0, 0, "")
+}
+
+// sqlExecute runs a kept statement with its USING values written in.
+func (s *Session) sqlExecute(ctx context.Context, p *sqlparse.SQLPrepare, text string) error {
+	args, err := s.usingValues(ctx, p.Using)
+	if err != nil {
+		return s.refuse(err)
+	}
+	bound, n := s.readingMode().BindPlaceholders(text, args)
+	if n != len(args) {
+		return s.refuse(wire.NewError(mysql.ER_WRONG_ARGUMENTS, "Incorrect arguments to EXECUTE"))
+	}
+	return s.Query(ctx, append([]byte{wire.ComQuery}, bound...))
+}
+
+// usingValues are EXECUTE's USING items as SQL literals: user variables
+// and expressions evaluated where the session keeps its variables, or,
+// when it has set none, literals as written and variables as NULL.
+func (s *Session) usingValues(ctx context.Context, items []string) ([]string, *wire.Error) {
+	if len(items) == 0 {
+		return nil, nil
+	}
+	if s.pinned != nil && s.holds["user variables"] {
+		rows, err := s.pinned.QueryRows(ctx, "SELECT "+strings.Join(items, ", "))
+		if err != nil {
+			return nil, errUserVars(err)
+		}
+		got, err := readAll(ctx, rows)
+		if err != nil || len(got) != 1 || len(got[0]) != len(items) {
+			return nil, errUserVars(err)
+		}
+		out := make([]string, len(items))
+		for i, c := range rows.Columns() {
+			if out[i], err = userVarLiteral(c, got[0][i]); err != nil {
+				return nil, errUserVars(err)
+			}
+		}
+		return out, nil
+	}
+	out := make([]string, len(items))
+	for i, item := range items {
+		switch {
+		case sqlparse.IsUserVar(item):
+			out[i] = "NULL" // never set in this session
+		case sqlparse.IsLiteral(item):
+			out[i] = item
+		default:
+			return nil, wire.NewError(wire.ErNotSupportedYet, "Strata: EXECUTE ... USING %s: Strata runs this prepared statement over placed tables itself and takes USING values from user variables or literals only; set a variable to the expression first (SET @v = ...)", item)
+		}
+	}
+	return out, nil
+}
+
+// userVarText reads a user variable's value as text; isSet is false
+// when it is NULL or the session has set no variables.
+func (s *Session) userVarText(ctx context.Context, name string) (value string, isSet bool, err error) {
+	if s.pinned == nil || !s.holds["user variables"] {
+		return "", false, nil
+	}
+	rows, err := s.pinned.QueryRows(ctx, "SELECT "+name)
+	if err != nil {
+		return "", false, err
+	}
+	got, err := readAll(ctx, rows)
+	if err != nil || len(got) != 1 || len(got[0]) != 1 || got[0][0] == nil {
+		return "", false, err
+	}
+	return string(got[0][0]), true, nil
+}

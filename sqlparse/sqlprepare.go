@@ -1,0 +1,145 @@
+package sqlparse
+
+import "strings"
+
+// SQLPrepare is a SQL-level prepared statement command as written:
+// PREPARE name FROM 'text' | @var, EXECUTE name [USING item, ...],
+// DEALLOCATE | DROP PREPARE name. Strata runs those of statements over
+// placed tables itself, so it reads them.
+type SQLPrepare struct {
+	Verb string // PREPARE, EXECUTE or DEALLOCATE (DROP PREPARE too)
+	Name string // lower-cased: statement names are not case-sensitive
+	// FromVar: PREPARE ... FROM @var, the variable as written (@name).
+	FromVar string
+	// Using: EXECUTE's USING items as written, one per placeholder.
+	Using []string
+}
+
+// ParseSQLPrepare reads a PREPARE, EXECUTE or DEALLOCATE PREPARE; ok is
+// false for any other statement or one it cannot read.
+func (m Mode) ParseSQLPrepare(sql string) (*SQLPrepare, bool) {
+	sc, toks := m.codeTokens(sql)
+	if len(toks) < 2 {
+		return nil, false
+	}
+	out := &SQLPrepare{}
+	name := func(i int) bool {
+		if i >= len(toks) {
+			return false
+		}
+		n, ok := identText(&sc, toks[i])
+		out.Name = strings.ToLower(n)
+		return ok
+	}
+	switch {
+	case sc.isWord(toks[0], "prepare"):
+		out.Verb = "PREPARE"
+		if !name(1) || len(toks) != 4 || !sc.isWord(toks[2], "from") {
+			return nil, false
+		}
+		switch toks[3].kind {
+		case tokUserVar:
+			out.FromVar = sc.text(toks[3])
+		case tokString:
+		default:
+			return nil, false
+		}
+		return out, true
+	case sc.isWord(toks[0], "execute"):
+		out.Verb = "EXECUTE"
+		if !name(1) {
+			return nil, false
+		}
+		if len(toks) == 2 {
+			return out, true
+		}
+		if !sc.isWord(toks[2], "using") || len(toks) == 3 {
+			return nil, false
+		}
+		out.Using = splitItems(&sc, sql, toks[3:])
+		return out, out.Using != nil
+	case sc.isWord(toks[0], "deallocate") || sc.isWord(toks[0], "drop"):
+		out.Verb = "DEALLOCATE"
+		if len(toks) != 3 || !sc.isWord(toks[1], "prepare") || !name(2) {
+			return nil, false
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+// splitItems cuts a comma-separated list of expressions at its top-level
+// commas; nil when an item is empty.
+func splitItems(sc *scanner, sql string, toks []token) []string {
+	var out []string
+	depth, start := 0, 0
+	for i, t := range toks {
+		if t.kind != tokPunct {
+			continue
+		}
+		switch sql[t.start] {
+		case '(':
+			depth++
+		case ')':
+			depth--
+		case ',':
+			if depth == 0 {
+				if i == start {
+					return nil
+				}
+				out = append(out, sql[toks[start].start:toks[i-1].end])
+				start = i + 1
+			}
+		}
+	}
+	if start >= len(toks) {
+		return nil
+	}
+	return append(out, sql[toks[start].start:toks[len(toks)-1].end])
+}
+
+// BindPlaceholders writes args, SQL literals, in place of the ?
+// placeholders of sql, in order; n is the number of placeholders, and
+// text is only complete when n == len(args).
+func (m Mode) BindPlaceholders(sql string, args []string) (text string, n int) {
+	sc := newScanner(sql)
+	sc.noBackslash = m.noBackslash
+	var b strings.Builder
+	last := 0
+	for t := sc.nextCode(); t.kind != tokEOF; t = sc.nextCode() {
+		if t.kind != tokPunct || sql[t.start] != '?' {
+			continue
+		}
+		if n < len(args) {
+			b.WriteString(sql[last:t.start])
+			b.WriteString(args[n])
+			last = t.end
+		}
+		n++
+	}
+	b.WriteString(sql[last:])
+	return b.String(), n
+}
+
+// IsLiteral reports whether an expression is one number or string
+// literal (a USING item Strata can pass as written).
+func IsLiteral(expr string) bool {
+	sc := newScanner(expr)
+	t := sc.nextCode()
+	if sc.nextCode().kind != tokEOF {
+		return false
+	}
+	switch t.kind {
+	case tokString:
+		return true
+	case tokWord:
+		return expr[t.start] >= '0' && expr[t.start] <= '9' || strings.EqualFold(sc.text(t), "null")
+	}
+	return false
+}
+
+// IsUserVar reports whether an expression is one user variable (@x).
+func IsUserVar(expr string) bool {
+	sc := newScanner(expr)
+	return sc.nextCode().kind == tokUserVar && sc.nextCode().kind == tokEOF
+}

@@ -1,0 +1,60 @@
+package sqlparse
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestParseSQLPrepare(t *testing.T) {
+	for _, tc := range []struct {
+		sql  string
+		want *SQLPrepare
+	}{
+		{"PREPARE Q FROM 'SELECT ?'", &SQLPrepare{Verb: "PREPARE", Name: "q"}},
+		{"prepare `my stmt` from @sql;", &SQLPrepare{Verb: "PREPARE", Name: "my stmt", FromVar: "@sql"}},
+		{"EXECUTE q", &SQLPrepare{Verb: "EXECUTE", Name: "q"}},
+		{"EXECUTE q USING @a, 'x,y', CONCAT(@b, ','), -1", &SQLPrepare{Verb: "EXECUTE", Name: "q", Using: []string{"@a", "'x,y'", "CONCAT(@b, ',')", "-1"}}},
+		{"DEALLOCATE PREPARE q", &SQLPrepare{Verb: "DEALLOCATE", Name: "q"}},
+		{"DROP PREPARE Q", &SQLPrepare{Verb: "DEALLOCATE", Name: "q"}},
+		{"EXECUTE q USING", nil},
+		{"EXECUTE q USING @a,", nil},
+		{"PREPARE q FROM CONCAT('a', 'b')", nil},
+		{"DROP TABLE q", nil},
+		{"SELECT 1", nil},
+	} {
+		got, ok := Mode{}.ParseSQLPrepare(tc.sql)
+		if ok != (tc.want != nil) || tc.want != nil && !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("ParseSQLPrepare(%q) = %+v, %v; want %+v", tc.sql, got, ok, tc.want)
+		}
+	}
+}
+
+func TestBindPlaceholders(t *testing.T) {
+	for _, tc := range []struct {
+		sql  string
+		args []string
+		want string
+		n    int
+	}{
+		{"SELECT * FROM t WHERE a = ? AND b = '?' AND c = ?", []string{"1", "'x'"}, "SELECT * FROM t WHERE a = 1 AND b = '?' AND c = 'x'", 2},
+		{"SELECT ? /* ? */ + `?`", []string{"NULL"}, "SELECT NULL /* ? */ + `?`", 1},
+		{"SELECT ?, ?", []string{"1"}, "", 2},
+		{"SELECT 1", []string{"1"}, "", 0},
+	} {
+		got, n := Mode{}.BindPlaceholders(tc.sql, tc.args)
+		if n != tc.n || n == len(tc.args) && got != tc.want {
+			t.Errorf("BindPlaceholders(%q, %q) = %q, %d; want %q, %d", tc.sql, tc.args, got, n, tc.want, tc.n)
+		}
+	}
+}
+
+func TestUsingItems(t *testing.T) {
+	for expr, want := range map[string][2]bool{ // literal, user variable
+		"42": {true, false}, "'a b'": {true, false}, "NULL": {true, false}, "@x": {false, true},
+		"@`x y`": {false, true}, "1 + 1": {false, false}, "@x + 1": {false, false}, "NOW()": {false, false},
+	} {
+		if IsLiteral(expr) != want[0] || IsUserVar(expr) != want[1] {
+			t.Errorf("%q: IsLiteral %v, IsUserVar %v; want %v", expr, IsLiteral(expr), IsUserVar(expr), want)
+		}
+	}
+}

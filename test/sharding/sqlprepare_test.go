@@ -1,0 +1,109 @@
+package sharding
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/strata-proxy/strata/test/testenv"
+)
+
+// sessionAnswers runs statements one after another on one connection and
+// gives each one's answer as text: its rows, or its error's code.
+func sessionAnswers(t *testing.T, db *sql.DB, stmts []string) []string {
+	t.Helper()
+	ctx := testenv.Ctx(t)
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var out []string
+	for _, q := range stmts {
+		r, err := runQuery(ctx, connQuerier{conn}, q)
+		if err != nil {
+			out = append(out, fmt.Sprintf("error %d", testenv.MySQLErr(err)))
+			continue
+		}
+		out = append(out, fmt.Sprint(r.rows))
+	}
+	return out
+}
+
+type connQuerier struct{ c *sql.Conn }
+
+func (q connQuerier) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return q.c.QueryContext(ctx, query, args...)
+}
+
+// SQL-level prepared statements (PREPARE ... FROM, EXECUTE ... USING,
+// DEALLOCATE PREPARE) over sharded tables answer as on one server:
+// Strata keeps them and runs each EXECUTE as the statement with its
+// values written in. Before, PREPARE went to the default cluster, which
+// has no such table (1146).
+func TestSQLPreparedStatementsOverShards(t *testing.T) {
+	db := strataDB(t)
+	cleanup(t, "comments", "id BETWEEN 8800001 AND 8800009")
+	singleBlog.Exec("DELETE FROM comments WHERE id BETWEEN 8800001 AND 8800009")
+	t.Cleanup(func() { singleBlog.Exec("DELETE FROM comments WHERE id BETWEEN 8800001 AND 8800009") })
+	for _, tc := range []struct {
+		name  string
+		stmts []string
+	}{
+		{"literal text, values in variables and literals", []string{
+			"PREPARE q FROM 'SELECT COUNT(*), SUM(score) FROM entries WHERE id > ? AND status <> ?'",
+			"SET @lo = 1000001000, @st = 'draft'",
+			"EXECUTE q USING @lo, @st",
+			"EXECUTE q USING 1000002000, 'x'",
+			"EXECUTE q USING @lo",
+			"DEALLOCATE PREPARE q",
+			"EXECUTE q USING @lo, @st",
+		}},
+		{"text from a variable, a write routed by its key", []string{
+			"SET @ins = 'INSERT INTO comments (id, entry_id, body) VALUES (?, ?, ?)'",
+			"PREPARE ins FROM @ins",
+			"SET @id = 8800001, @e = 7, @b = 'prepared'",
+			"EXECUTE ins USING @id, @e, @b",
+			"SET @id = 8800002, @e = 8",
+			"EXECUTE ins USING @id, @e, @b",
+			"SELECT id, entry_id, body FROM comments WHERE id BETWEEN 8800001 AND 8800009 ORDER BY id",
+			"DROP PREPARE ins",
+		}},
+		{"no variables set in the session", []string{
+			"PREPARE c FROM 'SELECT title FROM entries WHERE id = ?'",
+			"EXECUTE c USING 1000000042",
+			"EXECUTE c USING @unset",
+			"PREPARE one FROM 'SELECT 1 + ?'",
+			"EXECUTE one USING 2",
+		}},
+	} {
+		got, want := sessionAnswers(t, db, tc.stmts), sessionAnswers(t, singleBlog, tc.stmts)
+		for i := range tc.stmts {
+			if got[i] != want[i] {
+				t.Errorf("%s: %s: %s through Strata, one server: %s", tc.name, tc.stmts[i], got[i], want[i])
+			}
+		}
+	}
+	// The rows are on the shards their keys name (entry_id mod 4).
+	for id, sh := range map[int]string{8800001: "s3", 8800002: "s0"} {
+		if n := testenv.Strings(t, direct[sh], fmt.Sprintf("SELECT COUNT(*) FROM blog.comments WHERE id = %d", id)); n[0] != "1" {
+			t.Errorf("comment %d is not on %s", id, sh)
+		}
+	}
+	// An expression in USING, in a session with no variables to evaluate
+	// it by.
+	ctx := testenv.Ctx(t)
+	conn, err := openStrata(t, strataAddr).Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err = conn.ExecContext(ctx, "PREPARE e FROM 'SELECT COUNT(*) FROM entries WHERE id > ?'"); err == nil {
+		_, err = conn.ExecContext(ctx, "EXECUTE e USING 1 + 1")
+	}
+	if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "user variables or literals") {
+		t.Errorf("EXECUTE ... USING 1 + 1 without variables: %v, want 1235 saying to use a variable", err)
+	}
+}
