@@ -228,7 +228,7 @@ func planUnparsed(l *shard.Layout, sql string, f *sqlparse.Facts, args []string)
 			case "create-trigger":
 				return planCreateTrigger(l, sql, t)
 			case "into-variable":
-				return nil, refuse("SELECT ... INTO @variable on %s, a %s table, is not supported: Strata's SQL parser does not read it. Assign it in the select list instead (SELECT @x := id FROM ...), or keep the value in the application", t.Name, t.Placement)
+				return nil, refuse("SELECT ... INTO @variable on %s, a %s table, is supported only as a text statement of its own, a read Strata runs over the shards first: send it alone, not in a multi-statement or as a prepared statement, or assign in the select list (SELECT @x := id FROM ...)", t.Name, t.Placement)
 			}
 			return nil, refuse("Strata's SQL parser cannot read this statement, and it names %s, a %s table: Strata routes statements on it only from a full parse. Write it in syntax MySQL's grammar reads (CAST(x AS SIGNED) for MariaDB's CAST(x AS INT), LIMIT without ROWS EXAMINED)", t.Name, t.Placement)
 		}

@@ -55,6 +55,11 @@ func (s *Session) queryPlaced(ctx context.Context, sql string, parsed *planner.P
 	if f.Masked {
 		return s.refuse(s.errMaskedPlaced())
 	}
+	if f.Fallback && f.SetsUserVars && f.Kind == sqlparse.KindSelect {
+		if ok, err := s.answerSelectIntoVars(ctx, sql); ok {
+			return err
+		}
+	}
 	if f.ReadsUserVars && !f.SetsUserVars {
 		// WHERE id = @x: the value, read where the session keeps it,
 		// routes the statement.

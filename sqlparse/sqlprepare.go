@@ -143,3 +143,46 @@ func IsUserVar(expr string) bool {
 	sc := newScanner(expr)
 	return sc.nextCode().kind == tokUserVar && sc.nextCode().kind == tokEOF
 }
+
+// SplitIntoVars cuts SELECT ... INTO @a, @b ... into the SELECT without
+// its INTO clause and the variables, as written. MySQL's grammar reads
+// the clause before FROM or at the end, but the SQL parser reads neither,
+// so Strata takes it out, runs the SELECT over the shards, and assigns
+// the row it gave. ok is false for any other statement.
+func (m Mode) SplitIntoVars(sql string) (selectText string, vars []string, ok bool) {
+	sc, toks := m.codeTokens(sql)
+	if len(toks) == 0 || !sc.isWord(toks[0], "select") && !(toks[0].kind == tokPunct && sql[toks[0].start] == '(') {
+		return "", nil, false
+	}
+	depth, from, to := 0, -1, -1
+	for i := 0; i < len(toks); i++ {
+		t := toks[i]
+		switch {
+		case t.kind == tokPunct && sql[t.start] == '(':
+			depth++
+		case t.kind == tokPunct && sql[t.start] == ')':
+			depth--
+		case depth == 0 && sc.isWord(t, "into") && i+1 < len(toks) && toks[i+1].kind == tokUserVar:
+			if from >= 0 {
+				return "", nil, false // two INTO clauses: the server says what is wrong
+			}
+			from = t.start
+			j := i + 1
+			for {
+				vars = append(vars, sc.text(toks[j]))
+				to = toks[j].end
+				if j+2 < len(toks) && sc.text(toks[j+1]) == "," && toks[j+2].kind == tokUserVar {
+					j += 2
+					continue
+				}
+				break
+			}
+			i = j
+		}
+	}
+	if from < 0 {
+		return "", nil, false
+	}
+	end := toks[len(toks)-1].end
+	return strings.TrimSpace(strings.TrimSpace(sql[:from]) + " " + strings.TrimSpace(sql[to:end])), vars, true
+}

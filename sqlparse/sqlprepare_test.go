@@ -58,3 +58,22 @@ func TestUsingItems(t *testing.T) {
 		}
 	}
 }
+
+func TestSplitIntoVars(t *testing.T) {
+	for _, tc := range []struct {
+		sql, text string
+		vars      []string
+	}{
+		{"SELECT COUNT(*) INTO @n FROM t WHERE a = 1", "SELECT COUNT(*) FROM t WHERE a = 1", []string{"@n"}},
+		{"SELECT a, b FROM t WHERE id = 3 INTO @a, @`b c`;", "SELECT a, b FROM t WHERE id = 3", []string{"@a", "@`b c`"}},
+		{"SELECT (SELECT x INTO @y FROM u) FROM t", "", nil},
+		{"SELECT a INTO OUTFILE '/tmp/x' FROM t", "", nil},
+		{"SELECT a INTO @a FROM t INTO @b", "", nil},
+		{"UPDATE t SET a = 1", "", nil},
+	} {
+		text, vars, ok := Mode{}.SplitIntoVars(tc.sql)
+		if ok != (tc.vars != nil) || ok && (text != tc.text || !reflect.DeepEqual(vars, tc.vars)) {
+			t.Errorf("SplitIntoVars(%q) = %q, %q, %v; want %q, %q", tc.sql, text, vars, ok, tc.text, tc.vars)
+		}
+	}
+}
