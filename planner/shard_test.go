@@ -637,3 +637,17 @@ func TestDDLApartRefusals(t *testing.T) {
 		}
 	}
 }
+
+// A table's privileges go where the table is: a table group's cluster;
+// on a sharded table GRANT is refused.
+func TestGrantOnPlacedTables(t *testing.T) {
+	s := testSharding(t)
+	p, err := plan(t, s, "GRANT SELECT ON users TO 'u'@'%'")
+	if err != nil || !slices.Equal(routeClusters(p), []string{"accounts"}) {
+		t.Errorf("GRANT on users (cluster accounts): %v, %v; want it run on accounts", p, err)
+	}
+	var rerr *RoutingError
+	if _, err := plan(t, s, "REVOKE INSERT ON comments FROM 'u'@'%'"); !errors.As(err, &rerr) || !strings.Contains(err.Error(), "GRANT or REVOKE on comments, a sharded table") {
+		t.Errorf("REVOKE on sharded comments: %v, want refused", err)
+	}
+}

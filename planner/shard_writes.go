@@ -23,6 +23,8 @@ func refuseUnsplittable(f *sqlparse.Facts, t *shard.Table) error {
 		if f.Locking {
 			return refuse("FLUSH TABLES %s WITH READ LOCK (or FOR EXPORT): the table lives on several shards and Strata cannot lock them together (for a backup through Strata: mariadb-dump --single-transaction; to copy table files, lock each shard's table on the shard)", t.Name)
 		}
+	case sqlparse.KindGrant:
+		return refuse("GRANT or REVOKE on %s, a %s table: privileges live on each server the table is on, and Strata's own users are its config's (users:, with a reload). Grant on each of its servers directly", t.Name, t.Placement)
 	case sqlparse.KindCall, sqlparse.KindPrepare, sqlparse.KindDo:
 		return refuse("%s touching %s: Strata cannot route it by shard key; run it on the shards directly", strings.ToUpper(f.Kind.String()), t.Name)
 	}

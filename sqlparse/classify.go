@@ -263,8 +263,30 @@ func (m Mode) classifyAdmin(f *Facts, stmt ast.StmtNode) bool {
 			return false
 		}
 		f.Kind, f.ImplicitCommit = KindGrant, true
+		// A table's privileges belong where the table is: its one
+		// cluster, or (a placed table on several) refused.
+		if t := grantTable(stmt); t != nil {
+			f.addTable(*t)
+		}
 	}
 	return true
+}
+
+// grantTable is the table GRANT or REVOKE ... ON db.table names, nil for
+// privileges on a schema, on every schema, or on a routine.
+func grantTable(stmt ast.StmtNode) *TableRef {
+	var level *ast.GrantLevel
+	var object ast.ObjectTypeType
+	switch st := stmt.(type) {
+	case *ast.GrantStmt:
+		level, object = st.Level, st.ObjectType
+	case *ast.RevokeStmt:
+		level, object = st.Level, st.ObjectType
+	}
+	if object != ast.ObjectTypeNone && object != ast.ObjectTypeTable || level == nil || level.Level != ast.GrantLevelTable || level.TableName == "" || level.TableName == "*" {
+		return nil
+	}
+	return &TableRef{Schema: strings.ToLower(level.DBName), Name: strings.ToLower(level.TableName)}
 }
 
 func maintenance(f *Facts, tables []*ast.TableName) {

@@ -60,7 +60,9 @@ func RunsExplained(head string) bool {
 // blaming the syntax: "checksum" for CHECKSUM TABLE, "into-variable" for
 // SELECT ... INTO @variable, "json-arrayagg" for MariaDB's
 // JSON_ARRAYAGG(DISTINCT x ORDER BY ... LIMIT n), "group-concat-limit"
-// for its GROUP_CONCAT(... LIMIT n), "handler" for HANDLER t ...,
+// for its GROUP_CONCAT(... LIMIT n), "percentile" for its MEDIAN(),
+// PERCENTILE_CONT() and PERCENTILE_DISC() window functions, "handler"
+// for HANDLER t ...,
 // "flush-export" for FLUSH TABLES t FOR EXPORT,
 // "create-trigger" for CREATE [DEFINER = ...] TRIGGER; "" for anything
 // else.
@@ -105,6 +107,12 @@ func UnparsedForm(sql string) string {
 func aggregateExtension(sql string) string {
 	sc := newScanner(sql)
 	for t := sc.nextCode(); t.kind != tokEOF; t = sc.nextCode() {
+		if sc.isWord(t, "median") || sc.isWord(t, "percentile_cont") || sc.isWord(t, "percentile_disc") {
+			if open := sc.nextCode(); open.kind == tokPunct && sc.s[open.start] == '(' {
+				return "percentile"
+			}
+			continue
+		}
 		jsonAgg := sc.isWord(t, "json_arrayagg")
 		if !jsonAgg && !sc.isWord(t, "group_concat") {
 			continue

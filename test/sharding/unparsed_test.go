@@ -37,3 +37,21 @@ func TestUnparsedStatementsOnPlacedTables(t *testing.T) {
 		t.Fatalf("an unparsed prepared read of a sharded table: %v, want error 1235", err)
 	}
 }
+
+// Statements Strata cannot run on a sharded table are refused with what
+// stands in the way and what to do, not with a server's misleading error
+// (GRANT reached the default cluster, which has no such table: 1142 or
+// 1146) or a message about syntax (MariaDB's percentile functions).
+func TestRefusalsNameTheReason(t *testing.T) {
+	db := strataDB(t)
+	for _, tc := range []struct{ sql, want string }{
+		{"GRANT SELECT ON blog.entries TO 'strata'@'%'", "GRANT or REVOKE on entries, a sharded table"},
+		{"REVOKE SELECT ON TABLE entries FROM 'strata'@'%'", "GRANT or REVOKE on entries, a sharded table"},
+		{"SELECT MEDIAN(score) OVER () FROM entries", "MEDIAN, PERCENTILE_CONT and PERCENTILE_DISC"},
+		{"SELECT PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY score) OVER (PARTITION BY status) FROM entries", "take the percentile in the application"},
+	} {
+		if _, err := db.Exec(tc.sql); testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want error 1235 containing %q", tc.sql, err, tc.want)
+		}
+	}
+}
