@@ -402,6 +402,14 @@ func (s *Sharding) Plan(ctx context.Context, m sqlparse.Mode, sql string, f *sql
 		// refuse rather than answer a wrong one.
 		return nil, refuse("SQL_CALC_FOUND_ROWS over %d shard queries is not supported with GROUP BY, DISTINCT or aggregates across shards: FOUND_ROWS() cannot be the sum of the shards' counts. Count the total with SELECT COUNT(*) and the same WHERE, or give the shard key", len(p.Routes))
 	}
+	if f.SetsUserVars && len(p.Routes) > 1 {
+		// Each shard would assign its own variables, from its own rows
+		// (a running @rank := @rank + 1 restarts on each), on a
+		// connection that goes back to its pool. The session reads the
+		// rows first and runs the statement on one server instead
+		// (session.materialize); this refusal stands where it cannot.
+		return nil, refuse("this statement assigns user variables (@x := ...) and runs on %d shard queries: each shard would assign its own from its rows alone. Assign them in a statement on one shard (give the shard key), or read the values and assign them with SET", len(p.Routes))
+	}
 	p.Args = args
 	return p, err
 }

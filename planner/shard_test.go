@@ -190,6 +190,7 @@ func TestShardPlanRefusals(t *testing.T) {
 		{"LOCK TABLES comments WRITE", "LOCK TABLES on comments"},
 		{"SELECT * FROM members WHERE city = 'x' OR username = 'a'", "refuses scatter queries"},
 		{"SELECT SQL_CALC_FOUND_ROWS DISTINCT body FROM comments ORDER BY body LIMIT 10", "SQL_CALC_FOUND_ROWS over"},
+		{"SELECT @r := @r + 1, body FROM comments ORDER BY body", "assigns user variables (@x := ...) and runs on 3 shard queries"},
 		{"SELECT SQL_CALC_FOUND_ROWS author, COUNT(*) FROM comments GROUP BY author LIMIT 10", "SQL_CALC_FOUND_ROWS over"},
 	}
 	for _, tt := range tests {

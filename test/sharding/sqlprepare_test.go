@@ -139,3 +139,40 @@ func TestSelectIntoVariablesOverShards(t *testing.T) {
 		t.Errorf("the reference answers assign nothing: %q", want)
 	}
 }
+
+// A SELECT over several shards that assigns user variables (the running
+// rank of old MySQL code, @x := id ... LIMIT 1) answers and assigns as one
+// server: Strata reads the rows first and runs the statement where the
+// session keeps its variables. Before, each shard assigned its own
+// (ranks restarting on each, silently) on a connection that went back to
+// its pool, so the variable was gone afterwards.
+func TestUserVariableAssignmentsOverShards(t *testing.T) {
+	strataDB(t)
+	stmts := []string{
+		"SET @rank = 0",
+		"SELECT @rank := @rank + 1 AS r, id, score FROM entries ORDER BY score DESC, id LIMIT 5",
+		"SELECT @rank",
+		"SELECT @x := id FROM entries ORDER BY id DESC LIMIT 1",
+		"SELECT @x",
+		"SET @t = 0",
+		"SELECT id, @t := @t + score FROM entries WHERE status = 'draft' ORDER BY id LIMIT 3",
+		"SELECT @t",
+		"SELECT @e := COUNT(*) FROM entries",
+		"SELECT @e",
+	}
+	got, want := sessionAnswers(t, openStrata(t, strataAddr), stmts), sessionAnswers(t, singleBlog, stmts)
+	for i := range stmts {
+		if got[i] != want[i] {
+			t.Errorf("%s: %s through Strata, one server: %s", stmts[i], got[i], want[i])
+		}
+	}
+	if want[2] != "[[5]]" {
+		t.Errorf("the reference: @rank = %s after five ranked rows", want[2])
+	}
+	// A write over several shards that assigns one is refused: each shard
+	// would assign its own.
+	_, err := openStrata(t, strataAddr).Exec("UPDATE entries SET score = score WHERE (@u := 1) = 1 AND id IN (1000000001, 1000000005, 1000000009, 1000000013)")
+	if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "assigns user variables") {
+		t.Errorf("UPDATE over several shards assigning @u: %v, want 1235", err)
+	}
+}
