@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"sync"
 	"time"
@@ -61,7 +62,19 @@ func (s *Session) execMerge(ctx context.Context, f *sqlparse.Facts, plan *planne
 	if plan.SumsFoundRows() && s.foundRowsState == 2 { // the merge was sent
 		s.sumFoundRows(ctx, conns)
 	}
+	s.noteMergeWarnings(ctx, conns, rows) // after FOUND_ROWS(), which a read there resets
 	return nil
+}
+
+// noteMergeWarnings keeps the warnings the shards' queries of a merge
+// left, each server holding its own, so the client's SHOW WARNINGS lists
+// them all: read before the connections go back.
+func (s *Session) noteMergeWarnings(ctx context.Context, conns []*shardConn, rows []*backend.Rows) {
+	if s.foundRowsState != 2 || (warnedStream{rows: rows}).Warnings() == 0 {
+		return // not sent (an error answered instead), or nothing to list
+	}
+	warned := warnedConns(conns, rows)
+	s.noteShardWarnings(capWarnings(ctx, warned[0].conn, s.collectWarnings(ctx, warned)))
 }
 
 // sumFoundRows makes FOUND_ROWS() after a merge of SELECT
@@ -120,7 +133,11 @@ func (s *Session) finishMerge(ctx context.Context, f *sqlparse.Facts, plan *plan
 	}
 	rows := make([]*backend.Rows, len(conns))
 	rows[0] = first
-	return s.mergeOpened(ctx, f, plan, conns, rows, binary, start)
+	if err := s.mergeOpened(ctx, f, plan, conns, rows, binary, start); err != nil {
+		return err
+	}
+	s.noteMergeWarnings(ctx, conns, rows)
+	return nil
 }
 
 // buffered reads a route's whole answer into memory, so that the next
@@ -146,7 +163,7 @@ func (s *Session) mergeOpened(ctx context.Context, f *sqlparse.Facts, plan *plan
 	case err != nil:
 		return s.WriteError(err)
 	}
-	if err := s.sendRows(ctx, outCols, outPackets, stream, binary); err != nil {
+	if err := s.sendRows(ctx, outCols, outPackets, warnedStream{stream, rows}, binary); err != nil {
 		return err
 	}
 	label := "shard_merge"
@@ -160,6 +177,62 @@ func (s *Session) mergeOpened(ctx context.Context, f *sqlparse.Facts, plan *plan
 		s.env.Metrics.ShardQuery(sc.route.Cluster, "read")
 	}
 	return nil
+}
+
+// warnedStream passes a merge's rows on and, once they are all read,
+// says how many warnings the shards' queries left: each server counts its
+// own, and one server's answer would carry their sum.
+type warnedStream struct {
+	engine.RowStream
+	rows []*backend.Rows
+}
+
+// Warnings is the sum of the shards' warning counts, capped as the
+// protocol's field is.
+func (w warnedStream) Warnings() uint16 {
+	n := 0
+	for _, r := range w.rows {
+		if r != nil {
+			n += int(r.Result().Warnings)
+		}
+	}
+	return uint16(min(n, math.MaxUint16))
+}
+
+// FoundRows passes the merged stream's count on (-1: it keeps none).
+func (w warnedStream) FoundRows() int64 {
+	if f, ok := w.RowStream.(engine.FoundRowser); ok {
+		return f.FoundRows()
+	}
+	return -1
+}
+
+// capWarnings keeps as many of the shards' warnings as one server would
+// list (max_error_count, the session's, read on c).
+func capWarnings(ctx context.Context, c *backend.Conn, d []diagnostic) []diagnostic {
+	rows, err := c.QueryRows(ctx, "SELECT @@max_error_count")
+	if err != nil {
+		return d
+	}
+	got, err := readAll(ctx, rows)
+	if err != nil || len(got) != 1 || len(got[0]) != 1 {
+		return d
+	}
+	if limit, err := strconv.Atoi(string(got[0][0])); err == nil && limit >= 0 && limit < len(d) {
+		return d[:limit]
+	}
+	return d
+}
+
+// warnedConns are the connections whose query left warnings.
+func warnedConns(conns []*shardConn, rows []*backend.Rows) []*shardConn {
+	var out []*shardConn
+	for i, sc := range conns {
+		if rows[i] != nil && rows[i].Result().Warnings > 0 {
+			out = append(out, sc)
+		}
+	}
+	return out
 }
 
 // routingError is a merge Strata cannot build for the plan: the client
@@ -370,10 +443,14 @@ func (s *Session) sendRows(ctx context.Context, cols []engine.Column, colPackets
 		sent = uint64(f.FoundRows())
 	}
 	s.foundRows, s.foundRowsState, s.foundRowsLost = sent, 2, ""
-	if s.flavor.DeprecateEOF {
-		return s.client.WriteFlush(wire.AppendOK(nil, wire.HeaderEOF, 0, 0, s.Status(), 0))
+	var warnings uint16
+	if w, ok := stream.(interface{ Warnings() uint16 }); ok {
+		warnings = w.Warnings() // the stream is closed: every shard's answer is read
 	}
-	return s.client.WriteFlush(wire.AppendEOF(nil, s.Status(), 0))
+	if s.flavor.DeprecateEOF {
+		return s.client.WriteFlush(wire.AppendOK(nil, wire.HeaderEOF, 0, 0, s.Status(), warnings))
+	}
+	return s.client.WriteFlush(wire.AppendEOF(nil, s.Status(), warnings))
 }
 
 // noteTxRead counts a merge as a statement of the open transaction only

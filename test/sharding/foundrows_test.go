@@ -1,6 +1,7 @@
 package sharding
 
 import (
+	"net"
 	"strings"
 	"testing"
 
@@ -122,5 +123,28 @@ func TestWarningsAfterAScatterAreNotOlder(t *testing.T) {
 	testenv.Strings(t, conn, "SELECT COUNT(*) FROM events")
 	if got := testenv.Strings(t, conn, "SHOW WARNINGS"); len(got) != 0 {
 		t.Fatalf("SHOW WARNINGS after a statement that followed the error = %q, want none", got)
+	}
+}
+
+// A read merged from several shards reports their warnings as one server
+// reports its own: the count in the result's end packet (the mariadb
+// client's --show-warnings asks for the list only when it is not 0), and
+// the list in SHOW WARNINGS, up to max_error_count, each naming its
+// shard. Before, a merged read said 0 and listed none.
+func TestWarningsOfAMergedRead(t *testing.T) {
+	strataDB(t)
+	const q = "SELECT COUNT(*) FROM entries WHERE title = 0"
+	host, port, _ := net.SplitHostPort(strataAddr)
+	out, errOut, err := runTool("mariadb", "-h", host, "-P", port, "-u", "app", "--password=app", "--skip-ssl", "--show-warnings", "blog", "-e", q)
+	want := testenv.Strings(t, singleBlog, q)[0]
+	if err != nil || !strings.Contains(out, want) || strings.Count(errOut+out, "Warning (Code 1292)") != 64 {
+		t.Errorf("mariadb --show-warnings -e %q through Strata: %v\n%.600s\n%.600s\nwant %s and 64 warnings 1292 (max_error_count)", q, err, out, errOut, want)
+	}
+	conn := testenv.Conn(t, openStrata(t, strataAddr))
+	testenv.Strings(t, conn, "SET max_error_count = 10")
+	testenv.Strings(t, conn, q)
+	got := testenv.Strings(t, conn, "SHOW WARNINGS")
+	if len(got) != 10 || !strings.HasPrefix(got[0], "Warning|1292|Truncated incorrect DECIMAL value") || !strings.Contains(got[0], "(on shard s") {
+		t.Errorf("SHOW WARNINGS after a merged read, max_error_count 10: %q, want 10 warnings 1292 naming their shard", got)
 	}
 }
