@@ -520,7 +520,7 @@ func (s *Session) readRows(ctx context.Context, f *sqlparse.Facts, plan *planner
 	if err := s.checkTransaction(ctx, f, plan); err != nil {
 		return nil, err
 	}
-	conns, err := s.takeConns(ctx, plan.Routes, primary, plan.Walk)
+	conns, err := s.takeConns(ctx, s.unlimitedRoutes(plan.Routes), primary, plan.Walk)
 	if err != nil {
 		return nil, err
 	}

@@ -20,7 +20,7 @@ import (
 // execMerge runs a SELECT on its routes and merges the rows in Strata.
 func (s *Session) execMerge(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, binary bool) error {
 	start := time.Now()
-	conns, err := s.takeConns(ctx, plan.Routes, false, plan.Walk)
+	conns, err := s.takeConns(ctx, s.unlimitedRoutes(plan.Routes), false, plan.Walk)
 	if err != nil {
 		return s.WriteError(err)
 	}
@@ -32,8 +32,13 @@ func (s *Session) execMerge(ctx context.Context, f *sqlparse.Facts, plan *planne
 		// FOUND_ROWS() there would count the last one's rows only.
 		return s.refuseRouting(&planner.RoutingError{Msg: "SQL_CALC_FOUND_ROWS over several period tables of one shard inside a transaction is not supported: count the total with SELECT COUNT(*) and the same WHERE"})
 	}
+	limit, err := s.selectLimit(ctx, conns[0].conn, f)
+	if err != nil {
+		s.markBroken(conns[0], err)
+		return s.WriteError(shardError(conns[0].route.Cluster, err))
+	}
 	if plan.Walk || anyShared(conns) {
-		return s.finishMerge(ctx, f, plan, conns, binary, start)
+		return s.finishMerge(ctx, f, plan, conns, binary, start, limit)
 	}
 	// Send every shard its query at once; a shard's rows are read as the
 	// merge needs them.
@@ -56,7 +61,7 @@ func (s *Session) execMerge(ctx context.Context, f *sqlparse.Facts, plan *planne
 			return s.WriteError(shardError(conns[i].route.Cluster, err))
 		}
 	}
-	if err := s.mergeOpened(ctx, f, plan, conns, rows, binary, start); err != nil {
+	if err := s.mergeOpened(ctx, f, plan, conns, rows, binary, start, limit); err != nil {
 		return err
 	}
 	if plan.SumsFoundRows() && s.foundRowsState == 2 { // the merge was sent
@@ -125,7 +130,7 @@ func (s *Session) closeRows(rows []*backend.Rows, conns []*shardConn) {
 
 // finishMerge is the ordered walk: each route opens only when the
 // previous ones did not reach the limit.
-func (s *Session) finishMerge(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, conns []*shardConn, binary bool, start time.Time) error {
+func (s *Session) finishMerge(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, conns []*shardConn, binary bool, start time.Time, limit uint64) error {
 	first, err := conns[0].conn.QueryRows(ctx, conns[0].route.SQL)
 	if err != nil {
 		s.markBroken(conns[0], err)
@@ -133,7 +138,7 @@ func (s *Session) finishMerge(ctx context.Context, f *sqlparse.Facts, plan *plan
 	}
 	rows := make([]*backend.Rows, len(conns))
 	rows[0] = first
-	if err := s.mergeOpened(ctx, f, plan, conns, rows, binary, start); err != nil {
+	if err := s.mergeOpened(ctx, f, plan, conns, rows, binary, start, limit); err != nil {
 		return err
 	}
 	s.noteMergeWarnings(ctx, conns, rows)
@@ -153,7 +158,7 @@ func buffered(ctx context.Context, r *backend.Rows) (engine.RowStream, error) {
 
 // mergeOpened merges the routes' rows (rows[i] nil: opened on demand) and
 // sends them to the client. The first answer gives the column definitions.
-func (s *Session) mergeOpened(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, conns []*shardConn, rows []*backend.Rows, binary bool, start time.Time) error {
+func (s *Session) mergeOpened(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, conns []*shardConn, rows []*backend.Rows, binary bool, start time.Time, limit uint64) error {
 	defer s.closeRows(rows, conns)
 	stream, outCols, outPackets, err := s.mergeStream(plan, conns, rows)
 	var rerr routingError
@@ -163,7 +168,7 @@ func (s *Session) mergeOpened(ctx context.Context, f *sqlparse.Facts, plan *plan
 	case err != nil:
 		return s.WriteError(err)
 	}
-	if err := s.sendRows(ctx, outCols, outPackets, warnedStream{stream, rows}, binary); err != nil {
+	if err := s.sendRows(ctx, outCols, outPackets, warnedStream{capRows(stream, limit), rows}, binary); err != nil {
 		return err
 	}
 	label := "shard_merge"

@@ -186,3 +186,18 @@ func (m Mode) SplitIntoVars(sql string) (selectText string, vars []string, ok bo
 	end := toks[len(toks)-1].end
 	return strings.TrimSpace(strings.TrimSpace(sql[:from]) + " " + strings.TrimSpace(sql[to:end])), vars, true
 }
+
+// StartsSelect reports whether a statement is a SELECT (or WITH, or a
+// parenthesized query): one sql_select_limit applies to.
+func StartsSelect(sql string) bool {
+	sc := newScanner(sql)
+	t := sc.nextCode()
+	return sc.isWord(t, "select") || sc.isWord(t, "with") || t.kind == tokPunct && sql[t.start] == '('
+}
+
+// HasTopLevelLimit reports whether a statement has a LIMIT of its own,
+// outside its parentheses, which takes the place of sql_select_limit.
+func HasTopLevelLimit(sql string) bool {
+	sc := newScanner(sql)
+	return len(sc.topLevelWords("limit", true)) > 0
+}

@@ -77,3 +77,19 @@ func TestSplitIntoVars(t *testing.T) {
 		}
 	}
 }
+
+func TestSelectLimitText(t *testing.T) {
+	for sql, want := range map[string][2]bool{ // starts a SELECT, has its own LIMIT
+		"SELECT * FROM t":                                      {true, false},
+		"/* c */ select a FROM t LIMIT 3":                      {true, true},
+		"(SELECT a FROM t LIMIT 1) UNION (SELECT b FROM u)":    {true, false},
+		"WITH c AS (SELECT 1) SELECT * FROM c":                 {true, false},
+		"SELECT * FROM t WHERE a IN (SELECT b FROM u LIMIT 2)": {true, false},
+		"SELECT 'limit' FROM t":                                {true, false},
+		"UPDATE t SET a = 1 LIMIT 2":                           {false, true},
+	} {
+		if StartsSelect(sql) != want[0] || HasTopLevelLimit(sql) != want[1] {
+			t.Errorf("%q: StartsSelect %v, HasTopLevelLimit %v; want %v", sql, StartsSelect(sql), HasTopLevelLimit(sql), want)
+		}
+	}
+}

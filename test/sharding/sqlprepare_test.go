@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"net"
 	"strings"
 	"testing"
 
@@ -174,5 +175,37 @@ func TestUserVariableAssignmentsOverShards(t *testing.T) {
 	_, err := openStrata(t, strataAddr).Exec("UPDATE entries SET score = score WHERE (@u := 1) = 1 AND id IN (1000000001, 1000000005, 1000000009, 1000000013)")
 	if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "assigns user variables") {
 		t.Errorf("UPDATE over several shards assigning @u: %v, want 1235", err)
+	}
+}
+
+// A session's sql_select_limit caps a merged answer as one server caps
+// its own, and never the reads Strata makes for itself. Before, each
+// shard capped its part (four shards: four times the rows), and a
+// COUNT(*) over a derived table counted the capped rows (12, not 1200).
+func TestSelectLimitOfTheSession(t *testing.T) {
+	strataDB(t)
+	stmts := []string{
+		"SET SESSION sql_select_limit = 3",
+		"SELECT id FROM entries ORDER BY id",
+		"SELECT COUNT(*) FROM (SELECT id FROM entries) t",
+		"SELECT id FROM entries ORDER BY id LIMIT 5",
+		"SELECT status, COUNT(*) FROM entries GROUP BY status ORDER BY 1 DESC",
+		"SELECT c.name FROM members m JOIN countries c ON c.code = m.country ORDER BY 1",
+		"SELECT SQL_CALC_FOUND_ROWS id FROM entries ORDER BY id",
+		"SELECT FOUND_ROWS()",
+		"SET sql_select_limit = DEFAULT",
+		"SELECT COUNT(*) FROM (SELECT id FROM entries WHERE id > 1000001000) t",
+	}
+	got, want := sessionAnswers(t, openStrata(t, strataAddr), stmts), sessionAnswers(t, singleBlog, stmts)
+	for i := range stmts {
+		if got[i] != want[i] {
+			t.Errorf("%s: %s through Strata, one server: %s", stmts[i], got[i], want[i])
+		}
+	}
+	// mariadb --safe-updates sets sql_select_limit = 1000.
+	host, port, _ := net.SplitHostPort(strataAddr)
+	out, errOut, err := runTool("mariadb", "-h", host, "-P", port, "-u", "app", "--password=app", "--skip-ssl", "--safe-updates", "-N", "blog", "-e", "SELECT id FROM entries ORDER BY id; SELECT COUNT(*) FROM (SELECT id FROM entries) t")
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); err != nil || len(lines) != 1001 || lines[1000] != "1200" {
+		t.Errorf("mariadb --safe-updates through Strata: %v %s, %d lines, want 1000 ids and a count of 1200", err, errOut, len(lines))
 	}
 }
