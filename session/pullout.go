@@ -576,6 +576,11 @@ func abbreviate(s string, n int) string {
 // Strata answers the outer statement's rows in the binary protocol. refused is the planner's error, the
 // answer when this does not apply.
 func (s *Session) executePulledOut(ctx context.Context, st *prepared, args []string, refused error) error {
+	if st.facts.SetsUserVars && st.facts.Kind == sqlparse.KindSelect {
+		// Its rows would come from a statement run where the session
+		// keeps its variables, which answers in text only.
+		return s.refuseRouting(&planner.RoutingError{Msg: "a prepared SELECT that assigns user variables (@x := ...) over several shards is not supported: send it as a text query, which Strata runs over the rows it reads first, or assign the variables with SET"})
+	}
 	outer, err := s.pullOutArgs(ctx, st.sql, args, pullLevel{primary: st.facts.Kind != sqlparse.KindSelect})
 	switch {
 	case errors.Is(err, errNotPulled):

@@ -170,9 +170,16 @@ func TestUserVariableAssignmentsOverShards(t *testing.T) {
 	if want[2] != "[[5]]" {
 		t.Errorf("the reference: @rank = %s after five ranked rows", want[2])
 	}
+	// As a prepared statement (binary protocol) it is refused: the rows
+	// would come from a text statement. Before, each shard assigned its
+	// own here too.
+	_, err := openStrata(t, strataAddr).Query("SELECT @r := @r + 1, id FROM entries WHERE score > ? ORDER BY id", 10)
+	if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "send it as a text query") {
+		t.Errorf("prepared SELECT assigning @r over several shards: %v, want 1235", err)
+	}
 	// A write over several shards that assigns one is refused: each shard
 	// would assign its own.
-	_, err := openStrata(t, strataAddr).Exec("UPDATE entries SET score = score WHERE (@u := 1) = 1 AND id IN (1000000001, 1000000005, 1000000009, 1000000013)")
+	_, err = openStrata(t, strataAddr).Exec("UPDATE entries SET score = score WHERE (@u := 1) = 1 AND id IN (1000000001, 1000000005, 1000000009, 1000000013)")
 	if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "assigns user variables") {
 		t.Errorf("UPDATE over several shards assigning @u: %v, want 1235", err)
 	}
