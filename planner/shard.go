@@ -221,6 +221,8 @@ func planUnparsed(l *shard.Layout, sql string, f *sqlparse.Facts, args []string)
 				return nil, refuse("JSON_ARRAYAGG with DISTINCT, ORDER BY or LIMIT inside (MariaDB's extension) on %s, a %s table, is not supported: Strata's SQL parser does not read it. Use JSON_ARRAYAGG(x) without them, which Strata merges across shards, or GROUP_CONCAT([DISTINCT] x ORDER BY x)", t.Name, t.Placement)
 			case "group-concat-limit":
 				return nil, refuse("GROUP_CONCAT with LIMIT inside (MariaDB's extension) on %s, a %s table, is not supported: Strata's SQL parser does not read it. Drop the LIMIT and cut the list in the application", t.Name, t.Placement)
+			case "into-dumpfile":
+				return nil, refuse("SELECT ... INTO DUMPFILE from %s, a %s table, is not supported: Strata's SQL parser does not read it, and each shard's server would write a file of its own. Use SELECT ... INTO OUTFILE, which Strata writes on the default cluster's server from the shards' rows, read first (up to limits.max_pulled_rows), or read the row in the application", t.Name, t.Placement)
 			case "percentile":
 				return nil, refuse("MEDIAN, PERCENTILE_CONT and PERCENTILE_DISC (MariaDB's window functions) over %s, a %s table, are not supported: Strata's SQL parser does not read them, and each needs every row of its partition, which several shards hold. Read the values (ORDER BY them) and take the percentile in the application", t.Name, t.Placement)
 			case "handler":

@@ -58,8 +58,8 @@ func RunsExplained(head string) bool {
 // UnparsedForm names a MySQL or MariaDB statement form that the SQL
 // parser does not read, so a refusal can say what to do instead of
 // blaming the syntax: "checksum" for CHECKSUM TABLE, "into-variable" for
-// SELECT ... INTO @variable, "json-arrayagg" for MariaDB's
-// JSON_ARRAYAGG(DISTINCT x ORDER BY ... LIMIT n), "group-concat-limit"
+// SELECT ... INTO @variable, "into-dumpfile" for SELECT ... INTO
+// DUMPFILE, "json-arrayagg" for MariaDB's JSON_ARRAYAGG(DISTINCT x ORDER BY ... LIMIT n), "group-concat-limit"
 // for its GROUP_CONCAT(... LIMIT n), "percentile" for its MEDIAN(),
 // PERCENTILE_CONT() and PERCENTILE_DISC() window functions, "handler"
 // for HANDLER t ...,
@@ -93,8 +93,11 @@ func UnparsedForm(sql string) string {
 	case sc.isWord(t, "select"), t.kind == tokPunct && sc.s[t.start] == '(':
 		for _, into := range sc.topLevelWords("into", false) {
 			rest := newScanner(sql[into.end:])
-			if rest.nextCode().kind == tokUserVar {
+			switch next := rest.nextCode(); {
+			case next.kind == tokUserVar:
 				return "into-variable"
+			case rest.isWord(next, "dumpfile"):
+				return "into-dumpfile"
 			}
 		}
 	}

@@ -47,6 +47,7 @@ func TestUnparsedForm(t *testing.T) {
 		"INSERT INTO t VALUES (1)":                                             "",
 		"SELECT CAST(id AS INT) FROM events":                                   "",
 		"SELECT JSON_ARRAYAGG(DISTINCT qty) FROM events":                       "json-arrayagg",
+		"SELECT body FROM t INTO DUMPFILE '/tmp/x'":                            "into-dumpfile",
 		"SELECT MEDIAN(score) OVER () FROM entries":                            "percentile",
 		"SELECT percentile_disc(0.9) WITHIN GROUP (ORDER BY x) OVER () FROM t": "percentile",
 		"SELECT median FROM t":                                                 "",

@@ -48,6 +48,7 @@ func TestRefusalsNameTheReason(t *testing.T) {
 		{"GRANT SELECT ON blog.entries TO 'strata'@'%'", "GRANT or REVOKE on entries, a sharded table"},
 		{"REVOKE SELECT ON TABLE entries FROM 'strata'@'%'", "GRANT or REVOKE on entries, a sharded table"},
 		{"SELECT MEDIAN(score) OVER () FROM entries", "MEDIAN, PERCENTILE_CONT and PERCENTILE_DISC"},
+		{"SELECT title FROM entries WHERE id = 1000000001 INTO DUMPFILE '/tmp/strata-never-written'", "INTO DUMPFILE from entries"},
 		{"SELECT PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY score) OVER (PARTITION BY status) FROM entries", "take the percentile in the application"},
 	} {
 		if _, err := db.Exec(tc.sql); testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), tc.want) {
