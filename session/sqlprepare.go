@@ -66,6 +66,14 @@ func (s *Session) sqlPrepare(ctx context.Context, p *sqlparse.SQLPrepare, f *sql
 		delete(s.sqlStmts, p.Name)
 		return false, nil
 	}
+	if _, again := s.sqlStmts[p.Name]; !again {
+		if max := s.env.Limits().MaxPreparedStmts; max > 0 && len(s.sqlStmts) >= max {
+			// As for COM_STMT_PREPARE: a session that prepares names
+			// without deallocating them must not grow Strata without end.
+			return true, s.refuse(wire.NewError(wire.ErMaxPreparedStmts,
+				"Can't create more than max_prepared_stmt_count statements (current value: %d): Strata's limits.max_prepared_statements bounds each session; DEALLOCATE PREPARE the statements the application no longer uses", max))
+		}
+	}
 	if s.sqlStmts == nil {
 		s.sqlStmts = map[string]string{}
 	}

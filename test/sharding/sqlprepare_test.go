@@ -216,3 +216,31 @@ func TestSelectLimitOfTheSession(t *testing.T) {
 		t.Errorf("mariadb --safe-updates through Strata: %v %s, %d lines, want 1000 ids and a count of 1200", err, errOut, len(lines))
 	}
 }
+
+// The statements Strata keeps for PREPARE count against
+// limits.max_prepared_statements, as COM_STMT_PREPARE's do: a session that
+// prepares names without deallocating them gets MariaDB's 1461, and
+// preparing a name again, or after DEALLOCATE, still works.
+func TestSQLPreparedStatementsAreBounded(t *testing.T) {
+	strataDB(t)
+	s := startOwn(t, ownConfig(t, "", "limits: {max_prepared_statements: 2}\n"))
+	conn := testenv.Conn(t, testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog")))
+	ctx := testenv.Ctx(t)
+	for _, q := range []string{
+		"PREPARE a FROM 'SELECT COUNT(*) FROM entries'",
+		"PREPARE b FROM 'SELECT COUNT(*) FROM comments'",
+		"PREPARE a FROM 'SELECT COUNT(*) FROM events'",
+	} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if _, err := conn.ExecContext(ctx, "PREPARE c FROM 'SELECT COUNT(*) FROM posts'"); testenv.MySQLErr(err) != 1461 {
+		t.Errorf("a third statement with max_prepared_statements 2: %v, want 1461", err)
+	}
+	for _, q := range []string{"DEALLOCATE PREPARE b", "PREPARE c FROM 'SELECT COUNT(*) FROM posts'", "EXECUTE c"} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Errorf("%s: %v", q, err)
+		}
+	}
+}
