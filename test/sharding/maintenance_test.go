@@ -19,6 +19,17 @@ func statsUpdated(t *testing.T, shard string, since time.Time) map[string]bool {
 	return out
 }
 
+// postsCopies counts the copies of posts: each shard's base table and
+// the period tables there.
+func postsCopies(t *testing.T) int {
+	t.Helper()
+	copies := 0
+	for _, sh := range shardNames {
+		copies += 1 + len(testenv.Strings(t, direct[sh], "SELECT table_name FROM information_schema.tables WHERE table_schema = 'blog' AND table_name LIKE 'posts\\_%'"))
+	}
+	return copies
+}
+
 // ANALYZE, OPTIMIZE, CHECK and REPAIR TABLE of a placed table act on
 // every copy of it (each shard's table, a date table's base and period
 // tables), on the primaries, and answer as one server would: a row every
@@ -40,18 +51,9 @@ func TestMaintenanceRunsOnEveryCopy(t *testing.T) {
 	}
 	since = since.Add(time.Second)
 	// EXPLAIN STRATA shows every copy it runs on.
-	copies := 0
-	for _, sh := range shardNames {
-		copies += 1 + len(testenv.Strings(t, direct[sh], "SELECT table_name FROM information_schema.tables WHERE table_schema = 'blog' AND table_name LIKE 'posts\\_%'"))
-	}
+	copies := postsCopies(t)
 	explained := testenv.Strings(t, db, "EXPLAIN STRATA ANALYZE TABLE posts")
-	writes := 0
-	for _, r := range explained {
-		if strings.HasPrefix(r, "write|") {
-			writes++
-		}
-	}
-	if writes != copies || !strings.Contains(strings.Join(explained, "\n"), "on every copy") {
+	if writes := countPrefix(explained, "write|"); writes != copies || !strings.Contains(strings.Join(explained, "\n"), "on every copy") {
 		t.Errorf("EXPLAIN STRATA ANALYZE TABLE posts: %d copies, want %d:\n%s", writes, copies, strings.Join(explained, "\n"))
 	}
 	for _, sh := range shardNames {
@@ -182,18 +184,9 @@ func TestChecksumTableSumsTheShards(t *testing.T) {
 	}
 
 	// EXPLAIN STRATA shows every copy it reads.
-	copies := 0
-	for _, sh := range shardNames {
-		copies += 1 + len(testenv.Strings(t, direct[sh], "SELECT table_name FROM information_schema.tables WHERE table_schema = 'blog' AND table_name LIKE 'posts\\_%'"))
-	}
+	copies := postsCopies(t)
 	explained := testenv.Strings(t, db, "EXPLAIN STRATA CHECKSUM TABLE posts")
-	routes := 0
-	for _, r := range explained {
-		if strings.HasPrefix(r, "route|") {
-			routes++
-		}
-	}
-	if routes != copies || !strings.Contains(strings.Join(explained, "\n"), "sum of its parts") {
+	if routes := countPrefix(explained, "route|"); routes != copies || !strings.Contains(strings.Join(explained, "\n"), "sum of its parts") {
 		t.Errorf("EXPLAIN STRATA CHECKSUM TABLE posts: %d copies, want %d:\n%s", routes, copies, strings.Join(explained, "\n"))
 	}
 

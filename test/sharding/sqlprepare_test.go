@@ -33,6 +33,20 @@ func sessionAnswers(t *testing.T, db *sql.DB, stmts []string) []string {
 	return out
 }
 
+// sameSessionAnswers runs stmts in one session through db and in one on
+// the single server, and reports each answer that differs; it returns the
+// single server's.
+func sameSessionAnswers(t *testing.T, db *sql.DB, stmts []string) []string {
+	t.Helper()
+	got, want := sessionAnswers(t, db, stmts), sessionAnswers(t, singleBlog, stmts)
+	for i := range stmts {
+		if got[i] != want[i] {
+			t.Errorf("%s: %s through Strata, one server: %s", stmts[i], got[i], want[i])
+		}
+	}
+	return want
+}
+
 type connQuerier struct{ c *sql.Conn }
 
 func (q connQuerier) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
@@ -80,12 +94,7 @@ func TestSQLPreparedStatementsOverShards(t *testing.T) {
 			"EXECUTE one USING 2",
 		}},
 	} {
-		got, want := sessionAnswers(t, db, tc.stmts), sessionAnswers(t, singleBlog, tc.stmts)
-		for i := range tc.stmts {
-			if got[i] != want[i] {
-				t.Errorf("%s: %s: %s through Strata, one server: %s", tc.name, tc.stmts[i], got[i], want[i])
-			}
-		}
+		t.Run(tc.name, func(t *testing.T) { sameSessionAnswers(t, db, tc.stmts) })
 	}
 	// The rows are on the shards their keys name (entry_id mod 4).
 	for id, sh := range map[int]string{8800001: "s3", 8800002: "s0"} {
@@ -130,12 +139,7 @@ func TestSelectIntoVariablesOverShards(t *testing.T) {
 		"SELECT id, title INTO @x FROM entries WHERE id = 1000000001",
 		"SELECT COUNT(*) FROM entries WHERE score > @m - 10",
 	}
-	got, want := sessionAnswers(t, db, stmts), sessionAnswers(t, singleBlog, stmts)
-	for i := range stmts {
-		if got[i] != want[i] {
-			t.Errorf("%s: %s through Strata, one server: %s", stmts[i], got[i], want[i])
-		}
-	}
+	want := sameSessionAnswers(t, db, stmts)
 	if want[1] == "[[<nil> <nil> <nil> <nil>]]" || !strings.Contains(want[7], "1329") {
 		t.Errorf("the reference answers assign nothing: %q", want)
 	}
@@ -161,13 +165,7 @@ func TestUserVariableAssignmentsOverShards(t *testing.T) {
 		"SELECT @e := COUNT(*) FROM entries",
 		"SELECT @e",
 	}
-	got, want := sessionAnswers(t, openStrata(t, strataAddr), stmts), sessionAnswers(t, singleBlog, stmts)
-	for i := range stmts {
-		if got[i] != want[i] {
-			t.Errorf("%s: %s through Strata, one server: %s", stmts[i], got[i], want[i])
-		}
-	}
-	if want[2] != "[[5]]" {
+	if want := sameSessionAnswers(t, openStrata(t, strataAddr), stmts); want[2] != "[[5]]" {
 		t.Errorf("the reference: @rank = %s after five ranked rows", want[2])
 	}
 	// As a prepared statement (binary protocol) it is refused: the rows
@@ -203,12 +201,7 @@ func TestSelectLimitOfTheSession(t *testing.T) {
 		"SET sql_select_limit = DEFAULT",
 		"SELECT COUNT(*) FROM (SELECT id FROM entries WHERE id > 1000001000) t",
 	}
-	got, want := sessionAnswers(t, openStrata(t, strataAddr), stmts), sessionAnswers(t, singleBlog, stmts)
-	for i := range stmts {
-		if got[i] != want[i] {
-			t.Errorf("%s: %s through Strata, one server: %s", stmts[i], got[i], want[i])
-		}
-	}
+	sameSessionAnswers(t, openStrata(t, strataAddr), stmts)
 	// mariadb --safe-updates sets sql_select_limit = 1000.
 	host, port, _ := net.SplitHostPort(strataAddr)
 	out, errOut, err := runTool("mariadb", "-h", host, "-P", port, "-u", "app", "--password=app", "--skip-ssl", "--safe-updates", "-N", "blog", "-e", "SELECT id FROM entries ORDER BY id; SELECT COUNT(*) FROM (SELECT id FROM entries) t")
