@@ -51,15 +51,11 @@ func (s *Session) selectLimit(ctx context.Context, c *backend.Conn, f *sqlparse.
 	if !s.limitsSelects() || f.Kind != sqlparse.KindSelect || sqlparse.HasTopLevelLimit(f.Text) {
 		return 0, nil
 	}
-	rows, err := c.QueryRows(ctx, "SELECT @@sql_select_limit")
-	if err != nil {
+	_, row, err := queryRow(ctx, c, "SELECT @@sql_select_limit")
+	if err != nil || len(row) != 1 {
 		return 0, err
 	}
-	got, err := readAll(ctx, rows)
-	if err != nil || len(got) != 1 || len(got[0]) != 1 {
-		return 0, err
-	}
-	n, err := strconv.ParseUint(string(got[0][0]), 10, 64)
+	n, err := strconv.ParseUint(string(row[0]), 10, 64)
 	if err != nil || n == math.MaxUint64 {
 		return 0, err
 	}

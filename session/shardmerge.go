@@ -215,15 +215,11 @@ func (w warnedStream) FoundRows() int64 {
 // capWarnings keeps as many of the shards' warnings as one server would
 // list (max_error_count, the session's, read on c).
 func capWarnings(ctx context.Context, c *backend.Conn, d []diagnostic) []diagnostic {
-	rows, err := c.QueryRows(ctx, "SELECT @@max_error_count")
-	if err != nil {
+	_, row, err := queryRow(ctx, c, "SELECT @@max_error_count")
+	if err != nil || len(row) != 1 {
 		return d
 	}
-	got, err := readAll(ctx, rows)
-	if err != nil || len(got) != 1 || len(got[0]) != 1 {
-		return d
-	}
-	if limit, err := strconv.Atoi(string(got[0][0])); err == nil && limit >= 0 && limit < len(d) {
+	if limit, err := strconv.Atoi(string(row[0])); err == nil && limit >= 0 && limit < len(d) {
 		return d[:limit]
 	}
 	return d

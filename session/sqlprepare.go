@@ -2,7 +2,6 @@ package session
 
 import (
 	"context"
-	"strings"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/strata-proxy/strata/sqlparse"
@@ -102,19 +101,9 @@ func (s *Session) usingValues(ctx context.Context, items []string) ([]string, *w
 		return nil, nil
 	}
 	if s.pinned != nil && s.holds["user variables"] {
-		rows, err := s.pinned.QueryRows(ctx, "SELECT "+strings.Join(items, ", "))
+		out, err := valuesAsLiterals(ctx, s.pinned, items)
 		if err != nil {
 			return nil, errUserVars(err)
-		}
-		got, err := readAll(ctx, rows)
-		if err != nil || len(got) != 1 || len(got[0]) != len(items) {
-			return nil, errUserVars(err)
-		}
-		out := make([]string, len(items))
-		for i, c := range rows.Columns() {
-			if out[i], err = userVarLiteral(c, got[0][i]); err != nil {
-				return nil, errUserVars(err)
-			}
 		}
 		return out, nil
 	}
@@ -138,13 +127,9 @@ func (s *Session) userVarText(ctx context.Context, name string) (value string, i
 	if s.pinned == nil || !s.holds["user variables"] {
 		return "", false, nil
 	}
-	rows, err := s.pinned.QueryRows(ctx, "SELECT "+name)
-	if err != nil {
+	_, row, err := queryRow(ctx, s.pinned, "SELECT "+name)
+	if err != nil || len(row) != 1 || row[0] == nil {
 		return "", false, err
 	}
-	got, err := readAll(ctx, rows)
-	if err != nil || len(got) != 1 || len(got[0]) != 1 || got[0][0] == nil {
-		return "", false, err
-	}
-	return string(got[0][0]), true, nil
+	return string(row[0]), true, nil
 }

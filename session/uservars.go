@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/strata-proxy/strata/backend"
 	"github.com/strata-proxy/strata/engine"
 	"github.com/strata-proxy/strata/wire"
 )
@@ -35,22 +36,9 @@ func (s *Session) withUserVarValues(ctx context.Context, sql string) (text strin
 			names = append(names, name)
 		}
 	}
-	rows, err := s.pinned.QueryRows(ctx, "SELECT "+strings.Join(names, ", "))
+	literals, err := valuesAsLiterals(ctx, s.pinned, names)
 	if err != nil {
 		return "", false, err
-	}
-	got, err := readAll(ctx, rows)
-	if err != nil {
-		return "", false, err
-	}
-	if len(got) != 1 || len(got[0]) != len(names) {
-		return "", false, fmt.Errorf("reading %s gave %d rows", strings.Join(names, ", "), len(got))
-	}
-	literals := make([]string, len(names))
-	for i, c := range rows.Columns() {
-		if literals[i], err = userVarLiteral(c, got[0][i]); err != nil {
-			return "", false, fmt.Errorf("%s: %w", names[i], err)
-		}
 	}
 	var b strings.Builder
 	last := 0
@@ -61,6 +49,43 @@ func (s *Session) withUserVarValues(ctx context.Context, sql string) (text strin
 	}
 	b.WriteString(sql[last:])
 	return b.String(), true, nil
+}
+
+// valuesAsLiterals evaluates expressions (user variables, USING items)
+// on c, where the session keeps its variables, and writes each value as
+// a literal of its type (userVarLiteral).
+func valuesAsLiterals(ctx context.Context, c *backend.Conn, exprs []string) ([]string, error) {
+	cols, row, err := queryRow(ctx, c, "SELECT "+strings.Join(exprs, ", "))
+	if err != nil {
+		return nil, err
+	}
+	if len(row) != len(exprs) {
+		return nil, fmt.Errorf("reading %s gave %d values", strings.Join(exprs, ", "), len(row))
+	}
+	literals := make([]string, len(exprs))
+	for i, col := range cols {
+		if literals[i], err = userVarLiteral(col, row[i]); err != nil {
+			return nil, fmt.Errorf("%s: %w", exprs[i], err)
+		}
+	}
+	return literals, nil
+}
+
+// queryRow runs a statement that answers one row on c (SELECT @@x,
+// SELECT @a, @b) and returns its columns and the row.
+func queryRow(ctx context.Context, c *backend.Conn, sql string) ([]engine.Column, engine.Row, error) {
+	rows, err := c.QueryRows(ctx, sql)
+	if err != nil {
+		return nil, nil, err
+	}
+	got, err := readAll(ctx, rows)
+	switch {
+	case err != nil:
+		return nil, nil, err
+	case len(got) != 1:
+		return nil, nil, fmt.Errorf("%s gave %d rows", sql, len(got))
+	}
+	return rows.Columns(), got[0], nil
 }
 
 // userVarLiteral writes a user variable's value, as SELECT @x returned
