@@ -29,27 +29,39 @@ func refuseDDLApart(f *sqlparse.Facts, placed *shard.Table, other string) error 
 }
 
 // refuseDDLApartIf refuses a schema change whose tables do not all live
-// in one place (sharded, reference, one cluster), nil when they do.
-func refuseDDLApartIf(l *shard.Layout, f *sqlparse.Facts, sharded, reference, other []*shard.Table, unplaced []string, groups map[string]bool) error {
-	var placed []*shard.Table
-	placed = append(append(append(placed, sharded...), reference...), other...)
-	if len(placed) == 0 {
-		return nil
+// in one place (the shards, every shard as a reference table, one
+// cluster), nil when they do. placed are its placed tables, unplaced the
+// default cluster's.
+func refuseDDLApartIf(l *shard.Layout, f *sqlparse.Facts, placed []*shard.Table, unplaced []string) error {
+	homes := map[string]bool{}
+	for _, t := range placed {
+		homes[homeOf(t)] = true
 	}
-	apart := len(sharded) > 0 && len(placed)+len(unplaced) > len(sharded) ||
-		len(reference) > 0 && len(placed)+len(unplaced) > len(reference) ||
-		len(groups) > 1 || len(groups) == 1 && len(unplaced) > 0 && !groups[l.DefaultCluster()]
-	if !apart {
+	if len(unplaced) > 0 {
+		homes["cluster "+l.DefaultCluster()] = true
+	}
+	if len(placed) == 0 || len(homes) < 2 {
 		return nil
 	}
 	for _, t := range placed {
 		for _, o := range placed {
-			if o.Placement != t.Placement || o.Cluster != t.Cluster {
+			if homeOf(o) != homeOf(t) {
 				return refuseDDLApart(f, t, o.Name)
 			}
 		}
 	}
 	return refuseDDLApart(f, placed[0], unplaced[0])
+}
+
+// homeOf is where a placed table's rows live, as one name: sharded
+// tables share one (a schema change runs on each of their shards), as do
+// reference tables.
+func homeOf(t *shard.Table) string {
+	switch t.Placement {
+	case shard.PlaceSharded, shard.PlaceReference:
+		return t.Placement.String()
+	}
+	return "cluster " + t.Cluster
 }
 
 // placedAs says where a placed table lives, for a message.

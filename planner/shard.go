@@ -450,7 +450,7 @@ func (s *Sharding) plan(ctx context.Context, m sqlparse.Mode, sql string, f *sql
 		}
 	}
 	if f.Kind == sqlparse.KindDDL {
-		if err := refuseDDLApartIf(l, f, sharded, reference, other, unplaced, groups); err != nil {
+		if err := refuseDDLApartIf(l, f, slices.Concat(sharded, reference, other), unplaced); err != nil {
 			return nil, err
 		}
 	}
