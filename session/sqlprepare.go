@@ -61,7 +61,10 @@ func (s *Session) sqlPrepare(ctx context.Context, p *sqlparse.SQLPrepare, f *sql
 		text = value
 	}
 	parsed := s.parse(text)
-	if len(parsed.Statements) != 1 || !s.placed(parsed.Summary) {
+	// A text no statement form reads (SELEC ...) is the server's to
+	// answer: it reports the syntax error at PREPARE, before any table.
+	garbled := parsed.Summary.Fallback && parsed.Summary.Kind == sqlparse.KindOther
+	if len(parsed.Statements) != 1 || garbled || !s.placed(parsed.Summary) {
 		delete(s.sqlStmts, p.Name)
 		return false, nil
 	}

@@ -93,6 +93,10 @@ func TestSQLPreparedStatementsOverShards(t *testing.T) {
 			"PREPARE one FROM 'SELECT 1 + ?'",
 			"EXECUTE one USING 2",
 		}},
+		{"a text with a syntax error", []string{
+			"PREPARE bad FROM 'SELEC * FROM entries'",
+			"EXECUTE bad",
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) { sameSessionAnswers(t, db, tc.stmts) })
 	}
