@@ -17,27 +17,34 @@ const (
 	slowAnswer  = 100 * time.Millisecond
 )
 
-// pingPong makes one request of statement shape h (nil: none) on c and
-// reads the peer's answer, which the peer (answerAfter) sends delay after
-// the request came.
-func pingPong(t *testing.T, c *Conn, answers chan<- time.Duration, h *ReplyPoll, delay time.Duration) {
+// A wait is only counted when a read finds nothing there yet: on a busy
+// machine the test's goroutine can be descheduled past a quick answer,
+// whose read then finds the bytes and neither polls nor touches any
+// record. counted repeats such a step until the poll counted a wait, so
+// the counts the tests expect do not depend on the host's scheduler.
+func counted(t *testing.T, poll *BusyPoll, step func()) {
 	t.Helper()
-	answers <- delay
-	c.Seq = 0
-	if err := c.WritePacket([]byte("ping")); err != nil {
-		t.Fatal(err)
+	before := poll.Stats()
+	for range 20 {
+		step()
+		if poll.Stats() != before {
+			return
+		}
 	}
-	if err := c.FlushAwaitReplyFor(h); err != nil {
-		t.Fatal(err)
-	}
-	if p, err := c.ReadPacket(); err != nil || string(p) != "pong" {
-		t.Fatalf("answer %q, %v; want pong", p, err)
-	}
+	t.Fatalf("20 requests in a row found their answer there before the wait: the host is too busy for this test")
 }
 
-// pollingPair returns a busy-polling connection to a peer that answers
-// each request after the delay sent on answers (answerAfter).
-func pollingPair(t *testing.T, budget time.Duration) (*Conn, chan<- time.Duration, *BusyPoll) {
+// pollingPair is a busy-polling connection c to a peer that answers each
+// request after the delay the test asks for (answerAfter).
+type pollingPair struct {
+	t       *testing.T
+	c       *Conn
+	peer    net.Conn
+	answers chan time.Duration
+	poll    *BusyPoll
+}
+
+func newPollingPair(t *testing.T, budget time.Duration) *pollingPair {
 	a, b := tcpPair(t)
 	answers := make(chan time.Duration)
 	t.Cleanup(func() { close(answers) })
@@ -45,7 +52,30 @@ func pollingPair(t *testing.T, budget time.Duration) (*Conn, chan<- time.Duratio
 	c := NewConn(a)
 	poll := NewBusyPoll(budget)
 	c.SetBusyPoll(poll)
-	return c, answers, poll
+	return &pollingPair{t: t, c: c, peer: b, answers: answers, poll: poll}
+}
+
+// pingPong makes one request of statement shape h (nil: none) and reads the
+// peer's answer, sent delay after the request came, repeating until the
+// wait for it was counted.
+func (p *pollingPair) pingPong(h *ReplyPoll, delay time.Duration) {
+	p.t.Helper()
+	counted(p.t, p.poll, func() { p.pingPongOnce(h, delay) })
+}
+
+func (p *pollingPair) pingPongOnce(h *ReplyPoll, delay time.Duration) {
+	p.t.Helper()
+	p.answers <- delay
+	p.c.Seq = 0
+	if err := p.c.WritePacket([]byte("ping")); err != nil {
+		p.t.Fatal(err)
+	}
+	if err := p.c.FlushAwaitReplyFor(h); err != nil {
+		p.t.Fatal(err)
+	}
+	if pkt, err := p.c.ReadPacket(); err != nil || string(pkt) != "pong" {
+		p.t.Fatalf("answer %q, %v; want pong", pkt, err)
+	}
 }
 
 // answerAfter is the peer of pingPong: for each request it answers pong
@@ -66,27 +96,25 @@ func answerAfter(b net.Conn, delays <-chan time.Duration) {
 // A peer that answers within the budget is seen by the poll: the wait ends
 // without the goroutine sleeping, and the counts say so.
 func TestBusyPollSeesAQuickAnswer(t *testing.T) {
-	a, b := tcpPair(t)
-	delays := make(chan time.Duration)
-	defer close(delays)
-	go answerAfter(b, delays)
-	c := NewConn(a)
-	poll := NewBusyPoll(time.Second)
-	c.SetBusyPoll(poll)
+	p := newPollingPair(t, time.Second)
+	c, poll := p.c, p.poll
 
-	pingPong(t, c, delays, nil, 2*time.Millisecond)
+	p.pingPong(nil, 2*time.Millisecond)
 	if got := poll.StatsFor(WaitAnswer); got != (BusyPollStats{Data: 1}) {
 		t.Fatalf("after a request answered in 2ms with a 1s budget: answer waits %+v, want one ended by data", got)
 	}
 
-	// The plain read side polls too (a client's next statement).
-	go func() {
-		time.Sleep(2 * time.Millisecond)
-		b.Write([]byte{4, 0, 0, 0, 'n', 'e', 'x', 't'})
-	}()
-	if p, err := c.ReadPacket(); err != nil || string(p) != "next" {
-		t.Fatalf("read %q, %v", p, err)
-	}
+	// The plain read side polls too (a client's next statement). The peer
+	// writes raw bytes here, so answerAfter must not be waiting to read.
+	counted(t, poll, func() {
+		go func() {
+			time.Sleep(2 * time.Millisecond)
+			p.peer.Write([]byte{4, 0, 0, 0, 'n', 'e', 'x', 't'})
+		}()
+		if pkt, err := c.ReadPacket(); err != nil || string(pkt) != "next" {
+			t.Fatalf("read %q, %v", pkt, err)
+		}
+	})
 	if got := poll.StatsFor(WaitRead); got != (BusyPollStats{Data: 1}) {
 		t.Fatalf("after a packet that came 2ms into a read: read waits %+v, want one ended by data", got)
 	}
@@ -98,23 +126,24 @@ func TestBusyPollSeesAQuickAnswer(t *testing.T) {
 // A socket whose polls keep running out stops polling for a while, so an
 // idle client costs no CPU, then tries again.
 func TestBusyPollBacksOffFromASlowPeer(t *testing.T) {
-	c, delays, poll := pollingPair(t, budget)
+	p := newPollingPair(t, budget)
+	poll := p.poll
 
 	for range missesBeforeSkip {
-		pingPong(t, c, delays, nil, slowAnswer)
+		p.pingPong(nil, slowAnswer)
 	}
 	if got := poll.Stats(); got != (BusyPollStats{Timeout: missesBeforeSkip}) {
 		t.Fatalf("after %d answers slower than the budget: %+v, want %d timeouts", missesBeforeSkip, got, missesBeforeSkip)
 	}
 	// Now it sleeps at once, even if the peer became quick again...
 	for range skipWaits {
-		pingPong(t, c, delays, nil, quickAnswer)
+		p.pingPong(nil, quickAnswer)
 	}
 	if got := poll.Stats(); got != (BusyPollStats{Timeout: missesBeforeSkip, Skipped: skipWaits}) {
 		t.Fatalf("after %d more answers: %+v, want them all slept through", skipWaits, got)
 	}
 	// ...until it has skipped enough waits to look again.
-	pingPong(t, c, delays, nil, quickAnswer)
+	p.pingPong(nil, quickAnswer)
 	if got := poll.Stats(); got != (BusyPollStats{Timeout: missesBeforeSkip, Skipped: skipWaits, Data: 1}) {
 		t.Fatalf("after the back-off: %+v, want the next quick answer seen by the poll", got)
 	}
@@ -124,17 +153,18 @@ func TestBusyPollBacksOffFromASlowPeer(t *testing.T) {
 // whichever connection runs it; another shape on the same connection keeps
 // polling.
 func TestBusyPollFollowsTheStatementShape(t *testing.T) {
-	c, delays, poll := pollingPair(t, budget)
+	p := newPollingPair(t, budget)
+	poll := p.poll
 	var scan, lookup ReplyPoll
 	for range replyMissesToSkip {
-		pingPong(t, c, delays, &scan, slowAnswer)
-		pingPong(t, c, delays, &lookup, quickAnswer) // interleaved: the socket's own record stays clean
+		p.pingPong(&scan, slowAnswer)
+		p.pingPong(&lookup, quickAnswer) // interleaved: the socket's own record stays clean
 	}
 	if got := poll.StatsFor(WaitAnswer); got != (BusyPollStats{Timeout: replyMissesToSkip, Data: replyMissesToSkip}) {
 		t.Fatalf("after %d slow scans and quick lookups: %+v", replyMissesToSkip, got)
 	}
-	pingPong(t, c, delays, &scan, quickAnswer)
-	pingPong(t, c, delays, &lookup, quickAnswer)
+	p.pingPong(&scan, quickAnswer)
+	p.pingPong(&lookup, quickAnswer)
 	if got := poll.StatsFor(WaitAnswer); got != (BusyPollStats{Timeout: replyMissesToSkip, Data: replyMissesToSkip + 1, Skipped: 1}) {
 		t.Fatalf("then a scan and a lookup: %+v, want the scan slept through and the lookup polled", got)
 	}
@@ -142,9 +172,10 @@ func TestBusyPollFollowsTheStatementShape(t *testing.T) {
 
 // A budget of zero turns polling off, for connections made before and after.
 func TestBusyPollOff(t *testing.T) {
-	c, delays, poll := pollingPair(t, time.Second)
+	p := newPollingPair(t, time.Second)
+	poll := p.poll
 	poll.SetBudget(0)
-	pingPong(t, c, delays, nil, 2*time.Millisecond)
+	p.pingPongOnce(nil, 2*time.Millisecond)
 	if got := poll.Stats(); got != (BusyPollStats{}) {
 		t.Fatalf("with busy polling off: %+v, want no polls", got)
 	}
@@ -177,14 +208,16 @@ func TestBusyPollNextWaitFollowsTheShapeAnswered(t *testing.T) {
 	var big, small ReplyPoll
 	next := func(after *ReplyPoll, delay time.Duration) {
 		t.Helper()
-		c.AwaitNextAfter(after)
-		go func() {
-			time.Sleep(delay)
-			b.Write([]byte{4, 0, 0, 0, 'n', 'e', 'x', 't'})
-		}()
-		if p, err := c.ReadPacket(); err != nil || string(p) != "next" {
-			t.Fatalf("read %q, %v", p, err)
-		}
+		counted(t, poll, func() {
+			c.AwaitNextAfter(after)
+			go func() {
+				time.Sleep(delay)
+				b.Write([]byte{4, 0, 0, 0, 'n', 'e', 'x', 't'})
+			}()
+			if p, err := c.ReadPacket(); err != nil || string(p) != "next" {
+				t.Fatalf("read %q, %v", p, err)
+			}
+		})
 	}
 	for range replyMissesToSkip {
 		next(&big, slowAnswer)
