@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/strata-proxy/strata/engine"
 	"github.com/strata-proxy/strata/sqlparse"
@@ -12,14 +11,20 @@ import (
 )
 
 // Some diagnostics no one server holds, yet the client may ask for them
-// with `SHOW WARNINGS` or `SHOW ERRORS` right after:
+// right after:
 //   - an error Strata itself answered (a refusal, a shard that failed, a
 //     merge it could not make);
-//   - the warnings of a write that ran on several shards (a LOAD DATA's
-//     rows without every column, an INSERT IGNORE's duplicates), each
-//     server holding its own.
-// Strata answers those SHOWs itself, as a server lists its own, and again
-// for each such SHOW that follows. Any other statement ends it.
+//   - the warnings of a read merged over shards, or of a write that ran on
+//     several (a LOAD DATA's rows without every column, an INSERT IGNORE's
+//     duplicates), each server holding its own.
+// Strata answers the statements that read them itself, as a server
+// answers from its diagnostics area: SHOW WARNINGS, SHOW ERRORS (with a
+// LIMIT), SHOW COUNT(*) WARNINGS or ERRORS, and a SELECT of
+// @@warning_count and @@error_count. Like a server it answers them again
+// for each such statement that follows; any other statement ends them.
+// (A server also keeps them across a statement that reads no table and
+// raises nothing, SET or DO; Strata does not: such a statement runs on a
+// server, whose own diagnostics then answer.)
 
 // diagnostic is one row of SHOW WARNINGS: Level, Code, Message.
 type diagnostic struct {
@@ -28,14 +33,35 @@ type diagnostic struct {
 	message string
 }
 
-// noteOwnError keeps the error Strata is answering for the next command.
-func (s *Session) noteOwnError(e *wire.Error) {
-	s.ownDiag, s.ownDiagState = []diagnostic{{"Error", e.Code, e.Message}}, 2
+// heldDiagnostics are the diagnostics Strata holds of the statement just
+// answered: what SHOW WARNINGS lists, capped by max_error_count as a
+// server caps it, and the number of conditions, which is not capped.
+type heldDiagnostics struct {
+	list       []diagnostic
+	conditions uint64
 }
 
-// noteShardWarnings keeps the warnings the shards of a write reported.
-func (s *Session) noteShardWarnings(d []diagnostic) {
-	s.ownDiag, s.ownDiagState = d, 2
+// errors is @@error_count: the conditions of level Error.
+func (h *heldDiagnostics) errors() uint64 {
+	var n uint64
+	for _, d := range h.list {
+		if d.level == "Error" {
+			n++
+		}
+	}
+	return n
+}
+
+// noteOwnError keeps the error Strata is answering for the next command.
+func (s *Session) noteOwnError(e *wire.Error) {
+	s.ownDiag, s.ownDiagState = heldDiagnostics{[]diagnostic{{"Error", e.Code, e.Message}}, 1}, 2
+}
+
+// noteShardWarnings keeps the warnings the shards of a statement
+// reported: d as SHOW WARNINGS lists them, conditions their number (the
+// sum of the servers' warning counts), at least len(d).
+func (s *Session) noteShardWarnings(d []diagnostic, conditions uint64) {
+	s.ownDiag, s.ownDiagState = heldDiagnostics{d, max(conditions, uint64(len(d)))}, 2
 }
 
 // collectWarnings reads SHOW WARNINGS on each connection of a write whose
@@ -68,17 +94,53 @@ func (s *Session) collectWarnings(ctx context.Context, conns []*shardConn) []dia
 	return out
 }
 
-// answerOwnDiagnostics answers SHOW WARNINGS / SHOW ERRORS right after a
-// statement whose diagnostics Strata holds; ok is false when it does not
-// apply.
-func (s *Session) answerOwnDiagnostics(ctx context.Context, f *sqlparse.Facts) (ok bool, err error) {
-	if s.ownDiagState != 1 || s.ownDiag == nil || f.Kind != sqlparse.KindShow {
+// answerOwnDiagnostics answers a statement that reads the diagnostics
+// Strata holds of the statement just answered (sqlparse.DiagnosticsRead);
+// ok is false when it does not apply.
+func (s *Session) answerOwnDiagnostics(ctx context.Context, f *sqlparse.Facts, sql string) (ok bool, err error) {
+	if s.ownDiagState != 1 || s.ownDiag.conditions == 0 || !f.ReadsPrevious {
 		return false, nil
 	}
-	errorsOnly := strings.HasPrefix(f.Digest, "show errors")
-	if !strings.HasPrefix(f.Digest, "show warnings") && !errorsOnly {
+	d, ok := s.readingMode().ParseDiagnosticsRead(sql)
+	if !ok {
 		return false, nil
 	}
+	held := s.ownDiag
+	switch {
+	case !d.Show:
+		err = s.sendCounts(ctx, d.Counts, held)
+	case d.Count && d.ErrorsOnly:
+		err = s.sendCounts(ctx, []sqlparse.DiagnosticsCount{{Name: "@@session.error_count", Errors: true}}, held)
+	case d.Count:
+		err = s.sendCounts(ctx, []sqlparse.DiagnosticsCount{{Name: "@@session.warning_count"}}, held)
+	default:
+		err = s.sendDiagnostics(ctx, held.list, d)
+	}
+	s.ownDiag, s.ownDiagState = held, 2 // the next such statement reads them again
+	return true, err
+}
+
+// sendCounts answers one row of the held diagnostics' counts, typed as a
+// server types @@warning_count.
+func (s *Session) sendCounts(ctx context.Context, items []sqlparse.DiagnosticsCount, held heldDiagnostics) error {
+	cols := make([]engine.Column, len(items))
+	packets := make([][]byte, len(items))
+	row := make(engine.Row, len(items))
+	for i, it := range items {
+		cols[i] = engine.Column{Name: it.Name, Type: engine.TypeLongLong, Flags: engine.FlagUnsigned | engine.FlagBinary, Charset: engine.CharsetBinary}
+		packets[i] = wire.AppendColumnDef(nil, it.Name, wire.TypeLongLong, 63, 21, wire.FlagUnsigned|wire.FlagBinary)
+		n := held.conditions
+		if it.Errors {
+			n = held.errors()
+		}
+		row[i] = strconv.AppendUint(nil, n, 10)
+	}
+	return s.sendRows(ctx, cols, packets, engine.NewSliceStream(row), false)
+}
+
+// sendDiagnostics answers SHOW WARNINGS or SHOW ERRORS of list, with the
+// statement's LIMIT.
+func (s *Session) sendDiagnostics(ctx context.Context, list []diagnostic, d *sqlparse.DiagnosticsRead) error {
 	cols := []engine.Column{
 		{Name: "Level", Type: engine.TypeVarString, Charset: 45},
 		{Name: "Code", Type: engine.TypeLong, Flags: engine.FlagUnsigned | engine.FlagBinary, Charset: engine.CharsetBinary},
@@ -90,14 +152,15 @@ func (s *Session) answerOwnDiagnostics(ctx context.Context, f *sqlparse.Facts) (
 		wire.AppendColumnDef(nil, "Message", wire.TypeVarString, 45, 1536, wire.FlagNotNull),
 	}
 	var rows []engine.Row
-	for _, d := range s.ownDiag {
-		if errorsOnly && d.level != "Error" {
+	for _, c := range list {
+		if d.ErrorsOnly && c.level != "Error" {
 			continue
 		}
-		rows = append(rows, engine.Row{[]byte(d.level), []byte(strconv.Itoa(int(d.code))), []byte(d.message)})
+		rows = append(rows, engine.Row{[]byte(c.level), []byte(strconv.Itoa(int(c.code))), []byte(c.message)})
 	}
-	kept := s.ownDiag
-	err = s.sendRows(ctx, cols, packets, engine.NewSliceStream(rows...), false)
-	s.ownDiag, s.ownDiagState = kept, 2 // the next SHOW lists them again
-	return true, err
+	rows = rows[min(d.Offset, int64(len(rows))):]
+	if d.Limit >= 0 && d.Limit < int64(len(rows)) {
+		rows = rows[:d.Limit]
+	}
+	return s.sendRows(ctx, cols, packets, engine.NewSliceStream(rows...), false)
 }

@@ -96,7 +96,7 @@ func (s *Session) Query(ctx context.Context, packet []byte) error {
 	if explain {
 		return s.explainStrata(ctx, explained)
 	}
-	if ok, err := s.answerOwnDiagnostics(ctx, f); ok {
+	if ok, err := s.answerOwnDiagnostics(ctx, f, sql); ok {
 		return err
 	}
 	stmts := statements(parsed)

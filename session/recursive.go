@@ -55,7 +55,7 @@ func (s *Session) recursiveTable(ctx context.Context, r *sqlparse.RecursiveCTE, 
 	round := all
 	for n := 0; len(round) > 0; n++ {
 		if n == limit {
-			s.noteShardWarnings([]diagnostic{{"Warning", warnRecursionLimit, fmt.Sprintf("Query execution was interrupted. The query exceeded max_recursive_iterations = %d. The query result may be incomplete", limit)}})
+			s.noteShardWarnings([]diagnostic{{"Warning", warnRecursionLimit, fmt.Sprintf("Query execution was interrupted. The query exceeded max_recursive_iterations = %d. The query result may be incomplete", limit)}}, 1)
 			break
 		}
 		if round, err = s.recursiveRound(ctx, r, cols, round, part); err != nil {

@@ -259,7 +259,7 @@ type Session struct {
 	// diagnostics no one server holds: the error Strata itself answered
 	// with, or the warnings of a write over shards (diagnostics.go);
 	// ownDiagState ages like rowCountState.
-	ownDiag      []diagnostic
+	ownDiag      heldDiagnostics
 	ownDiagState uint8
 	// waitTimeout is the session's own wait_timeout (SET SESSION
 	// wait_timeout = n), 0 when it never set one: the client's idle limit.

@@ -75,11 +75,12 @@ func (s *Session) execMerge(ctx context.Context, f *sqlparse.Facts, plan *planne
 // left, each server holding its own, so the client's SHOW WARNINGS lists
 // them all: read before the connections go back.
 func (s *Session) noteMergeWarnings(ctx context.Context, conns []*shardConn, rows []*backend.Rows) {
-	if s.foundRowsState != 2 || (warnedStream{rows: rows}).Warnings() == 0 {
+	conditions := (warnedStream{rows: rows}).conditions()
+	if s.foundRowsState != 2 || conditions == 0 {
 		return // not sent (an error answered instead), or nothing to list
 	}
 	warned := warnedConns(conns, rows)
-	s.noteShardWarnings(capWarnings(ctx, warned[0].conn, s.collectWarnings(ctx, warned)))
+	s.noteShardWarnings(capWarnings(ctx, warned[0].conn, s.collectWarnings(ctx, warned)), conditions)
 }
 
 // sumFoundRows makes FOUND_ROWS() after a merge of SELECT
@@ -195,13 +196,19 @@ type warnedStream struct {
 // Warnings is the sum of the shards' warning counts, capped as the
 // protocol's field is.
 func (w warnedStream) Warnings() uint16 {
-	n := 0
+	return uint16(min(w.conditions(), math.MaxUint16))
+}
+
+// conditions is the sum of the shards' warning counts: @@warning_count
+// after the merge.
+func (w warnedStream) conditions() uint64 {
+	var n uint64
 	for _, r := range w.rows {
 		if r != nil {
-			n += int(r.Result().Warnings)
+			n += uint64(r.Result().Warnings)
 		}
 	}
-	return uint16(min(n, math.MaxUint16))
+	return n
 }
 
 // FoundRows passes the merged stream's count on (-1: it keeps none).

@@ -232,7 +232,7 @@ func (s *Session) writeShards(ctx context.Context, f *sqlparse.Facts, plan *plan
 		s.noteInsertID(w.insertConn, insertID)
 	}
 	if warnings > 0 {
-		s.noteShardWarnings(s.collectWarnings(ctx, warned(plan, conns))) // before COMMIT clears them
+		s.noteShardWarnings(s.collectWarnings(ctx, warned(plan, conns)), uint64(warnings)) // before COMMIT clears them
 	}
 	if ownTx {
 		for _, sc := range conns {
@@ -383,7 +383,7 @@ func (s *Session) writeAcross(ctx context.Context, f *sqlparse.Facts, plan *plan
 	}
 	affected, warnings := w.affected, w.warnings
 	if warnings > 0 {
-		s.noteShardWarnings(s.collectWarnings(ctx, warned(plan, conns))) // before the commit clears them
+		s.noteShardWarnings(s.collectWarnings(ctx, warned(plan, conns)), uint64(warnings)) // before the commit clears them
 	}
 	if _, werr := s.commitCross(ctx, t); werr != nil {
 		return giveBack(werr)

@@ -148,3 +148,53 @@ func TestWarningsOfAMergedRead(t *testing.T) {
 		t.Errorf("SHOW WARNINGS after a merged read, max_error_count 10: %q, want 10 warnings 1292 naming their shard", got)
 	}
 }
+
+// The counts of the diagnostics Strata holds (a merged read's warnings,
+// a write's over shards, an error it answered) read as one server's:
+// @@warning_count, @@error_count, SHOW COUNT(*) WARNINGS and ERRORS, and
+// SHOW WARNINGS with a LIMIT, again and again until another statement.
+// Before, the counts came from some server that ran none of it: 0.
+func TestDiagnosticsCountsOverShards(t *testing.T) {
+	db := strataDB(t)
+	cleanup(t, "comments", "id BETWEEN 8810001 AND 8810009")
+	singleBlog.Exec("DELETE FROM comments WHERE id BETWEEN 8810001 AND 8810009")
+	t.Cleanup(func() { singleBlog.Exec("DELETE FROM comments WHERE id BETWEEN 8810001 AND 8810009") })
+	counts := []string{
+		"SELECT @@warning_count, @@error_count",
+		"SHOW COUNT(*) WARNINGS",
+		"SHOW COUNT(*) ERRORS",
+		"SELECT @@SESSION.warning_count AS w, @@local.error_count",
+	}
+	var stmts []string
+	for _, s := range []string{
+		"SELECT COUNT(*) FROM entries WHERE title = 0", // a warning per row, on every shard
+		"SELECT nosuchcol FROM entries",                // a shard's error
+		"SELECT id FROM entries ORDER BY id LIMIT 1",   // none: the counts are 0 again
+		"INSERT IGNORE INTO comments (id, entry_id, body) VALUES (8810001, 1000000001, 'a'), (8810001, 1000000001, 'b'), (8810002, 1000000002, 'c'), (8810002, 1000000002, 'd')", // a duplicate on each of two shards
+	} {
+		stmts = append(append(stmts, s), counts...)
+	}
+	want := sameSessionAnswers(t, db, stmts)
+	if want[1] != "[@@warning_count @@error_count] [[1081 0]]" || want[16] != "[@@warning_count @@error_count] [[2 0]]" {
+		t.Errorf("the reference: %s after the merged read, want 1081 warnings; %s after the write, want 2", want[1], want[16])
+	}
+
+	// SHOW WARNINGS lists as many as its LIMIT says (their order and
+	// messages are the shards').
+	conn := testenv.Conn(t, openStrata(t, strataAddr))
+	testenv.Strings(t, conn, "SELECT COUNT(*) FROM entries WHERE title = 0")
+	for _, tc := range []struct {
+		q    string
+		want int
+	}{
+		{"SHOW WARNINGS LIMIT 3", 3},
+		{"SHOW WARNINGS LIMIT 62, 5", 2}, // of max_error_count's 64
+		{"SHOW WARNINGS LIMIT 2 OFFSET 1", 2},
+		{"SHOW ERRORS", 0},
+		{"SHOW WARNINGS", 64},
+	} {
+		if got := testenv.Strings(t, conn, tc.q); len(got) != tc.want {
+			t.Errorf("%s after the merged read: %d rows, want %d", tc.q, len(got), tc.want)
+		}
+	}
+}
