@@ -119,6 +119,9 @@ func nonNullComparer(col Column, collation string) (func(a, b []byte) int, error
 func ColumnCollation(col Column) (Collation, error) { return columnCollation(col, "") }
 
 func columnCollation(col Column, name string) (Collation, error) {
+	if name == "" && col.CollationUnknown != "" {
+		return Collation{}, &CollationUnknownError{Reason: col.CollationUnknown}
+	}
 	if name == "" {
 		name = col.Collation
 	}
@@ -127,6 +130,13 @@ func columnCollation(col Column, name string) (Collation, error) {
 	}
 	return CollationByID(col.Charset)
 }
+
+// CollationUnknownError: a merge would compare text values whose
+// collation Strata cannot tell (Column.CollationUnknown). The client gets
+// it as a refusal, not a merge in another order.
+type CollationUnknownError struct{ Reason string }
+
+func (e *CollationUnknownError) Error() string { return e.Reason }
 
 // compareDecimalText compares integer or DECIMAL text exactly, without
 // parsing into a bounded type: sign, then integer digits, then fraction.

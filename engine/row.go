@@ -30,6 +30,10 @@ type Column struct {
 	// connection's collation, while it sorts, groups and de-duplicates by
 	// the column's.
 	Collation string
+	// CollationUnknown, when set, says why the collation of this text
+	// value is not known (an expression Strata does not follow): a merge
+	// that compares it refuses with that reason.
+	CollationUnknown string
 }
 
 // RowStream yields rows; Next returns io.EOF after the last one. Close

@@ -34,6 +34,9 @@ type Sharding struct {
 	// schema on a cluster's primary: the period tables a schema change of
 	// a date table must reach (nil: such a change is refused).
 	TablesOn func(ctx context.Context, cluster string, names []string) ([]string, error)
+	// ReadCollations reads the text columns' collations from the shards
+	// again (SetColumnCollations); nil when they are not read.
+	ReadCollations func(ctx context.Context) error
 	// collations are the text columns' own collations (SetColumnCollations).
 	collations atomic.Pointer[columnCollations]
 	// refused maps tables whose statements are refused to why (a table
@@ -101,6 +104,38 @@ func (s *Sharding) SetColumnCollations(schema string, byName map[string]string) 
 	s.collations.Store(&columnCollations{schema: strings.ToLower(schema), byName: byName})
 }
 
+// RelearnCollations reads the text columns' collations again right after
+// a schema change Strata ran over the shards, so that the next merge
+// compares an altered column by its new collation instead of waiting for
+// the periodic read. A failure leaves that read to catch up.
+func (s *Sharding) RelearnCollations(ctx context.Context) error {
+	if s.ReadCollations == nil {
+		return nil
+	}
+	return s.ReadCollations(ctx)
+}
+
+// binaryWins is the collation MariaDB gives a value made of columns of
+// one character set and several collations: the one _bin collation among
+// them (ok false when there is not exactly one, or the character sets
+// differ: the server then refuses the mix, or converts).
+func binaryWins(collations []string) (string, bool) {
+	charset := func(c string) string { cs, _, _ := strings.Cut(strings.ToLower(c), "_"); return cs }
+	var bin string
+	for _, c := range collations {
+		if charset(c) != charset(collations[0]) {
+			return "", false
+		}
+		if strings.HasSuffix(strings.ToLower(c), "_bin") {
+			if bin != "" {
+				return "", false
+			}
+			bin = c
+		}
+	}
+	return bin, bin != ""
+}
+
 // ColumnCollation is the collation of a text column of the sharded
 // schema as last read from the shards ("" when not known).
 func (s *Sharding) ColumnCollation(table, column string) string {
@@ -110,35 +145,80 @@ func (s *Sharding) ColumnCollation(table, column string) string {
 	return ""
 }
 
-// WithColumnCollations returns cols with each text column that is a
-// table's column of the sharded schema given that column's own collation,
-// which the shards sort, group and de-duplicate by: a server reports the
-// connection's collation for every text column. Columns it does not know
-// (expressions, tables not read yet) keep the reported one; cols is not
-// changed.
-func (s *Sharding) WithColumnCollations(cols []engine.Column) []engine.Column {
+// WithColumnCollations returns cols with each text column given the
+// collation the shards sort, group and de-duplicate it by, where the
+// server reported only the connection's: a table column of the sharded
+// schema its own collation, an expression over such columns (sources,
+// the plan's TextSources) the one it takes from them or from an explicit
+// COLLATE. An expression whose collation Strata cannot tell gets a
+// CollationUnknown instead, so a merge that compares it refuses rather
+// than answer in another order. Columns it knows nothing of keep the
+// reported collation; cols is not changed.
+func (s *Sharding) WithColumnCollations(cols []engine.Column, sources []*sqlparse.TextSource) []engine.Column {
 	cc := s.collations.Load()
-	if cc == nil {
-		return cols
-	}
 	var out []engine.Column
-	for i, c := range cols {
-		if c.Charset == engine.CharsetBinary || c.OrgTable == "" || c.OrgName == "" || !strings.EqualFold(c.Schema, cc.schema) {
-			continue
-		}
-		name, ok := cc.byName[strings.ToLower(c.OrgTable)+"."+strings.ToLower(c.OrgName)]
-		if !ok {
-			continue
+	set := func(i int, name, unknown string) {
+		if name == "" && unknown == "" {
+			return
 		}
 		if out == nil {
 			out = slices.Clone(cols)
 		}
-		out[i].Collation = name
+		out[i].Collation, out[i].CollationUnknown = name, unknown
+	}
+	for i, c := range cols {
+		if c.Charset == engine.CharsetBinary {
+			continue
+		}
+		if i < len(sources) && sources[i] != nil {
+			name, unknown := cc.sourceCollation(c, sources[i])
+			set(i, name, unknown)
+			continue
+		}
+		if cc == nil || c.OrgTable == "" || c.OrgName == "" || !strings.EqualFold(c.Schema, cc.schema) {
+			continue
+		}
+		if name, ok := cc.byName[strings.ToLower(c.OrgTable)+"."+strings.ToLower(c.OrgName)]; ok {
+			set(i, name, "")
+		}
 	}
 	if out == nil {
 		return cols
 	}
 	return out
+}
+
+// sourceCollation is the collation of an expression column c made of
+// src, or why it is not known; both empty when the reported one stands.
+func (cc *columnCollations) sourceCollation(c engine.Column, src *sqlparse.TextSource) (name, unknown string) {
+	if src.Collate != "" {
+		return src.Collate, ""
+	}
+	if cc == nil {
+		return "", ""
+	}
+	var read []string // the collations of the columns it is made of
+	for _, ref := range src.Columns {
+		for _, t := range ref.Tables {
+			if n, ok := cc.byName[t+"."+ref.Column]; ok && !slices.ContainsFunc(read, func(r string) bool { return strings.EqualFold(r, n) }) {
+				read = append(read, n)
+			}
+		}
+	}
+	reported, err := engine.CollationByID(c.Charset)
+	switch {
+	case len(read) == 0:
+		return "", "" // literals and functions: the connection's
+	case len(read) == 1 && !src.Opaque:
+		return read[0], ""
+	case len(read) == 1 && err == nil && strings.EqualFold(read[0], reported.Name):
+		return "", "" // whichever it takes, the reported one
+	case !src.Opaque:
+		if bin, ok := binaryWins(read); ok {
+			return bin, ""
+		}
+	}
+	return "", fmt.Sprintf("Strata cannot tell which collation the text values of %s compare by on the shards: it is made of columns of collation %s through functions whose result collation Strata does not derive; give it an explicit COLLATE (%s COLLATE %s), or merge on a column", c.Name, strings.Join(read, ", "), c.Name, read[0])
 }
 
 // analyzed is a statement's analysis, shared by all executions of its text.

@@ -67,6 +67,13 @@ func (sh *sharding) hooks(p *planner.Sharding) {
 		}
 		return shardops.TablesOn(ctx, sh.dbs.Open, sh.cfg.Schema, cluster, names)
 	}
+	p.ReadCollations = func(ctx context.Context) error {
+		if sh.cfg.Schema == "" {
+			return nil
+		}
+		_, err := sh.readCollations(ctx, p, p.Layout())
+		return err
+	}
 	p.NextID = func(ctx context.Context, name string) (int64, error) {
 		seq := sh.seqs[name]
 		if seq == nil {
@@ -312,14 +319,9 @@ func (s *Strata) learnCollations(ctx context.Context) {
 		if sh == nil || sh.cfg.Schema == "" || layout.Empty() || (layout == readFor && time.Now().Before(next)) {
 			continue // a reload of the tables reads them at the next tick
 		}
-		c, cancel := context.WithTimeout(ctx, 10*time.Second)
-		byName, err := shardops.TextCollations(c, sh.dbs.Open, sh.cfg.Schema, layout.ShardClusters(), shardedTables(layout))
-		cancel()
-		if len(byName) > 0 {
-			s.Env.Sharding.SetColumnCollations(sh.cfg.Schema, byName)
-			if layout != readFor {
-				s.Log.Info("learned the text columns' collations", "columns", len(byName))
-			}
+		n, err := sh.readCollations(ctx, s.Env.Sharding, layout)
+		if n > 0 && layout != readFor {
+			s.Log.Info("learned the text columns' collations", "columns", n)
 		}
 		readFor, next = layout, time.Now().Add(every)
 		if err != nil {
@@ -327,6 +329,18 @@ func (s *Strata) learnCollations(ctx context.Context) {
 			next = time.Now().Add(retry)
 		}
 	}
+}
+
+// readCollations reads the collations of the text columns of layout's
+// sharded tables from the shards into p, and says how many it read.
+func (sh *sharding) readCollations(ctx context.Context, p *planner.Sharding, layout *shard.Layout) (int, error) {
+	c, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	byName, err := shardops.TextCollations(c, sh.dbs.Open, sh.cfg.Schema, layout.ShardClusters(), shardedTables(layout))
+	if len(byName) > 0 {
+		p.SetColumnCollations(sh.cfg.Schema, byName)
+	}
+	return len(byName), err
 }
 
 // shardedTables are the tables whose rows Strata merges from shards.

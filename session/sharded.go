@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/strata-proxy/strata/backend"
+	"github.com/strata-proxy/strata/engine"
 	"github.com/strata-proxy/strata/planner"
 	"github.com/strata-proxy/strata/sqlparse"
 	"github.com/strata-proxy/strata/wire"
@@ -146,9 +147,12 @@ func (s *Session) refuseRouting(err error) error {
 	var rerr *planner.RoutingError
 	var werr *wire.Error
 	var serr *sqlparse.SyntaxError
+	var cerr *engine.CollationUnknownError
 	switch {
 	case errors.As(err, &rerr):
 		return s.refuse(wire.NewError(wire.ErNotSupportedYet, "Strata: %s", rerr.Msg))
+	case errors.As(err, &cerr):
+		return s.refuse(wire.NewError(wire.ErNotSupportedYet, "Strata: %s", cerr.Reason))
 	case errors.As(err, &serr):
 		return s.refuse(wire.NewError(wire.ErParse, "%s", serr.Msg))
 	case errors.As(err, &werr):

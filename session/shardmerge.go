@@ -284,7 +284,7 @@ func (s *Session) mergeStream(plan *planner.ShardPlan, conns []*shardConn, rows 
 	plan.Sequential = anyShared(conns)
 	switch {
 	case plan.Select != nil && len(conns) > 1:
-		stream, err = plan.MergeStream(s.env.Sharding.WithColumnCollations(cols), sources, s.evaluator(conns[0], rows, 0))
+		stream, err = plan.MergeStream(s.env.Sharding.WithColumnCollations(cols, plan.Select.Sources), sources, s.evaluator(conns[0], rows, 0))
 	case plan.Sequential:
 		stream = engine.NewOrderedWalk(sources, -1)
 	default:

@@ -122,7 +122,7 @@ func (s *Session) execWrite(ctx context.Context, f *sqlparse.Facts, plan *planne
 	case plan.Move != nil:
 		work = s.moveWork(plan)
 	case f.ImplicitCommit:
-		work = schemaChangeWork(plan)
+		work = schemaChangeWork(plan, s.env.Sharding.RelearnCollations)
 	}
 	return s.writeShards(ctx, f, plan, work)
 }
@@ -131,8 +131,10 @@ func (s *Session) execWrite(ctx context.Context, f *sqlparse.Facts, plan *planne
 // other. A schema change commits at once and cannot be rolled back, so
 // one that fails on a route says where it already ran: the person on call
 // must finish it there by hand, or run it again where MariaDB lets it be
-// repeated (IF [NOT] EXISTS).
-func schemaChangeWork(plan *planner.ShardPlan) shardWork {
+// repeated (IF [NOT] EXISTS). Once it ran everywhere, relearn reads the
+// columns' collations again (a column's may have changed) before the
+// client hears of it.
+func schemaChangeWork(plan *planner.ShardPlan, relearn func(context.Context) error) shardWork {
 	return func(ctx context.Context, conns []*shardConn) (writeResult, *shardConn, error) {
 		var w writeResult
 		var done []string
@@ -149,6 +151,7 @@ func schemaChangeWork(plan *planner.ShardPlan) shardWork {
 			w.add(res)
 			done = append(done, routeName(sc.route))
 		}
+		_ = relearn(ctx) // on failure, the periodic read catches up
 		return w, nil, nil
 	}
 }

@@ -277,6 +277,10 @@ type ScatterSelect struct {
 	// their sum, which only holds when the merge keeps every shard's rows
 	// (FoundRowsSummable).
 	FoundRows bool
+	// Sources: for each column of the shard query's result that is an
+	// expression over table columns (nil for any other; shorter than the
+	// result when the rest are not), what its collation comes from.
+	Sources []*TextSource
 }
 
 // FoundRowsSummable reports whether FOUND_ROWS() of the merged statement

@@ -97,6 +97,7 @@ func (a *analyzer) selectStmt(sel *ast.SelectStmt) {
 		a.unsupported("SELECT over sharded table %s: %s", table, b.why)
 		return
 	}
+	ss.Sources = b.textSources(a.out.Uses)
 	a.out.Select = ss
 }
 

@@ -614,7 +614,9 @@ func TestShardWholeGroups(t *testing.T) {
 			t.Errorf("%s: Unsupported %q", tt.sql, s.Unsupported)
 			continue
 		}
-		if !reflect.DeepEqual(*s.Select, tt.want) {
+		got := *s.Select
+		got.Sources = nil // TestTextSources
+		if !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("%s:\nSelect = %+v\nwant     %+v", tt.sql, *s.Select, tt.want)
 		}
 		if tt.scatter != "" {
@@ -828,6 +830,7 @@ func withoutColumnNames(sel ScatterSelect) ScatterSelect {
 	if sel.MergeOrder != nil {
 		sel.MergeOrder = strip(sel.MergeOrder)
 	}
+	sel.Sources = nil // TestTextSources
 	return sel
 }
 

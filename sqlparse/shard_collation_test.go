@@ -1,0 +1,60 @@
+package sqlparse
+
+import (
+	"reflect"
+	"testing"
+)
+
+// A merged column that is an expression says what its collation comes
+// from: an explicit COLLATE, the columns a collation-keeping function
+// passes on, or columns behind functions Strata does not follow.
+func TestTextSources(t *testing.T) {
+	posts := func(cols ...string) []ColumnRef {
+		var out []ColumnRef
+		for _, c := range cols {
+			out = append(out, ColumnRef{Tables: []string{"posts"}, Column: c})
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		sql  string
+		want []*TextSource // by shard query column
+	}{
+		{"SELECT title, id FROM posts ORDER BY title", nil}, // plain columns: their definitions name them
+		{"SELECT MIN(title), MAX(p.title) FROM posts p", []*TextSource{{Columns: posts("title")}, {Columns: posts("title")}}},
+		{"SELECT MIN(title COLLATE utf8mb4_bin) FROM posts", []*TextSource{{Collate: "utf8mb4_bin"}}},
+		{"SELECT title COLLATE utf8mb4_bin AS t FROM posts GROUP BY t", []*TextSource{{Collate: "utf8mb4_bin"}}},
+		{"SELECT UPPER(CONCAT(title, '-', 'x')) u FROM posts ORDER BY u", []*TextSource{{Columns: posts("title")}}},
+		{"SELECT MAX(IFNULL(title, body)) FROM posts", []*TextSource{{Columns: posts("title", "body")}}},
+		{"SELECT SOUNDEX(title) h FROM posts ORDER BY h", []*TextSource{{Columns: posts("title"), Opaque: true}}},
+		{"SELECT CASE WHEN body > '' THEN title ELSE 'none' END c FROM posts ORDER BY c", []*TextSource{{Columns: posts("title")}}},
+		{"SELECT MAX(IF(body = 'x', title, NULL)) FROM posts", []*TextSource{{Columns: posts("title")}}},
+		{"SELECT MIN(CONCAT(HEX(body), title)) FROM posts", []*TextSource{{Columns: posts("title")}}},
+		{"SELECT MIN(HEX(title)) FROM posts", nil}, // the connection's collation
+		{"SELECT LEFT(title, 3) = body AS same FROM posts ORDER BY same", []*TextSource{{Columns: posts("title", "body"), Opaque: true}}},
+		{"SELECT id + 1 AS n FROM posts ORDER BY n", []*TextSource{{Columns: posts("id"), Opaque: true}}},
+		{"SELECT COUNT(*), 'x' FROM posts", nil},
+		// A hidden column: GROUP_CONCAT's MIN(x), which says how x compares.
+		{"SELECT GROUP_CONCAT(title ORDER BY title) FROM posts", nil},
+	} {
+		s := mustAnalyze(t, tc.sql)
+		if s.Unsupported != "" || s.Select == nil {
+			t.Errorf("%s: unsupported %q", tc.sql, s.Unsupported)
+			continue
+		}
+		got := s.Select.Sources
+		if tc.sql == "SELECT GROUP_CONCAT(title ORDER BY title) FROM posts" {
+			key := s.Select.Aggs[0].GroupConcat.KeyCol
+			if key >= len(got) || got[key] == nil || !reflect.DeepEqual(got[key].Columns, posts("title")) {
+				t.Errorf("%s: sources %+v, want title's at the key column %d", tc.sql, got, key)
+			}
+			continue
+		}
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: sources", tc.sql)
+			for i, g := range got {
+				t.Logf("  column %d: %+v", i, g)
+			}
+		}
+	}
+}
