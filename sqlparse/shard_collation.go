@@ -42,17 +42,24 @@ var collationKeeping = map[string]bool{
 	"substring": true, "substr": true, "mid": true, "left": true, "right": true, "trim": true,
 	"ltrim": true, "rtrim": true, "replace": true, "lpad": true, "rpad": true, "reverse": true,
 	"substring_index": true, "ifnull": true, "coalesce": true, "if": true, "nullif": true,
-	"greatest": true, "least": true,
+	"greatest": true, "least": true, "soundex": true, "repeat": true, "insert": true, "quote": true,
+	"regexp_replace": true, "regexp_substr": true, "elt": true, "make_set": true, "sformat": true,
+	"json_value": true,
 }
+
+// fixedResult are functions whose text result has one collation
+// whatever their arguments and the connection.
+var fixedResult = map[string]string{"json_unquote": "utf8mb4_bin", "json_quote": "utf8mb4_bin"}
 
 // connectionResult are functions whose text result is in the
 // connection's collation whatever their arguments: for them, the
 // reported collation is the right one, as for a literal.
 var connectionResult = map[string]bool{
 	"hex": true, "date_format": true, "time_format": true, "format": true, "md5": true,
-	"sha": true, "sha1": true, "sha2": true, "to_base64": true, "uuid": true, "char": true,
+	"sha1": true, "sha2": true, "to_base64": true, "uuid": true, "char": true,
 	"bin": true, "oct": true, "conv": true, "inet_ntoa": true, "inet6_ntoa": true,
-	"monthname": true, "dayname": true, "sec_to_time": true, "from_unixtime": true,
+	"monthname": true, "dayname": true, "export_set": true, "space": true, "name_const": true,
+	"sha": true, "password": true, "old_password": true,
 }
 
 // textSources describes the shard query's fields whose position is known
@@ -121,6 +128,12 @@ func (s *TextSource) read(e ast.ExprNode, scope map[string]string, keep bool) {
 		if connectionResult[v.FnName.L] {
 			return // the connection's collation, like a literal's
 		}
+		if c, ok := fixedResult[v.FnName.L]; ok {
+			if keep && s.Collate == "" {
+				s.Collate = c
+			}
+			return
+		}
 		keeps := keep && collationKeeping[v.FnName.L]
 		args := v.Args
 		if v.FnName.L == "if" && len(args) == 3 {
@@ -140,6 +153,12 @@ func (s *TextSource) read(e ast.ExprNode, scope map[string]string, keep bool) {
 		if !keeps {
 			s.Opaque = true
 		}
+	case *ast.FuncCastExpr:
+		if !v.ExplicitCharSet {
+			return // CAST(x AS CHAR): the connection's (AS BINARY: bytes)
+		}
+		s.Opaque = true
+		s.read(v.Expr, scope, false)
 	case *ast.CaseExpr:
 		for _, w := range v.WhenClauses { // the conditions do not give the result
 			s.read(w.Result, scope, keep)

@@ -64,13 +64,17 @@ func TestMergedExpressionsCompareByTheirCollation(t *testing.T) {
 		"SELECT COUNT(*), MIN(id) FROM coll_exprs GROUP BY g COLLATE utf8mb4_bin ORDER BY MIN(id)",
 	)
 
-	// SOUNDEX's result: Strata does not follow it, and b is not in the
-	// connection's collation, so the merge is refused, saying what to do.
-	_, err := db.Query("SELECT SOUNDEX(b) s FROM coll_exprs GROUP BY s ORDER BY s")
+	// CONVERT ... USING: Strata does not follow its result's collation,
+	// and b is not in the connection's, so the merge is refused, saying
+	// what to do.
+	_, err := db.Query("SELECT CONVERT(b USING utf8mb4) c FROM coll_exprs GROUP BY c ORDER BY c")
 	if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "COLLATE") {
-		t.Errorf("GROUP BY SOUNDEX(b) over shards: %v, want 1235 asking for an explicit COLLATE", err)
+		t.Errorf("GROUP BY CONVERT(b USING utf8mb4) over shards: %v, want 1235 asking for an explicit COLLATE", err)
 	}
-	same("SELECT SOUNDEX(b) COLLATE utf8mb4_general_ci s FROM coll_exprs GROUP BY s ORDER BY s")
+	same("SELECT CONVERT(b USING utf8mb4) COLLATE utf8mb4_general_ci c FROM coll_exprs GROUP BY c ORDER BY c",
+		"SELECT SOUNDEX(b) s, COUNT(*) FROM coll_exprs GROUP BY s ORDER BY s",        // SOUNDEX keeps b's
+		"SELECT JSON_UNQUOTE(JSON_QUOTE(g)) j FROM coll_exprs GROUP BY j ORDER BY j", // utf8mb4_bin, always
+		"SELECT CAST(b AS CHAR) c, COUNT(*) FROM coll_exprs GROUP BY c ORDER BY c")   // the connection's
 
 	// A schema change through Strata is followed at once: g's merges
 	// compare by its new collation in the next statement, not a minute
