@@ -230,6 +230,9 @@ func stringLiteral(c Column, v Value) (string, error) {
 		return "", fmt.Errorf("%w: column %s has collation id %d, which Strata does not know by name", ErrNotComputable, c.Name, c.Charset)
 	}
 	charset, _, _ := strings.Cut(name, "_")
+	if own, _, _ := strings.Cut(c.Collation, "_"); c.Collation != "" && strings.EqualFold(own, charset) {
+		name = c.Collation // the value's own collation: MIN(b) = 'x' compares as over b
+	}
 	return "CONVERT(" + text + " USING " + charset + ") COLLATE " + name, nil
 }
 

@@ -32,6 +32,10 @@ func TestLiteral(t *testing.T) {
 		{dt, Value("2026-12-02 10:00:00.123"), "CAST(X'323032362d31322d30322031303a30303a30302e313233' AS DATETIME(3))"},
 		{utf8, Value("it's"), "CONVERT(X'69742773' USING utf8mb4) COLLATE utf8mb4_general_ci"},
 		{utf8, nil, "CONVERT(NULL USING utf8mb4) COLLATE utf8mb4_general_ci"},
+		// The value's own collation, where Strata knows it, in the
+		// character set the value came in.
+		{Column{Name: "b", Type: TypeVarString, Charset: 45, Collation: "utf8mb4_bin"}, Value("a"), "CONVERT(X'61' USING utf8mb4) COLLATE utf8mb4_bin"},
+		{Column{Name: "l", Type: TypeVarString, Charset: 45, Collation: "latin1_swedish_ci"}, Value("a"), "CONVERT(X'61' USING utf8mb4) COLLATE utf8mb4_general_ci"},
 		{Column{Type: TypeBlob, Charset: CharsetBinary}, Value{0, 1}, "X'0001'"},
 	}
 	for _, tt := range tests {
