@@ -30,6 +30,11 @@ func compileHaving(e *sqlparse.Expr, cols []engine.Column, args []string) (func(
 	}
 	ev := &evaluator{cols: cols, args: args, coll: coll, colls: make([]*engine.Collation, len(cols))}
 	for i, c := range cols {
+		if c.CollationUnknown != "" && readsColumn(e, i) {
+			// Its text would compare by a collation the shards may not
+			// use: refuse, as a merge that compares it does.
+			return nil, &engine.CollationUnknownError{Reason: c.CollationUnknown}
+		}
 		if cc, err := engine.ColumnCollation(c); err == nil {
 			ev.colls[i] = &cc
 		}
@@ -250,4 +255,20 @@ func boolean(b bool) hv {
 		return hv{num: big.NewRat(1, 1)}
 	}
 	return hv{num: new(big.Rat)}
+}
+
+// readsColumn reports whether e reads column col.
+func readsColumn(e *sqlparse.Expr, col int) bool {
+	if e == nil {
+		return false
+	}
+	if e.Op == sqlparse.ExprColumn && e.Col == col {
+		return true
+	}
+	for _, a := range e.Args {
+		if readsColumn(a, col) {
+			return true
+		}
+	}
+	return false
 }

@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/strata-proxy/strata/engine"
@@ -57,5 +58,15 @@ func TestHavingFollowsSQLSemantics(t *testing.T) {
 	}
 	if _, err := compileHaving(col(7), cols, nil); err == nil {
 		t.Error("a HAVING column past the row was accepted")
+	}
+	// Text whose collation Strata cannot tell is not compared by a guess.
+	unknown := append([]engine.Column(nil), cols...)
+	unknown[0].CollationUnknown = "cannot tell"
+	var cerr *engine.CollationUnknownError
+	if _, err := compileHaving(op(sqlparse.ExprEQ, col(0), lit("x")), unknown, nil); !errors.As(err, &cerr) {
+		t.Errorf("HAVING over a column of unknown collation: %v, want CollationUnknownError", err)
+	}
+	if _, err := compileHaving(op(sqlparse.ExprGT, col(2), lit("0")), unknown, nil); err != nil {
+		t.Errorf("HAVING over other columns: %v", err)
 	}
 }
