@@ -28,6 +28,8 @@ func FuzzParse(f *testing.F) {
 		"SELECT id INTO @x FROM t",
 		"CHECK NO_WRITE_TO_BINLOG TABLE `a`.b, c QUICK EXTENDED",
 		"DROP TRIGGER IF EXISTS s.`t``r`",
+		"SHOW COUNT(*) WARNINGS; SELECT @@session.warning_count AS w, @@error_count",
+		"SELECT MIN(title COLLATE utf8mb4_bin), CASE WHEN id THEN UPPER(p.body) END c, CAST(x AS CHAR) FROM posts p GROUP BY c ORDER BY 1",
 	} {
 		f.Add(s)
 	}
@@ -48,6 +50,9 @@ func FuzzParse(f *testing.F) {
 				}
 			}
 		}
+		// The analysis over sharded tables (with the collation sources of
+		// its merged columns) answers or refuses, never panics.
+		_, _ = AnalyzeShard(sql, testKeyOf)
 		// EXPLAIN of a statement splits into a head and the statement,
 		// which together are the text (spaces and comments aside).
 		if head, stmt, ok := SplitExplain(sql); ok {
@@ -69,6 +74,9 @@ func FuzzParse(f *testing.F) {
 				}
 			}
 			_, _, _, _ = m.ParseDropTrigger(sql)
+			if d, ok := m.ParseDiagnosticsRead(sql); ok && !d.Show && len(d.Counts) == 0 {
+				t.Fatalf("%q: a read of diagnostics that reads nothing", sql)
+			}
 			_, _, _ = m.ParseShowCreateTrigger(sql)
 			// SQL-level PREPARE/EXECUTE: Strata writes values in place of
 			// the text's placeholders, each one.
