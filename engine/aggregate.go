@@ -108,6 +108,11 @@ type AggOutput struct {
 	GroupConcat *GroupConcatSpec
 	// LenCol: AggJSONArray and AggJSONObject's group_concat_max_len.
 	LenCol int
+	// PrecCol: for AggAvg and AggAvgDistinct, one more than the input
+	// column holding the session's div_precision_increment, which sets
+	// the scale of a DECIMAL average; 0 when the rows do not carry it
+	// (MySQL's default, 4, applies).
+	PrecCol int
 }
 
 // AggregateSpec describes a GROUP BY over a merged stream.
@@ -304,7 +309,7 @@ func (a *Aggregate) newAccumulator(o AggOutput) (accumulator, error) {
 		if err != nil {
 			return nil, err
 		}
-		d := &distinctAcc{col: o.Col, key: key, seen: map[string]struct{}{}, avg: o.Func == AggAvgDistinct}
+		d := &distinctAcc{col: o.Col, key: key, seen: map[string]struct{}{}, avg: o.Func == AggAvgDistinct, prec: newPrecision(o.PrecCol)}
 		if o.Func != AggCountDistinct {
 			d.sum = newSumAcc(o.Col, classOf(col.Type) == classFloat, false)
 		}
@@ -343,7 +348,7 @@ func (a *Aggregate) newAccumulator(o AggOutput) (accumulator, error) {
 			return nil, fmt.Errorf("count column %d out of range", o.CountCol)
 		}
 		return &avgAcc{sum: newSumAcc(o.Col, classOf(col.Type) == classFloat, false),
-			count: newSumAcc(o.CountCol, false, true)}, nil
+			count: newSumAcc(o.CountCol, false, true), prec: newPrecision(o.PrecCol)}, nil
 	}
 	return nil, fmt.Errorf("unknown aggregate function %d", o.Func)
 }
@@ -528,13 +533,37 @@ func (d *deviationAcc) result() Value {
 // avgAcc divides the summed SUM partials by the summed COUNT partials.
 type avgAcc struct {
 	sum, count *sumAcc
+	prec       precision
 }
 
 func (a *avgAcc) add(r Row) error {
+	a.prec.read(r)
 	if err := a.sum.add(r); err != nil {
 		return err
 	}
 	return a.count.add(r)
+}
+
+// precision is the div_precision_increment an average's scale follows:
+// the one the shards' rows carry in column col (the session's), else
+// MySQL's default.
+type precision struct {
+	col       int // -1: none
+	increment int
+}
+
+// newPrecision follows AggOutput.PrecCol (column + 1, 0 for none).
+func newPrecision(precCol int) precision {
+	return precision{col: precCol - 1, increment: divPrecisionIncrement}
+}
+
+func (p *precision) read(r Row) {
+	if p.col < 0 || p.col >= len(r) || r[p.col] == nil {
+		return
+	}
+	if n, err := strconv.Atoi(string(r[p.col])); err == nil && n >= 0 {
+		p.increment = n
+	}
 }
 
 func (a *avgAcc) result() Value {
@@ -546,7 +575,7 @@ func (a *avgAcc) result() Value {
 		f, _ := new(big.Float).SetInt(n).Float64()
 		return Value(formatFloat(a.sum.f / f))
 	}
-	return Value(a.sum.dec.div(n).String())
+	return Value(a.sum.dec.div(n, a.prec.increment).String())
 }
 
 // distinctAcc counts the distinct non-NULL values of a column in one
@@ -561,9 +590,11 @@ type distinctAcc struct {
 	n    int64
 	sum  *sumAcc
 	avg  bool
+	prec precision
 }
 
 func (d *distinctAcc) add(r Row) error {
+	d.prec.read(r)
 	v := r[d.col]
 	if v == nil {
 		return nil
@@ -587,7 +618,7 @@ func (d *distinctAcc) result() Value {
 	case d.avg:
 		count := newSumAcc(0, false, true)
 		count.dec.unscaled.SetInt64(d.n)
-		return (&avgAcc{sum: d.sum, count: count}).result()
+		return (&avgAcc{sum: d.sum, count: count, prec: d.prec}).result()
 	}
 	return d.sum.result()
 }

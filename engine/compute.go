@@ -173,6 +173,16 @@ func Literal(c Column, v Value) (string, error) {
 	if classOf(c.Type) == classString && c.Type != TypeJSON && c.Type != TypeGeometry {
 		return stringLiteral(c, v)
 	}
+	if (c.Type == TypeDecimal || c.Type == TypeNewDecimal) && v != nil {
+		// A DECIMAL's text has exactly its scale's digits: an AVG merged
+		// with the session's div_precision_increment has that scale,
+		// which the column definition, sent before any row, could not.
+		if _, frac, ok := strings.Cut(string(v), "."); ok {
+			c.Decimals = byte(min(len(frac), maxDecimalScale))
+		} else {
+			c.Decimals = 0
+		}
+	}
 	sqlType, err := castType(c)
 	if err != nil {
 		return "", err

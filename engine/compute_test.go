@@ -27,6 +27,9 @@ func TestLiteral(t *testing.T) {
 		{unsigned, Value("18446744073709551615"), "CAST(X'3138343436373434303733373039353531363135' AS UNSIGNED)"},
 		{dec2, Value("12.50"), "CAST(X'31322e3530' AS DECIMAL(65,2))"},
 		{dec2, nil, "CAST(NULL AS DECIMAL(65,2))"},
+		// A value's own scale (an AVG with the session's increment).
+		{dec2, Value("2.0843"), "CAST(X'322e30383433' AS DECIMAL(65,4))"},
+		{dec2, Value("17"), "CAST(X'3137' AS DECIMAL(65,0))"},
 		{Column{Type: TypeDouble}, Value("1.5e-7"), "CAST(X'312e35652d37' AS DOUBLE)"},
 		{Column{Type: TypeDate}, Value("2026-12-02"), "CAST(X'323032362d31322d3032' AS DATE)"},
 		{dt, Value("2026-12-02 10:00:00.123"), "CAST(X'323032362d31322d30322031303a30303a30302e313233' AS DATETIME(3))"},

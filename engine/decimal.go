@@ -17,7 +17,8 @@ type decimal struct {
 }
 
 // divPrecisionIncrement is MySQL's default div_precision_increment: AVG
-// of a DECIMAL(p, s) has scale s+4.
+// of a DECIMAL(p, s) has scale s+4. The session's own, which may differ,
+// comes with the shards' rows (AggOutput.PrecCol).
 const divPrecisionIncrement = 4
 
 // maxDecimalScale is MySQL's largest DECIMAL scale.
@@ -82,15 +83,25 @@ func (d *decimal) String() string {
 	return s
 }
 
-// div returns d / n with scale d.scale+4 (capped at 30), rounding half
-// away from zero as MySQL does for AVG.
-func (d *decimal) div(n *big.Int) *decimal {
-	scale := min(d.scale+divPrecisionIncrement, maxDecimalScale)
+// div returns d / n with scale d.scale+increment (the session's
+// div_precision_increment; capped at 30), as MariaDB divides for AVG: it
+// computes the quotient in whole 9-digit words of fraction, cut off
+// there, then rounds half away from zero to the scale. So a scale that is
+// a multiple of 9 (0 included) is cut, not rounded: AVG of 17 and 18 with
+// div_precision_increment 0 is 17.
+func (d *decimal) div(n *big.Int, increment int) *decimal {
+	scale := min(d.scale+increment, maxDecimalScale)
+	words := (scale + 8) / 9 * 9 // the fraction digits the server computes
 	num := new(big.Int).Abs(&d.unscaled)
-	num.Mul(num, pow10(scale-d.scale))
-	q, r := new(big.Int).QuoRem(num, n, new(big.Int))
-	if r.Lsh(r, 1).Cmp(n) >= 0 {
-		q.Add(q, big.NewInt(1))
+	num.Mul(num, pow10(words-d.scale))
+	q := new(big.Int).Quo(num, n) // cut at words digits
+	if cut := words - scale; cut > 0 {
+		unit := pow10(cut)
+		var r big.Int
+		q.QuoRem(q, unit, &r)
+		if r.Lsh(&r, 1).Cmp(unit) >= 0 {
+			q.Add(q, big.NewInt(1))
+		}
 	}
 	if d.unscaled.Sign() < 0 {
 		q.Neg(q)

@@ -56,8 +56,32 @@ func TestDecimalDiv(t *testing.T) {
 	}
 	for _, tt := range tests {
 		d, _ := parseDecimal([]byte(tt.sum))
-		if got := d.div(big.NewInt(tt.count)).String(); got != tt.want {
+		if got := d.div(big.NewInt(tt.count), divPrecisionIncrement).String(); got != tt.want {
 			t.Errorf("%s / %d = %s, want %s", tt.sum, tt.count, got, tt.want)
+		}
+	}
+	// Other div_precision_increment values: a scale that fills whole
+	// 9-digit words is cut where the server's computation ends.
+	for _, tt := range []struct {
+		sum       string
+		count     int64
+		increment int
+		want      string
+	}{
+		{"35", 2, 0, "17"},                 // 17.5, cut
+		{"-35", 2, 0, "-17"},               // toward zero
+		{"22047", 1200, 2, "18.37"},        // rounded
+		{"22047", 1200, 9, "18.372500000"}, // exact
+		{"1", 3, 9, "0.333333333"},         // cut
+		{"2", 3, 9, "0.666666666"},         // cut, not rounded up
+		{"2", 3, 8, "0.66666667"},          // rounded from the ninth digit
+		{"2.00", 3, 0, "0.67"},             // scale 2: rounded from 9 digits
+		{"2.00", 3, 7, "0.666666666"},      // scale 9: cut
+		{"2", 3, 10, "0.6666666667"},       // 18 digits computed, rounded
+	} {
+		d, _ := parseDecimal([]byte(tt.sum))
+		if got := d.div(big.NewInt(tt.count), tt.increment).String(); got != tt.want {
+			t.Errorf("%s / %d with increment %d = %s, want %s", tt.sum, tt.count, tt.increment, got, tt.want)
 		}
 	}
 }

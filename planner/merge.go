@@ -226,6 +226,9 @@ func aggOutputs(sel *sqlparse.ScatterSelect, n int) []engine.AggOutput {
 	}
 	for _, a := range sel.Aggs {
 		o := engine.AggOutput{Col: a.Col, CountCol: a.CountCol, SumCol: a.SumCol, VarCol: a.VarCol, LenCol: a.LenCol, Func: engineAgg[a.Func]}
+		if (a.Func == sqlparse.AggAvg || a.Func == sqlparse.AggAvgDistinct) && a.PrecCol > 0 {
+			o.PrecCol = a.PrecCol + 1 // engine: column + 1 (a hidden column is never column 0)
+		}
 		if gc := a.GroupConcat; gc != nil {
 			o.GroupConcat = &engine.GroupConcatSpec{KeyCol: gc.KeyCol, LenCol: gc.LenCol, Sep: gc.Sep,
 				Distinct: gc.Distinct, Ordered: gc.Ordered, Desc: gc.Desc}

@@ -199,6 +199,10 @@ type Agg struct {
 	// MAX(@@group_concat_max_len), which bounds them as it bounds
 	// GROUP_CONCAT.
 	LenCol int
+	// PrecCol: AggAvg and AggAvgDistinct's hidden
+	// MAX(@@div_precision_increment), the session's, which sets the
+	// scale of a DECIMAL average (0, never a hidden column's index: none).
+	PrecCol int
 }
 
 // JSON reports whether f is JSON_ARRAYAGG or JSON_OBJECTAGG.

@@ -94,7 +94,11 @@ func (m *computedMarks) Enter(n ast.Node) (ast.Node, bool) {
 				// as for one in the select list.
 				col = b.addHidden("distinct:"+key, v.Args[0])
 				b.distinct = append(b.distinct, countDistinct{arg: v.Args[0], col: col})
-				b.out.Aggs = append(b.out.Aggs, Agg{Col: col, Func: fn})
+				agg := Agg{Col: col, Func: fn}
+				if fn == AggAvgDistinct {
+					agg.PrecCol = b.divPrecision()
+				}
+				b.out.Aggs = append(b.out.Aggs, agg)
 				b.aggCols[key] = col
 			}
 			return m.mark(n, ComputedPart{Kind: PartColumn, Col: col}), true

@@ -342,7 +342,7 @@ func (b *scatterBuilder) aggregateFields() {
 			nf.AsName = ast.NewCIStr(b.fieldName(f))
 			b.fields[i] = &nf
 			cnt := b.addHidden("avgcount:"+key, &ast.AggregateFuncExpr{F: ast.AggFuncCount, Args: ag.Args})
-			b.out.Aggs = append(b.out.Aggs, Agg{Col: i, Func: AggAvg, CountCol: cnt})
+			b.out.Aggs = append(b.out.Aggs, Agg{Col: i, Func: AggAvg, CountCol: cnt, PrecCol: b.divPrecision()})
 		case AggVarPop, AggVarSamp, AggStdPop, AggStdSamp:
 			b.out.Aggs = append(b.out.Aggs, b.deviation(ag, i, fn))
 		case AggGroupConcat:
@@ -359,7 +359,11 @@ func (b *scatterBuilder) aggregateFields() {
 			nf.AsName = ast.NewCIStr(b.fieldName(f))
 			b.fields[i] = &nf
 			b.distinct = append(b.distinct, countDistinct{arg: ag.Args[0], col: i})
-			b.out.Aggs = append(b.out.Aggs, Agg{Col: i, Func: fn})
+			agg := Agg{Col: i, Func: fn}
+			if fn == AggAvgDistinct {
+				agg.PrecCol = b.divPrecision()
+			}
+			b.out.Aggs = append(b.out.Aggs, agg)
 		default:
 			b.out.Aggs = append(b.out.Aggs, Agg{Col: i, Func: fn})
 		}
@@ -400,7 +404,7 @@ func (b *scatterBuilder) aggCol(ag *ast.AggregateFuncExpr) int {
 	case fn == AggAvg:
 		col = b.addHidden("agg:"+key, &ast.AggregateFuncExpr{F: ast.AggFuncSum, Args: ag.Args})
 		cnt := b.addHidden("avgcount:"+key, &ast.AggregateFuncExpr{F: ast.AggFuncCount, Args: ag.Args})
-		b.out.Aggs = append(b.out.Aggs, Agg{Col: col, Func: AggAvg, CountCol: cnt})
+		b.out.Aggs = append(b.out.Aggs, Agg{Col: col, Func: AggAvg, CountCol: cnt, PrecCol: b.divPrecision()})
 	case fn.Deviation():
 		col = b.addHidden("agg:"+key, ag)
 		b.out.Aggs = append(b.out.Aggs, b.deviation(ag, col, fn))
@@ -410,6 +414,14 @@ func (b *scatterBuilder) aggCol(ag *ast.AggregateFuncExpr) int {
 	}
 	b.aggCols[key] = col
 	return col
+}
+
+// divPrecision is the hidden column of the session's
+// div_precision_increment, which Strata divides an AVG's sum by its count
+// with, as the server would: a session that sets it gets averages of
+// its scale. One per query.
+func (b *scatterBuilder) divPrecision() int {
+	return b.addHidden("divprec", newRawExpr("MAX(@@div_precision_increment)"))
 }
 
 // known: select field i has a known position.
@@ -782,6 +794,9 @@ func (s *ScatterSelect) Resolve(ncols int) *ScatterSelect {
 			}
 			if a.Func.JSON() {
 				a.LenCol = fix(a.LenCol)
+			}
+			if a.Func == AggAvg || a.Func == AggAvgDistinct {
+				a.PrecCol = fix(a.PrecCol)
 			}
 			if a.Func == AggGroupConcat {
 				a.CountCol = fix(a.CountCol)

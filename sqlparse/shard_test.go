@@ -361,10 +361,10 @@ func TestShardScatterSelect(t *testing.T) {
 		},
 		{
 			"SELECT a, COUNT(*), SUM(b), MIN(c), MAX(d), AVG(e) FROM posts GROUP BY a",
-			ScatterSelect{Visible: 6, Hidden: 1, Aggregated: true, GroupBy: []Order{asc(0)}, MergeOrder: []Order{asc(0)},
-				Aggs:  []Agg{{Col: 1, Func: AggCount}, {Col: 2, Func: AggSum}, {Col: 3, Func: AggMin}, {Col: 4, Func: AggMax}, {Col: 5, Func: AggAvg, CountCol: 6}},
+			ScatterSelect{Visible: 6, Hidden: 2, Aggregated: true, GroupBy: []Order{asc(0)}, MergeOrder: []Order{asc(0)},
+				Aggs:  []Agg{{Col: 1, Func: AggCount}, {Col: 2, Func: AggSum}, {Col: 3, Func: AggMin}, {Col: 4, Func: AggMax}, {Col: 5, Func: AggAvg, CountCol: 6, PrecCol: 7}},
 				Limit: -1},
-			"SELECT `a`,COUNT(1) AS `COUNT(*)`,SUM(`b`) AS `SUM(b)`,MIN(`c`) AS `MIN(c)`,MAX(`d`) AS `MAX(d)`,SUM(`e`) AS `AVG(e)`,COUNT(`e`) AS `strata_h0` FROM `posts` GROUP BY `a` ORDER BY 1",
+			"SELECT `a`,COUNT(1) AS `COUNT(*)`,SUM(`b`) AS `SUM(b)`,MIN(`c`) AS `MIN(c)`,MAX(`d`) AS `MAX(d)`,SUM(`e`) AS `AVG(e)`,COUNT(`e`) AS `strata_h0`,MAX(@@div_precision_increment) AS `strata_h1` FROM `posts` GROUP BY `a` ORDER BY 1",
 		},
 		{
 			"SELECT COUNT(*) AS n FROM posts WHERE user_id > 3 LIMIT 1",
@@ -379,25 +379,25 @@ func TestShardScatterSelect(t *testing.T) {
 		},
 		{
 			"SELECT a, AVG(b) AS av FROM posts GROUP BY 1 HAVING av > 3 AND COUNT(*) >= ? ORDER BY SUM(c) DESC, a LIMIT 5",
-			ScatterSelect{Visible: 2, Hidden: 3, Aggregated: true, GroupBy: []Order{asc(0)}, MergeOrder: []Order{asc(0)},
-				Aggs: []Agg{{Col: 1, Func: AggAvg, CountCol: 2}, {Col: 3, Func: AggCount}, {Col: 4, Func: AggSum}},
+			ScatterSelect{Visible: 2, Hidden: 4, Aggregated: true, GroupBy: []Order{asc(0)}, MergeOrder: []Order{asc(0)},
+				Aggs: []Agg{{Col: 1, Func: AggAvg, CountCol: 2, PrecCol: 3}, {Col: 4, Func: AggCount}, {Col: 5, Func: AggSum}},
 				Having: &Expr{Op: ExprAnd, Args: []*Expr{
 					{Op: ExprGT, Args: []*Expr{col(1), litE("3")}},
-					{Op: ExprGE, Args: []*Expr{col(3), {Op: ExprParam, Param: 1}}},
+					{Op: ExprGE, Args: []*Expr{col(4), {Op: ExprParam, Param: 1}}},
 				}},
-				OrderBy: []Order{desc(4), asc(0)}, Limit: 5},
-			"SELECT `a`,SUM(`b`) AS `av`,COUNT(`b`) AS `strata_h0`,COUNT(1) AS `strata_h1`,SUM(`c`) AS `strata_h2` FROM `posts` GROUP BY 1 ORDER BY 1",
+				OrderBy: []Order{desc(5), asc(0)}, Limit: 5},
+			"SELECT `a`,SUM(`b`) AS `av`,COUNT(`b`) AS `strata_h0`,MAX(@@div_precision_increment) AS `strata_h1`,COUNT(1) AS `strata_h2`,SUM(`c`) AS `strata_h3` FROM `posts` GROUP BY 1 ORDER BY 1",
 		},
 		{
 			"SELECT a FROM posts GROUP BY a HAVING AVG(b) > -1.5 OR NOT a IS NULL",
-			ScatterSelect{Visible: 1, Hidden: 2, Aggregated: true, GroupBy: []Order{asc(0)}, MergeOrder: []Order{asc(0)},
-				Aggs: []Agg{{Col: 1, Func: AggAvg, CountCol: 2}},
+			ScatterSelect{Visible: 1, Hidden: 3, Aggregated: true, GroupBy: []Order{asc(0)}, MergeOrder: []Order{asc(0)},
+				Aggs: []Agg{{Col: 1, Func: AggAvg, CountCol: 2, PrecCol: 3}},
 				Having: &Expr{Op: ExprOr, Args: []*Expr{
 					{Op: ExprGT, Args: []*Expr{col(1), litE("-1.5")}},
 					{Op: ExprNot, Args: []*Expr{{Op: ExprIsNull, Args: []*Expr{col(0)}}}},
 				}},
 				Limit: -1},
-			"SELECT `a`,SUM(`b`) AS `strata_h0`,COUNT(`b`) AS `strata_h1` FROM `posts` GROUP BY `a` ORDER BY 1",
+			"SELECT `a`,SUM(`b`) AS `strata_h0`,COUNT(`b`) AS `strata_h1`,MAX(@@div_precision_increment) AS `strata_h2` FROM `posts` GROUP BY `a` ORDER BY 1",
 		},
 		{
 			"SELECT a, COUNT(DISTINCT b) AS nb, COUNT(*) FROM posts GROUP BY a ORDER BY nb DESC",
@@ -743,7 +743,7 @@ func TestShardRender(t *testing.T) {
 		{
 			"SELECT a, AVG(b) FROM posts WHERE user_id IN (1, 2) GROUP BY a",
 			Rewrite{Scatter: true, In: map[int][]Operand{0: {lit("2")}}, Tables: map[TableRef]string{posts: "posts_x"}},
-			"SELECT `a`,SUM(`b`) AS `AVG(b)`,COUNT(`b`) AS `strata_h0` FROM `posts_x` AS `posts` WHERE `user_id` IN (2) GROUP BY `a` ORDER BY 1",
+			"SELECT `a`,SUM(`b`) AS `AVG(b)`,COUNT(`b`) AS `strata_h0`,MAX(@@div_precision_increment) AS `strata_h1` FROM `posts_x` AS `posts` WHERE `user_id` IN (2) GROUP BY `a` ORDER BY 1",
 		},
 	}
 	for _, tt := range tests {
@@ -793,7 +793,7 @@ func TestShardRenderConcurrent(t *testing.T) {
 			defer wg.Done()
 			name := "posts_" + itoa(g)
 			v := itoa(g)
-			want := "SELECT `id`,SUM(`x`) AS `AVG(x)`,COUNT(`x`) AS `strata_h0` FROM `" + name + "` AS `posts` WHERE `user_id` IN (" + v + ") AND `b`='" + v + "' GROUP BY `id` ORDER BY 1"
+			want := "SELECT `id`,SUM(`x`) AS `AVG(x)`,COUNT(`x`) AS `strata_h0`,MAX(@@div_precision_increment) AS `strata_h1` FROM `" + name + "` AS `posts` WHERE `user_id` IN (" + v + ") AND `b`='" + v + "' GROUP BY `id` ORDER BY 1"
 			for range 200 {
 				got, err := s.Render(Rewrite{
 					Scatter: true,
