@@ -96,6 +96,9 @@ func ValueComparer(col Column, collation string) (func(a, b Value) int, error) {
 }
 
 func nonNullComparer(col Column, collation string) (func(a, b []byte) int, error) {
+	if col.Flags&(FlagEnum|FlagSet) != 0 && collation == "" {
+		return memberComparer(col)
+	}
 	switch classOf(col.Type) {
 	case classDecimal:
 		return compareDecimalText, nil
@@ -129,6 +132,38 @@ func columnCollation(col Column, name string) (Collation, error) {
 		return CollationByName(name)
 	}
 	return CollationByID(col.Charset)
+}
+
+// memberComparer orders an ENUM column's values by member number and a
+// SET column's by their bits, as a server sorts them (” and values not
+// among the members first, as the server's invalid 0).
+func memberComparer(col Column) (func(a, b []byte) int, error) {
+	kind := "ENUM"
+	if col.Flags&FlagSet != 0 {
+		kind = "SET"
+	}
+	if col.Members == nil {
+		return nil, &CollationUnknownError{Reason: fmt.Sprintf("Strata cannot sort the %s column %s as the server does, by its members' order: it does not know its members here (a column of a derived table, or a table it has not read yet). ORDER BY %s+0 sorts by member number over shards, CAST(%s AS CHAR) by text", kind, col.Name, col.Name, col.Name)}
+	}
+	number := make(map[string]uint64, len(col.Members))
+	for i, m := range col.Members {
+		if kind == "SET" {
+			number[m] = 1 << min(i, 63)
+		} else {
+			number[m] = uint64(i + 1)
+		}
+	}
+	value := func(v []byte) uint64 {
+		if kind == "ENUM" {
+			return number[string(v)]
+		}
+		var bits uint64
+		for m := range bytes.SplitSeq(v, []byte(",")) {
+			bits |= number[string(m)]
+		}
+		return bits
+	}
+	return func(a, b []byte) int { return cmp.Compare(value(a), value(b)) }, nil
 }
 
 // CollationUnknownError: a merge would compare text values whose

@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"encoding/hex"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -25,7 +26,7 @@ func TestParseColumnDef(t *testing.T) {
 	}
 	// A binary column compares by bytes: its source column is not kept.
 	want := Column{Name: "price", Type: TypeNewDecimal, Flags: FlagUnsigned | FlagBinary, Charset: 63, Decimals: 2}
-	if c != want {
+	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got %+v, want %+v", c, want)
 	}
 	// A long name takes a multi-byte length.

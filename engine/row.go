@@ -34,6 +34,10 @@ type Column struct {
 	// value is not known (an expression Strata does not follow): a merge
 	// that compares it refuses with that reason.
 	CollationUnknown string
+	// Members: an ENUM or SET column's members in their definition's
+	// order (FlagEnum, FlagSet), which a server sorts it by; nil when
+	// Strata does not know them, and a merge that sorts it refuses.
+	Members []string
 }
 
 // RowStream yields rows; Next returns io.EOF after the last one. Close

@@ -36,6 +36,10 @@ const (
 const (
 	FlagUnsigned uint16 = 0x0020
 	FlagBinary   uint16 = 0x0080
+	// FlagEnum and FlagSet mark a table's ENUM and SET columns (not an
+	// expression over them), which a server sorts by member number.
+	FlagEnum uint16 = 0x0100
+	FlagSet  uint16 = 0x0800
 )
 
 // CharsetBinary is the collation id of binary strings.

@@ -94,14 +94,21 @@ func (s *Sharding) refusedTable(f *sqlparse.Facts) error {
 }
 
 type columnCollations struct {
-	schema string
-	byName map[string]string // "table.column", lower case
+	schema  string
+	byName  map[string]string   // "table.column", lower case
+	members map[string][]string // ENUM and SET columns' members, keyed as byName
 }
 
 // SetColumnCollations records the collation of each text column of the
 // sharded schema ("table.column" in lower case), read from the shards.
 func (s *Sharding) SetColumnCollations(schema string, byName map[string]string) {
-	s.collations.Store(&columnCollations{schema: strings.ToLower(schema), byName: byName})
+	s.SetColumnTypes(schema, byName, nil)
+}
+
+// SetColumnTypes is SetColumnCollations with the members of the ENUM and
+// SET columns among them, which a merge sorts those by.
+func (s *Sharding) SetColumnTypes(schema string, byName map[string]string, members map[string][]string) {
+	s.collations.Store(&columnCollations{schema: strings.ToLower(schema), byName: byName, members: members})
 }
 
 // RelearnCollations reads the text columns' collations again right after
@@ -178,8 +185,15 @@ func (s *Sharding) WithColumnCollations(cols []engine.Column, sources []*sqlpars
 		if cc == nil || c.OrgTable == "" || c.OrgName == "" || !strings.EqualFold(c.Schema, cc.schema) {
 			continue
 		}
-		if name, ok := cc.byName[strings.ToLower(c.OrgTable)+"."+strings.ToLower(c.OrgName)]; ok {
+		key := strings.ToLower(c.OrgTable) + "." + strings.ToLower(c.OrgName)
+		if name, ok := cc.byName[key]; ok {
 			set(i, name, "")
+		}
+		if m, ok := cc.members[key]; ok && c.Flags&(engine.FlagEnum|engine.FlagSet) != 0 {
+			if out == nil {
+				out = slices.Clone(cols)
+			}
+			out[i].Members = m
 		}
 	}
 	if out == nil {

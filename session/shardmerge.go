@@ -473,6 +473,11 @@ func (s *Session) noteTxRead(f *sqlparse.Facts, conns []*shardConn) {
 	}
 }
 
+// sameDefinition: a and b send the same column definition.
+func sameDefinition(a, b engine.Column) bool {
+	return a.Name == b.Name && a.Type == b.Type && a.Flags == b.Flags && a.Charset == b.Charset && a.Decimals == b.Decimals
+}
+
 // clientColumns are the visible columns as the client sees them: the
 // shards' definitions, retyped where Strata computes an aggregate of
 // another type than the shards' column.
@@ -483,7 +488,7 @@ func clientColumns(plan *planner.ShardPlan, cols []engine.Column, packets [][]by
 	out := plan.OutputColumns(cols)[:visible]
 	outPackets := packets[:visible]
 	for i := range out {
-		if out[i] == cols[i] {
+		if sameDefinition(out[i], cols[i]) {
 			continue
 		}
 		if len(outPackets) > 0 && &outPackets[0] == &packets[0] {

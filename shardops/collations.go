@@ -18,19 +18,23 @@ import (
 // sorts, groups and de-duplicates by the column's own: Strata needs the
 // latter to merge the shards' rows as one server would. Clusters that do
 // not answer are left out, with the failures joined.
-func TextCollations(ctx context.Context, open Opener, schema string, clusters []string, tables []*shard.Table) (map[string]string, error) {
-	out := map[string]string{}
+//
+// members holds the members of the ENUM and SET columns among them, in
+// their definition's order, keyed the same way: a server sorts such a
+// column by its member's number (a SET by its bits), not by its text.
+func TextCollations(ctx context.Context, open Opener, schema string, clusters []string, tables []*shard.Table) (collations map[string]string, members map[string][]string, err error) {
+	collations, members = map[string]string{}, map[string][]string{}
 	if len(tables) == 0 {
-		return out, nil
+		return collations, members, nil
 	}
 	var errs []error
 	where, args := tableFilter(schema, tables)
 	for _, cluster := range clusters {
-		if err := readCollations(ctx, open, cluster, where, args, out); err != nil {
+		if err := readCollations(ctx, open, cluster, where, args, collations, members); err != nil {
 			errs = append(errs, fmt.Errorf("the column collations on %s: %w", cluster, err))
 		}
 	}
-	return out, errors.Join(errs...)
+	return collations, members, errors.Join(errs...)
 }
 
 // tableFilter is the WHERE clause selecting tables' text columns.
@@ -49,22 +53,74 @@ func tableFilter(schema string, tables []*shard.Table) (string, []any) {
 	return "TABLE_SCHEMA = ? AND COLLATION_NAME IS NOT NULL AND (" + strings.Join(names, " OR ") + ")", args
 }
 
-func readCollations(ctx context.Context, open Opener, cluster, where string, args []any, into map[string]string) error {
+func readCollations(ctx context.Context, open Opener, cluster, where string, args []any, into map[string]string, members map[string][]string) error {
 	db, err := open(cluster)
 	if err != nil {
 		return err
 	}
-	rows, err := db.QueryContext(ctx, "SELECT TABLE_NAME, COLUMN_NAME, COLLATION_NAME FROM information_schema.COLUMNS WHERE "+where, args...)
+	rows, err := db.QueryContext(ctx, "SELECT TABLE_NAME, COLUMN_NAME, COLLATION_NAME, COLUMN_TYPE FROM information_schema.COLUMNS WHERE "+where, args...)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var table, column, collation string
-		if err := rows.Scan(&table, &column, &collation); err != nil {
+		var table, column, collation, columnType string
+		if err := rows.Scan(&table, &column, &collation, &columnType); err != nil {
 			return err
 		}
-		into[strings.ToLower(table)+"."+strings.ToLower(column)] = collation
+		key := strings.ToLower(table) + "." + strings.ToLower(column)
+		into[key] = collation
+		if m, ok := EnumMembers(columnType); ok {
+			members[key] = m
+		}
 	}
 	return rows.Err()
+}
+
+// EnumMembers reads the members of an ENUM or SET column type as
+// information_schema.COLUMNS.COLUMN_TYPE writes it (enum('a','b”c')),
+// in order; ok is false for any other type.
+func EnumMembers(columnType string) (members []string, ok bool) {
+	lower := strings.ToLower(columnType)
+	var rest string
+	switch {
+	case strings.HasPrefix(lower, "enum("):
+		rest = columnType[len("enum("):]
+	case strings.HasPrefix(lower, "set("):
+		rest = columnType[len("set("):]
+	default:
+		return nil, false
+	}
+	members = []string{}
+	for {
+		if !strings.HasPrefix(rest, "'") {
+			return nil, false
+		}
+		var b strings.Builder
+		i := 1
+		for ; i < len(rest); i++ {
+			if rest[i] == '\'' {
+				if i+1 < len(rest) && rest[i+1] == '\'' {
+					b.WriteByte('\'')
+					i++
+					continue
+				}
+				break
+			}
+			b.WriteByte(rest[i])
+		}
+		if i >= len(rest) {
+			return nil, false
+		}
+		members = append(members, b.String())
+		rest = rest[i+1:]
+		switch {
+		case strings.HasPrefix(rest, ","):
+			rest = rest[1:]
+		case rest == ")":
+			return members, true
+		default:
+			return nil, false
+		}
+	}
 }
