@@ -135,8 +135,8 @@ func columnCollation(col Column, name string) (Collation, error) {
 }
 
 // memberComparer orders an ENUM column's values by member number and a
-// SET column's by their bits, as a server sorts them (” and values not
-// among the members first, as the server's invalid 0).
+// SET column's by their bits, as a server sorts them (the empty value and
+// values not among the members first, as the server's invalid 0).
 func memberComparer(col Column) (func(a, b []byte) int, error) {
 	kind := "ENUM"
 	if col.Flags&FlagSet != 0 {

@@ -78,8 +78,9 @@ func readCollations(ctx context.Context, open Opener, cluster, where string, arg
 }
 
 // EnumMembers reads the members of an ENUM or SET column type as
-// information_schema.COLUMNS.COLUMN_TYPE writes it (enum('a','b”c')),
-// in order; ok is false for any other type.
+// information_schema.COLUMNS.COLUMN_TYPE writes it: enum('a','b'),
+// each quote inside a member doubled; in order; ok is false for any
+// other type.
 func EnumMembers(columnType string) (members []string, ok bool) {
 	lower := strings.ToLower(columnType)
 	var rest string
