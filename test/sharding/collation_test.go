@@ -1,6 +1,7 @@
 package sharding
 
 import (
+	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -27,14 +28,7 @@ func TestTextMergesByTheServersCollation(t *testing.T) {
 		"u VARCHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci, " +
 		"g VARCHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci, " +
 		"u520 VARCHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_520_ci)"
-	createOn(t, ddl, "blog.coll_words", append([]string{"main"}, shardNames...)...)
-	s := startOwn(t, ownConfig(t, "coll_words: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3]}", ""))
-	for deadline := time.Now().Add(10 * time.Second); s.Env.Sharding.ColumnCollation("coll_words", "u") != "utf8mb4_unicode_ci"; time.Sleep(50 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("Strata did not read the collations of coll_words' columns within 10 s")
-		}
-	}
-	db := openStrata(t, s.MySQLAddr())
+	db, reference := ownModuloTable(t, ddl, "coll_words", "u")
 	for i, w := range words {
 		// Each word three times under different ids, so every shard holds
 		// some of each group.
@@ -49,7 +43,6 @@ func TestTextMergesByTheServersCollation(t *testing.T) {
 			}
 		}
 	}
-	reference := testenv.Open(t, "root@tcp("+clusterAddr["main"]+")/blog")
 	for _, col := range []string{"u", "g", "u520"} {
 		for _, q := range []struct {
 			sql     string
@@ -178,6 +171,23 @@ func TestKeyRangeByBytesReadsEveryShardForARange(t *testing.T) {
 			t.Errorf("%s\nthrough Strata: %v\none server:     %v", q, got, want)
 		}
 	}
+}
+
+// ownModuloTable creates a table (ddl, blog.table) on main and the shards,
+// runs a Strata of the test's own that shards it by id over the four
+// shards, and waits until that Strata has read the text column column's
+// collation, which its merges compare by. It returns a client of that
+// Strata and of main, which holds the reference copy.
+func ownModuloTable(t *testing.T, ddl, table, column string) (db, reference *sql.DB) {
+	t.Helper()
+	createOn(t, ddl, "blog."+table, append([]string{"main"}, shardNames...)...)
+	s := startOwn(t, ownConfig(t, table+": {shard_key: id, method: modulo, shards: [s0, s1, s2, s3]}", ""))
+	for deadline := time.Now().Add(10 * time.Second); s.Env.Sharding.ColumnCollation(table, column) == ""; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("Strata did not read the collations of %s's columns within 10 s", table)
+		}
+	}
+	return openStrata(t, s.MySQLAddr()), testenv.Open(t, "root@tcp("+clusterAddr["main"]+")/blog")
 }
 
 // createOn creates table with ddl on clusters' servers directly, and drops

@@ -4,7 +4,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/strata-proxy/strata/test/testenv"
 )
@@ -21,15 +20,7 @@ func TestMergedExpressionsCompareByTheirCollation(t *testing.T) {
 	ddl := "CREATE TABLE IF NOT EXISTS blog.coll_exprs (id INT PRIMARY KEY, " +
 		"b VARCHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin, " +
 		"g VARCHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci)"
-	createOn(t, ddl, "blog.coll_exprs", append([]string{"main"}, shardNames...)...)
-	s := startOwn(t, ownConfig(t, "coll_exprs: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3]}", ""))
-	for deadline := time.Now().Add(10 * time.Second); s.Env.Sharding.ColumnCollation("coll_exprs", "b") != "utf8mb4_bin"; time.Sleep(50 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("Strata did not read the collations of coll_exprs' columns within 10 s")
-		}
-	}
-	db := openStrata(t, s.MySQLAddr())
-	reference := testenv.Open(t, "root@tcp("+clusterAddr["main"]+")/blog")
+	db, reference := ownModuloTable(t, ddl, "coll_exprs", "b")
 	words := []string{"apple", "Apple", "APPLE", "Äpfel", "banana", "Banana", "zebra", "Zebra", "éclair", "eclair", "Éclair", "mango"}
 	for i, w := range words {
 		// One row per word and shard, so each shard holds every spelling.
