@@ -22,9 +22,9 @@ import (
 // LIMIT), SHOW COUNT(*) WARNINGS or ERRORS, and a SELECT of
 // @@warning_count and @@error_count. Like a server it answers them again
 // for each such statement that follows; any other statement ends them.
-// (A server also keeps them across a statement that reads no table and
-// raises nothing, SET or DO; Strata does not: such a statement runs on a
-// server, whose own diagnostics then answer.)
+// A server also keeps them across a statement that reads no table and
+// raises nothing (SET @a = 1, DO 1, SELECT NOW()): so does Strata, when
+// such a statement's answer says it raised nothing (keepsDiagnostics).
 
 // diagnostic is one row of SHOW WARNINGS: Level, Code, Message.
 type diagnostic struct {
@@ -50,6 +50,17 @@ func (h *heldDiagnostics) errors() uint64 {
 		}
 	}
 	return n
+}
+
+// keepsDiagnostics reports whether the statement f, about to run on a
+// server, leaves the diagnostics Strata holds in place if it raises none:
+// a single SELECT, SET or DO that reads no table, which MariaDB runs
+// without clearing its diagnostics area.
+func (s *Session) keepsDiagnostics(f *sqlparse.Facts, statements int) bool {
+	if s.ownDiagState != 1 || s.ownDiag.conditions == 0 || statements != 1 || f.Fallback || len(f.Tables) > 0 {
+		return false
+	}
+	return f.Kind == sqlparse.KindSelect || f.Kind == sqlparse.KindSet || f.Kind == sqlparse.KindDo
 }
 
 // noteOwnError keeps the error Strata is answering for the next command.

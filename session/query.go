@@ -164,12 +164,20 @@ func (s *Session) Query(ctx context.Context, packet []byte) error {
 	if s.placed(f) || s.pinnedAway(f) {
 		return s.queryPlaced(ctx, sql, parsed)
 	}
-	return s.run(ctx, command{facts: f, stmts: stmts, cacheQuery: sql, cluster: s.metadataCluster(f, nil)}, func(c *backend.Conn, capture *backend.Capture) (backend.Result, error) {
+	keeps := s.keepsDiagnostics(f, len(parsed.Statements))
+	var res backend.Result
+	err := s.run(ctx, command{facts: f, stmts: stmts, cacheQuery: sql, cluster: s.metadataCluster(f, nil)}, func(c *backend.Conn, capture *backend.Capture) (backend.Result, error) {
 		if err := c.RequestFor(packet, parsed.Reply); err != nil {
 			return backend.Result{}, &backend.ServerError{Addr: c.Addr, Err: err}
 		}
-		return c.RelayCapture(s.client, s.caps&wire.ClientLocalFiles != 0, capture)
+		var err error
+		res, err = c.RelayCapture(s.client, s.caps&wire.ClientLocalFiles != 0, capture)
+		return res, err
 	})
+	if keeps && err == nil && res.Err == nil && res.Warnings == 0 {
+		s.ownDiagState = 2 // kept, as a server keeps them (keepsDiagnostics)
+	}
+	return err
 }
 
 // refuse answers a statement Strata will not run.
