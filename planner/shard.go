@@ -396,6 +396,9 @@ type ShardRoute struct {
 	// LimitEnd, in a plan that walks a LIMIT (ShardPlan.LimitWalk), is
 	// where the count of the route's trailing "LIMIT n" ends in SQL.
 	LimitEnd int
+	// Candidates, in a plan with TopOrder, is the SELECT FOR UPDATE of
+	// the route's first rows by the statement's ORDER BY, up to its LIMIT.
+	Candidates string
 }
 
 // WithLimit is the route's statement with its LIMIT count replaced by n,
@@ -446,6 +449,12 @@ type ShardPlan struct {
 	// order without ORDER BY (which rows MariaDB picks is then its own).
 	LimitWalk bool
 	Limit     int64
+	// TopOrder, with LimitWalk, is an ORDER BY ... LIMIT the shards'
+	// key order does not give: each route first selects its candidates
+	// (ShardRoute.Candidates, locking them), Strata merges them by the
+	// ORDER BY (TopOrder says which items are DESC), and each route then
+	// writes as many of the first Limit rows overall as are its own.
+	TopOrder []bool
 	// Returning: the write ends with MariaDB's RETURNING clause on every
 	// route, so each answers with rows, which the client gets as one
 	// result set.

@@ -174,8 +174,8 @@ func TestShardPlanRefusals(t *testing.T) {
 		{"SELECT * FROM comments JOIN blogs ON comments.blog_id = blogs.id", "sharded table comments cannot be joined with blogs"},
 		{"SELECT * FROM users JOIN blogs ON users.id = blogs.owner", "live on different clusters"},
 		{"INSERT INTO comments (body) VALUES ('x')", "must give entry_id"},
-		{"DELETE FROM comments ORDER BY id LIMIT 3", "ORDER BY the shard key of a range, key_range or date table"},
-		{"UPDATE entries SET score = 1 ORDER BY id LIMIT 3", "needs its shard key (id) in WHERE"}, // hash: no key order
+		{"DELETE FROM comments ORDER BY id + 1 LIMIT 3", "ORDER BY columns, or give the shard key (entry_id) in WHERE"},
+		{"UPDATE entries SET score = 1 ORDER BY LOWER(title) LIMIT 3", "by plain columns only"}, // hash: no key order
 		{"DELETE FROM countries WHERE region = 'x' LIMIT 1", "the copies would differ"},
 		{"SELECT * FROM comments WHERE entry_id IN (SELECT id FROM comments)", "comments"},
 		{"CREATE TABLE posts SELECT 1 AS id", "one table per period"},
@@ -650,5 +650,28 @@ func TestGrantOnPlacedTables(t *testing.T) {
 	var rerr *RoutingError
 	if _, err := plan(t, s, "REVOKE INSERT ON comments FROM 'u'@'%'"); !errors.As(err, &rerr) || !strings.Contains(err.Error(), "GRANT or REVOKE on comments, a sharded table") {
 		t.Errorf("REVOKE on sharded comments: %v, want refused", err)
+	}
+}
+
+// An UPDATE or DELETE with ORDER BY columns and LIMIT that no shard order
+// gives selects each shard's candidates first (TopOrder): the SELECT of
+// its ORDER BY columns over the rows it would write, in order, up to the
+// LIMIT, locked; the write itself keeps a LIMIT Strata can lower.
+func TestTopOrderWritePlan(t *testing.T) {
+	s := testSharding(t)
+	p, err := plan(t, s, "UPDATE entries SET score = ? WHERE score > ? ORDER BY title DESC, id LIMIT ?", "1", "5", "3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.LimitWalk || p.Limit != 3 || !slices.Equal(p.TopOrder, []bool{true, false}) || len(p.Routes) < 2 {
+		t.Fatalf("plan %+v, want a TopOrder walk of LIMIT 3 over every shard", p)
+	}
+	for _, r := range p.Routes {
+		if want := "SELECT `title`,`id` FROM `entries` WHERE `score`>5 ORDER BY `title` DESC,`id` LIMIT 3 FOR UPDATE"; r.Candidates != want {
+			t.Errorf("%s: candidates %q, want %q", r.Cluster, r.Candidates, want)
+		}
+		if got := r.WithLimit(1, p.Limit); !strings.HasSuffix(got, "ORDER BY `title` DESC,`id` LIMIT 1") {
+			t.Errorf("%s: the write with its share of the LIMIT: %q", r.Cluster, got)
+		}
 	}
 }

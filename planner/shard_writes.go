@@ -63,6 +63,13 @@ func (s *Sharding) planModify(ctx context.Context, st *sqlparse.ShardStmt, lead 
 				return nil, refuse("Strata could not find the LIMIT of the %s it renders for shard %s", strings.ToUpper(st.Kind.String()), tg.shard)
 			}
 		}
+		if p.TopOrder != nil {
+			rw := rewrite(st, lead, t, tg, args, true)
+			rw.Candidates = true
+			if route.Candidates, err = st.Render(rw); err != nil {
+				return nil, err
+			}
+		}
 		p.Routes = append(p.Routes, route)
 	}
 	if dest != "" {
@@ -324,10 +331,17 @@ func (s *Sharding) limitWalk(p *ShardPlan, st *sqlparse.ShardStmt, t *shard.Tabl
 	if err != nil {
 		return nil, refuse("%s ... LIMIT: %v", kind, err)
 	}
-	if len(l.Order) > 0 {
-		if !inServerOrder(t) || !strings.EqualFold(l.Order[0].Column, t.Method.Key()) {
-			return nil, refuse("%s with ORDER BY ... LIMIT on sharded table %s needs its shard key (%s) in WHERE, or ORDER BY the shard key of a range, key_range or date table: the first rows by another order cannot be found shard by shard", kind, t.Name, t.Method.Key())
+	if len(l.Order) > 0 && (!inServerOrder(t) || !strings.EqualFold(l.Order[0].Column, t.Method.Key())) {
+		// The first rows by another order: each shard's candidates,
+		// merged (TopOrder).
+		for _, o := range l.Order {
+			if o.Column == "" {
+				return nil, refuse("%s with ORDER BY an expression and LIMIT on sharded table %s: Strata finds the first rows over shards by plain columns only; ORDER BY columns, or give the shard key (%s) in WHERE", kind, t.Name, t.Method.Key())
+			}
+			p.TopOrder = append(p.TopOrder, o.Desc)
 		}
+		p.Reason += "; each shard's first rows by the ORDER BY selected and locked, merged, and each shard writes its share of the LIMIT"
+	} else if len(l.Order) > 0 {
 		targets = s.inKeyOrder(t, targets)
 		if l.Order[0].Desc {
 			targets = slices.Clone(targets) // may be the cached list of all targets
@@ -338,7 +352,9 @@ func (s *Sharding) limitWalk(p *ShardPlan, st *sqlparse.ShardStmt, t *shard.Tabl
 		p.Reason += "; LIMIT walked over the shards one after the other"
 	}
 	p.LimitWalk, p.Limit = true, n
-	p.Reason += ", each with what the ones before left of it"
+	if p.TopOrder == nil {
+		p.Reason += ", each with what the ones before left of it"
+	}
 	return targets, nil
 }
 

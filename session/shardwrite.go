@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/strata-proxy/strata/backend"
+	"github.com/strata-proxy/strata/engine"
 	"github.com/strata-proxy/strata/planner"
 	"github.com/strata-proxy/strata/sqlparse"
 	"github.com/strata-proxy/strata/twophase"
@@ -84,6 +86,77 @@ func limitWalkWork(plan *planner.ShardPlan, update bool) shardWork {
 	}
 }
 
+// topOrderWork is the shardWork of an UPDATE or DELETE with ORDER BY and
+// LIMIT n that no shard order gives (ShardPlan.TopOrder). In each route's
+// transaction it selects the route's first n rows by the ORDER BY, FOR
+// UPDATE, so no other transaction changes them meanwhile; merges them by
+// the ORDER BY, as the server compares the columns; and runs the write on
+// each route with a LIMIT of the number of the first n rows overall that
+// are that route's. Which of equal rows the server writes is its own
+// choice, on one server too.
+func (s *Session) topOrderWork(plan *planner.ShardPlan) shardWork {
+	return func(ctx context.Context, conns []*shardConn) (writeResult, *shardConn, error) {
+		var w writeResult
+		share, failed, err := s.topShares(ctx, plan, conns)
+		if err != nil {
+			return w, failed, err
+		}
+		for i, sc := range conns {
+			if share[i] == 0 {
+				continue
+			}
+			res, err := sc.conn.Exec(ctx, sc.route.WithLimit(share[i], plan.Limit))
+			if err != nil {
+				return w, sc, err
+			}
+			w.add(res)
+		}
+		return w, nil, nil
+	}
+}
+
+// topShares reads each route's candidates and says how many of the first
+// plan.Limit rows overall each route holds.
+func (s *Session) topShares(ctx context.Context, plan *planner.ShardPlan, conns []*shardConn) ([]int64, *shardConn, error) {
+	type candidate struct {
+		row   engine.Row
+		route int
+	}
+	var all []candidate
+	var cols []engine.Column
+	for i, sc := range conns {
+		rows, err := sc.conn.QueryRows(ctx, sc.route.Candidates)
+		if err != nil {
+			return nil, sc, err
+		}
+		got, err := engine.Collect(ctx, rowsStream{rows})
+		if cols == nil {
+			cols = rows.Columns()
+		}
+		rows.Close()
+		if err != nil {
+			return nil, sc, err
+		}
+		for _, r := range got {
+			all = append(all, candidate{r, i})
+		}
+	}
+	keys := make([]engine.SortKey, len(plan.TopOrder))
+	for i, desc := range plan.TopOrder {
+		keys[i] = engine.SortKey{Col: i, Desc: desc}
+	}
+	cmp, err := engine.NewComparator(s.env.Sharding.WithColumnCollations(cols, nil), keys)
+	if err != nil {
+		return nil, nil, wire.NewError(wire.ErNotSupportedYet, "Strata cannot order the shards' first rows by this ORDER BY: %v", err)
+	}
+	slices.SortStableFunc(all, func(a, b candidate) int { return cmp.Compare(a.row, b.row) })
+	share := make([]int64, len(conns))
+	for _, c := range all[:min(int64(len(all)), plan.Limit)] {
+		share[c.route]++
+	}
+	return share, nil, nil
+}
+
 // matchedRows is how many rows a statement's LIMIT counted: the rows a
 // DELETE deleted, the rows an UPDATE matched (changed or not), which only
 // the OK's info line says when the client did not ask for found rows.
@@ -117,6 +190,8 @@ func (s *Session) execWrite(ctx context.Context, f *sqlparse.Facts, plan *planne
 	switch {
 	case plan.Returning:
 		work = s.returningWork(plan, binary)
+	case plan.LimitWalk && plan.TopOrder != nil:
+		work = s.topOrderWork(plan)
 	case plan.LimitWalk:
 		work = limitWalkWork(plan, f.Kind == sqlparse.KindUpdate)
 	case plan.Move != nil:

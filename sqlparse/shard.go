@@ -373,4 +373,9 @@ type Rewrite struct {
 	// NoWhere (UPDATE) renders the statement without its WHERE clause,
 	// for Strata to append one of its own (the moved rows' primary keys).
 	NoWhere bool
+	// Candidates (a single-table UPDATE or DELETE with ORDER BY and
+	// LIMIT) renders the statement as the SELECT of its ORDER BY items
+	// over the rows it would write first, in that order, FOR UPDATE:
+	// each shard's candidates for the statement's first rows overall.
+	Candidates bool
 }

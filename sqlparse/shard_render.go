@@ -73,6 +73,9 @@ func (s *ShardStmt) Render(r Rewrite) (string, error) {
 			return "", err
 		}
 	}
+	if r.Candidates {
+		return impl.renderCandidates()
+	}
 	if r.MoveSelect != nil || r.NoWhere {
 		return impl.renderMove(r)
 	}
@@ -129,6 +132,43 @@ func (impl *shardImpl) renderMove(r Rewrite) (string, error) {
 	}
 	b.WriteString(" FOR UPDATE")
 	return b.String(), nil
+}
+
+// renderCandidates renders a single-table UPDATE or DELETE with ORDER BY
+// and LIMIT as Rewrite.Candidates asks (the caller holds mu).
+func (impl *shardImpl) renderCandidates() (string, error) {
+	var refs *ast.TableRefsClause
+	var where ast.ExprNode
+	var order *ast.OrderByClause
+	var limit *ast.Limit
+	switch st := impl.stmt.(type) {
+	case *ast.UpdateStmt:
+		if !st.MultipleTable {
+			refs, where, order, limit = st.TableRefs, st.Where, st.Order, st.Limit
+		}
+	case *ast.DeleteStmt:
+		if !st.IsMultiTable {
+			refs, where, order, limit = st.TableRefs, st.Where, st.Order, st.Limit
+		}
+	}
+	if refs == nil || order == nil || limit == nil {
+		return "", errors.New("sqlparse: only a single-table UPDATE or DELETE with ORDER BY and LIMIT renders its candidates")
+	}
+	fields := make([]*ast.SelectField, len(order.Items))
+	for i, item := range order.Items {
+		fields[i] = &ast.SelectField{Expr: item.Expr}
+	}
+	sel := &ast.SelectStmt{
+		SelectStmtOpts: &ast.SelectStmtOpts{SQLCache: true},
+		Kind:           ast.SelectStmtKindSelect,
+		Fields:         &ast.FieldList{Fields: fields},
+		From:           refs,
+		Where:          where,
+		OrderBy:        order,
+		Limit:          limit,
+		LockInfo:       &ast.SelectLockInfo{LockType: ast.SelectLockForUpdate},
+	}
+	return impl.mode.restore(sel)
 }
 
 // operandNode renders a replacement value.
