@@ -94,12 +94,26 @@ func (g writeGen) comments() string {
 			// The key changes, the shard does not: runs without twopc too.
 			return fmt.Sprintf("UPDATE comments SET entry_id = %d, votes = votes + 1 WHERE entry_id = %d%s", to, from, region)
 		}
+		if g.r.IntN(3) == 0 {
+			// The first rows by an order no shard holds: each shard's
+			// candidates, merged.
+			return fmt.Sprintf("UPDATE comments SET votes = IFNULL(votes, 0) + 3 WHERE author IS NOT NULL%s%s", region, g.topOrder())
+		}
 		return fmt.Sprintf("UPDATE comments SET votes = IFNULL(votes, 0) + 1, body = CONCAT(body, 'u') WHERE %s%s", cond(), region)
 	}
-	if g.r.IntN(2) == 0 {
+	switch g.r.IntN(3) {
+	case 0:
 		return fmt.Sprintf("DELETE FROM comments WHERE entry_id IN (%d, %d, %d)%s", g.commentKey(), g.commentKey(), g.commentKey(), region)
+	case 1:
+		return fmt.Sprintf("DELETE FROM comments WHERE votes > %d%s%s", g.r.IntN(6), region, g.topOrder())
 	}
 	return fmt.Sprintf("DELETE FROM comments WHERE %s%s", cond(), region)
+}
+
+// topOrder is an ORDER BY that ends with the primary key (so one server's
+// rows are the only right ones) and a LIMIT.
+func (g writeGen) topOrder() string {
+	return fmt.Sprintf(" ORDER BY %s, id%s LIMIT %d", g.pick("author", "votes DESC", "body DESC", "author DESC, votes"), g.pick("", " DESC"), 1+g.r.IntN(6))
 }
 
 func (g writeGen) entries() string {
