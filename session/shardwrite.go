@@ -122,6 +122,10 @@ func (s *Session) topShares(ctx context.Context, plan *planner.ShardPlan, conns 
 		row   engine.Row
 		route int
 	}
+	if most := plan.Limit * int64(len(conns)); most > int64(s.maxPulled()) {
+		// Each shard sends up to LIMIT rows, which Strata holds to merge.
+		return nil, nil, wire.NewError(wire.ErNotSupportedYet, "Strata: an UPDATE or DELETE with ORDER BY ... LIMIT %d over %d shards would read up to %d rows to find the first ones, more than limits.max_pulled_rows (%d): write in smaller batches (a lower LIMIT, run again), or give the shard key in WHERE", plan.Limit, len(conns), most, s.maxPulled())
+	}
 	var all []candidate
 	var cols []engine.Column
 	for i, sc := range conns {

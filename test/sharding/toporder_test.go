@@ -59,4 +59,15 @@ func TestOrderedLimitedWritesOverShards(t *testing.T) {
 	check(t, "UPDATE entries SET score = 74 WHERE "+own+" AND score < 70 ORDER BY published DESC, id LIMIT 2000") // more than there are
 	check(t, "DELETE FROM entries WHERE "+own+" AND score = 70 ORDER BY id DESC LIMIT 2")
 	check(t, "DELETE FROM entries WHERE "+own+" ORDER BY score, title DESC, id LIMIT ?", 3)
+
+	// A LIMIT whose candidates Strata would hold beyond
+	// limits.max_pulled_rows is refused, changing nothing.
+	before := testenv.Strings(t, db, "SELECT COUNT(*) FROM entries WHERE "+own)
+	_, err := db.Exec("DELETE FROM entries WHERE " + own + " ORDER BY title, id LIMIT 100000000")
+	if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "max_pulled_rows") {
+		t.Errorf("DELETE ... ORDER BY ... LIMIT 100000000: %v, want 1235 naming limits.max_pulled_rows", err)
+	}
+	if after := testenv.Strings(t, db, "SELECT COUNT(*) FROM entries WHERE "+own); after[0] != before[0] {
+		t.Errorf("the refused DELETE left %s rows of %s", after[0], before[0])
+	}
 }
