@@ -163,15 +163,18 @@ func (s *Sharding) ColumnCollation(table, column string) string {
 // reported collation; cols is not changed.
 func (s *Sharding) WithColumnCollations(cols []engine.Column, sources []*sqlparse.TextSource) []engine.Column {
 	cc := s.collations.Load()
-	var out []engine.Column
-	set := func(i int, name, unknown string) {
-		if name == "" && unknown == "" {
-			return
-		}
+	var out []engine.Column // a copy, made at the first change
+	column := func(i int) *engine.Column {
 		if out == nil {
 			out = slices.Clone(cols)
 		}
-		out[i].Collation, out[i].CollationUnknown = name, unknown
+		return &out[i]
+	}
+	set := func(i int, name, unknown string) {
+		if name != "" || unknown != "" {
+			c := column(i)
+			c.Collation, c.CollationUnknown = name, unknown
+		}
 	}
 	for i, c := range cols {
 		if c.Charset == engine.CharsetBinary {
@@ -190,10 +193,7 @@ func (s *Sharding) WithColumnCollations(cols []engine.Column, sources []*sqlpars
 			set(i, name, "")
 		}
 		if m, ok := cc.members[key]; ok && c.Flags&(engine.FlagEnum|engine.FlagSet) != 0 {
-			if out == nil {
-				out = slices.Clone(cols)
-			}
-			out[i].Members = m
+			column(i).Members = m
 		}
 	}
 	if out == nil {

@@ -1,6 +1,7 @@
 package sqlparse
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -188,20 +189,12 @@ func columnRef(n *ast.ColumnName, scope map[string]string) ColumnRef {
 		return ref
 	}
 	for _, t := range scope {
-		if !containsString(ref.Tables, t) {
+		if !slices.Contains(ref.Tables, t) {
 			ref.Tables = append(ref.Tables, t)
 		}
 	}
+	slices.Sort(ref.Tables) // the scope is a map: one order for every run
 	return ref
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // columnCollector gathers the column references of an expression.
