@@ -270,6 +270,8 @@ func MergeSteps(p *ShardPlan) []string {
 		switch {
 		case p.SchemaChange && len(p.Routes) > 1:
 			out = append(out, fmt.Sprintf("run on %d tables of the shards one after the other, each committing at once (a schema change cannot be rolled back: one that fails part-way says where it ran)", len(p.Routes)))
+		case p.LimitWalk && p.TopOrder != nil:
+			out = append(out, fmt.Sprintf("on each of %d shards, in a transaction: %s; merge them by the ORDER BY; run the write on each shard with LIMIT the number of the first %d rows overall that are its own; commit together; sum affected rows", len(p.Routes), p.Routes[0].Candidates, p.Limit))
 		case p.LimitWalk:
 			out = append(out, fmt.Sprintf("run on %d shards one after the other, each with what the ones before left of LIMIT %d (none left: the rest run nothing), each in a transaction, commit together; sum affected rows", len(p.Routes), p.Limit))
 		case len(p.Routes) > 1:

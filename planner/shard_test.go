@@ -674,4 +674,8 @@ func TestTopOrderWritePlan(t *testing.T) {
 			t.Errorf("%s: the write with its share of the LIMIT: %q", r.Cluster, got)
 		}
 	}
+	// EXPLAIN STRATA says so.
+	if steps := MergeSteps(p); len(steps) != 1 || !strings.Contains(steps[0], "FOR UPDATE; merge them by the ORDER BY") {
+		t.Errorf("EXPLAIN STRATA steps %q", steps)
+	}
 }

@@ -60,6 +60,32 @@ func TestOrderedLimitedWritesOverShards(t *testing.T) {
 	check(t, "DELETE FROM entries WHERE "+own+" AND score = 70 ORDER BY id DESC LIMIT 2")
 	check(t, "DELETE FROM entries WHERE "+own+" ORDER BY score, title DESC, id LIMIT ?", 3)
 
+	// A key_range table ordered by another column than its key.
+	const mine = "username LIKE '_top%'"
+	cleanup(t, "members", mine)
+	t.Cleanup(func() { singleBlog.Exec("DELETE FROM members WHERE " + mine) })
+	var members []string
+	for i, u := range []string{"atop1", "btop2", "htop3", "itop4", "otop5", "ptop6", "utop7", "vtop8"} {
+		members = append(members, fmt.Sprintf("('%s', %d, 0, %s)", u, 20+i%3, titles[i%len(titles)]))
+	}
+	insertMembers := "INSERT INTO members (username, age, karma, nick) VALUES " + strings.Join(members, ", ")
+	mustExec(t, db, insertMembers)
+	mustExec(t, singleBlog, insertMembers)
+	for _, write := range []string{
+		"UPDATE members SET karma = 9 WHERE " + mine + " ORDER BY age DESC, nick, username LIMIT 3",
+		"DELETE FROM members WHERE " + mine + " AND karma = 0 ORDER BY nick DESC, username LIMIT 2",
+	} {
+		ctx := testenv.Ctx(t)
+		if _, err := db.ExecContext(ctx, write); err != nil {
+			t.Fatalf("%s through Strata: %v", write, err)
+		}
+		mustExec(t, singleBlog, write)
+		q := "SELECT username, karma FROM members WHERE " + mine + " ORDER BY username"
+		if g, w := fmt.Sprint(testenv.Strings(t, db, q)), fmt.Sprint(testenv.Strings(t, singleBlog, q)); g != w {
+			t.Errorf("after %s:\nthrough Strata: %s\none server:     %s", write, g, w)
+		}
+	}
+
 	// A LIMIT whose candidates Strata would hold beyond
 	// limits.max_pulled_rows is refused, changing nothing.
 	before := testenv.Strings(t, db, "SELECT COUNT(*) FROM entries WHERE "+own)
