@@ -160,17 +160,12 @@ func TestKeyRangeByBytesReadsEveryShardForARange(t *testing.T) {
 	if err := direct["s0"].QueryRow("SELECT COUNT(*) FROM blog.members WHERE username IN ('Hank', 'Zz top')").Scan(&onS0); err != nil || onS0 != 2 {
 		t.Fatalf("'Hank' and 'Zz top' on s0: %d (%v), want both there (placed by bytes, below \"g\")", onS0, err)
 	}
-	for _, q := range []string{
+	sameRows(t, db, singleBlog,
 		"SELECT COUNT(*) FROM members WHERE username BETWEEN 'h' AND 'hz'",
 		"SELECT username FROM members WHERE username >= 'h' ORDER BY username LIMIT 3",
 		"SELECT username FROM members ORDER BY username DESC LIMIT 3",
 		"SELECT username FROM members WHERE username > 'zz' ORDER BY username",
-	} {
-		got, want := testenv.Strings(t, db, q), testenv.Strings(t, singleBlog, q)
-		if !slices.Equal(got, want) {
-			t.Errorf("%s\nthrough Strata: %v\none server:     %v", q, got, want)
-		}
-	}
+	)
 }
 
 // ownModuloTable creates a table (ddl, blog.table) on main and the shards,
@@ -188,6 +183,18 @@ func ownModuloTable(t *testing.T, ddl, table, column string) (db, reference *sql
 		}
 	}
 	return openStrata(t, s.MySQLAddr()), testenv.Open(t, "root@tcp("+clusterAddr["main"]+")/blog")
+}
+
+// sameRows runs each query through db and on reference, and reports each
+// whose rows differ, order included.
+func sameRows(t *testing.T, db, reference *sql.DB, queries ...string) {
+	t.Helper()
+	for _, q := range queries {
+		got, want := testenv.Strings(t, db, q), testenv.Strings(t, reference, q)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s\nthrough Strata: %v\none server:     %v", q, got, want)
+		}
+	}
 }
 
 // createOn creates table with ddl on clusters' servers directly, and drops

@@ -1,7 +1,6 @@
 package sharding
 
 import (
-	"slices"
 	"strings"
 	"testing"
 
@@ -34,16 +33,7 @@ func TestMergedExpressionsCompareByTheirCollation(t *testing.T) {
 			}
 		}
 	}
-	same := func(queries ...string) {
-		t.Helper()
-		for _, q := range queries {
-			got, want := testenv.Strings(t, db, q), testenv.Strings(t, reference, q)
-			if !slices.Equal(got, want) {
-				t.Errorf("%s\nthrough Strata: %v\none server:     %v", q, got, want)
-			}
-		}
-	}
-	same(
+	sameRows(t, db, reference,
 		"SELECT MIN(b), MAX(b) FROM coll_exprs",                                         // MIN of a column: the column's collation
 		"SELECT MIN(CONCAT(b, '-')), MAX(UPPER(b)) FROM coll_exprs",                     // functions that keep it
 		"SELECT MAX(IF(id > 8, b, NULL)), MIN(COALESCE(b, 'x')) FROM coll_exprs",        // conditions do not give it
@@ -65,7 +55,7 @@ func TestMergedExpressionsCompareByTheirCollation(t *testing.T) {
 	if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "COLLATE") {
 		t.Errorf("GROUP BY CONVERT(b USING utf8mb4) over shards: %v, want 1235 asking for an explicit COLLATE", err)
 	}
-	same("SELECT CONVERT(b USING utf8mb4) COLLATE utf8mb4_general_ci c FROM coll_exprs GROUP BY c ORDER BY c",
+	sameRows(t, db, reference, "SELECT CONVERT(b USING utf8mb4) COLLATE utf8mb4_general_ci c FROM coll_exprs GROUP BY c ORDER BY c",
 		"SELECT SOUNDEX(b) s, COUNT(*) FROM coll_exprs GROUP BY s ORDER BY s",        // SOUNDEX keeps b's
 		"SELECT JSON_UNQUOTE(JSON_QUOTE(g)) j FROM coll_exprs GROUP BY j ORDER BY j", // utf8mb4_bin, always
 		"SELECT CAST(b AS CHAR) c, COUNT(*) FROM coll_exprs GROUP BY c ORDER BY c")   // the connection's
@@ -80,5 +70,5 @@ func TestMergedExpressionsCompareByTheirCollation(t *testing.T) {
 	if _, err := reference.Exec(alter); err != nil {
 		t.Fatal(err)
 	}
-	same("SELECT MIN(g), MAX(g) FROM coll_exprs", "SELECT g FROM coll_exprs GROUP BY g ORDER BY g")
+	sameRows(t, db, reference, "SELECT MIN(g), MAX(g) FROM coll_exprs", "SELECT g FROM coll_exprs GROUP BY g ORDER BY g")
 }
