@@ -426,6 +426,26 @@ func (c *Config) onlySharded(p *problems, base string, t *Table) {
 }
 
 func (c *Config) validateSharded(p *problems, base, name string, t *Table) {
+	ok := c.validateShardPlacement(p, base, t)
+	ok = validateMethodOptions(p, base, t) && ok
+	ok = c.validateMethodSettings(p, base, t) && ok
+	c.validateScatterAndSequence(p, base, t)
+	if !ok {
+		return
+	}
+	if _, err := shard.New(name, t.shardConfig(placeholderLookup{})); err != nil {
+		msg := strings.TrimPrefix(err.Error(), "table "+name+": ")
+		key := ".shards"
+		if strings.HasPrefix(msg, "since ") {
+			key = ".since"
+		}
+		p.add(base+key, "%s", msg)
+	}
+}
+
+// validateShardPlacement checks the shard key, the method and the
+// clusters that hold the rows; false when the table cannot be built.
+func (c *Config) validateShardPlacement(p *problems, base string, t *Table) bool {
 	ok := true
 	if t.ShardKey == "" {
 		p.add(base+".shard_key", "is required: the column whose value picks the shard")
@@ -455,7 +475,13 @@ func (c *Config) validateSharded(p *problems, base, name string, t *Table) {
 			ok = false
 		}
 	}
-	// Options of other methods are mistakes.
+	return ok
+}
+
+// validateMethodOptions refuses options of another method than the
+// table's, which are mistakes, and checks key_collation; false when the
+// table cannot be built.
+func validateMethodOptions(p *problems, base string, t *Table) bool {
 	only := func(key string, set bool, method string) {
 		if set && t.Method != method && t.Method != "" {
 			p.add(base+"."+key, "only applies to the %s method", method)
@@ -467,15 +493,28 @@ func (c *Config) validateSharded(p *problems, base, name string, t *Table) {
 	only("lookup_table", t.LookupTable != "", shard.MethodLookup)
 	only("lookup_cluster", t.LookupCluster != "" && t.Method != shard.MethodLookup, shard.MethodLookup)
 	only("capacity_warn", t.CapacityWarn != 0 && t.Method != shard.MethodRange, shard.MethodRange)
-	if t.KeyCollation != "" && t.Method != shard.MethodHash && t.Method != shard.MethodKeyRange && t.Method != "" {
-		p.add(base+".key_collation", "only applies to the hash and key_range methods")
+	if t.KeyCollation == "" {
+		return true
 	}
-	if t.KeyCollation != "" && (t.Method == shard.MethodHash || t.Method == shard.MethodKeyRange) {
-		if _, err := engine.ExactCollation(t.KeyCollation); err != nil {
-			p.add(base+".key_collation", "%v", err)
-			ok = false
+	if t.Method != shard.MethodHash && t.Method != shard.MethodKeyRange {
+		if t.Method != "" {
+			p.add(base+".key_collation", "only applies to the hash and key_range methods")
 		}
+		return true
 	}
+	if _, err := engine.ExactCollation(t.KeyCollation); err != nil {
+		p.add(base+".key_collation", "%v", err)
+		return false
+	}
+	return true
+}
+
+// validateMethodSettings checks the settings the table's method needs
+// (the date method's period and since, the lookup method's table and
+// cluster, the range method's capacity_warn); false when the table cannot
+// be built.
+func (c *Config) validateMethodSettings(p *problems, base string, t *Table) bool {
+	ok := true
 	switch t.Method {
 	case shard.MethodDate:
 		switch t.Period {
@@ -510,30 +549,27 @@ func (c *Config) validateSharded(p *problems, base, name string, t *Table) {
 			p.add(base+".capacity_warn", "must be a positive fraction, e.g. 0.8")
 		}
 	}
+	return ok
+}
+
+// validateScatterAndSequence checks scatter: and sequence:, which do not
+// change where rows live.
+func (c *Config) validateScatterAndSequence(p *problems, base string, t *Table) {
 	switch t.Scatter {
 	case ScatterAllow, ScatterDeny:
 	default:
 		p.add(base+".scatter", "%q is not allow or deny", t.Scatter)
 	}
-	if sq := t.Sequence; sq != nil {
-		if sq.Column == "" {
-			p.add(base+".sequence.column", "is required: the column the sequence fills")
-		}
-		if sq.Name == "" {
-			p.add(base+".sequence.name", "is required: a sequence of sequences:")
-		} else if c.Sequences[sq.Name] == nil {
-			p.add(base+".sequence.name", "names no sequence of sequences: (%q)", sq.Name)
-		}
-	}
-	if !ok {
+	sq := t.Sequence
+	if sq == nil {
 		return
 	}
-	if _, err := shard.New(name, t.shardConfig(placeholderLookup{})); err != nil {
-		msg := strings.TrimPrefix(err.Error(), "table "+name+": ")
-		key := ".shards"
-		if strings.HasPrefix(msg, "since ") {
-			key = ".since"
-		}
-		p.add(base+key, "%s", msg)
+	if sq.Column == "" {
+		p.add(base+".sequence.column", "is required: the column the sequence fills")
+	}
+	if sq.Name == "" {
+		p.add(base+".sequence.name", "is required: a sequence of sequences:")
+	} else if c.Sequences[sq.Name] == nil {
+		p.add(base+".sequence.name", "names no sequence of sequences: (%q)", sq.Name)
 	}
 }

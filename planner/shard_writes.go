@@ -207,20 +207,9 @@ func (s *Sharding) planInsert(ctx context.Context, l *shard.Layout, st *sqlparse
 		return nil, refuse("ON DUPLICATE KEY UPDATE changes %s, the shard key of %s; a row cannot move between shards", t.Method.Key(), t.Name)
 	}
 	key := strings.ToLower(t.Method.Key())
-	var addCol string
-	var ids []int64
-	if seq := t.Sequence; seq != nil && !slices.Contains(ins.Columns, strings.ToLower(seq.Column)) {
-		if s.NextID == nil {
-			return nil, refuse("sequence %s of table %s is not available", seq.Name, t.Name)
-		}
-		addCol = seq.Column
-		for range ins.Rows {
-			id, err := s.NextID(ctx, seq.Name)
-			if err != nil {
-				return nil, fmt.Errorf("taking an id from sequence %s for %s: %w", seq.Name, t.Name, err)
-			}
-			ids = append(ids, id)
-		}
+	addCol, ids, err := s.sequenceIDs(ctx, t, ins)
+	if err != nil {
+		return nil, err
 	}
 	keyOf := func(row int) (shard.Value, bool) {
 		if ins.KeyCol >= 0 {
@@ -231,33 +220,9 @@ func (s *Sharding) planInsert(ctx context.Context, l *shard.Layout, st *sqlparse
 		}
 		return shard.Value{}, false
 	}
-	type group struct {
-		tg   target
-		rows []int
-	}
-	var groups []*group
-	byKey := map[string]*group{}
-	for i := range ins.Rows {
-		v, ok := keyOf(i)
-		if !ok {
-			return nil, refuse("INSERT into sharded table %s must give %s (its shard key) in every row as a constant Strata can route: %s", t.Name, key, unroutableKey(t))
-		}
-		sh, err := s.RowShard(ctx, t, v)
-		if err != nil {
-			return nil, refuse("row %d of the INSERT into %s: %v", i+1, t.Name, err)
-		}
-		table := ""
-		if p, ok := t.Method.(shard.Periodic); ok {
-			table = p.PeriodTable(v)
-		}
-		k := sh + "\x00" + table
-		g := byKey[k]
-		if g == nil {
-			g = &group{tg: target{shard: sh, table: table}}
-			byKey[k] = g
-			groups = append(groups, g)
-		}
-		g.rows = append(g.rows, i)
+	groups, err := s.groupInsertRows(ctx, t, len(ins.Rows), keyOf)
+	if err != nil {
+		return nil, err
 	}
 	p := &ShardPlan{Kind: PlanWrite, Write: true, Reason: fmt.Sprintf("INSERT of %d rows routed by %s", len(ins.Rows), key)}
 	if len(ids) > 0 {
@@ -292,6 +257,64 @@ func (s *Sharding) planInsert(ctx context.Context, l *shard.Layout, st *sqlparse
 		p.Routes = append(p.Routes, ShardRoute{Cluster: g.tg.shard, SQL: sql, Tables: tableList(t, g.tg), InsertRows: g.rows})
 	}
 	return p, nil
+}
+
+// sequenceIDs takes an id from t's sequence for every row of an INSERT
+// that does not give the column the sequence fills; addCol is that column
+// ("" when the INSERT gives it, or t has no sequence).
+func (s *Sharding) sequenceIDs(ctx context.Context, t *shard.Table, ins *sqlparse.InsertRows) (addCol string, ids []int64, err error) {
+	seq := t.Sequence
+	if seq == nil || slices.Contains(ins.Columns, strings.ToLower(seq.Column)) {
+		return "", nil, nil
+	}
+	if s.NextID == nil {
+		return "", nil, refuse("sequence %s of table %s is not available", seq.Name, t.Name)
+	}
+	for range ins.Rows {
+		id, err := s.NextID(ctx, seq.Name)
+		if err != nil {
+			return "", nil, fmt.Errorf("taking an id from sequence %s for %s: %w", seq.Name, t.Name, err)
+		}
+		ids = append(ids, id)
+	}
+	return seq.Column, ids, nil
+}
+
+// insertGroup is the rows of an INSERT that go to one shard's table.
+type insertGroup struct {
+	tg   target
+	rows []int
+}
+
+// groupInsertRows places each of an INSERT's rows by its shard key
+// (keyOf; false when the row gives none Strata can route) and groups them
+// by shard and table, in the order of each group's first row.
+func (s *Sharding) groupInsertRows(ctx context.Context, t *shard.Table, rows int, keyOf func(row int) (shard.Value, bool)) ([]*insertGroup, error) {
+	var groups []*insertGroup
+	byKey := map[string]*insertGroup{}
+	for i := range rows {
+		v, ok := keyOf(i)
+		if !ok {
+			return nil, refuse("INSERT into sharded table %s must give %s (its shard key) in every row as a constant Strata can route: %s", t.Name, strings.ToLower(t.Method.Key()), unroutableKey(t))
+		}
+		sh, err := s.RowShard(ctx, t, v)
+		if err != nil {
+			return nil, refuse("row %d of the INSERT into %s: %v", i+1, t.Name, err)
+		}
+		table := ""
+		if p, ok := t.Method.(shard.Periodic); ok {
+			table = p.PeriodTable(v)
+		}
+		k := sh + "\x00" + table
+		g := byKey[k]
+		if g == nil {
+			g = &insertGroup{tg: target{shard: sh, table: table}}
+			byKey[k] = g
+			groups = append(groups, g)
+		}
+		g.rows = append(g.rows, i)
+	}
+	return groups, nil
 }
 
 // unroutableKey says what an INSERT's key must look like, by what Strata

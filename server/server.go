@@ -5,6 +5,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
@@ -113,6 +114,30 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 	if err != nil {
 		return nil, err
 	}
+	s.newDataPlane(cfg, backendTLS)
+	sh, err := s.startSharding(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.newFrontend(ctx, cfg, sh != nil); err != nil {
+		return nil, err
+	}
+	s.newControlPlane(cfg, backendTLS)
+	if err := s.listen(ctx); err != nil {
+		s.Pools.Close()
+		sh.close()
+		s.twoPhase.Load().close()
+		return nil, err
+	}
+	s.startBackground(cfg)
+	return s, nil
+}
+
+// newDataPlane makes what every statement goes through: the topology,
+// the backend pools, the planner, the metrics and the sessions'
+// environment.
+func (s *Strata) newDataPlane(cfg *config.Config, backendTLS *tls.Config) {
+	log := s.Log
 	s.Topology = topology.New(topology.FromConfig(cfg))
 	s.Metrics = metrics.New()
 	s.Metrics.WatchBusyPoll(s.BusyPoll.StatsFor)
@@ -146,6 +171,11 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 		s.twoPhase.Store(tp)
 		s.Env.SetTwoPhase(tp.session)
 	}
+}
+
+// startSharding builds the sharded tables of the config (nil without
+// any) and resumes the online rebalances a previous run left.
+func (s *Strata) startSharding(ctx context.Context, cfg *config.Config) (*sharding, error) {
 	sh, err := newSharding(cfg, s.primaryOf)
 	if err != nil {
 		return nil, fmt.Errorf("tables: %w", err)
@@ -162,9 +192,16 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 		s.Env.Sharding.SetLayout(sh.layout)
 		sh.hooks(s.Env.Sharding)
 	}
-	s.clientCert, err = newClientCert(cfg.TLS)
-	if err != nil {
-		return nil, err
+	return sh, nil
+}
+
+// newFrontend makes the MySQL-protocol server the clients talk to, with
+// the version and capabilities of the servers behind it. Bulk execution
+// is not offered over sharded tables, whose rows are routed one by one.
+func (s *Strata) newFrontend(ctx context.Context, cfg *config.Config, sharded bool) error {
+	var err error
+	if s.clientCert, err = newClientCert(cfg.TLS); err != nil {
+		return err
 	}
 	tlsConf := s.clientCert.tlsConfig()
 	s.Metrics.SetCertExpiry(s.clientCert.expiry())
@@ -172,12 +209,19 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 	version, bulk := s.serverVersion(ctx)
 	s.Front = frontend.NewServer(frontend.Config{
 		ServerVersion:  version,
-		BulkOperations: bulk && sh == nil,
+		BulkOperations: bulk && !sharded,
 		Limits:         clientLimits(cfg),
 		TLS:            tlsConf,
 		ProxyTrusted:   cfg.ProxyProtocol.TrustedPrefixes(),
 		BusyPoll:       s.BusyPoll,
-	}, s.Env, frontend.NewAuthenticator(cfg.Users, tlsConf), log)
+	}, s.Env, frontend.NewAuthenticator(cfg.Users, tlsConf), s.Log)
+	return nil
+}
+
+// newControlPlane makes the health monitor, the switchover machinery and
+// the admin API.
+func (s *Strata) newControlPlane(cfg *config.Config, backendTLS *tls.Config) {
+	log := s.Log
 	mc := topology.MonitorConfigFrom(cfg)
 	mc.TLS = backendTLS
 	s.Monitor = topology.NewMonitor(s.Topology, s.Pools, s.Metrics, mc, log)
@@ -192,12 +236,13 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 	s.Monitor.OnPrimaryMoved = func(cluster, from, to string) {
 		s.saveAfterFailover(s.Admin.Switchover.Followed(cluster, from, to))
 	}
-	if err := s.listen(ctx); err != nil {
-		s.Pools.Close()
-		sh.close()
-		s.twoPhase.Load().close()
-		return nil, err
-	}
+}
+
+// startBackground starts the work that runs beside the statements, once
+// Strata listens: health checks, shard upkeep (new date periods, key
+// types, collations), failover watching, two-phase resolution and online
+// rebalances.
+func (s *Strata) startBackground(cfg *config.Config) {
 	s.Monitor.Start()
 	shardCtx, stop := context.WithCancel(context.Background())
 	s.shardCtx, s.stopShards = shardCtx, stop
@@ -208,7 +253,6 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 	go s.twoPhase.Load().run(shardCtx, cfg.Transactions.ResolveInterval())
 	s.resumeMoves()
 	go s.watchMoves(shardCtx)
-	return s, nil
 }
 
 // failoverWait is how long a statement that cannot reach its primary

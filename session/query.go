@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/strata-proxy/strata/backend"
+	"github.com/strata-proxy/strata/planner"
 	"github.com/strata-proxy/strata/resultcache"
 	"github.com/strata-proxy/strata/sqlparse"
 	"github.com/strata-proxy/strata/wire"
@@ -68,12 +69,9 @@ func (s *Session) Query(ctx context.Context, packet []byte) error {
 	explained, explain := explainStrata(parsed.SQL)
 	if !explain {
 		// EXPLAIN STRATA shows the rewrite (explainPlan), and is not one.
-		rule, text, re, err := s.rewritten(parsed, parsed.SQL, false)
-		if err != nil {
+		var err *wire.Error
+		if parsed, packet, err = s.rewriteQuery(parsed, packet); err != nil {
 			return s.refuse(err)
-		}
-		if rule >= 0 {
-			parsed, packet = re, append([]byte{wire.ComQuery}, text...)
 		}
 	}
 	// The wait for the client's next statement, after this one's answer,
@@ -82,21 +80,19 @@ func (s *Session) Query(ctx context.Context, packet []byte) error {
 	// unless the statement itself reads from the client (LOAD DATA).
 	s.client.AwaitNextAfter(parsed.Reply)
 	s.startStatement(parsed.Summary)
-	sql := parsed.SQL // the packet's text, without a copy per query
-	if len(parsed.Statements) > 1 && !s.MultiStatements() {
-		return s.refuse(wire.NewError(wire.ErParse, "You have an error in your SQL syntax: this connection did not enable multi-statements (CLIENT_MULTI_STATEMENTS), so send one statement per query"))
-	}
 	f := parsed.Summary
-	if len(parsed.Statements) > 1 && !explain && (s.placed(f) || s.pinnedAway(f)) {
+	single := len(parsed.Statements) == 1
+	switch {
+	case !single && !s.MultiStatements():
+		return s.refuse(wire.NewError(wire.ErParse, "You have an error in your SQL syntax: this connection did not enable multi-statements (CLIENT_MULTI_STATEMENTS), so send one statement per query"))
+	case !single && !explain && (s.placed(f) || s.pinnedAway(f)):
 		return s.queryEach(ctx, parsed)
-	}
-	if f.Kind == sqlparse.KindKill && len(parsed.Statements) == 1 {
-		return s.kill(sql)
-	}
-	if explain {
+	case f.Kind == sqlparse.KindKill && single:
+		return s.kill(parsed.SQL)
+	case explain:
 		return s.explainStrata(ctx, explained)
 	}
-	if ok, err := s.answerOwnDiagnostics(ctx, f, sql); ok {
+	if ok, err := s.answerOwnDiagnostics(ctx, f, parsed.SQL); ok {
 		return err
 	}
 	stmts := statements(parsed)
@@ -111,59 +107,105 @@ func (s *Session) Query(ctx context.Context, packet []byte) error {
 	if rule, msg := s.refusal(stmts, false); rule >= 0 {
 		return s.refuseByRule(f, rule, msg)
 	}
-	if f.SessionFunctions && len(parsed.Statements) == 1 {
-		if ok, err := s.answerConnectionID(ctx, sql, f); ok {
-			return err
-		}
-		text, done, err := s.sessionRowCount(ctx, sql, f)
-		if done {
-			return err
-		}
-		if text != sql {
-			sql = text
-			packet = append([]byte{wire.ComQuery}, text...)
-		}
+	sql, answered, err := s.answerOrRewrite(ctx, parsed.SQL, f, single)
+	if answered {
+		return err
 	}
-	if f.Kind == sqlparse.KindShow && len(parsed.Statements) == 1 {
-		if ok, err := s.answerProcessList(ctx, f); ok {
-			return err
-		}
-		if ok, err := s.answerShowCreateTrigger(ctx, sql, f); ok {
-			return err
-		}
-		if ok, err := s.answerShowTables(ctx, sql, f); ok {
-			return err
+	if sql != parsed.SQL {
+		packet = append([]byte{wire.ComQuery}, sql...)
+	}
+	if s.placed(f) || s.pinnedAway(f) {
+		return s.queryPlaced(ctx, sql, parsed)
+	}
+	return s.relayQuery(ctx, sql, packet, parsed, stmts)
+}
+
+// rewriteQuery applies the first routing rule that rewrites the statement,
+// returning its new parse and COM_QUERY packet (both unchanged when no rule
+// applies).
+func (s *Session) rewriteQuery(parsed *planner.Parsed, packet []byte) (*planner.Parsed, []byte, *wire.Error) {
+	rule, text, re, err := s.rewritten(parsed, parsed.SQL, false)
+	if err != nil || rule < 0 {
+		return parsed, packet, err
+	}
+	return re, append([]byte{wire.ComQuery}, text...), nil
+}
+
+// answerOrRewrite answers the statements Strata answers itself (the
+// session functions it keeps, its own process list, triggers and table
+// listings over clusters, SQL PREPARE and maintenance over shards), or
+// returns the text to run instead of sql: the session's connection id and
+// row counts written in as values. Only a query of one statement is
+// answered here; a multi-statement one gets the connection id alone.
+func (s *Session) answerOrRewrite(ctx context.Context, sql string, f *sqlparse.Facts, single bool) (text string, answered bool, err error) {
+	if single {
+		if sql, answered, err = s.answerSessionFunctionOrShow(ctx, sql, f); answered {
+			return sql, true, err
 		}
 	}
 	if ownConnectionID(f) {
 		if text, ok := s.replaceConnectionID(sql); ok {
 			sql = text
-			packet = append([]byte{wire.ComQuery}, text...)
 		}
 	}
-	if f.Kind == sqlparse.KindDDL && len(parsed.Statements) == 1 {
-		if ok, err := s.answerDropTrigger(ctx, sql, f); ok {
-			return err
+	if !single {
+		return sql, false, nil
+	}
+	answered, err = s.answerSchemaStatement(ctx, sql, f)
+	return sql, answered, err
+}
+
+// answerSessionFunctionOrShow answers CONNECTION_ID(), ROW_COUNT() and
+// FOUND_ROWS() where Strata holds their values, and the SHOW statements
+// whose answer spans Strata's sessions or clusters. text is sql with the
+// values written in when the statement goes on to a server.
+func (s *Session) answerSessionFunctionOrShow(ctx context.Context, sql string, f *sqlparse.Facts) (text string, answered bool, err error) {
+	if f.SessionFunctions {
+		if ok, err := s.answerConnectionID(ctx, sql, f); ok {
+			return sql, true, err
+		}
+		if sql, answered, err = s.sessionRowCount(ctx, sql, f); answered {
+			return sql, true, err
 		}
 	}
-	if f.Kind == sqlparse.KindPrepare && len(parsed.Statements) == 1 {
-		if ok, err := s.answerSQLPrepare(ctx, sql, f); ok {
-			return err
-		}
+	if f.Kind != sqlparse.KindShow {
+		return sql, false, nil
 	}
-	if f.Kind == sqlparse.KindAnalyze && len(parsed.Statements) == 1 {
-		if ok, err := s.answerMaintenance(ctx, sql); ok {
-			return err
-		}
+	if ok, err := s.answerProcessList(ctx, f); ok {
+		return sql, true, err
 	}
-	if f.ListsSchema && len(parsed.Statements) == 1 {
-		if ok, err := s.answerTableListing(ctx, sql, f); ok {
-			return err
-		}
+	if ok, err := s.answerShowCreateTrigger(ctx, sql, f); ok {
+		return sql, true, err
 	}
-	if s.placed(f) || s.pinnedAway(f) {
-		return s.queryPlaced(ctx, sql, parsed)
+	if ok, err := s.answerShowTriggers(ctx, f); ok {
+		return sql, true, err
 	}
+	answered, err = s.answerShowTables(ctx, sql, f)
+	return sql, answered, err
+}
+
+// answerSchemaStatement runs the statements about the schema whose answer
+// Strata assembles over clusters: DROP TRIGGER, PREPARE of a statement
+// over shards, ANALYZE/CHECK/OPTIMIZE over shards, and listings of tables.
+func (s *Session) answerSchemaStatement(ctx context.Context, sql string, f *sqlparse.Facts) (answered bool, err error) {
+	switch f.Kind {
+	case sqlparse.KindDDL:
+		answered, err = s.answerDropTrigger(ctx, sql, f)
+	case sqlparse.KindPrepare:
+		answered, err = s.answerSQLPrepare(ctx, sql, f)
+	case sqlparse.KindAnalyze:
+		answered, err = s.answerMaintenance(ctx, sql)
+	}
+	if answered || !f.ListsSchema {
+		return answered, err
+	}
+	return s.answerTableListing(ctx, sql, f)
+}
+
+// relayQuery runs a COM_QUERY on the server chosen for it and relays the
+// answer to the client as the server sends it. sql is packet's text.
+func (s *Session) relayQuery(ctx context.Context, sql string, packet []byte, parsed *planner.Parsed, stmts []*sqlparse.Facts) error {
+	f := parsed.Summary
 	keeps := s.keepsDiagnostics(f, len(parsed.Statements))
 	var res backend.Result
 	err := s.run(ctx, command{facts: f, stmts: stmts, cacheQuery: sql, cluster: s.metadataCluster(f, nil)}, func(c *backend.Conn, capture *backend.Capture) (backend.Result, error) {
@@ -233,57 +275,18 @@ type doFunc func(c *backend.Conn, capture *backend.Capture) (backend.Result, err
 func (s *Session) run(ctx context.Context, cmd command, do doFunc) error {
 	start := time.Now()
 	f := cmd.facts
-	rt, held := s.held(f)
-	if f.ReadsPrevious {
-		var err error
-		if rt, held, err = s.previousStatementConn(f, rt, held, cmd.cluster); err != nil {
-			s.env.Metrics.ObserveError("backend")
-			return s.WriteError(errNoBackend("Strata: %s failed before the statement (%v)", rt.conn.Addr, rootCause(err)))
-		}
+	rt, held, err := s.heldRoute(f, cmd.cluster)
+	if err != nil {
+		s.env.Metrics.ObserveError("backend")
+		return s.WriteError(err)
 	}
-	if held && cmd.cluster != "" && rt.conn == s.pinned && s.env.Topology.Load().PrimaryOf(rt.conn.Addr) != cmd.cluster {
-		// Pinned elsewhere for state this statement does not use
-		// (checkTransaction allowed it): run it on its own cluster.
-		held = false
-	}
-	var err error
-	var fill *resultcache.Fill
+	var hold statementHold
+	defer hold.release(s)
 	var capture *backend.Capture
 	if !held {
-		d := s.decide(f, cmd.cluster)
-		if d.Timeout > 0 {
-			// Every connection this statement takes (retries too) gets
-			// the rule's limit when it is brought in step (sync).
-			s.timeLimit = setStatementTime(d.Timeout)
-			defer func() { s.timeLimit = "" }()
-		}
-		if d.Cache > 0 && s.cacheable(f) {
-			if key := cmd.cacheKey(); key != "" {
-				data, fl := s.env.Cache.Lookup(ctx, s.cacheContext()+key, s.qualify(f.Tables), d.Cache)
-				if data != nil {
-					return s.replay(f, data, start)
-				}
-				if fill = fl; fill != nil {
-					capture = &backend.Capture{Limit: s.env.Cache.MaxEntry()}
-					defer fill.Abandon() // no-op once completed
-				}
-			}
-		}
-		if d.Gate != nil {
-			if wait := s.env.Limits().PoolWait; !d.Gate.Enter(ctx, wait) {
-				s.env.Metrics.ObserveError("proxy")
-				return s.WriteError(wire.NewError(wire.ErConCount,
-					"Strata: routing rule %d lets %d of these statements run at once (max_running), and none finished within %s (limits.pool_wait); try again",
-					d.Rule, d.Gate.Max(), wait))
-			}
-			defer d.Gate.Leave()
-		}
-		rt, err = s.connectTo(ctx, d, f)
-		if err == nil {
-			rt, err = s.consistentRead(ctx, rt, fill.NeededGTID())
-		}
-		if err == nil && f.ReadsPrevious {
-			err = s.resetForForeignState(rt)
+		var answered bool
+		if rt, capture, answered, err = s.routeStatement(ctx, cmd, &hold, start); answered {
+			return err
 		}
 	}
 	var tried map[string]error // servers that failed this statement; made on the first retry
@@ -302,56 +305,11 @@ func (s *Session) run(ctx context.Context, cmd command, do doFunc) error {
 		res, err = do(rt.conn, capture)
 		s.active.Store(nil)
 		if err == nil {
-			s.noteWarnings(rt.conn, f, res)
-			s.invalidate(f)
-			s.learn(rt.conn, cmd.stmts, res)
-			s.noteInsertID(rt.conn, res.LastInsertID)
-			if !cmd.metadata {
-				s.noteTxStatement(f)
-			}
-			s.trackWrites(rt, f, res)
-			s.release(rt.conn, f, rt.primary, leftDiagnostics(res) || f.ReadsPrevious)
-			if s.timeLimit != "" && (rt.conn == s.pinned || rt.conn == s.sticky) {
-				// The connection stays with the session (a read with
-				// SQL_CALC_FOUND_ROWS that ran on the primary keeps it
-				// for FOUND_ROWS()): what it runs next is not the
-				// rule's, so it gets the session's own limit back.
-				if err := s.vars.apply(rt.conn, ""); err != nil {
-					rt.conn.Broken = true
-				}
-			}
-			s.observeStatement(f, rt, time.Since(start), res, cmd.metadata)
-			if fill != nil {
-				// An answer with warnings is not kept: replayed, it would
-				// announce warnings no SHOW WARNINGS can read.
-				fill.Complete(capture.Data, res.Err == nil && res.Warnings == 0 && !capture.Overflowed && !capture.Unsafe)
-			}
-			return s.client.Flush()
+			return s.statementDone(rt, cmd, res, time.Since(start), hold.fill, capture)
 		}
-		var cerr *backend.ClientError
-		if errors.As(err, &cerr) {
-			// The client went away mid-response: the backend connection is
-			// mid-result and cannot be reused.
-			rt.conn.Broken = true
-			s.invalidate(f)
-			s.release(rt.conn, f, false, false)
-			return err
-		}
-		// The server failed.
-		rt.conn.Broken = true
-		s.env.reportFailure(rt.conn.Addr, err)
-		wasPinned := s.pinned == rt.conn
-		s.invalidate(f) // a write may or may not have happened
-		s.release(rt.conn, f, false, false)
-		if res.Sent {
-			// Part of the answer is already with the client: it cannot be
-			// replaced, so end the connection rather than splice answers.
-			return err
-		}
-		if wasPinned || !rt.read || attempt >= maxReadAttempts {
-			s.inTx = false
-			s.env.Metrics.ObserveError("backend")
-			return s.WriteError(errNoBackend("Strata: lost connection to %s during the statement (%v)%s", rt.conn.Addr, rootCause(err), pinnedNote(wasPinned)))
+		retry, ended := s.statementFailed(rt, f, res, err, attempt)
+		if !retry {
+			return ended
 		}
 		if tried == nil {
 			tried = map[string]error{}
@@ -360,9 +318,159 @@ func (s *Session) run(ctx context.Context, cmd command, do doFunc) error {
 		s.env.Metrics.ReadRetried(rt.pool)
 		rt, err = s.acquireReplica(ctx, s.clusterFor(cmd.cluster), rt.pool, affinityKey(f), tried)
 		if err == nil {
-			rt, err = s.consistentRead(ctx, rt, fill.NeededGTID())
+			rt, err = s.consistentRead(ctx, rt, hold.fill.NeededGTID())
 		}
 	}
+}
+
+// heldRoute is the connection the session holds for f (a transaction, a
+// pin, the connection that ran the statement whose ROW_COUNT() or
+// FOUND_ROWS() f reads), if any; held is false when f must be routed.
+func (s *Session) heldRoute(f *sqlparse.Facts, cluster string) (rt route, held bool, err error) {
+	rt, held = s.held(f)
+	if f.ReadsPrevious {
+		if rt, held, err = s.previousStatementConn(f, rt, held, cluster); err != nil {
+			return rt, held, errNoBackend("Strata: %s failed before the statement (%v)", rt.conn.Addr, rootCause(err))
+		}
+	}
+	if held && cluster != "" && rt.conn == s.pinned && s.env.Topology.Load().PrimaryOf(rt.conn.Addr) != cluster {
+		// Pinned elsewhere for state this statement does not use
+		// (checkTransaction allowed it): run it on its own cluster.
+		held = false
+	}
+	return rt, held, nil
+}
+
+// statementHold is what run holds for one statement until it ends: the
+// routing rule's statement time limit, the result-cache fill the answer
+// may complete, and a slot of the rule's max_running.
+type statementHold struct {
+	timeLimit bool
+	fill      *resultcache.Fill
+	gate      *planner.Gate
+}
+
+// release gives back what the statement held. A fill already completed
+// ignores its Abandon.
+func (h *statementHold) release(s *Session) {
+	if h.gate != nil {
+		h.gate.Leave()
+	}
+	if h.fill != nil {
+		h.fill.Abandon()
+	}
+	if h.timeLimit {
+		s.timeLimit = ""
+	}
+}
+
+// routeStatement applies the routing decision for cmd: it answers from the
+// result cache (answered), waits for a max_running slot, and takes a
+// connection to the chosen server, brought in step with the session. It
+// records in hold what the statement holds; capture, when not nil, is
+// where the answer is copied for the cache.
+func (s *Session) routeStatement(ctx context.Context, cmd command, hold *statementHold, start time.Time) (rt route, capture *backend.Capture, answered bool, err error) {
+	f := cmd.facts
+	d := s.decide(f, cmd.cluster)
+	if d.Timeout > 0 {
+		// Every connection this statement takes (retries too) gets
+		// the rule's limit when it is brought in step (sync).
+		s.timeLimit = setStatementTime(d.Timeout)
+		hold.timeLimit = true
+	}
+	if d.Cache > 0 && s.cacheable(f) {
+		if key := cmd.cacheKey(); key != "" {
+			data, fill := s.env.Cache.Lookup(ctx, s.cacheContext()+key, s.qualify(f.Tables), d.Cache)
+			if data != nil {
+				return rt, nil, true, s.replay(f, data, start)
+			}
+			if hold.fill = fill; fill != nil {
+				capture = &backend.Capture{Limit: s.env.Cache.MaxEntry()}
+			}
+		}
+	}
+	if d.Gate != nil {
+		if wait := s.env.Limits().PoolWait; !d.Gate.Enter(ctx, wait) {
+			s.env.Metrics.ObserveError("proxy")
+			return rt, nil, true, s.WriteError(wire.NewError(wire.ErConCount,
+				"Strata: routing rule %d lets %d of these statements run at once (max_running), and none finished within %s (limits.pool_wait); try again",
+				d.Rule, d.Gate.Max(), wait))
+		}
+		hold.gate = d.Gate
+	}
+	rt, err = s.connectTo(ctx, d, f)
+	if err == nil {
+		rt, err = s.consistentRead(ctx, rt, hold.fill.NeededGTID())
+	}
+	if err == nil && f.ReadsPrevious {
+		err = s.resetForForeignState(rt)
+	}
+	return rt, capture, false, err
+}
+
+// statementDone records a statement the server answered (its warnings,
+// the caches and session state it changed, its statistics), gives the
+// connection back unless the session keeps it, and flushes the answer.
+func (s *Session) statementDone(rt route, cmd command, res backend.Result, took time.Duration, fill *resultcache.Fill, capture *backend.Capture) error {
+	f := cmd.facts
+	s.noteWarnings(rt.conn, f, res)
+	s.invalidate(f)
+	s.learn(rt.conn, cmd.stmts, res)
+	s.noteInsertID(rt.conn, res.LastInsertID)
+	if !cmd.metadata {
+		s.noteTxStatement(f)
+	}
+	s.trackWrites(rt, f, res)
+	s.release(rt.conn, f, rt.primary, leftDiagnostics(res) || f.ReadsPrevious)
+	if s.timeLimit != "" && (rt.conn == s.pinned || rt.conn == s.sticky) {
+		// The connection stays with the session (a read with
+		// SQL_CALC_FOUND_ROWS that ran on the primary keeps it
+		// for FOUND_ROWS()): what it runs next is not the
+		// rule's, so it gets the session's own limit back.
+		if err := s.vars.apply(rt.conn, ""); err != nil {
+			rt.conn.Broken = true
+		}
+	}
+	s.observeStatement(f, rt, took, res, cmd.metadata)
+	if fill != nil {
+		// An answer with warnings is not kept: replayed, it would
+		// announce warnings no SHOW WARNINGS can read.
+		fill.Complete(capture.Data, res.Err == nil && res.Warnings == 0 && !capture.Overflowed && !capture.Unsafe)
+	}
+	return s.client.Flush()
+}
+
+// statementFailed deals with a statement whose connection failed (err).
+// retry: it was a read that nothing of reached the client, which may be
+// tried on another replica; otherwise ended is what the statement ends
+// with (the client's error, or the result of telling the client).
+func (s *Session) statementFailed(rt route, f *sqlparse.Facts, res backend.Result, err error, attempt int) (retry bool, ended error) {
+	var cerr *backend.ClientError
+	if errors.As(err, &cerr) {
+		// The client went away mid-response: the backend connection is
+		// mid-result and cannot be reused.
+		rt.conn.Broken = true
+		s.invalidate(f)
+		s.release(rt.conn, f, false, false)
+		return false, err
+	}
+	// The server failed.
+	rt.conn.Broken = true
+	s.env.reportFailure(rt.conn.Addr, err)
+	wasPinned := s.pinned == rt.conn
+	s.invalidate(f) // a write may or may not have happened
+	s.release(rt.conn, f, false, false)
+	if res.Sent {
+		// Part of the answer is already with the client: it cannot be
+		// replaced, so end the connection rather than splice answers.
+		return false, err
+	}
+	if wasPinned || !rt.read || attempt >= maxReadAttempts {
+		s.inTx = false
+		s.env.Metrics.ObserveError("backend")
+		return false, s.WriteError(errNoBackend("Strata: lost connection to %s during the statement (%v)%s", rt.conn.Addr, rootCause(err), pinnedNote(wasPinned)))
+	}
+	return true, nil
 }
 
 // trackWrites records the GTID of a write once it is committed — right

@@ -860,6 +860,21 @@ func (s *Session) learn(c *backend.Conn, stmts []*sqlparse.Facts, res backend.Re
 }
 
 func (s *Session) learnOne(c *backend.Conn, f *sqlparse.Facts) {
+	s.learnKind(c, f)
+	if f.Hold != "" {
+		s.holds[f.Hold] = true
+	}
+	if f.Release != "" {
+		delete(s.holds, f.Release)
+	}
+	s.learnSessionVars(c, f)
+	s.learnConnectionState(c, f)
+}
+
+// learnKind records what statements of some kinds leave: USE's schema,
+// and the table locks, savepoints and prepared statements that live on
+// the connection.
+func (s *Session) learnKind(c *backend.Conn, f *sqlparse.Facts) {
 	switch f.Kind {
 	case sqlparse.KindUse:
 		if f.Masked && strings.Contains(f.Schema, sqlparse.MaskedChar) {
@@ -884,12 +899,11 @@ func (s *Session) learnOne(c *backend.Conn, f *sqlparse.Facts) {
 	case sqlparse.KindPrepare:
 		s.holds["sql prepared statement"] = true
 	}
-	if f.Hold != "" {
-		s.holds[f.Hold] = true
-	}
-	if f.Release != "" {
-		delete(s.holds, f.Release)
-	}
+}
+
+// learnSessionVars records the session variables f set, to be applied on
+// whichever connection serves the session next.
+func (s *Session) learnSessionVars(c *backend.Conn, f *sqlparse.Facts) {
 	for _, v := range f.SessionVars {
 		if !v.Global && maskedValue(f, v) {
 			// Its value is not the client's bytes and cannot be replayed
@@ -909,6 +923,13 @@ func (s *Session) learnOne(c *backend.Conn, f *sqlparse.Facts) {
 			}
 		}
 	}
+}
+
+// learnConnectionState records the state f left that only connection c
+// holds (user variables, temporary tables, named locks, a value of
+// LAST_INSERT_ID(expr), SET TRANSACTION, a SET Strata could not read):
+// the session then stays on c.
+func (s *Session) learnConnectionState(c *backend.Conn, f *sqlparse.Facts) {
 	if f.Autocommit != nil {
 		s.autocommit = *f.Autocommit
 		if _, known := s.vars.m["autocommit"]; !known {

@@ -276,33 +276,10 @@ func (s *Session) writeShards(ctx context.Context, f *sqlparse.Facts, plan *plan
 	// always in a transaction: an error after some rows leaves nothing
 	// written.
 	ownTx := (len(conns) > 1 || plan.Kind == planner.PlanLoad || plan.Returning) && !inClientTx && !f.ImplicitCommit
-	fail := func(sc *shardConn, err error) error {
-		var lost *backend.ClientError
-		if sc != nil {
-			s.markBroken(sc, err)
-			err = shardError(sc.route.Cluster, err)
-		}
-		if ownTx {
-			for _, o := range conns {
-				if !o.conn.Broken {
-					if rerr := o.conn.SimpleCommand(comQuery, "ROLLBACK"); rerr != nil {
-						o.conn.Broken = true
-					}
-				}
-			}
-		}
-		s.releaseWrite(conns, false)
-		s.env.Metrics.ObserveError("backend")
-		if errors.As(err, &lost) {
-			return err // the client went away, or its stream cannot be followed (a LOAD DATA file cut short): close it
-		}
-		return s.WriteError(err)
-	}
+	fail := func(sc *shardConn, err error) error { return s.abortShardWrite(conns, ownTx, sc, err) }
 	if ownTx {
-		for _, sc := range conns {
-			if err := sc.conn.SimpleCommand(comQuery, "START TRANSACTION"); err != nil {
-				return fail(sc, err)
-			}
+		if sc, err := runOnEach(conns, "START TRANSACTION"); err != nil {
+			return fail(sc, err)
 		}
 	}
 	w, failed, err := work(ctx, conns)
@@ -317,10 +294,8 @@ func (s *Session) writeShards(ctx context.Context, f *sqlparse.Facts, plan *plan
 		s.noteShardWarnings(s.collectWarnings(ctx, warned(plan, conns)), uint64(warnings)) // before COMMIT clears them
 	}
 	if ownTx {
-		for _, sc := range conns {
-			if err := sc.conn.SimpleCommand(comQuery, "COMMIT"); err != nil {
-				return fail(sc, err)
-			}
+		if sc, err := runOnEach(conns, "COMMIT"); err != nil {
+			return fail(sc, err)
 		}
 	}
 	if !inClientTx {
@@ -328,17 +303,8 @@ func (s *Session) writeShards(ctx context.Context, f *sqlparse.Facts, plan *plan
 	}
 	if plan.InsertID > 0 {
 		insertID = uint64(plan.InsertID)
-		s.noteInsertID(conns[len(conns)-1].conn, insertID)
-		// LAST_INSERT_ID() on the connection the client reads it from next.
-		last := conns[len(conns)-1].conn
-		if err := last.SimpleCommand(comQuery, fmt.Sprintf("DO LAST_INSERT_ID(%d)", plan.InsertID)); err != nil {
+		if err := s.setInsertID(conns[len(conns)-1].conn, plan.InsertID); err != nil {
 			return fail(conns[len(conns)-1], err)
-		}
-		// A session pinned elsewhere (user variables) reads it there.
-		if s.pinned != nil && s.pinned != last {
-			if err := s.pinned.SimpleCommand(comQuery, fmt.Sprintf("DO LAST_INSERT_ID(%d)", plan.InsertID)); err != nil {
-				s.pinned.Broken = true
-			}
 		}
 	}
 	if len(conns) > 1 || plan.InsertID > 0 {
@@ -354,6 +320,61 @@ func (s *Session) writeShards(ctx context.Context, f *sqlparse.Facts, plan *plan
 		s.env.Metrics.ShardQuery(sc.route.Cluster, "write")
 	}
 	return s.answerWrite(f, w, affected, insertID, warnings)
+}
+
+// abortShardWrite ends a write over shards that failed (on sc, when the
+// failure was a shard's): it rolls back Strata's own transaction on every
+// connection still usable, gives the connections back, and tells the
+// client, or closes its connection when the client itself went away.
+func (s *Session) abortShardWrite(conns []*shardConn, ownTx bool, sc *shardConn, err error) error {
+	var lost *backend.ClientError
+	if sc != nil {
+		s.markBroken(sc, err)
+		err = shardError(sc.route.Cluster, err)
+	}
+	if ownTx {
+		for _, o := range conns {
+			if !o.conn.Broken {
+				if rerr := o.conn.SimpleCommand(comQuery, "ROLLBACK"); rerr != nil {
+					o.conn.Broken = true
+				}
+			}
+		}
+	}
+	s.releaseWrite(conns, false)
+	s.env.Metrics.ObserveError("backend")
+	if errors.As(err, &lost) {
+		return err // the client went away, or its stream cannot be followed (a LOAD DATA file cut short): close it
+	}
+	return s.WriteError(err)
+}
+
+// runOnEach runs sql on every connection in turn, stopping at the first
+// that fails, which it returns with the error.
+func runOnEach(conns []*shardConn, sql string) (*shardConn, error) {
+	for _, sc := range conns {
+		if err := sc.conn.SimpleCommand(comQuery, sql); err != nil {
+			return sc, err
+		}
+	}
+	return nil, nil
+}
+
+// setInsertID makes id, a sequence's id Strata filled in, what
+// LAST_INSERT_ID() says next: on last, the connection the client reads it
+// from next, and on the connection the session is pinned to elsewhere
+// (user variables), if any.
+func (s *Session) setInsertID(last *backend.Conn, id int64) error {
+	s.noteInsertID(last, uint64(id))
+	if err := last.SimpleCommand(comQuery, fmt.Sprintf("DO LAST_INSERT_ID(%d)", id)); err != nil {
+		return err
+	}
+	if s.pinned != nil && s.pinned != last {
+		if err := s.pinned.SimpleCommand(comQuery, fmt.Sprintf("DO LAST_INSERT_ID(%d)", id)); err != nil {
+			s.pinned.Broken = true
+		}
+	}
+	return nil
 }
 
 // writeOK answers a write over shards. LOAD DATA's OK carries its info
@@ -427,27 +448,8 @@ func (s *Session) writeAcross(ctx context.Context, f *sqlparse.Facts, plan *plan
 		return giveBack(errNoBackend("Strata: cannot start a write across clusters: %v", rootCause(err)))
 	}
 	t.xid = twophase.XID{Gtrid: tp.Gtrids.Next(), Coordinator: coordinator}
-	for i, sc := range conns {
-		if !sc.owned {
-			continue // a further route on a connection already begun
-		}
-		begin := "START TRANSACTION"
-		if i > 0 {
-			begin = twophase.Start(t.xid)
-		}
-		if err := sc.conn.SimpleCommand(comQuery, begin); err != nil {
-			s.markBroken(sc, err)
-			for _, rest := range conns[max(i, 1):] { // the coordinator goes in giveBack
-				if rest.owned {
-					s.put(rest.conn) // not begun, or broken
-				}
-			}
-			s.abortCross(t)
-			return giveBack(shardError(sc.route.Cluster, err))
-		}
-		if i > 0 {
-			t.branches[sc.route.Cluster] = sc.conn
-		}
+	if err := s.beginCross(t, conns); err != nil {
+		return giveBack(err)
 	}
 	w, failed, err := work(ctx, conns)
 	if err != nil {
@@ -496,4 +498,34 @@ func (s *Session) writeAcross(ctx context.Context, f *sqlparse.Facts, plan *plan
 		s.env.Metrics.ShardQuery(sc.route.Cluster, "write")
 	}
 	return s.answerWrite(f, w, affected, insertID, warnings)
+}
+
+// beginCross begins the write across clusters t on every connection: a
+// plain transaction on the coordinator's, an XA branch on the others'.
+// When one fails it gives back the connections other than the
+// coordinator's, aborts what began, and returns the error for the client.
+func (s *Session) beginCross(t *crossTx, conns []*shardConn) error {
+	for i, sc := range conns {
+		if !sc.owned {
+			continue // a further route on a connection already begun
+		}
+		begin := "START TRANSACTION"
+		if i > 0 {
+			begin = twophase.Start(t.xid)
+		}
+		if err := sc.conn.SimpleCommand(comQuery, begin); err != nil {
+			s.markBroken(sc, err)
+			for _, rest := range conns[max(i, 1):] { // the coordinator is the caller's
+				if rest.owned {
+					s.put(rest.conn) // not begun, or broken
+				}
+			}
+			s.abortCross(t)
+			return shardError(sc.route.Cluster, err)
+		}
+		if i > 0 {
+			t.branches[sc.route.Cluster] = sc.conn
+		}
+	}
+	return nil
 }

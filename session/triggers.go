@@ -1,6 +1,7 @@
 package session
 
 import (
+	"bytes"
 	"context"
 	"slices"
 	"strings"
@@ -119,4 +120,73 @@ func placedClusters(layout *shard.Layout) []string {
 		}
 	}
 	return out
+}
+
+// answerShowTriggers answers SHOW TRIGGERS [FROM db] [LIKE 'p' | WHERE
+// cond] that names no one table as one server holding every table would:
+// the default cluster's triggers and, besides them, those of the tables
+// `tables:` places on other clusters, each once (a sharded table's copies
+// have the same triggers), in the server's order (by table name, each
+// table's as its server lists them). ok is false when there is nothing to
+// add (no placed tables, a system schema).
+func (s *Session) answerShowTriggers(ctx context.Context, f *sqlparse.Facts) (ok bool, err error) {
+	st := f.ShowTriggers
+	if st == nil || s.env.Sharding == nil {
+		return false, nil
+	}
+	layout := s.env.Sharding.Layout()
+	db := st.DB
+	if db == "" {
+		db = s.DB
+	}
+	clusters := placedClusters(layout)
+	if len(clusters) == 0 || db == "" || systemSchemas[strings.ToLower(db)] {
+		return false, nil
+	}
+	every := "SHOW TRIGGERS FROM " + sqlparse.QuoteIdentifier(db)
+	return true, s.answerFromDefault(ctx, f, every, func(c *backend.Conn, cols []engine.Column, listed []engine.Row) ([]engine.Row, error) {
+		routes := make([]planner.ShardRoute, len(clusters))
+		for i, cl := range clusters {
+			routes[i] = planner.ShardRoute{Cluster: cl, SQL: every}
+		}
+		var placed []engine.Row
+		err := s.readEachCluster(ctx, routes, func(_ string, rows []engine.Row) { placed = append(placed, rows...) })
+		if err != nil {
+			return nil, err
+		}
+		out := withPlacedTriggers(listed, placed, layout)
+		if st.Like {
+			out = slices.DeleteFunc(out, func(r engine.Row) bool {
+				return !sqlparse.LikeMatchesExactly(st.Pattern, string(r[triggerTableColumn]))
+			})
+		}
+		if st.Where == "" {
+			return out, nil
+		}
+		return filterShownRows(ctx, c, cols, out, st.Where)
+	})
+}
+
+// triggerTableColumn is SHOW TRIGGERS' Table column.
+const triggerTableColumn = 2
+
+// withPlacedTriggers adds to the default cluster's SHOW TRIGGERS rows the
+// rows other clusters list for placed tables, each trigger once, and
+// orders them as a server does: by table name (bytes: the server sorts
+// its table files' names), each table's triggers in its server's order.
+func withPlacedTriggers(listed, others []engine.Row, layout *shard.Layout) []engine.Row {
+	key := func(r engine.Row) string { return string(r[triggerTableColumn]) + "\x00" + string(r[0]) }
+	have := map[string]bool{}
+	for _, r := range listed {
+		have[key(r)] = true
+	}
+	for _, r := range others {
+		if len(r) <= triggerTableColumn || have[key(r)] || layout.Table(string(r[triggerTableColumn])) == nil {
+			continue
+		}
+		have[key(r)] = true
+		listed = append(listed, r)
+	}
+	slices.SortStableFunc(listed, func(a, b engine.Row) int { return bytes.Compare(a[triggerTableColumn], b[triggerTableColumn]) })
+	return listed
 }

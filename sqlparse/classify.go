@@ -339,6 +339,8 @@ func (m Mode) classifyShow(f *Facts, st *ast.ShowStmt) {
 		// each table it dumps): where the table is.
 		if name, ok := likeOneName(st); ok {
 			f.Tables = append(f.Tables, TableRef{Schema: strings.ToLower(st.DBName), Name: strings.ToLower(name)})
+		} else {
+			f.ShowTriggers = m.showTables(st)
 		}
 	case ast.ShowTableStatus:
 		// LIKE one name (mariadb-dump's check of each table it dumps):
@@ -503,6 +505,11 @@ func likeOneName(st *ast.ShowStmt) (string, bool) {
 	}
 	return b.String(), b.Len() > 0
 }
+
+// LikeMatchesExactly reports whether name matches the LIKE pattern with
+// case: as SHOW TRIGGERS compares table names on a server whose table
+// names keep their case (lower_case_table_names=0, Linux's default).
+func LikeMatchesExactly(pattern, name string) bool { return likeMatches(pattern, name) }
 
 // LikeMatches reports whether name matches the LIKE pattern as SHOW
 // TABLES compares names: case-insensitively.

@@ -183,6 +183,10 @@ func TestClassify(t *testing.T) {
 		{"SHOW TABLE STATUS LIKE 'entry_likes'", Facts{Kind: KindShow, ReadOnly: true, ShowTables: &ShowTables{Like: true, Pattern: "entry_likes", Status: true}}},
 		{"SHOW TABLE STATUS FROM blog WHERE Engine = 'InnoDB' AND `Rows` > 10", Facts{Kind: KindShow, ReadOnly: true,
 			ShowTables: &ShowTables{DB: "blog", Status: true, Where: "`Engine`='InnoDB' AND `Rows`>10"}}},
+		{"SHOW TRIGGERS LIKE 'entry\\_likes'", Facts{Kind: KindShow, ReadOnly: true, Tables: tables("entry_likes")}},
+		{"SHOW TRIGGERS", Facts{Kind: KindShow, ReadOnly: true, ShowTriggers: &ShowTables{}}},
+		{"SHOW TRIGGERS FROM blog LIKE 'e%'", Facts{Kind: KindShow, ReadOnly: true, ShowTriggers: &ShowTables{DB: "blog", Like: true, Pattern: "e%"}}},
+		{"SHOW TRIGGERS WHERE `Event` = 'INSERT'", Facts{Kind: KindShow, ReadOnly: true, ShowTriggers: &ShowTables{Where: "`Event`='INSERT'"}}},
 		// information_schema lookups of named tables (mariadb-dump, schema tools).
 		{"SELECT engine, table_type FROM INFORMATION_SCHEMA.TABLES WHERE table_schema = DATABASE() AND table_name = 'Comments'",
 			Facts{Kind: KindSelect, ReadOnly: true, Tables: tables("information_schema.tables"), MetadataOf: []string{"comments"}}},
@@ -415,5 +419,8 @@ func TestLikeMatches(t *testing.T) {
 		if got := likeMatches(tt.pattern, "read_only"); got != tt.want {
 			t.Errorf("likeMatches(%q, read_only) = %v, want %v", tt.pattern, got, tt.want)
 		}
+	}
+	if LikeMatchesExactly("READ%", "read_only") || !LikeMatches("READ%", "read_only") {
+		t.Error("LikeMatchesExactly must compare case, LikeMatches must not")
 	}
 }

@@ -207,6 +207,11 @@ type Facts struct {
 	// tables Strata places elsewhere than on the default cluster; nil for
 	// any other statement, and for the WHERE form.
 	ShowTables *ShowTables
+	// ShowTriggers: SHOW TRIGGERS [FROM db] [LIKE 'pattern' | WHERE cond]
+	// (Full and Status unused) that names no one table, for the
+	// triggers of tables Strata places elsewhere than on the default
+	// cluster; nil for any other statement.
+	ShowTriggers *ShowTables
 	// ReadsReadOnly: reads @@read_only (SELECT @@GLOBAL.read_only, SHOW
 	// VARIABLES that may list it): whether the server takes writes. A
 	// client asks before it writes (MediaWiki goes read-only on a 1), and

@@ -1,6 +1,7 @@
 package sharding
 
 import (
+	"database/sql"
 	"net"
 	"strings"
 	"testing"
@@ -30,6 +31,7 @@ func TestTriggersOfShardedTables(t *testing.T) {
 			direct[sh].Exec("DROP TRIGGER IF EXISTS blog.trg_items_note")
 			direct[sh].Exec("DROP TRIGGER IF EXISTS blog.trg_countries")
 		}
+		db.Exec("DROP TRIGGER IF EXISTS blog.trg_order_customer")
 	})
 	mustExec(t, db, "CREATE TRIGGER trg_items_note BEFORE INSERT ON trg_items FOR EACH ROW SET NEW.note = CONCAT('v=', NEW.v)")
 	for _, sh := range shardNames {
@@ -60,6 +62,43 @@ func TestTriggersOfShardedTables(t *testing.T) {
 	if got := testenv.Strings(t, db, "SHOW TRIGGERS LIKE 'trg\\_items'"); len(got) != 1 || !strings.HasPrefix(got[0], "trg_items_note|INSERT|trg_items|") {
 		t.Errorf("SHOW TRIGGERS LIKE 'trg_items' = %q, want trg_items_note", got)
 	}
+	// SHOW TRIGGERS of the whole schema (a schema tool's list) has the
+	// placed tables' triggers too, each once, ordered by table as a
+	// server orders them; LIKE and WHERE filter that whole list.
+	mustExec(t, db, "CREATE TRIGGER trg_order_customer BEFORE INSERT ON order_customer FOR EACH ROW SET NEW.shard = NEW.shard")
+	for _, tc := range []struct{ sql, want string }{
+		{"SHOW TRIGGERS", "trg_countries|countries,trg_order_customer|order_customer,trg_items_note|trg_items"},
+		{"SHOW TRIGGERS FROM blog LIKE 'trg%'", "trg_items_note|trg_items"},
+		{"SHOW TRIGGERS LIKE 'TRG%'", ""},
+		{"SHOW TRIGGERS LIKE '%r%'", "trg_countries|countries,trg_order_customer|order_customer,trg_items_note|trg_items"},
+		{"SHOW TRIGGERS WHERE `Event` = 'UPDATE' OR `Table` = 'trg_items'", "trg_countries|countries,trg_items_note|trg_items"},
+	} {
+		var got []string
+		rows, err := db.Query(tc.sql)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.sql, err)
+		}
+		cols, _ := rows.Columns()
+		for rows.Next() {
+			vals := make([]sql.RawBytes, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, string(vals[0])+"|"+string(vals[2]))
+		}
+		rows.Close()
+		if strings.Join(got, ",") != tc.want {
+			t.Errorf("%s through Strata = %q, want %q", tc.sql, strings.Join(got, ","), tc.want)
+		}
+		if want := "Trigger,Event,Table,Statement,Timing,Created,sql_mode,Definer,character_set_client,collation_connection,Database Collation"; strings.Join(cols, ",") != want {
+			t.Errorf("%s columns = %q, want a server's %q", tc.sql, cols, want)
+		}
+	}
+	mustExec(t, db, "DROP TRIGGER trg_order_customer")
 	if got := testenv.Strings(t, db, "SHOW CREATE TRIGGER trg_items_note"); len(got) != 1 || !strings.Contains(got[0], "TRIGGER trg_items_note BEFORE INSERT ON trg_items") {
 		t.Errorf("SHOW CREATE TRIGGER trg_items_note = %q", got)
 	}
