@@ -157,7 +157,7 @@ func (s *Session) answerShowTriggers(ctx context.Context, f *sqlparse.Facts) (ok
 		out := withPlacedTriggers(listed, placed, layout)
 		if st.Like {
 			out = slices.DeleteFunc(out, func(r engine.Row) bool {
-				return !sqlparse.LikeMatchesExactly(st.Pattern, string(r[triggerTableColumn]))
+				return !sqlparse.LikeMatches(st.Pattern, string(r[triggerTableColumn]))
 			})
 		}
 		if st.Where == "" {

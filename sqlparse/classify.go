@@ -506,16 +506,10 @@ func likeOneName(st *ast.ShowStmt) (string, bool) {
 	return b.String(), b.Len() > 0
 }
 
-// LikeMatchesExactly reports whether name matches the LIKE pattern with
-// case: as SHOW TRIGGERS compares table names on a server whose table
-// names keep their case (lower_case_table_names=0, Linux's default).
-func LikeMatchesExactly(pattern, name string) bool { return likeMatches(pattern, name) }
-
-// LikeMatches reports whether name matches the LIKE pattern as SHOW
-// TABLES compares names: case-insensitively.
-func LikeMatches(pattern, name string) bool {
-	return likeMatches(strings.ToLower(pattern), strings.ToLower(name))
-}
+// LikeMatches reports whether the table name matches the LIKE pattern of
+// a SHOW TABLES or SHOW TRIGGERS: with case, as a server whose table
+// names keep theirs (lower_case_table_names=0, Linux's default) matches.
+func LikeMatches(pattern, name string) bool { return likeMatches(pattern, name) }
 
 // mayListReadOnly reports whether SHOW VARIABLES may list read_only: it
 // has no LIKE pattern, or one that matches the name, or a WHERE.
