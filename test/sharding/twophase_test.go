@@ -197,7 +197,7 @@ func TestTwoPhaseCommitRollsBackWhenABranchIsLost(t *testing.T) {
 // to end only one part of it are refused; the transaction stays usable.
 func TestTwoPhaseRefusesPartialEnds(t *testing.T) {
 	conn := beginAcrossTwoShards(t, twoPCDB(t), 9100021)
-	for _, q := range []string{"COMMIT AND CHAIN", "ROLLBACK AND CHAIN", "BEGIN", "CREATE TABLE tpc_x (a INT)", "SET autocommit = 1"} {
+	for _, q := range []string{"COMMIT AND CHAIN", "ROLLBACK AND CHAIN", "SET autocommit = 1", "XA START 'tpc'"} {
 		_, err := conn.ExecContext(context.Background(), q)
 		if err == nil || !strings.Contains(err.Error(), "1235") || !strings.Contains(err.Error(), "COMMIT or ROLLBACK first") {
 			t.Errorf("%s in a transaction across clusters: %v; want error 1235 asking for COMMIT or ROLLBACK", q, err)
@@ -206,6 +206,64 @@ func TestTwoPhaseRefusesPartialEnds(t *testing.T) {
 	mustExec(t, conn, "COMMIT")
 	if got := holders(t, "comments", "id IN (9100021, 9100022)"); !slices.Equal(got, []string{"s1", "s2"}) {
 		t.Fatalf("after COMMIT the rows are on %v, want [s1 s2]", got)
+	}
+}
+
+// A statement MariaDB commits the open transaction before (BEGIN, a
+// schema change) commits all of a transaction across clusters first, as
+// one server commits all of its own: a client that starts its next
+// transaction without ending the last (sysbench after a lock wait
+// timeout) keeps every write it made, on every shard, and nothing is
+// left prepared.
+func TestTwoPhaseImplicitCommitCommitsEveryPart(t *testing.T) {
+	db := twoPCDB(t)
+	ctx := context.Background()
+	defer cleanup(t, "comments", "id BETWEEN 9100031 AND 9100040")
+	t.Cleanup(func() { direct["main"].Exec("DROP TABLE IF EXISTS blog.tpc_implicit") })
+	conn := beginAcrossTwoShards(t, db, 9100031)
+	mustExec(t, conn, "BEGIN")
+	if got := holders(t, "comments", "id IN (9100031, 9100032)"); !slices.Equal(got, []string{"s1", "s2"}) {
+		t.Fatalf("after BEGIN in a transaction across clusters its rows are on %v, want committed on [s1 s2]", got)
+	}
+	// The new transaction is one of its own: a schema change commits it.
+	mustExec(t, conn, "INSERT INTO comments (id, entry_id, body) VALUES (9100033, 1, 'a'), (9100034, 2, 'b')")
+	mustExec(t, conn, "CREATE TABLE tpc_implicit (a INT)")
+	if got := holders(t, "comments", "id IN (9100033, 9100034)"); !slices.Equal(got, []string{"s1", "s2"}) {
+		t.Fatalf("after CREATE TABLE in a transaction across clusters its rows are on %v, want committed on [s1 s2]", got)
+	}
+	mustExec(t, conn, "BEGIN")
+	mustExec(t, conn, "INSERT INTO comments (id, entry_id, body) VALUES (9100035, 1, 'c'), (9100036, 2, 'd')")
+	mustExec(t, conn, "ROLLBACK")
+	if got := holders(t, "comments", "id IN (9100035, 9100036)"); len(got) != 0 {
+		t.Fatalf("rows of a rolled-back transaction after an implicit commit are on %v", got)
+	}
+
+	// sysbench's pattern: a statement times out waiting for a lock, which
+	// rolls back that statement only, and the client begins again.
+	mustExec(t, db, "INSERT INTO comments (id, entry_id, body) VALUES (9100037, 2, 'locked')")
+	holder, err := direct["s2"].BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Rollback()
+	if _, err := holder.Exec("SELECT id FROM blog.comments WHERE id = 9100037 FOR UPDATE"); err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, conn, "SET SESSION innodb_lock_wait_timeout = 1")
+	mustExec(t, conn, "BEGIN")
+	mustExec(t, conn, "INSERT INTO comments (id, entry_id, body) VALUES (9100038, 1, 'e'), (9100039, 2, 'f')")
+	if _, err := conn.ExecContext(ctx, "UPDATE comments SET body = 'late' WHERE entry_id = 2 AND id = 9100037"); testenv.MySQLErr(err) != 1205 {
+		t.Fatalf("UPDATE of a locked row: %v, want error 1205", err)
+	}
+	holder.Rollback()
+	mustExec(t, conn, "BEGIN")
+	if got := holders(t, "comments", "id IN (9100038, 9100039)"); !slices.Equal(got, []string{"s1", "s2"}) {
+		t.Fatalf("after a lock wait timeout and BEGIN the transaction's rows are on %v, want committed on [s1 s2]", got)
+	}
+	mustExec(t, conn, "ROLLBACK")
+	var body string
+	if err := direct["s2"].QueryRow("SELECT body FROM blog.comments WHERE id = 9100037").Scan(&body); err != nil || body != "locked" {
+		t.Fatalf("the row whose UPDATE timed out: %q, %v; want it unchanged", body, err)
 	}
 }
 
