@@ -29,17 +29,11 @@ var systemSchemas = map[string]bool{"mysql": true, "information_schema": true, "
 // false when there is nothing to add (no sharding, a system schema).
 func (s *Session) answerShowTables(ctx context.Context, sql string, f *sqlparse.Facts) (ok bool, err error) {
 	st := f.ShowTables
-	if st == nil || s.env.Sharding == nil {
+	db, ok := s.listedSchema(st)
+	if !ok {
 		return false, nil
 	}
 	layout := s.env.Sharding.Layout()
-	db := st.DB
-	if db == "" {
-		db = s.DB
-	}
-	if layout.Empty() || db == "" || systemSchemas[strings.ToLower(db)] {
-		return false, nil
-	}
 	var placed []string
 	for _, t := range layout.Tables() {
 		if !st.Like || sqlparse.LikeMatches(st.Pattern, t.Name) {
@@ -64,6 +58,21 @@ func (s *Session) answerShowTables(ctx context.Context, sql string, f *sqlparse.
 		}
 		return filterShownRows(ctx, c, cols, out, st.Where)
 	})
+}
+
+// listedSchema is the schema a SHOW TABLES or SHOW TRIGGERS (st) lists:
+// the one it names, else the session's. ok is false when Strata has
+// nothing to add to the default cluster's listing: no such statement, no
+// placed tables, or a system schema.
+func (s *Session) listedSchema(st *sqlparse.ShowTables) (db string, ok bool) {
+	if st == nil || s.env.Sharding == nil || s.env.Sharding.Layout().Empty() {
+		return "", false
+	}
+	db = st.DB
+	if db == "" {
+		db = s.DB
+	}
+	return db, db != "" && !systemSchemas[strings.ToLower(db)]
 }
 
 // showEveryTable is SHOW [FULL] TABLES or SHOW TABLE STATUS of db without

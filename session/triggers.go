@@ -131,16 +131,13 @@ func placedClusters(layout *shard.Layout) []string {
 // add (no placed tables, a system schema).
 func (s *Session) answerShowTriggers(ctx context.Context, f *sqlparse.Facts) (ok bool, err error) {
 	st := f.ShowTriggers
-	if st == nil || s.env.Sharding == nil {
+	db, ok := s.listedSchema(st)
+	if !ok {
 		return false, nil
 	}
 	layout := s.env.Sharding.Layout()
-	db := st.DB
-	if db == "" {
-		db = s.DB
-	}
 	clusters := placedClusters(layout)
-	if len(clusters) == 0 || db == "" || systemSchemas[strings.ToLower(db)] {
+	if len(clusters) == 0 {
 		return false, nil
 	}
 	every := "SHOW TRIGGERS FROM " + sqlparse.QuoteIdentifier(db)

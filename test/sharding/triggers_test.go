@@ -1,7 +1,6 @@
 package sharding
 
 import (
-	"database/sql"
 	"net"
 	"strings"
 	"testing"
@@ -73,24 +72,21 @@ func TestTriggersOfShardedTables(t *testing.T) {
 		{"SHOW TRIGGERS LIKE '%r%'", "trg_countries|countries,trg_order_customer|order_customer,trg_items_note|trg_items"},
 		{"SHOW TRIGGERS WHERE `Event` = 'UPDATE' OR `Table` = 'trg_items'", "trg_countries|countries,trg_items_note|trg_items"},
 	} {
-		var got []string
 		rows, err := db.Query(tc.sql)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.sql, err)
 		}
 		cols, _ := rows.Columns()
-		for rows.Next() {
-			vals := make([]sql.RawBytes, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, string(vals[0])+"|"+string(vals[2]))
-		}
+		listed, err := testenv.ResultStrings(rows)
 		rows.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, row := range listed {
+			f := strings.Split(row, "|")
+			got = append(got, f[0]+"|"+f[2]) // Trigger, Table
+		}
 		if strings.Join(got, ",") != tc.want {
 			t.Errorf("%s through Strata = %q, want %q", tc.sql, strings.Join(got, ","), tc.want)
 		}
