@@ -290,18 +290,11 @@ type Session struct {
 	current   atomic.Pointer[sqlparse.Facts]
 	currentAt atomic.Int64
 	txOpen    atomic.Bool
-	// heldConn is the connection the session keeps between commands (a
-	// transaction, temporary tables, locks), as of the last command's
-	// end; nil when it keeps none. A switchover waits for its server; the
-	// deadlock detector reads its thread id. Only Addr and ThreadID, which
-	// never change, are read from other goroutines.
-	heldConn atomic.Pointer[backend.Conn]
-	// victimConn is the connection whose statement the deadlock detector
-	// interrupted (Registry.Interrupt); once its error reached the client
-	// as a deadlock, the rest of the transaction is rolled back
-	// (endDeadlockVictim).
-	victimConn  atomic.Pointer[backend.Conn]
-	branchConns atomic.Pointer[[]*backend.Conn] // its XA branches' connections (publishBranches)
+	// heldAt is the server of the connection the session keeps between
+	// commands (a transaction, temporary tables, locks), as of the last
+	// command's end; nil when it keeps none. A switchover waits for it.
+	heldAt      atomic.Pointer[string]
+	branchesAt  atomic.Pointer[[]string] // servers of its XA branches (publishBranches)
 	closed      atomic.Bool
 	closeClient func() // closes the client socket
 	mu          sync.Mutex
@@ -1049,7 +1042,7 @@ func (s *Session) ReleaseIdle() {
 	if s.sticky != nil && s.pinned == nil {
 		s.put(s.sticky)
 		s.sticky = nil
-		s.heldConn.Store(nil) // the session list (and a switchover) must not see it any more
+		s.heldAt.Store(nil) // the session list (and a switchover) must not see it any more
 	}
 }
 

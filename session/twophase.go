@@ -411,26 +411,6 @@ func (s *Session) finishBranches(t *crossTx, stmt string, commit bool) {
 	}
 }
 
-// endDeadlockVictim rolls back what is left of a transaction the
-// deadlock detector chose to end a deadlock across servers: its statement
-// was interrupted and the client told (error 1213, as a server tells its
-// own victims, whose transaction it has rolled back), but the servers
-// still hold the rest of it, and its locks.
-func (s *Session) endDeadlockVictim() {
-	if len(s.branches) > 0 {
-		s.abortAcross()
-		s.env.Metrics.TwoPhase("rolled_back")
-		return
-	}
-	if c := s.pinned; c != nil && !c.Broken {
-		if err := c.SimpleCommand(comQuery, "ROLLBACK"); err != nil {
-			c.Broken = true
-		}
-	}
-	s.inTx = false
-	s.releaseCoordinator()
-}
-
 // releaseCoordinator hands the coordinator's connection back once its
 // transaction ended, unless other session state keeps it pinned.
 func (s *Session) releaseCoordinator() {
