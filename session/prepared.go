@@ -226,8 +226,8 @@ func (s *Session) Execute(ctx context.Context, packet []byte) error {
 			st.longData = nil
 			return err
 		}
-		defer s.checkBranches()
 	}
+	defer s.checkBranches() // as in Query
 	// A rule added after the PREPARE stops the statement too.
 	if rule, msg := s.refusal(stmts, false); rule >= 0 {
 		st.longData = nil

@@ -98,12 +98,14 @@ func (s *Session) Query(ctx context.Context, packet []byte) error {
 	stmts := statements(parsed)
 	if len(s.branches) > 0 {
 		// A transaction across clusters: COMMIT and ROLLBACK are Strata's
-		// to run, and a part lost by this statement ends all of it.
+		// to run.
 		if handled, err := s.endsTransaction(ctx, stmts); handled {
 			return err
 		}
-		defer s.checkBranches()
 	}
+	// A part lost by this statement ends all of a transaction across
+	// clusters, also one this statement made so (its first branch).
+	defer s.checkBranches()
 	if rule, msg := s.refusal(stmts, false); rule >= 0 {
 		return s.refuseByRule(f, rule, msg)
 	}
