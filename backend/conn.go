@@ -11,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -55,6 +57,13 @@ type Conn struct {
 	ThreadID uint32
 	Version  string
 	Flavor   Flavor
+
+	// DeadlockVictim is set, from another goroutine, just before Strata
+	// interrupts the connection's statement (KILL QUERY) to break a
+	// deadlock across servers: the interrupted statement's error then
+	// reads as the deadlock it is (DeadlockError), so the client retries
+	// its transaction and the session rolls all of it back.
+	DeadlockVictim atomic.Bool
 
 	// Session state the connection currently carries, kept so a client
 	// session's settings are applied only when they differ.
@@ -383,7 +392,7 @@ func (c *Conn) readOKs() error {
 		}
 		switch p[0] {
 		case wire.HeaderErr:
-			return wire.ParseErr(p)
+			return c.parseErr(p)
 		case wire.HeaderOK:
 			ok, _ := wire.ParseOK(p)
 			if ok.Status&wire.StatusMoreResults == 0 {
@@ -401,4 +410,51 @@ func (c *Conn) readOKs() error {
 func (c *Conn) Close() error {
 	c.Broken = true
 	return c.Conn.Conn.Close()
+}
+
+// erQueryInterrupted is ER_QUERY_INTERRUPTED, what a statement stopped by
+// KILL QUERY answers.
+const erQueryInterrupted = 1317
+
+// DeadlockError is the error of a statement Strata interrupted to break a
+// deadlock across servers: MariaDB's own deadlock error (1213, SQLSTATE
+// 40001, which clients and ORMs retry), saying that the whole
+// transaction is rolled back, as a server rolls back its victim's.
+func DeadlockError() *wire.Error {
+	return &wire.Error{Code: 1213, State: "40001", Message: deadlockMessage}
+}
+
+const deadlockMessage = "Deadlock found when trying to get lock; try restarting transaction (Strata: a deadlock across servers, which no one server can see; this transaction was chosen to end it and is rolled back on every server)"
+
+// IsDeadlockError reports whether e is DeadlockError (a shard's name may
+// follow its message): the error of a statement Strata interrupted.
+func IsDeadlockError(e *wire.Error) bool {
+	return e != nil && e.Code == 1213 && strings.HasPrefix(e.Message, deadlockMessage)
+}
+
+// victimError is DeadlockError when p, an ERR packet, is the interruption
+// of a statement chosen to end a deadlock (DeadlockVictim); nil
+// otherwise.
+func (c *Conn) victimError(p []byte) *wire.Error {
+	if len(p) < 3 || p[0] != wire.HeaderErr || uint16(p[1])|uint16(p[2])<<8 != erQueryInterrupted {
+		return nil
+	}
+	if !c.DeadlockVictim.Swap(false) {
+		return nil
+	}
+	// KILL QUERY ended the statement, not the transaction, which still
+	// holds its locks on this server: the connection is closed when it is
+	// given back, and its server rolls the transaction back then, even
+	// where no ROLLBACK reaches it.
+	c.Broken = true
+	return DeadlockError()
+}
+
+// parseErr decodes the server's ERR packet p, as what it means when
+// Strata interrupted the statement to end a deadlock (victimError).
+func (c *Conn) parseErr(p []byte) *wire.Error {
+	if e := c.victimError(p); e != nil {
+		return e
+	}
+	return wire.ParseErr(p)
 }

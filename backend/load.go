@@ -40,7 +40,7 @@ func (c *Conn) StartLoad(ctx context.Context, sql string) (*Load, error) {
 		return l, nil
 	case len(p) > 0 && p[0] == wire.HeaderErr:
 		l.r.finish()
-		return nil, wire.ParseErr(p)
+		return nil, c.parseErr(p)
 	}
 	// Anything else leaves the connection in a state Strata cannot follow.
 	return nil, l.fail(l.r.protoErr("LOAD DATA LOCAL answered without asking for the file"))
@@ -74,7 +74,7 @@ func (l *Load) Finish() (QueryResult, error) {
 		return QueryResult{}, l.fail(l.r.ioErr(err))
 	case len(p) > 0 && p[0] == wire.HeaderErr:
 		l.r.finish()
-		return QueryResult{}, wire.ParseErr(p)
+		return QueryResult{}, l.r.c.parseErr(p)
 	case len(p) > 0 && p[0] == wire.HeaderOK:
 		res, err := l.r.parseOK(p)
 		l.r.finish()

@@ -348,6 +348,9 @@ func (p *Pool) Put(c *Conn) {
 		return
 	}
 	c.lastUsed = time.Now()
+	// A deadlock victim's mark dies with its transaction: a KILL QUERY
+	// that found nothing to stop must not mark another statement's error.
+	c.DeadlockVictim.Store(false)
 	p.mu.Lock()
 	if c.Broken || p.closed || len(p.idle[c.Flavor]) >= p.cfg.MaxIdle || (c.Flavor.Account == "" && c.loginGen != p.loginGen) {
 		p.open--

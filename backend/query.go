@@ -139,7 +139,7 @@ func (r *Rows) Next(ctx context.Context) (engine.Row, error) {
 	case len(p) == 0:
 		return nil, r.end(r.protoErr("empty packet in result set"))
 	case p[0] == wire.HeaderErr:
-		return nil, r.end(wire.ParseErr(p))
+		return nil, r.end(r.c.parseErr(p))
 	case r.isTerminator(p):
 		st := r.parseTerminator(p)
 		if st&wire.StatusMoreResults != 0 {
@@ -224,7 +224,7 @@ func (r *Rows) readHead() error {
 		r.end(io.EOF)
 		return nil
 	case wire.HeaderErr:
-		return r.end(wire.ParseErr(p))
+		return r.end(r.c.parseErr(p))
 	case wire.HeaderLocalFile:
 		return r.end(r.refuseLocalFile())
 	}
@@ -274,7 +274,7 @@ func (r *Rows) refuseLocalFile() error {
 	}
 	switch {
 	case len(p) > 0 && p[0] == wire.HeaderErr:
-		return wire.ParseErr(p)
+		return r.c.parseErr(p)
 	case len(p) > 0 && p[0] == wire.HeaderOK:
 		if ok, _ := wire.ParseOK(p); ok.Status&wire.StatusMoreResults != 0 {
 			if err := r.drainMore(); err != nil {
@@ -300,7 +300,7 @@ func (r *Rows) drainMore() error {
 		}
 		switch p[0] {
 		case wire.HeaderErr:
-			return wire.ParseErr(p)
+			return r.c.parseErr(p)
 		case wire.HeaderOK:
 			ok, _ := wire.ParseOK(p)
 			if ok.Status&wire.StatusMoreResults == 0 {
@@ -327,7 +327,7 @@ func (r *Rows) drainMore() error {
 				return r.ioErr(err)
 			}
 			if len(p) > 0 && p[0] == wire.HeaderErr {
-				return wire.ParseErr(p)
+				return r.c.parseErr(p)
 			}
 			if r.isTerminator(p) {
 				if r.terminatorStatus(p)&wire.StatusMoreResults == 0 {

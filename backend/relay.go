@@ -152,7 +152,7 @@ func (r *relay) run() error {
 			if err != nil {
 				return err
 			}
-			r.res.Err = wire.ParseErr(p)
+			r.res.Err = wire.ParseErr(p) // already what capture sent
 			r.failed()
 			return nil
 		case wire.HeaderLocalFile:
@@ -221,7 +221,7 @@ func (r *relay) rows() (bool, error) {
 			if err != nil {
 				return false, err
 			}
-			r.res.Err = wire.ParseErr(p)
+			r.res.Err = wire.ParseErr(p) // already what capture sent
 			r.failed()
 			return false, nil
 		case n > 0 && r.head[0] == wire.HeaderEOF && (n < 9 || r.c.Flavor.DeprecateEOF):
@@ -306,7 +306,7 @@ func (c *Conn) RelayUntilEOF(client *wire.Conn) (Result, error) {
 		if n > 0 && r.head[0] == wire.HeaderErr {
 			p, err := r.capture(n, seq)
 			if err == nil {
-				r.res.Err = wire.ParseErr(p)
+				r.res.Err = wire.ParseErr(p) // already what capture sent
 			}
 			return r.res, err
 		}
@@ -410,8 +410,35 @@ func (r *relay) capture(n int, seq byte) ([]byte, error) {
 	if err != nil {
 		return nil, &ServerError{r.c.Addr, err}
 	}
+	if e := r.c.victimError(p); e != nil {
+		// The statement was interrupted to end a deadlock across
+		// servers: the client hears the deadlock, not the interruption.
+		payload := wire.AppendErr(nil, e)
+		return payload, r.replace(n, seq, payload)
+	}
 	saved := append([]byte(nil), p...)
 	return saved, r.copy(n, seq)
+}
+
+// replace sends the client payload in place of the server's packet of n
+// bytes, numbered as the server's (seq) would have been.
+func (r *relay) replace(n int, seq byte, payload []byte) error {
+	if _, err := r.c.R.Discard(n); err != nil {
+		return &ServerError{r.c.Addr, err}
+	}
+	r.res.Sent = true
+	if r.chain != nil {
+		seq += r.shift
+		r.client.Seq = seq + 1
+	}
+	header := [4]byte{byte(len(payload)), byte(len(payload) >> 8), byte(len(payload) >> 16), seq}
+	if _, err := r.out.Write(header[:]); err != nil {
+		return &ClientError{err}
+	}
+	if _, err := r.out.Write(payload); err != nil {
+		return &ClientError{err}
+	}
+	return nil
 }
 
 // copyPacket writes a header and copies n payload bytes from src to dst in

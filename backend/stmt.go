@@ -125,7 +125,7 @@ func (c *Conn) prepare(sql string) (*Stmt, error) {
 		return nil, &ServerError{c.Addr, err}
 	}
 	if len(p) > 0 && p[0] == wire.HeaderErr {
-		return nil, wire.ParseErr(p)
+		return nil, c.parseErr(p)
 	}
 	if len(p) < 12 || p[0] != wire.HeaderOK {
 		c.Broken = true

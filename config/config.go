@@ -95,6 +95,10 @@ type Transactions struct {
 	// ResolveEvery is how often prepared branches left by a crash, a lost
 	// connection or a failover are looked for and settled (twopc only).
 	ResolveEvery Duration `yaml:"resolve_every"`
+	// DeadlockCheck is how often the lock waits of servers where a
+	// transaction across clusters holds locks are read, to end deadlocks
+	// across servers (twopc only; package deadlock).
+	DeadlockCheck Duration `yaml:"deadlock_check"`
 }
 
 // Transaction modes.
@@ -105,6 +109,17 @@ const (
 
 // DefaultResolveEvery is transactions.resolve_every's default.
 const DefaultResolveEvery = 10 * time.Second
+
+// DefaultDeadlockCheck is transactions.deadlock_check's default.
+const DefaultDeadlockCheck = time.Second
+
+// DeadlockInterval is deadlock_check, or its default.
+func (t Transactions) DeadlockInterval() time.Duration {
+	if t.DeadlockCheck <= 0 {
+		return DefaultDeadlockCheck
+	}
+	return t.DeadlockCheck.D()
+}
 
 // TwoPC reports whether transactions may write several clusters.
 func (t Transactions) TwoPC() bool { return t.Mode == TxTwoPC }

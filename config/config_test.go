@@ -77,6 +77,7 @@ func TestParseRejectsWithLine(t *testing.T) {
 		{"negative user limit", strings.Replace(minimal, "password: app}", "password: app, max_connections: -1}", 1), "line 5: users.0.max_connections: must not be negative"},
 		{"unknown transaction mode", minimal + "transactions: {mode: xa}\n", "line 13: transactions.mode: is \"xa\"; use single"},
 		{"negative resolve_every", minimal + "transactions: {mode: twopc, resolve_every: -1s}\n", "line 13: transactions.resolve_every: must not be negative"},
+		{"negative deadlock_check", minimal + "transactions: {mode: twopc, deadlock_check: -1s}\n", "line 13: transactions.deadlock_check: must not be negative"},
 		{"writes on a routing rule", minimal + "routing:\n  - {match: {writes: true}, pool: batch}\n", "line 14: routing.0.match.writes: is only for refuse and rewrite rules"},
 		{"backend tls mode", strings.Replace(minimal, "backend: {user: strata, password: strata}", "backend: {user: strata, password: strata, tls: {mode: yes}}", 1), "backend.tls.mode: \"yes\" is not a mode"},
 		{"backend tls ca without verify", strings.Replace(minimal, "backend: {user: strata, password: strata}", "backend: {user: strata, password: strata, tls: {mode: required, ca: ca.pem}}", 1), "backend.tls: ca and server_name are only used with mode: verify"},

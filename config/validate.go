@@ -124,6 +124,9 @@ func (c *Config) validate(root *yaml.Node) error {
 	if c.Transactions.ResolveEvery < 0 {
 		p.add("transactions.resolve_every", "must not be negative (default %s)", DefaultResolveEvery)
 	}
+	if c.Transactions.DeadlockCheck < 0 {
+		p.add("transactions.deadlock_check", "must not be negative (default %s)", DefaultDeadlockCheck)
+	}
 	c.validateClusters(p)
 	c.validateSockets(p)
 	c.validateBackendTLS(p)

@@ -42,6 +42,7 @@ type Metrics struct {
 	fencePause    *prometheus.HistogramVec
 	twoPhase      *prometheus.CounterVec
 	twoPhaseFixed *prometheus.CounterVec
+	deadlocks     prometheus.Counter
 	primaryChg    *prometheus.CounterVec
 	writesHeld    *prometheus.HistogramVec
 	clientMax     prometheus.Gauge
@@ -92,7 +93,8 @@ func New() *Metrics {
 	m.twoPhaseFixed = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_twophase_resolved_total", Help: "Prepared branches the resolver settled after a crash, a lost connection or a failover, by decision (commit, abort)."}, []string{"decision"})
 	m.clientMax = prometheus.NewGauge(prometheus.GaugeOpts{Name: "strata_client_connections_max", Help: "limits.max_client_connections in force (0: no bound): alert on strata_client_connections / this before clients get error 1040."})
 	m.certExpiry = prometheus.NewGauge(prometheus.GaugeOpts{Name: "strata_tls_certificate_expiry_timestamp_seconds", Help: "When the certificate Strata shows TLS clients expires (Unix time); a reload that reads a renewed one moves it."})
-	m.Registry.MustRegister(m.clientMax, m.certExpiry, m.twoPhase, m.twoPhaseFixed, m.primaryChg, m.writesHeld, m.shardQueries, m.runFirst, m.runFirstRows, m.loadRows, m.movedRows, m.rebalanced, m.fencePause, m.rangeFill, m.schemaDiffers, m.consistency, m.queries, m.errors, m.latency, m.clientConns, m.userConns, m.clientTotal, m.rejectedConns, m.idleClosed, m.passedOn, m.retries,
+	m.deadlocks = prometheus.NewCounter(prometheus.CounterOpts{Name: "strata_deadlocks_broken_total", Help: "Deadlocks across servers Strata ended (transactions.mode: twopc): transactions waiting for each other's locks on different servers, which no server can see; each time one transaction was rolled back and its client got error 1213."})
+	m.Registry.MustRegister(m.clientMax, m.certExpiry, m.twoPhase, m.twoPhaseFixed, m.deadlocks, m.primaryChg, m.writesHeld, m.shardQueries, m.runFirst, m.runFirstRows, m.loadRows, m.movedRows, m.rebalanced, m.fencePause, m.rangeFill, m.schemaDiffers, m.consistency, m.queries, m.errors, m.latency, m.clientConns, m.userConns, m.clientTotal, m.rejectedConns, m.idleClosed, m.passedOn, m.retries,
 		m.backendDials, m.serverUp, m.replicaLag, m.backendConns,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -217,6 +219,9 @@ func (m *Metrics) RunFirst(kind string, rows int64) {
 
 // TwoPhase counts a transaction across clusters by how it ended.
 func (m *Metrics) TwoPhase(outcome string) { m.twoPhase.WithLabelValues(outcome).Inc() }
+
+// DeadlockBroken counts a deadlock across servers Strata ended.
+func (m *Metrics) DeadlockBroken() { m.deadlocks.Inc() }
 
 // TwoPhaseResolved counts a branch the resolver committed or rolled back.
 func (m *Metrics) TwoPhaseResolved(decision string) {

@@ -250,7 +250,7 @@ func (s *Strata) startBackground(cfg *config.Config) {
 	go s.learnKeyTypes(shardCtx)
 	go s.learnCollations(shardCtx)
 	go s.Admin.Switchover.Watch(shardCtx, failoverCooldown(cfg))
-	go s.twoPhase.Load().run(shardCtx, cfg.Transactions.ResolveInterval())
+	go s.twoPhase.Load().run(shardCtx, cfg.Transactions)
 	s.resumeMoves()
 	go s.watchMoves(shardCtx)
 }

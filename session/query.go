@@ -26,6 +26,9 @@ func (s *Session) WriteError(err error) error {
 		werr = wire.NewError(wire.ErUnknownError, "Strata: %v", err)
 	}
 	s.noteOwnError(werr)
+	if backend.IsDeadlockError(werr) {
+		s.toldDeadlock = true
+	}
 	if s.client.Chain != nil {
 		s.client.Chain.Failed = true
 	}
@@ -667,6 +670,11 @@ func (s *Session) killActive(target *Session) error {
 
 // killQueryOn runs KILL QUERY for c's thread on c's server.
 func (s *Session) killQueryOn(c *backend.Conn) error {
+	return s.killOn(c, "KILL QUERY "+strconv.FormatUint(uint64(c.ThreadID), 10))
+}
+
+// killOn runs kill, a KILL statement about c's thread, on c's server.
+func (s *Session) killOn(c *backend.Conn, kill string) error {
 	timeout := s.env.Limits().ConnectTimeout
 	ctx, cancel := context.WithTimeout(context.Background(), timeout+time.Second)
 	defer cancel()
@@ -683,7 +691,7 @@ func (s *Session) killQueryOn(c *backend.Conn) error {
 		return errNoBackend("Strata: cannot reach %s to kill the query: %v", c.Addr, rootCause(err))
 	}
 	defer kc.Close()
-	return kc.SimpleCommand(comQuery, "KILL QUERY "+strconv.FormatUint(uint64(c.ThreadID), 10))
+	return kc.SimpleCommand(comQuery, kill)
 }
 
 // parseKill reads KILL [HARD|SOFT] [CONNECTION|QUERY] [ID] n.

@@ -3,8 +3,10 @@ package session
 import (
 	"errors"
 	"fmt"
+	"github.com/strata-proxy/strata/backend"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -120,11 +122,14 @@ func (r *Registry) List() []Info {
 func (s *Session) info(now time.Time) Info {
 	id := s.shared.Load()
 	in := Info{ID: s.ID, User: id.user, ServerAccount: id.account, Client: s.ClientAddr, DB: id.db, State: "idle", InTransaction: s.txOpen.Load()}
-	if h := s.heldAt.Load(); h != nil {
-		in.Holds = *h
+	if h := s.heldConn.Load(); h != nil {
+		in.Holds = h.Addr
 	}
-	if b := s.branchesAt.Load(); b != nil {
-		in.Branches = *b
+	if b := s.branchConns.Load(); b != nil {
+		for _, c := range *b {
+			in.Branches = append(in.Branches, c.Addr)
+		}
+		slices.Sort(in.Branches)
 	}
 	f := s.current.Load()
 	if f == nil {
@@ -163,6 +168,10 @@ func (s *Session) startStatement(f *sqlparse.Facts) {
 // it after each): nothing runs now, and whether a transaction is left open.
 func (s *Session) CommandDone(cmd byte) {
 	s.current.Store(nil)
+	if s.toldDeadlock {
+		s.toldDeadlock = false
+		s.endDeadlockVictim()
+	}
 	switch cmd {
 	case wire.ComQuery, wire.ComStmtExecute, wire.ComStmtBulkExecute:
 		// What the statement before left (ROW_COUNT(), FOUND_ROWS()) is
@@ -174,11 +183,11 @@ func (s *Session) CommandDone(cmd byte) {
 	s.txOpen.Store(s.inTransaction())
 	switch {
 	case s.pinned != nil:
-		s.heldAt.Store(&s.pinned.Addr)
+		s.heldConn.Store(s.pinned)
 	case s.sticky != nil:
-		s.heldAt.Store(&s.sticky.Addr)
+		s.heldConn.Store(s.sticky)
 	default:
-		s.heldAt.Store(nil)
+		s.heldConn.Store(nil)
 	}
 	s.publishBranches()
 }
@@ -202,22 +211,21 @@ func (s *Session) ageDiagnostics() {
 	}
 }
 
-// publishBranches tells other goroutines (the session list, a switchover)
-// which servers hold branches of the session's transaction across
-// clusters; it allocates only while there are some.
+// publishBranches tells other goroutines (the session list, a switchover,
+// the deadlock detector) which connections hold branches of the session's
+// transaction across clusters; it allocates only while there are some.
 func (s *Session) publishBranches() {
 	if len(s.branches) == 0 {
-		if s.branchesAt.Load() != nil {
-			s.branchesAt.Store(nil)
+		if s.branchConns.Load() != nil {
+			s.branchConns.Store(nil)
 		}
 		return
 	}
-	addrs := make([]string, 0, len(s.branches))
+	conns := make([]*backend.Conn, 0, len(s.branches))
 	for _, c := range s.branches {
-		addrs = append(addrs, c.Addr)
+		conns = append(conns, c)
 	}
-	slices.Sort(addrs)
-	s.branchesAt.Store(&addrs)
+	s.branchConns.Store(&conns)
 }
 
 // TransactionOpen reports, from any goroutine, whether the session had a
@@ -285,4 +293,86 @@ func (r *Registry) Kill(id uint32, queryOnly bool) (bool, error) {
 		err = nil // the connection ends either way
 	}
 	return running, err
+}
+
+// ServerThread is a server connection of a session, as the deadlock
+// detector sees it.
+type ServerThread struct {
+	Session  uint32
+	Addr     string
+	ThreadID uint32
+	// InTransaction: the session had a transaction open after its last
+	// command, so the locks it holds stay until it ends.
+	InTransaction bool
+}
+
+// Threads lists the server connections every open session holds between
+// commands (its transaction's, its XA branches') or runs its statement
+// on now.
+func (r *Registry) Threads() []ServerThread {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	var out []ServerThread
+	for _, s := range r.sessions {
+		inTx := s.txOpen.Load()
+		for _, c := range s.serverConns() {
+			out = append(out, ServerThread{Session: s.ID, Addr: c.Addr, ThreadID: c.ThreadID, InTransaction: inTx})
+		}
+	}
+	return out
+}
+
+// serverConns is every connection s holds or runs a statement on, as it
+// publishes them for other goroutines, each once.
+func (s *Session) serverConns() []*backend.Conn {
+	var conns []*backend.Conn
+	add := func(c *backend.Conn) {
+		if c != nil && !slices.Contains(conns, c) {
+			conns = append(conns, c)
+		}
+	}
+	add(s.heldConn.Load())
+	if b := s.branchConns.Load(); b != nil {
+		for _, c := range *b {
+			add(c)
+		}
+	}
+	add(s.active.Load())
+	if many := s.activeShards.Load(); many != nil {
+		for _, c := range *many {
+			add(c)
+		}
+	}
+	return conns
+}
+
+// Interrupt ends statement query (the server's query id) that session id
+// runs on its connection to thread threadID at addr, to break a deadlock
+// across servers: the connection is marked (backend.Conn.DeadlockVictim)
+// so that the interrupted statement fails as a deadlock (error 1213),
+// after which the session that ran it rolls its whole transaction back
+// (the connection may have passed to another session since id's last
+// command: that one is then the one told, and it rolls back), then KILL
+// QUERY ID stops it. By query id, not thread: a statement that ended
+// meanwhile is not stopped, nor is the next, which may be one Strata runs
+// itself (the commit of the transaction).
+func (r *Registry) Interrupt(id uint32, addr string, threadID uint32, query uint64) error {
+	s := r.Get(id)
+	if s == nil {
+		return fmt.Errorf("%w: %d", ErrNoSession, id)
+	}
+	for _, c := range s.serverConns() {
+		if c.Addr != addr || c.ThreadID != threadID {
+			continue
+		}
+		c.DeadlockVictim.Store(true)
+		err := s.killOn(c, "KILL QUERY ID "+strconv.FormatUint(query, 10))
+		if err != nil {
+			// Not stopped (it ended, or the server could not be
+			// reached): nothing of it is to be taken for a deadlock.
+			c.DeadlockVictim.Store(false)
+		}
+		return err
+	}
+	return fmt.Errorf("session %d holds no connection to thread %d on %s any more", id, threadID, addr)
 }

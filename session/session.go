@@ -219,6 +219,11 @@ type Session struct {
 	// (writeShards), so it may move rows between shards.
 	stmtTwoPhase bool
 	txDeadlock   bool
+	// toldDeadlock: the client was just told that its statement was
+	// interrupted to end a deadlock across servers (backend.DeadlockError);
+	// the rest of its transaction is rolled back at the command's end
+	// (endDeadlockVictim).
+	toldDeadlock bool
 	// savepoints: the open transaction's savepoints, oldest first, kept
 	// so that a cluster joining it as a branch gets them too
 	// (savepoints.go).
@@ -290,11 +295,13 @@ type Session struct {
 	current   atomic.Pointer[sqlparse.Facts]
 	currentAt atomic.Int64
 	txOpen    atomic.Bool
-	// heldAt is the server of the connection the session keeps between
-	// commands (a transaction, temporary tables, locks), as of the last
-	// command's end; nil when it keeps none. A switchover waits for it.
-	heldAt      atomic.Pointer[string]
-	branchesAt  atomic.Pointer[[]string] // servers of its XA branches (publishBranches)
+	// heldConn is the connection the session keeps between commands (a
+	// transaction, temporary tables, locks), as of the last command's
+	// end; nil when it keeps none. A switchover waits for its server; the
+	// deadlock detector reads its thread id. Only Addr and ThreadID, which
+	// never change, are read from other goroutines.
+	heldConn    atomic.Pointer[backend.Conn]
+	branchConns atomic.Pointer[[]*backend.Conn] // its XA branches' connections (publishBranches)
 	closed      atomic.Bool
 	closeClient func() // closes the client socket
 	mu          sync.Mutex
@@ -845,6 +852,8 @@ func (s *Session) learn(c *backend.Conn, stmts []*sqlparse.Facts, res backend.Re
 		if res.Err.Code == 1213 { // deadlock: the server rolled the transaction back
 			s.inTx = false
 			s.txDeadlock = len(s.branches) > 0
+			// Or Strata interrupted the statement, and rolls back the rest.
+			s.toldDeadlock = backend.IsDeadlockError(res.Err)
 		}
 		return
 	}
@@ -1042,7 +1051,7 @@ func (s *Session) ReleaseIdle() {
 	if s.sticky != nil && s.pinned == nil {
 		s.put(s.sticky)
 		s.sticky = nil
-		s.heldAt.Store(nil) // the session list (and a switchover) must not see it any more
+		s.heldConn.Store(nil) // the session list (and a switchover) must not see it any more
 	}
 }
 

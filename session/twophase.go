@@ -366,7 +366,7 @@ func (s *Session) inDoubt(t *crossTx, all string, commitErr, decideErr error) *w
 func (s *Session) abortAcross() {
 	s.abortCross(s.cross())
 	s.branches, s.xid, s.tp, s.savepoints = nil, twophase.XID{}, nil, nil
-	s.inTx = false
+	s.inTx, s.txDeadlock = false, false // a deadlock noted is this transaction's, not the next one's
 	s.releaseCoordinator()
 }
 
@@ -409,6 +409,26 @@ func (s *Session) finishBranches(t *crossTx, stmt string, commit bool) {
 		}
 		s.put(c)
 	}
+}
+
+// endDeadlockVictim rolls back what is left of a transaction the
+// deadlock detector chose to end a deadlock across servers: its statement
+// was interrupted and the client told (error 1213, as a server tells its
+// own victims, whose transaction it has rolled back), but the servers
+// still hold the rest of it, and its locks.
+func (s *Session) endDeadlockVictim() {
+	if len(s.branches) > 0 {
+		s.abortAcross()
+		s.env.Metrics.TwoPhase("rolled_back")
+		return
+	}
+	if c := s.pinned; c != nil && !c.Broken {
+		if err := c.SimpleCommand(comQuery, "ROLLBACK"); err != nil {
+			c.Broken = true
+		}
+	}
+	s.inTx = false
+	s.releaseCoordinator()
 }
 
 // releaseCoordinator hands the coordinator's connection back once its

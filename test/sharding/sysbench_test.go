@@ -16,10 +16,12 @@ import (
 // prepared-statement modes: 8 threads run transactions of point and range
 // reads, two updates, and a delete and an insert of one row, which lock
 // rows of several shards in random order. Each transaction commits, or
-// fails with an error sysbench retries (a deadlock, or a lock wait
-// timeout followed by a BEGIN, which commits what came before, as on one
-// server); no thread stops. Afterwards every row is on its shard, once,
-// and no branch is left prepared.
+// fails with an error sysbench retries (a deadlock, among them those
+// across servers Strata ends, or a lock wait timeout followed by a BEGIN,
+// which commits what came before, as on one server); no thread stops,
+// and no transaction is rolled back behind its client's back (sysbench's
+// DELETE and INSERT of one id would then collide, error 1062). Afterwards
+// every row is on its shard, once, and no branch is left prepared.
 func TestSysbenchReadWriteOverShardsWithTwoPhaseCommit(t *testing.T) {
 	if _, err := exec.LookPath("sysbench"); err != nil {
 		t.Fatal("sysbench not installed: make deps installs it")
@@ -27,7 +29,7 @@ func TestSysbenchReadWriteOverShardsWithTwoPhaseCommit(t *testing.T) {
 	strataDB(t)
 	const rows = 2000
 	table := `sbtest1: {shard_key: id, method: hash, shards: {s0: "-40", s1: "40-80", s2: "80-c0", s3: "c0-"}}`
-	cfg := ownConfig(t, table, "transactions: {mode: twopc, resolve_every: 1s}\n")
+	cfg := ownConfig(t, table, "transactions: {mode: twopc, resolve_every: 1s, deadlock_check: 200ms}\n")
 	s := startOwn(t, cfg)
 	dropAll := func() {
 		for _, sh := range shardNames {
@@ -37,8 +39,10 @@ func TestSysbenchReadWriteOverShardsWithTwoPhaseCommit(t *testing.T) {
 	dropAll()
 	t.Cleanup(dropAll)
 	// Two transactions that lock rows of two shards in opposite orders
-	// wait for each other where neither server sees a deadlock; the lock
-	// wait timeout ends it (50 s by default: 2 s here).
+	// wait for each other where neither server sees a deadlock: Strata
+	// ends it (deadlock_check), else the lock wait timeout would (50 s by
+	// default: 2 s here, so that a deadlock Strata misses shows as lost
+	// throughput, not as a hung test).
 	for _, sh := range shardNames {
 		var was int
 		if err := direct[sh].QueryRow("SELECT @@GLOBAL.innodb_lock_wait_timeout").Scan(&was); err != nil {
@@ -70,6 +74,7 @@ func TestSysbenchReadWriteOverShardsWithTwoPhaseCommit(t *testing.T) {
 		ignored := regexp.MustCompile(`ignored errors:\s+(\d+)`).FindStringSubmatch(out)
 		t.Logf("ps-mode %s: %s ignored errors (deadlocks, lock wait timeouts)", mode, ignored[1])
 	}
+	t.Logf("deadlocks across servers ended: %v", metricValue(t, s.AdminAddr(), "strata_deadlocks_broken_total"))
 	if got := metricValue(t, s.AdminAddr(), `strata_twophase_transactions_total{outcome="committed"}`); got == 0 {
 		t.Error("no transaction across clusters committed: the workload did not span shards")
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os/exec"
@@ -33,7 +34,7 @@ var twoPC extraInstance
 // may write several clusters, settling leftovers every 300 ms.
 func twoPCDB(t *testing.T) *sql.DB {
 	t.Helper()
-	twoPC.start(t, twoPCAddr, twoPCAdmin, "transactions: {mode: twopc, resolve_every: 300ms}\n")
+	twoPC.start(t, twoPCAddr, twoPCAdmin, "transactions: {mode: twopc, resolve_every: 300ms, deadlock_check: 200ms}\n")
 	t.Cleanup(func() {
 		for _, c := range shardNames {
 			if p := preparedXIDs(t, c); len(p) > 0 {
@@ -218,51 +219,51 @@ func TestTwoPhaseRefusesPartialEnds(t *testing.T) {
 func TestTwoPhaseImplicitCommitCommitsEveryPart(t *testing.T) {
 	db := twoPCDB(t)
 	ctx := context.Background()
-	defer cleanup(t, "comments", "id BETWEEN 9100031 AND 9100040")
+	defer cleanup(t, "comments", "id BETWEEN 9100201 AND 9100210")
 	t.Cleanup(func() { direct["main"].Exec("DROP TABLE IF EXISTS blog.tpc_implicit") })
-	conn := beginAcrossTwoShards(t, db, 9100031)
+	conn := beginAcrossTwoShards(t, db, 9100201)
 	mustExec(t, conn, "BEGIN")
-	if got := holders(t, "comments", "id IN (9100031, 9100032)"); !slices.Equal(got, []string{"s1", "s2"}) {
+	if got := holders(t, "comments", "id IN (9100201, 9100202)"); !slices.Equal(got, []string{"s1", "s2"}) {
 		t.Fatalf("after BEGIN in a transaction across clusters its rows are on %v, want committed on [s1 s2]", got)
 	}
 	// The new transaction is one of its own: a schema change commits it.
-	mustExec(t, conn, "INSERT INTO comments (id, entry_id, body) VALUES (9100033, 1, 'a'), (9100034, 2, 'b')")
+	mustExec(t, conn, "INSERT INTO comments (id, entry_id, body) VALUES (9100203, 1, 'a'), (9100204, 2, 'b')")
 	mustExec(t, conn, "CREATE TABLE tpc_implicit (a INT)")
-	if got := holders(t, "comments", "id IN (9100033, 9100034)"); !slices.Equal(got, []string{"s1", "s2"}) {
+	if got := holders(t, "comments", "id IN (9100203, 9100204)"); !slices.Equal(got, []string{"s1", "s2"}) {
 		t.Fatalf("after CREATE TABLE in a transaction across clusters its rows are on %v, want committed on [s1 s2]", got)
 	}
 	mustExec(t, conn, "BEGIN")
-	mustExec(t, conn, "INSERT INTO comments (id, entry_id, body) VALUES (9100035, 1, 'c'), (9100036, 2, 'd')")
+	mustExec(t, conn, "INSERT INTO comments (id, entry_id, body) VALUES (9100205, 1, 'c'), (9100206, 2, 'd')")
 	mustExec(t, conn, "ROLLBACK")
-	if got := holders(t, "comments", "id IN (9100035, 9100036)"); len(got) != 0 {
+	if got := holders(t, "comments", "id IN (9100205, 9100206)"); len(got) != 0 {
 		t.Fatalf("rows of a rolled-back transaction after an implicit commit are on %v", got)
 	}
 
 	// sysbench's pattern: a statement times out waiting for a lock, which
 	// rolls back that statement only, and the client begins again.
-	mustExec(t, db, "INSERT INTO comments (id, entry_id, body) VALUES (9100037, 2, 'locked')")
+	mustExec(t, db, "INSERT INTO comments (id, entry_id, body) VALUES (9100207, 2, 'locked')")
 	holder, err := direct["s2"].BeginTx(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer holder.Rollback()
-	if _, err := holder.Exec("SELECT id FROM blog.comments WHERE id = 9100037 FOR UPDATE"); err != nil {
+	if _, err := holder.Exec("SELECT id FROM blog.comments WHERE id = 9100207 FOR UPDATE"); err != nil {
 		t.Fatal(err)
 	}
 	mustExec(t, conn, "SET SESSION innodb_lock_wait_timeout = 1")
 	mustExec(t, conn, "BEGIN")
-	mustExec(t, conn, "INSERT INTO comments (id, entry_id, body) VALUES (9100038, 1, 'e'), (9100039, 2, 'f')")
-	if _, err := conn.ExecContext(ctx, "UPDATE comments SET body = 'late' WHERE entry_id = 2 AND id = 9100037"); testenv.MySQLErr(err) != 1205 {
+	mustExec(t, conn, "INSERT INTO comments (id, entry_id, body) VALUES (9100208, 1, 'e'), (9100209, 2, 'f')")
+	if _, err := conn.ExecContext(ctx, "UPDATE comments SET body = 'late' WHERE entry_id = 2 AND id = 9100207"); testenv.MySQLErr(err) != 1205 {
 		t.Fatalf("UPDATE of a locked row: %v, want error 1205", err)
 	}
 	holder.Rollback()
 	mustExec(t, conn, "BEGIN")
-	if got := holders(t, "comments", "id IN (9100038, 9100039)"); !slices.Equal(got, []string{"s1", "s2"}) {
+	if got := holders(t, "comments", "id IN (9100208, 9100209)"); !slices.Equal(got, []string{"s1", "s2"}) {
 		t.Fatalf("after a lock wait timeout and BEGIN the transaction's rows are on %v, want committed on [s1 s2]", got)
 	}
 	mustExec(t, conn, "ROLLBACK")
 	var body string
-	if err := direct["s2"].QueryRow("SELECT body FROM blog.comments WHERE id = 9100037").Scan(&body); err != nil || body != "locked" {
+	if err := direct["s2"].QueryRow("SELECT body FROM blog.comments WHERE id = 9100207").Scan(&body); err != nil || body != "locked" {
 		t.Fatalf("the row whose UPDATE timed out: %q, %v; want it unchanged", body, err)
 	}
 }
@@ -726,5 +727,97 @@ func TestTwoPhaseInsertWithSequenceIDsAcrossShards(t *testing.T) {
 	var n int
 	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM entries WHERE title LIKE '"+marker+"%'").Scan(&n); err != nil || n != 8 {
 		t.Fatalf("%d of the 8 rows are readable (%v)", n, err)
+	}
+}
+
+// Two transactions across clusters that each hold a row on one server
+// and wait for the other's row on another deadlock where no server can
+// see it: each server sees one wait. Strata sees both, ends the
+// transaction whose wait closed the cycle with MariaDB's deadlock error
+// (1213, which clients retry), rolls all of it back, and the other goes
+// on and commits; without it both would wait for innodb_lock_wait_timeout.
+// The waits are on the transactions' XA branches (shard statements) in
+// one case, on the victim's first cluster (a statement relayed as sent)
+// in the other.
+func TestTwoPhaseDeadlockAcrossServersIsBroken(t *testing.T) {
+	db := twoPCDB(t)
+	twoPCNotes(t)
+	defer cleanup(t, "comments", "id BETWEEN 9100211 AND 9100220")
+	mustExec(t, db, "INSERT INTO comments (id, entry_id, body) VALUES (9100211, 1, 'x0'), (9100212, 2, 'y0')") // s1, s2
+	mustExec(t, db, "INSERT INTO tpc_notes (id, note) VALUES (1, 'n1'), (2, 'n2')")                            // main
+	rowX := "UPDATE comments SET body = '%s' WHERE entry_id = 1 AND id = 9100211"
+	rowY := "UPDATE comments SET body = '%s' WHERE entry_id = 2 AND id = 9100212"
+	note := "UPDATE tpc_notes SET note = '%s' WHERE id = %d"
+	for _, tc := range []struct {
+		name string
+		// a's first statement, b's first (and second), a's wait for b,
+		// b's wait for a.
+		aFirst, bFirst, aWaits, bWaits []string
+		wantX, wantY, wantNote1        string
+	}{
+		{"on branches", []string{fmt.Sprintf(rowX, "a")}, []string{fmt.Sprintf(rowY, "b")},
+			[]string{fmt.Sprintf(rowY, "a")}, []string{fmt.Sprintf(rowX, "b")}, "a", "a", "n1"},
+		{"on the victim's first cluster", []string{fmt.Sprintf(note, "a", 1)}, []string{fmt.Sprintf(note, "b", 2), fmt.Sprintf(rowY, "b2")},
+			[]string{fmt.Sprintf(rowY, "a2")}, []string{fmt.Sprintf(note, "b", 1)}, "x0", "a2", "a"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := testenv.Ctx(t)
+			a, b := testenv.Conn(t, db), testenv.Conn(t, db)
+			for _, c := range []*sql.Conn{a, b} {
+				mustExec(t, c, "SET SESSION innodb_lock_wait_timeout = 8")
+				mustExec(t, c, "BEGIN")
+			}
+			for _, q := range tc.aFirst {
+				mustExec(t, a, q)
+			}
+			for _, q := range tc.bFirst {
+				mustExec(t, b, q)
+			}
+			aDone := make(chan error, 1)
+			go func() { _, err := a.ExecContext(ctx, tc.aWaits[0]); aDone <- err }()
+			time.Sleep(300 * time.Millisecond) // a waits for b first
+			start := time.Now()
+			_, bErr := b.ExecContext(ctx, tc.bWaits[0])
+			if testenv.MySQLErr(bErr) != 1213 || !strings.Contains(bErr.Error(), "across servers") {
+				// Unwind before failing: b's locks go, then a's.
+				b.ExecContext(ctx, "ROLLBACK")
+				<-aDone
+				a.ExecContext(ctx, "ROLLBACK")
+				t.Fatalf("the transaction that closed the deadlock: %v after %s, want error 1213 naming a deadlock across servers", bErr, time.Since(start).Round(time.Millisecond))
+			}
+			if took := time.Since(start); took > 5*time.Second {
+				t.Errorf("the deadlock was ended after %s, want within seconds", took)
+			}
+			if err := <-aDone; err != nil {
+				t.Fatalf("the other transaction's statement, once its lock is free: %v", err)
+			}
+			mustExec(t, a, "COMMIT")
+			// The victim's transaction is gone everywhere: a COMMIT on its
+			// connection has nothing to commit, and it can begin again.
+			mustExec(t, b, "COMMIT")
+			var x, y, n1 string
+			if err := direct["s1"].QueryRow("SELECT body FROM blog.comments WHERE id = 9100211").Scan(&x); err != nil {
+				t.Fatal(err)
+			}
+			if err := direct["s2"].QueryRow("SELECT body FROM blog.comments WHERE id = 9100212").Scan(&y); err != nil {
+				t.Fatal(err)
+			}
+			if err := direct["main"].QueryRow("SELECT note FROM blog.tpc_notes WHERE id = 1").Scan(&n1); err != nil {
+				t.Fatal(err)
+			}
+			if x != tc.wantX || y != tc.wantY || n1 != tc.wantNote1 {
+				t.Errorf("after the deadlock: x=%q y=%q note 1=%q, want %q %q %q (the survivor's writes, none of the victim's)", x, y, n1, tc.wantX, tc.wantY, tc.wantNote1)
+			}
+			var n2 string
+			if err := direct["main"].QueryRow("SELECT note FROM blog.tpc_notes WHERE id = 2").Scan(&n2); err != nil || n2 != "n2" {
+				t.Errorf("note 2, written by the victim before the deadlock: %q, %v; want it rolled back to n2", n2, err)
+			}
+			for _, q := range []string{"UPDATE comments SET body = 'x0' WHERE entry_id = 1 AND id = 9100211", "UPDATE comments SET body = 'y0' WHERE entry_id = 2 AND id = 9100212", "UPDATE tpc_notes SET note = 'n1' WHERE id = 1"} {
+				mustExec(t, db, q)
+			}
+		})
+	}
+	if got := metricValue(t, twoPCAdmin, "strata_deadlocks_broken_total"); got < 2 {
+		t.Errorf("strata_deadlocks_broken_total = %v, want the 2 deadlocks ended", got)
 	}
 }

@@ -1,0 +1,173 @@
+// Package deadlock finds and breaks deadlocks across servers: transactions
+// of Strata's sessions that each wait, on one server, for a lock another
+// of them holds on another server. No one server sees such a cycle, so
+// InnoDB's own detector cannot break it, and the transactions would wait
+// for innodb_lock_wait_timeout (50 s by default) while everything queued
+// behind their locks waits too. Strata knows which session each server
+// connection belongs to and can read every server's lock waits, so it sees
+// the whole cycle; it interrupts one waiting statement, whose session then
+// rolls its whole transaction back, as InnoDB does with its own victims.
+package deadlock
+
+import (
+	"slices"
+	"time"
+)
+
+// Thread is a connection on a server: the server's address and its id
+// for the connection (CONNECTION_ID(), INNODB_TRX.trx_mysql_thread_id).
+type Thread struct {
+	Addr string
+	ID   uint32
+}
+
+// SessionThread is a server connection of one of Strata's sessions.
+type SessionThread struct {
+	Thread
+	Session uint32
+	// InTransaction: the session has a transaction open, so the locks it
+	// holds stay until the transaction ends; only such a session, holding
+	// connections on several servers (a transaction across clusters), is
+	// chosen as a victim, since it rolls its whole transaction back.
+	InTransaction bool
+}
+
+// Wait is a lock wait on one server: thread Waiter waits for a lock that
+// thread Holder holds, since Since, in its statement Query (the server's
+// query id, which KILL QUERY ID takes: it stops that statement and no
+// later one).
+type Wait struct {
+	Addr           string
+	Waiter, Holder uint32
+	Since          time.Time
+	Query          uint64
+}
+
+// Cycle is a deadlock across servers: Waits[i] is a wait of Sessions[i]
+// for Sessions[i+1] (the last for the first), on at least two servers.
+// Victim is the waiting connection to interrupt, VictimWait its wait.
+type Cycle struct {
+	Sessions   []uint32
+	Waits      []Wait
+	Victim     SessionThread
+	VictimWait Wait
+}
+
+// Servers lists the servers the cycle's waits are on, sorted.
+func (c Cycle) Servers() []string {
+	var out []string
+	for _, w := range c.Waits {
+		if !slices.Contains(out, w.Addr) {
+			out = append(out, w.Addr)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// edge is a wait between two sessions.
+type edge struct {
+	to   uint32
+	wait Wait
+}
+
+// Find looks for a cycle of waits between sessions that spans servers.
+// waits whose waiter or holder is no session's connection (another
+// client of the server) are left out: Strata cannot end those. The
+// victim is the waiter, among sessions with a transaction over several
+// servers, whose wait began last (the wait that closed the cycle; the
+// younger session on a tie). ok is false when there is none, or no
+// session of it can be the victim.
+func Find(threads []SessionThread, waits []Wait) (cycle Cycle, ok bool) {
+	owner := make(map[Thread]SessionThread, len(threads))
+	servers := map[uint32]map[string]bool{}
+	for _, t := range threads {
+		owner[t.Thread] = t
+		if servers[t.Session] == nil {
+			servers[t.Session] = map[string]bool{}
+		}
+		servers[t.Session][t.Addr] = true
+	}
+	graph := map[uint32][]edge{}
+	for _, w := range waits {
+		from, okFrom := owner[Thread{w.Addr, w.Waiter}]
+		to, okTo := owner[Thread{w.Addr, w.Holder}]
+		if okFrom && okTo && from.Session != to.Session {
+			graph[from.Session] = append(graph[from.Session], edge{to: to.Session, wait: w})
+		}
+	}
+	eligible := func(session uint32, w Wait) bool {
+		t := owner[Thread{w.Addr, w.Waiter}]
+		return t.InTransaction && len(servers[session]) > 1
+	}
+	for _, start := range sortedKeys(graph) {
+		if c, found := cycleFrom(graph, start); found && len(c.Servers()) > 1 {
+			if c.Victim, c.VictimWait, ok = victim(c, owner, eligible); ok {
+				return c, true
+			}
+		}
+	}
+	return Cycle{}, false
+}
+
+// cycleFrom follows waits from start, depth first, and returns the first
+// cycle it meets that passes through start.
+func cycleFrom(graph map[uint32][]edge, start uint32) (Cycle, bool) {
+	var path []edge
+	onPath := map[uint32]bool{start: true}
+	var walk func(at uint32) bool
+	walk = func(at uint32) bool {
+		for _, e := range graph[at] {
+			if e.to == start {
+				path = append(path, edge{to: at, wait: e.wait})
+				return true
+			}
+			if onPath[e.to] {
+				continue
+			}
+			onPath[e.to] = true
+			path = append(path, edge{to: at, wait: e.wait})
+			if walk(e.to) {
+				return true
+			}
+			path = path[:len(path)-1]
+		}
+		return false
+	}
+	if !walk(start) {
+		return Cycle{}, false
+	}
+	c := Cycle{}
+	for _, e := range path {
+		c.Sessions = append(c.Sessions, e.to) // the waiting session of each wait
+		c.Waits = append(c.Waits, e.wait)
+	}
+	return c, true
+}
+
+// victim picks the waiting connection of c to interrupt.
+func victim(c Cycle, owner map[Thread]SessionThread, eligible func(uint32, Wait) bool) (SessionThread, Wait, bool) {
+	best := -1
+	for i, w := range c.Waits {
+		if !eligible(c.Sessions[i], w) {
+			continue
+		}
+		if best < 0 || w.Since.After(c.Waits[best].Since) || (w.Since.Equal(c.Waits[best].Since) && c.Sessions[i] > c.Sessions[best]) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return SessionThread{}, Wait{}, false
+	}
+	w := c.Waits[best]
+	return owner[Thread{w.Addr, w.Waiter}], w, true
+}
+
+func sortedKeys(graph map[uint32][]edge) []uint32 {
+	keys := make([]uint32, 0, len(graph))
+	for k := range graph {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

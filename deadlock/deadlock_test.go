@@ -1,0 +1,142 @@
+package deadlock
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+)
+
+var t0 = time.Date(2026, 12, 4, 3, 0, 0, 0, time.UTC)
+
+// th is a connection of session on addr, in a transaction.
+func th(session uint32, addr string, id uint32) SessionThread {
+	return SessionThread{Thread: Thread{Addr: addr, ID: id}, Session: session, InTransaction: true}
+}
+
+func TestFind(t *testing.T) {
+	// Sessions 1 and 2 hold connections on s1 and s2; 3 only on s1; 4 is
+	// in no transaction.
+	threads := []SessionThread{
+		th(1, "s1", 11), th(1, "s2", 12),
+		th(2, "s1", 21), th(2, "s2", 22),
+		th(3, "s1", 31),
+		{Thread: Thread{"s1", 41}, Session: 4}, {Thread: Thread{"s2", 42}, Session: 4},
+	}
+	tests := []struct {
+		name     string
+		waits    []Wait
+		found    bool
+		sessions []uint32
+		victim   Thread
+	}{
+		{"no waits", nil, false, nil, Thread{}},
+		{"one wait", []Wait{{"s1", 11, 21, t0, 7}}, false, nil, Thread{}},
+		{"a cycle across two servers; the later wait's waiter is the victim",
+			[]Wait{{"s1", 11, 21, t0, 7}, {"s2", 22, 12, t0.Add(time.Second), 7}}, true, []uint32{1, 2}, Thread{"s2", 22}},
+		{"the same, the other wait later",
+			[]Wait{{"s1", 11, 21, t0.Add(time.Second), 7}, {"s2", 22, 12, t0, 7}}, true, []uint32{1, 2}, Thread{"s1", 11}},
+		{"a tie picks the younger session",
+			[]Wait{{"s1", 11, 21, t0, 7}, {"s2", 22, 12, t0, 7}}, true, []uint32{1, 2}, Thread{"s2", 22}},
+		{"a cycle on one server is InnoDB's to break",
+			[]Wait{{"s1", 11, 31, t0, 7}, {"s1", 31, 11, t0, 7}}, false, nil, Thread{}},
+		{"waits on threads of no session are left out",
+			[]Wait{{"s1", 11, 99, t0, 7}, {"s2", 99, 12, t0, 7}}, false, nil, Thread{}},
+		{"three sessions, through one on a single server",
+			[]Wait{{"s1", 11, 31, t0, 7}, {"s1", 31, 21, t0, 7}, {"s2", 22, 12, t0.Add(time.Second), 7}}, true, []uint32{1, 3, 2}, Thread{"s2", 22}},
+		{"a session in no transaction is never the victim",
+			[]Wait{{"s1", 41, 11, t0.Add(time.Second), 7}, {"s2", 12, 42, t0, 7}}, true, []uint32{1, 4}, Thread{"s2", 12}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, ok := Find(threads, tt.waits)
+			if ok != tt.found {
+				t.Fatalf("found = %v, want %v (%+v)", ok, tt.found, c)
+			}
+			if !ok {
+				return
+			}
+			if !sameCycle(c.Sessions, tt.sessions) {
+				t.Errorf("sessions %v, want the cycle %v", c.Sessions, tt.sessions)
+			}
+			if c.Victim.Thread != tt.victim {
+				t.Errorf("victim %+v, want %+v", c.Victim.Thread, tt.victim)
+			}
+			if got := c.Servers(); len(got) < 2 {
+				t.Errorf("servers %v: a cycle across servers spans two", got)
+			}
+		})
+	}
+}
+
+// sameCycle reports whether a and b are one cycle, from any start.
+func sameCycle(a, b []uint32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for shift := range a {
+		if slices.Equal(append(slices.Clone(a[shift:]), a[:shift]...), b) {
+			return true
+		}
+	}
+	return false
+}
+
+// fakeSessions and a fixed list of waits per server stand in for Strata's
+// sessions and the servers.
+type fakeSessions struct {
+	threads     []SessionThread
+	interrupted []SessionThread
+}
+
+func (f *fakeSessions) Threads() []SessionThread { return f.threads }
+func (f *fakeSessions) Interrupt(v SessionThread, _ uint64) error {
+	f.interrupted = append(f.interrupted, v)
+	return nil
+}
+
+func TestCheckOnceBreaksOnlyAWaitStillThere(t *testing.T) {
+	sessions := &fakeSessions{threads: []SessionThread{th(1, "s1", 11), th(1, "s2", 12), th(2, "s1", 21), th(2, "s2", 22)}}
+	cycle := map[string][]Wait{"s1": {{"s1", 11, 21, t0, 7}}, "s2": {{"s2", 22, 12, t0, 7}}}
+	reads := 0
+	d := &Detector{Sessions: sessions, Waits: func(_ context.Context, addr string) ([]Wait, error) {
+		reads++
+		return cycle[addr], nil
+	}}
+	if _, broke, err := d.CheckOnce(context.Background()); !broke || err != nil {
+		t.Fatalf("a standing deadlock: broke %v, %v", broke, err)
+	}
+	if len(sessions.interrupted) != 1 || sessions.interrupted[0].Thread != (Thread{"s2", 22}) {
+		t.Fatalf("interrupted %+v, want session 2 on s2", sessions.interrupted)
+	}
+	if reads != 4 {
+		t.Errorf("read the servers %d times, want twice each (the check, then the confirmation)", reads)
+	}
+
+	// The victim's waits are still listed until its session has rolled
+	// back: it is not interrupted again.
+	sessions.interrupted = nil
+	if _, broke, _ := d.CheckOnce(context.Background()); broke || len(sessions.interrupted) > 0 {
+		t.Fatalf("a victim being rolled back: broke %v, interrupted %+v again", broke, sessions.interrupted)
+	}
+	d.interrupted = nil
+
+	// The wait on s2 ends between the two reads: nothing is interrupted.
+	sessions.interrupted, reads = nil, 0
+	d.Waits = func(_ context.Context, addr string) ([]Wait, error) {
+		reads++
+		if reads > 2 && addr == "s2" {
+			return nil, nil
+		}
+		return cycle[addr], nil
+	}
+	if _, broke, _ := d.CheckOnce(context.Background()); broke || len(sessions.interrupted) > 0 {
+		t.Fatalf("a deadlock gone by the confirmation: broke %v, interrupted %+v", broke, sessions.interrupted)
+	}
+
+	// No session spans two servers: no server is read at all.
+	sessions.threads, reads = []SessionThread{th(1, "s1", 11), th(2, "s2", 22)}, 0
+	if _, broke, _ := d.CheckOnce(context.Background()); broke || reads != 0 {
+		t.Fatalf("sessions on one server each: broke %v after %d reads, want no read", broke, reads)
+	}
+}

@@ -1,0 +1,155 @@
+package deadlock
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+)
+
+// Sessions is what the detector needs of Strata's sessions.
+type Sessions interface {
+	// Threads lists the server connections the open sessions hold
+	// between statements or run a statement on now.
+	Threads() []SessionThread
+	// Interrupt stops statement query (the server's query id) of
+	// victim's session on its connection (KILL QUERY ID), marked so that
+	// it fails as a deadlock and the session rolls its whole transaction
+	// back. A statement that has ended is not interrupted, and neither is
+	// any later one.
+	Interrupt(victim SessionThread, query uint64) error
+}
+
+// Detector looks for deadlocks across servers every Every and breaks
+// each it finds.
+type Detector struct {
+	Sessions Sessions
+	// Waits reads the lock waits of the server at addr
+	// (information_schema.INNODB_LOCK_WAITS).
+	Waits func(ctx context.Context, addr string) ([]Wait, error)
+	// Broken is told of each deadlock broken (metrics); may be nil.
+	Broken func(Cycle)
+	Log    *slog.Logger
+
+	// interrupted holds the victims of the last few seconds: a victim's
+	// waits stay listed until its session has rolled back, and it is not
+	// interrupted twice.
+	interrupted map[SessionThread]time.Time
+}
+
+// victimGrace is how long a victim is given to roll back before its waits
+// count again.
+const victimGrace = 5 * time.Second
+
+// Run checks every interval until ctx ends.
+func (d *Detector) Run(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, _, err := d.CheckOnce(ctx); err != nil && ctx.Err() == nil && d.Log != nil {
+			d.Log.Warn("looking for deadlocks across servers failed", "err", err)
+		}
+	}
+}
+
+// CheckOnce reads the lock waits of the servers where sessions hold
+// connections on several servers, and breaks a deadlock it finds there:
+// it reads those servers again first, and interrupts the victim only if
+// every wait of the cycle is still there, so that a wait that just ended
+// interrupts nothing.
+func (d *Detector) CheckOnce(ctx context.Context) (Cycle, bool, error) {
+	threads := d.Sessions.Threads()
+	addrs := spanningServers(threads)
+	if len(addrs) < 2 {
+		return Cycle{}, false, nil
+	}
+	waits, err := d.readWaits(ctx, addrs)
+	cycle, found := Find(threads, waits)
+	if !found || d.recentlyInterrupted(cycle.Victim) {
+		return Cycle{}, false, err
+	}
+	again, err := d.readWaits(ctx, cycle.Servers())
+	if err != nil {
+		return Cycle{}, false, err
+	}
+	for _, w := range cycle.Waits {
+		if !slices.Contains(again, w) {
+			return Cycle{}, false, nil // it ended by itself
+		}
+	}
+	d.interrupted[cycle.Victim] = time.Now()
+	if err := d.Sessions.Interrupt(cycle.Victim, cycle.VictimWait.Query); err != nil {
+		return cycle, false, fmt.Errorf("interrupting session %d on %s to end a deadlock: %w", cycle.Victim.Session, cycle.Victim.Addr, err)
+	}
+	if d.Log != nil {
+		d.Log.Warn("ended a deadlock across servers: the victim's transaction is rolled back and its client gets error 1213",
+			"sessions", cycle.Sessions, "servers", cycle.Servers(), "victim", cycle.Victim.Session, "victim_server", cycle.Victim.Addr)
+	}
+	if d.Broken != nil {
+		d.Broken(cycle)
+	}
+	return cycle, true, nil
+}
+
+// recentlyInterrupted reports whether v was interrupted within
+// victimGrace, and forgets older victims.
+func (d *Detector) recentlyInterrupted(v SessionThread) bool {
+	if d.interrupted == nil {
+		d.interrupted = map[SessionThread]time.Time{}
+	}
+	for old, at := range d.interrupted {
+		if time.Since(at) > victimGrace {
+			delete(d.interrupted, old)
+		}
+	}
+	_, recent := d.interrupted[v]
+	return recent
+}
+
+// readWaits reads the lock waits of every server in addrs; a server that
+// cannot be read is left out, and its error returned with the rest.
+func (d *Detector) readWaits(ctx context.Context, addrs []string) ([]Wait, error) {
+	var all []Wait
+	var errs []error
+	for _, addr := range addrs {
+		w, err := d.Waits(ctx, addr)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("reading the lock waits of %s: %w", addr, err))
+			continue
+		}
+		all = append(all, w...)
+	}
+	return all, errors.Join(errs...)
+}
+
+// spanningServers lists, sorted, the servers of the sessions in a
+// transaction that hold connections on more than one server: only waits
+// there can be part of a deadlock across servers that Strata may break.
+func spanningServers(threads []SessionThread) []string {
+	bySession := map[uint32][]string{}
+	for _, t := range threads {
+		if t.InTransaction && !slices.Contains(bySession[t.Session], t.Addr) {
+			bySession[t.Session] = append(bySession[t.Session], t.Addr)
+		}
+	}
+	var out []string
+	for _, addrs := range bySession {
+		if len(addrs) < 2 {
+			continue
+		}
+		for _, a := range addrs {
+			if !slices.Contains(out, a) {
+				out = append(out, a)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
