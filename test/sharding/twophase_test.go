@@ -812,6 +812,16 @@ func TestTwoPhaseDeadlockAcrossServersIsBroken(t *testing.T) {
 			if err := direct["main"].QueryRow("SELECT note FROM blog.tpc_notes WHERE id = 2").Scan(&n2); err != nil || n2 != "n2" {
 				t.Errorf("note 2, written by the victim before the deadlock: %q, %v; want it rolled back to n2", n2, err)
 			}
+			// The victim's next transaction is its own: nothing of the
+			// deadlock is held against it.
+			mustExec(t, b, "BEGIN")
+			mustExec(t, b, fmt.Sprintf(rowX, "b3"))
+			mustExec(t, b, fmt.Sprintf(rowY, "b3"))
+			mustExec(t, b, fmt.Sprintf(rowX, "b4"))
+			mustExec(t, b, "COMMIT")
+			if err := direct["s1"].QueryRow("SELECT body FROM blog.comments WHERE id = 9100211").Scan(&x); err != nil || x != "b4" {
+				t.Errorf("the victim's next transaction: x=%q (%v), want b4 committed", x, err)
+			}
 			for _, q := range []string{"UPDATE comments SET body = 'x0' WHERE entry_id = 1 AND id = 9100211", "UPDATE comments SET body = 'y0' WHERE entry_id = 2 AND id = 9100212", "UPDATE tpc_notes SET note = 'n1' WHERE id = 1"} {
 				mustExec(t, db, q)
 			}
