@@ -59,7 +59,7 @@ type Conn struct {
 	Flavor   Flavor
 
 	// DeadlockVictim is set, from another goroutine, just before Strata
-	// interrupts the connection's statement (KILL QUERY) to break a
+	// interrupts the connection's statement (KILL QUERY ID) to break a
 	// deadlock across servers: the interrupted statement's error then
 	// reads as the deadlock it is (DeadlockError), so the client retries
 	// its transaction and the session rolls all of it back.

@@ -853,7 +853,7 @@ func (s *Session) learn(c *backend.Conn, stmts []*sqlparse.Facts, res backend.Re
 			s.inTx = false
 			s.txDeadlock = len(s.branches) > 0
 			// Or Strata interrupted the statement, and rolls back the rest.
-			s.toldDeadlock = backend.IsDeadlockError(res.Err)
+			s.toldDeadlock = s.toldDeadlock || backend.IsDeadlockError(res.Err)
 		}
 		return
 	}

@@ -276,9 +276,16 @@ func (s *Session) commitAcrossImplicitly(ctx context.Context) *wire.Error {
 func (s *Session) settleAcross(ctx context.Context) (t *crossTx, status uint16, werr *wire.Error) {
 	t = s.cross()
 	status, werr = s.commitCross(ctx, t)
-	s.branches, s.xid, s.tp, s.savepoints = nil, twophase.XID{}, nil, nil
-	s.inTx = false
+	s.forgetCross()
 	return t, status, werr
+}
+
+// forgetCross ends the session's transaction across clusters in the
+// session, once its servers ended it. A deadlock noted is that
+// transaction's, not the next one's.
+func (s *Session) forgetCross() {
+	s.branches, s.xid, s.tp, s.savepoints = nil, twophase.XID{}, nil, nil
+	s.inTx, s.txDeadlock = false, false
 }
 
 // commitCross commits t: the decision row is written in the coordinator's
@@ -365,8 +372,7 @@ func (s *Session) inDoubt(t *crossTx, all string, commitErr, decideErr error) *w
 // abortAcross rolls back the session's transaction across clusters.
 func (s *Session) abortAcross() {
 	s.abortCross(s.cross())
-	s.branches, s.xid, s.tp, s.savepoints = nil, twophase.XID{}, nil, nil
-	s.inTx, s.txDeadlock = false, false // a deadlock noted is this transaction's, not the next one's
+	s.forgetCross()
 	s.releaseCoordinator()
 }
 
