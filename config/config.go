@@ -110,8 +110,12 @@ const (
 // DefaultResolveEvery is transactions.resolve_every's default.
 const DefaultResolveEvery = 10 * time.Second
 
-// DefaultDeadlockCheck is transactions.deadlock_check's default.
-const DefaultDeadlockCheck = time.Second
+// DefaultDeadlockCheck is transactions.deadlock_check's default, and
+// MinDeadlockCheck its least value.
+const (
+	DefaultDeadlockCheck = time.Second
+	MinDeadlockCheck     = 200 * time.Millisecond
+)
 
 // DeadlockInterval is deadlock_check, or its default.
 func (t Transactions) DeadlockInterval() time.Duration {

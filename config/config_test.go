@@ -78,6 +78,7 @@ func TestParseRejectsWithLine(t *testing.T) {
 		{"unknown transaction mode", minimal + "transactions: {mode: xa}\n", "line 13: transactions.mode: is \"xa\"; use single"},
 		{"negative resolve_every", minimal + "transactions: {mode: twopc, resolve_every: -1s}\n", "line 13: transactions.resolve_every: must not be negative"},
 		{"negative deadlock_check", minimal + "transactions: {mode: twopc, deadlock_check: -1s}\n", "line 13: transactions.deadlock_check: must not be negative"},
+		{"deadlock_check too short for InnoDB to refresh its lock tables", minimal + "transactions: {mode: twopc, deadlock_check: 50ms}\n", "line 13: transactions.deadlock_check: must be at least 200ms"},
 		{"writes on a routing rule", minimal + "routing:\n  - {match: {writes: true}, pool: batch}\n", "line 14: routing.0.match.writes: is only for refuse and rewrite rules"},
 		{"backend tls mode", strings.Replace(minimal, "backend: {user: strata, password: strata}", "backend: {user: strata, password: strata, tls: {mode: yes}}", 1), "backend.tls.mode: \"yes\" is not a mode"},
 		{"backend tls ca without verify", strings.Replace(minimal, "backend: {user: strata, password: strata}", "backend: {user: strata, password: strata, tls: {mode: required, ca: ca.pem}}", 1), "backend.tls: ca and server_name are only used with mode: verify"},

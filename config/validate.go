@@ -124,8 +124,13 @@ func (c *Config) validate(root *yaml.Node) error {
 	if c.Transactions.ResolveEvery < 0 {
 		p.add("transactions.resolve_every", "must not be negative (default %s)", DefaultResolveEvery)
 	}
-	if c.Transactions.DeadlockCheck < 0 {
+	switch d := c.Transactions.DeadlockCheck.D(); {
+	case d < 0:
 		p.add("transactions.deadlock_check", "must not be negative (default %s)", DefaultDeadlockCheck)
+	case d > 0 && d < MinDeadlockCheck:
+		// InnoDB refreshes its information_schema lock tables only after
+		// 100 ms unread: reads more often would see one stale snapshot.
+		p.add("transactions.deadlock_check", "must be at least %s: InnoDB shows new lock waits only to readers that pause 100 ms (default %s)", MinDeadlockCheck, DefaultDeadlockCheck)
 	}
 	c.validateClusters(p)
 	c.validateSockets(p)

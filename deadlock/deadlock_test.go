@@ -1,8 +1,12 @@
 package deadlock
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"log/slog"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -99,12 +103,19 @@ func TestCheckOnceBreaksOnlyAWaitStillThere(t *testing.T) {
 	sessions := &fakeSessions{threads: []SessionThread{th(1, "s1", 11), th(1, "s2", 12), th(2, "s1", 21), th(2, "s2", 22)}}
 	cycle := map[string][]Wait{"s1": {{"s1", 11, 21, t0, 7}}, "s2": {{"s2", 22, 12, t0, 7}}}
 	reads := 0
+	var readAt []time.Time
 	d := &Detector{Sessions: sessions, Waits: func(_ context.Context, addr string) ([]Wait, error) {
 		reads++
+		readAt = append(readAt, time.Now())
 		return cycle[addr], nil
 	}}
 	if _, broke, err := d.CheckOnce(context.Background()); !broke || err != nil {
 		t.Fatalf("a standing deadlock: broke %v, %v", broke, err)
+	}
+	// InnoDB answers a read within 100 ms of the last from the same
+	// snapshot: the confirmation must come later to see anything new.
+	if gap := readAt[2].Sub(readAt[1]); gap < 100*time.Millisecond {
+		t.Errorf("confirmed %s after the first read, want over 100 ms (InnoDB's lock tables would not have been refreshed)", gap)
 	}
 	if len(sessions.interrupted) != 1 || sessions.interrupted[0].Thread != (Thread{"s2", 22}) {
 		t.Fatalf("interrupted %+v, want session 2 on s2", sessions.interrupted)
@@ -138,5 +149,38 @@ func TestCheckOnceBreaksOnlyAWaitStillThere(t *testing.T) {
 	sessions.threads, reads = []SessionThread{th(1, "s1", 11), th(2, "s2", 22)}, 0
 	if _, broke, _ := d.CheckOnce(context.Background()); broke || reads != 0 {
 		t.Fatalf("sessions on one server each: broke %v after %d reads, want no read", broke, reads)
+	}
+}
+
+func TestFailedChecksAreLoggedWhenTheyStartChangeAndEnd(t *testing.T) {
+	var logged bytes.Buffer
+	d := &Detector{Log: slog.New(slog.NewTextHandler(&logged, nil))}
+	noPrivilege := errors.New("reading the lock waits of s1: Error 1227: Access denied; you need (at least one of) the PROCESS privilege(s)")
+	steps := []struct {
+		err  error
+		at   time.Duration
+		want string // the line logged, by a word of it; "" for none
+	}{
+		{nil, 0, ""},
+		{noPrivilege, time.Second, "level=WARN"},
+		{noPrivilege, 2 * time.Second, ""},
+		{noPrivilege, 9 * time.Minute, ""},
+		{errors.New("reading the lock waits of s2: connection refused"), 9*time.Minute + time.Second, "connection refused"},
+		{noPrivilege, 9*time.Minute + 2*time.Second, "PROCESS"},
+		{noPrivilege, 19*time.Minute + time.Second, ""},
+		{noPrivilege, 19*time.Minute + 3*time.Second, "PROCESS"},
+		{nil, 20 * time.Minute, "works again"},
+		{nil, 21 * time.Minute, ""},
+	}
+	for i, st := range steps {
+		logged.Reset()
+		d.noteOutcome(st.err, t0.Add(st.at))
+		lines := strings.Count(logged.String(), "\n")
+		switch {
+		case st.want == "" && lines > 0:
+			t.Errorf("step %d (%v at %v): logged %q, want nothing", i, st.err, st.at, logged.String())
+		case st.want != "" && (lines != 1 || !strings.Contains(logged.String(), st.want)):
+			t.Errorf("step %d (%v at %v): logged %q, want one line with %q", i, st.err, st.at, logged.String(), st.want)
+		}
 	}
 }

@@ -37,7 +37,19 @@ type Detector struct {
 	// waits stay listed until its session has rolled back, and it is not
 	// interrupted twice.
 	interrupted map[SessionThread]time.Time
+	// failing and warnedAt keep a failure that lasts (the backend account
+	// lacks PROCESS, a server is down) from being logged every check.
+	failing  string
+	warnedAt time.Time
 }
+
+// confirmAfter is how long a deadlock found waits for the confirming
+// read: longer than InnoDB's CACHE_MIN_IDLE_TIME (100 ms), the time its
+// information_schema lock tables must go unread before they are read anew.
+const confirmAfter = 150 * time.Millisecond
+
+// failureRepeat is how often a failure that goes on is logged again.
+const failureRepeat = 10 * time.Minute
 
 // victimGrace is how long a victim is given to roll back before its waits
 // count again.
@@ -53,17 +65,41 @@ func (d *Detector) Run(ctx context.Context, every time.Duration) {
 			return
 		case <-t.C:
 		}
-		if _, _, err := d.CheckOnce(ctx); err != nil && ctx.Err() == nil && d.Log != nil {
-			d.Log.Warn("looking for deadlocks across servers failed", "err", err)
+		_, _, err := d.CheckOnce(ctx)
+		if ctx.Err() == nil {
+			d.noteOutcome(err, time.Now())
 		}
 	}
 }
 
+// noteOutcome logs a check that failed when the failure is new or
+// different from the last, then only every failureRepeat while it goes on,
+// and once when checks work again: an operator sees the problem without a
+// line per second in the log.
+func (d *Detector) noteOutcome(err error, now time.Time) {
+	if d.Log == nil {
+		return
+	}
+	if err == nil {
+		if d.failing != "" {
+			d.Log.Info("looking for deadlocks across servers works again")
+			d.failing = ""
+		}
+		return
+	}
+	msg := err.Error()
+	if msg == d.failing && now.Sub(d.warnedAt) < failureRepeat {
+		return
+	}
+	d.failing, d.warnedAt = msg, now
+	d.Log.Warn("looking for deadlocks across servers failed; such deadlocks end only by innodb_lock_wait_timeout until it works (logged again in "+failureRepeat.String()+" if it goes on)", "err", err)
+}
+
 // CheckOnce reads the lock waits of the servers where sessions hold
 // connections on several servers, and breaks a deadlock it finds there:
-// it reads those servers again first, and interrupts the victim only if
-// every wait of the cycle is still there, so that a wait that just ended
-// interrupts nothing.
+// it reads those servers again first (after confirmAfter), and interrupts
+// the victim only if every wait of the cycle is still there, so that a
+// wait that just ended interrupts nothing.
 func (d *Detector) CheckOnce(ctx context.Context) (Cycle, bool, error) {
 	threads := d.Sessions.Threads()
 	addrs := spanningServers(threads)
@@ -74,6 +110,14 @@ func (d *Detector) CheckOnce(ctx context.Context) (Cycle, bool, error) {
 	cycle, found := Find(threads, waits)
 	if !found || d.recentlyInterrupted(cycle.Victim) {
 		return Cycle{}, false, err
+	}
+	// InnoDB refreshes the lock tables it shows information_schema only
+	// once nobody has read them for 100 ms: a confirming read sooner
+	// would be answered from the snapshot just read.
+	select {
+	case <-ctx.Done():
+		return Cycle{}, false, ctx.Err()
+	case <-time.After(confirmAfter):
 	}
 	again, err := d.readWaits(ctx, cycle.Servers())
 	if err != nil {

@@ -289,6 +289,11 @@ type Session struct {
 	// activeShards are the connections of a scatter or multi-shard write
 	// running now, for KILL QUERY.
 	activeShards atomic.Pointer[[]*backend.Conn]
+	// writingAcross: an autocommit write across clusters runs now
+	// (writeAcross). Its connections hold their locks until it commits
+	// on all of them, as a transaction's do, so the deadlock detector
+	// may end it.
+	writingAcross atomic.Bool
 	// current is the statement the session runs now (nil between
 	// commands) and currentAt when it began, for GET /api/sessions; txOpen
 	// is inTransaction as of the last command's end.

@@ -426,6 +426,8 @@ func (s *Session) releaseWrite(conns []*shardConn, ok bool) {
 func (s *Session) writeAcross(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, conns []*shardConn, start time.Time, work shardWork, tp *TwoPhase) error {
 	defer s.noteTxStatement(f)
 	defer s.running(conns)()
+	s.writingAcross.Store(true)
+	defer s.writingAcross.Store(false)
 	t := &crossTx{tp: tp, coord: conns[0].conn, branches: map[string]*backend.Conn{}}
 	release := func() {
 		if t.coord != nil {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os/exec"
 	"path/filepath"
@@ -829,5 +830,100 @@ func TestTwoPhaseDeadlockAcrossServersIsBroken(t *testing.T) {
 	}
 	if got := metricValue(t, twoPCAdmin, "strata_deadlocks_broken_total"); got < 2 {
 		t.Errorf("strata_deadlocks_broken_total = %v, want the 2 deadlocks ended", got)
+	}
+}
+
+// TestTwoPhaseDeadlockOfAutocommitWritesIsBroken: two autocommit INSERTs
+// that each write rows on two shards (each an XA transaction of its own
+// until it commits on both) lock them in opposite orders. No server sees
+// the cycle; Strata ends it with error 1213 for one statement, which
+// leaves nothing written, and the other commits.
+func TestTwoPhaseDeadlockOfAutocommitWritesIsBroken(t *testing.T) {
+	db := twoPCDB(t)
+	ctx := testenv.Ctx(t)
+	defer cleanup(t, "comments", "id BETWEEN 9100221 AND 9100230")
+	// 9100221 is on s1 (entry 1); 9100222 and 9100223 on s2 (entry 2).
+	mustExec(t, db, "INSERT INTO comments (id, entry_id, body) VALUES (9100221, 1, '0'), (9100222, 2, '0'), (9100223, 2, '0')")
+	upsert := "INSERT INTO comments (id, entry_id, body) VALUES %s ON DUPLICATE KEY UPDATE body = VALUES(body)"
+	// first writes 9100221 on s1, then 9100222 and 9100223 on s2; second
+	// writes 9100223 on s2, then 9100221 on s1 (each shard's rows in the
+	// order of its first row).
+	first := fmt.Sprintf(upsert, "(9100221, 1, 'first'), (9100222, 2, 'first'), (9100223, 2, 'first')")
+	second := fmt.Sprintf(upsert, "(9100223, 2, 'second'), (9100221, 1, 'second')")
+
+	// A direct transaction on s2 holds 9100222, so that first stops there
+	// holding 9100221 on s1, until second holds 9100223 on s2 and waits
+	// for 9100221; then it lets go, and first waits for 9100223.
+	blocker := testenv.Conn(t, direct["s2"])
+	mustExec(t, blocker, "BEGIN")
+	mustExec(t, blocker, "SELECT * FROM blog.comments WHERE id = 9100222 FOR UPDATE")
+	done := map[string]chan error{"first": make(chan error, 1), "second": make(chan error, 1)}
+	for _, w := range []struct{ name, sql, waitsOn string }{{"first", first, "s2"}, {"second", second, "s1"}} {
+		c := testenv.Conn(t, db)
+		mustExec(t, c, "SET SESSION innodb_lock_wait_timeout = 8")
+		go func() { _, err := c.ExecContext(ctx, w.sql); done[w.name] <- err }()
+		awaitLockWaits(t, w.waitsOn, 1)
+	}
+	start := time.Now()
+	mustExec(t, blocker, "COMMIT")
+	errs := map[string]error{}
+	for name, ch := range done {
+		errs[name] = <-ch
+	}
+	took := time.Since(start)
+	victim, survivor := "first", "second"
+	if errs["first"] == nil {
+		victim, survivor = "second", "first"
+	}
+	if errs[survivor] != nil || testenv.MySQLErr(errs[victim]) != 1213 || !strings.Contains(errs[victim].Error(), "across servers") {
+		t.Fatalf("after %s: first %v, second %v; want one of them to fail with 1213 naming a deadlock across servers and the other to succeed", took.Round(time.Millisecond), errs["first"], errs["second"])
+	}
+	if took > 5*time.Second {
+		t.Errorf("the deadlock was ended after %s, want within seconds (not by the lock wait timeout)", took)
+	}
+	// The victim wrote nothing, on either shard; the survivor everything.
+	want := map[int]string{9100221: survivor, 9100222: "0", 9100223: survivor}
+	if survivor == "first" {
+		want[9100222] = "first"
+	}
+	got := map[int]string{}
+	for _, row := range []struct {
+		id    int
+		shard string
+	}{{9100221, "s1"}, {9100222, "s2"}, {9100223, "s2"}} {
+		var body string
+		if err := direct[row.shard].QueryRow("SELECT body FROM blog.comments WHERE id = ?", row.id).Scan(&body); err != nil {
+			t.Fatal(err)
+		}
+		got[row.id] = body
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("rows after the deadlock: %v, want %v (the survivor's writes, none of the victim's %s)", got, want, victim)
+	}
+}
+
+// awaitLockWaits waits until the shard's server has n transactions
+// waiting for a lock. It reads SHOW ENGINE INNODB STATUS: reading
+// information_schema's lock tables this often would keep InnoDB from
+// refreshing them, for the deadlock detector too.
+func awaitLockWaits(t *testing.T, shard string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var typ, name, status string
+		if err := direct[shard].QueryRow("SHOW ENGINE INNODB STATUS").Scan(&typ, &name, &status); err != nil {
+			t.Fatal(err)
+		}
+		// Only the transactions now, not the latest deadlock the server
+		// broke itself, which lists its waits too.
+		_, now, _ := strings.Cut(status, "\nTRANSACTIONS\n")
+		waits := strings.Count(now, "LOCK WAIT ")
+		if waits >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s has %d transactions waiting for a lock after 5 s, want %d", shard, waits, n)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
