@@ -79,10 +79,9 @@ type edge struct {
 // younger session on a tie). ok is false when there is none, or no
 // session of it can be the victim.
 func Find(threads []SessionThread, waits []Wait) (cycle Cycle, ok bool) {
-	owner := make(map[Thread]SessionThread, len(threads))
+	owner := owners(threads)
 	servers := map[uint32]map[string]bool{}
 	for _, t := range threads {
-		owner[t.Thread] = t
 		if servers[t.Session] == nil {
 			servers[t.Session] = map[string]bool{}
 		}
@@ -108,6 +107,41 @@ func Find(threads []SessionThread, waits []Wait) (cycle Cycle, ok bool) {
 		}
 	}
 	return Cycle{}, false
+}
+
+// owners maps each server connection to the session that holds it. A
+// connection two sessions list is left out: it is passing from one to the
+// other (handed back by one, not yet unlisted, and taken by the next), and
+// a wait on it may be either's.
+func owners(threads []SessionThread) map[Thread]SessionThread {
+	owner := make(map[Thread]SessionThread, len(threads))
+	ambiguous := map[Thread]bool{}
+	for _, t := range threads {
+		if o, listed := owner[t.Thread]; listed && o.Session != t.Session {
+			ambiguous[t.Thread] = true
+		}
+		owner[t.Thread] = t
+	}
+	for t := range ambiguous {
+		delete(owner, t)
+	}
+	return owner
+}
+
+// HeldBy reports whether every connection of c, waiting or holding, still
+// belongs to the session it belonged to when c was found, in threads
+// listed since: a connection handed to another session meanwhile would
+// make the victim's statement another client's.
+func (c Cycle) HeldBy(threads []SessionThread) bool {
+	owner := owners(threads)
+	for i, w := range c.Waits {
+		waiter, okW := owner[Thread{w.Addr, w.Waiter}]
+		holder, okH := owner[Thread{w.Addr, w.Holder}]
+		if !okW || !okH || waiter.Session != c.Sessions[i] || holder.Session != c.Sessions[(i+1)%len(c.Sessions)] {
+			return false
+		}
+	}
+	return true
 }
 
 // cycleFrom follows waits from start, depth first, and returns the first

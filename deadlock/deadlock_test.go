@@ -20,12 +20,15 @@ func th(session uint32, addr string, id uint32) SessionThread {
 
 func TestFind(t *testing.T) {
 	// Sessions 1 and 2 hold connections on s1 and s2; 3 only on s1; 4 is
-	// in no transaction.
+	// in no transaction; 6, 7 and 8 on s1 and s2.
 	threads := []SessionThread{
 		th(1, "s1", 11), th(1, "s2", 12),
 		th(2, "s1", 21), th(2, "s2", 22),
 		th(3, "s1", 31),
 		{Thread: Thread{"s1", 41}, Session: 4}, {Thread: Thread{"s2", 42}, Session: 4},
+		// 7's connection on s2 is listed by 8 too: 7 gave it back and 8
+		// took it before 7's list was updated.
+		th(8, "s2", 72), th(8, "s1", 81), th(6, "s1", 61), th(6, "s2", 62), th(7, "s1", 71), th(7, "s2", 72),
 	}
 	tests := []struct {
 		name     string
@@ -48,6 +51,8 @@ func TestFind(t *testing.T) {
 			[]Wait{{"s1", 11, 99, t0, 7}, {"s2", 99, 12, t0, 7}}, false, nil, Thread{}},
 		{"three sessions, through one on a single server",
 			[]Wait{{"s1", 11, 31, t0, 7}, {"s1", 31, 21, t0, 7}, {"s2", 22, 12, t0.Add(time.Second), 7}}, true, []uint32{1, 3, 2}, Thread{"s2", 22}},
+		{"a connection two sessions list (passing from one to the other) is no one's",
+			[]Wait{{"s1", 61, 71, t0, 7}, {"s2", 72, 62, t0.Add(time.Second), 7}}, false, nil, Thread{}},
 		{"a session in no transaction is never the victim",
 			[]Wait{{"s1", 41, 11, t0.Add(time.Second), 7}, {"s2", 12, 42, t0, 7}}, true, []uint32{1, 4}, Thread{"s2", 12}},
 	}
@@ -143,6 +148,20 @@ func TestCheckOnceBreaksOnlyAWaitStillThere(t *testing.T) {
 	}
 	if _, broke, _ := d.CheckOnce(context.Background()); broke || len(sessions.interrupted) > 0 {
 		t.Fatalf("a deadlock gone by the confirmation: broke %v, interrupted %+v", broke, sessions.interrupted)
+	}
+
+	// A connection of the cycle passes to another session between the
+	// reads: nothing is interrupted.
+	sessions.interrupted, reads = nil, 0
+	d.Waits = func(_ context.Context, addr string) ([]Wait, error) {
+		reads++
+		if reads == 2 {
+			sessions.threads = []SessionThread{th(1, "s1", 11), th(1, "s2", 12), th(2, "s1", 21), th(3, "s2", 22)}
+		}
+		return cycle[addr], nil
+	}
+	if _, broke, _ := d.CheckOnce(context.Background()); broke || len(sessions.interrupted) > 0 {
+		t.Fatalf("session 2's connection on s2 went to session 3: broke %v, interrupted %+v", broke, sessions.interrupted)
 	}
 
 	// No session spans two servers: no server is read at all.

@@ -98,8 +98,10 @@ func (d *Detector) noteOutcome(err error, now time.Time) {
 // CheckOnce reads the lock waits of the servers where sessions hold
 // connections on several servers, and breaks a deadlock it finds there:
 // it reads those servers again first (after confirmAfter), and interrupts
-// the victim only if every wait of the cycle is still there, so that a
-// wait that just ended interrupts nothing.
+// the victim only if every wait of the cycle is still there and every
+// connection of it still belongs to the same session, so that a wait that
+// just ended, or a connection another session took meanwhile, interrupts
+// nothing.
 func (d *Detector) CheckOnce(ctx context.Context) (Cycle, bool, error) {
 	threads := d.Sessions.Threads()
 	addrs := spanningServers(threads)
@@ -127,6 +129,9 @@ func (d *Detector) CheckOnce(ctx context.Context) (Cycle, bool, error) {
 		if !slices.Contains(again, w) {
 			return Cycle{}, false, nil // it ended by itself
 		}
+	}
+	if !cycle.HeldBy(d.Sessions.Threads()) {
+		return Cycle{}, false, nil // a connection changed hands: look again next time
 	}
 	d.interrupted[cycle.Victim] = time.Now()
 	if err := d.Sessions.Interrupt(cycle.Victim, cycle.VictimWait.Query); err != nil {
