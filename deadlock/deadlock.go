@@ -25,10 +25,11 @@ type Thread struct {
 type SessionThread struct {
 	Thread
 	Session uint32
-	// InTransaction: the session has a transaction open, so the locks it
+	// InTransaction: the session has a transaction open (or runs a write
+	// over several shards, in a transaction on each), so the locks it
 	// holds stay until the transaction ends; only such a session, holding
-	// connections on several servers (a transaction across clusters), is
-	// chosen as a victim, since it rolls its whole transaction back.
+	// connections on several servers, is chosen as a victim, since it
+	// rolls its whole transaction back.
 	InTransaction bool
 }
 

@@ -60,7 +60,8 @@ type Strata struct {
 	movedTo    map[string]string
 	stopShards context.CancelFunc
 	// twoPhase is nil until transactions.mode is first twopc.
-	twoPhase atomic.Pointer[twoPhase]
+	twoPhase  atomic.Pointer[twoPhase]
+	deadlocks *deadlocks // ends deadlocks across servers, in either mode
 	// shardCtx ends the control plane's background work (stopShards).
 	shardCtx   context.Context
 	clientCert *clientCert
@@ -127,6 +128,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 		s.Pools.Close()
 		sh.close()
 		s.twoPhase.Load().close()
+		s.deadlocks.close()
 		return nil, err
 	}
 	s.startBackground(cfg)
@@ -171,6 +173,7 @@ func (s *Strata) newDataPlane(cfg *config.Config, backendTLS *tls.Config) {
 		s.twoPhase.Store(tp)
 		s.Env.SetTwoPhase(tp.session)
 	}
+	s.deadlocks = s.newDeadlocks(cfg)
 }
 
 // startSharding builds the sharded tables of the config (nil without
@@ -240,8 +243,8 @@ func (s *Strata) newControlPlane(cfg *config.Config, backendTLS *tls.Config) {
 
 // startBackground starts the work that runs beside the statements, once
 // Strata listens: health checks, shard upkeep (new date periods, key
-// types, collations), failover watching, two-phase resolution and online
-// rebalances.
+// types, collations), failover watching, two-phase resolution, deadlock
+// detection and online rebalances.
 func (s *Strata) startBackground(cfg *config.Config) {
 	s.Monitor.Start()
 	shardCtx, stop := context.WithCancel(context.Background())
@@ -251,6 +254,7 @@ func (s *Strata) startBackground(cfg *config.Config) {
 	go s.learnCollations(shardCtx)
 	go s.Admin.Switchover.Watch(shardCtx, failoverCooldown(cfg))
 	go s.twoPhase.Load().run(shardCtx, cfg.Transactions)
+	go s.deadlocks.detector.Run(shardCtx, cfg.Transactions.DeadlockInterval())
 	s.resumeMoves()
 	go s.watchMoves(shardCtx)
 }
@@ -331,6 +335,7 @@ func (s *Strata) Close() {
 	}
 	s.shards.Load().close()
 	s.twoPhase.Load().close()
+	s.deadlocks.close()
 	s.Monitor.Stop()
 	s.Front.Close()
 	s.donePassing()

@@ -5,11 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"slices"
-	"time"
 
 	"github.com/strata-proxy/strata/admin"
 	"github.com/strata-proxy/strata/config"
-	"github.com/strata-proxy/strata/deadlock"
 	"github.com/strata-proxy/strata/session"
 	"github.com/strata-proxy/strata/shardops"
 	"github.com/strata-proxy/strata/twophase"
@@ -24,9 +22,6 @@ type twoPhase struct {
 	dbs      *shardops.DBs
 	resolver *twophase.Resolver
 	session  *session.TwoPhase // what sessions begin transactions with
-	// deadlocks ends deadlocks across servers, which only transactions
-	// across clusters can make.
-	deadlocks *deadlock.Detector
 }
 
 // newTwoPhase makes the machinery of transactions across clusters.
@@ -39,68 +34,7 @@ func (s *Strata) newTwoPhase(cfg *config.Config) *twoPhase {
 		Resolved: func(_ string, _ twophase.XID, decision string) { s.Metrics.TwoPhaseResolved(decision) },
 		Log:      s.Log,
 	}
-	d := &deadlock.Detector{
-		Sessions: registryThreads{s.Env.Registry},
-		Waits: func(ctx context.Context, addr string) ([]deadlock.Wait, error) {
-			db, err := dbs.OpenServer(addr)
-			if err != nil {
-				return nil, err
-			}
-			return lockWaits(ctx, db, addr)
-		},
-		Broken: func(deadlock.Cycle) { s.Metrics.DeadlockBroken() },
-		Log:    s.Log,
-	}
-	return &twoPhase{dbs: dbs, resolver: r, session: &session.TwoPhase{Gtrids: twophase.NewGtrids(), Resolver: r}, deadlocks: d}
-}
-
-// lockWaitsSQL lists a server's lock waits: the waiting and the holding
-// connection's thread ids, since when (as a Unix time, whatever the
-// server's time zone), and the waiting statement's query id.
-const lockWaitsSQL = `SELECT r.trx_mysql_thread_id, b.trx_mysql_thread_id, COALESCE(UNIX_TIMESTAMP(r.trx_wait_started), 0), p.QUERY_ID
-FROM information_schema.INNODB_LOCK_WAITS w
-JOIN information_schema.INNODB_TRX r ON r.trx_id = w.requesting_trx_id
-JOIN information_schema.INNODB_TRX b ON b.trx_id = w.blocking_trx_id
-JOIN information_schema.PROCESSLIST p ON p.ID = r.trx_mysql_thread_id`
-
-// lockWaits reads the lock waits of the server at addr (backend.user needs
-// the PROCESS privilege to see other connections' transactions).
-func lockWaits(ctx context.Context, db *sql.DB, addr string) ([]deadlock.Wait, error) {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	rows, err := db.QueryContext(ctx, lockWaitsSQL)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []deadlock.Wait
-	for rows.Next() {
-		var w deadlock.Wait
-		var since float64
-		if err := rows.Scan(&w.Waiter, &w.Holder, &since, &w.Query); err != nil {
-			return nil, err
-		}
-		w.Addr, w.Since = addr, time.Unix(0, int64(since*1e9))
-		out = append(out, w)
-	}
-	return out, rows.Err()
-}
-
-// registryThreads shows the sessions of a registry to the deadlock
-// detector.
-type registryThreads struct{ r *session.Registry }
-
-func (rt registryThreads) Threads() []deadlock.SessionThread {
-	threads := rt.r.Threads()
-	out := make([]deadlock.SessionThread, len(threads))
-	for i, t := range threads {
-		out[i] = deadlock.SessionThread{Thread: deadlock.Thread{Addr: t.Addr, ID: t.ThreadID}, Session: t.Session, InTransaction: t.InTransaction}
-	}
-	return out
-}
-
-func (rt registryThreads) Interrupt(v deadlock.SessionThread, query uint64) error {
-	return rt.r.Interrupt(v.Session, v.Addr, v.ID, query)
+	return &twoPhase{dbs: dbs, resolver: r, session: &session.TwoPhase{Gtrids: twophase.NewGtrids(), Resolver: r}}
 }
 
 // applyTxMode gives sessions the transactions.mode of cfg: twopc starts
@@ -133,12 +67,10 @@ func (s *Strata) clusterNames() []string {
 	return out
 }
 
-// run settles branches (every transactions.resolve_every) and ends
-// deadlocks across servers (every transactions.deadlock_check) until ctx
+// run settles branches (every transactions.resolve_every) until ctx
 // ends.
 func (t *twoPhase) run(ctx context.Context, cfg config.Transactions) {
 	if t != nil {
-		go t.deadlocks.Run(ctx, cfg.DeadlockInterval())
 		t.resolver.Run(ctx, cfg.ResolveInterval())
 	}
 }

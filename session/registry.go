@@ -302,8 +302,8 @@ type ServerThread struct {
 	Addr     string
 	ThreadID uint32
 	// InTransaction: the session had a transaction open after its last
-	// command, or runs an autocommit write across clusters now, so the
-	// locks it holds stay until the transaction or the write ends.
+	// command, or runs an autocommit write over several shards now, so
+	// the locks it holds stay until the transaction or the write ends.
 	InTransaction bool
 }
 
@@ -315,7 +315,7 @@ func (r *Registry) Threads() []ServerThread {
 	defer r.mu.RUnlock()
 	var out []ServerThread
 	for _, s := range r.sessions {
-		inTx := s.txOpen.Load() || s.writingAcross.Load()
+		inTx := s.txOpen.Load() || s.spanningWrite.Load()
 		for _, c := range s.serverConns() {
 			out = append(out, ServerThread{Session: s.ID, Addr: c.Addr, ThreadID: c.ThreadID, InTransaction: inTx})
 		}

@@ -289,11 +289,12 @@ type Session struct {
 	// activeShards are the connections of a scatter or multi-shard write
 	// running now, for KILL QUERY.
 	activeShards atomic.Pointer[[]*backend.Conn]
-	// writingAcross: an autocommit write across clusters runs now
-	// (writeAcross). Its connections hold their locks until it commits
-	// on all of them, as a transaction's do, so the deadlock detector
-	// may end it.
-	writingAcross atomic.Bool
+	// spanningWrite: an autocommit write over several shards runs now,
+	// in a transaction of its own on each (writeShards) or across
+	// clusters (writeAcross). Its connections hold their locks until it
+	// commits on all of them, as a transaction's do, so the deadlock
+	// detector may end it.
+	spanningWrite atomic.Bool
 	// current is the statement the session runs now (nil between
 	// commands) and currentAt when it began, for GET /api/sessions; txOpen
 	// is inTransaction as of the last command's end.

@@ -277,6 +277,10 @@ func (s *Session) writeShards(ctx context.Context, f *sqlparse.Facts, plan *plan
 	// written.
 	ownTx := (len(conns) > 1 || plan.Kind == planner.PlanLoad || plan.Returning) && !inClientTx && !f.ImplicitCommit
 	fail := func(sc *shardConn, err error) error { return s.abortShardWrite(conns, ownTx, sc, err) }
+	if ownTx && len(conns) > 1 {
+		s.spanningWrite.Store(true)
+		defer s.spanningWrite.Store(false)
+	}
 	if ownTx {
 		if sc, err := runOnEach(conns, "START TRANSACTION"); err != nil {
 			return fail(sc, err)
@@ -426,8 +430,8 @@ func (s *Session) releaseWrite(conns []*shardConn, ok bool) {
 func (s *Session) writeAcross(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, conns []*shardConn, start time.Time, work shardWork, tp *TwoPhase) error {
 	defer s.noteTxStatement(f)
 	defer s.running(conns)()
-	s.writingAcross.Store(true)
-	defer s.writingAcross.Store(false)
+	s.spanningWrite.Store(true)
+	defer s.spanningWrite.Store(false)
 	t := &crossTx{tp: tp, coord: conns[0].conn, branches: map[string]*backend.Conn{}}
 	release := func() {
 		if t.coord != nil {

@@ -833,13 +833,22 @@ func TestTwoPhaseDeadlockAcrossServersIsBroken(t *testing.T) {
 	}
 }
 
-// TestTwoPhaseDeadlockOfAutocommitWritesIsBroken: two autocommit INSERTs
-// that each write rows on two shards (each an XA transaction of its own
-// until it commits on both) lock them in opposite orders. No server sees
-// the cycle; Strata ends it with error 1213 for one statement, which
-// leaves nothing written, and the other commits.
-func TestTwoPhaseDeadlockOfAutocommitWritesIsBroken(t *testing.T) {
-	db := twoPCDB(t)
+// TestDeadlockOfAutocommitWritesIsBroken: two autocommit INSERTs that
+// each write rows on two shards (in a transaction of their own on each,
+// or an XA transaction with twopc, until they commit on both) lock them
+// in opposite orders. No server sees the cycle; Strata ends it with error
+// 1213 for one statement, which leaves nothing written, and the other
+// commits. In either transactions mode.
+func TestDeadlockOfAutocommitWritesIsBroken(t *testing.T) {
+	for _, mode := range []struct {
+		name string
+		db   func(testing.TB) *sql.DB
+	}{{"single", strataDB}, {"twopc", func(t testing.TB) *sql.DB { return twoPCDB(t.(*testing.T)) }}} {
+		t.Run(mode.name, func(t *testing.T) { autocommitWritesDeadlock(t, mode.db(t)) })
+	}
+}
+
+func autocommitWritesDeadlock(t *testing.T, db *sql.DB) {
 	ctx := testenv.Ctx(t)
 	defer cleanup(t, "comments", "id BETWEEN 9100221 AND 9100230")
 	// 9100221 is on s1 (entry 1); 9100222 and 9100223 on s2 (entry 2).
