@@ -52,6 +52,9 @@ type Server struct {
 	// now (POST /api/transactions/resolve).
 	Transactions        func(ctx context.Context) (any, error)
 	ResolveTransactions func(ctx context.Context) (any, error)
+	// Deadlocks, when set, answers GET /api/deadlocks: what the detector
+	// of deadlocks across servers did lately (DeadlocksView).
+	Deadlocks func(ctx context.Context) (any, error)
 	// Rebalance, when set, starts or resumes an online rebalance of a
 	// table (POST /api/rebalance); RebalanceStatus shows the last one
 	// (GET /api/rebalance; ErrNoRebalance when none ran).

@@ -128,6 +128,11 @@ func TestCheckOnceBreaksOnlyAWaitStillThere(t *testing.T) {
 	if reads != 4 {
 		t.Errorf("read the servers %d times, want twice each (the check, then the confirmation)", reads)
 	}
+	st := d.Status()
+	if st.Broken != 1 || len(st.Recent) != 1 || st.Recent[0].Victim != 2 || st.Recent[0].VictimServer != "s2" ||
+		!slices.Equal(st.Recent[0].Servers, []string{"s1", "s2"}) || !sameCycle(st.Recent[0].Sessions, []uint32{1, 2}) {
+		t.Errorf("status after breaking it: %+v, want 1 broken, victim session 2 on s2, sessions 1 and 2 on s1 and s2", st)
+	}
 
 	// The victim's waits are still listed until its session has rolled
 	// back: it is not interrupted again.
@@ -201,5 +206,28 @@ func TestFailedChecksAreLoggedWhenTheyStartChangeAndEnd(t *testing.T) {
 		case st.want != "" && (lines != 1 || !strings.Contains(logged.String(), st.want)):
 			t.Errorf("step %d (%v at %v): logged %q, want one line with %q", i, st.err, st.at, logged.String(), st.want)
 		}
+	}
+}
+
+func TestStatusKeepsTheLatestDeadlocksAndTheLastCheck(t *testing.T) {
+	d := &Detector{}
+	for i := range keptCycles + 10 {
+		c := Cycle{Sessions: []uint32{uint32(i), 1000}, Waits: []Wait{{"s1", 1, 2, t0, 7}, {"s2", 3, 4, t0, 7}}, Victim: th(uint32(i), "s2", 3)}
+		d.noteBroken(c, t0.Add(time.Duration(i)*time.Second))
+	}
+	st := d.Status()
+	if st.Broken != keptCycles+10 || len(st.Recent) != keptCycles {
+		t.Fatalf("broke %d (listed %d), want %d, listing the last %d", st.Broken, len(st.Recent), keptCycles+10, keptCycles)
+	}
+	if st.Recent[0].Victim != keptCycles+9 || st.Recent[keptCycles-1].Victim != 10 {
+		t.Errorf("listed victims %d … %d, want the newest first: %d … 10", st.Recent[0].Victim, st.Recent[keptCycles-1].Victim, keptCycles+9)
+	}
+	d.noteCheck(errors.New("reading the lock waits of s1: access denied"), t0)
+	if st := d.Status(); st.Failing == "" || !st.LastCheck.Equal(t0) {
+		t.Errorf("after a failed check: %+v, want it failing", st)
+	}
+	d.noteCheck(nil, t0.Add(time.Second))
+	if st := d.Status(); st.Failing != "" {
+		t.Errorf("after a check that worked: still failing %q", st.Failing)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -41,6 +42,61 @@ type Detector struct {
 	// lacks PROCESS, a server is down) from being logged every check.
 	failing  string
 	warnedAt time.Time
+
+	mu     sync.Mutex
+	status Status // what Status reports; guarded by mu
+}
+
+// Status is what the detector has done, for an operator (GET
+// /api/deadlocks).
+type Status struct {
+	Every     time.Duration
+	LastCheck time.Time // zero before the first
+	// Failing is the last check's error ("" when it worked): while it
+	// fails, deadlocks across servers wait out innodb_lock_wait_timeout.
+	Failing string
+	Broken  int           // deadlocks broken since Strata started
+	Recent  []BrokenCycle // the last keptCycles, newest first
+}
+
+// BrokenCycle is a deadlock the detector broke.
+type BrokenCycle struct {
+	At           time.Time
+	Sessions     []uint32 // Strata's session (connection) ids, in the cycle's order
+	Servers      []string
+	Victim       uint32 // the session whose statement got error 1213
+	VictimServer string
+}
+
+// keptCycles is how many broken deadlocks Status lists.
+const keptCycles = 50
+
+// Status reports the detector's state; safe from any goroutine.
+func (d *Detector) Status() Status {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	st := d.status
+	st.Recent = slices.Clone(st.Recent)
+	return st
+}
+
+// noteBroken records c, broken at at, for Status.
+func (d *Detector) noteBroken(c Cycle, at time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.status.Broken++
+	b := BrokenCycle{At: at, Sessions: c.Sessions, Servers: c.Servers(), Victim: c.Victim.Session, VictimServer: c.Victim.Addr}
+	d.status.Recent = append([]BrokenCycle{b}, d.status.Recent[:min(len(d.status.Recent), keptCycles-1)]...)
+}
+
+// noteCheck records a check's end at at, for Status.
+func (d *Detector) noteCheck(err error, at time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.status.LastCheck, d.status.Failing = at, ""
+	if err != nil {
+		d.status.Failing = err.Error()
+	}
 }
 
 // confirmAfter is how long a deadlock found waits for the confirming
@@ -57,6 +113,9 @@ const victimGrace = 5 * time.Second
 
 // Run checks every interval until ctx ends.
 func (d *Detector) Run(ctx context.Context, every time.Duration) {
+	d.mu.Lock()
+	d.status.Every = every
+	d.mu.Unlock()
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -67,6 +126,7 @@ func (d *Detector) Run(ctx context.Context, every time.Duration) {
 		}
 		_, _, err := d.CheckOnce(ctx)
 		if ctx.Err() == nil {
+			d.noteCheck(err, time.Now())
 			d.noteOutcome(err, time.Now())
 		}
 	}
@@ -141,6 +201,7 @@ func (d *Detector) CheckOnce(ctx context.Context) (Cycle, bool, error) {
 		d.Log.Warn("ended a deadlock across servers: the victim's transaction is rolled back and its client gets error 1213",
 			"sessions", cycle.Sessions, "servers", cycle.Servers(), "victim", cycle.Victim.Session, "victim_server", cycle.Victim.Addr)
 	}
+	d.noteBroken(cycle, time.Now())
 	if d.Broken != nil {
 		d.Broken(cycle)
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"time"
 
+	"github.com/strata-proxy/strata/admin"
 	"github.com/strata-proxy/strata/config"
 	"github.com/strata-proxy/strata/deadlock"
 	"github.com/strata-proxy/strata/session"
@@ -38,6 +39,19 @@ func (s *Strata) newDeadlocks(cfg *config.Config) *deadlocks {
 		Log:    s.Log,
 	}
 	return &deadlocks{dbs: dbs, detector: d}
+}
+
+// deadlocksView answers GET /api/deadlocks.
+func (s *Strata) deadlocksView(context.Context) (any, error) {
+	st := s.deadlocks.detector.Status()
+	view := admin.DeadlocksView{CheckEvery: st.Every.String(), Failing: st.Failing, Broken: st.Broken, Recent: []admin.BrokenDeadlock{}}
+	if !st.LastCheck.IsZero() {
+		view.LastCheck = &st.LastCheck
+	}
+	for _, c := range st.Recent {
+		view.Recent = append(view.Recent, admin.BrokenDeadlock{At: c.At, Sessions: c.Sessions, Servers: c.Servers, Victim: c.Victim, VictimServer: c.VictimServer})
+	}
+	return view, nil
 }
 
 func (d *deadlocks) close() {

@@ -232,7 +232,7 @@ func (s *Strata) newControlPlane(cfg *config.Config, backendTLS *tls.Config) {
 	s.Admin = &admin.Server{Topology: s.Topology, Pools: s.Pools, Metrics: s.Metrics, Sessions: s.Env.Registry, Log: log, Monitor: s.Monitor, Control: s,
 		Explain: s.explain, Capacity: s.capacity, SchemaCheck: s.schemaCheck, Tables: s.tables, Users: func() any { return s.Front.Users() }, Profiling: cfg.AdminPprof, Stats: s.Env.Stats, Planner: s.Env.Planner,
 		AuthUser: cfg.AdminAuth.User, AuthPassword: cfg.AdminAuth.Password, Draining: s.draining,
-		Transactions: s.transactions, ResolveTransactions: s.resolveTransactions, Settings: s.settings,
+		Transactions: s.transactions, ResolveTransactions: s.resolveTransactions, Deadlocks: s.deadlocksView, Settings: s.settings,
 		Rebalance: s.RebalanceOnline, RebalanceStatus: s.rebalanceStatus}
 	s.Admin.Switchover = &switchover.Switcher{Topology: s.Topology, Pools: s.Pools, Config: s.CurrentConfig, Log: log,
 		Metrics: s.Metrics, Sessions: s.Env.Registry, Saved: s.saveAfterFailover}

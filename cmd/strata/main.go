@@ -36,6 +36,7 @@ func commands() []command {
 		{"shards", "maintain sharded tables: strata shards precreate|capacity -c FILE -schema NAME", runShards},
 		{"settings", "show the settings a reload changes, as a running Strata applies them now: strata settings -c FILE", runSettings},
 		{"transactions", "show prepared branches of transactions across clusters, or settle them now: strata transactions [resolve] -c FILE", runTransactions},
+		{"deadlocks", "show the deadlocks across servers Strata broke lately: strata deadlocks -c FILE", runDeadlocks},
 	}
 }
 

@@ -117,6 +117,7 @@ func newCLIEnvWith(t *testing.T, extra string) *cliEnv {
 			return admin.TransactionsView{Mode: "twopc", Prepared: cliPrepared}, nil
 		},
 		ResolveTransactions: func(context.Context) (any, error) { return admin.ResolveView{Settled: len(cliPrepared)}, nil },
+		Deadlocks:           func(context.Context) (any, error) { return cliDeadlocks, nil },
 		Settings:            func(context.Context) (any, error) { return cliSettings, nil }}
 	srv.Rebalance, srv.RebalanceStatus = fakeMove()
 	ts.Config.Handler = srv.Handler()

@@ -3,6 +3,9 @@ package main
 import (
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/strata-proxy/strata/admin"
 )
@@ -48,4 +51,46 @@ func runTransactions(args []string) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", p.Cluster, p.Coordinator, p.Gtrid)
 	}
 	return tw.Flush()
+}
+
+const deadlocksUsage = `usage: strata deadlocks [-c FILE] [-json]
+
+Shows what a running Strata's detector of deadlocks across servers did:
+how often it looks, whether its last look failed (then such deadlocks wait
+out innodb_lock_wait_timeout), and the latest deadlocks it broke, newest
+first, with the sessions that waited for each other and the one whose
+statement got error 1213.
+`
+
+// runDeadlocks implements `strata deadlocks`.
+func runDeadlocks(args []string) error {
+	fs, af := newAdminFlagSet("deadlocks", deadlocksUsage, true)
+	if _, err := parseArgs(fs, args); err != nil {
+		return helpIsNoError(err)
+	}
+	var v admin.DeadlocksView
+	if printed, err := callView(af, "GET", "/api/deadlocks", nil, &v); printed || err != nil {
+		return err
+	}
+	fmt.Fprintf(cliOut, "checks every %s, %d deadlocks broken\n", v.CheckEvery, v.Broken)
+	if v.Failing != "" {
+		fmt.Fprintf(cliOut, "the last check failed (deadlocks across servers wait for innodb_lock_wait_timeout until it works): %s\n", v.Failing)
+	}
+	if len(v.Recent) == 0 {
+		return nil
+	}
+	tw := newTable()
+	fmt.Fprintln(tw, "AT\tSESSIONS\tSERVERS\tVICTIM\tVICTIM SERVER")
+	for _, d := range v.Recent {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", d.At.UTC().Format(time.RFC3339), joinIDs(d.Sessions), strings.Join(d.Servers, ","), d.Victim, d.VictimServer)
+	}
+	return tw.Flush()
+}
+
+func joinIDs(ids []uint32) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = strconv.FormatUint(uint64(id), 10)
+	}
+	return strings.Join(s, ",")
 }

@@ -838,17 +838,18 @@ func TestTwoPhaseDeadlockAcrossServersIsBroken(t *testing.T) {
 // or an XA transaction with twopc, until they commit on both) lock them
 // in opposite orders. No server sees the cycle; Strata ends it with error
 // 1213 for one statement, which leaves nothing written, and the other
-// commits. In either transactions mode.
+// commits. In either transactions mode; GET /api/deadlocks lists it.
 func TestDeadlockOfAutocommitWritesIsBroken(t *testing.T) {
 	for _, mode := range []struct {
-		name string
-		db   func(testing.TB) *sql.DB
-	}{{"single", strataDB}, {"twopc", func(t testing.TB) *sql.DB { return twoPCDB(t.(*testing.T)) }}} {
-		t.Run(mode.name, func(t *testing.T) { autocommitWritesDeadlock(t, mode.db(t)) })
+		name  string
+		db    func(testing.TB) *sql.DB
+		admin string
+	}{{"single", strataDB, strataAdmin}, {"twopc", func(t testing.TB) *sql.DB { return twoPCDB(t.(*testing.T)) }, twoPCAdmin}} {
+		t.Run(mode.name, func(t *testing.T) { autocommitWritesDeadlock(t, mode.db(t), mode.admin) })
 	}
 }
 
-func autocommitWritesDeadlock(t *testing.T, db *sql.DB) {
+func autocommitWritesDeadlock(t *testing.T, db *sql.DB, adminAddr string) {
 	ctx := testenv.Ctx(t)
 	defer cleanup(t, "comments", "id BETWEEN 9100221 AND 9100230")
 	// 9100221 is on s1 (entry 1); 9100222 and 9100223 on s2 (entry 2).
@@ -867,9 +868,15 @@ func autocommitWritesDeadlock(t *testing.T, db *sql.DB) {
 	mustExec(t, blocker, "BEGIN")
 	mustExec(t, blocker, "SELECT * FROM blog.comments WHERE id = 9100222 FOR UPDATE")
 	done := map[string]chan error{"first": make(chan error, 1), "second": make(chan error, 1)}
+	session := map[string]uint32{}
 	for _, w := range []struct{ name, sql, waitsOn string }{{"first", first, "s2"}, {"second", second, "s1"}} {
 		c := testenv.Conn(t, db)
 		mustExec(t, c, "SET SESSION innodb_lock_wait_timeout = 8")
+		var id uint32
+		if err := c.QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		session[w.name] = id
 		go func() { _, err := c.ExecContext(ctx, w.sql); done[w.name] <- err }()
 		awaitLockWaits(t, w.waitsOn, 1)
 	}
@@ -909,6 +916,26 @@ func autocommitWritesDeadlock(t *testing.T, db *sql.DB) {
 	if !maps.Equal(got, want) {
 		t.Errorf("rows after the deadlock: %v, want %v (the survivor's writes, none of the victim's %s)", got, want, victim)
 	}
+	// The operator sees it: the two sessions, their servers, the victim.
+	var view admin.DeadlocksView
+	getJSON(t, "http://"+adminAddr+"/api/deadlocks", &view)
+	if len(view.Recent) == 0 {
+		t.Fatalf("GET /api/deadlocks lists no deadlock: %+v", view)
+	}
+	last := view.Recent[0]
+	wantServers := []string{clusterAddr["s1"], clusterAddr["s2"]}
+	slices.Sort(wantServers)
+	if last.Victim != session[victim] || !sameIDs(last.Sessions, []uint32{session["first"], session["second"]}) || !slices.Equal(last.Servers, wantServers) || view.Failing != "" {
+		t.Errorf("GET /api/deadlocks: %+v, want the latest with sessions %v on %v, victim %d (%s)", view, session, wantServers, session[victim], victim)
+	}
+}
+
+// sameIDs reports whether a and b hold the same ids, in any order.
+func sameIDs(a, b []uint32) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
 }
 
 // awaitLockWaits waits until the shard's server has n transactions
@@ -934,5 +961,22 @@ func awaitLockWaits(t *testing.T, shard string, n int) {
 			t.Fatalf("%s has %d transactions waiting for a lock after 5 s, want %d", shard, waits, n)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// getJSON decodes the JSON answer of GET url into v.
+func getJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s %s", url, resp.Status, body)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		t.Fatalf("GET %s: %v in %s", url, err, body)
 	}
 }
