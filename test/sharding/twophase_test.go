@@ -918,7 +918,7 @@ func autocommitWritesDeadlock(t *testing.T, db *sql.DB, adminAddr string) {
 	}
 	// The operator sees it: the two sessions, their servers, the victim.
 	var view admin.DeadlocksView
-	getJSON(t, "http://"+adminAddr+"/api/deadlocks", &view)
+	testenv.GetJSON(t, "http://"+adminAddr+"/api/deadlocks", &view)
 	if len(view.Recent) == 0 {
 		t.Fatalf("GET /api/deadlocks lists no deadlock: %+v", view)
 	}
@@ -961,22 +961,5 @@ func awaitLockWaits(t *testing.T, shard string, n int) {
 			t.Fatalf("%s has %d transactions waiting for a lock after 5 s, want %d", shard, waits, n)
 		}
 		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// getJSON decodes the JSON answer of GET url into v.
-func getJSON(t *testing.T, url string, v any) {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %s %s", url, resp.Status, body)
-	}
-	if err := json.Unmarshal(body, v); err != nil {
-		t.Fatalf("GET %s: %v in %s", url, err, body)
 	}
 }
