@@ -1,12 +1,16 @@
 package test
 
 import (
+	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // sysbench's OLTP workload, 4 threads in both of its prepared-statement
@@ -45,17 +49,31 @@ func TestSysbenchOLTPThroughTheReadWriteSplit(t *testing.T) {
 		name       string
 		args       []string
 		onReplicas bool // the reads go to the replicas
+		drainTurns bool // replicas are drained and undrained in turn meanwhile
 	}{
-		{"transactions, ps-mode auto", []string{"--db-ps-mode=auto"}, false},
-		{"transactions, ps-mode disable", []string{"--db-ps-mode=disable"}, false},
+		{"transactions, ps-mode auto", []string{"--db-ps-mode=auto"}, false, false},
+		{"transactions, ps-mode disable", []string{"--db-ps-mode=disable"}, false, false},
 		// Without transactions, two threads that DELETE and INSERT one id
 		// collide on a server too (error 1062): no DELETE/INSERT pair.
-		{"autocommit, ps-mode auto", []string{"--db-ps-mode=auto", "--skip-trx=on", "--delete_inserts=0"}, true},
-		{"autocommit, ps-mode disable", []string{"--db-ps-mode=disable", "--skip-trx=on", "--delete_inserts=0"}, true},
+		{"autocommit, ps-mode auto", []string{"--db-ps-mode=auto", "--skip-trx=on", "--delete_inserts=0"}, true, false},
+		{"autocommit, ps-mode disable", []string{"--db-ps-mode=disable", "--skip-trx=on", "--delete_inserts=0"}, true, false},
+		// An operator takes each replica out of routing and back, in
+		// turn, while the reads run: none fails.
+		{"autocommit, replicas drained in turn", []string{"--db-ps-mode=auto", "--skip-trx=on", "--delete_inserts=0"}, true, true},
 	} {
 		t.Run(run.name, func(t *testing.T) {
 			p0, r0 := readsByServer(t, "sbtest1")
+			stopDrains := func() int { return 0 }
+			if run.drainTurns {
+				stopDrains = drainReplicasInTurn(t)
+			}
 			out := sysbench(t, append([]string{"--threads=4", "--time=3", "run"}, run.args...)...)
+			if drains := stopDrains(); run.drainTurns {
+				t.Logf("replicas drained and put back %d times during the run", drains)
+				if drains < 4 {
+					t.Errorf("the replicas were drained %d times during the run, want several", drains)
+				}
+			}
 			p1, r1 := readsByServer(t, "sbtest1")
 			reads := sysbenchCount(t, out, `read:\s+(\d+)`)
 			if sysbenchCount(t, out, `transactions:\s+(\d+)`) == 0 || reads == 0 {
@@ -103,4 +121,53 @@ func sysbenchCount(t *testing.T, report, pattern string) int64 {
 	}
 	n, _ := strconv.ParseInt(m[1], 10, 64)
 	return n
+}
+
+// drainReplicasInTurn drains each replica of the test topology and puts it
+// back, one after the other, until the returned stop is called, which
+// leaves every replica routable and says how many drains there were.
+func drainReplicasInTurn(t *testing.T) (stop func() int) {
+	admin := "http://" + env.strata.AdminAddr() + "/api/servers/"
+	post := func(addr string, drain bool) error {
+		resp, err := http.Post(admin+addr+"/drain", "application/json", strings.NewReader(fmt.Sprintf(`{"drain": %t}`, drain)))
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			body, _ := io.ReadAll(resp.Body)
+			return fmt.Errorf("drain %s %t: %s %s", addr, drain, resp.Status, body)
+		}
+		return nil
+	}
+	done, result := make(chan struct{}), make(chan error, 1)
+	drains := 0
+	go func() {
+		for i := 0; ; i++ {
+			addr := env.replicas[i%len(env.replicas)].Addr
+			err := post(addr, true)
+			if err == nil {
+				drains++
+				time.Sleep(150 * time.Millisecond)
+				err = post(addr, false)
+			}
+			select {
+			case <-done:
+				result <- err
+				return
+			default:
+			}
+			if err != nil {
+				result <- err
+				return
+			}
+		}
+	}()
+	return func() int {
+		close(done)
+		if err := <-result; err != nil {
+			t.Error(err)
+		}
+		return drains
+	}
 }
