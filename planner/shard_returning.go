@@ -20,12 +20,22 @@ func (s *Sharding) planReturning(ctx context.Context, m sqlparse.Mode, sql strin
 		return nil, refuse("Strata could not find where the RETURNING clause of this statement begins; write the clause last, after the whole %s", strings.ToUpper(f.Kind.String()))
 	}
 	clause := strings.TrimRight(strings.TrimSpace(sql[at:]), "; \t\r\n")
+	head := strings.TrimSpace(sql[:at])
+	// A prepared statement's values bind the write's placeholders first,
+	// then the clause's: each route's text gets the clause with its own
+	// values written in, its template the clause as the client wrote it.
+	bound := clause
 	if args != nil && sqlparse.HasPlaceholder(clause) {
-		return nil, refuse("a ? placeholder in the RETURNING clause of a prepared statement on placed tables is not supported: return columns or constants, not bound values")
+		_, n := m.BindPlaceholders(head, nil)
+		if n > len(args) {
+			return nil, refuse("the prepared %s has %d values for more placeholders", strings.ToUpper(f.Kind.String()), len(args))
+		}
+		bound, _ = m.BindPlaceholders(clause, args[n:])
+		args = args[:n]
 	}
 	write := *f
 	write.Returning = ""
-	p, err := s.plan(ctx, m, strings.TrimSpace(sql[:at]), &write, args)
+	p, err := s.plan(ctx, m, head, &write, args)
 	if p == nil {
 		return nil, err
 	}
@@ -37,7 +47,7 @@ func (s *Sharding) planReturning(ctx context.Context, m sqlparse.Mode, sql strin
 	}
 	p.Routes = slices.Clone(p.Routes) // the plan may share them with a cache
 	for i := range p.Routes {
-		p.Routes[i].SQL += " " + clause
+		p.Routes[i].SQL += " " + bound
 		if p.Routes[i].Template != "" {
 			p.Routes[i].Template += " " + clause
 		}
