@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -43,8 +44,10 @@ type Detector struct {
 	failing  string
 	warnedAt time.Time
 
+	every atomic.Int64 // the interval between checks (SetEvery)
+
 	mu     sync.Mutex
-	status Status // what Status reports; guarded by mu
+	status Status // what Status reports but Every; guarded by mu
 }
 
 // Status is what the detector has done, for an operator (GET
@@ -77,7 +80,20 @@ func (d *Detector) Status() Status {
 	defer d.mu.Unlock()
 	st := d.status
 	st.Recent = slices.Clone(st.Recent)
+	st.Every = d.interval()
 	return st
+}
+
+// SetEvery sets the interval between checks, from the next one on (a
+// reload that changes transactions.deadlock_check); safe from any
+// goroutine.
+func (d *Detector) SetEvery(every time.Duration) { d.every.Store(int64(every)) }
+
+func (d *Detector) interval() time.Duration {
+	if every := time.Duration(d.every.Load()); every > 0 {
+		return every
+	}
+	return defaultEvery
 }
 
 // noteBroken records c, broken at at, for Status.
@@ -111,18 +127,19 @@ const failureRepeat = 10 * time.Minute
 // count again.
 const victimGrace = 5 * time.Second
 
-// Run checks every interval until ctx ends.
-func (d *Detector) Run(ctx context.Context, every time.Duration) {
-	d.mu.Lock()
-	d.status.Every = every
-	d.mu.Unlock()
-	t := time.NewTicker(every)
-	defer t.Stop()
+// defaultEvery is the interval between checks until SetEvery sets one.
+const defaultEvery = time.Second
+
+// Run checks at the interval SetEvery gives (defaultEvery until then)
+// until ctx ends.
+func (d *Detector) Run(ctx context.Context) {
 	for {
+		wait := time.NewTimer(d.interval())
 		select {
 		case <-ctx.Done():
+			wait.Stop()
 			return
-		case <-t.C:
+		case <-wait.C:
 		}
 		_, _, err := d.CheckOnce(ctx)
 		if ctx.Err() == nil {

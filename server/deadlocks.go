@@ -38,6 +38,7 @@ func (s *Strata) newDeadlocks(cfg *config.Config) *deadlocks {
 		Broken: func(deadlock.Cycle) { s.Metrics.DeadlockBroken() },
 		Log:    s.Log,
 	}
+	d.SetEvery(cfg.Transactions.DeadlockInterval())
 	return &deadlocks{dbs: dbs, detector: d}
 }
 

@@ -89,6 +89,10 @@ func (s *Strata) Reload(cfg *config.Config) (changes, restartNeeded []string, er
 	if old.Transactions.Mode != cfg.Transactions.Mode {
 		changes = append(changes, s.applyTxMode(cfg))
 	}
+	if every := cfg.Transactions.DeadlockInterval(); every != old.Transactions.DeadlockInterval() {
+		s.deadlocks.detector.SetEvery(every)
+		changes = append(changes, "transactions.deadlock_check: "+every.String())
+	}
 	changes = append(changes, s.applyFrontAndAdmin(old, cfg)...)
 	changes = append(changes, s.applyMonitorAndBackend(old, cfg)...)
 	if !reflect.DeepEqual(old.Routing, cfg.Routing) && (s.Env.Cache != nil || !cfg.CacheEnabled()) {

@@ -377,3 +377,41 @@ func TestResultCacheResizesOnReload(t *testing.T) {
 		t.Errorf("max entry after the reload: %d, want %d", got, 256<<10)
 	}
 }
+
+// transactions.deadlock_check changes at a reload, in either transactions
+// mode: the detector looks at the new interval from its next check on.
+func TestDeadlockCheckAtReload(t *testing.T) {
+	s, path := startFromFile(t, deadYAML)
+	if got := s.deadlocks.detector.Status().Every; got != config.DefaultDeadlockCheck {
+		t.Fatalf("the detector checks every %s at start, want the default %s", got, config.DefaultDeadlockCheck)
+	}
+	writeConfig(t, path, deadYAML+"transactions: {deadlock_check: 300ms}\n")
+	changes, restart, err := s.ReloadFile()
+	if err != nil || len(restart) != 0 || !slices.Contains(changes, "transactions.deadlock_check: 300ms") {
+		t.Fatalf("reload: changes %q, restart needed %q, %v", changes, restart, err)
+	}
+	if got := s.deadlocks.detector.Status().Every; got != 300*time.Millisecond {
+		t.Fatalf("after the reload the detector checks every %s, want 300ms", got)
+	}
+	// Its next checks come at that pace.
+	testCheckPace(t, s, 300*time.Millisecond)
+}
+
+// testCheckPace waits for two of the detector's checks and fails when
+// they are further apart than every allows.
+func testCheckPace(t *testing.T, s *Strata, every time.Duration) {
+	t.Helper()
+	last := func() time.Time { return s.deadlocks.detector.Status().LastCheck }
+	deadline := time.Now().Add(3 * time.Second)
+	first := last()
+	for last().Equal(first) && time.Now().Before(deadline) { // the check the old interval planned
+		time.Sleep(10 * time.Millisecond)
+	}
+	second := last()
+	for last().Equal(second) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if gap := last().Sub(second); second.Equal(first) || gap <= 0 || gap > every+200*time.Millisecond {
+		t.Errorf("checks %s apart after the reload, want about %s", gap, every)
+	}
+}

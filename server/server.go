@@ -254,7 +254,7 @@ func (s *Strata) startBackground(cfg *config.Config) {
 	go s.learnCollations(shardCtx)
 	go s.Admin.Switchover.Watch(shardCtx, failoverCooldown(cfg))
 	go s.twoPhase.Load().run(shardCtx, cfg.Transactions)
-	go s.deadlocks.detector.Run(shardCtx, cfg.Transactions.DeadlockInterval())
+	go s.deadlocks.detector.Run(shardCtx)
 	s.resumeMoves()
 	go s.watchMoves(shardCtx)
 }
