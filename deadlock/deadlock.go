@@ -36,12 +36,21 @@ type SessionThread struct {
 // Wait is a lock wait on one server: thread Waiter waits for a lock that
 // thread Holder holds, since Since, in its statement Query (the server's
 // query id, which KILL QUERY ID takes: it stops that statement and no
-// later one).
+// later one). WaiterWeight and HolderWeight are their transactions'
+// weights there (INNODB_TRX.trx_weight: about the rows each changed and
+// locked), what InnoDB weighs to pick its own victims.
 type Wait struct {
-	Addr           string
-	Waiter, Holder uint32
-	Since          time.Time
-	Query          uint64
+	Addr                       string
+	Waiter, Holder             uint32
+	Since                      time.Time
+	Query                      uint64
+	WaiterWeight, HolderWeight uint64
+}
+
+// same reports whether w and o are one wait, whatever the weights read
+// with each.
+func (w Wait) same(o Wait) bool {
+	return w.Addr == o.Addr && w.Waiter == o.Waiter && w.Holder == o.Holder && w.Since.Equal(o.Since) && w.Query == o.Query
 }
 
 // Cycle is a deadlock across servers: Waits[i] is a wait of Sessions[i]
@@ -76,9 +85,11 @@ type edge struct {
 // waits whose waiter or holder is no session's connection (another
 // client of the server) are left out: Strata cannot end those. The
 // victim is the waiter, among sessions with a transaction over several
-// servers, whose wait began last (the wait that closed the cycle; the
-// younger session on a tie). ok is false when there is none, or no
-// session of it can be the victim.
+// servers, whose transaction weighs least on the cycle's servers (the
+// least work lost and redone, as InnoDB chooses); on a tie the one whose
+// wait began last (the wait that closed the cycle), then the younger
+// session. ok is false when there is none, or no session of it can be
+// the victim.
 func Find(threads []SessionThread, waits []Wait) (cycle Cycle, ok bool) {
 	owner := owners(threads)
 	servers := map[uint32]map[string]bool{}
@@ -182,12 +193,21 @@ func cycleFrom(graph map[uint32][]edge, start uint32) (Cycle, bool) {
 
 // victim picks the waiting connection of c to interrupt.
 func victim(c Cycle, owner map[Thread]SessionThread, eligible func(uint32, Wait) bool) (SessionThread, Wait, bool) {
+	weight := c.weights()
+	better := func(i, than int) bool {
+		a, b := c.Waits[i], c.Waits[than]
+		wa, wb := weight[c.Sessions[i]], weight[c.Sessions[than]]
+		switch {
+		case wa != wb:
+			return wa < wb
+		case !a.Since.Equal(b.Since):
+			return a.Since.After(b.Since)
+		}
+		return c.Sessions[i] > c.Sessions[than]
+	}
 	best := -1
 	for i, w := range c.Waits {
-		if !eligible(c.Sessions[i], w) {
-			continue
-		}
-		if best < 0 || w.Since.After(c.Waits[best].Since) || (w.Since.Equal(c.Waits[best].Since) && c.Sessions[i] > c.Sessions[best]) {
+		if eligible(c.Sessions[i], w) && (best < 0 || better(i, best)) {
 			best = i
 		}
 	}
@@ -196,6 +216,25 @@ func victim(c Cycle, owner map[Thread]SessionThread, eligible func(uint32, Wait)
 	}
 	w := c.Waits[best]
 	return owner[Thread{w.Addr, w.Waiter}], w, true
+}
+
+// weights adds up, per session of c, the weights of its transactions on
+// the cycle's servers, each connection's once: the waiter of each wait is
+// Sessions[i], its holder the next session's.
+func (c Cycle) weights() map[uint32]uint64 {
+	seen := map[Thread]bool{}
+	out := map[uint32]uint64{}
+	add := func(session uint32, t Thread, w uint64) {
+		if !seen[t] {
+			seen[t] = true
+			out[session] += w
+		}
+	}
+	for i, w := range c.Waits {
+		add(c.Sessions[i], Thread{w.Addr, w.Waiter}, w.WaiterWeight)
+		add(c.Sessions[(i+1)%len(c.Sessions)], Thread{w.Addr, w.Holder}, w.HolderWeight)
+	}
+	return out
 }
 
 func sortedKeys(graph map[uint32][]edge) []uint32 {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -38,23 +39,25 @@ func TestFind(t *testing.T) {
 		victim   Thread
 	}{
 		{"no waits", nil, false, nil, Thread{}},
-		{"one wait", []Wait{{"s1", 11, 21, t0, 7}}, false, nil, Thread{}},
+		{"one wait", []Wait{{"s1", 11, 21, t0, 7, 0, 0}}, false, nil, Thread{}},
 		{"a cycle across two servers; the later wait's waiter is the victim",
-			[]Wait{{"s1", 11, 21, t0, 7}, {"s2", 22, 12, t0.Add(time.Second), 7}}, true, []uint32{1, 2}, Thread{"s2", 22}},
+			[]Wait{{"s1", 11, 21, t0, 7, 0, 0}, {"s2", 22, 12, t0.Add(time.Second), 7, 0, 0}}, true, []uint32{1, 2}, Thread{"s2", 22}},
 		{"the same, the other wait later",
-			[]Wait{{"s1", 11, 21, t0.Add(time.Second), 7}, {"s2", 22, 12, t0, 7}}, true, []uint32{1, 2}, Thread{"s1", 11}},
+			[]Wait{{"s1", 11, 21, t0.Add(time.Second), 7, 0, 0}, {"s2", 22, 12, t0, 7, 0, 0}}, true, []uint32{1, 2}, Thread{"s1", 11}},
+		{"the transaction that weighs least is the victim, though its wait came first",
+			[]Wait{{"s1", 11, 21, t0, 7, 1, 50}, {"s2", 22, 12, t0.Add(time.Second), 7, 50, 1}}, true, []uint32{1, 2}, Thread{"s1", 11}},
 		{"a tie picks the younger session",
-			[]Wait{{"s1", 11, 21, t0, 7}, {"s2", 22, 12, t0, 7}}, true, []uint32{1, 2}, Thread{"s2", 22}},
+			[]Wait{{"s1", 11, 21, t0, 7, 0, 0}, {"s2", 22, 12, t0, 7, 0, 0}}, true, []uint32{1, 2}, Thread{"s2", 22}},
 		{"a cycle on one server is InnoDB's to break",
-			[]Wait{{"s1", 11, 31, t0, 7}, {"s1", 31, 11, t0, 7}}, false, nil, Thread{}},
+			[]Wait{{"s1", 11, 31, t0, 7, 0, 0}, {"s1", 31, 11, t0, 7, 0, 0}}, false, nil, Thread{}},
 		{"waits on threads of no session are left out",
-			[]Wait{{"s1", 11, 99, t0, 7}, {"s2", 99, 12, t0, 7}}, false, nil, Thread{}},
+			[]Wait{{"s1", 11, 99, t0, 7, 0, 0}, {"s2", 99, 12, t0, 7, 0, 0}}, false, nil, Thread{}},
 		{"three sessions, through one on a single server",
-			[]Wait{{"s1", 11, 31, t0, 7}, {"s1", 31, 21, t0, 7}, {"s2", 22, 12, t0.Add(time.Second), 7}}, true, []uint32{1, 3, 2}, Thread{"s2", 22}},
+			[]Wait{{"s1", 11, 31, t0, 7, 0, 0}, {"s1", 31, 21, t0, 7, 0, 0}, {"s2", 22, 12, t0.Add(time.Second), 7, 0, 0}}, true, []uint32{1, 3, 2}, Thread{"s2", 22}},
 		{"a connection two sessions list (passing from one to the other) is no one's",
-			[]Wait{{"s1", 61, 71, t0, 7}, {"s2", 72, 62, t0.Add(time.Second), 7}}, false, nil, Thread{}},
+			[]Wait{{"s1", 61, 71, t0, 7, 0, 0}, {"s2", 72, 62, t0.Add(time.Second), 7, 0, 0}}, false, nil, Thread{}},
 		{"a session in no transaction is never the victim",
-			[]Wait{{"s1", 41, 11, t0.Add(time.Second), 7}, {"s2", 12, 42, t0, 7}}, true, []uint32{1, 4}, Thread{"s2", 12}},
+			[]Wait{{"s1", 41, 11, t0.Add(time.Second), 7, 0, 0}, {"s2", 12, 42, t0, 7, 0, 0}}, true, []uint32{1, 4}, Thread{"s2", 12}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -106,7 +109,7 @@ func (f *fakeSessions) Interrupt(v SessionThread, _ uint64) error {
 
 func TestCheckOnceBreaksOnlyAWaitStillThere(t *testing.T) {
 	sessions := &fakeSessions{threads: []SessionThread{th(1, "s1", 11), th(1, "s2", 12), th(2, "s1", 21), th(2, "s2", 22)}}
-	cycle := map[string][]Wait{"s1": {{"s1", 11, 21, t0, 7}}, "s2": {{"s2", 22, 12, t0, 7}}}
+	cycle := map[string][]Wait{"s1": {{"s1", 11, 21, t0, 7, 0, 0}}, "s2": {{"s2", 22, 12, t0, 7, 0, 0}}}
 	reads := 0
 	var readAt []time.Time
 	d := &Detector{Sessions: sessions, Waits: func(_ context.Context, addr string) ([]Wait, error) {
@@ -212,7 +215,7 @@ func TestFailedChecksAreLoggedWhenTheyStartChangeAndEnd(t *testing.T) {
 func TestStatusKeepsTheLatestDeadlocksAndTheLastCheck(t *testing.T) {
 	d := &Detector{}
 	for i := range keptCycles + 10 {
-		c := Cycle{Sessions: []uint32{uint32(i), 1000}, Waits: []Wait{{"s1", 1, 2, t0, 7}, {"s2", 3, 4, t0, 7}}, Victim: th(uint32(i), "s2", 3)}
+		c := Cycle{Sessions: []uint32{uint32(i), 1000}, Waits: []Wait{{"s1", 1, 2, t0, 7, 0, 0}, {"s2", 3, 4, t0, 7, 0, 0}}, Victim: th(uint32(i), "s2", 3)}
 		d.noteBroken(c, t0.Add(time.Duration(i)*time.Second))
 	}
 	st := d.Status()
@@ -229,5 +232,23 @@ func TestStatusKeepsTheLatestDeadlocksAndTheLastCheck(t *testing.T) {
 	d.noteCheck(nil, t0.Add(time.Second))
 	if st := d.Status(); st.Failing != "" {
 		t.Errorf("after a check that worked: still failing %q", st.Failing)
+	}
+}
+
+// A session's weight is its connections' on the cycle's servers, each
+// once: one that holds the lock of one wait and waits in the next counts
+// once.
+func TestCycleWeights(t *testing.T) {
+	c := Cycle{
+		Sessions: []uint32{1, 2, 3},
+		Waits: []Wait{
+			{"s1", 11, 21, t0, 7, 5, 40}, // 1 waits for 2 on s1
+			{"s1", 21, 31, t0, 8, 40, 3}, // 2, on the same connection, waits for 3
+			{"s2", 32, 12, t0, 9, 4, 6},  // 3 waits for 1 on s2
+		},
+	}
+	want := map[uint32]uint64{1: 5 + 6, 2: 40, 3: 3 + 4}
+	if got := c.weights(); !maps.Equal(got, want) {
+		t.Errorf("weights %v, want %v", got, want)
 	}
 }

@@ -203,7 +203,7 @@ func (d *Detector) CheckOnce(ctx context.Context) (Cycle, bool, error) {
 		return Cycle{}, false, err
 	}
 	for _, w := range cycle.Waits {
-		if !slices.Contains(again, w) {
+		if !slices.ContainsFunc(again, w.same) {
 			return Cycle{}, false, nil // it ended by itself
 		}
 	}

@@ -63,8 +63,9 @@ func (d *deadlocks) close() {
 
 // lockWaitsSQL lists a server's lock waits: the waiting and the holding
 // connection's thread ids, since when (as a Unix time, whatever the
-// server's time zone), and the waiting statement's query id.
-const lockWaitsSQL = `SELECT r.trx_mysql_thread_id, b.trx_mysql_thread_id, COALESCE(UNIX_TIMESTAMP(r.trx_wait_started), 0), p.QUERY_ID
+// server's time zone), the waiting statement's query id, and both
+// transactions' weights.
+const lockWaitsSQL = `SELECT r.trx_mysql_thread_id, b.trx_mysql_thread_id, COALESCE(UNIX_TIMESTAMP(r.trx_wait_started), 0), p.QUERY_ID, r.trx_weight, b.trx_weight
 FROM information_schema.INNODB_LOCK_WAITS w
 JOIN information_schema.INNODB_TRX r ON r.trx_id = w.requesting_trx_id
 JOIN information_schema.INNODB_TRX b ON b.trx_id = w.blocking_trx_id
@@ -84,7 +85,7 @@ func lockWaits(ctx context.Context, db *sql.DB, addr string) ([]deadlock.Wait, e
 	for rows.Next() {
 		var w deadlock.Wait
 		var since float64
-		if err := rows.Scan(&w.Waiter, &w.Holder, &since, &w.Query); err != nil {
+		if err := rows.Scan(&w.Waiter, &w.Holder, &since, &w.Query, &w.WaiterWeight, &w.HolderWeight); err != nil {
 			return nil, err
 		}
 		w.Addr, w.Since = addr, time.Unix(0, int64(since*1e9))

@@ -744,8 +744,8 @@ func TestTwoPhaseDeadlockAcrossServersIsBroken(t *testing.T) {
 	db := twoPCDB(t)
 	twoPCNotes(t)
 	defer cleanup(t, "comments", "id BETWEEN 9100211 AND 9100220")
-	mustExec(t, db, "INSERT INTO comments (id, entry_id, body) VALUES (9100211, 1, 'x0'), (9100212, 2, 'y0')") // s1, s2
-	mustExec(t, db, "INSERT INTO tpc_notes (id, note) VALUES (1, 'n1'), (2, 'n2')")                            // main
+	mustExec(t, db, "INSERT INTO comments (id, entry_id, body) VALUES (9100211, 1, 'x0'), (9100212, 2, 'y0')")       // s1, s2
+	mustExec(t, db, "INSERT INTO tpc_notes (id, note) VALUES (1, 'n1'), (2, 'n2'), (3, 'n3'), (4, 'n4'), (5, 'n5')") // main
 	rowX := "UPDATE comments SET body = '%s' WHERE entry_id = 1 AND id = 9100211"
 	rowY := "UPDATE comments SET body = '%s' WHERE entry_id = 2 AND id = 9100212"
 	note := "UPDATE tpc_notes SET note = '%s' WHERE id = %d"
@@ -758,7 +758,9 @@ func TestTwoPhaseDeadlockAcrossServersIsBroken(t *testing.T) {
 	}{
 		{"on branches", []string{fmt.Sprintf(rowX, "a")}, []string{fmt.Sprintf(rowY, "b")},
 			[]string{fmt.Sprintf(rowY, "a")}, []string{fmt.Sprintf(rowX, "b")}, "a", "a", "n1"},
-		{"on the victim's first cluster", []string{fmt.Sprintf(note, "a", 1)}, []string{fmt.Sprintf(note, "b", 2), fmt.Sprintf(rowY, "b2")},
+		// a writes more rows than b, so that b, the lighter, is the victim
+		// (as it is in the first case by its later wait).
+		{"on the victim's first cluster", []string{fmt.Sprintf(note, "a", 1), fmt.Sprintf(note, "a", 3), fmt.Sprintf(note, "a", 4), fmt.Sprintf(note, "a", 5)}, []string{fmt.Sprintf(note, "b", 2), fmt.Sprintf(rowY, "b2")},
 			[]string{fmt.Sprintf(rowY, "a2")}, []string{fmt.Sprintf(note, "b", 1)}, "x0", "a2", "a"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -830,6 +832,67 @@ func TestTwoPhaseDeadlockAcrossServersIsBroken(t *testing.T) {
 	}
 	if got := metricValue(t, twoPCAdmin, "strata_deadlocks_broken_total"); got < 2 {
 		t.Errorf("strata_deadlocks_broken_total = %v, want the 2 deadlocks ended", got)
+	}
+}
+
+// TestDeadlockAcrossServersEndsTheLighterTransaction: as InnoDB does with
+// its own deadlocks, Strata rolls back the transaction that changed
+// fewer rows, here the one whose wait came first, not the one that
+// closed the cycle after writing 31 rows.
+func TestDeadlockAcrossServersEndsTheLighterTransaction(t *testing.T) {
+	db := twoPCDB(t)
+	ctx := testenv.Ctx(t)
+	defer cleanup(t, "comments", "id BETWEEN 9100231 AND 9100270")
+	mustExec(t, db, "INSERT INTO comments (id, entry_id, body) VALUES (9100231, 1, 'x0'), (9100232, 2, 'y0')") // s1, s2
+	rowX := "UPDATE comments SET body = '%s' WHERE entry_id = 1 AND id = 9100231"
+	rowY := "UPDATE comments SET body = '%s' WHERE entry_id = 2 AND id = 9100232"
+	light, heavy := testenv.Conn(t, db), testenv.Conn(t, db)
+	var lightID uint32
+	if err := light.QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&lightID); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*sql.Conn{light, heavy} {
+		mustExec(t, c, "SET SESSION innodb_lock_wait_timeout = 8")
+		mustExec(t, c, "BEGIN")
+	}
+	mustExec(t, light, fmt.Sprintf(rowX, "light"))
+	var rows []string
+	for i := range 30 {
+		rows = append(rows, fmt.Sprintf("(%d, 2, 'heavy')", 9100240+i))
+	}
+	mustExec(t, heavy, "INSERT INTO comments (id, entry_id, body) VALUES "+strings.Join(rows, ", ")) // s2
+	mustExec(t, heavy, fmt.Sprintf(rowY, "heavy"))
+	lightDone := make(chan error, 1)
+	go func() { _, err := light.ExecContext(ctx, fmt.Sprintf(rowY, "light")); lightDone <- err }()
+	awaitLockWaits(t, "s2", 1)
+	start := time.Now()
+	_, heavyErr := heavy.ExecContext(ctx, fmt.Sprintf(rowX, "heavy")) // closes the cycle
+	lightErr := <-lightDone
+	if heavyErr != nil || testenv.MySQLErr(lightErr) != 1213 {
+		heavy.ExecContext(ctx, "ROLLBACK")
+		light.ExecContext(ctx, "ROLLBACK")
+		t.Fatalf("after %s: the heavier transaction's statement %v, the lighter's %v; want the lighter to get 1213 and the heavier to go on", time.Since(start).Round(time.Millisecond), heavyErr, lightErr)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("the deadlock was ended after %s, want within seconds", took)
+	}
+	mustExec(t, heavy, "COMMIT")
+	mustExec(t, light, "COMMIT") // nothing left to commit
+	var x, y string
+	var n int
+	if err := direct["s1"].QueryRow("SELECT body FROM blog.comments WHERE id = 9100231").Scan(&x); err != nil {
+		t.Fatal(err)
+	}
+	if err := direct["s2"].QueryRow("SELECT body, (SELECT COUNT(*) FROM blog.comments WHERE id BETWEEN 9100240 AND 9100269) FROM blog.comments WHERE id = 9100232").Scan(&y, &n); err != nil {
+		t.Fatal(err)
+	}
+	if x != "heavy" || y != "heavy" || n != 30 {
+		t.Errorf("after the deadlock: x=%q y=%q and %d inserted rows, want the heavier transaction's: heavy, heavy, 30", x, y, n)
+	}
+	var view admin.DeadlocksView
+	testenv.GetJSON(t, "http://"+twoPCAdmin+"/api/deadlocks", &view)
+	if len(view.Recent) == 0 || view.Recent[0].Victim != lightID {
+		t.Errorf("GET /api/deadlocks: %+v, want the latest with victim %d (the lighter)", view.Recent, lightID)
 	}
 }
 
