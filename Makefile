@@ -16,12 +16,13 @@ LOAD_PASSWORD ?=
 GO_FILES = $(shell find . -type f -name '*.go' -not -path './.git/*' -not -path './bin/*' \
 	-not -path '*/.strata-sandbox/*' -not -path '*/testdata/*')
 
-.PHONY: help build deps test nightly fmt-check vet demo demo-data demo-down demo-sharded demo-sharded-down bench clean
+.PHONY: help build deps test nightly fmt-check vet lint demo demo-data demo-down demo-sharded demo-sharded-down bench clean
 
 help:
 	@echo "make build      build $(BIN)"
 	@echo "make deps       install MariaDB, PHP (pdo_mysql), sysbench if missing"
 	@echo "make test       deps, gofmt check, go vet, go test (needs MariaDB)"
+	@echo "make lint       staticcheck (fetched into bin/ on first use; staticcheck.conf)"
 	@echo "make nightly    the sharding differential tests at full size (20000 queries, 20000 writes)"
 	@echo "make demo       sandbox servers + blog schema/data + strata serve"
 	@echo "make demo-down  stop the demo's servers and remove their data"
@@ -41,6 +42,13 @@ fmt-check:
 
 vet:
 	$(GO) vet ./...
+
+# staticcheck from the Go module proxy, pinned; not part of make test, so
+# a test run needs no download beyond the module's own.
+STATICCHECK_VERSION := v0.8.2
+lint:
+	@test -x bin/staticcheck || GOBIN=$(CURDIR)/bin $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	bin/staticcheck ./...
 
 test: deps fmt-check vet
 	STRATA_REQUIRE_MARIADB=1 $(GO) test -count=1 -timeout 25m ./...

@@ -244,7 +244,7 @@ func (c *Conn) handshake(dc DialConfig) error {
 	if err := c.WriteFlush(resp); err != nil {
 		return err
 	}
-	return c.readAuthResult(dc, hello.salt, plugin)
+	return c.readAuthResult(dc)
 }
 
 // startTLS upgrades the connection when dc asks for TLS: an SSL request
@@ -290,7 +290,10 @@ func scramble(plugin string, salt []byte, password string) []byte {
 	return mysql.CalcNativePassword(salt, []byte(password))
 }
 
-func (c *Conn) readAuthResult(dc DialConfig, salt []byte, plugin string) error {
+// readAuthResult reads the server's answer to the handshake response,
+// answering an auth switch request with the scramble of the plugin and
+// salt it names.
+func (c *Conn) readAuthResult(dc DialConfig) error {
 	for range 4 {
 		p, err := c.ReadPacket()
 		if err != nil {
@@ -310,8 +313,8 @@ func (c *Conn) readAuthResult(dc DialConfig, salt []byte, plugin string) error {
 			if end < 0 {
 				return errors.New("malformed auth switch request")
 			}
-			plugin = string(rest[:end])
-			salt = bytes.TrimRight(rest[end+1:], "\x00")
+			plugin := string(rest[:end])
+			salt := bytes.TrimRight(rest[end+1:], "\x00")
 			if plugin != mysql.AUTH_NATIVE_PASSWORD && plugin != mysql.AUTH_CACHING_SHA2_PASSWORD {
 				return fmt.Errorf("server asks for auth plugin %s, which Strata does not speak to backends; give the backend user mysql_native_password", plugin)
 			}

@@ -77,9 +77,7 @@ func (g *groupConcatAcc) add(r Row) error {
 			}
 		}
 	default:
-		for _, p := range parts {
-			g.elems = append(g.elems, p)
-		}
+		g.elems = append(g.elems, parts...)
 	}
 	if size := g.size(); size > g.maxLen {
 		return fmt.Errorf("%w GROUP_CONCAT: a group's list is %d bytes, more than group_concat_max_len (%d), where one server would cut it with a warning; raise group_concat_max_len", ErrNotMergeable, size, g.maxLen)

@@ -6,9 +6,6 @@ import (
 	"testing"
 )
 
-// null marks a NULL in row().
-var null = []byte(nil)
-
 // row builds a Row from strings and nil (NULL).
 func row(vals ...any) Row {
 	r := make(Row, len(vals))

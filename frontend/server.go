@@ -78,7 +78,6 @@ type Server struct {
 	wg       sync.WaitGroup
 	closing  bool
 	schemas  *schemaCache
-	sessions int
 	users    *userLimits
 	refusals *loginRefusals
 }

@@ -9,7 +9,8 @@ import (
 func TestGate(t *testing.T) {
 	g := newGate(2)
 	ctx := context.Background()
-	if !g.Enter(ctx, 0) || !g.Enter(ctx, 0) {
+	first, second := g.Enter(ctx, 0), g.Enter(ctx, 0)
+	if !first || !second {
 		t.Fatal("two slots, two entries refused")
 	}
 	if g.Running() != 2 {

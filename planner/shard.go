@@ -657,11 +657,6 @@ func firstTable(f *sqlparse.Facts) string {
 // maxAnalyses bounds the analysis cache (it starts over past it).
 const maxAnalyses = 10000
 
-func (s *Sharding) analyze(l *shard.Layout, sql string) (*sqlparse.ShardStmt, error) {
-	a, err := s.analysis(l, sqlparse.Mode{}, sql)
-	return a.stmt, err
-}
-
 // analysis is the analysis of sql as m reads it, with its render cache.
 // Analyses of the default reading are cached per text; the few sessions
 // whose sql_mode reads text otherwise (NO_BACKSLASH_ESCAPES, ANSI_QUOTES)
@@ -786,8 +781,7 @@ func (s *Sharding) checkCoSharded(l *shard.Layout, st *sqlparse.ShardStmt) (int,
 	for i := range st.Uses {
 		joined[i] = i
 	}
-	var find func(int) int
-	find = func(i int) int {
+	find := func(i int) int {
 		for joined[i] != i {
 			i = joined[i]
 		}

@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -310,7 +309,6 @@ type Session struct {
 	branchConns atomic.Pointer[[]*backend.Conn] // its XA branches' connections (publishBranches)
 	closed      atomic.Bool
 	closeClient func() // closes the client socket
-	mu          sync.Mutex
 }
 
 // Options describe the client connection after the handshake.

@@ -74,10 +74,6 @@ func ctxFor(t *testing.T) context.Context { return testenv.Ctx(t) }
 
 func setupTables(t *testing.T, stmts ...string) { env.Setup(t, stmts...) }
 
-func rowsRead(t *testing.T, srv *sandbox.Server, table string) int64 {
-	return testenv.RowsRead(t, srv, table)
-}
-
 func readsByServer(t *testing.T, table string) (int64, []int64) { return env.ReadsByServer(t, table) }
 
 func sum(xs []int64) int64 { return testenv.Sum(xs) }

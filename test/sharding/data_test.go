@@ -80,12 +80,10 @@ type tableDef struct {
 	method      shard.Method
 	rows        [][]string // SQL literals, "NULL" for NULL
 
-	// join views: the FROM clause; tables the generator never queries
-	// directly have noQuery.
-	from    string
-	isView  bool
-	noQuery bool
-	weight  int
+	// join views: the FROM clause
+	from   string
+	isView bool
+	weight int
 }
 
 func (t *tableDef) col(name string) int {
