@@ -33,7 +33,9 @@ type Detector struct {
 	Waits func(ctx context.Context, addr string) ([]Wait, error)
 	// Broken is told of each deadlock broken (metrics); may be nil.
 	Broken func(Cycle)
-	Log    *slog.Logger
+	// Checked is told how each check of Run ended (metrics); may be nil.
+	Checked func(err error)
+	Log     *slog.Logger
 
 	// interrupted holds the victims of the last few seconds: a victim's
 	// waits stay listed until its session has rolled back, and it is not
@@ -145,6 +147,9 @@ func (d *Detector) Run(ctx context.Context) {
 		if ctx.Err() == nil {
 			d.noteCheck(err, time.Now())
 			d.noteOutcome(err, time.Now())
+			if d.Checked != nil {
+				d.Checked(err)
+			}
 		}
 	}
 }

@@ -43,6 +43,7 @@ type Metrics struct {
 	twoPhase      *prometheus.CounterVec
 	twoPhaseFixed *prometheus.CounterVec
 	deadlocks     prometheus.Counter
+	deadlockCheck prometheus.Gauge
 	primaryChg    *prometheus.CounterVec
 	writesHeld    *prometheus.HistogramVec
 	clientMax     prometheus.Gauge
@@ -93,8 +94,9 @@ func New() *Metrics {
 	m.twoPhaseFixed = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_twophase_resolved_total", Help: "Prepared branches the resolver settled after a crash, a lost connection or a failover, by decision (commit, abort)."}, []string{"decision"})
 	m.clientMax = prometheus.NewGauge(prometheus.GaugeOpts{Name: "strata_client_connections_max", Help: "limits.max_client_connections in force (0: no bound): alert on strata_client_connections / this before clients get error 1040."})
 	m.certExpiry = prometheus.NewGauge(prometheus.GaugeOpts{Name: "strata_tls_certificate_expiry_timestamp_seconds", Help: "When the certificate Strata shows TLS clients expires (Unix time); a reload that reads a renewed one moves it."})
-	m.deadlocks = prometheus.NewCounter(prometheus.CounterOpts{Name: "strata_deadlocks_broken_total", Help: "Deadlocks across servers Strata ended (transactions.mode: twopc): transactions waiting for each other's locks on different servers, which no server can see; each time one transaction was rolled back and its client got error 1213."})
-	m.Registry.MustRegister(m.clientMax, m.certExpiry, m.twoPhase, m.twoPhaseFixed, m.deadlocks, m.primaryChg, m.writesHeld, m.shardQueries, m.runFirst, m.runFirstRows, m.loadRows, m.movedRows, m.rebalanced, m.fencePause, m.rangeFill, m.schemaDiffers, m.consistency, m.queries, m.errors, m.latency, m.clientConns, m.userConns, m.clientTotal, m.rejectedConns, m.idleClosed, m.passedOn, m.retries,
+	m.deadlocks = prometheus.NewCounter(prometheus.CounterOpts{Name: "strata_deadlocks_broken_total", Help: "Deadlocks across servers Strata ended: transactions (or autocommit writes over several shards) waiting for each other's locks on different servers, which no server can see; each time one was rolled back and its client got error 1213."})
+	m.deadlockCheck = prometheus.NewGauge(prometheus.GaugeOpts{Name: "strata_deadlock_check_failing", Help: "1 while the detector of deadlocks across servers cannot read the servers' lock waits (backend.user needs PROCESS): such deadlocks then wait out innodb_lock_wait_timeout. GET /api/deadlocks says why."})
+	m.Registry.MustRegister(m.clientMax, m.certExpiry, m.twoPhase, m.twoPhaseFixed, m.deadlocks, m.deadlockCheck, m.primaryChg, m.writesHeld, m.shardQueries, m.runFirst, m.runFirstRows, m.loadRows, m.movedRows, m.rebalanced, m.fencePause, m.rangeFill, m.schemaDiffers, m.consistency, m.queries, m.errors, m.latency, m.clientConns, m.userConns, m.clientTotal, m.rejectedConns, m.idleClosed, m.passedOn, m.retries,
 		m.backendDials, m.serverUp, m.replicaLag, m.backendConns,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -222,6 +224,16 @@ func (m *Metrics) TwoPhase(outcome string) { m.twoPhase.WithLabelValues(outcome)
 
 // DeadlockBroken counts a deadlock across servers Strata ended.
 func (m *Metrics) DeadlockBroken() { m.deadlocks.Inc() }
+
+// DeadlockCheck records whether the detector's last look at the servers'
+// lock waits failed.
+func (m *Metrics) DeadlockCheck(failed bool) {
+	if failed {
+		m.deadlockCheck.Set(1)
+	} else {
+		m.deadlockCheck.Set(0)
+	}
+}
 
 // TwoPhaseResolved counts a branch the resolver committed or rolled back.
 func (m *Metrics) TwoPhaseResolved(decision string) {

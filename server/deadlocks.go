@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"database/sql"
+	"sync"
 	"time"
 
 	"github.com/strata-proxy/strata/admin"
@@ -22,24 +23,82 @@ import (
 type deadlocks struct {
 	dbs      *shardops.DBs
 	detector *deadlock.Detector
+
+	mu    sync.Mutex
+	pools map[string]*sql.DB // per server, kept between checks
 }
 
 func (s *Strata) newDeadlocks(cfg *config.Config) *deadlocks {
-	dbs := shardops.NewDBs(cfg)
+	dl := &deadlocks{dbs: shardops.NewDBs(cfg), pools: map[string]*sql.DB{}}
 	d := &deadlock.Detector{
 		Sessions: registryThreads{s.Env.Registry},
-		Waits: func(ctx context.Context, addr string) ([]deadlock.Wait, error) {
-			db, err := dbs.OpenServer(addr)
-			if err != nil {
-				return nil, err
-			}
-			return lockWaits(ctx, db, addr)
-		},
-		Broken: func(deadlock.Cycle) { s.Metrics.DeadlockBroken() },
-		Log:    s.Log,
+		Waits:    dl.waits,
+		Broken:   func(deadlock.Cycle) { s.Metrics.DeadlockBroken() },
+		Checked:  func(err error) { s.Metrics.DeadlockCheck(err != nil) },
+		Log:      s.Log,
 	}
 	d.SetEvery(cfg.Transactions.DeadlockInterval())
-	return &deadlocks{dbs: dbs, detector: d}
+	dl.detector = d
+	return dl
+}
+
+// waits reads the lock waits of the server at addr on the connection kept
+// for it. After a failure the connection goes: the next check logs in
+// anew, so a privilege granted meanwhile (PROCESS) counts, as MariaDB
+// applies global privileges to new connections only.
+func (dl *deadlocks) waits(ctx context.Context, addr string) ([]deadlock.Wait, error) {
+	db, err := dl.pool(addr)
+	if err != nil {
+		return nil, err
+	}
+	w, err := lockWaits(ctx, db, addr)
+	if err != nil {
+		dl.forget(addr)
+	}
+	return w, err
+}
+
+func (dl *deadlocks) pool(addr string) (*sql.DB, error) {
+	dl.mu.Lock()
+	defer dl.mu.Unlock()
+	if db := dl.pools[addr]; db != nil {
+		return db, nil
+	}
+	db, err := dl.dbs.OpenServer(addr)
+	if err != nil {
+		return nil, err
+	}
+	// One connection serves the reads, one after another; it closes when
+	// no check needed it for a while (no transaction spans servers).
+	db.SetMaxOpenConns(1)
+	db.SetConnMaxIdleTime(time.Minute)
+	dl.pools[addr] = db
+	return db, nil
+}
+
+func (dl *deadlocks) forget(addr string) {
+	dl.mu.Lock()
+	defer dl.mu.Unlock()
+	if db := dl.pools[addr]; db != nil {
+		db.Close()
+		delete(dl.pools, addr)
+	}
+}
+
+// setLogin makes the detector log in as another account (a reload that
+// changes backend.user or .password).
+func (dl *deadlocks) setLogin(user, password string) {
+	dl.dbs.SetLogin(user, password)
+	dl.closePools()
+}
+
+func (dl *deadlocks) closePools() {
+	dl.mu.Lock()
+	defer dl.mu.Unlock()
+	for addr, db := range dl.pools {
+		db.Close()
+		delete(dl.pools, addr)
+	}
 }
 
 // deadlocksView answers GET /api/deadlocks.
@@ -55,9 +114,10 @@ func (s *Strata) deadlocksView(context.Context) (any, error) {
 	return view, nil
 }
 
-func (d *deadlocks) close() {
-	if d != nil {
-		d.dbs.Close()
+func (dl *deadlocks) close() {
+	if dl != nil {
+		dl.closePools()
+		dl.dbs.Close()
 	}
 }
 

@@ -198,7 +198,7 @@ func (s *Strata) applyBackendLogin(user, password string) {
 	if tp := s.twoPhase.Load(); tp != nil {
 		tp.dbs.SetLogin(user, password)
 	}
-	s.deadlocks.dbs.SetLogin(user, password)
+	s.deadlocks.setLogin(user, password)
 }
 
 // adminAuthSummary names the admin account without its password.
