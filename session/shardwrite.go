@@ -277,7 +277,10 @@ func (s *Session) writeShards(ctx context.Context, f *sqlparse.Facts, plan *plan
 	// written.
 	ownTx := (len(conns) > 1 || plan.Kind == planner.PlanLoad || plan.Returning) && !inClientTx && !f.ImplicitCommit
 	fail := func(sc *shardConn, err error) error { return s.abortShardWrite(conns, ownTx, sc, err) }
-	if ownTx && len(conns) > 1 {
+	if len(conns) > 1 {
+		// Its locks stay until it commits (its own transaction) or the
+		// client's transaction ends, which may have begun with it (with
+		// autocommit off, nothing says "in a transaction" before it ends).
 		s.spanningWrite.Store(true)
 		defer s.spanningWrite.Store(false)
 	}

@@ -903,16 +903,21 @@ func TestDeadlockAcrossServersEndsTheLighterTransaction(t *testing.T) {
 // 1213 for one statement, which leaves nothing written, and the other
 // commits. In either transactions mode; GET /api/deadlocks lists it.
 func TestDeadlockOfAutocommitWritesIsBroken(t *testing.T) {
+	twoPC := func(t testing.TB) *sql.DB { return twoPCDB(t.(*testing.T)) }
 	for _, mode := range []struct {
 		name  string
 		db    func(testing.TB) *sql.DB
 		admin string
-	}{{"single", strataDB, strataAdmin}, {"twopc", func(t testing.TB) *sql.DB { return twoPCDB(t.(*testing.T)) }, twoPCAdmin}} {
-		t.Run(mode.name, func(t *testing.T) { autocommitWritesDeadlock(t, mode.db(t), mode.admin) })
+		// autocommitOff: each write is the first statement of a
+		// transaction begun by SET autocommit = 0 (no BEGIN), committed
+		// after.
+		autocommitOff bool
+	}{{"single", strataDB, strataAdmin, false}, {"twopc", twoPC, twoPCAdmin, false}, {"twopc, first statements with autocommit off", twoPC, twoPCAdmin, true}} {
+		t.Run(mode.name, func(t *testing.T) { autocommitWritesDeadlock(t, mode.db(t), mode.admin, mode.autocommitOff) })
 	}
 }
 
-func autocommitWritesDeadlock(t *testing.T, db *sql.DB, adminAddr string) {
+func autocommitWritesDeadlock(t *testing.T, db *sql.DB, adminAddr string, autocommitOff bool) {
 	ctx := testenv.Ctx(t)
 	defer cleanup(t, "comments", "id BETWEEN 9100221 AND 9100230")
 	// 9100221 is on s1 (entry 1); 9100222 and 9100223 on s2 (entry 2).
@@ -932,9 +937,14 @@ func autocommitWritesDeadlock(t *testing.T, db *sql.DB, adminAddr string) {
 	mustExec(t, blocker, "SELECT * FROM blog.comments WHERE id = 9100222 FOR UPDATE")
 	done := map[string]chan error{"first": make(chan error, 1), "second": make(chan error, 1)}
 	session := map[string]uint32{}
+	conns := map[string]*sql.Conn{}
 	for _, w := range []struct{ name, sql, waitsOn string }{{"first", first, "s2"}, {"second", second, "s1"}} {
 		c := testenv.Conn(t, db)
+		conns[w.name] = c
 		mustExec(t, c, "SET SESSION innodb_lock_wait_timeout = 8")
+		if autocommitOff {
+			mustExec(t, c, "SET autocommit = 0")
+		}
 		var id uint32
 		if err := c.QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&id); err != nil {
 			t.Fatal(err)
@@ -959,6 +969,10 @@ func autocommitWritesDeadlock(t *testing.T, db *sql.DB, adminAddr string) {
 	}
 	if took > 5*time.Second {
 		t.Errorf("the deadlock was ended after %s, want within seconds (not by the lock wait timeout)", took)
+	}
+	if autocommitOff {
+		mustExec(t, conns[survivor], "COMMIT")
+		mustExec(t, conns[victim], "COMMIT") // rolled back already: nothing to commit
 	}
 	// The victim wrote nothing, on either shard; the survivor everything.
 	want := map[int]string{9100221: survivor, 9100222: "0", 9100223: survivor}
