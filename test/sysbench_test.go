@@ -3,14 +3,12 @@ package test
 import (
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"os/exec"
-	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/strata-proxy/strata/test/testenv"
 )
 
 // sysbench's OLTP workload, 4 threads in both of its prepared-statement
@@ -23,26 +21,12 @@ import (
 // or doubled. The servers' own counters (userstat's rows read per table)
 // show where the reads ran.
 func TestSysbenchOLTPThroughTheReadWriteSplit(t *testing.T) {
-	if _, err := exec.LookPath("sysbench"); err != nil {
-		t.Fatal("sysbench not installed: make deps installs it")
-	}
 	const rows = 2000
-	host, port, _ := net.SplitHostPort(env.addr)
-	common := []string{"--db-driver=mysql", "--mysql-host=" + host, "--mysql-port=" + port, "--mysql-user=app", "--mysql-password=app",
-		"--mysql-db=blog", "--tables=1", "--table-size=" + strconv.Itoa(rows)}
-	sysbench := func(t *testing.T, args ...string) string {
-		t.Helper()
-		out, err := exec.Command("sysbench", append(append([]string{"oltp_read_write"}, common...), args...)...).CombinedOutput()
-		if err != nil || strings.Contains(string(out), "FATAL") {
-			t.Fatalf("sysbench %v: %v\n%s", args, err, out[max(0, len(out)-1500):])
-		}
-		return string(out)
-	}
 	primary := openDirect(t, env.primary, "blog")
 	drop := func() { primary.Exec("DROP TABLE IF EXISTS blog.sbtest1") }
 	drop()
 	t.Cleanup(drop)
-	sysbench(t, "prepare")
+	testenv.Sysbench(t, env.addr, rows, "prepare")
 	env.Setup(t) // the replicas have the table and its rows
 
 	for _, run := range []struct {
@@ -67,7 +51,7 @@ func TestSysbenchOLTPThroughTheReadWriteSplit(t *testing.T) {
 			if run.drainTurns {
 				stopDrains = drainReplicasInTurn(t)
 			}
-			out := sysbench(t, append([]string{"--threads=4", "--time=3", "run"}, run.args...)...)
+			out := testenv.Sysbench(t, env.addr, rows, append([]string{"--threads=4", "--time=3", "run"}, run.args...)...)
 			if drains := stopDrains(); run.drainTurns {
 				t.Logf("replicas drained and put back %d times during the run", drains)
 				if drains < 4 {
@@ -75,14 +59,14 @@ func TestSysbenchOLTPThroughTheReadWriteSplit(t *testing.T) {
 				}
 			}
 			p1, r1 := readsByServer(t, "sbtest1")
-			reads := sysbenchCount(t, out, `read:\s+(\d+)`)
-			if sysbenchCount(t, out, `transactions:\s+(\d+)`) == 0 || reads == 0 {
+			reads := testenv.SysbenchCount(t, out, `read:\s+(\d+)`)
+			if testenv.SysbenchCount(t, out, `transactions:\s+(\d+)`) == 0 || reads == 0 {
 				t.Fatalf("nothing ran:\n%s", out)
 			}
 			if !strings.Contains(out, "reconnects:                          0 ") {
 				t.Errorf("sysbench reconnected:\n%s", out)
 			}
-			if ignored := sysbenchCount(t, out, `ignored errors:\s+(\d+)`); ignored > 0 {
+			if ignored := testenv.SysbenchCount(t, out, `ignored errors:\s+(\d+)`); ignored > 0 {
 				t.Logf("%d errors sysbench retried (deadlocks on the primary, as on one server)", ignored)
 			}
 			// Each read statement reads at least one row where it runs;
@@ -109,18 +93,6 @@ func TestSysbenchOLTPThroughTheReadWriteSplit(t *testing.T) {
 			}
 		})
 	}
-}
-
-// sysbenchCount is the number pattern's group matches in sysbench's
-// report.
-func sysbenchCount(t *testing.T, report, pattern string) int64 {
-	t.Helper()
-	m := regexp.MustCompile(pattern).FindStringSubmatch(report)
-	if m == nil {
-		t.Fatalf("no %q in sysbench's report:\n%s", pattern, report)
-	}
-	n, _ := strconv.ParseInt(m[1], 10, 64)
-	return n
 }
 
 // drainReplicasInTurn drains each replica of the test topology and puts it

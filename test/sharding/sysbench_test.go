@@ -1,14 +1,12 @@
 package sharding
 
 import (
-	"net"
-	"os/exec"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/strata-proxy/strata/shardops"
+	"github.com/strata-proxy/strata/test/testenv"
 )
 
 // sysbench's oltp_read_write through Strata over a table hashed on four
@@ -23,9 +21,6 @@ import (
 // DELETE and INSERT of one id would then collide, error 1062). Afterwards
 // every row is on its shard, once, and no branch is left prepared.
 func TestSysbenchReadWriteOverShardsWithTwoPhaseCommit(t *testing.T) {
-	if _, err := exec.LookPath("sysbench"); err != nil {
-		t.Fatal("sysbench not installed: make deps installs it")
-	}
 	strataDB(t)
 	const rows = 2000
 	table := `sbtest1: {shard_key: id, method: hash, shards: {s0: "-40", s1: "40-80", s2: "80-c0", s3: "c0-"}}`
@@ -51,28 +46,22 @@ func TestSysbenchReadWriteOverShardsWithTwoPhaseCommit(t *testing.T) {
 		mustExec(t, direct[sh], "SET GLOBAL innodb_lock_wait_timeout = 2")
 		t.Cleanup(func() { direct[sh].Exec("SET GLOBAL innodb_lock_wait_timeout = " + strconv.Itoa(was)) })
 	}
-	host, port, _ := net.SplitHostPort(s.MySQLAddr())
-	common := []string{"--db-driver=mysql", "--mysql-host=" + host, "--mysql-port=" + port, "--mysql-user=app", "--mysql-password=app",
-		"--mysql-db=blog", "--tables=1", "--table-size=" + strconv.Itoa(rows), "--auto_inc=off"}
+	// Ids given by sysbench, not by the servers: each shard would count
+	// its own.
 	sysbench := func(args ...string) string {
 		t.Helper()
-		out, err := exec.Command("sysbench", append(append([]string{"oltp_read_write"}, common...), args...)...).CombinedOutput()
-		if err != nil || strings.Contains(string(out), "FATAL") {
-			t.Fatalf("sysbench %v: %v\n%s", args, err, out)
-		}
-		return string(out)
+		return testenv.Sysbench(t, s.MySQLAddr(), rows, append([]string{"--auto_inc=off"}, args...)...)
 	}
 	sysbench("prepare")
 	for _, mode := range []string{"auto", "disable"} {
 		out := sysbench("--threads=8", "--time=6", "--db-ps-mode="+mode, "run")
-		if m := regexp.MustCompile(`transactions:\s+(\d+)`).FindStringSubmatch(out); m == nil || m[1] == "0" {
+		if testenv.SysbenchCount(t, out, `transactions:\s+(\d+)`) == 0 {
 			t.Errorf("ps-mode %s: no transaction committed:\n%s", mode, out)
 		}
 		if !strings.Contains(out, "reconnects:                          0 ") {
 			t.Errorf("ps-mode %s: sysbench reconnected:\n%s", mode, out)
 		}
-		ignored := regexp.MustCompile(`ignored errors:\s+(\d+)`).FindStringSubmatch(out)
-		t.Logf("ps-mode %s: %s ignored errors (deadlocks, lock wait timeouts)", mode, ignored[1])
+		t.Logf("ps-mode %s: %d ignored errors (deadlocks, lock wait timeouts)", mode, testenv.SysbenchCount(t, out, `ignored errors:\s+(\d+)`))
 	}
 	t.Logf("deadlocks across servers ended: %v", metricValue(t, s.AdminAddr(), "strata_deadlocks_broken_total"))
 	if got := metricValue(t, s.AdminAddr(), `strata_twophase_transactions_total{outcome="committed"}`); got == 0 {
