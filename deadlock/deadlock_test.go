@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -97,11 +98,22 @@ func sameCycle(a, b []uint32) bool {
 // fakeSessions and a fixed list of waits per server stand in for Strata's
 // sessions and the servers.
 type fakeSessions struct {
+	mu          sync.Mutex // for a Run in another goroutine
 	threads     []SessionThread
 	interrupted []SessionThread
 }
 
-func (f *fakeSessions) Threads() []SessionThread { return f.threads }
+func (f *fakeSessions) Threads() []SessionThread {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.threads)
+}
+
+func (f *fakeSessions) setThreads(threads []SessionThread) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.threads = threads
+}
 func (f *fakeSessions) Interrupt(v SessionThread, _ uint64) error {
 	f.interrupted = append(f.interrupted, v)
 	return nil
@@ -225,11 +237,15 @@ func TestStatusKeepsTheLatestDeadlocksAndTheLastCheck(t *testing.T) {
 	if st.Recent[0].Victim != keptCycles+9 || st.Recent[keptCycles-1].Victim != 10 {
 		t.Errorf("listed victims %d … %d, want the newest first: %d … 10", st.Recent[0].Victim, st.Recent[keptCycles-1].Victim, keptCycles+9)
 	}
-	d.noteCheck(errors.New("reading the lock waits of s1: access denied"), t0)
+	d.noteCheck(true, errors.New("reading the lock waits of s1: access denied"), t0)
 	if st := d.Status(); st.Failing == "" || !st.LastCheck.Equal(t0) {
 		t.Errorf("after a failed check: %+v, want it failing", st)
 	}
-	d.noteCheck(nil, t0.Add(time.Second))
+	d.noteCheck(false, nil, t0.Add(time.Second))
+	if st := d.Status(); st.Failing == "" || !st.LastCheck.Equal(t0.Add(time.Second)) {
+		t.Errorf("after a check that read no server (no session spanned servers): %+v, want it still failing, checked at the new time", st)
+	}
+	d.noteCheck(true, nil, t0.Add(2*time.Second))
 	if st := d.Status(); st.Failing != "" {
 		t.Errorf("after a check that worked: still failing %q", st.Failing)
 	}
@@ -251,4 +267,69 @@ func TestCycleWeights(t *testing.T) {
 	if got := c.weights(); !maps.Equal(got, want) {
 		t.Errorf("weights %v, want %v", got, want)
 	}
+}
+
+// A check that reads no server (no session spans servers) says nothing of
+// whether reading works: a failure stays reported (GET /api/deadlocks,
+// the metric, the log) until a check that reads the servers works.
+func TestRunReportsOnlyChecksThatReadTheServers(t *testing.T) {
+	spanning := []SessionThread{th(1, "s1", 11), th(1, "s2", 12)}
+	sessions := &fakeSessions{threads: spanning}
+	var mu sync.Mutex
+	var outcomes []error
+	failing := true
+	d := &Detector{
+		Sessions: sessions,
+		Waits: func(context.Context, string) ([]Wait, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if failing {
+				return nil, errors.New("Error 1227: you need the PROCESS privilege")
+			}
+			return nil, nil
+		},
+		Checked: func(err error) {
+			mu.Lock()
+			defer mu.Unlock()
+			outcomes = append(outcomes, err)
+		},
+	}
+	d.SetEvery(5 * time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { d.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	await := func(what string, cond func(Status) bool) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); !cond(d.Status()); time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("waiting for %s: %+v", what, d.Status())
+			}
+		}
+	}
+	checked := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(outcomes)
+	}
+
+	await("a failed check", func(st Status) bool { return strings.Contains(st.Failing, "PROCESS") })
+	sessions.setThreads([]SessionThread{th(1, "s1", 11)})
+	time.Sleep(20 * time.Millisecond) // a check that read may still end
+	reported, since := checked(), d.Status().LastCheck
+	await("five checks that read nothing", func(st Status) bool { return st.LastCheck.Sub(since) >= 25*time.Millisecond })
+	if st := d.Status(); !strings.Contains(st.Failing, "PROCESS") || checked() != reported {
+		t.Fatalf("after checks that read no server: failing %q, %d outcomes reported (was %d); want the failure kept and none reported", st.Failing, checked(), reported)
+	}
+
+	mu.Lock()
+	failing = false
+	mu.Unlock()
+	sessions.setThreads(spanning)
+	// Status and then Checked learn of it.
+	await("a check that works, reported", func(st Status) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return st.Failing == "" && outcomes[len(outcomes)-1] == nil
+	})
 }

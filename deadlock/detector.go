@@ -33,7 +33,8 @@ type Detector struct {
 	Waits func(ctx context.Context, addr string) ([]Wait, error)
 	// Broken is told of each deadlock broken (metrics); may be nil.
 	Broken func(Cycle)
-	// Checked is told how each check of Run ended (metrics); may be nil.
+	// Checked is told how each check of Run that read the servers ended
+	// (metrics); may be nil.
 	Checked func(err error)
 	Log     *slog.Logger
 
@@ -45,6 +46,9 @@ type Detector struct {
 	// lacks PROCESS, a server is down) from being logged every check.
 	failing  string
 	warnedAt time.Time
+	// read: the last CheckOnce read some server's lock waits (none when no
+	// session spanned servers), so its outcome says whether reading works.
+	read bool
 
 	every atomic.Int64 // the interval between checks (SetEvery)
 
@@ -57,8 +61,10 @@ type Detector struct {
 type Status struct {
 	Every     time.Duration
 	LastCheck time.Time // zero before the first
-	// Failing is the last check's error ("" when it worked): while it
-	// fails, deadlocks across servers wait out innodb_lock_wait_timeout.
+	// Failing is the error of the last check that read the servers (""
+	// when it worked; checks while no session spans servers read none
+	// and change nothing): while it fails, deadlocks across servers wait
+	// out innodb_lock_wait_timeout.
 	Failing string
 	Broken  int           // deadlocks broken since Strata started
 	Recent  []BrokenCycle // the last keptCycles, newest first
@@ -107,11 +113,16 @@ func (d *Detector) noteBroken(c Cycle, at time.Time) {
 	d.status.Recent = append([]BrokenCycle{b}, d.status.Recent[:min(len(d.status.Recent), keptCycles-1)]...)
 }
 
-// noteCheck records a check's end at at, for Status.
-func (d *Detector) noteCheck(err error, at time.Time) {
+// noteCheck records a check's end at at, for Status; err is its outcome
+// when it read the servers (read).
+func (d *Detector) noteCheck(read bool, err error, at time.Time) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.status.LastCheck, d.status.Failing = at, ""
+	d.status.LastCheck = at
+	if !read {
+		return
+	}
+	d.status.Failing = ""
 	if err != nil {
 		d.status.Failing = err.Error()
 	}
@@ -144,8 +155,11 @@ func (d *Detector) Run(ctx context.Context) {
 		case <-wait.C:
 		}
 		_, _, err := d.CheckOnce(ctx)
-		if ctx.Err() == nil {
-			d.noteCheck(err, time.Now())
+		if ctx.Err() != nil {
+			return
+		}
+		d.noteCheck(d.read, err, time.Now())
+		if d.read {
 			d.noteOutcome(err, time.Now())
 			if d.Checked != nil {
 				d.Checked(err)
@@ -185,6 +199,7 @@ func (d *Detector) noteOutcome(err error, now time.Time) {
 // just ended, or a connection another session took meanwhile, interrupts
 // nothing.
 func (d *Detector) CheckOnce(ctx context.Context) (Cycle, bool, error) {
+	d.read = false
 	threads := d.Sessions.Threads()
 	addrs := spanningServers(threads)
 	if len(addrs) < 2 {
@@ -248,6 +263,7 @@ func (d *Detector) recentlyInterrupted(v SessionThread) bool {
 // readWaits reads the lock waits of every server in addrs; a server that
 // cannot be read is left out, and its error returned with the rest.
 func (d *Detector) readWaits(ctx context.Context, addrs []string) ([]Wait, error) {
+	d.read = true
 	var all []Wait
 	var errs []error
 	for _, addr := range addrs {
