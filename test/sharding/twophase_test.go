@@ -176,9 +176,17 @@ func TestTwoPhaseCommitRollsBackWhenABranchIsLost(t *testing.T) {
 	conn := beginAcrossTwoShards(t, twoPCDB(t), 9100011)
 	var thread int64
 	// Thread 0 would be a branch an earlier test left prepared, which the
-	// resolver settles: not this test's live connection.
-	if err := direct["s2"].QueryRow("SELECT trx_mysql_thread_id FROM information_schema.INNODB_TRX WHERE trx_rows_modified > 0 AND trx_mysql_thread_id > 0").Scan(&thread); err != nil {
-		t.Fatalf("finding the branch's connection on s2: %v", err)
+	// resolver settles: not this test's live connection. InnoDB may show
+	// INNODB_TRX as it was up to 100 ms ago, when its last reader (the
+	// deadlock detector, say) came: look again a little later.
+	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(150 * time.Millisecond) {
+		err := direct["s2"].QueryRow("SELECT trx_mysql_thread_id FROM information_schema.INNODB_TRX WHERE trx_rows_modified > 0 AND trx_mysql_thread_id > 0").Scan(&thread)
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("finding the branch's connection on s2: %v", err)
+		}
 	}
 	if _, err := direct["s2"].Exec("KILL " + strconv.FormatInt(thread, 10)); err != nil {
 		t.Fatal(err)
