@@ -35,8 +35,9 @@ type DeadlocksView struct {
 	CheckEvery string `json:"check_every"`
 	// LastCheck is when it last looked (absent before the first).
 	LastCheck *time.Time `json:"last_check,omitempty"`
-	// Failing is the last check's error: until it works, deadlocks
-	// across servers wait out innodb_lock_wait_timeout.
+	// Failing is the error of the last check that read the servers (a
+	// check while no transaction spans servers reads none): until one
+	// works, deadlocks across servers wait out innodb_lock_wait_timeout.
 	Failing string `json:"failing,omitempty"`
 	// Broken counts the deadlocks broken since Strata started; Recent
 	// lists the latest, newest first.

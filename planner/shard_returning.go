@@ -28,7 +28,7 @@ func (s *Sharding) planReturning(ctx context.Context, m sqlparse.Mode, sql strin
 	if args != nil && sqlparse.HasPlaceholder(clause) {
 		_, n := m.BindPlaceholders(head, nil)
 		if n > len(args) {
-			return nil, refuse("the prepared %s has %d values for more placeholders", strings.ToUpper(f.Kind.String()), len(args))
+			return nil, refuse("the prepared %s has more ? placeholders than its %d values", strings.ToUpper(f.Kind.String()), len(args))
 		}
 		bound, _ = m.BindPlaceholders(clause, args[n:])
 		args = args[:n]

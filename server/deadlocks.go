@@ -79,6 +79,11 @@ func (dl *deadlocks) pool(addr string) (*sql.DB, error) {
 func (dl *deadlocks) forget(addr string) {
 	dl.mu.Lock()
 	defer dl.mu.Unlock()
+	dl.closeLocked(addr)
+}
+
+// closeLocked closes the pool of addr, if any; dl.mu is held.
+func (dl *deadlocks) closeLocked(addr string) {
 	if db := dl.pools[addr]; db != nil {
 		db.Close()
 		delete(dl.pools, addr)
@@ -95,9 +100,8 @@ func (dl *deadlocks) setLogin(user, password string) {
 func (dl *deadlocks) closePools() {
 	dl.mu.Lock()
 	defer dl.mu.Unlock()
-	for addr, db := range dl.pools {
-		db.Close()
-		delete(dl.pools, addr)
+	for addr := range dl.pools {
+		dl.closeLocked(addr)
 	}
 }
 
