@@ -380,6 +380,20 @@ func (c *Conn) SimpleCommand(cmd byte, arg string) error {
 	return c.readOKs()
 }
 
+// Reset starts the session on the connection over (COM_RESET_CONNECTION):
+// the server rolls back its transaction, frees its locks and drops its
+// temporary tables, user variables and prepared statements; Strata forgets
+// what it tracked of them.
+func (c *Conn) Reset() error {
+	if err := c.SimpleCommand(wire.ComResetConnection, ""); err != nil {
+		return err
+	}
+	c.NeedsReset, c.DB, c.WarnedBy = false, "", 0
+	c.Vars = map[string]string{}
+	c.ForgetStmts()
+	return nil
+}
+
 // readOKs reads OK packets until one without the more-results flag; an ERR
 // ends it with that error.
 func (c *Conn) readOKs() error {

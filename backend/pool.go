@@ -341,10 +341,15 @@ func accountRefused(f Flavor, err error) *wire.Error {
 		Message: fmt.Sprintf("the server refused Strata's login as the server account %s (users[].backend): %s", f.Account, refused.Message)}
 }
 
-// Put returns a connection. Broken connections are closed; the rest go back
-// to the idle list (or are closed when it is full).
+// Put returns a connection. Broken connections are closed; one that needs
+// a reset is reset first (putAfterReset); the rest go back to the idle
+// list (or are closed when it is full).
 func (p *Pool) Put(c *Conn) {
 	if c == nil {
+		return
+	}
+	if c.NeedsReset && !c.Broken {
+		go p.putAfterReset(c)
 		return
 	}
 	c.lastUsed = time.Now()
@@ -362,6 +367,34 @@ func (p *Pool) Put(c *Conn) {
 	p.idle[c.Flavor] = append(p.idle[c.Flavor], c)
 	p.mu.Unlock()
 	p.signal()
+}
+
+// resetTimeout bounds the reset of a connection coming back dirty; one
+// that takes longer (a long rollback, a hung server) is closed instead,
+// which ends its session on the server just as well.
+const resetTimeout = 10 * time.Second
+
+// putAfterReset resets c, which its last client may have left inside a
+// transaction, holding locks or temporary tables (the client disconnected
+// mid-transaction, say), then puts it back. Resetting only when the
+// connection is next taken would leave its row locks, GET_LOCK()s and
+// LOCK TABLES on the server, blocking every other client, for as long as
+// nothing takes it. It runs off the releasing session's path; meanwhile
+// the connection counts as open, not idle.
+func (p *Pool) putAfterReset(c *Conn) {
+	p.mu.Lock()
+	closed := p.closed
+	p.mu.Unlock()
+	if closed {
+		c.Broken = true // Put closes it: no reset for a connection about to go
+	} else {
+		c.SetDeadlineIn(resetTimeout)
+		if err := c.Reset(); err != nil {
+			c.Broken = true
+		}
+		c.SetDeadlineIn(0)
+	}
+	p.Put(c)
 }
 
 func (p *Pool) signal() {

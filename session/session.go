@@ -797,12 +797,9 @@ func isSQLError(err error) bool {
 
 func (s *Session) syncOnce(c *backend.Conn) error {
 	if c.NeedsReset || (s.DB == "" && c.DB != "") {
-		if err := c.SimpleCommand(wire.ComResetConnection, ""); err != nil {
+		if err := c.Reset(); err != nil {
 			return err
 		}
-		c.NeedsReset, c.DB, c.WarnedBy = false, "", 0
-		c.Vars = map[string]string{}
-		c.ForgetStmts()
 	}
 	if s.DB != "" && c.DB != s.DB {
 		if err := c.SimpleCommand(wire.ComInitDB, s.DB); err != nil {
@@ -858,6 +855,16 @@ func (s *Session) learn(c *backend.Conn, stmts []*sqlparse.Facts, res backend.Re
 			s.txDeadlock = len(s.branches) > 0
 			// Or Strata interrupted the statement, and rolls back the rest.
 			s.toldDeadlock = s.toldDeadlock || backend.IsDeadlockError(res.Err)
+			return
+		}
+		if !s.autocommit {
+			// With autocommit off even a statement that fails opens a
+			// transaction: the locks it took (a duplicate key's, say)
+			// stay until COMMIT or ROLLBACK. So the session keeps the
+			// connection, and it is reset, not pooled with them, when
+			// the client leaves. The next statement's status says
+			// whether a transaction is really open.
+			s.inTx = true
 		}
 		return
 	}

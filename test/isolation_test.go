@@ -228,6 +228,13 @@ func defaultSQLMode(t *testing.T, conn *sql.Conn) string {
 // sessions take turns on the same connections.
 func openSmallStrata(t *testing.T, conns int) *sql.DB {
 	t.Helper()
+	return testenv.Open(t, startSmallStrata(t, conns))
+}
+
+// startSmallStrata starts the package's Strata with at most conns
+// connections per server and returns its DSN.
+func startSmallStrata(t *testing.T, conns int) string {
+	t.Helper()
 	yaml := strings.Replace(topologyYAML, "limits: {", fmt.Sprintf("limits: {max_conns_per_server: %d, max_idle_per_server: %d, ", conns, conns), 1)
 	if yaml == topologyYAML {
 		t.Fatal("the package's topology changed: no limits to shrink")
@@ -237,5 +244,5 @@ func openSmallStrata(t *testing.T, conns int) *sql.DB {
 		t.Fatal(err)
 	}
 	t.Cleanup(st.Close)
-	return testenv.Open(t, testenv.DSN(st.MySQLAddr(), "app", "app", "blog"))
+	return testenv.DSN(st.MySQLAddr(), "app", "app", "blog")
 }
