@@ -113,6 +113,12 @@ type AggOutput struct {
 	// the scale of a DECIMAL average; 0 when the rows do not carry it
 	// (MySQL's default, 4, applies).
 	PrecCol int
+	// Sorted: within a group the input is sorted by Col (the shards'
+	// rows merged by the group keys and then by this DISTINCT
+	// aggregate's argument), so equal values come together and the
+	// aggregate keeps only the last one instead of every value seen: a
+	// COUNT(DISTINCT) over millions of values costs no memory.
+	Sorted bool
 }
 
 // AggregateSpec describes a GROUP BY over a merged stream.
@@ -309,7 +315,10 @@ func (a *Aggregate) newAccumulator(o AggOutput) (accumulator, error) {
 		if err != nil {
 			return nil, err
 		}
-		d := &distinctAcc{col: o.Col, key: key, seen: map[string]struct{}{}, avg: o.Func == AggAvgDistinct, prec: newPrecision(o.PrecCol)}
+		d := &distinctAcc{col: o.Col, key: key, sorted: o.Sorted, avg: o.Func == AggAvgDistinct, prec: newPrecision(o.PrecCol)}
+		if !o.Sorted {
+			d.seen = map[string]struct{}{}
+		}
 		if o.Func != AggCountDistinct {
 			d.sum = newSumAcc(o.Col, classOf(col.Type) == classFloat, false)
 		}
@@ -584,13 +593,19 @@ func (a *avgAcc) result() Value {
 // With sum set it sums the distinct values (SUM(DISTINCT)), and with avg
 // divides that sum by their count (AVG(DISTINCT)).
 type distinctAcc struct {
-	col  int
-	key  func(Value) []byte
-	seen map[string]struct{}
-	n    int64
-	sum  *sumAcc
-	avg  bool
-	prec precision
+	col int
+	key func(Value) []byte
+	// sorted: equal values arrive together (AggOutput.Sorted), so last,
+	// the previous value's key, tells a repeat; else seen holds every
+	// key of the group.
+	sorted  bool
+	last    []byte
+	hasLast bool
+	seen    map[string]struct{}
+	n       int64
+	sum     *sumAcc
+	avg     bool
+	prec    precision
 }
 
 func (d *distinctAcc) add(r Row) error {
@@ -599,16 +614,31 @@ func (d *distinctAcc) add(r Row) error {
 	if v == nil {
 		return nil
 	}
-	k := string(d.key(v))
-	if _, dup := d.seen[k]; dup {
+	if !d.isNew(d.key(v)) {
 		return nil
 	}
-	d.seen[k] = struct{}{}
 	d.n++
 	if d.sum != nil {
 		return d.sum.add(r)
 	}
 	return nil
+}
+
+// isNew reports whether key k was not seen before in the group, and
+// remembers it.
+func (d *distinctAcc) isNew(k []byte) bool {
+	if d.sorted {
+		if d.hasLast && string(k) == string(d.last) {
+			return false
+		}
+		d.last, d.hasLast = append(d.last[:0], k...), true
+		return true
+	}
+	if _, dup := d.seen[string(k)]; dup {
+		return false
+	}
+	d.seen[string(k)] = struct{}{}
+	return true
 }
 
 func (d *distinctAcc) result() Value {

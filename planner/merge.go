@@ -39,6 +39,7 @@ func (p *ShardPlan) MergeStream(cols []engine.Column, sources []engine.Source, e
 		return nil, err
 	}
 	var in engine.RowStream
+	merged := false // the rows come in sel.MergeOrder
 	switch {
 	case p.Walk:
 		in = engine.NewOrderedWalk(sources, offsetPlusLimit(offset, limit))
@@ -53,14 +54,14 @@ func (p *ShardPlan) MergeStream(cols []engine.Column, sources []engine.Source, e
 		// turned into '?') would be merged out of order, and a LIMIT would
 		// keep the wrong ones: stop with an error instead.
 		ms.CheckOrder = true
-		in = ms
+		in, merged = ms, true
 	case p.Sequential:
 		in = engine.NewOrderedWalk(sources, -1)
 	default:
 		in = engine.NewConcat(sources...)
 	}
 	if sel.Aggregated {
-		spec := engine.AggregateSpec{GroupBy: sortKeys(sel.GroupBy), Outputs: aggOutputs(sel, len(cols))}
+		spec := engine.AggregateSpec{GroupBy: sortKeys(sel.GroupBy), Outputs: aggOutputs(sel, len(cols), merged)}
 		if sel.Having != nil {
 			h, err := compileHaving(sel.Having, cols, args)
 			if err != nil {
@@ -218,8 +219,13 @@ func sameOrder(a, b []sqlparse.Order) bool {
 
 // aggOutputs maps every shard column to how Aggregate combines it: the
 // aggregates as listed, every other column passed through (group keys and
-// columns constant within a group).
-func aggOutputs(sel *sqlparse.ScatterSelect, n int) []engine.AggOutput {
+// columns constant within a group). merged: the rows come merged in
+// sel.MergeOrder.
+func aggOutputs(sel *sqlparse.ScatterSelect, n int, merged bool) []engine.AggOutput {
+	sortedCol := -1 // the column the rows are sorted by within a group
+	if merged && len(sel.MergeOrder) > len(sel.GroupBy) && sameOrder(sel.GroupBy, sel.MergeOrder) {
+		sortedCol = sel.MergeOrder[len(sel.GroupBy)].Col
+	}
 	out := make([]engine.AggOutput, n)
 	for i := range out {
 		out[i] = engine.AggOutput{Func: engine.AggKey, Col: i}
@@ -228,6 +234,10 @@ func aggOutputs(sel *sqlparse.ScatterSelect, n int) []engine.AggOutput {
 		o := engine.AggOutput{Col: a.Col, CountCol: a.CountCol, SumCol: a.SumCol, VarCol: a.VarCol, LenCol: a.LenCol, Func: engineAgg[a.Func]}
 		if (a.Func == sqlparse.AggAvg || a.Func == sqlparse.AggAvgDistinct) && a.PrecCol > 0 {
 			o.PrecCol = a.PrecCol + 1 // engine: column + 1 (a hidden column is never column 0)
+		}
+		switch a.Func {
+		case sqlparse.AggCountDistinct, sqlparse.AggSumDistinct, sqlparse.AggAvgDistinct:
+			o.Sorted = a.Col == sortedCol
 		}
 		if gc := a.GroupConcat; gc != nil {
 			o.GroupConcat = &engine.GroupConcatSpec{KeyCol: gc.KeyCol, LenCol: gc.LenCol, Sep: gc.Sep,

@@ -720,3 +720,43 @@ func TestReturningBindsItsOwnPlaceholders(t *testing.T) {
 		}
 	}
 }
+
+// A DISTINCT aggregate whose argument follows the group keys in the
+// shards' merge order sees equal values together and keeps only the last
+// (no memory per value); a second one, whose values interleave, keeps a
+// set. A walk or a concatenation promises no such order.
+func TestDistinctAggregateOverSortedRowsKeepsNoSet(t *testing.T) {
+	s := testSharding(t)
+	tests := []struct {
+		sql    string
+		sorted []bool // by DISTINCT aggregate, in select-list order
+	}{
+		{"SELECT user_id, COUNT(DISTINCT body) FROM comments GROUP BY user_id", []bool{true}},
+		{"SELECT COUNT(DISTINCT user_id) FROM comments", []bool{true}},
+		{"SELECT COUNT(DISTINCT user_id), SUM(DISTINCT id) FROM comments", []bool{true, false}},
+		{"SELECT user_id, AVG(DISTINCT id), COUNT(DISTINCT body) FROM comments GROUP BY user_id", []bool{true, false}},
+	}
+	for _, tt := range tests {
+		p, err := plan(t, s, tt.sql)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.sql, err)
+		}
+		sel := p.Select.Resolve(64)
+		outs := aggOutputs(sel, 64, true)
+		var got []bool
+		for _, a := range sel.Aggs {
+			switch a.Func {
+			case sqlparse.AggCountDistinct, sqlparse.AggSumDistinct, sqlparse.AggAvgDistinct:
+				got = append(got, outs[a.Col].Sorted)
+			}
+		}
+		if !slices.Equal(got, tt.sorted) {
+			t.Errorf("%s: sorted = %v, want %v", tt.sql, got, tt.sorted)
+		}
+		for _, o := range aggOutputs(sel, 64, false) {
+			if o.Sorted {
+				t.Errorf("%s: a DISTINCT aggregate over rows not merged in order is marked sorted", tt.sql)
+			}
+		}
+	}
+}
