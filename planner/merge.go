@@ -84,7 +84,11 @@ func (p *ShardPlan) MergeStream(cols []engine.Column, sources []engine.Source, e
 			if err != nil {
 				return nil, fmt.Errorf("order by: %w", err)
 			}
-			in = engine.NewSort(in, cmp)
+			if n := offsetPlusLimit(offset, limit); n >= 0 && keepsTopRows(sel) {
+				in = engine.NewTopN(in, cmp, n)
+			} else {
+				in = engine.NewSort(in, cmp)
+			}
 		}
 	}
 	if sel.Distinct {
@@ -190,8 +194,18 @@ func intArg(args []string, i int) (int64, error) {
 	return n, nil
 }
 
+// keepsTopRows reports whether the sort of merged groups keeps only the
+// LIMIT's rows (engine.NewTopN) rather than every group: a LIMIT cuts
+// them right after the sort, with no DISTINCT in between to drop some.
+func keepsTopRows(sel *sqlparse.ScatterSelect) bool {
+	return !sel.Distinct && (sel.Limit >= 0 || sel.LimitParam > 0)
+}
+
 func offsetPlusLimit(offset, limit int64) int64 {
 	if limit < 0 {
+		return -1
+	}
+	if offset+limit < 0 { // LIMIT 18446744073709551615, "all the rows"
 		return -1
 	}
 	return offset + limit
@@ -324,7 +338,11 @@ func MergeSteps(p *ShardPlan) []string {
 			out = append(out, fmt.Sprintf("evaluate %d expressions over the merged aggregates (%s) on a shard's connection", len(sel.Computed), describeComputed(sel.Computed)))
 		}
 		if len(sel.OrderBy) > 0 && !sameOrder(sel.OrderBy, sel.GroupBy) {
-			out = append(out, "sort by "+describeOrder(sel.OrderBy))
+			sorting := "sort by " + describeOrder(sel.OrderBy)
+			if keepsTopRows(sel) {
+				sorting += ", keeping only the first rows the LIMIT needs"
+			}
+			out = append(out, sorting)
 		}
 	}
 	if sel.WholeGroups {

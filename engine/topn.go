@@ -1,0 +1,126 @@
+package engine
+
+import (
+	"container/heap"
+	"context"
+	"io"
+	"slices"
+)
+
+// NewTopN is NewSort followed by a LIMIT of n rows (n: the statement's
+// offset plus its row count): while it reads in, it keeps only the n
+// first rows by cmp, so the ORDER BY COUNT(*) DESC LIMIT 10 of a merged
+// GROUP BY over a million groups holds ten rows, not a million. Rows
+// that compare equal keep their input order, as NewSort's stable sort
+// keeps them, so the rows out are the first n NewSort would give.
+func NewTopN(in RowStream, cmp *Comparator, n int64) RowStream {
+	return &topN{in: in, n: max(n, 0), kept: worstFirst{cmp: cmp}}
+}
+
+type topN struct {
+	in     RowStream
+	n      int64
+	kept   worstFirst
+	seq    int64
+	loaded bool
+	out    []Row
+	err    error
+}
+
+func (t *topN) Next(ctx context.Context) (Row, error) {
+	if t.err != nil {
+		return nil, t.err
+	}
+	if !t.loaded {
+		if err := t.load(ctx); err != nil {
+			t.err, t.kept.rows, t.out = err, nil, nil
+			return nil, err
+		}
+	}
+	if len(t.out) == 0 {
+		return nil, io.EOF
+	}
+	r := t.out[0]
+	t.out[0] = nil
+	t.out = t.out[1:]
+	return r, nil
+}
+
+func (t *topN) load(ctx context.Context) error {
+	for {
+		r, err := t.in.Next(ctx)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if err := t.kept.cmp.check(r); err != nil {
+			return err
+		}
+		t.offer(seqRow{row: r, seq: t.seq})
+		t.seq++
+	}
+	// Best first: the reverse of the heap's order.
+	slices.SortFunc(t.kept.rows, func(a, b seqRow) int { return t.kept.compare(a, b) })
+	t.out = make([]Row, len(t.kept.rows))
+	for i, sr := range t.kept.rows {
+		t.out[i] = sr.row
+	}
+	t.kept.rows, t.loaded = nil, true
+	return nil
+}
+
+// offer keeps r if it is among the n first rows seen so far.
+func (t *topN) offer(r seqRow) {
+	switch {
+	case int64(len(t.kept.rows)) < t.n:
+		heap.Push(&t.kept, r)
+	case len(t.kept.rows) > 0 && t.kept.compare(r, t.kept.rows[0]) < 0:
+		t.kept.rows[0] = r
+		heap.Fix(&t.kept, 0)
+	}
+}
+
+func (t *topN) Close() error {
+	t.kept.rows, t.out = nil, nil
+	return t.in.Close()
+}
+
+// seqRow is a row and its place in the input, which orders rows that
+// compare equal.
+type seqRow struct {
+	row Row
+	seq int64
+}
+
+// worstFirst is a heap whose top is the row that sorts last: the one to
+// drop when a better row comes.
+type worstFirst struct {
+	cmp  *Comparator
+	rows []seqRow
+}
+
+// compare orders rows by cmp, then by their place in the input.
+func (h *worstFirst) compare(a, b seqRow) int {
+	if c := h.cmp.Compare(a.row, b.row); c != 0 {
+		return c
+	}
+	switch {
+	case a.seq < b.seq:
+		return -1
+	case a.seq > b.seq:
+		return 1
+	}
+	return 0
+}
+
+func (h *worstFirst) Len() int           { return len(h.rows) }
+func (h *worstFirst) Less(i, j int) bool { return h.compare(h.rows[i], h.rows[j]) > 0 }
+func (h *worstFirst) Swap(i, j int)      { h.rows[i], h.rows[j] = h.rows[j], h.rows[i] }
+func (h *worstFirst) Push(x any)         { h.rows = append(h.rows, x.(seqRow)) }
+func (h *worstFirst) Pop() any {
+	last := h.rows[len(h.rows)-1]
+	h.rows = h.rows[:len(h.rows)-1]
+	return last
+}
