@@ -68,6 +68,10 @@ type ConnView struct {
 	// ClosedByServer: idle connections the server had closed, found and
 	// replaced before a statement used them.
 	ClosedByServer uint64 `json:"closed_by_server"`
+	// ResetOnReturn: connections reset as their session gave them back,
+	// which may have left a transaction, locks or session state there
+	// (a client that disconnected mid-transaction, say).
+	ResetOnReturn uint64 `json:"reset_on_return"`
 }
 
 func (s *Server) member(srv *topology.Server) MemberView {
@@ -78,7 +82,7 @@ func (s *Server) member(srv *topology.Server) MemberView {
 	}
 	if s.Pools != nil {
 		st := s.Pools.For(srv.Addr).Stats()
-		v.Connections = ConnView{Open: st.Open, Idle: st.Idle, InUse: st.InUse, Dials: st.Dials, DialErrors: st.DialErrors, Waits: st.Waits, ClosedByServer: st.ClosedByServer}
+		v.Connections = ConnView{Open: st.Open, Idle: st.Idle, InUse: st.InUse, Dials: st.Dials, DialErrors: st.DialErrors, Waits: st.Waits, ClosedByServer: st.ClosedByServer, ResetOnReturn: st.ResetOnReturn}
 	}
 	if s.Monitor != nil {
 		if c, ok := s.Monitor.Check(srv.Addr); ok {

@@ -72,6 +72,10 @@ type PoolStats struct {
 	// ClosedByServer counts idle connections found closed by their
 	// server when taken (wait_timeout, KILL, restart), and replaced.
 	ClosedByServer uint64
+	// ResetOnReturn counts connections reset as they came back, because
+	// their session may have left a transaction, locks or state on them
+	// (putAfterReset).
+	ResetOnReturn uint64
 }
 
 // NewPool creates an empty pool; connections are dialed on demand.
@@ -393,6 +397,9 @@ func (p *Pool) putAfterReset(c *Conn) {
 			c.Broken = true
 		}
 		c.SetDeadlineIn(0)
+		p.mu.Lock()
+		p.stats.ResetOnReturn++
+		p.mu.Unlock()
 	}
 	p.Put(c)
 }

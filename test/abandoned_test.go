@@ -17,7 +17,8 @@ func TestLocksOfADisconnectedClientAreFreed(t *testing.T) {
 	setupTables(t,
 		"CREATE TABLE blog.abandoned (id INT PRIMARY KEY, v INT NOT NULL)",
 		"INSERT INTO blog.abandoned VALUES (1, 0), (2, 0), (3, 0), (4, 0), (5, 0)")
-	dsn := startSmallStrata(t, 4)
+	st := startSmallStrata(t, 4)
+	dsn := testenv.DSN(st.MySQLAddr(), "app", "app", "blog")
 	db := testenv.Open(t, dsn)
 	cases := []struct {
 		name string
@@ -77,4 +78,19 @@ func TestLocksOfADisconnectedClientAreFreed(t *testing.T) {
 			}
 		})
 	}
+	// What the operator sees: every one of those connections was reset
+	// as it came back.
+	testenv.Eventually(t, "/api/topology counts the primary's resets on return", func() bool {
+		var topo struct {
+			Clusters []struct {
+				Primary struct {
+					Connections struct {
+						ResetOnReturn int `json:"reset_on_return"`
+					} `json:"connections"`
+				} `json:"primary"`
+			} `json:"clusters"`
+		}
+		testenv.GetJSON(t, "http://"+st.AdminAddr()+"/api/topology", &topo)
+		return len(topo.Clusters) == 1 && topo.Clusters[0].Primary.Connections.ResetOnReturn >= len(cases)
+	})
 }

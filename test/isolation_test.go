@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/strata-proxy/strata/server"
 	"github.com/strata-proxy/strata/test/testenv"
 )
 
@@ -228,12 +229,13 @@ func defaultSQLMode(t *testing.T, conn *sql.Conn) string {
 // sessions take turns on the same connections.
 func openSmallStrata(t *testing.T, conns int) *sql.DB {
 	t.Helper()
-	return testenv.Open(t, startSmallStrata(t, conns))
+	st := startSmallStrata(t, conns)
+	return testenv.Open(t, testenv.DSN(st.MySQLAddr(), "app", "app", "blog"))
 }
 
 // startSmallStrata starts the package's Strata with at most conns
-// connections per server and returns its DSN.
-func startSmallStrata(t *testing.T, conns int) string {
+// connections per server.
+func startSmallStrata(t *testing.T, conns int) *server.Strata {
 	t.Helper()
 	yaml := strings.Replace(topologyYAML, "limits: {", fmt.Sprintf("limits: {max_conns_per_server: %d, max_idle_per_server: %d, ", conns, conns), 1)
 	if yaml == topologyYAML {
@@ -244,5 +246,5 @@ func startSmallStrata(t *testing.T, conns int) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(st.Close)
-	return testenv.DSN(st.MySQLAddr(), "app", "app", "blog")
+	return st
 }
