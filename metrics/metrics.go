@@ -29,6 +29,7 @@ type Metrics struct {
 	backendConns  *prometheus.GaugeVec
 	rejectedConns *prometheus.CounterVec
 	idleClosed    prometheus.Counter
+	goneReads     prometheus.Counter
 	passedOn      prometheus.Counter
 	consistency   prometheus.Counter
 	rangeFill     *prometheus.GaugeVec
@@ -67,6 +68,7 @@ func New() *Metrics {
 	m.userConns = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "strata_user_connections", Help: "Open client connections, by user (accounts with none have no series)."}, []string{"user"})
 	m.clientTotal = prometheus.NewCounter(prometheus.CounterOpts{Name: "strata_client_connections_total", Help: "Client connections accepted."})
 	m.rejectedConns = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_client_rejected_total", Help: "Client connections refused, by reason."}, []string{"reason"})
+	m.goneReads = prometheus.NewCounter(prometheus.CounterOpts{Name: "strata_gone_client_reads_killed_total", Help: "Reads interrupted (KILL QUERY) because their client had closed its connection while they ran."})
 	m.idleClosed = prometheus.NewCounter(prometheus.CounterOpts{Name: "strata_client_idle_closed_total", Help: "Client connections closed after limits.client_idle_timeout without a command."})
 	m.passedOn = prometheus.NewCounter(prometheus.CounterOpts{Name: "strata_clients_passed_on_total", Help: "Client connections handed, with their sessions, to a new Strata process that took the listening sockets (handover_socket)."})
 	m.retries = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_read_retries_total", Help: "Reads retried on another server after a failure, by pool."}, []string{"pool"})
@@ -96,7 +98,7 @@ func New() *Metrics {
 	m.certExpiry = prometheus.NewGauge(prometheus.GaugeOpts{Name: "strata_tls_certificate_expiry_timestamp_seconds", Help: "When the certificate Strata shows TLS clients expires (Unix time); a reload that reads a renewed one moves it."})
 	m.deadlocks = prometheus.NewCounter(prometheus.CounterOpts{Name: "strata_deadlocks_broken_total", Help: "Deadlocks across servers Strata ended: transactions (or autocommit writes over several shards) waiting for each other's locks on different servers, which no server can see; each time one was rolled back and its client got error 1213."})
 	m.deadlockCheck = prometheus.NewGauge(prometheus.GaugeOpts{Name: "strata_deadlock_check_failing", Help: "1 while the detector of deadlocks across servers cannot read the servers' lock waits (backend.user needs PROCESS): such deadlocks then wait out innodb_lock_wait_timeout. GET /api/deadlocks says why."})
-	m.Registry.MustRegister(m.clientMax, m.certExpiry, m.twoPhase, m.twoPhaseFixed, m.deadlocks, m.deadlockCheck, m.primaryChg, m.writesHeld, m.shardQueries, m.runFirst, m.runFirstRows, m.loadRows, m.movedRows, m.rebalanced, m.fencePause, m.rangeFill, m.schemaDiffers, m.consistency, m.queries, m.errors, m.latency, m.clientConns, m.userConns, m.clientTotal, m.rejectedConns, m.idleClosed, m.passedOn, m.retries,
+	m.Registry.MustRegister(m.clientMax, m.certExpiry, m.twoPhase, m.twoPhaseFixed, m.deadlocks, m.deadlockCheck, m.primaryChg, m.writesHeld, m.shardQueries, m.runFirst, m.runFirstRows, m.loadRows, m.movedRows, m.rebalanced, m.fencePause, m.rangeFill, m.schemaDiffers, m.consistency, m.queries, m.errors, m.latency, m.clientConns, m.userConns, m.clientTotal, m.rejectedConns, m.idleClosed, m.goneReads, m.passedOn, m.retries,
 		m.backendDials, m.serverUp, m.replicaLag, m.backendConns,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -140,6 +142,10 @@ func (m *Metrics) ClientRejected(reason string) { m.rejectedConns.WithLabelValue
 // ClientIdleClosed records a client closed for sending nothing for
 // limits.client_idle_timeout.
 func (m *Metrics) ClientIdleClosed() { m.idleClosed.Inc() }
+
+// GoneClientReadKilled records a read interrupted because its client had
+// closed its connection.
+func (m *Metrics) GoneClientReadKilled() { m.goneReads.Inc() }
 
 // ClientPassedOn records a client handed to a new Strata process.
 func (m *Metrics) ClientPassedOn() { m.passedOn.Inc() }

@@ -244,7 +244,7 @@ func (s *Strata) newControlPlane(cfg *config.Config, backendTLS *tls.Config) {
 // startBackground starts the work that runs beside the statements, once
 // Strata listens: health checks, shard upkeep (new date periods, key
 // types, collations), failover watching, two-phase resolution, deadlock
-// detection and online rebalances.
+// detection, reads whose client is gone, and online rebalances.
 func (s *Strata) startBackground(cfg *config.Config) {
 	s.Monitor.Start()
 	shardCtx, stop := context.WithCancel(context.Background())
@@ -255,6 +255,7 @@ func (s *Strata) startBackground(cfg *config.Config) {
 	go s.Admin.Switchover.Watch(shardCtx, failoverCooldown(cfg))
 	go s.twoPhase.Load().run(shardCtx, cfg.Transactions)
 	go s.deadlocks.detector.Run(shardCtx)
+	go s.killReadsOfGoneClients(shardCtx)
 	s.resumeMoves()
 	go s.watchMoves(shardCtx)
 }

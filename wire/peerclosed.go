@@ -46,3 +46,44 @@ func (c *Conn) PeerClosed() bool {
 	}
 	return true // data (n > 0), or the peer's FIN (n == 0)
 }
+
+// ClientGone reports whether the client of a connection that is busy
+// elsewhere (its session waits for a server's answer) has closed its end
+// or reset it. Unlike PeerClosed, bytes waiting to be read are not a sign
+// of it (a client may send its next command early), and the reader's
+// buffer is not looked at: another goroutine owns it. A TLS client that
+// sent close_notify first is seen only once its bytes are read. One
+// non-blocking MSG_PEEK of the socket.
+func (c *Conn) ClientGone() bool {
+	nc := c.Conn
+	if tc, ok := nc.(*tls.Conn); ok {
+		nc = tc.NetConn()
+	}
+	sc, ok := nc.(syscall.Conn)
+	if !ok {
+		return false
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return false
+	}
+	var (
+		buf   [1]byte
+		n     int
+		errno error
+	)
+	// Control, not Read: Read would queue behind the session's own read,
+	// which may wait for the client's next command for hours.
+	err = rc.Control(func(fd uintptr) {
+		n, _, errno = syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+	})
+	switch {
+	case err != nil: // closed on our side: the session ends by itself
+		return false
+	case errors.Is(errno, syscall.EAGAIN) || errors.Is(errno, syscall.EINTR):
+		return false // open, and nothing came
+	case errno != nil: // ECONNRESET and the like
+		return true
+	}
+	return n == 0 // the client's FIN; n > 0 is its next command
+}

@@ -47,3 +47,76 @@ func TestPeerClosed(t *testing.T) {
 		})
 	}
 }
+
+// ClientGone tells a client that closed (or reset) its connection from
+// one that is there and silent, or already sent its next command — and
+// answers at once even while the session's goroutine waits in a read of
+// the same connection.
+func TestClientGone(t *testing.T) {
+	cases := []struct {
+		name string
+		peer func(net.Conn)
+		want bool
+	}{
+		{"open and silent", func(net.Conn) {}, false},
+		{"next command sent", func(p net.Conn) { p.Write([]byte{1, 0, 0, 0, 14}) }, false},
+		{"closed", func(p net.Conn) { p.Close() }, true},
+		{"reset", func(p net.Conn) { p.(*net.TCPConn).SetLinger(0); p.Close() }, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			nc, err := net.Dial("tcp", ln.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer nc.Close()
+			client, err := ln.Accept()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer client.Close()
+			conn := NewConn(nc)
+			c.peer(client)
+			time.Sleep(20 * time.Millisecond) // the FIN, RST or bytes cross loopback
+			if got := conn.ClientGone(); got != c.want {
+				t.Fatalf("ClientGone = %v, want %v", got, c.want)
+			}
+		})
+	}
+
+	t.Run("while the session reads", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		nc, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		client, err := ln.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer client.Close()
+		conn := NewConn(nc)
+		go func() { _, _ = nc.Read(make([]byte, 1)) }() // parks until the client speaks
+		time.Sleep(20 * time.Millisecond)
+		done := make(chan bool)
+		go func() { done <- conn.ClientGone() }()
+		select {
+		case gone := <-done:
+			if gone {
+				t.Fatal("ClientGone = true for a client that is there")
+			}
+		case <-time.After(2 * time.Second):
+			t.Fatal("ClientGone waited for the session's read to end")
+		}
+	})
+}
