@@ -6,6 +6,28 @@ import (
 	"time"
 )
 
+// socketPair connects two loopback TCP sockets: ours, wrapped in a Conn,
+// and the peer's.
+func socketPair(t *testing.T) (*Conn, net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	nc, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	peer, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { peer.Close() })
+	return NewConn(nc), peer
+}
+
 // PeerClosed tells an idle connection that still serves from one its peer
 // closed or wrote to unasked, without taking any byte.
 func TestPeerClosed(t *testing.T) {
@@ -20,22 +42,7 @@ func TestPeerClosed(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer ln.Close()
-			nc, err := net.Dial("tcp", ln.Addr().String())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer nc.Close()
-			peer, err := ln.Accept()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer peer.Close()
-			conn := NewConn(nc)
+			conn, peer := socketPair(t)
 			c.peer(peer)
 			time.Sleep(20 * time.Millisecond) // the FIN or byte crosses loopback
 			if got := conn.PeerClosed(); got != c.want {
@@ -65,22 +72,7 @@ func TestClientGone(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer ln.Close()
-			nc, err := net.Dial("tcp", ln.Addr().String())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer nc.Close()
-			client, err := ln.Accept()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer client.Close()
-			conn := NewConn(nc)
+			conn, client := socketPair(t)
 			c.peer(client)
 			time.Sleep(20 * time.Millisecond) // the FIN, RST or bytes cross loopback
 			if got := conn.ClientGone(); got != c.want {
@@ -90,23 +82,8 @@ func TestClientGone(t *testing.T) {
 	}
 
 	t.Run("while the session reads", func(t *testing.T) {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ln.Close()
-		nc, err := net.Dial("tcp", ln.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer nc.Close()
-		client, err := ln.Accept()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer client.Close()
-		conn := NewConn(nc)
-		go func() { _, _ = nc.Read(make([]byte, 1)) }() // parks until the client speaks
+		conn, _ := socketPair(t)
+		go func() { _, _ = conn.Conn.Read(make([]byte, 1)) }() // parks until the client speaks
 		time.Sleep(20 * time.Millisecond)
 		done := make(chan bool)
 		go func() { done <- conn.ClientGone() }()
