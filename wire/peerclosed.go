@@ -4,6 +4,8 @@ import (
 	"crypto/tls"
 	"errors"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // PeerClosed reports whether a connection that should be silent — an idle
@@ -33,21 +35,25 @@ func (c *Conn) PeerClosed() bool {
 // ClientGone reports whether the client of a connection that is busy
 // elsewhere (its session waits for a server's answer) has closed its end
 // or reset it. Unlike PeerClosed, bytes waiting to be read are not a sign
-// of it (a client may send its next command early), and the reader's
-// buffer is not looked at: another goroutine owns it. A TLS client that
-// sent close_notify first is seen only once its bytes are read. One
-// non-blocking MSG_PEEK of the socket.
+// of it (a client may send its next command early), yet bytes followed by
+// the client's FIN are (a TLS client's close_notify): it asks the kernel
+// for the FIN itself (poll's POLLRDHUP) without waiting, and leaves the
+// reader's buffer, which another goroutine owns, alone.
 func (c *Conn) ClientGone() bool {
-	n, errno, err := c.peek()
-	switch {
-	case err != nil: // no socket, or closed on our side: the session ends by itself
-		return false
-	case errors.Is(errno, syscall.EAGAIN) || errors.Is(errno, syscall.EINTR):
-		return false // open, and nothing came
-	case errno != nil: // ECONNRESET and the like
-		return true
+	rc, err := c.rawSocket()
+	if err != nil {
+		return false // no socket: nothing to look at
 	}
-	return n == 0 // the client's FIN; n > 0 is its next command
+	var revents int16
+	// Control, not Read: Read would queue behind a read of the session's
+	// own, which may wait for the client's next command for hours.
+	err = rc.Control(func(fd uintptr) {
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLRDHUP}}
+		if n, perr := unix.Poll(fds, 0); perr == nil && n > 0 {
+			revents = fds[0].Revents
+		}
+	})
+	return err == nil && revents&(unix.POLLRDHUP|unix.POLLHUP|unix.POLLERR) != 0
 }
 
 // errNotSocket: the connection is no socket (a pipe in tests).
@@ -57,23 +63,30 @@ var errNotSocket = errors.New("not a socket")
 // taking a byte: n is what a read would return (0 at the peer's FIN) and
 // errno its error; err says the socket could not be looked at.
 func (c *Conn) peek() (n int, errno, err error) {
-	nc := c.Conn
-	if tc, ok := nc.(*tls.Conn); ok {
-		nc = tc.NetConn()
-	}
-	sc, ok := nc.(syscall.Conn)
-	if !ok {
-		return 0, nil, errNotSocket
-	}
-	rc, err := sc.SyscallConn()
+	rc, err := c.rawSocket()
 	if err != nil {
 		return 0, nil, err
 	}
 	var buf [1]byte
-	// Control, not Read: Read would queue behind a read of the session's
-	// own, which may wait for the client's next command for hours.
 	err = rc.Control(func(fd uintptr) {
 		n, _, errno = syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
 	})
 	return n, errno, err
+}
+
+// rawSocket is the socket under c, under its TLS layer if any (and the
+// bytes a client sent ahead of its TLS handshake, Unbuffered).
+func (c *Conn) rawSocket() (syscall.RawConn, error) {
+	nc := c.Conn
+	if tc, ok := nc.(*tls.Conn); ok {
+		nc = tc.NetConn()
+	}
+	if pc, ok := nc.(*prefixedConn); ok {
+		nc = pc.Conn
+	}
+	sc, ok := nc.(syscall.Conn)
+	if !ok {
+		return nil, errNotSocket
+	}
+	return sc.SyscallConn()
 }

@@ -69,6 +69,8 @@ func TestClientGone(t *testing.T) {
 		{"next command sent", func(p net.Conn) { p.Write([]byte{1, 0, 0, 0, 14}) }, false},
 		{"closed", func(p net.Conn) { p.Close() }, true},
 		{"reset", func(p net.Conn) { p.(*net.TCPConn).SetLinger(0); p.Close() }, true},
+		// A TLS client's close_notify, or a command it sent before it left.
+		{"sent bytes, then closed", func(p net.Conn) { p.Write([]byte{1, 0, 0, 0, 1}); p.Close() }, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
