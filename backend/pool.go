@@ -393,12 +393,14 @@ func (p *Pool) putAfterReset(c *Conn) {
 		c.Broken = true // Put closes it: no reset for a connection about to go
 	} else {
 		c.SetDeadlineIn(resetTimeout)
-		if err := c.Reset(); err != nil {
-			c.Broken = true
-		}
+		err := c.Reset()
 		c.SetDeadlineIn(0)
 		p.mu.Lock()
-		p.stats.ResetOnReturn++
+		if err != nil {
+			c.Broken = true // closed below, which ends its session on the server as well
+		} else {
+			p.stats.ResetOnReturn++
+		}
 		p.mu.Unlock()
 	}
 	p.Put(c)
