@@ -62,7 +62,7 @@ func (t *topN) load(ctx context.Context) error {
 		t.seq++
 	}
 	// Best first: the reverse of the heap's order.
-	slices.SortFunc(t.kept.rows, func(a, b seqRow) int { return t.kept.compare(a, b) })
+	slices.SortFunc(t.kept.rows, t.kept.compare)
 	t.out = make([]Row, len(t.kept.rows))
 	for i, sr := range t.kept.rows {
 		t.out[i] = sr.row
