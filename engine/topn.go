@@ -19,7 +19,7 @@ func NewTopN(in RowStream, cmp *Comparator, n int64) RowStream {
 
 type topN struct {
 	in     RowStream
-	n      int64
+	n      int64 // -1: every row (NewSort)
 	kept   worstFirst
 	seq    int64
 	loaded bool
@@ -61,7 +61,7 @@ func (t *topN) load(ctx context.Context) error {
 		t.offer(seqRow{row: r, seq: t.seq})
 		t.seq++
 	}
-	// Best first: the reverse of the heap's order.
+	// Best first, ties in input order: a stable sort.
 	slices.SortFunc(t.kept.rows, t.kept.compare)
 	t.out = make([]Row, len(t.kept.rows))
 	for i, sr := range t.kept.rows {
@@ -74,6 +74,8 @@ func (t *topN) load(ctx context.Context) error {
 // offer keeps r if it is among the n first rows seen so far.
 func (t *topN) offer(r seqRow) {
 	switch {
+	case t.n < 0: // every row: sorted once at the end
+		t.kept.rows = append(t.kept.rows, r)
 	case int64(len(t.kept.rows)) < t.n:
 		heap.Push(&t.kept, r)
 	case len(t.kept.rows) > 0 && t.kept.compare(r, t.kept.rows[0]) < 0:

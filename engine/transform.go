@@ -3,68 +3,14 @@ package engine
 import (
 	"context"
 	"fmt"
-	"io"
-	"slices"
 )
-
-// sortStream is NewSort's stream.
-type sortStream struct {
-	in     RowStream
-	cmp    *Comparator
-	rows   []Row
-	pos    int
-	loaded bool
-	err    error
-}
 
 // NewSort reads all of in on the first Next, sorts the rows stably by cmp
 // and streams them: the ORDER BY of a merged GROUP BY, whose groups come
-// out in group order. It holds the whole result in memory.
+// out in group order. It holds the whole result in memory; NewTopN is the
+// same sort with a LIMIT, holding only the rows the LIMIT keeps.
 func NewSort(in RowStream, cmp *Comparator) RowStream {
-	return &sortStream{in: in, cmp: cmp}
-}
-
-func (s *sortStream) Next(ctx context.Context) (Row, error) {
-	if s.err != nil {
-		return nil, s.err
-	}
-	if !s.loaded {
-		if err := s.load(ctx); err != nil {
-			s.err, s.rows = err, nil
-			return nil, err
-		}
-	}
-	if s.pos >= len(s.rows) {
-		return nil, io.EOF
-	}
-	r := s.rows[s.pos]
-	s.rows[s.pos] = nil // let the caller own it alone
-	s.pos++
-	return r, nil
-}
-
-func (s *sortStream) load(ctx context.Context) error {
-	for {
-		r, err := s.in.Next(ctx)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		if err := s.cmp.check(r); err != nil {
-			return err
-		}
-		s.rows = append(s.rows, r)
-	}
-	slices.SortStableFunc(s.rows, s.cmp.Compare)
-	s.loaded = true
-	return nil
-}
-
-func (s *sortStream) Close() error {
-	s.rows = nil
-	return s.in.Close()
+	return &topN{in: in, n: -1, kept: worstFirst{cmp: cmp}}
 }
 
 // projectStream is NewProject's stream.
