@@ -34,6 +34,7 @@ type LimitsView struct {
 	MaxQueryDigests       int    `json:"max_query_digests"`
 	MaxPreparedStatements int    `json:"max_prepared_statements"`
 	MaxPulledRows         int    `json:"max_pulled_rows"`
+	MaxMergeMemory        int64  `json:"max_merge_memory"`
 }
 
 // CertificateView names the certificate TLS clients get now.

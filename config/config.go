@@ -383,6 +383,11 @@ type Limits struct {
 	// server: joins of tables that live apart, subqueries it runs first.
 	// More is refused, so a statement cannot make Strata hold a table.
 	MaxPulledRows int `yaml:"max_pulled_rows"`
+	// MaxMergeMemory bounds the memory one statement's merge over shards
+	// holds at once (an ORDER BY sorted in Strata, the rows a SELECT
+	// DISTINCT sent): more is refused, so one report cannot take the
+	// memory every session needs.
+	MaxMergeMemory Size `yaml:"max_merge_memory"`
 }
 
 // Monitor controls the health checker.
@@ -551,6 +556,7 @@ const (
 	// default, which the server applies to all sessions together.
 	DefaultMaxPreparedStatements = 16382
 	DefaultMaxPulledRows         = 10000
+	DefaultMaxMergeMemory        = 256 << 20
 	DefaultPool                  = "primary"
 	DefaultMaxAllowedPacket      = 64 << 20
 )
@@ -658,6 +664,9 @@ func (l *Limits) applyDefaults() {
 	}
 	if l.MaxPulledRows == 0 {
 		l.MaxPulledRows = DefaultMaxPulledRows
+	}
+	if l.MaxMergeMemory == 0 {
+		l.MaxMergeMemory = DefaultMaxMergeMemory
 	}
 }
 

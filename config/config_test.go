@@ -42,6 +42,12 @@ func TestParseAppliesDefaults(t *testing.T) {
 	if cfg.Limits.MaxPulledRows != DefaultMaxPulledRows {
 		t.Errorf("limits.max_pulled_rows defaults to %d, want %d", cfg.Limits.MaxPulledRows, DefaultMaxPulledRows)
 	}
+	if cfg.Limits.MaxMergeMemory != DefaultMaxMergeMemory {
+		t.Errorf("limits.max_merge_memory defaults to %d, want %d", cfg.Limits.MaxMergeMemory, DefaultMaxMergeMemory)
+	}
+	if small, err := Parse([]byte(minimal + "limits: {max_merge_memory: 64M}\n")); err != nil || small.Limits.MaxMergeMemory != 64<<20 {
+		t.Errorf("limits.max_merge_memory: 64M gives %d, %v; want %d", small.Limits.MaxMergeMemory, err, 64<<20)
+	}
 	if cfg.Limits.MaxPreparedStatements != DefaultMaxPreparedStatements {
 		t.Errorf("limits.max_prepared_statements defaults to %d, want MariaDB's %d", cfg.Limits.MaxPreparedStatements, DefaultMaxPreparedStatements)
 	}
@@ -101,6 +107,7 @@ func TestParseRejectsWithLine(t *testing.T) {
 		{"bad proxy_protocol entry", minimal + "proxy_protocol:\n  trusted: [10.0.0.0/8, lb.example]\n", "line 14: proxy_protocol.trusted.1: \"lb.example\" is not an IP address or CIDR"},
 		{"negative digest limit", minimal + "limits: {max_query_digests: -1}\n", "line 13: limits.max_query_digests: must not be negative"},
 		{"negative pulled rows limit", minimal + "limits: {max_pulled_rows: -5}\n", "line 13: limits.max_pulled_rows: must not be negative"},
+		{"merge memory below 1M", minimal + "limits: {max_merge_memory: 512K}\n", "line 13: limits.max_merge_memory: must be at least 1M"},
 		{"negative prepared statement limit", minimal + "limits: {max_prepared_statements: -1}\n", "line 13: limits.max_prepared_statements: must not be negative"},
 		{"socket of an unknown server", strings.Replace(minimal, "backend: {user: strata, password: strata}", "backend:\n  user: strata\n  sockets:\n    127.0.0.1:3306: /run/mysqld/mysqld.sock", 1),
 			"line 9: backend.sockets.127.0.0.1:3306: 127.0.0.1:3306 is not the address of any cluster's primary or replica"},

@@ -155,6 +155,9 @@ func (c *Config) validate(root *yaml.Node) error {
 	if c.Limits.MaxPulledRows < 0 {
 		p.add("limits.max_pulled_rows", "must not be negative (rows Strata reads from one table to run a statement over sharded tables on one server; default %d)", DefaultMaxPulledRows)
 	}
+	if c.Limits.MaxMergeMemory < 1<<20 {
+		p.add("limits.max_merge_memory", "must be at least 1M (memory one statement's merge over shards may hold; default %s)", fmt.Sprintf("%dM", DefaultMaxMergeMemory>>20))
+	}
 	if c.Limits.MaxQueryDigests < 0 {
 		p.add("limits.max_query_digests", "must not be negative (the statistics keep this many statement shapes; default %d)", DefaultMaxQueryDigests)
 	}

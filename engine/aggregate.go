@@ -130,6 +130,9 @@ type AggregateSpec struct {
 	Outputs []AggOutput
 	// Having filters combined rows (output column order); nil keeps all.
 	Having func(Row) (bool, error)
+	// Budget bounds the values a DISTINCT aggregate over unsorted input
+	// remembers for one group (nil: no bound).
+	Budget *Budget
 }
 
 // Aggregate combines per-shard partial aggregates into final rows, one per
@@ -315,7 +318,7 @@ func (a *Aggregate) newAccumulator(o AggOutput) (accumulator, error) {
 		if err != nil {
 			return nil, err
 		}
-		d := &distinctAcc{col: o.Col, key: key, sorted: o.Sorted, avg: o.Func == AggAvgDistinct, prec: newPrecision(o.PrecCol)}
+		d := &distinctAcc{col: o.Col, key: key, sorted: o.Sorted, avg: o.Func == AggAvgDistinct, prec: newPrecision(o.PrecCol), budget: a.spec.Budget}
 		if !o.Sorted {
 			d.seen = map[string]struct{}{}
 		}
@@ -606,6 +609,9 @@ type distinctAcc struct {
 	sum     *sumAcc
 	avg     bool
 	prec    precision
+	// budget accounts seen's keys; held is what this group took of it.
+	budget *Budget
+	held   int64
 }
 
 func (d *distinctAcc) add(r Row) error {
@@ -614,8 +620,9 @@ func (d *distinctAcc) add(r Row) error {
 	if v == nil {
 		return nil
 	}
-	if !d.isNew(d.key(v)) {
-		return nil
+	isNew, err := d.isNew(d.key(v))
+	if !isNew || err != nil {
+		return err
 	}
 	d.n++
 	if d.sum != nil {
@@ -625,23 +632,31 @@ func (d *distinctAcc) add(r Row) error {
 }
 
 // isNew reports whether key k was not seen before in the group, and
-// remembers it.
-func (d *distinctAcc) isNew(k []byte) bool {
+// remembers it; an error when the budget cannot hold one more key.
+func (d *distinctAcc) isNew(k []byte) (bool, error) {
 	if d.sorted {
 		if d.hasLast && string(k) == string(d.last) {
-			return false
+			return false, nil
 		}
 		d.last, d.hasLast = append(d.last[:0], k...), true
-		return true
+		return true, nil
 	}
 	if _, dup := d.seen[string(k)]; dup {
-		return false
+		return false, nil
 	}
+	if err := d.budget.Take(keyBytes(len(k)), "remembering one group's values of a DISTINCT aggregate"); err != nil {
+		return false, err
+	}
+	d.held += keyBytes(len(k))
 	d.seen[string(k)] = struct{}{}
-	return true
+	return true, nil
 }
 
+// result is the group's value; the group's remembered keys are dropped
+// with the accumulator, so their bytes go back to the budget.
 func (d *distinctAcc) result() Value {
+	d.budget.Give(d.held)
+	d.held = 0
 	switch {
 	case d.sum == nil:
 		return strconv.AppendInt(nil, d.n, 10)

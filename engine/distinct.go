@@ -59,21 +59,23 @@ func (d *Distinct) Close() error { return d.in.Close() }
 
 // HashDistinct drops duplicate rows from unsorted input, such as a
 // Concat. It remembers a key for every distinct row, so memory grows with
-// the number of distinct rows; prefer Distinct over sorted input.
+// the number of distinct rows (bounded by its Budget); prefer Distinct
+// over sorted input.
 type HashDistinct struct {
-	in   RowStream
-	seen *RowSet
+	in     RowStream
+	seen   *RowSet
+	budget *Budget
 }
 
-// NewHashDistinct de-duplicates rows described by cols. Values equal to
-// MySQL are equal here: 1.50 = 1.5 in DECIMAL, 'a' = 'A ' under a PAD
-// SPACE _ci collation.
-func NewHashDistinct(in RowStream, cols []Column) (*HashDistinct, error) {
+// NewHashDistinct de-duplicates rows described by cols, remembering their
+// keys within budget (nil: no bound). Values equal to MySQL are equal
+// here: 1.50 = 1.5 in DECIMAL, 'a' = 'A ' under a PAD SPACE _ci collation.
+func NewHashDistinct(in RowStream, cols []Column, budget *Budget) (*HashDistinct, error) {
 	seen, err := NewRowSet(cols)
 	if err != nil {
 		return nil, err
 	}
-	return &HashDistinct{in: in, seen: seen}, nil
+	return &HashDistinct{in: in, seen: seen, budget: budget}, nil
 }
 
 // Next returns the next row not seen before.
@@ -83,13 +85,17 @@ func (h *HashDistinct) Next(ctx context.Context) (Row, error) {
 		if err != nil {
 			return nil, err
 		}
-		added, err := h.seen.Add(r)
+		added, size, err := h.seen.add(r)
 		if err != nil {
 			return nil, err
 		}
-		if added {
-			return r, nil
+		if !added {
+			continue
 		}
+		if err := h.budget.Take(keyBytes(size), "remembering the rows SELECT DISTINCT sent"); err != nil {
+			return nil, err
+		}
+		return r, nil
 	}
 }
 
@@ -119,15 +125,21 @@ func NewRowSet(cols []Column) (*RowSet, error) {
 
 // Add puts r in the set and reports whether it was new.
 func (s *RowSet) Add(r Row) (bool, error) {
+	added, _, err := s.add(r)
+	return added, err
+}
+
+// add is Add that also says how many bytes the remembered key has.
+func (s *RowSet) add(r Row) (bool, int, error) {
 	if len(r) != len(s.keys) {
-		return false, fmt.Errorf("distinct: row has %d columns, want %d", len(r), len(s.keys))
+		return false, 0, fmt.Errorf("distinct: row has %d columns, want %d", len(r), len(s.keys))
 	}
 	k := s.rowKey(r)
 	if _, dup := s.seen[k]; dup {
-		return false, nil
+		return false, 0, nil
 	}
 	s.seen[k] = struct{}{}
-	return true, nil
+	return true, len(k), nil
 }
 
 // rowKey joins the column keys, length-prefixed, with NULL distinct from

@@ -49,7 +49,7 @@ func TestHashDistinct(t *testing.T) {
 		{[]Column{col("d", TypeDate, CharsetBinary)}, "2024-01-01;2024-01-02;2024-01-01", "2024-01-01;2024-01-02"},
 	}
 	for _, tt := range tests {
-		h, err := NewHashDistinct(NewSliceStream(parse(tt.in)...), tt.cols)
+		h, err := NewHashDistinct(NewSliceStream(parse(tt.in)...), tt.cols, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -57,10 +57,10 @@ func TestHashDistinct(t *testing.T) {
 			t.Errorf("HashDistinct(%s) = %s, want %s", tt.in, got, tt.want)
 		}
 	}
-	if _, err := NewHashDistinct(NewSliceStream(), []Column{col("s", TypeVarString, 9999)}); err == nil {
+	if _, err := NewHashDistinct(NewSliceStream(), []Column{col("s", TypeVarString, 9999)}, nil); err == nil {
 		t.Errorf("unknown collation accepted")
 	}
-	h, _ := NewHashDistinct(NewSliceStream(Row{}), []Column{intCol})
+	h, _ := NewHashDistinct(NewSliceStream(Row{}), []Column{intCol}, nil)
 	if _, err := Collect(context.Background(), h); err == nil {
 		t.Errorf("short row accepted")
 	}

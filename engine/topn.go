@@ -12,14 +12,19 @@ import (
 // first rows by cmp, so the ORDER BY COUNT(*) DESC LIMIT 10 of a merged
 // GROUP BY over a million groups holds ten rows, not a million. Rows
 // that compare equal keep their input order, as NewSort's stable sort
-// keeps them, so the rows out are the first n NewSort would give.
-func NewTopN(in RowStream, cmp *Comparator, n int64) RowStream {
-	return &topN{in: in, n: max(n, 0), kept: worstFirst{cmp: cmp}}
+// keeps them, so the rows out are the first n NewSort would give. The
+// rows it keeps are accounted in budget (nil: no bound).
+func NewTopN(in RowStream, cmp *Comparator, n int64, budget *Budget) RowStream {
+	return &topN{in: in, n: max(n, 0), kept: worstFirst{cmp: cmp}, budget: budget}
 }
+
+// sortingRows names topN's use of a Budget in its error.
+const sortingRows = "sorting the merged rows for ORDER BY"
 
 type topN struct {
 	in     RowStream
 	n      int64 // -1: every row (NewSort)
+	budget *Budget
 	kept   worstFirst
 	seq    int64
 	loaded bool
@@ -43,6 +48,7 @@ func (t *topN) Next(ctx context.Context) (Row, error) {
 	r := t.out[0]
 	t.out[0] = nil
 	t.out = t.out[1:]
+	t.budget.Give(RowBytes(r)) // the client's now
 	return r, nil
 }
 
@@ -58,7 +64,9 @@ func (t *topN) load(ctx context.Context) error {
 		if err := t.kept.cmp.check(r); err != nil {
 			return err
 		}
-		t.offer(seqRow{row: r, seq: t.seq})
+		if err := t.offer(seqRow{row: r, seq: t.seq}); err != nil {
+			return err
+		}
 		t.seq++
 	}
 	// Best first, ties in input order: a stable sort.
@@ -71,17 +79,29 @@ func (t *topN) load(ctx context.Context) error {
 	return nil
 }
 
-// offer keeps r if it is among the n first rows seen so far.
-func (t *topN) offer(r seqRow) {
+// offer keeps r if it is among the n first rows seen so far; an error
+// when the budget cannot hold it.
+func (t *topN) offer(r seqRow) error {
 	switch {
 	case t.n < 0: // every row: sorted once at the end
+		if err := t.budget.Take(RowBytes(r.row), sortingRows); err != nil {
+			return err
+		}
 		t.kept.rows = append(t.kept.rows, r)
 	case int64(len(t.kept.rows)) < t.n:
+		if err := t.budget.Take(RowBytes(r.row), sortingRows); err != nil {
+			return err
+		}
 		heap.Push(&t.kept, r)
 	case len(t.kept.rows) > 0 && t.kept.compare(r, t.kept.rows[0]) < 0:
+		dropped := RowBytes(t.kept.rows[0].row)
+		if err := t.budget.Take(RowBytes(r.row)-dropped, sortingRows); err != nil {
+			return err
+		}
 		t.kept.rows[0] = r
 		heap.Fix(&t.kept, 0)
 	}
+	return nil
 }
 
 func (t *topN) Close() error {

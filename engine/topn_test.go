@@ -29,8 +29,8 @@ func TestTopNIsSortThenLimit(t *testing.T) {
 			t.Fatal(err)
 		}
 		n := int64(r.IntN(45))
-		want := collect(t, NewLimit(NewSort(NewSliceStream(rows...), cmp), 0, n))
-		if got := collect(t, NewTopN(NewSliceStream(rows...), cmp, n)); got != want {
+		want := collect(t, NewLimit(NewSort(NewSliceStream(rows...), cmp, nil), 0, n))
+		if got := collect(t, NewTopN(NewSliceStream(rows...), cmp, n, nil)); got != want {
 			t.Fatalf("round %d, n=%d:\n top-N %s\n sort  %s", round, n, got, want)
 		}
 	}
@@ -48,7 +48,7 @@ func TestTopNErrors(t *testing.T) {
 		"input error": FailingSliceStream(boom, parse("1,1;2,2")...),
 		"short row":   NewSliceStream(parse("1,1;2")...),
 	} {
-		s := NewTopN(in, cmp, 1)
+		s := NewTopN(in, cmp, 1, nil)
 		if _, err := s.Next(context.Background()); err == nil || err == io.EOF {
 			t.Errorf("%s: Next = %v, want the error", name, err)
 		}
@@ -90,8 +90,8 @@ func TestTopNHoldsOnlyItsRows(t *testing.T) {
 		defer s.Close()
 		return string(r[0]), after - before
 	}
-	topFirst, topBytes := held(NewTopN(&countingStream{n: groups}, cmp, 10))
-	sortFirst, sortBytes := held(NewSort(&countingStream{n: groups}, cmp))
+	topFirst, topBytes := held(NewTopN(&countingStream{n: groups}, cmp, 10, nil))
+	sortFirst, sortBytes := held(NewSort(&countingStream{n: groups}, cmp, nil))
 	if want := fmt.Sprintf("%09d", groups); topFirst != want || sortFirst != want {
 		t.Fatalf("first rows %s (top-N) and %s (sort), want %s", topFirst, sortFirst, want)
 	}

@@ -8,9 +8,10 @@ import (
 // NewSort reads all of in on the first Next, sorts the rows stably by cmp
 // and streams them: the ORDER BY of a merged GROUP BY, whose groups come
 // out in group order. It holds the whole result in memory; NewTopN is the
-// same sort with a LIMIT, holding only the rows the LIMIT keeps.
-func NewSort(in RowStream, cmp *Comparator) RowStream {
-	return &topN{in: in, n: -1, kept: worstFirst{cmp: cmp}}
+// same sort with a LIMIT, holding only the rows the LIMIT keeps. The rows
+// it holds are accounted in budget (nil: no bound).
+func NewSort(in RowStream, cmp *Comparator, budget *Budget) RowStream {
+	return &topN{in: in, n: -1, kept: worstFirst{cmp: cmp}, budget: budget}
 }
 
 // projectStream is NewProject's stream.

@@ -28,7 +28,7 @@ func TestSort(t *testing.T) {
 				t.Fatal(err)
 			}
 			in := NewSliceStream(parse(tt.in)...)
-			if got := collect(t, NewSort(in, cmp)); got != tt.want {
+			if got := collect(t, NewSort(in, cmp, nil)); got != tt.want {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
 			if !in.Closed() {
@@ -44,14 +44,14 @@ func TestSortErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	boom := errors.New("boom")
-	s := NewSort(FailingSliceStream(boom, parse("1,2;3,4")...), cmp)
+	s := NewSort(FailingSliceStream(boom, parse("1,2;3,4")...), cmp, nil)
 	if _, err := s.Next(context.Background()); !errors.Is(err, boom) {
 		t.Fatalf("err = %v, want boom", err)
 	}
 	if _, err := s.Next(context.Background()); !errors.Is(err, boom) {
 		t.Fatalf("second Next err = %v, want boom again, never EOF", err)
 	}
-	s = NewSort(NewSliceStream(parse("1,2;3")...), cmp)
+	s = NewSort(NewSliceStream(parse("1,2;3")...), cmp, nil)
 	if _, err := s.Next(context.Background()); err == nil || err == io.EOF {
 		t.Fatalf("short row: err = %v", err)
 	}

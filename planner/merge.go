@@ -23,8 +23,10 @@ import (
 //	project                              → the visible columns
 //
 // eval evaluates the select list's expressions over aggregates
-// (Select.Computed); it may be nil when there are none.
-func (p *ShardPlan) MergeStream(cols []engine.Column, sources []engine.Source, eval engine.Evaluator) (engine.RowStream, error) {
+// (Select.Computed); it may be nil when there are none. budget bounds
+// what the steps that hold rows (sort, distinct, a DISTINCT aggregate's
+// values) keep in memory at once; nil bounds nothing.
+func (p *ShardPlan) MergeStream(cols []engine.Column, sources []engine.Source, eval engine.Evaluator, budget *engine.Budget) (engine.RowStream, error) {
 	args := p.Args
 	sel := p.Select.Resolve(len(cols))
 	visible := sel.Visible
@@ -61,7 +63,7 @@ func (p *ShardPlan) MergeStream(cols []engine.Column, sources []engine.Source, e
 		in = engine.NewConcat(sources...)
 	}
 	if sel.Aggregated {
-		spec := engine.AggregateSpec{GroupBy: sortKeys(sel.GroupBy), Outputs: aggOutputs(sel, len(cols), merged)}
+		spec := engine.AggregateSpec{GroupBy: sortKeys(sel.GroupBy), Outputs: aggOutputs(sel, len(cols), merged), Budget: budget}
 		if sel.Having != nil {
 			h, err := compileHaving(sel.Having, cols, args)
 			if err != nil {
@@ -85,14 +87,14 @@ func (p *ShardPlan) MergeStream(cols []engine.Column, sources []engine.Source, e
 				return nil, fmt.Errorf("order by: %w", err)
 			}
 			if n := offsetPlusLimit(offset, limit); n >= 0 && keepsTopRows(sel) {
-				in = engine.NewTopN(in, cmp, n)
+				in = engine.NewTopN(in, cmp, n, budget)
 			} else {
-				in = engine.NewSort(in, cmp)
+				in = engine.NewSort(in, cmp, budget)
 			}
 		}
 	}
 	if sel.Distinct {
-		d, err := engine.NewHashDistinct(engine.NewProject(in, visible), cols[:visible])
+		d, err := engine.NewHashDistinct(engine.NewProject(in, visible), cols[:visible], budget)
 		if err != nil {
 			return nil, err
 		}

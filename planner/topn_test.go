@@ -42,7 +42,7 @@ func TestMergedGroupsOrderedWithALimitKeepTheirTopRows(t *testing.T) {
 		{Name: "user_id", Type: engine.TypeLongLong, Charset: engine.CharsetBinary},
 		{Name: "c", Type: engine.TypeLongLong, Charset: engine.CharsetBinary},
 	}
-	stream, err := p.MergeStream(cols, sources, nil)
+	stream, err := p.MergeStream(cols, sources, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

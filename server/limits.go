@@ -25,7 +25,7 @@ func sessionLimits(cfg *config.Config) session.Limits {
 	return session.Limits{
 		ConnectTimeout: cfg.Limits.ConnectTimeout.D(), PoolWait: cfg.Limits.PoolWait.D(),
 		MaxPreparedStmts: cfg.Limits.MaxPreparedStatements, MaxPulledRows: cfg.Limits.MaxPulledRows,
-		SlowLog: cfg.SlowLog.D(),
+		MaxMergeMemory: int64(cfg.Limits.MaxMergeMemory), SlowLog: cfg.SlowLog.D(),
 	}
 }
 
@@ -61,6 +61,7 @@ func (s *Strata) applyLimits(old, cfg *config.Config) []string {
 	note("limits.max_query_digests", o.MaxQueryDigests, n.MaxQueryDigests)
 	note("limits.max_prepared_statements", o.MaxPreparedStatements, n.MaxPreparedStatements)
 	note("limits.max_pulled_rows", o.MaxPulledRows, n.MaxPulledRows)
+	note("limits.max_merge_memory", int64(o.MaxMergeMemory), int64(n.MaxMergeMemory))
 	note("slow_log", old.SlowLog.D(), cfg.SlowLog.D())
 	if len(changes) == 0 {
 		return nil

@@ -28,6 +28,15 @@ func (s *Session) maxPulled() int {
 	return config.DefaultMaxPulledRows
 }
 
+// maxMergeMemory is the bytes one statement's merge may hold
+// (limits.max_merge_memory; 0: the default).
+func (s *Session) maxMergeMemory() int64 {
+	if n := s.env.Limits().MaxMergeMemory; n > 0 {
+		return n
+	}
+	return config.DefaultMaxMergeMemory
+}
+
 // maxPulloutDepth bounds subqueries inside subqueries.
 const maxPulloutDepth = 3
 

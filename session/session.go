@@ -102,6 +102,9 @@ type Limits struct {
 	// a statement over sharded tables on one server
 	// (limits.max_pulled_rows; 0: the default).
 	MaxPulledRows int
+	// MaxMergeMemory bounds the bytes one statement's merge over shards
+	// holds at once (limits.max_merge_memory; 0: the default).
+	MaxMergeMemory int64
 	// SlowLog is the threshold of the slow-statement log (0: off; config
 	// slow_log).
 	SlowLog time.Duration

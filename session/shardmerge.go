@@ -146,15 +146,24 @@ func (s *Session) finishMerge(ctx context.Context, f *sqlparse.Facts, plan *plan
 	return nil
 }
 
-// buffered reads a route's whole answer into memory, so that the next
-// route can use the same connection (routes of one transaction that a
-// merge must read side by side).
-func buffered(ctx context.Context, r *backend.Rows) (engine.RowStream, error) {
-	all, err := engine.Collect(ctx, rowsStream{r})
-	if err != nil {
-		return nil, err
+// buffered reads a route's whole answer into memory, within budget, so
+// that the next route can use the same connection (routes of one
+// transaction that a merge must read side by side).
+func buffered(ctx context.Context, r *backend.Rows, budget *engine.Budget) (engine.RowStream, error) {
+	var all []engine.Row
+	for {
+		row, err := r.Next(ctx)
+		if err == io.EOF {
+			return engine.NewSliceStream(all...), nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := budget.Take(engine.RowBytes(row), "reading ahead a shard's rows that share a connection with another shard's"); err != nil {
+			return nil, err
+		}
+		all = append(all, row)
 	}
-	return engine.NewSliceStream(all...), nil
 }
 
 // mergeOpened merges the routes' rows (rows[i] nil: opened on demand) and
@@ -261,6 +270,7 @@ func (s *Session) mergeStream(plan *planner.ShardPlan, conns []*shardConn, rows 
 			break
 		}
 	}
+	budget := engine.NewBudget(s.maxMergeMemory())
 	sources := make([]engine.Source, len(conns))
 	for i, sc := range conns {
 		i, sc := i, sc
@@ -274,7 +284,7 @@ func (s *Session) mergeStream(plan *planner.ShardPlan, conns []*shardConn, rows 
 				rows[i] = r
 			}
 			if sc.shared && !plan.Walk {
-				return buffered(ctx, rows[i])
+				return buffered(ctx, rows[i], budget)
 			}
 			return rowsStream{rows[i]}, nil
 		})
@@ -284,7 +294,7 @@ func (s *Session) mergeStream(plan *planner.ShardPlan, conns []*shardConn, rows 
 	plan.Sequential = anyShared(conns)
 	switch {
 	case plan.Select != nil && len(conns) > 1:
-		stream, err = plan.MergeStream(s.env.Sharding.WithColumnCollations(cols, plan.Select.Sources), sources, s.evaluator(conns[0], rows, 0))
+		stream, err = plan.MergeStream(s.env.Sharding.WithColumnCollations(cols, plan.Select.Sources), sources, s.evaluator(conns[0], rows, 0), budget)
 	case plan.Sequential:
 		stream = engine.NewOrderedWalk(sources, -1)
 	default:
@@ -346,12 +356,6 @@ func (r rowsStream) Next(ctx context.Context) (engine.Row, error) { return r.r.N
 // route's query on the same connection. Closing twice is harmless.
 func (r rowsStream) Close() error { return r.r.Close() }
 
-// sendRows writes a result set built by Strata: the shards' column
-// definitions, the merged rows, the end packet. Nothing is written before
-// the first row is known, so a shard failing early fails the whole query
-// with an error; a failure after rows went out is an error packet in
-// place of the next row (what a server sends when a statement fails
-// mid-result), and the session goes on.
 // mergeError is the client's error for a merged stream that failed: the
 // shard's own, or why Strata could not merge the shards' rows. started:
 // rows were sent before it.
@@ -360,6 +364,10 @@ func mergeError(err error, started bool) error {
 		return wire.NewError(wire.ErNotSupportedYet, "Strata cannot merge the shards' rows in order: they sort differently on the servers than as this connection receives them "+
 			"(characters the connection's character set cannot hold arrive as '?': use SET NAMES utf8mb4; or a collation Strata only approximates). "+
 			"Order or group by a numeric or binary column, or give the shard key")
+	}
+	if errors.Is(err, engine.ErrMemoryLimit) {
+		return wire.NewError(wire.ErOutOfSortMemory, "Strata: merging the shards' rows stopped: %v (limits.max_merge_memory, per statement; Strata holds these rows in its own memory and cannot spill them to disk as a server does). "+
+			"Add a LIMIT, narrow the WHERE, give the shard key, or raise limits.max_merge_memory", err)
 	}
 	if errors.Is(err, engine.ErrNotMergeable) {
 		return wire.NewError(wire.ErNotSupportedYet, "Strata %v; give the shard key, or narrow the groups", err)
@@ -383,6 +391,24 @@ func mergeError(err error, started bool) error {
 	return errNoBackend("Strata: shard %s failed during the query (%v); the rows sent before this error are not the whole answer", cluster, rootCause(err))
 }
 
+// mergeErrorKind is the strata_query_errors_total kind of a merged
+// stream's error: Strata's own refusal (rows it cannot merge, or more
+// than limits.max_merge_memory), else a shard's failure.
+func mergeErrorKind(err error) string {
+	for _, refused := range []error{engine.ErrMemoryLimit, engine.ErrUnsorted, engine.ErrNotMergeable, engine.ErrNotComputable} {
+		if errors.Is(err, refused) {
+			return "proxy"
+		}
+	}
+	return "backend"
+}
+
+// sendRows writes a result set built by Strata: the shards' column
+// definitions, the merged rows, the end packet. Nothing is written before
+// the first row is known, so a shard failing early fails the whole query
+// with an error; a failure after rows went out is an error packet in
+// place of the next row (what a server sends when a statement fails
+// mid-result), and the session goes on.
 func (s *Session) sendRows(ctx context.Context, cols []engine.Column, colPackets [][]byte, stream engine.RowStream, binary bool) error {
 	s.forgetPrevious() // Strata answers
 	var buf []byte
@@ -409,7 +435,7 @@ func (s *Session) sendRows(ctx context.Context, cols []engine.Column, colPackets
 		if err != nil {
 			cerr := stream.Close()
 			if err != io.EOF {
-				s.env.Metrics.ObserveError("backend")
+				s.env.Metrics.ObserveError(mergeErrorKind(err))
 				// After rows, the error takes the place of the next row,
 				// as a server's does when a statement fails mid-result:
 				// the client hears why, and the session goes on.

@@ -248,4 +248,5 @@ const (
 	ErMaxPreparedStmts   = mysql.ER_MAX_PREPARED_STMT_COUNT_REACHED
 	ErOperandColumns     = mysql.ER_OPERAND_COLUMNS
 	ErSubqueryNo1Row     = mysql.ER_SUBQUERY_NO_1_ROW
+	ErOutOfSortMemory    = mysql.ER_OUT_OF_SORTMEMORY
 )

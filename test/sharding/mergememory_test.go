@@ -1,0 +1,118 @@
+package sharding
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/strata-proxy/strata/test/testenv"
+)
+
+// The instance with limits.max_merge_memory: 1M listens here.
+const (
+	smallMergeAddr  = "127.0.0.1:25410"
+	smallMergeAdmin = "127.0.0.1:25490"
+)
+
+var smallMerge extraInstance
+
+var proxyErrors = regexp.MustCompile(`(?m)^strata_query_errors_total\{kind="proxy"\} (\d+)$`)
+
+// A merge step that holds rows in Strata's memory (the set of a SELECT
+// DISTINCT over shards, an ORDER BY Strata sorts itself) stops with error
+// 1038 naming limits.max_merge_memory once it would hold more than that,
+// instead of growing Strata's memory with the table; the client's session
+// goes on. The same shapes that hold little (a LIMIT over the sorted
+// groups, a DISTINCT of few values) answer as the default instance does,
+// and the refusal is counted as Strata's own.
+func TestMergeMemoryIsBounded(t *testing.T) {
+	smallMerge.start(t, smallMergeAddr, smallMergeAdmin, "limits: {max_merge_memory: 1M}\n")
+	small := testenv.Conn(t, openStrata(t, smallMergeAddr))
+	def := testenv.Conn(t, strataDB(t))
+	refusedBefore := proxyRefusals(t)
+
+	// 2000 comments of about 1 KB each: 2 MB held by a step that keeps
+	// them all.
+	for _, q := range []string{
+		"SELECT DISTINCT id, RPAD(body, 1000, '.') AS padded FROM comments",
+		"SELECT id, MAX(RPAD(body, 1000, '.')) AS padded FROM comments GROUP BY id ORDER BY padded",
+	} {
+		if rows := testenv.Strings(t, def, q); len(rows) != 2000 {
+			t.Fatalf("%s under the default limit: %d rows, want 2000", q, len(rows))
+		}
+		rows, err := small.QueryContext(testenv.Ctx(t), q)
+		n := 0
+		if err == nil {
+			for rows.Next() {
+				n++
+			}
+			err = rows.Err()
+			rows.Close()
+		}
+		if testenv.MySQLErr(err) != 1038 || !strings.Contains(err.Error(), "limits.max_merge_memory") || !strings.Contains(err.Error(), "more than 1M") {
+			t.Errorf("%s with limits.max_merge_memory 1M: %d rows, then %v; want error 1038 naming the limit", q, n, err)
+		}
+		if n >= 2000 {
+			t.Errorf("%s: all %d rows arrived before the error", q, n)
+		}
+		if got := testenv.Strings(t, small, "SELECT 1"); len(got) != 1 || got[0] != "1" {
+			t.Errorf("after the refusal the session answers SELECT 1 with %q", got)
+		}
+	}
+	if after := proxyRefusals(t); after < refusedBefore+2 {
+		t.Errorf(`strata_query_errors_total{kind="proxy"} went from %d to %d over two refusals`, refusedBefore, after)
+	}
+
+	// A merge sort streams, holding nothing: in autocommit each month's
+	// posts table is read on a connection of its own. In a transaction
+	// the tables of one cluster share its connection, so the merge reads
+	// each one's rows ahead, and those count too.
+	const merged = "SELECT id, RPAD(title, 2000, '.') AS padded FROM posts ORDER BY id"
+	want := testenv.Strings(t, def, merged)
+	if got := testenv.Strings(t, small, merged); len(want) < 500 || strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("%s in autocommit under limits.max_merge_memory 1M: %d rows, want the default instance's %d (over 500)", merged, len(got), len(want))
+	}
+	ctx := testenv.Ctx(t)
+	if _, err := small.ExecContext(ctx, "BEGIN"); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := small.QueryContext(ctx, merged)
+	if err == nil {
+		for rows.Next() {
+		}
+		err = rows.Err()
+		rows.Close()
+	}
+	if testenv.MySQLErr(err) != 1038 || !strings.Contains(err.Error(), "reading ahead a shard's rows") {
+		t.Errorf("%s in a transaction under limits.max_merge_memory 1M: %v; want error 1038 naming the limit", merged, err)
+	}
+	if _, err := small.ExecContext(ctx, "ROLLBACK"); err != nil {
+		t.Errorf("ROLLBACK after the refusal: %v", err)
+	}
+
+	for _, q := range []string{
+		"SELECT id, MAX(RPAD(body, 1000, '.')) AS padded FROM comments GROUP BY id ORDER BY padded DESC, id LIMIT 5",
+		"SELECT DISTINCT author FROM comments ORDER BY author",
+		"SELECT entry_id, COUNT(DISTINCT author) FROM comments GROUP BY entry_id ORDER BY COUNT(DISTINCT author) DESC, entry_id",
+	} {
+		want := testenv.Strings(t, def, q)
+		if got := testenv.Strings(t, small, q); strings.Join(got, "|") != strings.Join(want, "|") || len(want) == 0 {
+			t.Errorf("%s under limits.max_merge_memory 1M: %d rows, want the default instance's %d", q, len(got), len(want))
+		}
+	}
+}
+
+// proxyRefusals reads strata_query_errors_total{kind="proxy"} of the
+// small-merge instance.
+func proxyRefusals(t *testing.T) int {
+	m := proxyErrors.FindStringSubmatch(testenv.GetText(t, "http://"+smallMergeAdmin+"/metrics"))
+	if m == nil {
+		return 0
+	}
+	n, err := strconv.Atoi(m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
