@@ -94,16 +94,53 @@ func (p *ShardPlan) MergeStream(cols []engine.Column, sources []engine.Source, e
 		}
 	}
 	if sel.Distinct {
-		d, err := engine.NewHashDistinct(engine.NewProject(in, visible), cols[:visible], budget)
-		if err != nil {
+		if in, err = distinctStep(in, sel, cols, visible, merged, budget); err != nil {
 			return nil, err
 		}
-		in = d
 	}
 	if limit >= 0 || offset > 0 {
 		in = engine.NewLimit(in, offset, limit)
 	}
 	return engine.NewProject(in, visible), nil
+}
+
+// distinctStep drops the repeated rows of a SELECT DISTINCT, judged on
+// the visible columns. When the merged rows come in an order by exactly
+// those columns (SELECT DISTINCT tag ... ORDER BY tag), equal rows arrive
+// together and one row is held; otherwise every distinct row's key is
+// remembered, within budget. An ORDER BY with its own COLLATE does not
+// count: it may sort apart rows DISTINCT deems equal ('A', 'B', 'a'
+// under a binary order, where the column's _ci collation makes 'A' and
+// 'a' one row).
+func distinctStep(in engine.RowStream, sel *sqlparse.ScatterSelect, cols []engine.Column, visible int, merged bool, budget *engine.Budget) (engine.RowStream, error) {
+	in = engine.NewProject(in, visible)
+	if merged && !sel.Aggregated && ordersExactly(sel.MergeOrder, visible) {
+		cmp, err := engine.NewComparator(cols[:visible], sortKeys(sel.MergeOrder))
+		if err != nil {
+			return nil, fmt.Errorf("distinct: %w", err)
+		}
+		return engine.NewDistinct(in, cmp), nil
+	}
+	return engine.NewHashDistinct(in, cols[:visible], budget)
+}
+
+// ordersExactly reports whether order sorts by every one of the first n
+// columns, by nothing else, each by its own collation: rows equal in
+// those columns are then next to each other.
+func ordersExactly(order []sqlparse.Order, n int) bool {
+	seen := make([]bool, n)
+	for _, o := range order {
+		if o.Col < 0 || o.Col >= n || o.Collation != "" {
+			return false
+		}
+		seen[o.Col] = true
+	}
+	for _, ok := range seen {
+		if !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // computeStep evaluates the expressions over aggregates of the merged
