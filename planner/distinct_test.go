@@ -89,16 +89,29 @@ func TestDistinctOrderedByItsColumnsHoldsOneRow(t *testing.T) {
 		cols   []engine.Column
 		shards string // shards separated by |, rows by spaces, values by :
 		want   string
+		// streams: ordered by exactly its columns, so one row is held
+		streams bool
 	}{
 		// Under general_ci 'a' and 'A' are one value, and sort together.
-		{"SELECT DISTINCT author FROM comments ORDER BY author", []engine.Column{ci}, "A b | a B c", "A b c"},
+		{"SELECT DISTINCT author FROM comments ORDER BY author", []engine.Column{ci}, "A b | a B c", "A b c", true},
 		// Sorted by bytes, 'A' 'B' 'a' 'b': the repeats are apart.
-		{"SELECT DISTINCT author FROM comments ORDER BY author COLLATE utf8mb4_bin", []engine.Column{ci}, "A B a b | B", "A B"},
+		{"SELECT DISTINCT author FROM comments ORDER BY author COLLATE utf8mb4_bin", []engine.Column{ci}, "A B a b | B", "A B", false},
 		// Ordered by one of two columns: equal pairs may be apart.
-		{"SELECT DISTINCT author, entry_id FROM comments ORDER BY author", []engine.Column{ci, id}, "a:1 a:2 a:1 | a:2", "a:1 a:2"},
-		{"SELECT DISTINCT author, entry_id FROM comments ORDER BY entry_id DESC, author", []engine.Column{ci, id}, "a:2 b:2 a:1 | A:2 a:1", "a:2 b:2 a:1"},
+		{"SELECT DISTINCT author, entry_id FROM comments ORDER BY author", []engine.Column{ci, id}, "a:1 a:2 a:1 | a:2", "a:1 a:2", false},
+		{"SELECT DISTINCT author, entry_id FROM comments ORDER BY entry_id DESC, author", []engine.Column{ci, id}, "a:2 b:2 a:1 | A:2 a:1", "a:2 b:2 a:1", true},
 	}
 	for _, tt := range tests {
+		p, err := plan(t, s, tt.query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantStep := "distinct: remembers each row sent (within limits.max_merge_memory)"
+		if tt.streams {
+			wantStep = "distinct: repeats arrive together in this order, one row held"
+		}
+		if steps := strings.Join(MergeSteps(p), "; "); !strings.Contains(steps, wantStep) {
+			t.Errorf("EXPLAIN STRATA of %s: %s; want %q", tt.query, steps, wantStep)
+		}
 		var shards [][]engine.Row
 		for _, sh := range strings.Split(tt.shards, "|") {
 			shards = append(shards, rows(sh))

@@ -388,7 +388,11 @@ func MergeSteps(p *ShardPlan) []string {
 		out = append(out, "each group is whole on one shard (grouped by the shard key): the shards aggregate, Strata merges their rows")
 	}
 	if sel.Distinct {
-		out = append(out, "distinct")
+		if !p.Walk && !sel.Aggregated && sel.Visible >= 0 && ordersExactly(sel.MergeOrder, sel.Visible) {
+			out = append(out, "distinct: repeats arrive together in this order, one row held")
+		} else {
+			out = append(out, "distinct: remembers each row sent (within limits.max_merge_memory)")
+		}
 	}
 	if sel.Limit >= 0 || sel.LimitParam > 0 {
 		out = append(out, fmt.Sprintf("limit %d offset %d", sel.Limit, sel.Offset))
