@@ -35,6 +35,7 @@ type LimitsView struct {
 	MaxPreparedStatements int    `json:"max_prepared_statements"`
 	MaxPulledRows         int    `json:"max_pulled_rows"`
 	MaxMergeMemory        int64  `json:"max_merge_memory"`
+	MaxMergeMemoryTotal   int64  `json:"max_merge_memory_total"`
 }
 
 // CertificateView names the certificate TLS clients get now.

@@ -388,6 +388,9 @@ type Limits struct {
 	// DISTINCT sent): more is refused, so one report cannot take the
 	// memory every session needs.
 	MaxMergeMemory Size `yaml:"max_merge_memory"`
+	// MaxMergeMemoryTotal bounds what all statements' merges hold
+	// together, so many reports at once cannot take Strata's memory.
+	MaxMergeMemoryTotal Size `yaml:"max_merge_memory_total"`
 }
 
 // Monitor controls the health checker.
@@ -557,6 +560,7 @@ const (
 	DefaultMaxPreparedStatements = 16382
 	DefaultMaxPulledRows         = 10000
 	DefaultMaxMergeMemory        = 256 << 20
+	DefaultMaxMergeMemoryTotal   = 1 << 30
 	DefaultPool                  = "primary"
 	DefaultMaxAllowedPacket      = 64 << 20
 )
@@ -667,6 +671,9 @@ func (l *Limits) applyDefaults() {
 	}
 	if l.MaxMergeMemory == 0 {
 		l.MaxMergeMemory = DefaultMaxMergeMemory
+	}
+	if l.MaxMergeMemoryTotal == 0 {
+		l.MaxMergeMemoryTotal = max(DefaultMaxMergeMemoryTotal, l.MaxMergeMemory)
 	}
 }
 

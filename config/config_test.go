@@ -48,6 +48,12 @@ func TestParseAppliesDefaults(t *testing.T) {
 	if small, err := Parse([]byte(minimal + "limits: {max_merge_memory: 64M}\n")); err != nil || small.Limits.MaxMergeMemory != 64<<20 {
 		t.Errorf("limits.max_merge_memory: 64M gives %d, %v; want %d", small.Limits.MaxMergeMemory, err, 64<<20)
 	}
+	if cfg.Limits.MaxMergeMemoryTotal != DefaultMaxMergeMemoryTotal {
+		t.Errorf("limits.max_merge_memory_total defaults to %d, want %d", cfg.Limits.MaxMergeMemoryTotal, DefaultMaxMergeMemoryTotal)
+	}
+	if big, err := Parse([]byte(minimal + "limits: {max_merge_memory: 2G}\n")); err != nil || big.Limits.MaxMergeMemoryTotal != 2<<30 {
+		t.Errorf("limits.max_merge_memory: 2G without a total gives a total of %d, %v; want the statement's 2G", big.Limits.MaxMergeMemoryTotal, err)
+	}
 	if cfg.Limits.MaxPreparedStatements != DefaultMaxPreparedStatements {
 		t.Errorf("limits.max_prepared_statements defaults to %d, want MariaDB's %d", cfg.Limits.MaxPreparedStatements, DefaultMaxPreparedStatements)
 	}
@@ -107,6 +113,7 @@ func TestParseRejectsWithLine(t *testing.T) {
 		{"bad proxy_protocol entry", minimal + "proxy_protocol:\n  trusted: [10.0.0.0/8, lb.example]\n", "line 14: proxy_protocol.trusted.1: \"lb.example\" is not an IP address or CIDR"},
 		{"negative digest limit", minimal + "limits: {max_query_digests: -1}\n", "line 13: limits.max_query_digests: must not be negative"},
 		{"negative pulled rows limit", minimal + "limits: {max_pulled_rows: -5}\n", "line 13: limits.max_pulled_rows: must not be negative"},
+		{"merge memory total below a statement's", minimal + "limits: {max_merge_memory: 64M, max_merge_memory_total: 32M}\n", "line 13: limits.max_merge_memory_total: must be at least limits.max_merge_memory"},
 		{"merge memory below 1M", minimal + "limits: {max_merge_memory: 512K}\n", "line 13: limits.max_merge_memory: must be at least 1M"},
 		{"negative prepared statement limit", minimal + "limits: {max_prepared_statements: -1}\n", "line 13: limits.max_prepared_statements: must not be negative"},
 		{"socket of an unknown server", strings.Replace(minimal, "backend: {user: strata, password: strata}", "backend:\n  user: strata\n  sockets:\n    127.0.0.1:3306: /run/mysqld/mysqld.sock", 1),

@@ -158,6 +158,9 @@ func (c *Config) validate(root *yaml.Node) error {
 	if c.Limits.MaxMergeMemory < 1<<20 {
 		p.add("limits.max_merge_memory", "must be at least 1M (memory one statement's merge over shards may hold; default %s)", fmt.Sprintf("%dM", DefaultMaxMergeMemory>>20))
 	}
+	if c.Limits.MaxMergeMemoryTotal < c.Limits.MaxMergeMemory {
+		p.add("limits.max_merge_memory_total", "must be at least limits.max_merge_memory (%d bytes): it bounds all statements' merges together", c.Limits.MaxMergeMemory)
+	}
 	if c.Limits.MaxQueryDigests < 0 {
 		p.add("limits.max_query_digests", "must not be negative (the statistics keep this many statement shapes; default %d)", DefaultMaxQueryDigests)
 	}

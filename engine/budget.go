@@ -16,23 +16,38 @@ var ErrMemoryLimit = errors.New("merge memory limit reached")
 // once: the rows an in-memory sort keeps, the keys a DISTINCT or a
 // DISTINCT aggregate remembers, a shard's answer read ahead. Steps that
 // stream (a merge sort, a LIMIT, an aggregate over sorted groups) hold
-// nothing and take nothing. A nil Budget, or one without a limit, bounds
-// nothing. Its methods are safe for concurrent use: the sources of one
-// merge may be read ahead side by side.
+// nothing and take nothing. A statement's budget may draw on a parent
+// shared by all statements, so that many reports at once cannot take
+// the process's memory either. A nil Budget bounds and counts nothing;
+// one with a limit of 0 counts without a bound. Its methods are safe for
+// concurrent use: the sources of one merge may be read ahead side by
+// side, and a parent serves every session.
 type Budget struct {
-	limit int64
-	used  atomic.Int64
+	name     string // the setting the limit comes from, for errors
+	limit    atomic.Int64
+	used     atomic.Int64
+	parent   *Budget
+	released atomic.Bool
 }
 
-// NewBudget returns a budget of limit bytes (0 or less: no bound).
-func NewBudget(limit int64) *Budget { return &Budget{limit: limit} }
+// NewBudget returns a budget of limit bytes (0 or less: no bound) set by
+// the setting name, drawing on parent (nil: none).
+func NewBudget(name string, limit int64, parent *Budget) *Budget {
+	b := &Budget{name: name, parent: parent}
+	b.limit.Store(max(limit, 0))
+	return b
+}
+
+// SetLimit changes the bound (a config reload); bytes already held stay
+// held, and only further Takes see it.
+func (b *Budget) SetLimit(limit int64) { b.limit.Store(max(limit, 0)) }
 
 // Limit is the budget's bound in bytes (0: none).
 func (b *Budget) Limit() int64 {
-	if b == nil || b.limit <= 0 {
+	if b == nil {
 		return 0
 	}
-	return b.limit
+	return b.limit.Load()
 }
 
 // Used is how many bytes the steps hold now.
@@ -44,24 +59,46 @@ func (b *Budget) Used() int64 {
 }
 
 // Take accounts n more bytes held for what (a step, in words: "sorting
-// the merged rows"). Past the limit it gives them back and returns an
-// error wrapping ErrMemoryLimit that names the step and the limit.
+// the merged rows"), here and in the parent. Past either's limit it
+// takes nothing and returns an error wrapping ErrMemoryLimit that names
+// the step, the limit and its setting.
 func (b *Budget) Take(n int64, what string) error {
-	if b == nil || b.limit <= 0 {
+	if b == nil {
 		return nil
 	}
-	if used := b.used.Add(n); used > b.limit {
+	if used := b.used.Add(n); b.overLimit(used) {
 		b.used.Add(-n)
-		return fmt.Errorf("%w: %s needs more than %s", ErrMemoryLimit, what, FormatBytes(b.limit))
+		return fmt.Errorf("%w: %s needs more than %s (%s)", ErrMemoryLimit, what, FormatBytes(b.Limit()), b.name)
+	}
+	if err := b.parent.Take(n, what); err != nil {
+		b.used.Add(-n)
+		return err
 	}
 	return nil
 }
 
+func (b *Budget) overLimit(used int64) bool {
+	limit := b.limit.Load()
+	return limit > 0 && used > limit
+}
+
 // Give returns n bytes a step no longer holds.
 func (b *Budget) Give(n int64) {
-	if b != nil && b.limit > 0 {
-		b.used.Add(-n)
+	if b == nil || b.released.Load() {
+		return
 	}
+	b.used.Add(-n)
+	b.parent.Give(n)
+}
+
+// Release gives back everything the budget still holds, when its
+// statement ends: a DISTINCT's set is dropped with its stream, not
+// given back key by key. Gives after it are ignored.
+func (b *Budget) Release() {
+	if b == nil || b.released.Swap(true) {
+		return
+	}
+	b.parent.Give(b.used.Swap(0))
 }
 
 // Sizes Go spends besides the bytes of the values: a slice header per

@@ -70,7 +70,7 @@ func TestBudgetBoundsWhatMergeStepsHold(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			want := collect(t, tt.step(nil))
 
-			large := NewBudget(1 << 20)
+			large := NewBudget("test", 1<<20, nil)
 			if got := collect(t, tt.step(large)); got != want {
 				t.Errorf("within a 1M budget: %.80s, want %.80s", got, want)
 			}
@@ -78,7 +78,7 @@ func TestBudgetBoundsWhatMergeStepsHold(t *testing.T) {
 				t.Errorf("after the last row the budget still counts %d bytes", held)
 			}
 
-			small := NewBudget(tt.limit)
+			small := NewBudget("test", tt.limit, nil)
 			got, err := drain(tt.step(small))
 			if !tt.holdsAll {
 				if err != nil || got != want {
@@ -116,12 +116,12 @@ func drain(s RowStream) (string, error) {
 }
 
 func TestBudgetTakeAndGive(t *testing.T) {
-	b := NewBudget(100)
+	b := NewBudget("limits.max_merge_memory", 100, nil)
 	if err := b.Take(60, "a step"); err != nil {
 		t.Fatal(err)
 	}
 	err := b.Take(41, "sorting")
-	if !errors.Is(err, ErrMemoryLimit) || err.Error() != "merge memory limit reached: sorting needs more than 100 bytes" {
+	if !errors.Is(err, ErrMemoryLimit) || err.Error() != "merge memory limit reached: sorting needs more than 100 bytes (limits.max_merge_memory)" {
 		t.Errorf("Take past the limit: %v", err)
 	}
 	if b.Used() != 60 {
@@ -131,10 +131,42 @@ func TestBudgetTakeAndGive(t *testing.T) {
 	if err := b.Take(100, "a step"); err != nil {
 		t.Errorf("the bytes given back cannot be taken again: %v", err)
 	}
-	for _, unbounded := range []*Budget{nil, NewBudget(0)} {
+	for _, unbounded := range []*Budget{nil, NewBudget("none", 0, nil)} {
 		if err := unbounded.Take(1<<40, "a step"); err != nil || unbounded.Limit() != 0 {
 			t.Errorf("a budget without a limit refused %v (limit %d)", err, unbounded.Limit())
 		}
+	}
+}
+
+// Statements' budgets draw on one shared by all: a statement within its
+// own limit is refused when all of them together would pass the shared
+// one, and what a statement held goes back to the shared budget when it
+// ends, whether its steps gave it back or not.
+func TestBudgetsShareTheirParent(t *testing.T) {
+	total := NewBudget("limits.max_merge_memory_total", 150, nil)
+	a := NewBudget("limits.max_merge_memory", 100, total)
+	b := NewBudget("limits.max_merge_memory", 100, total)
+	if err := a.Take(90, "sorting"); err != nil {
+		t.Fatal(err)
+	}
+	err := b.Take(90, "sorting")
+	if !errors.Is(err, ErrMemoryLimit) || !strings.Contains(err.Error(), "more than 150 bytes (limits.max_merge_memory_total)") {
+		t.Errorf("a second statement past the shared limit: %v; want the shared limit named", err)
+	}
+	if b.Used() != 0 || total.Used() != 90 {
+		t.Errorf("after the refusal: statement %d, shared %d; want 0 and 90", b.Used(), total.Used())
+	}
+	a.Release()
+	if total.Used() != 0 {
+		t.Errorf("after the first statement ended the shared budget holds %d bytes", total.Used())
+	}
+	a.Give(90) // a step's late give after the end changes nothing
+	if err := b.Take(100, "sorting"); err != nil || total.Used() != 100 {
+		t.Errorf("after the first statement ended: %v, shared %d", err, total.Used())
+	}
+	total.SetLimit(50)
+	if err := b.Take(1, "sorting"); !errors.Is(err, ErrMemoryLimit) {
+		t.Errorf("after a lower shared limit (a reload): %v", err)
 	}
 }
 

@@ -104,6 +104,17 @@ func New() *Metrics {
 	return m
 }
 
+// WatchMergeMemory publishes what all statements' merges over shards
+// hold in Strata's memory now (sorts, DISTINCT sets), as used reports it:
+// against limits.max_merge_memory_total it says how close reports are to
+// being refused with error 1038.
+func (m *Metrics) WatchMergeMemory(used func() float64) {
+	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "strata_merge_memory_bytes",
+		Help: "Bytes the merges of statements over shards hold in Strata's memory now (in-memory sorts, DISTINCT sets, rows read ahead), bounded by limits.max_merge_memory_total.",
+	}, used))
+}
+
 // SetClientMax records limits.max_client_connections.
 func (m *Metrics) SetClientMax(n int) { m.clientMax.Set(float64(n)) }
 

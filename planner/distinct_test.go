@@ -75,7 +75,7 @@ func TestDistinctOrderedByItsColumnsHoldsOneRow(t *testing.T) {
 			}
 		}
 	}
-	small := engine.NewBudget(64 << 10)
+	small := engine.NewBudget("limits.max_merge_memory", 64<<10, nil)
 	got, err := merge("SELECT DISTINCT author FROM comments ORDER BY author", []engine.Column{ci}, many, small)
 	if n := strings.Count(got, " ") + 1; err != nil || n != countCovered(30_000) {
 		t.Fatalf("DISTINCT ordered by its column within 64K: %d rows, %v; want %d rows", n, err, countCovered(30_000))
@@ -122,7 +122,7 @@ func TestDistinctOrderedByItsColumnsHoldsOneRow(t *testing.T) {
 	}
 
 	// Not in that order, a 64K budget cannot hold the set.
-	_, err = merge("SELECT DISTINCT author FROM comments", []engine.Column{ci}, many, engine.NewBudget(64<<10))
+	_, err = merge("SELECT DISTINCT author FROM comments", []engine.Column{ci}, many, engine.NewBudget("limits.max_merge_memory", 64<<10, nil))
 	if !errors.Is(err, engine.ErrMemoryLimit) {
 		t.Errorf("DISTINCT without an ORDER BY over 30,000 authors within 64K: %v; want the memory limit", err)
 	}

@@ -62,12 +62,14 @@ func (s *Strata) applyLimits(old, cfg *config.Config) []string {
 	note("limits.max_prepared_statements", o.MaxPreparedStatements, n.MaxPreparedStatements)
 	note("limits.max_pulled_rows", o.MaxPulledRows, n.MaxPulledRows)
 	note("limits.max_merge_memory", int64(o.MaxMergeMemory), int64(n.MaxMergeMemory))
+	note("limits.max_merge_memory_total", int64(o.MaxMergeMemoryTotal), int64(n.MaxMergeMemoryTotal))
 	note("slow_log", old.SlowLog.D(), cfg.SlowLog.D())
 	if len(changes) == 0 {
 		return nil
 	}
 	s.Pools.SetLimits(poolLimits(cfg))
 	s.Env.SetLimits(sessionLimits(cfg))
+	s.Env.MergeMemory.SetLimit(int64(cfg.Limits.MaxMergeMemoryTotal))
 	s.Env.Stats.SetLimit(cfg.Limits.MaxQueryDigests)
 	s.Front.SetLimits(clientLimits(cfg))
 	s.Metrics.SetClientMax(cfg.Limits.MaxClientConnections)

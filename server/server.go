@@ -18,6 +18,7 @@ import (
 	"github.com/strata-proxy/strata/admin"
 	"github.com/strata-proxy/strata/backend"
 	"github.com/strata-proxy/strata/config"
+	"github.com/strata-proxy/strata/engine"
 	"github.com/strata-proxy/strata/frontend"
 	"github.com/strata-proxy/strata/handover"
 	"github.com/strata-proxy/strata/metrics"
@@ -160,7 +161,9 @@ func (s *Strata) newDataPlane(cfg *config.Config, backendTLS *tls.Config) {
 		BackendTLS: backendTLS, Log: log,
 		ReadYourWritesWait: cfg.Clusters[cfg.DefaultCluster].ReadYourWritesWait.D(),
 		Stats:              querystats.New(cfg.Limits.MaxQueryDigests),
+		MergeMemory:        engine.NewBudget("limits.max_merge_memory_total", int64(cfg.Limits.MaxMergeMemoryTotal), nil),
 	}
+	s.Metrics.WatchMergeMemory(func() float64 { return float64(s.Env.MergeMemory.Used()) })
 	s.Env.SetLimits(sessionLimits(cfg))
 	s.Env.SetZone(cfg.Zone)
 	s.Env.SetBackendLogin(backend.Login{User: cfg.Backend.User, Password: cfg.Backend.Password})

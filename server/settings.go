@@ -21,7 +21,7 @@ func (s *Strata) settings(context.Context) (any, error) {
 			ClientIdleTimeout: l.ClientIdleTimeout.D().String(), ShutdownTimeout: l.ShutdownTimeout.D().String(),
 			MaxAllowedPacket: int64(l.MaxAllowedPacket), MaxQueryDigests: l.MaxQueryDigests,
 			MaxPreparedStatements: l.MaxPreparedStatements, MaxPulledRows: l.MaxPulledRows,
-			MaxMergeMemory: int64(l.MaxMergeMemory),
+			MaxMergeMemory: int64(l.MaxMergeMemory), MaxMergeMemoryTotal: int64(l.MaxMergeMemoryTotal),
 		},
 		SlowLogMs:      float64(cfg.SlowLog.D().Microseconds()) / 1000,
 		Zone:           s.Env.Zone(),

@@ -548,7 +548,9 @@ func (s *Session) readRows(ctx context.Context, f *sqlparse.Facts, plan *planner
 			return nil, shardError(sc.route.Cluster, err)
 		}
 	}
-	stream, cols, _, err := s.mergeStream(plan, conns, rows)
+	budget := s.mergeBudget()
+	defer budget.Release()
+	stream, cols, _, err := s.mergeStream(plan, conns, rows, budget)
 	if err != nil {
 		var rerr routingError
 		if errors.As(err, &rerr) {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/strata-proxy/strata/backend"
+	"github.com/strata-proxy/strata/engine"
 	"github.com/strata-proxy/strata/metrics"
 	"github.com/strata-proxy/strata/planner"
 	"github.com/strata-proxy/strata/querystats"
@@ -66,6 +67,10 @@ type Env struct {
 	// ReadYourWritesWait bounds how long a read waits for a replica to apply
 	// the session's last write before it goes to the primary instead.
 	ReadYourWritesWait time.Duration
+	// MergeMemory is what all statements' merges hold together, bounded
+	// by limits.max_merge_memory_total; each statement's own budget
+	// draws on it (nil: no shared bound).
+	MergeMemory *engine.Budget
 	// Stats counts statements by digest and route (nil: not kept).
 	Stats *querystats.Store
 	// FailoverWait, when above 0 (switchover.auto_failover), is how long

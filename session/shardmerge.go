@@ -170,7 +170,9 @@ func buffered(ctx context.Context, r *backend.Rows, budget *engine.Budget) (engi
 // sends them to the client. The first answer gives the column definitions.
 func (s *Session) mergeOpened(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, conns []*shardConn, rows []*backend.Rows, binary bool, start time.Time, limit uint64) error {
 	defer s.closeRows(rows, conns)
-	stream, outCols, outPackets, err := s.mergeStream(plan, conns, rows)
+	budget := s.mergeBudget()
+	defer budget.Release()
+	stream, outCols, outPackets, err := s.mergeStream(plan, conns, rows, budget)
 	var rerr routingError
 	switch {
 	case errors.As(err, &rerr):
@@ -259,9 +261,10 @@ type routingError struct{ err error }
 func (e routingError) Error() string { return e.err.Error() }
 
 // mergeStream builds the merged rows of the routes' answers (rows[i] nil:
-// opened on demand) and the column definitions the client sees. Its
-// errors are a routingError or the client's error.
-func (s *Session) mergeStream(plan *planner.ShardPlan, conns []*shardConn, rows []*backend.Rows) (engine.RowStream, []engine.Column, [][]byte, error) {
+// opened on demand) and the column definitions the client sees; what
+// its steps hold is accounted in budget. Its errors are a routingError
+// or the client's error.
+func (s *Session) mergeStream(plan *planner.ShardPlan, conns []*shardConn, rows []*backend.Rows, budget *engine.Budget) (engine.RowStream, []engine.Column, [][]byte, error) {
 	var cols []engine.Column
 	var colPackets [][]byte
 	for _, r := range rows {
@@ -270,7 +273,6 @@ func (s *Session) mergeStream(plan *planner.ShardPlan, conns []*shardConn, rows 
 			break
 		}
 	}
-	budget := engine.NewBudget(s.maxMergeMemory())
 	sources := make([]engine.Source, len(conns))
 	for i, sc := range conns {
 		i, sc := i, sc
@@ -315,6 +317,14 @@ func (s *Session) mergeStream(plan *planner.ShardPlan, conns []*shardConn, rows 
 		}
 	}
 	return stream, outCols, outPackets, nil
+}
+
+// mergeBudget bounds what one statement's merge holds in Strata's memory
+// (limits.max_merge_memory), drawing on what all statements' merges hold
+// together (limits.max_merge_memory_total). The caller releases it when
+// the statement ends.
+func (s *Session) mergeBudget() *engine.Budget {
+	return engine.NewBudget("limits.max_merge_memory", s.maxMergeMemory(), s.env.MergeMemory)
 }
 
 // evaluator runs the queries that evaluate expressions over aggregates
@@ -366,8 +376,8 @@ func mergeError(err error, started bool) error {
 			"Order or group by a numeric or binary column, or give the shard key")
 	}
 	if errors.Is(err, engine.ErrMemoryLimit) {
-		return wire.NewError(wire.ErOutOfSortMemory, "Strata: merging the shards' rows stopped: %v (limits.max_merge_memory, per statement; Strata holds these rows in its own memory and cannot spill them to disk as a server does). "+
-			"Add a LIMIT, narrow the WHERE, give the shard key, or raise limits.max_merge_memory", err)
+		return wire.NewError(wire.ErOutOfSortMemory, "Strata: merging the shards' rows stopped: %v; Strata holds these rows in its own memory and cannot spill them to disk as a server does. "+
+			"Add a LIMIT, narrow the WHERE, give the shard key, or raise that limit", err)
 	}
 	if errors.Is(err, engine.ErrNotMergeable) {
 		return wire.NewError(wire.ErNotSupportedYet, "Strata %v; give the shard key, or narrow the groups", err)

@@ -42,6 +42,7 @@ func runSettings(args []string) error {
 	row("limits.max_prepared_statements", l.MaxPreparedStatements)
 	row("limits.max_pulled_rows", l.MaxPulledRows)
 	row("limits.max_merge_memory", l.MaxMergeMemory)
+	row("limits.max_merge_memory_total", l.MaxMergeMemoryTotal)
 	row("slow_log", fmt.Sprintf("%g ms", v.SlowLogMs))
 	row("zone", v.Zone)
 	row("transactions.mode", v.Transactions)

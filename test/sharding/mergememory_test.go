@@ -116,3 +116,83 @@ func proxyRefusals(t *testing.T) int {
 	}
 	return n
 }
+
+// The instance with limits.max_merge_memory_total: 2M listens here.
+const (
+	sharedMergeAddr  = "127.0.0.1:25411"
+	sharedMergeAdmin = "127.0.0.1:25491"
+)
+
+var sharedMerge extraInstance
+
+var mergeMemory = regexp.MustCompile(`(?m)^strata_merge_memory_bytes (\S+)$`)
+
+// Statements' merges draw on one bound together
+// (limits.max_merge_memory_total): while one report holds its sorted
+// rows, a second that fits its own limit but not what is left is refused
+// with error 1038 naming the shared limit; once the first has ended its
+// memory is free again and the second answers. strata_merge_memory_bytes
+// shows what the merges hold, and falls back to 0.
+func TestMergeMemoryIsBoundedForAllStatementsTogether(t *testing.T) {
+	sharedMerge.start(t, sharedMergeAddr, sharedMergeAdmin, "limits: {max_merge_memory: 2M, max_merge_memory_total: 2M}\n")
+	db := openStrata(t, sharedMergeAddr)
+	def := testenv.Conn(t, strataDB(t))
+	// Sorts about 1.5 MB of groups in Strata; shard s3 (entry_id % 4 = 3)
+	// sleeps 10 ms per row, so the rows arrive over about 5 s.
+	const slow = "SELECT id, MAX(RPAD(body, 700, '.')) AS padded FROM comments WHERE entry_id % 4 <> 3 OR SLEEP(0.01) = 0 GROUP BY id ORDER BY padded, id"
+	// Remembers about 1.3 MB of distinct rows (binary: a text key under
+	// a _ci collation is its weights, two or more bytes a character).
+	const second = "SELECT DISTINCT id, CAST(RPAD(body, 600, '.') AS BINARY) AS padded FROM comments"
+	want := testenv.Strings(t, def, "SELECT id, MAX(RPAD(body, 700, '.')) AS padded FROM comments GROUP BY id ORDER BY padded, id")
+
+	done := make(chan []string, 1)
+	go func() {
+		var got []string
+		rows, err := db.QueryContext(testenv.Ctx(t), slow)
+		if err == nil {
+			got, err = testenv.ResultStrings(rows)
+			rows.Close()
+		}
+		if err != nil {
+			t.Errorf("the slow report: %v", err)
+		}
+		done <- got
+	}()
+	testenv.Eventually(t, "the slow report holds 900K of sorted rows", func() bool { return mergeBytes(t) > 900<<10 })
+	_, err := db.ExecContext(testenv.Ctx(t), second)
+	if testenv.MySQLErr(err) != 1038 || !strings.Contains(err.Error(), "limits.max_merge_memory_total") {
+		t.Errorf("%s while another statement holds %d bytes: %v; want error 1038 naming limits.max_merge_memory_total", second, mergeBytes(t), err)
+	}
+	if got := <-done; len(got) != len(want) || len(want) != 2000 {
+		t.Errorf("the slow report answered %d rows, want the default instance's %d", len(got), len(want))
+	} else {
+		for i := range got {
+			if got[i] != want[i] {
+				t.Errorf("the slow report's row %d differs from the default instance's", i)
+				break
+			}
+		}
+	}
+	if n := mergeBytes(t); n != 0 {
+		t.Errorf("after the report ended strata_merge_memory_bytes = %d, want 0", n)
+	}
+	if rows := testenv.Strings(t, db, second); len(rows) != 2000 {
+		t.Errorf("%s alone: %d rows, want 2000", second, len(rows))
+	}
+	if n := mergeBytes(t); n != 0 {
+		t.Errorf("after the DISTINCT ended strata_merge_memory_bytes = %d, want 0", n)
+	}
+}
+
+// mergeBytes reads strata_merge_memory_bytes of the shared-merge instance.
+func mergeBytes(t *testing.T) int64 {
+	m := mergeMemory.FindStringSubmatch(testenv.GetText(t, "http://"+sharedMergeAdmin+"/metrics"))
+	if m == nil {
+		t.Fatal("/metrics has no strata_merge_memory_bytes")
+	}
+	f, err := strconv.ParseFloat(m[1], 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int64(f)
+}
