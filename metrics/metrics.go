@@ -105,14 +105,17 @@ func New() *Metrics {
 }
 
 // WatchMergeMemory publishes what all statements' merges over shards
-// hold in Strata's memory now (sorts, DISTINCT sets), as used reports it:
-// against limits.max_merge_memory_total it says how close reports are to
-// being refused with error 1038.
-func (m *Metrics) WatchMergeMemory(used func() float64) {
+// hold in Strata's memory now (sorts, DISTINCT sets), as used reports it,
+// and limits.max_merge_memory_total in force, as limit reports it: their
+// ratio says how close reports are to being refused with error 1038.
+func (m *Metrics) WatchMergeMemory(used, limit func() float64) {
 	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "strata_merge_memory_bytes",
 		Help: "Bytes the merges of statements over shards hold in Strata's memory now (in-memory sorts, DISTINCT sets, rows read ahead), bounded by limits.max_merge_memory_total.",
-	}, used))
+	}, used), prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "strata_merge_memory_max_bytes",
+		Help: "limits.max_merge_memory_total in force (it follows a reload): alert on strata_merge_memory_bytes / this before reports get error 1038.",
+	}, limit))
 }
 
 // SetClientMax records limits.max_client_connections.

@@ -163,7 +163,8 @@ func (s *Strata) newDataPlane(cfg *config.Config, backendTLS *tls.Config) {
 		Stats:              querystats.New(cfg.Limits.MaxQueryDigests),
 		MergeMemory:        engine.NewBudget("limits.max_merge_memory_total", int64(cfg.Limits.MaxMergeMemoryTotal), nil),
 	}
-	s.Metrics.WatchMergeMemory(func() float64 { return float64(s.Env.MergeMemory.Used()) })
+	s.Metrics.WatchMergeMemory(func() float64 { return float64(s.Env.MergeMemory.Used()) },
+		func() float64 { return float64(s.Env.MergeMemory.Limit()) })
 	s.Env.SetLimits(sessionLimits(cfg))
 	s.Env.SetZone(cfg.Zone)
 	s.Env.SetBackendLogin(backend.Login{User: cfg.Backend.User, Password: cfg.Backend.Password})

@@ -182,6 +182,37 @@ func TestMergeMemoryIsBoundedForAllStatementsTogether(t *testing.T) {
 	if n := mergeBytes(t); n != 0 {
 		t.Errorf("after the DISTINCT ended strata_merge_memory_bytes = %d, want 0", n)
 	}
+
+	// A reload moves the shared bound, without a restart.
+	if max := mergeMax(t); max != 2<<20 {
+		t.Errorf("strata_merge_memory_max_bytes = %d, want 2M", max)
+	}
+	cfg, err := parseConfig(strings.Replace(times.strataYAML(sharedMergeAddr, sharedMergeAdmin), "monitor: {interval: 10s}", "monitor: {interval: 1h}", 1) +
+		"limits: {max_merge_memory: 2M, max_merge_memory_total: 3M}\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := sharedMerge.s.Reload(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if max := mergeMax(t); max != 3<<20 {
+		t.Errorf("after a reload to 3M strata_merge_memory_max_bytes = %d", max)
+	}
+}
+
+var mergeMemoryMax = regexp.MustCompile(`(?m)^strata_merge_memory_max_bytes (\S+)$`)
+
+// mergeMax reads strata_merge_memory_max_bytes of the shared-merge instance.
+func mergeMax(t *testing.T) int64 {
+	m := mergeMemoryMax.FindStringSubmatch(testenv.GetText(t, "http://"+sharedMergeAdmin+"/metrics"))
+	if m == nil {
+		t.Fatal("/metrics has no strata_merge_memory_max_bytes")
+	}
+	f, err := strconv.ParseFloat(m[1], 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int64(f)
 }
 
 // mergeBytes reads strata_merge_memory_bytes of the shared-merge instance.
