@@ -508,15 +508,24 @@ func plainText(v []byte) bool {
 
 // collectRows runs a SELECT's plan and returns up to limit of its rows,
 // and whether it had more, for Strata's own use rather than the client's.
+// The rows count against the statement's budget until it ends.
 func (s *Session) collectRows(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, limit int, primary bool) (cols []engine.Column, out []engine.Row, more bool, err error) {
+	budget := s.statementBudget()
+	var overBudget error
 	cols, err = s.readRows(ctx, f, plan, primary, func(r engine.Row) bool {
 		if len(out) == limit {
 			more = true
 			return false
 		}
+		if overBudget = budget.Take(engine.RowBytes(r), "holding the rows Strata reads first to put in the statement"); overBudget != nil {
+			return false
+		}
 		out = append(out, r)
 		return true
 	})
+	if err == nil && overBudget != nil {
+		err = memoryLimitError(overBudget)
+	}
 	if err != nil {
 		return nil, nil, false, err
 	}
@@ -548,9 +557,7 @@ func (s *Session) readRows(ctx context.Context, f *sqlparse.Facts, plan *planner
 			return nil, shardError(sc.route.Cluster, err)
 		}
 	}
-	budget := s.mergeBudget()
-	defer budget.Release()
-	stream, cols, _, err := s.mergeStream(plan, conns, rows, budget)
+	stream, cols, _, err := s.mergeStream(plan, conns, rows, s.statementBudget())
 	if err != nil {
 		var rerr routingError
 		if errors.As(err, &rerr) {

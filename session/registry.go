@@ -159,7 +159,10 @@ func truncateDigest(d string) string {
 }
 
 // startStatement records that the session starts f, for the session list.
+// What the statement before held (a statement of the same multi-statement
+// command) is free by now.
 func (s *Session) startStatement(f *sqlparse.Facts) {
+	s.releaseBudget()
 	s.currentAt.Store(time.Now().UnixNano())
 	s.current.Store(f)
 }
@@ -168,6 +171,7 @@ func (s *Session) startStatement(f *sqlparse.Facts) {
 // it after each): nothing runs now, and whether a transaction is left open.
 func (s *Session) CommandDone(cmd byte) {
 	s.current.Store(nil)
+	s.releaseBudget()
 	if s.toldDeadlock {
 		s.toldDeadlock = false
 		s.endDeadlockVictim()

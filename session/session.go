@@ -306,6 +306,9 @@ type Session struct {
 	// commands) and currentAt when it began, for GET /api/sessions; txOpen
 	// is inTransaction as of the last command's end.
 	current   atomic.Pointer[sqlparse.Facts]
+	// budget accounts what the statement running now holds in Strata's
+	// memory (statementBudget); nil until it holds something.
+	budget *engine.Budget
 	currentAt atomic.Int64
 	txOpen    atomic.Bool
 	// heldConn is the connection the session keeps between commands (a
@@ -380,6 +383,7 @@ func (s *Session) Close() {
 	}
 	s.env.Registry.remove(s.ID)
 	s.releaseAll()
+	s.releaseBudget() // a command that failed never reached CommandDone
 }
 
 // releaseAll returns pinned and sticky connections, resetting any that carry

@@ -170,9 +170,7 @@ func buffered(ctx context.Context, r *backend.Rows, budget *engine.Budget) (engi
 // sends them to the client. The first answer gives the column definitions.
 func (s *Session) mergeOpened(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, conns []*shardConn, rows []*backend.Rows, binary bool, start time.Time, limit uint64) error {
 	defer s.closeRows(rows, conns)
-	budget := s.mergeBudget()
-	defer budget.Release()
-	stream, outCols, outPackets, err := s.mergeStream(plan, conns, rows, budget)
+	stream, outCols, outPackets, err := s.mergeStream(plan, conns, rows, s.statementBudget())
 	var rerr routingError
 	switch {
 	case errors.As(err, &rerr):
@@ -319,12 +317,33 @@ func (s *Session) mergeStream(plan *planner.ShardPlan, conns []*shardConn, rows 
 	return stream, outCols, outPackets, nil
 }
 
-// mergeBudget bounds what one statement's merge holds in Strata's memory
-// (limits.max_merge_memory), drawing on what all statements' merges hold
-// together (limits.max_merge_memory_total). The caller releases it when
-// the statement ends.
-func (s *Session) mergeBudget() *engine.Budget {
-	return engine.NewBudget("limits.max_merge_memory", s.maxMergeMemory(), s.env.MergeMemory)
+// statementBudget bounds what the statement running now holds in
+// Strata's memory (limits.max_merge_memory): its merges' sorts and
+// DISTINCT sets, and the rows it reads first to put in its text. It
+// draws on what all statements hold together
+// (limits.max_merge_memory_total) and is released when the statement
+// ends. Made on first use, so a statement that holds nothing costs
+// nothing.
+func (s *Session) statementBudget() *engine.Budget {
+	if s.budget == nil {
+		s.budget = engine.NewBudget("limits.max_merge_memory", s.maxMergeMemory(), s.env.MergeMemory)
+	}
+	return s.budget
+}
+
+// releaseBudget gives back what the statement held.
+func (s *Session) releaseBudget() {
+	if s.budget != nil {
+		s.budget.Release()
+		s.budget = nil
+	}
+}
+
+// memoryLimitError is the client's error for a statement that would hold
+// more than its budget allows.
+func memoryLimitError(err error) error {
+	return wire.NewError(wire.ErOutOfSortMemory, "Strata: the statement stopped: %v; Strata holds these rows in its own memory and cannot spill them to disk as a server does. "+
+		"Add a LIMIT, narrow the WHERE, give the shard key, or raise that limit", err)
 }
 
 // evaluator runs the queries that evaluate expressions over aggregates
@@ -376,8 +395,7 @@ func mergeError(err error, started bool) error {
 			"Order or group by a numeric or binary column, or give the shard key")
 	}
 	if errors.Is(err, engine.ErrMemoryLimit) {
-		return wire.NewError(wire.ErOutOfSortMemory, "Strata: merging the shards' rows stopped: %v; Strata holds these rows in its own memory and cannot spill them to disk as a server does. "+
-			"Add a LIMIT, narrow the WHERE, give the shard key, or raise that limit", err)
+		return memoryLimitError(err)
 	}
 	if errors.Is(err, engine.ErrNotMergeable) {
 		return wire.NewError(wire.ErNotSupportedYet, "Strata %v; give the shard key, or narrow the groups", err)

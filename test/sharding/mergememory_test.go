@@ -64,6 +64,22 @@ func TestMergeMemoryIsBounded(t *testing.T) {
 		t.Errorf(`strata_query_errors_total{kind="proxy"} went from %d to %d over two refusals`, refusedBefore, after)
 	}
 
+	// Rows Strata reads first to put in the statement (a subquery's
+	// values, a derived table's rows) count too, past max_pulled_rows'
+	// count of rows: 2000 values of 1 KB.
+	for _, q := range []string{
+		"SELECT COUNT(*) FROM entries WHERE title IN (SELECT CONCAT(id, RPAD(body, 1000, '.')) FROM comments)",
+		"SELECT MAX(p) FROM (SELECT id, RPAD(body, 1000, '.') AS p FROM comments) t",
+	} {
+		if rows := testenv.Strings(t, def, q); len(rows) != 1 {
+			t.Fatalf("%s under the default limit: %q", q, rows)
+		}
+		_, err := small.ExecContext(testenv.Ctx(t), q)
+		if testenv.MySQLErr(err) != 1038 || !strings.Contains(err.Error(), "holding the rows Strata reads first") || !strings.Contains(err.Error(), "limits.max_merge_memory") {
+			t.Errorf("%s with limits.max_merge_memory 1M: %v; want error 1038 naming the limit", q, err)
+		}
+	}
+
 	// A merge sort streams, holding nothing: in autocommit each month's
 	// posts table is read on a connection of its own. In a transaction
 	// the tables of one cluster share its connection, so the merge reads
