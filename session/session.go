@@ -305,10 +305,10 @@ type Session struct {
 	// current is the statement the session runs now (nil between
 	// commands) and currentAt when it began, for GET /api/sessions; txOpen
 	// is inTransaction as of the last command's end.
-	current   atomic.Pointer[sqlparse.Facts]
+	current atomic.Pointer[sqlparse.Facts]
 	// budget accounts what the statement running now holds in Strata's
 	// memory (statementBudget); nil until it holds something.
-	budget *engine.Budget
+	budget    *engine.Budget
 	currentAt atomic.Int64
 	txOpen    atomic.Bool
 	// heldConn is the connection the session keeps between commands (a
