@@ -305,12 +305,12 @@ type Session struct {
 	// current is the statement the session runs now (nil between
 	// commands) and currentAt when it began, for GET /api/sessions; txOpen
 	// is inTransaction as of the last command's end.
-	current atomic.Pointer[sqlparse.Facts]
-	// budget accounts what the statement running now holds in Strata's
-	// memory (statementBudget); nil until it holds something.
-	budget    *engine.Budget
+	current   atomic.Pointer[sqlparse.Facts]
 	currentAt atomic.Int64
 	txOpen    atomic.Bool
+	// budget accounts what the statement running now holds in Strata's
+	// memory (statementBudget); nil until it holds something.
+	budget *engine.Budget
 	// heldConn is the connection the session keeps between commands (a
 	// transaction, temporary tables, locks), as of the last command's
 	// end; nil when it keeps none. A switchover waits for its server; the
