@@ -102,6 +102,10 @@ type Info struct {
 	// Branches are the servers that hold the XA branches of its
 	// transaction across clusters (transactions.mode: twopc).
 	Branches []string `json:"branches,omitempty"`
+	// MergeMemory is what the running statement holds in Strata's own
+	// memory (a merge's in-memory sort or DISTINCT set, rows read first),
+	// against limits.max_merge_memory.
+	MergeMemory int64 `json:"merge_memory_bytes,omitempty"`
 }
 
 // List describes every open session, by id.
@@ -137,6 +141,7 @@ func (s *Session) info(now time.Time) Info {
 	}
 	in.State, in.Statement = "query", truncateDigest(f.Digest)
 	in.RunningMs = float64(now.UnixNano()-s.currentAt.Load()) / 1e6
+	in.MergeMemory = s.budget.Load().Used()
 	if c := s.active.Load(); c != nil {
 		in.Servers = append(in.Servers, c.Addr)
 	}

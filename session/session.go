@@ -309,8 +309,9 @@ type Session struct {
 	currentAt atomic.Int64
 	txOpen    atomic.Bool
 	// budget accounts what the statement running now holds in Strata's
-	// memory (statementBudget); nil until it holds something.
-	budget *engine.Budget
+	// memory (statementBudget); nil until it holds something. Atomic for
+	// the session list, which shows it.
+	budget atomic.Pointer[engine.Budget]
 	// heldConn is the connection the session keeps between commands (a
 	// transaction, temporary tables, locks), as of the last command's
 	// end; nil when it keeps none. A switchover waits for its server; the

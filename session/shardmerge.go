@@ -325,17 +325,19 @@ func (s *Session) mergeStream(plan *planner.ShardPlan, conns []*shardConn, rows 
 // ends. Made on first use, so a statement that holds nothing costs
 // nothing.
 func (s *Session) statementBudget() *engine.Budget {
-	if s.budget == nil {
-		s.budget = engine.NewBudget("limits.max_merge_memory", s.maxMergeMemory(), s.env.MergeMemory)
+	b := s.budget.Load()
+	if b == nil {
+		b = engine.NewBudget("limits.max_merge_memory", s.maxMergeMemory(), s.env.MergeMemory)
+		s.budget.Store(b)
 	}
-	return s.budget
+	return b
 }
 
 // releaseBudget gives back what the statement held.
 func (s *Session) releaseBudget() {
-	if s.budget != nil {
-		s.budget.Release()
-		s.budget = nil
+	if b := s.budget.Load(); b != nil {
+		b.Release()
+		s.budget.Store(nil)
 	}
 }
 

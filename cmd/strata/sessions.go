@@ -13,9 +13,11 @@ const sessionsUsage = `usage: strata sessions [-c FILE] [-json]
 Shows a running Strata's client sessions, like a server's process list:
 Strata's connection id (the one KILL takes), user, client, what each runs
 now — the statement (literals as ?), for how long, on which servers —,
-whether it has a transaction open, and the server it keeps a connection to
-between statements (HOLDS: its transaction, temporary tables or locks live
-there; a switchover waits for these).
+what it holds in Strata's own memory (MEMORY: a merge's in-memory sort or
+DISTINCT set, rows read first), whether it has a transaction open, and the
+server it keeps a connection to between statements (HOLDS: its
+transaction, temporary tables or locks live there; a switchover waits for
+these).
 `
 
 // runSessions implements `strata sessions`.
@@ -29,7 +31,7 @@ func runSessions(args []string) error {
 		return err
 	}
 	tw := newTable()
-	fmt.Fprintln(tw, "ID\tUSER\tACCOUNT\tCLIENT\tSTATE\tTIME MS\tTX\tHOLDS\tSERVERS\tSTATEMENT")
+	fmt.Fprintln(tw, "ID\tUSER\tACCOUNT\tCLIENT\tSTATE\tTIME MS\tMEMORY\tTX\tHOLDS\tSERVERS\tSTATEMENT")
 	for _, in := range list {
 		tx, ms := "-", "-"
 		if in.InTransaction {
@@ -38,10 +40,26 @@ func runSessions(args []string) error {
 		if in.State == "query" {
 			ms = fmt.Sprintf("%.0f", in.RunningMs)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", in.ID, in.User, in.ServerAccount, in.Client, in.State, ms, tx, orDash(in.Holds),
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", in.ID, in.User, in.ServerAccount, in.Client, in.State, ms, humanBytes(in.MergeMemory), tx, orDash(in.Holds),
 			orDash(strings.Join(in.Servers, ",")), orDash(in.Statement))
 	}
 	return tw.Flush()
+}
+
+// humanBytes writes a byte count short, for a table: 512B, 40K, 1.5M; "-"
+// for none.
+func humanBytes(n int64) string {
+	switch {
+	case n <= 0:
+		return "-"
+	case n < 1<<10:
+		return fmt.Sprintf("%dB", n)
+	case n < 1<<20:
+		return fmt.Sprintf("%.0fK", float64(n)/(1<<10))
+	case n < 1<<30:
+		return fmt.Sprintf("%.1fM", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%.1fG", float64(n)/(1<<30))
 }
 
 const killUsage = `usage: strata kill ID [-query] [-c FILE] [-json]

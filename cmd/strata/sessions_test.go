@@ -8,7 +8,7 @@ import (
 func TestSessionsCommand(t *testing.T) {
 	e := newCLIEnv(t)
 	out := mustRun(t, runSessions, "-c", e.path)
-	wantLines(t, out, "ID  USER  ACCOUNT  CLIENT  STATE  TIME MS  TX  HOLDS  SERVERS  STATEMENT\n")
+	wantLines(t, out, "ID  USER  ACCOUNT  CLIENT  STATE  TIME MS  MEMORY  TX  HOLDS  SERVERS  STATEMENT\n")
 	if out := mustRun(t, runSessions, "-json", "-c", e.path); out != "[]\n" {
 		t.Errorf("-json with no sessions: %q, want []", out)
 	}
@@ -32,5 +32,13 @@ func TestKillUserCommand(t *testing.T) {
 	}
 	if out, err := run(t, runKillUser, "-c", e.path); err == nil || !strings.Contains(err.Error(), "missing NAME") {
 		t.Errorf("kill-user without a name: %v\n%s", err, out)
+	}
+}
+
+func TestHumanBytes(t *testing.T) {
+	for n, want := range map[int64]string{0: "-", 512: "512B", 40 << 10: "40K", 1536 << 10: "1.5M", 3 << 30: "3.0G"} {
+		if got := humanBytes(n); got != want {
+			t.Errorf("humanBytes(%d) = %q, want %q", n, got, want)
+		}
 	}
 }

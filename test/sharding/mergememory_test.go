@@ -175,6 +175,21 @@ func TestMergeMemoryIsBoundedForAllStatementsTogether(t *testing.T) {
 		done <- got
 	}()
 	testenv.Eventually(t, "the slow report holds 900K of sorted rows", func() bool { return mergeBytes(t) > 900<<10 })
+	// The session list shows which statement holds it.
+	var sessions []struct {
+		Statement   string `json:"statement"`
+		MergeMemory int64  `json:"merge_memory_bytes"`
+	}
+	testenv.GetJSON(t, "http://"+sharedMergeAdmin+"/api/sessions", &sessions)
+	holder := ""
+	for _, s := range sessions {
+		if s.MergeMemory > 900<<10 {
+			holder = s.Statement
+		}
+	}
+	if !strings.Contains(holder, "sleep") {
+		t.Errorf("GET /api/sessions: no session's merge_memory_bytes shows the slow report's rows: %+v", sessions)
+	}
 	_, err := db.ExecContext(testenv.Ctx(t), second)
 	if testenv.MySQLErr(err) != 1038 || !strings.Contains(err.Error(), "limits.max_merge_memory_total") {
 		t.Errorf("%s while another statement holds %d bytes: %v; want error 1038 naming limits.max_merge_memory_total", second, mergeBytes(t), err)
