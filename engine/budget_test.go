@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"testing"
 )
@@ -79,7 +78,8 @@ func TestBudgetBoundsWhatMergeStepsHold(t *testing.T) {
 			}
 
 			small := NewBudget("test", tt.limit, nil)
-			got, err := drain(tt.step(small))
+			rows, err := Collect(context.Background(), tt.step(small))
+			got := show(rows)
 			if !tt.holdsAll {
 				if err != nil || got != want {
 					t.Errorf("within %s: %.80s, %v; want %.80s (it holds only a few rows)", FormatBytes(tt.limit), got, err, want)
@@ -93,25 +93,6 @@ func TestBudgetBoundsWhatMergeStepsHold(t *testing.T) {
 				t.Errorf("the budget counts %d bytes held, over its limit %d", small.Used(), tt.limit)
 			}
 		})
-	}
-}
-
-// drain reads s to its end or its first error.
-func drain(s RowStream) (string, error) {
-	var out []string
-	for {
-		r, err := s.Next(context.Background())
-		if err == io.EOF {
-			return strings.Join(out, ";"), nil
-		}
-		if err != nil {
-			return strings.Join(out, ";"), err
-		}
-		vals := make([]string, len(r))
-		for i, v := range r {
-			vals[i] = string(v)
-		}
-		out = append(out, strings.Join(vals, ","))
 	}
 }
 

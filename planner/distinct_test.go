@@ -1,10 +1,10 @@
 package planner
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"testing"
 
@@ -35,22 +35,12 @@ func TestDistinctOrderedByItsColumnsHoldsOneRow(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer stream.Close()
-		var out []string
-		for {
-			r, err := stream.Next(context.Background())
-			if err == io.EOF {
-				return strings.Join(out, " "), nil
-			}
-			if err != nil {
-				return strings.Join(out, " "), err
-			}
-			var vals []string
-			for _, v := range r {
-				vals = append(vals, string(v))
-			}
-			out = append(out, strings.Join(vals, ":"))
+		merged, err := engine.Collect(context.Background(), stream)
+		out := make([]string, len(merged))
+		for i, r := range merged {
+			out[i] = string(bytes.Join(r, []byte(":")))
 		}
+		return strings.Join(out, " "), err
 	}
 	rows := func(s string) []engine.Row {
 		var out []engine.Row

@@ -233,24 +233,18 @@ func TestMergeMemoryIsBoundedForAllStatementsTogether(t *testing.T) {
 
 var mergeMemoryMax = regexp.MustCompile(`(?m)^strata_merge_memory_max_bytes (\S+)$`)
 
-// mergeMax reads strata_merge_memory_max_bytes of the shared-merge instance.
-func mergeMax(t *testing.T) int64 {
-	m := mergeMemoryMax.FindStringSubmatch(testenv.GetText(t, "http://"+sharedMergeAdmin+"/metrics"))
-	if m == nil {
-		t.Fatal("/metrics has no strata_merge_memory_max_bytes")
-	}
-	f, err := strconv.ParseFloat(m[1], 64)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return int64(f)
-}
-
 // mergeBytes reads strata_merge_memory_bytes of the shared-merge instance.
-func mergeBytes(t *testing.T) int64 {
-	m := mergeMemory.FindStringSubmatch(testenv.GetText(t, "http://"+sharedMergeAdmin+"/metrics"))
+func mergeBytes(t *testing.T) int64 { return sharedMergeGauge(t, mergeMemory) }
+
+// mergeMax reads strata_merge_memory_max_bytes of the shared-merge instance.
+func mergeMax(t *testing.T) int64 { return sharedMergeGauge(t, mergeMemoryMax) }
+
+// sharedMergeGauge reads the gauge sample matches of the shared-merge
+// instance's /metrics.
+func sharedMergeGauge(t *testing.T, sample *regexp.Regexp) int64 {
+	m := sample.FindStringSubmatch(testenv.GetText(t, "http://"+sharedMergeAdmin+"/metrics"))
 	if m == nil {
-		t.Fatal("/metrics has no strata_merge_memory_bytes")
+		t.Fatalf("/metrics has no %s", sample)
 	}
 	f, err := strconv.ParseFloat(m[1], 64)
 	if err != nil {
