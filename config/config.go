@@ -28,6 +28,10 @@ type Config struct {
 	// hands its listening sockets to a new Strata process started with the
 	// same listen and admin_listen: an upgrade or restart refuses no client.
 	HandoverSocket string `yaml:"handover_socket"`
+	// ListenSocket, when set, is a Unix socket path where Strata also
+	// takes MySQL clients, as a server does on its socket: applications
+	// that connect to "localhost" (PHP's default) reach it there.
+	ListenSocket string `yaml:"listen_socket"`
 	// ProxyProtocol names the load balancers in front of Strata whose
 	// connections start with a PROXY protocol header carrying the real
 	// client's address.

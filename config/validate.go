@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"path/filepath"
 	"regexp"
 	"strings"
 
@@ -137,6 +138,9 @@ func (c *Config) validate(root *yaml.Node) error {
 	c.validateBackendTLS(p)
 	c.validateRouting(p)
 	c.validateTables(p)
+	if path := c.ListenSocket; path != "" && (!filepath.IsAbs(path) || len(path) > 107) {
+		p.add("listen_socket", "must be an absolute path of at most 107 bytes (a Unix socket's limit), such as /run/strata/strata.sock")
+	}
 	if c.Limits.MaxIdlePerServer > c.Limits.MaxConnsPerServer {
 		p.add("limits.max_idle_per_server", "must not exceed max_conns_per_server (%d)", c.Limits.MaxConnsPerServer)
 	}

@@ -67,7 +67,7 @@ type Server struct {
 	log          *slog.Logger
 
 	mu       sync.Mutex
-	ln       net.Listener
+	lns      []net.Listener // TCP (listen), and a Unix socket (listen_socket)
 	conns    map[net.Conn]*client
 	draining atomic.Bool // Shutdown began: sessions end at their next command boundary
 	// drainIdle is how long, during a Shutdown, a client may wait for its
@@ -147,7 +147,7 @@ func (s *Server) Limits() Limits { return *s.limits.Load() }
 // Serve accepts connections until Close.
 func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Lock()
-	s.ln = ln
+	s.lns = append(s.lns, ln)
 	s.mu.Unlock()
 	for {
 		nc, err := ln.Accept()
@@ -178,8 +178,8 @@ func (s *Server) Serve(ln net.Listener) error {
 func (s *Server) Close() {
 	s.mu.Lock()
 	s.closing = true
-	if s.ln != nil {
-		s.ln.Close()
+	for _, ln := range s.lns {
+		ln.Close()
 	}
 	for c := range s.conns {
 		c.Close()
@@ -226,6 +226,9 @@ func (s *Server) handle(nc net.Conn) {
 		return
 	}
 	c.Peer = client // nil: the socket's peer is the client
+	if _, unix := nc.(*net.UnixConn); unix {
+		c.Peer = localhost
+	}
 	id := s.env.Registry.NextID()
 	sess, err := s.login(c, id)
 	if err != nil {

@@ -69,8 +69,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.closing = true
 	s.drainIdle.Store(int64(drainGrace))
 	s.draining.Store(true)
-	if s.ln != nil {
-		s.ln.Close()
+	for _, ln := range s.lns {
+		ln.Close()
 	}
 	s.mu.Unlock()
 	done := make(chan struct{})

@@ -48,14 +48,31 @@ func (s *Strata) listen(ctx context.Context) error {
 			return err
 		}
 	}
+	if path := s.Config.ListenSocket; path != "" {
+		if s.socketLn, err = listenSocket(path, tookOver); err != nil {
+			mysqlLn.Close()
+			httpLn.Close()
+			if handoverLn != nil {
+				handoverLn.Close()
+			}
+			return err
+		}
+	}
 	s.mysqlAddr, s.adminAddr = mysqlLn.Addr().String(), httpLn.Addr().String()
 	s.httpSrv = &http.Server{Handler: s.Admin.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	s.serve(mysqlLn, httpLn)
+	if ln := s.socketLn; ln != nil {
+		go func() {
+			if err := s.Front.Serve(ln); err != nil {
+				s.Log.Error("listen_socket: no longer accepting clients", "path", s.Config.ListenSocket, "err", err)
+			}
+		}()
+	}
 	if handoverLn != nil {
 		s.handoverLn = handoverLn
 		go s.serveHandovers(handoverLn)
 	}
-	s.Log.Info("strata listening", "mysql", s.mysqlAddr, "admin", s.adminAddr)
+	s.Log.Info("strata listening", "mysql", s.mysqlAddr, "admin", s.adminAddr, "socket", s.Config.ListenSocket)
 	return nil
 }
 

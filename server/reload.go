@@ -223,6 +223,7 @@ func needsRestart(old, cfg *config.Config, haveCache, resolverRan bool) []string
 	differ("listen", old.Listen, cfg.Listen)
 	differ("admin_listen", old.AdminListen, cfg.AdminListen)
 	differ("handover_socket", old.HandoverSocket, cfg.HandoverSocket)
+	differ("listen_socket", old.ListenSocket, cfg.ListenSocket)
 	differ("backend.sockets", old.Backend.Sockets, cfg.Backend.Sockets)
 	differ("backend.tls", old.Backend.TLS, cfg.Backend.TLS)
 	if resolverRan {

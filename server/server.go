@@ -76,6 +76,7 @@ type Strata struct {
 	mysqlAddr  string
 	adminAddr  string
 	handoverLn *net.UnixListener
+	socketLn   *net.UnixListener // listen_socket's
 	stopping   bool              // Shutdown or Close began: no handover
 	handedOver chan struct{}     // closed once a new process took the sockets
 	passing    *handover.Handler // passes idle clients to that process
@@ -342,6 +343,7 @@ func (s *Strata) Close() {
 	s.twoPhase.Load().close()
 	s.deadlocks.close()
 	s.Monitor.Stop()
+	s.closeSocket()
 	s.Front.Close()
 	s.donePassing()
 	s.Pools.Close()

@@ -1,0 +1,107 @@
+package test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/strata-proxy/strata/config"
+	"github.com/strata-proxy/strata/server"
+	"github.com/strata-proxy/strata/test/testenv"
+)
+
+// Strata also takes clients on a Unix socket (listen_socket), as a server
+// does: PHP's PDO and mysqli reach "localhost" through the socket php.ini
+// names, the mariadb CLI through --socket, go-sql-driver through unix().
+// Over it the session routes as over TCP (autocommit reads on a replica,
+// a transaction on the primary), its client is "localhost" in the session
+// list and in error 1045, a second process cannot take the path, and the
+// file goes when Strata stops.
+func TestClientsConnectThroughStrataSocket(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "strata.sock")
+	cfg, err := config.Parse([]byte(topologyYAML + "listen_socket: " + path + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := server.Start(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	stop := func() { once.Do(s.Close) }
+	t.Cleanup(stop)
+	if fi, err := os.Stat(path); err != nil || fi.Mode()&os.ModeSocket == 0 || fi.Mode().Perm() != 0o777 {
+		t.Fatalf("listen_socket %s: %v, %v; want a socket anyone on the host may connect to", path, fi, err)
+	}
+
+	db := testenv.Open(t, "app:app@unix("+path+")/blog")
+	ctx := ctxFor(t)
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	replicas := map[string]bool{"17307": true, "17308": true}
+	if port := testenv.Strings(t, conn, "SELECT @@port")[0]; !replicas[port] {
+		t.Errorf("an autocommit read through the socket ran on the server of port %s, want a replica", port)
+	}
+	if _, err := conn.ExecContext(ctx, "BEGIN"); err != nil {
+		t.Fatal(err)
+	}
+	if port := testenv.Strings(t, conn, "SELECT @@port")[0]; port != "17306" {
+		t.Errorf("a read in a transaction through the socket ran on port %s, want the primary's 17306", port)
+	}
+	var sessions []struct {
+		Client string `json:"client"`
+	}
+	testenv.GetJSON(t, "http://"+s.AdminAddr()+"/api/sessions", &sessions)
+	if len(sessions) != 1 || sessions[0].Client != "localhost" {
+		t.Errorf("GET /api/sessions with one socket client: %+v, want its client to be localhost", sessions)
+	}
+	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+
+	out, err := exec.Command("mariadb", "--socket="+path, "-u", "app", "--password=app", "--batch", "--skip-column-names", "blog", "-e", "SELECT CONCAT('cli ', COUNT(*) >= 0)").CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "cli 1" {
+		t.Errorf("mariadb --socket: %v\n%s", err, out)
+	}
+	for _, php := range []struct{ ini, code string }{
+		{"pdo_mysql.default_socket", `$db = new PDO("mysql:host=localhost;dbname=blog", "app", "app"); echo "pdo ", $db->query("SELECT 1")->fetchColumn();`},
+		{"mysqli.default_socket", `$db = new mysqli("localhost", "app", "app", "blog"); echo "mysqli ", $db->query("SELECT 1")->fetch_row()[0];`},
+	} {
+		out, err := exec.Command("php", "-d", php.ini+"="+path, "-r", php.code).CombinedOutput()
+		if want := strings.Fields(php.code)[0]; err != nil || !strings.HasSuffix(strings.TrimSpace(string(out)), " 1") {
+			t.Errorf("php %s with host localhost and %s: %v\n%s", want, php.ini, err, out)
+		}
+	}
+
+	bad := testenv.Open(t, "app:wrong@unix("+path+")/blog")
+	err = bad.PingContext(ctx)
+	if testenv.MySQLErr(err) != 1045 || !strings.Contains(err.Error(), "'app'@'localhost'") {
+		t.Errorf("a wrong password through the socket: %v; want error 1045 for 'app'@'localhost'", err)
+	}
+
+	second, err := config.Parse([]byte(topologyYAML + "listen_socket: " + path + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if other, err := server.Start(context.Background(), second, slog.New(slog.NewTextHandler(io.Discard, nil))); err == nil {
+		other.Close()
+		t.Errorf("a second Strata started on the same listen_socket")
+	} else if !strings.Contains(err.Error(), "another process listens there") {
+		t.Errorf("a second Strata on the same listen_socket: %v", err)
+	}
+
+	stop()
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("after Strata stopped, listen_socket's file: %v; want it gone", err)
+	}
+}
