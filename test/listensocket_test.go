@@ -105,3 +105,47 @@ func TestClientsConnectThroughStrataSocket(t *testing.T) {
 		t.Errorf("after Strata stopped, listen_socket's file: %v; want it gone", err)
 	}
 }
+
+// A new Strata taking over (handover_socket) takes listen_socket's path
+// too: clients that connect through it after the handover reach the new
+// process, and the old one, stopping, leaves the new one's file alone.
+func TestHandoverMovesTheListenSocket(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "strata.sock")
+	yaml := handoverYAML(t, freePort(t), freePort(t), filepath.Join(dir, "handover.sock")) + "listen_socket: " + path + "\n"
+	old := startHandoverStrata(t, yaml)
+	ctx := ctxFor(t)
+	connectionID := func() uint32 {
+		t.Helper()
+		db := testenv.Open(t, "app:app@unix("+path+")/blog")
+		defer db.Close()
+		var id uint32
+		if err := db.QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&id); err != nil {
+			t.Fatalf("a client through listen_socket: %v", err)
+		}
+		return id
+	}
+	connectionID() // the old process serves it
+
+	next := startHandoverStrata(t, yaml)
+	<-old.HandedOver()
+	kept := testenv.Open(t, "app:app@unix("+path+")/blog")
+	conn, err := kept.Conn(ctx)
+	if err != nil {
+		t.Fatalf("a client through listen_socket right after the handover: %v", err)
+	}
+	defer conn.Close()
+	var id uint32
+	if err := conn.QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	if next.Env.Registry.Get(id) == nil || old.Env.Registry.Get(id) != nil {
+		t.Errorf("a client through listen_socket after the handover (id %d) is not the new Strata's", id)
+	}
+	old.Shutdown()
+	if fi, err := os.Stat(path); err != nil || fi.Mode()&os.ModeSocket == 0 {
+		t.Fatalf("listen_socket after the old Strata stopped: %v; the new one listens there", err)
+	}
+	connectionID() // still served, by the new process
+}
