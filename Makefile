@@ -65,6 +65,7 @@ demo: deps build
 	@echo "Strata starts below (Ctrl-C stops it; make demo-down stops the servers)."
 	@echo "In another terminal:"
 	@echo "  mariadb -h127.0.0.1 -P6033 -uapp -papp blog"
+	@echo "  (or through Strata's Unix socket: mariadb --socket=.strata-sandbox/strata.sock -uapp -papp blog)"
 	@echo "and see where each statement went, and the servers' state:"
 	@echo "  $(BIN) queries -c $(DEMO_CONF)     $(BIN) rules -c $(DEMO_CONF)     $(BIN) topology -c $(DEMO_CONF)"
 	@echo "  or open http://127.0.0.1:6080/dashboard    (a load balancer would probe http://127.0.0.1:6080/readyz)"

@@ -113,7 +113,7 @@ func TestParseRejectsWithLine(t *testing.T) {
 		{"bad proxy_protocol entry", minimal + "proxy_protocol:\n  trusted: [10.0.0.0/8, lb.example]\n", "line 14: proxy_protocol.trusted.1: \"lb.example\" is not an IP address or CIDR"},
 		{"negative digest limit", minimal + "limits: {max_query_digests: -1}\n", "line 13: limits.max_query_digests: must not be negative"},
 		{"negative pulled rows limit", minimal + "limits: {max_pulled_rows: -5}\n", "line 13: limits.max_pulled_rows: must not be negative"},
-		{"relative listen_socket", minimal + "listen_socket: strata.sock\n", "line 13: listen_socket: must be an absolute path"},
+		{"listen_socket too long", minimal + "listen_socket: /run/" + strings.Repeat("s", 110) + ".sock\n", "line 13: listen_socket: must be a path of at most 107 bytes"},
 		{"merge memory total below a statement's", minimal + "limits: {max_merge_memory: 64M, max_merge_memory_total: 32M}\n", "line 13: limits.max_merge_memory_total: must be at least limits.max_merge_memory"},
 		{"merge memory below 1M", minimal + "limits: {max_merge_memory: 512K}\n", "line 13: limits.max_merge_memory: must be at least 1M"},
 		{"negative prepared statement limit", minimal + "limits: {max_prepared_statements: -1}\n", "line 13: limits.max_prepared_statements: must not be negative"},

@@ -138,8 +138,8 @@ func (c *Config) validate(root *yaml.Node) error {
 	c.validateBackendTLS(p)
 	c.validateRouting(p)
 	c.validateTables(p)
-	if path := c.ListenSocket; path != "" && (!filepath.IsAbs(path) || len(path) > 107) {
-		p.add("listen_socket", "must be an absolute path of at most 107 bytes (a Unix socket's limit), such as /run/strata/strata.sock")
+	if path := c.ListenSocket; path != "" && len(absPath(path)) > 107 {
+		p.add("listen_socket", "must be a path of at most 107 bytes from the root (a Unix socket's limit), such as /run/strata/strata.sock")
 	}
 	if c.Limits.MaxIdlePerServer > c.Limits.MaxConnsPerServer {
 		p.add("limits.max_idle_per_server", "must not exceed max_conns_per_server (%d)", c.Limits.MaxConnsPerServer)
@@ -346,4 +346,13 @@ func document(root *yaml.Node) *yaml.Node {
 		return root.Content[0]
 	}
 	return root
+}
+
+// absPath is path from the root (a relative one from the working
+// directory, as Strata binds it).
+func absPath(path string) string {
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return path
 }
