@@ -205,7 +205,7 @@ func (a *Authenticator) authenticate(c *wire.Conn, h *hello, salt []byte, isTLS 
 	var err error
 	switch u.AuthPlugin {
 	case pluginCachingSha2:
-		err = a.cachingSha2(c, u, auth, salt, isTLS)
+		err = a.cachingSha2(c, u, auth, salt, isTLS || overUnixSocket(c))
 	default:
 		if !u.cred.checkNative(auth, salt) {
 			err = accessDenied(h.user, c.RemoteAddr(), len(auth) > 0)
@@ -219,7 +219,18 @@ func (a *Authenticator) authenticate(c *wire.Conn, h *hello, salt []byte, isTLS 
 	return err
 }
 
-func (a *Authenticator) cachingSha2(c *wire.Conn, u account, auth, salt []byte, isTLS bool) error {
+// overUnixSocket reports whether c came through listen_socket: a transport
+// only the host's own processes reach, which MySQL counts as secure, so
+// its clients send a caching_sha2_password in clear (go-sql-driver,
+// libmysqlclient), as over TLS.
+func overUnixSocket(c *wire.Conn) bool {
+	_, unix := c.Conn.(*net.UnixConn)
+	return unix
+}
+
+// cachingSha2 checks a caching_sha2_password login; secure: the transport
+// (TLS, a Unix socket) may carry the password in clear.
+func (a *Authenticator) cachingSha2(c *wire.Conn, u account, auth, salt []byte, secure bool) error {
 	if u.cred.none {
 		if len(auth) == 0 || (len(auth) == 1 && auth[0] == 0) {
 			return nil
@@ -240,7 +251,7 @@ func (a *Authenticator) cachingSha2(c *wire.Conn, u account, auth, salt []byte, 
 	if err := c.WriteFlush([]byte{0x01, 0x04}); err != nil {
 		return err
 	}
-	password, err := a.receivePassword(c, salt, isTLS)
+	password, err := a.receivePassword(c, salt, secure)
 	if err != nil {
 		return err
 	}
@@ -253,12 +264,12 @@ func (a *Authenticator) cachingSha2(c *wire.Conn, u account, auth, salt []byte, 
 	return nil
 }
 
-func (a *Authenticator) receivePassword(c *wire.Conn, salt []byte, isTLS bool) (string, error) {
+func (a *Authenticator) receivePassword(c *wire.Conn, salt []byte, secure bool) (string, error) {
 	p, err := c.ReadPacket()
 	if err != nil {
 		return "", err
 	}
-	if isTLS {
+	if secure {
 		return string(bytes.TrimRight(p, "\x00")), nil
 	}
 	if len(p) == 1 && p[0] == 0x02 { // public key request
@@ -273,7 +284,8 @@ func (a *Authenticator) receivePassword(c *wire.Conn, salt []byte, isTLS bool) (
 			return "", err
 		}
 	} else if len(p) > 0 && p[len(p)-1] == 0 && len(p) < 256 {
-		// Cleartext without TLS would expose the password: refuse it.
+		// Cleartext over TCP without TLS would expose the password:
+		// refuse it.
 		return "", wire.NewError(wire.ErAccessDenied, "Access denied: caching_sha2_password full authentication needs TLS or the server's RSA public key; connect with TLS or allow public key retrieval")
 	}
 	plain, err := rsa.DecryptOAEP(sha1.New(), rand.Reader, a.key, p, nil)

@@ -21,8 +21,9 @@ import (
 // names, the mariadb CLI through --socket, go-sql-driver through unix().
 // Over it the session routes as over TCP (autocommit reads on a replica,
 // a transaction on the primary), its client is "localhost" in the session
-// list and in error 1045, a second process cannot take the path, and the
-// file goes when Strata stops.
+// list and in error 1045, caching_sha2_password takes the password in
+// clear as over TLS, a second process cannot take the path, and the file
+// goes when Strata stops.
 func TestClientsConnectThroughStrataSocket(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "strata.sock")
@@ -81,6 +82,24 @@ func TestClientsConnectThroughStrataSocket(t *testing.T) {
 		if want := strings.Fields(php.code)[0]; err != nil || !strings.HasSuffix(strings.TrimSpace(string(out)), " 1") {
 			t.Errorf("php %s with host localhost and %s: %v\n%s", want, php.ini, err, out)
 		}
+	}
+
+	// A caching_sha2_password account's first login takes the full path:
+	// its clients send the password in clear over a Unix socket, as over
+	// TLS (MySQL counts the socket as a secure transport); the next login
+	// takes the fast path.
+	for _, login := range []string{"full", "fast"} {
+		sha := testenv.Open(t, "sha:sha-secret@unix("+path+")/blog")
+		if err := sha.PingContext(ctx); err != nil {
+			t.Errorf("caching_sha2_password through the socket, %s path: %v", login, err)
+		}
+		sha.Close()
+	}
+	if out, err := exec.Command("mariadb", "--socket="+path, "-u", "sha", "--password=sha-secret", "--batch", "--skip-column-names", "blog", "-e", "SELECT 'sha cli'").CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != "sha cli" {
+		t.Errorf("mariadb --socket as a caching_sha2_password account: %v\n%s", err, out)
+	}
+	if err := testenv.Open(t, "sha:wrong@unix("+path+")/blog").PingContext(ctx); testenv.MySQLErr(err) != 1045 {
+		t.Errorf("a wrong caching_sha2_password through the socket: %v; want error 1045", err)
 	}
 
 	bad := testenv.Open(t, "app:wrong@unix("+path+")/blog")
