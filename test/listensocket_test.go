@@ -1,18 +1,12 @@
 package test
 
 import (
-	"context"
-	"io"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
-	"github.com/strata-proxy/strata/config"
-	"github.com/strata-proxy/strata/server"
 	"github.com/strata-proxy/strata/test/testenv"
 )
 
@@ -27,17 +21,8 @@ import (
 func TestClientsConnectThroughStrataSocket(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "strata.sock")
-	cfg, err := config.Parse([]byte(topologyYAML + "listen_socket: " + path + "\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := server.Start(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var once sync.Once
-	stop := func() { once.Do(s.Close) }
-	t.Cleanup(stop)
+	yaml := topologyYAML + "listen_socket: " + path + "\n"
+	s, _ := startStrataLogging(t, yaml)
 	if fi, err := os.Stat(path); err != nil || fi.Mode()&os.ModeSocket == 0 || fi.Mode().Perm() != 0o777 {
 		t.Fatalf("listen_socket %s: %v, %v; want a socket anyone on the host may connect to", path, fi, err)
 	}
@@ -108,18 +93,14 @@ func TestClientsConnectThroughStrataSocket(t *testing.T) {
 		t.Errorf("a wrong password through the socket: %v; want error 1045 for 'app'@'localhost'", err)
 	}
 
-	second, err := config.Parse([]byte(topologyYAML + "listen_socket: " + path + "\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if other, err := server.Start(context.Background(), second, slog.New(slog.NewTextHandler(io.Discard, nil))); err == nil {
+	if other, err := testenv.StartStrata(yaml); err == nil {
 		other.Close()
 		t.Errorf("a second Strata started on the same listen_socket")
 	} else if !strings.Contains(err.Error(), "another process listens there") {
 		t.Errorf("a second Strata on the same listen_socket: %v", err)
 	}
 
-	stop()
+	s.Close()
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Errorf("after Strata stopped, listen_socket's file: %v; want it gone", err)
 	}
