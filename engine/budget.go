@@ -61,9 +61,11 @@ func (b *Budget) Used() int64 {
 // Take accounts n more bytes held for what (a step, in words: "sorting
 // the merged rows"), here and in the parent. Past either's limit it
 // takes nothing and returns an error wrapping ErrMemoryLimit that names
-// the step, the limit and its setting.
+// the step, the limit and its setting. After Release it accounts
+// nothing: its statement has ended, and nothing would give the bytes
+// back to the parent.
 func (b *Budget) Take(n int64, what string) error {
-	if b == nil {
+	if b == nil || b.released.Load() {
 		return nil
 	}
 	if used := b.used.Add(n); b.overLimit(used) {

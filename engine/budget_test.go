@@ -142,6 +142,9 @@ func TestBudgetsShareTheirParent(t *testing.T) {
 		t.Errorf("after the first statement ended the shared budget holds %d bytes", total.Used())
 	}
 	a.Give(90) // a step's late give after the end changes nothing
+	if err := a.Take(40, "sorting"); err != nil || total.Used() != 0 {
+		t.Errorf("a take after the end: %v, shared %d; want nothing taken", err, total.Used())
+	}
 	if err := b.Take(100, "sorting"); err != nil || total.Used() != 100 {
 		t.Errorf("after the first statement ended: %v, shared %d", err, total.Used())
 	}
