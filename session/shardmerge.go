@@ -170,7 +170,11 @@ func buffered(ctx context.Context, r *backend.Rows, budget *engine.Budget) (engi
 // sends them to the client. The first answer gives the column definitions.
 func (s *Session) mergeOpened(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, conns []*shardConn, rows []*backend.Rows, binary bool, start time.Time, limit uint64) error {
 	defer s.closeRows(rows, conns)
-	stream, outCols, outPackets, err := s.mergeStream(plan, conns, rows, s.statementBudget())
+	var budget *engine.Budget // one route's rows stream through: nothing to hold
+	if len(conns) > 1 {
+		budget = s.statementBudget()
+	}
+	stream, outCols, outPackets, err := s.mergeStream(plan, conns, rows, budget)
 	var rerr routingError
 	switch {
 	case errors.As(err, &rerr):
