@@ -116,6 +116,8 @@ func TestParseRejectsWithLine(t *testing.T) {
 		{"listen_socket too long", minimal + "listen_socket: /run/" + strings.Repeat("s", 110) + ".sock\n", "line 13: listen_socket: must be a path of at most 107 bytes"},
 		{"merge memory total below a statement's", minimal + "limits: {max_merge_memory: 64M, max_merge_memory_total: 32M}\n", "line 13: limits.max_merge_memory_total: must be at least limits.max_merge_memory"},
 		{"merge memory below 1M", minimal + "limits: {max_merge_memory: 512K}\n", "line 13: limits.max_merge_memory: must be at least 1M"},
+		{"unix_socket with a password", strings.Replace(minimal, "{name: app, password: app}", "{name: root, password: x, auth_plugin: unix_socket}", 1), "line 5: users.0.password: is not used with auth_plugin unix_socket"},
+		{"unknown auth plugin", strings.Replace(minimal, "{name: app, password: app}", "{name: app, password: app, auth_plugin: pam}", 1), "users.0.auth_plugin: \"pam\" is not supported (use mysql_native_password, caching_sha2_password or unix_socket)"},
 		{"negative prepared statement limit", minimal + "limits: {max_prepared_statements: -1}\n", "line 13: limits.max_prepared_statements: must not be negative"},
 		{"socket of an unknown server", strings.Replace(minimal, "backend: {user: strata, password: strata}", "backend:\n  user: strata\n  sockets:\n    127.0.0.1:3306: /run/mysqld/mysqld.sock", 1),
 			"line 9: backend.sockets.127.0.0.1:3306: 127.0.0.1:3306 is not the address of any cluster's primary or replica"},

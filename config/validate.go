@@ -195,8 +195,12 @@ func (c *Config) validateUsers(p *problems) {
 		}
 		switch u.AuthPlugin {
 		case "mysql_native_password", "caching_sha2_password":
+		case "unix_socket":
+			if u.Password != "" || u.PasswordHash != "" {
+				p.add(path+".password", "is not used with auth_plugin unix_socket: the client logs in through listen_socket as the operating-system user of this name; remove it")
+			}
 		default:
-			p.add(path+".auth_plugin", "%q is not supported (use mysql_native_password or caching_sha2_password)", u.AuthPlugin)
+			p.add(path+".auth_plugin", "%q is not supported (use mysql_native_password, caching_sha2_password or unix_socket)", u.AuthPlugin)
 		}
 		if u.Backend.Password != "" && u.Backend.User == "" {
 			p.add(path+".backend.user", "is required with backend.password: the server account this user's statements run as")

@@ -23,6 +23,11 @@ import (
 const (
 	pluginNative      = mysql.AUTH_NATIVE_PASSWORD
 	pluginCachingSha2 = mysql.AUTH_CACHING_SHA2_PASSWORD
+	// pluginUnixSocket is MariaDB's unix_socket: no password, the client
+	// is the operating-system user of the account's name, as the socket's
+	// peer credentials say. It needs no answer from the client beyond its
+	// handshake, so there is no switch to it.
+	pluginUnixSocket = "unix_socket"
 )
 
 // serverCaps is what Strata offers clients. CLIENT_SSL is added when TLS is on.
@@ -187,6 +192,9 @@ func (a *Authenticator) authenticate(c *wire.Conn, h *hello, salt []byte, isTLS 
 	if !ok {
 		return accessDenied(h.user, c.RemoteAddr(), len(h.auth) > 0)
 	}
+	if u.AuthPlugin == pluginUnixSocket {
+		return checkPeerUser(c, u.Name)
+	}
 	auth := h.auth
 	if h.plugin != u.AuthPlugin {
 		sw := append([]byte{wire.HeaderEOF}, u.AuthPlugin...)
@@ -205,7 +213,7 @@ func (a *Authenticator) authenticate(c *wire.Conn, h *hello, salt []byte, isTLS 
 	var err error
 	switch u.AuthPlugin {
 	case pluginCachingSha2:
-		err = a.cachingSha2(c, u, auth, salt, isTLS || overUnixSocket(c))
+		err = a.cachingSha2(c, u, auth, salt, isTLS || c.OverUnixSocket())
 	default:
 		if !u.cred.checkNative(auth, salt) {
 			err = accessDenied(h.user, c.RemoteAddr(), len(auth) > 0)
@@ -219,17 +227,11 @@ func (a *Authenticator) authenticate(c *wire.Conn, h *hello, salt []byte, isTLS 
 	return err
 }
 
-// overUnixSocket reports whether c came through listen_socket: a transport
-// only the host's own processes reach, which MySQL counts as secure, so
-// its clients send a caching_sha2_password in clear (go-sql-driver,
-// libmysqlclient), as over TLS.
-func overUnixSocket(c *wire.Conn) bool {
-	_, unix := c.Conn.(*net.UnixConn)
-	return unix
-}
-
 // cachingSha2 checks a caching_sha2_password login; secure: the transport
-// (TLS, a Unix socket) may carry the password in clear.
+// may carry the password in clear. TLS is such a transport, and so is
+// listen_socket, which only the host's own processes reach: MySQL counts
+// it as secure, so its clients (go-sql-driver, libmysqlclient) send the
+// password in clear there.
 func (a *Authenticator) cachingSha2(c *wire.Conn, u account, auth, salt []byte, secure bool) error {
 	if u.cred.none {
 		if len(auth) == 0 || (len(auth) == 1 && auth[0] == 0) {

@@ -3,6 +3,7 @@ package test
 import (
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -148,4 +149,39 @@ func TestHandoverMovesTheListenSocket(t *testing.T) {
 		t.Fatalf("listen_socket after the old Strata stopped: %v; the new one listens there", err)
 	}
 	connectionID() // still served, by the new process
+}
+
+// An account with auth_plugin unix_socket logs in without a password
+// through listen_socket when the client runs as the operating-system user
+// of its name, as MariaDB's plugin admits root's `sudo mariadb`; another
+// OS user, or any client over TCP, gets error 1698.
+func TestUnixSocketAccountsLogInAsTheirOSUser(t *testing.T) {
+	t.Parallel()
+	me, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "strata.sock")
+	yaml := strings.Replace(topologyYAML, "users:\n", "users:\n  - {name: "+me.Username+", auth_plugin: unix_socket}\n  - {name: no_such_os_user, auth_plugin: unix_socket}\n", 1)
+	s, _ := startStrataLogging(t, yaml+"listen_socket: "+path+"\n")
+	host, port, _ := strings.Cut(s.MySQLAddr(), ":")
+
+	for _, tls := range []string{"--ssl", "--skip-ssl"} { // the peer is the socket's, under TLS too
+		out, err := exec.Command("mariadb", "--socket="+path, tls, "--ssl-verify-server-cert=0", "-u", me.Username, "--batch", "--skip-column-names", "blog", "-e", "SELECT 'in as os user'").CombinedOutput()
+		if err != nil || strings.TrimSpace(string(out)) != "in as os user" {
+			t.Errorf("mariadb --socket %s -u %s (unix_socket, no password): %v\n%s", tls, me.Username, err, out)
+		}
+	}
+	if err := testenv.Open(t, me.Username+"@unix("+path+")/blog").PingContext(ctxFor(t)); err != nil {
+		t.Errorf("go-sql-driver through the socket as %s (unix_socket): %v", me.Username, err)
+	}
+	for _, tt := range []struct{ what, dsn string }{
+		{"another OS user's account", "no_such_os_user@unix(" + path + ")/blog"},
+		{"over TCP", me.Username + "@tcp(" + host + ":" + port + ")/blog"},
+	} {
+		err := testenv.Open(t, tt.dsn).PingContext(ctxFor(t))
+		if testenv.MySQLErr(err) != 1698 || !strings.Contains(err.Error(), "unix_socket") {
+			t.Errorf("a unix_socket login, %s: %v; want error 1698", tt.what, err)
+		}
+	}
 }

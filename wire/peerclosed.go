@@ -3,6 +3,7 @@ package wire
 import (
 	"crypto/tls"
 	"errors"
+	"net"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -77,6 +78,16 @@ func (c *Conn) peek() (n int, errno, err error) {
 // rawSocket is the socket under c, under its TLS layer if any (and the
 // bytes a client sent ahead of its TLS handshake, Unbuffered).
 func (c *Conn) rawSocket() (syscall.RawConn, error) {
+	sc, ok := c.socket().(syscall.Conn)
+	if !ok {
+		return nil, errNotSocket
+	}
+	return sc.SyscallConn()
+}
+
+// socket is the connection under c's TLS layer, if any, and under the
+// bytes a client sent ahead of its TLS handshake.
+func (c *Conn) socket() net.Conn {
 	nc := c.Conn
 	if tc, ok := nc.(*tls.Conn); ok {
 		nc = tc.NetConn()
@@ -84,9 +95,35 @@ func (c *Conn) rawSocket() (syscall.RawConn, error) {
 	if pc, ok := nc.(*prefixedConn); ok {
 		nc = pc.Conn
 	}
-	sc, ok := nc.(syscall.Conn)
-	if !ok {
-		return nil, errNotSocket
+	return nc
+}
+
+// OverUnixSocket reports whether c is a Unix-socket connection, with TLS
+// on it or not.
+func (c *Conn) OverUnixSocket() bool {
+	_, ok := c.socket().(*net.UnixConn)
+	return ok
+}
+
+// PeerUID is the user id of the process at the other end of a Unix-socket
+// connection, with TLS on it or not (SO_PEERCRED: what the kernel saw at
+// connect, not anything the client says); ok is false for other
+// connections.
+func (c *Conn) PeerUID() (uid uint32, ok bool) {
+	uc, isUnix := c.socket().(*net.UnixConn)
+	if !isUnix {
+		return 0, false
 	}
-	return sc.SyscallConn()
+	rc, err := uc.SyscallConn()
+	if err != nil {
+		return 0, false
+	}
+	var cred *unix.Ucred
+	var credErr error
+	if err := rc.Control(func(fd uintptr) {
+		cred, credErr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
+	}); err != nil || credErr != nil {
+		return 0, false
+	}
+	return cred.Uid, true
 }
