@@ -94,7 +94,7 @@ func (p *ShardPlan) MergeStream(cols []engine.Column, sources []engine.Source, e
 		}
 	}
 	if sel.Distinct {
-		if in, err = distinctStep(in, sel, cols, visible, merged, budget); err != nil {
+		if in, err = p.distinctStep(in, sel, cols, visible, budget); err != nil {
 			return nil, err
 		}
 	}
@@ -112,9 +112,9 @@ func (p *ShardPlan) MergeStream(cols []engine.Column, sources []engine.Source, e
 // count: it may sort apart rows DISTINCT deems equal ('A', 'B', 'a'
 // under a binary order, where the column's _ci collation makes 'A' and
 // 'a' one row).
-func distinctStep(in engine.RowStream, sel *sqlparse.ScatterSelect, cols []engine.Column, visible int, merged bool, budget *engine.Budget) (engine.RowStream, error) {
+func (p *ShardPlan) distinctStep(in engine.RowStream, sel *sqlparse.ScatterSelect, cols []engine.Column, visible int, budget *engine.Budget) (engine.RowStream, error) {
 	in = engine.NewProject(in, visible)
-	if merged && !sel.Aggregated && ordersExactly(sel.MergeOrder, visible) {
+	if p.distinctStreams(sel, visible) {
 		cmp, err := engine.NewComparator(cols[:visible], sortKeys(sel.MergeOrder))
 		if err != nil {
 			return nil, fmt.Errorf("distinct: %w", err)
@@ -122,6 +122,14 @@ func distinctStep(in engine.RowStream, sel *sqlparse.ScatterSelect, cols []engin
 		return engine.NewDistinct(in, cmp), nil
 	}
 	return engine.NewHashDistinct(in, cols[:visible], budget)
+}
+
+// distinctStreams reports whether the DISTINCT of sel, whose first
+// visible columns the client sees, gets the merged rows in an order by
+// exactly those columns (a merge sort, not a walk or a concatenation, of
+// plain rows), so equal rows arrive together.
+func (p *ShardPlan) distinctStreams(sel *sqlparse.ScatterSelect, visible int) bool {
+	return !p.Walk && !sel.Aggregated && visible >= 0 && ordersExactly(sel.MergeOrder, visible)
 }
 
 // ordersExactly reports whether order sorts by every one of the first n
@@ -388,7 +396,7 @@ func MergeSteps(p *ShardPlan) []string {
 		out = append(out, "each group is whole on one shard (grouped by the shard key): the shards aggregate, Strata merges their rows")
 	}
 	if sel.Distinct {
-		if !p.Walk && !sel.Aggregated && sel.Visible >= 0 && ordersExactly(sel.MergeOrder, sel.Visible) {
+		if p.distinctStreams(sel, sel.Visible) {
 			out = append(out, "distinct: repeats arrive together in this order, one row held")
 		} else {
 			out = append(out, "distinct: remembers each row sent (within limits.max_merge_memory)")
