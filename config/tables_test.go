@@ -185,7 +185,7 @@ func TestTablesRejectWithLine(t *testing.T) {
 		{"lookup bad cluster", tbl("  t: {shard_key: id, method: lookup, lookup_table: m, lookup_cluster: x, shards: [s0]}\n"), "tables.t.lookup_cluster: names no cluster (\"x\")"},
 		{"capacity on hash", tbl("  t: {shard_key: id, method: hash, capacity_warn: 0.5, shards: {s0: \"-\"}}\n"), "tables.t.capacity_warn: only applies to the range method"},
 		{"key collation on modulo", tbl("  t: {shard_key: name, method: modulo, key_collation: utf8mb4_general_ci, shards: [s0]}\n"), "line 16: tables.t.key_collation: only applies to the hash and key_range methods"},
-		{"key collation approximated", tbl("  t: {shard_key: name, method: hash, key_collation: latin1_general_ci, shards: {s0: \"-\"}}\n"), "line 16: tables.t.key_collation: Strata reproduces latin1_general_ci only approximately"},
+		{"key collation approximated", tbl("  t: {shard_key: name, method: hash, key_collation: utf8mb4_swedish_ci, shards: {s0: \"-\"}}\n"), "line 16: tables.t.key_collation: Strata reproduces utf8mb4_swedish_ci only approximately"},
 		{"key collation unknown", tbl("  t: {shard_key: name, method: hash, key_collation: klingon_ci_x, shards: {s0: \"-\"}}\n"), "tables.t.key_collation: unsupported collation"},
 		{"key collation on cluster table", tbl("  t: {cluster: main, key_collation: utf8mb4_bin}\n"), "line 16: tables.t.key_collation: only applies to sharded tables"},
 		{"bad scatter", tbl("  t: {shard_key: id, method: modulo, shards: [s0], scatter: never}\n"), "line 16: tables.t.scatter: \"never\" is not allow or deny"},

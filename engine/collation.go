@@ -14,14 +14,16 @@ import (
 // naming (_bin, _ci, _cs, _ai_ci, _as_ci, _0900_, nopad) is understood.
 //
 // Exact for: binary, *_bin (code point order), PAD SPACE vs NO PAD, and
-// utf8mb4/utf8mb3 general_ci, unicode_ci and unicode_520_ci and
-// latin1_swedish_ci (and their nopad variants), whose weights are tables
-// read from MariaDB (weights.go). Close for utf8mb4_uca1400_ai_ci, by its
-// table, which lacks its contractions. Approximate for the other
-// case-insensitive collations (latin1_general_ci, *_0900_ai_ci, ...):
-// characters compare by their simple
-// upper case, with accents of Latin-1 and Latin Extended-A letters removed
-// (é = E) unless the name says _as_ (accent sensitive). Known limits:
+// the collations whose weights are tables read from MariaDB (weights.go):
+// utf8mb4/utf8mb3 general_ci, unicode_ci, unicode_520_ci and uca1400_ai_ci
+// (with UCA 14.0's contractions: Thai's "เก" weighs as "กเ"), and the
+// latin1 ones (swedish, general, general_cs, german1, german2, danish,
+// spanish), each with its nopad variant. Approximate for the other
+// case-insensitive collations (utf8mb4_swedish_ci, *_0900_ai_ci,
+// uca1400's accent- or case-sensitive forms, ...): characters compare by
+// their simple upper case, with accents of Latin-1 and Latin Extended-A
+// letters removed (é = E) unless the name says _as_ (accent sensitive).
+// Known limits:
 //   - no UCA weights: punctuation and digits order by code point, so
 //     '_' sorts after letters (as in general_ci) where unicode_ci sorts it
 //     before them;
@@ -31,10 +33,9 @@ import (
 //   - *_cs collations compare case-insensitively first and break ties by
 //     code point, which orders 'a' < 'B' < 'b' like MySQL for Latin text.
 //
-// Where the approximation and the server disagree, merging may misorder
-// rows with such keys; it never loses or duplicates rows, and Aggregate
-// and Distinct report unsorted input as an error instead of splitting a
-// group.
+// Where the approximation and the server disagree, merging would misorder
+// or misgroup rows with such keys, so the merge steps do not compare by
+// it: columnCollation refuses a collation that is not Exact.
 type Collation struct {
 	Name string
 	// fold: 0 = code point order, 1 = case-insensitive,
@@ -57,6 +58,7 @@ const (
 // can be given by name in SortKey.Collation.
 var collationNames = map[uint16]string{
 	5: "latin1_german1_ci", 8: "latin1_swedish_ci", 11: "ascii_general_ci",
+	15: "latin1_danish_ci", 31: "latin1_german2_ci", 94: "latin1_spanish_ci",
 	33: "utf8mb3_general_ci", 45: "utf8mb4_general_ci", 46: "utf8mb4_bin",
 	47: "latin1_bin", 48: "latin1_general_ci", 49: "latin1_general_cs",
 	63: "binary", 65: "ascii_bin", 83: "utf8mb3_bin",
@@ -96,7 +98,7 @@ func CollationByName(name string) (Collation, error) {
 	}
 	c.suppEqual = c.fold != foldNone && !strings.Contains(n, "_0900_") &&
 		!strings.Contains(n, "_520_") && !strings.Contains(n, "uca1400")
-	if c.fold == foldCase {
+	if c.fold != foldNone {
 		c.exact = exactTableFor(n)
 	}
 	return c, nil
@@ -106,7 +108,7 @@ func CollationByName(name string) (Collation, error) {
 // collation (binary, _bin, and those with the server's weights), not an
 // approximation.
 func (c Collation) Exact() bool {
-	return c.fold == foldNone || (c.exact != nil && !c.exact.contractions)
+	return c.fold == foldNone || c.exact != nil
 }
 
 // KeyFold returns Key of the collation name, for placing text shard keys
@@ -128,7 +130,7 @@ func ExactCollation(name string) (Collation, error) {
 		return c, err
 	}
 	if !c.Exact() {
-		return c, fmt.Errorf("Strata reproduces %s only approximately; use utf8mb4_general_ci, utf8mb4_unicode_ci, utf8mb4_unicode_520_ci (or their utf8mb3 and nopad forms), latin1_swedish_ci or a _bin collation", name)
+		return c, fmt.Errorf("Strata reproduces %s only approximately; use utf8mb4_general_ci, utf8mb4_unicode_ci, utf8mb4_unicode_520_ci, utf8mb4_uca1400_ai_ci (or their utf8mb3 and nopad forms), a latin1 collation or a _bin collation", name)
 	}
 	return c, nil
 }

@@ -128,10 +128,20 @@ func columnCollation(col Column, name string) (Collation, error) {
 	if name == "" {
 		name = col.Collation
 	}
+	var c Collation
+	var err error
 	if name != "" {
-		return CollationByName(name)
+		c, err = CollationByName(name)
+	} else {
+		c, err = CollationByID(col.Charset)
 	}
-	return CollationByID(col.Charset)
+	if err != nil || c.Exact() {
+		return c, err
+	}
+	// Comparing by the approximation could order or group rows of two
+	// shards otherwise than one server (Swedish's Å after Z, an accent
+	// that counts), and nothing in the rows would show it: refuse.
+	return Collation{}, &CollationUnknownError{Reason: fmt.Sprintf("Strata cannot compare the text of %s in %s as the server does (it holds the weights of general_ci, unicode_ci, unicode_520_ci, uca1400_ai_ci, the latin1 collations and the _bin ones), so it does not merge rows of several shards by it: they could come out in another order or other groups than from one server. Merge by one of those (%s COLLATE utf8mb4_unicode_ci), or name the shard key so one shard answers", col.Name, c.Name, col.Name)}
 }
 
 // memberComparer orders an ENUM column's values by member number and a

@@ -90,7 +90,7 @@ var (
 	intCol    = col("i", TypeLongLong, CharsetBinary)
 	decCol    = col("d", TypeNewDecimal, CharsetBinary)
 	dblCol    = col("f", TypeDouble, CharsetBinary)
-	ciCol     = col("s", TypeVarString, 45)  // utf8mb4_general_ci
-	binStrCol = col("b", TypeVarString, 46)  // utf8mb4_bin
-	nopadCol  = col("n", TypeVarString, 255) // utf8mb4_0900_ai_ci
+	ciCol     = col("s", TypeVarString, 45)   // utf8mb4_general_ci
+	binStrCol = col("b", TypeVarString, 46)   // utf8mb4_bin
+	nopadCol  = col("n", TypeVarString, 1248) // utf8mb4_unicode_nopad_ci
 )

@@ -31,13 +31,20 @@ type weightTable struct {
 	// latin1's '?'.
 	common []uint16
 	space  uint16 // the weight of ' ', which PAD SPACE pads with
-	once   sync.Once
-	file   string
-	// contractions: the collation weighs some character sequences as
-	// one, which the table, per code point, does not hold: comparing by
-	// it is close, not exact.
-	contractions bool
+	// contr holds the character sequences the collation weighs as one
+	// (UCA 14.0's "เก", weighed as "กเ"), by their code points; starts
+	// marks the BMP code points that begin one, so the common case costs
+	// a bit test.
+	contr      map[[maxContraction]rune][]uint16
+	starts     []uint64
+	suppStarts map[rune]bool // the starters outside the BMP (Chakma, ...)
+	once       sync.Once
+	file       string
 }
+
+// maxContraction is the most code points a contraction of the tables
+// spans (UCA's longest are three).
+const maxContraction = 3
 
 type implicitRun struct {
 	from, to rune
@@ -45,35 +52,38 @@ type implicitRun struct {
 }
 
 // exactTables are the tables by file name, loaded on first use.
-var exactTables = map[string]*weightTable{
-	"general_ci":        {file: "general_ci"},
-	"unicode_ci":        {file: "unicode_ci"},
-	"unicode_520_ci":    {file: "unicode_520_ci"},
-	"latin1_swedish_ci": {file: "latin1_swedish_ci"},
-	"uca1400_ai_ci":     {file: "uca1400_ai_ci", contractions: true},
+var exactTables = map[string]*weightTable{}
+
+func init() {
+	for _, f := range []string{"general_ci", "unicode_ci", "unicode_520_ci", "uca1400_ai_ci",
+		"latin1_swedish_ci", "latin1_general_ci", "latin1_general_cs", "latin1_german1_ci",
+		"latin1_german2_ci", "latin1_danish_ci", "latin1_spanish_ci"} {
+		exactTables[f] = &weightTable{file: f}
+	}
 }
 
 // exactTableFor returns the table for a collation name, or nil when
 // Strata has none (the name-derived approximation is used). The NO PAD
-// variants weigh the same; the PAD rule is the Collation's.
+// variants weigh the same; the PAD rule is the Collation's. The utf8mb4
+// tables serve utf8mb3 (a subset) too; a latin1 table gives each code
+// point the weight of the latin1 character the server converts it to.
 func exactTableFor(name string) *weightTable {
-	switch name {
-	case "latin1_swedish_ci", "latin1_swedish_nopad_ci":
-		return exactTables["latin1_swedish_ci"].load()
-	}
+	name = strings.Replace(name, "_nopad", "", 1)
 	charset, rest, ok := strings.Cut(name, "_")
-	if !ok || (charset != "utf8mb4" && charset != "utf8mb3" && charset != "utf8") {
+	if !ok {
 		return nil
 	}
-	switch rest {
-	case "general_ci", "general_nopad_ci":
-		return exactTables["general_ci"].load()
-	case "unicode_ci", "unicode_nopad_ci":
-		return exactTables["unicode_ci"].load()
-	case "unicode_520_ci", "unicode_520_nopad_ci":
-		return exactTables["unicode_520_ci"].load()
-	case "uca1400_ai_ci", "uca1400_nopad_ai_ci":
-		return exactTables["uca1400_ai_ci"].load()
+	file := ""
+	switch charset {
+	case "utf8mb4", "utf8mb3", "utf8":
+		if !strings.HasPrefix(rest, "latin1") {
+			file = rest
+		}
+	case "latin1":
+		file = name
+	}
+	if t := exactTables[file]; t != nil {
+		return t.load()
 	}
 	return nil
 }
@@ -104,7 +114,7 @@ func (t *weightTable) read() error {
 		return err
 	}
 	r := tableReader{b: raw}
-	if string(r.next(5)) != "STRW2" {
+	if string(r.next(5)) != "STRW3" {
 		return fmt.Errorf("not a weight table")
 	}
 	r.next(int(r.byte())) // the server version it was read from
@@ -122,6 +132,29 @@ func (t *weightTable) read() error {
 	for n := r.uint32(); n > 0; n-- {
 		cp := rune(r.uint32())
 		t.supp[cp] = r.weights(nil)
+	}
+	for n := r.uint32(); n > 0; n-- {
+		var seq [maxContraction]rune
+		k := int(r.byte())
+		if k < 2 || k > maxContraction {
+			return fmt.Errorf("a contraction of %d code points", k)
+		}
+		for i := range k {
+			seq[i] = rune(r.uint32())
+		}
+		if t.contr == nil {
+			t.contr = map[[maxContraction]rune][]uint16{}
+			t.starts = make([]uint64, 0x10000/64)
+		}
+		t.contr[seq] = r.weights(nil)
+		if seq[0] > 0xFFFF {
+			if t.suppStarts == nil {
+				t.suppStarts = map[rune]bool{}
+			}
+			t.suppStarts[seq[0]] = true
+			continue
+		}
+		t.starts[seq[0]/64] |= 1 << (seq[0] % 64)
 	}
 	if r.err != nil || len(r.b) != 0 {
 		return fmt.Errorf("malformed table (%v, %d bytes left)", r.err, len(r.b))
@@ -176,8 +209,44 @@ func (ws *weightStream) pop() (uint16, bool) {
 		}
 		r, n := decodeRune(ws.s)
 		ws.s = ws.s[n:]
+		if ws.t.starts != nil && ws.t.startsContraction(r) && ws.contraction(r) {
+			continue
+		}
 		ws.load(r) // ignorable characters weigh nothing: the loop goes on
 	}
+}
+
+// startsContraction reports whether some contraction begins with r.
+func (t *weightTable) startsContraction(r rune) bool {
+	if r <= 0xFFFF {
+		return t.starts[r/64]&(1<<(r%64)) != 0
+	}
+	return t.suppStarts[r]
+}
+
+// contraction makes the weights of the longest contraction that starts
+// with r and goes on with the string's next code points the current
+// ones, as the server's scanner matches them; false when none does.
+func (ws *weightStream) contraction(r rune) bool {
+	var seq [maxContraction]rune
+	var ends [maxContraction]int // bytes of ws.s each code point ends at
+	seq[0] = r
+	k, rest := 1, ws.s
+	for ; k < maxContraction && len(rest) > 0; k++ {
+		next, n := decodeRune(rest)
+		seq[k], ends[k] = next, ends[k-1]+n
+		rest = rest[n:]
+	}
+	for ; k >= 2; k-- {
+		var key [maxContraction]rune
+		copy(key[:k], seq[:k])
+		if w, ok := ws.t.contr[key]; ok {
+			ws.s = ws.s[ends[k-1]:]
+			ws.cur, ws.npend, ws.used = w, 0, 0
+			return true
+		}
+	}
+	return false
 }
 
 // load makes r's weights the current ones.

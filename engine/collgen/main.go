@@ -7,8 +7,17 @@
 //	go run ./engine/collgen -dsn 'root@tcp(127.0.0.1:13999)/mysql' -out engine/collations
 //
 // The tables of these collations are frozen in MariaDB (general_ci since
-// MySQL 4.1, unicode_ci is UCA 4.0.0, unicode_520_ci UCA 5.2.0), so they
-// are written once and committed.
+// MySQL 4.1, unicode_ci is UCA 4.0.0, unicode_520_ci UCA 5.2.0, the latin1
+// ones since 4.1), so they are written once and committed.
+//
+// A collation may weigh a sequence of characters as one (a contraction:
+// Thai's prevowel and its consonant in UCA 14.0, "เก" sorting as "กเ").
+// collgen finds them by asking the server: every multi-character entry of
+// Unicode's allkeys.txt (-allkeys; Perl's copy of UCA 13 by default), and
+// every BMP character followed by a character that ends one of those
+// entries, and the entries' starters followed by any BMP character, are
+// weighed as a whole and character by character; where the two differ,
+// the sequence and the server's weights go into the table.
 package main
 
 import (
@@ -24,6 +33,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	_ "github.com/go-sql-driver/mysql"
@@ -40,20 +51,33 @@ var tables = []struct {
 	file, collation, charset string
 	width                    int
 }{
+	// The latin1 collations other than swedish have no NO PAD form;
+	// their weights are the same, the PAD rule is the Collation's.
+	{"latin1_general_ci", "latin1_general_ci", "latin1", 1},
+	{"latin1_general_cs", "latin1_general_cs", "latin1", 1},
+	{"latin1_german1_ci", "latin1_german1_ci", "latin1", 1},
+	{"latin1_german2_ci", "latin1_german2_ci", "latin1", 1},
+	{"latin1_danish_ci", "latin1_danish_ci", "latin1", 1},
+	{"latin1_spanish_ci", "latin1_spanish_ci", "latin1", 1},
 	{"general_ci", "utf8mb4_general_nopad_ci", "utf8mb4", 2},
 	{"unicode_ci", "utf8mb4_unicode_nopad_ci", "utf8mb4", 2},
 	{"unicode_520_ci", "utf8mb4_unicode_520_nopad_ci", "utf8mb4", 2},
 	{"latin1_swedish_ci", "latin1_swedish_nopad_ci", "latin1", 1},
-	// UCA 14.0, MariaDB 11's default for utf8mb4. Its contractions (a
-	// letter and a combining mark weighing as one, as И + U+0306 = Й) are
-	// not in the table: Strata compares by it but does not call it exact.
+	// UCA 14.0, MariaDB 11's default for utf8mb4, with its contractions
+	// (И + U+0306 = Й, Thai and Lao prevowels with their consonant).
 	{"uca1400_ai_ci", "utf8mb4_uca1400_nopad_ai_ci", "utf8mb4", 2},
 }
 
 func main() {
 	dsn := flag.String("dsn", "root@tcp(127.0.0.1:13999)/mysql", "a MariaDB to read the weights from")
 	out := flag.String("out", "engine/collations", "directory to write the tables to")
+	allkeys := flag.String("allkeys", "/usr/share/perl/5.36.0/Unicode/Collate/allkeys.txt", "Unicode's allkeys.txt, whose multi-character entries are the contractions to look for")
+	only := flag.String("only", "", "write only this table (its file name)")
 	flag.Parse()
+	candidates, err := readAllkeys(*allkeys)
+	if err != nil {
+		log.Fatal(err)
+	}
 	db, err := sql.Open("mysql", *dsn+"?charset=utf8mb4")
 	if err != nil {
 		log.Fatal(err)
@@ -66,7 +90,10 @@ func main() {
 		log.Fatal(err)
 	}
 	for _, t := range tables {
-		data, err := table(ctx, db, t.collation, t.charset, t.width, version)
+		if *only != "" && t.file != *only {
+			continue
+		}
+		data, err := table(ctx, db, t.collation, t.charset, t.width, version, candidates)
 		if err != nil {
 			log.Fatalf("%s: %v", t.collation, err)
 		}
@@ -89,10 +116,12 @@ func main() {
 //	points listed in neither section below,
 //	65536 × (count byte, count × uint16),
 //	uint32 n, n × (uint32 first, uint32 last, uint16 base): implicit runs,
-//	uint32 n, n × (uint32 code point, count byte, count × uint16).
-func table(ctx context.Context, db *sql.DB, collation, charset string, width int, version string) ([]byte, error) {
+//	uint32 n, n × (uint32 code point, count byte, count × uint16),
+//	uint32 n, n × (count byte, count × uint32 code point, count byte,
+//	count × uint16): contractions.
+func table(ctx context.Context, db *sql.DB, collation, charset string, width int, version string, candidates [][]rune) ([]byte, error) {
 	var raw bytes.Buffer
-	raw.WriteString("STRW2")
+	raw.WriteString("STRW3")
 	raw.WriteByte(byte(len(version)))
 	raw.WriteString(version)
 	bmp, err := weights(ctx, db, collation, charset, width, 0, 0xFFFF)
@@ -136,6 +165,28 @@ func table(ctx context.Context, db *sql.DB, collation, charset string, width int
 		raw.Write(binary.BigEndian.AppendUint32(nil, uint32(cp)))
 		raw.WriteByte(byte(len(w)))
 		for _, x := range w {
+			raw.Write(binary.BigEndian.AppendUint16(nil, x))
+		}
+	}
+	single := func(cp rune) []uint16 {
+		if cp <= 0xFFFF {
+			return bmp[cp]
+		}
+		return supp[cp]
+	}
+	found, err := contractions(ctx, db, collation, charset, width, single, candidates)
+	if err != nil {
+		return nil, err
+	}
+	log.Printf("%s: %d contractions", collation, len(found))
+	raw.Write(binary.BigEndian.AppendUint32(nil, uint32(len(found))))
+	for _, c := range found {
+		raw.WriteByte(byte(len(c.seq)))
+		for _, cp := range c.seq {
+			raw.Write(binary.BigEndian.AppendUint32(nil, uint32(cp)))
+		}
+		raw.WriteByte(byte(len(c.w)))
+		for _, x := range c.w {
 			raw.Write(binary.BigEndian.AppendUint16(nil, x))
 		}
 	}
@@ -197,17 +248,9 @@ func weights(ctx context.Context, db *sql.DB, collation, charset string, width, 
 		if err := rows.Scan(&cp, &w); err != nil {
 			return nil, err
 		}
-		b, err := hex.DecodeString(w.String)
-		if err != nil || len(b)%width != 0 || len(b) > width*255 {
-			return nil, fmt.Errorf("U+%04X: weight %q", cp, w.String)
-		}
-		ws := make([]uint16, len(b)/width)
-		for i := range ws {
-			if width == 1 {
-				ws[i] = uint16(b[i])
-			} else {
-				ws[i] = binary.BigEndian.Uint16(b[2*i:])
-			}
+		ws, err := decodeWeights(w.String, width)
+		if err != nil {
+			return nil, fmt.Errorf("U+%04X: %w", cp, err)
 		}
 		out[rune(cp)] = ws
 	}
@@ -218,4 +261,186 @@ func weights(ctx context.Context, db *sql.DB, collation, charset string, width, 
 		return nil, fmt.Errorf("read %d BMP code points, want %d", len(out), want-2048)
 	}
 	return out, nil
+}
+
+// contraction is a character sequence the collation weighs as one.
+type contraction struct {
+	seq []rune
+	w   []uint16
+}
+
+// contractions returns the sequences the server weighs otherwise than
+// character by character (single gives one character's weights), in a
+// stable order.
+func contractions(ctx context.Context, db *sql.DB, collation, charset string, width int, single func(rune) []uint16, candidates [][]rune) ([]contraction, error) {
+	if charset != "utf8mb4" {
+		// A latin1 collation is a table of 256 weights (german2's
+		// expansions included): check that no pair of bytes is more.
+		q := fmt.Sprintf(`SELECT COUNT(*) FROM seq_0_to_255 a, seq_0_to_255 b
+			WHERE WEIGHT_STRING(CONCAT(CHAR(a.seq USING latin1), CHAR(b.seq USING latin1)) COLLATE %[1]s)
+			<> CONCAT(WEIGHT_STRING(CHAR(a.seq USING latin1) COLLATE %[1]s), WEIGHT_STRING(CHAR(b.seq USING latin1) COLLATE %[1]s))`, collation)
+		var n int
+		if err := db.QueryRowContext(ctx, q).Scan(&n); err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			return nil, fmt.Errorf("%d byte pairs weigh otherwise than their bytes: a table per character cannot hold this collation", n)
+		}
+		return nil, nil
+	}
+	found := map[string]contraction{}
+	add := func(seq []rune, hexW string) error {
+		w, err := decodeWeights(hexW, width)
+		if err != nil {
+			return fmt.Errorf("%U: %w", seq, err)
+		}
+		var parts []uint16
+		for _, cp := range seq {
+			parts = append(parts, single(cp)...)
+		}
+		if !slices.Equal(w, parts) {
+			found[string(seq)] = contraction{seq: seq, w: w}
+		}
+		return nil
+	}
+	for _, seq := range candidates {
+		var w string
+		q := "SELECT HEX(WEIGHT_STRING(CONVERT(CHAR(" + codePoints(seq) + " USING utf32) USING utf8mb4) COLLATE " + collation + "))"
+		if err := db.QueryRowContext(ctx, q).Scan(&w); err != nil {
+			return nil, err
+		}
+		if err := add(seq, w); err != nil {
+			return nil, err
+		}
+	}
+	// Sequences allkeys.txt does not list (a newer UCA's): every BMP
+	// character before a known second character, every known starter
+	// before any BMP character.
+	firsts, seconds := map[rune]bool{}, map[rune]bool{}
+	for _, seq := range candidates {
+		firsts[seq[0]] = true
+		for _, cp := range seq[1:] {
+			seconds[cp] = true
+		}
+	}
+	probes := []string{
+		"a.seq <= 65535 AND b.seq IN (" + codePoints(keys(seconds)) + ")",
+		"a.seq IN (" + codePoints(keys(firsts)) + ") AND b.seq <= 65535",
+	}
+	for _, where := range probes {
+		pairs, err := probePairs(ctx, db, collation, where)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range pairs {
+			if err := add(p.seq, p.hex); err != nil {
+				return nil, err
+			}
+		}
+	}
+	out := make([]contraction, 0, len(found))
+	for _, c := range found {
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(a, b contraction) int { return slices.Compare(a.seq, b.seq) })
+	return out, nil
+}
+
+type probed struct {
+	seq []rune
+	hex string
+}
+
+// probePairs returns the pairs of code points (a, b) matching where whose
+// weights as a string differ from a's followed by b's.
+func probePairs(ctx context.Context, db *sql.DB, collation, where string) ([]probed, error) {
+	one := func(x string) string {
+		return "WEIGHT_STRING(CONVERT(CHAR(" + x + " USING utf32) USING utf8mb4) COLLATE " + collation + ")"
+	}
+	q := `SELECT a.seq, b.seq, HEX(` + one("a.seq, b.seq") + `) FROM seq_0_to_65535 a, seq_0_to_65535 b
+		WHERE ` + where + ` AND a.seq NOT BETWEEN 55296 AND 57343 AND b.seq NOT BETWEEN 55296 AND 57343
+		AND ` + one("a.seq, b.seq") + ` <> CONCAT(` + one("a.seq") + `, ` + one("b.seq") + `)`
+	rows, err := db.QueryContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []probed
+	for rows.Next() {
+		var a, b int
+		var w string
+		if err := rows.Scan(&a, &b, &w); err != nil {
+			return nil, err
+		}
+		out = append(out, probed{seq: []rune{rune(a), rune(b)}, hex: w})
+	}
+	return out, rows.Err()
+}
+
+// readAllkeys returns the sequences of two or more code points that
+// allkeys.txt gives weights of ("0E40 0E01 ; [...] # THAI ...").
+func readAllkeys(path string) ([][]rune, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("the contractions to look for: %w (give -allkeys)", err)
+	}
+	var out [][]rune
+	for _, line := range strings.Split(string(data), "\n") {
+		head, _, ok := strings.Cut(line, ";")
+		if !ok || strings.HasPrefix(line, "@") || strings.HasPrefix(line, "#") {
+			continue
+		}
+		fields := strings.Fields(head)
+		if len(fields) < 2 {
+			continue
+		}
+		seq := make([]rune, 0, len(fields))
+		for _, f := range fields {
+			cp, err := strconv.ParseUint(f, 16, 32)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %q: %w", path, line, err)
+			}
+			seq = append(seq, rune(cp))
+		}
+		out = append(out, seq)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s lists no sequences", path)
+	}
+	return out, nil
+}
+
+// codePoints writes code points as a comma-separated list of numbers.
+func codePoints(cps []rune) string {
+	s := make([]string, len(cps))
+	for i, cp := range cps {
+		s[i] = strconv.Itoa(int(cp))
+	}
+	return strings.Join(s, ",")
+}
+
+func keys(m map[rune]bool) []rune {
+	out := make([]rune, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// decodeWeights reads WEIGHT_STRING's hex, weights of width bytes.
+func decodeWeights(h string, width int) ([]uint16, error) {
+	b, err := hex.DecodeString(h)
+	if err != nil || len(b)%width != 0 || len(b) > width*255 {
+		return nil, fmt.Errorf("weight %q", h)
+	}
+	ws := make([]uint16, len(b)/width)
+	for i := range ws {
+		if width == 1 {
+			ws[i] = uint16(b[i])
+		} else {
+			ws[i] = binary.BigEndian.Uint16(b[2*i:])
+		}
+	}
+	return ws, nil
 }

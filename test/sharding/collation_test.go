@@ -2,12 +2,14 @@ package sharding
 
 import (
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/strata-proxy/strata/config"
 	"github.com/strata-proxy/strata/server"
 	"github.com/strata-proxy/strata/shardops"
@@ -44,29 +46,101 @@ func TestTextMergesByTheServersCollation(t *testing.T) {
 		}
 	}
 	for _, col := range []string{"u", "g", "u520"} {
-		for _, q := range []struct {
-			sql     string
-			ordered bool // the rows' order is the answer
-		}{
-			{"SELECT COUNT(DISTINCT %s) FROM coll_words", true},
-			{"SELECT COUNT(*) FROM coll_words GROUP BY %s ORDER BY COUNT(*), MIN(id)", true},
-			{"SELECT COUNT(*) FROM (SELECT DISTINCT %s FROM coll_words) d", true},
-			{"SELECT id FROM coll_words ORDER BY %s, id", true},
-			{"SELECT id FROM coll_words ORDER BY %s DESC, id LIMIT 10", true},
-			{"SELECT MIN(id), MAX(id) FROM coll_words WHERE %s = 'STRASSE'", true},
-			{"SELECT COUNT(*) FROM coll_words GROUP BY %[1]s HAVING %[1]s = 'STRASSE' OR %[1]s < 'B'", false},
-		} {
-			query := fmt.Sprintf(q.sql, col)
-			got := testenv.Strings(t, db, query)
-			want := testenv.Strings(t, reference, query)
-			if !q.ordered {
-				slices.Sort(got)
-				slices.Sort(want)
-			}
-			if !slices.Equal(got, want) {
-				t.Errorf("%s\nthrough Strata: %v\none server:     %v", query, got, want)
+		sameTextMerges(t, db, reference, "coll_words", col, "STRASSE")
+	}
+}
+
+// The other collations Strata holds the server's weights of: MariaDB 11's
+// default, utf8mb4_uca1400_ai_ci, which weighs some sequences as one
+// (Thai's prevowel and consonant, "เก" sorting as "กเ"; И + U+0306 = Й;
+// l· = l), and latin1's language collations (german2's Ä = AE, danish's
+// Æ after Z, general_cs's case apart). Before Strata read their tables,
+// each of these columns merged otherwise than one server.
+func TestTextMergesByUCA1400AndLatin1Collations(t *testing.T) {
+	strataDB(t)
+	for _, tc := range []struct {
+		table, ddl, probe string
+		cols              []string
+		words             []string
+	}{
+		{"coll_uca", "CREATE TABLE IF NOT EXISTS blog.coll_uca (id INT PRIMARY KEY, " +
+			"t VARCHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_uca1400_ai_ci)", "กเ", []string{"t"},
+			[]string{"เก", "กเ", "ข", "เข", "ก", "ขก", "й", "й", "и", "иa", "l·a", "la", "lb",
+				"ྲཱྀ", "ྲྀ", "Zoe", "zoë", "straße", "STRASSE"}},
+		{"coll_latin", "CREATE TABLE IF NOT EXISTS blog.coll_latin (id INT PRIMARY KEY, " +
+			"g VARCHAR(20) CHARACTER SET latin1 COLLATE latin1_german2_ci, " +
+			"d VARCHAR(20) CHARACTER SET latin1 COLLATE latin1_danish_ci, " +
+			"c VARCHAR(20) CHARACTER SET latin1 COLLATE latin1_general_cs)", "AEPFEL", []string{"g", "d", "c"},
+			[]string{"Äpfel", "aepfel", "AEPFEL", "apfel", "Æble", "aeble", "zebra", "Ørn", "orn", "ß", "ss",
+				"Zoe", "zoë", "ÿ", "y", "ñ", "nz", "a_b", "aab", "Apfel"}},
+	} {
+		db, reference := ownModuloTable(t, tc.ddl, tc.table, tc.cols[0])
+		for i, w := range tc.words {
+			for k := range 3 { // each word on several shards
+				cols := "id"
+				args := []any{i*3 + k}
+				for _, c := range tc.cols {
+					cols += ", " + c
+					args = append(args, w)
+				}
+				q := "INSERT INTO " + tc.table + " (" + cols + ") VALUES (?" + strings.Repeat(", ?", len(tc.cols)) + ")"
+				for _, to := range []*sql.DB{db, reference} {
+					if _, err := to.Exec(q, args...); err != nil {
+						t.Fatalf("%s %v: %v", q, args, err)
+					}
+				}
 			}
 		}
+		for _, col := range tc.cols {
+			sameTextMerges(t, db, reference, tc.table, col, tc.probe)
+		}
+	}
+}
+
+// sameTextMerges runs the merges of text over shards (COUNT(DISTINCT),
+// GROUP BY, DISTINCT, ORDER BY with and without LIMIT, MIN and MAX, a
+// HAVING comparing text) on table's column col through Strata (db) and
+// on one server holding every row (reference), and reports each answer
+// that differs. probe is a value of the column to filter on.
+func sameTextMerges(t *testing.T, db, reference *sql.DB, table, col, probe string) {
+	t.Helper()
+	for _, q := range []struct {
+		sql     string
+		ordered bool // the rows' order is the answer
+	}{
+		{"SELECT COUNT(DISTINCT %[1]s) FROM %[2]s", true},
+		{"SELECT COUNT(*) FROM %[2]s GROUP BY %[1]s ORDER BY COUNT(*), MIN(id)", true},
+		{"SELECT COUNT(*) FROM (SELECT DISTINCT %[1]s FROM %[2]s) d", true},
+		{"SELECT id FROM %[2]s ORDER BY %[1]s, id", true},
+		{"SELECT id FROM %[2]s ORDER BY %[1]s DESC, id LIMIT 10", true},
+		{"SELECT MIN(id), MAX(id) FROM %[2]s WHERE %[1]s = '%[3]s'", true},
+		{"SELECT COUNT(*) FROM %[2]s GROUP BY %[1]s HAVING %[1]s = '%[3]s' OR %[1]s < 'B'", false},
+	} {
+		query := fmt.Sprintf(q.sql, col, table, probe)
+		got := testenv.Strings(t, db, query)
+		want := testenv.Strings(t, reference, query)
+		if !q.ordered {
+			slices.Sort(got)
+			slices.Sort(want)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s\nthrough Strata: %v\none server:     %v", query, got, want)
+		}
+	}
+	// MIN and MAX: the server may answer any of several equal values
+	// (la and l·a), so the one Strata picks must equal the server's by
+	// the column's collation.
+	var lo, hi string
+	if err := db.QueryRow(fmt.Sprintf("SELECT MIN(%[1]s), MAX(%[1]s) FROM %[2]s", col, table)).Scan(&lo, &hi); err != nil {
+		t.Fatal(err)
+	}
+	var cmpLo, cmpHi int
+	q := fmt.Sprintf("SELECT STRCMP(?, MIN(%[1]s)), STRCMP(?, MAX(%[1]s)) FROM %[2]s", col, table)
+	if err := reference.QueryRow(q, lo, hi).Scan(&cmpLo, &cmpHi); err != nil {
+		t.Fatal(err)
+	}
+	if cmpLo != 0 || cmpHi != 0 {
+		t.Errorf("MIN(%[1]s), MAX(%[1]s) over shards: %[2]q, %[3]q, which one server compares with its own as %d, %d", col, lo, hi, cmpLo, cmpHi)
 	}
 }
 
@@ -271,4 +345,41 @@ func TestReloadedTableColumnCollationsAreReadSoon(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// A collation Strata only approximates (Swedish, where Å and Ä sort after
+// Z and ü equals y) would merge rows of several shards in another order
+// or other groups than one server, and nothing in the rows shows it: such
+// merges are refused with 1235 naming the collation and the way out,
+// while a merge by an explicit exact COLLATE, and a statement one shard
+// answers, run.
+func TestMergesInAnApproximatedCollationAreRefused(t *testing.T) {
+	strataDB(t)
+	ddl := "CREATE TABLE IF NOT EXISTS blog.coll_swedish (id INT PRIMARY KEY, " +
+		"name VARCHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_swedish_ci)"
+	db, reference := ownModuloTable(t, ddl, "coll_swedish", "name")
+	for i, w := range []string{"Åsa", "Zorn", "Ärla", "Anna", "Ödla", "yngve", "über", "Olle"} {
+		q := "INSERT INTO coll_swedish (id, name) VALUES (?, ?)"
+		for _, to := range []*sql.DB{db, reference} {
+			if _, err := to.Exec(q, i, w); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, q := range []string{
+		"SELECT id FROM coll_swedish ORDER BY name LIMIT 3",
+		"SELECT COUNT(*) FROM coll_swedish GROUP BY name",
+		"SELECT DISTINCT name FROM coll_swedish",
+		"SELECT MIN(name), MAX(name) FROM coll_swedish",
+	} {
+		_, err := db.Query(q)
+		var merr *mysql.MySQLError
+		if !errors.As(err, &merr) || merr.Number != 1235 || !strings.Contains(merr.Message, "utf8mb4_swedish_ci") || !strings.Contains(merr.Message, "COLLATE utf8mb4_unicode_ci") {
+			t.Errorf("%s over shards: %v, want error 1235 naming utf8mb4_swedish_ci and an exact COLLATE", q, err)
+		}
+	}
+	sameRows(t, db, reference,
+		"SELECT id FROM coll_swedish ORDER BY name COLLATE utf8mb4_unicode_ci, id",
+		"SELECT name FROM coll_swedish WHERE id = 3 ORDER BY name",
+		"SELECT COUNT(*) FROM coll_swedish")
 }
