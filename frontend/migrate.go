@@ -28,6 +28,18 @@ func (s *Server) SetPassOn(f PassFunc) {
 	s.passOn.Store(&f)
 }
 
+// fileConn is a client connection whose descriptor can be passed to
+// another process: TCP, and a Unix socket (listen_socket). A TLS client's
+// is not (its encryption state lives in this process).
+type fileConn interface {
+	File() (*os.File, error)
+}
+
+var (
+	_ fileConn = (*net.TCPConn)(nil)
+	_ fileConn = (*net.UnixConn)(nil)
+)
+
 // passOnIdle hands sess's client to the process that took the sockets;
 // it reports whether it did. Not for TLS clients (their encryption state
 // lives in this process) nor for a client whose next command has begun
@@ -38,7 +50,7 @@ func (s *Server) passOnIdle(sess *session.Session) bool {
 		return false
 	}
 	c := sess.Client()
-	tc, ok := c.Conn.(*net.TCPConn)
+	fc, ok := c.Conn.(fileConn)
 	if !ok || !c.Quiet() {
 		return false
 	}
@@ -46,7 +58,7 @@ func (s *Server) passOnIdle(sess *session.Session) bool {
 	if !ok {
 		return false
 	}
-	f, err := tc.File()
+	f, err := fc.File()
 	if err != nil {
 		return false
 	}
@@ -68,8 +80,8 @@ func (s *Server) canPassOn(cl *client) bool {
 		return false
 	}
 	c := sess.Client()
-	_, tcp := c.Conn.(*net.TCPConn)
-	return tcp && c.Quiet()
+	_, passable := c.Conn.(fileConn)
+	return passable && c.Quiet()
 }
 
 // Adopt serves a client another Strata process passed on (a handover),
@@ -83,7 +95,9 @@ func (s *Server) adopt(nc net.Conn, st session.State) {
 	defer s.wg.Done()
 	defer nc.Close()
 	c := wire.NewConn(nc)
-	if peer, err := net.ResolveTCPAddr("tcp", st.ClientAddr); err == nil && st.ClientAddr != nc.RemoteAddr().String() {
+	if _, unix := nc.(*net.UnixConn); unix {
+		c.Peer = localhost // a client of listen_socket, as when it connected
+	} else if peer, err := net.ResolveTCPAddr("tcp", st.ClientAddr); err == nil && st.ClientAddr != nc.RemoteAddr().String() {
 		c.Peer = peer // named by a load balancer's PROXY header in the old process
 	}
 	cl := s.track(nc)

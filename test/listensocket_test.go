@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/strata-proxy/strata/test/testenv"
 )
@@ -128,6 +129,16 @@ func TestHandoverMovesTheListenSocket(t *testing.T) {
 		return id
 	}
 	connectionID() // the old process serves it
+	// A client that stays connected through the socket (a PHP persistent
+	// connection), idle with a session of its own when the handover comes.
+	idle := testenv.Conn(t, testenv.Open(t, "app:app@unix("+path+")/blog"))
+	var idleID uint32
+	if _, err := idle.ExecContext(ctx, "SET time_zone = '+03:00'"); err != nil {
+		t.Fatal(err)
+	}
+	if err := idle.QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&idleID); err != nil {
+		t.Fatal(err)
+	}
 
 	next := startHandoverStrata(t, yaml)
 	<-old.HandedOver()
@@ -144,11 +155,33 @@ func TestHandoverMovesTheListenSocket(t *testing.T) {
 	if next.Env.Registry.Get(id) == nil || old.Env.Registry.Get(id) != nil {
 		t.Errorf("a client through listen_socket after the handover (id %d) is not the new Strata's", id)
 	}
+	start := time.Now()
 	old.Shutdown()
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("the old Strata took %s to finish with an idle socket client: it was not passed on", took)
+	}
 	if fi, err := os.Stat(path); err != nil || fi.Mode()&os.ModeSocket == 0 {
 		t.Fatalf("listen_socket after the old Strata stopped: %v; the new one listens there", err)
 	}
 	connectionID() // still served, by the new process
+	// The idle socket client goes on in the new process, its session as
+	// it was, named localhost as when it connected.
+	var tz, user string
+	var id2 uint32
+	if err := idle.QueryRowContext(ctx, "SELECT @@time_zone, CONNECTION_ID(), USER()").Scan(&tz, &id2, &user); err != nil {
+		t.Fatalf("the socket client kept across the handover: %v", err)
+	}
+	if tz != "+03:00" || id2 != idleID {
+		t.Errorf("the socket client after the handover: time_zone %s, CONNECTION_ID() %d; want +03:00, %d", tz, id2, idleID)
+	}
+	if next.Env.Registry.Get(idleID) == nil {
+		t.Errorf("the socket client's session %d is not the new Strata's", idleID)
+	}
+	for _, info := range next.Env.Registry.List() {
+		if info.ID == idleID && info.Client != "localhost" {
+			t.Errorf("the passed-on socket client shows as %q in the session list, want localhost", info.Client)
+		}
+	}
 }
 
 // An account with auth_plugin unix_socket logs in without a password
