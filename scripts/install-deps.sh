@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what Strata's tests, demo and benchmarks need on Debian 12:
-# MariaDB server and client, PHP with pdo_mysql, sysbench, Node.js with npm
-# and the Node.js drivers of test/node (and make and CA certificates, which a
-# minimal image may lack). Go is expected in /usr/local/go.
+# MariaDB server and client, PHP with pdo_mysql, sysbench, Python's PyMySQL
+# and mysqlclient, Node.js with npm and the Node.js drivers of test/node
+# (and make and CA certificates, which a minimal image may lack). Go is
+# expected in /usr/local/go.
 #
 # Idempotent: it checks for the programs first and touches apt only when
 # something is missing. Runs unattended (CI has no stdin).
@@ -25,6 +26,9 @@ have mariadb || need mariadb-client
 have php || need php-cli
 if ! have php || ! php -m 2>/dev/null | grep -qi '^pdo_mysql$'; then need php-mysql; fi
 have sysbench || need sysbench
+# Python's two MySQL drivers (test/python), in Debian's own interpreter.
+/usr/bin/python3 -c 'import pymysql' >/dev/null 2>&1 || need python3-pymysql
+/usr/bin/python3 -c 'import MySQLdb' >/dev/null 2>&1 || need python3-mysqldb
 have node || need nodejs
 have npm || need npm
 have make || need make
@@ -48,7 +52,7 @@ node_drivers() {
 
 if [ "${#missing[@]}" -eq 0 ]; then
 	node_drivers
-	echo "deps: mariadbd, mariadb, php (pdo_mysql), sysbench, node (and its drivers): all present"
+	echo "deps: mariadbd, mariadb, php (pdo_mysql), sysbench, python3 (pymysql, MySQLdb), node (and its drivers): all present"
 	exit 0
 fi
 

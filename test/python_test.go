@@ -1,0 +1,84 @@
+package test
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// debianPython is the interpreter Debian's python3-pymysql and
+// python3-mysqldb install into (a python3 earlier on PATH, as pyenv's,
+// may lack them).
+const debianPython = "/usr/bin/python3"
+
+// Python apps through Strata, with the two drivers they use unchanged
+// (test/python/blog_workload.py): PyMySQL and mysqlclient (MySQLdb, over
+// libmariadb: Django's driver). Both interpolate values on the client,
+// set up the session as Django does (READ COMMITTED, a strict sql_mode),
+// run several statements in one query, stream a large result through an
+// unbuffered cursor, and default to autocommit off. Each gets the same
+// answers as from the primary, its autocommit reads land on the replicas,
+// and its writes, transactions and errors behave as on the server.
+func TestPythonDriverWorkload(t *testing.T) {
+	t.Parallel()
+	script, _ := filepath.Abs("python/blog_workload.py")
+	for _, driver := range []string{"pymysql", "mysqldb"} {
+		t.Run(driver, func(t *testing.T) {
+			t.Parallel()
+			module := map[string]string{"pymysql": "pymysql", "mysqldb": "MySQLdb"}[driver]
+			if out, err := exec.Command(debianPython, "-c", "import "+module).CombinedOutput(); err != nil {
+				t.Fatalf("%s cannot import %s (make deps installs python3-pymysql and python3-mysqldb): %v\n%s", debianPython, module, err, out)
+			}
+			prefix := "py_" + driver + "_"
+			setupTables(t, blogSchema(prefix)...)
+			run := func(host, port, user, pass, part string) string {
+				cmd := exec.CommandContext(ctxFor(t), debianPython, script, host, port, user, pass, prefix, driver, part)
+				cmd.Env = append(os.Environ(), "PYTHONIOENCODING=utf-8")
+				out, err := cmd.CombinedOutput()
+				if err != nil {
+					t.Fatalf("python %s %s (%s:%s): %v\n%s", driver, part, host, port, err, out)
+				}
+				return string(out)
+			}
+			h, p := strataHostPort()
+			primary0, replicas0 := readsByServer(t, prefix+"entries")
+			viaStrata := run(h, p, "app", "app", "read")
+			primary1, replicas1 := readsByServer(t, prefix+"entries")
+			direct := run("127.0.0.1", fmt.Sprint(env.primary.Port), "root", "", "read")
+			if viaStrata != direct {
+				t.Errorf("answers differ\nvia Strata:\n%s\ndirect:\n%s", viaStrata, direct)
+			}
+			for _, want := range []string{"ünïcödé", `'it\'s \\ "quoted"'`, "Decimal(12.35)", "b'\\x00\ufffd'",
+				"['READ-COMMITTED', 'STRICT_TRANS_TABLES']", "stream: [20000, 200010000]", "select_db: [['mysql']]"} {
+				if !strings.Contains(viaStrata, want) {
+					t.Errorf("%s missing from the answers through Strata:\n%s", want, viaStrata)
+				}
+			}
+			if primary1 != primary0 {
+				t.Errorf("the primary read %d rows of %sentries: autocommit reads must go to replicas", primary1-primary0, prefix)
+			}
+			if sum(replicas1) == sum(replicas0) {
+				t.Errorf("the replicas read no rows of %sentries", prefix)
+			}
+
+			out := run(h, p, "app", "app", "write")
+			if !strings.HasSuffix(out, "ok\n") {
+				t.Fatalf("writes: %s", out)
+			}
+			const want = "22" // the transaction's, executemany's 20, the autocommit-off one
+			if !strings.Contains(out, "rows "+want+"\n") {
+				t.Errorf("the driver counted %q rows of its own, want %s", out, want)
+			}
+			n, err := env.primary.QueryValue(ctxFor(t), fmt.Sprintf("SELECT COUNT(*) FROM blog.%scomments WHERE body LIKE 'py %%'", prefix))
+			if err != nil || n != want {
+				t.Errorf("rows written through Strata on the primary: %s (%v), want %s", n, err, want)
+			}
+			if n, _ := env.primary.QueryValue(ctxFor(t), fmt.Sprintf("SELECT COUNT(*) FROM blog.%scomments WHERE body LIKE 'rolled back%%'", prefix)); n != "0" {
+				t.Errorf("%s rolled-back rows on the primary", n)
+			}
+		})
+	}
+}
