@@ -46,6 +46,12 @@ type Collation struct {
 	suppEqual bool // legacy UCA 4.0.0/general: all chars above U+FFFF weigh the same
 	// exact, when set, holds the server's weights of this collation.
 	exact *weightTable
+	// latin1Order: a latin1 binary collation, which orders by the latin1
+	// byte of each character (€, 0x80, before é).
+	latin1Order bool
+	// input is how the values compared are encoded (columnCollation sets
+	// it from the character set the connection receives them in).
+	input textInput
 }
 
 const (
@@ -89,6 +95,7 @@ func CollationByName(name string) (Collation, error) {
 	case n == "binary":
 		c.pad = false
 	case strings.HasSuffix(n, "_bin"):
+		c.latin1Order = strings.HasPrefix(n, "latin1_")
 	case strings.HasSuffix(n, "_ci"):
 		c.fold, c.accents = foldCase, !strings.HasSuffix(n, "_as_ci")
 	case strings.HasSuffix(n, "_cs"):
@@ -138,24 +145,43 @@ func ExactCollation(name string) (Collation, error) {
 // Compare orders two non-NULL strings.
 func (c Collation) Compare(a, b []byte) int {
 	if c.exact != nil {
-		return compareExact(c.exact, a, b, c.pad)
+		return compareExact(c.exact, a, b, c.pad, c.input)
 	}
 	switch c.fold {
 	case foldCase:
-		return compareRunes(a, b, c.weight, c.pad)
+		return compareRunes(a, b, c.weight, c.pad, c.input)
 	case foldCaseThenBinary:
-		if r := compareRunes(a, b, c.weight, c.pad); r != 0 {
+		if r := compareRunes(a, b, c.weight, c.pad, c.input); r != 0 {
 			return r
 		}
 	}
+	if w := c.binaryWeight(); w != nil {
+		return compareRunes(a, b, w, c.pad, c.input)
+	}
 	return compareBytes(a, b, c.pad)
+}
+
+// binaryWeight is what a binary-order collation orders characters by when
+// the bytes as received do not order as the server's (latin1 bytes of a
+// Unicode column, which orders by code point; UTF-8 of a latin1 column,
+// which orders by latin1 byte); nil when they do.
+func (c Collation) binaryWeight() func(rune) rune {
+	switch {
+	case c.Name == "binary":
+		return nil // never converted: the bytes are the value
+	case c.latin1Order && c.input == inputUTF8:
+		return latin1Byte
+	case !c.latin1Order && c.input == inputLatin1:
+		return func(r rune) rune { return r }
+	}
+	return nil
 }
 
 // Key returns bytes that are equal exactly when Compare says the strings
 // are equal, for hashing.
 func (c Collation) Key(s []byte) []byte {
 	if c.exact != nil {
-		return keyExact(c.exact, s, c.pad)
+		return keyExact(c.exact, s, c.pad, c.input)
 	}
 	if c.pad {
 		s = bytes.TrimRight(s, " ")
@@ -165,7 +191,7 @@ func (c Collation) Key(s []byte) []byte {
 	}
 	out := make([]byte, 0, len(s))
 	for len(s) > 0 {
-		r, n := decodeRune(s)
+		r, n := c.input.decode(s)
 		out = utf8.AppendRune(out, c.weight(r))
 		s = s[n:]
 	}
@@ -195,17 +221,17 @@ func compareBytes(a, b []byte, pad bool) int {
 		return cmp.Compare(len(a), len(b))
 	}
 	if len(a) > n {
-		return tailVsSpaces(a[n:], func(r rune) rune { return r })
+		return tailVsSpaces(a[n:], func(r rune) rune { return r }, inputUTF8)
 	}
-	return -tailVsSpaces(b[n:], func(r rune) rune { return r })
+	return -tailVsSpaces(b[n:], func(r rune) rune { return r }, inputUTF8)
 }
 
 // compareRunes orders strings rune by rune by weight, with the same PAD
 // rule as compareBytes.
-func compareRunes(a, b []byte, weight func(rune) rune, pad bool) int {
+func compareRunes(a, b []byte, weight func(rune) rune, pad bool, in textInput) int {
 	for len(a) > 0 && len(b) > 0 {
-		ra, na := decodeRune(a)
-		rb, nb := decodeRune(b)
+		ra, na := in.decode(a)
+		rb, nb := in.decode(b)
 		if wa, wb := weight(ra), weight(rb); wa != wb {
 			return cmp.Compare(wa, wb)
 		}
@@ -217,15 +243,15 @@ func compareRunes(a, b []byte, weight func(rune) rune, pad bool) int {
 	case !pad:
 		return cmp.Compare(len(a), len(b))
 	case len(a) > 0:
-		return tailVsSpaces(a, weight)
+		return tailVsSpaces(a, weight, in)
 	}
-	return -tailVsSpaces(b, weight)
+	return -tailVsSpaces(b, weight, in)
 }
 
 // tailVsSpaces compares the rest of the longer string with spaces.
-func tailVsSpaces(rest []byte, weight func(rune) rune) int {
+func tailVsSpaces(rest []byte, weight func(rune) rune, in textInput) int {
 	for len(rest) > 0 {
-		r, n := decodeRune(rest)
+		r, n := in.decode(rest)
 		if w := weight(r); w != ' ' {
 			return cmp.Compare(w, ' ')
 		}

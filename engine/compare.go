@@ -135,6 +135,9 @@ func columnCollation(col Column, name string) (Collation, error) {
 	} else {
 		c, err = CollationByID(col.Charset)
 	}
+	if err == nil && c.Exact() {
+		c.input, err = inputOf(col.Charset, c.Name)
+	}
 	if err != nil || c.Exact() {
 		return c, err
 	}

@@ -186,10 +186,11 @@ type weightStream struct {
 	// 0xFFFD.
 	pend        [2]uint16
 	npend, used int
+	in          textInput // how s is encoded
 }
 
-func newWeightStream(t *weightTable, s []byte) weightStream {
-	return weightStream{t: t, s: s}
+func newWeightStream(t *weightTable, s []byte, in textInput) weightStream {
+	return weightStream{t: t, s: s, in: in}
 }
 
 // pop returns the next weight, false at the end of the string.
@@ -207,7 +208,7 @@ func (ws *weightStream) pop() (uint16, bool) {
 		if len(ws.s) == 0 {
 			return 0, false
 		}
-		r, n := decodeRune(ws.s)
+		r, n := ws.in.decode(ws.s)
 		ws.s = ws.s[n:]
 		if ws.t.starts != nil && ws.t.startsContraction(r) && ws.contraction(r) {
 			continue
@@ -233,7 +234,7 @@ func (ws *weightStream) contraction(r rune) bool {
 	seq[0] = r
 	k, rest := 1, ws.s
 	for ; k < maxContraction && len(rest) > 0; k++ {
-		next, n := decodeRune(rest)
+		next, n := ws.in.decode(rest)
 		seq[k], ends[k] = next, ends[k-1]+n
 		rest = rest[n:]
 	}
@@ -270,8 +271,8 @@ func (ws *weightStream) load(r rune) {
 
 // compareExact orders a and b by their weights; with pad, the shorter
 // string's end compares as spaces (MariaDB's PAD SPACE).
-func compareExact(t *weightTable, a, b []byte, pad bool) int {
-	sa, sb := newWeightStream(t, a), newWeightStream(t, b)
+func compareExact(t *weightTable, a, b []byte, pad bool, in textInput) int {
+	sa, sb := newWeightStream(t, a, in), newWeightStream(t, b, in)
 	for {
 		x, okA := sa.pop()
 		y, okB := sb.pop()
@@ -319,9 +320,9 @@ func cmpUint16(a, b uint16) int {
 
 // keyExact is s's weights as bytes, without the trailing spaces pad
 // ignores: equal exactly when compareExact says equal.
-func keyExact(t *weightTable, s []byte, pad bool) []byte {
+func keyExact(t *weightTable, s []byte, pad bool, in textInput) []byte {
 	out := make([]byte, 0, 2*len(s))
-	ws := newWeightStream(t, s)
+	ws := newWeightStream(t, s, in)
 	for w, ok := ws.pop(); ok; w, ok = ws.pop() {
 		out = binary.BigEndian.AppendUint16(out, w)
 	}
