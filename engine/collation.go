@@ -46,9 +46,10 @@ type Collation struct {
 	suppEqual bool // legacy UCA 4.0.0/general: all chars above U+FFFF weigh the same
 	// exact, when set, holds the server's weights of this collation.
 	exact *weightTable
-	// latin1Order: a latin1 binary collation, which orders by the latin1
-	// byte of each character (€, 0x80, before é).
-	latin1Order bool
+	// byteOrder, for the binary collation of a single-byte character
+	// set, is that set: it orders by the byte of each character (latin1's
+	// €, 0x80, before é).
+	byteOrder *singleByte
 	// input is how the values compared are encoded (columnCollation sets
 	// it from the character set the connection receives them in).
 	input textInput
@@ -95,7 +96,8 @@ func CollationByName(name string) (Collation, error) {
 	case n == "binary":
 		c.pad = false
 	case strings.HasSuffix(n, "_bin"):
-		c.latin1Order = strings.HasPrefix(n, "latin1_")
+		charset, _, _ := strings.Cut(n, "_")
+		c.byteOrder = singleByteCharset(charset)
 	case strings.HasSuffix(n, "_ci"):
 		c.fold, c.accents = foldCase, !strings.HasSuffix(n, "_as_ci")
 	case strings.HasSuffix(n, "_cs"):
@@ -167,14 +169,12 @@ func (c Collation) Compare(a, b []byte) int {
 // which orders by latin1 byte); nil when they do.
 func (c Collation) binaryWeight() func(rune) rune {
 	switch {
-	case c.Name == "binary":
-		return nil // never converted: the bytes are the value
-	case c.latin1Order && c.input == inputUTF8:
-		return latin1Byte
-	case !c.latin1Order && c.input == inputLatin1:
-		return func(r rune) rune { return r }
+	case c.Name == "binary", c.byteOrder == c.input.cs:
+		return nil // never converted, or received in its own bytes
+	case c.byteOrder != nil:
+		return c.byteOrder.byteOf
 	}
-	return nil
+	return func(r rune) rune { return r } // code point order
 }
 
 // Key returns bytes that are equal exactly when Compare says the strings
@@ -221,9 +221,9 @@ func compareBytes(a, b []byte, pad bool) int {
 		return cmp.Compare(len(a), len(b))
 	}
 	if len(a) > n {
-		return tailVsSpaces(a[n:], func(r rune) rune { return r }, inputUTF8)
+		return tailVsSpaces(a[n:], func(r rune) rune { return r }, textInput{})
 	}
-	return -tailVsSpaces(b[n:], func(r rune) rune { return r }, inputUTF8)
+	return -tailVsSpaces(b[n:], func(r rune) rune { return r }, textInput{})
 }
 
 // compareRunes orders strings rune by rune by weight, with the same PAD

@@ -1,7 +1,8 @@
 // Command collgen writes the collation weight tables package engine
 // embeds (engine/collations/*.bin), read from a running MariaDB with
-// WEIGHT_STRING, so Strata orders, groups and compares strings of these
-// collations exactly as the server does:
+// WEIGHT_STRING, and what each byte of the single-byte character sets is
+// in Unicode (charsets.bin), so Strata orders, groups and compares strings
+// of these collations exactly as the server does:
 //
 //	strata sandbox up -c FILE     # or any MariaDB 10.11
 //	go run ./engine/collgen -dsn 'root@tcp(127.0.0.1:13999)/mysql' -out engine/collations
@@ -88,6 +89,15 @@ func main() {
 	var version string
 	if err := db.QueryRowContext(ctx, "SELECT VERSION()").Scan(&version); err != nil {
 		log.Fatal(err)
+	}
+	if *only == "" || *only == "charsets" {
+		data, err := singleByteCharsets(ctx, db, version)
+		if err != nil {
+			log.Fatalf("charsets: %v", err)
+		}
+		if err := os.WriteFile(filepath.Join(*out, "charsets.bin"), data, 0o644); err != nil {
+			log.Fatal(err)
+		}
 	}
 	for _, t := range tables {
 		if *only != "" && t.file != *only {
@@ -443,4 +453,77 @@ func decodeWeights(h string, width int) ([]uint16, error) {
 		}
 	}
 	return ws, nil
+}
+
+// singleByteCharsets writes what each byte of every single-byte character
+// set (cp1251, latin2, koi8r, ... and latin1, which is Windows-1252) is
+// in Unicode, as the server converts it, so Strata reads the text a client
+// in such a character set receives. The format, gzip-compressed:
+//
+//	"STRC1", version (byte length, text), count byte,
+//	count × (name (byte length, text), 256 × uint32 code point).
+func singleByteCharsets(ctx context.Context, db *sql.DB, version string) ([]byte, error) {
+	rows, err := db.QueryContext(ctx, "SELECT character_set_name FROM information_schema.CHARACTER_SETS WHERE maxlen = 1 AND character_set_name <> 'binary' ORDER BY 1")
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		names = append(names, n)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	var raw bytes.Buffer
+	raw.WriteString("STRC1")
+	raw.WriteByte(byte(len(version)))
+	raw.WriteString(version)
+	raw.WriteByte(byte(len(names)))
+	for _, name := range names {
+		q := "SELECT seq, HEX(CONVERT(CHAR(seq USING " + name + ") USING utf32)) FROM seq_0_to_255 ORDER BY seq"
+		rs, err := db.QueryContext(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		var cps [256]uint32
+		n := 0
+		for rs.Next() {
+			var b int
+			var h string
+			if err := rs.Scan(&b, &h); err != nil {
+				rs.Close()
+				return nil, err
+			}
+			u, err := hex.DecodeString(h)
+			if err != nil || len(u) != 4 {
+				rs.Close()
+				return nil, fmt.Errorf("%s byte %#x: %q", name, b, h)
+			}
+			cps[b] = binary.BigEndian.Uint32(u)
+			n++
+		}
+		if err := rs.Close(); err != nil || n != 256 {
+			return nil, fmt.Errorf("%s: %d bytes read (%v)", name, n, err)
+		}
+		raw.WriteByte(byte(len(name)))
+		raw.WriteString(name)
+		for _, cp := range cps {
+			raw.Write(binary.BigEndian.AppendUint32(nil, cp))
+		}
+	}
+	log.Printf("charsets: %d single-byte character sets", len(names))
+	var out bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&out, gzip.BestCompression)
+	if err != nil {
+		return nil, err
+	}
+	zw.Write(raw.Bytes())
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
 }

@@ -387,44 +387,54 @@ func TestMergesInAnApproximatedCollationAreRefused(t *testing.T) {
 // A client reads text in its own character set, not the column's: an old
 // PHP site's SET NAMES latin1 gets a utf8mb4 column's values as latin1
 // bytes, where 0x8A is Š, 0x80 € and 0x91 ‘ (MariaDB's latin1 is
-// Windows-1252), and a utf8mb4 client gets a latin1 column's as UTF-8.
-// Merges over shards compare them as one server does; a client whose
-// character set Strata does not read (gbk) is refused, not merged by
-// misread bytes. Before, the latin1 client's ORDER BY stopped with 1235
-// at Š.
+// Windows-1252), a Russian one's cp1251 gets Cyrillic as cp1251 bytes,
+// and a utf8mb4 client gets a latin1 or cp1251 column's as UTF-8. Merges
+// over shards compare them as one server does; a client whose character
+// set Strata does not read (gbk) is refused, not merged by misread bytes.
+// Before, the latin1 client's ORDER BY stopped with 1235 at Š.
 func TestTextMergesInTheClientsCharacterSet(t *testing.T) {
 	strataDB(t)
-	ddl := "CREATE TABLE IF NOT EXISTS blog.coll_client (id INT PRIMARY KEY, " +
-		"u VARCHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci, " +
-		"ub VARCHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin, " +
-		"lb VARCHAR(20) CHARACTER SET latin1 COLLATE latin1_bin)"
-	createOn(t, ddl, "blog.coll_client", append([]string{"main"}, shardNames...)...)
-	s := startOwn(t, ownConfig(t, "coll_client: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3]}", ""))
-	testenv.Eventually(t, "Strata reads coll_client's collations", func() bool { return s.Env.Sharding.ColumnCollation("coll_client", "u") != "" })
-	words := []string{"Šimon", "Zed", "Adam", "sam", "€uro", "Tom", "‘quoted’", "—dash", "été", "Œuvre", "ÿes", "Zoë"}
-	utf8Strata := openStrata(t, s.MySQLAddr())
-	for i, w := range words {
-		for k := range 2 {
-			q := "INSERT INTO coll_client (id, u, ub, lb) VALUES (?, ?, ?, ?)"
-			if _, err := utf8Strata.Exec(q, i*2+k, w, w, w); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := direct["main"].Exec("INSERT INTO blog.coll_client VALUES (?, ?, ?, ?)", i*2+k, w, w, w); err != nil {
-				t.Fatal(err)
+	for _, tc := range []struct {
+		table, single string // the table, a single-byte character set of a column
+		words        []string
+		charsets     []string // the clients
+	}{
+		{"coll_client", "latin1", []string{"Šimon", "Zed", "Adam", "sam", "€uro", "Tom", "‘quoted’", "—dash", "été", "Œuvre", "ÿes", "Zoë"},
+			[]string{"latin1", "utf8mb4"}},
+		{"coll_client_cyr", "cp1251", []string{"ёж", "Ежик", "Жанна", "ж", "яблоко", "Юрий", "Ўсё", "фото", "Анна", "ёлка"},
+			[]string{"cp1251", "utf8mb4"}},
+	} {
+		ddl := "CREATE TABLE IF NOT EXISTS blog." + tc.table + " (id INT PRIMARY KEY, " +
+			"u VARCHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci, " +
+			"ub VARCHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin, " +
+			"sb VARCHAR(20) CHARACTER SET " + tc.single + " COLLATE " + tc.single + "_bin)"
+		createOn(t, ddl, "blog."+tc.table, append([]string{"main"}, shardNames...)...)
+		s := startOwn(t, ownConfig(t, tc.table+": {shard_key: id, method: modulo, shards: [s0, s1, s2, s3]}", ""))
+		testenv.Eventually(t, "Strata reads the table's collations", func() bool { return s.Env.Sharding.ColumnCollation(tc.table, "u") != "" })
+		utf8Strata := openStrata(t, s.MySQLAddr())
+		for i, w := range tc.words {
+			for k := range 2 {
+				q := "INSERT INTO " + tc.table + " (id, u, ub, sb) VALUES (?, ?, ?, ?)"
+				if _, err := utf8Strata.Exec(q, i*2+k, w, w, w); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := direct["main"].Exec("INSERT INTO blog."+tc.table+" VALUES (?, ?, ?, ?)", i*2+k, w, w, w); err != nil {
+					t.Fatal(err)
+				}
 			}
 		}
-	}
-	for _, charset := range []string{"latin1", "utf8mb4"} {
-		db := testenv.Open(t, "app:app@tcp("+s.MySQLAddr()+")/blog?charset="+charset)
-		reference := testenv.Open(t, "root@tcp("+clusterAddr["main"]+")/blog?charset="+charset)
-		for _, col := range []string{"u", "ub", "lb"} {
-			sameTextMerges(t, db, reference, "coll_client", col, "Zed")
+		for _, charset := range tc.charsets {
+			db := testenv.Open(t, "app:app@tcp("+s.MySQLAddr()+")/blog?charset="+charset)
+			reference := testenv.Open(t, "root@tcp("+clusterAddr["main"]+")/blog?charset="+charset)
+			for _, col := range []string{"u", "ub", "sb"} {
+				sameTextMerges(t, db, reference, tc.table, col, tc.words[1])
+			}
 		}
-	}
-	gbk := testenv.Open(t, "app:app@tcp("+s.MySQLAddr()+")/blog?charset=gbk")
-	_, err := gbk.Query("SELECT id FROM coll_client ORDER BY u")
-	var merr *mysql.MySQLError
-	if !errors.As(err, &merr) || merr.Number != 1235 || !strings.Contains(merr.Message, "character set gbk") {
-		t.Errorf("a gbk client's ORDER BY text over shards: %v, want error 1235 naming gbk", err)
+		gbk := testenv.Open(t, "app:app@tcp("+s.MySQLAddr()+")/blog?charset=gbk")
+		_, err := gbk.Query("SELECT id FROM " + tc.table + " ORDER BY u")
+		var merr *mysql.MySQLError
+		if !errors.As(err, &merr) || merr.Number != 1235 || !strings.Contains(merr.Message, "character set gbk") {
+			t.Errorf("a gbk client's ORDER BY text over shards: %v, want error 1235 naming gbk", err)
+		}
 	}
 }
