@@ -396,8 +396,8 @@ func TestTextMergesInTheClientsCharacterSet(t *testing.T) {
 	strataDB(t)
 	for _, tc := range []struct {
 		table, single string // the table, a single-byte character set of a column
-		words        []string
-		charsets     []string // the clients
+		words         []string
+		charsets      []string // the clients
 	}{
 		{"coll_client", "latin1", []string{"Šimon", "Zed", "Adam", "sam", "€uro", "Tom", "‘quoted’", "—dash", "été", "Œuvre", "ÿes", "Zoë"},
 			[]string{"latin1", "utf8mb4"}},
