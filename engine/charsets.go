@@ -127,3 +127,17 @@ var charsetOfID = map[uint16]string{
 	610: "utf8mb4", 1069: "utf8mb4", 1070: "utf8mb4", 1248: "utf8mb4",
 	1270: "utf8mb4",
 }
+
+// CharsetOfCollation is the character set of collation id ("" for one
+// MariaDB 10.11 does not list).
+func CharsetOfCollation(id uint16) string { return charsetOfID[id] }
+
+// IsCharset reports whether name is a character set MariaDB 10.11 has.
+func IsCharset(name string) bool {
+	for _, cs := range charsetOfID {
+		if cs == name {
+			return true
+		}
+	}
+	return false
+}

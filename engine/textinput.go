@@ -125,3 +125,38 @@ func inputOf(id uint16, coll string) (textInput, error) {
 	}
 	return textInput{}, &CollationUnknownError{Reason: fmt.Sprintf("this connection receives text in character set %s, whose bytes Strata does not read, so it does not merge rows of several shards by text: SET NAMES utf8mb4 for such statements, or name the shard key so one shard answers", charset)}
 }
+
+// DecodeSingleByte returns text in a single-byte character set (latin1,
+// cp1251, ...) as UTF-8, as MariaDB converts it; ok is false for another
+// character set, whose text is returned as it is.
+func DecodeSingleByte(charset, text string) (utf8 string, ok bool) {
+	cs := singleByteCharset(charset)
+	if cs == nil {
+		return text, false
+	}
+	var b strings.Builder
+	b.Grow(len(text))
+	for i := 0; i < len(text); i++ {
+		b.WriteRune(cs.toUni[text[i]])
+	}
+	return b.String(), true
+}
+
+// EncodeSingleByte is text (UTF-8) in a single-byte character set, as
+// MariaDB converts it; ok is false for another set, or a character it
+// cannot hold.
+func EncodeSingleByte(charset, text string) (string, bool) {
+	cs := singleByteCharset(charset)
+	if cs == nil {
+		return text, false
+	}
+	out := make([]byte, 0, len(text))
+	for _, r := range text {
+		b, ok := cs.fromUni[r]
+		if !ok {
+			return text, false
+		}
+		out = append(out, byte(b))
+	}
+	return string(out), true
+}

@@ -726,7 +726,7 @@ func (s *Sharding) planSharded(ctx context.Context, l *shard.Layout, m sqlparse.
 	}
 	switch st.Kind {
 	case sqlparse.KindInsert, sqlparse.KindReplace:
-		return s.planInsert(ctx, l, st, lead, args)
+		return s.planInsert(ctx, l, st, lead, args, m.Charset())
 	case sqlparse.KindSelect, sqlparse.KindUpdate, sqlparse.KindDelete:
 	default:
 		p, err := s.planBroadcast(ctx, l, m, st, sql, f)
@@ -737,7 +737,7 @@ func (s *Sharding) planSharded(ctx context.Context, l *shard.Layout, m sqlparse.
 	}
 	u := st.Uses[lead]
 	t := l.Table(u.Ref.Name)
-	targets, reason, unkeyed, err := s.targets(ctx, t, u.Filter, args)
+	targets, reason, unkeyed, err := s.targets(ctx, t, u.Filter, args, m.Charset())
 	if err != nil {
 		return nil, err
 	}
@@ -750,7 +750,7 @@ func (s *Sharding) planSharded(ctx context.Context, l *shard.Layout, m sqlparse.
 		return nil, refuse("table %s is sharded by %s and refuses scatter queries (scatter: deny); this %s has no condition on %s", t.Name, t.Method.Key(), strings.ToUpper(st.Kind.String()), t.Method.Key())
 	}
 	if st.Kind != sqlparse.KindSelect {
-		return s.planModify(ctx, st, lead, t, targets, reason, args)
+		return s.planModify(ctx, st, lead, t, targets, reason, args, m.Charset())
 	}
 	return s.planSelect(a, lead, t, targets, reason, args)
 }

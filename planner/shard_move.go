@@ -65,7 +65,7 @@ func (m *MovePlan) Select(cluster string, items []string) (string, error) {
 
 // keyDestination is the shard that owns the new shard key an UPDATE
 // assigns, or a refusal naming why Strata cannot move rows there.
-func (s *Sharding) keyDestination(ctx context.Context, st *sqlparse.ShardStmt, t *shard.Table, args []string) (string, error) {
+func (s *Sharding) keyDestination(ctx context.Context, st *sqlparse.ShardStmt, t *shard.Table, args []string, charset string) (string, error) {
 	key := t.Method.Key()
 	if st.NewKey == nil {
 		return "", refuse("this UPDATE changes %s, the shard key of %s: %s", key, t.Name, st.MoveBlocker)
@@ -73,7 +73,7 @@ func (s *Sharding) keyDestination(ctx context.Context, st *sqlparse.ShardStmt, t
 	if _, ok := t.Method.(shard.Periodic); ok {
 		return "", refuse("this UPDATE changes %s, the shard key of date table %s; a row cannot move between period tables: DELETE it and INSERT it again", key, t.Name)
 	}
-	v, ok := value(*st.NewKey, args, t.KeyType, true)
+	v, ok := value(*st.NewKey, args, t.KeyType, true, charset)
 	if !ok || v.IsNull() {
 		return "", refuse("this UPDATE sets %s, the shard key of %s, to an expression or NULL; Strata moves rows between shards only to a constant key (a literal or a bound ?): %s", key, t.Name, unroutableKey(t))
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/strata-proxy/strata/engine"
 	"maps"
 	"slices"
 	"strconv"
@@ -29,7 +30,7 @@ type target struct {
 // spellings ('5', '05'), though one stored in it (stored: an INSERT's
 // value) is its decimal text. Values that one shard's rows cannot answer
 // for are not routed (ok false): a read then scatters, a write is refused.
-func value(op sqlparse.Operand, args []string, kt shard.KeyType, stored bool) (shard.Value, bool) {
+func value(op sqlparse.Operand, args []string, kt shard.KeyType, stored bool, charset string) (shard.Value, bool) {
 	lit := op.Literal
 	if op.Param > 0 {
 		if op.Param > len(args) {
@@ -40,6 +41,7 @@ func value(op sqlparse.Operand, args []string, kt shard.KeyType, stored bool) (s
 	if op.Expr || lit == "" {
 		return shard.Value{}, false
 	}
+	litCharset, lit := literalCharset(lit, charset)
 	v, err := shard.ParseLiteral(lit)
 	if err != nil {
 		return shard.Value{}, false
@@ -48,6 +50,16 @@ func value(op sqlparse.Operand, args []string, kt shard.KeyType, stored bool) (s
 		return v, true
 	}
 	str, isStr := v.Str()
+	if isStr {
+		// A text key is placed by its characters, whichever character
+		// set the client wrote it in (also before Strata has learned the
+		// key column's type: a number or date in quotes is ASCII alike).
+		text, ok := keyText(str, litCharset)
+		if !ok {
+			return v, false
+		}
+		str, v = text, shard.String(text)
+	}
 	switch kt {
 	case shard.KeyTypeText:
 		if !isStr && stored && (v.Kind() == shard.KindInt || v.Kind() == shard.KindUint) {
@@ -62,6 +74,57 @@ func value(op sqlparse.Operand, args []string, kt shard.KeyType, stored bool) (s
 		return integerText(str)
 	}
 	return v, !ambiguousNumber(v)
+}
+
+// literalCharset splits a literal into the character set its bytes are
+// written in and the literal without its introducer: _latin1'...' and
+// _latin1 X'...' are latin1, N'...' utf8mb3, a bare hex literal bytes
+// (binary), a plain quoted one the client's character set.
+func literalCharset(lit, client string) (charset, rest string) {
+	s := strings.TrimSpace(lit)
+	switch {
+	case len(s) > 1 && (s[0] == 'N' || s[0] == 'n') && s[1] == '\'':
+		return "utf8mb3", s[1:]
+	case strings.HasPrefix(s, "_"):
+		end := strings.IndexAny(s, " \t\n'\"")
+		if end > 1 {
+			name, rest := strings.ToLower(s[1:end]), strings.TrimSpace(s[end:])
+			if name == "utf8" {
+				name = "utf8mb3"
+			}
+			if strings.HasPrefix(rest, "'") || strings.HasPrefix(rest, "\"") || isHexLiteral(rest) {
+				return name, rest
+			}
+		}
+	case isHexLiteral(s):
+		return "binary", s
+	}
+	return client, s
+}
+
+func isHexLiteral(s string) bool {
+	return len(s) > 2 && (s[0] == 'X' || s[0] == 'x') && s[1] == '\'' || strings.HasPrefix(s, "0x")
+}
+
+// keyText is a text key's value as UTF-8, the form Strata places text
+// keys by whatever client wrote them: a latin1 client's 'Šimon' must land
+// where a utf8mb4 client's does. Bytes of a multi-byte character set
+// other than UTF-8 (gbk, sjis, big5) are not converted: a value with any
+// byte past ASCII is not routed by (a read scatters, a write is refused).
+func keyText(s, charset string) (string, bool) {
+	switch charset {
+	case "", "utf8mb4", "utf8mb3", "ascii", "binary":
+		return s, true
+	}
+	if text, ok := engine.DecodeSingleByte(charset, s); ok {
+		return text, true
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return s, false
+		}
+	}
+	return s, true
 }
 
 // integerText reads a quoted value as MariaDB reads it for an integer
@@ -95,7 +158,7 @@ func ambiguousNumber(v shard.Value) bool {
 }
 
 // targets computes where rows matching filter can live.
-func (s *Sharding) targets(ctx context.Context, t *shard.Table, filter sqlparse.KeyFilter, args []string) (out []target, reason string, unkeyed bool, err error) {
+func (s *Sharding) targets(ctx context.Context, t *shard.Table, filter sqlparse.KeyFilter, args []string, charset string) (out []target, reason string, unkeyed bool, err error) {
 	if m, ok := t.Method.(*shard.Moving); ok {
 		defer func() { reason += movingNote(m) }()
 	}
@@ -104,7 +167,7 @@ func (s *Sharding) targets(ctx context.Context, t *shard.Table, filter sqlparse.
 		return nil, key + " IS NULL: no shard holds NULL keys", false, nil
 	}
 	if filter.In != nil {
-		out, ok, err := s.inTargets(ctx, t, filter.In, args)
+		out, ok, err := s.inTargets(ctx, t, filter.In, args, charset)
 		if err != nil {
 			return nil, "", false, err
 		}
@@ -115,8 +178,8 @@ func (s *Sharding) targets(ctx context.Context, t *shard.Table, filter sqlparse.
 	// Ranges narrow only methods whose shards follow key order; on modulo,
 	// hash or lookup a range is no usable condition.
 	if (filter.Lo != nil || filter.Hi != nil) && inServerOrder(t) {
-		lo, okLo := bound(filter.Lo, args, t.KeyType)
-		hi, okHi := bound(filter.Hi, args, t.KeyType)
+		lo, okLo := bound(filter.Lo, args, t.KeyType, charset)
+		hi, okHi := bound(filter.Hi, args, t.KeyType, charset)
 		if okLo && okHi {
 			out, err := rangeTargets(t, lo, hi)
 			if err == nil {
@@ -127,11 +190,11 @@ func (s *Sharding) targets(ctx context.Context, t *shard.Table, filter sqlparse.
 	return s.allTargets(t), "no usable condition on " + key + ": scatter to every shard", true, nil
 }
 
-func bound(b *sqlparse.RangeBound, args []string, kt shard.KeyType) (shard.Bound, bool) {
+func bound(b *sqlparse.RangeBound, args []string, kt shard.KeyType, charset string) (shard.Bound, bool) {
 	if b == nil {
 		return shard.Bound{}, true
 	}
-	v, ok := value(b.Value, args, kt, false)
+	v, ok := value(b.Value, args, kt, false, charset)
 	if !ok {
 		return shard.Bound{}, false
 	}
@@ -144,11 +207,11 @@ func bound(b *sqlparse.RangeBound, args []string, kt shard.KeyType) (shard.Bound
 // inTargets groups IN values by the shard (and period table) that owns
 // them. ok is false when a value cannot be routed (an expression, a value
 // of the wrong type): the caller then scatters.
-func (s *Sharding) inTargets(ctx context.Context, t *shard.Table, in []sqlparse.Operand, args []string) ([]target, bool, error) {
+func (s *Sharding) inTargets(ctx context.Context, t *shard.Table, in []sqlparse.Operand, args []string, charset string) ([]target, bool, error) {
 	byKey := map[string]int{}
 	var out []target
 	for _, op := range in {
-		v, ok := value(op, args, t.KeyType, false)
+		v, ok := value(op, args, t.KeyType, false, charset)
 		if !ok {
 			return nil, false, nil
 		}

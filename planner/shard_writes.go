@@ -31,11 +31,11 @@ func refuseUnsplittable(f *sqlparse.Facts, t *shard.Table) error {
 	return nil
 }
 
-func (s *Sharding) planModify(ctx context.Context, st *sqlparse.ShardStmt, lead int, t *shard.Table, targets []target, reason string, args []string) (*ShardPlan, error) {
+func (s *Sharding) planModify(ctx context.Context, st *sqlparse.ShardStmt, lead int, t *shard.Table, targets []target, reason string, args []string, charset string) (*ShardPlan, error) {
 	var dest string // the shard the matched rows move to; "" when they stay
 	if st.SetsShardKey {
 		var err error
-		if dest, err = s.keyDestination(ctx, st, t, args); err != nil {
+		if dest, err = s.keyDestination(ctx, st, t, args, charset); err != nil {
 			return nil, err
 		}
 		if len(targets) == 1 && targets[0].shard == dest {
@@ -197,7 +197,7 @@ func (s *Sharding) planPeriodDDL(ctx context.Context, m sqlparse.Mode, t *shard.
 
 // planInsert routes each row of INSERT ... VALUES by its shard key,
 // filling sequence ids first.
-func (s *Sharding) planInsert(ctx context.Context, l *shard.Layout, st *sqlparse.ShardStmt, lead int, args []string) (*ShardPlan, error) {
+func (s *Sharding) planInsert(ctx context.Context, l *shard.Layout, st *sqlparse.ShardStmt, lead int, args []string, charset string) (*ShardPlan, error) {
 	ins := st.Insert
 	t := l.Table(st.Uses[lead].Ref.Name)
 	if ins == nil {
@@ -213,7 +213,7 @@ func (s *Sharding) planInsert(ctx context.Context, l *shard.Layout, st *sqlparse
 	}
 	keyOf := func(row int) (shard.Value, bool) {
 		if ins.KeyCol >= 0 {
-			return value(ins.Rows[row][ins.KeyCol], args, t.KeyType, true)
+			return value(ins.Rows[row][ins.KeyCol], args, t.KeyType, true, charset)
 		}
 		if addCol != "" && strings.EqualFold(addCol, key) {
 			return shard.Int(ids[row]), true

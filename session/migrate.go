@@ -4,7 +4,6 @@ import (
 	"maps"
 	"time"
 
-	"github.com/strata-proxy/strata/sqlparse"
 	"github.com/strata-proxy/strata/wire"
 )
 
@@ -24,8 +23,8 @@ type State struct {
 	// SQLMode is the session's sql_mode when it reads statements unlike
 	// the default (NO_BACKSLASH_ESCAPES, ANSI_QUOTES...); "" otherwise.
 	SQLMode string `json:"sql_mode,omitempty"`
-	// Charset is the client's character set when its two-byte characters
-	// may end in an ASCII byte (sjis, cp932, gbk, big5); "" otherwise.
+	// Charset is the client's character set (character_set_client), ""
+	// when Strata does not know it.
 	Charset  string `json:"charset,omitempty"`
 	NextStmt uint32 `json:"next_stmt"`
 	// LastInsertID is the session's LAST_INSERT_ID(): set on the
@@ -73,9 +72,7 @@ func (s *Session) Export() (State, bool) {
 		Vars: maps.Clone(s.vars.m), SQLMode: s.modeValue, NextStmt: s.nextStmt, LastInsertID: s.lastInsertID,
 		WaitTimeout: int(s.waitTimeout / time.Second),
 	}
-	if s.multibyte != nil {
-		st.Charset = s.multibyte.Name()
-	}
+	st.Charset = s.charset
 	for _, p := range s.stmts {
 		st.Stmts = append(st.Stmts, StmtState{ID: p.id, SQL: p.sql, DB: p.db, Params: p.params, Columns: p.columns, Types: p.types})
 	}
@@ -118,7 +115,9 @@ func Adopt(env *Env, client *wire.Conn, st State, kill func()) *Session {
 		s.vars.names, s.vars.print = nil, ""
 	}
 	s.setSQLMode(st.SQLMode)
-	s.multibyte = sqlparse.MultibyteCharset(st.Charset)
+	if st.Charset != "" { // else the handshake collation's, as New set it
+		s.setCharset(st.Charset)
+	}
 	s.nextStmt = st.NextStmt
 	s.lastInsertID = st.LastInsertID
 	s.waitTimeout = time.Duration(st.WaitTimeout) * time.Second

@@ -32,7 +32,7 @@ const (
 // executeArgs reads the bound values of a COM_STMT_EXECUTE as SQL
 // literals, one per placeholder, so a statement over sharded tables can be
 // planned by its values and run as text on the shards.
-func (st *prepared) executeArgs(packet []byte) ([]string, error) {
+func (st *prepared) executeArgs(packet []byte, charset string) ([]string, error) {
 	if st.params == 0 {
 		return nil, nil
 	}
@@ -56,14 +56,14 @@ func (st *prepared) executeArgs(packet []byte) ([]string, error) {
 	for i := range args {
 		typ, unsigned := st.types[2*i], st.types[2*i+1]&0x80 != 0
 		if data, ok := st.longData[uint16(i)]; ok {
-			args[i] = quoteLiteral(data)
+			args[i] = stringParam(data, typ, charset)
 			continue
 		}
 		if nulls[i/8]&(1<<(i%8)) != 0 || typ == paramNull {
 			args[i] = "NULL"
 			continue
 		}
-		lit, n, err := decodeParam(typ, unsigned, values)
+		lit, n, err := decodeParam(typ, unsigned, values, charset)
 		if err != nil {
 			return nil, fmt.Errorf("parameter %d: %w", i+1, err)
 		}
@@ -74,7 +74,7 @@ func (st *prepared) executeArgs(packet []byte) ([]string, error) {
 
 // decodeParam reads one binary value and renders it as a literal; n is
 // the number of bytes it took.
-func decodeParam(typ byte, unsigned bool, b []byte) (lit string, n int, err error) {
+func decodeParam(typ byte, unsigned bool, b []byte, charset string) (lit string, n int, err error) {
 	need := func(k int) error {
 		if len(b) < k {
 			return errShort
@@ -137,7 +137,35 @@ func decodeParam(typ byte, unsigned bool, b []byte) (lit string, n int, err erro
 	if k == 0 || uint64(len(b)-k) < l {
 		return "", 0, errShort
 	}
-	return quoteLiteral(b[k : k+int(l)]), k + int(l), nil
+	return stringParam(b[k:k+int(l)], typ, charset), k + int(l), nil
+}
+
+// Parameter types the server takes as binary strings, whatever the
+// client's character set.
+const (
+	paramTinyBlob   = 0xf9
+	paramMediumBlob = 0xfa
+	paramLongBlob   = 0xfb
+	paramBlob       = 0xfc
+)
+
+// stringParam renders a string parameter as a literal the shard reads as
+// the server reads the parameter: a BLOB-typed one as a binary string
+// (X'...'), any other as text in the client's character set charset
+// (plain, or _charset X'...' when its bytes need escaping: a bare X'...'
+// is a binary string, which a shard reads as the column's character set,
+// so a latin1 client's 'Šimon' was invalid utf8mb4 there, error 1300). An
+// unknown charset ("") keeps the bare hex.
+func stringParam(b []byte, typ byte, charset string) string {
+	switch typ {
+	case paramTinyBlob, paramMediumBlob, paramLongBlob, paramBlob:
+		return "X'" + hex.EncodeToString(b) + "'"
+	}
+	lit := quoteLiteral(b)
+	if charset != "" && strings.HasPrefix(lit, "X'") {
+		return "_" + charset + " " + lit
+	}
+	return lit
 }
 
 func decodeDateTime(b []byte) (string, int, error) {

@@ -46,7 +46,7 @@ func FuzzExecutePacket(f *testing.F) {
 		if st.params > 0 && len(st.types) != 2*st.params {
 			t.Fatalf("%d parameters but a type block of %d bytes", st.params, len(st.types))
 		}
-		if args, err := st.executeArgs(packet); err == nil && len(args) != st.params {
+		if args, err := st.executeArgs(packet, "utf8mb4"); err == nil && len(args) != st.params {
 			t.Fatalf("%d literals for %d parameters", len(args), st.params)
 		}
 		for _, sent := range []bool{false, true} {

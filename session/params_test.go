@@ -32,20 +32,21 @@ func TestDecodeParamRendersLiterals(t *testing.T) {
 		{"negative time over a day", paramTime, false, append([]byte{8, 1}, append(le32(1), 2, 3, 4)...), "'-26:03:04'", 9},
 		{"string", 0xfd, false, []byte{3, 'a', '\'', 'b'}, "'a''b'", 4},
 		{"string with backslash goes hex", 0xfd, false, []byte{2, '\\', 'n'}, "X'5c6e'", 3},
+		{"blob as a binary string", paramBlob, false, []byte{3, 'a', 'b', 'c'}, "X'616263'", 4},
 		{"decimal as text", 0xf6, false, []byte{4, '1', '.', '5', '0'}, "'1.50'", 5},
 	}
 	for _, tt := range tests {
-		got, n, err := decodeParam(tt.typ, tt.unsigned, tt.in)
+		got, n, err := decodeParam(tt.typ, tt.unsigned, tt.in, "")
 		if err != nil || got != tt.want || n != tt.n {
 			t.Errorf("%s: (%q, %d, %v), want (%q, %d)", tt.name, got, n, err, tt.want, tt.n)
 		}
 	}
 	for _, short := range [][]byte{nil, {1}, {5, 1, 2}} {
-		if _, _, err := decodeParam(paramLongLong, false, short); err == nil {
+		if _, _, err := decodeParam(paramLongLong, false, short, ""); err == nil {
 			t.Errorf("short longlong %v decoded", short)
 		}
 	}
-	if _, _, err := decodeParam(0xfd, false, []byte{9, 'a'}); err == nil {
+	if _, _, err := decodeParam(0xfd, false, []byte{9, 'a'}, ""); err == nil {
 		t.Error("a string longer than the packet decoded")
 	}
 }
@@ -60,14 +61,38 @@ func TestExecuteArgsReadsNullsTypesAndLongData(t *testing.T) {
 	if _, err := st.captureTypes(packet); err != nil {
 		t.Fatal(err)
 	}
-	args, err := st.executeArgs(packet)
+	args, err := st.executeArgs(packet, "utf8mb4")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"42", "NULL", "'long text'"}
+	want := []string{"42", "NULL", "X'6c6f6e672074657874'"} // a BLOB-typed value is a binary string
 	for i := range want {
 		if args[i] != want[i] {
 			t.Errorf("arg %d = %q, want %q", i+1, args[i], want[i])
+		}
+	}
+}
+
+// A string parameter is text in the client's character set on the
+// server, compared by the column's collation: a value that must go as hex
+// keeps that with an introducer (a bare X'...' is a binary string,
+// compared byte by byte, so 'A\' would not find 'a\' in a _ci column).
+func TestStringParamsKeepTheClientsCharacterSet(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		typ     byte
+		in      string
+		charset string
+		want    string
+	}{
+		{"plain text", 0xfd, "Zoë", "utf8mb4", "'Zoë'"},
+		{"a backslash, UTF-8 client", 0xfd, `a\`, "utf8mb4", `_utf8mb4 X'615c'`},
+		{"latin1 bytes, latin1 client", 0xfe, "\x8aimon", "latin1", "_latin1 X'8a696d6f6e'"},
+		{"unknown character set", 0xfd, `a\`, "", `X'615c'`},
+		{"BLOB: a binary string", paramBlob, "\x8aimon", "latin1", "X'8a696d6f6e'"},
+	} {
+		if got := stringParam([]byte(tt.in), tt.typ, tt.charset); got != tt.want {
+			t.Errorf("%s: %s, want %s", tt.name, got, tt.want)
 		}
 	}
 }

@@ -245,7 +245,7 @@ func (s *Session) Execute(ctx context.Context, packet []byte) error {
 	// before the statement runs (and its long data is dropped below).
 	cmd := command{facts: st.facts, stmts: stmts, cacheStmt: st, cachePacket: packet}
 	if st.facts.ListsSchema {
-		args, _ := st.executeArgs(packet)
+		args, _ := st.executeArgs(packet, s.charset)
 		if ok, err := s.executeTableListing(ctx, st, args); ok {
 			st.longData = nil
 			return err
@@ -254,7 +254,7 @@ func (s *Session) Execute(ctx context.Context, packet []byte) error {
 	if st.facts.MetadataOf != nil {
 		// A lookup of a placed table in information_schema runs where
 		// the table is, named by its text or its bound value.
-		args, _ := st.executeArgs(packet)
+		args, _ := st.executeArgs(packet, s.charset)
 		cmd.cluster = s.metadataCluster(st.facts, args)
 	}
 	err = s.run(ctx, cmd, func(c *backend.Conn, capture *backend.Capture) (backend.Result, error) {
@@ -387,7 +387,7 @@ func (s *Session) executePlaced(ctx context.Context, st *prepared, packet []byte
 		return s.refuse(ferr)
 	}
 	defer release()
-	args, err := st.executeArgs(packet)
+	args, err := st.executeArgs(packet, s.charset)
 	if err != nil {
 		return s.refuse(errMalformed(err.Error()))
 	}

@@ -190,6 +190,10 @@ type Session struct {
 	// characters may end in an ASCII byte (sjis, cp932, gbk, big5): its
 	// statements are read masked (parseMasked). nil for the others.
 	multibyte *sqlparse.Multibyte
+	// charset is the client's character set (character_set_client: what
+	// its statements and string parameters are written in), "" when
+	// Strata does not know it.
+	charset string
 	// modePending: the server's global sql_mode was not read yet when the
 	// session started; its first statement after the monitor read it
 	// takes it (takeServerSQLMode).
@@ -355,7 +359,7 @@ func New(env *Env, client *wire.Conn, o Options) *Session {
 		closeClient: o.Kill,
 	}
 	s.vars.init(o.Collation)
-	s.multibyte = sqlparse.MultibyteCollation(o.Collation)
+	s.setCharset(engine.CharsetOfCollation(uint16(o.Collation)))
 	s.takeServerSQLMode()
 	s.publishUser()
 	env.Registry.add(s)
@@ -432,7 +436,7 @@ func (s *Session) Reset(user, db string, collation byte) {
 	s.takeServerSQLMode()
 	s.vars.init(s.collation)
 	s.waitTimeout = 0
-	s.multibyte = sqlparse.MultibyteCollation(s.collation)
+	s.setCharset(engine.CharsetOfCollation(uint16(s.collation)))
 	s.stmts = map[uint32]*prepared{}
 	s.sqlStmts = nil
 	s.lastStmt = nil

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"github.com/strata-proxy/strata/engine"
 	"strconv"
 	"strings"
 
@@ -72,8 +73,23 @@ func (s *Session) learnCharset(v sqlparse.SessionVar) {
 	switch v.Name {
 	case "names", "character set", "character_set_client":
 		name, _, _ := strings.Cut(v.Value, " ")
-		s.multibyte = sqlparse.MultibyteCharset(name)
+		s.setCharset(name)
 	}
+}
+
+// setCharset makes name (as SET NAMES writes it, quoted or not) the
+// client's character set; DEFAULT and names Strata does not know leave
+// it unknown.
+func (s *Session) setCharset(name string) {
+	name = strings.ToLower(strings.Trim(name, "'\"` "))
+	s.multibyte = sqlparse.MultibyteCharset(name)
+	switch {
+	case name == "utf8":
+		name = "utf8mb3"
+	case !engine.IsCharset(name):
+		name = ""
+	}
+	s.charset = name
 }
 
 // replaceConnectionID is sqlparse.ReplaceConnectionID for the session's
@@ -92,12 +108,13 @@ func (s *Session) replaceCall(sql, fn, value string) (string, bool) {
 	return s.readingMode().ReplaceCall(sql, read, fn, value)
 }
 
-// readingMode is how the session's sql_mode reads SQL text.
+// readingMode is how the session reads SQL text: its sql_mode, and the
+// character set its literals are written in.
 func (s *Session) readingMode() sqlparse.Mode {
 	if s.mode == nil {
-		return sqlparse.Mode{}
+		return sqlparse.Mode{}.WithCharset(s.charset)
 	}
-	return *s.mode
+	return s.mode.WithCharset(s.charset)
 }
 
 // takeServerSQLMode gives a new or reset session the server's global

@@ -23,7 +23,21 @@ import (
 type Mode struct {
 	sqlMode     mysql.SQLMode
 	noBackslash bool
+	// charset is the client's character set, which its string literals
+	// are written in ("" unknown). It does not change how text is
+	// tokenized here (the session masks the multi-byte sets that could),
+	// only what a literal's bytes mean.
+	charset string
 }
+
+// WithCharset is m for a client writing in character set name.
+func (m Mode) WithCharset(name string) Mode {
+	m.charset = name
+	return m
+}
+
+// Charset is the client's character set, "" when not known.
+func (m Mode) Charset() string { return m.charset }
 
 // NewMode reads a sql_mode value ("ANSI_QUOTES,STRICT_TRANS_TABLES").
 // Modes the parser does not know (MariaDB's own, say) are ignored: none

@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/strata-proxy/strata/config"
+	"github.com/strata-proxy/strata/engine"
 	"github.com/strata-proxy/strata/server"
 	"github.com/strata-proxy/strata/shardops"
 	"github.com/strata-proxy/strata/test/testenv"
@@ -436,5 +437,81 @@ func TestTextMergesInTheClientsCharacterSet(t *testing.T) {
 		if !errors.As(err, &merr) || merr.Number != 1235 || !strings.Contains(merr.Message, "character set gbk") {
 			t.Errorf("a gbk client's ORDER BY text over shards: %v, want error 1235 naming gbk", err)
 		}
+	}
+}
+
+// A text shard key is placed by its characters, whatever character set
+// the client writes it in: a latin1 client's 'Šimon' (bytes 8A 69 6D 6F
+// 6E) is the row a utf8mb4 client's 'Šimon' (C5 A0 ...) names, by a
+// literal or a bound value, for reads and writes. Before, each client
+// placed the key by its own bytes, so 5 of these 8 names written by one
+// were not found by the other. A bound string is text in the client's
+// character set, as on the server (before, one that needed hex went to
+// the shards as a binary string, which a shard read as the column's
+// utf8mb4: a latin1 client's prepared LIKE 'Šimon' got error 1300).
+func TestTextKeysPlaceAlikeFromEveryCharacterSet(t *testing.T) {
+	strataDB(t)
+	ddl := "CREATE TABLE IF NOT EXISTS blog.coll_keys (name VARCHAR(40) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin PRIMARY KEY, " +
+		"nick VARCHAR(40) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci, v INT)"
+	createOn(t, ddl, "blog.coll_keys", shardNames...)
+	s := startOwn(t, ownConfig(t, `coll_keys: {shard_key: name, method: hash, shards: {s0: "-40", s1: "40-80", s2: "80-c0", s3: "c0-"}}`, ""))
+	latin1 := testenv.Open(t, "app:app@tcp("+s.MySQLAddr()+")/blog?charset=latin1")
+	utf8 := testenv.Open(t, "app:app@tcp("+s.MySQLAddr()+")/blog?charset=utf8mb4")
+	names := []string{"Šimon", "Émile", "Zoë", "Ærø", "François", "Øyvind", "Ångström", "Müller"}
+	inLatin1 := func(s string) string {
+		out, ok := engine.EncodeSingleByte("latin1", s)
+		if !ok {
+			t.Fatalf("%q has no latin1 form", s)
+		}
+		return out
+	}
+	// Half written by each client, as literals and as bound values.
+	for i, n := range names {
+		var err error
+		switch i % 4 {
+		case 0:
+			_, err = utf8.Exec(fmt.Sprintf("INSERT INTO coll_keys (name, nick, v) VALUES ('%s', 'a\\\\', %d)", n, i))
+		case 1:
+			_, err = utf8.Exec("INSERT INTO coll_keys (name, nick, v) VALUES (?, 'a\\\\', ?)", n, i)
+		case 2:
+			_, err = latin1.Exec(fmt.Sprintf("INSERT INTO coll_keys (name, nick, v) VALUES ('%s', 'a\\\\', %d)", inLatin1(n), i))
+		case 3:
+			_, err = latin1.Exec("INSERT INTO coll_keys (name, nick, v) VALUES (?, 'a\\\\', ?)", inLatin1(n), i)
+		}
+		if err != nil {
+			t.Fatalf("insert %s: %v", n, err)
+		}
+	}
+	for i, n := range names {
+		for _, c := range []struct {
+			what string
+			db   *sql.DB
+			name string
+		}{{"utf8mb4", utf8, n}, {"latin1", latin1, inLatin1(n)}} {
+			var v int
+			if err := c.db.QueryRow("SELECT v FROM coll_keys WHERE name = '" + c.name + "'").Scan(&v); err != nil || v != i {
+				t.Errorf("a %s client's literal key %s: %d, %v; want %d", c.what, n, v, err, i)
+			}
+			if err := c.db.QueryRow("SELECT v FROM coll_keys WHERE name = ?", c.name).Scan(&v); err != nil || v != i {
+				t.Errorf("a %s client's bound key %s: %d, %v; want %d", c.what, n, v, err, i)
+			}
+			var count int
+			if err := c.db.QueryRow("SELECT COUNT(*) FROM coll_keys WHERE name LIKE ?", c.name).Scan(&count); err != nil || count != 1 {
+				t.Errorf("a %s client's bound LIKE %s over every shard: %d, %v; want 1", c.what, n, count, err)
+			}
+		}
+	}
+	if _, err := latin1.Exec("UPDATE coll_keys SET v = v + 100 WHERE name = ?", inLatin1("Šimon")); err != nil {
+		t.Fatal(err)
+	}
+	var v int
+	if err := utf8.QueryRow("SELECT v FROM coll_keys WHERE name = 'Šimon'").Scan(&v); err != nil || v != 100 {
+		t.Errorf("after a latin1 client's UPDATE by key, a utf8mb4 client reads %d, %v; want 100", v, err)
+	}
+	// A bound 'A\' (sent as hex for its backslash) finds 'a\' in a
+	// general_ci column, as on the server.
+	var count int
+	if err := utf8.QueryRow("SELECT COUNT(*) FROM coll_keys WHERE nick = ?", `A\`).Scan(&count); err != nil || count != len(names) {
+		t.Errorf(`a bound 'A\' over a _ci column: %d rows, %v; want %d`, count, err, len(names))
 	}
 }
