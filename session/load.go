@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/strata-proxy/strata/engine"
 	"io"
 	"slices"
 	"strconv"
@@ -308,7 +309,13 @@ func (s *Session) rowShard(ctx context.Context, lp *planner.LoadPlan, sp *split,
 	case key.Null:
 		return "", fmt.Errorf("its %s, the shard key, is NULL, which no shard owns", sp.key)
 	}
-	v := shard.String(string(key.Value))
+	// A text key is placed by its characters (as a statement's is): a
+	// latin1 file's bytes are read as latin1.
+	text := string(key.Value)
+	if utf8, ok := engine.DecodeSingleByte(lp.Spec.Charset, text); ok && lp.Spec.Charset != "ascii" {
+		text = utf8
+	}
+	v := shard.String(text)
 	if sp.intKey {
 		n, err := parseIntKey(key.Value)
 		if err != nil {

@@ -508,6 +508,24 @@ func TestTextKeysPlaceAlikeFromEveryCharacterSet(t *testing.T) {
 	if err := utf8.QueryRow("SELECT v FROM coll_keys WHERE name = 'Šimon'").Scan(&v); err != nil || v != 100 {
 		t.Errorf("after a latin1 client's UPDATE by key, a utf8mb4 client reads %d, %v; want 100", v, err)
 	}
+	// A latin1 file loaded over shards: its keys land where a utf8mb4
+	// client looks for them.
+	loaded := []string{"Ødegård", "Çelik", "Ñúñez", "Ågren", "Éloïse", "Þórður"}
+	var file strings.Builder
+	for i, n := range loaded {
+		fmt.Fprintf(&file, "%s,%s,%d\n", inLatin1(n), `a\\`, 50+i) // a\\ is a\ escaped
+	}
+	path := registerFile(t, "latin1keys", file.String())
+	if _, err := utf8.Exec("LOAD DATA LOCAL INFILE '" + path + "' INTO TABLE coll_keys CHARACTER SET latin1 FIELDS TERMINATED BY ',' (name, nick, v)"); err != nil {
+		t.Fatalf("LOAD DATA of a latin1 file: %v", err)
+	}
+	for i, n := range loaded {
+		var v int
+		if err := utf8.QueryRow("SELECT v FROM coll_keys WHERE name = ?", n).Scan(&v); err != nil || v != 50+i {
+			t.Errorf("a name of a latin1 file, %s, read by key: %d, %v; want %d", n, v, err, 50+i)
+		}
+	}
+	names = append(names, loaded...)
 	// A bound 'A\' (sent as hex for its backslash) finds 'a\' in a
 	// general_ci column, as on the server.
 	var count int
