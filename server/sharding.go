@@ -332,7 +332,9 @@ func (s *Strata) learnCollations(ctx context.Context) {
 }
 
 // readCollations reads the collations of the text columns of layout's
-// sharded tables from the shards into p, and says how many it read.
+// sharded and reference tables from the shards into p, and says how many
+// it read. A reference table's columns are merged too when it is joined
+// with a sharded one (MIN(countries.name) over the shards' joins).
 func (sh *sharding) readCollations(ctx context.Context, p *planner.Sharding, layout *shard.Layout) (int, error) {
 	c, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -343,11 +345,12 @@ func (sh *sharding) readCollations(ctx context.Context, p *planner.Sharding, lay
 	return len(byName), err
 }
 
-// shardedTables are the tables whose rows Strata merges from shards.
+// shardedTables are the tables whose rows Strata merges from shards: the
+// sharded ones and the reference ones on every shard.
 func shardedTables(l *shard.Layout) []*shard.Table {
 	var out []*shard.Table
 	for _, t := range l.Tables() {
-		if t.Placement == shard.PlaceSharded {
+		if t.Placement == shard.PlaceSharded || t.Placement == shard.PlaceReference {
 			out = append(out, t)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -545,6 +546,11 @@ func (s *Session) readRows(ctx context.Context, f *sqlparse.Facts, plan *planner
 	defer s.giveBack(conns)
 	defer s.noteTxRead(f, conns)
 	defer s.running(conns)() // KILL QUERY stops it too
+	restore, err := s.readInUTF8(conns)
+	defer restore()
+	if err != nil {
+		return nil, err
+	}
 	rows := make([]*backend.Rows, len(conns))
 	defer s.closeRows(rows, conns)
 	open := len(conns)
@@ -580,6 +586,52 @@ func (s *Session) readRows(ctx context.Context, f *sqlparse.Facts, plan *planner
 			return cols, nil
 		}
 	}
+}
+
+// readInUTF8 makes conns send text as UTF-8 for a read Strata keeps for
+// itself (rows it writes into a statement it runs on one server). In the
+// client's character set, a latin1 client's rows would come with '?' for
+// every character latin1 cannot hold, and the statement would compare
+// other values than one server does (a title < 'b' that is not). The
+// rows' column definitions then say utf8mb4, so the literals Strata
+// writes of them say so too. restore gives the connections the session's
+// character set back (the next statement's may skip setting them: a
+// pinned connection, a transaction's).
+func (s *Session) readInUTF8(conns []*shardConn) (restore func(), err error) {
+	switch s.charset {
+	case "", "utf8mb4", "utf8mb3", "binary":
+		return func() {}, nil
+	}
+	var changed []*backend.Conn
+	restore = func() {
+		for _, c := range changed {
+			if c.Broken {
+				continue
+			}
+			for _, name := range s.vars.sortedNames() {
+				if name == namesVar || strings.HasPrefix(name, "character_set") {
+					delete(c.Vars, name) // differs from any statement: set again
+					if err := setVar(c, name, s.vars.m[name]); err != nil {
+						c.Broken = true
+						break
+					}
+				}
+			}
+		}
+	}
+	for _, sc := range conns {
+		c := sc.conn
+		if slices.Contains(changed, c) {
+			continue
+		}
+		if err := c.SimpleCommand(comQuery, "SET character_set_results = utf8mb4"); err != nil {
+			s.markBroken(sc, err)
+			return restore, shardError(sc.route.Cluster, err)
+		}
+		changed = append(changed, c)
+		delete(c.Vars, namesVar) // until restore: a later apply sets it again
+	}
+	return restore, nil
 }
 
 func abbreviate(s string, n int) string {
