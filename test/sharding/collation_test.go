@@ -1,6 +1,7 @@
 package sharding
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -557,4 +558,24 @@ func TestLatin1ClientReadsAsOneServer(t *testing.T) {
 		"SELECT MIN(m.age) AS a0, COUNT(c.region) AS a1, MIN(c.name) AS a2 FROM members m JOIN countries c ON m.country = c.code",
 		"SELECT COUNT(*) FROM entries WHERE title < 'bjoRn CÄFE' AND id IN (SELECT entry_id FROM comments WHERE author < 'c')",
 		"SELECT @@character_set_results")
+	// In a transaction, the connections that read first in UTF-8 answer
+	// the client's next statement in its own character set again.
+	ctx := context.Background()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, q := range []string{"BEGIN", "SELECT SQL_CALC_FOUND_ROWS status, COUNT(*) FROM entries WHERE title < 'b' GROUP BY status LIMIT 2"} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	titles := "SELECT title FROM entries ORDER BY id LIMIT 40"
+	if got, want := testenv.Strings(t, conn, titles), testenv.Strings(t, reference, titles); !slices.Equal(got, want) {
+		t.Errorf("after a read first in a transaction, the titles a latin1 client gets:\n%q\nwant\n%q", got, want)
+	}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		t.Fatal(err)
+	}
 }
