@@ -1,7 +1,6 @@
 package test
 
 import (
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,47 +34,15 @@ func TestNodeDriverWorkload(t *testing.T) {
 				}
 				return string(out)
 			}
-			h, p := strataHostPort()
-			primary0, replicas0 := readsByServer(t, prefix+"entries")
-			viaStrata := run(h, p, "app", "app", "read")
-			primary1, replicas1 := readsByServer(t, prefix+"entries")
-			direct := run("127.0.0.1", fmt.Sprint(env.primary.Port), "root", "", "read")
-			if viaStrata != direct {
-				t.Errorf("answers differ\nvia Strata:\n%s\ndirect:\n%s", viaStrata, direct)
-			}
-			for _, want := range []string{"ünïcödé", `"it's"`, `"12.35"`} {
-				if !strings.Contains(viaStrata, want) {
-					t.Errorf("%s missing from the answers through Strata:\n%s", want, viaStrata)
-				}
-			}
+			viaStrata := checkWorkloadReads(t, run, prefix, "ünïcödé", `"it's"`, `"12.35"`)
 			if driver == "mariadb" && !strings.Contains(viaStrata, `stream: {"rows":20000,"sum":200010000}`) {
 				t.Errorf("streamed read incomplete:\n%s", viaStrata)
-			}
-			if primary1 != primary0 {
-				t.Errorf("the primary read %d rows of %sentries: autocommit reads must go to replicas", primary1-primary0, prefix)
-			}
-			if sum(replicas1) == sum(replicas0) {
-				t.Errorf("the replicas read no rows of %sentries", prefix)
-			}
-
-			out := run(h, p, "app", "app", "write")
-			if !strings.HasSuffix(out, "ok\n") {
-				t.Fatalf("writes: %s", out)
 			}
 			want := "2" // the committed transaction and the autocommit insert
 			if driver == "mariadb" {
 				want = "52" // and the batch of 50
 			}
-			if !strings.Contains(out, "rows "+want+"\n") {
-				t.Errorf("the driver counted %q rows of its own, want %s", out, want)
-			}
-			n, err := env.primary.QueryValue(ctxFor(t), fmt.Sprintf("SELECT COUNT(*) FROM blog.%scomments WHERE body LIKE 'node %%'", prefix))
-			if err != nil || n != want {
-				t.Errorf("rows written through Strata on the primary: %s (%v), want %s", n, err, want)
-			}
-			if n, _ := env.primary.QueryValue(ctxFor(t), fmt.Sprintf("SELECT COUNT(*) FROM blog.%scomments WHERE body LIKE 'rolled back%%'", prefix)); n != "0" {
-				t.Errorf("%s rolled-back rows on the primary", n)
-			}
+			checkWorkloadWrites(t, run, prefix, "node", want)
 		})
 	}
 }

@@ -1,11 +1,9 @@
 package test
 
 import (
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 )
 
@@ -43,42 +41,10 @@ func TestPythonDriverWorkload(t *testing.T) {
 				}
 				return string(out)
 			}
-			h, p := strataHostPort()
-			primary0, replicas0 := readsByServer(t, prefix+"entries")
-			viaStrata := run(h, p, "app", "app", "read")
-			primary1, replicas1 := readsByServer(t, prefix+"entries")
-			direct := run("127.0.0.1", fmt.Sprint(env.primary.Port), "root", "", "read")
-			if viaStrata != direct {
-				t.Errorf("answers differ\nvia Strata:\n%s\ndirect:\n%s", viaStrata, direct)
-			}
-			for _, want := range []string{"ünïcödé", `'it\'s \\ "quoted"'`, "Decimal(12.35)", "b'\\x00\ufffd'",
-				"['READ-COMMITTED', 'STRICT_TRANS_TABLES']", "stream: [20000, 200010000]", "select_db: [['mysql']]"} {
-				if !strings.Contains(viaStrata, want) {
-					t.Errorf("%s missing from the answers through Strata:\n%s", want, viaStrata)
-				}
-			}
-			if primary1 != primary0 {
-				t.Errorf("the primary read %d rows of %sentries: autocommit reads must go to replicas", primary1-primary0, prefix)
-			}
-			if sum(replicas1) == sum(replicas0) {
-				t.Errorf("the replicas read no rows of %sentries", prefix)
-			}
-
-			out := run(h, p, "app", "app", "write")
-			if !strings.HasSuffix(out, "ok\n") {
-				t.Fatalf("writes: %s", out)
-			}
-			const want = "22" // the transaction's, executemany's 20, the autocommit-off one
-			if !strings.Contains(out, "rows "+want+"\n") {
-				t.Errorf("the driver counted %q rows of its own, want %s", out, want)
-			}
-			n, err := env.primary.QueryValue(ctxFor(t), fmt.Sprintf("SELECT COUNT(*) FROM blog.%scomments WHERE body LIKE 'py %%'", prefix))
-			if err != nil || n != want {
-				t.Errorf("rows written through Strata on the primary: %s (%v), want %s", n, err, want)
-			}
-			if n, _ := env.primary.QueryValue(ctxFor(t), fmt.Sprintf("SELECT COUNT(*) FROM blog.%scomments WHERE body LIKE 'rolled back%%'", prefix)); n != "0" {
-				t.Errorf("%s rolled-back rows on the primary", n)
-			}
+			checkWorkloadReads(t, run, prefix, "ünïcödé", `'it\'s \\ "quoted"'`, "Decimal(12.35)", "b'\\x00\ufffd'",
+				"['READ-COMMITTED', 'STRICT_TRANS_TABLES']", "stream: [20000, 200010000]", "select_db: [['mysql']]")
+			// the transaction's, executemany's 20, the autocommit-off one
+			checkWorkloadWrites(t, run, prefix, "py", "22")
 		})
 	}
 }

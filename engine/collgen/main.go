@@ -200,16 +200,7 @@ func table(ctx context.Context, db *sql.DB, collation, charset string, width int
 			raw.Write(binary.BigEndian.AppendUint16(nil, x))
 		}
 	}
-	var out bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&out, gzip.BestCompression)
-	if err != nil {
-		return nil, err
-	}
-	zw.Write(raw.Bytes())
-	if err := zw.Close(); err != nil {
-		return nil, err
-	}
-	return out.Bytes(), nil
+	return compress(raw.Bytes())
 }
 
 // run is a range of code points with implicit weights of one base.
@@ -516,12 +507,19 @@ func singleByteCharsets(ctx context.Context, db *sql.DB, version string) ([]byte
 		}
 	}
 	log.Printf("charsets: %d single-byte character sets", len(names))
+	return compress(raw.Bytes())
+}
+
+// compress gzips a table file's bytes, as package engine reads them.
+func compress(raw []byte) ([]byte, error) {
 	var out bytes.Buffer
 	zw, err := gzip.NewWriterLevel(&out, gzip.BestCompression)
 	if err != nil {
 		return nil, err
 	}
-	zw.Write(raw.Bytes())
+	if _, err := zw.Write(raw); err != nil {
+		return nil, err
+	}
 	if err := zw.Close(); err != nil {
 		return nil, err
 	}
