@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Strata's tests, demo and benchmarks need on Debian 12:
 # MariaDB server and client, PHP with pdo_mysql, sysbench, Python's PyMySQL
-# and mysqlclient, Node.js with npm and the Node.js drivers of test/node
+# and mysqlclient, Perl's DBD::MariaDB, Node.js with npm and the Node.js
+# drivers of test/node
 # (and make and CA certificates, which a minimal image may lack). Go is
 # expected in /usr/local/go.
 #
@@ -29,6 +30,8 @@ have sysbench || need sysbench
 # Python's two MySQL drivers (test/python), in Debian's own interpreter.
 /usr/bin/python3 -c 'import pymysql' >/dev/null 2>&1 || need python3-pymysql
 /usr/bin/python3 -c 'import MySQLdb' >/dev/null 2>&1 || need python3-mysqldb
+# Perl's DBI with DBD::MariaDB (test/perl).
+perl -MDBD::MariaDB -e 1 >/dev/null 2>&1 || need libdbd-mariadb-perl
 have node || need nodejs
 have npm || need npm
 have make || need make
@@ -52,7 +55,7 @@ node_drivers() {
 
 if [ "${#missing[@]}" -eq 0 ]; then
 	node_drivers
-	echo "deps: mariadbd, mariadb, php (pdo_mysql), sysbench, python3 (pymysql, MySQLdb), node (and its drivers): all present"
+	echo "deps: mariadbd, mariadb, php (pdo_mysql), sysbench, python3 (pymysql, MySQLdb), perl (DBD::MariaDB), node (and its drivers): all present"
 	exit 0
 fi
 
