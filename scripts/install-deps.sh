@@ -2,9 +2,8 @@
 # Installs what Strata's tests, demo and benchmarks need on Debian 12:
 # MariaDB server and client, PHP with pdo_mysql, sysbench, Python's PyMySQL
 # and mysqlclient, Perl's DBD::MariaDB, Node.js with npm and the Node.js
-# drivers of test/node
-# (and make and CA certificates, which a minimal image may lack). Go is
-# expected in /usr/local/go.
+# drivers of test/node (and make and CA certificates, which a minimal image
+# may lack). Go is expected in /usr/local/go.
 #
 # Idempotent: it checks for the programs first and touches apt only when
 # something is missing. Runs unattended (CI has no stdin).
