@@ -528,6 +528,39 @@ func TestTextKeysPlaceAlikeFromEveryCharacterSet(t *testing.T) {
 		}
 	}
 	names = append(names, loaded...)
+	// Every row is where strata shards verify, which reads the keys as
+	// UTF-8, places it; a row an earlier Strata placed by a latin1
+	// client's bytes (here: copies on every shard) is listed.
+	misplaced := func() int64 {
+		cfg := ownConfig(t, `coll_keys: {shard_key: name, method: hash, shards: {s0: "-40", s1: "40-80", s2: "80-c0", s3: "c0-"}}`, "")
+		dbs := shardops.NewDBs(cfg)
+		defer dbs.Close()
+		layout, err := cfg.Layout(shardops.NewLookupReader(dbs.Open, "blog", shardops.LookupSpecs(cfg)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int64
+		for _, r := range shardops.Verify(t.Context(), layout, dbs.Open, "blog", "coll_keys", 3) {
+			n += r.Misplaced
+		}
+		return n
+	}
+	if n := misplaced(); n != 0 {
+		t.Errorf("strata shards verify lists %d rows written through Strata as misplaced", n)
+	}
+	for _, sh := range shardNames {
+		if _, err := direct[sh].Exec("INSERT INTO blog.coll_keys (name, nick, v) VALUES ('Ørjan', 'x', 0)"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := misplaced(); n != int64(len(shardNames)-1) {
+		t.Errorf("strata shards verify lists %d misplaced rows, want the %d copies off their shard", n, len(shardNames)-1)
+	}
+	for _, sh := range shardNames {
+		if _, err := direct[sh].Exec("DELETE FROM blog.coll_keys WHERE name = 'Ørjan'"); err != nil {
+			t.Fatal(err)
+		}
+	}
 	// A bound 'A\' (sent as hex for its backslash) finds 'a\' in a
 	// general_ci column, as on the server.
 	var count int
