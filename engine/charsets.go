@@ -132,12 +132,14 @@ var charsetOfID = map[uint16]string{
 // MariaDB 10.11 does not list).
 func CharsetOfCollation(id uint16) string { return charsetOfID[id] }
 
-// IsCharset reports whether name is a character set MariaDB 10.11 has.
-func IsCharset(name string) bool {
+// charsetNames are the character sets of charsetOfID.
+var charsetNames = func() map[string]bool {
+	names := map[string]bool{}
 	for _, cs := range charsetOfID {
-		if cs == name {
-			return true
-		}
+		names[cs] = true
 	}
-	return false
-}
+	return names
+}()
+
+// IsCharset reports whether name is a character set MariaDB 10.11 has.
+func IsCharset(name string) bool { return charsetNames[name] }

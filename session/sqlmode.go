@@ -1,11 +1,11 @@
 package session
 
 import (
-	"github.com/strata-proxy/strata/engine"
 	"strconv"
 	"strings"
 
 	"github.com/strata-proxy/strata/backend"
+	"github.com/strata-proxy/strata/engine"
 	"github.com/strata-proxy/strata/planner"
 	"github.com/strata-proxy/strata/sqlparse"
 )

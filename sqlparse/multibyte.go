@@ -50,21 +50,6 @@ func MultibyteCharset(name string) *Multibyte {
 	return multibyteCharsets[strings.ToLower(strings.Trim(name, "'\"` "))]
 }
 
-// collationCharsets maps the handshake's collation ids of these
-// character sets (those below 256, all a handshake can name) to them.
-var collationCharsets = map[byte]string{
-	1: "big5", 84: "big5", // big5_chinese_ci, big5_bin
-	13: "sjis", 88: "sjis", // sjis_japanese_ci, sjis_bin
-	28: "gbk", 87: "gbk", // gbk_chinese_ci, gbk_bin
-	95: "cp932", 96: "cp932", // cp932_japanese_ci, cp932_bin
-}
-
-// MultibyteCollation returns the character set of a handshake collation
-// id when it is one of these, else nil.
-func MultibyteCollation(id byte) *Multibyte {
-	return multibyteCharsets[collationCharsets[id]]
-}
-
 // MaskedChar is what a two-byte character with an ASCII second byte
 // becomes in a masked text: a value of masked facts that holds it is not
 // the client's.

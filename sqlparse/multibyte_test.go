@@ -1,6 +1,10 @@
 package sqlparse
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/strata-proxy/strata/engine"
+)
 
 func TestMultibyteMask(t *testing.T) {
 	tests := []struct {
@@ -34,9 +38,10 @@ func TestMultibyteMask(t *testing.T) {
 			t.Errorf("%s is read byte for byte as the server reads it, but Mask would run", name)
 		}
 	}
-	for id, want := range map[byte]string{13: "sjis", 95: "cp932", 28: "gbk", 1: "big5", 45: "", 224: "", 8: ""} {
+	// A handshake's collation id, as the session reads it.
+	for id, want := range map[uint16]string{13: "sjis", 95: "cp932", 28: "gbk", 1: "big5", 45: "", 224: "", 8: ""} {
 		got := ""
-		if m := MultibyteCollation(id); m != nil {
+		if m := MultibyteCharset(engine.CharsetOfCollation(id)); m != nil {
 			got = m.Name()
 		}
 		if got != want {
