@@ -25,7 +25,10 @@ type State struct {
 	SQLMode string `json:"sql_mode,omitempty"`
 	// Charset is the client's character set (character_set_client), ""
 	// when Strata does not know it.
-	Charset  string `json:"charset,omitempty"`
+	Charset string `json:"charset,omitempty"`
+	// Results is character_set_results when the client set it apart from
+	// SET NAMES (Session.results).
+	Results  string `json:"results_charset,omitempty"`
 	NextStmt uint32 `json:"next_stmt"`
 	// LastInsertID is the session's LAST_INSERT_ID(): set on the
 	// connection of the next statement that reads it.
@@ -72,7 +75,7 @@ func (s *Session) Export() (State, bool) {
 		Vars: maps.Clone(s.vars.m), SQLMode: s.modeValue, NextStmt: s.nextStmt, LastInsertID: s.lastInsertID,
 		WaitTimeout: int(s.waitTimeout / time.Second),
 	}
-	st.Charset = s.charset
+	st.Charset, st.Results = s.charset, s.results
 	for _, p := range s.stmts {
 		st.Stmts = append(st.Stmts, StmtState{ID: p.id, SQL: p.sql, DB: p.db, Params: p.params, Columns: p.columns, Types: p.types})
 	}
@@ -118,6 +121,7 @@ func Adopt(env *Env, client *wire.Conn, st State, kill func()) *Session {
 	if st.Charset != "" { // else the handshake collation's, as New set it
 		s.setCharset(st.Charset)
 	}
+	s.results = st.Results
 	s.nextStmt = st.NextStmt
 	s.lastInsertID = st.LastInsertID
 	s.waitTimeout = time.Duration(st.WaitTimeout) * time.Second

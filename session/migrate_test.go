@@ -65,6 +65,7 @@ func TestAdoptRestoresTheExportedSession(t *testing.T) {
 	s.lastInsertID = 42
 	s.nextStmt = 9
 	s.waitTimeout = 30 * time.Second
+	s.results = "latin1" // SET character_set_results apart from SET NAMES
 	s.writes["main"] = writeMark{gtid: "0-1-77"}
 	s.stmts[3] = &prepared{id: 3, sql: "SELECT name FROM users WHERE id = ?", params: 1, columns: 1, types: []byte{8, 0}}
 	s.lastStmt = s.stmts[3]
@@ -83,6 +84,9 @@ func TestAdoptRestoresTheExportedSession(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got.vars.m, s.vars.m) || !reflect.DeepEqual(got.writes, s.writes) {
 		t.Errorf("variables %v / %v, writes %v / %v", got.vars.m, s.vars.m, got.writes, s.writes)
+	}
+	if got.results != "latin1" || got.charset != s.charset {
+		t.Errorf("adopted with results %q and charset %q, want latin1 and %q", got.results, got.charset, s.charset)
 	}
 	if got.flavor != s.flavor {
 		t.Errorf("flavor %+v, want %+v (the backend connections it may use)", got.flavor, s.flavor)

@@ -598,24 +598,19 @@ func (s *Session) readRows(ctx context.Context, f *sqlparse.Facts, plan *planner
 // character set back (the next statement's may skip setting them: a
 // pinned connection, a transaction's).
 func (s *Session) readInUTF8(conns []*shardConn) (restore func(), err error) {
-	switch s.charset {
+	results := s.results // set apart from SET NAMES, or "": the client's
+	if results == "" {
+		results = s.charset
+	}
+	switch results {
 	case "", "utf8mb4", "utf8mb3", "binary":
 		return func() {}, nil
 	}
 	var changed []*backend.Conn
 	restore = func() {
 		for _, c := range changed {
-			if c.Broken {
-				continue
-			}
-			for _, name := range s.vars.sortedNames() {
-				if name == namesVar || strings.HasPrefix(name, "character_set") {
-					delete(c.Vars, name) // differs from any statement: set again
-					if err := setVar(c, name, s.vars.m[name]); err != nil {
-						c.Broken = true
-						break
-					}
-				}
+			if !c.Broken && s.vars.applyCharsets(c) != nil {
+				c.Broken = true
 			}
 		}
 	}
@@ -629,7 +624,9 @@ func (s *Session) readInUTF8(conns []*shardConn) (restore func(), err error) {
 			return restore, shardError(sc.route.Cluster, err)
 		}
 		changed = append(changed, c)
-		delete(c.Vars, namesVar) // until restore: a later apply sets it again
+		// What c holds now, unlike the session: the next apply (or
+		// restore) sets the character sets again.
+		c.Vars["character_set_results"] = "SET character_set_results = utf8mb4"
 	}
 	return restore, nil
 }

@@ -194,6 +194,11 @@ type Session struct {
 	// its statements and string parameters are written in), "" when
 	// Strata does not know it.
 	charset string
+	// results is the character set the client reads its results in
+	// (character_set_results) when it set that apart from SET NAMES: ""
+	// while it follows charset, "unknown" for a name Strata does not
+	// know, "binary" for NULL (the server converts nothing).
+	results string
 	// modePending: the server's global sql_mode was not read yet when the
 	// session started; its first statement after the monitor read it
 	// takes it (takeServerSQLMode).
@@ -951,7 +956,12 @@ func (s *Session) learnSessionVars(c *backend.Conn, f *sqlparse.Facts) {
 		if !v.Global {
 			s.learnCharset(v)
 			s.vars.set(v.Name, v.SQL)
-			c.Vars[v.Name] = v.SQL
+			name := v.Name
+			if name == "character set" {
+				name = namesVar
+			}
+			forgetOverridden(c.Vars, name)
+			c.Vars[name] = v.SQL
 			if v.Name == "sql_mode" {
 				s.learnSQLMode(c, v)
 			}

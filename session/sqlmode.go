@@ -68,13 +68,36 @@ func (s *Session) parseMasked(text, masked string) *planner.Parsed {
 }
 
 // learnCharset follows the client's character set: from the handshake's
-// collation, or SET NAMES, SET CHARACTER SET, SET character_set_client.
+// collation, or SET NAMES, SET CHARACTER SET, SET character_set_client;
+// and the one it reads results in, when it sets character_set_results
+// apart.
 func (s *Session) learnCharset(v sqlparse.SessionVar) {
+	name, _, _ := strings.Cut(v.Value, " ")
 	switch v.Name {
-	case "names", "character set", "character_set_client":
-		name, _, _ := strings.Cut(v.Value, " ")
+	case "names", "character set":
 		s.setCharset(name)
+		s.results = ""
+	case "character_set_client":
+		s.setCharset(name)
+	case "character_set_results":
+		s.results = resultsCharset(name)
 	}
+}
+
+// resultsCharset reads a value of character_set_results: NULL is
+// "binary" (no conversion), a name Strata does not know (or DEFAULT, the
+// server's global) "unknown".
+func resultsCharset(value string) string {
+	name := strings.ToLower(strings.Trim(value, "'\"` "))
+	switch {
+	case name == "null":
+		return "binary"
+	case name == "utf8":
+		return "utf8mb3"
+	case !engine.IsCharset(name):
+		return "unknown"
+	}
+	return name
 }
 
 // setCharset makes name (as SET NAMES writes it, quoted or not) the

@@ -37,11 +37,103 @@ func (v *varSet) set(name, sql string) {
 	if name == "character set" {
 		name = namesVar
 	}
-	if _, ok := v.m[name]; !ok {
+	forgot := forgetOverridden(v.m, name)
+	if _, ok := v.m[name]; !ok || forgot {
 		v.names = nil
 	}
 	v.m[name] = sql
 	v.print = ""
+}
+
+// charsetGroups are the variables that set one another: SET NAMES (and
+// SET CHARACTER SET) sets the client's, the results' and the connection's
+// character set and collation, and a character set and its collation set
+// each other. Variables are replayed in name order, not in the order the
+// client set them, so within a group only what the last setting left may
+// be replayed: a character_set_results = latin1 kept from before a later
+// SET NAMES utf8mb4 would otherwise come after it on the next connection,
+// and the client would read latin1 where one server sends UTF-8.
+var charsetGroups = [][]string{
+	{namesVar, "character_set_client", "character_set_results", "character_set_connection", "collation_connection"},
+	{"character_set_database", "collation_database"},
+	{"character_set_server", "collation_server"},
+}
+
+// overriddenBy lists the variables a SET of name gives new values.
+func overriddenBy(name string) []string {
+	switch name {
+	case namesVar:
+		return charsetGroups[0][1:]
+	case "character_set_connection":
+		return []string{"collation_connection"}
+	case "collation_connection":
+		return []string{"character_set_connection"}
+	}
+	for _, g := range charsetGroups[1:] {
+		if name == g[0] {
+			return g[1:]
+		}
+		if name == g[1] {
+			return g[:1]
+		}
+	}
+	return nil
+}
+
+// forgetOverridden deletes from m the variables a SET of name gives new
+// values, and says whether there were any.
+func forgetOverridden(m map[string]string, name string) bool {
+	forgot := false
+	for _, o := range overriddenBy(name) {
+		if _, ok := m[o]; ok {
+			delete(m, o)
+			forgot = true
+		}
+	}
+	return forgot
+}
+
+// charsetGroupDiffers says whether c holds other settings of group g than
+// the session: then c's group is set again from its start, since setting
+// only what differs could leave a member set in the wrong order.
+func (v *varSet) charsetGroupDiffers(c *backend.Conn, g []string) bool {
+	for _, name := range g {
+		if c.Vars[name] != v.m[name] {
+			return true
+		}
+	}
+	return false
+}
+
+// resetCharsetGroups brings every group of c that differs from the
+// session's back to where the session's settings start from: the first
+// group by forgetting what c holds (its SET NAMES runs again and sets
+// the rest), the others by their server defaults.
+func (v *varSet) resetCharsetGroups(c *backend.Conn) error {
+	if len(c.Vars) == 1 && len(v.m) == 1 {
+		return nil // both hold SET NAMES alone, which setVar compares
+	}
+	if v.charsetGroupDiffers(c, charsetGroups[0]) {
+		for _, name := range charsetGroups[0] {
+			delete(c.Vars, name)
+		}
+	}
+	for _, g := range charsetGroups[1:] {
+		if !v.charsetGroupDiffers(c, g) {
+			continue
+		}
+		for _, name := range g {
+			if _, ok := c.Vars[name]; !ok {
+				continue
+			}
+			if err := c.SimpleCommand(comQuery, "SET SESSION "+name+" = DEFAULT"); err != nil {
+				c.NeedsReset = true
+				return err
+			}
+			delete(c.Vars, name)
+		}
+	}
+	return nil
 }
 
 // fingerprint is the variables as one string, for result cache keys.
@@ -65,6 +157,9 @@ func (v *varSet) fingerprint() string {
 func (v *varSet) apply(c *backend.Conn, timeLimit string) error {
 	if len(c.Vars) == 0 {
 		c.Vars[namesVar] = backendNames // a fresh or reset connection
+	}
+	if err := v.resetCharsetGroups(c); err != nil {
+		return err
 	}
 	for _, name := range v.sortedNames() {
 		if name == statementTimeVar && timeLimit != "" {
@@ -109,6 +204,24 @@ func serverVarName(c *backend.Conn, name string) string {
 	return name
 }
 
+// applyCharsets gives c the session's character sets alone (after a read
+// that changed them for Strata's own use).
+func (v *varSet) applyCharsets(c *backend.Conn) error {
+	if err := v.resetCharsetGroups(c); err != nil {
+		return err
+	}
+	for _, g := range charsetGroups {
+		for _, name := range g {
+			if want, ok := v.m[name]; ok {
+				if err := setVar(c, name, want); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
 // setVar runs want on c unless c's variable name was last set by it.
 func setVar(c *backend.Conn, name, want string) error {
 	if c.Vars[name] == want {
@@ -117,6 +230,7 @@ func setVar(c *backend.Conn, name, want string) error {
 	if err := c.SimpleCommand(comQuery, want); err != nil {
 		return err
 	}
+	forgetOverridden(c.Vars, name)
 	c.Vars[name] = want
 	return nil
 }

@@ -579,8 +579,16 @@ func TestTextKeysPlaceAlikeFromEveryCharacterSet(t *testing.T) {
 // answered Belgique where one server says Åland.
 func TestLatin1ClientReadsAsOneServer(t *testing.T) {
 	strataDB(t)
-	db := openStrataDSN(t, "charset=latin1")
-	reference, err := sql.Open("mysql", "root@tcp("+clusterAddr["single"]+")/blog?charset=latin1")
+	// A utf8mb4 client that reads its results in latin1 (SET
+	// character_set_results alone) gets the same rows as a latin1 one.
+	for _, params := range []string{"charset=latin1", "charset=utf8mb4&character_set_results=latin1"} {
+		t.Run(params, func(t *testing.T) { latin1ReadsAsOneServer(t, params) })
+	}
+}
+
+func latin1ReadsAsOneServer(t *testing.T, params string) {
+	db := openStrataDSN(t, params)
+	reference, err := sql.Open("mysql", "root@tcp("+clusterAddr["single"]+")/blog?"+params)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -606,7 +614,7 @@ func TestLatin1ClientReadsAsOneServer(t *testing.T) {
 	}
 	titles := "SELECT title FROM entries ORDER BY id LIMIT 40"
 	if got, want := testenv.Strings(t, conn, titles), testenv.Strings(t, reference, titles); !slices.Equal(got, want) {
-		t.Errorf("after a read first in a transaction, the titles a latin1 client gets:\n%q\nwant\n%q", got, want)
+		t.Errorf("after a read first in a transaction, the titles a client reading latin1 gets:\n%q\nwant\n%q", got, want)
 	}
 	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
 		t.Fatal(err)
