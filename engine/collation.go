@@ -144,6 +144,25 @@ func ExactCollation(name string) (Collation, error) {
 	return c, nil
 }
 
+// ReadingUTF8 is c comparing text received in UTF-8, whatever character
+// set c received its column's values in (ToUTF8 converts those).
+func (c Collation) ReadingUTF8() Collation {
+	c.input = textInput{}
+	return c
+}
+
+// ToUTF8 is v, text as c receives it, in UTF-8.
+func (c Collation) ToUTF8(v []byte) []byte {
+	if c.input.cs == nil {
+		return v
+	}
+	out := make([]byte, 0, len(v))
+	for _, b := range v {
+		out = utf8.AppendRune(out, c.input.cs.toUni[b])
+	}
+	return out
+}
+
 // Compare orders two non-NULL strings.
 func (c Collation) Compare(a, b []byte) int {
 	if c.exact != nil {

@@ -43,7 +43,7 @@ func ParseColumnDef(payload []byte) (Column, error) {
 	}
 	p = p[w:]
 	c.Charset = binary.LittleEndian.Uint16(p)
-	// p[2:6] is the display length, which merging does not need.
+	c.Length = binary.LittleEndian.Uint32(p[2:])
 	c.Type = p[6]
 	c.Flags = binary.LittleEndian.Uint16(p[7:])
 	c.Decimals = p[9]
@@ -56,9 +56,9 @@ func ParseColumnDef(payload []byte) (Column, error) {
 }
 
 // RetypeColumnDef returns a copy of a ColumnDefinition41 payload with the
-// collation, type, flags and decimals of c: for columns whose merged value
-// has another type than the shards' column (a COUNT(DISTINCT x) sent as
-// x, an average computed in Strata).
+// collation, type, flags and decimals of c, and its length unless 0: for
+// columns whose merged value has another type than the shards' column (a
+// COUNT(DISTINCT x) sent as x, an average computed in Strata).
 func RetypeColumnDef(payload []byte, c Column) ([]byte, error) {
 	p := payload
 	for i := range 6 {
@@ -75,6 +75,9 @@ func RetypeColumnDef(payload []byte, c Column) ([]byte, error) {
 	out := append([]byte(nil), payload...)
 	f := out[len(payload)-len(p)+w:]
 	binary.LittleEndian.PutUint16(f, c.Charset)
+	if c.Length != 0 {
+		binary.LittleEndian.PutUint32(f[2:], c.Length)
+	}
 	f[6] = c.Type
 	binary.LittleEndian.PutUint16(f[7:], c.Flags)
 	f[9] = c.Decimals

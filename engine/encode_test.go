@@ -25,7 +25,7 @@ func TestParseColumnDef(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A binary column compares by bytes: its source column is not kept.
-	want := Column{Name: "price", Type: TypeNewDecimal, Flags: FlagUnsigned | FlagBinary, Charset: 63, Decimals: 2}
+	want := Column{Name: "price", Type: TypeNewDecimal, Flags: FlagUnsigned | FlagBinary, Charset: 63, Decimals: 2, Length: 11}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got %+v, want %+v", c, want)
 	}

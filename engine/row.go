@@ -22,6 +22,9 @@ type Column struct {
 	Flags    uint16 // MySQL column flags (FlagUnsigned, FlagBinary, ...)
 	Charset  uint16 // collation id (63 = binary)
 	Decimals byte
+	// Length is the display length the definition gives (0: as the
+	// shards' column, when Strata retypes one).
+	Length uint32
 	// Schema, OrgTable and OrgName name the table column a text value
 	// comes from, when it is one (not an expression).
 	Schema, OrgTable, OrgName string

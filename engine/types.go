@@ -34,8 +34,10 @@ const (
 
 // MySQL column flags used here.
 const (
+	FlagNotNull  uint16 = 0x0001
 	FlagUnsigned uint16 = 0x0020
 	FlagBinary   uint16 = 0x0080
+	FlagNum      uint16 = 0x8000
 	// FlagEnum and FlagSet mark a table's ENUM and SET columns (not an
 	// expression over them), which a server sorts by member number.
 	FlagEnum uint16 = 0x0100

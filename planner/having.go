@@ -23,12 +23,16 @@ type hv struct {
 
 // compileHaving turns a HAVING expression over the combined rows into a
 // filter. SQL's three-valued logic applies: a NULL condition drops the row.
-func compileHaving(e *sqlparse.Expr, cols []engine.Column, args []string) (func(engine.Row) (bool, error), error) {
+// Strings compare in UTF-8: the rows' text as the connection receives it
+// and the statement's strings as the client writes them (charset) are
+// converted, so a latin1 client's 'é' meets the é of rows read in UTF-8.
+func compileHaving(e *sqlparse.Expr, cols []engine.Column, args []string, charset string) (func(engine.Row) (bool, error), error) {
 	coll, err := engine.CollationByName("utf8mb4_general_ci")
 	if err != nil {
 		return nil, err
 	}
-	ev := &evaluator{cols: cols, args: args, coll: coll, colls: make([]*engine.Collation, len(cols))}
+	ev := &evaluator{cols: cols, args: args, charset: charset, coll: coll,
+		colls: make([]*engine.Collation, len(cols)), toUTF8: make([]func([]byte) []byte, len(cols))}
 	for i, c := range cols {
 		if c.CollationUnknown != "" && readsColumn(e, i) {
 			// Its text would compare by a collation the shards may not
@@ -36,7 +40,8 @@ func compileHaving(e *sqlparse.Expr, cols []engine.Column, args []string) (func(
 			return nil, &engine.CollationUnknownError{Reason: c.CollationUnknown}
 		}
 		if cc, err := engine.ColumnCollation(c); err == nil {
-			ev.colls[i] = &cc
+			utf8 := cc.ReadingUTF8()
+			ev.colls[i], ev.toUTF8[i] = &utf8, cc.ToUTF8
 		}
 	}
 	if err := ev.check(e); err != nil {
@@ -52,13 +57,16 @@ func compileHaving(e *sqlparse.Expr, cols []engine.Column, args []string) (func(
 }
 
 type evaluator struct {
-	cols []engine.Column
-	args []string
-	coll engine.Collation // the connection's: strings of no column compare by it
+	cols    []engine.Column
+	args    []string
+	charset string           // the statement's strings are written in it
+	coll    engine.Collation // the connection's: strings of no column compare by it
 	// colls are the columns' own collations (nil: unknown), which a
 	// comparison with a column's value uses, as MySQL's coercibility
-	// rules have it: a column's collation wins over a literal's.
-	colls []*engine.Collation
+	// rules have it: a column's collation wins over a literal's. They
+	// read UTF-8, which toUTF8 makes of each column's text.
+	colls  []*engine.Collation
+	toUTF8 []func([]byte) []byte
 }
 
 // check validates column indexes once, so eval cannot index out of range.
@@ -86,9 +94,9 @@ func (ev *evaluator) eval(e *sqlparse.Expr, r engine.Row) (hv, error) {
 	case sqlparse.ExprColumn:
 		return ev.column(e.Col, r), nil
 	case sqlparse.ExprLiteral:
-		return literal(e.Literal), nil
+		return literal(e.Literal, ev.charset)
 	case sqlparse.ExprParam:
-		return literal(ev.args[e.Param-1]), nil
+		return literal(ev.args[e.Param-1], ev.charset)
 	case sqlparse.ExprAnd, sqlparse.ExprOr:
 		return ev.logic(e, r)
 	case sqlparse.ExprNot:
@@ -177,6 +185,9 @@ func (ev *evaluator) column(i int, r engine.Row) hv {
 			return hv{num: n}
 		}
 	}
+	if to := ev.toUTF8[i]; to != nil {
+		v = to(v)
+	}
 	return hv{str: string(v), coll: ev.colls[i]}
 }
 
@@ -196,24 +207,31 @@ func (ev *evaluator) compare(a, b hv) int {
 	return coll.Compare([]byte(a.str), []byte(b.str))
 }
 
-func literal(text string) hv {
+// literal reads a literal's SQL text, its strings in UTF-8: written in
+// client's character set unless an introducer names another.
+func literal(text, client string) (hv, error) {
 	if strings.EqualFold(strings.TrimSpace(text), "NULL") {
-		return hv{null: true}
+		return hv{null: true}, nil
 	}
 	if n, ok := new(big.Rat).SetString(strings.TrimSpace(text)); ok {
-		return hv{num: n}
+		return hv{num: n}, nil
 	}
-	v, err := shard.ParseLiteral(text)
+	charset, rest := literalCharset(text, client)
+	v, err := shard.ParseLiteral(rest)
 	if err != nil {
-		return hv{str: text}
+		return hv{str: text}, nil
 	}
 	if i, ok := v.Int64(); ok {
-		return hv{num: new(big.Rat).SetInt64(i)}
+		return hv{num: new(big.Rat).SetInt64(i)}, nil
 	}
-	if s, ok := v.Str(); ok {
-		return hv{str: s}
+	s, ok := v.Str()
+	if !ok {
+		return hv{str: v.String()}, nil
 	}
-	return hv{str: v.String()}
+	if s, ok = keyText(s, charset); !ok {
+		return hv{}, &engine.CollationUnknownError{Reason: fmt.Sprintf("the HAVING string %s is written in character set %s, which Strata does not read, so it does not compare it over the shards' rows: send the statement over a utf8mb4 connection (SET NAMES utf8mb4), or name the shard key so one shard answers", text, charset)}
+	}
+	return hv{str: s}, nil
 }
 
 // toNumber converts like MySQL: a string's leading number, else 0.

@@ -47,7 +47,7 @@ func TestHavingFollowsSQLSemantics(t *testing.T) {
 		{"negation", op(sqlparse.ExprLT, op(sqlparse.ExprNeg, col(1)), lit("0")), row, true},
 	}
 	for _, tt := range tests {
-		f, err := compileHaving(tt.e, cols, nil)
+		f, err := compileHaving(tt.e, cols, nil, "utf8mb4")
 		if err != nil {
 			t.Fatalf("%s: %v", tt.name, err)
 		}
@@ -56,17 +56,64 @@ func TestHavingFollowsSQLSemantics(t *testing.T) {
 			t.Errorf("%s: got %v (%v), want %v", tt.name, got, err, tt.want)
 		}
 	}
-	if _, err := compileHaving(col(7), cols, nil); err == nil {
+	if _, err := compileHaving(col(7), cols, nil, "utf8mb4"); err == nil {
 		t.Error("a HAVING column past the row was accepted")
 	}
 	// Text whose collation Strata cannot tell is not compared by a guess.
 	unknown := append([]engine.Column(nil), cols...)
 	unknown[0].CollationUnknown = "cannot tell"
 	var cerr *engine.CollationUnknownError
-	if _, err := compileHaving(op(sqlparse.ExprEQ, col(0), lit("x")), unknown, nil); !errors.As(err, &cerr) {
+	if _, err := compileHaving(op(sqlparse.ExprEQ, col(0), lit("x")), unknown, nil, "utf8mb4"); !errors.As(err, &cerr) {
 		t.Errorf("HAVING over a column of unknown collation: %v, want CollationUnknownError", err)
 	}
-	if _, err := compileHaving(op(sqlparse.ExprGT, col(2), lit("0")), unknown, nil); err != nil {
+	if _, err := compileHaving(op(sqlparse.ExprGT, col(2), lit("0")), unknown, nil, "utf8mb4"); err != nil {
 		t.Errorf("HAVING over other columns: %v", err)
+	}
+}
+
+// A HAVING compares the rows' text and the statement's strings as the
+// same characters, whatever character set each comes in: the rows as the
+// connection receives them (UTF-8, or latin1), the strings as the client
+// writes them (or as an introducer says).
+func TestHavingComparesTextAcrossCharacterSets(t *testing.T) {
+	utf8Col := engine.Column{Name: "u", Type: engine.TypeVarString, Charset: 45, Collation: "utf8mb4_general_ci"}
+	latin1Col := engine.Column{Name: "u", Type: engine.TypeVarString, Charset: 8, Collation: "utf8mb4_general_ci"}
+	eq := func(lit string) *sqlparse.Expr {
+		return &sqlparse.Expr{Op: sqlparse.ExprEQ, Args: []*sqlparse.Expr{
+			{Op: sqlparse.ExprColumn, Col: 0}, {Op: sqlparse.ExprLiteral, Literal: lit}}}
+	}
+	for _, tc := range []struct {
+		name    string
+		col     engine.Column
+		value   string // the row's, as received
+		literal string
+		client  string
+		want    bool
+	}{
+		{"UTF-8 rows, a latin1 client's string", utf8Col, "été", "'\xe9t\xe9'", "latin1", true},
+		{"UTF-8 rows, a latin1 client's other string", utf8Col, "été", "'\xe9tx'", "latin1", false},
+		{"UTF-8 rows, a utf8mb4 client's string", utf8Col, "ÉTÉ", "'été'", "utf8mb4", true},
+		{"UTF-8 rows, an introducer over the client's set", utf8Col, "été", "_utf8mb4'été'", "latin1", true},
+		{"UTF-8 rows, a cp1251 client's string", utf8Col, "Жанна", "'\xc6\xe0\xed\xed\xe0'", "cp1251", true},
+		{"latin1 rows, a utf8mb4 client's string", latin1Col, "\xe9t\xe9", "'ÉTÉ'", "utf8mb4", true},
+		{"latin1 rows, a latin1 client's string", latin1Col, "\xe9t\xe9", "'\xc9T\xc9'", "latin1", true},
+	} {
+		f, err := compileHaving(eq(tc.literal), []engine.Column{tc.col}, nil, tc.client)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		got, err := f(engine.Row{[]byte(tc.value)})
+		if err != nil || got != tc.want {
+			t.Errorf("%s: %q = %s: %v (%v), want %v", tc.name, tc.value, tc.literal, got, err, tc.want)
+		}
+	}
+	// A gbk client's string is not read: refused, not compared as bytes.
+	f, err := compileHaving(eq("'\xd6\xd0'"), []engine.Column{utf8Col}, nil, "gbk")
+	if err == nil {
+		_, err = f(engine.Row{[]byte("中")})
+	}
+	var cerr *engine.CollationUnknownError
+	if !errors.As(err, &cerr) {
+		t.Errorf("a gbk client's HAVING string: %v, want CollationUnknownError", err)
 	}
 }

@@ -65,7 +65,7 @@ func (p *ShardPlan) MergeStream(cols []engine.Column, sources []engine.Source, e
 	if sel.Aggregated {
 		spec := engine.AggregateSpec{GroupBy: sortKeys(sel.GroupBy), Outputs: aggOutputs(sel, len(cols), merged), Budget: budget}
 		if sel.Having != nil {
-			h, err := compileHaving(sel.Having, cols, args)
+			h, err := compileHaving(sel.Having, cols, args, p.Charset)
 			if err != nil {
 				return nil, err
 			}
@@ -198,8 +198,11 @@ func aggColumns(cols []engine.Column, sel *sqlparse.ScatterSelect) []engine.Colu
 		c := &out[a.Col]
 		float := c.Type == engine.TypeFloat || c.Type == engine.TypeDouble
 		switch a.Func {
-		case sqlparse.AggCount, sqlparse.AggCountDistinct:
-			*c = engine.Column{Name: c.Name, Type: engine.TypeLongLong, Flags: engine.FlagBinary, Charset: engine.CharsetBinary}
+		case sqlparse.AggCount:
+			// The shards ran the COUNT itself: their column is the one a
+			// server describes (NOT NULL among its flags).
+		case sqlparse.AggCountDistinct:
+			*c = engine.Column{Name: c.Name, Type: engine.TypeLongLong, Flags: engine.FlagNotNull | engine.FlagBinary | engine.FlagNum, Charset: engine.CharsetBinary, Length: 21}
 		case sqlparse.AggSumDistinct:
 			if !float {
 				*c = engine.Column{Name: c.Name, Type: engine.TypeNewDecimal, Flags: engine.FlagBinary, Charset: engine.CharsetBinary, Decimals: c.Decimals}

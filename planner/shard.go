@@ -431,6 +431,10 @@ type ShardPlan struct {
 	// Args are the prepared statement's bound values the plan was made
 	// for (LIMIT ? and HAVING ... ? are applied in Strata).
 	Args []string
+	// Charset is the character set the statement's strings are written
+	// in (the client's; "" when unknown), which a HAVING applied in
+	// Strata reads them in.
+	Charset string
 	// Load is how a PlanLoad splits its file.
 	Load *LoadPlan
 	// Move, on a PlanWrite of an UPDATE that sets the shard key, is how
@@ -516,6 +520,7 @@ func (s *Sharding) Plan(ctx context.Context, m sqlparse.Mode, sql string, f *sql
 		return nil, refuse("this statement assigns user variables (@x := ...) and runs on %d shard queries: each shard would assign its own from its rows alone. Assign them in a statement on one shard (give the shard key), or read the values and assign them with SET", len(p.Routes))
 	}
 	p.Args = args
+	p.Charset = m.Charset()
 	return p, err
 }
 

@@ -574,6 +574,14 @@ func (s *Session) readRows(ctx context.Context, f *sqlparse.Facts, plan *planner
 	for _, sc := range conns {
 		s.env.Metrics.ShardQuery(sc.route.Cluster, "read")
 	}
+	// The rows go into a statement as literals, which compare by the
+	// collation they are written with: their columns' own (a _bin
+	// column's values by their bytes), not the connection's.
+	var sources []*sqlparse.TextSource
+	if plan.Select != nil {
+		sources = plan.Select.Sources
+	}
+	cols = s.env.Sharding.WithColumnCollations(cols, sources)
 	defer stream.Close()
 	for {
 		r, err := stream.Next(ctx)
@@ -603,7 +611,10 @@ func (s *Session) readInUTF8(conns []*shardConn) (restore func(), err error) {
 		results = s.charset
 	}
 	switch results {
-	case "", "utf8mb4", "utf8mb3", "binary":
+	case "", "utf8mb4", "binary":
+		return func() {}, nil
+	}
+	if statementsInUTF8(conns) {
 		return func() {}, nil
 	}
 	var changed []*backend.Conn
@@ -629,6 +640,23 @@ func (s *Session) readInUTF8(conns []*shardConn) (restore func(), err error) {
 		c.Vars["character_set_results"] = "SET character_set_results = utf8mb4"
 	}
 	return restore, nil
+}
+
+// statementsInUTF8 has each route's SELECT ask for its own results in
+// UTF-8 (MariaDB's SET STATEMENT ... FOR): no round trip before it, and
+// nothing to give back after. false, changing nothing, when a route is
+// not a SELECT or its server not MariaDB.
+func statementsInUTF8(conns []*shardConn) bool {
+	for _, sc := range conns {
+		if !strings.Contains(sc.conn.Version, "MariaDB") ||
+			!strings.HasPrefix(sc.route.SQL, setStatement) && !sqlparse.StartsSelect(sc.route.SQL) {
+			return false
+		}
+	}
+	for _, sc := range conns {
+		sc.route.SQL = withStatementVar(sc.route.SQL, "character_set_results = utf8mb4")
+	}
+	return true
 }
 
 func abbreviate(s string, n int) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/strata-proxy/strata/backend"
 	"github.com/strata-proxy/strata/engine"
@@ -37,11 +38,25 @@ func (s *Session) unlimitedRoutes(routes []planner.ShardRoute) []planner.ShardRo
 	out := make([]planner.ShardRoute, len(routes))
 	for i, r := range routes {
 		if sqlparse.StartsSelect(r.SQL) {
-			r.SQL = "SET STATEMENT sql_select_limit = DEFAULT FOR " + r.SQL
+			r.SQL = withStatementVar(r.SQL, "sql_select_limit = DEFAULT")
 		}
 		out[i] = r
 	}
 	return out
+}
+
+// setStatement starts a SELECT that Strata gives variables of its own for
+// that statement alone (MariaDB's SET STATEMENT ... FOR).
+const setStatement = "SET STATEMENT "
+
+// withStatementVar gives a route's SELECT the assignment for itself
+// alone, beside any Strata gave it before (one SET STATEMENT takes a
+// list; they do not nest).
+func withStatementVar(sql, assignment string) string {
+	if rest, ok := strings.CutPrefix(sql, setStatement); ok {
+		return setStatement + assignment + ", " + rest
+	}
+	return setStatement + assignment + " FOR " + sql
 }
 
 // selectLimit is the cap on the rows of a merged SELECT: the session's

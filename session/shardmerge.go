@@ -37,8 +37,16 @@ func (s *Session) execMerge(ctx context.Context, f *sqlparse.Facts, plan *planne
 		s.markBroken(conns[0], err)
 		return s.WriteError(shardError(conns[0].route.Cluster, err))
 	}
+	answer := mergeAnswer{binary: binary, start: start, limit: limit, charset: s.mergeCharset(plan, len(conns))}
+	if answer.charset != "" {
+		restore, err := s.readInUTF8(conns)
+		defer restore()
+		if err != nil {
+			return s.WriteError(err)
+		}
+	}
 	if plan.Walk || anyShared(conns) {
-		return s.finishMerge(ctx, f, plan, conns, binary, start, limit)
+		return s.finishMerge(ctx, f, plan, conns, answer)
 	}
 	// Send every shard its query at once; a shard's rows are read as the
 	// merge needs them.
@@ -61,7 +69,7 @@ func (s *Session) execMerge(ctx context.Context, f *sqlparse.Facts, plan *planne
 			return s.WriteError(shardError(conns[i].route.Cluster, err))
 		}
 	}
-	if err := s.mergeOpened(ctx, f, plan, conns, rows, binary, start, limit); err != nil {
+	if err := s.mergeOpened(ctx, f, plan, conns, rows, answer); err != nil {
 		return err
 	}
 	if plan.SumsFoundRows() && s.foundRowsState == 2 { // the merge was sent
@@ -131,7 +139,7 @@ func (s *Session) closeRows(rows []*backend.Rows, conns []*shardConn) {
 
 // finishMerge is the ordered walk: each route opens only when the
 // previous ones did not reach the limit.
-func (s *Session) finishMerge(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, conns []*shardConn, binary bool, start time.Time, limit uint64) error {
+func (s *Session) finishMerge(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, conns []*shardConn, answer mergeAnswer) error {
 	first, err := conns[0].conn.QueryRows(ctx, conns[0].route.SQL)
 	if err != nil {
 		s.markBroken(conns[0], err)
@@ -139,7 +147,7 @@ func (s *Session) finishMerge(ctx context.Context, f *sqlparse.Facts, plan *plan
 	}
 	rows := make([]*backend.Rows, len(conns))
 	rows[0] = first
-	if err := s.mergeOpened(ctx, f, plan, conns, rows, binary, start, limit); err != nil {
+	if err := s.mergeOpened(ctx, f, plan, conns, rows, answer); err != nil {
 		return err
 	}
 	s.noteMergeWarnings(ctx, conns, rows)
@@ -166,9 +174,44 @@ func buffered(ctx context.Context, r *backend.Rows, budget *engine.Budget) (engi
 	}
 }
 
+// mergeAnswer is how a merge answers its client: in the binary protocol
+// or not, capped at its sql_select_limit (0: none), and converted from
+// UTF-8 to charset when not "" (mergeCharset). start is when the
+// statement began, for its latency.
+type mergeAnswer struct {
+	binary  bool
+	limit   uint64
+	charset string
+	start   time.Time
+}
+
+// mergeCharset is the character set a merge over routes converts its
+// answer to, having read the shards in UTF-8 (readInUTF8): the client
+// reads results in a single-byte set, where a character the set cannot
+// hold arrives as '?', and the merge compares text (it sorts, groups,
+// de-duplicates or computes), which one server does over the stored
+// values, not over the '?'s. "" when the rows go as the shards send them.
+func (s *Session) mergeCharset(plan *planner.ShardPlan, routes int) string {
+	sel := plan.Select
+	if sel == nil || routes < 2 {
+		return ""
+	}
+	if !sel.Aggregated && !sel.Distinct && len(sel.MergeOrder) == 0 && len(sel.OrderBy) == 0 && sel.Having == nil && len(sel.Computed) == 0 {
+		return "" // rows concatenated as they come: nothing compared
+	}
+	charset := s.results
+	if charset == "" {
+		charset = s.charset
+	}
+	if !engine.ConvertsFromUTF8(charset) {
+		return ""
+	}
+	return charset
+}
+
 // mergeOpened merges the routes' rows (rows[i] nil: opened on demand) and
 // sends them to the client. The first answer gives the column definitions.
-func (s *Session) mergeOpened(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, conns []*shardConn, rows []*backend.Rows, binary bool, start time.Time, limit uint64) error {
+func (s *Session) mergeOpened(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, conns []*shardConn, rows []*backend.Rows, answer mergeAnswer) error {
 	defer s.closeRows(rows, conns)
 	var budget *engine.Budget // one route's rows stream through: nothing to hold
 	if len(conns) > 1 {
@@ -182,7 +225,13 @@ func (s *Session) mergeOpened(ctx context.Context, f *sqlparse.Facts, plan *plan
 	case err != nil:
 		return s.WriteError(err)
 	}
-	if err := s.sendRows(ctx, outCols, outPackets, warnedStream{capRows(stream, limit), rows}, binary); err != nil {
+	if answer.charset != "" {
+		if outPackets, err = transcodeColumns(outPackets, answer.charset); err != nil {
+			return s.WriteError(shardError(conns[0].route.Cluster, err))
+		}
+		stream = engine.Transcoded(stream, outCols, answer.charset)
+	}
+	if err := s.sendRows(ctx, outCols, outPackets, warnedStream{capRows(stream, answer.limit), rows}, answer.binary); err != nil {
 		return err
 	}
 	label := "shard_merge"
@@ -191,7 +240,7 @@ func (s *Session) mergeOpened(ctx context.Context, f *sqlparse.Facts, plan *plan
 	}
 	// The statement once, by how many shards it needed (a bounded label);
 	// each shard query on its own counter.
-	s.observeSharded(f, label, plan, time.Since(start))
+	s.observeSharded(f, label, plan, time.Since(answer.start))
 	for _, sc := range conns {
 		s.env.Metrics.ShardQuery(sc.route.Cluster, "read")
 	}
@@ -521,6 +570,19 @@ func (s *Session) sendRows(ctx context.Context, cols []engine.Column, colPackets
 	return s.client.WriteFlush(wire.AppendEOF(nil, s.Status(), warnings))
 }
 
+// transcodeColumns is column definitions read in UTF-8 as a client
+// reading charset gets them (engine.TranscodeColumnDef).
+func transcodeColumns(packets [][]byte, charset string) ([][]byte, error) {
+	out := make([][]byte, len(packets))
+	for i, p := range packets {
+		var err error
+		if out[i], err = engine.TranscodeColumnDef(p, charset); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 // noteTxRead counts a merge as a statement of the open transaction only
 // when it read through the transaction's connection; a read of other
 // shards alone leaves the transaction free to start where it likes.
@@ -535,7 +597,7 @@ func (s *Session) noteTxRead(f *sqlparse.Facts, conns []*shardConn) {
 
 // sameDefinition: a and b send the same column definition.
 func sameDefinition(a, b engine.Column) bool {
-	return a.Name == b.Name && a.Type == b.Type && a.Flags == b.Flags && a.Charset == b.Charset && a.Decimals == b.Decimals
+	return a.Name == b.Name && a.Type == b.Type && a.Flags == b.Flags && a.Charset == b.Charset && a.Decimals == b.Decimals && a.Length == b.Length
 }
 
 // clientColumns are the visible columns as the client sees them: the

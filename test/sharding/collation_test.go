@@ -106,6 +106,28 @@ func TestTextMergesByUCA1400AndLatin1Collations(t *testing.T) {
 // that differs. probe is a value of the column to filter on.
 func sameTextMerges(t *testing.T, db, reference *sql.DB, table, col, probe string) {
 	t.Helper()
+	sameTextMergeRows(t, db, reference, table, col, probe)
+	// MIN and MAX: the server may answer any of several equal values
+	// (la and l·a), so the one Strata picks must equal the server's by
+	// the column's collation.
+	var lo, hi string
+	if err := db.QueryRow(fmt.Sprintf("SELECT MIN(%[1]s), MAX(%[1]s) FROM %[2]s", col, table)).Scan(&lo, &hi); err != nil {
+		t.Fatal(err)
+	}
+	var cmpLo, cmpHi int
+	q := fmt.Sprintf("SELECT STRCMP(?, MIN(%[1]s)), STRCMP(?, MAX(%[1]s)) FROM %[2]s", col, table)
+	if err := reference.QueryRow(q, lo, hi).Scan(&cmpLo, &cmpHi); err != nil {
+		t.Fatal(err)
+	}
+	if cmpLo != 0 || cmpHi != 0 {
+		t.Errorf("MIN(%[1]s), MAX(%[1]s) over shards: %[2]q, %[3]q, which one server compares with its own as %d, %d", col, lo, hi, cmpLo, cmpHi)
+	}
+}
+
+// sameTextMergeRows checks that merges comparing col of table answer as
+// one server (reference) does.
+func sameTextMergeRows(t *testing.T, db, reference *sql.DB, table, col, probe string) {
+	t.Helper()
 	for _, q := range []struct {
 		sql     string
 		ordered bool // the rows' order is the answer
@@ -128,21 +150,6 @@ func sameTextMerges(t *testing.T, db, reference *sql.DB, table, col, probe strin
 		if !slices.Equal(got, want) {
 			t.Errorf("%s\nthrough Strata: %v\none server:     %v", query, got, want)
 		}
-	}
-	// MIN and MAX: the server may answer any of several equal values
-	// (la and l·a), so the one Strata picks must equal the server's by
-	// the column's collation.
-	var lo, hi string
-	if err := db.QueryRow(fmt.Sprintf("SELECT MIN(%[1]s), MAX(%[1]s) FROM %[2]s", col, table)).Scan(&lo, &hi); err != nil {
-		t.Fatal(err)
-	}
-	var cmpLo, cmpHi int
-	q := fmt.Sprintf("SELECT STRCMP(?, MIN(%[1]s)), STRCMP(?, MAX(%[1]s)) FROM %[2]s", col, table)
-	if err := reference.QueryRow(q, lo, hi).Scan(&cmpLo, &cmpHi); err != nil {
-		t.Fatal(err)
-	}
-	if cmpLo != 0 || cmpHi != 0 {
-		t.Errorf("MIN(%[1]s), MAX(%[1]s) over shards: %[2]q, %[3]q, which one server compares with its own as %d, %d", col, lo, hi, cmpLo, cmpHi)
 	}
 }
 
@@ -438,6 +445,73 @@ func TestTextMergesInTheClientsCharacterSet(t *testing.T) {
 		var merr *mysql.MySQLError
 		if !errors.As(err, &merr) || merr.Number != 1235 || !strings.Contains(merr.Message, "character set gbk") {
 			t.Errorf("a gbk client's ORDER BY text over shards: %v, want error 1235 naming gbk", err)
+		}
+	}
+}
+
+// A latin1 client reads '?' for each character latin1 cannot hold (Ω,
+// Ж, 中), as from one server, and a utf8 (utf8mb3) one for each emoji;
+// but one server sorts, groups and de-duplicates the stored values, not
+// the '?'s. So Strata merges such a client's rows in UTF-8 and converts
+// them as the server does. Before, the shards' '?'s merged as one
+// character (Ωmega, Жанна and 中文 one group) or stopped the merge with
+// error 1235.
+func TestTextTheClientCannotHoldMergesAsOneServer(t *testing.T) {
+	strataDB(t)
+	const table = "coll_wide"
+	ddl := "CREATE TABLE IF NOT EXISTS blog." + table + " (id INT PRIMARY KEY, u VARCHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci, " +
+		"t TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci, b VARCHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin)"
+	createOn(t, ddl, "blog."+table, append([]string{"main"}, shardNames...)...)
+	s := startOwn(t, ownConfig(t, table+": {shard_key: id, method: modulo, shards: [s0, s1, s2, s3]}", ""))
+	testenv.Eventually(t, "Strata reads the table's collations", func() bool { return s.Env.Sharding.ColumnCollation(table, "u") != "" })
+	utf8Strata := openStrata(t, s.MySQLAddr())
+	words := []string{"Ωmega", "Жанна", "中文", "Zed", "Adam", "what?", "?", "Émile", "Ωmega", "жанна", "文", "été", "😀 smile", "😎 smile", "a😀"}
+	for i, w := range words {
+		q := "INSERT INTO " + table + " (id, u, t, b) VALUES (?, ?, ?, ?)"
+		if _, err := utf8Strata.Exec(q, i, w, w+" "+w, w); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := direct["main"].Exec("INSERT INTO blog."+table+" VALUES (?, ?, ?, ?)", i, w, w+" "+w, w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, params := range []string{"charset=latin1", "charset=cp1251", "charset=utf8mb4&character_set_results=latin1", "charset=utf8", "charset=utf8mb4"} {
+		db := testenv.Open(t, "app:app@tcp("+s.MySQLAddr()+")/blog?"+params)
+		reference := testenv.Open(t, "root@tcp("+clusterAddr["main"]+")/blog?"+params)
+		for _, col := range []string{"u", "t", "b"} {
+			sameTextMergeRows(t, db, reference, table, col, "Adam")
+		}
+		// The values come in the client's character set. (The MIN and
+		// MAX here have no equal values to choose from. A GROUP_CONCAT
+		// ordered by two expressions runs on one server over the rows
+		// Strata reads first, whose literals must keep their column's
+		// collation: before, b's utf8mb4_bin values went as the
+		// connection's general_ci, and the list came in another order.)
+		for _, query := range []string{
+			"SELECT u AS `Größe`, t, CONCAT(u, 'é') AS c, id FROM " + table + " ORDER BY u, id",
+			"SELECT MIN(u), MAX(u), MIN(t), MAX(t), MIN(b), MAX(b), GROUP_CONCAT(b ORDER BY b, id) FROM " + table,
+		} {
+			got, want := testenv.Strings(t, db, query), testenv.Strings(t, reference, query)
+			if !slices.Equal(got, want) {
+				t.Errorf("%s: %s\nthrough Strata: %q\none server:     %q", params, query, got, want)
+			}
+		}
+	}
+	// The column definitions as the mariadb CLI shows them (names,
+	// collation id, length) and the rows, for a latin1 and a utf8 client.
+	query := "SELECT u AS `Größe`, t, b, CONCAT(u, 'é') AS c, COUNT(*) AS n FROM " + table + " GROUP BY u, t, b ORDER BY u, t, b"
+	show := func(addr, user, password, charset string) string {
+		host, port, _ := strings.Cut(addr, ":")
+		out, errOut, err := runTool("mariadb", "-h", host, "-P", port, "-u", user, "--password="+password, "--skip-ssl",
+			"--default-character-set="+charset, "--column-type-info", "-t", "blog", "-e", query)
+		if err != nil {
+			t.Fatalf("mariadb -e %q: %v: %s", query, err, errOut)
+		}
+		return out
+	}
+	for _, charset := range []string{"latin1", "utf8"} {
+		if got, want := show(s.MySQLAddr(), "app", "app", charset), show(clusterAddr["main"], "root", "", charset); got != want {
+			t.Errorf("%s, as the mariadb CLI shows it in %s\nthrough Strata:\n%s\none server:\n%s", query, charset, got, want)
 		}
 	}
 }

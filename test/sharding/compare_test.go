@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/strata-proxy/strata/engine"
 	"slices"
 	"strings"
 	"unicode"
@@ -58,6 +59,21 @@ func runQueryArgs(ctx context.Context, q querier, query string, args ...any) (*r
 		res.rows = append(res.rows, row)
 	}
 	return res, rows.Err()
+}
+
+// inUTF8 converts r's values from charset, a single-byte character set a
+// client read them in, to UTF-8, which the comparison's collations read.
+func (r *result) inUTF8(charset string) {
+	if r == nil {
+		return
+	}
+	for _, row := range r.rows {
+		for i, v := range row {
+			if v != nullText {
+				row[i], _ = engine.DecodeSingleByte(charset, v)
+			}
+		}
+	}
 }
 
 type compareMode int
