@@ -496,6 +496,13 @@ func TestTextTheClientCannotHoldMergesAsOneServer(t *testing.T) {
 				t.Errorf("%s: %s\nthrough Strata: %q\none server:     %q", params, query, got, want)
 			}
 		}
+		// Prepared on the server (binary rows), with a bound string the
+		// client wrote in its own character set.
+		query := "SELECT u, COUNT(*), MAX(b) FROM " + table + " WHERE id >= ? GROUP BY u HAVING u <> ? ORDER BY u"
+		got, want := testenv.Strings(t, db, query, 0, "Zed"), testenv.Strings(t, reference, query, 0, "Zed")
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: %s\nthrough Strata: %q\none server:     %q", params, query, got, want)
+		}
 	}
 	// The column definitions as the mariadb CLI shows them (names,
 	// collation id, length) and the rows, for a latin1 and a utf8 client.
