@@ -500,6 +500,9 @@ func (s *Sharding) Plan(ctx context.Context, m sqlparse.Mode, sql string, f *sql
 	if err := s.refusedTable(f); err != nil {
 		return nil, err
 	}
+	if assignments, stmt, ok := m.SplitSetStatement(sql); ok && !f.Fallback {
+		return s.planSetStatement(ctx, m, assignments, stmt, f, args)
+	}
 	p, err := s.plan(ctx, m, sql, f, args)
 	if p == nil {
 		return nil, err
@@ -521,6 +524,48 @@ func (s *Sharding) Plan(ctx context.Context, m sqlparse.Mode, sql string, f *sql
 	}
 	p.Args = args
 	p.Charset = m.Charset()
+	return p, err
+}
+
+// statementVarsReadByStrata are variables that change how Strata reads a
+// statement or merges its answer, which it reads from the session: set
+// for one statement alone (SET STATEMENT ... FOR) over shards, the
+// shards would follow them and Strata would not.
+var statementVarsReadByStrata = map[string]bool{
+	"sql_mode": true, "sql_select_limit": true, "character_set_results": true,
+	"collation_connection": true, "character_set_connection": true, "character_set_client": true,
+	"names": true, "character set": true,
+}
+
+// planSetStatement plans MariaDB's SET STATEMENT var=value[, ...] FOR
+// stmt over shards (the parser reads only stmt): stmt's plan, with every
+// shard's statement given the same variables for itself (a
+// max_statement_time bounds each shard's part, as it bounds the whole on
+// one server).
+func (s *Sharding) planSetStatement(ctx context.Context, m sqlparse.Mode, assignments, stmt string, f *sqlparse.Facts, args []string) (*ShardPlan, error) {
+	set, err := m.Classify("SET " + assignments)
+	if err != nil || len(set.SessionVars) == 0 {
+		return nil, refuse("Strata cannot read the variables of this SET STATEMENT ... FOR over sharded tables: set them with SET SESSION before the statement")
+	}
+	for _, v := range set.SessionVars {
+		if statementVarsReadByStrata[v.Name] {
+			return nil, refuse("SET STATEMENT %s = ... FOR a statement over sharded tables is not supported: Strata reads the statement and merges its answer by the session's %s, which the shards alone would not follow. Set it with SET SESSION before the statement (and back after)", v.Name, v.Name)
+		}
+	}
+	switch f.Kind {
+	case sqlparse.KindSelect, sqlparse.KindInsert, sqlparse.KindUpdate, sqlparse.KindDelete, sqlparse.KindReplace:
+	default:
+		return nil, refuse("SET STATEMENT ... FOR this kind of statement over sharded tables is not supported: set the variables with SET SESSION before it")
+	}
+	inner := *f
+	inner.Text = stmt
+	p, err := s.Plan(ctx, m, stmt, &inner, args)
+	if p == nil {
+		return nil, err
+	}
+	for i := range p.Routes {
+		p.Routes[i].SQL = "SET STATEMENT " + assignments + " FOR " + p.Routes[i].SQL
+	}
 	return p, err
 }
 

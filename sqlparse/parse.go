@@ -232,6 +232,26 @@ func (m Mode) setStatementFor(text string) *Facts {
 	return f
 }
 
+// SplitSetStatement splits MariaDB's SET STATEMENT var=value[, ...] FOR
+// stmt into its assignments ("max_statement_time = 10") and stmt; ok is
+// false for any other text.
+func (m Mode) SplitSetStatement(text string) (assignments, stmt string, ok bool) {
+	sc := newScanner(text)
+	sc.noBackslash = m.noBackslash
+	if !sc.isWord(sc.nextCode(), "SET") {
+		return "", "", false
+	}
+	st := sc.nextCode()
+	if !sc.isWord(st, "STATEMENT") {
+		return "", "", false
+	}
+	fors := sc.topLevelWords("FOR", true)
+	if len(fors) == 0 {
+		return "", "", false
+	}
+	return strings.TrimSpace(text[st.end:fors[0].start]), strings.TrimSpace(text[fors[0].end:]), true
+}
+
 // setStatementForOffset returns the offset just after the FOR of
 // SET STATEMENT ... FOR, or -1.
 func setStatementForOffset(text string, noBackslash bool) int {

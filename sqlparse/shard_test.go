@@ -876,3 +876,24 @@ func TestShardSeveralCountDistinct(t *testing.T) {
 		t.Errorf("scatter %s does not group by g, a and b", got)
 	}
 }
+
+// SET STATEMENT ... FOR splits into its assignments and its statement,
+// whatever the case, comments and strings that hold the word FOR.
+func TestSplitSetStatement(t *testing.T) {
+	for _, tc := range []struct {
+		text, assignments, stmt string
+		ok                      bool
+	}{
+		{"SET STATEMENT max_statement_time=1 FOR SELECT 1", "max_statement_time=1", "SELECT 1", true},
+		{"set statement a = 1, b = 'x FOR y' for select * from t for update", "a = 1, b = 'x FOR y'", "select * from t for update", true},
+		{"/* c */ SET /* d */ STATEMENT a=(SELECT 1 FOR UPDATE) FOR DELETE FROM t", "a=(SELECT 1 FOR UPDATE)", "DELETE FROM t", true},
+		{"SET STATEMENT a=1", "", "", false},
+		{"SET a = 1", "", "", false},
+		{"SELECT 1", "", "", false},
+	} {
+		a, s, ok := Mode{}.SplitSetStatement(tc.text)
+		if a != tc.assignments || s != tc.stmt || ok != tc.ok {
+			t.Errorf("SplitSetStatement(%q) = %q, %q, %v; want %q, %q, %v", tc.text, a, s, ok, tc.assignments, tc.stmt, tc.ok)
+		}
+	}
+}

@@ -490,6 +490,8 @@ func TestTextTheClientCannotHoldMergesAsOneServer(t *testing.T) {
 		for _, query := range []string{
 			"SELECT u AS `Größe`, t, CONCAT(u, 'é') AS c, id FROM " + table + " ORDER BY u, id",
 			"SELECT MIN(u), MAX(u), MIN(t), MAX(t), MIN(b), MAX(b), GROUP_CONCAT(b ORDER BY b, id) FROM " + table,
+			"SET STATEMENT max_statement_time = 10 FOR SELECT DISTINCT u FROM " + table + " ORDER BY u",
+			"set statement max_statement_time = 10 for SELECT u, COUNT(*) FROM " + table + " GROUP BY u",
 		} {
 			got, want := testenv.Strings(t, db, query), testenv.Strings(t, reference, query)
 			if !slices.Equal(got, want) {

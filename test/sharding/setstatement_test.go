@@ -1,0 +1,47 @@
+package sharding
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/strata-proxy/strata/test/testenv"
+)
+
+// MariaDB's SET STATEMENT var = value FOR stmt (its per-statement
+// timeout, among others) over sharded tables: each shard's statement
+// gets the same variables, and the answer is one server's. Before, the
+// parser read no such statement and Strata answered error 1064, a syntax
+// error for valid MariaDB. Variables that change how Strata itself reads
+// the statement or merges its answer are refused, naming the variable.
+func TestSetStatementForRunsOverShards(t *testing.T) {
+	db := strataDB(t)
+	single := openDirect(t, "single", "blog")
+	sameRows(t, db, single,
+		"SET STATEMENT max_statement_time = 10 FOR SELECT status, COUNT(*) FROM entries GROUP BY status ORDER BY status",
+		"set statement div_precision_increment = 1, max_statement_time = 10 for SELECT AVG(score) FROM entries",
+		"SET STATEMENT max_statement_time = 10 FOR SELECT DISTINCT status FROM entries ORDER BY status DESC LIMIT 2")
+
+	// A write by key reaches the key's shard with its variables.
+	cleanup(t, "members", "username LIKE '%\\_setst'")
+	conn := testenv.Conn(t, db)
+	mustExec(t, conn, "SET STATEMENT max_statement_time = 10 FOR INSERT INTO members (username, nick) VALUES ('a_setst', 'x'), ('b_setst', 'y')")
+	mustExec(t, conn, "SET STATEMENT max_statement_time = 10 FOR UPDATE members SET nick = 'z' WHERE username = 'a_setst'")
+	if got := testenv.Strings(t, conn, "SELECT username, nick FROM members WHERE username LIKE '%\\_setst' ORDER BY username"); strings.Join(got, ",") != "a_setst|z,b_setst|y" {
+		t.Errorf("after the writes: %q", got)
+	}
+
+	// The variables apply on each shard: a timeout stops the statement
+	// there, and the client gets MariaDB's error for it.
+	_, err := db.Exec("SET STATEMENT max_statement_time = 0.2 FOR SELECT SLEEP(2), id FROM entries ORDER BY id LIMIT 1")
+	if testenv.MySQLErr(err) != 1969 {
+		t.Errorf("a shard statement past its max_statement_time: %v, want error 1969", err)
+	}
+
+	for _, v := range []string{"sql_select_limit = 1", "sql_mode = 'ANSI_QUOTES'", "character_set_results = latin1"} {
+		_, err := db.Query("SET STATEMENT " + v + " FOR SELECT title FROM entries ORDER BY title LIMIT 2")
+		name, _, _ := strings.Cut(v, " ")
+		if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), name) {
+			t.Errorf("SET STATEMENT %s FOR a merge: %v, want error 1235 naming %s", v, err, name)
+		}
+	}
+}
