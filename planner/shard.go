@@ -328,7 +328,7 @@ func planUnparsed(l *shard.Layout, sql string, f *sqlparse.Facts, args []string)
 			case "into-variable":
 				return nil, refuse("SELECT ... INTO @variable on %s, a %s table, is supported only as a text statement of its own, a read Strata runs over the shards first: send it alone, not in a multi-statement or as a prepared statement, or assign in the select list (SELECT @x := id FROM ...)", t.Name, t.Placement)
 			}
-			return nil, refuse("Strata's SQL parser cannot read this statement, and it names %s, a %s table: Strata routes statements on it only from a full parse. Write it in syntax MySQL's grammar reads (CAST(x AS SIGNED) for MariaDB's CAST(x AS INT), LIMIT without ROWS EXAMINED)", t.Name, t.Placement)
+			return nil, refuse("Strata's SQL parser cannot read this statement, and it names %s, a %s table: Strata routes statements on it only from a full parse. Write it in syntax MySQL's grammar reads (LIMIT without ROWS EXAMINED, LOCK IN SHARE MODE without NOWAIT)", t.Name, t.Placement)
 		}
 		if t.Cluster != tables[0].Cluster {
 			return nil, refuse("Strata's SQL parser cannot read this statement, and it names %s on cluster %s and %s on cluster %s; Strata cannot run one statement across clusters", tables[0].Name, tables[0].Cluster, t.Name, t.Cluster)
@@ -499,6 +499,13 @@ func refuse(format string, args ...any) error {
 func (s *Sharding) Plan(ctx context.Context, m sqlparse.Mode, sql string, f *sqlparse.Facts, args []string) (*ShardPlan, error) {
 	if err := s.refusedTable(f); err != nil {
 		return nil, err
+	}
+	if f.Fallback {
+		// MariaDB's CAST(x AS INT), OFFSET ... FETCH: planned from
+		// MySQL's words for the same statement.
+		if alt, facts := m.ParseMySQLForm(sql); facts != nil {
+			return s.Plan(ctx, m, alt, facts, args)
+		}
 	}
 	if assignments, stmt, ok := m.SplitSetStatement(sql); ok && !f.Fallback {
 		return s.planSetStatement(ctx, m, assignments, stmt, f, args)

@@ -502,12 +502,12 @@ func TestShardPlanUnparsed(t *testing.T) {
 	}{
 		{"SELECT CAST(id AS INT) FROM users LIMIT 1 ROWS EXAMINED 10", "accounts", ""},
 		{"SELECT u.id FROM `Users` u JOIN profiles p ON p.user_id = u.id LIMIT ROWS EXAMINED 10", "accounts", ""},
-		{"SELECT CAST(id AS INT) FROM comments WHERE entry_id = 3", "", "names comments, a sharded table"},
-		{"SELECT CAST(code AS INT) FROM countries", "", "names countries, a reference table"},
+		{"SELECT id FROM comments WHERE entry_id = 3 LIMIT ROWS EXAMINED 10", "", "names comments, a sharded table"},
+		{"SELECT code FROM countries LIMIT 1 ROWS EXAMINED 10", "", "names countries, a reference table"},
 		{"HANDLER \"events\" OPEN", "", "HANDLER on events, a sharded table, is not supported"},
-		{"SELECT CAST(id AS INT) FROM events", "", "names events, a sharded table"},
+		{"SELECT id FROM events LIMIT ROWS EXAMINED 10", "", "names events, a sharded table"},
 		{"CREATE TRIGGER t BEFORE INSERT ON posts FOR EACH ROW SET NEW.title = NEW.title", "", "CREATE TRIGGER on posts, a date table"},
-		{"SELECT CAST(u.id AS INT) FROM users u, main_table m", "accounts", ""},
+		{"SELECT u.id FROM users u, main_table m LIMIT ROWS EXAMINED 10", "accounts", ""},
 		// MySQL forms the parser lacks get a refusal that says what to do.
 		{"CHECKSUM TABLE comments", "", "supported only as a statement of its own"},
 		{"SELECT id INTO @x FROM comments WHERE entry_id = 3", "", "SELECT @x := id FROM"},
@@ -534,6 +534,17 @@ func TestShardPlanUnparsed(t *testing.T) {
 	}
 	if s.Touches(sqlparse.ClassifyFallback("SELECT CAST(id AS INT) FROM main_table")) {
 		t.Errorf("an unparsed statement naming no placed table is placed")
+	}
+	// MariaDB's CAST(x AS INT) and OFFSET ... FETCH are planned from
+	// MySQL's words for them, as any statement over shards.
+	for sql, want := range map[string]string{
+		"SELECT CAST(id AS INT) FROM comments WHERE entry_id = 3":                 "AS SIGNED",
+		"SELECT id FROM comments ORDER BY id OFFSET 2 ROWS FETCH NEXT 3 ROWS ONLY": "LIMIT 5",
+	} {
+		p, err := s.Plan(context.Background(), sqlparse.Mode{}, sql, sqlparse.ClassifyFallback(sql), nil)
+		if err != nil || p == nil || len(p.Routes) == 0 || !strings.Contains(p.Routes[0].SQL, want) {
+			t.Errorf("%s: plan %+v, %v; want shard statements with %s", sql, p, err, want)
+		}
 	}
 }
 

@@ -79,7 +79,11 @@ func (s *Session) Prepare(ctx context.Context, packet []byte) error {
 		// plans by the bound values.
 		st.placed = true
 		cluster = s.env.Sharding.MetadataCluster(st.facts)
-		if st.facts.Fallback {
+		if _, facts := s.readingMode().ParseMySQLForm(sql); facts != nil {
+			// MariaDB's words for a statement the planner reads in
+			// MySQL's (CAST(x AS INT)): planned at EXECUTE as any.
+			cluster = s.env.Sharding.MetadataCluster(facts)
+		} else if st.facts.Fallback {
 			// Its tables are only words Strata could not parse: refuse
 			// now what every EXECUTE would.
 			plan, err := s.env.Sharding.Plan(ctx, s.readingMode(), sql, st.facts, nil)

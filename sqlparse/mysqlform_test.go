@@ -1,0 +1,31 @@
+package sqlparse
+
+import "testing"
+
+// MariaDB-only forms are rewritten to MySQL's words for the same thing,
+// and nothing else is touched: not strings, not names, not a FETCH whose
+// meaning LIMIT lacks.
+func TestMySQLForm(t *testing.T) {
+	for _, tc := range []struct {
+		in, want string
+		ok       bool
+	}{
+		{"SELECT CAST(score AS INT) FROM t", "SELECT CAST(score AS SIGNED) FROM t", true},
+		{"select cast(a as integer), CAST(b AS unsigned int), CAST(c AS SIGNED INTEGER) from t", "select cast(a as SIGNED), CAST(b AS UNSIGNED), CAST(c AS SIGNED) from t", true},
+		{"SELECT CAST(a AS CHAR), 'AS INT)' FROM t", "SELECT CAST(a AS CHAR), 'AS INT)' FROM t", false},
+		{"SELECT a AS `int` FROM t", "SELECT a AS `int` FROM t", false},
+		{"SELECT id FROM t ORDER BY id OFFSET 2 ROWS FETCH NEXT 3 ROWS ONLY", "SELECT id FROM t ORDER BY id LIMIT 2, 3", true},
+		{"SELECT id FROM t ORDER BY id OFFSET ? ROWS FETCH FIRST ? ROW ONLY;", "SELECT id FROM t ORDER BY id LIMIT ?, ?;", true},
+		{"SELECT id FROM t ORDER BY id FETCH FIRST 5 ROWS ONLY", "SELECT id FROM t ORDER BY id LIMIT 5", true},
+		{"SELECT id FROM t ORDER BY id OFFSET 10 ROWS", "SELECT id FROM t ORDER BY id LIMIT 10, 18446744073709551615", true},
+		{"SELECT id FROM t ORDER BY id FETCH FIRST 5 ROWS WITH TIES", "SELECT id FROM t ORDER BY id FETCH FIRST 5 ROWS WITH TIES", false},
+		{"SELECT id FROM t ORDER BY id LIMIT 5 OFFSET 2", "SELECT id FROM t ORDER BY id LIMIT 5 OFFSET 2", false},
+		{"SELECT id FROM (SELECT id FROM t OFFSET 1 ROWS) d", "SELECT id FROM (SELECT id FROM t OFFSET 1 ROWS) d", false},
+		{"UPDATE t SET offset = 1", "UPDATE t SET offset = 1", false},
+	} {
+		got, ok := Mode{}.MySQLForm(tc.in)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("MySQLForm(%q) = %q, %v; want %q, %v", tc.in, got, ok, tc.want, tc.ok)
+		}
+	}
+}
