@@ -538,7 +538,7 @@ func TestShardPlanUnparsed(t *testing.T) {
 	// MariaDB's CAST(x AS INT) and OFFSET ... FETCH are planned from
 	// MySQL's words for them, as any statement over shards.
 	for sql, want := range map[string]string{
-		"SELECT CAST(id AS INT) FROM comments WHERE entry_id = 3":                 "AS SIGNED",
+		"SELECT CAST(id AS INT) FROM comments WHERE entry_id = 3":                  "AS SIGNED",
 		"SELECT id FROM comments ORDER BY id OFFSET 2 ROWS FETCH NEXT 3 ROWS ONLY": "LIMIT 5",
 	} {
 		p, err := s.Plan(context.Background(), sqlparse.Mode{}, sql, sqlparse.ClassifyFallback(sql), nil)
