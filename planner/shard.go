@@ -984,6 +984,39 @@ func inServerOrder(t *shard.Table) bool {
 
 // MetadataCluster is a cluster that holds every placed table of f, for
 // preparing a statement there to learn its parameters and columns.
+// HoldsAll reports whether cluster holds every table f names (its own
+// copy of a sharded one, a reference copy, a table group's): whether a
+// PREPARE there can describe the statement.
+func (s *Sharding) HoldsAll(cluster string, f *sqlparse.Facts) bool {
+	l := s.layout.Load()
+	for _, ref := range f.Tables {
+		t := l.Table(ref.Name)
+		switch {
+		case t == nil:
+			switch strings.ToLower(ref.Schema) {
+			case "information_schema", "mysql", "performance_schema", "sys":
+				continue // on every server
+			}
+			if cluster != l.DefaultCluster() {
+				return false
+			}
+		case t.Placement == shard.PlaceSharded:
+			if !slices.Contains(t.Method.Shards(), cluster) {
+				return false
+			}
+		case t.Placement == shard.PlaceReference:
+			if !slices.Contains(l.ShardClusters(), cluster) {
+				return false
+			}
+		default:
+			if t.Cluster != cluster {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 func (s *Sharding) MetadataCluster(f *sqlparse.Facts) string {
 	l := s.layout.Load()
 	for _, ref := range f.Tables {

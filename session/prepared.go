@@ -92,6 +92,9 @@ func (s *Session) Prepare(ctx context.Context, packet []byte) error {
 			}
 			cluster = plan.Routes[0].Cluster
 		}
+		if !st.facts.Fallback && !s.env.Sharding.HoldsAll(cluster, st.facts) && pullsOut(st.facts) {
+			return s.prepareApart(ctx, st)
+		}
 	}
 	var reply *backend.PrepareReply
 	err := s.run(ctx, command{facts: st.facts, cluster: cluster, metadata: true}, func(c *backend.Conn, _ *backend.Capture) (backend.Result, error) {
@@ -106,6 +109,54 @@ func (s *Session) Prepare(ctx context.Context, packet []byte) error {
 		return backend.Result{Status: s.Status(), HasStatus: true}, nil
 	})
 	if err != nil || reply == nil {
+		return err
+	}
+	return s.sendPrepareReply(st, reply)
+}
+
+// prepareApart answers the PREPARE of a statement whose tables no one
+// server holds (a join or a subquery over tables that live apart), which
+// no server can prepare: Strata describes it itself. Its parameters are
+// the placeholders it counts, described as a server describes them; its
+// columns those a server gives the statement Strata would run at EXECUTE
+// with every placeholder NULL (the parts over other servers read first,
+// which with NULLs read next to nothing), or none where that cannot be
+// made (the rows of each EXECUTE then carry their own). Each EXECUTE runs
+// as a text query would (executePulledOut).
+func (s *Session) prepareApart(ctx context.Context, st *prepared) error {
+	_, n := s.readingMode().BindPlaceholders(st.sql, nil)
+	facts, cluster, outer := st.facts, s.env.Sharding.MetadataCluster(st.facts), ""
+	if st.facts.Kind == sqlparse.KindSelect {
+		nulls := slices.Repeat([]string{"NULL"}, n)
+		if text, err := s.pullOutArgs(ctx, st.sql, nulls, pullLevel{}); err == nil {
+			p := s.parse(text)
+			if c := s.env.Sharding.MetadataCluster(p.Summary); p.Err == nil && s.env.Sharding.HoldsAll(c, p.Summary) {
+				facts, cluster, outer = p.Summary, c, text
+			}
+		}
+	}
+	reply := &backend.PrepareReply{NumParams: n}
+	err := s.run(ctx, command{facts: facts, cluster: cluster, metadata: true}, func(c *backend.Conn, _ *backend.Capture) (backend.Result, error) {
+		if outer != "" {
+			if bst, err := c.Stmt(st.db, outer); err == nil {
+				reply.NumColumns, reply.Columns = bst.Reply.NumColumns, bst.Reply.Columns
+			} else if _, ok := err.(*wire.Error); !ok {
+				return backend.Result{}, err
+			}
+		}
+		if n > 0 {
+			bst, err := c.Stmt(st.db, "SELECT ?"+strings.Repeat(", ?", n-1))
+			if werr, ok := err.(*wire.Error); ok {
+				return s.relayError(werr)
+			}
+			if err != nil {
+				return backend.Result{}, err
+			}
+			reply.Params = bst.Reply.Params
+		}
+		return backend.Result{Status: s.Status(), HasStatus: true}, nil
+	})
+	if err != nil || reply.NumParams != len(reply.Params) {
 		return err
 	}
 	return s.sendPrepareReply(st, reply)
@@ -411,6 +462,13 @@ func (s *Session) executePlaced(ctx context.Context, st *prepared, packet []byte
 		if p := s.parse(text); ok && !p.Summary.ReadsUserVars {
 			sql, facts = text, p.Summary
 		}
+	}
+	if args == nil {
+		// No parameters: still an EXECUTE, whose single route is prepared
+		// on its shard and answered as the server answers (its
+		// FOUND_ROWS() after SQL_CALC_FOUND_ROWS, its binary rows), not
+		// run as text and converted.
+		args = []string{}
 	}
 	plan, err := s.env.Sharding.Plan(ctx, s.readingMode(), sql, facts, args)
 	if err != nil && pullsOut(facts) && sql == st.sql {

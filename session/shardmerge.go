@@ -72,7 +72,10 @@ func (s *Session) execMerge(ctx context.Context, f *sqlparse.Facts, plan *planne
 	if err := s.mergeOpened(ctx, f, plan, conns, rows, answer); err != nil {
 		return err
 	}
-	if plan.SumsFoundRows() && s.foundRowsState == 2 { // the merge was sent
+	// FOUND_ROWS() after it: the shards' SQL_CALC_FOUND_ROWS counts added
+	// up; or, for a statement one server ran whole (an EXECUTE answered in
+	// the binary protocol from its text), that server's own count.
+	if (plan.SumsFoundRows() || plan.Kind == planner.PlanRelay && len(conns) == 1) && s.foundRowsState == 2 {
 		s.sumFoundRows(ctx, conns)
 	}
 	s.noteMergeWarnings(ctx, conns, rows) // after FOUND_ROWS(), which a read there resets

@@ -22,6 +22,26 @@ type querier interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
 }
 
+// preparing runs each query as a server-side prepared statement (binary
+// rows), closing it at the next query, after its rows were read.
+type preparing struct {
+	conn *sql.Conn
+	last *sql.Stmt
+}
+
+func (p *preparing) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if p.last != nil {
+		p.last.Close()
+		p.last = nil
+	}
+	stmt, err := p.conn.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	p.last = stmt
+	return stmt.QueryContext(ctx, args...)
+}
+
 func runQuery(ctx context.Context, q querier, query string) (*result, error) {
 	return runQueryArgs(ctx, q, query)
 }

@@ -192,3 +192,70 @@ func TestBulkExecuteNotOfferedWithShardedTables(t *testing.T) {
 		t.Errorf("the refused bulk left rows on %v", rows)
 	}
 }
+
+// Prepared statements a server cannot prepare alone, or that Strata used
+// to answer itself, answer as one server: a statement over tables that
+// live apart (a subquery or a join across clusters) prepares — before,
+// its PREPARE went to the first table's cluster, which lacks the other
+// table, and failed with error 1146 — and FOUND_ROWS() after an EXECUTE
+// one shard answers whole, with or without placeholders, is that
+// shard's count (before, the rows Strata had sent). An EXECUTE without
+// placeholders that one shard answers is prepared there, as one with
+// them is.
+func TestPreparedStatementsOverTablesApart(t *testing.T) {
+	shardedData(t)
+	db := strataDB(t)
+	ctx := context.Background()
+	for _, tt := range []struct {
+		query string
+		args  []any
+	}{
+		{"SELECT COUNT(*), COUNT(karma) FROM users WHERE karma >= ANY (SELECT votes FROM comments WHERE entry_id < ?)", []any{104}},
+		{"SELECT u.id, u.name FROM users u WHERE u.id IN (SELECT entry_id FROM comments WHERE votes > ?) ORDER BY u.id", []any{3}},
+		{"SELECT COUNT(*) FROM comments c JOIN users u ON c.entry_id = u.id WHERE u.id < ?", []any{50}},
+		{"SELECT COUNT(*) FROM comments WHERE votes IN (SELECT karma FROM users)", nil},
+		// One shard, no placeholder: prepared there and its binary rows
+		// relayed, a DOUBLE in all its digits (run as text and converted,
+		// it had the text's 4 decimals).
+		{"SELECT entry_id, STDDEV_SAMP(id), VAR_POP(votes) FROM comments WHERE entry_id = 2 GROUP BY entry_id", nil},
+	} {
+		conn := &preparing{conn: testenv.Conn(t, db)}
+		ref := &preparing{conn: testenv.Conn(t, singleBlog)}
+		got, err := runQueryArgs(ctx, conn, tt.query, tt.args...)
+		if err != nil {
+			t.Errorf("%s: through Strata: %v", tt.query, err)
+			continue
+		}
+		want, err := runQueryArgs(ctx, ref, tt.query, tt.args...)
+		if err != nil {
+			t.Fatalf("%s: on single: %v", tt.query, err)
+		}
+		if !slices.Equal(got.cols, want.cols) || !slices.EqualFunc(got.rows, want.rows, slices.Equal[[]string]) {
+			t.Errorf("%s %v\nStrata: %v %v\nsingle: %v %v", tt.query, tt.args, got.cols, got.rows, want.cols, want.rows)
+		}
+	}
+	for _, tt := range []struct {
+		query string
+		args  []any
+	}{
+		{"SELECT SQL_CALC_FOUND_ROWS qty, id, amount FROM events WHERE id BETWEEN 1029 AND 1787 ORDER BY amount, id LIMIT 3", nil},
+		{"SELECT SQL_CALC_FOUND_ROWS qty, id, amount FROM events WHERE id BETWEEN ? AND ? ORDER BY amount, id LIMIT 3", []any{1029, 1787}},
+		{"SELECT ev.amount, l.weight, l.id AS lid FROM entry_likes l LEFT JOIN events ev ON ev.id = l.user_id ORDER BY l.weight, lid DESC LIMIT 20 OFFSET 35", nil},
+	} {
+		var counts []string
+		for _, q := range []*sql.DB{db, singleBlog} {
+			conn := &preparing{conn: testenv.Conn(t, q)}
+			if _, err := runQueryArgs(ctx, conn, tt.query, tt.args...); err != nil {
+				t.Fatalf("%s: %v", tt.query, err)
+			}
+			found, err := runQueryArgs(ctx, conn, "SELECT FOUND_ROWS()")
+			if err != nil {
+				t.Fatalf("FOUND_ROWS() after %s: %v", tt.query, err)
+			}
+			counts = append(counts, fmt.Sprint(found.rows))
+		}
+		if counts[0] != counts[1] {
+			t.Errorf("FOUND_ROWS() after the prepared %s: %s through Strata, %s on one server", tt.query, counts[0], counts[1])
+		}
+	}
+}
