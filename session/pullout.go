@@ -691,16 +691,34 @@ func (s *Session) executePulledOut(ctx context.Context, st *prepared, args []str
 
 // executeOuter answers an EXECUTE with outer, the text Strata made of
 // the prepared statement (its parts run first), in the binary protocol.
-// refused is the answer when outer cannot be planned.
+// An outer statement the planner still refuses has its own parts run
+// first in turn (a join of tables that live apart, left once a subquery
+// was read), as a text query's would. refused is the answer when outer
+// cannot be planned.
 func (s *Session) executeOuter(ctx context.Context, outer string, refused error) error {
-	parsed := s.parse(outer)
-	f := parsed.Summary
-	if parsed.Err != nil || s.env.Sharding == nil {
-		return s.refuseRouting(refused)
+	for range maxPulloutDepth {
+		parsed := s.parse(outer)
+		f := parsed.Summary
+		if parsed.Err != nil || s.env.Sharding == nil {
+			return s.refuseRouting(refused)
+		}
+		plan, err := s.env.Sharding.Plan(ctx, s.readingMode(), outer, f, nil)
+		if err == nil {
+			return s.execPlan(ctx, f, plan, true)
+		}
+		if !pullsOut(f) {
+			return s.refuseRouting(err)
+		}
+		next, perr := s.pullOutArgs(ctx, outer, nil, pullLevel{primary: f.Kind != sqlparse.KindSelect})
+		switch {
+		case errors.Is(perr, errNotPulled):
+			return s.refuseRouting(err)
+		case errors.Is(perr, sqlparse.ErrNothingToInsert):
+			return s.WriteOK()
+		case perr != nil:
+			return s.refuseRouting(perr)
+		}
+		outer = next
 	}
-	plan, err := s.env.Sharding.Plan(ctx, s.readingMode(), outer, f, nil)
-	if err != nil {
-		return s.refuseRouting(err)
-	}
-	return s.execPlan(ctx, f, plan, true)
+	return s.refuseRouting(refused)
 }

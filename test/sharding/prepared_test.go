@@ -214,6 +214,9 @@ func TestPreparedStatementsOverTablesApart(t *testing.T) {
 		{"SELECT u.id, u.name FROM users u WHERE u.id IN (SELECT entry_id FROM comments WHERE votes > ?) ORDER BY u.id", []any{3}},
 		{"SELECT COUNT(*) FROM comments c JOIN users u ON c.entry_id = u.id WHERE u.id < ?", []any{50}},
 		{"SELECT COUNT(*) FROM comments WHERE votes IN (SELECT karma FROM users)", nil},
+		// Once the subquery is read, a join of tables that live apart is
+		// left, whose rows are read first in turn (before: refused).
+		{"SELECT COUNT(*), COUNT(l.id) FROM entry_likes l LEFT JOIN events ev ON ev.id = l.user_id WHERE l.weight > ANY (SELECT id FROM orders WHERE customer_id = ?)", []any{154}},
 		// One shard, no placeholder: prepared there and its binary rows
 		// relayed, a DOUBLE in all its digits (run as text and converted,
 		// it had the text's 4 decimals).
