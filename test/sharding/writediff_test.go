@@ -1,10 +1,12 @@
 package sharding
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -180,7 +182,24 @@ func TestWriteDifferential(t *testing.T) {
 	t.Run("default", func(t *testing.T) { writeDifferential(t, strataDB(t), strataAdmin, seed, n, false) })
 }
 
+// execIn runs q as text, or prepared (COM_STMT_PREPARE, EXECUTE, CLOSE).
+func execIn(ctx context.Context, e interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+	PrepareContext(context.Context, string) (*sql.Stmt, error)
+}, q string, prepared bool) (sql.Result, error) {
+	if !prepared {
+		return e.ExecContext(ctx, q)
+	}
+	st, err := e.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	return st.ExecContext(ctx)
+}
+
 func writeDifferential(t *testing.T, db *sql.DB, admin string, seed uint64, n int, moves bool) {
+	prepared := os.Getenv("STRATA_DIFF_PREPARED") != ""
 	t.Logf("seed %d, %d statements (STRATA_DIFF_SEED=%d STRATA_DIFF_QUERIES=%d to repeat)", seed, n, seed, n)
 	single := direct["single"]
 	mustExec(t, single, "CREATE DATABASE IF NOT EXISTS wdiff")
@@ -203,8 +222,8 @@ func writeDifferential(t *testing.T, db *sql.DB, admin string, seed uint64, n in
 	errs := map[uint16]int{}
 	for i := range n {
 		q := g.statement()
-		gotRes, gotErr := db.ExecContext(ctx, q)
-		wantRes, wantErr := want.ExecContext(ctx, q)
+		gotRes, gotErr := execIn(ctx, db, q, prepared)
+		wantRes, wantErr := execIn(ctx, want, q, prepared)
 		if msg := sameOutcome(gotRes, gotErr, wantRes, wantErr); msg != "" {
 			t.Fatalf("statement %d: %s: %s (repeat with STRATA_DIFF_SEED=%d STRATA_DIFF_QUERIES=%d)", i, q, msg, seed, n)
 		}
