@@ -982,8 +982,6 @@ func inServerOrder(t *shard.Table) bool {
 	return t.KeyType == shard.KeyTypeText && (c == "binary" || strings.HasSuffix(c, "_bin"))
 }
 
-// MetadataCluster is a cluster that holds every placed table of f, for
-// preparing a statement there to learn its parameters and columns.
 // HoldsAll reports whether cluster holds every table f names (its own
 // copy of a sharded one, a reference copy, a table group's): whether a
 // PREPARE there can describe the statement.
@@ -1017,6 +1015,9 @@ func (s *Sharding) HoldsAll(cluster string, f *sqlparse.Facts) bool {
 	return true
 }
 
+// MetadataCluster is a cluster that holds every placed table of f, for
+// preparing a statement there to learn its parameters and columns (where
+// one does: HoldsAll).
 func (s *Sharding) MetadataCluster(f *sqlparse.Facts) string {
 	l := s.layout.Load()
 	for _, ref := range f.Tables {
