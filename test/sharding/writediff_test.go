@@ -182,11 +182,14 @@ func TestWriteDifferential(t *testing.T) {
 	t.Run("default", func(t *testing.T) { writeDifferential(t, strataDB(t), strataAdmin, seed, n, false) })
 }
 
-// execIn runs q as text, or prepared (COM_STMT_PREPARE, EXECUTE, CLOSE).
-func execIn(ctx context.Context, e interface {
+// execer is a *sql.DB or a *sql.Conn.
+type execer interface {
 	ExecContext(context.Context, string, ...any) (sql.Result, error)
 	PrepareContext(context.Context, string) (*sql.Stmt, error)
-}, q string, prepared bool) (sql.Result, error) {
+}
+
+// execIn runs q as text, or prepared (COM_STMT_PREPARE, EXECUTE, CLOSE).
+func execIn(ctx context.Context, e execer, q string, prepared bool) (sql.Result, error) {
 	if !prepared {
 		return e.ExecContext(ctx, q)
 	}
@@ -216,13 +219,21 @@ func writeDifferential(t *testing.T, db *sql.DB, admin string, seed uint64, n in
 	}
 	defer want.Close()
 	mustExec(t, want, "USE wdiff")
+	var got execer = db
+	if cs := os.Getenv("STRATA_DIFF_CHARSET"); cs != "" {
+		// Both sides write as a client of that character set.
+		conn := testenv.Conn(t, db)
+		mustExec(t, want, "SET NAMES "+cs)
+		mustExec(t, conn, "SET NAMES "+cs)
+		got = conn
+	}
 	g := writeGen{r: rand.New(rand.NewPCG(seed, 11)), nextComment: new(int), moves: moves}
 	*g.nextComment = 9400000
 	moved := movedRowsMetric(t, admin)
 	errs := map[uint16]int{}
 	for i := range n {
 		q := g.statement()
-		gotRes, gotErr := execIn(ctx, db, q, prepared)
+		gotRes, gotErr := execIn(ctx, got, q, prepared)
 		wantRes, wantErr := execIn(ctx, want, q, prepared)
 		if msg := sameOutcome(gotRes, gotErr, wantRes, wantErr); msg != "" {
 			t.Fatalf("statement %d: %s: %s (repeat with STRATA_DIFF_SEED=%d STRATA_DIFF_QUERIES=%d)", i, q, msg, seed, n)
