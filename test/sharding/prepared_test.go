@@ -214,6 +214,9 @@ func TestPreparedStatementsOverTablesApart(t *testing.T) {
 		{"SELECT u.id, u.name FROM users u WHERE u.id IN (SELECT entry_id FROM comments WHERE votes > ?) ORDER BY u.id", []any{3}},
 		{"SELECT COUNT(*) FROM comments c JOIN users u ON c.entry_id = u.id WHERE u.id < ?", []any{50}},
 		{"SELECT COUNT(*) FROM comments WHERE votes IN (SELECT karma FROM users)", nil},
+		// LIMIT NULL is no statement: its PREPARE describes no columns,
+		// and each EXECUTE's rows carry their own.
+		{"SELECT u.id, u.name FROM users u WHERE u.id IN (SELECT entry_id FROM comments) ORDER BY u.id LIMIT ?", []any{3}},
 		// Once the subquery is read, a join of tables that live apart is
 		// left, whose rows are read first in turn (before: refused).
 		{"SELECT COUNT(*), COUNT(l.id) FROM entry_likes l LEFT JOIN events ev ON ev.id = l.user_id WHERE l.weight > ANY (SELECT id FROM orders WHERE customer_id = ?)", []any{154}},
