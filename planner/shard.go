@@ -544,20 +544,30 @@ var statementVarsReadByStrata = map[string]bool{
 	"names": true, "character set": true,
 }
 
+// CheckStatementVars refuses the assignments of a SET STATEMENT ... FOR
+// over placed tables that Strata cannot read or that change how it reads
+// the statement (statementVarsReadByStrata).
+func CheckStatementVars(m sqlparse.Mode, assignments string) error {
+	set, err := m.Classify("SET " + assignments)
+	if err != nil || len(set.SessionVars) == 0 {
+		return refuse("Strata cannot read the variables of this SET STATEMENT ... FOR over sharded tables: set them with SET SESSION before the statement")
+	}
+	for _, v := range set.SessionVars {
+		if statementVarsReadByStrata[v.Name] {
+			return refuse("SET STATEMENT %s = ... FOR a statement over sharded tables is not supported: Strata reads the statement and merges its answer by the session's %s, which the shards alone would not follow. Set it with SET SESSION before the statement (and back after)", v.Name, v.Name)
+		}
+	}
+	return nil
+}
+
 // planSetStatement plans MariaDB's SET STATEMENT var=value[, ...] FOR
 // stmt over shards (the parser reads only stmt): stmt's plan, with every
 // shard's statement given the same variables for itself (a
 // max_statement_time bounds each shard's part, as it bounds the whole on
 // one server).
 func (s *Sharding) planSetStatement(ctx context.Context, m sqlparse.Mode, assignments, stmt string, f *sqlparse.Facts, args []string) (*ShardPlan, error) {
-	set, err := m.Classify("SET " + assignments)
-	if err != nil || len(set.SessionVars) == 0 {
-		return nil, refuse("Strata cannot read the variables of this SET STATEMENT ... FOR over sharded tables: set them with SET SESSION before the statement")
-	}
-	for _, v := range set.SessionVars {
-		if statementVarsReadByStrata[v.Name] {
-			return nil, refuse("SET STATEMENT %s = ... FOR a statement over sharded tables is not supported: Strata reads the statement and merges its answer by the session's %s, which the shards alone would not follow. Set it with SET SESSION before the statement (and back after)", v.Name, v.Name)
-		}
+	if err := CheckStatementVars(m, assignments); err != nil {
+		return nil, err
 	}
 	switch f.Kind {
 	case sqlparse.KindSelect, sqlparse.KindInsert, sqlparse.KindUpdate, sqlparse.KindDelete, sqlparse.KindReplace:

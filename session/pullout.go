@@ -75,6 +75,18 @@ func (s *Session) pullOutArgs(ctx context.Context, sql string, args []string, lv
 	if lvl.depth >= maxPulloutDepth {
 		return "", errNotPulled
 	}
+	if assignments, stmt, ok := s.readingMode().SplitSetStatement(sql); ok {
+		// SET STATEMENT ... FOR stmt: stmt's parts run first, and the
+		// statement left keeps the variables.
+		if err := planner.CheckStatementVars(s.readingMode(), assignments); err != nil {
+			return "", err
+		}
+		out, err := s.pullOutArgs(ctx, stmt, args, lvl)
+		if err != nil {
+			return "", err
+		}
+		return "SET STATEMENT " + assignments + " FOR " + out, nil
+	}
 	// First the parts over placed tables. When there are none, those over
 	// tables of the default cluster: a statement that joins a sharded
 	// table with such a table's rows (a derived table, an IN subquery)
@@ -699,7 +711,8 @@ func (s *Session) executeOuter(ctx context.Context, outer string, refused error)
 	for range maxPulloutDepth {
 		parsed := s.parse(outer)
 		f := parsed.Summary
-		if parsed.Err != nil || s.env.Sharding == nil {
+		if parsed.Err != nil && f.Fallback || s.env.Sharding == nil {
+			// (SET STATEMENT ... FOR is no error: its statement is read.)
 			return s.refuseRouting(refused)
 		}
 		plan, err := s.env.Sharding.Plan(ctx, s.readingMode(), outer, f, nil)

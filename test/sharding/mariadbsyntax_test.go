@@ -1,6 +1,7 @@
 package sharding
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -19,7 +20,14 @@ func TestSetStatementForRunsOverShards(t *testing.T) {
 	sameRows(t, db, single,
 		"SET STATEMENT max_statement_time = 10 FOR SELECT status, COUNT(*) FROM entries GROUP BY status ORDER BY status",
 		"set statement div_precision_increment = 1, max_statement_time = 10 for SELECT AVG(score) FROM entries",
-		"SET STATEMENT max_statement_time = 10 FOR SELECT DISTINCT status FROM entries ORDER BY status DESC LIMIT 2")
+		"SET STATEMENT max_statement_time = 10 FOR SELECT DISTINCT status FROM entries ORDER BY status DESC LIMIT 2",
+		// A subquery over another cluster's table is read first, and the
+		// statement left keeps its variables.
+		"SET STATEMENT max_statement_time = 10 FOR SELECT COUNT(*) FROM users WHERE id IN (SELECT entry_id FROM comments WHERE votes > 3)")
+	if got, want := testenv.Strings(t, db, "SET STATEMENT max_statement_time = 10 FOR SELECT COUNT(*) FROM users WHERE id IN (SELECT entry_id FROM comments WHERE votes > ?)", 3),
+		testenv.Strings(t, single, "SELECT COUNT(*) FROM users WHERE id IN (SELECT entry_id FROM comments WHERE votes > ?)", 3); !slices.Equal(got, want) {
+		t.Errorf("prepared SET STATEMENT ... FOR with a subquery over shards: %q, one server %q", got, want)
+	}
 
 	// A write by key reaches the key's shard with its variables.
 	cleanup(t, "members", "username LIKE '%\\_setst'")
