@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 )
 
 // NewSort reads all of in on the first Next, sorts the rows stably by cmp
@@ -41,6 +42,41 @@ func (p *projectStream) Next(ctx context.Context) (Row, error) {
 }
 
 func (p *projectStream) Close() error { return p.in.Close() }
+
+// NewCopyColumns gives each row's column to the value of column from, for
+// every to ← from of copies, in a new row (the stream below may hold the
+// one it returned).
+func NewCopyColumns(in RowStream, copies map[int]int) RowStream {
+	return &copyStream{RowStream: in, copies: copies}
+}
+
+type copyStream struct {
+	RowStream
+	copies map[int]int
+}
+
+func (c *copyStream) Next(ctx context.Context) (Row, error) {
+	r, err := c.RowStream.Next(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := slices.Clone(r)
+	for to, from := range c.copies {
+		if to >= len(out) || from >= len(out) {
+			return nil, fmt.Errorf("copy columns: row has %d columns, copying %d to %d", len(out), from, to)
+		}
+		out[to] = r[from]
+	}
+	return out, nil
+}
+
+// FoundRows passes on the count of a Limit below, or -1 without one.
+func (c *copyStream) FoundRows() int64 {
+	if f, ok := c.RowStream.(FoundRowser); ok {
+		return f.FoundRows()
+	}
+	return -1
+}
 
 // FoundRows passes on the count of a Limit below, or -1 without one.
 func (p *projectStream) FoundRows() int64 {

@@ -110,3 +110,21 @@ func TestFilter(t *testing.T) {
 		t.Fatalf("err = %v, want boom", err)
 	}
 }
+
+// A binary answer takes a STDDEV's full copy in place of the printed one,
+// in a new row: the stream below keeps the rows it returned.
+func TestCopyColumnsTakesTheFullCopy(t *testing.T) {
+	src := Row{[]byte("7"), []byte("4.0415"), []byte("4.041451884327381")}
+	s := NewCopyColumns(NewSliceStream(src), map[int]int{1: 2})
+	got, err := s.Next(context.Background())
+	if err != nil || string(got[1]) != "4.041451884327381" || string(got[0]) != "7" {
+		t.Fatalf("copied row %q, %v", got, err)
+	}
+	if string(src[1]) != "4.0415" {
+		t.Errorf("the source row became %q", src)
+	}
+	bad := NewCopyColumns(NewSliceStream(Row{[]byte("1")}), map[int]int{0: 3})
+	if _, err := bad.Next(context.Background()); err == nil {
+		t.Error("a copy from a column past the row: no error")
+	}
+}

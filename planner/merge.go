@@ -93,6 +93,9 @@ func (p *ShardPlan) MergeStream(cols []engine.Column, sources []engine.Source, e
 			}
 		}
 	}
+	if p.Binary && len(sel.FullCopies) > 0 {
+		in = engine.NewCopyColumns(in, fullCopies(sel.FullCopies))
+	}
 	if sel.Distinct {
 		if in, err = p.distinctStep(in, sel, cols, visible, budget); err != nil {
 			return nil, err
@@ -102,6 +105,16 @@ func (p *ShardPlan) MergeStream(cols []engine.Column, sources []engine.Source, e
 		in = engine.NewLimit(in, offset, limit)
 	}
 	return engine.NewProject(in, visible), nil
+}
+
+// fullCopies is the engine's form of the columns a binary answer takes
+// from their full copies: to ← from.
+func fullCopies(fcs []sqlparse.FullCopy) map[int]int {
+	out := make(map[int]int, len(fcs))
+	for _, fc := range fcs {
+		out[fc.Col] = fc.Full
+	}
+	return out
 }
 
 // distinctStep drops the repeated rows of a SELECT DISTINCT, judged on

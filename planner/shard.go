@@ -435,6 +435,9 @@ type ShardPlan struct {
 	// in (the client's; "" when unknown), which a HAVING applied in
 	// Strata reads them in.
 	Charset string
+	// Binary: the merge answers in the binary protocol, where a double
+	// goes whole (ScatterSelect.FullCopies), not as the text printed it.
+	Binary bool
 	// Load is how a PlanLoad splits its file.
 	Load *LoadPlan
 	// Move, on a PlanWrite of an UPDATE that sets the shard key, is how

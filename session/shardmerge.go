@@ -38,6 +38,7 @@ func (s *Session) execMerge(ctx context.Context, f *sqlparse.Facts, plan *planne
 		return s.WriteError(shardError(conns[0].route.Cluster, err))
 	}
 	answer := mergeAnswer{binary: binary, start: start, limit: limit, charset: s.mergeCharset(plan, len(conns))}
+	plan.Binary = binary
 	if answer.charset != "" {
 		restore, err := s.readInUTF8(conns)
 		defer restore()

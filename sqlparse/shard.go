@@ -186,6 +186,10 @@ const (
 // Deviation reports whether f is a VARIANCE or STDDEV.
 func (f AggFunc) Deviation() bool { return f >= AggVarPop && f <= AggStdSamp }
 
+// FullCopy is a visible column (Col) and the hidden one holding its value
+// in full (Full).
+type FullCopy struct{ Col, Full int }
+
 // Agg is one aggregate column of the shard query's result.
 type Agg struct {
 	Col      int
@@ -264,6 +268,11 @@ type ScatterSelect struct {
 	// returns whole groups and Strata merges them as plain rows
 	// (Aggregated is false).
 	WholeGroups bool
+	// FullCopies: in whole groups, each visible column holding a STDDEV
+	// or VARIANCE, with the hidden column holding it printed in full. A
+	// server prints those doubles with a few decimals in text rows but
+	// sends the whole double in binary ones, which the full copy gives.
+	FullCopies []FullCopy
 	// MergeOrder is the order every shard returns its rows in, for a
 	// k-way merge: GroupBy when Aggregated, OrderBy otherwise.
 	MergeOrder []Order

@@ -245,6 +245,11 @@ func (b *scatterBuilder) buildWholeGroups() *ScatterSelect {
 	b.orderBy()
 	b.limit()
 	b.sel = sel
+	for i, f := range b.orig {
+		if b.known(i) && f.Expr != nil && containsNode(f.Expr, isDeviation) {
+			b.out.FullCopies = append(b.out.FullCopies, FullCopy{Col: i, Full: b.fullCopy(unparen(f.Expr))})
+		}
+	}
 	if b.why != "" {
 		return nil
 	}
@@ -782,6 +787,12 @@ func (s *ScatterSelect) Resolve(ncols int) *ScatterSelect {
 		return out
 	}
 	c.GroupBy, c.MergeOrder, c.OrderBy = fixOrders(s.GroupBy), fixOrders(s.MergeOrder), fixOrders(s.OrderBy)
+	if s.FullCopies != nil {
+		c.FullCopies = make([]FullCopy, len(s.FullCopies))
+		for i, fc := range s.FullCopies {
+			c.FullCopies[i] = FullCopy{Col: fix(fc.Col), Full: fix(fc.Full)}
+		}
+	}
 	if s.Aggs != nil {
 		c.Aggs = make([]Agg, len(s.Aggs))
 		for i, a := range s.Aggs {

@@ -597,8 +597,10 @@ func TestShardWholeGroups(t *testing.T) {
 		{
 			"SELECT user_id, STDDEV(x) AS sd FROM posts WHERE y > 1 GROUP BY user_id HAVING BIT_OR(z) > 0 ORDER BY sd DESC LIMIT 5 OFFSET 2",
 			// The server prints a STDDEV with 4 decimals but sorts by the
-			// whole double: the merge compares a copy printed in full.
-			ScatterSelect{WholeGroups: true, Visible: 2, Hidden: 1, Limit: 5, Offset: 2, OrderBy: []Order{{Col: 2, Desc: true, Column: "sd"}}, MergeOrder: []Order{{Col: 2, Desc: true, Column: "sd"}}},
+			// whole double: the merge compares a copy printed in full,
+			// which a binary answer sends (FullCopies).
+			ScatterSelect{WholeGroups: true, Visible: 2, Hidden: 1, Limit: 5, Offset: 2, OrderBy: []Order{{Col: 2, Desc: true, Column: "sd"}}, MergeOrder: []Order{{Col: 2, Desc: true, Column: "sd"}},
+				FullCopies: []FullCopy{{Col: 1, Full: 2}}},
 			"SELECT `user_id`,STDDEV_POP(`x`) AS `sd`,(STDDEV_POP(`x`))+0e0 AS `strata_h0` FROM `posts` WHERE `y`>1 GROUP BY `user_id` HAVING BIT_OR(`z`)>0 ORDER BY `sd` DESC LIMIT 7",
 		},
 		{

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"github.com/strata-proxy/strata/engine"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 )
@@ -91,6 +92,27 @@ func (r *result) inUTF8(charset string) {
 		for i, v := range row {
 			if v != nullText {
 				row[i], _ = engine.DecodeSingleByte(charset, v)
+			}
+		}
+	}
+}
+
+// roundDoubles writes each number of more than 12 significant digits
+// (a whole double, as binary rows bring a STDDEV) with 12: summed in
+// another order, as a server does over rows Strata read first, a double
+// differs in its last digits.
+func (r *result) roundDoubles() {
+	if r == nil {
+		return
+	}
+	for _, row := range r.rows {
+		for i, v := range row {
+			digits := strings.Count(v, "") - 1 - strings.Count(v, ".") - strings.Count(v, "-")
+			if digits <= 12 || strings.ContainsAny(v, "|:, ") {
+				continue
+			}
+			if f, err := strconv.ParseFloat(v, 64); err == nil {
+				row[i] = strconv.FormatFloat(f, 'g', 12, 64)
 			}
 		}
 	}

@@ -40,6 +40,9 @@ func TestPreparedStatementsMatchOneServer(t *testing.T) {
 		{"string key", "SELECT username, country, joined FROM members WHERE username = ?", []any{ds.tables["members"].rows[3][0]}},
 		{"NULL key matches nothing", "SELECT COUNT(*) FROM comments WHERE entry_id = ?", []any{nil}},
 		{"co-sharded join by key", "SELECT e.id, COUNT(*) FROM entries e JOIN entry_likes l ON e.id = l.entry_id WHERE e.id IN (?, ?) GROUP BY e.id ORDER BY e.id", []any{ds.tables["entries"].rows[1][0], ds.tables["entries"].rows[2][0]}},
+		// Whole groups over several shards: a STDDEV goes in full, as one
+		// server's binary row has it (the shards' text prints 4 decimals).
+		{"whole groups' STDDEV and VARIANCE", "SELECT entry_id, COUNT(*), STDDEV_SAMP(id) AS sd, VAR_POP(votes) FROM comments WHERE entry_id < ? GROUP BY entry_id HAVING COUNT(*) > 1 ORDER BY sd DESC, entry_id LIMIT 12", []any{321}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
