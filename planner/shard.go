@@ -584,7 +584,11 @@ func (s *Sharding) planSetStatement(ctx context.Context, m sqlparse.Mode, assign
 		return nil, err
 	}
 	for i := range p.Routes {
-		p.Routes[i].SQL = "SET STATEMENT " + assignments + " FOR " + p.Routes[i].SQL
+		r := &p.Routes[i]
+		r.SQL = "SET STATEMENT " + assignments + " FOR " + r.SQL
+		if r.Template != "" { // prepared on one shard: with them too
+			r.Template = "SET STATEMENT " + assignments + " FOR " + r.Template
+		}
 	}
 	return p, err
 }

@@ -38,6 +38,12 @@ func TestSetStatementForRunsOverShards(t *testing.T) {
 		t.Errorf("after the writes: %q", got)
 	}
 
+	// Prepared and landing on one shard, the statement prepared there
+	// keeps its variables too.
+	if _, err := db.Exec("SET STATEMENT max_statement_time = 0.2 FOR SELECT SLEEP(2), id FROM entries WHERE id = ?", 1000000001); testenv.MySQLErr(err) != 1969 {
+		t.Errorf("a prepared statement on one shard past its max_statement_time: %v, want error 1969", err)
+	}
+
 	// The variables apply on each shard: a timeout stops the statement
 	// there, and the client gets MariaDB's error for it.
 	_, err := db.Exec("SET STATEMENT max_statement_time = 0.2 FOR SELECT SLEEP(2), id FROM entries ORDER BY id LIMIT 1")
