@@ -585,9 +585,9 @@ func (s *Sharding) planSetStatement(ctx context.Context, m sqlparse.Mode, assign
 	}
 	for i := range p.Routes {
 		r := &p.Routes[i]
-		r.SQL = "SET STATEMENT " + assignments + " FOR " + r.SQL
+		r.SQL = sqlparse.SetStatementFor(assignments, r.SQL)
 		if r.Template != "" { // prepared on one shard: with them too
-			r.Template = "SET STATEMENT " + assignments + " FOR " + r.Template
+			r.Template = sqlparse.SetStatementFor(assignments, r.Template)
 		}
 	}
 	return p, err

@@ -85,7 +85,7 @@ func (s *Session) pullOutArgs(ctx context.Context, sql string, args []string, lv
 		if err != nil {
 			return "", err
 		}
-		return "SET STATEMENT " + assignments + " FOR " + out, nil
+		return sqlparse.SetStatementFor(assignments, out), nil
 	}
 	// First the parts over placed tables. When there are none, those over
 	// tables of the default cluster: a statement that joins a sharded

@@ -56,7 +56,7 @@ func withStatementVar(sql, assignment string) string {
 	if rest, ok := strings.CutPrefix(sql, setStatement); ok {
 		return setStatement + assignment + ", " + rest
 	}
-	return setStatement + assignment + " FOR " + sql
+	return sqlparse.SetStatementFor(assignment, sql)
 }
 
 // selectLimit is the cap on the rows of a merged SELECT: the session's

@@ -232,6 +232,12 @@ func (m Mode) setStatementFor(text string) *Facts {
 	return f
 }
 
+// SetStatementFor is MariaDB's SET STATEMENT assignments FOR stmt, as
+// Strata writes it (SplitSetStatement reads it back).
+func SetStatementFor(assignments, stmt string) string {
+	return "SET STATEMENT " + assignments + " FOR " + stmt
+}
+
 // SplitSetStatement splits MariaDB's SET STATEMENT var=value[, ...] FOR
 // stmt into its assignments ("max_statement_time = 10") and stmt; ok is
 // false for any other text.
