@@ -15,7 +15,9 @@ import (
 // ORDER BY 1-3 columns and LIMIT/OFFSET; aggregates without GROUP BY;
 // GROUP BY 1-2 columns with HAVING and ORDER BY on aggregates; DISTINCT;
 // the same over the co-sharded join entries/entry_likes and the reference
-// join members/countries.
+// join members/countries. Any column of a select list, GROUP BY, ORDER BY
+// or aggregate may be an expression of it instead (scalarForms: LEFT(name,
+// 1), amount / 4, DATE(created_at), CASE ...), as applications write them.
 
 type genQuery struct {
 	sql       string
@@ -30,9 +32,17 @@ type genQuery struct {
 type queryGen struct {
 	// countDistinct: the query being generated has its COUNT(DISTINCT).
 	countDistinct bool
-	r             *rand.Rand
-	tables        []*tableDef // weighted pick
-	total         int
+	// scalars numbers the query's expressions of columns (their aliases).
+	scalars int
+	// decimalGroup: the query groups by a DECIMAL expression, whose NULL
+	// group MariaDB 10.11 drops beside COUNT/SUM/AVG(DISTINCT) when
+	// sorting it DESC (GROUP BY weight / 4 ORDER BY 1 DESC; the shards do
+	// too, so Strata's merge, which pushes the DISTINCT down as a group,
+	// is right where the single server is not): no DISTINCT aggregate then.
+	decimalGroup bool
+	r       *rand.Rand
+	tables  []*tableDef // weighted pick
+	total   int
 }
 
 func newQueryGen(seed uint64, ds *dataSet) *queryGen {
@@ -73,7 +83,7 @@ type item struct {
 }
 
 func (g *queryGen) query(t *tableDef) *genQuery {
-	g.countDistinct = false
+	g.countDistinct, g.scalars, g.decimalGroup = false, 0, false
 	p := g.r.IntN(100)
 	switch {
 	case p < 40:
@@ -325,13 +335,22 @@ func (g *queryGen) plain(t *tableDef) *genQuery {
 		items = append(items, colItem(t.cols[ci], false))
 		return idx[ci]
 	}
+	// addScalar adds an expression of column ci (an item of its own).
+	addScalar := func(ci int) int {
+		items = append(items, colItem(g.scalar(t.cols[ci], false), false))
+		return len(items) - 1
+	}
 	if star {
 		for ci := range t.cols {
 			addCol(ci)
 		}
 	} else {
 		for _, ci := range g.r.Perm(len(t.cols))[:1+g.r.IntN(min(4, len(t.cols)))] {
-			addCol(ci)
+			if g.pct(15) {
+				addScalar(ci)
+			} else {
+				addCol(ci)
+			}
 		}
 	}
 	var order []int
@@ -339,7 +358,11 @@ func (g *queryGen) plain(t *tableDef) *genQuery {
 	limit := ""
 	if g.pct(65) {
 		for _, ci := range g.r.Perm(len(t.cols))[:1+g.r.IntN(3)] {
-			order = append(order, addCol(ci))
+			if g.pct(15) && !star {
+				order = append(order, addScalar(ci))
+			} else {
+				order = append(order, addCol(ci))
+			}
 			dirs = append(dirs, g.dir())
 		}
 		if g.pct(55) {
@@ -370,6 +393,9 @@ func joinItems(items []item) string {
 func (g *queryGen) agg(t *tableDef, n int) item {
 	for {
 		c := t.cols[g.r.IntN(len(t.cols))]
+		if g.pct(15) {
+			c = g.scalar(c, false)
+		}
 		var it item
 		switch p := g.r.IntN(10); p {
 		case 0:
@@ -382,7 +408,7 @@ func (g *queryGen) agg(t *tableDef, n int) item {
 			}
 			fn := []string{"SUM", "AVG"}[p-2]
 			arg := c.expr
-			if g.pct(25) {
+			if g.pct(25) && !g.decimalGroup {
 				arg = "DISTINCT " + c.expr // merged from the shards' distinct values
 			}
 			it = item{text: fn + "(" + arg + ")", numeric: true, countish: fn == "SUM"}
@@ -392,6 +418,9 @@ func (g *queryGen) agg(t *tableDef, n int) item {
 		case 6:
 			// COUNT(DISTINCT x): Strata pushes each down as an extra GROUP
 			// BY column; a query may have several.
+			if g.decimalGroup {
+				continue
+			}
 			g.countDistinct = true
 			it = item{text: "COUNT(DISTINCT " + c.expr + ")", numeric: true, countish: true, distinctAgg: true}
 		case 7:
@@ -467,6 +496,9 @@ func (g *queryGen) overAggregates(t *tableDef, c *colDef) (item, bool) {
 		forms = append(forms, "SUM("+x+") / NULLIF(SUM("+other.expr+"), 0)", "ROUND(SUM("+x+") * 100 / NULLIF(COUNT("+other.expr+"), 0), 2)")
 	}
 	text := forms[g.r.IntN(len(forms))]
+	if g.decimalGroup && strings.Contains(text, "DISTINCT") {
+		return item{}, false
+	}
 	numeric := !strings.HasPrefix(text, "IF(") && !strings.HasPrefix(text, "CONCAT(")
 	return item{text: text, numeric: numeric}, true
 }
@@ -498,11 +530,21 @@ func (g *queryGen) grouped(t *tableDef) *genQuery {
 			groupCols = append(groupCols, c)
 		}
 	}
+	coarse := g.pct(10) // a column of many values, grouped by an expression
+	if coarse {
+		groupCols = []int{g.r.IntN(len(t.cols))}
+	}
 	var items []item
 	var groupRefs []string
 	for _, ci := range groupCols {
-		items = append(items, colItem(t.cols[ci], true))
-		groupRefs = append(groupRefs, t.cols[ci].expr)
+		c, ref := t.cols[ci], t.cols[ci].expr
+		if coarse || g.pct(20) {
+			c = g.scalar(c, !c.lowCard)
+			ref = []string{c.expr, c.alias}[g.r.IntN(2)]
+			g.decimalGroup = g.decimalGroup || c.kind == kDec
+		}
+		items = append(items, colItem(c, true))
+		groupRefs = append(groupRefs, ref)
 	}
 	nGroup := len(items)
 	for i := range 1 + g.r.IntN(3) {
@@ -805,7 +847,11 @@ func (g *queryGen) having(t *tableDef, aggs []item) string {
 func (g *queryGen) distinct(t *tableDef) *genQuery {
 	var items []item
 	for _, ci := range g.r.Perm(len(t.cols))[:1+g.r.IntN(2)] {
-		items = append(items, colItem(t.cols[ci], true))
+		c := t.cols[ci]
+		if g.pct(25) {
+			c = g.scalar(c, false)
+		}
+		items = append(items, colItem(c, true))
 	}
 	var order []int
 	var dirs []string
@@ -827,4 +873,81 @@ func (g *queryGen) distinct(t *tableDef) *genQuery {
 		}
 	}
 	return finish(t, "distinct", true, items, g.where(t), "", "", order, dirs, limit)
+}
+
+// scalarForm is one expression of a column, as applications select,
+// group, sort and aggregate by (prices rounded, names' first letters,
+// days of timestamps).
+type scalarForm struct {
+	text string // %[1]s is the column
+	kind colKind
+	// keepsVariants: text of a variants column stays collation-equal
+	// between its variants (UPPER('Émile') and UPPER('emile')).
+	keepsVariants bool
+	// coarse: few distinct values even over a column with many: a good
+	// GROUP BY key of any column.
+	coarse bool
+}
+
+var scalarForms = map[colKind][]scalarForm{
+	kInt: {
+		{text: "%[1]s + 1", kind: kInt}, {text: "%[1]s * 2", kind: kInt}, {text: "-%[1]s", kind: kInt},
+		{text: "%[1]s DIV 10", kind: kInt, coarse: true}, {text: "%[1]s %% 7", kind: kInt, coarse: true},
+		{text: "ABS(%[1]s - 40)", kind: kInt}, {text: "COALESCE(%[1]s, -1)", kind: kInt},
+		{text: "IF(%[1]s > 20, 'hi', 'lo')", kind: kText, coarse: true},
+		{text: "CASE WHEN %[1]s IS NULL THEN 'none' WHEN %[1]s < 10 THEN 'small' ELSE 'big' END", kind: kText, coarse: true},
+		{text: "%[1]s / 4", kind: kDec}, {text: "CAST(%[1]s AS CHAR)", kind: kText},
+		{text: "GREATEST(%[1]s, 10)", kind: kInt}, {text: "%[1]s IS NULL", kind: kInt, coarse: true},
+	},
+	kDec: {
+		{text: "ROUND(%[1]s)", kind: kDec}, {text: "FLOOR(%[1]s)", kind: kInt}, {text: "%[1]s * 2", kind: kDec},
+		{text: "TRUNCATE(%[1]s, 1)", kind: kDec}, {text: "CEIL(%[1]s)", kind: kInt}, {text: "%[1]s + 0.5", kind: kDec},
+		{text: "CAST(%[1]s AS SIGNED)", kind: kInt}, {text: "ROUND(%[1]s, -1)", kind: kDec, coarse: true},
+		{text: "%[1]s > 50", kind: kInt, coarse: true},
+	},
+	kText: {
+		{text: "UPPER(%[1]s)", kind: kText, keepsVariants: true}, {text: "LOWER(%[1]s)", kind: kText, keepsVariants: true},
+		{text: "LEFT(%[1]s, 1)", kind: kText, keepsVariants: true, coarse: true},
+		{text: "LENGTH(%[1]s)", kind: kInt, coarse: true}, {text: "CHAR_LENGTH(%[1]s)", kind: kInt, coarse: true},
+		{text: "CONCAT(%[1]s, '-')", kind: kText, keepsVariants: true}, {text: "REVERSE(%[1]s)", kind: kText, keepsVariants: true},
+		{text: "SUBSTRING(%[1]s, 2)", kind: kText, keepsVariants: true}, {text: "IFNULL(%[1]s, '')", kind: kText, keepsVariants: true},
+		{text: "TRIM(%[1]s)", kind: kText, keepsVariants: true}, {text: "%[1]s LIKE 'a%%'", kind: kInt, coarse: true},
+		{text: "HEX(%[1]s)", kind: kText},
+	},
+	kDate: {
+		{text: "YEAR(%[1]s)", kind: kInt, coarse: true}, {text: "MONTH(%[1]s)", kind: kInt, coarse: true},
+		{text: "DATE_FORMAT(%[1]s, '%%Y-%%m')", kind: kText, coarse: true}, {text: "%[1]s + INTERVAL 1 DAY", kind: kDate},
+		{text: "DAYOFWEEK(%[1]s)", kind: kInt, coarse: true}, {text: "DATEDIFF('2030-01-01', %[1]s)", kind: kInt},
+	},
+	kDatetime: {
+		{text: "DATE(%[1]s)", kind: kDate, coarse: true}, {text: "YEAR(%[1]s)", kind: kInt, coarse: true},
+		{text: "MONTH(%[1]s)", kind: kInt, coarse: true}, {text: "DATE_FORMAT(%[1]s, '%%Y-%%m')", kind: kText, coarse: true},
+		{text: "%[1]s + INTERVAL 1 DAY", kind: kDatetime}, {text: "DAYOFWEEK(%[1]s)", kind: kInt, coarse: true},
+		{text: "TIMESTAMPDIFF(HOUR, %[1]s, '2030-01-01')", kind: kInt}, {text: "HOUR(%[1]s)", kind: kInt, coarse: true},
+	},
+}
+
+// scalar is an expression of column c that takes its place in a select
+// list, GROUP BY, ORDER BY or aggregate; coarseOnly picks a form with few
+// values, for grouping a column that has many.
+func (g *queryGen) scalar(c *colDef, coarseOnly bool) *colDef {
+	var forms []scalarForm
+	for _, f := range scalarForms[c.kind] {
+		if f.coarse || !coarseOnly {
+			forms = append(forms, f)
+		}
+	}
+	f := forms[g.r.IntN(len(forms))]
+	g.scalars++
+	return &colDef{
+		name:     c.name,
+		kind:     f.kind,
+		nullable: c.nullable,
+		// A case change or a prefix can make different values
+		// collation-equal ('e' of 'emma' and 'E' of 'Eve').
+		variants: c.kind == kText && f.keepsVariants,
+		lowCard:  c.lowCard || f.coarse,
+		expr:     fmt.Sprintf(f.text, c.expr),
+		alias:    fmt.Sprintf("x%d", g.scalars),
+	}
 }
