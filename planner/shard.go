@@ -462,6 +462,10 @@ type ShardPlan struct {
 	// ORDER BY (TopOrder says which items are DESC), and each route then
 	// writes as many of the first Limit rows overall as are its own.
 	TopOrder []bool
+	// TopSources, beside TopOrder, say what the collation of each ORDER BY
+	// expression's text comes from (nil for a plain column, whose
+	// collation Strata knows from the schema).
+	TopSources []*sqlparse.TextSource
 	// Returning: the write ends with MariaDB's RETURNING clause on every
 	// route, so each answers with rows, which the client gets as one
 	// result set.

@@ -174,8 +174,6 @@ func TestShardPlanRefusals(t *testing.T) {
 		{"SELECT * FROM comments JOIN blogs ON comments.blog_id = blogs.id", "sharded table comments cannot be joined with blogs"},
 		{"SELECT * FROM users JOIN blogs ON users.id = blogs.owner", "live on different clusters"},
 		{"INSERT INTO comments (body) VALUES ('x')", "must give entry_id"},
-		{"DELETE FROM comments ORDER BY id + 1 LIMIT 3", "ORDER BY columns, or give the shard key (entry_id) in WHERE"},
-		{"UPDATE entries SET score = 1 ORDER BY LOWER(title) LIMIT 3", "by plain columns only"}, // hash: no key order
 		{"DELETE FROM countries WHERE region = 'x' LIMIT 1", "the copies would differ"},
 		{"SELECT * FROM comments WHERE entry_id IN (SELECT id FROM comments)", "comments"},
 		{"CREATE TABLE posts SELECT 1 AS id", "one table per period"},
@@ -688,6 +686,31 @@ func TestTopOrderWritePlan(t *testing.T) {
 	// EXPLAIN STRATA says so.
 	if steps := MergeSteps(p); len(steps) != 1 || !strings.Contains(steps[0], "FOR UPDATE; merge them by the ORDER BY") {
 		t.Errorf("EXPLAIN STRATA steps %q", steps)
+	}
+}
+
+// ORDER BY expressions (a batch purge by age, a text key folded) select
+// the expressions as candidates, with their placeholders bound, and carry
+// what each text expression's collation comes from, which the server
+// does not report.
+func TestTopOrderWriteByExpressions(t *testing.T) {
+	s := testSharding(t)
+	p, err := plan(t, s, "DELETE FROM entries WHERE score > 0 ORDER BY ABS(score - ?) DESC, LOWER(title), id LIMIT 2", "7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.LimitWalk || !slices.Equal(p.TopOrder, []bool{true, false, false}) || len(p.TopSources) != 3 {
+		t.Fatalf("plan %+v, want a TopOrder walk with a source per ORDER BY item", p)
+	}
+	if p.TopSources[2] != nil {
+		t.Errorf("the plain column id has source %+v, want none", p.TopSources[2])
+	}
+	if src := p.TopSources[1]; src == nil || len(src.Columns) != 1 || src.Columns[0].Column != "title" || src.Opaque {
+		t.Errorf("LOWER(title) has source %+v, want title's collation", src)
+	}
+	want := "SELECT ABS(`score`-7),LOWER(`title`),`id` FROM `entries` WHERE `score`>0 ORDER BY ABS(`score`-7) DESC,LOWER(`title`),`id` LIMIT 2 FOR UPDATE"
+	if got := p.Routes[0].Candidates; got != want {
+		t.Errorf("candidates %q, want %q", got, want)
 	}
 }
 

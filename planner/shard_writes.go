@@ -338,9 +338,10 @@ func unroutableKey(t *shard.Table) string {
 // of the LIMIT (LimitWalk): without ORDER BY any matching rows are the
 // server's answer too; with ORDER BY the shard key of a table whose
 // shards hold key ranges in the server's order, the shards are walked in
-// that order, so the rows are the first ones as on one server. Any other
-// ORDER BY cannot be split across shards and is refused. It returns the
-// targets in the order to walk.
+// that order, so the rows are the first ones as on one server. Under any
+// other ORDER BY (columns or expressions) each shard's first rows are
+// selected and merged (TopOrder). It returns the targets in the order to
+// walk.
 func (s *Sharding) limitWalk(p *ShardPlan, st *sqlparse.ShardStmt, t *shard.Table, targets []target, args []string) ([]target, error) {
 	l := st.WriteLimit
 	kind := strings.ToUpper(st.Kind.String())
@@ -358,10 +359,8 @@ func (s *Sharding) limitWalk(p *ShardPlan, st *sqlparse.ShardStmt, t *shard.Tabl
 		// The first rows by another order: each shard's candidates,
 		// merged (TopOrder).
 		for _, o := range l.Order {
-			if o.Column == "" {
-				return nil, refuse("%s with ORDER BY an expression and LIMIT on sharded table %s: Strata finds the first rows over shards by plain columns only; ORDER BY columns, or give the shard key (%s) in WHERE", kind, t.Name, t.Method.Key())
-			}
 			p.TopOrder = append(p.TopOrder, o.Desc)
+			p.TopSources = append(p.TopSources, o.Source)
 		}
 		p.Reason += "; each shard's first rows by the ORDER BY selected and locked, merged, and each shard writes its share of the LIMIT"
 	} else if len(l.Order) > 0 {

@@ -126,12 +126,26 @@ func (s *Session) topShares(ctx context.Context, plan *planner.ShardPlan, conns 
 		// Each shard sends up to LIMIT rows, which Strata holds to merge.
 		return nil, nil, wire.NewError(wire.ErNotSupportedYet, "Strata: an UPDATE or DELETE with ORDER BY ... LIMIT %d over %d shards would read up to %d rows to find the first ones, more than limits.max_pulled_rows (%d): write in smaller batches (a lower LIMIT, run again), or give the shard key in WHERE", plan.Limit, len(conns), most, s.maxPulled())
 	}
+	// The candidates are compared as stored: a client that reads
+	// another character set than UTF-8 would get '?' for what its set
+	// lacks, and those would compare as one character.
+	reads := make([]*shardConn, len(conns))
+	for i, sc := range conns {
+		read := *sc
+		read.route.SQL = sc.route.Candidates
+		reads[i] = &read
+	}
+	restore, err := s.readInUTF8(reads)
+	defer restore()
+	if err != nil {
+		return nil, nil, err
+	}
 	var all []candidate
 	var cols []engine.Column
-	for i, sc := range conns {
-		rows, err := sc.conn.QueryRows(ctx, sc.route.Candidates)
+	for i, sc := range reads {
+		rows, err := sc.conn.QueryRows(ctx, sc.route.SQL)
 		if err != nil {
-			return nil, sc, err
+			return nil, conns[i], err
 		}
 		got, err := engine.Collect(ctx, rowsStream{rows})
 		if cols == nil {
@@ -139,7 +153,7 @@ func (s *Session) topShares(ctx context.Context, plan *planner.ShardPlan, conns 
 		}
 		rows.Close()
 		if err != nil {
-			return nil, sc, err
+			return nil, conns[i], err
 		}
 		for _, r := range got {
 			all = append(all, candidate{r, i})
@@ -149,7 +163,7 @@ func (s *Session) topShares(ctx context.Context, plan *planner.ShardPlan, conns 
 	for i, desc := range plan.TopOrder {
 		keys[i] = engine.SortKey{Col: i, Desc: desc}
 	}
-	cmp, err := engine.NewComparator(s.env.Sharding.WithColumnCollations(cols, nil), keys)
+	cmp, err := engine.NewComparator(s.env.Sharding.WithColumnCollations(cols, plan.TopSources), keys)
 	if err != nil {
 		return nil, nil, wire.NewError(wire.ErNotSupportedYet, "Strata cannot order the shards' first rows by this ORDER BY: %v", err)
 	}

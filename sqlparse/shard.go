@@ -125,6 +125,8 @@ type WriteLimit struct {
 type WriteOrder struct {
 	Column string
 	Desc   bool
+	// Source, for an expression, is what its text's collation comes from.
+	Source *TextSource
 }
 
 // CountWith is the LIMIT's count with args, the bound values of a

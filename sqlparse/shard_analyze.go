@@ -61,12 +61,12 @@ func (m Mode) AnalyzeShard(sql string, keyOf ShardKeyOf) (*ShardStmt, error) {
 		a.filters(st.Where)
 		a.updateStmt(st)
 		out.HasLimit = st.Limit != nil || st.Order != nil
-		out.WriteLimit = writeLimit(impl, st.Limit, st.Order, st.MultipleTable)
+		out.WriteLimit = writeLimit(impl, st.Limit, st.Order, st.MultipleTable, out.Uses)
 	case *ast.DeleteStmt:
 		a.joinTree(st.TableRefs)
 		a.filters(st.Where)
 		out.HasLimit = st.Limit != nil || st.Order != nil
-		out.WriteLimit = writeLimit(impl, st.Limit, st.Order, st.IsMultiTable)
+		out.WriteLimit = writeLimit(impl, st.Limit, st.Order, st.IsMultiTable, out.Uses)
 		impl.qualRename = !st.IsMultiTable
 	default:
 		// DDL and the rest: the tables touched, no routing information.
@@ -727,8 +727,8 @@ func (a *analyzer) updateStmt(st *ast.UpdateStmt) {
 }
 
 // writeLimit reads the LIMIT and ORDER BY of a single-table UPDATE or
-// DELETE (MariaDB allows them on no other).
-func writeLimit(impl *shardImpl, limit *ast.Limit, order *ast.OrderByClause, multi bool) WriteLimit {
+// DELETE (MariaDB allows them on no other) that uses the tables uses.
+func writeLimit(impl *shardImpl, limit *ast.Limit, order *ast.OrderByClause, multi bool, uses []TableUse) WriteLimit {
 	if limit == nil {
 		return WriteLimit{Count: -1}
 	}
@@ -738,12 +738,19 @@ func writeLimit(impl *shardImpl, limit *ast.Limit, order *ast.OrderByClause, mul
 	}
 	out := WriteLimit{Count: n, Param: param}
 	if order != nil {
+		scope := topScope(uses)
 		for _, item := range order.Items {
-			var name string
+			o := WriteOrder{Desc: item.Desc}
 			if c, ok := unparen(item.Expr).(*ast.ColumnNameExpr); ok {
-				name = c.Name.Name.L
+				o.Column = c.Name.Name.L
+			} else {
+				// An expression's text sorts by the collation MariaDB
+				// derives from what it is made of, which the server does
+				// not report: Strata derives it as for a SELECT's.
+				o.Source = &TextSource{}
+				o.Source.read(item.Expr, scope, true)
 			}
-			out.Order = append(out.Order, WriteOrder{Column: name, Desc: item.Desc})
+			out.Order = append(out.Order, o)
 		}
 	}
 	return out

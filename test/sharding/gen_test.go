@@ -40,9 +40,9 @@ type queryGen struct {
 	// too, so Strata's merge, which pushes the DISTINCT down as a group,
 	// is right where the single server is not): no DISTINCT aggregate then.
 	decimalGroup bool
-	r       *rand.Rand
-	tables  []*tableDef // weighted pick
-	total   int
+	r            *rand.Rand
+	tables       []*tableDef // weighted pick
+	total        int
 }
 
 func newQueryGen(seed uint64, ds *dataSet) *queryGen {

@@ -112,10 +112,12 @@ func (g writeGen) comments() string {
 	return fmt.Sprintf("DELETE FROM comments WHERE %s%s", cond(), region)
 }
 
-// topOrder is an ORDER BY that ends with the primary key (so one server's
-// rows are the only right ones) and a LIMIT.
+// topOrder is an ORDER BY of columns or expressions that ends with the
+// primary key (so one server's rows are the only right ones) and a LIMIT.
 func (g writeGen) topOrder() string {
-	return fmt.Sprintf(" ORDER BY %s, id%s LIMIT %d", g.pick("author", "votes DESC", "body DESC", "author DESC, votes"), g.pick("", " DESC"), 1+g.r.IntN(6))
+	return fmt.Sprintf(" ORDER BY %s, id%s LIMIT %d", g.pick("author", "votes DESC", "body DESC", "author DESC, votes",
+		"LOWER(author) DESC", "IFNULL(votes, 0) * 2", "CONCAT(body, author) DESC", "LENGTH(body), LEFT(author, 2)", "ABS(votes - 3) DESC"),
+		g.pick("", " DESC"), 1+g.r.IntN(6))
 }
 
 func (g writeGen) entries() string {
