@@ -461,6 +461,16 @@ func (b *scatterBuilder) resolve(e ast.ExprNode, aliasFirst bool) int {
 				return col
 			}
 		}
+		if f := b.aliasAfterWild(v.Name); f != nil {
+			// ORDER BY likes_count of SELECT e.*, (...) AS likes_count:
+			// its position is not known, and a select list cannot name
+			// an alias of its own, so the hidden column repeats the
+			// aliased expression.
+			if c, ok := unparen(f.Expr).(*ast.ColumnNameExpr); ok {
+				return b.addHidden("expr:"+b.impl.text(c), c)
+			}
+			return b.resolve(f.Expr, aliasFirst)
+		}
 		return b.addHidden("expr:"+b.impl.text(v), v)
 	case *ast.AggregateFuncExpr:
 		if !b.wholeGroups {
@@ -507,6 +517,20 @@ func (b *scatterBuilder) byAlias(c *ast.ColumnName) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// aliasAfterWild is the select field after a * (whose position is not
+// known) that an unqualified c names by its alias, or nil.
+func (b *scatterBuilder) aliasAfterWild(c *ast.ColumnName) *ast.SelectField {
+	if c.Table.L != "" {
+		return nil
+	}
+	for i, f := range b.orig {
+		if !b.known(i) && f.Expr != nil && f.AsName.L != "" && f.AsName.L == c.Name.L {
+			return f
+		}
+	}
+	return nil
 }
 
 // byText finds a non-aggregate select field with the same text as e.

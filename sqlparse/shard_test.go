@@ -344,6 +344,14 @@ func TestShardScatterSelect(t *testing.T) {
 			"",
 		},
 		{
+			// An alias after a *: its position is not known, and a select
+			// list cannot name its own alias, so the hidden column repeats
+			// the expression.
+			"SELECT *, a + 1 AS x FROM posts ORDER BY x DESC LIMIT 3",
+			ScatterSelect{Visible: -1, Hidden: 1, OrderBy: []Order{desc(-1)}, MergeOrder: []Order{desc(-1)}, Limit: 3},
+			"SELECT *,`a`+1 AS `x`,`a`+1 AS `strata_h0` FROM `posts` ORDER BY `x` DESC LIMIT 3",
+		},
+		{
 			"SELECT id FROM posts",
 			ScatterSelect{Visible: 1, Limit: -1},
 			"SELECT `id` FROM `posts`",

@@ -358,7 +358,8 @@ func (g *queryGen) plain(t *tableDef) *genQuery {
 	limit := ""
 	if g.pct(65) {
 		for _, ci := range g.r.Perm(len(t.cols))[:1+g.r.IntN(3)] {
-			if g.pct(15) && !star {
+			if g.pct(15) {
+				// after a *: "SELECT *, expr AS x1 ... ORDER BY x1"
 				order = append(order, addScalar(ci))
 			} else {
 				order = append(order, addCol(ci))
@@ -375,7 +376,7 @@ func (g *queryGen) plain(t *tableDef) *genQuery {
 	}
 	q := finish(t, "plain", false, items, g.where(t), "", "", order, dirs, limit)
 	if star {
-		q.sql = strings.Replace(q.sql, "SELECT "+joinItems(items), "SELECT *", 1)
+		q.sql = strings.Replace(q.sql, "SELECT "+joinItems(items[:len(t.cols)]), "SELECT *", 1)
 		q.shape = "plain *"
 	}
 	return q

@@ -53,3 +53,18 @@ func openStrataDSN(t testing.TB, params string) *sql.DB {
 	t.Cleanup(func() { db.Close() })
 	return db
 }
+
+// ORDER BY an alias of a column that follows a * (an ORM's "SELECT e.*,
+// (SELECT COUNT(*) ...) AS likes_count ... ORDER BY likes_count DESC")
+// sorts by that column, as on one server. Before, Strata asked each
+// shard for the alias as a column of its own select list, and the
+// statement failed with error 1054 from the shard.
+func TestOrderByAnAliasAfterAStar(t *testing.T) {
+	db := strataDB(t)
+	sameAsOneServerCases(t, db, []oneServerCase{
+		{"a co-sharded count", "SELECT e.*, (SELECT COUNT(*) FROM entry_likes l WHERE l.entry_id = e.id) AS likes_count FROM entries e ORDER BY likes_count DESC, e.id LIMIT 5", 5, nil},
+		{"an expression", "SELECT *, score * 2 AS s2 FROM entries ORDER BY s2 DESC, id LIMIT 4", 4, nil},
+		{"a renamed column", "SELECT *, title AS t FROM entries WHERE title IS NOT NULL ORDER BY t DESC, id LIMIT 4", 4, nil},
+		{"prepared", "SELECT e.*, score + ? AS s FROM entries e WHERE score > ? ORDER BY s, id LIMIT 3", 3, []any{5, 10}},
+	})
+}
