@@ -81,8 +81,21 @@ func (g writeGen) comments() string {
 		lo := g.commentID()
 		return fmt.Sprintf("id BETWEEN %d AND %d", lo, lo+g.r.IntN(8))
 	}
+	// entriesWhere is a set of entries the statement reads in a
+	// subquery or an INSERT ... SELECT: another sharded table, sharded
+	// another way.
+	entriesWhere := func() string {
+		return fmt.Sprintf("id BETWEEN 9400000 AND 9400039 AND score %s %d", g.pick(">", "<"), g.r.IntN(50))
+	}
 	switch g.r.IntN(4) {
 	case 0, 1:
+		if g.r.IntN(4) == 0 {
+			// One new comment per entry read, with an id of its own.
+			base := *g.nextComment + 1
+			*g.nextComment += 40
+			return fmt.Sprintf("INSERT INTO comments (id, entry_id, author, body, votes) SELECT %d + (id - 9400000), id, %s, CONCAT('s', IFNULL(title, '')), score FROM entries WHERE %s",
+				base, g.pick("NULL", "'sel'"), entriesWhere())
+		}
 		var rows []string
 		for range 1 + g.r.IntN(3) {
 			rows = append(rows, fmt.Sprintf("(%d, %d, %s, 'b%d', %d)", g.newComment(), g.commentKey(), g.pick("NULL", "'ann'", "'bo'"), g.r.IntN(9), g.r.IntN(5)))
@@ -96,6 +109,9 @@ func (g writeGen) comments() string {
 			// The key changes, the shard does not: runs without twopc too.
 			return fmt.Sprintf("UPDATE comments SET entry_id = %d, votes = votes + 1 WHERE entry_id = %d%s", to, from, region)
 		}
+		if g.r.IntN(4) == 0 {
+			return fmt.Sprintf("UPDATE comments SET votes = IFNULL(votes, 0) + 2 WHERE entry_id IN (SELECT id FROM entries WHERE %s)%s", entriesWhere(), region)
+		}
 		if g.r.IntN(3) == 0 {
 			// The first rows by an order no shard holds: each shard's
 			// candidates, merged.
@@ -103,7 +119,9 @@ func (g writeGen) comments() string {
 		}
 		return fmt.Sprintf("UPDATE comments SET votes = IFNULL(votes, 0) + 1, body = CONCAT(body, 'u') WHERE %s%s", cond(), region)
 	}
-	switch g.r.IntN(3) {
+	switch g.r.IntN(4) {
+	case 3:
+		return fmt.Sprintf("DELETE FROM comments WHERE entry_id %sIN (SELECT id FROM entries WHERE %s)%s", g.pick("", "NOT "), entriesWhere(), region)
 	case 0:
 		return fmt.Sprintf("DELETE FROM comments WHERE entry_id IN (%d, %d, %d)%s", g.commentKey(), g.commentKey(), g.commentKey(), region)
 	case 1:
@@ -140,6 +158,9 @@ func (g writeGen) entries() string {
 			g.pick(" ON DUPLICATE KEY UPDATE score = score + VALUES(score)", " ON DUPLICATE KEY UPDATE status = 'again'", " ON DUPLICATE KEY UPDATE title = title")
 	case 1:
 		switch {
+		case g.r.IntN(4) == 0:
+			// The entries some comments are on: read from comments first.
+			return fmt.Sprintf("UPDATE entries SET score = score + 1, status = 'commented' WHERE id IN (SELECT entry_id FROM comments WHERE votes > %d AND id BETWEEN 9400000 AND 9499999)", g.r.IntN(6))
 		case !g.keyUpdate():
 			return fmt.Sprintf("UPDATE entries SET score = score + 1, status = 'seen' WHERE id IN (%d, %d)", g.id(), g.id())
 		case g.r.IntN(2) == 0:
