@@ -290,7 +290,23 @@ func (s *Session) writeShards(ctx context.Context, f *sqlparse.Facts, plan *plan
 	// always in a transaction: an error after some rows leaves nothing
 	// written.
 	ownTx := (len(conns) > 1 || plan.Kind == planner.PlanLoad || plan.Returning) && !inClientTx && !f.ImplicitCommit
-	fail := func(sc *shardConn, err error) error { return s.abortShardWrite(conns, ownTx, sc, err) }
+	// Inside the client's transaction a statement that runs in steps
+	// (on several shards, or a move's INSERT, UPDATE and DELETE) must be
+	// undone whole when a step fails, as one server undoes a failed
+	// statement and keeps the transaction going.
+	stepped := inClientTx && !f.ImplicitCommit && (len(conns) > 1 || plan.Move != nil || plan.LimitWalk)
+	fail := func(sc *shardConn, err error) error {
+		if stepped {
+			s.undoStatement(conns)
+		}
+		return s.abortShardWrite(conns, ownTx, sc, err)
+	}
+	if stepped {
+		if sc, err := runOnEach(distinctConns(conns), "SAVEPOINT "+statementSavepoint); err != nil {
+			stepped = false // nothing of the statement ran
+			return fail(sc, err)
+		}
+	}
 	if len(conns) > 1 {
 		// Its locks stay until it commits (its own transaction) or the
 		// client's transaction ends, which may have begun with it (with
@@ -368,6 +384,39 @@ func (s *Session) abortShardWrite(conns []*shardConn, ownTx bool, sc *shardConn,
 		return err // the client went away, or its stream cannot be followed (a LOAD DATA file cut short): close it
 	}
 	return s.WriteError(err)
+}
+
+// statementSavepoint marks, on each connection of a write that runs in
+// steps inside the client's transaction, where the statement began.
+const statementSavepoint = "strata_statement"
+
+// undoStatement rolls each connection back to where the failed statement
+// began (statementSavepoint), keeping the client's transaction. A server
+// that has no such savepoint any more rolled back its whole transaction
+// (a deadlock), which the session learns from the error it answered.
+func (s *Session) undoStatement(conns []*shardConn) {
+	for _, sc := range distinctConns(conns) {
+		if sc.conn.Broken {
+			continue
+		}
+		err := sc.conn.SimpleCommand(comQuery, "ROLLBACK TO SAVEPOINT "+statementSavepoint)
+		var werr *wire.Error
+		if err != nil && !errors.As(err, &werr) {
+			s.markLost(sc.conn, err)
+		}
+	}
+}
+
+// distinctConns is conns with each backend connection once (routes on one
+// shard share one in a transaction).
+func distinctConns(conns []*shardConn) []*shardConn {
+	out := make([]*shardConn, 0, len(conns))
+	for _, sc := range conns {
+		if !slices.ContainsFunc(out, func(o *shardConn) bool { return o.conn == sc.conn }) {
+			out = append(out, sc)
+		}
+	}
+	return out
 }
 
 // runOnEach runs sql on every connection in turn, stopping at the first

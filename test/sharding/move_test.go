@@ -259,6 +259,53 @@ func TestMoveInsideATwoPhaseTransaction(t *testing.T) {
 	}
 }
 
+// A statement that fails part-way inside a transaction over shards is
+// undone whole, as one server undoes a failed statement, and the
+// transaction goes on with what it wrote before: a move whose UPDATE
+// fails on the destination after its rows were copied there, and a write
+// over two shards that fails on the second after the first changed its
+// rows. Before, both left their first steps in the transaction: the
+// moved rows on two shards at once, the first shard's rows changed.
+func TestFailedStatementInATransactionIsUndoneWhole(t *testing.T) {
+	db := twoPCDB(t)
+	cleanup(t, "comments", "id BETWEEN 9300400 AND 9300499")
+	k0, k1 := keyOn("s0", 9300400), keyOn("s1", 9300400)
+	mustExec(t, db, fmt.Sprintf("INSERT INTO comments (id, entry_id, body) VALUES (9300401, %d, 'on s0'), (9300410, %d, 'a'), (9300411, %d, 'b'), (9300499, %d, 'taken')", k0, k1, k1, k1))
+	ctx := context.Background()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	mustExec(t, conn, "BEGIN")
+	mustExec(t, conn, fmt.Sprintf("INSERT INTO comments (id, entry_id, body) VALUES (9300420, %d, 'kept')", k0))
+	for _, q := range []string{
+		fmt.Sprintf("UPDATE comments SET entry_id = %d, id = 9300499 WHERE id = 9300401", k1),
+		fmt.Sprintf("UPDATE comments SET id = id + 1, body = 'bumped' WHERE entry_id IN (%d, %d) AND id BETWEEN 9300400 AND 9300419", k0, k1),
+	} {
+		if _, err := conn.ExecContext(ctx, q); !isMySQLError(err, 1062, "") {
+			t.Fatalf("%s: %v, want error 1062", q, err)
+		}
+	}
+	const contents = "SELECT id, entry_id, body FROM comments WHERE id BETWEEN 9300400 AND 9300499 ORDER BY id"
+	want := []string{
+		fmt.Sprintf("9300401|%d|on s0", k0), fmt.Sprintf("9300410|%d|a", k1), fmt.Sprintf("9300411|%d|b", k1),
+		fmt.Sprintf("9300420|%d|kept", k0), fmt.Sprintf("9300499|%d|taken", k1),
+	}
+	if got := testenv.Strings(t, conn, contents); !slices.Equal(got, want) {
+		t.Fatalf("inside the transaction after the failed statements:\n%v\nwant\n%v", got, want)
+	}
+	mustExec(t, conn, "COMMIT")
+	if got := testenv.Strings(t, db, contents); !slices.Equal(got, want) {
+		t.Fatalf("after COMMIT:\n%v\nwant\n%v", got, want)
+	}
+	for id, shard := range map[string]string{"9300401": "s0", "9300410": "s1", "9300420": "s0"} {
+		if got := holders(t, "comments", "id = "+id); !slices.Equal(got, []string{shard}) {
+			t.Errorf("row %s is on %v, want only %s", id, got, shard)
+		}
+	}
+}
+
 // A row other tables reference by foreign key does not move: deleting it
 // where it was would cascade to their rows, which stay there. The UPDATE
 // is refused with error 1235 naming the referencing table, and nothing

@@ -194,7 +194,9 @@ func (g writeGen) pick(vals ...string) string { return vals[g.r.IntN(len(vals))]
 // holding all the rows: the same error code or the same affected rows for
 // every statement, then the same rows, each on its owner shard only. With
 // transactions.mode twopc they include UPDATEs that move rows between
-// shards; in the default mode writes split over shards and scatter.
+// shards, and some run in transactions of 2-6 statements that read their
+// own writes after each and end in COMMIT or ROLLBACK; in the default
+// mode writes split over shards and scatter.
 // Statements collide on purpose: duplicate keys in multi-row INSERTs split
 // over shards and in moves, moves onto a row of the same key, updates of
 // rows gone. Seeded: STRATA_DIFF_SEED and STRATA_DIFF_QUERIES
@@ -242,29 +244,72 @@ func writeDifferential(t *testing.T, db *sql.DB, admin string, seed uint64, n in
 	}
 	defer want.Close()
 	mustExec(t, want, "USE wdiff")
-	var got execer = db
+	// One session, as a transaction needs.
+	got := testenv.Conn(t, db)
 	if cs := os.Getenv("STRATA_DIFF_CHARSET"); cs != "" {
 		// Both sides write as a client of that character set.
-		conn := testenv.Conn(t, db)
 		mustExec(t, want, "SET NAMES "+cs)
-		mustExec(t, conn, "SET NAMES "+cs)
-		got = conn
+		mustExec(t, got, "SET NAMES "+cs)
 	}
 	g := writeGen{r: rand.New(rand.NewPCG(seed, 11)), nextComment: new(int), moves: moves}
 	*g.nextComment = 9400000
 	moved := movedRowsMetric(t, admin)
 	errs := map[uint16]int{}
-	for i := range n {
-		q := g.statement()
+	var txLog []string // the open transaction's statements, for a report
+	inTx := func() string {
+		if len(txLog) == 0 {
+			return ""
+		}
+		return "\nin the transaction of:\n" + strings.Join(txLog, ";\n")
+	}
+	both := func(i int, q string, prepared bool) {
+		t.Helper()
 		gotRes, gotErr := execIn(ctx, got, q, prepared)
 		wantRes, wantErr := execIn(ctx, want, q, prepared)
 		if msg := sameOutcome(gotRes, gotErr, wantRes, wantErr); msg != "" {
-			t.Fatalf("statement %d: %s: %s (repeat with STRATA_DIFF_SEED=%d STRATA_DIFF_QUERIES=%d)", i, q, msg, seed, n)
+			t.Fatalf("statement %d: %s: %s (repeat with STRATA_DIFF_SEED=%d STRATA_DIFF_QUERIES=%d)%s", i, q, msg, seed, n, inTx())
 		}
 		var me *mysql.MySQLError
 		if errors.As(wantErr, &me) {
 			errs[me.Number]++
 		}
+	}
+	// With twopc, some statements run in a transaction over the shards,
+	// which reads its own writes and ends in a COMMIT or a ROLLBACK; a
+	// statement that fails inside it is undone alone, as on one server.
+	txLeft, txs := 0, map[string]int{}
+	for i := range n {
+		if moves && txLeft == 0 && g.r.IntN(10) == 0 {
+			begin := g.pick("BEGIN", "START TRANSACTION")
+			both(i, begin, false)
+			txLog, txLeft = []string{begin}, 2+g.r.IntN(5)
+		}
+		q := g.statement()
+		both(i, q, prepared)
+		if txLeft == 0 {
+			continue
+		}
+		txLog = append(txLog, q)
+		wt := writeTables[g.r.IntN(len(writeTables))]
+		read := "SELECT " + wt.cols + " FROM " + wt.name + " WHERE " + wt.region + " ORDER BY 1"
+		gotRows := testenv.Strings(t, got, read)
+		wantRows := testenv.Strings(t, want, "SELECT "+wt.cols+" FROM "+wt.name+" ORDER BY 1")
+		if !slices.Equal(gotRows, wantRows) {
+			t.Fatalf("statement %d: inside a transaction %s reads\n%s\nthrough Strata, one server\n%s (repeat with STRATA_DIFF_SEED=%d STRATA_DIFF_QUERIES=%d)%s",
+				i, wt.name, strings.Join(gotRows, "\n"), strings.Join(wantRows, "\n"), seed, n, inTx())
+		}
+		if txLeft--; txLeft == 0 {
+			end := g.pick("COMMIT", "ROLLBACK")
+			both(i, end, false)
+			txs[end]++
+			txLog = nil
+		}
+	}
+	if txLeft > 0 {
+		both(n, "COMMIT", false)
+	}
+	if moves {
+		t.Logf("transactions: %v", txs)
 	}
 	total := 0
 	for k, v := range movedRowsMetric(t, admin) {
