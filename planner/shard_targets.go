@@ -358,7 +358,13 @@ func template(st *sqlparse.ShardStmt, lead int, t *shard.Table, tg target, args 
 	if args == nil {
 		return "", nil
 	}
-	return st.Render(rewrite(st, lead, t, tg, nil, false))
+	sql, err := st.RenderTemplate(rewrite(st, lead, t, tg, nil, false))
+	if errors.Is(err, sqlparse.ErrPlaceholderOrder) {
+		// The shard could not take the client's values in their order:
+		// each EXECUTE runs the route's text with its values written in.
+		return "", nil
+	}
+	return sql, err
 }
 
 func tableList(t *shard.Table, tg target) []string {

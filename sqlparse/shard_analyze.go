@@ -139,6 +139,9 @@ type shardImpl struct {
 	insert *ast.InsertStmt
 	// args are the bound values of the Render call in progress.
 	args []string
+	// order, in a RenderTemplate call, collects the placeholders'
+	// indexes in the order they are written.
+	order *[]int
 }
 
 // useInfo is the analysis' side of a TableUse.

@@ -30,6 +30,9 @@ func (p *paramNode) Restore(ctx *format.RestoreCtx) error {
 		ctx.WritePlain(args[p.idx])
 		return nil
 	}
+	if p.impl.order != nil {
+		*p.impl.order = append(*p.impl.order, p.idx)
+	}
 	ctx.WritePlain("?")
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/format"
 )
 
 // Render produces the SQL one shard runs: the statement (or, with
@@ -19,6 +20,44 @@ import (
 // under a mutex, restores it and undoes the changes before unlocking, so
 // calls on one ShardStmt are serialized; no parse happens per call.
 func (s *ShardStmt) Render(r Rewrite) (string, error) {
+	return s.render(r, nil)
+}
+
+// ErrPlaceholderOrder: a statement rendered with its placeholders kept
+// would have them in another order than the client's text, so a shard
+// could not take the client's values in their order.
+var ErrPlaceholderOrder = errors.New("sqlparse: the rendered statement has its placeholders in another order")
+
+// RenderTemplate renders the statement for one shard with its
+// placeholders kept (r.Args nil), for a shard to prepare and execute with
+// the client's values as they come: each placeholder where the client's
+// text has it, in the same order. LIMIT ? OFFSET ? keeps its form (the
+// parser writes LIMIT offset, count). Any other form the parser writes in
+// another order is ErrPlaceholderOrder.
+func (s *ShardStmt) RenderTemplate(r Rewrite) (string, error) {
+	if r.Args != nil {
+		return "", errors.New("sqlparse: RenderTemplate binds no values")
+	}
+	var order []int
+	sql, err := s.render(r, &order)
+	if err != nil {
+		return "", err
+	}
+	if len(order) != s.Params {
+		return "", ErrPlaceholderOrder
+	}
+	for i, idx := range order {
+		if idx != i {
+			return "", ErrPlaceholderOrder
+		}
+	}
+	return sql, nil
+}
+
+// render is Render; with order set (no values bound), it keeps LIMIT ?
+// OFFSET ? as written and appends each placeholder's index as it is
+// written.
+func (s *ShardStmt) render(r Rewrite, order *[]int) (string, error) {
 	impl, ok := s.impl.(*shardImpl)
 	if !ok || impl == nil {
 		return "", errors.New("sqlparse: Render of a ShardStmt that AnalyzeShard did not build")
@@ -44,6 +83,11 @@ func (s *ShardStmt) Render(r Rewrite) (string, error) {
 		impl.args = nil
 	}()
 	impl.args = r.Args
+	if order != nil {
+		impl.order = order
+		defer func() { impl.order = nil }()
+		keepLimitOffsetOrder(root, &undo)
+	}
 
 	if err := impl.renameTables(s, r.Tables, &undo); err != nil {
 		return "", err
@@ -91,6 +135,41 @@ func (s *ShardStmt) Render(r Rewrite) (string, error) {
 	}
 	return impl.mode.restore(root)
 }
+
+// keepLimitOffsetOrder has each LIMIT ? OFFSET ? under root written so,
+// its count's placeholder before its offset's, as the client wrote it:
+// the parser writes every LIMIT as offset, count.
+func keepLimitOffsetOrder(root ast.Node, undo *[]func()) {
+	root.Accept(&limitVisitor{visit: func(l *ast.Limit) {
+		count, okC := l.Count.(*paramNode)
+		offset, okO := l.Offset.(*paramNode)
+		if !okC || !okO || count.idx > offset.idx {
+			return
+		}
+		both := &rawExpr{ExprNode: &ast.DefaultExpr{}, write: func(ctx *format.RestoreCtx) error {
+			if err := count.Restore(ctx); err != nil {
+				return err
+			}
+			ctx.WritePlain(" OFFSET ")
+			return offset.Restore(ctx)
+		}}
+		l.Count, l.Offset = both, nil
+		*undo = append(*undo, func() { l.Count, l.Offset = count, offset })
+	}})
+}
+
+// limitVisitor calls visit for each LIMIT of a statement.
+type limitVisitor struct{ visit func(*ast.Limit) }
+
+func (v *limitVisitor) Enter(n ast.Node) (ast.Node, bool) {
+	if l, ok := n.(*ast.Limit); ok {
+		v.visit(l)
+		return n, true
+	}
+	return n, false
+}
+
+func (v *limitVisitor) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 
 // renderMove renders an UPDATE as Rewrite.MoveSelect or Rewrite.NoWhere
 // ask (the caller holds mu).

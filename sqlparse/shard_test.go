@@ -3,6 +3,7 @@ package sqlparse
 import (
 	"errors"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -905,5 +906,47 @@ func TestSplitSetStatement(t *testing.T) {
 		if a != tc.assignments || s != tc.stmt || ok != tc.ok {
 			t.Errorf("SplitSetStatement(%q) = %q, %q, %v; want %q, %q, %v", tc.text, a, s, ok, tc.assignments, tc.stmt, tc.ok)
 		}
+	}
+}
+
+// A template keeps each placeholder where the client's text has it, so a
+// shard can take the client's values in their order: LIMIT ? OFFSET ?
+// stays so (the parser writes every LIMIT as offset, count), in the
+// statement and in its subqueries; the values still bind by position
+// when rendered in.
+func TestShardRenderTemplateKeepsPlaceholderOrder(t *testing.T) {
+	tests := []struct{ sql, want string }{
+		{"SELECT id FROM posts WHERE user_id = ? ORDER BY id LIMIT ? OFFSET ?",
+			"SELECT `id` FROM `posts` WHERE `user_id`=? ORDER BY `id` LIMIT ? OFFSET ?"},
+		{"SELECT id FROM posts WHERE user_id = ? ORDER BY id LIMIT ?, ?",
+			"SELECT `id` FROM `posts` WHERE `user_id`=? ORDER BY `id` LIMIT ?,?"},
+		{"SELECT id FROM (SELECT id FROM posts WHERE a > ? LIMIT ? OFFSET ?) d WHERE id < ? LIMIT ?",
+			"SELECT `id` FROM (SELECT `id` FROM `posts` WHERE `a`>? LIMIT ? OFFSET ?) AS `d` WHERE `id`<? LIMIT ?"},
+		{"SELECT id FROM posts LIMIT 5 OFFSET ?", "SELECT `id` FROM `posts` LIMIT ?,5"},
+	}
+	for _, tt := range tests {
+		st, err := AnalyzeShard(tt.sql, testKeyOf)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.sql, err)
+		}
+		got, err := st.RenderTemplate(Rewrite{})
+		if err != nil || got != tt.want {
+			t.Errorf("RenderTemplate(%s) = %q, %v; want %q", tt.sql, got, err, tt.want)
+		}
+		// Rendered with values, the parser's own LIMIT form, values in place.
+		args := make([]string, st.Params)
+		for i := range args {
+			args[i] = strconv.Itoa(i + 1)
+		}
+		if got, err := st.Render(Rewrite{Args: args}); err != nil || strings.Contains(got, "?") {
+			t.Errorf("Render(%s, %v) = %q, %v", tt.sql, args, got, err)
+		}
+	}
+	st, err := AnalyzeShard("SELECT id FROM posts WHERE a = ? LIMIT ? OFFSET ?", testKeyOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := st.Render(Rewrite{Args: []string{"7", "10", "20"}}); got != "SELECT `id` FROM `posts` WHERE `a`=7 LIMIT 20,10" {
+		t.Errorf("rendered with values: %q", got)
 	}
 }

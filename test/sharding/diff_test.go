@@ -41,13 +41,16 @@ func diffParams(t *testing.T, defQueries int) (seed uint64, n int) {
 // third query with a LIMIT is sent as a page of SQL_CALC_FOUND_ROWS, whose
 // FOUND_ROWS() is the total without the LIMIT.
 func differential(t *testing.T, gotDB, wantDB *sql.DB, gotName string, seed uint64, n int, charset string) {
-	differentialIn(t, gotDB, wantDB, gotName, seed, n, charset, os.Getenv("STRATA_DIFF_PREPARED") != "")
+	mode := os.Getenv("STRATA_DIFF_PREPARED")
+	differentialIn(t, gotDB, wantDB, gotName, seed, n, charset, mode != "", mode == "args")
 }
 
 // differentialIn is differential; prepared runs every query as a
 // server-side prepared statement on both sides (binary rows: Strata
-// encodes merged rows as a server encodes its own).
-func differentialIn(t *testing.T, gotDB, wantDB *sql.DB, gotName string, seed uint64, n int, charset string, prepared bool) {
+// encodes merged rows as a server encodes its own), with the literals of
+// its WHERE, HAVING and LIMIT bound as placeholders' values when bind
+// (parameterize).
+func differentialIn(t *testing.T, gotDB, wantDB *sql.DB, gotName string, seed uint64, n int, charset string, prepared, bind bool) {
 	t.Logf("seed %d, %d queries (STRATA_DIFF_SEED=%d STRATA_DIFF_QUERIES=%d to repeat)", seed, n, seed, n)
 	qg := newQueryGen(seed, ds)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
@@ -59,7 +62,7 @@ func differentialIn(t *testing.T, gotDB, wantDB *sql.DB, gotName string, seed ui
 	const maxReports = 25
 	failures := 0
 	shapes := map[string]int{}
-	rowsSeen, empty, pages, refusedPages := 0, 0, 0, 0
+	rowsSeen, empty, pages, refusedPages, boundQueries := 0, 0, 0, 0, 0
 	start := time.Now()
 	for i := range n {
 		q := qg.next()
@@ -67,7 +70,15 @@ func differentialIn(t *testing.T, gotDB, wantDB *sql.DB, gotName string, seed ui
 			pages++
 		}
 		shapes[q.table+": "+q.shape+" ("+q.mode.String()+")"]++
-		w, err := runQuery(ctx, want, q.sql)
+		var args []any
+		if bind {
+			bound, values := parameterize(q.sql)
+			if _, err := runQueryArgs(ctx, want, bound, values...); err == nil && len(values) > 0 {
+				q.sql, args = bound, values
+				boundQueries++
+			}
+		}
+		w, err := runQueryArgs(ctx, want, q.sql, args...)
 		w.inUTF8(charset)
 		if prepared {
 			w.roundDoubles()
@@ -79,7 +90,7 @@ func differentialIn(t *testing.T, gotDB, wantDB *sql.DB, gotName string, seed ui
 		if len(w.rows) == 0 {
 			empty++
 		}
-		g, err := runQuery(ctx, got, q.sql)
+		g, err := runQueryArgs(ctx, got, q.sql, args...)
 		g.inUTF8(charset)
 		if prepared {
 			g.roundDoubles()
@@ -106,7 +117,7 @@ func differentialIn(t *testing.T, gotDB, wantDB *sql.DB, gotName string, seed ui
 		if diff != "" {
 			failures++
 			if failures <= maxReports {
-				t.Errorf("query %d [%s, %s]: %s\n    %s", i, q.shape, q.mode, diff, q.sql)
+				t.Errorf("query %d [%s, %s]: %s\n    %s %v", i, q.shape, q.mode, diff, q.sql, args)
 			}
 		}
 	}
@@ -123,8 +134,8 @@ func differentialIn(t *testing.T, gotDB, wantDB *sql.DB, gotName string, seed ui
 	for _, k := range keys {
 		fmt.Fprintf(&b, "\n  %5d  %s", shapes[k], k)
 	}
-	t.Logf("%d queries in %s, %d rows from the single server, %d empty answers, %d pages with SQL_CALC_FOUND_ROWS (%d refused); shapes:%s",
-		n, time.Since(start).Round(time.Millisecond), rowsSeen, empty, pages, refusedPages, b.String())
+	t.Logf("%d queries in %s (%d with bound values), %d rows from the single server, %d empty answers, %d pages with SQL_CALC_FOUND_ROWS (%d refused); shapes:%s",
+		n, time.Since(start).Round(time.Millisecond), boundQueries, rowsSeen, empty, pages, refusedPages, b.String())
 }
 
 // calcFoundRowsPage turns a plain SELECT with a LIMIT into a page of SELECT
@@ -191,7 +202,16 @@ func TestDifferential(t *testing.T) {
 // printed decimals only.
 func TestDifferentialPrepared(t *testing.T) {
 	seed, n := diffParams(t, 400)
-	differentialIn(t, strataDB(t), openDirect(t, "single", "blog"), "Strata", seed, n, "", true)
+	differentialIn(t, strataDB(t), openDirect(t, "single", "blog"), "Strata", seed, n, "", true, false)
+}
+
+// The same with the values bound as an application binds them: the
+// literals of WHERE, HAVING, LIMIT and OFFSET sent as placeholders'
+// values, which Strata routes by, renders into the shards' statements,
+// and applies itself in merges.
+func TestDifferentialPreparedWithValues(t *testing.T) {
+	seed, n := diffParams(t, 400)
+	differentialIn(t, strataDB(t), openDirect(t, "single", "blog"), "Strata", seed, n, "", true, true)
 }
 
 // The same for a latin1 client (an old PHP site's SET NAMES latin1), of

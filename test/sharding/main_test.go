@@ -4,7 +4,7 @@
 // which shards and tables each statement touched.
 //
 // Run: go test ./test/sharding/ -v [-run TestDifferential]
-// Env: STRATA_DIFF_SEED, STRATA_DIFF_QUERIES, STRATA_DIFF_CHARSET, STRATA_DIFF_PREPARED (differentials), STRATA_TEST_LOG
+// Env: STRATA_DIFF_SEED, STRATA_DIFF_QUERIES, STRATA_DIFF_CHARSET, STRATA_DIFF_PREPARED (=1: prepared; =args: with values bound) (differentials), STRATA_TEST_LOG
 // (Strata debug log), STRATA_REQUIRE_MARIADB (fail instead of skip).
 package sharding
 

@@ -42,6 +42,13 @@ func TestPreparedStatementsMatchOneServer(t *testing.T) {
 		{"co-sharded join by key", "SELECT e.id, COUNT(*) FROM entries e JOIN entry_likes l ON e.id = l.entry_id WHERE e.id IN (?, ?) GROUP BY e.id ORDER BY e.id", []any{ds.tables["entries"].rows[1][0], ds.tables["entries"].rows[2][0]}},
 		// Whole groups over several shards: a STDDEV goes in full, as one
 		// server's binary row has it (the shards' text prints 4 decimals).
+		// One shard, prepared there with the client's values as they
+		// come: the count's placeholder before the offset's, as written.
+		// Before, the shard's statement read LIMIT ?, ?, and the values
+		// went to each other's places (29 rows for LIMIT 10 OFFSET 29).
+		{"one shard, LIMIT ? OFFSET ?", "SELECT id, kind, amount FROM events WHERE id BETWEEN ? AND ? ORDER BY kind DESC, id LIMIT ? OFFSET ?", []any{805, 927, 10, 29}},
+		{"one shard, LIMIT ?, ?", "SELECT id, kind, amount FROM events WHERE id BETWEEN ? AND ? ORDER BY kind DESC, id LIMIT ?, ?", []any{805, 927, 29, 10}},
+		{"one shard, derived table's LIMIT ? OFFSET ?", "SELECT d.id, d.qty FROM (SELECT id, qty FROM events WHERE id < ? ORDER BY id LIMIT ? OFFSET ?) d WHERE d.id > ? ORDER BY d.id LIMIT ?", []any{300, 6, 2, 0, 4}},
 		{"whole groups' STDDEV and VARIANCE", "SELECT entry_id, COUNT(*), STDDEV_SAMP(id) AS sd, VAR_POP(votes) FROM comments WHERE entry_id < ? GROUP BY entry_id HAVING COUNT(*) > 1 ORDER BY sd DESC, entry_id LIMIT 12", []any{321}},
 	}
 	for _, tt := range tests {
