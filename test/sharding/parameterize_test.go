@@ -6,8 +6,8 @@ import (
 	"testing"
 )
 
-// parameterize turns the literals of a generated query's WHERE, HAVING,
-// LIMIT and OFFSET into placeholders, as an application binds its values
+// parameterize turns the literals of a generated statement's WHERE,
+// HAVING, LIMIT, OFFSET, VALUES and SET into placeholders, as an application binds its values
 // (PDO's native prepares, Go's database/sql), and returns the values: a
 // number without a point as an int64, the rest as strings. Literals
 // elsewhere (select lists, ORDER BY and GROUP BY positions, window frames,
@@ -64,7 +64,7 @@ func parameterize(sql string) (string, []any) {
 				end++
 			}
 			switch strings.ToUpper(sql[i:end]) {
-			case "WHERE", "HAVING", "LIMIT", "OFFSET", "ON":
+			case "WHERE", "HAVING", "LIMIT", "OFFSET", "ON", "VALUES", "SET":
 				binding = true
 			case "SELECT", "FROM", "GROUP", "ORDER", "SEPARATOR", "OVER", "ROWS", "RANGE", "WINDOW", "AS", "FETCH":
 				binding = false

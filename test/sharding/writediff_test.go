@@ -213,8 +213,9 @@ type execer interface {
 	PrepareContext(context.Context, string) (*sql.Stmt, error)
 }
 
-// execIn runs q as text, or prepared (COM_STMT_PREPARE, EXECUTE, CLOSE).
-func execIn(ctx context.Context, e execer, q string, prepared bool) (sql.Result, error) {
+// execIn runs q as text, or prepared (COM_STMT_PREPARE, EXECUTE with
+// args, CLOSE).
+func execIn(ctx context.Context, e execer, q string, prepared bool, args ...any) (sql.Result, error) {
 	if !prepared {
 		return e.ExecContext(ctx, q)
 	}
@@ -223,11 +224,12 @@ func execIn(ctx context.Context, e execer, q string, prepared bool) (sql.Result,
 		return nil, err
 	}
 	defer st.Close()
-	return st.ExecContext(ctx)
+	return st.ExecContext(ctx, args...)
 }
 
 func writeDifferential(t *testing.T, db *sql.DB, admin string, seed uint64, n int, moves bool) {
 	prepared := os.Getenv("STRATA_DIFF_PREPARED") != ""
+	bind := os.Getenv("STRATA_DIFF_PREPARED") == "args"
 	t.Logf("seed %d, %d statements (STRATA_DIFF_SEED=%d STRATA_DIFF_QUERIES=%d to repeat)", seed, n, seed, n)
 	single := direct["single"]
 	mustExec(t, single, "CREATE DATABASE IF NOT EXISTS wdiff")
@@ -255,6 +257,7 @@ func writeDifferential(t *testing.T, db *sql.DB, admin string, seed uint64, n in
 	*g.nextComment = 9400000
 	moved := movedRowsMetric(t, admin)
 	errs := map[uint16]int{}
+	boundStatements := 0
 	var txLog []string // the open transaction's statements, for a report
 	inTx := func() string {
 		if len(txLog) == 0 {
@@ -264,10 +267,21 @@ func writeDifferential(t *testing.T, db *sql.DB, admin string, seed uint64, n in
 	}
 	both := func(i int, q string, prepared bool) {
 		t.Helper()
-		gotRes, gotErr := execIn(ctx, got, q, prepared)
-		wantRes, wantErr := execIn(ctx, want, q, prepared)
+		var args []any
+		if prepared && bind {
+			// The values bound, where the server takes the form.
+			if bound, values := parameterize(q); len(values) > 0 {
+				if st, err := want.PrepareContext(ctx, bound); err == nil {
+					st.Close()
+					q, args = bound, values
+					boundStatements++
+				}
+			}
+		}
+		gotRes, gotErr := execIn(ctx, got, q, prepared, args...)
+		wantRes, wantErr := execIn(ctx, want, q, prepared, args...)
 		if msg := sameOutcome(gotRes, gotErr, wantRes, wantErr); msg != "" {
-			t.Fatalf("statement %d: %s: %s (repeat with STRATA_DIFF_SEED=%d STRATA_DIFF_QUERIES=%d)%s", i, q, msg, seed, n, inTx())
+			t.Fatalf("statement %d: %s %v: %s (repeat with STRATA_DIFF_SEED=%d STRATA_DIFF_QUERIES=%d)%s", i, q, args, msg, seed, n, inTx())
 		}
 		var me *mysql.MySQLError
 		if errors.As(wantErr, &me) {
@@ -315,7 +329,7 @@ func writeDifferential(t *testing.T, db *sql.DB, admin string, seed uint64, n in
 	for k, v := range movedRowsMetric(t, admin) {
 		total += v - moved[k]
 	}
-	t.Logf("%d rows moved between shards; errors by code, as one server gave them: %v", total, errs)
+	t.Logf("%d rows moved between shards; %d statements with bound values; errors by code, as one server gave them: %v", total, boundStatements, errs)
 	for _, wt := range writeTables {
 		got := testenv.Strings(t, db, "SELECT "+wt.cols+" FROM "+wt.name+" WHERE "+wt.region+" ORDER BY 1")
 		exp := testenv.Strings(t, single, "SELECT "+wt.cols+" FROM wdiff."+wt.name+" ORDER BY 1")
