@@ -80,7 +80,7 @@ func parameterize(sql string) (string, []any) {
 }
 
 // quoted reads the single-quoted string at sql[i]: where it ends and its
-// value ('' and backslash escapes undone).
+// value (” and backslash escapes undone).
 func quoted(sql string, i int) (end int, val string) {
 	var v strings.Builder
 	for j := i + 1; j < len(sql); j++ {
@@ -104,8 +104,10 @@ func quoted(sql string, i int) (end int, val string) {
 	return len(sql), v.String()
 }
 
-func isDigit(c byte) bool    { return c >= '0' && c <= '9' }
-func isWordByte(c byte) bool { return c == '_' || c == '$' || isDigit(c) || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80 }
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+func isWordByte(c byte) bool {
+	return c == '_' || c == '$' || isDigit(c) || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
+}
 
 func TestParameterize(t *testing.T) {
 	tests := []struct {
