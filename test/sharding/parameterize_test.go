@@ -80,7 +80,7 @@ func parameterize(sql string) (string, []any) {
 }
 
 // quoted reads the single-quoted string at sql[i]: where it ends and its
-// value (” and backslash escapes undone).
+// value (doubled quotes and backslash escapes undone).
 func quoted(sql string, i int) (end int, val string) {
 	var v strings.Builder
 	for j := i + 1; j < len(sql); j++ {
