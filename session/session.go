@@ -943,6 +943,39 @@ func (s *Session) learnKind(c *backend.Conn, f *sqlparse.Facts) {
 	}
 }
 
+// settingAsSet rewrites a SET of session variable v whose value the
+// server computed (CONCAT(@@sql_mode, ',NO_ZERO_DATE'), IF(@@time_zone
+// ...)) with the value it left on c. Replayed as written on another
+// connection, it would be computed from that connection's settings, not
+// the session's: a sql_mode set to ANSI_QUOTES before would be lost
+// there. v as it is when the value cannot be read back.
+func settingAsSet(c *backend.Conn, v sqlparse.SessionVar) sqlparse.SessionVar {
+	if !plainVarName(v.Name) {
+		return v
+	}
+	cols, row, err := queryRow(context.Background(), c, "SELECT @@SESSION."+v.Name)
+	if err != nil || len(cols) != 1 || len(row) != 1 {
+		return v // a name MariaDB does not read this way: replayed as written
+	}
+	lit, err := userVarLiteral(cols[0], row[0])
+	if err != nil {
+		return v
+	}
+	v.SQL = "SET SESSION " + v.Name + " = " + lit
+	v.Value, v.Dynamic = string(row[0]), false
+	return v
+}
+
+// plainVarName: a system variable's name as SELECT @@SESSION.name reads it.
+func plainVarName(name string) bool {
+	for _, r := range name {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return name != ""
+}
+
 // learnSessionVars records the session variables f set, to be applied on
 // whichever connection serves the session next.
 func (s *Session) learnSessionVars(c *backend.Conn, f *sqlparse.Facts) {
@@ -954,6 +987,9 @@ func (s *Session) learnSessionVars(c *backend.Conn, f *sqlparse.Facts) {
 			continue
 		}
 		if !v.Global {
+			if v.Dynamic {
+				v = settingAsSet(c, v)
+			}
 			s.learnCharset(v)
 			s.vars.set(v.Name, v.SQL)
 			name := v.Name

@@ -124,6 +124,41 @@ func TestSessionVariablesFollowTheSession(t *testing.T) {
 	}
 }
 
+// A setting whose value the server computes from the session's settings
+// (PHP applications' SET sql_mode = CONCAT(@@sql_mode, ...)) follows the
+// session with the value it had where it ran. Before, Strata replayed the
+// expression on the next replica, where @@sql_mode was the server's
+// default: the session's ANSI_QUOTES was lost on every other read.
+func TestComputedSettingsFollowTheSession(t *testing.T) {
+	t.Parallel()
+	db := openStrata(t)
+	db.SetMaxOpenConns(1)
+	ctx := ctxFor(t)
+	conn := testenv.Conn(t, db)
+	settle := func(want string, stmts ...string) {
+		t.Helper()
+		for _, s := range stmts {
+			if _, err := conn.ExecContext(ctx, s); err != nil {
+				t.Fatalf("%s: %v", s, err)
+			}
+		}
+		for i := 0; i < 20; i++ { // over both replicas
+			got := queryStrings(t, conn, "SELECT @@sql_mode, @@time_zone")
+			if len(got) != 1 || got[0] != want {
+				t.Fatalf("read %d after %q: session sees %v, want %s", i, stmts, got, want)
+			}
+		}
+	}
+	// Set in a transaction, on the primary: the replicas' connections
+	// take the session's settings only from what Strata replays there.
+	settle("ANSI_QUOTES,NO_ZERO_DATE|SYSTEM", "BEGIN", "SET SESSION sql_mode = 'ANSI_QUOTES'", "SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_ZERO_DATE')", "COMMIT")
+	settle("ANSI_QUOTES,NO_ZERO_DATE|+02:00", "BEGIN", "SET time_zone = IF(@@sql_mode LIKE 'ANSI%', '+02:00', '+07:00')", "COMMIT")
+	// ANSI_QUOTES holds for Strata's own reading of the statements too.
+	if got := queryStrings(t, conn, `SELECT 1 AS "one"`); len(got) != 1 || got[0] != "1" {
+		t.Errorf(`SELECT 1 AS "one" under ANSI_QUOTES: %v`, got)
+	}
+}
+
 // State that lives on one backend connection pins the session to it.
 func TestPinnedSessionState(t *testing.T) {
 	t.Parallel()
