@@ -899,6 +899,9 @@ var scalarForms = map[colKind][]scalarForm{
 		{text: "CASE WHEN %[1]s IS NULL THEN 'none' WHEN %[1]s < 10 THEN 'small' ELSE 'big' END", kind: kText, coarse: true},
 		{text: "%[1]s / 4", kind: kDec}, {text: "CAST(%[1]s AS CHAR)", kind: kText},
 		{text: "GREATEST(%[1]s, 10)", kind: kInt}, {text: "%[1]s IS NULL", kind: kInt, coarse: true},
+		{text: "MOD(%[1]s, 4)", kind: kInt, coarse: true}, {text: "SIGN(%[1]s - 25)", kind: kInt, coarse: true},
+		{text: "POW(%[1]s, 2)", kind: kDec}, {text: "CRC32(%[1]s) %% 5", kind: kInt, coarse: true},
+		{text: "LPAD(%[1]s, 4, '0')", kind: kText}, {text: "CONCAT_WS('-', %[1]s, 'n')", kind: kText},
 	},
 	kDec: {
 		{text: "ROUND(%[1]s)", kind: kDec}, {text: "FLOOR(%[1]s)", kind: kInt}, {text: "%[1]s * 2", kind: kDec},
@@ -914,17 +917,27 @@ var scalarForms = map[colKind][]scalarForm{
 		{text: "SUBSTRING(%[1]s, 2)", kind: kText, keepsVariants: true}, {text: "IFNULL(%[1]s, '')", kind: kText, keepsVariants: true},
 		{text: "TRIM(%[1]s)", kind: kText, keepsVariants: true}, {text: "%[1]s LIKE 'a%%'", kind: kInt, coarse: true},
 		{text: "HEX(%[1]s)", kind: kText},
+		{text: "REPLACE(%[1]s, 'e', 'E')", kind: kText, keepsVariants: true},
+		{text: "SUBSTRING_INDEX(%[1]s, ' ', 1)", kind: kText, keepsVariants: true, coarse: true},
+		{text: "CONCAT_WS(' ', %[1]s, 'x')", kind: kText, keepsVariants: true}, {text: "LPAD(%[1]s, 8, '*')", kind: kText, keepsVariants: true},
+		{text: "SOUNDEX(%[1]s)", kind: kText, keepsVariants: true, coarse: true}, {text: "LOCATE('a', %[1]s)", kind: kInt, coarse: true},
+		{text: "RIGHT(%[1]s, 2)", kind: kText, keepsVariants: true, coarse: true}, {text: "COALESCE(%[1]s, 'none')", kind: kText, keepsVariants: true},
+		{text: "NULLIF(%[1]s, '')", kind: kText, keepsVariants: true}, {text: "CHAR_LENGTH(TRIM(%[1]s)) > 5", kind: kInt, coarse: true},
 	},
 	kDate: {
 		{text: "YEAR(%[1]s)", kind: kInt, coarse: true}, {text: "MONTH(%[1]s)", kind: kInt, coarse: true},
 		{text: "DATE_FORMAT(%[1]s, '%%Y-%%m')", kind: kText, coarse: true}, {text: "%[1]s + INTERVAL 1 DAY", kind: kDate},
 		{text: "DAYOFWEEK(%[1]s)", kind: kInt, coarse: true}, {text: "DATEDIFF('2030-01-01', %[1]s)", kind: kInt},
+		{text: "QUARTER(%[1]s)", kind: kInt, coarse: true}, {text: "DATE_SUB(%[1]s, INTERVAL 1 MONTH)", kind: kDate},
 	},
 	kDatetime: {
 		{text: "DATE(%[1]s)", kind: kDate, coarse: true}, {text: "YEAR(%[1]s)", kind: kInt, coarse: true},
 		{text: "MONTH(%[1]s)", kind: kInt, coarse: true}, {text: "DATE_FORMAT(%[1]s, '%%Y-%%m')", kind: kText, coarse: true},
 		{text: "%[1]s + INTERVAL 1 DAY", kind: kDatetime}, {text: "DAYOFWEEK(%[1]s)", kind: kInt, coarse: true},
 		{text: "TIMESTAMPDIFF(HOUR, %[1]s, '2030-01-01')", kind: kInt}, {text: "HOUR(%[1]s)", kind: kInt, coarse: true},
+		{text: "QUARTER(%[1]s)", kind: kInt, coarse: true}, {text: "WEEK(%[1]s)", kind: kInt, coarse: true},
+		{text: "LAST_DAY(%[1]s)", kind: kDate, coarse: true}, {text: "DATE_ADD(%[1]s, INTERVAL 90 MINUTE)", kind: kDatetime},
+		{text: "DAYNAME(%[1]s)", kind: kText, coarse: true}, {text: "TIME(%[1]s)", kind: kText},
 	},
 }
 
