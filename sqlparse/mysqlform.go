@@ -9,9 +9,11 @@ import (
 // MariaDB, so a statement over sharded tables can be planned from a full
 // parse: CAST(x AS INT) and CAST(x AS INTEGER) become CAST(x AS SIGNED),
 // CAST(x AS UNSIGNED INT) CAST(x AS UNSIGNED); a SELECT's OFFSET n ROWS
-// FETCH {FIRST | NEXT} m ROWS ONLY, at its end, LIMIT n, m. ok is
-// false when there is nothing to rewrite (FETCH ... WITH TIES, whose
-// meaning LIMIT lacks, is left as it is).
+// FETCH {FIRST | NEXT} m ROWS ONLY, at its end, LIMIT n, m; LOCK IN
+// SHARE MODE NOWAIT or SKIP LOCKED, FOR SHARE NOWAIT or SKIP LOCKED
+// (which Render writes back in MariaDB's words). ok is false when there
+// is nothing to rewrite (FETCH ... WITH TIES, whose meaning LIMIT lacks,
+// is left as it is).
 func (m Mode) MySQLForm(sql string) (string, bool) {
 	var b strings.Builder
 	last := 0 // sql[:last] is written
@@ -36,6 +38,10 @@ func (m Mode) MySQLForm(sql string) (string, bool) {
 			}
 		case depth == 0 && sc.isWord(t, "limit"):
 			limited = true
+		case depth == 0 && selects && sc.isWord(t, "lock"):
+			if to, with, ok := shareModeOption(sc); ok {
+				replace(t.start, to, with)
+			}
 		case depth == 0 && selects && !limited && (sc.isWord(t, "offset") || sc.isWord(t, "fetch")):
 			if limit, ok := offsetFetch(sc, sql, t); ok {
 				replace(t.start, len(strings.TrimRight(strings.TrimSpace(sql), ";")), limit)
@@ -61,6 +67,26 @@ func (m Mode) ParseMySQLForm(sql string) (alt string, f *Facts) {
 		return alt, facts[0]
 	}
 	return sql, nil
+}
+
+// shareModeOption looks past a LOCK (the scanner is past it, and stays
+// there): where IN SHARE MODE follows with NOWAIT or SKIP LOCKED, where
+// that ends and MySQL's words for it.
+func shareModeOption(sc scanner) (to int, with string, ok bool) {
+	for _, w := range []string{"in", "share", "mode"} {
+		if !sc.isWord(sc.nextCode(), w) {
+			return 0, "", false
+		}
+	}
+	switch t := sc.nextCode(); {
+	case sc.isWord(t, "nowait"):
+		return t.end, "FOR SHARE NOWAIT", true
+	case sc.isWord(t, "skip"):
+		if t = sc.nextCode(); sc.isWord(t, "locked") {
+			return t.end, "FOR SHARE SKIP LOCKED", true
+		}
+	}
+	return 0, "", false
 }
 
 func isPunct(sql string, t token, c byte) bool {

@@ -22,6 +22,10 @@ func TestMySQLForm(t *testing.T) {
 		{"SELECT id FROM t ORDER BY id LIMIT 5 OFFSET 2", "SELECT id FROM t ORDER BY id LIMIT 5 OFFSET 2", false},
 		{"SELECT id FROM (SELECT id FROM t OFFSET 1 ROWS) d", "SELECT id FROM (SELECT id FROM t OFFSET 1 ROWS) d", false},
 		{"UPDATE t SET offset = 1", "UPDATE t SET offset = 1", false},
+		{"SELECT id FROM t WHERE a = 1 LOCK IN SHARE MODE SKIP LOCKED", "SELECT id FROM t WHERE a = 1 FOR SHARE SKIP LOCKED", true},
+		{"select id from t limit 3 lock in share mode nowait", "select id from t limit 3 FOR SHARE NOWAIT", true},
+		{"SELECT id FROM t LOCK IN SHARE MODE", "SELECT id FROM t LOCK IN SHARE MODE", false},
+		{"SELECT id FROM t FOR UPDATE SKIP LOCKED", "SELECT id FROM t FOR UPDATE SKIP LOCKED", false},
 	} {
 		got, ok := Mode{}.MySQLForm(tc.in)
 		if got != tc.want || ok != tc.ok {

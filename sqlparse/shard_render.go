@@ -123,17 +123,28 @@ func (s *ShardStmt) render(r Rewrite, order *[]int) (string, error) {
 	if r.MoveSelect != nil || r.NoWhere {
 		return impl.renderMove(r)
 	}
-	if sel, ok := root.(*ast.SelectStmt); ok && sel.LockInfo != nil && sel.LockInfo.LockType == ast.SelectLockForShare {
-		// The parser writes a shared lock as MySQL 8's FOR SHARE, which
-		// MariaDB does not read: written without it, the statement ends
-		// where the lock goes (after LIMIT), and MariaDB's words follow.
-		lock := sel.LockInfo
-		lock.LockType = ast.SelectLockNone
-		undo = append(undo, func() { lock.LockType = ast.SelectLockForShare })
-		text, err := impl.mode.restore(root)
-		return strings.TrimRight(text, " ") + " LOCK IN SHARE MODE", err
+	if sel, ok := root.(*ast.SelectStmt); ok && sel.LockInfo != nil {
+		if words, ok := shareLockWords[sel.LockInfo.LockType]; ok {
+			// The parser writes a shared lock as MySQL 8's FOR SHARE,
+			// which MariaDB does not read: written without it, the
+			// statement ends where the lock goes (after LIMIT), and
+			// MariaDB's words follow.
+			lock, was := sel.LockInfo, sel.LockInfo.LockType
+			lock.LockType = ast.SelectLockNone
+			undo = append(undo, func() { lock.LockType = was })
+			text, err := impl.mode.restore(root)
+			return strings.TrimRight(text, " ") + words, err
+		}
 	}
 	return impl.mode.restore(root)
+}
+
+// shareLockWords are MariaDB's words for the shared locks the parser
+// writes as MySQL 8's FOR SHARE.
+var shareLockWords = map[ast.SelectLockType]string{
+	ast.SelectLockForShare:           " LOCK IN SHARE MODE",
+	ast.SelectLockForShareNoWait:     " LOCK IN SHARE MODE NOWAIT",
+	ast.SelectLockForShareSkipLocked: " LOCK IN SHARE MODE SKIP LOCKED",
 }
 
 // keepLimitOffsetOrder has each LIMIT ? OFFSET ? under root written so,

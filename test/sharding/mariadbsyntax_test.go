@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/strata-proxy/strata/test/testenv"
 )
@@ -76,5 +77,40 @@ func TestMariaDBFormsRunOverShards(t *testing.T) {
 	q := "SELECT id FROM entries ORDER BY id OFFSET ? ROWS FETCH FIRST ? ROWS ONLY"
 	if got, want := testenv.Strings(t, db, q, 5, 3), testenv.Strings(t, single, q, 5, 3); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("%s with 5, 3: %q through Strata, %q on one server", q, got, want)
+	}
+}
+
+// MariaDB's LOCK IN SHARE MODE NOWAIT and SKIP LOCKED over sharded tables
+// (a job queue's reader that must not wait on rows another worker holds)
+// run on every shard with the same words: a row another transaction
+// locks on one shard is skipped, or NOWAIT answers at once with MariaDB's
+// lock error. Before, both were refused with 1235.
+func TestSharedLocksWithNowaitAndSkipLockedOverShards(t *testing.T) {
+	db := strataDB(t)
+	ctx := testenv.Ctx(t)
+	entries := ds.tables["entries"]
+	held := entries.rows[5][0] // its shard's transaction below locks it
+	locker, err := direct[entries.ownerOfKey(held)].Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer locker.Close()
+	mustExec(t, locker, "BEGIN")
+	defer locker.ExecContext(ctx, "ROLLBACK")
+	mustExec(t, locker, "SELECT id FROM blog.entries WHERE id = "+held+" FOR UPDATE")
+
+	all := testenv.Strings(t, db, "SELECT id FROM entries WHERE id <= "+held+" ORDER BY id")
+	skipped := testenv.Strings(t, db, "SELECT id FROM entries WHERE id <= "+held+" ORDER BY id LOCK IN SHARE MODE SKIP LOCKED")
+	if want := slices.DeleteFunc(slices.Clone(all), func(id string) bool { return id == held }); !slices.Equal(skipped, want) || len(want) == 0 {
+		t.Errorf("LOCK IN SHARE MODE SKIP LOCKED read %v, want every row but the locked %s: %v", skipped, held, want)
+	}
+	start := time.Now()
+	_, err = db.ExecContext(ctx, "SELECT id FROM entries WHERE id <= "+held+" ORDER BY id LOCK IN SHARE MODE NOWAIT")
+	if testenv.MySQLErr(err) != 1205 || time.Since(start) > 5*time.Second {
+		t.Errorf("LOCK IN SHARE MODE NOWAIT on a locked row: %v after %s, want error 1205 at once", err, time.Since(start))
+	}
+	explain := strings.Join(testenv.Strings(t, db, "EXPLAIN STRATA SELECT id FROM entries WHERE score > 3 LOCK IN SHARE MODE SKIP LOCKED"), "\n")
+	if !strings.Contains(explain, "LOCK IN SHARE MODE SKIP LOCKED") {
+		t.Errorf("the shards' statements do not keep SKIP LOCKED:\n%s", explain)
 	}
 }
