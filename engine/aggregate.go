@@ -113,6 +113,11 @@ type AggOutput struct {
 	// the scale of a DECIMAL average; 0 when the rows do not carry it
 	// (MySQL's default, 4, applies).
 	PrecCol int
+	// ExactCol: for AggSum and AggAvg, one more than the input column
+	// holding the partial SUM with every fraction digit the server kept
+	// (a division's), which is summed instead of Col's shown one; the
+	// result is rounded to Col's scale, as the server shows it. 0: none.
+	ExactCol int
 	// Sorted: within a group the input is sorted by Col (the shards'
 	// rows merged by the group keys and then by this DISTINCT
 	// aggregate's argument), so equal values come together and the
@@ -308,7 +313,7 @@ func (a *Aggregate) newAccumulator(o AggOutput) (accumulator, error) {
 	case AggCount:
 		return newSumAcc(o.Col, false, true), nil
 	case AggSum:
-		return newSumAcc(o.Col, classOf(col.Type) == classFloat, false), nil
+		return a.exactSum(newSumAcc(o.Col, classOf(col.Type) == classFloat, false), o, col)
 	case AggSumZero:
 		acc := newSumAcc(o.Col, classOf(col.Type) == classFloat, false)
 		acc.zero = zeroOf(col)
@@ -359,10 +364,26 @@ func (a *Aggregate) newAccumulator(o AggOutput) (accumulator, error) {
 		if o.CountCol < 0 || o.CountCol >= len(a.cols) {
 			return nil, fmt.Errorf("count column %d out of range", o.CountCol)
 		}
-		return &avgAcc{sum: newSumAcc(o.Col, classOf(col.Type) == classFloat, false),
-			count: newSumAcc(o.CountCol, false, true), prec: newPrecision(o.PrecCol)}, nil
+		sum, err := a.exactSum(newSumAcc(o.Col, classOf(col.Type) == classFloat, false), o, col)
+		if err != nil {
+			return nil, err
+		}
+		return &avgAcc{sum: sum, count: newSumAcc(o.CountCol, false, true), prec: newPrecision(o.PrecCol)}, nil
 	}
 	return nil, fmt.Errorf("unknown aggregate function %d", o.Func)
+}
+
+// exactSum has acc sum the partials of o.ExactCol, when o has them and
+// col, the shown sum, is a DECIMAL: a DOUBLE's sum has no hidden digits.
+func (a *Aggregate) exactSum(acc *sumAcc, o AggOutput, col Column) (*sumAcc, error) {
+	if o.ExactCol <= 0 || classOf(col.Type) != classDecimal {
+		return acc, nil
+	}
+	if o.ExactCol-1 >= len(a.cols) {
+		return nil, fmt.Errorf("exact column %d out of range", o.ExactCol-1)
+	}
+	acc.col, acc.shownScale = o.ExactCol-1, int(col.Decimals)
+	return acc, nil
 }
 
 // keyAcc keeps the group's first value.
@@ -390,10 +411,13 @@ type sumAcc struct {
 	dec   decimal
 	f     float64
 	seen  bool
+	// shownScale, when col holds exact partials (AggOutput.ExactCol), is
+	// the scale the server shows the sum with; -1 otherwise.
+	shownScale int
 }
 
 func newSumAcc(col int, float, count bool) *sumAcc {
-	return &sumAcc{col: col, float: float, count: count}
+	return &sumAcc{col: col, float: float, count: count, shownScale: -1}
 }
 
 func (s *sumAcc) add(r Row) error {
@@ -426,6 +450,8 @@ func (s *sumAcc) result() Value {
 		return nil
 	case s.float:
 		return Value(formatFloat(s.f))
+	case s.shownScale >= 0:
+		return Value(s.dec.roundTo(s.shownScale).String())
 	}
 	return Value(s.dec.String())
 }
@@ -586,6 +612,11 @@ func (a *avgAcc) result() Value {
 	if a.sum.float {
 		f, _ := new(big.Float).SetInt(n).Float64()
 		return Value(formatFloat(a.sum.f / f))
+	}
+	if s := a.sum.shownScale; s >= 0 {
+		// The exact sum divided, rounded to the scale the server shows
+		// the average with: the shown sum's plus the increment.
+		return Value(a.sum.dec.divRound(n, min(s+a.prec.increment, maxDecimalScale)).String())
 	}
 	return Value(a.sum.dec.div(n, a.prec.increment).String())
 }

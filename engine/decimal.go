@@ -111,6 +111,45 @@ func (d *decimal) div(n *big.Int, increment int) *decimal {
 	return out
 }
 
+// roundTo is d rounded half away from zero to scale digits, as MariaDB
+// shows a DECIMAL it keeps with more: 4972.285714285 shown with 4 is
+// 4972.2857.
+func (d *decimal) roundTo(scale int) *decimal {
+	out := &decimal{scale: scale}
+	if d.scale <= scale {
+		out.unscaled.Mul(&d.unscaled, pow10(scale-d.scale))
+		return out
+	}
+	unit := pow10(d.scale - scale)
+	var q, r big.Int
+	q.QuoRem(new(big.Int).Abs(&d.unscaled), unit, &r)
+	if r.Lsh(&r, 1).Cmp(unit) >= 0 {
+		q.Add(&q, big.NewInt(1))
+	}
+	if d.unscaled.Sign() < 0 {
+		q.Neg(&q)
+	}
+	out.unscaled.Set(&q)
+	return out
+}
+
+// divRound is d / n rounded half away from zero to scale digits: an
+// average of exact sums (AggOutput.ExactCol), which the server keeps with
+// more digits than the scale it shows.
+func (d *decimal) divRound(n *big.Int, scale int) *decimal {
+	// |d| * 10^scale / (n * 10^d.scale), rounded: (2a + b) / 2b.
+	a := new(big.Int).Mul(new(big.Int).Abs(&d.unscaled), pow10(scale))
+	b := new(big.Int).Mul(n, pow10(d.scale))
+	a.Lsh(a, 1).Add(a, b)
+	q := a.Quo(a, b.Lsh(b, 1))
+	if d.unscaled.Sign() < 0 {
+		q.Neg(q)
+	}
+	out := &decimal{scale: scale}
+	out.unscaled.Set(q)
+	return out
+}
+
 // formatFloat formats a DOUBLE result close to MySQL: plain digits for
 // integral values below 1e15, shortest round-trip form otherwise, with
 // the exponent written as MySQL does ("1e21", "1.5e-7").

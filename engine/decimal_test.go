@@ -106,3 +106,46 @@ func TestFormatFloat(t *testing.T) {
 		}
 	}
 }
+
+// A sum or average kept with more digits than the server shows is
+// rounded half away from zero to the shown scale.
+func TestDecimalRoundToAndDivRound(t *testing.T) {
+	for _, tt := range []struct {
+		in    string
+		scale int
+		want  string
+	}{
+		{"4972.285714285000000000000000000000", 4, "4972.2857"},
+		{"2272.666666666700000000", 4, "2272.6667"},
+		{"-0.000050000", 4, "-0.0001"},
+		{"12.5", 0, "13"},
+		{"7.25", 4, "7.2500"},
+	} {
+		d, err := parseDecimal([]byte(tt.in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := d.roundTo(tt.scale).String(); got != tt.want {
+			t.Errorf("roundTo(%s, %d) = %s, want %s", tt.in, tt.scale, got, tt.want)
+		}
+	}
+	for _, tt := range []struct {
+		sum   string
+		n     int64
+		scale int
+		want  string
+	}{
+		{"30.000000000000000000000000000000", 9, 8, "3.33333333"},
+		{"2734.857142857000000000000000000000", 1042, 8, "2.62462298"},
+		{"-20.000000000", 3, 4, "-6.6667"},
+		{"1", 2, 0, "1"},
+	} {
+		d, err := parseDecimal([]byte(tt.sum))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := d.divRound(big.NewInt(tt.n), tt.scale).String(); got != tt.want {
+			t.Errorf("divRound(%s / %d, %d) = %s, want %s", tt.sum, tt.n, tt.scale, got, tt.want)
+		}
+	}
+}

@@ -312,6 +312,9 @@ func aggOutputs(sel *sqlparse.ScatterSelect, n int, merged bool) []engine.AggOut
 		if (a.Func == sqlparse.AggAvg || a.Func == sqlparse.AggAvgDistinct) && a.PrecCol > 0 {
 			o.PrecCol = a.PrecCol + 1 // engine: column + 1 (a hidden column is never column 0)
 		}
+		if a.ExactCol > 0 {
+			o.ExactCol = a.ExactCol + 1
+		}
 		switch a.Func {
 		case sqlparse.AggCountDistinct, sqlparse.AggSumDistinct, sqlparse.AggAvgDistinct:
 			o.Sorted = a.Col == sortedCol

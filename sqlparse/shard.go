@@ -209,6 +209,12 @@ type Agg struct {
 	// MAX(@@div_precision_increment), the session's, which sets the
 	// scale of a DECIMAL average (0, never a hidden column's index: none).
 	PrecCol int
+	// ExactCol: AggSum and AggAvg over a division's values, whose hidden
+	// SUM with every digit the server keeps (CAST to DECIMAL(65,30)):
+	// the server sums x / 7 with 9 fraction digits and shows 4, and a sum
+	// of the shards' shown sums would be off in the last digit (0: none;
+	// negative, as hidden columns are, until Resolve).
+	ExactCol int
 }
 
 // JSON reports whether f is JSON_ARRAYAGG or JSON_OBJECTAGG.

@@ -347,7 +347,9 @@ func (b *scatterBuilder) aggregateFields() {
 			nf.AsName = ast.NewCIStr(b.fieldName(f))
 			b.fields[i] = &nf
 			cnt := b.addHidden("avgcount:"+key, &ast.AggregateFuncExpr{F: ast.AggFuncCount, Args: ag.Args})
-			b.out.Aggs = append(b.out.Aggs, Agg{Col: i, Func: AggAvg, CountCol: cnt, PrecCol: b.divPrecision()})
+			b.out.Aggs = append(b.out.Aggs, Agg{Col: i, Func: AggAvg, CountCol: cnt, PrecCol: b.divPrecision(), ExactCol: b.exactSum(ag)})
+		case AggSum:
+			b.out.Aggs = append(b.out.Aggs, Agg{Col: i, Func: fn, ExactCol: b.exactSum(ag)})
 		case AggVarPop, AggVarSamp, AggStdPop, AggStdSamp:
 			b.out.Aggs = append(b.out.Aggs, b.deviation(ag, i, fn))
 		case AggGroupConcat:
@@ -409,7 +411,10 @@ func (b *scatterBuilder) aggCol(ag *ast.AggregateFuncExpr) int {
 	case fn == AggAvg:
 		col = b.addHidden("agg:"+key, &ast.AggregateFuncExpr{F: ast.AggFuncSum, Args: ag.Args})
 		cnt := b.addHidden("avgcount:"+key, &ast.AggregateFuncExpr{F: ast.AggFuncCount, Args: ag.Args})
-		b.out.Aggs = append(b.out.Aggs, Agg{Col: col, Func: AggAvg, CountCol: cnt, PrecCol: b.divPrecision()})
+		b.out.Aggs = append(b.out.Aggs, Agg{Col: col, Func: AggAvg, CountCol: cnt, PrecCol: b.divPrecision(), ExactCol: b.exactSum(ag)})
+	case fn == AggSum:
+		col = b.addHidden("agg:"+key, ag)
+		b.out.Aggs = append(b.out.Aggs, Agg{Col: col, Func: fn, ExactCol: b.exactSum(ag)})
 	case fn.Deviation():
 		col = b.addHidden("agg:"+key, ag)
 		b.out.Aggs = append(b.out.Aggs, b.deviation(ag, col, fn))
@@ -419,6 +424,31 @@ func (b *scatterBuilder) aggCol(ag *ast.AggregateFuncExpr) int {
 	}
 	b.aggCols[key] = col
 	return col
+}
+
+// exactSum is the hidden column of SUM(x) with every fraction digit the
+// server keeps, for a SUM or AVG whose argument divides (x / 7 is kept
+// with 9 digits and shown with 4), or 0 when the shown sum is exact.
+func (b *scatterBuilder) exactSum(ag *ast.AggregateFuncExpr) int {
+	if len(ag.Args) != 1 || ag.Distinct || !containsNode(ag.Args[0], isDivision) {
+		return 0
+	}
+	arg := ag.Args[0]
+	return b.addHidden("exact:"+b.impl.text(arg), &rawExpr{ExprNode: &ast.DefaultExpr{}, write: func(ctx *format.RestoreCtx) error {
+		ctx.WritePlain("CAST(SUM(")
+		if err := arg.Restore(ctx); err != nil {
+			return err
+		}
+		ctx.WritePlain(") AS DECIMAL(65,30))")
+		return nil
+	}})
+}
+
+// isDivision: a / b, whose DECIMAL result the server keeps with more
+// fraction digits than it shows.
+func isDivision(n ast.Node) bool {
+	op, ok := n.(*ast.BinaryOperationExpr)
+	return ok && op.Op == opcode.Div
 }
 
 // divPrecision is the hidden column of the session's
@@ -832,6 +862,9 @@ func (s *ScatterSelect) Resolve(ncols int) *ScatterSelect {
 			}
 			if a.Func == AggAvg || a.Func == AggAvgDistinct {
 				a.PrecCol = fix(a.PrecCol)
+			}
+			if a.ExactCol != 0 {
+				a.ExactCol = fix(a.ExactCol)
 			}
 			if a.Func == AggGroupConcat {
 				a.CountCol = fix(a.CountCol)

@@ -950,3 +950,25 @@ func TestShardRenderTemplateKeepsPlaceholderOrder(t *testing.T) {
 		t.Errorf("rendered with values: %q", got)
 	}
 }
+
+// A SUM or AVG whose argument divides asks each shard for its sum with
+// every digit the server kept (Agg.ExactCol), beside the shown one; other
+// sums do not.
+func TestScatterExactSumsOfDivisions(t *testing.T) {
+	s, err := AnalyzeShard("SELECT SUM(a / 7), AVG(b / ?), SUM(c * 2) FROM posts", testKeyOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Render(Rewrite{Scatter: true, Args: []string{"3"}})
+	want := "SELECT SUM(`a`/7) AS `SUM(a / 7)`,SUM(`b`/3) AS `AVG(b / ?)`,SUM(`c`*2) AS `SUM(c * 2)`,CAST(SUM(`a`/7) AS DECIMAL(65,30)) AS `strata_h0`,COUNT(`b`/3) AS `strata_h1`,MAX(@@div_precision_increment) AS `strata_h2`,CAST(SUM(`b`/3) AS DECIMAL(65,30)) AS `strata_h3` FROM `posts`"
+	if err != nil || got != want {
+		t.Fatalf("scatter:\n%s, %v\nwant\n%s", got, err, want)
+	}
+	exact := map[int]int{}
+	for _, a := range s.Select.Aggs {
+		exact[a.Col] = a.ExactCol
+	}
+	if exact[0] != 3 || exact[1] != 6 || exact[2] != 0 {
+		t.Errorf("exact columns by aggregate column: %v, want 0→3, 1→6, 2→none", exact)
+	}
+}

@@ -189,3 +189,20 @@ func TestStatementsTheShardsCannotAnswerRunOverTheirRows(t *testing.T) {
 		t.Errorf("EXPLAIN STRATA of a ROLLUP:\n%s", text)
 	}
 }
+
+// SUM and AVG of a division (a net price from a gross one, a share per
+// item) over shards are one server's to the last digit: the server keeps
+// x / 7 with nine fraction digits and shows four, so each shard also sends
+// its sum with every digit it kept, which Strata adds and rounds as the
+// server shows it. Before, Strata added the shards' shown sums:
+// SUM(user_id / 7) was 4972.2858 where one server says 4972.2857, and
+// AVG(score / 7) 2.62462303 for 2.62462298.
+func TestSumsOfDivisionsMatchOneServer(t *testing.T) {
+	db := strataDB(t)
+	sameAsOneServerCases(t, db, []oneServerCase{
+		{"sums", "SELECT SUM(user_id / 3), SUM(user_id / 7), SUM(weight / 3), SUM(user_id / 4) FROM entry_likes", 1, nil},
+		{"averages", "SELECT AVG(score / 7), AVG(rating / 3), AVG(score / 3 + 1) FROM entries", 1, nil},
+		{"grouped, ordered and filtered by them", "SELECT status, SUM(score / 7) AS s, AVG(score / 7) FROM entries GROUP BY status HAVING SUM(score / 7) > 0 ORDER BY s DESC", 3, nil},
+		{"prepared, a bound divisor", "SELECT kind, SUM(amount / ?), AVG(qty / ?) FROM events GROUP BY kind ORDER BY kind", 2, []any{7, 3}},
+	})
+}

@@ -434,7 +434,13 @@ func (g *queryGen) agg(t *tableDef, n int) item {
 			it = item{text: fn + "(" + inner + ", 0)", numeric: true, countish: true}
 		case 8:
 			// An expression over aggregates: Strata merges the aggregates
-			// and has MariaDB evaluate the rest.
+			// and has MariaDB evaluate the rest. Not over a division's
+			// SUM or AVG: the server keeps more digits of those than it
+			// shows, and Strata's merged value is the shown one
+			// (docs/sharding.md).
+			if strings.Contains(c.expr, " / ") {
+				continue
+			}
 			var ok bool
 			if it, ok = g.overAggregates(t, c); !ok {
 				continue
@@ -900,7 +906,7 @@ var scalarForms = map[colKind][]scalarForm{
 		{text: "%[1]s / 4", kind: kDec}, {text: "CAST(%[1]s AS CHAR)", kind: kText},
 		{text: "GREATEST(%[1]s, 10)", kind: kInt}, {text: "%[1]s IS NULL", kind: kInt, coarse: true},
 		{text: "MOD(%[1]s, 4)", kind: kInt, coarse: true}, {text: "SIGN(%[1]s - 25)", kind: kInt, coarse: true},
-		{text: "POW(%[1]s, 2)", kind: kDec}, {text: "CRC32(%[1]s) %% 5", kind: kInt, coarse: true},
+		{text: "CRC32(%[1]s) %% 5", kind: kInt, coarse: true},
 		{text: "LPAD(%[1]s, 4, '0')", kind: kText}, {text: "CONCAT_WS('-', %[1]s, 'n')", kind: kText},
 	},
 	kDec: {
