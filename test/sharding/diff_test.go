@@ -313,6 +313,10 @@ func TestCompareRules(t *testing.T) {
 		{"fold is not anything", genQuery{mode: exact, foldCols: []int{1}}, r("1,Emile"), r("1,Emilie"), false},
 		{"NULL is not empty", genQuery{mode: exact}, r("1,"), &result{cols: []string{"a", "b"}, rows: [][]string{{"1", nullText}}}, false},
 		{"column names", genQuery{mode: multiset}, &result{cols: []string{"a", "B"}}, &result{cols: []string{"a", "b"}}, false},
+		{"a double's last digit", genQuery{mode: multiset}, r("1,2.59275023438e+06"), r("1,2.59275023437e+06"), true},
+		{"a decimal's last digits", genQuery{mode: exact}, r("1,12345678.1234"), r("1,12345678.1235"), false},
+		{"a decimal's last digit", genQuery{mode: exact}, r("1,4972.2858"), r("1,4972.2857"), false},
+		{"a double's sixth digit", genQuery{mode: exact}, r("1,2.59276e+06"), r("1,2.59275e+06"), false},
 	}
 	for _, tc := range cases {
 		diff := compareResults(&tc.q, tc.got, tc.want)
