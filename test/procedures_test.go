@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/strata-proxy/strata/test/testenv"
 )
 
 // A stored procedure (CALL) runs on the primary, since it may write, and
@@ -34,32 +36,15 @@ func TestStoredProceduresRunOnThePrimary(t *testing.T) {
 		defer rows.Close()
 		var sets [][]string
 		for {
-			var set []string
-			cols, _ := rows.Columns()
-			for rows.Next() {
-				vals := make([]sql.NullString, len(cols))
-				ptrs := make([]any, len(cols))
-				for i := range vals {
-					ptrs[i] = &vals[i]
-				}
-				if err := rows.Scan(ptrs...); err != nil {
-					t.Fatal(err)
-				}
-				var parts []string
-				for _, v := range vals {
-					parts = append(parts, v.String)
-				}
-				set = append(set, strings.Join(parts, "|"))
+			set, err := testenv.ResultStrings(rows)
+			if err != nil {
+				t.Fatal(err)
 			}
 			sets = append(sets, set)
 			if !rows.NextResultSet() {
-				break
+				return sets
 			}
 		}
-		if err := rows.Err(); err != nil {
-			t.Fatal(err)
-		}
-		return sets
 	}
 
 	db := openStrata(t)
