@@ -86,7 +86,9 @@ func (s *ShardStmt) render(r Rewrite, order *[]int) (string, error) {
 	if order != nil {
 		impl.order = order
 		defer func() { impl.order = nil }()
-		keepLimitOffsetOrder(root, &undo)
+		if s.Params >= 2 { // LIMIT ? OFFSET ? holds two: no walk of the tree without
+			keepLimitOffsetOrder(root, &undo)
+		}
 	}
 
 	if err := impl.renameTables(s, r.Tables, &undo); err != nil {
