@@ -162,7 +162,9 @@ func (s *Session) materializeWith(ctx context.Context, sql string, args []string
 			}
 		}
 		if !handled {
-			f, plan, perr := s.planPulled(ctx, mat.Query(i, keyValues), part)
+			read := part
+			read.tableless = t.Derived != "" // rows in the text, read on the default cluster
+			f, plan, perr := s.planPulled(ctx, mat.Query(i, keyValues), read)
 			if perr != nil {
 				return "", perr
 			}
@@ -173,10 +175,10 @@ func (s *Session) materializeWith(ctx context.Context, sql string, args []string
 			return "", err
 		case more && len(mat.Tables) == 1:
 			return "", wire.NewError(wire.ErNotSupportedYet, "Strata: the shards cannot answer this statement in parts (WITH ROLLUP, a window over rows of several shards, a GROUP_CONCAT Strata cannot merge from the shards' lists), so Strata reads the rows of %s it needs and runs it on one server, and more than %d rows (limits.max_pulled_rows) match its WHERE: narrow it, or group or partition by the shard key",
-				t.Name, s.maxPulled())
+				t.Describe(), s.maxPulled())
 		case more:
 			return "", wire.NewError(wire.ErNotSupportedYet, "Strata: this statement joins tables that live on different clusters or are sharded differently, so Strata reads each table's rows first and joins them on one server; %s has more than %d rows (limits.max_pulled_rows) it could use. Narrow it with conditions on its own columns, qualified by its name (%s.column = ...), or join on the shard key of tables sharded alike",
-				t.Name, s.maxPulled(), t.Alias)
+				t.Describe(), s.maxPulled(), t.Alias)
 		}
 		reads[i] = read{cols, rows}
 		if tables[i], err = literalTable(cols, rows); err != nil {

@@ -41,8 +41,15 @@ type Materialization struct {
 
 // MatTable is one table of the statement.
 type MatTable struct {
-	Name    string // as written, schema-qualified when it was
-	Alias   string // how the statement names it
+	Name  string // as written, schema-qualified when it was
+	Alias string // how the statement names it
+	// Derived is the query of a derived table that reads no table: rows
+	// already in the statement's text (a table of literals Strata put in
+	// place of a derived table it ran first, as an ORM's `(SELECT ...
+	// LIMIT 10) AS e LEFT JOIN likes ...` becomes). It is read like a
+	// table, on the default cluster, so that its values narrow the
+	// others; Name is empty then.
+	Derived string
 	Filters []string
 	// Keys are the join equalities by which tables read before this one
 	// narrow it: this table's column Column IN (the values of column
@@ -51,6 +58,16 @@ type MatTable struct {
 	nullable   bool
 	inSubquery bool
 	source     *ast.TableSource
+	derived    ast.ResultSetNode
+}
+
+// Describe names the table for a message: its name, or "the derived
+// table alias".
+func (t MatTable) Describe() string {
+	if t.Derived != "" {
+		return "the derived table " + t.Alias
+	}
+	return t.Name
 }
 
 // MatKey is one join equality usable to narrow a table.
@@ -124,7 +141,17 @@ func (m Mode) Materialize(sql string, args []string) (*Materialization, error) {
 	// a subquery would not be replaced.
 	names := &tableCounter{}
 	sel.Accept(names)
-	if names.n != len(tables) {
+	named := 0
+	for _, t := range tables {
+		if t.derived == nil {
+			named++
+			continue
+		}
+		if t.Derived, err = m.restore(t.derived); err != nil {
+			return nil, err
+		}
+	}
+	if names.n != named {
 		return nil, ErrNotMaterialized
 	}
 	for _, c := range conjuncts(nil, sel.Where) {
@@ -201,6 +228,10 @@ func inBlock(conds []joinCond, block []*MatTable) {
 func collectSources(n ast.ResultSetNode, nullable bool, tables *[]*MatTable, conds *[]joinCond) bool {
 	switch n := n.(type) {
 	case *ast.TableSource:
+		if rowsInText(n) {
+			*tables = append(*tables, &MatTable{Alias: n.AsName.O, nullable: nullable, source: n, derived: n.Source})
+			return true
+		}
 		name, ok := n.Source.(*ast.TableName)
 		if !ok {
 			return false
@@ -254,6 +285,22 @@ func collectSources(n ast.ResultSetNode, nullable bool, tables *[]*MatTable, con
 		return true
 	}
 	return false
+}
+
+// rowsInText: the source is a derived table that reads no table (its
+// rows are in the text), with the alias MariaDB requires.
+func rowsInText(ts *ast.TableSource) bool {
+	switch ts.Source.(type) {
+	case *ast.SelectStmt, *ast.SetOprStmt:
+	default:
+		return false
+	}
+	if ts.AsName.L == "" {
+		return false
+	}
+	inner := &tableCounter{}
+	ts.Source.Accept(inner)
+	return inner.n == 0
 }
 
 // usingEqualities is JOIN ... USING (cols) between tables l and r as the
@@ -401,7 +448,9 @@ func (m *Materialization) order(tables []*MatTable) {
 			return 3
 		case t.nullable:
 			return 2
-		case len(t.Filters) > 0:
+		case len(t.Filters) > 0 || t.Derived != "":
+			// (Rows in the text cost no server a scan: read first, they
+			// narrow the tables joined with them.)
 			return 0
 		}
 		return 1
@@ -443,7 +492,11 @@ func (m *Materialization) Query(i int, keyValues [][]string) string {
 		}
 		conds = append(conds, QuoteIdentifier(t.Alias)+"."+QuoteIdentifier(key.Column)+" IN ("+strings.Join(keyValues[k], ",")+")")
 	}
-	q := "SELECT * FROM " + quoteTable(t.Name) + " AS " + QuoteIdentifier(t.Alias)
+	from := quoteTable(t.Name)
+	if t.Derived != "" {
+		from = "(" + t.Derived + ")"
+	}
+	q := "SELECT * FROM " + from + " AS " + QuoteIdentifier(t.Alias)
 	if len(conds) > 1 {
 		// Each condition was restored alone, without the parentheses
 		// that kept an OR inside it: a AND b OR c would read other rows.

@@ -89,6 +89,19 @@ func TestMaterialize(t *testing.T) {
 			},
 		},
 		{
+			// Rows already in the text (a derived table Strata ran first,
+			// as an ORM's `(SELECT ... LIMIT 10) AS e LEFT JOIN likes`
+			// becomes) are read first, whatever their place, and narrow
+			// the outer join's inner side.
+			"a derived table of literals",
+			"SELECT e.*, l.id FROM (SELECT 5 AS id UNION ALL SELECT 9) AS e LEFT JOIN likes AS l ON e.id = l.entry_id AND l.w > 1 JOIN users u ON u.id = l.user_id",
+			[]table{
+				{"e", nil, nil},
+				{"u", nil, nil},
+				{"l", []string{"`l`.`w`>1"}, []MatKey{{Column: "entry_id", Other: 0, OtherColumn: "id"}}},
+			},
+		},
+		{
 			"a table without an alias, a cross join narrowed from WHERE",
 			"SELECT COUNT(*) FROM comments, users WHERE users.id = comments.user_id AND users.name LIKE 'a%'",
 			[]table{
@@ -129,6 +142,13 @@ func TestMaterialize(t *testing.T) {
 	if got := m.Query(1, [][]string{{}}); got != "SELECT * FROM `users` AS `u` WHERE 0" {
 		t.Errorf("Query(1) without keys = %s", got)
 	}
+	lit, err := Mode{}.Materialize("SELECT * FROM entries x RIGHT JOIN (SELECT CAST(X'31' AS SIGNED) AS `id`) AS e ON x.id = e.id WHERE e.id > 0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := lit.Query(0, nil), "SELECT * FROM (SELECT CAST(x'31' AS SIGNED) AS `id`) AS `e` WHERE `e`.`id`>0"; got != want || lit.Tables[0].Describe() != "the derived table e" {
+		t.Errorf("the read of a derived table of literals:\ngot  %s (%s)\nwant %s", got, lit.Tables[0].Describe(), want)
+	}
 	// Conditions with OR keep their own parentheses in the read.
 	or, err := Mode{}.Materialize("SELECT * FROM audit WHERE id = 150 AND (at < '2025-09-12' OR actor <= 'x') AND (id < 3 XOR id > 9)", nil)
 	if err != nil {
@@ -150,6 +170,9 @@ func TestMaterialize(t *testing.T) {
 		"SELECT * FROM comments c WHERE EXISTS (SELECT 1 FROM tags t WHERE t.id IN (SELECT u.id FROM users u))",
 		"SELECT * FROM comments c WHERE c.id IN (SELECT a FROM t UNION SELECT b FROM u)",
 		"SELECT * FROM comments c JOIN users u ON u.id = c.user_id FOR UPDATE",
+		// A derived table that reads a table is not rows in the text.
+		"SELECT * FROM (SELECT id FROM tags) t LEFT JOIN comments c ON c.tag = t.id",
+		"SELECT * FROM (SELECT 1 AS id FROM DUAL WHERE EXISTS (SELECT 1 FROM tags)) t LEFT JOIN comments c ON c.tag = t.id",
 		"UPDATE comments c JOIN users u ON u.id = c.user_id SET c.votes = 1",
 	} {
 		if _, err := (Mode{}).Materialize(sql, nil); !errors.Is(err, ErrNotMaterialized) {

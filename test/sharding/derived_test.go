@@ -2,6 +2,7 @@ package sharding
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -84,6 +85,37 @@ func atoi(t *testing.T, s string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// An ORM's eager load with a limit (Sequelize's findAll with include and
+// limit, and its kind): the parent rows are a derived table with its own
+// LIMIT, and the child table is LEFT JOINed to it. The derived table runs
+// first over the shards; its rows, now literals in the statement, are read
+// first too and narrow the child's read to the rows (and shards) their
+// keys name; the join then runs on one server. It was refused (1235, "the
+// inner side of an outer join not joined on its shard key"), because every
+// shard would have returned each parent row.
+func TestEagerLoadsWithALimitMatchOneServer(t *testing.T) {
+	shardedData(t)
+	db := strataDB(t)
+	const sequelize = "SELECT `e`.*, `l`.`id` AS `likes.id`, `l`.`user_id` AS `likes.user_id` FROM (SELECT `e`.`id`, `e`.`title`, `e`.`score` FROM `entries` AS `e` WHERE `e`.`status` = 'live' ORDER BY `e`.`id` LIMIT %s) AS `e` LEFT OUTER JOIN `entry_likes` AS `l` ON `e`.`id` = `l`.`entry_id` ORDER BY `e`.`id`, `l`.`id`"
+	sameAsOneServerCases(t, db, []oneServerCase{
+		{"Sequelize's include with a limit", fmt.Sprintf(sequelize, "0, 10"), 10, nil},
+		{"prepared, the limit bound", fmt.Sprintf(sequelize, "?, ?"), 10, []any{5, 10}},
+		{"a child sharded another way", "SELECT e.user_id, c.id, c.votes FROM (SELECT user_id FROM entries ORDER BY id LIMIT 3) e LEFT JOIN comments c ON c.entry_id = e.user_id ORDER BY e.user_id, c.id", 10, nil},
+		{"counted per parent", "SELECT e.id, COUNT(l.id) FROM (SELECT id FROM entries ORDER BY id DESC LIMIT 8) e LEFT JOIN entry_likes l ON l.entry_id = e.id AND l.weight > 2 GROUP BY e.id ORDER BY e.id", 8, nil},
+		{"RIGHT JOIN", "SELECT e.id, l.id FROM (SELECT id FROM entries ORDER BY id LIMIT 3) e RIGHT JOIN entry_likes l ON l.entry_id = e.id WHERE l.id < 40 ORDER BY l.id", 30, nil},
+	})
+	// Under limits.max_pulled_rows 5 the child's read must be narrowed
+	// by the parents' keys: all of entry_likes would be refused.
+	t.Run("the child's read is narrowed by the parents' keys", func(t *testing.T) {
+		smallPull.start(t, smallPullAddr, smallPullAdmin, "limits: {max_pulled_rows: 5}\n")
+		const q = "SELECT e.id, l.id, l.weight FROM (SELECT id FROM entries ORDER BY id DESC LIMIT 3) e LEFT JOIN entry_likes l ON l.entry_id = e.id ORDER BY e.id, l.id"
+		want := testenv.Strings(t, testenv.Conn(t, singleBlog), q)
+		if got := testenv.Strings(t, testenv.Conn(t, openStrata(t, smallPullAddr)), q); len(want) < 3 || !slices.Equal(got, want) {
+			t.Errorf("through Strata with limits.max_pulled_rows 5:\n got %q\nwant %q", got, want)
+		}
+	})
 }
 
 // A derived table over the shards holds at most 10,000 rows (they go into
