@@ -158,6 +158,13 @@ func (m Mode) PullOutArgs(sql string, args []string) (*Pullout, error) {
 			return nil, err
 		}
 	case *ast.UpdateStmt:
+		// A multi-table UPDATE joined with a derived table (`UPDATE
+		// comments c JOIN (SELECT entry_id, MAX(votes) ... GROUP BY
+		// entry_id) m ON ... SET c.votes = m.mv`): its rows run first,
+		// and every shard joins its own rows with all of them.
+		if err := p.findDerivedOf(stmt.TableRefs); err != nil {
+			return nil, err
+		}
 		var exprs []ast.Node
 		for _, a := range stmt.List {
 			exprs = append(exprs, a.Expr)
@@ -166,6 +173,11 @@ func (m Mode) PullOutArgs(sql string, args []string) (*Pullout, error) {
 			return nil, err
 		}
 	case *ast.DeleteStmt:
+		if stmt.IsMultiTable {
+			if err := p.findDerivedOf(stmt.TableRefs); err != nil {
+				return nil, err
+			}
+		}
 		if err := p.findInExprs([]ast.Node{stmt.Where}); err != nil {
 			return nil, err
 		}
@@ -298,6 +310,14 @@ func (p *Pullout) findCTEs(with *ast.WithClause) error {
 		}
 	}
 	return nil
+}
+
+// findDerivedOf is findDerived for a write's table references.
+func (p *Pullout) findDerivedOf(refs *ast.TableRefsClause) error {
+	if refs == nil || refs.TableRefs == nil {
+		return nil
+	}
+	return p.findDerived(refs.TableRefs)
 }
 
 // findDerived collects the derived tables of a FROM clause, those inside

@@ -236,6 +236,23 @@ func TestPullOutOfWrites(t *testing.T) {
 			t.Errorf("%s:\nRender = %s (%v)\nwant     %s", tt.sql, got, err, tt.want)
 		}
 	}
+	// A multi-table UPDATE or DELETE joined with a derived table: its
+	// rows first, then the subqueries of SET and WHERE.
+	for _, tc := range []struct{ sql, want string }{
+		{"UPDATE posts p JOIN (SELECT post_id, COUNT(*) AS n FROM likes GROUP BY post_id) l ON l.post_id = p.id SET p.likes = l.n WHERE p.id IN (SELECT post_id FROM u)",
+			"UPDATE `posts` AS `p` JOIN (SELECT 1 AS `user_id`, 2 AS `n` UNION ALL SELECT 3, 4) AS `l` ON `l`.`post_id`=`p`.`id` SET `p`.`likes`=`l`.`n` WHERE `p`.`id` IN (7)"},
+		{"DELETE p FROM posts p JOIN (SELECT post_id, COUNT(*) AS n FROM likes GROUP BY post_id) l ON l.post_id = p.id WHERE p.id IN (SELECT post_id FROM u)",
+			"DELETE `p` FROM `posts` AS `p` JOIN (SELECT 1 AS `user_id`, 2 AS `n` UNION ALL SELECT 3, 4) AS `l` ON `l`.`post_id`=`p`.`id` WHERE `p`.`id` IN (7)"},
+	} {
+		p, err := Mode{}.PullOut(tc.sql)
+		if err != nil || !reflect.DeepEqual(p.Kinds, []PullKind{PullTable, PullIn}) || p.Subqueries[0] != "SELECT `post_id`,COUNT(1) AS `n` FROM `likes` GROUP BY `post_id`" {
+			t.Fatalf("%s: %+v, %v", tc.sql, p, err)
+		}
+		p.SetTable(0, PulledTable{Columns: []string{"user_id", "n"}, Rows: [][]string{{"1", "2"}, {"3", "4"}}})
+		if got, err := p.Render([][]string{nil, {"7"}}); err != nil || got != tc.want {
+			t.Errorf("%s:\nRender = %s (%v)\nwant     %s", tc.sql, got, err, tc.want)
+		}
+	}
 	// INSERT ... SELECT: the rows become VALUES; none is nothing to do.
 	p, err := Mode{}.PullOut("INSERT INTO posts (id, title) SELECT id, title FROM drafts WHERE ok ORDER BY id ON DUPLICATE KEY UPDATE title = VALUES(title)")
 	if err != nil || !reflect.DeepEqual(p.Subqueries, []string{"SELECT `id`,`title` FROM `drafts` WHERE `ok` ORDER BY `id`"}) || p.Kinds[0] != PullInsert {

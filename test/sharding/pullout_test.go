@@ -261,6 +261,64 @@ func TestWritesFilteredBySubqueriesOverShards(t *testing.T) {
 	}
 }
 
+// A multi-table UPDATE or DELETE joined with a derived table over shards
+// (`UPDATE entries e JOIN (SELECT entry_id, COUNT(*) AS n FROM entry_likes
+// GROUP BY entry_id) l ON l.entry_id = e.id SET e.score = l.n`, the way an
+// application writes an aggregate back) runs the derived table first,
+// merged over the shards, and each shard joins its own rows with all of
+// the derived table's rows, as one server would. It was refused (1235,
+// "read in a derived table").
+func TestWritesJoinedWithADerivedTableOverShards(t *testing.T) {
+	db := strataDB(t)
+	ctx := testenv.Ctx(t)
+	conn := testenv.Conn(t, db)
+	const ids = "BETWEEN 900000031 AND 900000036"
+	cleanup(t, "entries", "id "+ids)
+	cleanup(t, "entry_likes", "entry_id "+ids)
+	for i := 1; i <= 6; i++ {
+		mustExec(t, conn, fmt.Sprintf("INSERT INTO entries (id, user_id, title, score, status) VALUES (%d, 1, 'derived', 0, 'live')", 900000030+i))
+	}
+	insertLikes(t, conn, 900000030, 900000500) // entry 900000030+i: i likes of weight i
+	if got := holders(t, "entries", "id "+ids); len(got) < 2 {
+		t.Fatalf("the test entries are on %v: the test needs several shards", got)
+	}
+	affected := func(query string, args ...any) int64 {
+		t.Helper()
+		res, err := conn.ExecContext(ctx, query, args...)
+		if err != nil {
+			t.Fatalf("%s: %v", query, err)
+		}
+		n, _ := res.RowsAffected()
+		return n
+	}
+	if n := affected("UPDATE entries e JOIN (SELECT entry_id, COUNT(*) AS n FROM entry_likes WHERE entry_id " + ids + " GROUP BY entry_id) l ON l.entry_id = e.id SET e.score = l.n"); n != 6 {
+		t.Errorf("UPDATE joined with the likes counted per entry changed %d rows, want 6", n)
+	}
+	// The derived table's one row is the maximum over every shard: a
+	// shard that joined only its own likes would set a smaller one.
+	if n := affected("UPDATE entries e JOIN (SELECT MAX(weight) AS top FROM entry_likes WHERE entry_id " + ids + ") m ON 1 SET e.status = 'top', e.score = m.top WHERE e.id " + ids + " AND e.score >= 4"); n != 3 {
+		t.Errorf("UPDATE joined with the maximum over the shards changed %d rows, want 3", n)
+	}
+	if got := testenv.Strings(t, conn, "SELECT id, score, status FROM entries WHERE id "+ids+" ORDER BY id"); !slices.Equal(got, []string{
+		"900000031|1|live", "900000032|2|live", "900000033|3|live", "900000034|6|top", "900000035|6|top", "900000036|6|top"}) {
+		t.Errorf("entries after the UPDATEs: %q", got)
+	}
+	stmt, err := conn.PrepareContext(ctx, "DELETE l FROM entry_likes l JOIN (SELECT entry_id FROM entry_likes WHERE entry_id "+ids+" GROUP BY entry_id HAVING COUNT(*) > ?) busy ON busy.entry_id = l.entry_id WHERE l.user_id >= ?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stmt.Close()
+	if res, err := stmt.ExecContext(ctx, 4, 3); err != nil {
+		t.Fatalf("prepared DELETE joined with a derived table: %v", err)
+	} else if n, _ := res.RowsAffected(); n != 5 {
+		t.Errorf("prepared DELETE joined with a derived table removed %d rows, want 5", n)
+	}
+	if got := testenv.Strings(t, conn, "SELECT entry_id, COUNT(*) FROM entry_likes WHERE entry_id "+ids+" GROUP BY entry_id ORDER BY entry_id"); !slices.Equal(got, []string{
+		"900000031|1", "900000032|2", "900000033|3", "900000034|4", "900000035|3", "900000036|3"}) {
+		t.Errorf("likes left: %q", got)
+	}
+}
+
 // INSERT ... SELECT into a sharded table reads the SELECT's rows first
 // (from the primaries) and inserts them as VALUES, each routed to the
 // shard of its key; a SELECT without rows inserts nothing and says so.
