@@ -638,12 +638,12 @@ func (s *Sharding) plan(ctx context.Context, m sqlparse.Mode, sql string, f *sql
 	switch {
 	case len(sharded) > 0:
 		if len(other) > 0 || len(unplaced) > 0 {
-			return nil, refuse("sharded table %s cannot be joined with %s, which lives on one cluster, in this statement: Strata joins such tables by reading each one's rows first, which it does not do for locking reads, or tables also read in a subquery. Make %[2]s a reference table (a copy on every shard)", sharded[0].Name, firstName(other, unplaced))
+			return nil, refuse("sharded table %s cannot be joined with %s, which lives on one cluster, in this statement"+apartHint(f.Kind)+". Or make %[2]s a reference table (a copy on every shard)", sharded[0].Name, firstName(other, unplaced))
 		}
 		return s.planSharded(ctx, l, m, sql, f, args)
 	case len(reference) > 0:
 		if len(other) > 0 || len(unplaced) > 0 {
-			return nil, refuse("reference table %s lives on the shard clusters and %s does not; Strata cannot join them in this statement"+apartHint, reference[0].Name, firstName(other, unplaced))
+			return nil, refuse("reference table %s lives on the shard clusters and %s does not; Strata cannot join them in this statement"+apartHint(f.Kind), reference[0].Name, firstName(other, unplaced))
 		}
 		p := planReference(l, sql, f)
 		if err := s.refuseUnorderedLimit(l, m, sql, f, p); err != nil {
@@ -662,7 +662,7 @@ func (s *Sharding) plan(ctx context.Context, m sqlparse.Mode, sql string, f *sql
 			Reason: "no placed table: the default cluster " + l.DefaultCluster() + " runs it"}, nil
 	}
 	if len(groups) > 1 || (len(unplaced) > 0 && !groups[l.DefaultCluster()]) {
-		return nil, refuse("the tables of this statement live on different clusters (%s); Strata cannot run this statement across clusters"+apartHint, describeClusters(l, f))
+		return nil, refuse("the tables of this statement live on different clusters (%s); Strata cannot run this statement across clusters"+apartHint(f.Kind), describeClusters(l, f))
 	}
 	return &ShardPlan{Kind: PlanRelay, Routes: []ShardRoute{{Cluster: other[0].Cluster, SQL: sql, Template: templateIf(args, sql)}}, Write: !f.ReadOnly,
 		Reason: "table group: " + other[0].Name + " lives on cluster " + other[0].Cluster}, nil
@@ -670,8 +670,14 @@ func (s *Sharding) plan(ctx context.Context, m sqlparse.Mode, sql string, f *sql
 
 // apartHint ends the refusals of joins of tables that live apart: Strata
 // answers most such joins by reading each table's rows first
-// (session.materialize), but not this one.
-const apartHint = ". Otherwise Strata reads each table's rows first and joins them on one server, but not for locking reads, or tables also read in a subquery"
+// (session.materialize; for a write, the tables it only reads:
+// session.deriveApart), but not this one.
+func apartHint(k sqlparse.Kind) string {
+	if k == sqlparse.KindUpdate || k == sqlparse.KindDelete {
+		return ". A multi-table UPDATE or DELETE runs when the tables it writes live together and every column it sets names its table (SET e.score = ...): Strata then reads the rows of the tables it only reads first (not for those read in a subquery)"
+	}
+	return ". Otherwise Strata reads each table's rows first and joins them on one server, but not for locking reads, or tables also read in a subquery"
+}
 
 func firstName(ts []*shard.Table, names []string) string {
 	if len(ts) > 0 {
@@ -872,7 +878,7 @@ func (s *Sharding) checkCoSharded(l *shard.Layout, st *sqlparse.ShardStmt) (int,
 	for _, i := range idx[1:] {
 		b := l.Table(st.Uses[i].Ref.Name)
 		if find(i) != find(lead) {
-			return 0, refuse("tables %s and %s are sharded; Strata joins them on the shards only on their shard keys (%s.%s = %s.%s)"+apartHint, a.Name, b.Name, a.Name, a.Method.Key(), b.Name, b.Method.Key())
+			return 0, refuse("tables %s and %s are sharded; Strata joins them on the shards only on their shard keys (%s.%s = %s.%s)"+apartHint(st.Kind), a.Name, b.Name, a.Name, a.Method.Key(), b.Name, b.Method.Key())
 		}
 		if !sameSharding(a.Method, b.Method) {
 			return 0, refuse("tables %s and %s are not sharded the same way (%s over %v, %s over %v); their rows with equal keys may live on different shards", a.Name, b.Name, a.Method.Name(), a.Method.Shards(), b.Method.Name(), b.Method.Shards())

@@ -92,6 +92,12 @@ func (s *Session) explainPlan(ctx context.Context, sql string, depth int) ([]Exp
 		if rows, ok := s.explainMaterialize(ctx, sql, depth); ok {
 			return rows, nil
 		}
+		if derived, derr := s.deriveApart(sql, nil); derr == nil {
+			rows, derr := s.explainPlan(ctx, derived, depth+1)
+			if derr == nil {
+				return append([]ExplainRow{{Step: "strata", Detail: "reads the tables this write only reads as derived tables: " + derived}}, rows...), nil
+			}
+		}
 		return nil, err
 	}
 	rows := describePlan(plan)

@@ -15,6 +15,7 @@ import (
 	"github.com/strata-proxy/strata/config"
 	"github.com/strata-proxy/strata/engine"
 	"github.com/strata-proxy/strata/planner"
+	"github.com/strata-proxy/strata/shard"
 	"github.com/strata-proxy/strata/sqlparse"
 	"github.com/strata-proxy/strata/wire"
 )
@@ -107,8 +108,72 @@ func (s *Session) pullOutArgs(ctx context.Context, sql string, args []string, lv
 		return out, err
 	}
 	// Nothing to run first: a join of tables that live apart reads each
-	// table's rows instead.
-	return s.materialize(ctx, sql, args, lvl)
+	// table's rows instead; a write joined with tables that live apart
+	// from it reads those as derived tables, which then run first.
+	out, err := s.materialize(ctx, sql, args, lvl)
+	if errors.Is(err, errNotPulled) {
+		return s.deriveApart(sql, args)
+	}
+	return out, err
+}
+
+// deriveApart rewrites a multi-table UPDATE or DELETE so that each table
+// it only reads that lives apart from the tables it writes is a derived
+// table of its usable rows (sqlparse.DeriveApart), or errNotPulled.
+func (s *Session) deriveApart(sql string, args []string) (string, error) {
+	if s.env.Sharding == nil {
+		return "", errNotPulled
+	}
+	l := s.env.Sharding.Layout()
+	out, err := s.readingMode().DeriveApart(sql, args, func(read string, written []string, joins []sqlparse.WrittenJoin) bool {
+		for _, w := range written {
+			if !runsWith(l, l.Table(read), l.Table(w)) && !keyJoined(l.Table(read), l.Table(w), w, joins) {
+				return true
+			}
+		}
+		return false
+	})
+	if err != nil {
+		return "", errNotPulled
+	}
+	return out, nil
+}
+
+// keyJoined reports whether sharded tables r and w (named wName in the
+// statement) are sharded alike and joined on their shard keys, so each
+// shard joins its own rows of both.
+func keyJoined(r, w *shard.Table, wName string, joins []sqlparse.WrittenJoin) bool {
+	if r == nil || w == nil || r.Placement != shard.PlaceSharded || w.Placement != shard.PlaceSharded || !planner.SameSharding(r.Method, w.Method) {
+		return false
+	}
+	return slices.ContainsFunc(joins, func(j sqlparse.WrittenJoin) bool {
+		return j.Written == wName && strings.EqualFold(j.Column, r.Method.Key()) && strings.EqualFold(j.WrittenColumn, w.Method.Key())
+	})
+}
+
+// runsWith reports whether a statement that writes table w (nil: one the
+// config does not place) may read table r (the same) where w lives: a
+// reference table's copy is beside every shard and every other reference
+// table, a table of one cluster beside that cluster's others. A sharded
+// table is never counted beside another here: the planner already refused
+// the statement, so it does not join them on their shard keys.
+func runsWith(l *shard.Layout, r, w *shard.Table) bool {
+	place := func(t *shard.Table) (shard.Placement, string) {
+		switch {
+		case t == nil:
+			return shard.PlaceDefault, l.DefaultCluster()
+		case t.Placement == shard.PlaceCluster:
+			return t.Placement, t.Cluster
+		}
+		return t.Placement, ""
+	}
+	rp, rc := place(r)
+	wp, wc := place(w)
+	switch wp {
+	case shard.PlaceSharded, shard.PlaceReference:
+		return rp == shard.PlaceReference
+	}
+	return (rp == shard.PlaceDefault || rp == shard.PlaceCluster) && rc == wc
 }
 
 // correlatedError: a subquery failed alone because it names the outer

@@ -101,7 +101,13 @@ func (m Mode) Materialize(sql string, args []string) (*Materialization, error) {
 		}
 	}
 	nameFields(sel)
+	return m.materialize(sel)
+}
+
+// materialize analyzes a parsed SELECT (Materialize).
+func (m Mode) materialize(sel *ast.SelectStmt) (*Materialization, error) {
 	mat := &Materialization{mode: m, stmt: sel}
+	var err error
 	var tables []*MatTable
 	var joinConds []joinCond
 	if !collectSources(sel.From.TableRefs, false, &tables, &joinConds) || len(tables) == 0 {

@@ -319,6 +319,105 @@ func TestWritesJoinedWithADerivedTableOverShards(t *testing.T) {
 	}
 }
 
+// A multi-table UPDATE or DELETE of a sharded table joined with a table
+// that lives apart from it (users on the accounts cluster, comments
+// sharded by another key) — a moderation query such as `UPDATE entries e
+// JOIN users u ON u.id = e.user_id SET e.status = 'banned' WHERE
+// u.karma = 9` — reads the rows of the table it only reads first (with
+// that table's own conditions), as a derived table whose rows go into
+// every shard's statement; a table sharded alike and joined on the shard
+// key stays in place. It was refused (1235). A write to tables on two
+// clusters, or a SET column whose table only the schema knows, is still
+// refused, with what to write.
+func TestWritesJoinedWithTablesThatLiveApart(t *testing.T) {
+	db := strataDB(t)
+	ctx := testenv.Ctx(t)
+	conn := testenv.Conn(t, db)
+	const ids = "BETWEEN 900000041 AND 900000046"
+	cleanup(t, "entries", "id "+ids)
+	cleanup(t, "entry_likes", "entry_id "+ids)
+	cleanup(t, "comments", "id = 900000041")
+	banned := testenv.Strings(t, conn, "SELECT id FROM users WHERE karma = 9 ORDER BY id LIMIT 1")
+	kept := testenv.Strings(t, conn, "SELECT id FROM users WHERE karma = 2 ORDER BY id LIMIT 1")
+	if len(banned) != 1 || len(kept) != 1 {
+		t.Fatalf("users of karma 9 and 2: %q, %q", banned, kept)
+	}
+	for i := 1; i <= 6; i++ {
+		user := kept[0]
+		if i%2 == 1 {
+			user = banned[0]
+		}
+		mustExec(t, conn, fmt.Sprintf("INSERT INTO entries (id, user_id, title, score, status) VALUES (%d, %s, 'apart', 0, 'live')", 900000040+i, user))
+	}
+	insertLikes(t, conn, 900000040, 900000700)
+	mustExec(t, conn, "INSERT INTO comments (id, entry_id, author, body, votes) VALUES (900000041, "+banned[0]+", 'apart', 'apart', 777)")
+	if got := holders(t, "entries", "id "+ids); len(got) < 2 {
+		t.Fatalf("the test entries are on %v: the test needs several shards", got)
+	}
+	affected := func(query string, args ...any) int64 {
+		t.Helper()
+		res, err := conn.ExecContext(ctx, query, args...)
+		if err != nil {
+			t.Fatalf("%s: %v", query, err)
+		}
+		n, _ := res.RowsAffected()
+		return n
+	}
+	entries := func() []string {
+		return testenv.Strings(t, conn, "SELECT id, score, title, status FROM entries WHERE id "+ids+" ORDER BY id")
+	}
+	if n := affected("UPDATE entries e JOIN users u ON u.id = e.user_id SET e.status = 'banned' WHERE u.karma = 9 AND e.id " + ids); n != 3 {
+		t.Errorf("UPDATE joined with users changed %d rows, want 3", n)
+	}
+	if n := affected("UPDATE entries e, users u SET e.score = u.id WHERE u.id = e.user_id AND e.id " + ids); n != 6 {
+		t.Errorf("UPDATE set from users (comma join) changed %d rows, want 6", n)
+	}
+	// ON's condition reads users; WHERE's IS NULL stays on the statement.
+	if n := affected("UPDATE entries e LEFT JOIN users u ON u.id = e.user_id AND u.karma = 9 SET e.title = 'kept' WHERE u.id IS NULL AND e.id " + ids); n != 3 {
+		t.Errorf("UPDATE with LEFT JOIN users changed %d rows, want 3", n)
+	}
+	if n := affected("UPDATE entries e JOIN comments c ON c.entry_id = e.user_id SET e.score = c.votes WHERE c.votes = 777 AND e.id " + ids); n != 3 {
+		t.Errorf("UPDATE joined with comments (sharded by another key) changed %d rows, want 3", n)
+	}
+	b, k := banned[0], kept[0]
+	if got, want := entries(), []string{
+		"900000041|777|apart|banned", "900000042|" + k + "|kept|live", "900000043|777|apart|banned",
+		"900000044|" + k + "|kept|live", "900000045|777|apart|banned", "900000046|" + k + "|kept|live"}; !slices.Equal(got, want) {
+		t.Errorf("entries after the UPDATEs (users %s and %s):\n got %q\nwant %q", b, k, got, want)
+	}
+	// Three tables: likes written, entries sharded alike and joined on the
+	// key (stays in place), users apart (read first).
+	const threeTables = "DELETE l FROM entry_likes l JOIN entries e ON e.id = l.entry_id JOIN users u ON u.id = e.user_id WHERE u.karma = 2 AND l.entry_id " + ids
+	plan := strings.Join(testenv.Strings(t, conn, "EXPLAIN STRATA "+threeTables), "\n")
+	if !strings.Contains(plan, "JOIN `entries` AS `e` ON") || !strings.Contains(plan, "(SELECT * FROM `users` AS `u` WHERE `u`.`karma`=2) AS `u`") {
+		t.Errorf("EXPLAIN STRATA %s:\n%s\nwant entries in place and users read first", threeTables, plan)
+	}
+	if n := affected(threeTables); n != 2+4+6 {
+		t.Errorf("DELETE of the likes of karma-2 users' entries removed %d rows, want 12", n)
+	}
+	stmt, err := conn.PrepareContext(ctx, "DELETE e FROM entries e JOIN users u ON u.id = e.user_id WHERE u.karma = ? AND e.id "+ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stmt.Close()
+	if res, err := stmt.ExecContext(ctx, 9); err != nil {
+		t.Fatalf("prepared DELETE joined with users: %v", err)
+	} else if n, _ := res.RowsAffected(); n != 3 {
+		t.Errorf("prepared DELETE joined with users removed %d rows, want 3", n)
+	}
+	if got := testenv.Strings(t, conn, "SELECT e.id, COUNT(l.id) FROM entries e LEFT JOIN entry_likes l ON l.entry_id = e.id WHERE e.id "+ids+" GROUP BY e.id ORDER BY e.id"); !slices.Equal(got, []string{"900000042|0", "900000044|0", "900000046|0"}) {
+		t.Errorf("entries and likes left: %q", got)
+	}
+	for _, q := range []string{
+		"UPDATE entries e JOIN users u ON u.id = e.user_id SET e.score = 1, u.karma = 1 WHERE e.id " + ids,
+		"UPDATE entries e JOIN users u ON u.id = e.user_id SET score = 1 WHERE e.id " + ids,
+	} {
+		if _, err := conn.ExecContext(ctx, q); testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "every column it sets names its table") {
+			t.Errorf("%s: %v, want error 1235 saying what runs", q, err)
+		}
+	}
+}
+
 // INSERT ... SELECT into a sharded table reads the SELECT's rows first
 // (from the primaries) and inserts them as VALUES, each routed to the
 // shard of its key; a SELECT without rows inserts nothing and says so.
