@@ -112,6 +112,11 @@ func (g writeGen) comments() string {
 		if g.r.IntN(4) == 0 {
 			return fmt.Sprintf("UPDATE comments SET votes = IFNULL(votes, 0) + 2 WHERE entry_id IN (SELECT id FROM entries WHERE %s)%s", entriesWhere(), region)
 		}
+		if g.r.IntN(5) == 0 {
+			// Joined with entries, sharded another way: entries is read
+			// first, with its own conditions.
+			return fmt.Sprintf("UPDATE comments c JOIN entries e ON e.id = c.entry_id SET c.votes = IFNULL(c.votes, 0) + e.score WHERE e.%s AND c.%s", entriesWhere(), region[5:])
+		}
 		if g.r.IntN(3) == 0 {
 			// The first rows by an order no shard holds: each shard's
 			// candidates, merged.
@@ -119,7 +124,12 @@ func (g writeGen) comments() string {
 		}
 		return fmt.Sprintf("UPDATE comments SET votes = IFNULL(votes, 0) + 1, body = CONCAT(body, 'u') WHERE %s%s", cond(), region)
 	}
-	switch g.r.IntN(4) {
+	switch g.r.IntN(5) {
+	case 4:
+		// The last comment of each busy entry: a derived table over the
+		// shards joined to the table written.
+		return fmt.Sprintf("DELETE c FROM comments c JOIN (SELECT entry_id, MAX(id) AS top FROM comments WHERE %s GROUP BY entry_id HAVING COUNT(*) > %d) m ON m.entry_id = c.entry_id AND m.top = c.id WHERE c.votes > %d",
+			region[5:], 1+g.r.IntN(2), g.r.IntN(4))
 	case 3:
 		return fmt.Sprintf("DELETE FROM comments WHERE entry_id %sIN (SELECT id FROM entries WHERE %s)%s", g.pick("", "NOT "), entriesWhere(), region)
 	case 0:
@@ -158,6 +168,14 @@ func (g writeGen) entries() string {
 			g.pick(" ON DUPLICATE KEY UPDATE score = score + VALUES(score)", " ON DUPLICATE KEY UPDATE status = 'again'", " ON DUPLICATE KEY UPDATE title = title")
 	case 1:
 		switch {
+		case g.r.IntN(5) == 0:
+			// Joined with users, a table group on another cluster, or
+			// with the comments counted per entry (a derived table over
+			// shards): read first.
+			return g.pick(
+				fmt.Sprintf("UPDATE entries e JOIN users u ON u.id = e.user_id SET e.score = e.score + u.karma, e.status = 'karma' WHERE u.karma %s %d AND e.id BETWEEN 9400000 AND 9499999", g.pick(">", "<"), g.r.IntN(10)),
+				fmt.Sprintf("UPDATE entries e LEFT JOIN users u ON u.id = e.user_id AND u.karma > %d SET e.status = 'nokarma' WHERE u.id IS NULL AND e.id BETWEEN 9400000 AND 9499999", g.r.IntN(10)),
+				"UPDATE entries e JOIN (SELECT entry_id, COUNT(*) AS n FROM comments WHERE id BETWEEN 9400000 AND 9499999 GROUP BY entry_id) c ON c.entry_id = e.id SET e.score = c.n, e.status = 'counted'")
 		case g.r.IntN(4) == 0:
 			// The entries some comments are on: read from comments first.
 			return fmt.Sprintf("UPDATE entries SET score = score + 1, status = 'commented' WHERE id IN (SELECT entry_id FROM comments WHERE votes > %d AND id BETWEEN 9400000 AND 9499999)", g.r.IntN(6))
@@ -167,6 +185,9 @@ func (g writeGen) entries() string {
 			return fmt.Sprintf("UPDATE entries SET id = %d, score = score + 1, status = 'moved' WHERE id = %d", g.id(), g.id())
 		}
 		return fmt.Sprintf("UPDATE entries SET id = %d WHERE id IN (%d, %d)", g.id(), g.id(), g.id())
+	}
+	if g.r.IntN(6) == 0 {
+		return fmt.Sprintf("DELETE e FROM entries e JOIN users u ON u.id = e.user_id WHERE u.karma = %d AND e.id BETWEEN 9400000 AND 9499999", g.r.IntN(10))
 	}
 	return fmt.Sprintf("DELETE FROM entries WHERE id IN (%d, %d, %d)", g.id(), g.id(), g.id())
 }
@@ -239,15 +260,26 @@ func writeDifferential(t *testing.T, db *sql.DB, admin string, seed uint64, n in
 		mustExec(t, single, "CREATE TABLE wdiff."+wt.name+" LIKE blog."+wt.name)
 		cleanup(t, wt.name, wt.region)
 	}
+	// users, which writes join with and never change: the same rows.
+	mustExec(t, single, "DROP TABLE IF EXISTS wdiff.users")
+	mustExec(t, single, "CREATE TABLE wdiff.users LIKE blog.users")
+	mustExec(t, single, "INSERT INTO wdiff.users SELECT * FROM blog.users")
 	ctx := t.Context()
 	want, err := single.Conn(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer want.Close()
+	// A failure inside a transaction leaves both sessions in it (a
+	// closed *sql.Conn goes back to its pool): end them before the
+	// cleanups delete the rows they lock, which would wait 50 s a shard.
+	t.Cleanup(func() {
+		want.ExecContext(context.Background(), "ROLLBACK")
+		want.Close()
+	})
 	mustExec(t, want, "USE wdiff")
 	// One session, as a transaction needs.
 	got := testenv.Conn(t, db)
+	t.Cleanup(func() { got.ExecContext(context.Background(), "ROLLBACK") })
 	if cs := os.Getenv("STRATA_DIFF_CHARSET"); cs != "" {
 		// Both sides write as a client of that character set.
 		mustExec(t, want, "SET NAMES "+cs)
