@@ -15,7 +15,8 @@ import (
 // ORDER BY 1-3 columns and LIMIT/OFFSET; aggregates without GROUP BY;
 // GROUP BY 1-2 columns with HAVING and ORDER BY on aggregates; DISTINCT;
 // the same over the co-sharded join entries/entry_likes and the reference
-// join members/countries. Any column of a select list, GROUP BY, ORDER BY
+// join members/countries; an ORM's eager load with a limit (a page of
+// entries LEFT JOINed with their likes or comments). Any column of a select list, GROUP BY, ORDER BY
 // or aggregate may be an expression of it instead (scalarForms: LEFT(name,
 // 1), amount / 4, DATE(created_at), CASE ...), as applications write them.
 
@@ -86,6 +87,8 @@ func (g *queryGen) query(t *tableDef) *genQuery {
 	g.countDistinct, g.scalars, g.decimalGroup = false, 0, false
 	p := g.r.IntN(100)
 	switch {
+	case p < 4 && t.name == "entries":
+		return g.eagerLoad(t)
 	case p < 40:
 		return g.plain(t)
 	case p < 55:
@@ -732,6 +735,31 @@ func (g *queryGen) derived(t *tableDef) *genQuery {
 			q.foldCols = append(q.foldCols, i)
 		}
 	}
+	return q
+}
+
+// eagerLoad is an ORM's eager load with a limit (Sequelize's include with
+// limit): a page of entries as a derived table, LEFT JOINed with their
+// likes (sharded alike) or with the comments on their user_id (sharded
+// apart), rows or counted per entry.
+func (g *queryGen) eagerLoad(t *tableDef) *genQuery {
+	page := fmt.Sprintf("SELECT id, user_id, title, score FROM entries%s ORDER BY id%s LIMIT %d", g.where(t), g.dir(), 1+g.r.IntN(15))
+	child, on := "entry_likes l", "l.entry_id = d.id"
+	cols := "l.id, l.weight"
+	if g.pct(40) {
+		child, on, cols = "comments l", "l.entry_id = d.user_id", "l.id, l.votes"
+	}
+	if g.pct(30) {
+		on += fmt.Sprintf(" AND l.id %% %d = 0", 2+g.r.IntN(3))
+	}
+	q := &genQuery{table: t.name, shape: "eager load", mode: exact}
+	if g.pct(40) {
+		q.sql = fmt.Sprintf("SELECT d.id, COUNT(l.id), MAX(%s) FROM (%s) d LEFT JOIN %s ON %s GROUP BY d.id ORDER BY d.id", strings.Split(cols, ", ")[1], page, child, on)
+		q.cols = 3
+		return q
+	}
+	q.sql = fmt.Sprintf("SELECT d.id, d.title, d.score, %s FROM (%s) d LEFT JOIN %s ON %s ORDER BY d.id, l.id", cols, page, child, on)
+	q.cols = 5
 	return q
 }
 
