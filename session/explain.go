@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/strata-proxy/strata/engine"
@@ -92,11 +93,8 @@ func (s *Session) explainPlan(ctx context.Context, sql string, depth int) ([]Exp
 		if rows, ok := s.explainMaterialize(ctx, sql, depth); ok {
 			return rows, nil
 		}
-		if derived, derr := s.deriveApart(sql, nil); derr == nil {
-			rows, derr := s.explainPlan(ctx, derived, depth+1)
-			if derr == nil {
-				return append([]ExplainRow{{Step: "strata", Detail: "reads the tables this write only reads as derived tables: " + derived}}, rows...), nil
-			}
+		if rows, ok := s.explainWriteApart(ctx, sql, depth); ok {
+			return rows, nil
 		}
 		return nil, err
 	}
@@ -208,6 +206,43 @@ func (s *Session) explainMaterialize(ctx context.Context, sql string, depth int)
 		return nil, false
 	}
 	return append(rows, ExplainRow{Step: "strata", Detail: "reads each table's rows first, then: " + outer}), true
+}
+
+// explainWriteApart describes an UPDATE or DELETE that reads tables living
+// apart from those it writes (sqlparse.WriteApart): each such table's
+// read, then the write over their rows. Nothing runs.
+func (s *Session) explainWriteApart(ctx context.Context, sql string, depth int) ([]ExplainRow, bool) {
+	w, err := s.planWriteApart(sql, nil)
+	if err != nil {
+		return nil, false
+	}
+	var rows []ExplainRow
+	tables := make([]sqlparse.PulledTable, len(w.Reads))
+	for k, i := range w.Reads {
+		t := w.Tables[i]
+		keys := make([][]string, len(t.Keys))
+		for n, key := range t.Keys {
+			if slices.Contains(w.Reads[:k], key.Other) {
+				keys[n] = []string{"NULL"} // the values read, at run time
+				rows = append(rows, ExplainRow{Step: fmt.Sprintf("table %d: keys", k+1), Tables: t.Name,
+					Detail: fmt.Sprintf("%s.%s IN (the %s values of %s)", t.Alias, key.Column, key.OtherColumn, w.Tables[key.Other].Alias)})
+			}
+		}
+		subRows, err := s.explainPlan(ctx, w.Query(i, keys), depth+1)
+		if err != nil {
+			return nil, false
+		}
+		for _, r := range subRows {
+			r.Step = fmt.Sprintf("table %d: %s", k+1, r.Step)
+			rows = append(rows, r)
+		}
+		tables[k] = sqlparse.PulledTable{Text: fmt.Sprintf("SELECT /* rows of table %d */", k+1)}
+	}
+	outer, err := w.Render(tables)
+	if err != nil {
+		return nil, false
+	}
+	return append(rows, ExplainRow{Step: "strata", Detail: "reads the tables this write only reads first, then: " + outer}), true
 }
 
 // decisionReason says why d was taken; for a routing rule, which one and

@@ -100,43 +100,96 @@ func (s *Session) pullOutArgs(ctx context.Context, sql string, args []string, lv
 			continue
 		case errors.As(err, &cerr):
 			// A correlated subquery cannot run alone; reading each
-			// table's rows can answer the statement.
+			// table's rows (for a write, those it only reads) can
+			// answer the statement.
 			if out, merr := s.materialize(ctx, sql, args, lvl); !errors.Is(merr, errNotPulled) {
 				return out, merr
+			}
+			if out, werr := s.writeApart(ctx, sql, args, lvl); !errors.Is(werr, errNotPulled) {
+				return out, werr
 			}
 		}
 		return out, err
 	}
 	// Nothing to run first: a join of tables that live apart reads each
-	// table's rows instead; a write joined with tables that live apart
-	// from it reads those as derived tables, which then run first.
+	// table's rows instead; so does a write of the tables it only reads
+	// that live apart from those it writes.
 	out, err := s.materialize(ctx, sql, args, lvl)
 	if errors.Is(err, errNotPulled) {
-		return s.deriveApart(sql, args)
+		return s.writeApart(ctx, sql, args, lvl)
 	}
 	return out, err
 }
 
-// deriveApart rewrites a multi-table UPDATE or DELETE so that each table
-// it only reads that lives apart from the tables it writes is a derived
-// table of its usable rows (sqlparse.DeriveApart), or errNotPulled.
-func (s *Session) deriveApart(sql string, args []string) (string, error) {
+// planWriteApart finds the tables an UPDATE or DELETE only reads that live
+// apart from the tables it writes (sqlparse.WriteApart), or errNotPulled.
+func (s *Session) planWriteApart(sql string, args []string) (*sqlparse.WriteApart, error) {
 	if s.env.Sharding == nil {
-		return "", errNotPulled
+		return nil, errNotPulled
 	}
 	l := s.env.Sharding.Layout()
-	out, err := s.readingMode().DeriveApart(sql, args, func(read string, written []string, joins []sqlparse.WrittenJoin) bool {
-		for _, w := range written {
-			if !runsWith(l, l.Table(read), l.Table(w)) && !keyJoined(l.Table(read), l.Table(w), w, joins) {
+	w, err := s.readingMode().WriteApart(sql, args, func(read string, written []string, joins []sqlparse.WrittenJoin) bool {
+		for _, name := range written {
+			if !runsWith(l, l.Table(read), l.Table(name)) && !keyJoined(l.Table(read), l.Table(name), name, joins) {
 				return true
 			}
 		}
 		return false
 	})
 	if err != nil {
-		return "", errNotPulled
+		return nil, errNotPulled
 	}
-	return out, nil
+	return w, nil
+}
+
+// writeApart answers an UPDATE or DELETE that reads tables living apart
+// from those it writes: each such table's usable rows are read first
+// (narrowed by the keys of those read before it) and the write runs with
+// them as tables of literals.
+func (s *Session) writeApart(ctx context.Context, sql string, args []string, lvl pullLevel) (string, error) {
+	w, err := s.planWriteApart(sql, args)
+	if err != nil {
+		return "", err
+	}
+	part := lvl.next()
+	part.unplaced = true
+	type rowsRead struct {
+		cols []engine.Column
+		rows []engine.Row
+	}
+	read := map[int]rowsRead{} // by table index
+	tables := make([]sqlparse.PulledTable, len(w.Reads))
+	total := 0
+	for k, i := range w.Reads {
+		t := w.Tables[i]
+		keyValues := make([][]string, len(t.Keys))
+		for n, key := range t.Keys {
+			if r, ok := read[key.Other]; ok {
+				if keyValues[n], err = keyLiterals(r.cols, r.rows, key.OtherColumn); err != nil {
+					return "", err
+				}
+			}
+		}
+		f, plan, err := s.planPulled(ctx, w.Query(i, keyValues), part)
+		if err != nil {
+			return "", err
+		}
+		cols, rows, more, err := s.collectRows(ctx, f, plan, s.maxPulled(), lvl.primary)
+		switch {
+		case err != nil:
+			return "", err
+		case more:
+			return "", wire.NewError(wire.ErNotSupportedYet, "Strata: this write reads %s, which lives apart from the tables it writes, so Strata reads its rows first and puts them in the statement; it has more than %d rows (limits.max_pulled_rows) the write could use. Narrow it with conditions on its own columns, qualified by its name (%s.column = ...)",
+				t.Describe(), s.maxPulled(), t.Alias)
+		}
+		read[i] = rowsRead{cols, rows}
+		if tables[k], err = literalTable(cols, rows); err != nil {
+			return "", err
+		}
+		total += len(rows)
+	}
+	s.env.Metrics.RunFirst("join", int64(total))
+	return w.Render(tables)
 }
 
 // keyJoined reports whether sharded tables r and w (named wName in the

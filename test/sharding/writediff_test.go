@@ -113,9 +113,12 @@ func (g writeGen) comments() string {
 			return fmt.Sprintf("UPDATE comments SET votes = IFNULL(votes, 0) + 2 WHERE entry_id IN (SELECT id FROM entries WHERE %s)%s", entriesWhere(), region)
 		}
 		if g.r.IntN(5) == 0 {
-			// Joined with entries, sharded another way: entries is read
-			// first, with its own conditions.
-			return fmt.Sprintf("UPDATE comments c JOIN entries e ON e.id = c.entry_id SET c.votes = IFNULL(c.votes, 0) + e.score WHERE e.%s AND c.%s", entriesWhere(), region[5:])
+			// Joined with entries, sharded another way, or set from a
+			// correlated subquery over it: entries is read first, with
+			// its own conditions.
+			return g.pick(
+				fmt.Sprintf("UPDATE comments c JOIN entries e ON e.id = c.entry_id SET c.votes = IFNULL(c.votes, 0) + e.score WHERE e.%s AND c.%s", entriesWhere(), region[5:]),
+				fmt.Sprintf("UPDATE comments c SET c.votes = (SELECT COUNT(*) FROM entries e WHERE e.%s AND e.score > c.votes) WHERE c.entry_id = %d%s", entriesWhere(), g.commentKey(), region))
 		}
 		if g.r.IntN(3) == 0 {
 			// The first rows by an order no shard holds: each shard's
@@ -186,8 +189,12 @@ func (g writeGen) entries() string {
 		}
 		return fmt.Sprintf("UPDATE entries SET id = %d WHERE id IN (%d, %d)", g.id(), g.id(), g.id())
 	}
-	if g.r.IntN(6) == 0 {
-		return fmt.Sprintf("DELETE e FROM entries e JOIN users u ON u.id = e.user_id WHERE u.karma = %d AND e.id BETWEEN 9400000 AND 9499999", g.r.IntN(10))
+	if g.r.IntN(5) == 0 {
+		// Joined with users, or their orphans (user 0 does not exist).
+		return g.pick(
+			fmt.Sprintf("DELETE e FROM entries e JOIN users u ON u.id = e.user_id WHERE u.karma = %d AND e.id BETWEEN 9400000 AND 9499999", g.r.IntN(10)),
+			fmt.Sprintf("DELETE FROM entries WHERE id BETWEEN 9400000 AND 9499999 AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = entries.user_id AND u.karma > %d)", g.r.IntN(10)),
+			"UPDATE entries e SET e.title = (SELECT u.name FROM users u WHERE u.id = e.user_id), e.status = 'named' WHERE e.id BETWEEN 9400000 AND 9499999")
 	}
 	return fmt.Sprintf("DELETE FROM entries WHERE id IN (%d, %d, %d)", g.id(), g.id(), g.id())
 }
