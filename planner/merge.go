@@ -221,14 +221,41 @@ func aggColumns(cols []engine.Column, sel *sqlparse.ScatterSelect) []engine.Colu
 				*c = engine.Column{Name: c.Name, Type: engine.TypeNewDecimal, Flags: engine.FlagBinary, Charset: engine.CharsetBinary, Decimals: c.Decimals}
 			}
 		case sqlparse.AggAvg, sqlparse.AggAvgDistinct:
-			if float {
+			switch {
+			case float:
 				c.Type = engine.TypeDouble
-			} else {
+			case a.Func == sqlparse.AggAvg:
+				*c = avgOfSum(*c)
+			default:
 				*c = engine.Column{Name: c.Name, Type: engine.TypeNewDecimal, Flags: engine.FlagBinary, Charset: engine.CharsetBinary, Decimals: min(c.Decimals+4, 30)}
 			}
 		}
 	}
 	return out
+}
+
+// avgOfSum describes AVG(x) as a server does, from the column of the
+// shards' SUM(x): a server gives SUM the precision of x plus 22 digits
+// (at most 65) and AVG that of x plus div_precision_increment (4), with 4
+// more decimals (at most 30); a DECIMAL column's length is its precision,
+// one for the point when it has decimals, one for the sign.
+func avgOfSum(sum engine.Column) engine.Column {
+	const sumDigits, incrementDigits = 22, 4
+	sign := uint32(1)
+	if sum.Flags&engine.FlagUnsigned != 0 {
+		sign = 0
+	}
+	point := func(decimals byte) uint32 {
+		if decimals > 0 {
+			return 1
+		}
+		return 0
+	}
+	avg := engine.Column{Name: sum.Name, Type: engine.TypeNewDecimal, Flags: engine.FlagBinary | sum.Flags&engine.FlagUnsigned, Charset: engine.CharsetBinary, Decimals: min(sum.Decimals+incrementDigits, 30)}
+	if sumPrecision := int(sum.Length) - int(point(sum.Decimals)) - int(sign); sumPrecision > sumDigits && sumPrecision < 65 {
+		avg.Length = uint32(sumPrecision-sumDigits+incrementDigits) + point(avg.Decimals) + sign
+	}
+	return avg
 }
 
 func limits(sel *sqlparse.ScatterSelect, args []string) (limit, offset int64, err error) {

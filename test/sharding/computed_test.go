@@ -206,3 +206,35 @@ func TestSumsOfDivisionsMatchOneServer(t *testing.T) {
 		{"prepared, a bound divisor", "SELECT kind, SUM(amount / ?), AVG(qty / ?) FROM events GROUP BY kind ORDER BY kind", 2, []any{7, 3}},
 	})
 }
+
+// Aggregates merged over the shards are described as one server describes
+// them — type, length, decimals, flags, as the mariadb CLI's
+// --column-type-info shows them — so a client that reads the column
+// definitions (PDO's getColumnMeta, DecimalSize in Go) sees one server.
+// AVG came with a length of 0 (DECIMAL(31,4) to Go's driver where the
+// server says DECIMAL(14,4)). (Beside a COUNT(DISTINCT x) the shards group
+// by x, and MariaDB describes a grouped query's columns a little
+// differently — numbers without the BINARY flag, text with 0 decimals
+// where it says 39 — which Strata passes on as the shards send them.)
+func TestMergedAggregatesAreDescribedAsOneServer(t *testing.T) {
+	shardedData(t)
+	strataDB(t)
+	for _, query := range []string{
+		"SELECT COUNT(*), COUNT(title), SUM(score), AVG(score), MIN(score), MAX(title), SUM(rating), AVG(rating), MAX(published) FROM entries",
+		"SELECT status, COUNT(*), SUM(score), AVG(score), AVG(rating), STDDEV(score), BIT_OR(score) FROM entries GROUP BY status ORDER BY status",
+		"SELECT kind, SUM(amount), AVG(amount), AVG(qty), AVG(id) FROM events GROUP BY kind ORDER BY kind",
+	} {
+		show := func(addr, user, password string) string {
+			host, port, _ := strings.Cut(addr, ":")
+			out, errOut, err := runTool("mariadb", "-h", host, "-P", port, "-u", user, "--password="+password, "--skip-ssl",
+				"--column-type-info", "-t", "blog", "-e", query)
+			if err != nil {
+				t.Fatalf("mariadb -e %q: %v: %s", query, err, errOut)
+			}
+			return out
+		}
+		if got, want := show(strataAddr, "app", "app"), show(clusterAddr["single"], "root", ""); got != want {
+			t.Errorf("%s, as the mariadb CLI shows it\nthrough Strata:\n%s\none server:\n%s", query, got, want)
+		}
+	}
+}
