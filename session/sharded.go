@@ -148,9 +148,12 @@ func (s *Session) refuseRouting(err error) error {
 	var werr *wire.Error
 	var serr *sqlparse.SyntaxError
 	var cerr *engine.CollationUnknownError
+	var uerr *sqlparse.UnsupportedError
 	switch {
 	case errors.As(err, &rerr):
 		return s.refuse(wire.NewError(wire.ErNotSupportedYet, "Strata: %s", rerr.Msg))
+	case errors.As(err, &uerr):
+		return s.refuse(wire.NewError(wire.ErNotSupportedYet, "Strata: %s", uerr.Msg))
 	case errors.As(err, &cerr):
 		return s.refuse(wire.NewError(wire.ErNotSupportedYet, "Strata: %s", cerr.Reason))
 	case errors.As(err, &serr):

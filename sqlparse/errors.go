@@ -32,6 +32,12 @@ type SyntaxError struct {
 
 func (e *SyntaxError) Error() string { return e.Msg }
 
+// UnsupportedError is a statement Strata cannot run as one server would
+// over its tables; Msg says why and what to write instead.
+type UnsupportedError struct{ Msg string }
+
+func (e *UnsupportedError) Error() string { return e.Msg }
+
 // ErrMultipleStatements is returned by Classify for text holding more
 // than one statement.
 var ErrMultipleStatements = errors.New("sqlparse: more than one statement")

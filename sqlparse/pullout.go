@@ -534,6 +534,9 @@ func (p *Pullout) Render(values [][]string) (string, error) {
 				return "", ErrNothingToInsert
 			}
 			ins := node.(*ast.InsertStmt)
+			if err := onDuplicateFromValues(ins); err != nil {
+				return "", err
+			}
 			ins.Select, ins.Lists = nil, nil
 			if t.Text != "" { // EXPLAIN's marker
 				ins.Lists = [][]ast.ExprNode{{newRawExpr(t.Text)}}
@@ -563,6 +566,90 @@ func (p *Pullout) Render(values [][]string) (string, error) {
 		p.stmt.Accept(&nodeSwapper{swap: swap})
 	}
 	return p.mode.restore(p.stmt)
+}
+
+// onDuplicateFromValues rewrites the ON DUPLICATE KEY UPDATE of an INSERT
+// ... SELECT whose rows Strata inserts as VALUES. There a column of the
+// SELECT's tables (`votes = l.weight * 10`) is the row's value of it; when
+// the SELECT lists that very column, the row inserts that value in the
+// column at its place, so it is VALUES(that column) (`votes =
+// VALUES(votes) * 10`). Any other such column (one the SELECT computes
+// from, `score + 1`) has no value in the VALUES row: refused.
+func onDuplicateFromValues(ins *ast.InsertStmt) error {
+	if len(ins.OnDuplicate) == 0 {
+		return nil
+	}
+	sources := map[string]bool{}
+	var fields []*ast.SelectField
+	if sel, ok := ins.Select.(*ast.SelectStmt); ok {
+		if sel.From != nil {
+			fromNames(sel.From.TableRefs, sources)
+		}
+		if sel.Fields != nil {
+			fields = sel.Fields.Fields
+		}
+	}
+	if target, ok := ins.Table.TableRefs.Left.(*ast.TableSource); ok {
+		if name, ok := target.Source.(*ast.TableName); ok {
+			delete(sources, name.Name.L) // target.col is the row already there
+		}
+	}
+	var failed *UnsupportedError
+	swap := &exprSwapper{swap: func(n ast.Node) ast.Node {
+		c, ok := n.(*ast.ColumnNameExpr)
+		if !ok || !sources[c.Name.Table.L] || failed != nil {
+			return nil
+		}
+		for i, f := range fields {
+			if fc, ok := f.Expr.(*ast.ColumnNameExpr); ok && i < len(ins.Columns) && fc.Name.Name.L == c.Name.Name.L && (fc.Name.Table.L == c.Name.Table.L || fc.Name.Table.L == "" && len(sources) == 1) {
+				return &ast.ValuesExpr{Column: &ast.ColumnNameExpr{Name: &ast.ColumnName{Name: ins.Columns[i].Name}}}
+			}
+		}
+		failed = &UnsupportedError{Msg: fmt.Sprintf("the ON DUPLICATE KEY UPDATE of this INSERT ... SELECT over sharded tables reads %s.%s, which the SELECT does not insert as it is: Strata inserts the SELECT's rows as VALUES, so it can read only the values a row inserts. Write VALUES(column) for the value the row inserts in a column, or list %[1]s.%[2]s in the SELECT and the INSERT's columns",
+			c.Name.Table.O, c.Name.Name.O)}
+		return nil
+	}}
+	for _, a := range ins.OnDuplicate {
+		if e, ok := a.Expr.Accept(swap); ok {
+			a.Expr = e.(ast.ExprNode)
+		}
+	}
+	if failed != nil {
+		return failed
+	}
+	return nil
+}
+
+// fromNames adds the names (lower case) by which a FROM clause's tables
+// are named: aliases, or table names without one.
+func fromNames(n ast.ResultSetNode, names map[string]bool) {
+	switch n := n.(type) {
+	case *ast.TableSource:
+		if name, ok := n.Source.(*ast.TableName); ok && n.AsName.L == "" {
+			names[name.Name.L] = true
+		} else if n.AsName.L != "" {
+			names[n.AsName.L] = true
+		} else {
+			fromNames(n.Source, names)
+		}
+	case *ast.Join:
+		fromNames(n.Left, names)
+		if n.Right != nil {
+			fromNames(n.Right, names)
+		}
+	}
+}
+
+// exprSwapper replaces the nodes swap returns a node for.
+type exprSwapper struct{ swap func(ast.Node) ast.Node }
+
+func (s *exprSwapper) Enter(n ast.Node) (ast.Node, bool) { return n, false }
+
+func (s *exprSwapper) Leave(n ast.Node) (ast.Node, bool) {
+	if r := s.swap(n); r != nil {
+		return r, true
+	}
+	return n, true
 }
 
 // replaceTable puts the rows of subquery i in its place: a derived

@@ -262,6 +262,23 @@ func TestPullOutOfWrites(t *testing.T) {
 	if got, err := p.Render(nil); err != nil || got != "INSERT INTO `posts` (`id`,`title`) VALUES (1,'a'),(2,NULL) ON DUPLICATE KEY UPDATE `title`=VALUES(`title`)" {
 		t.Errorf("INSERT ... SELECT Render = %s, %v", got, err)
 	}
+	// ON DUPLICATE KEY UPDATE reading the SELECT's columns: the one it
+	// inserts as it is becomes the VALUES of its column; the target's
+	// own columns stay; one computed from is refused.
+	p, err = Mode{}.PullOut("INSERT INTO posts (id, title, n) SELECT d.id, d.title, d.n + 1 FROM drafts d JOIN x ON x.id = d.id ON DUPLICATE KEY UPDATE title = CONCAT(d.title, posts.title), n = posts.n + 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.SetTable(0, PulledTable{Rows: [][]string{{"1", "'a'", "2"}}})
+	if got, err := p.Render(nil); err != nil || got != "INSERT INTO `posts` (`id`,`title`,`n`) VALUES (1,'a',2) ON DUPLICATE KEY UPDATE `title`=CONCAT(VALUES(`title`), `posts`.`title`),`n`=`posts`.`n`+1" {
+		t.Errorf("ON DUPLICATE KEY UPDATE from the SELECT's columns: Render = %s, %v", got, err)
+	}
+	p, _ = Mode{}.PullOut("INSERT INTO posts (id, n) SELECT d.id, d.n + 1 FROM drafts d ON DUPLICATE KEY UPDATE n = d.n")
+	p.SetTable(0, PulledTable{Rows: [][]string{{"1", "2"}}})
+	var unsupported *UnsupportedError
+	if _, err := p.Render(nil); !errors.As(err, &unsupported) {
+		t.Errorf("ON DUPLICATE KEY UPDATE from a column the SELECT computes from: %v, want UnsupportedError", err)
+	}
 	p, _ = Mode{}.PullOut("INSERT INTO posts SELECT * FROM drafts")
 	p.SetTable(0, PulledTable{})
 	if _, err := p.Render(nil); !errors.Is(err, ErrNothingToInsert) {

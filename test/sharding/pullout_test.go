@@ -477,6 +477,21 @@ func TestInsertSelectIntoShardedTables(t *testing.T) {
 	if got := testenv.Strings(t, conn, fmt.Sprintf("SELECT COUNT(*) FROM comments WHERE entry_id = %d AND body = 'prepared'", 900000022)); !slices.Equal(got, []string{"2"}) {
 		t.Errorf("prepared copies on entry 900000022's shard: %q, want 2", got)
 	}
+	// An upsert from a SELECT whose ON DUPLICATE KEY UPDATE reads the
+	// SELECT's columns (l.weight): the value the row inserts in votes.
+	// It failed with 1054 from the shards (the rows go as VALUES).
+	const upsert = "INSERT INTO comments (id, entry_id, author, body, votes) SELECT l.id, l.entry_id, 'copy', 'again', l.weight FROM entry_likes l WHERE l.entry_id " + ids + " ON DUPLICATE KEY UPDATE votes = l.weight * 10 + comments.votes, body = 'upserted'"
+	if res := mustExec(t, conn, upsert); func() int64 { n, _ := res.RowsAffected(); return n }() != 2*21 {
+		t.Errorf("the upsert from entry_likes changed rows %v, want 21 updated (42)", res)
+	}
+	if got := testenv.Strings(t, conn, "SELECT COUNT(*), MIN(votes), MAX(votes), MIN(body) FROM comments WHERE author = 'copy' AND entry_id "+ids); !slices.Equal(got, []string{"21|11|66|upserted"}) {
+		t.Errorf("comments after the upsert: %q, want each like's weight * 11", got)
+	}
+	// A column the SELECT computes from has no value in the row: refused.
+	_, err = conn.ExecContext(ctx, "INSERT INTO comments (id, entry_id, author, body, votes) SELECT l.id, l.entry_id, 'copy', 'x', l.weight + 1 FROM entry_likes l WHERE l.entry_id "+ids+" ON DUPLICATE KEY UPDATE votes = l.weight")
+	if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "Write VALUES(column)") {
+		t.Errorf("an upsert reading a column the SELECT does not insert: %v, want error 1235 saying what to write", err)
+	}
 }
 
 // insertLikes gives entries entryBase+1 .. entryBase+6 likes: entry
