@@ -319,6 +319,8 @@ func planUnparsed(l *shard.Layout, sql string, f *sqlparse.Facts, args []string)
 				return nil, refuse("SELECT ... INTO DUMPFILE from %s, a %s table, is not supported: Strata's SQL parser does not read it, and each shard's server would write a file of its own. Use SELECT ... INTO OUTFILE, which Strata writes on the default cluster's server from the shards' rows, read first (up to limits.max_pulled_rows), or read the row in the application", t.Name, t.Placement)
 			case "percentile":
 				return nil, refuse("MEDIAN, PERCENTILE_CONT and PERCENTILE_DISC (MariaDB's window functions) over %s, a %s table, are not supported: Strata's SQL parser does not read them, and each needs every row of its partition, which several shards hold. Read the values (ORDER BY them) and take the percentile in the application", t.Name, t.Placement)
+			case "json-table":
+				return nil, refuse("JSON_TABLE beside %s, a %s table, is not supported: Strata's SQL parser does not read it. Read the JSON column and expand it in the application, or run JSON_TABLE over a table of one cluster", t.Name, t.Placement)
 			case "handler":
 				return nil, refuse("HANDLER on %s, a %s table, is not supported: a HANDLER walks one server's copy of the table by an index, and each shard holds part of it. Read it with SELECT ... ORDER BY ... LIMIT, which Strata merges across shards", t.Name, t.Placement)
 			case "flush-export":
@@ -328,7 +330,7 @@ func planUnparsed(l *shard.Layout, sql string, f *sqlparse.Facts, args []string)
 			case "into-variable":
 				return nil, refuse("SELECT ... INTO @variable on %s, a %s table, is supported only as a text statement of its own, a read Strata runs over the shards first: send it alone, not in a multi-statement or as a prepared statement, or assign in the select list (SELECT @x := id FROM ...)", t.Name, t.Placement)
 			}
-			return nil, refuse("Strata's SQL parser cannot read this statement, and it names %s, a %s table: Strata routes statements on it only from a full parse. Write it in syntax MySQL's grammar reads (LIMIT without ROWS EXAMINED, LOCK IN SHARE MODE without NOWAIT)", t.Name, t.Placement)
+			return nil, refuse("Strata's SQL parser cannot read this statement, and it names %s, a %s table: Strata routes statements on it only from a full parse. Write it in syntax MySQL's grammar reads (LIMIT without ROWS EXAMINED, tables without FOR SYSTEM_TIME)", t.Name, t.Placement)
 		}
 		if t.Cluster != tables[0].Cluster {
 			return nil, refuse("Strata's SQL parser cannot read this statement, and it names %s on cluster %s and %s on cluster %s; Strata cannot run one statement across clusters", tables[0].Name, tables[0].Cluster, t.Name, t.Cluster)

@@ -61,8 +61,8 @@ func RunsExplained(head string) bool {
 // SELECT ... INTO @variable, "into-dumpfile" for SELECT ... INTO
 // DUMPFILE, "json-arrayagg" for MariaDB's JSON_ARRAYAGG(DISTINCT x ORDER BY ... LIMIT n), "group-concat-limit"
 // for its GROUP_CONCAT(... LIMIT n), "percentile" for its MEDIAN(),
-// PERCENTILE_CONT() and PERCENTILE_DISC() window functions, "handler"
-// for HANDLER t ...,
+// PERCENTILE_CONT() and PERCENTILE_DISC() window functions, "json-table"
+// for JSON_TABLE(...) in a FROM clause, "handler" for HANDLER t ...,
 // "flush-export" for FLUSH TABLES t FOR EXPORT,
 // "create-trigger" for CREATE [DEFINER = ...] TRIGGER; "" for anything
 // else.
@@ -106,13 +106,20 @@ func UnparsedForm(sql string) string {
 
 // aggregateExtension finds MariaDB's extensions of aggregate calls that
 // the parser does not read: JSON_ARRAYAGG with DISTINCT, ORDER BY or
-// LIMIT inside, GROUP_CONCAT with LIMIT.
+// LIMIT inside, GROUP_CONCAT with LIMIT; and JSON_TABLE, which it does
+// not read either.
 func aggregateExtension(sql string) string {
 	sc := newScanner(sql)
 	for t := sc.nextCode(); t.kind != tokEOF; t = sc.nextCode() {
 		if sc.isWord(t, "median") || sc.isWord(t, "percentile_cont") || sc.isWord(t, "percentile_disc") {
 			if open := sc.nextCode(); open.kind == tokPunct && sc.s[open.start] == '(' {
 				return "percentile"
+			}
+			continue
+		}
+		if sc.isWord(t, "json_table") {
+			if open := sc.nextCode(); open.kind == tokPunct && sc.s[open.start] == '(' {
+				return "json-table"
 			}
 			continue
 		}
