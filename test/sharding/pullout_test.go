@@ -423,6 +423,16 @@ func TestWritesJoinedWithTablesThatLiveApart(t *testing.T) {
 	if n := affected("DELETE FROM entries WHERE id " + ids + " AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = entries.user_id)"); n != 1 {
 		t.Errorf("DELETE of the orphan entries removed %d rows, want 1", n)
 	}
+	// More rows of the table read first than limits.max_pulled_rows:
+	// refused, naming the table and how to narrow it; nothing written.
+	smallPull.start(t, smallPullAddr, smallPullAdmin, "limits: {max_pulled_rows: 5}\n")
+	_, err = testenv.Conn(t, openStrata(t, smallPullAddr)).ExecContext(ctx, "UPDATE entries e JOIN users u ON u.id = e.user_id SET e.score = 99 WHERE u.karma >= 0 AND e.id "+ids)
+	if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "reads users") || !strings.Contains(err.Error(), "more than 5 rows (limits.max_pulled_rows)") {
+		t.Errorf("a write reading more users than limits.max_pulled_rows: %v, want error 1235 naming users and the limit", err)
+	}
+	if got := testenv.Strings(t, conn, "SELECT COUNT(*) FROM entries WHERE score = 99 AND id "+ids); !slices.Equal(got, []string{"0"}) {
+		t.Errorf("entries written by the refused UPDATE: %q", got)
+	}
 	for _, q := range []string{
 		"UPDATE entries e JOIN users u ON u.id = e.user_id SET e.score = 1, u.karma = 1 WHERE e.id " + ids,
 		"UPDATE entries e JOIN users u ON u.id = e.user_id SET score = 1 WHERE e.id " + ids,
