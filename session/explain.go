@@ -182,24 +182,13 @@ func (s *Session) explainMaterialize(ctx context.Context, sql string, depth int)
 	if err != nil {
 		return nil, false
 	}
-	var rows []ExplainRow
-	tables := make([]sqlparse.PulledTable, len(mat.Tables))
-	for i, t := range mat.Tables {
-		keys := make([][]string, len(t.Keys))
-		for k, key := range t.Keys {
-			keys[k] = []string{"NULL"} // the values read, at run time
-			rows = append(rows, ExplainRow{Step: fmt.Sprintf("table %d: keys", i+1), Tables: t.Name,
-				Detail: fmt.Sprintf("%s.%s IN (the %s values of table %d)", t.Alias, key.Column, key.OtherColumn, key.Other+1)})
-		}
-		subRows, err := s.explainPlan(ctx, mat.Query(i, keys), depth+1)
-		if err != nil {
-			return nil, false
-		}
-		for _, r := range subRows {
-			r.Step = fmt.Sprintf("table %d: %s", i+1, r.Step)
-			rows = append(rows, r)
-		}
-		tables[i] = sqlparse.PulledTable{Text: fmt.Sprintf("SELECT /* rows of table %d */", i+1)}
+	order := make([]int, len(mat.Tables))
+	for i := range order {
+		order[i] = i
+	}
+	rows, tables, ok := s.explainFirstReads(ctx, firstReads{tables: mat.Tables, order: order, query: mat.Query}, depth)
+	if !ok {
+		return nil, false
 	}
 	outer, err := mat.Render(tables)
 	if err != nil {
@@ -216,33 +205,45 @@ func (s *Session) explainWriteApart(ctx context.Context, sql string, depth int) 
 	if err != nil {
 		return nil, false
 	}
-	var rows []ExplainRow
-	tables := make([]sqlparse.PulledTable, len(w.Reads))
-	for k, i := range w.Reads {
-		t := w.Tables[i]
-		keys := make([][]string, len(t.Keys))
-		for n, key := range t.Keys {
-			if slices.Contains(w.Reads[:k], key.Other) {
-				keys[n] = []string{"NULL"} // the values read, at run time
-				rows = append(rows, ExplainRow{Step: fmt.Sprintf("table %d: keys", k+1), Tables: t.Name,
-					Detail: fmt.Sprintf("%s.%s IN (the %s values of %s)", t.Alias, key.Column, key.OtherColumn, w.Tables[key.Other].Alias)})
-			}
-		}
-		subRows, err := s.explainPlan(ctx, w.Query(i, keys), depth+1)
-		if err != nil {
-			return nil, false
-		}
-		for _, r := range subRows {
-			r.Step = fmt.Sprintf("table %d: %s", k+1, r.Step)
-			rows = append(rows, r)
-		}
-		tables[k] = sqlparse.PulledTable{Text: fmt.Sprintf("SELECT /* rows of table %d */", k+1)}
+	rows, tables, ok := s.explainFirstReads(ctx, firstReads{tables: w.Tables, order: w.Reads, query: w.Query}, depth)
+	if !ok {
+		return nil, false
 	}
 	outer, err := w.Render(tables)
 	if err != nil {
 		return nil, false
 	}
 	return append(rows, ExplainRow{Step: "strata", Detail: "reads the tables this write only reads first, then: " + outer}), true
+}
+
+// explainFirstReads describes the reads of r (numbered in their order)
+// and returns the markers that stand for their rows in the statement.
+func (s *Session) explainFirstReads(ctx context.Context, r firstReads, depth int) ([]ExplainRow, []sqlparse.PulledTable, bool) {
+	var rows []ExplainRow
+	tables := make([]sqlparse.PulledTable, len(r.order))
+	for k, i := range r.order {
+		t := r.tables[i]
+		keys := make([][]string, len(t.Keys))
+		for n, key := range t.Keys {
+			before := slices.Index(r.order[:k], key.Other)
+			if before < 0 {
+				continue // a table not read: no narrowing
+			}
+			keys[n] = []string{"NULL"} // the values read, at run time
+			rows = append(rows, ExplainRow{Step: fmt.Sprintf("table %d: keys", k+1), Tables: t.Name,
+				Detail: fmt.Sprintf("%s.%s IN (the %s values of table %d)", t.Alias, key.Column, key.OtherColumn, before+1)})
+		}
+		subRows, err := s.explainPlan(ctx, r.query(i, keys), depth+1)
+		if err != nil {
+			return nil, nil, false
+		}
+		for _, row := range subRows {
+			row.Step = fmt.Sprintf("table %d: %s", k+1, row.Step)
+			rows = append(rows, row)
+		}
+		tables[k] = sqlparse.PulledTable{Text: fmt.Sprintf("SELECT /* rows of table %d */", k+1)}
+	}
+	return rows, tables, true
 }
 
 // decisionReason says why d was taken; for a routing rule, which one and

@@ -151,44 +151,13 @@ func (s *Session) writeApart(ctx context.Context, sql string, args []string, lvl
 	if err != nil {
 		return "", err
 	}
-	part := lvl.next()
-	part.unplaced = true
-	type rowsRead struct {
-		cols []engine.Column
-		rows []engine.Row
+	tables, err := s.readTablesFirst(ctx, firstReads{tables: w.Tables, order: w.Reads, query: w.Query, tooMany: func(t sqlparse.MatTable) error {
+		return wire.NewError(wire.ErNotSupportedYet, "Strata: this write reads %s, which lives apart from the tables it writes, so Strata reads its rows first and puts them in the statement; it has more than %d rows (limits.max_pulled_rows) the write could use. Narrow it with conditions on its own columns, qualified by its name (%s.column = ...)",
+			t.Describe(), s.maxPulled(), t.Alias)
+	}}, lvl)
+	if err != nil {
+		return "", err
 	}
-	read := map[int]rowsRead{} // by table index
-	tables := make([]sqlparse.PulledTable, len(w.Reads))
-	total := 0
-	for k, i := range w.Reads {
-		t := w.Tables[i]
-		keyValues := make([][]string, len(t.Keys))
-		for n, key := range t.Keys {
-			if r, ok := read[key.Other]; ok {
-				if keyValues[n], err = keyLiterals(r.cols, r.rows, key.OtherColumn); err != nil {
-					return "", err
-				}
-			}
-		}
-		f, plan, err := s.planPulled(ctx, w.Query(i, keyValues), part)
-		if err != nil {
-			return "", err
-		}
-		cols, rows, more, err := s.collectRows(ctx, f, plan, s.maxPulled(), lvl.primary)
-		switch {
-		case err != nil:
-			return "", err
-		case more:
-			return "", wire.NewError(wire.ErNotSupportedYet, "Strata: this write reads %s, which lives apart from the tables it writes, so Strata reads its rows first and puts them in the statement; it has more than %d rows (limits.max_pulled_rows) the write could use. Narrow it with conditions on its own columns, qualified by its name (%s.column = ...)",
-				t.Describe(), s.maxPulled(), t.Alias)
-		}
-		read[i] = rowsRead{cols, rows}
-		if tables[k], err = literalTable(cols, rows); err != nil {
-			return "", err
-		}
-		total += len(rows)
-	}
-	s.env.Metrics.RunFirst("join", int64(total))
 	return w.Render(tables)
 }
 
@@ -255,57 +224,90 @@ func (s *Session) materializeWith(ctx context.Context, sql string, args []string
 	if err != nil {
 		return "", errNotPulled
 	}
+	order := make([]int, len(mat.Tables))
+	for i := range order {
+		order[i] = i
+	}
+	tables, err := s.readTablesFirst(ctx, firstReads{tables: mat.Tables, order: order, query: mat.Query, own: own, tooMany: func(t sqlparse.MatTable) error {
+		if len(mat.Tables) == 1 {
+			return wire.NewError(wire.ErNotSupportedYet, "Strata: the shards cannot answer this statement in parts (WITH ROLLUP, a window over rows of several shards, a GROUP_CONCAT Strata cannot merge from the shards' lists), so Strata reads the rows of %s it needs and runs it on one server, and more than %d rows (limits.max_pulled_rows) match its WHERE: narrow it, or group or partition by the shard key",
+				t.Describe(), s.maxPulled())
+		}
+		return wire.NewError(wire.ErNotSupportedYet, "Strata: this statement joins tables that live on different clusters or are sharded differently, so Strata reads each table's rows first and joins them on one server; %s has more than %d rows (limits.max_pulled_rows) it could use. Narrow it with conditions on its own columns, qualified by its name (%s.column = ...), or join on the shard key of tables sharded alike",
+			t.Describe(), s.maxPulled(), t.Alias)
+	}}, lvl)
+	if err != nil {
+		return "", err
+	}
+	return mat.Render(tables)
+}
+
+// firstReads are the tables of a statement Strata reads before it runs
+// the statement over their rows: tables[i] for i in order, each read by
+// query (narrowed by the values of keys on tables read before it; nil
+// for a key on a table not read), or by own first; tooMany is the error
+// for a table with more rows than limits.max_pulled_rows.
+type firstReads struct {
+	tables  []sqlparse.MatTable
+	order   []int
+	query   func(i int, keyValues [][]string) string
+	own     tableReader
+	tooMany func(sqlparse.MatTable) error
+}
+
+// readTablesFirst reads the tables of r in order and returns each one's
+// rows as a table of literals (in order).
+func (s *Session) readTablesFirst(ctx context.Context, r firstReads, lvl pullLevel) ([]sqlparse.PulledTable, error) {
 	part := lvl.next()
 	part.unplaced = true
-	type read struct {
+	type rowsRead struct {
 		cols []engine.Column
 		rows []engine.Row
 	}
-	reads := make([]read, len(mat.Tables))
-	tables := make([]sqlparse.PulledTable, len(mat.Tables))
+	read := map[int]rowsRead{} // by table index
+	tables := make([]sqlparse.PulledTable, len(r.order))
 	total := 0
-	for i, t := range mat.Tables {
+	var err error
+	for k, i := range r.order {
+		t := r.tables[i]
 		keyValues := make([][]string, len(t.Keys))
-		for k, key := range t.Keys {
-			if keyValues[k], err = keyLiterals(reads[key.Other].cols, reads[key.Other].rows, key.OtherColumn); err != nil {
-				return "", err
+		for n, key := range t.Keys {
+			if got, ok := read[key.Other]; ok {
+				if keyValues[n], err = keyLiterals(got.cols, got.rows, key.OtherColumn); err != nil {
+					return nil, err
+				}
 			}
 		}
 		var cols []engine.Column
 		var rows []engine.Row
 		var more, handled bool
-		if own != nil {
-			if cols, rows, handled, err = own(ctx, t, mat.Query(i, keyValues), part); err != nil {
-				return "", err
+		if r.own != nil {
+			if cols, rows, handled, err = r.own(ctx, t, r.query(i, keyValues), part); err != nil {
+				return nil, err
 			}
 		}
 		if !handled {
-			read := part
-			read.tableless = t.Derived != "" // rows in the text, read on the default cluster
-			f, plan, perr := s.planPulled(ctx, mat.Query(i, keyValues), read)
-			if perr != nil {
-				return "", perr
+			p := part
+			p.tableless = t.Derived != "" // rows in the text, read on the default cluster
+			f, plan, err := s.planPulled(ctx, r.query(i, keyValues), p)
+			if err != nil {
+				return nil, err
 			}
-			cols, rows, more, err = s.collectRows(ctx, f, plan, s.maxPulled(), lvl.primary)
+			if cols, rows, more, err = s.collectRows(ctx, f, plan, s.maxPulled(), lvl.primary); err != nil {
+				return nil, err
+			}
 		}
-		switch {
-		case err != nil:
-			return "", err
-		case more && len(mat.Tables) == 1:
-			return "", wire.NewError(wire.ErNotSupportedYet, "Strata: the shards cannot answer this statement in parts (WITH ROLLUP, a window over rows of several shards, a GROUP_CONCAT Strata cannot merge from the shards' lists), so Strata reads the rows of %s it needs and runs it on one server, and more than %d rows (limits.max_pulled_rows) match its WHERE: narrow it, or group or partition by the shard key",
-				t.Describe(), s.maxPulled())
-		case more:
-			return "", wire.NewError(wire.ErNotSupportedYet, "Strata: this statement joins tables that live on different clusters or are sharded differently, so Strata reads each table's rows first and joins them on one server; %s has more than %d rows (limits.max_pulled_rows) it could use. Narrow it with conditions on its own columns, qualified by its name (%s.column = ...), or join on the shard key of tables sharded alike",
-				t.Describe(), s.maxPulled(), t.Alias)
+		if more {
+			return nil, r.tooMany(t)
 		}
-		reads[i] = read{cols, rows}
-		if tables[i], err = literalTable(cols, rows); err != nil {
-			return "", err
+		read[i] = rowsRead{cols, rows}
+		if tables[k], err = literalTable(cols, rows); err != nil {
+			return nil, err
 		}
 		total += len(rows)
 	}
 	s.env.Metrics.RunFirst("join", int64(total))
-	return mat.Render(tables)
+	return tables, nil
 }
 
 // keyLiterals lists the distinct non-NULL values of column name in rows,

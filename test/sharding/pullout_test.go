@@ -212,25 +212,8 @@ func TestWritesFilteredBySubqueriesOverShards(t *testing.T) {
 	ctx := testenv.Ctx(t)
 	conn := testenv.Conn(t, db)
 	const ids = "BETWEEN 900000011 AND 900000016"
-	cleanup(t, "entries", "id "+ids)
-	cleanup(t, "entry_likes", "entry_id "+ids)
-	for i := 1; i <= 6; i++ {
-		id := 900000010 + i
-		mustExec(t, conn, fmt.Sprintf("INSERT INTO entries (id, user_id, title, score, status) VALUES (%d, 1, 'sub', 0, 'live')", id))
-	}
-	insertLikes(t, conn, 900000010, 900000100)
-	if got := holders(t, "entries", "id "+ids); len(got) < 2 {
-		t.Fatalf("the test entries are on %v: the test needs several shards", got)
-	}
-	affected := func(query string, args ...any) int64 {
-		t.Helper()
-		res, err := conn.ExecContext(ctx, query, args...)
-		if err != nil {
-			t.Fatalf("%s: %v", query, err)
-		}
-		n, _ := res.RowsAffected()
-		return n
-	}
+	likedEntries(t, conn, 900000010, 900000100, func(int) string { return "1" })
+	affected := func(query string, args ...any) int64 { return rowsAffected(t, conn, query, args...) }
 	if n := affected("UPDATE entries SET status = 'hot' WHERE id IN (SELECT entry_id FROM entry_likes WHERE weight >= 4 AND entry_id " + ids + ")"); n != 3 {
 		t.Errorf("UPDATE ... WHERE id IN (subquery) changed %d rows, want 3", n)
 	}
@@ -273,24 +256,8 @@ func TestWritesJoinedWithADerivedTableOverShards(t *testing.T) {
 	ctx := testenv.Ctx(t)
 	conn := testenv.Conn(t, db)
 	const ids = "BETWEEN 900000031 AND 900000036"
-	cleanup(t, "entries", "id "+ids)
-	cleanup(t, "entry_likes", "entry_id "+ids)
-	for i := 1; i <= 6; i++ {
-		mustExec(t, conn, fmt.Sprintf("INSERT INTO entries (id, user_id, title, score, status) VALUES (%d, 1, 'derived', 0, 'live')", 900000030+i))
-	}
-	insertLikes(t, conn, 900000030, 900000500) // entry 900000030+i: i likes of weight i
-	if got := holders(t, "entries", "id "+ids); len(got) < 2 {
-		t.Fatalf("the test entries are on %v: the test needs several shards", got)
-	}
-	affected := func(query string, args ...any) int64 {
-		t.Helper()
-		res, err := conn.ExecContext(ctx, query, args...)
-		if err != nil {
-			t.Fatalf("%s: %v", query, err)
-		}
-		n, _ := res.RowsAffected()
-		return n
-	}
+	likedEntries(t, conn, 900000030, 900000500, func(int) string { return "1" }) // entry 900000030+i: i likes of weight i
+	affected := func(query string, args ...any) int64 { return rowsAffected(t, conn, query, args...) }
 	if n := affected("UPDATE entries e JOIN (SELECT entry_id, COUNT(*) AS n FROM entry_likes WHERE entry_id " + ids + " GROUP BY entry_id) l ON l.entry_id = e.id SET e.score = l.n"); n != 6 {
 		t.Errorf("UPDATE joined with the likes counted per entry changed %d rows, want 6", n)
 	}
@@ -335,35 +302,15 @@ func TestWritesJoinedWithTablesThatLiveApart(t *testing.T) {
 	ctx := testenv.Ctx(t)
 	conn := testenv.Conn(t, db)
 	const ids = "BETWEEN 900000041 AND 900000046"
-	cleanup(t, "entries", "id "+ids)
-	cleanup(t, "entry_likes", "entry_id "+ids)
 	cleanup(t, "comments", "id = 900000041")
 	banned := testenv.Strings(t, conn, "SELECT id FROM users WHERE karma = 9 ORDER BY id LIMIT 1")
 	kept := testenv.Strings(t, conn, "SELECT id FROM users WHERE karma = 2 ORDER BY id LIMIT 1")
 	if len(banned) != 1 || len(kept) != 1 {
 		t.Fatalf("users of karma 9 and 2: %q, %q", banned, kept)
 	}
-	for i := 1; i <= 6; i++ {
-		user := kept[0]
-		if i%2 == 1 {
-			user = banned[0]
-		}
-		mustExec(t, conn, fmt.Sprintf("INSERT INTO entries (id, user_id, title, score, status) VALUES (%d, %s, 'apart', 0, 'live')", 900000040+i, user))
-	}
-	insertLikes(t, conn, 900000040, 900000700)
+	likedEntries(t, conn, 900000040, 900000700, func(i int) string { return [2]string{kept[0], banned[0]}[i%2] })
 	mustExec(t, conn, "INSERT INTO comments (id, entry_id, author, body, votes) VALUES (900000041, "+banned[0]+", 'apart', 'apart', 777)")
-	if got := holders(t, "entries", "id "+ids); len(got) < 2 {
-		t.Fatalf("the test entries are on %v: the test needs several shards", got)
-	}
-	affected := func(query string, args ...any) int64 {
-		t.Helper()
-		res, err := conn.ExecContext(ctx, query, args...)
-		if err != nil {
-			t.Fatalf("%s: %v", query, err)
-		}
-		n, _ := res.RowsAffected()
-		return n
-	}
+	affected := func(query string, args ...any) int64 { return rowsAffected(t, conn, query, args...) }
 	entries := func() []string {
 		return testenv.Strings(t, conn, "SELECT id, score, title, status FROM entries WHERE id "+ids+" ORDER BY id")
 	}
@@ -382,8 +329,8 @@ func TestWritesJoinedWithTablesThatLiveApart(t *testing.T) {
 	}
 	b, k := banned[0], kept[0]
 	if got, want := entries(), []string{
-		"900000041|777|apart|banned", "900000042|" + k + "|kept|live", "900000043|777|apart|banned",
-		"900000044|" + k + "|kept|live", "900000045|777|apart|banned", "900000046|" + k + "|kept|live"}; !slices.Equal(got, want) {
+		"900000041|777|e|banned", "900000042|" + k + "|kept|live", "900000043|777|e|banned",
+		"900000044|" + k + "|kept|live", "900000045|777|e|banned", "900000046|" + k + "|kept|live"}; !slices.Equal(got, want) {
 		t.Errorf("entries after the UPDATEs (users %s and %s):\n got %q\nwant %q", b, k, got, want)
 	}
 	// Three tables: likes written, entries sharded alike and joined on the
@@ -502,6 +449,35 @@ func TestInsertSelectIntoShardedTables(t *testing.T) {
 	if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "Write VALUES(column)") {
 		t.Errorf("an upsert reading a column the SELECT does not insert: %v, want error 1235 saying what to write", err)
 	}
+}
+
+// likedEntries writes entries entryBase+1 .. entryBase+6 (title 'e', score
+// 0, status 'live', user_id user(i) for entry entryBase+i) and their likes
+// (insertLikes), all removed when the test ends, and checks that they
+// span several shards.
+func likedEntries(t *testing.T, conn *sql.Conn, entryBase, idBase int, user func(i int) string) {
+	t.Helper()
+	ids := fmt.Sprintf("BETWEEN %d AND %d", entryBase+1, entryBase+6)
+	cleanup(t, "entries", "id "+ids)
+	cleanup(t, "entry_likes", "entry_id "+ids)
+	for i := 1; i <= 6; i++ {
+		mustExec(t, conn, fmt.Sprintf("INSERT INTO entries (id, user_id, title, score, status) VALUES (%d, %s, 'e', 0, 'live')", entryBase+i, user(i)))
+	}
+	insertLikes(t, conn, entryBase, idBase)
+	if got := holders(t, "entries", "id "+ids); len(got) < 2 {
+		t.Fatalf("the test entries are on %v: the test needs several shards", got)
+	}
+}
+
+// rowsAffected runs a write on conn and returns its affected rows.
+func rowsAffected(t *testing.T, conn *sql.Conn, query string, args ...any) int64 {
+	t.Helper()
+	res, err := conn.ExecContext(testenv.Ctx(t), query, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	n, _ := res.RowsAffected()
+	return n
 }
 
 // insertLikes gives entries entryBase+1 .. entryBase+6 likes: entry
