@@ -152,7 +152,7 @@ func (m *Materialization) writtenJoins(i int, isTarget func(MatTable) bool) []Wr
 func writtenTables(stmt ast.StmtNode) (refs *ast.TableRefsClause, where ast.ExprNode, set []ast.ExprNode, targets []string, ok bool) {
 	switch st := stmt.(type) {
 	case *ast.UpdateStmt:
-		if st.With != nil || st.TableRefs == nil {
+		if st.With != nil || st.TableRefs == nil || st.TableRefs.TableRefs == nil {
 			return nil, nil, nil, nil, false
 		}
 		// (MultipleTable is set for a comma list only, not for JOIN.)
