@@ -45,6 +45,13 @@ show('votes per entry', $st->fetchAll(PDO::FETCH_ASSOC));
 $st = $pdo->prepare("SELECT id, title FROM entries WHERE id IN (SELECT entry_id FROM entry_likes WHERE weight > ?) ORDER BY id LIMIT 5");
 $st->execute([3]);
 show('entries with heavy likes', $st->fetchAll(PDO::FETCH_ASSOC));
+// An ORM's eager load with a limit (Sequelize's include with limit): a
+// page of entries as a derived table, LEFT JOINed with their likes.
+$st = $pdo->prepare("SELECT e.id, e.title, l.id AS like_id FROM (SELECT id, title FROM entries WHERE status = ? ORDER BY id LIMIT ?) AS e LEFT OUTER JOIN entry_likes AS l ON e.id = l.entry_id ORDER BY e.id, l.id");
+$st->bindValue(1, 'live');
+$st->bindValue(2, 5, PDO::PARAM_INT);
+$st->execute();
+show('a page of entries with their likes', $st->fetchAll(PDO::FETCH_ASSOC));
 // Laravel's paginate() over a grouped query counts it through a derived
 // table; a CTE and a UNION over sharded tables: each part runs first.
 $st = $pdo->prepare("select count(*) as aggregate from (select entry_id, count(*) as n from comments where votes > ? group by entry_id) as aggregate_table");
