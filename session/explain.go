@@ -182,11 +182,7 @@ func (s *Session) explainMaterialize(ctx context.Context, sql string, depth int)
 	if err != nil {
 		return nil, false
 	}
-	order := make([]int, len(mat.Tables))
-	for i := range order {
-		order[i] = i
-	}
-	rows, tables, ok := s.explainFirstReads(ctx, firstReads{tables: mat.Tables, order: order, query: mat.Query}, depth)
+	rows, tables, ok := s.explainFirstReads(ctx, firstReads{tables: mat.Tables, order: mat.Order(), query: mat.Query}, depth)
 	if !ok {
 		return nil, false
 	}

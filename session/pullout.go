@@ -224,11 +224,7 @@ func (s *Session) materializeWith(ctx context.Context, sql string, args []string
 	if err != nil {
 		return "", errNotPulled
 	}
-	order := make([]int, len(mat.Tables))
-	for i := range order {
-		order[i] = i
-	}
-	tables, err := s.readTablesFirst(ctx, firstReads{tables: mat.Tables, order: order, query: mat.Query, own: own, tooMany: func(t sqlparse.MatTable) error {
+	tables, err := s.readTablesFirst(ctx, firstReads{tables: mat.Tables, order: mat.Order(), query: mat.Query, own: own, tooMany: func(t sqlparse.MatTable) error {
 		if len(mat.Tables) == 1 {
 			return wire.NewError(wire.ErNotSupportedYet, "Strata: the shards cannot answer this statement in parts (WITH ROLLUP, a window over rows of several shards, a GROUP_CONCAT Strata cannot merge from the shards' lists), so Strata reads the rows of %s it needs and runs it on one server, and more than %d rows (limits.max_pulled_rows) match its WHERE: narrow it, or group or partition by the shard key",
 				t.Describe(), s.maxPulled())

@@ -482,6 +482,15 @@ func (m *Materialization) order(tables []*MatTable) {
 	}
 }
 
+// Order lists the indexes of Tables, the order to read them in.
+func (m *Materialization) Order() []int {
+	order := make([]int, len(m.Tables))
+	for i := range order {
+		order[i] = i
+	}
+	return order
+}
+
 // Query is the statement that reads table i: SELECT * with its own
 // conditions, and narrowed by each key's values (SQL literals; none
 // means no row can join).
