@@ -109,9 +109,19 @@ func (s *Session) explainPlan(ctx context.Context, sql string, depth int) ([]Exp
 // (sqlparse.Pullout): each subquery's plan, then the statement with their
 // values in place. Nothing runs.
 func (s *Session) explainPullout(ctx context.Context, sql string, depth int) ([]ExplainRow, bool) {
+	rows, outer, ok := s.explainPulloutOf(ctx, sql, depth)
+	if !ok {
+		return nil, false
+	}
+	return append(rows, ExplainRow{Step: "strata", Detail: "runs the subqueries first, then: " + outer}), true
+}
+
+// explainPulloutOf is explainPullout's rows for the subqueries, and the
+// statement as it runs after them (their values marked).
+func (s *Session) explainPulloutOf(ctx context.Context, sql string, depth int) ([]ExplainRow, string, bool) {
 	po, err := s.readingMode().PullOut(sql)
 	if err != nil {
-		return nil, false
+		return nil, "", false
 	}
 	// As Session.pullOutArgs: the parts over placed tables, or when there
 	// are none those over tables of the default cluster.
@@ -133,12 +143,25 @@ func (s *Session) explainPullout(ctx context.Context, sql string, depth int) ([]
 			continue
 		}
 		pulled++
+		if s.readingMode().NamesOuterTable(sub) {
+			// Correlated: it cannot run first, but its own subqueries
+			// may (Session.pullInner); else the tables are read first.
+			innerRows, inner, ok := s.explainPulloutOf(ctx, sub, depth+1)
+			if !ok || po.Rewrite(i, inner) != nil {
+				return nil, "", false
+			}
+			for _, r := range innerRows {
+				r.Step = fmt.Sprintf("subquery %d: %s", i+1, r.Step)
+				rows = append(rows, r)
+			}
+			continue
+		}
 		if k := po.Kinds[i]; k == sqlparse.PullTable || k == sqlparse.PullRows || k == sqlparse.PullInsert || k == sqlparse.PullRecursive {
 			po.SetTable(i, sqlparse.PulledTable{Text: fmt.Sprintf("SELECT /* rows of subquery %d */", i+1)})
 		}
 		subRows, err := s.explainPlan(ctx, sub, depth+1)
 		if err != nil {
-			return nil, false
+			return nil, "", false
 		}
 		for _, r := range subRows {
 			r.Step = fmt.Sprintf("subquery %d: %s", i+1, r.Step)
@@ -150,13 +173,13 @@ func (s *Session) explainPullout(ctx context.Context, sql string, depth int) ([]
 		marks[i] = []string{fmt.Sprintf("/* values of subquery %d */", i+1)}
 	}
 	if pulled == 0 {
-		return nil, false
+		return nil, "", false
 	}
 	outer, err := po.Render(marks)
 	if err != nil {
-		return nil, false
+		return nil, "", false
 	}
-	return append(rows, ExplainRow{Step: "strata", Detail: "runs the subqueries first, then: " + outer}), true
+	return rows, outer, true
 }
 
 // explainRounds describes the rounds of recursive CTE i, whose anchor's

@@ -417,6 +417,10 @@ func (s *Session) pullOutPass(ctx context.Context, sql string, args []string, lv
 			case errors.Is(err, errNotPulled):
 				continue // it reads no placed table: it stays as written (Keep)
 			case err != nil && kind == sqlparse.PullRows:
+				if s.pullInner(ctx, po, i, err, part, unplaced) {
+					pulled++
+					continue
+				}
 				return "", correlated(sub, err)
 			case err != nil:
 				return "", err
@@ -431,6 +435,10 @@ func (s *Session) pullOutPass(ctx context.Context, sql string, args []string, lv
 			po.Keep(i)
 			continue
 		case err != nil:
+			if s.pullInner(ctx, po, i, err, part, unplaced) {
+				pulled++
+				continue
+			}
 			return "", correlated(sub, err)
 		}
 		pulled++
@@ -441,15 +449,40 @@ func (s *Session) pullOutPass(ctx context.Context, sql string, args []string, lv
 	return po.Render(values)
 }
 
+// pullInner runs first the subqueries of subquery i of po, which failed
+// alone (err) because it is correlated: `(SELECT COUNT(*) FROM likes l
+// WHERE l.entry_id = e.id AND l.user_id IN (SELECT id FROM users WHERE
+// ...))` cannot run before the statement, but its IN over users can, and
+// with its values in place the statement may route (likes sharded as
+// entries, matched on the key). It reports whether subquery i was so
+// rewritten; when not, the caller refuses as before.
+func (s *Session) pullInner(ctx context.Context, po *sqlparse.Pullout, i int, err error, part pullLevel, unplaced bool) bool {
+	if _, ok := correlatedFailure(err); !ok {
+		return false
+	}
+	inner, ierr := s.pullOutPass(ctx, po.Subqueries[i], nil, part, unplaced)
+	return ierr == nil && po.Rewrite(i, inner) == nil
+}
+
+// correlatedFailure: err is the error of a subquery run alone that names
+// a column or table of the outer statement (unknown there).
+func correlatedFailure(err error) (*wire.Error, bool) {
+	var werr *wire.Error
+	if !errors.As(err, &werr) || (werr.Code != mysql.ER_BAD_FIELD_ERROR && werr.Code != mysql.ER_UNKNOWN_TABLE) {
+		return nil, false
+	}
+	return werr, true
+}
+
 // correlated explains a subquery that failed alone because it names a
 // column or table of the outer statement: MariaDB runs such a subquery
 // once per outer row, which Strata cannot do across shards.
 func correlated(sub string, err error) error {
-	var werr *wire.Error
-	if !errors.As(err, &werr) || (werr.Code != mysql.ER_BAD_FIELD_ERROR && werr.Code != mysql.ER_UNKNOWN_TABLE) {
+	werr, ok := correlatedFailure(err)
+	if !ok {
 		return err
 	}
-	return correlatedError{&planner.RoutingError{Msg: fmt.Sprintf("the subquery (%s) failed on its own: %s. Strata runs a subquery over shards or another cluster before the statement, so one that refers to the outer statement (a correlated subquery) cannot run there, nor does Strata read each table's rows first for this statement (it does for subqueries one level deep over plain tables, each table named by a name of its own): write it as a JOIN of tables sharded alike", abbreviate(sub, 80), werr.Message)}}
+	return correlatedError{&planner.RoutingError{Msg: fmt.Sprintf("the subquery (%s) failed on its own: %s. Strata runs a subquery over shards or another cluster before the statement, so one that refers to the outer statement (a correlated subquery) cannot run there, nor could Strata read each table's rows first for this statement (it does when the subqueries inside a correlated subquery name no table but its own, and every table is named by a name of its own): write it as a JOIN of tables sharded alike", abbreviate(sub, 80), werr.Message)}}
 }
 
 // pulledValues runs one subquery over placed tables and returns what

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -37,6 +38,9 @@ type Materialization struct {
 	Tables []MatTable
 	mode   Mode
 	stmt   *ast.SelectStmt
+	// pushedTables: how many tables the conjuncts pushed down with
+	// subqueries of their own read (MatTable.pushed).
+	pushedTables int
 }
 
 // MatTable is one table of the statement.
@@ -57,8 +61,16 @@ type MatTable struct {
 	Keys       []MatKey
 	nullable   bool
 	inSubquery bool
-	source     *ast.TableSource
-	derived    ast.ResultSetNode
+	// depth: 0 for the statement's own tables, 1 for a subquery's, 2 for
+	// a subquery's inside that, and so on. A table is narrowed only by
+	// the tables of the queries around it, never by those inside it.
+	depth int
+	// pushed: conjuncts of a subquery's WHERE, holding subqueries of
+	// their own, that the table is read with (pushNested); each is 1 in
+	// the statement once the table is replaced by its rows.
+	pushed  []ast.Node
+	source  *ast.TableSource
+	derived ast.ResultSetNode
 }
 
 // Describe names the table for a message: its name, or "the derived
@@ -101,52 +113,35 @@ func (m Mode) Materialize(sql string, args []string) (*Materialization, error) {
 		}
 	}
 	nameFields(sel)
-	return m.materialize(sel)
+	return m.materialize(sel, true)
 }
 
-// materialize analyzes a parsed SELECT (Materialize).
-func (m Mode) materialize(sel *ast.SelectStmt) (*Materialization, error) {
+// materialize analyzes a parsed SELECT (Materialize). push: a condition
+// of a subquery's WHERE that holds subqueries of its own is read with its
+// table where it can be (pushNested), as when every table is read first;
+// else, and for a write, whose tables may stay in place, the tables of
+// those inner subqueries are read too, each narrowed by the queries
+// around it.
+func (m Mode) materialize(sel *ast.SelectStmt, push bool) (*Materialization, error) {
 	mat := &Materialization{mode: m, stmt: sel}
 	var err error
-	var tables []*MatTable
-	var joinConds []joinCond
-	if !collectSources(sel.From.TableRefs, false, &tables, &joinConds) || len(tables) == 0 {
+	c := &matCollector{mat: mat, pushDown: push}
+	if !collectSources(sel.From.TableRefs, false, &c.tables, &c.conds) || len(c.tables) == 0 {
 		return nil, ErrNotMaterialized
 	}
-	inBlock(joinConds, tables)
+	inBlock(c.conds, c.tables)
 	// The tables of subqueries (a correlated one, which cannot run
 	// alone): read after the statement's own, narrowed by their own
 	// conditions and by the outer columns they are matched with.
-	outer := len(tables)
+	outer := len(c.tables)
+	stmtTables := slices.Clone(c.tables)
 	for _, sub := range subqueriesOf(sel) {
-		inner := &tableCounter{}
-		sub.Accept(inner)
-		if inner.n == 0 {
-			// No table (SELECT 1, rows already in the text): nothing to
-			// read. A UNION is listed as an empty SELECT: its tables stay
-			// uncounted, and the count below refuses the statement.
-			continue
-		}
-		first, firstCond := len(tables), len(joinConds)
-		if sub.From == nil || sub.With != nil || !collectSources(sub.From.TableRefs, false, &tables, &joinConds) {
-			return nil, ErrNotMaterialized
-		}
-		inBlock(joinConds[firstCond:], tables[first:])
-		for i := firstCond; i < len(joinConds); i++ {
-			joinConds[i].outer = tables[:outer]
-		}
-		for _, t := range tables[first:] {
-			t.inSubquery = true
-		}
-		for _, c := range conjuncts(nil, sub.Where) {
-			joinConds = append(joinConds, joinCond{expr: c, where: true, block: tables[first:], outer: tables[:outer]})
+		if err := c.subquery(sub, 1, stmtTables); err != nil {
+			return nil, err
 		}
 	}
+	tables, joinConds := c.tables, c.conds
 
-	// Every table of the statement must be one of these: a table read in
-	// a subquery would not be replaced.
-	names := &tableCounter{}
-	sel.Accept(names)
 	named := 0
 	for _, t := range tables {
 		if t.derived == nil {
@@ -157,9 +152,6 @@ func (m Mode) materialize(sel *ast.SelectStmt) (*Materialization, error) {
 			return nil, err
 		}
 	}
-	if names.n != named {
-		return nil, ErrNotMaterialized
-	}
 	for _, c := range conjuncts(nil, sel.Where) {
 		joinConds = append(joinConds, joinCond{expr: c, where: true, block: tables[:outer]})
 	}
@@ -168,8 +160,81 @@ func (m Mode) materialize(sel *ast.SelectStmt) (*Materialization, error) {
 			return nil, err
 		}
 	}
+	// Every table of the statement must be one of these, or read with
+	// one (pushNested): a table read in a subquery would not be replaced.
+	names := &tableCounter{}
+	sel.Accept(names)
+	if names.n != named+mat.pushedTables {
+		return nil, ErrNotMaterialized
+	}
 	mat.order(tables)
 	return mat, nil
+}
+
+// matCollector gathers the tables and conditions of a statement and its
+// subqueries (materialize).
+type matCollector struct {
+	mat      *Materialization
+	pushDown bool
+	tables   []*MatTable
+	conds    []joinCond
+}
+
+// subquery collects the tables of a subquery at depth, whose names not
+// its own mean those of around (nearest first), and the conditions of
+// its WHERE; then those of the subqueries inside its WHERE, unless the
+// condition holding them is read with its table (pushNested).
+func (c *matCollector) subquery(sub *ast.SelectStmt, depth int, around []*MatTable) error {
+	inner := &tableCounter{}
+	sub.Accept(inner)
+	if inner.n == 0 {
+		// No table (SELECT 1, rows already in the text): nothing to
+		// read. A UNION is listed as an empty SELECT: its tables stay
+		// uncounted, and the count in materialize refuses the statement.
+		return nil
+	}
+	first, firstCond := len(c.tables), len(c.conds)
+	if sub.From == nil || sub.With != nil || !collectSources(sub.From.TableRefs, false, &c.tables, &c.conds) {
+		return ErrNotMaterialized
+	}
+	block := slices.Clone(c.tables[first:])
+	inBlock(c.conds[firstCond:], block)
+	for i := firstCond; i < len(c.conds); i++ {
+		c.conds[i].outer = around
+	}
+	for _, t := range block {
+		t.inSubquery, t.depth = true, depth
+	}
+	for _, e := range conjuncts(nil, sub.Where) {
+		jc := joinCond{expr: e, where: true, block: block, outer: around}
+		if containsNode(e, isSubquery) {
+			if c.pushDown {
+				pushed, err := c.mat.pushNested(jc)
+				if err != nil {
+					return err
+				}
+				if pushed {
+					continue
+				}
+			}
+			inside := append(slices.Clone(block), around...)
+			for _, nested := range subqueriesIn(e) {
+				if err := c.subquery(nested, depth+1, inside); err != nil {
+					return err
+				}
+			}
+		}
+		c.conds = append(c.conds, jc)
+	}
+	return nil
+}
+
+// subqueriesIn lists the SELECTs of the subqueries of an expression, not
+// those inside them.
+func subqueriesIn(e ast.ExprNode) []*ast.SelectStmt {
+	f := &subqueryLister{}
+	e.Accept(f)
+	return f.found
 }
 
 // joinCond is one conjunct of WHERE or of an ON; nullable lists the
@@ -368,13 +433,117 @@ func (m *Materialization) place(tables []*MatTable, jc joinCond) error {
 	return nil
 }
 
+// pushNested pushes down a conjunct of a correlated subquery's WHERE
+// that holds subqueries of its own: `EXISTS (SELECT 1 FROM users u WHERE
+// u.id = l.user_id AND u.karma > 5)` in the WHERE of a subquery over
+// likes l, or the EXISTS over a table sharded as l that Laravel's nested
+// whereHas writes. When the names it uses outside its own subqueries'
+// tables all name one table of the block, that table is read with it (on
+// that table's servers, where Strata plans its subqueries as for any
+// statement: matched on the shard key there, or run first), and in the
+// statement it becomes 1, since every row read satisfies it. Else it
+// stays, and its tables, read by no one, keep the statement from being
+// materialized.
+func (m *Materialization) pushNested(jc joinCond) (bool, error) {
+	f := &nestedOwners{scope: jc.scope(), inner: map[string]bool{}, ok: true}
+	jc.expr.Accept(&tableSourceNames{names: f.inner})
+	jc.expr.Accept(f)
+	if !f.ok || len(f.owners) != 1 {
+		return false, nil
+	}
+	t := f.owners[0]
+	if indexOf(jc.block, t) < 0 || t.nullable {
+		return false, nil
+	}
+	text, err := m.mode.restore(jc.expr)
+	if err != nil {
+		return false, err
+	}
+	t.Filters = append(t.Filters, text)
+	t.pushed = append(t.pushed, jc.expr)
+	m.pushedTables += f.tables
+	return true, nil
+}
+
+func isSubquery(n ast.Node) bool {
+	_, ok := n.(*ast.SubqueryExpr)
+	return ok
+}
+
+// nestedOwners finds the tables of scope a conjunct with subqueries names
+// (pushNested). Inside its subqueries a column qualified by one of their
+// own tables (inner), or not qualified, binds there or to the table the
+// conjunct is read with, as on the server, which looks names up from the
+// innermost query out (a name that binds further out fails the read with
+// an unknown column, never reads another column).
+type nestedOwners struct {
+	scope  [][]*MatTable
+	inner  map[string]bool
+	depth  int
+	owners []*MatTable
+	tables int
+	ok     bool
+}
+
+func (f *nestedOwners) Enter(n ast.Node) (ast.Node, bool) {
+	switch v := n.(type) {
+	case *ast.SubqueryExpr:
+		f.depth++
+	case *ast.TableName:
+		f.tables++
+	case *ast.ColumnNameExpr:
+		if f.depth > 0 && (v.Name.Table.L == "" || f.inner[v.Name.Table.L]) {
+			break
+		}
+		t := ownerOf(v, f.scope)
+		if t == nil {
+			f.ok = false
+		} else if indexOf(f.owners, t) < 0 {
+			f.owners = append(f.owners, t)
+		}
+	case *ast.VariableExpr, *ast.WindowFuncExpr:
+		f.ok = false
+	case *ast.AggregateFuncExpr:
+		f.ok = f.ok && f.depth > 0
+	case *ast.FuncCallExpr:
+		if volatileFuncs[v.FnName.L] {
+			f.ok = false
+		}
+	}
+	return n, false
+}
+
+func (f *nestedOwners) Leave(n ast.Node) (ast.Node, bool) {
+	if _, ok := n.(*ast.SubqueryExpr); ok {
+		f.depth--
+	}
+	return n, true
+}
+
+// tableSourceNames collects the names (lower case) by which the tables of
+// a node's FROM clauses are known: aliases, else table names.
+type tableSourceNames struct{ names map[string]bool }
+
+func (c *tableSourceNames) Enter(n ast.Node) (ast.Node, bool) {
+	if ts, ok := n.(*ast.TableSource); ok {
+		if ts.AsName.L != "" {
+			c.names[ts.AsName.L] = true
+		} else if name, ok := ts.Source.(*ast.TableName); ok {
+			c.names[name.Name.L] = true
+		}
+	}
+	return n, false
+}
+
+func (c *tableSourceNames) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+
 func canNarrow(jc joinCond, own, other *MatTable) bool {
 	switch {
-	case own.inSubquery != other.inSubquery:
+	case own.depth != other.depth:
 		// A subquery's table is narrowed by the outer rows its WHERE
 		// matches it with, never the other way (NOT EXISTS keeps the
 		// outer rows without a match).
-		return own.inSubquery && jc.where && !own.nullable
+		return own.depth > other.depth && jc.where && !own.nullable
 	case jc.where:
 		return !own.nullable && !other.nullable
 	case jc.outerOn && len(jc.nullable) > 0:
@@ -450,8 +619,8 @@ func indexOf(tables []*MatTable, t *MatTable) int {
 func (m *Materialization) order(tables []*MatTable) {
 	rank := func(t *MatTable) int {
 		switch {
-		case t.inSubquery:
-			return 3
+		case t.depth > 0:
+			return 2 + t.depth // a subquery's after the tables around it
 		case t.nullable:
 			return 2
 		case len(t.Filters) > 0 || t.Derived != "":
@@ -462,7 +631,11 @@ func (m *Materialization) order(tables []*MatTable) {
 		return 1
 	}
 	var sorted []*MatTable
-	for r := 0; r <= 3; r++ {
+	maxRank := 0
+	for _, t := range tables {
+		maxRank = max(maxRank, rank(t))
+	}
+	for r := 0; r <= maxRank; r++ {
 		for _, t := range tables {
 			if rank(t) == r {
 				sorted = append(sorted, t)
@@ -544,7 +717,23 @@ func (m *Materialization) Render(tables []PulledTable) (string, error) {
 		ts.Source = &rawResultSet{ResultSetNode: &ast.SelectStmt{}, text: "(" + tableOfLiterals(tables[i]) + ")"}
 		ts.AsName = ast.NewCIStr(t.Alias)
 	}
+	dropPushed(m.stmt, m.Tables)
 	return m.mode.restore(m.stmt)
+}
+
+// dropPushed makes 1 of the conjuncts that the tables, each now replaced
+// by the rows read with them, were read with: every row satisfies them,
+// and their subqueries read tables the server may not have.
+func dropPushed(stmt ast.Node, tables []MatTable) {
+	swap := map[ast.Node]string{}
+	for _, t := range tables {
+		for _, c := range t.pushed {
+			swap[c] = "1"
+		}
+	}
+	if len(swap) > 0 {
+		stmt.Accept(&nodeSwapper{swap: swap})
+	}
 }
 
 // tableCounter counts the table names of a statement, in subqueries too.

@@ -102,6 +102,40 @@ func TestMaterialize(t *testing.T) {
 			},
 		},
 		{
+			// A condition of a correlated subquery holding subqueries
+			// that name no table but the subquery's (and their own) is
+			// read with that table: its servers run them.
+			"a subquery's own subquery goes with its table",
+			"SELECT * FROM comments c WHERE EXISTS (SELECT 1 FROM tags t WHERE t.c = c.id AND t.id IN (SELECT u.id FROM users u))",
+			[]table{
+				{"c", nil, nil},
+				{"t", []string{"`t`.`id` IN (SELECT `u`.`id` FROM `users` AS `u`)"}, []MatKey{{Column: "c", Other: 0, OtherColumn: "id"}}},
+			},
+		},
+		{
+			// Laravel's whereHas('entries.likes'): unqualified names
+			// inside the inner subquery bind there or to entries, on
+			// entries' servers as on one server.
+			"nested whereHas",
+			"SELECT * FROM users WHERE EXISTS (SELECT * FROM entries WHERE users.id = entries.user_id AND EXISTS (SELECT * FROM likes WHERE entries.id = likes.entry_id AND weight > 3))",
+			[]table{
+				{"users", nil, nil},
+				{"entries", []string{"EXISTS (SELECT * FROM `likes` WHERE `entries`.`id`=`likes`.`entry_id` AND `weight`>3)"}, []MatKey{{Column: "user_id", Other: 0, OtherColumn: "id"}}},
+			},
+		},
+		{
+			// An inner subquery that names the statement's table cannot
+			// go with the subquery's: its tables are read too, last,
+			// narrowed by the tables around it, never the reverse.
+			"an inner subquery naming the outer statement",
+			"SELECT e.id FROM entries e WHERE EXISTS (SELECT 1 FROM likes l WHERE l.entry_id = e.id AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = l.user_id AND u.karma = e.score AND u.name > 'b'))",
+			[]table{
+				{"e", nil, nil},
+				{"l", nil, []MatKey{{Column: "entry_id", Other: 0, OtherColumn: "id"}}},
+				{"u", []string{"`u`.`name`>'b'"}, []MatKey{{Column: "id", Other: 1, OtherColumn: "user_id"}, {Column: "karma", Other: 0, OtherColumn: "score"}}},
+			},
+		},
+		{
 			"a table without an alias, a cross join narrowed from WHERE",
 			"SELECT COUNT(*) FROM comments, users WHERE users.id = comments.user_id AND users.name LIKE 'a%'",
 			[]table{
@@ -164,10 +198,20 @@ func TestMaterialize(t *testing.T) {
 	if want := "SELECT `c`.`body`,`u`.`name` FROM (SELECT 1 AS `name`) AS `u` JOIN (SELECT 1 AS `body`) AS `c` ON `u`.`id`=`c`.`user_id` WHERE `c`.`entry_id`=42 ORDER BY `c`.`id`"; err != nil || got != want {
 		t.Errorf("Render = %s (%v)\nwant     %s", got, err, want)
 	}
+	// The condition read with its table is 1 in the statement: every row
+	// read satisfies it, and the server that runs the statement may not
+	// have its tables.
+	nested, err := Mode{}.Materialize("SELECT id FROM users WHERE EXISTS (SELECT * FROM entries WHERE users.id = entries.user_id AND EXISTS (SELECT * FROM likes WHERE entries.id = likes.entry_id))", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err = nested.Render([]PulledTable{rows("id"), rows("user_id")})
+	if want := "SELECT `id` FROM (SELECT 1 AS `id`) AS `users` WHERE EXISTS (SELECT * FROM (SELECT 1 AS `user_id`) AS `entries` WHERE `users`.`id`=`entries`.`user_id` AND 1)"; err != nil || got != want {
+		t.Errorf("Render of a statement with a condition read with its table = %s (%v)\nwant %s", got, err, want)
+	}
 	for _, sql := range []string{
 		"SELECT 1",
 		"SELECT * FROM comments c WHERE c.id IN (SELECT id FROM (SELECT id FROM tags) t)",
-		"SELECT * FROM comments c WHERE EXISTS (SELECT 1 FROM tags t WHERE t.id IN (SELECT u.id FROM users u))",
 		"SELECT * FROM comments c WHERE c.id IN (SELECT a FROM t UNION SELECT b FROM u)",
 		"SELECT * FROM comments c JOIN users u ON u.id = c.user_id FOR UPDATE",
 		// A derived table that reads a table is not rows in the text.

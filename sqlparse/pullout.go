@@ -39,6 +39,9 @@ type Pullout struct {
 	nodes  []ast.Node // the node each subquery's values replace
 	tables map[int]PulledTable
 	kept   map[int]bool
+	// rewritten: subqueries that stay subqueries, with this query in
+	// place of theirs (Rewrite).
+	rewritten map[int]string
 	// counting: the statement is SELECT COUNT(*) FROM (derived) t and
 	// nothing else; its derived table is subquery 0.
 	counting *ast.SelectStmt
@@ -143,7 +146,7 @@ func (m Mode) PullOutArgs(sql string, args []string) (*Pullout, error) {
 			return nil, fmt.Errorf("sqlparse: %d bound values for %d placeholders", len(args), n)
 		}
 	}
-	p := &Pullout{mode: m, stmt: stmt, tables: map[int]PulledTable{}, kept: map[int]bool{}, branches: map[int]branchAt{}, recursive: map[int]*RecursiveCTE{}}
+	p := &Pullout{mode: m, stmt: stmt, tables: map[int]PulledTable{}, kept: map[int]bool{}, rewritten: map[int]string{}, branches: map[int]branchAt{}, recursive: map[int]*RecursiveCTE{}}
 	switch stmt := stmt.(type) {
 	case *ast.SelectStmt:
 		nameFields(stmt) // the rendered text keeps the client's column names
@@ -409,6 +412,72 @@ func (p *Pullout) SetTable(i int, t PulledTable) { p.tables[i] = t }
 // server that runs the statement runs it too.
 func (p *Pullout) Keep(i int) { p.kept[i] = true }
 
+// Rewrite leaves subquery i a subquery, with query in place of its own:
+// a correlated subquery (which cannot run alone) whose own subqueries ran
+// first (`l.entry_id = e.id AND l.user_id IN (3, 7)` where it read
+// `IN (SELECT id FROM users ...)`), so the statement may now route. Only
+// for subqueries in expressions (not PullTable, PullInsert,
+// PullRecursive), which are the ones that can be correlated.
+func (p *Pullout) Rewrite(i int, query string) error {
+	if subqueryOf(p.nodes[i]) == nil {
+		return fmt.Errorf("sqlparse: subquery %d is no subquery of an expression", i)
+	}
+	p.rewritten[i] = query
+	return nil
+}
+
+// NamesOuterTable reports whether a subquery's text (one of
+// Pullout.Subqueries) qualifies a column by a table it does not read:
+// `e.id` in `SELECT 1 FROM likes l WHERE l.entry_id = e.id`, a
+// correlated subquery, which cannot run alone. It tells without running
+// it, for EXPLAIN; a subquery that names the outer statement's columns
+// unqualified is not seen (running it alone tells).
+func (m Mode) NamesOuterTable(sql string) bool {
+	stmts, err := m.parseAST(sql)
+	if err != nil || len(stmts) != 1 {
+		return false
+	}
+	names := &tableSourceNames{names: map[string]bool{}}
+	stmts[0].Accept(names)
+	q := &qualifiers{names: map[string]bool{}}
+	stmts[0].Accept(q)
+	for name := range q.names {
+		if !names.names[name] {
+			return true
+		}
+	}
+	return false
+}
+
+// qualifiers collects the table names (lower case) that columns are
+// qualified with.
+type qualifiers struct{ names map[string]bool }
+
+func (q *qualifiers) Enter(n ast.Node) (ast.Node, bool) {
+	if c, ok := n.(*ast.ColumnNameExpr); ok && c.Name.Table.L != "" {
+		q.names[c.Name.Table.L] = true
+	}
+	return n, false
+}
+
+func (q *qualifiers) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+
+// subqueryOf is the subquery a PullIn, PullExists, PullScalar or PullRows
+// node holds (nil for other nodes).
+func subqueryOf(node ast.Node) *ast.SubqueryExpr {
+	switch n := node.(type) {
+	case *ast.PatternInExpr:
+		sub, _ := n.Sel.(*ast.SubqueryExpr)
+		return sub
+	case *ast.ExistsSubqueryExpr:
+		sub, _ := n.Sel.(*ast.SubqueryExpr)
+		return sub
+	case *ast.SubqueryExpr:
+		return n
+	}
+	return nil
+}
+
 func havingExpr(sel *ast.SelectStmt) ast.ExprNode {
 	if sel.Having == nil {
 		return nil
@@ -495,6 +564,10 @@ func (p *Pullout) Render(values [][]string) (string, error) {
 	swap := map[ast.Node]string{}
 	for i, node := range p.nodes {
 		if p.kept[i] {
+			continue
+		}
+		if q, ok := p.rewritten[i]; ok {
+			subqueryOf(node).Query = &rawResultSet{ResultSetNode: &ast.SelectStmt{}, text: q}
 			continue
 		}
 		vals := values[i]

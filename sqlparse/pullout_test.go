@@ -290,3 +290,43 @@ func TestPullOutOfWrites(t *testing.T) {
 }
 
 func hexDigits(s string) string { return fmt.Sprintf("%x", s) }
+
+// A correlated subquery stays in the statement with its own subqueries'
+// values in place (Rewrite); a derived table cannot be rewritten so.
+func TestRewriteACorrelatedSubquery(t *testing.T) {
+	p, err := Mode{}.PullOut("SELECT e.id, (SELECT COUNT(*) FROM likes l WHERE l.entry_id = e.id AND l.user_id IN (SELECT id FROM users WHERE karma = 9)) AS n FROM (SELECT id FROM entries) e WHERE EXISTS (SELECT 1 FROM tags WHERE tags.e = e.id)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Subqueries) != 3 || p.Kinds[0] != PullTable {
+		t.Fatalf("Subqueries %q, kinds %v: want the derived table and two subqueries", p.Subqueries, p.Kinds)
+	}
+	if err := p.Rewrite(0, "SELECT 1"); err == nil {
+		t.Error("Rewrite of a derived table: no error")
+	}
+	p.SetTable(0, PulledTable{Columns: []string{"id"}, Nulls: []string{"NULL"}, Rows: [][]string{{"5"}}})
+	if err := p.Rewrite(1, "SELECT COUNT(1) FROM `likes` AS `l` WHERE `l`.`entry_id`=`e`.`id` AND `l`.`user_id` IN (3,4)"); err != nil {
+		t.Fatal(err)
+	}
+	p.Keep(2)
+	got, err := p.Render(nil)
+	want := "SELECT `e`.`id`,(SELECT COUNT(1) FROM `likes` AS `l` WHERE `l`.`entry_id`=`e`.`id` AND `l`.`user_id` IN (3,4)) AS `n` FROM (SELECT 5 AS `id`) AS `e` WHERE EXISTS (SELECT 1 FROM `tags` WHERE `tags`.`e`=`e`.`id`)"
+	if err != nil || got != want {
+		t.Errorf("Render = %s (%v)\nwant     %s", got, err, want)
+	}
+}
+
+func TestNamesOuterTable(t *testing.T) {
+	for sql, want := range map[string]bool{
+		"SELECT 1 FROM likes l WHERE l.entry_id = e.id":                               true,
+		"SELECT 1 FROM likes WHERE likes.entry_id = entries.id":                       true,
+		"SELECT 1 FROM likes l WHERE l.entry_id = 5":                                  false,
+		"SELECT 1 FROM likes WHERE likes.entry_id IN (SELECT u.id FROM users u)":      false,
+		"SELECT 1 FROM likes l WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = x.a)": true,
+		"SELECT 1 FROM likes WHERE entry_id = id":                                     false, // unqualified: only running it tells
+	} {
+		if got := (Mode{}).NamesOuterTable(sql); got != want {
+			t.Errorf("NamesOuterTable(%s) = %v, want %v", sql, got, want)
+		}
+	}
+}

@@ -69,7 +69,7 @@ func (m Mode) WriteApart(sql string, args []string, apart func(read string, writ
 			sel.Fields.Fields = append(sel.Fields.Fields, &ast.SelectField{Expr: e})
 		}
 	}
-	mat, err := m.materialize(sel)
+	mat, err := m.materialize(sel, false)
 	if err != nil {
 		return nil, err
 	}
@@ -113,11 +113,16 @@ func (w *WriteApart) Render(tables []PulledTable) (string, error) {
 	if len(tables) != len(w.Reads) {
 		return "", fmt.Errorf("sqlparse: Render needs the rows of %d tables", len(w.Reads))
 	}
+	read := make([]MatTable, 0, len(w.Reads))
 	for k, i := range w.Reads {
 		t := w.Tables[i]
 		t.source.Source = &rawResultSet{ResultSetNode: &ast.SelectStmt{}, text: "(" + tableOfLiterals(tables[k]) + ")"}
 		t.source.AsName = ast.NewCIStr(t.Alias)
+		read = append(read, t)
 	}
+	// (A table not read stays in place, with the conjuncts it was to be
+	// read with.)
+	dropPushed(w.stmt, read)
 	return w.mat.mode.restore(w.stmt)
 }
 

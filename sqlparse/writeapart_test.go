@@ -64,6 +64,15 @@ func TestWriteApart(t *testing.T) {
 			"DELETE FROM `entries` WHERE `status`='x' AND NOT EXISTS (SELECT 1 FROM (SELECT /* u */) AS `u` WHERE `u`.`id`=`entries`.`user_id` AND `u`.`karma`>=0)",
 		},
 		{
+			// A table inside a subquery inside a subquery is read as
+			// well when it lives apart, even where the subquery's own
+			// table stays in place (likes joined on the key).
+			"a table apart in a subquery's subquery",
+			"DELETE FROM entries WHERE NOT EXISTS (SELECT 1 FROM likes l WHERE l.entry_id = entries.id AND EXISTS (SELECT 1 FROM users u WHERE u.id = l.user_id AND u.karma > 3))",
+			[]string{"SELECT * FROM `users` AS `u` WHERE `u`.`karma`>3"},
+			"DELETE FROM `entries` WHERE NOT EXISTS (SELECT 1 FROM `likes` AS `l` WHERE `l`.`entry_id`=`entries`.`id` AND EXISTS (SELECT 1 FROM (SELECT /* u */) AS `u` WHERE `u`.`id`=`l`.`user_id` AND `u`.`karma`>3))",
+		},
+		{
 			"a one-table UPDATE set from a subquery, SET columns unqualified",
 			"UPDATE entries e SET title = (SELECT name FROM users u WHERE u.id = e.user_id) WHERE e.id < 10",
 			[]string{"SELECT * FROM `users` AS `u`"},

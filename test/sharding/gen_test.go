@@ -655,10 +655,21 @@ func (g *queryGen) correlated(t *tableDef) *genQuery {
 	if g.pct(35) {
 		match, shape = "l.user_id = entries.user_id", "correlated off the key"
 	}
+	// A subquery inside: one that runs alone (first), one that names
+	// only likes (read with it), one that names entries too (its table
+	// read as well).
+	nested := []string{
+		"l.user_id IN (SELECT id FROM users WHERE karma > %d)",
+		"EXISTS (SELECT 1 FROM users u WHERE u.id = l.user_id AND u.karma > %d)",
+		"NOT EXISTS (SELECT 1 FROM users u WHERE u.id = l.user_id AND u.karma + %d < entries.score)",
+	}
 	likes := func() string {
 		cond := match
 		if g.pct(50) {
 			cond += fmt.Sprintf(" AND l.weight > %d", g.r.IntN(4))
+		}
+		if g.pct(25) {
+			cond += " AND " + fmt.Sprintf(nested[g.r.IntN(len(nested))], g.r.IntN(9))
 		}
 		return "FROM entry_likes l WHERE " + cond
 	}

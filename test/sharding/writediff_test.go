@@ -127,7 +127,12 @@ func (g writeGen) comments() string {
 		}
 		return fmt.Sprintf("UPDATE comments SET votes = IFNULL(votes, 0) + 1, body = CONCAT(body, 'u') WHERE %s%s", cond(), region)
 	}
-	switch g.r.IntN(5) {
+	switch g.r.IntN(6) {
+	case 5:
+		// Comments whose entry has no user of some karma: entries and,
+		// inside their subquery, users are read first.
+		return fmt.Sprintf("DELETE FROM comments WHERE %sEXISTS (SELECT 1 FROM entries e WHERE e.id = comments.entry_id AND EXISTS (SELECT 1 FROM users u WHERE u.id = e.user_id AND u.karma > %d))%s",
+			g.pick("", "NOT "), g.r.IntN(10), region)
 	case 4:
 		// The last comment of each busy entry: a derived table over the
 		// shards joined to the table written.
@@ -194,7 +199,10 @@ func (g writeGen) entries() string {
 		return g.pick(
 			fmt.Sprintf("DELETE e FROM entries e JOIN users u ON u.id = e.user_id WHERE u.karma = %d AND e.id BETWEEN 9400000 AND 9499999", g.r.IntN(10)),
 			fmt.Sprintf("DELETE FROM entries WHERE id BETWEEN 9400000 AND 9499999 AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = entries.user_id AND u.karma > %d)", g.r.IntN(10)),
-			"UPDATE entries e SET e.title = (SELECT u.name FROM users u WHERE u.id = e.user_id), e.status = 'named' WHERE e.id BETWEEN 9400000 AND 9499999")
+			"UPDATE entries e SET e.title = (SELECT u.name FROM users u WHERE u.id = e.user_id), e.status = 'named' WHERE e.id BETWEEN 9400000 AND 9499999",
+			// A subquery inside a correlated one: the IN over users runs
+			// first, comments (sharded another way) are read first.
+			fmt.Sprintf("UPDATE entries e SET e.score = (SELECT COUNT(*) FROM comments c WHERE c.entry_id = e.id AND c.votes IN (SELECT karma FROM users WHERE id < %d)), e.status = 'nested' WHERE e.id BETWEEN 9400000 AND 9499999", 2+g.r.IntN(20)))
 	}
 	return fmt.Sprintf("DELETE FROM entries WHERE id IN (%d, %d, %d)", g.id(), g.id(), g.id())
 }
