@@ -52,6 +52,12 @@ $st->bindValue(1, 'live');
 $st->bindValue(2, 5, PDO::PARAM_INT);
 $st->execute();
 show('a page of entries with their likes', $st->fetchAll(PDO::FETCH_ASSOC));
+// Laravel's nested whereHas('entries.likes', fn ($q) => $q->where('weight',
+// '>', 3)): users (another cluster) with an EXISTS over entries holding
+// an EXISTS over likes, as Laravel writes it, unqualified column and all.
+$st = $pdo->prepare("select * from `users` where exists (select * from `entries` where `users`.`id` = `entries`.`user_id` and exists (select * from `entry_likes` where `entries`.`id` = `entry_likes`.`entry_id` and `weight` > ?)) and `karma` > ? order by `id` limit 10");
+$st->execute([3, 4]);
+show('users with heavily liked entries', $st->fetchAll(PDO::FETCH_ASSOC));
 // Laravel's paginate() over a grouped query counts it through a derived
 // table; a CTE and a UNION over sharded tables: each part runs first.
 $st = $pdo->prepare("select count(*) as aggregate from (select entry_id, count(*) as n from comments where votes > ? group by entry_id) as aggregate_table");
