@@ -221,6 +221,12 @@ func (p *Pullout) findInSelect(sel *ast.SelectStmt) error {
 	}
 	inFields := len(f.found)
 	var exprs []ast.Node
+	if sel.From != nil {
+		// A join's ON may filter by a subquery too (`LEFT JOIN entries e
+		// ON e.user_id = u.id AND e.id IN (SELECT entry_id FROM likes
+		// ...)`).
+		exprs = joinConditions(sel.From.TableRefs, exprs)
+	}
 	for _, e := range []ast.ExprNode{sel.Where, havingExpr(sel)} {
 		if e != nil {
 			exprs = append(exprs, e)
@@ -238,6 +244,25 @@ func (p *Pullout) findInSelect(sel *ast.SelectStmt) error {
 		}
 	}
 	return nil
+}
+
+// joinConditions adds the ON conditions of a FROM clause's joins to out.
+func joinConditions(n ast.ResultSetNode, out []ast.Node) []ast.Node {
+	switch n := n.(type) {
+	case *ast.Join:
+		out = joinConditions(n.Left, out)
+		if n.Right != nil {
+			out = joinConditions(n.Right, out)
+		}
+		if n.On != nil {
+			out = append(out, n.On.Expr)
+		}
+	case *ast.TableSource:
+		if j, ok := n.Source.(*ast.Join); ok {
+			out = joinConditions(j, out)
+		}
+	}
+	return out
 }
 
 // findInExprs collects the subqueries of an UPDATE's SET values and WHERE

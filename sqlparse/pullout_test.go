@@ -43,6 +43,18 @@ func TestPullOut(t *testing.T) {
 			"SELECT `a`,COUNT(1)*100/(40) AS `COUNT(*) * 100 / (SELECT COUNT(*) FROM t)` FROM `posts` WHERE 1 AND 1 AND `b`=NULL GROUP BY `a`",
 		},
 	}
+	tests = append(tests, struct {
+		sql    string
+		subs   []string
+		values [][]string
+		want   string
+	}{
+		// A join's ON, before WHERE, as written.
+		"SELECT u.id FROM users u LEFT JOIN posts p ON p.user_id = u.id AND p.id IN (SELECT post_id FROM likes) WHERE u.karma > (SELECT 1 FROM t)",
+		[]string{"SELECT `post_id` FROM `likes`", "SELECT 1 FROM `t`"},
+		[][]string{{"4"}, {"2"}},
+		"SELECT `u`.`id` FROM `users` AS `u` LEFT JOIN `posts` AS `p` ON `p`.`user_id`=`u`.`id` AND `p`.`id` IN (4) WHERE `u`.`karma`>(2)",
+	})
 	for _, tt := range tests {
 		p, err := Mode{}.PullOut(tt.sql)
 		if err != nil {

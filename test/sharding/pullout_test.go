@@ -48,6 +48,8 @@ func TestInSubqueriesOverShardsMatchOneServer(t *testing.T) {
 		{"a row IN a subquery of two columns", "SELECT COUNT(*) FROM comments WHERE (entry_id, votes) IN (SELECT entry_id, votes FROM comments WHERE votes > 10)", nil},
 		{"IN a UNION", "SELECT id FROM entries WHERE id IN (SELECT entry_id FROM entry_likes WHERE weight = 5 UNION SELECT entry_id FROM entry_likes WHERE weight = 1) ORDER BY id LIMIT 10", nil},
 		{"prepared, bound values in and around the subquery", "SELECT id, title, score FROM entries WHERE id IN (SELECT entry_id FROM entry_likes WHERE weight > ?) AND score > ? ORDER BY id", []any{3, 5}},
+		{"in an outer join's ON", "SELECT u.id, u.name, COUNT(e.id) FROM users u LEFT JOIN entries e ON e.user_id = u.id AND e.id IN (SELECT entry_id FROM entry_likes WHERE weight = 5) GROUP BY u.id, u.name ORDER BY COUNT(e.id) DESC, u.id LIMIT 10", nil},
+		{"in a join's ON, prepared", "SELECT e.id, l.id FROM entries e LEFT JOIN entry_likes l ON l.entry_id = e.id AND l.weight = (SELECT MAX(weight) FROM entry_likes WHERE user_id < ?) ORDER BY e.id, l.id LIMIT 15", []any{4}},
 		{"prepared, empty NOT IN", "SELECT COUNT(*), MAX(id) FROM entries WHERE id NOT IN (SELECT entry_id FROM entry_likes WHERE weight > ?)", []any{1000}},
 	}
 	for _, tt := range tests {
