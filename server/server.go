@@ -60,6 +60,10 @@ type Strata struct {
 	// guarded by moveMu).
 	movedTo    map[string]string
 	stopShards context.CancelFunc
+	// localUnique: per sharded table, the unique keys each shard enforces
+	// on its own rows only (learnUniqueKeys; guarded by uniqueMu).
+	localUnique map[string][]string
+	uniqueMu    sync.Mutex
 	// twoPhase is nil until transactions.mode is first twopc.
 	twoPhase  atomic.Pointer[twoPhase]
 	deadlocks *deadlocks // ends deadlocks across servers, in either mode

@@ -243,6 +243,42 @@ func warnFoldedKey(log *slog.Logger, t *shard.Table, kc shard.KeyColumn) {
 		"table", t.Name, "key", t.Method.Key(), "collation", kc.Collation)
 }
 
+// learnUniqueKeys reads t's unique keys from its first shard and warns of
+// those each shard enforces only on its own rows (shardops.ShardLocalKeys),
+// which GET /api/tables then lists.
+func (s *Strata) learnUniqueKeys(ctx context.Context, sh *sharding, t *shard.Table) {
+	if t == nil || t.Placement != shard.PlaceSharded {
+		return
+	}
+	c, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	keys, err := shardops.UniqueKeys(c, sh.dbs.Open, t.Method.Shards()[0], sh.cfg.Schema, t.Name)
+	if err != nil {
+		s.Log.Debug("the unique keys of a sharded table not read", "table", t.Name, "err", err)
+		return
+	}
+	local := shardops.ShardLocalKeys(t, keys)
+	names := make([]string, len(local))
+	for i, k := range local {
+		names[i] = k.String()
+		s.Log.Warn("a unique key of a sharded table does not hold the shard key, so each shard enforces it on its own rows only: a row whose value another shard holds is inserted beside it, not refused (1062) nor updated by ON DUPLICATE KEY UPDATE. Fill the column from a Strata sequence (sequences:), put the shard key in the key, or shard by the key's column",
+			"table", t.Name, "key", names[i], "shard_key", t.Method.Key())
+	}
+	s.uniqueMu.Lock()
+	defer s.uniqueMu.Unlock()
+	if s.localUnique == nil {
+		s.localUnique = map[string][]string{}
+	}
+	s.localUnique[t.Name] = names
+}
+
+// shardLocalKeys is what learnUniqueKeys found for table.
+func (s *Strata) shardLocalKeys(table string) []string {
+	s.uniqueMu.Lock()
+	defer s.uniqueMu.Unlock()
+	return s.localUnique[table]
+}
+
 // TableInfo is one placed table as GET /api/tables shows it.
 type TableInfo struct {
 	Name      string `json:"name"`
@@ -265,6 +301,9 @@ type TableInfo struct {
 	// Moving: the table's rows are moving to a new layout (an online
 	// rebalance); Shards then lists the shards of both layouts.
 	Moving bool `json:"moving,omitempty"`
+	// ShardLocalUniqueKeys: its unique keys without the shard key, which
+	// each shard enforces on its own rows only ("PRIMARY (id)").
+	ShardLocalUniqueKeys []string `json:"shard_local_unique_keys,omitempty"`
 }
 
 // tables describes the current layout.
@@ -291,6 +330,7 @@ func (s *Strata) tables() any {
 			if t.Sequence != nil {
 				ti.Sequence = t.Sequence.Name + " -> " + t.Sequence.Column
 			}
+			ti.ShardLocalUniqueKeys = s.shardLocalKeys(t.Name)
 		case shard.PlaceReference:
 			ti.Shards = layout.ShardClusters()
 		}
@@ -384,6 +424,11 @@ func (s *Strata) learnKeyTypes(ctx context.Context) {
 		c, cancel := context.WithTimeout(ctx, 10*time.Second)
 		types, err := shardops.KeyTypes(c, layout, sh.dbs.Open, sh.cfg.Schema)
 		cancel()
+		for name := range types {
+			// Before the types show: GET /api/tables lists a table's
+			// unique keys once its key type is known.
+			s.learnUniqueKeys(ctx, sh, layout.Table(name))
+		}
 		if len(types) > 0 && s.Env.Sharding.RefineLayout(layout, layout.WithKeyTypes(types)) {
 			for name, kc := range types {
 				s.Log.Info("learned the shard key type", "table", name, "type", kc.Type.String(), "collation", kc.Collation)

@@ -140,3 +140,50 @@ func TestTablesShowTheKeyCollation(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// A unique key without the shard key is enforced by each shard on its own
+// rows only: Strata reads each sharded table's unique keys from a shard
+// and GET /api/tables lists those (comments, sharded by entry_id, with
+// PRIMARY KEY (id)); a key that holds the shard key (entries' id, members'
+// username) is not listed.
+func TestUniqueKeysWithoutTheShardKeyAreListed(t *testing.T) {
+	strataDB(t)
+	want := map[string][]string{"comments": {"PRIMARY (id)"}, "entry_likes": {"PRIMARY (id)"}, "posts": {"PRIMARY (id)"}, "orders": {"PRIMARY (id)"}, "entries": nil, "members": nil, "events": nil}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		resp, err := http.Get("http://" + strataAdmin + "/api/tables")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tables []struct {
+			Name    string
+			KeyType string   `json:"key_type"`
+			Local   []string `json:"shard_local_unique_keys"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&tables)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string][]string{}
+		learned := 0
+		for _, tb := range tables {
+			if _, ok := want[tb.Name]; ok && tb.KeyType != "" && tb.KeyType != "unknown" {
+				got[tb.Name] = tb.Local
+				learned++
+			}
+		}
+		if learned == len(want) {
+			for name, keys := range want {
+				if !slices.Equal(got[name], keys) {
+					t.Errorf("%s: shard-local unique keys %q, want %q", name, got[name], keys)
+				}
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("unique keys not learned: %v", got)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
