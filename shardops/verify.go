@@ -29,7 +29,15 @@ type PlacementReport struct {
 	// Differs is set on every copy when they are not all equal.
 	Checksum *int64 `json:"checksum,omitempty"`
 	Differs  bool   `json:"differs,omitempty"`
-	Error    string `json:"error,omitempty"`
+	// Duplicates (a report of Shard "(every shard)" about a unique key
+	// each shard enforces alone): how many of the key's values more than
+	// one shard (or period table) holds, with up to the asked number of
+	// them and where; Rows is then the key's distinct values. NotChecked
+	// says why a key was not compared.
+	Duplicates int64    `json:"duplicates,omitempty"`
+	Duplicated []string `json:"duplicated,omitempty"`
+	NotChecked string   `json:"not_checked,omitempty"`
+	Error      string   `json:"error,omitempty"`
 }
 
 // MisplacedRow is one row on the wrong shard or period table.
@@ -42,7 +50,9 @@ type MisplacedRow struct {
 
 // Verify reads the shard key of every row of every sharded table of
 // layout (only table, when not empty) on each of its shards, and checks
-// that the layout places the row there; it compares the copies of
+// that the layout places the row there; for each unique key without the
+// shard key it finds the values several shards hold (duplicateReports);
+// it compares the copies of
 // reference tables with CHECKSUM TABLE. It reads whole tables: run it when
 // moving a hand-sharded application behind Strata, after changing a
 // layout, or after writing to shards directly. A shard that cannot be read
@@ -62,6 +72,7 @@ func Verify(ctx context.Context, layout *shard.Layout, open Opener, schema, tabl
 				}
 				out = append(out, rep)
 			}
+			out = append(out, duplicateReports(ctx, open, schema, t, examples)...)
 		case shard.PlaceReference:
 			out = append(out, compareCopies(ctx, open, schema, layout, t)...)
 		}

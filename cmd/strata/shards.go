@@ -289,6 +289,8 @@ func shardsVerify(args []string) error {
 				return errors.New("some tables could not be read (see above)")
 			case r.Misplaced > 0 || r.Differs:
 				return errors.New("rows are not where the layout places them (see above)")
+			case r.Duplicates > 0:
+				return errors.New("rows of several shards share the value of a unique key (see above)")
 			}
 			return nil
 		})
@@ -314,6 +316,10 @@ func printPlacement(reports []shardops.PlacementReport, path string) {
 				ex = append(ex, e.Key+" belongs to "+e.Belongs)
 			}
 			status = "misplaced: " + strings.Join(ex, "; ")
+		case r.Duplicates > 0:
+			status = fmt.Sprintf("%d values on several shards: %s", r.Duplicates, strings.Join(r.Duplicated, "; "))
+		case r.NotChecked != "":
+			status = "not checked: " + r.NotChecked
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\n", r.Table, r.Shard, r.Physical, r.Rows, r.Misplaced, status)
 	}

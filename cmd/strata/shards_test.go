@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/strata-proxy/strata/shardops"
 )
 
 // shardsYAML points at primaries nobody listens on: the commands must
@@ -107,4 +110,19 @@ clusters:
 	if out := mustRun(t, runShards, "capacity", "-c", path, "-schema", "blog", "-json"); strings.TrimSpace(out) != "[]" {
 		t.Errorf("capacity -json = %q", out)
 	}
+}
+
+// verify prints, beside each shard's table, what it found of a unique key
+// without the shard key: the values several shards hold, or why the key
+// was not compared.
+func TestPrintPlacementOfUniqueKeys(t *testing.T) {
+	var out bytes.Buffer
+	cliOut = &out
+	defer func() { cliOut = os.Stdout }()
+	printPlacement([]shardops.PlacementReport{
+		{Table: "comments", Shard: "s0", Physical: "comments", Rows: 5},
+		{Table: "comments", Shard: "(every shard)", Physical: "unique key PRIMARY (id)", Rows: 9, Duplicates: 2, Duplicated: []string{"7 on s0, s1", "9 on s1, s2"}},
+		{Table: "members", Shard: "(every shard)", Physical: "unique key nick (nick)", NotChecked: "its columns are not all integers: not compared across shards"},
+	}, "strata.yaml")
+	wantLines(t, out.String(), "unique key PRIMARY (id)", "2 values on several shards: 7 on s0, s1; 9 on s1, s2", "not checked: its columns are not all integers")
 }

@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -128,5 +129,51 @@ func TestVerifyFindsRowsOffTheirShard(t *testing.T) {
 		if !r.Differs || r.Checksum == nil {
 			t.Errorf("countries on %s after a copy changed: %+v, want the copies reported as different", r.Shard, r)
 		}
+	}
+}
+
+// strata shards verify also finds the values of a unique key without the
+// shard key that rows of several shards (or period tables) hold, which
+// one server would have refused: none on the data loaded through Strata;
+// a comment id written on two shards, and a post id in two months'
+// tables, are reported with where they are.
+func TestVerifyFindsUniqueKeysOnTwoShards(t *testing.T) {
+	strataDB(t) // the data
+	duplicates := func(table string) shardops.PlacementReport {
+		t.Helper()
+		for _, r := range verifyLayout(t, table) {
+			if r.Physical == "unique key PRIMARY (id)" {
+				if r.Error != "" || r.NotChecked != "" || r.Shard != "(every shard)" {
+					t.Fatalf("%s: %+v", table, r)
+				}
+				return r
+			}
+		}
+		t.Fatalf("%s: no report of its primary key", table)
+		return shardops.PlacementReport{}
+	}
+	for _, table := range []string{"comments", "posts"} {
+		if r := duplicates(table); r.Duplicates != 0 || r.Rows < int64(len(ds.tables[table].rows)) {
+			t.Errorf("%s on the loaded data: %+v, want every id once", table, r)
+		}
+	}
+	cleanup(t, "comments", "id = 9300701")
+	mustExec(t, direct["s0"], "INSERT INTO blog.comments (id, entry_id, body) VALUES (9300701, "+strconv.Itoa(keyOn("s0", 9300700))+", 'one')")
+	mustExec(t, direct["s3"], "INSERT INTO blog.comments (id, entry_id, body) VALUES (9300701, "+strconv.Itoa(keyOn("s3", 9300700))+", 'two')")
+	if r := duplicates("comments"); r.Duplicates != 1 || !slices.Equal(r.Duplicated, []string{"9300701 on s0, s3"}) {
+		t.Errorf("comments with id 9300701 on s0 and s3: %+v", r)
+	}
+	tables := times.postsTables()
+	a, b := tables[0], tables[len(tables)-1]
+	for _, p := range []shard.DateTable{a, b} {
+		when := p.Start.Add(36 * time.Hour).Format(time.DateTime)
+		mustExec(t, direct[p.Shard], "INSERT INTO blog."+p.Table+" (id, created_at, title) VALUES (9300801, '"+when+"', 'twice')")
+		t.Cleanup(func() { direct[p.Shard].Exec("DELETE FROM blog." + p.Table + " WHERE id = 9300801") })
+	}
+	where := []string{a.Shard + " (" + a.Table + ")", b.Shard + " (" + b.Table + ")"}
+	slices.Sort(where)
+	want := "9300801 on " + strings.Join(where, ", ")
+	if r := duplicates("posts"); r.Duplicates != 1 || !slices.Equal(r.Duplicated, []string{want}) {
+		t.Errorf("posts with id 9300801 in %s and %s: %+v, want %q", a.Table, b.Table, r, want)
 	}
 }
