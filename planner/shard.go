@@ -301,6 +301,37 @@ func namedTables(l *shard.Layout, f *sqlparse.Facts) []*shard.Table {
 	return out
 }
 
+// planStandIn routes a statement the parser cannot read only for
+// MariaDB's aggregate and window extensions (GROUP_CONCAT(... LIMIT n),
+// JSON_ARRAYAGG(x ORDER BY y), MEDIAN(x) OVER (...)) when it runs on one
+// shard: its stand-in (sqlparse.StandIn) is planned, and where that plan
+// sends one statement to one shard, the shard gets it with the client's
+// calls back in place, which its MariaDB reads. nil otherwise: such a
+// statement over several shards needs Strata to merge what it cannot
+// read, and is refused (planUnparsed).
+func (s *Sharding) planStandIn(ctx context.Context, m sqlparse.Mode, sql string, args []string) *ShardPlan {
+	standIn, back, facts := m.ParseStandIn(sql)
+	if facts == nil {
+		return nil
+	}
+	p, err := s.Plan(ctx, m, standIn, facts, args)
+	if err != nil || p == nil || p.Kind != PlanRelay || len(p.Routes) != 1 {
+		return nil
+	}
+	r := &p.Routes[0]
+	var ok bool
+	if r.SQL, ok = back(r.SQL); !ok {
+		return nil
+	}
+	if r.Template != "" {
+		if r.Template, ok = back(r.Template); !ok {
+			return nil
+		}
+	}
+	p.Reason += " (the statement as the client wrote it: Strata's parser read it with MariaDB's aggregate extensions set aside)"
+	return p
+}
+
 // planUnparsed routes a statement the parser could not read that names
 // placed tables: whole to their one cluster when they all live whole on
 // it (a table group), else refused — its shard keys cannot be read.
@@ -312,13 +343,13 @@ func planUnparsed(l *shard.Layout, sql string, f *sqlparse.Facts, args []string)
 			case "checksum":
 				return nil, refuse("CHECKSUM TABLE of %s, a %s table, is supported only as a statement of its own (Strata sums the checksums of every copy): send it alone, not in a multi-statement or as a prepared statement", t.Name, t.Placement)
 			case "json-arrayagg":
-				return nil, refuse("JSON_ARRAYAGG with DISTINCT, ORDER BY or LIMIT inside (MariaDB's extension) on %s, a %s table, is not supported: Strata's SQL parser does not read it. Use JSON_ARRAYAGG(x) without them, which Strata merges across shards, or GROUP_CONCAT([DISTINCT] x ORDER BY x)", t.Name, t.Placement)
+				return nil, refuse("JSON_ARRAYAGG with DISTINCT, ORDER BY or LIMIT inside (MariaDB's extension) on %s, a %s table, is supported only where the statement reads one shard (a condition on its shard key): Strata's SQL parser does not read it, so Strata cannot merge it from several. Use JSON_ARRAYAGG(x) without them, which Strata merges across shards, or GROUP_CONCAT([DISTINCT] x ORDER BY x)", t.Name, t.Placement)
 			case "group-concat-limit":
-				return nil, refuse("GROUP_CONCAT with LIMIT inside (MariaDB's extension) on %s, a %s table, is not supported: Strata's SQL parser does not read it. Drop the LIMIT and cut the list in the application", t.Name, t.Placement)
+				return nil, refuse("GROUP_CONCAT with LIMIT inside (MariaDB's extension) on %s, a %s table, is supported only where the statement reads one shard (a condition on its shard key): Strata's SQL parser does not read it, so Strata cannot merge it from several. Drop the LIMIT and cut the list in the application", t.Name, t.Placement)
 			case "into-dumpfile":
 				return nil, refuse("SELECT ... INTO DUMPFILE from %s, a %s table, is not supported: Strata's SQL parser does not read it, and each shard's server would write a file of its own. Use SELECT ... INTO OUTFILE, which Strata writes on the default cluster's server from the shards' rows, read first (up to limits.max_pulled_rows), or read the row in the application", t.Name, t.Placement)
 			case "percentile":
-				return nil, refuse("MEDIAN, PERCENTILE_CONT and PERCENTILE_DISC (MariaDB's window functions) over %s, a %s table, are not supported: Strata's SQL parser does not read them, and each needs every row of its partition, which several shards hold. Read the values (ORDER BY them) and take the percentile in the application", t.Name, t.Placement)
+				return nil, refuse("MEDIAN, PERCENTILE_CONT and PERCENTILE_DISC (MariaDB's window functions) over %s, a %s table, are supported only where the statement reads one shard (a condition on its shard key): Strata's SQL parser does not read them, and each needs every row of its partition, which several shards hold. Read the values (ORDER BY them) and take the percentile in the application", t.Name, t.Placement)
 			case "json-table":
 				return nil, refuse("JSON_TABLE beside %s, a %s table, is not supported: Strata's SQL parser does not read it. Read the JSON column and expand it in the application, or run JSON_TABLE over a table of one cluster", t.Name, t.Placement)
 			case "handler":
@@ -514,6 +545,9 @@ func (s *Sharding) Plan(ctx context.Context, m sqlparse.Mode, sql string, f *sql
 		// MySQL's words for the same statement.
 		if alt, facts := m.ParseMySQLForm(sql); facts != nil {
 			return s.Plan(ctx, m, alt, facts, args)
+		}
+		if p := s.planStandIn(ctx, m, sql, args); p != nil {
+			return p, nil
 		}
 	}
 	if assignments, stmt, ok := m.SplitSetStatement(sql); ok && !f.Fallback {

@@ -83,6 +83,11 @@ func (s *Session) Prepare(ctx context.Context, packet []byte) error {
 			// MariaDB's words for a statement the planner reads in
 			// MySQL's (CAST(x AS INT)): planned at EXECUTE as any.
 			cluster = s.env.Sharding.MetadataCluster(facts)
+		} else if _, _, facts := s.readingMode().ParseStandIn(sql); facts != nil {
+			// MariaDB's aggregate extensions (GROUP_CONCAT(... LIMIT
+			// n)): EXECUTE plans the statement from a stand-in, and runs
+			// it where the bound values place it on one shard.
+			cluster = s.env.Sharding.MetadataCluster(facts)
 		} else if st.facts.Fallback {
 			// Its tables are only words Strata could not parse: refuse
 			// now what every EXECUTE would.
