@@ -93,6 +93,9 @@ func (s *Session) Prepare(ctx context.Context, packet []byte) error {
 			// now what every EXECUTE would.
 			plan, err := s.env.Sharding.Plan(ctx, s.readingMode(), sql, st.facts, nil)
 			if err != nil {
+				if werr := s.serverSyntaxError(ctx, st.facts, sql); werr != nil {
+					return s.refuse(werr)
+				}
 				return s.refuseRouting(err)
 			}
 			cluster = plan.Routes[0].Cluster

@@ -91,9 +91,41 @@ func (s *Session) queryPlaced(ctx context.Context, sql string, parsed *planner.P
 		}
 	}
 	if err != nil {
+		if werr := s.serverSyntaxError(ctx, f, sql); werr != nil {
+			return s.refuse(werr)
+		}
 		return s.refuseRouting(err)
 	}
 	return s.execPlan(ctx, f, plan, false)
+}
+
+// serverSyntaxError is MariaDB's own syntax error (1064) for a statement
+// Strata's parser could not read and would refuse on placed tables, when
+// the statement is not MariaDB's either: a typo (`SELEC * FROM entries`)
+// gets the server's error, which points at the spot, not Strata's "cannot
+// read" refusal, which suggests the statement is MariaDB syntax Strata
+// lacks. The server only prepares the statement (nothing runs), on a
+// connection of the default cluster. nil when the server reads it, or
+// cannot be asked.
+func (s *Session) serverSyntaxError(ctx context.Context, f *sqlparse.Facts, sql string) *wire.Error {
+	if !f.Fallback || sqlparse.UnparsedForm(sql) != "" {
+		return nil // a known MariaDB form: the refusal says what to write
+	}
+	snap := s.env.Topology.Load()
+	conns, err := s.takeConns(ctx, []planner.ShardRoute{{Cluster: snap.DefaultCluster}}, false, false)
+	if err != nil {
+		return nil
+	}
+	defer s.giveBack(conns)
+	_, err = conns[0].conn.Stmt(s.DB, sql)
+	var werr *wire.Error
+	if errors.As(err, &werr) && werr.Code == wire.ErParse {
+		return werr
+	}
+	if err != nil && !errors.As(err, &werr) {
+		s.markBroken(conns[0], err)
+	}
+	return nil
 }
 
 // pinnedAway reports whether f, a statement over tables no config places

@@ -81,3 +81,25 @@ func TestMariaDBAggregateExtensionsOnOneShard(t *testing.T) {
 		t.Fatalf("GROUP_CONCAT with LIMIT over three shards: %v, want error 1235 saying it needs one shard", err)
 	}
 }
+
+// A statement on a sharded table that MariaDB cannot read either (a typo)
+// gets MariaDB's own syntax error, which points at the spot, in text and
+// prepared statements — not Strata's refusal, which would suggest
+// MariaDB syntax Strata lacks. Statements MariaDB reads keep the refusal.
+func TestTyposOnShardedTablesGetTheServersSyntaxError(t *testing.T) {
+	db := strataDB(t)
+	ctx := testenv.Ctx(t)
+	for _, q := range []string{"SELEC * FROM entries", "SELECT * FROM entries WHERE id = 1 AND AND score > 2", "UPDATE comments SET votes = WHERE entry_id = 5"} {
+		_, err := db.ExecContext(ctx, q)
+		_, single := testenv.Conn(t, singleBlog).ExecContext(ctx, q)
+		if testenv.MySQLErr(err) != 1064 || testenv.MySQLErr(single) != 1064 || err.Error() != single.Error() {
+			t.Errorf("%s: %v, want the single server's %v", q, err, single)
+		}
+		if _, err := db.PrepareContext(ctx, q); testenv.MySQLErr(err) != 1064 {
+			t.Errorf("prepare %s: %v, want error 1064", q, err)
+		}
+	}
+	if _, err := db.ExecContext(ctx, "SELECT id FROM events WHERE id = 1500 LIMIT ROWS EXAMINED 10"); testenv.MySQLErr(err) != 1235 {
+		t.Errorf("LIMIT ROWS EXAMINED over a sharded table: %v, want Strata's refusal (1235)", err)
+	}
+}
