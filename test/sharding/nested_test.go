@@ -62,14 +62,10 @@ func TestNestedSubqueriesInWrites(t *testing.T) {
 	ctx := testenv.Ctx(t)
 	conn := testenv.Conn(t, db)
 	const ids = "BETWEEN 900000061 AND 900000066"
-	banned := testenv.Strings(t, conn, "SELECT id FROM users WHERE karma = 9 ORDER BY id LIMIT 1")
-	kept := testenv.Strings(t, conn, "SELECT id FROM users WHERE karma = 2 ORDER BY id LIMIT 1")
-	if len(banned) != 1 || len(kept) != 1 {
-		t.Fatalf("users of karma 9 and 2: %q, %q", banned, kept)
-	}
+	banned, kept := bannedAndKept(t, conn)
 	// Entry 900000060+i has i likes, by users 0 .. i-1; the odd ones are
 	// the banned user's.
-	likedEntries(t, conn, 900000060, 900000900, func(i int) string { return [2]string{kept[0], banned[0]}[i%2] })
+	likedEntries(t, conn, 900000060, 900000900, func(i int) string { return [2]string{kept, banned}[i%2] })
 	cleanup(t, "comments", "id BETWEEN 900000961 AND 900000966")
 	for i := 1; i <= 6; i++ {
 		mustExec(t, conn, "INSERT INTO comments (id, entry_id, author, body, votes) VALUES ("+strconv.Itoa(900000960+i)+", "+strconv.Itoa(900000060+i)+", 'n', 'nested', 1)")

@@ -309,13 +309,9 @@ func TestWritesJoinedWithTablesThatLiveApart(t *testing.T) {
 	conn := testenv.Conn(t, db)
 	const ids = "BETWEEN 900000041 AND 900000046"
 	cleanup(t, "comments", "id = 900000041")
-	banned := testenv.Strings(t, conn, "SELECT id FROM users WHERE karma = 9 ORDER BY id LIMIT 1")
-	kept := testenv.Strings(t, conn, "SELECT id FROM users WHERE karma = 2 ORDER BY id LIMIT 1")
-	if len(banned) != 1 || len(kept) != 1 {
-		t.Fatalf("users of karma 9 and 2: %q, %q", banned, kept)
-	}
-	likedEntries(t, conn, 900000040, 900000700, func(i int) string { return [2]string{kept[0], banned[0]}[i%2] })
-	mustExec(t, conn, "INSERT INTO comments (id, entry_id, author, body, votes) VALUES (900000041, "+banned[0]+", 'apart', 'apart', 777)")
+	b, k := bannedAndKept(t, conn)
+	likedEntries(t, conn, 900000040, 900000700, func(i int) string { return [2]string{k, b}[i%2] })
+	mustExec(t, conn, "INSERT INTO comments (id, entry_id, author, body, votes) VALUES (900000041, "+b+", 'apart', 'apart', 777)")
 	affected := func(query string, args ...any) int64 { return rowsAffected(t, conn, query, args...) }
 	entries := func() []string {
 		return testenv.Strings(t, conn, "SELECT id, score, title, status FROM entries WHERE id "+ids+" ORDER BY id")
@@ -333,7 +329,6 @@ func TestWritesJoinedWithTablesThatLiveApart(t *testing.T) {
 	if n := affected("UPDATE entries e JOIN comments c ON c.entry_id = e.user_id SET e.score = c.votes WHERE c.votes = 777 AND e.id " + ids); n != 3 {
 		t.Errorf("UPDATE joined with comments (sharded by another key) changed %d rows, want 3", n)
 	}
-	b, k := banned[0], kept[0]
 	if got, want := entries(), []string{
 		"900000041|777|e|banned", "900000042|" + k + "|kept|live", "900000043|777|e|banned",
 		"900000044|" + k + "|kept|live", "900000045|777|e|banned", "900000046|" + k + "|kept|live"}; !slices.Equal(got, want) {
@@ -473,6 +468,18 @@ func likedEntries(t *testing.T, conn *sql.Conn, entryBase, idBase int, user func
 	if got := holders(t, "entries", "id "+ids); len(got) < 2 {
 		t.Fatalf("the test entries are on %v: the test needs several shards", got)
 	}
+}
+
+// bannedAndKept are the ids of a user of karma 9 and one of karma 2, the
+// users whose entries the write tests tell apart.
+func bannedAndKept(t *testing.T, conn *sql.Conn) (banned, kept string) {
+	t.Helper()
+	b := testenv.Strings(t, conn, "SELECT id FROM users WHERE karma = 9 ORDER BY id LIMIT 1")
+	k := testenv.Strings(t, conn, "SELECT id FROM users WHERE karma = 2 ORDER BY id LIMIT 1")
+	if len(b) != 1 || len(k) != 1 {
+		t.Fatalf("users of karma 9 and 2: %q, %q", b, k)
+	}
+	return b[0], k[0]
 }
 
 // rowsAffected runs a write on conn and returns its affected rows.
