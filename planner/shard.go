@@ -710,7 +710,7 @@ func (s *Sharding) plan(ctx context.Context, m sqlparse.Mode, sql string, f *sql
 // session.deriveApart), but not this one.
 func apartHint(k sqlparse.Kind) string {
 	if k == sqlparse.KindUpdate || k == sqlparse.KindDelete {
-		return ". An UPDATE or DELETE runs when the tables it writes live together and every column a multi-table one sets names its table (SET e.score = ...): Strata then reads the rows of the tables it only reads first (not those read in a subquery inside a subquery)"
+		return ". An UPDATE or DELETE runs when the tables it writes live together and every column a multi-table one sets names its table (SET e.score = ...): Strata then reads the rows of the tables it only reads first (not those read in a UNION or a derived table inside a subquery)"
 	}
 	return ". Otherwise Strata reads each table's rows first and joins them on one server, but not for locking reads, or tables also read in a subquery"
 }

@@ -169,6 +169,9 @@ func (m Mode) PullOutArgs(sql string, args []string) (*Pullout, error) {
 			return nil, err
 		}
 		var exprs []ast.Node
+		if stmt.TableRefs != nil {
+			exprs = joinConditions(stmt.TableRefs.TableRefs, exprs)
+		}
 		for _, a := range stmt.List {
 			exprs = append(exprs, a.Expr)
 		}
@@ -176,12 +179,16 @@ func (m Mode) PullOutArgs(sql string, args []string) (*Pullout, error) {
 			return nil, err
 		}
 	case *ast.DeleteStmt:
+		var exprs []ast.Node
 		if stmt.IsMultiTable {
 			if err := p.findDerivedOf(stmt.TableRefs); err != nil {
 				return nil, err
 			}
+			if stmt.TableRefs != nil {
+				exprs = joinConditions(stmt.TableRefs.TableRefs, exprs)
+			}
 		}
-		if err := p.findInExprs([]ast.Node{stmt.Where}); err != nil {
+		if err := p.findInExprs(append(exprs, stmt.Where)); err != nil {
 			return nil, err
 		}
 	case *ast.SetStmt:

@@ -235,6 +235,19 @@ func TestPullOutOfWrites(t *testing.T) {
 			[][]string{nil, nil},
 			"DELETE FROM `posts` WHERE 0 AND 1",
 		},
+		{
+			// A multi-table write's ON, before SET and WHERE.
+			"UPDATE posts p JOIN likes l ON l.post_id = p.id AND l.user_id IN (SELECT id FROM users WHERE karma = 1) SET p.score = (SELECT 2 FROM t)",
+			[]string{"SELECT `id` FROM `users` WHERE `karma`=1", "SELECT 2 FROM `t`"},
+			[][]string{{"8"}, {"2"}},
+			"UPDATE `posts` AS `p` JOIN `likes` AS `l` ON `l`.`post_id`=`p`.`id` AND `l`.`user_id` IN (8) SET `p`.`score`=(2)",
+		},
+		{
+			"DELETE l FROM likes l JOIN posts p ON p.id = l.post_id AND p.user_id IN (SELECT id FROM users) WHERE l.w > 1",
+			[]string{"SELECT `id` FROM `users`"},
+			[][]string{{"3", "4"}},
+			"DELETE `l` FROM `likes` AS `l` JOIN `posts` AS `p` ON `p`.`id`=`l`.`post_id` AND `p`.`user_id` IN (3,4) WHERE `l`.`w`>1",
+		},
 	}
 	for _, tt := range tests {
 		p, err := Mode{}.PullOut(tt.sql)

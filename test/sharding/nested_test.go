@@ -71,6 +71,10 @@ func TestNestedSubqueriesInWrites(t *testing.T) {
 		mustExec(t, conn, "INSERT INTO comments (id, entry_id, author, body, votes) VALUES ("+strconv.Itoa(900000960+i)+", "+strconv.Itoa(900000060+i)+", 'n', 'nested', 1)")
 	}
 	affected := func(query string, args ...any) int64 { return rowsAffected(t, conn, query, args...) }
+	// A subquery in a join's ON runs first too.
+	if n := affected("UPDATE entries e JOIN entry_likes l ON l.entry_id = e.id AND l.user_id IN (SELECT id FROM users WHERE id BETWEEN 4 AND 5) SET e.status = 'liked' WHERE e.id " + ids); n != 2 {
+		t.Errorf("UPDATE joined ON a subquery over users changed %d rows, want 2 (the entries users 4 and 5 liked)", n)
+	}
 	// Likes sharded as entries: the IN over users runs first.
 	if n := affected("UPDATE entries e SET e.score = (SELECT COUNT(*) FROM entry_likes l WHERE l.entry_id = e.id AND l.user_id IN (SELECT id FROM users WHERE id BETWEEN 1 AND 3)) WHERE e.id " + ids); n != 5 {
 		t.Errorf("UPDATE set from a count with an IN over users changed %d rows, want 5", n)
@@ -105,5 +109,11 @@ func TestNestedSubqueriesInWrites(t *testing.T) {
 	}
 	if got := testenv.Strings(t, conn, "SELECT entry_id, COUNT(*) FROM entry_likes WHERE entry_id "+ids+" GROUP BY entry_id ORDER BY entry_id"); !slices.Equal(got, []string{"900000061|1", "900000063|3", "900000065|5"}) {
 		t.Errorf("likes left: %q, want those of the banned user's entries", got)
+	}
+	if n := affected("DELETE l FROM entry_likes l JOIN entries e ON e.id = l.entry_id AND e.user_id IN (SELECT id FROM users WHERE karma = 9) WHERE l.user_id = 0 AND l.entry_id " + ids); n != 3 {
+		t.Errorf("DELETE joined ON a subquery over users removed %d likes, want 3 (user 0's of the banned user's entries)", n)
+	}
+	if got := testenv.Strings(t, conn, "SELECT entry_id, COUNT(*) FROM entry_likes WHERE entry_id "+ids+" GROUP BY entry_id ORDER BY entry_id"); !slices.Equal(got, []string{"900000063|2", "900000065|4"}) {
+		t.Errorf("likes left: %q, want those of users other than 0", got)
 	}
 }
