@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -261,15 +262,20 @@ func (s *Strata) learnUniqueKeys(ctx context.Context, sh *sharding, t *shard.Tab
 	names := make([]string, len(local))
 	for i, k := range local {
 		names[i] = k.String()
-		s.Log.Warn("a unique key of a sharded table does not hold the shard key, so each shard enforces it on its own rows only: a row whose value another shard holds is inserted beside it, not refused (1062) nor updated by ON DUPLICATE KEY UPDATE. Fill the column from a Strata sequence (sequences:), put the shard key in the key, or shard by the key's column",
-			"table", t.Name, "key", names[i], "shard_key", t.Method.Key())
 	}
 	s.uniqueMu.Lock()
 	defer s.uniqueMu.Unlock()
 	if s.localUnique == nil {
 		s.localUnique = map[string][]string{}
 	}
+	if known, ok := s.localUnique[t.Name]; ok && slices.Equal(known, names) {
+		return // told already (key types are learned again at each reload)
+	}
 	s.localUnique[t.Name] = names
+	for _, name := range names {
+		s.Log.Warn("a unique key of a sharded table does not hold the shard key, so each shard enforces it on its own rows only: a row whose value another shard holds is inserted beside it, not refused (1062) nor updated by ON DUPLICATE KEY UPDATE. Fill the column from a Strata sequence (sequences:), put the shard key in the key, or shard by the key's column",
+			"table", t.Name, "key", name, "shard_key", t.Method.Key())
+	}
 }
 
 // shardLocalKeys is what learnUniqueKeys found for table.
