@@ -303,7 +303,7 @@ func namedTables(l *shard.Layout, f *sqlparse.Facts) []*shard.Table {
 
 // planStandIn routes a statement the parser cannot read only for
 // MariaDB's aggregate and window extensions (GROUP_CONCAT(... LIMIT n),
-// JSON_ARRAYAGG(x ORDER BY y), MEDIAN(x) OVER (...)) when it runs on one
+// JSON_ARRAYAGG(x ORDER BY y), MEDIAN(x) OVER (...)) or JSON_TABLE when it runs on one
 // shard: its stand-in (sqlparse.StandIn) is planned, and where that plan
 // sends one statement to one shard, the shard gets it with the client's
 // calls back in place, which its MariaDB reads. nil otherwise: such a
@@ -328,7 +328,7 @@ func (s *Sharding) planStandIn(ctx context.Context, m sqlparse.Mode, sql string,
 			return nil
 		}
 	}
-	p.Reason += " (the statement as the client wrote it: Strata's parser read it with MariaDB's aggregate extensions set aside)"
+	p.Reason += " (the statement as the client wrote it: Strata's parser read it with MariaDB's extensions set aside)"
 	return p
 }
 
@@ -351,7 +351,7 @@ func planUnparsed(l *shard.Layout, sql string, f *sqlparse.Facts, args []string)
 			case "percentile":
 				return nil, refuse("MEDIAN, PERCENTILE_CONT and PERCENTILE_DISC (MariaDB's window functions) over %s, a %s table, are supported only where the statement reads one shard (a condition on its shard key): Strata's SQL parser does not read them, and each needs every row of its partition, which several shards hold. Read the values (ORDER BY them) and take the percentile in the application", t.Name, t.Placement)
 			case "json-table":
-				return nil, refuse("JSON_TABLE beside %s, a %s table, is not supported: Strata's SQL parser does not read it. Read the JSON column and expand it in the application, or run JSON_TABLE over a table of one cluster", t.Name, t.Placement)
+				return nil, refuse("JSON_TABLE beside %s, a %s table, is supported only where the statement reads one shard (a condition on its shard key): Strata's SQL parser does not read it, so Strata cannot merge it from several. Read the JSON column and expand it in the application, or run JSON_TABLE over a table of one cluster", t.Name, t.Placement)
 			case "handler":
 				return nil, refuse("HANDLER on %s, a %s table, is not supported: a HANDLER walks one server's copy of the table by an index, and each shard holds part of it. Read it with SELECT ... ORDER BY ... LIMIT, which Strata merges across shards", t.Name, t.Placement)
 			case "flush-export":

@@ -8,11 +8,12 @@ import (
 // MariaDB's extensions of aggregate and window calls —
 // GROUP_CONCAT(... LIMIT n), JSON_ARRAYAGG(DISTINCT x ORDER BY y LIMIT n),
 // MEDIAN(x) OVER (...), PERCENTILE_CONT(f) WITHIN GROUP (ORDER BY x)
-// OVER (...) — are not in MySQL's grammar, so Strata's parser cannot read
-// a statement that holds one. Such a statement that reads one shard
-// (`... WHERE entry_id = 5`) needs no more of Strata than its route: its
-// stand-in, the statement with each such call replaced by a string
-// literal of its own, is planned, and each literal in the planned
+// OVER (...) — and its JSON_TABLE(...) are not in MySQL's grammar, so
+// Strata's parser cannot read a statement that holds one. Such a
+// statement that reads one shard (`... WHERE entry_id = 5`) needs no more
+// of Strata than its route: its stand-in, the statement with each such
+// call replaced by a string literal of its own (a JSON_TABLE by a derived
+// table of one such literal), is planned, and each marker in the planned
 // statement is replaced by the client's call again, which the shard's
 // MariaDB reads.
 
@@ -38,6 +39,9 @@ func (m Mode) StandIn(sql string) (standIn string, back func(planned string) (st
 			return "", nil, false
 		}
 		marker := fmt.Sprintf("'strata-stand-in-%d'", len(calls))
+		if sc.isWord(t, "json_table") {
+			marker = "(SELECT " + marker + ")" // a table of the FROM clause
+		}
 		b.WriteString(sql[last:t.start])
 		b.WriteString(marker)
 		last = end
@@ -78,7 +82,8 @@ func (m Mode) ParseStandIn(sql string) (standIn string, back func(string) (strin
 func extensionCall(sc *scanner, t token) (end int, ok bool) {
 	percentile := sc.isWord(t, "median") || sc.isWord(t, "percentile_cont") || sc.isWord(t, "percentile_disc")
 	jsonAgg := sc.isWord(t, "json_arrayagg")
-	if !percentile && !jsonAgg && !sc.isWord(t, "group_concat") {
+	jsonTable := sc.isWord(t, "json_table")
+	if !percentile && !jsonAgg && !jsonTable && !sc.isWord(t, "group_concat") {
 		return 0, false
 	}
 	probe := *sc
@@ -86,7 +91,7 @@ func extensionCall(sc *scanner, t token) (end int, ok bool) {
 	if !isPunct(probe.s, open, '(') {
 		return 0, false
 	}
-	extended := percentile
+	extended := percentile || jsonTable
 	depth, first := 1, true
 	var w token
 	for w = probe.nextCode(); w.kind != tokEOF; w = probe.nextCode() {

@@ -16,6 +16,8 @@ func TestStandIn(t *testing.T) {
 			"SELECT 'strata-stand-in-0' FROM t WHERE k = 2 WINDOW w AS (PARTITION BY k)"},
 		{"SELECT GROUP_CONCAT(CONCAT(a, ')') SEPARATOR '; ' LIMIT 1, 3) x FROM t WHERE k = 3",
 			"SELECT 'strata-stand-in-0' x FROM t WHERE k = 3"},
+		{"SELECT e.id, jt.a FROM entries e, JSON_TABLE(e.tags, '$[*]' COLUMNS (a INT PATH '$')) AS jt WHERE e.id = 5",
+			"SELECT e.id, jt.a FROM entries e, (SELECT 'strata-stand-in-0') AS jt WHERE e.id = 5"},
 	}
 	for _, tt := range tests {
 		standIn, back, ok := Mode{}.StandIn(tt.sql)

@@ -63,19 +63,29 @@ func TestRefusalsNameTheReason(t *testing.T) {
 	}
 }
 
-// MariaDB's extensions of aggregate and window calls, which Strata's
-// parser does not read, run as written where the statement reads one
-// shard (by its shard key): planned from a stand-in, sent as the client
-// wrote it. Over several shards they stay refused, saying so.
-func TestMariaDBAggregateExtensionsOnOneShard(t *testing.T) {
+// MariaDB's extensions of aggregate and window calls, and JSON_TABLE,
+// which Strata's parser does not read, run as written where the
+// statement reads one shard (by its shard key): planned from a stand-in,
+// sent as the client wrote it. Over several shards they stay refused,
+// saying so.
+func TestMariaDBExtensionsRunOnOneShard(t *testing.T) {
 	db := strataDB(t)
+	scored := testenv.Strings(t, testenv.Conn(t, singleBlog), "SELECT id FROM entries WHERE score IS NOT NULL ORDER BY id LIMIT 1")
+	if len(scored) != 1 {
+		t.Fatal("no entry with a score")
+	}
 	sameAsOneServerCases(t, db, []oneServerCase{
 		{name: "GROUP_CONCAT with LIMIT", minRows: 1, query: "SELECT GROUP_CONCAT(id ORDER BY id DESC LIMIT 2) AS last_two FROM comments WHERE entry_id = 5"},
 		{name: "GROUP_CONCAT with LIMIT, prepared", minRows: 1, args: []any{6}, query: "SELECT entry_id, GROUP_CONCAT(votes ORDER BY votes, id SEPARATOR '|' LIMIT 1, 2) FROM comments WHERE entry_id = ? GROUP BY entry_id"},
 		{name: "JSON_ARRAYAGG ordered", minRows: 1, query: "SELECT JSON_ARRAYAGG(DISTINCT votes ORDER BY votes) FROM comments WHERE entry_id = 7"},
 		{name: "MEDIAN over a partition", minRows: 2, query: "SELECT id, MEDIAN(votes) OVER (PARTITION BY entry_id) AS m FROM comments WHERE entry_id = 5 ORDER BY id"},
 		{name: "PERCENTILE_CONT within a group", minRows: 2, query: "SELECT id, PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY votes) OVER (PARTITION BY entry_id) AS p FROM comments WHERE entry_id = 5 ORDER BY id"},
+		{name: "JSON_TABLE over a row's column", minRows: 2, args: []any{scored[0]},
+			query: "SELECT e.id, jt.a FROM entries e, JSON_TABLE(CONCAT('[', e.score, ',', e.score + 1, ']'), '$[*]' COLUMNS (a INT PATH '$')) AS jt WHERE e.id = ? ORDER BY jt.a"},
 	})
+	if _, err := db.QueryContext(testenv.Ctx(t), "SELECT e.id, jt.a FROM entries e, JSON_TABLE(CONCAT('[', e.score, ']'), '$[*]' COLUMNS (a INT PATH '$')) AS jt"); testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "JSON_TABLE beside entries") {
+		t.Fatalf("JSON_TABLE beside every shard of entries: %v, want error 1235 naming JSON_TABLE", err)
+	}
 	_, err := db.QueryContext(testenv.Ctx(t), "SELECT entry_id, GROUP_CONCAT(id LIMIT 2) FROM comments WHERE entry_id IN (5, 6, 7) GROUP BY entry_id")
 	if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "supported only where the statement reads one shard") {
 		t.Fatalf("GROUP_CONCAT with LIMIT over three shards: %v, want error 1235 saying it needs one shard", err)
