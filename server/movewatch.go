@@ -93,6 +93,10 @@ func (s *Strata) checkMoves(ctx context.Context) {
 func (s *Strata) followMove(ctx context.Context, cfg *config.Config, sh *sharding, p shardops.PendingMove) string {
 	s.moveMu.Lock()
 	defer s.moveMu.Unlock()
+	p, pending := s.stillPending(ctx, cfg, sh, p)
+	if !pending {
+		return ""
+	}
 	tm, why := s.adoptMove(ctx, cfg, sh, p)
 	if why != "" {
 		return why
@@ -142,4 +146,22 @@ func (s *Strata) expectLayout(cfg *config.Config, table, to string) {
 		s.movedTo = map[string]string{}
 	}
 	s.movedTo[table] = to
+}
+
+// stillPending reads p's move again, now that moveMu is held: the move
+// this Strata led may have ended while the look that found it waited for
+// the lock (finishMove holds it while it forgets the marks and gives the
+// lead up), and must not be taken up again as a move no Strata leads.
+// When the marks cannot be read, p stands.
+func (s *Strata) stillPending(ctx context.Context, cfg *config.Config, sh *sharding, p shardops.PendingMove) (shardops.PendingMove, bool) {
+	pending, err := shardops.PendingMoves(ctx, sh.dbs.Open, slices.Sorted(maps.Keys(cfg.Clusters)), cfg.Schema)
+	if err != nil {
+		return p, true
+	}
+	for _, q := range pending {
+		if q.Table == p.Table {
+			return q, true
+		}
+	}
+	return p, false
 }
