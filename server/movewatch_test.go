@@ -3,14 +3,11 @@ package server
 import (
 	"context"
 	"maps"
-	"os"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/strata-proxy/strata/config"
-	"github.com/strata-proxy/strata/sandbox"
 	"github.com/strata-proxy/strata/shardops"
 )
 
@@ -36,26 +33,9 @@ tables:
 // once more. Before, it took the finished move up as one no Strata led
 // and ran it again, and GET /api/rebalance showed that empty run.
 func TestAMoveThatEndedIsNotTakenUpAgain(t *testing.T) {
-	if !sandbox.MariaDBInstalled() {
-		if os.Getenv("STRATA_REQUIRE_MARIADB") != "" {
-			t.Fatal("mariadbd not found and STRATA_REQUIRE_MARIADB is set: run make deps")
-		}
-		t.Skip("mariadbd not installed (make deps installs it)")
-	}
-	if testing.Short() {
-		t.Skip("starts MariaDB servers")
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	cfg, err := config.Parse([]byte(movesYAML))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sb, err := sandbox.Up(ctx, cfg, sandbox.Options{Dir: t.TempDir() + "/sb", KillWithParent: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sb.Down(context.Background()) })
+	sb, cfg := upSandbox(ctx, t, movesYAML)
 	to := strings.Replace(specOf(cfg.Tables["moves"]), `"-80"`, `"-40"`, 1)
 	to = strings.Replace(to, `"80-"`, `"40-"`, 1)
 	s, _ := startFromFile(t, movesYAML)

@@ -62,6 +62,36 @@ func startFromFile(t *testing.T, text string) (*Strata, string) {
 	return s, path
 }
 
+// upSandbox starts a MariaDB server for every address of the config in
+// yaml, brought down when the test ends; it skips when MariaDB is missing
+// (unless STRATA_REQUIRE_MARIADB is set) or with -short.
+func upSandbox(ctx context.Context, t *testing.T, yaml string) (*sandbox.Sandbox, *config.Config) {
+	t.Helper()
+	if !sandbox.MariaDBInstalled() {
+		if os.Getenv("STRATA_REQUIRE_MARIADB") != "" {
+			t.Fatal("mariadbd not found and STRATA_REQUIRE_MARIADB is set: run make deps")
+		}
+		t.Skip("mariadbd not installed (make deps installs it)")
+	}
+	if testing.Short() {
+		t.Skip("starts MariaDB servers")
+	}
+	cfg, err := config.Parse([]byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb, err := sandbox.Up(ctx, cfg, sandbox.Options{Dir: t.TempDir() + "/sb", KillWithParent: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := sb.Down(context.Background()); err != nil {
+			t.Errorf("sandbox down: %v", err)
+		}
+	})
+	return sb, cfg
+}
+
 type testWriter struct{ t *testing.T }
 
 func (w testWriter) Write(p []byte) (int, error) {
@@ -223,30 +253,9 @@ clusters:
 // finishes, the client's connection stays, and its next reads follow the
 // new topology (the empty default pool reads from the primary).
 func TestReloadKeepsClients(t *testing.T) {
-	if !sandbox.MariaDBInstalled() {
-		if os.Getenv("STRATA_REQUIRE_MARIADB") != "" {
-			t.Fatal("mariadbd not found and STRATA_REQUIRE_MARIADB is set: run make deps")
-		}
-		t.Skip("mariadbd not installed (make deps installs it)")
-	}
-	if testing.Short() {
-		t.Skip("starts MariaDB servers")
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	cfg, err := config.Parse([]byte(liveYAML))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sb, err := sandbox.Up(ctx, cfg, sandbox.Options{Dir: t.TempDir() + "/sb", KillWithParent: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := sb.Down(context.Background()); err != nil {
-			t.Errorf("sandbox down: %v", err)
-		}
-	})
+	upSandbox(ctx, t, liveYAML)
 	s, path := startFromFile(t, liveYAML)
 	waitFor(t, 10*time.Second, "first checks", func() bool { _, ok := s.Monitor.Check("127.0.0.1:24317"); return ok })
 
