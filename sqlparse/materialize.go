@@ -58,9 +58,8 @@ type MatTable struct {
 	// Keys are the join equalities by which tables read before this one
 	// narrow it: this table's column Column IN (the values of column
 	// OtherColumn of table Other, an index into Tables).
-	Keys       []MatKey
-	nullable   bool
-	inSubquery bool
+	Keys     []MatKey
+	nullable bool
 	// depth: 0 for the statement's own tables, 1 for a subquery's, 2 for
 	// a subquery's inside that, and so on. A table is narrowed only by
 	// the tables of the queries around it, never by those inside it.
@@ -203,7 +202,7 @@ func (c *matCollector) subquery(sub *ast.SelectStmt, depth int, around []*MatTab
 		c.conds[i].outer = around
 	}
 	for _, t := range block {
-		t.inSubquery, t.depth = true, depth
+		t.depth = depth
 	}
 	for _, e := range conjuncts(nil, sub.Where) {
 		jc := joinCond{expr: e, where: true, block: block, outer: around}

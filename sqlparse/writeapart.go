@@ -75,12 +75,12 @@ func (m Mode) WriteApart(sql string, args []string, apart func(read string, writ
 	}
 	if targets == nil { // a one-table write: its table
 		for _, t := range mat.Tables {
-			if !t.inSubquery {
+			if t.depth == 0 {
 				targets = append(targets, strings.ToLower(t.Alias))
 			}
 		}
 	}
-	isTarget := func(t MatTable) bool { return !t.inSubquery && slices.Contains(targets, strings.ToLower(t.Alias)) }
+	isTarget := func(t MatTable) bool { return t.depth == 0 && slices.Contains(targets, strings.ToLower(t.Alias)) }
 	var written []string
 	for _, t := range mat.Tables {
 		if isTarget(t) {
