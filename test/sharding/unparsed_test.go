@@ -86,6 +86,10 @@ func TestMariaDBExtensionsRunOnOneShard(t *testing.T) {
 	if _, err := db.QueryContext(testenv.Ctx(t), "SELECT e.id, jt.a FROM entries e, JSON_TABLE(CONCAT('[', e.score, ']'), '$[*]' COLUMNS (a INT PATH '$')) AS jt"); testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "JSON_TABLE beside entries") {
 		t.Fatalf("JSON_TABLE beside every shard of entries: %v, want error 1235 naming JSON_TABLE", err)
 	}
+	// A plain EXPLAIN of one is the shard's plan of the statement.
+	if plan := testenv.Strings(t, db, "EXPLAIN SELECT GROUP_CONCAT(id ORDER BY id LIMIT 2) FROM comments WHERE entry_id = 5"); len(plan) != 1 || !strings.Contains(plan[0], "|comments|") {
+		t.Errorf("EXPLAIN of GROUP_CONCAT with LIMIT on one shard: %q, want the shard's one row for comments", plan)
+	}
 	_, err := db.QueryContext(testenv.Ctx(t), "SELECT entry_id, GROUP_CONCAT(id LIMIT 2) FROM comments WHERE entry_id IN (5, 6, 7) GROUP BY entry_id")
 	if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "supported only where the statement reads one shard") {
 		t.Fatalf("GROUP_CONCAT with LIMIT over three shards: %v, want error 1235 saying it needs one shard", err)
