@@ -72,7 +72,7 @@ func (s *Session) queryPlaced(ctx context.Context, sql string, parsed *planner.P
 			return s.Query(ctx, append([]byte{wire.ComQuery}, text...))
 		}
 	}
-	if f.Kind == sqlparse.KindExplain || f.Fallback {
+	if f.Kind == sqlparse.KindExplain {
 		if handled, err := s.explainOnShards(ctx, sql, nil, false); handled {
 			return err
 		}
