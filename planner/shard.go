@@ -303,33 +303,67 @@ func namedTables(l *shard.Layout, f *sqlparse.Facts) []*shard.Table {
 
 // planStandIn routes a statement the parser cannot read only for
 // MariaDB's aggregate and window extensions (GROUP_CONCAT(... LIMIT n),
-// JSON_ARRAYAGG(x ORDER BY y), MEDIAN(x) OVER (...)) or JSON_TABLE when it runs on one
-// shard: its stand-in (sqlparse.StandIn) is planned, and where that plan
-// sends one statement to one shard, the shard gets it with the client's
-// calls back in place, which its MariaDB reads. nil otherwise: such a
-// statement over several shards needs Strata to merge what it cannot
-// read, and is refused (planUnparsed).
+// JSON_ARRAYAGG(x ORDER BY y), MEDIAN(x) OVER (...)) or JSON_TABLE where
+// the shards compute those whole: its stand-in (sqlparse.StandIn) is
+// planned, and where that plan sends one statement to one shard, or
+// merges the shards' rows as they are (standInMergeable), each shard gets
+// its statement with the client's calls back in place, which its MariaDB
+// reads. nil otherwise: the merge would need to combine or compare what
+// Strata cannot read, and the statement is refused (planUnparsed).
 func (s *Sharding) planStandIn(ctx context.Context, m sqlparse.Mode, sql string, args []string) *ShardPlan {
 	standIn, back, facts := m.ParseStandIn(sql)
 	if facts == nil {
 		return nil
 	}
 	p, err := s.Plan(ctx, m, standIn, facts, args)
-	if err != nil || p == nil || p.Kind != PlanRelay || len(p.Routes) != 1 {
+	if err != nil || p == nil || len(p.Routes) == 0 {
 		return nil
 	}
-	r := &p.Routes[0]
-	var ok bool
-	if r.SQL, ok = back(r.SQL); !ok {
+	single := p.Kind == PlanRelay && len(p.Routes) == 1
+	if !single && (p.Kind != PlanMerge || !standInMergeable(m, p)) {
 		return nil
 	}
-	if r.Template != "" {
-		if r.Template, ok = back(r.Template); !ok {
+	for i := range p.Routes {
+		r := &p.Routes[i]
+		var ok bool
+		if r.SQL, ok = back(r.SQL); !ok {
 			return nil
 		}
+		if r.Template != "" {
+			if r.Template, ok = back(r.Template); !ok {
+				return nil
+			}
+		}
 	}
-	p.Reason += " (the statement as the client wrote it: Strata's parser read it with MariaDB's extensions set aside)"
+	p.Reason += " (MariaDB's extensions as the client wrote them: Strata's parser read the statement with them set aside)"
 	return p
+}
+
+// standInMergeable reports whether a merge of a stand-in's shard queries
+// keeps what the client's calls compute as each shard computed it: the
+// shards' rows merged as they are (each group whole on one shard, each
+// window partitioned by the shard key), never folded together, filtered
+// or de-duplicated in Strata, and sorted only by columns that hold no
+// call's value, whose type and collation Strata does not know.
+func standInMergeable(m sqlparse.Mode, p *ShardPlan) bool {
+	sel := p.Select
+	if sel == nil || sel.Aggregated || sel.Distinct || sel.Having != nil || len(sel.Computed) > 0 {
+		return false
+	}
+	orders := slices.Concat(sel.MergeOrder, sel.OrderBy)
+	if len(orders) == 0 {
+		return true
+	}
+	calls, ok := m.StandInColumns(p.Routes[0].SQL)
+	if !ok {
+		return false
+	}
+	for _, o := range orders {
+		if o.Col >= len(calls) || calls[o.Col] {
+			return false
+		}
+	}
+	return true
 }
 
 // planUnparsed routes a statement the parser could not read that names
@@ -343,15 +377,15 @@ func planUnparsed(l *shard.Layout, sql string, f *sqlparse.Facts, args []string)
 			case "checksum":
 				return nil, refuse("CHECKSUM TABLE of %s, a %s table, is supported only as a statement of its own (Strata sums the checksums of every copy): send it alone, not in a multi-statement or as a prepared statement", t.Name, t.Placement)
 			case "json-arrayagg":
-				return nil, refuse("JSON_ARRAYAGG with DISTINCT, ORDER BY or LIMIT inside (MariaDB's extension) on %s, a %s table, is supported only where the statement reads one shard (a condition on its shard key): Strata's SQL parser does not read it, so Strata cannot merge it from several. Use JSON_ARRAYAGG(x) without them, which Strata merges across shards, or GROUP_CONCAT([DISTINCT] x ORDER BY x)", t.Name, t.Placement)
+				return nil, refuse("JSON_ARRAYAGG with DISTINCT, ORDER BY or LIMIT inside (MariaDB's extension) on %s, a %s table, is supported only where the shards compute it whole: where the statement reads one shard (a condition on its shard key), or groups by the shard key and does not sort by it. Strata's SQL parser does not read it, so Strata cannot merge it from several. Use JSON_ARRAYAGG(x) without them, which Strata merges across shards, or GROUP_CONCAT([DISTINCT] x ORDER BY x)", t.Name, t.Placement)
 			case "group-concat-limit":
-				return nil, refuse("GROUP_CONCAT with LIMIT inside (MariaDB's extension) on %s, a %s table, is supported only where the statement reads one shard (a condition on its shard key): Strata's SQL parser does not read it, so Strata cannot merge it from several. Drop the LIMIT and cut the list in the application", t.Name, t.Placement)
+				return nil, refuse("GROUP_CONCAT with LIMIT inside (MariaDB's extension) on %s, a %s table, is supported only where the shards compute it whole: where the statement reads one shard (a condition on its shard key), or groups by the shard key and does not sort by it. Strata's SQL parser does not read it, so Strata cannot merge it from several. Drop the LIMIT and cut the list in the application", t.Name, t.Placement)
 			case "into-dumpfile":
 				return nil, refuse("SELECT ... INTO DUMPFILE from %s, a %s table, is not supported: Strata's SQL parser does not read it, and each shard's server would write a file of its own. Use SELECT ... INTO OUTFILE, which Strata writes on the default cluster's server from the shards' rows, read first (up to limits.max_pulled_rows), or read the row in the application", t.Name, t.Placement)
 			case "percentile":
-				return nil, refuse("MEDIAN, PERCENTILE_CONT and PERCENTILE_DISC (MariaDB's window functions) over %s, a %s table, are supported only where the statement reads one shard (a condition on its shard key): Strata's SQL parser does not read them, and each needs every row of its partition, which several shards hold. Read the values (ORDER BY them) and take the percentile in the application", t.Name, t.Placement)
+				return nil, refuse("MEDIAN, PERCENTILE_CONT and PERCENTILE_DISC (MariaDB's window functions) over %s, a %s table, are supported only where the shards compute them whole: where the statement reads one shard (a condition on its shard key), or each window is PARTITION BY the shard key and the statement does not sort by them. Strata's SQL parser does not read them, and each needs every row of its partition, which several shards hold. Read the values (ORDER BY them) and take the percentile in the application", t.Name, t.Placement)
 			case "json-table":
-				return nil, refuse("JSON_TABLE beside %s, a %s table, is supported only where the statement reads one shard (a condition on its shard key): Strata's SQL parser does not read it, so Strata cannot merge it from several. Read the JSON column and expand it in the application, or run JSON_TABLE over a table of one cluster", t.Name, t.Placement)
+				return nil, refuse("JSON_TABLE beside %s, a %s table, is supported only where the statement reads one shard (a condition on its shard key), or where Strata merges the shards' rows as they are: not grouped (unless by the shard key), de-duplicated or sorted by JSON_TABLE's columns (name the columns of other tables with their table). Strata's SQL parser does not read it, so Strata cannot compare its values. Read the JSON column and expand it in the application, or run JSON_TABLE over a table of one cluster", t.Name, t.Placement)
 			case "handler":
 				return nil, refuse("HANDLER on %s, a %s table, is not supported: a HANDLER walks one server's copy of the table by an index, and each shard holds part of it. Read it with SELECT ... ORDER BY ... LIMIT, which Strata merges across shards", t.Name, t.Placement)
 			case "flush-export":

@@ -546,6 +546,54 @@ func TestShardPlanUnparsed(t *testing.T) {
 	}
 }
 
+// MariaDB's extensions the parser lacks run over several shards where the
+// shards compute them whole and Strata merges the rows as they are: each
+// shard gets the client's call; anything the merge would fold, filter or
+// sort by is refused.
+func TestShardPlanStandInsOverShards(t *testing.T) {
+	s := testSharding(t)
+	tests := []struct {
+		sql     string
+		call    string // in every shard's statement; "" when refused
+		refusal string
+	}{
+		{"SELECT entry_id, GROUP_CONCAT(id ORDER BY id DESC LIMIT 3) AS last FROM comments GROUP BY entry_id", "GROUP_CONCAT(id ORDER BY id DESC LIMIT 3)", ""},
+		{"SELECT entry_id, JSON_ARRAYAGG(DISTINCT author ORDER BY author) FROM comments GROUP BY entry_id ORDER BY entry_id DESC LIMIT 5", "JSON_ARRAYAGG(DISTINCT author ORDER BY author)", ""},
+		{"SELECT id, MEDIAN(votes) OVER (PARTITION BY entry_id) AS m FROM comments ORDER BY id", "MEDIAN(votes) OVER (PARTITION BY entry_id)", ""},
+		{"SELECT e.id, jt.a FROM entries e, JSON_TABLE(e.tags, '$[*]' COLUMNS (a INT PATH '$')) AS jt ORDER BY e.id", "JSON_TABLE(e.tags, '$[*]' COLUMNS (a INT PATH '$'))", ""},
+		// Groups or windows several shards hold.
+		{"SELECT GROUP_CONCAT(id LIMIT 3) FROM comments", "", "GROUP_CONCAT with LIMIT inside"},
+		{"SELECT author, GROUP_CONCAT(id LIMIT 3) FROM comments GROUP BY author", "", "GROUP_CONCAT with LIMIT inside"},
+		{"SELECT id, MEDIAN(votes) OVER () FROM comments", "", "MEDIAN, PERCENTILE_CONT"},
+		{"SELECT id, MEDIAN(votes) OVER (PARTITION BY author) FROM comments", "", "MEDIAN, PERCENTILE_CONT"},
+		// Sorted, de-duplicated or filtered in Strata by a call's value.
+		{"SELECT entry_id, GROUP_CONCAT(id LIMIT 3) AS g FROM comments GROUP BY entry_id ORDER BY g", "", "GROUP_CONCAT with LIMIT inside"},
+		{"SELECT DISTINCT JSON_ARRAYAGG(DISTINCT votes) FROM comments GROUP BY entry_id", "", "JSON_ARRAYAGG with DISTINCT"},
+		{"SELECT e.id, jt.a FROM entries e, JSON_TABLE(e.tags, '$[*]' COLUMNS (a INT PATH '$')) AS jt ORDER BY jt.a", "", "JSON_TABLE beside entries"},
+		{"SELECT e.id, a FROM entries e, JSON_TABLE(e.tags, '$[*]' COLUMNS (a INT PATH '$')) AS jt ORDER BY a", "", "JSON_TABLE beside entries"},
+		{"SELECT jt.a, COUNT(*) FROM entries e, JSON_TABLE(e.tags, '$[*]' COLUMNS (a INT PATH '$')) AS jt GROUP BY jt.a", "", "JSON_TABLE beside entries"},
+	}
+	for _, tt := range tests {
+		p, err := s.Plan(context.Background(), sqlparse.Mode{}, tt.sql, sqlparse.ClassifyFallback(tt.sql), nil)
+		if tt.call == "" {
+			var rerr *RoutingError
+			if !errors.As(err, &rerr) || !strings.Contains(err.Error(), tt.refusal) {
+				t.Errorf("%s: %v, want a refusal containing %q", tt.sql, err, tt.refusal)
+			}
+			continue
+		}
+		if err != nil || p.Kind != PlanMerge || len(p.Routes) < 2 {
+			t.Errorf("%s: plan %+v, %v; want a merge over the shards", tt.sql, p, err)
+			continue
+		}
+		for _, r := range p.Routes {
+			if !strings.Contains(r.SQL, tt.call) || strings.Contains(r.SQL, "strata-stand-in") {
+				t.Errorf("%s: %s runs %s, want the client's %s", tt.sql, r.Cluster, r.SQL, tt.call)
+			}
+		}
+	}
+}
+
 // An UPDATE that sets the shard key to a constant runs in place when the
 // new key belongs to the shard the rows are on; otherwise the rows matched
 // on other shards move to the new key's shard, whose own rows are updated

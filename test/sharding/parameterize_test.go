@@ -1,6 +1,7 @@
 package sharding
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,6 +19,7 @@ func parameterize(sql string) (string, []any) {
 	var b strings.Builder
 	var args []any
 	binding := false
+	lastWord := "" // the last word, upper-case
 	for i := 0; i < len(sql); {
 		c := sql[i]
 		switch {
@@ -63,14 +65,18 @@ func parameterize(sql string) (string, []any) {
 			for end < len(sql) && isWordByte(sql[end]) {
 				end++
 			}
-			switch strings.ToUpper(sql[i:end]) {
-			case "WHERE", "HAVING", "LIMIT", "OFFSET", "ON", "VALUES", "SET":
+			word := strings.ToUpper(sql[i:end])
+			switch {
+			case word == "LIMIT" && lastWord == "SEPARATOR":
+				// GROUP_CONCAT(... SEPARATOR '|' LIMIT n): Strata runs it
+				// only as written, without placeholders.
+			case slices.Contains([]string{"WHERE", "HAVING", "LIMIT", "OFFSET", "ON", "VALUES", "SET"}, word):
 				binding = true
-			case "SELECT", "FROM", "GROUP", "ORDER", "SEPARATOR", "OVER", "ROWS", "RANGE", "WINDOW", "AS", "FETCH":
+			case slices.Contains([]string{"SELECT", "FROM", "GROUP", "ORDER", "SEPARATOR", "OVER", "ROWS", "RANGE", "WINDOW", "AS", "FETCH"}, word):
 				binding = false
 			}
 			b.WriteString(sql[i:end])
-			i = end
+			i, lastWord = end, word
 		default:
 			b.WriteByte(c)
 			i++
@@ -119,6 +125,8 @@ func TestParameterize(t *testing.T) {
 		{"SELECT GROUP_CONCAT(a SEPARATOR '|') FROM t1 WHERE x1 > 0x41 GROUP BY k HAVING COUNT(*) > 2",
 			"SELECT GROUP_CONCAT(a SEPARATOR '|') FROM t1 WHERE x1 > 0x41 GROUP BY k HAVING COUNT(*) > ?", []any{int64(2)}},
 		{"SELECT * FROM t WHERE s = 'a\\'b' AND `c 1` = 7", "SELECT * FROM t WHERE s = ? AND `c 1` = ?", []any{"a'b", int64(7)}},
+		{"SELECT k, GROUP_CONCAT(a ORDER BY a SEPARATOR '|' LIMIT 2) FROM t1 WHERE k > 1 GROUP BY k LIMIT 4",
+			"SELECT k, GROUP_CONCAT(a ORDER BY a SEPARATOR '|' LIMIT 2) FROM t1 WHERE k > ? GROUP BY k LIMIT ?", []any{int64(1), int64(4)}},
 	}
 	for _, tt := range tests {
 		got, args := parameterize(tt.in)

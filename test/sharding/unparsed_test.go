@@ -55,7 +55,7 @@ func TestRefusalsNameTheReason(t *testing.T) {
 		{"SELECT MEDIAN(score) OVER () FROM entries", "MEDIAN, PERCENTILE_CONT and PERCENTILE_DISC"},
 		{"SELECT title FROM entries WHERE id = 1000000001 INTO DUMPFILE '/tmp/strata-never-written'", "INTO DUMPFILE from entries"},
 		{"SELECT PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY score) OVER (PARTITION BY status) FROM entries", "take the percentile in the application"},
-		{"SELECT e.id, jt.a FROM entries e, JSON_TABLE(CONCAT('[', e.score, ']'), '$[*]' COLUMNS (a INT PATH '$')) AS jt", "JSON_TABLE beside entries, a sharded table"},
+		{"SELECT e.id, jt.a FROM entries e, JSON_TABLE(CONCAT('[', e.score, ']'), '$[*]' COLUMNS (a INT PATH '$')) AS jt ORDER BY jt.a", "JSON_TABLE beside entries, a sharded table"},
 	} {
 		if _, err := db.Exec(tc.sql); testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want error 1235 containing %q", tc.sql, err, tc.want)
@@ -64,11 +64,13 @@ func TestRefusalsNameTheReason(t *testing.T) {
 }
 
 // MariaDB's extensions of aggregate and window calls, and JSON_TABLE,
-// which Strata's parser does not read, run as written where the
-// statement reads one shard (by its shard key): planned from a stand-in,
-// sent as the client wrote it. Over several shards they stay refused,
-// saying so.
-func TestMariaDBExtensionsRunOnOneShard(t *testing.T) {
+// which Strata's parser does not read, run as written where the shards
+// compute them whole: the statement reads one shard (by its shard key),
+// or each group or window is the shard key's and Strata merges the rows
+// as they are. Planned from a stand-in, each shard gets them as the
+// client wrote them. Where Strata would have to fold, filter or sort by
+// their values, they stay refused, saying so.
+func TestMariaDBExtensionsRunWhereTheShardsComputeThemWhole(t *testing.T) {
 	db := strataDB(t)
 	scored := testenv.Strings(t, testenv.Conn(t, singleBlog), "SELECT id FROM entries WHERE score IS NOT NULL ORDER BY id LIMIT 1")
 	if len(scored) != 1 {
@@ -82,17 +84,29 @@ func TestMariaDBExtensionsRunOnOneShard(t *testing.T) {
 		{name: "PERCENTILE_CONT within a group", minRows: 2, query: "SELECT id, PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY votes) OVER (PARTITION BY entry_id) AS p FROM comments WHERE entry_id = 5 ORDER BY id"},
 		{name: "JSON_TABLE over a row's column", minRows: 2, args: []any{scored[0]},
 			query: "SELECT e.id, jt.a FROM entries e, JSON_TABLE(CONCAT('[', e.score, ',', e.score + 1, ']'), '$[*]' COLUMNS (a INT PATH '$')) AS jt WHERE e.id = ? ORDER BY jt.a"},
+		// Over every shard: each entry's comments are on one shard.
+		{name: "last two comments of each entry", minRows: 20, query: "SELECT entry_id, GROUP_CONCAT(id ORDER BY id DESC LIMIT 2) AS last_two FROM comments GROUP BY entry_id"},
+		{name: "JSON_ARRAYAGG per entry, a page", minRows: 7, query: "SELECT entry_id, JSON_ARRAYAGG(DISTINCT votes ORDER BY votes LIMIT 3) AS v, COUNT(*) FROM comments GROUP BY entry_id HAVING COUNT(*) > 1 ORDER BY entry_id DESC LIMIT 7"},
+		{name: "GROUP_CONCAT per entry, prepared", minRows: 10, args: []any{2}, query: "SELECT entry_id, GROUP_CONCAT(votes ORDER BY votes, id SEPARATOR '|' LIMIT 2) AS g FROM comments WHERE votes > ? GROUP BY entry_id ORDER BY COUNT(*), entry_id"},
+		{name: "MEDIAN of each entry's votes", minRows: 50, query: "SELECT id, entry_id, MEDIAN(votes) OVER (PARTITION BY entry_id) AS m FROM comments ORDER BY id"},
+		{name: "PERCENTILE_DISC of each entry, a page", minRows: 50, query: "SELECT id, PERCENTILE_DISC(0.9) WITHIN GROUP (ORDER BY votes) OVER (PARTITION BY entry_id) AS p FROM comments ORDER BY id DESC LIMIT 60"},
+		{name: "JSON_TABLE beside every entry", minRows: 10,
+			query: "SELECT e.id, jt.a * 2 AS twice FROM entries e, JSON_TABLE(CONCAT('[', e.score, ']'), '$[*]' COLUMNS (a INT PATH '$')) AS jt ORDER BY e.id"},
 	})
-	if _, err := db.QueryContext(testenv.Ctx(t), "SELECT e.id, jt.a FROM entries e, JSON_TABLE(CONCAT('[', e.score, ']'), '$[*]' COLUMNS (a INT PATH '$')) AS jt"); testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "JSON_TABLE beside entries") {
-		t.Fatalf("JSON_TABLE beside every shard of entries: %v, want error 1235 naming JSON_TABLE", err)
+	if _, err := db.QueryContext(testenv.Ctx(t), "SELECT e.id, jt.a FROM entries e, JSON_TABLE(CONCAT('[', e.score, ']'), '$[*]' COLUMNS (a INT PATH '$')) AS jt ORDER BY jt.a"); testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "JSON_TABLE beside entries") {
+		t.Fatalf("JSON_TABLE beside every shard of entries, sorted by its column: %v, want error 1235 naming JSON_TABLE", err)
 	}
 	// A plain EXPLAIN of one is the shard's plan of the statement.
 	if plan := testenv.Strings(t, db, "EXPLAIN SELECT GROUP_CONCAT(id ORDER BY id LIMIT 2) FROM comments WHERE entry_id = 5"); len(plan) != 1 || !strings.Contains(plan[0], "|comments|") {
 		t.Errorf("EXPLAIN of GROUP_CONCAT with LIMIT on one shard: %q, want the shard's one row for comments", plan)
 	}
-	_, err := db.QueryContext(testenv.Ctx(t), "SELECT entry_id, GROUP_CONCAT(id LIMIT 2) FROM comments WHERE entry_id IN (5, 6, 7) GROUP BY entry_id")
-	if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "supported only where the statement reads one shard") {
-		t.Fatalf("GROUP_CONCAT with LIMIT over three shards: %v, want error 1235 saying it needs one shard", err)
+	for _, q := range []string{
+		"SELECT author, GROUP_CONCAT(id LIMIT 2) FROM comments WHERE entry_id IN (5, 6, 7) GROUP BY author",
+		"SELECT entry_id, GROUP_CONCAT(id LIMIT 2) AS g FROM comments GROUP BY entry_id ORDER BY g",
+	} {
+		if _, err := db.QueryContext(testenv.Ctx(t), q); testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "supported only where the shards compute it whole") {
+			t.Errorf("%s: %v, want error 1235 saying where it is supported", q, err)
+		}
 	}
 }
 
