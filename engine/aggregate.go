@@ -614,9 +614,9 @@ func (a *avgAcc) result() Value {
 		return Value(formatFloat(a.sum.f / f))
 	}
 	if s := a.sum.shownScale; s >= 0 {
-		// The exact sum divided, rounded to the scale the server shows
-		// the average with: the shown sum's plus the increment.
-		return Value(a.sum.dec.divRound(n, min(s+a.prec.increment, maxDecimalScale)).String())
+		// The exact sum divided as the server divides the sum it holds,
+		// shown with the scale of the shown sum plus the increment.
+		return Value(a.sum.dec.divHeld(n, s, a.prec.increment).String())
 	}
 	return Value(a.sum.dec.div(n, a.prec.increment).String())
 }

@@ -27,6 +27,15 @@ type ComputePart struct {
 	Avg      bool
 	Col      int
 	CountCol int
+	// Exact: Col is a DECIMAL sum of a division's values, which the
+	// server keeps with more fraction digits than it shows; ExactCol
+	// holds them all. The sum is written so that MariaDB holds those
+	// digits as the server did (exactSumLiteral).
+	Exact    bool
+	ExactCol int
+	// PrecCol (0: none) holds the session's div_precision_increment,
+	// which MariaDB then divides with, as the client's server did.
+	PrecCol int
 }
 
 // ComputeField is a column whose value is replaced by MariaDB's answer to
@@ -35,6 +44,9 @@ type ComputeField struct {
 	Col   int
 	Parts []ComputePart
 }
+
+// maxDecimalDigits is the most digits a MariaDB DECIMAL holds.
+const maxDecimalDigits = 65
 
 // computeBatch is how many rows one evaluating query carries.
 const computeBatch = 256
@@ -124,6 +136,11 @@ func (c *Compute) load(ctx context.Context) error {
 // of the same types gives every row the type one server would.
 func (c *Compute) query(rows []Row) (string, error) {
 	var sb strings.Builder
+	if increment, ok := c.increment(rows[0]); ok {
+		// The evaluating connection has the session's variables but
+		// not a SET STATEMENT's.
+		fmt.Fprintf(&sb, "SET STATEMENT div_precision_increment = %d FOR ", increment)
+	}
 	for i, r := range rows {
 		if i > 0 {
 			sb.WriteString(" UNION ALL ")
@@ -147,7 +164,7 @@ func (c *Compute) writeExpr(sb *strings.Builder, f ComputeField, r Row) error {
 		case !p.Input:
 			sb.WriteString(p.Text)
 		case p.Avg:
-			sum, err := Literal(c.cols[p.Col], r[p.Col])
+			sum, err := c.sumLiteral(p, r)
 			if err != nil {
 				return err
 			}
@@ -157,7 +174,7 @@ func (c *Compute) writeExpr(sb *strings.Builder, f ComputeField, r Row) error {
 			}
 			sb.WriteString("(" + sum + " / " + cnt + ")")
 		default:
-			lit, err := Literal(c.cols[p.Col], r[p.Col])
+			lit, err := c.sumLiteral(p, r)
 			if err != nil {
 				return err
 			}
@@ -165,6 +182,77 @@ func (c *Compute) writeExpr(sb *strings.Builder, f ComputeField, r Row) error {
 		}
 	}
 	return nil
+}
+
+// increment is the session's div_precision_increment, where a part
+// carries it.
+func (c *Compute) increment(r Row) (int, bool) {
+	for _, f := range c.fields {
+		for _, p := range f.Parts {
+			if p.Input && p.PrecCol > 0 && p.PrecCol < len(r) && r[p.PrecCol] != nil {
+				n, err := strconv.Atoi(string(r[p.PrecCol]))
+				return n, err == nil && n >= 0 && n <= maxDecimalScale
+			}
+		}
+	}
+	return 0, false
+}
+
+// sumLiteral is column p.Col of r as a literal: with every digit the
+// server kept where p says it has them (exactSumLiteral), else as shown.
+func (c *Compute) sumLiteral(p ComputePart, r Row) (string, error) {
+	if p.Exact && p.ExactCol < len(r) && p.PrecCol > 0 && p.PrecCol < len(r) && classOf(c.cols[p.Col].Type) == classDecimal {
+		if lit, ok := exactSumLiteral(r[p.Col], r[p.ExactCol], r[p.PrecCol]); ok {
+			return lit, nil
+		}
+	}
+	return Literal(c.cols[p.Col], r[p.Col])
+}
+
+// exactSumLiteral writes a sum of a division's values as MariaDB holds
+// it: shown with the scale of shown, with every digit of exact (the sum
+// with the fraction digits the server kept) inside. Only a division makes
+// such a value, so it is one: A / 10^k, where A is exact moved k places
+// and given shown's scale less div_precision_increment (prec). MariaDB
+// types the quotient with A's scale plus prec, shown's, and keeps its
+// fraction to whole 9-digit words, as it kept the division summed — so
+// SUM(x / 7) * 7 over it is one server's 19144.0000, not 19143.9997 from
+// the shown sum. ok is false when the shown sum is the one the server
+// holds (decimal.heldScale) or the values do not fit that form.
+func exactSumLiteral(shown, exact, prec Value) (string, bool) {
+	if shown == nil || exact == nil || !NumberText(exact) {
+		return "", false
+	}
+	increment, err := strconv.Atoi(string(prec))
+	if err != nil || increment < 0 {
+		return "", false
+	}
+	_, shownFrac, _ := strings.Cut(string(shown), ".")
+	scaleA := len(shownFrac) - increment
+	d, err := parseDecimal(exact)
+	if err != nil || scaleA < 0 || d.heldScale(len(shownFrac)) == len(shownFrac) {
+		return "", false // held as shown: the shown sum is the one
+	}
+	sign, digits := "", string(exact)
+	if strings.HasPrefix(digits, "-") {
+		sign, digits = "-", digits[1:]
+	}
+	whole, frac, _ := strings.Cut(digits, ".")
+	frac = strings.TrimRight(frac, "0")
+	k := max(0, len(frac)-scaleA)
+	// A: the digits of exact with the point k places to the right.
+	a := strings.TrimLeft(whole+frac[:k], "0")
+	if a == "" {
+		a = "0"
+	}
+	if rest := frac[k:]; scaleA > 0 {
+		a += "." + rest + strings.Repeat("0", scaleA-len(rest))
+	}
+	if len(whole)+len(frac)+scaleA > maxDecimalDigits {
+		return "", false
+	}
+	castA := fmt.Sprintf("CAST(X'%s' AS DECIMAL(%d,%d))", hex.EncodeToString([]byte(sign+a)), maxDecimalDigits, scaleA)
+	return "(" + castA + " / 1" + strings.Repeat("0", k) + ")", true
 }
 
 // Literal writes v, a value of column c, as SQL whose type is c's, so

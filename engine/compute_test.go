@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -136,6 +137,34 @@ func TestComputeErrors(t *testing.T) {
 		}
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: err = %v, want it to say %q", tt.name, err, tt.want)
+		}
+	}
+}
+
+// A sum of a division's values goes to MariaDB holding every digit the
+// server kept, in a form MariaDB types with the shown scale: A / 10^k.
+func TestExactSumLiteral(t *testing.T) {
+	for _, tt := range []struct {
+		shown, exact, prec string
+		a                  string // "" when the shown sum stands
+		scale, k           int
+	}{
+		{"4972.2857", "4972.285713248000000000000000000000", "4", "4972285713248", 0, 9},
+		{"4972.2857132", "4972.285713248000000000000000000000", "7", "4972285713248", 0, 9},
+		{"12.345679", "12.345678912000000000000000000000", "4", "123456789.12", 2, 7},
+		{"-3.3333", "-3.333333333000000000000000000000", "4", "-3333333333", 0, 9},
+		{"669.0018", "669.001800000000000000000000000000", "4", "", 0, 0}, // a grouped query's table holds the shown sum
+		{"5.0000", "5.000000000000000000000000000000", "4", "", 0, 0},
+		{"2.5000", "2.500000000000000000000000000000", "x", "", 0, 0},
+		{"2.50", "2.500000001000000000000000000000", "4", "", 0, 0}, // scale below the increment: not a division's
+	} {
+		got, ok := exactSumLiteral(Value(tt.shown), Value(tt.exact), Value(tt.prec))
+		want := ""
+		if tt.a != "" {
+			want = fmt.Sprintf("(CAST(X'%s' AS DECIMAL(65,%d)) / 1%s)", hex.EncodeToString([]byte(tt.a)), tt.scale, strings.Repeat("0", tt.k))
+		}
+		if ok != (want != "") || got != want {
+			t.Errorf("exactSumLiteral(%s, %s, %s) = %q, %v; want %q", tt.shown, tt.exact, tt.prec, got, ok, want)
 		}
 	}
 }

@@ -111,6 +111,49 @@ func (d *decimal) div(n *big.Int, increment int) *decimal {
 	return out
 }
 
+// heldScale is the fraction digits MariaDB holds a sum of a division's
+// values with, where d is that sum with every digit the shards kept and
+// shown the scale the server shows it with. Summed row by row, the server
+// keeps each quotient's whole 9-digit words of fraction (4972.285713248
+// shown as 4972.2857); summed into a grouped query's temporary table, it
+// keeps the shown scale, and so do the shards, whose sums then have no
+// more digits than that. A sum whose kept digits all happen to be zero is
+// taken as the latter.
+func (d *decimal) heldScale(shown int) int {
+	digits := d.scale // fraction digits without the trailing zeros
+	var q, r big.Int
+	for q.Abs(&d.unscaled); digits > 0; digits-- {
+		if q.QuoRem(&q, big.NewInt(10), &r); r.Sign() != 0 {
+			break
+		}
+	}
+	if digits <= shown {
+		return shown
+	}
+	return max(digits, (shown+8)/9*9)
+}
+
+// divHeld is an average from an exact sum: d, held with heldScale digits
+// of fraction, divided by n as MariaDB divides, in whole 9-digit words of
+// fraction beyond the held ones and the increment, cut there, then shown
+// rounded half away from zero with shown+increment digits.
+func (d *decimal) divHeld(n *big.Int, shown, increment int) *decimal {
+	held := d.heldScale(shown)
+	words := (held + increment + 8) / 9 * 9
+	num := new(big.Int).Abs(&d.unscaled)
+	if words >= d.scale {
+		num.Mul(num, pow10(words-d.scale))
+	} else {
+		num.Quo(num, pow10(d.scale-words))
+	}
+	cut := &decimal{scale: words}
+	cut.unscaled.Quo(num, n)
+	if d.unscaled.Sign() < 0 {
+		cut.unscaled.Neg(&cut.unscaled)
+	}
+	return cut.roundTo(min(shown+increment, maxDecimalScale))
+}
+
 // roundTo is d rounded half away from zero to scale digits, as MariaDB
 // shows a DECIMAL it keeps with more: 4972.285714285 shown with 4 is
 // 4972.2857.
@@ -130,23 +173,6 @@ func (d *decimal) roundTo(scale int) *decimal {
 		q.Neg(&q)
 	}
 	out.unscaled.Set(&q)
-	return out
-}
-
-// divRound is d / n rounded half away from zero to scale digits: an
-// average of exact sums (AggOutput.ExactCol), which the server keeps with
-// more digits than the scale it shows.
-func (d *decimal) divRound(n *big.Int, scale int) *decimal {
-	// |d| * 10^scale / (n * 10^d.scale), rounded: (2a + b) / 2b.
-	a := new(big.Int).Mul(new(big.Int).Abs(&d.unscaled), pow10(scale))
-	b := new(big.Int).Mul(n, pow10(d.scale))
-	a.Lsh(a, 1).Add(a, b)
-	q := a.Quo(a, b.Lsh(b, 1))
-	if d.unscaled.Sign() < 0 {
-		q.Neg(q)
-	}
-	out := &decimal{scale: scale}
-	out.unscaled.Set(q)
 	return out
 }
 

@@ -109,7 +109,7 @@ func TestFormatFloat(t *testing.T) {
 
 // A sum or average kept with more digits than the server shows is
 // rounded half away from zero to the shown scale.
-func TestDecimalRoundToAndDivRound(t *testing.T) {
+func TestDecimalRoundToAndDivHeld(t *testing.T) {
 	for _, tt := range []struct {
 		in    string
 		scale int
@@ -129,23 +129,33 @@ func TestDecimalRoundToAndDivRound(t *testing.T) {
 			t.Errorf("roundTo(%s, %d) = %s, want %s", tt.in, tt.scale, got, tt.want)
 		}
 	}
+	// An average of exact sums (the shards' CAST(SUM(x / 7) AS
+	// DECIMAL(65,30))): divided as the server divides the sum it holds.
 	for _, tt := range []struct {
-		sum   string
-		n     int64
-		scale int
-		want  string
+		sum              string
+		n                int64
+		shown, increment int
+		want             string
 	}{
-		{"30.000000000000000000000000000000", 9, 8, "3.33333333"},
-		{"2734.857142857000000000000000000000", 1042, 8, "2.62462298"},
-		{"-20.000000000", 3, 4, "-6.6667"},
-		{"1", 2, 0, "1"},
+		{"30.000000000000000000000000000000", 9, 4, 4, "3.33333333"},
+		// Summed row by row: nine digits held, eighteen in the quotient
+		// (one server: 2.624622977438579654, shown 2.62462298).
+		{"2734.857142491000000000000000000000", 1042, 4, 4, "2.62462298"},
+		// Summed into a grouped query's table: four held, nine in the
+		// quotient, 2.665345816 (the eighteen would be 2.665345816733).
+		{"669.001800000000000000000000000000", 251, 4, 4, "2.66534582"},
+		{"669.001800000000000000000000000000", 251, 4, 8, "2.665345816733"},
+		// div_precision_increment 0: every quotient cut to a whole number.
+		{"2.000000000000000000000000000000", 3, 0, 0, "0"},
+		{"-20.000000000", 3, 0, 4, "-6.6667"},
+		{"1", 2, 0, 0, "0"},
 	} {
 		d, err := parseDecimal([]byte(tt.sum))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := d.divRound(big.NewInt(tt.n), tt.scale).String(); got != tt.want {
-			t.Errorf("divRound(%s / %d, %d) = %s, want %s", tt.sum, tt.n, tt.scale, got, tt.want)
+		if got := d.divHeld(big.NewInt(tt.n), tt.shown, tt.increment).String(); got != tt.want {
+			t.Errorf("divHeld(%s / %d, shown %d, increment %d) = %s, want %s", tt.sum, tt.n, tt.shown, tt.increment, got, tt.want)
 		}
 	}
 }

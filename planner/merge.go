@@ -183,14 +183,27 @@ func computeStep(in engine.RowStream, cols []engine.Column, computed []sqlparse.
 				}
 				f.Parts = append(f.Parts, engine.ComputePart{Text: args[part.Param-1]})
 			case sqlparse.PartColumn:
-				f.Parts = append(f.Parts, engine.ComputePart{Input: true, Col: part.Col})
+				f.Parts = append(f.Parts, withExactSum(engine.ComputePart{Input: true, Col: part.Col}, part))
 			case sqlparse.PartAvg:
-				f.Parts = append(f.Parts, engine.ComputePart{Input: true, Avg: true, Col: part.Col, CountCol: part.CountCol})
+				f.Parts = append(f.Parts, withExactSum(engine.ComputePart{Input: true, Avg: true, Col: part.Col, CountCol: part.CountCol}, part))
 			}
 		}
 		fields[i] = f
 	}
 	return engine.NewCompute(in, cols, fields, eval)
+}
+
+// withExactSum has p read its sum with every digit the server kept, where
+// part has them (a SUM of a division's values), and divide with the
+// session's div_precision_increment.
+func withExactSum(p engine.ComputePart, part sqlparse.ComputedPart) engine.ComputePart {
+	if part.ExactCol > 0 {
+		p.Exact, p.ExactCol = true, part.ExactCol
+	}
+	if part.PrecCol > 0 {
+		p.PrecCol = part.PrecCol
+	}
+	return p
 }
 
 // OutputColumns describes the merged rows' columns as the client must see
@@ -341,6 +354,9 @@ func aggOutputs(sel *sqlparse.ScatterSelect, n int, merged bool) []engine.AggOut
 		}
 		if a.ExactCol > 0 {
 			o.ExactCol = a.ExactCol + 1
+			// The merged row keeps the total of every digit too, which an
+			// expression over the sum reads (computeStep).
+			out[a.ExactCol] = engine.AggOutput{Func: engine.AggSum, Col: a.ExactCol}
 		}
 		switch a.Func {
 		case sqlparse.AggCountDistinct, sqlparse.AggSumDistinct, sqlparse.AggAvgDistinct:

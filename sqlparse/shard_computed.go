@@ -44,6 +44,12 @@ type ComputedPart struct {
 	Col      int
 	CountCol int
 	Param    int
+	// ExactCol, for a SUM (or an AVG's sum) of a division's values: the
+	// column of the sum with every digit the server kept (Agg.ExactCol),
+	// which the server computes an expression over, not the digits it
+	// shows. PrecCol, with it and for an AVG: the column of the session's
+	// div_precision_increment, which MariaDB divides with (0: none).
+	ExactCol, PrecCol int
 }
 
 // computedMarks swaps the inputs of an expression over aggregates for
@@ -85,7 +91,8 @@ func (m *computedMarks) Enter(n ast.Node) (ast.Node, bool) {
 		case fn == AggAvg:
 			sum := b.aggCol(&ast.AggregateFuncExpr{F: ast.AggFuncSum, Args: v.Args})
 			cnt := b.aggCol(&ast.AggregateFuncExpr{F: ast.AggFuncCount, Args: v.Args})
-			return m.mark(n, ComputedPart{Kind: PartAvg, Col: sum, CountCol: cnt}), true
+			// Divided by MariaDB with the session's increment.
+			return m.mark(n, b.withExactSum(ComputedPart{Kind: PartAvg, Col: sum, CountCol: cnt, PrecCol: b.divPrecision()})), true
 		case fn == AggCountDistinct || fn == AggSumDistinct || fn == AggAvgDistinct:
 			key := b.impl.text(v)
 			col, ok := b.aggCols[key]
@@ -102,6 +109,8 @@ func (m *computedMarks) Enter(n ast.Node) (ast.Node, bool) {
 				b.aggCols[key] = col
 			}
 			return m.mark(n, ComputedPart{Kind: PartColumn, Col: col}), true
+		case fn == AggSum:
+			return m.mark(n, b.withExactSum(ComputedPart{Kind: PartColumn, Col: b.aggCol(v)})), true
 		default:
 			return m.mark(n, ComputedPart{Kind: PartColumn, Col: b.aggCol(v)}), true
 		}
@@ -312,4 +321,17 @@ func hasDistinctAggregate(sel *ast.SelectStmt) bool {
 	}
 	return containsNode(sel.Fields, distinct) || (sel.Having != nil && containsNode(sel.Having, distinct)) ||
 		(sel.OrderBy != nil && containsNode(sel.OrderBy, distinct))
+}
+
+// withExactSum gives p, a part over the SUM in p.Col, the columns of that
+// sum's every digit and of the session's div_precision_increment, when
+// the sum is of a division's values (Agg.ExactCol).
+func (b *scatterBuilder) withExactSum(p ComputedPart) ComputedPart {
+	for _, a := range b.out.Aggs {
+		if a.Col == p.Col && a.Func == AggSum && a.ExactCol != 0 {
+			p.ExactCol, p.PrecCol = a.ExactCol, b.divPrecision()
+			break
+		}
+	}
+	return p
 }

@@ -900,6 +900,12 @@ func (s *ScatterSelect) Resolve(ncols int) *ScatterSelect {
 				if p.Kind == PartColumn || p.Kind == PartAvg {
 					p.Col, p.CountCol = fix(p.Col), fix(p.CountCol)
 				}
+				if p.ExactCol != 0 {
+					p.ExactCol = fix(p.ExactCol)
+				}
+				if p.PrecCol != 0 {
+					p.PrecCol = fix(p.PrecCol)
+				}
 				parts[k] = p
 			}
 			cp.Parts = parts

@@ -501,9 +501,16 @@ func TestShardScatterComputed(t *testing.T) {
 			// AVG inside is SUM / COUNT, as MariaDB's AVG computes it;
 			// a placeholder is the bound value.
 			sql: "SELECT ROUND(AVG(b), ?) FROM posts",
-			computed: []Computed{{Col: 0, Parts: []ComputedPart{text("ROUND("), {Kind: PartAvg, Col: 1, CountCol: 2},
+			computed: []Computed{{Col: 0, Parts: []ComputedPart{text("ROUND("), {Kind: PartAvg, Col: 1, CountCol: 2, PrecCol: 3},
 				text(", "), {Kind: PartParam, Param: 1}, text(")")}}},
 			aggs: []Agg{{Col: 1, Func: AggSum}, {Col: 2, Func: AggCount}},
+		},
+		{
+			// A sum of a division's values: evaluated from every digit
+			// the server kept, with the session's increment.
+			sql: "SELECT SUM(b / 7) * 7 FROM posts",
+			computed: []Computed{{Col: 0, Parts: []ComputedPart{{Kind: PartColumn, Col: 1, ExactCol: 2, PrecCol: 3}, text("*7")}}},
+			aggs:     []Agg{{Col: 1, Func: AggSum, ExactCol: 2}},
 		},
 		{
 			// A group key inside, and an aggregate the select list has.

@@ -204,6 +204,14 @@ func TestSumsOfDivisionsMatchOneServer(t *testing.T) {
 		{"averages", "SELECT AVG(score / 7), AVG(rating / 3), AVG(score / 3 + 1) FROM entries", 1, nil},
 		{"grouped, ordered and filtered by them", "SELECT status, SUM(score / 7) AS s, AVG(score / 7) FROM entries GROUP BY status HAVING SUM(score / 7) > 0 ORDER BY s DESC", 3, nil},
 		{"prepared, a bound divisor", "SELECT kind, SUM(amount / ?), AVG(qty / ?) FROM events GROUP BY kind ORDER BY kind", 2, []any{7, 3}},
+		// An expression over such a sum or average takes every digit the
+		// server kept, not the ones it shows.
+		{"expressions over them", "SELECT SUM(user_id / 7) * 7, ROUND(SUM(user_id / 7), 8), AVG(weight / 3) * 3, SUM(user_id / 3) - SUM(user_id / 7), AVG(user_id / 7) * 7 FROM entry_likes", 1, nil},
+		{"expressions over them, grouped", "SELECT status, SUM(score / 7) * 7 AS s7, ROUND(AVG(score / 7), 12), SUM(rating / 3) * 3 FROM entries GROUP BY status ORDER BY status", 2, nil},
+		{"expressions over sums of DECIMAL divisions", "SELECT kind, SUM(amount / 7) * 7, ROUND(SUM(amount / 3), 10), AVG(amount / 7) * 7 FROM events GROUP BY kind ORDER BY kind", 2, nil},
+		{"expressions over them, prepared", "SELECT kind, SUM(amount / ?) * ?, ROUND(SUM(qty / ?), ?) FROM events GROUP BY kind ORDER BY kind", 2, []any{7, 7, 3, 9}},
+		{"expressions over them, another div_precision_increment", "SET STATEMENT div_precision_increment = 7 FOR SELECT SUM(user_id / 7) * 7, ROUND(SUM(user_id / 3), 12), AVG(weight / 3) * 3 FROM entry_likes", 1, nil},
+		{"expressions over them, no div_precision_increment", "SET STATEMENT div_precision_increment = 0 FOR SELECT SUM(user_id / 7) * 7, ROUND(SUM(user_id / 3), 12), AVG(weight / 3) * 3 FROM entry_likes", 1, nil},
 	})
 }
 
