@@ -508,7 +508,7 @@ func TestShardScatterComputed(t *testing.T) {
 		{
 			// A sum of a division's values: evaluated from every digit
 			// the server kept, with the session's increment.
-			sql: "SELECT SUM(b / 7) * 7 FROM posts",
+			sql:      "SELECT SUM(b / 7) * 7 FROM posts",
 			computed: []Computed{{Col: 0, Parts: []ComputedPart{{Kind: PartColumn, Col: 1, ExactCol: 2, PrecCol: 3}, text("*7")}}},
 			aggs:     []Agg{{Col: 1, Func: AggSum, ExactCol: 2}},
 		},
