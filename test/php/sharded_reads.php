@@ -42,6 +42,12 @@ show('events share by qty', $st->fetchAll(PDO::FETCH_ASSOC));
 $st = $pdo->prepare("SELECT entry_id, GROUP_CONCAT(votes ORDER BY votes) AS votes FROM comments WHERE entry_id <= ? GROUP BY entry_id");
 $st->execute([6]);
 show('votes per entry', $st->fetchAll(PDO::FETCH_ASSOC));
+// The last three comments of each entry, with MariaDB's GROUP_CONCAT(...
+// LIMIT n), which Strata's parser lacks: each entry's comments are on one
+// shard, which runs it as written.
+$st = $pdo->prepare("SELECT entry_id, GROUP_CONCAT(id ORDER BY id DESC LIMIT 3) AS last_three FROM comments WHERE entry_id <= ? GROUP BY entry_id ORDER BY entry_id DESC");
+$st->execute([9]);
+show('last three comments per entry', $st->fetchAll(PDO::FETCH_ASSOC));
 $st = $pdo->prepare("SELECT id, title FROM entries WHERE id IN (SELECT entry_id FROM entry_likes WHERE weight > ?) ORDER BY id LIMIT 5");
 $st->execute([3]);
 show('entries with heavy likes', $st->fetchAll(PDO::FETCH_ASSOC));
