@@ -75,6 +75,10 @@ func (s *Sharding) planLoad(ctx context.Context, l *shard.Layout, m sqlparse.Mod
 			return nil, refuse("LOAD DATA into %s: its column list does not name %s, the shard key; Strata needs the key in the file to route each row", t.Name, lp.KeyColumn)
 		}
 	}
+	if col := strings.ToLower(t.LocalAutoIncrement); col != "" && (t.Sequence == nil || !strings.EqualFold(t.Sequence.Column, col)) &&
+		spec.Columns != nil && !slices.Contains(spec.Columns, col) {
+		return nil, refuse("LOAD DATA into %[1]s: its column list does not name %[2]s, which each shard's AUTO_INCREMENT would number on its own: two shards would give the same %[2]s, which a unique key of %[1]s holds unique on one server. Give the ids in the file, or configure a sequence for %[2]s and send the rows as INSERT ... VALUES", t.Name, col)
+	}
 	if seq := t.Sequence; seq != nil && spec.Columns != nil && !slices.Contains(spec.Columns, strings.ToLower(seq.Column)) {
 		return nil, refuse("LOAD DATA into %s: its column list does not name %s, which Strata fills from sequence %s on INSERT; give the ids in the file, or send the rows as INSERT ... VALUES", t.Name, seq.Column, seq.Name)
 	}

@@ -322,6 +322,41 @@ func TestShardPlanSequenceFillsInsert(t *testing.T) {
 	}
 }
 
+// Where each shard numbers a table's AUTO_INCREMENT column on its own and
+// a unique key without the shard key holds it, an INSERT that leaves the
+// column to the shards is refused: two shards would give the same id.
+// One that gives the ids, or a sequence that fills them, runs.
+func TestShardPlanRefusesIDsShardsWouldRepeat(t *testing.T) {
+	s := testSharding(t)
+	l := s.Layout()
+	s.RefineLayout(l, l.WithKeyTypes(map[string]shard.KeyColumn{
+		"comments": {Type: shard.KeyTypeInteger, LocalAutoIncrement: "id"},
+		"entries":  {Type: shard.KeyTypeInteger, LocalAutoIncrement: "id"},
+		"likes":    {Type: shard.KeyTypeInteger},
+	}))
+	for _, tt := range []struct {
+		sql     string
+		args    []string
+		refused bool
+	}{
+		{"INSERT INTO comments (entry_id, body) VALUES (1, 'a'), (2, 'b')", nil, true},
+		{"INSERT INTO comments (id, entry_id, body) VALUES (NULL, 1, 'a')", nil, true},
+		{"INSERT INTO comments (id, entry_id, body) VALUES (7, 1, 'a'), (?, 2, 'b')", []string{"NULL"}, true},
+		{"INSERT INTO comments (id, entry_id, body) VALUES (7, 1, 'a'), (?, 2, 'b')", []string{"8"}, false},
+		{"INSERT INTO entries (title) VALUES ('a')", nil, false}, // its sequence fills id
+		{"INSERT INTO likes (entry_id) VALUES (1)", nil, false},  // no such column
+		{"LOAD DATA LOCAL INFILE 'c.csv' INTO TABLE comments (entry_id, body)", nil, true},
+		{"LOAD DATA LOCAL INFILE 'c.csv' INTO TABLE comments (id, entry_id, body)", nil, false},
+	} {
+		_, err := plan(t, s, tt.sql, tt.args...)
+		var rerr *RoutingError
+		refused := errors.As(err, &rerr) && strings.Contains(err.Error(), "each shard's AUTO_INCREMENT")
+		if refused != tt.refused || !tt.refused && err != nil {
+			t.Errorf("%s %v: %v, want refused %v", tt.sql, tt.args, err, tt.refused)
+		}
+	}
+}
+
 func TestShardPlanLookupAssignsNewKeys(t *testing.T) {
 	s := testSharding(t)
 	p, err := plan(t, s, "INSERT INTO orders (customer_id, total) VALUES (77, 5)")

@@ -211,6 +211,9 @@ func (s *Sharding) planInsert(ctx context.Context, l *shard.Layout, st *sqlparse
 	if err != nil {
 		return nil, err
 	}
+	if err := refuseLocalAutoIncrement(t, ins, args); err != nil {
+		return nil, err
+	}
 	keyOf := func(row int) (shard.Value, bool) {
 		if ins.KeyCol >= 0 {
 			return value(ins.Rows[row][ins.KeyCol], args, t.KeyType, true, charset)
@@ -257,6 +260,39 @@ func (s *Sharding) planInsert(ctx context.Context, l *shard.Layout, st *sqlparse
 		p.Routes = append(p.Routes, ShardRoute{Cluster: g.tg.shard, SQL: sql, Tables: tableList(t, g.tg), InsertRows: g.rows})
 	}
 	return p, nil
+}
+
+// refuseLocalAutoIncrement refuses an INSERT that leaves t's
+// AUTO_INCREMENT column to the shards (it omits the column or gives it
+// NULL) where each shard numbers its own rows and a unique key without
+// the shard key holds the column (Table.LocalAutoIncrement): two shards
+// would hand out the same id, which one server never does.
+func refuseLocalAutoIncrement(t *shard.Table, ins *sqlparse.InsertRows, args []string) error {
+	col := strings.ToLower(t.LocalAutoIncrement)
+	if col == "" || (t.Sequence != nil && strings.EqualFold(t.Sequence.Column, col)) {
+		return nil
+	}
+	at := slices.Index(ins.Columns, col)
+	leaves := at < 0
+	for _, row := range ins.Rows {
+		if at >= 0 && at < len(row) && isNull(row[at], args) {
+			leaves = true
+		}
+	}
+	if !leaves {
+		return nil
+	}
+	return refuse("INSERT into %[1]s leaves %[2]s to each shard's AUTO_INCREMENT, which numbers the rows of its shard alone: two shards would give the same %[2]s, which a unique key of %[1]s holds unique on one server. Configure a sequence for it (tables: %[1]s: sequence: {column: %[2]s, name: ...}, with sequences:), which hands out ids unique on every shard, or give %[2]s in the INSERT", t.Name, col)
+}
+
+// isNull reports whether o is a NULL literal or a placeholder bound to
+// NULL.
+func isNull(o sqlparse.Operand, args []string) bool {
+	text := o.Literal
+	if o.Param > 0 && o.Param <= len(args) {
+		text = args[o.Param-1]
+	}
+	return strings.EqualFold(strings.TrimSpace(text), "NULL")
 }
 
 // sequenceIDs takes an id from t's sequence for every row of an INSERT

@@ -310,6 +310,10 @@ type TableInfo struct {
 	// ShardLocalUniqueKeys: its unique keys without the shard key, which
 	// each shard enforces on its own rows only ("PRIMARY (id)").
 	ShardLocalUniqueKeys []string `json:"shard_local_unique_keys,omitempty"`
+	// ShardLocalAutoIncrement: its AUTO_INCREMENT column that such a key
+	// holds and no sequence fills, which each shard would number on its
+	// own; an INSERT that leaves it to the shards is refused.
+	ShardLocalAutoIncrement string `json:"shard_local_auto_increment,omitempty"`
 }
 
 // tables describes the current layout.
@@ -337,6 +341,9 @@ func (s *Strata) tables() any {
 				ti.Sequence = t.Sequence.Name + " -> " + t.Sequence.Column
 			}
 			ti.ShardLocalUniqueKeys = s.shardLocalKeys(t.Name)
+			if t.Sequence == nil || !strings.EqualFold(t.Sequence.Column, t.LocalAutoIncrement) {
+				ti.ShardLocalAutoIncrement = t.LocalAutoIncrement
+			}
 		case shard.PlaceReference:
 			ti.Shards = layout.ShardClusters()
 		}

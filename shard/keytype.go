@@ -39,6 +39,8 @@ type KeyColumn struct {
 	Type KeyType
 	// Collation is a text key's collation ("" for other types).
 	Collation string
+	// LocalAutoIncrement: Table.LocalAutoIncrement, read with the type.
+	LocalAutoIncrement string
 }
 
 // FoldsCase reports whether a collation matches texts that differ in case
@@ -61,7 +63,7 @@ func (l *Layout) WithKeyTypes(types map[string]KeyColumn) *Layout {
 	for _, t := range l.sorted {
 		c := *t
 		if k, ok := types[t.Name]; ok && t.Placement == PlaceSharded {
-			c.KeyType, c.KeyCollation = k.Type, k.Collation
+			c.KeyType, c.KeyCollation, c.LocalAutoIncrement = k.Type, k.Collation, k.LocalAutoIncrement
 		}
 		out.byName[c.Name] = &c
 		out.sorted = append(out.sorted, &c)

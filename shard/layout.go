@@ -69,6 +69,11 @@ type Table struct {
 	// key's collation.
 	KeyType      KeyType
 	KeyCollation string
+	// LocalAutoIncrement, learned with the key type, is the column each
+	// shard numbers by AUTO_INCREMENT on its own where a unique key without
+	// the shard key holds it: two shards would give the same id, which one
+	// server's key forbids ("" when there is none).
+	LocalAutoIncrement string
 	// PlacedBy is the collation text keys are placed by (config
 	// key_collation; "": by their bytes).
 	PlacedBy string

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/strata-proxy/strata/shard"
 )
@@ -42,5 +44,36 @@ func keyType(ctx context.Context, open Opener, schema string, t *shard.Table) (s
 	if err != nil {
 		return shard.KeyColumn{}, err
 	}
-	return shard.KeyColumn{Type: shard.KeyTypeOf(dataType), Collation: collation.String}, nil
+	kc := shard.KeyColumn{Type: shard.KeyTypeOf(dataType), Collation: collation.String}
+	kc.LocalAutoIncrement, err = localAutoIncrement(ctx, open, schema, t)
+	return kc, err
+}
+
+// localAutoIncrement is t's AUTO_INCREMENT column where a unique key
+// without the shard key holds it (ShardLocalKeys): each shard numbers its
+// rows on its own, so two would give the same id. "" when there is none.
+func localAutoIncrement(ctx context.Context, open Opener, schema string, t *shard.Table) (string, error) {
+	db, err := open(t.Method.Shards()[0])
+	if err != nil {
+		return "", err
+	}
+	var column string
+	err = db.QueryRowContext(ctx, "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND EXTRA LIKE '%auto_increment%'",
+		schema, t.Name).Scan(&column)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("reading the AUTO_INCREMENT column of %s: %w", t.Name, err)
+	}
+	keys, err := UniqueKeys(ctx, open, t.Method.Shards()[0], schema, t.Name)
+	if err != nil {
+		return "", err
+	}
+	for _, k := range ShardLocalKeys(t, keys) {
+		if slices.ContainsFunc(k.Columns, func(c string) bool { return strings.EqualFold(c, column) }) {
+			return column, nil
+		}
+	}
+	return "", nil
 }

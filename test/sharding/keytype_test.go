@@ -2,12 +2,16 @@ package sharding
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/strata-proxy/strata/shard"
 	"github.com/strata-proxy/strata/test/testenv"
 )
 
@@ -185,5 +189,74 @@ func TestUniqueKeysWithoutTheShardKeyAreListed(t *testing.T) {
 			t.Fatalf("unique keys not learned: %v", got)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// A table whose shards number an AUTO_INCREMENT id on their own, where a
+// unique key without the shard key holds it, would get the same id from
+// two shards: an INSERT (or LOAD DATA) that leaves the id to the shards is
+// refused with what to do, while one that gives the ids runs, as does one
+// into a table whose key holds the shard key too (ids per shard by design).
+func TestIDsTwoShardsWouldRepeatAreRefused(t *testing.T) {
+	strataDB(t)
+	createOn(t, "CREATE TABLE IF NOT EXISTS blog.auto_notes (id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, entry_id BIGINT NOT NULL, body VARCHAR(40))", "blog.auto_notes", shardNames...)
+	createOn(t, "CREATE TABLE IF NOT EXISTS blog.auto_lines (entry_id BIGINT NOT NULL, n BIGINT NOT NULL AUTO_INCREMENT, body VARCHAR(40), PRIMARY KEY (entry_id, n), KEY (n))", "blog.auto_lines", shardNames...)
+	s := startOwn(t, ownConfig(t, "auto_notes: {shard_key: entry_id, method: modulo, shards: [s0, s1, s2, s3]}\n  auto_lines: {shard_key: entry_id, method: modulo, shards: [s0, s1, s2, s3]}", ""))
+	for deadline := time.Now().Add(15 * time.Second); s.Env.Sharding.Layout().Table("auto_notes").KeyType == shard.KeyTypeUnknown; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the key type of auto_notes was not learned within 15 s")
+		}
+	}
+	resp, err := http.Get("http://" + s.AdminAddr() + "/api/tables")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tables []struct {
+		Name          string
+		AutoIncrement string `json:"shard_local_auto_increment"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&tables)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown := map[string]string{}
+	for _, tb := range tables {
+		shown[tb.Name] = tb.AutoIncrement
+	}
+	if shown["auto_notes"] != "id" || shown["auto_lines"] != "" || shown["entries"] != "" {
+		t.Errorf("GET /api/tables shard_local_auto_increment: auto_notes %q, auto_lines %q, entries %q; want id, none, none", shown["auto_notes"], shown["auto_lines"], shown["entries"])
+	}
+	db := openStrata(t, s.MySQLAddr())
+	ctx := testenv.Ctx(t)
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{"INSERT INTO auto_notes (entry_id, body) VALUES (1, 'a'), (2, 'b')", nil},
+		{"INSERT INTO auto_notes (id, entry_id, body) VALUES (NULL, 1, 'a')", nil},
+		{"INSERT INTO auto_notes (id, entry_id, body) VALUES (?, ?, 'a')", []any{nil, 3}},
+	} {
+		_, err := db.ExecContext(ctx, q.sql, q.args...)
+		if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "leaves id to each shard's AUTO_INCREMENT") || !strings.Contains(err.Error(), "sequence") {
+			t.Errorf("%s %v: %v, want error 1235 saying the shards would repeat ids and to configure a sequence", q.sql, q.args, err)
+		}
+	}
+	var n int
+	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM auto_notes").Scan(&n); err != nil || n != 0 {
+		t.Fatalf("auto_notes holds %d rows (%v) after the refused INSERTs, want 0", n, err)
+	}
+	mustExec(t, db, "INSERT INTO auto_notes (id, entry_id, body) VALUES (1, 1, 'a'), (2, 2, 'b')")
+	if _, err := db.ExecContext(ctx, "INSERT INTO auto_notes (id, entry_id, body) VALUES (?, ?, 'c')", 3, 3); err != nil {
+		t.Errorf("a prepared INSERT that gives the id: %v", err)
+	}
+	mustExec(t, db, "INSERT INTO auto_lines (entry_id, body) VALUES (1, 'a'), (2, 'b'), (1, 'c')")
+	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM auto_lines WHERE entry_id = 1").Scan(&n); err != nil || n != 2 {
+		t.Errorf("auto_lines of entry 1: %d rows (%v), want 2", n, err)
+	}
+	mysql.RegisterReaderHandler("auto_notes", func() io.Reader { return strings.NewReader("4,x\n5,y\n") })
+	defer mysql.DeregisterReaderHandler("auto_notes")
+	if _, err := db.ExecContext(ctx, "LOAD DATA LOCAL INFILE 'Reader::auto_notes' INTO TABLE auto_notes FIELDS TERMINATED BY ',' (entry_id, body)"); testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "AUTO_INCREMENT") {
+		t.Errorf("LOAD DATA without the ids: %v, want error 1235 naming AUTO_INCREMENT", err)
 	}
 }
