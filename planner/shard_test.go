@@ -357,6 +357,40 @@ func TestShardPlanRefusesIDsShardsWouldRepeat(t *testing.T) {
 	}
 }
 
+// A NULL id, which MariaDB's AUTO_INCREMENT would fill on each shard on
+// its own, takes the sequence's next id too, and routes by it.
+func TestShardPlanSequenceFillsNullIDs(t *testing.T) {
+	s := testSharding(t)
+	for _, tt := range []struct {
+		sql   string
+		args  []string
+		first int64
+		ids   []string // in the shards' statements
+	}{
+		{"INSERT INTO entries (id, title) VALUES (NULL, 'a'), (5, 'b'), (null, 'c')", nil, 101, []string{"101", "5", "102"}},
+		{"INSERT INTO entries (id, title) VALUES (?, ?), (?, 'x')", []string{"NULL", "'a'", "7"}, 103, []string{"103", "7"}},
+		{"INSERT INTO entries SET id = NULL, title = 'd'", nil, 104, []string{"104"}},
+		{"INSERT INTO comments (id, entry_id) VALUES (NULL, 3)", nil, 0, []string{"NULL"}}, // no sequence: the shard's
+	} {
+		p, err := plan(t, s, tt.sql, tt.args...)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.sql, err)
+		}
+		var all string
+		for _, r := range p.Routes {
+			all += r.SQL + ";"
+		}
+		if p.InsertID != tt.first || (tt.first != 0 && strings.Contains(all, "NULL")) {
+			t.Errorf("%s: insert id %d, routes %q; want insert id %d and no NULL id", tt.sql, p.InsertID, all, tt.first)
+		}
+		for _, id := range tt.ids {
+			if !strings.Contains(all, "("+id+",") && !strings.Contains(all, "`id`="+id) {
+				t.Errorf("%s: routes %q do not insert id %s", tt.sql, all, id)
+			}
+		}
+	}
+}
+
 func TestShardPlanLookupAssignsNewKeys(t *testing.T) {
 	s := testSharding(t)
 	p, err := plan(t, s, "INSERT INTO orders (customer_id, total) VALUES (77, 5)")

@@ -207,7 +207,7 @@ func (s *Sharding) planInsert(ctx context.Context, l *shard.Layout, st *sqlparse
 		return nil, refuse("ON DUPLICATE KEY UPDATE changes %s, the shard key of %s; a row cannot move between shards", t.Method.Key(), t.Name)
 	}
 	key := strings.ToLower(t.Method.Key())
-	addCol, ids, err := s.sequenceIDs(ctx, t, ins)
+	seq, err := s.sequenceIDs(ctx, t, ins, args)
 	if err != nil {
 		return nil, err
 	}
@@ -215,11 +215,11 @@ func (s *Sharding) planInsert(ctx context.Context, l *shard.Layout, st *sqlparse
 		return nil, err
 	}
 	keyOf := func(row int) (shard.Value, bool) {
+		if id, ok := seq.ids[row]; ok && strings.EqualFold(seq.column, key) {
+			return shard.Int(id), true
+		}
 		if ins.KeyCol >= 0 {
 			return value(ins.Rows[row][ins.KeyCol], args, t.KeyType, true, charset)
-		}
-		if addCol != "" && strings.EqualFold(addCol, key) {
-			return shard.Int(ids[row]), true
 		}
 		return shard.Value{}, false
 	}
@@ -228,9 +228,9 @@ func (s *Sharding) planInsert(ctx context.Context, l *shard.Layout, st *sqlparse
 		return nil, err
 	}
 	p := &ShardPlan{Kind: PlanWrite, Write: true, Reason: fmt.Sprintf("INSERT of %d rows routed by %s", len(ins.Rows), key)}
-	if len(ids) > 0 {
-		p.InsertID = ids[0]
-		p.Reason += fmt.Sprintf("; %s filled from sequence %s", addCol, t.Sequence.Name)
+	if len(seq.ids) > 0 {
+		p.InsertID = seq.first
+		p.Reason += fmt.Sprintf("; %s filled from sequence %s", seq.column, t.Sequence.Name)
 	} else if len(groups) == 1 {
 		p.Kind = PlanRelay
 		tmpl, err := template(st, lead, t, groups[0].tg, args)
@@ -247,10 +247,18 @@ func (s *Sharding) planInsert(ctx context.Context, l *shard.Layout, st *sqlparse
 	for _, g := range groups {
 		rw := rewrite(st, lead, t, g.tg, args, false)
 		rw.Rows = g.rows
-		if addCol != "" {
-			rw.AddColumn = addCol
+		switch {
+		case seq.add:
+			rw.AddColumn = seq.column
 			for _, r := range g.rows {
-				rw.AddValues = append(rw.AddValues, fmt.Sprint(ids[r]))
+				rw.AddValues = append(rw.AddValues, fmt.Sprint(seq.ids[r]))
+			}
+		case len(seq.ids) > 0:
+			rw.FillCol, rw.Fill = seq.at, map[int]string{}
+			for _, r := range g.rows {
+				if id, ok := seq.ids[r]; ok {
+					rw.Fill[r] = fmt.Sprint(id)
+				}
 			}
 		}
 		sql, err := st.Render(rw)
@@ -295,25 +303,44 @@ func isNull(o sqlparse.Operand, args []string) bool {
 	return strings.EqualFold(strings.TrimSpace(text), "NULL")
 }
 
+// sequenceFill is the ids an INSERT's rows take from their table's
+// sequence.
+type sequenceFill struct {
+	column string        // the column the sequence fills
+	add    bool          // the INSERT omits it: it is added to every row
+	at     int           // else its index in the column list
+	ids    map[int]int64 // the id of each row that takes one
+	first  int64         // the first id taken: LAST_INSERT_ID()
+}
+
 // sequenceIDs takes an id from t's sequence for every row of an INSERT
-// that does not give the column the sequence fills; addCol is that column
-// ("" when the INSERT gives it, or t has no sequence).
-func (s *Sharding) sequenceIDs(ctx context.Context, t *shard.Table, ins *sqlparse.InsertRows) (addCol string, ids []int64, err error) {
+// that leaves the column the sequence fills to the server: it does not
+// give the column, or gives it NULL (also bound), which MariaDB's
+// AUTO_INCREMENT would fill, each shard on its own.
+func (s *Sharding) sequenceIDs(ctx context.Context, t *shard.Table, ins *sqlparse.InsertRows, args []string) (sequenceFill, error) {
 	seq := t.Sequence
-	if seq == nil || slices.Contains(ins.Columns, strings.ToLower(seq.Column)) {
-		return "", nil, nil
+	if seq == nil {
+		return sequenceFill{}, nil
 	}
-	if s.NextID == nil {
-		return "", nil, refuse("sequence %s of table %s is not available", seq.Name, t.Name)
-	}
-	for range ins.Rows {
+	fill := sequenceFill{column: strings.ToLower(seq.Column), at: slices.Index(ins.Columns, strings.ToLower(seq.Column)), ids: map[int]int64{}}
+	fill.add = fill.at < 0
+	for row := range ins.Rows {
+		if !fill.add && !isNull(ins.Rows[row][fill.at], args) {
+			continue
+		}
+		if s.NextID == nil {
+			return sequenceFill{}, refuse("sequence %s of table %s is not available", seq.Name, t.Name)
+		}
 		id, err := s.NextID(ctx, seq.Name)
 		if err != nil {
-			return "", nil, fmt.Errorf("taking an id from sequence %s for %s: %w", seq.Name, t.Name, err)
+			return sequenceFill{}, fmt.Errorf("taking an id from sequence %s for %s: %w", seq.Name, t.Name, err)
 		}
-		ids = append(ids, id)
+		if len(fill.ids) == 0 {
+			fill.first = id
+		}
+		fill.ids[row] = id
 	}
-	return seq.Column, ids, nil
+	return fill, nil
 }
 
 // insertGroup is the rows of an INSERT that go to one shard's table.

@@ -379,6 +379,11 @@ type Rewrite struct {
 	// literal per kept row, for sequence-filled ids.
 	AddColumn string
 	AddValues []string
+	// Fill (INSERT) replaces the value of column FillCol in the rows it
+	// names (indexes into InsertRows.Rows) with a literal: sequence ids
+	// where the client gave NULL.
+	Fill    map[int]string
+	FillCol int
 	// Args are the prepared statement's bound values as SQL literals,
 	// one per ?, substituted into the text; nil keeps the placeholders.
 	Args []string

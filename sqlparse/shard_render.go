@@ -3,6 +3,7 @@ package sqlparse
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -114,7 +115,7 @@ func (s *ShardStmt) render(r Rewrite, order *[]int) (string, error) {
 		in.List = list
 		undo = append(undo, func() { in.List = old })
 	}
-	if r.Rows != nil || r.AddColumn != "" {
+	if r.Rows != nil || r.AddColumn != "" || r.Fill != nil {
 		if err := impl.rewriteRows(r, &undo); err != nil {
 			return "", err
 		}
@@ -329,7 +330,7 @@ func (impl *shardImpl) renameTables(s *ShardStmt, names map[TableRef]string, und
 func (impl *shardImpl) rewriteRows(r Rewrite, undo *[]func()) error {
 	ins := impl.insert
 	if ins == nil || ins.Select != nil {
-		return errors.New("sqlparse: Rows/AddColumn on a statement that is not INSERT ... VALUES")
+		return errors.New("sqlparse: Rows/AddColumn/Fill on a statement that is not INSERT ... VALUES")
 	}
 	oldLists, oldCols := ins.Lists, ins.Columns
 	*undo = append(*undo, func() { ins.Lists, ins.Columns = oldLists, oldCols })
@@ -355,6 +356,13 @@ func (impl *shardImpl) rewriteRows(r Rewrite, undo *[]func()) error {
 			return fmt.Errorf("sqlparse: no INSERT row %d", k)
 		}
 		row := oldLists[k]
+		if v, ok := r.Fill[k]; ok {
+			if r.FillCol < 0 || r.FillCol >= len(row) {
+				return fmt.Errorf("sqlparse: no column %d in INSERT row %d", r.FillCol, k)
+			}
+			row = slices.Clone(row)
+			row[r.FillCol] = newRawExpr(v)
+		}
 		if r.AddColumn != "" {
 			row = append(append(make([]ast.ExprNode, 0, len(row)+1), row...), newRawExpr(r.AddValues[i]))
 		}

@@ -524,3 +524,39 @@ func TestScatterDenyRefusedWithoutKey(t *testing.T) {
 		sameAnswer(t, db, "SELECT * FROM audit WHERE id IN (1, 2, 3, 4, 5) ORDER BY id", exact)
 	})
 }
+
+// An INSERT that gives a sequence's column NULL, as MariaDB reads a NULL
+// AUTO_INCREMENT value, takes the sequence's ids like one that omits it:
+// each shard's own AUTO_INCREMENT would repeat the others' ids. The rows
+// land on the shard their id owns, and LAST_INSERT_ID() is the first one.
+func TestNullIDsTakeTheSequencesIDs(t *testing.T) {
+	db := strataDB(t)
+	marker := fmt.Sprintf("nullid-%d", time.Now().UnixNano())
+	cleanup(t, "entries", "title LIKE '"+marker+"%'")
+	conn := testenv.Conn(t, db)
+	res := mustExec(t, conn, fmt.Sprintf("INSERT INTO entries (id, title, status) VALUES (NULL, '%s-0', 'draft'), (NULL, '%s-1', 'draft')", marker, marker))
+	first, _ := res.LastInsertId()
+	if _, err := conn.ExecContext(testenv.Ctx(t), "INSERT INTO entries (id, title, status) VALUES (?, ?, 'draft')", nil, marker+"-2"); err != nil {
+		t.Fatal(err)
+	}
+	tb := ds.tables["entries"]
+	seen := map[int64]bool{}
+	for i := range 3 {
+		title := fmt.Sprintf("%s-%d", marker, i)
+		var id int64
+		if err := conn.QueryRowContext(testenv.Ctx(t), "SELECT id FROM entries WHERE title = ?", title).Scan(&id); err != nil {
+			t.Fatalf("%s: %v", title, err)
+		}
+		if i == 0 && id != first {
+			t.Errorf("LAST_INSERT_ID %d, the first row's id %d", first, id)
+		}
+		if seen[id] || id < first {
+			t.Errorf("%s has id %d: not a new id of the sequence (first %d, seen %v)", title, id, first, seen)
+		}
+		seen[id] = true
+		r := newRow(tb, map[string]string{"id": strconv.FormatInt(id, 10)})
+		if got := holders(t, "entries", fmt.Sprintf("id = %d AND title = '%s'", id, title)); !slices.Equal(got, []string{tb.ownerOf(r)}) {
+			t.Errorf("%s (id %d) is on %v, want %s", title, id, got, tb.ownerOf(r))
+		}
+	}
+}
