@@ -721,6 +721,16 @@ func (s *Sharding) plan(ctx context.Context, m sqlparse.Mode, sql string, f *sql
 		}
 		if p.Kind == PlanRelay {
 			p.Routes[0].Template = templateIf(args, sql)
+		} else if args != nil {
+			// A prepared write: every copy runs it as text, with the
+			// client's values in place of its placeholders.
+			text, n := m.BindPlaceholders(sql, args)
+			if n != len(args) {
+				return nil, fmt.Errorf("the write to reference table %s has %d placeholders for %d values", reference[0].Name, n, len(args))
+			}
+			for i := range p.Routes {
+				p.Routes[i].SQL = text
+			}
 		}
 		return p, nil
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 
 	"github.com/strata-proxy/strata/backend"
 	"github.com/strata-proxy/strata/engine"
@@ -42,7 +43,7 @@ type returnedRows struct {
 // sent in that order. Where a shard returned fewer rows than it was sent
 // (INSERT IGNORE skipped some), the order cannot be known, and they come
 // shard by shard.
-func (s *Session) returningWork(plan *planner.ShardPlan, binary bool) shardWork {
+func (s *Session) returningWork(plan *planner.ShardPlan, binary, inserts bool) shardWork {
 	return func(ctx context.Context, conns []*shardConn) (writeResult, *shardConn, error) {
 		out := &returnedRows{binary: binary}
 		w := writeResult{returned: out}
@@ -50,7 +51,14 @@ func (s *Session) returningWork(plan *planner.ShardPlan, binary bool) shardWork 
 		if valuesOrder(plan) {
 			held = make([][]engine.Row, len(conns))
 		}
+		var firstID uint64 // the first id the first copy numbered
 		for i, sc := range conns {
+			numbered := plan.Copies && inserts && i > 0 && firstID != 0
+			if numbered {
+				if err := numberLikeFirst(sc.conn, firstID); err != nil {
+					return w, sc, err
+				}
+			}
 			sink := func(row engine.Row) error { return out.send(s, row) }
 			switch {
 			case plan.Copies && i > 0:
@@ -62,9 +70,22 @@ func (s *Session) returningWork(plan *planner.ShardPlan, binary bool) shardWork 
 			if err != nil {
 				return w, failed, err
 			}
+			if numbered {
+				if err := numberAsUsual(sc.conn); err != nil {
+					return w, sc, err
+				}
+			}
 			if !plan.Copies || i == 0 {
 				w.affected += n
 				w.warnings += warnings
+			}
+			if plan.Copies && inserts && i == 0 && len(conns) > 1 {
+				// A result set carries no insert id: the copy says.
+				id, err := queryValue(sc.conn, "SELECT LAST_INSERT_ID()")
+				if err != nil {
+					return w, sc, err
+				}
+				firstID, _ = strconv.ParseUint(id, 10, 64)
 			}
 		}
 		if held != nil {

@@ -39,14 +39,31 @@ type shardWork func(ctx context.Context, conns []*shardConn) (writeResult, *shar
 
 // runRoutes is the shardWork of a plain write: each route's statement.
 // When the routes hold copies of one table (a reference table), the
-// counts are one copy's, as one server holding the table would report.
-func runRoutes(plan *planner.ShardPlan) shardWork {
+// counts are one copy's, as one server holding the table would report,
+// and an INSERT's AUTO_INCREMENT ids are the first copy's on every copy
+// (numberLikeFirst).
+func runRoutes(plan *planner.ShardPlan, inserts bool) shardWork {
 	return func(ctx context.Context, conns []*shardConn) (writeResult, *shardConn, error) {
 		var w writeResult
+		var firstID uint64 // the first id the first copy numbered
 		for i, sc := range conns {
+			numbered := plan.Copies && inserts && i > 0 && firstID != 0
+			if numbered {
+				if err := numberLikeFirst(sc.conn, firstID); err != nil {
+					return w, sc, err
+				}
+			}
 			res, err := sc.conn.Exec(ctx, sc.route.SQL)
 			if err != nil {
 				return w, sc, err
+			}
+			if numbered {
+				if err := numberAsUsual(sc.conn); err != nil {
+					return w, sc, err
+				}
+			}
+			if i == 0 {
+				firstID = res.LastInsertID
 			}
 			if plan.Copies && i > 0 {
 				continue
@@ -58,6 +75,24 @@ func runRoutes(plan *planner.ShardPlan) shardWork {
 		}
 		return w, nil, nil
 	}
+}
+
+// numberLikeFirst has the next INSERT on conn number its AUTO_INCREMENT
+// rows from id, as the first copy of a reference table numbered them.
+// Each copy's counter is its own: two clients' INSERTs can reach the
+// copies in different orders, and a counter one copy moved alone (a
+// failed insert, a hand edit) would offset it, so the copies would give
+// one row different ids. MariaDB's statement-based replication keeps a
+// replica's ids the same way (SET INSERT_ID before the INSERT).
+func numberLikeFirst(conn *backend.Conn, id uint64) error {
+	return conn.SimpleCommand(comQuery, fmt.Sprintf("SET insert_id = %d", id))
+}
+
+// numberAsUsual clears what numberLikeFirst set: an INSERT that numbered
+// no row (its ids given, or its rows skipped) leaves insert_id set, and
+// the connection's next INSERT of any table would take it.
+func numberAsUsual(conn *backend.Conn) error {
+	return conn.SimpleCommand(comQuery, "SET insert_id = 0")
 }
 
 // limitWalkWork is the shardWork of an UPDATE or DELETE with LIMIT over
@@ -204,10 +239,11 @@ func warned(plan *planner.ShardPlan, conns []*shardConn) []*shardConn {
 // transaction (one cluster, checked before) the write runs on the pinned
 // connection and commits with the client's COMMIT.
 func (s *Session) execWrite(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, binary bool) error {
-	work := runRoutes(plan)
+	inserts := f.Kind == sqlparse.KindInsert || f.Kind == sqlparse.KindReplace
+	work := runRoutes(plan, inserts)
 	switch {
 	case plan.Returning:
-		work = s.returningWork(plan, binary)
+		work = s.returningWork(plan, binary, inserts)
 	case plan.LimitWalk && plan.TopOrder != nil:
 		work = s.topOrderWork(plan)
 	case plan.LimitWalk:
@@ -544,10 +580,15 @@ func (s *Session) writeAcross(ctx context.Context, f *sqlparse.Facts, plan *plan
 	if _, werr := s.commitCross(ctx, t); werr != nil {
 		return giveBack(werr)
 	}
-	var insertID uint64
+	// The id a sequence gave, else the first a server numbered (a
+	// reference table's first copy's): the coordinator's connection,
+	// which answers LAST_INSERT_ID() next, is told it.
+	insertID := w.insertID
 	if plan.InsertID > 0 {
 		insertID = uint64(plan.InsertID)
-		if err := t.coord.SimpleCommand(comQuery, fmt.Sprintf("DO LAST_INSERT_ID(%d)", plan.InsertID)); err != nil {
+	}
+	if insertID > 0 {
+		if err := t.coord.SimpleCommand(comQuery, fmt.Sprintf("DO LAST_INSERT_ID(%d)", insertID)); err != nil {
 			t.coord.Broken = true
 		} else {
 			s.noteInsertID(t.coord, insertID)

@@ -560,3 +560,54 @@ func TestNullIDsTakeTheSequencesIDs(t *testing.T) {
 		}
 	}
 }
+
+// Every copy of a reference table numbers an INSERT's AUTO_INCREMENT rows
+// as the first copy did, whatever its own counter says: a counter one
+// copy moved alone (here by hand; also a failed insert, or two clients'
+// INSERTs reaching the copies in different orders) would give one row
+// different ids on different shards. LAST_INSERT_ID() is the first
+// copy's, also when the write commits with two-phase commit, and a
+// prepared INSERT reaches every copy with its values.
+func TestReferenceCopiesNumberRowsAlike(t *testing.T) {
+	strataDB(t)
+	for _, mode := range []string{"single", "twopc"} {
+		t.Run(mode, func(t *testing.T) {
+			createOn(t, "CREATE TABLE IF NOT EXISTS blog.ref_tags (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, name VARCHAR(20) NOT NULL UNIQUE)", "blog.ref_tags", shardNames...)
+			mustExec(t, direct["s2"], "ALTER TABLE blog.ref_tags AUTO_INCREMENT = 500")
+			s := startOwn(t, ownConfig(t, "ref_tags: {reference: true}", "transactions: {mode: "+mode+"}\n"))
+			conn := testenv.Conn(t, openStrata(t, s.MySQLAddr()))
+			ctx := testenv.Ctx(t)
+			res := mustExec(t, conn, "INSERT INTO ref_tags (name) VALUES ('go'), ('php')")
+			if first, _ := res.LastInsertId(); first != 1 {
+				t.Errorf("LAST_INSERT_ID %d, want 1 (the first copy's)", first)
+			}
+			if got := testenv.Strings(t, conn, "SELECT LAST_INSERT_ID()"); !slices.Equal(got, []string{"1"}) {
+				t.Errorf("SELECT LAST_INSERT_ID() = %q, want 1", got)
+			}
+			if _, err := conn.ExecContext(ctx, "INSERT INTO ref_tags (id, name) VALUES (?, ?)", nil, "sql"); err != nil {
+				t.Fatal(err)
+			}
+			// RETURNING: the rows come from the first copy, and every copy
+			// numbers them alike.
+			if got := testenv.Strings(t, conn, "INSERT INTO ref_tags (name) VALUES ('rust'), ('lua') RETURNING id"); !slices.Equal(got, []string{"4", "5"}) {
+				t.Errorf("INSERT ... RETURNING id = %q, want 4 and 5", got)
+			}
+			want := []string{"1 go", "2 php", "3 sql", "4 rust", "5 lua"}
+			if mode == "twopc" { // a transaction may write every copy
+				mustExec(t, conn, "BEGIN")
+				mustExec(t, conn, "INSERT INTO ref_tags (name) VALUES ('yaml')")
+				mustExec(t, conn, "COMMIT")
+				want = append(want, "6 yaml")
+			}
+			for _, sh := range shardNames {
+				got := testenv.Strings(t, direct[sh], "SELECT CONCAT(id, ' ', name) FROM blog.ref_tags ORDER BY id")
+				if !slices.Equal(got, want) {
+					t.Errorf("the copy on %s holds %q, want %q", sh, got, want)
+				}
+			}
+			for _, sh := range shardNames {
+				mustExec(t, direct[sh], "DROP TABLE blog.ref_tags")
+			}
+		})
+	}
+}
