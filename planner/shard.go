@@ -719,6 +719,13 @@ func (s *Sharding) plan(ctx context.Context, m sqlparse.Mode, sql string, f *sql
 		if err := s.refuseUnorderedLimit(l, m, sql, f, p); err != nil {
 			return nil, err
 		}
+		if p.Kind == PlanWrite && f.Volatile != "" && !f.ImplicitCommit {
+			// Each copy's server would compute its own value, and the
+			// copies would differ from then on (MariaDB's statement-based
+			// replication calls such a statement unsafe for the same
+			// reason).
+			return nil, refuse("%s in a write of reference table %s would give each of its copies (one per shard cluster) a value of its own, and the copies would differ: compute the value first (SELECT %[1]s) and write it as a constant", f.Volatile, reference[0].Name)
+		}
 		if p.Kind == PlanRelay {
 			p.Routes[0].Template = templateIf(args, sql)
 		} else if args != nil {

@@ -43,7 +43,7 @@ type returnedRows struct {
 // sent in that order. Where a shard returned fewer rows than it was sent
 // (INSERT IGNORE skipped some), the order cannot be known, and they come
 // shard by shard.
-func (s *Session) returningWork(plan *planner.ShardPlan, binary, inserts bool) shardWork {
+func (s *Session) returningWork(plan *planner.ShardPlan, binary, inserts, sameClock bool) shardWork {
 	return func(ctx context.Context, conns []*shardConn) (writeResult, *shardConn, error) {
 		out := &returnedRows{binary: binary}
 		w := writeResult{returned: out}
@@ -51,13 +51,18 @@ func (s *Session) returningWork(plan *planner.ShardPlan, binary, inserts bool) s
 		if valuesOrder(plan) {
 			held = make([][]engine.Row, len(conns))
 		}
+		clock, err := firstCopyClock(plan, conns, sameClock)
+		if err != nil {
+			return w, conns[0], err
+		}
 		var firstID uint64 // the first id the first copy numbered
 		for i, sc := range conns {
-			numbered := plan.Copies && inserts && i > 0 && firstID != 0
-			if numbered {
-				if err := numberLikeFirst(sc.conn, firstID); err != nil {
-					return w, sc, err
-				}
+			like := copyLikeFirst{clock: clock}
+			if plan.Copies && inserts && i > 0 {
+				like.insertID = firstID
+			}
+			if err := like.set(sc.conn); err != nil {
+				return w, sc, err
 			}
 			sink := func(row engine.Row) error { return out.send(s, row) }
 			switch {
@@ -70,10 +75,8 @@ func (s *Session) returningWork(plan *planner.ShardPlan, binary, inserts bool) s
 			if err != nil {
 				return w, failed, err
 			}
-			if numbered {
-				if err := numberAsUsual(sc.conn); err != nil {
-					return w, sc, err
-				}
+			if err := like.unset(sc.conn); err != nil {
+				return w, sc, err
 			}
 			if !plan.Copies || i == 0 {
 				w.affected += n

@@ -40,27 +40,30 @@ type shardWork func(ctx context.Context, conns []*shardConn) (writeResult, *shar
 // runRoutes is the shardWork of a plain write: each route's statement.
 // When the routes hold copies of one table (a reference table), the
 // counts are one copy's, as one server holding the table would report,
-// and an INSERT's AUTO_INCREMENT ids are the first copy's on every copy
-// (numberLikeFirst).
-func runRoutes(plan *planner.ShardPlan, inserts bool) shardWork {
+// and every copy writes as the first copy did (copyLikeFirst): at its
+// time (sameClock), and an INSERT's AUTO_INCREMENT rows with its ids.
+func runRoutes(plan *planner.ShardPlan, inserts, sameClock bool) shardWork {
 	return func(ctx context.Context, conns []*shardConn) (writeResult, *shardConn, error) {
 		var w writeResult
+		clock, err := firstCopyClock(plan, conns, sameClock)
+		if err != nil {
+			return w, conns[0], err
+		}
 		var firstID uint64 // the first id the first copy numbered
 		for i, sc := range conns {
-			numbered := plan.Copies && inserts && i > 0 && firstID != 0
-			if numbered {
-				if err := numberLikeFirst(sc.conn, firstID); err != nil {
-					return w, sc, err
-				}
+			like := copyLikeFirst{clock: clock}
+			if plan.Copies && inserts && i > 0 {
+				like.insertID = firstID
+			}
+			if err := like.set(sc.conn); err != nil {
+				return w, sc, err
 			}
 			res, err := sc.conn.Exec(ctx, sc.route.SQL)
 			if err != nil {
 				return w, sc, err
 			}
-			if numbered {
-				if err := numberAsUsual(sc.conn); err != nil {
-					return w, sc, err
-				}
+			if err := like.unset(sc.conn); err != nil {
+				return w, sc, err
 			}
 			if i == 0 {
 				firstID = res.LastInsertID
@@ -77,22 +80,62 @@ func runRoutes(plan *planner.ShardPlan, inserts bool) shardWork {
 	}
 }
 
-// numberLikeFirst has the next INSERT on conn number its AUTO_INCREMENT
-// rows from id, as the first copy of a reference table numbered them.
-// Each copy's counter is its own: two clients' INSERTs can reach the
-// copies in different orders, and a counter one copy moved alone (a
-// failed insert, a hand edit) would offset it, so the copies would give
-// one row different ids. MariaDB's statement-based replication keeps a
-// replica's ids the same way (SET INSERT_ID before the INSERT).
-func numberLikeFirst(conn *backend.Conn, id uint64) error {
-	return conn.SimpleCommand(comQuery, fmt.Sprintf("SET insert_id = %d", id))
+// firstCopyClock is the time every copy of a reference table writes at
+// (sameClock: the session did not fix its own): the first copy's, as
+// UNIX_TIMESTAMP(NOW(6)). "" when the routes are not copies.
+func firstCopyClock(plan *planner.ShardPlan, conns []*shardConn, sameClock bool) (string, error) {
+	if !plan.Copies || !sameClock || len(conns) < 2 {
+		return "", nil
+	}
+	return queryValue(conns[0].conn, "SELECT UNIX_TIMESTAMP(NOW(6))")
 }
 
-// numberAsUsual clears what numberLikeFirst set: an INSERT that numbered
-// no row (its ids given, or its rows skipped) leaves insert_id set, and
-// the connection's next INSERT of any table would take it.
-func numberAsUsual(conn *backend.Conn) error {
-	return conn.SimpleCommand(comQuery, "SET insert_id = 0")
+// copyLikeFirst has a copy of a reference table write as the first copy
+// did. Each copy's server has its own clock and its own AUTO_INCREMENT
+// counter: NOW() and a column's DEFAULT CURRENT_TIMESTAMP would differ by
+// the time between the copies' statements, and two clients' INSERTs can
+// reach the copies in different orders, or one copy's counter can have
+// moved alone (a failed insert, a hand edit), which gives one row
+// different ids. So each copy runs at the first copy's time (timestamp)
+// and numbers its rows from the first copy's first id (insert_id), as
+// MariaDB's statement-based replication has a replica do.
+type copyLikeFirst struct {
+	clock    string // UNIX_TIMESTAMP with microseconds; "": the server's own
+	insertID uint64 // the first copy's first id; 0: none
+}
+
+func (c copyLikeFirst) set(conn *backend.Conn) error {
+	var sets []string
+	if c.clock != "" {
+		sets = append(sets, "timestamp = "+c.clock)
+	}
+	if c.insertID != 0 {
+		sets = append(sets, fmt.Sprintf("insert_id = %d", c.insertID))
+	}
+	return setSession(conn, sets)
+}
+
+// unset gives the connection its own clock and counter back. An INSERT
+// that numbered no row (its ids given, or its rows skipped) leaves
+// insert_id set, and the connection's next INSERT of any table would
+// take it.
+func (c copyLikeFirst) unset(conn *backend.Conn) error {
+	var sets []string
+	if c.clock != "" {
+		sets = append(sets, "timestamp = DEFAULT")
+	}
+	if c.insertID != 0 {
+		sets = append(sets, "insert_id = 0")
+	}
+	return setSession(conn, sets)
+}
+
+// setSession runs SET of assignments on conn, when there are any.
+func setSession(conn *backend.Conn, assignments []string) error {
+	if len(assignments) == 0 {
+		return nil
+	}
+	return conn.SimpleCommand(comQuery, "SET "+strings.Join(assignments, ", "))
 }
 
 // limitWalkWork is the shardWork of an UPDATE or DELETE with LIMIT over
@@ -240,10 +283,11 @@ func warned(plan *planner.ShardPlan, conns []*shardConn) []*shardConn {
 // connection and commits with the client's COMMIT.
 func (s *Session) execWrite(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, binary bool) error {
 	inserts := f.Kind == sqlparse.KindInsert || f.Kind == sqlparse.KindReplace
-	work := runRoutes(plan, inserts)
+	_, ownClock := s.vars.m["timestamp"] // the client fixed the time itself
+	work := runRoutes(plan, inserts, !ownClock)
 	switch {
 	case plan.Returning:
-		work = s.returningWork(plan, binary, inserts)
+		work = s.returningWork(plan, binary, inserts, !ownClock)
 	case plan.LimitWalk && plan.TopOrder != nil:
 		work = s.topOrderWork(plan)
 	case plan.LimitWalk:

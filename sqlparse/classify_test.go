@@ -80,7 +80,11 @@ func TestClassify(t *testing.T) {
 		{"SELECT NEXTVAL(seq)", Facts{Kind: KindSelect, SideEffects: true, Tables: tables("seq")}},
 		{"SELECT NEXT VALUE FOR db.seq", Facts{Kind: KindSelect, SideEffects: true, Tables: tables("db.seq")}},
 		{"SELECT LASTVAL(s)", Facts{Kind: KindSelect, SideEffects: true, SessionFunctions: true, Tables: tables("s")}},
-		{"SELECT SLEEP(1), RAND(), UUID(), NOW()", Facts{Kind: KindSelect, ReadOnly: true}},
+		{"SELECT SLEEP(1), RAND(), UUID(), NOW()", Facts{Kind: KindSelect, ReadOnly: true, Volatile: "RAND()"}},
+		// Each server would write its own value (a reference table's copies).
+		{"INSERT INTO t (a, b) VALUES (UUID_SHORT(), RAND(7))", Facts{Kind: KindInsert, Tables: tables("t"), WriteTables: tables("t"), Volatile: "UUID_SHORT()"}},
+		{"UPDATE t SET a = RAND(7), b = NOW(), c = UUID()", Facts{Kind: KindUpdate, Tables: tables("t"), WriteTables: tables("t"), Volatile: "UUID()"}},
+		{"UPDATE t SET a = RAND(7), b = NOW()", Facts{Kind: KindUpdate, Tables: tables("t"), WriteTables: tables("t")}},
 		{"SELECT JSON_EXTRACT(doc, '$.a'), ST_Distance(p, q) FROM t", Facts{Kind: KindSelect, ReadOnly: true, Tables: tables("t")}},
 		{"SELECT my_func(id) FROM t", Facts{Kind: KindSelect, StoredFunctions: true, Tables: tables("t")}},
 		{"SELECT db.my_func(1)", Facts{Kind: KindSelect, StoredFunctions: true}},

@@ -182,6 +182,11 @@ type Facts struct {
 	// @@error_count, and SHOW WARNINGS/ERRORS/PROFILE(S)/SESSION STATUS.
 	// The statement must run on the connection that ran the previous one.
 	SessionFunctions bool
+	// Volatile names the first function the statement calls whose value
+	// differs from call to call or from server to server (RAND() without
+	// a seed, UUID(), UUID_SHORT(), SYSDATE()...), upper-case; "" when
+	// none. Each copy of a reference table would write its own value.
+	Volatile string
 	// Hold names connection state the statement starts that lives on its
 	// connection until a later statement ends it (Release names it then):
 	// a MariaDB HANDLER ("handler h" from HANDLER t OPEN AS h to HANDLER

@@ -29,6 +29,21 @@ var specialFuncs = map[string]funcClass{
 	"lastval":           funcSideEffect | funcSession,
 }
 
+// serverVolatileFuncs give another value at each call, or on each server
+// (UUID_SHORT() is made of the server's id): two servers running one
+// statement write two values.
+var serverVolatileFuncs = map[string]bool{
+	"uuid": true, "uuid_short": true, "uuid_v4": true, "uuid_v7": true, "sys_guid": true,
+	"sysdate": true, "random_bytes": true,
+}
+
+// volatileCall reports whether a call of builtin name with nargs
+// arguments gives each server its own value (Facts.Volatile). RAND(seed)
+// gives every server one sequence.
+func volatileCall(name string, nargs int) bool {
+	return serverVolatileFuncs[name] || name == "rand" && nargs == 0
+}
+
 // sessionSysVars are system variables whose value is the state of one
 // backend connection (read as @@name).
 var sessionSysVars = map[string]bool{

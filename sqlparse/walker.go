@@ -177,6 +177,9 @@ func (w *walker) function(n *ast.FuncCallExpr) {
 	if name == "connection_id" && n.Schema.L == "" {
 		w.f.ConnectionID = true
 	}
+	if w.f.Volatile == "" && n.Schema.L == "" && volatileCall(name, len(n.Args)) {
+		w.f.Volatile = strings.ToUpper(name) + "()"
+	}
 	if name == "last_insert_id" && len(n.Args) > 0 {
 		w.f.SideEffects = true // LAST_INSERT_ID(expr) sets the connection's value
 		w.f.SetsInsertID = true

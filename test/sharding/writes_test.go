@@ -561,18 +561,21 @@ func TestNullIDsTakeTheSequencesIDs(t *testing.T) {
 	}
 }
 
-// Every copy of a reference table numbers an INSERT's AUTO_INCREMENT rows
-// as the first copy did, whatever its own counter says: a counter one
-// copy moved alone (here by hand; also a failed insert, or two clients'
-// INSERTs reaching the copies in different orders) would give one row
-// different ids on different shards. LAST_INSERT_ID() is the first
-// copy's, also when the write commits with two-phase commit, and a
-// prepared INSERT reaches every copy with its values.
-func TestReferenceCopiesNumberRowsAlike(t *testing.T) {
+// Every copy of a reference table writes as the first copy did: an
+// INSERT's AUTO_INCREMENT rows get the first copy's ids whatever the
+// copy's own counter says (here moved by hand; also a failed insert, or
+// two clients' INSERTs reaching the copies in different orders), and
+// NOW() and DEFAULT CURRENT_TIMESTAMP are the first copy's time, not each
+// server's a moment later. LAST_INSERT_ID() is the first copy's, also
+// when the write commits with two-phase commit, a prepared INSERT reaches
+// every copy with its values, and UUID(), which would give each copy its
+// own value, is refused.
+func TestReferenceCopiesWriteAlike(t *testing.T) {
 	strataDB(t)
 	for _, mode := range []string{"single", "twopc"} {
 		t.Run(mode, func(t *testing.T) {
-			createOn(t, "CREATE TABLE IF NOT EXISTS blog.ref_tags (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, name VARCHAR(20) NOT NULL UNIQUE)", "blog.ref_tags", shardNames...)
+			createOn(t, "CREATE TABLE IF NOT EXISTS blog.ref_tags (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, name VARCHAR(40) NOT NULL UNIQUE, "+
+				"created DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), touched DATETIME(6) NULL)", "blog.ref_tags", shardNames...)
 			mustExec(t, direct["s2"], "ALTER TABLE blog.ref_tags AUTO_INCREMENT = 500")
 			s := startOwn(t, ownConfig(t, "ref_tags: {reference: true}", "transactions: {mode: "+mode+"}\n"))
 			conn := testenv.Conn(t, openStrata(t, s.MySQLAddr()))
@@ -587,11 +590,11 @@ func TestReferenceCopiesNumberRowsAlike(t *testing.T) {
 			if _, err := conn.ExecContext(ctx, "INSERT INTO ref_tags (id, name) VALUES (?, ?)", nil, "sql"); err != nil {
 				t.Fatal(err)
 			}
-			// RETURNING: the rows come from the first copy, and every copy
-			// numbers them alike.
+			// RETURNING: the rows come from the first copy.
 			if got := testenv.Strings(t, conn, "INSERT INTO ref_tags (name) VALUES ('rust'), ('lua') RETURNING id"); !slices.Equal(got, []string{"4", "5"}) {
 				t.Errorf("INSERT ... RETURNING id = %q, want 4 and 5", got)
 			}
+			mustExec(t, conn, "UPDATE ref_tags SET touched = NOW(6) WHERE id <= 2")
 			want := []string{"1 go", "2 php", "3 sql", "4 rust", "5 lua"}
 			if mode == "twopc" { // a transaction may write every copy
 				mustExec(t, conn, "BEGIN")
@@ -599,11 +602,28 @@ func TestReferenceCopiesNumberRowsAlike(t *testing.T) {
 				mustExec(t, conn, "COMMIT")
 				want = append(want, "6 yaml")
 			}
+			// A time the client fixed itself stands.
+			mustExec(t, conn, "SET timestamp = 1700000000")
+			mustExec(t, conn, "INSERT INTO ref_tags (id, name) VALUES (100, 'fixed')")
+			mustExec(t, conn, "SET timestamp = DEFAULT")
+			want = append(want, "100 fixed")
+			if _, err := conn.ExecContext(ctx, "INSERT INTO ref_tags (name) VALUES (UUID())"); testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "UUID()") {
+				t.Errorf("INSERT of UUID() into a reference table: %v, want error 1235 naming UUID()", err)
+			}
+			var first []string
 			for _, sh := range shardNames {
-				got := testenv.Strings(t, direct[sh], "SELECT CONCAT(id, ' ', name) FROM blog.ref_tags ORDER BY id")
-				if !slices.Equal(got, want) {
+				if got := testenv.Strings(t, direct[sh], "SELECT CONCAT(id, ' ', name) FROM blog.ref_tags ORDER BY id"); !slices.Equal(got, want) {
 					t.Errorf("the copy on %s holds %q, want %q", sh, got, want)
 				}
+				rows := testenv.Strings(t, direct[sh], "SELECT CONCAT(id, ' ', created, ' ', IFNULL(touched, '-')) FROM blog.ref_tags ORDER BY id")
+				if first == nil {
+					first = rows
+				} else if !slices.Equal(rows, first) {
+					t.Errorf("the copy on %s holds the times %q, the first copy %q", sh, rows, first)
+				}
+			}
+			if n := len(first); n == 0 || !strings.Contains(first[n-1], "2023-11-14") {
+				t.Errorf("the row written at the client's fixed time: %q, want 2023-11-14 22:13:20", first)
 			}
 			for _, sh := range shardNames {
 				mustExec(t, direct[sh], "DROP TABLE blog.ref_tags")
