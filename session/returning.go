@@ -51,7 +51,7 @@ func (s *Session) returningWork(plan *planner.ShardPlan, binary, inserts, sameCl
 		if valuesOrder(plan) {
 			held = make([][]engine.Row, len(conns))
 		}
-		clock, err := firstCopyClock(plan, conns, sameClock)
+		clock, err := firstRouteClock(conns, sameClock)
 		if err != nil {
 			return w, conns[0], err
 		}

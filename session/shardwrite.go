@@ -37,15 +37,16 @@ func (w *writeResult) add(res backend.QueryResult) {
 // Strata could not route): the caller then rolls every shard back.
 type shardWork func(ctx context.Context, conns []*shardConn) (writeResult, *shardConn, error)
 
-// runRoutes is the shardWork of a plain write: each route's statement.
-// When the routes hold copies of one table (a reference table), the
-// counts are one copy's, as one server holding the table would report,
-// and every copy writes as the first copy did (copyLikeFirst): at its
-// time (sameClock), and an INSERT's AUTO_INCREMENT rows with its ids.
+// runRoutes is the shardWork of a plain write: each route's statement,
+// all at the first route's time where sameClock (writeClock). When the
+// routes hold copies of one table (a reference table), the counts are
+// one copy's, as one server holding the table would report, and every
+// copy writes as the first copy did (copyLikeFirst), an INSERT's
+// AUTO_INCREMENT rows with its ids.
 func runRoutes(plan *planner.ShardPlan, inserts, sameClock bool) shardWork {
 	return func(ctx context.Context, conns []*shardConn) (writeResult, *shardConn, error) {
 		var w writeResult
-		clock, err := firstCopyClock(plan, conns, sameClock)
+		clock, err := firstRouteClock(conns, sameClock)
 		if err != nil {
 			return w, conns[0], err
 		}
@@ -80,25 +81,36 @@ func runRoutes(plan *planner.ShardPlan, inserts, sameClock bool) shardWork {
 	}
 }
 
-// firstCopyClock is the time every copy of a reference table writes at
-// (sameClock: the session did not fix its own): the first copy's, as
-// UNIX_TIMESTAMP(NOW(6)). "" when the routes are not copies.
-func firstCopyClock(plan *planner.ShardPlan, conns []*shardConn, sameClock bool) (string, error) {
-	if !plan.Copies || !sameClock || len(conns) < 2 {
+// firstRouteClock is the time every route of a write runs at, where
+// sameClock asks for one (writeClock): the first route's server's, as
+// UNIX_TIMESTAMP(NOW(6)). "" when the routes run on one connection.
+func firstRouteClock(conns []*shardConn, sameClock bool) (string, error) {
+	if !sameClock || len(distinctConns(conns)) < 2 {
 		return "", nil
 	}
 	return queryValue(conns[0].conn, "SELECT UNIX_TIMESTAMP(NOW(6))")
 }
 
-// copyLikeFirst has a copy of a reference table write as the first copy
-// did. Each copy's server has its own clock and its own AUTO_INCREMENT
-// counter: NOW() and a column's DEFAULT CURRENT_TIMESTAMP would differ by
-// the time between the copies' statements, and two clients' INSERTs can
-// reach the copies in different orders, or one copy's counter can have
+// writeClock reports whether a write's routes must run at one time: one
+// server evaluates NOW() once per statement, so the rows a statement
+// writes on several shards get one time, and every copy of a reference
+// table the same rows (its DEFAULT CURRENT_TIMESTAMP columns too). Not
+// where the client fixed the session's time itself (SET timestamp).
+func (s *Session) writeClock(f *sqlparse.Facts, plan *planner.ShardPlan) bool {
+	_, own := s.vars.m["timestamp"]
+	return !own && (plan.Copies || f.ReadsClock)
+}
+
+// copyLikeFirst has a route of a write run as the first route did. Each
+// server has its own clock and its own AUTO_INCREMENT counter: NOW() and
+// a column's DEFAULT CURRENT_TIMESTAMP would differ by the time between
+// the routes' statements, and two clients' INSERTs can reach a reference
+// table's copies in different orders, or one copy's counter can have
 // moved alone (a failed insert, a hand edit), which gives one row
-// different ids. So each copy runs at the first copy's time (timestamp)
-// and numbers its rows from the first copy's first id (insert_id), as
-// MariaDB's statement-based replication has a replica do.
+// different ids. So each route runs at the first route's time
+// (timestamp), and each copy numbers its rows from the first copy's
+// first id (insert_id), as MariaDB's statement-based replication has a
+// replica do.
 type copyLikeFirst struct {
 	clock    string // UNIX_TIMESTAMP with microseconds; "": the server's own
 	insertID uint64 // the first copy's first id; 0: none
@@ -283,11 +295,11 @@ func warned(plan *planner.ShardPlan, conns []*shardConn) []*shardConn {
 // connection and commits with the client's COMMIT.
 func (s *Session) execWrite(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, binary bool) error {
 	inserts := f.Kind == sqlparse.KindInsert || f.Kind == sqlparse.KindReplace
-	_, ownClock := s.vars.m["timestamp"] // the client fixed the time itself
-	work := runRoutes(plan, inserts, !ownClock)
+	sameClock := s.writeClock(f, plan)
+	work := runRoutes(plan, inserts, sameClock)
 	switch {
 	case plan.Returning:
-		work = s.returningWork(plan, binary, inserts, !ownClock)
+		work = s.returningWork(plan, binary, inserts, sameClock)
 	case plan.LimitWalk && plan.TopOrder != nil:
 		work = s.topOrderWork(plan)
 	case plan.LimitWalk:

@@ -187,6 +187,9 @@ type Facts struct {
 	// a seed, UUID(), UUID_SHORT(), SYSDATE()...), upper-case; "" when
 	// none. Each copy of a reference table would write its own value.
 	Volatile string
+	// ReadsClock: the statement calls NOW() or another function of the
+	// current time, which one server evaluates once per statement.
+	ReadsClock bool
 	// Hold names connection state the statement starts that lives on its
 	// connection until a later statement ends it (Release names it then):
 	// a MariaDB HANDLER ("handler h" from HANDLER t OPEN AS h to HANDLER

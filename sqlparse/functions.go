@@ -44,6 +44,20 @@ func volatileCall(name string, nargs int) bool {
 	return serverVolatileFuncs[name] || name == "rand" && nargs == 0
 }
 
+// clockFuncs read the time the statement started (the session's
+// timestamp): one server gives every row of a statement one value.
+var clockFuncs = map[string]bool{
+	"now": true, "current_timestamp": true, "localtime": true, "localtimestamp": true,
+	"curdate": true, "current_date": true, "curtime": true, "current_time": true,
+	"utc_date": true, "utc_time": true, "utc_timestamp": true,
+}
+
+// clockCall reports whether a call of builtin name with nargs arguments
+// reads the statement's time (UNIX_TIMESTAMP(d) converts d instead).
+func clockCall(name string, nargs int) bool {
+	return clockFuncs[name] || name == "unix_timestamp" && nargs == 0
+}
+
 // sessionSysVars are system variables whose value is the state of one
 // backend connection (read as @@name).
 var sessionSysVars = map[string]bool{

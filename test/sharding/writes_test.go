@@ -631,3 +631,31 @@ func TestReferenceCopiesWriteAlike(t *testing.T) {
 		})
 	}
 }
+
+// One server evaluates NOW() once per statement: a write over several
+// shards gives every row it writes one time too, the first shard's, not
+// each shard's a moment later.
+func TestAWriteOverShardsHasOneTime(t *testing.T) {
+	strataDB(t)
+	createOn(t, "CREATE TABLE IF NOT EXISTS blog.clock_rows (id INT NOT NULL PRIMARY KEY, at DATETIME(6) NULL)", "blog.clock_rows", shardNames...)
+	s := startOwn(t, ownConfig(t, "clock_rows: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3]}", ""))
+	conn := testenv.Conn(t, openStrata(t, s.MySQLAddr()))
+	times := func(where string) []string {
+		return testenv.Strings(t, conn, "SELECT DISTINCT at FROM clock_rows WHERE "+where)
+	}
+	mustExec(t, conn, "INSERT INTO clock_rows (id, at) VALUES (1, NOW(6)), (2, NOW(6)), (3, NOW(6)), (4, CURRENT_TIMESTAMP(6))")
+	if got := times("id <= 4"); len(got) != 1 {
+		t.Errorf("an INSERT over four shards wrote the times %q, want one", got)
+	}
+	mustExec(t, conn, "INSERT INTO clock_rows (id) VALUES (5), (6), (7), (8)")
+	mustExec(t, conn, "UPDATE clock_rows SET at = NOW(6) WHERE id > 4")
+	if got := times("id > 4"); len(got) != 1 {
+		t.Errorf("an UPDATE over four shards wrote the times %q, want one", got)
+	}
+	mustExec(t, conn, "SET timestamp = 1700000000")
+	mustExec(t, conn, "UPDATE clock_rows SET at = NOW(6)")
+	mustExec(t, conn, "SET timestamp = DEFAULT")
+	if got := times("id > 0"); !slices.Equal(got, []string{"2023-11-14 22:13:20.000000"}) {
+		t.Errorf("an UPDATE at the client's fixed time wrote %q, want 2023-11-14 22:13:20.000000", got)
+	}
+}
