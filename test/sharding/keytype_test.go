@@ -207,19 +207,11 @@ func TestIDsTwoShardsWouldRepeatAreRefused(t *testing.T) {
 			t.Fatal("the key type of auto_notes was not learned within 15 s")
 		}
 	}
-	resp, err := http.Get("http://" + s.AdminAddr() + "/api/tables")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var tables []struct {
 		Name          string
 		AutoIncrement string `json:"shard_local_auto_increment"`
 	}
-	err = json.NewDecoder(resp.Body).Decode(&tables)
-	resp.Body.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	testenv.GetJSON(t, "http://"+s.AdminAddr()+"/api/tables", &tables)
 	shown := map[string]string{}
 	for _, tb := range tables {
 		shown[tb.Name] = tb.AutoIncrement
