@@ -61,8 +61,12 @@ func (s *Session) returningWork(plan *planner.ShardPlan, binary, inserts, sameCl
 			if plan.Copies && inserts && i > 0 {
 				like.insertID = firstID
 			}
-			if err := like.set(sc.conn); err != nil {
-				return w, sc, err
+			run := *sc
+			var inside bool
+			if run.route.SQL, inside = like.statement(sc.route.SQL); !inside {
+				if err := like.set(sc.conn); err != nil {
+					return w, sc, err
+				}
 			}
 			sink := func(row engine.Row) error { return out.send(s, row) }
 			switch {
@@ -71,12 +75,17 @@ func (s *Session) returningWork(plan *planner.ShardPlan, binary, inserts, sameCl
 			case held != nil:
 				sink = func(row engine.Row) error { held[i] = append(held[i], row); return nil }
 			}
-			n, warnings, failed, err := s.relayReturning(ctx, sc, out, sink)
+			n, warnings, failed, err := s.relayReturning(ctx, &run, out, sink)
 			if err != nil {
+				if failed != nil {
+					failed = sc
+				}
 				return w, failed, err
 			}
-			if err := like.unset(sc.conn); err != nil {
-				return w, sc, err
+			if !inside {
+				if err := like.unset(sc.conn); err != nil {
+					return w, sc, err
+				}
 			}
 			if !plan.Copies || i == 0 {
 				w.affected += n

@@ -56,14 +56,8 @@ func runRoutes(plan *planner.ShardPlan, inserts, sameClock bool) shardWork {
 			if plan.Copies && inserts && i > 0 {
 				like.insertID = firstID
 			}
-			if err := like.set(sc.conn); err != nil {
-				return w, sc, err
-			}
-			res, err := sc.conn.Exec(ctx, sc.route.SQL)
+			res, err := like.exec(ctx, sc.conn, sc.route.SQL)
 			if err != nil {
-				return w, sc, err
-			}
-			if err := like.unset(sc.conn); err != nil {
 				return w, sc, err
 			}
 			if i == 0 {
@@ -116,7 +110,8 @@ type copyLikeFirst struct {
 	insertID uint64 // the first copy's first id; 0: none
 }
 
-func (c copyLikeFirst) set(conn *backend.Conn) error {
+// assignments are the variables c sets: timestamp and insert_id.
+func (c copyLikeFirst) assignments() []string {
 	var sets []string
 	if c.clock != "" {
 		sets = append(sets, "timestamp = "+c.clock)
@@ -124,13 +119,46 @@ func (c copyLikeFirst) set(conn *backend.Conn) error {
 	if c.insertID != 0 {
 		sets = append(sets, fmt.Sprintf("insert_id = %d", c.insertID))
 	}
-	return setSession(conn, sets)
+	return sets
 }
 
-// unset gives the connection its own clock and counter back. An INSERT
-// that numbered no row (its ids given, or its rows skipped) leaves
-// insert_id set, and the connection's next INSERT of any table would
-// take it.
+// statement is sql run inside SET STATEMENT ... FOR, which sets c's
+// variables for that statement alone: no round trip of its own, and
+// nothing left set after it (an INSERT that numbers no row would leave
+// insert_id for the connection's next one). ok is false for a statement
+// that already is a SET STATEMENT (the client's), around which set and
+// unset set them instead.
+func (c copyLikeFirst) statement(sql string) (string, bool) {
+	sets := c.assignments()
+	if len(sets) == 0 {
+		return sql, true
+	}
+	if sqlparse.StartsSetStatement(sql) {
+		return sql, false
+	}
+	return "SET STATEMENT " + strings.Join(sets, ", ") + " FOR " + sql, true
+}
+
+// exec runs sql on conn as c has it run.
+func (c copyLikeFirst) exec(ctx context.Context, conn *backend.Conn, sql string) (backend.QueryResult, error) {
+	sql, inside := c.statement(sql)
+	if !inside {
+		if err := c.set(conn); err != nil {
+			return backend.QueryResult{}, err
+		}
+	}
+	res, err := conn.Exec(ctx, sql)
+	if err == nil && !inside {
+		err = c.unset(conn)
+	}
+	return res, err
+}
+
+func (c copyLikeFirst) set(conn *backend.Conn) error {
+	return setSession(conn, c.assignments())
+}
+
+// unset gives the connection its own clock and counter back.
 func (c copyLikeFirst) unset(conn *backend.Conn) error {
 	var sets []string
 	if c.clock != "" {

@@ -238,6 +238,13 @@ func SetStatementFor(assignments, stmt string) string {
 	return "SET STATEMENT " + assignments + " FOR " + stmt
 }
 
+// StartsSetStatement reports whether text begins (after comments) with
+// SET STATEMENT: another SET STATEMENT cannot be put before it.
+func StartsSetStatement(text string) bool {
+	sc := newScanner(text)
+	return sc.isWord(sc.nextCode(), "SET") && sc.isWord(sc.nextCode(), "STATEMENT")
+}
+
 // SplitSetStatement splits MariaDB's SET STATEMENT var=value[, ...] FOR
 // stmt into its assignments ("max_statement_time = 10") and stmt; ok is
 // false for any other text.

@@ -652,6 +652,11 @@ func TestAWriteOverShardsHasOneTime(t *testing.T) {
 	if got := times("id > 4"); len(got) != 1 {
 		t.Errorf("an UPDATE over four shards wrote the times %q, want one", got)
 	}
+	// The client's own SET STATEMENT, which Strata's cannot go before.
+	mustExec(t, conn, "SET STATEMENT innodb_lock_wait_timeout = 7 FOR UPDATE clock_rows SET at = NOW(6) WHERE id <= 4")
+	if got := times("id <= 4"); len(got) != 1 {
+		t.Errorf("an UPDATE in SET STATEMENT over four shards wrote the times %q, want one", got)
+	}
 	mustExec(t, conn, "SET timestamp = 1700000000")
 	mustExec(t, conn, "UPDATE clock_rows SET at = NOW(6)")
 	mustExec(t, conn, "SET timestamp = DEFAULT")
