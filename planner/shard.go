@@ -533,6 +533,10 @@ type ShardPlan struct {
 	// expression's text comes from (nil for a plain column, whose
 	// collation Strata knows from the schema).
 	TopSources []*sqlparse.TextSource
+	// Clock: a write over several routes into a table with a column the
+	// server fills with the statement's time (DEFAULT or ON UPDATE
+	// CURRENT_TIMESTAMP), which one server gives every row alike.
+	Clock bool
 	// Returning: the write ends with MariaDB's RETURNING clause on every
 	// route, so each answers with rows, which the client gets as one
 	// result set.
@@ -608,7 +612,21 @@ func (s *Sharding) Plan(ctx context.Context, m sqlparse.Mode, sql string, f *sql
 	}
 	p.Args = args
 	p.Charset = m.Charset()
+	if p.Kind == PlanWrite && len(p.Routes) > 1 {
+		p.Clock = fillsClock(s.Layout(), f)
+	}
 	return p, err
+}
+
+// fillsClock reports whether a write fills a column of a table it writes
+// with the statement's time (Table.ClockColumns).
+func fillsClock(l *shard.Layout, f *sqlparse.Facts) bool {
+	for _, ref := range f.WriteTables {
+		if t := l.Table(ref.Name); t != nil && t.ClockColumns {
+			return true
+		}
+	}
+	return false
 }
 
 // statementVarsReadByStrata are variables that change how Strata reads a

@@ -87,12 +87,13 @@ func firstRouteClock(conns []*shardConn, sameClock bool) (string, error) {
 
 // writeClock reports whether a write's routes must run at one time: one
 // server evaluates NOW() once per statement, so the rows a statement
-// writes on several shards get one time, and every copy of a reference
-// table the same rows (its DEFAULT CURRENT_TIMESTAMP columns too). Not
-// where the client fixed the session's time itself (SET timestamp).
+// writes on several shards get one time, also where a column's DEFAULT
+// or ON UPDATE CURRENT_TIMESTAMP fills it (plan.Clock), and every copy
+// of a reference table the same rows. Not where the client fixed the
+// session's time itself (SET timestamp).
 func (s *Session) writeClock(f *sqlparse.Facts, plan *planner.ShardPlan) bool {
 	_, own := s.vars.m["timestamp"]
-	return !own && (plan.Copies || f.ReadsClock)
+	return !own && (plan.Copies || f.ReadsClock || plan.Clock)
 }
 
 // copyLikeFirst has a route of a write run as the first route did. Each

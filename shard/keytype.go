@@ -39,8 +39,9 @@ type KeyColumn struct {
 	Type KeyType
 	// Collation is a text key's collation ("" for other types).
 	Collation string
-	// LocalAutoIncrement: Table.LocalAutoIncrement, read with the type.
+	// LocalAutoIncrement and ClockColumns: the Table's, read with the type.
 	LocalAutoIncrement string
+	ClockColumns       bool
 }
 
 // FoldsCase reports whether a collation matches texts that differ in case
@@ -63,7 +64,7 @@ func (l *Layout) WithKeyTypes(types map[string]KeyColumn) *Layout {
 	for _, t := range l.sorted {
 		c := *t
 		if k, ok := types[t.Name]; ok && t.Placement == PlaceSharded {
-			c.KeyType, c.KeyCollation, c.LocalAutoIncrement = k.Type, k.Collation, k.LocalAutoIncrement
+			c.KeyType, c.KeyCollation, c.LocalAutoIncrement, c.ClockColumns = k.Type, k.Collation, k.LocalAutoIncrement, k.ClockColumns
 		}
 		out.byName[c.Name] = &c
 		out.sorted = append(out.sorted, &c)

@@ -74,6 +74,9 @@ type Table struct {
 	// the shard key holds it: two shards would give the same id, which one
 	// server's key forbids ("" when there is none).
 	LocalAutoIncrement string
+	// ClockColumns, learned with the key type: a column the server fills
+	// with the statement's time (DEFAULT or ON UPDATE CURRENT_TIMESTAMP).
+	ClockColumns bool
 	// PlacedBy is the collation text keys are placed by (config
 	// key_collation; "": by their bytes).
 	PlacedBy string

@@ -45,8 +45,25 @@ func keyType(ctx context.Context, open Opener, schema string, t *shard.Table) (s
 		return shard.KeyColumn{}, err
 	}
 	kc := shard.KeyColumn{Type: shard.KeyTypeOf(dataType), Collation: collation.String}
-	kc.LocalAutoIncrement, err = localAutoIncrement(ctx, open, schema, t)
+	if kc.LocalAutoIncrement, err = localAutoIncrement(ctx, open, schema, t); err != nil {
+		return kc, err
+	}
+	kc.ClockColumns, err = clockColumns(ctx, db, schema, t)
 	return kc, err
+}
+
+// clockColumns reports whether t has a column the server fills with the
+// statement's time: DEFAULT CURRENT_TIMESTAMP or ON UPDATE
+// CURRENT_TIMESTAMP (MariaDB writes current_timestamp(), MySQL
+// CURRENT_TIMESTAMP).
+func clockColumns(ctx context.Context, db *sql.DB, schema string, t *shard.Table) (bool, error) {
+	var n int
+	err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? "+
+		"AND (COLUMN_DEFAULT LIKE 'current_timestamp%' OR EXTRA LIKE '%on update current_timestamp%')", schema, t.Name).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("reading the time columns of %s: %w", t.Name, err)
+	}
+	return n > 0, nil
 }
 
 // localAutoIncrement is t's AUTO_INCREMENT column where a unique key

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/strata-proxy/strata/shard"
 	"github.com/strata-proxy/strata/test/testenv"
 )
 
@@ -634,14 +635,30 @@ func TestReferenceCopiesWriteAlike(t *testing.T) {
 
 // One server evaluates NOW() once per statement: a write over several
 // shards gives every row it writes one time too, the first shard's, not
-// each shard's a moment later.
+// each shard's a moment later, also in a column the server fills with
+// the time (DEFAULT or ON UPDATE CURRENT_TIMESTAMP).
 func TestAWriteOverShardsHasOneTime(t *testing.T) {
 	strataDB(t)
 	createOn(t, "CREATE TABLE IF NOT EXISTS blog.clock_rows (id INT NOT NULL PRIMARY KEY, at DATETIME(6) NULL)", "blog.clock_rows", shardNames...)
-	s := startOwn(t, ownConfig(t, "clock_rows: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3]}", ""))
+	createOn(t, "CREATE TABLE IF NOT EXISTS blog.stamped_rows (id INT NOT NULL PRIMARY KEY, n INT NOT NULL DEFAULT 0, "+
+		"stamped DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6))", "blog.stamped_rows", shardNames...)
+	s := startOwn(t, ownConfig(t, "clock_rows: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3]}\n  stamped_rows: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3]}", ""))
 	conn := testenv.Conn(t, openStrata(t, s.MySQLAddr()))
 	times := func(where string) []string {
 		return testenv.Strings(t, conn, "SELECT DISTINCT at FROM clock_rows WHERE "+where)
+	}
+	// A column the server fills with the time, read with the key type.
+	testenv.Eventually(t, "the key type of stamped_rows is learned", func() bool {
+		return s.Env.Sharding.Layout().Table("stamped_rows").KeyType != shard.KeyTypeUnknown
+	})
+	stamps := func() []string { return testenv.Strings(t, conn, "SELECT DISTINCT stamped FROM stamped_rows") }
+	mustExec(t, conn, "INSERT INTO stamped_rows (id) VALUES (1), (2), (3), (4)")
+	if got := stamps(); len(got) != 1 {
+		t.Errorf("an INSERT over four shards filled DEFAULT CURRENT_TIMESTAMP with %q, want one time", got)
+	}
+	mustExec(t, conn, "UPDATE stamped_rows SET n = n + 1")
+	if got := stamps(); len(got) != 1 {
+		t.Errorf("an UPDATE over four shards filled ON UPDATE CURRENT_TIMESTAMP with %q, want one time", got)
 	}
 	mustExec(t, conn, "INSERT INTO clock_rows (id, at) VALUES (1, NOW(6)), (2, NOW(6)), (3, NOW(6)), (4, CURRENT_TIMESTAMP(6))")
 	if got := times("id <= 4"); len(got) != 1 {
