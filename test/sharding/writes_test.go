@@ -644,40 +644,28 @@ func TestAWriteOverShardsHasOneTime(t *testing.T) {
 		"stamped DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6))", "blog.stamped_rows", shardNames...)
 	s := startOwn(t, ownConfig(t, "clock_rows: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3]}\n  stamped_rows: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3]}", ""))
 	conn := testenv.Conn(t, openStrata(t, s.MySQLAddr()))
-	times := func(where string) []string {
-		return testenv.Strings(t, conn, "SELECT DISTINCT at FROM clock_rows WHERE "+where)
-	}
 	// A column the server fills with the time, read with the key type.
 	testenv.Eventually(t, "the key type of stamped_rows is learned", func() bool {
 		return s.Env.Sharding.Layout().Table("stamped_rows").KeyType != shard.KeyTypeUnknown
 	})
-	stamps := func() []string { return testenv.Strings(t, conn, "SELECT DISTINCT stamped FROM stamped_rows") }
-	mustExec(t, conn, "INSERT INTO stamped_rows (id) VALUES (1), (2), (3), (4)")
-	if got := stamps(); len(got) != 1 {
-		t.Errorf("an INSERT over four shards filled DEFAULT CURRENT_TIMESTAMP with %q, want one time", got)
-	}
-	mustExec(t, conn, "UPDATE stamped_rows SET n = n + 1")
-	if got := stamps(); len(got) != 1 {
-		t.Errorf("an UPDATE over four shards filled ON UPDATE CURRENT_TIMESTAMP with %q, want one time", got)
-	}
-	mustExec(t, conn, "INSERT INTO clock_rows (id, at) VALUES (1, NOW(6)), (2, NOW(6)), (3, NOW(6)), (4, CURRENT_TIMESTAMP(6))")
-	if got := times("id <= 4"); len(got) != 1 {
-		t.Errorf("an INSERT over four shards wrote the times %q, want one", got)
-	}
 	mustExec(t, conn, "INSERT INTO clock_rows (id) VALUES (5), (6), (7), (8)")
-	mustExec(t, conn, "UPDATE clock_rows SET at = NOW(6) WHERE id > 4")
-	if got := times("id > 4"); len(got) != 1 {
-		t.Errorf("an UPDATE over four shards wrote the times %q, want one", got)
-	}
-	// The client's own SET STATEMENT, which Strata's cannot go before.
-	mustExec(t, conn, "SET STATEMENT innodb_lock_wait_timeout = 7 FOR UPDATE clock_rows SET at = NOW(6) WHERE id <= 4")
-	if got := times("id <= 4"); len(got) != 1 {
-		t.Errorf("an UPDATE in SET STATEMENT over four shards wrote the times %q, want one", got)
+	for _, tc := range []struct{ write, times string }{
+		{"INSERT INTO stamped_rows (id) VALUES (1), (2), (3), (4)", "SELECT DISTINCT stamped FROM stamped_rows"}, // DEFAULT CURRENT_TIMESTAMP
+		{"UPDATE stamped_rows SET n = n + 1", "SELECT DISTINCT stamped FROM stamped_rows"},                       // ON UPDATE CURRENT_TIMESTAMP
+		{"INSERT INTO clock_rows (id, at) VALUES (1, NOW(6)), (2, NOW(6)), (3, NOW(6)), (4, CURRENT_TIMESTAMP(6))", "SELECT DISTINCT at FROM clock_rows WHERE id <= 4"},
+		{"UPDATE clock_rows SET at = NOW(6) WHERE id > 4", "SELECT DISTINCT at FROM clock_rows WHERE id > 4"},
+		// The client's own SET STATEMENT, which Strata's cannot go before.
+		{"SET STATEMENT innodb_lock_wait_timeout = 7 FOR UPDATE clock_rows SET at = NOW(6) WHERE id <= 4", "SELECT DISTINCT at FROM clock_rows WHERE id <= 4"},
+	} {
+		mustExec(t, conn, tc.write)
+		if got := testenv.Strings(t, conn, tc.times); len(got) != 1 {
+			t.Errorf("%s over four shards wrote the times %q, want one", tc.write, got)
+		}
 	}
 	mustExec(t, conn, "SET timestamp = 1700000000")
 	mustExec(t, conn, "UPDATE clock_rows SET at = NOW(6)")
 	mustExec(t, conn, "SET timestamp = DEFAULT")
-	if got := times("id > 0"); !slices.Equal(got, []string{"2023-11-14 22:13:20.000000"}) {
+	if got := testenv.Strings(t, conn, "SELECT DISTINCT at FROM clock_rows"); !slices.Equal(got, []string{"2023-11-14 22:13:20.000000"}) {
 		t.Errorf("an UPDATE at the client's fixed time wrote %q, want 2023-11-14 22:13:20.000000", got)
 	}
 }
