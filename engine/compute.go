@@ -27,11 +27,10 @@ type ComputePart struct {
 	Avg      bool
 	Col      int
 	CountCol int
-	// Exact: Col is a DECIMAL sum of a division's values, which the
-	// server keeps with more fraction digits than it shows; ExactCol
-	// holds them all. The sum is written so that MariaDB holds those
-	// digits as the server did (exactSumLiteral).
-	Exact    bool
+	// ExactCol (0: none), where Col is a DECIMAL sum of a division's
+	// values, which the server keeps with more fraction digits than it
+	// shows, holds them all. The sum is written so that MariaDB holds
+	// those digits as the server did (exactSumLiteral).
 	ExactCol int
 	// PrecCol (0: none) holds the session's div_precision_increment,
 	// which MariaDB then divides with, as the client's server did.
@@ -201,7 +200,7 @@ func (c *Compute) increment(r Row) (int, bool) {
 // sumLiteral is column p.Col of r as a literal: with every digit the
 // server kept where p says it has them (exactSumLiteral), else as shown.
 func (c *Compute) sumLiteral(p ComputePart, r Row) (string, error) {
-	if p.Exact && p.ExactCol < len(r) && p.PrecCol > 0 && p.PrecCol < len(r) && classOf(c.cols[p.Col].Type) == classDecimal {
+	if p.ExactCol > 0 && p.ExactCol < len(r) && p.PrecCol > 0 && p.PrecCol < len(r) && classOf(c.cols[p.Col].Type) == classDecimal {
 		if lit, ok := exactSumLiteral(r[p.Col], r[p.ExactCol], r[p.PrecCol]); ok {
 			return lit, nil
 		}
@@ -233,25 +232,12 @@ func exactSumLiteral(shown, exact, prec Value) (string, bool) {
 	if err != nil || scaleA < 0 || d.heldScale(len(shownFrac)) == len(shownFrac) {
 		return "", false // held as shown: the shown sum is the one
 	}
-	sign, digits := "", string(exact)
-	if strings.HasPrefix(digits, "-") {
-		sign, digits = "-", digits[1:]
+	k := max(0, d.fracDigits()-scaleA)
+	a := d.shifted(k, scaleA).String()
+	if digits := len(strings.TrimPrefix(a, "-")) - min(scaleA, 1); digits > maxDecimalDigits {
+		return "", false // the point is no digit
 	}
-	whole, frac, _ := strings.Cut(digits, ".")
-	frac = strings.TrimRight(frac, "0")
-	k := max(0, len(frac)-scaleA)
-	// A: the digits of exact with the point k places to the right.
-	a := strings.TrimLeft(whole+frac[:k], "0")
-	if a == "" {
-		a = "0"
-	}
-	if rest := frac[k:]; scaleA > 0 {
-		a += "." + rest + strings.Repeat("0", scaleA-len(rest))
-	}
-	if len(whole)+len(frac)+scaleA > maxDecimalDigits {
-		return "", false
-	}
-	castA := fmt.Sprintf("CAST(X'%s' AS DECIMAL(%d,%d))", hex.EncodeToString([]byte(sign+a)), maxDecimalDigits, scaleA)
+	castA := fmt.Sprintf("CAST(X'%s' AS DECIMAL(%d,%d))", hex.EncodeToString([]byte(a)), maxDecimalDigits, scaleA)
 	return "(" + castA + " / 1" + strings.Repeat("0", k) + ")", true
 }
 

@@ -120,17 +120,36 @@ func (d *decimal) div(n *big.Int, increment int) *decimal {
 // more digits than that. A sum whose kept digits all happen to be zero is
 // taken as the latter.
 func (d *decimal) heldScale(shown int) int {
-	digits := d.scale // fraction digits without the trailing zeros
+	digits := d.fracDigits()
+	if digits <= shown {
+		return shown
+	}
+	return max(digits, (shown+8)/9*9)
+}
+
+// fracDigits is the number of d's fraction digits without its trailing
+// zeros.
+func (d *decimal) fracDigits() int {
+	digits := d.scale
 	var q, r big.Int
 	for q.Abs(&d.unscaled); digits > 0; digits-- {
 		if q.QuoRem(&q, big.NewInt(10), &r); r.Sign() != 0 {
 			break
 		}
 	}
-	if digits <= shown {
-		return shown
+	return digits
+}
+
+// shifted is d times 10^k, written with scale digits of fraction; d has
+// no more than k+scale fraction digits that are not zero.
+func (d *decimal) shifted(k, scale int) *decimal {
+	out := &decimal{scale: scale}
+	if to := scale + k; to >= d.scale {
+		out.unscaled.Mul(&d.unscaled, pow10(to-d.scale))
+	} else {
+		out.unscaled.Quo(&d.unscaled, pow10(d.scale-to))
 	}
-	return max(digits, (shown+8)/9*9)
+	return out
 }
 
 // divHeld is an average from an exact sum: d, held with heldScale digits

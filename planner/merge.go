@@ -197,12 +197,7 @@ func computeStep(in engine.RowStream, cols []engine.Column, computed []sqlparse.
 // part has them (a SUM of a division's values), and divide with the
 // session's div_precision_increment.
 func withExactSum(p engine.ComputePart, part sqlparse.ComputedPart) engine.ComputePart {
-	if part.ExactCol > 0 {
-		p.Exact, p.ExactCol = true, part.ExactCol
-	}
-	if part.PrecCol > 0 {
-		p.PrecCol = part.PrecCol
-	}
+	p.ExactCol, p.PrecCol = max(part.ExactCol, 0), max(part.PrecCol, 0)
 	return p
 }
 
