@@ -177,3 +177,52 @@ func FuzzChunkingDoesNotChangeRows(f *testing.F) {
 		}
 	})
 }
+
+// A watched field is decoded beside the key, whatever their order, so
+// Strata can check a second column (an AUTO_INCREMENT id) of each row.
+func TestWatchedFieldIsDecodedBesideTheKey(t *testing.T) {
+	for _, tt := range []struct {
+		name       string
+		key, watch int
+		file       string
+		want       []string // each row's watched field: its value, "NULL" or "-"
+	}{
+		{"after the key", 0, 1, "7,\\N,a\n8,0,b\n9,\"12\",c\n", []string{"NULL", "0", "12"}},
+		{"before the key", 2, 0, "\\N,a,7\n\"\",b,8\n", []string{"NULL", ""}},
+		{"the key itself", 1, 1, "a,5\nb,\\N\n", []string{"5", "NULL"}},
+		{"missing in a short row", 0, 2, "7,a\n8,b,3\n", []string{"-", "3"}},
+		{"past the statement's columns", 0, 3, "7,a,b,c\n", []string{"-"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			for n := 1; n <= len(tt.file); n++ {
+				r := NewReader(csv(), 3, tt.key)
+				r.Watch(tt.watch)
+				var got []string
+				collect := func(final bool) {
+					for {
+						if _, _, ok := r.Next(final); !ok {
+							return
+						}
+						w := r.Watched()
+						switch {
+						case w.Missing:
+							got = append(got, "-")
+						case w.Null:
+							got = append(got, "NULL")
+						default:
+							got = append(got, string(w.Value))
+						}
+					}
+				}
+				for i := 0; i < len(tt.file); i += n {
+					r.Feed([]byte(tt.file[i:min(i+n, len(tt.file))]))
+					collect(false)
+				}
+				collect(true)
+				if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+					t.Fatalf("chunks of %d bytes: watched %q, want %q", n, got, tt.want)
+				}
+			}
+		})
+	}
+}

@@ -915,7 +915,7 @@ func (s *Sharding) planSharded(ctx context.Context, l *shard.Layout, m sqlparse.
 	}
 	switch st.Kind {
 	case sqlparse.KindInsert, sqlparse.KindReplace:
-		return s.planInsert(ctx, l, st, lead, args, m.Charset())
+		return s.planInsert(ctx, l, st, lead, args, m)
 	case sqlparse.KindSelect, sqlparse.KindUpdate, sqlparse.KindDelete:
 	default:
 		p, err := s.planBroadcast(ctx, l, m, st, sql, f)

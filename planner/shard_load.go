@@ -26,6 +26,14 @@ type LoadPlan struct {
 	// Periods: a date table, whose rows go to period tables; each route
 	// loads one (its Tables[0]), and a row goes to its period's route.
 	Periods *shard.Date
+	// Numbered is the AUTO_INCREMENT column a row must not leave to the
+	// shard it reaches (numberedColumn), "" when there is none;
+	// NumberedField its position in the column list (-1: the table's
+	// own order decides, as for KeyField). NumbersZero: the session's
+	// sql_mode numbers a 0 there, as NULL (sqlparse.Mode.NumbersZero).
+	Numbered      string
+	NumberedField int
+	NumbersZero   bool
 }
 
 // safeLoadCharsets are the file character sets whose bytes never hide an
@@ -51,7 +59,7 @@ func (s *Sharding) planLoad(ctx context.Context, l *shard.Layout, m sqlparse.Mod
 	if err := spec.Format.Validate(); err != nil {
 		return nil, refuse("LOAD DATA into %s: %v; Strata cannot split such a file between shards", t.Name, err)
 	}
-	lp := &LoadPlan{Table: t, Spec: spec, KeyField: -1}
+	lp := &LoadPlan{Table: t, Spec: spec, KeyField: -1, NumberedField: -1}
 	p := &ShardPlan{Kind: PlanLoad, Write: true, Load: lp}
 	if t.Placement == shard.PlaceReference {
 		p.Reason = "LOAD DATA into reference table " + t.Name + ": every row goes to every shard cluster"
@@ -82,6 +90,12 @@ func (s *Sharding) planLoad(ctx context.Context, l *shard.Layout, m sqlparse.Mod
 	if seq := t.Sequence; seq != nil && spec.Columns != nil && !slices.Contains(spec.Columns, strings.ToLower(seq.Column)) {
 		return nil, refuse("LOAD DATA into %s: its column list does not name %s, which Strata fills from sequence %s on INSERT; give the ids in the file, or send the rows as INSERT ... VALUES", t.Name, seq.Column, seq.Name)
 	}
+	if lp.Numbered = numberedColumn(t); lp.Numbered != "" {
+		lp.NumberedField, lp.NumbersZero = slices.Index(spec.Columns, lp.Numbered), m.NumbersZero()
+		if lp.Numbered == lp.KeyColumn {
+			lp.NumberedField = lp.KeyField
+		}
+	}
 	if d, ok := t.Method.(*shard.Date); ok {
 		return s.planPeriodLoad(ctx, m, p, d, sql)
 	}
@@ -90,6 +104,23 @@ func (s *Sharding) planLoad(ctx context.Context, l *shard.Layout, m sqlparse.Mod
 		p.Routes = append(p.Routes, ShardRoute{Cluster: sh, SQL: sql, Tables: []string{t.Name}})
 	}
 	return p, nil
+}
+
+// numberedColumn is t's AUTO_INCREMENT column where a row that leaves it
+// to the server (\N, or 0 where sql_mode numbers it) would be wrong on a
+// shard: it is the shard key (the row would sit where its number does
+// not belong), each shard numbers it for a unique key alone
+// (LocalAutoIncrement), or a sequence hands it out. "" for none.
+func numberedColumn(t *shard.Table) string {
+	col := strings.ToLower(t.AutoIncrement)
+	switch {
+	case col == "":
+		return ""
+	case col == strings.ToLower(t.Method.Key()), strings.EqualFold(t.LocalAutoIncrement, col),
+		t.Sequence != nil && strings.EqualFold(t.Sequence.Column, col):
+		return col
+	}
+	return ""
 }
 
 // planPeriodLoad gives a LOAD DATA into a date table a route per period

@@ -391,6 +391,77 @@ func TestShardPlanSequenceFillsNullIDs(t *testing.T) {
 	}
 }
 
+// A value MariaDB's AUTO_INCREMENT numbers itself (NULL, DEFAULT, or 0
+// unless sql_mode has NO_AUTO_VALUE_ON_ZERO) takes a sequence's next id
+// where the column has one. Where the column is the shard key without a
+// sequence (events) or a unique key each shard numbers alone (comments),
+// such a row is refused: Strata would place it by 0, or two shards would
+// give the same id. Under NO_AUTO_VALUE_ON_ZERO the 0 is a value like
+// any other, and a column that is not AUTO_INCREMENT keeps its 0.
+func TestShardPlanZeroIDsAsTheServerNumbersThem(t *testing.T) {
+	s := testSharding(t)
+	l := s.Layout()
+	s.RefineLayout(l, l.WithKeyTypes(map[string]shard.KeyColumn{
+		"comments": {Type: shard.KeyTypeInteger, AutoIncrement: "id", LocalAutoIncrement: "id"},
+		"entries":  {Type: shard.KeyTypeInteger, AutoIncrement: "id"},
+		"events":   {Type: shard.KeyTypeInteger, AutoIncrement: "id"},
+		"likes":    {Type: shard.KeyTypeInteger},
+	}))
+	keeps := sqlparse.NewMode("STRICT_TRANS_TABLES,NO_AUTO_VALUE_ON_ZERO")
+	for _, tt := range []struct {
+		mode    sqlparse.Mode
+		sql     string
+		args    []string
+		filled  int    // rows given a sequence id
+		refused string // in the error, "" when planned
+	}{
+		{sqlparse.Mode{}, "INSERT INTO entries (id, title) VALUES (0, 'a'), (DEFAULT, 'b'), ('0', 'c'), (0.2, 'd'), (9, 'e')", nil, 4, ""},
+		{sqlparse.Mode{}, "INSERT INTO entries (id, title) VALUES (?, 'a')", []string{"0"}, 1, ""},
+		{keeps, "INSERT INTO entries (id, title) VALUES (0, 'a'), (DEFAULT, 'b')", nil, 1, ""},
+		{sqlparse.Mode{}, "INSERT INTO events (id, name) VALUES (0, 'a')", nil, 0, "the value 0"},
+		{sqlparse.Mode{}, "INSERT INTO events (id, name) VALUES (5, 'a'), (?, 'b')", []string{"'0'"}, 0, "row 2 of the INSERT"},
+		{keeps, "INSERT INTO events (id, name) VALUES (0, 'a')", nil, 0, ""},
+		{sqlparse.Mode{}, "INSERT INTO comments (id, entry_id) VALUES (0, 1)", nil, 0, "each shard's AUTO_INCREMENT"},
+		{sqlparse.Mode{}, "INSERT INTO comments (id, entry_id) VALUES (DEFAULT, 1)", nil, 0, "each shard's AUTO_INCREMENT"},
+		{keeps, "INSERT INTO comments (id, entry_id) VALUES (0, 1)", nil, 0, ""},
+		{keeps, "INSERT INTO comments (id, entry_id) VALUES (DEFAULT, 1)", nil, 0, "each shard's AUTO_INCREMENT"},
+		{sqlparse.Mode{}, "INSERT INTO likes (entry_id, n) VALUES (1, 0)", nil, 0, ""}, // no AUTO_INCREMENT column
+	} {
+		facts, err := tt.mode.Parse(tt.sql)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.sql, err)
+		}
+		p, err := s.Plan(context.Background(), tt.mode, tt.sql, facts[0], tt.args)
+		var rerr *RoutingError
+		switch {
+		case tt.refused != "" && (!errors.As(err, &rerr) || !strings.Contains(err.Error(), tt.refused)):
+			t.Errorf("%s %v: %v, want refused with %q", tt.sql, tt.args, err, tt.refused)
+		case tt.refused == "" && err != nil:
+			t.Errorf("%s %v: %v, want planned", tt.sql, tt.args, err)
+		case err == nil:
+			var all string
+			for _, r := range p.Routes {
+				all += r.SQL + ";"
+			}
+			if tt.filled > 0 && p.InsertID == 0 || tt.filled == 0 && p.InsertID != 0 {
+				t.Errorf("%s: routes %q, insert id %d", tt.sql, all, p.InsertID)
+			}
+			for id := p.InsertID; tt.filled > 0 && id < p.InsertID+int64(tt.filled); id++ {
+				if !strings.Contains(all, fmt.Sprintf("(%d,", id)) {
+					t.Errorf("%s: routes %q do not insert the sequence's id %d", tt.sql, all, id)
+				}
+			}
+		}
+	}
+	// A sequence column the shards do not number keeps its 0.
+	l = s.Layout()
+	s.RefineLayout(l, l.WithKeyTypes(map[string]shard.KeyColumn{"entries": {Type: shard.KeyTypeInteger}}))
+	p, err := plan(t, s, "INSERT INTO entries (id, title) VALUES (0, 'a')")
+	if err != nil || p.InsertID != 0 || len(p.Routes) != 1 || !strings.Contains(p.Routes[0].SQL, "(0,") {
+		t.Errorf("a 0 in a sequence column that is not AUTO_INCREMENT: %v, %+v; want it kept", err, p)
+	}
+}
+
 func TestShardPlanLookupAssignsNewKeys(t *testing.T) {
 	s := testSharding(t)
 	p, err := plan(t, s, "INSERT INTO orders (customer_id, total) VALUES (77, 5)")

@@ -3,6 +3,7 @@ package planner
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strconv"
@@ -196,8 +197,9 @@ func (s *Sharding) planPeriodDDL(ctx context.Context, m sqlparse.Mode, t *shard.
 }
 
 // planInsert routes each row of INSERT ... VALUES by its shard key,
-// filling sequence ids first.
-func (s *Sharding) planInsert(ctx context.Context, l *shard.Layout, st *sqlparse.ShardStmt, lead int, args []string, charset string) (*ShardPlan, error) {
+// filling sequence ids first. m is the session's reading of sql: its
+// character set, and whether its sql_mode numbers a 0 id.
+func (s *Sharding) planInsert(ctx context.Context, l *shard.Layout, st *sqlparse.ShardStmt, lead int, args []string, m sqlparse.Mode) (*ShardPlan, error) {
 	ins := st.Insert
 	t := l.Table(st.Uses[lead].Ref.Name)
 	if ins == nil {
@@ -206,12 +208,18 @@ func (s *Sharding) planInsert(ctx context.Context, l *shard.Layout, st *sqlparse
 	if ins.OnDuplicateSetsKey {
 		return nil, refuse("ON DUPLICATE KEY UPDATE changes %s, the shard key of %s; a row cannot move between shards", t.Method.Key(), t.Name)
 	}
-	key := strings.ToLower(t.Method.Key())
-	seq, err := s.sequenceIDs(ctx, t, ins, args)
+	key, charset := strings.ToLower(t.Method.Key()), m.Charset()
+	numbered := func(col string, o sqlparse.Operand) bool {
+		return takesNextNumber(o, args, strings.EqualFold(col, t.AutoIncrement), m.NumbersZero())
+	}
+	seq, err := s.sequenceIDs(ctx, t, ins, numbered)
 	if err != nil {
 		return nil, err
 	}
-	if err := refuseLocalAutoIncrement(t, ins, args); err != nil {
+	if err := refuseLocalAutoIncrement(t, ins, numbered); err != nil {
+		return nil, err
+	}
+	if err := refuseNumberedKey(t, ins, seq, numbered); err != nil {
 		return nil, err
 	}
 	keyOf := func(row int) (shard.Value, bool) {
@@ -271,11 +279,12 @@ func (s *Sharding) planInsert(ctx context.Context, l *shard.Layout, st *sqlparse
 }
 
 // refuseLocalAutoIncrement refuses an INSERT that leaves t's
-// AUTO_INCREMENT column to the shards (it omits the column or gives it
-// NULL) where each shard numbers its own rows and a unique key without
-// the shard key holds the column (Table.LocalAutoIncrement): two shards
-// would hand out the same id, which one server never does.
-func refuseLocalAutoIncrement(t *shard.Table, ins *sqlparse.InsertRows, args []string) error {
+// AUTO_INCREMENT column to the shards (it omits the column or gives it a
+// value the server numbers: takesNextNumber) where each shard numbers its
+// own rows and a unique key without the shard key holds the column
+// (Table.LocalAutoIncrement): two shards would hand out the same id,
+// which one server never does.
+func refuseLocalAutoIncrement(t *shard.Table, ins *sqlparse.InsertRows, numbered func(string, sqlparse.Operand) bool) error {
 	col := strings.ToLower(t.LocalAutoIncrement)
 	if col == "" || (t.Sequence != nil && strings.EqualFold(t.Sequence.Column, col)) {
 		return nil
@@ -283,7 +292,7 @@ func refuseLocalAutoIncrement(t *shard.Table, ins *sqlparse.InsertRows, args []s
 	at := slices.Index(ins.Columns, col)
 	leaves := at < 0
 	for _, row := range ins.Rows {
-		if at >= 0 && at < len(row) && isNull(row[at], args) {
+		if at >= 0 && at < len(row) && numbered(col, row[at]) {
 			leaves = true
 		}
 	}
@@ -291,6 +300,68 @@ func refuseLocalAutoIncrement(t *shard.Table, ins *sqlparse.InsertRows, args []s
 		return nil
 	}
 	return refuse("INSERT into %[1]s leaves %[2]s to each shard's AUTO_INCREMENT, which numbers the rows of its shard alone: two shards would give the same %[2]s, which a unique key of %[1]s holds unique on one server. Configure a sequence for it (tables: %[1]s: sequence: {column: %[2]s, name: ...}, with sequences:), which hands out ids unique on every shard, or give %[2]s in the INSERT", t.Name, col)
+}
+
+// refuseNumberedKey refuses an INSERT row that gives t's shard key, its
+// AUTO_INCREMENT column, a 0 the server numbers (NULL and DEFAULT are
+// refused as keys Strata cannot route): Strata would place the row by 0
+// and the shard would store it under its own next number, on a shard
+// that does not own that key. A sequence on the column fills such rows
+// (sequenceIDs) instead.
+func refuseNumberedKey(t *shard.Table, ins *sqlparse.InsertRows, seq sequenceFill, numbered func(string, sqlparse.Operand) bool) error {
+	key := t.Method.Key()
+	if ins.KeyCol < 0 || !strings.EqualFold(t.AutoIncrement, key) {
+		return nil
+	}
+	for i, row := range ins.Rows {
+		if _, filled := seq.ids[i]; filled || ins.KeyCol >= len(row) || !numbered(key, row[ins.KeyCol]) {
+			continue
+		}
+		return refuse("row %[3]d of the INSERT into %[1]s gives %[2]s, its shard key and AUTO_INCREMENT column, the value 0, which the server replaces with its next number: Strata would place the row by 0, on a shard that does not own the number it gets. Give %[2]s a number, configure a sequence for it (tables: %[1]s: sequence: {column: %[2]s, name: ...}), or set sql_mode NO_AUTO_VALUE_ON_ZERO to store 0 itself", t.Name, strings.ToLower(t.Method.Key()), i+1)
+	}
+	return nil
+}
+
+// takesNextNumber reports whether an INSERT's value o for a column
+// leaves its number to the server: NULL (literal or bound; a sequence
+// fills it, auto or not), or, for the table's AUTO_INCREMENT column
+// (auto), DEFAULT or, when the session's sql_mode numbers zero
+// (sqlparse.Mode.NumbersZero), a number the column stores as 0. Another
+// column keeps its 0 and its default.
+func takesNextNumber(o sqlparse.Operand, args []string, auto, numbersZero bool) bool {
+	switch {
+	case isNull(o, args):
+		return true
+	case !auto:
+		return false
+	case o.Default:
+		return true
+	case !numbersZero || o.Expr:
+		return false
+	}
+	text := o.Literal
+	if o.Param > 0 && o.Param <= len(args) {
+		text = args[o.Param-1]
+	}
+	return ZeroNumber(text)
+}
+
+// ZeroNumber reports whether a literal (0, -0, 0.4, '0', '00', FALSE) is
+// a number an integer column stores as 0: the server rounds a fraction
+// and reads a quoted number's digits.
+func ZeroNumber(text string) bool {
+	s := strings.TrimSpace(text)
+	if strings.EqualFold(s, "FALSE") {
+		return true
+	}
+	if len(s) >= 2 && (s[0] == '\'' || s[0] == '"') && s[len(s)-1] == s[0] {
+		s = strings.TrimSpace(s[1 : len(s)-1])
+	}
+	if strings.ContainsAny(s, "xXpP_") { // hex, Go's digit separators: not MariaDB numbers
+		return false
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	return err == nil && math.Abs(f) < 0.5
 }
 
 // isNull reports whether o is a NULL literal or a placeholder bound to
@@ -315,9 +386,10 @@ type sequenceFill struct {
 
 // sequenceIDs takes an id from t's sequence for every row of an INSERT
 // that leaves the column the sequence fills to the server: it does not
-// give the column, or gives it NULL (also bound), which MariaDB's
-// AUTO_INCREMENT would fill, each shard on its own.
-func (s *Sharding) sequenceIDs(ctx context.Context, t *shard.Table, ins *sqlparse.InsertRows, args []string) (sequenceFill, error) {
+// give the column, or gives it a value MariaDB's AUTO_INCREMENT would
+// number (numbered: NULL, DEFAULT, or 0 where sql_mode numbers it), each
+// shard on its own.
+func (s *Sharding) sequenceIDs(ctx context.Context, t *shard.Table, ins *sqlparse.InsertRows, numbered func(string, sqlparse.Operand) bool) (sequenceFill, error) {
 	seq := t.Sequence
 	if seq == nil {
 		return sequenceFill{}, nil
@@ -325,7 +397,7 @@ func (s *Sharding) sequenceIDs(ctx context.Context, t *shard.Table, ins *sqlpars
 	fill := sequenceFill{column: strings.ToLower(seq.Column), at: slices.Index(ins.Columns, strings.ToLower(seq.Column)), ids: map[int]int64{}}
 	fill.add = fill.at < 0
 	for row := range ins.Rows {
-		if !fill.add && !isNull(ins.Rows[row][fill.at], args) {
+		if !fill.add && !numbered(fill.column, ins.Rows[row][fill.at]) {
 			continue
 		}
 		if s.NextID == nil {

@@ -176,6 +176,13 @@ func (s *Session) newSplit(ctx context.Context, lp *planner.LoadPlan, table sqlp
 		key, fields = 0, 1
 	}
 	sp.reader = infile.NewReader(lp.Spec.Format, fields, key)
+	if lp.Numbered != "" && lp.Numbered != sp.key {
+		watch := lp.NumberedField
+		if lp.Spec.Columns == nil {
+			watch = slices.Index(cols, lp.Numbered)
+		}
+		sp.reader.Watch(watch)
+	}
 	return sp, nil
 }
 
@@ -279,6 +286,9 @@ func (s *Session) routeRows(ctx context.Context, lp *planner.LoadPlan, sp *split
 			continue
 		}
 		sh, err := s.rowShard(ctx, lp, sp, key)
+		if err == nil {
+			err = numberedByShard(lp, sp, key)
+		}
 		if err != nil {
 			return wire.NewError(wire.ErNotSupportedYet, "Strata: row %d of the LOAD DATA file for %s: %v; nothing was loaded", sp.row+int(lp.Spec.IgnoreLines), lp.Table.Name, err)
 		}
@@ -328,6 +338,29 @@ func (s *Session) rowShard(ctx context.Context, lp *planner.LoadPlan, sp *split,
 		return "", fmt.Errorf("no shard for %s %s (%v)", sp.key, v, err)
 	}
 	return sh, nil
+}
+
+// numberedByShard refuses a row that leaves the AUTO_INCREMENT column
+// LoadPlan.Numbered to the shard it reaches: \N, no field, or 0 where
+// the session's sql_mode numbers it. (The key's NULL and missing field
+// are refused by rowShard.)
+func numberedByShard(lp *planner.LoadPlan, sp *split, key infile.Field) error {
+	if lp.Numbered == "" {
+		return nil
+	}
+	f := key
+	if lp.Numbered != sp.key {
+		f = sp.reader.Watched()
+	}
+	switch {
+	case f.Missing:
+		return fmt.Errorf("it has no field for %s, which the shard would number itself: give the ids in the file", lp.Numbered)
+	case f.Null:
+		return fmt.Errorf("its %s is NULL, which the shard would number itself: give the ids in the file", lp.Numbered)
+	case lp.NumbersZero && planner.ZeroNumber(string(f.Value)):
+		return fmt.Errorf("its %s is 0, which the shard would replace with its own next number (sql_mode has no NO_AUTO_VALUE_ON_ZERO): give the ids in the file", lp.Numbered)
+	}
+	return nil
 }
 
 // parseIntKey reads an integer key as the server stores it in an integer

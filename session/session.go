@@ -182,9 +182,12 @@ type Session struct {
 	// shards or on neither.
 	fenced bool
 	// mode is how the session's sql_mode reads SQL text when it does not
-	// read it as the default does (sqlmode.go), modeValue that sql_mode;
-	// nil and "": the default.
+	// read it as the default does (sqlmode.go); nil: the default.
+	// keepsZero: it has NO_AUTO_VALUE_ON_ZERO, which reads as the default
+	// but keeps an AUTO_INCREMENT column's 0 (sqlparse.Mode.NumbersZero).
+	// modeValue is the sql_mode when either is set, else "".
 	mode      *sqlparse.Mode
+	keepsZero bool
 	modeValue string
 	// multibyte is the client's character set when its two-byte
 	// characters may end in an ASCII byte (sjis, cp932, gbk, big5): its

@@ -135,7 +135,7 @@ func (s *Session) replaceCall(sql, fn, value string) (string, bool) {
 // character set its literals are written in.
 func (s *Session) readingMode() sqlparse.Mode {
 	if s.mode == nil {
-		return sqlparse.Mode{}.WithCharset(s.charset)
+		return sqlparse.Mode{}.KeepingZero(s.keepsZero).WithCharset(s.charset)
 	}
 	return s.mode.WithCharset(s.charset)
 }
@@ -153,7 +153,7 @@ func (s *Session) takeServerSQLMode() {
 	mode, read := s.env.Topology.Load().DefaultSQLMode()
 	if !read {
 		// Checked again at every statement until read: no allocation.
-		s.mode, s.modeValue, s.modePending = nil, "", true
+		s.mode, s.keepsZero, s.modeValue, s.modePending = nil, false, "", true
 		return
 	}
 	s.setSQLMode(mode)
@@ -185,9 +185,14 @@ func (s *Session) learnSQLMode(c *backend.Conn, v sqlparse.SessionVar) {
 // does ("" or a mode that reads like the default: the shared caches).
 func (s *Session) setSQLMode(value string) {
 	s.modePending = false
-	if m := sqlparse.NewMode(value); !m.ReadsAsDefault() {
+	m := sqlparse.NewMode(value)
+	s.keepsZero = !m.NumbersZero()
+	switch {
+	case !m.ReadsAsDefault():
 		s.mode, s.modeValue = &m, value
-		return
+	case s.keepsZero:
+		s.mode, s.modeValue = nil, value
+	default:
+		s.mode, s.modeValue = nil, ""
 	}
-	s.mode, s.modeValue = nil, ""
 }

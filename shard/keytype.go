@@ -39,7 +39,9 @@ type KeyColumn struct {
 	Type KeyType
 	// Collation is a text key's collation ("" for other types).
 	Collation string
-	// LocalAutoIncrement and ClockColumns: the Table's, read with the type.
+	// AutoIncrement, LocalAutoIncrement and ClockColumns: the Table's,
+	// read with the type.
+	AutoIncrement      string
 	LocalAutoIncrement string
 	ClockColumns       bool
 }
@@ -64,7 +66,8 @@ func (l *Layout) WithKeyTypes(types map[string]KeyColumn) *Layout {
 	for _, t := range l.sorted {
 		c := *t
 		if k, ok := types[t.Name]; ok && t.Placement == PlaceSharded {
-			c.KeyType, c.KeyCollation, c.LocalAutoIncrement, c.ClockColumns = k.Type, k.Collation, k.LocalAutoIncrement, k.ClockColumns
+			c.KeyType, c.KeyCollation, c.ClockColumns = k.Type, k.Collation, k.ClockColumns
+			c.AutoIncrement, c.LocalAutoIncrement = k.AutoIncrement, k.LocalAutoIncrement
 		}
 		out.byName[c.Name] = &c
 		out.sorted = append(out.sorted, &c)

@@ -74,6 +74,10 @@ type Table struct {
 	// the shard key holds it: two shards would give the same id, which one
 	// server's key forbids ("" when there is none).
 	LocalAutoIncrement string
+	// AutoIncrement, learned with the key type, is the table's
+	// AUTO_INCREMENT column ("" when it has none): a row that gives it 0,
+	// NULL or DEFAULT is numbered by the shard it reaches.
+	AutoIncrement string
 	// ClockColumns, learned with the key type: a column the server fills
 	// with the statement's time (DEFAULT or ON UPDATE CURRENT_TIMESTAMP).
 	ClockColumns bool

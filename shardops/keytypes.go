@@ -45,7 +45,10 @@ func keyType(ctx context.Context, open Opener, schema string, t *shard.Table) (s
 		return shard.KeyColumn{}, err
 	}
 	kc := shard.KeyColumn{Type: shard.KeyTypeOf(dataType), Collation: collation.String}
-	if kc.LocalAutoIncrement, err = localAutoIncrement(ctx, open, schema, t); err != nil {
+	if kc.AutoIncrement, err = autoIncrementColumn(ctx, db, schema, t); err != nil {
+		return kc, err
+	}
+	if kc.LocalAutoIncrement, err = localAutoIncrement(ctx, open, schema, t, kc.AutoIncrement); err != nil {
 		return kc, err
 	}
 	kc.ClockColumns, err = clockColumns(ctx, db, schema, t)
@@ -66,22 +69,27 @@ func clockColumns(ctx context.Context, db *sql.DB, schema string, t *shard.Table
 	return n > 0, nil
 }
 
-// localAutoIncrement is t's AUTO_INCREMENT column where a unique key
-// without the shard key holds it (ShardLocalKeys): each shard numbers its
-// rows on its own, so two would give the same id. "" when there is none.
-func localAutoIncrement(ctx context.Context, open Opener, schema string, t *shard.Table) (string, error) {
-	db, err := open(t.Method.Shards()[0])
-	if err != nil {
-		return "", err
-	}
+// autoIncrementColumn is t's AUTO_INCREMENT column, "" when it has none.
+func autoIncrementColumn(ctx context.Context, db *sql.DB, schema string, t *shard.Table) (string, error) {
 	var column string
-	err = db.QueryRowContext(ctx, "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND EXTRA LIKE '%auto_increment%'",
+	err := db.QueryRowContext(ctx, "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND EXTRA LIKE '%auto_increment%'",
 		schema, t.Name).Scan(&column)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
 	if err != nil {
 		return "", fmt.Errorf("reading the AUTO_INCREMENT column of %s: %w", t.Name, err)
+	}
+	return column, nil
+}
+
+// localAutoIncrement is t's AUTO_INCREMENT column (column) where a unique
+// key without the shard key holds it (ShardLocalKeys): each shard numbers
+// its rows on its own, so two would give the same id. "" when there is
+// none.
+func localAutoIncrement(ctx context.Context, open Opener, schema string, t *shard.Table, column string) (string, error) {
+	if column == "" {
+		return "", nil
 	}
 	keys, err := UniqueKeys(ctx, open, t.Method.Shards()[0], schema, t.Name)
 	if err != nil {

@@ -57,6 +57,24 @@ func NewMode(sqlMode string) Mode {
 	return Mode{sqlMode: m, noBackslash: m.HasNoBackslashEscapesMode()}
 }
 
+// NumbersZero reports whether an AUTO_INCREMENT column given 0 takes the
+// table's next number, as it does unless sql_mode has
+// NO_AUTO_VALUE_ON_ZERO. Strata places rows by the values it sees, so it
+// must know which ones the server will replace.
+func (m Mode) NumbersZero() bool { return m.sqlMode&mysql.ModeNoAutoValueOnZero == 0 }
+
+// KeepingZero is m with NO_AUTO_VALUE_ON_ZERO set as keep says. The flag
+// does not change how text reads (ReadsAsDefault), so a session keeps it
+// beside its reading.
+func (m Mode) KeepingZero(keep bool) Mode {
+	if keep {
+		m.sqlMode |= mysql.ModeNoAutoValueOnZero
+	} else {
+		m.sqlMode &^= mysql.ModeNoAutoValueOnZero
+	}
+	return m
+}
+
 // ReadsAsDefault reports whether m reads SQL text as the server's default
 // sql_mode does: none of the flags that change tokenizing or precedence.
 func (m Mode) ReadsAsDefault() bool {

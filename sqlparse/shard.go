@@ -25,6 +25,9 @@ type Operand struct {
 	// Expr: the value is an expression (NOW(), 1+1, a column): it cannot
 	// be routed by value.
 	Expr bool
+	// Default: the expression is DEFAULT (or DEFAULT(col)), which an
+	// AUTO_INCREMENT column fills with the table's next number.
+	Default bool
 }
 
 // RangeBound is one end of a range predicate on a shard key.

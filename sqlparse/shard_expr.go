@@ -191,7 +191,8 @@ func (impl *shardImpl) operand(e ast.ExprNode) Operand {
 	if s, ok := impl.literalText(e); ok {
 		return Operand{Literal: s}
 	}
-	return Operand{Expr: true}
+	_, isDefault := unparen(e).(*ast.DefaultExpr)
+	return Operand{Expr: true, Default: isDefault}
 }
 
 // containsNode reports whether any node below (and including) e

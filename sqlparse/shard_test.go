@@ -297,7 +297,7 @@ func TestShardStatements(t *testing.T) {
 		Rows: [][]Operand{
 			{lit("1"), lit("2"), lit("'x'")},
 			{par(1), lit("-3"), {Expr: true}},
-			{lit("4"), par(2), {Expr: true}},
+			{lit("4"), par(2), {Expr: true, Default: true}},
 		},
 		OnDuplicateSetsKey: true,
 	}
