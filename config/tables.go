@@ -52,6 +52,10 @@ type Table struct {
 	// collation, by whose weights keys are placed, so keys the server
 	// finds equal ('Zoe' and 'zoe' under a _ci one) share a shard.
 	KeyCollation string `yaml:"key_collation"`
+	// Unique lists columns Strata keeps unique across the shards, as one
+	// server's UNIQUE key does: each shard's own unique key on the column
+	// sees its rows alone.
+	Unique []string `yaml:"unique,omitempty"`
 
 	aheadSet bool // ahead was written in the file (0 is then meant)
 }
@@ -291,6 +295,9 @@ func (c *Config) Layout(lookup shard.Lookup) (*shard.Layout, error) {
 			if t.Sequence != nil {
 				st.Sequence = &shard.TableSequence{Column: t.Sequence.Column, Name: t.Sequence.Name}
 			}
+			for _, col := range t.Unique {
+				st.Unique = append(st.Unique, strings.ToLower(col))
+			}
 		}
 		tables = append(tables, st)
 	}
@@ -416,7 +423,7 @@ func (c *Config) onlySharded(p *problems, base string, t *Table) {
 		{"period", t.Period != ""}, {"since", t.Since != ""}, {"ahead", t.aheadSet || t.Ahead != 0},
 		{"lookup_table", t.LookupTable != ""}, {"lookup_cluster", t.LookupCluster != ""},
 		{"scatter", t.Scatter != ""}, {"sequence", t.Sequence != nil}, {"capacity_warn", t.CapacityWarn != 0},
-		{"key_collation", t.KeyCollation != ""},
+		{"key_collation", t.KeyCollation != ""}, {"unique", len(t.Unique) > 0},
 	}
 	for _, o := range opts {
 		if o.set {
@@ -552,6 +559,30 @@ func (c *Config) validateMethodSettings(p *problems, base string, t *Table) bool
 	return ok
 }
 
+// validateUnique checks unique:, a list of distinct columns other than
+// the shard key (which one shard holds whole, so its own key keeps it
+// unique). A date table's rows live in a table per period, which the
+// checks do not read.
+func (c *Config) validateUnique(p *problems, base string, t *Table) {
+	if len(t.Unique) > 0 && t.Method == shard.MethodDate {
+		p.add(base+".unique", "does not apply to the date method: its rows live in one table per period")
+	}
+	seen := map[string]bool{}
+	for i, col := range t.Unique {
+		key := fmt.Sprintf("%s.unique[%d]", base, i)
+		low := strings.ToLower(col)
+		switch {
+		case strings.TrimSpace(col) == "":
+			p.add(key, "is empty: name a column")
+		case low == strings.ToLower(t.ShardKey):
+			p.add(key, "is the shard key (%s): its rows are on one shard, whose own unique key holds it", col)
+		case seen[low]:
+			p.add(key, "names %s twice", col)
+		}
+		seen[low] = true
+	}
+}
+
 // validateScatterAndSequence checks scatter: and sequence:, which do not
 // change where rows live.
 func (c *Config) validateScatterAndSequence(p *problems, base string, t *Table) {
@@ -560,6 +591,7 @@ func (c *Config) validateScatterAndSequence(p *problems, base string, t *Table) 
 	default:
 		p.add(base+".scatter", "%q is not allow or deny", t.Scatter)
 	}
+	c.validateUnique(p, base, t)
 	sq := t.Sequence
 	if sq == nil {
 		return

@@ -466,6 +466,10 @@ type ShardRoute struct {
 	// Candidates, in a plan with TopOrder, is the SELECT FOR UPDATE of
 	// the route's first rows by the statement's ORDER BY, up to its LIMIT.
 	Candidates string
+	// CheckOnly: the route writes nothing; it is a shard the write's
+	// Unique checks read (they run on every route's connection). Such
+	// routes come last.
+	CheckOnly bool
 }
 
 // WithLimit is the route's statement with its LIMIT count replaced by n,
@@ -479,6 +483,12 @@ func (r ShardRoute) WithLimit(n, was int64) string {
 type ShardPlan struct {
 	Kind   PlanKind
 	Routes []ShardRoute
+	// Unique are the values a write gives columns kept unique across
+	// shards, checked on every shard after it (shard_unique.go);
+	// UniqueRefusal, when set, says why a duplicate is refused (1235)
+	// rather than answered as one server would (1062).
+	Unique        []UniqueCheck
+	UniqueRefusal string
 	// Write: the statement writes (runs on primaries).
 	Write bool
 	// Select is the merge of a PlanMerge.

@@ -74,7 +74,11 @@ func (s *Sharding) planModify(ctx context.Context, st *sqlparse.ShardStmt, lead 
 		p.Routes = append(p.Routes, route)
 	}
 	if dest != "" {
-		return s.planMove(p, st, lead, t, targets, dest, args)
+		p, err := s.planMove(p, st, lead, t, targets, dest, args)
+		if err == nil {
+			err = uniqueChecks(p, st, lead, t, args)
+		}
+		return p, err
 	}
 	if p.Kind == PlanRelay {
 		var err error
@@ -82,7 +86,7 @@ func (s *Sharding) planModify(ctx context.Context, st *sqlparse.ShardStmt, lead 
 			return nil, err
 		}
 	}
-	return p, nil
+	return p, uniqueChecks(p, st, lead, t, args)
 }
 
 // planBroadcast runs statements other than DML (DDL, SHOW, ...) on a
@@ -275,7 +279,7 @@ func (s *Sharding) planInsert(ctx context.Context, l *shard.Layout, st *sqlparse
 		}
 		p.Routes = append(p.Routes, ShardRoute{Cluster: g.tg.shard, SQL: sql, Tables: tableList(t, g.tg), InsertRows: g.rows})
 	}
-	return p, nil
+	return p, uniqueChecks(p, st, lead, t, args)
 }
 
 // refuseLocalAutoIncrement refuses an INSERT that leaves t's

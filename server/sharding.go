@@ -304,6 +304,9 @@ type TableInfo struct {
 	Shards      []string `json:"shards,omitempty"`
 	Scatter     string   `json:"scatter,omitempty"`
 	Sequence    string   `json:"sequence,omitempty"`
+	// Unique: the columns Strata checks are unique across the shards
+	// (config unique:).
+	Unique []string `json:"unique,omitempty"`
 	// Moving: the table's rows are moving to a new layout (an online
 	// rebalance); Shards then lists the shards of both layouts.
 	Moving bool `json:"moving,omitempty"`
@@ -340,6 +343,7 @@ func (s *Strata) tables() any {
 			if t.Sequence != nil {
 				ti.Sequence = t.Sequence.Name + " -> " + t.Sequence.Column
 			}
+			ti.Unique = t.Unique
 			ti.ShardLocalUniqueKeys = s.shardLocalKeys(t.Name)
 			if t.Sequence == nil || !strings.EqualFold(t.Sequence.Column, t.LocalAutoIncrement) {
 				ti.ShardLocalAutoIncrement = t.LocalAutoIncrement

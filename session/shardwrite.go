@@ -338,6 +338,12 @@ func (s *Session) execWrite(ctx context.Context, f *sqlparse.Facts, plan *planne
 	case f.ImplicitCommit:
 		work = schemaChangeWork(plan, s.env.Sharding.RelearnCollations)
 	}
+	if len(plan.Unique) > 0 {
+		if err := s.uniqueIsolation(plan); err != nil {
+			return s.WriteError(err)
+		}
+		work = uniqueChecked(plan, work)
+	}
 	return s.writeShards(ctx, f, plan, work)
 }
 

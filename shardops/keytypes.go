@@ -95,7 +95,9 @@ func localAutoIncrement(ctx context.Context, open Opener, schema string, t *shar
 	if err != nil {
 		return "", err
 	}
-	for _, k := range ShardLocalKeys(t, keys) {
+	// A unique: check reads the values a write gives, not the ones each
+	// shard numbers itself.
+	for _, k := range perShardKeys(t, keys) {
 		if slices.ContainsFunc(k.Columns, func(c string) bool { return strings.EqualFold(c, column) }) {
 			return column, nil
 		}

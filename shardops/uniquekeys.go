@@ -33,8 +33,23 @@ func (k UniqueKey) String() string {
 // ShardLocalKeys lists the unique keys of t that each shard enforces
 // only on its own rows: those without the shard key column. A key of
 // the sequence's column alone is left out: the ids Strata hands out are
-// unique across shards (a client that writes its own ids is not).
+// unique across shards (a client that writes its own ids is not); so is
+// one of a column of unique:, which Strata checks across the shards.
 func ShardLocalKeys(t *shard.Table, keys []UniqueKey) []UniqueKey {
+	var out []UniqueKey
+	for _, k := range perShardKeys(t, keys) {
+		// A key of one column of unique: is checked across the shards.
+		if len(k.Columns) != 1 || !slices.Contains(t.Unique, strings.ToLower(k.Columns[0])) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// perShardKeys are t's unique keys that hold neither its shard key nor
+// its sequence column alone: each shard's server enforces them on its own
+// rows (checked across shards or not).
+func perShardKeys(t *shard.Table, keys []UniqueKey) []UniqueKey {
 	if t == nil || t.Placement != shard.PlaceSharded {
 		return nil
 	}

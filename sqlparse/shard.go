@@ -96,6 +96,12 @@ type ShardStmt struct {
 	// why the rows could not move (an UPDATE of several tables, IGNORE).
 	NewKey      *Operand
 	MoveBlocker string
+	// Assigns are an UPDATE's SET assignments, and an INSERT's ON
+	// DUPLICATE KEY UPDATE ones, in order.
+	Assigns []Assign
+	// Ignore: INSERT IGNORE or UPDATE IGNORE, which skip the rows a
+	// unique key refuses instead of failing.
+	Ignore bool
 	// Params is the number of ? placeholders in the statement.
 	Params int
 	// HasLimit: an UPDATE or DELETE has ORDER BY or LIMIT, which cannot
@@ -111,6 +117,15 @@ type ShardStmt struct {
 
 	// impl holds what rendering needs (the AST); see shard_render.go.
 	impl any
+}
+
+// Assign is one assignment of an UPDATE's SET list.
+type Assign struct {
+	// Column is the column's lower-case name; Table its qualifier as
+	// written (lower-case), "" when it has none.
+	Column, Table string
+	// Value is what it is set to: a literal, a placeholder, or Expr.
+	Value Operand
 }
 
 // WriteLimit is an UPDATE's or DELETE's LIMIT and ORDER BY.

@@ -687,7 +687,9 @@ func (a *analyzer) insertStmt(st *ast.InsertStmt) {
 		if u.sharded && as.Column.Name.L == u.key {
 			rows.OnDuplicateSetsKey = true
 		}
+		a.out.Assigns = append(a.out.Assigns, a.assign(as))
 	}
+	a.out.Ignore = st.IgnoreErr
 	a.out.Insert = rows
 }
 
@@ -717,7 +719,9 @@ func moveBlocker(st *ast.UpdateStmt) string {
 // assignment) or MoveBlocker.
 func (a *analyzer) updateStmt(st *ast.UpdateStmt) {
 	blocker := moveBlocker(st)
+	a.out.Ignore = st.IgnoreErr
 	for _, as := range st.List {
+		a.out.Assigns = append(a.out.Assigns, a.assign(as))
 		if len(a.keyUses(as.Column)) == 0 {
 			continue
 		}
@@ -727,6 +731,11 @@ func (a *analyzer) updateStmt(st *ast.UpdateStmt) {
 			a.out.NewKey = &op
 		}
 	}
+}
+
+// assign is the analysis of one SET assignment.
+func (a *analyzer) assign(as *ast.Assignment) Assign {
+	return Assign{Column: as.Column.Name.L, Table: as.Column.Table.L, Value: a.impl.operand(as.Expr)}
 }
 
 // writeLimit reads the LIMIT and ORDER BY of a single-table UPDATE or

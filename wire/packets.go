@@ -249,4 +249,5 @@ const (
 	ErOperandColumns     = mysql.ER_OPERAND_COLUMNS
 	ErSubqueryNo1Row     = mysql.ER_SUBQUERY_NO_1_ROW
 	ErOutOfSortMemory    = mysql.ER_OUT_OF_SORTMEMORY
+	ErDupEntry           = mysql.ER_DUP_ENTRY
 )

@@ -1,0 +1,78 @@
+package planner
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// A write that gives a unique: column values checks each on every shard
+// (a check-only route for each shard it does not write); one that gives
+// none, or only NULLs, checks nothing. Values Strata cannot read, and ON
+// DUPLICATE KEY UPDATE or a multi-table UPDATE setting the column, are
+// refused; IGNORE, REPLACE and ON DUPLICATE KEY UPDATE say why a
+// duplicate is refused.
+func TestShardPlanChecksUniqueColumns(t *testing.T) {
+	s := NewSharding(layoutOf(t, strings.Replace(shardConfig,
+		`likes:    {shard_key: entry_id, method: hash, shards: {s0: "-80", s1: "80-"}}`,
+		`likes:    {shard_key: entry_id, method: hash, shards: {s0: "-80", s1: "80-"}}
+  members2: {shard_key: id, method: modulo, shards: [s0, s1, s2], unique: [email, nick]}`, 1)))
+	for _, tt := range []struct {
+		sql      string
+		args     []string
+		values   []string // column=value checked
+		checkers []string // the check-only routes' clusters
+		refusal  string
+		refused  string
+	}{
+		{"INSERT INTO members2 (id, email) VALUES (1, 'a@x')", nil, []string{"email='a@x'"}, []string{"s0", "s2"}, "", ""},
+		{"INSERT INTO members2 (id, email, nick) VALUES (1, 'a@x', ?), (2, NULL, 'n')", []string{"'m'"}, []string{"email='a@x'", "nick='m'", "nick='n'"}, []string{"s0"}, "", ""},
+		{"INSERT INTO members2 (id, other) VALUES (1, 'a@x')", nil, nil, nil, "", ""},
+		{"UPDATE members2 SET email = 'b@x' WHERE id = 4", nil, []string{"email='b@x'"}, []string{"s0", "s2"}, "", ""},
+		{"UPDATE members2 SET other = 'b@x' WHERE id = 4", nil, nil, nil, "", ""},
+		{"UPDATE members2 SET email = NULL WHERE id = 4", nil, nil, nil, "", ""},
+		{"DELETE FROM members2 WHERE id = 4", nil, nil, nil, "", ""},
+		{"INSERT IGNORE INTO members2 (id, email) VALUES (1, 'a@x')", nil, []string{"email='a@x'"}, []string{"s0", "s2"}, "IGNORE", ""},
+		{"REPLACE INTO members2 (id, email) VALUES (1, 'a@x')", nil, []string{"email='a@x'"}, []string{"s0", "s2"}, "REPLACE", ""},
+		{"INSERT INTO members2 (id, email) VALUES (1, 'a@x') ON DUPLICATE KEY UPDATE other = 1", nil, []string{"email='a@x'"}, []string{"s0", "s2"}, "ON DUPLICATE KEY UPDATE", ""},
+		{"INSERT INTO members2 (id, email) VALUES (1, 'a@x') ON DUPLICATE KEY UPDATE email = 'c@x'", nil, nil, nil, "", "ON DUPLICATE KEY UPDATE sets members2.email"},
+		{"INSERT INTO members2 (id, email) VALUES (1, LOWER('A@x'))", nil, nil, nil, "", "not an expression"},
+		{"UPDATE members2 SET nick = CONCAT(nick, '!') WHERE id = 4", nil, nil, nil, "", "not an expression"},
+		{"LOAD DATA LOCAL INFILE 'm.csv' INTO TABLE members2 (id, email)", nil, nil, nil, "", "checks each value an INSERT writes"},
+	} {
+		p, err := plan(t, s, tt.sql, tt.args...)
+		var rerr *RoutingError
+		if tt.refused != "" {
+			if !errors.As(err, &rerr) || !strings.Contains(err.Error(), tt.refused) {
+				t.Errorf("%s: %v, want refused with %q", tt.sql, err, tt.refused)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", tt.sql, err)
+			continue
+		}
+		var values, checkers []string
+		for _, c := range p.Unique {
+			values = append(values, c.Column+"="+c.Value)
+			if !strings.HasPrefix(c.Query(), "SELECT COUNT(*) FROM `members2` WHERE `"+c.Column+"` = ") || !strings.HasSuffix(c.Query(), " FOR UPDATE") {
+				t.Errorf("%s: check query %q", tt.sql, c.Query())
+			}
+		}
+		for i, r := range p.Routes {
+			if r.CheckOnly {
+				checkers = append(checkers, r.Cluster)
+			} else if i > 0 && p.Routes[i-1].CheckOnly {
+				t.Errorf("%s: a write route after a check-only one: %+v", tt.sql, p.Routes)
+			}
+		}
+		slices.Sort(checkers)
+		if !slices.Equal(values, tt.values) || !slices.Equal(checkers, tt.checkers) || !strings.HasPrefix(p.UniqueRefusal, tt.refusal) || (tt.refusal == "") != (p.UniqueRefusal == "") {
+			t.Errorf("%s: checks %q on %q, refusal %q; want %q on %q, refusal %q", tt.sql, values, checkers, p.UniqueRefusal, tt.values, tt.checkers, tt.refusal)
+		}
+		if len(p.Unique) > 0 && (p.Kind != PlanWrite || p.Routes[0].Template != "") {
+			t.Errorf("%s: a checked write planned as %s with template %q, want a write of Strata's own", tt.sql, p.Kind, p.Routes[0].Template)
+		}
+	}
+}

@@ -1,0 +1,169 @@
+package sharding
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/strata-proxy/strata/test/testenv"
+)
+
+// A column a table lists in unique: is unique across its shards, as one
+// server's UNIQUE key keeps it: each shard's own key sees its rows alone,
+// so without the check a second row of a value another shard holds went
+// in beside it. A duplicate, in the column's collation (Ann@ = ann@ under
+// _ci), is refused with 1062 and nothing of the statement is written;
+// NULLs repeat, a value freed by a DELETE or an UPDATE is free again.
+// IGNORE, REPLACE and ON DUPLICATE KEY UPDATE, which one server would
+// answer by skipping, replacing or updating the other shard's row, are
+// refused with 1235 where they meet one; a value Strata cannot read (an
+// expression), LOAD DATA, and a session that reads committed rows only
+// (whose locking reads lock no gap) are refused. Two clients writing one
+// value on two shards at once: one wins, the other gets 1062 or, where
+// they waited for each other, 1213.
+func TestUniqueColumnsHoldAcrossShards(t *testing.T) {
+	strataDB(t)
+	createOn(t, "CREATE TABLE IF NOT EXISTS blog.uq_members (id BIGINT NOT NULL PRIMARY KEY, email VARCHAR(100) COLLATE utf8mb4_general_ci NULL, nick VARCHAR(40) NULL, UNIQUE KEY email (email))", "blog.uq_members", shardNames...)
+	for _, mode := range []string{"single", "twopc"} {
+		t.Run(mode, func(t *testing.T) {
+			for _, sh := range shardNames {
+				mustExec(t, direct[sh], "DELETE FROM blog.uq_members")
+			}
+			s := startOwn(t, ownConfig(t, "uq_members: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3], unique: [email]}", "transactions: {mode: "+mode+"}\n"))
+			db := openStrata(t, s.MySQLAddr())
+			conn := testenv.Conn(t, db)
+			ctx := testenv.Ctx(t)
+			refused := func(what string, code uint16, says string, err error) {
+				t.Helper()
+				if testenv.MySQLErr(err) != code || !strings.Contains(err.Error(), says) {
+					t.Errorf("%s: %v, want error %d saying %q", what, err, code, says)
+				}
+			}
+			emails := func(cond string) []string {
+				t.Helper()
+				return testenv.Strings(t, conn, "SELECT CONCAT(id, ' ', IFNULL(email, 'NULL')) FROM uq_members WHERE "+cond+" ORDER BY id")
+			}
+
+			mustExec(t, conn, "INSERT INTO uq_members (id, email) VALUES (1, 'ann@example.com')")
+			_, err := conn.ExecContext(ctx, "INSERT INTO uq_members (id, email) VALUES (2, 'Ann@Example.com')")
+			refused("a second spelling of ann@ on another shard", 1062, "Duplicate entry 'Ann@Example.com' for key 'email'", err)
+			_, err = conn.ExecContext(ctx, "INSERT INTO uq_members (id, email) VALUES (?, ?)", 3, "ann@example.com")
+			refused("a bound ann@ on another shard", 1062, "Duplicate entry", err)
+			_, err = conn.ExecContext(ctx, "INSERT INTO uq_members (id, email) VALUES (4, 'bob@example.com'), (5, 'bob@example.com')")
+			refused("one value twice in a statement, on two shards", 1062, "bob@example.com", err)
+			if got := emails("id BETWEEN 2 AND 5"); len(got) != 0 {
+				t.Errorf("rows of the refused INSERTs: %q, want none", got)
+			}
+			mustExec(t, conn, "INSERT INTO uq_members (id, email) VALUES (6, NULL), (7, NULL), (8, 'cy@example.com')")
+			_, err = conn.ExecContext(ctx, "UPDATE uq_members SET email = 'ann@example.com' WHERE id = 8")
+			refused("an UPDATE to ann@ on another shard", 1062, "Duplicate entry", err)
+			mustExec(t, conn, "UPDATE uq_members SET email = 'cy2@example.com' WHERE id = 8")
+			mustExec(t, conn, "UPDATE uq_members SET email = 'cy2@example.com', nick = 'cy' WHERE id = 8") // its own value
+			mustExec(t, conn, "DELETE FROM uq_members WHERE id = 1")
+			mustExec(t, conn, "INSERT INTO uq_members (id, email) VALUES (2, 'ann@example.com')") // freed
+			if got, want := emails("1 = 1"), []string{"2 ann@example.com", "6 NULL", "7 NULL", "8 cy2@example.com"}; !slices.Equal(got, want) {
+				t.Errorf("rows: %q, want %q", got, want)
+			}
+
+			for _, q := range []struct{ sql, says string }{
+				{"INSERT IGNORE INTO uq_members (id, email) VALUES (9, 'ann@example.com')", "IGNORE would skip the row"},
+				{"REPLACE INTO uq_members (id, email) VALUES (9, 'ann@example.com')", "REPLACE would delete that row"},
+				{"INSERT INTO uq_members (id, email) VALUES (9, 'ann@example.com') ON DUPLICATE KEY UPDATE nick = 'x'", "ON DUPLICATE KEY UPDATE would update"},
+				{"INSERT INTO uq_members (id, email) VALUES (9, 'x@example.com') ON DUPLICATE KEY UPDATE email = 'y@example.com'", "ON DUPLICATE KEY UPDATE sets uq_members.email"},
+				{"INSERT INTO uq_members (id, email) VALUES (9, CONCAT('d', '@example.com'))", "not an expression"},
+				{"UPDATE uq_members SET email = LOWER(email) WHERE id = 8", "not an expression"},
+			} {
+				_, err := conn.ExecContext(ctx, q.sql)
+				refused(q.sql, 1235, q.says, err)
+			}
+			mustExec(t, conn, "INSERT IGNORE INTO uq_members (id, email) VALUES (9, 'dee@example.com')")
+			mysql.RegisterReaderHandler("uq", func() io.Reader { return strings.NewReader("10,eve@example.com\n") })
+			defer mysql.DeregisterReaderHandler("uq")
+			_, err = db.ExecContext(ctx, "LOAD DATA LOCAL INFILE 'Reader::uq' INTO TABLE uq_members FIELDS TERMINATED BY ',' (id, email)")
+			refused("LOAD DATA", 1235, "unique", err)
+			mustExec(t, conn, "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
+			_, err = conn.ExecContext(ctx, "INSERT INTO uq_members (id, email) VALUES (11, 'fay@example.com')")
+			refused("a write under READ COMMITTED", 1235, "REPEATABLE READ", err)
+			mustExec(t, conn, "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+			if got := emails("id >= 9"); !slices.Equal(got, []string{"9 dee@example.com"}) {
+				t.Errorf("rows from 9 on: %q, want only 9 dee@example.com", got)
+			}
+
+			// A value another client's open write holds waits for it.
+			if mode == "twopc" {
+				other := testenv.Conn(t, db)
+				mustExec(t, other, "BEGIN")
+				mustExec(t, other, "INSERT INTO uq_members (id, email) VALUES (12, 'gil@example.com')")
+				done := make(chan error, 1)
+				go func() {
+					_, err := conn.ExecContext(ctx, "INSERT INTO uq_members (id, email) VALUES (13, 'gil@example.com')")
+					done <- err
+				}()
+				select {
+				case err := <-done:
+					t.Fatalf("the INSERT of a value an open transaction wrote on another shard did not wait: %v", err)
+				case <-time.After(500 * time.Millisecond):
+				}
+				mustExec(t, other, "COMMIT")
+				refused("the waiting INSERT after the other's COMMIT", 1062, "gil@example.com", <-done)
+			}
+			raceOneValue(t, db)
+			var tables []struct {
+				Name   string
+				Unique []string
+				Local  []string `json:"shard_local_unique_keys"`
+			}
+			testenv.GetJSON(t, "http://"+s.AdminAddr()+"/api/tables", &tables)
+			for _, tb := range tables {
+				if tb.Name == "uq_members" && (!slices.Equal(tb.Unique, []string{"email"}) || len(tb.Local) != 0) {
+					t.Errorf("GET /api/tables uq_members: unique %q, shard_local_unique_keys %q; want [email] and none", tb.Unique, tb.Local)
+				}
+			}
+		})
+	}
+}
+
+// raceOneValue has two clients insert one email at once on two shards,
+// again and again: each time exactly one row must be written.
+func raceOneValue(t *testing.T, db *sql.DB) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	for i := range 5 {
+		email := fmt.Sprintf("race%d@example.com", i)
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for j := range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, errs[j] = db.ExecContext(ctx, "INSERT INTO uq_members (id, email) VALUES (?, ?)", 1000+10*i+j, email)
+			}()
+		}
+		wg.Wait()
+		var n int
+		if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM uq_members WHERE email = ?", email).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		wins := 0
+		for _, err := range errs {
+			switch code := testenv.MySQLErr(err); {
+			case err == nil:
+				wins++
+			case code != 1062 && code != 1213:
+				t.Errorf("%s: %v, want success, 1062 or 1213", email, err)
+			}
+		}
+		if n != 1 || wins != 1 {
+			t.Errorf("%s written at once on two shards: %d rows, %d successes (%v); want 1 and 1", email, n, wins, errs)
+		}
+	}
+}
