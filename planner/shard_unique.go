@@ -2,6 +2,7 @@ package planner
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/strata-proxy/strata/shard"
@@ -12,9 +13,10 @@ import (
 // enforced by each shard on its own rows only: a second row with a value
 // another shard holds goes in beside it. For the columns a table lists in
 // unique: Strata checks every value a write gives them, after the write
-// and in its transaction: each shard counts its rows of the value with a
-// locking read (SELECT ... FOR UPDATE), and more than one shard holding
-// it is a duplicate, which rolls the write back. The locking read takes
+// and in its transaction: each shard reads the shard keys of its rows of
+// the value with a locking read (SELECT ... FOR UPDATE), and rows of more
+// than one key are a duplicate, which rolls the write back. (Rows of one
+// key on two shards are one row an online rebalance is moving.) The locking read takes
 // the shard's unique index entry or the gap where the value would go, so
 // another write of the value there waits until this one ends and then
 // sees it; two writes that each wait for the other on different servers
@@ -24,13 +26,20 @@ import (
 // across its shards.
 type UniqueCheck struct {
 	Table  string // the table as the statement names it, quoted
+	Key    string // its shard key, quoted
 	Column string // lower-case
 	Value  string // an SQL literal
 }
 
-// Query is the locking read that counts a shard's rows of the value.
-func (c UniqueCheck) Query() string {
-	return "SELECT COUNT(*) FROM " + c.Table + " WHERE " + quoteName(c.Column) + " = " + c.Value + " FOR UPDATE"
+// UniqueQuery is the locking read of checks on one shard: the rows of
+// each check's value, as the check's index in checks and the row's shard
+// key, in one round trip.
+func UniqueQuery(checks []UniqueCheck) string {
+	parts := make([]string, len(checks))
+	for i, c := range checks {
+		parts[i] = "(SELECT " + strconv.Itoa(i) + ", " + c.Key + " FROM " + c.Table + " WHERE " + quoteName(c.Column) + " = " + c.Value + " FOR UPDATE)"
+	}
+	return strings.Join(parts, " UNION ALL ")
 }
 
 // uniqueChecks adds to p, a write of table t (the statement's lead
@@ -54,8 +63,10 @@ func uniqueChecks(p *ShardPlan, st *sqlparse.ShardStmt, lead int, t *shard.Table
 		name = quoteName(ref.Schema) + "." + name
 	}
 	for _, v := range values {
-		v.Table = name
-		p.Unique = append(p.Unique, v)
+		v.Table, v.Key = name, quoteName(t.Method.Key())
+		if !slices.Contains(p.Unique, v) {
+			p.Unique = append(p.Unique, v)
+		}
 	}
 	switch {
 	case st.Ignore:
@@ -67,7 +78,7 @@ func uniqueChecks(p *ShardPlan, st *sqlparse.ShardStmt, lead int, t *shard.Table
 	}
 	for _, sh := range t.Method.Shards() {
 		if !slices.ContainsFunc(p.Routes, func(r ShardRoute) bool { return r.Cluster == sh }) {
-			p.Routes = append(p.Routes, ShardRoute{Cluster: sh, SQL: p.Unique[0].Query(), Tables: []string{t.Name}, CheckOnly: true})
+			p.Routes = append(p.Routes, ShardRoute{Cluster: sh, SQL: UniqueQuery(p.Unique), Tables: []string{t.Name}, CheckOnly: true})
 		}
 	}
 	if p.Kind == PlanRelay {

@@ -279,7 +279,7 @@ func (s *Session) checkTransaction(ctx context.Context, f *sqlparse.Facts, plan 
 			if s.twoPhase() {
 				return s.joinBranches(ctx, plan.Clusters())
 			}
-			return &planner.RoutingError{Msg: fmt.Sprintf("a transaction stays on one shard, and this statement needs %s; run it outside the transaction or add the shard key%s", strings.Join(plan.Clusters(), ", "), twoPCHint(true))}
+			return &planner.RoutingError{Msg: fmt.Sprintf("a transaction stays on one shard, and this statement needs %s%s; run it outside the transaction or add the shard key%s", strings.Join(plan.Clusters(), ", "), uniqueNeeds(plan), twoPCHint(true))}
 		}
 		return nil
 	}
@@ -315,7 +315,16 @@ func (s *Session) checkTransaction(ctx context.Context, f *sqlparse.Facts, plan 
 		// temporary table) that lives on another cluster's connection.
 		return &planner.RoutingError{Msg: fmt.Sprintf("this statement uses session state (%s) that lives on this session's connection to cluster %s, and it runs on %s, where that state is not: write the values into the statement instead of user variables, or keep the state on the cluster of the tables that use it", s.heldState(), txCluster, strings.Join(clusters, ", "))}
 	}
-	return &planner.RoutingError{Msg: fmt.Sprintf("the open transaction is on cluster %s and this statement needs %s; a transaction stays on one shard (COMMIT first, or add the shard key%s)", txCluster, strings.Join(clusters, ", "), twoPCHint(s.inTx))}
+	return &planner.RoutingError{Msg: fmt.Sprintf("the open transaction is on cluster %s and this statement needs %s%s; a transaction stays on one shard (COMMIT first, or add the shard key%s)", txCluster, strings.Join(clusters, ", "), uniqueNeeds(plan), twoPCHint(s.inTx))}
+}
+
+// uniqueNeeds says why a write that checks unique columns needs every
+// shard, for errors.
+func uniqueNeeds(plan *planner.ShardPlan) string {
+	if len(plan.Unique) == 0 {
+		return ""
+	}
+	return " (it writes " + plan.Unique[0].Column + ", which Strata checks is unique on every shard: unique: in its config)"
 }
 
 // heldState names the state that pins the session, for errors.

@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
-	"github.com/strata-proxy/strata/backend"
 	"github.com/strata-proxy/strata/planner"
 	"github.com/strata-proxy/strata/wire"
 )
@@ -33,55 +33,71 @@ func uniqueChecked(plan *planner.ShardPlan, work shardWork) shardWork {
 	}
 }
 
-// checkUnique counts each checked value's rows on every shard; it
-// returns the connection that failed, or a duplicate's error (with no
-// connection: none failed).
+// uniqueBatch bounds the values one locking read checks.
+const uniqueBatch = 200
+
+// checkUnique reads, on every shard, the keys of the rows of each
+// checked value; it returns the connection that failed, or a duplicate's
+// error (with no connection: none failed).
 func checkUnique(ctx context.Context, plan *planner.ShardPlan, conns []*shardConn) (*shardConn, error) {
-	for _, c := range plan.Unique {
-		var holders []string
+	for from := 0; from < len(plan.Unique); from += uniqueBatch {
+		checks := plan.Unique[from:min(from+uniqueBatch, len(plan.Unique))]
+		keys := make([]map[string][]string, len(checks)) // check → row key → shards
 		for _, sc := range conns {
-			n, err := countRows(ctx, sc.conn, c.Query())
-			if err != nil {
+			if err := readUniqueKeys(ctx, sc, checks, keys); err != nil {
 				return sc, err
 			}
-			if n > 0 {
-				holders = append(holders, sc.route.Cluster)
+		}
+		for i, byKey := range keys {
+			if len(byKey) > 1 {
+				return nil, duplicateError(plan, checks[i], byKey)
 			}
 		}
-		if len(holders) < 2 {
-			continue
-		}
-		value := strings.Trim(c.Value, "'")
-		if plan.UniqueRefusal != "" {
-			return nil, wire.NewError(wire.ErNotSupportedYet, "Strata: %s is kept unique across shards and %s is already on shard %s; on one server %s, which Strata does not do across shards: nothing was written. Write the row without it, or change that row first",
-				c.Column, c.Value, otherThan(holders, plan), plan.UniqueRefusal)
-		}
-		return nil, wire.NewError(wire.ErDupEntry, "Duplicate entry '%s' for key '%s'", value, c.Column)
 	}
 	return nil, nil
 }
 
-// countRows runs a COUNT(*) query on c. Its error is the server's, or a
-// deadlock's where Strata interrupted the read to end one across servers
-// (backend.DeadlockError).
-func countRows(ctx context.Context, c *backend.Conn, sql string) (int64, error) {
-	rows, err := c.QueryRows(ctx, sql)
+// readUniqueKeys adds to keys the shard keys of sc's rows of each
+// check's value. Its error is the server's, or a deadlock's where Strata
+// interrupted the read to end one across servers (backend.DeadlockError).
+func readUniqueKeys(ctx context.Context, sc *shardConn, checks []planner.UniqueCheck, keys []map[string][]string) error {
+	rows, err := sc.conn.QueryRows(ctx, planner.UniqueQuery(checks))
 	if err != nil {
-		return 0, err
+		return err
 	}
 	defer rows.Close()
-	r, err := rows.Next(ctx)
-	if err != nil {
-		return 0, err
+	for {
+		r, err := rows.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		i, err := strconv.Atoi(string(r[0]))
+		if err != nil || i < 0 || i >= len(checks) {
+			return fmt.Errorf("the unique check on %s answered check %q", sc.route.Cluster, r[0])
+		}
+		if keys[i] == nil {
+			keys[i] = map[string][]string{}
+		}
+		keys[i][string(r[1])] = append(keys[i][string(r[1])], sc.route.Cluster)
 	}
-	n, err := strconv.ParseInt(string(r[0]), 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("reading a count of %q: %w", sql, err)
+}
+
+// duplicateError is the error of a value rows of several keys hold
+// (byKey: each key's shards).
+func duplicateError(plan *planner.ShardPlan, c planner.UniqueCheck, byKey map[string][]string) error {
+	if plan.UniqueRefusal != "" {
+		var holders []string
+		for _, shards := range byKey {
+			holders = append(holders, shards...)
+		}
+		slices.Sort(holders)
+		return wire.NewError(wire.ErNotSupportedYet, "Strata: %s is kept unique across shards and %s is already on shard %s; on one server %s, which Strata does not do across shards: nothing was written. Write the row without it, or change that row first",
+			c.Column, c.Value, otherThan(slices.Compact(holders), plan), plan.UniqueRefusal)
 	}
-	if _, err := rows.Next(ctx); !errors.Is(err, io.EOF) {
-		return 0, fmt.Errorf("reading the end of %q: %v", sql, err)
-	}
-	return n, nil
+	return wire.NewError(wire.ErDupEntry, "Duplicate entry '%s' for key '%s'", strings.Trim(c.Value, "'"), c.Column)
 }
 
 // otherThan names the shards of holders that the write did not write.

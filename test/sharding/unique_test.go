@@ -5,7 +5,10 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
+	"os/exec"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -97,6 +100,15 @@ func TestUniqueColumnsHoldAcrossShards(t *testing.T) {
 				t.Errorf("rows from 9 on: %q, want only 9 dee@example.com", got)
 			}
 
+			// In a transaction the check needs every shard: two-phase commit.
+			mustExec(t, conn, "BEGIN")
+			_, err = conn.ExecContext(ctx, "INSERT INTO uq_members (id, email) VALUES (14, 'hal@example.com')")
+			mustExec(t, conn, "COMMIT")
+			if mode == "single" {
+				refused("an INSERT in a transaction without twopc", 1235, "which Strata checks is unique on every shard", err)
+			} else if err != nil {
+				t.Errorf("an INSERT in a transaction with twopc: %v", err)
+			}
 			// A value another client's open write holds waits for it.
 			if mode == "twopc" {
 				other := testenv.Conn(t, db)
@@ -164,6 +176,44 @@ func raceOneValue(t *testing.T, db *sql.DB) {
 		}
 		if n != 1 || wins != 1 {
 			t.Errorf("%s written at once on two shards: %d rows, %d successes (%v); want 1 and 1", email, n, wins, errs)
+		}
+	}
+}
+
+// A PHP sign-up form over PDO, in both prepare modes, sees a taken email
+// through Strata exactly as it sees it on one server holding all the
+// rows: the same PDOException (SQLSTATE 23000, error 1062), the same
+// rows after.
+func TestPHPSignUpSeesTakenEmailsAsOneServer(t *testing.T) {
+	if _, err := exec.LookPath("php"); err != nil {
+		t.Fatal("php not installed: make deps installs php-cli php-mysql")
+	}
+	strataDB(t)
+	const ddl = "CREATE TABLE IF NOT EXISTS blog.uq_members (id BIGINT NOT NULL PRIMARY KEY, email VARCHAR(100) COLLATE utf8mb4_general_ci NULL, nick VARCHAR(40) NULL, UNIQUE KEY email (email))"
+	createOn(t, ddl, "blog.uq_members", append([]string{"single"}, shardNames...)...)
+	for _, sh := range append([]string{"single"}, shardNames...) {
+		mustExec(t, direct[sh], "DELETE FROM blog.uq_members WHERE id BETWEEN 5000 AND 5999")
+	}
+	s := startOwn(t, ownConfig(t, "uq_members: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3], unique: [email]}", "transactions: {mode: twopc}\n"))
+	script, _ := filepath.Abs("../php/unique_signup.php")
+	run := func(addr, user, pass, mode, first string) string {
+		t.Helper()
+		host, port, _ := strings.Cut(addr, ":")
+		out, err := exec.Command("php", script, host, port, user, pass, mode, first).CombinedOutput()
+		if err != nil {
+			t.Fatalf("php %s against %s: %v\n%s", mode, addr, err, out)
+		}
+		return string(out)
+	}
+	for i, mode := range []string{"emulated", "native"} {
+		first := strconv.Itoa(5000 + 100*i)
+		want := run(clusterAddr["single"], "root", "", mode, first)
+		got := run(s.MySQLAddr(), "app", "app", mode, first)
+		if got != want {
+			t.Errorf("PDO %s through Strata differs from the single server:%s", mode, lineDiff(got, want))
+		}
+		if !strings.Contains(want, "sign up "+strconv.Itoa(5002+100*i)+": refused: SQLSTATE 23000, error 1062") || strings.Count(want, "error 1062") != 4 {
+			t.Errorf("PDO %s on one server: not the refusals the test expects:\n%s", mode, want)
 		}
 	}
 }
