@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -52,12 +53,38 @@ type Table struct {
 	// collation, by whose weights keys are placed, so keys the server
 	// finds equal ('Zoe' and 'zoe' under a _ci one) share a shard.
 	KeyCollation string `yaml:"key_collation"`
-	// Unique lists columns Strata keeps unique across the shards, as one
-	// server's UNIQUE key does: each shard's own unique key on the column
-	// sees its rows alone.
-	Unique []string `yaml:"unique,omitempty"`
+	// Unique lists the keys Strata keeps unique across the shards, as one
+	// server's UNIQUE key does: each shard's own unique key sees its rows
+	// alone.
+	Unique []UniqueKey `yaml:"unique,omitempty"`
 
 	aheadSet bool // ahead was written in the file (0 is then meant)
+}
+
+// UniqueKey is one entry of unique:: a column (email), or the columns
+// whose values are unique together ([site_id, slug]).
+type UniqueKey []string
+
+// UnmarshalYAML reads a column name or a list of them.
+func (k *UniqueKey) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		*k = UniqueKey{n.Value}
+		return nil
+	}
+	var cols []string
+	if err := n.Decode(&cols); err != nil {
+		return fmt.Errorf("line %d: unique: an entry is a column or a list of columns", n.Line)
+	}
+	*k = cols
+	return nil
+}
+
+// MarshalYAML writes a key of one column as its name.
+func (k UniqueKey) MarshalYAML() (any, error) {
+	if len(k) == 1 {
+		return k[0], nil
+	}
+	return []string(k), nil
 }
 
 // TableSequence fills Column from sequence Name when an INSERT leaves it out.
@@ -295,8 +322,12 @@ func (c *Config) Layout(lookup shard.Lookup) (*shard.Layout, error) {
 			if t.Sequence != nil {
 				st.Sequence = &shard.TableSequence{Column: t.Sequence.Column, Name: t.Sequence.Name}
 			}
-			for _, col := range t.Unique {
-				st.Unique = append(st.Unique, strings.ToLower(col))
+			for _, key := range t.Unique {
+				cols := make([]string, len(key))
+				for i, col := range key {
+					cols[i] = strings.ToLower(col)
+				}
+				st.Unique = append(st.Unique, cols)
 			}
 		}
 		tables = append(tables, st)
@@ -559,27 +590,39 @@ func (c *Config) validateMethodSettings(p *problems, base string, t *Table) bool
 	return ok
 }
 
-// validateUnique checks unique:, a list of distinct columns other than
-// the shard key (which one shard holds whole, so its own key keeps it
-// unique). A date table's rows live in a table per period, which the
-// checks do not read.
+// validateUnique checks unique:, distinct keys of distinct columns
+// without the shard key (a key that holds it has all its rows of one
+// value on one shard, whose own unique key holds it). A date table's rows
+// live in a table per period, which the checks do not read.
 func (c *Config) validateUnique(p *problems, base string, t *Table) {
 	if len(t.Unique) > 0 && t.Method == shard.MethodDate {
 		p.add(base+".unique", "does not apply to the date method: its rows live in one table per period")
 	}
-	seen := map[string]bool{}
-	for i, col := range t.Unique {
-		key := fmt.Sprintf("%s.unique[%d]", base, i)
-		low := strings.ToLower(col)
-		switch {
-		case strings.TrimSpace(col) == "":
-			p.add(key, "is empty: name a column")
-		case low == strings.ToLower(t.ShardKey):
-			p.add(key, "is the shard key (%s): its rows are on one shard, whose own unique key holds it", col)
-		case seen[low]:
-			p.add(key, "names %s twice", col)
+	seenKeys := map[string]bool{}
+	for i, k := range t.Unique {
+		path := fmt.Sprintf("%s.unique[%d]", base, i)
+		if len(k) == 0 {
+			p.add(path, "is empty: name a column, or a list of columns unique together")
 		}
-		seen[low] = true
+		seen := map[string]bool{}
+		for _, col := range k {
+			low := strings.ToLower(col)
+			switch {
+			case strings.TrimSpace(col) == "":
+				p.add(path, "has an empty column name")
+			case low == strings.ToLower(t.ShardKey):
+				p.add(path, "holds the shard key (%s): all rows of one value are on one shard, whose own unique key holds it", col)
+			case seen[low]:
+				p.add(path, "names %s twice", col)
+			}
+			seen[low] = true
+		}
+		sorted := slices.Sorted(maps.Keys(seen))
+		if id := strings.Join(sorted, ","); len(k) > 0 && seenKeys[id] {
+			p.add(path, "repeats a key listed before (%s)", strings.Join(k, ", "))
+		} else {
+			seenKeys[id] = true
+		}
 	}
 }
 

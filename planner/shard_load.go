@@ -70,7 +70,7 @@ func (s *Sharding) planLoad(ctx context.Context, l *shard.Layout, m sqlparse.Mod
 		return p, nil
 	}
 	if len(t.Unique) > 0 {
-		return nil, refuse("LOAD DATA into %s: Strata keeps %s unique across its shards (unique: in its config) and checks each value an INSERT writes, not a file's: send the rows as INSERT ... VALUES", t.Name, strings.Join(t.Unique, ", "))
+		return nil, refuse("LOAD DATA into %s: Strata keeps (%s) unique across its shards (unique: in its config) and checks each value an INSERT writes, not a file's: send the rows as INSERT ... VALUES", t.Name, strings.Join(t.Unique[0], ", "))
 	}
 	lp.KeyColumn = strings.ToLower(t.Method.Key())
 	if i := slices.Index(spec.SetColumns, lp.KeyColumn); i >= 0 {

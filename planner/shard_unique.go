@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,13 +23,27 @@ import (
 // sees it; two writes that each wait for the other on different servers
 // are a deadlock across servers, which Strata's detector breaks.
 
-// UniqueCheck is one value a write gives a column of Table kept unique
-// across its shards.
+// UniqueCheck is one value a write gives a key of Table kept unique
+// across its shards: a column, or several unique together.
 type UniqueCheck struct {
-	Table  string // the table as the statement names it, quoted
-	Key    string // its shard key, quoted
-	Column string // lower-case
-	Value  string // an SQL literal
+	Table   string   // the table as the statement names it, quoted
+	Key     string   // its shard key, quoted
+	Columns []string // lower-case
+	Values  []string // SQL literals, one per column
+}
+
+// Name is the unique key as MariaDB names an unnamed one: its first
+// column.
+func (c UniqueCheck) Name() string { return c.Columns[0] }
+
+// Entry is the value as MariaDB's duplicate-entry error shows it: the
+// columns' values joined by '-'.
+func (c UniqueCheck) Entry() string {
+	vals := make([]string, len(c.Values))
+	for i, v := range c.Values {
+		vals[i] = strings.Trim(v, "'")
+	}
+	return strings.Join(vals, "-")
 }
 
 // UniqueQuery is the locking read of checks on one shard: the rows of
@@ -37,13 +52,17 @@ type UniqueCheck struct {
 func UniqueQuery(checks []UniqueCheck) string {
 	parts := make([]string, len(checks))
 	for i, c := range checks {
-		parts[i] = "(SELECT " + strconv.Itoa(i) + ", " + c.Key + " FROM " + c.Table + " WHERE " + quoteName(c.Column) + " = " + c.Value + " FOR UPDATE)"
+		conds := make([]string, len(c.Columns))
+		for j, col := range c.Columns {
+			conds[j] = quoteName(col) + " = " + c.Values[j]
+		}
+		parts[i] = "(SELECT " + strconv.Itoa(i) + ", " + c.Key + " FROM " + c.Table + " WHERE " + strings.Join(conds, " AND ") + " FOR UPDATE)"
 	}
 	return strings.Join(parts, " UNION ALL ")
 }
 
 // uniqueChecks adds to p, a write of table t (the statement's lead
-// table), the checks of the values it gives t's unique: columns, and a
+// table), the checks of the values it gives t's unique: keys, and a
 // route on every other shard of t to run them on. IGNORE, REPLACE and ON
 // DUPLICATE KEY UPDATE would treat another shard's row of the value as
 // one server treats a duplicate (skip, replace or update it), which
@@ -53,7 +72,7 @@ func uniqueChecks(p *ShardPlan, st *sqlparse.ShardStmt, lead int, t *shard.Table
 	if len(t.Unique) == 0 {
 		return nil
 	}
-	values, err := uniqueValues(st, lead, t, args)
+	values, err := uniqueValues(st, t, args)
 	if err != nil || len(values) == 0 {
 		return err
 	}
@@ -62,9 +81,11 @@ func uniqueChecks(p *ShardPlan, st *sqlparse.ShardStmt, lead int, t *shard.Table
 	if ref.Schema != "" {
 		name = quoteName(ref.Schema) + "." + name
 	}
+	seen := map[string]bool{}
 	for _, v := range values {
 		v.Table, v.Key = name, quoteName(t.Method.Key())
-		if !slices.Contains(p.Unique, v) {
+		if id := fmt.Sprint(v.Columns, v.Values); !seen[id] {
+			seen[id] = true
 			p.Unique = append(p.Unique, v)
 		}
 	}
@@ -85,66 +106,107 @@ func uniqueChecks(p *ShardPlan, st *sqlparse.ShardStmt, lead int, t *shard.Table
 		p.Kind = PlanWrite
 		p.Routes[0].Template = ""
 	}
-	p.Reason += "; " + strings.Join(uniqueColumns(p.Unique), ", ") + " checked unique on every shard"
+	p.Reason += "; " + strings.Join(uniqueKeys(p.Unique), ", ") + " checked unique on every shard"
 	return nil
 }
 
 // uniqueValues are the values an INSERT's rows, or an UPDATE's SET, give
-// t's unique: columns (NULLs, which a unique key lets repeat, left out).
-// A value Strata cannot read (an expression) is refused: it could not be
-// checked.
-func uniqueValues(st *sqlparse.ShardStmt, lead int, t *shard.Table, args []string) ([]UniqueCheck, error) {
+// t's unique: keys. A value with a NULL, which a unique key lets repeat,
+// is left out, as is a key an INSERT leaves some column of to its
+// default. A value Strata cannot read (an expression) is refused: it
+// could not be checked; so is an UPDATE that sets part of a key, whose
+// other columns' values it does not know.
+func uniqueValues(st *sqlparse.ShardStmt, t *shard.Table, args []string) ([]UniqueCheck, error) {
 	var out []UniqueCheck
-	add := func(col string, o sqlparse.Operand) error {
-		text := o.Literal
-		if o.Param > 0 && o.Param <= len(args) {
-			text = args[o.Param-1]
+	add := func(cols []string, ops []sqlparse.Operand) error {
+		c := UniqueCheck{Columns: cols}
+		for i, o := range ops {
+			text := o.Literal
+			if o.Param > 0 && o.Param <= len(args) {
+				text = args[o.Param-1]
+			}
+			switch {
+			case o.Expr || text == "":
+				return refuse("Strata keeps %s (%s) unique across shards (unique: in its config) and checks each value written to it, so it must read the value of %s: write it as a literal or a bound value, not an expression", t.Name, strings.Join(cols, ", "), cols[i])
+			case isNull(o, args):
+				return nil
+			}
+			c.Values = append(c.Values, text)
 		}
-		switch {
-		case o.Expr || text == "":
-			return refuse("Strata keeps %s.%s unique across shards (unique: in its config) and checks each value written to it, so it must read the value: write it as a literal or a bound value, not an expression", t.Name, col)
-		case isNull(o, args):
-			return nil
-		}
-		out = append(out, UniqueCheck{Column: col, Value: text})
+		out = append(out, c)
 		return nil
 	}
 	if ins := st.Insert; ins != nil {
-		for _, col := range t.Unique {
-			at := slices.Index(ins.Columns, col)
+		for _, key := range t.Unique {
+			at := make([]int, len(key))
+			for i, col := range key {
+				at[i] = slices.Index(ins.Columns, col)
+			}
+			if slices.Contains(at, -1) {
+				continue // a column's default: NULL, or refused by its shard
+			}
 			for _, row := range ins.Rows {
-				if at < 0 || at >= len(row) {
-					break // the column's default: NULL, or refused by its shard
+				ops := make([]sqlparse.Operand, len(at))
+				for i, j := range at {
+					if j < len(row) {
+						ops[i] = row[j]
+					}
 				}
-				if err := add(col, row[at]); err != nil {
+				if err := add(key, ops); err != nil {
 					return nil, err
 				}
 			}
 		}
 	}
-	for _, as := range st.Assigns {
-		if !slices.Contains(t.Unique, as.Column) {
-			continue
-		}
-		switch {
-		case st.Insert != nil:
-			return nil, refuse("ON DUPLICATE KEY UPDATE sets %s.%s, which Strata keeps unique across shards (unique: in its config): it cannot check the value the updated row gets. Update the row with its own UPDATE", t.Name, as.Column)
-		case len(st.Uses) > 1:
-			return nil, refuse("an UPDATE of several tables sets %s, which Strata keeps unique across the shards of %s (unique: in its config): update %s in a single-table UPDATE", as.Column, t.Name, t.Name)
-		}
-		if err := add(as.Column, as.Value); err != nil {
+	for _, key := range t.Unique {
+		ops, set, err := assignedValues(st, t, key)
+		if err != nil {
 			return nil, err
+		}
+		if set {
+			if err := add(key, ops); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return out, nil
 }
 
-// uniqueColumns lists the columns checks are of, once each.
-func uniqueColumns(checks []UniqueCheck) []string {
+// assignedValues are the values an UPDATE's SET gives the columns of
+// key (the last assignment of each, as MariaDB applies them), and
+// whether it sets any; setting some columns of a key alone, in ON
+// DUPLICATE KEY UPDATE or in an UPDATE of several tables is refused.
+func assignedValues(st *sqlparse.ShardStmt, t *shard.Table, key []string) ([]sqlparse.Operand, bool, error) {
+	ops := make([]sqlparse.Operand, len(key))
+	var set []string
+	for _, as := range st.Assigns {
+		i := slices.Index(key, as.Column)
+		if i < 0 {
+			continue
+		}
+		switch {
+		case st.Insert != nil:
+			return nil, false, refuse("ON DUPLICATE KEY UPDATE sets %s.%s, which Strata keeps unique across shards (unique: in its config): it cannot check the value the updated row gets. Update the row with its own UPDATE", t.Name, as.Column)
+		case len(st.Uses) > 1:
+			return nil, false, refuse("an UPDATE of several tables sets %s, which Strata keeps unique across the shards of %s (unique: in its config): update %s in a single-table UPDATE", as.Column, t.Name, t.Name)
+		}
+		ops[i] = as.Value
+		if !slices.Contains(set, as.Column) {
+			set = append(set, as.Column)
+		}
+	}
+	if len(set) > 0 && len(set) < len(key) {
+		return nil, false, refuse("this UPDATE sets %s but not all of (%s), which Strata keeps unique together across the shards of %s (unique: in its config): it checks the key's whole value, and does not know the others'. Set every column of the key in the UPDATE", strings.Join(set, ", "), strings.Join(key, ", "), t.Name)
+	}
+	return ops, len(set) > 0, nil
+}
+
+// uniqueKeys names the keys checks are of, once each.
+func uniqueKeys(checks []UniqueCheck) []string {
 	var out []string
 	for _, c := range checks {
-		if !slices.Contains(out, c.Column) {
-			out = append(out, c.Column)
+		if name := strings.Join(c.Columns, "+"); !slices.Contains(out, name) {
+			out = append(out, name)
 		}
 	}
 	return out

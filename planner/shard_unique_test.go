@@ -17,7 +17,7 @@ func TestShardPlanChecksUniqueColumns(t *testing.T) {
 	s := NewSharding(layoutOf(t, strings.Replace(shardConfig,
 		`likes:    {shard_key: entry_id, method: hash, shards: {s0: "-80", s1: "80-"}}`,
 		`likes:    {shard_key: entry_id, method: hash, shards: {s0: "-80", s1: "80-"}}
-  members2: {shard_key: id, method: modulo, shards: [s0, s1, s2], unique: [email, nick]}`, 1)))
+  members2: {shard_key: id, method: modulo, shards: [s0, s1, s2], unique: [email, nick, [site, slug]]}`, 1)))
 	for _, tt := range []struct {
 		sql      string
 		args     []string
@@ -28,6 +28,7 @@ func TestShardPlanChecksUniqueColumns(t *testing.T) {
 	}{
 		{"INSERT INTO members2 (id, email) VALUES (1, 'a@x')", nil, []string{"email='a@x'"}, []string{"s0", "s2"}, "", ""},
 		{"INSERT INTO members2 (id, email, nick) VALUES (1, 'a@x', ?), (2, NULL, 'n')", []string{"'m'"}, []string{"email='a@x'", "nick='m'", "nick='n'"}, []string{"s0"}, "", ""},
+		{"INSERT INTO members2 (id, email) VALUES (1, 'a@x'), (2, 'a@x')", nil, []string{"email='a@x'"}, []string{"s0"}, "", ""}, // one check of a repeated value
 		{"INSERT INTO members2 (id, other) VALUES (1, 'a@x')", nil, nil, nil, "", ""},
 		{"UPDATE members2 SET email = 'b@x' WHERE id = 4", nil, []string{"email='b@x'"}, []string{"s0", "s2"}, "", ""},
 		{"UPDATE members2 SET other = 'b@x' WHERE id = 4", nil, nil, nil, "", ""},
@@ -39,6 +40,10 @@ func TestShardPlanChecksUniqueColumns(t *testing.T) {
 		{"INSERT INTO members2 (id, email) VALUES (1, 'a@x') ON DUPLICATE KEY UPDATE email = 'c@x'", nil, nil, nil, "", "ON DUPLICATE KEY UPDATE sets members2.email"},
 		{"INSERT INTO members2 (id, email) VALUES (1, LOWER('A@x'))", nil, nil, nil, "", "not an expression"},
 		{"UPDATE members2 SET nick = CONCAT(nick, '!') WHERE id = 4", nil, nil, nil, "", "not an expression"},
+		{"INSERT INTO members2 (id, site, slug) VALUES (1, 7, 'hello'), (2, 7, NULL), (3, ?, 'x')", []string{"8"}, []string{"site+slug=7,'hello'", "site+slug=8,'x'"}, nil, "", ""}, // every shard written
+		{"INSERT INTO members2 (id, slug) VALUES (1, 'hello')", nil, nil, nil, "", ""}, // site left to its default
+		{"UPDATE members2 SET slug = 'a', site = 2 WHERE id = 4", nil, []string{"site+slug=2,'a'"}, []string{"s0", "s2"}, "", ""},
+		{"UPDATE members2 SET slug = 'a' WHERE id = 4", nil, nil, nil, "", "sets slug but not all of (site, slug)"},
 		{"LOAD DATA LOCAL INFILE 'm.csv' INTO TABLE members2 (id, email)", nil, nil, nil, "", "checks each value an INSERT writes"},
 	} {
 		p, err := plan(t, s, tt.sql, tt.args...)
@@ -55,7 +60,7 @@ func TestShardPlanChecksUniqueColumns(t *testing.T) {
 		}
 		var values, checkers []string
 		for _, c := range p.Unique {
-			values = append(values, c.Column+"="+c.Value)
+			values = append(values, strings.Join(c.Columns, "+")+"="+strings.Join(c.Values, ","))
 			if c.Table != "`members2`" || c.Key != "`id`" {
 				t.Errorf("%s: check of %s by %s", tt.sql, c.Table, c.Key)
 			}
@@ -69,7 +74,12 @@ func TestShardPlanChecksUniqueColumns(t *testing.T) {
 		}
 		slices.Sort(checkers)
 		if len(p.Unique) > 0 {
-			want := "(SELECT 0, `id` FROM `members2` WHERE `" + p.Unique[0].Column + "` = " + p.Unique[0].Value + " FOR UPDATE)"
+			c := p.Unique[0]
+			want := "(SELECT 0, `id` FROM `members2` WHERE `" + c.Columns[0] + "` = " + c.Values[0]
+			if len(c.Columns) == 2 {
+				want += " AND `" + c.Columns[1] + "` = " + c.Values[1]
+			}
+			want += " FOR UPDATE)"
 			if q := UniqueQuery(p.Unique); !strings.HasPrefix(q, want) || strings.Count(q, " UNION ALL ") != len(p.Unique)-1 {
 				t.Errorf("%s: check query %q, want it to start %q with a part per value", tt.sql, q, want)
 			}

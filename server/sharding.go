@@ -304,8 +304,8 @@ type TableInfo struct {
 	Shards      []string `json:"shards,omitempty"`
 	Scatter     string   `json:"scatter,omitempty"`
 	Sequence    string   `json:"sequence,omitempty"`
-	// Unique: the columns Strata checks are unique across the shards
-	// (config unique:).
+	// Unique: the keys Strata checks are unique across the shards (config
+	// unique:), each its columns joined by ", ".
 	Unique []string `json:"unique,omitempty"`
 	// Moving: the table's rows are moving to a new layout (an online
 	// rebalance); Shards then lists the shards of both layouts.
@@ -343,7 +343,9 @@ func (s *Strata) tables() any {
 			if t.Sequence != nil {
 				ti.Sequence = t.Sequence.Name + " -> " + t.Sequence.Column
 			}
-			ti.Unique = t.Unique
+			for _, key := range t.Unique {
+				ti.Unique = append(ti.Unique, strings.Join(key, ", "))
+			}
 			ti.ShardLocalUniqueKeys = s.shardLocalKeys(t.Name)
 			if t.Sequence == nil || !strings.EqualFold(t.Sequence.Column, t.LocalAutoIncrement) {
 				ti.ShardLocalAutoIncrement = t.LocalAutoIncrement

@@ -324,7 +324,7 @@ func uniqueNeeds(plan *planner.ShardPlan) string {
 	if len(plan.Unique) == 0 {
 		return ""
 	}
-	return " (it writes " + plan.Unique[0].Column + ", which Strata checks is unique on every shard: unique: in its config)"
+	return " (it writes " + strings.Join(plan.Unique[0].Columns, ", ") + ", which Strata checks is unique on every shard: unique: in its config)"
 }
 
 // heldState names the state that pins the session, for errors.

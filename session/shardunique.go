@@ -94,10 +94,10 @@ func duplicateError(plan *planner.ShardPlan, c planner.UniqueCheck, byKey map[st
 			holders = append(holders, shards...)
 		}
 		slices.Sort(holders)
-		return wire.NewError(wire.ErNotSupportedYet, "Strata: %s is kept unique across shards and %s is already on shard %s; on one server %s, which Strata does not do across shards: nothing was written. Write the row without it, or change that row first",
-			c.Column, c.Value, otherThan(slices.Compact(holders), plan), plan.UniqueRefusal)
+		return wire.NewError(wire.ErNotSupportedYet, "Strata: (%s) is kept unique across shards and (%s) is already on shard %s; on one server %s, which Strata does not do across shards: nothing was written. Write the row without it, or change that row first",
+			strings.Join(c.Columns, ", "), strings.Join(c.Values, ", "), otherThan(slices.Compact(holders), plan), plan.UniqueRefusal)
 	}
-	return wire.NewError(wire.ErDupEntry, "Duplicate entry '%s' for key '%s'", strings.Trim(c.Value, "'"), c.Column)
+	return wire.NewError(wire.ErDupEntry, "Duplicate entry '%s' for key '%s'", c.Entry(), c.Name())
 }
 
 // otherThan names the shards of holders that the write did not write.
@@ -129,7 +129,7 @@ func (s *Session) uniqueIsolation(plan *planner.ShardPlan) error {
 	level := strings.ToUpper(s.vars.m["transaction_isolation"])
 	if strings.Contains(level, "COMMITTED") {
 		return wire.NewError(wire.ErNotSupportedYet, "Strata: this write gives %s a value Strata checks is unique across shards, which needs REPEATABLE READ or SERIALIZABLE: under %s the check cannot keep another shard from taking the value meanwhile. Set transaction_isolation = 'REPEATABLE-READ' for the write",
-			plan.Unique[0].Column, strings.Trim(level, "'\""))
+			strings.Join(plan.Unique[0].Columns, ", "), strings.Trim(level, "'\""))
 	}
 	return nil
 }

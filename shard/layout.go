@@ -78,9 +78,9 @@ type Table struct {
 	// AUTO_INCREMENT column ("" when it has none): a row that gives it 0,
 	// NULL or DEFAULT is numbered by the shard it reaches.
 	AutoIncrement string
-	// Unique are the columns (lower-case) Strata keeps unique across the
-	// shards (config unique:).
-	Unique []string
+	// Unique are the keys Strata keeps unique across the shards (config
+	// unique:), each its columns, lower-case.
+	Unique [][]string
 	// ClockColumns, learned with the key type: a column the server fills
 	// with the statement's time (DEFAULT or ON UPDATE CURRENT_TIMESTAMP).
 	ClockColumns bool

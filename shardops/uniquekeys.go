@@ -38,12 +38,26 @@ func (k UniqueKey) String() string {
 func ShardLocalKeys(t *shard.Table, keys []UniqueKey) []UniqueKey {
 	var out []UniqueKey
 	for _, k := range perShardKeys(t, keys) {
-		// A key of one column of unique: is checked across the shards.
-		if len(k.Columns) != 1 || !slices.Contains(t.Unique, strings.ToLower(k.Columns[0])) {
+		// A key of unique: is checked across the shards.
+		if !slices.ContainsFunc(t.Unique, func(u []string) bool { return sameColumns(u, k.Columns) }) {
 			out = append(out, k)
 		}
 	}
 	return out
+}
+
+// sameColumns reports whether two keys have the same columns, in any
+// order and case.
+func sameColumns(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, c := range a {
+		if !slices.ContainsFunc(b, func(d string) bool { return strings.EqualFold(c, d) }) {
+			return false
+		}
+	}
+	return true
 }
 
 // perShardKeys are t's unique keys that hold neither its shard key nor

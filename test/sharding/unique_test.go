@@ -19,12 +19,20 @@ import (
 	"github.com/strata-proxy/strata/test/testenv"
 )
 
+// uq_members keeps email unique, and slug per site.
+const (
+	uqMembersDDL = "CREATE TABLE IF NOT EXISTS blog.uq_members (id BIGINT NOT NULL PRIMARY KEY, email VARCHAR(100) COLLATE utf8mb4_general_ci NULL, nick VARCHAR(40) NULL, " +
+		"site INT NULL, slug VARCHAR(40) COLLATE utf8mb4_general_ci NULL, UNIQUE KEY email (email), UNIQUE KEY site (site, slug))"
+	uqMembersTable = "uq_members: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3], unique: [email, [site, slug]]}"
+)
+
 // A column a table lists in unique: is unique across its shards, as one
 // server's UNIQUE key keeps it: each shard's own key sees its rows alone,
 // so without the check a second row of a value another shard holds went
 // in beside it. A duplicate, in the column's collation (Ann@ = ann@ under
 // _ci), is refused with 1062 and nothing of the statement is written;
-// NULLs repeat, a value freed by a DELETE or an UPDATE is free again.
+// NULLs repeat, a value freed by a DELETE or an UPDATE is free again. A
+// key of two columns (slug per site) holds for their values together.
 // IGNORE, REPLACE and ON DUPLICATE KEY UPDATE, which one server would
 // answer by skipping, replacing or updating the other shard's row, are
 // refused with 1235 where they meet one; a value Strata cannot read (an
@@ -34,13 +42,13 @@ import (
 // they waited for each other, 1213.
 func TestUniqueColumnsHoldAcrossShards(t *testing.T) {
 	strataDB(t)
-	createOn(t, "CREATE TABLE IF NOT EXISTS blog.uq_members (id BIGINT NOT NULL PRIMARY KEY, email VARCHAR(100) COLLATE utf8mb4_general_ci NULL, nick VARCHAR(40) NULL, UNIQUE KEY email (email))", "blog.uq_members", shardNames...)
+	createOn(t, uqMembersDDL, "blog.uq_members", shardNames...)
 	for _, mode := range []string{"single", "twopc"} {
 		t.Run(mode, func(t *testing.T) {
 			for _, sh := range shardNames {
 				mustExec(t, direct[sh], "DELETE FROM blog.uq_members")
 			}
-			s := startOwn(t, ownConfig(t, "uq_members: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3], unique: [email]}", "transactions: {mode: "+mode+"}\n"))
+			s := startOwn(t, ownConfig(t, uqMembersTable, "transactions: {mode: "+mode+"}\n"))
 			db := openStrata(t, s.MySQLAddr())
 			conn := testenv.Conn(t, db)
 			ctx := testenv.Ctx(t)
@@ -75,6 +83,20 @@ func TestUniqueColumnsHoldAcrossShards(t *testing.T) {
 			if got, want := emails("1 = 1"), []string{"2 ann@example.com", "6 NULL", "7 NULL", "8 cy2@example.com"}; !slices.Equal(got, want) {
 				t.Errorf("rows: %q, want %q", got, want)
 			}
+
+			// A key of two columns: their values together.
+			mustExec(t, conn, "INSERT INTO uq_members (id, site, slug) VALUES (20, 1, 'hello'), (21, 2, 'hello'), (22, 1, NULL), (23, 1, NULL)")
+			_, err = conn.ExecContext(ctx, "INSERT INTO uq_members (id, site, slug) VALUES (?, ?, ?)", 25, 1, "Hello")
+			refused("site 1's hello again, on another shard", 1062, "Duplicate entry '1-Hello' for key 'site'", err)
+			_, err = conn.ExecContext(ctx, "UPDATE uq_members SET site = 1, slug = 'hello' WHERE id = 21")
+			refused("an UPDATE to site 1's hello", 1062, "Duplicate entry '1-hello' for key 'site'", err)
+			mustExec(t, conn, "UPDATE uq_members SET site = 3, slug = 'hello' WHERE id = 21")
+			_, err = conn.ExecContext(ctx, "UPDATE uq_members SET slug = 'bye' WHERE id = 21")
+			refused("an UPDATE of part of the key", 1235, "sets slug but not all of (site, slug)", err)
+			if got := testenv.Strings(t, conn, "SELECT CONCAT(id, ' ', site, ' ', IFNULL(slug, 'NULL')) FROM uq_members WHERE id BETWEEN 20 AND 29 ORDER BY id"); !slices.Equal(got, []string{"20 1 hello", "21 3 hello", "22 1 NULL", "23 1 NULL"}) {
+				t.Errorf("rows of the two-column key: %q", got)
+			}
+			mustExec(t, conn, "DELETE FROM uq_members WHERE id BETWEEN 20 AND 29")
 
 			for _, q := range []struct{ sql, says string }{
 				{"INSERT IGNORE INTO uq_members (id, email) VALUES (9, 'ann@example.com')", "IGNORE would skip the row"},
@@ -135,8 +157,8 @@ func TestUniqueColumnsHoldAcrossShards(t *testing.T) {
 			}
 			testenv.GetJSON(t, "http://"+s.AdminAddr()+"/api/tables", &tables)
 			for _, tb := range tables {
-				if tb.Name == "uq_members" && (!slices.Equal(tb.Unique, []string{"email"}) || len(tb.Local) != 0) {
-					t.Errorf("GET /api/tables uq_members: unique %q, shard_local_unique_keys %q; want [email] and none", tb.Unique, tb.Local)
+				if tb.Name == "uq_members" && (!slices.Equal(tb.Unique, []string{"email", "site, slug"}) || len(tb.Local) != 0) {
+					t.Errorf("GET /api/tables uq_members: unique %q, shard_local_unique_keys %q; want [email, site, slug] and none", tb.Unique, tb.Local)
 				}
 			}
 		})
@@ -189,12 +211,11 @@ func TestPHPSignUpSeesTakenEmailsAsOneServer(t *testing.T) {
 		t.Fatal("php not installed: make deps installs php-cli php-mysql")
 	}
 	strataDB(t)
-	const ddl = "CREATE TABLE IF NOT EXISTS blog.uq_members (id BIGINT NOT NULL PRIMARY KEY, email VARCHAR(100) COLLATE utf8mb4_general_ci NULL, nick VARCHAR(40) NULL, UNIQUE KEY email (email))"
-	createOn(t, ddl, "blog.uq_members", append([]string{"single"}, shardNames...)...)
+	createOn(t, uqMembersDDL, "blog.uq_members", append([]string{"single"}, shardNames...)...)
 	for _, sh := range append([]string{"single"}, shardNames...) {
 		mustExec(t, direct[sh], "DELETE FROM blog.uq_members WHERE id BETWEEN 5000 AND 5999")
 	}
-	s := startOwn(t, ownConfig(t, "uq_members: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3], unique: [email]}", "transactions: {mode: twopc}\n"))
+	s := startOwn(t, ownConfig(t, uqMembersTable, "transactions: {mode: twopc}\n"))
 	script, _ := filepath.Abs("../php/unique_signup.php")
 	run := func(addr, user, pass, mode, first string) string {
 		t.Helper()
