@@ -41,7 +41,7 @@ func TestShardPlanChecksUniqueColumns(t *testing.T) {
 		{"INSERT INTO members2 (id, email) VALUES (1, LOWER('A@x'))", nil, nil, nil, "", "not an expression"},
 		{"UPDATE members2 SET nick = CONCAT(nick, '!') WHERE id = 4", nil, nil, nil, "", "not an expression"},
 		{"INSERT INTO members2 (id, site, slug) VALUES (1, 7, 'hello'), (2, 7, NULL), (3, ?, 'x')", []string{"8"}, []string{"site+slug=7,'hello'", "site+slug=8,'x'"}, nil, "", ""}, // every shard written
-		{"INSERT INTO members2 (id, slug) VALUES (1, 'hello')", nil, nil, nil, "", ""}, // site left to its default
+		{"INSERT INTO members2 (id, slug) VALUES (1, 'hello')", nil, nil, nil, "", ""},                                                                                              // site left to its default
 		{"UPDATE members2 SET slug = 'a', site = 2 WHERE id = 4", nil, []string{"site+slug=2,'a'"}, []string{"s0", "s2"}, "", ""},
 		{"UPDATE members2 SET slug = 'a' WHERE id = 4", nil, nil, nil, "", "sets slug but not all of (site, slug)"},
 		{"LOAD DATA LOCAL INFILE 'm.csv' INTO TABLE members2 (id, email)", nil, nil, nil, "", "checks each value an INSERT writes"},

@@ -12,8 +12,9 @@ import (
 )
 
 // duplicateReports finds the rows of a sharded table that share the
-// value of a unique key each shard enforces alone (ShardLocalKeys): one
-// server would have refused the second. Each such key of integer columns
+// value of a unique key each shard enforces alone (perShardKeys; also
+// the keys of unique:, whose rows written before it was set, or around
+// Strata, were not checked): one server would have refused the second. Each such key of integer columns
 // is read from every shard at once, sorted by the servers (a shard's
 // period tables in one query), and merged, so memory stays one row per
 // shard; a key of other columns is reported as not checked (their order
@@ -25,7 +26,7 @@ func duplicateReports(ctx context.Context, open Opener, schema string, t *shard.
 		return []PlacementReport{{Table: t.Name, Shard: allShards, Error: err.Error()}}
 	}
 	var out []PlacementReport
-	for _, k := range ShardLocalKeys(t, keys) {
+	for _, k := range perShardKeys(t, keys) {
 		rep := PlacementReport{Table: t.Name, Shard: allShards, Physical: "unique key " + k.String()}
 		if err := findDuplicates(ctx, open, schema, t, k, &rep, examples); err != nil {
 			rep.Error = err.Error()
