@@ -63,25 +63,31 @@ type Reader struct {
 	off    int
 	val    []byte // the field being decoded (reused)
 	keyBuf []byte // the key field of the last row (reused)
-	// watch is a second field to decode (-1: none), watched the last
-	// row's (Watched).
-	watch    int
-	watched  Field
-	watchBuf []byte
+	// watch are more fields to decode, watched the last row's of each
+	// (Watched).
+	watch   []int
+	watched []Field
+	bufs    [][]byte
 }
 
 // NewReader reads rows of f whose statement fills fields columns, and
 // decodes field key (0-based) of each.
 func NewReader(f Format, fields, key int) *Reader {
-	return &Reader{f: f, fields: max(fields, key+1), key: key, watch: -1}
+	return &Reader{f: f, fields: max(fields, key+1), key: key}
 }
 
 // Watch makes the reader decode field (0-based) of each row too, beside
-// the key; a field past the columns the statement fills is Missing.
-func (r *Reader) Watch(field int) { r.watch = field }
+// the key, and returns the index Watched takes for it; a field past the
+// columns the statement fills is Missing.
+func (r *Reader) Watch(field int) int {
+	r.watch = append(r.watch, field)
+	r.watched = append(r.watched, Field{Missing: true})
+	r.bufs = append(r.bufs, nil)
+	return len(r.watch) - 1
+}
 
-// Watched is the watched field (Watch) of the row Next returned last.
-func (r *Reader) Watched() Field { return r.watched }
+// Watched is watched field i (Watch) of the row Next returned last.
+func (r *Reader) Watched(i int) Field { return r.watched[i] }
 
 // Feed appends the next bytes of the file.
 func (r *Reader) Feed(p []byte) {
@@ -142,7 +148,9 @@ func (r *Reader) Next(final bool) (raw []byte, key Field, ok bool) {
 // row ends (after its terminator) and its key field.
 func (r *Reader) scanRow(b []byte, i int, final bool) (int, Field, bool) {
 	key := Field{Missing: true}
-	r.watched = Field{Missing: true}
+	for i := range r.watched {
+		r.watched[i] = Field{Missing: true}
+	}
 	for field := 0; field < r.fields; field++ {
 		if i >= len(b) {
 			if !final {
@@ -158,9 +166,11 @@ func (r *Reader) scanRow(b []byte, i int, final bool) (int, Field, bool) {
 			r.keyBuf = append(r.keyBuf[:0], val...)
 			key = Field{Value: r.keyBuf, Null: null}
 		}
-		if field == r.watch {
-			r.watchBuf = append(r.watchBuf[:0], val...)
-			r.watched = Field{Value: r.watchBuf, Null: null}
+		for i, w := range r.watch {
+			if field == w {
+				r.bufs[i] = append(r.bufs[i][:0], val...)
+				r.watched[i] = Field{Value: r.bufs[i], Null: null}
+			}
 		}
 		i = next
 		if eol {

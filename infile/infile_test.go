@@ -196,21 +196,21 @@ func TestWatchedFieldIsDecodedBesideTheKey(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			for n := 1; n <= len(tt.file); n++ {
 				r := NewReader(csv(), 3, tt.key)
-				r.Watch(tt.watch)
+				r.Watch(1 - min(tt.watch, 1)) // another field, watched beside
+				w := r.Watch(tt.watch)
 				var got []string
 				collect := func(final bool) {
 					for {
 						if _, _, ok := r.Next(final); !ok {
 							return
 						}
-						w := r.Watched()
-						switch {
-						case w.Missing:
+						switch f := r.Watched(w); {
+						case f.Missing:
 							got = append(got, "-")
-						case w.Null:
+						case f.Null:
 							got = append(got, "NULL")
 						default:
-							got = append(got, string(w.Value))
+							got = append(got, string(f.Value))
 						}
 					}
 				}

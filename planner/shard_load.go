@@ -34,6 +34,20 @@ type LoadPlan struct {
 	Numbered      string
 	NumberedField int
 	NumbersZero   bool
+	// Unique are the keys of the table's unique: whose every column the
+	// file fills: the load checks the values of its rows as an INSERT's
+	// (shard_unique.go), by UniqueTable and UniqueKey, the table as the
+	// statement names it and its shard key, quoted.
+	Unique                 []LoadUnique
+	UniqueTable, UniqueKey string
+}
+
+// LoadUnique is a key of unique: a LOAD DATA file fills: its columns and
+// the fields that fill them (-1: the table's own order decides, as for
+// KeyField).
+type LoadUnique struct {
+	Columns []string
+	Fields  []int
 }
 
 // safeLoadCharsets are the file character sets whose bytes never hide an
@@ -69,8 +83,8 @@ func (s *Sharding) planLoad(ctx context.Context, l *shard.Layout, m sqlparse.Mod
 		}
 		return p, nil
 	}
-	if len(t.Unique) > 0 {
-		return nil, refuse("LOAD DATA into %s: Strata keeps (%s) unique across its shards (unique: in its config) and checks each value an INSERT writes, not a file's: send the rows as INSERT ... VALUES", t.Name, strings.Join(t.Unique[0], ", "))
+	if err := loadUniqueKeys(p, f, t); err != nil {
+		return nil, err
 	}
 	lp.KeyColumn = strings.ToLower(t.Method.Key())
 	if i := slices.Index(spec.SetColumns, lp.KeyColumn); i >= 0 {
@@ -107,6 +121,49 @@ func (s *Sharding) planLoad(ctx context.Context, l *shard.Layout, m sqlparse.Mod
 		p.Routes = append(p.Routes, ShardRoute{Cluster: sh, SQL: sql, Tables: []string{t.Name}})
 	}
 	return p, nil
+}
+
+// loadUniqueKeys gives a LOAD DATA into t the keys of t's unique: its
+// file fills, which it checks as an INSERT's values. A key whose column
+// the statement leaves to its default is not checked (as an INSERT's); one
+// it sets from an expression is refused: Strata could not read the value.
+func loadUniqueKeys(p *ShardPlan, f *sqlparse.Facts, t *shard.Table) error {
+	lp, spec := p.Load, p.Load.Spec
+	for _, key := range t.Unique {
+		u := LoadUnique{Columns: key}
+		for _, col := range key {
+			field := -1
+			if i := slices.Index(spec.SetColumns, col); i >= 0 {
+				if field = slices.Index(spec.Columns, spec.SetFromVar[i]); spec.SetFromVar[i] == "" || field < 0 {
+					return refuse("LOAD DATA into %s sets %s in its SET clause from an expression: Strata keeps (%s) unique across the shards (unique: in its config) and must read each row's value; load the column straight from the file", t.Name, col, strings.Join(key, ", "))
+				}
+			} else if spec.Columns != nil {
+				if field = slices.Index(spec.Columns, col); field < 0 {
+					u.Fields = nil
+					break // its default
+				}
+			}
+			u.Fields = append(u.Fields, field)
+		}
+		if u.Fields != nil {
+			lp.Unique = append(lp.Unique, u)
+		}
+	}
+	if len(lp.Unique) == 0 || len(f.WriteTables) == 0 {
+		return nil
+	}
+	ref := f.WriteTables[0]
+	lp.UniqueTable, lp.UniqueKey = quoteName(ref.Name), quoteName(t.Method.Key())
+	if ref.Schema != "" {
+		lp.UniqueTable = quoteName(ref.Schema) + "." + lp.UniqueTable
+	}
+	// LOAD DATA LOCAL without REPLACE skips a duplicate row with a
+	// warning, as IGNORE does: the server cannot stop the client's file
+	// half-way (the parser reads it as IGNORE).
+	if p.UniqueRefusal = "LOAD DATA LOCAL would skip the row with a warning"; spec.Replace {
+		p.UniqueRefusal = "REPLACE would delete that row"
+	}
+	return nil
 }
 
 // numberedColumn is t's AUTO_INCREMENT column where a row that leaves it

@@ -30,6 +30,9 @@ type UniqueCheck struct {
 	Key     string   // its shard key, quoted
 	Columns []string // lower-case
 	Values  []string // SQL literals, one per column
+	// Shown are the values as a duplicate's error shows them, where they
+	// are not the literals' text (a LOAD DATA file's fields).
+	Shown []string
 }
 
 // Name is the unique key as MariaDB names an unnamed one: its first
@@ -39,6 +42,9 @@ func (c UniqueCheck) Name() string { return c.Columns[0] }
 // Entry is the value as MariaDB's duplicate-entry error shows it: the
 // columns' values joined by '-'.
 func (c UniqueCheck) Entry() string {
+	if c.Shown != nil {
+		return strings.Join(c.Shown, "-")
+	}
 	vals := make([]string, len(c.Values))
 	for i, v := range c.Values {
 		vals[i] = strings.Trim(v, "'")

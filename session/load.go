@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"github.com/strata-proxy/strata/engine"
@@ -44,7 +45,14 @@ func (s *Session) execLoad(ctx context.Context, f *sqlparse.Facts, plan *planner
 	case s.multibyte != nil && plan.Load.Spec.Charset == "":
 		return s.refuse(wire.NewError(wire.ErNotSupportedYet, "Strata: LOAD DATA into %s over a %s connection: Strata cannot cut such a file into rows safely; add CHARACTER SET utf8mb4 (or latin1, binary) to the statement if the file is in it", name, s.multibyte.Name()))
 	}
-	return s.writeShards(ctx, f, plan, s.loadWork(plan, f.WriteTables[0]))
+	work := s.loadWork(plan, f.WriteTables[0])
+	if u := plan.Load.Unique; len(u) > 0 {
+		if err := s.uniqueIsolation(u[0].Columns); err != nil {
+			return s.refuse(err)
+		}
+		work = uniqueChecked(plan, work)
+	}
+	return s.writeShards(ctx, f, plan, work)
 }
 
 // loadWork is the shardWork of a LOAD DATA: start the statement on every
@@ -93,6 +101,7 @@ func (s *Session) loadWork(plan *planner.ShardPlan, table sqlparse.TableRef) sha
 			sum.add(res.Info)
 		}
 		w.info = sum.String()
+		plan.Unique = split.checks // uniqueChecked reads them next
 		for i, sc := range conns {
 			s.env.Metrics.LoadRows(sc.route.Cluster, split.rows[i])
 		}
@@ -149,6 +158,79 @@ type split struct {
 	out    [][]byte
 	rows   []int // rows routed to each shard
 	row    int   // rows routed so far
+	// numbered is the reader's watched field of LoadPlan.Numbered;
+	// unique the watched fields of each of LoadPlan.Unique's keys.
+	numbered int
+	unique   [][]int
+	checks   []planner.UniqueCheck // the values of the rows read so far
+}
+
+// watchUnique has the reader decode the fields of each key of
+// LoadPlan.Unique (sp.unique[k] nil where the table has no such column:
+// the shards' error for the statement says so).
+func (sp *split) watchUnique(lp *planner.LoadPlan, cols []string) {
+	sp.unique = make([][]int, len(lp.Unique))
+	for k, u := range lp.Unique {
+		watched := make([]int, len(u.Columns))
+		for j, col := range u.Columns {
+			field := fieldOf(lp, cols, col, u.Fields[j])
+			if field < 0 {
+				watched = nil
+				break
+			}
+			watched[j] = sp.reader.Watch(field)
+		}
+		sp.unique[k] = watched
+	}
+}
+
+// noteUnique keeps the values the row just read gives the keys of
+// LoadPlan.Unique, to check once the file is loaded; a value with a NULL
+// or a missing field (its column's default) is not checked.
+func (sp *split) noteUnique(lp *planner.LoadPlan) {
+	for k, watched := range sp.unique {
+		if watched == nil {
+			continue
+		}
+		c := planner.UniqueCheck{Table: lp.UniqueTable, Key: lp.UniqueKey, Columns: lp.Unique[k].Columns}
+		for _, i := range watched {
+			f := sp.reader.Watched(i)
+			if f.Null || f.Missing {
+				c.Values = nil
+				break
+			}
+			c.Values = append(c.Values, fileLiteral(lp.Spec.Charset, f.Value))
+			c.Shown = append(c.Shown, string(f.Value))
+		}
+		if c.Values != nil {
+			sp.checks = append(sp.checks, c)
+		}
+	}
+}
+
+// fileLiteral writes a field of a LOAD DATA file as an SQL literal in the
+// file's character set (CHARACTER SET, else utf8mb4, MariaDB's usual
+// database default): hexadecimal, so no sql_mode reads it otherwise, with
+// an introducer, so it compares by the column's collation as the loaded
+// text does.
+func fileLiteral(charset string, b []byte) string {
+	switch charset {
+	case "":
+		charset = "utf8mb4"
+	case "utf8":
+		charset = "utf8mb3"
+	}
+	return "_" + charset + " X'" + hex.EncodeToString(b) + "'"
+}
+
+// fieldOf is the file field that fills column col: at, its place in the
+// statement's column list, or without a list its place in the table's
+// columns (cols).
+func fieldOf(lp *planner.LoadPlan, cols []string, col string, at int) int {
+	if lp.Spec.Columns == nil {
+		return slices.Index(cols, col)
+	}
+	return at
 }
 
 // newSplit reads, from a shard, the table's columns: the server reads as
@@ -177,12 +259,9 @@ func (s *Session) newSplit(ctx context.Context, lp *planner.LoadPlan, table sqlp
 	}
 	sp.reader = infile.NewReader(lp.Spec.Format, fields, key)
 	if lp.Numbered != "" && lp.Numbered != sp.key {
-		watch := lp.NumberedField
-		if lp.Spec.Columns == nil {
-			watch = slices.Index(cols, lp.Numbered)
-		}
-		sp.reader.Watch(watch)
+		sp.numbered = sp.reader.Watch(fieldOf(lp, cols, lp.Numbered, lp.NumberedField))
 	}
+	sp.watchUnique(lp, cols)
 	return sp, nil
 }
 
@@ -289,6 +368,9 @@ func (s *Session) routeRows(ctx context.Context, lp *planner.LoadPlan, sp *split
 		if err == nil {
 			err = numberedByShard(lp, sp, key)
 		}
+		if err == nil {
+			sp.noteUnique(lp)
+		}
 		if err != nil {
 			return wire.NewError(wire.ErNotSupportedYet, "Strata: row %d of the LOAD DATA file for %s: %v; nothing was loaded", sp.row+int(lp.Spec.IgnoreLines), lp.Table.Name, err)
 		}
@@ -350,7 +432,7 @@ func numberedByShard(lp *planner.LoadPlan, sp *split, key infile.Field) error {
 	}
 	f := key
 	if lp.Numbered != sp.key {
-		f = sp.reader.Watched()
+		f = sp.reader.Watched(sp.numbered)
 	}
 	switch {
 	case f.Missing:

@@ -122,14 +122,11 @@ func otherThan(holders []string, plan *planner.ShardPlan) string {
 // session whose transactions read committed rows only: the checks'
 // locking reads then lock no gap, so a write of the same value on another
 // shard would not wait for this one.
-func (s *Session) uniqueIsolation(plan *planner.ShardPlan) error {
-	if len(plan.Unique) == 0 {
-		return nil
-	}
+func (s *Session) uniqueIsolation(key []string) *wire.Error {
 	level := strings.ToUpper(s.vars.m["transaction_isolation"])
 	if strings.Contains(level, "COMMITTED") {
 		return wire.NewError(wire.ErNotSupportedYet, "Strata: this write gives %s a value Strata checks is unique across shards, which needs REPEATABLE READ or SERIALIZABLE: under %s the check cannot keep another shard from taking the value meanwhile. Set transaction_isolation = 'REPEATABLE-READ' for the write",
-			strings.Join(plan.Unique[0].Columns, ", "), strings.Trim(level, "'\""))
+			strings.Join(key, ", "), strings.Trim(level, "'\""))
 	}
 	return nil
 }

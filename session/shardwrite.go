@@ -339,8 +339,8 @@ func (s *Session) execWrite(ctx context.Context, f *sqlparse.Facts, plan *planne
 		work = schemaChangeWork(plan, s.env.Sharding.RelearnCollations)
 	}
 	if len(plan.Unique) > 0 {
-		if err := s.uniqueIsolation(plan); err != nil {
-			return s.WriteError(err)
+		if err := s.uniqueIsolation(plan.Unique[0].Columns); err != nil {
+			return s.refuse(err)
 		}
 		work = uniqueChecked(plan, work)
 	}

@@ -119,10 +119,10 @@ func TestClassify(t *testing.T) {
 			Facts{Kind: KindDelete, Tables: tables("t1", "t2"), WriteTables: tables("t1")}},
 		{"LOAD DATA LOCAL INFILE '/tmp/x' INTO TABLE db.t",
 			Facts{Kind: KindLoadData, Tables: tables("db.t"), WriteTables: tables("db.t"),
-				Load: &LoadData{Local: true, Path: "/tmp/x", Format: infile.Default()}}},
+				Load: &LoadData{Local: true, Path: "/tmp/x", Format: infile.Default(), Ignore: true}}}, // LOCAL skips duplicates, as IGNORE
 		{`LOAD DATA INFILE 'f.csv' REPLACE INTO TABLE t CHARACTER SET UTF8MB4 FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '"' ESCAPED BY '' LINES STARTING BY '>' TERMINATED BY '\r\n' IGNORE 2 LINES (Id, @Body, n) SET body = UPPER(@body)`,
 			Facts{Kind: KindLoadData, Tables: tables("t"), WriteTables: tables("t"), ReadsUserVars: true,
-				Load: &LoadData{Path: "f.csv", Columns: []string{"id", "@body", "n"}, SetColumns: []string{"body"}, SetFromVar: []string{""}, IgnoreLines: 2, Charset: "utf8mb4",
+				Load: &LoadData{Path: "f.csv", Columns: []string{"id", "@body", "n"}, SetColumns: []string{"body"}, SetFromVar: []string{""}, IgnoreLines: 2, Charset: "utf8mb4", Replace: true,
 					Format: infile.Format{FieldTerm: ",", Enclosed: '"', LineStart: ">", LineTerm: "\r\n"}}}},
 
 		// DDL.

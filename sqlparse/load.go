@@ -24,6 +24,9 @@ type LoadData struct {
 	Format      infile.Format
 	IgnoreLines uint64
 	Charset     string // CHARACTER SET of the file, lower-cased; "" when not given
+	// Ignore and Replace: LOAD DATA ... IGNORE or REPLACE INTO, which skip
+	// or replace a row a unique key refuses instead of failing.
+	Ignore, Replace bool
 	// Unsupported says why the statement's options cannot be read as
 	// MariaDB would (an option of another dialect); "" when they can.
 	Unsupported string
@@ -34,6 +37,8 @@ func loadDataOf(st *ast.LoadDataStmt) *LoadData {
 	if st.IgnoreLines != nil {
 		l.IgnoreLines = *st.IgnoreLines
 	}
+	l.Ignore = st.OnDuplicate == ast.OnDuplicateKeyHandlingIgnore
+	l.Replace = st.OnDuplicate == ast.OnDuplicateKeyHandlingReplace
 	if st.Charset != nil {
 		l.Charset = strings.ToLower(*st.Charset)
 	}

@@ -35,8 +35,9 @@ const (
 // key of two columns (slug per site) holds for their values together.
 // IGNORE, REPLACE and ON DUPLICATE KEY UPDATE, which one server would
 // answer by skipping, replacing or updating the other shard's row, are
-// refused with 1235 where they meet one; a value Strata cannot read (an
-// expression), LOAD DATA, and a session that reads committed rows only
+// refused with 1235 where they meet one, as is LOAD DATA LOCAL (which
+// skips duplicates as IGNORE does); a value Strata cannot read (an
+// expression) and a session that reads committed rows only
 // (whose locking reads lock no gap) are refused. Two clients writing one
 // value on two shards at once: one wins, the other gets 1062 or, where
 // they waited for each other, 1213.
@@ -110,16 +111,26 @@ func TestUniqueColumnsHoldAcrossShards(t *testing.T) {
 				refused(q.sql, 1235, q.says, err)
 			}
 			mustExec(t, conn, "INSERT IGNORE INTO uq_members (id, email) VALUES (9, 'dee@example.com')")
-			mysql.RegisterReaderHandler("uq", func() io.Reader { return strings.NewReader("10,eve@example.com\n") })
-			defer mysql.DeregisterReaderHandler("uq")
-			_, err = db.ExecContext(ctx, "LOAD DATA LOCAL INFILE 'Reader::uq' INTO TABLE uq_members FIELDS TERMINATED BY ',' (id, email)")
-			refused("LOAD DATA", 1235, "unique", err)
+			// LOAD DATA LOCAL: one server skips a duplicate row with a
+			// warning, which Strata cannot do across shards.
+			load := func(name, file, columns string) error {
+				mysql.RegisterReaderHandler(name, func() io.Reader { return strings.NewReader(file) })
+				defer mysql.DeregisterReaderHandler(name)
+				_, err := db.ExecContext(ctx, "LOAD DATA LOCAL INFILE 'Reader::"+name+"' INTO TABLE uq_members FIELDS TERMINATED BY ',' "+columns)
+				return err
+			}
+			refused("LOAD DATA of a taken email", 1235, "LOAD DATA LOCAL would skip the row", load("uq1", "10,eve@example.com\n11,Ann@example.com\n", "(id, email)"))
+			refused("LOAD DATA of one email twice", 1235, "LOAD DATA LOCAL would skip the row", load("uq2", "10,eve@example.com\n11,EVE@example.com\n", "(id, email)"))
+			refused("LOAD DATA of one slug twice", 1235, "LOAD DATA LOCAL would skip the row", load("uq3", "30,1,x\n31,1,X\n", "(id, site, slug)"))
+			if err := load("uq4", "10,eve@example.com\n12,\\N\n", "(id, email)"); err != nil {
+				t.Errorf("LOAD DATA of new emails: %v", err)
+			}
 			mustExec(t, conn, "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
 			_, err = conn.ExecContext(ctx, "INSERT INTO uq_members (id, email) VALUES (11, 'fay@example.com')")
 			refused("a write under READ COMMITTED", 1235, "REPEATABLE READ", err)
 			mustExec(t, conn, "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-			if got := emails("id >= 9"); !slices.Equal(got, []string{"9 dee@example.com"}) {
-				t.Errorf("rows from 9 on: %q, want only 9 dee@example.com", got)
+			if got, want := emails("id BETWEEN 9 AND 99"), []string{"9 dee@example.com", "10 eve@example.com", "12 NULL"}; !slices.Equal(got, want) {
+				t.Errorf("rows from 9 on: %q, want %q", got, want)
 			}
 
 			// In a transaction the check needs every shard: two-phase commit.
@@ -135,10 +146,10 @@ func TestUniqueColumnsHoldAcrossShards(t *testing.T) {
 			if mode == "twopc" {
 				other := testenv.Conn(t, db)
 				mustExec(t, other, "BEGIN")
-				mustExec(t, other, "INSERT INTO uq_members (id, email) VALUES (12, 'gil@example.com')")
+				mustExec(t, other, "INSERT INTO uq_members (id, email) VALUES (15, 'gil@example.com')")
 				done := make(chan error, 1)
 				go func() {
-					_, err := conn.ExecContext(ctx, "INSERT INTO uq_members (id, email) VALUES (13, 'gil@example.com')")
+					_, err := conn.ExecContext(ctx, "INSERT INTO uq_members (id, email) VALUES (16, 'gil@example.com')")
 					done <- err
 				}()
 				select {
