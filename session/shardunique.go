@@ -94,28 +94,10 @@ func duplicateError(plan *planner.ShardPlan, c planner.UniqueCheck, byKey map[st
 			holders = append(holders, shards...)
 		}
 		slices.Sort(holders)
-		return wire.NewError(wire.ErNotSupportedYet, "Strata: (%s) is kept unique across shards and (%s) is already on shard %s; on one server %s, which Strata does not do across shards: nothing was written. Write the row without it, or change that row first",
-			strings.Join(c.Columns, ", "), strings.Join(c.Values, ", "), otherThan(slices.Compact(holders), plan), plan.UniqueRefusal)
+		return wire.NewError(wire.ErNotSupportedYet, "Strata: (%s) is kept unique across shards, and rows on %s would both hold '%s'; on one server %s, which Strata does not do across shards: nothing was written. Write the row without it, or change the other row first",
+			strings.Join(c.Columns, ", "), strings.Join(slices.Compact(holders), " and "), c.Entry(), plan.UniqueRefusal)
 	}
 	return wire.NewError(wire.ErDupEntry, "Duplicate entry '%s' for key '%s'", c.Entry(), c.Name())
-}
-
-// otherThan names the shards of holders that the write did not write.
-func otherThan(holders []string, plan *planner.ShardPlan) string {
-	var out []string
-	for _, h := range holders {
-		written := false
-		for _, r := range plan.Routes {
-			written = written || r.Cluster == h && !r.CheckOnly
-		}
-		if !written {
-			out = append(out, h)
-		}
-	}
-	if len(out) == 0 {
-		out = holders
-	}
-	return strings.Join(out, ", ")
 }
 
 // uniqueIsolation refuses a write that checks unique columns in a
