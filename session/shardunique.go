@@ -44,8 +44,12 @@ func checkUnique(ctx context.Context, plan *planner.ShardPlan, conns []*shardCon
 		checks := plan.Unique[from:min(from+uniqueBatch, len(plan.Unique))]
 		keys := make([]map[string][]string, len(checks)) // check → row key → shards
 		for _, sc := range conns {
-			if err := readUniqueKeys(ctx, sc, checks, keys); err != nil {
+			level, err := readUniqueKeys(ctx, sc, checks, keys)
+			if err != nil {
 				return sc, err
+			}
+			if err := isolationLocksGaps(level, checks[0].Columns); err != nil {
+				return nil, err
 			}
 		}
 		for i, byKey := range keys {
@@ -58,25 +62,35 @@ func checkUnique(ctx context.Context, plan *planner.ShardPlan, conns []*shardCon
 }
 
 // readUniqueKeys adds to keys the shard keys of sc's rows of each
-// check's value. Its error is the server's, or a deadlock's where Strata
-// interrupted the read to end one across servers (backend.DeadlockError).
-func readUniqueKeys(ctx context.Context, sc *shardConn, checks []planner.UniqueCheck, keys []map[string][]string) error {
-	rows, err := sc.conn.QueryRows(ctx, planner.UniqueQuery(checks))
+// check's value, and returns the isolation level the connection's
+// transaction runs at, read in the same round trip: a server whose
+// global default reads committed rows only would take no gap lock, which
+// the session's own settings do not show. Its error is the server's, or
+// a deadlock's where Strata interrupted the read to end one across
+// servers (backend.DeadlockError).
+func readUniqueKeys(ctx context.Context, sc *shardConn, checks []planner.UniqueCheck, keys []map[string][]string) (string, error) {
+	level := ""
+	query := "(SELECT -1, @@" + serverVarName(sc.conn, "transaction_isolation") + ") UNION ALL " + planner.UniqueQuery(checks)
+	rows, err := sc.conn.QueryRows(ctx, query)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer rows.Close()
 	for {
 		r, err := rows.Next(ctx)
 		if errors.Is(err, io.EOF) {
-			return nil
+			return level, nil
 		}
 		if err != nil {
-			return err
+			return "", err
 		}
 		i, err := strconv.Atoi(string(r[0]))
+		if i == -1 {
+			level = string(r[1])
+			continue
+		}
 		if err != nil || i < 0 || i >= len(checks) {
-			return fmt.Errorf("the unique check on %s answered check %q", sc.route.Cluster, r[0])
+			return "", fmt.Errorf("the unique check on %s answered check %q", sc.route.Cluster, r[0])
 		}
 		if keys[i] == nil {
 			keys[i] = map[string][]string{}
@@ -105,10 +119,17 @@ func duplicateError(plan *planner.ShardPlan, c planner.UniqueCheck, byKey map[st
 // locking reads then lock no gap, so a write of the same value on another
 // shard would not wait for this one.
 func (s *Session) uniqueIsolation(key []string) *wire.Error {
-	level := strings.ToUpper(s.vars.m["transaction_isolation"])
-	if strings.Contains(level, "COMMITTED") {
-		return wire.NewError(wire.ErNotSupportedYet, "Strata: this write gives %s a value Strata checks is unique across shards, which needs REPEATABLE READ or SERIALIZABLE: under %s the check cannot keep another shard from taking the value meanwhile. Set transaction_isolation = 'REPEATABLE-READ' for the write",
-			strings.Join(key, ", "), strings.Trim(level, "'\""))
+	return isolationLocksGaps(s.vars.m["transaction_isolation"], key)
+}
+
+// isolationLocksGaps refuses a check of key under an isolation level
+// (as SET or @@transaction_isolation write it) whose locking reads lock
+// no gap: READ COMMITTED and READ UNCOMMITTED.
+func isolationLocksGaps(level string, key []string) *wire.Error {
+	level = strings.Trim(strings.ToUpper(level), "'\"")
+	if !strings.Contains(level, "COMMITTED") {
+		return nil
 	}
-	return nil
+	return wire.NewError(wire.ErNotSupportedYet, "Strata: this write gives (%s) a value Strata checks is unique across shards, which needs REPEATABLE READ or SERIALIZABLE: under %s the check cannot keep another shard from taking the value meanwhile, and nothing was written. Set the session's isolation to REPEATABLE READ for the write (SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ), or the servers' default",
+		strings.Join(key, ", "), level)
 }

@@ -249,3 +249,31 @@ func TestPHPSignUpSeesTakenEmailsAsOneServer(t *testing.T) {
 		}
 	}
 }
+
+// A server whose global isolation reads committed rows only takes no gap
+// lock for the checks' locking reads, which the session's own settings do
+// not show: the check reads each shard's level with its rows and refuses
+// the write there (1235), leaving nothing written.
+func TestUniqueChecksRefuseServersThatLockNoGaps(t *testing.T) {
+	strataDB(t)
+	createOn(t, uqMembersDDL, "blog.uq_members", shardNames...)
+	for _, sh := range shardNames {
+		mustExec(t, direct[sh], "SET GLOBAL tx_isolation = 'READ-COMMITTED'")
+	}
+	t.Cleanup(func() {
+		for _, sh := range shardNames {
+			mustExec(t, direct[sh], "SET GLOBAL tx_isolation = 'REPEATABLE-READ'")
+		}
+	})
+	cleanup(t, "uq_members", "id IN (41, 42)")
+	s := startOwn(t, ownConfig(t, uqMembersTable, ""))
+	conn := testenv.Conn(t, openStrata(t, s.MySQLAddr()))
+	_, err := conn.ExecContext(testenv.Ctx(t), "INSERT INTO uq_members (id, email) VALUES (41, 'ivy@example.com')")
+	if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "under READ-COMMITTED") {
+		t.Errorf("a checked INSERT on servers reading committed rows: %v, want error 1235 naming READ-COMMITTED", err)
+	}
+	if got := holders(t, "uq_members", "id = 41"); len(got) != 0 {
+		t.Errorf("the refused row is on %v", got)
+	}
+	mustExec(t, conn, "INSERT INTO uq_members (id, nick) VALUES (42, 'no key value: no check')")
+}
