@@ -153,9 +153,9 @@ func loadUniqueKeys(p *ShardPlan, f *sqlparse.Facts, t *shard.Table) error {
 		return nil
 	}
 	ref := f.WriteTables[0]
-	lp.UniqueTable, lp.UniqueKey = quoteName(ref.Name), quoteName(t.Method.Key())
+	lp.UniqueTable, lp.UniqueKey = sqlparse.QuoteIdentifier(ref.Name), sqlparse.QuoteIdentifier(t.Method.Key())
 	if ref.Schema != "" {
-		lp.UniqueTable = quoteName(ref.Schema) + "." + lp.UniqueTable
+		lp.UniqueTable = sqlparse.QuoteIdentifier(ref.Schema) + "." + lp.UniqueTable
 	}
 	// LOAD DATA LOCAL without REPLACE skips a duplicate row with a
 	// warning, as IGNORE does: the server cannot stop the client's file

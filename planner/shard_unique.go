@@ -60,7 +60,7 @@ func UniqueQuery(checks []UniqueCheck) string {
 	for i, c := range checks {
 		conds := make([]string, len(c.Columns))
 		for j, col := range c.Columns {
-			conds[j] = quoteName(col) + " = " + c.Values[j]
+			conds[j] = sqlparse.QuoteIdentifier(col) + " = " + c.Values[j]
 		}
 		parts[i] = "(SELECT " + strconv.Itoa(i) + ", " + c.Key + " FROM " + c.Table + " WHERE " + strings.Join(conds, " AND ") + " FOR UPDATE)"
 	}
@@ -83,13 +83,13 @@ func uniqueChecks(p *ShardPlan, st *sqlparse.ShardStmt, lead int, t *shard.Table
 		return err
 	}
 	ref := st.Uses[lead].Ref
-	name := quoteName(ref.Name)
+	name := sqlparse.QuoteIdentifier(ref.Name)
 	if ref.Schema != "" {
-		name = quoteName(ref.Schema) + "." + name
+		name = sqlparse.QuoteIdentifier(ref.Schema) + "." + name
 	}
 	seen := map[string]bool{}
 	for _, v := range values {
-		v.Table, v.Key = name, quoteName(t.Method.Key())
+		v.Table, v.Key = name, sqlparse.QuoteIdentifier(t.Method.Key())
 		if id := fmt.Sprint(v.Columns, v.Values); !seen[id] {
 			seen[id] = true
 			p.Unique = append(p.Unique, v)
@@ -216,9 +216,4 @@ func uniqueKeys(checks []UniqueCheck) []string {
 		}
 	}
 	return out
-}
-
-// quoteName quotes an identifier with backticks.
-func quoteName(name string) string {
-	return "`" + strings.ReplaceAll(name, "`", "``") + "`"
 }
