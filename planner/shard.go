@@ -543,9 +543,9 @@ type ShardPlan struct {
 	// expression's text comes from (nil for a plain column, whose
 	// collation Strata knows from the schema).
 	TopSources []*sqlparse.TextSource
-	// Clock: a write over several routes into a table with a column the
-	// server fills with the statement's time (DEFAULT or ON UPDATE
-	// CURRENT_TIMESTAMP), which one server gives every row alike.
+	// Clock: a write or LOAD DATA over several routes into a table with a
+	// column the server fills with the statement's time (DEFAULT or ON
+	// UPDATE CURRENT_TIMESTAMP), which one server gives every row alike.
 	Clock bool
 	// Returning: the write ends with MariaDB's RETURNING clause on every
 	// route, so each answers with rows, which the client gets as one
@@ -622,7 +622,7 @@ func (s *Sharding) Plan(ctx context.Context, m sqlparse.Mode, sql string, f *sql
 	}
 	p.Args = args
 	p.Charset = m.Charset()
-	if p.Kind == PlanWrite && len(p.Routes) > 1 {
+	if (p.Kind == PlanWrite || p.Kind == PlanLoad) && len(p.Routes) > 1 {
 		p.Clock = fillsClock(s.Layout(), f)
 	}
 	return p, err

@@ -45,7 +45,7 @@ func (s *Session) execLoad(ctx context.Context, f *sqlparse.Facts, plan *planner
 	case s.multibyte != nil && plan.Load.Spec.Charset == "":
 		return s.refuse(wire.NewError(wire.ErNotSupportedYet, "Strata: LOAD DATA into %s over a %s connection: Strata cannot cut such a file into rows safely; add CHARACTER SET utf8mb4 (or latin1, binary) to the statement if the file is in it", name, s.multibyte.Name()))
 	}
-	work := s.loadWork(plan, f.WriteTables[0])
+	work := s.loadWork(f, plan)
 	if u := plan.Load.Unique; len(u) > 0 {
 		if err := s.uniqueIsolation(u[0].Columns); err != nil {
 			return s.refuse(err)
@@ -57,8 +57,11 @@ func (s *Session) execLoad(ctx context.Context, f *sqlparse.Facts, plan *planner
 
 // loadWork is the shardWork of a LOAD DATA: start the statement on every
 // connection, relay the client's file split by row, end the statements.
-func (s *Session) loadWork(plan *planner.ShardPlan, table sqlparse.TableRef) shardWork {
-	lp := plan.Load
+// Every route loads at the first route's time where one server would
+// give the rows one time (writeClock): each shard's own NOW() would
+// differ by a moment, in a column's DEFAULT CURRENT_TIMESTAMP too.
+func (s *Session) loadWork(f *sqlparse.Facts, plan *planner.ShardPlan) shardWork {
+	lp, table, sameClock := plan.Load, f.WriteTables[0], s.writeClock(f, plan)
 	return func(ctx context.Context, conns []*shardConn) (writeResult, *shardConn, error) {
 		split, err := s.newSplit(ctx, lp, table, conns[0].conn)
 		if err != nil {
@@ -68,32 +71,54 @@ func (s *Session) loadWork(plan *planner.ShardPlan, table sqlparse.TableRef) sha
 			return writeResult{}, sc, err
 		}
 		defer setReadTimeout(conns, "DEFAULT")
-		loads := make([]*backend.Load, 0, len(conns))
-		for _, sc := range conns {
-			l, err := sc.conn.StartLoad(ctx, sc.route.SQL)
-			if err != nil {
-				endLoads(loads)
-				return writeResult{}, sc, err
-			}
-			loads = append(loads, l)
+		clock, err := firstRouteClock(conns, sameClock)
+		if err != nil {
+			return writeResult{}, conns[0], err
 		}
-		split.out, split.rows = make([][]byte, len(loads)), make([]int, len(loads))
-		if err := s.relayFile(ctx, lp, split, loads, conns); err != nil {
-			endLoads(loads)
+		like := copyLikeFirst{clock: clock}
+		now, later := conns, []*shardConn(nil)
+		if plan.Copies && split.autoIncrement && len(conns) > 1 {
+			// Each copy's AUTO_INCREMENT counter is its own: the copies
+			// after the first load the file once the first has
+			// numbered its rows, from its first id, as statement-based
+			// replication has a replica load it.
+			now, later = conns[:1], conns[1:]
+			split.spool = infile.NewSpool(loadSpoolMemory)
+			defer split.spool.Close()
+			if err := s.clearInsertID(conns[0].conn); err != nil {
+				return writeResult{}, conns[0], err
+			}
+		}
+		started, sc, err := startLoads(ctx, now, like)
+		if err != nil {
+			return writeResult{}, sc, err
+		}
+		split.out, split.rows = make([][]byte, len(now)), make([]int, len(now))
+		if err := s.relayFile(ctx, lp, split, started.loads, now); err != nil {
+			started.end()
 			var fe *failedShard
 			if errors.As(err, &fe) {
 				return writeResult{}, fe.sc, fe.err
 			}
 			return writeResult{}, nil, err
 		}
+		results, sc, err := started.finish(now)
+		if err != nil {
+			return writeResult{}, sc, err
+		}
+		if later != nil {
+			more, sc, err := s.loadCopiesLater(ctx, split.spool, conns[0], later, like)
+			if err != nil {
+				return writeResult{}, sc, err
+			}
+			results = append(results, more...)
+			for range later {
+				split.rows = append(split.rows, split.rows[0])
+			}
+		}
 		var w writeResult
 		var sum loadInfo
-		for i, l := range loads {
-			res, err := l.Finish()
-			if err != nil {
-				endLoads(loads[i+1:])
-				return writeResult{}, conns[i], err
-			}
+		for i, res := range results {
 			if plan.Copies && i > 0 {
 				continue // a reference table: each cluster loaded the same rows
 			}
@@ -107,6 +132,114 @@ func (s *Session) loadWork(plan *planner.ShardPlan, table sqlparse.TableRef) sha
 		}
 		return w, nil, nil
 	}
+}
+
+// loadSpoolMemory is how much of a file for a reference table's later
+// copies Strata keeps in memory; the rest waits in a temporary file.
+const loadSpoolMemory = 4 << 20
+
+// startedLoads are the LOAD DATA statements of a load's connections,
+// each waiting for the file.
+type startedLoads struct {
+	loads []*backend.Load
+	// setAround: the connection's statement was already a SET
+	// STATEMENT (the client's), so copyLikeFirst's variables were set
+	// before it and are unset after it.
+	setAround []bool
+	like      copyLikeFirst
+}
+
+// startLoads starts each connection's statement as like has it run.
+func startLoads(ctx context.Context, conns []*shardConn, like copyLikeFirst) (*startedLoads, *shardConn, error) {
+	st := &startedLoads{like: like}
+	for _, sc := range conns {
+		sql, inside := like.statement(sc.route.SQL)
+		if !inside {
+			if err := like.set(sc.conn); err != nil {
+				st.end()
+				return nil, sc, err
+			}
+		}
+		l, err := sc.conn.StartLoad(ctx, sql)
+		if err != nil {
+			st.end()
+			return nil, sc, err
+		}
+		st.loads, st.setAround = append(st.loads, l), append(st.setAround, !inside)
+	}
+	return st, nil, nil
+}
+
+// finish ends the file of every statement and reads their answers.
+func (st *startedLoads) finish(conns []*shardConn) ([]backend.QueryResult, *shardConn, error) {
+	results := make([]backend.QueryResult, 0, len(st.loads))
+	for i, l := range st.loads {
+		res, err := l.Finish()
+		if err == nil && st.setAround[i] {
+			err = st.like.unset(conns[i].conn)
+		}
+		if err != nil {
+			endLoads(st.loads[i+1:])
+			return nil, conns[i], err
+		}
+		results = append(results, res)
+	}
+	return results, nil, nil
+}
+
+// end ends the files of the statements started, so their connections can
+// roll back: a server waiting for file packets would read a ROLLBACK as
+// data.
+func (st *startedLoads) end() {
+	endLoads(st.loads)
+}
+
+// clearInsertID sets c's LAST_INSERT_ID() to 0 before a load, so that
+// afterwards it tells whether the load numbered rows (a load that numbers
+// none leaves it as it was). The session's own value, if c held it, is
+// given to whichever connection next needs it (restoreInsertID).
+func (s *Session) clearInsertID(c *backend.Conn) error {
+	if s.insertIDConn == c {
+		s.insertIDConn = nil
+	}
+	return c.SimpleCommand(comQuery, "DO LAST_INSERT_ID(0)")
+}
+
+// loadCopiesLater loads the file kept in spool into the later copies of
+// a reference table, numbering its rows from the first id first's load
+// gave (LAST_INSERT_ID(): the first row it numbered, 0 for none, after
+// clearInsertID). That id is then the session's LAST_INSERT_ID(), as one
+// server's after such a load (its OK packet carries none).
+func (s *Session) loadCopiesLater(ctx context.Context, spool *infile.Spool, first *shardConn, later []*shardConn, like copyLikeFirst) ([]backend.QueryResult, *shardConn, error) {
+	id, err := queryValue(first.conn, "SELECT LAST_INSERT_ID()")
+	if err != nil {
+		return nil, first, err
+	}
+	if like.insertID, err = strconv.ParseUint(id, 10, 64); err != nil {
+		return nil, first, fmt.Errorf("reading the first id a LOAD DATA numbered, %q: %w", id, err)
+	}
+	s.noteInsertID(first.conn, like.insertID)
+	started, sc, err := startLoads(ctx, later, like)
+	if err != nil {
+		return nil, sc, err
+	}
+	err = spool.Replay(loadChunk, func(p []byte) error {
+		for i, l := range started.loads {
+			if err := l.Write(p); err != nil {
+				return &failedShard{later[i], err}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		started.end()
+		var fe *failedShard
+		if errors.As(err, &fe) {
+			return nil, fe.sc, fe.err
+		}
+		return nil, nil, err
+	}
+	return started.finish(later)
 }
 
 // loadReadTimeout is how long, in seconds, a shard's server waits for the
@@ -163,6 +296,11 @@ type split struct {
 	numbered int
 	unique   [][]int
 	checks   []planner.UniqueCheck // the values of the rows read so far
+	// autoIncrement: the table has an AUTO_INCREMENT column. spool, for
+	// a reference table that has, keeps what the first copy was sent
+	// for the others (loadWork).
+	autoIncrement bool
+	spool         *infile.Spool
 }
 
 // watchUnique has the reader decode the fields of each key of
@@ -238,10 +376,11 @@ func fieldOf(lp *planner.LoadPlan, cols []string, col string, at int) int {
 // in order), and an integer key is read as a number.
 func (s *Session) newSplit(ctx context.Context, lp *planner.LoadPlan, table sqlparse.TableRef, c *backend.Conn) (*split, error) {
 	sp := &split{key: lp.KeyColumn, ignore: lp.Spec.IgnoreLines}
-	cols, types, err := tableColumns(ctx, c, table)
+	cols, types, autoIncrement, err := tableColumns(ctx, c, table)
 	if err != nil {
 		return nil, err
 	}
+	sp.autoIncrement = autoIncrement
 	fields, key := len(lp.Spec.Columns), max(lp.KeyField, 0)
 	if lp.Spec.Columns == nil {
 		fields = len(cols)
@@ -266,29 +405,30 @@ func (s *Session) newSplit(ctx context.Context, lp *planner.LoadPlan, table sqlp
 }
 
 // tableColumns lists a table's columns, lower-cased, in order, and their
-// data types.
-func tableColumns(ctx context.Context, c *backend.Conn, t sqlparse.TableRef) (cols, types []string, err error) {
+// data types, and says whether one is AUTO_INCREMENT.
+func tableColumns(ctx context.Context, c *backend.Conn, t sqlparse.TableRef) (cols, types []string, autoIncrement bool, err error) {
 	schema := "DATABASE()"
 	if t.Schema != "" {
 		schema = quoteLiteral([]byte(t.Schema))
 	}
-	q := "SELECT LOWER(COLUMN_NAME), LOWER(DATA_TYPE) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = " + schema +
+	q := "SELECT LOWER(COLUMN_NAME), LOWER(DATA_TYPE), EXTRA LIKE '%auto_increment%' FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = " + schema +
 		" AND TABLE_NAME = " + quoteLiteral([]byte(t.Name)) + " ORDER BY ORDINAL_POSITION"
 	rows, err := c.QueryRows(ctx, q)
 	if err != nil {
-		return nil, nil, fmt.Errorf("reading the columns of %s: %w", t, err)
+		return nil, nil, false, fmt.Errorf("reading the columns of %s: %w", t, err)
 	}
 	defer rows.Close()
 	for {
 		r, err := rows.Next(ctx)
 		if err != nil {
 			if errors.Is(err, io.EOF) {
-				return cols, types, nil
+				return cols, types, autoIncrement, nil
 			}
-			return nil, nil, fmt.Errorf("reading the columns of %s: %w", t, err)
+			return nil, nil, false, fmt.Errorf("reading the columns of %s: %w", t, err)
 		}
 		cols = append(cols, string(r[0]))
 		types = append(types, string(r[1]))
+		autoIncrement = autoIncrement || string(r[2]) == "1"
 	}
 }
 
@@ -465,6 +605,11 @@ func sendChunks(sp *split, loads []*backend.Load, conns []*shardConn, final bool
 	for i, buf := range sp.out {
 		if len(buf) == 0 || (!final && len(buf) < loadChunk) {
 			continue
+		}
+		if sp.spool != nil {
+			if _, err := sp.spool.Write(buf); err != nil {
+				return err
+			}
 		}
 		if err := loads[i].Write(buf); err != nil {
 			return &failedShard{conns[i], err}

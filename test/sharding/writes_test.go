@@ -656,6 +656,9 @@ func TestAWriteOverShardsHasOneTime(t *testing.T) {
 		{"UPDATE clock_rows SET at = NOW(6) WHERE id > 4", "SELECT DISTINCT at FROM clock_rows WHERE id > 4"},
 		// The client's own SET STATEMENT, which Strata's cannot go before.
 		{"SET STATEMENT innodb_lock_wait_timeout = 7 FOR UPDATE clock_rows SET at = NOW(6) WHERE id <= 4", "SELECT DISTINCT at FROM clock_rows WHERE id <= 4"},
+		// A file loaded over the shards: one statement, one time.
+		{"LOAD DATA LOCAL INFILE '" + registerFile(t, "stamped", "11\n12\n13\n14\n") + "' INTO TABLE stamped_rows (id)", "SELECT DISTINCT stamped FROM stamped_rows WHERE id > 10"},
+		{"LOAD DATA LOCAL INFILE '" + registerFile(t, "clocked", "11\n12\n13\n14\n") + "' INTO TABLE clock_rows (id) SET at = NOW(6)", "SELECT DISTINCT at FROM clock_rows WHERE id > 10"},
 	} {
 		mustExec(t, conn, tc.write)
 		if got := testenv.Strings(t, conn, tc.times); len(got) != 1 {
