@@ -44,10 +44,14 @@ type LoadPlan struct {
 
 // LoadUnique is a key of unique: a LOAD DATA file fills: its columns and
 // the fields that fill them (-1: the table's own order decides, as for
-// KeyField).
+// KeyField). Defaults, where the statement leaves a column of the key
+// out, hold that column's default as an SQL literal (and Shown as a
+// duplicate's error shows it); "" for the columns the file fills, nil
+// when it fills them all.
 type LoadUnique struct {
-	Columns []string
-	Fields  []int
+	Columns         []string
+	Fields          []int
+	Defaults, Shown []string
 }
 
 // safeLoadCharsets are the file character sets whose bytes never hide an
@@ -131,17 +135,27 @@ func loadUniqueKeys(p *ShardPlan, f *sqlparse.Facts, t *shard.Table) error {
 	lp, spec := p.Load, p.Load.Spec
 	for _, key := range t.Unique {
 		u := LoadUnique{Columns: key}
-		for _, col := range key {
+		for j, col := range key {
 			field := -1
 			if i := slices.Index(spec.SetColumns, col); i >= 0 {
 				if field = slices.Index(spec.Columns, spec.SetFromVar[i]); spec.SetFromVar[i] == "" || field < 0 {
 					return refuse("LOAD DATA into %s sets %s in its SET clause from an expression: Strata keeps (%s) unique across the shards (unique: in its config) and must read each row's value; load the column straight from the file", t.Name, col, strings.Join(key, ", "))
 				}
-			} else if spec.Columns != nil {
-				if field = slices.Index(spec.Columns, col); field < 0 {
-					u.Fields = nil
-					break // its default
+			} else if spec.Columns != nil && !slices.Contains(spec.Columns, col) {
+				def, err := columnDefault(t, key, col)
+				if err != nil {
+					return err
 				}
+				if def.null {
+					u.Fields = nil
+					break // a NULL repeats: nothing to check
+				}
+				if u.Defaults == nil {
+					u.Defaults, u.Shown = make([]string, len(key)), make([]string, len(key))
+				}
+				u.Defaults[j], u.Shown[j] = def.literal, def.shown
+			} else if spec.Columns != nil {
+				field = slices.Index(spec.Columns, col)
 			}
 			u.Fields = append(u.Fields, field)
 		}

@@ -1,7 +1,9 @@
 package planner
 
 import (
+	"encoding/hex"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -117,44 +119,52 @@ func uniqueChecks(p *ShardPlan, st *sqlparse.ShardStmt, lead int, t *shard.Table
 }
 
 // uniqueValues are the values an INSERT's rows, or an UPDATE's SET, give
-// t's unique: keys. A value with a NULL, which a unique key lets repeat,
-// is left out, as is a key an INSERT leaves some column of to its
-// default. A value Strata cannot read (an expression) is refused: it
-// could not be checked; so is an UPDATE that sets part of a key, whose
-// other columns' values it does not know.
+// t's unique: keys. A column the INSERT leaves out, or given DEFAULT,
+// takes its default (columnDefault). A value with a NULL, which a unique
+// key lets repeat, is left out. A value Strata cannot read (an
+// expression) is refused: it could not be checked; so is an UPDATE that
+// sets part of a key, whose other columns' values it does not know.
 func uniqueValues(st *sqlparse.ShardStmt, t *shard.Table, args []string) ([]UniqueCheck, error) {
 	var out []UniqueCheck
 	add := func(cols []string, ops []sqlparse.Operand) error {
 		c := UniqueCheck{Columns: cols}
+		var shown []string
 		for i, o := range ops {
-			text := o.Literal
+			text, show := o.Literal, ""
 			if o.Param > 0 && o.Param <= len(args) {
 				text = args[o.Param-1]
 			}
+			if o.Default && (o.DefaultOf == "" || o.DefaultOf == cols[i]) {
+				def, err := columnDefault(t, cols, cols[i])
+				if err != nil || def.null {
+					return err
+				}
+				text, show = def.literal, def.shown
+			}
 			switch {
-			case o.Expr || text == "":
+			case text == "":
 				return refuse("Strata keeps %s (%s) unique across shards (unique: in its config) and checks each value written to it, so it must read the value of %s: write it as a literal or a bound value, not an expression", t.Name, strings.Join(cols, ", "), cols[i])
 			case isNull(o, args):
 				return nil
 			}
-			c.Values = append(c.Values, text)
+			if show == "" {
+				show = strings.Trim(text, "'")
+			}
+			c.Values, shown = append(c.Values, text), append(shown, show)
 		}
+		c.Shown = shown
 		out = append(out, c)
 		return nil
 	}
 	if ins := st.Insert; ins != nil {
 		for _, key := range t.Unique {
-			at := make([]int, len(key))
-			for i, col := range key {
-				at[i] = slices.Index(ins.Columns, col)
-			}
-			if slices.Contains(at, -1) {
-				continue // a column's default: NULL, or refused by its shard
-			}
 			for _, row := range ins.Rows {
-				ops := make([]sqlparse.Operand, len(at))
-				for i, j := range at {
-					if j < len(row) {
+				ops := make([]sqlparse.Operand, len(key))
+				for i, col := range key {
+					switch j := slices.Index(ins.Columns, col); {
+					case j < 0:
+						ops[i].Default = true // left out: its default
+					case j < len(row):
 						ops[i] = row[j]
 					}
 				}
@@ -176,6 +186,88 @@ func uniqueValues(st *sqlparse.ShardStmt, t *shard.Table, args []string) ([]Uniq
 		}
 	}
 	return out, nil
+}
+
+// ColumnDefault is the value a row takes in a column it leaves to its
+// default, as a check reads it.
+type ColumnDefault struct {
+	// null: the default is NULL (which a unique key lets repeat), or the
+	// column has none (the server refuses the row under a strict
+	// sql_mode): nothing to check.
+	null bool
+	// literal is the value as an SQL literal; shown as a duplicate's
+	// error shows it.
+	literal, shown string
+}
+
+// columnDefault is the default of col, a column of key, one of t's
+// unique: keys (Table.UniqueDefaults, learned with the key type). A
+// default Strata cannot read as a value (an expression such as UUID(), a
+// bit literal) is refused: each shard would compute its own.
+func columnDefault(t *shard.Table, key []string, col string) (ColumnDefault, error) {
+	def, ok := t.UniqueDefaults[col]
+	switch {
+	case !ok || strings.EqualFold(def, "NULL"):
+		return ColumnDefault{null: true}, nil
+	case numericDefault(def):
+		return ColumnDefault{literal: def, shown: def}, nil
+	}
+	if text, ok := unquoteDefault(def); ok {
+		// As hexadecimal with an introducer: no sql_mode reads it
+		// otherwise, and it compares by the column's collation.
+		return ColumnDefault{literal: "_utf8mb4 X'" + hex.EncodeToString([]byte(text)) + "'", shown: text}, nil
+	}
+	return ColumnDefault{}, refuse("Strata keeps %s (%s) unique across shards (unique: in its config) and checks each value written to it, but %s is left to its default %s, which each shard computes itself: give %[3]s a value in the statement", t.Name, strings.Join(key, ", "), col, def)
+}
+
+// numericDefault matches a default COLUMN_DEFAULT writes as a number
+// (0, -1.50, 1e3).
+var numericDefault = regexp.MustCompile(`^[-+]?[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?$`).MatchString
+
+// unquoteDefault reads a text default as COLUMN_DEFAULT writes it: in
+// single quotes, a quote doubled, a backslash and the control characters
+// escaped as in a string literal ('it”s a\\b').
+func unquoteDefault(def string) (string, bool) {
+	if len(def) < 2 || def[0] != '\'' || def[len(def)-1] != '\'' {
+		return "", false
+	}
+	body := def[1 : len(def)-1]
+	var b strings.Builder
+	for i := 0; i < len(body); i++ {
+		switch c := body[i]; {
+		case c == '\'' && i+1 < len(body) && body[i+1] == '\'':
+			b.WriteByte('\'')
+			i++
+		case c == '\'':
+			return "", false // a lone quote: not one literal
+		case c == '\\' && i+1 < len(body):
+			i++
+			b.WriteByte(unescapeByte(body[i]))
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String(), true
+}
+
+// unescapeByte is the byte a backslash escape stands for in a MariaDB
+// string literal.
+func unescapeByte(c byte) byte {
+	switch c {
+	case '0':
+		return 0
+	case 'n':
+		return '\n'
+	case 'r':
+		return '\r'
+	case 't':
+		return '\t'
+	case 'Z':
+		return 0x1a
+	case 'b':
+		return '\b'
+	}
+	return c
 }
 
 // assignedValues are the values an UPDATE's SET gives the columns of

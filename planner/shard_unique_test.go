@@ -1,11 +1,14 @@
 package planner
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/strata-proxy/strata/shard"
 )
 
 // A write that gives a unique: column values checks each on every shard
@@ -101,11 +104,11 @@ func TestShardPlanChecksUniqueColumns(t *testing.T) {
 		keys    string
 		refusal string
 	}{
-		{"LOAD DATA LOCAL INFILE 'm.csv' INTO TABLE members2 (id, email, site, slug)", "[{[email] [1]} {[site slug] [2 3]}]", "LOAD DATA LOCAL would skip"},
-		{"LOAD DATA LOCAL INFILE 'm.csv' INTO TABLE members2 (id, @e, slug) SET email = @e", "[{[email] [1]}]", "LOAD DATA LOCAL would skip"}, // site: its default
-		{"LOAD DATA LOCAL INFILE 'm.csv' INTO TABLE members2", "[{[email] [-1]} {[nick] [-1]} {[site slug] [-1 -1]}]", "LOAD DATA LOCAL would skip"},
-		{"LOAD DATA LOCAL INFILE 'm.csv' IGNORE INTO TABLE members2 (id, nick)", "[{[nick] [1]}]", "LOAD DATA LOCAL would skip"},
-		{"LOAD DATA LOCAL INFILE 'm.csv' REPLACE INTO TABLE members2 (id, nick)", "[{[nick] [1]}]", "REPLACE"},
+		{"LOAD DATA LOCAL INFILE 'm.csv' INTO TABLE members2 (id, email, site, slug)", "[{[email] [1] [] []} {[site slug] [2 3] [] []}]", "LOAD DATA LOCAL would skip"},
+		{"LOAD DATA LOCAL INFILE 'm.csv' INTO TABLE members2 (id, @e, slug) SET email = @e", "[{[email] [1] [] []}]", "LOAD DATA LOCAL would skip"}, // site: its default
+		{"LOAD DATA LOCAL INFILE 'm.csv' INTO TABLE members2", "[{[email] [-1] [] []} {[nick] [-1] [] []} {[site slug] [-1 -1] [] []}]", "LOAD DATA LOCAL would skip"},
+		{"LOAD DATA LOCAL INFILE 'm.csv' IGNORE INTO TABLE members2 (id, nick)", "[{[nick] [1] [] []}]", "LOAD DATA LOCAL would skip"},
+		{"LOAD DATA LOCAL INFILE 'm.csv' REPLACE INTO TABLE members2 (id, nick)", "[{[nick] [1] [] []}]", "REPLACE"},
 	} {
 		p, err := plan(t, s, tt.sql)
 		if err != nil || p.Load == nil {
@@ -114,6 +117,97 @@ func TestShardPlanChecksUniqueColumns(t *testing.T) {
 		}
 		if got := fmt.Sprint(p.Load.Unique); got != tt.keys || p.Load.UniqueTable != "`members2`" || p.Load.UniqueKey != "`id`" || !strings.HasPrefix(p.UniqueRefusal, tt.refusal) || (tt.refusal == "") != (p.UniqueRefusal == "") {
 			t.Errorf("%s: keys %s of %s by %s, refusal %q; want %s, refusal %q", tt.sql, got, p.Load.UniqueTable, p.Load.UniqueKey, p.UniqueRefusal, tt.keys, tt.refusal)
+		}
+	}
+}
+
+// A column of a unique: key that a write leaves out, or gives DEFAULT,
+// takes its default, which is checked as a given value: a text default as
+// hexadecimal (no sql_mode reads it otherwise), a number as written. A
+// NULL default repeats and is not checked; a default each shard computes
+// itself (an expression) is refused.
+func TestShardPlanChecksUniqueDefaults(t *testing.T) {
+	l := layoutOf(t, strings.Replace(shardConfig,
+		`likes:    {shard_key: entry_id, method: hash, shards: {s0: "-80", s1: "80-"}}`,
+		`likes:    {shard_key: entry_id, method: hash, shards: {s0: "-80", s1: "80-"}}
+  members2: {shard_key: id, method: modulo, shards: [s0, s1, s2], unique: [email, nick, [site, slug]]}`, 1))
+	defaults := map[string]string{"email": "NULL", "nick": "uuid()", "site": "7", "slug": `'it''s\\x'`}
+	s := NewSharding(l.WithKeyTypes(map[string]shard.KeyColumn{"members2": {Type: shard.KeyTypeInteger, UniqueDefaults: defaults}}))
+	slug := "_utf8mb4 X'" + hex.EncodeToString([]byte(`it's\x`)) + "'"
+	for _, tt := range []struct {
+		sql     string
+		values  []string // column=value checked
+		shown   string   // the first check's value as a duplicate's error shows it
+		refused string
+	}{
+		{"INSERT INTO members2 (id, nick, slug) VALUES (1, 'n', 'a')", []string{"nick='n'", "site+slug=7,'a'"}, "n", ""},
+		{"INSERT INTO members2 (id, nick, site) VALUES (1, 'n', 8), (2, 'm', DEFAULT)", []string{"nick='n'", "nick='m'", "site+slug=8," + slug, "site+slug=7," + slug}, "n", ""},
+		{"INSERT INTO members2 (id, nick, site, slug) VALUES (1, 'n', DEFAULT, DEFAULT(slug))", []string{"nick='n'", "site+slug=7," + slug}, "n", ""},
+		{"INSERT INTO members2 (id, nick, email, site, slug) VALUES (1, 'n', DEFAULT, 1, 'a')", []string{"nick='n'", "site+slug=1,'a'"}, "n", ""}, // email's default is NULL
+		{"UPDATE members2 SET site = DEFAULT, slug = 'b' WHERE id = 4", []string{"site+slug=7,'b'"}, "7-b", ""},
+		{"INSERT INTO members2 (id, site, slug) VALUES (1, 1, 'a')", nil, "", "nick is left to its default uuid()"},
+		{"INSERT INTO members2 (id, nick, site, slug) VALUES (1, DEFAULT, 1, 'a')", nil, "", "nick is left to its default uuid()"},
+		{"INSERT INTO members2 (id, nick, site, slug) VALUES (1, 'n', DEFAULT(slug), 'a')", nil, "", "not an expression"}, // nor another column's default
+		{"LOAD DATA LOCAL INFILE 'm.csv' INTO TABLE members2 (id, nick)", nil, "", ""},
+		{"LOAD DATA LOCAL INFILE 'm.csv' INTO TABLE members2 (id, email, slug)", nil, "", "nick is left to its default uuid()"},
+	} {
+		p, err := plan(t, s, tt.sql)
+		if tt.refused != "" {
+			var rerr *RoutingError
+			if !errors.As(err, &rerr) || !strings.Contains(err.Error(), tt.refused) {
+				t.Errorf("%s: %v, want refused with %q", tt.sql, err, tt.refused)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", tt.sql, err)
+			continue
+		}
+		if p.Load != nil {
+			continue // below
+		}
+		var values []string
+		for _, c := range p.Unique {
+			values = append(values, strings.Join(c.Columns, "+")+"="+strings.Join(c.Values, ","))
+		}
+		if !slices.Equal(values, tt.values) {
+			t.Errorf("%s: checks %q, want %q", tt.sql, values, tt.values)
+		}
+		if len(p.Unique) > 0 && p.Unique[0].Entry() != tt.shown {
+			t.Errorf("%s: the first check shows as %q, want %q", tt.sql, p.Unique[0].Entry(), tt.shown)
+		}
+	}
+	// LOAD DATA: a key column the statement leaves out is its default.
+	defaults["nick"] = "'none'"
+	p, err := plan(t, s, "LOAD DATA LOCAL INFILE 'm.csv' INTO TABLE members2 (id, site)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := fmt.Sprint(p.Load.Unique), "[{[nick] [-1] [_utf8mb4 X'6e6f6e65'] [none]} {[site slug] [1 -1] [ "+slug+"] [ it's\\x]}]"; got != want {
+		t.Errorf("LOAD DATA leaving nick and slug out checks %s, want %s", got, want)
+	}
+}
+
+// A text default is read as COLUMN_DEFAULT writes it.
+func TestUnquoteDefault(t *testing.T) {
+	for _, tt := range []struct {
+		def, want string
+		ok        bool
+	}{
+		{"''", "", true},
+		{"'abc'", "abc", true},
+		{"'it''s'", "it's", true},
+		{`'a\\b'`, `a\b`, true},
+		{`'line\nnext\ttab\0'`, "line\nnext\ttab\x00", true},
+		{"'é'", "é", true},
+		{"uuid()", "", false},
+		{"b'1'", "", false},
+		{"'a'b'", "", false},
+		{"'", "", false},
+	} {
+		got, ok := unquoteDefault(tt.def)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("unquoteDefault(%s) = %q, %v; want %q, %v", tt.def, got, ok, tt.want, tt.ok)
 		}
 	}
 }

@@ -311,6 +311,10 @@ func (sp *split) watchUnique(lp *planner.LoadPlan, cols []string) {
 	for k, u := range lp.Unique {
 		watched := make([]int, len(u.Columns))
 		for j, col := range u.Columns {
+			if u.Defaults != nil && u.Defaults[j] != "" {
+				watched[j] = -1 // the statement leaves it to its default
+				continue
+			}
 			field := fieldOf(lp, cols, col, u.Fields[j])
 			if field < 0 {
 				watched = nil
@@ -330,8 +334,13 @@ func (sp *split) noteUnique(lp *planner.LoadPlan) {
 		if watched == nil {
 			continue
 		}
-		c := planner.UniqueCheck{Table: lp.UniqueTable, Key: lp.UniqueKey, Columns: lp.Unique[k].Columns}
-		for _, i := range watched {
+		u := lp.Unique[k]
+		c := planner.UniqueCheck{Table: lp.UniqueTable, Key: lp.UniqueKey, Columns: u.Columns}
+		for j, i := range watched {
+			if i < 0 {
+				c.Values, c.Shown = append(c.Values, u.Defaults[j]), append(c.Shown, u.Shown[j])
+				continue
+			}
 			f := sp.reader.Watched(i)
 			if f.Null || f.Missing {
 				c.Values = nil

@@ -44,6 +44,7 @@ type KeyColumn struct {
 	AutoIncrement      string
 	LocalAutoIncrement string
 	ClockColumns       bool
+	UniqueDefaults     map[string]string
 }
 
 // FoldsCase reports whether a collation matches texts that differ in case
@@ -68,6 +69,7 @@ func (l *Layout) WithKeyTypes(types map[string]KeyColumn) *Layout {
 		if k, ok := types[t.Name]; ok && t.Placement == PlaceSharded {
 			c.KeyType, c.KeyCollation, c.ClockColumns = k.Type, k.Collation, k.ClockColumns
 			c.AutoIncrement, c.LocalAutoIncrement = k.AutoIncrement, k.LocalAutoIncrement
+			c.UniqueDefaults = k.UniqueDefaults
 		}
 		out.byName[c.Name] = &c
 		out.sorted = append(out.sorted, &c)

@@ -81,6 +81,11 @@ type Table struct {
 	// Unique are the keys Strata keeps unique across the shards (config
 	// unique:), each its columns, lower-case.
 	Unique [][]string
+	// UniqueDefaults, learned with the key type, are the defaults of the
+	// columns of Unique that have one, as MariaDB's
+	// information_schema.COLUMNS.COLUMN_DEFAULT writes them ('text', 0,
+	// NULL, uuid()): the value a row that leaves the column out takes.
+	UniqueDefaults map[string]string
 	// ClockColumns, learned with the key type: a column the server fills
 	// with the statement's time (DEFAULT or ON UPDATE CURRENT_TIMESTAMP).
 	ClockColumns bool

@@ -51,8 +51,41 @@ func keyType(ctx context.Context, open Opener, schema string, t *shard.Table) (s
 	if kc.LocalAutoIncrement, err = localAutoIncrement(ctx, open, schema, t, kc.AutoIncrement); err != nil {
 		return kc, err
 	}
-	kc.ClockColumns, err = clockColumns(ctx, db, schema, t)
+	if kc.ClockColumns, err = clockColumns(ctx, db, schema, t); err != nil {
+		return kc, err
+	}
+	kc.UniqueDefaults, err = uniqueDefaults(ctx, db, schema, t)
 	return kc, err
+}
+
+// uniqueDefaults are the defaults of the columns of t's unique: keys
+// that have one, by lower-case column name, as COLUMN_DEFAULT writes
+// them: a row that leaves such a column out takes it, and Strata checks
+// that value as a given one.
+func uniqueDefaults(ctx context.Context, db *sql.DB, schema string, t *shard.Table) (map[string]string, error) {
+	if len(t.Unique) == 0 {
+		return nil, nil
+	}
+	rows, err := db.QueryContext(ctx, "SELECT LOWER(COLUMN_NAME), COLUMN_DEFAULT FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND COLUMN_DEFAULT IS NOT NULL",
+		schema, t.Name)
+	if err != nil {
+		return nil, fmt.Errorf("reading the column defaults of %s: %w", t.Name, err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var col, def string
+		if err := rows.Scan(&col, &def); err != nil {
+			return nil, fmt.Errorf("reading the column defaults of %s: %w", t.Name, err)
+		}
+		if slices.ContainsFunc(t.Unique, func(key []string) bool { return slices.Contains(key, col) }) {
+			out[col] = def
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading the column defaults of %s: %w", t.Name, err)
+	}
+	return out, nil
 }
 
 // clockColumns reports whether t has a column the server fills with the

@@ -27,7 +27,9 @@ type Operand struct {
 	Expr bool
 	// Default: the expression is DEFAULT (or DEFAULT(col)), which an
 	// AUTO_INCREMENT column fills with the table's next number.
-	Default bool
+	// DefaultOf is DEFAULT(col)'s column, lower-case ("" for DEFAULT).
+	Default   bool
+	DefaultOf string
 }
 
 // RangeBound is one end of a range predicate on a shard key.

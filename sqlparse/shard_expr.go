@@ -191,8 +191,14 @@ func (impl *shardImpl) operand(e ast.ExprNode) Operand {
 	if s, ok := impl.literalText(e); ok {
 		return Operand{Literal: s}
 	}
-	_, isDefault := unparen(e).(*ast.DefaultExpr)
-	return Operand{Expr: true, Default: isDefault}
+	o := Operand{Expr: true}
+	if d, ok := unparen(e).(*ast.DefaultExpr); ok {
+		o.Default = true
+		if d.Name != nil {
+			o.DefaultOf = d.Name.Name.L
+		}
+	}
+	return o
 }
 
 // containsNode reports whether any node below (and including) e

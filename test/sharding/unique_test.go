@@ -16,6 +16,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
+	"github.com/strata-proxy/strata/shard"
 	"github.com/strata-proxy/strata/test/testenv"
 )
 
@@ -276,4 +277,61 @@ func TestUniqueChecksRefuseServersThatLockNoGaps(t *testing.T) {
 		t.Errorf("the refused row is on %v", got)
 	}
 	mustExec(t, conn, "INSERT INTO uq_members (id, nick) VALUES (42, 'no key value: no check')")
+}
+
+// A column of a unique: key that a write leaves out, or gives DEFAULT,
+// holds its default, which one server's key counts like a given value:
+// the second row left to handle's 'anon' is a duplicate on one server,
+// and through Strata on another shard too. Each statement gets the
+// single server's answer. A default each shard would compute itself
+// (UUID()) cannot be checked and is refused.
+func TestUniqueDefaultsAreCheckedAsValues(t *testing.T) {
+	strataDB(t)
+	createOn(t, "CREATE TABLE IF NOT EXISTS blog.uq_handles (id BIGINT NOT NULL PRIMARY KEY, handle VARCHAR(40) NOT NULL DEFAULT 'anon', "+
+		"site INT NOT NULL DEFAULT 1, slug VARCHAR(40) NULL, token VARCHAR(40) NULL DEFAULT (UUID()), "+
+		"UNIQUE KEY handle (handle), UNIQUE KEY site (site, slug), UNIQUE KEY token (token))", "blog.uq_handles", append([]string{"single"}, shardNames...)...)
+	s := startOwn(t, ownConfig(t, "uq_handles: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3], unique: [handle, [site, slug], token]}", ""))
+	testenv.Eventually(t, "the defaults of uq_handles are learned", func() bool {
+		return s.Env.Sharding.Layout().Table("uq_handles").KeyType != shard.KeyTypeUnknown
+	})
+	conn := testenv.Conn(t, openStrata(t, s.MySQLAddr()))
+	single := testenv.Conn(t, singleBlog)
+	ctx := testenv.Ctx(t)
+	for _, q := range []struct {
+		sql  string
+		code uint16 // through Strata and on the single server
+		says string
+	}{
+		{"INSERT INTO uq_handles (id, slug, token) VALUES (1, 'a', 't1')", 0, ""},
+		{"INSERT INTO uq_handles (id, slug, token) VALUES (2, 'b', 't2')", 1062, "Duplicate entry 'anon' for key 'handle'"},
+		{"INSERT INTO uq_handles (id, handle, slug, token) VALUES (3, 'c', 'a', 't3')", 1062, "Duplicate entry '1-a' for key 'site'"},
+		{"INSERT INTO uq_handles (id, handle, site, slug, token) VALUES (4, DEFAULT, 2, 'x', 't4')", 1062, "Duplicate entry 'anon' for key 'handle'"},
+		{"INSERT INTO uq_handles (id, handle, site, slug, token) VALUES (5, 'e', DEFAULT, 'A', 't5')", 1062, "Duplicate entry '1-A' for key 'site'"},
+		{"INSERT INTO uq_handles (id, handle, slug, token) VALUES (6, 'f', 'f', 't6'), (7, 'g', 'g', 't7')", 0, ""},
+		{"UPDATE uq_handles SET handle = DEFAULT WHERE id = 7", 1062, "Duplicate entry 'anon' for key 'handle'"},
+	} {
+		_, err := conn.ExecContext(ctx, q.sql)
+		_, serr := single.ExecContext(ctx, q.sql)
+		if testenv.MySQLErr(err) != q.code || testenv.MySQLErr(serr) != q.code || (q.code != 0 && (!strings.Contains(err.Error(), q.says) || !strings.Contains(serr.Error(), q.says))) {
+			t.Errorf("%s:\n  Strata: %v\n  single: %v\nwant error %d saying %q from both", q.sql, err, serr, q.code, q.says)
+		}
+	}
+	for _, q := range []struct{ sql, says string }{
+		{"INSERT INTO uq_handles (id, handle, slug) VALUES (8, 'h', 'h')", "token is left to its default uuid()"},
+		{"INSERT INTO uq_handles (id, handle, slug, token) VALUES (8, 'h', 'h', DEFAULT)", "token is left to its default uuid()"},
+	} {
+		_, err := conn.ExecContext(ctx, q.sql)
+		if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), q.says) {
+			t.Errorf("%s: %v, want error 1235 saying %q", q.sql, err, q.says)
+		}
+	}
+	file := registerFile(t, "uqdefaults", "10,z,t10\n") // on another shard than id 1
+	_, err := conn.ExecContext(ctx, "LOAD DATA LOCAL INFILE '"+file+"' INTO TABLE uq_handles FIELDS TERMINATED BY ',' (id, slug, token)")
+	if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "would both hold 'anon'") {
+		t.Errorf("LOAD DATA leaving handle to its default: %v, want error 1235 naming 'anon'", err)
+	}
+	want := testenv.Strings(t, single, "SELECT CONCAT_WS(' ', id, handle, site, slug, token) FROM uq_handles ORDER BY id")
+	if got := testenv.Strings(t, conn, "SELECT CONCAT_WS(' ', id, handle, site, slug, token) FROM uq_handles ORDER BY id"); !slices.Equal(got, want) {
+		t.Errorf("rows through Strata %q, on the single server %q", got, want)
+	}
 }
