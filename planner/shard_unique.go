@@ -225,8 +225,8 @@ func columnDefault(t *shard.Table, key []string, col string) (ColumnDefault, err
 var numericDefault = regexp.MustCompile(`^[-+]?[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?$`).MatchString
 
 // unquoteDefault reads a text default as COLUMN_DEFAULT writes it: in
-// single quotes, a quote doubled, a backslash and the control characters
-// escaped as in a string literal ('it”s a\\b').
+// single quotes, each quote inside doubled, a backslash and the control
+// characters escaped as in a string literal.
 func unquoteDefault(def string) (string, bool) {
 	if len(def) < 2 || def[0] != '\'' || def[len(def)-1] != '\'' {
 		return "", false
