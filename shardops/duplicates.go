@@ -17,8 +17,9 @@ import (
 // Strata, were not checked): one server would have refused the second. Each such key of integer columns
 // is read from every shard at once, sorted by the servers (a shard's
 // period tables in one query), and merged, so memory stays one row per
-// shard; a key of other columns is reported as not checked (their order
-// is the collation's).
+// shard. Integer columns compare as numbers, text columns by their
+// collation's weights (keyColumns), binary ones by their bytes; a key of
+// other columns (dates, decimals) is reported as not checked.
 func duplicateReports(ctx context.Context, open Opener, schema string, t *shard.Table, examples int) []PlacementReport {
 	shards := t.Method.Shards()
 	keys, err := UniqueKeys(ctx, open, shards[0], schema, t.Name)
@@ -40,12 +41,13 @@ func duplicateReports(ctx context.Context, open Opener, schema string, t *shard.
 const allShards = "(every shard)"
 
 // keyCursor is one shard's rows of a unique key, in key order: the
-// key's columns, then the physical table the row is in (a shard reads
-// its period tables in one query, so the cursors are one per shard).
+// key's columns as compared (keyColumn.compared), as written, then the
+// physical table the row is in (a shard reads its period tables in one
+// query, so the cursors are one per shard).
 type keyCursor struct {
 	shard string
 	rows  *sql.Rows
-	cur   []string // the key's values, then the table
+	cur   []string // the key's compared values, its values, the table
 	done  bool
 }
 
@@ -68,7 +70,10 @@ func (c *keyCursor) next() error {
 	return nil
 }
 
-func (c *keyCursor) key() []string { return c.cur[:len(c.cur)-1] }
+// key is the current row's key as compared; shown as written.
+func (c *keyCursor) key() []string { return c.cur[:(len(c.cur)-1)/2] }
+
+func (c *keyCursor) shown() []string { return c.cur[(len(c.cur)-1)/2 : len(c.cur)-1] }
 
 // where names the physical table of the current row: its shard, and its
 // period table when it has one.
@@ -80,17 +85,18 @@ func (c *keyCursor) where(table string) string {
 }
 
 func findDuplicates(ctx context.Context, open Opener, schema string, t *shard.Table, k UniqueKey, rep *PlacementReport, examples int) error {
-	if ok, err := integerColumns(ctx, open, t.Method.Shards()[0], schema, t.Name, k.Columns); err != nil || !ok {
+	kinds, err := keyColumns(ctx, open, t.Method.Shards()[0], schema, t.Name, k.Columns)
+	if err != nil || kinds == nil {
 		if err == nil {
-			rep.NotChecked = "its columns are not all integers: not compared across shards"
+			rep.NotChecked = "its columns are not all integers, text or binary: not compared across shards"
 		}
 		return err
 	}
-	cols := make([]string, len(k.Columns))
+	compared, shown := make([]string, len(kinds)), make([]string, len(kinds))
 	var notNull []string
-	for i, c := range k.Columns {
-		cols[i] = quoteIdent(c)
-		notNull = append(notNull, cols[i]+" IS NOT NULL") // NULLs never collide
+	for i, kc := range kinds {
+		compared[i], shown[i] = kc.compared(), quoteIdent(kc.name)
+		notNull = append(notNull, shown[i]+" IS NOT NULL") // NULLs never collide
 	}
 	byShard := map[string][]string{}
 	var shards []string
@@ -118,20 +124,20 @@ func findDuplicates(ctx context.Context, open Opener, schema string, t *shard.Ta
 			} else if !ok {
 				continue // a period table not created yet
 			}
-			parts = append(parts, "SELECT "+strings.Join(cols, ", ")+", "+quoteString(table)+" FROM "+qualified(schema, table)+" WHERE "+strings.Join(notNull, " AND "))
+			parts = append(parts, "SELECT "+strings.Join(compared, ", ")+", "+strings.Join(shown, ", ")+", "+quoteString(table)+" FROM "+qualified(schema, table)+" WHERE "+strings.Join(notNull, " AND "))
 		}
 		if len(parts) == 0 {
 			continue
 		}
-		order := make([]string, len(cols))
-		for i := range cols {
+		order := make([]string, len(compared))
+		for i := range compared {
 			order[i] = strconv.Itoa(i + 1)
 		}
 		rows, err := db.QueryContext(ctx, strings.Join(parts, " UNION ALL ")+" ORDER BY "+strings.Join(order, ", "))
 		if err != nil {
 			return fmt.Errorf("reading %s on %s: %w", t.Name, s, err)
 		}
-		c := &keyCursor{shard: s, rows: rows, cur: make([]string, len(cols)+1)}
+		c := &keyCursor{shard: s, rows: rows, cur: make([]string, 2*len(compared)+1)}
 		cursors = append(cursors, c)
 		if err := c.next(); err != nil {
 			return err
@@ -139,10 +145,10 @@ func findDuplicates(ctx context.Context, open Opener, schema string, t *shard.Ta
 	}
 	for {
 		// The smallest key among the shards' next rows, and every row of it.
-		var low []string
+		var low, lowShown []string
 		for _, c := range cursors {
-			if !c.done && (low == nil || compareInts(c.key(), low) < 0) {
-				low = append([]string(nil), c.key()...)
+			if !c.done && (low == nil || compareKeys(kinds, c.key(), low) < 0) {
+				low, lowShown = slices.Clone(c.key()), slices.Clone(c.shown())
 			}
 		}
 		if low == nil {
@@ -150,7 +156,7 @@ func findDuplicates(ctx context.Context, open Opener, schema string, t *shard.Ta
 		}
 		var in []string
 		for _, c := range cursors {
-			for !c.done && compareInts(c.key(), low) == 0 {
+			for !c.done && compareKeys(kinds, c.key(), low) == 0 {
 				in = append(in, c.where(t.Name))
 				if err := c.next(); err != nil {
 					return err
@@ -162,38 +168,79 @@ func findDuplicates(ctx context.Context, open Opener, schema string, t *shard.Ta
 			slices.Sort(in)
 			rep.Duplicates++
 			if len(rep.Duplicated) < examples {
-				rep.Duplicated = append(rep.Duplicated, strings.Join(low, ", ")+" on "+strings.Join(in, ", "))
+				rep.Duplicated = append(rep.Duplicated, strings.Join(lowShown, ", ")+" on "+strings.Join(in, ", "))
 			}
 		}
 	}
 }
 
-// integerColumns reports whether every column of cols is of an integer
-// type, so that Go orders their values as the servers do.
-func integerColumns(ctx context.Context, open Opener, shardName, schema, table string, cols []string) (bool, error) {
-	db, err := open(shardName)
-	if err != nil {
-		return false, err
-	}
-	for _, c := range cols {
-		var dataType string
-		if err := db.QueryRowContext(ctx, "SELECT DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND COLUMN_NAME = ?", schema, table, c).Scan(&dataType); err != nil {
-			return false, fmt.Errorf("the type of %s.%s: %w", table, c, err)
-		}
-		switch strings.ToLower(dataType) {
-		case "tinyint", "smallint", "mediumint", "int", "bigint":
-		default:
-			return false, nil
-		}
-	}
-	return true, nil
+// keyColumn is a column of a unique key as the merge compares it.
+type keyColumn struct {
+	name    string
+	integer bool // compared as a number; else as bytes
+	// padded: a text column whose collation ignores trailing spaces
+	// ('a' = 'a  '); weighed: compared by its collation's weights.
+	padded, weighed bool
 }
 
-// compareInts orders two tuples of integers written in decimal (signed,
-// or unsigned above the signed range).
-func compareInts(a, b []string) int {
-	for i := range a {
-		if c := compareInt(a[i], b[i]); c != 0 {
+// compared is the expression a shard sorts the column by, and the merge
+// compares: the value of an integer column, the collation's weights of a
+// text one (WEIGHT_STRING: 'Ann' and 'ann' weigh alike under a _ci
+// collation, in the order the server sorts them), with trailing spaces
+// cut where the collation ignores them (WEIGHT_STRING keeps their
+// weight), and the bytes of a binary one. The weights and bytes sort as
+// binary strings, in Go's order of their bytes.
+func (k keyColumn) compared() string {
+	col := quoteIdent(k.name)
+	switch {
+	case k.integer:
+		return col
+	case k.padded:
+		return "WEIGHT_STRING(TRIM(TRAILING ' ' FROM " + col + "))"
+	case k.weighed:
+		return "WEIGHT_STRING(" + col + ")"
+	}
+	return "CAST(" + col + " AS BINARY)"
+}
+
+// keyColumns reads the types of a unique key's columns; nil when one is
+// of a type the merge cannot compare as the servers do.
+func keyColumns(ctx context.Context, open Opener, shardName, schema, table string, cols []string) ([]keyColumn, error) {
+	db, err := open(shardName)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]keyColumn, len(cols))
+	for i, c := range cols {
+		var dataType string
+		var collation sql.NullString
+		if err := db.QueryRowContext(ctx, "SELECT DATA_TYPE, COLLATION_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND COLUMN_NAME = ?", schema, table, c).Scan(&dataType, &collation); err != nil {
+			return nil, fmt.Errorf("the type of %s.%s: %w", table, c, err)
+		}
+		out[i].name = c
+		switch strings.ToLower(dataType) {
+		case "tinyint", "smallint", "mediumint", "int", "bigint":
+			out[i].integer = true
+		case "char", "varchar", "tinytext", "text", "mediumtext", "longtext":
+			out[i].weighed = true
+			out[i].padded = !strings.Contains(strings.ToLower(collation.String), "nopad")
+		case "binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob":
+		default:
+			return nil, nil
+		}
+	}
+	return out, nil
+}
+
+// compareKeys orders two keys as compared: integers as numbers (signed,
+// or unsigned above the signed range), the rest by their bytes.
+func compareKeys(kinds []keyColumn, a, b []string) int {
+	for i, k := range kinds {
+		c := strings.Compare(a[i], b[i])
+		if k.integer {
+			c = compareInt(a[i], b[i])
+		}
+		if c != 0 {
 			return c
 		}
 	}

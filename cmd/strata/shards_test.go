@@ -122,7 +122,7 @@ func TestPrintPlacementOfUniqueKeys(t *testing.T) {
 	printPlacement([]shardops.PlacementReport{
 		{Table: "comments", Shard: "s0", Physical: "comments", Rows: 5},
 		{Table: "comments", Shard: "(every shard)", Physical: "unique key PRIMARY (id)", Rows: 9, Duplicates: 2, Duplicated: []string{"7 on s0, s1", "9 on s1, s2"}},
-		{Table: "members", Shard: "(every shard)", Physical: "unique key nick (nick)", NotChecked: "its columns are not all integers: not compared across shards"},
+		{Table: "members", Shard: "(every shard)", Physical: "unique key nick (nick)", NotChecked: "its columns are not all integers, text or binary: not compared across shards"},
 	}, "strata.yaml")
 	wantLines(t, out.String(), "unique key PRIMARY (id)", "2 values on several shards: 7 on s0, s1; 9 on s1, s2", "not checked: its columns are not all integers")
 }
