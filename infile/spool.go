@@ -1,17 +1,19 @@
 package infile
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 )
 
-// Spool keeps the bytes of a file as they pass, to send them again later:
+// Spool keeps the bytes of a file as they pass, to read them again later:
 // the first inMemory bytes in memory, the rest in a temporary file, so a
 // file of any size costs bounded memory. A LOAD DATA into a reference
 // table uses it: the client sends its file once, and the copies after the
-// first load it only once the first has numbered its rows.
+// first load it only once the first has numbered its rows; so does one
+// into a table with unique: keys, for the values it checks at the end.
 type Spool struct {
 	inMemory int
 	mem      []byte
@@ -52,23 +54,29 @@ func (s *Spool) Write(p []byte) (int, error) {
 // Size is how many bytes the spool holds.
 func (s *Spool) Size() int64 { return s.size }
 
+// Reader reads the spool's bytes from the start. Nothing may be written
+// while it is read.
+func (s *Spool) Reader() (io.Reader, error) {
+	mem := bytes.NewReader(s.mem)
+	if s.disk == nil {
+		return mem, nil
+	}
+	if _, err := s.disk.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("reading back a kept LOAD DATA file: %w", err)
+	}
+	return io.MultiReader(mem, s.disk), nil
+}
+
 // Replay calls send with the spool's bytes in order, in pieces of up to
 // chunk bytes.
 func (s *Spool) Replay(chunk int, send func([]byte) error) error {
-	for p := s.mem; len(p) > 0; p = p[min(chunk, len(p)):] {
-		if err := send(p[:min(chunk, len(p))]); err != nil {
-			return err
-		}
-	}
-	if s.disk == nil {
-		return nil
-	}
-	if _, err := s.disk.Seek(0, io.SeekStart); err != nil {
-		return fmt.Errorf("reading back a kept LOAD DATA file: %w", err)
+	r, err := s.Reader()
+	if err != nil {
+		return err
 	}
 	buf := make([]byte, chunk)
 	for {
-		n, err := io.ReadFull(s.disk, buf)
+		n, err := io.ReadFull(r, buf)
 		if n > 0 {
 			if serr := send(buf[:n]); serr != nil {
 				return serr

@@ -45,12 +45,14 @@ func (s *Session) execLoad(ctx context.Context, f *sqlparse.Facts, plan *planner
 	case s.multibyte != nil && plan.Load.Spec.Charset == "":
 		return s.refuse(wire.NewError(wire.ErNotSupportedYet, "Strata: LOAD DATA into %s over a %s connection: Strata cannot cut such a file into rows safely; add CHARACTER SET utf8mb4 (or latin1, binary) to the statement if the file is in it", name, s.multibyte.Name()))
 	}
-	work := s.loadWork(f, plan)
+	var checks uniqueLog
+	defer checks.close()
+	work := s.loadWork(f, plan, &checks)
 	if u := plan.Load.Unique; len(u) > 0 {
 		if err := s.uniqueIsolation(u[0].Columns); err != nil {
 			return s.refuse(err)
 		}
-		work = uniqueChecked(plan, work)
+		work = uniqueChecked(plan, work, func() uniqueBatches { return checks.batches(plan.Load) })
 	}
 	return s.writeShards(ctx, f, plan, work)
 }
@@ -59,14 +61,16 @@ func (s *Session) execLoad(ctx context.Context, f *sqlparse.Facts, plan *planner
 // connection, relay the client's file split by row, end the statements.
 // Every route loads at the first route's time where one server would
 // give the rows one time (writeClock): each shard's own NOW() would
-// differ by a moment, in a column's DEFAULT CURRENT_TIMESTAMP too.
-func (s *Session) loadWork(f *sqlparse.Facts, plan *planner.ShardPlan) shardWork {
+// differ by a moment, in a column's DEFAULT CURRENT_TIMESTAMP too. The
+// values the file gives unique: keys go to checks.
+func (s *Session) loadWork(f *sqlparse.Facts, plan *planner.ShardPlan, checks *uniqueLog) shardWork {
 	lp, table, sameClock := plan.Load, f.WriteTables[0], s.writeClock(f, plan)
 	return func(ctx context.Context, conns []*shardConn) (writeResult, *shardConn, error) {
 		split, err := s.newSplit(ctx, lp, table, conns[0].conn)
 		if err != nil {
 			return writeResult{}, conns[0], err
 		}
+		split.checks = checks
 		if sc, err := setReadTimeout(conns, loadReadTimeout); err != nil {
 			return writeResult{}, sc, err
 		}
@@ -126,7 +130,6 @@ func (s *Session) loadWork(f *sqlparse.Facts, plan *planner.ShardPlan) shardWork
 			sum.add(res.Info)
 		}
 		w.info = sum.String()
-		plan.Unique = split.checks // uniqueChecked reads them next
 		for i, sc := range conns {
 			s.env.Metrics.LoadRows(sc.route.Cluster, split.rows[i])
 		}
@@ -295,7 +298,7 @@ type split struct {
 	// unique the watched fields of each of LoadPlan.Unique's keys.
 	numbered int
 	unique   [][]int
-	checks   []planner.UniqueCheck // the values of the rows read so far
+	checks   *uniqueLog // the values of the rows read so far
 	// autoIncrement: the table has an AUTO_INCREMENT column. spool, for
 	// a reference table that has, keeps what the first copy was sent
 	// for the others (loadWork).
@@ -329,30 +332,34 @@ func (sp *split) watchUnique(lp *planner.LoadPlan, cols []string) {
 // noteUnique keeps the values the row just read gives the keys of
 // LoadPlan.Unique, to check once the file is loaded; a value with a NULL
 // or a missing field (its column's default) is not checked.
-func (sp *split) noteUnique(lp *planner.LoadPlan) {
+func (sp *split) noteUnique(lp *planner.LoadPlan) error {
 	for k, watched := range sp.unique {
 		if watched == nil {
 			continue
 		}
 		u := lp.Unique[k]
-		c := planner.UniqueCheck{Table: lp.UniqueTable, Key: lp.UniqueKey, Columns: u.Columns}
+		var values, shown []string
 		for j, i := range watched {
 			if i < 0 {
-				c.Values, c.Shown = append(c.Values, u.Defaults[j]), append(c.Shown, u.Shown[j])
+				values, shown = append(values, u.Defaults[j]), append(shown, u.Shown[j])
 				continue
 			}
 			f := sp.reader.Watched(i)
 			if f.Null || f.Missing {
-				c.Values = nil
+				values = nil
 				break
 			}
-			c.Values = append(c.Values, fileLiteral(lp.Spec.Charset, f.Value))
-			c.Shown = append(c.Shown, string(f.Value))
+			values = append(values, fileLiteral(lp.Spec.Charset, f.Value))
+			shown = append(shown, string(f.Value))
 		}
-		if c.Values != nil {
-			sp.checks = append(sp.checks, c)
+		if values == nil {
+			continue
+		}
+		if err := sp.checks.add(k, values, shown); err != nil {
+			return err
 		}
 	}
+	return nil
 }
 
 // fileLiteral writes a field of a LOAD DATA file as an SQL literal in the
@@ -518,7 +525,7 @@ func (s *Session) routeRows(ctx context.Context, lp *planner.LoadPlan, sp *split
 			err = numberedByShard(lp, sp, key)
 		}
 		if err == nil {
-			sp.noteUnique(lp)
+			err = sp.noteUnique(lp)
 		}
 		if err != nil {
 			return wire.NewError(wire.ErNotSupportedYet, "Strata: row %d of the LOAD DATA file for %s: %v; nothing was loaded", sp.row+int(lp.Spec.IgnoreLines), lp.Table.Name, err)

@@ -13,12 +13,12 @@ import (
 	"github.com/strata-proxy/strata/wire"
 )
 
-// uniqueChecked runs work on the write's own routes, then the plan's
+// uniqueChecked runs work on the write's own routes, then the write's
 // checks of the columns kept unique across shards (planner's
-// shard_unique.go) on every route's connection, in the write's
-// transaction: a value more than one shard holds fails the write, which
-// is then rolled back on every shard.
-func uniqueChecked(plan *planner.ShardPlan, work shardWork) shardWork {
+// shard_unique.go; checks gives them once work has run) on every route's
+// connection, in the write's transaction: a value more than one shard
+// holds fails the write, which is then rolled back on every shard.
+func uniqueChecked(plan *planner.ShardPlan, work shardWork, checks func() uniqueBatches) shardWork {
 	return func(ctx context.Context, conns []*shardConn) (writeResult, *shardConn, error) {
 		n := len(conns)
 		for n > 0 && conns[n-1].route.CheckOnly {
@@ -28,7 +28,7 @@ func uniqueChecked(plan *planner.ShardPlan, work shardWork) shardWork {
 		if err != nil {
 			return w, failed, err
 		}
-		sc, err := checkUnique(ctx, plan, distinctConns(conns))
+		sc, err := checkUnique(ctx, plan, distinctConns(conns), checks())
 		return w, sc, err
 	}
 }
@@ -36,29 +36,47 @@ func uniqueChecked(plan *planner.ShardPlan, work shardWork) shardWork {
 // uniqueBatch bounds the values one locking read checks.
 const uniqueBatch = 200
 
+// uniqueBatches calls each with a write's checks, up to uniqueBatch at a
+// time, and stops at its first error.
+type uniqueBatches func(each func([]planner.UniqueCheck) error) error
+
+// planChecks are the checks a plan holds (an INSERT's or UPDATE's).
+func planChecks(checks []planner.UniqueCheck) uniqueBatches {
+	return func(each func([]planner.UniqueCheck) error) error {
+		for from := 0; from < len(checks); from += uniqueBatch {
+			if err := each(checks[from:min(from+uniqueBatch, len(checks))]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
 // checkUnique reads, on every shard, the keys of the rows of each
 // checked value; it returns the connection that failed, or a duplicate's
 // error (with no connection: none failed).
-func checkUnique(ctx context.Context, plan *planner.ShardPlan, conns []*shardConn) (*shardConn, error) {
-	for from := 0; from < len(plan.Unique); from += uniqueBatch {
-		checks := plan.Unique[from:min(from+uniqueBatch, len(plan.Unique))]
+func checkUnique(ctx context.Context, plan *planner.ShardPlan, conns []*shardConn, batches uniqueBatches) (*shardConn, error) {
+	var failed *shardConn
+	err := batches(func(checks []planner.UniqueCheck) error {
 		keys := make([]map[string][]string, len(checks)) // check → row key → shards
 		for _, sc := range conns {
 			level, err := readUniqueKeys(ctx, sc, checks, keys)
 			if err != nil {
-				return sc, err
+				failed = sc
+				return err
 			}
 			if err := isolationLocksGaps(level, checks[0].Columns); err != nil {
-				return nil, err
+				return err
 			}
 		}
 		for i, byKey := range keys {
 			if len(byKey) > 1 {
-				return nil, duplicateError(plan, checks[i], byKey)
+				return duplicateError(plan, checks[i], byKey)
 			}
 		}
-	}
-	return nil, nil
+		return nil
+	})
+	return failed, err
 }
 
 // readUniqueKeys adds to keys the shard keys of sc's rows of each

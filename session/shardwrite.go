@@ -342,7 +342,7 @@ func (s *Session) execWrite(ctx context.Context, f *sqlparse.Facts, plan *planne
 		if err := s.uniqueIsolation(plan.Unique[0].Columns); err != nil {
 			return s.refuse(err)
 		}
-		work = uniqueChecked(plan, work)
+		work = uniqueChecked(plan, work, func() uniqueBatches { return planChecks(plan.Unique) })
 	}
 	return s.writeShards(ctx, f, plan, work)
 }

@@ -200,64 +200,68 @@ func TestLoadDataCopiesAReferenceTable(t *testing.T) {
 // memory for the later copies goes through a temporary file.
 func TestReferenceCopiesLoadAlike(t *testing.T) {
 	strataDB(t)
-	createOn(t, "CREATE TABLE IF NOT EXISTS blog.ref_loaded (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, name VARCHAR(200) NOT NULL UNIQUE, "+
-		"created DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6))", "blog.ref_loaded", shardNames...)
-	mustExec(t, direct["s2"], "ALTER TABLE blog.ref_loaded AUTO_INCREMENT = 500")
-	s := startOwn(t, ownConfig(t, "ref_loaded: {reference: true}", ""))
-	conn := testenv.Conn(t, openStrata(t, s.MySQLAddr()))
-	load := func(name, file, columns string) sql.Result {
-		t.Helper()
-		return mustExec(t, conn, fmt.Sprintf("LOAD DATA LOCAL INFILE '%s' INTO TABLE ref_loaded %s", registerFile(t, name, file), columns))
-	}
-	copies := func(query string) []string {
-		t.Helper()
-		var first []string
-		for i, sh := range shardNames {
-			got := testenv.Strings(t, direct[sh], query)
-			if i == 0 {
-				first = got
-			} else if !slices.Equal(got, first) {
-				t.Errorf("%s: the copy on %s holds %q, the first copy %q", query, sh, got, first)
+	for _, mode := range []string{"single", "twopc"} {
+		t.Run(mode, func(t *testing.T) {
+			createOn(t, "CREATE TABLE IF NOT EXISTS blog.ref_loaded (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, name VARCHAR(200) NOT NULL UNIQUE, "+
+				"created DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6))", "blog.ref_loaded", shardNames...)
+			mustExec(t, direct["s2"], "ALTER TABLE blog.ref_loaded AUTO_INCREMENT = 500")
+			s := startOwn(t, ownConfig(t, "ref_loaded: {reference: true}", "transactions: {mode: "+mode+"}\n"))
+			conn := testenv.Conn(t, openStrata(t, s.MySQLAddr()))
+			load := func(name, file, columns string) sql.Result {
+				t.Helper()
+				return mustExec(t, conn, fmt.Sprintf("LOAD DATA LOCAL INFILE '%s' INTO TABLE ref_loaded %s", registerFile(t, name, file), columns))
 			}
-		}
-		return first
-	}
+			copies := func(query string) []string {
+				t.Helper()
+				var first []string
+				for i, sh := range shardNames {
+					got := testenv.Strings(t, direct[sh], query)
+					if i == 0 {
+						first = got
+					} else if !slices.Equal(got, first) {
+						t.Errorf("%s: the copy on %s holds %q, the first copy %q", query, sh, got, first)
+					}
+				}
+				return first
+			}
 
-	res := load("refids", "go\nphp\nsql\n", "(name)")
-	if n, _ := res.RowsAffected(); n != 3 {
-		t.Errorf("rows affected %d, want 3 (one copy's)", n)
-	}
-	if got := testenv.Strings(t, conn, "SELECT LAST_INSERT_ID()"); !slices.Equal(got, []string{"1"}) {
-		t.Errorf("LAST_INSERT_ID() after the load = %q, want 1, the first id it numbered", got)
-	}
-	// An id in the file, \N and 0 (numbered, as sql_mode has no
-	// NO_AUTO_VALUE_ON_ZERO), in one file.
-	load("refmixed", "10\tlua\n\\N\trust\n0\tyaml\n", "(id, name)")
-	// A load that numbers no row leaves LAST_INSERT_ID() as it was.
-	load("refgiven", "20\tperl\n", "(id, name)")
-	if got := testenv.Strings(t, conn, "SELECT LAST_INSERT_ID()"); !slices.Equal(got, []string{"11"}) {
-		t.Errorf("LAST_INSERT_ID() = %q, want 11, the first id the load before numbered", got)
-	}
-	want := []string{"1 go", "2 php", "3 sql", "10 lua", "11 rust", "12 yaml", "20 perl"}
-	if got := copies("SELECT CONCAT(id, ' ', name) FROM blog.ref_loaded ORDER BY id"); !slices.Equal(got, want) {
-		t.Errorf("the copies hold %q, want %q", got, want)
-	}
-	times := copies("SELECT CONCAT(id, ' ', created) FROM blog.ref_loaded ORDER BY id")
-	if got := testenv.Strings(t, direct["s0"], "SELECT COUNT(DISTINCT created) FROM blog.ref_loaded"); !slices.Equal(got, []string{"3"}) {
-		t.Errorf("%d distinct times in %q, want one per load", len(got), times)
-	}
+			res := load("refids", "go\nphp\nsql\n", "(name)")
+			if n, _ := res.RowsAffected(); n != 3 {
+				t.Errorf("rows affected %d, want 3 (one copy's)", n)
+			}
+			if got := testenv.Strings(t, conn, "SELECT LAST_INSERT_ID()"); !slices.Equal(got, []string{"1"}) {
+				t.Errorf("LAST_INSERT_ID() after the load = %q, want 1, the first id it numbered", got)
+			}
+			// An id in the file, \N and 0 (numbered, as sql_mode has no
+			// NO_AUTO_VALUE_ON_ZERO), in one file.
+			load("refmixed", "10\tlua\n\\N\trust\n0\tyaml\n", "(id, name)")
+			// A load that numbers no row leaves LAST_INSERT_ID() as it was.
+			load("refgiven", "20\tperl\n", "(id, name)")
+			if got := testenv.Strings(t, conn, "SELECT LAST_INSERT_ID()"); !slices.Equal(got, []string{"11"}) {
+				t.Errorf("LAST_INSERT_ID() = %q, want 11, the first id the load before numbered", got)
+			}
+			want := []string{"1 go", "2 php", "3 sql", "10 lua", "11 rust", "12 yaml", "20 perl"}
+			if got := copies("SELECT CONCAT(id, ' ', name) FROM blog.ref_loaded ORDER BY id"); !slices.Equal(got, want) {
+				t.Errorf("the copies hold %q, want %q", got, want)
+			}
+			times := copies("SELECT CONCAT(id, ' ', created) FROM blog.ref_loaded ORDER BY id")
+			if got := testenv.Strings(t, direct["s0"], "SELECT COUNT(DISTINCT created) FROM blog.ref_loaded"); !slices.Equal(got, []string{"3"}) {
+				t.Errorf("%d distinct times in %q, want one per load", len(got), times)
+			}
 
-	// More than Strata keeps in memory for the later copies.
-	var big strings.Builder
-	for i := 0; big.Len() <= 5<<20; i++ {
-		fmt.Fprintf(&big, "big row %06d %s\n", i, strings.Repeat("x", 150))
+			// More than Strata keeps in memory for the later copies.
+			var big strings.Builder
+			for i := 0; big.Len() <= 5<<20; i++ {
+				fmt.Fprintf(&big, "big row %06d %s\n", i, strings.Repeat("x", 150))
+			}
+			rows := strings.Count(big.String(), "\n")
+			if n, _ := load("refbig", big.String(), "(name)").RowsAffected(); n != int64(rows) {
+				t.Errorf("the large load affected %d rows, want %d", n, rows)
+			}
+			copies("SELECT CONCAT(COUNT(*), ' ', MIN(id), ' ', MAX(id), ' ', COUNT(DISTINCT created)) FROM blog.ref_loaded WHERE name LIKE 'big row%'")
+			copies("CHECKSUM TABLE blog.ref_loaded")
+		})
 	}
-	rows := strings.Count(big.String(), "\n")
-	if n, _ := load("refbig", big.String(), "(name)").RowsAffected(); n != int64(rows) {
-		t.Errorf("the large load affected %d rows, want %d", n, rows)
-	}
-	copies("SELECT CONCAT(COUNT(*), ' ', MIN(id), ' ', MAX(id), ' ', COUNT(DISTINCT created)) FROM blog.ref_loaded WHERE name LIKE 'big row%'")
-	copies("CHECKSUM TABLE blog.ref_loaded")
 }
 
 // A file Strata cannot route leaves every shard as it was, and the error
