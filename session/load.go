@@ -93,20 +93,7 @@ func (s *Session) loadWork(f *sqlparse.Facts, plan *planner.ShardPlan, checks *u
 				return writeResult{}, conns[0], err
 			}
 		}
-		started, sc, err := startLoads(ctx, now, like)
-		if err != nil {
-			return writeResult{}, sc, err
-		}
-		split.out, split.rows = make([][]byte, len(now)), make([]int, len(now))
-		if err := s.relayFile(ctx, lp, split, started.loads, now); err != nil {
-			started.end()
-			var fe *failedShard
-			if errors.As(err, &fe) {
-				return writeResult{}, fe.sc, fe.err
-			}
-			return writeResult{}, nil, err
-		}
-		results, sc, err := started.finish(now)
+		results, sc, err := s.loadFile(ctx, lp, split, now, like)
 		if err != nil {
 			return writeResult{}, sc, err
 		}
@@ -120,21 +107,47 @@ func (s *Session) loadWork(f *sqlparse.Facts, plan *planner.ShardPlan, checks *u
 				split.rows = append(split.rows, split.rows[0])
 			}
 		}
-		var w writeResult
-		var sum loadInfo
-		for i, res := range results {
-			if plan.Copies && i > 0 {
-				continue // a reference table: each cluster loaded the same rows
-			}
-			w.add(res)
-			sum.add(res.Info)
-		}
-		w.info = sum.String()
 		for i, sc := range conns {
 			s.env.Metrics.LoadRows(sc.route.Cluster, split.rows[i])
 		}
-		return w, nil, nil
+		return loadResult(plan, results), nil, nil
 	}
+}
+
+// loadFile starts the statement on conns, relays the client's file to
+// them split by row, and ends the statements; on failure it returns the
+// connection that failed (nil: none did, a row Strata could not route).
+func (s *Session) loadFile(ctx context.Context, lp *planner.LoadPlan, split *split, conns []*shardConn, like copyLikeFirst) ([]backend.QueryResult, *shardConn, error) {
+	started, sc, err := startLoads(ctx, conns, like)
+	if err != nil {
+		return nil, sc, err
+	}
+	split.out, split.rows = make([][]byte, len(conns)), make([]int, len(conns))
+	if err := s.relayFile(ctx, lp, split, started.loads, conns); err != nil {
+		started.end()
+		var fe *failedShard
+		if errors.As(err, &fe) {
+			return nil, fe.sc, fe.err
+		}
+		return nil, nil, err
+	}
+	return started.finish(conns)
+}
+
+// loadResult is what the client is told of a load: the shards' counts
+// added up, a reference table's from one copy (each loaded the same rows).
+func loadResult(plan *planner.ShardPlan, results []backend.QueryResult) writeResult {
+	var w writeResult
+	var sum loadInfo
+	for i, res := range results {
+		if plan.Copies && i > 0 {
+			break
+		}
+		w.add(res)
+		sum.add(res.Info)
+	}
+	w.info = sum.String()
+	return w
 }
 
 // loadSpoolMemory is how much of a file for a reference table's later
