@@ -307,6 +307,11 @@ type TableInfo struct {
 	// Unique: the keys Strata checks are unique across the shards (config
 	// unique:), each its columns joined by ", ".
 	Unique []string `json:"unique,omitempty"`
+	// UniqueDefaults: the defaults of the columns of Unique that have
+	// one, as information_schema writes them ('anon', 0, NULL, uuid()),
+	// learned with the key type: the value a row that leaves such a
+	// column out is checked with (an expression's is refused).
+	UniqueDefaults map[string]string `json:"unique_defaults,omitempty"`
 	// Moving: the table's rows are moving to a new layout (an online
 	// rebalance); Shards then lists the shards of both layouts.
 	Moving bool `json:"moving,omitempty"`
@@ -346,6 +351,7 @@ func (s *Strata) tables() any {
 			for _, key := range t.Unique {
 				ti.Unique = append(ti.Unique, strings.Join(key, ", "))
 			}
+			ti.UniqueDefaults = t.UniqueDefaults
 			ti.ShardLocalUniqueKeys = s.shardLocalKeys(t.Name)
 			if t.Sequence == nil || !strings.EqualFold(t.Sequence.Column, t.LocalAutoIncrement) {
 				ti.ShardLocalAutoIncrement = t.LocalAutoIncrement

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
+	"maps"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -329,6 +330,24 @@ func TestUniqueDefaultsAreCheckedAsValues(t *testing.T) {
 	_, err := conn.ExecContext(ctx, "LOAD DATA LOCAL INFILE '"+file+"' INTO TABLE uq_handles FIELDS TERMINATED BY ',' (id, slug, token)")
 	if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "would both hold 'anon'") {
 		t.Errorf("LOAD DATA leaving handle to its default: %v, want error 1235 naming 'anon'", err)
+	}
+	var tables []struct {
+		Name     string
+		Defaults map[string]string `json:"unique_defaults"`
+	}
+	testenv.GetJSON(t, "http://"+s.AdminAddr()+"/api/tables", &tables)
+	listed := false
+	for _, tb := range tables {
+		if tb.Name != "uq_handles" {
+			continue
+		}
+		listed = true
+		if want := map[string]string{"handle": "'anon'", "site": "1", "slug": "NULL", "token": "uuid()"}; !maps.Equal(tb.Defaults, want) {
+			t.Errorf("GET /api/tables uq_handles: unique_defaults %q, want %q", tb.Defaults, want)
+		}
+	}
+	if !listed {
+		t.Error("GET /api/tables does not list uq_handles")
 	}
 	want := testenv.Strings(t, single, "SELECT CONCAT_WS(' ', id, handle, site, slug, token) FROM uq_handles ORDER BY id")
 	if got := testenv.Strings(t, conn, "SELECT CONCAT_WS(' ', id, handle, site, slug, token) FROM uq_handles ORDER BY id"); !slices.Equal(got, want) {
