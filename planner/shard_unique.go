@@ -212,7 +212,7 @@ func columnDefault(t *shard.Table, key []string, col string) (ColumnDefault, err
 	case numericDefault(def):
 		return ColumnDefault{literal: def, shown: def}, nil
 	}
-	if text, ok := unquoteDefault(def); ok {
+	if text, ok := textDefault(def); ok {
 		// As hexadecimal with an introducer: no sql_mode reads it
 		// otherwise, and it compares by the column's collation.
 		return ColumnDefault{literal: "_utf8mb4 X'" + hex.EncodeToString([]byte(text)) + "'", shown: text}, nil
@@ -224,50 +224,17 @@ func columnDefault(t *shard.Table, key []string, col string) (ColumnDefault, err
 // (0, -1.50, 1e3).
 var numericDefault = regexp.MustCompile(`^[-+]?[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?$`).MatchString
 
-// unquoteDefault reads a text default as COLUMN_DEFAULT writes it: in
-// single quotes, each quote inside doubled, a backslash and the control
-// characters escaped as in a string literal.
-func unquoteDefault(def string) (string, bool) {
-	if len(def) < 2 || def[0] != '\'' || def[len(def)-1] != '\'' {
+// textDefault reads a text default as COLUMN_DEFAULT writes it: a string
+// literal in single quotes, quotes doubled and backslashes escaped.
+func textDefault(def string) (string, bool) {
+	if !strings.HasPrefix(def, "'") {
 		return "", false
 	}
-	body := def[1 : len(def)-1]
-	var b strings.Builder
-	for i := 0; i < len(body); i++ {
-		switch c := body[i]; {
-		case c == '\'' && i+1 < len(body) && body[i+1] == '\'':
-			b.WriteByte('\'')
-			i++
-		case c == '\'':
-			return "", false // a lone quote: not one literal
-		case c == '\\' && i+1 < len(body):
-			i++
-			b.WriteByte(unescapeByte(body[i]))
-		default:
-			b.WriteByte(c)
-		}
+	v, err := shard.ParseLiteral(def)
+	if err != nil {
+		return "", false
 	}
-	return b.String(), true
-}
-
-// unescapeByte is the byte a backslash escape stands for in a MariaDB
-// string literal.
-func unescapeByte(c byte) byte {
-	switch c {
-	case '0':
-		return 0
-	case 'n':
-		return '\n'
-	case 'r':
-		return '\r'
-	case 't':
-		return '\t'
-	case 'Z':
-		return 0x1a
-	case 'b':
-		return '\b'
-	}
-	return c
+	return v.Str()
 }
 
 // assignedValues are the values an UPDATE's SET gives the columns of

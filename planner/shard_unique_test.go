@@ -188,26 +188,38 @@ func TestShardPlanChecksUniqueDefaults(t *testing.T) {
 	}
 }
 
-// A text default is read as COLUMN_DEFAULT writes it.
-func TestUnquoteDefault(t *testing.T) {
+// A default is read as COLUMN_DEFAULT writes it: NULL and no default
+// are not checked, a number stands as written, a text as hexadecimal,
+// and an expression is refused.
+func TestColumnDefault(t *testing.T) {
+	text := func(s string) string { return "_utf8mb4 X'" + hex.EncodeToString([]byte(s)) + "'" }
 	for _, tt := range []struct {
-		def, want string
-		ok        bool
+		def            string // "-": none
+		null           bool
+		literal, shown string
+		refused        bool
 	}{
-		{"''", "", true},
-		{"'abc'", "abc", true},
-		{"'it''s'", "it's", true},
-		{`'a\\b'`, `a\b`, true},
-		{`'line\nnext\ttab\0'`, "line\nnext\ttab\x00", true},
-		{"'é'", "é", true},
-		{"uuid()", "", false},
-		{"b'1'", "", false},
-		{"'a'b'", "", false},
-		{"'", "", false},
+		{"-", true, "", "", false},
+		{"NULL", true, "", "", false},
+		{"0", false, "0", "0", false},
+		{"-1.50", false, "-1.50", "-1.50", false},
+		{"''", false, text(""), "", false},
+		{"'anon'", false, text("anon"), "anon", false},
+		{"'it''s'", false, text("it's"), "it's", false},
+		{`'a\\b\nc'`, false, text("a\\b\nc"), "a\\b\nc", false},
+		{"'é'", false, text("é"), "é", false},
+		{"uuid()", false, "", "", true},
+		{"current_timestamp()", false, "", "", true},
+		{"b'1'", false, "", "", true},
+		{"'a'b'", false, "", "", true},
 	} {
-		got, ok := unquoteDefault(tt.def)
-		if got != tt.want || ok != tt.ok {
-			t.Errorf("unquoteDefault(%s) = %q, %v; want %q, %v", tt.def, got, ok, tt.want, tt.ok)
+		tb := &shard.Table{Name: "m", UniqueDefaults: map[string]string{}}
+		if tt.def != "-" {
+			tb.UniqueDefaults["c"] = tt.def
+		}
+		got, err := columnDefault(tb, []string{"c"}, "c")
+		if (err != nil) != tt.refused || got.null != tt.null || got.literal != tt.literal || got.shown != tt.shown {
+			t.Errorf("default %s: %+v, %v; want null %v, literal %q, shown %q, refused %v", tt.def, got, err, tt.null, tt.literal, tt.shown, tt.refused)
 		}
 	}
 }
