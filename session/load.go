@@ -125,11 +125,8 @@ func (s *Session) loadFile(ctx context.Context, lp *planner.LoadPlan, split *spl
 	split.out, split.rows = make([][]byte, len(conns)), make([]int, len(conns))
 	if err := s.relayFile(ctx, lp, split, started.loads, conns); err != nil {
 		started.end()
-		var fe *failedShard
-		if errors.As(err, &fe) {
-			return nil, fe.sc, fe.err
-		}
-		return nil, nil, err
+		sc, err := failedOn(err)
+		return nil, sc, err
 	}
 	return started.finish(conns)
 }
@@ -249,11 +246,8 @@ func (s *Session) loadCopiesLater(ctx context.Context, spool *infile.Spool, firs
 	})
 	if err != nil {
 		started.end()
-		var fe *failedShard
-		if errors.As(err, &fe) {
-			return nil, fe.sc, fe.err
-		}
-		return nil, nil, err
+		sc, err := failedOn(err)
+		return nil, sc, err
 	}
 	return started.finish(later)
 }
@@ -296,6 +290,16 @@ type failedShard struct {
 }
 
 func (e *failedShard) Error() string { return e.err.Error() }
+
+// failedOn is the connection err is a failedShard of, and its error; nil
+// and err itself when no connection failed.
+func failedOn(err error) (*shardConn, error) {
+	var fe *failedShard
+	if errors.As(err, &fe) {
+		return fe.sc, fe.err
+	}
+	return nil, err
+}
 
 // split cuts the file into rows and says where each goes.
 type split struct {
