@@ -51,19 +51,8 @@ func TestShardPlanChecksUniqueColumns(t *testing.T) {
 		{"LOAD DATA LOCAL INFILE 'm.csv' INTO TABLE members2 (id, @e) SET email = LOWER(@e)", nil, nil, nil, "", "sets email in its SET clause from an expression"},
 	} {
 		p, err := plan(t, s, tt.sql, tt.args...)
-		var rerr *RoutingError
-		if tt.refused == "" && p != nil && p.Load != nil {
-			continue // below
-		}
-		if tt.refused != "" {
-			if !errors.As(err, &rerr) || !strings.Contains(err.Error(), tt.refused) {
-				t.Errorf("%s: %v, want refused with %q", tt.sql, err, tt.refused)
-			}
-			continue
-		}
-		if err != nil {
-			t.Errorf("%s: %v", tt.sql, err)
-			continue
+		if !plannedAsWanted(t, tt.sql, err, tt.refused) || p.Load != nil {
+			continue // LOAD DATA: below
 		}
 		var values, checkers []string
 		for _, c := range p.Unique {
@@ -152,19 +141,8 @@ func TestShardPlanChecksUniqueDefaults(t *testing.T) {
 		{"LOAD DATA LOCAL INFILE 'm.csv' INTO TABLE members2 (id, email, slug)", nil, "", "nick is left to its default uuid()"},
 	} {
 		p, err := plan(t, s, tt.sql)
-		if tt.refused != "" {
-			var rerr *RoutingError
-			if !errors.As(err, &rerr) || !strings.Contains(err.Error(), tt.refused) {
-				t.Errorf("%s: %v, want refused with %q", tt.sql, err, tt.refused)
-			}
-			continue
-		}
-		if err != nil {
-			t.Errorf("%s: %v", tt.sql, err)
-			continue
-		}
-		if p.Load != nil {
-			continue // below
+		if !plannedAsWanted(t, tt.sql, err, tt.refused) || p.Load != nil {
+			continue // LOAD DATA: below
 		}
 		var values []string
 		for _, c := range p.Unique {
@@ -222,4 +200,23 @@ func TestColumnDefault(t *testing.T) {
 			t.Errorf("default %s: %+v, %v; want null %v, literal %q, shown %q, refused %v", tt.def, got, err, tt.null, tt.literal, tt.shown, tt.refused)
 		}
 	}
+}
+
+// plannedAsWanted checks that sql was refused with a RoutingError saying
+// refused, or planned when refused is "", and reports whether it was
+// planned.
+func plannedAsWanted(t *testing.T, sql string, err error, refused string) bool {
+	t.Helper()
+	var rerr *RoutingError
+	switch {
+	case refused != "":
+		if !errors.As(err, &rerr) || !strings.Contains(err.Error(), refused) {
+			t.Errorf("%s: %v, want refused with %q", sql, err, refused)
+		}
+		return false
+	case err != nil:
+		t.Errorf("%s: %v", sql, err)
+		return false
+	}
+	return true
 }
