@@ -34,9 +34,11 @@ type Sharding struct {
 	// schema on a cluster's primary: the period tables a schema change of
 	// a date table must reach (nil: such a change is refused).
 	TablesOn func(ctx context.Context, cluster string, names []string) ([]string, error)
-	// ReadCollations reads the text columns' collations from the shards
-	// again (SetColumnCollations); nil when they are not read.
-	ReadCollations func(ctx context.Context) error
+	// ReadColumns reads again, after a schema change, what Strata learns
+	// of the tables' columns from the shards: the text columns'
+	// collations (SetColumnCollations) and the key columns
+	// (RefineLayout); nil when they are not read.
+	ReadColumns func(ctx context.Context) error
 	// collations are the text columns' own collations (SetColumnCollations).
 	collations atomic.Pointer[columnCollations]
 	// refused maps tables whose statements are refused to why (a table
@@ -111,15 +113,15 @@ func (s *Sharding) SetColumnTypes(schema string, byName map[string]string, membe
 	s.collations.Store(&columnCollations{schema: strings.ToLower(schema), byName: byName, members: members})
 }
 
-// RelearnCollations reads the text columns' collations again right after
-// a schema change Strata ran over the shards, so that the next merge
-// compares an altered column by its new collation instead of waiting for
-// the periodic read. A failure leaves that read to catch up.
-func (s *Sharding) RelearnCollations(ctx context.Context) error {
-	if s.ReadCollations == nil {
+// RelearnColumns reads what Strata learns of the tables' columns again
+// right after a schema change through Strata (ReadColumns): a column's
+// collation, an AUTO_INCREMENT, a time column or a unique: column's
+// default it changed counts from the next statement on.
+func (s *Sharding) RelearnColumns(ctx context.Context) error {
+	if s.ReadColumns == nil {
 		return nil
 	}
-	return s.ReadCollations(ctx)
+	return s.ReadColumns(ctx)
 }
 
 // binaryWins is the collation MariaDB gives a value made of columns of

@@ -68,12 +68,14 @@ func (sh *sharding) hooks(p *planner.Sharding) {
 		}
 		return shardops.TablesOn(ctx, sh.dbs.Open, sh.cfg.Schema, cluster, names)
 	}
-	p.ReadCollations = func(ctx context.Context) error {
+	p.ReadColumns = func(ctx context.Context) error {
 		if sh.cfg.Schema == "" {
 			return nil
 		}
-		_, err := sh.readCollations(ctx, p, p.Layout())
-		return err
+		if _, err := sh.readCollations(ctx, p, p.Layout()); err != nil {
+			return err
+		}
+		return sh.readKeyColumns(ctx, p)
 	}
 	p.NextID = func(ctx context.Context, name string) (int64, error) {
 		seq := sh.seqs[name]
@@ -82,6 +84,32 @@ func (sh *sharding) hooks(p *planner.Sharding) {
 		}
 		return seq.Next(ctx)
 	}
+}
+
+// readKeyColumns reads again what was learned of each sharded table's
+// columns with its key type (shardops.KeyColumnOf), and gives the planner
+// a layout with what changed.
+func (sh *sharding) readKeyColumns(ctx context.Context, p *planner.Sharding) error {
+	layout := p.Layout()
+	changed := map[string]shard.KeyColumn{}
+	var errs []error
+	for _, t := range layout.Tables() {
+		if t.Placement != shard.PlaceSharded || t.KeyType == shard.KeyTypeUnknown {
+			continue // not learned yet: learnKeyTypes reads it
+		}
+		kc, err := shardops.KeyColumnOf(ctx, sh.dbs.Open, sh.cfg.Schema, t)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("the columns of %s: %w", t.Name, err))
+			continue
+		}
+		if !kc.Equal(t.KeyColumn()) {
+			changed[t.Name] = kc
+		}
+	}
+	if len(changed) > 0 {
+		p.RefineLayout(layout, layout.WithKeyTypes(changed))
+	}
+	return errors.Join(errs...)
 }
 
 func (sh *sharding) close() {

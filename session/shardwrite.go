@@ -336,7 +336,7 @@ func (s *Session) execWrite(ctx context.Context, f *sqlparse.Facts, plan *planne
 	case plan.Move != nil:
 		work = s.moveWork(plan)
 	case f.ImplicitCommit:
-		work = schemaChangeWork(plan, s.env.Sharding.RelearnCollations)
+		work = schemaChangeWork(plan, s.env.Sharding.RelearnColumns)
 	}
 	if len(plan.Unique) > 0 {
 		if err := s.uniqueIsolation(plan.Unique[0].Columns); err != nil {

@@ -1,6 +1,9 @@
 package shard
 
-import "strings"
+import (
+	"maps"
+	"strings"
+)
 
 // KeyType is the SQL type of a sharded table's key column, as far as
 // routing cares. MariaDB compares a quoted value with an integer column
@@ -55,6 +58,18 @@ type KeyColumn struct {
 func FoldsCase(collation string) bool {
 	c := strings.ToLower(collation)
 	return strings.Contains(c, "_ci") || strings.Contains(c, "_ai")
+}
+
+// KeyColumn is what was learned of t's columns, as WithKeyTypes gave it.
+func (t *Table) KeyColumn() KeyColumn {
+	return KeyColumn{Type: t.KeyType, Collation: t.KeyCollation, AutoIncrement: t.AutoIncrement,
+		LocalAutoIncrement: t.LocalAutoIncrement, ClockColumns: t.ClockColumns, UniqueDefaults: t.UniqueDefaults}
+}
+
+// Equal reports whether k and o say the same of a table.
+func (k KeyColumn) Equal(o KeyColumn) bool {
+	return k.Type == o.Type && k.Collation == o.Collation && k.AutoIncrement == o.AutoIncrement &&
+		k.LocalAutoIncrement == o.LocalAutoIncrement && k.ClockColumns == o.ClockColumns && maps.Equal(k.UniqueDefaults, o.UniqueDefaults)
 }
 
 // WithKeyTypes returns a copy of l whose sharded tables have the key

@@ -29,6 +29,13 @@ func KeyTypes(ctx context.Context, layout *shard.Layout, open Opener, schema str
 	return out, errors.Join(errs...)
 }
 
+// KeyColumnOf reads what Strata learns of t's columns from its first
+// shard: the key column's type and collation, the AUTO_INCREMENT column,
+// the time columns and the defaults of the unique: columns.
+func KeyColumnOf(ctx context.Context, open Opener, schema string, t *shard.Table) (shard.KeyColumn, error) {
+	return keyType(ctx, open, schema, t)
+}
+
 func keyType(ctx context.Context, open Opener, schema string, t *shard.Table) (shard.KeyColumn, error) {
 	db, err := open(t.Method.Shards()[0])
 	if err != nil {

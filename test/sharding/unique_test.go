@@ -349,6 +349,22 @@ func TestUniqueDefaultsAreCheckedAsValues(t *testing.T) {
 	if !listed {
 		t.Error("GET /api/tables does not list uq_handles")
 	}
+	// A default changed through Strata counts from the next statement.
+	mustExec(t, conn, "ALTER TABLE uq_handles ALTER COLUMN handle SET DEFAULT 'nobody'")
+	mustExec(t, single, "ALTER TABLE uq_handles ALTER COLUMN handle SET DEFAULT 'nobody'")
+	for _, q := range []struct {
+		sql  string
+		code uint16
+	}{
+		{"INSERT INTO uq_handles (id, slug, token) VALUES (12, 'q', 't12')", 0},
+		{"INSERT INTO uq_handles (id, slug, token) VALUES (13, 'r', 't13')", 1062}, // on another shard than 12
+	} {
+		_, err := conn.ExecContext(ctx, q.sql)
+		_, serr := single.ExecContext(ctx, q.sql)
+		if testenv.MySQLErr(err) != q.code || testenv.MySQLErr(serr) != q.code || (q.code != 0 && !strings.Contains(err.Error(), "Duplicate entry 'nobody' for key 'handle'")) {
+			t.Errorf("after the ALTER, %s:\n  Strata: %v\n  single: %v\nwant error %d, a duplicate 'nobody'", q.sql, err, serr, q.code)
+		}
+	}
 	want := testenv.Strings(t, single, "SELECT CONCAT_WS(' ', id, handle, site, slug, token) FROM uq_handles ORDER BY id")
 	if got := testenv.Strings(t, conn, "SELECT CONCAT_WS(' ', id, handle, site, slug, token) FROM uq_handles ORDER BY id"); !slices.Equal(got, want) {
 		t.Errorf("rows through Strata %q, on the single server %q", got, want)
