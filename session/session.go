@@ -419,10 +419,15 @@ func (s *Session) releaseAll() {
 	s.holds = map[string]bool{}
 }
 
+// put hands c back to its pool. From then on another session may take
+// it, so the session no longer shows it as its own (heldConn): the
+// deadlock detector, which reads every session's connections, would see
+// it in two sessions and could not tell whose its locks are.
 func (s *Session) put(c *backend.Conn) {
 	if c == s.insertIDConn {
 		s.insertIDConn = nil // another client may change it in the pool
 	}
+	s.heldConn.CompareAndSwap(c, nil)
 	s.env.Pools.For(c.Addr).Put(c)
 }
 

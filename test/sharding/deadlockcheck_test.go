@@ -2,6 +2,8 @@ package sharding
 
 import (
 	"database/sql"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -98,5 +100,52 @@ func holdSpanningWrite(t *testing.T, db *sql.DB, blocker *sql.Conn, what string,
 	}
 	if !held {
 		t.Fatalf("while a write over two shards waited: want %s", what)
+	}
+}
+
+// A server connection a session hands back to its pool is no longer shown
+// as that session's: here session A's last write's connection, kept
+// after a write over two shards, which A gives back when its next write
+// goes to other shards, and which B then takes for its own
+// write while A's statement still runs. Before, A kept showing it until
+// its statement ended, so the deadlock detector saw it in two sessions
+// and missed a deadlock through it: two clients writing one unique:
+// value at once both waited out the lock timeout.
+func TestAConnectionBackInThePoolIsNoSessionsAnyMore(t *testing.T) {
+	strataDB(t)
+	createOn(t, "CREATE TABLE IF NOT EXISTS blog.held_rows (id INT NOT NULL PRIMARY KEY, n INT NULL)", "blog.held_rows", shardNames...)
+	s := startOwn(t, ownConfig(t, "held_rows: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3]}", ""))
+	db := openStrata(t, s.MySQLAddr())
+	a, b := testenv.Conn(t, db), testenv.Conn(t, db)
+	ctx := testenv.Ctx(t)
+	mustExec(t, a, "INSERT INTO held_rows (id) VALUES (4), (5), (6), (7)") // one connection kept for ROW_COUNT()
+	kept := s.Env.Registry.Threads()
+	if len(kept) != 1 {
+		t.Fatalf("after a write over two shards, the sessions hold %+v, want the one connection kept", kept)
+	}
+	shardOf := map[string]int{clusterAddr["s0"]: 0, clusterAddr["s1"]: 1, clusterAddr["s2"]: 2, clusterAddr["s3"]: 3}
+	held := shardOf[kept[0].Addr]
+	slept := make(chan error, 1)
+	go func() {
+		// A write over two other shards, a second on each.
+		_, err := a.ExecContext(ctx, fmt.Sprintf("UPDATE held_rows SET n = SLEEP(1) WHERE id IN (%d, %d)", 4+(held+1)%4, 4+(held+2)%4))
+		slept <- err
+	}()
+	time.Sleep(300 * time.Millisecond)
+	mustExec(t, b, fmt.Sprintf("INSERT INTO held_rows (id) VALUES (%d)", 8+held)) // on the connection A gave back
+	owners := map[string][]uint32{}
+	for _, th := range s.Env.Registry.Threads() {
+		key := fmt.Sprintf("%s thread %d", th.Addr, th.ThreadID)
+		if !slices.Contains(owners[key], th.Session) {
+			owners[key] = append(owners[key], th.Session)
+		}
+	}
+	for key, sessions := range owners {
+		if len(sessions) > 1 {
+			t.Errorf("%s is shown as the connection of sessions %v, want one", key, sessions)
+		}
+	}
+	if err := <-slept; err != nil {
+		t.Fatal(err)
 	}
 }
