@@ -348,9 +348,9 @@ func (sp *split) watchUnique(lp *planner.LoadPlan, cols []string) {
 
 // noteUnique keeps the values the row just read gives the keys of
 // LoadPlan.Unique, to check once the file is loaded. A value with a NULL
-// is not checked, nor one with a field the row is too short to have:
-// the server stores an empty value there ('' in a text column), not the
-// column's default, which Strata does not model.
+// is not checked, nor one with a field the row is too short to have: the
+// server stores an empty text there, not the column's default, which
+// Strata does not model.
 func (sp *split) noteUnique(lp *planner.LoadPlan) error {
 	for k, watched := range sp.unique {
 		if watched == nil {
