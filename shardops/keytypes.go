@@ -19,7 +19,7 @@ func KeyTypes(ctx context.Context, layout *shard.Layout, open Opener, schema str
 	out := map[string]shard.KeyColumn{}
 	var errs []error
 	for _, t := range layout.UnknownKeyTypes() {
-		kt, err := keyType(ctx, open, schema, t)
+		kt, err := KeyColumnOf(ctx, open, schema, t)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("the key type of %s: %w", t.Name, err))
 			continue
@@ -33,10 +33,6 @@ func KeyTypes(ctx context.Context, layout *shard.Layout, open Opener, schema str
 // shard: the key column's type and collation, the AUTO_INCREMENT column,
 // the time columns and the defaults of the unique: columns.
 func KeyColumnOf(ctx context.Context, open Opener, schema string, t *shard.Table) (shard.KeyColumn, error) {
-	return keyType(ctx, open, schema, t)
-}
-
-func keyType(ctx context.Context, open Opener, schema string, t *shard.Table) (shard.KeyColumn, error) {
 	db, err := open(t.Method.Shards()[0])
 	if err != nil {
 		return shard.KeyColumn{}, err
