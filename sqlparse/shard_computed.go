@@ -281,6 +281,21 @@ func (b *scatterBuilder) groupsFixedByWhere() bool {
 
 // isGroupItem reports whether e (an ORDER BY item) is one of the GROUP BY
 // items groups: by position, alias, column or text.
+// dealias is the select list's expression that e, a name, is the alias
+// of; e itself when it is no alias, or the alias of that very column.
+func (b *scatterBuilder) dealias(e ast.ExprNode) ast.ExprNode {
+	v, ok := e.(*ast.ColumnNameExpr)
+	if !ok {
+		return e
+	}
+	if col, ok := b.byAlias(v.Name); ok {
+		if c, isCol := unparen(b.orig[col].Expr).(*ast.ColumnNameExpr); !isCol || !sameColumn(c.Name, v.Name) {
+			return unparen(b.orig[col].Expr)
+		}
+	}
+	return e
+}
+
 func (b *scatterBuilder) isGroupItem(e ast.ExprNode, groups []ast.ExprNode) bool {
 	switch v := e.(type) {
 	case *ast.PositionExpr:
@@ -289,10 +304,8 @@ func (b *scatterBuilder) isGroupItem(e ast.ExprNode, groups []ast.ExprNode) bool
 		}
 		return false
 	case *ast.ColumnNameExpr:
-		if col, ok := b.byAlias(v.Name); ok {
-			if c, isCol := unparen(b.orig[col].Expr).(*ast.ColumnNameExpr); !isCol || !sameColumn(c.Name, v.Name) {
-				return b.isGroupItem(unparen(b.orig[col].Expr), groups)
-			}
+		if d := b.dealias(v); d != e {
+			return b.isGroupItem(d, groups)
 		}
 	}
 	if hasAggregate(e) {
@@ -300,6 +313,7 @@ func (b *scatterBuilder) isGroupItem(e ast.ExprNode, groups []ast.ExprNode) bool
 	}
 	t := b.impl.text(e)
 	for _, g := range groups {
+		g = b.dealias(g) // GROUP BY x1, an alias, groups by its expression
 		if b.impl.text(g) == t {
 			return true
 		}
