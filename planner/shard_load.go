@@ -47,11 +47,14 @@ type LoadPlan struct {
 // KeyField). Defaults, where the statement leaves a column of the key
 // out, hold that column's default as an SQL literal (and Shown as a
 // duplicate's error shows it); "" for the columns the file fills, nil
-// when it fills them all.
+// when it fills them all. IfNull and IfShort, per column, are what a row
+// holds where its field is \N (or its @variable's field is, or is
+// missing) and where the row is too short to have the column's field.
 type LoadUnique struct {
 	Columns         []string
 	Fields          []int
 	Defaults, Shown []string
+	IfNull, IfShort []Stored
 }
 
 // safeLoadCharsets are the file character sets whose bytes never hide an
@@ -136,28 +139,30 @@ func loadUniqueKeys(p *ShardPlan, f *sqlparse.Facts, t *shard.Table) error {
 	for _, key := range t.Unique {
 		u := LoadUnique{Columns: key}
 		for j, col := range key {
-			field := -1
+			field, ifNull, ifShort := -1, nullStored(t, col), shortStored(t, col)
 			if i := slices.Index(spec.SetColumns, col); i >= 0 {
 				if field = slices.Index(spec.Columns, spec.SetFromVar[i]); spec.SetFromVar[i] == "" || field < 0 {
 					return refuse("LOAD DATA into %s sets %s in its SET clause from an expression: Strata keeps (%s) unique across the shards (unique: in its config) and must read each row's value; load the column straight from the file", t.Name, col, strings.Join(key, ", "))
 				}
+				ifShort = ifNull // a variable without its field is NULL
 			} else if spec.Columns != nil && !slices.Contains(spec.Columns, col) {
 				def, err := columnDefault(t, key, col)
 				if err != nil {
 					return err
 				}
-				if def.null {
+				if def.Null {
 					u.Fields = nil
 					break // a NULL repeats: nothing to check
 				}
 				if u.Defaults == nil {
 					u.Defaults, u.Shown = make([]string, len(key)), make([]string, len(key))
 				}
-				u.Defaults[j], u.Shown[j] = def.literal, def.shown
+				u.Defaults[j], u.Shown[j] = def.Literal, def.Shown
 			} else if spec.Columns != nil {
 				field = slices.Index(spec.Columns, col)
 			}
 			u.Fields = append(u.Fields, field)
+			u.IfNull, u.IfShort = append(u.IfNull, ifNull), append(u.IfShort, ifShort)
 		}
 		if u.Fields != nil {
 			lp.Unique = append(lp.Unique, u)

@@ -121,7 +121,8 @@ func uniqueChecks(p *ShardPlan, st *sqlparse.ShardStmt, lead int, t *shard.Table
 // uniqueValues are the values an INSERT's rows, or an UPDATE's SET, give
 // t's unique: keys. A column the INSERT leaves out, or given DEFAULT,
 // takes its default (columnDefault). A value with a NULL, which a unique
-// key lets repeat, is left out. A value Strata cannot read (an
+// key lets repeat, is left out, but for a NULL in a NOT NULL column,
+// which holds its zero (nullStored). A value Strata cannot read (an
 // expression) is refused: it could not be checked; so is an UPDATE that
 // sets part of a key, whose other columns' values it does not know.
 func uniqueValues(st *sqlparse.ShardStmt, t *shard.Table, args []string) ([]UniqueCheck, error) {
@@ -136,16 +137,23 @@ func uniqueValues(st *sqlparse.ShardStmt, t *shard.Table, args []string) ([]Uniq
 			}
 			if o.Default && (o.DefaultOf == "" || o.DefaultOf == cols[i]) {
 				def, err := columnDefault(t, cols, cols[i])
-				if err != nil || def.null {
+				if err != nil || def.Null {
 					return err
 				}
-				text, show = def.literal, def.shown
+				text, show = def.Literal, def.Shown
 			}
 			switch {
 			case text == "":
 				return refuse("Strata keeps %s (%s) unique across shards (unique: in its config) and checks each value written to it, so it must read the value of %s: write it as a literal or a bound value, not an expression", t.Name, strings.Join(cols, ", "), cols[i])
 			case isNull(o, args):
-				return nil
+				// A NULL that a NOT NULL column cannot hold is
+				// stored as its zero, where the server stores the
+				// row at all; a TIMESTAMP's clock is not checked.
+				st := nullStored(t, cols[i])
+				if !st.Known() || st.Null {
+					return nil
+				}
+				text, show = st.Literal, st.Shown
 			}
 			if show == "" {
 				show = strings.Trim(text, "'")
@@ -188,36 +196,80 @@ func uniqueValues(st *sqlparse.ShardStmt, t *shard.Table, args []string) ([]Uniq
 	return out, nil
 }
 
-// ColumnDefault is the value a row takes in a column it leaves to its
-// default, as a check reads it.
-type ColumnDefault struct {
-	// null: the default is NULL (which a unique key lets repeat), or the
-	// column has none (the server refuses the row under a strict
-	// sql_mode): nothing to check.
-	null bool
-	// literal is the value as an SQL literal; shown as a duplicate's
-	// error shows it.
-	literal, shown string
+// Stored is the value a row takes in a column a write gives no value of
+// its own (its default), or none the column can hold, as a check reads
+// it.
+type Stored struct {
+	// Null: the row holds NULL, which a unique key lets repeat: nothing
+	// to check. So does a column without a default, where the server
+	// refuses the row (a strict sql_mode) or Strata does not know the
+	// value (UniqueColumn.Zero "").
+	Null bool
+	// Literal is the value as an SQL literal, Shown as a duplicate's
+	// error shows it. Both "" with Null false: the server stores a value
+	// Strata does not know (a TIMESTAMP's clock).
+	Literal, Shown string
 }
+
+// Known reports whether Strata knows what the row holds.
+func (s Stored) Known() bool { return s.Null || s.Literal != "" }
 
 // columnDefault is the default of col, a column of key, one of t's
 // unique: keys (Table.UniqueDefaults, learned with the key type). A
 // default Strata cannot read as a value (an expression such as UUID(), a
-// bit literal) is refused: each shard would compute its own.
-func columnDefault(t *shard.Table, key []string, col string) (ColumnDefault, error) {
+// bit literal) is refused: each shard would compute its own. A NOT NULL
+// column without a default takes its type's zero where the server does
+// not refuse the row (a non-strict sql_mode).
+func columnDefault(t *shard.Table, key []string, col string) (Stored, error) {
 	def, ok := t.UniqueDefaults[col]
 	switch {
+	case !ok && !strings.EqualFold(col, t.AutoIncrement):
+		if c := t.UniqueColumns[col]; c.NotNull && c.Zero != "" {
+			return Stored{Literal: c.Zero, Shown: c.ZeroShown}, nil
+		}
+		return Stored{Null: true}, nil
 	case !ok || strings.EqualFold(def, "NULL"):
-		return ColumnDefault{null: true}, nil
+		return Stored{Null: true}, nil
 	case numericDefault(def):
-		return ColumnDefault{literal: def, shown: def}, nil
+		return Stored{Literal: def, Shown: def}, nil
 	}
 	if text, ok := textDefault(def); ok {
 		// As hexadecimal with an introducer: no sql_mode reads it
 		// otherwise, and it compares by the column's collation.
-		return ColumnDefault{literal: "_utf8mb4 X'" + hex.EncodeToString([]byte(text)) + "'", shown: text}, nil
+		return Stored{Literal: "_utf8mb4 X'" + hex.EncodeToString([]byte(text)) + "'", Shown: text}, nil
 	}
-	return ColumnDefault{}, refuse("Strata keeps %s (%s) unique across shards (unique: in its config) and checks each value written to it, but %s is left to its default %s, which each shard computes itself: give %[3]s a value in the statement", t.Name, strings.Join(key, ", "), col, def)
+	return Stored{}, refuse("Strata keeps %s (%s) unique across shards (unique: in its config) and checks each value written to it, but %s is left to its default %s, which each shard computes itself: give %[3]s a value in the statement", t.Name, strings.Join(key, ", "), col, def)
+}
+
+// nullStored is what col, a column of t's unique: keys, holds where a
+// write gives it NULL: NULL in a nullable column, a number in the
+// AUTO_INCREMENT column (which the shard picks: a unique: key over it is
+// checked where the write gives the number), else its type's zero,
+// which MariaDB stores where it does not refuse the row: INSERT IGNORE,
+// a multi-row INSERT under a non-strict sql_mode, LOAD DATA LOCAL.
+// Where it refuses it, the write fails before its check matters.
+func nullStored(t *shard.Table, col string) Stored {
+	c, learned := t.UniqueColumns[col]
+	if !learned || !c.NotNull || strings.EqualFold(col, t.AutoIncrement) {
+		return Stored{Null: true}
+	}
+	return Stored{Literal: c.Zero, Shown: c.ZeroShown}
+}
+
+// shortStored is what col, a column of t's unique: keys, holds where a
+// LOAD DATA row is too short to have its field: NULL where the column's
+// default is NULL (or the AUTO_INCREMENT column numbers it), else its
+// type's zero, not its default (MariaDB 10.11: a row short of a
+// VARCHAR's field whose default is 'anon' holds ''). A TIMESTAMP takes
+// the statement's clock, which Strata does not know.
+func shortStored(t *shard.Table, col string) Stored {
+	c, learned := t.UniqueColumns[col]
+	def, hasDefault := t.UniqueDefaults[col]
+	switch {
+	case !learned, strings.EqualFold(col, t.AutoIncrement), !c.NotNull && (!hasDefault || strings.EqualFold(def, "NULL")):
+		return Stored{Null: true}
+	}
+	return Stored{Literal: c.Zero, Shown: c.ZeroShown}
 }
 
 // numericDefault matches a default COLUMN_DEFAULT writes as a number

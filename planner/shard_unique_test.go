@@ -104,7 +104,7 @@ func TestShardPlanChecksUniqueColumns(t *testing.T) {
 			t.Errorf("%s: %v", tt.sql, err)
 			continue
 		}
-		if got := fmt.Sprint(p.Load.Unique); got != tt.keys || p.Load.UniqueTable != "`members2`" || p.Load.UniqueKey != "`id`" || !strings.HasPrefix(p.UniqueRefusal, tt.refusal) || (tt.refusal == "") != (p.UniqueRefusal == "") {
+		if got := loadKeys(p.Load.Unique); got != tt.keys || p.Load.UniqueTable != "`members2`" || p.Load.UniqueKey != "`id`" || !strings.HasPrefix(p.UniqueRefusal, tt.refusal) || (tt.refusal == "") != (p.UniqueRefusal == "") {
 			t.Errorf("%s: keys %s of %s by %s, refusal %q; want %s, refusal %q", tt.sql, got, p.Load.UniqueTable, p.Load.UniqueKey, p.UniqueRefusal, tt.keys, tt.refusal)
 		}
 	}
@@ -161,9 +161,89 @@ func TestShardPlanChecksUniqueDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := fmt.Sprint(p.Load.Unique), "[{[nick] [-1] [_utf8mb4 X'6e6f6e65'] [none]} {[site slug] [1 -1] [ "+slug+"] [ it's\\x]}]"; got != want {
+	if got, want := loadKeys(p.Load.Unique), "[{[nick] [-1] [_utf8mb4 X'6e6f6e65'] [none]} {[site slug] [1 -1] [ "+slug+"] [ it's\\x]}]"; got != want {
 		t.Errorf("LOAD DATA leaving nick and slug out checks %s, want %s", got, want)
 	}
+}
+
+// Where a write gives a column of a unique: key a NULL it cannot hold
+// (NOT NULL), MariaDB stores the type's zero unless it refuses the row
+// (INSERT IGNORE, a multi-row INSERT under a non-strict sql_mode, LOAD
+// DATA LOCAL), and so does a NOT NULL column without a default that a
+// non-strict INSERT leaves out: the check reads that zero, or two shards
+// each keep one. A nullable column's NULL, and the AUTO_INCREMENT
+// column's, are not checked; a LOAD DATA row too short to have a field
+// holds the zero, or NULL where the column's default is NULL.
+func TestShardPlanChecksTheZerosOfNotNullColumns(t *testing.T) {
+	l := layoutOf(t, strings.Replace(shardConfig,
+		`likes:    {shard_key: entry_id, method: hash, shards: {s0: "-80", s1: "80-"}}`,
+		`likes:    {shard_key: entry_id, method: hash, shards: {s0: "-80", s1: "80-"}}
+  members2: {shard_key: id, method: modulo, shards: [s0, s1, s2], unique: [email, nick, [site, slug], serial, born]}`, 1))
+	kc := shard.KeyColumn{Type: shard.KeyTypeInteger, AutoIncrement: "serial",
+		UniqueDefaults: map[string]string{"nick": "NULL", "slug": "'x'"},
+		UniqueColumns: map[string]shard.UniqueColumn{
+			"email":  {NotNull: true, Zero: "''"},
+			"nick":   {Zero: "''"},
+			"site":   {NotNull: true, Zero: "0", ZeroShown: "0"},
+			"slug":   {NotNull: true, Zero: "''"},
+			"serial": {NotNull: true, Zero: "0", ZeroShown: "0"},
+			"born":   {NotNull: true}, // a TIMESTAMP: the clock
+		}}
+	s := NewSharding(l.WithKeyTypes(map[string]shard.KeyColumn{"members2": kc}))
+	for _, tt := range []struct {
+		sql    string
+		values []string // column=value checked
+		shown  string   // the first check's value as a duplicate's error shows it
+	}{
+		{"INSERT IGNORE INTO members2 (id, email, nick, serial) VALUES (1, NULL, NULL, NULL)", []string{"email=''", "site+slug=0,_utf8mb4 X'78'"}, ""},
+		{"INSERT INTO members2 (id, email, site, slug, born) VALUES (1, 'a', NULL, NULL, NULL), (2, 'b', 3, 'c', NULL)", []string{"email='a'", "email='b'", "site+slug=0,''", "site+slug=3,'c'"}, "a"},
+		{"UPDATE members2 SET email = NULL WHERE id = 4", []string{"email=''"}, ""},
+		{"UPDATE members2 SET site = NULL, slug = 'b' WHERE id = 4", []string{"site+slug=0,'b'"}, "0-b"},
+		{"UPDATE members2 SET nick = NULL, born = NULL WHERE id = 4", nil, ""},
+	} {
+		p, err := plan(t, s, tt.sql)
+		if err != nil {
+			t.Errorf("%s: %v", tt.sql, err)
+			continue
+		}
+		var values []string
+		for _, c := range p.Unique {
+			values = append(values, strings.Join(c.Columns, "+")+"="+strings.Join(c.Values, ","))
+		}
+		if !slices.Equal(values, tt.values) {
+			t.Errorf("%s: checks %q, want %q", tt.sql, values, tt.values)
+		}
+		if len(p.Unique) > 0 && p.Unique[0].Entry() != tt.shown {
+			t.Errorf("%s: the first check shows as %q, want %q", tt.sql, p.Unique[0].Entry(), tt.shown)
+		}
+	}
+	p, err := plan(t, s, "LOAD DATA LOCAL INFILE 'm.csv' INTO TABLE members2 (id, email, nick, @s, slug, serial, born) SET site = @s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, u := range p.Load.Unique {
+		got = append(got, fmt.Sprint(u.Columns, u.IfNull, u.IfShort))
+	}
+	want := []string{
+		"[email] [{false '' }] [{false '' }]",
+		"[nick] [{true  }] [{true  }]",                                    // its default is NULL
+		"[site slug] [{false 0 0} {false '' }] [{false 0 0} {false '' }]", // @s without its field is NULL
+		"[serial] [{true  }] [{true  }]",                                  // numbered by the shard
+		"[born] [{false  }] [{false  }]",                                  // the clock: not known
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("LOAD DATA stores for \\N and short rows\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// loadKeys shows the columns, fields and defaults of a LOAD DATA's keys.
+func loadKeys(keys []LoadUnique) string {
+	var out []string
+	for _, u := range keys {
+		out = append(out, "{"+fmt.Sprint(u.Columns, u.Fields, u.Defaults, u.Shown)+"}")
+	}
+	return "[" + strings.Join(out, " ") + "]"
 }
 
 // A default is read as COLUMN_DEFAULT writes it: NULL and no default
@@ -196,7 +276,7 @@ func TestColumnDefault(t *testing.T) {
 			tb.UniqueDefaults["c"] = tt.def
 		}
 		got, err := columnDefault(tb, []string{"c"}, "c")
-		if (err != nil) != tt.refused || got.null != tt.null || got.literal != tt.literal || got.shown != tt.shown {
+		if (err != nil) != tt.refused || got.Null != tt.null || got.Literal != tt.literal || got.Shown != tt.shown {
 			t.Errorf("default %s: %+v, %v; want null %v, literal %q, shown %q, refused %v", tt.def, got, err, tt.null, tt.literal, tt.shown, tt.refused)
 		}
 	}

@@ -347,10 +347,10 @@ func (sp *split) watchUnique(lp *planner.LoadPlan, cols []string) {
 }
 
 // noteUnique keeps the values the row just read gives the keys of
-// LoadPlan.Unique, to check once the file is loaded. A value with a NULL
-// is not checked, nor one with a field the row is too short to have: the
-// server stores an empty text there, not the column's default, which
-// Strata does not model.
+// LoadPlan.Unique, to check once the file is loaded. A field that is \N,
+// or that the row is too short to have, gives the column what the server
+// stores there (LoadUnique.IfNull, IfShort): a value with a NULL is not
+// checked; a value Strata does not know stops the load.
 func (sp *split) noteUnique(lp *planner.LoadPlan) error {
 	for k, watched := range sp.unique {
 		if watched == nil {
@@ -365,8 +365,19 @@ func (sp *split) noteUnique(lp *planner.LoadPlan) error {
 			}
 			f := sp.reader.Watched(i)
 			if f.Null || f.Missing {
-				values = nil
-				break
+				st := u.IfNull[j]
+				if f.Missing {
+					st = u.IfShort[j]
+				}
+				if !st.Known() {
+					return fmt.Errorf("it gives %s no value (%s), where the server stores one Strata cannot check against the other shards (the clock, for a TIMESTAMP); %s is kept unique across shards (unique: in its config): give every row its value", u.Columns[j], missingOrNull(f), u.Columns[j])
+				}
+				if st.Null {
+					values = nil
+					break
+				}
+				values, shown = append(values, st.Literal), append(shown, st.Shown)
+				continue
 			}
 			values = append(values, fileLiteral(lp.Spec.Charset, f.Value))
 			shown = append(shown, string(f.Value))
@@ -379,6 +390,14 @@ func (sp *split) noteUnique(lp *planner.LoadPlan) error {
 		}
 	}
 	return nil
+}
+
+// missingOrNull says how a row gives a field no value.
+func missingOrNull(f infile.Field) string {
+	if f.Missing {
+		return "the row is too short to have its field"
+	}
+	return `\N`
 }
 
 // fileLiteral writes a field of a LOAD DATA file as an SQL literal in the

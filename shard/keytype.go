@@ -48,6 +48,24 @@ type KeyColumn struct {
 	LocalAutoIncrement string
 	ClockColumns       bool
 	UniqueDefaults     map[string]string
+	UniqueColumns      map[string]UniqueColumn
+}
+
+// UniqueColumn is what Strata learns of a column of a table's unique:
+// keys beside its default: where a write gives it no value it can hold,
+// MariaDB stores the type's zero value (Zero) instead of failing the
+// write: a NULL in a NOT NULL column under INSERT IGNORE, a non-strict
+// sql_mode or LOAD DATA LOCAL (which ignores such errors), a NOT NULL
+// column without a default that a non-strict INSERT leaves out, a LOAD
+// DATA row too short to have the column's field. A check of the value
+// must read that zero, or two shards each keep one.
+type UniqueColumn struct {
+	NotNull bool
+	// Zero is the value as an SQL literal ('', 0, '0000-00-00',
+	// X'0000'), ZeroShown as a duplicate's error shows it. "" where
+	// Strata does not compute it: a TIMESTAMP takes the statement's
+	// clock, a type it does not know something else.
+	Zero, ZeroShown string
 }
 
 // FoldsCase reports whether a collation matches texts that differ in case
@@ -63,13 +81,15 @@ func FoldsCase(collation string) bool {
 // KeyColumn is what was learned of t's columns, as WithKeyTypes gave it.
 func (t *Table) KeyColumn() KeyColumn {
 	return KeyColumn{Type: t.KeyType, Collation: t.KeyCollation, AutoIncrement: t.AutoIncrement,
-		LocalAutoIncrement: t.LocalAutoIncrement, ClockColumns: t.ClockColumns, UniqueDefaults: t.UniqueDefaults}
+		LocalAutoIncrement: t.LocalAutoIncrement, ClockColumns: t.ClockColumns,
+		UniqueDefaults: t.UniqueDefaults, UniqueColumns: t.UniqueColumns}
 }
 
 // Equal reports whether k and o say the same of a table.
 func (k KeyColumn) Equal(o KeyColumn) bool {
 	return k.Type == o.Type && k.Collation == o.Collation && k.AutoIncrement == o.AutoIncrement &&
-		k.LocalAutoIncrement == o.LocalAutoIncrement && k.ClockColumns == o.ClockColumns && maps.Equal(k.UniqueDefaults, o.UniqueDefaults)
+		k.LocalAutoIncrement == o.LocalAutoIncrement && k.ClockColumns == o.ClockColumns && maps.Equal(k.UniqueDefaults, o.UniqueDefaults) &&
+		maps.Equal(k.UniqueColumns, o.UniqueColumns)
 }
 
 // WithKeyTypes returns a copy of l whose sharded tables have the key
@@ -84,7 +104,7 @@ func (l *Layout) WithKeyTypes(types map[string]KeyColumn) *Layout {
 		if k, ok := types[t.Name]; ok && t.Placement == PlaceSharded {
 			c.KeyType, c.KeyCollation, c.ClockColumns = k.Type, k.Collation, k.ClockColumns
 			c.AutoIncrement, c.LocalAutoIncrement = k.AutoIncrement, k.LocalAutoIncrement
-			c.UniqueDefaults = k.UniqueDefaults
+			c.UniqueDefaults, c.UniqueColumns = k.UniqueDefaults, k.UniqueColumns
 		}
 		out.byName[c.Name] = &c
 		out.sorted = append(out.sorted, &c)

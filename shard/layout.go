@@ -86,6 +86,10 @@ type Table struct {
 	// information_schema.COLUMNS.COLUMN_DEFAULT writes them ('text', 0,
 	// NULL, uuid()): the value a row that leaves the column out takes.
 	UniqueDefaults map[string]string
+	// UniqueColumns, learned with the key type, say what the server
+	// stores in each column of Unique where a write gives it no value it
+	// can hold (UniqueColumn).
+	UniqueColumns map[string]UniqueColumn
 	// ClockColumns, learned with the key type: a column the server fills
 	// with the statement's time (DEFAULT or ON UPDATE CURRENT_TIMESTAMP).
 	ClockColumns bool

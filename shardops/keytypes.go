@@ -57,38 +57,96 @@ func KeyColumnOf(ctx context.Context, open Opener, schema string, t *shard.Table
 	if kc.ClockColumns, err = clockColumns(ctx, db, schema, t); err != nil {
 		return kc, err
 	}
-	kc.UniqueDefaults, err = uniqueDefaults(ctx, db, schema, t)
+	kc.UniqueDefaults, kc.UniqueColumns, err = uniqueColumns(ctx, db, schema, t)
 	return kc, err
 }
 
-// uniqueDefaults are the defaults of the columns of t's unique: keys
-// that have one, by lower-case column name, as COLUMN_DEFAULT writes
-// them: a row that leaves such a column out takes it, and Strata checks
-// that value as a given one.
-func uniqueDefaults(ctx context.Context, db *sql.DB, schema string, t *shard.Table) (map[string]string, error) {
+// uniqueColumns reads the columns of t's unique: keys: the defaults of
+// those that have one, by lower-case column name, as COLUMN_DEFAULT
+// writes them (a row that leaves such a column out takes it, and Strata
+// checks that value as a given one), and what the server stores where a
+// write gives a column no value it can hold (shard.UniqueColumn).
+func uniqueColumns(ctx context.Context, db *sql.DB, schema string, t *shard.Table) (map[string]string, map[string]shard.UniqueColumn, error) {
 	if len(t.Unique) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
-	rows, err := db.QueryContext(ctx, "SELECT LOWER(COLUMN_NAME), COLUMN_DEFAULT FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND COLUMN_DEFAULT IS NOT NULL",
+	rows, err := db.QueryContext(ctx, "SELECT LOWER(COLUMN_NAME), COLUMN_DEFAULT, IS_NULLABLE = 'NO', DATA_TYPE, "+
+		"CHARACTER_OCTET_LENGTH, NUMERIC_SCALE, DATETIME_PRECISION FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
 		schema, t.Name)
 	if err != nil {
-		return nil, fmt.Errorf("reading the column defaults of %s: %w", t.Name, err)
+		return nil, nil, fmt.Errorf("reading the unique: columns of %s: %w", t.Name, err)
 	}
 	defer rows.Close()
-	out := map[string]string{}
+	defaults, columns := map[string]string{}, map[string]shard.UniqueColumn{}
 	for rows.Next() {
-		var col, def string
-		if err := rows.Scan(&col, &def); err != nil {
-			return nil, fmt.Errorf("reading the column defaults of %s: %w", t.Name, err)
+		var col, dataType string
+		var def sql.NullString
+		var notNull bool
+		var octets, scale, precision sql.NullInt64
+		if err := rows.Scan(&col, &def, &notNull, &dataType, &octets, &scale, &precision); err != nil {
+			return nil, nil, fmt.Errorf("reading the unique: columns of %s: %w", t.Name, err)
 		}
-		if slices.ContainsFunc(t.Unique, func(key []string) bool { return slices.Contains(key, col) }) {
-			out[col] = def
+		if !slices.ContainsFunc(t.Unique, func(key []string) bool { return slices.Contains(key, col) }) {
+			continue
 		}
+		if def.Valid {
+			defaults[col] = def.String
+		}
+		c := shard.UniqueColumn{NotNull: notNull}
+		c.Zero, c.ZeroShown = zeroValue(dataType, int(octets.Int64), int(scale.Int64), int(precision.Int64))
+		columns[col] = c
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("reading the column defaults of %s: %w", t.Name, err)
+		return nil, nil, fmt.Errorf("reading the unique: columns of %s: %w", t.Name, err)
 	}
-	return out, nil
+	return defaults, columns, nil
+}
+
+// zeroValue is the value MariaDB stores in a column of type dataType
+// where a write gives it none it can hold (shard.UniqueColumn), as an
+// SQL literal and as a duplicate's error shows it: octets is a BINARY's
+// length, scale a DECIMAL's and precision a time's fraction digits. ""
+// for a TIMESTAMP, which takes the statement's clock, and for types
+// Strata does not know.
+func zeroValue(dataType string, octets, scale, precision int) (literal, shown string) {
+	fraction := func(digits int) string {
+		if digits <= 0 {
+			return ""
+		}
+		return "." + strings.Repeat("0", digits)
+	}
+	quoted := func(v string) (string, string) { return "'" + v + "'", v }
+	switch strings.ToLower(dataType) {
+	case "char", "varchar", "tinytext", "text", "mediumtext", "longtext", "json",
+		"varbinary", "tinyblob", "blob", "mediumblob", "longblob", "enum", "set":
+		return "''", ""
+	case "binary":
+		if octets <= 0 {
+			return "", ""
+		}
+		return "X'" + strings.Repeat("00", octets) + "'", `\x00`
+	case "bit":
+		return "0", `\x00`
+	case "tinyint", "smallint", "mediumint", "int", "integer", "bigint", "float", "double":
+		return "0", "0"
+	case "decimal":
+		return "0", "0" + fraction(scale)
+	case "year":
+		return "0", "0000"
+	case "date":
+		return quoted("0000-00-00")
+	case "datetime":
+		return quoted("0000-00-00 00:00:00" + fraction(precision))
+	case "time":
+		return quoted("00:00:00" + fraction(precision))
+	case "uuid":
+		return quoted("00000000-0000-0000-0000-000000000000")
+	case "inet6":
+		return quoted("::")
+	case "inet4":
+		return quoted("0.0.0.0")
+	}
+	return "", ""
 }
 
 // clockColumns reports whether t has a column the server fills with the

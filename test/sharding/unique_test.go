@@ -370,3 +370,106 @@ func TestUniqueDefaultsAreCheckedAsValues(t *testing.T) {
 		t.Errorf("rows through Strata %q, on the single server %q", got, want)
 	}
 }
+
+// Where a write gives a column of a unique: key a NULL it cannot hold
+// (NOT NULL), or leaves out a NOT NULL column without a default, MariaDB
+// stores the type's zero unless it refuses the row: a multi-row INSERT
+// or an UPDATE under a non-strict sql_mode, INSERT IGNORE, LOAD DATA
+// LOCAL (which also stores the zero where a row is too short to have the
+// field). One server's key counts two zeros as a duplicate, so Strata
+// must check the zero, not skip it as a NULL: each statement gets the
+// single server's answer, except that Strata refuses (1235) the
+// duplicate a single server would skip with a warning, and the rows end
+// up the same.
+func TestUniqueZerosOfNotNullColumnsAreChecked(t *testing.T) {
+	strataDB(t)
+	createOn(t, "CREATE TABLE IF NOT EXISTS blog.uq_zeros (id BIGINT NOT NULL PRIMARY KEY, email VARCHAR(40) NOT NULL, "+
+		"code BINARY(4) NOT NULL DEFAULT 'abcd', nick VARCHAR(40) NULL DEFAULT 'x', "+
+		"UNIQUE KEY email (email), UNIQUE KEY code (code), UNIQUE KEY nick (nick))", "blog.uq_zeros", append([]string{"single"}, shardNames...)...)
+	createOn(t, "CREATE TABLE IF NOT EXISTS blog.uq_stamps (id BIGINT NOT NULL PRIMARY KEY, stamp TIMESTAMP NOT NULL DEFAULT '2020-01-01 00:00:00', "+
+		"UNIQUE KEY stamp (stamp))", "blog.uq_stamps", shardNames...)
+	s := startOwn(t, ownConfig(t, "uq_zeros: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3], unique: [email, code, nick]}\n"+
+		"  uq_stamps: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3], unique: [stamp]}", ""))
+	testenv.Eventually(t, "the columns of uq_zeros and uq_stamps are learned", func() bool {
+		l := s.Env.Sharding.Layout()
+		return l.Table("uq_zeros").KeyType != shard.KeyTypeUnknown && l.Table("uq_stamps").KeyType != shard.KeyTypeUnknown
+	})
+	conn := testenv.Conn(t, openStrata(t, s.MySQLAddr()))
+	single := testenv.Conn(t, singleBlog)
+	ctx := testenv.Ctx(t)
+	both := func(sql string) (error, error) {
+		_, err := conn.ExecContext(ctx, sql)
+		_, serr := single.ExecContext(ctx, sql)
+		return err, serr
+	}
+	both("SET SESSION sql_mode = ''")
+	// ids 1, 2 and 6, 3 and 7: shards s1, s2, s3 (modulo 4). A shard given
+	// one row of a multi-row INSERT refuses its NULL in a NOT NULL column
+	// (1048: MariaDB stores the zero only for INSERTs of several rows),
+	// so the NULLs below come with a second row on their shard.
+	for _, q := range []struct {
+		sql  string
+		code uint16 // through Strata and on the single server
+		says string
+	}{
+		{"INSERT IGNORE INTO uq_zeros (id, email, code, nick) VALUES (1, NULL, 'c1', 'n1')", 0, ""},
+		{"INSERT INTO uq_zeros (id, email, code, nick) VALUES (2, 'e2', 'c2', 'n2'), (6, NULL, 'c6', 'n6')", 1062, "Duplicate entry '' for key 'email'"},
+		{"INSERT INTO uq_zeros (id, code, nick) VALUES (2, 'c2', 'n2'), (3, 'c3', 'n3')", 1062, "Duplicate entry '' for key 'email'"},
+		{"INSERT INTO uq_zeros (id, email, code, nick) VALUES (2, 'e2', NULL, 'n2'), (6, 'e6', 'c6', NULL)", 0, ""},
+		{"UPDATE uq_zeros SET email = NULL WHERE id = 2", 1062, "Duplicate entry '' for key 'email'"},
+		{"INSERT INTO uq_zeros (id, email, code, nick) VALUES (3, 'e3', NULL, 'n3'), (7, 'e7', 'c7', 'n7')", 1062, `Duplicate entry '\x00' for key 'code'`},
+	} {
+		err, serr := both(q.sql)
+		if testenv.MySQLErr(err) != q.code || testenv.MySQLErr(serr) != q.code || (q.code != 0 && (!strings.Contains(err.Error(), q.says) || !strings.Contains(serr.Error(), q.says))) {
+			t.Errorf("%s:\n  Strata: %v\n  single: %v\nwant error %d saying %q from both", q.sql, err, serr, q.code, q.says)
+		}
+	}
+	// The single server skips these rows with a warning; Strata refuses
+	// the statement, as it does every duplicate of IGNORE and LOAD DATA
+	// LOCAL (it cannot skip a row another shard holds the value of).
+	both("SET SESSION sql_mode = DEFAULT")
+	for _, q := range []struct {
+		sql, file, says string
+	}{
+		{"INSERT IGNORE INTO uq_zeros (id, email, code, nick) VALUES (3, NULL, 'c3', 'n3')", "", "would both hold ''"},
+		{"UPDATE IGNORE uq_zeros SET email = NULL WHERE id = 6", "", "would both hold ''"},
+		{"LOAD DATA LOCAL INFILE '%s' INTO TABLE uq_zeros FIELDS TERMINATED BY ',' (id, email, code, nick)", "3,\\N,c3,n3\n", "would both hold ''"},
+		{"LOAD DATA LOCAL INFILE '%s' INTO TABLE uq_zeros FIELDS TERMINATED BY ',' (id, email, code, nick)", "3,e3\n", `would both hold '\x00'`},
+		{"LOAD DATA LOCAL INFILE '%s' INTO TABLE uq_zeros FIELDS TERMINATED BY ',' (id, email, @c, nick) SET code = @c", "3,e3,\\N,n3\n", `would both hold '\x00'`},
+	} {
+		sql := q.sql
+		if q.file != "" {
+			sql = fmt.Sprintf(sql, registerFile(t, "uqzeros", q.file))
+		}
+		err, serr := both(sql)
+		if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), q.says) || serr != nil {
+			t.Errorf("%s (%q):\n  Strata: %v\n  single: %v\nwant Strata's error 1235 saying %q, the single server's warning", sql, q.file, err, serr, q.says)
+		}
+	}
+	// A short row's nullable column whose default is not NULL holds ''
+	// too, not its default.
+	file := registerFile(t, "uqzeros", "9,e9,c9\n10,e10,c10\n")
+	err, serr := both("LOAD DATA LOCAL INFILE '" + file + "' INTO TABLE uq_zeros FIELDS TERMINATED BY ',' (id, email, code, nick)")
+	if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "would both hold ''") || serr != nil {
+		t.Errorf("LOAD DATA of two rows too short to have nick:\n  Strata: %v\n  single: %v\nwant Strata's error 1235 for two '', the single server's warning", err, serr)
+	}
+	// Strata loaded nothing; the single server kept 9 and skipped 10.
+	if _, err := single.ExecContext(ctx, "DELETE FROM uq_zeros WHERE id = 9"); err != nil {
+		t.Fatal(err)
+	}
+	// A TIMESTAMP given no value takes the statement's clock, which
+	// Strata does not know: the load is refused, naming why.
+	for _, f := range []struct{ file, says string }{
+		{"1,\\N\n", `stamp no value (\N)`},
+		{"1\n", "stamp no value (the row is too short to have its field)"},
+	} {
+		_, err := conn.ExecContext(ctx, "LOAD DATA LOCAL INFILE '"+registerFile(t, "uqstamps", f.file)+"' INTO TABLE uq_stamps FIELDS TERMINATED BY ',' (id, stamp)")
+		if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), f.says) {
+			t.Errorf("LOAD DATA of %q into uq_stamps: %v, want error 1235 saying %q", f.file, err, f.says)
+		}
+	}
+	query := "SELECT CONCAT_WS(' ', id, email, HEX(code), IFNULL(nick, 'NULL')) FROM uq_zeros ORDER BY id"
+	if got, want := testenv.Strings(t, conn, query), testenv.Strings(t, single, query); !slices.Equal(got, want) {
+		t.Errorf("rows through Strata %q, on the single server %q", got, want)
+	}
+}

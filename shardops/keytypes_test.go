@@ -1,0 +1,38 @@
+package shardops
+
+import "testing"
+
+// The zero values were read from MariaDB 10.11: a multi-row INSERT of NULL
+// into a NOT NULL unique column under sql_mode '' stores them, and the
+// duplicate's error shows them so.
+func TestZeroValueIsWhatMariaDBStores(t *testing.T) {
+	tests := []struct {
+		dataType                 string
+		octets, scale, precision int
+		literal, shown           string
+	}{
+		{"varchar", 80, 0, 0, "''", ""},
+		{"ENUM", 1, 0, 0, "''", ""},
+		{"longtext", 0, 0, 0, "''", ""},
+		{"binary", 4, 0, 0, "X'00000000'", `\x00`},
+		{"bigint", 0, 0, 0, "0", "0"},
+		{"decimal", 0, 3, 0, "0", "0.000"},
+		{"decimal", 0, 0, 0, "0", "0"},
+		{"year", 0, 0, 0, "0", "0000"},
+		{"date", 0, 0, 0, "'0000-00-00'", "0000-00-00"},
+		{"datetime", 0, 0, 3, "'0000-00-00 00:00:00.000'", "0000-00-00 00:00:00.000"},
+		{"time", 0, 0, 2, "'00:00:00.00'", "00:00:00.00"},
+		{"uuid", 0, 0, 0, "'00000000-0000-0000-0000-000000000000'", "00000000-0000-0000-0000-000000000000"},
+		{"inet6", 0, 0, 0, "'::'", "::"},
+		// A TIMESTAMP takes the statement's clock; a type Strata does not
+		// know is not guessed.
+		{"timestamp", 0, 0, 0, "", ""},
+		{"point", 0, 0, 0, "", ""},
+	}
+	for _, tt := range tests {
+		literal, shown := zeroValue(tt.dataType, tt.octets, tt.scale, tt.precision)
+		if literal != tt.literal || shown != tt.shown {
+			t.Errorf("zeroValue(%s, %d, %d, %d) = %q, %q; want %q, %q", tt.dataType, tt.octets, tt.scale, tt.precision, literal, shown, tt.literal, tt.shown)
+		}
+	}
+}
