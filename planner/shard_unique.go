@@ -260,7 +260,7 @@ func nullStored(t *shard.Table, col string) Stored {
 // LOAD DATA row is too short to have its field: NULL where the column's
 // default is NULL (or the AUTO_INCREMENT column numbers it), else its
 // type's zero, not its default (MariaDB 10.11: a row short of a
-// VARCHAR's field whose default is 'anon' holds ''). A TIMESTAMP takes
+// VARCHAR's field whose default is 'anon' holds an empty text). A TIMESTAMP takes
 // the statement's clock, which Strata does not know.
 func shortStored(t *shard.Table, col string) Stored {
 	c, learned := t.UniqueColumns[col]

@@ -3,7 +3,7 @@ package shardops
 import "testing"
 
 // The zero values were read from MariaDB 10.11: a multi-row INSERT of NULL
-// into a NOT NULL unique column under sql_mode '' stores them, and the
+// into a NOT NULL unique column under an empty sql_mode stores them, and the
 // duplicate's error shows them so.
 func TestZeroValueIsWhatMariaDBStores(t *testing.T) {
 	tests := []struct {
