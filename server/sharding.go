@@ -340,6 +340,10 @@ type TableInfo struct {
 	// learned with the key type: the value a row that leaves such a
 	// column out is checked with (an expression's is refused).
 	UniqueDefaults map[string]string `json:"unique_defaults,omitempty"`
+	// UniqueZeros: for the NOT NULL columns of Unique, the value checked
+	// where a write gives one NULL and the server stores the type's zero
+	// ('', 0, X'00000000'); "clock" for a TIMESTAMP, which is not checked.
+	UniqueZeros map[string]string `json:"unique_zeros,omitempty"`
 	// Moving: the table's rows are moving to a new layout (an online
 	// rebalance); Shards then lists the shards of both layouts.
 	Moving bool `json:"moving,omitempty"`
@@ -350,6 +354,22 @@ type TableInfo struct {
 	// holds and no sequence fills, which each shard would number on its
 	// own; an INSERT that leaves it to the shards is refused.
 	ShardLocalAutoIncrement string `json:"shard_local_auto_increment,omitempty"`
+}
+
+// uniqueZeros lists what is checked where a write gives a NOT NULL
+// column of t's unique: keys a NULL (TableInfo.UniqueZeros).
+func uniqueZeros(t *shard.Table) map[string]string {
+	out := map[string]string{}
+	for col, c := range t.UniqueColumns {
+		switch {
+		case !c.NotNull:
+		case c.Zero == "":
+			out[col] = "clock"
+		default:
+			out[col] = c.Zero
+		}
+	}
+	return out
 }
 
 // tables describes the current layout.
@@ -379,7 +399,7 @@ func (s *Strata) tables() any {
 			for _, key := range t.Unique {
 				ti.Unique = append(ti.Unique, strings.Join(key, ", "))
 			}
-			ti.UniqueDefaults = t.UniqueDefaults
+			ti.UniqueDefaults, ti.UniqueZeros = t.UniqueDefaults, uniqueZeros(t)
 			ti.ShardLocalUniqueKeys = s.shardLocalKeys(t.Name)
 			if t.Sequence == nil || !strings.EqualFold(t.Sequence.Column, t.LocalAutoIncrement) {
 				ti.ShardLocalAutoIncrement = t.LocalAutoIncrement

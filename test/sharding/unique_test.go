@@ -468,6 +468,21 @@ func TestUniqueZerosOfNotNullColumnsAreChecked(t *testing.T) {
 			t.Errorf("LOAD DATA of %q into uq_stamps: %v, want error 1235 saying %q", f.file, err, f.says)
 		}
 	}
+	var tables []struct {
+		Name  string
+		Zeros map[string]string `json:"unique_zeros"`
+	}
+	testenv.GetJSON(t, "http://"+s.AdminAddr()+"/api/tables", &tables)
+	zeros := map[string]map[string]string{}
+	for _, tb := range tables {
+		zeros[tb.Name] = tb.Zeros
+	}
+	if want := map[string]string{"email": "''", "code": "X'00000000'"}; !maps.Equal(zeros["uq_zeros"], want) {
+		t.Errorf("GET /api/tables uq_zeros: unique_zeros %q, want %q", zeros["uq_zeros"], want)
+	}
+	if want := map[string]string{"stamp": "clock"}; !maps.Equal(zeros["uq_stamps"], want) {
+		t.Errorf("GET /api/tables uq_stamps: unique_zeros %q, want %q", zeros["uq_stamps"], want)
+	}
 	query := "SELECT CONCAT_WS(' ', id, email, HEX(code), IFNULL(nick, 'NULL')) FROM uq_zeros ORDER BY id"
 	if got, want := testenv.Strings(t, conn, query), testenv.Strings(t, single, query); !slices.Equal(got, want) {
 		t.Errorf("rows through Strata %q, on the single server %q", got, want)
