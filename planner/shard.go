@@ -39,6 +39,13 @@ type Sharding struct {
 	// collations (SetColumnCollations) and the key columns
 	// (RefineLayout); nil when they are not read.
 	ReadColumns func(ctx context.Context) error
+	// LearnTables learns at once what Strata reads of tables' columns
+	// with their key types (tables of layout l whose key type is not
+	// known: created since the last periodic read). A write is planned
+	// by it: the AUTO_INCREMENT column each shard would number alone is
+	// refused, the defaults of unique: columns are checked. nil: tables
+	// are learned by the periodic read alone.
+	LearnTables func(ctx context.Context, l *shard.Layout, tables []*shard.Table) error
 	// collations are the text columns' own collations (SetColumnCollations).
 	collations atomic.Pointer[columnCollations]
 	// refused maps tables whose statements are refused to why (a table
@@ -122,6 +129,32 @@ func (s *Sharding) RelearnColumns(ctx context.Context) error {
 		return nil
 	}
 	return s.ReadColumns(ctx)
+}
+
+// learnWritten has the sharded tables a write names learned at once
+// where their key types are not known yet (LearnTables): a table created
+// since the last periodic read, whose first writes would otherwise be
+// planned without its AUTO_INCREMENT column, unique: defaults and time
+// columns. A table that cannot be learned (not created on its first
+// shard) is planned as before; its shards answer for it.
+func (s *Sharding) learnWritten(ctx context.Context, f *sqlparse.Facts) {
+	switch {
+	case s.LearnTables == nil:
+		return
+	case f.Kind != sqlparse.KindInsert && f.Kind != sqlparse.KindReplace && f.Kind != sqlparse.KindUpdate &&
+		f.Kind != sqlparse.KindDelete && f.Kind != sqlparse.KindLoadData:
+		return
+	}
+	l := s.Layout()
+	var unknown []*shard.Table
+	for _, ref := range f.WriteTables {
+		if t := l.Table(ref.Name); t != nil && t.Placement == shard.PlaceSharded && t.KeyType == shard.KeyTypeUnknown && !slices.Contains(unknown, t) {
+			unknown = append(unknown, t)
+		}
+	}
+	if len(unknown) > 0 {
+		_ = s.LearnTables(ctx, l, unknown) // on failure, the periodic read tries again
+	}
 }
 
 // binaryWins is the collation MariaDB gives a value made of columns of
@@ -600,6 +633,7 @@ func (s *Sharding) Plan(ctx context.Context, m sqlparse.Mode, sql string, f *sql
 			return p, nil
 		}
 	}
+	s.learnWritten(ctx, f)
 	if assignments, stmt, ok := m.SplitSetStatement(sql); ok && !f.Fallback {
 		return s.planSetStatement(ctx, m, assignments, stmt, f, args)
 	}

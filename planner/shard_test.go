@@ -982,3 +982,46 @@ func TestDistinctAggregateOverSortedRowsKeepsNoSet(t *testing.T) {
 		}
 	}
 }
+
+// A write to a sharded table whose key type is not known yet has the
+// table learned before it is planned (LearnTables), with the layout it
+// is planned by; reads, schema changes and tables learned already do not
+// wait for it.
+func TestWritesLearnUnknownTablesFirst(t *testing.T) {
+	s := testSharding(t)
+	s.RefineLayout(s.Layout(), s.Layout().WithKeyTypes(map[string]shard.KeyColumn{"likes": {Type: shard.KeyTypeInteger}}))
+	var asked [][]string
+	s.LearnTables = func(_ context.Context, l *shard.Layout, tables []*shard.Table) error {
+		var names []string
+		for _, tb := range tables {
+			names = append(names, tb.Name)
+		}
+		asked = append(asked, names)
+		if l != s.Layout() {
+			t.Errorf("learning %v with another layout than the one in force", names)
+		}
+		return nil
+	}
+	for _, tt := range []struct {
+		sql   string
+		asked string
+	}{
+		{"INSERT INTO comments (entry_id, body) VALUES (1, 'a')", "[[comments]]"},
+		{"UPDATE comments SET body = 'b' WHERE entry_id = 1", "[[comments]]"},
+		{"DELETE FROM events WHERE id = 5", "[[events]]"},
+		{"REPLACE INTO comments (id, entry_id) VALUES (1, 1)", "[[comments]]"},
+		{"LOAD DATA LOCAL INFILE 'c.csv' INTO TABLE comments (id, entry_id)", "[[comments]]"},
+		{"UPDATE comments c JOIN events e ON e.id = c.entry_id SET c.body = e.name, e.name = 'x' WHERE c.entry_id = 1", "[[comments events]]"},
+		{"INSERT INTO likes (entry_id) VALUES (1)", "[]"},    // learned
+		{"INSERT INTO users (id) VALUES (1)", "[]"},          // a table group's: no key
+		{"INSERT INTO countries (code) VALUES ('fr')", "[]"}, // reference
+		{"SELECT * FROM comments WHERE entry_id = 1", "[]"},  // a read
+		{"ALTER TABLE comments ADD COLUMN note INT", "[]"},   // learned after it
+	} {
+		asked = nil
+		plan(t, s, tt.sql)
+		if got := fmt.Sprint(asked); got != tt.asked {
+			t.Errorf("%s: learned %s first, want %s", tt.sql, got, tt.asked)
+		}
+	}
+}

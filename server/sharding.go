@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/strata-proxy/strata/config"
@@ -25,6 +26,35 @@ type sharding struct {
 	lookup *shardops.LookupReader
 	seqs   map[string]*shard.Sequence
 	layout *shard.Layout
+	// learned is when a write last had a table learned at once
+	// (learnDue); a pointer, as copies of sharding share it.
+	learned *learnTimes
+}
+
+// learnTimes are the times of learnDue, by table name.
+type learnTimes struct {
+	mu sync.Mutex
+	at map[string]time.Time
+}
+
+// learnFunc learns tables of layout whose key types are not known
+// (Strata.learnTables).
+type learnFunc func(ctx context.Context, sh *sharding, layout *shard.Layout, tables []*shard.Table) error
+
+// learnDue keeps of tables those not tried at once in the last second: a
+// table that is missing on its first shard would otherwise cost every
+// write to it a failed read.
+func (sh *sharding) learnDue(tables []*shard.Table) []*shard.Table {
+	sh.learned.mu.Lock()
+	defer sh.learned.mu.Unlock()
+	var due []*shard.Table
+	for _, t := range tables {
+		if time.Since(sh.learned.at[t.Name]) >= time.Second {
+			sh.learned.at[t.Name] = time.Now()
+			due = append(due, t)
+		}
+	}
+	return due
 }
 
 // newSharding builds the layout of cfg and what it needs; nil when no
@@ -33,7 +63,7 @@ func newSharding(cfg *config.Config, primaryOf func(cluster string) string) (*sh
 	if len(cfg.Tables) == 0 {
 		return nil, nil
 	}
-	sh := &sharding{cfg: cfg, dbs: shardops.NewDBs(cfg)}
+	sh := &sharding{cfg: cfg, dbs: shardops.NewDBs(cfg), learned: &learnTimes{at: map[string]time.Time{}}}
 	sh.dbs.PrimaryOf = primaryOf
 	sh.lookup = shardops.NewLookupReader(sh.dbs.Open, cfg.Schema, shardops.LookupSpecs(cfg))
 	var err error
@@ -57,8 +87,9 @@ func (s *Strata) primaryOf(cluster string) string {
 	return ""
 }
 
-// hooks connects the planner to lookups and sequences.
-func (sh *sharding) hooks(p *planner.Sharding) {
+// hooks connects the planner to lookups, sequences and what Strata
+// learns of the tables' columns (learn).
+func (sh *sharding) hooks(p *planner.Sharding, learn learnFunc) {
 	p.Assign = func(ctx context.Context, t *shard.Table, key shard.Value) (string, error) {
 		return sh.lookup.Assign(ctx, t.LookupTable, key, shardops.PickShard(t.Method.Shards(), key))
 	}
@@ -75,7 +106,26 @@ func (sh *sharding) hooks(p *planner.Sharding) {
 		if _, err := sh.readCollations(ctx, p, p.Layout()); err != nil {
 			return err
 		}
-		return sh.readKeyColumns(ctx, p)
+		if err := sh.readKeyColumns(ctx, p); err != nil {
+			return err
+		}
+		// A table the change created is learned now, not at the
+		// periodic read, which may be a minute away.
+		if l := p.Layout(); len(l.UnknownKeyTypes()) > 0 {
+			return learn(ctx, sh, l, l.UnknownKeyTypes())
+		}
+		return nil
+	}
+	p.LearnTables = func(ctx context.Context, l *shard.Layout, tables []*shard.Table) error {
+		if sh.cfg.Schema == "" {
+			return nil
+		}
+		if tables = sh.learnDue(tables); len(tables) == 0 {
+			return nil
+		}
+		c, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		return learn(c, sh, l, tables)
 	}
 	p.NextID = func(ctx context.Context, name string) (int64, error) {
 		seq := sh.seqs[name]
@@ -225,7 +275,7 @@ func (s *Strata) reloadShards(old, cfg *config.Config) (changed bool, err error)
 	}
 	prev := s.shards.Swap(sh)
 	if sh != nil {
-		sh.hooks(s.Env.Sharding)
+		sh.hooks(s.Env.Sharding, s.learnTables)
 		s.Env.Sharding.SetLayout(sh.layout)
 	} else {
 		s.Env.Sharding.SetLayout(nil)
@@ -474,7 +524,9 @@ func shardedTables(l *shard.Layout) []*shard.Table {
 // column until every one is known, so the planner can route quoted
 // numbers ('042' is 42 for an integer key, the text '042' for a text
 // key). It tries again, less often, while a shard does not answer or a
-// table is not created yet, and starts over after a reload.
+// table is not created yet, and starts over after a reload. A write to
+// a table not learned yet, and a schema change through Strata, learn it
+// at once (learnBeforeWrite, readKeyColumns).
 func (s *Strata) learnKeyTypes(ctx context.Context) {
 	const first, most = 2 * time.Second, time.Minute
 	wait := time.Duration(0)
@@ -495,20 +547,9 @@ func (s *Strata) learnKeyTypes(ctx context.Context) {
 			continue
 		}
 		c, cancel := context.WithTimeout(ctx, 10*time.Second)
-		types, err := shardops.KeyTypes(c, layout, sh.dbs.Open, sh.cfg.Schema)
+		err := s.learnTables(c, sh, layout, layout.UnknownKeyTypes())
 		cancel()
-		for name := range types {
-			// Before the types show: GET /api/tables lists a table's
-			// unique keys once its key type is known.
-			s.learnUniqueKeys(ctx, sh, layout.Table(name))
-		}
-		if len(types) > 0 && s.Env.Sharding.RefineLayout(layout, layout.WithKeyTypes(types)) {
-			for name, kc := range types {
-				s.Log.Info("learned the shard key type", "table", name, "type", kc.Type.String(), "collation", kc.Collation)
-				warnFoldedKey(s.Log, layout.Table(name), kc)
-			}
-			tried = s.Env.Sharding.Layout()
-		}
+		tried = s.Env.Sharding.Layout()
 		if err != nil {
 			s.Log.Debug("shard key types not learned yet", "err", err)
 			wait = min(max(2*wait, first), most)
@@ -516,4 +557,25 @@ func (s *Strata) learnKeyTypes(ctx context.Context) {
 		}
 		wait = first
 	}
+}
+
+// learnTables learns tables, sharded tables of layout whose key type is
+// not known: their key columns and what else Strata reads of their
+// columns with them (shardops.KeyColumnOf), and their unique keys; and
+// gives the planner a layout with them. The tables a shard does not
+// answer for stay unknown, with the failures joined.
+func (s *Strata) learnTables(ctx context.Context, sh *sharding, layout *shard.Layout, tables []*shard.Table) error {
+	types, err := shardops.KeyTypes(ctx, tables, sh.dbs.Open, sh.cfg.Schema)
+	for name := range types {
+		// Before the types show: GET /api/tables lists a table's
+		// unique keys once its key type is known.
+		s.learnUniqueKeys(ctx, sh, layout.Table(name))
+	}
+	if len(types) > 0 && s.Env.Sharding.RefineLayout(layout, layout.WithKeyTypes(types)) {
+		for name, kc := range types {
+			s.Log.Info("learned the shard key type", "table", name, "type", kc.Type.String(), "collation", kc.Collation)
+			warnFoldedKey(s.Log, layout.Table(name), kc)
+		}
+	}
+	return err
 }

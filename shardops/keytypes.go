@@ -11,14 +11,15 @@ import (
 	"github.com/strata-proxy/strata/shard"
 )
 
-// KeyTypes reads, from the first shard of each sharded table whose key
-// type is not known yet, the type of its key column in schema. Tables the
-// shard does not answer for (down, or the table not created yet) are left
-// out, with the failures joined, so a later call can try them again.
-func KeyTypes(ctx context.Context, layout *shard.Layout, open Opener, schema string) (map[string]shard.KeyColumn, error) {
+// KeyTypes reads, from the first shard of each of tables (the sharded
+// tables whose key type is not known yet), the type of its key column in
+// schema. Tables the shard does not answer for (down, or the table not
+// created yet) are left out, with the failures joined, so a later call
+// can try them again.
+func KeyTypes(ctx context.Context, tables []*shard.Table, open Opener, schema string) (map[string]shard.KeyColumn, error) {
 	out := map[string]shard.KeyColumn{}
 	var errs []error
-	for _, t := range layout.UnknownKeyTypes() {
+	for _, t := range tables {
 		kt, err := KeyColumnOf(ctx, open, schema, t)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("the key type of %s: %w", t.Name, err))

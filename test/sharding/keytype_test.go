@@ -252,3 +252,46 @@ func TestIDsTwoShardsWouldRepeatAreRefused(t *testing.T) {
 		t.Errorf("LOAD DATA without the ids: %v, want error 1235 naming AUTO_INCREMENT", err)
 	}
 }
+
+// A table created after Strata started is learned before its first
+// write, not at the next periodic read, which may be a minute away:
+// one created through Strata right after its CREATE, one created on the
+// shards directly when a write first names it. Before, an INSERT right
+// after the CREATE left the AUTO_INCREMENT id to each shard (id 1 on
+// two shards), which Strata refuses once it knows the column.
+func TestATableCreatedAfterStartIsLearnedBeforeItsFirstWrite(t *testing.T) {
+	strataDB(t)
+	for _, name := range []string{"late_notes", "late_lines"} {
+		for _, c := range shardNames {
+			if _, err := direct[c].Exec("DROP TABLE IF EXISTS blog." + name); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { direct[c].Exec("DROP TABLE IF EXISTS blog." + name) })
+		}
+	}
+	s := startOwn(t, ownConfig(t, "late_notes: {shard_key: entry_id, method: modulo, shards: [s0, s1, s2, s3]}\n  late_lines: {shard_key: entry_id, method: modulo, shards: [s0, s1, s2, s3]}", ""))
+	db := openStrata(t, s.MySQLAddr())
+	ctx := testenv.Ctx(t)
+	// The periodic read tries at start, finds neither table, and tries
+	// again 2 s later: the statements below come between.
+	time.Sleep(time.Second)
+	const ddl = " (id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, entry_id BIGINT NOT NULL, body VARCHAR(40))"
+	mustExec(t, db, "CREATE TABLE late_notes"+ddl)
+	if got := keyTypes(t, s.AdminAddr())["late_notes"]; got != "integer" {
+		t.Errorf("right after CREATE TABLE through Strata, GET /api/tables says late_notes has key type %q, want integer", got)
+	}
+	for _, c := range shardNames {
+		if _, err := direct[c].Exec("CREATE TABLE blog.late_lines" + ddl); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, table := range []string{"late_notes", "late_lines"} {
+		_, err := db.ExecContext(ctx, "INSERT INTO "+table+" (entry_id, body) VALUES (1, 'a'), (2, 'b')")
+		if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "leaves id to each shard's AUTO_INCREMENT") {
+			t.Errorf("the first INSERT into %s, created after start: %v, want error 1235 saying the shards would repeat ids", table, err)
+		}
+		if ids := testenv.Strings(t, db, "SELECT CONCAT(id, ' ', entry_id) FROM "+table+" ORDER BY entry_id"); len(ids) != 0 {
+			t.Errorf("%s holds %q after the first INSERT, want no rows", table, ids)
+		}
+	}
+}
