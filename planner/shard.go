@@ -524,6 +524,13 @@ type ShardPlan struct {
 	// rather than answered as one server would (1062).
 	Unique        []UniqueCheck
 	UniqueRefusal string
+	// UniqueFirst: the checks also run before the write (REPLACE, ON
+	// DUPLICATE KEY UPDATE), where a row another shard holds of a value
+	// a row is written with is refused: one server would delete or
+	// update that row as the statement's rows meet it, which a check of
+	// the rows left after the write cannot see (a later row of the
+	// statement may have replaced the one that met it).
+	UniqueFirst bool
 	// Write: the statement writes (runs on primaries).
 	Write bool
 	// Select is the merge of a PlanMerge.

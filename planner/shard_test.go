@@ -12,6 +12,7 @@ import (
 	"github.com/strata-proxy/strata/config"
 	"github.com/strata-proxy/strata/shard"
 	"github.com/strata-proxy/strata/sqlparse"
+	"github.com/strata-proxy/strata/wire"
 )
 
 const shardConfig = `
@@ -1022,6 +1023,24 @@ func TestWritesLearnUnknownTablesFirst(t *testing.T) {
 		plan(t, s, tt.sql)
 		if got := fmt.Sprint(asked); got != tt.asked {
 			t.Errorf("%s: learned %s first, want %s", tt.sql, got, tt.asked)
+		}
+	}
+}
+
+// An INSERT whose row has more or fewer values than its column list
+// gets MariaDB's error (1136, SQLSTATE 21S01), not a refusal about a
+// key or unique: value Strata looked for where the row has none.
+func TestInsertValueCountIsTheServersError(t *testing.T) {
+	s := testSharding(t)
+	for _, sql := range []string{
+		"INSERT INTO comments (id, entry_id, body) VALUES (1, 2)",
+		"INSERT INTO comments (id, entry_id) VALUES (1, 2), (3, 4, 5)",
+		"INSERT INTO comments (entry_id, id) VALUES (1)",
+	} {
+		_, err := plan(t, s, sql)
+		var werr *wire.Error
+		if !errors.As(err, &werr) || werr.Code != 1136 || werr.State != "21S01" || !strings.HasPrefix(werr.Message, "Column count doesn't match value count at row ") {
+			t.Errorf("%s: %v, want error 1136 (21S01)", sql, err)
 		}
 	}
 }

@@ -35,6 +35,11 @@ type UniqueCheck struct {
 	// Shown are the values as a duplicate's error shows them, where they
 	// are not the literals' text (a LOAD DATA file's fields).
 	Shown []string
+	// Shards are the shards an INSERT or REPLACE writes rows with the
+	// value to (ShardPlan.UniqueFirst); nil for other writes.
+	Shards []string
+	// row is the INSERT row the value is of, -1 for an UPDATE's.
+	row int
 }
 
 // Name is the unique key as MariaDB names an unnamed one: its first
@@ -89,21 +94,26 @@ func uniqueChecks(p *ShardPlan, st *sqlparse.ShardStmt, lead int, t *shard.Table
 	if ref.Schema != "" {
 		name = sqlparse.QuoteIdentifier(ref.Schema) + "." + name
 	}
-	seen := map[string]bool{}
+	seen := map[string]int{}
 	for _, v := range values {
 		v.Table, v.Key = name, sqlparse.QuoteIdentifier(t.Method.Key())
-		if id := fmt.Sprint(v.Columns, v.Values); !seen[id] {
-			seen[id] = true
+		id := fmt.Sprint(v.Columns, v.Values)
+		i, ok := seen[id]
+		if !ok {
+			i, seen[id] = len(p.Unique), len(p.Unique)
 			p.Unique = append(p.Unique, v)
+		}
+		if sh := rowShard(p, v.row); sh != "" && !slices.Contains(p.Unique[i].Shards, sh) {
+			p.Unique[i].Shards = append(p.Unique[i].Shards, sh)
 		}
 	}
 	switch {
 	case st.Ignore:
 		p.UniqueRefusal = "IGNORE would skip the row"
 	case st.Kind == sqlparse.KindReplace:
-		p.UniqueRefusal = "REPLACE would delete that row"
+		p.UniqueRefusal, p.UniqueFirst = "REPLACE would delete that row", true
 	case st.Insert != nil && len(st.Assigns) > 0:
-		p.UniqueRefusal = "ON DUPLICATE KEY UPDATE would update that row"
+		p.UniqueRefusal, p.UniqueFirst = "ON DUPLICATE KEY UPDATE would update that row", true
 	}
 	for _, sh := range t.Method.Shards() {
 		if !slices.ContainsFunc(p.Routes, func(r ShardRoute) bool { return r.Cluster == sh }) {
@@ -118,6 +128,25 @@ func uniqueChecks(p *ShardPlan, st *sqlparse.ShardStmt, lead int, t *shard.Table
 	return nil
 }
 
+// rowShard is the shard p writes INSERT row i to ("" for an UPDATE's
+// value, i -1): the route whose InsertRows hold it, or the one route.
+func rowShard(p *ShardPlan, i int) string {
+	if i < 0 {
+		return ""
+	}
+	var only string
+	for _, r := range p.Routes {
+		switch {
+		case r.CheckOnly:
+		case slices.Contains(r.InsertRows, i):
+			return r.Cluster
+		case r.InsertRows == nil && only == "":
+			only = r.Cluster
+		}
+	}
+	return only
+}
+
 // uniqueValues are the values an INSERT's rows, or an UPDATE's SET, give
 // t's unique: keys. A column the INSERT leaves out, or given DEFAULT,
 // takes its default (columnDefault). A value with a NULL, which a unique
@@ -127,8 +156,8 @@ func uniqueChecks(p *ShardPlan, st *sqlparse.ShardStmt, lead int, t *shard.Table
 // sets part of a key, whose other columns' values it does not know.
 func uniqueValues(st *sqlparse.ShardStmt, t *shard.Table, args []string) ([]UniqueCheck, error) {
 	var out []UniqueCheck
-	add := func(cols []string, ops []sqlparse.Operand) error {
-		c := UniqueCheck{Columns: cols}
+	add := func(cols []string, ops []sqlparse.Operand, row int) error {
+		c := UniqueCheck{Columns: cols, row: row}
 		var shown []string
 		for i, o := range ops {
 			text, show := o.Literal, ""
@@ -166,7 +195,7 @@ func uniqueValues(st *sqlparse.ShardStmt, t *shard.Table, args []string) ([]Uniq
 	}
 	if ins := st.Insert; ins != nil {
 		for _, key := range t.Unique {
-			for _, row := range ins.Rows {
+			for r, row := range ins.Rows {
 				ops := make([]sqlparse.Operand, len(key))
 				for i, col := range key {
 					switch j := slices.Index(ins.Columns, col); {
@@ -176,7 +205,7 @@ func uniqueValues(st *sqlparse.ShardStmt, t *shard.Table, args []string) ([]Uniq
 						ops[i] = row[j]
 					}
 				}
-				if err := add(key, ops); err != nil {
+				if err := add(key, ops, r); err != nil {
 					return nil, err
 				}
 			}
@@ -188,7 +217,7 @@ func uniqueValues(st *sqlparse.ShardStmt, t *shard.Table, args []string) ([]Uniq
 			return nil, err
 		}
 		if set {
-			if err := add(key, ops); err != nil {
+			if err := add(key, ops, -1); err != nil {
 				return nil, err
 			}
 		}

@@ -300,3 +300,38 @@ func plannedAsWanted(t *testing.T, sql string, err error, refused string) bool {
 	}
 	return true
 }
+
+// REPLACE and ON DUPLICATE KEY UPDATE have their values checked before
+// the write too (UniqueFirst), each with the shards its rows go to; a
+// plain INSERT, IGNORE and an UPDATE are checked after the write alone.
+func TestShardPlanChecksReplaceAndUpsertFirst(t *testing.T) {
+	l := layoutOf(t, strings.Replace(shardConfig,
+		`likes:    {shard_key: entry_id, method: hash, shards: {s0: "-80", s1: "80-"}}`,
+		`likes:    {shard_key: entry_id, method: hash, shards: {s0: "-80", s1: "80-"}}
+  members2: {shard_key: id, method: modulo, shards: [s0, s1, s2], unique: [email]}`, 1))
+	s := NewSharding(l.WithKeyTypes(map[string]shard.KeyColumn{"members2": {Type: shard.KeyTypeInteger}}))
+	for _, tt := range []struct {
+		sql    string
+		first  bool
+		shards string // each check's shards
+	}{
+		{"REPLACE INTO members2 (id, email) VALUES (1, 'a'), (2, 'a'), (4, 'b')", true, "[[s1 s2] [s1]]"},
+		{"INSERT INTO members2 (id, email) VALUES (3, 'a') ON DUPLICATE KEY UPDATE n = n + 1", true, "[[s0]]"},
+		{"INSERT INTO members2 (id, email) VALUES (1, 'a'), (2, 'b')", false, "[[s1] [s2]]"},
+		{"INSERT IGNORE INTO members2 (id, email) VALUES (1, 'a')", false, "[[s1]]"},
+		{"UPDATE members2 SET email = 'a' WHERE id = 1", false, "[[]]"},
+	} {
+		p, err := plan(t, s, tt.sql)
+		if err != nil {
+			t.Errorf("%s: %v", tt.sql, err)
+			continue
+		}
+		var shards []string
+		for _, c := range p.Unique {
+			shards = append(shards, fmt.Sprint(c.Shards))
+		}
+		if got := "[" + strings.Join(shards, " ") + "]"; p.UniqueFirst != tt.first || got != tt.shards {
+			t.Errorf("%s: checked first %v, shards %s; want %v, %s", tt.sql, p.UniqueFirst, got, tt.first, tt.shards)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/strata-proxy/strata/shard"
 	"github.com/strata-proxy/strata/sqlparse"
+	"github.com/strata-proxy/strata/wire"
 )
 
 // refuseUnsplittable refuses statements on sharded or reference tables
@@ -212,6 +213,9 @@ func (s *Sharding) planInsert(ctx context.Context, l *shard.Layout, st *sqlparse
 	if ins.OnDuplicateSetsKey {
 		return nil, refuse("ON DUPLICATE KEY UPDATE changes %s, the shard key of %s; a row cannot move between shards", t.Method.Key(), t.Name)
 	}
+	if err := countValues(ins); err != nil {
+		return nil, err
+	}
 	key, charset := strings.ToLower(t.Method.Key()), m.Charset()
 	numbered := func(col string, o sqlparse.Operand) bool {
 		return takesNextNumber(o, args, strings.EqualFold(col, t.AutoIncrement), m.NumbersZero())
@@ -280,6 +284,18 @@ func (s *Sharding) planInsert(ctx context.Context, l *shard.Layout, st *sqlparse
 		p.Routes = append(p.Routes, ShardRoute{Cluster: g.tg.shard, SQL: sql, Tables: tableList(t, g.tg), InsertRows: g.rows})
 	}
 	return p, uniqueChecks(p, st, lead, t, args)
+}
+
+// countValues answers an INSERT whose row has more or fewer values than
+// its column list names as MariaDB does (1136), before Strata reads a
+// key or a unique: value from a place the row does not have.
+func countValues(ins *sqlparse.InsertRows) error {
+	for i, row := range ins.Rows {
+		if len(ins.Columns) > 0 && len(row) != len(ins.Columns) {
+			return wire.NewError(wire.ErWrongValueCount, "Column count doesn't match value count at row %d", i+1)
+		}
+	}
+	return nil
 }
 
 // refuseLocalAutoIncrement refuses an INSERT that leaves t's

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -526,7 +527,7 @@ func shardedTables(l *shard.Layout) []*shard.Table {
 // key). It tries again, less often, while a shard does not answer or a
 // table is not created yet, and starts over after a reload. A write to
 // a table not learned yet, and a schema change through Strata, learn it
-// at once (learnBeforeWrite, readKeyColumns).
+// at once (planner.Sharding.LearnTables, and the ReadColumns hook).
 func (s *Strata) learnKeyTypes(ctx context.Context) {
 	const first, most = 2 * time.Second, time.Minute
 	wait := time.Duration(0)
@@ -571,11 +572,36 @@ func (s *Strata) learnTables(ctx context.Context, sh *sharding, layout *shard.La
 		// unique keys once its key type is known.
 		s.learnUniqueKeys(ctx, sh, layout.Table(name))
 	}
-	if len(types) > 0 && s.Env.Sharding.RefineLayout(layout, layout.WithKeyTypes(types)) {
-		for name, kc := range types {
-			s.Log.Info("learned the shard key type", "table", name, "type", kc.Type.String(), "collation", kc.Collation)
-			warnFoldedKey(s.Log, layout.Table(name), kc)
-		}
+	for _, name := range s.refineWith(layout, types) {
+		kc := types[name]
+		s.Log.Info("learned the shard key type", "table", name, "type", kc.Type.String(), "collation", kc.Collation)
+		warnFoldedKey(s.Log, layout.Table(name), kc)
 	}
 	return err
+}
+
+// refineWith gives the planner the layout in force with types, the key
+// columns learned of tables of layout. Another learning may have refined
+// the layout since layout was read (a write's, the periodic read's), and
+// must not make these be dropped; a type is kept for a table the layout
+// in force still has unknown, by the same key column (a reload may have
+// changed it). It returns the tables it added, sorted.
+func (s *Strata) refineWith(layout *shard.Layout, types map[string]shard.KeyColumn) []string {
+	for {
+		cur := s.Env.Sharding.Layout()
+		keep := map[string]shard.KeyColumn{}
+		for name, kc := range types {
+			was, now := layout.Table(name), cur.Table(name)
+			if was != nil && now != nil && now.Placement == shard.PlaceSharded && now.KeyType == shard.KeyTypeUnknown &&
+				strings.EqualFold(now.Method.Key(), was.Method.Key()) {
+				keep[name] = kc
+			}
+		}
+		if len(keep) == 0 {
+			return nil
+		}
+		if s.Env.Sharding.RefineLayout(cur, cur.WithKeyTypes(keep)) {
+			return slices.Sorted(maps.Keys(keep))
+		}
+	}
 }

@@ -24,9 +24,22 @@ func uniqueChecked(plan *planner.ShardPlan, work shardWork, checks func() unique
 		for n > 0 && conns[n-1].route.CheckOnly {
 			n--
 		}
+		var refused error
+		if plan.UniqueFirst {
+			sc, err := heldElsewhere(ctx, plan, distinctConns(conns))
+			var werr *wire.Error
+			if err != nil && (sc != nil || !errors.As(err, &werr) || werr.Code != wire.ErNotSupportedYet) {
+				return writeResult{}, sc, err
+			}
+			refused = err
+		}
 		w, failed, err := work(ctx, conns[:n])
-		if err != nil {
+		switch {
+		case err != nil:
+			// The server's own error first, as one server gives it.
 			return w, failed, err
+		case refused != nil:
+			return w, nil, refused
 		}
 		sc, err := checkUnique(ctx, plan, distinctConns(conns), checks())
 		return w, sc, err
@@ -72,6 +85,41 @@ func checkUnique(ctx context.Context, plan *planner.ShardPlan, conns []*shardCon
 		for i, byKey := range keys {
 			if len(byKey) > 1 {
 				return duplicateError(plan, checks[i], byKey)
+			}
+		}
+		return nil
+	})
+	return failed, err
+}
+
+// heldElsewhere reads, before a REPLACE or an INSERT ... ON DUPLICATE
+// KEY UPDATE (ShardPlan.UniqueFirst), the rows of each value it writes,
+// with the same locking read as checkUnique, and refuses the write where
+// a row holds one on another shard than the row written with it: one
+// server would delete or update that row, which the shard the row goes
+// to cannot. A row on the same shard is the server's own to meet. It
+// returns the connection that failed, if one did.
+func heldElsewhere(ctx context.Context, plan *planner.ShardPlan, conns []*shardConn) (*shardConn, error) {
+	var failed *shardConn
+	err := planChecks(plan.Unique)(func(checks []planner.UniqueCheck) error {
+		keys := make([]map[string][]string, len(checks))
+		for _, sc := range conns {
+			level, err := readUniqueKeys(ctx, sc, checks, keys)
+			if err != nil {
+				failed = sc
+				return err
+			}
+			if err := isolationLocksGaps(level, checks[0].Columns); err != nil {
+				return err
+			}
+		}
+		for i, byKey := range keys {
+			for _, shards := range byKey {
+				for _, sh := range shards {
+					if len(checks[i].Shards) != 1 || checks[i].Shards[0] != sh {
+						return duplicateError(plan, checks[i], byKey)
+					}
+				}
 			}
 		}
 		return nil

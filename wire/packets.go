@@ -250,4 +250,5 @@ const (
 	ErSubqueryNo1Row     = mysql.ER_SUBQUERY_NO_1_ROW
 	ErOutOfSortMemory    = mysql.ER_OUT_OF_SORTMEMORY
 	ErDupEntry           = mysql.ER_DUP_ENTRY
+	ErWrongValueCount    = mysql.ER_WRONG_VALUE_COUNT_ON_ROW
 )

@@ -488,3 +488,54 @@ func TestUniqueZerosOfNotNullColumnsAreChecked(t *testing.T) {
 		t.Errorf("rows through Strata %q, on the single server %q", got, want)
 	}
 }
+
+// REPLACE and INSERT ... ON DUPLICATE KEY UPDATE meet, on one server,
+// every row that holds a value of the row they write, whichever shard
+// Strata keeps it on: REPLACE deletes it, ON DUPLICATE KEY UPDATE
+// updates the first it meets. A shard sees its own rows only, so Strata
+// reads each value's rows on every shard before such a write and
+// refuses it (1235) where another shard holds one; with the rows on the
+// written row's shard, the write runs as on one server. Before, a check
+// after the write missed both cases below: the upsert updated the row
+// of its own shard that shares nick 'x' where one server updates the
+// row of email 'b' on another shard, and the REPLACE left the row of
+// 'b' that one server deletes (its second row replaced the first, so
+// no row of 'b' was left to check).
+func TestReplaceAndUpsertMeetRowsOnOtherShards(t *testing.T) {
+	strataDB(t)
+	createOn(t, "CREATE TABLE IF NOT EXISTS blog.uq_upsert (id BIGINT NOT NULL PRIMARY KEY, email VARCHAR(40) NOT NULL, nick VARCHAR(40) NOT NULL, "+
+		"n INT NOT NULL DEFAULT 0, UNIQUE KEY email (email), UNIQUE KEY nick (nick))", "blog.uq_upsert", append([]string{"single"}, shardNames...)...)
+	s := startOwn(t, ownConfig(t, "uq_upsert: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3], unique: [email, nick]}", ""))
+	conn := testenv.Conn(t, openStrata(t, s.MySQLAddr()))
+	single := testenv.Conn(t, singleBlog)
+	ctx := testenv.Ctx(t)
+	// ids 1 and 5 are on s1, 2 on s2 (modulo 4).
+	for _, db := range []*sql.Conn{conn, single} {
+		mustExec(t, db, "INSERT INTO uq_upsert (id, email, nick) VALUES (1, 'a', 'x'), (2, 'b', 'y')")
+	}
+	for _, q := range []string{
+		"INSERT INTO uq_upsert (id, email, nick) VALUES (5, 'b', 'x') ON DUPLICATE KEY UPDATE n = n + 1",
+		"REPLACE INTO uq_upsert (id, email, nick) VALUES (5, 'b', 'z'), (5, 'c', 'z')",
+	} {
+		_, err := conn.ExecContext(ctx, q)
+		if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "would both hold 'b'") {
+			t.Errorf("%s: %v, want error 1235 naming 'b', which s2 holds", q, err)
+		}
+	}
+	// Rows on the written row's shard only: as on one server.
+	for _, q := range []string{
+		"INSERT INTO uq_upsert (id, email, nick) VALUES (5, 'a', 'w') ON DUPLICATE KEY UPDATE n = n + 1",
+		"INSERT INTO uq_upsert (id, email, nick) VALUES (1, 'a', 'x') ON DUPLICATE KEY UPDATE n = n + 10",
+		"REPLACE INTO uq_upsert (id, email, nick) VALUES (5, 'e', 'x')",
+	} {
+		_, err := conn.ExecContext(ctx, q)
+		_, serr := single.ExecContext(ctx, q)
+		if err != nil || serr != nil {
+			t.Errorf("%s:\n  Strata: %v\n  single: %v\nwant both to run", q, err, serr)
+		}
+	}
+	query := "SELECT CONCAT_WS(' ', id, email, nick, n) FROM uq_upsert ORDER BY id"
+	if got, want := testenv.Strings(t, conn, query), testenv.Strings(t, single, query); !slices.Equal(got, want) {
+		t.Errorf("rows through Strata %q, on the single server %q", got, want)
+	}
+}

@@ -1,0 +1,153 @@
+package sharding
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/strata-proxy/strata/shard"
+	"github.com/strata-proxy/strata/test/testenv"
+)
+
+// uniqueGen makes random writes to uq_diff over few ids and few values of
+// its unique: keys, so that they collide: the same email in another case
+// or with a trailing space (one value under the column's collation),
+// NULLs a nullable key lets repeat and a NOT NULL one stores as ”,
+// defaults, keys of two columns.
+type uniqueGen struct{ r *rand.Rand }
+
+func (g uniqueGen) pick(vals ...string) string { return vals[g.r.IntN(len(vals))] }
+func (g uniqueGen) id() int                    { return 1 + g.r.IntN(12) }
+func (g uniqueGen) email() string {
+	return g.pick("'a'", "'b'", "'c'", "'A'", "'b '", "NULL", "DEFAULT", "'d'")
+}
+func (g uniqueGen) nick() string { return g.pick("'x'", "'y'", "NULL", "DEFAULT", "'Y'") }
+func (g uniqueGen) site() string { return g.pick("1", "2", "NULL", "DEFAULT") }
+func (g uniqueGen) slug() string { return g.pick("'p'", "'q'", "NULL", "'P'") }
+
+// row is a VALUES row for columns (id, email, nick, site, slug).
+func (g uniqueGen) row() string {
+	return fmt.Sprintf("(%d, %s, %s, %s, %s)", g.id(), g.email(), g.nick(), g.site(), g.slug())
+}
+
+func (g uniqueGen) statement() string {
+	rows := func() string {
+		out := []string{g.row()}
+		for g.r.IntN(2) == 0 && len(out) < 3 {
+			out = append(out, g.row())
+		}
+		return strings.Join(out, ", ")
+	}
+	switch g.r.IntN(10) {
+	case 0:
+		return g.pick("SET SESSION sql_mode = ''", "SET SESSION sql_mode = DEFAULT")
+	case 1, 2:
+		return g.pick("INSERT", "INSERT IGNORE", "REPLACE") + " INTO uq_diff (id, email, nick, site, slug) VALUES " + rows()
+	case 3:
+		// Columns left out: their defaults (email has none).
+		cols := g.pick("email, slug", "nick, site", "slug")
+		vals := map[string]string{"email, slug": "'c', 'p'", "nick, site": "'Y', 2", "slug": "'q'"}[cols]
+		return fmt.Sprintf("INSERT INTO uq_diff (id, %s) VALUES (%d, %s)", cols, g.id(), vals)
+	case 4:
+		return "INSERT INTO uq_diff (id, email, nick, site, slug) VALUES " + rows() + " ON DUPLICATE KEY UPDATE n = n + 1"
+	case 5:
+		return fmt.Sprintf("UPDATE %suq_diff SET email = %s, n = n + 1 WHERE id %s", g.pick("", "IGNORE "), g.email(), g.pick(fmt.Sprintf("= %d", g.id()), fmt.Sprintf("IN (%d, %d)", g.id(), g.id())))
+	case 6:
+		return fmt.Sprintf("UPDATE uq_diff SET site = %s, slug = %s WHERE id = %d", g.site(), g.slug(), g.id())
+	case 7:
+		return fmt.Sprintf("UPDATE uq_diff SET nick = %s WHERE id = %d", g.nick(), g.id())
+	}
+	return fmt.Sprintf("DELETE FROM uq_diff WHERE %s", g.pick(fmt.Sprintf("id = %d", g.id()), "email = "+g.pick("'a'", "'B'", "'c '"), fmt.Sprintf("id > %d", g.id())))
+}
+
+// unlikeOneServer reports why a statement's outcome through Strata may
+// differ from one server's, or "" when it must not: Strata refuses (1235)
+// a duplicate that INSERT IGNORE, UPDATE IGNORE, REPLACE or ON DUPLICATE
+// KEY UPDATE would have one server skip, delete or update on another
+// shard; and a shard given one row of a multi-row INSERT refuses its NULL
+// in a NOT NULL column (1048) where one server, not in a strict sql_mode,
+// stores ” for INSERTs of several rows (docs/sharding.md).
+//
+// A statement with two faults (a duplicate in one row, a NULL in another)
+// fails on both, by the fault each meets first: one server's is its
+// rows' order, Strata's the shard that answers first.
+func unlikeOneServer(q string, got, want error) string {
+	var g, w *mysql.MySQLError
+	if !errors.As(got, &g) {
+		return ""
+	}
+	faults := []uint16{1048, 1062, 1364}
+	switch {
+	case errors.As(want, &w):
+		if g.Number != w.Number && slices.Contains(faults, g.Number) && slices.Contains(faults, w.Number) {
+			return "both refused, for another fault"
+		}
+	case want != nil:
+	case g.Number == 1235 && strings.Contains(g.Message, "would both hold"):
+		return "refused a duplicate one server skips"
+	case g.Number == 1048 && strings.Contains(q, "), ("):
+		return "a shard's single row refused its NULL"
+	}
+	return ""
+}
+
+// Random writes to a table with unique: keys give one server's answers:
+// the same error code (1062 for a duplicate, whichever shards hold the
+// two rows) or the same affected rows, then the same rows. One server
+// runs each statement in a transaction, rolled back where Strata refuses
+// it for a reason docs/sharding.md gives (unlikeOneServer), so both go on
+// from the same rows. Seeded: STRATA_DIFF_SEED and STRATA_DIFF_QUERIES.
+func TestUniqueWriteDifferential(t *testing.T) {
+	seed, n := diffParams(t, 400)
+	t.Logf("seed %d, %d statements (STRATA_DIFF_SEED=%d STRATA_DIFF_QUERIES=%d to repeat)", seed, n, seed, n)
+	strataDB(t)
+	createOn(t, "CREATE TABLE IF NOT EXISTS blog.uq_diff (id INT NOT NULL PRIMARY KEY, email VARCHAR(20) NOT NULL, "+
+		"nick VARCHAR(20) NULL DEFAULT 'x', site INT NOT NULL DEFAULT 1, slug VARCHAR(20) NULL, n INT NOT NULL DEFAULT 0, "+
+		"UNIQUE KEY email (email), UNIQUE KEY nick (nick), UNIQUE KEY site (site, slug))", "blog.uq_diff", append([]string{"single"}, shardNames...)...)
+	s := startOwn(t, ownConfig(t, "uq_diff: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3], unique: [email, nick, [site, slug]]}", ""))
+	testenv.Eventually(t, "the columns of uq_diff are learned", func() bool {
+		return s.Env.Sharding.Layout().Table("uq_diff").KeyType != shard.KeyTypeUnknown
+	})
+	got := testenv.Conn(t, openStrata(t, s.MySQLAddr()))
+	want := testenv.Conn(t, singleBlog)
+	ctx := testenv.Ctx(t)
+	g := uniqueGen{r: rand.New(rand.NewPCG(seed, 17))}
+	outcomes := map[string]int{}
+	const rows = "SELECT CONCAT_WS(' ', id, email, IFNULL(nick, 'NULL'), site, IFNULL(slug, 'NULL'), n) FROM uq_diff ORDER BY id"
+	for i := range n {
+		q := g.statement()
+		mustExec(t, want, "BEGIN")
+		gotRes, gotErr := got.ExecContext(ctx, q)
+		wantRes, wantErr := want.ExecContext(ctx, q)
+		if why := unlikeOneServer(q, gotErr, wantErr); why != "" {
+			mustExec(t, want, "ROLLBACK")
+			outcomes[why]++
+			continue
+		}
+		mustExec(t, want, "COMMIT")
+		if msg := sameOutcome(gotRes, gotErr, wantRes, wantErr); msg != "" {
+			t.Fatalf("statement %d: %s: %s (repeat with STRATA_DIFF_SEED=%d STRATA_DIFF_QUERIES=%d)\nrows through Strata %q\non one server %q",
+				i, q, msg, seed, n, testenv.Strings(t, got, rows), testenv.Strings(t, want, rows))
+		}
+		var me *mysql.MySQLError
+		switch {
+		case errors.As(wantErr, &me):
+			outcomes[fmt.Sprint("error ", me.Number)]++
+		default:
+			outcomes["ran"]++
+		}
+		if gotRows, wantRows := testenv.Strings(t, got, rows), testenv.Strings(t, want, rows); !slices.Equal(gotRows, wantRows) {
+			t.Fatalf("statement %d: %s: rows through Strata\n%s\non one server\n%s (repeat with STRATA_DIFF_SEED=%d STRATA_DIFF_QUERIES=%d)",
+				i, q, strings.Join(gotRows, "\n"), strings.Join(wantRows, "\n"), seed, n)
+		}
+	}
+	t.Logf("outcomes: %v", outcomes)
+	if outcomes["error 1062"] == 0 || outcomes["ran"] == 0 {
+		t.Errorf("outcomes %v: the statements never met a duplicate, or never ran", outcomes)
+	}
+}
