@@ -35,6 +35,23 @@ func (g uniqueGen) row() string {
 	return fmt.Sprintf("(%d, %s, %s, %s, %s)", g.id(), g.email(), g.nick(), g.site(), g.slug())
 }
 
+// file is a LOAD DATA file of 1-3 rows for (id, email, nick, site,
+// slug): \N in NOT NULL columns, rows too short to have the last fields.
+func (g uniqueGen) file() string {
+	var lines []string
+	for range 1 + g.r.IntN(3) {
+		fields := []string{fmt.Sprint(g.id()), g.pick("a", "b", "A", "b ", `\N`), g.pick("x", "y", `\N`), g.pick("1", "2", `\N`), g.pick("p", "q", `\N`)}
+		if g.r.IntN(3) == 0 {
+			fields = fields[:1+g.r.IntN(4)] // too short to have the last fields
+		}
+		lines = append(lines, strings.Join(fields, ","))
+	}
+	return strings.Join(lines, "\n") + "\n"
+}
+
+// load is a LOAD DATA statement of file; LOAD_FILE stands for its name.
+const loadStatement = "LOAD DATA LOCAL INFILE 'LOAD_FILE' INTO TABLE uq_diff FIELDS TERMINATED BY ',' (id, email, nick, site, slug)"
+
 func (g uniqueGen) statement() string {
 	rows := func() string {
 		out := []string{g.row()}
@@ -43,9 +60,11 @@ func (g uniqueGen) statement() string {
 		}
 		return strings.Join(out, ", ")
 	}
-	switch g.r.IntN(10) {
+	switch g.r.IntN(11) {
 	case 0:
 		return g.pick("SET SESSION sql_mode = ''", "SET SESSION sql_mode = DEFAULT")
+	case 10:
+		return loadStatement
 	case 1, 2:
 		return g.pick("INSERT", "INSERT IGNORE", "REPLACE") + " INTO uq_diff (id, email, nick, site, slug) VALUES " + rows()
 	case 3:
@@ -121,6 +140,10 @@ func TestUniqueWriteDifferential(t *testing.T) {
 	const rows = "SELECT CONCAT_WS(' ', id, email, IFNULL(nick, 'NULL'), site, IFNULL(slug, 'NULL'), n) FROM uq_diff ORDER BY id"
 	for i := range n {
 		q := g.statement()
+		if q == loadStatement {
+			file := g.file()
+			q = strings.Replace(q, "LOAD_FILE", registerFile(t, fmt.Sprint("uqdiff", i), file), 1) + " -- " + strings.ReplaceAll(file, "\n", "|")
+		}
 		mustExec(t, want, "BEGIN")
 		gotRes, gotErr := got.ExecContext(ctx, q)
 		wantRes, wantErr := want.ExecContext(ctx, q)
@@ -138,6 +161,8 @@ func TestUniqueWriteDifferential(t *testing.T) {
 		switch {
 		case errors.As(wantErr, &me):
 			outcomes[fmt.Sprint("error ", me.Number)]++
+		case strings.HasPrefix(q, "LOAD DATA"):
+			outcomes["loaded"]++
 		default:
 			outcomes["ran"]++
 		}
@@ -147,7 +172,7 @@ func TestUniqueWriteDifferential(t *testing.T) {
 		}
 	}
 	t.Logf("outcomes: %v", outcomes)
-	if outcomes["error 1062"] == 0 || outcomes["ran"] == 0 {
-		t.Errorf("outcomes %v: the statements never met a duplicate, or never ran", outcomes)
+	if outcomes["error 1062"] == 0 || outcomes["ran"] == 0 || outcomes["loaded"] == 0 {
+		t.Errorf("outcomes %v: the statements never met a duplicate, or never ran, or no file loaded", outcomes)
 	}
 }
