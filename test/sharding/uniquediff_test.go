@@ -84,6 +84,19 @@ func (g uniqueGen) statement() string {
 	return fmt.Sprintf("DELETE FROM uq_diff WHERE %s", g.pick(fmt.Sprintf("id = %d", g.id()), "email = "+g.pick("'a'", "'B'", "'c '"), fmt.Sprintf("id > %d", g.id())))
 }
 
+// bindValues is q with its values as placeholders, and the values: a
+// NULL bound as nil.
+func bindValues(q string) (string, []any) {
+	const null = "\x01null"
+	bound, args := parameterize(strings.ReplaceAll(q, "NULL", "'"+null+"'"))
+	for i, a := range args {
+		if a == null {
+			args[i] = nil
+		}
+	}
+	return strings.ReplaceAll(bound, "'"+null+"'", "NULL"), args
+}
+
 // unlikeOneServer reports why a statement's outcome through Strata may
 // differ from one server's, or "" when it must not: Strata refuses (1235)
 // a duplicate that INSERT IGNORE, UPDATE IGNORE, REPLACE or ON DUPLICATE
@@ -120,7 +133,9 @@ func unlikeOneServer(q string, got, want error) string {
 // two rows) or the same affected rows, then the same rows. One server
 // runs each statement in a transaction, rolled back where Strata refuses
 // it for a reason docs/sharding.md gives (unlikeOneServer), so both go on
-// from the same rows. Seeded: STRATA_DIFF_SEED and STRATA_DIFF_QUERIES.
+// from the same rows. A third of the writes run as prepared statements
+// with their values bound. Seeded: STRATA_DIFF_SEED and
+// STRATA_DIFF_QUERIES.
 func TestUniqueWriteDifferential(t *testing.T) {
 	seed, n := diffParams(t, 400)
 	t.Logf("seed %d, %d statements (STRATA_DIFF_SEED=%d STRATA_DIFF_QUERIES=%d to repeat)", seed, n, seed, n)
@@ -144,9 +159,20 @@ func TestUniqueWriteDifferential(t *testing.T) {
 			file := g.file()
 			q = strings.Replace(q, "LOAD_FILE", registerFile(t, fmt.Sprint("uqdiff", i), file), 1) + " -- " + strings.ReplaceAll(file, "\n", "|")
 		}
+		// A third of the writes run prepared, their values bound (NULLs
+		// too).
+		var args []any
+		bound := g.r.IntN(3) == 0 && !strings.HasPrefix(q, "LOAD") && !strings.HasPrefix(q, "SET")
+		if bound {
+			q, args = bindValues(q)
+			outcomes["bound"]++
+		}
 		mustExec(t, want, "BEGIN")
-		gotRes, gotErr := got.ExecContext(ctx, q)
-		wantRes, wantErr := want.ExecContext(ctx, q)
+		gotRes, gotErr := execIn(ctx, got, q, bound, args...)
+		wantRes, wantErr := execIn(ctx, want, q, bound, args...)
+		if bound {
+			q = fmt.Sprint(q, " ", args)
+		}
 		if why := unlikeOneServer(q, gotErr, wantErr); why != "" {
 			mustExec(t, want, "ROLLBACK")
 			outcomes[why]++
@@ -172,7 +198,7 @@ func TestUniqueWriteDifferential(t *testing.T) {
 		}
 	}
 	t.Logf("outcomes: %v", outcomes)
-	if outcomes["error 1062"] == 0 || outcomes["ran"] == 0 || outcomes["loaded"] == 0 {
-		t.Errorf("outcomes %v: the statements never met a duplicate, or never ran, or no file loaded", outcomes)
+	if outcomes["error 1062"] == 0 || outcomes["ran"] == 0 || outcomes["loaded"] == 0 || outcomes["bound"] == 0 {
+		t.Errorf("outcomes %v: the statements never met a duplicate, or never ran, or no file loaded, or none was bound", outcomes)
 	}
 }
