@@ -134,8 +134,9 @@ func unlikeOneServer(q string, got, want error) string {
 // runs each statement in a transaction, rolled back where Strata refuses
 // it for a reason docs/sharding.md gives (unlikeOneServer), so both go on
 // from the same rows. A third of the writes run as prepared statements
-// with their values bound. Seeded: STRATA_DIFF_SEED and
-// STRATA_DIFF_QUERIES.
+// with their values bound. It runs in both transaction modes: writes
+// over several shards commit with XA under twopc. Seeded:
+// STRATA_DIFF_SEED and STRATA_DIFF_QUERIES.
 func TestUniqueWriteDifferential(t *testing.T) {
 	seed, n := diffParams(t, 400)
 	t.Logf("seed %d, %d statements (STRATA_DIFF_SEED=%d STRATA_DIFF_QUERIES=%d to repeat)", seed, n, seed, n)
@@ -143,12 +144,23 @@ func TestUniqueWriteDifferential(t *testing.T) {
 	createOn(t, "CREATE TABLE IF NOT EXISTS blog.uq_diff (id INT NOT NULL PRIMARY KEY, email VARCHAR(20) NOT NULL, "+
 		"nick VARCHAR(20) NULL DEFAULT 'x', site INT NOT NULL DEFAULT 1, slug VARCHAR(20) NULL, n INT NOT NULL DEFAULT 0, "+
 		"UNIQUE KEY email (email), UNIQUE KEY nick (nick), UNIQUE KEY site (site, slug))", "blog.uq_diff", append([]string{"single"}, shardNames...)...)
-	s := startOwn(t, ownConfig(t, "uq_diff: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3], unique: [email, nick, [site, slug]]}", ""))
+	t.Run("default", func(t *testing.T) { uniqueWriteDifferential(t, "", seed, n) })
+	t.Run("twopc", func(t *testing.T) { uniqueWriteDifferential(t, "transactions: {mode: twopc}\n", seed, n) })
+}
+
+func uniqueWriteDifferential(t *testing.T, extra string, seed uint64, n int) {
+	for _, c := range append([]string{"single"}, shardNames...) {
+		if _, err := direct[c].Exec("DELETE FROM blog.uq_diff"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := startOwn(t, ownConfig(t, "uq_diff: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3], unique: [email, nick, [site, slug]]}", extra))
 	testenv.Eventually(t, "the columns of uq_diff are learned", func() bool {
 		return s.Env.Sharding.Layout().Table("uq_diff").KeyType != shard.KeyTypeUnknown
 	})
 	got := testenv.Conn(t, openStrata(t, s.MySQLAddr()))
 	want := testenv.Conn(t, singleBlog)
+	mustExec(t, want, "SET SESSION sql_mode = DEFAULT") // a pooled connection keeps the last run's
 	ctx := testenv.Ctx(t)
 	g := uniqueGen{r: rand.New(rand.NewPCG(seed, 17))}
 	outcomes := map[string]int{}
