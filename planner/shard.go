@@ -531,6 +531,12 @@ type ShardPlan struct {
 	// the rows left after the write cannot see (a later row of the
 	// statement may have replaced the one that met it).
 	UniqueFirst bool
+	// UpsertsByKey: an INSERT ... ON DUPLICATE KEY UPDATE of a table
+	// whose primary key is its shard key (Table.KeyIsPrimary). A row
+	// whose key its shard holds updates that row, as on one server, which
+	// meets the primary key first: what other shards hold of its values
+	// does not matter (UniqueCheck.Keys).
+	UpsertsByKey bool
 	// Write: the statement writes (runs on primaries).
 	Write bool
 	// Select is the merge of a PlanMerge.

@@ -38,8 +38,13 @@ type UniqueCheck struct {
 	// Shards are the shards an INSERT or REPLACE writes rows with the
 	// value to (ShardPlan.UniqueFirst); nil for other writes.
 	Shards []string
-	// row is the INSERT row the value is of, -1 for an UPDATE's.
+	// Keys are the shard keys of those rows, as SQL literals ("" where
+	// the statement does not give it).
+	Keys []string
+	// row is the INSERT row the value is of, -1 for an UPDATE's; key
+	// its shard key.
 	row int
+	key string
 }
 
 // Name is the unique key as MariaDB names an unnamed one: its first
@@ -57,6 +62,11 @@ func (c UniqueCheck) Entry() string {
 		vals[i] = strings.Trim(v, "'")
 	}
 	return strings.Join(vals, "-")
+}
+
+// KeysQuery counts the rows of c's Keys on a shard (UpsertsByKey).
+func KeysQuery(c UniqueCheck) string {
+	return "SELECT COUNT(*) FROM " + c.Table + " WHERE " + c.Key + " IN (" + strings.Join(c.Keys, ", ") + ")"
 }
 
 // UniqueQuery is the locking read of checks on one shard: the rows of
@@ -106,6 +116,9 @@ func uniqueChecks(p *ShardPlan, st *sqlparse.ShardStmt, lead int, t *shard.Table
 		if sh := rowShard(p, v.row); sh != "" && !slices.Contains(p.Unique[i].Shards, sh) {
 			p.Unique[i].Shards = append(p.Unique[i].Shards, sh)
 		}
+		if v.row >= 0 {
+			p.Unique[i].Keys = append(p.Unique[i].Keys, v.key)
+		}
 	}
 	switch {
 	case st.Ignore:
@@ -114,6 +127,7 @@ func uniqueChecks(p *ShardPlan, st *sqlparse.ShardStmt, lead int, t *shard.Table
 		p.UniqueRefusal, p.UniqueFirst = "REPLACE would delete that row", true
 	case st.Insert != nil && len(st.Assigns) > 0:
 		p.UniqueRefusal, p.UniqueFirst = "ON DUPLICATE KEY UPDATE would update that row", true
+		p.UpsertsByKey = t.KeyIsPrimary
 	}
 	for _, sh := range t.Method.Shards() {
 		if !slices.ContainsFunc(p.Routes, func(r ShardRoute) bool { return r.Cluster == sh }) {
@@ -158,6 +172,12 @@ func uniqueValues(st *sqlparse.ShardStmt, t *shard.Table, args []string) ([]Uniq
 	var out []UniqueCheck
 	add := func(cols []string, ops []sqlparse.Operand, row int) error {
 		c := UniqueCheck{Columns: cols, row: row}
+		if ins := st.Insert; row >= 0 && ins.KeyCol >= 0 && ins.KeyCol < len(ins.Rows[row]) {
+			key := ins.Rows[row][ins.KeyCol]
+			if c.key = key.Literal; key.Param > 0 && key.Param <= len(args) {
+				c.key = args[key.Param-1]
+			}
+		}
 		var shown []string
 		for i, o := range ops {
 			text, show := o.Literal, ""

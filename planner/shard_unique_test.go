@@ -309,7 +309,7 @@ func TestShardPlanChecksReplaceAndUpsertFirst(t *testing.T) {
 		`likes:    {shard_key: entry_id, method: hash, shards: {s0: "-80", s1: "80-"}}`,
 		`likes:    {shard_key: entry_id, method: hash, shards: {s0: "-80", s1: "80-"}}
   members2: {shard_key: id, method: modulo, shards: [s0, s1, s2], unique: [email]}`, 1))
-	s := NewSharding(l.WithKeyTypes(map[string]shard.KeyColumn{"members2": {Type: shard.KeyTypeInteger}}))
+	s := NewSharding(l.WithKeyTypes(map[string]shard.KeyColumn{"members2": {Type: shard.KeyTypeInteger, KeyIsPrimary: true}}))
 	for _, tt := range []struct {
 		sql    string
 		first  bool
@@ -332,6 +332,21 @@ func TestShardPlanChecksReplaceAndUpsertFirst(t *testing.T) {
 		}
 		if got := "[" + strings.Join(shards, " ") + "]"; p.UniqueFirst != tt.first || got != tt.shards {
 			t.Errorf("%s: checked first %v, shards %s; want %v, %s", tt.sql, p.UniqueFirst, got, tt.first, tt.shards)
+		}
+	}
+	// An upsert of a table whose primary key is its shard key names the
+	// rows' keys, bound ones too: a row its shard holds updates that row.
+	for _, tt := range []struct {
+		sql   string
+		args  []string
+		query string // KeysQuery of its check
+	}{
+		{"INSERT INTO members2 (id, email) VALUES (3, 'a'), (6, 'a') ON DUPLICATE KEY UPDATE n = n + 1", nil, "SELECT COUNT(*) FROM `members2` WHERE `id` IN (3, 6)"},
+		{"INSERT INTO members2 (email, id) VALUES (?, ?) ON DUPLICATE KEY UPDATE n = n + 1", []string{"'a'", "9"}, "SELECT COUNT(*) FROM `members2` WHERE `id` IN (9)"},
+	} {
+		p, err := plan(t, s, tt.sql, tt.args...)
+		if err != nil || !p.UpsertsByKey || len(p.Unique) != 1 || KeysQuery(p.Unique[0]) != tt.query {
+			t.Errorf("%s %v: %v, plan %+v; want it to upsert by key, its keys read by %s", tt.sql, tt.args, err, p, tt.query)
 		}
 	}
 }

@@ -395,6 +395,10 @@ type TableInfo struct {
 	// where a write gives one NULL and the server stores the type's zero
 	// ('', 0, X'00000000'); "clock" for a TIMESTAMP, which is not checked.
 	UniqueZeros map[string]string `json:"unique_zeros,omitempty"`
+	// KeyIsPrimary: the primary key is the shard key alone (learned for
+	// tables with unique: keys), so an upsert of an id its shard holds
+	// updates that row whatever other shards hold of its values.
+	KeyIsPrimary bool `json:"key_is_primary,omitempty"`
 	// Moving: the table's rows are moving to a new layout (an online
 	// rebalance); Shards then lists the shards of both layouts.
 	Moving bool `json:"moving,omitempty"`
@@ -450,7 +454,7 @@ func (s *Strata) tables() any {
 			for _, key := range t.Unique {
 				ti.Unique = append(ti.Unique, strings.Join(key, ", "))
 			}
-			ti.UniqueDefaults, ti.UniqueZeros = t.UniqueDefaults, uniqueZeros(t)
+			ti.UniqueDefaults, ti.UniqueZeros, ti.KeyIsPrimary = t.UniqueDefaults, uniqueZeros(t), t.KeyIsPrimary
 			ti.ShardLocalUniqueKeys = s.shardLocalKeys(t.Name)
 			if t.Sequence == nil || !strings.EqualFold(t.Sequence.Column, t.LocalAutoIncrement) {
 				ti.ShardLocalAutoIncrement = t.LocalAutoIncrement

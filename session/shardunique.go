@@ -114,17 +114,62 @@ func heldElsewhere(ctx context.Context, plan *planner.ShardPlan, conns []*shardC
 			}
 		}
 		for i, byKey := range keys {
-			for _, shards := range byKey {
-				for _, sh := range shards {
-					if len(checks[i].Shards) != 1 || checks[i].Shards[0] != sh {
-						return duplicateError(plan, checks[i], byKey)
-					}
-				}
+			if !heldOnOtherShards(checks[i], byKey) {
+				continue
+			}
+			sc, updates, err := updatesOwnRows(ctx, plan, checks[i], conns)
+			if err != nil {
+				failed = sc
+				return err
+			}
+			if !updates {
+				return duplicateError(plan, checks[i], byKey)
 			}
 		}
 		return nil
 	})
 	return failed, err
+}
+
+// heldOnOtherShards reports whether a row holds c's value on another
+// shard than the one its rows are written to (byKey: the holders' keys
+// and shards).
+func heldOnOtherShards(c planner.UniqueCheck, byKey map[string][]string) bool {
+	for _, shards := range byKey {
+		for _, sh := range shards {
+			if len(c.Shards) != 1 || c.Shards[0] != sh {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// updatesOwnRows reports whether every row of an upsert by key
+// (ShardPlan.UpsertsByKey) that gives c's value has a key its shard
+// already holds: such a row updates that row, as on one server, whatever
+// another shard holds of the value. It returns the connection that
+// failed, if one did.
+func updatesOwnRows(ctx context.Context, plan *planner.ShardPlan, c planner.UniqueCheck, conns []*shardConn) (*shardConn, bool, error) {
+	if !plan.UpsertsByKey || len(c.Shards) != 1 || len(c.Keys) == 0 || slices.Contains(c.Keys, "") {
+		return nil, false, nil
+	}
+	i := slices.IndexFunc(conns, func(sc *shardConn) bool { return sc.route.Cluster == c.Shards[0] })
+	if i < 0 {
+		return nil, false, nil
+	}
+	rows, err := conns[i].conn.QueryRows(ctx, planner.KeysQuery(c))
+	if err != nil {
+		return conns[i], false, err
+	}
+	defer rows.Close()
+	r, err := rows.Next(ctx)
+	if err != nil {
+		return conns[i], false, err
+	}
+	n, err := strconv.Atoi(string(r[0]))
+	keys := slices.Compact(slices.Sorted(slices.Values(c.Keys)))
+	return nil, err == nil && n == len(keys), err
 }
 
 // readUniqueKeys adds to keys the shard keys of sc's rows of each

@@ -49,6 +49,7 @@ type KeyColumn struct {
 	ClockColumns       bool
 	UniqueDefaults     map[string]string
 	UniqueColumns      map[string]UniqueColumn
+	KeyIsPrimary       bool
 }
 
 // UniqueColumn is what Strata learns of a column of a table's unique:
@@ -82,14 +83,14 @@ func FoldsCase(collation string) bool {
 func (t *Table) KeyColumn() KeyColumn {
 	return KeyColumn{Type: t.KeyType, Collation: t.KeyCollation, AutoIncrement: t.AutoIncrement,
 		LocalAutoIncrement: t.LocalAutoIncrement, ClockColumns: t.ClockColumns,
-		UniqueDefaults: t.UniqueDefaults, UniqueColumns: t.UniqueColumns}
+		UniqueDefaults: t.UniqueDefaults, UniqueColumns: t.UniqueColumns, KeyIsPrimary: t.KeyIsPrimary}
 }
 
 // Equal reports whether k and o say the same of a table.
 func (k KeyColumn) Equal(o KeyColumn) bool {
 	return k.Type == o.Type && k.Collation == o.Collation && k.AutoIncrement == o.AutoIncrement &&
 		k.LocalAutoIncrement == o.LocalAutoIncrement && k.ClockColumns == o.ClockColumns && maps.Equal(k.UniqueDefaults, o.UniqueDefaults) &&
-		maps.Equal(k.UniqueColumns, o.UniqueColumns)
+		maps.Equal(k.UniqueColumns, o.UniqueColumns) && k.KeyIsPrimary == o.KeyIsPrimary
 }
 
 // WithKeyTypes returns a copy of l whose sharded tables have the key
@@ -104,7 +105,7 @@ func (l *Layout) WithKeyTypes(types map[string]KeyColumn) *Layout {
 		if k, ok := types[t.Name]; ok && t.Placement == PlaceSharded {
 			c.KeyType, c.KeyCollation, c.ClockColumns = k.Type, k.Collation, k.ClockColumns
 			c.AutoIncrement, c.LocalAutoIncrement = k.AutoIncrement, k.LocalAutoIncrement
-			c.UniqueDefaults, c.UniqueColumns = k.UniqueDefaults, k.UniqueColumns
+			c.UniqueDefaults, c.UniqueColumns, c.KeyIsPrimary = k.UniqueDefaults, k.UniqueColumns, k.KeyIsPrimary
 		}
 		out.byName[c.Name] = &c
 		out.sorted = append(out.sorted, &c)

@@ -90,6 +90,12 @@ type Table struct {
 	// stores in each column of Unique where a write gives it no value it
 	// can hold (UniqueColumn).
 	UniqueColumns map[string]UniqueColumn
+	// KeyIsPrimary, learned with the key type where the table has
+	// unique: keys: its primary key is the shard key alone, so an
+	// INSERT ... ON DUPLICATE KEY UPDATE row whose key its shard holds
+	// updates that row, as on one server, which meets the primary key
+	// first.
+	KeyIsPrimary bool
 	// ClockColumns, learned with the key type: a column the server fills
 	// with the statement's time (DEFAULT or ON UPDATE CURRENT_TIMESTAMP).
 	ClockColumns bool

@@ -58,8 +58,25 @@ func KeyColumnOf(ctx context.Context, open Opener, schema string, t *shard.Table
 	if kc.ClockColumns, err = clockColumns(ctx, db, schema, t); err != nil {
 		return kc, err
 	}
-	kc.UniqueDefaults, kc.UniqueColumns, err = uniqueColumns(ctx, db, schema, t)
+	if kc.UniqueDefaults, kc.UniqueColumns, err = uniqueColumns(ctx, db, schema, t); err != nil || len(t.Unique) == 0 {
+		return kc, err
+	}
+	kc.KeyIsPrimary, err = keyIsPrimary(ctx, open, schema, t)
 	return kc, err
+}
+
+// keyIsPrimary reports whether t's primary key is its shard key alone.
+func keyIsPrimary(ctx context.Context, open Opener, schema string, t *shard.Table) (bool, error) {
+	keys, err := UniqueKeys(ctx, open, t.Method.Shards()[0], schema, t.Name)
+	if err != nil {
+		return false, err
+	}
+	for _, k := range keys {
+		if k.Name == "PRIMARY" {
+			return len(k.Columns) == 1 && strings.EqualFold(k.Columns[0], t.Method.Key()), nil
+		}
+	}
+	return false, nil
 }
 
 // uniqueColumns reads the columns of t's unique: keys: the defaults of

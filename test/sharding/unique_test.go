@@ -500,7 +500,8 @@ func TestUniqueZerosOfNotNullColumnsAreChecked(t *testing.T) {
 // of its own shard that shares nick 'x' where one server updates the
 // row of email 'b' on another shard, and the REPLACE left the row of
 // 'b' that one server deletes (its second row replaced the first, so
-// no row of 'b' was left to check).
+// no row of 'b' was left to check). An upsert of an id its shard holds
+// runs: it updates that row, as one server does.
 func TestReplaceAndUpsertMeetRowsOnOtherShards(t *testing.T) {
 	strataDB(t)
 	createOn(t, "CREATE TABLE IF NOT EXISTS blog.uq_upsert (id BIGINT NOT NULL PRIMARY KEY, email VARCHAR(40) NOT NULL, nick VARCHAR(40) NOT NULL, "+
@@ -532,6 +533,34 @@ func TestReplaceAndUpsertMeetRowsOnOtherShards(t *testing.T) {
 		_, serr := single.ExecContext(ctx, q)
 		if err != nil || serr != nil {
 			t.Errorf("%s:\n  Strata: %v\n  single: %v\nwant both to run", q, err, serr)
+		}
+	}
+	// An upsert of an id its shard holds updates that row, on one server
+	// too, which meets the primary key first: that s2 holds 'b' does not
+	// matter. Its id bound, or written out.
+	var tables []struct {
+		Name         string
+		KeyIsPrimary bool `json:"key_is_primary"`
+	}
+	testenv.GetJSON(t, "http://"+s.AdminAddr()+"/api/tables", &tables)
+	primary := map[string]bool{}
+	for _, tb := range tables {
+		primary[tb.Name] = tb.KeyIsPrimary
+	}
+	if !primary["uq_upsert"] {
+		t.Errorf("GET /api/tables does not say that uq_upsert's primary key is its shard key: %+v", tables)
+	}
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{"INSERT INTO uq_upsert (id, email, nick) VALUES (5, 'b', 'q') ON DUPLICATE KEY UPDATE n = n + 1", nil},
+		{"INSERT INTO uq_upsert (id, email, nick) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE n = n + 2", []any{5, "b", "q"}},
+	} {
+		_, err := conn.ExecContext(ctx, q.sql, q.args...)
+		_, serr := single.ExecContext(ctx, q.sql, q.args...)
+		if err != nil || serr != nil {
+			t.Errorf("%s %v:\n  Strata: %v\n  single: %v\nwant both to update row 5", q.sql, q.args, err, serr)
 		}
 	}
 	query := "SELECT CONCAT_WS(' ', id, email, nick, n) FROM uq_upsert ORDER BY id"
