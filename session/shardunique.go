@@ -71,16 +71,10 @@ func planChecks(checks []planner.UniqueCheck) uniqueBatches {
 func checkUnique(ctx context.Context, plan *planner.ShardPlan, conns []*shardConn, batches uniqueBatches) (*shardConn, error) {
 	var failed *shardConn
 	err := batches(func(checks []planner.UniqueCheck) error {
-		keys := make([]map[string][]string, len(checks)) // check → row key → shards
-		for _, sc := range conns {
-			level, err := readUniqueKeys(ctx, sc, checks, keys)
-			if err != nil {
-				failed = sc
-				return err
-			}
-			if err := isolationLocksGaps(level, checks[0].Columns); err != nil {
-				return err
-			}
+		keys, sc, err := holdersOf(ctx, checks, conns)
+		if err != nil {
+			failed = sc
+			return err
 		}
 		for i, byKey := range keys {
 			if len(byKey) > 1 {
@@ -90,6 +84,23 @@ func checkUnique(ctx context.Context, plan *planner.ShardPlan, conns []*shardCon
 		return nil
 	})
 	return failed, err
+}
+
+// holdersOf reads, on every shard (conns), the keys of the rows of each
+// check's value: check → row key → shards. It returns the connection
+// that failed, if one did.
+func holdersOf(ctx context.Context, checks []planner.UniqueCheck, conns []*shardConn) ([]map[string][]string, *shardConn, error) {
+	keys := make([]map[string][]string, len(checks))
+	for _, sc := range conns {
+		level, err := readUniqueKeys(ctx, sc, checks, keys)
+		if err != nil {
+			return nil, sc, err
+		}
+		if err := isolationLocksGaps(level, checks[0].Columns); err != nil {
+			return nil, nil, err
+		}
+	}
+	return keys, nil, nil
 }
 
 // heldElsewhere reads, before a REPLACE or an INSERT ... ON DUPLICATE
@@ -102,16 +113,10 @@ func checkUnique(ctx context.Context, plan *planner.ShardPlan, conns []*shardCon
 func heldElsewhere(ctx context.Context, plan *planner.ShardPlan, conns []*shardConn) (*shardConn, error) {
 	var failed *shardConn
 	err := planChecks(plan.Unique)(func(checks []planner.UniqueCheck) error {
-		keys := make([]map[string][]string, len(checks))
-		for _, sc := range conns {
-			level, err := readUniqueKeys(ctx, sc, checks, keys)
-			if err != nil {
-				failed = sc
-				return err
-			}
-			if err := isolationLocksGaps(level, checks[0].Columns); err != nil {
-				return err
-			}
+		keys, sc, err := holdersOf(ctx, checks, conns)
+		if err != nil {
+			failed = sc
+			return err
 		}
 		for i, byKey := range keys {
 			if !heldOnOtherShards(checks[i], byKey) {
