@@ -198,11 +198,11 @@ func uniqueValues(st *sqlparse.ShardStmt, t *shard.Table, args []string) ([]Uniq
 				// A NULL that a NOT NULL column cannot hold is
 				// stored as its zero, where the server stores the
 				// row at all; a TIMESTAMP's clock is not checked.
-				st := nullStored(t, cols[i])
-				if !st.Known() || st.Null {
+				stored := nullStored(t, cols[i])
+				if !stored.Known() || stored.Null {
 					return nil
 				}
-				text, show = st.Literal, st.Shown
+				text, show = stored.Literal, stored.Shown
 			}
 			if show == "" {
 				show = strings.Trim(text, "'")
