@@ -38,9 +38,9 @@ type UniqueCheck struct {
 	// Shards are the shards an INSERT or REPLACE writes rows with the
 	// value to (ShardPlan.UniqueFirst); nil for other writes.
 	Shards []string
-	// Keys are the shard keys of those rows, as SQL literals ("" where
-	// the statement does not give it).
-	Keys []string
+	// Writes are those rows: each one's shard, and its shard key as an
+	// SQL literal ("" where the statement does not give it).
+	Writes []RowWrite
 	// row is the INSERT row the value is of, -1 for an UPDATE's; key
 	// its shard key.
 	row int
@@ -64,9 +64,24 @@ func (c UniqueCheck) Entry() string {
 	return strings.Join(vals, "-")
 }
 
-// KeysQuery counts the rows of c's Keys on a shard (UpsertsByKey).
-func KeysQuery(c UniqueCheck) string {
-	return "SELECT COUNT(*) FROM " + c.Table + " WHERE " + c.Key + " IN (" + strings.Join(c.Keys, ", ") + ")"
+// RowWrite is a row an INSERT writes: its shard and shard key.
+type RowWrite struct{ Shard, Key string }
+
+// KeysOn are the distinct keys of c's rows written to shard.
+func (c UniqueCheck) KeysOn(shard string) []string {
+	var keys []string
+	for _, w := range c.Writes {
+		if w.Shard == shard && !slices.Contains(keys, w.Key) {
+			keys = append(keys, w.Key)
+		}
+	}
+	return keys
+}
+
+// KeysQuery counts the rows of keys, c's rows' keys on one shard
+// (KeysOn), that the shard holds (UpsertsByKey).
+func KeysQuery(c UniqueCheck, keys []string) string {
+	return "SELECT COUNT(*) FROM " + c.Table + " WHERE " + c.Key + " IN (" + strings.Join(keys, ", ") + ")"
 }
 
 // UniqueQuery is the locking read of checks on one shard: the rows of
@@ -113,11 +128,12 @@ func uniqueChecks(p *ShardPlan, st *sqlparse.ShardStmt, lead int, t *shard.Table
 			i, seen[id] = len(p.Unique), len(p.Unique)
 			p.Unique = append(p.Unique, v)
 		}
-		if sh := rowShard(p, v.row); sh != "" && !slices.Contains(p.Unique[i].Shards, sh) {
+		sh := rowShard(p, v.row)
+		if sh != "" && !slices.Contains(p.Unique[i].Shards, sh) {
 			p.Unique[i].Shards = append(p.Unique[i].Shards, sh)
 		}
 		if v.row >= 0 {
-			p.Unique[i].Keys = append(p.Unique[i].Keys, v.key)
+			p.Unique[i].Writes = append(p.Unique[i].Writes, RowWrite{Shard: sh, Key: v.key})
 		}
 	}
 	switch {

@@ -345,7 +345,7 @@ func TestShardPlanChecksReplaceAndUpsertFirst(t *testing.T) {
 		{"INSERT INTO members2 (email, id) VALUES (?, ?) ON DUPLICATE KEY UPDATE n = n + 1", []string{"'a'", "9"}, "SELECT COUNT(*) FROM `members2` WHERE `id` IN (9)"},
 	} {
 		p, err := plan(t, s, tt.sql, tt.args...)
-		if err != nil || !p.UpsertsByKey || len(p.Unique) != 1 || KeysQuery(p.Unique[0]) != tt.query {
+		if err != nil || !p.UpsertsByKey || len(p.Unique) != 1 || KeysQuery(p.Unique[0], p.Unique[0].KeysOn(p.Unique[0].Shards[0])) != tt.query {
 			t.Errorf("%s %v: %v, plan %+v; want it to upsert by key, its keys read by %s", tt.sql, tt.args, err, p, tt.query)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -128,7 +129,7 @@ func heldElsewhere(ctx context.Context, plan *planner.ShardPlan, conns []*shardC
 				return err
 			}
 			if !updates {
-				return duplicateError(plan, checks[i], byKey)
+				return duplicateError(plan, checks[i], withWriters(byKey, checks[i].Shards))
 			}
 		}
 		return nil
@@ -136,10 +137,14 @@ func heldElsewhere(ctx context.Context, plan *planner.ShardPlan, conns []*shardC
 	return failed, err
 }
 
-// heldOnOtherShards reports whether a row holds c's value on another
-// shard than the one its rows are written to (byKey: the holders' keys
-// and shards).
+// heldOnOtherShards reports whether c's value meets a row on another
+// shard than the one a row of the statement writes it to: a row holds it
+// there (byKey: the holders' keys and shards), or the statement writes it
+// to several shards, whose rows one server would let meet each other.
 func heldOnOtherShards(c planner.UniqueCheck, byKey map[string][]string) bool {
+	if len(c.Shards) > 1 {
+		return true
+	}
 	for _, shards := range byKey {
 		for _, sh := range shards {
 			if len(c.Shards) != 1 || c.Shards[0] != sh {
@@ -150,31 +155,55 @@ func heldOnOtherShards(c planner.UniqueCheck, byKey map[string][]string) bool {
 	return false
 }
 
+// withWriters is byKey, the holders of a value, with the shards a
+// statement writes it to, as a duplicate's error names them.
+func withWriters(byKey map[string][]string, shards []string) map[string][]string {
+	out := maps.Clone(byKey)
+	if out == nil {
+		out = map[string][]string{}
+	}
+	out[""] = append(out[""], shards...)
+	return out
+}
+
 // updatesOwnRows reports whether every row of an upsert by key
 // (ShardPlan.UpsertsByKey) that gives c's value has a key its shard
 // already holds: such a row updates that row, as on one server, whatever
-// another shard holds of the value. It returns the connection that
-// failed, if one did.
+// another shard or row holds of the value. It returns the connection
+// that failed, if one did.
 func updatesOwnRows(ctx context.Context, plan *planner.ShardPlan, c planner.UniqueCheck, conns []*shardConn) (*shardConn, bool, error) {
-	if !plan.UpsertsByKey || len(c.Shards) != 1 || len(c.Keys) == 0 || slices.Contains(c.Keys, "") {
+	if !plan.UpsertsByKey || len(c.Writes) == 0 || slices.ContainsFunc(c.Writes, func(w planner.RowWrite) bool { return w.Key == "" }) {
 		return nil, false, nil
 	}
-	i := slices.IndexFunc(conns, func(sc *shardConn) bool { return sc.route.Cluster == c.Shards[0] })
-	if i < 0 {
-		return nil, false, nil
+	for _, sh := range c.Shards {
+		i := slices.IndexFunc(conns, func(sc *shardConn) bool { return sc.route.Cluster == sh })
+		if i < 0 {
+			return nil, false, nil
+		}
+		keys := c.KeysOn(sh)
+		n, err := countRows(ctx, conns[i], planner.KeysQuery(c, keys))
+		if err != nil {
+			return conns[i], false, err
+		}
+		if n != len(keys) {
+			return nil, false, nil
+		}
 	}
-	rows, err := conns[i].conn.QueryRows(ctx, planner.KeysQuery(c))
+	return nil, true, nil
+}
+
+// countRows runs a COUNT(*) query on sc.
+func countRows(ctx context.Context, sc *shardConn, query string) (int, error) {
+	rows, err := sc.conn.QueryRows(ctx, query)
 	if err != nil {
-		return conns[i], false, err
+		return 0, err
 	}
 	defer rows.Close()
 	r, err := rows.Next(ctx)
 	if err != nil {
-		return conns[i], false, err
+		return 0, err
 	}
-	n, err := strconv.Atoi(string(r[0]))
-	keys := slices.Compact(slices.Sorted(slices.Values(c.Keys)))
-	return nil, err == nil && n == len(keys), err
+	return strconv.Atoi(string(r[0]))
 }
 
 // readUniqueKeys adds to keys the shard keys of sc's rows of each

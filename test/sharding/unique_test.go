@@ -514,13 +514,16 @@ func TestReplaceAndUpsertMeetRowsOnOtherShards(t *testing.T) {
 	for _, db := range []*sql.Conn{conn, single} {
 		mustExec(t, db, "INSERT INTO uq_upsert (id, email, nick) VALUES (1, 'a', 'x'), (2, 'b', 'y')")
 	}
-	for _, q := range []string{
-		"INSERT INTO uq_upsert (id, email, nick) VALUES (5, 'b', 'x') ON DUPLICATE KEY UPDATE n = n + 1",
-		"REPLACE INTO uq_upsert (id, email, nick) VALUES (5, 'b', 'z'), (5, 'c', 'z')",
+	for _, q := range []struct{ sql, says string }{
+		{"INSERT INTO uq_upsert (id, email, nick) VALUES (5, 'b', 'x') ON DUPLICATE KEY UPDATE n = n + 1", "rows on s1 and s2 would both hold 'b'"},
+		{"REPLACE INTO uq_upsert (id, email, nick) VALUES (5, 'b', 'z'), (5, 'c', 'z')", "rows on s1 and s2 would both hold 'b'"},
+		// One server inserts 6 and updates it for the second row, whose
+		// email it meets before the nick of row 1, on 5's shard.
+		{"INSERT INTO uq_upsert (id, email, nick) VALUES (6, 'q', 's'), (5, 'q', 'x') ON DUPLICATE KEY UPDATE n = n + 1", "rows on s1 and s2 would both hold 'q'"},
 	} {
-		_, err := conn.ExecContext(ctx, q)
-		if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "would both hold 'b'") {
-			t.Errorf("%s: %v, want error 1235 naming 'b', which s2 holds", q, err)
+		_, err := conn.ExecContext(ctx, q.sql)
+		if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), q.says) {
+			t.Errorf("%s: %v, want error 1235 saying %q", q.sql, err, q.says)
 		}
 	}
 	// Rows on the written row's shard only: as on one server.

@@ -144,17 +144,21 @@ func TestUniqueWriteDifferential(t *testing.T) {
 	createOn(t, "CREATE TABLE IF NOT EXISTS blog.uq_diff (id INT NOT NULL PRIMARY KEY, email VARCHAR(20) NOT NULL, "+
 		"nick VARCHAR(20) NULL DEFAULT 'x', site INT NOT NULL DEFAULT 1, slug VARCHAR(20) NULL, n INT NOT NULL DEFAULT 0, "+
 		"UNIQUE KEY email (email), UNIQUE KEY nick (nick), UNIQUE KEY site (site, slug))", "blog.uq_diff", append([]string{"single"}, shardNames...)...)
-	t.Run("default", func(t *testing.T) { uniqueWriteDifferential(t, "", seed, n) })
-	t.Run("twopc", func(t *testing.T) { uniqueWriteDifferential(t, "transactions: {mode: twopc}\n", seed, n) })
+	// Each mode places the rows by another method, so rows meet other
+	// shards' rows in other ways.
+	modulo := "method: modulo, shards: [s0, s1, s2, s3]"
+	hash := "method: hash, shards: {s0: '-40', s1: '40-80', s2: '80-c0', s3: 'c0-'}"
+	t.Run("default", func(t *testing.T) { uniqueWriteDifferential(t, modulo, "", seed, n) })
+	t.Run("twopc", func(t *testing.T) { uniqueWriteDifferential(t, hash, "transactions: {mode: twopc}\n", seed, n) })
 }
 
-func uniqueWriteDifferential(t *testing.T, extra string, seed uint64, n int) {
+func uniqueWriteDifferential(t *testing.T, placement, extra string, seed uint64, n int) {
 	for _, c := range append([]string{"single"}, shardNames...) {
 		if _, err := direct[c].Exec("DELETE FROM blog.uq_diff"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	s := startOwn(t, ownConfig(t, "uq_diff: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3], unique: [email, nick, [site, slug]]}", extra))
+	s := startOwn(t, ownConfig(t, "uq_diff: {shard_key: id, "+placement+", unique: [email, nick, [site, slug]]}", extra))
 	testenv.Eventually(t, "the columns of uq_diff are learned", func() bool {
 		return s.Env.Sharding.Layout().Table("uq_diff").KeyType != shard.KeyTypeUnknown
 	})
