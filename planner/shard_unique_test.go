@@ -54,9 +54,8 @@ func TestShardPlanChecksUniqueColumns(t *testing.T) {
 		if !plannedAsWanted(t, tt.sql, err, tt.refused) || p.Load != nil {
 			continue // LOAD DATA: below
 		}
-		var values, checkers []string
+		values, checkers := checkedValues(p.Unique), []string(nil)
 		for _, c := range p.Unique {
-			values = append(values, strings.Join(c.Columns, "+")+"="+strings.Join(c.Values, ","))
 			if c.Table != "`members2`" || c.Key != "`id`" {
 				t.Errorf("%s: check of %s by %s", tt.sql, c.Table, c.Key)
 			}
@@ -144,10 +143,7 @@ func TestShardPlanChecksUniqueDefaults(t *testing.T) {
 		if !plannedAsWanted(t, tt.sql, err, tt.refused) || p.Load != nil {
 			continue // LOAD DATA: below
 		}
-		var values []string
-		for _, c := range p.Unique {
-			values = append(values, strings.Join(c.Columns, "+")+"="+strings.Join(c.Values, ","))
-		}
+		values := checkedValues(p.Unique)
 		if !slices.Equal(values, tt.values) {
 			t.Errorf("%s: checks %q, want %q", tt.sql, values, tt.values)
 		}
@@ -206,10 +202,7 @@ func TestShardPlanChecksTheZerosOfNotNullColumns(t *testing.T) {
 			t.Errorf("%s: %v", tt.sql, err)
 			continue
 		}
-		var values []string
-		for _, c := range p.Unique {
-			values = append(values, strings.Join(c.Columns, "+")+"="+strings.Join(c.Values, ","))
-		}
+		values := checkedValues(p.Unique)
 		if !slices.Equal(values, tt.values) {
 			t.Errorf("%s: checks %q, want %q", tt.sql, values, tt.values)
 		}
@@ -235,6 +228,15 @@ func TestShardPlanChecksTheZerosOfNotNullColumns(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("LOAD DATA stores for \\N and short rows\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+}
+
+// checkedValues shows each check as column=value ("site+slug=7,'a'").
+func checkedValues(checks []UniqueCheck) []string {
+	var out []string
+	for _, c := range checks {
+		out = append(out, strings.Join(c.Columns, "+")+"="+strings.Join(c.Values, ","))
+	}
+	return out
 }
 
 // loadKeys shows the columns, fields and defaults of a LOAD DATA's keys.
