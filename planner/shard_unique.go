@@ -36,7 +36,8 @@ type UniqueCheck struct {
 	// are not the literals' text (a LOAD DATA file's fields).
 	Shown []string
 	// Shards are the shards an INSERT or REPLACE writes rows with the
-	// value to (ShardPlan.UniqueFirst); nil for other writes.
+	// value to (ShardPlan.UniqueFirst), or the one a LOAD DATA row with
+	// it went to; nil for other writes.
 	Shards []string
 	// Writes are those rows: each one's shard, and its shard key as an
 	// SQL literal ("" where the statement does not give it).

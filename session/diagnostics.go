@@ -98,7 +98,7 @@ func (s *Session) collectWarnings(ctx context.Context, conns []*shardConn) []dia
 				continue
 			}
 			code, _ := strconv.Atoi(string(r[1]))
-			out = append(out, diagnostic{string(r[0]), uint16(code), fmt.Sprintf("%s (on shard %s)", r[2], sc.route.Cluster)})
+			out = append(out, diagnostic{string(r[0]), uint16(code), fmt.Sprintf("%s (on shard %s)", clientRowMessage(string(r[2]), sc.clientRow), sc.route.Cluster)})
 		}
 		rows.Close()
 	}

@@ -123,6 +123,15 @@ func (s *Session) loadFile(ctx context.Context, lp *planner.LoadPlan, split *spl
 		return nil, sc, err
 	}
 	split.out, split.rows = make([][]byte, len(conns)), make([]int, len(conns))
+	if split.key != "" {
+		// Each shard gets some of the rows: its messages' row numbers
+		// are made the file's (clientRow).
+		split.sent = make([]*sentRows, len(conns))
+		for i, sc := range conns {
+			sc.sent = &sentRows{}
+			split.sent[i] = sc.sent
+		}
+	}
 	if err := s.relayFile(ctx, lp, split, started.loads, conns); err != nil {
 		started.end()
 		sc, err := failedOn(err)
@@ -183,19 +192,28 @@ func startLoads(ctx context.Context, conns []*shardConn, like copyLikeFirst) (*s
 	return st, nil, nil
 }
 
-// finish ends the file of every statement and reads their answers.
+// finish ends the file of every statement and reads their answers. Where
+// several shards failed, the error is the one about the earliest row of
+// the file (firstFailure), as one server stops at that row.
 func (st *startedLoads) finish(conns []*shardConn) ([]backend.QueryResult, *shardConn, error) {
 	results := make([]backend.QueryResult, 0, len(st.loads))
+	var failed *shardConn
+	var failure error
 	for i, l := range st.loads {
 		res, err := l.Finish()
 		if err == nil && st.setAround[i] {
 			err = st.like.unset(conns[i].conn)
 		}
 		if err != nil {
-			endLoads(st.loads[i+1:])
-			return nil, conns[i], err
+			if failed == nil || firstFailure(conns[i], err) < firstFailure(failed, failure) {
+				failed, failure = conns[i], err
+			}
+			continue
 		}
 		results = append(results, res)
+	}
+	if failed != nil {
+		return nil, failed, failure
 	}
 	return results, nil, nil
 }
@@ -311,6 +329,9 @@ type split struct {
 	out    [][]byte
 	rows   []int // rows routed to each shard
 	row    int   // rows routed so far
+	// sent are, per shard, the rows (of the file's, from 1) it got; nil
+	// for a reference table, whose copies get every row.
+	sent []*sentRows
 	// numbered is the reader's watched field of LoadPlan.Numbered;
 	// unique the watched fields of each of LoadPlan.Unique's keys.
 	numbered int
@@ -350,8 +371,9 @@ func (sp *split) watchUnique(lp *planner.LoadPlan, cols []string) {
 // LoadPlan.Unique, to check once the file is loaded. A field that is \N,
 // or that the row is too short to have, gives the column what the server
 // stores there (LoadUnique.IfNull, IfShort): a value with a NULL is not
-// checked; a value Strata does not know stops the load.
-func (sp *split) noteUnique(lp *planner.LoadPlan) error {
+// checked; a value Strata does not know stops the load. sh is the row's
+// shard.
+func (sp *split) noteUnique(lp *planner.LoadPlan, sh string) error {
 	for k, watched := range sp.unique {
 		if watched == nil {
 			continue
@@ -385,7 +407,7 @@ func (sp *split) noteUnique(lp *planner.LoadPlan) error {
 		if values == nil {
 			continue
 		}
-		if err := sp.checks.add(k, values, shown); err != nil {
+		if err := sp.checks.add(k, sh, values, shown); err != nil {
 			return err
 		}
 	}
@@ -563,7 +585,7 @@ func (s *Session) routeRows(ctx context.Context, lp *planner.LoadPlan, sp *split
 			err = numberedByShard(lp, sp, key)
 		}
 		if err == nil {
-			err = sp.noteUnique(lp)
+			err = sp.noteUnique(lp, sh)
 		}
 		if err != nil {
 			return wire.NewError(wire.ErNotSupportedYet, "Strata: row %d of the LOAD DATA file for %s: %v; nothing was loaded", sp.row+int(lp.Spec.IgnoreLines), lp.Table.Name, err)
@@ -574,16 +596,23 @@ func (s *Session) routeRows(ctx context.Context, lp *planner.LoadPlan, sp *split
 			if !ok {
 				return wire.NewError(wire.ErNotSupportedYet, "Strata: row %d of the LOAD DATA file for %s belongs to period table %s, which does not exist on %s; nothing was loaded: create it (strata shards precreate -all) and run the load again", sp.row+int(lp.Spec.IgnoreLines), lp.Table.Name, period, sh)
 			}
-			sp.out[i] = append(sp.out[i], raw...)
-			sp.rows[i]++
+			sp.send(i, raw)
 			continue
 		}
 		i, ok := index[sh]
 		if !ok {
 			return wire.NewError(wire.ErNotSupportedYet, "Strata: row %d of the LOAD DATA file for %s belongs to shard %s, which this statement did not start (the layout changed during the load); nothing was loaded, run it again", sp.row+int(lp.Spec.IgnoreLines), lp.Table.Name, sh)
 		}
-		sp.out[i] = append(sp.out[i], raw...)
-		sp.rows[i]++
+		sp.send(i, raw)
+	}
+}
+
+// send routes the row just read (raw) to the ith shard's output.
+func (sp *split) send(i int, raw []byte) {
+	sp.out[i] = append(sp.out[i], raw...)
+	sp.rows[i]++
+	if sp.sent != nil {
+		sp.sent[i].add(sp.row)
 	}
 }
 

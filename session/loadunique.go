@@ -18,20 +18,24 @@ const uniqueLogMemory = 4 << 20
 // which are checked once every shard has loaded it (a shard's connection
 // runs nothing else meanwhile). They go to a spool, so a file of any
 // number of rows costs bounded memory. Each value is written as its key's
-// index in LoadPlan.Unique, then per column the literal and the text a
-// duplicate's error shows, each led by its length.
+// index in LoadPlan.Unique, the shard its row went to, then per column
+// the literal and the text a duplicate's error shows, each string led by
+// its length.
 type uniqueLog struct {
 	spool *infile.Spool
 	buf   []byte
 	n     int // values written
 }
 
-// add keeps one value of key (an index in LoadPlan.Unique).
-func (l *uniqueLog) add(key int, values, shown []string) error {
+// add keeps one value of key (an index in LoadPlan.Unique), which a row
+// loaded into shard gives.
+func (l *uniqueLog) add(key int, shard string, values, shown []string) error {
 	if l.spool == nil {
 		l.spool = infile.NewSpool(uniqueLogMemory)
 	}
 	b := binary.AppendUvarint(l.buf[:0], uint64(key))
+	b = binary.AppendUvarint(b, uint64(len(shard)))
+	b = append(b, shard...)
 	for j := range values {
 		b = binary.AppendUvarint(b, uint64(len(values[j])))
 		b = append(b, values[j]...)
@@ -89,7 +93,11 @@ func readCheck(r *bufio.Reader, lp *planner.LoadPlan) (planner.UniqueCheck, erro
 		return planner.UniqueCheck{}, fmt.Errorf("key %d: %v", k, err)
 	}
 	u := lp.Unique[k]
-	c := planner.UniqueCheck{Table: lp.UniqueTable, Key: lp.UniqueKey, Columns: u.Columns}
+	shard, err := readString(r)
+	if err != nil {
+		return planner.UniqueCheck{}, err
+	}
+	c := planner.UniqueCheck{Table: lp.UniqueTable, Key: lp.UniqueKey, Columns: u.Columns, Shards: []string{shard}}
 	for range u.Columns {
 		value, err := readString(r)
 		if err != nil {

@@ -9,7 +9,8 @@ import (
 )
 
 // The values a LOAD DATA file gives unique: keys come back from the log
-// as they went in, in order, as checks of their keys, at most
+// as they went in, in order, as checks of their keys with the shard
+// their row went to, at most
 // uniqueBatch at a time; an error of the caller stops the reading.
 func TestUniqueLogGivesBackEveryValueInBatches(t *testing.T) {
 	lp := &planner.LoadPlan{UniqueTable: "`m`", UniqueKey: "`id`", Unique: []planner.LoadUnique{
@@ -22,12 +23,12 @@ func TestUniqueLogGivesBackEveryValueInBatches(t *testing.T) {
 			defer log.close()
 			var want []planner.UniqueCheck
 			for i := range n {
-				c := planner.UniqueCheck{Table: "`m`", Key: "`id`", Columns: lp.Unique[i%2].Columns}
+				c := planner.UniqueCheck{Table: "`m`", Key: "`id`", Columns: lp.Unique[i%2].Columns, Shards: []string{fmt.Sprint("s", i%3)}}
 				for j := range c.Columns {
 					c.Values = append(c.Values, fmt.Sprintf("_utf8mb4 X'%02x%d'", i, j))
 					c.Shown = append(c.Shown, fmt.Sprintf("v%d-%d", i, j))
 				}
-				if err := log.add(i%2, c.Values, c.Shown); err != nil {
+				if err := log.add(i%2, c.Shards[0], c.Values, c.Shown); err != nil {
 					t.Fatal(err)
 				}
 				want = append(want, c)
@@ -38,7 +39,7 @@ func TestUniqueLogGivesBackEveryValueInBatches(t *testing.T) {
 					t.Errorf("a batch of %d checks, want 1 to %d", len(b), uniqueBatch)
 				}
 				for _, c := range b { // the batch's slice is reused
-					got = append(got, planner.UniqueCheck{Table: c.Table, Key: c.Key, Columns: c.Columns, Values: slices.Clone(c.Values), Shown: slices.Clone(c.Shown)})
+					got = append(got, planner.UniqueCheck{Table: c.Table, Key: c.Key, Columns: c.Columns, Values: slices.Clone(c.Values), Shown: slices.Clone(c.Shown), Shards: slices.Clone(c.Shards)})
 				}
 				return nil
 			})

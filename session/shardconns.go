@@ -18,6 +18,9 @@ type shardConn struct {
 	owned  bool // returned to the pool afterwards (by the first route using it)
 	pinned bool // the session's pinned connection
 	shared bool // several routes run on this connection, one after another
+	// sent are the client's rows a LOAD DATA sent this route, where it
+	// got some of them (clientRow).
+	sent *sentRows
 }
 
 // takeConns gets one connection per route: in a transaction the pinned

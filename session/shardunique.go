@@ -26,13 +26,14 @@ func uniqueChecked(plan *planner.ShardPlan, work shardWork, checks func() unique
 			n--
 		}
 		var refused error
+		var before []map[string][]string
 		if plan.UniqueFirst {
-			sc, err := heldElsewhere(ctx, plan, distinctConns(conns))
+			held, sc, err := heldElsewhere(ctx, plan, distinctConns(conns))
 			var werr *wire.Error
 			if err != nil && (sc != nil || !errors.As(err, &werr) || werr.Code != wire.ErNotSupportedYet) {
 				return writeResult{}, sc, err
 			}
-			refused = err
+			refused, before = err, held
 		}
 		w, failed, err := work(ctx, conns[:n])
 		switch {
@@ -42,7 +43,7 @@ func uniqueChecked(plan *planner.ShardPlan, work shardWork, checks func() unique
 		case refused != nil:
 			return w, nil, refused
 		}
-		sc, err := checkUnique(ctx, plan, distinctConns(conns), checks())
+		sc, err := checkUnique(ctx, plan, distinctConns(conns), checks(), before)
 		return w, sc, err
 	}
 }
@@ -69,8 +70,26 @@ func planChecks(checks []planner.UniqueCheck) uniqueBatches {
 // checkUnique reads, on every shard, the keys of the rows of each
 // checked value; it returns the connection that failed, or a duplicate's
 // error (with no connection: none failed).
-func checkUnique(ctx context.Context, plan *planner.ShardPlan, conns []*shardConn, batches uniqueBatches) (*shardConn, error) {
+//
+// A LOAD DATA ... REPLACE is checked after the load only (its values come
+// with the file), and a later row of the file may have replaced the one
+// that wrote a value, so rows of one key may no longer show what one
+// server would have met: its value is refused wherever a shard other
+// than the one its row went to holds it, as heldElsewhere refuses a
+// REPLACE statement's.
+//
+// before, for a REPLACE or an upsert (ShardPlan.UniqueFirst), are the
+// holders heldElsewhere read before the write, one per check of the
+// plan. A row that holds a value after the write, on a shard the
+// statement did not write the value to, and that did not hold it before,
+// is one the statement wrote there with the value spelled otherwise
+// ('b ' and 'b', 'A' and 'a' under a _ci collation): one server would
+// have let the two rows meet, so it is refused as a value written to
+// several shards is.
+func checkUnique(ctx context.Context, plan *planner.ShardPlan, conns []*shardConn, batches uniqueBatches, before []map[string][]string) (*shardConn, error) {
+	replaces := plan.Load != nil && plan.Load.Spec.Replace
 	var failed *shardConn
+	from := 0 // the index of the batch's first check among the plan's
 	err := batches(func(checks []planner.UniqueCheck) error {
 		keys, sc, err := holdersOf(ctx, checks, conns)
 		if err != nil {
@@ -78,13 +97,33 @@ func checkUnique(ctx context.Context, plan *planner.ShardPlan, conns []*shardCon
 			return err
 		}
 		for i, byKey := range keys {
-			if len(byKey) > 1 {
+			switch {
+			case replaces && heldOnOtherShards(checks[i], byKey):
+				return duplicateError(plan, checks[i], withWriters(byKey, checks[i].Shards))
+			case before != nil && newlyHeldElsewhere(checks[i], before[from+i], byKey):
+				return duplicateError(plan, checks[i], withWriters(byKey, checks[i].Shards))
+			case len(byKey) > 1:
 				return duplicateError(plan, checks[i], byKey)
 			}
 		}
+		from += len(checks)
 		return nil
 	})
 	return failed, err
+}
+
+// newlyHeldElsewhere reports whether a row holds c's value after the
+// write (after: the holders' keys and shards) on a shard the statement
+// did not write it to, where no row of that key held it before.
+func newlyHeldElsewhere(c planner.UniqueCheck, before, after map[string][]string) bool {
+	for key, shards := range after {
+		for _, sh := range shards {
+			if !slices.Contains(c.Shards, sh) && !slices.Contains(before[key], sh) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // holdersOf reads, on every shard (conns), the keys of the rows of each
@@ -110,15 +149,18 @@ func holdersOf(ctx context.Context, checks []planner.UniqueCheck, conns []*shard
 // a row holds one on another shard than the row written with it: one
 // server would delete or update that row, which the shard the row goes
 // to cannot. A row on the same shard is the server's own to meet. It
-// returns the connection that failed, if one did.
-func heldElsewhere(ctx context.Context, plan *planner.ShardPlan, conns []*shardConn) (*shardConn, error) {
+// returns the holders it read, one per check of the plan (for
+// checkUnique), and the connection that failed, if one did.
+func heldElsewhere(ctx context.Context, plan *planner.ShardPlan, conns []*shardConn) ([]map[string][]string, *shardConn, error) {
 	var failed *shardConn
+	held := make([]map[string][]string, 0, len(plan.Unique))
 	err := planChecks(plan.Unique)(func(checks []planner.UniqueCheck) error {
 		keys, sc, err := holdersOf(ctx, checks, conns)
 		if err != nil {
 			failed = sc
 			return err
 		}
+		held = append(held, keys...)
 		for i, byKey := range keys {
 			if !heldOnOtherShards(checks[i], byKey) {
 				continue
@@ -134,7 +176,7 @@ func heldElsewhere(ctx context.Context, plan *planner.ShardPlan, conns []*shardC
 		}
 		return nil
 	})
-	return failed, err
+	return held, failed, err
 }
 
 // heldOnOtherShards reports whether c's value meets a row on another

@@ -494,7 +494,7 @@ func (s *Session) abortShardWrite(conns []*shardConn, ownTx bool, sc *shardConn,
 	var lost *backend.ClientError
 	if sc != nil {
 		s.markBroken(sc, err)
-		err = shardError(sc.route.Cluster, err)
+		err = shardError(sc.route.Cluster, clientRowError(sc, err))
 	}
 	if ownTx {
 		for _, o := range conns {
@@ -654,7 +654,7 @@ func (s *Session) writeAcross(ctx context.Context, f *sqlparse.Facts, plan *plan
 	if err != nil {
 		if failed != nil {
 			s.markBroken(failed, err)
-			err = shardError(failed.route.Cluster, err)
+			err = shardError(failed.route.Cluster, clientRowError(failed, err))
 		}
 		s.abortCross(t)
 		s.env.Metrics.TwoPhase("rolled_back")

@@ -449,8 +449,8 @@ func TestShowWarningsAfterAWriteOverShards(t *testing.T) {
 	got := show()
 	slices.Sort(got)
 	want := []string{
-		"Warning 1261 Row 1 doesn't contain data for all columns (on shard " + owner("2") + ")",
-		"Warning 1261 Row 1 doesn't contain data for all columns (on shard " + owner("3") + ")",
+		"Warning 1261 Row 2 doesn't contain data for all columns (on shard " + owner("2") + ")",
+		"Warning 1261 Row 3 doesn't contain data for all columns (on shard " + owner("3") + ")",
 	}
 	slices.Sort(want)
 	if !slices.Equal(got, want) {

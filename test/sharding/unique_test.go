@@ -520,6 +520,15 @@ func TestReplaceAndUpsertMeetRowsOnOtherShards(t *testing.T) {
 		// One server inserts 6 and updates it for the second row, whose
 		// email it meets before the nick of row 1, on 5's shard.
 		{"INSERT INTO uq_upsert (id, email, nick) VALUES (6, 'q', 's'), (5, 'q', 'x') ON DUPLICATE KEY UPDATE n = n + 1", "rows on s1 and s2 would both hold 'q'"},
+		// The same with the value spelled otherwise ('Q' = 'q' in a _ci
+		// collation): on s1, 5's row meets row 1's nick and updates row
+		// 1, leaving 'Q' unwritten, and no check before the write sees
+		// 6's 'q' on s2.
+		{"INSERT INTO uq_upsert (id, email, nick) VALUES (6, 'q', 's'), (5, 'Q', 'x') ON DUPLICATE KEY UPDATE n = n + 1", "rows on s1 and s2 would both hold 'Q'"},
+		// A file's second row replaces its first on s1, where one server
+		// had let the first delete row 2 on s2: checked after the load,
+		// 'b' is no longer on s1.
+		{loadReplace(t, "uqrep1", "5,b,z\n5,c,z\n"), "rows on s1 and s2 would both hold 'b'"},
 	} {
 		_, err := conn.ExecContext(ctx, q.sql)
 		if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), q.says) {
@@ -531,6 +540,7 @@ func TestReplaceAndUpsertMeetRowsOnOtherShards(t *testing.T) {
 		"INSERT INTO uq_upsert (id, email, nick) VALUES (5, 'a', 'w') ON DUPLICATE KEY UPDATE n = n + 1",
 		"INSERT INTO uq_upsert (id, email, nick) VALUES (1, 'a', 'x') ON DUPLICATE KEY UPDATE n = n + 10",
 		"REPLACE INTO uq_upsert (id, email, nick) VALUES (5, 'e', 'x')",
+		loadReplace(t, "uqrep2", "5,f,x\n9,e,w\n"), // both rows on s1
 	} {
 		_, err := conn.ExecContext(ctx, q)
 		_, serr := single.ExecContext(ctx, q)
@@ -570,4 +580,10 @@ func TestReplaceAndUpsertMeetRowsOnOtherShards(t *testing.T) {
 	if got, want := testenv.Strings(t, conn, query), testenv.Strings(t, single, query); !slices.Equal(got, want) {
 		t.Errorf("rows through Strata %q, on the single server %q", got, want)
 	}
+}
+
+// loadReplace is a LOAD DATA ... REPLACE of file (id, email, nick) into
+// uq_upsert, registered as name.
+func loadReplace(t *testing.T, name, file string) string {
+	return "LOAD DATA LOCAL INFILE '" + registerFile(t, name, file) + "' REPLACE INTO TABLE uq_upsert FIELDS TERMINATED BY ',' (id, email, nick)"
 }

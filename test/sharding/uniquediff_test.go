@@ -49,8 +49,9 @@ func (g uniqueGen) file() string {
 	return strings.Join(lines, "\n") + "\n"
 }
 
-// load is a LOAD DATA statement of file; LOAD_FILE stands for its name.
-const loadStatement = "LOAD DATA LOCAL INFILE 'LOAD_FILE' INTO TABLE uq_diff FIELDS TERMINATED BY ',' (id, email, nick, site, slug)"
+// loadStatement is a LOAD DATA statement of file; LOAD_FILE stands for
+// its name, REPLACE_OR_NOT for REPLACE or nothing.
+const loadStatement = "LOAD DATA LOCAL INFILE 'LOAD_FILE' REPLACE_OR_NOT INTO TABLE uq_diff FIELDS TERMINATED BY ',' (id, email, nick, site, slug)"
 
 func (g uniqueGen) statement() string {
 	rows := func() string {
@@ -174,6 +175,7 @@ func uniqueWriteDifferential(t *testing.T, placement, extra string, seed uint64,
 		if q == loadStatement {
 			file := g.file()
 			q = strings.Replace(q, "LOAD_FILE", registerFile(t, fmt.Sprint("uqdiff", i), file), 1) + " -- " + strings.ReplaceAll(file, "\n", "|")
+			q = strings.Replace(q, "REPLACE_OR_NOT ", g.pick("", "REPLACE "), 1)
 		}
 		// A third of the writes run prepared, their values bound (NULLs
 		// too).
