@@ -214,10 +214,15 @@ func uniqueValues(st *sqlparse.ShardStmt, t *shard.Table, args []string) ([]Uniq
 			case isNull(o, args):
 				// A NULL that a NOT NULL column cannot hold is
 				// stored as its zero, where the server stores the
-				// row at all; a TIMESTAMP's clock is not checked.
+				// row at all, or a TIMESTAMP's as the clock.
 				stored := nullStored(t, cols[i])
-				if !stored.Known() || stored.Null {
+				switch {
+				case stored.Null:
 					return nil
+				case !stored.Known() && !t.UniqueColumns[cols[i]].Clock:
+					return nil // a type whose zero Strata does not know
+				case !stored.Known():
+					return refuse("Strata keeps %s (%s) unique across shards (unique: in its config) and checks each value written to it, but %s is given NULL, where the server stores a value Strata cannot check against the other shards (the statement's clock, for a TIMESTAMP NOT NULL): give %[3]s its value", t.Name, strings.Join(cols, ", "), cols[i])
 				}
 				text, show = stored.Literal, stored.Shown
 			}
@@ -316,8 +321,11 @@ func columnDefault(t *shard.Table, key []string, col string) (Stored, error) {
 // Where it refuses it, the write fails before its check matters.
 func nullStored(t *shard.Table, col string) Stored {
 	c, learned := t.UniqueColumns[col]
-	if !learned || !c.NotNull || strings.EqualFold(col, t.AutoIncrement) {
+	switch {
+	case !learned || !c.NotNull || strings.EqualFold(col, t.AutoIncrement):
 		return Stored{Null: true}
+	case c.Clock:
+		return Stored{} // the statement's clock
 	}
 	return Stored{Literal: c.Zero, Shown: c.ZeroShown}
 }
@@ -334,6 +342,8 @@ func shortStored(t *shard.Table, col string) Stored {
 	switch {
 	case !learned, strings.EqualFold(col, t.AutoIncrement), !c.NotNull && (!hasDefault || strings.EqualFold(def, "NULL")):
 		return Stored{Null: true}
+	case c.Clock:
+		return Stored{} // the statement's clock
 	}
 	return Stored{Literal: c.Zero, Shown: c.ZeroShown}
 }

@@ -393,7 +393,8 @@ type TableInfo struct {
 	UniqueDefaults map[string]string `json:"unique_defaults,omitempty"`
 	// UniqueZeros: for the NOT NULL columns of Unique, the value checked
 	// where a write gives one NULL and the server stores the type's zero
-	// ('', 0, X'00000000'); "clock" for a TIMESTAMP, which is not checked.
+	// ('', 0, X'00000000'); "clock" for a TIMESTAMP NOT NULL, which
+	// stores the statement's clock for a NULL: such a write is refused.
 	UniqueZeros map[string]string `json:"unique_zeros,omitempty"`
 	// KeyIsPrimary: the primary key is the shard key alone (learned for
 	// tables with unique: keys), so an upsert of an id its shard holds
@@ -417,8 +418,8 @@ func uniqueZeros(t *shard.Table) map[string]string {
 	out := map[string]string{}
 	for col, c := range t.UniqueColumns {
 		switch {
-		case !c.NotNull:
-		case c.Zero == "":
+		case !c.NotNull, c.Zero == "" && !c.Clock:
+		case c.Clock:
 			out[col] = "clock"
 		default:
 			out[col] = c.Zero

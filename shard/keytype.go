@@ -64,9 +64,14 @@ type UniqueColumn struct {
 	NotNull bool
 	// Zero is the value as an SQL literal ('', 0, '0000-00-00',
 	// X'0000'), ZeroShown as a duplicate's error shows it. "" where
-	// Strata does not compute it: a TIMESTAMP takes the statement's
-	// clock, a type it does not know something else.
+	// Strata does not compute it (a type it does not know).
 	Zero, ZeroShown string
+	// Clock: a TIMESTAMP NOT NULL, which stores the statement's clock
+	// where a write gives it NULL (INSERT, UPDATE, a LOAD DATA field \N)
+	// or a LOAD DATA row is too short to have its field, in any
+	// sql_mode (MariaDB 10.11); the zero only where an INSERT leaves it
+	// out. Strata does not know that clock's value as the shard stores it.
+	Clock bool
 }
 
 // FoldsCase reports whether a collation matches texts that differ in case

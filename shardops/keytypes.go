@@ -110,7 +110,7 @@ func uniqueColumns(ctx context.Context, db *sql.DB, schema string, t *shard.Tabl
 		if def.Valid {
 			defaults[col] = def.String
 		}
-		c := shard.UniqueColumn{NotNull: notNull}
+		c := shard.UniqueColumn{NotNull: notNull, Clock: notNull && strings.EqualFold(dataType, "timestamp")}
 		c.Zero, c.ZeroShown = zeroValue(dataType, int(octets.Int64), int(scale.Int64), int(precision.Int64))
 		columns[col] = c
 	}
@@ -124,8 +124,8 @@ func uniqueColumns(ctx context.Context, db *sql.DB, schema string, t *shard.Tabl
 // where a write gives it none it can hold (shard.UniqueColumn), as an
 // SQL literal and as a duplicate's error shows it: octets is a BINARY's
 // length, scale a DECIMAL's and precision a time's fraction digits. ""
-// for a TIMESTAMP, which takes the statement's clock, and for types
-// Strata does not know.
+// for types Strata does not know. (A TIMESTAMP's zero is stored only
+// where an INSERT leaves the column out: UniqueColumn.Clock.)
 func zeroValue(dataType string, octets, scale, precision int) (literal, shown string) {
 	fraction := func(digits int) string {
 		if digits <= 0 {
@@ -153,7 +153,7 @@ func zeroValue(dataType string, octets, scale, precision int) (literal, shown st
 		return "0", "0000"
 	case "date":
 		return quoted("0000-00-00")
-	case "datetime":
+	case "datetime", "timestamp":
 		return quoted("0000-00-00 00:00:00" + fraction(precision))
 	case "time":
 		return quoted("00:00:00" + fraction(precision))

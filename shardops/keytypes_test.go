@@ -24,9 +24,10 @@ func TestZeroValueIsWhatMariaDBStores(t *testing.T) {
 		{"time", 0, 0, 2, "'00:00:00.00'", "00:00:00.00"},
 		{"uuid", 0, 0, 0, "'00000000-0000-0000-0000-000000000000'", "00000000-0000-0000-0000-000000000000"},
 		{"inet6", 0, 0, 0, "'::'", "::"},
-		// A TIMESTAMP takes the statement's clock; a type Strata does not
-		// know is not guessed.
-		{"timestamp", 0, 0, 0, "", ""},
+		// A TIMESTAMP left out of a non-strict INSERT; a type Strata does
+		// not know is not guessed.
+		{"timestamp", 0, 0, 0, "'0000-00-00 00:00:00'", "0000-00-00 00:00:00"},
+		{"timestamp", 0, 0, 6, "'0000-00-00 00:00:00.000000'", "0000-00-00 00:00:00.000000"},
 		{"point", 0, 0, 0, "", ""},
 	}
 	for _, tt := range tests {

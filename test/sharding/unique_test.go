@@ -387,9 +387,9 @@ func TestUniqueZerosOfNotNullColumnsAreChecked(t *testing.T) {
 		"code BINARY(4) NOT NULL DEFAULT 'abcd', nick VARCHAR(40) NULL DEFAULT 'x', "+
 		"UNIQUE KEY email (email), UNIQUE KEY code (code), UNIQUE KEY nick (nick))", "blog.uq_zeros", append([]string{"single"}, shardNames...)...)
 	createOn(t, "CREATE TABLE IF NOT EXISTS blog.uq_stamps (id BIGINT NOT NULL PRIMARY KEY, stamp TIMESTAMP NOT NULL DEFAULT '2020-01-01 00:00:00', "+
-		"UNIQUE KEY stamp (stamp))", "blog.uq_stamps", shardNames...)
+		"seen TIMESTAMP NOT NULL, UNIQUE KEY stamp (stamp), UNIQUE KEY seen (seen))", "blog.uq_stamps", append([]string{"single"}, shardNames...)...)
 	s := startOwn(t, ownConfig(t, "uq_zeros: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3], unique: [email, code, nick]}\n"+
-		"  uq_stamps: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3], unique: [stamp]}", ""))
+		"  uq_stamps: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3], unique: [stamp, seen]}", ""))
 	testenv.Eventually(t, "the columns of uq_zeros and uq_stamps are learned", func() bool {
 		l := s.Env.Sharding.Layout()
 		return l.Table("uq_zeros").KeyType != shard.KeyTypeUnknown && l.Table("uq_stamps").KeyType != shard.KeyTypeUnknown
@@ -468,6 +468,30 @@ func TestUniqueZerosOfNotNullColumnsAreChecked(t *testing.T) {
 			t.Errorf("LOAD DATA of %q into uq_stamps: %v, want error 1235 saying %q", f.file, err, f.says)
 		}
 	}
+	// So is an INSERT or UPDATE that gives one NULL, in any sql_mode.
+	for _, q := range []struct{ sql, says string }{
+		{"INSERT INTO uq_stamps (id, stamp, seen) VALUES (3, '2021-01-03', NULL)", "seen is given NULL"},
+		{"UPDATE uq_stamps SET stamp = NULL WHERE id = 1", "stamp is given NULL"},
+	} {
+		if _, err := conn.ExecContext(ctx, q.sql); testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), q.says) {
+			t.Errorf("%s: %v, want error 1235 saying %q", q.sql, err, q.says)
+		}
+	}
+	// Left out of a non-strict INSERT, it holds the zero, checked as a
+	// value: rows 1 and 2 (s1, s2) both hold it on one server's key.
+	both("SET SESSION sql_mode = ''")
+	for _, q := range []struct {
+		sql  string
+		code uint16
+	}{
+		{"INSERT INTO uq_stamps (id, stamp) VALUES (1, '2021-01-01')", 0},
+		{"INSERT INTO uq_stamps (id, stamp) VALUES (2, '2021-01-02')", 1062},
+	} {
+		err, serr := both(q.sql)
+		if testenv.MySQLErr(err) != q.code || testenv.MySQLErr(serr) != q.code || (q.code != 0 && err.Error() != serr.Error()) {
+			t.Errorf("%s:\n  Strata: %v\n  single: %v\nwant error %d from both", q.sql, err, serr, q.code)
+		}
+	}
 	var tables []struct {
 		Name  string
 		Zeros map[string]string `json:"unique_zeros"`
@@ -480,7 +504,7 @@ func TestUniqueZerosOfNotNullColumnsAreChecked(t *testing.T) {
 	if want := map[string]string{"email": "''", "code": "X'00000000'"}; !maps.Equal(zeros["uq_zeros"], want) {
 		t.Errorf("GET /api/tables uq_zeros: unique_zeros %q, want %q", zeros["uq_zeros"], want)
 	}
-	if want := map[string]string{"stamp": "clock"}; !maps.Equal(zeros["uq_stamps"], want) {
+	if want := map[string]string{"stamp": "clock", "seen": "clock"}; !maps.Equal(zeros["uq_stamps"], want) {
 		t.Errorf("GET /api/tables uq_stamps: unique_zeros %q, want %q", zeros["uq_stamps"], want)
 	}
 	query := "SELECT CONCAT_WS(' ', id, email, HEX(code), IFNULL(nick, 'NULL')) FROM uq_zeros ORDER BY id"
