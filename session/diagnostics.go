@@ -77,10 +77,12 @@ func (s *Session) noteShardWarnings(d []diagnostic, conditions uint64) {
 
 // collectWarnings reads SHOW WARNINGS on each connection of a write whose
 // statements reported warnings, before anything else runs there, naming
-// the shard in each message. A connection that cannot answer is skipped:
-// the write itself succeeded.
+// the shard in each message and the client's row (clientRowMessage). They
+// are listed in the order of the client's rows, as one server lists
+// them (byClientRow). A connection that cannot answer is skipped: the
+// write itself succeeded.
 func (s *Session) collectWarnings(ctx context.Context, conns []*shardConn) []diagnostic {
-	var out []diagnostic
+	var lists [][]diagnostic
 	for _, sc := range conns {
 		if sc.shared && !sc.owned && !sc.pinned {
 			continue // a further route on a connection read already
@@ -89,6 +91,7 @@ func (s *Session) collectWarnings(ctx context.Context, conns []*shardConn) []dia
 		if err != nil {
 			continue
 		}
+		var out []diagnostic
 		for {
 			r, err := rows.Next(ctx)
 			if err != nil {
@@ -101,8 +104,42 @@ func (s *Session) collectWarnings(ctx context.Context, conns []*shardConn) []dia
 			out = append(out, diagnostic{string(r[0]), uint16(code), fmt.Sprintf("%s (on shard %s)", clientRowMessage(string(r[2]), sc.clientRow), sc.route.Cluster)})
 		}
 		rows.Close()
+		lists = append(lists, out)
 	}
-	return out
+	return byClientRow(lists)
+}
+
+// byClientRow merges the shards' warnings (each shard's list in the order
+// of its rows) into the order of the client's rows they are about, as
+// one server lists its own. A warning that names no row (a duplicate
+// that INSERT IGNORE skipped) keeps its place after the warning before
+// it on its shard; lists whose warnings name no row stay in shard order.
+func byClientRow(lists [][]diagnostic) []diagnostic {
+	var out []diagnostic
+	rows := make([][]int, len(lists))
+	for i, list := range lists {
+		row := 0
+		for _, d := range list {
+			if n, ok := messageRow(d.message); ok {
+				row = n
+			}
+			rows[i] = append(rows[i], row)
+		}
+	}
+	next := make([]int, len(lists))
+	for {
+		pick := -1
+		for i := range lists {
+			if next[i] < len(lists[i]) && (pick < 0 || rows[i][next[i]] < rows[pick][next[pick]]) {
+				pick = i
+			}
+		}
+		if pick < 0 {
+			return out
+		}
+		out = append(out, lists[pick][next[pick]])
+		next[pick]++
+	}
 }
 
 // answerOwnDiagnostics answers a statement that reads the diagnostics

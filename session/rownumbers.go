@@ -6,6 +6,7 @@ import (
 	"math"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/strata-proxy/strata/wire"
 )
@@ -16,6 +17,9 @@ import (
 // row 2 may be the client's row 7. Strata rewrites the number to the
 // client's row before it relays an error or a warning: one server's
 // message points at the row to fix, and so must Strata's.
+
+// rowsOfShard follows a row number that stays the shard's own.
+const rowsOfShard = " of those sent to the shard"
 
 // maxSentRowBytes bounds the memory a LOAD DATA's row numbers take per
 // shard: about a million rows each (a byte a row where the shards take
@@ -65,6 +69,19 @@ func (s *sentRows) clientRow(n int) (int, bool) {
 // ..." (a LOAD DATA line with too few or too many fields).
 var serverRowNumber = regexp.MustCompile(`^(Row )([0-9]+)( (?:doesn't contain|was truncated))|( at row )([0-9]+)$`)
 
+// messageRow is the row number a message names, if it names one.
+func messageRow(msg string) (int, bool) {
+	m := serverRowNumber.FindStringSubmatch(strings.TrimSuffix(onShardSuffix.ReplaceAllString(msg, ""), rowsOfShard))
+	if m == nil {
+		return 0, false
+	}
+	n, err := strconv.Atoi(m[2] + m[5])
+	return n, err == nil
+}
+
+// onShardSuffix is what Strata adds to a shard's message.
+var onShardSuffix = regexp.MustCompile(` \(on shard [^()]*\)$`)
+
 // clientRowMessage is msg, a server's message, with the number of the
 // row it is about (of the rows the shard got) made the client's, which
 // rowOf gives; where rowOf does not know it, the message says the
@@ -84,7 +101,7 @@ func clientRowMessage(msg string, rowOf func(n int) (int, bool)) string {
 	}
 	row, ok := rowOf(n)
 	if !ok {
-		return msg[:m[at+1]] + " of those sent to the shard" + msg[m[at+1]:]
+		return msg[:m[at+1]] + rowsOfShard + msg[m[at+1]:]
 	}
 	return msg[:m[at]] + strconv.Itoa(row) + msg[m[at+1]:]
 }

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/strata-proxy/strata/planner"
@@ -78,6 +79,43 @@ func TestShardConnClientRow(t *testing.T) {
 	} {
 		if got, ok := c.sc.clientRow(c.n); got != c.want || ok != c.ok {
 			t.Errorf("%s: clientRow(%d) = %d, %v; want %d, %v", c.name, c.n, got, ok, c.want, c.ok)
+		}
+	}
+}
+
+// The shards' warnings come back in the order of the client's rows, as
+// one server lists them; one that names no row stays after the one
+// before it on its shard.
+func TestWarningsAreListedByTheClientsRow(t *testing.T) {
+	w := func(msg string) diagnostic { return diagnostic{"Warning", 1265, msg} }
+	for _, c := range []struct {
+		name  string
+		lists [][]diagnostic
+		want  []string
+	}{
+		{"two shards", [][]diagnostic{
+			{w("Data truncated for column 's' at row 2 (on shard s0)"), w("Row 5 doesn't contain data for all columns (on shard s0)")},
+			{w("Data truncated for column 's' at row 1 (on shard s1)"), w("Out of range value for column 'n' at row 3 (on shard s1)")},
+		}, []string{"at row 1 (on shard s1)", "at row 2 (on shard s0)", "at row 3 (on shard s1)", "Row 5 doesn't"}},
+		{"no rows named: shard order", [][]diagnostic{
+			{w("Duplicate entry '1' for key 'PRIMARY' (on shard s0)")},
+			{w("Duplicate entry '2' for key 'PRIMARY' (on shard s1)")},
+		}, []string{"'1'", "'2'"}},
+		{"a duplicate after its shard's row", [][]diagnostic{
+			{w("Data truncated for column 's' at row 4 (on shard s0)"), w("Duplicate entry '9' for key 'PRIMARY' (on shard s0)")},
+			{w("Data truncated for column 's' at row 6 (on shard s1)")},
+		}, []string{"at row 4", "'9'", "at row 6"}},
+		{"none", nil, nil},
+	} {
+		got := byClientRow(c.lists)
+		if len(got) != len(c.want) {
+			t.Errorf("%s: %d warnings, want %d: %v", c.name, len(got), len(c.want), got)
+			continue
+		}
+		for i, d := range got {
+			if !strings.Contains(d.message, c.want[i]) {
+				t.Errorf("%s: warning %d is %q, want one with %q", c.name, i, d.message, c.want[i])
+			}
 		}
 	}
 }
