@@ -49,7 +49,10 @@ func (f loadFormat) clauses() string {
 // format's own terminators, enclosures and escapes, written escaped,
 // enclosed or bare, so the server's reader, not the test's, decides where
 // each row and field ends.
-type loadGen struct{ r *rand.Rand }
+type loadGen struct {
+	r       *rand.Rand
+	textKey bool // the shard key is text (VARBINARY), not an INT
+}
 
 func (g loadGen) pick(vals ...string) string { return vals[g.r.IntN(len(vals))] }
 
@@ -105,14 +108,22 @@ func (g loadGen) field(f loadFormat, v string) string {
 }
 
 // key is a shard key field: a number as written by hand (leading zeros, a
-// sign), now and then enclosed.
-func (g loadGen) key(f loadFormat, id int) string {
+// sign), now and then enclosed; a text key holds the characters formats
+// use, written as any field.
+func (g loadGen) key(f loadFormat) string {
+	if g.textKey {
+		return g.field(f, g.pick(textKeys...))
+	}
+	id := g.r.IntN(20)
 	k := g.pick(fmt.Sprint(id), fmt.Sprintf("%03d", id), fmt.Sprintf("+%d", id))
 	if f.enclosed != "" && g.r.IntN(3) == 0 {
 		k = f.enclosed + k + f.enclosed
 	}
 	return k
 }
+
+// textKeys are the text shard keys files give.
+var textKeys = []string{"ann", "bo", "c,d", "e\tf", "g\"h", "i'j", "k\\l", "m\nn", "o||p", "q;r", "s^t", "NULL", "", "u#v", "w>x", "0", "y z"}
 
 // file is a file of 1 to 6 rows in format f (k, a, b in the column list's
 // order: keyFirst or a, k, b).
@@ -126,7 +137,7 @@ func (g loadGen) file(f loadFormat, keyFirst bool) string {
 			b.WriteString("junk") // before the prefix: skipped
 		}
 		b.WriteString(f.lineStart)
-		k, x, y := g.key(f, g.r.IntN(20)), g.field(f, g.text(f)), g.field(f, g.text(f))
+		k, x, y := g.key(f), g.field(f, g.text(f)), g.field(f, g.text(f))
 		if keyFirst {
 			b.WriteString(k + f.fieldTerm + x + f.fieldTerm + y)
 		} else {
@@ -148,22 +159,33 @@ func (g loadGen) file(f loadFormat, keyFirst bool) string {
 // server cuts it would be split, merged or sent to the wrong shard.
 // Seeded: STRATA_DIFF_SEED and STRATA_DIFF_QUERIES (the number of files).
 func TestLoadDataDifferential(t *testing.T) {
-	seed, n := diffParams(t, 150)
-	t.Logf("seed %d, %d files (STRATA_DIFF_SEED=%d STRATA_DIFF_QUERIES=%d to repeat)", seed, n, seed, n)
+	seed, n := diffParams(t, 100)
+	t.Logf("seed %d, %d files per key type (STRATA_DIFF_SEED=%d STRATA_DIFF_QUERIES=%d to repeat)", seed, n, seed, n)
 	strataDB(t)
-	createOn(t, "CREATE TABLE IF NOT EXISTS blog.ld_diff (k INT NOT NULL, a VARBINARY(64), b VARBINARY(64), KEY (k))",
-		"blog.ld_diff", append([]string{"single"}, shardNames...)...)
+	// An integer key placed by modulo; a text key, whose fields the
+	// reader decodes (escapes, enclosures) before Strata places it by
+	// hash.
+	t.Run("integer", func(t *testing.T) {
+		loadDifferential(t, "ld_diff", "INT", "method: modulo, shards: [s0, s1, s2, s3]", loadGen{r: rand.New(rand.NewPCG(seed, 23))}, n)
+	})
+	t.Run("text", func(t *testing.T) {
+		loadDifferential(t, "ld_text", "VARBINARY(32)", "method: hash, shards: {s0: '-40', s1: '40-80', s2: '80-c0', s3: 'c0-'}", loadGen{r: rand.New(rand.NewPCG(seed, 29)), textKey: true}, n)
+	})
+}
+
+func loadDifferential(t *testing.T, table, keyType, placement string, g loadGen, n int) {
+	createOn(t, "CREATE TABLE IF NOT EXISTS blog."+table+" (k "+keyType+" NOT NULL, a VARBINARY(64), b VARBINARY(64), KEY (k))",
+		"blog."+table, append([]string{"single"}, shardNames...)...)
 	for _, c := range append([]string{"single"}, shardNames...) {
-		if _, err := direct[c].Exec("DELETE FROM blog.ld_diff"); err != nil {
+		if _, err := direct[c].Exec("DELETE FROM blog." + table); err != nil {
 			t.Fatal(err)
 		}
 	}
-	s := startOwn(t, ownConfig(t, "ld_diff: {shard_key: k, method: modulo, shards: [s0, s1, s2, s3]}", ""))
+	s := startOwn(t, ownConfig(t, table+": {shard_key: k, "+placement+"}", ""))
 	got := testenv.Conn(t, openStrata(t, s.MySQLAddr()))
 	want := testenv.Conn(t, singleBlog)
 	ctx := testenv.Ctx(t)
-	g := loadGen{r: rand.New(rand.NewPCG(seed, 23))}
-	const rows = "SELECT CONCAT_WS(' ', k, IFNULL(HEX(a), 'NULL'), IFNULL(HEX(b), 'NULL')) FROM ld_diff ORDER BY 1"
+	rows := "SELECT CONCAT_WS(' ', HEX(k), IFNULL(HEX(a), 'NULL'), IFNULL(HEX(b), 'NULL')) FROM " + table + " ORDER BY 1"
 	outcomes := map[string]int{}
 	for i := range n {
 		f := g.format()
@@ -173,7 +195,7 @@ func TestLoadDataDifferential(t *testing.T) {
 		if !keyFirst {
 			cols = " (a, k, b)"
 		}
-		q := "LOAD DATA LOCAL INFILE '" + registerFile(t, fmt.Sprint("lddiff", i), file) + "' INTO TABLE ld_diff" + f.clauses() + cols
+		q := "LOAD DATA LOCAL INFILE '" + registerFile(t, fmt.Sprint(table, i), file) + "' INTO TABLE " + table + f.clauses() + cols
 		mustExec(t, want, "BEGIN")
 		gotRes, gotErr := got.ExecContext(ctx, q)
 		wantRes, wantErr := want.ExecContext(ctx, q)
@@ -183,7 +205,7 @@ func TestLoadDataDifferential(t *testing.T) {
 		if errors.As(gotErr, &ge) && ge.Number == 1235 && strings.Contains(ge.Message, "nothing was loaded") && wantErr == nil {
 			mustExec(t, want, "ROLLBACK")
 			why := ge.Message
-			if _, after, ok := strings.Cut(why, "ld_diff: "); ok {
+			if _, after, ok := strings.Cut(why, table+": "); ok {
 				why = after
 			}
 			why, _, _ = strings.Cut(why, ";")
@@ -194,8 +216,9 @@ func TestLoadDataDifferential(t *testing.T) {
 			continue
 		}
 		mustExec(t, want, "COMMIT")
+		seedNote := fmt.Sprintf("(repeat with STRATA_DIFF_SEED and STRATA_DIFF_QUERIES=%d)", n)
 		if msg := sameOutcome(gotRes, gotErr, wantRes, wantErr); msg != "" {
-			t.Fatalf("file %d: %s\nfile %q\n%s (repeat with STRATA_DIFF_SEED=%d STRATA_DIFF_QUERIES=%d)", i, q, file, msg, seed, n)
+			t.Fatalf("file %d: %s\nfile %q\n%s %s", i, q, file, msg, seedNote)
 		}
 		var me *mysql.MySQLError
 		if errors.As(wantErr, &me) {
@@ -204,10 +227,10 @@ func TestLoadDataDifferential(t *testing.T) {
 			outcomes["loaded"]++
 		}
 		if gotRows, wantRows := testenv.Strings(t, got, rows), testenv.Strings(t, want, rows); strings.Join(gotRows, "\n") != strings.Join(wantRows, "\n") {
-			t.Fatalf("file %d: %s\nfile %q\nrows through Strata\n%s\non one server\n%s (repeat with STRATA_DIFF_SEED=%d STRATA_DIFF_QUERIES=%d)",
-				i, q, file, strings.Join(gotRows, "\n"), strings.Join(wantRows, "\n"), seed, n)
+			t.Fatalf("file %d: %s\nfile %q\nrows through Strata\n%s\non one server\n%s %s",
+				i, q, file, strings.Join(gotRows, "\n"), strings.Join(wantRows, "\n"), seedNote)
 		}
-		checkKeysOnTheirShards(t, ctx, got, want, fmt.Sprintf("file %d (%q, seed %d)", i, file, seed))
+		checkKeysOnTheirShards(t, ctx, got, want, table, fmt.Sprintf("file %d (%q)", i, file))
 	}
 	t.Logf("outcomes: %v", outcomes)
 	if outcomes["loaded"] == 0 {
@@ -216,21 +239,34 @@ func TestLoadDataDifferential(t *testing.T) {
 }
 
 // checkKeysOnTheirShards reads each key's rows through Strata by the key,
-// which reads the key's shard alone, and on the single server: a row on
-// another shard than its key's is not found.
-func checkKeysOnTheirShards(t *testing.T, ctx context.Context, got, want *sql.Conn, what string) {
+// bound, which reads the key's shard alone, and on the single server: a
+// row on another shard than its key's is not found.
+func checkKeysOnTheirShards(t *testing.T, ctx context.Context, got, want *sql.Conn, table, what string) {
 	t.Helper()
-	for k := range 20 {
-		q := fmt.Sprintf("SELECT COUNT(*) FROM ld_diff WHERE k = %d", k)
-		var g, w int
-		if err := got.QueryRowContext(ctx, q).Scan(&g); err != nil {
+	var keys [][]byte
+	rows, err := want.QueryContext(ctx, "SELECT DISTINCT k FROM "+table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var k []byte
+		if err := rows.Scan(&k); err != nil {
 			t.Fatal(err)
 		}
-		if err := want.QueryRowContext(ctx, q).Scan(&w); err != nil {
+		keys = append(keys, k)
+	}
+	rows.Close()
+	q := "SELECT COUNT(*) FROM " + table + " WHERE k = ?"
+	for _, k := range keys {
+		var g, w int
+		if err := got.QueryRowContext(ctx, q, k).Scan(&g); err != nil {
+			t.Fatal(err)
+		}
+		if err := want.QueryRowContext(ctx, q, k).Scan(&w); err != nil {
 			t.Fatal(err)
 		}
 		if g != w {
-			t.Fatalf("after %s: %s finds %d rows through Strata, %d on one server", what, q, g, w)
+			t.Fatalf("after %s: key %q: %d rows through Strata, %d on one server", what, k, g, w)
 		}
 	}
 }
