@@ -419,7 +419,6 @@ func TestLoadDataAcrossShardsWithTwoPhaseCommit(t *testing.T) {
 // server would list its own; the next statement that reads a table ends them.
 func TestShowWarningsAfterAWriteOverShards(t *testing.T) {
 	conn := testenv.Conn(t, strataDB(t))
-	ctx := testenv.Ctx(t)
 	cond := "id BETWEEN 9500000 AND 9500999"
 	cleanup(t, "comments", cond)
 	file := registerFile(t, "shortrows", "9500001\t1\tone\n9500002\t2\n9500003\t3\n9500004\t4\tfour\n")
@@ -427,24 +426,7 @@ func TestShowWarningsAfterAWriteOverShards(t *testing.T) {
 	if n, _ := res.RowsAffected(); n != 4 {
 		t.Fatalf("rows affected %d, want 4", n)
 	}
-	show := func() []string {
-		t.Helper()
-		r, err := conn.QueryContext(ctx, "SHOW WARNINGS")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer r.Close()
-		var out []string
-		for r.Next() {
-			var level, msg string
-			var code int
-			if err := r.Scan(&level, &code, &msg); err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, fmt.Sprintf("%s %d %s", level, code, msg))
-		}
-		return out
-	}
+	show := func() []string { return showWarnings(t, conn) }
 	owner := ds.tables["comments"].ownerOfKey
 	got := show()
 	slices.Sort(got)

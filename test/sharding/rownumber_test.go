@@ -94,8 +94,8 @@ func errorText(err error) string {
 	return fmt.Sprintf("%d %s", me.Number, onShard.ReplaceAllString(me.Message, ""))
 }
 
-// warnings are SHOW WARNINGS' rows, without the shard Strata names.
-func warnings(t *testing.T, db *sql.Conn) []string {
+// showWarnings are SHOW WARNINGS' rows on db, as "level code message".
+func showWarnings(t *testing.T, db *sql.Conn) []string {
 	t.Helper()
 	rows, err := db.QueryContext(context.Background(), "SHOW WARNINGS")
 	if err != nil {
@@ -109,10 +109,20 @@ func warnings(t *testing.T, db *sql.Conn) []string {
 		if err := rows.Scan(&level, &code, &msg); err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, fmt.Sprintf("%s %d %s", level, code, onShard.ReplaceAllString(msg, "")))
+		out = append(out, fmt.Sprintf("%s %d %s", level, code, msg))
 	}
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
+	}
+	return out
+}
+
+// warnings are SHOW WARNINGS' rows on db without the shard Strata names.
+func warnings(t *testing.T, db *sql.Conn) []string {
+	t.Helper()
+	out := showWarnings(t, db)
+	for i, w := range out {
+		out[i] = onShard.ReplaceAllString(w, "")
 	}
 	return out
 }
