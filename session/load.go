@@ -9,7 +9,6 @@ import (
 	"io"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/strata-proxy/strata/backend"
 	"github.com/strata-proxy/strata/infile"
@@ -324,6 +323,9 @@ type split struct {
 	reader *infile.Reader
 	key    string // the shard key column; "" for a reference table
 	intKey bool   // the key column is an integer: "042" is the key 42
+	// keyLimit is what the key column holds (a key outside it stops
+	// the load).
+	keyLimit keyLimit
 	ignore uint64 // lines still to skip (IGNORE n LINES)
 	header []byte // the skipped lines, sent to every shard, which skips them too
 	out    [][]byte
@@ -465,7 +467,8 @@ func (s *Session) newSplit(ctx context.Context, lp *planner.LoadPlan, table sqlp
 		}
 	}
 	if i := slices.Index(cols, sp.key); i >= 0 {
-		sp.intKey = strings.HasSuffix(types[i], "int")
+		sp.keyLimit = keyLimitOf(types[i])
+		sp.intKey = sp.keyLimit.integer
 	}
 	if key < 0 || fields == 0 {
 		// No such table, or no such key column on it: the shard's own
@@ -481,13 +484,14 @@ func (s *Session) newSplit(ctx context.Context, lp *planner.LoadPlan, table sqlp
 }
 
 // tableColumns lists a table's columns, lower-cased, in order, and their
-// data types, and says whether one is AUTO_INCREMENT.
+// types (COLUMN_TYPE: "int(11) unsigned"), and says whether one is
+// AUTO_INCREMENT.
 func tableColumns(ctx context.Context, c *backend.Conn, t sqlparse.TableRef) (cols, types []string, autoIncrement bool, err error) {
 	schema := "DATABASE()"
 	if t.Schema != "" {
 		schema = quoteLiteral([]byte(t.Schema))
 	}
-	q := "SELECT LOWER(COLUMN_NAME), LOWER(DATA_TYPE), EXTRA LIKE '%auto_increment%' FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = " + schema +
+	q := "SELECT LOWER(COLUMN_NAME), LOWER(COLUMN_TYPE), EXTRA LIKE '%auto_increment%' FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = " + schema +
 		" AND TABLE_NAME = " + quoteLiteral([]byte(t.Name)) + " ORDER BY ORDINAL_POSITION"
 	rows, err := c.QueryRows(ctx, q)
 	if err != nil {
@@ -629,6 +633,9 @@ func (s *Session) rowShard(ctx context.Context, lp *planner.LoadPlan, sp *split,
 	text := string(key.Value)
 	if utf8, ok := engine.DecodeSingleByte(lp.Spec.Charset, text); ok && lp.Spec.Charset != "ascii" {
 		text = utf8
+	}
+	if why := sp.keyLimit.outside(key.Value, text); why != "" {
+		return "", fmt.Errorf("its %s, the shard key, is %s, on a shard that does not own the stored key: fix the field (or widen the column)", sp.key, why)
 	}
 	v := shard.String(text)
 	if sp.intKey {
