@@ -8,7 +8,7 @@ import "testing"
 func TestKeyLimitFindsKeysTheColumnWouldChange(t *testing.T) {
 	for _, c := range []struct {
 		columnType, field string
-		outside          bool
+		outside           bool
 	}{
 		{"int(11)", "2147483647", false},
 		{"int(11)", "2147483648", true},
