@@ -326,11 +326,11 @@ type split struct {
 	// keyLimit is what the key column holds (a key outside it stops
 	// the load).
 	keyLimit keyLimit
-	ignore uint64 // lines still to skip (IGNORE n LINES)
-	header []byte // the skipped lines, sent to every shard, which skips them too
-	out    [][]byte
-	rows   []int // rows routed to each shard
-	row    int   // rows routed so far
+	ignore   uint64 // lines still to skip (IGNORE n LINES)
+	header   []byte // the skipped lines, sent to every shard, which skips them too
+	out      [][]byte
+	rows     []int // rows routed to each shard
+	row      int   // rows routed so far
 	// sent are, per shard, the rows (of the file's, from 1) it got; nil
 	// for a reference table, whose copies get every row.
 	sent []*sentRows
