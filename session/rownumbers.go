@@ -149,13 +149,10 @@ func firstFailure(sc *shardConn, err error) int {
 	if !errors.As(err, &werr) {
 		return -1
 	}
-	row := math.MaxInt
-	clientRowMessage(werr.Message, func(n int) (int, bool) {
-		r, ok := sc.clientRow(n)
-		if ok {
-			row = r
+	if n, ok := messageRow(werr.Message); ok {
+		if row, ok := sc.clientRow(n); ok {
+			return row
 		}
-		return r, ok
-	})
-	return row
+	}
+	return math.MaxInt
 }
