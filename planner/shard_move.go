@@ -73,7 +73,7 @@ func (s *Sharding) keyDestination(ctx context.Context, st *sqlparse.ShardStmt, t
 	if _, ok := t.Method.(shard.Periodic); ok {
 		return "", refuse("this UPDATE changes %s, the shard key of date table %s; a row cannot move between period tables: DELETE it and INSERT it again", key, t.Name)
 	}
-	v, ok := value(*st.NewKey, args, t.KeyType, true, charset)
+	v, ok := storedKey(*st.NewKey, args, t, charset)
 	if !ok || v.IsNull() {
 		return "", refuse("this UPDATE sets %s, the shard key of %s, to an expression or NULL; Strata moves rows between shards only to a constant key (a literal or a bound ?): %s", key, t.Name, unroutableKey(t))
 	}

@@ -76,6 +76,19 @@ func value(op sqlparse.Operand, args []string, kt shard.KeyType, stored bool, ch
 	return v, !ambiguousNumber(v)
 }
 
+// storedKey is the shard key a row holds where a write gives it op: the
+// value as the key column stores it (shard.KeyLimit), so the row is
+// placed on the shard that owns the key it holds. ok is false where
+// Strata cannot read op as a key, or cannot tell what the column stores.
+func storedKey(op sqlparse.Operand, args []string, t *shard.Table, charset string) (shard.Value, bool) {
+	v, ok := value(op, args, t.KeyType, true, charset)
+	if !ok || v.IsNull() {
+		return v, ok
+	}
+	stored, _, ok := t.KeyLimit.Stored(v)
+	return stored, ok
+}
+
 // literalCharset splits a literal into the character set its bytes are
 // written in and the literal without its introducer: _latin1'...' and
 // _latin1 X'...' are latin1, N'...' utf8mb3, a bare hex literal bytes

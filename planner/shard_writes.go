@@ -235,7 +235,7 @@ func (s *Sharding) planInsert(ctx context.Context, l *shard.Layout, st *sqlparse
 			return shard.Int(id), true
 		}
 		if ins.KeyCol >= 0 {
-			return value(ins.Rows[row][ins.KeyCol], args, t.KeyType, true, charset)
+			return storedKey(ins.Rows[row][ins.KeyCol], args, t, charset)
 		}
 		return shard.Value{}, false
 	}
@@ -479,7 +479,7 @@ func unroutableKey(t *shard.Table) string {
 	case shard.KeyTypeInteger:
 		return "a whole number, not an expression or a string such as '5.0'"
 	case shard.KeyTypeText:
-		return "a quoted string or an integer, not an expression"
+		return "a quoted string or an integer, not an expression (nor, in a binary column, a text longer than the column with bytes past ASCII, which Strata cannot cut as the column does)"
 	case shard.KeyTypeUnknown:
 		return "not an expression; a quoted number written other than MariaDB prints it ('05', '+5', ' 5') is routed only once Strata has learned the key column's type from a shard"
 	}

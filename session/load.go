@@ -322,10 +322,10 @@ func failedOn(err error) (*shardConn, error) {
 type split struct {
 	reader *infile.Reader
 	key    string // the shard key column; "" for a reference table
-	intKey bool   // the key column is an integer: "042" is the key 42
-	// keyLimit is what the key column holds (a key outside it stops
-	// the load).
-	keyLimit keyLimit
+	// keyLimit is what the key column holds: an integer column's "042"
+	// is the key 42, and a key outside it is placed by the value the
+	// column stores.
+	keyLimit shard.KeyLimit
 	ignore   uint64 // lines still to skip (IGNORE n LINES)
 	header   []byte // the skipped lines, sent to every shard, which skips them too
 	out      [][]byte
@@ -467,8 +467,7 @@ func (s *Session) newSplit(ctx context.Context, lp *planner.LoadPlan, table sqlp
 		}
 	}
 	if i := slices.Index(cols, sp.key); i >= 0 {
-		sp.keyLimit = keyLimitOf(types[i])
-		sp.intKey = sp.keyLimit.integer
+		sp.keyLimit = shard.KeyLimitOf(types[i])
 	}
 	if key < 0 || fields == 0 {
 		// No such table, or no such key column on it: the shard's own
@@ -634,16 +633,12 @@ func (s *Session) rowShard(ctx context.Context, lp *planner.LoadPlan, sp *split,
 	if utf8, ok := engine.DecodeSingleByte(lp.Spec.Charset, text); ok && lp.Spec.Charset != "ascii" {
 		text = utf8
 	}
-	if why := sp.keyLimit.outside(key.Value, text); why != "" {
-		return "", fmt.Errorf("its %s, the shard key, is %s, on a shard that does not own the stored key: fix the field (or widen the column)", sp.key, why)
-	}
-	v := shard.String(text)
-	if sp.intKey {
-		n, err := parseIntKey(key.Value)
-		if err != nil {
-			return "", fmt.Errorf("its %s, the shard key, is %q, not an integer", sp.key, key.Value)
-		}
-		v = n
+	v, ok := keyAsStored(sp.keyLimit, key.Value, text)
+	switch {
+	case !ok && sp.keyLimit.Integer:
+		return "", fmt.Errorf("its %s, the shard key, is %q, not an integer", sp.key, key.Value)
+	case !ok:
+		return "", fmt.Errorf("its %s, the shard key, is longer than the column holds and has bytes past ASCII, which Strata cannot cut as the column would: fix the field (or widen the column)", sp.key)
 	}
 	sh, err := s.env.Sharding.RowShard(ctx, lp.Table, v)
 	if err != nil {
@@ -675,18 +670,23 @@ func numberedByShard(lp *planner.LoadPlan, sp *split, key infile.Field) error {
 	return nil
 }
 
-// parseIntKey reads an integer key as the server stores it in an integer
-// column: "042" and "+42" are 42. Anything else (spaces, a fraction) the
-// server would convert with a warning, which Strata does not guess.
-func parseIntKey(b []byte) (shard.Value, error) {
-	if n, err := strconv.ParseInt(string(b), 10, 64); err == nil {
-		return shard.Int(n), nil
+// keyAsStored is a key field as the key column stores it (raw, its bytes;
+// text, them read in the file's character set), which places the row: an
+// integer column's "042" and "+42" are 42 and a number past its type is
+// the type's bound; a text longer than the column is cut short (MariaDB
+// does both in a LOCAL load in every sql_mode, with a warning). ok is
+// false for an integer column's field that is no whole number (spaces, a
+// fraction: the server would convert it with a warning, which Strata
+// does not guess), and for a text Strata cannot cut as the column would.
+func keyAsStored(limit shard.KeyLimit, raw []byte, text string) (shard.Value, bool) {
+	var v shard.Value
+	var ok bool
+	if limit.Integer {
+		v, _, ok = limit.StoredInteger(string(raw))
+	} else {
+		v, _, ok = limit.Stored(shard.String(text))
 	}
-	u, err := strconv.ParseUint(string(b), 10, 64)
-	if err != nil {
-		return shard.Value{}, err
-	}
-	return shard.Uint(u), nil
+	return v, ok
 }
 
 // sendChunks sends each shard the rows gathered for it once they reach

@@ -42,6 +42,8 @@ type KeyColumn struct {
 	Type KeyType
 	// Collation is a text key's collation ("" for other types).
 	Collation string
+	// Limit is what the key column holds (its COLUMN_TYPE).
+	Limit KeyLimit
 	// AutoIncrement, LocalAutoIncrement and ClockColumns: the Table's,
 	// read with the type.
 	AutoIncrement      string
@@ -86,14 +88,14 @@ func FoldsCase(collation string) bool {
 
 // KeyColumn is what was learned of t's columns, as WithKeyTypes gave it.
 func (t *Table) KeyColumn() KeyColumn {
-	return KeyColumn{Type: t.KeyType, Collation: t.KeyCollation, AutoIncrement: t.AutoIncrement,
+	return KeyColumn{Type: t.KeyType, Collation: t.KeyCollation, Limit: t.KeyLimit, AutoIncrement: t.AutoIncrement,
 		LocalAutoIncrement: t.LocalAutoIncrement, ClockColumns: t.ClockColumns,
 		UniqueDefaults: t.UniqueDefaults, UniqueColumns: t.UniqueColumns, KeyIsPrimary: t.KeyIsPrimary}
 }
 
 // Equal reports whether k and o say the same of a table.
 func (k KeyColumn) Equal(o KeyColumn) bool {
-	return k.Type == o.Type && k.Collation == o.Collation && k.AutoIncrement == o.AutoIncrement &&
+	return k.Type == o.Type && k.Collation == o.Collation && k.Limit == o.Limit && k.AutoIncrement == o.AutoIncrement &&
 		k.LocalAutoIncrement == o.LocalAutoIncrement && k.ClockColumns == o.ClockColumns && maps.Equal(k.UniqueDefaults, o.UniqueDefaults) &&
 		maps.Equal(k.UniqueColumns, o.UniqueColumns) && k.KeyIsPrimary == o.KeyIsPrimary
 }
@@ -108,7 +110,7 @@ func (l *Layout) WithKeyTypes(types map[string]KeyColumn) *Layout {
 	for _, t := range l.sorted {
 		c := *t
 		if k, ok := types[t.Name]; ok && t.Placement == PlaceSharded {
-			c.KeyType, c.KeyCollation, c.ClockColumns = k.Type, k.Collation, k.ClockColumns
+			c.KeyType, c.KeyCollation, c.KeyLimit, c.ClockColumns = k.Type, k.Collation, k.Limit, k.ClockColumns
 			c.AutoIncrement, c.LocalAutoIncrement = k.AutoIncrement, k.LocalAutoIncrement
 			c.UniqueDefaults, c.UniqueColumns, c.KeyIsPrimary = k.UniqueDefaults, k.UniqueColumns, k.KeyIsPrimary
 		}

@@ -69,6 +69,9 @@ type Table struct {
 	// key's collation.
 	KeyType      KeyType
 	KeyCollation string
+	// KeyLimit, learned with the key type, is what the key column holds:
+	// a key outside it is placed by the value the column stores.
+	KeyLimit KeyLimit
 	// LocalAutoIncrement, learned with the key type, is the column each
 	// shard numbers by AUTO_INCREMENT on its own where a unique key without
 	// the shard key holds it: two shards would give the same id, which one

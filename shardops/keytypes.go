@@ -38,17 +38,17 @@ func KeyColumnOf(ctx context.Context, open Opener, schema string, t *shard.Table
 	if err != nil {
 		return shard.KeyColumn{}, err
 	}
-	var dataType string
+	var dataType, columnType string
 	var collation sql.NullString
-	err = db.QueryRowContext(ctx, "SELECT DATA_TYPE, COLLATION_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND COLUMN_NAME = ?",
-		schema, t.Name, t.Method.Key()).Scan(&dataType, &collation)
+	err = db.QueryRowContext(ctx, "SELECT DATA_TYPE, COLUMN_TYPE, COLLATION_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND COLUMN_NAME = ?",
+		schema, t.Name, t.Method.Key()).Scan(&dataType, &columnType, &collation)
 	if errors.Is(err, sql.ErrNoRows) {
 		return shard.KeyColumn{}, fmt.Errorf("no column %s.%s.%s on shard %s yet", schema, t.Name, t.Method.Key(), t.Method.Shards()[0])
 	}
 	if err != nil {
 		return shard.KeyColumn{}, err
 	}
-	kc := shard.KeyColumn{Type: shard.KeyTypeOf(dataType), Collation: collation.String}
+	kc := shard.KeyColumn{Type: shard.KeyTypeOf(dataType), Collation: collation.String, Limit: shard.KeyLimitOf(columnType)}
 	if kc.AutoIncrement, err = autoIncrementColumn(ctx, db, schema, t); err != nil {
 		return kc, err
 	}

@@ -1,0 +1,79 @@
+package planner
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/strata-proxy/strata/shard"
+)
+
+// A row whose key the column cannot hold as given (an integer past its
+// type, a text longer than the column) holds the key the column stores,
+// so Strata places it by that key: on the shard a read by the stored key
+// reaches. Where the key type is not learned yet, the given key places
+// it.
+func TestRowsArePlacedByTheKeyTheColumnStores(t *testing.T) {
+	config := strings.Replace(shardConfig, "tables:\n", "tables:\n  tags: {shard_key: name, method: hash, shards: {s0: \"-80\", s1: \"80-\"}}\n", 1)
+	s := NewSharding(layoutOf(t, config))
+	unknown := s.Layout()
+	learned := unknown.WithKeyTypes(map[string]shard.KeyColumn{
+		"comments": {Type: shard.KeyTypeInteger, Limit: shard.KeyLimitOf("tinyint(4)")},
+		"tags":     {Type: shard.KeyTypeText, Limit: shard.KeyLimitOf("varchar(4)")},
+	})
+	shardOf := func(table string, v shard.Value) string {
+		sh, err := unknown.Table(table).Method.ShardFor(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sh
+	}
+	// A text whose first four characters hash to another shard than it.
+	long := ""
+	for i := 0; long == ""; i++ {
+		if c := fmt.Sprint("abcd", i); shardOf("tags", shard.String(c)) != shardOf("tags", shard.String("abcd")) {
+			long = c
+		}
+	}
+	if shardOf("comments", shard.Int(128)) == shardOf("comments", shard.Int(127)) {
+		t.Fatal("the test needs keys 127 and 128 on different shards")
+	}
+	cases := []struct {
+		sql            string
+		args           []string
+		given, learned []string
+	}{
+		{"INSERT INTO comments (entry_id, body) VALUES (128, 'x')", nil, []string{"s2"}, []string{"s1"}},
+		{"INSERT IGNORE INTO comments (entry_id, body) VALUES (?, 'x'), (4, 'y')", []string{"'999'"}, []string{"s0", "s1"}, []string{"s1"}},
+		{"INSERT INTO comments (entry_id, body) VALUES (-130, 'x')", nil, []string{"s2"}, []string{"s1"}}, // stored as -128
+		{"INSERT INTO tags (name) VALUES ('" + long + "')", nil, []string{shardOf("tags", shard.String(long))}, []string{shardOf("tags", shard.String("abcd"))}},
+		{"REPLACE INTO tags (name) VALUES (?)", []string{"'" + long + "'"}, []string{shardOf("tags", shard.String(long))}, []string{shardOf("tags", shard.String("abcd"))}},
+		{"INSERT INTO tags (name) VALUES ('abcd')", nil, []string{shardOf("tags", shard.String("abcd"))}, []string{shardOf("tags", shard.String("abcd"))}},
+	}
+	for _, c := range cases {
+		for _, side := range []struct {
+			name   string
+			layout *shard.Layout
+			want   []string
+		}{{"not learned", unknown, c.given}, {"learned", learned, c.learned}} {
+			s.SetLayout(side.layout)
+			p, err := plan(t, s, c.sql, c.args...)
+			if err != nil {
+				t.Errorf("%s (%s): %v", c.sql, side.name, err)
+				continue
+			}
+			if got := slices.Sorted(slices.Values(routeClusters(p))); !slices.Equal(got, side.want) {
+				t.Errorf("%s (key type %s): routed to %v, want %v", c.sql, side.name, got, side.want)
+			}
+		}
+	}
+	s.SetLayout(learned)
+	p, err := plan(t, s, "UPDATE comments SET entry_id = 200 WHERE entry_id = 5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Move == nil || p.Move.Dest != shardOf("comments", shard.Int(127)) {
+		t.Errorf("an UPDATE setting the key to 200 in a TINYINT moves rows by %+v, want to the shard of 127", p.Move)
+	}
+}

@@ -1,0 +1,101 @@
+package sharding
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/strata-proxy/strata/shard"
+	"github.com/strata-proxy/strata/test/testenv"
+)
+
+// A shard key the column cannot hold as written (an integer past its
+// type, a text longer than the column) is stored by MariaDB otherwise:
+// as the type's bound, or cut short. It does so with a warning under a
+// non-strict sql_mode, INSERT IGNORE and LOAD DATA LOCAL, and cuts
+// trailing spaces in every mode. Strata places such a row by the key the
+// column stores, so it answers as one server and a read by the stored key
+// finds the row; a strict sql_mode's error is the shard's own. Before,
+// the row went to the shard of the key as written, where a read by its
+// key does not look.
+func TestKeysArePlacedAsTheColumnStoresThem(t *testing.T) {
+	strataDB(t)
+	servers := append([]string{"single"}, shardNames...)
+	createOn(t, "CREATE TABLE IF NOT EXISTS blog.kl_nums (id INT NOT NULL PRIMARY KEY, k TINYINT NOT NULL, v VARCHAR(20) NOT NULL)", "blog.kl_nums", servers...)
+	createOn(t, "CREATE TABLE IF NOT EXISTS blog.kl_tags (k VARCHAR(4) NOT NULL, v VARCHAR(20) NOT NULL)", "blog.kl_tags", servers...)
+	s := startOwn(t, ownConfig(t, "kl_nums: {shard_key: k, method: modulo, shards: [s0, s1, s2, s3]}\n"+
+		`  kl_tags: {shard_key: k, method: hash, shards: {s0: "-40", s1: "40-80", s2: "80-c0", s3: "c0-"}}`, "transactions: {mode: twopc}\n"))
+	testenv.Eventually(t, "the key columns of kl_nums and kl_tags are learned", func() bool {
+		l := s.Env.Sharding.Layout()
+		return l.Table("kl_nums").KeyLimit.Integer && l.Table("kl_tags").KeyLimit.Length == 4
+	})
+	// The keys below are placed otherwise as written than as stored.
+	tags := s.Env.Sharding.Layout().Table("kl_tags")
+	shardOf := func(t0 *shard.Table, v shard.Value) string {
+		sh, err := t0.Method.ShardFor(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sh
+	}
+	long := ""
+	for i := 0; long == ""; i++ {
+		if c := fmt.Sprint("wxyz", i); shardOf(tags, shard.String(c)) != shardOf(tags, shard.String("wxyz")) {
+			long = c
+		}
+	}
+	spaced := ""
+	for n := 1; spaced == ""; n++ {
+		if c := "abc" + strings.Repeat(" ", n); shardOf(tags, shard.String(c)) != shardOf(tags, shard.String("abc ")) {
+			spaced = c
+		}
+	}
+	got := testenv.Conn(t, openStrata(t, s.MySQLAddr()))
+	want := testenv.Conn(t, singleBlog)
+	ctx := testenv.Ctx(t)
+	both := func(q string, args ...any) {
+		t.Helper()
+		gotRes, gotErr := execIn(ctx, got, q, len(args) > 0, args...)
+		wantRes, wantErr := execIn(ctx, want, q, len(args) > 0, args...)
+		if msg := sameOutcome(gotRes, gotErr, wantRes, wantErr); msg != "" {
+			t.Fatalf("%s %v: %s", q, args, msg)
+		}
+		if gotErr != nil && gotErr.Error() != wantErr.Error() {
+			t.Errorf("%s %v: Strata says %v, one server %v", q, args, gotErr, wantErr)
+		}
+	}
+	nums := "kl_nums (id, k, v) VALUES "
+	for _, step := range []struct {
+		mode string
+		sql  string
+		args []any
+	}{
+		{"", "INSERT INTO " + nums + "(1, 128, 'past'), (2, 5, 'in'), (3, -130, 'below')", nil},
+		{"", "INSERT INTO " + nums + "(4, ?, 'bound')", []any{"300"}},
+		{"", "INSERT INTO kl_tags (k, v) VALUES ('" + long + "', 'cut')", nil},
+		{"", "INSERT INTO kl_tags (k, v) VALUES (?, 'bound cut')", []any{long + "q"}},
+		{"DEFAULT", "INSERT INTO " + nums + "(5, 129, 'strict')", nil},              // 1264
+		{"DEFAULT", "INSERT INTO kl_tags (k, v) VALUES ('abcdefg', 'strict')", nil}, // 1406
+		{"DEFAULT", "INSERT IGNORE INTO " + nums + "(6, 1000, 'ignored')", nil},
+		{"DEFAULT", "INSERT INTO kl_tags (k, v) VALUES ('" + spaced + "', 'spaces')", nil}, // cut in any mode
+		{"DEFAULT", "REPLACE INTO kl_tags (k, v) VALUES ('" + spaced + " ', 'replaced')", nil},
+		{"", "UPDATE kl_nums SET k = 200 WHERE v = 'in'", nil}, // moved to the shard of 127
+	} {
+		both("SET SESSION sql_mode = " + map[string]string{"": "''", "DEFAULT": "DEFAULT"}[step.mode])
+		both(step.sql, step.args...)
+	}
+	loads := map[string]string{
+		"kl_nums": "7\t77\tloaded\n10\t200\tloaded past\n8\t-99999999999999999999\tloaded low\n9\t99999999999999999999\tloaded high\n",
+		"kl_tags": long + "\tloaded\n" + spaced + "\tloaded\n",
+	}
+	for _, table := range []string{"kl_nums", "kl_tags"} {
+		both("LOAD DATA LOCAL INFILE '" + registerFile(t, "keylimit_"+table, loads[table]) + "' INTO TABLE " + table + map[string]string{"kl_nums": " (id, k, v)", "kl_tags": ""}[table])
+		rows := "SELECT CONCAT_WS(' ', HEX(k), v) FROM " + table + " ORDER BY 1"
+		if g, w := testenv.Strings(t, got, rows), testenv.Strings(t, want, rows); !slices.Equal(g, w) {
+			t.Fatalf("%s through Strata:\n%s\non one server:\n%s", table, strings.Join(g, "\n"), strings.Join(w, "\n"))
+		}
+	}
+	checkKeysOnTheirShards(t, ctx, got, want, "kl_nums", "the writes")
+	checkKeysOnTheirShards(t, ctx, got, want, "kl_tags", "the writes")
+}
