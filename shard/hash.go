@@ -17,7 +17,11 @@ import (
 // The hash is HashKey: the first 8 bytes, big-endian, of SHA-256 over the
 // key's Canonical bytes. It is part of the on-disk layout: changing it
 // would move every row, so it must never change. Strings hash their raw
-// bytes: with a case-insensitive column, 'Bob' and 'bob' are one row to
+// bytes without trailing spaces: MariaDB's PAD SPACE collations (its
+// default ones, _bin too) compare 'bob' and 'bob ' as one value, and a
+// CHAR column stores 'bob ' as 'bob', so both must land on one shard (in
+// a binary or NO PAD column they are two values, which may share a
+// shard). With a case-insensitive column, 'Bob' and 'bob' are one row to
 // MySQL but two hashes here, so such keys must be normalised by the
 // application — or the table names the column's collation
 // (key_collation), and strings hash their weights in it instead.
@@ -84,8 +88,12 @@ func (h *Hash) Ordered() bool { return false }
 
 // ShardFor implements Method.
 func (h *Hash) ShardFor(v Value) (string, error) {
-	if s, ok := v.Str(); ok && h.fold != nil {
-		v = String(string(h.fold([]byte(s))))
+	if s, ok := v.Str(); ok {
+		if h.fold != nil {
+			v = String(string(h.fold([]byte(s))))
+		} else {
+			v = String(strings.TrimRight(s, " "))
+		}
 	}
 	k, err := HashKey(v)
 	if err != nil {

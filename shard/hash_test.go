@@ -92,6 +92,29 @@ func TestHashFoldsTextKeys(t *testing.T) {
 	}
 }
 
+// Without key_collation a text key is placed by its bytes up to its
+// trailing spaces: MariaDB's PAD SPACE collations (_bin too) compare
+// 'bob' and 'bob ' as one value, and a CHAR column stores 'bob ' as
+// 'bob', so a read of either must reach the row. Other bytes count.
+func TestHashPlacesTextKeysWithoutTrailingSpaces(t *testing.T) {
+	h, _ := NewHash("members", "name", map[string]string{"s0": "-40", "s1": "40-80", "s2": "80-c0", "s3": "c0-"})
+	differ := 0
+	for _, k := range []string{"alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "", "a b"} {
+		want, _ := h.ShardFor(String(k))
+		for _, spaced := range []string{k + " ", k + "    "} {
+			if got, err := h.ShardFor(String(spaced)); err != nil || got != want {
+				t.Errorf("%q on %s, %q on %s (%v): want one shard", k, want, spaced, got, err)
+			}
+		}
+		if other, _ := h.ShardFor(String(" " + k + "\t")); other != want {
+			differ++
+		}
+	}
+	if differ == 0 {
+		t.Error("leading spaces and tabs moved no key: only trailing spaces may be dropped")
+	}
+}
+
 func TestHashSpreadsKeys(t *testing.T) {
 	h, _ := NewHash("entries", "id", map[string]string{"s0": "-80", "s1": "80-"})
 	counts := map[string]int{}
