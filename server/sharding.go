@@ -323,6 +323,19 @@ func warnFoldedKey(log *slog.Logger, t *shard.Table, kc shard.KeyColumn) {
 		"table", t.Name, "key", t.Method.Key(), "collation", kc.Collation)
 }
 
+// warnZonedKey tells the operator when a date table's key is a TIMESTAMP:
+// MariaDB reads its literals in the session's time_zone, so sessions in
+// two zones name one moment by two literals, while Strata picks the
+// period table (and shard) by the literal as written. Near a period's
+// edge such sessions would miss each other's rows.
+func warnZonedKey(log *slog.Logger, t *shard.Table, kc shard.KeyColumn) {
+	if t == nil || t.Method.Name() != shard.MethodDate || !kc.Limit.Instant {
+		return
+	}
+	log.Warn("the date table's shard key is a TIMESTAMP, whose literals name another moment in each session time_zone, but Strata picks a row's period by the literal as written: a row written at '2024-03-31 23:30:00' in one zone is not found by its literal in another near a period's edge. Give every session one time_zone, or make the key column a DATETIME",
+		"table", t.Name, "key", t.Method.Key())
+}
+
 // learnUniqueKeys reads t's unique keys from its first shard and warns of
 // those each shard enforces only on its own rows (shardops.ShardLocalKeys),
 // which GET /api/tables then lists.
@@ -581,6 +594,7 @@ func (s *Strata) learnTables(ctx context.Context, sh *sharding, layout *shard.La
 		kc := types[name]
 		s.Log.Info("learned the shard key type", "table", name, "type", kc.Type.String(), "collation", kc.Collation)
 		warnFoldedKey(s.Log, layout.Table(name), kc)
+		warnZonedKey(s.Log, layout.Table(name), kc)
 	}
 	return err
 }

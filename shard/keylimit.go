@@ -25,6 +25,10 @@ type KeyLimit struct {
 	// known.
 	Length  int
 	InBytes bool
+	// Instant: a TIMESTAMP, which holds a moment, not a wall-clock
+	// time: a literal names another moment in each session time_zone,
+	// while a date table's period is chosen by the literal as written.
+	Instant bool
 }
 
 // KeyLimitOf reads a COLUMN_TYPE ("int(11) unsigned", "varchar(40)",
@@ -38,6 +42,8 @@ func KeyLimitOf(columnType string) KeyLimit {
 		return KeyLimit{Integer: true, Unsigned: strings.Contains(ct, "unsigned"), Bits: b}
 	}
 	switch base {
+	case "timestamp":
+		return KeyLimit{Instant: true}
 	case "char", "varchar", "binary", "varbinary":
 		n, _ := strconv.Atoi(strings.TrimSuffix(strings.Fields(rest + " ")[0], ")"))
 		return KeyLimit{Length: n, InBytes: base == "binary" || base == "varbinary"}

@@ -38,6 +38,7 @@ func TestKeyLimitGivesTheStoredKey(t *testing.T) {
 		{"binary(2)", "ab", "ab", false},
 		{"text", "anything long", "anything long", false},
 		{"decimal(10,2)", "1e99", "1e99", false},
+		{"timestamp", "2024-03-31 23:30:00", "2024-03-31 23:30:00", false},
 	} {
 		l := KeyLimitOf(c.columnType)
 		got, changed, ok := l.Stored(String(c.given))
