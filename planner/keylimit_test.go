@@ -77,3 +77,37 @@ func TestRowsArePlacedByTheKeyTheColumnStores(t *testing.T) {
 		t.Errorf("an UPDATE setting the key to 200 in a TINYINT moves rows by %+v, want to the shard of 127", p.Move)
 	}
 }
+
+// A shard given one row of a multi-row INSERT, a row with a NULL, gets it
+// as INSERT ... SELECT, which MariaDB answers as a row of several (a
+// NULL in a NOT NULL column stores the zero under a non-strict
+// sql_mode); a row without NULL, one with DEFAULT, or a group of several
+// rows goes as VALUES.
+func TestOneRowOfSeveralWithANullGoesAsSelect(t *testing.T) {
+	s := testSharding(t)
+	cases := []struct {
+		sql     string
+		args    []string
+		selects []bool // per route, in the order of the rows
+	}{
+		{"INSERT INTO comments (id, entry_id, body) VALUES (1, 0, NULL), (2, 1, 'b')", nil, []bool{true, false}},
+		{"INSERT INTO comments (id, entry_id, body) VALUES (1, 0, ?), (2, 1, ?)", []string{"'a'", "NULL"}, []bool{false, true}},
+		{"INSERT INTO comments (id, entry_id, body) VALUES (1, 0, NULL), (2, 3, NULL), (3, 1, 'c')", nil, []bool{false, false}},
+		{"INSERT INTO comments (id, entry_id, body) VALUES (DEFAULT, 0, NULL), (2, 1, 'b')", nil, []bool{false, false}},
+		{"INSERT INTO comments (id, entry_id, body) VALUES (1, 0, NULL)", nil, []bool{false}},
+	}
+	for _, c := range cases {
+		p, err := plan(t, s, c.sql, c.args...)
+		if err != nil {
+			t.Fatalf("%s: %v", c.sql, err)
+		}
+		if len(p.Routes) != len(c.selects) {
+			t.Fatalf("%s: %d routes, want %d", c.sql, len(p.Routes), len(c.selects))
+		}
+		for i, r := range p.Routes {
+			if got := strings.Contains(r.SQL, "SELECT"); got != c.selects[i] || !strings.HasPrefix(r.SQL, "INSERT INTO") {
+				t.Errorf("%s: route %d runs %q, want a SELECT %v", c.sql, i, r.SQL, c.selects[i])
+			}
+		}
+	}
+}

@@ -263,6 +263,7 @@ func (s *Sharding) planInsert(ctx context.Context, l *shard.Layout, st *sqlparse
 	for _, g := range groups {
 		rw := rewrite(st, lead, t, g.tg, args, false)
 		rw.Rows = g.rows
+		rw.AsSelect = len(ins.Rows) > 1 && len(g.rows) == 1 && givesNull(ins.Rows[g.rows[0]], args)
 		switch {
 		case seq.add:
 			rw.AddColumn = seq.column
@@ -284,6 +285,19 @@ func (s *Sharding) planInsert(ctx context.Context, l *shard.Layout, st *sqlparse
 		p.Routes = append(p.Routes, ShardRoute{Cluster: g.tg.shard, SQL: sql, Tables: tableList(t, g.tg), InsertRows: g.rows})
 	}
 	return p, uniqueChecks(p, st, lead, t, args)
+}
+
+// givesNull reports whether an INSERT row gives a column NULL, without a
+// DEFAULT, which a select list cannot hold (sqlparse.Rewrite.AsSelect).
+func givesNull(row []sqlparse.Operand, args []string) bool {
+	null := false
+	for _, o := range row {
+		if o.Default {
+			return false
+		}
+		null = null || isNull(o, args)
+	}
+	return null
 }
 
 // countValues answers an INSERT whose row has more or fewer values than

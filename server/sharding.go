@@ -392,10 +392,14 @@ type TableInfo struct {
 	KeyCollation string `json:"key_collation,omitempty"`
 	KeyFoldsCase bool   `json:"key_folds_case,omitempty"`
 	// KeyPlacedBy: the collation text keys are placed by (key_collation).
-	KeyPlacedBy string   `json:"key_placed_by,omitempty"`
-	Shards      []string `json:"shards,omitempty"`
-	Scatter     string   `json:"scatter,omitempty"`
-	Sequence    string   `json:"sequence,omitempty"`
+	KeyPlacedBy string `json:"key_placed_by,omitempty"`
+	// KeyHolds: what the key column holds, from its COLUMN_TYPE ("8-bit
+	// signed integer", "40 characters"): a key past it is placed by the
+	// value the column stores.
+	KeyHolds string   `json:"key_holds,omitempty"`
+	Shards   []string `json:"shards,omitempty"`
+	Scatter  string   `json:"scatter,omitempty"`
+	Sequence string   `json:"sequence,omitempty"`
 	// Unique: the keys Strata checks are unique across the shards (config
 	// unique:), each its columns joined by ", ".
 	Unique []string `json:"unique,omitempty"`
@@ -456,7 +460,7 @@ func (s *Strata) tables() any {
 			ti.Method, ti.ShardKey, ti.Shards = t.Method.Name(), t.Method.Key(), t.Method.Shards()
 			ti.KeyType, ti.KeyCollation = t.KeyType.String(), t.KeyCollation
 			ti.KeyFoldsCase = t.KeyType == shard.KeyTypeText && shard.FoldsCase(t.KeyCollation) && t.Method.Name() != "lookup" && !strings.EqualFold(t.PlacedBy, t.KeyCollation)
-			ti.KeyPlacedBy = t.PlacedBy
+			ti.KeyPlacedBy, ti.KeyHolds = t.PlacedBy, t.KeyLimit.String()
 			_, ti.Moving = t.Method.(*shard.Moving)
 			ti.Scatter = config.ScatterAllow
 			if t.ScatterDeny {

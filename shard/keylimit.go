@@ -51,6 +51,25 @@ func KeyLimitOf(columnType string) KeyLimit {
 	return KeyLimit{}
 }
 
+// String says what the column holds, for an operator: "8-bit signed
+// integer", "40 characters", "16 bytes", "a moment (TIMESTAMP)"; "" for
+// the zero KeyLimit.
+func (l KeyLimit) String() string {
+	switch {
+	case l.Integer && l.Unsigned:
+		return strconv.Itoa(l.Bits) + "-bit unsigned integer"
+	case l.Integer:
+		return strconv.Itoa(l.Bits) + "-bit signed integer"
+	case l.Length > 0 && l.InBytes:
+		return strconv.Itoa(l.Length) + " bytes"
+	case l.Length > 0:
+		return strconv.Itoa(l.Length) + " characters"
+	case l.Instant:
+		return "a moment (TIMESTAMP)"
+	}
+	return ""
+}
+
 // Stored returns the key a column of this limit holds where a write gives
 // it v, and whether that differs from v. ok is false where Strata cannot
 // tell: a binary column's text cut short that holds bytes past ASCII (the

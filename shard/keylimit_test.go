@@ -67,3 +67,19 @@ func TestKeyLimitSaysWhatItCannotTell(t *testing.T) {
 		}
 	}
 }
+
+// An operator reads what Strata learned of the key column.
+func TestKeyLimitSaysWhatTheColumnHolds(t *testing.T) {
+	for columnType, want := range map[string]string{
+		"tinyint(4)":          "8-bit signed integer",
+		"bigint(20) unsigned": "64-bit unsigned integer",
+		"varchar(40)":         "40 characters",
+		"varbinary(16)":       "16 bytes",
+		"timestamp":           "a moment (TIMESTAMP)",
+		"datetime":            "",
+	} {
+		if got := KeyLimitOf(columnType).String(); got != want {
+			t.Errorf("%s holds %q, want %q", columnType, got, want)
+		}
+	}
+}

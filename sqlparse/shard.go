@@ -399,6 +399,13 @@ type Rewrite struct {
 	// literal per kept row, for sequence-filled ids.
 	AddColumn string
 	AddValues []string
+	// AsSelect (INSERT of one kept row) renders the row as INSERT ...
+	// SELECT: MariaDB refuses a NULL in a NOT NULL column of a one-row
+	// INSERT ... VALUES (1048) in every sql_mode, but stores the type's
+	// zero with a warning for a row of several, and for INSERT ... SELECT,
+	// under a non-strict one. A shard given one row of the client's
+	// several must answer as for several.
+	AsSelect bool
 	// Fill (INSERT) replaces the value of column FillCol in the rows it
 	// names (indexes into InsertRows.Rows) with a literal: sequence ids
 	// where the client gave NULL.

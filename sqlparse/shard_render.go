@@ -369,6 +369,11 @@ func (impl *shardImpl) rewriteRows(r Rewrite, undo *[]func()) error {
 		lists[i] = row
 	}
 	ins.Lists = lists
+	if r.AsSelect {
+		if err := valuesAsSelect(ins, undo); err != nil {
+			return err
+		}
+	}
 	if r.AddColumn != "" {
 		if len(oldCols) == 0 {
 			return errors.New("sqlparse: AddColumn on an INSERT without a column list")
@@ -377,6 +382,26 @@ func (impl *shardImpl) rewriteRows(r Rewrite, undo *[]func()) error {
 			&ast.ColumnName{Name: ast.NewCIStr(strings.TrimSpace(r.AddColumn))})
 		ins.Columns = cols
 	}
+	return nil
+}
+
+// valuesAsSelect makes ins, an INSERT of one row of VALUES, an INSERT
+// ... SELECT of that row (Rewrite.AsSelect). A row with DEFAULT, which a
+// select list cannot hold, is an error.
+func valuesAsSelect(ins *ast.InsertStmt, undo *[]func()) error {
+	if len(ins.Lists) != 1 || ins.Setlist {
+		return errors.New("sqlparse: AsSelect renders an INSERT of one row of VALUES")
+	}
+	fields := make([]*ast.SelectField, len(ins.Lists[0]))
+	for i, e := range ins.Lists[0] {
+		if _, ok := e.(*ast.DefaultExpr); ok {
+			return errors.New("sqlparse: AsSelect of a row with DEFAULT")
+		}
+		fields[i] = &ast.SelectField{Expr: e}
+	}
+	lists := ins.Lists
+	ins.Lists, ins.Select = nil, &ast.SelectStmt{Kind: ast.SelectStmtKindSelect, SelectStmtOpts: &ast.SelectStmtOpts{SQLCache: true}, Fields: &ast.FieldList{Fields: fields}}
+	*undo = append(*undo, func() { ins.Lists, ins.Select = lists, nil })
 	return nil
 }
 

@@ -30,6 +30,18 @@ func TestKeysArePlacedAsTheColumnStoresThem(t *testing.T) {
 		l := s.Env.Sharding.Layout()
 		return l.Table("kl_nums").KeyLimit.Integer && l.Table("kl_tags").KeyLimit.Length == 4
 	})
+	var tables []struct {
+		Name     string `json:"name"`
+		KeyHolds string `json:"key_holds"`
+	}
+	testenv.GetJSON(t, "http://"+s.AdminAddr()+"/api/tables", &tables)
+	holds := map[string]string{}
+	for _, tb := range tables {
+		holds[tb.Name] = tb.KeyHolds
+	}
+	if holds["kl_nums"] != "8-bit signed integer" || holds["kl_tags"] != "4 characters" {
+		t.Errorf("GET /api/tables says the keys hold %q and %q, want an 8-bit signed integer and 4 characters", holds["kl_nums"], holds["kl_tags"])
+	}
 	// The keys below are placed otherwise as written than as stored.
 	tags := s.Env.Sharding.Layout().Table("kl_tags")
 	shardOf := func(t0 *shard.Table, v shard.Value) string {

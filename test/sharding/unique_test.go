@@ -403,10 +403,10 @@ func TestUniqueZerosOfNotNullColumnsAreChecked(t *testing.T) {
 		return err, serr
 	}
 	both("SET SESSION sql_mode = ''")
-	// ids 1, 2 and 6, 3 and 7: shards s1, s2, s3 (modulo 4). A shard given
-	// one row of a multi-row INSERT refuses its NULL in a NOT NULL column
-	// (1048: MariaDB stores the zero only for INSERTs of several rows),
-	// so the NULLs below come with a second row on their shard.
+	// ids 1, 2 and 6, 3 and 7: shards s1, s2, s3 (modulo 4); the NULLs
+	// below come with a second row on their shard (a shard given one row
+	// of several gets it as INSERT ... SELECT:
+	// TestNullsInSplitRowsAreStoredAsOneServerStoresThem).
 	for _, q := range []struct {
 		sql  string
 		code uint16 // through Strata and on the single server

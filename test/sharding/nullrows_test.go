@@ -1,0 +1,63 @@
+package sharding
+
+import (
+	"database/sql"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/strata-proxy/strata/test/testenv"
+)
+
+// MariaDB refuses a NULL in a NOT NULL column of a one-row INSERT (1048)
+// in every sql_mode, but for a row of a multi-row INSERT under a
+// non-strict sql_mode it stores the type's zero with a warning. A legacy
+// application under sql_mode = ” relies on that. Strata splits a
+// multi-row INSERT by shard, and a shard given one such row answers as
+// for several rows (the row is sent as INSERT ... SELECT), so the
+// statement stores what one server stores and warns as it warns. Before,
+// the shard refused its one row and the statement failed.
+func TestNullsInSplitRowsAreStoredAsOneServerStoresThem(t *testing.T) {
+	strataDB(t)
+	createOn(t, "CREATE TABLE IF NOT EXISTS blog.nn_rows (id INT NOT NULL PRIMARY KEY, note VARCHAR(10) NOT NULL, n INT NOT NULL, "+
+		"seen DATE NOT NULL, tag VARCHAR(10) NULL)", "blog.nn_rows", append([]string{"single"}, shardNames...)...)
+	s := startOwn(t, ownConfig(t, "nn_rows: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3]}", ""))
+	got := testenv.Conn(t, openStrata(t, s.MySQLAddr()))
+	want := testenv.Conn(t, singleBlog)
+	ctx := testenv.Ctx(t)
+	cols := "nn_rows (id, note, n, seen, tag) VALUES "
+	for _, step := range []struct {
+		mode string
+		sql  string
+		args []any
+	}{
+		// ids 1..4 land on four shards, one row each.
+		{"''", "INSERT INTO " + cols + "(1, NULL, 5, '2024-01-01', 'a'), (2, 'b', NULL, NULL, NULL)", nil},
+		{"''", "INSERT INTO " + cols + "(3, ?, ?, '2024-01-03', 'c'), (4, 'd', 4, ?, NULL)", []any{nil, nil, nil}},
+		{"''", "INSERT INTO " + cols + "(5, NULL, 5, '2024-01-05', 'e'), (6, 'f', 6, '2024-01-06', 'f') ON DUPLICATE KEY UPDATE n = VALUES(n) + 1", nil},
+		{"''", "INSERT INTO " + cols + "(5, 'g', NULL, '2024-01-05', 'g'), (7, 'h', 7, '2024-01-07', 'h') ON DUPLICATE KEY UPDATE n = VALUES(n) + 1", nil},
+		{"''", "REPLACE INTO " + cols + "(1, 'r', 1, NULL, 'r'), (2, 'r', 2, '2024-02-02', 'r')", nil},
+		{"DEFAULT", "INSERT INTO " + cols + "(11, NULL, 1, '2024-01-11', 'x'), (12, 'y', 2, '2024-01-12', 'y')", nil}, // 1048 on both
+		{"DEFAULT", "INSERT IGNORE INTO " + cols + "(13, NULL, 1, '2024-01-13', 'x'), (14, 'y', NULL, '2024-01-14', 'y')", nil},
+	} {
+		for _, c := range []*sql.Conn{got, want} {
+			if _, err := c.ExecContext(ctx, "SET SESSION sql_mode = "+step.mode); err != nil {
+				t.Fatal(err)
+			}
+		}
+		gotRes, gotErr := execIn(ctx, got, step.sql, len(step.args) > 0, step.args...)
+		wantRes, wantErr := execIn(ctx, want, step.sql, len(step.args) > 0, step.args...)
+		if msg := sameOutcome(gotRes, gotErr, wantRes, wantErr); msg != "" {
+			t.Fatalf("%s: %s (Strata: %v, one server: %v)", step.sql, msg, gotErr, wantErr)
+		}
+		if len(step.args) == 0 {
+			if g, w := warnings(t, got), warnings(t, want); !slices.Equal(g, w) {
+				t.Errorf("%s: warnings through Strata\n%s\non one server\n%s", step.sql, strings.Join(g, "\n"), strings.Join(w, "\n"))
+			}
+		}
+	}
+	rows := "SELECT CONCAT_WS(' ', id, note, n, seen, IFNULL(tag, 'NULL')) FROM nn_rows ORDER BY id"
+	if g, w := testenv.Strings(t, got, rows), testenv.Strings(t, want, rows); !slices.Equal(g, w) {
+		t.Errorf("rows through Strata:\n%s\non one server:\n%s", strings.Join(g, "\n"), strings.Join(w, "\n"))
+	}
+}
