@@ -1,12 +1,16 @@
 package planner
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/strata-proxy/strata/shard"
+	"github.com/strata-proxy/strata/sqlparse"
 )
 
 // A row whose key the column cannot hold as given (an integer past its
@@ -109,5 +113,74 @@ func TestOneRowOfSeveralWithANullGoesAsSelect(t *testing.T) {
 				t.Errorf("%s: route %d runs %q, want a SELECT %v", c.sql, i, r.SQL, c.selects[i])
 			}
 		}
+	}
+}
+
+// A date table keyed by a TIMESTAMP places a session's literals by the
+// moment they name in its time_zone, as the servers' zone writes it
+// (FromZone): the row and the reads of it reach the same period table
+// from any zone. A DATETIME key, and a session in the servers' zone, are
+// placed as written; a literal the servers cannot read is refused.
+func TestTimestampDateKeysArePlacedInTheServersZone(t *testing.T) {
+	s := testSharding(t)
+	plain := s.Layout()
+	stamped := plain.WithKeyTypes(map[string]shard.KeyColumn{"posts": {Type: shard.KeyTypeOther, Limit: shard.KeyLimitOf("timestamp")}})
+	var asked []string
+	s.FromZone = func(_ context.Context, _ *shard.Table, literal, zone string) (string, error) {
+		asked = append(asked, zone+" "+literal)
+		if zone != "+02:00" {
+			return "", errors.New("unknown zone")
+		}
+		at, err := time.Parse(time.DateTime, literal)
+		if err != nil {
+			return "", err
+		}
+		return at.Add(-2 * time.Hour).Format(time.DateTime), nil
+	}
+	cases := []struct {
+		layout *shard.Layout
+		zone   string
+		sql    string
+		tables []string // nil: refused
+	}{
+		{stamped, "+02:00", "INSERT INTO posts (id, created_at) VALUES (1, '2024-04-01 01:30:00')", []string{"posts_2024_03"}},
+		{stamped, "+02:00", "SELECT * FROM posts WHERE created_at = '2024-04-01 01:30:00'", []string{"posts_2024_03"}},
+		{stamped, "+02:00", "SELECT * FROM posts WHERE created_at >= '2024-04-01 00:00:00' AND created_at < '2024-04-01 03:00:00'", []string{"posts_2024_03", "posts_2024_04"}},
+		{stamped, "", "SELECT * FROM posts WHERE created_at = '2024-04-01 01:30:00'", []string{"posts_2024_04"}},
+		{plain, "+02:00", "SELECT * FROM posts WHERE created_at = '2024-04-01 01:30:00'", []string{"posts_2024_04"}},
+		{stamped, "", "SET STATEMENT time_zone = '+02:00' FOR SELECT * FROM posts WHERE created_at = '2024-04-01 01:30:00'", []string{"posts_2024_03"}},
+		{stamped, "+02:00", "SET STATEMENT time_zone = DEFAULT FOR SELECT * FROM posts WHERE created_at = '2024-04-01 01:30:00'", []string{"posts_2024_04"}},
+		{stamped, "Mars/Olympus", "SELECT * FROM posts WHERE created_at = '2024-04-01 01:30:00'", nil},
+	}
+	for _, c := range cases {
+		s.SetLayout(c.layout)
+		_, inner, _ := strings.Cut(c.sql, " FOR ") // SET STATEMENT's facts are its statement's
+		if inner == "" {
+			inner = c.sql
+		}
+		facts, err := sqlparse.Parse(inner)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := s.Plan(context.Background(), sqlparse.Mode{}.WithZone(c.zone), c.sql, facts[0], nil)
+		if c.tables == nil {
+			if err == nil || !strings.Contains(err.Error(), "time_zone Mars/Olympus") {
+				t.Errorf("%s in %q: %v, want refused naming the zone", c.sql, c.zone, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s in %q: %v", c.sql, c.zone, err)
+		}
+		var tables []string
+		for _, r := range p.Routes {
+			tables = append(tables, r.Tables...)
+		}
+		if slices.Sort(tables); !slices.Equal(tables, c.tables) {
+			t.Errorf("%s in %q: reads %v, want %v", c.sql, c.zone, tables, c.tables)
+		}
+	}
+	if len(asked) == 0 {
+		t.Error("FromZone was never asked")
 	}
 }

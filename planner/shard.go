@@ -46,6 +46,11 @@ type Sharding struct {
 	// refused, the defaults of unique: columns are checked. nil: tables
 	// are learned by the periodic read alone.
 	LearnTables func(ctx context.Context, l *shard.Layout, tables []*shard.Table) error
+	// FromZone gives a TIMESTAMP literal read in time_zone zone as the
+	// servers' own time_zone reads the same moment (t's shards answer);
+	// nil: a date table keyed by a TIMESTAMP is placed by the literals of
+	// a session with a time_zone of its own as written.
+	FromZone func(ctx context.Context, t *shard.Table, literal, zone string) (string, error)
 	// collations are the text columns' own collations (SetColumnCollations).
 	collations atomic.Pointer[columnCollations]
 	// refused maps tables whose statements are refused to why (a table
@@ -728,6 +733,18 @@ func (s *Sharding) planSetStatement(ctx context.Context, m sqlparse.Mode, assign
 	default:
 		return nil, refuse("SET STATEMENT ... FOR this kind of statement over sharded tables is not supported: set the variables with SET SESSION before it")
 	}
+	if set, err := m.Classify("SET " + assignments); err == nil {
+		for _, v := range set.SessionVars {
+			if v.Name == "time_zone" && !v.Dynamic {
+				// The statement's TIMESTAMP literals are read in it
+				// (Sharding.FromZone), DEFAULT in the servers' own.
+				m = m.WithZone(strings.Trim(v.Value, "'\""))
+				if strings.EqualFold(m.Zone(), "DEFAULT") {
+					m = m.WithZone("")
+				}
+			}
+		}
+	}
 	inner := *f
 	inner.Text = stmt
 	p, err := s.Plan(ctx, m, stmt, &inner, args)
@@ -985,7 +1002,7 @@ func (s *Sharding) planSharded(ctx context.Context, l *shard.Layout, m sqlparse.
 	}
 	u := st.Uses[lead]
 	t := l.Table(u.Ref.Name)
-	targets, reason, unkeyed, err := s.targets(ctx, t, u.Filter, args, m.Charset())
+	targets, reason, unkeyed, err := s.targets(ctx, t, u.Filter, args, m)
 	if err != nil {
 		return nil, err
 	}

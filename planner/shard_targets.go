@@ -89,6 +89,27 @@ func storedKey(op sqlparse.Operand, args []string, t *shard.Table, charset strin
 	return stored, ok
 }
 
+// inServersZone is v, a key of t, as the servers' own time_zone names
+// the moment v names in the session's (m.Zone()), where t is a date
+// table keyed by a TIMESTAMP and the session set a time_zone: MariaDB
+// reads such a literal in the session's zone, and Strata picks the
+// period table by the literal as the servers' zone writes it, so a row
+// is placed as every session reads it. Other keys are v.
+func (s *Sharding) inServersZone(ctx context.Context, t *shard.Table, v shard.Value, m sqlparse.Mode) (shard.Value, error) {
+	if m.Zone() == "" || !t.KeyLimit.Instant || t.Method.Name() != shard.MethodDate || v.IsNull() {
+		return v, nil
+	}
+	if s.FromZone == nil {
+		return v, refuse("table %s is placed by %s, a TIMESTAMP, which this session reads in its time_zone %s: Strata cannot read it as the servers' time_zone here; SET time_zone = DEFAULT", t.Name, t.Method.Key(), m.Zone())
+	}
+	text := string(v.Canonical())
+	moment, err := s.FromZone(ctx, t, text, m.Zone())
+	if err != nil {
+		return v, refuse("table %s is placed by %s, a TIMESTAMP, and Strata could not read %s in this session's time_zone %s as the servers' time_zone: %v", t.Name, t.Method.Key(), v, m.Zone(), err)
+	}
+	return shard.String(moment), nil
+}
+
 // literalCharset splits a literal into the character set its bytes are
 // written in and the literal without its introducer: _latin1'...' and
 // _latin1 X'...' are latin1, N'...' utf8mb3, a bare hex literal bytes
@@ -171,7 +192,8 @@ func ambiguousNumber(v shard.Value) bool {
 }
 
 // targets computes where rows matching filter can live.
-func (s *Sharding) targets(ctx context.Context, t *shard.Table, filter sqlparse.KeyFilter, args []string, charset string) (out []target, reason string, unkeyed bool, err error) {
+func (s *Sharding) targets(ctx context.Context, t *shard.Table, filter sqlparse.KeyFilter, args []string, m sqlparse.Mode) (out []target, reason string, unkeyed bool, err error) {
+	charset := m.Charset()
 	if m, ok := t.Method.(*shard.Moving); ok {
 		defer func() { reason += movingNote(m) }()
 	}
@@ -180,7 +202,7 @@ func (s *Sharding) targets(ctx context.Context, t *shard.Table, filter sqlparse.
 		return nil, key + " IS NULL: no shard holds NULL keys", false, nil
 	}
 	if filter.In != nil {
-		out, ok, err := s.inTargets(ctx, t, filter.In, args, charset)
+		out, ok, err := s.inTargets(ctx, t, filter.In, args, m)
 		if err != nil {
 			return nil, "", false, err
 		}
@@ -194,6 +216,12 @@ func (s *Sharding) targets(ctx context.Context, t *shard.Table, filter sqlparse.
 		lo, okLo := bound(filter.Lo, args, t.KeyType, charset)
 		hi, okHi := bound(filter.Hi, args, t.KeyType, charset)
 		if okLo && okHi {
+			if lo.Value, err = s.inServersZone(ctx, t, lo.Value, m); err != nil {
+				return nil, "", false, err
+			}
+			if hi.Value, err = s.inServersZone(ctx, t, hi.Value, m); err != nil {
+				return nil, "", false, err
+			}
 			out, err := rangeTargets(t, lo, hi)
 			if err == nil {
 				return out, "range on " + key + ": the overlapping shards", false, nil
@@ -220,13 +248,17 @@ func bound(b *sqlparse.RangeBound, args []string, kt shard.KeyType, charset stri
 // inTargets groups IN values by the shard (and period table) that owns
 // them. ok is false when a value cannot be routed (an expression, a value
 // of the wrong type): the caller then scatters.
-func (s *Sharding) inTargets(ctx context.Context, t *shard.Table, in []sqlparse.Operand, args []string, charset string) ([]target, bool, error) {
+func (s *Sharding) inTargets(ctx context.Context, t *shard.Table, in []sqlparse.Operand, args []string, m sqlparse.Mode) ([]target, bool, error) {
 	byKey := map[string]int{}
 	var out []target
 	for _, op := range in {
-		v, ok := value(op, args, t.KeyType, false, charset)
+		v, ok := value(op, args, t.KeyType, false, m.Charset())
 		if !ok {
 			return nil, false, nil
+		}
+		v, err := s.inServersZone(ctx, t, v, m)
+		if err != nil {
+			return nil, false, err
 		}
 		sh, err := t.Method.ShardForContext(ctx, v)
 		switch {

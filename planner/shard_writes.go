@@ -230,15 +230,21 @@ func (s *Sharding) planInsert(ctx context.Context, l *shard.Layout, st *sqlparse
 	if err := refuseNumberedKey(t, ins, seq, numbered); err != nil {
 		return nil, err
 	}
-	keyOf := func(row int) (shard.Value, bool) {
+	keys := make([]shard.Value, len(ins.Rows))
+	routable := make([]bool, len(ins.Rows))
+	for row := range ins.Rows {
 		if id, ok := seq.ids[row]; ok && strings.EqualFold(seq.column, key) {
-			return shard.Int(id), true
+			keys[row], routable[row] = shard.Int(id), true
+		} else if ins.KeyCol >= 0 {
+			keys[row], routable[row] = storedKey(ins.Rows[row][ins.KeyCol], args, t, charset)
 		}
-		if ins.KeyCol >= 0 {
-			return storedKey(ins.Rows[row][ins.KeyCol], args, t, charset)
+		if routable[row] {
+			if keys[row], err = s.inServersZone(ctx, t, keys[row], m); err != nil {
+				return nil, err
+			}
 		}
-		return shard.Value{}, false
 	}
+	keyOf := func(row int) (shard.Value, bool) { return keys[row], routable[row] }
 	groups, err := s.groupInsertRows(ctx, t, len(ins.Rows), keyOf)
 	if err != nil {
 		return nil, err

@@ -1,8 +1,6 @@
 package server
 
 import (
-	"bytes"
-	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -74,29 +72,5 @@ func TestLearnedKeyTypesAreNotLostToAnotherLearning(t *testing.T) {
 	}
 	if got := s.Env.Sharding.Layout().Table("lines").KeyType; got != shard.KeyTypeUnknown {
 		t.Errorf("after the reload, lines has key type %v, want unknown", got)
-	}
-}
-
-// The operator is warned of a date table keyed by a TIMESTAMP, whose
-// literals name other moments in other session time zones while Strata
-// picks the period by the literal; a DATETIME key, or a TIMESTAMP key of
-// another method, is not warned of.
-func TestZonedDateKeyIsWarnedOf(t *testing.T) {
-	l := learnLayout(t, strings.Replace(learnYAML, "tables:\n", "tables:\n"+
-		`  posts: {shard_key: created_at, method: date, period: month, since: "2024-01-01", shards: {s0: "..2024-04-01", s1: "2024-04-01.."}}`+"\n", 1))
-	for _, c := range []struct {
-		table, columnType string
-		warned            bool
-	}{
-		{"posts", "timestamp", true},
-		{"posts", "datetime", false},
-		{"notes", "timestamp", false},
-	} {
-		var out bytes.Buffer
-		log := slog.New(slog.NewTextHandler(&out, nil))
-		warnZonedKey(log, l.Table(c.table), shard.KeyColumn{Type: shard.KeyTypeOther, Limit: shard.KeyLimitOf(c.columnType)})
-		if got := strings.Contains(out.String(), "TIMESTAMP"); got != c.warned {
-			t.Errorf("%s keyed by a %s: warned %v (%q), want %v", c.table, c.columnType, got, out.String(), c.warned)
-		}
 	}
 }

@@ -25,6 +25,7 @@ type sharding struct {
 	cfg    *config.Config
 	dbs    *shardops.DBs
 	lookup *shardops.LookupReader
+	zones  *shardops.ZoneReader
 	seqs   map[string]*shard.Sequence
 	layout *shard.Layout
 	// learned is when a write last had a table learned at once
@@ -67,6 +68,7 @@ func newSharding(cfg *config.Config, primaryOf func(cluster string) string) (*sh
 	sh := &sharding{cfg: cfg, dbs: shardops.NewDBs(cfg), learned: &learnTimes{at: map[string]time.Time{}}}
 	sh.dbs.PrimaryOf = primaryOf
 	sh.lookup = shardops.NewLookupReader(sh.dbs.Open, cfg.Schema, shardops.LookupSpecs(cfg))
+	sh.zones = shardops.NewZoneReader(sh.dbs.Open)
 	var err error
 	if sh.layout, err = cfg.Layout(sh.lookup); err != nil {
 		sh.dbs.Close()
@@ -93,6 +95,9 @@ func (s *Strata) primaryOf(cluster string) string {
 func (sh *sharding) hooks(p *planner.Sharding, learn learnFunc) {
 	p.Assign = func(ctx context.Context, t *shard.Table, key shard.Value) (string, error) {
 		return sh.lookup.Assign(ctx, t.LookupTable, key, shardops.PickShard(t.Method.Shards(), key))
+	}
+	p.FromZone = func(ctx context.Context, t *shard.Table, literal, zone string) (string, error) {
+		return sh.zones.FromZone(ctx, t.Method.Shards()[0], literal, zone)
 	}
 	p.TablesOn = func(ctx context.Context, cluster string, names []string) ([]string, error) {
 		if sh.cfg.Schema == "" {
@@ -321,19 +326,6 @@ func warnFoldedKey(log *slog.Logger, t *shard.Table, kc shard.KeyColumn) {
 	}
 	log.Warn("the shard key's collation matches keys that differ in case or accents as one value, but Strata places a key by its bytes: a row stored as 'Zoe' is not found by = 'zoe'. Set key_collation to this collation on the table (hash, key_range) and run strata shards rebalance, or store the keys in one spelling (lower-case, say) and query them so, or give the key column a _bin collation",
 		"table", t.Name, "key", t.Method.Key(), "collation", kc.Collation)
-}
-
-// warnZonedKey tells the operator when a date table's key is a TIMESTAMP:
-// MariaDB reads its literals in the session's time_zone, so sessions in
-// two zones name one moment by two literals, while Strata picks the
-// period table (and shard) by the literal as written. Near a period's
-// edge such sessions would miss each other's rows.
-func warnZonedKey(log *slog.Logger, t *shard.Table, kc shard.KeyColumn) {
-	if t == nil || t.Method.Name() != shard.MethodDate || !kc.Limit.Instant {
-		return
-	}
-	log.Warn("the date table's shard key is a TIMESTAMP, whose literals name another moment in each session time_zone, but Strata picks a row's period by the literal as written: a row written at '2024-03-31 23:30:00' in one zone is not found by its literal in another near a period's edge. Give every session one time_zone, or make the key column a DATETIME",
-		"table", t.Name, "key", t.Method.Key())
 }
 
 // learnUniqueKeys reads t's unique keys from its first shard and warns of
@@ -598,7 +590,6 @@ func (s *Strata) learnTables(ctx context.Context, sh *sharding, layout *shard.La
 		kc := types[name]
 		s.Log.Info("learned the shard key type", "table", name, "type", kc.Type.String(), "collation", kc.Collation)
 		warnFoldedKey(s.Log, layout.Table(name), kc)
-		warnZonedKey(s.Log, layout.Table(name), kc)
 	}
 	return err
 }

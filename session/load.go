@@ -41,6 +41,8 @@ func (s *Session) execLoad(ctx context.Context, f *sqlparse.Facts, plan *planner
 		return s.refuse(&wire.Error{Code: erLoadInfileDisabled, State: "HY000", Message: "The used command is not allowed because the MariaDB server or client has disabled the local infile capability (connect with local files allowed, e.g. mariadb --local-infile=1)"})
 	case s.inTx || !s.autocommit:
 		return s.refuse(wire.NewError(wire.ErNotSupportedYet, "Strata: LOAD DATA into %s runs outside a transaction: Strata loads each shard in a transaction of its own and commits them together; COMMIT first (or SET autocommit=1)", name))
+	case s.timeZone != "" && zonedDateKey(plan.Load.Table):
+		return s.refuse(wire.NewError(wire.ErNotSupportedYet, "Strata: LOAD DATA into %s, a date table placed by %s, a TIMESTAMP, which this session reads in its time_zone %s: Strata places a file's rows by the servers' time_zone; SET time_zone = DEFAULT and give the file's times in it", name, plan.Load.Table.Method.Key(), s.timeZone))
 	case s.multibyte != nil && plan.Load.Spec.Charset == "":
 		return s.refuse(wire.NewError(wire.ErNotSupportedYet, "Strata: LOAD DATA into %s over a %s connection: Strata cannot cut such a file into rows safely; add CHARACTER SET utf8mb4 (or latin1, binary) to the statement if the file is in it", name, s.multibyte.Name()))
 	}
@@ -54,6 +56,12 @@ func (s *Session) execLoad(ctx context.Context, f *sqlparse.Facts, plan *planner
 		work = uniqueChecked(plan, work, func() uniqueBatches { return checks.batches(plan.Load) })
 	}
 	return s.writeShards(ctx, f, plan, work)
+}
+
+// zonedDateKey reports whether t is a date table keyed by a TIMESTAMP,
+// whose literals name another moment in each time_zone.
+func zonedDateKey(t *shard.Table) bool {
+	return t != nil && t.Placement == shard.PlaceSharded && t.KeyLimit.Instant && t.Method.Name() == shard.MethodDate
 }
 
 // loadWork is the shardWork of a LOAD DATA: start the statement on every

@@ -189,6 +189,10 @@ type Session struct {
 	mode      *sqlparse.Mode
 	keepsZero bool
 	modeValue string
+	// timeZone is the time_zone the session set ("" for the server's):
+	// a date table keyed by a TIMESTAMP places the session's literals by
+	// the moment they name in it (sqlparse.Mode.Zone).
+	timeZone string
 	// multibyte is the client's character set when its two-byte
 	// characters may end in an ASCII byte (sjis, cp932, gbk, big5): its
 	// statements are read masked (parseMasked). nil for the others.
@@ -447,6 +451,7 @@ func (s *Session) Reset(user, db string, collation byte) {
 	s.publishUser()
 	s.autocommit = true
 	s.takeServerSQLMode()
+	s.timeZone = ""
 	s.vars.init(s.collation)
 	s.waitTimeout = 0
 	s.setCharset(engine.CharsetOfCollation(uint16(s.collation)))
@@ -1008,6 +1013,9 @@ func (s *Session) learnSessionVars(c *backend.Conn, f *sqlparse.Facts) {
 			c.Vars[name] = v.SQL
 			if v.Name == "sql_mode" {
 				s.learnSQLMode(c, v)
+			}
+			if v.Name == "time_zone" {
+				s.learnTimeZone(v)
 			}
 			if v.Name == "wait_timeout" {
 				s.learnWaitTimeout(v)

@@ -131,13 +131,28 @@ func (s *Session) replaceCall(sql, fn, value string) (string, bool) {
 	return s.readingMode().ReplaceCall(sql, read, fn, value)
 }
 
-// readingMode is how the session reads SQL text: its sql_mode, and the
-// character set its literals are written in.
+// readingMode is how the session reads SQL text: its sql_mode, the
+// character set its literals are written in, and the time_zone it reads
+// TIMESTAMP literals in.
 func (s *Session) readingMode() sqlparse.Mode {
 	if s.mode == nil {
-		return sqlparse.Mode{}.KeepingZero(s.keepsZero).WithCharset(s.charset)
+		return sqlparse.Mode{}.KeepingZero(s.keepsZero).WithCharset(s.charset).WithZone(s.timeZone)
 	}
-	return s.mode.WithCharset(s.charset)
+	return s.mode.WithCharset(s.charset).WithZone(s.timeZone)
+}
+
+// learnTimeZone follows a SET of the session's time_zone (a value the
+// server computed was asked back as a literal: settingAsSet). DEFAULT is
+// the server's own again.
+func (s *Session) learnTimeZone(v sqlparse.SessionVar) {
+	zone := strings.TrimSpace(v.Value)
+	if len(zone) >= 2 && (zone[0] == '\'' || zone[0] == '"') && zone[len(zone)-1] == zone[0] {
+		zone = zone[1 : len(zone)-1]
+	}
+	if strings.EqualFold(zone, "DEFAULT") {
+		zone = ""
+	}
+	s.timeZone = zone
 }
 
 // takeServerSQLMode gives a new or reset session the server's global

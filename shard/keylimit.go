@@ -27,7 +27,8 @@ type KeyLimit struct {
 	InBytes bool
 	// Instant: a TIMESTAMP, which holds a moment, not a wall-clock
 	// time: a literal names another moment in each session time_zone,
-	// while a date table's period is chosen by the literal as written.
+	// so a date table places a session's literal as the servers' zone
+	// writes that moment (planner Sharding.FromZone).
 	Instant bool
 }
 

@@ -28,7 +28,20 @@ type Mode struct {
 	// tokenized here (the session masks the multi-byte sets that could),
 	// only what a literal's bytes mean.
 	charset string
+	// zone is the session's time_zone where it set one ("" for the
+	// server's): MariaDB reads a TIMESTAMP literal in it.
+	zone string
 }
+
+// WithZone is m for a session whose time_zone is zone ("" for the
+// server's own).
+func (m Mode) WithZone(zone string) Mode {
+	m.zone = zone
+	return m
+}
+
+// Zone is the session's time_zone, "" when it has not set one.
+func (m Mode) Zone() string { return m.zone }
 
 // WithCharset is m for a client writing in character set name.
 func (m Mode) WithCharset(name string) Mode {
