@@ -194,8 +194,8 @@ func ambiguousNumber(v shard.Value) bool {
 // targets computes where rows matching filter can live.
 func (s *Sharding) targets(ctx context.Context, t *shard.Table, filter sqlparse.KeyFilter, args []string, m sqlparse.Mode) (out []target, reason string, unkeyed bool, err error) {
 	charset := m.Charset()
-	if m, ok := t.Method.(*shard.Moving); ok {
-		defer func() { reason += movingNote(m) }()
+	if mv, ok := t.Method.(*shard.Moving); ok {
+		defer func() { reason += movingNote(mv) }()
 	}
 	key := t.Method.Key()
 	if filter.Null {
