@@ -38,6 +38,7 @@ type Metrics struct {
 	runFirst      *prometheus.CounterVec
 	runFirstRows  *prometheus.CounterVec
 	loadRows      *prometheus.CounterVec
+	zoneReads     prometheus.Counter
 	movedRows     *prometheus.CounterVec
 	rebalanced    *prometheus.CounterVec
 	fencePause    *prometheus.HistogramVec
@@ -81,6 +82,7 @@ func New() *Metrics {
 	m.rangeFill = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "strata_shard_range_fill_ratio", Help: "How much of the open-ended last range of a range-sharded table is used, against the size of the range before it."}, []string{"table", "shard"})
 	m.shardQueries = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_shard_queries_total", Help: "Queries Strata sent to shard clusters for statements it merged or split (one per route), by cluster and kind (read, write)."}, []string{"cluster", "kind"})
 	m.runFirst = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_shard_run_first_total", Help: "Parts of statements over sharded tables that Strata ran before their statement and put in its text, by kind (values: IN, scalar and EXISTS subqueries; table: derived tables, CTEs, UNION branches and other subqueries; count: a derived table only counted; insert: the SELECT of an INSERT ... SELECT; join: the tables of a join of tables that live apart; recursive: a recursive CTE, all its rounds)."}, []string{"kind"})
+	m.zoneReads = prometheus.NewCounter(prometheus.CounterOpts{Name: "strata_time_zone_reads_total", Help: "TIMESTAMP keys of date tables that Strata asked a server to read in a session's own time_zone (one round trip each; repeats are remembered, and a zone the servers' own by another name, such as +00:00 on servers in UTC, asks nothing)."})
 	m.loadRows = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_shard_load_rows_total", Help: "Rows of LOAD DATA LOCAL files Strata sent to each shard cluster (a reference table's rows count on every cluster)."}, []string{"cluster"})
 	m.movedRows = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_shard_moved_rows_total", Help: "Rows an UPDATE of their shard key moved from one shard cluster to another, counted when copied (a statement that then fails rolls them back)."}, []string{"from", "to"})
 	m.rebalanced = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_shard_rebalanced_rows_total", Help: "Rows an online rebalance (strata shards rebalance -online) moved to the shard the table's new layout places them on, by table."}, []string{"table"})
@@ -98,7 +100,7 @@ func New() *Metrics {
 	m.certExpiry = prometheus.NewGauge(prometheus.GaugeOpts{Name: "strata_tls_certificate_expiry_timestamp_seconds", Help: "When the certificate Strata shows TLS clients expires (Unix time); a reload that reads a renewed one moves it."})
 	m.deadlocks = prometheus.NewCounter(prometheus.CounterOpts{Name: "strata_deadlocks_broken_total", Help: "Deadlocks across servers Strata ended: transactions (or autocommit writes over several shards) waiting for each other's locks on different servers, which no server can see; each time one was rolled back and its client got error 1213."})
 	m.deadlockCheck = prometheus.NewGauge(prometheus.GaugeOpts{Name: "strata_deadlock_check_failing", Help: "1 while the detector of deadlocks across servers cannot read the servers' lock waits (backend.user needs PROCESS): such deadlocks then wait out innodb_lock_wait_timeout. GET /api/deadlocks says why."})
-	m.Registry.MustRegister(m.clientMax, m.certExpiry, m.twoPhase, m.twoPhaseFixed, m.deadlocks, m.deadlockCheck, m.primaryChg, m.writesHeld, m.shardQueries, m.runFirst, m.runFirstRows, m.loadRows, m.movedRows, m.rebalanced, m.fencePause, m.rangeFill, m.schemaDiffers, m.consistency, m.queries, m.errors, m.latency, m.clientConns, m.userConns, m.clientTotal, m.rejectedConns, m.idleClosed, m.goneReads, m.passedOn, m.retries,
+	m.Registry.MustRegister(m.clientMax, m.certExpiry, m.twoPhase, m.twoPhaseFixed, m.deadlocks, m.deadlockCheck, m.primaryChg, m.writesHeld, m.shardQueries, m.runFirst, m.runFirstRows, m.loadRows, m.zoneReads, m.movedRows, m.rebalanced, m.fencePause, m.rangeFill, m.schemaDiffers, m.consistency, m.queries, m.errors, m.latency, m.clientConns, m.userConns, m.clientTotal, m.rejectedConns, m.idleClosed, m.goneReads, m.passedOn, m.retries,
 		m.backendDials, m.serverUp, m.replicaLag, m.backendConns,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -208,6 +210,10 @@ func (m *Metrics) SetSchemaDiffering(copies map[string]int) {
 func (m *Metrics) ShardQuery(cluster, kind string) {
 	m.shardQueries.WithLabelValues(cluster, kind).Inc()
 }
+
+// ZoneRead counts a TIMESTAMP key a server was asked to read in a
+// session's time_zone.
+func (m *Metrics) ZoneRead() { m.zoneReads.Inc() }
 
 // LoadRows counts rows of a LOAD DATA file sent to a shard cluster.
 func (m *Metrics) LoadRows(cluster string, rows int) {

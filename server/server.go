@@ -202,7 +202,7 @@ func (s *Strata) startSharding(ctx context.Context, cfg *config.Config) (*shardi
 	s.Env.Sharding.SetRefused(refused)
 	if sh != nil {
 		s.Env.Sharding.SetLayout(sh.layout)
-		sh.hooks(s.Env.Sharding, s.learnTables)
+		sh.hooks(s.Env.Sharding, s.learnTables, s.Metrics.ZoneRead)
 	}
 	return sh, nil
 }

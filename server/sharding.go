@@ -90,9 +90,11 @@ func (s *Strata) primaryOf(cluster string) string {
 	return ""
 }
 
-// hooks connects the planner to lookups, sequences and what Strata
-// learns of the tables' columns (learn).
-func (sh *sharding) hooks(p *planner.Sharding, learn learnFunc) {
+// hooks connects the planner to lookups, sequences, what Strata learns
+// of the tables' columns (learn) and the servers' reading of a session's
+// TIMESTAMP literals (zoneRead counts each one asked).
+func (sh *sharding) hooks(p *planner.Sharding, learn learnFunc, zoneRead func()) {
+	sh.zones.Asked = zoneRead
 	p.Assign = func(ctx context.Context, t *shard.Table, key shard.Value) (string, error) {
 		return sh.lookup.Assign(ctx, t.LookupTable, key, shardops.PickShard(t.Method.Shards(), key))
 	}
@@ -281,7 +283,7 @@ func (s *Strata) reloadShards(old, cfg *config.Config) (changed bool, err error)
 	}
 	prev := s.shards.Swap(sh)
 	if sh != nil {
-		sh.hooks(s.Env.Sharding, s.learnTables)
+		sh.hooks(s.Env.Sharding, s.learnTables, s.Metrics.ZoneRead)
 		s.Env.Sharding.SetLayout(sh.layout)
 	} else {
 		s.Env.Sharding.SetLayout(nil)

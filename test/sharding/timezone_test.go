@@ -36,15 +36,19 @@ func TestTimestampDateKeysReadInTheSessionsZone(t *testing.T) {
 		return s.Env.Sharding.Layout().Table("zposts").KeyLimit.Instant
 	})
 	ctx := testenv.Ctx(t)
-	// a: the servers' time_zone; b: +02:00; through Strata and on one server.
-	a, b := testenv.Conn(t, db), testenv.Conn(t, db)
-	sa, sb := testenv.Conn(t, singleBlog), testenv.Conn(t, singleBlog)
-	for _, c := range []*sql.Conn{b, sb} {
-		if _, err := c.ExecContext(ctx, "SET time_zone = '+02:00'"); err != nil {
-			t.Fatal(err)
+	// a: the servers' time_zone; b: +02:00; c: +00:00, the servers' own
+	// (UTC) by another name; through Strata and on one server.
+	a, b, c := testenv.Conn(t, db), testenv.Conn(t, db), testenv.Conn(t, db)
+	sa, sb, sc := testenv.Conn(t, singleBlog), testenv.Conn(t, singleBlog), testenv.Conn(t, singleBlog)
+	for zone, conns := range map[string][]*sql.Conn{"+02:00": {b, sb}, "+00:00": {c, sc}} {
+		for _, conn := range conns {
+			if _, err := conn.ExecContext(ctx, "SET time_zone = '"+zone+"'"); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
-	sessions := map[string][2]*sql.Conn{"a": {a, sa}, "b": {b, sb}}
+	sessions := map[string][2]*sql.Conn{"a": {a, sa}, "b": {b, sb}, "c": {c, sc}}
+	askedB := 0.0
 	for _, step := range []struct {
 		session, sql string
 		args         []any
@@ -55,13 +59,25 @@ func TestTimestampDateKeysReadInTheSessionsZone(t *testing.T) {
 		{"b", "UPDATE zposts SET n = n + 1 WHERE at = '2025-01-01 01:00:00'", nil},
 		{"b", "UPDATE zposts SET n = n + 10 WHERE at IN ('2025-01-01 01:30:00', ?)", []any{"2025-01-01 03:00:00"}},
 		{"a", "UPDATE zposts SET n = n + 100 WHERE at = '2024-12-31 23:59:59'", nil},
+		{"c", "INSERT INTO zposts (id, at) VALUES (5, '2024-12-31 23:45:00'), (6, '2025-01-01 00:15:00')", nil},
 	} {
 		c := sessions[step.session]
+		before := metricValue(t, s.AdminAddr(), "strata_time_zone_reads_total")
 		gotRes, gotErr := execIn(ctx, c[0], step.sql, len(step.args) > 0, step.args...)
 		wantRes, wantErr := execIn(ctx, c[1], step.sql, len(step.args) > 0, step.args...)
 		if msg := sameOutcome(gotRes, gotErr, wantRes, wantErr); msg != "" {
 			t.Fatalf("session %s: %s: %s (Strata: %v, one server: %v)", step.session, step.sql, msg, gotErr, wantErr)
 		}
+		// Only b's zone is not the servers': c's +00:00 is their UTC by
+		// another name, and asks them nothing.
+		asked := metricValue(t, s.AdminAddr(), "strata_time_zone_reads_total") - before
+		if step.session != "b" && asked != 0 {
+			t.Errorf("session %s: %s asked the servers to read %v times", step.session, step.sql, asked)
+		}
+		askedB += asked
+	}
+	if askedB == 0 {
+		t.Error("strata_time_zone_reads_total did not count session b's times")
 	}
 	for _, read := range []struct{ session, sql string }{
 		{"b", "SELECT id FROM zposts WHERE at = '2025-01-01 01:30:00'"},
@@ -71,6 +87,8 @@ func TestTimestampDateKeysReadInTheSessionsZone(t *testing.T) {
 		{"b", "SELECT id FROM zposts WHERE at < '2025-01-01' ORDER BY id"},
 		{"a", "SELECT CONCAT_WS(' ', id, at, n) FROM zposts ORDER BY id"},
 		{"b", "SELECT CONCAT_WS(' ', id, at, n) FROM zposts ORDER BY id"},
+		{"c", "SELECT id FROM zposts WHERE at BETWEEN '2024-12-31 23:00:00' AND '2025-01-01 00:30:00' ORDER BY id"},
+		{"b", "SELECT id FROM zposts WHERE at = '2025-01-01 02:15:00'"},
 	} {
 		c := sessions[read.session]
 		if got, want := testenv.Strings(t, c[0], read.sql), testenv.Strings(t, c[1], read.sql); !slices.Equal(got, want) {
@@ -78,9 +96,9 @@ func TestTimestampDateKeysReadInTheSessionsZone(t *testing.T) {
 		}
 	}
 	// Each row sits in the period table of the moment it names, in the
-	// servers' time_zone (UTC here): rows 1, 2 and 4 in 2024's.
-	if got := testenv.Strings(t, direct["s0"], "SELECT id FROM blog.zposts_2024 ORDER BY id"); fmt.Sprint(got) != "[1 2 4]" {
-		t.Errorf("zposts_2024 on s0 holds %v, want [1 2 4]", got)
+	// servers' time_zone (UTC here): rows 1, 2, 4 and 5 in 2024's.
+	if got := testenv.Strings(t, direct["s0"], "SELECT id FROM blog.zposts_2024 ORDER BY id"); fmt.Sprint(got) != "[1 2 4 5]" {
+		t.Errorf("zposts_2024 on s0 holds %v, want [1 2 4 5]", got)
 	}
 	// A file's times would be read in the session's zone, row by row:
 	// refused, with the way out.
