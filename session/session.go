@@ -845,6 +845,22 @@ func (s *Session) syncOnce(c *backend.Conn) error {
 	return s.vars.apply(c, s.timeLimit)
 }
 
+// inStep brings a connection the session holds (its pinned one, a
+// transaction's branch on a shard) in step with what the session set
+// since: its schema and variables, such as a SET sql_mode between two
+// statements of a transaction over shards, which ran on one connection
+// of it. Unlike sync it never resets the connection, which would end the
+// transaction on it.
+func (s *Session) inStep(c *backend.Conn) error {
+	if s.DB != "" && c.DB != s.DB {
+		if err := c.SimpleCommand(wire.ComInitDB, s.DB); err != nil {
+			return err
+		}
+		c.DB = s.DB
+	}
+	return s.vars.apply(c, s.timeLimit)
+}
+
 // release hands c back after a statement, or keeps it pinned or sticky:
 // for the statement that may follow and read what this one left there
 // (ROW_COUNT() of a write, FOUND_ROWS() of SQL_CALC_FOUND_ROWS, warnings).

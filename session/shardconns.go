@@ -66,11 +66,17 @@ func (s *Session) takeConn(ctx context.Context, snap *topology.Snapshot, r plann
 		return nil, errNoBackend("Strata: shard %s is not a configured cluster", r.Cluster)
 	}
 	if onPinned && s.pinned != nil && s.pinned.Addr == cl.Primary.Addr {
+		if err := s.inStep(s.pinned); err != nil {
+			return nil, shardError(r.Cluster, err)
+		}
 		return &shardConn{route: r, conn: s.pinned, pinned: true}, nil
 	}
 	if b := s.branches[r.Cluster]; onPinned && b != nil {
 		// The transaction's branch there: its statements, reads included,
 		// see the transaction's own rows. Handed back at its end.
+		if err := s.inStep(b); err != nil {
+			return nil, shardError(r.Cluster, err)
+		}
 		return &shardConn{route: r, conn: b}, nil
 	}
 	if primary {
