@@ -59,7 +59,7 @@ func TestKeysArePlacedAsTheColumnStoresThem(t *testing.T) {
 	}
 	spaced := "abc     " // stored as 'abc '
 	got := testenv.Conn(t, openStrata(t, s.MySQLAddr()))
-	want := testenv.Conn(t, singleBlog)
+	want := singleConn(t)
 	ctx := testenv.Ctx(t)
 	both := func(q string, args ...any) {
 		t.Helper()
@@ -136,7 +136,7 @@ func TestTrailingSpacesOfATextKeyMeetTheRow(t *testing.T) {
 		}
 	}
 	got := testenv.Conn(t, openStrata(t, s.MySQLAddr()))
-	want := testenv.Conn(t, singleBlog)
+	want := singleConn(t)
 	ctx := testenv.Ctx(t)
 	for _, table := range []string{"kl_names", "kl_codes"} {
 		steps := []struct {

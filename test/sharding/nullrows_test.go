@@ -24,7 +24,7 @@ func TestNullsInSplitRowsAreStoredAsOneServerStoresThem(t *testing.T) {
 		"seen DATE NOT NULL, tag VARCHAR(10) NULL)", "blog.nn_rows", append([]string{"single"}, shardNames...)...)
 	s := startOwn(t, ownConfig(t, "nn_rows: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3]}", ""))
 	got := testenv.Conn(t, openStrata(t, s.MySQLAddr()))
-	want := testenv.Conn(t, singleBlog)
+	want := singleConn(t)
 	ctx := testenv.Ctx(t)
 	cols := "nn_rows (id, note, n, seen, tag) VALUES "
 	for _, step := range []struct {
@@ -74,7 +74,7 @@ func TestASetInsideATransactionOverShardsReachesEveryShard(t *testing.T) {
 	createOn(t, "CREATE TABLE IF NOT EXISTS blog.nn_tx (id INT NOT NULL PRIMARY KEY, note VARCHAR(10) NOT NULL)", "blog.nn_tx", append([]string{"single"}, shardNames...)...)
 	s := startOwn(t, ownConfig(t, "nn_tx: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3]}", "transactions: {mode: twopc}\n"))
 	got := testenv.Conn(t, openStrata(t, s.MySQLAddr()))
-	want := testenv.Conn(t, singleBlog)
+	want := singleConn(t)
 	// A failure inside the transaction leaves it open on a pooled
 	// connection, whose locks would hold the cleanup's DROP TABLE.
 	t.Cleanup(func() {
@@ -102,4 +102,15 @@ func TestASetInsideATransactionOverShardsReachesEveryShard(t *testing.T) {
 	if g, w := testenv.Strings(t, got, rows), testenv.Strings(t, want, rows); !slices.Equal(g, w) {
 		t.Errorf("rows through Strata:\n%s\non one server:\n%s", strings.Join(g, "\n"), strings.Join(w, "\n"))
 	}
+}
+
+// singleConn is a connection to the single server whose session
+// variables (sql_mode, time_zone) a test may set: they go back to the
+// server's at its end, before the connection returns to the pool another
+// test takes it from.
+func singleConn(t *testing.T) *sql.Conn {
+	t.Helper()
+	c := testenv.Conn(t, singleBlog)
+	t.Cleanup(func() { c.ExecContext(context.Background(), "SET SESSION sql_mode = DEFAULT, time_zone = DEFAULT") })
+	return c
 }

@@ -39,7 +39,7 @@ func TestTimestampDateKeysReadInTheSessionsZone(t *testing.T) {
 	// a: the servers' time_zone; b: +02:00; c: +00:00, the servers' own
 	// (UTC) by another name; through Strata and on one server.
 	a, b, c := testenv.Conn(t, db), testenv.Conn(t, db), testenv.Conn(t, db)
-	sa, sb, sc := testenv.Conn(t, singleBlog), testenv.Conn(t, singleBlog), testenv.Conn(t, singleBlog)
+	sa, sb, sc := singleConn(t), singleConn(t), singleConn(t)
 	for zone, conns := range map[string][]*sql.Conn{"+02:00": {b, sb}, "+00:00": {c, sc}} {
 		for _, conn := range conns {
 			if _, err := conn.ExecContext(ctx, "SET time_zone = '"+zone+"'"); err != nil {
