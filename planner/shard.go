@@ -738,10 +738,7 @@ func (s *Sharding) planSetStatement(ctx context.Context, m sqlparse.Mode, assign
 			if v.Name == "time_zone" && !v.Dynamic {
 				// The statement's TIMESTAMP literals are read in it
 				// (Sharding.FromZone), DEFAULT in the servers' own.
-				m = m.WithZone(strings.Trim(v.Value, "'\""))
-				if strings.EqualFold(m.Zone(), "DEFAULT") {
-					m = m.WithZone("")
-				}
+				m = m.WithZone(v.Zone())
 			}
 		}
 	}

@@ -144,16 +144,7 @@ func (s *Session) readingMode() sqlparse.Mode {
 // learnTimeZone follows a SET of the session's time_zone (a value the
 // server computed was asked back as a literal: settingAsSet). DEFAULT is
 // the server's own again.
-func (s *Session) learnTimeZone(v sqlparse.SessionVar) {
-	zone := strings.TrimSpace(v.Value)
-	if len(zone) >= 2 && (zone[0] == '\'' || zone[0] == '"') && zone[len(zone)-1] == zone[0] {
-		zone = zone[1 : len(zone)-1]
-	}
-	if strings.EqualFold(zone, "DEFAULT") {
-		zone = ""
-	}
-	s.timeZone = zone
-}
+func (s *Session) learnTimeZone(v sqlparse.SessionVar) { s.timeZone = v.Zone() }
 
 // takeServerSQLMode gives a new or reset session the server's global
 // sql_mode. A session that starts before the monitor's first check has

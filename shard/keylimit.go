@@ -32,14 +32,16 @@ type KeyLimit struct {
 	Instant bool
 }
 
+// integerBits are the integer types' widths.
+var integerBits = map[string]int{"tinyint": 8, "smallint": 16, "mediumint": 24, "int": 32, "integer": 32, "bigint": 64}
+
 // KeyLimitOf reads a COLUMN_TYPE ("int(11) unsigned", "varchar(40)",
 // "varbinary(16)"); a type it does not know limits nothing.
 func KeyLimitOf(columnType string) KeyLimit {
 	ct := strings.ToLower(columnType)
 	base, rest, _ := strings.Cut(ct, "(")
 	base, _, _ = strings.Cut(base, " ")
-	bits := map[string]int{"tinyint": 8, "smallint": 16, "mediumint": 24, "int": 32, "integer": 32, "bigint": 64}
-	if b, ok := bits[base]; ok {
+	if b, ok := integerBits[base]; ok {
 		return KeyLimit{Integer: true, Unsigned: strings.Contains(ct, "unsigned"), Bits: b}
 	}
 	switch base {

@@ -1,6 +1,9 @@
 package sqlparse
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+)
 
 // ShowTables is a SHOW TABLES statement's database ("" for the current
 // one), FULL, and LIKE pattern (Like false: none) or WHERE condition.
@@ -308,6 +311,19 @@ type SessionVar struct {
 	// subqueries), rendered as written. Replaying it evaluates it again on
 	// the other connection, which may give a different value.
 	Dynamic bool
+}
+
+// Zone is the time_zone a SET of it gives the session, unquoted: "+02:00",
+// "Europe/Berlin"; "" for DEFAULT, the server's own.
+func (v SessionVar) Zone() string {
+	zone := strings.TrimSpace(v.Value)
+	if len(zone) >= 2 && (zone[0] == '\'' || zone[0] == '"') && zone[len(zone)-1] == zone[0] {
+		zone = zone[1 : len(zone)-1]
+	}
+	if strings.EqualFold(zone, "DEFAULT") {
+		return ""
+	}
+	return zone
 }
 
 // Hint holds the strata: directives found in comments, e.g.
