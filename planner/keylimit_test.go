@@ -85,8 +85,9 @@ func TestRowsArePlacedByTheKeyTheColumnStores(t *testing.T) {
 // A shard given one row of a multi-row INSERT, a row with a NULL, gets it
 // as INSERT ... SELECT, which MariaDB answers as a row of several (a
 // NULL in a NOT NULL column stores the zero under a non-strict
-// sql_mode); a row without NULL, one with DEFAULT, or a group of several
-// rows goes as VALUES.
+// sql_mode), with a column it gives DEFAULT left out of the column list
+// (a select list cannot hold DEFAULT); a row without NULL, or a group of
+// several rows, goes as VALUES.
 func TestOneRowOfSeveralWithANullGoesAsSelect(t *testing.T) {
 	s := testSharding(t)
 	cases := []struct {
@@ -97,7 +98,7 @@ func TestOneRowOfSeveralWithANullGoesAsSelect(t *testing.T) {
 		{"INSERT INTO comments (id, entry_id, body) VALUES (1, 0, NULL), (2, 1, 'b')", nil, []bool{true, false}},
 		{"INSERT INTO comments (id, entry_id, body) VALUES (1, 0, ?), (2, 1, ?)", []string{"'a'", "NULL"}, []bool{false, true}},
 		{"INSERT INTO comments (id, entry_id, body) VALUES (1, 0, NULL), (2, 3, NULL), (3, 1, 'c')", nil, []bool{false, false}},
-		{"INSERT INTO comments (id, entry_id, body) VALUES (DEFAULT, 0, NULL), (2, 1, 'b')", nil, []bool{false, false}},
+		{"INSERT INTO comments (id, entry_id, body) VALUES (DEFAULT, 0, NULL), (2, 1, 'b')", nil, []bool{true, false}},
 		{"INSERT INTO comments (id, entry_id, body) VALUES (1, 0, NULL)", nil, []bool{false}},
 	}
 	for _, c := range cases {
@@ -113,6 +114,13 @@ func TestOneRowOfSeveralWithANullGoesAsSelect(t *testing.T) {
 				t.Errorf("%s: route %d runs %q, want a SELECT %v", c.sql, i, r.SQL, c.selects[i])
 			}
 		}
+	}
+	p, err := plan(t, s, "INSERT INTO comments (id, entry_id, body) VALUES (1, 0, NULL), (DEFAULT, 1, NULL)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Routes) != 2 || !strings.Contains(p.Routes[1].SQL, "(`entry_id`,`body`) SELECT 1,NULL") {
+		t.Errorf("a row with DEFAULT runs %+v, want the DEFAULT column left out of the column list", p.Routes)
 	}
 }
 

@@ -293,17 +293,12 @@ func (s *Sharding) planInsert(ctx context.Context, l *shard.Layout, st *sqlparse
 	return p, uniqueChecks(p, st, lead, t, args)
 }
 
-// givesNull reports whether an INSERT row gives a column NULL, without a
-// DEFAULT, which a select list cannot hold (sqlparse.Rewrite.AsSelect).
+// givesNull reports whether an INSERT row gives a column NULL, so that it
+// goes as INSERT ... SELECT (sqlparse.Rewrite.AsSelect; a column the row
+// gives DEFAULT is left out of its column list, which an INSERT into a
+// sharded table always has).
 func givesNull(row []sqlparse.Operand, args []string) bool {
-	null := false
-	for _, o := range row {
-		if o.Default {
-			return false
-		}
-		null = null || isNull(o, args)
-	}
-	return null
+	return slices.ContainsFunc(row, func(o sqlparse.Operand) bool { return isNull(o, args) })
 }
 
 // countValues answers an INSERT whose row has more or fewer values than

@@ -369,11 +369,6 @@ func (impl *shardImpl) rewriteRows(r Rewrite, undo *[]func()) error {
 		lists[i] = row
 	}
 	ins.Lists = lists
-	if r.AsSelect {
-		if err := valuesAsSelect(ins, undo); err != nil {
-			return err
-		}
-	}
 	if r.AddColumn != "" {
 		if len(oldCols) == 0 {
 			return errors.New("sqlparse: AddColumn on an INSERT without a column list")
@@ -382,26 +377,48 @@ func (impl *shardImpl) rewriteRows(r Rewrite, undo *[]func()) error {
 			&ast.ColumnName{Name: ast.NewCIStr(strings.TrimSpace(r.AddColumn))})
 		ins.Columns = cols
 	}
+	if r.AsSelect {
+		return valuesAsSelect(ins, undo)
+	}
 	return nil
 }
 
 // valuesAsSelect makes ins, an INSERT of one row of VALUES, an INSERT
-// ... SELECT of that row (Rewrite.AsSelect). A row with DEFAULT, which a
-// select list cannot hold, is an error.
+// ... SELECT of that row (Rewrite.AsSelect). A select list cannot hold
+// DEFAULT, so a column the row gives DEFAULT is left out of the column
+// list instead, which gives it its default as DEFAULT does; without a
+// column list that is an error.
 func valuesAsSelect(ins *ast.InsertStmt, undo *[]func()) error {
 	if len(ins.Lists) != 1 || ins.Setlist {
 		return errors.New("sqlparse: AsSelect renders an INSERT of one row of VALUES")
 	}
-	fields := make([]*ast.SelectField, len(ins.Lists[0]))
-	for i, e := range ins.Lists[0] {
+	row, cols := ins.Lists[0], ins.Columns
+	if len(cols) > 0 && len(cols) != len(row) {
+		return errors.New("sqlparse: AsSelect of a row whose values do not match its column list")
+	}
+	var keptCols []*ast.ColumnName
+	fields := make([]*ast.SelectField, 0, len(row))
+	for i, e := range row {
 		if _, ok := e.(*ast.DefaultExpr); ok {
-			return errors.New("sqlparse: AsSelect of a row with DEFAULT")
+			if len(cols) == 0 {
+				return errors.New("sqlparse: AsSelect of a row with DEFAULT and no column list")
+			}
+			continue
 		}
-		fields[i] = &ast.SelectField{Expr: e}
+		fields = append(fields, &ast.SelectField{Expr: e})
+		if len(cols) > 0 {
+			keptCols = append(keptCols, cols[i])
+		}
+	}
+	if len(fields) == 0 {
+		return errors.New("sqlparse: AsSelect of a row of DEFAULTs")
 	}
 	lists := ins.Lists
 	ins.Lists, ins.Select = nil, &ast.SelectStmt{Kind: ast.SelectStmtKindSelect, SelectStmtOpts: &ast.SelectStmtOpts{SQLCache: true}, Fields: &ast.FieldList{Fields: fields}}
-	*undo = append(*undo, func() { ins.Lists, ins.Select = lists, nil })
+	if len(cols) > 0 {
+		ins.Columns = keptCols
+	}
+	*undo = append(*undo, func() { ins.Lists, ins.Select, ins.Columns = lists, nil, cols })
 	return nil
 }
 
