@@ -30,8 +30,12 @@ help:
 	@echo "make demo-sharded-down  stop its servers and remove their data"
 	@echo "make bench      run scripts/bench.sh"
 
+# The source revision `strata version` prints (the toolchain's own VCS
+# stamping fails on a checkout another user owns, so it is passed here).
+REVISION := $(shell git rev-parse --short HEAD 2>/dev/null)$(shell git diff --quiet HEAD 2>/dev/null || echo +modified)
+
 build:
-	$(GO) build -o $(BIN) ./cmd/strata
+	$(GO) build -ldflags "-X main.revision=$(REVISION)" -o $(BIN) ./cmd/strata
 
 deps:
 	@bash scripts/install-deps.sh

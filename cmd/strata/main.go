@@ -4,7 +4,9 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
+	"runtime/debug"
 )
 
 // command is one subcommand of the CLI.
@@ -33,7 +35,7 @@ func commands() []command {
 		{"switchovers", "list the switchovers, failovers, rejoins and followed primary changes since start: strata switchovers -c FILE", runSwitchovers},
 		{"config", "write the running topology to the config file, or check a file: strata config save|check -c FILE", runConfig},
 		{"password-hash", "print the users[].password_hash of the password on standard input: strata password-hash < secret.txt", runPasswordHash},
-		{"shards", "maintain sharded tables: strata shards precreate|capacity -c FILE -schema NAME", runShards},
+		{"shards", "maintain sharded tables: strata shards precreate|capacity|verify|check-schema|rebalance|move-key -c FILE", runShards},
 		{"settings", "show the settings a reload changes, as a running Strata applies them now: strata settings -c FILE", runSettings},
 		{"transactions", "show prepared branches of transactions across clusters, or settle them now: strata transactions [resolve] -c FILE", runTransactions},
 		{"deadlocks", "show the deadlocks across servers Strata broke lately: strata deadlocks -c FILE", runDeadlocks},
@@ -41,27 +43,83 @@ func commands() []command {
 }
 
 func main() {
-	if len(os.Args) < 2 {
-		usage()
-		os.Exit(2)
-	}
-	for _, c := range commands() {
-		if c.name == os.Args[1] {
-			if err := c.run(os.Args[2:]); err != nil {
-				fmt.Fprintf(os.Stderr, "strata %s: %v\n", c.name, err)
-				os.Exit(1)
-			}
-			return
-		}
-	}
-	fmt.Fprintf(os.Stderr, "strata: unknown command %q\n", os.Args[1])
-	usage()
-	os.Exit(2)
+	os.Exit(runCLI(os.Args[1:]))
 }
 
-func usage() {
-	fmt.Fprintln(os.Stderr, "usage: strata COMMAND [flags]")
-	for _, c := range commands() {
-		fmt.Fprintf(os.Stderr, "  %-10s %s\n", c.name, c.summary)
+// runCLI runs the subcommand args names and returns the process's exit
+// status: 0 on success, 1 when the command failed, 2 when args name no
+// command.
+func runCLI(args []string) int {
+	if len(args) == 0 {
+		usage(cliErr)
+		return 2
 	}
+	switch args[0] {
+	case "help", "-h", "-help", "--help":
+		usage(cliOut)
+		return 0
+	case "version", "-version", "--version":
+		fmt.Fprintln(cliOut, "strata", version())
+		return 0
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			if err := c.run(args[1:]); err != nil {
+				fmt.Fprintf(cliErr, "strata %s: %v\n", c.name, err)
+				return 1
+			}
+			return 0
+		}
+	}
+	fmt.Fprintf(cliErr, "strata: unknown command %q\n", args[0])
+	usage(cliErr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: strata COMMAND [flags]   (strata COMMAND -h: its flags)")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(w, "  %-10s %s\n", "version", "print the version Strata was built from")
+}
+
+// revision is the source revision `make build` passes (-ldflags -X).
+var revision string
+
+// version is the source revision (or module version) the binary was
+// built from, so that an operator can tell which build a host runs: the
+// revision `make build` passes, else the one the Go toolchain recorded.
+func version() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(no build information)"
+	}
+	v := revision
+	if v == "" {
+		v = vcsRevision(info.Settings)
+	}
+	if v == "" {
+		v = info.Main.Version // "(devel)" for a build from a checkout
+	}
+	return v + " (" + info.GoVersion + ")"
+}
+
+// vcsRevision is the revision the toolchain stamped, "" without one.
+func vcsRevision(settings []debug.BuildSetting) string {
+	var rev, modified string
+	for _, s := range settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				modified = "+modified"
+			}
+		}
+	}
+	if rev == "" {
+		return ""
+	}
+	return rev + modified
 }

@@ -58,6 +58,7 @@ func runServe(args []string) error {
 	if err != nil {
 		return err
 	}
+	log.Info("strata starting", "version", version(), "config", *path)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	s, err := server.Start(ctx, cfg, log)

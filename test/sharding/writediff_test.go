@@ -100,12 +100,12 @@ func (g writeGen) comments() string {
 		for range 1 + g.r.IntN(3) {
 			// body is NOT NULL: a NULL is refused (1048) under a strict
 			// sql_mode, stored as '' with a warning in a row of several
-			// under a non-strict one.
+			// under a non-strict one. A DEFAULT beside it goes too.
 			body := fmt.Sprintf("'b%d'", g.r.IntN(9))
 			if g.r.IntN(6) == 0 {
 				body = "NULL"
 			}
-			rows = append(rows, fmt.Sprintf("(%d, %d, %s, %s, %d)", g.newComment(), g.commentKey(), g.pick("NULL", "'ann'", "'bo'"), body, g.r.IntN(5)))
+			rows = append(rows, fmt.Sprintf("(%d, %d, %s, %s, %d)", g.newComment(), g.commentKey(), g.pick("NULL", "'ann'", "'bo'", "DEFAULT"), body, g.r.IntN(5)))
 		}
 		return "INSERT INTO comments (id, entry_id, author, body, votes) VALUES " + strings.Join(rows, ", ")
 	case 2:
