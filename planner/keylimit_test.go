@@ -86,8 +86,9 @@ func TestRowsArePlacedByTheKeyTheColumnStores(t *testing.T) {
 // as INSERT ... SELECT, which MariaDB answers as a row of several (a
 // NULL in a NOT NULL column stores the zero under a non-strict
 // sql_mode), with a column it gives DEFAULT left out of the column list
-// (a select list cannot hold DEFAULT); a row without NULL, or a group of
-// several rows, goes as VALUES.
+// (a select list cannot hold DEFAULT); a row without NULL, one with
+// DEFAULT(col) of another column, or a group of several rows, goes as
+// VALUES.
 func TestOneRowOfSeveralWithANullGoesAsSelect(t *testing.T) {
 	s := testSharding(t)
 	cases := []struct {
@@ -99,6 +100,8 @@ func TestOneRowOfSeveralWithANullGoesAsSelect(t *testing.T) {
 		{"INSERT INTO comments (id, entry_id, body) VALUES (1, 0, ?), (2, 1, ?)", []string{"'a'", "NULL"}, []bool{false, true}},
 		{"INSERT INTO comments (id, entry_id, body) VALUES (1, 0, NULL), (2, 3, NULL), (3, 1, 'c')", nil, []bool{false, false}},
 		{"INSERT INTO comments (id, entry_id, body) VALUES (DEFAULT, 0, NULL), (2, 1, 'b')", nil, []bool{true, false}},
+		{"INSERT INTO comments (id, entry_id, body) VALUES (DEFAULT(id), 0, NULL), (2, 1, 'b')", nil, []bool{true, false}},
+		{"INSERT INTO comments (id, entry_id, body) VALUES (DEFAULT(body), 0, NULL), (2, 1, 'b')", nil, []bool{false, false}},
 		{"INSERT INTO comments (id, entry_id, body) VALUES (1, 0, NULL)", nil, []bool{false}},
 	}
 	for _, c := range cases {

@@ -269,7 +269,7 @@ func (s *Sharding) planInsert(ctx context.Context, l *shard.Layout, st *sqlparse
 	for _, g := range groups {
 		rw := rewrite(st, lead, t, g.tg, args, false)
 		rw.Rows = g.rows
-		rw.AsSelect = len(ins.Rows) > 1 && len(g.rows) == 1 && givesNull(ins.Rows[g.rows[0]], args)
+		rw.AsSelect = len(ins.Rows) > 1 && len(g.rows) == 1 && givesNull(ins.Rows[g.rows[0]], ins.Columns, args)
 		switch {
 		case seq.add:
 			rw.AddColumn = seq.column
@@ -294,11 +294,19 @@ func (s *Sharding) planInsert(ctx context.Context, l *shard.Layout, st *sqlparse
 }
 
 // givesNull reports whether an INSERT row gives a column NULL, so that it
-// goes as INSERT ... SELECT (sqlparse.Rewrite.AsSelect; a column the row
-// gives DEFAULT is left out of its column list, which an INSERT into a
-// sharded table always has).
-func givesNull(row []sqlparse.Operand, args []string) bool {
-	return slices.ContainsFunc(row, func(o sqlparse.Operand) bool { return isNull(o, args) })
+// goes as INSERT ... SELECT (sqlparse.Rewrite.AsSelect). A column the row
+// gives DEFAULT is left out of the column list (which an INSERT into a
+// sharded table always has); a DEFAULT(col) of another column cannot be,
+// so such a row goes as written.
+func givesNull(row []sqlparse.Operand, cols []string, args []string) bool {
+	null := false
+	for i, o := range row {
+		if o.Default && o.DefaultOf != "" && (i >= len(cols) || o.DefaultOf != cols[i]) {
+			return false
+		}
+		null = null || isNull(o, args)
+	}
+	return null
 }
 
 // countValues answers an INSERT whose row has more or fewer values than

@@ -385,9 +385,10 @@ func (impl *shardImpl) rewriteRows(r Rewrite, undo *[]func()) error {
 
 // valuesAsSelect makes ins, an INSERT of one row of VALUES, an INSERT
 // ... SELECT of that row (Rewrite.AsSelect). A select list cannot hold
-// DEFAULT, so a column the row gives DEFAULT is left out of the column
-// list instead, which gives it its default as DEFAULT does; without a
-// column list that is an error.
+// DEFAULT, so a column the row gives DEFAULT (or DEFAULT of itself) is
+// left out of the column list instead, which gives it its default as
+// DEFAULT does; without a column list, or for DEFAULT(col) of another
+// column, that is an error.
 func valuesAsSelect(ins *ast.InsertStmt, undo *[]func()) error {
 	if len(ins.Lists) != 1 || ins.Setlist {
 		return errors.New("sqlparse: AsSelect renders an INSERT of one row of VALUES")
@@ -399,9 +400,12 @@ func valuesAsSelect(ins *ast.InsertStmt, undo *[]func()) error {
 	var keptCols []*ast.ColumnName
 	fields := make([]*ast.SelectField, 0, len(row))
 	for i, e := range row {
-		if _, ok := e.(*ast.DefaultExpr); ok {
+		if d, ok := e.(*ast.DefaultExpr); ok {
 			if len(cols) == 0 {
 				return errors.New("sqlparse: AsSelect of a row with DEFAULT and no column list")
+			}
+			if d.Name != nil && d.Name.Name.L != cols[i].Name.L {
+				return errors.New("sqlparse: AsSelect of a row with DEFAULT of another column")
 			}
 			continue
 		}
