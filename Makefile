@@ -35,7 +35,7 @@ help:
 REVISION := $(shell git rev-parse --short HEAD 2>/dev/null)$(shell git diff --quiet HEAD 2>/dev/null || echo +modified)
 
 build:
-	$(GO) build -ldflags "-X main.revision=$(REVISION)" -o $(BIN) ./cmd/strata
+	$(GO) build -ldflags "-X github.com/strata-proxy/strata/buildinfo.revision=$(REVISION)" -o $(BIN) ./cmd/strata
 
 deps:
 	@bash scripts/install-deps.sh

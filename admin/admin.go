@@ -17,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/strata-proxy/strata/backend"
+	"github.com/strata-proxy/strata/buildinfo"
 	"github.com/strata-proxy/strata/config"
 	"github.com/strata-proxy/strata/metrics"
 	"github.com/strata-proxy/strata/planner"
@@ -161,6 +162,8 @@ func (s *Server) withHealth(api http.Handler) http.Handler {
 
 // TopologyView is the body of GET /api/topology.
 type TopologyView struct {
+	// Strata is the build of the Strata that answers (buildinfo.String).
+	Strata         string        `json:"strata"`
 	Version        uint64        `json:"version"`
 	DefaultCluster string        `json:"default_cluster"`
 	Clusters       []ClusterView `json:"clusters"`
@@ -190,7 +193,7 @@ func (s *Server) view(srv *topology.Server) ServerView {
 
 func (s *Server) topology(w http.ResponseWriter, r *http.Request) {
 	snap := s.Topology.Load()
-	out := TopologyView{Version: snap.Version, DefaultCluster: snap.DefaultCluster, Clusters: []ClusterView{}}
+	out := TopologyView{Strata: buildinfo.String(), Version: snap.Version, DefaultCluster: snap.DefaultCluster, Clusters: []ClusterView{}}
 	for _, srv := range snap.Servers() {
 		if srv.Role != topology.RolePrimary {
 			continue

@@ -3,6 +3,7 @@ package admin
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/strata-proxy/strata/backend"
+	"github.com/strata-proxy/strata/buildinfo"
 	"github.com/strata-proxy/strata/config"
 	"github.com/strata-proxy/strata/metrics"
 	"github.com/strata-proxy/strata/session"
@@ -508,6 +510,9 @@ func TestTopology(t *testing.T) {
 	if len(v.Clusters) != 1 || v.DefaultCluster != "main" {
 		t.Fatalf("topology = %+v", v)
 	}
+	if v.Strata != buildinfo.String() {
+		t.Errorf("topology names build %q, want %q (which Strata of a fleet answers)", v.Strata, buildinfo.String())
+	}
 	cl := v.Clusters[0]
 	if cl.Primary.Addr != "127.0.0.1:13306" || !cl.Primary.Routable || len(cl.Replicas) != 3 || cl.DefaultPool != "primary" {
 		t.Errorf("cluster = %+v", cl)
@@ -538,5 +543,17 @@ func TestKillSessionRefusesBadIDs(t *testing.T) {
 		if code := e.call(t, "POST", c.path, c.body, &body); code != c.status || !strings.Contains(body.Error, c.errPart) {
 			t.Errorf("POST %s %s: %d %q, want %d and %q", c.path, c.body, code, body.Error, c.status, c.errPart)
 		}
+	}
+}
+
+// /metrics says which build runs, so a dashboard over a fleet shows an
+// instance left on an old build after an upgrade.
+func TestMetricsNameTheBuild(t *testing.T) {
+	e := newEnv(t)
+	rec := httptest.NewRecorder()
+	e.h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	want := fmt.Sprintf(`strata_build_info{go_version=%q,revision=%q} 1`, buildinfo.GoVersion(), buildinfo.Revision())
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), want) {
+		t.Errorf("GET /metrics: %d, no line %s", rec.Code, want)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/strata-proxy/strata/buildinfo"
 	"github.com/strata-proxy/strata/wire"
 )
 
@@ -103,6 +104,9 @@ func New() *Metrics {
 	m.Registry.MustRegister(m.clientMax, m.certExpiry, m.twoPhase, m.twoPhaseFixed, m.deadlocks, m.deadlockCheck, m.primaryChg, m.writesHeld, m.shardQueries, m.runFirst, m.runFirstRows, m.loadRows, m.zoneReads, m.movedRows, m.rebalanced, m.fencePause, m.rangeFill, m.schemaDiffers, m.consistency, m.queries, m.errors, m.latency, m.clientConns, m.userConns, m.clientTotal, m.rejectedConns, m.idleClosed, m.goneReads, m.passedOn, m.retries,
 		m.backendDials, m.serverUp, m.replicaLag, m.backendConns,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "strata_build_info", Help: "1, labelled with the source revision and Go version this Strata was built from (strata version): which build each instance of a fleet runs."}, []string{"revision", "go_version"})
+	build.WithLabelValues(buildinfo.Revision(), buildinfo.GoVersion()).Set(1)
+	m.Registry.MustRegister(build)
 	return m
 }
 

@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
+
+	"github.com/strata-proxy/strata/buildinfo"
 )
 
 // command is one subcommand of the CLI.
@@ -59,7 +60,7 @@ func runCLI(args []string) int {
 		usage(cliOut)
 		return 0
 	case "version", "-version", "--version":
-		fmt.Fprintln(cliOut, "strata", version())
+		fmt.Fprintln(cliOut, "strata", buildinfo.String())
 		return 0
 	}
 	for _, c := range commands() {
@@ -82,44 +83,4 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintf(w, "  %-10s %s\n", "version", "print the version Strata was built from")
-}
-
-// revision is the source revision `make build` passes (-ldflags -X).
-var revision string
-
-// version is the source revision (or module version) the binary was
-// built from, so that an operator can tell which build a host runs: the
-// revision `make build` passes, else the one the Go toolchain recorded.
-func version() string {
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "(no build information)"
-	}
-	v := revision
-	if v == "" {
-		v = vcsRevision(info.Settings)
-	}
-	if v == "" {
-		v = info.Main.Version // "(devel)" for a build from a checkout
-	}
-	return v + " (" + info.GoVersion + ")"
-}
-
-// vcsRevision is the revision the toolchain stamped, "" without one.
-func vcsRevision(settings []debug.BuildSetting) string {
-	var rev, modified string
-	for _, s := range settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			if s.Value == "true" {
-				modified = "+modified"
-			}
-		}
-	}
-	if rev == "" {
-		return ""
-	}
-	return rev + modified
 }

@@ -131,7 +131,7 @@ func runTopology(args []string) error {
 	if printed, err := callView(af, "GET", "/api/topology", nil, &v); printed || err != nil {
 		return err
 	}
-	fmt.Fprintf(cliOut, "topology version %d, default cluster %s\n", v.Version, v.DefaultCluster)
+	fmt.Fprintf(cliOut, "strata %s: topology version %d, default cluster %s\n", v.Strata, v.Version, v.DefaultCluster)
 	for _, cl := range v.Clusters {
 		fmt.Fprintf(cliOut, "\ncluster %s: default pool %s, consistency %s\n", cl.Name, cl.DefaultPool, cl.Consistency)
 		tw := newTable()

@@ -17,6 +17,7 @@ import (
 
 	"github.com/strata-proxy/strata/admin"
 	"github.com/strata-proxy/strata/backend"
+	"github.com/strata-proxy/strata/buildinfo"
 	"github.com/strata-proxy/strata/config"
 	"github.com/strata-proxy/strata/frontend"
 	"github.com/strata-proxy/strata/metrics"
@@ -262,7 +263,7 @@ func TestTopologyCommand(t *testing.T) {
 	out := mustRun(t, runTopology, "-c", e.path)
 	t.Logf("\n%s", out)
 	wantLines(t, out,
-		"topology version 1, default cluster main",
+		"strata "+buildinfo.String()+": topology version 1, default cluster main",
 		"cluster main: default pool primary, consistency eventual",
 		"ROLE     ADDRESS          POOL     STATE       WEIGHT  ZONE  LAG  CONNS  REASON\n",
 		"primary  127.0.0.1:13306  -        up          -       -     -    0/0\n",

@@ -11,6 +11,7 @@ import (
 	"runtime/pprof"
 	"syscall"
 
+	"github.com/strata-proxy/strata/buildinfo"
 	"github.com/strata-proxy/strata/config"
 	"github.com/strata-proxy/strata/server"
 )
@@ -58,7 +59,7 @@ func runServe(args []string) error {
 	if err != nil {
 		return err
 	}
-	log.Info("strata starting", "version", version(), "config", *path)
+	log.Info("strata starting", "version", buildinfo.String(), "config", *path)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	s, err := server.Start(ctx, cfg, log)
