@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -106,5 +107,50 @@ func TestShardedStatementsInSJIS(t *testing.T) {
 	}
 	if err := db.QueryRow("SELECT COUNT(*) FROM events WHERE kind = 'click'").Scan(&n); err != nil || n == 0 {
 		t.Errorf("a sharded read in sjis without two-byte characters: %d, %v", n, err)
+	}
+}
+
+// sql_mode changes how MariaDB reads a statement: under PIPES_AS_CONCAT
+// (and ANSI, and MariaDB's ORACLE) `||` joins text instead of meaning OR,
+// under ANSI_QUOTES "kind" names a column instead of being a string, under
+// HIGH_NOT_PRECEDENCE NOT binds before BETWEEN. Strata routes by, renders
+// for the shards and merges statements read the same way, so each answers
+// as one server holding every row: `id = 1 || 7` is the row of key 17
+// under PIPES_AS_CONCAT, on a shard that a misreading (id = 1, or 7)
+// would not ask.
+func TestShardedStatementsReadAsTheSessionsSQLModeReadsThem(t *testing.T) {
+	db := strataDB(t)
+	ctx := testenv.Ctx(t)
+	got := testenv.Conn(t, db)
+	t.Cleanup(func() { got.ExecContext(context.Background(), "SET SESSION sql_mode = DEFAULT") })
+	want := singleConn(t)
+	queries := []string{
+		"SELECT id FROM events WHERE id = 1 || 7 ORDER BY id LIMIT 5",
+		"SELECT kind || 'x' AS k, COUNT(*) FROM events GROUP BY kind || 'x' ORDER BY 1",
+		"SELECT id, kind || qty FROM events ORDER BY kind || qty, id LIMIT 7",
+		"SELECT DISTINCT kind || '-' || qty FROM events ORDER BY 1 LIMIT 10",
+		"SELECT MIN(username || country), MAX(country || username) FROM members",
+		"SELECT \"kind\", COUNT(*) FROM events GROUP BY 1 ORDER BY 1",
+		"SELECT id, NOT qty BETWEEN 1 AND 3 FROM events ORDER BY id LIMIT 5",
+		"SELECT COUNT(*) FROM events WHERE NOT qty BETWEEN 1 AND 3",
+	}
+	for _, mode := range []string{"DEFAULT", "'PIPES_AS_CONCAT'", "'ANSI'", "'ANSI_QUOTES'", "'HIGH_NOT_PRECEDENCE'", "'ORACLE'"} {
+		for _, c := range []*sql.Conn{got, want} {
+			if _, err := c.ExecContext(ctx, "SET SESSION sql_mode = "+mode); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, q := range queries {
+			g, gerr := runQuery(ctx, got, q)
+			w, werr := runQuery(ctx, want, q)
+			switch {
+			case gerr != nil || werr != nil:
+				if gerr == nil || werr == nil || !strings.HasPrefix(gerr.Error(), werr.Error()) {
+					t.Errorf("sql_mode %s: %s: through Strata %v, on one server %v", mode, q, gerr, werr)
+				}
+			case !slices.EqualFunc(g.rows, w.rows, slices.Equal):
+				t.Errorf("sql_mode %s: %s:\nthrough Strata %v\non one server  %v", mode, q, g.rows, w.rows)
+			}
+		}
 	}
 }
