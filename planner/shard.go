@@ -982,6 +982,9 @@ func (s *Sharding) planSharded(ctx context.Context, l *shard.Layout, m sqlparse.
 	if st.Params > 0 && len(args) < st.Params {
 		return nil, refuse("the statement has %d placeholders but %d values were bound", st.Params, len(args))
 	}
+	if m.EmptyStringIsNull() {
+		args = emptyArgsAsNull(args)
+	}
 	lead, err := s.checkCoSharded(l, st)
 	if err != nil {
 		return nil, err
@@ -1238,4 +1241,25 @@ func (s *Sharding) MetadataCluster(f *sqlparse.Facts) string {
 		}
 	}
 	return ""
+}
+
+// emptyArgsAsNull gives bound values as a session under MariaDB's
+// EMPTY_STRING_IS_NULL has the server read them: an empty string is NULL
+// (a key Strata then places nowhere, a NULL in a row of several). The
+// literals of the statement's text are read so when it is analyzed.
+func emptyArgsAsNull(args []string) []string {
+	var out []string
+	for i, a := range args {
+		if !sqlparse.EmptyStringLiteral(a) {
+			continue
+		}
+		if out == nil {
+			out = slices.Clone(args)
+		}
+		out[i] = "NULL"
+	}
+	if out == nil {
+		return args
+	}
+	return out
 }

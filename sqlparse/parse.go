@@ -31,6 +31,29 @@ type Mode struct {
 	// zone is the session's time_zone where it set one ("" for the
 	// server's): MariaDB reads a TIMESTAMP literal in it.
 	zone string
+	// emptyIsNull: MariaDB's EMPTY_STRING_IS_NULL, under which the
+	// server reads an empty string, written or bound, as NULL (the
+	// parser does not know the mode).
+	emptyIsNull bool
+}
+
+// EmptyStringIsNull reports whether m has MariaDB's EMPTY_STRING_IS_NULL:
+// a key, or a value in a NOT NULL column, written as ” (or bound as an
+// empty string) is NULL to the server.
+func (m Mode) EmptyStringIsNull() bool { return m.emptyIsNull }
+
+// EmptyStringLiteral reports whether text is a quoted empty string (”,
+// "", N”, _utf8mb4”), which EMPTY_STRING_IS_NULL reads as NULL; a hex
+// literal (X”) stays an empty string.
+func EmptyStringLiteral(text string) bool {
+	s := strings.TrimSpace(text)
+	if i := strings.IndexAny(s, `'"`); i > 0 {
+		if p := s[:i]; p != "N" && p != "n" && p[0] != '_' {
+			return false
+		}
+		s = s[i:]
+	}
+	return s == "''" || s == `""`
 }
 
 // WithZone is m for a session whose time_zone is zone ("" for the
@@ -54,11 +77,14 @@ func (m Mode) Charset() string { return m.charset }
 
 // NewMode reads a sql_mode value ("ANSI_QUOTES,STRICT_TRANS_TABLES").
 // Modes the parser does not know (MariaDB's own, say) are ignored: none
-// of them change how a statement is tokenized.
+// of them change how a statement is tokenized. MariaDB's
+// EMPTY_STRING_IS_NULL changes what a literal means, and is kept.
 func NewMode(sqlMode string) Mode {
 	var m mysql.SQLMode
+	emptyIsNull := false
 	for _, part := range strings.Split(strings.ToUpper(sqlMode), ",") {
 		part = strings.TrimSpace(part)
+		emptyIsNull = emptyIsNull || part == "EMPTY_STRING_IS_NULL"
 		names := []string{part}
 		if combo, ok := mysql.CombinationSQLMode[part]; ok {
 			names = combo
@@ -67,7 +93,7 @@ func NewMode(sqlMode string) Mode {
 			m |= mysql.Str2SQLMode[n]
 		}
 	}
-	return Mode{sqlMode: m, noBackslash: m.HasNoBackslashEscapesMode()}
+	return Mode{sqlMode: m, noBackslash: m.HasNoBackslashEscapesMode(), emptyIsNull: emptyIsNull}
 }
 
 // NumbersZero reports whether an AUTO_INCREMENT column given 0 takes the
@@ -89,11 +115,12 @@ func (m Mode) KeepingZero(keep bool) Mode {
 }
 
 // ReadsAsDefault reports whether m reads SQL text as the server's default
-// sql_mode does: none of the flags that change tokenizing or precedence.
+// sql_mode does: none of the flags that change tokenizing or precedence,
+// nor EMPTY_STRING_IS_NULL, which changes what ” means.
 func (m Mode) ReadsAsDefault() bool {
 	const reading = mysql.ModeANSIQuotes | mysql.ModeNoBackslashEscapes | mysql.ModePipesAsConcat |
 		mysql.ModeHighNotPrecedence | mysql.ModeIgnoreSpace
-	return m.sqlMode&reading == 0
+	return m.sqlMode&reading == 0 && !m.emptyIsNull
 }
 
 // The TiDB parser keeps scratch state and is not goroutine-safe; a pool

@@ -186,9 +186,30 @@ func TestModeReadsAsDefault(t *testing.T) {
 		{"PIPES_AS_CONCAT", false},
 		{"IGNORE_SPACE", false},
 		{"HIGH_NOT_PRECEDENCE", false},
+		{"STRICT_TRANS_TABLES,empty_string_is_null", false}, // '' means NULL
 	} {
 		if got := NewMode(tc.sqlMode).ReadsAsDefault(); got != tc.want {
 			t.Errorf("NewMode(%q).ReadsAsDefault() = %v, want %v", tc.sqlMode, got, tc.want)
 		}
+	}
+}
+
+// Under EMPTY_STRING_IS_NULL a quoted empty string is NULL to the server,
+// with or without a character set introducer; a hex literal is not, nor a
+// string with anything in it.
+func TestEmptyStringLiteral(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		want bool
+	}{
+		{"''", true}, {`""`, true}, {"N''", true}, {"_utf8mb4''", true}, {" '' ", true},
+		{"' '", false}, {"'a'", false}, {"x''", false}, {"X''", false}, {"0", false}, {"NULL", false}, {"''''", false},
+	} {
+		if got := EmptyStringLiteral(tc.text); got != tc.want {
+			t.Errorf("EmptyStringLiteral(%q) = %v, want %v", tc.text, got, tc.want)
+		}
+	}
+	if !NewMode("ORACLE,EMPTY_STRING_IS_NULL").EmptyStringIsNull() || NewMode("ORACLE").EmptyStringIsNull() {
+		t.Error("EmptyStringIsNull follows EMPTY_STRING_IS_NULL only")
 	}
 }

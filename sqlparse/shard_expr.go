@@ -189,6 +189,9 @@ func (impl *shardImpl) operand(e ast.ExprNode) Operand {
 		return Operand{Param: p.idx + 1}
 	}
 	if s, ok := impl.literalText(e); ok {
+		if impl.mode.emptyIsNull && EmptyStringLiteral(s) {
+			s = "NULL" // as the server reads it
+		}
 		return Operand{Literal: s}
 	}
 	o := Operand{Expr: true}
