@@ -289,6 +289,9 @@ type Session struct {
 	// ownDiagState ages like rowCountState.
 	ownDiag      heldDiagnostics
 	ownDiagState uint8
+	// evalDiag is what the evaluations of the merge in progress left on
+	// their connection (shardmerge.go); nil when it evaluates nothing.
+	evalDiag *evalDiagnostics
 	// waitTimeout is the session's own wait_timeout (SET SESSION
 	// wait_timeout = n), 0 when it never set one: the client's idle limit.
 	waitTimeout time.Duration

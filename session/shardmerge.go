@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -87,12 +88,22 @@ func (s *Session) execMerge(ctx context.Context, f *sqlparse.Facts, plan *planne
 // left, each server holding its own, so the client's SHOW WARNINGS lists
 // them all: read before the connections go back.
 func (s *Session) noteMergeWarnings(ctx context.Context, conns []*shardConn, rows []*backend.Rows) {
-	conditions := (warnedStream{rows: rows}).conditions()
+	ed := s.evalDiag
+	conditions := (warnedStream{rows: rows, eval: ed}).conditions()
 	if s.foundRowsState != 2 || conditions == 0 {
 		return // not sent (an error answered instead), or nothing to list
 	}
 	warned := warnedConns(conns, rows)
-	s.noteShardWarnings(capWarnings(ctx, warned[0].conn, s.collectWarnings(ctx, warned)), conditions)
+	var d []diagnostic
+	if ed != nil && ed.shardRead {
+		// The first route's, read before an evaluation replaced them.
+		d, warned = ed.shard, slices.DeleteFunc(warned, func(sc *shardConn) bool { return sc == conns[0] })
+	}
+	d = append(d, s.collectWarnings(ctx, warned)...)
+	if ed != nil {
+		d = append(d, ed.own...)
+	}
+	s.noteShardWarnings(capWarnings(ctx, conns[0].conn, d), conditions)
 }
 
 // sumFoundRows makes FOUND_ROWS() after a merge of SELECT
@@ -217,6 +228,7 @@ func (s *Session) mergeCharset(plan *planner.ShardPlan, routes int) string {
 // sends them to the client. The first answer gives the column definitions.
 func (s *Session) mergeOpened(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, conns []*shardConn, rows []*backend.Rows, answer mergeAnswer) error {
 	defer s.closeRows(rows, conns)
+	s.evalDiag = nil
 	var budget *engine.Budget // one route's rows stream through: nothing to hold
 	if len(conns) > 1 {
 		budget = s.statementBudget()
@@ -235,7 +247,7 @@ func (s *Session) mergeOpened(ctx context.Context, f *sqlparse.Facts, plan *plan
 		}
 		stream = engine.Transcoded(stream, outCols, answer.charset)
 	}
-	if err := s.sendRows(ctx, outCols, outPackets, warnedStream{capRows(stream, answer.limit), rows}, answer.binary); err != nil {
+	if err := s.sendRows(ctx, outCols, outPackets, warnedStream{capRows(stream, answer.limit), rows, s.evalDiag}, answer.binary); err != nil {
 		return err
 	}
 	label := "shard_merge"
@@ -257,6 +269,7 @@ func (s *Session) mergeOpened(ctx context.Context, f *sqlparse.Facts, plan *plan
 type warnedStream struct {
 	engine.RowStream
 	rows []*backend.Rows
+	eval *evalDiagnostics // nil: no expression evaluated after the merge
 }
 
 // Warnings is the sum of the shards' warning counts, capped as the
@@ -273,6 +286,9 @@ func (w warnedStream) conditions() uint64 {
 		if r != nil {
 			n += uint64(r.Result().Warnings)
 		}
+	}
+	if w.eval != nil {
+		n += w.eval.count
 	}
 	return n
 }
@@ -351,7 +367,8 @@ func (s *Session) mergeStream(plan *planner.ShardPlan, conns []*shardConn, rows 
 	plan.Sequential = anyShared(conns)
 	switch {
 	case plan.Select != nil && len(conns) > 1:
-		stream, err = plan.MergeStream(s.env.Sharding.WithColumnCollations(cols, plan.Select.Sources), sources, s.evaluator(conns[0], rows, 0), budget)
+		s.evalDiag = &evalDiagnostics{}
+		stream, err = plan.MergeStream(s.env.Sharding.WithColumnCollations(cols, plan.Select.Sources), sources, s.evaluator(conns[0], rows, 0, s.evalDiag), budget)
 	case plan.Sequential:
 		stream = engine.NewOrderedWalk(sources, -1)
 	default:
@@ -409,22 +426,86 @@ func memoryLimitError(err error) error {
 // (engine.Compute) on the connection of route i, which has the session's
 // variables (sql_mode, time_zone, div_precision_increment...) that the
 // expressions depend on. Compute asks only once the merge read every
-// shard's answer to its end, so the connection is free by then.
-func (s *Session) evaluator(sc *shardConn, rows []*backend.Rows, i int) engine.Evaluator {
+// shard's answer to its end, so the connection is free by then. What the
+// evaluations warn of (a division by zero) is the statement's warning,
+// as on one server, and an error they answer (a value out of range) is
+// the statement's error, with the server's code; ed keeps the warnings.
+func (s *Session) evaluator(sc *shardConn, rows []*backend.Rows, i int, ed *evalDiagnostics) engine.Evaluator {
 	return func(ctx context.Context, query string) ([]engine.Row, error) {
 		if rows[i] != nil {
 			if err := rows[i].Close(); err != nil {
 				return nil, err
 			}
+			if !ed.shardRead && rows[i].Result().Warnings > 0 {
+				// The evaluation replaces the route's own warnings there.
+				ed.shard, ed.shardRead = s.collectWarnings(ctx, []*shardConn{sc}), true
+			}
 		}
 		r, err := sc.conn.QueryRows(ctx, query)
 		if err != nil {
 			s.markBroken(sc, err)
-			return nil, err
+			return nil, evalError(err)
 		}
 		defer r.Close()
-		return engine.Collect(ctx, rowsStream{r})
+		out, err := engine.Collect(ctx, rowsStream{r})
+		if err != nil {
+			return nil, evalError(err)
+		}
+		if n := r.Result().Warnings; n > 0 {
+			ed.count += uint64(n)
+			ed.own = append(ed.own, evaluationWarnings(ctx, sc.conn)...)
+		}
+		return out, nil
 	}
+}
+
+// evalDiagnostics is what the evaluations of a merge's expressions over
+// aggregates left on their connection: the route's own warnings, read
+// before the first evaluation replaced them (shardRead), and the
+// evaluations' warnings, count of them reported.
+type evalDiagnostics struct {
+	shard     []diagnostic
+	shardRead bool
+	own       []diagnostic
+	count     uint64
+}
+
+// evaluationWarnings reads SHOW WARNINGS after an evaluation: one server
+// would warn so evaluating the statement, so they name no shard.
+func evaluationWarnings(ctx context.Context, c *backend.Conn) []diagnostic {
+	rows, err := c.QueryRows(ctx, "SHOW WARNINGS")
+	if err != nil {
+		return nil
+	}
+	defer rows.Close()
+	var out []diagnostic
+	for {
+		r, err := rows.Next(ctx)
+		if err != nil {
+			return out
+		}
+		if len(r) >= 3 {
+			code, _ := strconv.Atoi(string(r[1]))
+			out = append(out, diagnostic{string(r[0]), uint16(code), string(r[2])})
+		}
+	}
+}
+
+// evaluatedError marks a server's error answering an evaluation of
+// expressions over the merged aggregates: the statement's own error, as
+// one server would answer it (mergeError passes it on).
+type evaluatedError struct{ err *wire.Error }
+
+func (e evaluatedError) Error() string { return e.err.Error() }
+func (e evaluatedError) Unwrap() error { return e.err }
+
+// evalError marks err as an evaluation's error when a server answered it.
+func evalError(err error) error {
+	var werr *wire.Error
+	if errors.As(err, &werr) {
+		return evaluatedError{err: werr}
+	}
+	return err
 }
 
 func visibleColumns(sel *sqlparse.ScatterSelect, n int) int {
@@ -458,6 +539,10 @@ func mergeError(err error, started bool) error {
 	}
 	if errors.Is(err, engine.ErrNotMergeable) {
 		return wire.NewError(wire.ErNotSupportedYet, "Strata %v; give the shard key, or narrow the groups", err)
+	}
+	var evaluated evaluatedError
+	if errors.As(err, &evaluated) && !started {
+		return evaluated.err
 	}
 	if errors.Is(err, engine.ErrNotComputable) {
 		return wire.NewError(wire.ErNotSupportedYet, "Strata cannot evaluate this expression over aggregates after merging the shards (%v): "+

@@ -227,6 +227,32 @@ func (b *scatterBuilder) computed(i int) {
 	}
 	b.out.Computed = append(b.out.Computed, c)
 	b.computedText[b.impl.text(unparen(f.Expr))] = i
+	b.fields[i] = notEvaluated(f)
+}
+
+// notEvaluated is the shard query's field for f, an expression over
+// aggregates that Strata evaluates over the merged aggregates: the shards
+// describe its column (its name, type and length are what one server
+// sends) but do not compute it. Over one shard's partial aggregates it
+// could fail where the merged ones do not: MAX(a) - 3 over an UNSIGNED
+// column is out of range (1690) on a shard whose largest a is 2, and a
+// division by a shard's zero warns. IF(0, e, NULL) has e's type and is
+// never e. Its column may be NULL, as e's is when an aggregate other than
+// COUNT is in it; an expression over COUNTs only (never NULL, and of
+// signed integers) stays as written, so its column keeps NOT NULL.
+func notEvaluated(f *ast.SelectField) *ast.SelectField {
+	if !containsNode(f.Expr, isNullableAggregate) {
+		return f
+	}
+	wrapped := &ast.FuncCallExpr{FnName: ast.NewCIStr("IF"), Args: []ast.ExprNode{newRawExpr("0"), f.Expr, newRawExpr("NULL")}}
+	return &ast.SelectField{Expr: wrapped, AsName: f.AsName}
+}
+
+// isNullableAggregate: an aggregate that is NULL over no rows (all but
+// COUNT).
+func isNullableAggregate(n ast.Node) bool {
+	ag, ok := n.(*ast.AggregateFuncExpr)
+	return ok && !strings.EqualFold(ag.F, ast.AggFuncCount)
 }
 
 // materializesGroups reports whether MariaDB evaluates the select list

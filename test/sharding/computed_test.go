@@ -3,10 +3,13 @@ package sharding
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/go-sql-driver/mysql"
 
 	"github.com/strata-proxy/strata/test/testenv"
 )
@@ -238,6 +241,9 @@ func TestMergedAggregatesAreDescribedAsOneServer(t *testing.T) {
 		"SELECT COUNT(*), COUNT(title), SUM(score), AVG(score), MIN(score), MAX(status), SUM(rating), AVG(rating), MAX(published) FROM entries",
 		"SELECT status, COUNT(*), SUM(score), AVG(score), AVG(rating), BIT_OR(score) FROM entries GROUP BY status ORDER BY status",
 		"SELECT qty, SUM(amount), AVG(amount), AVG(qty), AVG(id) FROM events GROUP BY qty ORDER BY qty",
+		// Expressions over aggregates, which the shards describe but
+		// Strata evaluates.
+		"SELECT COUNT(*) + 1, COUNT(*) / 2, MAX(score) - 3, SUM(score) / COUNT(*), ROUND(AVG(rating), 1), CONCAT(MAX(status), '!') FROM entries",
 	} {
 		show := func(addr, user, password string) string {
 			host, port, _ := strings.Cut(addr, ":")
@@ -250,6 +256,54 @@ func TestMergedAggregatesAreDescribedAsOneServer(t *testing.T) {
 		}
 		if got, want := show(strataAddr, "app", "app"), show(clusterAddr["single"], "root", ""); got != want {
 			t.Errorf("%s, as the mariadb CLI shows it\nthrough Strata:\n%s\none server:\n%s", query, got, want)
+		}
+	}
+}
+
+// Strata evaluates an expression over aggregates once, over the merged
+// aggregates; the shards only describe its column. Over one shard's
+// partial aggregates it could fail where the merged ones do not: MAX(a) - 3
+// of an UNSIGNED a is out of range on a shard whose largest a is 2, and
+// the statement got that shard's error 1690 where one server answers 6. A
+// division by zero warns once, as on one server (before, once per shard),
+// and an evaluation that is out of range is the statement's error 1690.
+func TestExpressionsOverAggregatesAreEvaluatedOnceOverTheMergedValues(t *testing.T) {
+	strataDB(t)
+	createOn(t, "CREATE TABLE IF NOT EXISTS blog.u_rows (id INT NOT NULL PRIMARY KEY, a INT UNSIGNED NULL)", "blog.u_rows", append([]string{"single"}, shardNames...)...)
+	s := startOwn(t, ownConfig(t, "u_rows: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3]}", ""))
+	got := testenv.Conn(t, openStrata(t, s.MySQLAddr()))
+	want := singleConn(t)
+	ctx := testenv.Ctx(t)
+	// Shard s3 holds id 3 only, whose a is 2.
+	for _, c := range []*sql.Conn{got, want} {
+		mustExec(t, c, "INSERT INTO u_rows (id, a) VALUES (1, 5), (2, 7), (3, 2), (4, 9), (5, NULL), (6, 1)")
+	}
+	for _, q := range []string{
+		"SELECT MAX(a) - 3 FROM u_rows",
+		"SELECT id % 2 AS p, MAX(a) - 5 AS m, COUNT(*) FROM u_rows GROUP BY p ORDER BY m DESC",
+		"SELECT SUM(a) / 0, MAX(a) DIV 0, MAX(a) % 0 FROM u_rows",
+		"SELECT id % 2 AS p, SUM(a) / 0 FROM u_rows GROUP BY p ORDER BY p",
+		"SELECT MIN(a) - MAX(a) FROM u_rows", // out of range on one server too
+	} {
+		g, gerr := runQuery(ctx, got, q)
+		gw := warnings(t, got)
+		w, werr := runQuery(ctx, want, q)
+		ww := warnings(t, want)
+		switch {
+		case werr != nil:
+			var gm, wm *mysql.MySQLError
+			if !errors.As(gerr, &gm) || !errors.As(werr, &wm) || gm.Number != wm.Number || gm.SQLState != wm.SQLState {
+				t.Errorf("%s: through Strata %v, on one server %v", q, gerr, werr)
+			}
+			continue
+		case gerr != nil:
+			t.Errorf("%s: through Strata %v, on one server %v", q, gerr, w.rows)
+			continue
+		case !slices.EqualFunc(g.rows, w.rows, slices.Equal):
+			t.Errorf("%s: through Strata %v, on one server %v", q, g.rows, w.rows)
+		}
+		if !slices.Equal(gw, ww) {
+			t.Errorf("%s: warnings through Strata %v, on one server %v", q, gw, ww)
 		}
 	}
 }
