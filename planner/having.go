@@ -3,7 +3,9 @@ package planner
 import (
 	"fmt"
 	"math/big"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/strata-proxy/strata/engine"
 	"github.com/strata-proxy/strata/shard"
@@ -19,6 +21,12 @@ type hv struct {
 	num  *big.Rat
 	str  string
 	coll *engine.Collation
+	// when is a DATE, DATETIME or TIMESTAMP column's value as
+	// "YYYY-MM-DD HH:MM:SS.ffffff" (a DATE at midnight): MariaDB compares
+	// such a value with a constant as a moment, not as text, and these
+	// strings order as their moments do.
+	when string
+	date bool // a DATE's: as a number, YYYYMMDD
 }
 
 // compileHaving turns a HAVING expression over the combined rows into a
@@ -86,7 +94,51 @@ func (ev *evaluator) check(e *sqlparse.Expr) error {
 			return err
 		}
 	}
+	return ev.checkMoments(e)
+}
+
+// checkMoments refuses, before any row is read, a comparison of a date or
+// time column with a constant Strata does not read as a moment as MariaDB
+// would ('2024-02', 'yesterday').
+func (ev *evaluator) checkMoments(e *sqlparse.Expr) error {
+	switch e.Op {
+	case sqlparse.ExprEQ, sqlparse.ExprNE, sqlparse.ExprLT, sqlparse.ExprLE, sqlparse.ExprGT, sqlparse.ExprGE:
+	default:
+		return nil
+	}
+	for i, a := range e.Args {
+		if a.Op != sqlparse.ExprColumn || !temporal(ev.cols[a.Col].Type) {
+			continue
+		}
+		other := e.Args[1-i]
+		var text string
+		switch other.Op {
+		case sqlparse.ExprLiteral:
+			text = other.Literal
+		case sqlparse.ExprParam:
+			text = ev.args[other.Param-1]
+		default:
+			continue
+		}
+		v, err := literal(text, ev.charset)
+		if err != nil || v.null {
+			continue
+		}
+		if _, err := asMoment(v); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// temporal reports whether a column of type t holds a DATE, DATETIME or
+// TIMESTAMP, which MariaDB compares with a constant as a moment.
+func temporal(t byte) bool {
+	switch t {
+	case engine.TypeDate, engine.TypeNewDate, engine.TypeDateTime, engine.TypeTimestamp:
+		return true
+	}
+	return false
 }
 
 func (ev *evaluator) eval(e *sqlparse.Expr, r engine.Row) (hv, error) {
@@ -127,7 +179,10 @@ func (ev *evaluator) eval(e *sqlparse.Expr, r engine.Row) (hv, error) {
 	case sqlparse.ExprPlus, sqlparse.ExprMinus, sqlparse.ExprMul, sqlparse.ExprDiv:
 		return arith(e.Op, toNumber(a), toNumber(b)), nil
 	}
-	c := ev.compare(a, b)
+	c, err := ev.compare(a, b)
+	if err != nil {
+		return hv{}, err
+	}
 	switch e.Op {
 	case sqlparse.ExprEQ:
 		return boolean(c == 0), nil
@@ -185,17 +240,35 @@ func (ev *evaluator) column(i int, r engine.Row) hv {
 			return hv{num: n}
 		}
 	}
+	if t := ev.cols[i].Type; temporal(t) {
+		if when, ok := moment(string(v)); ok {
+			return hv{str: string(v), when: when, date: t == engine.TypeDate || t == engine.TypeNewDate}
+		}
+	}
 	if to := ev.toUTF8[i]; to != nil {
 		v = to(v)
 	}
 	return hv{str: string(v), coll: ev.colls[i]}
 }
 
-// compare follows MySQL: numbers by value, a number and a string as
-// numbers, two strings by collation.
-func (ev *evaluator) compare(a, b hv) int {
+// compare follows MySQL: a date or time column's value and a constant
+// as moments, numbers by value, a number and a string as numbers, two
+// strings by collation. A constant Strata cannot read as a moment as
+// MariaDB would is refused rather than compared otherwise.
+func (ev *evaluator) compare(a, b hv) (int, error) {
+	if a.when != "" || b.when != "" {
+		x, err := asMoment(a)
+		if err != nil {
+			return 0, err
+		}
+		y, err := asMoment(b)
+		if err != nil {
+			return 0, err
+		}
+		return strings.Compare(x, y), nil
+	}
 	if a.num != nil || b.num != nil {
-		return toNumber(a).Cmp(toNumber(b))
+		return toNumber(a).Cmp(toNumber(b)), nil
 	}
 	coll := &ev.coll
 	switch {
@@ -204,7 +277,68 @@ func (ev *evaluator) compare(a, b hv) int {
 	case b.coll != nil:
 		coll = b.coll
 	}
-	return coll.Compare([]byte(a.str), []byte(b.str))
+	return coll.Compare([]byte(a.str), []byte(b.str)), nil
+}
+
+// asMoment is v as a moment ("YYYY-MM-DD HH:MM:SS.ffffff"): a date or
+// time column's value, or a constant written as one ('2024-02-01',
+// '2024-02-01 10:00:00.5', 20240201, 20240201100000).
+func asMoment(v hv) (string, error) {
+	if v.when != "" {
+		return v.when, nil
+	}
+	text := v.str
+	if v.num != nil {
+		text = v.num.RatString()
+	}
+	if when, ok := moment(text); ok {
+		return when, nil
+	}
+	return "", &engine.CollationUnknownError{Reason: fmt.Sprintf("HAVING compares a date or time with %q, which Strata does not read as a moment as MariaDB would: "+
+		"write it as 'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM:SS[.ffffff]', or name the shard key so one shard answers", text)}
+}
+
+// moment reads a DATE, DATETIME or TIMESTAMP as MariaDB writes it, or a
+// number YYYYMMDD or YYYYMMDDHHMMSS, as "YYYY-MM-DD HH:MM:SS.ffffff";
+// false for anything else.
+func moment(s string) (string, bool) {
+	s = strings.TrimSpace(s)
+	if _, err := strconv.ParseUint(s, 10, 64); err == nil {
+		switch len(s) {
+		case 8:
+			s = s[:4] + "-" + s[4:6] + "-" + s[6:]
+		case 14:
+			s = s[:4] + "-" + s[4:6] + "-" + s[6:8] + " " + s[8:10] + ":" + s[10:12] + ":" + s[12:]
+		}
+	}
+	date, clock, hasClock := strings.Cut(s, " ")
+	if !hasClock {
+		clock = "00:00:00"
+	}
+	whole, frac, hasFrac := strings.Cut(clock, ".")
+	if len(date) != 10 || len(whole) != 8 || (hasFrac && (frac == "" || len(frac) > 6)) || !digitsAt(date, 0, 1, 2, 3, 5, 6, 8, 9) ||
+		date[4] != '-' || date[7] != '-' || !digitsAt(whole, 0, 1, 3, 4, 6, 7) || whole[2] != ':' || whole[5] != ':' {
+		return "", false
+	}
+	if _, err := strconv.ParseUint("1"+frac, 10, 32); hasFrac && err != nil {
+		return "", false
+	}
+	if date != "0000-00-00" {
+		if _, err := time.Parse("2006-01-02 15:04:05", date+" "+whole); err != nil {
+			return "", false
+		}
+	}
+	return date + " " + whole + "." + frac + strings.Repeat("0", 6-len(frac)), true
+}
+
+// digitsAt reports whether s has an ASCII digit at each position.
+func digitsAt(s string, at ...int) bool {
+	for _, i := range at {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // literal reads a literal's SQL text, its strings in UTF-8: written in
@@ -234,10 +368,19 @@ func literal(text, client string) (hv, error) {
 	return hv{str: s}, nil
 }
 
-// toNumber converts like MySQL: a string's leading number, else 0.
+// toNumber converts like MySQL: a date or time as YYYYMMDDHHMMSS.ffffff,
+// a string's leading number, else 0.
 func toNumber(v hv) *big.Rat {
 	if v.num != nil {
 		return v.num
+	}
+	if v.when != "" {
+		digits := strings.NewReplacer("-", "", " ", "", ":", "").Replace(v.when)
+		if v.date {
+			digits = digits[:8]
+		}
+		n, _ := new(big.Rat).SetString(digits)
+		return n
 	}
 	s := strings.TrimSpace(v.str)
 	for end := len(s); end > 0; end-- {

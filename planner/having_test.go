@@ -117,3 +117,58 @@ func TestHavingComparesTextAcrossCharacterSets(t *testing.T) {
 		t.Errorf("a gbk client's HAVING string: %v, want CollationUnknownError", err)
 	}
 }
+
+// MariaDB compares a DATE, DATETIME or TIMESTAMP with a constant as a
+// moment: '2024-02-01' is midnight of a DATETIME, 20240201 is that day,
+// '10:00:00.000' equals '10:00:00'. As text, or as the number a string's
+// digits start with, they compared wrong. A constant Strata cannot read as
+// a moment is refused before any row is read.
+func TestHavingComparesDatesAsMoments(t *testing.T) {
+	cols := []engine.Column{
+		{Name: "dt", Type: engine.TypeDateTime},
+		{Name: "d", Type: engine.TypeDate},
+		{Name: "dt3", Type: engine.TypeDateTime, Decimals: 3},
+	}
+	col := func(i int) *sqlparse.Expr { return &sqlparse.Expr{Op: sqlparse.ExprColumn, Col: i} }
+	lit := func(s string) *sqlparse.Expr { return &sqlparse.Expr{Op: sqlparse.ExprLiteral, Literal: s} }
+	op := func(o sqlparse.ExprOp, args ...*sqlparse.Expr) *sqlparse.Expr {
+		return &sqlparse.Expr{Op: o, Args: args}
+	}
+	row := engine.Row{[]byte("2024-02-01 00:00:00"), []byte("2024-06-02"), []byte("2024-06-02 00:00:00.500")}
+	tests := []struct {
+		name string
+		e    *sqlparse.Expr
+		want bool
+	}{
+		{"a date without a time is midnight", op(sqlparse.ExprEQ, col(0), lit("'2024-02-01'")), true},
+		{"so a DATETIME at midnight is not after it", op(sqlparse.ExprGT, col(0), lit("'2024-02-01'")), false},
+		{"a number YYYYMMDD is that day", op(sqlparse.ExprGE, col(0), lit("20240201")), true},
+		{"a number YYYYMMDDHHMMSS", op(sqlparse.ExprLT, col(0), lit("20240201000001")), true},
+		{"fraction digits that are zeros", op(sqlparse.ExprEQ, col(0), lit("'2024-02-01 00:00:00.000'")), true},
+		{"a DATE against a time of that day", op(sqlparse.ExprEQ, col(1), lit("'2024-06-02 10:00:00'")), false},
+		{"a DATE against its midnight", op(sqlparse.ExprEQ, col(1), lit("'2024-06-02 00:00:00'")), true},
+		{"fractions compare by value", op(sqlparse.ExprGT, col(2), lit("'2024-06-02 00:00:00.4999'")), true},
+		{"a DATE and a DATETIME column", op(sqlparse.ExprLT, col(1), col(2)), true},
+		{"a DATE as a number is YYYYMMDD", op(sqlparse.ExprEQ, op(sqlparse.ExprPlus, col(1), lit("0")), lit("20240602")), true},
+		{"a DATETIME as a number is YYYYMMDDHHMMSS", op(sqlparse.ExprEQ, op(sqlparse.ExprPlus, col(0), lit("0")), lit("20240201000000")), true},
+	}
+	for _, tt := range tests {
+		f, err := compileHaving(tt.e, cols, nil, "utf8mb4")
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if got, err := f(row); err != nil || got != tt.want {
+			t.Errorf("%s: got %v (%v), want %v", tt.name, got, err, tt.want)
+		}
+	}
+	for _, text := range []string{"'2024-02'", "'yesterday'", "'2024-02-30'", "2024"} {
+		_, err := compileHaving(op(sqlparse.ExprGT, col(0), lit(text)), cols, nil, "utf8mb4")
+		var unread *engine.CollationUnknownError
+		if !errors.As(err, &unread) {
+			t.Errorf("HAVING dt > %s: %v, want it refused (Strata does not read it as MariaDB would)", text, err)
+		}
+	}
+	if _, err := compileHaving(op(sqlparse.ExprGT, col(0), &sqlparse.Expr{Op: sqlparse.ExprParam, Param: 1}), cols, []string{"'2024-02-01 10:00:00'"}, "utf8mb4"); err != nil {
+		t.Errorf("a bound moment: %v", err)
+	}
+}

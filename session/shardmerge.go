@@ -544,6 +544,10 @@ func mergeError(err error, started bool) error {
 	if errors.As(err, &evaluated) && !started {
 		return evaluated.err
 	}
+	var unread *engine.CollationUnknownError
+	if errors.As(err, &unread) && !started {
+		return wire.NewError(wire.ErNotSupportedYet, "Strata: %s", unread.Reason)
+	}
 	if errors.Is(err, engine.ErrNotComputable) {
 		return wire.NewError(wire.ErNotSupportedYet, "Strata cannot evaluate this expression over aggregates after merging the shards (%v): "+
 			"select the aggregates themselves and compute in the application, or give the shard key", err)

@@ -307,3 +307,47 @@ func TestExpressionsOverAggregatesAreEvaluatedOnceOverTheMergedValues(t *testing
 		}
 	}
 }
+
+// A HAVING over shards is evaluated by Strata over the merged groups. It
+// compares a DATE or DATETIME with a constant as MariaDB does, as a
+// moment: before, MAX(dt) > 20240201 took the number the text starts with
+// (2024) and kept no group, MAX(dt) = '2024-06-02 00:00:00.000' compared
+// text and missed, and MAX(dt) > '2024-02-01' kept a group whose latest
+// row was at that midnight. A constant Strata cannot read as MariaDB
+// would ('2024-02') is refused, never compared otherwise.
+func TestHavingComparesDatesAsOneServer(t *testing.T) {
+	strataDB(t)
+	createOn(t, "CREATE TABLE IF NOT EXISTS blog.h_rows (id INT NOT NULL PRIMARY KEY, g INT, dt DATETIME NULL, dd DATE NULL, dt3 DATETIME(3) NULL)",
+		"blog.h_rows", append([]string{"single"}, shardNames...)...)
+	s := startOwn(t, ownConfig(t, "h_rows: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3]}", ""))
+	got := testenv.Conn(t, openStrata(t, s.MySQLAddr()))
+	want := singleConn(t)
+	ctx := testenv.Ctx(t)
+	for _, c := range []*sql.Conn{got, want} {
+		mustExec(t, c, "INSERT INTO h_rows (id, g, dt) VALUES (1, 1, '2024-01-01 10:00:00'), (2, 1, '2024-02-01'), (3, 2, NULL), (4, 2, '2023-12-31 23:59:59'), "+
+			"(5, 3, '2024-06-01'), (6, 3, '2024-06-02'), (7, 1, '2024-01-01 10:00:00'), (8, 2, '2024-03-03')")
+		mustExec(t, c, "UPDATE h_rows SET dd = DATE(dt), dt3 = dt + INTERVAL id * 100 MICROSECOND")
+	}
+	for _, q := range []string{
+		"SELECT g FROM h_rows GROUP BY g HAVING MAX(dt) > 20240201 ORDER BY g",
+		"SELECT g FROM h_rows GROUP BY g HAVING MAX(dt) = '2024-06-02 00:00:00.000' ORDER BY g",
+		"SELECT g FROM h_rows GROUP BY g HAVING MAX(dt) > '2024-02-01' ORDER BY g",
+		"SELECT g FROM h_rows GROUP BY g HAVING MAX(dt) BETWEEN '2024-01-01' AND '2024-03-03 00:00:00' ORDER BY g",
+		"SELECT g FROM h_rows GROUP BY g HAVING MAX(dd) = '2024-06-02 00:00:00' ORDER BY g",
+		"SELECT g FROM h_rows GROUP BY g HAVING MAX(dd) = '2024-06-02 10:00:00' ORDER BY g",
+		"SELECT g FROM h_rows GROUP BY g HAVING MAX(dd) >= 20240303 ORDER BY g",
+		"SELECT g FROM h_rows GROUP BY g HAVING MAX(dd) + 0 > 20240301 ORDER BY g",
+		"SELECT g FROM h_rows GROUP BY g HAVING MAX(dt3) > '2024-06-02 00:00:00.0005' ORDER BY g",
+		"SELECT g FROM h_rows GROUP BY g HAVING MIN(dt) < MAX(dd) ORDER BY g",
+	} {
+		g, gerr := runQuery(ctx, got, q)
+		w, werr := runQuery(ctx, want, q)
+		if gerr != nil || werr != nil || !slices.EqualFunc(g.rows, w.rows, slices.Equal) {
+			t.Errorf("%s: through Strata %v (%v), on one server %v (%v)", q, g, gerr, w, werr)
+		}
+	}
+	_, err := runQuery(ctx, got, "SELECT g FROM h_rows GROUP BY g HAVING MAX(dt) > '2024-02' ORDER BY g")
+	if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "as a moment") {
+		t.Errorf("HAVING MAX(dt) > '2024-02': %v, want 1235 saying Strata does not read it as a moment", err)
+	}
+}
