@@ -107,6 +107,11 @@ func (ev *evaluator) checkMoments(e *sqlparse.Expr) error {
 		return nil
 	}
 	for i, a := range e.Args {
+		if a.Op == sqlparse.ExprColumn && ev.cols[a.Col].Type == engine.TypeTime {
+			// Durations: '-01:00:00' and '100:00:00' do not order as text.
+			return &engine.CollationUnknownError{Reason: fmt.Sprintf("HAVING compares %s, a TIME, which Strata does not compare as MariaDB would: "+
+				"compare TIME_TO_SEC(...) of it, or name the shard key so one shard answers", ev.cols[a.Col].Name)}
+		}
 		if a.Op != sqlparse.ExprColumn || !temporal(ev.cols[a.Col].Type) {
 			continue
 		}

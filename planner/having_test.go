@@ -171,4 +171,11 @@ func TestHavingComparesDatesAsMoments(t *testing.T) {
 	if _, err := compileHaving(op(sqlparse.ExprGT, col(0), &sqlparse.Expr{Op: sqlparse.ExprParam, Param: 1}), cols, []string{"'2024-02-01 10:00:00'"}, "utf8mb4"); err != nil {
 		t.Errorf("a bound moment: %v", err)
 	}
+	// A TIME is a duration ('-01:00:00', '100:00:00'), which text does not order.
+	times := []engine.Column{{Name: "MAX(took)", Type: engine.TypeTime}}
+	_, err := compileHaving(op(sqlparse.ExprGT, col(0), lit("'01:00:00'")), times, nil, "utf8mb4")
+	var unread *engine.CollationUnknownError
+	if !errors.As(err, &unread) {
+		t.Errorf("HAVING on a TIME: %v, want it refused", err)
+	}
 }
