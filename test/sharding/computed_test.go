@@ -268,11 +268,7 @@ func TestMergedAggregatesAreDescribedAsOneServer(t *testing.T) {
 // division by zero warns once, as on one server (before, once per shard),
 // and an evaluation that is out of range is the statement's error 1690.
 func TestExpressionsOverAggregatesAreEvaluatedOnceOverTheMergedValues(t *testing.T) {
-	strataDB(t)
-	createOn(t, "CREATE TABLE IF NOT EXISTS blog.u_rows (id INT NOT NULL PRIMARY KEY, a INT UNSIGNED NULL)", "blog.u_rows", append([]string{"single"}, shardNames...)...)
-	s := startOwn(t, ownConfig(t, "u_rows: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3]}", ""))
-	got := testenv.Conn(t, openStrata(t, s.MySQLAddr()))
-	want := singleConn(t)
+	got, want := modTable(t, "u_rows", "id INT NOT NULL PRIMARY KEY, a INT UNSIGNED NULL")
 	ctx := testenv.Ctx(t)
 	// Shard s3 holds id 3 only, whose a is 2.
 	for _, c := range []*sql.Conn{got, want} {
@@ -316,12 +312,7 @@ func TestExpressionsOverAggregatesAreEvaluatedOnceOverTheMergedValues(t *testing
 // row was at that midnight. A constant Strata cannot read as MariaDB
 // would ('2024-02') is refused, never compared otherwise.
 func TestHavingComparesDatesAsOneServer(t *testing.T) {
-	strataDB(t)
-	createOn(t, "CREATE TABLE IF NOT EXISTS blog.h_rows (id INT NOT NULL PRIMARY KEY, g INT, dt DATETIME NULL, dd DATE NULL, dt3 DATETIME(3) NULL)",
-		"blog.h_rows", append([]string{"single"}, shardNames...)...)
-	s := startOwn(t, ownConfig(t, "h_rows: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3]}", ""))
-	got := testenv.Conn(t, openStrata(t, s.MySQLAddr()))
-	want := singleConn(t)
+	got, want := modTable(t, "h_rows", "id INT NOT NULL PRIMARY KEY, g INT, dt DATETIME NULL, dd DATE NULL, dt3 DATETIME(3) NULL")
 	ctx := testenv.Ctx(t)
 	for _, c := range []*sql.Conn{got, want} {
 		mustExec(t, c, "INSERT INTO h_rows (id, g, dt) VALUES (1, 1, '2024-01-01 10:00:00'), (2, 1, '2024-02-01'), (3, 2, NULL), (4, 2, '2023-12-31 23:59:59'), "+

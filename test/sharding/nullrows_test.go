@@ -19,12 +19,7 @@ import (
 // statement stores what one server stores and warns as it warns. Before,
 // the shard refused its one row and the statement failed.
 func TestNullsInSplitRowsAreStoredAsOneServerStoresThem(t *testing.T) {
-	strataDB(t)
-	createOn(t, "CREATE TABLE IF NOT EXISTS blog.nn_rows (id INT NOT NULL PRIMARY KEY, note VARCHAR(10) NOT NULL, n INT NOT NULL, "+
-		"seen DATE NOT NULL, tag VARCHAR(10) NULL DEFAULT 'dflt')", "blog.nn_rows", append([]string{"single"}, shardNames...)...)
-	s := startOwn(t, ownConfig(t, "nn_rows: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3]}", ""))
-	got := testenv.Conn(t, openStrata(t, s.MySQLAddr()))
-	want := singleConn(t)
+	got, want := modTable(t, "nn_rows", "id INT NOT NULL PRIMARY KEY, note VARCHAR(10) NOT NULL, n INT NOT NULL, seen DATE NOT NULL, tag VARCHAR(10) NULL DEFAULT 'dflt'")
 	ctx := testenv.Ctx(t)
 	cols := "nn_rows (id, note, n, seen, tag) VALUES "
 	for _, step := range []struct {
@@ -117,6 +112,20 @@ func TestASetInsideATransactionOverShardsReachesEveryShard(t *testing.T) {
 	}
 }
 
+// modTable creates blog.<name> (<columns>) on the four shards and on the
+// single server, and starts a Strata of its own that shards it by id
+// modulo four (ids 1..4 land on four shards): a connection through that
+// Strata, and one to the single server holding every row, to compare.
+func modTable(t *testing.T, name, columns string) (got, want *sql.Conn) {
+	t.Helper()
+	strataDB(t)
+	createOn(t, "CREATE TABLE IF NOT EXISTS blog."+name+" ("+columns+")", "blog."+name, append([]string{"single"}, shardNames...)...)
+	s := startOwn(t, ownConfig(t, name+": {shard_key: id, method: modulo, shards: [s0, s1, s2, s3]}", ""))
+	got = testenv.Conn(t, openStrata(t, s.MySQLAddr()))
+	t.Cleanup(func() { got.ExecContext(context.Background(), "SET SESSION sql_mode = DEFAULT, time_zone = DEFAULT") })
+	return got, singleConn(t)
+}
+
 // singleConn is a connection to the single server whose session
 // variables (sql_mode, time_zone) a test may set: they go back to the
 // server's at its end, before the connection returns to the pool another
@@ -136,13 +145,7 @@ func singleConn(t *testing.T) *sql.Conn {
 // a NULL key, which no shard holds. Before, Strata read ” as a string: the
 // shard given that row alone refused it (1048) and the statement failed.
 func TestEmptyStringsAreNullsUnderEmptyStringIsNull(t *testing.T) {
-	strataDB(t)
-	createOn(t, "CREATE TABLE IF NOT EXISTS blog.es_rows (id INT NOT NULL PRIMARY KEY, note VARCHAR(10) NOT NULL, tag VARCHAR(10) NULL)",
-		"blog.es_rows", append([]string{"single"}, shardNames...)...)
-	s := startOwn(t, ownConfig(t, "es_rows: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3]}", ""))
-	got := testenv.Conn(t, openStrata(t, s.MySQLAddr()))
-	t.Cleanup(func() { got.ExecContext(context.Background(), "SET SESSION sql_mode = DEFAULT") })
-	want := singleConn(t)
+	got, want := modTable(t, "es_rows", "id INT NOT NULL PRIMARY KEY, note VARCHAR(10) NOT NULL, tag VARCHAR(10) NULL")
 	ctx := testenv.Ctx(t)
 	for _, c := range []*sql.Conn{got, want} {
 		mustExec(t, c, "SET SESSION sql_mode = 'EMPTY_STRING_IS_NULL'")
