@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/strata-proxy/strata/backend"
 	"github.com/strata-proxy/strata/engine"
 	"github.com/strata-proxy/strata/sqlparse"
 	"github.com/strata-proxy/strata/wire"
@@ -87,26 +88,35 @@ func (s *Session) collectWarnings(ctx context.Context, conns []*shardConn) []dia
 		if sc.shared && !sc.owned && !sc.pinned {
 			continue // a further route on a connection read already
 		}
-		rows, err := sc.conn.QueryRows(ctx, "SHOW WARNINGS")
+		out, err := showWarnings(ctx, sc.conn, func(msg string) string {
+			return fmt.Sprintf("%s (on shard %s)", clientRowMessage(msg, sc.clientRow), sc.route.Cluster)
+		})
 		if err != nil {
 			continue
 		}
-		var out []diagnostic
-		for {
-			r, err := rows.Next(ctx)
-			if err != nil {
-				break
-			}
-			if len(r) < 3 {
-				continue
-			}
-			code, _ := strconv.Atoi(string(r[1]))
-			out = append(out, diagnostic{string(r[0]), uint16(code), fmt.Sprintf("%s (on shard %s)", clientRowMessage(string(r[2]), sc.clientRow), sc.route.Cluster)})
-		}
-		rows.Close()
 		lists = append(lists, out)
 	}
 	return byClientRow(lists)
+}
+
+// showWarnings reads SHOW WARNINGS on c, each message as message words it.
+func showWarnings(ctx context.Context, c *backend.Conn, message func(string) string) ([]diagnostic, error) {
+	rows, err := c.QueryRows(ctx, "SHOW WARNINGS")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []diagnostic
+	for {
+		r, err := rows.Next(ctx)
+		if err != nil {
+			return out, nil
+		}
+		if len(r) >= 3 {
+			code, _ := strconv.Atoi(string(r[1]))
+			out = append(out, diagnostic{string(r[0]), uint16(code), message(string(r[2]))})
+		}
+	}
 }
 
 // byClientRow merges the shards' warnings (each shard's list in the order

@@ -453,7 +453,10 @@ func (s *Session) evaluator(sc *shardConn, rows []*backend.Rows, i int, ed *eval
 		}
 		if n := r.Result().Warnings; n > 0 {
 			ed.count += uint64(n)
-			ed.own = append(ed.own, evaluationWarnings(ctx, sc.conn)...)
+			// One server would warn so evaluating the statement: they
+			// name no shard.
+			own, _ := showWarnings(ctx, sc.conn, func(msg string) string { return msg })
+			ed.own = append(ed.own, own...)
 		}
 		return out, nil
 	}
@@ -468,27 +471,6 @@ type evalDiagnostics struct {
 	shardRead bool
 	own       []diagnostic
 	count     uint64
-}
-
-// evaluationWarnings reads SHOW WARNINGS after an evaluation: one server
-// would warn so evaluating the statement, so they name no shard.
-func evaluationWarnings(ctx context.Context, c *backend.Conn) []diagnostic {
-	rows, err := c.QueryRows(ctx, "SHOW WARNINGS")
-	if err != nil {
-		return nil
-	}
-	defer rows.Close()
-	var out []diagnostic
-	for {
-		r, err := rows.Next(ctx)
-		if err != nil {
-			return out
-		}
-		if len(r) >= 3 {
-			code, _ := strconv.Atoi(string(r[1]))
-			out = append(out, diagnostic{string(r[0]), uint16(code), string(r[2])})
-		}
-	}
 }
 
 // evaluatedError marks a server's error answering an evaluation of
