@@ -65,7 +65,9 @@ func (p *ShardPlan) MergeStream(cols []engine.Column, sources []engine.Source, e
 	if sel.Aggregated {
 		spec := engine.AggregateSpec{GroupBy: sortKeys(sel.GroupBy), Outputs: aggOutputs(sel, len(cols), merged), Budget: budget}
 		if sel.Having != nil {
-			h, err := compileHaving(sel.Having, cols, args, p.Charset)
+			// Over the merged values: a COUNT(DISTINCT dt) is a count by
+			// then, though the shards' column holds dt.
+			h, err := compileHaving(sel.Having, aggColumns(cols, sel), args, p.Charset)
 			if err != nil {
 				return nil, err
 			}

@@ -330,6 +330,8 @@ func TestHavingComparesDatesAsOneServer(t *testing.T) {
 		"SELECT g FROM h_rows GROUP BY g HAVING MAX(dd) + 0 > 20240301 ORDER BY g",
 		"SELECT g FROM h_rows GROUP BY g HAVING MAX(dt3) > '2024-06-02 00:00:00.0005' ORDER BY g",
 		"SELECT g FROM h_rows GROUP BY g HAVING MIN(dt) < MAX(dd) ORDER BY g",
+		// A count of distinct moments is a number.
+		"SELECT g, COUNT(DISTINCT dt) AS n FROM h_rows GROUP BY g HAVING n >= 2 ORDER BY g",
 	} {
 		g, gerr := runQuery(ctx, got, q)
 		w, werr := runQuery(ctx, want, q)
