@@ -27,6 +27,9 @@ type hv struct {
 	// strings order as their moments do.
 	when string
 	date bool // a DATE's: as a number, YYYYMMDD
+	// hybrid is a hex or bit literal (0x41, b'1000001'): num, except
+	// against a string, where it is its bytes, str.
+	hybrid bool
 }
 
 // compileHaving turns a HAVING expression over the combined rows into a
@@ -272,6 +275,12 @@ func (ev *evaluator) compare(a, b hv) (int, error) {
 		}
 		return strings.Compare(x, y), nil
 	}
+	if a.hybrid && b.num == nil {
+		a.num = nil // 0x41 = 'A': compared as bytes
+	}
+	if b.hybrid && a.num == nil {
+		b.num = nil
+	}
 	if a.num != nil || b.num != nil {
 		return toNumber(a).Cmp(toNumber(b)), nil
 	}
@@ -351,6 +360,9 @@ func digitsAt(s string, at ...int) bool {
 func literal(text, client string) (hv, error) {
 	if strings.EqualFold(strings.TrimSpace(text), "NULL") {
 		return hv{null: true}, nil
+	}
+	if n, bytes, ok := shard.ParseHybrid(text); ok {
+		return hv{num: new(big.Rat).SetUint64(n), str: bytes, hybrid: true}, nil
 	}
 	if n, ok := new(big.Rat).SetString(strings.TrimSpace(text)); ok {
 		return hv{num: n}, nil

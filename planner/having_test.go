@@ -45,6 +45,14 @@ func TestHavingFollowsSQLSemantics(t *testing.T) {
 		{"arithmetic", op(sqlparse.ExprEQ, op(sqlparse.ExprDiv, col(2), col(1)), lit("3.5")), row, true},
 		{"division by zero is NULL", op(sqlparse.ExprIsNull, op(sqlparse.ExprDiv, col(2), col(1))), nullSum, true},
 		{"negation", op(sqlparse.ExprLT, op(sqlparse.ExprNeg, col(1)), lit("0")), row, true},
+		// 0x03 and b'11' are 3 against a number, their bytes against a
+		// string; X'03' is always a string.
+		{"a hex literal is a number to a number", op(sqlparse.ExprEQ, col(1), lit("0x03")), row, true},
+		{"a bit literal too", op(sqlparse.ExprEQ, col(1), lit("b'11'")), row, true},
+		{"X'03' is a string, 0 to a number", op(sqlparse.ExprEQ, col(1), lit("X'03'")), row, false},
+		{"a hex literal is bytes to a string, by its collation", op(sqlparse.ExprEQ, col(0), lit("0x616263")), row, true},
+		{"a bit literal too", op(sqlparse.ExprEQ, lit("b'10000010110001001100011'"), col(0)), row, true},
+		{"a hex literal in arithmetic is its number", op(sqlparse.ExprEQ, op(sqlparse.ExprPlus, col(1), lit("0x10")), lit("19")), row, true},
 	}
 	for _, tt := range tests {
 		f, err := compileHaving(tt.e, cols, nil, "utf8mb4")

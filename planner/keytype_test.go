@@ -42,6 +42,17 @@ func TestKeyTypeDecidesQuotedNumbers(t *testing.T) {
 		{"UPDATE members SET age = 1 WHERE username = 7", nil, nil}, // scatter: deny
 		{"INSERT INTO members (username) VALUES (7)", nil, []string{shardOf("members", shard.String("7"))}},
 		{"SELECT * FROM members WHERE username >= '05' AND username < '06'", nil, []string{"s0"}},
+		// 0x2A and b'101010' are 42 to an integer key and bytes to a text
+		// one, so they wait for the key's type; X'2A' is the string '*'
+		// to both.
+		{"SELECT * FROM entries WHERE id = 0x2A", all("entries"), []string{shardOf("entries", shard.Int(42))}},
+		{"SELECT * FROM entries WHERE id = b'101010'", all("entries"), []string{shardOf("entries", shard.Int(42))}},
+		{"SELECT * FROM entries WHERE id IN (0x2A, 7)", all("entries"), []string{shardOf("entries", shard.Int(42)), shardOf("entries", shard.Int(7))}},
+		{"SELECT * FROM entries WHERE id = X'2A'", []string{shardOf("entries", shard.String("*"))}, all("entries")},
+		{"SELECT * FROM entries WHERE id = _binary 0x2A", []string{shardOf("entries", shard.String("*"))}, all("entries")},
+		{"INSERT INTO entries (id, title) VALUES (0x2A, 'x')", nil, []string{shardOf("entries", shard.Int(42))}},
+		{"SELECT * FROM members WHERE username = 0x616263", nil, []string{shardOf("members", shard.String("abc"))}},
+		{"INSERT INTO members (username) VALUES (0x616263)", nil, []string{shardOf("members", shard.String("abc"))}},
 	}
 	for _, c := range cases {
 		for _, side := range []struct {

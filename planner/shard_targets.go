@@ -41,6 +41,16 @@ func value(op sqlparse.Operand, args []string, kt shard.KeyType, stored bool, ch
 	if op.Expr || lit == "" {
 		return shard.Value{}, false
 	}
+	if n, _, ok := shard.ParseHybrid(lit); ok && op.Param == 0 {
+		// 0x10 and b'10000' are numbers to an integer column and bytes
+		// to a text one; X'10' is always bytes.
+		if kt == shard.KeyTypeInteger {
+			return integerText(strconv.FormatUint(n, 10))
+		}
+		if kt != shard.KeyTypeText {
+			return shard.Value{}, false
+		}
+	}
 	litCharset, lit := literalCharset(lit, charset)
 	v, err := shard.ParseLiteral(lit)
 	if err != nil {

@@ -203,3 +203,42 @@ func parseDateTime(s string) (time.Time, bool) {
 	}
 	return time.Time{}, false
 }
+
+// ParseHybrid reads a bare hex literal (0x41) or bit literal
+// (b'1000001', 0b1000001), which MariaDB reads as a number where a number
+// is wanted (compared with or stored in an integer column: 0x10 is 16)
+// and as its bytes where a string is (0x41 is 'A'; b'0000000000000001'
+// is two bytes). ok is false for any other text, X'41' included (always
+// a string in MariaDB), a literal after a character set introducer (a
+// string too), and one of more than 64 bits.
+func ParseHybrid(text string) (n uint64, bytes string, ok bool) {
+	s := strings.TrimSpace(text)
+	var digits string
+	bits := 4
+	switch {
+	case strings.HasPrefix(s, "0x"):
+		digits = s[2:]
+	case strings.HasPrefix(s, "0b"):
+		digits, bits = s[2:], 1
+	case len(s) >= 3 && (s[0] == 'b' || s[0] == 'B') && s[1] == '\'' && s[len(s)-1] == '\'':
+		digits, bits = s[2:len(s)-1], 1
+	default:
+		return 0, "", false
+	}
+	if digits == "" && bits == 4 {
+		return 0, "", false // 0x alone is a name
+	}
+	if digits != "" {
+		var err error
+		if n, err = strconv.ParseUint(digits, 1<<bits, 64); err != nil {
+			return 0, "", false
+		}
+	}
+	// As many bytes as the digits fill, leading zeros included.
+	size := (len(digits)*bits + 7) / 8
+	b := make([]byte, size)
+	for i, v := size-1, n; i >= 0; i, v = i-1, v>>8 {
+		b[i] = byte(v)
+	}
+	return n, string(b), true
+}

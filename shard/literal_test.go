@@ -2,6 +2,7 @@ package shard
 
 import (
 	"math"
+	"strings"
 	"testing"
 	"time"
 )
@@ -91,5 +92,39 @@ func TestTimeDropsLocation(t *testing.T) {
 	utc := Time(time.Date(2024, 6, 3, 10, 0, 0, 0, time.UTC))
 	if local != utc {
 		t.Fatalf("Time keeps the wall clock: got %v, want %v", local, utc)
+	}
+}
+
+func TestParseHybrid(t *testing.T) {
+	for _, c := range []struct {
+		text  string
+		n     uint64
+		bytes string
+		ok    bool
+	}{
+		{"0x10", 16, "\x10", true},
+		{"0x3", 3, "\x03", true},
+		{" 0x00ff ", 255, "\x00\xff", true},
+		{"0x414243", 0x414243, "ABC", true},
+		{"0xFFFFFFFFFFFFFFFF", 1<<64 - 1, strings.Repeat("\xff", 8), true},
+		{"b'11'", 3, "\x03", true},
+		{"b'1000001'", 65, "A", true},
+		{"B'0000000000000001'", 1, "\x00\x01", true},
+		{"0b101", 5, "\x05", true},
+		{"b''", 0, "", true},
+		{"0x1FFFFFFFFFFFFFFFF", 0, "", false}, // beyond 64 bits
+		{"X'10'", 0, "", false},               // a string in MariaDB
+		{"x'10'", 0, "", false},
+		{"_binary 0x10", 0, "", false}, // an introducer makes it a string
+		{"16", 0, "", false},
+		{"'0x10'", 0, "", false},
+		{"0x", 0, "", false},
+		{"0xg1", 0, "", false},
+		{"b'12'", 0, "", false},
+	} {
+		n, b, ok := ParseHybrid(c.text)
+		if n != c.n || b != c.bytes || ok != c.ok {
+			t.Errorf("ParseHybrid(%q) = %d, %q, %v; want %d, %q, %v", c.text, n, b, ok, c.n, c.bytes, c.ok)
+		}
 	}
 }

@@ -180,7 +180,7 @@ func TestMaterialize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := lit.Query(0, nil), "SELECT * FROM (SELECT CAST(x'31' AS SIGNED) AS `id`) AS `e` WHERE `e`.`id`>0"; got != want || lit.Tables[0].Describe() != "the derived table e" {
+	if got, want := lit.Query(0, nil), "SELECT * FROM (SELECT CAST(X'31' AS SIGNED) AS `id`) AS `e` WHERE `e`.`id`>0"; got != want || lit.Tables[0].Describe() != "the derived table e" {
 		t.Errorf("the read of a derived table of literals:\ngot  %s (%s)\nwant %s", got, lit.Tables[0].Describe(), want)
 	}
 	// Conditions with OR keep their own parentheses in the read.

@@ -15,7 +15,7 @@ func TestRenamedFunctionsAreWrittenBackByTheirSQLNames(t *testing.T) {
 		"SELECT CHAR(65, 66) FROM t":                 "CHAR(65, 66)",
 		"SELECT CHAR(77 USING utf8mb4) FROM t":       "CHAR(77 USING UTF8MB4)",
 		"SELECT a FROM t WHERE b = CHAR(?)":          "CHAR(?)",
-		"INSERT INTO t (a) VALUES (CHAR(0x61, 98))":  "CHAR(x'61', 98)",
+		"INSERT INTO t (a) VALUES (CHAR(0x61, 98))":  "CHAR(0x61, 98)", // 0x61 is 97 here, x'61' would be 'a', 0
 		"SELECT CHAR((SELECT MAX(c) FROM u)) FROM t": "CHAR((SELECT MAX(`c`) FROM `u`))",
 		"SELECT INSERT(a, 2, 3, 'xy') FROM t":        "INSERT(`a`, 2, 3, _UTF8MB4'xy')",
 	} {

@@ -44,7 +44,7 @@ func TestShardFilters(t *testing.T) {
 		{"SELECT * FROM posts WHERE user_id = 'abc'", 0, KeyFilter{In: []Operand{lit("'abc'")}, InIndex: -1}},
 		{"SELECT * FROM posts WHERE user_id = DATE '2024-06-01'", 0, KeyFilter{In: []Operand{lit("DATE '2024-06-01'")}, InIndex: -1}},
 		{"SELECT * FROM posts WHERE user_id = TIMESTAMP '2024-06-01 10:00:00'", 0, KeyFilter{In: []Operand{lit("TIMESTAMP '2024-06-01 10:00:00'")}, InIndex: -1}},
-		{"SELECT * FROM posts WHERE user_id = 0x41", 0, KeyFilter{In: []Operand{lit("x'41'")}, InIndex: -1}},
+		{"SELECT * FROM posts WHERE user_id = 0x41", 0, KeyFilter{In: []Operand{lit("0x41")}, InIndex: -1}},
 		{"SELECT * FROM posts WHERE user_id = NULL", 0, KeyFilter{In: []Operand{lit("NULL")}, InIndex: -1}},
 		{"SELECT * FROM posts WHERE user_id = TRUE", 0, KeyFilter{In: []Operand{lit("TRUE")}, InIndex: -1}},
 		{"SELECT * FROM posts WHERE user_id = ?", 0, KeyFilter{In: []Operand{par(1)}, InIndex: -1}},

@@ -166,12 +166,19 @@ func less(c *colDef, a, b string) bool {
 }
 
 // keyValue is a value of the key column c; an integer sometimes quoted
-// and spelt otherwise ('0042', '+42', ' 42'), which MariaDB compares as
-// the number and Strata must route as that number.
+// and spelt otherwise ('0042', '+42', ' 42') or written in hex or bits
+// (0x2a, b'101010'), which MariaDB compares as the number and Strata must
+// route as that number.
 func (g *queryGen) keyValue(c *colDef) string {
 	v := g.value(c)
 	if c.kind != kInt || !g.pct(15) {
 		return v
+	}
+	if n, err := strconv.ParseUint(v, 10, 64); err == nil && g.pct(30) {
+		if g.pct(50) {
+			return "0x" + strconv.FormatUint(n, 16)
+		}
+		return "b'" + strconv.FormatUint(n, 2) + "'"
 	}
 	return sqlStr([]string{"0", "+", " ", "00"}[g.r.IntN(4)] + v)
 }
