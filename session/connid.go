@@ -55,7 +55,7 @@ func (s *Session) sessionRowCount(ctx context.Context, sql string, f *sqlparse.F
 	}
 	text = sql
 	if s.rowCountState == 1 {
-		text, _ = s.replaceCall(text, "row_count", strconv.FormatUint(s.rowCount, 10))
+		text, _ = s.replaceCall(text, "row_count", strconv.FormatInt(s.rowCount, 10))
 	}
 	if s.foundRowsState == 1 && s.foundRowsLost == "" {
 		text, _ = s.replaceCall(text, "found_rows", strconv.FormatUint(s.foundRows, 10))
@@ -69,7 +69,7 @@ func (s *Session) sessionRowCount(ctx context.Context, sql string, f *sqlparse.F
 func (s *Session) answerPrevious(ctx context.Context, sql string, binary bool) (done bool, err error) {
 	if s.rowCountState == 1 {
 		if m := rowCountQuery.FindStringSubmatch(sql); m != nil {
-			return true, s.sendValue(ctx, columnName(m[1], "ROW_COUNT()"), strconv.FormatUint(s.rowCount, 10), false, binary)
+			return true, s.sendValue(ctx, columnName(m[1], "ROW_COUNT()"), strconv.FormatInt(s.rowCount, 10), false, binary)
 		}
 	}
 	if s.foundRowsState != 1 {

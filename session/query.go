@@ -98,6 +98,10 @@ func (s *Session) Query(ctx context.Context, packet []byte) error {
 	if ok, err := s.answerOwnDiagnostics(ctx, f, parsed.SQL); ok {
 		return err
 	}
+	if s.ownDiagState == 1 && s.ownDiag.conditions > 0 && s.readingMode().IsGetDiagnostics(parsed.SQL) {
+		// No server holds these conditions: it would copy its own.
+		return s.refuse(wire.NewError(wire.ErNotSupportedYet, "Strata: GET DIAGNOSTICS after a statement whose conditions came from several shards or from Strata is not supported (no server holds them). Read them with SHOW WARNINGS right after that statement"))
+	}
 	stmts := statements(parsed)
 	if len(s.branches) > 0 {
 		// A transaction across clusters: COMMIT and ROLLBACK are Strata's

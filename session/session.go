@@ -271,9 +271,10 @@ type Session struct {
 	timeLimit string
 	// rowCount is ROW_COUNT() after a write Strata split over shards (or
 	// that took ids from a sequence): the affected rows it reported, which
-	// no connection holds. rowCountState: 2 set by the running command, 1
+	// no connection holds; -1 after a result set Strata merged itself, as
+	// after any SELECT. rowCountState: 2 set by the running command, 1
 	// readable by this one, 0 none (CommandDone ages it).
-	rowCount      uint64
+	rowCount      int64
 	rowCountState uint8
 	// foundRows is FOUND_ROWS() after a result Strata sent itself (a
 	// merge of shards, its own answers): the rows it sent, or with

@@ -635,6 +635,7 @@ func (s *Session) sendRows(ctx context.Context, cols []engine.Column, colPackets
 		sent = uint64(f.FoundRows())
 	}
 	s.foundRows, s.foundRowsState, s.foundRowsLost = sent, 2, ""
+	s.rowCount, s.rowCountState = -1, 2 // as after any SELECT
 	var warnings uint16
 	if w, ok := stream.(interface{ Warnings() uint16 }); ok {
 		warnings = w.Warnings() // the stream is closed: every shard's answer is read

@@ -475,7 +475,7 @@ func (s *Session) writeShards(ctx context.Context, f *sqlparse.Facts, plan *plan
 		// No connection's ROW_COUNT() is the statement's (each shard
 		// counted its own; DO LAST_INSERT_ID() above reset one): the
 		// next statement reads the sum from the session.
-		s.rowCount, s.rowCountState = affected, 2
+		s.rowCount, s.rowCountState = int64(affected), 2
 	}
 	s.invalidate(f)
 	s.releaseWrite(conns, true)
@@ -686,7 +686,7 @@ func (s *Session) writeAcross(ctx context.Context, f *sqlparse.Facts, plan *plan
 		}
 	}
 	// ROW_COUNT() reads the sum from the session (no server counted it).
-	s.rowCount, s.rowCountState = affected, 2
+	s.rowCount, s.rowCountState = int64(affected), 2
 	s.activeShards.Store(nil)
 	if s.sticky != nil {
 		s.put(s.sticky)

@@ -169,3 +169,16 @@ func punctsAre(sc *scanner, toks []token, s string) bool {
 	}
 	return true
 }
+
+// IsGetDiagnostics reports whether sql is GET [CURRENT | STACKED]
+// DIAGNOSTICS, which copies the diagnostics area into variables.
+func (m Mode) IsGetDiagnostics(sql string) bool {
+	sc, toks := m.codeTokens(sql)
+	if len(toks) < 2 || !sc.isWord(toks[0], "get") {
+		return false
+	}
+	if sc.isWord(toks[1], "current") || sc.isWord(toks[1], "stacked") {
+		toks = toks[1:]
+	}
+	return len(toks) >= 2 && sc.isWord(toks[1], "diagnostics")
+}

@@ -44,3 +44,20 @@ func TestParseDiagnosticsRead(t *testing.T) {
 		}
 	}
 }
+
+func TestIsGetDiagnostics(t *testing.T) {
+	for sql, want := range map[string]bool{
+		"GET DIAGNOSTICS @n = NUMBER":                           true,
+		"get current diagnostics condition 1 @e = MYSQL_ERRNO;": true,
+		"GET STACKED DIAGNOSTICS @n = NUMBER":                   true,
+		"/* app */ GET DIAGNOSTICS @n = NUMBER, @r = ROW_COUNT": true,
+		"SELECT 'GET DIAGNOSTICS'":                              false,
+		"GET_LOCK('a', 1)":                                      false,
+		"SHOW WARNINGS":                                         false,
+		"GET CURRENT":                                           false,
+	} {
+		if got := (Mode{}).IsGetDiagnostics(sql); got != want {
+			t.Errorf("IsGetDiagnostics(%q) = %v, want %v", sql, got, want)
+		}
+	}
+}

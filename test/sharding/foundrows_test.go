@@ -2,6 +2,7 @@ package sharding
 
 import (
 	"net"
+	"slices"
 	"strings"
 	"testing"
 
@@ -203,5 +204,20 @@ func TestDiagnosticsCountsOverShards(t *testing.T) {
 		if got := testenv.Strings(t, conn, tc.q); len(got) != tc.want {
 			t.Errorf("%s after the merged read: %d rows, want %d", tc.q, len(got), tc.want)
 		}
+	}
+	// GET DIAGNOSTICS would copy a server's own conditions, none of
+	// these (before: NUMBER 0): it is refused, naming SHOW WARNINGS.
+	_, err := conn.ExecContext(testenv.Ctx(t), "GET DIAGNOSTICS @n = NUMBER")
+	if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "SHOW WARNINGS") {
+		t.Errorf("GET DIAGNOSTICS after the merged read: %v, want 1235 naming SHOW WARNINGS", err)
+	}
+	// Where a server holds them (a read of one shard), it answers.
+	one := "SELECT id FROM entries WHERE title = 0 AND id = " + keysOn(ds.tables["entries"], "s1", 1)[0]
+	testenv.Strings(t, conn, one)
+	if _, err := conn.ExecContext(testenv.Ctx(t), "GET DIAGNOSTICS @n = NUMBER"); err != nil {
+		t.Errorf("GET DIAGNOSTICS after a read of one shard: %v", err)
+	}
+	if got := testenv.Strings(t, conn, "SELECT @n"); !slices.Equal(got, []string{"1"}) {
+		t.Errorf("GET DIAGNOSTICS after a read of one shard with a warning: @n = %v, want 1", got)
 	}
 }

@@ -38,4 +38,14 @@ func TestRowCountOfAWriteOverShards(t *testing.T) {
 	if got := holders(t, "members", "username LIKE '%\\_rc'"); len(got) != 0 {
 		t.Fatalf("test rows left on %v", got)
 	}
+	// After a SELECT MariaDB's ROW_COUNT() is -1, after one Strata merged
+	// from several shards too (before, 0: a shard connection's count
+	// after Strata's own statements there).
+	for _, read := range []string{"SELECT ROW_COUNT()", "SELECT ROW_COUNT() + 1 AS next"} {
+		testenv.Strings(t, conn, "SELECT COUNT(*), MAX(nick) FROM members")
+		want := map[bool]string{true: "-1", false: "0"}[read == "SELECT ROW_COUNT()"]
+		if got := testenv.Strings(t, conn, read); !slices.Equal(got, []string{want}) {
+			t.Errorf("%s after a SELECT over every shard = %q, want %s", read, got, want)
+		}
+	}
 }
