@@ -315,6 +315,11 @@ func (s *Session) checkTransaction(ctx context.Context, f *sqlparse.Facts, plan 
 		// temporary table) that lives on another cluster's connection.
 		return &planner.RoutingError{Msg: fmt.Sprintf("this statement uses session state (%s) that lives on this session's connection to cluster %s, and it runs on %s, where that state is not: write the values into the statement instead of user variables, or keep the state on the cluster of the tables that use it", s.heldState(), txCluster, strings.Join(clusters, ", "))}
 	}
+	if s.txFresh && s.inTx && len(s.holds) > 0 && len(clusters) == 1 {
+		// "add the shard key" would not help: the transaction began where
+		// the session's state lives, and that state cannot move with it.
+		return &planner.RoutingError{Msg: fmt.Sprintf("the transaction began on cluster %s, where this session keeps state (%s) on its connection, so it cannot move to %s, which this statement needs; create that state inside the transaction, after its first statement, or run the statement outside it%s", txCluster, s.heldState(), clusters[0], twoPCHint(true))}
+	}
 	return &planner.RoutingError{Msg: fmt.Sprintf("the open transaction is on cluster %s and this statement needs %s%s; a transaction stays on one shard (COMMIT first, or add the shard key%s)", txCluster, strings.Join(clusters, ", "), uniqueNeeds(plan), twoPCHint(s.inTx))}
 }
 

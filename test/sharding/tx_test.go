@@ -234,6 +234,36 @@ func TestUserVariablesReachTheShards(t *testing.T) {
 	}
 }
 
+// A transaction that begins while the session keeps user variables on
+// its connection to the default cluster begins there, and its first
+// write of a shard cannot move it (the variables would be lost): it is
+// refused naming that state, not with "add the shard key", which the
+// statement has. Variables set inside the transaction, after its first
+// statement, live on its shard and reach its statements.
+func TestTransactionAfterUserVariablesNamesThem(t *testing.T) {
+	strataDB(t)
+	createOn(t, "CREATE TABLE IF NOT EXISTS blog.tx_vars (id INT NOT NULL PRIMARY KEY, a INT)", "blog.tx_vars", shardNames...)
+	db := openStrata(t, startOwn(t, ownConfig(t, "tx_vars: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3]}", "")).MySQLAddr())
+	got := testenv.Conn(t, db)
+	ctx := testenv.Ctx(t)
+	mustExec(t, got, "SET @x = 5")
+	mustExec(t, got, "BEGIN")
+	_, err := got.ExecContext(ctx, "INSERT INTO tx_vars (id, a) VALUES (1, 1)")
+	if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "user variables") || strings.Contains(err.Error(), "add the shard key") {
+		t.Errorf("a transaction's first write of a shard after SET @x: %v, want 1235 naming the user variables", err)
+	}
+	mustExec(t, got, "ROLLBACK")
+	got = testenv.Conn(t, db) // a session without variables
+	mustExec(t, got, "BEGIN")
+	mustExec(t, got, "INSERT INTO tx_vars (id, a) VALUES (2, 2)")
+	mustExec(t, got, "SET @y = 20")
+	mustExec(t, got, "UPDATE tx_vars SET a = @y WHERE id = 2")
+	mustExec(t, got, "COMMIT")
+	if rows := testenv.Strings(t, got, "SELECT id, a FROM tx_vars ORDER BY id"); !slices.Equal(rows, []string{"2|20"}) {
+		t.Errorf("rows after the transactions: %v, want [2|20]", rows)
+	}
+}
+
 // A temporary table lives on the session's own connection: a join of a
 // sharded table with it reads its rows there, as one server would (it
 // also hides a table of its name there). Before, the rows were read on
