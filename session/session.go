@@ -275,6 +275,13 @@ type Session struct {
 	// after any SELECT. rowCountState: 2 set by the running command, 1
 	// readable by this one, 0 none (CommandDone ages it).
 	rowCount      int64
+	// varsTravel: the running statement writes placed tables (or calls
+	// stored functions), whose triggers may read the user variables the
+	// session keeps on its pinned connection; varsSET is the SET that
+	// copies them to another connection, read once per statement
+	// (carryUserVars).
+	varsTravel bool
+	varsSET    string
 	rowCountState uint8
 	// foundRows is FOUND_ROWS() after a result Strata sent itself (a
 	// merge of shards, its own answers): the rows it sent, or with
@@ -742,6 +749,11 @@ func (s *Session) connect(ctx context.Context, addr string) (*backend.Conn, erro
 			s.put(c)
 			return nil, err
 		}
+		c.Broken = true
+		s.put(c)
+		return nil, err
+	}
+	if err := s.carryUserVars(ctx, c); err != nil {
 		c.Broken = true
 		s.put(c)
 		return nil, err

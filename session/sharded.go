@@ -199,6 +199,8 @@ func (s *Session) refuseRouting(err error) error {
 // execPlan runs a plan. binary: the client ran a prepared statement and
 // expects binary-protocol rows.
 func (s *Session) execPlan(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, binary bool) error {
+	s.varsTravel, s.varsSET = plan.Write || plan.Kind == planner.PlanLoad || f.StoredFunctions, ""
+	defer func() { s.varsTravel, s.varsSET = false, "" }()
 	if plan.Kind == planner.PlanLoad {
 		return s.execLoad(ctx, f, plan) // never in a transaction
 	}

@@ -126,3 +126,65 @@ func userVarLiteral(c engine.Column, v engine.Value) (string, error) {
 func errUserVars(err error) *wire.Error {
 	return wire.NewError(wire.ErNotSupportedYet, "Strata: this statement reads user variables that live on this session's state connection, and reading their values there failed (%v); write the values into the statement", rootCause(err))
 }
+
+// carryUserVars copies the user variables the session keeps on its
+// pinned connection onto c, a connection of another cluster that is
+// about to run a write (or a call of a stored function) of the current
+// statement: a trigger or function there reads the session's variables,
+// as on one server (an audit trigger's SET NEW.changed_by = @app_user).
+// Before, it read NULL on the shard. The variables are read once per
+// statement; c is reset before another session takes it. A variable a
+// trigger assigns there stays there (documented).
+func (s *Session) carryUserVars(ctx context.Context, c *backend.Conn) error {
+	if !s.varsTravel || s.pinned == nil || c == s.pinned || !s.holds["user variables"] {
+		return nil
+	}
+	if s.varsSET == "" {
+		set, err := userVarsSET(ctx, s.pinned)
+		if err != nil {
+			return fmt.Errorf("reading the session's user variables on %s: %w", s.pinned.Addr, err)
+		}
+		s.varsSET = set
+	}
+	if s.varsSET == "-" {
+		return nil // none set
+	}
+	c.NeedsReset = true
+	if _, err := c.Exec(ctx, s.varsSET); err != nil {
+		return fmt.Errorf("copying the session's user variables to %s: %w", c.Addr, err)
+	}
+	return nil
+}
+
+// userVarsSET is a SET of every user variable set on c to its value, as
+// a literal of its type; "-" when c has none.
+func userVarsSET(ctx context.Context, c *backend.Conn) (string, error) {
+	rows, err := c.QueryRows(ctx, "SELECT VARIABLE_NAME FROM information_schema.USER_VARIABLES")
+	if err != nil {
+		return "", err
+	}
+	names, err := readAll(ctx, rows)
+	if err != nil {
+		return "", err
+	}
+	if len(names) == 0 {
+		return "-", nil
+	}
+	vars := make([]string, len(names))
+	for i, n := range names {
+		vars[i] = "@`" + strings.ReplaceAll(string(n[0]), "`", "``") + "`"
+	}
+	literals, err := valuesAsLiterals(ctx, c, vars)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	b.WriteString("SET ")
+	for i, v := range vars {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(v + " = " + literals[i])
+	}
+	return b.String(), nil
+}

@@ -32,7 +32,9 @@ func (m Mode) ClassifyFallback(sql string) *Facts {
 	fb := fallback{f: f, text: text}
 	fb.tokenize(m.noBackslash)
 	fb.classify(0)
-	fb.scanFlags()
+	if !fb.definesProgram() {
+		fb.scanFlags()
+	}
 	f.ReadOnly = f.ReadOnly || fb.plainRead()
 	f.Names = fb.names()
 	return f
@@ -505,6 +507,27 @@ func (fb *fallback) kill(i int) {
 	if id, err := strconv.ParseUint(fb.name(i), 10, 64); err == nil {
 		f.KillID = id
 	}
+}
+
+// definesProgram reports whether the statement is CREATE or ALTER of a
+// stored program (CREATE [OR REPLACE] [DEFINER = 'u'@'h'] TRIGGER ...):
+// its body runs later, on each call, not now, so the user variables and
+// functions it names say nothing of where the definition runs. Before,
+// CREATE TRIGGER ... SET NEW.who = @app_user on a sharded table was
+// refused as assigning user variables on several shards.
+func (fb *fallback) definesProgram() bool {
+	if fb.f.Kind != KindDDL || !(fb.word(0) == "CREATE" || fb.word(0) == "ALTER") {
+		return false
+	}
+	for i := 1; i < len(fb.toks) && i < 16; i++ {
+		switch fb.word(i) {
+		case "PROCEDURE", "FUNCTION", "TRIGGER", "EVENT", "PACKAGE":
+			return true
+		case "TABLE", "VIEW", "INDEX", "DATABASE", "SCHEMA", "USER", "ROLE", "SEQUENCE", "SERVER":
+			return false
+		}
+	}
+	return false
 }
 
 // scanFlags raises the flags that widen where the statement must run

@@ -200,3 +200,26 @@ func TestParserPanicFallsBack(t *testing.T) {
 		}
 	}
 }
+
+// A stored program's body runs on each call, not when it is defined: the
+// user variables and functions it names do not make the definition a
+// statement that assigns or reads them.
+func TestProgramDefinitionsDoNotUseTheirBodysVariables(t *testing.T) {
+	for _, sql := range []string{
+		"CREATE TRIGGER who BEFORE INSERT ON t FOR EACH ROW SET NEW.who = @app_user",
+		"CREATE DEFINER = 'app'@'%' TRIGGER who BEFORE INSERT ON t FOR EACH ROW SET @last := NEW.id",
+		"CREATE OR REPLACE PROCEDURE p() BEGIN SELECT @x := GET_LOCK('a', 1); END",
+		"CREATE FUNCTION f() RETURNS INT RETURN @n + ROW_COUNT()",
+		"ALTER EVENT e DO SET @a = 1",
+	} {
+		f := ClassifyFallback(sql)
+		if f.Kind != KindDDL || f.ReadsUserVars || f.SetsUserVars || f.LockFunctions || f.ReadsPrevious {
+			t.Errorf("%s: kind %v, reads/sets user variables %v/%v, lock functions %v, reads previous %v; want a DDL without them",
+				sql, f.Kind, f.ReadsUserVars, f.SetsUserVars, f.LockFunctions, f.ReadsPrevious)
+		}
+	}
+	// Elsewhere they count.
+	if f := ClassifyFallback("CREATE TABLE t SELECT @x := 1 AS a FROM DUAL LIMIT ROWS EXAMINED 5"); !f.SetsUserVars {
+		t.Error("CREATE TABLE ... SELECT @x := 1 (unparsed): SetsUserVars false")
+	}
+}

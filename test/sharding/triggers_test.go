@@ -1,7 +1,9 @@
 package sharding
 
 import (
+	"database/sql"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 
@@ -126,5 +128,60 @@ func TestTriggersOfShardedTables(t *testing.T) {
 		if _, err := db.Exec(tc.sql); testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want error 1235 naming %q", tc.sql, err, tc.want)
 		}
+	}
+}
+
+// A trigger reads the session's user variables: an application that
+// records who changed a row sets @app_user once and has its tables'
+// triggers read it. The variables live on the session's connection to
+// the default cluster; Strata copies them onto a shard's connection
+// before a write there, so the shard's trigger reads what one server's
+// would. Before, it read NULL. The copy does not outlive the statement's
+// session: another session's trigger reads its own (none, NULL).
+func TestTriggersReadTheSessionsUserVariables(t *testing.T) {
+	strataDB(t)
+	createOn(t, "CREATE TABLE IF NOT EXISTS blog.trg_audit (id INT NOT NULL PRIMARY KEY, a INT, who VARCHAR(20), changed_by VARCHAR(20))", "blog.trg_audit", append([]string{"single"}, shardNames...)...)
+	db := openStrata(t, startOwn(t, ownConfig(t, "trg_audit: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3]}", "")).MySQLAddr())
+	got, want := testenv.Conn(t, db), singleConn(t)
+	ctx := testenv.Ctx(t)
+	for _, c := range []*sql.Conn{got, want} {
+		for _, q := range []string{
+			"DELETE FROM trg_audit",
+			"DROP TRIGGER IF EXISTS trg_audit_who",
+			"DROP TRIGGER IF EXISTS trg_audit_changed",
+			"CREATE TRIGGER trg_audit_who BEFORE INSERT ON trg_audit FOR EACH ROW SET NEW.who = CONCAT_WS(':', @app_user, @app_role)",
+			"CREATE TRIGGER trg_audit_changed BEFORE UPDATE ON trg_audit FOR EACH ROW SET NEW.changed_by = @app_user",
+		} {
+			mustExec(t, c, q)
+		}
+	}
+	t.Cleanup(func() {
+		for _, sh := range append([]string{"single"}, shardNames...) {
+			direct[sh].Exec("DROP TRIGGER IF EXISTS blog.trg_audit_who")
+			direct[sh].Exec("DROP TRIGGER IF EXISTS blog.trg_audit_changed")
+		}
+	})
+	for _, q := range []string{
+		"SET @app_user = 'ann', @app_role = 7",
+		"INSERT INTO trg_audit (id, a) VALUES (1, 1)",         // one shard
+		"INSERT INTO trg_audit (id, a) VALUES (2, 2), (3, 3)", // two
+		"SET @app_user = 'bob', @app_role = NULL",
+		"INSERT INTO trg_audit (id, a) VALUES (4, 4)",
+		"UPDATE trg_audit SET a = a + 1 WHERE id IN (1, 2)",
+		"SELECT @app_user := 'cy'", // assigned by a SELECT
+		"UPDATE trg_audit SET a = a + 1 WHERE id = 3",
+	} {
+		if _, err := got.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s through Strata: %v", q, err)
+		}
+		mustExec(t, want, q)
+	}
+	// Another session, without the variables.
+	other := testenv.Conn(t, db)
+	mustExec(t, other, "INSERT INTO trg_audit (id, a) VALUES (5, 5), (6, 6), (7, 7), (8, 8)")
+	mustExec(t, testenv.Conn(t, singleBlog), "INSERT INTO trg_audit (id, a) VALUES (5, 5), (6, 6), (7, 7), (8, 8)")
+	rows := "SELECT CONCAT_WS(' ', id, a, IFNULL(who, '-'), IFNULL(changed_by, '-')) FROM trg_audit ORDER BY id"
+	if g, w := testenv.Strings(t, got, rows), testenv.Strings(t, want, rows); !slices.Equal(g, w) {
+		t.Errorf("rows through Strata:\n%s\non one server:\n%s", strings.Join(g, "\n"), strings.Join(w, "\n"))
 	}
 }
