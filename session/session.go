@@ -274,15 +274,15 @@ type Session struct {
 	// no connection holds; -1 after a result set Strata merged itself, as
 	// after any SELECT. rowCountState: 2 set by the running command, 1
 	// readable by this one, 0 none (CommandDone ages it).
-	rowCount int64
+	rowCount      int64
+	rowCountState uint8
 	// varsTravel: the running statement writes placed tables (or calls
 	// stored functions), whose triggers may read the user variables the
 	// session keeps on its pinned connection; varsSET is the SET that
 	// copies them to another connection, read once per statement
 	// (carryUserVars).
-	varsTravel    bool
-	varsSET       string
-	rowCountState uint8
+	varsTravel bool
+	varsSET    string
 	// foundRows is FOUND_ROWS() after a result Strata sent itself (a
 	// merge of shards, its own answers): the rows it sent, or with
 	// SQL_CALC_FOUND_ROWS the shards' counts added up. foundRowsState
