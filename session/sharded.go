@@ -296,14 +296,14 @@ func (s *Session) checkTransaction(ctx context.Context, f *sqlparse.Facts, plan 
 		// pinned connection keeps that state for later statements.
 		return nil
 	}
-	if s.txFresh && s.inTx && len(s.holds) == 0 && len(clusters) == 1 {
+	if s.txFresh && s.inTx && s.movableState() && len(clusters) == 1 {
 		return s.moveTransaction(ctx, clusters[0])
 	}
 	if s.inTx && read {
 		return nil
 	}
 	if s.twoPhase() && (s.inTx || !s.autocommit) {
-		if s.txFresh && s.inTx && len(s.holds) == 0 && len(s.branches) == 0 && !slices.Contains(clusters, txCluster) {
+		if s.txFresh && s.inTx && s.movableState() && len(s.branches) == 0 && !slices.Contains(clusters, txCluster) {
 			// Nothing ran on the cluster BEGIN went to: the transaction
 			// starts on the statement's first cluster instead.
 			if err := s.moveTransaction(ctx, clusters[0]); err != nil {
@@ -317,7 +317,7 @@ func (s *Session) checkTransaction(ctx context.Context, f *sqlparse.Facts, plan 
 		// temporary table) that lives on another cluster's connection.
 		return &planner.RoutingError{Msg: fmt.Sprintf("this statement uses session state (%s) that lives on this session's connection to cluster %s, and it runs on %s, where that state is not: write the values into the statement instead of user variables, or keep the state on the cluster of the tables that use it", s.heldState(), txCluster, strings.Join(clusters, ", "))}
 	}
-	if s.txFresh && s.inTx && len(s.holds) > 0 && len(clusters) == 1 {
+	if s.txFresh && s.inTx && !s.movableState() && len(clusters) == 1 {
 		// "add the shard key" would not help: the transaction began where
 		// the session's state lives, and that state cannot move with it.
 		return &planner.RoutingError{Msg: fmt.Sprintf("the transaction began on cluster %s, where this session keeps state (%s) on its connection, so it cannot move to %s, which this statement needs; create that state inside the transaction, after its first statement, or run the statement outside it%s", txCluster, s.heldState(), clusters[0], twoPCHint(true))}
@@ -350,19 +350,49 @@ func twoPCHint(inTx bool) string {
 	return "; transactions.mode: twopc in Strata's config lets a transaction write several clusters"
 }
 
+// movableState reports whether what the session keeps on its pinned
+// connection can move to another connection with a transaction that has
+// run nothing yet: nothing, or user variables only, which
+// moveTransaction copies (information_schema.USER_VARIABLES lists them
+// all). Temporary tables, locks and the like cannot move.
+func (s *Session) movableState() bool {
+	return len(s.holds) == 0 || len(s.holds) == 1 && s.holds["user variables"]
+}
+
 // moveTransaction ends the empty transaction on the pinned connection and
-// starts it again, with the same statement, on cluster's primary.
+// starts it again, with the same statement, on cluster's primary; the
+// session's user variables go with it.
 func (s *Session) moveTransaction(ctx context.Context, cluster string) error {
 	old := s.pinned
-	if err := old.SimpleCommand(comQuery, "ROLLBACK"); err != nil {
-		old.Broken = true
+	vars := "-"
+	if s.holds["user variables"] {
+		set, err := userVarsSET(ctx, old)
+		if err != nil {
+			return fmt.Errorf("reading the session's user variables on %s to move the transaction: %w", old.Addr, err)
+		}
+		vars = set
 	}
-	s.pinned = nil
-	s.put(old)
+	// The new connection is taken, and given the variables, before the
+	// old one is let go: if that fails the session keeps its state and
+	// its empty transaction where they were.
 	c, err := s.connectCluster(ctx, s.env.Topology.Load(), cluster)
 	if err != nil {
 		return err
 	}
+	if vars != "-" {
+		c.NeedsReset = true // when it goes back to the pool
+		if _, err := c.Exec(ctx, vars); err != nil {
+			c.Broken = true
+			s.put(c)
+			return fmt.Errorf("copying the session's user variables to %s: %w", cluster, err)
+		}
+	}
+	if err := old.SimpleCommand(comQuery, "ROLLBACK"); err != nil {
+		old.Broken = true
+	}
+	old.NeedsReset = true // it held the session's state
+	s.pinned = nil
+	s.put(old)
 	begin := s.txBegin
 	if begin == "" {
 		begin = "START TRANSACTION"

@@ -235,33 +235,48 @@ func TestUserVariablesReachTheShards(t *testing.T) {
 }
 
 // A transaction that begins while the session keeps user variables on
-// its connection to the default cluster begins there, and its first
-// write of a shard cannot move it (the variables would be lost): it is
-// refused naming that state, not with "add the shard key", which the
-// statement has. Variables set inside the transaction, after its first
-// statement, live on its shard and reach its statements.
-func TestTransactionAfterUserVariablesNamesThem(t *testing.T) {
+// its connection to the default cluster begins there; its first
+// statement, a write of a shard, moves it to that shard, and the
+// variables go with it (read from information_schema.USER_VARIABLES and
+// set on the shard's connection), whether that statement is a write or a
+// read. Before, the write was refused telling the client to add the
+// shard key, which the statement had. State that
+// cannot move (a temporary table) is named in the refusal instead.
+func TestTransactionMovesWithTheSessionsUserVariables(t *testing.T) {
 	strataDB(t)
-	createOn(t, "CREATE TABLE IF NOT EXISTS blog.tx_vars (id INT NOT NULL PRIMARY KEY, a INT)", "blog.tx_vars", shardNames...)
+	createOn(t, "CREATE TABLE IF NOT EXISTS blog.tx_vars (id INT NOT NULL PRIMARY KEY, a INT, who VARCHAR(10))", "blog.tx_vars", shardNames...)
 	db := openStrata(t, startOwn(t, ownConfig(t, "tx_vars: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3]}", "")).MySQLAddr())
 	got := testenv.Conn(t, db)
 	ctx := testenv.Ctx(t)
-	mustExec(t, got, "SET @x = 5")
-	mustExec(t, got, "BEGIN")
-	_, err := got.ExecContext(ctx, "INSERT INTO tx_vars (id, a) VALUES (1, 1)")
-	if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "user variables") || strings.Contains(err.Error(), "add the shard key") {
-		t.Errorf("a transaction's first write of a shard after SET @x: %v, want 1235 naming the user variables", err)
+	for _, q := range []string{
+		"SET @x = 5, @who = 'ann', @big = 12345678901234567890, @f = 0.5e0, @none = NULL",
+		"BEGIN",
+		"SELECT COUNT(*) FROM tx_vars WHERE id = 1 FOR UPDATE", // moves it to s1
+		"INSERT INTO tx_vars (id, a, who) VALUES (1, @x, @who)",
+		"UPDATE tx_vars SET a = a + @x WHERE id = 1",
+		"SET @x = @x + 1",
+		"COMMIT",
+	} {
+		if _, err := got.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
 	}
-	mustExec(t, got, "ROLLBACK")
-	got = testenv.Conn(t, db) // a session without variables
-	mustExec(t, got, "BEGIN")
-	mustExec(t, got, "INSERT INTO tx_vars (id, a) VALUES (2, 2)")
-	mustExec(t, got, "SET @y = 20")
-	mustExec(t, got, "UPDATE tx_vars SET a = @y WHERE id = 2")
-	mustExec(t, got, "COMMIT")
-	if rows := testenv.Strings(t, got, "SELECT id, a FROM tx_vars ORDER BY id"); !slices.Equal(rows, []string{"2|20"}) {
-		t.Errorf("rows after the transactions: %v, want [2|20]", rows)
+	if rows := testenv.Strings(t, got, "SELECT id, a, who FROM tx_vars ORDER BY id"); !slices.Equal(rows, []string{"1|10|ann"}) {
+		t.Errorf("rows after the transaction: %v, want [1|10|ann]", rows)
 	}
+	if vars := testenv.Strings(t, got, "SELECT @x, @who, @big, @f, @none"); !slices.Equal(vars, []string{"6|ann|12345678901234567890|0.5|NULL"}) {
+		t.Errorf("the variables after the transaction moved: %v, want [6|ann|12345678901234567890|0.5|NULL]", vars)
+	}
+
+	// A temporary table cannot move with the transaction.
+	other := testenv.Conn(t, db)
+	mustExec(t, other, "CREATE TEMPORARY TABLE tx_tmp (x INT)")
+	mustExec(t, other, "BEGIN")
+	_, err := other.ExecContext(ctx, "INSERT INTO tx_vars (id, a) VALUES (2, 2)")
+	if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "temporary tables") || strings.Contains(err.Error(), "add the shard key") {
+		t.Errorf("a transaction's first write of a shard beside a temporary table: %v, want 1235 naming the temporary tables", err)
+	}
+	mustExec(t, other, "ROLLBACK")
 }
 
 // A temporary table lives on the session's own connection: a join of a
