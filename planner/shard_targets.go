@@ -172,10 +172,12 @@ func keyText(s, charset string) (string, bool) {
 }
 
 // integerText reads a quoted value as MariaDB reads it for an integer
-// column when it is a whole number ('042', '+7', ' 9 '); anything else
-// ('5.0', 'abc') is not routed.
+// column when it is a whole number ('042', '+7', ' 9 ', '\t9\n'); anything
+// else ('5.0', 'abc') is not routed. Only ASCII white space is skipped,
+// as MariaDB skips it: a no-break space ('\u00a09') makes the text 0
+// there, and routing it as 9 would ask the wrong shard.
 func integerText(s string) (shard.Value, bool) {
-	s = strings.TrimSpace(s)
+	s = strings.Trim(s, " \t\n\v\f\r")
 	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 		return shard.Int(n), true
 	}
