@@ -283,6 +283,11 @@ type Session struct {
 	// (carryUserVars).
 	varsTravel bool
 	varsSET    string
+	// nextTx are the SET TRANSACTION statements run since the last
+	// transaction ended (the "next transaction settings" hold): a
+	// transaction that moves to a shard before running anything
+	// replays them there before it begins (moveTransaction).
+	nextTx []string
 	// foundRows is FOUND_ROWS() after a result Strata sent itself (a
 	// merge of shards, its own answers): the rows it sent, or with
 	// SQL_CALC_FOUND_ROWS the shards' counts added up. foundRowsState
@@ -1095,8 +1100,10 @@ func (s *Session) learnConnectionState(c *backend.Conn, f *sqlparse.Facts) {
 	// SET TRANSACTION applies to the next transaction on this connection.
 	if f.NextTxSettings {
 		s.holds["next transaction settings"] = true
+		s.nextTx = append(s.nextTx, f.Text)
 	} else if f.EndsTx {
 		delete(s.holds, "next transaction settings")
+		s.nextTx = nil
 	}
 }
 

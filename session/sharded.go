@@ -352,16 +352,23 @@ func twoPCHint(inTx bool) string {
 
 // movableState reports whether what the session keeps on its pinned
 // connection can move to another connection with a transaction that has
-// run nothing yet: nothing, or user variables only, which
-// moveTransaction copies (information_schema.USER_VARIABLES lists them
-// all). Temporary tables, locks and the like cannot move.
+// run nothing yet: user variables, which moveTransaction copies
+// (information_schema.USER_VARIABLES lists them all), and SET
+// TRANSACTION's settings, which it replays. Temporary tables, locks and
+// the like cannot move.
 func (s *Session) movableState() bool {
-	return len(s.holds) == 0 || len(s.holds) == 1 && s.holds["user variables"]
+	for hold := range s.holds {
+		if hold != "user variables" && hold != "next transaction settings" {
+			return false
+		}
+	}
+	return true
 }
 
 // moveTransaction ends the empty transaction on the pinned connection and
 // starts it again, with the same statement, on cluster's primary; the
-// session's user variables go with it.
+// session's user variables and the SET TRANSACTION settings it began
+// with go with it.
 func (s *Session) moveTransaction(ctx context.Context, cluster string) error {
 	old := s.pinned
 	vars := "-"
@@ -385,6 +392,14 @@ func (s *Session) moveTransaction(ctx context.Context, cluster string) error {
 			c.Broken = true
 			s.put(c)
 			return fmt.Errorf("copying the session's user variables to %s: %w", cluster, err)
+		}
+	}
+	for _, set := range s.nextTx {
+		c.NeedsReset = true
+		if _, err := c.Exec(ctx, set); err != nil {
+			c.Broken = true
+			s.put(c)
+			return fmt.Errorf("replaying %s on %s: %w", set, cluster, err)
 		}
 	}
 	if err := old.SimpleCommand(comQuery, "ROLLBACK"); err != nil {

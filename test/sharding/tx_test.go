@@ -279,6 +279,59 @@ func TestTransactionMovesWithTheSessionsUserVariables(t *testing.T) {
 	mustExec(t, other, "ROLLBACK")
 }
 
+// SET TRANSACTION (an ORM's isolation level, a read-only report) sets
+// the next transaction on the session's connection to the default
+// cluster, where BEGIN then starts it. Moving the transaction to the
+// shard of its first statement replays the settings there: the
+// transaction keeps its isolation level and read-only mode. Before, its
+// first statement on a shard was refused.
+func TestTransactionMovesWithItsSetTransactionSettings(t *testing.T) {
+	strataDB(t)
+	createOn(t, "CREATE TABLE IF NOT EXISTS blog.tx_iso (id INT NOT NULL PRIMARY KEY, a INT)", "blog.tx_iso", shardNames...)
+	db := openStrata(t, startOwn(t, ownConfig(t, "tx_iso: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3]}", "")).MySQLAddr())
+	ctx := testenv.Ctx(t)
+	writer := testenv.Conn(t, db)
+	mustExec(t, writer, "DELETE FROM tx_iso")
+	mustExec(t, writer, "INSERT INTO tx_iso (id, a) VALUES (1, 1), (2, 2)")
+
+	// READ COMMITTED sees a change committed after its first read;
+	// REPEATABLE READ (the server's default) does not.
+	for _, c := range []struct {
+		set  string
+		want string
+	}{
+		{"SET TRANSACTION ISOLATION LEVEL READ COMMITTED", "11"},
+		{"SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", "1"},
+	} {
+		mustExec(t, writer, "UPDATE tx_iso SET a = 1 WHERE id = 1")
+		reader := testenv.Conn(t, db)
+		mustExec(t, reader, c.set)
+		mustExec(t, reader, "BEGIN")
+		// The first read moves the transaction to the shard, and under
+		// REPEATABLE READ takes its snapshot.
+		testenv.Strings(t, reader, "SELECT a FROM tx_iso WHERE id = 1")
+		mustExec(t, writer, "UPDATE tx_iso SET a = 11 WHERE id = 1")
+		if got := testenv.Strings(t, reader, "SELECT a FROM tx_iso WHERE id = 1"); !slices.Equal(got, []string{c.want}) {
+			t.Errorf("after %s, the transaction read %v once another session committed 11, want %s", c.set, got, c.want)
+		}
+		mustExec(t, reader, "COMMIT")
+	}
+
+	// A read-only transaction refuses its write on the shard, as one
+	// server refuses it (1792).
+	ro := testenv.Conn(t, db)
+	mustExec(t, ro, "SET TRANSACTION READ ONLY")
+	mustExec(t, ro, "BEGIN")
+	if _, err := ro.ExecContext(ctx, "INSERT INTO tx_iso (id, a) VALUES (3, 3)"); testenv.MySQLErr(err) != 1792 {
+		t.Errorf("a write in a READ ONLY transaction moved to its shard: %v, want 1792", err)
+	}
+	mustExec(t, ro, "ROLLBACK")
+	// The settings were for that transaction only: the next one writes.
+	mustExec(t, ro, "BEGIN")
+	mustExec(t, ro, "INSERT INTO tx_iso (id, a) VALUES (3, 3)")
+	mustExec(t, ro, "COMMIT")
+}
+
 // A temporary table lives on the session's own connection: a join of a
 // sharded table with it reads its rows there, as one server would (it
 // also hides a table of its name there). Before, the rows were read on
