@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/strata-proxy/strata/backend"
@@ -297,7 +298,12 @@ func (s *Session) checkTransaction(ctx context.Context, f *sqlparse.Facts, plan 
 		return nil
 	}
 	if s.txFresh && s.inTx && s.movableState() && len(clusters) == 1 {
-		return s.moveTransaction(ctx, clusters[0])
+		return s.moveTransaction(ctx, clusters[0], true)
+	}
+	if !s.inTx && !s.autocommit && s.movableState() && len(clusters) == 1 {
+		// Autocommit off and nothing run since the last transaction: the
+		// statement begins the next one, on its shard, with the state.
+		return s.moveTransaction(ctx, clusters[0], false)
 	}
 	if s.inTx && read {
 		return nil
@@ -306,11 +312,16 @@ func (s *Session) checkTransaction(ctx context.Context, f *sqlparse.Facts, plan 
 		if s.txFresh && s.inTx && s.movableState() && len(s.branches) == 0 && !slices.Contains(clusters, txCluster) {
 			// Nothing ran on the cluster BEGIN went to: the transaction
 			// starts on the statement's first cluster instead.
-			if err := s.moveTransaction(ctx, clusters[0]); err != nil {
+			if err := s.moveTransaction(ctx, clusters[0], true); err != nil {
 				return err
 			}
 		}
 		return s.joinBranches(ctx, clusters)
+	}
+	if !s.inTx && s.autocommit && s.movableState() && len(clusters) == 1 {
+		// No transaction, and the state (user variables) can move: it
+		// goes to the statement's cluster, which then holds it.
+		return s.moveTransaction(ctx, clusters[0], false)
 	}
 	if !s.inTx && s.autocommit {
 		// No transaction: the statement uses state (a user variable, a
@@ -353,12 +364,14 @@ func twoPCHint(inTx bool) string {
 // movableState reports whether what the session keeps on its pinned
 // connection can move to another connection with a transaction that has
 // run nothing yet: user variables, which moveTransaction copies
-// (information_schema.USER_VARIABLES lists them all), and SET
-// TRANSACTION's settings, which it replays. Temporary tables, locks and
-// the like cannot move.
+// (information_schema.USER_VARIABLES lists them all), SET TRANSACTION's
+// settings, which it replays, and a LAST_INSERT_ID(expr), which it sets
+// again. Temporary tables, locks and the like cannot move.
 func (s *Session) movableState() bool {
 	for hold := range s.holds {
-		if hold != "user variables" && hold != "next transaction settings" {
+		switch hold {
+		case "user variables", "next transaction settings", "LAST_INSERT_ID(expr)":
+		default:
 			return false
 		}
 	}
@@ -366,10 +379,11 @@ func (s *Session) movableState() bool {
 }
 
 // moveTransaction ends the empty transaction on the pinned connection and
-// starts it again, with the same statement, on cluster's primary; the
-// session's user variables and the SET TRANSACTION settings it began
-// with go with it.
-func (s *Session) moveTransaction(ctx context.Context, cluster string) error {
+// starts it again, with the same statement, on cluster's primary (begin;
+// with autocommit off and no transaction open yet, the statement about
+// to run starts it there). The session's user variables, its
+// LAST_INSERT_ID(expr) and the SET TRANSACTION settings go with it.
+func (s *Session) moveTransaction(ctx context.Context, cluster string, begin bool) error {
 	old := s.pinned
 	vars := "-"
 	if s.holds["user variables"] {
@@ -378,6 +392,14 @@ func (s *Session) moveTransaction(ctx context.Context, cluster string) error {
 			return fmt.Errorf("reading the session's user variables on %s to move the transaction: %w", old.Addr, err)
 		}
 		vars = set
+	}
+	insertID := ""
+	if s.holds["LAST_INSERT_ID(expr)"] && s.insertIDConn == old {
+		_, row, err := queryRow(ctx, old, "SELECT LAST_INSERT_ID()")
+		if err != nil || len(row) != 1 {
+			return fmt.Errorf("reading the session's LAST_INSERT_ID() on %s to move the transaction: %v", old.Addr, err)
+		}
+		insertID = string(row[0])
 	}
 	// The new connection is taken, and given the variables, before the
 	// old one is let go: if that fails the session keeps its state and
@@ -402,21 +424,34 @@ func (s *Session) moveTransaction(ctx context.Context, cluster string) error {
 			return fmt.Errorf("replaying %s on %s: %w", set, cluster, err)
 		}
 	}
+	if insertID != "" {
+		if err := c.SimpleCommand(comQuery, "DO LAST_INSERT_ID("+insertID+")"); err != nil {
+			c.Broken = true
+			s.put(c)
+			return fmt.Errorf("setting the session's LAST_INSERT_ID() on %s: %w", cluster, err)
+		}
+		if n, err := strconv.ParseUint(insertID, 10, 64); err == nil {
+			s.lastInsertID = n
+		}
+		s.insertIDConn = c
+	}
 	if err := old.SimpleCommand(comQuery, "ROLLBACK"); err != nil {
 		old.Broken = true
 	}
 	old.NeedsReset = true // it held the session's state
 	s.pinned = nil
 	s.put(old)
-	begin := s.txBegin
-	if begin == "" {
-		begin = "START TRANSACTION"
-	}
-	if err := c.SimpleCommand(comQuery, begin); err != nil {
-		c.Broken = true
-		s.put(c)
-		s.inTx = false
-		return fmt.Errorf("starting the transaction on %s: %w", cluster, err)
+	if begin {
+		text := s.txBegin
+		if text == "" {
+			text = "START TRANSACTION"
+		}
+		if err := c.SimpleCommand(comQuery, text); err != nil {
+			c.Broken = true
+			s.put(c)
+			s.inTx = false
+			return fmt.Errorf("starting the transaction on %s: %w", cluster, err)
+		}
 	}
 	s.pinned = c
 	return nil

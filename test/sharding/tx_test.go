@@ -267,8 +267,33 @@ func TestTransactionMovesWithTheSessionsUserVariables(t *testing.T) {
 	if vars := testenv.Strings(t, got, "SELECT @x, @who, @big, @f, @none"); !slices.Equal(vars, []string{"6|ann|12345678901234567890|0.5|NULL"}) {
 		t.Errorf("the variables after the transaction moved: %v, want [6|ann|12345678901234567890|0.5|NULL]", vars)
 	}
+	// With autocommit off the first statement begins the transaction on
+	// its shard; a LAST_INSERT_ID(expr) moves too; and the state comes
+	// back to the default cluster for a statement there that uses it.
+	for _, q := range []string{
+		"SET autocommit = 0",
+		"INSERT INTO tx_vars (id, a, who) VALUES (2, @x, 'ac0')",
+		"COMMIT",
+		"SET autocommit = 1",
+		"SELECT LAST_INSERT_ID(42)",
+		"BEGIN",
+		"INSERT INTO tx_vars (id, a, who) VALUES (3, LAST_INSERT_ID(), 'lid')",
+		"COMMIT",
+		"CREATE TEMPORARY TABLE tx_tmp (x INT)",
+		"INSERT INTO tx_tmp (x) VALUES (@x)",
+	} {
+		if _, err := got.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if rows := testenv.Strings(t, got, "SELECT id, a, who FROM tx_vars WHERE id > 1 ORDER BY id"); !slices.Equal(rows, []string{"2|6|ac0", "3|42|lid"}) {
+		t.Errorf("rows of the later transactions: %v, want [2|6|ac0 3|42|lid]", rows)
+	}
+	if rows := testenv.Strings(t, got, "SELECT x, LAST_INSERT_ID() FROM tx_tmp"); !slices.Equal(rows, []string{"6|42"}) {
+		t.Errorf("the temporary table on the default cluster and LAST_INSERT_ID(): %v, want [6|42]", rows)
+	}
 
-	// A temporary table cannot move with the transaction.
+	// A temporary table cannot move with a transaction.
 	other := testenv.Conn(t, db)
 	mustExec(t, other, "CREATE TEMPORARY TABLE tx_tmp (x INT)")
 	mustExec(t, other, "BEGIN")
