@@ -658,6 +658,7 @@ func (s *Session) Kill(id uint32, queryOnly bool) error {
 // killActive interrupts the statement target is running, with KILL QUERY on
 // the backend thread through a connection of its own.
 func (s *Session) killActive(target *Session) error {
+	target.killing.Store(true)
 	var conns []*backend.Conn
 	if c := target.active.Load(); c != nil {
 		conns = append(conns, c)

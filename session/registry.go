@@ -167,6 +167,7 @@ func truncateDigest(d string) string {
 // What the statement before held (a statement of the same multi-statement
 // command) is free by now.
 func (s *Session) startStatement(f *sqlparse.Facts) {
+	s.killing.Store(false)
 	s.releaseBudget()
 	s.currentAt.Store(time.Now().UnixNano())
 	s.current.Store(f)

@@ -328,6 +328,11 @@ type Session struct {
 	// activeShards are the connections of a scatter or multi-shard write
 	// running now, for KILL QUERY.
 	activeShards atomic.Pointer[[]*backend.Conn]
+	// killing: a KILL QUERY of the running statement came. A server
+	// ignores KILL QUERY for a thread whose statement has not started, so
+	// a shard query not yet sent is not sent, and one that started as the
+	// KILL came is killed by the goroutine that sent it (execMerge).
+	killing atomic.Bool
 	// spanningWrite: an autocommit write over several shards runs now,
 	// in a transaction of its own on each (writeShards) or across
 	// clusters (writeAcross). Its connections hold their locks until it

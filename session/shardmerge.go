@@ -59,7 +59,15 @@ func (s *Session) execMerge(ctx context.Context, f *sqlparse.Facts, plan *planne
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			if s.killing.Load() {
+				errs[i] = wire.NewError(wire.ErQueryInterrupted, "Query execution was interrupted")
+				return
+			}
 			rows[i], errs[i] = sc.conn.QueryRows(ctx, sc.route.SQL)
+			if errs[i] == nil && s.killing.Load() {
+				// The KILL may have come before the server began it.
+				_ = s.killQueryOn(sc.conn)
+			}
 		}()
 	}
 	wg.Wait()
