@@ -684,13 +684,27 @@ func (a *analyzer) insertStmt(st *ast.InsertStmt) {
 		rows.Rows = append(rows.Rows, row)
 	}
 	for _, as := range st.OnDuplicate {
-		if u.sharded && as.Column.Name.L == u.key {
+		if u.sharded && as.Column.Name.L == u.key && !keepsColumn(as.Expr, u.key) {
 			rows.OnDuplicateSetsKey = true
 		}
 		a.out.Assigns = append(a.out.Assigns, a.assign(as))
 	}
 	a.out.Ignore = st.IgnoreErr
 	a.out.Insert = rows
+}
+
+// keepsColumn reports whether e, assigned to column col by ON DUPLICATE
+// KEY UPDATE, gives the row the value it has: col itself, or
+// LAST_INSERT_ID(col), MySQL's idiom for making LAST_INSERT_ID() the id
+// of the row an upsert updated (ON DUPLICATE KEY UPDATE id =
+// LAST_INSERT_ID(id)). Such an assignment of the shard key moves no row.
+func keepsColumn(e ast.ExprNode, col string) bool {
+	e = unparen(e)
+	if call, ok := e.(*ast.FuncCallExpr); ok && call.FnName.L == ast.LastInsertId && len(call.Args) == 1 {
+		e = unparen(call.Args[0])
+	}
+	name, ok := e.(*ast.ColumnNameExpr)
+	return ok && name.Name.Name.L == col
 }
 
 // moveBlocker says why rows an UPDATE matches could not move between

@@ -304,6 +304,19 @@ func TestShardStatements(t *testing.T) {
 	if !reflect.DeepEqual(s.Insert, want) || s.Params != 2 || s.Kind != KindInsert {
 		t.Errorf("INSERT rows = %+v, want %+v", s.Insert, want)
 	}
+	// The key assigned its own value (MySQL's id = LAST_INSERT_ID(id)
+	// idiom) moves no row; any other value may.
+	for sql, sets := range map[string]bool{
+		"INSERT INTO posts (id, user_id) VALUES (1, 2) ON DUPLICATE KEY UPDATE user_id = LAST_INSERT_ID(user_id)":       false,
+		"INSERT INTO posts (id, user_id) VALUES (1, 2) ON DUPLICATE KEY UPDATE posts.user_id = (posts.user_id), id = 3": false,
+		"INSERT INTO posts (id, user_id) VALUES (1, 2) ON DUPLICATE KEY UPDATE user_id = LAST_INSERT_ID(user_id + 1)":   true,
+		"INSERT INTO posts (id, user_id) VALUES (1, 2) ON DUPLICATE KEY UPDATE user_id = LAST_INSERT_ID(id)":            true,
+		"INSERT INTO posts (id, user_id) VALUES (1, 2) ON DUPLICATE KEY UPDATE user_id = VALUES(user_id)":               true,
+	} {
+		if got := mustAnalyze(t, sql).Insert.OnDuplicateSetsKey; got != sets {
+			t.Errorf("%s: OnDuplicateSetsKey %v, want %v", sql, got, sets)
+		}
+	}
 	s = mustAnalyze(t, "REPLACE INTO posts SET body = 'b', user_id = 9")
 	want = &InsertRows{Columns: []string{"body", "user_id"}, KeyCol: 1, Rows: [][]Operand{{lit("'b'"), lit("9")}}}
 	if !reflect.DeepEqual(s.Insert, want) || s.Kind != KindReplace {

@@ -677,3 +677,47 @@ func TestAWriteOverShardsHasOneTime(t *testing.T) {
 		t.Errorf("an UPDATE at the client's fixed time wrote %q, want 2023-11-14 22:13:20.000000", got)
 	}
 }
+
+// ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id) is MySQL's idiom for an
+// upsert that tells the application the id of the row it inserted or
+// updated. It assigns the shard key its own value, so no row moves: the
+// upsert runs on the row's shard, and LAST_INSERT_ID() and the OK
+// packet's insert id are the row's, as on one server. Before, it was
+// refused as changing the shard key. An assignment that changes the key
+// is still refused.
+func TestUpsertIdiomReturnsTheRowsID(t *testing.T) {
+	got, want := modTable(t, "upsert_lid", "id INT NOT NULL PRIMARY KEY, n INT NOT NULL")
+	ctx := testenv.Ctx(t)
+	for _, c := range []*sql.Conn{got, want} {
+		mustExec(t, c, "DELETE FROM upsert_lid")
+		mustExec(t, c, "INSERT INTO upsert_lid (id, n) VALUES (1, 1)") // key 1, and the session's LAST_INSERT_ID() is 0
+	}
+	for _, q := range []string{
+		"INSERT INTO upsert_lid (id, n) VALUES (5, 1) ON DUPLICATE KEY UPDATE n = n + 1, id = LAST_INSERT_ID(id)",
+		"INSERT INTO upsert_lid (id, n) VALUES (5, 1) ON DUPLICATE KEY UPDATE n = n + 1, id = LAST_INSERT_ID(id)",
+		"INSERT INTO upsert_lid (id, n) VALUES (6, 1) ON DUPLICATE KEY UPDATE id = (id), n = n + 1",
+		"INSERT INTO upsert_lid (id, n) VALUES (6, 1) ON DUPLICATE KEY UPDATE `upsert_lid`.`id` = LAST_INSERT_ID(`id`), n = n + 1",
+	} {
+		gotRes, gotErr := got.ExecContext(ctx, q)
+		wantRes, wantErr := want.ExecContext(ctx, q)
+		if msg := sameOutcome(gotRes, gotErr, wantRes, wantErr); msg != "" {
+			t.Fatalf("%s: %s", q, msg)
+		}
+		gid, _ := gotRes.LastInsertId()
+		wid, _ := wantRes.LastInsertId()
+		if gid != wid {
+			t.Errorf("%s: insert id %d through Strata, %d on one server", q, gid, wid)
+		}
+		if g, w := testenv.Strings(t, got, "SELECT LAST_INSERT_ID()"), testenv.Strings(t, want, "SELECT LAST_INSERT_ID()"); !slices.Equal(g, w) {
+			t.Errorf("LAST_INSERT_ID() after %s: %v through Strata, %v on one server", q, g, w)
+		}
+	}
+	rows := "SELECT id, n FROM upsert_lid ORDER BY id"
+	if g, w := testenv.Strings(t, got, rows), testenv.Strings(t, want, rows); !slices.Equal(g, w) {
+		t.Errorf("rows through Strata %v, on one server %v", g, w)
+	}
+	_, err := got.ExecContext(ctx, "INSERT INTO upsert_lid (id, n) VALUES (5, 1) ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id + 100)")
+	if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "shard key") {
+		t.Errorf("an upsert that changes the shard key: %v, want 1235 naming the shard key", err)
+	}
+}
