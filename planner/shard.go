@@ -674,6 +674,12 @@ func (s *Sharding) Plan(ctx context.Context, m sqlparse.Mode, sql string, f *sql
 		// (session.materialize); this refusal stands where it cannot.
 		return nil, refuse("this statement assigns user variables (@x := ...) and runs on %d shard queries: each shard would assign its own from its rows alone. Assign them in a statement on one shard (give the shard key), or read the values and assign them with SET", len(p.Routes))
 	}
+	if f.SetsInsertID && len(p.Routes) > 1 {
+		// One server's LAST_INSERT_ID() after it is the value of the last
+		// row's LAST_INSERT_ID(expr); each shard would keep its own last,
+		// and Strata cannot tell which row came last among them.
+		return nil, refuse("this statement sets LAST_INSERT_ID(expr) and runs on %d shard queries: each shard would keep its own value, so LAST_INSERT_ID() after it would be one shard's, not the last row's. Write one row (or the rows of one shard key) per statement", len(p.Routes))
+	}
 	p.Args = args
 	p.Charset = m.Charset()
 	if (p.Kind == PlanWrite || p.Kind == PlanLoad) && len(p.Routes) > 1 {

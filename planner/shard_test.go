@@ -190,6 +190,8 @@ func TestShardPlanRefusals(t *testing.T) {
 		{"SELECT * FROM members WHERE city = 'x' OR username = 'a'", "refuses scatter queries"},
 		{"SELECT SQL_CALC_FOUND_ROWS DISTINCT body FROM comments ORDER BY body LIMIT 10", "SQL_CALC_FOUND_ROWS over"},
 		{"SELECT @r := @r + 1, body FROM comments ORDER BY body", "assigns user variables (@x := ...) and runs on 3 shard queries"},
+		{"INSERT INTO comments (entry_id, body) VALUES (1, 'a'), (2, 'b') ON DUPLICATE KEY UPDATE entry_id = LAST_INSERT_ID(entry_id)", "sets LAST_INSERT_ID(expr) and runs on 2 shard queries"},
+		{"UPDATE comments SET body = LAST_INSERT_ID(id) WHERE entry_id IN (1, 2, 3)", "sets LAST_INSERT_ID(expr) and runs on 3 shard queries"},
 		{"SELECT SQL_CALC_FOUND_ROWS author, COUNT(*) FROM comments GROUP BY author LIMIT 10", "SQL_CALC_FOUND_ROWS over"},
 	}
 	for _, tt := range tests {

@@ -692,6 +692,17 @@ func TestUpsertIdiomReturnsTheRowsID(t *testing.T) {
 		mustExec(t, c, "DELETE FROM upsert_lid")
 		mustExec(t, c, "INSERT INTO upsert_lid (id, n) VALUES (1, 1)") // key 1, and the session's LAST_INSERT_ID() is 0
 	}
+	// Over several shards each would keep its own LAST_INSERT_ID(): one
+	// server's is the last row's, Strata's was one shard's. Refused (and
+	// first, in a session that keeps no LAST_INSERT_ID(expr) yet).
+	for _, q := range []string{
+		"INSERT INTO upsert_lid (id, n) VALUES (6, 1), (7, 1) ON DUPLICATE KEY UPDATE n = n + 1, id = LAST_INSERT_ID(id)",
+		"UPDATE upsert_lid SET n = LAST_INSERT_ID(n) WHERE id IN (1, 2)",
+	} {
+		if _, err := got.ExecContext(ctx, q); testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "sets LAST_INSERT_ID(expr)") {
+			t.Errorf("%s: %v, want 1235 naming LAST_INSERT_ID(expr)", q, err)
+		}
+	}
 	for _, q := range []string{
 		"INSERT INTO upsert_lid (id, n) VALUES (5, 1) ON DUPLICATE KEY UPDATE n = n + 1, id = LAST_INSERT_ID(id)",
 		"INSERT INTO upsert_lid (id, n) VALUES (5, 1) ON DUPLICATE KEY UPDATE n = n + 1, id = LAST_INSERT_ID(id)",
