@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -141,7 +142,13 @@ func (s *Session) carryUserVars(ctx context.Context, c *backend.Conn) error {
 	}
 	if s.varsSET == "" {
 		set, err := userVarsSET(ctx, s.pinned)
-		if err != nil {
+		var werr *wire.Error
+		switch {
+		case errors.As(err, &werr):
+			// A server without information_schema.USER_VARIABLES (a
+			// MySQL): the write runs as before, without them.
+			set = "-"
+		case err != nil:
 			return fmt.Errorf("reading the session's user variables on %s: %w", s.pinned.Addr, err)
 		}
 		s.varsSET = set
