@@ -378,62 +378,27 @@ func (s *Session) movableState() bool {
 	return true
 }
 
-// moveTransaction ends the empty transaction on the pinned connection and
-// starts it again, with the same statement, on cluster's primary (begin;
-// with autocommit off and no transaction open yet, the statement about
-// to run starts it there). The session's user variables, its
-// LAST_INSERT_ID(expr) and the SET TRANSACTION settings go with it.
+// moveTransaction moves the session's pinned connection to cluster's
+// primary: the state it keeps there goes with it (movedState), and with
+// begin the empty transaction on it ends there and starts again, with the
+// same statement, on the new connection (without begin, autocommit off
+// or outside a transaction, the statement about to run starts one if
+// any). The new connection is readied before the old one is let go, so a
+// failure leaves the session as it was.
 func (s *Session) moveTransaction(ctx context.Context, cluster string, begin bool) error {
 	old := s.pinned
-	vars := "-"
-	if s.holds["user variables"] {
-		set, err := userVarsSET(ctx, old)
-		if err != nil {
-			return fmt.Errorf("reading the session's user variables on %s to move the transaction: %w", old.Addr, err)
-		}
-		vars = set
+	st, err := s.readMovedState(ctx, old)
+	if err != nil {
+		return err
 	}
-	insertID := ""
-	if s.holds["LAST_INSERT_ID(expr)"] && s.insertIDConn == old {
-		_, row, err := queryRow(ctx, old, "SELECT LAST_INSERT_ID()")
-		if err != nil || len(row) != 1 {
-			return fmt.Errorf("reading the session's LAST_INSERT_ID() on %s to move the transaction: %v", old.Addr, err)
-		}
-		insertID = string(row[0])
-	}
-	// The new connection is taken, and given the variables, before the
-	// old one is let go: if that fails the session keeps its state and
-	// its empty transaction where they were.
 	c, err := s.connectCluster(ctx, s.env.Topology.Load(), cluster)
 	if err != nil {
 		return err
 	}
-	if vars != "-" {
-		c.NeedsReset = true // when it goes back to the pool
-		if _, err := c.Exec(ctx, vars); err != nil {
-			c.Broken = true
-			s.put(c)
-			return fmt.Errorf("copying the session's user variables to %s: %w", cluster, err)
-		}
-	}
-	for _, set := range s.nextTx {
-		c.NeedsReset = true
-		if _, err := c.Exec(ctx, set); err != nil {
-			c.Broken = true
-			s.put(c)
-			return fmt.Errorf("replaying %s on %s: %w", set, cluster, err)
-		}
-	}
-	if insertID != "" {
-		if err := c.SimpleCommand(comQuery, "DO LAST_INSERT_ID("+insertID+")"); err != nil {
-			c.Broken = true
-			s.put(c)
-			return fmt.Errorf("setting the session's LAST_INSERT_ID() on %s: %w", cluster, err)
-		}
-		if n, err := strconv.ParseUint(insertID, 10, 64); err == nil {
-			s.lastInsertID = n
-		}
-		s.insertIDConn = c
+	if err := s.applyMovedState(ctx, c, st); err != nil {
+		c.Broken = true
+		s.put(c)
+		return fmt.Errorf("moving the session's state to %s: %w", cluster, err)
 	}
 	if err := old.SimpleCommand(comQuery, "ROLLBACK"); err != nil {
 		old.Broken = true
@@ -454,6 +419,61 @@ func (s *Session) moveTransaction(ctx context.Context, cluster string, begin boo
 		}
 	}
 	s.pinned = c
+	return nil
+}
+
+// movedState is the session state moveTransaction carries from one
+// connection to another: a SET of the user variables, and the value of a
+// LAST_INSERT_ID(expr) ("" for none of either). SET TRANSACTION's
+// settings the session keeps itself (nextTx).
+type movedState struct {
+	vars, insertID string
+}
+
+// readMovedState reads on old the state that moves with the session.
+func (s *Session) readMovedState(ctx context.Context, old *backend.Conn) (movedState, error) {
+	var st movedState
+	if s.holds["user variables"] {
+		set, err := userVarsSET(ctx, old)
+		if err != nil {
+			return st, fmt.Errorf("reading the session's user variables on %s: %w", old.Addr, err)
+		}
+		if set != "-" {
+			st.vars = set
+		}
+	}
+	if s.holds["LAST_INSERT_ID(expr)"] && s.insertIDConn == old {
+		_, row, err := queryRow(ctx, old, "SELECT LAST_INSERT_ID()")
+		if err != nil {
+			return st, fmt.Errorf("reading the session's LAST_INSERT_ID() on %s: %w", old.Addr, err)
+		}
+		st.insertID = string(row[0])
+	}
+	return st, nil
+}
+
+// applyMovedState sets st and the session's SET TRANSACTION settings on
+// c, which is reset before another session takes it.
+func (s *Session) applyMovedState(ctx context.Context, c *backend.Conn, st movedState) error {
+	sets := s.nextTx
+	if st.vars != "" {
+		sets = append([]string{st.vars}, sets...)
+	}
+	if st.insertID != "" {
+		sets = append(sets, "DO LAST_INSERT_ID("+st.insertID+")")
+	}
+	for _, set := range sets {
+		c.NeedsReset = true
+		if _, err := c.Exec(ctx, set); err != nil {
+			return err
+		}
+	}
+	if st.insertID != "" {
+		if n, err := strconv.ParseUint(st.insertID, 10, 64); err == nil {
+			s.lastInsertID = n
+		}
+		s.insertIDConn = c
+	}
 	return nil
 }
 

@@ -43,11 +43,11 @@ func init() {
 		if !ok {
 			return newValue(value, charset, collate)
 		}
-		inner, ok := newValue(lit.value, charset, collate).(*test_driver.ValueExpr)
-		if !ok {
-			return newValue(lit.value, charset, collate)
+		v := newValue(lit.value, charset, collate)
+		if inner, ok := v.(*test_driver.ValueExpr); ok {
+			return &spelledValue{ValueExpr: inner, text: lit.text}
 		}
-		return &spelledValue{ValueExpr: inner, text: lit.text}
+		return v
 	}
 }
 
