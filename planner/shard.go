@@ -432,6 +432,8 @@ func planUnparsed(l *shard.Layout, sql string, f *sqlparse.Facts, args []string)
 				return nil, refuse("FLUSH TABLES %s FOR EXPORT: the table lives on several shards and Strata cannot lock them together; to copy its files, run it on each shard", t.Name)
 			case "create-trigger":
 				return planCreateTrigger(l, sql, t)
+			case "create-program":
+				return nil, refuse("a stored procedure, function or event whose body names %s, a %s table, is not supported: it would live on the default cluster and read only that server's tables, so it would not see %[1]s's rows. Run its statements from the application through Strata instead", t.Name, t.Placement)
 			case "into-variable":
 				return nil, refuse("SELECT ... INTO @variable on %s, a %s table, is supported only as a text statement of its own, a read Strata runs over the shards first: send it alone, not in a multi-statement or as a prepared statement, or assign in the select list (SELECT @x := id FROM ...)", t.Name, t.Placement)
 			}

@@ -64,7 +64,8 @@ func RunsExplained(head string) bool {
 // PERCENTILE_CONT() and PERCENTILE_DISC() window functions, "json-table"
 // for JSON_TABLE(...) in a FROM clause, "handler" for HANDLER t ...,
 // "flush-export" for FLUSH TABLES t FOR EXPORT,
-// "create-trigger" for CREATE [DEFINER = ...] TRIGGER; "" for anything
+// "create-trigger" for CREATE [DEFINER = ...] TRIGGER, "create-program"
+// for CREATE PROCEDURE, FUNCTION, EVENT or PACKAGE; "" for anything
 // else.
 func UnparsedForm(sql string) string {
 	sc := newScanner(sql)
@@ -85,7 +86,9 @@ func UnparsedForm(sql string) string {
 			switch {
 			case sc.isWord(w, "trigger"):
 				return "create-trigger"
-			case sc.isWord(w, "table"), sc.isWord(w, "view"), sc.isWord(w, "procedure"), sc.isWord(w, "function"), sc.isWord(w, "event"), sc.isWord(w, "index"):
+			case sc.isWord(w, "procedure"), sc.isWord(w, "function"), sc.isWord(w, "event"), sc.isWord(w, "package"):
+				return "create-program"
+			case sc.isWord(w, "table"), sc.isWord(w, "view"), sc.isWord(w, "index"):
 				return ""
 			}
 		}

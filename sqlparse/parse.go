@@ -243,6 +243,12 @@ func (m Mode) classifyPiece(text string) *Facts {
 
 // analyze builds the facts of one parsed statement.
 func (m Mode) analyze(stmt ast.StmtNode, hintText string) *Facts {
+	if _, ok := stmt.(*ast.ProcedureInfo); ok {
+		// CREATE PROCEDURE: the parser reads it, but the facts of its
+		// body are not the definition's. Read as the other stored
+		// programs are, whose names tell which tables the body reads.
+		return m.ClassifyFallback(stmt.Text())
+	}
 	f := &Facts{Text: cleanText(stmt.Text())}
 	walk(f, stmt)
 	m.classify(f, stmt)

@@ -365,3 +365,29 @@ func TestSchemaChangesApartSayWhatToDo(t *testing.T) {
 		t.Errorf("entries_copy filled by INSERT ... SELECT through Strata: %s, want %s", got[0], want[0])
 	}
 }
+
+// A stored procedure, function or event lives on the default cluster and
+// reads that server's tables only: one whose body names a sharded table
+// would not see its rows (CALL failed with 1146 there, or read a stale
+// copy of the table left from before it was sharded). It is refused,
+// saying so; one over no placed table is created as before.
+func TestStoredProgramsOverShardedTablesAreRefused(t *testing.T) {
+	db := strataDB(t)
+	ctx := testenv.Ctx(t)
+	t.Cleanup(func() { db.Exec("DROP PROCEDURE IF EXISTS strata_plain") })
+	for _, q := range []string{
+		"CREATE PROCEDURE strata_count() SELECT COUNT(*) FROM entries",
+		"CREATE DEFINER = CURRENT_USER PROCEDURE strata_count() BEGIN SELECT COUNT(*) FROM entries; END",
+		"CREATE FUNCTION strata_count() RETURNS INT READS SQL DATA RETURN (SELECT COUNT(*) FROM entries)",
+		"CREATE EVENT strata_purge ON SCHEDULE EVERY 1 HOUR DO DELETE FROM entries WHERE id < 0",
+	} {
+		_, err := db.ExecContext(ctx, q)
+		if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "stored procedure, function or event") || !strings.Contains(err.Error(), "entries") {
+			t.Errorf("%s: %v, want 1235 saying the program would not see entries' rows", q, err)
+		}
+	}
+	mustExec(t, db, "CREATE PROCEDURE strata_plain() SELECT 41 + 1")
+	if got := testenv.Strings(t, db, "CALL strata_plain()"); !slices.Equal(got, []string{"42"}) {
+		t.Errorf("CALL strata_plain() = %v, want [42]", got)
+	}
+}
