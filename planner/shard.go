@@ -409,7 +409,7 @@ func standInMergeable(m sqlparse.Mode, p *ShardPlan) bool {
 // planUnparsed routes a statement the parser could not read that names
 // placed tables: whole to their one cluster when they all live whole on
 // it (a table group), else refused — its shard keys cannot be read.
-func planUnparsed(l *shard.Layout, sql string, f *sqlparse.Facts, args []string) (*ShardPlan, error) {
+func planUnparsed(l *shard.Layout, m sqlparse.Mode, sql string, f *sqlparse.Facts, args []string) (*ShardPlan, error) {
 	tables := namedTables(l, f)
 	for _, t := range tables {
 		if t.Placement == shard.PlaceSharded || t.Placement == shard.PlaceReference {
@@ -431,7 +431,7 @@ func planUnparsed(l *shard.Layout, sql string, f *sqlparse.Facts, args []string)
 			case "flush-export":
 				return nil, refuse("FLUSH TABLES %s FOR EXPORT: the table lives on several shards and Strata cannot lock them together; to copy its files, run it on each shard", t.Name)
 			case "create-trigger":
-				return planCreateTrigger(l, sql, t)
+				return planCreateTrigger(l, m, sql, tables)
 			case "create-program":
 				return nil, refuse("a stored procedure, function or event whose body names %s, a %s table, is not supported: it would live on the default cluster and read only that server's tables, so it would not see %[1]s's rows. Run its statements from the application through Strata instead", t.Name, t.Placement)
 			case "into-variable":
@@ -449,9 +449,25 @@ func planUnparsed(l *shard.Layout, sql string, f *sqlparse.Facts, args []string)
 
 // planCreateTrigger creates a trigger of a sharded or reference table on
 // each of its copies: each shard's table fires its own, on the rows it
-// holds, as the one table's trigger would. A date table keeps a table
-// per period, each needing a trigger of its own name, so it is refused.
-func planCreateTrigger(l *shard.Layout, sql string, t *shard.Table) (*ShardPlan, error) {
+// holds, as the one table's trigger would. named are the placed tables
+// the statement names. A date table keeps a table per period, each
+// needing a trigger of its own name, so it is refused; so is a trigger
+// whose body names a sharded table other than its own, or one on a table
+// of the default cluster whose body names a placed table: the trigger
+// runs where its table is and writes the tables there, where those rows
+// do not belong. Reference tables, which every shard holds whole, may be
+// read.
+func planCreateTrigger(l *shard.Layout, m sqlparse.Mode, sql string, named []*shard.Table) (*ShardPlan, error) {
+	_, on, _ := m.TriggerTable(sql)
+	t := l.Table(on)
+	if t == nil || t.Placement != shard.PlaceSharded && t.Placement != shard.PlaceReference {
+		return nil, refuse("CREATE TRIGGER on %s, a table of one cluster, whose body names %s, a %s table, is not supported: the trigger fires on that cluster and reads and writes only its server's tables, not %[2]s's rows. Write %[2]s from the application, through Strata", on, named[0].Name, named[0].Placement)
+	}
+	for _, other := range named {
+		if other != t && other.Placement == shard.PlaceSharded {
+			return nil, refuse("CREATE TRIGGER on %s whose body names %s, another sharded table, is not supported: each copy of %[1]s fires its trigger on its own server, and a row it writes to %[2]s there is not placed by %[2]s's own shard key. Write %[2]s from the application, through Strata", t.Name, other.Name)
+		}
+	}
 	if _, ok := t.Method.(*shard.Date); ok {
 		return nil, refuse("CREATE TRIGGER on %s, a date table, is not supported: it keeps one table per period, and trigger names are unique per schema. Create a trigger of its own name on each period table, on the shard that holds it", t.Name)
 	}
@@ -769,7 +785,7 @@ func (s *Sharding) planSetStatement(ctx context.Context, m sqlparse.Mode, assign
 func (s *Sharding) plan(ctx context.Context, m sqlparse.Mode, sql string, f *sqlparse.Facts, args []string) (*ShardPlan, error) {
 	l := s.layout.Load()
 	if f.Fallback {
-		return planUnparsed(l, sql, f, args)
+		return planUnparsed(l, m, sql, f, args)
 	}
 	if f.Returning != "" {
 		return s.planReturning(ctx, m, sql, f, args)

@@ -177,3 +177,24 @@ func (m Mode) codeTokens(sql string) (scanner, []token) {
 	}
 	return sc, toks
 }
+
+// TriggerTable reads the table CREATE TRIGGER ... {BEFORE | AFTER}
+// {INSERT | UPDATE | DELETE} ON [schema.]table names, lower-cased; ok is
+// false for any other statement.
+func (m Mode) TriggerTable(sql string) (schema, table string, ok bool) {
+	sc, toks := m.codeTokens(sql)
+	if len(toks) < 2 || !sc.isWord(toks[0], "create") {
+		return "", "", false
+	}
+	for i := 1; i+2 < len(toks); i++ {
+		if (sc.isWord(toks[i], "before") || sc.isWord(toks[i], "after")) && sc.isWord(toks[i+2], "on") &&
+			(sc.isWord(toks[i+1], "insert") || sc.isWord(toks[i+1], "update") || sc.isWord(toks[i+1], "delete")) {
+			ref, _, isName := maintenanceTable(&sc, toks, i+3)
+			if !isName {
+				return "", "", false
+			}
+			return strings.ToLower(ref.Schema), strings.ToLower(ref.Name), true
+		}
+	}
+	return "", "", false
+}

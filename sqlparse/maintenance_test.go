@@ -71,3 +71,25 @@ func TestParseShowCreateTrigger(t *testing.T) {
 		}
 	}
 }
+
+func TestTriggerTable(t *testing.T) {
+	for sql, want := range map[string]string{
+		"CREATE TRIGGER t1 BEFORE INSERT ON entries FOR EACH ROW SET NEW.a = 1":                           "entries",
+		"CREATE DEFINER=`app`@`%` TRIGGER `t1` AFTER update ON `blog`.`Entries` FOR EACH ROW SET @x = 1":  "blog.entries",
+		"create or replace trigger t1 after delete on comments for each row insert into audit values (1)": "comments",
+		"CREATE TRIGGER t1 BEFORE INSERT": "",
+		"CREATE TABLE t (a INT)":          "",
+	} {
+		schema, table, ok := Mode{}.TriggerTable(sql)
+		got := table
+		if schema != "" {
+			got = schema + "." + table
+		}
+		if !ok {
+			got = ""
+		}
+		if got != want {
+			t.Errorf("TriggerTable(%q) = %q, want %q", sql, got, want)
+		}
+	}
+}

@@ -185,3 +185,34 @@ func TestTriggersReadTheSessionsUserVariables(t *testing.T) {
 		t.Errorf("rows through Strata:\n%s\non one server:\n%s", strings.Join(g, "\n"), strings.Join(w, "\n"))
 	}
 }
+
+// A trigger runs where its table is and writes the tables there. On a
+// sharded table, one that writes another sharded table would put rows on
+// its own table's shard, not where their key places them; on a table of
+// one cluster, one that names a sharded table would reach only that
+// cluster's copy. Both are refused, naming the table; a shard's trigger
+// that reads a reference table, which every shard holds whole, is made.
+func TestTriggersThatWouldWriteElsewhereAreRefused(t *testing.T) {
+	db := strataDB(t)
+	ctx := testenv.Ctx(t)
+	t.Cleanup(func() {
+		for _, sh := range shardNames {
+			direct[sh].Exec("DROP TRIGGER IF EXISTS blog.trg_reads_countries")
+		}
+	})
+	for _, c := range []struct{ sql, names string }{
+		{"CREATE TRIGGER trg_copies AFTER INSERT ON entries FOR EACH ROW INSERT INTO comments (id, entry_id, body) VALUES (NEW.id, NEW.id, 'x')", "comments, another sharded table"},
+		{"CREATE TRIGGER trg_clears AFTER DELETE ON profiles FOR EACH ROW DELETE FROM entries WHERE user_id = OLD.user_id", "profiles, a table of one cluster"},
+	} {
+		_, err := db.ExecContext(ctx, c.sql)
+		if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), c.names) {
+			t.Errorf("%s: %v, want 1235 naming %s", c.sql, err, c.names)
+		}
+	}
+	mustExec(t, db, "CREATE TRIGGER trg_reads_countries BEFORE INSERT ON entries FOR EACH ROW SET NEW.title = IFNULL(NEW.title, (SELECT name FROM countries LIMIT 1))")
+	for _, sh := range shardNames {
+		if got := triggersOn(t, sh); !strings.Contains(got, "trg_reads_countries:entries") {
+			t.Errorf("triggers on %s: %q, want trg_reads_countries on entries", sh, got)
+		}
+	}
+}
