@@ -118,12 +118,19 @@ func TestASetInsideATransactionOverShardsReachesEveryShard(t *testing.T) {
 // Strata, and one to the single server holding every row, to compare.
 func modTable(t *testing.T, name, columns string) (got, want *sql.Conn) {
 	t.Helper()
+	got = testenv.Conn(t, modTableDB(t, name, columns))
+	t.Cleanup(func() { got.ExecContext(context.Background(), "SET SESSION sql_mode = DEFAULT, time_zone = DEFAULT") })
+	return got, singleConn(t)
+}
+
+// modTableDB is modTable's table and Strata, as a pool of connections to
+// that Strata: each connection a session of its own.
+func modTableDB(t *testing.T, name, columns string) *sql.DB {
+	t.Helper()
 	strataDB(t)
 	createOn(t, "CREATE TABLE IF NOT EXISTS blog."+name+" ("+columns+")", "blog."+name, append([]string{"single"}, shardNames...)...)
 	s := startOwn(t, ownConfig(t, name+": {shard_key: id, method: modulo, shards: [s0, s1, s2, s3]}", ""))
-	got = testenv.Conn(t, openStrata(t, s.MySQLAddr()))
-	t.Cleanup(func() { got.ExecContext(context.Background(), "SET SESSION sql_mode = DEFAULT, time_zone = DEFAULT") })
-	return got, singleConn(t)
+	return openStrata(t, s.MySQLAddr())
 }
 
 // singleConn is a connection to the single server whose session

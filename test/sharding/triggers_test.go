@@ -139,9 +139,7 @@ func TestTriggersOfShardedTables(t *testing.T) {
 // would. Before, it read NULL. The copy does not outlive the statement's
 // session: another session's trigger reads its own (none, NULL).
 func TestTriggersReadTheSessionsUserVariables(t *testing.T) {
-	strataDB(t)
-	createOn(t, "CREATE TABLE IF NOT EXISTS blog.trg_audit (id INT NOT NULL PRIMARY KEY, a INT, who VARCHAR(20), changed_by VARCHAR(20))", "blog.trg_audit", append([]string{"single"}, shardNames...)...)
-	db := openStrata(t, startOwn(t, ownConfig(t, "trg_audit: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3]}", "")).MySQLAddr())
+	db := modTableDB(t, "trg_audit", "id INT NOT NULL PRIMARY KEY, a INT, who VARCHAR(20), changed_by VARCHAR(20)")
 	got, want := testenv.Conn(t, db), singleConn(t)
 	ctx := testenv.Ctx(t)
 	for _, c := range []*sql.Conn{got, want} {

@@ -243,9 +243,7 @@ func TestUserVariablesReachTheShards(t *testing.T) {
 // shard key, which the statement had. State that
 // cannot move (a temporary table) is named in the refusal instead.
 func TestTransactionMovesWithTheSessionsUserVariables(t *testing.T) {
-	strataDB(t)
-	createOn(t, "CREATE TABLE IF NOT EXISTS blog.tx_vars (id INT NOT NULL PRIMARY KEY, a INT, who VARCHAR(10))", "blog.tx_vars", shardNames...)
-	db := openStrata(t, startOwn(t, ownConfig(t, "tx_vars: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3]}", "")).MySQLAddr())
+	db := modTableDB(t, "tx_vars", "id INT NOT NULL PRIMARY KEY, a INT, who VARCHAR(10)")
 	got := testenv.Conn(t, db)
 	ctx := testenv.Ctx(t)
 	for _, q := range []string{
@@ -311,9 +309,7 @@ func TestTransactionMovesWithTheSessionsUserVariables(t *testing.T) {
 // transaction keeps its isolation level and read-only mode. Before, its
 // first statement on a shard was refused.
 func TestTransactionMovesWithItsSetTransactionSettings(t *testing.T) {
-	strataDB(t)
-	createOn(t, "CREATE TABLE IF NOT EXISTS blog.tx_iso (id INT NOT NULL PRIMARY KEY, a INT)", "blog.tx_iso", shardNames...)
-	db := openStrata(t, startOwn(t, ownConfig(t, "tx_iso: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3]}", "")).MySQLAddr())
+	db := modTableDB(t, "tx_iso", "id INT NOT NULL PRIMARY KEY, a INT")
 	ctx := testenv.Ctx(t)
 	writer := testenv.Conn(t, db)
 	mustExec(t, writer, "DELETE FROM tx_iso")
