@@ -51,7 +51,10 @@ func TestDeadlockCheckWithoutProcessPrivilegeIsShown(t *testing.T) {
 		mustExec(t, direct[c], "GRANT PROCESS ON *.* TO 'noproc'@'%'")
 	}
 	// And they read each server on one connection, kept: ten checks later
-	// s1 holds no more of the account's connections than before them.
+	// s1 holds no more of the account's connections than before them, but
+	// for one that Strata's other background work (reading the tables'
+	// definitions) may open meanwhile. A detector that dialed per check
+	// would leave ten.
 	connections := func() int {
 		var n int
 		if err := direct["s1"].QueryRow("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = 'noproc'").Scan(&n); err != nil {
@@ -73,7 +76,7 @@ func TestDeadlockCheckWithoutProcessPrivilegeIsShown(t *testing.T) {
 		}
 		return len(checks) > 10
 	})
-	if after := connections(); after > before {
+	if after := connections(); after > before+1 {
 		t.Errorf("the account held %d connections on s1 before ten checks, %d after: the detector leaves connections behind", before, after)
 	}
 }
