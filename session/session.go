@@ -279,10 +279,10 @@ type Session struct {
 	// varsTravel: the running statement writes placed tables (or calls
 	// stored functions), whose triggers may read the user variables the
 	// session keeps on its pinned connection; varsSET is the SET that
-	// copies them to another connection, read once per statement
-	// (carryUserVars).
-	varsTravel bool
-	varsSET    string
+	// copies them to another connection ("" for none), read once per
+	// statement (varsRead; carryUserVars).
+	varsTravel, varsRead bool
+	varsSET              string
 	// nextTx are the SET TRANSACTION statements run since the last
 	// transaction ended (the "next transaction settings" hold): a
 	// transaction that moves to a shard before running anything

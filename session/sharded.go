@@ -200,8 +200,8 @@ func (s *Session) refuseRouting(err error) error {
 // execPlan runs a plan. binary: the client ran a prepared statement and
 // expects binary-protocol rows.
 func (s *Session) execPlan(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, binary bool) error {
-	s.varsTravel, s.varsSET = plan.Write || plan.Kind == planner.PlanLoad || f.StoredFunctions, ""
-	defer func() { s.varsTravel, s.varsSET = false, "" }()
+	s.varsTravel, s.varsRead, s.varsSET = plan.Write || plan.Kind == planner.PlanLoad || f.StoredFunctions, false, ""
+	defer func() { s.varsTravel, s.varsRead, s.varsSET = false, false, "" }()
 	if plan.Kind == planner.PlanLoad {
 		return s.execLoad(ctx, f, plan) // never in a transaction
 	}
@@ -438,9 +438,7 @@ func (s *Session) readMovedState(ctx context.Context, old *backend.Conn) (movedS
 		if err != nil {
 			return st, fmt.Errorf("reading the session's user variables on %s: %w", old.Addr, err)
 		}
-		if set != "-" {
-			st.vars = set
-		}
+		st.vars = set
 	}
 	if s.holds["LAST_INSERT_ID(expr)"] && s.insertIDConn == old {
 		_, row, err := queryRow(ctx, old, "SELECT LAST_INSERT_ID()")

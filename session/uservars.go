@@ -140,20 +140,20 @@ func (s *Session) carryUserVars(ctx context.Context, c *backend.Conn) error {
 	if !s.varsTravel || s.pinned == nil || c == s.pinned || !s.holds["user variables"] {
 		return nil
 	}
-	if s.varsSET == "" {
+	if !s.varsRead {
 		set, err := userVarsSET(ctx, s.pinned)
 		var werr *wire.Error
 		switch {
 		case errors.As(err, &werr):
 			// A server without information_schema.USER_VARIABLES (a
 			// MySQL): the write runs as before, without them.
-			set = "-"
+			set = ""
 		case err != nil:
 			return fmt.Errorf("reading the session's user variables on %s: %w", s.pinned.Addr, err)
 		}
-		s.varsSET = set
+		s.varsSET, s.varsRead = set, true
 	}
-	if s.varsSET == "-" {
+	if s.varsSET == "" {
 		return nil // none set
 	}
 	c.NeedsReset = true
@@ -164,7 +164,7 @@ func (s *Session) carryUserVars(ctx context.Context, c *backend.Conn) error {
 }
 
 // userVarsSET is a SET of every user variable set on c to its value, as
-// a literal of its type; "-" when c has none.
+// a literal of its type; "" when c has none.
 func userVarsSET(ctx context.Context, c *backend.Conn) (string, error) {
 	rows, err := c.QueryRows(ctx, "SELECT VARIABLE_NAME FROM information_schema.USER_VARIABLES")
 	if err != nil {
@@ -175,7 +175,7 @@ func userVarsSET(ctx context.Context, c *backend.Conn) (string, error) {
 		return "", err
 	}
 	if len(names) == 0 {
-		return "-", nil
+		return "", nil
 	}
 	vars := make([]string, len(names))
 	for i, n := range names {
