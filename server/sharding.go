@@ -201,8 +201,12 @@ func (s *Strata) schemaCheck(ctx context.Context) (any, error) {
 // that failed part-way, or a shard changed by hand, shows without anyone
 // running strata shards check-schema.
 func (s *Strata) checkSchemas(ctx context.Context, sh *sharding) {
+	reports := shardops.CompareSchemas(ctx, sh.layout, sh.dbs.Open, sh.cfg.Schema, "")
+	if stopping(ctx) {
+		return // the reads were cut short by Strata stopping: they say nothing of the copies
+	}
 	differing := map[string]int{}
-	for _, r := range shardops.CompareSchemas(ctx, sh.layout, sh.dbs.Open, sh.cfg.Schema, "") {
+	for _, r := range reports {
 		differing[r.Table] += 0
 		switch {
 		case r.Error != "":
@@ -228,6 +232,9 @@ func (s *Strata) maintainShards(ctx context.Context, interval time.Duration) {
 		c, cancel := context.WithTimeout(ctx, time.Minute)
 		defer cancel()
 		tables, err := shardops.PrecreateAll(c, sh.layout, sh.dbs.Open, sh.cfg.Schema, time.Now(), 0)
+		if stopping(c) {
+			return
+		}
 		if err != nil {
 			s.Log.Warn("pre-creating period tables failed", "err", err)
 		}
@@ -243,7 +250,11 @@ func (s *Strata) maintainShards(ctx context.Context, interval time.Duration) {
 		if !shardops.RangeTables(sh.layout) {
 			return
 		}
-		for _, r := range shardops.Capacity(c, sh.layout, sh.dbs.Open, sh.cfg.Schema) {
+		fills := shardops.Capacity(c, sh.layout, sh.dbs.Open, sh.cfg.Schema)
+		if stopping(c) {
+			return
+		}
+		for _, r := range fills {
 			s.Metrics.SetRangeFill(r.Table, r.Shard, r.Fraction)
 			if r.Warn {
 				s.Log.Warn("the last range of a range-sharded table is filling: add a range before it is needed",
@@ -620,4 +631,12 @@ func (s *Strata) refineWith(layout *shard.Layout, types map[string]shard.KeyColu
 			return slices.Sorted(maps.Keys(keep))
 		}
 	}
+}
+
+// stopping says whether ctx was cancelled, as Strata's own context is when
+// it stops, rather than timed out: the work it cut short failed for no
+// fault of the servers, and warning of each part of it would bury the
+// log's last lines in noise.
+func stopping(ctx context.Context) bool {
+	return errors.Is(ctx.Err(), context.Canceled)
 }
