@@ -109,20 +109,31 @@ func (s *Sharding) refusedTable(f *sqlparse.Facts) error {
 
 type columnCollations struct {
 	schema  string
-	byName  map[string]string   // "table.column", lower case
-	members map[string][]string // ENUM and SET columns' members, keyed as byName
+	byName  map[string]string          // "table.column", lower case
+	members map[string][]string        // ENUM and SET columns' members, keyed as byName
+	names   map[string]map[string]bool // every column, by table; lower case
 }
 
 // SetColumnCollations records the collation of each text column of the
 // sharded schema ("table.column" in lower case), read from the shards.
 func (s *Sharding) SetColumnCollations(schema string, byName map[string]string) {
-	s.SetColumnTypes(schema, byName, nil)
+	s.SetColumnTypes(schema, byName, nil, nil)
 }
 
 // SetColumnTypes is SetColumnCollations with the members of the ENUM and
-// SET columns among them, which a merge sorts those by.
-func (s *Sharding) SetColumnTypes(schema string, byName map[string]string, members map[string][]string) {
-	s.collations.Store(&columnCollations{schema: strings.ToLower(schema), byName: byName, members: members})
+// SET columns among them, which a merge sorts those by, and the names of
+// every column of the tables, by table (TableColumns).
+func (s *Sharding) SetColumnTypes(schema string, byName map[string]string, members map[string][]string, names map[string]map[string]bool) {
+	s.collations.Store(&columnCollations{schema: strings.ToLower(schema), byName: byName, members: members, names: names})
+}
+
+// TableColumns names the columns of a sharded or reference table as last
+// read from the shards (lower case), or nil when not known.
+func (s *Sharding) TableColumns(table string) map[string]bool {
+	if cc := s.collations.Load(); cc != nil {
+		return cc.names[strings.ToLower(table)]
+	}
+	return nil
 }
 
 // RelearnColumns reads what Strata learns of the tables' columns again

@@ -529,9 +529,9 @@ func (s *Strata) learnCollations(ctx context.Context) {
 func (sh *sharding) readCollations(ctx context.Context, p *planner.Sharding, layout *shard.Layout) (int, error) {
 	c, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	byName, members, err := shardops.TextCollations(c, sh.dbs.Open, sh.cfg.Schema, layout.ShardClusters(), shardedTables(layout))
-	if len(byName) > 0 {
-		p.SetColumnTypes(sh.cfg.Schema, byName, members)
+	byName, members, names, err := shardops.TextCollations(c, sh.dbs.Open, sh.cfg.Schema, layout.ShardClusters(), shardedTables(layout))
+	if len(names) > 0 {
+		p.SetColumnTypes(sh.cfg.Schema, byName, members, names)
 	}
 	return len(byName), err
 }

@@ -123,6 +123,7 @@ func (s *Session) explainPulloutOf(ctx context.Context, sql string, depth int) (
 	if err != nil {
 		return nil, "", false
 	}
+	po.Columns = s.env.Sharding.TableColumns
 	// As Session.pullOutArgs: the parts over placed tables, or when there
 	// are none those over tables of the default cluster.
 	facts := make([]*sqlparse.Facts, len(po.Subqueries))

@@ -384,6 +384,7 @@ func (s *Session) pullOutPass(ctx context.Context, sql string, args []string, lv
 	if err != nil {
 		return "", errNotPulled
 	}
+	po.Columns = s.env.Sharding.TableColumns
 	values := make([][]string, len(po.Subqueries))
 	pulled := 0
 	for i, sub := range po.Subqueries {

@@ -182,7 +182,10 @@ func (s *Session) refuseRouting(err error) error {
 	var serr *sqlparse.SyntaxError
 	var cerr *engine.CollationUnknownError
 	var uerr *sqlparse.UnsupportedError
+	var sverr *sqlparse.ServerError
 	switch {
+	case errors.As(err, &sverr):
+		return s.refuse(&wire.Error{Code: sverr.Code, State: sverr.SQLState, Message: sverr.Msg})
 	case errors.As(err, &rerr):
 		return s.refuse(wire.NewError(wire.ErNotSupportedYet, "Strata: %s", rerr.Msg))
 	case errors.As(err, &uerr):

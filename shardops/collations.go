@@ -2,6 +2,7 @@ package shardops
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -22,22 +23,26 @@ import (
 // members holds the members of the ENUM and SET columns among them, in
 // their definition's order, keyed the same way: a server sorts such a
 // column by its member's number (a SET by its bits), not by its text.
-func TextCollations(ctx context.Context, open Opener, schema string, clusters []string, tables []*shard.Table) (collations map[string]string, members map[string][]string, err error) {
-	collations, members = map[string]string{}, map[string][]string{}
+//
+// names holds every column's name, text or not, by table (both lower
+// case): an INSERT ... SELECT's ON DUPLICATE KEY UPDATE resolves a bare
+// column name among its tables as one server does.
+func TextCollations(ctx context.Context, open Opener, schema string, clusters []string, tables []*shard.Table) (collations map[string]string, members map[string][]string, names map[string]map[string]bool, err error) {
+	collations, members, names = map[string]string{}, map[string][]string{}, map[string]map[string]bool{}
 	if len(tables) == 0 {
-		return collations, members, nil
+		return collations, members, names, nil
 	}
 	var errs []error
 	where, args := tableFilter(schema, tables)
 	for _, cluster := range clusters {
-		if err := readCollations(ctx, open, cluster, where, args, collations, members); err != nil {
+		if err := readCollations(ctx, open, cluster, where, args, collations, members, names); err != nil {
 			errs = append(errs, fmt.Errorf("the column collations on %s: %w", cluster, err))
 		}
 	}
-	return collations, members, errors.Join(errs...)
+	return collations, members, names, errors.Join(errs...)
 }
 
-// tableFilter is the WHERE clause selecting tables' text columns.
+// tableFilter is the WHERE clause selecting tables' columns.
 func tableFilter(schema string, tables []*shard.Table) (string, []any) {
 	args := []any{schema}
 	var names []string
@@ -50,10 +55,10 @@ func tableFilter(schema string, tables []*shard.Table) (string, []any) {
 		names = append(names, "TABLE_NAME = ?")
 		args = append(args, t.Name)
 	}
-	return "TABLE_SCHEMA = ? AND COLLATION_NAME IS NOT NULL AND (" + strings.Join(names, " OR ") + ")", args
+	return "TABLE_SCHEMA = ? AND (" + strings.Join(names, " OR ") + ")", args
 }
 
-func readCollations(ctx context.Context, open Opener, cluster, where string, args []any, into map[string]string, members map[string][]string) error {
+func readCollations(ctx context.Context, open Opener, cluster, where string, args []any, into map[string]string, members map[string][]string, names map[string]map[string]bool) error {
 	db, err := open(cluster)
 	if err != nil {
 		return err
@@ -64,12 +69,21 @@ func readCollations(ctx context.Context, open Opener, cluster, where string, arg
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var table, column, collation, columnType string
+		var table, column, columnType string
+		var collation sql.NullString
 		if err := rows.Scan(&table, &column, &collation, &columnType); err != nil {
 			return err
 		}
-		key := strings.ToLower(table) + "." + strings.ToLower(column)
-		into[key] = collation
+		table, column = strings.ToLower(table), strings.ToLower(column)
+		if names[table] == nil {
+			names[table] = map[string]bool{}
+		}
+		names[table][column] = true
+		if !collation.Valid {
+			continue // not a text column
+		}
+		key := table + "." + column
+		into[key] = collation.String
 		if m, ok := EnumMembers(columnType); ok {
 			members[key] = m
 		}

@@ -38,6 +38,21 @@ type UnsupportedError struct{ Msg string }
 
 func (e *UnsupportedError) Error() string { return e.Msg }
 
+// ErrCodeNonUniq is MariaDB's error for a column name that two tables of
+// a statement have (ER_NON_UNIQ_ERROR, SQLSTATE 23000).
+const ErrCodeNonUniq uint16 = 1052
+
+// ServerError is the error one MariaDB server gives for a statement,
+// which Strata gives in its place where it does not send the statement
+// as written: Code, SQLSTATE and message as the server's.
+type ServerError struct {
+	Code     uint16
+	SQLState string
+	Msg      string
+}
+
+func (e *ServerError) Error() string { return e.Msg }
+
 // ErrMultipleStatements is returned by Classify for text holding more
 // than one statement.
 var ErrMultipleStatements = errors.New("sqlparse: more than one statement")

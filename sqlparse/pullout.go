@@ -49,6 +49,10 @@ type Pullout struct {
 	branches map[int]branchAt
 	// recursive: the recursive CTEs (PullRecursive), by subquery.
 	recursive map[int]*RecursiveCTE
+	// Columns, when set, names a table's columns (lower case; nil when
+	// not known): with it an INSERT ... SELECT's ON DUPLICATE KEY UPDATE
+	// resolves a column name as one server does (onDuplicateFromValues).
+	Columns func(table string) map[string]bool
 }
 
 type branchAt struct {
@@ -639,7 +643,7 @@ func (p *Pullout) Render(values [][]string) (string, error) {
 				return "", ErrNothingToInsert
 			}
 			ins := node.(*ast.InsertStmt)
-			if err := onDuplicateFromValues(ins); err != nil {
+			if err := onDuplicateFromValues(ins, p.Columns); err != nil {
 				return "", err
 			}
 			ins.Select, ins.Lists = nil, nil
@@ -680,38 +684,71 @@ func (p *Pullout) Render(values [][]string) (string, error) {
 // column at its place, so it is VALUES(that column) (`votes =
 // VALUES(votes) * 10`). Any other such column (one the SELECT computes
 // from, `score + 1`) has no value in the VALUES row: refused.
-func onDuplicateFromValues(ins *ast.InsertStmt) error {
+//
+// A name resolves as on one server, which looks it up in the inserted
+// table and the SELECT's tables alike: a name two of them have is
+// MariaDB's error 1052 (`n = n + 1` when both have n, `t.n` when the
+// SELECT reads t itself), and a bare name only a SELECT's table has is
+// that table's column. columns (nil, or nil for a table) tells the
+// tables' columns; where they are not known a bare name is the inserted
+// table's, as the VALUES statement reads it.
+func onDuplicateFromValues(ins *ast.InsertStmt, columns func(string) map[string]bool) error {
 	if len(ins.OnDuplicate) == 0 {
 		return nil
 	}
-	sources := map[string]bool{}
+	var sources []fromTable
 	var fields []*ast.SelectField
 	if sel, ok := ins.Select.(*ast.SelectStmt); ok {
 		if sel.From != nil {
-			fromNames(sel.From.TableRefs, sources)
+			sources = fromTables(sel.From.TableRefs, columns, sources)
 		}
 		if sel.Fields != nil {
 			fields = sel.Fields.Fields
 		}
 	}
-	if target, ok := ins.Table.TableRefs.Left.(*ast.TableSource); ok {
-		if name, ok := target.Source.(*ast.TableName); ok {
-			delete(sources, name.Name.L) // target.col is the row already there
+	target := ""
+	if t, ok := ins.Table.TableRefs.Left.(*ast.TableSource); ok {
+		if name, ok := t.Source.(*ast.TableName); ok {
+			target = name.Name.L
 		}
 	}
-	var failed *UnsupportedError
-	swap := &exprSwapper{swap: func(n ast.Node) ast.Node {
+	var targetColumns map[string]bool
+	if columns != nil && target != "" {
+		targetColumns = columns(target)
+	}
+	source := func(name string) *fromTable {
+		for i := range sources {
+			if sources[i].name == name && name != target {
+				return &sources[i] // target.col is the row already there
+			}
+		}
+		return nil
+	}
+	var failed error
+	swap := &exprSwapper{skip: isValues, swap: func(n ast.Node) ast.Node {
 		c, ok := n.(*ast.ColumnNameExpr)
-		if !ok || !sources[c.Name.Table.L] || failed != nil {
+		if !ok || failed != nil {
+			return nil
+		}
+		from, err := resolveUpsertColumn(c.Name, target, targetColumns, sources)
+		if err != nil {
+			failed = err
+			return nil
+		}
+		if from == "" {
+			from = c.Name.Table.L
+		}
+		src := source(from)
+		if src == nil {
 			return nil
 		}
 		for i, f := range fields {
-			if fc, ok := f.Expr.(*ast.ColumnNameExpr); ok && i < len(ins.Columns) && fc.Name.Name.L == c.Name.Name.L && (fc.Name.Table.L == c.Name.Table.L || fc.Name.Table.L == "" && len(sources) == 1) {
+			if fc, ok := f.Expr.(*ast.ColumnNameExpr); ok && i < len(ins.Columns) && fc.Name.Name.L == c.Name.Name.L && (fc.Name.Table.L == src.name || fc.Name.Table.L == "" && len(sources) == 1) {
 				return &ast.ValuesExpr{Column: &ast.ColumnNameExpr{Name: &ast.ColumnName{Name: ins.Columns[i].Name}}}
 			}
 		}
 		failed = &UnsupportedError{Msg: fmt.Sprintf("the ON DUPLICATE KEY UPDATE of this INSERT ... SELECT over sharded tables reads %s.%s, which the SELECT does not insert as it is: Strata inserts the SELECT's rows as VALUES, so it can read only the values a row inserts. Write VALUES(column) for the value the row inserts in a column, or list %[1]s.%[2]s in the SELECT and the INSERT's columns",
-			c.Name.Table.O, c.Name.Name.O)}
+			src.shown, c.Name.Name.O)}
 		return nil
 	}}
 	for _, a := range ins.OnDuplicate {
@@ -719,36 +756,117 @@ func onDuplicateFromValues(ins *ast.InsertStmt) error {
 			a.Expr = e.(ast.ExprNode)
 		}
 	}
-	if failed != nil {
-		return failed
-	}
-	return nil
+	return failed
 }
 
-// fromNames adds the names (lower case) by which a FROM clause's tables
-// are named: aliases, or table names without one.
-func fromNames(n ast.ResultSetNode, names map[string]bool) {
+// resolveUpsertColumn finds which table a column of an ON DUPLICATE KEY
+// UPDATE names, as MariaDB does for INSERT ... SELECT: from is the name of
+// the SELECT's table a bare name belongs to ("" for the inserted table's,
+// or when not known); a name that two of the tables have is error 1052.
+func resolveUpsertColumn(name *ast.ColumnName, target string, targetColumns map[string]bool, sources []fromTable) (from string, err error) {
+	ambiguous := func(shown string) error {
+		return &ServerError{Code: ErrCodeNonUniq, SQLState: "23000", Msg: fmt.Sprintf("Column '%s' in UPDATE is ambiguous", shown)}
+	}
+	if name.Table.L != "" {
+		// t.n where the SELECT reads t by that name too.
+		for _, s := range sources {
+			if s.name == name.Table.L && s.name == target && (targetColumns == nil || targetColumns[name.Name.L]) {
+				return "", ambiguous(name.Table.O + "." + name.Name.O)
+			}
+		}
+		return "", nil
+	}
+	if targetColumns == nil {
+		return "", nil
+	}
+	for _, s := range sources {
+		if !s.columns[name.Name.L] {
+			continue
+		}
+		if targetColumns[name.Name.L] || from != "" {
+			return "", ambiguous(name.Name.O)
+		}
+		from = s.name
+	}
+	return from, nil
+}
+
+// fromTable is a table of a FROM clause: the name the statement calls
+// it by (lower case) and its columns (nil when not known).
+type fromTable struct {
+	name    string
+	shown   string // the name as written
+	columns map[string]bool
+}
+
+// fromTables adds the tables of a FROM clause to out: a table by its
+// alias or name, its columns from columns; a derived table by its alias,
+// its columns the names its SELECT gives them.
+func fromTables(n ast.ResultSetNode, columns func(string) map[string]bool, out []fromTable) []fromTable {
 	switch n := n.(type) {
 	case *ast.TableSource:
-		if name, ok := n.Source.(*ast.TableName); ok && n.AsName.L == "" {
-			names[name.Name.L] = true
-		} else if n.AsName.L != "" {
-			names[n.AsName.L] = true
-		} else {
-			fromNames(n.Source, names)
+		switch src := n.Source.(type) {
+		case *ast.TableName:
+			t := fromTable{name: src.Name.L, shown: src.Name.O}
+			if n.AsName.L != "" {
+				t.name, t.shown = n.AsName.L, n.AsName.O
+			}
+			if columns != nil {
+				t.columns = columns(src.Name.L)
+			}
+			return append(out, t)
+		case *ast.SelectStmt:
+			if n.AsName.L != "" {
+				return append(out, fromTable{name: n.AsName.L, shown: n.AsName.O, columns: selectColumns(src)})
+			}
+		default:
+			if n.AsName.L != "" {
+				return append(out, fromTable{name: n.AsName.L, shown: n.AsName.O})
+			}
+			return fromTables(n.Source, columns, out)
 		}
 	case *ast.Join:
-		fromNames(n.Left, names)
+		out = fromTables(n.Left, columns, out)
 		if n.Right != nil {
-			fromNames(n.Right, names)
+			out = fromTables(n.Right, columns, out)
 		}
 	}
+	return out
 }
 
-// exprSwapper replaces the nodes swap returns a node for.
-type exprSwapper struct{ swap func(ast.Node) ast.Node }
+// selectColumns names the columns of a derived table's SELECT, or nil
+// when one is not a plain column or aliased (a server names it by its
+// text, or a * stands for several).
+func selectColumns(sel *ast.SelectStmt) map[string]bool {
+	if sel.Fields == nil {
+		return nil
+	}
+	out := map[string]bool{}
+	for _, f := range sel.Fields.Fields {
+		switch c, ok := f.Expr.(*ast.ColumnNameExpr); {
+		case f.AsName.L != "":
+			out[f.AsName.L] = true
+		case ok:
+			out[c.Name.Name.L] = true
+		default:
+			return nil
+		}
+	}
+	return out
+}
 
-func (s *exprSwapper) Enter(n ast.Node) (ast.Node, bool) { return n, false }
+func isValues(n ast.Node) bool { _, ok := n.(*ast.ValuesExpr); return ok }
+
+// exprSwapper replaces the nodes swap returns a node for, and leaves
+// alone those skip says to (and what is inside them).
+type exprSwapper struct {
+	swap func(ast.Node) ast.Node
+	skip func(ast.Node) bool
+}
+
+func (s *exprSwapper) Enter(n ast.Node) (ast.Node, bool) {
+	return n, s.skip != nil && s.skip(n)
+}
 
 func (s *exprSwapper) Leave(n ast.Node) (ast.Node, bool) {
 	if r := s.swap(n); r != nil {

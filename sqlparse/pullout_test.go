@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -352,6 +353,73 @@ func TestNamesOuterTable(t *testing.T) {
 	} {
 		if got := (Mode{}).NamesOuterTable(sql); got != want {
 			t.Errorf("NamesOuterTable(%s) = %v, want %v", sql, got, want)
+		}
+	}
+}
+
+// An INSERT ... SELECT's ON DUPLICATE KEY UPDATE names columns of the
+// inserted table and of the SELECT's tables alike, as on one server: a
+// name two of them have is error 1052 (the statement once ran through
+// Strata, reading n as the inserted table's, where MariaDB refuses it),
+// and a bare name only the SELECT's table has is that table's column.
+func TestUpsertColumnNamesResolveAsOneServer(t *testing.T) {
+	columns := func(table string) map[string]bool {
+		return map[string]map[string]bool{
+			"posts":  {"id": true, "title": true, "n": true},
+			"drafts": {"id": true, "title": true, "weight": true},
+		}[table]
+	}
+	for _, tc := range []struct {
+		sql      string
+		columns  func(string) map[string]bool
+		want     string // the rendered statement, or the error
+		wantCode uint16 // a ServerError's code; 0: no ServerError
+	}{
+		{"INSERT INTO posts (id, n) SELECT id, n FROM posts WHERE id < 3 ON DUPLICATE KEY UPDATE n = n + 1", columns,
+			"Column 'n' in UPDATE is ambiguous", ErrCodeNonUniq},
+		{"INSERT INTO posts (id, n) SELECT id, n FROM posts WHERE id < 3 ON DUPLICATE KEY UPDATE n = posts.n + 1", columns,
+			"Column 'posts.n' in UPDATE is ambiguous", ErrCodeNonUniq},
+		// Not knowing the columns, a qualified self-reference is still one.
+		{"INSERT INTO posts (id, n) SELECT id, n FROM posts WHERE id < 3 ON DUPLICATE KEY UPDATE n = posts.n + 1", nil,
+			"Column 'posts.n' in UPDATE is ambiguous", ErrCodeNonUniq},
+		{"INSERT INTO posts (id, title) SELECT d.id, d.title FROM drafts d ON DUPLICATE KEY UPDATE title = title", columns,
+			"Column 'title' in UPDATE is ambiguous", ErrCodeNonUniq},
+		{"INSERT INTO posts (id, title) SELECT id, title FROM (SELECT id, title FROM drafts) AS d ON DUPLICATE KEY UPDATE title = title", columns,
+			"Column 'title' in UPDATE is ambiguous", ErrCodeNonUniq},
+		// An alias of the SELECT's own table leaves posts.n the inserted row's.
+		{"INSERT INTO posts (id, n) SELECT s.id, s.n FROM posts s ON DUPLICATE KEY UPDATE n = posts.n + s.n", columns,
+			"INSERT INTO `posts` (`id`,`n`) VALUES (1,2) ON DUPLICATE KEY UPDATE `n`=`posts`.`n`+VALUES(`n`)", 0},
+		// A bare name only the SELECT's table has is its column.
+		{"INSERT INTO posts (id, n) SELECT id, weight FROM drafts ON DUPLICATE KEY UPDATE n = weight", columns,
+			"INSERT INTO `posts` (`id`,`n`) VALUES (1,2) ON DUPLICATE KEY UPDATE `n`=VALUES(`n`)", 0},
+		{"INSERT INTO posts (id, n) SELECT id, weight + 1 FROM drafts ON DUPLICATE KEY UPDATE n = weight", columns,
+			"reads drafts.weight, which the SELECT does not insert as it is", 0},
+		// Only the inserted table has it; VALUES() reads the row's value.
+		{"INSERT INTO posts (id, n) SELECT id, weight FROM drafts ON DUPLICATE KEY UPDATE n = n + VALUES(n)", columns,
+			"INSERT INTO `posts` (`id`,`n`) VALUES (1,2) ON DUPLICATE KEY UPDATE `n`=`n`+VALUES(`n`)", 0},
+		// Columns not known: a bare name is the inserted table's, as before.
+		{"INSERT INTO posts (id, title) SELECT id, title FROM drafts ON DUPLICATE KEY UPDATE title = title", nil,
+			"INSERT INTO `posts` (`id`,`title`) VALUES (1,2) ON DUPLICATE KEY UPDATE `title`=`title`", 0},
+	} {
+		p, err := Mode{}.PullOut(tc.sql)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.sql, err)
+		}
+		p.Columns = tc.columns
+		p.SetTable(0, PulledTable{Rows: [][]string{{"1", "2"}}})
+		got, err := p.Render(nil)
+		var serr *ServerError
+		switch {
+		case tc.wantCode != 0:
+			if !errors.As(err, &serr) || serr.Code != tc.wantCode || serr.SQLState != "23000" || serr.Msg != tc.want {
+				t.Errorf("%s: %q, %v; want error %d %q", tc.sql, got, err, tc.wantCode, tc.want)
+			}
+		case err != nil:
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("%s: %v; want %q", tc.sql, err, tc.want)
+			}
+		case got != tc.want:
+			t.Errorf("%s:\nRender = %s\nwant     %s", tc.sql, got, tc.want)
 		}
 	}
 }

@@ -503,3 +503,43 @@ func insertLikes(t *testing.T, conn *sql.Conn, entryBase, idBase int) {
 		}
 	}
 }
+
+// An INSERT ... SELECT over shards runs its SELECT first and inserts the
+// rows as VALUES, where an ON DUPLICATE KEY UPDATE's bare column can name
+// only the inserted table. On one server it names the SELECT's tables
+// too: a name two tables have is error 1052, which Strata answered by
+// running the upsert (n = n + 1 read as the inserted row's n, the rows
+// changed); a name only the SELECT's table has is that table's column,
+// which the shards refused as unknown. Strata now resolves the names by
+// the tables' columns, as read from the shards.
+func TestUpsertColumnNamesResolveAsOneServer(t *testing.T) {
+	const name = "upsert_names"
+	strataDB(t)
+	createOn(t, "CREATE TABLE IF NOT EXISTS blog."+name+" (id INT NOT NULL PRIMARY KEY, n INT NULL, w INT NULL)", "blog."+name, append([]string{"single"}, shardNames...)...)
+	s := startOwn(t, ownConfig(t, name+": {shard_key: id, method: modulo, shards: [s0, s1, s2, s3]}", ""))
+	testenv.Eventually(t, "the columns of "+name+" read from the shards", func() bool { return s.Env.Sharding.TableColumns(name) != nil })
+	got, want := testenv.Conn(t, openStrata(t, s.MySQLAddr())), singleConn(t)
+	ctx := testenv.Ctx(t)
+	rows := "SELECT CONCAT_WS(' ', id, n, w) FROM " + name + " ORDER BY id"
+	for _, q := range []string{
+		"DELETE FROM " + name,
+		// ids 1..4 on four shards: the SELECTs below read several.
+		"INSERT INTO " + name + " (id, n, w) VALUES (1, 1, 10), (2, 2, 20), (3, 3, 30), (4, 4, 40)",
+		"INSERT INTO " + name + " (id, n) SELECT id, n FROM " + name + " WHERE id < 4 ON DUPLICATE KEY UPDATE n = n + 1",
+		"INSERT INTO " + name + " (id, n) SELECT id, n FROM " + name + " WHERE id < 4 ON DUPLICATE KEY UPDATE n = " + name + ".n + 1",
+		"INSERT INTO " + name + " (id, n) SELECT id, n FROM (SELECT id, n FROM " + name + ") AS d ON DUPLICATE KEY UPDATE n = n + 100",
+		// The SELECT's own alias: the inserted row's n plus the SELECT's.
+		"INSERT INTO " + name + " (id, n) SELECT s.id, s.n FROM " + name + " s WHERE s.id > 1 ON DUPLICATE KEY UPDATE n = " + name + ".n + s.n",
+		// bonus is a column of the derived table only: the SELECT's value.
+		"INSERT INTO " + name + " (id, n) SELECT id, bonus FROM (SELECT id, w * 2 AS bonus FROM " + name + ") AS d ON DUPLICATE KEY UPDATE n = bonus",
+	} {
+		_, gotErr := got.ExecContext(ctx, q)
+		_, wantErr := want.ExecContext(ctx, q)
+		if testenv.MySQLErr(gotErr) != testenv.MySQLErr(wantErr) {
+			t.Errorf("%s: Strata %v, one server %v", q, gotErr, wantErr)
+		}
+		if g, w := testenv.Strings(t, got, rows), testenv.Strings(t, want, rows); !slices.Equal(g, w) {
+			t.Fatalf("after %s, through Strata:\n%s\non one server:\n%s", q, strings.Join(g, "\n"), strings.Join(w, "\n"))
+		}
+	}
+}
