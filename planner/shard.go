@@ -112,19 +112,21 @@ type columnCollations struct {
 	byName  map[string]string          // "table.column", lower case
 	members map[string][]string        // ENUM and SET columns' members, keyed as byName
 	names   map[string]map[string]bool // every column, by table; lower case
+	primary map[string][]string        // primary key columns in order, by table
 }
 
 // SetColumnCollations records the collation of each text column of the
 // sharded schema ("table.column" in lower case), read from the shards.
 func (s *Sharding) SetColumnCollations(schema string, byName map[string]string) {
-	s.SetColumnTypes(schema, byName, nil, nil)
+	s.SetColumns(schema, shard.Columns{Collations: byName})
 }
 
-// SetColumnTypes is SetColumnCollations with the members of the ENUM and
-// SET columns among them, which a merge sorts those by, and the names of
-// every column of the tables, by table (TableColumns).
-func (s *Sharding) SetColumnTypes(schema string, byName map[string]string, members map[string][]string, names map[string]map[string]bool) {
-	s.collations.Store(&columnCollations{schema: strings.ToLower(schema), byName: byName, members: members, names: names})
+// SetColumns records what was read of the columns of the sharded schema's
+// tables from the shards: the text columns' collations, the ENUM and SET
+// columns' members, which a merge sorts those by, every column's name
+// (TableColumns) and the primary keys (PrimaryKey).
+func (s *Sharding) SetColumns(schema string, c shard.Columns) {
+	s.collations.Store(&columnCollations{schema: strings.ToLower(schema), byName: c.Collations, members: c.Members, names: c.Names, primary: c.Primary})
 }
 
 // TableColumns names the columns of a sharded or reference table as last
@@ -132,6 +134,16 @@ func (s *Sharding) SetColumnTypes(schema string, byName map[string]string, membe
 func (s *Sharding) TableColumns(table string) map[string]bool {
 	if cc := s.collations.Load(); cc != nil {
 		return cc.names[strings.ToLower(table)]
+	}
+	return nil
+}
+
+// PrimaryKey names the primary key columns of a sharded or reference
+// table in the key's order, as last read from the shards (lower case),
+// or nil when not known or the table has none.
+func (s *Sharding) PrimaryKey(table string) []string {
+	if cc := s.collations.Load(); cc != nil {
+		return cc.primary[strings.ToLower(table)]
 	}
 	return nil
 }
@@ -1048,6 +1060,11 @@ func (s *Sharding) planSharded(ctx context.Context, l *shard.Layout, m sqlparse.
 		reason += "; no shard holds matching rows, one shard answers the empty result"
 	} else if t.ScatterDeny && unkeyed {
 		return nil, refuse("table %s is sharded by %s and refuses scatter queries (scatter: deny); this %s has no condition on %s", t.Name, t.Method.Key(), strings.ToUpper(st.Kind.String()), t.Method.Key())
+	}
+	if f.SeededRand && len(targets) > 1 {
+		// (A SELECT is then answered from the table's rows, read first
+		// in the order one server reads them: session.materialize.)
+		return nil, refuse("RAND(n) with a seed gives one sequence of values over the rows of a statement, in the order one server reads them, and this %s reads %d tables of %s on the shards, each of which would start the sequence again. Give the shard key, so that one shard runs it, or compute the values first and write them as constants", strings.ToUpper(st.Kind.String()), len(targets), t.Name)
 	}
 	if st.Kind != sqlparse.KindSelect {
 		return s.planModify(ctx, st, lead, t, targets, reason, args, m.Charset())

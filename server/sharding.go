@@ -529,11 +529,11 @@ func (s *Strata) learnCollations(ctx context.Context) {
 func (sh *sharding) readCollations(ctx context.Context, p *planner.Sharding, layout *shard.Layout) (int, error) {
 	c, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	byName, members, names, err := shardops.TextCollations(c, sh.dbs.Open, sh.cfg.Schema, layout.ShardClusters(), shardedTables(layout))
-	if len(names) > 0 {
-		p.SetColumnTypes(sh.cfg.Schema, byName, members, names)
+	cols, err := shardops.ReadColumns(c, sh.dbs.Open, sh.cfg.Schema, layout.ShardClusters(), shardedTables(layout))
+	if len(cols.Names) > 0 {
+		p.SetColumns(sh.cfg.Schema, cols)
 	}
-	return len(byName), err
+	return len(cols.Collations), err
 }
 
 // shardedTables are the tables whose rows Strata merges from shards: the

@@ -253,7 +253,7 @@ func (s *Session) explainFirstReads(ctx context.Context, r firstReads, depth int
 			rows = append(rows, ExplainRow{Step: fmt.Sprintf("table %d: keys", k+1), Tables: t.Name,
 				Detail: fmt.Sprintf("%s.%s IN (the %s values of table %d)", t.Alias, key.Column, key.OtherColumn, before+1)})
 		}
-		subRows, err := s.explainPlan(ctx, r.query(i, keys), depth+1)
+		subRows, err := s.explainPlan(ctx, s.inScanOrder(t, r.query(i, keys)), depth+1)
 		if err != nil {
 			return nil, nil, false
 		}

@@ -277,15 +277,16 @@ func (s *Session) readTablesFirst(ctx context.Context, r firstReads, lvl pullLev
 		var cols []engine.Column
 		var rows []engine.Row
 		var more, handled bool
+		query := s.inScanOrder(t, r.query(i, keyValues))
 		if r.own != nil {
-			if cols, rows, handled, err = r.own(ctx, t, r.query(i, keyValues), part); err != nil {
+			if cols, rows, handled, err = r.own(ctx, t, query, part); err != nil {
 				return nil, err
 			}
 		}
 		if !handled {
 			p := part
 			p.tableless = t.Derived != "" // rows in the text, read on the default cluster
-			f, plan, err := s.planPulled(ctx, r.query(i, keyValues), p)
+			f, plan, err := s.planPulled(ctx, query, p)
 			if err != nil {
 				return nil, err
 			}
@@ -304,6 +305,32 @@ func (s *Session) readTablesFirst(ctx context.Context, r firstReads, lvl pullLev
 	}
 	s.env.Metrics.RunFirst("join", int64(total))
 	return tables, nil
+}
+
+// inScanOrder orders query, the read of table t's rows, by its primary
+// key where Strata knows it: the order InnoDB keeps the rows in, which
+// one server reads a whole table in. The statement that runs over the
+// rows then reads them in that order too, so what depends on it comes
+// out as on one server (RAND(n)'s sequence, a LIMIT without ORDER BY,
+// GROUP_CONCAT's order) and the same each time, where the shards'
+// streams would otherwise arrive in any order.
+func (s *Session) inScanOrder(t sqlparse.MatTable, query string) string {
+	if t.Derived != "" {
+		return query
+	}
+	name := t.Name
+	if dot := strings.LastIndexByte(name, '.'); dot >= 0 {
+		name = name[dot+1:]
+	}
+	key := s.env.Sharding.PrimaryKey(name)
+	if len(key) == 0 {
+		return query
+	}
+	cols := make([]string, len(key))
+	for i, c := range key {
+		cols[i] = sqlparse.QuoteIdentifier(t.Alias) + "." + sqlparse.QuoteIdentifier(c)
+	}
+	return query + " ORDER BY " + strings.Join(cols, ", ")
 }
 
 // keyLiterals lists the distinct non-NULL values of column name in rows,

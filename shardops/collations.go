@@ -10,36 +10,25 @@ import (
 	"github.com/strata-proxy/strata/shard"
 )
 
-// TextCollations reads the collation of every text column of tables in
-// schema on each of clusters, keyed "table.column" in lower case; a table
-// of the date method is read in its period tables (posts_2024_06).
-// Only the tables Strata merges are read: information_schema.COLUMNS
-// opens every table it lists, which costs a server with many tables. A server reports
-// every text column of a result in the connection's collation, while it
-// sorts, groups and de-duplicates by the column's own: Strata needs the
-// latter to merge the shards' rows as one server would. Clusters that do
-// not answer are left out, with the failures joined.
-//
-// members holds the members of the ENUM and SET columns among them, in
-// their definition's order, keyed the same way: a server sorts such a
-// column by its member's number (a SET by its bits), not by its text.
-//
-// names holds every column's name, text or not, by table (both lower
-// case): an INSERT ... SELECT's ON DUPLICATE KEY UPDATE resolves a bare
-// column name among its tables as one server does.
-func TextCollations(ctx context.Context, open Opener, schema string, clusters []string, tables []*shard.Table) (collations map[string]string, members map[string][]string, names map[string]map[string]bool, err error) {
-	collations, members, names = map[string]string{}, map[string][]string{}, map[string]map[string]bool{}
+// ReadColumns reads the columns of tables in schema on each of clusters
+// (shard.Columns); a table of the date method is read in its period
+// tables (posts_2024_06). Only the tables Strata merges are read:
+// information_schema.COLUMNS opens every table it lists, which costs a
+// server with many tables. Clusters that do not answer are left out,
+// with the failures joined.
+func ReadColumns(ctx context.Context, open Opener, schema string, clusters []string, tables []*shard.Table) (shard.Columns, error) {
+	c := shard.Columns{Collations: map[string]string{}, Members: map[string][]string{}, Names: map[string]map[string]bool{}, Primary: map[string][]string{}}
 	if len(tables) == 0 {
-		return collations, members, names, nil
+		return c, nil
 	}
 	var errs []error
 	where, args := tableFilter(schema, tables)
 	for _, cluster := range clusters {
-		if err := readCollations(ctx, open, cluster, where, args, collations, members, names); err != nil {
-			errs = append(errs, fmt.Errorf("the column collations on %s: %w", cluster, err))
+		if err := readMergedColumns(ctx, open, cluster, where, args, c); err != nil {
+			errs = append(errs, fmt.Errorf("the columns on %s: %w", cluster, err))
 		}
 	}
-	return collations, members, names, errors.Join(errs...)
+	return c, errors.Join(errs...)
 }
 
 // tableFilter is the WHERE clause selecting tables' columns.
@@ -58,7 +47,7 @@ func tableFilter(schema string, tables []*shard.Table) (string, []any) {
 	return "TABLE_SCHEMA = ? AND (" + strings.Join(names, " OR ") + ")", args
 }
 
-func readCollations(ctx context.Context, open Opener, cluster, where string, args []any, into map[string]string, members map[string][]string, names map[string]map[string]bool) error {
+func readMergedColumns(ctx context.Context, open Opener, cluster, where string, args []any, into shard.Columns) error {
 	db, err := open(cluster)
 	if err != nil {
 		return err
@@ -75,17 +64,46 @@ func readCollations(ctx context.Context, open Opener, cluster, where string, arg
 			return err
 		}
 		table, column = strings.ToLower(table), strings.ToLower(column)
-		if names[table] == nil {
-			names[table] = map[string]bool{}
+		if into.Names[table] == nil {
+			into.Names[table] = map[string]bool{}
 		}
-		names[table][column] = true
+		into.Names[table][column] = true
 		if !collation.Valid {
 			continue // not a text column
 		}
 		key := table + "." + column
-		into[key] = collation.String
+		into.Collations[key] = collation.String
 		if m, ok := EnumMembers(columnType); ok {
-			members[key] = m
+			into.Members[key] = m
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return readPrimaryKeys(ctx, db, where, args, into.Primary)
+}
+
+// readPrimaryKeys adds the primary key columns of the tables where
+// selects, in the key's order, to into (a table read on an earlier
+// cluster keeps what was read there).
+func readPrimaryKeys(ctx context.Context, db *sql.DB, where string, args []any, into map[string][]string) error {
+	rows, err := db.QueryContext(ctx, "SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.STATISTICS WHERE INDEX_NAME = 'PRIMARY' AND "+where+" ORDER BY TABLE_NAME, SEQ_IN_INDEX", args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	read := map[string][]string{}
+	for rows.Next() {
+		var table, column string
+		if err := rows.Scan(&table, &column); err != nil {
+			return err
+		}
+		table = strings.ToLower(table)
+		read[table] = append(read[table], strings.ToLower(column))
+	}
+	for table, key := range read {
+		if _, ok := into[table]; !ok {
+			into[table] = key
 		}
 	}
 	return rows.Err()

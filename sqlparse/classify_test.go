@@ -82,9 +82,10 @@ func TestClassify(t *testing.T) {
 		{"SELECT LASTVAL(s)", Facts{Kind: KindSelect, SideEffects: true, SessionFunctions: true, Tables: tables("s")}},
 		{"SELECT SLEEP(1), RAND(), UUID(), NOW()", Facts{Kind: KindSelect, ReadOnly: true, Volatile: "RAND()", ReadsClock: true}},
 		// Each server would write its own value (a reference table's copies).
-		{"INSERT INTO t (a, b) VALUES (UUID_SHORT(), RAND(7))", Facts{Kind: KindInsert, Tables: tables("t"), WriteTables: tables("t"), Volatile: "UUID_SHORT()"}},
-		{"UPDATE t SET a = RAND(7), b = NOW(), c = UUID()", Facts{Kind: KindUpdate, Tables: tables("t"), WriteTables: tables("t"), Volatile: "UUID()", ReadsClock: true}},
-		{"UPDATE t SET a = RAND(7), b = CURRENT_TIMESTAMP", Facts{Kind: KindUpdate, Tables: tables("t"), WriteTables: tables("t"), ReadsClock: true}},
+		{"INSERT INTO t (a, b) VALUES (UUID_SHORT(), RAND(7))", Facts{Kind: KindInsert, Tables: tables("t"), WriteTables: tables("t"), Volatile: "UUID_SHORT()", SeededRand: true}},
+		{"UPDATE t SET a = RAND(7), b = NOW(), c = UUID()", Facts{Kind: KindUpdate, Tables: tables("t"), WriteTables: tables("t"), Volatile: "UUID()", SeededRand: true, ReadsClock: true}},
+		{"UPDATE t SET a = RAND(7), b = CURRENT_TIMESTAMP", Facts{Kind: KindUpdate, Tables: tables("t"), WriteTables: tables("t"), SeededRand: true, ReadsClock: true}},
+		{"SELECT RAND(), id FROM t", Facts{Kind: KindSelect, Tables: tables("t"), ReadOnly: true, Volatile: "RAND()"}},
 		{"UPDATE t SET a = UNIX_TIMESTAMP(b)", Facts{Kind: KindUpdate, Tables: tables("t"), WriteTables: tables("t")}},
 		{"SELECT JSON_EXTRACT(doc, '$.a'), ST_Distance(p, q) FROM t", Facts{Kind: KindSelect, ReadOnly: true, Tables: tables("t")}},
 		{"SELECT my_func(id) FROM t", Facts{Kind: KindSelect, StoredFunctions: true, Tables: tables("t")}},

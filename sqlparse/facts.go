@@ -190,6 +190,10 @@ type Facts struct {
 	// a seed, UUID(), UUID_SHORT(), SYSDATE()...), upper-case; "" when
 	// none. Each copy of a reference table would write its own value.
 	Volatile string
+	// SeededRand: the statement calls RAND(n), whose values are one
+	// sequence over the rows in the order one server reads them: a
+	// statement over several shards would start it again on each.
+	SeededRand bool
 	// ReadsClock: the statement calls NOW() or another function of the
 	// current time, which one server evaluates once per statement.
 	ReadsClock bool

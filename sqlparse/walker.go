@@ -181,6 +181,7 @@ func (w *walker) function(n *ast.FuncCallExpr) {
 	if w.f.Volatile == "" && n.Schema.L == "" && volatileCall(name, len(n.Args)) {
 		w.f.Volatile = strings.ToUpper(name) + "()"
 	}
+	w.f.SeededRand = w.f.SeededRand || name == "rand" && len(n.Args) > 0 && n.Schema.L == ""
 	if name == "last_insert_id" && len(n.Args) > 0 {
 		w.f.SideEffects = true // LAST_INSERT_ID(expr) sets the connection's value
 		w.f.SetsInsertID = true

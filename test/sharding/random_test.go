@@ -1,6 +1,7 @@
 package sharding
 
 import (
+	"database/sql"
 	"slices"
 	"strings"
 	"testing"
@@ -61,5 +62,60 @@ func TestRandomOrderOverShards(t *testing.T) {
 	plan = strings.Join(testenv.Strings(t, db, "EXPLAIN STRATA SELECT id FROM events ORDER BY RAND(7) LIMIT 2"), "\n")
 	if !strings.Contains(plan, "reads each table's rows") {
 		t.Fatalf("ORDER BY RAND(7) merged from shards:\n%s", plan)
+	}
+}
+
+// RAND(n) with a seed is one sequence over a statement's rows, in the
+// order the server reads them: an application shuffles a list the same
+// way on every page (ORDER BY RAND(@seed) LIMIT 20 OFFSET 40) or samples
+// rows reproducibly. Before, a statement over several shards ran on each
+// with the sequence started again: a RAND(1) column repeated each value
+// on four shards, WHERE RAND(1) < 0.5 picked other rows, and ORDER BY
+// RAND(1) came out in another order from run to run. Now such a read is
+// answered from the table's rows, read in primary key order (the order
+// one server reads them in), and a write over several shards is refused.
+func TestSeededRandIsOneSequenceOverShards(t *testing.T) {
+	got, want := modTable(t, "seeded_rand", "id INT NOT NULL PRIMARY KEY, u INT NULL, n INT NULL")
+	ctx := testenv.Ctx(t)
+	for _, c := range []*sql.Conn{got, want} {
+		mustExec(t, c, "DELETE FROM seeded_rand")
+		mustExec(t, c, "INSERT INTO seeded_rand (id, u, n) VALUES (1,1,1),(2,1,2),(3,2,3),(4,2,4),(5,3,5),(6,3,6),(7,1,7),(8,4,8),(9,5,1),(10,5,2),(11,6,3),(12,2,9)")
+	}
+	// The primary keys are read with the collations, soon after start.
+	testenv.Eventually(t, "the primary key of seeded_rand read from the shards", func() bool {
+		plan := strings.Join(testenv.Strings(t, got, "EXPLAIN STRATA SELECT id FROM seeded_rand ORDER BY RAND(1)"), "\n")
+		return strings.Contains(plan, "ORDER BY `seeded_rand`.`id`")
+	})
+	for round := 0; round < 2; round++ { // the same answer each time
+		for _, q := range []string{
+			"SELECT id FROM seeded_rand ORDER BY RAND(1)",
+			"SELECT id FROM seeded_rand ORDER BY RAND(5) LIMIT 4 OFFSET 4",
+			"SELECT id, ROUND(RAND(1), 9) FROM seeded_rand ORDER BY id",
+			"SELECT id FROM seeded_rand WHERE RAND(1) < 0.5 ORDER BY id",
+			"SELECT id FROM seeded_rand WHERE u = 1 ORDER BY RAND(3) LIMIT 2",
+			"SELECT u, MAX(RAND(2)) FROM seeded_rand GROUP BY u ORDER BY u",
+		} {
+			if g, w := testenv.Strings(t, got, q), testenv.Strings(t, want, q); !slices.Equal(g, w) {
+				t.Errorf("round %d, %s through Strata:\n%s\non one server:\n%s", round, q, strings.Join(g, "\n"), strings.Join(w, "\n"))
+			}
+		}
+	}
+	// One shard: its server's sequence over its rows is one server's.
+	for _, q := range []string{"UPDATE seeded_rand SET n = FLOOR(RAND(4) * 1000) WHERE id = 3", "SELECT id, RAND(9) FROM seeded_rand WHERE id = 7"} {
+		_, gotErr := got.ExecContext(ctx, q)
+		_, wantErr := want.ExecContext(ctx, q)
+		if gotErr != nil || wantErr != nil {
+			t.Fatalf("%s: Strata %v, one server %v", q, gotErr, wantErr)
+		}
+	}
+	rows := "SELECT CONCAT_WS(' ', id, u, n) FROM seeded_rand ORDER BY id"
+	if g, w := testenv.Strings(t, got, rows), testenv.Strings(t, want, rows); !slices.Equal(g, w) {
+		t.Errorf("after an UPDATE of one row with RAND(4), through Strata:\n%s\non one server:\n%s", strings.Join(g, "\n"), strings.Join(w, "\n"))
+	}
+	// Several shards: each would write its own sequence's values.
+	for _, q := range []string{"UPDATE seeded_rand SET n = FLOOR(RAND(4) * 1000)", "DELETE FROM seeded_rand WHERE id IN (1, 2) AND RAND(8) < 0.5"} {
+		if _, err := got.ExecContext(ctx, q); testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "RAND(n) with a seed") {
+			t.Errorf("%s: %v, want 1235 naming RAND(n)", q, err)
+		}
 	}
 }
