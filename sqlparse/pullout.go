@@ -725,10 +725,11 @@ func onDuplicateFromValues(ins *ast.InsertStmt, columns func(string) map[string]
 		return nil
 	}
 	var failed error
-	swap := &exprSwapper{skip: isValues, swap: func(n ast.Node) ast.Node {
+	swap := &exprSwapper{skip: isValues}
+	swap.swap = func(n ast.Node) ast.Node {
 		c, ok := n.(*ast.ColumnNameExpr)
-		if !ok || failed != nil {
-			return nil
+		if !ok || failed != nil || swap.subqueries > 0 && c.Name.Table.L == "" {
+			return nil // a bare name in a subquery is first its own tables'
 		}
 		from, err := resolveUpsertColumn(c.Name, target, targetColumns, sources)
 		if err != nil {
@@ -750,7 +751,7 @@ func onDuplicateFromValues(ins *ast.InsertStmt, columns func(string) map[string]
 		failed = &UnsupportedError{Msg: fmt.Sprintf("the ON DUPLICATE KEY UPDATE of this INSERT ... SELECT over sharded tables reads %s.%s, which the SELECT does not insert as it is: Strata inserts the SELECT's rows as VALUES, so it can read only the values a row inserts. Write VALUES(column) for the value the row inserts in a column, or list %[1]s.%[2]s in the SELECT and the INSERT's columns",
 			src.shown, c.Name.Name.O)}
 		return nil
-	}}
+	}
 	for _, a := range ins.OnDuplicate {
 		if e, ok := a.Expr.Accept(swap); ok {
 			a.Expr = e.(ast.ExprNode)
@@ -858,17 +859,28 @@ func selectColumns(sel *ast.SelectStmt) map[string]bool {
 func isValues(n ast.Node) bool { _, ok := n.(*ast.ValuesExpr); return ok }
 
 // exprSwapper replaces the nodes swap returns a node for, and leaves
-// alone those skip says to (and what is inside them).
+// alone those skip says to (and what is inside them). subqueries counts
+// the subqueries around the node swap is given.
 type exprSwapper struct {
-	swap func(ast.Node) ast.Node
-	skip func(ast.Node) bool
+	swap       func(ast.Node) ast.Node
+	skip       func(ast.Node) bool
+	subqueries int
 }
 
 func (s *exprSwapper) Enter(n ast.Node) (ast.Node, bool) {
-	return n, s.skip != nil && s.skip(n)
+	if s.skip != nil && s.skip(n) {
+		return n, true
+	}
+	if _, ok := n.(*ast.SubqueryExpr); ok {
+		s.subqueries++
+	}
+	return n, false
 }
 
 func (s *exprSwapper) Leave(n ast.Node) (ast.Node, bool) {
+	if _, ok := n.(*ast.SubqueryExpr); ok {
+		s.subqueries--
+	}
 	if r := s.swap(n); r != nil {
 		return r, true
 	}

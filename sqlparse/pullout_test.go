@@ -397,6 +397,9 @@ func TestUpsertColumnNamesResolveAsOneServer(t *testing.T) {
 		// Only the inserted table has it; VALUES() reads the row's value.
 		{"INSERT INTO posts (id, n) SELECT id, weight FROM drafts ON DUPLICATE KEY UPDATE n = n + VALUES(n)", columns,
 			"INSERT INTO `posts` (`id`,`n`) VALUES (1,2) ON DUPLICATE KEY UPDATE `n`=`n`+VALUES(`n`)", 0},
+		// A bare name inside a subquery is its own tables' first.
+		{"INSERT INTO posts (id, n) SELECT id, weight FROM drafts ON DUPLICATE KEY UPDATE n = (SELECT MAX(title) FROM drafts)", columns,
+			"INSERT INTO `posts` (`id`,`n`) VALUES (1,2) ON DUPLICATE KEY UPDATE `n`=(SELECT MAX(`title`) FROM `drafts`)", 0},
 		// Columns not known: a bare name is the inserted table's, as before.
 		{"INSERT INTO posts (id, title) SELECT id, title FROM drafts ON DUPLICATE KEY UPDATE title = title", nil,
 			"INSERT INTO `posts` (`id`,`title`) VALUES (1,2) ON DUPLICATE KEY UPDATE `title`=`title`", 0},
