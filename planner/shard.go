@@ -142,8 +142,22 @@ func (s *Sharding) TableColumns(table string) map[string]bool {
 // table in the key's order, as last read from the shards (lower case),
 // or nil when not known or the table has none.
 func (s *Sharding) PrimaryKey(table string) []string {
-	if cc := s.collations.Load(); cc != nil {
-		return cc.primary[strings.ToLower(table)]
+	cc := s.collations.Load()
+	if cc == nil {
+		return nil
+	}
+	table = strings.ToLower(table)
+	if key, ok := cc.primary[table]; ok {
+		return key
+	}
+	// A date table's rows are in its period tables (posts_2024_06), all
+	// made from one definition: any of them has the key.
+	if t := s.Layout().Table(table); t != nil && t.Placement == shard.PlaceSharded && t.Method.Name() == shard.MethodDate {
+		for name, key := range cc.primary {
+			if strings.HasPrefix(name, table+"_") {
+				return key
+			}
+		}
 	}
 	return nil
 }
