@@ -631,7 +631,7 @@ func (b *scatterBuilder) orderBy() {
 			f, ok := n.(*ast.FuncCallExpr)
 			return ok && (f.FnName.L == ast.Rand || f.FnName.L == ast.UUID)
 		}) {
-			b.fail("ORDER BY a random value")
+			b.fail("ORDER BY an expression over a random value (RAND(n), RAND() + x, UUID()), which each shard would draw on its own")
 			return
 		}
 		col := b.resolve(e, true)
