@@ -139,27 +139,42 @@ func (s *Sharding) TableColumns(table string) map[string]bool {
 }
 
 // PrimaryKey names the primary key columns of a sharded or reference
-// table in the key's order, as last read from the shards (lower case),
-// or nil when not known or the table has none.
+// table (its name as written, schema-qualified or not) in the key's
+// order, as last read from the shards (lower case).
+// It is nil when not known, when the table has none, and when a text
+// column of it is in a collation Strata only approximates: a merge of
+// the shards' rows by it would be refused.
 func (s *Sharding) PrimaryKey(table string) []string {
 	cc := s.collations.Load()
 	if cc == nil {
 		return nil
 	}
 	table = strings.ToLower(table)
-	if key, ok := cc.primary[table]; ok {
-		return key
+	if schema, name, ok := strings.Cut(table, "."); ok {
+		if schema != cc.schema {
+			return nil // information_schema.tables is not blog.tables
+		}
+		table = name
 	}
+	physical, key := table, cc.primary[table]
 	// A date table's rows are in its period tables (posts_2024_06), all
 	// made from one definition: any of them has the key.
-	if t := s.Layout().Table(table); t != nil && t.Placement == shard.PlaceSharded && t.Method.Name() == shard.MethodDate {
-		for name, key := range cc.primary {
+	if t := s.Layout().Table(table); key == nil && t != nil && t.Placement == shard.PlaceSharded && t.Method.Name() == shard.MethodDate {
+		for name, k := range cc.primary {
 			if strings.HasPrefix(name, table+"_") {
-				return key
+				physical, key = name, k
+				break
 			}
 		}
 	}
-	return nil
+	for _, c := range key {
+		if coll := cc.byName[physical+"."+c]; coll != "" {
+			if _, err := engine.ExactCollation(coll); err != nil {
+				return nil
+			}
+		}
+	}
+	return key
 }
 
 // RelearnColumns reads what Strata learns of the tables' columns again

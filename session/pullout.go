@@ -318,11 +318,7 @@ func (s *Session) inScanOrder(t sqlparse.MatTable, query string) string {
 	if t.Derived != "" {
 		return query
 	}
-	name := t.Name
-	if dot := strings.LastIndexByte(name, '.'); dot >= 0 {
-		name = name[dot+1:]
-	}
-	key := s.env.Sharding.PrimaryKey(name)
+	key := s.env.Sharding.PrimaryKey(t.Name)
 	if len(key) == 0 {
 		return query
 	}
