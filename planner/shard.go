@@ -1093,7 +1093,7 @@ func (s *Sharding) planSharded(ctx context.Context, l *shard.Layout, m sqlparse.
 	if f.SeededRand && len(targets) > 1 {
 		// (A SELECT is then answered from the table's rows, read first
 		// in the order one server reads them: session.materialize.)
-		return nil, refuse("RAND(n) with a seed gives one sequence of values over the rows of a statement, in the order one server reads them, and this %s reads %d tables of %s on the shards, each of which would start the sequence again. Give the shard key, so that one shard runs it, or compute the values first and write them as constants", strings.ToUpper(st.Kind.String()), len(targets), t.Name)
+		return nil, refuse("RAND(n) with a seed gives one sequence of values over the rows of a statement, in the order one server reads them, and this %s over %s runs as %d shard queries, each of which would start the sequence again. Give the shard key, so that one shard runs it, or compute the values first and write them as constants", strings.ToUpper(st.Kind.String()), t.Name, len(targets))
 	}
 	if st.Kind != sqlparse.KindSelect {
 		return s.planModify(ctx, st, lead, t, targets, reason, args, m.Charset())

@@ -192,7 +192,7 @@ func TestShardPlanRefusals(t *testing.T) {
 		{"SELECT @r := @r + 1, body FROM comments ORDER BY body", "assigns user variables (@x := ...) and runs on 3 shard queries"},
 		{"UPDATE comments SET votes = FLOOR(RAND(7) * 10)", "RAND(n) with a seed gives one sequence"},
 		{"SELECT id, RAND(7) FROM comments", "each of which would start the sequence again"},
-		{"DELETE FROM comments WHERE entry_id IN (1, 2) AND RAND(1) < 0.5", "reads 2 tables of comments"},
+		{"DELETE FROM comments WHERE entry_id IN (1, 2) AND RAND(1) < 0.5", "DELETE over comments runs as 2 shard queries"},
 		{"INSERT INTO comments (entry_id, body) VALUES (1, 'a'), (2, 'b') ON DUPLICATE KEY UPDATE entry_id = LAST_INSERT_ID(entry_id)", "sets LAST_INSERT_ID(expr) and runs on 2 shard queries"},
 		{"UPDATE comments SET body = LAST_INSERT_ID(id) WHERE entry_id IN (1, 2, 3)", "sets LAST_INSERT_ID(expr) and runs on 3 shard queries"},
 		{"SELECT SQL_CALC_FOUND_ROWS author, COUNT(*) FROM comments GROUP BY author LIMIT 10", "SQL_CALC_FOUND_ROWS over"},
