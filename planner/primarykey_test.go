@@ -14,6 +14,10 @@ import (
 func TestPrimaryKeyOrdersRowsReadFirst(t *testing.T) {
 	s := testSharding(t)
 	s.SetColumns("blog", shard.Columns{
+		Names: map[string]map[string]bool{
+			"comments": {"entry_id": true, "id": true, "body": true}, "members": {"username": true},
+			"posts_2024_06": {"id": true, "title": true}, "countries": {"code": true},
+		},
 		Collations: map[string]string{"comments.body": "utf8mb4_general_ci", "members.username": "utf8mb4_swedish_ci", "posts_2024_06.title": "utf8mb4_bin"},
 		Primary: map[string][]string{
 			"comments":      {"entry_id", "id"},
@@ -37,6 +41,19 @@ func TestPrimaryKeyOrdersRowsReadFirst(t *testing.T) {
 	} {
 		if got := s.PrimaryKey(tc.table); !slices.Equal(got, tc.want) {
 			t.Errorf("PrimaryKey(%q) = %q, want %q", tc.table, got, tc.want)
+		}
+	}
+}
+
+// TableColumns names a table's columns, a date table's from its period
+// tables: an INSERT ... SELECT's ON DUPLICATE KEY UPDATE resolves names
+// by them.
+func TestTableColumnsOfADateTable(t *testing.T) {
+	s := testSharding(t)
+	s.SetColumns("blog", shard.Columns{Names: map[string]map[string]bool{"posts_2024_06": {"id": true, "title": true}, "comments": {"id": true}}})
+	for table, want := range map[string]bool{"posts": true, "blog.posts": true, "comments": true, "other.comments": false, "unknown": false} {
+		if got := s.TableColumns(table)["id"]; got != want {
+			t.Errorf("TableColumns(%q) has id: %v, want %v", table, got, want)
 		}
 	}
 }

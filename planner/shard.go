@@ -132,8 +132,12 @@ func (s *Sharding) SetColumns(schema string, c shard.Columns) {
 // TableColumns names the columns of a sharded or reference table as last
 // read from the shards (lower case), or nil when not known.
 func (s *Sharding) TableColumns(table string) map[string]bool {
-	if cc := s.collations.Load(); cc != nil {
-		return cc.names[strings.ToLower(table)]
+	cc := s.collations.Load()
+	if cc == nil {
+		return nil
+	}
+	if physical, ok := s.readAs(cc, table, func(name string) bool { return cc.names[name] != nil }); ok {
+		return cc.names[physical]
 	}
 	return nil
 }
@@ -149,24 +153,11 @@ func (s *Sharding) PrimaryKey(table string) []string {
 	if cc == nil {
 		return nil
 	}
-	table = strings.ToLower(table)
-	if schema, name, ok := strings.Cut(table, "."); ok {
-		if schema != cc.schema {
-			return nil // information_schema.tables is not blog.tables
-		}
-		table = name
+	physical, ok := s.readAs(cc, table, func(name string) bool { return cc.primary[name] != nil })
+	if !ok {
+		return nil
 	}
-	physical, key := table, cc.primary[table]
-	// A date table's rows are in its period tables (posts_2024_06), all
-	// made from one definition: any of them has the key.
-	if t := s.Layout().Table(table); key == nil && t != nil && t.Placement == shard.PlaceSharded && t.Method.Name() == shard.MethodDate {
-		for name, k := range cc.primary {
-			if strings.HasPrefix(name, table+"_") {
-				physical, key = name, k
-				break
-			}
-		}
-	}
+	key := cc.primary[physical]
 	for _, c := range key {
 		if coll := cc.byName[physical+"."+c]; coll != "" {
 			if _, err := engine.ExactCollation(coll); err != nil {
@@ -175,6 +166,32 @@ func (s *Sharding) PrimaryKey(table string) []string {
 		}
 	}
 	return key
+}
+
+// readAs is the name under which the columns of table (as written,
+// schema-qualified or not) were read, as known says: the table's own, or
+// for a date table one of its period tables (posts_2024_06), all made
+// from one definition. ok is false for another schema's table or one
+// not read.
+func (s *Sharding) readAs(cc *columnCollations, table string, known func(string) bool) (name string, ok bool) {
+	table = strings.ToLower(table)
+	if schema, name, qualified := strings.Cut(table, "."); qualified {
+		if schema != cc.schema {
+			return "", false // information_schema.tables is not blog.tables
+		}
+		table = name
+	}
+	if known(table) {
+		return table, true
+	}
+	if t := s.Layout().Table(table); t != nil && t.Placement == shard.PlaceSharded && t.Method.Name() == shard.MethodDate {
+		for name := range cc.names {
+			if strings.HasPrefix(name, table+"_") && known(name) {
+				return name, true
+			}
+		}
+	}
+	return "", false
 }
 
 // RelearnColumns reads what Strata learns of the tables' columns again
