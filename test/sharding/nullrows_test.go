@@ -133,6 +133,18 @@ func modTableDB(t *testing.T, name, columns string) *sql.DB {
 	return openStrata(t, s.MySQLAddr())
 }
 
+// learnedModTable is modTable once its Strata has read the table's
+// columns from the shards (names, primary key, collations), for tests of
+// what Strata does with them.
+func learnedModTable(t *testing.T, name, columns string) (got, want *sql.Conn) {
+	t.Helper()
+	strataDB(t)
+	createOn(t, "CREATE TABLE IF NOT EXISTS blog."+name+" ("+columns+")", "blog."+name, append([]string{"single"}, shardNames...)...)
+	s := startOwn(t, ownConfig(t, name+": {shard_key: id, method: modulo, shards: [s0, s1, s2, s3]}", ""))
+	testenv.Eventually(t, "the columns of "+name+" read from the shards", func() bool { return s.Env.Sharding.TableColumns(name) != nil })
+	return testenv.Conn(t, openStrata(t, s.MySQLAddr())), singleConn(t)
+}
+
 // singleConn is a connection to the single server whose session
 // variables (sql_mode, time_zone) a test may set: they go back to the
 // server's at its end, before the connection returns to the pool another

@@ -514,11 +514,7 @@ func insertLikes(t *testing.T, conn *sql.Conn, entryBase, idBase int) {
 // the tables' columns, as read from the shards.
 func TestUpsertColumnNamesResolveAsOneServer(t *testing.T) {
 	const name = "upsert_names"
-	strataDB(t)
-	createOn(t, "CREATE TABLE IF NOT EXISTS blog."+name+" (id INT NOT NULL PRIMARY KEY, n INT NULL, w INT NULL)", "blog."+name, append([]string{"single"}, shardNames...)...)
-	s := startOwn(t, ownConfig(t, name+": {shard_key: id, method: modulo, shards: [s0, s1, s2, s3]}", ""))
-	testenv.Eventually(t, "the columns of "+name+" read from the shards", func() bool { return s.Env.Sharding.TableColumns(name) != nil })
-	got, want := testenv.Conn(t, openStrata(t, s.MySQLAddr())), singleConn(t)
+	got, want := learnedModTable(t, name, "id INT NOT NULL PRIMARY KEY, n INT NULL, w INT NULL")
 	ctx := testenv.Ctx(t)
 	rows := "SELECT CONCAT_WS(' ', id, n, w) FROM " + name + " ORDER BY id"
 	for _, q := range []string{
