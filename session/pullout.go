@@ -586,6 +586,7 @@ func (s *Session) planPulled(ctx context.Context, sql string, lvl pullLevel) (*s
 // placed tables and returns its rows as typed literals
 // (sqlparse.PulledTable), up to maxPulled of them.
 func (s *Session) pulledTable(ctx context.Context, sql string, lvl pullLevel) (sqlparse.PulledTable, error) {
+	sql, _ = s.readingMode().InKeyOrder(sql, s.env.Sharding.PrimaryKey)
 	cols, rows, err := s.readPart(ctx, sql, lvl, "Strata: %s returned more than %d rows (limits.max_pulled_rows); Strata runs a derived table, CTE, UNION branch or subquery over sharded tables first and puts its rows in the statement: narrow it (WHERE, LIMIT, GROUP BY), or query the shards' rows without it")
 	if err != nil {
 		return sqlparse.PulledTable{}, err
@@ -602,6 +603,7 @@ func (s *Session) pulledTable(ctx context.Context, sql string, lvl pullLevel) (s
 // its rows as plain literals (pulledLiteral), so that the INSERT's VALUES
 // route by their shard key, up to maxPulled rows.
 func (s *Session) pulledInsertRows(ctx context.Context, sql string, lvl pullLevel) (sqlparse.PulledTable, error) {
+	sql, _ = s.readingMode().InKeyOrder(sql, s.env.Sharding.PrimaryKey)
 	cols, rows, err := s.readPart(ctx, sql, lvl, "Strata: the SELECT of this INSERT ... SELECT (%s) returned more than %d rows (limits.max_pulled_rows); Strata reads them first and inserts them as VALUES: copy in batches (WHERE id BETWEEN ...)")
 	if err != nil {
 		return sqlparse.PulledTable{}, err

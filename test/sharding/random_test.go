@@ -146,3 +146,41 @@ func TestRowsReadFirstOfATextKeyInAnApproximatedCollation(t *testing.T) {
 		t.Errorf("%s through Strata:\n%s\non one server:\n%s", q, strings.Join(g, "\n"), strings.Join(w, "\n"))
 	}
 }
+
+// A derived table, a CTE, a UNION branch or an INSERT's SELECT over shards
+// runs first, and its rows take the place of the query; one that leaves
+// its order to the server now comes in primary key order, the order one
+// server reads the table in. Before, the rows came as the shards'
+// answers arrived: a LIMIT without ORDER BY kept other rows than one
+// server (and others from run to run), an INSERT ... SELECT ... LIMIT
+// copied other rows, and RAND(n) over a CTE drew in another order.
+func TestRowsRunFirstComeInPrimaryKeyOrder(t *testing.T) {
+	got, want := learnedModTable(t, "key_order", "id INT NOT NULL PRIMARY KEY, u INT NULL, n INT NULL")
+	ctx := testenv.Ctx(t)
+	for _, c := range []*sql.Conn{got, want} {
+		mustExec(t, c, "DELETE FROM key_order")
+		mustExec(t, c, "INSERT INTO key_order (id, u, n) VALUES (1,1,1),(2,1,2),(3,2,3),(4,2,4),(5,3,5),(6,3,6),(7,1,7),(8,4,8),(9,5,1),(10,5,2),(11,6,3),(12,2,9)")
+	}
+	for round := 0; round < 2; round++ {
+		for _, q := range []string{
+			"SELECT * FROM (SELECT id FROM key_order LIMIT 3) d",
+			"SELECT * FROM (SELECT id FROM key_order WHERE u = 2 LIMIT 2) d",
+			"WITH c AS (SELECT id, n FROM key_order) SELECT id FROM c ORDER BY RAND(6)",
+			"(SELECT id FROM key_order LIMIT 2) UNION ALL (SELECT id FROM key_order WHERE u = 5 LIMIT 1)",
+		} {
+			if g, w := testenv.Strings(t, got, q), testenv.Strings(t, want, q); !slices.Equal(g, w) {
+				t.Errorf("round %d, %s through Strata:\n%s\non one server:\n%s", round, q, strings.Join(g, "\n"), strings.Join(w, "\n"))
+			}
+		}
+	}
+	q := "INSERT INTO key_order (id, u, n) SELECT id + 100, u, n FROM key_order WHERE u < 3 LIMIT 3"
+	for _, c := range []*sql.Conn{got, want} {
+		if _, err := c.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	rows := "SELECT id FROM key_order WHERE id > 100 ORDER BY id"
+	if g, w := testenv.Strings(t, got, rows), testenv.Strings(t, want, rows); !slices.Equal(g, w) {
+		t.Errorf("%s copied through Strata:\n%s\non one server:\n%s", q, strings.Join(g, "\n"), strings.Join(w, "\n"))
+	}
+}
