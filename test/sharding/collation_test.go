@@ -270,7 +270,7 @@ func ownModuloTable(t *testing.T, ddl, table, column string) (db, reference *sql
 
 // sameRows runs each query through db and on reference, and reports each
 // whose rows differ, order included.
-func sameRows(t *testing.T, db, reference *sql.DB, queries ...string) {
+func sameRows(t *testing.T, db, reference testenv.Querier, queries ...string) {
 	t.Helper()
 	for _, q := range queries {
 		got, want := testenv.Strings(t, db, q), testenv.Strings(t, reference, q)

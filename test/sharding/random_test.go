@@ -86,18 +86,13 @@ func TestSeededRandIsOneSequenceOverShards(t *testing.T) {
 		t.Errorf("the rows of seeded_rand are not read in primary key order:\n%s", plan)
 	}
 	for round := 0; round < 2; round++ { // the same answer each time
-		for _, q := range []string{
+		sameRows(t, got, want,
 			"SELECT id FROM seeded_rand ORDER BY RAND(1)",
 			"SELECT id FROM seeded_rand ORDER BY RAND(5) LIMIT 4 OFFSET 4",
 			"SELECT id, ROUND(RAND(1), 9) FROM seeded_rand ORDER BY id",
 			"SELECT id FROM seeded_rand WHERE RAND(1) < 0.5 ORDER BY id",
 			"SELECT id FROM seeded_rand WHERE u = 1 ORDER BY RAND(3) LIMIT 2",
-			"SELECT u, MAX(RAND(2)) FROM seeded_rand GROUP BY u ORDER BY u",
-		} {
-			if g, w := testenv.Strings(t, got, q), testenv.Strings(t, want, q); !slices.Equal(g, w) {
-				t.Errorf("round %d, %s through Strata:\n%s\non one server:\n%s", round, q, strings.Join(g, "\n"), strings.Join(w, "\n"))
-			}
-		}
+			"SELECT u, MAX(RAND(2)) FROM seeded_rand GROUP BY u ORDER BY u")
 	}
 	// One shard: its server's sequence over its rows is one server's.
 	for _, q := range []string{"UPDATE seeded_rand SET n = FLOOR(RAND(4) * 1000) WHERE id = 3", "SELECT id, RAND(9) FROM seeded_rand WHERE id = 7"} {
@@ -107,18 +102,12 @@ func TestSeededRandIsOneSequenceOverShards(t *testing.T) {
 			t.Fatalf("%s: Strata %v, one server %v", q, gotErr, wantErr)
 		}
 	}
-	rows := "SELECT CONCAT_WS(' ', id, u, n) FROM seeded_rand ORDER BY id"
-	if g, w := testenv.Strings(t, got, rows), testenv.Strings(t, want, rows); !slices.Equal(g, w) {
-		t.Errorf("after an UPDATE of one row with RAND(4), through Strata:\n%s\non one server:\n%s", strings.Join(g, "\n"), strings.Join(w, "\n"))
-	}
+	sameRows(t, got, want, "SELECT CONCAT_WS(' ', id, u, n) FROM seeded_rand ORDER BY id")
 	// A date table's rows, in period tables on several shards, come in
 	// primary key order too. (SELECT *: one server reads the whole
 	// table, where SELECT id reads the index on created_at, which holds
 	// the ids in another order.)
-	q := "SELECT * FROM posts ORDER BY RAND(1) LIMIT 5"
-	if g, w := testenv.Strings(t, strataDB(t), q), testenv.Strings(t, singleBlog, q); !slices.Equal(g, w) {
-		t.Errorf("%s through Strata:\n%s\non one server:\n%s", q, strings.Join(g, "\n"), strings.Join(w, "\n"))
-	}
+	sameRows(t, strataDB(t), singleBlog, "SELECT * FROM posts ORDER BY RAND(1) LIMIT 5")
 	// Several shards: each would write its own sequence's values.
 	for _, q := range []string{"UPDATE seeded_rand SET n = FLOOR(RAND(4) * 1000)", "DELETE FROM seeded_rand WHERE id IN (1, 2) AND RAND(8) < 0.5"} {
 		if _, err := got.ExecContext(ctx, q); testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "RAND(n) with a seed") {
@@ -161,17 +150,12 @@ func TestRowsRunFirstComeInPrimaryKeyOrder(t *testing.T) {
 		mustExec(t, c, "DELETE FROM key_order")
 		mustExec(t, c, "INSERT INTO key_order (id, u, n) VALUES (1,1,1),(2,1,2),(3,2,3),(4,2,4),(5,3,5),(6,3,6),(7,1,7),(8,4,8),(9,5,1),(10,5,2),(11,6,3),(12,2,9)")
 	}
-	for round := 0; round < 2; round++ {
-		for _, q := range []string{
+	for round := 0; round < 2; round++ { // the same answer each time
+		sameRows(t, got, want,
 			"SELECT * FROM (SELECT id FROM key_order LIMIT 3) d",
 			"SELECT * FROM (SELECT id FROM key_order WHERE u = 2 LIMIT 2) d",
 			"WITH c AS (SELECT id, n FROM key_order) SELECT id FROM c ORDER BY RAND(6)",
-			"(SELECT id FROM key_order LIMIT 2) UNION ALL (SELECT id FROM key_order WHERE u = 5 LIMIT 1)",
-		} {
-			if g, w := testenv.Strings(t, got, q), testenv.Strings(t, want, q); !slices.Equal(g, w) {
-				t.Errorf("round %d, %s through Strata:\n%s\non one server:\n%s", round, q, strings.Join(g, "\n"), strings.Join(w, "\n"))
-			}
-		}
+			"(SELECT id FROM key_order LIMIT 2) UNION ALL (SELECT id FROM key_order WHERE u = 5 LIMIT 1)")
 	}
 	q := "INSERT INTO key_order (id, u, n) SELECT id + 100, u, n FROM key_order WHERE u < 3 LIMIT 3"
 	for _, c := range []*sql.Conn{got, want} {
@@ -179,8 +163,5 @@ func TestRowsRunFirstComeInPrimaryKeyOrder(t *testing.T) {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	rows := "SELECT id FROM key_order WHERE id > 100 ORDER BY id"
-	if g, w := testenv.Strings(t, got, rows), testenv.Strings(t, want, rows); !slices.Equal(g, w) {
-		t.Errorf("%s copied through Strata:\n%s\non one server:\n%s", q, strings.Join(g, "\n"), strings.Join(w, "\n"))
-	}
+	sameRows(t, got, want, "SELECT id FROM key_order WHERE id > 100 ORDER BY id") // the rows it copied
 }
