@@ -74,9 +74,9 @@ func (c *Comparator) check(r Row) error {
 // ValueComparer returns the ascending comparison for values of col:
 // NULL first, then by type. collation overrides the column's collation.
 //
-// ENUM and SET compare by text, while MySQL orders them by member index;
-// JSON compares by text. Push such sorts down as ORDER BY col+0 or avoid
-// merging on them.
+// ENUM and SET compare by member number when their members are known
+// (Column.Members), UUID and INET6 by the bytes the server sorts them by
+// (FixedBinary); JSON compares by text.
 func ValueComparer(col Column, collation string) (func(a, b Value) int, error) {
 	f, err := nonNullComparer(col, collation)
 	if err != nil {
@@ -98,6 +98,9 @@ func ValueComparer(col Column, collation string) (func(a, b Value) int, error) {
 func nonNullComparer(col Column, collation string) (func(a, b []byte) int, error) {
 	if col.Flags&(FlagEnum|FlagSet) != 0 && collation == "" {
 		return memberComparer(col)
+	}
+	if FixedBinary(col) && collation == "" {
+		return compareFixedBinary, nil
 	}
 	switch classOf(col.Type) {
 	case classDecimal:

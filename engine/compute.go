@@ -244,6 +244,9 @@ func exactSumLiteral(shown, exact, prec Value) (string, bool) {
 // Literal writes v, a value of column c, as SQL whose type is c's, so
 // that an expression over it is typed and rounded as over the column.
 func Literal(c Column, v Value) (string, error) {
+	if FixedBinary(c) {
+		return fixedBinaryLiteral(c, v), nil
+	}
 	if classOf(c.Type) == classString && c.Type != TypeJSON && c.Type != TypeGeometry {
 		return stringLiteral(c, v)
 	}

@@ -162,6 +162,9 @@ func (s *RowSet) rowKey(r Row) string {
 // valueKey returns a function giving equal bytes for values that compare
 // equal under ValueComparer.
 func valueKey(col Column) (func(Value) []byte, error) {
+	if FixedBinary(col) {
+		return func(v Value) []byte { return fixedBinaryKey(v) }, nil
+	}
 	switch classOf(col.Type) {
 	case classDecimal:
 		return decimalKey, nil

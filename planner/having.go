@@ -50,6 +50,11 @@ func compileHaving(e *sqlparse.Expr, cols []engine.Column, args []string, charse
 			// use: refuse, as a merge that compares it does.
 			return nil, &engine.CollationUnknownError{Reason: c.CollationUnknown}
 		}
+		if engine.FixedBinary(c) && readsColumn(e, i) {
+			// A server reads the text it is compared with as a UUID or an
+			// address, which this evaluator, comparing text, would not.
+			return nil, &engine.CollationUnknownError{Reason: fmt.Sprintf("Strata cannot compare the UUID or INET6 value %s in a HAVING as the server does, so it does not apply this HAVING to groups merged from several shards. Filter the groups in an outer query (SELECT * FROM (SELECT ...) AS g WHERE %s > ...), or name the shard key so one shard answers", c.Name, c.Name)}
+		}
 		if cc, err := engine.ColumnCollation(c); err == nil {
 			utf8 := cc.ReadingUTF8()
 			ev.colls[i], ev.toUTF8[i] = &utf8, cc.ToUTF8

@@ -693,6 +693,20 @@ type ShardPlan struct {
 	Returning bool
 }
 
+// inMariaDBForm writes back, in the routes of a plan made from a
+// statement's MySQLForm, what only MariaDB's grammar says (CAST(x AS
+// UUID)) where a route kept the planned text as it was.
+func (p *ShardPlan) inMariaDBForm(m sqlparse.Mode) {
+	for i := range p.Routes {
+		r := &p.Routes[i]
+		written := m.MariaDBForm(r.SQL)
+		if r.LimitEnd > 0 { // the LIMIT ends the statement, after any CAST
+			r.LimitEnd += len(written) - len(r.SQL)
+		}
+		r.SQL, r.Template, r.Candidates = written, m.MariaDBForm(r.Template), m.MariaDBForm(r.Candidates)
+	}
+}
+
 // SumsFoundRows reports whether the plan is a merge of SELECT
 // SQL_CALC_FOUND_ROWS, whose FOUND_ROWS() is the sum of the routes' own.
 func (p *ShardPlan) SumsFoundRows() bool {
@@ -732,7 +746,11 @@ func (s *Sharding) Plan(ctx context.Context, m sqlparse.Mode, sql string, f *sql
 		// MariaDB's CAST(x AS INT), OFFSET ... FETCH: planned from
 		// MySQL's words for the same statement.
 		if alt, facts := m.ParseMySQLForm(sql); facts != nil {
-			return s.Plan(ctx, m, alt, facts, args)
+			p, err := s.Plan(ctx, m, alt, facts, args)
+			if p != nil {
+				p.inMariaDBForm(m)
+			}
+			return p, err
 		}
 		if p := s.planStandIn(ctx, m, sql, args); p != nil {
 			return p, nil

@@ -82,6 +82,12 @@ func value(op sqlparse.Operand, args []string, kt shard.KeyType, stored bool, ch
 			return v, v.Kind() == shard.KindInt || v.Kind() == shard.KindUint
 		}
 		return integerText(str)
+	case shard.KeyTypeUUID, shard.KeyTypeINET6:
+		if !isStr {
+			return v, false
+		}
+		text, ok := shard.FixedKeyText(kt, str)
+		return shard.String(text), ok
 	}
 	return v, !ambiguousNumber(v)
 }

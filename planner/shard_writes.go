@@ -503,6 +503,10 @@ func unroutableKey(t *shard.Table) string {
 		return "a whole number, not an expression or a string such as '5.0'"
 	case shard.KeyTypeText:
 		return "a quoted string or an integer, not an expression (nor, in a binary column, a text longer than the column with bytes past ASCII, which Strata cannot cut as the column does)"
+	case shard.KeyTypeUUID:
+		return "a UUID as a quoted string (32 hex digits, dashes between them allowed), not an expression"
+	case shard.KeyTypeINET6:
+		return "an IPv6 address as a quoted string, not an expression"
 	case shard.KeyTypeUnknown:
 		return "not an expression; a quoted number written other than MariaDB prints it ('05', '+5', ' 5') is routed only once Strata has learned the key column's type from a shard"
 	}

@@ -642,6 +642,12 @@ func (s *Session) rowShard(ctx context.Context, lp *planner.LoadPlan, sp *split,
 		text = utf8
 	}
 	v, ok := keyAsStored(sp.keyLimit, key.Value, text)
+	if kt := lp.Table.KeyType; ok && (kt == shard.KeyTypeUUID || kt == shard.KeyTypeINET6) {
+		if text, ok = shard.FixedKeyText(kt, text); !ok {
+			return "", fmt.Errorf("its %s, the shard key, is %q, which is no %s", sp.key, key.Value, kt)
+		}
+		v = shard.String(text)
+	}
 	switch {
 	case !ok && sp.keyLimit.Integer:
 		return "", fmt.Errorf("its %s, the shard key, is %q, not an integer", sp.key, key.Value)

@@ -19,10 +19,16 @@ const (
 	KeyTypeInteger                // TINYINT ... BIGINT
 	KeyTypeText                   // CHAR, VARCHAR, TEXT, BINARY, VARBINARY
 	KeyTypeOther                  // dates, decimals, ...: routed as before
+	// KeyTypeUUID and KeyTypeINET6 are MariaDB's UUID and INET6: a
+	// value is placed by the text the server writes it as (FixedKeyText),
+	// since the server reads 'AAAA…', 'aaaa…' and the digits without
+	// dashes as one UUID, '0:0::1' and '::1' as one address.
+	KeyTypeUUID
+	KeyTypeINET6
 )
 
 func (k KeyType) String() string {
-	return [...]string{"unknown", "integer", "text", "other"}[k]
+	return [...]string{"unknown", "integer", "text", "other", "uuid", "inet6"}[k]
 }
 
 // KeyTypeOf maps information_schema.COLUMNS.DATA_TYPE to a KeyType.
@@ -32,6 +38,10 @@ func KeyTypeOf(dataType string) KeyType {
 		return KeyTypeInteger
 	case "char", "varchar", "tinytext", "text", "mediumtext", "longtext", "binary", "varbinary":
 		return KeyTypeText
+	case "uuid":
+		return KeyTypeUUID
+	case "inet6":
+		return KeyTypeINET6
 	}
 	return KeyTypeOther
 }

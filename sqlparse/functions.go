@@ -118,6 +118,8 @@ var builtinFuncs = makeSet(
 	utc_time utc_timestamp uuid uuid_short uuid_timestamp uuid_to_bin uuid_v4 uuid_v7
 	uuid_version validate_password_strength values var_pop var_samp version week weekday
 	weekofyear weight_string xor year yearweek`,
+	// MySQLForm's stand-ins for CAST(x AS UUID) and CAST(x AS INET6).
+	castFuncPrefix+"uuid "+castFuncPrefix+"inet6",
 	// MySQL and MariaDB functions the parser does not name itself.
 	`json_value json_exists json_query json_detailed json_compact json_loose json_normalize
 	json_equals json_key_value json_array_intersect json_object_filter_keys json_object_to_array

@@ -26,10 +26,36 @@ func TestMySQLForm(t *testing.T) {
 		{"select id from t limit 3 lock in share mode nowait", "select id from t limit 3 FOR SHARE NOWAIT", true},
 		{"SELECT id FROM t LOCK IN SHARE MODE", "SELECT id FROM t LOCK IN SHARE MODE", false},
 		{"SELECT id FROM t FOR UPDATE SKIP LOCKED", "SELECT id FROM t FOR UPDATE SKIP LOCKED", false},
+		{"SELECT CAST(u AS UUID) FROM t", "SELECT strata_cast_as_uuid(u ) FROM t", true},
+		{"SELECT id FROM t WHERE ip = cast(CONCAT('::', 'ffff:1.2.3.4') as inet6)", "SELECT id FROM t WHERE ip = strata_cast_as_inet6(CONCAT('::', 'ffff:1.2.3.4') )", true},
+		{"SELECT CAST(CAST(a AS INT) + 1 AS UUID), CAST(b AS CHAR) FROM t", "SELECT strata_cast_as_uuid(CAST(a AS SIGNED) + 1 ), CAST(b AS CHAR) FROM t", true},
+		{"SELECT CAST(a AS CHAR) AS uuid FROM t", "SELECT CAST(a AS CHAR) AS uuid FROM t", false},
+		{"SELECT CAST(a AS uuid_col) FROM t", "SELECT CAST(a AS uuid_col) FROM t", false},
 	} {
 		got, ok := Mode{}.MySQLForm(tc.in)
 		if got != tc.want || ok != tc.ok {
 			t.Errorf("MySQLForm(%q) = %q, %v; want %q, %v", tc.in, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+// A select field MySQLForm rewrites keeps the name a server gives it, the
+// text the client wrote, as its alias: the shards and Strata's merge name
+// the column CAST(n AS INT), not CAST(n AS SIGNED). Aliased fields and
+// fields left as they were keep theirs.
+func TestMySQLFormKeepsColumnNames(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"SELECT CAST(n AS INT), CAST(m AS INT) AS x, m FROM t ORDER BY 1",
+			"SELECT CAST(n AS SIGNED) AS `CAST(n AS INT)`, CAST(m AS SIGNED) AS x, m FROM t ORDER BY 1"},
+		{"SELECT id, cast(u as uuid) FROM t WHERE ip = CAST('::1' AS INET6)",
+			"SELECT id, strata_cast_as_uuid(u ) AS `cast(u as uuid)` FROM t WHERE ip = strata_cast_as_inet6('::1' )"},
+		{"SELECT (SELECT CAST(`a``b` AS INTEGER) FROM u) FROM t",
+			"SELECT (SELECT CAST(`a``b` AS SIGNED) AS `CAST(``a````b`` AS INTEGER)` FROM u) AS `(SELECT CAST(``a````b`` AS INTEGER) FROM u)` FROM t"},
+		{"SELECT id FROM t ORDER BY id OFFSET 2 ROWS FETCH NEXT 3 ROWS ONLY", "SELECT id FROM t ORDER BY id LIMIT 2, 3"},
+	} {
+		alt, f := Mode{}.ParseMySQLForm(tc.in)
+		if f == nil || alt != tc.want {
+			t.Errorf("ParseMySQLForm(%q) = %q (parsed: %v)\nwant %q", tc.in, alt, f != nil, tc.want)
 		}
 	}
 }

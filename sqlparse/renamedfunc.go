@@ -21,8 +21,23 @@ type renamedFunc struct {
 	name string
 }
 
-// Restore writes NAME(args), and CHAR's charset as USING.
+// castNames maps the calls MySQLForm writes for a CAST to a type MySQL's
+// grammar lacks to that type.
+var castNames = map[string]string{castFuncPrefix + "uuid": "UUID", castFuncPrefix + "inet6": "INET6"}
+
+// Restore writes NAME(args), CHAR's charset as USING, and a stand-in of a
+// CAST as CAST(arg AS type).
 func (c *renamedFunc) Restore(ctx *format.RestoreCtx) error {
+	if typ, ok := castNames[c.FnName.L]; ok && len(c.Args) == 1 {
+		ctx.WriteKeyWord("CAST")
+		ctx.WritePlain("(")
+		if err := c.Args[0].Restore(ctx); err != nil {
+			return err
+		}
+		ctx.WriteKeyWord(" AS " + typ)
+		ctx.WritePlain(")")
+		return nil
+	}
 	ctx.WriteKeyWord(c.name)
 	ctx.WritePlain("(")
 	args := c.Args
@@ -71,6 +86,9 @@ func (renamedFuncs) Leave(n ast.Node) (ast.Node, bool) {
 	if f, ok := n.(*ast.FuncCallExpr); ok {
 		if name, ok := sqlNames[f.FnName.L]; ok {
 			return &renamedFunc{FuncCallExpr: f, name: name}, true
+		}
+		if _, ok := castNames[f.FnName.L]; ok {
+			return &renamedFunc{FuncCallExpr: f, name: "CAST"}, true
 		}
 	}
 	return n, true

@@ -18,7 +18,13 @@ func TestRenamedFunctionsAreWrittenBackByTheirSQLNames(t *testing.T) {
 		"INSERT INTO t (a) VALUES (CHAR(0x61, 98))":  "CHAR(0x61, 98)", // 0x61 is 97 here, x'61' would be 'a', 0
 		"SELECT CHAR((SELECT MAX(c) FROM u)) FROM t": "CHAR((SELECT MAX(`c`) FROM `u`))",
 		"SELECT INSERT(a, 2, 3, 'xy') FROM t":        "INSERT(`a`, 2, 3, _UTF8MB4'xy')",
+		// MySQLForm's stand-ins of CASTs to MariaDB's own types.
+		"SELECT CAST(u AS UUID) FROM t":               "CAST(`u` AS UUID)",
+		"SELECT a FROM t WHERE ip = CAST(? AS INET6)": "CAST(? AS INET6)",
 	} {
+		if form, ok := (Mode{}).MySQLForm(sql); ok {
+			sql = form
+		}
 		stmts, err := Mode{}.parseAST(sql)
 		if err != nil {
 			t.Fatalf("%s: %v", sql, err)
@@ -27,7 +33,7 @@ func TestRenamedFunctionsAreWrittenBackByTheirSQLNames(t *testing.T) {
 		if err := stmts[0].Restore(format.NewRestoreCtx(format.DefaultRestoreFlags, &b)); err != nil {
 			t.Fatalf("%s: %v", sql, err)
 		}
-		if text := b.String(); !strings.Contains(text, want) || strings.Contains(strings.ToLower(text), "_func") {
+		if text := b.String(); !strings.Contains(text, want) || strings.Contains(strings.ToLower(text), "_func") || strings.Contains(text, castFuncPrefix) {
 			t.Errorf("%s: written back as %s, want %s in it", sql, text, want)
 		}
 	}

@@ -69,9 +69,9 @@ func cleanup(t *testing.T, table, cond string) {
 
 func mustExec(t *testing.T, q interface {
 	ExecContext(context.Context, string, ...any) (sql.Result, error)
-}, query string) sql.Result {
+}, query string, args ...any) sql.Result {
 	t.Helper()
-	res, err := q.ExecContext(context.Background(), query)
+	res, err := q.ExecContext(context.Background(), query, args...)
 	if err != nil {
 		t.Fatalf("%s: %v", query, err)
 	}

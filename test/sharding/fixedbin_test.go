@@ -1,0 +1,168 @@
+package sharding
+
+import (
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/strata-proxy/strata/test/testenv"
+)
+
+// MariaDB's UUID and INET6 columns sort by the bytes the server stores,
+// not by their text: '::ffff:9.0.0.1' before '::ffff:10.0.0.1', and a
+// time-based UUID by its node and time fields first. Over shards, Strata
+// merges, picks MIN and MAX, de-duplicates and reads rows first (a
+// window, a UNION) in that order too, as one server answers. Before, it
+// compared their text by the connection's collation: ORDER BY ... LIMIT,
+// MIN and MAX, UNION and ROW_NUMBER() OVER (ORDER BY ip) gave other rows
+// than one server, and a plain ORDER BY was refused.
+func TestUUIDAndINET6SortAsOneServer(t *testing.T) {
+	got, want := modTable(t, "fixedbin_rows", "id INT NOT NULL PRIMARY KEY, u UUID NULL, ip INET6 NULL, n INT NULL")
+	ctx := testenv.Ctx(t)
+	for _, c := range []*sql.Conn{got, want} {
+		if _, err := c.ExecContext(ctx, `INSERT INTO fixedbin_rows (id, u, ip, n) VALUES
+			(1, 'ffffffff-0000-1000-8000-000000000001', '::ffff:10.0.0.1', 1),
+			(2, '00000000-ffff-1000-8000-000000000002', '::ffff:9.0.0.1', 2),
+			(3, '11111111-2222-1000-8000-000000000003', '::1', 3),
+			(4, '22222222-1111-1000-8000-000000000004', '::ffff:192.168.0.1', 4),
+			(5, '33333333-3333-4000-8000-000000000005', 'fe80::1', 5),
+			(6, '00000001-0000-4000-8000-000000000006', '2001:db8::1', 6),
+			(7, 'aaaaaaaa-0000-1001-8000-000000000007', 'a::1', 7),
+			(8, 'AAAAAAAA-0000-1000-8000-000000000008', '::ffff:1.2.3.4', 8),
+			(9, '11111111-2222-6000-8000-000000000009', NULL, 9)`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sameRows(t, got, want,
+		"SELECT id, u FROM fixedbin_rows ORDER BY u",
+		"SELECT id, u FROM fixedbin_rows ORDER BY u DESC LIMIT 3",
+		"SELECT id, ip FROM fixedbin_rows ORDER BY ip",
+		"SELECT id, ip FROM fixedbin_rows ORDER BY ip DESC LIMIT 4",
+		"SELECT MIN(u), MAX(u), MIN(ip), MAX(ip) FROM fixedbin_rows",
+		"SELECT n % 2, MAX(ip), MIN(u) FROM fixedbin_rows GROUP BY n % 2 ORDER BY 1",
+		"SELECT ip, COUNT(*) FROM fixedbin_rows GROUP BY ip",
+		"SELECT DISTINCT ip FROM fixedbin_rows ORDER BY ip",
+		"SELECT COUNT(DISTINCT u), COUNT(DISTINCT ip) FROM fixedbin_rows",
+		"SELECT ip FROM fixedbin_rows UNION SELECT ip FROM fixedbin_rows ORDER BY 1",
+		"SELECT id, ROW_NUMBER() OVER (ORDER BY ip) FROM fixedbin_rows ORDER BY id",
+		"SELECT id, RANK() OVER (PARTITION BY n % 2 ORDER BY u) FROM fixedbin_rows ORDER BY id",
+		"SELECT * FROM (SELECT n % 3 k, MAX(ip) m FROM fixedbin_rows GROUP BY k) g WHERE m > '::ffff:9.0.0.1' ORDER BY 1",
+		"SELECT id FROM fixedbin_rows WHERE u = CAST('AAAAAAAA-0000-1000-8000-000000000008' AS UUID)",
+		"SELECT id, CAST(ip AS INET6) FROM fixedbin_rows ORDER BY CAST(ip AS INET6) LIMIT 3",
+	)
+	// A HAVING Strata would apply to merged groups compares text: it is
+	// refused, naming what to do instead.
+	_, err := runQuery(ctx, got, "SELECT n % 3 k, MAX(ip) m FROM fixedbin_rows GROUP BY k HAVING m > '::ffff:9.0.0.1'")
+	if testenv.MySQLErr(err) != 1235 {
+		t.Errorf("HAVING over a merged INET6: %v, want error 1235", err)
+	}
+}
+
+// A statement Strata plans from MySQL's words for MariaDB's (CAST(x AS
+// INT) as CAST(x AS SIGNED)) names its columns as the client wrote them,
+// as one server does. Before, the column was CAST(n AS SIGNED).
+func TestColumnsOfMariaDBFormsKeepTheirNames(t *testing.T) {
+	got, want := modTable(t, "form_names", "id INT NOT NULL PRIMARY KEY, n INT NULL")
+	ctx := testenv.Ctx(t)
+	for _, c := range []*sql.Conn{got, want} {
+		mustExec(t, c, "INSERT INTO form_names (id, n) VALUES (1, 10), (2, 20), (3, 10)")
+	}
+	for _, q := range []string{
+		"SELECT CAST(n AS INT), COUNT(*) FROM form_names GROUP BY 1 ORDER BY 1",
+		"SELECT id, CAST(n AS UNSIGNED INTEGER) FROM form_names WHERE id = 2",
+		"SELECT id FROM form_names ORDER BY id OFFSET 1 ROWS FETCH FIRST 1 ROWS ONLY",
+	} {
+		g, gErr := runQuery(ctx, got, q)
+		w, wErr := runQuery(ctx, want, q)
+		if gErr != nil || wErr != nil {
+			t.Fatalf("%s: %v / %v", q, gErr, wErr)
+		}
+		if !slices.Equal(g.cols, w.cols) || !slices.EqualFunc(g.rows, w.rows, slices.Equal) {
+			t.Errorf("%s\nthrough Strata: %v %v\none server:     %v %v", q, g.cols, g.rows, w.cols, w.rows)
+		}
+	}
+}
+
+// A UUID or INET6 shard key is placed by the text the server writes the
+// value as, so every spelling the server reads as one value (upper case,
+// without dashes; '0:0::1' for '::1') reaches its row: reads, updates,
+// deletes, duplicates and LOAD DATA. Before, Strata placed the key by the
+// text as written: a row inserted as 'AAAA…' was not found by 'aaaa…',
+// and an UPDATE in another spelling changed nothing.
+func TestUUIDAndINET6KeysPlaceEverySpellingAlike(t *testing.T) {
+	strataDB(t)
+	createOn(t, "CREATE TABLE IF NOT EXISTS blog.uuid_keys (u UUID NOT NULL PRIMARY KEY, n INT)", "blog.uuid_keys", shardNames...)
+	createOn(t, "CREATE TABLE IF NOT EXISTS blog.inet6_keys (ip INET6 NOT NULL PRIMARY KEY, n INT)", "blog.inet6_keys", shardNames...)
+	const hashed = `{s0: "-40", s1: "40-80", s2: "80-c0", s3: "c0-"}`
+	s := startOwn(t, ownConfig(t, "uuid_keys: {shard_key: u, method: hash, shards: "+hashed+"}\n  inet6_keys: {shard_key: ip, method: hash, shards: "+hashed+"}", ""))
+	db := openStrata(t, s.MySQLAddr())
+	for _, tc := range []struct {
+		table, key string
+		written    []string
+		spellings  [][]string // per written key: other spellings of it
+		load       string     // a LOAD DATA file of two more rows
+		loaded     []string   // their keys, spelled otherwise
+		absent     string     // a key of no row
+	}{
+		{"uuid_keys", "u",
+			[]string{"AAAAAAAA-0000-1000-8000-000000000001", "bbbbbbbb000010008000000000000002", "cccccccc-0000-1000-8000-000000000003", "0dddddd-d0000-1000-8000-000000000004"},
+			[][]string{{"aaaaaaaa-0000-1000-8000-000000000001", "aaaaaaaa000010008000000000000001"}, {"BBBBBBBB-0000-1000-8000-000000000002"}, {"CCCCCCCC000010008000000000000003"}, {"0ddddddd0000100080000000000000-04", "0DDDDDDD-0000-1000-8000-000000000004"}},
+			"EEEEEEEE-0000-1000-8000-000000000005,5\nffffffff000010008000000000000006,6\n",
+			[]string{"eeeeeeee000010008000000000000005", "FFFFFFFF-0000-1000-8000-000000000006"},
+			"99999999-0000-1000-8000-000000000009"},
+		{"inet6_keys", "ip",
+			[]string{"::FFFF:10.0.0.1", "0:0:0:0:0:0:0:1", "2001:DB8::1", "fe80:0:0:0:0:0:0:2"},
+			[][]string{{"::ffff:a00:1", "0:0:0:0:0:ffff:10.0.0.1"}, {"::1"}, {"2001:db8:0::1"}, {"FE80::2"}},
+			"::ffff:9.0.0.1,5\n2001:DB8:0:0::5,6\n",
+			[]string{"::FFFF:900:1", "2001:db8::5"},
+			"::9"},
+	} {
+		for i, k := range tc.written {
+			mustExec(t, db, fmt.Sprintf("INSERT INTO %s (%s, n) VALUES (?, ?)", tc.table, tc.key), k, i+1)
+		}
+		mustExec(t, db, fmt.Sprintf("LOAD DATA LOCAL INFILE '%s' INTO TABLE %s FIELDS TERMINATED BY ',' (%s, n)", registerFile(t, tc.table, tc.load), tc.table, tc.key))
+		read := func(spelling string, want int) {
+			t.Helper()
+			for _, q := range []string{"SELECT n FROM %s WHERE %s = ?", "SELECT n FROM %s WHERE %s = '" + spelling + "'", "SELECT n FROM %s WHERE %s IN ('" + tc.absent + "', ?)"} {
+				var args []any
+				if strings.Contains(q, "?") {
+					args = append(args, spelling)
+				}
+				var n int
+				if err := db.QueryRow(fmt.Sprintf(q, tc.table, tc.key), args...).Scan(&n); err != nil || n != want {
+					t.Errorf("%s: %q read by %s: %d, %v; want %d", tc.table, spelling, q, n, err, want)
+				}
+			}
+		}
+		for i, others := range tc.spellings {
+			for _, sp := range others {
+				read(sp, i+1)
+			}
+			res := mustExec(t, db, fmt.Sprintf("UPDATE %s SET n = n + 100 WHERE %s = ?", tc.table, tc.key), others[0])
+			if n, _ := res.RowsAffected(); n != 1 {
+				t.Errorf("%s: UPDATE by %q changed %d rows, want 1", tc.table, others[0], n)
+			}
+			res = mustExec(t, db, fmt.Sprintf("UPDATE %s SET n = n - 100 WHERE %s = '%s'", tc.table, tc.key, others[len(others)-1]))
+			if n, _ := res.RowsAffected(); n != 1 {
+				t.Errorf("%s: UPDATE by the literal %q changed %d rows, want 1", tc.table, others[len(others)-1], n)
+			}
+			_, err := db.Exec(fmt.Sprintf("INSERT INTO %s (%s, n) VALUES (?, 0)", tc.table, tc.key), others[0])
+			if testenv.MySQLErr(err) != 1062 {
+				t.Errorf("%s: a second row %q: %v, want the duplicate key error 1062", tc.table, others[0], err)
+			}
+		}
+		for i, sp := range tc.loaded {
+			read(sp, len(tc.written)+i+1)
+		}
+		res := mustExec(t, db, fmt.Sprintf("DELETE FROM %s WHERE %s = ?", tc.table, tc.key), tc.loaded[0])
+		if n, _ := res.RowsAffected(); n != 1 {
+			t.Errorf("%s: DELETE by %q deleted %d rows, want 1", tc.table, tc.loaded[0], n)
+		}
+		// A key the server cannot read is refused, naming what it takes.
+		if _, err := db.Exec(fmt.Sprintf("INSERT INTO %s (%s, n) VALUES ('{not-one}', 0)", tc.table, tc.key)); testenv.MySQLErr(err) != 1235 {
+			t.Errorf("%s: an unreadable key: %v, want 1235", tc.table, err)
+		}
+	}
+}
