@@ -92,12 +92,53 @@ func value(op sqlparse.Operand, args []string, kt shard.KeyType, stored bool, ch
 	return v, !ambiguousNumber(v)
 }
 
+// keyValue is value as a key of t's column. A key of a type Strata does
+// not model, under a method that places it by its text, is routed only
+// when spelled as the server prints it (shard.KeyForm): another spelling
+// of the value would be placed apart from the row that holds it.
+func keyValue(op sqlparse.Operand, args []string, t *shard.Table, stored bool, charset string) (shard.Value, bool) {
+	if t.KeyType != shard.KeyTypeOther || !t.PlacesByText() {
+		return value(op, args, t.KeyType, stored, charset)
+	}
+	// The literal's text, quoted or not: an integer's digits, a
+	// decimal's as written (2.00), a string's characters.
+	v, ok := value(op, args, shard.KeyTypeText, true, charset)
+	if lit := operandText(op, args); !ok && decimalText(lit) {
+		v, ok = shard.String(lit), true
+	}
+	if !ok || v.IsNull() {
+		return v, ok
+	}
+	text := string(v.Canonical())
+	return shard.String(text), t.KeyLimit.Printed(text)
+}
+
+// operandText is the SQL text of a literal or bound operand ("" for an
+// expression).
+func operandText(op sqlparse.Operand, args []string) string {
+	switch {
+	case op.Expr:
+		return ""
+	case op.Param > 0 && op.Param <= len(args):
+		return args[op.Param-1]
+	case op.Param > 0:
+		return ""
+	}
+	return op.Literal
+}
+
+// decimalText: an unquoted decimal number, -12.50.
+func decimalText(s string) bool {
+	whole, frac, ok := strings.Cut(strings.TrimPrefix(s, "-"), ".")
+	return ok && whole != "" && frac != "" && strings.Trim(whole+frac, "0123456789") == ""
+}
+
 // storedKey is the shard key a row holds where a write gives it op: the
 // value as the key column stores it (shard.KeyLimit), so the row is
 // placed on the shard that owns the key it holds. ok is false where
 // Strata cannot read op as a key, or cannot tell what the column stores.
 func storedKey(op sqlparse.Operand, args []string, t *shard.Table, charset string) (shard.Value, bool) {
-	v, ok := value(op, args, t.KeyType, true, charset)
+	v, ok := keyValue(op, args, t, true, charset)
 	if !ok || v.IsNull() {
 		return v, ok
 	}
@@ -270,7 +311,7 @@ func (s *Sharding) inTargets(ctx context.Context, t *shard.Table, in []sqlparse.
 	byKey := map[string]int{}
 	var out []target
 	for _, op := range in {
-		v, ok := value(op, args, t.KeyType, false, m.Charset())
+		v, ok := keyValue(op, args, t, false, m.Charset())
 		if !ok {
 			return nil, false, nil
 		}

@@ -507,6 +507,10 @@ func unroutableKey(t *shard.Table) string {
 		return "a UUID as a quoted string (32 hex digits, dashes between them allowed), not an expression"
 	case shard.KeyTypeINET6:
 		return "an IPv6 address as a quoted string, not an expression"
+	case shard.KeyTypeOther:
+		if t.PlacesByText() {
+			return t.KeyLimit.PrintedAs()
+		}
 	case shard.KeyTypeUnknown:
 		return "not an expression; a quoted number written other than MariaDB prints it ('05', '+5', ' 5') is routed only once Strata has learned the key column's type from a shard"
 	}

@@ -648,6 +648,9 @@ func (s *Session) rowShard(ctx context.Context, lp *planner.LoadPlan, sp *split,
 		}
 		v = shard.String(text)
 	}
+	if t := lp.Table; ok && t.KeyType == shard.KeyTypeOther && t.PlacesByText() && !t.KeyLimit.Printed(string(v.Canonical())) {
+		return "", fmt.Errorf("its %s, the shard key, is %q: Strata places it only as %s", sp.key, key.Value, t.KeyLimit.PrintedAs())
+	}
 	switch {
 	case !ok && sp.keyLimit.Integer:
 		return "", fmt.Errorf("its %s, the shard key, is %q, not an integer", sp.key, key.Value)

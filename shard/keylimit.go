@@ -25,6 +25,14 @@ type KeyLimit struct {
 	// known.
 	Length  int
 	InBytes bool
+	// Padded: a BINARY, which stores a shorter value with zero bytes up
+	// to Length, and compares them.
+	Padded bool
+	// Form, Scale and Enum say how the server prints a key of a type
+	// Strata does not model (KeyTypeOther), for Printed.
+	Form  KeyForm
+	Scale int    // DECIMAL's scale; DATETIME's fraction digits
+	Enum  string // an ENUM's COLUMN_TYPE, which holds its members
 	// Instant: a TIMESTAMP, which holds a moment, not a wall-clock
 	// time: a literal names another moment in each session time_zone,
 	// so a date table places a session's literal as the servers' zone
@@ -44,14 +52,14 @@ func KeyLimitOf(columnType string) KeyLimit {
 	if b, ok := integerBits[base]; ok {
 		return KeyLimit{Integer: true, Unsigned: strings.Contains(ct, "unsigned"), Bits: b}
 	}
+	n, _ := strconv.Atoi(typeArgs(rest))
 	switch base {
 	case "timestamp":
 		return KeyLimit{Instant: true}
 	case "char", "varchar", "binary", "varbinary":
-		n, _ := strconv.Atoi(strings.TrimSuffix(strings.Fields(rest + " ")[0], ")"))
-		return KeyLimit{Length: n, InBytes: base == "binary" || base == "varbinary"}
+		return KeyLimit{Length: n, InBytes: base == "binary" || base == "varbinary", Padded: base == "binary"}
 	}
-	return KeyLimit{}
+	return keyFormOf(base, rest, columnType)
 }
 
 // String says what the column holds, for an operator: "8-bit signed
@@ -89,7 +97,11 @@ func (l KeyLimit) Stored(v Value) (stored Value, changed, ok bool) {
 		}
 	case l.Length > 0:
 		if s, isStr := v.Str(); isStr {
-			return l.cut(s)
+			stored, changed, ok = l.cut(s)
+			if s, _ := stored.Str(); ok && l.Padded && len(s) < l.Length {
+				return String(s + strings.Repeat("\x00", l.Length-len(s))), true, true
+			}
+			return stored, changed, ok
 		}
 	}
 	return v, false, true

@@ -166,3 +166,77 @@ func TestUUIDAndINET6KeysPlaceEverySpellingAlike(t *testing.T) {
 		}
 	}
 }
+
+// A key of a type Strata does not model (a DATE, YEAR, DECIMAL, ENUM) in
+// a table placed by its text (hash, key_range, lookup) is routed only when
+// spelled as the server prints it: the server reads '2024-3-2' as
+// 2024-03-02, 24 as the YEAR 2024, 2 as the DECIMAL 2.00, 'B' as the
+// member 'b', and a row written in one spelling would be placed apart from
+// a read in another. Reads in another spelling read every shard and find
+// the row; writes in another spelling are refused (1235), naming the
+// spelling to use. A BINARY(n) key is placed as the server stores it,
+// padded with zero bytes. Before, each key was placed by its text as
+// written, and a read spelled otherwise found nothing.
+func TestKeysOfOtherTypesRouteOnlyAsTheServerPrintsThem(t *testing.T) {
+	strataDB(t)
+	const hashed = `method: hash, shards: {s0: "-40", s1: "40-80", s2: "80-c0", s3: "c0-"}`
+	for _, tc := range []struct {
+		table, column string
+		written       []string // as the server prints them, one row each (n = 1, 2, ...)
+		reads         []string // other spellings of values of written, and absent ones
+		refused       string   // a write spelled otherwise
+	}{
+		{"date_keys", "DATE", []string{"'2024-03-01'", "'2024-03-02'", "'2024-12-31'"},
+			[]string{"'2024-3-1'", "20240302", "'2024/12/31'", "'2024-03-02 00:00:00'", "'2024-03-03'"}, "'2024-3-4'"},
+		{"year_keys", "YEAR", []string{"2024", "'1999'", "'0000'"},
+			[]string{"24", "'24'", "99", "'99'", "0", "'0'", "2000"}, "25"},
+		{"decimal_keys", "DECIMAL(6,2)", []string{"'1.50'", "2.00", "'-3.25'"},
+			[]string{"1.5", "'1.5'", "2", "'2'", "-3.250", "'+2.0'", "4"}, "4"},
+		{"enum_keys", "ENUM('a','b','c')", []string{"'a'", "'b'"},
+			[]string{"'A'", "'B'", "2", "'2'", "1", "'c'"}, "'C'"},
+		{"binary_keys", "BINARY(4)", []string{"'c'", "'abcd'", "X'6100'"},
+			[]string{"X'63000000'", "'c'", "'abcd'", "X'61000000'", "'a'"}, ""},
+	} {
+		t.Run(tc.table, func(t *testing.T) {
+			ddl := "CREATE TABLE IF NOT EXISTS blog." + tc.table + " (k " + tc.column + " NOT NULL PRIMARY KEY, n INT)"
+			createOn(t, ddl, "blog."+tc.table, append([]string{"single"}, shardNames...)...)
+			s := startOwn(t, ownConfig(t, tc.table+": {shard_key: k, "+hashed+"}", ""))
+			got, want := testenv.Conn(t, openStrata(t, s.MySQLAddr())), singleConn(t)
+			for _, c := range []*sql.Conn{got, want} {
+				for i, v := range tc.written {
+					mustExec(t, c, fmt.Sprintf("INSERT INTO %s (k, n) VALUES (%s, %d)", tc.table, v, i+1))
+				}
+			}
+			ctx := testenv.Ctx(t)
+			for _, r := range append(slices.Clone(tc.written), tc.reads...) {
+				q := fmt.Sprintf("SELECT n FROM %s WHERE k = %s ORDER BY n", tc.table, r)
+				sameRows(t, got, want, q, fmt.Sprintf("SELECT n FROM %s WHERE k IN (%s, %s) ORDER BY n", tc.table, r, tc.written[0]))
+				if arg := strings.Trim(r, "'"); !strings.HasPrefix(r, "X") {
+					g, gErr := runQueryArgs(ctx, got, fmt.Sprintf("SELECT n FROM %s WHERE k = ? ORDER BY n", tc.table), arg)
+					w, wErr := runQueryArgs(ctx, want, fmt.Sprintf("SELECT n FROM %s WHERE k = ? ORDER BY n", tc.table), arg)
+					if gErr != nil || wErr != nil || !slices.EqualFunc(g.rows, w.rows, slices.Equal) {
+						t.Errorf("bound %s: through Strata %v, %v; one server %v, %v", arg, g, gErr, w, wErr)
+					}
+				}
+			}
+			if tc.table == "date_keys" {
+				// LOAD DATA places its rows so too: a field spelled otherwise
+				// is refused; one spelled as printed is found by any spelling.
+				load := "LOAD DATA LOCAL INFILE '%s' INTO TABLE date_keys FIELDS TERMINATED BY ',' (k, n)"
+				if _, err := got.ExecContext(ctx, fmt.Sprintf(load, registerFile(t, "date_keys_odd", "2024-3-9,9\n"))); err == nil || !strings.Contains(err.Error(), "YYYY-MM-DD") {
+					t.Errorf("LOAD DATA of 2024-3-9: %v, want a refusal naming the spelling", err)
+				}
+				mustExec(t, got, fmt.Sprintf(load, registerFile(t, "date_keys_printed", "2024-03-09,9\n")))
+				if n := testenv.Strings(t, got, "SELECT n FROM date_keys WHERE k = '2024-3-9'"); !slices.Equal(n, []string{"9"}) {
+					t.Errorf("a loaded row read as '2024-3-9': %v", n)
+				}
+			}
+			if tc.refused != "" {
+				_, err := got.ExecContext(ctx, fmt.Sprintf("INSERT INTO %s (k, n) VALUES (%s, 9)", tc.table, tc.refused))
+				if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "spelled") {
+					t.Errorf("INSERT of %s: %v, want 1235 naming the spelling", tc.refused, err)
+				}
+			}
+		})
+	}
+}
