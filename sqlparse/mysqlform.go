@@ -16,9 +16,9 @@ import (
 // SHARE MODE NOWAIT or SKIP LOCKED, FOR SHARE NOWAIT or SKIP LOCKED
 // (which Render writes back in MariaDB's words); CAST(x AS UUID) and
 // CAST(x AS INET6), types MySQL lacks, a call the parser reads as a
-// function's, which Render writes back as the CAST (renamedfunc.go). ok is false when there
-// is nothing to rewrite (FETCH ... WITH TIES, whose meaning LIMIT lacks,
-// is left as it is).
+// function's, which Render (renamedfunc.go) and MariaDBForm write back as
+// the CAST. ok is false when there is nothing to rewrite (FETCH ... WITH
+// TIES, whose meaning LIMIT lacks, is left as it is).
 func (m Mode) MySQLForm(sql string) (string, bool) {
 	form, _, ok := m.mysqlForm(sql)
 	return form, ok
@@ -241,6 +241,8 @@ func (m Mode) MariaDBForm(sql string) string {
 				last = t.end
 				pendingType = typ
 			}
+		default:
+			pendingType = "" // a call's name is followed by its "("
 		}
 	}
 	b.WriteString(sql[last:])

@@ -59,3 +59,24 @@ func TestMySQLFormKeepsColumnNames(t *testing.T) {
 		}
 	}
 }
+
+// A route that keeps a planned statement's own text gets MariaDB's CASTs
+// back from MySQLForm's calls, also nested and in any case; text without
+// them is returned as it is.
+func TestMariaDBFormWritesTheCastsBack(t *testing.T) {
+	for in, want := range map[string]string{
+		"SELECT CAST(u AS UUID) FROM t":                                         "SELECT CAST(u  AS UUID) FROM t",
+		"SELECT id FROM t WHERE ip = CAST(CONCAT('::', (1)) AS INET6)":          "SELECT id FROM t WHERE ip = CAST(CONCAT('::', (1))  AS INET6)",
+		"SELECT CAST(CAST(u AS CHAR) AS UUID), 'strata_cast_as_uuid(x)' FROM t": "SELECT CAST(CAST(u AS CHAR)  AS UUID), 'strata_cast_as_uuid(x)' FROM t",
+		"SELECT CAST(n AS INT) FROM t":                                          "SELECT CAST(n AS SIGNED) FROM t",
+	} {
+		form, _ := Mode{}.MySQLForm(in)
+		if got := (Mode{}).MariaDBForm(form); got != want {
+			t.Errorf("MariaDBForm(MySQLForm(%q)) = %q, want %q", in, got, want)
+		}
+	}
+	const plain = "SELECT STRATA_CAST_AS_UUIDS(1), 'strata_cast_as_uuid(' FROM t"
+	if got := (Mode{}).MariaDBForm(plain); got != plain {
+		t.Errorf("MariaDBForm(%q) = %q", plain, got)
+	}
+}
