@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/strata-proxy/strata/shardops"
 	"github.com/strata-proxy/strata/test/testenv"
 )
 
@@ -96,7 +97,8 @@ func TestUUIDAndINET6KeysPlaceEverySpellingAlike(t *testing.T) {
 	createOn(t, "CREATE TABLE IF NOT EXISTS blog.uuid_keys (u UUID NOT NULL PRIMARY KEY, n INT)", "blog.uuid_keys", shardNames...)
 	createOn(t, "CREATE TABLE IF NOT EXISTS blog.inet6_keys (ip INET6 NOT NULL PRIMARY KEY, n INT)", "blog.inet6_keys", shardNames...)
 	const hashed = `{s0: "-40", s1: "40-80", s2: "80-c0", s3: "c0-"}`
-	s := startOwn(t, ownConfig(t, "uuid_keys: {shard_key: u, method: hash, shards: "+hashed+"}\n  inet6_keys: {shard_key: ip, method: hash, shards: "+hashed+"}", ""))
+	tables := "uuid_keys: {shard_key: u, method: hash, shards: " + hashed + "}\n  inet6_keys: {shard_key: ip, method: hash, shards: " + hashed + "}"
+	s := startOwn(t, ownConfig(t, tables, ""))
 	db := openStrata(t, s.MySQLAddr())
 	for _, tc := range []struct {
 		table, key string
@@ -163,6 +165,24 @@ func TestUUIDAndINET6KeysPlaceEverySpellingAlike(t *testing.T) {
 		// A key the server cannot read is refused, naming what it takes.
 		if _, err := db.Exec(fmt.Sprintf("INSERT INTO %s (%s, n) VALUES ('{not-one}', 0)", tc.table, tc.key)); testenv.MySQLErr(err) != 1235 {
 			t.Errorf("%s: an unreadable key: %v, want 1235", tc.table, err)
+		}
+	}
+	// strata shards verify, which places each row by the server's text of
+	// its key, finds every row where Strata put it.
+	cfg := ownConfig(t, tables, "")
+	dbs := shardops.NewDBs(cfg)
+	defer dbs.Close()
+	layout, err := cfg.Layout(shardops.NewLookupReader(dbs.Open, "blog", shardops.LookupSpecs(cfg)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, table := range []string{"uuid_keys", "inet6_keys"} {
+		var rows, misplaced int64
+		for _, r := range shardops.Verify(t.Context(), layout, dbs.Open, "blog", table, 3) {
+			rows, misplaced = rows+r.Rows, misplaced+r.Misplaced
+		}
+		if rows != 5 || misplaced != 0 {
+			t.Errorf("verify %s: %d rows, %d misplaced; want 5 rows, none misplaced", table, rows, misplaced)
 		}
 	}
 }
