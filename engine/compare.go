@@ -102,6 +102,9 @@ func nonNullComparer(col Column, collation string) (func(a, b []byte) int, error
 	if FixedBinary(col) && collation == "" {
 		return compareFixedBinary, nil
 	}
+	if BitAsNumber(col) {
+		return compareDecimalText, nil
+	}
 	switch classOf(col.Type) {
 	case classDecimal:
 		return compareDecimalText, nil

@@ -104,3 +104,28 @@ func TestNewComparatorErrors(t *testing.T) {
 		t.Errorf("collation override not used: %v", err)
 	}
 }
+
+// A BIT column's values arrive as their bytes and compare so; an
+// expression of BIT type (MAX(b)) arrives as its number's digits and
+// compares as a number: 5 before 31, not after it as text would.
+func TestBitValuesCompareAsTheyArrive(t *testing.T) {
+	column := Column{Name: "b", Type: TypeBit, OrgTable: "t", OrgName: "b"}
+	expression := Column{Name: "MAX(b)", Type: TypeBit}
+	for _, tc := range []struct {
+		col  Column
+		a, b string
+	}{
+		{column, "\x05", "\x1f"},
+		{column, "\x00\xff", "\x01\x00"},
+		{expression, "5", "31"},
+		{expression, "0", "5"},
+	} {
+		cmp, err := ValueComparer(tc.col, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cmp(Value(tc.a), Value(tc.b)) >= 0 || cmp(Value(tc.b), Value(tc.a)) <= 0 {
+			t.Errorf("%s: %q does not sort before %q", tc.col.Name, tc.a, tc.b)
+		}
+	}
+}

@@ -345,6 +345,11 @@ func castType(c Column) (string, error) {
 	case TypeTime:
 		return "TIME(" + strconv.Itoa(int(min(c.Decimals, 6))) + ")", nil
 	}
+	if c.Type == TypeBit {
+		// No literal of MariaDB's has the BIT type: a number would print
+		// as digits, a binary string compare as text.
+		return "", fmt.Errorf("%w: Strata cannot write the BIT value %s as a BIT into the statement it runs on one server (MariaDB has no BIT literal)", ErrNotComputable, c.Name)
+	}
 	return "", fmt.Errorf("%w: a value of column %s (type %d) is not a number, date or time", ErrNotComputable, c.Name, c.Type)
 }
 

@@ -165,6 +165,9 @@ func valueKey(col Column) (func(Value) []byte, error) {
 	if FixedBinary(col) {
 		return func(v Value) []byte { return fixedBinaryKey(v) }, nil
 	}
+	if BitAsNumber(col) {
+		return decimalKey, nil
+	}
 	switch classOf(col.Type) {
 	case classDecimal:
 		return decimalKey, nil

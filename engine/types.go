@@ -72,3 +72,12 @@ func classOf(t byte) typeClass {
 	}
 	return classString
 }
+
+// BitAsNumber reports whether col's BIT values arrive as decimal text: a
+// table column's BIT value is sent as its bytes, but an expression of BIT
+// type (MAX(b), COALESCE(b), IF(c, b, NULL)) as its number's digits, so
+// 31 and 5 must compare as numbers, not bytes ("5" after "31"). A server
+// names no source column (OrgName) for an expression.
+func BitAsNumber(col Column) bool {
+	return col.Type == TypeBit && col.OrgName == ""
+}

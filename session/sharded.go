@@ -196,6 +196,10 @@ func (s *Session) refuseRouting(err error) error {
 		return s.refuse(wire.NewError(wire.ErParse, "%s", serr.Msg))
 	case errors.As(err, &werr):
 		return s.refuse(werr)
+	case errors.Is(err, engine.ErrNotComputable):
+		// A value Strata cannot write back into SQL as its type: its own
+		// refusal, not a failure.
+		return s.refuse(wire.NewError(wire.ErNotSupportedYet, "Strata: %v; give the shard key so one shard answers", err))
 	}
 	return s.refuse(wire.NewError(wire.ErUnknownError, "Strata: %v", err))
 }
