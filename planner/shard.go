@@ -113,6 +113,7 @@ type columnCollations struct {
 	members map[string][]string        // ENUM and SET columns' members, keyed as byName
 	names   map[string]map[string]bool // every column, by table; lower case
 	primary map[string][]string        // primary key columns in order, by table
+	order   map[string][]string        // visible columns in their definition's order, by table
 }
 
 // SetColumnCollations records the collation of each text column of the
@@ -126,7 +127,7 @@ func (s *Sharding) SetColumnCollations(schema string, byName map[string]string) 
 // columns' members, which a merge sorts those by, every column's name
 // (TableColumns) and the primary keys (PrimaryKey).
 func (s *Sharding) SetColumns(schema string, c shard.Columns) {
-	s.collations.Store(&columnCollations{schema: strings.ToLower(schema), byName: c.Collations, members: c.Members, names: c.Names, primary: c.Primary})
+	s.collations.Store(&columnCollations{schema: strings.ToLower(schema), byName: c.Collations, members: c.Members, names: c.Names, primary: c.Primary, order: c.Order})
 }
 
 // TableColumns names the columns of a sharded or reference table as last
@@ -166,6 +167,20 @@ func (s *Sharding) PrimaryKey(table string) []string {
 		}
 	}
 	return key
+}
+
+// ColumnOrder lists a sharded or reference table's columns in their
+// definition's order, without INVISIBLE ones (lower case), as last read
+// from the shards; nil when not known.
+func (s *Sharding) ColumnOrder(table string) []string {
+	cc := s.collations.Load()
+	if cc == nil {
+		return nil
+	}
+	if physical, ok := s.readAs(cc, table, func(name string) bool { return cc.order[name] != nil }); ok {
+		return cc.order[physical]
+	}
+	return nil
 }
 
 // readAs is the name under which the columns of table (as written,
@@ -693,6 +708,39 @@ type ShardPlan struct {
 	Returning bool
 }
 
+// withInsertColumns gives an INSERT or REPLACE ... VALUES into a sharded
+// table that names no columns the table's columns, as last read from the
+// shards (without INVISIBLE ones, as the server reads such an INSERT):
+// Strata plans a write by the columns its values are for. facts is nil
+// where sql is no such statement or the columns are not known (the
+// statement is then refused, naming why).
+func (s *Sharding) withInsertColumns(m sqlparse.Mode, sql string, f *sqlparse.Facts) (string, *sqlparse.Facts) {
+	if f.Kind != sqlparse.KindInsert && f.Kind != sqlparse.KindReplace || f.Fallback {
+		return sql, nil
+	}
+	ref, at, ok := m.InsertWithoutColumns(sql)
+	if !ok {
+		return sql, nil
+	}
+	if t := s.Layout().Table(ref.Name); t == nil || t.Placement != shard.PlaceSharded {
+		return sql, nil
+	}
+	name := ref.Name
+	if ref.Schema != "" {
+		name = ref.Schema + "." + name // another schema's table is not known
+	}
+	columns := s.ColumnOrder(name)
+	if columns == nil {
+		return sql, nil
+	}
+	alt := sqlparse.WithColumns(sql, at, columns)
+	facts, err := m.Parse(alt)
+	if err != nil || len(facts) != 1 {
+		return sql, nil
+	}
+	return alt, facts[0]
+}
+
 // inMariaDBForm writes back, in the routes of a plan made from a
 // statement's MySQLForm, what only MariaDB's grammar says (CAST(x AS
 // UUID)) where a route kept the planned text as it was.
@@ -757,6 +805,9 @@ func (s *Sharding) Plan(ctx context.Context, m sqlparse.Mode, sql string, f *sql
 		}
 	}
 	s.learnWritten(ctx, f)
+	if alt, facts := s.withInsertColumns(m, sql, f); facts != nil {
+		return s.Plan(ctx, m, alt, facts, args)
+	}
 	if assignments, stmt, ok := m.SplitSetStatement(sql); ok && !f.Fallback {
 		return s.planSetStatement(ctx, m, assignments, stmt, f, args)
 	}

@@ -19,4 +19,8 @@ type Columns struct {
 	// key's order: the order InnoDB keeps the rows in, and so the order
 	// one server reads a whole table in.
 	Primary map[string][]string
+	// Order holds each table's columns in their definition's order,
+	// without the INVISIBLE ones: the columns an INSERT without a
+	// column list gives values for.
+	Order map[string][]string
 }

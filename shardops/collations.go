@@ -17,7 +17,7 @@ import (
 // server with many tables. Clusters that do not answer are left out,
 // with the failures joined.
 func ReadColumns(ctx context.Context, open Opener, schema string, clusters []string, tables []*shard.Table) (shard.Columns, error) {
-	c := shard.Columns{Collations: map[string]string{}, Members: map[string][]string{}, Names: map[string]map[string]bool{}, Primary: map[string][]string{}}
+	c := shard.Columns{Collations: map[string]string{}, Members: map[string][]string{}, Names: map[string]map[string]bool{}, Primary: map[string][]string{}, Order: map[string][]string{}}
 	if len(tables) == 0 {
 		return c, nil
 	}
@@ -52,15 +52,16 @@ func readMergedColumns(ctx context.Context, open Opener, cluster, where string, 
 	if err != nil {
 		return err
 	}
-	rows, err := db.QueryContext(ctx, "SELECT TABLE_NAME, COLUMN_NAME, COLLATION_NAME, COLUMN_TYPE FROM information_schema.COLUMNS WHERE "+where, args...)
+	rows, err := db.QueryContext(ctx, "SELECT TABLE_NAME, COLUMN_NAME, COLLATION_NAME, COLUMN_TYPE, EXTRA FROM information_schema.COLUMNS WHERE "+where+" ORDER BY TABLE_NAME, ORDINAL_POSITION", args...)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
+	order := map[string][]string{}
 	for rows.Next() {
-		var table, column, columnType string
+		var table, column, columnType, extra string
 		var collation sql.NullString
-		if err := rows.Scan(&table, &column, &collation, &columnType); err != nil {
+		if err := rows.Scan(&table, &column, &collation, &columnType, &extra); err != nil {
 			return err
 		}
 		table, column = strings.ToLower(table), strings.ToLower(column)
@@ -68,6 +69,9 @@ func readMergedColumns(ctx context.Context, open Opener, cluster, where string, 
 			into.Names[table] = map[string]bool{}
 		}
 		into.Names[table][column] = true
+		if !strings.Contains(strings.ToUpper(extra), "INVISIBLE") {
+			order[table] = append(order[table], column)
+		}
 		if !collation.Valid {
 			continue // not a text column
 		}
@@ -79,6 +83,11 @@ func readMergedColumns(ctx context.Context, open Opener, cluster, where string, 
 	}
 	if err := rows.Err(); err != nil {
 		return err
+	}
+	for table, columns := range order { // a table read on an earlier cluster keeps its order
+		if _, ok := into.Order[table]; !ok {
+			into.Order[table] = columns
+		}
 	}
 	return readPrimaryKeys(ctx, db, where, args, into.Primary)
 }

@@ -371,7 +371,8 @@ type Expr struct {
 // InsertRows describes the rows of INSERT ... VALUES (...), (...).
 type InsertRows struct {
 	// Columns are the lower-case column names as listed; an INSERT
-	// without a column list is Unsupported on a sharded table.
+	// without a column list is Unsupported on a sharded table (the
+	// planner gives it the table's columns where it knows them).
 	Columns []string
 	// KeyCol is the index of the shard key in Columns, -1 when absent.
 	KeyCol int

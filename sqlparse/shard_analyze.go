@@ -662,7 +662,7 @@ func (a *analyzer) insertStmt(st *ast.InsertStmt) {
 			a.unsupported("INSERT ... SELECT into sharded table %s", target.Ref)
 			return
 		case len(st.Columns) == 0:
-			a.unsupported("INSERT without a column list into sharded table %s", target.Ref)
+			a.unsupported("INSERT without a column list into sharded table %s, whose columns Strata has not read from the shards yet: name the columns", target.Ref)
 			return
 		}
 	}
