@@ -490,15 +490,15 @@ func (s *Session) newSplit(ctx context.Context, lp *planner.LoadPlan, table sqlp
 	return sp, nil
 }
 
-// tableColumns lists a table's columns, lower-cased, in order, and their
-// types (COLUMN_TYPE: "int(11) unsigned"), and says whether one is
-// AUTO_INCREMENT.
+// tableColumns lists a table's columns, lower-cased, in order, without
+// INVISIBLE ones, and their types (COLUMN_TYPE: "int(11) unsigned"), and
+// says whether one, invisible or not, is AUTO_INCREMENT.
 func tableColumns(ctx context.Context, c *backend.Conn, t sqlparse.TableRef) (cols, types []string, autoIncrement bool, err error) {
 	schema := "DATABASE()"
 	if t.Schema != "" {
 		schema = quoteLiteral([]byte(t.Schema))
 	}
-	q := "SELECT LOWER(COLUMN_NAME), LOWER(COLUMN_TYPE), EXTRA LIKE '%auto_increment%' FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = " + schema +
+	q := "SELECT LOWER(COLUMN_NAME), LOWER(COLUMN_TYPE), EXTRA LIKE '%auto_increment%', EXTRA LIKE '%INVISIBLE%' FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = " + schema +
 		" AND TABLE_NAME = " + quoteLiteral([]byte(t.Name)) + " ORDER BY ORDINAL_POSITION"
 	rows, err := c.QueryRows(ctx, q)
 	if err != nil {
@@ -513,9 +513,12 @@ func tableColumns(ctx context.Context, c *backend.Conn, t sqlparse.TableRef) (co
 			}
 			return nil, nil, false, fmt.Errorf("reading the columns of %s: %w", t, err)
 		}
+		autoIncrement = autoIncrement || string(r[2]) == "1"
+		if string(r[3]) == "1" {
+			continue // no field in a file loaded without a column list, as no value in an INSERT without one
+		}
 		cols = append(cols, string(r[0]))
 		types = append(types, string(r[1]))
-		autoIncrement = autoIncrement || string(r[2]) == "1"
 	}
 }
 

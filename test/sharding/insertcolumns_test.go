@@ -54,3 +54,25 @@ func TestInsertWithoutAColumnListTakesTheTablesColumns(t *testing.T) {
 		t.Errorf("rows through Strata %v, on one server %v", g, w)
 	}
 }
+
+// A LOAD DATA without a column list fills the table's visible columns in
+// order, as the server does: an INVISIBLE column has no field. Strata
+// finds the shard key's field among those. Before, it counted the
+// invisible column too and read the field after the key's as the key: a
+// text key placed each row by its neighbour's value, where a read by the
+// key did not look.
+func TestLoadDataWithoutAColumnListSkipsInvisibleColumns(t *testing.T) {
+	strataDB(t)
+	createOn(t, "CREATE TABLE IF NOT EXISTS blog.nolist_load (secret INT INVISIBLE DEFAULT 7, name VARCHAR(10) NOT NULL PRIMARY KEY, note VARCHAR(10), n INT)",
+		"blog.nolist_load", append([]string{"single"}, shardNames...)...)
+	s := startOwn(t, ownConfig(t, `nolist_load: {shard_key: name, method: hash, shards: {s0: "-40", s1: "40-80", s2: "80-c0", s3: "c0-"}}`, ""))
+	got, want := testenv.Conn(t, openStrata(t, s.MySQLAddr())), singleConn(t)
+	file := registerFile(t, "nolist_load", "ann,x,1\nbob,y,2\ncid,z,3\ndee,w,4\neve,v,5\nfay,u,6\n")
+	for _, c := range []*sql.Conn{got, want} {
+		mustExec(t, c, "LOAD DATA LOCAL INFILE '"+file+"' INTO TABLE nolist_load FIELDS TERMINATED BY ','")
+	}
+	sameRows(t, got, want, "SELECT secret, name, note, n FROM nolist_load ORDER BY name")
+	for _, name := range []string{"ann", "bob", "cid", "dee", "eve", "fay"} {
+		sameRows(t, got, want, "SELECT n FROM nolist_load WHERE name = '"+name+"'")
+	}
+}
