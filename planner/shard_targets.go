@@ -86,6 +86,11 @@ func value(op sqlparse.Operand, args []string, kt shard.KeyType, stored bool, ch
 		if !isStr {
 			return v, false
 		}
+		if litCharset == "binary" && len(str) == 16 {
+			// A binary string of 16 bytes is the value itself to the
+			// server (X'…', a bound []byte), not its text.
+			return shard.String(shard.FixedKeyOf(kt, [16]byte([]byte(str)))), true
+		}
 		text, ok := shard.FixedKeyText(kt, str)
 		return shard.String(text), ok
 	}

@@ -504,7 +504,7 @@ func unroutableKey(t *shard.Table) string {
 	case shard.KeyTypeText:
 		return "a quoted string or an integer, not an expression (nor, in a binary column, a text longer than the column with bytes past ASCII, which Strata cannot cut as the column does)"
 	case shard.KeyTypeUUID:
-		return "a UUID as a quoted string (32 hex digits, dashes between them allowed), not an expression"
+		return "a UUID as a quoted string (32 hex digits, dashes between them allowed) or its 16 bytes (X'…'), not an expression"
 	case shard.KeyTypeINET6:
 		return "an IPv6 address as a quoted string, not an expression"
 	case shard.KeyTypeOther:

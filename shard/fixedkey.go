@@ -19,16 +19,25 @@ func FixedKeyText(kt KeyType, text string) (string, bool) {
 		if !ok {
 			return "", false
 		}
-		h := hex.EncodeToString(b[:])
-		return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:], true
+		return FixedKeyOf(kt, b), true
 	case KeyTypeINET6:
 		a, err := netip.ParseAddr(text)
 		if err != nil || !a.Is6() || a.Zone() != "" {
 			return "", false // MariaDB's INET6 takes no IPv4 text and no zone
 		}
-		return inet6Text(a.As16()), true
+		return FixedKeyOf(kt, a.As16()), true
 	}
 	return text, true
+}
+
+// FixedKeyOf is the text the server writes a UUID or INET6 value of 16
+// bytes as (a binary string of 16 bytes is the value itself to it).
+func FixedKeyOf(kt KeyType, b [16]byte) string {
+	if kt == KeyTypeINET6 {
+		return inet6Text(b)
+	}
+	h := hex.EncodeToString(b[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
 // parseUUID reads a UUID as MariaDB does: 32 hex digits, with any number

@@ -86,9 +86,21 @@ func TestColumnsOfMariaDBFormsKeepTheirNames(t *testing.T) {
 	}
 }
 
+// rawKey: a spelling of a UUID or INET6 key as its 16 bytes, which the
+// server reads as the value itself when they come as a binary string.
+func rawKey(spelling string) bool { return len(spelling) == 16 && strings.ContainsAny(spelling, "\x00\xaa\xff") }
+
+// literal writes a key spelling as SQL: raw bytes as X'…', text quoted.
+func literal(spelling string) string {
+	if rawKey(spelling) {
+		return fmt.Sprintf("X'%x'", spelling)
+	}
+	return "'" + spelling + "'"
+}
+
 // A UUID or INET6 shard key is placed by the text the server writes the
 // value as, so every spelling the server reads as one value (upper case,
-// without dashes; '0:0::1' for '::1') reaches its row: reads, updates,
+// without dashes, its 16 bytes as X'…'; '0:0::1' for '::1') reaches its row: reads, updates,
 // deletes, duplicates and LOAD DATA. Before, Strata placed the key by the
 // text as written: a row inserted as 'AAAA…' was not found by 'aaaa…',
 // and an UPDATE in another spelling changed nothing.
@@ -110,13 +122,13 @@ func TestUUIDAndINET6KeysPlaceEverySpellingAlike(t *testing.T) {
 	}{
 		{"uuid_keys", "u",
 			[]string{"AAAAAAAA-0000-1000-8000-000000000001", "bbbbbbbb000010008000000000000002", "cccccccc-0000-1000-8000-000000000003", "0dddddd-d0000-1000-8000-000000000004"},
-			[][]string{{"aaaaaaaa-0000-1000-8000-000000000001", "aaaaaaaa000010008000000000000001"}, {"BBBBBBBB-0000-1000-8000-000000000002"}, {"CCCCCCCC000010008000000000000003"}, {"0ddddddd0000100080000000000000-04", "0DDDDDDD-0000-1000-8000-000000000004"}},
+			[][]string{{"aaaaaaaa-0000-1000-8000-000000000001", "aaaaaaaa000010008000000000000001", "\xaa\xaa\xaa\xaa\x00\x00\x10\x00\x80\x00\x00\x00\x00\x00\x00\x01"}, {"BBBBBBBB-0000-1000-8000-000000000002"}, {"CCCCCCCC000010008000000000000003"}, {"0ddddddd0000100080000000000000-04", "0DDDDDDD-0000-1000-8000-000000000004"}},
 			"EEEEEEEE-0000-1000-8000-000000000005,5\nffffffff000010008000000000000006,6\n",
 			[]string{"eeeeeeee000010008000000000000005", "FFFFFFFF-0000-1000-8000-000000000006"},
 			"99999999-0000-1000-8000-000000000009"},
 		{"inet6_keys", "ip",
 			[]string{"::FFFF:10.0.0.1", "0:0:0:0:0:0:0:1", "2001:DB8::1", "fe80:0:0:0:0:0:0:2"},
-			[][]string{{"::ffff:a00:1", "0:0:0:0:0:ffff:10.0.0.1"}, {"::1"}, {"2001:db8:0::1"}, {"FE80::2"}},
+			[][]string{{"::ffff:a00:1", "0:0:0:0:0:ffff:10.0.0.1", "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\x0a\x00\x00\x01"}, {"::1"}, {"2001:db8:0::1"}, {"FE80::2"}},
 			"::ffff:9.0.0.1,5\n2001:DB8:0:0::5,6\n",
 			[]string{"::FFFF:900:1", "2001:db8::5"},
 			"::9"},
@@ -127,7 +139,11 @@ func TestUUIDAndINET6KeysPlaceEverySpellingAlike(t *testing.T) {
 		mustExec(t, db, fmt.Sprintf("LOAD DATA LOCAL INFILE '%s' INTO TABLE %s FIELDS TERMINATED BY ',' (%s, n)", registerFile(t, tc.table, tc.load), tc.table, tc.key))
 		read := func(spelling string, want int) {
 			t.Helper()
-			for _, q := range []string{"SELECT n FROM %s WHERE %s = ?", "SELECT n FROM %s WHERE %s = '" + spelling + "'", "SELECT n FROM %s WHERE %s IN ('" + tc.absent + "', ?)"} {
+			queries := []string{"SELECT n FROM %s WHERE %s = " + literal(spelling), "SELECT n FROM %s WHERE %s IN ('" + tc.absent + "', " + literal(spelling) + ")"}
+			if !rawKey(spelling) { // a driver binds []byte as a string in the connection's character set
+				queries = append(queries, "SELECT n FROM %s WHERE %s = ?", "SELECT n FROM %s WHERE %s IN ('"+tc.absent+"', ?)")
+			}
+			for _, q := range queries {
 				var args []any
 				if strings.Contains(q, "?") {
 					args = append(args, spelling)
@@ -146,7 +162,7 @@ func TestUUIDAndINET6KeysPlaceEverySpellingAlike(t *testing.T) {
 			if n, _ := res.RowsAffected(); n != 1 {
 				t.Errorf("%s: UPDATE by %q changed %d rows, want 1", tc.table, others[0], n)
 			}
-			res = mustExec(t, db, fmt.Sprintf("UPDATE %s SET n = n - 100 WHERE %s = '%s'", tc.table, tc.key, others[len(others)-1]))
+			res = mustExec(t, db, fmt.Sprintf("UPDATE %s SET n = n - 100 WHERE %s = %s", tc.table, tc.key, literal(others[len(others)-1])))
 			if n, _ := res.RowsAffected(); n != 1 {
 				t.Errorf("%s: UPDATE by the literal %q changed %d rows, want 1", tc.table, others[len(others)-1], n)
 			}
@@ -162,6 +178,12 @@ func TestUUIDAndINET6KeysPlaceEverySpellingAlike(t *testing.T) {
 		if n, _ := res.RowsAffected(); n != 1 {
 			t.Errorf("%s: DELETE by %q deleted %d rows, want 1", tc.table, tc.loaded[0], n)
 		}
+		// A key written as its 16 bytes goes where its text is read.
+		raw := map[string]string{"uuid_keys": "1234567800001000800000000000000f", "inet6_keys": "20010db800000000000000000000000f"}[tc.table]
+		mustExec(t, db, fmt.Sprintf("INSERT INTO %s (%s, n) VALUES (X'%s', 77)", tc.table, tc.key, raw))
+		text := map[string]string{"uuid_keys": "12345678-0000-1000-8000-00000000000f", "inet6_keys": "2001:db8::f"}[tc.table]
+		read(text, 77)
+		mustExec(t, db, fmt.Sprintf("DELETE FROM %s WHERE %s = '%s'", tc.table, tc.key, text))
 		// A key the server cannot read is refused, naming what it takes.
 		if _, err := db.Exec(fmt.Sprintf("INSERT INTO %s (%s, n) VALUES ('{not-one}', 0)", tc.table, tc.key)); testenv.MySQLErr(err) != 1235 {
 			t.Errorf("%s: an unreadable key: %v, want 1235", tc.table, err)
