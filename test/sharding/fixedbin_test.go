@@ -88,7 +88,9 @@ func TestColumnsOfMariaDBFormsKeepTheirNames(t *testing.T) {
 
 // rawKey: a spelling of a UUID or INET6 key as its 16 bytes, which the
 // server reads as the value itself when they come as a binary string.
-func rawKey(spelling string) bool { return len(spelling) == 16 && strings.ContainsAny(spelling, "\x00\xaa\xff") }
+func rawKey(spelling string) bool {
+	return len(spelling) == 16 && strings.ContainsAny(spelling, "\x00\xaa\xff")
+}
 
 // literal writes a key spelling as SQL: raw bytes as X'…', text quoted.
 func literal(spelling string) string {
