@@ -89,7 +89,7 @@ func TestColumnsOfMariaDBFormsKeepTheirNames(t *testing.T) {
 // rawKey: a spelling of a UUID or INET6 key as its 16 bytes, which the
 // server reads as the value itself when they come as a binary string.
 func rawKey(spelling string) bool {
-	return len(spelling) == 16 && strings.ContainsAny(spelling, "\x00\xaa\xff")
+	return len(spelling) == 16 && strings.IndexFunc(spelling, func(r rune) bool { return r < ' ' || r > '~' }) >= 0
 }
 
 // literal writes a key spelling as SQL: raw bytes as X'…', text quoted.
