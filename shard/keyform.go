@@ -2,6 +2,7 @@ package shard
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -124,37 +125,10 @@ func printedDecimal(text string, scale int) bool {
 }
 
 // enumMember reports whether text is one of the members an ENUM's
-// COLUMN_TYPE (enum('a','b'), a quote in a member doubled) lists,
-// exactly as written there.
+// COLUMN_TYPE lists, exactly as written there.
 func enumMember(columnType, text string) bool {
-	_, list, ok := strings.Cut(columnType, "(")
-	if !ok {
-		return false
-	}
-	for list != "" {
-		list = strings.TrimLeft(list, ",")
-		if !strings.HasPrefix(list, "'") {
-			return false
-		}
-		var member strings.Builder
-		i := 1
-		for ; i < len(list); i++ {
-			if list[i] == '\'' {
-				if i+1 < len(list) && list[i+1] == '\'' {
-					member.WriteByte('\'')
-					i++
-					continue
-				}
-				break
-			}
-			member.WriteByte(list[i])
-		}
-		if member.String() == text {
-			return true
-		}
-		list = strings.TrimPrefix(list[min(i+1, len(list)):], ")")
-	}
-	return false
+	members, ok := EnumMembers(columnType)
+	return ok && slices.Contains(members, text)
 }
 
 // PlacesByText reports whether t's method places a key by its text (hash,

@@ -1,4 +1,4 @@
-package shardops
+package shard
 
 import (
 	"reflect"
