@@ -11,7 +11,8 @@ import (
 // grammar (Strata's parser) has in other words with the same meaning on
 // MariaDB, so a statement over sharded tables can be planned from a full
 // parse: CAST(x AS INT) and CAST(x AS INTEGER) become CAST(x AS SIGNED),
-// CAST(x AS UNSIGNED INT) CAST(x AS UNSIGNED); a SELECT's OFFSET n ROWS
+// CAST(x AS UNSIGNED INT) CAST(x AS UNSIGNED), CAST(x AS VARCHAR(n))
+// CAST(x AS CHAR(n)), and CONVERT(x, type) likewise; a SELECT's OFFSET n ROWS
 // FETCH {FIRST | NEXT} m ROWS ONLY, at its end, LIMIT n, m; LOCK IN
 // SHARE MODE NOWAIT or SKIP LOCKED, FOR SHARE NOWAIT or SKIP LOCKED
 // (which Render writes back in MariaDB's words); CAST(x AS UUID) and
@@ -46,7 +47,9 @@ func (m Mode) mysqlForm(sql string) (string, []formEdit, bool) {
 	sc.noBackslash = m.noBackslash
 	depth, limited := 0, false
 	castTypes := map[int]int{} // where a CAST's AS UUID or AS INET6 starts: its end
-	for t := sc.nextCode(); t.kind != tokEOF; t = sc.nextCode() {
+	var converts []bool        // per open parenthesis: it is CONVERT's
+	var prev token
+	for t := sc.nextCode(); t.kind != tokEOF; prev, t = t, sc.nextCode() {
 		switch {
 		case castTypes[t.start] > 0:
 			replace(t.start, castTypes[t.start], "")
@@ -57,8 +60,17 @@ func (m Mode) mysqlForm(sql string) (string, []formEdit, bool) {
 			}
 		case isPunct(sql, t, '('):
 			depth++
+			converts = append(converts, sc.isWord(prev, "convert"))
 		case isPunct(sql, t, ')'):
 			depth--
+			if len(converts) > 0 {
+				converts = converts[:len(converts)-1]
+			}
+		case isPunct(sql, t, ',') && len(converts) > 0 && converts[len(converts)-1]:
+			// CONVERT(x, INT): the type follows the comma as it follows AS.
+			if from, to, with, ok := castType(sc); ok {
+				replace(from, to, with)
+			}
 		case depth > 0 && sc.isWord(t, "as"):
 			if from, to, with, ok := castType(sc); ok {
 				replace(from, to, with)
@@ -121,12 +133,19 @@ func isPunct(sql string, t token, c byte) bool {
 	return t.kind == tokPunct && sql[t.start] == c
 }
 
-// castType looks at the type after a CAST's AS (the scanner is past AS,
-// and stays there): where it is INT or INTEGER, alone or after SIGNED or
-// UNSIGNED, and the CAST closes after it, the bytes of the type and the
-// word MySQL writes it as.
+// castType looks at the type after a CAST's AS or a CONVERT's comma (the
+// scanner is past it, and stays there): where it is INT or INTEGER,
+// alone or after SIGNED or UNSIGNED, or VARCHAR(n), and the call closes
+// after it, the bytes of the type's word and the word MySQL writes.
 func castType(sc scanner) (from, to int, with string, ok bool) {
 	t := sc.nextCode()
+	if sc.isWord(t, "varchar") {
+		// VARCHAR(n), MariaDB's: MySQL's CHAR(n) casts to the same VARCHAR.
+		if !isPunct(sc.s, sc.nextCode(), '(') || sc.nextCode().kind != tokWord || !isPunct(sc.s, sc.nextCode(), ')') || !isPunct(sc.s, sc.nextCode(), ')') {
+			return 0, 0, "", false
+		}
+		return t.start, t.end, "CHAR", true
+	}
 	from, with = t.start, "SIGNED"
 	if sc.isWord(t, "unsigned") || sc.isWord(t, "signed") {
 		with = strings.ToUpper(sc.text(t))

@@ -30,6 +30,8 @@ func TestMySQLForm(t *testing.T) {
 		{"SELECT id FROM t WHERE ip = cast(CONCAT('::', 'ffff:1.2.3.4') as inet6)", "SELECT id FROM t WHERE ip = strata_cast_as_inet6(CONCAT('::', 'ffff:1.2.3.4') )", true},
 		{"SELECT CAST(CAST(a AS INT) + 1 AS UUID), CAST(b AS CHAR) FROM t", "SELECT strata_cast_as_uuid(CAST(a AS SIGNED) + 1 ), CAST(b AS CHAR) FROM t", true},
 		{"SELECT CAST(a AS CHAR) AS uuid FROM t", "SELECT CAST(a AS CHAR) AS uuid FROM t", false},
+		{"SELECT CAST(n AS VARCHAR(3)), CONVERT(g, INT), CONVERT(CONCAT(a, b), unsigned integer) FROM t", "SELECT CAST(n AS CHAR(3)), CONVERT(g, SIGNED), CONVERT(CONCAT(a, b), UNSIGNED) FROM t", true},
+		{"SELECT CONVERT(g USING utf8mb4), CONVERT(g, CHAR), CAST(n AS VARCHAR(3) CHARACTER SET utf8mb4), f(a, INT) FROM t", "SELECT CONVERT(g USING utf8mb4), CONVERT(g, CHAR), CAST(n AS VARCHAR(3) CHARACTER SET utf8mb4), f(a, INT) FROM t", false},
 		{"SELECT CAST(a AS uuid_col) FROM t", "SELECT CAST(a AS uuid_col) FROM t", false},
 	} {
 		got, ok := Mode{}.MySQLForm(tc.in)

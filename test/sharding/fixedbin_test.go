@@ -63,7 +63,8 @@ func TestUUIDAndINET6SortAsOneServer(t *testing.T) {
 
 // A statement Strata plans from MySQL's words for MariaDB's (CAST(x AS
 // INT) as CAST(x AS SIGNED)) names its columns as the client wrote them,
-// as one server does. Before, the column was CAST(n AS SIGNED).
+// as one server does. Before, the column was CAST(n AS SIGNED), and
+// CAST(x AS VARCHAR(n)) and CONVERT(x, INT) were refused as unreadable.
 func TestColumnsOfMariaDBFormsKeepTheirNames(t *testing.T) {
 	got, want := modTable(t, "form_names", "id INT NOT NULL PRIMARY KEY, n INT NULL")
 	ctx := testenv.Ctx(t)
@@ -74,6 +75,8 @@ func TestColumnsOfMariaDBFormsKeepTheirNames(t *testing.T) {
 		"SELECT CAST(n AS INT), COUNT(*) FROM form_names GROUP BY 1 ORDER BY 1",
 		"SELECT id, CAST(n AS UNSIGNED INTEGER) FROM form_names WHERE id = 2",
 		"SELECT id FROM form_names ORDER BY id OFFSET 1 ROWS FETCH FIRST 1 ROWS ONLY",
+		"SELECT id, CAST(n AS VARCHAR(1)) x FROM form_names ORDER BY x, id",
+		"SELECT id, CONVERT(n, INT) + 1 FROM form_names WHERE id = 2",
 	} {
 		g, gErr := runQuery(ctx, got, q)
 		w, wErr := runQuery(ctx, want, q)
