@@ -80,8 +80,13 @@ func (s *Session) queryPlaced(ctx context.Context, sql string, parsed *planner.P
 	}
 	plan, err := s.env.Sharding.Plan(ctx, s.readingMode(), sql, f, nil)
 	if err != nil && pullsOut(f) {
-		// x IN (SELECT ... FROM sharded): run the subquery first.
-		outer, perr := s.pullOut(ctx, sql, pullLevel{primary: f.Kind != sqlparse.KindSelect})
+		// x IN (SELECT ... FROM sharded): run the subquery first. In
+		// MariaDB's words the parser lacks (CAST(x AS INT)), in MySQL's.
+		pulled := sql
+		if alt, ok := s.readingMode().ReadableMySQLForm(sql); f.Fallback && ok {
+			pulled = alt
+		}
+		outer, perr := s.pullOut(ctx, pulled, pullLevel{primary: f.Kind != sqlparse.KindSelect})
 		switch {
 		case perr == nil:
 			return s.Query(ctx, append([]byte{wire.ComQuery}, outer...))

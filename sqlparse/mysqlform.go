@@ -98,15 +98,39 @@ func (m Mode) mysqlForm(sql string) (string, []formEdit, bool) {
 // ParseMySQLForm is the facts of sql's MySQLForm, when it has MariaDB's
 // forms and the parser reads it once they are rewritten; nil otherwise.
 func (m Mode) ParseMySQLForm(sql string) (alt string, f *Facts) {
+	alt, f, _ = m.parseMySQLForm(sql)
+	return alt, f
+}
+
+// parseMySQLForm is ParseMySQLForm, with the edits MySQLForm made.
+func (m Mode) parseMySQLForm(sql string) (alt string, f *Facts, edits []formEdit) {
 	alt, edits, ok := m.mysqlForm(sql)
 	if !ok {
-		return sql, nil
+		return sql, nil, nil
 	}
 	alt = m.keepColumnNames(sql, alt, edits)
 	if facts, _ := m.ParseOrFallback(alt); len(facts) == 1 && !facts[0].Fallback {
-		return alt, facts[0]
+		return alt, facts[0], edits
 	}
-	return sql, nil
+	return sql, nil, nil
+}
+
+// ReadableMySQLForm is sql's MySQLForm (ParseMySQLForm) where MariaDB
+// reads that text as written, to the same effect: Strata can then take
+// the statement apart (run its subqueries and derived tables first) and
+// send what is left on as text. ok is false where a form only Render
+// writes back in MariaDB's words (CAST(x AS UUID), FOR SHARE NOWAIT).
+func (m Mode) ReadableMySQLForm(sql string) (string, bool) {
+	alt, f, edits := m.parseMySQLForm(sql)
+	if f == nil {
+		return sql, false
+	}
+	for _, e := range edits {
+		if strings.HasPrefix(e.with, castFuncPrefix) || strings.HasPrefix(e.with, "FOR SHARE") {
+			return sql, false
+		}
+	}
+	return alt, true
 }
 
 // shareModeOption looks past a LOCK (the scanner is past it, and stays

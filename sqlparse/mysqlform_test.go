@@ -82,3 +82,20 @@ func TestMariaDBFormWritesTheCastsBack(t *testing.T) {
 		t.Errorf("MariaDBForm(%q) = %q", plain, got)
 	}
 }
+
+// A MySQL form MariaDB reads as written can be taken apart and sent on as
+// text; one only Render writes back in MariaDB's words cannot.
+func TestReadableMySQLForm(t *testing.T) {
+	for in, want := range map[string]bool{
+		"SELECT * FROM (SELECT CAST(n AS INT) FROM t) d":  true,
+		"SELECT id FROM t ORDER BY id OFFSET 1 ROWS":      true,
+		"SELECT * FROM (SELECT CAST(u AS UUID) FROM t) d": false,
+		"SELECT id FROM t LOCK IN SHARE MODE NOWAIT":      false,
+		"SELECT id FROM t": false,
+	} {
+		alt, ok := Mode{}.ReadableMySQLForm(in)
+		if ok != want || !ok && alt != in {
+			t.Errorf("ReadableMySQLForm(%q) = %q, %v; want ok %v", in, alt, ok, want)
+		}
+	}
+}

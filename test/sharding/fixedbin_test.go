@@ -287,3 +287,22 @@ func TestKeysOfOtherTypesRouteOnlyAsTheServerPrintsThem(t *testing.T) {
 		})
 	}
 }
+
+// A statement in MariaDB's words whose sharded tables Strata reads first
+// (a derived table, a UNION, a subquery, a window) is taken apart in
+// MySQL's words where MariaDB reads those the same: before, it was
+// refused ("read in a derived table"), since only a plain scatter was
+// planned from them.
+func TestMariaDBFormsInsideSubqueriesRunOverShards(t *testing.T) {
+	got, want := modTable(t, "form_parts", "id INT NOT NULL PRIMARY KEY, n INT NULL, g VARCHAR(10) NULL")
+	for _, c := range []*sql.Conn{got, want} {
+		mustExec(t, c, "INSERT INTO form_parts (id, n, g) VALUES (1, 10, '10'), (2, 2, '2'), (3, 30, 'x'), (4, -4, '4')")
+	}
+	sameRows(t, got, want,
+		"SELECT * FROM (SELECT id, CAST(n AS INT) FROM form_parts) d ORDER BY id LIMIT 2",
+		"SELECT id, CAST(n AS INT) FROM form_parts WHERE id < 3 UNION SELECT id, CAST(n AS INT) FROM form_parts WHERE id > 3 ORDER BY id",
+		"SELECT id FROM form_parts WHERE n IN (SELECT CAST(g AS INT) FROM form_parts) ORDER BY id",
+		"SELECT id, ROW_NUMBER() OVER (ORDER BY CAST(g AS INT)) FROM form_parts ORDER BY id",
+		"SELECT COUNT(DISTINCT CONVERT(g, INT), n) FROM form_parts",
+	)
+}
