@@ -787,6 +787,15 @@ func refuse(format string, args ...any) error {
 // shard queries are rendered for that reading too. args are the bound
 // values of a prepared statement as SQL literals (nil for text queries).
 func (s *Sharding) Plan(ctx context.Context, m sqlparse.Mode, sql string, f *sqlparse.Facts, args []string) (*ShardPlan, error) {
+	p, err := s.planStatement(ctx, m, sql, f, args)
+	if p != nil && sqlparse.HasFormCalls(sql) {
+		p.inMariaDBForm(m) // planned from a MySQLForm: its CASTs go back
+	}
+	return p, err
+}
+
+// planStatement is Plan.
+func (s *Sharding) planStatement(ctx context.Context, m sqlparse.Mode, sql string, f *sqlparse.Facts, args []string) (*ShardPlan, error) {
 	if err := s.refusedTable(f); err != nil {
 		return nil, err
 	}
@@ -794,11 +803,7 @@ func (s *Sharding) Plan(ctx context.Context, m sqlparse.Mode, sql string, f *sql
 		// MariaDB's CAST(x AS INT), OFFSET ... FETCH: planned from
 		// MySQL's words for the same statement.
 		if alt, facts := m.ParseMySQLForm(sql); facts != nil {
-			p, err := s.Plan(ctx, m, alt, facts, args)
-			if p != nil {
-				p.inMariaDBForm(m)
-			}
-			return p, err
+			return s.Plan(ctx, m, alt, facts, args)
 		}
 		if p := s.planStandIn(ctx, m, sql, args); p != nil {
 			return p, nil

@@ -554,6 +554,10 @@ func (s *Session) pulledValues(ctx context.Context, sql string, kind sqlparse.Pu
 // reads no table at all always is (it is already literals).
 func (s *Session) planPulled(ctx context.Context, sql string, lvl pullLevel) (*sqlparse.Facts, *planner.ShardPlan, error) {
 	parsed := s.parse(sql)
+	if alt, ok := s.readingMode().ReadableMySQLForm(sql); parsed.Err != nil && ok {
+		// A part in MariaDB's words (CAST(x AS UUID)): in MySQL's.
+		sql, parsed = alt, s.parse(alt)
+	}
 	f := parsed.Summary
 	if parsed.Err != nil || len(parsed.Statements) != 1 || f.Kind != sqlparse.KindSelect || f.Masked ||
 		!s.placed(f) && !(lvl.unplaced && (len(f.Tables) > 0 || lvl.tableless) && s.env.Sharding != nil) {

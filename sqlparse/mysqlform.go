@@ -116,17 +116,18 @@ func (m Mode) parseMySQLForm(sql string) (alt string, f *Facts, edits []formEdit
 }
 
 // ReadableMySQLForm is sql's MySQLForm (ParseMySQLForm) where MariaDB
-// reads that text as written, to the same effect: Strata can then take
-// the statement apart (run its subqueries and derived tables first) and
-// send what is left on as text. ok is false where a form only Render
-// writes back in MariaDB's words (CAST(x AS UUID), FOR SHARE NOWAIT).
+// reads that text, once MariaDBForm has written its CASTs back, to the
+// same effect: Strata can then take the statement apart (run its
+// subqueries and derived tables first) and send what is left on as text.
+// ok is false where a form only Render writes back in MariaDB's words
+// (FOR SHARE NOWAIT).
 func (m Mode) ReadableMySQLForm(sql string) (string, bool) {
 	alt, f, edits := m.parseMySQLForm(sql)
 	if f == nil {
 		return sql, false
 	}
 	for _, e := range edits {
-		if strings.HasPrefix(e.with, castFuncPrefix) || strings.HasPrefix(e.with, "FOR SHARE") {
+		if strings.HasPrefix(e.with, "FOR SHARE") {
 			return sql, false
 		}
 	}
@@ -251,12 +252,17 @@ func castToFixedBinary(sc scanner) (as, end int, typ string, ok bool) {
 	return 0, 0, "", false
 }
 
+// HasFormCalls reports whether sql holds the calls MySQLForm writes for
+// CASTs MySQL's grammar lacks (MySQLForm writes them in lower case, and
+// Render writes them back as the CASTs).
+func HasFormCalls(sql string) bool { return strings.Contains(sql, castFuncPrefix) }
+
 // MariaDBForm writes back, in a statement planned from a MySQLForm, the
 // CASTs to MariaDB's own types that MySQLForm wrote as calls: a route that
 // keeps the statement's own text (one planned without rendering) would
 // call a function no server has.
 func (m Mode) MariaDBForm(sql string) string {
-	if !strings.Contains(strings.ToLower(sql), castFuncPrefix) {
+	if !HasFormCalls(sql) {
 		return sql
 	}
 	var b strings.Builder

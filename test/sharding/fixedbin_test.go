@@ -305,4 +305,17 @@ func TestMariaDBFormsInsideSubqueriesRunOverShards(t *testing.T) {
 		"SELECT id, ROW_NUMBER() OVER (ORDER BY CAST(g AS INT)) FROM form_parts ORDER BY id",
 		"SELECT COUNT(DISTINCT CONVERT(g, INT), n) FROM form_parts",
 	)
+	// CAST(x AS UUID) and AS INET6 too: the parts run in MySQL's words
+	// go to the shards with the CASTs written back.
+	got, want = modTable(t, "form_uuids", "id INT NOT NULL PRIMARY KEY, g VARCHAR(40) NULL, ip VARCHAR(40) NULL")
+	for _, c := range []*sql.Conn{got, want} {
+		mustExec(t, c, `INSERT INTO form_uuids (id, g, ip) VALUES (1, 'ffffffff-0000-1000-8000-000000000001', '::ffff:10.0.0.1'),
+			(2, '00000000-ffff-1000-8000-000000000002', '::ffff:9.0.0.1'), (3, 'AAAAAAAA-0000-1000-8000-000000000003', '::1')`)
+	}
+	sameRows(t, got, want,
+		"SELECT * FROM (SELECT id, CAST(g AS UUID) u FROM form_uuids) d ORDER BY u",
+		"SELECT id, ROW_NUMBER() OVER (ORDER BY CAST(ip AS INET6)) FROM form_uuids ORDER BY id",
+		"SELECT CAST(ip AS INET6) FROM form_uuids WHERE id < 3 UNION SELECT CAST(ip AS INET6) FROM form_uuids WHERE id = 3 ORDER BY 1",
+		"SELECT id FROM form_uuids WHERE CAST(g AS UUID) IN (SELECT CAST(g AS UUID) FROM form_uuids WHERE id > 1) ORDER BY id",
+	)
 }
