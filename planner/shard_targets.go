@@ -114,8 +114,8 @@ func keyValue(op sqlparse.Operand, args []string, t *shard.Table, stored bool, c
 	if !ok || v.IsNull() {
 		return v, ok
 	}
-	text := string(v.Canonical())
-	return shard.String(text), t.KeyLimit.Printed(text)
+	text, ok := t.PlacedText(string(v.Canonical()))
+	return shard.String(text), ok
 }
 
 // operandText is the SQL text of a literal or bound operand ("" for an

@@ -498,19 +498,14 @@ func (s *Sharding) groupInsertRows(ctx context.Context, t *shard.Table, rows int
 // unroutableKey says what an INSERT's key must look like, by what Strata
 // knows of the key column's type.
 func unroutableKey(t *shard.Table) string {
+	if as := t.PlacedAs(); as != "" {
+		return as
+	}
 	switch t.KeyType {
 	case shard.KeyTypeInteger:
 		return "a whole number, not an expression or a string such as '5.0'"
 	case shard.KeyTypeText:
 		return "a quoted string or an integer, not an expression (nor, in a binary column, a text longer than the column with bytes past ASCII, which Strata cannot cut as the column does)"
-	case shard.KeyTypeUUID:
-		return "a UUID as a quoted string (32 hex digits, dashes between them allowed) or its 16 bytes (X'…'), not an expression"
-	case shard.KeyTypeINET6:
-		return "an IPv6 address as a quoted string, not an expression"
-	case shard.KeyTypeOther:
-		if t.PlacesByText() {
-			return t.KeyLimit.PrintedAs()
-		}
 	case shard.KeyTypeUnknown:
 		return "not an expression; a quoted number written other than MariaDB prints it ('05', '+5', ' 5') is routed only once Strata has learned the key column's type from a shard"
 	}

@@ -645,14 +645,14 @@ func (s *Session) rowShard(ctx context.Context, lp *planner.LoadPlan, sp *split,
 		text = utf8
 	}
 	v, ok := keyAsStored(sp.keyLimit, key.Value, text)
-	if kt := lp.Table.KeyType; ok && (kt == shard.KeyTypeUUID || kt == shard.KeyTypeINET6) {
-		if text, ok = shard.FixedKeyText(kt, text); !ok {
-			return "", fmt.Errorf("its %s, the shard key, is %q, which is no %s", sp.key, key.Value, kt)
+	if stored, isStr := v.Str(); ok && isStr {
+		// A UUID by the server's spelling of it; a date, a year, ... only
+		// as the server prints it.
+		placed, placeable := lp.Table.PlacedText(stored)
+		if !placeable {
+			return "", fmt.Errorf("its %s, the shard key, is %q: Strata places it only as %s", sp.key, key.Value, lp.Table.PlacedAs())
 		}
-		v = shard.String(text)
-	}
-	if t := lp.Table; ok && t.KeyType == shard.KeyTypeOther && t.PlacesByText() && !t.KeyLimit.Printed(string(v.Canonical())) {
-		return "", fmt.Errorf("its %s, the shard key, is %q: Strata places it only as %s", sp.key, key.Value, t.KeyLimit.PrintedAs())
+		v = shard.String(placed)
 	}
 	switch {
 	case !ok && sp.keyLimit.Integer:

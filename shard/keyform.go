@@ -131,6 +131,36 @@ func enumMember(columnType, text string) bool {
 	return ok && slices.Contains(members, text)
 }
 
+// PlacedText is the text a key of t given as text (a statement's string,
+// a file's field) is placed by, and whether Strata places it at all: a
+// UUID or INET6 by the server's spelling of its value (FixedKeyText), a
+// key of a type Strata does not model, under a method that places it by
+// its text, only as the server prints it (KeyLimit.Printed); any other
+// as it is.
+func (t *Table) PlacedText(text string) (string, bool) {
+	switch {
+	case t.KeyType == KeyTypeUUID || t.KeyType == KeyTypeINET6:
+		return FixedKeyText(t.KeyType, text)
+	case t.KeyType == KeyTypeOther && t.PlacesByText():
+		return text, t.KeyLimit.Printed(text)
+	}
+	return text, true
+}
+
+// PlacedAs says, for an operator, how a key that PlacedText does not
+// place must be written ("" where it places every text).
+func (t *Table) PlacedAs() string {
+	switch {
+	case t.KeyType == KeyTypeUUID:
+		return "a UUID as a quoted string (32 hex digits, dashes between them allowed) or its 16 bytes (X'…'), not an expression"
+	case t.KeyType == KeyTypeINET6:
+		return "an IPv6 address as a quoted string, not an expression"
+	case t.KeyType == KeyTypeOther && t.PlacesByText():
+		return t.KeyLimit.PrintedAs()
+	}
+	return ""
+}
+
 // PlacesByText reports whether t's method places a key by its text (hash,
 // key_range, lookup), rather than reading it as a number or a time
 // (modulo, range, date), where a key of a type Strata does not model
