@@ -103,12 +103,17 @@ func (m Mode) Materialize(sql string, args []string) (*Materialization, error) {
 		return nil, ErrNotMaterialized
 	}
 	sel, ok := stmts[0].(*ast.SelectStmt)
-	if !ok || sel.From == nil || sel.LockInfo != nil || sel.With != nil {
+	if !ok || sel.From == nil || sel.LockInfo != nil {
 		return nil, ErrNotMaterialized
 	}
 	if args != nil {
 		if n := replaceParams(sel, &shardImpl{args: args}); n != len(args) {
 			return nil, fmt.Errorf("sqlparse: %d bound values for %d placeholders", len(args), n)
+		}
+	}
+	if sel.With != nil {
+		if err := m.ctesAsDerived(sel); err != nil {
+			return nil, ErrNotMaterialized
 		}
 	}
 	nameFields(sel)
@@ -168,6 +173,43 @@ func (m Mode) materialize(sel *ast.SelectStmt, push bool) (*Materialization, err
 	}
 	mat.order(tables)
 	return mat, nil
+}
+
+// ctesAsDerived makes each place the statement reads a CTE of its WITH
+// clause a derived table that reads it, (WITH ... SELECT * FROM name) AS
+// name, and drops the clause. A CTE whose rows are in its text (a list
+// of dates, rows Strata read from the shards and put there) is then
+// read first like a derived table of rows, and the statement runs over
+// them: WITH d AS (SELECT ...) SELECT ... FROM d LEFT JOIN sharded ...
+// as (SELECT ...) d LEFT JOIN sharded ... is. The CTE's column list and
+// the CTEs it reads stay with it; a recursive one runs whole there.
+func (m Mode) ctesAsDerived(sel *ast.SelectStmt) error {
+	with := sel.With
+	prefix, err := m.restore(with)
+	if err != nil {
+		return err
+	}
+	sel.With = nil
+	var refs []*ast.TableSource // found before any is replaced: a read holds the names again
+	for _, cte := range with.CTEs {
+		refs = append(refs, tableRefs(sel, cte.Name.L)...)
+	}
+	for _, ts := range refs {
+		name := ts.Source.(*ast.TableName).Name
+		stmts, err := m.parseAST(prefix + "SELECT * FROM " + QuoteIdentifier(name.O))
+		if err != nil {
+			return err
+		}
+		read, ok := stmts[0].(*ast.SelectStmt)
+		if len(stmts) != 1 || !ok {
+			return ErrNotMaterialized
+		}
+		ts.Source = read
+		if ts.AsName.L == "" {
+			ts.AsName = name
+		}
+	}
+	return nil
 }
 
 // matCollector gathers the tables and conditions of a statement and its
@@ -735,14 +777,22 @@ func dropPushed(stmt ast.Node, tables []MatTable) {
 	}
 }
 
-// tableCounter counts the table names of a statement, in subqueries too.
-type tableCounter struct{ n int }
+// tableCounter counts the table names of a statement, in subqueries too;
+// a CTE's name where the statement reads it is not a table.
+type tableCounter struct {
+	n    int
+	ctes cteScopes
+}
 
 func (c *tableCounter) Enter(n ast.Node) (ast.Node, bool) {
-	if _, ok := n.(*ast.TableName); ok {
+	c.ctes.enter(n)
+	if t, ok := n.(*ast.TableName); ok && !c.ctes.names(t) {
 		c.n++
 	}
 	return n, false
 }
 
-func (c *tableCounter) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+func (c *tableCounter) Leave(n ast.Node) (ast.Node, bool) {
+	c.ctes.leave(n)
+	return n, true
+}

@@ -224,3 +224,35 @@ func TestMaterialize(t *testing.T) {
 		}
 	}
 }
+
+// A CTE of rows is read where the statement names it, as a derived table
+// that reads it with the clause it belongs to (its column list and the
+// CTEs before it); the statement keeps no WITH. A CTE over a table is
+// not one of rows: such a statement is not materialized.
+func TestMaterializeReadsCTEsOfRowsAsDerivedTables(t *testing.T) {
+	m, err := Mode{}.Materialize("WITH a (k) AS (SELECT 1), d AS (SELECT k + 1 AS x FROM a) SELECT d.x, COUNT(z.id) FROM d LEFT JOIN rows_t z ON z.g = d.x GROUP BY d.x", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Tables) != 2 || m.Tables[0].Alias != "d" || m.Tables[1].Alias != "z" ||
+		!reflect.DeepEqual(m.Tables[1].Keys, []MatKey{{Column: "g", Other: 0, OtherColumn: "x"}}) {
+		t.Fatalf("tables %+v", m.Tables)
+	}
+	if got, want := m.Query(0, nil), "SELECT * FROM (WITH `a` (`k`) AS (SELECT 1), `d` AS (SELECT `k`+1 AS `x` FROM `a`) SELECT * FROM `d`) AS `d`"; got != want {
+		t.Errorf("the read of the CTE:\ngot  %s\nwant %s", got, want)
+	}
+	out, err := m.Render([]PulledTable{
+		{Columns: []string{"x"}, Nulls: []string{"NULL"}, Rows: [][]string{{"2"}}},
+		{Columns: []string{"id", "g"}, Nulls: []string{"NULL", "NULL"}},
+	})
+	if want := "SELECT `d`.`x`,COUNT(`z`.`id`) AS `COUNT(z.id)` FROM (SELECT 2 AS `x`) AS `d` LEFT JOIN (SELECT NULL AS `id`, NULL AS `g` FROM DUAL WHERE 0) AS `z` ON `z`.`g`=`d`.`x` GROUP BY `d`.`x`"; err != nil || out != want {
+		t.Errorf("Render = %s (%v)\nwant     %s", out, err, want)
+	}
+	recursive, err := Mode{}.Materialize("WITH RECURSIVE r AS (SELECT 1 AS x UNION ALL SELECT x + 1 FROM r WHERE x < 3) SELECT * FROM r a JOIN r b ON b.x = a.x LEFT JOIN rows_t z ON z.g = a.x", nil)
+	if err != nil || len(recursive.Tables) != 3 || recursive.Tables[0].Derived == "" || recursive.Tables[1].Derived == "" {
+		t.Errorf("a recursive CTE read twice: %+v, %v", recursive, err)
+	}
+	if _, err := (Mode{}).Materialize("WITH d AS (SELECT g FROM other_t) SELECT * FROM d LEFT JOIN rows_t z ON z.g = d.g", nil); !errors.Is(err, ErrNotMaterialized) {
+		t.Errorf("a CTE over a table: %v, want ErrNotMaterialized", err)
+	}
+}

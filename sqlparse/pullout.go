@@ -3,6 +3,7 @@ package sqlparse
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -340,14 +341,35 @@ func (p *Pullout) findCTEs(with *ast.WithClause) error {
 	if with.IsRecursive {
 		return p.findRecursive(with)
 	}
-	for _, cte := range with.CTEs {
+	for i, cte := range with.CTEs {
 		if cte.IsRecursive || cte.Query == nil {
 			continue
 		}
 		if err := p.add(cte, cte.Query.Query, PullTable, false); err != nil {
 			return err
 		}
+		if err := p.withCTEsBefore(with, i); err != nil {
+			return err
+		}
 	}
+	return nil
+}
+
+// withCTEsBefore puts the CTEs before CTE i of with in front of the
+// subquery just added, CTE i's query, when that reads one of them: run
+// alone, it would read a table of that name instead (WITH a AS (...), b
+// AS (SELECT ... FROM a)).
+func (p *Pullout) withCTEsBefore(with *ast.WithClause, i int) error {
+	q := with.CTEs[i].Query.Query
+	if !slices.ContainsFunc(with.CTEs[:i], func(c *ast.CommonTableExpression) bool { return readsTable(q, c.Name.L) }) {
+		return nil
+	}
+	prefix, err := p.mode.restore(&ast.WithClause{IsRecursive: with.IsRecursive, CTEs: with.CTEs[:i]})
+	if err != nil {
+		return err
+	}
+	last := len(p.Subqueries) - 1
+	p.Subqueries[last] = prefix + p.Subqueries[last]
 	return nil
 }
 

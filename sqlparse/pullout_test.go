@@ -141,6 +141,16 @@ func TestPullOutTables(t *testing.T) {
 			"WITH `c` AS (SELECT 1 AS `user_id`, 2 AS `n` UNION ALL SELECT 3, 4) SELECT MAX(`n`) AS `MAX(n)` FROM `c`",
 		},
 		{
+			// A CTE that reads one before it runs with it: alone, its
+			// name would be a table's.
+			"a CTE over an earlier CTE",
+			"WITH a AS (SELECT 1 AS k), b AS (SELECT k FROM a JOIN posts p ON p.id = a.k) SELECT * FROM b",
+			[]string{"SELECT 1 AS `k`", "WITH `a` AS (SELECT 1 AS `k`) SELECT `k` FROM `a` JOIN `posts` AS `p` ON `p`.`id`=`a`.`k`"},
+			[]PullKind{PullTable, PullTable},
+			map[int]PulledTable{1: one},
+			"WITH `a` AS (SELECT 1 AS `k`), `b` AS (SELECT 1 AS `user_id`, 2 AS `n` UNION ALL SELECT 3, 4) SELECT * FROM `b`",
+		},
+		{
 			// Each branch runs alone; the server combines them, with the
 			// UNION's ORDER BY and LIMIT (not the last branch's). A
 			// branch's derived table numbers its columns (a branch may

@@ -94,6 +94,9 @@ func (p *Pullout) findRecursive(with *ast.WithClause) error {
 			if err := p.add(cte, cte.Query.Query, PullTable, false); err != nil {
 				return err
 			}
+			if err := p.withCTEsBefore(with, i); err != nil {
+				return err
+			}
 			continue
 		}
 		rec, err := p.splitRecursive(with, i)

@@ -34,6 +34,13 @@ func TestTextSources(t *testing.T) {
 		{"SELECT CAST(title AS CHAR) c FROM posts ORDER BY c", nil},
 		{"SELECT CAST(title AS CHAR CHARACTER SET latin1) c FROM posts ORDER BY c", []*TextSource{{Columns: posts("title"), Opaque: true}}},
 		{"SELECT JSON_UNQUOTE(body) j FROM posts ORDER BY j", []*TextSource{{Collate: "utf8mb4_bin"}}},
+		// A JSON function's result compares as its document, whatever
+		// its path and values; JSON_ARRAY and JSON_OBJECT as all their
+		// arguments, as CONCAT does.
+		{"SELECT JSON_EXTRACT(body, title) j FROM posts ORDER BY j", []*TextSource{{Columns: posts("body")}}},
+		{"SELECT JSON_SET(body, '$.a', title) j, JSON_VALUE(title, '$.a') v FROM posts ORDER BY j, v", []*TextSource{{Columns: posts("body")}, {Columns: posts("title")}}},
+		{"SELECT JSON_OBJECT('k', title, 'b', body) j FROM posts ORDER BY j", []*TextSource{{Columns: posts("title", "body")}}},
+		{"SELECT JSON_TYPE(body) j, JSON_NORMALIZE(title) n FROM posts ORDER BY j, n", []*TextSource{{Collate: "utf8mb3_general_ci"}, {Collate: "utf8mb4_bin"}}},
 		{"SELECT SOUNDEX(title) s FROM posts GROUP BY s", []*TextSource{{Columns: posts("title")}}},
 		{"SELECT LEFT(title, 3) = body AS same FROM posts ORDER BY same", []*TextSource{{Columns: posts("title", "body"), Opaque: true}}},
 		{"SELECT id + 1 AS n FROM posts ORDER BY n", []*TextSource{{Columns: posts("id"), Opaque: true}}},

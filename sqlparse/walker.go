@@ -17,7 +17,7 @@ import (
 // walk per statement keeps the hot path cheap.
 type walker struct {
 	f    *Facts
-	ctes []cteScope       // WITH scopes currently open, innermost last
+	ctes cteScopes
 	skip []*ast.TableName // names that are aliases, not tables (DELETE a FROM t a; FOR UPDATE OF a)
 	// callee is the procedure of a CALL: parsed as a function call, but
 	// it is not a (stored) function in an expression.
@@ -31,6 +31,52 @@ type cteScope struct {
 	names []string
 }
 
+// cteScopes are the WITH scopes open at a point of a walk, innermost
+// last: a visitor calls enter and leave for every node.
+type cteScopes []cteScope
+
+func (s *cteScopes) enter(n ast.Node) {
+	if withClauseOf(n) != nil {
+		*s = append(*s, cteScope{owner: n})
+	}
+	if with, ok := n.(*ast.WithClause); ok && with.IsRecursive {
+		// A recursive CTE refers to itself inside its own definition.
+		for _, cte := range with.CTEs {
+			s.add(cte.Name.L)
+		}
+	}
+}
+
+func (s *cteScopes) leave(n ast.Node) {
+	if cte, ok := n.(*ast.CommonTableExpression); ok {
+		// Visible to the rest of the statement and to later CTEs, but not
+		// inside its own (non-recursive) definition: WITH t AS (SELECT * FROM t).
+		s.add(cte.Name.L)
+	}
+	if last := len(*s) - 1; last >= 0 && (*s)[last].owner == n {
+		*s = (*s)[:last]
+	}
+}
+
+func (s cteScopes) add(name string) {
+	if last := len(s) - 1; last >= 0 {
+		s[last].names = append(s[last].names, name)
+	}
+}
+
+// names reports whether the unqualified table name t is a CTE's.
+func (s cteScopes) names(t *ast.TableName) bool {
+	if t.Schema.L != "" {
+		return false
+	}
+	for i := len(s) - 1; i >= 0; i-- {
+		if slices.Contains(s[i].names, t.Name.L) {
+			return true
+		}
+	}
+	return false
+}
+
 // walk runs the walker over one statement.
 func walk(f *Facts, stmt ast.Node) {
 	w := walker{f: f}
@@ -39,9 +85,7 @@ func walk(f *Facts, stmt ast.Node) {
 
 // Enter implements ast.Visitor.
 func (w *walker) Enter(n ast.Node) (ast.Node, bool) {
-	if withClauseOf(n) != nil {
-		w.ctes = append(w.ctes, cteScope{owner: n})
-	}
+	w.ctes.enter(n)
 	switch n := n.(type) {
 	case *ast.TableName:
 		w.tableName(n)
@@ -56,12 +100,6 @@ func (w *walker) Enter(n ast.Node) (ast.Node, bool) {
 	case *ast.DeleteStmt:
 		if n.IsMultiTable && n.Tables != nil {
 			w.skip = append(w.skip, n.Tables.Tables...) // resolved against aliases by deleteTargets
-		}
-	case *ast.WithClause:
-		if n.IsRecursive { // a recursive CTE refers to itself inside its own definition
-			for _, cte := range n.CTEs {
-				w.addCTE(cte.Name.L)
-			}
 		}
 	case *ast.CallStmt:
 		w.callee = n.Procedure
@@ -79,14 +117,7 @@ func (w *walker) Enter(n ast.Node) (ast.Node, bool) {
 
 // Leave implements ast.Visitor.
 func (w *walker) Leave(n ast.Node) (ast.Node, bool) {
-	if cte, ok := n.(*ast.CommonTableExpression); ok {
-		// Visible to the rest of the statement and to later CTEs, but not
-		// inside its own (non-recursive) definition: WITH t AS (SELECT * FROM t).
-		w.addCTE(cte.Name.L)
-	}
-	if last := len(w.ctes) - 1; last >= 0 && w.ctes[last].owner == n {
-		w.ctes = w.ctes[:last]
-	}
+	w.ctes.leave(n)
 	return n, true
 }
 
@@ -106,26 +137,11 @@ func withClauseOf(n ast.Node) *ast.WithClause {
 	return nil
 }
 
-func (w *walker) addCTE(name string) {
-	if last := len(w.ctes) - 1; last >= 0 {
-		w.ctes[last].names = append(w.ctes[last].names, name)
-	}
-}
-
-func (w *walker) isCTE(name string) bool {
-	for i := len(w.ctes) - 1; i >= 0; i-- {
-		if slices.Contains(w.ctes[i].names, name) {
-			return true
-		}
-	}
-	return false
-}
-
 func (w *walker) tableName(n *ast.TableName) {
 	if n.Name.L == "" || slices.Contains(w.skip, n) {
 		return
 	}
-	if n.Schema.L == "" && w.isCTE(n.Name.L) {
+	if w.ctes.names(n) {
 		return
 	}
 	w.f.addTable(refOf(n))
