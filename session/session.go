@@ -563,6 +563,9 @@ func errNoBackend(format string, args ...any) *wire.Error {
 // statement that reads what it left (ROW_COUNT(), FOUND_ROWS(), warnings).
 func (s *Session) held(f *sqlparse.Facts) (route, bool) {
 	if s.pinned != nil {
+		if rt, ok := s.previousBesidePin(f); ok {
+			return rt, true
+		}
 		return route{label: "pinned", conn: s.pinned, primary: s.env.Topology.Load().IsPrimary(s.pinned.Addr)}, true
 	}
 	if s.sticky != nil {
@@ -575,6 +578,26 @@ func (s *Session) held(f *sqlparse.Facts) (route, bool) {
 		}
 		s.put(c)
 	}
+	return route{}, false
+}
+
+// previousBesidePin is, for f that reads what the statement before left
+// on its connection (SHOW WARNINGS, ROW_COUNT()), that connection when
+// it is not the pinned one: a session pinned for its user variables or
+// temporary tables, not a transaction, ran that statement on a shard of
+// another cluster, and Strata kept the connection sticky. Sent to the
+// pinned connection, f would read an empty list or -1. f must read
+// nothing that lives on the pinned connection (a user variable, a table).
+func (s *Session) previousBesidePin(f *sqlparse.Facts) (route, bool) {
+	c := s.sticky
+	if !f.ReadsPrevious || c == nil || c != s.last || s.inTx || !s.autocommit || f.ReadsUserVars || len(f.Tables) > 0 {
+		return route{}, false
+	}
+	s.sticky = nil
+	if rt, ok := keptRoute(c, s.env.Topology.Load().IsPrimary(c.Addr), f); ok {
+		return rt, true
+	}
+	s.put(c)
 	return route{}, false
 }
 

@@ -10,7 +10,7 @@ func TestReplaceConnectionID(t *testing.T) {
 		sql, want string
 		replaced  bool
 	}{
-		{"SELECT CONNECTION_ID(), NOW()", "SELECT 42, NOW()", true},
+		{"SELECT CONNECTION_ID(), NOW()", "SELECT 42 AS `CONNECTION_ID()`, NOW()", true},
 		{"select connection_id( ) + 0 AS id", "select 42 + 0 AS id", true},
 		{"SELECT * FROM t WHERE owner = CONNECTION_ID() OR x = connection_id()", "SELECT * FROM t WHERE owner = 42 OR x = 42", true},
 		{"SELECT 'CONNECTION_ID()', \"connection_id()\"", "SELECT 'CONNECTION_ID()', \"connection_id()\"", false},
@@ -43,9 +43,9 @@ func TestReplaceConnectionIDAsTheServerReads(t *testing.T) {
 		want      string
 		replaced  bool
 	}{
-		{"no backslash escapes", nbe, `SELECT 'a\', CONNECTION_ID()`, `SELECT 'a\', CONNECTION_ID()`, `SELECT 'a\', 42`, true},
+		{"no backslash escapes", nbe, `SELECT 'a\', CONNECTION_ID()`, `SELECT 'a\', CONNECTION_ID()`, "SELECT 'a\\', 42 AS `CONNECTION_ID()`", true},
 		{"default: inside the string", Mode{}, `SELECT 'a\', CONNECTION_ID()`, `SELECT 'a\', CONNECTION_ID()`, `SELECT 'a\', CONNECTION_ID()`, false},
-		{"sjis, masked", Mode{}, sjis, masked, "SELECT '\x95\x5c', 42", true},
+		{"sjis, masked", Mode{}, sjis, masked, "SELECT '\x95\x5c', 42 AS `CONNECTION_ID()`", true},
 		{"sjis, read byte for byte", Mode{}, sjis, sjis, sjis, false},
 	}
 	for _, tc := range tests {
@@ -57,10 +57,18 @@ func TestReplaceConnectionIDAsTheServerReads(t *testing.T) {
 }
 
 // ReplaceCall replaces the named builtin's calls only: ROW_COUNT() here,
-// not CONNECTION_ID() or a column called row_count.
+// not CONNECTION_ID() or a column called row_count. A call that is a
+// whole field of a select list keeps its name as the field's alias.
 func TestReplaceCall(t *testing.T) {
 	tests := []struct{ sql, want string }{
-		{"SELECT ROW_COUNT()", "SELECT 7"},
+		{"SELECT ROW_COUNT()", "SELECT 7 AS `ROW_COUNT()`"},
+		{"SELECT row_count( ), @@warning_count", "SELECT 7 AS `row_count( )`, @@warning_count"},
+		{"SELECT a, ROW_COUNT() FROM t ORDER BY a, ROW_COUNT()", "SELECT a, 7 AS `ROW_COUNT()` FROM t ORDER BY a, 7"},
+		{"SELECT CONCAT('n', ROW_COUNT(), 'x'), IF(1, 2, ROW_COUNT())", "SELECT CONCAT('n', 7, 'x'), IF(1, 2, 7)"},
+		{"SELECT ROW_COUNT() n, ROW_COUNT() AS m, ROW_COUNT() + 1", "SELECT 7 n, 7 AS m, 7 + 1"},
+		{"SELECT x FROM t WHERE y IN (SELECT ROW_COUNT())", "SELECT x FROM t WHERE y IN (SELECT 7 AS `ROW_COUNT()`)"},
+		{"SELECT (SELECT 1), ROW_COUNT() /* c */ FROM t", "SELECT (SELECT 1), 7 AS `ROW_COUNT()` /* c */ FROM t"},
+		{"INSERT INTO t VALUES (ROW_COUNT(), 1)", "INSERT INTO t VALUES (7, 1)"},
 		{"SELECT row_count( ) * 10 AS x, CONNECTION_ID()", "SELECT 7 * 10 AS x, CONNECTION_ID()"},
 		{"SELECT row_count FROM t WHERE 'ROW_COUNT()' <> s.row_count()", "SELECT row_count FROM t WHERE 'ROW_COUNT()' <> s.row_count()"},
 	}

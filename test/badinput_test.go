@@ -433,6 +433,16 @@ func TestConnectionIDIsStratasID(t *testing.T) {
 	if aliased != id || len(cols) != 1 || cols[0] != "my_id" {
 		t.Fatalf("aliased CONNECTION_ID() = %d as %v, want %d as my_id", aliased, cols, id)
 	}
+	// A field that is only the call keeps its name beside others.
+	rows, err = conn.QueryContext(context.Background(), "SELECT CONNECTION_ID(), 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cols, _ = rows.Columns()
+	rows.Close()
+	if len(cols) != 2 || cols[0] != "CONNECTION_ID()" {
+		t.Errorf("SELECT CONNECTION_ID(), 1 names its columns %q, want CONNECTION_ID() first", cols)
+	}
 	// Inside any statement, text or prepared, CONNECTION_ID() is Strata's
 	// id too, never the backend connection's (which KILL would take as
 	// another client's).

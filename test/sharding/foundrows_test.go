@@ -1,6 +1,8 @@
 package sharding
 
 import (
+	"database/sql"
+	"fmt"
 	"net"
 	"slices"
 	"strings"
@@ -90,6 +92,47 @@ func TestPreviousStatementStateStaysOnItsTablesCluster(t *testing.T) {
 	if len(got) != 1 || got[0] != "1" {
 		t.Fatalf("SELECT FOUND_ROWS() ... FROM users after a read on a shard = %q, want a row of users' cluster", got)
 	}
+}
+
+// A session that holds user variables is pinned to a connection of the
+// default cluster; a statement on one shard runs on that shard's, and
+// what reads what it left there — SHOW WARNINGS, @@warning_count,
+// ROW_COUNT() — reads it there, as on one server. Before, it read the
+// pinned connection: no warnings, and ROW_COUNT() -1.
+func TestPreviousStatementStateOfAShardInAPinnedSession(t *testing.T) {
+	got, want := modTable(t, "pinned_rows", "id INT NOT NULL PRIMARY KEY, n INT NULL")
+	for _, c := range []*sql.Conn{got, want} {
+		mustExec(t, c, "INSERT INTO pinned_rows (id, n) VALUES (1, 10), (2, 20), (3, 30)")
+		mustExec(t, c, "SET @seen = 5") // pins the session
+	}
+	ctx := testenv.Ctx(t)
+	for _, step := range []struct{ stmt, reads string }{
+		{"UPDATE pinned_rows SET n = 'abc' WHERE id = 1", "SHOW WARNINGS"}, // error 1366
+		{"SELECT n / 0 FROM pinned_rows WHERE id = 2", "SHOW WARNINGS"},
+		{"SELECT n / 0 FROM pinned_rows WHERE id = 2", "SELECT @@warning_count"},
+		{"UPDATE pinned_rows SET n = n + 1 WHERE id = 3", "SELECT ROW_COUNT()"},
+		{"DELETE FROM pinned_rows WHERE id = 3", "SELECT ROW_COUNT() AS deleted"},
+		{"SELECT @seen := @seen + 1", "SELECT @seen"}, // the variable still reads on the pinned connection
+	} {
+		var outcome [2]string
+		for i, c := range []*sql.Conn{got, want} {
+			runQuery(ctx, c, step.stmt)
+			res, err := runQuery(ctx, c, step.reads)
+			outcome[i] = fmtResult(res, err)
+		}
+		// Strata names the shard in what it relays of a shard's message.
+		if strata := strings.ReplaceAll(outcome[0], " (on shard s1)", ""); strata != outcome[1] {
+			t.Errorf("%s after %s\nthrough Strata: %s\none server:     %s", step.reads, step.stmt, outcome[0], outcome[1])
+		}
+	}
+}
+
+// fmtResult is a result, or its error, as text to compare.
+func fmtResult(r *result, err error) string {
+	if err != nil {
+		return "error " + err.Error()
+	}
+	return fmt.Sprint(r.cols, r.rows)
 }
 
 // After a statement Strata answered from several shards, SHOW WARNINGS

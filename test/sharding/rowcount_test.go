@@ -35,6 +35,15 @@ func TestRowCountOfAWriteOverShards(t *testing.T) {
 			t.Fatalf("%s after %s = %q, want %q", st.read, st.write, got, st.want)
 		}
 	}
+	// A field that is only the call keeps its name, as on one server:
+	// PHP's fetch(PDO::FETCH_ASSOC) keys it "ROW_COUNT()". Before, the
+	// column was named by the value Strata wrote in its place.
+	mustExec(t, conn, "INSERT INTO members (username, nick) VALUES ('bb_rc', 'b'), ('qq_rc', 'q')")
+	res, err := runQuery(testenv.Ctx(t), conn, "SELECT ROW_COUNT(), 'y'")
+	if err != nil || !slices.Equal(res.cols, []string{"ROW_COUNT()", "y"}) || res.rows[0][0] != "2" {
+		t.Errorf("SELECT ROW_COUNT(), 'y' after an INSERT over two shards: %+v, %v; want columns ROW_COUNT() and y, 2", res, err)
+	}
+	mustExec(t, conn, "DELETE FROM members WHERE username LIKE '%\\_rc'")
 	if got := holders(t, "members", "username LIKE '%\\_rc'"); len(got) != 0 {
 		t.Fatalf("test rows left on %v", got)
 	}
