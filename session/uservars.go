@@ -9,6 +9,7 @@ import (
 
 	"github.com/strata-proxy/strata/backend"
 	"github.com/strata-proxy/strata/engine"
+	"github.com/strata-proxy/strata/sqlparse"
 	"github.com/strata-proxy/strata/wire"
 )
 
@@ -41,15 +42,12 @@ func (s *Session) withUserVarValues(ctx context.Context, sql string) (text strin
 	if err != nil {
 		return "", false, err
 	}
-	var b strings.Builder
-	last := 0
-	for _, sp := range spans {
-		b.WriteString(sql[last:sp.Start])
-		b.WriteString(literals[index[sql[sp.Start:sp.End]]])
-		last = sp.End
+	rs := make([]sqlparse.Replacement, len(spans))
+	for i, sp := range spans {
+		rs[i] = sqlparse.Replacement{Start: sp.Start, End: sp.End, Text: literals[index[sql[sp.Start:sp.End]]]}
 	}
-	b.WriteString(sql[last:])
-	return b.String(), true, nil
+	// The fields keep their names: SELECT @v + n names its column "@v + n".
+	return s.readingMode().Replace(sql, sql, rs), true, nil
 }
 
 // valuesAsLiterals evaluates expressions (user variables, USING items)

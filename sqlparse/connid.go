@@ -28,20 +28,16 @@ func (m Mode) ReplaceConnectionID(sql, read string, id uint32) (string, bool) {
 // arguments; name in lower case) replaced by value, and whether it
 // replaced any: a value Strata knows and the server's connection does
 // not. Strings, quoted names, comments and schema-qualified functions are
-// left alone; read is as for ReplaceConnectionID. A call that is a whole
-// field of a select list keeps its column's name, the call as written
-// (SELECT ROW_COUNT(), @@warning_count names its first column
-// ROW_COUNT(), not the value).
+// left alone; read is as for ReplaceConnectionID. The select list's
+// fields keep their column names (Replace).
 func (m Mode) ReplaceCall(sql, read, fn, value string) (string, bool) {
 	if len(read) != len(sql) {
 		read = sql
 	}
-	var b strings.Builder
 	sc := newScanner(read)
 	sc.noBackslash = m.noBackslash
-	copied := 0
+	var rs []Replacement
 	var prev token
-	var lists selectLists
 	for {
 		t := sc.next()
 		if t.kind == tokEOF {
@@ -49,95 +45,18 @@ func (m Mode) ReplaceCall(sql, read, fn, value string) (string, bool) {
 		}
 		if t.kind == tokWord && strings.EqualFold(sc.text(t), fn) && !(prev.kind == tokPunct && sc.text(prev) == ".") {
 			if end, ok := emptyCallEnd(read, t.end); ok {
-				b.WriteString(sql[copied:t.start])
-				b.WriteString(value)
-				if lists.fieldStarts(&sc, prev) && fieldEndsAt(read, end, m.noBackslash) {
-					b.WriteString(" AS " + QuoteIdentifier(sql[t.start:end]))
-				}
-				copied = end
+				rs = append(rs, Replacement{Start: t.start, End: end, Text: value})
 				sc.pos = end
-				prev = token{kind: tokPunct, start: end - 1, end: end}
-				continue
 			}
 		}
 		if t.kind != tokComment {
-			lists.follow(&sc, t)
 			prev = t
 		}
 	}
-	if copied == 0 {
+	if len(rs) == 0 {
 		return sql, false
 	}
-	b.WriteString(sql[copied:])
-	return b.String(), true
-}
-
-// selectLists follows, token by token, whether the text is inside the
-// select list of a SELECT, at which parenthesis depth.
-type selectLists struct {
-	depth int
-	open  []int // the depths of the SELECTs whose select list runs, innermost last
-}
-
-// selectListEnds are the words that end a select list at its depth.
-var selectListEnds = map[string]bool{
-	"from": true, "into": true, "where": true, "group": true, "having": true, "order": true, "limit": true,
-	"union": true, "except": true, "intersect": true, "window": true, "for": true, "lock": true,
-}
-
-func (l *selectLists) follow(sc *scanner, t token) {
-	switch text := sc.text(t); {
-	case t.kind == tokPunct && text == "(":
-		l.depth++
-	case t.kind == tokPunct && text == ")":
-		l.depth--
-		l.closeDeeper()
-	case t.kind == tokWord && strings.EqualFold(text, "select"):
-		l.open = append(l.open, l.depth)
-	case t.kind == tokWord && selectListEnds[strings.ToLower(text)]:
-		if n := len(l.open); n > 0 && l.open[n-1] == l.depth {
-			l.open = l.open[:n-1]
-		}
-	}
-}
-
-func (l *selectLists) closeDeeper() {
-	for n := len(l.open); n > 0 && l.open[n-1] > l.depth; n = len(l.open) {
-		l.open = l.open[:n-1]
-	}
-}
-
-// fieldStarts reports whether a field of a select list starts after
-// prev: right after SELECT or a comma of the list.
-func (l *selectLists) fieldStarts(sc *scanner, prev token) bool {
-	n := len(l.open)
-	if n == 0 || l.open[n-1] != l.depth {
-		return false
-	}
-	text := sc.text(prev)
-	return prev.kind == tokPunct && text == "," || prev.kind == tokWord && strings.EqualFold(text, "select")
-}
-
-// fieldEndsAt reports whether a field of a select list ends at i: what
-// follows is a comma, the list's end or the statement's, not an
-// operator or an alias.
-func fieldEndsAt(read string, i int, noBackslash bool) bool {
-	sc := newScanner(read[i:])
-	sc.noBackslash = noBackslash
-	t := sc.next()
-	for t.kind == tokComment {
-		t = sc.next()
-	}
-	text := sc.text(t)
-	switch t.kind {
-	case tokEOF:
-		return true
-	case tokPunct:
-		return text == "," || text == ")" || text == ";"
-	case tokWord:
-		return selectListEnds[strings.ToLower(text)]
-	}
-	return false
+	return m.Replace(sql, read, rs), true
 }
 
 // emptyCallEnd reports whether "()" (spaces allowed inside) follows at i,

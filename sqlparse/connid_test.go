@@ -19,7 +19,7 @@ func TestReplaceConnectionID(t *testing.T) {
 		{"SELECT `connection_id`()", "SELECT `connection_id`()", false},
 		{"SELECT connection_id FROM sessions", "SELECT connection_id FROM sessions", false},
 		{"SELECT CONNECTION_ID(1)", "SELECT CONNECTION_ID(1)", false},
-		{"/*!40101 SELECT CONNECTION_ID() */", "/*!40101 SELECT 42 */", true},
+		{"/*!40101 SELECT CONNECTION_ID() */", "/*!40101 SELECT 42 AS `CONNECTION_ID()` */", true},
 	}
 	for _, tt := range tests {
 		got, replaced := ReplaceConnectionID(tt.sql, 42)
@@ -57,15 +57,15 @@ func TestReplaceConnectionIDAsTheServerReads(t *testing.T) {
 }
 
 // ReplaceCall replaces the named builtin's calls only: ROW_COUNT() here,
-// not CONNECTION_ID() or a column called row_count. A call that is a
-// whole field of a select list keeps its name as the field's alias.
+// not CONNECTION_ID() or a column called row_count. A field of a select
+// list it changes keeps its name: its text as written becomes its alias.
 func TestReplaceCall(t *testing.T) {
 	tests := []struct{ sql, want string }{
 		{"SELECT ROW_COUNT()", "SELECT 7 AS `ROW_COUNT()`"},
 		{"SELECT row_count( ), @@warning_count", "SELECT 7 AS `row_count( )`, @@warning_count"},
 		{"SELECT a, ROW_COUNT() FROM t ORDER BY a, ROW_COUNT()", "SELECT a, 7 AS `ROW_COUNT()` FROM t ORDER BY a, 7"},
-		{"SELECT CONCAT('n', ROW_COUNT(), 'x'), IF(1, 2, ROW_COUNT())", "SELECT CONCAT('n', 7, 'x'), IF(1, 2, 7)"},
-		{"SELECT ROW_COUNT() n, ROW_COUNT() AS m, ROW_COUNT() + 1", "SELECT 7 n, 7 AS m, 7 + 1"},
+		{"SELECT CONCAT('n', ROW_COUNT(), 'x'), IF(1, 2, ROW_COUNT())", "SELECT CONCAT('n', 7, 'x') AS `CONCAT('n', ROW_COUNT(), 'x')`, IF(1, 2, 7) AS `IF(1, 2, ROW_COUNT())`"},
+		{"SELECT ROW_COUNT() n, ROW_COUNT() AS m, ROW_COUNT() + 1", "SELECT 7 n, 7 AS m, 7 + 1 AS `ROW_COUNT() + 1`"},
 		{"SELECT x FROM t WHERE y IN (SELECT ROW_COUNT())", "SELECT x FROM t WHERE y IN (SELECT 7 AS `ROW_COUNT()`)"},
 		{"SELECT (SELECT 1), ROW_COUNT() /* c */ FROM t", "SELECT (SELECT 1), 7 AS `ROW_COUNT()` /* c */ FROM t"},
 		{"INSERT INTO t VALUES (ROW_COUNT(), 1)", "INSERT INTO t VALUES (7, 1)"},

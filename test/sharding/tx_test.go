@@ -209,6 +209,19 @@ func TestUserVariablesReachTheShards(t *testing.T) {
 		"SELECT COUNT(*) FROM events WHERE id = @none",
 		"SELECT COUNT(*) FROM events WHERE id = @never_set",
 		"SELECT '@x', id FROM events WHERE id IN (@x, 5) ORDER BY id")
+	// Its columns keep their names, the fields as written: PHP's
+	// fetch(PDO::FETCH_ASSOC) keys "qty * @ratio". Before, the server
+	// named them by the values Strata wrote in ("qty * 0.5e0").
+	for _, q := range []string{
+		"SELECT id, qty * @ratio, @k, @k AS k FROM events WHERE id = @x",
+		"SELECT COUNT(*), MAX(qty) + @amount FROM events WHERE kind = @k",
+	} {
+		res, err := runQuery(testenv.Ctx(t), conn, q)
+		one, oerr := runQuery(testenv.Ctx(t), p.single, q)
+		if err != nil || oerr != nil || !slices.Equal(res.cols, one.cols) {
+			t.Errorf("%s names its columns %v (%v), one server %v (%v)", q, res, err, one, oerr)
+		}
+	}
 	// SET @v = (SELECT ... FROM a sharded table): the subquery runs over
 	// the shards first, and the variable is kept where the others are.
 	p.exec(t, "SET @n = (SELECT COUNT(*) FROM events WHERE qty = 2), @m = 7")
