@@ -1181,6 +1181,9 @@ func (s *Sharding) planSharded(ctx context.Context, l *shard.Layout, m sqlparse.
 	} else if t.ScatterDeny && unkeyed {
 		return nil, refuse("table %s is sharded by %s and refuses scatter queries (scatter: deny); this %s has no condition on %s", t.Name, t.Method.Key(), strings.ToUpper(st.Kind.String()), t.Method.Key())
 	}
+	if st.FullText != "" && len(targets) > 1 {
+		return nil, refuse("this %s over %s runs on %d shards, and %s: merged, the rows would match or rank otherwise than on one server. Give the shard key, so that one shard answers, or filter with MATCH ... AGAINST (... IN BOOLEAN MODE) and sort by columns", strings.ToUpper(st.Kind.String()), t.Name, len(targets), st.FullText)
+	}
 	if f.SeededRand && len(targets) > 1 {
 		// (A SELECT is then answered from the table's rows, read first
 		// in the order one server reads them: session.materialize.)

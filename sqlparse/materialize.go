@@ -111,6 +111,11 @@ func (m Mode) Materialize(sql string, args []string) (*Materialization, error) {
 			return nil, fmt.Errorf("sqlparse: %d bound values for %d placeholders", len(args), n)
 		}
 	}
+	if containsNode(sel, func(n ast.Node) bool { _, ok := n.(*ast.MatchAgainst); return ok }) {
+		// MATCH ... AGAINST needs a table's full-text index, which a
+		// table of rows read first lacks.
+		return nil, ErrNotMaterialized
+	}
 	if sel.With != nil {
 		if err := m.ctesAsDerived(sel); err != nil {
 			return nil, ErrNotMaterialized

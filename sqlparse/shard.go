@@ -104,6 +104,11 @@ type ShardStmt struct {
 	// Ignore: INSERT IGNORE or UPDATE IGNORE, which skip the rows a
 	// unique key refuses instead of failing.
 	Ignore bool
+	// FullText, when not empty, says how the statement depends on what a
+	// full-text index knows of the other rows of its server (the
+	// relevance of MATCH ... AGAINST): over several shards it would
+	// answer otherwise than one server.
+	FullText string
 	// Params is the number of ? placeholders in the statement.
 	Params int
 	// HasLimit: an UPDATE or DELETE has ORDER BY or LIMIT, which cannot

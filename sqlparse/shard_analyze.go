@@ -41,6 +41,7 @@ func (m Mode) AnalyzeShard(sql string, keyOf ShardKeyOf) (*ShardStmt, error) {
 	impl := &shardImpl{mode: m, stmt: stmt}
 	out := &ShardStmt{Kind: facts.Kind, impl: impl}
 	out.Params = replaceParams(stmt, impl)
+	out.FullText = fullTextUse(stmt)
 	a := &analyzer{impl: impl, out: out, keyOf: keyOf, sources: map[*ast.TableSource]int{}}
 	a.collect(stmt)
 
