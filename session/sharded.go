@@ -338,7 +338,7 @@ func (s *Session) checkTransaction(ctx context.Context, f *sqlparse.Facts, plan 
 	if !s.inTx && s.autocommit {
 		// No transaction: the statement uses state (a user variable, a
 		// temporary table) that lives on another cluster's connection.
-		return &planner.RoutingError{Msg: fmt.Sprintf("this statement uses session state (%s) that lives on this session's connection to cluster %s, and it runs on %s, where that state is not: write the values into the statement instead of user variables, or keep the state on the cluster of the tables that use it", s.heldState(), txCluster, strings.Join(clusters, ", "))}
+		return &planner.RoutingError{Msg: fmt.Sprintf("this statement uses session state (%s) that lives on this session's connection to cluster %s, and it runs on %s, where that state is not: %s", s.heldState(), txCluster, strings.Join(clusters, ", "), s.stateApartHint(f))}
 	}
 	if s.txFresh && s.inTx && !s.movableState() && len(clusters) == 1 {
 		// "add the shard key" would not help: the transaction began where
@@ -358,6 +358,18 @@ func uniqueNeeds(plan *planner.ShardPlan) string {
 }
 
 // heldState names the state that pins the session, for errors.
+// stateApartHint says what to do about a statement f refused because it
+// uses session state that lives on another cluster's connection.
+func (s *Session) stateApartHint(f *sqlparse.Facts) string {
+	switch {
+	case f.TempTable && s.holds["temporary tables"]:
+		return "a temporary table named as a sharded table lives on its shards, and this session keeps its temporary tables on one connection; drop the others first (DROP TEMPORARY TABLE), or give this one a name no placed table has"
+	case s.holds["user variables"]:
+		return "write the values into the statement instead of user variables, or keep the state on the cluster of the tables that use it"
+	}
+	return "keep the state on the cluster of the tables that use it"
+}
+
 func (s *Session) heldState() string {
 	if len(s.holds) == 0 {
 		return "the session's own values"

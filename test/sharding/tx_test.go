@@ -379,3 +379,36 @@ func TestJoinWithATemporaryTable(t *testing.T) {
 		"SELECT e.id, e.kind FROM events e JOIN picked p ON p.a = e.id ORDER BY e.id",
 		"SELECT COUNT(*) FROM events WHERE id IN (SELECT a FROM picked)")
 }
+
+// A temporary table named as a sharded table hides it in the session, as
+// on one server: it is created on the table's shards, and reads and
+// writes of the name reach it until it is dropped. A session that keeps
+// other temporary tables on the default cluster cannot: refused, saying
+// to drop them or choose another name (before, the message spoke of user
+// variables).
+func TestTemporaryTableNamedAsAShardedTable(t *testing.T) {
+	got, want := modTable(t, "shadowed_rows", "id INT NOT NULL PRIMARY KEY, g INT NULL")
+	for _, c := range []*sql.Conn{got, want} {
+		mustExec(t, c, "INSERT INTO shadowed_rows (id, g) VALUES (1, 1), (2, 1), (3, 2)")
+	}
+	ctx := testenv.Ctx(t)
+	for _, q := range []string{
+		"CREATE TEMPORARY TABLE shadowed_rows (id INT, g INT)",
+		"INSERT INTO shadowed_rows (id, g) VALUES (7, 7)",
+		"SELECT id, g FROM shadowed_rows ORDER BY id",
+		"SELECT COUNT(*) FROM shadowed_rows",
+		"DROP TEMPORARY TABLE shadowed_rows",
+		"SELECT id, g FROM shadowed_rows ORDER BY id",
+	} {
+		g, gErr := runQuery(ctx, got, q)
+		w, wErr := runQuery(ctx, want, q)
+		if gs, ws := fmtResult(g, gErr), fmtResult(w, wErr); gs != ws {
+			t.Errorf("%s\nthrough Strata: %s\none server:     %s", q, gs, ws)
+		}
+	}
+	mustExec(t, got, "CREATE TEMPORARY TABLE kept_here (x INT)")
+	_, err := got.ExecContext(ctx, "CREATE TEMPORARY TABLE shadowed_rows (id INT)")
+	if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "DROP TEMPORARY TABLE") || strings.Contains(err.Error(), "user variables") {
+		t.Errorf("a temporary table named as a sharded table beside one on the default cluster: %v, want 1235 saying to drop the others", err)
+	}
+}
