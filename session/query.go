@@ -205,7 +205,7 @@ func (s *Session) answerSchemaStatement(ctx context.Context, sql string, f *sqlp
 	case sqlparse.KindAnalyze:
 		answered, err = s.answerMaintenance(ctx, sql)
 	}
-	if answered || !f.ListsSchema {
+	if answered || !f.ListsSchema && !s.foldsTableFigures(f, nil) {
 		return answered, err
 	}
 	return s.answerTableListing(ctx, sql, f)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/strata-proxy/strata/backend"
 	"github.com/strata-proxy/strata/engine"
+	"github.com/strata-proxy/strata/shard"
 	"github.com/strata-proxy/strata/sqlparse"
 	"github.com/strata-proxy/strata/wire"
 )
@@ -179,21 +180,58 @@ func (s *Session) metadataCluster(f *sqlparse.Facts, args []string) string {
 	if f.MetadataOf == nil || s.env.Sharding == nil {
 		return ""
 	}
+	refs, ok := metadataTables(f, args)
+	if !ok {
+		return ""
+	}
+	return s.env.Sharding.MetadataCluster(&sqlparse.Facts{Tables: refs})
+}
+
+// metadataTables are the tables a lookup in information_schema names
+// (Facts.MetadataOf), a placeholder's by its bound value (args, SQL
+// literals); ok is false when a bound value is not text.
+func metadataTables(f *sqlparse.Facts, args []string) ([]sqlparse.TableRef, bool) {
 	refs := make([]sqlparse.TableRef, len(f.MetadataOf))
 	for i, name := range f.MetadataOf {
 		if rank, ok := strings.CutPrefix(name, "?"); ok {
 			n, err := strconv.Atoi(rank)
 			if err != nil || n < 1 || n > len(args) {
-				return ""
+				return nil, false
 			}
 			if name, ok = literalText(args[n-1]); !ok {
-				return ""
+				return nil, false
 			}
 			name = strings.ToLower(name)
 		}
 		refs[i] = sqlparse.TableRef{Name: name}
 	}
-	return s.env.Sharding.MetadataCluster(&sqlparse.Facts{Tables: refs})
+	return refs, true
+}
+
+// foldsTableFigures reports whether f, a lookup in information_schema of
+// the tables it names (Facts.MetadataOf), reads the TABLES view about a
+// sharded table: its rows and sizes are then the sums over its shards,
+// as a listing of the schema shows them (answerTableListing), not one
+// shard's (information_schema.TABLES WHERE table_name = 'comments', as
+// tools ask for a table's row estimate).
+func (s *Session) foldsTableFigures(f *sqlparse.Facts, args []string) bool {
+	if f.MetadataOf == nil || s.env.Sharding == nil {
+		return false
+	}
+	if !slices.ContainsFunc(f.Tables, func(t sqlparse.TableRef) bool {
+		return strings.EqualFold(t.Schema, "information_schema") && strings.EqualFold(t.Name, "tables")
+	}) {
+		return false
+	}
+	refs, ok := metadataTables(f, args)
+	if !ok {
+		return false
+	}
+	layout := s.env.Sharding.Layout()
+	return slices.ContainsFunc(refs, func(r sqlparse.TableRef) bool {
+		t := layout.Table(r.Name)
+		return t != nil && t.Placement == shard.PlaceSharded
+	})
 }
 
 // literalText is the text of a string literal as quoteLiteral writes

@@ -47,7 +47,7 @@ func (s *Session) executeTableListing(ctx context.Context, st *prepared, args []
 // tableListing is the text of a table listing run over its rows read
 // first; ok false when it does not apply, and err already answered.
 func (s *Session) tableListing(ctx context.Context, sql string, f *sqlparse.Facts, args []string) (text string, ok bool, err error) {
-	if !f.ListsSchema || s.env.Sharding == nil || s.env.Sharding.Layout().Empty() {
+	if s.env.Sharding == nil || s.env.Sharding.Layout().Empty() || !f.ListsSchema && !s.foldsTableFigures(f, args) {
 		return "", false, nil
 	}
 	text, err = s.materializeWith(ctx, sql, args, pullLevel{}, s.readTableListing)

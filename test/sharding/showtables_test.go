@@ -147,6 +147,17 @@ func TestSchemaListingsIncludePlacedTables(t *testing.T) {
 			t.Errorf("%s's rows and data length: %q, SHOW TABLE STATUS says %s (summed over the shards)", table, got, want)
 		}
 	}
+	// A table named (as tools ask for one table's row estimate): its
+	// figures summed too, in text and prepared statements. Before, one
+	// shard's.
+	for _, table := range []string{"events", "comments"} {
+		want := status[table]["Rows"] + "|" + status[table]["Data_length"]
+		text := testenv.Strings(t, conn, "SELECT table_rows, data_length FROM information_schema.tables WHERE table_schema = 'blog' AND table_name = '"+table+"'")
+		prepared := testenv.Strings(t, conn, "SELECT table_rows, data_length FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", "blog", table)
+		if !slices.Equal(text, []string{want}) || !slices.Equal(prepared, []string{want}) {
+			t.Errorf("%s named: rows and data length %q, prepared %q; SHOW TABLE STATUS says %s (summed over the shards)", table, text, prepared, want)
+		}
+	}
 	if got := testenv.Strings(t, conn, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'blog' AND table_name IN ('events', 'order_customer', 'nosuch') ORDER BY 1"); !slices.Equal(got, []string{"events", "order_customer"}) {
 		t.Errorf("IN list of names: %q", got)
 	}
