@@ -53,6 +53,8 @@ type Sharding struct {
 	FromZone func(ctx context.Context, t *shard.Table, literal, zone string) (string, error)
 	// collations are the text columns' own collations (SetColumnCollations).
 	collations atomic.Pointer[columnCollations]
+	// now paces the reads of columns merges ask for (MergeColumns).
+	now columnsNow
 	// refused maps tables whose statements are refused to why (a table
 	// another Strata is moving; SetRefused).
 	refused atomic.Pointer[map[string]string]

@@ -756,7 +756,7 @@ func (s *Session) readRows(ctx context.Context, f *sqlparse.Facts, plan *planner
 			return nil, shardError(sc.route.Cluster, err)
 		}
 	}
-	stream, cols, _, err := s.mergeStream(plan, conns, rows, s.statementBudget())
+	stream, cols, _, err := s.mergeStream(ctx, plan, conns, rows, s.statementBudget())
 	if err != nil {
 		var rerr routingError
 		if errors.As(err, &rerr) {
@@ -774,7 +774,7 @@ func (s *Session) readRows(ctx context.Context, f *sqlparse.Facts, plan *planner
 	if plan.Select != nil {
 		sources = plan.Select.Sources
 	}
-	cols = s.env.Sharding.WithColumnCollations(cols, sources)
+	cols = s.env.Sharding.MergeColumns(ctx, cols, sources)
 	defer stream.Close()
 	for {
 		r, err := stream.Next(ctx)

@@ -241,7 +241,7 @@ func (s *Session) mergeOpened(ctx context.Context, f *sqlparse.Facts, plan *plan
 	if len(conns) > 1 {
 		budget = s.statementBudget()
 	}
-	stream, outCols, outPackets, err := s.mergeStream(plan, conns, rows, budget)
+	stream, outCols, outPackets, err := s.mergeStream(ctx, plan, conns, rows, budget)
 	var rerr routingError
 	switch {
 	case errors.As(err, &rerr):
@@ -343,7 +343,7 @@ func (e routingError) Error() string { return e.err.Error() }
 // opened on demand) and the column definitions the client sees; what
 // its steps hold is accounted in budget. Its errors are a routingError
 // or the client's error.
-func (s *Session) mergeStream(plan *planner.ShardPlan, conns []*shardConn, rows []*backend.Rows, budget *engine.Budget) (engine.RowStream, []engine.Column, [][]byte, error) {
+func (s *Session) mergeStream(ctx context.Context, plan *planner.ShardPlan, conns []*shardConn, rows []*backend.Rows, budget *engine.Budget) (engine.RowStream, []engine.Column, [][]byte, error) {
 	var cols []engine.Column
 	var colPackets [][]byte
 	for _, r := range rows {
@@ -376,7 +376,7 @@ func (s *Session) mergeStream(plan *planner.ShardPlan, conns []*shardConn, rows 
 	switch {
 	case plan.Select != nil && len(conns) > 1:
 		s.evalDiag = &evalDiagnostics{}
-		stream, err = plan.MergeStream(s.env.Sharding.WithColumnCollations(cols, plan.Select.Sources), sources, s.evaluator(conns[0], rows, 0, s.evalDiag), budget)
+		stream, err = plan.MergeStream(s.env.Sharding.MergeColumns(ctx, cols, plan.Select.Sources), sources, s.evaluator(conns[0], rows, 0, s.evalDiag), budget)
 	case plan.Sequential:
 		stream = engine.NewOrderedWalk(sources, -1)
 	default:

@@ -282,7 +282,7 @@ func (s *Session) topShares(ctx context.Context, plan *planner.ShardPlan, conns 
 	for i, desc := range plan.TopOrder {
 		keys[i] = engine.SortKey{Col: i, Desc: desc}
 	}
-	cmp, err := engine.NewComparator(s.env.Sharding.WithColumnCollations(cols, plan.TopSources), keys)
+	cmp, err := engine.NewComparator(s.env.Sharding.MergeColumns(ctx, cols, plan.TopSources), keys)
 	if err != nil {
 		return nil, nil, wire.NewError(wire.ErNotSupportedYet, "Strata cannot order the shards' first rows by this ORDER BY: %v", err)
 	}

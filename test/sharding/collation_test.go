@@ -357,6 +357,28 @@ func TestReloadedTableColumnCollationsAreReadSoon(t *testing.T) {
 	}
 }
 
+// A table placed in the config but created on the servers directly after
+// Strata read the columns at start (the next read is a minute away) is
+// merged by its columns' own collations at once: a merge that compares
+// the text of a table not read yet has the columns read first. Before,
+// it compared by the connection's collation until the next read: a _bin
+// column's 'A' and 'a' were one group, 'B' sorted before 'a'.
+func TestMergeReadsTheColumnsOfATableCreatedSinceTheLastRead(t *testing.T) {
+	strataDB(t)
+	s := startOwn(t, ownConfig(t, "late_bin: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3]}", ""))
+	testenv.Eventually(t, "the columns read at start", func() bool { return s.Env.Sharding.ColumnCollation("members", "username") != "" })
+	createOn(t, "CREATE TABLE IF NOT EXISTS blog.late_bin (id INT PRIMARY KEY, w VARCHAR(20) COLLATE utf8mb4_bin)", "blog.late_bin", append([]string{"single"}, shardNames...)...)
+	got, want := testenv.Conn(t, openStrata(t, s.MySQLAddr())), singleConn(t)
+	for _, c := range []*sql.Conn{got, want} {
+		mustExec(t, c, "INSERT INTO late_bin (id, w) VALUES (1, 'a'), (2, 'A'), (3, 'B'), (4, 'b'), (5, 'a'), (6, 'C')")
+	}
+	sameRows(t, got, want,
+		"SELECT w, COUNT(*) FROM late_bin GROUP BY w ORDER BY w",
+		"SELECT DISTINCT w FROM late_bin ORDER BY w DESC",
+		"SELECT MIN(w), MAX(w) FROM late_bin",
+	)
+}
+
 // A collation Strata only approximates (Swedish, where Å and Ä sort after
 // Z and ü equals y) would merge rows of several shards in another order
 // or other groups than one server, and nothing in the rows shows it: such
