@@ -716,7 +716,7 @@ type ShardPlan struct {
 // Strata plans a write by the columns its values are for. facts is nil
 // where sql is no such statement or the columns are not known (the
 // statement is then refused, naming why).
-func (s *Sharding) withInsertColumns(m sqlparse.Mode, sql string, f *sqlparse.Facts) (string, *sqlparse.Facts) {
+func (s *Sharding) withInsertColumns(ctx context.Context, m sqlparse.Mode, sql string, f *sqlparse.Facts) (string, *sqlparse.Facts) {
 	if f.Kind != sqlparse.KindInsert && f.Kind != sqlparse.KindReplace || f.Fallback {
 		return sql, nil
 	}
@@ -732,6 +732,12 @@ func (s *Sharding) withInsertColumns(m sqlparse.Mode, sql string, f *sqlparse.Fa
 		name = ref.Schema + "." + name // another schema's table is not known
 	}
 	columns := s.ColumnOrder(name)
+	if columns == nil && s.ReadColumns != nil {
+		// Not read yet (Strata just started, or the table was created
+		// on the servers since the last read): read now.
+		s.readColumnsNow(ctx)
+		columns = s.ColumnOrder(name)
+	}
 	if columns == nil {
 		return sql, nil
 	}
@@ -812,7 +818,7 @@ func (s *Sharding) planStatement(ctx context.Context, m sqlparse.Mode, sql strin
 		}
 	}
 	s.learnWritten(ctx, f)
-	if alt, facts := s.withInsertColumns(m, sql, f); facts != nil {
+	if alt, facts := s.withInsertColumns(ctx, m, sql, f); facts != nil {
 		return s.Plan(ctx, m, alt, facts, args)
 	}
 	if assignments, stmt, ok := m.SplitSetStatement(sql); ok && !f.Fallback {

@@ -365,7 +365,7 @@ func TestReloadedTableColumnCollationsAreReadSoon(t *testing.T) {
 // column's 'A' and 'a' were one group, 'B' sorted before 'a'.
 func TestMergeReadsTheColumnsOfATableCreatedSinceTheLastRead(t *testing.T) {
 	strataDB(t)
-	s := startOwn(t, ownConfig(t, "late_bin: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3]}", ""))
+	s := startOwn(t, ownConfig(t, "late_bin: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3]}\n  late_nolist: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3]}", ""))
 	testenv.Eventually(t, "the columns read at start", func() bool { return s.Env.Sharding.ColumnCollation("members", "username") != "" })
 	createOn(t, "CREATE TABLE IF NOT EXISTS blog.late_bin (id INT PRIMARY KEY, w VARCHAR(20) COLLATE utf8mb4_bin)", "blog.late_bin", append([]string{"single"}, shardNames...)...)
 	got, want := testenv.Conn(t, openStrata(t, s.MySQLAddr())), singleConn(t)
@@ -377,6 +377,14 @@ func TestMergeReadsTheColumnsOfATableCreatedSinceTheLastRead(t *testing.T) {
 		"SELECT DISTINCT w FROM late_bin ORDER BY w DESC",
 		"SELECT MIN(w), MAX(w) FROM late_bin",
 	)
+	// So does an INSERT without a column list, which takes the columns
+	// read (before, refused until the next read).
+	createOn(t, "CREATE TABLE IF NOT EXISTS blog.late_nolist (id INT PRIMARY KEY, w VARCHAR(20))", "blog.late_nolist", shardNames...)
+	time.Sleep(time.Second) // reads a statement asks for are a second apart
+	mustExec(t, got, "INSERT INTO late_nolist VALUES (1, 'x'), (2, 'y')")
+	if rows := testenv.Strings(t, got, "SELECT id, w FROM late_nolist ORDER BY id"); !slices.Equal(rows, []string{"1|x", "2|y"}) {
+		t.Errorf("rows inserted without a column list: %q", rows)
+	}
 }
 
 // A collation Strata only approximates (Swedish, where Å and Ä sort after
