@@ -100,25 +100,23 @@ func splitItems(sc *scanner, sql string, toks []token) []string {
 
 // BindPlaceholders writes args, SQL literals, in place of the ?
 // placeholders of sql, in order; n is the number of placeholders, and
-// text is only complete when n == len(args).
+// text is only complete when n == len(args). The select list's fields
+// keep the names a server gives them, their text as written ("?",
+// "? + 1"; Replace).
 func (m Mode) BindPlaceholders(sql string, args []string) (text string, n int) {
 	sc := newScanner(sql)
 	sc.noBackslash = m.noBackslash
-	var b strings.Builder
-	last := 0
+	var rs []Replacement
 	for t := sc.nextCode(); t.kind != tokEOF; t = sc.nextCode() {
 		if t.kind != tokPunct || sql[t.start] != '?' {
 			continue
 		}
 		if n < len(args) {
-			b.WriteString(sql[last:t.start])
-			b.WriteString(args[n])
-			last = t.end
+			rs = append(rs, Replacement{Start: t.start, End: t.end, Text: args[n]})
 		}
 		n++
 	}
-	b.WriteString(sql[last:])
-	return b.String(), n
+	return m.Replace(sql, sql, rs), n
 }
 
 // IsLiteral reports whether an expression is one number or string

@@ -37,7 +37,8 @@ func TestBindPlaceholders(t *testing.T) {
 		n    int
 	}{
 		{"SELECT * FROM t WHERE a = ? AND b = '?' AND c = ?", []string{"1", "'x'"}, "SELECT * FROM t WHERE a = 1 AND b = '?' AND c = 'x'", 2},
-		{"SELECT ? /* ? */ + `?`", []string{"NULL"}, "SELECT NULL /* ? */ + `?`", 1},
+		{"SELECT ? /* ? */ + `?`", []string{"NULL"}, "SELECT NULL /* ? */ + `?` AS `? /* ? */ + ``?```", 1},
+		{"SELECT id, ?, ? + 1 AS n FROM t WHERE id = ?", []string{"'x'", "2", "3"}, "SELECT id, 'x' AS `?`, 2 + 1 AS n FROM t WHERE id = 3", 3},
 		{"SELECT ?, ?", []string{"1"}, "", 2},
 		{"SELECT 1", []string{"1"}, "", 0},
 	} {

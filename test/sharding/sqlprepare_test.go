@@ -93,6 +93,14 @@ func TestSQLPreparedStatementsOverShards(t *testing.T) {
 			"PREPARE one FROM 'SELECT 1 + ?'",
 			"EXECUTE one USING 2",
 		}},
+		// The columns of placeholders are named as the server names
+		// them, "?" and "score + ?" (before, by the values written in).
+		{"placeholders in the select list", []string{
+			"PREPARE named FROM 'SELECT id, ?, score + ? FROM entries WHERE id = ?'",
+			"EXECUTE named USING 'x', 1, 1000000042",
+			"PREPARE grouped FROM 'SELECT status, COUNT(*), ? FROM entries WHERE id > ? GROUP BY status ORDER BY status'",
+			"EXECUTE grouped USING 7, 1000001000",
+		}},
 		{"a text with a syntax error", []string{
 			"PREPARE bad FROM 'SELEC * FROM entries'",
 			"EXECUTE bad",
