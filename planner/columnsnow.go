@@ -62,16 +62,7 @@ func (s *Sharding) readColumnsNow(ctx context.Context) {
 // table whose columns were not read.
 func (s *Sharding) columnsUnread(cols []engine.Column, sources []*sqlparse.TextSource) bool {
 	cc := s.collations.Load()
-	unread := func(table string) bool {
-		if !s.merged(table) {
-			return false
-		}
-		if cc == nil {
-			return true
-		}
-		_, read := s.readAs(cc, table, func(name string) bool { return cc.names[name] != nil })
-		return !read
-	}
+	unread := func(table string) bool { return s.unread(cc, table) }
 	for i, c := range cols {
 		if c.Charset == engine.CharsetBinary {
 			continue // numbers, times and bytes compare alike in any collation
@@ -91,6 +82,29 @@ func (s *Sharding) columnsUnread(cols []engine.Column, sources []*sqlparse.TextS
 		}
 	}
 	return false
+}
+
+// unread reports whether table is a sharded or reference table whose
+// columns cc does not hold.
+func (s *Sharding) unread(cc *columnCollations, table string) bool {
+	if !s.merged(table) {
+		return false
+	}
+	if cc == nil {
+		return true
+	}
+	_, read := s.readAs(cc, table, func(name string) bool { return cc.names[name] != nil })
+	return !read
+}
+
+// ReadColumnsOf has the columns read now when table is a sharded or
+// reference table whose columns were not read, as MergeColumns does: a
+// statement that reads its rows first orders them by its primary key,
+// the order one server reads them in.
+func (s *Sharding) ReadColumnsOf(ctx context.Context, table string) {
+	if s.ReadColumns != nil && s.unread(s.collations.Load(), table) {
+		s.readColumnsNow(ctx)
+	}
 }
 
 // merged reports whether table (as a server names it: a date table's

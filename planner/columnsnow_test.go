@@ -50,4 +50,16 @@ func TestMergeColumnsReadsUnreadTablesFirst(t *testing.T) {
 	if reads != 2 {
 		t.Errorf("two merges of a table not read within a second: %d reads in all, want 2", reads)
 	}
+	// A statement that reads a table's rows first asks for its columns
+	// (its primary key) the same way.
+	s.now.last = s.now.last.Add(-onDemandGap)
+	s.ReadColumnsOf(context.Background(), "comments")
+	s.ReadColumnsOf(context.Background(), "users")
+	if reads != 2 {
+		t.Errorf("rows read first of a table read, and of one cluster's: %d reads in all, want 2", reads)
+	}
+	s.ReadColumnsOf(context.Background(), "events")
+	if reads != 3 {
+		t.Errorf("rows read first of a sharded table not read: %d reads in all, want 3", reads)
+	}
 }

@@ -277,6 +277,9 @@ func (s *Session) readTablesFirst(ctx context.Context, r firstReads, lvl pullLev
 		var cols []engine.Column
 		var rows []engine.Row
 		var more, handled bool
+		if t.Derived == "" {
+			s.env.Sharding.ReadColumnsOf(ctx, t.Name) // its primary key, for inScanOrder
+		}
 		query := s.inScanOrder(t, r.query(i, keyValues))
 		if r.own != nil {
 			if cols, rows, handled, err = r.own(ctx, t, query, part); err != nil {
