@@ -61,10 +61,13 @@ type fieldAlias struct {
 	text string
 }
 
-// selectListEnds are the words that end a select list at its depth.
+// selectListEnds are the words that end a select list at its depth:
+// its clauses, and what may follow a SELECT without FROM inside another
+// statement (INSERT ... SELECT 1 ON DUPLICATE KEY UPDATE, RETURNING).
 var selectListEnds = map[string]bool{
 	"from": true, "into": true, "where": true, "group": true, "having": true, "order": true, "limit": true,
-	"union": true, "except": true, "intersect": true, "window": true, "for": true, "lock": true,
+	"union": true, "except": true, "intersect": true, "minus": true, "window": true, "for": true, "lock": true,
+	"on": true, "returning": true, "offset": true, "fetch": true, "procedure": true,
 }
 
 // selectModifiers are the words between SELECT and its first field.

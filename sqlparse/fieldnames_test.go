@@ -20,6 +20,9 @@ func TestReplaceKeepsFieldNames(t *testing.T) {
 		{"INSERT INTO t (a) SELECT @v FROM u", "INSERT INTO t (a) SELECT 7 AS `@v` FROM u"},
 		{"SELECT `@v`, '@v', @v FROM t", "SELECT `@v`, '@v', 7 AS `@v` FROM t"},
 		{"SELECT @v;", "SELECT 7 AS `@v`;"},
+		{"INSERT INTO t (a) SELECT @v ON DUPLICATE KEY UPDATE a = @v", "INSERT INTO t (a) SELECT 7 AS `@v` ON DUPLICATE KEY UPDATE a = 7"},
+		{"INSERT INTO t (a) SELECT @v RETURNING a, @v", "INSERT INTO t (a) SELECT 7 AS `@v` RETURNING a, 7"},
+		{"SELECT @v OFFSET 0 ROWS", "SELECT 7 AS `@v` OFFSET 0 ROWS"},
 	} {
 		var rs []Replacement
 		for _, sp := range (Mode{}).UserVars(tc.sql) {
