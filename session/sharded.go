@@ -57,6 +57,11 @@ func (s *Session) queryPlaced(ctx context.Context, sql string, parsed *planner.P
 	if f.Masked {
 		return s.refuse(s.errMaskedPlaced())
 	}
+	if f.Kind == sqlparse.KindDDL && f.DDLForm == "create-select" {
+		if handled, err := s.createSelect(ctx, sql); handled {
+			return err
+		}
+	}
 	if f.Fallback && f.SetsUserVars && f.Kind == sqlparse.KindSelect {
 		if ok, err := s.answerSelectIntoVars(ctx, sql); ok {
 			return err
