@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"fmt"
 	"net"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -121,7 +122,7 @@ func TestPreviousStatementStateOfAShardInAPinnedSession(t *testing.T) {
 			outcome[i] = fmtResult(res, err)
 		}
 		// Strata names the shard in what it relays of a shard's message.
-		if strata := strings.ReplaceAll(outcome[0], " (on shard s1)", ""); strata != outcome[1] {
+		if shardSuffix.ReplaceAllString(outcome[0], "") != outcome[1] {
 			t.Errorf("%s after %s\nthrough Strata: %s\none server:     %s", step.reads, step.stmt, outcome[0], outcome[1])
 		}
 	}
@@ -133,6 +134,25 @@ func fmtResult(r *result, err error) string {
 		return "error " + err.Error()
 	}
 	return fmt.Sprint(r.cols, r.rows)
+}
+
+// shardSuffix is what Strata adds to a message a shard's server sent.
+var shardSuffix = regexp.MustCompile(` \(on shard s[0-9]+\)`)
+
+// sameOutcomes runs stmts one after another through Strata (got) and on
+// the single server (want), and reports each whose answer (rows, column
+// names, or error) differs, the shard Strata names in a server's
+// message left aside.
+func sameOutcomes(t *testing.T, got, want querier, stmts ...string) {
+	t.Helper()
+	ctx := testenv.Ctx(t)
+	for _, q := range stmts {
+		g, gErr := runQuery(ctx, got, q)
+		w, wErr := runQuery(ctx, want, q)
+		if gs, ws := fmtResult(g, gErr), fmtResult(w, wErr); shardSuffix.ReplaceAllString(gs, "") != ws {
+			t.Errorf("%s\nthrough Strata: %s\none server:     %s", q, gs, ws)
+		}
+	}
 }
 
 // After a statement Strata answered from several shards, SHOW WARNINGS
