@@ -459,6 +459,15 @@ func (s *Session) executePlaced(ctx context.Context, st *prepared, packet []byte
 			return err
 		}
 	}
+	if st.facts.Kind == sqlparse.KindDDL && st.facts.DDLForm == "create-select" {
+		// As for a text query (createSelect), with the bound values
+		// written in: a DDL answers OK in either protocol.
+		if bound, n := s.readingMode().BindPlaceholders(st.sql, args); n == len(args) {
+			if handled, err := s.createSelect(ctx, bound); handled {
+				return err
+			}
+		}
+	}
 	sql, facts := st.sql, st.facts
 	if facts.ReadsUserVars && !facts.SetsUserVars {
 		// As for a text query: the variables' values, read where the

@@ -42,6 +42,13 @@ func TestCreateTableSelectOverShards(t *testing.T) {
 		"CREATE TEMPORARY TABLE cts_bad SELECT nosuch FROM cts_rows",
 		"CREATE TEMPORARY TABLE cts_dup SELECT id, id FROM cts_rows",
 	)
+	// Prepared, with a bound value (PDO's native prepares).
+	for _, c := range []querier{got, want} {
+		if _, err := runQueryArgs(testenv.Ctx(t), c, "CREATE TEMPORARY TABLE cts_bound AS SELECT g, SUM(n) s FROM cts_rows WHERE n > ? GROUP BY g", 15); err != nil {
+			t.Fatalf("a prepared CREATE TABLE ... SELECT: %v", err)
+		}
+	}
+	sameOutcomes(t, got, want, "SELECT * FROM cts_bound ORDER BY g", "SHOW CREATE TABLE cts_bound")
 	// A SELECT no shard can run alone (a table of the default cluster)
 	// is still refused, saying what to do.
 	_, err := got.ExecContext(testenv.Ctx(t), "CREATE TEMPORARY TABLE cts_apart SELECT z.id FROM cts_rows z JOIN order_customer o ON o.customer_id = z.id")
