@@ -332,7 +332,12 @@ func (a *Aggregate) newAccumulator(o AggOutput) (accumulator, error) {
 		}
 		return d, nil
 	case AggMin, AggMax:
-		cmp, err := ValueComparer(col, "")
+		// MIN and MAX of an ENUM or SET compare its values as text
+		// (MariaDB's Item_sum_min_max), though the server sorts the
+		// result they give by member number.
+		byText := col
+		byText.Flags &^= FlagEnum | FlagSet
+		cmp, err := ValueComparer(byText, "")
 		if err != nil {
 			return nil, err
 		}

@@ -309,6 +309,9 @@ func (s *Sharding) WithColumnCollations(cols []engine.Column, sources []*sqlpars
 		if i < len(sources) && sources[i] != nil {
 			name, unknown := cc.sourceCollation(c, sources[i])
 			set(i, name, unknown)
+			if m := cc.sourceMembers(c, sources[i]); m != nil {
+				column(i).Members = m
+			}
 			continue
 		}
 		if cc == nil || c.OrgTable == "" || c.OrgName == "" || !strings.EqualFold(c.Schema, cc.schema) {
@@ -326,6 +329,29 @@ func (s *Sharding) WithColumnCollations(cols []engine.Column, sources []*sqlpars
 		return cols
 	}
 	return out
+}
+
+// sourceMembers are the members of an ENUM or SET column c that is an
+// expression over one such table column: MIN(e) and MAX(e) keep e's type,
+// and a server sorts their values by e's members. Nil when c is no ENUM
+// or SET, or is made of other columns.
+func (cc *columnCollations) sourceMembers(c engine.Column, src *sqlparse.TextSource) []string {
+	if cc == nil || c.Flags&(engine.FlagEnum|engine.FlagSet) == 0 || src.Opaque || len(src.Columns) != 1 {
+		return nil
+	}
+	ref := src.Columns[0]
+	var found []string
+	for _, t := range ref.Tables {
+		m, ok := cc.members[t+"."+ref.Column]
+		if !ok {
+			continue
+		}
+		if found != nil && !slices.Equal(found, m) {
+			return nil // two tables' columns of that name: which one is not known
+		}
+		found = m
+	}
+	return found
 }
 
 // sourceCollation is the collation of an expression column c made of
