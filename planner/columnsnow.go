@@ -98,12 +98,28 @@ func (s *Sharding) unread(cc *columnCollations, table string) bool {
 }
 
 // ReadColumnsOf has the columns read now when table is a sharded or
-// reference table whose columns were not read, as MergeColumns does: a
-// statement that reads its rows first orders them by its primary key,
-// the order one server reads them in.
-func (s *Sharding) ReadColumnsOf(ctx context.Context, table string) {
-	if s.ReadColumns != nil && s.unread(s.collations.Load(), table) {
+// reference table whose columns were not read, or were read without one
+// of names (a column added on the servers since: a statement that reads
+// the table's rows first reads the columns it names, and must not lack
+// one), as MergeColumns does. A statement that reads its rows first also
+// orders them by its primary key, the order one server reads them in.
+func (s *Sharding) ReadColumnsOf(ctx context.Context, table string, names ...string) {
+	if s.ReadColumns == nil {
+		return
+	}
+	if s.unread(s.collations.Load(), table) {
 		s.readColumnsNow(ctx)
+		return
+	}
+	if !s.merged(table) {
+		return
+	}
+	known := s.TableColumns(table)
+	for _, n := range names {
+		if !known[strings.ToLower(n)] {
+			s.readColumnsNow(ctx)
+			return
+		}
 	}
 }
 

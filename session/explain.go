@@ -206,6 +206,7 @@ func (s *Session) explainMaterialize(ctx context.Context, sql string, depth int)
 	if err != nil {
 		return nil, false
 	}
+	mat.Columns = s.env.Sharding.TableColumns
 	rows, tables, ok := s.explainFirstReads(ctx, firstReads{tables: mat.Tables, order: mat.Order(), query: mat.Query}, depth)
 	if !ok {
 		return nil, false

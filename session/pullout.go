@@ -224,6 +224,12 @@ func (s *Session) materializeWith(ctx context.Context, sql string, args []string
 	if err != nil {
 		return "", errNotPulled
 	}
+	mat.Columns = s.env.Sharding.TableColumns
+	for i, t := range mat.Tables {
+		if names := mat.NamedColumns(i); len(names) > 0 {
+			s.env.Sharding.ReadColumnsOf(ctx, t.Name, names...)
+		}
+	}
 	tables, err := s.readTablesFirst(ctx, firstReads{tables: mat.Tables, order: mat.Order(), query: mat.Query, own: own, tooMany: func(t sqlparse.MatTable) error {
 		if len(mat.Tables) == 1 {
 			return wire.NewError(wire.ErNotSupportedYet, "Strata: the shards cannot answer this statement in parts (WITH ROLLUP, a window over rows of several shards, a GROUP_CONCAT Strata cannot merge from the shards' lists), so Strata reads the rows of %s it needs and runs it on one server, and more than %d rows (limits.max_pulled_rows) match its WHERE: narrow it, or group or partition by the shard key",

@@ -41,6 +41,10 @@ type Materialization struct {
 	// pushedTables: how many tables the conjuncts pushed down with
 	// subqueries of their own read (MatTable.pushed).
 	pushedTables int
+	// Columns names a table's columns as last read (nil: not known); with
+	// it, Query reads a table's columns the statement names only.
+	Columns func(table string) map[string]bool
+	named   *namedColumns // nil: read every column (a write's tables)
 }
 
 // MatTable is one table of the statement.
@@ -122,7 +126,13 @@ func (m Mode) Materialize(sql string, args []string) (*Materialization, error) {
 		}
 	}
 	nameFields(sel)
-	return m.materialize(sel, true)
+	named := newNamedColumns(sel)
+	mat, err := m.materialize(sel, true)
+	if err != nil {
+		return nil, err
+	}
+	mat.named = named
+	return mat, nil
 }
 
 // materialize analyzes a parsed SELECT (Materialize). push: a condition
@@ -730,7 +740,7 @@ func (m *Materialization) Query(i int, keyValues [][]string) string {
 	if t.Derived != "" {
 		from = "(" + t.Derived + ")"
 	}
-	q := "SELECT * FROM " + from + " AS " + QuoteIdentifier(t.Alias)
+	q := "SELECT " + m.readList(i) + " FROM " + from + " AS " + QuoteIdentifier(t.Alias)
 	if len(conds) > 1 {
 		// Each condition was restored alone, without the parentheses
 		// that kept an OR inside it: a AND b OR c would read other rows.
@@ -742,6 +752,38 @@ func (m *Materialization) Query(i int, keyValues [][]string) string {
 		q += " WHERE " + strings.Join(conds, " AND ")
 	}
 	return q
+}
+
+// NamedColumns lists the columns the statement names as table i's (by
+// its alias, or unqualified when it reads no other table): when one is
+// not among the table's columns as last read, they are read again before
+// its rows, which are read with those it names only.
+func (m *Materialization) NamedColumns(i int) []string {
+	if m.named == nil || m.Tables[i].Derived != "" {
+		return nil
+	}
+	return m.named.namesOf(m.Tables[i].Alias, len(m.Tables) == 1)
+}
+
+// readList is the select list table i is read with (namedColumns).
+func (m *Materialization) readList(i int) string {
+	if m.named == nil || m.Columns == nil {
+		return "*"
+	}
+	var others []map[string]bool
+	for k, t := range m.Tables {
+		if k != i && t.Derived == "" {
+			if cols := m.Columns(t.Name); cols != nil {
+				others = append(others, cols)
+			}
+		}
+	}
+	t := m.Tables[i]
+	var known map[string]bool
+	if t.Derived == "" {
+		known = m.Columns(t.Name)
+	}
+	return m.named.readList(t, known, others)
 }
 
 func quoteTable(name string) string {
