@@ -355,6 +355,13 @@ func inBlock(conds []joinCond, block []*MatTable) {
 func collectSources(n ast.ResultSetNode, nullable bool, tables *[]*MatTable, conds *[]joinCond) bool {
 	switch n := n.(type) {
 	case *ast.TableSource:
+		if rowsInText(n) && assignsUserVars(n.Source) {
+			// (SELECT @rank := 0) AS init, the start of a running
+			// @rank := @rank + 1: it stays in the statement, which runs
+			// where the session keeps its variables, and sets them there
+			// before the rows are read, as on one server.
+			return true
+		}
 		if rowsInText(n) {
 			*tables = append(*tables, &MatTable{Alias: n.AsName.O, nullable: nullable, source: n, derived: n.Source})
 			return true
@@ -428,6 +435,14 @@ func rowsInText(ts *ast.TableSource) bool {
 	inner := &tableCounter{}
 	ts.Source.Accept(inner)
 	return inner.n == 0
+}
+
+// assignsUserVars: n sets a user variable (@x := ...).
+func assignsUserVars(n ast.Node) bool {
+	return containsNode(n, func(n ast.Node) bool {
+		v, ok := n.(*ast.VariableExpr)
+		return ok && !v.IsSystem && v.Value != nil
+	})
 }
 
 // usingEqualities is JOIN ... USING (cols) between tables l and r as the

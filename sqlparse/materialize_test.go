@@ -3,6 +3,7 @@ package sqlparse
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -254,5 +255,29 @@ func TestMaterializeReadsCTEsOfRowsAsDerivedTables(t *testing.T) {
 	}
 	if _, err := (Mode{}).Materialize("WITH d AS (SELECT g FROM other_t) SELECT * FROM d LEFT JOIN rows_t z ON z.g = d.g", nil); !errors.Is(err, ErrNotMaterialized) {
 		t.Errorf("a CTE over a table: %v, want ErrNotMaterialized", err)
+	}
+}
+
+// A derived table that starts a running user variable stays in the
+// statement (it must assign where the statement runs); one of plain rows
+// is read first.
+func TestMaterializeLeavesVariableStartsInPlace(t *testing.T) {
+	m, err := Mode{}.Materialize("SELECT @n := @n + 1 AS r, id FROM posts, (SELECT @n := 0) init ORDER BY id", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Tables) != 1 || m.Tables[0].Name != "posts" {
+		t.Fatalf("tables read first: %+v, want posts only", m.Tables)
+	}
+	out, err := m.Render([]PulledTable{{Columns: []string{"id"}, Nulls: []string{"NULL"}, Rows: [][]string{{"1"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "(SELECT @`n`:=0) AS `init`") {
+		t.Errorf("rendered without the variable's start: %s", out)
+	}
+	m, err = Mode{}.Materialize("SELECT d.x, p.id FROM posts p, (SELECT 1 AS x) d", nil)
+	if err != nil || len(m.Tables) != 2 {
+		t.Fatalf("a derived table of plain rows: %v, %d tables, want 2", err, len(m.Tables))
 	}
 }

@@ -160,7 +160,8 @@ func TestSelectIntoVariablesOverShards(t *testing.T) {
 // A SELECT over several shards that assigns user variables (the running
 // rank of old MySQL code, @x := id ... LIMIT 1) answers and assigns as one
 // server: Strata reads the rows first and runs the statement where the
-// session keeps its variables. Before, each shard assigned its own
+// session keeps its variables, with a derived table that starts the rank
+// ((SELECT @n := 0) AS init) left in it. Before, each shard assigned its own
 // (ranks restarting on each, silently) on a connection that went back to
 // its pool, so the variable was gone afterwards.
 func TestUserVariableAssignmentsOverShards(t *testing.T) {
@@ -176,8 +177,15 @@ func TestUserVariableAssignmentsOverShards(t *testing.T) {
 		"SELECT @t",
 		"SELECT @e := COUNT(*) FROM entries",
 		"SELECT @e",
+		// The rank started in a derived table of the statement itself,
+		// per group too: it stays in the statement, which sets the
+		// variables before the rows are read (before: refused).
+		"SELECT @n := @n + 1 AS r, id FROM entries, (SELECT @n := 0) init ORDER BY score DESC, id LIMIT 4",
+		"SELECT @n",
+		"SELECT id, @g := IF(@prev = status, @g + 1, 1) AS r, @prev := status FROM entries CROSS JOIN (SELECT @g := 0, @prev := NULL) AS v ORDER BY status, id LIMIT 6",
+		"SELECT @g, @prev",
 	}
-	if want := sameSessionAnswers(t, openStrata(t, strataAddr), stmts); want[2] != "[@rank] [[5]]" {
+	if want := sameSessionAnswers(t, openStrata(t, strataAddr), stmts); want[2] != "[@rank] [[5]]" || want[11] != "[@n] [[4]]" {
 		t.Errorf("the reference: @rank = %s after five ranked rows", want[2])
 	}
 	// As a prepared statement (binary protocol) it is refused: the rows
