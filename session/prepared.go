@@ -488,6 +488,19 @@ func (s *Session) executePlaced(ctx context.Context, st *prepared, packet []byte
 		args = []string{}
 	}
 	plan, err := s.env.Sharding.Plan(ctx, s.readingMode(), sql, facts, args)
+	if err != nil && (facts.Kind == sqlparse.KindInsert || facts.Kind == sqlparse.KindReplace) && sql == st.sql {
+		// As for a text query: keys such as NOW() evaluated and written
+		// in, with the bound values.
+		if bound, n := s.readingMode().BindPlaceholders(sql, args); n == len(args) {
+			text, ok, kerr := s.withInsertKeyValues(ctx, bound)
+			if kerr != nil {
+				return s.refuseRouting(kerr)
+			}
+			if ok {
+				return s.executeOuter(ctx, text, err)
+			}
+		}
+	}
 	if err != nil && pullsOut(facts) && sql == st.sql {
 		return s.executePulledOut(ctx, st, args, err)
 	}

@@ -176,6 +176,10 @@ type Session struct {
 	vars       varSet
 	autocommit bool
 	inTx       bool
+	// keysWritten: the statement running is an INSERT whose shard keys
+	// Strata evaluated and wrote in (withInsertKeyValues): it is not
+	// rewritten again.
+	keysWritten bool
 	// fenced: the statement running holds the fences of moving tables
 	// (passFences). It reads them on the primaries: a replica may not
 	// have applied the last batch yet, and would show a row on both

@@ -84,6 +84,19 @@ func (s *Session) queryPlaced(ctx context.Context, sql string, parsed *planner.P
 		}
 	}
 	plan, err := s.env.Sharding.Plan(ctx, s.readingMode(), sql, f, nil)
+	if err != nil && (f.Kind == sqlparse.KindInsert || f.Kind == sqlparse.KindReplace) && !s.keysWritten {
+		// INSERT ... VALUES (NOW(), ...) into a table sharded by time:
+		// the key's value, evaluated first, routes the row.
+		text, ok, kerr := s.withInsertKeyValues(ctx, sql)
+		if kerr != nil {
+			return s.refuseRouting(kerr)
+		}
+		if ok {
+			s.keysWritten = true // once: the statement with the values is planned as it is
+			defer func() { s.keysWritten = false }()
+			return s.Query(ctx, append([]byte{wire.ComQuery}, text...))
+		}
+	}
 	if err != nil && pullsOut(f) {
 		// x IN (SELECT ... FROM sharded): run the subquery first. In
 		// MariaDB's words the parser lacks (CAST(x AS INT)), in MySQL's.

@@ -62,6 +62,10 @@ type KeyColumn struct {
 	UniqueDefaults     map[string]string
 	UniqueColumns      map[string]UniqueColumn
 	KeyIsPrimary       bool
+	// ClockDefault: the key column's default is the statement's time,
+	// as its COLUMN_DEFAULT writes it (current_timestamp(), or with
+	// fraction digits); "" otherwise.
+	ClockDefault string
 }
 
 // UniqueColumn is what Strata learns of a column of a table's unique:
@@ -100,14 +104,14 @@ func FoldsCase(collation string) bool {
 func (t *Table) KeyColumn() KeyColumn {
 	return KeyColumn{Type: t.KeyType, Collation: t.KeyCollation, Limit: t.KeyLimit, AutoIncrement: t.AutoIncrement,
 		LocalAutoIncrement: t.LocalAutoIncrement, ClockColumns: t.ClockColumns,
-		UniqueDefaults: t.UniqueDefaults, UniqueColumns: t.UniqueColumns, KeyIsPrimary: t.KeyIsPrimary}
+		UniqueDefaults: t.UniqueDefaults, UniqueColumns: t.UniqueColumns, KeyIsPrimary: t.KeyIsPrimary, ClockDefault: t.KeyClockDefault}
 }
 
 // Equal reports whether k and o say the same of a table.
 func (k KeyColumn) Equal(o KeyColumn) bool {
 	return k.Type == o.Type && k.Collation == o.Collation && k.Limit == o.Limit && k.AutoIncrement == o.AutoIncrement &&
 		k.LocalAutoIncrement == o.LocalAutoIncrement && k.ClockColumns == o.ClockColumns && maps.Equal(k.UniqueDefaults, o.UniqueDefaults) &&
-		maps.Equal(k.UniqueColumns, o.UniqueColumns) && k.KeyIsPrimary == o.KeyIsPrimary
+		maps.Equal(k.UniqueColumns, o.UniqueColumns) && k.KeyIsPrimary == o.KeyIsPrimary && k.ClockDefault == o.ClockDefault
 }
 
 // WithKeyTypes returns a copy of l whose sharded tables have the key
@@ -123,6 +127,7 @@ func (l *Layout) WithKeyTypes(types map[string]KeyColumn) *Layout {
 			c.KeyType, c.KeyCollation, c.KeyLimit, c.ClockColumns = k.Type, k.Collation, k.Limit, k.ClockColumns
 			c.AutoIncrement, c.LocalAutoIncrement = k.AutoIncrement, k.LocalAutoIncrement
 			c.UniqueDefaults, c.UniqueColumns, c.KeyIsPrimary = k.UniqueDefaults, k.UniqueColumns, k.KeyIsPrimary
+			c.KeyClockDefault = k.ClockDefault
 		}
 		out.byName[c.Name] = &c
 		out.sorted = append(out.sorted, &c)

@@ -102,6 +102,9 @@ type Table struct {
 	// ClockColumns, learned with the key type: a column the server fills
 	// with the statement's time (DEFAULT or ON UPDATE CURRENT_TIMESTAMP).
 	ClockColumns bool
+	// KeyClockDefault, learned with the key type: the key column's
+	// default is the statement's time (KeyColumn.ClockDefault).
+	KeyClockDefault string
 	// PlacedBy is the collation text keys are placed by (config
 	// key_collation; "": by their bytes).
 	PlacedBy string

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -39,9 +40,9 @@ func KeyColumnOf(ctx context.Context, open Opener, schema string, t *shard.Table
 		return shard.KeyColumn{}, err
 	}
 	var dataType, columnType string
-	var collation sql.NullString
-	err = db.QueryRowContext(ctx, "SELECT DATA_TYPE, COLUMN_TYPE, COLLATION_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND COLUMN_NAME = ?",
-		schema, t.Name, t.Method.Key()).Scan(&dataType, &columnType, &collation)
+	var collation, columnDefault sql.NullString
+	err = db.QueryRowContext(ctx, "SELECT DATA_TYPE, COLUMN_TYPE, COLLATION_NAME, COLUMN_DEFAULT FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND COLUMN_NAME = ?",
+		schema, t.Name, t.Method.Key()).Scan(&dataType, &columnType, &collation, &columnDefault)
 	if errors.Is(err, sql.ErrNoRows) {
 		return shard.KeyColumn{}, fmt.Errorf("no column %s.%s.%s on shard %s yet", schema, t.Name, t.Method.Key(), t.Method.Shards()[0])
 	}
@@ -49,6 +50,9 @@ func KeyColumnOf(ctx context.Context, open Opener, schema string, t *shard.Table
 		return shard.KeyColumn{}, err
 	}
 	kc := shard.KeyColumn{Type: shard.KeyTypeOf(dataType), Collation: collation.String, Limit: shard.KeyLimitOf(columnType)}
+	if clockDefault.MatchString(columnDefault.String) {
+		kc.ClockDefault = columnDefault.String
+	}
 	if kc.AutoIncrement, err = autoIncrementColumn(ctx, db, schema, t); err != nil {
 		return kc, err
 	}
@@ -64,6 +68,9 @@ func KeyColumnOf(ctx context.Context, open Opener, schema string, t *shard.Table
 	kc.KeyIsPrimary, err = keyIsPrimary(ctx, open, schema, t)
 	return kc, err
 }
+
+// clockDefault matches a COLUMN_DEFAULT that is the statement's time.
+var clockDefault = regexp.MustCompile(`(?i)^current_timestamp(\(\d*\))?$`)
 
 // keyIsPrimary reports whether t's primary key is its shard key alone.
 func keyIsPrimary(ctx context.Context, open Opener, schema string, t *shard.Table) (bool, error) {

@@ -1,0 +1,95 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/strata-proxy/strata/engine"
+	"github.com/strata-proxy/strata/planner"
+	"github.com/strata-proxy/strata/shard"
+	"github.com/strata-proxy/strata/wire"
+)
+
+// withInsertKeyValues writes the values of an INSERT's shard keys that
+// are expressions (NOW(), CURRENT_TIMESTAMP, UUID(), 1 + 19) into it as
+// literals, evaluated where the session's statements without tables run,
+// with its session variables (time_zone, timestamp); and gives a row that
+// leaves out a key column whose default is the statement's time
+// (DEFAULT CURRENT_TIMESTAMP) that time. The row is then routed by the
+// value it is stored with (sqlparse.InsertKeys). ok is false when the
+// statement has no such key.
+func (s *Session) withInsertKeyValues(ctx context.Context, sql string) (text string, ok bool, err error) {
+	if s.env.Sharding == nil {
+		return "", false, nil
+	}
+	l := s.env.Sharding.Layout()
+	var table *shard.Table
+	keys, ok := s.readingMode().InsertKeyExprs(sql, func(name string) string {
+		if t := l.Table(name); t != nil && t.Placement == shard.PlaceSharded {
+			table = t
+			return t.Method.Key()
+		}
+		return ""
+	})
+	if !ok {
+		return "", false, nil
+	}
+	exprs := keys.Exprs
+	if keys.Missing {
+		if table.KeyClockDefault == "" {
+			return "", false, nil
+		}
+		exprs = append(exprs, table.KeyClockDefault)
+	}
+	values, err := s.evaluate(ctx, exprs)
+	if err != nil {
+		return "", false, fmt.Errorf("evaluating the shard key of %s: %w", keys.Table, err)
+	}
+	missing := ""
+	if keys.Missing {
+		missing = values[len(values)-1]
+	}
+	text, err = keys.Render(values[:len(keys.Exprs)], missing)
+	return text, err == nil, err
+}
+
+// evaluate computes exprs, expressions of no table, where the session's
+// statements without tables run (its pinned connection, or one of the
+// default cluster with its session variables), and writes each value as
+// a plain literal a shard key routes by (pulledLiteral).
+func (s *Session) evaluate(ctx context.Context, exprs []string) ([]string, error) {
+	query := "SELECT " + strings.Join(exprs, ", ")
+	var cols []engine.Column
+	var row engine.Row
+	var err error
+	if s.pinned != nil {
+		cols, row, err = queryRow(ctx, s.pinned, query)
+	} else {
+		snap := s.env.Topology.Load()
+		conns, terr := s.takeConns(ctx, []planner.ShardRoute{{Cluster: snap.DefaultCluster}}, false, false)
+		if terr != nil {
+			return nil, terr
+		}
+		defer s.giveBack(conns)
+		cols, row, err = queryRow(ctx, conns[0].conn, query)
+		var werr *wire.Error
+		if err != nil && !errors.As(err, &werr) {
+			s.markBroken(conns[0], err) // not the server's answer: the connection is lost
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(row) != len(exprs) {
+		return nil, fmt.Errorf("%s gave %d values", query, len(row))
+	}
+	out := make([]string, len(exprs))
+	for i, col := range cols {
+		if out[i], err = pulledLiteral(col, row[i]); err != nil {
+			return nil, fmt.Errorf("%s: %w", exprs[i], err)
+		}
+	}
+	return out, nil
+}

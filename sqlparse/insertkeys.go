@@ -1,0 +1,132 @@
+package sqlparse
+
+import (
+	"strings"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/test_driver"
+)
+
+// An INSERT into a date-sharded log table gives its time key as NOW(), or
+// leaves it to the column's DEFAULT CURRENT_TIMESTAMP; other tables give
+// a key as UUID() or 1 + 19. Strata routes a row by the value of its
+// key, which such an expression does not show. So the session evaluates
+// those expressions first, where the statement would run, and writes
+// their values into the statement as literals: the row is stored with the
+// very value it is routed by, and one server stores what such an
+// expression gives at that moment too.
+
+// InsertKeys are the shard-key values of an INSERT ... VALUES (or SET)
+// that are expressions Strata can evaluate on their own.
+type InsertKeys struct {
+	// Table is the table written, as the statement names it.
+	Table string
+	// Exprs are the expressions to evaluate, one per row that gives one.
+	Exprs []string
+	// Missing: the statement gives no value for the key column, so each
+	// row takes the column's default.
+	Missing bool
+
+	mode   Mode
+	stmt   *ast.InsertStmt
+	column string
+	rows   []int // the row of each of Exprs
+	at     int   // the key's index in the column list; -1 when Missing
+}
+
+// InsertKeyExprs finds, in an INSERT or REPLACE with VALUES or SET and a
+// column list, the rows whose shard key (keyOf: the key column of a
+// table as named, "" for a table not sharded) is an expression of no
+// column, variable, placeholder or subquery, nor of the session's
+// previous statement (LAST_INSERT_ID(), ROW_COUNT()); ok is false when
+// there are none and the key column is not missing either.
+func (m Mode) InsertKeyExprs(sql string, keyOf func(table string) string) (*InsertKeys, bool) {
+	stmts, err := m.parseAST(sql)
+	if err != nil || len(stmts) != 1 {
+		return nil, false
+	}
+	ins, ok := stmts[0].(*ast.InsertStmt)
+	if !ok || ins.Select != nil || len(ins.Columns) == 0 || len(ins.Lists) == 0 || ins.Table == nil {
+		return nil, false
+	}
+	ts, ok := ins.Table.TableRefs.Left.(*ast.TableSource)
+	if !ok || ins.Table.TableRefs.Right != nil {
+		return nil, false
+	}
+	name, ok := ts.Source.(*ast.TableName)
+	if !ok {
+		return nil, false
+	}
+	table := name.Name.O
+	if name.Schema.O != "" {
+		table = name.Schema.O + "." + table
+	}
+	key := strings.ToLower(keyOf(table))
+	if key == "" {
+		return nil, false
+	}
+	k := &InsertKeys{Table: table, mode: m, stmt: ins, column: key, at: -1}
+	for i, c := range ins.Columns {
+		if c.Name.L == key {
+			k.at = i
+		}
+	}
+	if k.at < 0 {
+		k.Missing = true
+		return k, true
+	}
+	for row, values := range ins.Lists {
+		if k.at >= len(values) || !evaluableAlone(values[k.at]) {
+			continue
+		}
+		text, err := m.restore(values[k.at])
+		if err != nil {
+			return nil, false
+		}
+		k.Exprs = append(k.Exprs, text)
+		k.rows = append(k.rows, row)
+	}
+	return k, len(k.Exprs) > 0
+}
+
+// previousStatementFuncs read the state the session's previous statement
+// left on its connection, which another connection does not have.
+var previousStatementFuncs = map[string]bool{
+	"last_insert_id": true, "row_count": true, "found_rows": true, "connection_id": true,
+	"nextval": true, "lastval": true, "setval": true, "next_value": true, "previous_value": true,
+}
+
+// evaluableAlone: e is an expression (not a literal) whose value does not
+// depend on the row, the statement or the connection it runs on.
+func evaluableAlone(e ast.ExprNode) bool {
+	switch e.(type) {
+	case ast.ValueExpr, *ast.DefaultExpr, *test_driver.ParamMarkerExpr, *paramNode:
+		return false
+	}
+	return !containsNode(e, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.ColumnNameExpr, *ast.SubqueryExpr, *ast.VariableExpr, *test_driver.ParamMarkerExpr,
+			*ast.DefaultExpr, *ast.AggregateFuncExpr, *ast.WindowFuncExpr, *paramNode:
+			return true
+		case *ast.FuncCallExpr:
+			return previousStatementFuncs[n.FnName.L]
+		}
+		return false
+	})
+}
+
+// Render is the statement with Exprs replaced by values (SQL literals, in
+// order) and, when Missing, the key column added with missing as every
+// row's value.
+func (k *InsertKeys) Render(values []string, missing string) (string, error) {
+	for i, row := range k.rows {
+		k.stmt.Lists[row][k.at] = newRawExpr(values[i])
+	}
+	if k.Missing {
+		k.stmt.Columns = append(k.stmt.Columns, &ast.ColumnName{Name: ast.NewCIStr(k.column)})
+		for row := range k.stmt.Lists {
+			k.stmt.Lists[row] = append(k.stmt.Lists[row], newRawExpr(missing))
+		}
+	}
+	return k.mode.restore(k.stmt)
+}

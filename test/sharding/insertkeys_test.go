@@ -1,0 +1,110 @@
+package sharding
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/strata-proxy/strata/test/testenv"
+)
+
+// An INSERT whose shard key is an expression of no column — NOW() or
+// CURRENT_TIMESTAMP into a table sharded by time, a key left to the
+// column's DEFAULT CURRENT_TIMESTAMP, UUID(), 1 + 19 — has the
+// expression evaluated first, where the session's statements without
+// tables run (with its time_zone), and its value written in: the row is
+// stored with the value it is routed by, in the period table and on the
+// shard that value names. Before, refused with 1235 ("must give at ...
+// as a constant"), so a log table sharded by date could not be written
+// the way applications write one.
+func TestInsertKeysThatAreExpressionsAreEvaluatedFirst(t *testing.T) {
+	strataDB(t)
+	for _, sh := range shardNames {
+		t.Cleanup(func() {
+			for _, name := range testenv.Strings(t, direct[sh], "SHOW TABLES FROM blog LIKE 'nowlogs%'") {
+				direct[sh].Exec("DROP TABLE blog." + name)
+			}
+		})
+	}
+	createOn(t, "CREATE TABLE blog.nowkeys (id INT NOT NULL PRIMARY KEY, u VARCHAR(36) NULL)", "blog.nowkeys", shardNames...)
+	createOn(t, "CREATE TABLE blog.nowuuid (k VARCHAR(36) NOT NULL PRIMARY KEY, n INT NULL)", "blog.nowuuid", shardNames...)
+	now := time.Now().UTC()
+	since := now.AddDate(0, -3, 0).Format("2006-01") + "-01"
+	edge := now.AddDate(0, -1, 0).Format("2006-01") + "-01"
+	s := startOwn(t, ownConfig(t, fmt.Sprintf(`nowlogs: {shard_key: at, method: date, period: month, since: "%s", ahead: 1, shards: {s0: "..%s", s1: "%s.."}}
+  nowkeys: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3]}
+  nowuuid: {shard_key: k, method: hash, shards: {s0: "-40", s1: "40-80", s2: "80-c0", s3: "c0-"}}`, since, edge, edge), ""))
+	db := openStrata(t, s.MySQLAddr())
+	mustExec(t, db, "CREATE TABLE nowlogs (id INT NOT NULL, at DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP, msg VARCHAR(20) NULL)")
+	testenv.Eventually(t, "the key column's default is learned", func() bool {
+		return s.Env.Sharding.Layout().Table("nowlogs").KeyClockDefault != ""
+	})
+	conn := testenv.Conn(t, db)
+	ctx := testenv.Ctx(t)
+	for _, q := range []string{
+		"INSERT INTO nowlogs (id, at, msg) VALUES (1, NOW(), 'now')",
+		"INSERT INTO nowlogs (id, msg) VALUES (2, 'default'), (3, 'default')",
+		"INSERT INTO nowlogs (id, at) VALUES (4, CURRENT_TIMESTAMP), (5, NOW() - INTERVAL 40 DAY)",
+		"INSERT INTO nowlogs SET id = 6, at = CURDATE()",
+		"REPLACE INTO nowlogs (id, at) VALUES (7, NOW(6))",
+		"INSERT INTO nowkeys (id, u) VALUES (1 + 19, 'sum'), (CAST('21' AS SIGNED), 'cast')",
+		"INSERT INTO nowuuid (k, n) VALUES (UUID(), 1), (UUID(), 2)",
+	} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	// A prepared INSERT (binary protocol), its other values bound.
+	if _, err := conn.ExecContext(ctx, "INSERT INTO nowlogs (id, at, msg) VALUES (?, NOW(), ?)", 8, "bound"); err != nil {
+		t.Fatalf("prepared INSERT with NOW(): %v", err)
+	}
+	// In a session at +05:00, NOW() is that zone's time, as on one server.
+	mustExec(t, conn, "SET time_zone = '+05:00'")
+	mustExec(t, conn, "INSERT INTO nowlogs (id, at) VALUES (9, NOW())")
+	if got := testenv.Strings(t, conn, "SELECT ROUND(TIMESTAMPDIFF(SECOND, UTC_TIMESTAMP(), at) / 60) FROM nowlogs WHERE id = 9"); len(got) != 1 || got[0] != "300" {
+		t.Errorf("NOW() of a +05:00 session stored %v minutes after UTC, want 300", got)
+	}
+	mustExec(t, conn, "SET time_zone = DEFAULT")
+
+	// Each row is found by its own key, which routes to one period table
+	// of one shard: it was stored where its value places it.
+	rows := testenv.Strings(t, conn, "SELECT id, at FROM nowlogs ORDER BY id")
+	if len(rows) != 9 {
+		t.Fatalf("rows stored: %v, want 9", rows)
+	}
+	for _, r := range rows {
+		id, at, _ := strings.Cut(r, "|")
+		if got := testenv.Strings(t, conn, "SELECT id FROM nowlogs WHERE at = '"+at+"'"); !slices.Contains(got, id) {
+			t.Errorf("row %s (at %s) is not found by its key: %v", id, at, got)
+		}
+	}
+	if got := testenv.Strings(t, conn, "SELECT COUNT(*) FROM nowlogs WHERE at > NOW() - INTERVAL 1 HOUR AND msg = 'default'"); got[0] != "2" {
+		t.Errorf("rows given the column's default time: %v, want 2", got)
+	}
+	for _, id := range []string{"20", "21"} {
+		if got := testenv.Strings(t, conn, "SELECT u FROM nowkeys WHERE id = "+id); len(got) != 1 {
+			t.Errorf("nowkeys row %s is not found by its key: %v", id, got)
+		}
+	}
+	keys := testenv.Strings(t, conn, "SELECT k FROM nowuuid")
+	if len(keys) != 2 || keys[0] == keys[1] {
+		t.Fatalf("UUID() keys: %v, want two different ones", keys)
+	}
+	for _, k := range keys {
+		if got := testenv.Strings(t, conn, "SELECT n FROM nowuuid WHERE k = '"+k+"'"); len(got) != 1 {
+			t.Errorf("the row of UUID key %s is not found by it: %v", k, got)
+		}
+	}
+	// What needs the row or the statement still refuses: a key from
+	// another column, or from LAST_INSERT_ID() of the statement before.
+	for _, q := range []string{
+		"INSERT INTO nowkeys (id, u) VALUES (LENGTH(u), 'x')",
+		"INSERT INTO nowkeys (id, u) VALUES (LAST_INSERT_ID(), 'x')",
+	} {
+		if _, err := conn.ExecContext(ctx, q); testenv.MySQLErr(err) != 1235 {
+			t.Errorf("%s: %v, want refused with 1235", q, err)
+		}
+	}
+}
