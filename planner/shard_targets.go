@@ -335,6 +335,9 @@ func (s *Sharding) inTargets(ctx context.Context, t *shard.Table, in []sqlparse.
 		}
 		table := ""
 		if p, isDate := t.Method.(shard.Periodic); isDate {
+			if !p.KeptPeriod(v) {
+				continue // a period without a table holds no row, as a range read finds
+			}
 			table = p.PeriodTable(v)
 		}
 		k := sh + "\x00" + table

@@ -482,6 +482,9 @@ func (s *Sharding) groupInsertRows(ctx context.Context, t *shard.Table, rows int
 		table := ""
 		if p, ok := t.Method.(shard.Periodic); ok {
 			table = p.PeriodTable(v)
+			if !p.KeptPeriod(v) {
+				return nil, refuse("row %d of the INSERT into %s falls in period table %s, which Strata does not keep: %s", i+1, t.Name, table, keptPeriods(t))
+			}
 		}
 		k := sh + "\x00" + table
 		g := byKey[k]
@@ -493,6 +496,17 @@ func (s *Sharding) groupInsertRows(ctx context.Context, t *shard.Table, rows int
 		g.rows = append(g.rows, i)
 	}
 	return groups, nil
+}
+
+// keptPeriods says which period tables of date table t exist and how to
+// have more.
+func keptPeriods(t *shard.Table) string {
+	d, ok := t.Method.(*shard.Date)
+	if !ok {
+		return "it has no table"
+	}
+	first, last := d.KeptPeriods()
+	return fmt.Sprintf("its tables run from %s (since:) to %s (ahead: %d past the current period). Set since: earlier and run strata shards precreate -all for older rows, or raise ahead: for later ones, then reload", first, last, d.Ahead())
 }
 
 // unroutableKey says what an INSERT's key must look like, by what Strata

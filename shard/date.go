@@ -189,6 +189,24 @@ func (d *Date) PeriodTable(v Value) string {
 	return d.tableName(t)
 }
 
+// KeptPeriod reports whether key v falls in a period whose table Strata
+// keeps (the tables DateTables lists): from since through ahead periods
+// past the current one. No row holds a key of another period, and none
+// can be written with one.
+func (d *Date) KeptPeriod(v Value) bool {
+	t, err := v.asTime()
+	if err != nil {
+		return false
+	}
+	start := d.truncate(t)
+	return !start.Before(d.since) && !start.After(d.step(d.truncate(Time(d.now()).t), d.ahead))
+}
+
+// KeptPeriods names the first and the last period table Strata keeps.
+func (d *Date) KeptPeriods() (first, last string) {
+	return d.tableName(d.since), d.tableName(d.step(d.truncate(Time(d.now()).t), d.ahead))
+}
+
 // TablesFor returns the names of DateTables(lo, hi), newest first.
 func (d *Date) TablesFor(lo, hi Bound) []string {
 	tables := d.DateTables(lo, hi)

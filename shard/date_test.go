@@ -165,3 +165,28 @@ func TestDateNextPeriods(t *testing.T) {
 		t.Errorf("Upcoming = %v, want March on s0 and April on s1", up)
 	}
 }
+
+// KeptPeriod: the periods whose tables DateTables lists, since through
+// ahead, and no other.
+func TestDateKeptPeriod(t *testing.T) {
+	d := monthlyPosts(t) // since 2023-10, now 2024-06, one month ahead: 2023_10 .. 2024_07
+	for _, tt := range []struct {
+		key  Value
+		kept bool
+	}{
+		{String("2023-10-01"), true},
+		{String("2023-09-30 23:59:59"), false},
+		{String("2024-06-15"), true},
+		{Time(day("2024-07-31 23:00:00")), true},
+		{String("2024-08-01"), false},
+		{String("2000-01-01"), false},
+		{Int(5), false},
+	} {
+		if got := d.KeptPeriod(tt.key); got != tt.kept {
+			t.Errorf("KeptPeriod(%v) = %v, want %v", tt.key, got, tt.kept)
+		}
+	}
+	if first, last := d.KeptPeriods(); first != "posts_2023_10" || last != "posts_2024_07" {
+		t.Errorf("KeptPeriods = %s, %s", first, last)
+	}
+}

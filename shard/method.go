@@ -57,6 +57,9 @@ type Method interface {
 type Periodic interface {
 	Method
 	PeriodTable(v Value) string
+	// KeptPeriod reports whether key v's period has a table: one from
+	// since through ahead periods past the current one.
+	KeptPeriod(v Value) bool
 	TablesFor(lo, hi Bound) []string
 	NextPeriods(now time.Time, n int) []string
 }
