@@ -98,6 +98,14 @@ func (s *Session) explainPlan(ctx context.Context, sql string, depth int) ([]Exp
 		}
 		return nil, err
 	}
+	if f.ReadsClock && len(plan.Routes) > 1 && depth < maxPulloutDepth {
+		// As Session.queryPlaced: the key's clock bounds evaluated (a
+		// SELECT of them; nothing of the statement runs).
+		if text, ok, kerr := s.withKeyBoundValues(ctx, sql); kerr == nil && ok {
+			rows, err := s.explainPlan(ctx, text, depth+1)
+			return append([]ExplainRow{{Step: "strata", Tables: tableNames(f.Tables), Detail: "the shard key's clock bounds evaluated first: " + text}}, rows...), err
+		}
+	}
 	rows := describePlan(plan)
 	if plan.Move != nil && !s.twoPhase() {
 		rows = append(rows, ExplainRow{Step: "strata", Detail: "transactions.mode is not twopc: refused, nothing changed, if a matched row is on another shard than " + plan.Move.Dest})

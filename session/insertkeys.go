@@ -93,3 +93,31 @@ func (s *Session) evaluate(ctx context.Context, exprs []string) ([]string, error
 	}
 	return out, nil
 }
+
+// withKeyBoundValues writes the values of the clock bounds on a table's
+// shard key (WHERE at > NOW() - INTERVAL 1 DAY) into a statement that
+// would otherwise read every period or range of the table
+// (sqlparse.KeyBounds), evaluated once where the session's statements
+// without tables run: it then reads the periods they name, and every
+// shard compares with the same instant. ok is false when it has none.
+func (s *Session) withKeyBoundValues(ctx context.Context, sql string) (string, bool, error) {
+	if s.env.Sharding == nil {
+		return "", false, nil
+	}
+	l := s.env.Sharding.Layout()
+	bounds, ok := s.readingMode().KeyBoundExprs(sql, func(name string) string {
+		if t := l.Table(name); t != nil && t.Placement == shard.PlaceSharded && t.Method.Ordered() {
+			return t.Method.Key()
+		}
+		return ""
+	})
+	if !ok {
+		return "", false, nil
+	}
+	values, err := s.evaluate(ctx, bounds.Exprs)
+	if err != nil {
+		return "", false, err
+	}
+	text, err := bounds.Render(values)
+	return text, err == nil, err
+}

@@ -507,6 +507,19 @@ func (s *Session) executePlaced(ctx context.Context, st *prepared, packet []byte
 	if err != nil {
 		return s.refuseRouting(err)
 	}
+	if facts.ReadsClock && len(plan.Routes) > 1 && !s.keysWritten && sql == st.sql &&
+		(facts.Kind == sqlparse.KindSelect || facts.Kind == sqlparse.KindUpdate || facts.Kind == sqlparse.KindDelete) {
+		// As for a text query: the shard key's clock bounds evaluated and
+		// written in, with the bound values, so it reads the periods they
+		// name.
+		if bound, n := s.readingMode().BindPlaceholders(sql, args); n == len(args) {
+			if text, ok, kerr := s.withKeyBoundValues(ctx, bound); kerr == nil && ok {
+				s.keysWritten = true
+				defer func() { s.keysWritten = false }()
+				return s.executeOuter(ctx, text, &planner.RoutingError{Msg: "the statement with its shard key's clock bounds written in could not be planned"})
+			}
+		}
+	}
 	if r := plan.Routes[0]; plan.Kind == planner.PlanRelay && r.Template != "" && !s.outsideTx(r.Cluster) {
 		// One shard: prepared there, and its binary answer relayed as is.
 		if err := s.checkTransaction(ctx, facts, plan); err != nil {

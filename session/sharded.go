@@ -120,6 +120,18 @@ func (s *Session) queryPlaced(ctx context.Context, sql string, parsed *planner.P
 		}
 		return s.refuseRouting(err)
 	}
+	if f.ReadsClock && len(plan.Routes) > 1 && !s.keysWritten &&
+		(f.Kind == sqlparse.KindSelect || f.Kind == sqlparse.KindUpdate || f.Kind == sqlparse.KindDelete) {
+		// WHERE at > NOW() - INTERVAL 1 DAY on a table sharded by time:
+		// with the bound's value written in, it reads the periods that
+		// value names, not every one. Where it cannot be evaluated, the
+		// plan over every period stands.
+		if text, ok, kerr := s.withKeyBoundValues(ctx, sql); kerr == nil && ok {
+			s.keysWritten = true
+			defer func() { s.keysWritten = false }()
+			return s.Query(ctx, append([]byte{wire.ComQuery}, text...))
+		}
+	}
 	return s.execPlan(ctx, f, plan, false)
 }
 
