@@ -1,6 +1,7 @@
 package sharding
 
 import (
+	"database/sql"
 	"fmt"
 	"strings"
 	"testing"
@@ -88,6 +89,19 @@ func TestClockBoundsOfATimeKeyReadTheirPeriodsOnly(t *testing.T) {
 			testenv.Strings(t, got, "SELECT COUNT(*) FROM clocklogs WHERE at > NOW() - INTERVAL ? DAY", 1)
 		}
 	})
+	// In a multi-statement query, each part answered in its place.
+	multi, err := sql.Open("mysql", "app:app@tcp("+s.MySQLAddr()+")/blog?multiStatements=true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { multi.Close() })
+	const parts = "INSERT INTO clocklogs (id, at, msg) VALUES (50, NOW(), 'multi'); SELECT COUNT(*) FROM clocklogs WHERE at > NOW() - INTERVAL 1 DAY; SELECT id FROM clocklogs WHERE msg = 'multi'"
+	gotSets, gErr := resultSets(ctx, multi, parts)
+	mustExec(t, want, "INSERT INTO clocklogs (id, at, msg) VALUES (50, NOW(), 'multi')")
+	wantSets := [][]string{testenv.Strings(t, want, "SELECT COUNT(*) FROM clocklogs WHERE at > NOW() - INTERVAL 1 DAY"), {"50"}}
+	if gErr != nil || fmt.Sprint(gotSets) != fmt.Sprint(wantSets) {
+		t.Errorf("multi-statement %s\nthrough Strata: %v %v\none server:     %v", parts, gotSets, gErr, wantSets)
+	}
 	// In a transaction, beside an INSERT whose key is NOW().
 	sameOutcomes(t, got, want,
 		"BEGIN",
