@@ -592,6 +592,18 @@ func (s *Session) planPulled(ctx context.Context, sql string, lvl pullLevel) (*s
 	if plan.Write {
 		return nil, nil, errNotPulled
 	}
+	if f.ReadsClock && len(plan.Routes) > 1 {
+		// A table of a join read first by a clock bound on its time key
+		// (l.at > NOW() - INTERVAL 1 DAY): as Session.queryPlaced, the
+		// bound's value written in, so the read goes to its periods only.
+		if text, ok, kerr := s.withKeyBoundValues(ctx, sql); kerr == nil && ok {
+			if p := s.parse(text); p.Err == nil {
+				if bounded, err := s.env.Sharding.Plan(ctx, s.readingMode(), text, p.Summary, nil); err == nil && !bounded.Write {
+					return p.Summary, bounded, nil
+				}
+			}
+		}
+	}
 	return f, plan, nil
 }
 

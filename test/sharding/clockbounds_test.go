@@ -54,6 +54,9 @@ func TestClockBoundsOfATimeKeyReadTheirPeriodsOnly(t *testing.T) {
 		"SELECT id, msg FROM clocklogs ORDER BY id",
 		"DELETE FROM clocklogs WHERE at < NOW() - INTERVAL 18 DAY",
 		"SELECT COUNT(*) FROM clocklogs",
+		// Joined with a table of another cluster: its rows are read first,
+		// by the bound too.
+		"SELECT c.id, u.id FROM clocklogs c JOIN users u ON u.id = c.id WHERE c.at > NOW() - INTERVAL 4 DAY ORDER BY c.id",
 	}
 	sameOutcomes(t, got, want, stmts...)
 	// The last day's statement reads the periods of the last day and the
@@ -73,6 +76,11 @@ func TestClockBoundsOfATimeKeyReadTheirPeriodsOnly(t *testing.T) {
 	expectTouched(t, "Com_select", 10, []string{"s1"}, func() {
 		for range 10 {
 			testenv.Strings(t, got, "SELECT COUNT(*) FROM clocklogs WHERE at > NOW() - INTERVAL 1 DAY")
+		}
+	})
+	expectTouched(t, "Com_select", 10, []string{"s1"}, func() {
+		for range 10 {
+			testenv.Strings(t, got, "SELECT c.id, u.name FROM clocklogs c JOIN users u ON u.id = c.id WHERE c.at > NOW() - INTERVAL 1 DAY")
 		}
 	})
 	// A prepared statement (binary protocol), its interval bound.
