@@ -775,6 +775,13 @@ func (s *Sharding) withInsertColumns(ctx context.Context, m sqlparse.Mode, sql s
 	return alt, facts[0]
 }
 
+// WithInsertColumns is sql, an INSERT or REPLACE, with the column list
+// withInsertColumns gives it where it names none; sql itself otherwise.
+func (s *Sharding) WithInsertColumns(ctx context.Context, m sqlparse.Mode, sql string, f *sqlparse.Facts) string {
+	alt, _ := s.withInsertColumns(ctx, m, sql, f)
+	return alt
+}
+
 // inMariaDBForm writes back, in the routes of a plan made from a
 // statement's MySQLForm, what only MariaDB's grammar says (CAST(x AS
 // UUID)) where a route kept the planned text as it was.

@@ -9,6 +9,7 @@ import (
 	"github.com/strata-proxy/strata/engine"
 	"github.com/strata-proxy/strata/planner"
 	"github.com/strata-proxy/strata/shard"
+	"github.com/strata-proxy/strata/sqlparse"
 	"github.com/strata-proxy/strata/wire"
 )
 
@@ -20,10 +21,12 @@ import (
 // (DEFAULT CURRENT_TIMESTAMP) that time. The row is then routed by the
 // value it is stored with (sqlparse.InsertKeys). ok is false when the
 // statement has no such key.
-func (s *Session) withInsertKeyValues(ctx context.Context, sql string) (text string, ok bool, err error) {
+func (s *Session) withInsertKeyValues(ctx context.Context, sql string, f *sqlparse.Facts) (text string, ok bool, err error) {
 	if s.env.Sharding == nil {
 		return "", false, nil
 	}
+	// INSERT INTO t VALUES (...): the table's columns, to find the key's.
+	sql = s.env.Sharding.WithInsertColumns(ctx, s.readingMode(), sql, f)
 	l := s.env.Sharding.Layout()
 	var table *shard.Table
 	keys, ok := s.readingMode().InsertKeyExprs(sql, func(name string) string {

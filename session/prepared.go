@@ -492,7 +492,7 @@ func (s *Session) executePlaced(ctx context.Context, st *prepared, packet []byte
 		// As for a text query: keys such as NOW() evaluated and written
 		// in, with the bound values.
 		if bound, n := s.readingMode().BindPlaceholders(sql, args); n == len(args) {
-			text, ok, kerr := s.withInsertKeyValues(ctx, bound)
+			text, ok, kerr := s.withInsertKeyValues(ctx, bound, facts)
 			if kerr != nil {
 				return s.refuseRouting(kerr)
 			}

@@ -87,7 +87,7 @@ func (s *Session) queryPlaced(ctx context.Context, sql string, parsed *planner.P
 	if err != nil && (f.Kind == sqlparse.KindInsert || f.Kind == sqlparse.KindReplace) && !s.keysWritten {
 		// INSERT ... VALUES (NOW(), ...) into a table sharded by time:
 		// the key's value, evaluated first, routes the row.
-		text, ok, kerr := s.withInsertKeyValues(ctx, sql)
+		text, ok, kerr := s.withInsertKeyValues(ctx, sql, f)
 		if kerr != nil {
 			return s.refuseRouting(kerr)
 		}
