@@ -46,16 +46,49 @@ func (s *Session) withInsertKeyValues(ctx context.Context, sql string, f *sqlpar
 		}
 		exprs = append(exprs, table.KeyClockDefault)
 	}
-	values, err := s.evaluate(ctx, exprs)
+	n := len(exprs)
+	values, err := s.evaluate(ctx, s.clockOf(exprs))
 	if err != nil {
 		return "", false, fmt.Errorf("evaluating the shard key of %s: %w", keys.Table, err)
 	}
+	clock := ""
+	if len(values) > n {
+		clock = values[n]
+	}
 	missing := ""
 	if keys.Missing {
-		missing = values[len(values)-1]
+		missing = values[n-1]
 	}
 	text, err = keys.Render(values[:len(keys.Exprs)], missing)
-	return text, err == nil, err
+	if err != nil {
+		return "", false, err
+	}
+	return s.atOneTime(text, clock), true, nil
+}
+
+// clockExpr is evaluated beside an expression of the clock (evaluate):
+// the instant it read, which the statement then runs at.
+const clockExpr = "UNIX_TIMESTAMP(NOW(6))"
+
+// clockOf appends clockExpr to exprs, unless the session fixed its own
+// clock (SET timestamp), which the statement follows anyway.
+func (s *Session) clockOf(exprs []string) []string {
+	if _, own := s.vars.m["timestamp"]; own {
+		return exprs
+	}
+	return append(exprs, clockExpr)
+}
+
+// atOneTime runs text at clock (UNIX_TIMESTAMP with microseconds; "" for
+// the server's own), the instant its written-in values were read at: the
+// statement's own NOW() (updated_at beside a created_at key, a DEFAULT
+// CURRENT_TIMESTAMP, an age in its select list) then gives the same
+// instant, as one server evaluates NOW() once per statement.
+func (s *Session) atOneTime(text, clock string) string {
+	if clock == "" {
+		return text
+	}
+	return sqlparse.SetStatementFor("timestamp = "+clock, text)
 }
 
 // evaluate computes exprs, expressions of no table, where the session's
@@ -104,8 +137,15 @@ func (s *Session) evaluate(ctx context.Context, exprs []string) ([]string, error
 // without tables run: it then reads the periods they name, and every
 // shard compares with the same instant. ok is false when it has none.
 func (s *Session) withKeyBoundValues(ctx context.Context, sql string) (string, bool, error) {
+	text, clock, ok, err := s.keyBoundValues(ctx, sql)
+	return s.atOneTime(text, clock), ok, err
+}
+
+// keyBoundValues is withKeyBoundValues's statement without the clock it
+// runs at, and that clock.
+func (s *Session) keyBoundValues(ctx context.Context, sql string) (text, clock string, ok bool, err error) {
 	if s.env.Sharding == nil {
-		return "", false, nil
+		return "", "", false, nil
 	}
 	l := s.env.Sharding.Layout()
 	bounds, ok := s.readingMode().KeyBoundExprs(sql, func(name string) string {
@@ -115,12 +155,18 @@ func (s *Session) withKeyBoundValues(ctx context.Context, sql string) (string, b
 		return ""
 	})
 	if !ok {
-		return "", false, nil
+		return "", "", false, nil
 	}
-	values, err := s.evaluate(ctx, bounds.Exprs)
+	n := len(bounds.Exprs)
+	values, err := s.evaluate(ctx, s.clockOf(bounds.Exprs))
 	if err != nil {
-		return "", false, err
+		return "", "", false, err
 	}
-	text, err := bounds.Render(values)
-	return text, err == nil, err
+	if text, err = bounds.Render(values[:n]); err != nil {
+		return "", "", false, err
+	}
+	if len(values) > n {
+		clock = values[n]
+	}
+	return text, clock, true, nil
 }

@@ -596,7 +596,7 @@ func (s *Session) planPulled(ctx context.Context, sql string, lvl pullLevel) (*s
 		// A table of a join read first by a clock bound on its time key
 		// (l.at > NOW() - INTERVAL 1 DAY): as Session.queryPlaced, the
 		// bound's value written in, so the read goes to its periods only.
-		if text, ok, kerr := s.withKeyBoundValues(ctx, sql); kerr == nil && ok {
+		if text, _, ok, kerr := s.keyBoundValues(ctx, sql); kerr == nil && ok { // a part: the statement it is read for keeps the clock
 			if p := s.parse(text); p.Err == nil {
 				if bounded, err := s.env.Sharding.Plan(ctx, s.readingMode(), text, p.Summary, nil); err == nil && !bounded.Write {
 					return p.Summary, bounded, nil

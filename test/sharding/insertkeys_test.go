@@ -23,8 +23,10 @@ func TestInsertKeysThatAreExpressionsAreEvaluatedFirst(t *testing.T) {
 	strataDB(t)
 	for _, sh := range shardNames {
 		t.Cleanup(func() {
-			for _, name := range testenv.Strings(t, direct[sh], "SHOW TABLES FROM blog LIKE 'nowlogs%'") {
-				direct[sh].Exec("DROP TABLE blog." + name)
+			for _, like := range []string{"nowlogs%", "nowstamps%"} {
+				for _, name := range testenv.Strings(t, direct[sh], "SHOW TABLES FROM blog LIKE '"+like+"'") {
+					direct[sh].Exec("DROP TABLE blog." + name)
+				}
 			}
 		})
 	}
@@ -33,13 +35,16 @@ func TestInsertKeysThatAreExpressionsAreEvaluatedFirst(t *testing.T) {
 	now := time.Now().UTC()
 	since := now.AddDate(0, -3, 0).Format("2006-01") + "-01"
 	edge := now.AddDate(0, -1, 0).Format("2006-01") + "-01"
-	s := startOwn(t, ownConfig(t, fmt.Sprintf(`nowlogs: {shard_key: at, method: date, period: month, since: "%s", ahead: 1, shards: {s0: "..%s", s1: "%s.."}}
+	s := startOwn(t, ownConfig(t, fmt.Sprintf(`nowlogs: {shard_key: at, method: date, period: month, since: "%[1]s", ahead: 1, shards: {s0: "..%[2]s", s1: "%[2]s.."}}
+  nowstamps: {shard_key: at, method: date, period: month, since: "%[1]s", ahead: 1, shards: {s0: "..%[2]s", s1: "%[2]s.."}}
   nowkeys: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3]}
-  nowuuid: {shard_key: k, method: hash, shards: {s0: "-40", s1: "40-80", s2: "80-c0", s3: "c0-"}}`, since, edge, edge), ""))
+  nowuuid: {shard_key: k, method: hash, shards: {s0: "-40", s1: "40-80", s2: "80-c0", s3: "c0-"}}`, since, edge), ""))
 	db := openStrata(t, s.MySQLAddr())
 	mustExec(t, db, "CREATE TABLE nowlogs (id INT NOT NULL, at DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP, msg VARCHAR(20) NULL)")
-	testenv.Eventually(t, "the key column's default is learned", func() bool {
-		return s.Env.Sharding.Layout().Table("nowlogs").KeyClockDefault != ""
+	mustExec(t, db, "CREATE TABLE nowstamps (id INT NOT NULL, at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), seen DATETIME(6) NULL)")
+	testenv.Eventually(t, "the key columns' defaults are learned", func() bool {
+		l := s.Env.Sharding.Layout()
+		return l.Table("nowlogs").KeyClockDefault != "" && l.Table("nowstamps").KeyClockDefault != ""
 	})
 	conn := testenv.Conn(t, db)
 	ctx := testenv.Ctx(t)
@@ -60,6 +65,14 @@ func TestInsertKeysThatAreExpressionsAreEvaluatedFirst(t *testing.T) {
 	// A prepared INSERT (binary protocol), its other values bound.
 	if _, err := conn.ExecContext(ctx, "INSERT INTO nowlogs (id, at, msg) VALUES (?, NOW(), ?)", 8, "bound"); err != nil {
 		t.Fatalf("prepared INSERT with NOW(): %v", err)
+	}
+	// The statement runs at the instant its key was read: its own NOW()
+	// gives the same, to the microsecond, as one server evaluates NOW()
+	// once per statement.
+	mustExec(t, conn, "INSERT INTO nowstamps (id, at, seen) VALUES (1, NOW(6), NOW(6))")
+	mustExec(t, conn, "INSERT INTO nowstamps (id, seen) VALUES (2, NOW(6)), (3, CURRENT_TIMESTAMP(6))")
+	if got := testenv.Strings(t, conn, "SELECT id, at = seen FROM nowstamps ORDER BY id"); strings.Join(got, " ") != "1|1 2|1 3|1" {
+		t.Errorf("a key of NOW(6) and the statement's own NOW(6): %v, want equal in every row", got)
 	}
 	// In a session at +05:00, NOW() is that zone's time, as on one server.
 	mustExec(t, conn, "SET time_zone = '+05:00'")
