@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/strata-proxy/strata/engine"
@@ -40,6 +42,18 @@ func (s *Session) withInsertKeyValues(ctx context.Context, sql string, f *sqlpar
 		return "", false, nil
 	}
 	exprs := keys.Exprs
+	if keys.ReadsInsertID {
+		// The parent row's new id: the value the session's OK packets
+		// gave, unless a LAST_INSERT_ID(expr) set one Strata did not see.
+		if s.holds["LAST_INSERT_ID(expr)"] {
+			return "", false, nil
+		}
+		id := strconv.FormatUint(s.lastInsertID, 10)
+		exprs = slices.Clone(exprs)
+		for i, e := range exprs {
+			exprs[i] = strings.ReplaceAll(e, "LAST_INSERT_ID()", id)
+		}
+	}
 	if keys.Missing {
 		if table.KeyClockDefault == "" {
 			return "", false, nil

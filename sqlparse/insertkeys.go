@@ -26,6 +26,10 @@ type InsertKeys struct {
 	// Missing: the statement gives no value for the key column, so each
 	// row takes the column's default.
 	Missing bool
+	// ReadsInsertID: an expression reads LAST_INSERT_ID() (a child row
+	// keyed by the parent's new id), written LAST_INSERT_ID() in Exprs
+	// for the session to put its value in.
+	ReadsInsertID bool
 
 	mode   Mode
 	stmt   *ast.InsertStmt
@@ -79,6 +83,7 @@ func (m Mode) InsertKeyExprs(sql string, keyOf func(table string) string) (*Inse
 		if k.at >= len(values) || !evaluableAlone(values[k.at]) {
 			continue
 		}
+		k.ReadsInsertID = k.ReadsInsertID || containsNode(values[k.at], isInsertIDCall)
 		text, err := m.restore(values[k.at])
 		if err != nil {
 			return nil, false
@@ -109,10 +114,18 @@ func evaluableAlone(e ast.ExprNode) bool {
 			*ast.DefaultExpr, *ast.AggregateFuncExpr, *ast.WindowFuncExpr, *paramNode:
 			return true
 		case *ast.FuncCallExpr:
-			return previousStatementFuncs[n.FnName.L]
+			// LAST_INSERT_ID() the session knows; LAST_INSERT_ID(expr)
+			// sets it.
+			return previousStatementFuncs[n.FnName.L] && !isInsertIDCall(n)
 		}
 		return false
 	})
+}
+
+// isInsertIDCall: n is LAST_INSERT_ID(), which reads the session's value.
+func isInsertIDCall(n ast.Node) bool {
+	f, ok := n.(*ast.FuncCallExpr)
+	return ok && f.FnName.L == "last_insert_id" && len(f.Args) == 0
 }
 
 // Render is the statement with Exprs replaced by values (SQL literals, in

@@ -2,6 +2,7 @@ package sqlparse
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -34,7 +35,10 @@ func TestInsertKeyExprs(t *testing.T) {
 		// variables, subqueries, the previous statement's state.
 		{"INSERT INTO logs (id, at) VALUES (1, '2024-01-01'), (2, ?), (3, DEFAULT)", false, nil, false, ""},
 		{"INSERT INTO logs (id, at) VALUES (1, id), (2, @t), (3, (SELECT MAX(at) FROM logs))", false, nil, false, ""},
-		{"INSERT INTO logs (id, at) VALUES (1, FROM_UNIXTIME(LAST_INSERT_ID()))", false, nil, false, ""},
+		{"INSERT INTO logs (id, at) VALUES (1, ROW_COUNT()), (2, LAST_INSERT_ID(5))", false, nil, false, ""},
+		// LAST_INSERT_ID() the session knows: the session writes it in.
+		{"INSERT INTO logs (id, at) VALUES (1, LAST_INSERT_ID())", true, []string{"LAST_INSERT_ID()"}, false,
+			"INSERT INTO `logs` (`id`,`at`) VALUES (1,'v1')"},
 		{"INSERT INTO other (id, at) VALUES (1, NOW())", false, nil, false, ""},
 		{"INSERT INTO logs VALUES (1, NOW())", false, nil, false, ""}, // no column list
 		{"INSERT INTO logs (id, at) SELECT id, NOW() FROM t", false, nil, false, ""},
@@ -47,6 +51,9 @@ func TestInsertKeyExprs(t *testing.T) {
 		}
 		if !ok {
 			continue
+		}
+		if reads := strings.Contains(tt.sql, "LAST_INSERT_ID()"); k.ReadsInsertID != reads {
+			t.Errorf("%s: ReadsInsertID = %v", tt.sql, k.ReadsInsertID)
 		}
 		if !slices.Equal(k.Exprs, tt.exprs) || k.Missing != tt.missing {
 			t.Errorf("%s: exprs %q missing %v, want %q %v", tt.sql, k.Exprs, k.Missing, tt.exprs, tt.missing)

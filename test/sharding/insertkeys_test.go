@@ -111,14 +111,45 @@ func TestInsertKeysThatAreExpressionsAreEvaluatedFirst(t *testing.T) {
 			t.Errorf("the row of UUID key %s is not found by it: %v", k, got)
 		}
 	}
-	// What needs the row or the statement still refuses: a key from
-	// another column, or from LAST_INSERT_ID() of the statement before.
+	// What needs the row or the statement before still refuses: a key
+	// from another column, or from ROW_COUNT().
 	for _, q := range []string{
 		"INSERT INTO nowkeys (id, u) VALUES (LENGTH(u), 'x')",
-		"INSERT INTO nowkeys (id, u) VALUES (LAST_INSERT_ID(), 'x')",
+		"INSERT INTO nowkeys (id, u) VALUES (ROW_COUNT(), 'x')",
 	} {
 		if _, err := conn.ExecContext(ctx, q); testenv.MySQLErr(err) != 1235 {
 			t.Errorf("%s: %v, want refused with 1235", q, err)
 		}
+	}
+}
+
+// A child row keyed by its parent's new id — INSERT INTO comments (...,
+// entry_id, ...) VALUES (..., LAST_INSERT_ID(), ...) right after the
+// entry's INSERT, the way applications write a parent and its children —
+// is routed by the id the session's last INSERT gave. Before, refused
+// with 1235 (a key Strata could not read).
+func TestAChildRowKeyedByLastInsertID(t *testing.T) {
+	shardedData(t)
+	conn := testenv.Conn(t, strataDB(t))
+	cleanup(t, "comments", "id IN (9300001, 9300002)")
+	t.Cleanup(func() {
+		for _, s := range shardNames {
+			direct[s].Exec("DELETE FROM blog.entries WHERE title = 'parent of 9300001'")
+		}
+	})
+	mustExec(t, conn, "INSERT INTO entries (user_id, title, status, score) VALUES (3, 'parent of 9300001', 'draft', 1)")
+	parent := testenv.Strings(t, conn, "SELECT LAST_INSERT_ID()")[0]
+	mustExec(t, conn, "INSERT INTO comments (id, entry_id, author, body) VALUES (9300001, LAST_INSERT_ID(), 'child', 'of the new entry')")
+	if got := testenv.Strings(t, conn, "SELECT entry_id FROM comments WHERE entry_id = "+parent+" AND id = 9300001"); len(got) != 1 {
+		t.Fatalf("the child row is not found under its parent's id %s: %v", parent, got)
+	}
+	if owners := holders(t, "comments", "id = 9300001"); len(owners) != 1 {
+		t.Errorf("the child row is on %v, want one shard", owners)
+	}
+	// A LAST_INSERT_ID(expr) set a value Strata did not see: refused,
+	// not routed by another.
+	testenv.Strings(t, conn, "SELECT LAST_INSERT_ID(7)")
+	if _, err := conn.ExecContext(testenv.Ctx(t), "INSERT INTO comments (id, entry_id, author, body) VALUES (9300002, LAST_INSERT_ID(), 'x', 'y')"); testenv.MySQLErr(err) != 1235 {
+		t.Errorf("a key of LAST_INSERT_ID() after LAST_INSERT_ID(expr): %v, want 1235", err)
 	}
 }
