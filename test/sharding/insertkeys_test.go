@@ -131,7 +131,7 @@ func TestInsertKeysThatAreExpressionsAreEvaluatedFirst(t *testing.T) {
 func TestAChildRowKeyedByLastInsertID(t *testing.T) {
 	shardedData(t)
 	conn := testenv.Conn(t, strataDB(t))
-	cleanup(t, "comments", "id IN (9300001, 9300002)")
+	cleanup(t, "comments", "id IN (9300001, 9300002, 9300003)")
 	t.Cleanup(func() {
 		for _, s := range shardNames {
 			direct[s].Exec("DELETE FROM blog.entries WHERE title = 'parent of 9300001'")
@@ -145,6 +145,13 @@ func TestAChildRowKeyedByLastInsertID(t *testing.T) {
 	}
 	if owners := holders(t, "comments", "id = 9300001"); len(owners) != 1 {
 		t.Errorf("the child row is on %v, want one shard", owners)
+	}
+	// Prepared (binary protocol), its other values bound.
+	if _, err := conn.ExecContext(testenv.Ctx(t), "INSERT INTO comments (id, entry_id, author, body) VALUES (?, LAST_INSERT_ID(), ?, ?)", 9300003, "child", "bound"); err != nil {
+		t.Fatalf("prepared child INSERT: %v", err)
+	}
+	if got := testenv.Strings(t, conn, "SELECT id FROM comments WHERE entry_id = "+parent+" AND id >= 9300001 ORDER BY id"); strings.Join(got, " ") != "9300001 9300003" {
+		t.Errorf("children of %s: %v", parent, got)
 	}
 	// A LAST_INSERT_ID(expr) set a value Strata did not see: refused,
 	// not routed by another.
