@@ -53,17 +53,9 @@ func (m Mode) InsertKeyExprs(sql string, keyOf func(table string) string) (*Inse
 	if !ok || ins.Select != nil || len(ins.Columns) == 0 || len(ins.Lists) == 0 || ins.Table == nil {
 		return nil, false
 	}
-	ts, ok := ins.Table.TableRefs.Left.(*ast.TableSource)
-	if !ok || ins.Table.TableRefs.Right != nil {
-		return nil, false
-	}
-	name, ok := ts.Source.(*ast.TableName)
+	_, table, ok := onlyTable(ins.Table)
 	if !ok {
 		return nil, false
-	}
-	table := name.Name.O
-	if name.Schema.O != "" {
-		table = name.Schema.O + "." + table
 	}
 	key := strings.ToLower(keyOf(table))
 	if key == "" {
@@ -92,6 +84,28 @@ func (m Mode) InsertKeyExprs(sql string, keyOf func(table string) string) (*Inse
 		k.rows = append(k.rows, row)
 	}
 	return k, len(k.Exprs) > 0
+}
+
+// onlyTable is the one table a statement's FROM (or INSERT's INTO)
+// names, and its name as written (schema-qualified when it is); ok is
+// false for a join, a derived table or no table.
+func onlyTable(from *ast.TableRefsClause) (*ast.TableSource, string, bool) {
+	if from == nil || from.TableRefs == nil || from.TableRefs.Right != nil {
+		return nil, "", false
+	}
+	ts, ok := from.TableRefs.Left.(*ast.TableSource)
+	if !ok {
+		return nil, "", false
+	}
+	name, ok := ts.Source.(*ast.TableName)
+	if !ok {
+		return nil, "", false
+	}
+	table := name.Name.O
+	if name.Schema.O != "" {
+		table = name.Schema.O + "." + table
+	}
+	return ts, table, true
 }
 
 // previousStatementFuncs read the state the session's previous statement

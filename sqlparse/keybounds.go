@@ -53,21 +53,11 @@ func (m Mode) KeyBoundExprs(sql string, keyOf func(table string) string) (*KeyBo
 	default:
 		return nil, false
 	}
-	if from == nil || from.TableRefs == nil || from.TableRefs.Right != nil || where == nil {
+	ts, table, ok := onlyTable(from)
+	if !ok || where == nil {
 		return nil, false
 	}
-	ts, ok := from.TableRefs.Left.(*ast.TableSource)
-	if !ok {
-		return nil, false
-	}
-	name, ok := ts.Source.(*ast.TableName)
-	if !ok {
-		return nil, false
-	}
-	table := name.Name.O
-	if name.Schema.O != "" {
-		table = name.Schema.O + "." + table
-	}
+	name := ts.Source.(*ast.TableName)
 	key := keyOf(table)
 	if key == "" {
 		return nil, false

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/strata-proxy/strata/test/testenv"
 )
@@ -19,19 +18,9 @@ import (
 // NOW().
 func TestClockBoundsOfATimeKeyReadTheirPeriodsOnly(t *testing.T) {
 	strataDB(t)
-	for _, sh := range shardNames {
-		t.Cleanup(func() {
-			for _, name := range testenv.Strings(t, direct[sh], "SHOW TABLES FROM blog LIKE 'clocklogs%'") {
-				direct[sh].Exec("DROP TABLE blog." + name)
-			}
-		})
-	}
 	const ddl = "CREATE TABLE clocklogs (id INT NOT NULL, at DATETIME NOT NULL, msg VARCHAR(20) NULL)"
 	createOn(t, strings.Replace(ddl, "clocklogs", "blog.clocklogs", 1), "blog.clocklogs", "single")
-	now := time.Now().UTC()
-	since := now.AddDate(0, 0, -20).Format("2006-01-02")
-	edge := now.AddDate(0, 0, -10).Format("2006-01-02")
-	s := startOwn(t, ownConfig(t, fmt.Sprintf(`clocklogs: {shard_key: at, method: date, period: day, since: "%s", ahead: 1, shards: {s0: "..%s", s1: "%s.."}}`, since, edge, edge), ""))
+	s := dateTables(t, "day", 20, 10, "", "clocklogs")
 	db := openStrata(t, s.MySQLAddr())
 	mustExec(t, db, ddl)
 	got, want := testenv.Conn(t, db), singleConn(t)

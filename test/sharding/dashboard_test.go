@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/strata-proxy/strata/test/testenv"
 )
@@ -16,19 +15,9 @@ import (
 // multi-row INSERT without a column list among them.
 func TestTimeShardedDashboardStatementsAnswerAsOneServer(t *testing.T) {
 	strataDB(t)
-	for _, sh := range shardNames {
-		t.Cleanup(func() {
-			for _, name := range testenv.Strings(t, direct[sh], "SHOW TABLES FROM blog LIKE 'dash%'") {
-				direct[sh].Exec("DROP TABLE blog." + name)
-			}
-		})
-	}
 	const ddl = "CREATE TABLE dash (id INT NOT NULL, at DATETIME(3) NOT NULL, kind VARCHAR(10) NOT NULL, ms INT NULL)"
 	createOn(t, strings.Replace(ddl, "dash", "blog.dash", 1), "blog.dash", "single")
-	now := time.Now().UTC()
-	since := now.AddDate(0, 0, -20).Format("2006-01-02")
-	edge := now.AddDate(0, 0, -10).Format("2006-01-02")
-	s := startOwn(t, ownConfig(t, fmt.Sprintf(`dash: {shard_key: at, method: date, period: day, since: "%s", ahead: 1, shards: {s0: "..%s", s1: "%s.."}}`, since, edge, edge), ""))
+	s := dateTables(t, "day", 20, 10, "", "dash")
 	db := openStrata(t, s.MySQLAddr())
 	mustExec(t, db, ddl)
 	got, want := testenv.Conn(t, db), singleConn(t)

@@ -1,11 +1,9 @@
 package sharding
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/strata-proxy/strata/test/testenv"
 )
@@ -21,24 +19,10 @@ import (
 // the way applications write one.
 func TestInsertKeysThatAreExpressionsAreEvaluatedFirst(t *testing.T) {
 	strataDB(t)
-	for _, sh := range shardNames {
-		t.Cleanup(func() {
-			for _, like := range []string{"nowlogs%", "nowstamps%"} {
-				for _, name := range testenv.Strings(t, direct[sh], "SHOW TABLES FROM blog LIKE '"+like+"'") {
-					direct[sh].Exec("DROP TABLE blog." + name)
-				}
-			}
-		})
-	}
 	createOn(t, "CREATE TABLE blog.nowkeys (id INT NOT NULL PRIMARY KEY, u VARCHAR(36) NULL)", "blog.nowkeys", shardNames...)
 	createOn(t, "CREATE TABLE blog.nowuuid (k VARCHAR(36) NOT NULL PRIMARY KEY, n INT NULL)", "blog.nowuuid", shardNames...)
-	now := time.Now().UTC()
-	since := now.AddDate(0, -3, 0).Format("2006-01") + "-01"
-	edge := now.AddDate(0, -1, 0).Format("2006-01") + "-01"
-	s := startOwn(t, ownConfig(t, fmt.Sprintf(`nowlogs: {shard_key: at, method: date, period: month, since: "%[1]s", ahead: 1, shards: {s0: "..%[2]s", s1: "%[2]s.."}}
-  nowstamps: {shard_key: at, method: date, period: month, since: "%[1]s", ahead: 1, shards: {s0: "..%[2]s", s1: "%[2]s.."}}
-  nowkeys: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3]}
-  nowuuid: {shard_key: k, method: hash, shards: {s0: "-40", s1: "40-80", s2: "80-c0", s3: "c0-"}}`, since, edge), ""))
+	s := dateTables(t, "month", 3, 1, `nowkeys: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3]}
+  nowuuid: {shard_key: k, method: hash, shards: {s0: "-40", s1: "40-80", s2: "80-c0", s3: "c0-"}}`, "nowlogs", "nowstamps")
 	db := openStrata(t, s.MySQLAddr())
 	mustExec(t, db, "CREATE TABLE nowlogs (id INT NOT NULL, at DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP, msg VARCHAR(20) NULL)")
 	mustExec(t, db, "CREATE TABLE nowstamps (id INT NOT NULL, at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), seen DATETIME(6) NULL)")

@@ -1,7 +1,6 @@
 package sharding
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -18,19 +17,10 @@ import (
 // and how to have more (before, 1146 too).
 func TestKeysOfPeriodsWithoutATable(t *testing.T) {
 	strataDB(t)
-	for _, sh := range shardNames {
-		t.Cleanup(func() {
-			for _, name := range testenv.Strings(t, direct[sh], "SHOW TABLES FROM blog LIKE 'keptlogs%'") {
-				direct[sh].Exec("DROP TABLE blog." + name)
-			}
-		})
-	}
-	now := time.Now().UTC()
-	since := now.AddDate(0, -2, 0).Format("2006-01") + "-01"
-	edge := now.AddDate(0, -1, 0).Format("2006-01") + "-01"
-	s := startOwn(t, ownConfig(t, fmt.Sprintf(`keptlogs: {shard_key: at, method: date, period: month, since: "%s", ahead: 1, shards: {s0: "..%s", s1: "%s.."}}`, since, edge, edge), ""))
+	s := dateTables(t, "month", 2, 1, "", "keptlogs")
 	db := openStrata(t, s.MySQLAddr())
 	mustExec(t, db, "CREATE TABLE keptlogs (id INT NOT NULL, at DATETIME NOT NULL, msg VARCHAR(20) NULL)")
+	now := time.Now().UTC()
 	past, future := "2000-01-01", now.AddDate(2, 0, 0).Format("2006-01-02")
 	mustExec(t, db, "INSERT INTO keptlogs (id, at) VALUES (1, '"+now.Format("2006-01-02")+"')")
 	ctx := testenv.Ctx(t)
