@@ -98,7 +98,7 @@ func (s *Session) explainPlan(ctx context.Context, sql string, depth int) ([]Exp
 		}
 		return nil, err
 	}
-	if f.ReadsClock && len(plan.Routes) > 1 && depth < maxPulloutDepth {
+	if s.mayBoundByClock(f, plan) && depth < maxPulloutDepth {
 		// As Session.queryPlaced: the key's clock bounds evaluated (a
 		// SELECT of them; nothing of the statement runs).
 		if text, ok, kerr := s.withKeyBoundValues(ctx, sql); kerr == nil && ok {

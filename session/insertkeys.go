@@ -144,6 +144,20 @@ func (s *Session) evaluate(ctx context.Context, exprs []string) ([]string, error
 	return out, nil
 }
 
+// mayBoundByClock: f reads the clock and a table sharded by ranges of its
+// key (date, range, key_range), so a clock bound on that key may narrow
+// plan's routes (withKeyBoundValues); checked before parsing again.
+func (s *Session) mayBoundByClock(f *sqlparse.Facts, plan *planner.ShardPlan) bool {
+	if !f.ReadsClock || len(plan.Routes) < 2 || s.env.Sharding == nil {
+		return false
+	}
+	l := s.env.Sharding.Layout()
+	return slices.ContainsFunc(f.Tables, func(ref sqlparse.TableRef) bool {
+		t := l.Table(ref.Name)
+		return t != nil && t.Placement == shard.PlaceSharded && t.Method.Ordered()
+	})
+}
+
 // withKeyBoundValues writes the values of the clock bounds on a table's
 // shard key (WHERE at > NOW() - INTERVAL 1 DAY) into a statement that
 // would otherwise read every period or range of the table

@@ -507,7 +507,7 @@ func (s *Session) executePlaced(ctx context.Context, st *prepared, packet []byte
 	if err != nil {
 		return s.refuseRouting(err)
 	}
-	if facts.ReadsClock && len(plan.Routes) > 1 && !s.keysWritten && sql == st.sql &&
+	if s.mayBoundByClock(facts, plan) && !s.keysWritten && sql == st.sql &&
 		(facts.Kind == sqlparse.KindSelect || facts.Kind == sqlparse.KindUpdate || facts.Kind == sqlparse.KindDelete) {
 		// As for a text query: the shard key's clock bounds evaluated and
 		// written in, with the bound values, so it reads the periods they

@@ -592,7 +592,7 @@ func (s *Session) planPulled(ctx context.Context, sql string, lvl pullLevel) (*s
 	if plan.Write {
 		return nil, nil, errNotPulled
 	}
-	if f.ReadsClock && len(plan.Routes) > 1 {
+	if s.mayBoundByClock(f, plan) {
 		// A table of a join read first by a clock bound on its time key
 		// (l.at > NOW() - INTERVAL 1 DAY): as Session.queryPlaced, the
 		// bound's value written in, so the read goes to its periods only.

@@ -120,7 +120,7 @@ func (s *Session) queryPlaced(ctx context.Context, sql string, parsed *planner.P
 		}
 		return s.refuseRouting(err)
 	}
-	if f.ReadsClock && len(plan.Routes) > 1 && !s.keysWritten &&
+	if s.mayBoundByClock(f, plan) && !s.keysWritten &&
 		(f.Kind == sqlparse.KindSelect || f.Kind == sqlparse.KindUpdate || f.Kind == sqlparse.KindDelete) {
 		// WHERE at > NOW() - INTERVAL 1 DAY on a table sharded by time:
 		// with the bound's value written in, it reads the periods that
