@@ -24,7 +24,7 @@ import (
 // value it is stored with (sqlparse.InsertKeys). ok is false when the
 // statement has no such key.
 func (s *Session) withInsertKeyValues(ctx context.Context, sql string, f *sqlparse.Facts) (text string, ok bool, err error) {
-	if s.env.Sharding == nil {
+	if s.env.Sharding == nil || !insertsRows(f) {
 		return "", false, nil
 	}
 	// INSERT INTO t VALUES (...): the table's columns, to find the key's.
@@ -78,6 +78,12 @@ func (s *Session) withInsertKeyValues(ctx context.Context, sql string, f *sqlpar
 		return "", false, err
 	}
 	return s.atOneTime(text, clock), true, nil
+}
+
+// insertsRows: f is an INSERT or a REPLACE, whose keys may be expressions
+// withInsertKeyValues evaluates.
+func insertsRows(f *sqlparse.Facts) bool {
+	return f.Kind == sqlparse.KindInsert || f.Kind == sqlparse.KindReplace
 }
 
 // clockExpr is evaluated beside an expression of the clock (evaluate):
@@ -144,11 +150,17 @@ func (s *Session) evaluate(ctx context.Context, exprs []string) ([]string, error
 	return out, nil
 }
 
-// mayBoundByClock: f reads the clock and a table sharded by ranges of its
-// key (date, range, key_range), so a clock bound on that key may narrow
-// plan's routes (withKeyBoundValues); checked before parsing again.
+// mayBoundByClock: f, a SELECT, UPDATE or DELETE, reads the clock and a
+// table sharded by ranges of its key (date, range, key_range), so a
+// clock bound on that key may narrow plan's routes (withKeyBoundValues);
+// checked before parsing again.
 func (s *Session) mayBoundByClock(f *sqlparse.Facts, plan *planner.ShardPlan) bool {
 	if !f.ReadsClock || len(plan.Routes) < 2 || s.env.Sharding == nil {
+		return false
+	}
+	switch f.Kind {
+	case sqlparse.KindSelect, sqlparse.KindUpdate, sqlparse.KindDelete:
+	default:
 		return false
 	}
 	l := s.env.Sharding.Layout()

@@ -488,7 +488,7 @@ func (s *Session) executePlaced(ctx context.Context, st *prepared, packet []byte
 		args = []string{}
 	}
 	plan, err := s.env.Sharding.Plan(ctx, s.readingMode(), sql, facts, args)
-	if err != nil && (facts.Kind == sqlparse.KindInsert || facts.Kind == sqlparse.KindReplace) && sql == st.sql {
+	if err != nil && insertsRows(facts) && sql == st.sql {
 		// As for a text query: keys such as NOW() evaluated and written
 		// in, with the bound values.
 		if bound, n := s.readingMode().BindPlaceholders(sql, args); n == len(args) {
@@ -507,8 +507,7 @@ func (s *Session) executePlaced(ctx context.Context, st *prepared, packet []byte
 	if err != nil {
 		return s.refuseRouting(err)
 	}
-	if s.mayBoundByClock(facts, plan) && !s.keysWritten && sql == st.sql &&
-		(facts.Kind == sqlparse.KindSelect || facts.Kind == sqlparse.KindUpdate || facts.Kind == sqlparse.KindDelete) {
+	if s.mayBoundByClock(facts, plan) && !s.keysWritten && sql == st.sql {
 		// As for a text query: the shard key's clock bounds evaluated and
 		// written in, with the bound values, so it reads the periods they
 		// name.

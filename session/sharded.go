@@ -84,7 +84,7 @@ func (s *Session) queryPlaced(ctx context.Context, sql string, parsed *planner.P
 		}
 	}
 	plan, err := s.env.Sharding.Plan(ctx, s.readingMode(), sql, f, nil)
-	if err != nil && (f.Kind == sqlparse.KindInsert || f.Kind == sqlparse.KindReplace) && !s.keysWritten {
+	if err != nil && !s.keysWritten {
 		// INSERT ... VALUES (NOW(), ...) into a table sharded by time:
 		// the key's value, evaluated first, routes the row.
 		text, ok, kerr := s.withInsertKeyValues(ctx, sql, f)
@@ -120,8 +120,7 @@ func (s *Session) queryPlaced(ctx context.Context, sql string, parsed *planner.P
 		}
 		return s.refuseRouting(err)
 	}
-	if s.mayBoundByClock(f, plan) && !s.keysWritten &&
-		(f.Kind == sqlparse.KindSelect || f.Kind == sqlparse.KindUpdate || f.Kind == sqlparse.KindDelete) {
+	if s.mayBoundByClock(f, plan) && !s.keysWritten {
 		// WHERE at > NOW() - INTERVAL 1 DAY on a table sharded by time:
 		// with the bound's value written in, it reads the periods that
 		// value names, not every one. Where it cannot be evaluated, the
