@@ -568,7 +568,8 @@ func planUnparsed(l *shard.Layout, m sqlparse.Mode, sql string, f *sqlparse.Fact
 // of the default cluster whose body names a placed table: the trigger
 // runs where its table is and writes the tables there, where those rows
 // do not belong. Reference tables, which every shard holds whole, may be
-// read.
+// read. A trigger that assigns NEW.<shard key> is refused too: the row
+// was placed by the key its statement gave.
 func planCreateTrigger(l *shard.Layout, m sqlparse.Mode, sql string, named []*shard.Table) (*ShardPlan, error) {
 	_, on, _ := m.TriggerTable(sql)
 	t := l.Table(on)
@@ -579,6 +580,9 @@ func planCreateTrigger(l *shard.Layout, m sqlparse.Mode, sql string, named []*sh
 		if other != t && other.Placement == shard.PlaceSharded {
 			return nil, refuse("CREATE TRIGGER on %s whose body names %s, another sharded table, is not supported: each copy of %[1]s fires its trigger on its own server, and a row it writes to %[2]s there is not placed by %[2]s's own shard key. Write %[2]s from the application, through Strata", t.Name, other.Name)
 		}
+	}
+	if t.Placement == shard.PlaceSharded && m.AssignsNewColumn(sql, strings.ToLower(t.Method.Key())) {
+		return nil, refuse("CREATE TRIGGER on %s that assigns NEW.%s, its shard key, is not supported: Strata places each row by the key its statement gives, before the trigger runs, so the row would be stored on a shard that does not own its new key, where reads of that key never look. Give the key in the statement (Strata evaluates an INSERT's key expression such as UUID() or NOW() first), or fill it from a Strata sequence (tables: %[1]s: sequence:)", t.Name, strings.ToLower(t.Method.Key()))
 	}
 	if _, ok := t.Method.(*shard.Date); ok {
 		return nil, refuse("CREATE TRIGGER on %s, a date table, is not supported: it keeps one table per period, and trigger names are unique per schema. Create a trigger of its own name on each period table, on the shard that holds it", t.Name)

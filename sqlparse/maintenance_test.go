@@ -93,3 +93,31 @@ func TestTriggerTable(t *testing.T) {
 		}
 	}
 }
+
+func TestAssignsNewColumn(t *testing.T) {
+	for _, c := range []struct {
+		body string
+		want bool
+	}{
+		{"CREATE TRIGGER t1 BEFORE INSERT ON entries FOR EACH ROW SET NEW.id = NEW.id + 1", true},
+		{"CREATE TRIGGER t1 BEFORE INSERT ON entries FOR EACH ROW SET new.`ID` := 5", true},
+		{"CREATE TRIGGER t1 BEFORE INSERT ON entries FOR EACH ROW SET @x = 1, NEW.id = COALESCE(NEW.id, 7)", true},
+		{"CREATE TRIGGER t1 BEFORE UPDATE ON entries FOR EACH ROW BEGIN IF NEW.n > 5 THEN SET NEW.id = 100; END IF; END", true},
+		{"CREATE TRIGGER t1 BEFORE INSERT ON entries FOR EACH ROW SELECT MAX(id) + 1 INTO NEW.id FROM seq", true},
+		{"CREATE TRIGGER t1 BEFORE INSERT ON entries FOR EACH ROW SELECT 1, 2 INTO @a, NEW.id", true},
+		{"BEGIN IF NEW.id IS NULL THEN SET NEW.id = UUID(); END IF; END", true},
+		// Reading the key, or assigning other columns, is fine.
+		{"CREATE TRIGGER t1 BEFORE INSERT ON entries FOR EACH ROW SET NEW.n = NEW.id", false},
+		{"CREATE TRIGGER t1 BEFORE INSERT ON entries FOR EACH ROW SET NEW.n = IF(NEW.id = 5, 1, 0), NEW.m = NEW.id", false},
+		{"CREATE TRIGGER t1 BEFORE UPDATE ON entries FOR EACH ROW BEGIN IF NEW.id = 5 THEN SET NEW.n = 1; END IF; END", false},
+		{"CREATE TRIGGER t1 AFTER INSERT ON entries FOR EACH ROW INSERT INTO audit SET id = NEW.id", false},
+		{"CREATE TRIGGER t1 AFTER INSERT ON entries FOR EACH ROW UPDATE totals SET id = NEW.id WHERE k = 1", false},
+		{"CREATE TRIGGER t1 BEFORE INSERT ON entries FOR EACH ROW SET NEW.idx = 1, NEW.n = 'NEW.id = 1'", false},
+		{"CREATE TRIGGER t1 AFTER INSERT ON entries FOR EACH ROW INSERT INTO audit SELECT 1, NEW.id", false},
+		{"CREATE TRIGGER t1 AFTER INSERT ON entries FOR EACH ROW INSERT INTO blog.audit VALUES (1, NEW.id), (2, NEW.id)", false},
+	} {
+		if got := (Mode{}).AssignsNewColumn(c.body, "id"); got != c.want {
+			t.Errorf("AssignsNewColumn(%q, id) = %v, want %v", c.body, got, c.want)
+		}
+	}
+}

@@ -190,17 +190,28 @@ func TestTriggersReadTheSessionsUserVariables(t *testing.T) {
 // one cluster, one that names a sharded table would reach only that
 // cluster's copy. Both are refused, naming the table; a shard's trigger
 // that reads a reference table, which every shard holds whole, is made.
+// So is one that reads its row's shard key. One that assigns it
+// (BEFORE INSERT or UPDATE ... SET NEW.key) is refused: Strata placed the
+// row by the key its statement gave, so the row would be stored on a
+// shard that does not own its new key. Before, it was made on every
+// shard, and a row inserted with entry_id 1 and stored as 2 was not
+// found by WHERE entry_id = 2.
 func TestTriggersThatWouldWriteElsewhereAreRefused(t *testing.T) {
 	db := strataDB(t)
 	ctx := testenv.Ctx(t)
 	t.Cleanup(func() {
 		for _, sh := range shardNames {
 			direct[sh].Exec("DROP TRIGGER IF EXISTS blog.trg_reads_countries")
+			for _, name := range []string{"trg_reads_key", "trg_rekeys", "trg_moves"} {
+				direct[sh].Exec("DROP TRIGGER IF EXISTS blog." + name)
+			}
 		}
 	})
 	for _, c := range []struct{ sql, names string }{
 		{"CREATE TRIGGER trg_copies AFTER INSERT ON entries FOR EACH ROW INSERT INTO comments (id, entry_id, body) VALUES (NEW.id, NEW.id, 'x')", "comments, another sharded table"},
 		{"CREATE TRIGGER trg_clears AFTER DELETE ON profiles FOR EACH ROW DELETE FROM entries WHERE user_id = OLD.user_id", "profiles, a table of one cluster"},
+		{"CREATE TRIGGER trg_rekeys BEFORE INSERT ON comments FOR EACH ROW SET NEW.entry_id = NEW.entry_id + 1", "assigns NEW.entry_id, its shard key"},
+		{"CREATE TRIGGER trg_moves BEFORE UPDATE ON comments FOR EACH ROW BEGIN IF NEW.body = 'move' THEN SET NEW.body = 'moved', NEW.`Entry_ID` = 1; END IF; END", "assigns NEW.entry_id, its shard key"},
 	} {
 		_, err := db.ExecContext(ctx, c.sql)
 		if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), c.names) {
@@ -208,9 +219,14 @@ func TestTriggersThatWouldWriteElsewhereAreRefused(t *testing.T) {
 		}
 	}
 	mustExec(t, db, "CREATE TRIGGER trg_reads_countries BEFORE INSERT ON entries FOR EACH ROW SET NEW.title = IFNULL(NEW.title, (SELECT name FROM countries LIMIT 1))")
+	mustExec(t, db, "CREATE TRIGGER trg_reads_key BEFORE UPDATE ON comments FOR EACH ROW BEGIN IF NEW.entry_id = 0 THEN SET NEW.body = 'none'; END IF; END")
 	for _, sh := range shardNames {
-		if got := triggersOn(t, sh); !strings.Contains(got, "trg_reads_countries:entries") {
-			t.Errorf("triggers on %s: %q, want trg_reads_countries on entries", sh, got)
+		got := triggersOn(t, sh)
+		if !strings.Contains(got, "trg_reads_countries:entries") || !strings.Contains(got, "trg_reads_key:comments") {
+			t.Errorf("triggers on %s: %q, want trg_reads_countries on entries and trg_reads_key on comments", sh, got)
+		}
+		if strings.Contains(got, "trg_rekeys") || strings.Contains(got, "trg_moves") {
+			t.Errorf("triggers on %s: %q, want none that assigns the shard key", sh, got)
 		}
 	}
 }
