@@ -1201,6 +1201,9 @@ func (s *Sharding) planSharded(ctx context.Context, l *shard.Layout, m sqlparse.
 	if err != nil {
 		return nil, err
 	}
+	if err := refuseClockKeyUpdate(l, st, f); err != nil {
+		return nil, err
+	}
 	switch st.Kind {
 	case sqlparse.KindInsert, sqlparse.KindReplace:
 		return s.planInsert(ctx, l, st, lead, args, m)

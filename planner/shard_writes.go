@@ -33,6 +33,30 @@ func refuseUnsplittable(f *sqlparse.Facts, t *shard.Table) error {
 	return nil
 }
 
+// refuseClockKeyUpdate refuses an UPDATE, or an INSERT ... ON DUPLICATE
+// KEY UPDATE, of a sharded table whose key column is ON UPDATE
+// CURRENT_TIMESTAMP and which the statement does not assign itself: the
+// server gives every row it changes a new key, the statement's time,
+// while the row stays in the shard (or period table) of its old key,
+// where reads of the new one never look.
+func refuseClockKeyUpdate(l *shard.Layout, st *sqlparse.ShardStmt, f *sqlparse.Facts) error {
+	if st.Kind != sqlparse.KindUpdate && len(st.Assigns) == 0 {
+		return nil
+	}
+	for _, ref := range f.WriteTables {
+		t := l.Table(ref.Name)
+		if t == nil || t.Placement != shard.PlaceSharded || !t.KeyOnUpdateClock || st.SetsShardKey {
+			continue
+		}
+		key, where := strings.ToLower(t.Method.Key()), "shard"
+		if _, ok := t.Method.(shard.Periodic); ok {
+			where = "period table"
+		}
+		return refuse("%s, the shard key of %s, is ON UPDATE CURRENT_TIMESTAMP: the server would give every row this statement changes a new %[1]s, the current time, while the row stays in the %[3]s of its old one, where reads of the new %[1]s never look. Drop the ON UPDATE from %[1]s (ALTER TABLE %[2]s MODIFY %[1]s with its type and default, without ON UPDATE CURRENT_TIMESTAMP), and keep the time of a change in a column of its own", key, t.Name, where)
+	}
+	return nil
+}
+
 func (s *Sharding) planModify(ctx context.Context, st *sqlparse.ShardStmt, lead int, t *shard.Table, targets []target, reason string, args []string, charset string) (*ShardPlan, error) {
 	var dest string // the shard the matched rows move to; "" when they stay
 	if st.SetsShardKey {

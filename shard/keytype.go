@@ -66,6 +66,10 @@ type KeyColumn struct {
 	// as its COLUMN_DEFAULT writes it (current_timestamp(), or with
 	// fraction digits); "" otherwise.
 	ClockDefault string
+	// OnUpdateClock: the key column is ON UPDATE CURRENT_TIMESTAMP, so
+	// the server gives each row an UPDATE changes a new key, the
+	// statement's time, which Strata did not place the row by.
+	OnUpdateClock bool
 }
 
 // UniqueColumn is what Strata learns of a column of a table's unique:
@@ -104,14 +108,16 @@ func FoldsCase(collation string) bool {
 func (t *Table) KeyColumn() KeyColumn {
 	return KeyColumn{Type: t.KeyType, Collation: t.KeyCollation, Limit: t.KeyLimit, AutoIncrement: t.AutoIncrement,
 		LocalAutoIncrement: t.LocalAutoIncrement, ClockColumns: t.ClockColumns,
-		UniqueDefaults: t.UniqueDefaults, UniqueColumns: t.UniqueColumns, KeyIsPrimary: t.KeyIsPrimary, ClockDefault: t.KeyClockDefault}
+		UniqueDefaults: t.UniqueDefaults, UniqueColumns: t.UniqueColumns, KeyIsPrimary: t.KeyIsPrimary, ClockDefault: t.KeyClockDefault,
+		OnUpdateClock: t.KeyOnUpdateClock}
 }
 
 // Equal reports whether k and o say the same of a table.
 func (k KeyColumn) Equal(o KeyColumn) bool {
 	return k.Type == o.Type && k.Collation == o.Collation && k.Limit == o.Limit && k.AutoIncrement == o.AutoIncrement &&
 		k.LocalAutoIncrement == o.LocalAutoIncrement && k.ClockColumns == o.ClockColumns && maps.Equal(k.UniqueDefaults, o.UniqueDefaults) &&
-		maps.Equal(k.UniqueColumns, o.UniqueColumns) && k.KeyIsPrimary == o.KeyIsPrimary && k.ClockDefault == o.ClockDefault
+		maps.Equal(k.UniqueColumns, o.UniqueColumns) && k.KeyIsPrimary == o.KeyIsPrimary && k.ClockDefault == o.ClockDefault &&
+		k.OnUpdateClock == o.OnUpdateClock
 }
 
 // WithKeyTypes returns a copy of l whose sharded tables have the key
@@ -127,7 +133,7 @@ func (l *Layout) WithKeyTypes(types map[string]KeyColumn) *Layout {
 			c.KeyType, c.KeyCollation, c.KeyLimit, c.ClockColumns = k.Type, k.Collation, k.Limit, k.ClockColumns
 			c.AutoIncrement, c.LocalAutoIncrement = k.AutoIncrement, k.LocalAutoIncrement
 			c.UniqueDefaults, c.UniqueColumns, c.KeyIsPrimary = k.UniqueDefaults, k.UniqueColumns, k.KeyIsPrimary
-			c.KeyClockDefault = k.ClockDefault
+			c.KeyClockDefault, c.KeyOnUpdateClock = k.ClockDefault, k.OnUpdateClock
 		}
 		out.byName[c.Name] = &c
 		out.sorted = append(out.sorted, &c)

@@ -105,6 +105,9 @@ type Table struct {
 	// KeyClockDefault, learned with the key type: the key column's
 	// default is the statement's time (KeyColumn.ClockDefault).
 	KeyClockDefault string
+	// KeyOnUpdateClock, learned with the key type: the key column is
+	// ON UPDATE CURRENT_TIMESTAMP (KeyColumn.OnUpdateClock).
+	KeyOnUpdateClock bool
 	// PlacedBy is the collation text keys are placed by (config
 	// key_collation; "": by their bytes).
 	PlacedBy string

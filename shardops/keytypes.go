@@ -39,10 +39,10 @@ func KeyColumnOf(ctx context.Context, open Opener, schema string, t *shard.Table
 	if err != nil {
 		return shard.KeyColumn{}, err
 	}
-	var dataType, columnType string
+	var dataType, columnType, extra string
 	var collation, columnDefault sql.NullString
-	err = db.QueryRowContext(ctx, "SELECT DATA_TYPE, COLUMN_TYPE, COLLATION_NAME, COLUMN_DEFAULT FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND COLUMN_NAME = ?",
-		schema, t.Name, t.Method.Key()).Scan(&dataType, &columnType, &collation, &columnDefault)
+	err = db.QueryRowContext(ctx, "SELECT DATA_TYPE, COLUMN_TYPE, COLLATION_NAME, COLUMN_DEFAULT, EXTRA FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND COLUMN_NAME = ?",
+		schema, t.Name, t.Method.Key()).Scan(&dataType, &columnType, &collation, &columnDefault, &extra)
 	if errors.Is(err, sql.ErrNoRows) {
 		return shard.KeyColumn{}, fmt.Errorf("no column %s.%s.%s on shard %s yet", schema, t.Name, t.Method.Key(), t.Method.Shards()[0])
 	}
@@ -53,6 +53,7 @@ func KeyColumnOf(ctx context.Context, open Opener, schema string, t *shard.Table
 	if clockDefault.MatchString(columnDefault.String) {
 		kc.ClockDefault = columnDefault.String
 	}
+	kc.OnUpdateClock = strings.Contains(strings.ToLower(extra), "on update current_timestamp")
 	if kc.AutoIncrement, err = autoIncrementColumn(ctx, db, schema, t); err != nil {
 		return kc, err
 	}
