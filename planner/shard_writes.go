@@ -259,6 +259,8 @@ func (s *Sharding) planInsert(ctx context.Context, l *shard.Layout, st *sqlparse
 	for row := range ins.Rows {
 		if id, ok := seq.ids[row]; ok && strings.EqualFold(seq.column, key) {
 			keys[row], routable[row] = shard.Int(id), true
+		} else if v, ok := keyStoredAlone(t, ins, row, args); ok {
+			keys[row], routable[row] = v, true
 		} else if ins.KeyCol >= 0 {
 			keys[row], routable[row] = storedKey(ins.Rows[row][ins.KeyCol], args, t, charset)
 		}
@@ -429,6 +431,46 @@ func ZeroNumber(text string) bool {
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	return err == nil && math.Abs(f) < 0.5
+}
+
+// keyStoredAlone is the key row of ins is stored with where it gives its
+// table's key column none (leaves it out, or gives it DEFAULT) or a NULL
+// the column does not hold: the column's constant default, or the type's
+// zero of a NOT NULL column (shard.StoredAlone). The row is placed by it
+// and sent as written, so its shard stores it, or refuses it (1048,
+// 1364), as one server would. ok is false for other rows, and where
+// Strata cannot tell: an expression default, the AUTO_INCREMENT column
+// (numbered by the shard), a date table (whose zero date no period
+// holds) and a lookup table (whose lookup entry would be written for it).
+func keyStoredAlone(t *shard.Table, ins *sqlparse.InsertRows, row int, args []string) (shard.Value, bool) {
+	alone := t.KeyStoredAlone
+	switch t.Method.Name() {
+	case shard.MethodDate, shard.MethodLookup:
+		return shard.Value{}, false
+	}
+	if strings.EqualFold(t.Method.Key(), t.AutoIncrement) {
+		return shard.Value{}, false
+	}
+	op := sqlparse.Operand{Default: true} // a left-out column takes its default
+	if ins.KeyCol >= 0 {
+		op = ins.Rows[row][ins.KeyCol]
+	}
+	lit := ""
+	switch {
+	case op.Default && (op.DefaultOf == "" || strings.EqualFold(op.DefaultOf, t.Method.Key())):
+		lit = alone.Default
+		if lit == "" && alone.NotNull {
+			lit = alone.Zero
+		}
+	case isNull(op, args) && alone.NotNull:
+		lit = alone.Zero
+	}
+	if lit == "" {
+		return shard.Value{}, false
+	}
+	// information_schema writes a default in UTF-8, whatever the client's
+	// character set.
+	return storedKey(sqlparse.Operand{Literal: lit}, nil, t, "utf8mb4")
 }
 
 // isNull reports whether o is a NULL literal or a placeholder bound to

@@ -70,6 +70,25 @@ type KeyColumn struct {
 	// the server gives each row an UPDATE changes a new key, the
 	// statement's time, which Strata did not place the row by.
 	OnUpdateClock bool
+	// StoredAlone is what the key column stores where a row gives it no
+	// value, or a NULL.
+	StoredAlone StoredAlone
+}
+
+// StoredAlone is what a key column stores where a row gives it no key:
+// Default, the column's default where it is a constant (as an SQL
+// literal: 7, 'eu'); "" for none, NULL or an expression. NotNull and
+// Zero, the type's zero as an SQL literal (0, '', X'0000') where the
+// column is NOT NULL and not a TIMESTAMP (which stores the statement's
+// clock for a NULL): MariaDB stores that zero for a NULL, or for a
+// left-out column without a default, where it does not refuse the row
+// (INSERT IGNORE, a non-strict sql_mode), and refuses it (1048, 1364)
+// where it does. A row placed by that zero lands where one server's
+// table would hold it, and its shard refuses it as one server would.
+type StoredAlone struct {
+	Default string
+	NotNull bool
+	Zero    string
 }
 
 // UniqueColumn is what Strata learns of a column of a table's unique:
@@ -109,7 +128,7 @@ func (t *Table) KeyColumn() KeyColumn {
 	return KeyColumn{Type: t.KeyType, Collation: t.KeyCollation, Limit: t.KeyLimit, AutoIncrement: t.AutoIncrement,
 		LocalAutoIncrement: t.LocalAutoIncrement, ClockColumns: t.ClockColumns,
 		UniqueDefaults: t.UniqueDefaults, UniqueColumns: t.UniqueColumns, KeyIsPrimary: t.KeyIsPrimary, ClockDefault: t.KeyClockDefault,
-		OnUpdateClock: t.KeyOnUpdateClock}
+		OnUpdateClock: t.KeyOnUpdateClock, StoredAlone: t.KeyStoredAlone}
 }
 
 // Equal reports whether k and o say the same of a table.
@@ -117,7 +136,7 @@ func (k KeyColumn) Equal(o KeyColumn) bool {
 	return k.Type == o.Type && k.Collation == o.Collation && k.Limit == o.Limit && k.AutoIncrement == o.AutoIncrement &&
 		k.LocalAutoIncrement == o.LocalAutoIncrement && k.ClockColumns == o.ClockColumns && maps.Equal(k.UniqueDefaults, o.UniqueDefaults) &&
 		maps.Equal(k.UniqueColumns, o.UniqueColumns) && k.KeyIsPrimary == o.KeyIsPrimary && k.ClockDefault == o.ClockDefault &&
-		k.OnUpdateClock == o.OnUpdateClock
+		k.OnUpdateClock == o.OnUpdateClock && k.StoredAlone == o.StoredAlone
 }
 
 // WithKeyTypes returns a copy of l whose sharded tables have the key
@@ -133,7 +152,7 @@ func (l *Layout) WithKeyTypes(types map[string]KeyColumn) *Layout {
 			c.KeyType, c.KeyCollation, c.KeyLimit, c.ClockColumns = k.Type, k.Collation, k.Limit, k.ClockColumns
 			c.AutoIncrement, c.LocalAutoIncrement = k.AutoIncrement, k.LocalAutoIncrement
 			c.UniqueDefaults, c.UniqueColumns, c.KeyIsPrimary = k.UniqueDefaults, k.UniqueColumns, k.KeyIsPrimary
-			c.KeyClockDefault, c.KeyOnUpdateClock = k.ClockDefault, k.OnUpdateClock
+			c.KeyClockDefault, c.KeyOnUpdateClock, c.KeyStoredAlone = k.ClockDefault, k.OnUpdateClock, k.StoredAlone
 		}
 		out.byName[c.Name] = &c
 		out.sorted = append(out.sorted, &c)

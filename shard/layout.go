@@ -108,6 +108,9 @@ type Table struct {
 	// KeyOnUpdateClock, learned with the key type: the key column is
 	// ON UPDATE CURRENT_TIMESTAMP (KeyColumn.OnUpdateClock).
 	KeyOnUpdateClock bool
+	// KeyStoredAlone, learned with the key type: the key a row that gives
+	// none, or a NULL, is stored with (KeyColumn.StoredAlone).
+	KeyStoredAlone StoredAlone
 	// PlacedBy is the collation text keys are placed by (config
 	// key_collation; "": by their bytes).
 	PlacedBy string

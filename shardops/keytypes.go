@@ -41,8 +41,11 @@ func KeyColumnOf(ctx context.Context, open Opener, schema string, t *shard.Table
 	}
 	var dataType, columnType, extra string
 	var collation, columnDefault sql.NullString
-	err = db.QueryRowContext(ctx, "SELECT DATA_TYPE, COLUMN_TYPE, COLLATION_NAME, COLUMN_DEFAULT, EXTRA FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND COLUMN_NAME = ?",
-		schema, t.Name, t.Method.Key()).Scan(&dataType, &columnType, &collation, &columnDefault, &extra)
+	var notNull bool
+	var octets, scale, precision sql.NullInt64
+	err = db.QueryRowContext(ctx, "SELECT DATA_TYPE, COLUMN_TYPE, COLLATION_NAME, COLUMN_DEFAULT, EXTRA, IS_NULLABLE = 'NO', "+
+		"CHARACTER_OCTET_LENGTH, NUMERIC_SCALE, DATETIME_PRECISION FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND COLUMN_NAME = ?",
+		schema, t.Name, t.Method.Key()).Scan(&dataType, &columnType, &collation, &columnDefault, &extra, &notNull, &octets, &scale, &precision)
 	if errors.Is(err, sql.ErrNoRows) {
 		return shard.KeyColumn{}, fmt.Errorf("no column %s.%s.%s on shard %s yet", schema, t.Name, t.Method.Key(), t.Method.Shards()[0])
 	}
@@ -54,6 +57,7 @@ func KeyColumnOf(ctx context.Context, open Opener, schema string, t *shard.Table
 		kc.ClockDefault = columnDefault.String
 	}
 	kc.OnUpdateClock = strings.Contains(strings.ToLower(extra), "on update current_timestamp")
+	kc.StoredAlone = storedAlone(dataType, columnDefault, notNull, int(octets.Int64), int(scale.Int64), int(precision.Int64))
 	if kc.AutoIncrement, err = autoIncrementColumn(ctx, db, schema, t); err != nil {
 		return kc, err
 	}
@@ -69,6 +73,29 @@ func KeyColumnOf(ctx context.Context, open Opener, schema string, t *shard.Table
 	kc.KeyIsPrimary, err = keyIsPrimary(ctx, open, schema, t)
 	return kc, err
 }
+
+// storedAlone is what a key column of type dataType, with COLUMN_DEFAULT
+// def, stores where a row gives it no key (shard.StoredAlone).
+func storedAlone(dataType string, def sql.NullString, notNull bool, octets, scale, precision int) shard.StoredAlone {
+	var out shard.StoredAlone
+	if def.Valid && constantDefault(def.String) {
+		out.Default = def.String
+	}
+	if notNull && !strings.EqualFold(dataType, "timestamp") {
+		out.NotNull = true
+		out.Zero, _ = zeroValue(dataType, octets, scale, precision)
+	}
+	return out
+}
+
+// constantDefault reports whether a COLUMN_DEFAULT is a constant: a
+// number, or a quoted text (not NULL, not an expression such as uuid()).
+func constantDefault(def string) bool {
+	return numericLiteral.MatchString(def) || len(def) >= 2 && def[0] == '\'' && def[len(def)-1] == '\''
+}
+
+// numericLiteral matches a number as COLUMN_DEFAULT writes it.
+var numericLiteral = regexp.MustCompile(`^[-+]?[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?$`)
 
 // clockDefault matches a COLUMN_DEFAULT that is the statement's time.
 var clockDefault = regexp.MustCompile(`(?i)^current_timestamp(\(\d*\))?$`)
