@@ -78,7 +78,7 @@ type KeyColumn struct {
 // StoredAlone is what a key column stores where a row gives it no key:
 // Default, the column's default where it is a constant (as an SQL
 // literal: 7, 'eu'); "" for none, NULL or an expression. NotNull and
-// Zero, the type's zero as an SQL literal (0, ”, X'0000') where the
+// Zero, the type's zero as an SQL literal (0, X'0000', the empty text) where the
 // column is NOT NULL and not a TIMESTAMP (which stores the statement's
 // clock for a NULL): MariaDB stores that zero for a NULL, or for a
 // left-out column without a default, where it does not refuse the row
