@@ -37,6 +37,10 @@ type Table struct {
 	Period string `yaml:"period"`
 	Since  string `yaml:"since"`
 	Ahead  int    `yaml:"ahead"`
+	// Keep (date method): periods whose tables Strata keeps, the current
+	// one and those before it; older period tables are dropped hourly.
+	// 0 (default): every period from Since on is kept.
+	Keep int `yaml:"keep"`
 	// LookupTable maps keys to shards on LookupCluster's primary (default:
 	// the default cluster): lookup method.
 	LookupTable   string `yaml:"lookup_table"`
@@ -281,7 +285,7 @@ func (placeholderLookup) Shard(context.Context, string, shard.Value) (string, bo
 func (t *Table) shardConfig(lookup shard.Lookup) shard.Config {
 	c := shard.Config{
 		ShardKey: t.ShardKey, Method: t.Method, Shards: t.Shards, Ranges: t.Ranges,
-		Period: t.Period, Since: t.Since, Ahead: t.Ahead,
+		Period: t.Period, Since: t.Since, Ahead: t.Ahead, Keep: t.Keep,
 		LookupTable: t.LookupTable, Lookup: lookup,
 	}
 	if t.KeyCollation != "" {
@@ -451,7 +455,7 @@ func (c *Config) onlySharded(p *problems, base string, t *Table) {
 		key string
 		set bool
 	}{
-		{"period", t.Period != ""}, {"since", t.Since != ""}, {"ahead", t.aheadSet || t.Ahead != 0},
+		{"period", t.Period != ""}, {"since", t.Since != ""}, {"ahead", t.aheadSet || t.Ahead != 0}, {"keep", t.Keep != 0},
 		{"lookup_table", t.LookupTable != ""}, {"lookup_cluster", t.LookupCluster != ""},
 		{"scatter", t.Scatter != ""}, {"sequence", t.Sequence != nil}, {"capacity_warn", t.CapacityWarn != 0},
 		{"key_collation", t.KeyCollation != ""}, {"unique", len(t.Unique) > 0},
@@ -528,6 +532,7 @@ func validateMethodOptions(p *problems, base string, t *Table) bool {
 	only("period", t.Period != "", shard.MethodDate)
 	only("since", t.Since != "", shard.MethodDate)
 	only("ahead", t.aheadSet, shard.MethodDate)
+	only("keep", t.Keep != 0, shard.MethodDate)
 	only("lookup_table", t.LookupTable != "", shard.MethodLookup)
 	only("lookup_cluster", t.LookupCluster != "" && t.Method != shard.MethodLookup, shard.MethodLookup)
 	only("capacity_warn", t.CapacityWarn != 0 && t.Method != shard.MethodRange, shard.MethodRange)
@@ -570,6 +575,10 @@ func (c *Config) validateMethodSettings(p *problems, base string, t *Table) bool
 		}
 		if t.Ahead < 0 {
 			p.add(base+".ahead", "must not be negative")
+			ok = false
+		}
+		if t.Keep < 0 {
+			p.add(base+".keep", "must not be negative: the number of periods to keep, the current one included (0 keeps every one from since:)")
 			ok = false
 		}
 	case shard.MethodLookup:

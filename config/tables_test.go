@@ -180,6 +180,8 @@ func TestTablesRejectWithLine(t *testing.T) {
 		{"date bad period", tbl("  t: {shard_key: d, method: date, period: week, since: \"2024-01-01\", shards: {s0: \"..\"}}\n"), "tables.t.period: \"week\" is not day, month or year"},
 		{"date unaligned", tbl("  t: {shard_key: d, method: date, period: month, since: \"2024-01-01\", shards: {s0: \"..2024-01-15\", s1: \"2024-01-15..\"}}\n"), "tables.t.shards: range \"2024-01-15..\" starts at 2024-01-15, inside a month"},
 		{"date negative ahead", tbl("  t: {shard_key: d, method: date, period: month, since: \"2024-01-01\", ahead: -1, shards: {s0: \"..\"}}\n"), "tables.t.ahead: must not be negative"},
+		{"date negative keep", tbl("  t: {shard_key: d, method: date, period: month, since: \"2024-01-01\", keep: -2, shards: {s0: \"..\"}}\n"), "tables.t.keep: must not be negative"},
+		{"keep on hash", tbl("  t: {shard_key: id, method: hash, keep: 3, shards: {s0: \"-\"}}\n"), "tables.t.keep: only applies to the date method"},
 		{"period on range", tbl("  t: {shard_key: id, method: range, period: month, shards: {s0: \"..\"}}\n"), "tables.t.period: only applies to the date method"},
 		{"lookup no table", tbl("  t: {shard_key: id, method: lookup, shards: [s0]}\n"), "tables.t.lookup_table: is required for the lookup method"},
 		{"lookup bad cluster", tbl("  t: {shard_key: id, method: lookup, lookup_table: m, lookup_cluster: x, shards: [s0]}\n"), "tables.t.lookup_cluster: names no cluster (\"x\")"},

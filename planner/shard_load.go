@@ -94,6 +94,7 @@ func (s *Sharding) planLoad(ctx context.Context, l *shard.Layout, m sqlparse.Mod
 		return nil, err
 	}
 	lp.KeyColumn = strings.ToLower(t.Method.Key())
+	keyLeftOut := false
 	if i := slices.Index(spec.SetColumns, lp.KeyColumn); i >= 0 {
 		// SET id = @id passes a field through unchanged: it is the key.
 		// Any other expression makes a key Strata cannot read in the file.
@@ -103,9 +104,7 @@ func (s *Sharding) planLoad(ctx context.Context, l *shard.Layout, m sqlparse.Mod
 		}
 	} else if spec.Columns != nil {
 		lp.KeyField = slices.Index(spec.Columns, lp.KeyColumn)
-		if lp.KeyField < 0 {
-			return nil, refuse("LOAD DATA into %s: its column list does not name %s, the shard key; Strata needs the key in the file to route each row", t.Name, lp.KeyColumn)
-		}
+		keyLeftOut = lp.KeyField < 0
 	}
 	if col := strings.ToLower(t.LocalAutoIncrement); col != "" && (t.Sequence == nil || !strings.EqualFold(t.Sequence.Column, col)) &&
 		spec.Columns != nil && !slices.Contains(spec.Columns, col) {
@@ -119,6 +118,9 @@ func (s *Sharding) planLoad(ctx context.Context, l *shard.Layout, m sqlparse.Mod
 		if lp.Numbered == lp.KeyColumn {
 			lp.NumberedField = lp.KeyField
 		}
+	}
+	if keyLeftOut {
+		return s.planKeylessLoad(ctx, p, sql)
 	}
 	if d, ok := t.Method.(*shard.Date); ok {
 		return s.planPeriodLoad(ctx, m, p, d, sql)
@@ -200,6 +202,28 @@ func numberedColumn(t *shard.Table) string {
 		return col
 	}
 	return ""
+}
+
+// planKeylessLoad plans a LOAD DATA whose column list leaves the shard key
+// out: every row stores the key column's default (or its type's zero,
+// KeyStoredAlone), so the whole file goes to the shard that owns that
+// key. Refused where Strata cannot tell that key, and where the rows
+// would need a look each (a unique: key to check, an AUTO_INCREMENT
+// column a row could leave to that shard).
+func (s *Sharding) planKeylessLoad(ctx context.Context, p *ShardPlan, sql string) (*ShardPlan, error) {
+	lp, t := p.Load, p.Load.Table
+	v, ok := KeyStoredAlone(t, false)
+	if !ok || len(lp.Unique) > 0 || lp.Numbered != "" {
+		return nil, refuse("LOAD DATA into %s: its column list does not name %s, the shard key; Strata needs the key in the file to route each row (or a constant default of the key column, which every row would store)", t.Name, lp.KeyColumn)
+	}
+	sh, err := s.RowShard(ctx, t, v)
+	if err != nil {
+		return nil, refuse("LOAD DATA into %s: its rows store %s = %s, the key column's default, which places them on no shard: %v", t.Name, lp.KeyColumn, v, err)
+	}
+	p.Reason = fmt.Sprintf("LOAD DATA LOCAL into %s without %s: every row stores %s, on %s", t.Name, lp.KeyColumn, v, sh)
+	lp.KeyColumn = "" // every row goes to the one route
+	p.Routes = append(p.Routes, ShardRoute{Cluster: sh, SQL: sql, Tables: []string{t.Name}})
+	return p, nil
 }
 
 // planPeriodLoad gives a LOAD DATA into a date table a route per period

@@ -443,7 +443,25 @@ func ZeroNumber(text string) bool {
 // (numbered by the shard), a date table (whose zero date no period
 // holds) and a lookup table (whose lookup entry would be written for it).
 func keyStoredAlone(t *shard.Table, ins *sqlparse.InsertRows, row int, args []string) (shard.Value, bool) {
-	alone := t.KeyStoredAlone
+	op := sqlparse.Operand{Default: true} // a left-out column takes its default
+	if ins.KeyCol >= 0 {
+		op = ins.Rows[row][ins.KeyCol]
+	}
+	switch {
+	case op.Default && (op.DefaultOf == "" || strings.EqualFold(op.DefaultOf, t.Method.Key())):
+		return KeyStoredAlone(t, false)
+	case isNull(op, args):
+		return KeyStoredAlone(t, true)
+	}
+	return shard.Value{}, false
+}
+
+// KeyStoredAlone is the key t's key column stores for a row that gives it
+// no value (null false: its constant default, else the type's zero where
+// it is NOT NULL) or a NULL (null true: the zero where it is NOT NULL),
+// as shard.StoredAlone learned them; ok is false where Strata cannot
+// tell (keyStoredAlone says which tables).
+func KeyStoredAlone(t *shard.Table, null bool) (shard.Value, bool) {
 	switch t.Method.Name() {
 	case shard.MethodDate, shard.MethodLookup:
 		return shard.Value{}, false
@@ -451,18 +469,11 @@ func keyStoredAlone(t *shard.Table, ins *sqlparse.InsertRows, row int, args []st
 	if strings.EqualFold(t.Method.Key(), t.AutoIncrement) {
 		return shard.Value{}, false
 	}
-	op := sqlparse.Operand{Default: true} // a left-out column takes its default
-	if ins.KeyCol >= 0 {
-		op = ins.Rows[row][ins.KeyCol]
-	}
-	lit := ""
+	alone, lit := t.KeyStoredAlone, ""
 	switch {
-	case op.Default && (op.DefaultOf == "" || strings.EqualFold(op.DefaultOf, t.Method.Key())):
+	case !null && alone.Default != "":
 		lit = alone.Default
-		if lit == "" && alone.NotNull {
-			lit = alone.Zero
-		}
-	case isNull(op, args) && alone.NotNull:
+	case alone.NotNull:
 		lit = alone.Zero
 	}
 	if lit == "" {
@@ -572,6 +583,9 @@ func keptPeriods(t *shard.Table) string {
 		return "it has no table"
 	}
 	first, last := d.KeptPeriods()
+	if d.Keep() > 0 {
+		return fmt.Sprintf("its tables run from %s (keep: %d periods up to the current one; older ones are dropped) to %s (ahead: %d past the current period). Raise keep: for older rows, or ahead: for later ones, then reload", first, d.Keep(), last, d.Ahead())
+	}
 	return fmt.Sprintf("its tables run from %s (since:) to %s (ahead: %d past the current period). Set since: earlier and run strata shards precreate -all for older rows, or raise ahead: for later ones, then reload", first, last, d.Ahead())
 }
 

@@ -220,8 +220,22 @@ func (s *Strata) checkSchemas(ctx context.Context, sh *sharding) {
 	s.Metrics.SetSchemaDiffering(differing)
 }
 
+// expirePeriods drops the period tables of date tables with keep: that
+// are older than the periods kept, which Strata no longer reads.
+func (s *Strata) expirePeriods(ctx context.Context, sh *sharding) {
+	tables, err := shardops.Expire(ctx, sh.layout, sh.dbs.Open, sh.cfg.Schema, true)
+	if err != nil && !stopping(ctx) {
+		s.Log.Warn("dropping period tables older than keep: failed", "err", err)
+	}
+	for _, t := range tables {
+		if t.Dropped {
+			s.Log.Info("dropped a period table older than the periods its table keeps (keep:)", "table", t.Table, "shard", t.Shard, "of", t.Base)
+		}
+	}
+}
+
 // maintain pre-creates the coming period tables of date-sharded tables,
-// compares the definitions of the tables' copies and checks range
+// drops those older than keep:, compares the definitions of the tables' copies and checks range
 // capacity, at start and then every interval, until ctx ends.
 func (s *Strata) maintainShards(ctx context.Context, interval time.Duration) {
 	run := func() {
@@ -246,6 +260,7 @@ func (s *Strata) maintainShards(ctx context.Context, interval time.Duration) {
 				s.Log.Info("pre-created period table", "table", t.Table, "shard", t.Shard)
 			}
 		}
+		s.expirePeriods(c, sh)
 		s.checkSchemas(c, sh)
 		if !shardops.RangeTables(sh.layout) {
 			return

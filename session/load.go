@@ -632,10 +632,16 @@ func (sp *split) send(i int, raw []byte) {
 
 // rowShard is the shard of a row whose key field is key.
 func (s *Session) rowShard(ctx context.Context, lp *planner.LoadPlan, sp *split, key infile.Field) (string, error) {
-	switch {
-	case key.Missing:
-		return "", fmt.Errorf("it has no field for %s, the shard key", sp.key)
-	case key.Null:
+	if key.Missing || key.Null {
+		// MariaDB stores the type's zero in a NOT NULL column there:
+		// LOAD DATA LOCAL takes such rows with a warning.
+		v, ok := planner.KeyStoredAlone(lp.Table, true)
+		switch {
+		case ok:
+			return s.env.Sharding.RowShard(ctx, lp.Table, v)
+		case key.Missing:
+			return "", fmt.Errorf("it has no field for %s, the shard key", sp.key)
+		}
 		return "", fmt.Errorf("its %s, the shard key, is NULL, which no shard owns", sp.key)
 	}
 	// A text key is placed by its characters (as a statement's is): a
@@ -669,8 +675,8 @@ func (s *Session) rowShard(ctx context.Context, lp *planner.LoadPlan, sp *split,
 
 // numberedByShard refuses a row that leaves the AUTO_INCREMENT column
 // LoadPlan.Numbered to the shard it reaches: \N, no field, or 0 where
-// the session's sql_mode numbers it. (The key's NULL and missing field
-// are refused by rowShard.)
+// the session's sql_mode numbers it. (rowShard places, or refuses, the
+// key's NULL and missing field.)
 func numberedByShard(lp *planner.LoadPlan, sp *split, key infile.Field) error {
 	if lp.Numbered == "" {
 		return nil

@@ -3,6 +3,7 @@ package shard
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -26,6 +27,7 @@ type Date struct {
 	period string
 	since  time.Time // start of the oldest period table
 	ahead  int
+	keep   int // periods kept up to the current one; 0: all from since
 	now    func() time.Time
 }
 
@@ -68,7 +70,7 @@ func NewDate(table string, c Config) (*Date, error) {
 		return nil, err
 	}
 	d := &Date{base: base{table: table, key: c.ShardKey, shards: s.shards()},
-		spans: s, period: c.Period, ahead: c.Ahead, now: c.Now}
+		spans: s, period: c.Period, ahead: c.Ahead, keep: c.Keep, now: c.Now}
 	if d.now == nil {
 		d.now = time.Now
 	}
@@ -100,6 +102,9 @@ func (d *Date) setSince(since string) error {
 	}
 	if d.ahead < 0 {
 		return d.errf("ahead %d is negative", d.ahead)
+	}
+	if d.keep < 0 {
+		return d.errf("keep %d is negative", d.keep)
 	}
 	d.since = d.truncate(t)
 	return nil
@@ -190,7 +195,8 @@ func (d *Date) PeriodTable(v Value) string {
 }
 
 // KeptPeriod reports whether key v falls in a period whose table Strata
-// keeps (the tables DateTables lists): from since through ahead periods
+// keeps (the tables DateTables lists): from since (or, with keep, the
+// oldest of the keep periods up to the current one) through ahead periods
 // past the current one. No row holds a key of another period, and none
 // can be written with one.
 func (d *Date) KeptPeriod(v Value) bool {
@@ -199,12 +205,58 @@ func (d *Date) KeptPeriod(v Value) bool {
 		return false
 	}
 	start := d.truncate(t)
-	return !start.Before(d.since) && !start.After(d.step(d.truncate(Time(d.now()).t), d.ahead))
+	return !start.Before(d.oldest()) && !start.After(d.newest())
 }
 
 // KeptPeriods names the first and the last period table Strata keeps.
 func (d *Date) KeptPeriods() (first, last string) {
-	return d.tableName(d.since), d.tableName(d.step(d.truncate(Time(d.now()).t), d.ahead))
+	return d.tableName(d.oldest()), d.tableName(d.newest())
+}
+
+// oldest is the start of the oldest period Strata keeps: since, or with
+// keep the period keep-1 before the current one where that is later.
+func (d *Date) oldest() time.Time {
+	if d.keep <= 0 {
+		return d.since
+	}
+	return later(d.since, d.step(d.truncate(Time(d.now()).t), 1-d.keep))
+}
+
+// newest is the start of the newest period Strata keeps: ahead periods
+// past the current one.
+func (d *Date) newest() time.Time {
+	return d.step(d.truncate(Time(d.now()).t), d.ahead)
+}
+
+// Keep returns how many periods up to the current one Strata keeps (0:
+// every one from since on).
+func (d *Date) Keep() int { return d.keep }
+
+// Expired reports whether table names a period table of d older than the
+// oldest Strata keeps (tables before since included): one keep: lets
+// DropExpired drop. Other names, and tables of kept periods, are not.
+func (d *Date) Expired(table string) bool {
+	if d.keep <= 0 {
+		return false
+	}
+	start, ok := d.PeriodStart(table)
+	return ok && start.Before(d.oldest())
+}
+
+// PeriodStart reads the start of the period a period table's name gives
+// (posts_2024_06 -> 2024-06-01); ok is false for names that are not
+// exactly one of d's period tables.
+func (d *Date) PeriodStart(table string) (time.Time, bool) {
+	layout := map[string]string{PeriodYear: "2006", PeriodMonth: "2006_01", PeriodDay: "2006_01_02"}[d.period]
+	suffix, ok := strings.CutPrefix(strings.ToLower(table), strings.ToLower(d.table)+"_")
+	if !ok || len(suffix) != len(layout) {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(layout, suffix)
+	if err != nil || !strings.EqualFold(d.tableName(t), table) {
+		return time.Time{}, false
+	}
+	return t, true
 }
 
 // TablesFor returns the names of DateTables(lo, hi), newest first.
@@ -227,7 +279,7 @@ func (d *Date) DateTables(lo, hi Bound) []DateTable {
 	if lo.nullBound() || hi.nullBound() {
 		return nil
 	}
-	from, to := d.since, d.step(d.truncate(Time(d.now()).t), d.ahead)
+	from, to := d.oldest(), d.newest()
 	if t, err := lo.Value.asTime(); err == nil && !lo.IsUnbounded() {
 		from = later(from, d.truncate(t))
 	}

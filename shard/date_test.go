@@ -190,3 +190,44 @@ func TestDateKeptPeriod(t *testing.T) {
 		t.Errorf("KeptPeriods = %s, %s", first, last)
 	}
 }
+
+// With keep: 3 a monthly table keeps the current month and the two
+// before it (now is 2024-06-15): older periods are neither read nor
+// written, and their tables are Expired; names that are not period
+// tables of the table, and kept periods, are not.
+func TestDateKeep(t *testing.T) {
+	d, err := NewDate("posts", Config{ShardKey: "created_at", Method: "date", Period: PeriodMonth,
+		Since: "2023-10-01", Ahead: 1, Keep: 3, Ranges: map[string]string{"archive": "..2024-01-01", "s1": "2024-01-01.."},
+		Now: func() time.Time { return day("2024-06-15 12:00:00") }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		key  string
+		kept bool
+	}{
+		{"2024-04-01", true}, {"2024-03-31 23:59:59", false}, {"2024-07-31", true}, {"2023-10-01", false},
+	} {
+		if got := d.KeptPeriod(String(tt.key)); got != tt.kept {
+			t.Errorf("KeptPeriod(%s) = %v, want %v", tt.key, got, tt.kept)
+		}
+	}
+	if first, last := d.KeptPeriods(); first != "posts_2024_04" || last != "posts_2024_07" {
+		t.Errorf("KeptPeriods = %s, %s", first, last)
+	}
+	if got := d.TablesFor(Bound{}, Bound{}); !slices.Equal(got, []string{"posts_2024_07", "posts_2024_06", "posts_2024_05", "posts_2024_04"}) {
+		t.Errorf("TablesFor(all) = %v", got)
+	}
+	for table, want := range map[string]bool{
+		"posts_2024_03": true, "posts_2023_01": true, "POSTS_2019_12": true,
+		"posts_2024_04": false, "posts_2024_07": false, "posts": false, "posts_2024_3": false,
+		"posts_2024_13": false, "posts_archive": false, "posts_2024_03_01": false, "postsx_2024_03": false,
+	} {
+		if got := d.Expired(table); got != want {
+			t.Errorf("Expired(%s) = %v, want %v", table, got, want)
+		}
+	}
+	if noKeep := monthlyPosts(t); noKeep.Expired("posts_2020_01") {
+		t.Error("without keep: a period table was Expired")
+	}
+}

@@ -84,6 +84,11 @@ type Config struct {
 	// Ahead: date method's number of periods pre-created after the current
 	// one; scans without an upper bound include them.
 	Ahead int
+	// Keep: date method's number of periods whose tables Strata keeps,
+	// the current one and those before it; older period tables are not
+	// read and may be dropped (shardops.DropExpired). 0: every period
+	// from Since on.
+	Keep int
 	// Now: date method's clock; nil means time.Now.
 	Now func() time.Time
 	// LookupTable and Lookup: lookup method's table and its reader.

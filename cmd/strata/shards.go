@@ -32,6 +32,9 @@ actions:
   precreate   create the tables of the current and upcoming periods of every
               date-sharded table (CREATE TABLE ... LIKE the base table), each
               on the shard that owns it; run it from cron before a period starts
+  expire      list the period tables of date-sharded tables with keep: that
+              are older than the periods kept (Strata no longer reads them);
+              with -apply drop them, as a running Strata does hourly
   capacity    how full the open-ended last range of every range-sharded table
               is, against the previous range's size (warns at capacity_warn)
   verify      read the shard key of every row of every sharded table on each
@@ -64,13 +67,15 @@ func runShards(args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
 		fmt.Fprint(flagOutput(), shardsUsage)
 		if len(args) == 0 {
-			return errors.New("missing action (precreate, capacity, verify, check-schema, rebalance or move-key)")
+			return errors.New("missing action (precreate, expire, capacity, verify, check-schema, rebalance or move-key)")
 		}
 		return nil
 	}
 	switch args[0] {
 	case "precreate":
 		return shardsPrecreate(args[1:])
+	case "expire":
+		return shardsExpire(args[1:])
 	case "capacity":
 		return shardsCapacity(args[1:])
 	case "verify":
@@ -83,7 +88,7 @@ func runShards(args []string) error {
 		return shardsCheckSchema(args[1:])
 	default:
 		fmt.Fprint(flagOutput(), shardsUsage)
-		return fmt.Errorf("unknown action %q (want precreate, capacity, verify, check-schema, rebalance or move-key)", args[0])
+		return fmt.Errorf("unknown action %q (want precreate, expire, capacity, verify, check-schema, rebalance or move-key)", args[0])
 	}
 }
 
@@ -185,6 +190,53 @@ func shardsPrecreate(args []string) error {
 	fmt.Fprintf(cliOut, "%s created, %d already there\n", plural(created, "table"), len(tables)-created-countErrors(tables))
 	if err != nil {
 		return errors.New("some tables could not be created (see above)")
+	}
+	return nil
+}
+
+// shardsExpire lists, and with -apply drops, the period tables older than
+// their date table's keep: periods.
+func shardsExpire(args []string) error {
+	fs, sf := newShardsFlagSet("shards expire", "usage: strata shards expire -c FILE -schema NAME [-apply] [-json]\n", time.Minute)
+	apply := fs.Bool("apply", false, "drop the tables listed (without it, only list them)")
+	if _, err := parseArgs(fs, args); err != nil {
+		return helpIsNoError(err)
+	}
+	env, err := sf.open(fs)
+	if err != nil {
+		return err
+	}
+	defer env.stop()
+	tables, err := shardops.Expire(env.ctx, env.layout, env.dbs.Open, sf.schema, *apply)
+	if sf.json {
+		if tables == nil {
+			tables = []shardops.ExpiredTable{}
+		}
+		printValue(tables)
+		return err
+	}
+	tw := newTable()
+	fmt.Fprintln(tw, "TABLE\tSHARD\tOF\tSTATUS")
+	dropped := 0
+	for _, t := range tables {
+		status := "older than keep: (drop it with -apply)"
+		switch {
+		case t.Error != "":
+			status = "error: " + t.Error
+		case t.Dropped:
+			status = "dropped"
+			dropped++
+		}
+		fmt.Fprintf(tw, "%s.%s\t%s\t%s\t%s\n", sf.schema, t.Table, t.Shard, t.Base, status)
+	}
+	tw.Flush()
+	if *apply {
+		fmt.Fprintf(cliOut, "%s dropped\n", plural(dropped, "table"))
+	} else {
+		fmt.Fprintf(cliOut, "%s older than keep:\n", plural(len(tables), "table"))
+	}
+	if err != nil {
+		return fmt.Errorf("expiring period tables: %w", err)
 	}
 	return nil
 }

@@ -19,6 +19,17 @@ import (
 func dateTables(t *testing.T, period string, back, edge int, extra string, names ...string) *server.Strata {
 	t.Helper()
 	strataDB(t)
+	dropPeriodTablesAtEnd(t, names...)
+	lines := dateTableLines(period, back, edge, names...)
+	if extra != "" {
+		lines = append(lines, extra)
+	}
+	return startOwn(t, ownConfig(t, strings.Join(lines, "\n  "), ""))
+}
+
+// dropPeriodTablesAtEnd drops the tables named name or name_... from the
+// shards when the test ends.
+func dropPeriodTablesAtEnd(t *testing.T, names ...string) {
 	for _, sh := range shardNames {
 		t.Cleanup(func() {
 			for _, name := range names {
@@ -28,20 +39,23 @@ func dateTables(t *testing.T, period string, back, edge int, extra string, names
 			}
 		})
 	}
+}
+
+// dateTableLines are the config lines of dateTables' tables.
+func dateTableLines(period string, back, edge int, names ...string) []string {
 	start := func(ago int) string {
 		now := time.Now().UTC()
 		if period == "day" {
 			return now.AddDate(0, 0, -ago).Format("2006-01-02")
 		}
-		return now.AddDate(0, -ago, 0).Format("2006-01") + "-01"
+		// From the month's first day: June 30 less one month is not May 30.
+		first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+		return first.AddDate(0, -ago, 0).Format("2006-01-02")
 	}
 	var lines []string
 	for _, name := range names {
 		lines = append(lines, fmt.Sprintf(`%s: {shard_key: at, method: date, period: %s, since: "%s", ahead: 1, shards: {s0: "..%s", s1: "%s.."}}`,
 			name, period, start(back), start(edge), start(edge)))
 	}
-	if extra != "" {
-		lines = append(lines, extra)
-	}
-	return startOwn(t, ownConfig(t, strings.Join(lines, "\n  "), ""))
+	return lines
 }

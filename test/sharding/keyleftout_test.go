@@ -2,6 +2,7 @@ package sharding
 
 import (
 	"database/sql"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -79,6 +80,40 @@ func TestRowsWithoutAKeyArePlacedByTheKeyTheServerStores(t *testing.T) {
 			if n := testenv.Strings(t, c.got, "SELECT COUNT(*) FROM "+c.table+" WHERE id = "+id); n[0] != "1" {
 				t.Errorf("%s: row %s not found by its key through Strata", c.table, row)
 			}
+		}
+	}
+}
+
+// LOAD DATA LOCAL whose column list leaves the shard key out stores the
+// key column's default in every row, so Strata loads the whole file on
+// the shard of that key; a row whose key field is \N, or that is too
+// short to have it, stores the type's zero in a NOT NULL key (LOAD DATA
+// LOCAL takes it with a warning) and goes to that key's shard. Before,
+// both were refused with 1235 and nothing was loaded.
+func TestLoadDataWithoutAKeyLoadsWhereTheServerStoresIt(t *testing.T) {
+	got, want := learnedModTable(t, "kl_rows", "id INT NOT NULL DEFAULT 7, n INT NULL, KEY (id)")
+	ctx := testenv.Ctx(t)
+	for i, c := range []struct{ file, cols string }{
+		{"1\n2\n3\n", "(n)"},
+		{"4\t\\N\n5\t5\n6\n", "(n, id)"},
+	} {
+		q := "LOAD DATA LOCAL INFILE '" + registerFile(t, fmt.Sprint("kl_rows", i), c.file) + "' INTO TABLE kl_rows " + c.cols
+		gotRes, gotErr := got.ExecContext(ctx, q)
+		wantRes, wantErr := want.ExecContext(ctx, q)
+		if msg := sameOutcome(gotRes, gotErr, wantRes, wantErr); msg != "" || gotErr != nil {
+			t.Errorf("%s: %s (Strata: %v)", q, msg, gotErr)
+		}
+		if g, w := warnings(t, got), warnings(t, want); !slices.Equal(g, w) {
+			t.Errorf("%s: warnings through Strata\n%s\non one server\n%s", q, strings.Join(g, "\n"), strings.Join(w, "\n"))
+		}
+	}
+	all := "SELECT CONCAT_WS(' ', id, IFNULL(n, 'NULL')) FROM kl_rows ORDER BY id, n"
+	if g, w := testenv.Strings(t, got, all), testenv.Strings(t, want, all); !slices.Equal(g, w) {
+		t.Errorf("rows through Strata:\n%s\non one server:\n%s", strings.Join(g, "\n"), strings.Join(w, "\n"))
+	}
+	for id, n := range map[string]string{"7": "3", "0": "2", "5": "1"} {
+		if got := testenv.Strings(t, got, "SELECT COUNT(*) FROM kl_rows WHERE id = "+id); got[0] != n {
+			t.Errorf("rows by key %s through Strata: %s, want %s (on the key's shard)", id, got[0], n)
 		}
 	}
 }

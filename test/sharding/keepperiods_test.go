@@ -1,0 +1,63 @@
+package sharding
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/strata-proxy/strata/test/testenv"
+)
+
+// A date table with keep: N keeps the tables of the current period and
+// the N-1 before it (a log table kept for a number of months): Strata
+// reads no older period, refuses to write one (1235, naming keep:), and
+// drops the older period tables from their shards, at start and hourly.
+// Tables of kept periods, and the base table, stay with their rows.
+func TestKeepDropsThePeriodsOlderThanIt(t *testing.T) {
+	setup := dateTables(t, "month", 4, 2, "", "keeplogs")
+	db := openStrata(t, setup.MySQLAddr())
+	mustExec(t, db, "CREATE TABLE keeplogs (id INT NOT NULL, at DATETIME NOT NULL, PRIMARY KEY (id, at))")
+	now := time.Now().UTC()
+	first := time.Date(now.Year(), now.Month(), 1, 12, 0, 0, 0, time.UTC)
+	month := func(ago int) time.Time { return first.AddDate(0, -ago, 0) }
+	for ago := range 5 {
+		mustExec(t, db, fmt.Sprintf("INSERT INTO keeplogs (id, at) VALUES (%d, '%s')", ago, month(ago).Format(time.DateTime)))
+	}
+	table := func(ago int) string { return "keeplogs_" + month(ago).Format("2006_01") }
+	periodTables := func() []string {
+		var out []string
+		for _, sh := range shardNames {
+			out = append(out, testenv.Strings(t, direct[sh], "SHOW TABLES FROM blog LIKE 'keeplogs\\_%'")...)
+		}
+		slices.Sort(out)
+		return out
+	}
+	if got := periodTables(); !slices.Contains(got, table(4)) || !slices.Contains(got, table(2)) {
+		t.Fatalf("period tables before keep: %v, want those of four months back on", got)
+	}
+
+	line := strings.Replace(dateTableLines("month", 4, 2, "keeplogs")[0], "ahead: 1,", "ahead: 1, keep: 2,", 1)
+	s := startOwn(t, ownConfig(t, line, ""))
+	kept := openStrata(t, s.MySQLAddr())
+	want := []string{table(1), table(0), table(-1)}
+	slices.Sort(want)
+	testenv.Eventually(t, "the period tables older than keep: dropped", func() bool { return slices.Equal(periodTables(), want) })
+	if got := testenv.Strings(t, kept, "SELECT id FROM keeplogs ORDER BY id"); !slices.Equal(got, []string{"0", "1"}) {
+		t.Errorf("rows kept: %v, want those of this month and the last", got)
+	}
+	for _, sh := range []string{"s0", "s1"} { // the table's shards
+		if got := testenv.Strings(t, direct[sh], "SHOW TABLES FROM blog LIKE 'keeplogs'"); len(got) != 1 {
+			t.Errorf("base table on %s: %v, want it kept (the template of new periods)", sh, got)
+		}
+	}
+	old := month(3).Format(time.DateTime)
+	if got := testenv.Strings(t, kept, "SELECT COUNT(*) FROM keeplogs WHERE at = '"+old+"'"); got[0] != "0" {
+		t.Errorf("rows of a dropped period: %v, want none", got)
+	}
+	_, err := kept.ExecContext(testenv.Ctx(t), "INSERT INTO keeplogs (id, at) VALUES (9, '"+old+"')")
+	if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "keep: 2") {
+		t.Errorf("INSERT of a row three months old: %v, want 1235 naming keep:", err)
+	}
+}
