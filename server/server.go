@@ -64,6 +64,9 @@ type Strata struct {
 	// on its own rows only (learnUniqueKeys; guarded by uniqueMu).
 	localUnique map[string][]string
 	uniqueMu    sync.Mutex
+	// maintainNow asks maintainShards for a run before its next hour: a
+	// reload changed tables: (new period tables to make, keep: to apply).
+	maintainNow chan struct{}
 	// twoPhase is nil until transactions.mode is first twopc.
 	twoPhase  atomic.Pointer[twoPhase]
 	deadlocks *deadlocks // ends deadlocks across servers, in either mode
@@ -113,7 +116,8 @@ func (s *Strata) applyBusyPoll(cfg *config.Config) {
 
 // Start builds Strata from cfg and starts listening on both ports.
 func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, error) {
-	s := &Strata{Config: cfg, Log: log, done: make(chan error, 2), handedOver: make(chan struct{}), startProcs: runtime.GOMAXPROCS(0)}
+	s := &Strata{Config: cfg, Log: log, done: make(chan error, 2), handedOver: make(chan struct{}), startProcs: runtime.GOMAXPROCS(0),
+		maintainNow: make(chan struct{}, 1)}
 	s.applyThreads(cfg.Threads)
 	s.BusyPoll = wire.NewBusyPoll(0)
 	s.applyBusyPoll(cfg)

@@ -234,9 +234,10 @@ func (s *Strata) expirePeriods(ctx context.Context, sh *sharding) {
 	}
 }
 
-// maintain pre-creates the coming period tables of date-sharded tables,
-// drops those older than keep:, compares the definitions of the tables' copies and checks range
-// capacity, at start and then every interval, until ctx ends.
+// maintainShards pre-creates the coming period tables of date-sharded
+// tables, drops those older than keep:, compares the definitions of the
+// tables' copies and checks range capacity: at start, after a reload that
+// changed tables:, and every interval, until ctx ends.
 func (s *Strata) maintainShards(ctx context.Context, interval time.Duration) {
 	run := func() {
 		sh := s.shards.Load()
@@ -286,6 +287,8 @@ func (s *Strata) maintainShards(ctx context.Context, interval time.Duration) {
 			return
 		case <-t.C:
 			run()
+		case <-s.maintainNow:
+			run()
 		}
 	}
 }
@@ -315,6 +318,10 @@ func (s *Strata) reloadShards(old, cfg *config.Config) (changed bool, err error)
 		s.Env.Sharding.SetLayout(nil)
 	}
 	prev.close()
+	select {
+	case s.maintainNow <- struct{}{}:
+	default: // a run is already asked for
+	}
 	return true, nil
 }
 
@@ -447,6 +454,19 @@ type TableInfo struct {
 	// holds and no sequence fills, which each shard would number on its
 	// own; an INSERT that leaves it to the shards is refused.
 	ShardLocalAutoIncrement string `json:"shard_local_auto_increment,omitempty"`
+	// Periods: a date table's period tables Strata keeps now.
+	Periods *PeriodsInfo `json:"periods,omitempty"`
+}
+
+// PeriodsInfo is what GET /api/tables shows of a date table's periods:
+// the period, the first and the last period table Strata reads and
+// writes (from since:, or the oldest of keep: periods, through ahead:
+// periods past the current one), and keep: (0: all from since:).
+type PeriodsInfo struct {
+	Period string `json:"period"`
+	First  string `json:"first"`
+	Last   string `json:"last"`
+	Keep   int    `json:"keep,omitempty"`
 }
 
 // uniqueZeros lists what is checked where a write gives a NOT NULL
@@ -496,6 +516,10 @@ func (s *Strata) tables() any {
 			ti.ShardLocalUniqueKeys = s.shardLocalKeys(t.Name)
 			if t.Sequence == nil || !strings.EqualFold(t.Sequence.Column, t.LocalAutoIncrement) {
 				ti.ShardLocalAutoIncrement = t.LocalAutoIncrement
+			}
+			if d, ok := t.Method.(*shard.Date); ok {
+				first, last := d.KeptPeriods()
+				ti.Periods = &PeriodsInfo{Period: d.Period(), First: first, Last: last, Keep: d.Keep()}
 			}
 		case shard.PlaceReference:
 			ti.Shards = layout.ShardClusters()

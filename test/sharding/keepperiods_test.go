@@ -1,19 +1,23 @@
 package sharding
 
 import (
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/strata-proxy/strata/shardops"
 	"github.com/strata-proxy/strata/test/testenv"
 )
 
 // A date table with keep: N keeps the tables of the current period and
 // the N-1 before it (a log table kept for a number of months): Strata
 // reads no older period, refuses to write one (1235, naming keep:), and
-// drops the older period tables from their shards, at start and hourly.
+// drops the older period tables from their shards: at start, at once
+// after a reload that sets keep:, and hourly.
 // Tables of kept periods, and the base table, stay with their rows.
 func TestKeepDropsThePeriodsOlderThanIt(t *testing.T) {
 	setup := dateTables(t, "month", 4, 2, "", "keeplogs")
@@ -39,8 +43,32 @@ func TestKeepDropsThePeriodsOlderThanIt(t *testing.T) {
 	}
 
 	line := strings.Replace(dateTableLines("month", 4, 2, "keeplogs")[0], "ahead: 1,", "ahead: 1, keep: 2,", 1)
-	s := startOwn(t, ownConfig(t, line, ""))
-	kept := openStrata(t, s.MySQLAddr())
+	cfg := ownConfig(t, line, "")
+	// What strata shards expire lists first, dropping nothing.
+	dbs := shardops.NewDBs(cfg)
+	defer dbs.Close()
+	layout, err := cfg.Layout(shardops.NewLookupReader(dbs.Open, "blog", shardops.LookupSpecs(cfg)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed, err := shardops.Expire(testenv.Ctx(t), layout, dbs.Open, "blog", false)
+	var names []string
+	for _, e := range listed {
+		if !e.Dropped && e.Error == "" {
+			names = append(names, e.Table+"@"+e.Shard)
+		}
+	}
+	if wantListed := []string{table(4) + "@s0", table(3) + "@s0", table(2) + "@s1"}; err != nil || !slices.Equal(names, wantListed) {
+		t.Errorf("strata shards expire lists %v (%v), want %v", names, err, wantListed)
+	}
+	if got := periodTables(); !slices.Contains(got, table(4)) {
+		t.Fatalf("period tables after the listing: %v, want none dropped", got)
+	}
+	// The same Strata, reloaded with keep:, drops them at once.
+	if _, _, err := setup.Reload(cfg); err != nil {
+		t.Fatal(err)
+	}
+	kept := db
 	want := []string{table(1), table(0), table(-1)}
 	slices.Sort(want)
 	testenv.Eventually(t, "the period tables older than keep: dropped", func() bool { return slices.Equal(periodTables(), want) })
@@ -52,12 +80,38 @@ func TestKeepDropsThePeriodsOlderThanIt(t *testing.T) {
 			t.Errorf("base table on %s: %v, want it kept (the template of new periods)", sh, got)
 		}
 	}
+	var tables []struct {
+		Name    string
+		Periods struct {
+			First, Last string
+			Keep        int
+		}
+	}
+	getJSON(t, "http://"+setup.AdminAddr()+"/api/tables", &tables)
+	for _, tb := range tables {
+		if tb.Name == "keeplogs" && (tb.Periods.First != table(1) || tb.Periods.Last != table(-1) || tb.Periods.Keep != 2) {
+			t.Errorf("/api/tables periods of keeplogs: %+v, want %s to %s, keep 2", tb.Periods, table(1), table(-1))
+		}
+	}
 	old := month(3).Format(time.DateTime)
 	if got := testenv.Strings(t, kept, "SELECT COUNT(*) FROM keeplogs WHERE at = '"+old+"'"); got[0] != "0" {
 		t.Errorf("rows of a dropped period: %v, want none", got)
 	}
-	_, err := kept.ExecContext(testenv.Ctx(t), "INSERT INTO keeplogs (id, at) VALUES (9, '"+old+"')")
+	_, err = kept.ExecContext(testenv.Ctx(t), "INSERT INTO keeplogs (id, at) VALUES (9, '"+old+"')")
 	if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "keep: 2") {
 		t.Errorf("INSERT of a row three months old: %v, want 1235 naming keep:", err)
+	}
+}
+
+// getJSON decodes the JSON answer of GET url into v.
+func getJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatalf("GET %s: %v", url, err)
 	}
 }
