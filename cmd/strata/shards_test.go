@@ -81,6 +81,12 @@ func TestShardsUnreachable(t *testing.T) {
 		t.Errorf("period table %q", tables[0].Table)
 	}
 
+	keep := writeConfig(t, strings.Replace(shardsYAML, "ahead: 1,", "ahead: 1, keep: 2,", 1))
+	out, err = run(t, runShards, "expire", "-c", keep, "-schema", "blog", "-apply")
+	if err == nil || !strings.Contains(err.Error(), "expiring period tables") || !strings.Contains(err.Error(), "on s0") {
+		t.Errorf("expire error = %v\n%s", err, out)
+	}
+
 	out, err = run(t, runShards, "verify", "-c", path, "-schema", "blog")
 	if err == nil || !strings.Contains(err.Error(), "could not be read") {
 		t.Errorf("verify error = %v", err)
@@ -105,6 +111,7 @@ clusters:
 `)
 	wantLines(t, mustRun(t, runShards, "capacity", "-c", path, "-schema", "blog"), "no range-sharded tables")
 	wantLines(t, mustRun(t, runShards, "precreate", "-c", path, "-schema", "blog"), "no date-sharded tables")
+	wantLines(t, mustRun(t, runShards, "expire", "-c", path, "-schema", "blog"), "0 tables older than keep:")
 	wantLines(t, mustRun(t, runShards, "verify", "-c", path, "-schema", "blog"), "no sharded or reference tables")
 	wantLines(t, mustRun(t, runShards, "check-schema", "-c", path, "-schema", "blog"), "no sharded or reference tables")
 	if out := mustRun(t, runShards, "capacity", "-c", path, "-schema", "blog", "-json"); strings.TrimSpace(out) != "[]" {
