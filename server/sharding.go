@@ -213,8 +213,8 @@ func (s *Strata) checkSchemas(ctx context.Context, sh *sharding) {
 			s.Log.Warn("reading the definition of a copy of a table failed", "table", r.Table, "shard", r.Shard, "physical", r.Physical, "err", r.Error)
 		case r.Differs():
 			differing[r.Table]++
-			s.Log.Warn("a copy of a table is missing or defined otherwise than most of its copies: strata shards check-schema lists how",
-				"table", r.Table, "shard", r.Shard, "physical", r.Physical, "missing", r.Missing, "lacks", r.Lacks, "has", r.Extra, "reordered", r.Reordered)
+			s.Log.Warn("a copy of a table is missing or defined otherwise than most of its copies, or has a trigger that rewrites its shard key: strata shards check-schema lists how",
+				"table", r.Table, "shard", r.Shard, "physical", r.Physical, "missing", r.Missing, "lacks", r.Lacks, "has", r.Extra, "reordered", r.Reordered, "key_triggers", r.KeyTriggers)
 		}
 	}
 	s.Metrics.SetSchemaDiffering(differing)

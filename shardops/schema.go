@@ -12,6 +12,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/strata-proxy/strata/shard"
+	"github.com/strata-proxy/strata/sqlparse"
 )
 
 // SchemaReport is one copy of a sharded or reference table (a shard's
@@ -37,14 +38,20 @@ type SchemaReport struct {
 	Lacks []string `json:"lacks,omitempty"`
 	Extra []string `json:"extra,omitempty"`
 	// Reordered is set when the copy has the same lines in another order.
-	Reordered bool   `json:"reordered,omitempty"`
-	Error     string `json:"error,omitempty"`
+	Reordered bool `json:"reordered,omitempty"`
+	// KeyTriggers are the copy's triggers that assign NEW.<shard key>
+	// (made on the shard directly: Strata refuses to create them). Strata
+	// placed each row by the key its statement gave, so such a trigger
+	// stores rows where reads of their new key never look: drop it.
+	KeyTriggers []string `json:"key_triggers,omitempty"`
+	Error       string   `json:"error,omitempty"`
 }
 
 // Differs reports whether the copy is missing or defined otherwise than
-// the table's common definition.
+// the table's common definition, or has a trigger that rewrites its
+// shard key.
 func (r SchemaReport) Differs() bool {
-	return r.Missing || r.Reordered || len(r.Lacks) > 0 || len(r.Extra) > 0
+	return r.Missing || r.Reordered || len(r.Lacks) > 0 || len(r.Extra) > 0 || len(r.KeyTriggers) > 0
 }
 
 // CompareSchemas reads SHOW CREATE TABLE of every copy of every sharded
@@ -84,7 +91,10 @@ type schemaCopy struct {
 	SchemaReport
 	// period marks a date table's period table, which may not exist yet.
 	period bool
-	lines  []string
+	// key is a sharded table's shard key, lower-case ("" for a reference
+	// table's copy).
+	key   string
+	lines []string
 }
 
 // shardedCopies lists a sharded table's copies: its table on every
@@ -93,12 +103,13 @@ type schemaCopy struct {
 // ahead.
 func shardedCopies(t *shard.Table) []schemaCopy {
 	var out []schemaCopy
+	key := strings.ToLower(t.Method.Key())
 	for _, s := range t.Method.Shards() {
-		out = append(out, schemaCopy{SchemaReport: SchemaReport{Table: t.Name, Shard: s, Physical: t.Name}})
+		out = append(out, schemaCopy{SchemaReport: SchemaReport{Table: t.Name, Shard: s, Physical: t.Name}, key: key})
 	}
 	if d, ok := t.Method.(*shard.Date); ok {
 		for _, p := range d.DateTables(shard.Bound{}, shard.Bound{}) {
-			out = append(out, schemaCopy{SchemaReport: SchemaReport{Table: t.Name, Shard: p.Shard, Physical: p.Table}, period: true})
+			out = append(out, schemaCopy{SchemaReport: SchemaReport{Table: t.Name, Shard: p.Shard, Physical: p.Table}, period: true, key: key})
 		}
 	}
 	return out
@@ -122,7 +133,8 @@ func readDefinition(ctx context.Context, open Opener, schema string, c *schemaCo
 		c.Error = fmt.Sprintf("reading the definition of %s: %v", qualified(schema, c.Physical), err)
 	default:
 		c.lines = definitionLines(create)
-		triggers, err := triggerLines(ctx, db, schema, c.Physical)
+		triggers, keyTriggers, err := triggerLines(ctx, db, schema, c.Physical, c.key)
+		c.KeyTriggers = keyTriggers
 		if err != nil {
 			c.Error = fmt.Sprintf("reading the triggers of %s: %v", qualified(schema, c.Physical), err)
 		}
@@ -133,22 +145,26 @@ func readDefinition(ctx context.Context, open Opener, schema string, c *schemaCo
 // triggerLines are a table copy's triggers, one line each (TRIGGER
 // `name` BEFORE INSERT: its body), in firing order: a trigger one shard
 // lacks changes the rows written there.
-func triggerLines(ctx context.Context, db *sql.DB, schema, table string) ([]string, error) {
+// keyTriggers are the names of the BEFORE triggers whose body assigns
+// NEW.key (key "": none are looked for).
+func triggerLines(ctx context.Context, db *sql.DB, schema, table, key string) (lines, keyTriggers []string, err error) {
 	rows, err := db.QueryContext(ctx, "SELECT TRIGGER_NAME, ACTION_TIMING, EVENT_MANIPULATION, ACTION_STATEMENT FROM information_schema.TRIGGERS "+
 		"WHERE EVENT_OBJECT_SCHEMA = ? AND EVENT_OBJECT_TABLE = ? ORDER BY ACTION_TIMING, EVENT_MANIPULATION, ACTION_ORDER", schema, table)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer rows.Close()
-	var out []string
 	for rows.Next() {
 		var name, timing, event, body string
 		if err := rows.Scan(&name, &timing, &event, &body); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		out = append(out, fmt.Sprintf("TRIGGER %s %s %s: %s", quoteIdent(name), timing, event, body))
+		lines = append(lines, fmt.Sprintf("TRIGGER %s %s %s: %s", quoteIdent(name), timing, event, body))
+		if key != "" && strings.EqualFold(timing, "BEFORE") && (sqlparse.Mode{}).AssignsNewColumn(body, key) {
+			keyTriggers = append(keyTriggers, fmt.Sprintf("%s (%s %s sets NEW.%s)", name, timing, event, key))
+		}
 	}
-	return out, rows.Err()
+	return lines, keyTriggers, rows.Err()
 }
 
 // autoIncrementOption is the table option holding the next id, which

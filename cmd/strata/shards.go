@@ -424,6 +424,9 @@ func schemaStatus(r shardops.SchemaReport) string {
 		return "columns or indexes in another order than on the other copies"
 	}
 	var parts []string
+	for _, tr := range r.KeyTriggers {
+		parts = append(parts, "trigger "+tr+", which stores rows away from the shard of their key: drop it")
+	}
 	for _, l := range r.Lacks {
 		parts = append(parts, "lacks "+l)
 	}

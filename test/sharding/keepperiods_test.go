@@ -1,9 +1,7 @@
 package sharding
 
 import (
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -87,7 +85,7 @@ func TestKeepDropsThePeriodsOlderThanIt(t *testing.T) {
 			Keep        int
 		}
 	}
-	getJSON(t, "http://"+setup.AdminAddr()+"/api/tables", &tables)
+	testenv.GetJSON(t, "http://"+setup.AdminAddr()+"/api/tables", &tables)
 	for _, tb := range tables {
 		if tb.Name == "keeplogs" && (tb.Periods.First != table(1) || tb.Periods.Last != table(-1) || tb.Periods.Keep != 2) {
 			t.Errorf("/api/tables periods of keeplogs: %+v, want %s to %s, keep 2", tb.Periods, table(1), table(-1))
@@ -100,18 +98,5 @@ func TestKeepDropsThePeriodsOlderThanIt(t *testing.T) {
 	_, err = kept.ExecContext(testenv.Ctx(t), "INSERT INTO keeplogs (id, at) VALUES (9, '"+old+"')")
 	if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "keep: 2") {
 		t.Errorf("INSERT of a row three months old: %v, want 1235 naming keep:", err)
-	}
-}
-
-// getJSON decodes the JSON answer of GET url into v.
-func getJSON(t *testing.T, url string, v any) {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
-		t.Fatalf("GET %s: %v", url, err)
 	}
 }

@@ -105,6 +105,21 @@ func TestSchemaCheckFindsCopiesDefinedOtherwise(t *testing.T) {
 		t.Errorf("s0, which has the trigger: %+v", r)
 	}
 	mustExec(t, db, "DROP TRIGGER schema_items_v")
+	// A trigger that rewrites the shard key, which Strata refuses to
+	// create, made on every shard directly: the copies agree, yet each
+	// stores rows away from the shard of their key.
+	for _, sh := range shardNames {
+		mustExec(t, direct[sh], "CREATE TRIGGER blog.schema_items_rekey BEFORE INSERT ON blog.schema_items FOR EACH ROW SET NEW.id = NEW.id + 1000")
+	}
+	got = schemaReportsOf(shardops.CompareSchemas(t.Context(), layout, open, "blog", "schema_items"), "schema_items")
+	for _, sh := range shardNames {
+		if r := got[sh+"/schema_items"]; !r.Differs() || len(r.KeyTriggers) != 1 || !strings.HasPrefix(r.KeyTriggers[0], "schema_items_rekey") || len(r.Lacks)+len(r.Extra) != 0 {
+			t.Errorf("%s with a trigger setting NEW.id: %+v, want it named in key_triggers", sh, r)
+		}
+	}
+	for _, sh := range shardNames {
+		mustExec(t, direct[sh], "DROP TRIGGER blog.schema_items_rekey")
+	}
 	mustExec(t, direct["s1"], "ALTER TABLE blog.schema_items MODIFY v BIGINT NOT NULL")
 	mustExec(t, direct["s0"], "DROP TABLE blog.schema_items")
 	got = schemaReportsOf(shardops.CompareSchemas(t.Context(), layout, open, "blog", "schema_items"), "schema_items")
