@@ -215,11 +215,14 @@ func (d *Date) KeptPeriods() (first, last string) {
 
 // oldest is the start of the oldest period Strata keeps: since, or with
 // keep the period keep-1 before the current one where that is later.
-func (d *Date) oldest() time.Time {
+func (d *Date) oldest() time.Time { return d.oldestAt(d.now()) }
+
+// oldestAt is oldest by the clock reading now.
+func (d *Date) oldestAt(now time.Time) time.Time {
 	if d.keep <= 0 {
 		return d.since
 	}
-	return later(d.since, d.step(d.truncate(Time(d.now()).t), 1-d.keep))
+	return later(d.since, d.step(d.truncate(Time(now).t), 1-d.keep))
 }
 
 // newest is the start of the newest period Strata keeps: ahead periods
@@ -235,12 +238,16 @@ func (d *Date) Keep() int { return d.keep }
 // Expired reports whether table names a period table of d older than the
 // oldest Strata keeps (tables before since included): one keep: lets
 // DropExpired drop. Other names, and tables of kept periods, are not.
-func (d *Date) Expired(table string) bool {
+func (d *Date) Expired(table string) bool { return d.ExpiredAt(table, d.now()) }
+
+// ExpiredAt is Expired by the clock reading now (a server's, say, where
+// a table should go only when both clocks agree that it is past keep:).
+func (d *Date) ExpiredAt(table string, now time.Time) bool {
 	if d.keep <= 0 {
 		return false
 	}
 	start, ok := d.PeriodStart(table)
-	return ok && start.Before(d.oldest())
+	return ok && start.Before(d.oldestAt(now))
 }
 
 // PeriodStart reads the start of the period a period table's name gives

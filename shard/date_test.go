@@ -227,6 +227,10 @@ func TestDateKeep(t *testing.T) {
 			t.Errorf("Expired(%s) = %v, want %v", table, got, want)
 		}
 	}
+	// By a clock a month and a half behind (a server's), March is kept.
+	if d.ExpiredAt("posts_2024_03", day("2024-05-01")) || !d.ExpiredAt("posts_2024_02", day("2024-05-01")) {
+		t.Error("ExpiredAt by an earlier clock: want posts_2024_03 kept and posts_2024_02 past keep:")
+	}
 	if noKeep := monthlyPosts(t); noKeep.Expired("posts_2020_01") {
 		t.Error("without keep: a period table was Expired")
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/strata-proxy/strata/shard"
 )
@@ -58,11 +59,21 @@ func Expire(ctx context.Context, layout *shard.Layout, open Opener, schema strin
 
 // expiredOn lists the period tables of d (base) on cluster that d no
 // longer keeps and whose period the ranges place on cluster, oldest
-// first.
+// first. A table goes only when the server's clock (NOW()) agrees with
+// Strata's that it is past keep:, so a Strata whose clock runs ahead
+// does not drop tables their server still counts as kept.
 func expiredOn(ctx context.Context, open Opener, schema string, d *shard.Date, base, cluster string) ([]string, error) {
 	db, err := open(cluster)
 	if err != nil {
 		return nil, err
+	}
+	var serverNow time.Time
+	var text string
+	if err := db.QueryRowContext(ctx, "SELECT DATE_FORMAT(NOW(), '%Y-%m-%d %H:%i:%s')").Scan(&text); err != nil {
+		return nil, fmt.Errorf("reading the server's clock: %w", err)
+	}
+	if serverNow, err = time.Parse(time.DateTime, text); err != nil {
+		return nil, fmt.Errorf("reading the server's clock %q: %w", text, err)
 	}
 	pattern := strings.NewReplacer(`\`, `\\`, "_", `\_`, "%", `\%`).Replace(base) + `\_%`
 	rows, err := db.QueryContext(ctx, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME LIKE ? ORDER BY TABLE_NAME", schema, pattern)
@@ -77,7 +88,7 @@ func expiredOn(ctx context.Context, open Opener, schema string, d *shard.Date, b
 			return nil, err
 		}
 		start, ok := d.PeriodStart(name)
-		if !ok || !d.Expired(name) {
+		if !ok || !d.Expired(name) || !d.ExpiredAt(name, serverNow) {
 			continue
 		}
 		if owner, err := d.ShardFor(shard.Time(start)); err != nil || owner != cluster {
