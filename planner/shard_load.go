@@ -26,6 +26,12 @@ type LoadPlan struct {
 	// Periods: a date table, whose rows go to period tables; each route
 	// loads one (its Tables[0]), and a row goes to its period's route.
 	Periods *shard.Date
+	// ClockKey: every row's key is this expression of the statement's
+	// time (SET at = NOW(), or the key column's DEFAULT
+	// CURRENT_TIMESTAMP). The session reads it first, keeps the one
+	// route that owns it, sends it every row, and runs it at that time
+	// (Session.clockKeyLoad). "" otherwise.
+	ClockKey string
 	// Numbered is the AUTO_INCREMENT column a row must not leave to the
 	// shard it reaches (numberedColumn), "" when there is none;
 	// NumberedField its position in the column list (-1: the table's
@@ -94,13 +100,18 @@ func (s *Sharding) planLoad(ctx context.Context, l *shard.Layout, m sqlparse.Mod
 		return nil, err
 	}
 	lp.KeyColumn = strings.ToLower(t.Method.Key())
-	keyLeftOut := false
+	keyLeftOut, clockKey := false, ""
 	if i := slices.Index(spec.SetColumns, lp.KeyColumn); i >= 0 {
 		// SET id = @id passes a field through unchanged: it is the key.
-		// Any other expression makes a key Strata cannot read in the file.
+		// SET at = NOW() gives every row the statement's time. Any other
+		// expression makes a key Strata cannot read in the file.
 		lp.KeyField = slices.Index(spec.Columns, spec.SetFromVar[i])
-		if spec.SetFromVar[i] == "" || lp.KeyField < 0 {
-			return nil, refuse("LOAD DATA into %s sets %s, its shard key, in its SET clause from an expression; Strata routes each row by the key as the file holds it: load the key column straight from the file (or SET %[2]s = @variable of the column list)", t.Name, lp.KeyColumn)
+		switch {
+		case spec.SetFromVar[i] != "" && lp.KeyField >= 0:
+		case i < len(spec.SetClock) && spec.SetClock[i] != "":
+			clockKey = spec.SetClock[i]
+		default:
+			return nil, refuse("LOAD DATA into %s sets %s, its shard key, in its SET clause from an expression; Strata routes each row by the key as the file holds it: load the key column straight from the file (or SET %[2]s = @variable of the column list, or an expression of the clock alone such as NOW())", t.Name, lp.KeyColumn)
 		}
 	} else if spec.Columns != nil {
 		lp.KeyField = slices.Index(spec.Columns, lp.KeyColumn)
@@ -118,6 +129,12 @@ func (s *Sharding) planLoad(ctx context.Context, l *shard.Layout, m sqlparse.Mod
 		if lp.Numbered == lp.KeyColumn {
 			lp.NumberedField = lp.KeyField
 		}
+	}
+	if keyLeftOut && t.KeyClockDefault != "" {
+		clockKey = t.KeyClockDefault // DEFAULT CURRENT_TIMESTAMP: the statement's time
+	}
+	if clockKey != "" {
+		return s.planClockLoad(ctx, m, p, clockKey, sql)
 	}
 	if keyLeftOut {
 		return s.planKeylessLoad(ctx, p, sql)
@@ -223,6 +240,31 @@ func (s *Sharding) planKeylessLoad(ctx context.Context, p *ShardPlan, sql string
 	p.Reason = fmt.Sprintf("LOAD DATA LOCAL into %s without %s: every row stores %s, on %s", t.Name, lp.KeyColumn, v, sh)
 	lp.KeyColumn = "" // every row goes to the one route
 	p.Routes = append(p.Routes, ShardRoute{Cluster: sh, SQL: sql, Tables: []string{t.Name}})
+	return p, nil
+}
+
+// planClockLoad plans a LOAD DATA whose rows all take the statement's
+// time as their key (SET at = NOW(), or the key left to its DEFAULT
+// CURRENT_TIMESTAMP): a route per shard, or per period table, of which
+// the session keeps the one that owns the time it reads first
+// (LoadPlan.ClockKey), and runs it at that time.
+func (s *Sharding) planClockLoad(ctx context.Context, m sqlparse.Mode, p *ShardPlan, clock, sql string) (*ShardPlan, error) {
+	lp, t := p.Load, p.Load.Table
+	if len(lp.Unique) > 0 || lp.Numbered != "" {
+		return nil, refuse("LOAD DATA into %s gives %s, its shard key, the statement's time (%s); Strata loads such a file on the shard of that time only where the rows need no look each (no unique: keys, no AUTO_INCREMENT column a row could leave to the shard): load the key from the file", t.Name, lp.KeyColumn, clock)
+	}
+	lp.ClockKey = clock
+	if d, ok := t.Method.(*shard.Date); ok {
+		p, err := s.planPeriodLoad(ctx, m, p, d, sql)
+		if err == nil {
+			p.Reason = "LOAD DATA LOCAL into " + t.Name + ": every row's " + lp.KeyColumn + " is " + clock + ", read first: its period table alone"
+		}
+		return p, err
+	}
+	p.Reason = "LOAD DATA LOCAL into " + t.Name + ": every row's " + lp.KeyColumn + " is " + clock + ", read first: its shard alone"
+	for _, sh := range t.Method.Shards() {
+		p.Routes = append(p.Routes, ShardRoute{Cluster: sh, SQL: sql, Tables: []string{t.Name}})
+	}
 	return p, nil
 }
 

@@ -46,6 +46,12 @@ func (s *Session) execLoad(ctx context.Context, f *sqlparse.Facts, plan *planner
 	case s.multibyte != nil && plan.Load.Spec.Charset == "":
 		return s.refuse(wire.NewError(wire.ErNotSupportedYet, "Strata: LOAD DATA into %s over a %s connection: Strata cannot cut such a file into rows safely; add CHARACTER SET utf8mb4 (or latin1, binary) to the statement if the file is in it", name, s.multibyte.Name()))
 	}
+	if plan.Load.ClockKey != "" {
+		var err error
+		if plan, err = s.clockKeyLoad(ctx, plan); err != nil {
+			return err
+		}
+	}
 	var checks uniqueLog
 	defer checks.close()
 	work := s.loadWork(f, plan, &checks)

@@ -123,8 +123,13 @@ func TestClassify(t *testing.T) {
 				Load: &LoadData{Local: true, Path: "/tmp/x", Format: infile.Default(), Ignore: true}}}, // LOCAL skips duplicates, as IGNORE
 		{`LOAD DATA INFILE 'f.csv' REPLACE INTO TABLE t CHARACTER SET UTF8MB4 FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '"' ESCAPED BY '' LINES STARTING BY '>' TERMINATED BY '\r\n' IGNORE 2 LINES (Id, @Body, n) SET body = UPPER(@body)`,
 			Facts{Kind: KindLoadData, Tables: tables("t"), WriteTables: tables("t"), ReadsUserVars: true,
-				Load: &LoadData{Path: "f.csv", Columns: []string{"id", "@body", "n"}, SetColumns: []string{"body"}, SetFromVar: []string{""}, IgnoreLines: 2, Charset: "utf8mb4", Replace: true,
+				Load: &LoadData{Path: "f.csv", Columns: []string{"id", "@body", "n"}, SetColumns: []string{"body"}, SetFromVar: []string{""}, SetClock: []string{""}, IgnoreLines: 2, Charset: "utf8mb4", Replace: true,
 					Format: infile.Format{FieldTerm: ",", Enclosed: '"', LineStart: ">", LineTerm: "\r\n"}}}},
+		// A key from the clock alone: one value for the whole statement.
+		{"LOAD DATA LOCAL INFILE 'x' INTO TABLE t (id, @m) SET at = NOW() - INTERVAL 1 DAY, note = @m, d = CURRENT_DATE",
+			Facts{Kind: KindLoadData, Tables: tables("t"), WriteTables: tables("t"), ReadsUserVars: true, ReadsClock: true,
+				Load: &LoadData{Local: true, Path: "x", Columns: []string{"id", "@m"}, SetColumns: []string{"at", "note", "d"}, SetFromVar: []string{"", "@m", ""},
+					SetClock: []string{"DATE_SUB(NOW(), INTERVAL 1 DAY)", "", "CURRENT_DATE()"}, Format: infile.Default(), Ignore: true}}},
 
 		// DDL.
 		{"CREATE TABLE t (id INT PRIMARY KEY)",

@@ -20,7 +20,12 @@ type LoadData struct {
 	// SetFromVar: for each of SetColumns assigned a user variable alone
 	// (SET id = @id), that variable as "@name"; "" for any other
 	// expression.
-	SetFromVar  []string
+	SetFromVar []string
+	// SetClock: for each of SetColumns assigned an expression of the
+	// clock and constants alone (SET at = NOW(), CURRENT_TIMESTAMP -
+	// INTERVAL 1 DAY), its text, which has one value for the whole
+	// statement; "" for any other expression.
+	SetClock    []string
 	Format      infile.Format
 	IgnoreLines uint64
 	Charset     string // CHARACTER SET of the file, lower-cased; "" when not given
@@ -81,6 +86,13 @@ func loadDataOf(st *ast.LoadDataStmt) *LoadData {
 			from = "@" + strings.ToLower(v.Name)
 		}
 		l.SetFromVar = append(l.SetFromVar, from)
+		clock := ""
+		if clockConstant(a.Expr) {
+			if text, err := (Mode{}).restore(a.Expr); err == nil {
+				clock = text
+			}
+		}
+		l.SetClock = append(l.SetClock, clock)
 	}
 	return l
 }

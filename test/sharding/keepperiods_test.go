@@ -100,3 +100,44 @@ func TestKeepDropsThePeriodsOlderThanIt(t *testing.T) {
 		t.Errorf("INSERT of a row three months old: %v, want 1235 naming keep:", err)
 	}
 }
+
+// LOAD DATA into a date table whose rows take the statement's time as
+// their key (the key left to DEFAULT CURRENT_TIMESTAMP, or SET at =
+// NOW() - INTERVAL 1 MONTH) loads the whole file into the period table of
+// that time, read first, and at that very time, so every row stores the
+// key it was placed by. Before, both were refused (1235). A key from
+// another expression still is.
+func TestLoadDataKeyedByTheClockLoadsItsPeriod(t *testing.T) {
+	s := dateTables(t, "month", 2, 1, "", "cklogs")
+	db := testenv.Conn(t, openStrata(t, s.MySQLAddr()))
+	mustExec(t, db, "CREATE TABLE cklogs (id INT NOT NULL, at DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP, msg VARCHAR(20) NULL, PRIMARY KEY (id, at))")
+	now := time.Now().UTC()
+	first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	thisMonth, lastMonth := "cklogs_"+first.Format("2006_01"), "cklogs_"+first.AddDate(0, -1, 0).Format("2006_01")
+	ctx := testenv.Ctx(t)
+	for i, c := range []struct {
+		file, cols, table, ids string
+		rows                   int
+	}{
+		{"1\ta\n2\tb\n3\tc\n", "(id, msg)", thisMonth, "1 AND 3", 3},
+		{"4\td\n5\te\n", "(id, msg)", thisMonth, "4 AND 5", 2}, // the cached plan, read again
+		{"6\tf\n7\tg\n", "(id, msg) SET at = NOW() - INTERVAL 1 MONTH", lastMonth, "6 AND 7", 2},
+	} {
+		q := "LOAD DATA LOCAL INFILE '" + registerFile(t, fmt.Sprint("cklogs", i), c.file) + "' INTO TABLE cklogs " + c.cols
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		// s1 holds last month's and this month's tables (dateTables).
+		got := testenv.Strings(t, direct["s1"], "SELECT CONCAT(COUNT(*), ' ', COUNT(DISTINCT at)) FROM blog."+c.table+" WHERE id BETWEEN "+c.ids)
+		if got[0] != fmt.Sprintf("%d 1", c.rows) {
+			t.Errorf("%s: rows in %s on s1 (count, distinct times): %s, want %d rows of one time", q, c.table, got[0], c.rows)
+		}
+	}
+	if got := testenv.Strings(t, db, "SELECT COUNT(*) FROM cklogs WHERE at >= CURDATE() - INTERVAL 1 DAY"); got[0] != "5" {
+		t.Errorf("rows of the last day through Strata: %s, want 5", got[0])
+	}
+	_, err := db.ExecContext(ctx, "LOAD DATA LOCAL INFILE '"+registerFile(t, "cklogs-bad", "8\th\n")+"' INTO TABLE cklogs (id, @m) SET at = CONCAT('2024-01-0', @m)")
+	if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "from an expression") {
+		t.Errorf("a key from another expression: %v, want 1235", err)
+	}
+}
