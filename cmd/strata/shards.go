@@ -162,31 +162,26 @@ func shardsPrecreate(args []string) error {
 	}
 	tables, err := shardops.PrecreateAll(env.ctx, env.layout, env.dbs.Open, sf.schema, time.Now(), *periods)
 	if sf.json {
-		if tables == nil {
-			tables = []shardops.PeriodTable{}
-		}
-		printValue(tables)
+		printList(tables)
 		return err
 	}
 	if len(tables) == 0 && err == nil {
 		fmt.Fprintln(cliOut, "no date-sharded tables in", sf.config)
 		return nil
 	}
-	tw := newTable()
-	fmt.Fprintln(tw, "TABLE\tSHARD\tLIKE\tSTATUS")
 	created := 0
-	for _, t := range tables {
-		status := "exists"
+	rows := make([]periodRow, len(tables))
+	for i, t := range tables {
+		rows[i] = periodRow{table: t.Table, shard: t.Shard, base: t.Base, status: "exists"}
 		switch {
 		case t.Error != "":
-			status = "error: " + t.Error
+			rows[i].status = "error: " + t.Error
 		case t.Created:
-			status = "created"
+			rows[i].status = "created"
 			created++
 		}
-		fmt.Fprintf(tw, "%s.%s\t%s\t%s\t%s\n", sf.schema, t.Table, t.Shard, t.Base, status)
 	}
-	tw.Flush()
+	printPeriodRows(sf.schema, "LIKE", rows)
 	fmt.Fprintf(cliOut, "%s created, %d already there\n", plural(created, "table"), len(tables)-created-countErrors(tables))
 	if err != nil {
 		return errors.New("some tables could not be created (see above)")
@@ -209,27 +204,22 @@ func shardsExpire(args []string) error {
 	defer env.stop()
 	tables, err := shardops.Expire(env.ctx, env.layout, env.dbs.Open, sf.schema, *apply)
 	if sf.json {
-		if tables == nil {
-			tables = []shardops.ExpiredTable{}
-		}
-		printValue(tables)
+		printList(tables)
 		return err
 	}
-	tw := newTable()
-	fmt.Fprintln(tw, "TABLE\tSHARD\tOF\tSTATUS")
 	dropped := 0
-	for _, t := range tables {
-		status := "older than keep: (drop it with -apply)"
+	rows := make([]periodRow, len(tables))
+	for i, t := range tables {
+		rows[i] = periodRow{table: t.Table, shard: t.Shard, base: t.Base, status: "older than keep: (drop it with -apply)"}
 		switch {
 		case t.Error != "":
-			status = "error: " + t.Error
+			rows[i].status = "error: " + t.Error
 		case t.Dropped:
-			status = "dropped"
+			rows[i].status = "dropped"
 			dropped++
 		}
-		fmt.Fprintf(tw, "%s.%s\t%s\t%s\t%s\n", sf.schema, t.Table, t.Shard, t.Base, status)
 	}
-	tw.Flush()
+	printPeriodRows(sf.schema, "OF", rows)
 	if *apply {
 		fmt.Fprintf(cliOut, "%s dropped\n", plural(dropped, "table"))
 	} else {
@@ -239,6 +229,28 @@ func shardsExpire(args []string) error {
 		return fmt.Errorf("expiring period tables: %w", err)
 	}
 	return nil
+}
+
+// periodRow is one line of what precreate or expire did to a period table.
+type periodRow struct{ table, shard, base, status string }
+
+// printPeriodRows prints rows as a table; baseHeader heads the column of
+// the date table each period table belongs to.
+func printPeriodRows(schema, baseHeader string, rows []periodRow) {
+	tw := newTable()
+	fmt.Fprintf(tw, "TABLE\tSHARD\t%s\tSTATUS\n", baseHeader)
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s.%s\t%s\t%s\t%s\n", schema, r.table, r.shard, r.base, r.status)
+	}
+	tw.Flush()
+}
+
+// printList prints v as JSON: [] when it holds nothing, not null.
+func printList[T any](v []T) {
+	if v == nil {
+		v = []T{}
+	}
+	printValue(v)
 }
 
 func countErrors(tables []shardops.PeriodTable) int {
