@@ -125,6 +125,15 @@ type shardsEnv struct {
 	stop   func()
 }
 
+// parseAndOpen reads the command's args, then opens its config: nil and
+// nil where the args asked for help, nil and why where it cannot run.
+func (sf *shardsFlags) parseAndOpen(fs *flag.FlagSet, args []string) (*shardsEnv, error) {
+	if _, err := parseArgs(fs, args); err != nil {
+		return nil, helpIsNoError(err)
+	}
+	return sf.open(fs)
+}
+
 func (sf *shardsFlags) open(fs *flag.FlagSet) (*shardsEnv, error) {
 	if sf.schema == "" {
 		fs.Usage()
@@ -149,11 +158,8 @@ func shardsPrecreate(args []string) error {
 	fs, sf := newShardsFlagSet("shards precreate", "usage: strata shards precreate -c FILE -schema NAME [-periods N | -all] [-json]\n", time.Minute)
 	periods := fs.Int("periods", 0, "periods to create from the current one (default: 1 + the table's ahead)")
 	all := fs.Bool("all", false, "create every missing period table from the table's since: on (history), not only upcoming ones")
-	if _, err := parseArgs(fs, args); err != nil {
-		return helpIsNoError(err)
-	}
-	env, err := sf.open(fs)
-	if err != nil {
+	env, err := sf.parseAndOpen(fs, args)
+	if env == nil {
 		return err
 	}
 	defer env.stop()
@@ -172,14 +178,8 @@ func shardsPrecreate(args []string) error {
 	created := 0
 	rows := make([]periodRow, len(tables))
 	for i, t := range tables {
-		rows[i] = periodRow{table: t.Table, shard: t.Shard, base: t.Base, status: "exists"}
-		switch {
-		case t.Error != "":
-			rows[i].status = "error: " + t.Error
-		case t.Created:
-			rows[i].status = "created"
-			created++
-		}
+		rows[i] = periodRow{t.Table, t.Shard, t.Base, periodStatus(t.Error, t.Created, "created", "exists")}
+		created += boolCount(t.Created && t.Error == "")
 	}
 	printPeriodRows(sf.schema, "LIKE", rows)
 	fmt.Fprintf(cliOut, "%s created, %d already there\n", plural(created, "table"), len(tables)-created-countErrors(tables))
@@ -194,11 +194,8 @@ func shardsPrecreate(args []string) error {
 func shardsExpire(args []string) error {
 	fs, sf := newShardsFlagSet("shards expire", "usage: strata shards expire -c FILE -schema NAME [-apply] [-json]\n", time.Minute)
 	apply := fs.Bool("apply", false, "drop the tables listed (without it, only list them)")
-	if _, err := parseArgs(fs, args); err != nil {
-		return helpIsNoError(err)
-	}
-	env, err := sf.open(fs)
-	if err != nil {
+	env, err := sf.parseAndOpen(fs, args)
+	if env == nil {
 		return err
 	}
 	defer env.stop()
@@ -210,14 +207,8 @@ func shardsExpire(args []string) error {
 	dropped := 0
 	rows := make([]periodRow, len(tables))
 	for i, t := range tables {
-		rows[i] = periodRow{table: t.Table, shard: t.Shard, base: t.Base, status: "older than keep: (drop it with -apply)"}
-		switch {
-		case t.Error != "":
-			rows[i].status = "error: " + t.Error
-		case t.Dropped:
-			rows[i].status = "dropped"
-			dropped++
-		}
+		rows[i] = periodRow{t.Table, t.Shard, t.Base, periodStatus(t.Error, t.Dropped, "dropped", "older than keep: (drop it with -apply)")}
+		dropped += boolCount(t.Dropped && t.Error == "")
 	}
 	printPeriodRows(sf.schema, "OF", rows)
 	if *apply {
@@ -243,6 +234,26 @@ func printPeriodRows(schema, baseHeader string, rows []periodRow) {
 		fmt.Fprintf(tw, "%s.%s\t%s\t%s\t%s\n", schema, r.table, r.shard, r.base, r.status)
 	}
 	tw.Flush()
+}
+
+// periodStatus is a period table's STATUS: its error, else done where the
+// action was taken on it, else idle.
+func periodStatus(errText string, taken bool, done, idle string) string {
+	switch {
+	case errText != "":
+		return "error: " + errText
+	case taken:
+		return done
+	}
+	return idle
+}
+
+// boolCount is 1 for true, 0 for false.
+func boolCount(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // printList prints v as JSON: [] when it holds nothing, not null.
@@ -282,11 +293,8 @@ func shardsCapacity(args []string) error {
 // the reports (as JSON with -json), and returns the first report's
 // failure.
 func shardsReport[R any](fs *flag.FlagSet, sf *shardsFlags, args []string, measure func(*shardsEnv) []R, print func([]R, string), failure func(R) error) error {
-	if _, err := parseArgs(fs, args); err != nil {
-		return helpIsNoError(err)
-	}
-	env, err := sf.open(fs)
-	if err != nil {
+	env, err := sf.parseAndOpen(fs, args)
+	if env == nil {
 		return err
 	}
 	defer env.stop()
