@@ -24,6 +24,7 @@ func TestRowsWithoutAKeyArePlacedByWhatTheColumnStores(t *testing.T) {
 		"likes":    {Type: shard.KeyTypeInteger},
 		"posts":    {Type: shard.KeyTypeOther, StoredAlone: shard.StoredAlone{NotNull: true, Zero: "'0000-00-00 00:00:00'"}},
 		"orders":   {Type: shard.KeyTypeInteger, StoredAlone: shard.StoredAlone{NotNull: true, Zero: "0"}},
+		"events":   {Type: shard.KeyTypeInteger, StoredAlone: shard.StoredAlone{ExprDefault: true, NotNull: true, Zero: "0"}},
 	})
 	shardOf := func(table string, v shard.Value) []string {
 		sh, err := unknown.Table(table).Method.ShardFor(v)
@@ -48,6 +49,10 @@ func TestRowsWithoutAKeyArePlacedByWhatTheColumnStores(t *testing.T) {
 		{"INSERT INTO likes (id, entry_id) VALUES (1, NULL)", nil, nil},
 		{"INSERT INTO posts (id, created_at) VALUES (1, NULL)", nil, nil},
 		{"INSERT INTO orders (id) VALUES (1)", nil, nil},
+		// A default the server evaluates (a sequence's NEXTVAL, say) is
+		// no key Strata knows; a NULL is still stored as the zero.
+		{"INSERT INTO events (note) VALUES ('x')", nil, nil},
+		{"INSERT INTO events (id, note) VALUES (NULL, 'x')", nil, shardOf("events", shard.Int(0))},
 	}
 	for _, c := range cases {
 		for _, layout := range []*shard.Layout{learned, unknown} {

@@ -457,8 +457,9 @@ func keyStoredAlone(t *shard.Table, ins *sqlparse.InsertRows, row int, args []st
 }
 
 // KeyStoredAlone is the key t's key column stores for a row that gives it
-// no value (null false: its constant default, else the type's zero where
-// it is NOT NULL) or a NULL (null true: the zero where it is NOT NULL),
+// no value (null false: its constant default, else, where it has no
+// default the server computes, the type's zero where it is NOT NULL) or
+// a NULL (null true: the zero where it is NOT NULL),
 // as shard.StoredAlone learned them; ok is false where Strata cannot
 // tell (keyStoredAlone says which tables).
 func KeyStoredAlone(t *shard.Table, null bool) (shard.Value, bool) {
@@ -473,6 +474,8 @@ func KeyStoredAlone(t *shard.Table, null bool) (shard.Value, bool) {
 	switch {
 	case !null && alone.Default != "":
 		lit = alone.Default
+	case !null && alone.ExprDefault:
+		return shard.Value{}, false // the server evaluates it: not a key Strata knows
 	case alone.NotNull:
 		lit = alone.Zero
 	}

@@ -87,8 +87,12 @@ type KeyColumn struct {
 // table would hold it, and its shard refuses it as one server would.
 type StoredAlone struct {
 	Default string
-	NotNull bool
-	Zero    string
+	// ExprDefault: the column's default is an expression (uuid(),
+	// current_timestamp()), which the server evaluates for a row that
+	// leaves the column out: Strata does not know that key.
+	ExprDefault bool
+	NotNull     bool
+	Zero        string
 }
 
 // UniqueColumn is what Strata learns of a column of a table's unique:

@@ -81,8 +81,12 @@ func KeyColumnOf(ctx context.Context, open Opener, schema string, t *shard.Table
 // def, stores where a row gives it no key (shard.StoredAlone).
 func storedAlone(dataType string, def sql.NullString, notNull bool, octets, scale, precision int) shard.StoredAlone {
 	var out shard.StoredAlone
-	if def.Valid && constantDefault(def.String) {
+	switch {
+	case !def.Valid || strings.EqualFold(def.String, "NULL"):
+	case constantDefault(def.String):
 		out.Default = def.String
+	default:
+		out.ExprDefault = true
 	}
 	if notNull && !strings.EqualFold(dataType, "timestamp") {
 		out.NotNull = true
