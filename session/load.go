@@ -640,8 +640,11 @@ func (sp *split) send(i int, raw []byte) {
 func (s *Session) rowShard(ctx context.Context, lp *planner.LoadPlan, sp *split, key infile.Field) (string, error) {
 	if key.Missing || key.Null {
 		// MariaDB stores the type's zero in a NOT NULL column there:
-		// LOAD DATA LOCAL takes such rows with a warning.
+		// LOAD DATA LOCAL takes such rows with a warning. (A short row
+		// of a column whose default the server computes is not placed
+		// by a guess.)
 		v, ok := planner.KeyStoredAlone(lp.Table, true)
+		ok = ok && !(key.Missing && lp.Table.KeyStoredAlone.ExprDefault)
 		switch {
 		case ok:
 			return s.env.Sharding.RowShard(ctx, lp.Table, v)
