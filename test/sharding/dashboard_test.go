@@ -24,7 +24,10 @@ func TestTimeShardedDashboardStatementsAnswerAsOneServer(t *testing.T) {
 	ctx := testenv.Ctx(t)
 	var rows []string
 	for i := 0; i < 120; i++ {
-		rows = append(rows, fmt.Sprintf("(%d, NOW(3) - INTERVAL %d HOUR - INTERVAL %d SECOND, '%s', %d)", i, (i*7)%(24*18), i, []string{"web", "api", "cron"}[i%3], (i*37)%500))
+		// Ten minutes back, so that no row is within seconds of a bound
+		// (NOW(), NOW() - INTERVAL 3 DAY): Strata and the single server
+		// read the clock a moment apart.
+		rows = append(rows, fmt.Sprintf("(%d, NOW(3) - INTERVAL 10 MINUTE - INTERVAL %d HOUR - INTERVAL %d SECOND, '%s', %d)", i, (i*7)%(24*18), i, []string{"web", "api", "cron"}[i%3], (i*37)%500))
 	}
 	for _, c := range []querier{got, want} {
 		if _, err := runQuery(ctx, c, "INSERT INTO dash VALUES "+strings.Join(rows, ", ")); err != nil {
