@@ -39,6 +39,7 @@ type Metrics struct {
 	runFirst      *prometheus.CounterVec
 	runFirstRows  *prometheus.CounterVec
 	loadRows      *prometheus.CounterVec
+	periodTables  *prometheus.CounterVec
 	zoneReads     prometheus.Counter
 	movedRows     *prometheus.CounterVec
 	rebalanced    *prometheus.CounterVec
@@ -85,6 +86,7 @@ func New() *Metrics {
 	m.runFirst = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_shard_run_first_total", Help: "Parts of statements over sharded tables that Strata ran before their statement and put in its text, by kind (values: IN, scalar and EXISTS subqueries; table: derived tables, CTEs, UNION branches and other subqueries; count: a derived table only counted; insert: the SELECT of an INSERT ... SELECT; join: the tables of a join of tables that live apart; recursive: a recursive CTE, all its rounds)."}, []string{"kind"})
 	m.zoneReads = prometheus.NewCounter(prometheus.CounterOpts{Name: "strata_time_zone_reads_total", Help: "TIMESTAMP keys of date tables that Strata asked a server to read in a session's own time_zone (one round trip each; repeats are remembered, and a zone the servers' own by another name, such as +00:00 on servers in UTC, asks nothing)."})
 	m.loadRows = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_shard_load_rows_total", Help: "Rows of LOAD DATA LOCAL files Strata sent to each shard cluster (a reference table's rows count on every cluster)."}, []string{"cluster"})
+	m.periodTables = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_period_tables_total", Help: "Period tables of date-sharded tables this Strata made ahead of their period (action created) or dropped once older than the table's keep: (action dropped), by table."}, []string{"table", "action"})
 	m.movedRows = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_shard_moved_rows_total", Help: "Rows an UPDATE of their shard key moved from one shard cluster to another, counted when copied (a statement that then fails rolls them back)."}, []string{"from", "to"})
 	m.rebalanced = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_shard_rebalanced_rows_total", Help: "Rows an online rebalance (strata shards rebalance -online) moved to the shard the table's new layout places them on, by table."}, []string{"table"})
 	m.fencePause = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "strata_shard_rebalance_pause_seconds", Help: "How long each batch of an online rebalance held the statements on its table (from closing the table's fence to opening it), by table.",
@@ -101,7 +103,7 @@ func New() *Metrics {
 	m.certExpiry = prometheus.NewGauge(prometheus.GaugeOpts{Name: "strata_tls_certificate_expiry_timestamp_seconds", Help: "When the certificate Strata shows TLS clients expires (Unix time); a reload that reads a renewed one moves it."})
 	m.deadlocks = prometheus.NewCounter(prometheus.CounterOpts{Name: "strata_deadlocks_broken_total", Help: "Deadlocks across servers Strata ended: transactions (or autocommit writes over several shards) waiting for each other's locks on different servers, which no server can see; each time one was rolled back and its client got error 1213."})
 	m.deadlockCheck = prometheus.NewGauge(prometheus.GaugeOpts{Name: "strata_deadlock_check_failing", Help: "1 while the detector of deadlocks across servers cannot read the servers' lock waits (backend.user needs PROCESS): such deadlocks then wait out innodb_lock_wait_timeout. GET /api/deadlocks says why."})
-	m.Registry.MustRegister(m.clientMax, m.certExpiry, m.twoPhase, m.twoPhaseFixed, m.deadlocks, m.deadlockCheck, m.primaryChg, m.writesHeld, m.shardQueries, m.runFirst, m.runFirstRows, m.loadRows, m.zoneReads, m.movedRows, m.rebalanced, m.fencePause, m.rangeFill, m.schemaDiffers, m.consistency, m.queries, m.errors, m.latency, m.clientConns, m.userConns, m.clientTotal, m.rejectedConns, m.idleClosed, m.goneReads, m.passedOn, m.retries,
+	m.Registry.MustRegister(m.clientMax, m.certExpiry, m.twoPhase, m.twoPhaseFixed, m.deadlocks, m.deadlockCheck, m.primaryChg, m.writesHeld, m.shardQueries, m.runFirst, m.runFirstRows, m.loadRows, m.periodTables, m.zoneReads, m.movedRows, m.rebalanced, m.fencePause, m.rangeFill, m.schemaDiffers, m.consistency, m.queries, m.errors, m.latency, m.clientConns, m.userConns, m.clientTotal, m.rejectedConns, m.idleClosed, m.goneReads, m.passedOn, m.retries,
 		m.backendDials, m.serverUp, m.replicaLag, m.backendConns,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "strata_build_info", Help: "1, labelled with the source revision and Go version this Strata was built from (strata version): which build each instance of a fleet runs."}, []string{"revision", "go_version"})
@@ -222,6 +224,12 @@ func (m *Metrics) ZoneRead() { m.zoneReads.Inc() }
 // LoadRows counts rows of a LOAD DATA file sent to a shard cluster.
 func (m *Metrics) LoadRows(cluster string, rows int) {
 	m.loadRows.WithLabelValues(cluster).Add(float64(rows))
+}
+
+// PeriodTable counts a period table of date table this Strata created or
+// dropped (action "created", "dropped").
+func (m *Metrics) PeriodTable(table, action string) {
+	m.periodTables.WithLabelValues(table, action).Inc()
 }
 
 // MovedRows counts rows an UPDATE of their shard key moved between shard

@@ -230,6 +230,7 @@ func (s *Strata) expirePeriods(ctx context.Context, sh *sharding) {
 	for _, t := range tables {
 		if t.Dropped {
 			s.Log.Info("dropped a period table older than the periods its table keeps (keep:)", "table", t.Table, "shard", t.Shard, "of", t.Base)
+			s.Metrics.PeriodTable(t.Base, "dropped")
 		}
 	}
 }
@@ -259,6 +260,7 @@ func (s *Strata) maintainShards(ctx context.Context, interval time.Duration) {
 				s.Log.Warn("pre-creating a period table failed", "table", t.Table, "shard", t.Shard, "err", t.Error)
 			case t.Created:
 				s.Log.Info("pre-created period table", "table", t.Table, "shard", t.Shard)
+				s.Metrics.PeriodTable(t.Base, "created")
 			}
 		}
 		s.expirePeriods(c, sh)

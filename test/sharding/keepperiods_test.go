@@ -70,6 +70,9 @@ func TestKeepDropsThePeriodsOlderThanIt(t *testing.T) {
 	want := []string{table(1), table(0), table(-1)}
 	slices.Sort(want)
 	testenv.Eventually(t, "the period tables older than keep: dropped", func() bool { return slices.Equal(periodTables(), want) })
+	if metrics := testenv.GetText(t, "http://"+setup.AdminAddr()+"/metrics"); !strings.Contains(metrics, `strata_period_tables_total{action="dropped",table="keeplogs"} 3`+"\n") {
+		t.Errorf("/metrics lacks the three period tables dropped:\n%s", metrics)
+	}
 	if got := testenv.Strings(t, kept, "SELECT id FROM keeplogs ORDER BY id"); !slices.Equal(got, []string{"0", "1"}) {
 		t.Errorf("rows kept: %v, want those of this month and the last", got)
 	}
