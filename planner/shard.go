@@ -1201,7 +1201,7 @@ func (s *Sharding) planSharded(ctx context.Context, l *shard.Layout, m sqlparse.
 	if err != nil {
 		return nil, err
 	}
-	if err := refuseClockKeyUpdate(l, st, f); err != nil {
+	if err := refuseKeyRewritingUpdate(l, st, f); err != nil {
 		return nil, err
 	}
 	switch st.Kind {

@@ -33,24 +33,28 @@ func refuseUnsplittable(f *sqlparse.Facts, t *shard.Table) error {
 	return nil
 }
 
-// refuseClockKeyUpdate refuses an UPDATE, or an INSERT ... ON DUPLICATE
-// KEY UPDATE, of a sharded table whose key column is ON UPDATE
-// CURRENT_TIMESTAMP and which the statement does not assign itself: the
-// server gives every row it changes a new key, the statement's time,
-// while the row stays in the shard (or period table) of its old key,
-// where reads of the new one never look.
-func refuseClockKeyUpdate(l *shard.Layout, st *sqlparse.ShardStmt, f *sqlparse.Facts) error {
+// refuseKeyRewritingUpdate refuses an UPDATE, or an INSERT ... ON
+// DUPLICATE KEY UPDATE, of a sharded table whose key the server rewrites
+// when it changes a row: a key column that is ON UPDATE
+// CURRENT_TIMESTAMP (and that the statement does not assign itself), or
+// one generated from other columns. The row would take a new key while
+// it stays in the shard (or period table) of its old one, where reads of
+// the new one never look.
+func refuseKeyRewritingUpdate(l *shard.Layout, st *sqlparse.ShardStmt, f *sqlparse.Facts) error {
 	if st.Kind != sqlparse.KindUpdate && len(st.Assigns) == 0 {
 		return nil
 	}
 	for _, ref := range f.WriteTables {
 		t := l.Table(ref.Name)
-		if t == nil || t.Placement != shard.PlaceSharded || !t.KeyOnUpdateClock || st.SetsShardKey {
+		if t == nil || t.Placement != shard.PlaceSharded || !t.KeyGenerated && (!t.KeyOnUpdateClock || st.SetsShardKey) {
 			continue
 		}
 		key, where := strings.ToLower(t.Method.Key()), "shard"
 		if _, ok := t.Method.(shard.Periodic); ok {
 			where = "period table"
+		}
+		if t.KeyGenerated {
+			return refuse("%s, the shard key of %s, is a generated column: the server computes it from other columns, so an UPDATE of this table could give a row a new %[1]s while the row stays in the %[3]s of its old one, where reads of the new %[1]s never look. Update the rows on their shards directly, or shard %[2]s by a column the statements give", key, t.Name, where)
 		}
 		return refuse("%s, the shard key of %s, is ON UPDATE CURRENT_TIMESTAMP: the server would give every row this statement changes a new %[1]s, the current time, while the row stays in the %[3]s of its old one, where reads of the new %[1]s never look. Drop the ON UPDATE from %[1]s (ALTER TABLE %[2]s MODIFY %[1]s with its type and default, without ON UPDATE CURRENT_TIMESTAMP), and keep the time of a change in a column of its own", key, t.Name, where)
 	}

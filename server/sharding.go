@@ -644,6 +644,10 @@ func (s *Strata) learnTables(ctx context.Context, sh *sharding, layout *shard.La
 		kc := types[name]
 		s.Log.Info("learned the shard key type", "table", name, "type", kc.Type.String(), "collation", kc.Collation)
 		warnFoldedKey(s.Log, layout.Table(name), kc)
+		if kc.Generated {
+			s.Log.Warn("the shard key is a generated column: an UPDATE could give its rows a new key without moving them, so Strata refuses UPDATEs and ON DUPLICATE KEY UPDATE of the table, and an INSERT cannot give the key it would route by",
+				"table", name, "key", layout.Table(name).Method.Key())
+		}
 		if kc.OnUpdateClock {
 			s.Log.Warn("the shard key is ON UPDATE CURRENT_TIMESTAMP: an UPDATE would give its rows a new key without moving them, so Strata refuses UPDATEs and ON DUPLICATE KEY UPDATE of the table. Drop the ON UPDATE from the key column and keep the time of a change in a column of its own",
 				"table", name, "key", layout.Table(name).Method.Key())

@@ -70,6 +70,10 @@ type KeyColumn struct {
 	// the server gives each row an UPDATE changes a new key, the
 	// statement's time, which Strata did not place the row by.
 	OnUpdateClock bool
+	// Generated: the key column is generated from other columns (AS
+	// (...) STORED or VIRTUAL), so an UPDATE of those gives rows a new
+	// key the server computes.
+	Generated bool
 	// StoredAlone is what the key column stores where a row gives it no
 	// value, or a NULL.
 	StoredAlone StoredAlone
@@ -132,7 +136,7 @@ func (t *Table) KeyColumn() KeyColumn {
 	return KeyColumn{Type: t.KeyType, Collation: t.KeyCollation, Limit: t.KeyLimit, AutoIncrement: t.AutoIncrement,
 		LocalAutoIncrement: t.LocalAutoIncrement, ClockColumns: t.ClockColumns,
 		UniqueDefaults: t.UniqueDefaults, UniqueColumns: t.UniqueColumns, KeyIsPrimary: t.KeyIsPrimary, ClockDefault: t.KeyClockDefault,
-		OnUpdateClock: t.KeyOnUpdateClock, StoredAlone: t.KeyStoredAlone}
+		OnUpdateClock: t.KeyOnUpdateClock, Generated: t.KeyGenerated, StoredAlone: t.KeyStoredAlone}
 }
 
 // Equal reports whether k and o say the same of a table.
@@ -140,7 +144,7 @@ func (k KeyColumn) Equal(o KeyColumn) bool {
 	return k.Type == o.Type && k.Collation == o.Collation && k.Limit == o.Limit && k.AutoIncrement == o.AutoIncrement &&
 		k.LocalAutoIncrement == o.LocalAutoIncrement && k.ClockColumns == o.ClockColumns && maps.Equal(k.UniqueDefaults, o.UniqueDefaults) &&
 		maps.Equal(k.UniqueColumns, o.UniqueColumns) && k.KeyIsPrimary == o.KeyIsPrimary && k.ClockDefault == o.ClockDefault &&
-		k.OnUpdateClock == o.OnUpdateClock && k.StoredAlone == o.StoredAlone
+		k.OnUpdateClock == o.OnUpdateClock && k.Generated == o.Generated && k.StoredAlone == o.StoredAlone
 }
 
 // WithKeyTypes returns a copy of l whose sharded tables have the key
@@ -157,6 +161,7 @@ func (l *Layout) WithKeyTypes(types map[string]KeyColumn) *Layout {
 			c.AutoIncrement, c.LocalAutoIncrement = k.AutoIncrement, k.LocalAutoIncrement
 			c.UniqueDefaults, c.UniqueColumns, c.KeyIsPrimary = k.UniqueDefaults, k.UniqueColumns, k.KeyIsPrimary
 			c.KeyClockDefault, c.KeyOnUpdateClock, c.KeyStoredAlone = k.ClockDefault, k.OnUpdateClock, k.StoredAlone
+			c.KeyGenerated = k.Generated
 		}
 		out.byName[c.Name] = &c
 		out.sorted = append(out.sorted, &c)

@@ -108,6 +108,9 @@ type Table struct {
 	// KeyOnUpdateClock, learned with the key type: the key column is
 	// ON UPDATE CURRENT_TIMESTAMP (KeyColumn.OnUpdateClock).
 	KeyOnUpdateClock bool
+	// KeyGenerated, learned with the key type: the key column is
+	// generated from other columns (KeyColumn.Generated).
+	KeyGenerated bool
 	// KeyStoredAlone, learned with the key type: the key a row that gives
 	// none, or a NULL, is stored with (KeyColumn.StoredAlone).
 	KeyStoredAlone StoredAlone

@@ -57,8 +57,8 @@ func KeyColumnOf(ctx context.Context, open Opener, schema string, t *shard.Table
 		kc.ClockDefault = columnDefault.String
 	}
 	kc.OnUpdateClock = strings.Contains(strings.ToLower(extra), "on update current_timestamp")
-	if !strings.Contains(strings.ToLower(extra), "generated") {
-		// A generated key is the server's to compute, from other columns.
+	// A generated key is the server's to compute, from other columns.
+	if kc.Generated = strings.Contains(strings.ToLower(extra), "generated"); !kc.Generated {
 		kc.StoredAlone = storedAlone(dataType, columnDefault, notNull, int(octets.Int64), int(scale.Int64), int(precision.Int64))
 	}
 	if kc.AutoIncrement, err = autoIncrementColumn(ctx, db, schema, t); err != nil {
