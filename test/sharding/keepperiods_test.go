@@ -66,14 +66,13 @@ func TestKeepDropsThePeriodsOlderThanIt(t *testing.T) {
 	if _, _, err := setup.Reload(cfg); err != nil {
 		t.Fatal(err)
 	}
-	kept := db
 	want := []string{table(1), table(0), table(-1)}
 	slices.Sort(want)
 	testenv.Eventually(t, "the period tables older than keep: dropped", func() bool { return slices.Equal(periodTables(), want) })
 	if metrics := testenv.GetText(t, "http://"+setup.AdminAddr()+"/metrics"); !strings.Contains(metrics, `strata_period_tables_total{action="dropped",table="keeplogs"} 3`+"\n") {
 		t.Errorf("/metrics lacks the three period tables dropped:\n%s", metrics)
 	}
-	if got := testenv.Strings(t, kept, "SELECT id FROM keeplogs ORDER BY id"); !slices.Equal(got, []string{"0", "1"}) {
+	if got := testenv.Strings(t, db, "SELECT id FROM keeplogs ORDER BY id"); !slices.Equal(got, []string{"0", "1"}) {
 		t.Errorf("rows kept: %v, want those of this month and the last", got)
 	}
 	for _, sh := range []string{"s0", "s1"} { // the table's shards
@@ -95,10 +94,10 @@ func TestKeepDropsThePeriodsOlderThanIt(t *testing.T) {
 		}
 	}
 	old := month(3).Format(time.DateTime)
-	if got := testenv.Strings(t, kept, "SELECT COUNT(*) FROM keeplogs WHERE at = '"+old+"'"); got[0] != "0" {
+	if got := testenv.Strings(t, db, "SELECT COUNT(*) FROM keeplogs WHERE at = '"+old+"'"); got[0] != "0" {
 		t.Errorf("rows of a dropped period: %v, want none", got)
 	}
-	_, err = kept.ExecContext(testenv.Ctx(t), "INSERT INTO keeplogs (id, at) VALUES (9, '"+old+"')")
+	_, err = db.ExecContext(testenv.Ctx(t), "INSERT INTO keeplogs (id, at) VALUES (9, '"+old+"')")
 	if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "keep: 2") {
 		t.Errorf("INSERT of a row three months old: %v, want 1235 naming keep:", err)
 	}
