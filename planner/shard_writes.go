@@ -557,7 +557,7 @@ func (s *Sharding) groupInsertRows(ctx context.Context, t *shard.Table, rows int
 	for i := range rows {
 		v, ok := keyOf(i)
 		if !ok {
-			return nil, refuse("INSERT into sharded table %s must give %s (its shard key) in every row as a constant Strata can route: %s", t.Name, strings.ToLower(t.Method.Key()), unroutableKey(t))
+			return nil, refuse("INSERT into sharded table %s must give %s (its shard key) in every row as a constant Strata can route: %s%s", t.Name, strings.ToLower(t.Method.Key()), unroutableKey(t), unknownDefault(t))
 		}
 		sh, err := s.RowShard(ctx, t, v)
 		if err != nil {
@@ -611,6 +611,16 @@ func unroutableKey(t *shard.Table) string {
 		return "not an expression; a quoted number written other than MariaDB prints it ('05', '+5', ' 5') is routed only once Strata has learned the key column's type from a shard"
 	}
 	return "not an expression"
+}
+
+// unknownDefault names, for a refused INSERT, a key default Strata cannot
+// evaluate first (one that reads other columns), which a row that leaves
+// the key out would take.
+func unknownDefault(t *shard.Table) string {
+	if !t.KeyStoredAlone.ExprDefault || t.KeyStoredAlone.Expr != "" {
+		return ""
+	}
+	return "; a row cannot leave it to its default, an expression of other columns that only the server computes"
 }
 
 // limitWalk plans an UPDATE or DELETE with ORDER BY or LIMIT over several

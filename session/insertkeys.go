@@ -19,10 +19,10 @@ import (
 // are expressions (NOW(), CURRENT_TIMESTAMP, UUID(), 1 + 19) into it as
 // literals, evaluated where the session's statements without tables run,
 // with its session variables (time_zone, timestamp); and gives a row that
-// leaves out a key column whose default is the statement's time
-// (DEFAULT CURRENT_TIMESTAMP) that time. The row is then routed by the
-// value it is stored with (sqlparse.InsertKeys). ok is false when the
-// statement has no such key.
+// leaves its key column to a default Strata can evaluate (DEFAULT
+// CURRENT_TIMESTAMP, DEFAULT uuid()) that default's value. The row is
+// then routed by the value it is stored with (sqlparse.InsertKeys). ok is
+// false when the statement has no such key.
 func (s *Session) withInsertKeyValues(ctx context.Context, sql string, f *sqlparse.Facts) (text string, ok bool, err error) {
 	if s.env.Sharding == nil || !insertsRows(f) {
 		return "", false, nil
@@ -54,30 +54,43 @@ func (s *Session) withInsertKeyValues(ctx context.Context, sql string, f *sqlpar
 			exprs[i] = strings.ReplaceAll(e, "LAST_INSERT_ID()", id)
 		}
 	}
-	if keys.Missing {
-		if table.KeyClockDefault == "" {
-			return "", false, nil
-		}
-		exprs = append(exprs, table.KeyClockDefault)
+	defaults := defaultsToEvaluate(table, keys)
+	if len(exprs) == 0 && len(defaults) == 0 {
+		return "", false, nil
 	}
-	n := len(exprs)
-	values, err := s.evaluate(ctx, s.clockOf(exprs))
+	values, err := s.evaluate(ctx, s.clockOf(append(slices.Clip(exprs), defaults...)))
 	if err != nil {
 		return "", false, fmt.Errorf("evaluating the shard key of %s: %w", keys.Table, err)
 	}
+	given, filled := values[:len(exprs)], values[len(exprs):len(exprs)+len(defaults)]
 	clock := ""
-	if len(values) > n {
+	if n := len(exprs) + len(defaults); len(values) > n {
 		clock = values[n]
 	}
-	missing := ""
-	if keys.Missing {
-		missing = values[n-1]
-	}
-	text, err = keys.Render(values[:len(keys.Exprs)], missing)
+	text, err = keys.Render(given, filled)
 	if err != nil {
 		return "", false, err
 	}
 	return s.atOneTime(text, clock), true, nil
+}
+
+// defaultsToEvaluate are the expressions that give the rows of keys that
+// take their key column's default their values: none where Strata cannot
+// evaluate that default (a constant the planner places by, or one
+// reading other columns); the statement's time once for all of them, as
+// one server gives every row of a statement one time; else the default
+// once per row, as one server evaluates uuid() for each.
+func defaultsToEvaluate(t *shard.Table, keys *sqlparse.InsertKeys) []string {
+	n := keys.TakingDefault()
+	switch {
+	case n == 0:
+		return nil
+	case t.KeyClockDefault != "":
+		return []string{t.KeyClockDefault}
+	case t.KeyStoredAlone.Expr != "":
+		return slices.Repeat([]string{t.KeyStoredAlone.Expr}, n)
+	}
+	return nil
 }
 
 // insertsRows: f is an INSERT or a REPLACE, whose keys may be expressions

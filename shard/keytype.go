@@ -95,8 +95,12 @@ type StoredAlone struct {
 	// current_timestamp()), which the server evaluates for a row that
 	// leaves the column out: Strata does not know that key.
 	ExprDefault bool
-	NotNull     bool
-	Zero        string
+	// Expr is that expression where it reads no column nor state of the
+	// session (uuid(), the clock): Strata evaluates it first, once per
+	// row, and writes the row with its value (session.withInsertKeyValues).
+	Expr    string
+	NotNull bool
+	Zero    string
 }
 
 // UniqueColumn is what Strata learns of a column of a table's unique:

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/strata-proxy/strata/shard"
+	"github.com/strata-proxy/strata/sqlparse"
 )
 
 // KeyTypes reads, from the first shard of each of tables (the sharded
@@ -87,6 +88,9 @@ func storedAlone(dataType string, def sql.NullString, notNull bool, octets, scal
 		out.Default = def.String
 	default:
 		out.ExprDefault = true
+		if (sqlparse.Mode{}).EvaluableAlone(def.String) {
+			out.Expr = def.String
+		}
 	}
 	if notNull && !strings.EqualFold(dataType, "timestamp") {
 		out.NotNull = true

@@ -62,10 +62,11 @@ func TestStoredAloneIsTheDefaultOrTheZero(t *testing.T) {
 		{"int", def("NULL"), false, shard.StoredAlone{}},
 		{"bigint", def("-1.5e3"), false, shard.StoredAlone{Default: "-1.5e3"}},
 		{"varchar", def("'eu'"), true, shard.StoredAlone{Default: "'eu'", NotNull: true, Zero: "''"}},
-		{"varchar", def("uuid()"), true, shard.StoredAlone{ExprDefault: true, NotNull: true, Zero: "''"}},
+		{"varchar", def("uuid()"), true, shard.StoredAlone{ExprDefault: true, Expr: "uuid()", NotNull: true, Zero: "''"}},
+		{"varchar", def("concat(`region`,'-')"), true, shard.StoredAlone{ExprDefault: true, NotNull: true, Zero: "''"}},
 		{"binary", none, true, shard.StoredAlone{NotNull: true, Zero: "X'0000'"}},
-		{"timestamp", def("current_timestamp()"), true, shard.StoredAlone{ExprDefault: true}},
-		{"datetime", def("current_timestamp()"), true, shard.StoredAlone{ExprDefault: true, NotNull: true, Zero: "'0000-00-00 00:00:00'"}},
+		{"timestamp", def("current_timestamp()"), true, shard.StoredAlone{ExprDefault: true, Expr: "current_timestamp()"}},
+		{"datetime", def("current_timestamp()"), true, shard.StoredAlone{ExprDefault: true, Expr: "current_timestamp()", NotNull: true, Zero: "'0000-00-00 00:00:00'"}},
 	}
 	for _, tt := range tests {
 		if got := storedAlone(tt.dataType, tt.def, tt.notNull, 2, 0, 0); got != tt.want {

@@ -14,7 +14,9 @@ import (
 // those expressions first, where the statement would run, and writes
 // their values into the statement as literals: the row is stored with the
 // very value it is routed by, and one server stores what such an
-// expression gives at that moment too.
+// expression gives at that moment too. A key column whose default is such
+// an expression (DEFAULT uuid()) is filled the same way in each row that
+// leaves it to its default.
 
 // InsertKeys are the shard-key values of an INSERT ... VALUES (or SET)
 // that are expressions Strata can evaluate on their own.
@@ -26,6 +28,9 @@ type InsertKeys struct {
 	// Missing: the statement gives no value for the key column, so each
 	// row takes the column's default.
 	Missing bool
+	// Defaulted are the rows (by index) that give the key DEFAULT (or
+	// DEFAULT(key)), and so take the column's default too.
+	Defaulted []int
 	// ReadsInsertID: an expression reads LAST_INSERT_ID() (a child row
 	// keyed by the parent's new id), written LAST_INSERT_ID() in Exprs
 	// for the session to put its value in.
@@ -42,8 +47,8 @@ type InsertKeys struct {
 // column list, the rows whose shard key (keyOf: the key column of a
 // table as named, "" for a table not sharded) is an expression of no
 // column, variable, placeholder or subquery, nor of the session's
-// previous statement (LAST_INSERT_ID(), ROW_COUNT()); ok is false when
-// there are none and the key column is not missing either.
+// previous statement (LAST_INSERT_ID(), ROW_COUNT()), and those that leave
+// the key to its default; ok is false when there are none.
 func (m Mode) InsertKeyExprs(sql string, keyOf func(table string) string) (*InsertKeys, bool) {
 	stmts, err := m.parseAST(sql)
 	if err != nil || len(stmts) != 1 {
@@ -72,7 +77,14 @@ func (m Mode) InsertKeyExprs(sql string, keyOf func(table string) string) (*Inse
 		return k, true
 	}
 	for row, values := range ins.Lists {
-		if k.at >= len(values) || !evaluableAlone(values[k.at]) {
+		if k.at >= len(values) {
+			continue
+		}
+		if isDefaultOf(values[k.at], key) {
+			k.Defaulted = append(k.Defaulted, row)
+			continue
+		}
+		if !evaluableAlone(values[k.at]) {
 			continue
 		}
 		k.ReadsInsertID = k.ReadsInsertID || containsNode(values[k.at], isInsertIDCall)
@@ -83,7 +95,23 @@ func (m Mode) InsertKeyExprs(sql string, keyOf func(table string) string) (*Inse
 		k.Exprs = append(k.Exprs, text)
 		k.rows = append(k.rows, row)
 	}
-	return k, len(k.Exprs) > 0
+	return k, len(k.Exprs) > 0 || len(k.Defaulted) > 0
+}
+
+// isDefaultOf: e is DEFAULT, or DEFAULT(column), the default of the
+// column it is written for.
+func isDefaultOf(e ast.ExprNode, column string) bool {
+	d, ok := e.(*ast.DefaultExpr)
+	return ok && (d.Name == nil || d.Name.Name.L == column)
+}
+
+// TakingDefault is how many rows take the key column's default: every row
+// when the column is Missing, else the Defaulted ones.
+func (k *InsertKeys) TakingDefault() int {
+	if k.Missing {
+		return len(k.stmt.Lists)
+	}
+	return len(k.Defaulted)
 }
 
 // onlyTable is the one table a statement's FROM (or INSERT's INTO)
@@ -143,17 +171,48 @@ func isInsertIDCall(n ast.Node) bool {
 }
 
 // Render is the statement with Exprs replaced by values (SQL literals, in
-// order) and, when Missing, the key column added with missing as every
-// row's value.
-func (k *InsertKeys) Render(values []string, missing string) (string, error) {
+// order) and the rows that take the key column's default given filled
+// instead: when Missing, the key column is added with filled as the
+// rows' values; else the Defaulted rows' DEFAULT is replaced. filled holds
+// one value per such row (TakingDefault), or one for them all; none
+// leaves them as written.
+func (k *InsertKeys) Render(values, filled []string) (string, error) {
 	for i, row := range k.rows {
 		k.stmt.Lists[row][k.at] = newRawExpr(values[i])
 	}
-	if k.Missing {
+	fill := func(i int) ast.ExprNode {
+		if len(filled) == 1 {
+			return newRawExpr(filled[0])
+		}
+		return newRawExpr(filled[i])
+	}
+	switch {
+	case len(filled) == 0:
+	case k.Missing:
 		k.stmt.Columns = append(k.stmt.Columns, &ast.ColumnName{Name: ast.NewCIStr(k.column)})
 		for row := range k.stmt.Lists {
-			k.stmt.Lists[row] = append(k.stmt.Lists[row], newRawExpr(missing))
+			k.stmt.Lists[row] = append(k.stmt.Lists[row], fill(row))
+		}
+	default:
+		for i, row := range k.Defaulted {
+			k.stmt.Lists[row][k.at] = fill(i)
 		}
 	}
 	return k.mode.restore(k.stmt)
+}
+
+// EvaluableAlone reports whether expr, a column's default as
+// information_schema writes it (uuid(), current_timestamp()), is an
+// expression of no column, variable or other state of the session, which
+// Strata can evaluate on its own: not a literal.
+func (m Mode) EvaluableAlone(expr string) bool {
+	stmts, err := m.parseAST("SELECT " + expr)
+	if err != nil || len(stmts) != 1 {
+		return false
+	}
+	sel, ok := stmts[0].(*ast.SelectStmt)
+	if !ok || sel.From != nil || sel.Fields == nil || len(sel.Fields.Fields) != 1 || sel.Fields.Fields[0].Expr == nil {
+		return false
+	}
+	return evaluableAlone(sel.Fields.Fields[0].Expr)
 }
