@@ -413,6 +413,9 @@ func (s *Session) pullOutPass(ctx context.Context, sql string, args []string, lv
 	part := lvl.next()
 	part.unplaced = unplaced
 	po, err := s.readingMode().PullOutArgs(sql, args)
+	if errors.Is(err, sqlparse.ErrLimitInSubquery) {
+		return "", err // refused as one server refuses it, not run
+	}
 	if err != nil {
 		return "", errNotPulled
 	}

@@ -250,6 +250,9 @@ func (p *Pullout) findInSelect(sel *ast.SelectStmt) error {
 	for _, e := range exprs {
 		e.Accept(f)
 	}
+	if f.refused != nil {
+		return f.refused
+	}
 	for i, node := range f.found {
 		if err := p.add(node, f.queries[i], f.kinds[i], i < inFields); err != nil {
 			return err
@@ -285,6 +288,9 @@ func (p *Pullout) findInExprs(exprs []ast.Node) error {
 		if e != nil {
 			e.Accept(f)
 		}
+	}
+	if f.refused != nil {
+		return f.refused
 	}
 	for i, node := range f.found {
 		if err := p.add(node, f.queries[i], f.kinds[i], false); err != nil {
@@ -550,6 +556,46 @@ type subqueryFinder struct {
 	found   []ast.Node
 	queries []ast.ResultSetNode
 	kinds   []PullKind
+	// refused is MariaDB's own error for a subquery it does not run:
+	// Strata, which could run it first, refuses it as one server does.
+	refused error
+}
+
+// ErrLimitInSubquery is MariaDB's answer to x IN (SELECT ... LIMIT n), and
+// to ANY, ALL and SOME over such a subquery; PullOut returns it for such a
+// statement, which the session refuses as one server would.
+var ErrLimitInSubquery = &ServerError{Code: 1235, SQLState: "42000", Msg: "This version of MariaDB doesn't yet support 'LIMIT & IN/ALL/ANY/SOME subquery'"}
+
+// inSubqueryOfList makes x IN ((SELECT ...)), a list of one subquery in
+// parentheses, the x IN (SELECT ...) MariaDB reads it as: the rows of the
+// subquery, not its one value.
+func inSubqueryOfList(in *ast.PatternInExpr) {
+	if in.Sel != nil || len(in.List) != 1 {
+		return
+	}
+	e := in.List[0]
+	for {
+		p, ok := e.(*ast.ParenthesesExpr)
+		if !ok {
+			break
+		}
+		e = p.Expr
+	}
+	if sub, ok := e.(*ast.SubqueryExpr); ok {
+		in.Sel, in.List = sub, nil
+	}
+}
+
+// limited: q, the subquery of an IN, ANY, ALL or SOME, has a LIMIT of its
+// own (not one inside a derived table it reads).
+func limited(q ast.ResultSetNode) bool {
+	switch q := q.(type) {
+	case *ast.SelectStmt:
+		return q.Limit != nil
+	case *ast.SetOprStmt:
+		return q.Limit != nil
+	}
+	return false
 }
 
 func (f *subqueryFinder) add(n ast.Node, q ast.ResultSetNode, kind PullKind) {
@@ -561,9 +607,13 @@ func (f *subqueryFinder) add(n ast.Node, q ast.ResultSetNode, kind PullKind) {
 func (f *subqueryFinder) Enter(n ast.Node) (ast.Node, bool) {
 	switch v := n.(type) {
 	case *ast.PatternInExpr:
+		inSubqueryOfList(v)
 		sub, ok := v.Sel.(*ast.SubqueryExpr)
 		if !ok {
 			return n, false
+		}
+		if limited(sub.Query) {
+			f.refused = ErrLimitInSubquery
 		}
 		if oneColumn(sub.Query) {
 			f.add(v, sub.Query, PullIn)
@@ -584,6 +634,9 @@ func (f *subqueryFinder) Enter(n ast.Node) (ast.Node, bool) {
 		// x > ANY (SELECT ...), x <> ALL (...): the server compares x
 		// with the rows, whose NULLs and emptiness keep their meaning.
 		if sub, ok := v.R.(*ast.SubqueryExpr); ok {
+			if limited(sub.Query) {
+				f.refused = ErrLimitInSubquery
+			}
 			f.add(sub, sub.Query, PullRows)
 		}
 		return n, true

@@ -50,6 +50,18 @@ func TestPullOut(t *testing.T) {
 		values [][]string
 		want   string
 	}{
+		// A list of one subquery in parentheses is the subquery's rows,
+		// as MariaDB reads it, not its one value.
+		"SELECT a FROM posts WHERE a IN ((SELECT b FROM t)) AND c NOT IN (((SELECT d FROM u)))",
+		[]string{"SELECT `b` FROM `t`", "SELECT `d` FROM `u`"},
+		[][]string{{"1", "2"}, {"3"}},
+		"SELECT `a` FROM `posts` WHERE `a` IN (1,2) AND `c` NOT IN (3)",
+	}, struct {
+		sql    string
+		subs   []string
+		values [][]string
+		want   string
+	}{
 		// A join's ON, before WHERE, as written.
 		"SELECT u.id FROM users u LEFT JOIN posts p ON p.user_id = u.id AND p.id IN (SELECT post_id FROM likes) WHERE u.karma > (SELECT 1 FROM t)",
 		[]string{"SELECT `post_id` FROM `likes`", "SELECT 1 FROM `t`"},
@@ -433,6 +445,35 @@ func TestUpsertColumnNamesResolveAsOneServer(t *testing.T) {
 			}
 		case got != tc.want:
 			t.Errorf("%s:\nRender = %s\nwant     %s", tc.sql, got, tc.want)
+		}
+	}
+}
+
+// MariaDB does not run a subquery with a LIMIT of its own under IN, ANY,
+// ALL or SOME; PullOut gives its error rather than running it first. A
+// LIMIT inside a derived table the subquery reads is run.
+func TestPullOutRefusesALimitUnderIn(t *testing.T) {
+	tests := []struct {
+		sql     string
+		refused bool
+	}{
+		{"SELECT a FROM posts WHERE a IN (SELECT b FROM t LIMIT 2)", true},
+		{"SELECT a FROM posts WHERE a NOT IN (SELECT b FROM t ORDER BY b LIMIT 1 OFFSET 2)", true},
+		{"SELECT a FROM posts WHERE a IN ((SELECT b FROM t LIMIT 2))", true},
+		{"SELECT a FROM posts WHERE (a, c) IN (SELECT b, d FROM t LIMIT 2)", true},
+		{"SELECT a FROM posts WHERE a > ANY (SELECT b FROM t LIMIT 2)", true},
+		{"SELECT a FROM posts WHERE a <> ALL (SELECT b FROM t UNION SELECT 1 LIMIT 2)", true},
+		{"DELETE FROM posts WHERE a IN (SELECT b FROM t LIMIT 1)", true},
+		{"UPDATE posts SET c = 1 WHERE a IN (SELECT b FROM t LIMIT 1)", true},
+		{"SELECT a FROM posts p JOIN u ON u.x = p.a AND u.y IN (SELECT b FROM t LIMIT 3)", true},
+		{"SELECT a FROM posts WHERE a IN (SELECT * FROM (SELECT b FROM t LIMIT 2) d)", false},
+		{"SELECT a FROM posts WHERE a = (SELECT b FROM t LIMIT 1)", false},
+		{"SELECT a FROM posts WHERE EXISTS (SELECT b FROM t LIMIT 1)", false},
+	}
+	for _, tt := range tests {
+		_, err := Mode{}.PullOut(tt.sql)
+		if refused := errors.Is(err, ErrLimitInSubquery); refused != tt.refused {
+			t.Errorf("%s: err %v, refused as MariaDB does: %v", tt.sql, err, tt.refused)
 		}
 	}
 }
