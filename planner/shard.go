@@ -540,6 +540,8 @@ func planUnparsed(l *shard.Layout, m sqlparse.Mode, sql string, f *sqlparse.Fact
 				return nil, refuse("JSON_TABLE beside %s, a %s table, is supported only where the statement reads one shard (a condition on its shard key), or where Strata merges the shards' rows as they are: not grouped (unless by the shard key), de-duplicated or sorted by JSON_TABLE's columns (name the columns of other tables with their table). Strata's SQL parser does not read it, so Strata cannot compare its values. Read the JSON column and expand it in the application, or run JSON_TABLE over a table of one cluster", t.Name, t.Placement)
 			case "handler":
 				return nil, refuse("HANDLER on %s, a %s table, is not supported: a HANDLER walks one server's copy of the table by an index, and each shard holds part of it. Read it with SELECT ... ORDER BY ... LIMIT, which Strata merges across shards", t.Name, t.Placement)
+			case "load-xml":
+				return nil, refuse("LOAD XML into %s, a %s table, is not supported: Strata reads a file's rows to send each to the shards that hold it only in LOAD DATA's format. Write the rows as delimited text (SELECT ... INTO OUTFILE, mariadb-dump --tab) and load them with LOAD DATA LOCAL INFILE", t.Name, t.Placement)
 			case "flush-export":
 				return nil, refuse("FLUSH TABLES %s FOR EXPORT: the table lives on several shards and Strata cannot lock them together; to copy its files, run it on each shard", t.Name)
 			case "create-trigger":

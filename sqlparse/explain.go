@@ -75,6 +75,10 @@ func UnparsedForm(sql string) string {
 		return "checksum"
 	case sc.isWord(t, "handler"):
 		return "handler"
+	case sc.isWord(t, "load"):
+		if w := sc.nextCode(); sc.isWord(w, "xml") {
+			return "load-xml"
+		}
 	case sc.isWord(t, "flush"):
 		for w := sc.nextCode(); w.kind != tokEOF; w = sc.nextCode() {
 			if sc.isWord(w, "export") {

@@ -59,6 +59,9 @@ func TestUnparsedForm(t *testing.T) {
 		"SELECT GROUP_CONCAT(DISTINCT x ORDER BY x) FROM t":                      "",
 		"SELECT * FROM JSON_TABLE(j, '$[*]' COLUMNS (a INT PATH '$')) jt JOIN t": "json-table",
 		"SELECT json_table FROM t":                                               "",
+		"LOAD XML LOCAL INFILE 'a.xml' INTO TABLE t":                             "load-xml",
+		"load xml infile 'a.xml' into table t rows identified by '<r>'":          "load-xml",
+		"LOAD DATA LOCAL INFILE 'a.txt' INTO TABLE t":                            "",
 	}
 	for sql, want := range tests {
 		if got := UnparsedForm(sql); got != want {

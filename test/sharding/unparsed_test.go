@@ -56,6 +56,7 @@ func TestRefusalsNameTheReason(t *testing.T) {
 		{"SELECT title FROM entries WHERE id = 1000000001 INTO DUMPFILE '/tmp/strata-never-written'", "INTO DUMPFILE from entries"},
 		{"SELECT PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY score) OVER (PARTITION BY status) FROM entries", "take the percentile in the application"},
 		{"SELECT e.id, jt.a FROM entries e, JSON_TABLE(CONCAT('[', e.score, ']'), '$[*]' COLUMNS (a INT PATH '$')) AS jt ORDER BY jt.a", "JSON_TABLE beside entries, a sharded table"},
+		{"LOAD XML LOCAL INFILE 'Reader::never-read' INTO TABLE comments", "LOAD XML into comments, a sharded table"},
 	} {
 		if _, err := db.Exec(tc.sql); testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want error 1235 containing %q", tc.sql, err, tc.want)
