@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what Strata's tests, demo and benchmarks need on Debian 12:
 # MariaDB server and client, PHP with pdo_mysql, sysbench, Python's PyMySQL
-# and mysqlclient, Perl's DBD::MariaDB, Node.js with npm and the Node.js
-# drivers of test/node (and make and CA certificates, which a minimal image
-# may lack). Go is expected in /usr/local/go.
+# and mysqlclient, Perl's DBD::MariaDB, Java with MariaDB Connector/J,
+# Node.js with npm and the Node.js drivers of test/node (and make and CA
+# certificates, which a minimal image may lack). Go is expected in
+# /usr/local/go.
 #
 # Idempotent: it checks for the programs first and touches apt only when
 # something is missing. Runs unattended (CI has no stdin).
@@ -31,6 +32,9 @@ have sysbench || need sysbench
 /usr/bin/python3 -c 'import MySQLdb' >/dev/null 2>&1 || need python3-mysqldb
 # Perl's DBI with DBD::MariaDB (test/perl).
 perl -MDBD::MariaDB -e 1 >/dev/null 2>&1 || need libdbd-mariadb-perl
+# Java with MariaDB Connector/J (test/java).
+have java || need default-jre-headless
+[ -s /usr/share/java/mariadb-java-client.jar ] || need libmariadb-java
 have node || need nodejs
 have npm || need npm
 have make || need make
@@ -54,7 +58,7 @@ node_drivers() {
 
 if [ "${#missing[@]}" -eq 0 ]; then
 	node_drivers
-	echo "deps: mariadbd, mariadb, php (pdo_mysql), sysbench, python3 (pymysql, MySQLdb), perl (DBD::MariaDB), node (and its drivers): all present"
+	echo "deps: mariadbd, mariadb, php (pdo_mysql), sysbench, python3 (pymysql, MySQLdb), perl (DBD::MariaDB), java (Connector/J), node (and its drivers): all present"
 	exit 0
 fi
 
@@ -91,10 +95,11 @@ fi
 
 # Check the result rather than trusting the package names.
 failed=0
-for bin in mariadbd mariadb-install-db mariadb php sysbench make node npm; do
+for bin in mariadbd mariadb-install-db mariadb php sysbench make node npm java; do
 	have "$bin" || { echo "deps: $bin still missing after install" >&2; failed=1; }
 done
 php -m 2>/dev/null | grep -qi '^pdo_mysql$' || { echo "deps: php has no pdo_mysql after install" >&2; failed=1; }
+[ -s /usr/share/java/mariadb-java-client.jar ] || { echo "deps: no Connector/J jar after install" >&2; failed=1; }
 [ "$failed" -eq 0 ] || exit 1
 rm -f "$log"
 echo "deps: installed ${missing[*]}"
