@@ -1,0 +1,46 @@
+package sharding
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// A Java app's reads and writes over the sharded tables through MariaDB
+// Connector/J (test/java/ShardedWorkload.java), with placeholders filled
+// in by the driver and batches rewritten into multi-row statements, and
+// with server-side prepared statements: batches of inserts, updates and
+// deletes that Strata splits over the shards, a transaction on one shard,
+// a duplicate key, the schema as Hibernate reads it. Every answer equals
+// the single server's.
+func TestJavaConnectorOverShardsLikeOneServer(t *testing.T) {
+	const jar = "/usr/share/java/mariadb-java-client.jar"
+	if _, err := os.Stat(jar); err != nil {
+		t.Fatalf("%s missing: make deps installs libmariadb-java", jar)
+	}
+	strataDB(t)
+	source, _ := filepath.Abs("../java/ShardedWorkload.java")
+	run := func(addr, user, pass, mode string) string {
+		t.Helper()
+		host, port, _ := strings.Cut(addr, ":")
+		out, err := exec.Command("java", "-XX:TieredStopAtLevel=1", "-cp", jar, source, host, port, user, pass, mode).CombinedOutput()
+		if err != nil {
+			t.Fatalf("java %s against %s: %v\n%s", mode, addr, err, out)
+		}
+		return string(out)
+	}
+	for _, mode := range []string{"text", "server"} {
+		want := run(clusterAddr["single"], "root", "", mode)
+		got := run(strataAddr, "app", "app", mode)
+		if got != want {
+			t.Errorf("Connector/J %s through Strata differs from the single server:%s", mode, lineDiff(got, want))
+		}
+		for _, line := range []string{"batch: 12 statements", "batch rows: [[Long(910000)", "duplicate: 1062 23000", "left: [[Long(0)]]", "after tx: [[Long(910100), String(kept)]]"} {
+			if !strings.Contains(want, line) {
+				t.Errorf("Connector/J %s: %q missing from\n%s", mode, line, want)
+			}
+		}
+	}
+}
