@@ -20,7 +20,7 @@ import (
 func refuseUnsplittable(f *sqlparse.Facts, t *shard.Table) error {
 	switch f.Kind {
 	case sqlparse.KindLockTables:
-		return refuse("LOCK TABLES on %s: the table lives on several shards and Strata cannot lock them together (for a backup through Strata: mariadb-dump --single-transaction)", t.Name)
+		return refuse("LOCK TABLES on %s: the table lives on several shards and Strata cannot lock them together (for a backup through Strata: mariadb-dump --single-transaction; to restore a dump through Strata, make it with --skip-add-locks, or take its LOCK TABLES and UNLOCK TABLES lines out)", t.Name)
 	case sqlparse.KindFlush:
 		if f.Locking {
 			return refuse("FLUSH TABLES %s WITH READ LOCK (or FOR EXPORT): the table lives on several shards and Strata cannot lock them together (for a backup through Strata: mariadb-dump --single-transaction; to copy table files, lock each shard's table on the shard)", t.Name)
