@@ -127,9 +127,41 @@ func (s *Session) atOneTime(text, clock string) string {
 // evaluate computes exprs, expressions of no table, where the session's
 // statements without tables run (its pinned connection, or one of the
 // default cluster with its session variables), and writes each value as
-// a plain literal a shard key routes by (pulledLiteral).
+// a plain literal a shard key routes by (pulledLiteral). Many expressions
+// (a key per row of a long INSERT) are read maxEvaluated at a time, the
+// later parts at the instant the first read, so NOW() has one value in
+// all of them, as one server evaluates it once per statement.
 func (s *Session) evaluate(ctx context.Context, exprs []string) ([]string, error) {
+	if len(exprs) <= maxEvaluated {
+		return s.evaluateSelect(ctx, "", exprs)
+	}
+	first, err := s.evaluateSelect(ctx, "", append([]string{clockExpr}, exprs[:maxEvaluated-1]...))
+	if err != nil {
+		return nil, err
+	}
+	at, out := first[0], first[1:]
+	for rest := exprs[maxEvaluated-1:]; len(rest) > 0; {
+		part := rest[:min(len(rest), maxEvaluated)]
+		values, err := s.evaluateSelect(ctx, "timestamp = "+at, part)
+		if err != nil {
+			return nil, err
+		}
+		out, rest = append(out, values...), rest[len(part):]
+	}
+	return out, nil
+}
+
+// maxEvaluated bounds the expressions of one SELECT evaluate sends, well
+// under the columns a result may have (the backend reads up to 4096).
+const maxEvaluated = 1000
+
+// evaluateSelect is evaluate of exprs in one SELECT, run with vars (SET
+// STATEMENT vars FOR) unless vars is "".
+func (s *Session) evaluateSelect(ctx context.Context, vars string, exprs []string) ([]string, error) {
 	query := "SELECT " + strings.Join(exprs, ", ")
+	if vars != "" {
+		query = sqlparse.SetStatementFor(vars, query)
+	}
 	var cols []engine.Column
 	var row engine.Row
 	var err error
@@ -152,7 +184,7 @@ func (s *Session) evaluate(ctx context.Context, exprs []string) ([]string, error
 		return nil, err
 	}
 	if len(row) != len(exprs) {
-		return nil, fmt.Errorf("%s gave %d values", query, len(row))
+		return nil, fmt.Errorf("%.200s gave %d values", query, len(row))
 	}
 	out := make([]string, len(exprs))
 	for i, col := range cols {

@@ -1,6 +1,7 @@
 package sharding
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,8 +16,11 @@ import (
 // evaluates that default first, once per row for uuid() and once per
 // statement for the clock, as one server does, writes the value in and
 // places the row by it: each row has a key of its own and is found by
-// it. Before, such rows were refused with 1235. A default that reads
-// another column is still refused: Strata does not know its value.
+// it. Before, such rows were refused with 1235. A long INSERT's keys
+// (2500 rows) are read a thousand at a time, all at one instant; before,
+// any INSERT of more than 4095 such keys failed (error 1105, a SELECT of
+// more columns than Strata reads). A default that reads another column
+// is still refused: Strata does not know its value.
 func TestAKeyLeftToItsDefaultExpressionIsEvaluatedFirst(t *testing.T) {
 	const hashed = `{s0: "-40", s1: "40-80", s2: "80-c0", s3: "c0-"}`
 	extra := "ud_keys: {shard_key: u, method: hash, shards: " + hashed + "}\n  ud_refs: {shard_key: u, method: hash, shards: " + hashed + "}"
@@ -26,7 +30,7 @@ func TestAKeyLeftToItsDefaultExpressionIsEvaluatedFirst(t *testing.T) {
 	c := testenv.Conn(t, db)
 	mustExec(t, c, "CREATE TABLE ud_keys (u CHAR(36) NOT NULL DEFAULT uuid() PRIMARY KEY, n INT NOT NULL)")
 	mustExec(t, c, "CREATE TABLE ud_refs (a INT NOT NULL, u VARCHAR(20) NOT NULL DEFAULT (concat('k', a)) PRIMARY KEY)")
-	mustExec(t, c, "CREATE TABLE ud_logs (id INT NOT NULL, at DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP, PRIMARY KEY (id, at))")
+	mustExec(t, c, "CREATE TABLE ud_logs (id INT NOT NULL, at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), PRIMARY KEY (id, at))")
 	testenv.Eventually(t, "the key defaults learned", func() bool {
 		k, r := s.Env.Sharding.Layout().Table("ud_keys"), s.Env.Sharding.Layout().Table("ud_refs")
 		return k != nil && k.KeyStoredAlone.Expr != "" && r != nil && r.KeyStoredAlone.ExprDefault
@@ -87,6 +91,27 @@ func TestAKeyLeftToItsDefaultExpressionIsEvaluatedFirst(t *testing.T) {
 	}
 	if got := testenv.Strings(t, c, "SELECT COUNT(DISTINCT at) FROM ud_logs WHERE id IN (4, 5)"); got[0] != "1" {
 		t.Errorf("times of one statement's rows: %s distinct, want 1", got[0])
+	}
+
+	// A long INSERT: its keys are read a thousand at a time, the later
+	// parts at the first part's instant.
+	var many, timed []string
+	for i := 1000; i < 3500; i++ {
+		many = append(many, fmt.Sprintf("(%d)", i))
+		timed = append(timed, fmt.Sprintf("(%d, NOW(6))", i))
+	}
+	mustExec(t, c, "INSERT INTO ud_keys (n) VALUES "+strings.Join(many, ", "))
+	mustExec(t, c, "INSERT INTO ud_logs (id, at) VALUES "+strings.Join(timed, ", "))
+	if got := testenv.Strings(t, c, "SELECT COUNT(*), COUNT(DISTINCT u) FROM ud_keys WHERE n >= 1000"); got[0] != "2500|2500" {
+		t.Errorf("a 2500-row INSERT leaving the uuid key out: (rows, distinct keys) %s, want 2500|2500", got[0])
+	}
+	for _, u := range testenv.Strings(t, c, "SELECT u FROM ud_keys WHERE n >= 1000 ORDER BY n DESC LIMIT 20") {
+		if got := testenv.Strings(t, c, "SELECT COUNT(*) FROM ud_keys WHERE u = ?", u); got[0] != "1" {
+			t.Errorf("row %s of the long INSERT is not where its key places it", u)
+		}
+	}
+	if got := testenv.Strings(t, c, "SELECT COUNT(*), COUNT(DISTINCT at) FROM ud_logs WHERE id >= 1000"); got[0] != "2500|1" {
+		t.Errorf("a 2500-row INSERT whose keys are NOW(6): (rows, distinct times) %s, want 2500|1", got[0])
 	}
 
 	_, err := c.ExecContext(ctx, "INSERT INTO ud_refs (a) VALUES (1)")
