@@ -1009,6 +1009,9 @@ func (s *Sharding) plan(ctx context.Context, m sqlparse.Mode, sql string, f *sql
 		if err := refuseDDLApartIf(l, f, slices.Concat(sharded, reference, other), unplaced); err != nil {
 			return nil, err
 		}
+		if err := refuseKeyColumnChange(m, sql, sharded); err != nil {
+			return nil, err
+		}
 	}
 	switch {
 	case len(sharded) > 0:

@@ -33,6 +33,21 @@ func refuseUnsplittable(f *sqlparse.Facts, t *shard.Table) error {
 	return nil
 }
 
+// refuseKeyColumnChange refuses an ALTER TABLE that renames or drops the
+// shard key column of one of tables: Strata places the rows by the column
+// its config names, so rows written after it would be placed by a key
+// they do not have (a missing column's default), and reads by the key
+// would fail.
+func refuseKeyColumnChange(m sqlparse.Mode, sql string, tables []*shard.Table) error {
+	for _, t := range tables {
+		key := strings.ToLower(t.Method.Key())
+		if what := m.KeyColumnChange(sql, t.Name, key); what != "" {
+			return refuse("this ALTER TABLE %s %s, the shard key of %s: Strata places the table's rows by that column (shard_key: in its config), so rows written after it would be placed by a key they do not have. To rename the key column, stop writing to the table, run the ALTER on each of its shards directly, change shard_key: in the config and reload Strata; to shard by another column, copy the rows into a table sharded by it", what, key, t.Name)
+		}
+	}
+	return nil
+}
+
 // refuseKeyRewritingUpdate refuses an UPDATE, or an INSERT ... ON
 // DUPLICATE KEY UPDATE, of a sharded table whose key the server rewrites
 // when it changes a row: a key column that is ON UPDATE

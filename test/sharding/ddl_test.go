@@ -392,3 +392,38 @@ func TestStoredProgramsOverShardedTablesAreRefused(t *testing.T) {
 		t.Errorf("CALL strata_plain() = %v, want [42]", got)
 	}
 }
+
+// An ALTER TABLE that renames or drops a sharded table's key column is
+// refused: Strata places the rows by the column its config names, and
+// before, after `RENAME COLUMN id TO ident` ran on every shard, the next
+// rows were all placed by the missing key's zero, on one shard. An ALTER
+// that keeps the column (another column renamed, the key's type widened)
+// runs, and rows still land where their key names.
+func TestAlteringTheShardKeyColumnAwayIsRefused(t *testing.T) {
+	got, _ := learnedModTable(t, "ak_rows", "id INT NOT NULL PRIMARY KEY, n INT NULL")
+	ctx := testenv.Ctx(t)
+	for _, q := range []string{
+		"ALTER TABLE ak_rows RENAME COLUMN id TO ident",
+		"ALTER TABLE blog.ak_rows CHANGE id ident INT NOT NULL",
+		"ALTER TABLE ak_rows ADD COLUMN x INT, DROP COLUMN id",
+	} {
+		_, err := got.ExecContext(ctx, q)
+		if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "the shard key of ak_rows") {
+			t.Errorf("%s: %v, want 1235 naming the shard key", q, err)
+		}
+	}
+	for _, sh := range shardNames {
+		if cols := testenv.Strings(t, direct[sh], "SELECT GROUP_CONCAT(COLUMN_NAME ORDER BY ORDINAL_POSITION) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'blog' AND TABLE_NAME = 'ak_rows'"); cols[0] != "id,n" {
+			t.Errorf("columns of ak_rows on %s after the refusals: %s, want id,n", sh, cols[0])
+		}
+	}
+	mustExec(t, got, "ALTER TABLE ak_rows RENAME COLUMN n TO m")
+	mustExec(t, got, "ALTER TABLE ak_rows MODIFY id BIGINT NOT NULL")
+	mustExec(t, got, "INSERT INTO ak_rows (id, m) VALUES (5, 5), (6, 6), (7, 7)")
+	for i, sh := range []string{"s0", "s1", "s2", "s3"} {
+		q := fmt.Sprintf("SELECT COUNT(*) FROM blog.ak_rows WHERE id %% 4 <> %d", i)
+		if n := testenv.Strings(t, direct[sh], q); n[0] != "0" {
+			t.Errorf("%s holds %s rows of other shards", sh, n[0])
+		}
+	}
+}
