@@ -37,11 +37,15 @@ func refuseUnsplittable(f *sqlparse.Facts, t *shard.Table) error {
 // shard key column of one of tables: Strata places the rows by the column
 // its config names, so rows written after it would be placed by a key
 // they do not have (a missing column's default), and reads by the key
-// would fail.
+// would fail. So is a CREATE TABLE of one without that column.
 func refuseKeyColumnChange(m sqlparse.Mode, sql string, tables []*shard.Table) error {
 	for _, t := range tables {
 		key := strings.ToLower(t.Method.Key())
-		if what := m.KeyColumnChange(sql, t.Name, key); what != "" {
+		switch what := m.KeyColumnChange(sql, t.Name, key); what {
+		case "":
+		case "lacks":
+			return refuse("%s is sharded by %s (shard_key: in its config), and this CREATE TABLE has no column %[2]s: Strata could place none of its rows. Give the table a column %[2]s, or change shard_key: in the config and reload Strata first", t.Name, key)
+		default:
 			return refuse("this ALTER TABLE %s %s, the shard key of %s: Strata places the table's rows by that column (shard_key: in its config), so rows written after it would be placed by a key they do not have. To rename the key column, stop writing to the table, run the ALTER on each of its shards directly, change shard_key: in the config and reload Strata; to shard by another column, copy the rows into a table sharded by it", what, key, t.Name)
 		}
 	}

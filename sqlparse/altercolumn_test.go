@@ -3,7 +3,8 @@ package sqlparse
 import "testing"
 
 // An ALTER TABLE that takes the shard key column away, by renaming or
-// dropping it, is told apart from one that keeps it.
+// dropping it, is told apart from one that keeps it, and a CREATE TABLE
+// without it from one with it.
 func TestKeyColumnChange(t *testing.T) {
 	tests := []struct {
 		sql, want string
@@ -18,6 +19,10 @@ func TestKeyColumnChange(t *testing.T) {
 		{"ALTER TABLE comments RENAME COLUMN body TO text, DROP COLUMN votes", ""},
 		{"ALTER TABLE other RENAME COLUMN entry_id TO eid", ""},
 		{"SELECT entry_id FROM comments", ""},
+		{"CREATE TABLE comments (id BIGINT PRIMARY KEY, body TEXT)", "lacks"},
+		{"CREATE TABLE IF NOT EXISTS blog.comments (id BIGINT PRIMARY KEY, Entry_Id BIGINT NOT NULL)", ""},
+		{"CREATE TABLE comments LIKE other", ""},
+		{"CREATE TABLE other (id BIGINT PRIMARY KEY)", ""},
 	}
 	for _, tt := range tests {
 		if got := (Mode{}).KeyColumnChange(tt.sql, "comments", "entry_id"); got != tt.want {

@@ -398,7 +398,9 @@ func TestStoredProgramsOverShardedTablesAreRefused(t *testing.T) {
 // before, after `RENAME COLUMN id TO ident` ran on every shard, the next
 // rows were all placed by the missing key's zero, on one shard. An ALTER
 // that keeps the column (another column renamed, the key's type widened)
-// runs, and rows still land where their key names.
+// runs, and rows still land where their key names. A CREATE TABLE of a
+// sharded table without its key column is refused; before, it was made
+// on every shard, and no row could be written.
 func TestAlteringTheShardKeyColumnAwayIsRefused(t *testing.T) {
 	got, _ := learnedModTable(t, "ak_rows", "id INT NOT NULL PRIMARY KEY, n INT NULL")
 	ctx := testenv.Ctx(t)
@@ -417,6 +419,23 @@ func TestAlteringTheShardKeyColumnAwayIsRefused(t *testing.T) {
 			t.Errorf("columns of ak_rows on %s after the refusals: %s, want id,n", sh, cols[0])
 		}
 	}
+	// A sharded table created without its key column is refused too,
+	// before any shard has it.
+	strataDB(t)
+	for _, sh := range shardNames {
+		t.Cleanup(func() { direct[sh].Exec("DROP TABLE IF EXISTS blog.ak_new") })
+	}
+	s := startOwn(t, ownConfig(t, "ak_new: {shard_key: id, method: modulo, shards: [s0, s1, s2, s3]}", ""))
+	_, err := openStrata(t, s.MySQLAddr()).ExecContext(ctx, "CREATE TABLE ak_new (x INT NOT NULL PRIMARY KEY, n INT)")
+	if testenv.MySQLErr(err) != 1235 || !strings.Contains(err.Error(), "has no column id") {
+		t.Errorf("CREATE TABLE of a sharded table without its key column: %v, want 1235", err)
+	}
+	for _, sh := range shardNames {
+		if n := testenv.Strings(t, direct[sh], "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'blog' AND TABLE_NAME = 'ak_new'"); n[0] != "0" {
+			t.Errorf("%s holds ak_new after the refusal", sh)
+		}
+	}
+
 	mustExec(t, got, "ALTER TABLE ak_rows RENAME COLUMN n TO m")
 	mustExec(t, got, "ALTER TABLE ak_rows MODIFY id BIGINT NOT NULL")
 	mustExec(t, got, "INSERT INTO ak_rows (id, m) VALUES (5, 5), (6, 6), (7, 7)")
