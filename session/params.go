@@ -155,14 +155,18 @@ const (
 // (plain, or _charset X'...' when its bytes need escaping: a bare X'...'
 // is a binary string, which a shard reads as the column's character set,
 // so a latin1 client's 'Šimon' was invalid utf8mb4 there, error 1300). An
-// unknown charset ("") keeps the bare hex.
+// unknown charset ("") keeps the bare hex, and so do bytes that are not
+// text in a UTF-8 client's set (a hash or an image that go-sql-driver
+// binds as a string): the server keeps such a parameter's bytes as given
+// (a binary column stores them, a text column refuses them, 1366), where
+// _utf8mb4 X'...' would fail the statement when it is read (1300).
 func stringParam(b []byte, typ byte, charset string) string {
 	switch typ {
 	case paramTinyBlob, paramMediumBlob, paramLongBlob, paramBlob:
 		return "X'" + hex.EncodeToString(b) + "'"
 	}
 	lit := quoteLiteral(b)
-	if charset != "" && strings.HasPrefix(lit, "X'") {
+	if charset != "" && strings.HasPrefix(lit, "X'") && (!strings.HasPrefix(charset, "utf8") || utf8.Valid(b)) {
 		return "_" + charset + " " + lit
 	}
 	return lit

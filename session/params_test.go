@@ -89,6 +89,8 @@ func TestStringParamsKeepTheClientsCharacterSet(t *testing.T) {
 		{"a backslash, UTF-8 client", 0xfd, `a\`, "utf8mb4", `_utf8mb4 X'615c'`},
 		{"latin1 bytes, latin1 client", 0xfe, "\x8aimon", "latin1", "_latin1 X'8a696d6f6e'"},
 		{"unknown character set", 0xfd, `a\`, "", `X'615c'`},
+		{"bytes that are not UTF-8, UTF-8 client", 0xfe, "\x00\xff'", "utf8mb4", "X'00ff27'"},
+		{"bytes that are not UTF-8, utf8mb3 client", 0xfe, "\xff", "utf8mb3", "X'ff'"},
 		{"BLOB: a binary string", paramBlob, "\x8aimon", "latin1", "X'8a696d6f6e'"},
 	} {
 		if got := stringParam([]byte(tt.in), tt.typ, tt.charset); got != tt.want {
