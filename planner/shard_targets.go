@@ -4,13 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/strata-proxy/strata/engine"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/strata-proxy/strata/engine"
 	"github.com/strata-proxy/strata/shard"
 	"github.com/strata-proxy/strata/sqlparse"
 )
@@ -40,6 +41,9 @@ func value(op sqlparse.Operand, args []string, kt shard.KeyType, stored bool, ch
 	}
 	if op.Expr || lit == "" {
 		return shard.Value{}, false
+	}
+	if n, ok := approximateInteger(lit); ok {
+		lit = n
 	}
 	if n, _, ok := shard.ParseHybrid(lit); ok && op.Param == 0 {
 		// 0x10 and b'10000' are numbers to an integer column and bytes
@@ -108,7 +112,11 @@ func keyValue(op sqlparse.Operand, args []string, t *shard.Table, stored bool, c
 	// The literal's text, quoted or not: an integer's digits, a
 	// decimal's as written (2.00), a string's characters.
 	v, ok := value(op, args, shard.KeyTypeText, true, charset)
-	if lit := operandText(op, args); !ok && decimalText(lit) {
+	lit := operandText(op, args)
+	if digits, ok := approximateDigits(lit); ok {
+		lit = digits // a bound DOUBLE 2.5, written 2.5e+00
+	}
+	if !ok && decimalText(lit) {
 		v, ok = shard.String(lit), true
 	}
 	if !ok || v.IsNull() {
@@ -136,6 +144,39 @@ func operandText(op sqlparse.Operand, args []string) string {
 func decimalText(s string) bool {
 	whole, frac, ok := strings.Cut(strings.TrimPrefix(s, "-"), ".")
 	return ok && whole != "" && frac != "" && strings.Trim(whole+frac, "0123456789") == ""
+}
+
+// approximateInteger is the whole number a DOUBLE literal (6e0, 6.0E+00:
+// a client's, or a bound FLOAT or DOUBLE as the session writes it) names,
+// as its digits; ok is false for any other literal, and for a DOUBLE
+// that is not a whole number or not below 10^15 in size. An integer
+// column stores such a DOUBLE as that number and compares it so, and a
+// text column stores it as those digits (a larger one MariaDB writes in
+// exponent form, 1e15), so it is the key the row has or a read means.
+func approximateInteger(lit string) (string, bool) {
+	digits, ok := approximateDigits(lit)
+	if !ok || strings.Contains(digits, ".") {
+		return "", false
+	}
+	if digits == "-0" {
+		return "0", true
+	}
+	return digits, true
+}
+
+// approximateDigits is a DOUBLE literal's value as plain decimal digits
+// (2.5e+00 is 2.5), the number a DECIMAL key column stores for it; ok is
+// false for any other literal and for values not below 10^15 in size.
+func approximateDigits(lit string) (string, bool) {
+	s := strings.TrimSpace(lit)
+	if !strings.ContainsAny(s, "eE") || strings.ContainsAny(s, "'\"xXbB_") {
+		return "", false
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.Abs(f) >= 1e15 {
+		return "", false
+	}
+	return strconv.FormatFloat(f, 'f', -1, 64), true
 }
 
 // storedKey is the shard key a row holds where a write gives it op: the

@@ -121,12 +121,12 @@ func decodeParam(typ byte, unsigned bool, b []byte, charset string) (lit string,
 		if err := need(4); err != nil {
 			return "", 0, err
 		}
-		return strconv.FormatFloat(float64(math.Float32frombits(binary.LittleEndian.Uint32(b))), 'g', -1, 32), 4, nil
+		return doubleLiteral(float64(math.Float32frombits(binary.LittleEndian.Uint32(b)))), 4, nil
 	case paramDouble:
 		if err := need(8); err != nil {
 			return "", 0, err
 		}
-		return strconv.FormatFloat(math.Float64frombits(binary.LittleEndian.Uint64(b)), 'g', -1, 64), 8, nil
+		return doubleLiteral(math.Float64frombits(binary.LittleEndian.Uint64(b))), 8, nil
 	case paramDate, paramDateTime, paramTimestamp:
 		return decodeDateTime(b)
 	case paramTime:
@@ -138,6 +138,17 @@ func decodeParam(typ byte, unsigned bool, b []byte, charset string) (lit string,
 		return "", 0, errShort
 	}
 	return stringParam(b[k:k+int(l)], typ, charset), k + int(l), nil
+}
+
+// doubleLiteral writes a FLOAT or DOUBLE parameter as the server holds
+// it, a DOUBLE: in exponent form, which MariaDB reads as a DOUBLE. Plain
+// digits would be an integer or a DECIMAL there, so a bound 1.0 in
+// ? / 3 divided as a DECIMAL (0.333333333, one server 0.3333333333333333),
+// and a FLOAT's 0.1 would lose the float's own rounding. The planner reads
+// such a literal that names a whole number as that number's key
+// (planner.value), as Node's mysql2 binds every number as a DOUBLE.
+func doubleLiteral(f float64) string {
+	return strconv.FormatFloat(f, 'e', -1, 64)
 }
 
 // Parameter types the server takes as binary strings, whatever the

@@ -24,8 +24,11 @@ func TestDecodeParamRendersLiterals(t *testing.T) {
 		{"long", paramLong, false, le32(123456), "123456", 4},
 		{"longlong unsigned", paramLongLong, true, le64(math.MaxUint64), "18446744073709551615", 8},
 		{"longlong signed", paramLongLong, false, le64(uint64(1<<63) + 5), "-9223372036854775803", 8},
-		{"double", paramDouble, false, le64(math.Float64bits(2.5)), "2.5", 8},
-		{"float", paramFloat, false, le32(math.Float32bits(0.25)), "0.25", 4},
+		// FLOAT and DOUBLE as DOUBLE literals, a FLOAT with its own rounding.
+		{"double", paramDouble, false, le64(math.Float64bits(2.5)), "2.5e+00", 8},
+		{"whole double", paramDouble, false, le64(math.Float64bits(1)), "1e+00", 8},
+		{"float", paramFloat, false, le32(math.Float32bits(0.25)), "2.5e-01", 4},
+		{"float 0.1", paramFloat, false, le32(math.Float32bits(0.1)), "1.0000000149011612e-01", 4},
 		{"date", paramDate, false, []byte{4, 0xe8, 0x07, 6, 3}, "'2024-06-03 00:00:00'", 5},
 		{"datetime with micros", paramDateTime, false, append([]byte{11, 0xe8, 0x07, 6, 3, 10, 20, 30}, le32(7)...), "'2024-06-03 10:20:30.000007'", 12},
 		{"zero datetime", paramDateTime, false, []byte{0}, "'0000-00-00 00:00:00'", 1},

@@ -1,0 +1,48 @@
+package planner
+
+import "testing"
+
+// A DOUBLE literal that names a whole number is that number's key (a
+// bound DOUBLE is written so, and Node's mysql2 binds every number as
+// one); any other literal is not read this way.
+func TestApproximateInteger(t *testing.T) {
+	tests := []struct {
+		lit  string
+		want string
+		ok   bool
+	}{
+		{"6e+00", "6", true},
+		{"-1.2E+01", "-12", true},
+		{" 5e0 ", "5", true},
+		{"9.99999999999999e+14", "999999999999999", true},
+		{"1e+15", "", false}, // a text column writes it 1e15
+		{"2.5e+00", "", false},
+		{"1e-01", "", false},
+		{"6", "", false},
+		{"6.0", "", false},
+		{"'6e0'", "", false},
+		{"0x1e", "", false},
+		{"X'1e'", "", false},
+		{"-0e+00", "0", true},
+	}
+	for _, tt := range tests {
+		got, ok := approximateInteger(tt.lit)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("approximateInteger(%q) = %q, %v; want %q, %v", tt.lit, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+// A DOUBLE literal as the digits a DECIMAL key column stores.
+func TestApproximateDigits(t *testing.T) {
+	for lit, want := range map[string]string{"2.5e+00": "2.5", "-1.25E+01": "-12.5", "1e-01": "0.1", "6e+00": "6"} {
+		if got, ok := approximateDigits(lit); !ok || got != want {
+			t.Errorf("approximateDigits(%q) = %q, %v; want %q", lit, got, ok, want)
+		}
+	}
+	for _, lit := range []string{"2.5", "'2.5e0'", "1e+15", "0x2e"} {
+		if got, ok := approximateDigits(lit); ok {
+			t.Errorf("approximateDigits(%q) = %q, want none", lit, got)
+		}
+	}
+}
