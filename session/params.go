@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -137,8 +138,24 @@ func decodeParam(typ byte, unsigned bool, b []byte, charset string) (lit string,
 	if k == 0 || uint64(len(b)-k) < l {
 		return "", 0, errShort
 	}
-	return stringParam(b[k:k+int(l)], typ, charset), k + int(l), nil
+	text := b[k : k+int(l)]
+	if (typ == paramDecimal || typ == paramNewDecimal) && decimalDigits.Match(text) {
+		// A DECIMAL as the server holds it: digits MariaDB reads as a
+		// DECIMAL, not a string it would compute with as a DOUBLE.
+		return string(text), k + int(l), nil
+	}
+	return stringParam(text, typ, charset), k + int(l), nil
 }
+
+// Parameter types of DECIMAL values, sent as their digits.
+const (
+	paramDecimal    = 0x00
+	paramNewDecimal = 0xf6
+)
+
+// decimalDigits matches a DECIMAL parameter's text as clients send it
+// (Connector/J's BigDecimal): -12.50.
+var decimalDigits = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
 
 // doubleLiteral writes a FLOAT or DOUBLE parameter as the server holds
 // it, a DOUBLE: in exponent form, which MariaDB reads as a DOUBLE. Plain

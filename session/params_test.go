@@ -36,7 +36,9 @@ func TestDecodeParamRendersLiterals(t *testing.T) {
 		{"string", 0xfd, false, []byte{3, 'a', '\'', 'b'}, "'a''b'", 4},
 		{"string with backslash goes hex", 0xfd, false, []byte{2, '\\', 'n'}, "X'5c6e'", 3},
 		{"blob as a binary string", paramBlob, false, []byte{3, 'a', 'b', 'c'}, "X'616263'", 4},
-		{"decimal as text", 0xf6, false, []byte{4, '1', '.', '5', '0'}, "'1.50'", 5},
+		{"decimal as a DECIMAL", 0xf6, false, []byte{4, '1', '.', '5', '0'}, "1.50", 5},
+		{"old decimal type", 0x00, false, []byte{2, '-', '7'}, "-7", 3},
+		{"a decimal that is not digits stays text", 0xf6, false, []byte{3, '1', 'e', '5'}, "'1e5'", 4},
 	}
 	for _, tt := range tests {
 		got, n, err := decodeParam(tt.typ, tt.unsigned, tt.in, "")

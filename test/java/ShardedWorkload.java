@@ -75,6 +75,9 @@ public class ShardedWorkload {
         }
         show("votes by entry", query(c, "SELECT entry_id, COUNT(*), SUM(votes), AVG(votes) FROM comments WHERE votes > ? GROUP BY entry_id ORDER BY SUM(votes) DESC, entry_id LIMIT 5", 3));
         show("page", query(c, "SELECT id, entry_id FROM comments ORDER BY id DESC LIMIT ?, ?", 10, 5));
+        // Bound BigDecimals and doubles computed with over every shard.
+        show("computed", query(c, "SELECT ? / 3 AS third, ? / 3 AS dthird, COUNT(*) FROM comments WHERE votes > ?",
+                new java.math.BigDecimal("1.0"), 1.0, 3));
 
         // A batch of twelve rows over all four shards.
         try (PreparedStatement ins = c.prepareStatement("INSERT INTO comments (id, entry_id, author, body, votes) VALUES (?, ?, ?, ?, ?)")) {
