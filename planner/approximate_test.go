@@ -46,3 +46,18 @@ func TestApproximateDigits(t *testing.T) {
 		}
 	}
 }
+
+// A typed temporal literal's quoted text, which a key placed by its text
+// is placed by.
+func TestTemporalText(t *testing.T) {
+	for lit, want := range map[string]string{"DATE '2024-06-03'": "'2024-06-03'", "timestamp '2024-06-03 10:20:30.5'": "'2024-06-03 10:20:30.5'", " TIME '10:20' ": "'10:20'"} {
+		if got, ok := temporalText(lit); !ok || got != want {
+			t.Errorf("temporalText(%q) = %q, %v; want %q", lit, got, ok, want)
+		}
+	}
+	for _, lit := range []string{"'2024-06-03'", "DATE", "DATE 5", "INTERVAL '1' DAY", "DATEX '2024-06-03'"} {
+		if got, ok := temporalText(lit); ok {
+			t.Errorf("temporalText(%q) = %q, want none", lit, got)
+		}
+	}
+}

@@ -109,6 +109,11 @@ func keyValue(op sqlparse.Operand, args []string, t *shard.Table, stored bool, c
 	if t.KeyType != shard.KeyTypeOther || !t.PlacesByText() {
 		return value(op, args, t.KeyType, stored, charset)
 	}
+	if quoted, ok := temporalText(operandText(op, args)); ok {
+		// DATE '2024-06-03' (a bound DATE, as the session writes it) is
+		// placed by its text, as '2024-06-03' is.
+		op, args = sqlparse.Operand{Literal: quoted}, nil
+	}
 	// The literal's text, quoted or not: an integer's digits, a
 	// decimal's as written (2.00), a string's characters.
 	v, ok := value(op, args, shard.KeyTypeText, true, charset)
@@ -144,6 +149,22 @@ func operandText(op sqlparse.Operand, args []string) string {
 func decimalText(s string) bool {
 	whole, frac, ok := strings.Cut(strings.TrimPrefix(s, "-"), ".")
 	return ok && whole != "" && frac != "" && strings.Trim(whole+frac, "0123456789") == ""
+}
+
+// temporalText is the quoted text of a DATE, TIME, DATETIME or TIMESTAMP
+// literal (DATE '2024-06-03' is '2024-06-03'); ok is false for any other.
+func temporalText(lit string) (string, bool) {
+	word, rest, ok := strings.Cut(strings.TrimSpace(lit), " ")
+	switch strings.ToUpper(word) {
+	case "DATE", "TIME", "DATETIME", "TIMESTAMP":
+	default:
+		return "", false
+	}
+	rest = strings.TrimSpace(rest)
+	if !ok || len(rest) < 2 || rest[0] != '\'' || rest[len(rest)-1] != '\'' {
+		return "", false
+	}
+	return rest, true
 }
 
 // approximateInteger is the whole number a DOUBLE literal (6e0, 6.0E+00:

@@ -129,7 +129,8 @@ func decodeParam(typ byte, unsigned bool, b []byte, charset string) (lit string,
 		}
 		return doubleLiteral(math.Float64frombits(binary.LittleEndian.Uint64(b))), 8, nil
 	case paramDate, paramDateTime, paramTimestamp:
-		return decodeDateTime(b)
+		lit, n, err := decodeDateTime(b)
+		return typedTemporal(lit, typ), n, err
 	case paramTime:
 		return decodeTime(b)
 	}
@@ -156,6 +157,26 @@ const (
 // decimalDigits matches a DECIMAL parameter's text as clients send it
 // (Connector/J's BigDecimal): -12.50.
 var decimalDigits = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
+
+// typedTemporal writes a DATE, DATETIME or TIMESTAMP parameter (lit, as
+// decodeDateTime quotes it) as the server holds it: a DATE a DATE
+// '2024-06-03' literal, the others a TIMESTAMP '...' one (a DATETIME to
+// MariaDB). A quoted string would be text there, so a DATE joined to a
+// text read '2024-06-03 00:00:00' where one server reads '2024-06-03'. A
+// zero date stays a string, which strict modes read where they would
+// refuse the typed literal.
+func typedTemporal(lit string, typ byte) string {
+	if strings.HasPrefix(lit, "'0000-00-00") {
+		if typ == paramDate {
+			return "'0000-00-00'"
+		}
+		return lit
+	}
+	if typ == paramDate {
+		return "DATE " + lit[:len("'2024-06-03")] + "'"
+	}
+	return "TIMESTAMP " + lit
+}
 
 // doubleLiteral writes a FLOAT or DOUBLE parameter as the server holds
 // it, a DOUBLE: in exponent form, which MariaDB reads as a DOUBLE. Plain

@@ -78,6 +78,17 @@ public class ShardedWorkload {
         // Bound BigDecimals and doubles computed with over every shard.
         show("computed", query(c, "SELECT ? / 3 AS third, ? / 3 AS dthird, COUNT(*) FROM comments WHERE votes > ?",
                 new java.math.BigDecimal("1.0"), 1.0, 3));
+        show("dates", query(c, "SELECT CONCAT(?, '') AS d, ? + INTERVAL 1 DAY AS next, CONCAT(?, '') AS ts, COUNT(*) FROM comments WHERE votes > ?",
+                java.sql.Date.valueOf("2024-06-03"), java.sql.Date.valueOf("2024-06-03"), java.sql.Timestamp.valueOf("2024-06-03 10:20:30.000007"), 3));
+        // A table sharded by time, read by bound times and dates.
+        try (Statement st = c.createStatement()) {
+            ResultSet rs = st.executeQuery("SELECT MIN(created_at), MAX(created_at) FROM posts");
+            rs.next();
+            java.sql.Timestamp first = rs.getTimestamp(1), last = rs.getTimestamp(2);
+            show("posts at", query(c, "SELECT id, title FROM posts WHERE created_at = ? OR created_at = ? ORDER BY id", first, last));
+            show("posts from", query(c, "SELECT COUNT(*), MIN(id) FROM posts WHERE created_at >= ? AND created_at < ? + INTERVAL 40 DAY",
+                    new java.sql.Date(first.getTime()), new java.sql.Date(first.getTime())));
+        }
 
         // A batch of twelve rows over all four shards.
         try (PreparedStatement ins = c.prepareStatement("INSERT INTO comments (id, entry_id, author, body, votes) VALUES (?, ?, ?, ?, ?)")) {

@@ -37,7 +37,7 @@ func TestJavaConnectorOverShardsLikeOneServer(t *testing.T) {
 		if got != want {
 			t.Errorf("Connector/J %s through Strata differs from the single server:%s", mode, lineDiff(got, want))
 		}
-		for _, line := range []string{"batch: 12 statements", "batch rows: [[Long(910000)", "duplicate: 1062 23000", "left: [[Long(0)]]", "after tx: [[Long(910100), String(kept)]]"} {
+		for _, line := range []string{"batch: 12 statements", "batch rows: [[Long(910000)", "duplicate: 1062 23000", "left: [[Long(0)]]", "after tx: [[Long(910100), String(kept)]]", "posts at: [[Long(", "posts from: [[Long(", "dates: [[String(2024-06-03), "} {
 			if !strings.Contains(want, line) {
 				t.Errorf("Connector/J %s: %q missing from\n%s", mode, line, want)
 			}
