@@ -287,8 +287,8 @@ func intArg(args []string, i int) (int64, error) {
 	if i > len(args) {
 		return 0, fmt.Errorf("LIMIT placeholder %d has no bound value", i)
 	}
-	var n int64
-	if _, err := fmt.Sscan(args[i-1], &n); err != nil || n < 0 {
+	n, ok := sqlparse.CountValue(args[i-1])
+	if !ok {
 		return 0, refuse("LIMIT value %s is not a non-negative integer", args[i-1])
 	}
 	return n, nil

@@ -22,12 +22,13 @@ type paramNode struct {
 	ast.ExprNode     // the parser's marker, for the interface's other methods
 	idx          int // 0-based, in text order
 	impl         *shardImpl
+	count        bool // a LIMIT's count or offset (boundText)
 }
 
 // Restore implements ast.Node.
 func (p *paramNode) Restore(ctx *format.RestoreCtx) error {
 	if args := p.impl.args; args != nil && p.idx < len(args) {
-		ctx.WritePlain(args[p.idx])
+		ctx.WritePlain(boundText(args[p.idx], p.count))
 		return nil
 	}
 	if p.impl.order != nil {
@@ -82,6 +83,13 @@ type paramReplacer struct {
 func (p *paramReplacer) Enter(n ast.Node) (ast.Node, bool) { return n, false }
 
 func (p *paramReplacer) Leave(n ast.Node) (ast.Node, bool) {
+	if l, ok := n.(*ast.Limit); ok {
+		for _, e := range []ast.ExprNode{l.Count, l.Offset} {
+			if pn, ok := e.(*paramNode); ok {
+				pn.count = true
+			}
+		}
+	}
 	if pm, ok := n.(*test_driver.ParamMarkerExpr); ok {
 		node := &paramNode{ExprNode: pm, impl: p.impl}
 		p.markers = append(p.markers, pm)

@@ -2,6 +2,7 @@ package sqlparse
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -805,12 +806,30 @@ func argInt(args []string, p int) (int64, error) {
 	if p > len(args) {
 		return 0, fmt.Errorf("sqlparse: no value for placeholder %d", p)
 	}
-	s := strings.Trim(strings.TrimSpace(args[p-1]), `'"`)
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n < 0 {
+	n, ok := CountValue(args[p-1])
+	if !ok {
 		return 0, fmt.Errorf("sqlparse: LIMIT value %q is not a count", args[p-1])
 	}
 	return n, nil
+}
+
+// CountValue reads a bound value, as the session writes it, as a LIMIT
+// count: digits, quoted or not, or a DOUBLE that names a whole number
+// (3e+00: Node's mysql2 binds every number as a DOUBLE, and the server
+// takes a whole one as a count); ok is false for anything else.
+func CountValue(lit string) (int64, bool) {
+	s := strings.Trim(strings.TrimSpace(lit), `'"`)
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return n, n >= 0
+	}
+	if !strings.ContainsAny(s, "eE") {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f < 0 || f != math.Trunc(f) || f >= 1<<53 {
+		return 0, false
+	}
+	return int64(f), true
 }
 
 // Resolve returns s with plain column indexes once the shard result's

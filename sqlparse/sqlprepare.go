@@ -1,6 +1,9 @@
 package sqlparse
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
 
 // SQLPrepare is a SQL-level prepared statement command as written:
 // PREPARE name FROM 'text' | @var, EXECUTE name [USING item, ...],
@@ -107,16 +110,35 @@ func (m Mode) BindPlaceholders(sql string, args []string) (text string, n int) {
 	sc := newScanner(sql)
 	sc.noBackslash = m.noBackslash
 	var rs []Replacement
+	inLimit := false // after LIMIT or OFFSET, through its counts
 	for t := sc.nextCode(); t.kind != tokEOF; t = sc.nextCode() {
-		if t.kind != tokPunct || sql[t.start] != '?' {
+		isPunct := func(c byte) bool { return t.kind == tokPunct && sql[t.start] == c }
+		switch {
+		case sc.isWord(t, "limit"), sc.isWord(t, "offset"):
+			inLimit = true
+			continue
+		case isPunct(','), t.kind == tokWord && sql[t.start] >= '0' && sql[t.start] <= '9':
+			continue
+		case !isPunct('?'):
+			inLimit = false
 			continue
 		}
 		if n < len(args) {
-			rs = append(rs, Replacement{Start: t.start, End: t.end, Text: args[n]})
+			rs = append(rs, Replacement{Start: t.start, End: t.end, Text: boundText(args[n], inLimit)})
 		}
 		n++
 	}
 	return m.Replace(sql, sql, rs), n
+}
+
+// boundText is a bound value as a statement's text holds it: in a LIMIT,
+// a count as digits (a whole DOUBLE, 3e+00, is 3: the server takes one
+// there, and the grammar takes only digits); elsewhere as the value.
+func boundText(value string, count bool) string {
+	if n, ok := CountValue(value); count && ok {
+		return strconv.FormatInt(n, 10)
+	}
+	return value
 }
 
 // IsLiteral reports whether an expression is one number or string

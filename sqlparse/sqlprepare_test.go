@@ -41,6 +41,11 @@ func TestBindPlaceholders(t *testing.T) {
 		{"SELECT id, ?, ? + 1 AS n FROM t WHERE id = ?", []string{"'x'", "2", "3"}, "SELECT id, 'x' AS `?`, 2 + 1 AS n FROM t WHERE id = 3", 3},
 		{"SELECT ?, ?", []string{"1"}, "", 2},
 		{"SELECT 1", []string{"1"}, "", 0},
+		// A LIMIT's counts as digits, a whole DOUBLE among them; a DOUBLE
+		// elsewhere as it is.
+		{"SELECT a FROM t WHERE b > ? LIMIT ?, ?", []string{"2e+00", "1e+01", "5"}, "SELECT a FROM t WHERE b > 2e+00 LIMIT 10, 5", 3},
+		{"UPDATE t SET a = ? / 3 ORDER BY a LIMIT ? OFFSET ?", []string{"1e+00", "3e+00", "'2'"}, "UPDATE t SET a = 1e+00 / 3 ORDER BY a LIMIT 3 OFFSET 2", 3},
+		{"SELECT a FROM t LIMIT 2, ?", []string{"4e+00"}, "SELECT a FROM t LIMIT 2, 4", 1},
 	} {
 		got, n := Mode{}.BindPlaceholders(tc.sql, tc.args)
 		if n != tc.n || n == len(tc.args) && got != tc.want {
@@ -91,6 +96,21 @@ func TestSelectLimitText(t *testing.T) {
 	} {
 		if StartsSelect(sql) != want[0] || HasTopLevelLimit(sql) != want[1] {
 			t.Errorf("%q: StartsSelect %v, HasTopLevelLimit %v; want %v", sql, StartsSelect(sql), HasTopLevelLimit(sql), want)
+		}
+	}
+}
+
+// A bound value as a LIMIT count: digits, or a DOUBLE naming a whole,
+// non-negative number.
+func TestCountValue(t *testing.T) {
+	for lit, want := range map[string]int64{"5": 5, "'7'": 7, "3e+00": 3, "1.2E+01": 12, "0e+00": 0} {
+		if got, ok := CountValue(lit); !ok || got != want {
+			t.Errorf("CountValue(%q) = %d, %v; want %d", lit, got, ok, want)
+		}
+	}
+	for _, lit := range []string{"-1", "2.5e+00", "-3e+00", "x", "NULL", "1.5"} {
+		if got, ok := CountValue(lit); ok {
+			t.Errorf("CountValue(%q) = %d, want none", lit, got)
 		}
 	}
 }

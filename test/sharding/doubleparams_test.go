@@ -59,6 +59,25 @@ func TestBoundDoublesOverShardsComputeAsOneServer(t *testing.T) {
 		t.Errorf("a read by a DOUBLE key goes to more than its shard:\n%s", plan)
 	}
 
+	// LIMIT counts bound as DOUBLEs (mysql2 binds every number so), over
+	// shards, in a derived table and after an IN subquery run first.
+	shardedData(t)
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{"SELECT id FROM comments ORDER BY id LIMIT ?, ?", []any{2.0, 3.0}},
+		{"SELECT * FROM (SELECT id FROM comments ORDER BY id LIMIT ?) d ORDER BY id DESC LIMIT ?", []any{5.0, 2.0}},
+		{"SELECT id FROM entries WHERE id IN (SELECT entry_id FROM comments WHERE votes > ?) ORDER BY id LIMIT ?", []any{1.0, 3.0}},
+		{"SELECT username FROM members WHERE age > ? ORDER BY username LIMIT ? OFFSET ?", []any{60.0, 2.0, 1.0}},
+	} {
+		g, gerr := runQueryArgs(ctx, &preparing{conn: testenv.Conn(t, strataDB(t))}, q.sql, q.args...)
+		w, werr := runQueryArgs(ctx, &preparing{conn: testenv.Conn(t, singleBlog)}, q.sql, q.args...)
+		if gs, ws := fmtResult(g, gerr), fmtResult(w, werr); gs != ws || werr != nil {
+			t.Errorf("%s %v\nthrough Strata: %s\none server:     %s", q.sql, q.args, gs, ws)
+		}
+	}
+
 	// A DECIMAL key bound as a DOUBLE whose digits are the column's (one
 	// after the point here) is placed as those digits written are.
 	createOn(t, "CREATE TABLE blog.dbl_dec (id DECIMAL(8,1) NOT NULL PRIMARY KEY, n INT NULL)", "blog.dbl_dec", shardNames...)
