@@ -19,29 +19,16 @@ import (
 // shard refused to read).
 func TestBinaryParametersOverShards(t *testing.T) {
 	got, want := learnedModTable(t, "bin_params", "id INT NOT NULL PRIMARY KEY, b LONGBLOB NULL, v VARBINARY(32) NULL, s VARCHAR(32) NULL")
-	ctx := testenv.Ctx(t)
 	small := []byte("\x00\xff'\\\x80 hash")
 	big := bytes.Repeat([]byte("0123456789\x00\xff'\\"), 450000) // over 6 MB: sent as long data
-	for _, w := range []struct {
-		sql  string
-		args []any
-	}{
+	samePreparedWrites(t, got, want, []boundWrite{
 		{"INSERT INTO bin_params (id, b, v) VALUES (?, ?, ?), (?, ?, ?)", []any{1, small, small, 2, big, small[:3]}},
 		{"INSERT INTO bin_params (id, b, v) VALUES (?, ?, ?)", []any{3, big[:1000], []byte{0xc3}}},
 		{"UPDATE bin_params SET v = ? WHERE id = ?", []any{[]byte{0xfe, 0xff}, 3}},
 		{"INSERT INTO bin_params (id, s) VALUES (?, ?)", []any{4, small}}, // not text: refused (1366)
 		{"INSERT INTO bin_params (id, s) VALUES (?, ?)", []any{5, []byte("ünïcödé \\ '")}},
-	} {
-		gotRes, gotErr := execIn(ctx, got, w.sql, true, w.args...)
-		wantRes, wantErr := execIn(ctx, want, w.sql, true, w.args...)
-		if msg := sameOutcome(gotRes, gotErr, wantRes, wantErr); msg != "" {
-			t.Errorf("%s: %s", w.sql, msg)
-		}
-	}
-	all := "SELECT CONCAT_WS(' ', id, LENGTH(b), MD5(b), HEX(v), s) FROM bin_params ORDER BY id"
-	if g, w := testenv.Strings(t, got, all), testenv.Strings(t, want, all); !slices.Equal(g, w) || len(g) != 4 {
-		t.Errorf("rows through Strata:\n%s\non one server:\n%s", strings.Join(g, "\n"), strings.Join(w, "\n"))
-	}
+	})
+	sameRowCount(t, got, want, "SELECT CONCAT_WS(' ', id, LENGTH(b), MD5(b), HEX(v), s) FROM bin_params ORDER BY id", 4)
 	for _, c := range []struct {
 		query string
 		arg   []byte
@@ -54,5 +41,35 @@ func TestBinaryParametersOverShards(t *testing.T) {
 		if ids := testenv.Strings(t, &preparing{conn: got}, c.query, c.arg); len(ids) != 1 || ids[0] != c.id {
 			t.Errorf("%s: %q, want [%s]", c.query, ids, c.id)
 		}
+	}
+}
+
+// boundWrite is a prepared write and its bound values.
+type boundWrite struct {
+	sql  string
+	args []any
+}
+
+// samePreparedWrites runs each write as a prepared statement through
+// Strata (got) and on the single server (want), one after another, and
+// reports each whose outcome (rows affected, insert id, error) differs.
+func samePreparedWrites(t *testing.T, got, want execer, writes []boundWrite) {
+	t.Helper()
+	ctx := testenv.Ctx(t)
+	for _, w := range writes {
+		gotRes, gotErr := execIn(ctx, got, w.sql, true, w.args...)
+		wantRes, wantErr := execIn(ctx, want, w.sql, true, w.args...)
+		if msg := sameOutcome(gotRes, gotErr, wantRes, wantErr); msg != "" {
+			t.Errorf("%s: %s", w.sql, msg)
+		}
+	}
+}
+
+// sameRowCount reports where query reads other rows through Strata (got)
+// than on the single server (want), or not n of them.
+func sameRowCount(t *testing.T, got, want querier, query string, n int) {
+	t.Helper()
+	if g, w := testenv.Strings(t, got, query), testenv.Strings(t, want, query); !slices.Equal(g, w) || len(g) != n {
+		t.Errorf("%s through Strata:\n%s\non one server:\n%s", query, strings.Join(g, "\n"), strings.Join(w, "\n"))
 	}
 }
