@@ -252,7 +252,7 @@ func decodeTime(b []byte) (string, int, error) {
 	n := int(b[0])
 	d := b[1 : 1+n]
 	if n == 0 {
-		return "'00:00:00'", 1, nil
+		return "TIME '00:00:00'", 1, nil
 	}
 	if n < 8 {
 		return "", 0, errShort
@@ -261,15 +261,26 @@ func decodeTime(b []byte) (string, int, error) {
 	if d[0] == 1 {
 		sign = "-"
 	}
-	hours := int(binary.LittleEndian.Uint32(d[1:]))*24 + int(d[5])
+	hours := uint64(binary.LittleEndian.Uint32(d[1:]))*24 + uint64(d[5])
 	lit := fmt.Sprintf("'%s%02d:%02d:%02d", sign, hours, d[6], d[7])
 	if n >= 12 {
 		if us := binary.LittleEndian.Uint32(d[8:]); us > 0 {
 			lit += fmt.Sprintf(".%06d", us)
 		}
 	}
-	return lit + "'", 1 + n, nil
+	lit += "'"
+	if hours <= maxTimeHours && d[6] < 60 && d[7] < 60 {
+		// A TIME as the server holds it: a quoted string is text there,
+		// so ? + INTERVAL 1 HOUR was NULL where one server adds the hour.
+		// A TIME literal out of range is an error (1525) where the bound
+		// value is clipped, so such a value stays a string.
+		lit = "TIME " + lit
+	}
+	return lit, 1 + n, nil
 }
+
+// maxTimeHours is the largest hour count of a MariaDB TIME, 838:59:59.
+const maxTimeHours = 838
 
 // quoteLiteral renders bytes as a string literal that reads the same under
 // every sql_mode: plain text in quotes, anything with a backslash, a

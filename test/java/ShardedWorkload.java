@@ -80,6 +80,8 @@ public class ShardedWorkload {
                 new java.math.BigDecimal("1.0"), 1.0, 3));
         show("dates", query(c, "SELECT CONCAT(?, '') AS d, ? + INTERVAL 1 DAY AS next, CONCAT(?, '') AS ts, COUNT(*) FROM comments WHERE votes > ?",
                 java.sql.Date.valueOf("2024-06-03"), java.sql.Date.valueOf("2024-06-03"), java.sql.Timestamp.valueOf("2024-06-03 10:20:30.000007"), 3));
+        show("times", query(c, "SELECT CONCAT(?, '') AS t, ? + INTERVAL 1 HOUR AS later, TIME_TO_SEC(?) AS secs, COUNT(*) FROM comments WHERE votes > ?",
+                java.sql.Time.valueOf("10:20:30"), java.sql.Time.valueOf("10:20:30"), java.sql.Time.valueOf("23:59:59"), 3));
         // A table sharded by time, read by bound times and dates.
         try (Statement st = c.createStatement()) {
             ResultSet rs = st.executeQuery("SELECT MIN(created_at), MAX(created_at) FROM posts");
