@@ -61,3 +61,18 @@ func TestTemporalText(t *testing.T) {
 		}
 	}
 }
+
+func TestShownValue(t *testing.T) {
+	for _, tt := range []struct{ lit, want string }{
+		{"00000000000000000001", "1"},
+		{"-00000041", "-41"},
+		{"'Hello'", "Hello"},
+		{"DATE '2024-06-03'", "2024-06-03"},
+		{"TIMESTAMP '2024-06-03 10:20:30'", "2024-06-03 10:20:30"},
+		{"18446744073709551615", "18446744073709551615"},
+	} {
+		if got := shownValue(tt.lit); got != tt.want {
+			t.Errorf("shownValue(%q) = %q, want %q", tt.lit, got, tt.want)
+		}
+	}
+}

@@ -60,9 +60,26 @@ func (c UniqueCheck) Entry() string {
 	}
 	vals := make([]string, len(c.Values))
 	for i, v := range c.Values {
-		vals[i] = strings.Trim(v, "'")
+		vals[i] = shownValue(v)
 	}
 	return strings.Join(vals, "-")
+}
+
+// shownValue is a literal's value as a duplicate-entry error shows it: a
+// string's text, an integer's digits without the leading zeros a bound
+// value is written with (session's integerParam: 00000000000000000001 is
+// 1), a DATE '...' or TIMESTAMP '...' literal's text.
+func shownValue(lit string) string {
+	if n, err := strconv.ParseInt(lit, 10, 64); err == nil {
+		return strconv.FormatInt(n, 10)
+	}
+	for _, typed := range []string{"DATE ", "TIMESTAMP ", "TIME "} {
+		if rest, ok := strings.CutPrefix(lit, typed); ok && strings.HasPrefix(rest, "'") {
+			lit = rest
+			break
+		}
+	}
+	return strings.Trim(lit, "'")
 }
 
 // RowWrite is a row an INSERT writes: its shard and shard key.
@@ -227,7 +244,7 @@ func uniqueValues(st *sqlparse.ShardStmt, t *shard.Table, args []string) ([]Uniq
 				text, show = stored.Literal, stored.Shown
 			}
 			if show == "" {
-				show = strings.Trim(text, "'")
+				show = shownValue(text)
 			}
 			c.Values, shown = append(c.Values, text), append(shown, show)
 		}

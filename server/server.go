@@ -130,7 +130,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Strata, 
 	if err != nil {
 		return nil, err
 	}
-	if err := s.newFrontend(ctx, cfg, sh != nil); err != nil {
+	if err := s.newFrontend(ctx, cfg); err != nil {
 		return nil, err
 	}
 	s.newControlPlane(cfg, backendTLS)
@@ -213,8 +213,9 @@ func (s *Strata) startSharding(ctx context.Context, cfg *config.Config) (*shardi
 
 // newFrontend makes the MySQL-protocol server the clients talk to, with
 // the version and capabilities of the servers behind it. Bulk execution
-// is not offered over sharded tables, whose rows are routed one by one.
-func (s *Strata) newFrontend(ctx context.Context, cfg *config.Config, sharded bool) error {
+// is offered where the servers offer it, over sharded tables too, whose
+// batches Strata splits itself (session.bulkPlaced).
+func (s *Strata) newFrontend(ctx context.Context, cfg *config.Config) error {
 	var err error
 	if s.clientCert, err = newClientCert(cfg.TLS); err != nil {
 		return err
@@ -225,7 +226,7 @@ func (s *Strata) newFrontend(ctx context.Context, cfg *config.Config, sharded bo
 	version, bulk := s.serverVersion(ctx)
 	s.Front = frontend.NewServer(frontend.Config{
 		ServerVersion:  version,
-		BulkOperations: bulk && !sharded,
+		BulkOperations: bulk,
 		Limits:         clientLimits(cfg),
 		TLS:            tlsConf,
 		ProxyTrusted:   cfg.ProxyProtocol.TrustedPrefixes(),

@@ -88,36 +88,36 @@ func decodeParam(typ byte, unsigned bool, b []byte, charset string) (lit string,
 			return "", 0, err
 		}
 		if unsigned {
-			return strconv.FormatUint(uint64(b[0]), 10), 1, nil
+			return integerParam(int64(b[0]), widthTiny), 1, nil
 		}
-		return strconv.FormatInt(int64(int8(b[0])), 10), 1, nil
+		return integerParam(int64(int8(b[0])), widthTiny), 1, nil
 	case paramShort, paramYear:
 		if err := need(2); err != nil {
 			return "", 0, err
 		}
 		v := binary.LittleEndian.Uint16(b)
 		if unsigned || typ == paramYear {
-			return strconv.FormatUint(uint64(v), 10), 2, nil
+			return integerParam(int64(v), widthShort), 2, nil
 		}
-		return strconv.FormatInt(int64(int16(v)), 10), 2, nil
+		return integerParam(int64(int16(v)), widthShort), 2, nil
 	case paramLong, paramInt24:
 		if err := need(4); err != nil {
 			return "", 0, err
 		}
 		v := binary.LittleEndian.Uint32(b)
 		if unsigned {
-			return strconv.FormatUint(uint64(v), 10), 4, nil
+			return integerParam(int64(v), widthLong), 4, nil
 		}
-		return strconv.FormatInt(int64(int32(v)), 10), 4, nil
+		return integerParam(int64(int32(v)), widthLong), 4, nil
 	case paramLongLong:
 		if err := need(8); err != nil {
 			return "", 0, err
 		}
 		v := binary.LittleEndian.Uint64(b)
-		if unsigned {
+		if unsigned && v > math.MaxInt64 {
 			return strconv.FormatUint(v, 10), 8, nil
 		}
-		return strconv.FormatInt(int64(v), 10), 8, nil
+		return integerParam(int64(v), widthLongLong), 8, nil
 	case paramFloat:
 		if err := need(4); err != nil {
 			return "", 0, err
@@ -146,6 +146,42 @@ func decodeParam(typ byte, unsigned bool, b []byte, charset string) (lit string,
 		return string(text), k + int(l), nil
 	}
 	return stringParam(text, typ, charset), k + int(l), nil
+}
+
+// The widths integerParam pads each integer type's literal to. MariaDB
+// types an integer literal by its length in characters (leading zeros and
+// sign included): up to 9 an INT, beyond a BIGINT; and so it types what
+// is computed from one (? + 1 has one character more, ? * 1000 four more).
+// A bound value's length there is its type's (a BIGINT's 20, an INT's
+// 11), so SELECT ? of a bound BIGINT 41 is a BIGINT column on one server,
+// which a Java app reads as a Long and Node's mariadb connector as a
+// BigInt, where a plain 41 would be an INT; and ? + 1 of a bound INT is a
+// BIGINT there. Padded to these widths, the literal and what is computed
+// from it get the types one server gives them. An INT is padded to 9, not
+// 11, so that it stays an INT itself.
+const (
+	widthTiny     = 4
+	widthShort    = 6
+	widthLong     = 9
+	widthLongLong = 20
+)
+
+// integerParam writes v as an integer literal of width characters, sign
+// included, padded with leading zeros (see widthLong). A value longer than
+// width is written as it is.
+func integerParam(v int64, width int) string {
+	if v < 0 {
+		digits := strconv.FormatUint(-uint64(v), 10) // -MinInt64 wraps to its magnitude
+		return "-" + zeroPad(digits, width-1)
+	}
+	return zeroPad(strconv.FormatInt(v, 10), width)
+}
+
+func zeroPad(digits string, width int) string {
+	if len(digits) >= width {
+		return digits
+	}
+	return strings.Repeat("0", width-len(digits)) + digits
 }
 
 // Parameter types of DECIMAL values, sent as their digits.

@@ -18,10 +18,15 @@ func TestDecodeParamRendersLiterals(t *testing.T) {
 		want     string
 		n        int
 	}{
-		{"tiny signed", paramTiny, false, []byte{0xff}, "-1", 1},
-		{"tiny unsigned", paramTiny, true, []byte{0xff}, "255", 1},
-		{"short", paramShort, false, le16(0xfffe), "-2", 2},
-		{"long", paramLong, false, le32(123456), "123456", 4},
+		// Integers padded to their type's width, sign included, so the
+		// literal types as the bound value does (widthLong).
+		{"tiny signed", paramTiny, false, []byte{0xff}, "-001", 1},
+		{"tiny unsigned", paramTiny, true, []byte{0xff}, "0255", 1},
+		{"short", paramShort, false, le16(0xfffe), "-00002", 2},
+		{"long", paramLong, false, le32(123456), "000123456", 4},
+		{"long of ten digits", paramLong, true, le32(4000000000), "4000000000", 4},
+		{"longlong", paramLongLong, false, le64(42), "00000000000000000042", 8},
+		{"smallest longlong", paramLongLong, false, le64(1 << 63), "-9223372036854775808", 8},
 		{"longlong unsigned", paramLongLong, true, le64(math.MaxUint64), "18446744073709551615", 8},
 		{"longlong signed", paramLongLong, false, le64(uint64(1<<63) + 5), "-9223372036854775803", 8},
 		// FLOAT and DOUBLE as DOUBLE literals, a FLOAT with its own rounding.
@@ -75,7 +80,7 @@ func TestExecuteArgsReadsNullsTypesAndLongData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"42", "NULL", "X'6c6f6e672074657874'"} // a BLOB-typed value is a binary string
+	want := []string{"00000000000000000042", "NULL", "X'6c6f6e672074657874'"} // a BLOB-typed value is a binary string
 	for i := range want {
 		if args[i] != want[i] {
 			t.Errorf("arg %d = %q, want %q", i+1, args[i], want[i])

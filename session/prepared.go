@@ -346,9 +346,8 @@ func (s *Session) BulkExecute(ctx context.Context, packet []byte) error {
 	if rule, msg := s.refusal(stmts, false); rule >= 0 {
 		return s.refuseByRule(st.facts, rule, msg)
 	}
-	if st.placed {
-		return s.refuse(wire.NewError(wire.ErNotSupportedYet,
-			"COM_STMT_BULK_EXECUTE on sharded tables is not supported: Strata does not split one batch by shard; send the rows as separate executes"))
+	if st.placed || s.pinnedAway(st.facts) {
+		return s.bulkPlaced(ctx, st, packet)
 	}
 	return s.run(ctx, command{facts: st.facts, stmts: stmts}, func(c *backend.Conn, capture *backend.Capture) (backend.Result, error) {
 		if !c.Bulk {

@@ -251,4 +251,5 @@ const (
 	ErOutOfSortMemory    = mysql.ER_OUT_OF_SORTMEMORY
 	ErDupEntry           = mysql.ER_DUP_ENTRY
 	ErWrongValueCount    = mysql.ER_WRONG_VALUE_COUNT_ON_ROW
+	ErUnsupportedPS      = mysql.ER_UNSUPPORTED_PS
 )

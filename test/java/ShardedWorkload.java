@@ -8,7 +8,7 @@
 //
 // MODE is "text" (placeholders filled in by the driver, a batch rewritten
 // into one multi-row statement) or "server" (server-side prepared
-// statements, a batch pipelined one execution per row).
+// statements, a batch sent as one bulk execution).
 
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -22,10 +22,7 @@ import java.util.Arrays;
 import java.util.List;
 
 public class ShardedWorkload {
-    static boolean server;
-
     public static void main(String[] args) throws Exception {
-        server = args[4].equals("server");
         String url = "jdbc:mariadb://" + args[0] + ":" + args[1] + "/blog?user=" + args[2] + "&password=" + args[3]
                 + "&useSsl=false&allowMultiQueries=true"
                 + (args[4].equals("server") ? "&useServerPrepStmts=true&useBulkStmts=true" : "&rewriteBatchedStatements=true");
@@ -171,15 +168,11 @@ public class ShardedWorkload {
 
     /**
      * A batch's update counts. With server-side prepares the driver sends a
-     * batch as one bulk execution where the server offers it (one server
-     * does; Strata does not when tables are sharded, as it would have to
-     * split the rows), and a bulk execution reports SUCCESS_NO_INFO per
-     * row, so there only the number of statements is compared.
+     * batch as one bulk execution (COM_STMT_BULK_EXECUTE), which Strata
+     * splits over the shards as one server runs it, and which reports
+     * SUCCESS_NO_INFO per row.
      */
     static String counts(int[] n) {
-        if (server) {
-            return n.length + " statements";
-        }
         int rows = 0;
         boolean noInfo = false;
         for (int x : n) {

@@ -177,29 +177,63 @@ func typeAndScale(d string) string {
 	return parts[1] + ":" + scale
 }
 
-// With sharded tables Strata does not offer MariaDB's bulk execution (one
-// batch is not split by shard), so connectors send the rows as separate
-// executes, which route by their own keys; a bulk sent anyway for a
-// sharded table is refused, not run on the wrong shard.
-func TestBulkExecuteNotOfferedWithShardedTables(t *testing.T) {
+// Strata offers MariaDB's bulk execution in front of sharded tables too,
+// and splits a batch by shard: an INSERT's rows each land on the shard
+// their key names, in one statement (a duplicate key in any row leaves
+// none of them, as on one server), and an UPDATE's rows each run where
+// their key is, with one OK for the batch that counts them all.
+func TestBulkExecuteSplitsOverShards(t *testing.T) {
 	strataDB(t) // Strata runs
 	c, err := backend.Dial(context.Background(), backend.DialConfig{Addr: strataAddr, User: "app", Password: "app", Timeout: 5 * time.Second, Flavor: backend.Flavor{Collation: 45}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if c.Bulk {
-		t.Error("Strata offers COM_STMT_BULK_EXECUTE in front of sharded tables")
+	if !c.Bulk {
+		t.Fatal("Strata does not offer COM_STMT_BULK_EXECUTE in front of sharded tables")
 	}
-	got := testenv.Pipeline(t, c, [][]byte{
-		testenv.PrepareCmd("INSERT INTO blog.comments (id, entry_id, author, body) VALUES (9100002, 41, 'bulk', ?)"),
-		testenv.BulkStrings(testenv.LastStmt, "a", "b"),
-	})
-	if fmt.Sprint(got) != "[prepared error 1235]" {
-		t.Errorf("a bulk insert into a sharded table: %v, want it prepared, then refused with 1235", got)
+	defer func() {
+		for _, s := range shardNames {
+			_, _ = direct[s].Exec("DELETE FROM blog.comments WHERE author = 'bulk'")
+		}
+	}()
+	str := func(v string) *string { return &v }
+	row := func(id, entry, body string) []*string { return []*string{str(id), str(entry), str(body)} }
+	insert := testenv.PrepareCmd("INSERT INTO blog.comments (id, entry_id, author, body) VALUES (?, ?, 'bulk', ?)")
+	got := testenv.Pipeline(t, c, [][]byte{insert,
+		testenv.BulkRows(testenv.LastStmt, row("9100002", "41", "a"), row("9100003", "42", "b"), row("9100004", "43", "c"), row("9100005", "44", "d"))})
+	if fmt.Sprint(got) != "[prepared ok 4]" {
+		t.Fatalf("a bulk insert of four rows into a sharded table: %v, want it prepared, then OK with 4 rows", got)
 	}
-	if rows := holders(t, "comments", "id = 9100002"); len(rows) != 0 {
-		t.Errorf("the refused bulk left rows on %v", rows)
+	for entry, id := range map[string]string{"41": "9100002", "42": "9100003", "43": "9100004", "44": "9100005"} {
+		want := holders(t, "comments", "entry_id = "+entry+" AND author <> 'bulk'")
+		if at := holders(t, "comments", "id = "+id); fmt.Sprint(at) != fmt.Sprint(want) {
+			t.Errorf("row %s of entry %s is on %v, want %v with the entry's other comments", id, entry, at, want)
+		}
+	}
+	// A duplicate id in the third row: no row of the batch is written.
+	got = testenv.Pipeline(t, c, [][]byte{insert,
+		testenv.BulkRows(testenv.LastStmt, row("9100006", "41", "e"), row("9100007", "42", "f"), row("9100002", "41", "dup"))})
+	if fmt.Sprint(got) != "[prepared error 1062]" {
+		t.Errorf("a bulk insert with a duplicate key: %v, want it refused with 1062", got)
+	}
+	if rows := holders(t, "comments", "id IN (9100006, 9100007)"); len(rows) != 0 {
+		t.Errorf("the refused bulk insert left rows on %v", rows)
+	}
+	// Updates by key, each on its shard; the row of no comment counts none.
+	got = testenv.Pipeline(t, c, [][]byte{
+		testenv.PrepareCmd("UPDATE blog.comments SET body = ? WHERE entry_id = ? AND id = ?"),
+		testenv.BulkRows(testenv.LastStmt, row("x", "41", "9100002"), row("y", "43", "9100004"), row("x", "43", "1"))})
+	if fmt.Sprint(got) != "[prepared ok 2]" {
+		t.Errorf("a bulk update of two rows: %v, want it prepared, then OK with 2 rows", got)
+	}
+	var bodies []string
+	for _, s := range shardNames {
+		bodies = append(bodies, testenv.Strings(t, direct[s], "SELECT CONCAT(id, ':', body) FROM blog.comments WHERE author = 'bulk'")...)
+	}
+	slices.Sort(bodies)
+	if want := "[9100002:x 9100003:b 9100004:y 9100005:d]"; fmt.Sprint(bodies) != want {
+		t.Errorf("after the bulk update: %v, want %s", bodies, want)
 	}
 }
 

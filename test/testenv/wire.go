@@ -46,6 +46,28 @@ func BulkStrings(id uint32, values ...string) []byte {
 	return p
 }
 
+// BulkRows is a COM_STMT_BULK_EXECUTE of a statement with as many
+// parameters as each row has values, all sent as strings, with the types
+// sent; a nil value is a NULL.
+func BulkRows(id uint32, rows ...[]*string) []byte {
+	p := StmtCmd(wire.ComStmtBulkExecute, id)
+	p = binary.LittleEndian.AppendUint16(p, 128) // types follow
+	for range rows[0] {
+		p = append(p, 253, 0) // VAR_STRING
+	}
+	for _, row := range rows {
+		for _, v := range row {
+			if v == nil {
+				p = append(p, 1) // indicator: NULL
+				continue
+			}
+			p = append(p, 0) // indicator: a value follows
+			p = wire.AppendLenEncString(p, []byte(*v))
+		}
+	}
+	return p
+}
+
 // Pipeline writes every packet, then reads the replies, and says what each
 // reply was. COM_STMT_CLOSE has none.
 func Pipeline(t *testing.T, c *backend.Conn, packets [][]byte) []string {

@@ -1,0 +1,40 @@
+package sqlparse
+
+import "testing"
+
+func TestBulkInsert(t *testing.T) {
+	rows := [][]string{{"1", "'a'"}, {"2", "DEFAULT"}}
+	tests := []struct {
+		name, sql string
+		rows      [][]string
+		want      string // "" when not written as one statement
+	}{
+		{"one row repeated", "INSERT INTO t (id, v) VALUES (?, ?)", rows, "INSERT INTO t (id, v) VALUES (1, 'a'), (2, DEFAULT)"},
+		{"VALUE and REPLACE", "REPLACE INTO t VALUE (?, ?)", rows, "REPLACE INTO t VALUE (1, 'a'), (2, DEFAULT)"},
+		{"constants and expressions in the row", "INSERT INTO t VALUES (?, CONCAT(?, 'x'), NOW())", rows, "INSERT INTO t VALUES (1, CONCAT('a', 'x'), NOW()), (2, CONCAT(DEFAULT, 'x'), NOW())"},
+		{"ON DUPLICATE KEY UPDATE without placeholders", "INSERT INTO t VALUES (?, ?) ON DUPLICATE KEY UPDATE v = VALUES(v)", rows, "INSERT INTO t VALUES (1, 'a'), (2, DEFAULT) ON DUPLICATE KEY UPDATE v = VALUES(v)"},
+		{"a partition list before VALUES", "INSERT INTO t PARTITION (p0) (id, v) VALUES (?, ?)", rows, "INSERT INTO t PARTITION (p0) (id, v) VALUES (1, 'a'), (2, DEFAULT)"},
+		{"a placeholder in ON DUPLICATE KEY UPDATE", "INSERT INTO t VALUES (?, ?) ON DUPLICATE KEY UPDATE v = ?", [][]string{{"1", "2", "3"}}, ""},
+		{"two rows", "INSERT INTO t VALUES (?, 'x'), (?, 'y')", rows, ""},
+		{"INSERT ... SET", "INSERT INTO t SET id = ?, v = ?", rows, ""},
+		{"INSERT ... SELECT", "INSERT INTO t SELECT ?, ?", rows, ""},
+		{"a table value constructor in a SELECT", "INSERT INTO t SELECT * FROM (VALUES (?, ?)) AS v", rows, ""},
+		{"SELECT with ON DUPLICATE KEY UPDATE VALUES()", "INSERT INTO t SELECT 1, 2 ON DUPLICATE KEY UPDATE v = VALUES(v)", [][]string{{}}, ""},
+		{"no placeholders", "INSERT INTO t VALUES (1, 2)", [][]string{{}, {}}, ""},
+		{"too few values", "INSERT INTO t VALUES (?, ?)", [][]string{{"1"}}, ""},
+		{"no rows", "INSERT INTO t VALUES (?, ?)", nil, ""},
+		{"a ? in a string is no placeholder", "INSERT INTO t VALUES (?, '?')", [][]string{{"1"}, {"2"}}, "INSERT INTO t VALUES (1, '?'), (2, '?')"},
+	}
+	for _, tt := range tests {
+		got, ok := Mode{}.BulkInsert(tt.sql, tt.rows)
+		if tt.want == "" {
+			if ok {
+				t.Errorf("%s: written as %q, want no rewrite", tt.name, got)
+			}
+			continue
+		}
+		if !ok || got != tt.want {
+			t.Errorf("%s: (%q, %v), want %q", tt.name, got, ok, tt.want)
+		}
+	}
+}

@@ -1,0 +1,54 @@
+package sharding
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// A Node.js app's reads and writes over the sharded tables through its two
+// drivers (test/node/sharded_workload.js), with server-side prepared
+// statements bound as each driver binds them: mysql2's numbers as DOUBLEs
+// and Buffers as strings, the mariadb connector's integers as BIGINTs and
+// its batch, both drivers' Dates as DATETIMEs. Keyed reads and reads by
+// time, scatters, a multi-row INSERT over every shard, updates, a
+// transaction on one shard, a duplicate key and deletes: every answer
+// equals the single server's.
+func TestNodeDriversOverShardsLikeOneServer(t *testing.T) {
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Fatal("node not installed: make deps installs nodejs and npm")
+	}
+	if _, err := os.Stat("../node/node_modules/mysql2"); err != nil {
+		t.Fatal("the Node.js drivers are not installed: make deps runs npm ci in test/node")
+	}
+	strataDB(t)
+	script, _ := filepath.Abs("../node/sharded_workload.js")
+	run := func(addr, user, pass, driver string) string {
+		t.Helper()
+		host, port, _ := strings.Cut(addr, ":")
+		out, err := exec.Command("node", script, host, port, user, pass, driver).CombinedOutput()
+		if err != nil {
+			t.Fatalf("node %s against %s: %v\n%s", driver, addr, err, out)
+		}
+		return string(out)
+	}
+	for _, driver := range []string{"mysql2", "mariadb"} {
+		want := run(clusterAddr["single"], "root", "", driver)
+		got := run(strataAddr, "app", "app", driver)
+		if got != want {
+			t.Errorf("%s through Strata differs from the single server:%s", driver, lineDiff(got, want))
+		}
+		lines := []string{`multi-row insert: {"affectedRows":12}`, `duplicate: "1062 23000"`, `after tx: [{"id":`, `"bytes":"FF008027"`, `posts at: [{"id":`, `left: [{"n":`}
+		if driver == "mariadb" {
+			lines = append(lines, `batch: {"affectedRows":8}`, `batch duplicate: "1062 23000"`, `batch update: {"affectedRows":3}`,
+				`batch delete: {"affectedRows":2}`, `batch update duplicate: "1062 23000"`, `batch select: "1295 HY000"`)
+		}
+		for _, line := range lines {
+			if !strings.Contains(want, line) {
+				t.Errorf("%s: %q missing from\n%s", driver, line, want)
+			}
+		}
+	}
+}
