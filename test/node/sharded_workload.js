@@ -77,11 +77,26 @@ async function run(db) {
       [1, 1.5, 41, true, "it's a \\ path", Buffer.from([0xff, 0x00, 0x80, 0x27]), null, new Date(Date.UTC(2024, 5, 3, 10, 20, 30)), 3],
     ),
   );
+  // The same kinds of values quoted into the text by the driver (query,
+  // not execute): an array as a list, a Date, a Buffer, booleans.
+  show('text in list', await db.query('SELECT id, entry_id FROM comments WHERE entry_id IN (?) ORDER BY id LIMIT 8', [[5, 6, 7]]));
+  show(
+    'text computed',
+    await db.query("SELECT ? / 3 AS third, ? + 1 AS whole, ? AS yes, HEX(?) AS bytes, ? + INTERVAL 1 DAY AS next, COUNT(*) AS n FROM comments WHERE votes > ?", [
+      1.5,
+      41,
+      true,
+      Buffer.from([0xff, 0x00, 0x80, 0x27, 0x5c]),
+      new Date(Date.UTC(2024, 5, 3, 10, 20, 30, 7)),
+      3,
+    ]),
+  );
   // A table sharded by time, read by bound Dates.
   const [bounds] = await db.query('SELECT MIN(created_at) AS first, MAX(created_at) AS last FROM posts');
   const at = (s) => new Date(s.replace(' ', 'T') + 'Z');
   show('posts at', await db.execute('SELECT id, title FROM posts WHERE created_at = ? OR created_at = ? ORDER BY id', [at(bounds.first), at(bounds.last)]));
   show('posts from', await db.execute('SELECT COUNT(*) AS n, MIN(id) AS first FROM posts WHERE created_at >= ? AND created_at < ? + INTERVAL 40 DAY', [at(bounds.first), at(bounds.first)]));
+  show('text posts at', await db.query('SELECT id, title FROM posts WHERE created_at IN (?, ?) ORDER BY id', [at(bounds.first), at(bounds.last)]));
 
   // Twelve rows over all four shards in one prepared INSERT.
   const rows = Array.from({ length: 12 }, (_, i) => [920000 + i, 1 + (i % 6), `node-${driver}`, `row ${i} ünïcödé`, i]);
@@ -122,6 +137,12 @@ async function run(db) {
     } catch (e) {
       show('batch select', `${e.errno} ${e.sqlState}`);
     }
+  }
+  if (driver === 'mysql2') {
+    // mysql2's idiom for many rows: VALUES ? with an array of rows, which
+    // the driver writes as one multi-row INSERT.
+    const text = Array.from({ length: 6 }, (_, i) => [920300 + i, 1 + (i % 6), `node-${driver}`, `text ${i} 'q' \\`, null]);
+    show('text rows', outcome(await db.query('INSERT INTO comments (id, entry_id, author, body, votes) VALUES ?', [text])));
   }
   show('written', await db.execute("SELECT id, entry_id, author, body, votes FROM comments WHERE author LIKE ? ORDER BY id", [`node-${driver}%`]));
   // An update of every shard by a bound value, and one row by its key.
