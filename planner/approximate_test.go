@@ -76,3 +76,25 @@ func TestShownValue(t *testing.T) {
 		}
 	}
 }
+
+func TestOneRowDuplicates(t *testing.T) {
+	for _, tt := range []struct {
+		form     InsertForm
+		affected uint64
+		want     uint64
+	}{
+		{InsertPlain, 1, 0},
+		{InsertIgnore, 1, 0},
+		{InsertIgnore, 0, 1},
+		{InsertReplace, 1, 0},
+		{InsertReplace, 2, 1},
+		{InsertReplace, 3, 2}, // a row that met two unique keys
+		{InsertUpsert, 1, 0},
+		{InsertUpsert, 2, 1},
+		{InsertUpsert, 0, 0}, // met a row it left as it was
+	} {
+		if got := tt.form.OneRowDuplicates(tt.affected); got != tt.want {
+			t.Errorf("form %d, %d affected: %d duplicates, want %d", tt.form, tt.affected, got, tt.want)
+		}
+	}
+}

@@ -740,6 +740,42 @@ type ShardPlan struct {
 	// route, so each answers with rows, which the client gets as one
 	// result set.
 	Returning bool
+	// InsertRowCount is the number of rows of an INSERT or REPLACE ...
+	// VALUES (0 for other statements), and InsertForm how it meets a
+	// duplicate: one server's OK for several rows says how many rows and
+	// duplicates ("Records: 3  Duplicates: 1  Warnings: 0"), where a
+	// route's OK for a part of one row says nothing (OneRowDuplicates).
+	InsertRowCount int
+	InsertForm     InsertForm
+}
+
+// InsertForm is how an INSERT treats a row whose unique key another row
+// holds.
+type InsertForm uint8
+
+// The forms of INSERT.
+const (
+	InsertPlain   InsertForm = iota // refuses it (1062)
+	InsertIgnore                    // INSERT IGNORE: skips it
+	InsertReplace                   // REPLACE: deletes the other row
+	InsertUpsert                    // ON DUPLICATE KEY UPDATE: updates the other row
+)
+
+// OneRowDuplicates is the Duplicates count one server's info line gives
+// a row of an INSERT of this form that affected rows: an ignored row
+// affects none, a REPLACE affects one more than the rows it deleted, an
+// upsert that updated a row affects 2 (MariaDB counts the rows it
+// changed, not those it left as they were).
+func (f InsertForm) OneRowDuplicates(affected uint64) uint64 {
+	switch {
+	case f == InsertIgnore && affected == 0:
+		return 1
+	case f == InsertReplace && affected > 1:
+		return affected - 1
+	case f == InsertUpsert && affected == 2:
+		return 1
+	}
+	return 0
 }
 
 // withInsertColumns gives an INSERT or REPLACE ... VALUES into a sharded

@@ -298,7 +298,8 @@ func (s *Sharding) planInsert(ctx context.Context, l *shard.Layout, st *sqlparse
 	if err != nil {
 		return nil, err
 	}
-	p := &ShardPlan{Kind: PlanWrite, Write: true, Reason: fmt.Sprintf("INSERT of %d rows routed by %s", len(ins.Rows), key)}
+	p := &ShardPlan{Kind: PlanWrite, Write: true, Reason: fmt.Sprintf("INSERT of %d rows routed by %s", len(ins.Rows), key),
+		InsertRowCount: len(ins.Rows), InsertForm: insertForm(st)}
 	if len(seq.ids) > 0 {
 		p.InsertID = seq.first
 		p.Reason += fmt.Sprintf("; %s filled from sequence %s", seq.column, t.Sequence.Name)
@@ -340,6 +341,19 @@ func (s *Sharding) planInsert(ctx context.Context, l *shard.Layout, st *sqlparse
 		p.Routes = append(p.Routes, ShardRoute{Cluster: g.tg.shard, SQL: sql, Tables: tableList(t, g.tg), InsertRows: g.rows})
 	}
 	return p, uniqueChecks(p, st, lead, t, args)
+}
+
+// insertForm is how the INSERT st treats a duplicate.
+func insertForm(st *sqlparse.ShardStmt) InsertForm {
+	switch {
+	case st.Kind == sqlparse.KindReplace:
+		return InsertReplace
+	case len(st.Assigns) > 0:
+		return InsertUpsert
+	case st.Ignore:
+		return InsertIgnore
+	}
+	return InsertPlain
 }
 
 // givesNull reports whether an INSERT row gives a column NULL, so that it

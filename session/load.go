@@ -157,15 +157,12 @@ func (s *Session) loadFile(ctx context.Context, lp *planner.LoadPlan, split *spl
 // added up, a reference table's from one copy (each loaded the same rows).
 func loadResult(plan *planner.ShardPlan, results []backend.QueryResult) writeResult {
 	var w writeResult
-	var sum loadInfo
 	for i, res := range results {
 		if plan.Copies && i > 0 {
 			break
 		}
 		w.add(res)
-		sum.add(res.Info)
 	}
-	w.info = sum.String()
 	return w
 }
 
@@ -744,28 +741,3 @@ func sendChunks(sp *split, loads []*backend.Load, conns []*shardConn, final bool
 	return nil
 }
 
-// loadInfo adds up the shards' "Records: 3  Deleted: 0  Skipped: 0
-// Warnings: 0" lines.
-type loadInfo struct {
-	seen                                bool
-	records, deleted, skipped, warnings uint64
-}
-
-func (l *loadInfo) add(info string) {
-	var r, d, s, w uint64
-	if _, err := fmt.Sscanf(info, "Records: %d  Deleted: %d  Skipped: %d  Warnings: %d", &r, &d, &s, &w); err != nil {
-		return
-	}
-	l.seen = true
-	l.records += r
-	l.deleted += d
-	l.skipped += s
-	l.warnings += w
-}
-
-func (l *loadInfo) String() string {
-	if !l.seen {
-		return ""
-	}
-	return fmt.Sprintf("Records: %d  Deleted: %d  Skipped: %d  Warnings: %d", l.records, l.deleted, l.skipped, l.warnings)
-}

@@ -238,7 +238,7 @@ func (s *Session) answerWrite(f *sqlparse.Facts, w writeResult, affected, insert
 		}
 	}
 	if out == nil || !out.started {
-		return s.writeOK(f, affected, insertID, warnings, w.info)
+		return s.writeOK(f, affected, insertID, warnings, w.info.String())
 	}
 	s.foundRows, s.foundRowsState, s.foundRowsLost = affected, 2, ""
 	if s.flavor.DeprecateEOF {
