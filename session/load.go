@@ -740,4 +740,3 @@ func sendChunks(sp *split, loads []*backend.Load, conns []*shardConn, final bool
 	}
 	return nil
 }
-
