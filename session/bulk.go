@@ -31,7 +31,8 @@ const (
 // execution (it falls back to one execution per row, and then answers the
 // app with an array of them), and Connector/J sends batches so with
 // useBulkStmts. An INSERT or REPLACE of one VALUES row runs as one
-// multi-row statement, all of it or none, as one server runs the batch;
+// multi-row statement, all of it or none, as one server runs the batch
+// (one of several, each all or none, past maxBulkStatement);
 // any other statement runs row by row, stopping at the first that fails
 // with the rows before it done, as on one server. Either way the client
 // hears one OK with the rows affected in all, or the error.
@@ -62,8 +63,11 @@ func (s *Session) bulkPlaced(ctx context.Context, st *prepared, packet []byte) e
 		return s.WriteOK()
 	}
 	mode := s.readingMode()
-	if text, ok := mode.BulkInsert(st.sql, rows); ok {
-		return s.Query(ctx, append([]byte{wire.ComQuery}, text...))
+	if texts, ok := mode.BulkInsert(st.sql, rows, maxBulkStatement); ok {
+		if len(texts) == 1 {
+			return s.Query(ctx, append([]byte{wire.ComQuery}, texts[0]...))
+		}
+		return s.bulkEach(ctx, texts)
 	}
 	texts := make([]string, len(rows))
 	for i, row := range rows {
@@ -75,6 +79,15 @@ func (s *Session) bulkPlaced(ctx context.Context, st *prepared, packet []byte) e
 	}
 	return s.bulkEach(ctx, texts)
 }
+
+// maxBulkStatement bounds the text of a statement a batch of INSERT rows
+// is written as. Written out, values take more room than in the batch's
+// binary form (a BIGINT's 8 bytes are 20 digits, a blob's bytes twice as
+// many hex digits), so one statement for the connector's batch of up to
+// max_allowed_packet bytes could pass the servers' max_allowed_packet
+// (16 MB by default). A longer batch runs as several statements, one
+// after the other, each all of its rows or none.
+const maxBulkStatement = 4 << 20
 
 // bulkEach runs statements, one per row of a batch, each as a query of its
 // own with its answer held back, and answers the client once: an OK with

@@ -4,47 +4,56 @@ import "strings"
 
 // BulkInsert writes a batch of bound rows (MariaDB's COM_STMT_BULK_EXECUTE:
 // one prepared statement, many rows of values) of an INSERT or REPLACE
-// whose placeholders all lie in its one VALUES row as one multi-row
-// statement, the row repeated with each row's values (SQL literals) in
+// whose placeholders all lie in its one VALUES row as multi-row
+// statements, the row repeated with each row's values (SQL literals) in
 // place of its placeholders: what a client that rewrites batches sends.
 // One server runs such a batch as one statement (a duplicate key in any
-// row leaves none of them), as it runs the multi-row one. ok is false for
-// any other statement: one with placeholders outside its VALUES row (in
-// ON DUPLICATE KEY UPDATE, a SELECT), with no VALUES row (INSERT ... SET)
-// or several, or rows whose values do not fill its placeholders.
-func (m Mode) BulkInsert(sql string, rows [][]string) (string, bool) {
+// row leaves none of them), as it runs the multi-row one; a batch whose
+// text would pass maxLen bytes is cut into several statements, each under
+// it but for one of a single row. ok is false for any other statement:
+// one with placeholders outside its VALUES row (in ON DUPLICATE KEY
+// UPDATE, a SELECT), with no VALUES row (INSERT ... SET) or several, or
+// rows whose values do not fill its placeholders.
+func (m Mode) BulkInsert(sql string, rows [][]string, maxLen int) ([]string, bool) {
 	if len(rows) == 0 {
-		return "", false
+		return nil, false
 	}
 	sc, toks := m.codeTokens(sql)
 	open, end, ok := valuesRow(&sc, sql, toks)
 	if !ok {
-		return "", false
+		return nil, false
 	}
 	for i, t := range toks {
 		if (i < open || i > end) && t.kind == tokPunct && sql[t.start] == '?' {
-			return "", false
+			return nil, false
 		}
 	}
 	row := sql[toks[open].start:toks[end].end]
 	if _, n := m.BindPlaceholders(row, nil); n == 0 {
-		return "", false // nothing bound: the rows would all be the same
+		return nil, false // nothing bound: the rows would all be the same
 	}
+	head, tail := sql[:toks[open].start], sql[toks[end].end:]
+	var out []string
 	var b strings.Builder
-	b.Grow(len(sql) + len(rows)*(len(row)+16))
-	b.WriteString(sql[:toks[open].start])
-	for i, values := range rows {
+	for _, values := range rows {
 		bound, n := m.BindPlaceholders(row, values)
 		if n != len(values) {
-			return "", false
+			return nil, false
 		}
-		if i > 0 {
+		if b.Len() > 0 && b.Len()+2+len(bound)+len(tail) > maxLen {
+			b.WriteString(tail)
+			out = append(out, b.String())
+			b.Reset()
+		}
+		if b.Len() == 0 {
+			b.WriteString(head)
+		} else {
 			b.WriteString(", ")
 		}
 		b.WriteString(bound)
 	}
-	b.WriteString(sql[toks[end].end:])
-	return b.String(), true
+	b.WriteString(tail)
+	return append(out, b.String()), true
 }
 
 // valuesRow finds the one row of an INSERT's VALUES (or VALUE) list at

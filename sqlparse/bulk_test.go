@@ -1,6 +1,9 @@
 package sqlparse
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 func TestBulkInsert(t *testing.T) {
 	rows := [][]string{{"1", "'a'"}, {"2", "DEFAULT"}}
@@ -26,15 +29,46 @@ func TestBulkInsert(t *testing.T) {
 		{"a ? in a string is no placeholder", "INSERT INTO t VALUES (?, '?')", [][]string{{"1"}, {"2"}}, "INSERT INTO t VALUES (1, '?'), (2, '?')"},
 	}
 	for _, tt := range tests {
-		got, ok := Mode{}.BulkInsert(tt.sql, tt.rows)
+		got, ok := Mode{}.BulkInsert(tt.sql, tt.rows, 1<<20)
 		if tt.want == "" {
 			if ok {
 				t.Errorf("%s: written as %q, want no rewrite", tt.name, got)
 			}
 			continue
 		}
-		if !ok || got != tt.want {
+		if !ok || len(got) != 1 || got[0] != tt.want {
 			t.Errorf("%s: (%q, %v), want %q", tt.name, got, ok, tt.want)
+		}
+	}
+}
+
+func TestBulkInsertCutsALongBatch(t *testing.T) {
+	sql := "INSERT INTO t (id) VALUES (?) ON DUPLICATE KEY UPDATE id = id"
+	rows := [][]string{{"1"}, {"2"}, {"3"}, {"4"}, {"5"}}
+	tests := []struct {
+		maxLen int
+		want   []string
+	}{
+		{1 << 20, []string{"INSERT INTO t (id) VALUES (1), (2), (3), (4), (5) ON DUPLICATE KEY UPDATE id = id"}},
+		// Two rows fit in 70 bytes, a third would not.
+		{70, []string{
+			"INSERT INTO t (id) VALUES (1), (2) ON DUPLICATE KEY UPDATE id = id",
+			"INSERT INTO t (id) VALUES (3), (4) ON DUPLICATE KEY UPDATE id = id",
+			"INSERT INTO t (id) VALUES (5) ON DUPLICATE KEY UPDATE id = id",
+		}},
+		// A row longer than the bound still goes, alone.
+		{10, []string{
+			"INSERT INTO t (id) VALUES (1) ON DUPLICATE KEY UPDATE id = id",
+			"INSERT INTO t (id) VALUES (2) ON DUPLICATE KEY UPDATE id = id",
+			"INSERT INTO t (id) VALUES (3) ON DUPLICATE KEY UPDATE id = id",
+			"INSERT INTO t (id) VALUES (4) ON DUPLICATE KEY UPDATE id = id",
+			"INSERT INTO t (id) VALUES (5) ON DUPLICATE KEY UPDATE id = id",
+		}},
+	}
+	for _, tt := range tests {
+		got, ok := Mode{}.BulkInsert(sql, rows, tt.maxLen)
+		if !ok || !slices.Equal(got, tt.want) {
+			t.Errorf("max %d: (%q, %v), want %q", tt.maxLen, got, ok, tt.want)
 		}
 	}
 }

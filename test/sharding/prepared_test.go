@@ -220,6 +220,46 @@ func TestBulkExecuteSplitsOverShards(t *testing.T) {
 	if rows := holders(t, "comments", "id IN (9100006, 9100007)"); len(rows) != 0 {
 		t.Errorf("the refused bulk insert left rows on %v", rows)
 	}
+	// A batch whose statement would pass maxBulkStatement (4 MB) runs as
+	// several: every row lands, where its key says.
+	var many [][]*string
+	body := strings.Repeat("b", 100)
+	for i := range 40000 {
+		many = append(many, row(fmt.Sprint(9200000+i), fmt.Sprint(1+i%400), body))
+	}
+	got = testenv.Pipeline(t, c, [][]byte{insert, testenv.BulkRows(testenv.LastStmt, many...)})
+	if fmt.Sprint(got) != "[prepared ok 40000]" {
+		t.Errorf("a bulk insert of 40000 rows: %v, want it prepared, then OK with 40000 rows", got)
+	}
+	for _, s := range shardNames {
+		// comments is sharded by entry_id modulo 4: each shard holds one
+		// remainder, the loaded rows' and the batch's alike.
+		q := "SELECT GROUP_CONCAT(DISTINCT entry_id %% 4) FROM blog.comments WHERE author %s 'bulk'"
+		loaded := testenv.Strings(t, direct[s], fmt.Sprintf(q, "<>"))
+		batch := testenv.Strings(t, direct[s], fmt.Sprintf(q, "=")+" AND id >= 9200000")
+		if len(loaded[0]) != 1 || !slices.Equal(batch, loaded) {
+			t.Errorf("%s holds the long batch's entries modulo 4 %v, its loaded rows' %v", s, batch, loaded)
+		}
+	}
+	if n := len(holders(t, "comments", "author = 'bulk' AND id >= 9200000")); n != len(shardNames) {
+		t.Errorf("the long batch's rows are on %d shards, want all %d", n, len(shardNames))
+	}
+	var total int
+	for _, s := range shardNames {
+		var n int
+		if err := direct[s].QueryRow("SELECT COUNT(*) FROM blog.comments WHERE author = 'bulk' AND id >= 9200000").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		total += n
+	}
+	if total != 40000 {
+		t.Errorf("the shards hold %d rows of the long batch, want 40000", total)
+	}
+	for _, s := range shardNames {
+		if _, err := direct[s].Exec("DELETE FROM blog.comments WHERE author = 'bulk' AND id >= 9200000"); err != nil {
+			t.Fatal(err)
+		}
+	}
 	// Updates by key, each on its shard; the row of no comment counts none.
 	got = testenv.Pipeline(t, c, [][]byte{
 		testenv.PrepareCmd("UPDATE blog.comments SET body = ? WHERE entry_id = ? AND id = ?"),
