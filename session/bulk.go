@@ -98,6 +98,11 @@ func (s *Session) bulkEach(ctx context.Context, texts []string) error {
 	var held bytes.Buffer
 	var sum bulkSum
 	for _, text := range texts {
+		if s.killing.Load() {
+			// A KILL QUERY that came between two rows, which the next
+			// row's start would forget: the batch stops, as on one server.
+			return s.refuse(wire.NewError(wire.ErQueryInterrupted, "Query execution was interrupted"))
+		}
 		held.Reset()
 		s.client.W, s.client.Seq = bufio.NewWriter(&held), seq
 		err := s.Query(ctx, append([]byte{wire.ComQuery}, text...))

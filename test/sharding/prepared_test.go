@@ -275,6 +275,23 @@ func TestBulkExecuteSplitsOverShards(t *testing.T) {
 	if want := "[9100002:x 9100003:b 9100004:y 9100005:d]"; fmt.Sprint(bodies) != want {
 		t.Errorf("after the bulk update: %v, want %s", bodies, want)
 	}
+
+	// KILL QUERY stops a batch run a row at a time: the row it meets is
+	// interrupted and no later row runs.
+	killer := strataDB(t)
+	go func() {
+		time.Sleep(700 * time.Millisecond)
+		_, _ = killer.Exec(fmt.Sprintf("KILL QUERY %d", c.ThreadID))
+	}()
+	got = testenv.Pipeline(t, c, [][]byte{
+		testenv.PrepareCmd("UPDATE blog.comments SET votes = 7 + SLEEP(?) WHERE entry_id = ? AND id = ?"),
+		testenv.BulkRows(testenv.LastStmt, row("0.5", "41", "9100002"), row("0.5", "42", "9100003"), row("0.5", "43", "9100004"), row("0.5", "44", "9100005"))})
+	if fmt.Sprint(got) != "[prepared error 1317]" {
+		t.Errorf("a batch of updates killed in its second row: %v, want it prepared, then refused with 1317", got)
+	}
+	if rows := holders(t, "comments", "author = 'bulk' AND id IN (9100004, 9100005) AND votes IS NOT NULL"); len(rows) != 0 {
+		t.Errorf("rows after the killed one were updated, on %v", rows)
+	}
 }
 
 // Prepared statements a server cannot prepare alone, or that Strata used
