@@ -134,12 +134,14 @@ async function run(db) {
     // into a reference table, which every shard holds.
     const t0 = at(bounds.first).getTime();
     const posts = [0, 1, 2, 3].map((i) => [990000 + i, new Date(t0 + i * 17 * 86400000 + 1000), `node-${driver}`, `post ${i}`]);
-    show('batch posts', outcome(await db.batch('INSERT INTO posts (id, created_at, author, title) VALUES (?, ?, ?, ?)', posts)));
+    // (The connector sends Dates row by row, to one server too.)
+    await db.batch('INSERT INTO posts (id, created_at, author, title) VALUES (?, ?, ?, ?)', posts);
     show('posts written', await db.query('SELECT id, created_at, title FROM posts WHERE author = ? ORDER BY id', [`node-${driver}`]));
-    show('batch posts delete', outcome(await db.batch('DELETE FROM posts WHERE created_at = ? AND id = ?', posts.map((p) => [p[1], p[0]]))));
+    await db.batch('DELETE FROM posts WHERE created_at = ? AND id = ?', posts.map((p) => [p[1], p[0]]));
+    show('posts left', await db.query('SELECT COUNT(*) AS n FROM posts WHERE author = ?', [`node-${driver}`]));
     show('batch countries', outcome(await db.batch('INSERT INTO countries (code, name) VALUES (?, ?)', [['Q1', 'Node one'], ['Q2', 'Node two']])));
-    show('countries written', await db.query("SELECT code, name FROM countries WHERE code LIKE 'Q%' ORDER BY code"));
-    show('countries delete', outcome(await db.query("DELETE FROM countries WHERE code LIKE 'Q%'")));
+    show('countries written', await db.query("SELECT code, name FROM countries WHERE code IN ('Q1', 'Q2') ORDER BY code"));
+    show('countries delete', outcome(await db.batch('DELETE FROM countries WHERE code = ?', [['Q1'], ['Q2']])));
     // A read cannot be batched.
     try {
       await db.batch('SELECT ? + 1', [[1], [2]]);

@@ -48,7 +48,7 @@ func TestNodeDriversOverShardsLikeOneServer(t *testing.T) {
 		if driver == "mariadb" {
 			lines = append(lines, `batch: {"affectedRows":8}`, `batch duplicate: "1062 23000"`, `batch update: {"affectedRows":3}`,
 				`batch delete: {"affectedRows":2}`, `batch update duplicate: "1062 23000"`, `batch select: "1295 HY000"`,
-				`batch posts: {"affectedRows":4}`, `batch posts delete: {"affectedRows":4}`, `batch countries: {"affectedRows":2}`)
+				`posts written: [{"id":"990000"`, `posts left: [{"n":"0"}]`, `batch countries: {"affectedRows":2}`, `countries delete: {"affectedRows":2}`)
 		}
 		for _, line := range lines {
 			if !strings.Contains(want, line) {
