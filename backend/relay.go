@@ -64,6 +64,9 @@ type relay struct {
 	// sequence (shift), and its end says whether another answer follows.
 	chain *wire.Chain
 	shift byte
+	// rename, when set, names the table of each result column's
+	// org_table (wire.RenameOrgTable).
+	rename func(orgTable string) string
 }
 
 // Relay streams the response to the command just sent on c to client:
@@ -103,7 +106,14 @@ func (t tee) Write(p []byte) (int, error) {
 
 // RelayCapture is Relay that also copies the response into capture (nil: no copy).
 func (c *Conn) RelayCapture(client *wire.Conn, allowLocal bool, capture *Capture) (Result, error) {
-	r := relay{c: c, client: client, out: client.W, allowLocal: allowLocal}
+	return c.RelayRenaming(client, allowLocal, capture, nil)
+}
+
+// RelayRenaming is RelayCapture whose result sets' column definitions
+// name, as the table a column is read from, what rename answers for the
+// server's name ("": the server's); nil renames nothing.
+func (c *Conn) RelayRenaming(client *wire.Conn, allowLocal bool, capture *Capture, rename func(orgTable string) string) (Result, error) {
+	r := relay{c: c, client: client, out: client.W, allowLocal: allowLocal, rename: rename}
 	if client.Chain != nil {
 		// A server numbers its answer from 1; the client expects it to
 		// follow the answers before it.
@@ -188,7 +198,7 @@ func (r *relay) resultSet(n int, seq byte) (bool, error) {
 		return false, err
 	}
 	for i := uint64(0); i < cols; i++ {
-		if err := r.copyNext(); err != nil {
+		if err := r.columnDef(); err != nil {
 			return false, err
 		}
 	}
@@ -349,6 +359,33 @@ func (r *relay) readHeader() (int, byte, error) {
 		return 0, 0, &ServerError{r.c.Addr, err}
 	}
 	return n, seq, nil
+}
+
+// columnDef relays one column definition, its org_table renamed where
+// r.rename says.
+func (r *relay) columnDef() error {
+	if r.rename == nil {
+		return r.copyNext()
+	}
+	n, seq, err := r.readHeader()
+	if err != nil {
+		return err
+	}
+	if n > wire.BufferSize/2 {
+		// No definition is this long; a packet that is goes as it is.
+		if n >= wire.MaxPayload {
+			return r.copyLong(n, seq)
+		}
+		return r.copy(n, seq)
+	}
+	p, err := r.c.R.Peek(n)
+	if err != nil {
+		return &ServerError{r.c.Addr, err}
+	}
+	if renamed, ok := wire.RenameOrgTable(p, r.rename); ok {
+		return r.replace(n, seq, renamed)
+	}
+	return r.copy(n, seq)
 }
 
 func (r *relay) copyNext() error {

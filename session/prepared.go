@@ -321,7 +321,7 @@ func (s *Session) Execute(ctx context.Context, packet []byte) error {
 		cmd.cluster = s.metadataCluster(st.facts, args)
 	}
 	err = s.run(ctx, cmd, func(c *backend.Conn, capture *backend.Capture) (backend.Result, error) {
-		return s.executeOn(c, capture, st, st.sql, packet, typesIn)
+		return s.executeOn(c, capture, st, st.sql, packet, typesIn, nil)
 	})
 	st.longData = nil
 	return err
@@ -413,8 +413,9 @@ const maxKeptExecute = 4 << 10
 
 // executeOn prepares sql on the backend connection c (or reuses it,
 // prepared there before) and relays the client's EXECUTE to it byte for
-// byte, with the backend's statement id.
-func (s *Session) executeOn(c *backend.Conn, capture *backend.Capture, st *prepared, sql string, packet []byte, typesIn bool) (backend.Result, error) {
+// byte, with the backend's statement id; rename, when set, names the
+// tables of the result's columns (periodNames).
+func (s *Session) executeOn(c *backend.Conn, capture *backend.Capture, st *prepared, sql string, packet []byte, typesIn bool, rename func(string) string) (backend.Result, error) {
 	bst, err := c.Stmt(st.db, sql)
 	if werr, ok := err.(*wire.Error); ok {
 		// The statement no longer prepares (a table was dropped): the
@@ -436,7 +437,7 @@ func (s *Session) executeOn(c *backend.Conn, capture *backend.Capture, st *prepa
 	if err := c.RequestFor(payload, st.reply); err != nil {
 		return backend.Result{}, &backend.ServerError{Addr: c.Addr, Err: err}
 	}
-	return c.RelayCapture(s.client, s.caps&wire.ClientLocalFiles != 0, capture)
+	return c.RelayRenaming(s.client, s.caps&wire.ClientLocalFiles != 0, capture, rename)
 }
 
 // executePlaced runs an EXECUTE of a statement over placed tables: planned
@@ -526,7 +527,7 @@ func (s *Session) executePlaced(ctx context.Context, st *prepared, packet []byte
 		s.dropForeignSticky(r.Cluster)
 		return s.run(ctx, command{facts: facts, stmts: []*sqlparse.Facts{facts}, cluster: r.Cluster},
 			func(c *backend.Conn, capture *backend.Capture) (backend.Result, error) {
-				return s.executeOn(c, capture, st, r.Template, packet, typesIn)
+				return s.executeOn(c, capture, st, r.Template, packet, typesIn, s.periodNames(r))
 			})
 	}
 	return s.execPlan(ctx, facts, plan, true)

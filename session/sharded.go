@@ -264,12 +264,28 @@ func (s *Session) execPlan(ctx context.Context, f *sqlparse.Facts, plan *planner
 				if err := c.Command(packet); err != nil {
 					return backend.Result{}, &backend.ServerError{Addr: c.Addr, Err: err}
 				}
-				return c.RelayCapture(s.client, s.caps&wire.ClientLocalFiles != 0, capture)
+				return c.RelayRenaming(s.client, s.caps&wire.ClientLocalFiles != 0, capture, s.periodNames(r))
 			})
 	case plan.Write || !f.ReadOnly && plan.Kind != planner.PlanMerge:
 		return s.execWrite(ctx, f, plan, binary)
 	}
 	return s.execMerge(ctx, f, plan, binary)
+}
+
+// periodNames is how the answer of routes names the tables it read: a
+// date-sharded table's period tables (posts_2024_06) as the table the
+// client named (posts), as one server holding it would; nil when the
+// routes read no period table.
+func (s *Session) periodNames(routes ...planner.ShardRoute) func(string) string {
+	l := s.env.Sharding.Layout()
+	for _, r := range routes {
+		for _, t := range r.Tables {
+			if l.TableOfPeriod(t) != "" {
+				return l.TableOfPeriod
+			}
+		}
+	}
+	return nil
 }
 
 // onTxCluster reports whether plan runs only on the cluster of the

@@ -352,6 +352,13 @@ func (s *Session) mergeStream(ctx context.Context, plan *planner.ShardPlan, conn
 			break
 		}
 	}
+	if rename := s.periodNames(plan.Routes...); rename != nil {
+		for i, p := range colPackets {
+			if renamed, ok := wire.RenameOrgTable(p, rename); ok {
+				colPackets[i] = renamed
+			}
+		}
+	}
 	sources := make([]engine.Source, len(conns))
 	for i, sc := range conns {
 		i, sc := i, sc

@@ -145,6 +145,22 @@ func (d *Date) tableName(t time.Time) string {
 	return fmt.Sprintf("%s_%04d_%02d_%02d", d.table, t.Year(), int(t.Month()), t.Day())
 }
 
+// IsPeriodTable reports whether name is the table of one of d's periods
+// (posts_2024_06 for a monthly posts), as a server names it in a result's
+// column definitions.
+func (d *Date) IsPeriodTable(name string) bool {
+	suffix, ok := strings.CutPrefix(strings.ToLower(name), d.table+"_")
+	if !ok {
+		return false
+	}
+	layout := map[string]string{PeriodYear: "2006", PeriodMonth: "2006_01"}[d.period]
+	if layout == "" {
+		layout = "2006_01_02"
+	}
+	t, err := time.Parse(layout, suffix)
+	return err == nil && d.tableName(t) == strings.ToLower(name)
+}
+
 // Name implements Method.
 func (d *Date) Name() string { return MethodDate }
 

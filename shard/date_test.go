@@ -235,3 +235,31 @@ func TestDateKeep(t *testing.T) {
 		t.Error("without keep: a period table was Expired")
 	}
 }
+
+func TestIsPeriodTable(t *testing.T) {
+	monthly := monthlyPosts(t)
+	daily := newPosts(t, PeriodDay, "2024-06-01", 1, map[string]string{"s0": "..2024-06-10", "s1": "2024-06-10.."})
+	yearly := newPosts(t, PeriodYear, "2023-01-01", 1, map[string]string{"s0": "..2024-01-01", "s1": "2024-01-01.."})
+	for _, tt := range []struct {
+		d    *Date
+		name string
+		want bool
+	}{
+		{monthly, "posts_2024_06", true},
+		{monthly, "POSTS_2024_06", true}, // as a server may spell it
+		{monthly, "posts_2024_6", false},
+		{monthly, "posts_2024_13", false},
+		{monthly, "posts_2024", false},
+		{monthly, "posts", false},
+		{monthly, "postsx_2024_06", false},
+		{monthly, "comments_2024_06", false},
+		{daily, "posts_2024_06_03", true},
+		{daily, "posts_2024_06", false},
+		{yearly, "posts_2024", true},
+		{yearly, "posts_2024_01", false},
+	} {
+		if got := tt.d.IsPeriodTable(tt.name); got != tt.want {
+			t.Errorf("%s period %s: IsPeriodTable(%q) = %v, want %v", tt.d.table, tt.d.period, tt.name, got, tt.want)
+		}
+	}
+}

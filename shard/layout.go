@@ -198,6 +198,34 @@ func NewLayout(defaultCluster string, tables []*Table) (*Layout, error) {
 	return l, nil
 }
 
+// TableOfPeriod is the date-sharded table whose period table name is
+// (posts for posts_2024_06), or "" when name is no period table.
+func (l *Layout) TableOfPeriod(name string) string {
+	if l == nil {
+		return ""
+	}
+	for _, t := range l.sorted {
+		if d, ok := t.Method.(*Date); ok && d.IsPeriodTable(name) {
+			return t.Name
+		}
+	}
+	return ""
+}
+
+// HasDateTables reports whether a table of l is sharded by date, so
+// results may name period tables.
+func (l *Layout) HasDateTables() bool {
+	if l == nil {
+		return false
+	}
+	for _, t := range l.sorted {
+		if _, ok := t.Method.(*Date); ok {
+			return true
+		}
+	}
+	return false
+}
+
 // WithMethod returns a copy of l whose sharded table name is placed by
 // m (an online move starts or ends); the shard clusters follow.
 func (l *Layout) WithMethod(name string, m Method) (*Layout, error) {

@@ -35,3 +35,32 @@ func AppendColumnDef(b []byte, name string, typ byte, collation uint16, length u
 	b = append(b, 0x00)          // decimals
 	return append(b, 0x00, 0x00) // filler
 }
+
+// RenameOrgTable returns the ColumnDefinition41 payload p with its
+// org_table (the table a column is read from, as the server names it)
+// replaced by rename's answer for it; p itself, and false, when rename
+// answers "" or p is too short to hold one. Strata reads a date-sharded
+// table from period tables (posts_2024_06) a client never named: the
+// client must see the table it named (posts), as one server shows it.
+func RenameOrgTable(p []byte, rename func(orgTable string) string) ([]byte, bool) {
+	pos := 0
+	for range 3 { // catalog, schema, table
+		n, w := ReadLenEnc(p[pos:])
+		if w == 0 || uint64(len(p)-pos-w) < n {
+			return p, false
+		}
+		pos += w + int(n)
+	}
+	n, w := ReadLenEnc(p[pos:])
+	if w == 0 || uint64(len(p)-pos-w) < n {
+		return p, false
+	}
+	name := rename(string(p[pos+w : pos+w+int(n)]))
+	if name == "" {
+		return p, false
+	}
+	out := make([]byte, 0, len(p)+len(name))
+	out = append(out, p[:pos]...)
+	out = AppendLenEncString(out, []byte(name))
+	return append(out, p[pos+w+int(n):]...), true
+}
