@@ -130,7 +130,10 @@ func decodeParam(typ byte, unsigned bool, b []byte, charset string) (lit string,
 		return doubleLiteral(math.Float64frombits(binary.LittleEndian.Uint64(b))), 8, nil
 	case paramDate, paramDateTime, paramTimestamp:
 		lit, n, err := decodeDateTime(b)
-		return typedTemporal(lit, typ), n, err
+		if err != nil {
+			return "", 0, err
+		}
+		return typedTemporal(lit, typ), n, nil
 	case paramTime:
 		return decodeTime(b)
 	}

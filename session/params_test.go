@@ -61,6 +61,16 @@ func TestDecodeParamRendersLiterals(t *testing.T) {
 			t.Errorf("short longlong %v decoded", short)
 		}
 	}
+	for _, typ := range []byte{paramDate, paramDateTime, paramTimestamp, paramTime} {
+		// A date or time longer than the packet: an error, not a panic
+		// (FuzzBulkExecutePacket found the panic).
+		if _, _, err := decodeParam(typ, false, []byte{11, 0xe8}, ""); err == nil {
+			t.Errorf("type %#x: a value longer than the packet decoded", typ)
+		}
+		if _, _, err := decodeParam(typ, false, nil, ""); err == nil {
+			t.Errorf("type %#x: no bytes decoded", typ)
+		}
+	}
 	if _, _, err := decodeParam(0xfd, false, []byte{9, 'a'}, ""); err == nil {
 		t.Error("a string longer than the packet decoded")
 	}
