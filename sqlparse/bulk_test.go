@@ -72,3 +72,27 @@ func TestBulkInsertCutsALongBatch(t *testing.T) {
 		}
 	}
 }
+
+// FuzzBulkInsert: any statement text, never a panic; a batch written as
+// statements keeps the text before its VALUES row, and each statement
+// has no placeholder left.
+func FuzzBulkInsert(f *testing.F) {
+	f.Add("INSERT INTO t (a, b) VALUES (?, ?)", uint16(64))
+	f.Add("REPLACE t VALUE (?, CONCAT(?, 'x')) ON DUPLICATE KEY UPDATE a = VALUES(a)", uint16(10))
+	f.Add("INSERT INTO t SELECT * FROM (VALUES (?, ?)) v", uint16(1000))
+	f.Fuzz(func(t *testing.T, sql string, maxLen uint16) {
+		rows := [][]string{{"1", "'a?'"}, {"NULL", "X'00'"}, {"-00000041", "DEFAULT"}}
+		out, ok := Mode{}.BulkInsert(sql, rows, int(maxLen))
+		if !ok {
+			return
+		}
+		if len(out) == 0 {
+			t.Fatal("written as no statement")
+		}
+		for _, stmt := range out {
+			if _, n := (Mode{}).BindPlaceholders(stmt, nil); n != 0 {
+				t.Fatalf("%q from %q keeps %d placeholders", stmt, sql, n)
+			}
+		}
+	})
+}
