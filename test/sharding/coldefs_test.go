@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/strata-proxy/strata/backend"
 	"github.com/strata-proxy/strata/test/testenv"
@@ -23,15 +22,7 @@ import (
 func TestColumnDefinitionsAsOneServer(t *testing.T) {
 	strataDB(t)
 	ctx := context.Background()
-	dial := func(addr, user, pass string) *backend.Conn {
-		c, err := backend.Dial(ctx, backend.DialConfig{Addr: addr, User: user, Password: pass, Timeout: 5 * time.Second, Flavor: backend.Flavor{Collation: 45}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		return c
-	}
-	viaStrata, single := dial(strataAddr, "app", "app"), dial(clusterAddr["single"], "root", "")
+	viaStrata, single := rawConn(t, strataAddr, "app", "app"), rawConn(t, clusterAddr["single"], "root", "")
 	textDefs := func(c *backend.Conn, q string) []string {
 		rows, err := c.QueryRows(ctx, q)
 		if err != nil {

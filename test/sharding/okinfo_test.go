@@ -19,15 +19,7 @@ import (
 func TestOKInfoLinesAsOneServer(t *testing.T) {
 	strataDB(t)
 	ctx := context.Background()
-	dial := func(addr, user, pass string) *backend.Conn {
-		c, err := backend.Dial(ctx, backend.DialConfig{Addr: addr, User: user, Password: pass, Timeout: 5 * time.Second, Flavor: backend.Flavor{Collation: 45}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		return c
-	}
-	viaStrata, single := dial(strataAddr, "app", "app"), dial(clusterAddr["single"], "root", "")
+	viaStrata, single := rawConn(t, strataAddr, "app", "app"), rawConn(t, clusterAddr["single"], "root", "")
 	const clean = "DELETE FROM blog.comments WHERE author = 'info'"
 	t.Cleanup(func() {
 		_, _ = viaStrata.Exec(ctx, clean)
@@ -59,4 +51,17 @@ func TestOKInfoLinesAsOneServer(t *testing.T) {
 			t.Errorf("%s\n  Strata: %s\n  single: %s", stmt, answers[0], answers[1])
 		}
 	}
+}
+
+// rawConn is a protocol-level connection to addr (Strata's own backend
+// client), for what a driver does not show: an OK's info line, column
+// definitions, bulk executions. It closes when the test ends.
+func rawConn(t *testing.T, addr, user, pass string) *backend.Conn {
+	t.Helper()
+	c, err := backend.Dial(context.Background(), backend.DialConfig{Addr: addr, User: user, Password: pass, Timeout: 5 * time.Second, Flavor: backend.Flavor{Collation: 45}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
 }

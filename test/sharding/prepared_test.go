@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/strata-proxy/strata/backend"
 	"github.com/strata-proxy/strata/test/testenv"
 )
 
@@ -184,11 +183,7 @@ func typeAndScale(d string) string {
 // their key is, with one OK for the batch that counts them all.
 func TestBulkExecuteSplitsOverShards(t *testing.T) {
 	strataDB(t) // Strata runs
-	c, err := backend.Dial(context.Background(), backend.DialConfig{Addr: strataAddr, User: "app", Password: "app", Timeout: 5 * time.Second, Flavor: backend.Flavor{Collation: 45}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := rawConn(t, strataAddr, "app", "app")
 	if !c.Bulk {
 		t.Fatal("Strata does not offer COM_STMT_BULK_EXECUTE in front of sharded tables")
 	}
