@@ -89,10 +89,11 @@ func (s *Session) bulkPlaced(ctx context.Context, st *prepared, packet []byte) e
 // after the other, each all of its rows or none.
 const maxBulkStatement = 4 << 20
 
-// bulkEach runs statements, one per row of a batch, each as a query of its
-// own with its answer held back, and answers the client once: an OK with
-// the rows affected in all and the first id generated, or the first error,
-// after which nothing more runs.
+// bulkEach runs a batch's statements (one per row, or one per part of an
+// INSERT's rows), each as a query of its own with its answer held back,
+// and answers the client once: an OK with the rows affected in all and
+// the first id generated, or the first error, after which nothing more
+// runs.
 func (s *Session) bulkEach(ctx context.Context, texts []string) error {
 	out, seq := s.client.W, s.client.Seq
 	var held bytes.Buffer

@@ -212,20 +212,6 @@ func (l *Layout) TableOfPeriod(name string) string {
 	return ""
 }
 
-// HasDateTables reports whether a table of l is sharded by date, so
-// results may name period tables.
-func (l *Layout) HasDateTables() bool {
-	if l == nil {
-		return false
-	}
-	for _, t := range l.sorted {
-		if _, ok := t.Method.(*Date); ok {
-			return true
-		}
-	}
-	return false
-}
-
 // WithMethod returns a copy of l whose sharded table name is placed by
 // m (an online move starts or ends); the shard clusters follow.
 func (l *Layout) WithMethod(name string, m Method) (*Layout, error) {
