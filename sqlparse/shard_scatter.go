@@ -81,8 +81,13 @@ func (a *analyzer) selectStmt(sel *ast.SelectStmt) {
 	// Strata, in floating point, a GROUP_CONCAT merged from lists is
 	// refused where a value holds 0x1F, and JSON_ARRAYAGG's elements would
 	// come in shard order: where every group is whole on a shard, the
-	// shard's own value is the one server's.
-	wholeBetter := func(n ast.Node) bool { return isDeviation(n) || isGroupConcat(n) || isJSONAgg(n) }
+	// shard's own value is the one server's. So with a DISTINCT aggregate,
+	// whose partials are every distinct value of every group (the shards
+	// grouped by it too): each shard's own count is exact, reads a row per
+	// group, and is described as the server describes it.
+	wholeBetter := func(n ast.Node) bool {
+		return isDeviation(n) || isGroupConcat(n) || isJSONAgg(n) || isDistinctAgg(n)
+	}
 	better := containsNode(sel.Fields, wholeBetter) || (sel.Having != nil && containsNode(sel.Having, wholeBetter)) ||
 		(sel.OrderBy != nil && containsNode(sel.OrderBy, wholeBetter))
 	if (b.why != "" || better) && a.groupsWholeOnShards(sel) {
@@ -984,6 +989,12 @@ func (b *scatterBuilder) fullCopy(e ast.ExprNode) int {
 func isJSONAgg(n ast.Node) bool {
 	a, ok := n.(*ast.AggregateFuncExpr)
 	return ok && (strings.EqualFold(a.F, ast.AggFuncJsonArrayagg) || strings.EqualFold(a.F, ast.AggFuncJsonObjectAgg))
+}
+
+// isDistinctAgg: COUNT, SUM or AVG of DISTINCT values.
+func isDistinctAgg(n ast.Node) bool {
+	a, ok := n.(*ast.AggregateFuncExpr)
+	return ok && a.Distinct && !isGroupConcat(n)
 }
 
 // isGroupConcat: a GROUP_CONCAT.
