@@ -134,17 +134,13 @@ type bulkSum struct {
 	warnings           uint16
 }
 
-func (b *bulkSum) add(ok []byte) {
-	affected, n := wire.ReadLenEnc(ok[1:])
-	id, m := wire.ReadLenEnc(ok[1+n:])
-	b.affected += affected
+func (b *bulkSum) add(packet []byte) {
+	ok, _ := wire.ParseOK(packet)
+	b.affected += ok.AffectedRows
 	if b.insertID == 0 {
-		b.insertID = id
+		b.insertID = ok.LastInsertID
 	}
-	if at := 1 + n + m + 2; len(ok) >= at+2 {
-		w := uint32(b.warnings) + uint32(binary.LittleEndian.Uint16(ok[at:]))
-		b.warnings = uint16(min(w, math.MaxUint16))
-	}
+	b.warnings = uint16(min(uint32(b.warnings)+uint32(ok.Warnings), math.MaxUint16))
 }
 
 // firstPayload is the payload of the first packet in data.

@@ -18,21 +18,16 @@ func (m Mode) BulkInsert(sql string, rows [][]string, maxLen int) ([]string, boo
 	if len(rows) == 0 {
 		return nil, false
 	}
-	sc, toks := m.codeTokens(sql)
-	open, end, ok := valuesRow(&sc, sql, toks)
+	open, end, ok := m.valuesRow(sql)
 	if !ok {
 		return nil, false
 	}
-	for i, t := range toks {
-		if (i < open || i > end) && t.kind == tokPunct && sql[t.start] == '?' {
-			return nil, false
-		}
+	head, row, tail := sql[:open], sql[open:end], sql[end:]
+	if hasPlaceholder(m, head) || hasPlaceholder(m, tail) || !hasPlaceholder(m, row) {
+		// Values outside the row, or none in it (the rows would all be
+		// the same).
+		return nil, false
 	}
-	row := sql[toks[open].start:toks[end].end]
-	if _, n := m.BindPlaceholders(row, nil); n == 0 {
-		return nil, false // nothing bound: the rows would all be the same
-	}
-	head, tail := sql[:toks[open].start], sql[toks[end].end:]
 	var out []string
 	var b strings.Builder
 	for _, values := range rows {
@@ -57,61 +52,32 @@ func (m Mode) BulkInsert(sql string, rows [][]string, maxLen int) ([]string, boo
 }
 
 // valuesRow finds the one row of an INSERT's VALUES (or VALUE) list at
-// the statement's top level: the indexes of its opening and closing
-// parentheses in toks. ok is false when there is no such list, or it has
-// more than one row.
-func valuesRow(sc *scanner, sql string, toks []token) (open, end int, ok bool) {
+// the statement's top level: where its parentheses open and end in sql.
+// ok is false when there is no such list, or it has more than one row.
+func (m Mode) valuesRow(sql string) (open, end int, ok bool) {
+	sc := newScanner(sql)
+	sc.noBackslash = m.noBackslash
 	depth := 0
-	for i, t := range toks {
-		if t.kind == tokPunct {
-			switch sql[t.start] {
-			case '(':
-				depth++
-			case ')':
-				depth--
-			}
-			continue
-		}
-		if depth != 0 {
-			continue
-		}
-		if sc.isWord(t, "select") || sc.isWord(t, "set") || sc.isWord(t, "update") {
+	for t := sc.nextCode(); t.kind != tokEOF; t = sc.nextCode() {
+		switch {
+		case isPunct(sql, t, '('):
+			depth++
+		case isPunct(sql, t, ')'):
+			depth--
+		case depth != 0:
+		case sc.isWord(t, "select"), sc.isWord(t, "set"), sc.isWord(t, "update"):
 			// INSERT ... SELECT, INSERT ... SET, or ON DUPLICATE KEY
 			// UPDATE reached first: its VALUES(col) is no row.
 			return 0, 0, false
+		case sc.isWord(t, "values"), sc.isWord(t, "value"):
+			peek := sc // where the row's parenthesis opens
+			open = peek.nextCode().start
+			end, ok = closingParen(&sc)
+			if !ok || isPunct(sql, sc.nextCode(), ',') {
+				return 0, 0, false
+			}
+			return open, end, true
 		}
-		if !sc.isWord(t, "values") && !sc.isWord(t, "value") {
-			continue
-		}
-		if i+1 >= len(toks) || toks[i+1].kind != tokPunct || sql[toks[i+1].start] != '(' {
-			return 0, 0, false
-		}
-		end := matchingParen(sql, toks, i+1)
-		if end < 0 || end+1 < len(toks) && toks[end+1].kind == tokPunct && sql[toks[end+1].start] == ',' {
-			return 0, 0, false
-		}
-		return i + 1, end, true
 	}
 	return 0, 0, false
-}
-
-// matchingParen is the index in toks of the parenthesis that closes the
-// one at open, or -1.
-func matchingParen(sql string, toks []token, open int) int {
-	depth := 0
-	for i := open; i < len(toks); i++ {
-		if toks[i].kind != tokPunct {
-			continue
-		}
-		switch sql[toks[i].start] {
-		case '(':
-			depth++
-		case ')':
-			depth--
-			if depth == 0 {
-				return i
-			}
-		}
-	}
-	return -1
 }

@@ -4,7 +4,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 )
 
@@ -22,25 +21,11 @@ func TestJavaConnectorOverShardsLikeOneServer(t *testing.T) {
 	}
 	strataDB(t)
 	source, _ := filepath.Abs("../java/ShardedWorkload.java")
-	run := func(addr, user, pass, mode string) string {
-		t.Helper()
-		host, port, _ := strings.Cut(addr, ":")
-		out, err := exec.Command("java", "-XX:TieredStopAtLevel=1", "-cp", jar, source, host, port, user, pass, mode).CombinedOutput()
-		if err != nil {
-			t.Fatalf("java %s against %s: %v\n%s", mode, addr, err, out)
-		}
-		return string(out)
+	command := func(args ...string) *exec.Cmd {
+		return exec.Command("java", append([]string{"-XX:TieredStopAtLevel=1", "-cp", jar, source}, args...)...)
 	}
 	for _, mode := range []string{"text", "server"} {
-		want := run(clusterAddr["single"], "root", "", mode)
-		got := run(strataAddr, "app", "app", mode)
-		if got != want {
-			t.Errorf("Connector/J %s through Strata differs from the single server:%s", mode, lineDiff(got, want))
-		}
-		for _, line := range []string{"batch: 12 statements", "batch rows: [[Long(910000)", "duplicate: 1062 23000", "left: [[Long(0)]]", "after tx: [[Long(910100), String(kept)]]", "posts at: [[Long(", "posts from: [[Long(", "dates: [[String(2024-06-03), "} {
-			if !strings.Contains(want, line) {
-				t.Errorf("Connector/J %s: %q missing from\n%s", mode, line, want)
-			}
-		}
+		clientSameAsOneServer(t, "Connector/J "+mode, command, []string{"batch: 12 statements", "batch rows: [[Long(910000)", "duplicate: 1062 23000",
+			"left: [[Long(0)]]", "after tx: [[Long(910100), String(kept)]]", "posts at: [[Long(", "posts from: [[Long(", "dates: [[String(2024-06-03), "}, mode)
 	}
 }

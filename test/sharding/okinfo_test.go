@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/strata-proxy/strata/backend"
 )
@@ -51,17 +50,4 @@ func TestOKInfoLinesAsOneServer(t *testing.T) {
 			t.Errorf("%s\n  Strata: %s\n  single: %s", stmt, answers[0], answers[1])
 		}
 	}
-}
-
-// rawConn is a protocol-level connection to addr (Strata's own backend
-// client), for what a driver does not show: an OK's info line, column
-// definitions, bulk executions. It closes when the test ends.
-func rawConn(t *testing.T, addr, user, pass string) *backend.Conn {
-	t.Helper()
-	c, err := backend.Dial(context.Background(), backend.DialConfig{Addr: addr, User: user, Password: pass, Timeout: 5 * time.Second, Flavor: backend.Flavor{Collation: 45}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
 }

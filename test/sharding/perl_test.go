@@ -3,7 +3,6 @@ package sharding
 import (
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 )
 
@@ -19,25 +18,8 @@ func TestPerlDriverOverShardsLikeOneServer(t *testing.T) {
 	}
 	strataDB(t)
 	script, _ := filepath.Abs("../perl/sharded_workload.pl")
-	run := func(addr, user, pass, mode string) string {
-		t.Helper()
-		host, port, _ := strings.Cut(addr, ":")
-		out, err := exec.Command("perl", script, host, port, user, pass, mode).CombinedOutput()
-		if err != nil {
-			t.Fatalf("perl %s against %s: %v\n%s", mode, addr, err, out)
-		}
-		return string(out)
-	}
 	for _, mode := range []string{"client", "server"} {
-		want := run(clusterAddr["single"], "root", "", mode)
-		got := run(strataAddr, "app", "app", mode)
-		if got != want {
-			t.Errorf("DBD::MariaDB %s through Strata differs from the single server:%s", mode, lineDiff(got, want))
-		}
-		for _, line := range []string{"multi-row insert: 3 rows", "duplicate: error 1062 23000", "update: 9 rows", "typed: [('42',", "written: [('950100', '1', 'perl-", "left: [('0')]"} {
-			if !strings.Contains(want, line) {
-				t.Errorf("DBD::MariaDB %s: %q missing from\n%s", mode, line, want)
-			}
-		}
+		clientSameAsOneServer(t, "DBD::MariaDB "+mode, program("perl", script), []string{"multi-row insert: 3 rows", "duplicate: error 1062 23000",
+			"update: 9 rows", "typed: [('42',", "written: [('950100', '1', 'perl-", "left: [('0')]"}, mode)
 	}
 }
