@@ -473,8 +473,16 @@ func (parsed *Parsed) forText(sql string) *Parsed {
 // parseIn parses sql as sql_mode m reads it. It never refuses a
 // statement: what the parser cannot read is classified conservatively
 // (primary) and the server judges its syntax.
+//
+// A text too long for the caches (a bulk INSERT, mostly) keeps its
+// parsed tree for the shard analysis (Sharding.Plan), which would
+// otherwise parse it a second time.
 func parseIn(m sqlparse.Mode, sql string) *Parsed {
-	stmts, err := m.ParseOrFallback(sql)
+	parse := m.ParseOrFallback
+	if len(sql) > maxCachedText {
+		parse = m.ParseKeepingTree
+	}
+	stmts, err := parse(sql)
 	if len(stmts) == 0 {
 		return &Parsed{SQL: sql, Summary: m.ClassifyFallback(sql), Err: err}
 	}

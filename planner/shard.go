@@ -1152,7 +1152,7 @@ func (s *Sharding) refuseUnorderedLimit(l *shard.Layout, m sqlparse.Mode, sql st
 	if !p.Copies || (f.Kind != sqlparse.KindUpdate && f.Kind != sqlparse.KindDelete) {
 		return nil
 	}
-	a, err := s.analysis(l, m, sql)
+	a, err := s.analysis(l, m, sql, f)
 	if err != nil {
 		return nil // the server judges what Strata could not analyze
 	}
@@ -1172,11 +1172,16 @@ func firstTable(f *sqlparse.Facts) string {
 // maxAnalyses bounds the analysis cache (it starts over past it).
 const maxAnalyses = 10000
 
-// analysis is the analysis of sql as m reads it, with its render cache.
-// Analyses of the default reading are cached per text; the few sessions
-// whose sql_mode reads text otherwise (NO_BACKSLASH_ESCAPES, ANSI_QUOTES)
-// are analyzed per statement, as their facts are parsed per statement.
-func (s *Sharding) analysis(l *shard.Layout, m sqlparse.Mode, sql string) (*analyzed, error) {
+// analysis is the analysis of sql, whose facts are f, as m reads it, with
+// its render cache. Analyses of the default reading are cached per text;
+// the few sessions whose sql_mode reads text otherwise
+// (NO_BACKSLASH_ESCAPES, ANSI_QUOTES) are analyzed per statement, as
+// their facts are parsed per statement. A long text with its values
+// written in (a bulk INSERT) is not cached either: such texts rarely come
+// twice, and each analysis holds the parsed tree, many times the text's
+// size, so a bulk load would fill memory with them. A long text with
+// placeholders is a prepared statement's, run again and again.
+func (s *Sharding) analysis(l *shard.Layout, m sqlparse.Mode, sql string, f *sqlparse.Facts) (*analyzed, error) {
 	shared := m.ReadsAsDefault()
 	if shared {
 		m = sqlparse.Mode{} // one analysis per text, whichever such mode asked first
@@ -1185,7 +1190,7 @@ func (s *Sharding) analysis(l *shard.Layout, m sqlparse.Mode, sql string) (*anal
 			return a, a.err
 		}
 	}
-	st, err := m.AnalyzeShard(sql, func(t sqlparse.TableRef) (string, bool) {
+	st, err := m.AnalyzeShardOf(sql, f, func(t sqlparse.TableRef) (string, bool) {
 		tb := l.Table(t.Name)
 		if tb == nil || tb.Placement != shard.PlaceSharded {
 			return "", false
@@ -1193,7 +1198,7 @@ func (s *Sharding) analysis(l *shard.Layout, m sqlparse.Mode, sql string) (*anal
 		return strings.ToLower(tb.Method.Key()), true
 	})
 	a := &analyzed{stmt: st, err: err}
-	if !shared {
+	if !shared || (len(sql) > maxCachedText && (st == nil || st.Params == 0)) {
 		return a, err
 	}
 	if s.n.Add(1) > maxAnalyses {
@@ -1224,7 +1229,7 @@ func (a *analyzed) render(rw sqlparse.Rewrite, tg target) (string, error) {
 }
 
 func (s *Sharding) planSharded(ctx context.Context, l *shard.Layout, m sqlparse.Mode, sql string, f *sqlparse.Facts, args []string) (*ShardPlan, error) {
-	a, err := s.analysis(l, m, sql)
+	a, err := s.analysis(l, m, sql, f)
 	st := a.stmt
 	if err != nil {
 		return nil, err

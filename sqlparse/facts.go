@@ -105,6 +105,9 @@ func (t TableRef) String() string {
 // Facts is what the router needs to know about one statement.
 type Facts struct {
 	Kind Kind
+	// tree is the parsed statement, kept for one shard analysis where the
+	// caller asked (ParseKeepingTree).
+	tree *keptTree
 	// Text is this statement's own text: trimmed, without the ';'
 	// separator, with its leading comments (hints) kept. For a
 	// multi-statement query it lets the caller forward statements one by one.

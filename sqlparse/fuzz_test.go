@@ -52,7 +52,13 @@ func FuzzParse(f *testing.F) {
 		}
 		// The analysis over sharded tables (with the collation sources of
 		// its merged columns) answers or refuses, never panics.
-		_, _ = AnalyzeShard(sql, testKeyOf)
+		fresh, errFresh := AnalyzeShard(sql, testKeyOf)
+		// The analysis of the tree the classification kept is the
+		// analysis of a fresh parse.
+		kept, errKept, _ := analyzeKept(t, Mode{}, sql)
+		if d := sameAnalysis(kept, fresh, errKept, errFresh); d != "" {
+			t.Fatalf("%q: the kept tree's analysis differs from a fresh one: %s", sql, d)
+		}
 		// EXPLAIN of a statement splits into a head and the statement,
 		// which together are the text (spaces and comments aside).
 		if head, stmt, ok := SplitExplain(sql); ok {
