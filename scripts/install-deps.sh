@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Strata's tests, demo and benchmarks need on Debian 12:
 # MariaDB server and client, PHP with pdo_mysql, sysbench, Python's PyMySQL
-# and mysqlclient, Perl's DBD::MariaDB, Java with MariaDB Connector/J,
+# and mysqlclient, Perl's DBD::MariaDB, Ruby's mysql2 with ActiveRecord,
+# Java with MariaDB Connector/J,
 # Node.js with npm and the Node.js drivers of test/node (and make and CA
 # certificates, which a minimal image may lack). Go is expected in
 # /usr/local/go.
@@ -32,6 +33,11 @@ have sysbench || need sysbench
 /usr/bin/python3 -c 'import MySQLdb' >/dev/null 2>&1 || need python3-mysqldb
 # Perl's DBI with DBD::MariaDB (test/perl).
 perl -MDBD::MariaDB -e 1 >/dev/null 2>&1 || need libdbd-mariadb-perl
+# Ruby's mysql2 and Rails' ActiveRecord (test/ruby).
+if ! ruby -e 'require "mysql2"; require "active_record"' >/dev/null 2>&1; then
+	need ruby-mysql2
+	need ruby-activerecord
+fi
 # Java with MariaDB Connector/J (test/java).
 have java || need default-jre-headless
 [ -s /usr/share/java/mariadb-java-client.jar ] || need libmariadb-java
@@ -58,7 +64,7 @@ node_drivers() {
 
 if [ "${#missing[@]}" -eq 0 ]; then
 	node_drivers
-	echo "deps: mariadbd, mariadb, php (pdo_mysql), sysbench, python3 (pymysql, MySQLdb), perl (DBD::MariaDB), java (Connector/J), node (and its drivers): all present"
+	echo "deps: mariadbd, mariadb, php (pdo_mysql), sysbench, python3 (pymysql, MySQLdb), perl (DBD::MariaDB), ruby (mysql2, ActiveRecord), java (Connector/J), node (and its drivers): all present"
 	exit 0
 fi
 

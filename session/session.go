@@ -235,6 +235,9 @@ type Session struct {
 	// is the statement that began it, replayed there.
 	txFresh bool
 	txBegin string
+	// narrowing: the statement running now is a transaction's first write
+	// over several shards, run tentatively on each (narrow.go).
+	narrowing bool
 	// branches: the other clusters a transaction across clusters wrote
 	// (TwoPhase), each an XA branch named by xid; the pinned connection is
 	// its coordinator. txDeadlock: a statement of it hit a deadlock, so

@@ -251,7 +251,12 @@ func (s *Session) execPlan(ctx context.Context, f *sqlparse.Facts, plan *planner
 			return err
 		}
 	}
-	if err := s.checkTransaction(ctx, f, plan); err != nil {
+	if s.narrowsFreshTx(f, plan) {
+		// Run on each shard in a transaction there; the shard whose rows
+		// it matched keeps the client's transaction (narrow.go).
+		s.narrowing = true
+		defer func() { s.narrowing = false }()
+	} else if err := s.checkTransaction(ctx, f, plan); err != nil {
 		return s.refuseRouting(err)
 	}
 	switch {

@@ -23,6 +23,15 @@ type writeResult struct {
 	warnings           uint16
 	info               okInfo        // the OKs' info lines ("Rows matched: ...")
 	returned           *returnedRows // the rows of a RETURNING clause being sent
+	// results are each statement's OK by connection, kept for a write
+	// that must learn where it matched rows (narrow.go).
+	results []connResult
+}
+
+// connResult is the OK of one statement of a write on conn.
+type connResult struct {
+	conn *backend.Conn
+	res  backend.QueryResult
 }
 
 // add counts one statement's OK into the write's result.
@@ -57,8 +66,9 @@ type shardWork func(ctx context.Context, conns []*shardConn) (writeResult, *shar
 // routes hold copies of one table (a reference table), the counts are
 // one copy's, as one server holding the table would report, and every
 // copy writes as the first copy did (copyLikeFirst), an INSERT's
-// AUTO_INCREMENT rows with its ids.
-func runRoutes(plan *planner.ShardPlan, inserts, sameClock bool) shardWork {
+// AUTO_INCREMENT rows with its ids. keep keeps each statement's OK in the
+// result (writeResult.results).
+func runRoutes(plan *planner.ShardPlan, inserts, sameClock, keep bool) shardWork {
 	return func(ctx context.Context, conns []*shardConn) (writeResult, *shardConn, error) {
 		var w writeResult
 		clock, err := firstRouteClock(conns, sameClock)
@@ -77,6 +87,9 @@ func runRoutes(plan *planner.ShardPlan, inserts, sameClock bool) shardWork {
 			}
 			if i == 0 {
 				firstID = res.LastInsertID
+			}
+			if keep {
+				w.results = append(w.results, connResult{sc.conn, res})
 			}
 			if plan.Copies && i > 0 {
 				continue
@@ -340,7 +353,7 @@ func warned(plan *planner.ShardPlan, conns []*shardConn) []*shardConn {
 func (s *Session) execWrite(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, binary bool) error {
 	inserts := f.Kind == sqlparse.KindInsert || f.Kind == sqlparse.KindReplace
 	sameClock := s.writeClock(f, plan)
-	work := runRoutes(plan, inserts, sameClock)
+	work := runRoutes(plan, inserts, sameClock, s.narrowing)
 	switch {
 	case plan.Returning:
 		work = s.returningWork(plan, binary, inserts, sameClock)
@@ -428,22 +441,42 @@ func (s *Session) writeShards(ctx context.Context, f *sqlparse.Facts, plan *plan
 	if across {
 		return s.writeAcross(ctx, f, plan, conns, start, work, tp)
 	}
-	defer s.noteTxStatement(f)
+	// A transaction's first write over several shards (narrow.go) begins
+	// the client's transaction on each of them; refused, it leaves the
+	// transaction as fresh as it found it.
+	narrowing := s.narrowing && inClientTx
+	undone := false
+	defer func() {
+		if !undone {
+			s.noteTxStatement(f)
+		}
+	}()
 	defer s.running(conns)()
 	// A RETURNING write sends its rows before it commits, so it is
 	// always in a transaction: an error after some rows leaves nothing
 	// written.
-	ownTx := (len(conns) > 1 || plan.Kind == planner.PlanLoad || plan.Returning) && !inClientTx && !f.ImplicitCommit
+	ownTx := narrowing || (len(conns) > 1 || plan.Kind == planner.PlanLoad || plan.Returning) && !inClientTx && !f.ImplicitCommit
 	// Inside the client's transaction a statement that runs in steps
 	// (on several shards, or a move's INSERT, UPDATE and DELETE) must be
 	// undone whole when a step fails, as one server undoes a failed
 	// statement and keeps the transaction going.
-	stepped := inClientTx && !f.ImplicitCommit && (len(conns) > 1 || plan.Move != nil || plan.LimitWalk)
+	stepped := !narrowing && inClientTx && !f.ImplicitCommit && (len(conns) > 1 || plan.Move != nil || plan.LimitWalk)
 	fail := func(sc *shardConn, err error) error {
 		if stepped {
 			s.undoStatement(conns)
 		}
-		return s.abortShardWrite(conns, ownTx, sc, err)
+		if !narrowing {
+			return s.abortShardWrite(conns, ownTx, sc, err)
+		}
+		// The pinned connection is the client's: it goes back to the
+		// fresh transaction, not to its pool.
+		for _, o := range conns {
+			o.owned = o.owned && o.conn != s.pinned
+		}
+		err = s.abortShardWrite(conns, ownTx, sc, err)
+		s.restoreFreshTx(conns)
+		undone = true
+		return err
 	}
 	if stepped {
 		if sc, err := runOnEach(distinctConns(conns), "SAVEPOINT "+statementSavepoint); err != nil {
@@ -458,7 +491,12 @@ func (s *Session) writeShards(ctx context.Context, f *sqlparse.Facts, plan *plan
 		s.spanningWrite.Store(true)
 		defer s.spanningWrite.Store(false)
 	}
-	if ownTx {
+	switch {
+	case narrowing:
+		if sc, err := s.beginTentative(ctx, conns); err != nil {
+			return fail(sc, err)
+		}
+	case ownTx:
 		if sc, err := runOnEach(conns, "START TRANSACTION"); err != nil {
 			return fail(sc, err)
 		}
@@ -467,6 +505,12 @@ func (s *Session) writeShards(ctx context.Context, f *sqlparse.Facts, plan *plan
 	if err != nil {
 		return fail(failed, err)
 	}
+	var keep *shardConn
+	if narrowing {
+		if keep, err = s.narrowTo(f, conns, w); err != nil {
+			return fail(keep, err)
+		}
+	}
 	affected, insertID, warnings := w.affected, w.insertID, w.warnings
 	if insertID != 0 {
 		s.noteInsertID(w.insertConn, insertID)
@@ -474,7 +518,7 @@ func (s *Session) writeShards(ctx context.Context, f *sqlparse.Facts, plan *plan
 	if warnings > 0 {
 		s.noteShardWarnings(s.collectWarnings(ctx, warned(plan, conns)), uint64(warnings)) // before COMMIT clears them
 	}
-	if ownTx {
+	if ownTx && !narrowing {
 		if sc, err := runOnEach(conns, "COMMIT"); err != nil {
 			return fail(sc, err)
 		}
@@ -495,7 +539,18 @@ func (s *Session) writeShards(ctx context.Context, f *sqlparse.Facts, plan *plan
 		s.rowCount, s.rowCountState = int64(affected), 2
 	}
 	s.invalidate(f)
-	s.releaseWrite(conns, true)
+	switch {
+	case narrowing && keep != nil:
+		s.releaseNarrowed(conns, keep)
+	case narrowing:
+		if err := s.undoNarrowing(conns); err != nil {
+			return fail(nil, err)
+		}
+		undone = true
+		s.releaseWrite(conns, false) // rolled back: none holds anything of the session's
+	default:
+		s.releaseWrite(conns, true)
+	}
 	s.observeSharded(f, "shard_write", plan, time.Since(start))
 	for _, sc := range conns {
 		s.env.Metrics.ShardQuery(sc.route.Cluster, "write")

@@ -714,11 +714,19 @@ func (a *analyzer) insertStmt(st *ast.InsertStmt) {
 // KEY UPDATE, gives the row the value it has: col itself, or
 // LAST_INSERT_ID(col), MySQL's idiom for making LAST_INSERT_ID() the id
 // of the row an upsert updated (ON DUPLICATE KEY UPDATE id =
-// LAST_INSERT_ID(id)). Such an assignment of the shard key moves no row.
+// LAST_INSERT_ID(id)), or VALUES(col), the value of the row the INSERT
+// brought (every column, the shard key among them, in what ORMs write for
+// an upsert: Rails' upsert_all, Laravel's upsert). Such an assignment of
+// the shard key moves no row: the row it updates is one the shard found
+// for the inserted row, which Strata sent to the shard of VALUES(col), so
+// that value places the updated row where it is.
 func keepsColumn(e ast.ExprNode, col string) bool {
 	e = unparen(e)
 	if call, ok := e.(*ast.FuncCallExpr); ok && call.FnName.L == ast.LastInsertId && len(call.Args) == 1 {
 		e = unparen(call.Args[0])
+	}
+	if v, ok := e.(*ast.ValuesExpr); ok && v.Column != nil {
+		return v.Column.Name.Name.L == col
 	}
 	name, ok := e.(*ast.ColumnNameExpr)
 	return ok && name.Name.Name.L == col

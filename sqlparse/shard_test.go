@@ -290,7 +290,7 @@ func TestShardStatements(t *testing.T) {
 	if !s.HasLimit || s.Kind != KindDelete {
 		t.Errorf("DELETE LIMIT: %+v", s)
 	}
-	s = mustAnalyze(t, "INSERT INTO posts (id, user_id, body) VALUES (1, 2, 'x'), (?, -3, NOW()), (4, ?, DEFAULT) ON DUPLICATE KEY UPDATE user_id = VALUES(user_id)")
+	s = mustAnalyze(t, "INSERT INTO posts (id, user_id, body) VALUES (1, 2, 'x'), (?, -3, NOW()), (4, ?, DEFAULT) ON DUPLICATE KEY UPDATE user_id = VALUES(user_id) + 1")
 	want := &InsertRows{
 		Columns: []string{"id", "user_id", "body"},
 		KeyCol:  1,
@@ -305,13 +305,17 @@ func TestShardStatements(t *testing.T) {
 		t.Errorf("INSERT rows = %+v, want %+v", s.Insert, want)
 	}
 	// The key assigned its own value (MySQL's id = LAST_INSERT_ID(id)
-	// idiom) moves no row; any other value may.
+	// idiom) or the inserted row's (an ORM's upsert) moves no row; any
+	// other value may.
 	for sql, sets := range map[string]bool{
 		"INSERT INTO posts (id, user_id) VALUES (1, 2) ON DUPLICATE KEY UPDATE user_id = LAST_INSERT_ID(user_id)":       false,
 		"INSERT INTO posts (id, user_id) VALUES (1, 2) ON DUPLICATE KEY UPDATE posts.user_id = (posts.user_id), id = 3": false,
 		"INSERT INTO posts (id, user_id) VALUES (1, 2) ON DUPLICATE KEY UPDATE user_id = LAST_INSERT_ID(user_id + 1)":   true,
 		"INSERT INTO posts (id, user_id) VALUES (1, 2) ON DUPLICATE KEY UPDATE user_id = LAST_INSERT_ID(id)":            true,
-		"INSERT INTO posts (id, user_id) VALUES (1, 2) ON DUPLICATE KEY UPDATE user_id = VALUES(user_id)":               true,
+		"INSERT INTO posts (id, user_id) VALUES (1, 2) ON DUPLICATE KEY UPDATE user_id = VALUES(user_id)":               false,
+		"INSERT INTO posts (id, user_id) VALUES (1, 2) ON DUPLICATE KEY UPDATE user_id = (VALUES(`USER_ID`))":           false,
+		"INSERT INTO posts (id, user_id) VALUES (1, 2) ON DUPLICATE KEY UPDATE user_id = VALUES(user_id) + 1":           true,
+		"INSERT INTO posts (id, user_id) VALUES (1, 2) ON DUPLICATE KEY UPDATE user_id = VALUES(id)":                    true,
 	} {
 		if got := mustAnalyze(t, sql).Insert.OnDuplicateSetsKey; got != sets {
 			t.Errorf("%s: OnDuplicateSetsKey %v, want %v", sql, got, sets)

@@ -180,7 +180,9 @@ func (g writeGen) entries() string {
 		return insert + " INTO entries (id, user_id, title, score, status) VALUES " + rows()
 	case 2:
 		return "INSERT INTO entries (id, user_id, title, score, status) VALUES " + rows() +
-			g.pick(" ON DUPLICATE KEY UPDATE score = score + VALUES(score)", " ON DUPLICATE KEY UPDATE status = 'again'", " ON DUPLICATE KEY UPDATE title = title")
+			g.pick(" ON DUPLICATE KEY UPDATE score = score + VALUES(score)", " ON DUPLICATE KEY UPDATE status = 'again'", " ON DUPLICATE KEY UPDATE title = title",
+				// An ORM's upsert sets every column from the row, the shard key too.
+				" ON DUPLICATE KEY UPDATE id = VALUES(id), title = VALUES(title), score = VALUES(score)")
 	case 1:
 		switch {
 		case g.r.IntN(5) == 0:
