@@ -47,9 +47,16 @@ func (s *Sharding) planReturning(ctx context.Context, m sqlparse.Mode, sql strin
 	}
 	p.Routes = slices.Clone(p.Routes) // the plan may share them with a cache
 	for i := range p.Routes {
-		p.Routes[i].SQL += " " + bound
-		if p.Routes[i].Template != "" {
-			p.Routes[i].Template += " " + clause
+		r := &p.Routes[i]
+		routeBound, routeClause := bound, clause
+		if len(r.Tables) == 1 && len(f.WriteTables) > 0 && r.Tables[0] != f.WriteTables[0].Name {
+			// A period table: the clause's posts.id names it.
+			routeBound = m.RenameQualifier(bound, f.WriteTables[0].Name, r.Tables[0])
+			routeClause = m.RenameQualifier(clause, f.WriteTables[0].Name, r.Tables[0])
+		}
+		r.SQL += " " + routeBound
+		if r.Template != "" {
+			r.Template += " " + routeClause
 		}
 	}
 	p.Returning = true

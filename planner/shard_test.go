@@ -925,6 +925,13 @@ func TestReturningBindsItsOwnPlaceholders(t *testing.T) {
 			[]string{"s0", "s1"}, []string{"(5,'a')", "RETURNING id, 't' AS tag"}, ""},
 		{"DELETE FROM events WHERE id = ? RETURNING id + ?", []string{"5", "1"},
 			[]string{"s0"}, []string{"5", "RETURNING id + 1"}, "DELETE FROM `events` WHERE `id`=? RETURNING id + ?"},
+		// A period table has no alias: the clause's qualifier names it
+		// (Django's INSERT ... RETURNING posts.id).
+		{"INSERT INTO posts (id, created_at) VALUES (?, ?) RETURNING posts.id, `posts`.created_at", []string{"7", "'2024-05-03 10:00:00'"},
+			[]string{"s1"}, []string{"INSERT INTO `posts_2024_05`", "RETURNING `posts_2024_05`.id, `posts_2024_05`.created_at"},
+			"INSERT INTO `posts_2024_05` (`id`,`created_at`) VALUES (?,?) RETURNING `posts_2024_05`.id, `posts_2024_05`.created_at"},
+		{"DELETE FROM posts WHERE created_at = ? RETURNING posts.id", []string{"'2024-02-01 00:00:00'"},
+			[]string{"s0"}, []string{"RETURNING `posts_2024_02`.id"}, "DELETE FROM `posts_2024_02` WHERE `created_at`=? RETURNING `posts_2024_02`.id"},
 	}
 	for _, tt := range tests {
 		facts, _ := sqlparse.ParseOrFallback(tt.sql) // the TiDB grammar lacks RETURNING: read without it

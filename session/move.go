@@ -45,7 +45,7 @@ func selectItem(col, dataType string) string {
 // rows all live on the new key's shard (an ORM writing every column by
 // primary key) still runs. Then the destination's own rows are updated in
 // place, and the others move there.
-func (s *Session) moveWork(plan *planner.ShardPlan) shardWork {
+func (s *Session) moveWork(plan *planner.ShardPlan, keep bool) shardWork {
 	m := plan.Move
 	return func(ctx context.Context, conns []*shardConn) (writeResult, *shardConn, error) {
 		var w writeResult
@@ -71,6 +71,9 @@ func (s *Session) moveWork(plan *planner.ShardPlan) shardWork {
 				return w, dest, err
 			}
 			w.add(res)
+			if keep {
+				w.results = append(w.results, connResult{dest.conn, res})
+			}
 		}
 		for _, l := range leaving {
 			res, failed, err := s.moveRows(ctx, m, table, l, dest)

@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -18,32 +19,62 @@ import (
 // DB::transaction): BEGIN, UPDATE t SET ... WHERE id = ?, COMMIT. Where
 // the table is sharded by another column, that UPDATE needs every shard,
 // and a transaction that may only write one would refuse it, though the
-// row it changes lives on one.
+// row it changes lives on one. And an ORM wraps one write of many rows in
+// a transaction too (Django's bulk_create and QuerySet.delete), which
+// then needs several shards as the same write in autocommit does.
 //
-// So the first write of a transaction that has run nothing yet, an UPDATE
-// or DELETE whose shards only its rows can tell, runs on each of its
-// shards in a transaction there. Where it matched rows on one shard at
-// most, the others are rolled back (they changed nothing, and so lose
-// nothing) and the client's transaction goes on on that shard, as if the
-// statement had named its shard key. Where it matched rows on several,
-// all are rolled back and the statement is refused, with the transaction
-// still open and nothing changed: the client can run it outside the
-// transaction or with its shard key.
+// So the first write of a transaction that has run nothing yet, if it
+// needs several shards, runs on each of them in a transaction there:
+//   - where it changed (or, an UPDATE, matched) rows on one shard at most,
+//     the others are rolled back (they changed nothing, and so lose
+//     nothing) and the client's transaction goes on on that shard, as if
+//     the statement had named its shard key;
+//   - where it changed rows on several, the transaction holds them all
+//     (Session.spread), and may only end: COMMIT commits the statement on
+//     each shard, as the same statement in autocommit commits, ROLLBACK
+//     undoes it, and any other statement is refused, since it would make
+//     a transaction of several statements over several shards, which
+//     only transactions.mode: twopc commits all or nothing.
 
-// narrowsFreshTx reports whether plan, a statement of a transaction that
-// would be refused for needing several shards, may instead run
-// tentatively on them (see above).
-func (s *Session) narrowsFreshTx(f *sqlparse.Facts, plan *planner.ShardPlan) bool {
-	if f.Kind != sqlparse.KindUpdate && f.Kind != sqlparse.KindDelete || !plan.Write || len(plan.Clusters()) < 2 ||
-		plan.Copies || plan.Returning || plan.LimitWalk || plan.Move != nil || len(plan.Unique) > 0 || f.ImplicitCommit {
-		return false
+// narrowKind is how a write of a transaction runs on several shards in
+// transactions.mode single (see above).
+type narrowKind int
+
+const (
+	notNarrowed narrowKind = iota
+	// narrowFresh: the transaction's first statement; it goes on where the
+	// write changed rows.
+	narrowFresh
+	// narrowInTx: a later statement; the transaction stays on its shard,
+	// and the write may change rows there only.
+	narrowInTx
+)
+
+// narrows says whether plan, a write of a transaction that needs several
+// shards, may run tentatively on them (see above), and how.
+func (s *Session) narrows(f *sqlparse.Facts, plan *planner.ShardPlan) narrowKind {
+	switch f.Kind {
+	case sqlparse.KindUpdate, sqlparse.KindDelete, sqlparse.KindInsert, sqlparse.KindReplace:
+	default:
+		return notNarrowed
 	}
-	if s.twoPhase() || len(s.branches) > 0 || !s.onlyTxSettingsHeld() {
-		return false // twopc writes several shards as one transaction; held state cannot follow the write to every shard
+	if !plan.Write || len(plan.Clusters()) < 2 || plan.Copies || plan.LimitWalk || len(plan.Unique) > 0 || f.ImplicitCommit {
+		return notNarrowed
 	}
-	fresh := s.inTx && s.txFresh && s.pinned != nil     // BEGIN ran on the pinned connection, nothing since
-	next := !s.inTx && !s.autocommit && s.pinned == nil // autocommit off: the statement begins the transaction
-	return fresh || next
+	if s.twoPhase() || len(s.branches) > 0 {
+		return notNarrowed // twopc writes several shards as one transaction
+	}
+	switch {
+	case s.inTx && s.txFresh && s.pinned != nil && s.onlyTxSettingsHeld(): // BEGIN ran on the pinned connection, nothing since
+		return narrowFresh
+	case !s.inTx && !s.autocommit && s.onlyTxSettingsHeld(): // autocommit off: the statement begins the transaction
+		return narrowFresh
+	case s.inTx && !s.txFresh && s.pinned != nil && !usesSessionState(f) && !s.holds["temporary tables"]:
+		// The other shards run the statement without the session's
+		// state, which it must not read.
+		return narrowInTx
+	}
+	return notNarrowed
 }
 
 // onlyTxSettingsHeld reports whether the session keeps nothing on its
@@ -73,6 +104,13 @@ func (s *Session) txBeginText() string {
 func (s *Session) beginTentative(ctx context.Context, conns []*shardConn) (*shardConn, error) {
 	for _, sc := range distinctConns(conns) {
 		if sc.conn == s.pinned {
+			if s.narrowing == narrowInTx {
+				// Where the statement began, to undo it alone if it
+				// turns out to change rows of other shards too.
+				if err := sc.conn.SimpleCommand(comQuery, "SAVEPOINT "+statementSavepoint); err != nil {
+					return sc, err
+				}
+			}
 			continue
 		}
 		for _, set := range s.nextTx {
@@ -89,43 +127,100 @@ func (s *Session) beginTentative(ctx context.Context, conns []*shardConn) (*shar
 }
 
 // narrowTo decides where a narrowing write's transaction goes on: the
-// connection whose statement matched rows, and rolls the others back.
-// Where none matched, it returns nil and rolls back nothing: the caller
-// undoes all (undoNarrowing). Where several matched, it returns the error
-// the client gets, and the caller rolls back all.
-func (s *Session) narrowTo(f *sqlparse.Facts, conns []*shardConn, w writeResult) (*shardConn, error) {
-	var matched []*shardConn
+// connections whose statements changed or matched rows, of which it
+// rolls the others back. keep is the one where only one did; spread are
+// those where several did. Where none did, both are nil and it rolls back
+// nothing: the caller undoes all (undoNarrowing).
+func (s *Session) narrowTo(f *sqlparse.Facts, conns []*shardConn, w writeResult) (keep *shardConn, spread []*shardConn, err error) {
+	var touched []*shardConn
 	for _, sc := range distinctConns(conns) {
 		n, err := w.matchedOn(sc.conn, f.Kind == sqlparse.KindUpdate)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if n > 0 {
-			matched = append(matched, sc)
+			touched = append(touched, sc)
 		}
 	}
-	switch len(matched) {
-	case 0:
-		return nil, nil
-	case 1:
-	default:
-		var names []string
-		for _, sc := range matched {
-			names = append(names, sc.route.Cluster)
-		}
-		return nil, wire.NewError(wire.ErNotSupportedYet, "Strata: this %s matched rows on %s, and a transaction stays on one shard: it was undone, and the transaction is still open with nothing changed. Run it outside the transaction, add the shard key%s",
-			strings.ToUpper(f.Kind.String()), strings.Join(names, ", "), twoPCHint(true))
+	if s.narrowing == narrowInTx {
+		return s.narrowInTx(f, conns, touched)
 	}
-	keep := matched[0]
+	if len(touched) == 0 {
+		return nil, nil, nil
+	}
 	for _, sc := range distinctConns(conns) {
-		if sc.conn == keep.conn {
+		if slices.ContainsFunc(touched, func(t *shardConn) bool { return t.conn == sc.conn }) {
 			continue
 		}
 		if err := sc.conn.SimpleCommand(comQuery, "ROLLBACK"); err != nil {
-			return sc, fmt.Errorf("ending the part of the statement that matched no rows on %s: %w", sc.route.Cluster, err)
+			return nil, nil, fmt.Errorf("ending the part of the statement that changed no rows on %s: %w", sc.route.Cluster, err)
 		}
 	}
-	return keep, nil
+	if len(touched) == 1 {
+		return touched[0], nil, nil
+	}
+	return nil, touched, nil
+}
+
+// narrowInTx is narrowTo for a later statement of the transaction: where
+// it changed rows only on the transaction's own shard (or none), the
+// others are rolled back and keep is the transaction's connection, if the
+// statement ran there; else the error the client gets.
+func (s *Session) narrowInTx(f *sqlparse.Facts, conns []*shardConn, touched []*shardConn) (keep *shardConn, spread []*shardConn, err error) {
+	var elsewhere []string
+	for _, sc := range touched {
+		if sc.conn != s.pinned {
+			elsewhere = append(elsewhere, sc.route.Cluster)
+		}
+	}
+	if len(elsewhere) > 0 {
+		return nil, nil, wire.NewError(wire.ErNotSupportedYet, "Strata: this %s changed rows on %s, and the open transaction is on cluster %s: a transaction stays on one shard, so the statement was undone, and the transaction keeps what it did before. Run it outside the transaction, add the shard key%s",
+			strings.ToUpper(f.Kind.String()), strings.Join(elsewhere, ", "), s.env.Topology.Load().PrimaryOf(s.pinned.Addr), twoPCHint(true))
+	}
+	for _, sc := range distinctConns(conns) {
+		if sc.conn == s.pinned {
+			keep = sc
+			continue
+		}
+		if err := sc.conn.SimpleCommand(comQuery, "ROLLBACK"); err != nil {
+			return nil, nil, fmt.Errorf("ending the part of the statement that changed no rows on %s: %w", sc.route.Cluster, err)
+		}
+	}
+	return keep, nil, nil
+}
+
+// failNarrowing ends a narrowing write that failed (on sc, when a shard
+// failed), or that must be refused: the shards' own transactions are
+// rolled back, and the client's transaction is left as before the
+// statement (begun again where it was fresh, back to the statement's
+// savepoint where it was not).
+func (s *Session) failNarrowing(conns []*shardConn, sc *shardConn, err error) error {
+	var lost *backend.ClientError
+	if sc != nil {
+		s.markBroken(sc, err)
+		err = shardError(sc.route.Cluster, clientRowError(sc, err))
+	}
+	for _, o := range distinctConns(conns) {
+		if o.conn.Broken {
+			continue
+		}
+		end := "ROLLBACK"
+		if o.conn == s.pinned && s.narrowing == narrowInTx {
+			end = "ROLLBACK TO SAVEPOINT " + statementSavepoint
+		}
+		if rerr := o.conn.SimpleCommand(comQuery, end); rerr != nil {
+			o.conn.Broken = true
+		}
+	}
+	if s.narrowing == narrowFresh {
+		s.restoreFreshTx(conns)
+	}
+	s.releaseWrite(conns, false)
+	s.env.Metrics.ObserveError("backend")
+	if errors.As(err, &lost) {
+		return err
+	}
+	return s.WriteError(err)
 }
 
 // undoNarrowing rolls back a narrowing write that matched no rows on any
@@ -140,13 +235,20 @@ func (s *Session) undoNarrowing(conns []*shardConn) error {
 	return nil
 }
 
-// releaseNarrowed gives back a narrowed write's connections but keep,
-// which holds the client's transaction from now on. The connection the
-// transaction began on, if another, ends its empty transaction and goes
-// back too.
-func (s *Session) releaseNarrowed(conns []*shardConn, keep *shardConn) {
+// releaseNarrowed gives back a narrowed write's connections but those
+// that hold the client's transaction from now on: keep, or spread. The
+// connection the transaction began on, if another, ends its empty
+// transaction and goes back too.
+func (s *Session) releaseNarrowed(conns []*shardConn, keep *shardConn, spread []*shardConn) {
 	s.activeShards.Store(nil)
-	if old := s.pinned; old != nil && old != keep.conn {
+	held := spread
+	if keep != nil {
+		held = []*shardConn{keep}
+	}
+	holds := func(c *backend.Conn) bool {
+		return slices.ContainsFunc(held, func(sc *shardConn) bool { return sc.conn == c })
+	}
+	if old := s.pinned; old != nil && !holds(old) {
 		if !slices.ContainsFunc(conns, func(sc *shardConn) bool { return sc.conn == old }) {
 			if err := old.SimpleCommand(comQuery, "ROLLBACK"); err != nil {
 				old.Broken = true
@@ -157,11 +259,88 @@ func (s *Session) releaseNarrowed(conns []*shardConn, keep *shardConn) {
 		s.put(old)
 	}
 	for _, sc := range distinctConns(conns) {
-		if sc.conn != keep.conn && sc.owned {
+		if !holds(sc.conn) && sc.owned {
 			s.put(sc.conn)
 		}
 	}
-	s.pinned, s.inTx = keep.conn, true
+	s.inTx = true
+	if keep != nil {
+		s.pinned = keep.conn
+		return
+	}
+	for _, sc := range held {
+		sc.conn.NeedsReset = true // it holds the session's transaction
+	}
+	s.pinned, s.spread = nil, held
+}
+
+// endsSpread answers a statement of a transaction whose first statement
+// changed rows on several shards (Session.spread): a plain COMMIT or
+// ROLLBACK ends it on each of them; anything else is refused, the
+// transaction left as it is.
+func (s *Session) endsSpread(stmts []*sqlparse.Facts) error {
+	f := stmts[0]
+	var end string
+	switch {
+	case len(stmts) == 1 && f.Kind == sqlparse.KindCommit && plainEnd(f.Text, "COMMIT"):
+		end = "COMMIT"
+	case len(stmts) == 1 && f.Kind == sqlparse.KindRollback && plainEnd(f.Text, "ROLLBACK"):
+		end = "ROLLBACK"
+	default:
+		return s.refuse(wire.NewError(wire.ErNotSupportedYet,
+			"Strata: this transaction's first statement changed rows on %s, and a transaction stays on one shard: it can only end now. COMMIT commits that statement on each shard, as it would commit in autocommit, and ROLLBACK undoes it; then run this statement. transactions.mode: twopc in Strata's config lets a transaction write several clusters",
+			strings.Join(s.spreadClusters(), ", ")))
+	}
+	if werr := s.endSpread(end); werr != nil {
+		s.env.Metrics.ObserveError("backend")
+		return s.WriteError(werr)
+	}
+	s.client.Seq = s.answerSeq()
+	return s.WriteOK()
+}
+
+// spreadClusters names the shards of Session.spread.
+func (s *Session) spreadClusters() []string {
+	names := make([]string, len(s.spread))
+	for i, sc := range s.spread {
+		names[i] = sc.route.Cluster
+	}
+	return names
+}
+
+// endSpread runs end (COMMIT or ROLLBACK) on each connection of
+// Session.spread and gives them back. A COMMIT that fails on one shard
+// rolls back those not yet committed, as a write over several shards in
+// autocommit does, and says which had committed.
+func (s *Session) endSpread(end string) *wire.Error {
+	if s.spread == nil {
+		return nil
+	}
+	var failed *wire.Error
+	var committed []string
+	for _, sc := range s.spread {
+		run := end
+		if failed != nil {
+			run = "ROLLBACK"
+		}
+		err := sc.conn.SimpleCommand(comQuery, run)
+		switch {
+		case err != nil && failed == nil:
+			sc.conn.Broken = true
+			msg := fmt.Sprintf("Strata: %s failed on shard %s: %v", end, sc.route.Cluster, err)
+			if len(committed) > 0 {
+				msg += fmt.Sprintf("; %s had committed their part, the others were rolled back", strings.Join(committed, ", "))
+			}
+			failed = wire.NewError(wire.ErUnknownError, "%s", msg)
+		case err != nil:
+			sc.conn.Broken = true
+		case run == "COMMIT":
+			committed = append(committed, sc.route.Cluster)
+		}
+		s.put(sc.conn)
+	}
+	s.spread, s.inTx = nil, false
+	return failed
 }
 
 // restoreFreshTx begins the client's transaction again on the pinned
@@ -169,8 +348,8 @@ func (s *Session) releaseNarrowed(conns []*shardConn, keep *shardConn) {
 // the transaction is open as before the statement.
 func (s *Session) restoreFreshTx(conns []*shardConn) {
 	p := s.pinned
-	if p == nil || p.Broken || !slices.ContainsFunc(conns, func(sc *shardConn) bool { return sc.conn == p }) {
-		return
+	if !s.inTx || p == nil || p.Broken || !slices.ContainsFunc(conns, func(sc *shardConn) bool { return sc.conn == p }) {
+		return // with autocommit off and no transaction yet, the next statement begins one
 	}
 	if err := p.SimpleCommand(comQuery, s.txBeginText()); err != nil {
 		p.Broken = true

@@ -8,10 +8,10 @@ import (
 	"github.com/strata-proxy/strata/sqlparse"
 )
 
-// Which statements of a transaction may run on every shard to find the
-// one their rows are on (narrow.go): a fresh transaction's first UPDATE
-// or DELETE over several shards of a plain write, with no state that
-// could not follow it.
+// Which statements of a transaction may run on each of their shards to
+// find the ones their rows are on (narrow.go): a plain write over several
+// shards, the transaction's first with no state that could not follow it,
+// or a later one that reads no session state.
 func TestNarrowsFreshTx(t *testing.T) {
 	update := &sqlparse.Facts{Kind: sqlparse.KindUpdate}
 	routes := []planner.ShardRoute{{Cluster: "s0"}, {Cluster: "s1"}}
@@ -28,35 +28,65 @@ func TestNarrowsFreshTx(t *testing.T) {
 		facts   *sqlparse.Facts
 		plan    *planner.ShardPlan
 		session func(s *Session)
-		want    bool
+		want    narrowKind
 	}{
-		{"UPDATE first in a transaction", update, spread(nil), fresh, true},
-		{"DELETE first in a transaction", &sqlparse.Facts{Kind: sqlparse.KindDelete}, spread(nil), fresh, true},
-		{"first with autocommit off", update, spread(nil), func(s *Session) { s.autocommit = false }, true},
+		{"UPDATE first in a transaction", update, spread(nil), fresh, narrowFresh},
+		{"DELETE first in a transaction", &sqlparse.Facts{Kind: sqlparse.KindDelete}, spread(nil), fresh, narrowFresh},
+		{"first with autocommit off", update, spread(nil), func(s *Session) { s.autocommit = false }, narrowFresh},
 		{"with SET TRANSACTION settings", update, spread(nil), func(s *Session) {
 			fresh(s)
 			s.holds["next transaction settings"] = true
-		}, true},
-		{"outside a transaction", update, spread(nil), func(*Session) {}, false},
-		{"after another statement", update, spread(nil), func(s *Session) { fresh(s); s.txFresh = false }, false},
-		{"with user variables held", update, spread(nil), func(s *Session) { fresh(s); s.holds["user variables"] = true }, false},
-		{"with a temporary table held", update, spread(nil), func(s *Session) { fresh(s); s.holds["temporary tables"] = true }, false},
-		{"autocommit off with a pinned connection", update, spread(nil), func(s *Session) { s.autocommit = false; s.pinned = &backend.Conn{} }, false},
-		{"one shard", update, spread(func(p *planner.ShardPlan) { p.Routes = routes[:1] }), fresh, false},
-		{"INSERT", &sqlparse.Facts{Kind: sqlparse.KindInsert}, spread(nil), fresh, false},
-		{"reference table copies", update, spread(func(p *planner.ShardPlan) { p.Copies = true }), fresh, false},
-		{"LIMIT walk", update, spread(func(p *planner.ShardPlan) { p.LimitWalk = true }), fresh, false},
-		{"RETURNING", update, spread(func(p *planner.ShardPlan) { p.Returning = true }), fresh, false},
-		{"unique across shards", update, spread(func(p *planner.ShardPlan) { p.Unique = []planner.UniqueCheck{{}} }), fresh, false},
-		{"a row move", update, spread(func(p *planner.ShardPlan) { p.Move = &planner.MovePlan{} }), fresh, false},
+		}, narrowFresh},
+		{"outside a transaction", update, spread(nil), func(*Session) {}, notNarrowed},
+		{"after another statement", update, spread(nil), func(s *Session) { fresh(s); s.txFresh = false }, narrowInTx},
+		{"after another statement, reading a user variable", &sqlparse.Facts{Kind: sqlparse.KindUpdate, ReadsUserVars: true}, spread(nil),
+			func(s *Session) { fresh(s); s.txFresh = false }, notNarrowed},
+		{"after another statement, with a temporary table", update, spread(nil),
+			func(s *Session) { fresh(s); s.txFresh = false; s.holds["temporary tables"] = true }, notNarrowed},
+		{"with user variables held", update, spread(nil), func(s *Session) { fresh(s); s.holds["user variables"] = true }, notNarrowed},
+		{"with a temporary table held", update, spread(nil), func(s *Session) { fresh(s); s.holds["temporary tables"] = true }, notNarrowed},
+		{"autocommit off on a pinned connection", update, spread(nil), func(s *Session) { s.autocommit = false; s.pinned = &backend.Conn{} }, narrowFresh},
+		{"autocommit off in a transaction", update, spread(nil), func(s *Session) { s.autocommit = false; s.inTx = true; s.pinned = &backend.Conn{} }, narrowInTx},
+		{"one shard", update, spread(func(p *planner.ShardPlan) { p.Routes = routes[:1] }), fresh, notNarrowed},
+		{"INSERT", &sqlparse.Facts{Kind: sqlparse.KindInsert}, spread(nil), fresh, narrowFresh},
+		{"REPLACE", &sqlparse.Facts{Kind: sqlparse.KindReplace}, spread(nil), fresh, narrowFresh},
+		{"a schema change", &sqlparse.Facts{Kind: sqlparse.KindDDL, ImplicitCommit: true}, spread(nil), fresh, notNarrowed},
+		{"a read", &sqlparse.Facts{Kind: sqlparse.KindSelect}, spread(func(p *planner.ShardPlan) { p.Write = false }), fresh, notNarrowed},
+		{"reference table copies", update, spread(func(p *planner.ShardPlan) { p.Copies = true }), fresh, notNarrowed},
+		{"LIMIT walk", update, spread(func(p *planner.ShardPlan) { p.LimitWalk = true }), fresh, notNarrowed},
+		{"DELETE ... RETURNING", &sqlparse.Facts{Kind: sqlparse.KindDelete}, spread(func(p *planner.ShardPlan) { p.Returning = true }), fresh, narrowFresh},
+		{"unique across shards", update, spread(func(p *planner.ShardPlan) { p.Unique = []planner.UniqueCheck{{}} }), fresh, notNarrowed},
+		{"an UPDATE of the shard key", update, spread(func(p *planner.ShardPlan) { p.Move = &planner.MovePlan{} }), fresh, narrowFresh},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newBareSession(t, &Env{Registry: NewRegistry()}, 7)
 			tt.session(s)
-			if got := s.narrowsFreshTx(tt.facts, tt.plan); got != tt.want {
-				t.Errorf("narrowsFreshTx = %v, want %v", got, tt.want)
+			if got := s.narrows(tt.facts, tt.plan); got != tt.want {
+				t.Errorf("narrows = %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+// The rows a write's statement matched on a shard: an UPDATE's "Rows
+// matched", or none where the server found its WHERE impossible and sent
+// no info (Strata's UPDATE ... WHERE 0 after a subquery it ran first came
+// back empty); another write's affected rows.
+func TestMatchedRows(t *testing.T) {
+	tests := []struct {
+		res    backend.QueryResult
+		update bool
+		want   uint64
+	}{
+		{backend.QueryResult{AffectedRows: 1, Info: "Rows matched: 3  Changed: 1  Warnings: 0"}, true, 3},
+		{backend.QueryResult{Info: "Rows matched: 0  Changed: 0  Warnings: 0"}, true, 0},
+		{backend.QueryResult{}, true, 0},
+		{backend.QueryResult{AffectedRows: 2, Info: "Records: 2  Duplicates: 0  Warnings: 0"}, false, 2},
+	}
+	for _, tt := range tests {
+		if got, err := matchedRows(tt.res, tt.update); err != nil || got != tt.want {
+			t.Errorf("matchedRows(%+v, %v) = %d, %v; want %d", tt.res, tt.update, got, err, tt.want)
+		}
 	}
 }

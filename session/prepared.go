@@ -290,6 +290,10 @@ func (s *Session) Execute(ctx context.Context, packet []byte) error {
 			return err
 		}
 	}
+	if s.spread != nil {
+		st.longData = nil
+		return s.endsSpread(stmts) // as in Query
+	}
 	defer s.checkBranches() // as in Query
 	// A rule added after the PREPARE stops the statement too.
 	if rule, msg := s.refusal(stmts, false); rule >= 0 {

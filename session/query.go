@@ -110,6 +110,11 @@ func (s *Session) Query(ctx context.Context, packet []byte) error {
 			return err
 		}
 	}
+	if s.spread != nil {
+		// The transaction's first statement wrote several shards: it may
+		// only end (narrow.go).
+		return s.endsSpread(stmts)
+	}
 	// A part lost by this statement ends all of a transaction across
 	// clusters, also one this statement made so (its first branch).
 	defer s.checkBranches()

@@ -43,7 +43,7 @@ type returnedRows struct {
 // sent in that order. Where a shard returned fewer rows than it was sent
 // (INSERT IGNORE skipped some), the order cannot be known, and they come
 // shard by shard.
-func (s *Session) returningWork(plan *planner.ShardPlan, binary, inserts, sameClock bool) shardWork {
+func (s *Session) returningWork(plan *planner.ShardPlan, binary, inserts, sameClock, keep bool) shardWork {
 	return func(ctx context.Context, conns []*shardConn) (writeResult, *shardConn, error) {
 		out := &returnedRows{binary: binary}
 		w := writeResult{returned: out}
@@ -90,6 +90,9 @@ func (s *Session) returningWork(plan *planner.ShardPlan, binary, inserts, sameCl
 			if !plan.Copies || i == 0 {
 				w.affected += n
 				w.warnings += warnings
+			}
+			if keep {
+				w.results = append(w.results, connResult{sc.conn, backend.QueryResult{AffectedRows: n}})
 			}
 			if plan.Copies && inserts && i == 0 && len(conns) > 1 {
 				// A result set carries no insert id: the copy says.

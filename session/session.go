@@ -236,8 +236,11 @@ type Session struct {
 	txFresh bool
 	txBegin string
 	// narrowing: the statement running now is a transaction's first write
-	// over several shards, run tentatively on each (narrow.go).
-	narrowing bool
+	// over several shards, run tentatively on each (narrow.go). spread:
+	// the connections of such a write that changed rows on several
+	// shards, each in the client's transaction, which may only end now.
+	narrowing narrowKind
+	spread    []*shardConn
 	// branches: the other clusters a transaction across clusters wrote
 	// (TwoPhase), each an XA branch named by xid; the pinned connection is
 	// its coordinator. txDeadlock: a statement of it hit a deadlock, so
@@ -437,6 +440,7 @@ func (s *Session) releaseAll() {
 	if len(s.branches) > 0 {
 		s.abortAcross()
 	}
+	s.endSpread("ROLLBACK")
 	dirty := s.inTx || len(s.holds) > 0 || !s.autocommit
 	if s.pinned != nil {
 		s.pinned.NeedsReset = s.pinned.NeedsReset || dirty

@@ -251,11 +251,10 @@ func (s *Session) execPlan(ctx context.Context, f *sqlparse.Facts, plan *planner
 			return err
 		}
 	}
-	if s.narrowsFreshTx(f, plan) {
-		// Run on each shard in a transaction there; the shard whose rows
-		// it matched keeps the client's transaction (narrow.go).
-		s.narrowing = true
-		defer func() { s.narrowing = false }()
+	if s.narrowing = s.narrows(f, plan); s.narrowing != notNarrowed {
+		// Run on each shard in a transaction there; where it changed
+		// rows decides where the client's transaction is (narrow.go).
+		defer func() { s.narrowing = notNarrowed }()
 	} else if err := s.checkTransaction(ctx, f, plan); err != nil {
 		return s.refuseRouting(err)
 	}

@@ -326,7 +326,10 @@ func (s *Session) topShares(ctx context.Context, plan *planner.ShardPlan, conns 
 // DELETE deleted, the rows an UPDATE matched (changed or not), which only
 // the OK's info line says when the client did not ask for found rows.
 func matchedRows(res backend.QueryResult, update bool) (uint64, error) {
-	if !update {
+	if !update || res.Info == "" {
+		// An UPDATE whose WHERE the server found impossible (entry_id
+		// IN (NULL), where a subquery Strata ran first found nothing)
+		// answers a bare OK: it matched nothing.
 		return res.AffectedRows, nil
 	}
 	var matched, changed, warnings uint64
@@ -353,16 +356,17 @@ func warned(plan *planner.ShardPlan, conns []*shardConn) []*shardConn {
 func (s *Session) execWrite(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, binary bool) error {
 	inserts := f.Kind == sqlparse.KindInsert || f.Kind == sqlparse.KindReplace
 	sameClock := s.writeClock(f, plan)
-	work := runRoutes(plan, inserts, sameClock, s.narrowing)
+	keep := s.narrowing != notNarrowed // each statement's OK, for narrowTo
+	work := runRoutes(plan, inserts, sameClock, keep)
 	switch {
 	case plan.Returning:
-		work = s.returningWork(plan, binary, inserts, sameClock)
+		work = s.returningWork(plan, binary, inserts, sameClock, keep)
 	case plan.LimitWalk && plan.TopOrder != nil:
 		work = s.topOrderWork(plan)
 	case plan.LimitWalk:
 		work = limitWalkWork(plan, f.Kind == sqlparse.KindUpdate)
 	case plan.Move != nil:
-		work = s.moveWork(plan)
+		work = s.moveWork(plan, keep)
 	case f.ImplicitCommit:
 		work = schemaChangeWork(plan, s.env.Sharding.RelearnColumns)
 	}
@@ -444,7 +448,7 @@ func (s *Session) writeShards(ctx context.Context, f *sqlparse.Facts, plan *plan
 	// A transaction's first write over several shards (narrow.go) begins
 	// the client's transaction on each of them; refused, it leaves the
 	// transaction as fresh as it found it.
-	narrowing := s.narrowing && inClientTx
+	narrowing := s.narrowing != notNarrowed && inClientTx
 	undone := false
 	defer func() {
 		if !undone {
@@ -468,15 +472,8 @@ func (s *Session) writeShards(ctx context.Context, f *sqlparse.Facts, plan *plan
 		if !narrowing {
 			return s.abortShardWrite(conns, ownTx, sc, err)
 		}
-		// The pinned connection is the client's: it goes back to the
-		// fresh transaction, not to its pool.
-		for _, o := range conns {
-			o.owned = o.owned && o.conn != s.pinned
-		}
-		err = s.abortShardWrite(conns, ownTx, sc, err)
-		s.restoreFreshTx(conns)
-		undone = true
-		return err
+		undone = s.narrowing == narrowFresh
+		return s.failNarrowing(conns, sc, err)
 	}
 	if stepped {
 		if sc, err := runOnEach(distinctConns(conns), "SAVEPOINT "+statementSavepoint); err != nil {
@@ -506,9 +503,10 @@ func (s *Session) writeShards(ctx context.Context, f *sqlparse.Facts, plan *plan
 		return fail(failed, err)
 	}
 	var keep *shardConn
+	var spread []*shardConn
 	if narrowing {
-		if keep, err = s.narrowTo(f, conns, w); err != nil {
-			return fail(keep, err)
+		if keep, spread, err = s.narrowTo(f, conns, w); err != nil {
+			return fail(nil, err)
 		}
 	}
 	affected, insertID, warnings := w.affected, w.insertID, w.warnings
@@ -540,8 +538,10 @@ func (s *Session) writeShards(ctx context.Context, f *sqlparse.Facts, plan *plan
 	}
 	s.invalidate(f)
 	switch {
-	case narrowing && keep != nil:
-		s.releaseNarrowed(conns, keep)
+	case narrowing && (keep != nil || spread != nil):
+		s.releaseNarrowed(conns, keep, spread)
+	case narrowing && s.narrowing == narrowInTx:
+		s.releaseWrite(conns, false) // narrowInTx rolled back the others; the transaction is elsewhere
 	case narrowing:
 		if err := s.undoNarrowing(conns); err != nil {
 			return fail(nil, err)

@@ -84,3 +84,61 @@ func HasPlaceholder(text string) bool {
 	}
 	return false
 }
+
+// RenameQualifier rewrites, in clause (a RETURNING clause), the column
+// references qualified by table (table.col, schema.table.col, table.*)
+// to name physical instead: the period table a date-sharded write runs
+// on, which has no alias in an INSERT or a DELETE, so posts.id in the
+// clause would name a table the shard's statement does not write.
+func (m Mode) RenameQualifier(clause, table, physical string) string {
+	sc := newScanner(clause)
+	sc.noBackslash = m.noBackslash
+	var b strings.Builder
+	last := 0
+	var chain []token // the names of the dotted reference being read
+	var dots int      // the '.' read after chain's last name
+	flush := func() {
+		at := -1
+		switch len(chain) {
+		case 2:
+			at = 0 // table.col
+		case 3:
+			at = 1 // schema.table.col
+		}
+		if at >= 0 && strings.EqualFold(nameOf(sc.text(chain[at])), table) {
+			t := chain[at]
+			b.WriteString(clause[last:t.start])
+			b.WriteString(QuoteIdentifier(physical))
+			last = t.end
+		}
+		chain, dots = chain[:0], 0
+	}
+	for t := sc.nextCode(); t.kind != tokEOF; t = sc.nextCode() {
+		name := t.kind == tokWord || t.kind == tokQuoted || (t.kind == tokPunct && clause[t.start] == '*' && dots > 0)
+		switch {
+		case t.kind == tokPunct && clause[t.start] == '.' && len(chain) > dots:
+			dots++
+		case name && len(chain) == dots:
+			chain = append(chain, t)
+		default:
+			flush()
+			if name {
+				chain = append(chain, t)
+			}
+		}
+	}
+	flush()
+	if last == 0 {
+		return clause
+	}
+	b.WriteString(clause[last:])
+	return b.String()
+}
+
+// nameOf is a name token's name: without its backquotes, if quoted.
+func nameOf(text string) string {
+	if strings.HasPrefix(text, "`") {
+		return quotedBody(text)
+	}
+	return text
+}

@@ -95,3 +95,21 @@ func facts1(t *testing.T, sql string) *Facts {
 	}
 	return facts[0]
 }
+
+// A RETURNING clause follows its write to a period table: references
+// qualified by the table the client named name the period table.
+func TestRenameQualifier(t *testing.T) {
+	tests := []struct{ clause, want string }{
+		{"RETURNING posts.id, title", "RETURNING `posts_2025_05`.id, title"},
+		{"RETURNING `posts`.`id`, blog.posts.title, posts.*", "RETURNING `posts_2025_05`.`id`, blog.`posts_2025_05`.title, `posts_2025_05`.*"},
+		{"RETURNING POSTS . id AS p", "RETURNING `posts_2025_05` . id AS p"},
+		{"RETURNING id, posts, other.posts, posts.posts.id", "RETURNING id, posts, other.posts, posts.`posts_2025_05`.id"},
+		{"RETURNING 'posts.id', CONCAT(posts.title, '.')", "RETURNING 'posts.id', CONCAT(`posts_2025_05`.title, '.')"},
+		{"RETURNING id /* posts.id */", "RETURNING id /* posts.id */"},
+	}
+	for _, tt := range tests {
+		if got := (Mode{}).RenameQualifier(tt.clause, "posts", "posts_2025_05"); got != tt.want {
+			t.Errorf("RenameQualifier(%q) = %q, want %q", tt.clause, got, tt.want)
+		}
+	}
+}

@@ -3,8 +3,10 @@ package sharding
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/strata-proxy/strata/test/testenv"
 )
@@ -14,8 +16,8 @@ import (
 // COMMIT). comments is sharded by entry_id, so that UPDATE needs every
 // shard; with transactions.mode single, a transaction's first write runs
 // on each, and where its rows are on one shard the transaction goes on
-// there. Where they are on several, the statement is undone and refused,
-// and the transaction stays open as it was.
+// there; later writes may change rows of that shard only. Where a first
+// write's rows are on several shards, the transaction may only end.
 func TestTransactionFirstWriteByPrimaryKeyFindsItsShard(t *testing.T) {
 	db := strataDB(t)
 	ctx := context.Background()
@@ -67,27 +69,65 @@ func TestTransactionFirstWriteByPrimaryKeyFindsItsShard(t *testing.T) {
 		}
 	})
 
-	t.Run("rows on several shards are refused and undone", func(t *testing.T) {
+	t.Run("rows on several shards may only end", func(t *testing.T) {
 		conn := session(t)
 		mustExec(t, conn, "BEGIN")
-		_, err := conn.ExecContext(ctx, "UPDATE comments SET body = 'both' WHERE id IN (9700002, 9700003)")
-		if !isMySQLError(err, 1235, "matched rows on") {
-			t.Fatalf("an UPDATE of rows on two shards in a transaction: %v, want error 1235", err)
+		if n, _ := mustExec(t, conn, "UPDATE comments SET body = 'both' WHERE id IN (9700002, 9700003)").RowsAffected(); n != 2 {
+			t.Fatalf("the UPDATE of rows on two shards changed %d rows, want 2", n)
 		}
 		if body("9700002") != "two" || body("9700003") != "three" {
-			t.Fatalf("the refused UPDATE left %q and %q", body("9700002"), body("9700003"))
+			t.Fatalf("before COMMIT the shards hold %q and %q", body("9700002"), body("9700003"))
 		}
-		// The transaction is open and fresh: it goes to the shard of its
-		// next write, and ROLLBACK undoes that write.
-		mustExec(t, conn, "UPDATE comments SET body = 'in tx' WHERE entry_id = 3 AND id = 9700003")
-		mustExec(t, conn, "INSERT INTO comments (id, entry_id, body) VALUES (9700013, 3, 'in tx')")
+		// Anything but the end of the transaction is refused, and
+		// changes nothing.
+		for _, q := range []string{"UPDATE comments SET body = 'more' WHERE entry_id = 3 AND id = 9700003", "SELECT body FROM comments WHERE entry_id = 2", "SAVEPOINT a"} {
+			if _, err := conn.ExecContext(ctx, q); !isMySQLError(err, 1235, "can only end now") {
+				t.Errorf("%s after a write of two shards: %v, want error 1235", q, err)
+			}
+		}
 		mustExec(t, conn, "ROLLBACK")
-		if got := body("9700003"); got != "three" {
-			t.Errorf("after ROLLBACK the row has body %q, want three", got)
+		if body("9700002") != "two" || body("9700003") != "three" {
+			t.Fatalf("after ROLLBACK the shards hold %q and %q", body("9700002"), body("9700003"))
 		}
-		if got := holders(t, "comments", "id = 9700013"); len(got) != 0 {
-			t.Errorf("the rolled back INSERT is on %v", got)
+		// The session goes on as any other.
+		mustExec(t, conn, "UPDATE comments SET votes = 3 WHERE entry_id = 2 AND id = 9700002")
+	})
+
+	t.Run("rows on several shards commit together", func(t *testing.T) {
+		conn := session(t)
+		mustExec(t, conn, "BEGIN")
+		// Django's bulk_create: one INSERT of rows for several shards.
+		mustExec(t, conn, "INSERT INTO comments (id, entry_id, body) VALUES (9700021, 1, 'bulk'), (9700022, 2, 'bulk')")
+		mustExec(t, conn, "COMMIT")
+		for _, id := range []string{"9700021", "9700022"} {
+			if got := body(id); got != "bulk" {
+				t.Errorf("comment %s after COMMIT: %q", id, got)
+			}
 		}
+		// Django's QuerySet.delete() with autocommit off.
+		mustExec(t, conn, "SET autocommit = 0")
+		if n, _ := mustExec(t, conn, "DELETE FROM comments WHERE id IN (9700021, 9700022)").RowsAffected(); n != 2 {
+			t.Fatalf("the DELETE of rows on two shards deleted %d rows, want 2", n)
+		}
+		mustExec(t, conn, "COMMIT")
+		mustExec(t, conn, "SET autocommit = 1")
+		if got := holders(t, "comments", "id IN (9700021, 9700022)"); len(got) != 0 {
+			t.Errorf("after COMMIT the deleted rows are on %v", got)
+		}
+	})
+
+	t.Run("a client that leaves rolls back", func(t *testing.T) {
+		conn := session(t)
+		mustExec(t, conn, "BEGIN")
+		mustExec(t, conn, "UPDATE comments SET body = 'left' WHERE id IN (9700001, 9700002)")
+		if rowUnlocked(t, "9700001") {
+			t.Fatal("the open transaction holds no lock on the row it changed")
+		}
+		conn.Raw(func(any) error { return driver.ErrBadConn }) // closes the connection
+		conn.Close()
+		waitFor(t, func() bool {
+			return body("9700001") != "left" && body("9700002") != "left" && rowUnlocked(t, "9700001")
+		})
 	})
 
 	t.Run("no row matched leaves the transaction free", func(t *testing.T) {
@@ -119,14 +159,38 @@ func TestTransactionFirstWriteByPrimaryKeyFindsItsShard(t *testing.T) {
 		}
 	})
 
-	t.Run("a second write elsewhere is still refused", func(t *testing.T) {
+	t.Run("later saves by primary key on the transaction's shard", func(t *testing.T) {
 		conn := session(t)
 		mustExec(t, conn, "BEGIN")
 		mustExec(t, conn, "UPDATE comments SET votes = 1 WHERE id = 9700001")
-		if _, err := conn.ExecContext(ctx, "UPDATE comments SET votes = 1 WHERE id = 9700002"); !isMySQLError(err, 1235, "stays on one shard") {
-			t.Errorf("a write of another shard after the first: %v, want error 1235", err)
+		// Rails saving a second model, Django an update() by ids: the
+		// rows are on the transaction's shard, so it runs there.
+		mustExec(t, conn, "INSERT INTO comments (id, entry_id, body) VALUES (9700031, 5, 'same shard')") // 5 is on 1's shard
+		if n, _ := mustExec(t, conn, "UPDATE comments SET votes = 2 WHERE id IN (9700001, 9700031)").RowsAffected(); n != 2 {
+			t.Fatalf("the second UPDATE by primary key changed %d rows, want 2", n)
 		}
-		mustExec(t, conn, "ROLLBACK")
+		// One that would change a row of another shard is undone alone,
+		// and refused; what the transaction did before stays.
+		_, err := conn.ExecContext(ctx, "UPDATE comments SET votes = 99 WHERE id IN (9700001, 9700002)")
+		if !isMySQLError(err, 1235, "stays on one shard") {
+			t.Fatalf("an UPDATE of a row on another shard: %v, want error 1235", err)
+		}
+		var votes int
+		if err := conn.QueryRowContext(ctx, "SELECT votes FROM comments WHERE entry_id = 1 AND id = 9700001").Scan(&votes); err != nil || votes != 2 {
+			t.Fatalf("inside the transaction after the refusal, votes %d (%v), want 2", votes, err)
+		}
+		mustExec(t, conn, "DELETE FROM comments WHERE id = 9700031")
+		mustExec(t, conn, "COMMIT")
+		if err := direct[shardOfEntry(t, "9700001")].QueryRow("SELECT votes FROM blog.comments WHERE id = 9700001").Scan(&votes); err != nil || votes != 2 {
+			t.Errorf("after COMMIT votes %d (%v), want 2", votes, err)
+		}
+		var other int
+		if err := direct[shardOfEntry(t, "9700002")].QueryRow("SELECT votes FROM blog.comments WHERE id = 9700002").Scan(&other); err != nil || other == 99 {
+			t.Errorf("the refused UPDATE left votes %d (%v) on the other shard", other, err)
+		}
+		if got := holders(t, "comments", "id = 9700031"); len(got) != 0 {
+			t.Errorf("the deleted row is on %v", got)
+		}
 	})
 }
 
@@ -139,4 +203,31 @@ func shardOfEntry(t *testing.T, id string) string {
 		t.Fatalf("comment %s is on %v", id, got)
 	}
 	return got[0]
+}
+
+// waitFor polls cond for up to ten seconds.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); {
+		if time.Now().After(deadline) {
+			t.Fatal("the condition did not come true within 10s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// rowUnlocked reports whether another connection can lock comment id at
+// once (no transaction holds it).
+func rowUnlocked(t *testing.T, id string) bool {
+	t.Helper()
+	tx, err := direct[shardOfEntry(t, id)].Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec("SET SESSION innodb_lock_wait_timeout = 1"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = tx.Exec("SELECT id FROM blog.comments WHERE id = " + id + " FOR UPDATE NOWAIT")
+	return err == nil
 }
