@@ -146,6 +146,7 @@ func (s *Session) narrowTo(f *sqlparse.Facts, conns []*shardConn, w writeResult)
 		return s.narrowInTx(f, conns, touched)
 	}
 	if len(touched) == 0 {
+		s.env.Metrics.TxWriteByRows("first_no_rows")
 		return nil, nil, nil
 	}
 	for _, sc := range distinctConns(conns) {
@@ -157,8 +158,10 @@ func (s *Session) narrowTo(f *sqlparse.Facts, conns []*shardConn, w writeResult)
 		}
 	}
 	if len(touched) == 1 {
+		s.env.Metrics.TxWriteByRows("first_one_shard")
 		return touched[0], nil, nil
 	}
+	s.env.Metrics.TxWriteByRows("first_several_shards")
 	return nil, touched, nil
 }
 
@@ -174,6 +177,7 @@ func (s *Session) narrowInTx(f *sqlparse.Facts, conns []*shardConn, touched []*s
 		}
 	}
 	if len(elsewhere) > 0 {
+		s.env.Metrics.TxWriteByRows("later_refused")
 		return nil, nil, wire.NewError(wire.ErNotSupportedYet, "Strata: this %s changed rows on %s, and the open transaction is on cluster %s: a transaction stays on one shard, so the statement was undone, and the transaction keeps what it did before. Run it outside the transaction, add the shard key%s",
 			strings.ToUpper(f.Kind.String()), strings.Join(elsewhere, ", "), s.env.Topology.Load().PrimaryOf(s.pinned.Addr), twoPCHint(true))
 	}
@@ -186,6 +190,7 @@ func (s *Session) narrowInTx(f *sqlparse.Facts, conns []*shardConn, touched []*s
 			return nil, nil, fmt.Errorf("ending the part of the statement that changed no rows on %s: %w", sc.route.Cluster, err)
 		}
 	}
+	s.env.Metrics.TxWriteByRows("later_own_shard")
 	return keep, nil, nil
 }
 

@@ -223,17 +223,21 @@ func (s *Session) ageDiagnostics() {
 
 // publishBranches tells other goroutines (the session list, a switchover,
 // the deadlock detector) which connections hold branches of the session's
-// transaction across clusters; it allocates only while there are some.
+// transaction across clusters, or its parts on several shards that may
+// only end (Session.spread); it allocates only while there are some.
 func (s *Session) publishBranches() {
-	if len(s.branches) == 0 {
+	if len(s.branches) == 0 && len(s.spread) == 0 {
 		if s.branchConns.Load() != nil {
 			s.branchConns.Store(nil)
 		}
 		return
 	}
-	conns := make([]*backend.Conn, 0, len(s.branches))
+	conns := make([]*backend.Conn, 0, len(s.branches)+len(s.spread))
 	for _, c := range s.branches {
 		conns = append(conns, c)
+	}
+	for _, sc := range s.spread {
+		conns = append(conns, sc.conn)
 	}
 	s.branchConns.Store(&conns)
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,6 +35,16 @@ func TestTransactionFirstWriteByPrimaryKeyFindsItsShard(t *testing.T) {
 		return b
 	}
 	session := func(t *testing.T) *sql.Conn { return testenv.Conn(t, db) }
+	before := writesByRows(t)
+	t.Cleanup(func() {
+		// Each outcome counted for the operator (GET /metrics).
+		after := writesByRows(t)
+		for _, outcome := range []string{"first_one_shard", "first_no_rows", "first_several_shards", "later_own_shard", "later_refused"} {
+			if after[outcome] <= before[outcome] {
+				t.Errorf("strata_transaction_writes_by_rows_total{outcome=%q} did not rise: %v, then %v", outcome, before, after)
+			}
+		}
+	})
 
 	t.Run("save commits on the row's shard", func(t *testing.T) {
 		conn := session(t)
@@ -84,6 +96,12 @@ func TestTransactionFirstWriteByPrimaryKeyFindsItsShard(t *testing.T) {
 			if _, err := conn.ExecContext(ctx, q); !isMySQLError(err, 1235, "can only end now") {
 				t.Errorf("%s after a write of two shards: %v, want error 1235", q, err)
 			}
+		}
+		// The session list names the two shards as its branches.
+		wantBranches := []string{clusterAddr[shardOfEntry(t, "9700002")], clusterAddr[shardOfEntry(t, "9700003")]}
+		slices.Sort(wantBranches)
+		if got := sessionBranches(t, strataAdmin); !slices.ContainsFunc(got, func(b []string) bool { return slices.Equal(b, wantBranches) }) {
+			t.Errorf("GET /api/sessions shows branches %v, want a session with %v", got, wantBranches)
 		}
 		mustExec(t, conn, "ROLLBACK")
 		if body("9700002") != "two" || body("9700003") != "three" {
@@ -230,4 +248,18 @@ func rowUnlocked(t *testing.T, id string) bool {
 	}
 	_, err = tx.Exec("SELECT id FROM blog.comments WHERE id = " + id + " FOR UPDATE NOWAIT")
 	return err == nil
+}
+
+// writesByRows reads strata_transaction_writes_by_rows_total by outcome.
+func writesByRows(t *testing.T) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	for _, line := range strings.Split(metricsText(t, strataAdmin), "\n") {
+		var outcome string
+		var n float64
+		if _, err := fmt.Sscanf(line, "strata_transaction_writes_by_rows_total{outcome=%q} %g", &outcome, &n); err == nil {
+			out[outcome] = int(n)
+		}
+	}
+	return out
 }

@@ -139,7 +139,7 @@ func TestTwoPhaseTransactionWritesSeveralShards(t *testing.T) {
 			// switchover of one of them ends the session too).
 			wantBranches := []string{clusterAddr["main"], clusterAddr["s0"], clusterAddr["s2"], clusterAddr["s3"]}
 			slices.Sort(wantBranches)
-			if got := sessionBranches(t); !slices.ContainsFunc(got, func(b []string) bool { return slices.Equal(b, wantBranches) }) {
+			if got := sessionBranches(t, twoPCAdmin); !slices.ContainsFunc(got, func(b []string) bool { return slices.Equal(b, wantBranches) }) {
 				t.Errorf("GET /api/sessions shows branches %v, want a session with %v", got, wantBranches)
 			}
 			mustExec(t, conn, end)
@@ -457,9 +457,10 @@ func TestTwoPhaseStuckBranchesAreListed(t *testing.T) {
 	}
 }
 
-// sessionBranches lists the branches of every session of the twopc Strata.
-func sessionBranches(t *testing.T) [][]string {
-	resp, err := http.Get("http://" + twoPCAdmin + "/api/sessions")
+// sessionBranches lists the branches of every session of the Strata whose
+// admin API is at admin.
+func sessionBranches(t *testing.T, admin string) [][]string {
+	resp, err := http.Get("http://" + admin + "/api/sessions")
 	if err != nil {
 		t.Fatal(err)
 	}
