@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs what Strata's tests, demo and benchmarks need on Debian 12:
-# MariaDB server and client, PHP with pdo_mysql, sysbench, Python's PyMySQL
-# and mysqlclient with Django, Perl's DBD::MariaDB, Ruby's mysql2 with ActiveRecord,
-# Java with MariaDB Connector/J,
-# Node.js with npm and the Node.js drivers of test/node (and make and CA
-# certificates, which a minimal image may lack). Go is expected in
-# /usr/local/go.
+# MariaDB server and client, PHP with pdo_mysql and Laravel's Eloquent,
+# sysbench, Python's PyMySQL and mysqlclient with Django, Perl's
+# DBD::MariaDB, Ruby's mysql2 with ActiveRecord, Java with MariaDB
+# Connector/J, Node.js with npm and the Node.js drivers of test/node (and
+# make and CA certificates, which a minimal image may lack). Go is expected
+# in /usr/local/go.
 #
 # Idempotent: it checks for the programs first and touches apt only when
 # something is missing. Runs unattended (CI has no stdin).
@@ -32,6 +32,9 @@ have sysbench || need sysbench
 /usr/bin/python3 -c 'import pymysql' >/dev/null 2>&1 || need python3-pymysql
 /usr/bin/python3 -c 'import MySQLdb' >/dev/null 2>&1 || need python3-mysqldb
 /usr/bin/python3 -c 'import django' >/dev/null 2>&1 || need python3-django
+# Laravel's Eloquent with its paginator, on PHP's PDO (test/php).
+[ -s /usr/share/php/Illuminate/Database/autoload.php ] || need php-illuminate-database
+[ -s /usr/share/php/Illuminate/Pagination/autoload.php ] || need php-illuminate-pagination
 # Perl's DBI with DBD::MariaDB (test/perl).
 perl -MDBD::MariaDB -e 1 >/dev/null 2>&1 || need libdbd-mariadb-perl
 # Ruby's mysql2 and Rails' ActiveRecord (test/ruby).
@@ -65,7 +68,7 @@ node_drivers() {
 
 if [ "${#missing[@]}" -eq 0 ]; then
 	node_drivers
-	echo "deps: mariadbd, mariadb, php (pdo_mysql), sysbench, python3 (pymysql, MySQLdb, django), perl (DBD::MariaDB), ruby (mysql2, ActiveRecord), java (Connector/J), node (and its drivers): all present"
+	echo "deps: mariadbd, mariadb, php (pdo_mysql, Eloquent), sysbench, python3 (pymysql, MySQLdb, django), perl (DBD::MariaDB), ruby (mysql2, ActiveRecord), java (Connector/J), node (and its drivers): all present"
 	exit 0
 fi
 

@@ -270,11 +270,18 @@ func (s *Session) execPlan(ctx context.Context, f *sqlparse.Facts, plan *planner
 				}
 				return c.RelayRenaming(s.client, s.caps&wire.ClientLocalFiles != 0, capture, s.periodNames(r))
 			})
-	case plan.Write || !f.ReadOnly && plan.Kind != planner.PlanMerge:
+	case plan.Write || !f.ReadOnly && plan.Kind != planner.PlanMerge && !lockingRead(f):
 		return s.execWrite(ctx, f, plan, binary)
 	}
 	return s.execMerge(ctx, f, plan, binary)
 }
+
+// lockingRead reports whether f is a SELECT ... FOR UPDATE (or LOCK IN
+// SHARE MODE): it answers rows, as a read, though it may not run on a
+// replica. One that runs on one shard where the relay cannot take it (in
+// the binary protocol after its transaction moved there, or with a route
+// text its bound values wrote) is merged from its one route.
+func lockingRead(f *sqlparse.Facts) bool { return f.Kind == sqlparse.KindSelect && f.Locking }
 
 // periodNames is how the answer of routes names the tables it read: a
 // date-sharded table's period tables (posts_2024_06) as the table the

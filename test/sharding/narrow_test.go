@@ -177,6 +177,35 @@ func TestTransactionFirstWriteByPrimaryKeyFindsItsShard(t *testing.T) {
 		}
 	})
 
+	t.Run("a prepared locking read first", func(t *testing.T) {
+		// Laravel's lockForUpdate() in DB::transaction(), values bound on
+		// the server: the transaction moves to the read's shard, which
+		// answers rows (before, Strata ran it as a write and failed on
+		// them, error 1429).
+		conn := session(t)
+		mustExec(t, conn, "BEGIN")
+		for _, q := range []string{"SELECT id FROM comments WHERE entry_id = ? ORDER BY id FOR UPDATE", "SELECT id FROM comments WHERE entry_id IN (?, 6) ORDER BY id FOR UPDATE"} {
+			var ids []string
+			rows, err := conn.QueryContext(ctx, q, 2)
+			if err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+			for rows.Next() {
+				var id string
+				rows.Scan(&id)
+				ids = append(ids, id)
+			}
+			rows.Close()
+			if !slices.Contains(ids, "9700002") {
+				t.Errorf("%s read %v, want 9700002 among them", q, ids)
+			}
+		}
+		if !rowUnlockedIs(t, "9700002", false) {
+			t.Error("the locking read holds no lock on its row")
+		}
+		mustExec(t, conn, "COMMIT")
+	})
+
 	t.Run("later saves by primary key on the transaction's shard", func(t *testing.T) {
 		conn := session(t)
 		mustExec(t, conn, "BEGIN")
@@ -233,6 +262,9 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// rowUnlockedIs reports whether rowUnlocked(t, id) is want.
+func rowUnlockedIs(t *testing.T, id string, want bool) bool { return rowUnlocked(t, id) == want }
 
 // rowUnlocked reports whether another connection can lock comment id at
 // once (no transaction holds it).

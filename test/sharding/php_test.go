@@ -41,3 +41,22 @@ func TestPHPMysqliOverShardsLikeOneServer(t *testing.T) {
 		`update: [4,"Rows matched: 6  Changed: 4  Warnings: 0"]`, `insert 940003: [1,0]`, `duplicate: "error 1062 23000"`, `found rows: [{"n":"`,
 		`"body":"long body 940000 ünïcödé"`, `multi: [[{"n":"7"}],{"affected":1},[{"s":"`})
 }
+
+// A Laravel app's reads and writes over the sharded tables through
+// Eloquent on PDO (test/php/sharded_eloquent.php, Debian's
+// php-illuminate-database): keyed reads, scatters with OFFSET, aggregates,
+// paginate(), chunkById(), eager loading; create() over every shard, a
+// duplicate, a batch insert(), upsert() (which sets every column from the
+// row, the shard key too), firstOrCreate(), updateOrCreate(), save() by
+// primary key, increment(), DB::transaction() with saves by primary key,
+// lockForUpdate(), a date-sharded row. Every answer equals the single
+// server's.
+func TestLaravelEloquentOverShardsLikeOneServer(t *testing.T) {
+	if out, err := exec.Command("php", "-r", "require '/usr/share/php/Illuminate/Database/autoload.php'; require '/usr/share/php/Illuminate/Pagination/autoload.php';").CombinedOutput(); err != nil {
+		t.Fatalf("php cannot load Eloquent (make deps installs php-illuminate-database and php-illuminate-pagination): %v\n%s", err, out)
+	}
+	strataDB(t)
+	script, _ := filepath.Abs("../php/sharded_eloquent.php")
+	clientSameAsOneServer(t, "Eloquent", program("php", script), []string{`duplicate: "error 1062 23000"`, `upsert: 3`,
+		`firstOrCreate: [true,false]`, `updateOrCreate: true`, `transaction: 980130`, `written: [{"id":980100,`, `left: 0`})
+}
