@@ -35,6 +35,12 @@ import (
 //     undoes it, and any other statement is refused, since it would make
 //     a transaction of several statements over several shards, which
 //     only transactions.mode: twopc commits all or nothing.
+//
+// A later write of the transaction that needs several shards (a second
+// model saved by its key) runs so too: where it changed rows only on the
+// transaction's shard, the others are rolled back and it stands; where it
+// changed rows elsewhere, it is undone alone (a savepoint before it on the
+// transaction's shard) and refused.
 
 // narrowKind is how a write of a transaction runs on several shards in
 // transactions.mode single (see above).
