@@ -112,12 +112,19 @@ func loadCases() []loadCase {
 // loadRowsMetric reads strata_shard_load_rows_total per cluster.
 func loadRowsMetric(t *testing.T) map[string]int {
 	t.Helper()
+	return metricByLabel(t, strataAdmin, "strata_shard_load_rows_total", "cluster")
+}
+
+// metricByLabel reads a counter with one label from Strata's /metrics at
+// admin: its value by the label's value.
+func metricByLabel(t *testing.T, admin, name, label string) map[string]int {
+	t.Helper()
 	out := map[string]int{}
-	for _, line := range strings.Split(metricsText(t, strataAdmin), "\n") {
-		var cluster string
+	for _, line := range strings.Split(metricsText(t, admin), "\n") {
+		var value string
 		var n float64
-		if _, err := fmt.Sscanf(line, "strata_shard_load_rows_total{cluster=%q} %g", &cluster, &n); err == nil {
-			out[cluster] = int(n)
+		if _, err := fmt.Sscanf(line, name+"{"+label+"=%q} %g", &value, &n); err == nil {
+			out[value] = int(n)
 		}
 	}
 	return out

@@ -4,9 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
-	"fmt"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -285,13 +283,5 @@ func rowUnlocked(t *testing.T, id string) bool {
 // writesByRows reads strata_transaction_writes_by_rows_total by outcome.
 func writesByRows(t *testing.T) map[string]int {
 	t.Helper()
-	out := map[string]int{}
-	for _, line := range strings.Split(metricsText(t, strataAdmin), "\n") {
-		var outcome string
-		var n float64
-		if _, err := fmt.Sscanf(line, "strata_transaction_writes_by_rows_total{outcome=%q} %g", &outcome, &n); err == nil {
-			out[outcome] = int(n)
-		}
-	}
-	return out
+	return metricByLabel(t, strataAdmin, "strata_transaction_writes_by_rows_total", "outcome")
 }
