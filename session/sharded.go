@@ -401,6 +401,10 @@ func (s *Session) checkTransaction(ctx context.Context, f *sqlparse.Facts, plan 
 		// the session's state lives, and that state cannot move with it.
 		return &planner.RoutingError{Msg: fmt.Sprintf("the transaction began on cluster %s, where this session keeps state (%s) on its connection, so it cannot move to %s, which this statement needs; create that state inside the transaction, after its first statement, or run the statement outside it%s", txCluster, s.heldState(), clusters[0], twoPCHint(true))}
 	}
+	if s.txFresh && s.inTx {
+		// Nothing ran on txCluster yet: naming it would mislead.
+		return &planner.RoutingError{Msg: fmt.Sprintf("a transaction stays on one shard, and this statement, its first, needs %s%s; give the shard key, or run it outside the transaction%s", strings.Join(clusters, ", "), uniqueNeeds(plan), twoPCHint(true))}
+	}
 	return &planner.RoutingError{Msg: fmt.Sprintf("the open transaction is on cluster %s and this statement needs %s%s; a transaction stays on one shard (COMMIT first, or add the shard key%s)", txCluster, strings.Join(clusters, ", "), uniqueNeeds(plan), twoPCHint(s.inTx))}
 }
 
