@@ -445,9 +445,9 @@ func (s *Session) writeShards(ctx context.Context, f *sqlparse.Facts, plan *plan
 	if across {
 		return s.writeAcross(ctx, f, plan, conns, start, work, tp)
 	}
-	// A transaction's first write over several shards (narrow.go) begins
-	// the client's transaction on each of them; refused, it leaves the
-	// transaction as fresh as it found it.
+	// A transaction's write over several shards (narrow.go) begins the
+	// client's transaction on each of them; refused, it leaves the
+	// transaction as it found it (a first write: as fresh).
 	narrowing := s.narrowing != notNarrowed && inClientTx
 	undone := false
 	defer func() {
@@ -502,19 +502,20 @@ func (s *Session) writeShards(ctx context.Context, f *sqlparse.Facts, plan *plan
 	if err != nil {
 		return fail(failed, err)
 	}
-	var keep *shardConn
-	var spread []*shardConn
-	if narrowing {
-		if keep, spread, err = s.narrowTo(f, conns, w); err != nil {
-			return fail(nil, err)
-		}
-	}
 	affected, insertID, warnings := w.affected, w.insertID, w.warnings
 	if insertID != 0 {
 		s.noteInsertID(w.insertConn, insertID)
 	}
 	if warnings > 0 {
 		s.noteShardWarnings(s.collectWarnings(ctx, warned(plan, conns)), uint64(warnings)) // before COMMIT clears them
+	}
+	var keep *shardConn
+	var spread []*shardConn
+	if narrowing {
+		// After the warnings are read: the shards it rolls back lose theirs.
+		if keep, spread, err = s.narrowTo(f, conns, w); err != nil {
+			return fail(nil, err)
+		}
 	}
 	if ownTx && !narrowing {
 		if sc, err := runOnEach(conns, "COMMIT"); err != nil {
