@@ -155,13 +155,8 @@ func (s *Session) narrowTo(f *sqlparse.Facts, conns []*shardConn, w writeResult)
 		s.env.Metrics.TxWriteByRows("first_no_rows")
 		return nil, nil, nil
 	}
-	for _, sc := range distinctConns(conns) {
-		if slices.ContainsFunc(touched, func(t *shardConn) bool { return t.conn == sc.conn }) {
-			continue
-		}
-		if err := sc.conn.SimpleCommand(comQuery, "ROLLBACK"); err != nil {
-			return nil, nil, fmt.Errorf("ending the part of the statement that changed no rows on %s: %w", sc.route.Cluster, err)
-		}
+	if err := rollBackOthers(conns, touched); err != nil {
+		return nil, nil, err
 	}
 	if len(touched) == 1 {
 		s.env.Metrics.TxWriteByRows("first_one_shard")
@@ -187,17 +182,39 @@ func (s *Session) narrowInTx(f *sqlparse.Facts, conns []*shardConn, touched []*s
 		return nil, nil, wire.NewError(wire.ErNotSupportedYet, "Strata: this %s changed rows on %s, and the open transaction is on cluster %s: a transaction stays on one shard, so the statement was undone, and the transaction keeps what it did before. Run it outside the transaction, add the shard key%s",
 			strings.ToUpper(f.Kind.String()), strings.Join(elsewhere, ", "), s.env.Topology.Load().PrimaryOf(s.pinned.Addr), twoPCHint(true))
 	}
-	for _, sc := range distinctConns(conns) {
+	for _, sc := range conns {
 		if sc.conn == s.pinned {
 			keep = sc
-			continue
 		}
-		if err := sc.conn.SimpleCommand(comQuery, "ROLLBACK"); err != nil {
-			return nil, nil, fmt.Errorf("ending the part of the statement that changed no rows on %s: %w", sc.route.Cluster, err)
-		}
+	}
+	var own []*shardConn
+	if keep != nil {
+		own = []*shardConn{keep}
+	}
+	if err := rollBackOthers(conns, own); err != nil {
+		return nil, nil, err
 	}
 	s.env.Metrics.TxWriteByRows("later_own_shard")
 	return keep, nil, nil
+}
+
+// rollBackOthers rolls back the connections of conns that are not among
+// kept: their part of the statement changed no rows.
+func rollBackOthers(conns, kept []*shardConn) error {
+	for _, sc := range distinctConns(conns) {
+		if hasConn(kept, sc.conn) {
+			continue
+		}
+		if err := sc.conn.SimpleCommand(comQuery, "ROLLBACK"); err != nil {
+			return fmt.Errorf("ending the part of the statement that changed no rows on %s: %w", sc.route.Cluster, err)
+		}
+	}
+	return nil
+}
+
+// hasConn reports whether one of conns runs on c.
+func hasConn(conns []*shardConn, c *backend.Conn) bool {
+	return slices.ContainsFunc(conns, func(sc *shardConn) bool { return sc.conn == c })
 }
 
 // failNarrowing ends a narrowing write that failed (on sc, when a shard
@@ -256,11 +273,8 @@ func (s *Session) releaseNarrowed(conns []*shardConn, keep *shardConn, spread []
 	if keep != nil {
 		held = []*shardConn{keep}
 	}
-	holds := func(c *backend.Conn) bool {
-		return slices.ContainsFunc(held, func(sc *shardConn) bool { return sc.conn == c })
-	}
-	if old := s.pinned; old != nil && !holds(old) {
-		if !slices.ContainsFunc(conns, func(sc *shardConn) bool { return sc.conn == old }) {
+	if old := s.pinned; old != nil && !hasConn(held, old) {
+		if !hasConn(conns, old) {
 			if err := old.SimpleCommand(comQuery, "ROLLBACK"); err != nil {
 				old.Broken = true
 			}
@@ -270,7 +284,7 @@ func (s *Session) releaseNarrowed(conns []*shardConn, keep *shardConn, spread []
 		s.put(old)
 	}
 	for _, sc := range distinctConns(conns) {
-		if !holds(sc.conn) && sc.owned {
+		if !hasConn(held, sc.conn) && sc.owned {
 			s.put(sc.conn)
 		}
 	}
@@ -359,7 +373,7 @@ func (s *Session) endSpread(end string) *wire.Error {
 // the transaction is open as before the statement.
 func (s *Session) restoreFreshTx(conns []*shardConn) {
 	p := s.pinned
-	if !s.inTx || p == nil || p.Broken || !slices.ContainsFunc(conns, func(sc *shardConn) bool { return sc.conn == p }) {
+	if !s.inTx || p == nil || p.Broken || !hasConn(conns, p) {
 		return // with autocommit off and no transaction yet, the next statement begins one
 	}
 	if err := p.SimpleCommand(comQuery, s.txBeginText()); err != nil {

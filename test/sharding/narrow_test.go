@@ -198,7 +198,7 @@ func TestTransactionFirstWriteByPrimaryKeyFindsItsShard(t *testing.T) {
 				t.Errorf("%s read %v, want 9700002 among them", q, ids)
 			}
 		}
-		if !rowUnlockedIs(t, "9700002", false) {
+		if rowUnlocked(t, "9700002") {
 			t.Error("the locking read holds no lock on its row")
 		}
 		mustExec(t, conn, "COMMIT")
@@ -273,9 +273,6 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
-
-// rowUnlockedIs reports whether rowUnlocked(t, id) is want.
-func rowUnlockedIs(t *testing.T, id string, want bool) bool { return rowUnlocked(t, id) == want }
 
 // rowUnlocked reports whether another connection can lock comment id at
 // once (no transaction holds it).
