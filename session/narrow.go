@@ -61,10 +61,17 @@ const (
 func (s *Session) narrows(f *sqlparse.Facts, plan *planner.ShardPlan) narrowKind {
 	switch f.Kind {
 	case sqlparse.KindUpdate, sqlparse.KindDelete, sqlparse.KindInsert, sqlparse.KindReplace:
+		if !plan.Write {
+			return notNarrowed
+		}
+	case sqlparse.KindSelect:
+		if !lockingRead(f) || plan.Write || !rowsSayWhatLocked(plan) {
+			return notNarrowed
+		}
 	default:
 		return notNarrowed
 	}
-	if !plan.Write || len(plan.Clusters()) < 2 || plan.Copies || plan.LimitWalk || len(plan.Unique) > 0 || f.ImplicitCommit {
+	if len(plan.Clusters()) < 2 || plan.Copies || plan.LimitWalk || len(plan.Unique) > 0 || f.ImplicitCommit {
 		return notNarrowed
 	}
 	if s.twoPhase() || len(s.branches) > 0 {
@@ -81,6 +88,13 @@ func (s *Session) narrows(f *sqlparse.Facts, plan *planner.ShardPlan) narrowKind
 		return narrowInTx
 	}
 	return notNarrowed
+}
+
+// rowsSayWhatLocked reports whether a locking read's rows on a shard tell
+// whether it locked rows there: not for an aggregate without GROUP BY,
+// which answers a row on every shard, found rows or not.
+func rowsSayWhatLocked(plan *planner.ShardPlan) bool {
+	return plan.Kind == planner.PlanMerge && (plan.Select == nil || !plan.Select.Aggregated || len(plan.Select.GroupBy) > 0)
 }
 
 // onlyTxSettingsHeld reports whether the session keeps nothing on its
@@ -148,22 +162,36 @@ func (s *Session) narrowTo(f *sqlparse.Facts, conns []*shardConn, w writeResult)
 			touched = append(touched, sc)
 		}
 	}
+	return s.settleNarrowing(f, conns, touched)
+}
+
+// settleNarrowing is narrowTo once it knows the connections whose
+// statements touched rows (a write changed or matched them, a locking
+// read found them).
+func (s *Session) settleNarrowing(f *sqlparse.Facts, conns, touched []*shardConn) (keep *shardConn, spread []*shardConn, err error) {
 	if s.narrowing == narrowInTx {
 		return s.narrowInTx(f, conns, touched)
 	}
 	if len(touched) == 0 {
-		s.env.Metrics.TxWriteByRows("first_no_rows")
+		s.countNarrowed(f, "first_no_rows")
 		return nil, nil, nil
 	}
-	if err := rollBackOthers(conns, touched); err != nil {
-		return nil, nil, err
-	}
+	rollBackOthers(conns, touched)
 	if len(touched) == 1 {
-		s.env.Metrics.TxWriteByRows("first_one_shard")
+		s.countNarrowed(f, "first_one_shard")
 		return touched[0], nil, nil
 	}
-	s.env.Metrics.TxWriteByRows("first_several_shards")
+	s.countNarrowed(f, "first_several_shards")
 	return nil, touched, nil
+}
+
+// countNarrowed counts how a narrowing statement ended, for the operator.
+func (s *Session) countNarrowed(f *sqlparse.Facts, outcome string) {
+	if lockingRead(f) {
+		s.env.Metrics.TxLockingReadByRows(outcome)
+		return
+	}
+	s.env.Metrics.TxWriteByRows(outcome)
 }
 
 // narrowInTx is narrowTo for a later statement of the transaction: where
@@ -171,16 +199,8 @@ func (s *Session) narrowTo(f *sqlparse.Facts, conns []*shardConn, w writeResult)
 // others are rolled back and keep is the transaction's connection, if the
 // statement ran there; else the error the client gets.
 func (s *Session) narrowInTx(f *sqlparse.Facts, conns []*shardConn, touched []*shardConn) (keep *shardConn, spread []*shardConn, err error) {
-	var elsewhere []string
-	for _, sc := range touched {
-		if sc.conn != s.pinned {
-			elsewhere = append(elsewhere, sc.route.Cluster)
-		}
-	}
-	if len(elsewhere) > 0 {
-		s.env.Metrics.TxWriteByRows("later_refused")
-		return nil, nil, wire.NewError(wire.ErNotSupportedYet, "Strata: this %s changed rows on %s, and the open transaction is on cluster %s: a transaction stays on one shard, so the statement was undone, and the transaction keeps what it did before. Run it outside the transaction, add the shard key%s",
-			strings.ToUpper(f.Kind.String()), strings.Join(elsewhere, ", "), s.env.Topology.Load().PrimaryOf(s.pinned.Addr), twoPCHint(true))
+	if err := s.touchedElsewhere(f, touched); err != nil {
+		return nil, nil, err
 	}
 	for _, sc := range conns {
 		if sc.conn == s.pinned {
@@ -191,25 +211,46 @@ func (s *Session) narrowInTx(f *sqlparse.Facts, conns []*shardConn, touched []*s
 	if keep != nil {
 		own = []*shardConn{keep}
 	}
-	if err := rollBackOthers(conns, own); err != nil {
-		return nil, nil, err
-	}
-	s.env.Metrics.TxWriteByRows("later_own_shard")
+	rollBackOthers(conns, own)
+	s.countNarrowed(f, "later_own_shard")
 	return keep, nil, nil
 }
 
+// touchedElsewhere refuses a later statement of the transaction that
+// touched rows of shards other than the transaction's (counted as
+// later_refused); nil when it did not.
+func (s *Session) touchedElsewhere(f *sqlparse.Facts, touched []*shardConn) error {
+	var elsewhere []string
+	for _, sc := range touched {
+		if sc.conn != s.pinned {
+			elsewhere = append(elsewhere, sc.route.Cluster)
+		}
+	}
+	if len(elsewhere) == 0 {
+		return nil
+	}
+	s.countNarrowed(f, "later_refused")
+	what := "this " + strings.ToUpper(f.Kind.String()) + " changed rows"
+	if lockingRead(f) {
+		what = "this locking read found rows"
+	}
+	return wire.NewError(wire.ErNotSupportedYet, "Strata: %s on %s, and the open transaction is on cluster %s: a transaction stays on one shard, so the statement was undone, and the transaction keeps what it did before. Run it outside the transaction, add the shard key%s",
+		what, strings.Join(elsewhere, ", "), s.env.Topology.Load().PrimaryOf(s.pinned.Addr), twoPCHint(true))
+}
+
 // rollBackOthers rolls back the connections of conns that are not among
-// kept: their part of the statement changed no rows.
-func rollBackOthers(conns, kept []*shardConn) error {
+// kept: their part of the statement changed no rows. One whose ROLLBACK
+// fails is dropped (Broken), which ends its transaction on the server as
+// surely: nothing there is the client's.
+func rollBackOthers(conns, kept []*shardConn) {
 	for _, sc := range distinctConns(conns) {
 		if hasConn(kept, sc.conn) {
 			continue
 		}
 		if err := sc.conn.SimpleCommand(comQuery, "ROLLBACK"); err != nil {
-			return fmt.Errorf("ending the part of the statement that changed no rows on %s: %w", sc.route.Cluster, err)
+			sc.conn.Broken = true
 		}
 	}
-	return nil
 }
 
 // hasConn reports whether one of conns runs on c.
@@ -228,6 +269,18 @@ func (s *Session) failNarrowing(conns []*shardConn, sc *shardConn, err error) er
 		s.markBroken(sc, err)
 		err = shardError(sc.route.Cluster, clientRowError(sc, err))
 	}
+	s.unwindNarrowing(conns)
+	s.env.Metrics.ObserveError("backend")
+	if errors.As(err, &lost) {
+		return err
+	}
+	return s.WriteError(err)
+}
+
+// unwindNarrowing rolls back a narrowing statement on each of its shards
+// and gives their connections back, leaving the client's transaction as
+// before the statement.
+func (s *Session) unwindNarrowing(conns []*shardConn) {
 	for _, o := range distinctConns(conns) {
 		if o.conn.Broken {
 			continue
@@ -244,11 +297,6 @@ func (s *Session) failNarrowing(conns []*shardConn, sc *shardConn, err error) er
 		s.restoreFreshTx(conns)
 	}
 	s.releaseWrite(conns, false)
-	s.env.Metrics.ObserveError("backend")
-	if errors.As(err, &lost) {
-		return err
-	}
-	return s.WriteError(err)
 }
 
 // undoNarrowing rolls back a narrowing write that matched no rows on any

@@ -23,6 +23,14 @@ func TestNarrowsFreshTx(t *testing.T) {
 		return p
 	}
 	fresh := func(s *Session) { s.inTx, s.txFresh, s.pinned = true, true, &backend.Conn{} }
+	lockingRead := &sqlparse.Facts{Kind: sqlparse.KindSelect, Locking: true}
+	merged := func(change func(p *planner.ShardPlan)) *planner.ShardPlan {
+		p := &planner.ShardPlan{Kind: planner.PlanMerge, Routes: routes, Select: &sqlparse.ScatterSelect{}}
+		if change != nil {
+			change(p)
+		}
+		return p
+	}
 	tests := []struct {
 		name    string
 		facts   *sqlparse.Facts
@@ -57,6 +65,17 @@ func TestNarrowsFreshTx(t *testing.T) {
 		{"DELETE ... RETURNING", &sqlparse.Facts{Kind: sqlparse.KindDelete}, spread(func(p *planner.ShardPlan) { p.Returning = true }), fresh, narrowFresh},
 		{"unique across shards", update, spread(func(p *planner.ShardPlan) { p.Unique = []planner.UniqueCheck{{}} }), fresh, notNarrowed},
 		{"an UPDATE of the shard key", update, spread(func(p *planner.ShardPlan) { p.Move = &planner.MovePlan{} }), fresh, narrowFresh},
+		// A locking read holds its rows until every shard has answered
+		// (narrowread.go), where they say what it locked.
+		{"a locking read first", lockingRead, merged(nil), fresh, narrowFresh},
+		{"a locking read later", lockingRead, merged(nil), func(s *Session) { fresh(s); s.txFresh = false }, narrowInTx},
+		{"a locking read outside a transaction", lockingRead, merged(nil), func(*Session) {}, notNarrowed},
+		{"a locking read of one shard", lockingRead, merged(func(p *planner.ShardPlan) { p.Routes = routes[:1] }), fresh, notNarrowed},
+		{"a locking COUNT(*): a row from every shard", lockingRead, merged(func(p *planner.ShardPlan) { p.Select.Aggregated = true }), fresh, notNarrowed},
+		{"a locking read grouped", lockingRead, merged(func(p *planner.ShardPlan) {
+			p.Select.Aggregated, p.Select.GroupBy = true, []sqlparse.Order{{}}
+		}), fresh, narrowFresh},
+		{"a locking read of reference table copies", lockingRead, merged(func(p *planner.ShardPlan) { p.Copies = true }), fresh, notNarrowed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -21,6 +21,9 @@ type shardConn struct {
 	// sent are the client's rows a LOAD DATA sent this route, where it
 	// got some of them (clientRow).
 	sent *sentRows
+	// ahead holds the route's whole answer, read before the merge began
+	// (a narrowing locking read, narrowread.go); nil: the merge reads it.
+	ahead []engine.Row
 }
 
 // takeConns gets one connection per route: in a transaction the pinned

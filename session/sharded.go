@@ -272,6 +272,8 @@ func (s *Session) execPlan(ctx context.Context, f *sqlparse.Facts, plan *planner
 			})
 	case plan.Write || !f.ReadOnly && plan.Kind != planner.PlanMerge && !lockingRead(f):
 		return s.execWrite(ctx, f, plan, binary)
+	case s.narrowing != notNarrowed:
+		return s.execNarrowedRead(ctx, f, plan, binary) // a locking read (narrowread.go)
 	}
 	return s.execMerge(ctx, f, plan, binary)
 }

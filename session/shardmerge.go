@@ -363,6 +363,9 @@ func (s *Session) mergeStream(ctx context.Context, plan *planner.ShardPlan, conn
 	for i, sc := range conns {
 		i, sc := i, sc
 		sources[i] = engine.NewSource(sc.route.Cluster, func(ctx context.Context) (engine.RowStream, error) {
+			if sc.ahead != nil {
+				return engine.NewSliceStream(sc.ahead...), nil
+			}
 			if rows[i] == nil {
 				r, err := sc.conn.QueryRows(ctx, sc.route.SQL)
 				if err != nil {

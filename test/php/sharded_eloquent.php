@@ -121,6 +121,14 @@ try {
 }
 attempt('locked', fn() => DB::connection()->transaction(fn() => Comment::where('entry_id', 2)->where('author', 'lv-orm')
     ->lockForUpdate()->orderBy('id')->pluck('id')));
+// Locked by primary key alone: the locking read finds the row's shard,
+// and the transaction goes on there.
+attempt('locked by key', fn() => DB::connection()->transaction(function () {
+    $c = Comment::lockForUpdate()->find(980104);
+    $c->body = 'locked';
+    $c->save();
+    return $c->votes;
+}));
 show('delete', Comment::find(980105)->delete());
 attempt('post', fn() => Post::create(['id' => 980200, 'created_at' => '2025-05-03 10:00:00', 'author' => 'lv-orm', 'title' => 'dated'])->id);
 show('written', $mine()->orderBy('id')->get(['id', 'entry_id', 'body', 'votes'])->toArray());

@@ -129,6 +129,12 @@ attempt("duplicate", lambda: Comment.objects.create(id=970100, entry_id=1, autho
 show("get_or_create", [Comment.objects.get_or_create(id=970120, entry_id=2, defaults={"author": "dj-orm", "body": "got"})[1],
                        Comment.objects.get_or_create(id=970120, entry_id=2, defaults={"author": "dj-orm", "body": "again"})[1]])
 attempt("update_or_create", lambda: Comment.objects.update_or_create(id=970121, entry_id=3, defaults={"author": "dj-orm", "body": "upd"})[1])
+# By primary key alone: select_for_update().get(id=...) finds the row's
+# shard, and the transaction goes on there.
+attempt("update_or_create by pk", lambda: Comment.objects.update_or_create(id=970102, defaults={"body": "locked upd"})[1])
+with transaction.atomic():
+    show("locked by pk", Comment.objects.select_for_update().get(pk=970101).body)
+    Comment.objects.filter(pk=970101).update(votes=F("votes") + 1)
 c = Comment.objects.get(id=970103)
 c.body, c.votes = "saved", 42
 c.save()  # UPDATE ... WHERE id = 970103

@@ -89,6 +89,16 @@ Comment.transaction do
   Comment.lock.where(entry_id: 2).where(author: 'ruby-ar').to_a
   Comment.create!(id: 960120, entry_id: 2, author: 'ruby-ar', body: 'kept')
 end
+# Locked by primary key (comments are sharded by entry_id): the locking
+# read finds the row's shard, and the transaction goes on there.
+Comment.transaction do
+  Comment.lock.find(960104).update!(body: 'locked')
+end
+attempt('with_lock') do
+  c = Comment.find(960103)
+  c.with_lock { c.update!(votes: 43) }
+  c.votes
+end
 Comment.transaction do
   Comment.create!(id: 960121, entry_id: 2, author: 'ruby-ar', body: 'undone')
   raise ActiveRecord::Rollback

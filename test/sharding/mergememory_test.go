@@ -106,6 +106,24 @@ func TestMergeMemoryIsBounded(t *testing.T) {
 	if _, err := small.ExecContext(ctx, "ROLLBACK"); err != nil {
 		t.Errorf("ROLLBACK after the refusal: %v", err)
 	}
+	// A locking read over every shard in a transaction holds its rows
+	// until all shards have answered (they say where the transaction
+	// goes on): over the limit it is refused, and locks nothing.
+	if _, err := small.ExecContext(ctx, "BEGIN"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = small.QueryContext(ctx, "SELECT id, RPAD(body, 1000, '.') FROM comments WHERE id > 0 FOR UPDATE")
+	if testenv.MySQLErr(err) != 1038 || !strings.Contains(err.Error(), "holding a locking read's rows") {
+		t.Errorf("a locking read of 2 MB in a transaction under limits.max_merge_memory 1M: %v; want error 1038 naming the limit", err)
+	}
+	for _, name := range shardNames {
+		if _, err := direct[name].ExecContext(ctx, "SET STATEMENT innodb_lock_wait_timeout = 1 FOR SELECT COUNT(*) FROM (SELECT id FROM blog.comments FOR UPDATE NOWAIT) t"); err != nil {
+			t.Errorf("after the refused locking read, shard %s's comments: %v", name, err)
+		}
+	}
+	if _, err := small.ExecContext(ctx, "ROLLBACK"); err != nil {
+		t.Errorf("ROLLBACK after the refusal: %v", err)
+	}
 
 	for _, q := range []string{
 		"SELECT id, MAX(RPAD(body, 1000, '.')) AS padded FROM comments GROUP BY id ORDER BY padded DESC, id LIMIT 5",

@@ -204,15 +204,15 @@ func TestTransactionFirstWriteByPrimaryKeyFindsItsShard(t *testing.T) {
 		mustExec(t, conn, "COMMIT")
 	})
 
-	t.Run("a locking read by primary key first is refused", func(t *testing.T) {
-		// Its rows would reach the client before Strata knew their
-		// shards (docs/sharding.md): refused, naming the shards, not the
-		// cluster BEGIN happened to go to.
+	t.Run("a locking count of every shard first is refused", func(t *testing.T) {
+		// Each shard answers its count, rows found or not, so its rows
+		// cannot say which shards it locked rows on: refused, naming the
+		// shards, not the cluster BEGIN happened to go to.
 		conn := session(t)
 		mustExec(t, conn, "BEGIN")
-		_, err := conn.ExecContext(ctx, "SELECT id FROM comments WHERE id = 9700001 FOR UPDATE")
+		_, err := conn.ExecContext(ctx, "SELECT COUNT(*) FROM comments WHERE author = 'narrow' FOR UPDATE")
 		if !isMySQLError(err, 1235, "this statement, its first, needs s") {
-			t.Errorf("a locking read of every shard first in a transaction: %v, want error 1235 naming the shards", err)
+			t.Errorf("a locking count of every shard first in a transaction: %v, want error 1235 naming the shards", err)
 		}
 		mustExec(t, conn, "ROLLBACK")
 	})

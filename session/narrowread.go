@@ -1,0 +1,175 @@
+package session
+
+import (
+	"context"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/strata-proxy/strata/backend"
+	"github.com/strata-proxy/strata/engine"
+	"github.com/strata-proxy/strata/planner"
+	"github.com/strata-proxy/strata/sqlparse"
+	"github.com/strata-proxy/strata/wire"
+)
+
+// A locking read narrows a transaction as a write does (narrow.go). An ORM
+// locks a model by its primary key before it changes it: Rails' lock!
+// (SELECT ... WHERE id = ? LIMIT 1 FOR UPDATE), Django's
+// select_for_update().get(pk=...), which update_or_create sends, Laravel's
+// lockForUpdate()->find(). Where the table is sharded by another column,
+// that read needs every shard, and a transaction that stays on one would
+// refuse it, though the row it locks lives on one.
+//
+// So it runs on each shard in a transaction there, as a narrowing write
+// does, but its rows cannot go to the client as they come: until every
+// shard has answered, Strata does not know whether the transaction may go
+// on. Each shard's rows are read whole first (bounded by
+// limits.max_merge_memory, as rows a merge holds), then:
+//   - rows on one shard at most: they are answered, the other shards'
+//     transactions rolled back (they found nothing, and so locked
+//     nothing the client will see), and the client's transaction goes on
+//     on that shard, or, with no rows anywhere, stays fresh;
+//   - rows on several shards: nothing is answered, every shard is rolled
+//     back, and the read is refused. A write that changed rows on several
+//     shards may still COMMIT, as the same write in autocommit would; a
+//     read that locked rows on several has nothing to commit, and what the
+//     client meant to do next with them would be refused anyway;
+//   - a later statement of the transaction that found rows on another
+//     shard is undone alone and refused, as a later write is.
+
+// execNarrowedRead runs a narrowing locking read (see above).
+func (s *Session) execNarrowedRead(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, binary bool) error {
+	start := time.Now()
+	conns, err := s.takeConns(ctx, s.unlimitedRoutes(plan.Routes), true, false)
+	if err != nil {
+		return s.WriteError(err)
+	}
+	defer s.running(conns)()
+	restore := func() {}
+	fail := func(sc *shardConn, err error) error {
+		restore()
+		return s.failNarrowing(conns, sc, err)
+	}
+	limit, err := s.selectLimit(ctx, conns[0].conn, f)
+	if err != nil {
+		return fail(conns[0], err)
+	}
+	answer := mergeAnswer{binary: binary, start: start, limit: limit, charset: s.mergeCharset(plan, len(conns))}
+	plan.Binary = binary
+	if answer.charset != "" {
+		if restore, err = s.readInUTF8(conns); err != nil {
+			return fail(nil, err)
+		}
+	}
+	if sc, err := s.beginTentative(ctx, conns); err != nil {
+		return fail(sc, err)
+	}
+	rows, failed, err := s.readAhead(ctx, conns)
+	if err != nil {
+		s.closeRows(rows, conns)
+		return fail(failed, err)
+	}
+	touched := foundRowsOn(conns)
+	if err := s.lockedTooWide(f, touched); err != nil {
+		return fail(nil, err)
+	}
+	if err := s.mergeOpened(ctx, f, plan, conns, rows, answer); err != nil || s.foundRowsState != 2 {
+		// The client went away, or got an error instead of the rows:
+		// the read took nothing it saw.
+		restore()
+		s.unwindNarrowing(conns)
+		return err
+	}
+	if plan.SumsFoundRows() {
+		s.sumFoundRows(ctx, conns)
+	}
+	s.noteMergeWarnings(ctx, conns, rows) // before the shards that found nothing roll back
+	restore()
+	// lockedTooWide refused what settleNarrowing would: it cannot fail here.
+	keep, _, _ := s.settleNarrowing(f, conns, touched)
+	switch {
+	case keep != nil:
+		s.noteTxStatement(f)
+		s.releaseNarrowed(conns, keep, nil)
+	case s.narrowing == narrowInTx:
+		s.releaseWrite(conns, false) // the others rolled back; the transaction is elsewhere
+	default:
+		if err := s.undoNarrowing(conns); err != nil {
+			markAllBroken(conns)
+		}
+		s.releaseWrite(conns, false)
+	}
+	return nil
+}
+
+// readAhead runs each route of a narrowing locking read and reads its
+// whole answer into the route's shardConn (ahead), within the statement's
+// memory budget. Routes run one after another: routes of one shard share
+// its connection in a transaction. failed is the route whose shard failed,
+// nil when the budget ran out.
+func (s *Session) readAhead(ctx context.Context, conns []*shardConn) (rows []*backend.Rows, failed *shardConn, err error) {
+	rows = make([]*backend.Rows, len(conns))
+	budget := s.statementBudget()
+	for i, sc := range conns {
+		if s.killing.Load() {
+			return rows, nil, wire.NewError(wire.ErQueryInterrupted, "Query execution was interrupted")
+		}
+		if rows[i], err = sc.conn.QueryRows(ctx, sc.route.SQL); err != nil {
+			return rows, sc, err
+		}
+		sc.ahead = []engine.Row{}
+		for {
+			row, err := rows[i].Next(ctx)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return rows, sc, err
+			}
+			if err := budget.Take(engine.RowBytes(row), "holding a locking read's rows until every shard has answered"); err != nil {
+				return rows, nil, memoryLimitError(err)
+			}
+			sc.ahead = append(sc.ahead, row)
+		}
+	}
+	return rows, nil, nil
+}
+
+// foundRowsOn is the connections of a narrowing read whose routes found
+// rows, each once.
+func foundRowsOn(conns []*shardConn) []*shardConn {
+	var touched []*shardConn
+	for _, sc := range conns {
+		if len(sc.ahead) > 0 && !hasConn(touched, sc.conn) {
+			touched = append(touched, sc)
+		}
+	}
+	return touched
+}
+
+// lockedTooWide refuses a narrowing locking read before its rows are
+// answered when they are on several shards (a first statement) or on
+// another shard than the transaction's (a later one).
+func (s *Session) lockedTooWide(f *sqlparse.Facts, touched []*shardConn) error {
+	if s.narrowing == narrowInTx {
+		return s.touchedElsewhere(f, touched)
+	}
+	if len(touched) < 2 {
+		return nil
+	}
+	s.countNarrowed(f, "first_several_shards")
+	names := make([]string, len(touched))
+	for i, sc := range touched {
+		names[i] = sc.route.Cluster
+	}
+	return wire.NewError(wire.ErNotSupportedYet, "Strata: this locking read, the transaction's first statement, found rows on %s, and a transaction stays on one shard, so it was undone and locks nothing. Lock the rows of one shard at a time (give the shard key), or run it outside the transaction%s",
+		strings.Join(names, ", "), twoPCHint(true))
+}
+
+// markAllBroken drops connections whose state is no longer known.
+func markAllBroken(conns []*shardConn) {
+	for _, sc := range conns {
+		sc.conn.Broken = true
+	}
+}
