@@ -46,6 +46,11 @@ func (s *Session) execNarrowedRead(ctx context.Context, f *sqlparse.Facts, plan 
 		return s.WriteError(err)
 	}
 	defer s.running(conns)()
+	// Its shards' locks stay until it settles, even where autocommit off
+	// has not marked a transaction open yet: the deadlock detector may
+	// end it.
+	s.spanningWrite.Store(true)
+	defer s.spanningWrite.Store(false)
 	restore := func() {}
 	fail := func(sc *shardConn, err error) error {
 		restore()

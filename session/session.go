@@ -345,9 +345,10 @@ type Session struct {
 	killing atomic.Bool
 	// spanningWrite: an autocommit write over several shards runs now,
 	// in a transaction of its own on each (writeShards) or across
-	// clusters (writeAcross). Its connections hold their locks until it
-	// commits on all of them, as a transaction's do, so the deadlock
-	// detector may end it.
+	// clusters (writeAcross), or a transaction's statement runs on several
+	// shards to find its rows (narrow.go, narrowread.go). Its connections
+	// hold their locks until it commits or settles on all of them, as a
+	// transaction's do, so the deadlock detector may end it.
 	spanningWrite atomic.Bool
 	// current is the statement the session runs now (nil between
 	// commands) and currentAt when it began, for GET /api/sessions; txOpen

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"testing"
+	"time"
 
 	"github.com/strata-proxy/strata/test/testenv"
 )
@@ -145,6 +146,26 @@ func TestTransactionLockingReadByPrimaryKeyFindsItsShard(t *testing.T) {
 		mustExec(t, conn, "COMMIT")
 		if got := body("9810003"); got != "after refusal" {
 			t.Errorf("after COMMIT the row has body %q, want after refusal", got)
+		}
+	})
+
+	t.Run("a date-sharded table's period tables", func(t *testing.T) {
+		// posts is sharded by created_at into a table per month: by id
+		// the read needs every month's table, those of one shard read
+		// one after another on its connection.
+		m := times.months[1]
+		defer cleanup(t, "posts", "id = 9810100")
+		mustExec(t, db, "INSERT INTO posts (id, created_at, title) VALUES (9810100, '"+m.AddDate(0, 0, 2).Format(time.DateTime)+"', 'dated')")
+		conn := session(t)
+		mustExec(t, conn, "BEGIN")
+		if ids := lockedIDs(t, conn, "SELECT id, title FROM posts WHERE id = 9810100 FOR UPDATE"); len(ids) != 1 || ids[0] != "9810100" {
+			t.Fatalf("the locking read of a post by id answered %v", ids)
+		}
+		mustExec(t, conn, "UPDATE posts SET title = 'locked' WHERE id = 9810100")
+		mustExec(t, conn, "COMMIT")
+		var title string
+		if err := db.QueryRowContext(ctx, "SELECT title FROM posts WHERE id = 9810100").Scan(&title); err != nil || title != "locked" {
+			t.Errorf("after COMMIT the post's title is %q (%v), want locked", title, err)
 		}
 	})
 

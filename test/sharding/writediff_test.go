@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -67,6 +68,16 @@ func (g writeGen) statement() string {
 		return g.entries()
 	}
 	return g.members()
+}
+
+// lockingRead locks comments by primary key, as an ORM does in a
+// transaction before it saves them (comments are sharded by entry_id).
+func (g writeGen) lockingRead() string {
+	ids := strconv.Itoa(g.commentID())
+	if g.r.IntN(3) == 0 {
+		ids += ", " + strconv.Itoa(g.commentID())
+	}
+	return "SELECT id, entry_id, votes FROM comments WHERE id IN (" + ids + ") ORDER BY id " + g.pick("FOR UPDATE", "LOCK IN SHARE MODE")
 }
 
 func (g writeGen) comments() string {
@@ -317,7 +328,7 @@ func writeDifferential(t *testing.T, db *sql.DB, admin string, seed uint64, n in
 	*g.nextComment = 9400000
 	moved := movedRowsMetric(t, admin)
 	errs := map[uint16]int{}
-	boundStatements, txRefused := 0, 0
+	boundStatements, txRefused, lockingReads := 0, 0, 0
 	var txLog []string // the open transaction's statements, for a report
 	inTx := func() string {
 		if len(txLog) == 0 {
@@ -372,6 +383,25 @@ func writeDifferential(t *testing.T, db *sql.DB, admin string, seed uint64, n in
 			// A legacy application's sql_mode = '' now and then.
 			both(i, g.pick("SET SESSION sql_mode = ''", "SET SESSION sql_mode = DEFAULT"), false)
 		}
+		if txLeft > 0 && g.r.IntN(3) == 0 {
+			// The rows a locking read answers in the transaction are one
+			// server's; refused, it locked nothing (narrowread.go).
+			lr := g.lockingRead()
+			gotRows, err := tryStrings(got, lr)
+			switch {
+			case !moves && refusedInTx(err):
+				txRefused++
+			case err != nil:
+				t.Fatalf("statement %d: %s: %v%s", i, lr, err, inTx())
+			default:
+				lockingReads++
+				if wantRows := testenv.Strings(t, want, lr); !slices.Equal(gotRows, wantRows) {
+					t.Fatalf("statement %d: %s reads\n%s\nthrough Strata, one server\n%s (repeat with STRATA_DIFF_SEED=%d STRATA_DIFF_QUERIES=%d)%s",
+						i, lr, strings.Join(gotRows, "\n"), strings.Join(wantRows, "\n"), seed, n, inTx())
+				}
+			}
+			txLog = append(txLog, lr)
+		}
 		q := g.statement()
 		both(i, q, prepared)
 		if txLeft == 0 {
@@ -404,7 +434,7 @@ func writeDifferential(t *testing.T, db *sql.DB, admin string, seed uint64, n in
 	if txLeft > 0 {
 		both(n, "COMMIT", false)
 	}
-	t.Logf("transactions: %v; statements refused in them for a second shard: %d", txs, txRefused)
+	t.Logf("transactions: %v; statements refused in them for a second shard: %d; locking reads answered in them: %d", txs, txRefused, lockingReads)
 	total := 0
 	for k, v := range movedRowsMetric(t, admin) {
 		total += v - moved[k]
