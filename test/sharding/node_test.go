@@ -38,3 +38,23 @@ func TestNodeDriversOverShardsLikeOneServer(t *testing.T) {
 		clientSameAsOneServer(t, "node "+driver, program("node", script), lines, driver)
 	}
 }
+
+// A Node.js app's models over the sharded tables through Sequelize
+// (test/node/sharded_sequelize.js), on mysql2 and on the mariadb
+// connector: finds with OFFSET, findAndCountAll, aggregates and groups,
+// eager loading by JOIN and by a second query, the schema read, creates
+// over every shard, a duplicate key, bulkCreate with updateOnDuplicate,
+// upsert, findOrCreate, save, increment and reload, transactions managed
+// and unmanaged with a lock by primary key first, and a date-sharded row.
+// Every answer equals the single server's.
+func TestSequelizeOverShardsLikeOneServer(t *testing.T) {
+	if _, err := os.Stat("../node/node_modules/sequelize"); err != nil {
+		t.Fatal("Sequelize is not installed: make deps runs npm ci in test/node")
+	}
+	strataDB(t)
+	script, _ := filepath.Abs("../node/sharded_sequelize.js")
+	for _, dialect := range []string{"mysql", "mariadb"} {
+		clientSameAsOneServer(t, "Sequelize on "+dialect, program("node", script), []string{`duplicate: "SequelizeUniqueConstraintError 1062 23000"`,
+			`findOrCreate: [true,false]`, `"body":"in transaction"`, `rolled back: "Error app app"`, `"title":"sq entry 2"}`, `left: 0`}, dialect)
+	}
+}

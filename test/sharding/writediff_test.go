@@ -387,7 +387,12 @@ func writeDifferential(t *testing.T, db *sql.DB, admin string, seed uint64, n in
 			// The rows a locking read answers in the transaction are one
 			// server's; refused, it locked nothing (narrowread.go).
 			lr := g.lockingRead()
-			gotRows, err := tryStrings(got, lr)
+			var args []any
+			if prepared && bind {
+				// Its ids bound on the server (a binary-protocol answer).
+				lr, args = parameterize(lr)
+			}
+			gotRows, err := tryStrings(got, lr, args...)
 			switch {
 			case !moves && refusedInTx(err):
 				txRefused++
@@ -395,9 +400,9 @@ func writeDifferential(t *testing.T, db *sql.DB, admin string, seed uint64, n in
 				t.Fatalf("statement %d: %s: %v%s", i, lr, err, inTx())
 			default:
 				lockingReads++
-				if wantRows := testenv.Strings(t, want, lr); !slices.Equal(gotRows, wantRows) {
-					t.Fatalf("statement %d: %s reads\n%s\nthrough Strata, one server\n%s (repeat with STRATA_DIFF_SEED=%d STRATA_DIFF_QUERIES=%d)%s",
-						i, lr, strings.Join(gotRows, "\n"), strings.Join(wantRows, "\n"), seed, n, inTx())
+				if wantRows := testenv.Strings(t, want, lr, args...); !slices.Equal(gotRows, wantRows) {
+					t.Fatalf("statement %d: %s %v reads\n%s\nthrough Strata, one server\n%s (repeat with STRATA_DIFF_SEED=%d STRATA_DIFF_QUERIES=%d)%s",
+						i, lr, args, strings.Join(gotRows, "\n"), strings.Join(wantRows, "\n"), seed, n, inTx())
 				}
 			}
 			txLog = append(txLog, lr)
@@ -470,8 +475,8 @@ func refusedInTx(err error) bool {
 // tryStrings is testenv.Strings that returns the query's error.
 func tryStrings(q interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, query string) ([]string, error) {
-	rows, err := q.QueryContext(context.Background(), query)
+}, query string, args ...any) ([]string, error) {
+	rows, err := q.QueryContext(context.Background(), query, args...)
 	if err != nil {
 		return nil, err
 	}
