@@ -58,6 +58,11 @@ func (s *Session) moveWork(plan *planner.ShardPlan, keep bool) shardWork {
 			return w, failed, err
 		}
 		if len(from) > 0 && !s.stmtTwoPhase {
+			if s.widens {
+				// A transaction's statement narrowing under twopc: undone,
+				// it runs again with the shards as XA branches.
+				return w, nil, errWidenAcross
+			}
 			return w, nil, wire.NewError(wire.ErNotSupportedYet, "Strata: this UPDATE changes %s, the shard key of %s, and would move rows from %s to %s; Strata moves rows between shards only with two-phase commit (transactions.mode: twopc in its config), so that a row is never left on both shards or on neither: set it, or DELETE the rows and INSERT them again",
 				m.Key, m.Table.Name, clusterNames(from), m.Dest)
 		}

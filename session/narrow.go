@@ -42,6 +42,21 @@ import (
 // changed rows elsewhere, it is undone alone (a savepoint before it on the
 // transaction's shard) and refused.
 
+// With transactions.mode twopc a transaction may write several shards,
+// each an XA branch, prepared and committed together. An ORM's save by
+// primary key would make every shard a branch, for the one row it
+// changes: four XA PREPAREs and COMMITs and a logged decision, where one
+// COMMIT would do. So under twopc a transaction's statements narrow too,
+// until it has joined a branch: where a statement's rows are on the
+// transaction's shard (or, for its first, on one shard, or none), the
+// transaction goes on there as a plain one. Where they are elsewhere, the
+// statement is undone alone (errWidenAcross) and runs again as a
+// transaction across the shards, as it would have without narrowing.
+
+// errWidenAcross: under twopc a first statement that narrowed touched rows
+// on several shards and was undone; it runs again across them.
+var errWidenAcross = errors.New("the statement's rows are on several shards: run it again as a transaction across them")
+
 // narrowKind is how a write of a transaction runs on several shards in
 // transactions.mode single (see above).
 type narrowKind int
@@ -74,9 +89,22 @@ func (s *Session) narrows(f *sqlparse.Facts, plan *planner.ShardPlan) narrowKind
 	if len(plan.Clusters()) < 2 || plan.Copies || plan.LimitWalk || len(plan.Unique) > 0 || f.ImplicitCommit {
 		return notNarrowed
 	}
-	if s.twoPhase() || len(s.branches) > 0 {
-		return notNarrowed // twopc writes several shards as one transaction
+	if len(s.branches) > 0 {
+		return notNarrowed // a transaction across clusters already: it joins more
 	}
+	if s.twoPhase() && plan.Returning {
+		// Under twopc a narrowing statement may still widen to a
+		// transaction across shards (errWidenAcross) and run again, so it
+		// must not have sent the client anything: RETURNING rows it would
+		// have.
+		return notNarrowed
+	}
+	return s.narrowingOf(f)
+}
+
+// narrowingOf is how a statement of the session's transaction that needs
+// several shards narrows, as far as the session's state goes.
+func (s *Session) narrowingOf(f *sqlparse.Facts) narrowKind {
 	switch {
 	case s.inTx && s.txFresh && s.pinned != nil && s.onlyTxSettingsHeld(): // BEGIN ran on the pinned connection, nothing since
 		return narrowFresh
@@ -176,6 +204,10 @@ func (s *Session) settleNarrowing(f *sqlparse.Facts, conns, touched []*shardConn
 		s.countNarrowed(f, "first_no_rows")
 		return nil, nil, nil
 	}
+	if len(touched) > 1 && s.widens {
+		s.countNarrowed(f, "widened_across")
+		return nil, nil, errWidenAcross
+	}
 	rollBackOthers(conns, touched)
 	if len(touched) == 1 {
 		s.countNarrowed(f, "first_one_shard")
@@ -228,6 +260,10 @@ func (s *Session) touchedElsewhere(f *sqlparse.Facts, touched []*shardConn) erro
 	}
 	if len(elsewhere) == 0 {
 		return nil
+	}
+	if s.widens {
+		s.countNarrowed(f, "widened_across")
+		return errWidenAcross
 	}
 	s.countNarrowed(f, "later_refused")
 	what := "this " + strings.ToUpper(f.Kind.String()) + " changed rows"

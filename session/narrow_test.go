@@ -75,6 +75,18 @@ func TestNarrowsFreshTx(t *testing.T) {
 		{"a locking read grouped", lockingRead, merged(func(p *planner.ShardPlan) {
 			p.Select.Aggregated, p.Select.GroupBy = true, []sqlparse.Order{{}}
 		}), fresh, narrowFresh},
+		// transactions.mode twopc, until the transaction joins a branch:
+		// a statement with rows on other shards widens it across them.
+		{"twopc: first", update, spread(nil), func(s *Session) { fresh(s); s.tp = &TwoPhase{} }, narrowFresh},
+		{"twopc: a locking read first", lockingRead, merged(nil), func(s *Session) { fresh(s); s.tp = &TwoPhase{} }, narrowFresh},
+		{"twopc: later", update, spread(nil), func(s *Session) { fresh(s); s.txFresh = false; s.tp = &TwoPhase{} }, narrowInTx},
+		{"twopc: later, branches joined", update, spread(nil), func(s *Session) {
+			fresh(s)
+			s.txFresh, s.tp, s.branches = false, &TwoPhase{}, map[string]*backend.Conn{"s1": {}}
+		}, notNarrowed},
+		{"twopc: RETURNING first, its rows sent before it could widen", &sqlparse.Facts{Kind: sqlparse.KindDelete}, spread(func(p *planner.ShardPlan) { p.Returning = true }),
+			func(s *Session) { fresh(s); s.tp = &TwoPhase{} }, notNarrowed},
+		{"branches joined", update, spread(nil), func(s *Session) { fresh(s); s.branches = map[string]*backend.Conn{"s1": {}} }, notNarrowed},
 		{"a locking read of reference table copies", lockingRead, merged(func(p *planner.ShardPlan) { p.Copies = true }), fresh, notNarrowed},
 	}
 	for _, tt := range tests {

@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"errors"
 	"io"
 	"strings"
 	"time"
@@ -76,7 +77,11 @@ func (s *Session) execNarrowedRead(ctx context.Context, f *sqlparse.Facts, plan 
 		return fail(failed, err)
 	}
 	touched := foundRowsOn(conns)
-	if err := s.lockedTooWide(f, touched); err != nil {
+	if err := s.lockedTooWide(f, touched); errors.Is(err, errWidenAcross) {
+		restore()
+		s.unwindNarrowing(conns)
+		return err // unanswered: execPlan runs it again across the shards
+	} else if err != nil {
 		return fail(nil, err)
 	}
 	if err := s.mergeOpened(ctx, f, plan, conns, rows, answer); err != nil || s.foundRowsState != 2 {
@@ -162,6 +167,10 @@ func (s *Session) lockedTooWide(f *sqlparse.Facts, touched []*shardConn) error {
 	}
 	if len(touched) < 2 {
 		return nil
+	}
+	if s.widens {
+		s.countNarrowed(f, "widened_across")
+		return errWidenAcross
 	}
 	s.countNarrowed(f, "first_several_shards")
 	names := make([]string, len(touched))

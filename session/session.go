@@ -235,12 +235,17 @@ type Session struct {
 	// is the statement that began it, replayed there.
 	txFresh bool
 	txBegin string
-	// narrowing: the statement running now is a transaction's first write
-	// over several shards, run tentatively on each (narrow.go). spread:
+	// narrowing: the statement running now is a transaction's write or
+	// locking read over several shards, run tentatively on each to find
+	// its rows (narrow.go, narrowread.go). spread:
 	// the connections of such a write that changed rows on several
 	// shards, each in the client's transaction, which may only end now.
 	narrowing narrowKind
 	spread    []*shardConn
+	// widens: the narrowing statement runs under transactions.mode
+	// twopc, where rows on other shards widen the transaction across
+	// them (errWidenAcross) instead of being refused.
+	widens bool
 	// branches: the other clusters a transaction across clusters wrote
 	// (TwoPhase), each an XA branch named by xid; the pinned connection is
 	// its coordinator. txDeadlock: a statement of it hit a deadlock, so

@@ -254,10 +254,28 @@ func (s *Session) execPlan(ctx context.Context, f *sqlparse.Facts, plan *planner
 	if s.narrowing = s.narrows(f, plan); s.narrowing != notNarrowed {
 		// Run on each shard in a transaction there; where it changed
 		// rows decides where the client's transaction is (narrow.go).
-		defer func() { s.narrowing = notNarrowed }()
+		s.widens = s.twoPhase()
+		defer func() { s.narrowing, s.widens = notNarrowed, false }()
 	} else if err := s.checkTransaction(ctx, f, plan); err != nil {
 		return s.refuseRouting(err)
 	}
+	err := s.execRoutes(ctx, f, plan, binary)
+	if errors.Is(err, errWidenAcross) {
+		// twopc: the statement's rows are on other shards than the
+		// transaction's, and it was undone; it runs again as a
+		// transaction across them.
+		s.narrowing, s.widens = notNarrowed, false
+		if err := s.checkTransaction(ctx, f, plan); err != nil {
+			return s.refuseRouting(err)
+		}
+		return s.execRoutes(ctx, f, plan, binary)
+	}
+	return err
+}
+
+// execRoutes runs a plan whose transaction checkTransaction accepted, or
+// that narrows it (narrow.go).
+func (s *Session) execRoutes(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, binary bool) error {
 	switch {
 	case plan.Kind == planner.PlanRelay && !binary && !s.outsideTx(plan.Routes[0].Cluster):
 		r := plan.Routes[0]

@@ -499,6 +499,14 @@ func (s *Session) writeShards(ctx context.Context, f *sqlparse.Facts, plan *plan
 		}
 	}
 	w, failed, err := work(ctx, conns)
+	if errors.Is(err, errWidenAcross) {
+		// A narrowing row move under twopc: undone, unanswered; execPlan
+		// runs it again across the shards.
+		s.countNarrowed(f, "widened_across")
+		s.unwindNarrowing(conns)
+		undone = true
+		return err
+	}
 	if err != nil {
 		return fail(failed, err)
 	}
@@ -513,7 +521,14 @@ func (s *Session) writeShards(ctx context.Context, f *sqlparse.Facts, plan *plan
 	var spread []*shardConn
 	if narrowing {
 		// After the warnings are read: the shards it rolls back lose theirs.
-		if keep, spread, err = s.narrowTo(f, conns, w); err != nil {
+		keep, spread, err = s.narrowTo(f, conns, w)
+		if errors.Is(err, errWidenAcross) {
+			// Undone, unanswered: execPlan runs it again across the shards.
+			s.unwindNarrowing(conns)
+			undone = true
+			return err
+		}
+		if err != nil {
 			return fail(nil, err)
 		}
 	}
