@@ -18,6 +18,13 @@ import (
 // one of lines (which shows the program did the work it prints).
 func clientSameAsOneServer(t *testing.T, what string, command func(args ...string) *exec.Cmd, lines []string, args ...string) {
 	t.Helper()
+	clientSameAsOneServerAt(t, strataAddr, what, command, lines, args...)
+}
+
+// clientSameAsOneServerAt is clientSameAsOneServer through the Strata
+// instance at addr.
+func clientSameAsOneServerAt(t *testing.T, addr, what string, command func(args ...string) *exec.Cmd, lines []string, args ...string) {
+	t.Helper()
 	run := func(addr, user, pass string) string {
 		t.Helper()
 		host, port, _ := strings.Cut(addr, ":")
@@ -28,7 +35,7 @@ func clientSameAsOneServer(t *testing.T, what string, command func(args ...strin
 		return string(out)
 	}
 	want := run(clusterAddr["single"], "root", "")
-	if got := run(strataAddr, "app", "app"); got != want {
+	if got := run(addr, "app", "app"); got != want {
 		t.Errorf("%s through Strata differs from the single server:%s", what, lineDiff(got, want))
 	}
 	for _, line := range lines {
