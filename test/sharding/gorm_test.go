@@ -62,11 +62,7 @@ func TestGORMOverShardsLikeOneServer(t *testing.T) {
 	strataDB(t)
 	for _, prepared := range []bool{false, true} {
 		t.Run(fmt.Sprintf("PrepareStmt %v", prepared), func(t *testing.T) {
-			want := gormWorkload(t, gormOpen(t, clusterAddr["single"], "root", "", prepared))
-			got := gormWorkload(t, gormOpen(t, strataAddr, "app", "app", prepared))
-			if g, w := strings.Join(got, "\n"), strings.Join(want, "\n"); g != w {
-				t.Errorf("GORM through Strata differs from the single server:%s", lineDiff(g, w))
-			}
+			want := gormSameAsOneServer(t, strataAddr, prepared)
 			for _, line := range []string{"duplicate: 1062", `batches: "4 rows"`, `saved: "1 rows"`, `locked: "1 rows"`, `transaction: "\u003cnil\u003e"`, "left: 0"} {
 				if !strings.Contains(strings.Join(want, "\n"), line) {
 					t.Errorf("%q missing from\n%s", line, strings.Join(want, "\n"))
@@ -74,6 +70,19 @@ func TestGORMOverShardsLikeOneServer(t *testing.T) {
 			}
 		})
 	}
+}
+
+// gormSameAsOneServer runs the GORM workload against the single server
+// and through the Strata instance at addr, checks that every answer is the
+// same, and returns the single server's.
+func gormSameAsOneServer(t *testing.T, addr string, prepared bool) []string {
+	t.Helper()
+	want := gormWorkload(t, gormOpen(t, clusterAddr["single"], "root", "", prepared))
+	got := gormWorkload(t, gormOpen(t, addr, "app", "app", prepared))
+	if g, w := strings.Join(got, "\n"), strings.Join(want, "\n"); g != w {
+		t.Errorf("GORM through Strata differs from the single server:%s", lineDiff(g, w))
+	}
+	return want
 }
 
 func gormOpen(t *testing.T, addr, user, pass string, prepared bool) *gorm.DB {

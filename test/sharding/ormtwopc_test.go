@@ -8,7 +8,7 @@ import (
 )
 
 // The ORMs' workloads of the comparisons above (Rails, Django, Laravel,
-// Sequelize), through the instance with transactions.mode twopc: their
+// Sequelize, GORM), through the instance with transactions.mode twopc: their
 // saves and locks by primary key in transactions narrow to one shard or
 // widen across several (narrow.go), and every answer still equals the
 // single server's.
@@ -37,4 +37,5 @@ func TestORMsOverShardsWithTwoPhaseCommitLikeOneServer(t *testing.T) {
 			clientSameAsOneServerAt(t, twoPCAddr, orm.name+" under twopc", orm.command, []string{"left: "}, orm.args...)
 		})
 	}
+	t.Run("GORM", func(t *testing.T) { gormSameAsOneServer(t, twoPCAddr, true) })
 }
