@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -21,17 +22,8 @@ import (
 func TestTransactionFirstWriteByPrimaryKeyFindsItsShard(t *testing.T) {
 	db := strataDB(t)
 	ctx := context.Background()
-	defer cleanup(t, "comments", "id BETWEEN 9700000 AND 9799999")
-	// Entries 1, 2 and 3 are on three different shards (modulo 4).
-	mustExec(t, db, "INSERT INTO comments (id, entry_id, author, body, votes) VALUES (9700001, 1, 'narrow', 'one', 0), (9700002, 2, 'narrow', 'two', 0), (9700003, 3, 'narrow', 'three', 0)")
-	body := func(id string) string {
-		t.Helper()
-		var b string
-		if err := direct[shardOfEntry(t, id)].QueryRow("SELECT body FROM blog.comments WHERE id = " + id).Scan(&b); err != nil {
-			t.Fatalf("comment %s: %v", id, err)
-		}
-		return b
-	}
+	threeComments(t, db, 9700000, "narrow")
+	body := func(id string) string { return commentBody(t, id) }
 	session := func(t *testing.T) *sql.Conn { return testenv.Conn(t, db) }
 	before := writesByRows(t)
 	t.Cleanup(func() {
@@ -250,6 +242,27 @@ func TestTransactionFirstWriteByPrimaryKeyFindsItsShard(t *testing.T) {
 			t.Errorf("the deleted row is on %v", got)
 		}
 	})
+}
+
+// threeComments writes comments base+1, base+2 and base+3 of entries 1, 2
+// and 3, which are on three different shards (modulo 4), with the bodies
+// one, two and three; every comment from base to base+9999 is deleted
+// when the test ends.
+func threeComments(t *testing.T, db *sql.DB, base int, author string) {
+	t.Helper()
+	cleanup(t, "comments", fmt.Sprintf("id BETWEEN %d AND %d", base, base+9999))
+	mustExec(t, db, fmt.Sprintf("INSERT INTO comments (id, entry_id, author, body, votes) VALUES (%d, 1, '%s', 'one', 0), (%d, 2, '%[2]s', 'two', 0), (%d, 3, '%[2]s', 'three', 0)",
+		base+1, author, base+2, base+3))
+}
+
+// commentBody is comment id's body, as its shard holds it.
+func commentBody(t *testing.T, id string) string {
+	t.Helper()
+	var b string
+	if err := direct[shardOfEntry(t, id)].QueryRow("SELECT body FROM blog.comments WHERE id = " + id).Scan(&b); err != nil {
+		t.Fatalf("comment %s: %v", id, err)
+	}
+	return b
 }
 
 // shardOfEntry is the shard holding comment id, by the entry_id it was

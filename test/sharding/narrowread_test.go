@@ -18,18 +18,9 @@ import (
 func TestTransactionLockingReadByPrimaryKeyFindsItsShard(t *testing.T) {
 	db := strataDB(t)
 	ctx := context.Background()
-	defer cleanup(t, "comments", "id BETWEEN 9810000 AND 9819999")
-	// Entries 1, 2 and 3 are on three different shards (modulo 4).
-	mustExec(t, db, "INSERT INTO comments (id, entry_id, author, body, votes) VALUES (9810001, 1, 'lock', 'one', 0), (9810002, 2, 'lock', 'two', 0), (9810003, 3, 'lock', 'three', 0)")
+	threeComments(t, db, 9810000, "lock")
 	session := func(t *testing.T) *sql.Conn { return testenv.Conn(t, db) }
-	body := func(id string) string {
-		t.Helper()
-		var b string
-		if err := direct[shardOfEntry(t, id)].QueryRow("SELECT body FROM blog.comments WHERE id = " + id).Scan(&b); err != nil {
-			t.Fatalf("comment %s: %v", id, err)
-		}
-		return b
-	}
+	body := func(id string) string { return commentBody(t, id) }
 	// lockedIDs runs a locking read and returns the ids it answered.
 	lockedIDs := func(t *testing.T, conn *sql.Conn, q string, args ...any) []string {
 		t.Helper()

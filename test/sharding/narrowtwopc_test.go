@@ -16,17 +16,8 @@ import (
 // transaction across them.
 func TestTwoPhaseFirstStatementByPrimaryKeyStaysPlain(t *testing.T) {
 	db := twoPCDB(t)
-	defer cleanup(t, "comments", "id BETWEEN 9820000 AND 9829999")
-	// Entries 1, 2 and 3 are on three different shards (modulo 4).
-	mustExec(t, db, "INSERT INTO comments (id, entry_id, author, body, votes) VALUES (9820001, 1, 'tpc', 'one', 0), (9820002, 2, 'tpc', 'two', 0), (9820003, 3, 'tpc', 'three', 0)")
-	body := func(id string) string {
-		t.Helper()
-		var b string
-		if err := direct[shardOfEntry(t, id)].QueryRow("SELECT body FROM blog.comments WHERE id = " + id).Scan(&b); err != nil {
-			t.Fatalf("comment %s: %v", id, err)
-		}
-		return b
-	}
+	threeComments(t, db, 9820000, "tpc")
+	body := func(id string) string { return commentBody(t, id) }
 	committedAcross := func() float64 {
 		return metricValue(t, twoPCAdmin, `strata_twophase_transactions_total{outcome="committed"}`)
 	}
