@@ -251,8 +251,8 @@ func TestTransactionFirstWriteByPrimaryKeyFindsItsShard(t *testing.T) {
 func threeComments(t *testing.T, db *sql.DB, base int, author string) {
 	t.Helper()
 	cleanup(t, "comments", fmt.Sprintf("id BETWEEN %d AND %d", base, base+9999))
-	mustExec(t, db, fmt.Sprintf("INSERT INTO comments (id, entry_id, author, body, votes) VALUES (%d, 1, '%s', 'one', 0), (%d, 2, '%[2]s', 'two', 0), (%d, 3, '%[2]s', 'three', 0)",
-		base+1, author, base+2, base+3))
+	mustExec(t, db, fmt.Sprintf("INSERT INTO comments (id, entry_id, author, body, votes) VALUES (%[1]d, 1, '%[4]s', 'one', 0), (%[2]d, 2, '%[4]s', 'two', 0), (%[3]d, 3, '%[4]s', 'three', 0)",
+		base+1, base+2, base+3, author))
 }
 
 // commentBody is comment id's body, as its shard holds it.
