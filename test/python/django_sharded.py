@@ -131,6 +131,11 @@ show("get_or_create", [Comment.objects.get_or_create(id=970120, entry_id=2, defa
 attempt("update_or_create", lambda: Comment.objects.update_or_create(id=970121, entry_id=3, defaults={"author": "dj-orm", "body": "upd"})[1])
 # By primary key alone: select_for_update().get(id=...) finds the row's
 # shard, and the transaction goes on there.
+attempt("get_or_create by pk", lambda: [Comment.objects.get_or_create(id=970140, defaults={"entry_id": 3, "author": "dj-orm", "body": "got by pk"})[1],
+                                        Comment.objects.get_or_create(id=970140, defaults={"entry_id": 3, "author": "dj-orm", "body": "again"})[1]])
+with transaction.atomic():
+    show("locked two of one shard", list(Comment.objects.select_for_update().filter(id__in=[970100, 970104]).order_by("id").values_list("id", flat=True)))
+    Comment.objects.filter(id__in=[970100, 970104]).update(votes=F("votes") + 1)
 attempt("update_or_create by pk", lambda: Comment.objects.update_or_create(id=970102, defaults={"body": "locked upd"})[1])
 with transaction.atomic():
     show("locked by pk", Comment.objects.select_for_update().get(pk=970101).body)

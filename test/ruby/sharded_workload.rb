@@ -94,6 +94,9 @@ end
 Comment.transaction do
   Comment.lock.find(960104).update!(body: 'locked')
 end
+attempt('find_or_create_by') { [Comment.find_or_create_by!(id: 960130) { |c| c.assign_attributes(entry_id: 3, author: 'ruby-ar', body: 'found or created') }.body,
+                                 Comment.find_or_create_by!(id: 960130) { |c| c.body = 'again' }.body] }
+attempt('increment!') { Comment.find(960102).increment!(:votes, 2).votes }
 attempt('with_lock') do
   c = Comment.find(960103)
   c.with_lock { c.update!(votes: 43) }
