@@ -380,6 +380,26 @@ func (c *Conn) SimpleCommand(cmd byte, arg string) error {
 	return c.readOKs()
 }
 
+// QueryEach sends conns[i] the statement sqls[i], every one before it
+// reads any reply, so the servers run them side by side, then reads each
+// reply, one OK or ERR as for SimpleCommand: errs[i] is conns[i]'s. For
+// statements whose outcome on one connection does not decide whether the
+// next runs (START TRANSACTION, SAVEPOINT, ROLLBACK), where one after the
+// other would cost a round trip each. The connections must be distinct.
+func QueryEach(conns []*Conn, sqls []string) (errs []error) {
+	errs = make([]error, len(conns))
+	for i, c := range conns {
+		c.scratch = append(append(c.scratch[:0], wire.ComQuery), sqls[i]...)
+		errs[i] = c.Command(c.scratch)
+	}
+	for i, c := range conns {
+		if errs[i] == nil {
+			errs[i] = c.readOKs()
+		}
+	}
+	return errs
+}
+
 // Reset starts the session on the connection over (COM_RESET_CONNECTION):
 // the server rolls back its transaction, frees its locks and drops its
 // temporary tables, user variables and prepared statements; Strata forgets

@@ -71,12 +71,9 @@ func (c *Conn) QueryRows(ctx context.Context, sql string) (*Rows, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	r := &Rows{c: c, watch: watchCtx(ctx, c)}
-	c.scratch = append(c.scratch[:0], wire.ComQuery)
-	c.scratch = append(c.scratch, sql...)
-	if err := c.Command(c.scratch); err != nil {
-		r.finish()
-		return nil, r.ioErr(err)
+	r, err := c.send(ctx, sql)
+	if err != nil {
+		return nil, err
 	}
 	if err := r.readHead(); err != nil {
 		r.finish()
@@ -89,15 +86,60 @@ func (c *Conn) QueryRows(ctx context.Context, sql string) (*Rows, error) {
 // A result set answer is drained and reported as an error; the connection
 // stays usable.
 func (c *Conn) Exec(ctx context.Context, sql string) (QueryResult, error) {
-	r, err := c.QueryRows(ctx, sql)
+	r, err := c.send(ctx, sql)
 	if err != nil {
+		return QueryResult{}, err
+	}
+	return r.execResult()
+}
+
+// ExecEach runs sqls[i] on conns[i], as Exec does, but sends every
+// statement before it reads any answer, so the servers run them side by
+// side. The connections must be distinct. Every answer is read, also
+// after one failed: results[i] and errs[i] are conns[i]'s.
+func ExecEach(ctx context.Context, conns []*Conn, sqls []string) (results []QueryResult, errs []error) {
+	results, errs = make([]QueryResult, len(conns)), make([]error, len(conns))
+	sent := make([]*Rows, len(conns))
+	for i, c := range conns {
+		sent[i], errs[i] = c.send(ctx, sqls[i])
+	}
+	for i, r := range sent {
+		if r != nil {
+			results[i], errs[i] = r.execResult()
+		}
+	}
+	return results, errs
+}
+
+// send sends a statement and returns the Rows that read its answer.
+func (c *Conn) send(ctx context.Context, sql string) (*Rows, error) {
+	if c.Broken {
+		return nil, &ServerError{c.Addr, errors.New("connection is broken")}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	r := &Rows{c: c, watch: watchCtx(ctx, c)}
+	c.scratch = append(c.scratch[:0], wire.ComQuery)
+	c.scratch = append(c.scratch, sql...)
+	if err := c.Command(c.scratch); err != nil {
+		r.finish()
+		return nil, r.ioErr(err)
+	}
+	return r, nil
+}
+
+// execResult reads the answer of a statement sent for Exec.
+func (r *Rows) execResult() (QueryResult, error) {
+	if err := r.readHead(); err != nil {
+		r.finish()
 		return QueryResult{}, err
 	}
 	if r.ncols > 0 {
 		if err := r.Close(); err != nil {
 			return QueryResult{}, err
 		}
-		return QueryResult{}, fmt.Errorf("%s: statement answered with a result set, expected OK", c.Addr)
+		return QueryResult{}, fmt.Errorf("%s: statement answered with a result set, expected OK", r.c.Addr)
 	}
 	return r.Result(), r.Close()
 }

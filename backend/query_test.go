@@ -531,3 +531,70 @@ func TestQueryRowsContext(t *testing.T) {
 		t.Error("connection unusable")
 	}
 }
+
+// QueryEach sends every connection its statement before it reads a
+// reply, so the servers run them side by side: b waits for a lock that a,
+// later in the list, releases. One after the other, b's wait would time
+// out first. An ERR is that connection's alone.
+func TestQueryEachRunsTheStatementsSideBySide(t *testing.T) {
+	a, b, c := dial(t, false), dial(t, true), dial(t, false)
+	if err := a.SimpleCommand(wire.ComQuery, "DO GET_LOCK('query_each', 0)"); err != nil {
+		t.Fatal(err)
+	}
+	errs := QueryEach([]*Conn{b, a, c}, []string{"SET @got = GET_LOCK('query_each', 5)", "DO RELEASE_LOCK('query_each')", "SELECT * FROM no_such_table_here"})
+	if errs[0] != nil || errs[1] != nil {
+		t.Fatalf("QueryEach: %v", errs)
+	}
+	var werr *wire.Error
+	if !errors.As(errs[2], &werr) || werr.Code != 1146 {
+		t.Errorf("the third connection's statement: %v, want its ERR 1146", errs[2])
+	}
+	_, row, err := queryRowOn(b, "SELECT @got")
+	if err != nil || string(row[0]) != "1" {
+		t.Errorf("b's GET_LOCK returned %q (%v), want 1: it waited while a released the lock", row, err)
+	}
+	for _, conn := range []*Conn{a, b, c} {
+		if conn.Broken {
+			t.Errorf("connection to %s left broken", conn.Addr)
+		}
+	}
+}
+
+func queryRowOn(c *Conn, sql string) ([]engine.Column, engine.Row, error) {
+	rows, err := c.QueryRows(context.Background(), sql)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	row, err := rows.Next(context.Background())
+	return rows.Columns(), row, err
+}
+
+// ExecEach sends every statement before it reads an answer (b's wait for
+// the lock a releases succeeds), returns each connection's own OK or
+// error, and leaves every connection ready for its next statement.
+func TestExecEachRunsTheStatementsSideBySide(t *testing.T) {
+	a, b, c, d := dial(t, false), dial(t, true), dial(t, false), dial(t, true)
+	for conn, sql := range map[*Conn]string{a: "DO GET_LOCK('exec_each', 0)", c: "CREATE TEMPORARY TABLE exec_each (n INT)"} {
+		if err := conn.SimpleCommand(wire.ComQuery, sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	results, errs := ExecEach(context.Background(), []*Conn{b, a, c, d},
+		[]string{"SET @got = GET_LOCK('exec_each', 5)", "DO RELEASE_LOCK('exec_each')", "INSERT INTO exec_each VALUES (1), (2)", "SELECT 1"})
+	if errs[0] != nil || errs[1] != nil || errs[2] != nil {
+		t.Fatalf("ExecEach: %v", errs)
+	}
+	if results[2].AffectedRows != 2 {
+		t.Errorf("the INSERT's OK says %d rows, want 2", results[2].AffectedRows)
+	}
+	if errs[3] == nil || !strings.Contains(errs[3].Error(), "result set") {
+		t.Errorf("a statement answering rows: %v, want an error saying so", errs[3])
+	}
+	if _, row, err := queryRowOn(b, "SELECT @got"); err != nil || string(row[0]) != "1" {
+		t.Errorf("b's GET_LOCK returned %q (%v), want 1: it waited while a released the lock", row, err)
+	}
+	if _, row, err := queryRowOn(d, "SELECT 2"); err != nil || string(row[0]) != "2" {
+		t.Errorf("after the refused answer, d answers %q (%v)", row, err)
+	}
+}

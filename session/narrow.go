@@ -152,13 +152,6 @@ func (s *Session) txBeginText() string {
 func (s *Session) beginTentative(ctx context.Context, conns []*shardConn) (*shardConn, error) {
 	for _, sc := range distinctConns(conns) {
 		if sc.conn == s.pinned {
-			if s.narrowing == narrowInTx {
-				// Where the statement began, to undo it alone if it
-				// turns out to change rows of other shards too.
-				if err := sc.conn.SimpleCommand(comQuery, "SAVEPOINT "+statementSavepoint); err != nil {
-					return sc, err
-				}
-			}
 			continue
 		}
 		for _, set := range s.nextTx {
@@ -167,11 +160,18 @@ func (s *Session) beginTentative(ctx context.Context, conns []*shardConn) (*shar
 				return sc, err
 			}
 		}
-		if err := sc.conn.SimpleCommand(comQuery, s.txBeginText()); err != nil {
-			return sc, err
-		}
 	}
-	return nil, nil
+	return runAtOnce(conns, func(sc *shardConn) string {
+		switch {
+		case sc.conn != s.pinned:
+			return s.txBeginText()
+		case s.narrowing == narrowInTx:
+			// Where the statement began, to undo it alone if it turns
+			// out to change rows of other shards too.
+			return "SAVEPOINT " + statementSavepoint
+		}
+		return "" // the client's transaction began there
+	})
 }
 
 // narrowTo decides where a narrowing write's transaction goes on: the
@@ -279,12 +279,29 @@ func (s *Session) touchedElsewhere(f *sqlparse.Facts, touched []*shardConn) erro
 // fails is dropped (Broken), which ends its transaction on the server as
 // surely: nothing there is the client's.
 func rollBackOthers(conns, kept []*shardConn) {
-	for _, sc := range distinctConns(conns) {
+	endEach(conns, func(sc *shardConn) string {
 		if hasConn(kept, sc.conn) {
-			continue
+			return ""
 		}
-		if err := sc.conn.SimpleCommand(comQuery, "ROLLBACK"); err != nil {
-			sc.conn.Broken = true
+		return "ROLLBACK"
+	})
+}
+
+// endEach runs on each connection of conns the statement that ends its
+// part (endFor; "" for none), side by side (backend.QueryEach), and drops
+// (Broken) each where it failed, which ends its transaction on the
+// server as surely.
+func endEach(conns []*shardConn, endFor func(*shardConn) string) {
+	var bconns []*backend.Conn
+	var sqls []string
+	for _, sc := range distinctConns(conns) {
+		if sql := endFor(sc); sql != "" && !sc.conn.Broken {
+			bconns, sqls = append(bconns, sc.conn), append(sqls, sql)
+		}
+	}
+	for i, err := range backend.QueryEach(bconns, sqls) {
+		if err != nil {
+			bconns[i].Broken = true
 		}
 	}
 }
@@ -317,18 +334,12 @@ func (s *Session) failNarrowing(conns []*shardConn, sc *shardConn, err error) er
 // and gives their connections back, leaving the client's transaction as
 // before the statement.
 func (s *Session) unwindNarrowing(conns []*shardConn) {
-	for _, o := range distinctConns(conns) {
-		if o.conn.Broken {
-			continue
+	endEach(conns, func(sc *shardConn) string {
+		if sc.conn == s.pinned && s.narrowing == narrowInTx {
+			return "ROLLBACK TO SAVEPOINT " + statementSavepoint
 		}
-		end := "ROLLBACK"
-		if o.conn == s.pinned && s.narrowing == narrowInTx {
-			end = "ROLLBACK TO SAVEPOINT " + statementSavepoint
-		}
-		if rerr := o.conn.SimpleCommand(comQuery, end); rerr != nil {
-			o.conn.Broken = true
-		}
-	}
+		return "ROLLBACK"
+	})
 	if s.narrowing == narrowFresh {
 		s.restoreFreshTx(conns)
 	}
@@ -340,7 +351,7 @@ func (s *Session) unwindNarrowing(conns []*shardConn) {
 // transaction stays as fresh as before: free to go to the shard of its
 // next statement, as on one server it may write any row next.
 func (s *Session) undoNarrowing(conns []*shardConn) error {
-	if sc, err := runOnEach(distinctConns(conns), "ROLLBACK"); err != nil {
+	if sc, err := runAtOnce(conns, each("ROLLBACK")); err != nil {
 		return fmt.Errorf("ending the statement that matched no rows on %s: %w", sc.route.Cluster, err)
 	}
 	s.restoreFreshTx(conns)

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/strata-proxy/strata/backend"
@@ -119,5 +120,31 @@ func TestMatchedRows(t *testing.T) {
 		if got, err := matchedRows(tt.res, tt.update); err != nil || got != tt.want {
 			t.Errorf("matchedRows(%+v, %v) = %d, %v; want %d", tt.res, tt.update, got, err, tt.want)
 		}
+	}
+}
+
+// A narrowing read's routes run side by side by connection, and one after
+// another where they share one (a shard's period tables in a transaction).
+func TestRoutesByConn(t *testing.T) {
+	a, b := &backend.Conn{}, &backend.Conn{}
+	tests := []struct {
+		name  string
+		conns []*backend.Conn
+		want  [][]int
+	}{
+		{"one each", []*backend.Conn{a, b}, [][]int{{0}, {1}}},
+		{"shared, in order", []*backend.Conn{a, b, a, a}, [][]int{{0, 2, 3}, {1}}},
+		{"none", nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var conns []*shardConn
+			for _, c := range tt.conns {
+				conns = append(conns, &shardConn{conn: c})
+			}
+			if got := routesByConn(conns); !slices.EqualFunc(got, tt.want, slices.Equal[[]int]) {
+				t.Errorf("routesByConn = %v, want %v", got, tt.want)
+			}
+		})
 	}
 }

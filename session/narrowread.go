@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/strata-proxy/strata/backend"
@@ -115,35 +116,84 @@ func (s *Session) execNarrowedRead(ctx context.Context, f *sqlparse.Facts, plan 
 
 // readAhead runs each route of a narrowing locking read and reads its
 // whole answer into the route's shardConn (ahead), within the statement's
-// memory budget. Routes run one after another: routes of one shard share
-// its connection in a transaction. failed is the route whose shard failed,
+// memory budget. The shards answer side by side, a goroutine each; routes
+// that share a shard's connection (its period tables, in a transaction)
+// run one after another on it. failed is the route whose shard failed,
 // nil when the budget ran out.
 func (s *Session) readAhead(ctx context.Context, conns []*shardConn) (rows []*backend.Rows, failed *shardConn, err error) {
 	rows = make([]*backend.Rows, len(conns))
+	errs := make([]error, len(conns))
 	budget := s.statementBudget()
-	for i, sc := range conns {
-		if s.killing.Load() {
-			return rows, nil, wire.NewError(wire.ErQueryInterrupted, "Query execution was interrupted")
-		}
-		if rows[i], err = sc.conn.QueryRows(ctx, sc.route.SQL); err != nil {
-			return rows, sc, err
-		}
-		sc.ahead = []engine.Row{}
-		for {
-			row, err := rows[i].Next(ctx)
-			if err == io.EOF {
-				break
+	var wg sync.WaitGroup
+	for _, routes := range routesByConn(conns) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, i := range routes {
+				if rows[i], errs[i] = s.readRouteAhead(ctx, conns[i], budget); errs[i] != nil {
+					return
+				}
 			}
-			if err != nil {
-				return rows, sc, err
-			}
-			if err := budget.Take(engine.RowBytes(row), "holding a locking read's rows until every shard has answered"); err != nil {
-				return rows, nil, memoryLimitError(err)
-			}
-			sc.ahead = append(sc.ahead, row)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		var over memoryLimit
+		switch {
+		case errors.As(err, &over):
+			return rows, nil, over.err
+		case err != nil:
+			return rows, conns[i], err
 		}
 	}
 	return rows, nil, nil
+}
+
+// memoryLimit is a route's read ahead stopped by the statement's budget,
+// not by its shard.
+type memoryLimit struct{ err error }
+
+func (m memoryLimit) Error() string { return m.err.Error() }
+
+// readRouteAhead runs sc's route and reads its rows into sc.ahead.
+func (s *Session) readRouteAhead(ctx context.Context, sc *shardConn, budget *engine.Budget) (*backend.Rows, error) {
+	if s.killing.Load() {
+		return nil, wire.NewError(wire.ErQueryInterrupted, "Query execution was interrupted")
+	}
+	rows, err := sc.conn.QueryRows(ctx, sc.route.SQL)
+	if err != nil {
+		return nil, err
+	}
+	sc.ahead = []engine.Row{}
+	for {
+		row, err := rows.Next(ctx)
+		if err == io.EOF {
+			return rows, nil
+		}
+		if err != nil {
+			return rows, err
+		}
+		if err := budget.Take(engine.RowBytes(row), "holding a locking read's rows until every shard has answered"); err != nil {
+			return rows, memoryLimit{memoryLimitError(err)}
+		}
+		sc.ahead = append(sc.ahead, row)
+	}
+}
+
+// routesByConn groups the indexes of conns by connection, in order.
+func routesByConn(conns []*shardConn) [][]int {
+	var groups [][]int
+	at := map[*backend.Conn]int{}
+	for i, sc := range conns {
+		g, ok := at[sc.conn]
+		if !ok {
+			g = len(groups)
+			at[sc.conn] = g
+			groups = append(groups, nil)
+		}
+		groups[g] = append(groups[g], i)
+	}
+	return groups
 }
 
 // foundRowsOn is the connections of a narrowing read whose routes found

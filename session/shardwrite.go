@@ -75,19 +75,9 @@ func runRoutes(plan *planner.ShardPlan, inserts, sameClock, keep bool) shardWork
 		if err != nil {
 			return w, conns[0], err
 		}
-		var firstID uint64 // the first id the first copy numbered
-		for i, sc := range conns {
-			like := copyLikeFirst{clock: clock}
-			if plan.Copies && inserts && i > 0 {
-				like.insertID = firstID
-			}
-			res, err := like.exec(ctx, sc.conn, sc.route.SQL)
-			if err != nil {
-				return w, sc, err
-			}
-			if i == 0 {
-				firstID = res.LastInsertID
-			}
+		ran, failed, err := execEachRoute(ctx, conns, clock, plan.Copies && inserts)
+		for i, res := range ran {
+			sc := conns[i]
 			if keep {
 				w.results = append(w.results, connResult{sc.conn, res})
 			}
@@ -99,8 +89,58 @@ func runRoutes(plan *planner.ShardPlan, inserts, sameClock, keep bool) shardWork
 				w.insertID, w.insertConn = res.LastInsertID, sc.conn
 			}
 		}
-		return w, nil, nil
+		return w, failed, err
 	}
+}
+
+// execEachRoute runs each route's statement at clock (copyLikeFirst) and
+// returns the OKs of the routes before the first that failed (failed, with
+// its error). Where every route has a connection of its own, all are sent
+// before any answer is read, so the shards write side by side
+// (backend.ExecEach); the caller's transactions (its own, or a savepoint
+// in the client's) undo the routes after a failed one, which ran too.
+// Routes that share a connection, a client's SET STATEMENT (set around
+// it, not inside), and a reference table's copies numbering rows from the
+// first copy's ids (copyIDs) run one after another.
+func execEachRoute(ctx context.Context, conns []*shardConn, clock string, copyIDs bool) (ran []backend.QueryResult, failed *shardConn, err error) {
+	like := copyLikeFirst{clock: clock}
+	sqls := make([]string, len(conns))
+	together := !copyIDs && len(distinctConns(conns)) == len(conns) && len(conns) > 1
+	for i, sc := range conns {
+		var inside bool
+		if sqls[i], inside = like.statement(sc.route.SQL); !inside {
+			together = false
+		}
+	}
+	if together {
+		bconns := make([]*backend.Conn, len(conns))
+		for i, sc := range conns {
+			bconns[i] = sc.conn
+		}
+		results, errs := backend.ExecEach(ctx, bconns, sqls)
+		for i, err := range errs {
+			if err != nil {
+				return results[:i], conns[i], err
+			}
+		}
+		return results, nil, nil
+	}
+	var firstID uint64 // the first id the first copy numbered
+	for i, sc := range conns {
+		like := copyLikeFirst{clock: clock}
+		if copyIDs && i > 0 {
+			like.insertID = firstID
+		}
+		res, err := like.exec(ctx, sc.conn, sc.route.SQL)
+		if err != nil {
+			return ran, sc, err
+		}
+		if i == 0 {
+			firstID = res.LastInsertID
+		}
+		ran = append(ran, res)
+	}
+	return ran, nil, nil
 }
 
 // firstRouteClock is the time every route of a write runs at, where
@@ -476,7 +516,7 @@ func (s *Session) writeShards(ctx context.Context, f *sqlparse.Facts, plan *plan
 		return s.failNarrowing(conns, sc, err)
 	}
 	if stepped {
-		if sc, err := runOnEach(distinctConns(conns), "SAVEPOINT "+statementSavepoint); err != nil {
+		if sc, err := runAtOnce(conns, each("SAVEPOINT "+statementSavepoint)); err != nil {
 			stepped = false // nothing of the statement ran
 			return fail(sc, err)
 		}
@@ -494,7 +534,7 @@ func (s *Session) writeShards(ctx context.Context, f *sqlparse.Facts, plan *plan
 			return fail(sc, err)
 		}
 	case ownTx:
-		if sc, err := runOnEach(conns, "START TRANSACTION"); err != nil {
+		if sc, err := runAtOnce(conns, each("START TRANSACTION")); err != nil {
 			return fail(sc, err)
 		}
 	}
@@ -633,6 +673,31 @@ func distinctConns(conns []*shardConn) []*shardConn {
 	}
 	return out
 }
+
+// runAtOnce runs on each connection of conns, once, the statement sqlFor
+// gives it ("" for none), sent to all before any reply is read, so the
+// shards run them side by side (backend.QueryEach): for statements whose
+// outcome on one shard does not decide whether the next runs (START
+// TRANSACTION, SAVEPOINT, ROLLBACK). It returns the first that failed.
+func runAtOnce(conns []*shardConn, sqlFor func(*shardConn) string) (*shardConn, error) {
+	var on []*shardConn
+	var bconns []*backend.Conn
+	var sqls []string
+	for _, sc := range distinctConns(conns) {
+		if sql := sqlFor(sc); sql != "" {
+			on, bconns, sqls = append(on, sc), append(bconns, sc.conn), append(sqls, sql)
+		}
+	}
+	for i, err := range backend.QueryEach(bconns, sqls) {
+		if err != nil {
+			return on[i], err
+		}
+	}
+	return nil, nil
+}
+
+// each is runAtOnce's sqlFor that gives every connection sql.
+func each(sql string) func(*shardConn) string { return func(*shardConn) string { return sql } }
 
 // runOnEach runs sql on every connection in turn, stopping at the first
 // that fails, which it returns with the error.
