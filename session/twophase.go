@@ -312,19 +312,40 @@ func (s *Session) commitCross(ctx context.Context, t *crossTx) (uint16, *wire.Er
 			return rolledBack("the connection to cluster %s was lost during the transaction", name)
 		}
 	}
-	if err := t.coord.SimpleCommand(comQuery, twophase.RecordCommit(t.xid.Gtrid)); err != nil {
-		s.markLost(t.coord, err)
-		return rolledBack("recording the commit decision on cluster %s failed (%v)", t.xid.Coordinator, rootCause(err))
+	// The decision row goes into the coordinator's transaction as the
+	// branches end their parts, then the branches prepare: each step on
+	// every cluster at once (backend.QueryEach), a round trip per step
+	// rather than per cluster. Nothing is decided before the COMMIT below.
+	branches := make([]*backend.Conn, len(clusters)-1)
+	for i, name := range clusters[1:] {
+		branches[i] = t.branches[name]
 	}
-	for _, name := range clusters[1:] {
-		c := t.branches[name]
-		if err := c.SimpleCommand(comQuery, twophase.End(t.xid)); err != nil {
+	ends := make([]string, len(branches))
+	for i := range ends {
+		ends[i] = twophase.End(t.xid)
+	}
+	errs := backend.QueryEach(append([]*backend.Conn{t.coord}, branches...), append([]string{twophase.RecordCommit(t.xid.Gtrid)}, ends...))
+	for i, err := range errs {
+		if err != nil {
+			c, name := t.coord, clusters[i]
+			if i > 0 {
+				c = branches[i-1]
+			}
 			s.markLost(c, err)
+			if i == 0 {
+				return rolledBack("recording the commit decision on cluster %s failed (%v)", t.xid.Coordinator, rootCause(err))
+			}
 			return rolledBack("cluster %s could not end its part (%v)", name, rootCause(err))
 		}
-		if err := c.SimpleCommand(comQuery, twophase.Prepare(t.xid)); err != nil {
-			s.markLost(c, err)
-			return rolledBack("cluster %s could not prepare its part (%v)", name, rootCause(err))
+	}
+	prepares := make([]string, len(branches))
+	for i := range prepares {
+		prepares[i] = twophase.Prepare(t.xid)
+	}
+	for i, err := range backend.QueryEach(branches, prepares) {
+		if err != nil {
+			s.markLost(branches[i], err)
+			return rolledBack("cluster %s could not prepare its part (%v)", clusters[i+1], rootCause(err))
 		}
 	}
 	res, err := t.coord.Exec(ctx, "COMMIT")
@@ -400,19 +421,28 @@ func (s *Session) abortCross(t *crossTx) {
 // branch's GTID is recorded for read-your-writes. A failure leaves the
 // branch to the resolver, whose decision is the same.
 func (s *Session) finishBranches(t *crossTx, stmt string, commit bool) {
+	var names []string
+	var conns []*backend.Conn
+	var stmts []string
 	for name, c := range t.branches {
 		if !c.Broken {
-			if err := c.SimpleCommand(comQuery, stmt); err != nil {
-				var werr *wire.Error
-				if !errors.As(err, &werr) || werr.Code != erXAUnknownXID {
-					s.markLost(c, err)
-					s.logWarn("a branch of a transaction across clusters was not finished; the resolver finishes it",
-						"cluster", name, "gtrid", t.xid.Gtrid, "statement", stmt, "err", err)
-				}
-			} else if commit {
-				s.recordCommitted(c)
-			}
+			names, conns, stmts = append(names, name), append(conns, c), append(stmts, stmt)
 		}
+	}
+	// Every branch at once: the decision is made, so no branch's outcome
+	// changes what the others run.
+	for i, err := range backend.QueryEach(conns, stmts) {
+		var werr *wire.Error
+		switch {
+		case err == nil && commit:
+			s.recordCommitted(conns[i])
+		case err != nil && (!errors.As(err, &werr) || werr.Code != erXAUnknownXID):
+			s.markLost(conns[i], err)
+			s.logWarn("a branch of a transaction across clusters was not finished; the resolver finishes it",
+				"cluster", names[i], "gtrid", t.xid.Gtrid, "statement", stmt, "err", err)
+		}
+	}
+	for _, c := range t.branches {
 		s.put(c)
 	}
 }
