@@ -4,7 +4,10 @@
 // 5 posts" of a date-sharded table read with Strata's ordered walk (early
 // stop) against the same answer forced to a full scatter. Every Strata
 // answer is first checked against the single server's. It appends a
-// markdown section to -out (docs/BENCHMARKS.md by default).
+// markdown section to -out (docs/BENCHMARKS.md by default), with two more:
+// a save of one row found by another column than the shard key in a
+// transaction of its own (narrowed to its shard), and transactions across
+// shards with two-phase commit.
 //
 //	go run ./bench/shardbench -out docs/BENCHMARKS.md [-time 5s] [-rounds 2] [-clients 4]
 package main
@@ -67,7 +70,7 @@ tables:
 `
 
 const (
-	itemsDDL = "CREATE TABLE blog.items (id BIGINT PRIMARY KEY, grp INT, score INT, name VARCHAR(40), KEY(score))"
+	itemsDDL = "CREATE TABLE blog.items (id BIGINT PRIMARY KEY, grp INT, score INT, name VARCHAR(40), KEY(score), KEY(name))"
 	postsDDL = "CREATE TABLE blog.posts (id BIGINT PRIMARY KEY, created_at DATETIME, title VARCHAR(60), KEY(created_at))"
 )
 
@@ -301,6 +304,13 @@ func run(outPath string, dur time.Duration, clients int) (err error) {
 		rows = append(rows, r)
 	}
 	if err := appendSection(outPath, tm, rows, dur, clients, loadTime); err != nil {
+		return err
+	}
+	saves, err := measureSaves(ctx, direct, single, sdb, clients, dur)
+	if err != nil {
+		return fmt.Errorf("saves: %w", err)
+	}
+	if err := appendSaveSection(outPath, saves, dur, clients); err != nil {
 		return err
 	}
 	txs, err := measureTransactions(ctx, cfg, direct, single, clients, dur)
@@ -664,7 +674,7 @@ func appendSection(path string, tm times, rows []row, dur time.Duration, clients
 	fmt.Fprintf(&b, "\n## Sharding (bench/shardbench)\n\n")
 	fmt.Fprintf(&b, "Run %s. Four shard servers s0-s3 (127.0.0.1:19401-19404) behind Strata and\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(&b, "one server `single` (127.0.0.1:19405) holding all the rows, query cache off.\n")
-	fmt.Fprintf(&b, "`items` (%d rows, `grp = id %% %d`, random `score`, `KEY(score)`) is hash-sharded\n", items, groups)
+	fmt.Fprintf(&b, "`items` (%d rows, `grp = id %% %d`, random `score`, `KEY(score)`, `name` `item-<id>` with `KEY(name)`) is hash-sharded\n", items, groups)
 	fmt.Fprintf(&b, "by `id` (`-40`, `40-80`, `80-c0`, `c0-`); `posts` (%d months × %d rows, `KEY(created_at)`)\n", months, postsPerMonth)
 	fmt.Fprintf(&b, "is date-sharded by `created_at`, one table per month since %s, six months per shard.\n", tm.since.Format(time.DateOnly))
 	fmt.Fprintf(&b, "The shards were loaded through Strata with shuffled %d-row INSERTs (split per shard and\n", batch)
