@@ -3,6 +3,7 @@ package sharding
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"testing"
 	"time"
 
@@ -159,6 +160,53 @@ func TestTransactionLockingReadByPrimaryKeyFindsItsShard(t *testing.T) {
 		var title string
 		if err := db.QueryRowContext(ctx, "SELECT title FROM posts WHERE id = 9810100").Scan(&title); err != nil || title != "locked" {
 			t.Errorf("after COMMIT the post's title is %q (%v), want locked", title, err)
+		}
+	})
+
+	t.Run("a locking read waiting for a lock is killed", func(t *testing.T) {
+		// Another transaction, on the row's shard itself, holds the row:
+		// the read waits there while the other shards have answered.
+		shard := shardOfEntry(t, "9810002")
+		holder, err := direct[shard].Begin()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer holder.Rollback()
+		if _, err := holder.Exec("SELECT id FROM blog.comments WHERE id = 9810002 FOR UPDATE"); err != nil {
+			t.Fatal(err)
+		}
+		own := openStrata(t, strataAddr)
+		conn := testenv.Conn(t, own)
+		mustExec(t, conn, "BEGIN")
+		var id uint32 // the connection just opened is Strata's newest session
+		for _, sess := range strata.s.Env.Registry.List() {
+			id = max(id, sess.ID)
+		}
+		done := make(chan error, 1)
+		go func() {
+			_, err := conn.ExecContext(ctx, "SELECT id FROM comments WHERE id = 9810002 FOR UPDATE")
+			done <- err
+		}()
+		awaitLockWaits(t, shard, 1)
+		mustExec(t, db, fmt.Sprintf("KILL QUERY %d", id))
+		select {
+		case err := <-done:
+			if !isMySQLError(err, 1317, "") {
+				t.Fatalf("the killed locking read returned %v, want error 1317", err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("KILL QUERY did not stop the locking read")
+		}
+		holder.Rollback()
+		// Killed, it locked nothing, and the transaction is as fresh as
+		// before: it goes where its next statement goes.
+		if !rowUnlocked(t, "9810002") {
+			t.Fatal("the killed read left its row locked")
+		}
+		mustExec(t, conn, "UPDATE comments SET body = 'after the kill' WHERE entry_id = 3 AND id = 9810003")
+		mustExec(t, conn, "COMMIT")
+		if got := body("9810003"); got != "after the kill" {
+			t.Errorf("after COMMIT the row has body %q", got)
 		}
 	})
 
