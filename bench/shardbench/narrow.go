@@ -37,29 +37,12 @@ func measureSaves(ctx context.Context, direct map[string]*sql.DB, single, strata
 		{name: "Strata, by shard key and name", db: strata, where: func(id int64) string { return fmt.Sprintf("id = %d AND %s", id, byName(id)) }},
 		{name: "Strata, by name alone (narrowed)", db: strata, where: byName},
 	}
-	samples := make([]sample, len(targets))
-	warm := min(dur/5, time.Second)
-	for round := -1; round < rounds; round++ {
-		for k := range targets {
-			i := k
-			if round%2 == 1 {
-				i = len(targets) - 1 - k // alternate the order
-			}
-			t := targets[i]
-			d := dur
-			if round < 0 {
-				d = warm
-			}
-			sm, err := measureEach(ctx, t.db, clients, d, func(ctx context.Context, c *sql.Conn, client int) error {
-				return save(ctx, c, t.where(ids[client]))
-			})
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", t.name, err)
-			}
-			if round >= 0 {
-				samples[i].add(sm)
-			}
-		}
+	samples, err := measureRounds(ctx, len(targets), clients, dur, func(i int) (string, *sql.DB, func(context.Context, *sql.Conn, int) error) {
+		t := targets[i]
+		return t.name, t.db, func(ctx context.Context, c *sql.Conn, client int) error { return save(ctx, c, t.where(ids[client])) }
+	})
+	if err != nil {
+		return nil, err
 	}
 	for i := range targets {
 		targets[i].st = samples[i].stats()

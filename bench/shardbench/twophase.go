@@ -56,36 +56,50 @@ func measureTransactions(ctx context.Context, cfg *config.Config, direct map[str
 		{name: "Strata, both rows on one shard", db: tdb, ids: func(c int) (int64, int64) { return s0[2*c], s0[2*c+1] }},
 		{name: "Strata, rows on two shards (twopc)", db: tdb, ids: func(c int) (int64, int64) { return s0[2*c], s1[2*c] }},
 	}
-	samples := make([]sample, len(targets))
-	warm := min(dur/5, time.Second)
-	for round := -1; round < rounds; round++ {
-		for k := range targets {
-			i := k
-			if round%2 == 1 {
-				i = len(targets) - 1 - k // alternate the order
-			}
-			t := targets[i]
-			d := dur
-			if round < 0 {
-				d = warm
-			}
-			sm, err := measureEach(ctx, t.db, clients, d, func(ctx context.Context, c *sql.Conn, client int) error {
-				a, b := t.ids(client)
-				return transaction(ctx, c, a, b)
-			})
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", t.name, err)
-			}
-			if round >= 0 {
-				samples[i].add(sm)
-			}
+	samples, err := measureRounds(ctx, len(targets), clients, dur, func(i int) (string, *sql.DB, func(context.Context, *sql.Conn, int) error) {
+		t := targets[i]
+		return t.name, t.db, func(ctx context.Context, c *sql.Conn, client int) error {
+			a, b := t.ids(client)
+			return transaction(ctx, c, a, b)
 		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	for i := range targets {
 		targets[i].st = samples[i].stats()
 		logf("transactions, %s: %.0f tx/s, p95 %s", targets[i].name, targets[i].st.qps, ms(targets[i].st.p95))
 	}
 	return targets, nil
+}
+
+// measureRounds measures n targets (target(i): its name, database and
+// what each client does) for a warm-up and then rounds × dur each, the
+// order alternating between rounds, and returns each target's samples.
+func measureRounds(ctx context.Context, n, clients int, dur time.Duration, target func(i int) (string, *sql.DB, func(context.Context, *sql.Conn, int) error)) ([]sample, error) {
+	samples := make([]sample, n)
+	warm := min(dur/5, time.Second)
+	for round := -1; round < rounds; round++ {
+		for k := range n {
+			i := k
+			if round%2 == 1 {
+				i = n - 1 - k // alternate the order
+			}
+			d := dur
+			if round < 0 {
+				d = warm
+			}
+			name, db, do := target(i)
+			sm, err := measureEach(ctx, db, clients, d, do)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", name, err)
+			}
+			if round >= 0 {
+				samples[i].add(sm)
+			}
+		}
+	}
+	return samples, nil
 }
 
 // transaction updates rows a and b of items in one transaction.
