@@ -85,6 +85,13 @@ func (s *Session) execNarrowedRead(ctx context.Context, f *sqlparse.Facts, plan 
 	} else if err != nil {
 		return fail(nil, err)
 	}
+	return s.answerNarrowedRead(ctx, f, plan, conns, rows, touched, answer, restore)
+}
+
+// answerNarrowedRead sends a narrowing read's rows, read ahead from every
+// shard, and narrows the transaction to the shard that found them, if any.
+// restore gives the connections their character sets back.
+func (s *Session) answerNarrowedRead(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, conns []*shardConn, rows []*backend.Rows, touched []*shardConn, answer mergeAnswer, restore func()) error {
 	if err := s.mergeOpened(ctx, f, plan, conns, rows, answer); err != nil || s.foundRowsState != 2 {
 		// The client went away, or got an error instead of the rows:
 		// the read took nothing it saw.
