@@ -53,12 +53,13 @@ import (
 // statement is undone alone (errWidenAcross) and runs again as a
 // transaction across the shards, as it would have without narrowing.
 
-// errWidenAcross: under twopc a first statement that narrowed touched rows
-// on several shards and was undone; it runs again across them.
-var errWidenAcross = errors.New("the statement's rows are on several shards: run it again as a transaction across them")
+// errWidenAcross: under twopc a narrowing statement touched rows beyond
+// the transaction's shard (a first one: on several shards), or would move
+// a row to another shard, and was undone; it runs again across them.
+var errWidenAcross = errors.New("the statement's rows are beyond the transaction's shard: run it again as a transaction across the shards")
 
-// narrowKind is how a write of a transaction runs on several shards in
-// transactions.mode single (see above).
+// narrowKind is how a write or locking read of a transaction runs on
+// several shards to find its rows (see above; narrowread.go).
 type narrowKind int
 
 const (
@@ -292,16 +293,15 @@ func rollBackOthers(conns, kept []*shardConn) {
 // (Broken) each where it failed, which ends its transaction on the
 // server as surely.
 func endEach(conns []*shardConn, endFor func(*shardConn) string) {
-	var bconns []*backend.Conn
-	var sqls []string
-	for _, sc := range distinctConns(conns) {
-		if sql := endFor(sc); sql != "" && !sc.conn.Broken {
-			bconns, sqls = append(bconns, sc.conn), append(sqls, sql)
+	on, errs := queryAtOnce(conns, func(sc *shardConn) string {
+		if sc.conn.Broken {
+			return ""
 		}
-	}
-	for i, err := range backend.QueryEach(bconns, sqls) {
+		return endFor(sc)
+	})
+	for i, err := range errs {
 		if err != nil {
-			bconns[i].Broken = true
+			on[i].conn.Broken = true
 		}
 	}
 }

@@ -103,12 +103,12 @@ func runRoutes(plan *planner.ShardPlan, inserts, sameClock, keep bool) shardWork
 // it, not inside), and a reference table's copies numbering rows from the
 // first copy's ids (copyIDs) run one after another.
 func execEachRoute(ctx context.Context, conns []*shardConn, clock string, copyIDs bool) (ran []backend.QueryResult, failed *shardConn, err error) {
-	like := copyLikeFirst{clock: clock}
+	atClock := copyLikeFirst{clock: clock}
 	sqls := make([]string, len(conns))
 	together := !copyIDs && len(distinctConns(conns)) == len(conns) && len(conns) > 1
 	for i, sc := range conns {
 		var inside bool
-		if sqls[i], inside = like.statement(sc.route.SQL); !inside {
+		if sqls[i], inside = atClock.statement(sc.route.SQL); !inside {
 			together = false
 		}
 	}
@@ -538,14 +538,18 @@ func (s *Session) writeShards(ctx context.Context, f *sqlparse.Facts, plan *plan
 			return fail(sc, err)
 		}
 	}
-	w, failed, err := work(ctx, conns)
-	if errors.Is(err, errWidenAcross) {
-		// A narrowing row move under twopc: undone, unanswered; execPlan
-		// runs it again across the shards.
-		s.countNarrowed(f, "widened_across")
+	// Under twopc a narrowing statement whose rows go beyond the
+	// transaction's shard is undone, unanswered: execPlan runs it again
+	// across the shards.
+	widen := func() error {
 		s.unwindNarrowing(conns)
 		undone = true
-		return err
+		return errWidenAcross
+	}
+	w, failed, err := work(ctx, conns)
+	if errors.Is(err, errWidenAcross) {
+		s.countNarrowed(f, "widened_across") // a row move, which needs XA
+		return widen()
 	}
 	if err != nil {
 		return fail(failed, err)
@@ -563,10 +567,7 @@ func (s *Session) writeShards(ctx context.Context, f *sqlparse.Facts, plan *plan
 		// After the warnings are read: the shards it rolls back lose theirs.
 		keep, spread, err = s.narrowTo(f, conns, w)
 		if errors.Is(err, errWidenAcross) {
-			// Undone, unanswered: execPlan runs it again across the shards.
-			s.unwindNarrowing(conns)
-			undone = true
-			return err
+			return widen()
 		}
 		if err != nil {
 			return fail(nil, err)
@@ -680,7 +681,18 @@ func distinctConns(conns []*shardConn) []*shardConn {
 // outcome on one shard does not decide whether the next runs (START
 // TRANSACTION, SAVEPOINT, ROLLBACK). It returns the first that failed.
 func runAtOnce(conns []*shardConn, sqlFor func(*shardConn) string) (*shardConn, error) {
-	var on []*shardConn
+	on, errs := queryAtOnce(conns, sqlFor)
+	for i, err := range errs {
+		if err != nil {
+			return on[i], err
+		}
+	}
+	return nil, nil
+}
+
+// queryAtOnce is runAtOnce's work: the connections that ran a statement,
+// and each one's outcome.
+func queryAtOnce(conns []*shardConn, sqlFor func(*shardConn) string) (on []*shardConn, errs []error) {
 	var bconns []*backend.Conn
 	var sqls []string
 	for _, sc := range distinctConns(conns) {
@@ -688,12 +700,7 @@ func runAtOnce(conns []*shardConn, sqlFor func(*shardConn) string) (*shardConn, 
 			on, bconns, sqls = append(on, sc), append(bconns, sc.conn), append(sqls, sql)
 		}
 	}
-	for i, err := range backend.QueryEach(bconns, sqls) {
-		if err != nil {
-			return on[i], err
-		}
-	}
-	return nil, nil
+	return on, backend.QueryEach(bconns, sqls)
 }
 
 // each is runAtOnce's sqlFor that gives every connection sql.

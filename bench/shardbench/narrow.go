@@ -37,16 +37,15 @@ func measureSaves(ctx context.Context, direct map[string]*sql.DB, single, strata
 		{name: "Strata, by shard key and name", db: strata, where: func(id int64) string { return fmt.Sprintf("id = %d AND %s", id, byName(id)) }},
 		{name: "Strata, by name alone (narrowed)", db: strata, where: byName},
 	}
-	samples, err := measureRounds(ctx, len(targets), clients, dur, func(i int) (string, *sql.DB, func(context.Context, *sql.Conn, int) error) {
+	sts, err := measureRounds(ctx, "saves", len(targets), clients, dur, func(i int) (string, *sql.DB, func(context.Context, *sql.Conn, int) error) {
 		t := targets[i]
 		return t.name, t.db, func(ctx context.Context, c *sql.Conn, client int) error { return save(ctx, c, t.where(ids[client])) }
 	})
 	if err != nil {
 		return nil, err
 	}
-	for i := range targets {
-		targets[i].st = samples[i].stats()
-		logf("saves, %s: %.0f tx/s, p95 %s", targets[i].name, targets[i].st.qps, ms(targets[i].st.p95))
+	for i, st := range sts {
+		targets[i].st = st
 	}
 	return targets, nil
 }

@@ -56,7 +56,7 @@ func measureTransactions(ctx context.Context, cfg *config.Config, direct map[str
 		{name: "Strata, both rows on one shard", db: tdb, ids: func(c int) (int64, int64) { return s0[2*c], s0[2*c+1] }},
 		{name: "Strata, rows on two shards (twopc)", db: tdb, ids: func(c int) (int64, int64) { return s0[2*c], s1[2*c] }},
 	}
-	samples, err := measureRounds(ctx, len(targets), clients, dur, func(i int) (string, *sql.DB, func(context.Context, *sql.Conn, int) error) {
+	sts, err := measureRounds(ctx, "transactions", len(targets), clients, dur, func(i int) (string, *sql.DB, func(context.Context, *sql.Conn, int) error) {
 		t := targets[i]
 		return t.name, t.db, func(ctx context.Context, c *sql.Conn, client int) error {
 			a, b := t.ids(client)
@@ -66,17 +66,17 @@ func measureTransactions(ctx context.Context, cfg *config.Config, direct map[str
 	if err != nil {
 		return nil, err
 	}
-	for i := range targets {
-		targets[i].st = samples[i].stats()
-		logf("transactions, %s: %.0f tx/s, p95 %s", targets[i].name, targets[i].st.qps, ms(targets[i].st.p95))
+	for i, st := range sts {
+		targets[i].st = st
 	}
 	return targets, nil
 }
 
 // measureRounds measures n targets (target(i): its name, database and
 // what each client does) for a warm-up and then rounds × dur each, the
-// order alternating between rounds, and returns each target's samples.
-func measureRounds(ctx context.Context, n, clients int, dur time.Duration, target func(i int) (string, *sql.DB, func(context.Context, *sql.Conn, int) error)) ([]sample, error) {
+// order alternating between rounds, logs each under label and returns
+// each target's stats.
+func measureRounds(ctx context.Context, label string, n, clients int, dur time.Duration, target func(i int) (string, *sql.DB, func(context.Context, *sql.Conn, int) error)) ([]stats, error) {
 	samples := make([]sample, n)
 	warm := min(dur/5, time.Second)
 	for round := -1; round < rounds; round++ {
@@ -99,7 +99,13 @@ func measureRounds(ctx context.Context, n, clients int, dur time.Duration, targe
 			}
 		}
 	}
-	return samples, nil
+	out := make([]stats, n)
+	for i := range samples {
+		name, _, _ := target(i)
+		out[i] = samples[i].stats()
+		logf("%s, %s: %.0f tx/s, p95 %s", label, name, out[i].qps, ms(out[i].p95))
+	}
+	return out, nil
 }
 
 // transaction updates rows a and b of items in one transaction.
