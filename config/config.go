@@ -395,6 +395,11 @@ type Limits struct {
 	// MaxMergeMemoryTotal bounds what all statements' merges hold
 	// together, so many reports at once cannot take Strata's memory.
 	MaxMergeMemoryTotal Size `yaml:"max_merge_memory_total"`
+	// RowLocations bounds how many rows' shards Strata remembers, rows
+	// of unique: columns a statement without the shard key found on one
+	// shard, so the next statement of the same value runs on that shard
+	// alone; -1 remembers none.
+	RowLocations int `yaml:"row_locations"`
 }
 
 // Monitor controls the health checker.
@@ -565,6 +570,7 @@ const (
 	DefaultMaxPulledRows         = 10000
 	DefaultMaxMergeMemory        = 256 << 20
 	DefaultMaxMergeMemoryTotal   = 1 << 30
+	DefaultRowLocations          = 100000
 	DefaultPool                  = "primary"
 	DefaultMaxAllowedPacket      = 64 << 20
 )
@@ -678,6 +684,9 @@ func (l *Limits) applyDefaults() {
 	}
 	if l.MaxMergeMemoryTotal == 0 {
 		l.MaxMergeMemoryTotal = max(DefaultMaxMergeMemoryTotal, l.MaxMergeMemory)
+	}
+	if l.RowLocations == 0 {
+		l.RowLocations = DefaultRowLocations
 	}
 }
 

@@ -156,6 +156,9 @@ func (c *Config) validate(root *yaml.Node) error {
 	if c.Limits.MaxPreparedStatements < 0 {
 		p.add("limits.max_prepared_statements", "must not be negative (statements one client session may keep prepared; default %d)", DefaultMaxPreparedStatements)
 	}
+	if c.Limits.RowLocations < -1 {
+		p.add("limits.row_locations", "must be -1 (remember none) or more (rows whose shard Strata remembers, to run statements by a unique: column on that shard alone; default %d)", DefaultRowLocations)
+	}
 	if c.Limits.MaxPulledRows < 0 {
 		p.add("limits.max_pulled_rows", "must not be negative (rows Strata reads from one table to run a statement over sharded tables on one server; default %d)", DefaultMaxPulledRows)
 	}

@@ -21,7 +21,9 @@ import (
 // Statements that touch none of them never get here.
 type Sharding struct {
 	layout atomic.Pointer[shard.Layout]
-	stmts  sync.Map // statement text -> *analyzed
+	// locations: the shards rows of unique: columns were last seen on.
+	locations *shard.Locations
+	stmts     sync.Map // statement text -> *analyzed
 	// periods caches every period table of date tables, per table and hour.
 	periods sync.Map
 	n       atomic.Int64
@@ -396,14 +398,16 @@ type analyzed struct {
 
 // NewSharding plans over layout (nil or empty: nothing is placed).
 func NewSharding(layout *shard.Layout) *Sharding {
-	s := &Sharding{}
+	s := &Sharding{locations: shard.NewLocations(0)}
 	s.SetLayout(layout)
 	return s
 }
 
 // SetLayout replaces the layout (config reload) and forgets analyses,
-// which depend on which tables are sharded.
+// which depend on which tables are sharded, and the rows' locations,
+// which a table's new shards may not hold.
 func (s *Sharding) SetLayout(l *shard.Layout) {
+	s.locations.Clear()
 	s.layout.Store(l)
 	s.stmts.Clear()
 	s.periods.Clear()
@@ -747,6 +751,15 @@ type ShardPlan struct {
 	// route's OK for a part of one row says nothing (OneRowDuplicates).
 	InsertRowCount int
 	InsertForm     InsertForm
+	// Locate, on a plan that runs on every shard for want of the shard
+	// key, names the one row its WHERE's equality on a column kept unique
+	// across the shards can match (rowLocation): where the session knows
+	// that row's shard, it tries that shard alone first.
+	Locate *shard.LocationKey
+	// Places, on an INSERT or REPLACE into a table with unique: columns,
+	// are the shards it writes the rows of their values to, which the
+	// session remembers once the write is done.
+	Places []RowPlace
 }
 
 // InsertForm is how an INSERT treats a row whose unique key another row
@@ -1283,10 +1296,16 @@ func (s *Sharding) planSharded(ctx context.Context, l *shard.Layout, m sqlparse.
 		// in the order one server reads them: session.materialize.)
 		return nil, refuse("RAND(n) with a seed gives one sequence of values over the rows of a statement, in the order one server reads them, and this %s over %s runs as %d shard queries, each of which would start the sequence again. Give the shard key, so that one shard runs it, or compute the values first and write them as constants", strings.ToUpper(st.Kind.String()), t.Name, len(targets))
 	}
+	var p *ShardPlan
 	if st.Kind != sqlparse.KindSelect {
-		return s.planModify(ctx, st, lead, t, targets, reason, args, m.Charset())
+		p, err = s.planModify(ctx, st, lead, t, targets, reason, args, m.Charset())
+	} else {
+		p, err = s.planSelect(a, lead, t, targets, reason, args)
 	}
-	return s.planSelect(a, lead, t, targets, reason, args)
+	if err == nil && unkeyed && len(targets) > 1 && len(st.Uses) == 1 {
+		p.Locate = rowLocation(t, u, args, m.Charset())
+	}
+	return p, err
 }
 
 // checkCoSharded returns the index of the first sharded use and checks

@@ -340,7 +340,11 @@ func (s *Sharding) planInsert(ctx context.Context, l *shard.Layout, st *sqlparse
 		}
 		p.Routes = append(p.Routes, ShardRoute{Cluster: g.tg.shard, SQL: sql, Tables: tableList(t, g.tg), InsertRows: g.rows})
 	}
-	return p, uniqueChecks(p, st, lead, t, args)
+	if err := uniqueChecks(p, st, lead, t, args); err != nil {
+		return p, err
+	}
+	p.Places = insertPlaces(p, t, m.Charset())
+	return p, nil
 }
 
 // insertForm is how the INSERT st treats a duplicate.

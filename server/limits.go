@@ -63,6 +63,7 @@ func (s *Strata) applyLimits(old, cfg *config.Config) []string {
 	note("limits.max_pulled_rows", o.MaxPulledRows, n.MaxPulledRows)
 	note("limits.max_merge_memory", int64(o.MaxMergeMemory), int64(n.MaxMergeMemory))
 	note("limits.max_merge_memory_total", int64(o.MaxMergeMemoryTotal), int64(n.MaxMergeMemoryTotal))
+	note("limits.row_locations", o.RowLocations, n.RowLocations)
 	note("slow_log", old.SlowLog.D(), cfg.SlowLog.D())
 	if len(changes) == 0 {
 		return nil
@@ -73,5 +74,6 @@ func (s *Strata) applyLimits(old, cfg *config.Config) []string {
 	s.Env.Stats.SetLimit(cfg.Limits.MaxQueryDigests)
 	s.Front.SetLimits(clientLimits(cfg))
 	s.Metrics.SetClientMax(cfg.Limits.MaxClientConnections)
+	s.Env.Sharding.Locations().SetMax(max(cfg.Limits.RowLocations, 0))
 	return changes
 }

@@ -203,6 +203,7 @@ func (s *Strata) startSharding(ctx context.Context, cfg *config.Config) (*shardi
 	}
 	s.shards.Store(sh)
 	s.Env.Sharding = planner.NewSharding(nil)
+	s.Env.Sharding.Locations().SetMax(max(cfg.Limits.RowLocations, 0))
 	s.Env.Sharding.SetRefused(refused)
 	if sh != nil {
 		s.Env.Sharding.SetLayout(sh.layout)

@@ -181,15 +181,9 @@ func (s *Session) beginTentative(ctx context.Context, conns []*shardConn) (*shar
 // those where several did. Where none did, both are nil and it rolls back
 // nothing: the caller undoes all (undoNarrowing).
 func (s *Session) narrowTo(f *sqlparse.Facts, conns []*shardConn, w writeResult) (keep *shardConn, spread []*shardConn, err error) {
-	var touched []*shardConn
-	for _, sc := range distinctConns(conns) {
-		n, err := w.matchedOn(sc.conn, f.Kind == sqlparse.KindUpdate)
-		if err != nil {
-			return nil, nil, err
-		}
-		if n > 0 {
-			touched = append(touched, sc)
-		}
+	touched, err := matchedConns(f, conns, w)
+	if err != nil {
+		return nil, nil, err
 	}
 	return s.settleNarrowing(f, conns, touched)
 }
@@ -198,6 +192,7 @@ func (s *Session) narrowTo(f *sqlparse.Facts, conns []*shardConn, w writeResult)
 // statements touched rows (a write changed or matched them, a locking
 // read found them).
 func (s *Session) settleNarrowing(f *sqlparse.Facts, conns, touched []*shardConn) (keep *shardConn, spread []*shardConn, err error) {
+	s.noteLocation(touched)
 	if s.narrowing == narrowInTx {
 		return s.narrowInTx(f, conns, touched)
 	}

@@ -78,6 +78,13 @@ func (s *Session) execNarrowedRead(ctx context.Context, f *sqlparse.Facts, plan 
 		return fail(failed, err)
 	}
 	touched := foundRowsOn(conns)
+	if s.guessing && len(touched) == 0 {
+		// Not on the shard its row was last seen on: it locked nothing
+		// there, and runs again on every shard (locate.go).
+		restore()
+		s.unwindNarrowing(conns)
+		return errGuessMissed
+	}
 	if err := s.lockedTooWide(f, touched); errors.Is(err, errWidenAcross) {
 		restore()
 		s.unwindNarrowing(conns)

@@ -22,6 +22,7 @@ import (
 	"github.com/strata-proxy/strata/planner"
 	"github.com/strata-proxy/strata/querystats"
 	"github.com/strata-proxy/strata/resultcache"
+	"github.com/strata-proxy/strata/shard"
 	"github.com/strata-proxy/strata/sqlparse"
 	"github.com/strata-proxy/strata/topology"
 	"github.com/strata-proxy/strata/twophase"
@@ -246,6 +247,12 @@ type Session struct {
 	// twopc, where rows on other shards widen the transaction across
 	// them (errWidenAcross) instead of being refused.
 	widens bool
+	// locate names the row the statement running now can touch, where
+	// it sets a unique: column equal to a value (planner.ShardPlan.Locate);
+	// guessing: it runs first on the shard that row was last seen on,
+	// alone (locate.go).
+	locate   *shard.LocationKey
+	guessing bool
 	// branches: the other clusters a transaction across clusters wrote
 	// (TwoPhase), each an XA branch named by xid; the pinned connection is
 	// its coordinator. txDeadlock: a statement of it hit a deadlock, so

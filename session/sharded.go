@@ -251,7 +251,40 @@ func (s *Session) execPlan(ctx context.Context, f *sqlparse.Facts, plan *planner
 			return err
 		}
 	}
-	if s.narrowing = s.narrows(f, plan); s.narrowing != notNarrowed {
+	narrowing := s.narrows(f, plan)
+	if guessable(f, plan) {
+		s.locate = plan.Locate // where it finds its row is learned (locate.go)
+		defer func() { s.locate = nil }()
+	}
+	err := errGuessMissed
+	if guess := s.guessedPlan(f, plan, narrowing); guess != nil {
+		// The row's shard is known: that shard alone first (locate.go).
+		err = s.execNarrowing(ctx, f, guess, narrowing, binary, true)
+		s.countGuess(err)
+	}
+	if errors.Is(err, errGuessMissed) {
+		err = s.execNarrowing(ctx, f, plan, narrowing, binary, false)
+	}
+	if errors.Is(err, errWidenAcross) {
+		// twopc: the statement's rows are on other shards than the
+		// transaction's, and it was undone; it runs again as a
+		// transaction across them.
+		if err := s.checkTransaction(ctx, f, plan); err != nil {
+			return s.refuseRouting(err)
+		}
+		return s.execRoutes(ctx, f, plan, binary)
+	}
+	return err
+}
+
+// execNarrowing runs a plan, narrowing the transaction where narrowing
+// says so (narrow.go). guessing: the plan is the statement on the shard
+// its row was last seen on (locate.go), which ends errGuessMissed, undone,
+// where the row was not there.
+func (s *Session) execNarrowing(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, narrowing narrowKind, binary, guessing bool) error {
+	s.guessing = guessing
+	defer func() { s.guessing = false }()
+	if s.narrowing = narrowing; s.narrowing != notNarrowed {
 		// Run on each shard in a transaction there; where it changed
 		// rows decides where the client's transaction is (narrow.go).
 		s.widens = s.twoPhase()
@@ -259,18 +292,7 @@ func (s *Session) execPlan(ctx context.Context, f *sqlparse.Facts, plan *planner
 	} else if err := s.checkTransaction(ctx, f, plan); err != nil {
 		return s.refuseRouting(err)
 	}
-	err := s.execRoutes(ctx, f, plan, binary)
-	if errors.Is(err, errWidenAcross) {
-		// twopc: the statement's rows are on other shards than the
-		// transaction's, and it was undone; it runs again as a
-		// transaction across them.
-		s.narrowing, s.widens = notNarrowed, false
-		if err := s.checkTransaction(ctx, f, plan); err != nil {
-			return s.refuseRouting(err)
-		}
-		return s.execRoutes(ctx, f, plan, binary)
-	}
-	return err
+	return s.execRoutes(ctx, f, plan, binary)
 }
 
 // execRoutes runs a plan whose transaction checkTransaction accepted, or

@@ -396,7 +396,7 @@ func warned(plan *planner.ShardPlan, conns []*shardConn) []*shardConn {
 func (s *Session) execWrite(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, binary bool) error {
 	inserts := f.Kind == sqlparse.KindInsert || f.Kind == sqlparse.KindReplace
 	sameClock := s.writeClock(f, plan)
-	keep := s.narrowing != notNarrowed // each statement's OK, for narrowTo
+	keep := s.narrowing != notNarrowed || s.locate != nil // each statement's OK, for narrowTo and noteLocation
 	work := runRoutes(plan, inserts, sameClock, keep)
 	switch {
 	case plan.Returning:
@@ -554,6 +554,21 @@ func (s *Session) writeShards(ctx context.Context, f *sqlparse.Facts, plan *plan
 	if err != nil {
 		return fail(failed, err)
 	}
+	if s.locate != nil {
+		touched, err := matchedConns(f, conns, w)
+		switch {
+		case err != nil:
+			return fail(nil, err)
+		case s.guessing && len(touched) == 0:
+			// Not on the shard its row was last seen on: it changed
+			// nothing there, and runs again on every shard (locate.go).
+			s.undoGuess(conns, narrowing, ownTx)
+			undone = true
+			return errGuessMissed
+		case !narrowing:
+			s.noteLocation(touched) // (narrowTo notes a narrowing one's)
+		}
+	}
 	affected, insertID, warnings := w.affected, w.insertID, w.warnings
 	if insertID != 0 {
 		s.noteInsertID(w.insertConn, insertID)
@@ -594,6 +609,7 @@ func (s *Session) writeShards(ctx context.Context, f *sqlparse.Facts, plan *plan
 		s.rowCount, s.rowCountState = int64(affected), 2
 	}
 	s.invalidate(f)
+	s.learnPlaces(plan)
 	switch {
 	case narrowing && (keep != nil || spread != nil):
 		s.releaseNarrowed(conns, keep, spread)
@@ -831,6 +847,12 @@ func (s *Session) writeAcross(ctx context.Context, f *sqlparse.Facts, plan *plan
 	if _, werr := s.commitCross(ctx, t); werr != nil {
 		return giveBack(werr)
 	}
+	if s.locate != nil {
+		if touched, err := matchedConns(f, conns, w); err == nil {
+			s.noteLocation(touched)
+		}
+	}
+	s.learnPlaces(plan)
 	// The id a sequence gave, else the first a server numbered (a
 	// reference table's first copy's): the coordinator's connection,
 	// which answers LAST_INSERT_ID() next, is told it.

@@ -112,6 +112,11 @@ type StoredAlone struct {
 // DATA row too short to have the column's field. A check of the value
 // must read that zero, or two shards each keep one.
 type UniqueColumn struct {
+	// Type is the column's type as far as comparing it with a value
+	// goes: an integer or a text column's equality with a value of its
+	// own kind matches what its unique key keeps apart, so its value
+	// names one row (Locations).
+	Type    KeyType
 	NotNull bool
 	// Zero is the value as an SQL literal ('', 0, '0000-00-00',
 	// X'0000'), ZeroShown as a duplicate's error shows it. "" where

@@ -156,7 +156,7 @@ func uniqueColumns(ctx context.Context, db *sql.DB, schema string, t *shard.Tabl
 		if def.Valid {
 			defaults[col] = def.String
 		}
-		c := shard.UniqueColumn{NotNull: notNull, Clock: notNull && strings.EqualFold(dataType, "timestamp")}
+		c := shard.UniqueColumn{Type: shard.KeyTypeOf(dataType), NotNull: notNull, Clock: notNull && strings.EqualFold(dataType, "timestamp")}
 		c.Zero, c.ZeroShown = zeroValue(dataType, int(octets.Int64), int(scale.Int64), int(precision.Int64))
 		columns[col] = c
 	}

@@ -65,6 +65,13 @@ type TableUse struct {
 	Nested bool
 	// Filter is filled for sharded tables only.
 	Filter KeyFilter
+	// Equal, for the only table of a statement that reads one sharded
+	// table, are the columns a top-level WHERE conjunct sets equal to a
+	// literal or placeholder (col = v), by lower-case name: where a
+	// column other than the shard key is kept unique across the shards,
+	// its value names one row, whose shard Strata may know
+	// (shard.Locations).
+	Equal map[string]Operand
 }
 
 // ShardStmt is a statement analyzed against the sharded tables.

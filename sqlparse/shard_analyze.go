@@ -613,6 +613,9 @@ func (a *analyzer) comparison(op opcode.Op, col, val ast.ExprNode) {
 	if o.Expr {
 		return
 	}
+	if op == opcode.EQ {
+		a.soleEquality(c.Name, o)
+	}
 	for _, i := range a.keyUses(c.Name) {
 		f := &a.out.Uses[i].Filter
 		switch op {
@@ -627,6 +630,26 @@ func (a *analyzer) comparison(op opcode.Op, col, val ast.ExprNode) {
 				f.Hi = &RangeBound{Value: o, Inclusive: op == opcode.LE}
 			}
 		}
+	}
+}
+
+// soleEquality records col = o on the statement's use when it has only
+// one, a sharded table (TableUse.Equal). The first equality of a column
+// is kept: a second of another value matches no row, which a guess of
+// the row's shard then finds too.
+func (a *analyzer) soleEquality(col *ast.ColumnName, o Operand) {
+	if len(a.uses) != 1 || !a.uses[0].sharded {
+		return
+	}
+	for _, i := range a.qualified(col) {
+		u := &a.out.Uses[i]
+		if _, seen := u.Equal[col.Name.L]; seen {
+			continue
+		}
+		if u.Equal == nil {
+			u.Equal = map[string]Operand{}
+		}
+		u.Equal[col.Name.L] = o
 	}
 }
 

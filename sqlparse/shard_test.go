@@ -212,6 +212,47 @@ func TestShardUsesAndJoins(t *testing.T) {
 	}
 }
 
+// TestShardSoleEqualities: the columns a statement of one sharded table
+// sets equal to a value, by which Strata may guess the shard of a row of
+// a column kept unique across shards.
+func TestShardSoleEqualities(t *testing.T) {
+	tests := []struct {
+		sql  string
+		want map[string]Operand
+	}{
+		{"UPDATE posts SET a = 1 WHERE id = 7", map[string]Operand{"id": lit("7")}},
+		{"UPDATE posts SET a = 1 WHERE 7 = ID AND b > 2", map[string]Operand{"id": lit("7")}},
+		{"DELETE FROM posts WHERE posts.slug = ? AND user_id = 3", map[string]Operand{"slug": par(1), "user_id": lit("3")}},
+		{"SELECT * FROM posts p WHERE p.id = 'x' LIMIT 1 FOR UPDATE", map[string]Operand{"id": lit("'x'")}},
+		{"SELECT * FROM posts WHERE id = 7 AND id = 8", map[string]Operand{"id": lit("7")}},
+		// Not an equality to one value.
+		{"SELECT * FROM posts WHERE id = 7 OR id = 8", nil},
+		{"SELECT * FROM posts WHERE id IN (7, 8)", nil},
+		{"SELECT * FROM posts WHERE id = a", nil},
+		{"SELECT * FROM posts WHERE id = 1 + 1", nil},
+		{"SELECT * FROM posts WHERE id > 7", nil},
+		{"SELECT * FROM posts WHERE id <=> 7", nil},
+		// Another table's column, or another table in the statement.
+		{"SELECT * FROM posts WHERE other.id = 7", nil},
+		{"SELECT * FROM posts JOIN orders USING (user_id) WHERE posts.id = 7", nil},
+		{"SELECT * FROM posts WHERE id = 7 AND user_id IN (SELECT id FROM tags)", nil},
+		// Not a sharded table.
+		{"UPDATE tags SET a = 1 WHERE id = 7", nil},
+	}
+	for _, tt := range tests {
+		s := mustAnalyze(t, tt.sql)
+		var got map[string]Operand
+		for _, u := range s.Uses {
+			if !u.Nested && u.Equal != nil {
+				got = u.Equal
+			}
+		}
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s\nequal = %+v\nwant %+v", tt.sql, got, tt.want)
+		}
+	}
+}
+
 func TestShardUnsupported(t *testing.T) {
 	tests := []struct {
 		sql  string

@@ -65,6 +65,7 @@ clusters:
   single: {primary: 127.0.0.1:19405}
 tables:
   items: {shard_key: id, method: hash, shards: {s0: "-40", s1: "40-80", s2: "80-c0", s3: "c0-"}}
+  named_items: {shard_key: id, method: hash, shards: {s0: "-40", s1: "40-80", s2: "80-c0", s3: "c0-"}, unique: [name]}
   posts: {shard_key: created_at, method: date, period: month, since: "%s", ahead: 0,
           shards: {s0: "..%s", s1: "%s..%s", s2: "%s..%s", s3: "%s.."}}
 `
@@ -72,6 +73,9 @@ tables:
 const (
 	itemsDDL = "CREATE TABLE blog.items (id BIGINT PRIMARY KEY, grp INT, score INT, name VARCHAR(40), KEY(score), KEY(name))"
 	postsDDL = "CREATE TABLE blog.posts (id BIGINT PRIMARY KEY, created_at DATETIME, title VARCHAR(60), KEY(created_at))"
+	// named_items: items whose name unique: keeps unique across the
+	// shards, so Strata remembers each name's shard (narrow.go).
+	namedDDL = "CREATE TABLE blog.named_items (id BIGINT PRIMARY KEY, score INT, name VARCHAR(40), UNIQUE KEY(name))"
 )
 
 // query is one measured comparison: Strata runs strata, single runs base
@@ -328,7 +332,7 @@ func createSchema(ctx context.Context, direct map[string]*sql.DB, periods []shar
 			}
 			continue
 		}
-		for _, s := range []string{"DROP DATABASE IF EXISTS blog", "CREATE DATABASE blog", itemsDDL, postsDDL} {
+		for _, s := range []string{"DROP DATABASE IF EXISTS blog", "CREATE DATABASE blog", itemsDDL, postsDDL, namedDDL} {
 			if _, err := db.ExecContext(ctx, s); err != nil {
 				return fmt.Errorf("%s on %s: %w", s, c, err)
 			}

@@ -43,11 +43,11 @@ func measureTransactions(ctx context.Context, cfg *config.Config, direct map[str
 	tdb.SetMaxIdleConns(clients)
 	// Rows of s0 and s1, two per client, so clients never wait on each
 	// other's locks.
-	s0, err := itemIDs(ctx, direct["s0"], 2*clients)
+	s0, err := shardIDs(ctx, direct["s0"], "items", 2*clients)
 	if err != nil {
 		return nil, err
 	}
-	s1, err := itemIDs(ctx, direct["s1"], 2*clients)
+	s1, err := shardIDs(ctx, direct["s1"], "items", 2*clients)
 	if err != nil {
 		return nil, err
 	}
@@ -122,9 +122,9 @@ func transaction(ctx context.Context, c *sql.Conn, a, b int64) error {
 	return nil
 }
 
-// itemIDs reads n item ids a shard holds.
-func itemIDs(ctx context.Context, db *sql.DB, n int) ([]int64, error) {
-	rows, err := db.QueryContext(ctx, fmt.Sprintf("SELECT id FROM blog.items ORDER BY id LIMIT %d", n))
+// shardIDs reads n ids of table a shard holds.
+func shardIDs(ctx context.Context, db *sql.DB, table string, n int) ([]int64, error) {
+	rows, err := db.QueryContext(ctx, fmt.Sprintf("SELECT id FROM blog.%s ORDER BY id LIMIT %d", table, n))
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +138,7 @@ func itemIDs(ctx context.Context, db *sql.DB, n int) ([]int64, error) {
 		ids = append(ids, id)
 	}
 	if len(ids) < n {
-		return nil, fmt.Errorf("a shard holds %d items, want %d", len(ids), n)
+		return nil, fmt.Errorf("a shard holds %d rows of %s, want %d", len(ids), table, n)
 	}
 	return ids, rows.Err()
 }

@@ -1,0 +1,115 @@
+package planner
+
+import (
+	"strings"
+
+	"github.com/strata-proxy/strata/shard"
+	"github.com/strata-proxy/strata/sqlparse"
+)
+
+// Locations is what the sessions learn of the shards of rows of columns
+// kept unique across the shards (shard.Locations). It remembers nothing
+// until given a bound (limits.row_locations).
+func (s *Sharding) Locations() *shard.Locations { return s.locations }
+
+// rowLocation names the one row a statement can touch, where it runs on
+// every shard for want of its shard key but sets a column of t kept
+// unique across the shards (unique:) equal to a value: col = v matches
+// what the column's unique key keeps apart, so at most one shard holds
+// rows it matches. nil where the statement sets none such, or where the
+// comparison would not be the key's own: a text column compared with a
+// number matches every text of that number's spellings, and an integer
+// column with a quoted number of more digits than a double holds exactly
+// may match its neighbours. Not while the table's rows are moving
+// between shards, when one row may be on two.
+func rowLocation(t *shard.Table, u sqlparse.TableUse, args []string, charset string) *shard.LocationKey {
+	if _, moving := t.Method.(*shard.Moving); moving || len(u.Equal) == 0 {
+		return nil
+	}
+	for _, key := range t.Unique {
+		if len(key) != 1 {
+			continue
+		}
+		op, ok := u.Equal[key[0]]
+		if !ok {
+			continue
+		}
+		kt := t.UniqueColumns[key[0]].Type
+		if kt != shard.KeyTypeInteger && kt != shard.KeyTypeText {
+			continue
+		}
+		v, ok := value(op, args, kt, false, charset)
+		if !ok || v.IsNull() || kt == shard.KeyTypeInteger && longQuotedNumber(operandText(op, args)) {
+			continue
+		}
+		return &shard.LocationKey{Table: t.Name, Column: key[0], Value: string(v.Canonical())}
+	}
+	return nil
+}
+
+// longQuotedNumber: a quoted value of more than 15 digits, which MariaDB
+// compares with an integer column as a double, where neighbouring
+// integers are one value.
+func longQuotedNumber(lit string) bool {
+	if !strings.ContainsAny(lit, `'"`) {
+		return false
+	}
+	digits := 0
+	for _, c := range lit {
+		if c >= '0' && c <= '9' {
+			digits++
+		}
+	}
+	return digits > 15
+}
+
+// RowPlace is the shard an INSERT writes the row of a value of a column
+// kept unique across the shards to.
+type RowPlace struct {
+	Key   shard.LocationKey
+	Shard string
+}
+
+// insertPlaces are the shards p, an INSERT or REPLACE into t, writes the
+// rows of its unique: columns' values to: a value written to one shard
+// has its row there once the write is done (a duplicate on another is
+// refused, one on the same shard is that row). Keyed as rowLocation keys
+// a WHERE's value, so a later statement of the value finds the entry.
+func insertPlaces(p *ShardPlan, t *shard.Table, charset string) []RowPlace {
+	if _, moving := t.Method.(*shard.Moving); moving {
+		return nil
+	}
+	var places []RowPlace
+	for _, c := range p.Unique {
+		if len(c.Columns) != 1 || len(c.Shards) != 1 || len(c.Writes) == 0 {
+			continue
+		}
+		kt := t.UniqueColumns[c.Columns[0]].Type
+		if kt != shard.KeyTypeInteger && kt != shard.KeyTypeText {
+			continue
+		}
+		v, ok := value(sqlparse.Operand{Literal: c.Values[0]}, nil, kt, true, charset)
+		if !ok || v.IsNull() {
+			continue
+		}
+		places = append(places, RowPlace{Key: shard.LocationKey{Table: t.Name, Column: c.Columns[0], Value: string(v.Canonical())}, Shard: c.Shards[0]})
+	}
+	return places
+}
+
+// OnCluster is p restricted to its routes on cluster: the statement as
+// it runs there alone. nil when p has no route there.
+func (p *ShardPlan) OnCluster(cluster string) *ShardPlan {
+	var routes []ShardRoute
+	for _, r := range p.Routes {
+		if r.Cluster == cluster {
+			routes = append(routes, r)
+		}
+	}
+	if len(routes) == 0 {
+		return nil
+	}
+	one := *p
+	one.Routes = routes
+	return &one
+}

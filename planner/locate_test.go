@@ -1,0 +1,142 @@
+package planner
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/strata-proxy/strata/shard"
+)
+
+// A statement without the shard key that sets a unique: column equal to
+// a value names the one row it can touch (ShardPlan.Locate), where the
+// comparison is the unique key's own: a value of the column's kind, of
+// an integer or text column, the only table of the statement, not while
+// its rows move between shards.
+func TestShardPlanLocatesTheRowOfAUniqueValue(t *testing.T) {
+	l := layoutOf(t, strings.Replace(shardConfig,
+		`likes:    {shard_key: entry_id, method: hash, shards: {s0: "-80", s1: "80-"}}`,
+		`likes:    {shard_key: entry_id, method: hash, shards: {s0: "-80", s1: "80-"}}
+  notes2: {shard_key: owner, method: modulo, shards: [s0, s1, s2], unique: [id, email, made, [site, slug]]}`, 1))
+	l = l.WithKeyTypes(map[string]shard.KeyColumn{"notes2": {Type: shard.KeyTypeInteger, UniqueColumns: map[string]shard.UniqueColumn{
+		"id": {Type: shard.KeyTypeInteger}, "email": {Type: shard.KeyTypeText}, "made": {Type: shard.KeyTypeOther},
+		"site": {Type: shard.KeyTypeInteger}, "slug": {Type: shard.KeyTypeText},
+	}}})
+	s := NewSharding(l)
+	for _, tt := range []struct {
+		sql  string
+		args []string
+		want string // column=value; "" for none
+	}{
+		{"UPDATE notes2 SET body = 'x' WHERE id = 7", nil, "id=7"},
+		{"DELETE FROM notes2 WHERE id = ?", []string{"7"}, "id=7"},
+		{"SELECT * FROM notes2 WHERE id = ? LIMIT 1 FOR UPDATE", []string{"'7'"}, "id=7"},
+		{"SELECT * FROM notes2 n WHERE n.id = 00007 AND body > 'a'", nil, "id=7"},
+		{"UPDATE notes2 SET body = 'x' WHERE email = 'Ann@example.com'", nil, "email=Ann@example.com"},
+		{"UPDATE notes2 SET body = 'x' WHERE email = ?", []string{"'ann@example.com'"}, "email=ann@example.com"},
+		// With the shard key, the statement has its shard already.
+		{"UPDATE notes2 SET body = 'x' WHERE id = 7 AND owner = 2", nil, ""},
+		// A number against a text column matches every spelling of it
+		// ('5', '05', 'x' for 0): not one row.
+		{"UPDATE notes2 SET body = 'x' WHERE email = 0", nil, ""},
+		{"UPDATE notes2 SET body = 'x' WHERE email = ?", []string{"5"}, ""},
+		// A quoted number of more digits than a double holds exactly.
+		{"UPDATE notes2 SET body = 'x' WHERE id = '12345678901234567'", nil, ""},
+		{"UPDATE notes2 SET body = 'x' WHERE id = 12345678901234567", nil, "id=12345678901234567"},
+		// Not a column kept unique alone, or of a type not compared so.
+		{"UPDATE notes2 SET body = 'x' WHERE site = 3", nil, ""},
+		{"UPDATE notes2 SET body = 'x' WHERE made = '2024-06-01'", nil, ""},
+		{"UPDATE notes2 SET body = 'x' WHERE body = 'a'", nil, ""},
+		// No one value.
+		{"UPDATE notes2 SET body = 'x' WHERE id IN (7, 8)", nil, ""},
+		{"UPDATE notes2 SET body = 'x' WHERE id = NULL", nil, ""},
+		{"UPDATE notes2 SET body = 'x' WHERE id > 7", nil, ""},
+		// Another table in the statement.
+		{"SELECT * FROM notes2 JOIN countries c ON c.id = notes2.id WHERE notes2.id = 7", nil, ""},
+	} {
+		p, err := plan(t, s, tt.sql, tt.args...)
+		if err != nil {
+			t.Errorf("%s: %v", tt.sql, err)
+			continue
+		}
+		got := ""
+		if p.Locate != nil {
+			if p.Locate.Table != "notes2" {
+				t.Errorf("%s: located in table %q", tt.sql, p.Locate.Table)
+			}
+			got = p.Locate.Column + "=" + p.Locate.Value
+		}
+		if got != tt.want {
+			t.Errorf("%s %v: Locate %q, want %q", tt.sql, tt.args, got, tt.want)
+		}
+	}
+
+	// While the table's rows move between shards, a row may be on two.
+	moving, err := shard.NewMoving(l.Table("notes2").Method, l.Table("notes2").Method, shard.IntegerOrder)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ml, err := l.WithMethod("notes2", moving)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := plan(t, NewSharding(ml), "UPDATE notes2 SET body = 'x' WHERE id = 7")
+	if err != nil || p.Locate != nil {
+		t.Errorf("while moving: Locate %+v (%v), want none", p.Locate, err)
+	}
+}
+
+// An INSERT into a table with unique: columns says which shard each
+// value's row goes to (ShardPlan.Places), keyed as a WHERE's value is.
+func TestShardPlanPlacesTheRowsOfUniqueValues(t *testing.T) {
+	l := layoutOf(t, strings.Replace(shardConfig,
+		`likes:    {shard_key: entry_id, method: hash, shards: {s0: "-80", s1: "80-"}}`,
+		`likes:    {shard_key: entry_id, method: hash, shards: {s0: "-80", s1: "80-"}}
+  notes2: {shard_key: owner, method: modulo, shards: [s0, s1, s2], unique: [id, email, made, [site, slug]]}`, 1))
+	l = l.WithKeyTypes(map[string]shard.KeyColumn{"notes2": {Type: shard.KeyTypeInteger, UniqueColumns: map[string]shard.UniqueColumn{
+		"id": {Type: shard.KeyTypeInteger}, "email": {Type: shard.KeyTypeText}, "made": {Type: shard.KeyTypeOther},
+		"site": {Type: shard.KeyTypeInteger}, "slug": {Type: shard.KeyTypeText},
+	}}})
+	s := NewSharding(l)
+	for _, tt := range []struct {
+		sql  string
+		args []string
+		want []string // column=value@shard
+	}{
+		{"INSERT INTO notes2 (id, owner, email, made, site, slug) VALUES (7, 1, 'a@x', '2024-06-01', 3, 'x'), (8, 2, NULL, NULL, NULL, NULL)", nil,
+			[]string{"id=7@s1", "email=a@x@s1", "id=8@s2"}},
+		{"INSERT INTO notes2 (id, owner, email) VALUES (?, ?, ?)", []string{"9", "5", "'b@x'"}, []string{"id=9@s2", "email=b@x@s2"}},
+		// One value on two shards is a duplicate, refused when checked.
+		{"INSERT INTO notes2 (id, owner) VALUES (10, 1), (10, 2)", nil, nil},
+		{"UPDATE notes2 SET email = 'c@x' WHERE id = 7", nil, nil},
+	} {
+		p, err := plan(t, s, tt.sql, tt.args...)
+		if err != nil {
+			t.Errorf("%s: %v", tt.sql, err)
+			continue
+		}
+		var got []string
+		for _, pl := range p.Places {
+			got = append(got, pl.Key.Column+"="+pl.Key.Value+"@"+pl.Shard)
+		}
+		slices.Sort(got)
+		slices.Sort(tt.want)
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s %v: places %q, want %q", tt.sql, tt.args, got, tt.want)
+		}
+	}
+}
+
+func TestShardPlanOnCluster(t *testing.T) {
+	p := &ShardPlan{Kind: PlanWrite, Write: true, Routes: []ShardRoute{{Cluster: "s0", SQL: "a"}, {Cluster: "s1", SQL: "b"}, {Cluster: "s1", SQL: "c"}}}
+	one := p.OnCluster("s1")
+	if one == nil || len(one.Routes) != 2 || one.Routes[0].SQL != "b" || one.Routes[1].SQL != "c" || one.Kind != PlanWrite || !one.Write {
+		t.Fatalf("OnCluster(s1) = %+v", one)
+	}
+	if len(p.Routes) != 3 {
+		t.Fatal("OnCluster changed the plan")
+	}
+	if p.OnCluster("s9") != nil {
+		t.Fatal("OnCluster of a cluster without routes is not nil")
+	}
+}

@@ -1,0 +1,207 @@
+package sharding
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/strata-proxy/strata/shard"
+	"github.com/strata-proxy/strata/test/testenv"
+)
+
+// loc_notes is sharded by owner and saved by id, which unique: keeps
+// unique across the shards (as an ORM's model sharded by its parent).
+const (
+	locNotesDDL = "CREATE TABLE IF NOT EXISTS blog.loc_notes (id BIGINT NOT NULL PRIMARY KEY, owner INT NOT NULL, " +
+		"email VARCHAR(60) COLLATE utf8mb4_general_ci NULL, body VARCHAR(40) NULL, UNIQUE KEY email (email))"
+	locNotesTable = "loc_notes: {shard_key: owner, method: modulo, shards: [s0, s1, s2, s3], unique: [id, email]}"
+)
+
+// A statement by a unique: column without the shard key (an ORM's save,
+// delete or lock by primary key) runs on every shard the first time, and
+// on the shard that found its row alone after that: the row's location
+// is remembered. A row that moved since, or is gone, is not found there,
+// and the statement then runs on every shard, with the answer one server
+// gives. With limits.row_locations: -1 every such statement runs on every
+// shard.
+func TestStatementsByAUniqueColumnGoToTheRowsShard(t *testing.T) {
+	strataDB(t)
+	createOn(t, locNotesDDL, "blog.loc_notes", shardNames...)
+	for _, mode := range []string{"single", "twopc"} {
+		t.Run(mode, func(t *testing.T) {
+			for _, sh := range shardNames {
+				mustExec(t, direct[sh], "DELETE FROM blog.loc_notes")
+			}
+			s := startOwn(t, ownConfig(t, locNotesTable, "transactions: {mode: "+mode+"}\n"))
+			conn := testenv.Conn(t, openStrata(t, s.MySQLAddr()))
+			guesses := func(outcome string) float64 {
+				return metricValue(t, s.AdminAddr(), `strata_row_location_guesses_total{outcome="`+outcome+`"}`)
+			}
+			// owner n is on shard s<n mod 4>.
+			mustExec(t, conn, "INSERT INTO loc_notes (id, owner, email, body) VALUES (1, 1, 'ann@example.com', 'a'), (2, 2, 'bob@example.com', 'b'), (3, 3, NULL, 'c')")
+			waitUniqueTypesLearned(t, s.Env.Sharding.Layout, "loc_notes", "id", "email")
+			body := func(id string) []string {
+				t.Helper()
+				return testenv.Strings(t, conn, "SELECT CONCAT(owner, ' ', body) FROM loc_notes WHERE id = "+id)
+			}
+
+			// The INSERT put row 1 on s1: Strata knows it from there.
+			hits := guesses("hit")
+			mustExec(t, conn, "UPDATE loc_notes SET body = 'first' WHERE id = 1")
+			expectTouched(t, "Com_update", 1, []string{"s1"}, func() {
+				if n := rowsAffected(t, conn, "UPDATE loc_notes SET body = CONCAT(body, '+') WHERE id = ?", 1); n != 1 {
+					t.Errorf("an UPDATE by id on its row's shard affected %d rows, want 1", n)
+				}
+			})
+			if guesses("hit") <= hits {
+				t.Error("strata_row_location_guesses_total{hit} did not rise")
+			}
+			if got := holders(t, "loc_notes", "id = 1 AND body LIKE 'first+%'"); !slices.Equal(got, []string{"s1"}) {
+				t.Errorf("row 1 updated on %v, want s1", got)
+			}
+
+			t.Run("in a transaction", func(t *testing.T) {
+				xa := shardStatus(t, "Com_xa_start")
+				expectTouched(t, "Com_update", 1, []string{"s1"}, func() {
+					mustExec(t, conn, "BEGIN")
+					if got := testenv.Strings(t, conn, "SELECT body FROM loc_notes WHERE id = 1 FOR UPDATE"); len(got) != 1 {
+						t.Errorf("a locking read by id answered %q, want row 1", got)
+					}
+					mustExec(t, conn, "UPDATE loc_notes SET body = 'in tx' WHERE id = 1")
+					mustExec(t, conn, "COMMIT")
+				})
+				if d := deltaOf(xa, shardStatus(t, "Com_xa_start")); slices.ContainsFunc(shardNames, func(sh string) bool { return d[sh] != 0 }) {
+					t.Errorf("a transaction on one row's shard started XA branches: %s", showDelta(d))
+				}
+				if got := body("1"); !slices.Equal(got, []string{"1 in tx"}) {
+					t.Errorf("row 1 after COMMIT: %q", got)
+				}
+				// A later statement of another row's shard: as without
+				// the guess, refused in single mode, across the shards
+				// under twopc.
+				mustExec(t, conn, "UPDATE loc_notes SET body = 'learn 2' WHERE id = 2")
+				mustExec(t, conn, "BEGIN")
+				mustExec(t, conn, "UPDATE loc_notes SET body = 'one' WHERE id = 1")
+				_, err := conn.ExecContext(testenv.Ctx(t), "UPDATE loc_notes SET body = 'two' WHERE id = 2")
+				mustExec(t, conn, "COMMIT")
+				switch {
+				case mode == "single" && testenv.MySQLErr(err) != 1235:
+					t.Errorf("single: a second shard's row in the transaction: %v, want error 1235", err)
+				case mode == "twopc" && err != nil:
+					t.Errorf("twopc: a second shard's row in the transaction: %v", err)
+				}
+				want := map[string]string{"single": "2 learn 2", "twopc": "2 two"}[mode]
+				if got := body("2"); !slices.Equal(got, []string{want}) {
+					t.Errorf("row 2 after COMMIT: %q, want %q", got, want)
+				}
+			})
+
+			t.Run("a row that moved is found where it is", func(t *testing.T) {
+				misses := guesses("miss")
+				// Another writer (an instance of Strata that did not
+				// tell this one) moves row 1 from s1 to s3.
+				mustExec(t, direct["s1"], "DELETE FROM blog.loc_notes WHERE id = 1")
+				mustExec(t, direct["s3"], "INSERT INTO blog.loc_notes (id, owner, body) VALUES (1, 3, 'moved')")
+				if n := rowsAffected(t, conn, "UPDATE loc_notes SET body = 'found' WHERE id = 1"); n != 1 {
+					t.Errorf("an UPDATE of a row that moved affected %d rows, want 1", n)
+				}
+				if got := holders(t, "loc_notes", "id = 1 AND body = 'found'"); !slices.Equal(got, []string{"s3"}) {
+					t.Errorf("row 1 updated on %v, want s3", got)
+				}
+				if guesses("miss") != misses+1 {
+					t.Errorf("strata_row_location_guesses_total{miss} rose by %v, want 1", guesses("miss")-misses)
+				}
+				expectTouched(t, "Com_update", 1, []string{"s3"}, func() {
+					mustExec(t, conn, "UPDATE loc_notes SET body = 'there' WHERE id = 1")
+				})
+
+				// In a transaction: a locking read and a save.
+				mustExec(t, direct["s3"], "DELETE FROM blog.loc_notes WHERE id = 1")
+				mustExec(t, direct["s0"], "INSERT INTO blog.loc_notes (id, owner, body) VALUES (1, 4, 'moved again')")
+				mustExec(t, conn, "BEGIN")
+				if got := testenv.Strings(t, conn, "SELECT body FROM loc_notes WHERE id = 1 FOR UPDATE"); !slices.Equal(got, []string{"moved again"}) {
+					t.Errorf("a locking read of a row that moved answered %q", got)
+				}
+				mustExec(t, conn, "UPDATE loc_notes SET body = 'saved' WHERE id = 1")
+				mustExec(t, conn, "COMMIT")
+				if got := body("1"); !slices.Equal(got, []string{"4 saved"}) {
+					t.Errorf("row 1 after COMMIT: %q", got)
+				}
+				mustExec(t, direct["s0"], "DELETE FROM blog.loc_notes WHERE id = 1")
+				mustExec(t, direct["s2"], "INSERT INTO blog.loc_notes (id, owner, body) VALUES (1, 6, 'in s2')")
+				mustExec(t, conn, "BEGIN")
+				mustExec(t, conn, "UPDATE loc_notes SET body = 'saved in s2' WHERE id = 1")
+				mustExec(t, conn, "COMMIT")
+				if got := holders(t, "loc_notes", "id = 1 AND body = 'saved in s2'"); !slices.Equal(got, []string{"s2"}) {
+					t.Errorf("row 1 saved in a transaction on %v, want s2", got)
+				}
+			})
+
+			t.Run("a row that is gone", func(t *testing.T) {
+				if n := rowsAffected(t, conn, "DELETE FROM loc_notes WHERE id = 1"); n != 1 {
+					t.Errorf("DELETE by id affected %d rows, want 1", n)
+				}
+				for _, q := range []string{"UPDATE loc_notes SET body = 'none' WHERE id = 1", "DELETE FROM loc_notes WHERE id = 1"} {
+					if n := rowsAffected(t, conn, q); n != 0 {
+						t.Errorf("%s after the row was deleted: %d rows, want 0", q, n)
+					}
+				}
+				mustExec(t, conn, "BEGIN")
+				if got := testenv.Strings(t, conn, "SELECT body FROM loc_notes WHERE id = 1 FOR UPDATE"); len(got) != 0 {
+					t.Errorf("a locking read of a deleted row answered %q", got)
+				}
+				mustExec(t, conn, "COMMIT")
+				if got := holders(t, "loc_notes", "id = 1"); len(got) != 0 {
+					t.Errorf("row 1 is on %v after DELETE", got)
+				}
+			})
+
+			t.Run("by a text column", func(t *testing.T) {
+				mustExec(t, conn, "UPDATE loc_notes SET body = 'by email' WHERE email = 'bob@example.com'")
+				expectTouched(t, "Com_update", 1, []string{"s2"}, func() {
+					mustExec(t, conn, "UPDATE loc_notes SET body = 'by email again' WHERE email = ?", "bob@example.com")
+				})
+				// Another spelling of the value, in the column's _ci
+				// collation: not remembered, so every shard, and the
+				// same row.
+				if n := rowsAffected(t, conn, "UPDATE loc_notes SET body = 'BOB' WHERE email = 'BOB@example.com'"); n != 1 {
+					t.Errorf("an UPDATE by another spelling affected %d rows, want 1", n)
+				}
+			})
+		})
+	}
+
+	t.Run("row_locations -1 remembers none", func(t *testing.T) {
+		for _, sh := range shardNames {
+			mustExec(t, direct[sh], "DELETE FROM blog.loc_notes")
+		}
+		s := startOwn(t, ownConfig(t, locNotesTable, "limits: {row_locations: -1}\n"))
+		conn := testenv.Conn(t, openStrata(t, s.MySQLAddr()))
+		mustExec(t, conn, "INSERT INTO loc_notes (id, owner, body) VALUES (1, 1, 'a')")
+		waitUniqueTypesLearned(t, s.Env.Sharding.Layout, "loc_notes", "id")
+		mustExec(t, conn, "UPDATE loc_notes SET body = 'first' WHERE id = 1")
+		expectTouched(t, "Com_update", 1, shardNames, func() {
+			mustExec(t, conn, "UPDATE loc_notes SET body = 'second' WHERE id = 1")
+		})
+	})
+}
+
+// waitUniqueTypesLearned waits until Strata has read the types of table's
+// unique: columns from a shard.
+func waitUniqueTypesLearned(t *testing.T, layout func() *shard.Layout, table string, columns ...string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		learned := true
+		for _, c := range columns {
+			if tb := layout().Table(table); tb == nil || tb.UniqueColumns[c].Type == shard.KeyTypeUnknown {
+				learned = false
+			}
+		}
+		if learned {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the types of %s's unique: columns %v were not learned within 10 s", table, columns)
+		}
+	}
+}
