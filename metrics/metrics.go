@@ -132,6 +132,15 @@ func (m *Metrics) WatchMergeMemory(used, limit func() float64) {
 	}, limit))
 }
 
+// WatchRowLocations publishes how many rows' shards Strata remembers
+// now, as held reports it (limits.row_locations bounds them).
+func (m *Metrics) WatchRowLocations(held func() float64) {
+	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "strata_row_locations",
+		Help: "Rows of unique: columns whose shard Strata remembers now, so a statement by such a value runs there first; limits.row_locations bounds them.",
+	}, held))
+}
+
 // SetClientMax records limits.max_client_connections.
 func (m *Metrics) SetClientMax(n int) { m.clientMax.Set(float64(n)) }
 

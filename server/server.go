@@ -174,6 +174,12 @@ func (s *Strata) newDataPlane(cfg *config.Config, backendTLS *tls.Config) {
 	}
 	s.Metrics.WatchMergeMemory(func() float64 { return float64(s.Env.MergeMemory.Used()) },
 		func() float64 { return float64(s.Env.MergeMemory.Limit()) })
+	s.Metrics.WatchRowLocations(func() float64 {
+		if sh := s.Env.Sharding; sh != nil {
+			return float64(sh.Locations().Len())
+		}
+		return 0
+	})
 	s.Env.SetLimits(sessionLimits(cfg))
 	s.Env.SetZone(cfg.Zone)
 	s.Env.SetBackendLogin(backend.Login{User: cfg.Backend.User, Password: cfg.Backend.Password})

@@ -107,6 +107,9 @@ func (s *Session) explainPlan(ctx context.Context, sql string, depth int) ([]Exp
 		}
 	}
 	rows := describePlan(plan)
+	if line := s.explainLocation(f, plan); line != "" {
+		rows = append(rows, ExplainRow{Step: "strata", Detail: line})
+	}
 	if plan.Move != nil && !s.twoPhase() {
 		rows = append(rows, ExplainRow{Step: "strata", Detail: "transactions.mode is not twopc: refused, nothing changed, if a matched row is on another shard than " + plan.Move.Dest})
 	}

@@ -2,6 +2,7 @@ package session
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 
 	"github.com/strata-proxy/strata/planner"
@@ -151,4 +152,19 @@ func (s *Session) learnPlaces(plan *planner.ShardPlan) {
 	for _, p := range plan.Places {
 		s.env.Sharding.Locations().Learn(p.Key, p.Shard)
 	}
+}
+
+// explainLocation says, for EXPLAIN STRATA, where a statement of a
+// unique: value runs first: on the shard its row was last seen on, if
+// Strata knows it; "" for a statement that does not name such a row.
+func (s *Session) explainLocation(f *sqlparse.Facts, plan *planner.ShardPlan) string {
+	if plan.Locate == nil || !guessable(f, plan) {
+		return ""
+	}
+	k := *plan.Locate
+	shard, ok := s.env.Sharding.Locations().Lookup(k)
+	if !ok {
+		return fmt.Sprintf("%s = %s names one row (unique:); where this finds it on one shard, the next statement of the value runs there first", k.Column, k.Value)
+	}
+	return fmt.Sprintf("%s = %s names one row (unique:), last seen on %s: an UPDATE, DELETE or a transaction's locking read runs there alone, and on every shard only where the row is not there any more", k.Column, k.Value, shard)
 }

@@ -2,6 +2,7 @@ package sharding
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,7 +46,16 @@ func TestStatementsByAUniqueColumnGoToTheRowsShard(t *testing.T) {
 				return testenv.Strings(t, conn, "SELECT CONCAT(owner, ' ', body) FROM loc_notes WHERE id = "+id)
 			}
 
-			// The INSERT put row 1 on s1: Strata knows it from there.
+			// The INSERT put row 1 on s1: Strata knows it from there,
+			// and EXPLAIN STRATA says so. It knows the shards of the
+			// three ids and two emails.
+			if got := metricValue(t, s.AdminAddr(), "strata_row_locations"); got != 5 {
+				t.Errorf("strata_row_locations = %v after the INSERT, want 5", got)
+			}
+			plan := strings.Join(testenv.Strings(t, conn, "EXPLAIN STRATA UPDATE loc_notes SET body = 'x' WHERE id = 1"), "\n")
+			if !strings.Contains(plan, "id = 1 names one row (unique:), last seen on s1") {
+				t.Errorf("EXPLAIN STRATA does not say where row 1 was last seen:\n%s", plan)
+			}
 			hits := guesses("hit")
 			mustExec(t, conn, "UPDATE loc_notes SET body = 'first' WHERE id = 1")
 			expectTouched(t, "Com_update", 1, []string{"s1"}, func() {
