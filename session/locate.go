@@ -1,19 +1,23 @@
 package session
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
+	"github.com/strata-proxy/strata/backend"
 	"github.com/strata-proxy/strata/planner"
 	"github.com/strata-proxy/strata/sqlparse"
 )
 
-// An ORM saves, deletes and locks a model by its primary key. Where the
-// table is sharded by another column, that statement needs every shard:
-// a write in autocommit runs on each in a transaction of Strata's own,
-// and a transaction's write or locking read runs on each to find its row
-// (narrow.go), for the one row it touches. Where the column is kept
+// An ORM finds, saves, deletes and locks a model by its primary key.
+// Where the table is sharded by another column, that statement needs
+// every shard: a read runs on each, a write in autocommit runs on each in
+// a transaction of Strata's own, and a transaction's write or locking
+// read runs on each to find its row (narrow.go), for the one row it
+// touches. Where the column is kept
 // unique across the shards (unique:), the value names at most one row, so
 // Strata remembers the shard each such row was seen on
 // (shard.Locations) and runs the next statement of that value on that
@@ -25,11 +29,12 @@ import (
 //     on another shard. The statement is undone there (it changed
 //     nothing, and a transaction's savepoint or fresh begin is restored,
 //     as when a narrowing write finds no rows) and runs as it would have
-//     without the guess (errGuessMissed).
+//     without the guess (errGuessMissed). A read's rows are held until
+//     it is known which.
 // A guess is never the only look: a row is answered from one shard only
 // where it was found there, so a stale location costs a round trip, not
 // a wrong answer. Locations are learned where a statement of a value
-// found its row on one shard.
+// found its row on one shard, and where an INSERT wrote it.
 
 // errGuessMissed: a statement run on the shard its row was last seen on
 // found no row there, and was undone; it runs again without the guess.
@@ -37,19 +42,20 @@ var errGuessMissed = errors.New("the row was not on the shard it was last seen o
 
 // guessedPlan is plan on the shard the row it can touch was last seen
 // on, or nil where Strata knows no such shard or the statement is not
-// one it may try there first: an UPDATE or DELETE, in autocommit or
-// narrowing a transaction, or a transaction's locking read (narrowing,
-// the statement's narrowKind, says which).
+// one it may try there first: an UPDATE, DELETE or plain read in
+// autocommit, or a write or locking read narrowing a transaction
+// (narrowing, the statement's narrowKind, says which).
 func (s *Session) guessedPlan(f *sqlparse.Facts, plan *planner.ShardPlan, narrowing narrowKind) *planner.ShardPlan {
 	if plan.Locate == nil || !guessable(f, plan) {
 		return nil
 	}
-	// Outside a transaction only a write: a read's rows would have to be
-	// held back until it is known whether they are all. And not where
-	// the session's state pins it to a connection, to which a statement
-	// on one shard might move.
-	autocommitWrite := f.Kind != sqlparse.KindSelect && s.autocommit && !s.inTx && s.pinned == nil
-	if narrowing == notNarrowed && !autocommitWrite {
+	// Outside a transaction: a write, or a plain read (its rows held back
+	// until it is known whether the shard found any; execGuessedRead),
+	// and not where the session's state pins it to a connection, to
+	// which a statement on one shard might move. In one: a statement
+	// that narrows it (a write or a locking read).
+	outside := s.autocommit && !s.inTx && s.pinned == nil && !lockingRead(f)
+	if narrowing == notNarrowed && !outside {
 		return nil
 	}
 	cluster, ok := s.env.Sharding.Locations().Lookup(*plan.Locate)
@@ -60,10 +66,10 @@ func (s *Session) guessedPlan(f *sqlparse.Facts, plan *planner.ShardPlan, narrow
 }
 
 // guessable reports whether plan is a statement that ends where it
-// touched no row: a plain UPDATE or DELETE, or a locking read whose rows
-// say what it locked; not one that moves rows, checks unique: values on
-// every shard, walks a LIMIT, returns rows as it writes, or writes a
-// reference table.
+// touched no row: a plain UPDATE or DELETE, or a read whose rows say
+// what it found; not one that moves rows, checks unique: values on every
+// shard, walks a LIMIT, returns rows as it writes, writes a reference
+// table, or calls a stored function.
 func guessable(f *sqlparse.Facts, plan *planner.ShardPlan) bool {
 	switch f.Kind {
 	case sqlparse.KindUpdate, sqlparse.KindDelete:
@@ -71,13 +77,17 @@ func guessable(f *sqlparse.Facts, plan *planner.ShardPlan) bool {
 			return false
 		}
 	case sqlparse.KindSelect:
-		if !lockingRead(f) || plan.Write || !rowsSayWhatLocked(plan) {
+		// Its rows must say whether it found the row: not an aggregate
+		// without GROUP BY, which answers a row whatever it found.
+		if plan.Write || !rowsSayWhatLocked(plan) || plan.Walk || !f.ReadOnly && !lockingRead(f) {
 			return false
 		}
 	default:
 		return false
 	}
-	return plan.Move == nil && !plan.LimitWalk && len(plan.Unique) == 0 && !plan.Returning && !plan.Copies && !f.ImplicitCommit
+	// A stored function might change something where the statement ran
+	// first and found nothing, and run again with it on every shard.
+	return plan.Move == nil && !plan.LimitWalk && len(plan.Unique) == 0 && !plan.Returning && !plan.Copies && !f.ImplicitCommit && !f.StoredFunctions
 }
 
 // countGuess counts how a statement run on its row's last shard ended:
@@ -166,5 +176,69 @@ func (s *Session) explainLocation(f *sqlparse.Facts, plan *planner.ShardPlan) st
 	if !ok {
 		return fmt.Sprintf("%s = %s names one row (unique:); where this finds it on one shard, the next statement of the value runs there first", k.Column, k.Value)
 	}
-	return fmt.Sprintf("%s = %s names one row (unique:), last seen on %s: an UPDATE, DELETE or a transaction's locking read runs there alone, and on every shard only where the row is not there any more", k.Column, k.Value, shard)
+	return fmt.Sprintf("%s = %s names one row (unique:), last seen on %s: in autocommit, or narrowing a transaction, this runs there alone first, and on every shard only where the row is not there any more", k.Column, k.Value, shard)
+}
+
+// execGuessedRead runs a plain read on the shard its row was last seen on
+// (a replica of it, as any read), and answers it only where that shard
+// found rows: until then they are held, within limits.max_merge_memory.
+// Found nothing: errGuessMissed, and the read runs on every shard.
+func (s *Session) execGuessedRead(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, binary bool) error {
+	start := time.Now()
+	conns, err := s.takeConns(ctx, s.unlimitedRoutes(plan.Routes), false, false)
+	if err != nil {
+		return s.WriteError(err)
+	}
+	defer s.giveBack(conns)
+	defer s.running(conns)()
+	limit, err := s.selectLimit(ctx, conns[0].conn, f)
+	if err != nil {
+		s.markBroken(conns[0], err)
+		return s.WriteError(shardError(conns[0].route.Cluster, err))
+	}
+	answer := mergeAnswer{binary: binary, start: start, limit: limit, charset: s.mergeCharset(plan, len(conns))}
+	plan.Binary = binary
+	if answer.charset != "" {
+		restore, err := s.readInUTF8(conns)
+		defer restore()
+		if err != nil {
+			return s.WriteError(err)
+		}
+	}
+	rows, failed, err := s.readAhead(ctx, conns, "holding a read's rows until it is known whether the shard its row was last seen on holds it")
+	if err != nil {
+		s.closeRows(rows, conns)
+		if failed != nil {
+			s.markBroken(failed, err)
+			err = shardError(failed.route.Cluster, err)
+		}
+		s.env.Metrics.ObserveError("backend")
+		return s.WriteError(err)
+	}
+	if len(foundRowsOn(conns)) == 0 {
+		return errGuessMissed
+	}
+	if err := s.mergeOpened(ctx, f, plan, conns, rows, answer); err != nil {
+		return err
+	}
+	if plan.SumsFoundRows() && s.foundRowsState == 2 {
+		s.sumFoundRows(ctx, conns)
+	}
+	s.noteMergeWarnings(ctx, conns, rows)
+	return nil
+}
+
+// noteReadLocation learns where a read over every shard found the row of
+// s.locate: the shards whose rows answered any.
+func (s *Session) noteReadLocation(conns []*shardConn, rows []*backend.Rows) {
+	if s.locate == nil {
+		return
+	}
+	var touched []*shardConn
+	for i, r := range rows {
+		if r != nil && r.RowCount() > 0 {
+			touched = append(touched, conns[i])
+		}
+	}
+	s.noteLocation(touched)
 }

@@ -72,7 +72,7 @@ func (s *Session) execNarrowedRead(ctx context.Context, f *sqlparse.Facts, plan 
 	if sc, err := s.beginTentative(ctx, conns); err != nil {
 		return fail(sc, err)
 	}
-	rows, failed, err := s.readAhead(ctx, conns)
+	rows, failed, err := s.readAhead(ctx, conns, "holding a locking read's rows until every shard has answered")
 	if err != nil {
 		s.closeRows(rows, conns)
 		return fail(failed, err)
@@ -128,13 +128,14 @@ func (s *Session) answerNarrowedRead(ctx context.Context, f *sqlparse.Facts, pla
 	return nil
 }
 
-// readAhead runs each route of a narrowing locking read and reads its
-// whole answer into the route's shardConn (ahead), within the statement's
-// memory budget. The shards answer side by side, a goroutine each; routes
+// readAhead runs each route of a narrowing locking read (or a read on its
+// row's last shard, locate.go) and reads its whole answer into the
+// route's shardConn (ahead), within the statement's memory budget
+// (holding says what for, in the error when it runs out). The shards answer side by side, a goroutine each; routes
 // that share a shard's connection (its period tables, in a transaction)
 // run one after another on it. failed is the route whose shard failed,
 // nil when the budget ran out.
-func (s *Session) readAhead(ctx context.Context, conns []*shardConn) (rows []*backend.Rows, failed *shardConn, err error) {
+func (s *Session) readAhead(ctx context.Context, conns []*shardConn, holding string) (rows []*backend.Rows, failed *shardConn, err error) {
 	rows = make([]*backend.Rows, len(conns))
 	errs := make([]error, len(conns))
 	budget := s.statementBudget()
@@ -144,7 +145,7 @@ func (s *Session) readAhead(ctx context.Context, conns []*shardConn) (rows []*ba
 		go func() {
 			defer wg.Done()
 			for _, i := range routes {
-				if rows[i], errs[i] = s.readRouteAhead(ctx, conns[i], budget); errs[i] != nil {
+				if rows[i], errs[i] = s.readRouteAhead(ctx, conns[i], budget, holding); errs[i] != nil {
 					return
 				}
 			}
@@ -170,7 +171,7 @@ type memoryLimit struct{ err error }
 func (m memoryLimit) Error() string { return m.err.Error() }
 
 // readRouteAhead runs sc's route and reads its rows into sc.ahead.
-func (s *Session) readRouteAhead(ctx context.Context, sc *shardConn, budget *engine.Budget) (*backend.Rows, error) {
+func (s *Session) readRouteAhead(ctx context.Context, sc *shardConn, budget *engine.Budget, holding string) (*backend.Rows, error) {
 	if s.killing.Load() {
 		return nil, wire.NewError(wire.ErQueryInterrupted, "Query execution was interrupted")
 	}
@@ -187,7 +188,7 @@ func (s *Session) readRouteAhead(ctx context.Context, sc *shardConn, budget *eng
 		if err != nil {
 			return rows, err
 		}
-		if err := budget.Take(engine.RowBytes(row), "holding a locking read's rows until every shard has answered"); err != nil {
+		if err := budget.Take(engine.RowBytes(row), holding); err != nil {
 			return rows, memoryLimit{memoryLimitError(err)}
 		}
 		sc.ahead = append(sc.ahead, row)

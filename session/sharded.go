@@ -314,6 +314,8 @@ func (s *Session) execRoutes(ctx context.Context, f *sqlparse.Facts, plan *plann
 		return s.execWrite(ctx, f, plan, binary)
 	case s.narrowing != notNarrowed:
 		return s.execNarrowedRead(ctx, f, plan, binary) // a locking read (narrowread.go)
+	case s.guessing:
+		return s.execGuessedRead(ctx, f, plan, binary) // on its row's last shard (locate.go)
 	}
 	return s.execMerge(ctx, f, plan, binary)
 }

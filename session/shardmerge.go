@@ -82,6 +82,7 @@ func (s *Session) execMerge(ctx context.Context, f *sqlparse.Facts, plan *planne
 	if err := s.mergeOpened(ctx, f, plan, conns, rows, answer); err != nil {
 		return err
 	}
+	s.noteReadLocation(conns, rows)
 	// FOUND_ROWS() after it: the shards' SQL_CALC_FOUND_ROWS counts added
 	// up; or, for a statement one server ran whole (an EXECUTE answered in
 	// the binary protocol from its text), that server's own count.

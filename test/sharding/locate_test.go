@@ -106,6 +106,44 @@ func TestStatementsByAUniqueColumnGoToTheRowsShard(t *testing.T) {
 				}
 			})
 
+			t.Run("reads", func(t *testing.T) {
+				read := func(id int) []string {
+					t.Helper()
+					return testenv.Strings(t, conn, "SELECT owner FROM loc_notes WHERE id = ?", id)
+				}
+				readsOnlyOn(t, "s3", func(n int) {
+					for range n {
+						if got := read(3); !slices.Equal(got, []string{"3"}) {
+							t.Fatalf("a read of row 3 answered %q", got)
+						}
+					}
+				})
+				// Moved behind Strata's back: found where it is, and
+				// read there from then on.
+				misses := guesses("miss")
+				mustExec(t, direct["s3"], "DELETE FROM blog.loc_notes WHERE id = 3")
+				mustExec(t, direct["s0"], "INSERT INTO blog.loc_notes (id, owner, body) VALUES (3, 8, 'moved')")
+				if got := read(3); !slices.Equal(got, []string{"8"}) {
+					t.Errorf("a read of row 3 after it moved answered %q, want owner 8", got)
+				}
+				if guesses("miss") != misses+1 {
+					t.Errorf("strata_row_location_guesses_total{miss} rose by %v, want 1", guesses("miss")-misses)
+				}
+				readsOnlyOn(t, "s0", func(n int) {
+					for range n {
+						read(3)
+					}
+				})
+				// An aggregate without GROUP BY answers a row on every
+				// shard, found or not: it runs on every shard.
+				if got := testenv.Strings(t, conn, "SELECT COUNT(*) FROM loc_notes WHERE id = 3"); !slices.Equal(got, []string{"1"}) {
+					t.Errorf("COUNT(*) of row 3: %q", got)
+				}
+				if got := read(99); len(got) != 0 {
+					t.Errorf("a read of a row that does not exist answered %q", got)
+				}
+			})
+
 			t.Run("a row that moved is found where it is", func(t *testing.T) {
 				misses := guesses("miss")
 				// Another writer (an instance of Strata that did not
@@ -212,6 +250,26 @@ func waitUniqueTypesLearned(t *testing.T, layout func() *shard.Layout, table str
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("the types of %s's unique: columns %v were not learned within 10 s", table, columns)
+		}
+	}
+}
+
+// readsOnlyOn runs reads(n), n SELECTs, and checks from the shards'
+// Com_select that shard ran each and no other shard ran them: the other
+// Strata instances' background reads (monitors, the deadlock detector)
+// add a few on every shard, far fewer than n.
+func readsOnlyOn(t *testing.T, shard string, reads func(n int)) {
+	t.Helper()
+	const n = 30
+	before := shardStatus(t, "Com_select")
+	reads(n)
+	d := deltaOf(before, shardStatus(t, "Com_select"))
+	for _, s := range shardNames {
+		switch {
+		case s == shard && d[s] < n:
+			t.Fatalf("%d reads of a row of %s: Com_select %s", n, shard, showDelta(d))
+		case s != shard && d[s] >= n/2:
+			t.Fatalf("%d reads of a row of %s ran on %s too: Com_select %s", n, shard, s, showDelta(d))
 		}
 	}
 }

@@ -1,0 +1,93 @@
+package session
+
+import (
+	"testing"
+
+	"github.com/strata-proxy/strata/backend"
+	"github.com/strata-proxy/strata/planner"
+	"github.com/strata-proxy/strata/shard"
+	"github.com/strata-proxy/strata/sqlparse"
+)
+
+// Which statements run first on the shard their row was last seen on
+// (locate.go): an UPDATE or DELETE, or a read whose rows say whether it
+// found the row, outside a transaction (not a locking read there) or
+// narrowing one; never one whose second run could differ from its first
+// (a move, a unique: check, a LIMIT walk, RETURNING, a stored function).
+func TestGuessedPlan(t *testing.T) {
+	known := shard.LocationKey{Table: "comments", Column: "id", Value: "7"}
+	unknown := shard.LocationKey{Table: "comments", Column: "id", Value: "8"}
+	elsewhere := shard.LocationKey{Table: "comments", Column: "id", Value: "9"}
+	routes := []planner.ShardRoute{{Cluster: "s0"}, {Cluster: "s1"}, {Cluster: "s2"}}
+	write := func(change func(p *planner.ShardPlan)) *planner.ShardPlan {
+		p := &planner.ShardPlan{Kind: planner.PlanWrite, Write: true, Routes: routes, Locate: &known}
+		if change != nil {
+			change(p)
+		}
+		return p
+	}
+	read := func(change func(p *planner.ShardPlan)) *planner.ShardPlan {
+		p := &planner.ShardPlan{Kind: planner.PlanMerge, Routes: routes, Select: &sqlparse.ScatterSelect{}, Locate: &known}
+		if change != nil {
+			change(p)
+		}
+		return p
+	}
+	update := &sqlparse.Facts{Kind: sqlparse.KindUpdate}
+	selectRow := &sqlparse.Facts{Kind: sqlparse.KindSelect, ReadOnly: true}
+	lockRow := &sqlparse.Facts{Kind: sqlparse.KindSelect, Locking: true}
+	autocommit := func(*Session) {}
+	inTx := func(s *Session) { s.inTx, s.pinned = true, &backend.Conn{} }
+	tests := []struct {
+		name      string
+		facts     *sqlparse.Facts
+		plan      *planner.ShardPlan
+		session   func(*Session)
+		narrowing narrowKind
+		want      string // the cluster of the guessed plan; "" for none
+	}{
+		{"UPDATE in autocommit", update, write(nil), autocommit, notNarrowed, "s1"},
+		{"DELETE in autocommit", &sqlparse.Facts{Kind: sqlparse.KindDelete}, write(nil), autocommit, notNarrowed, "s1"},
+		{"a read in autocommit", selectRow, read(nil), autocommit, notNarrowed, "s1"},
+		{"a grouped aggregate", selectRow, read(func(p *planner.ShardPlan) { p.Select.Aggregated, p.Select.GroupBy = true, []sqlparse.Order{{}} }), autocommit, notNarrowed, "s1"},
+		{"a transaction's first UPDATE", update, write(nil), inTx, narrowFresh, "s1"},
+		{"a transaction's later locking read", lockRow, read(nil), inTx, narrowInTx, "s1"},
+		{"a value Strata has not seen", update, write(func(p *planner.ShardPlan) { p.Locate = &unknown }), autocommit, notNarrowed, ""},
+		{"seen on a shard the plan does not run on", update, write(func(p *planner.ShardPlan) { p.Locate = &elsewhere }), autocommit, notNarrowed, ""},
+		{"no unique: value", update, write(func(p *planner.ShardPlan) { p.Locate = nil }), autocommit, notNarrowed, ""},
+		{"a locking read in autocommit", lockRow, read(nil), autocommit, notNarrowed, ""},
+		{"a read in a transaction", selectRow, read(nil), inTx, notNarrowed, ""},
+		{"a write in a transaction that does not narrow", update, write(nil), inTx, notNarrowed, ""},
+		{"a session pinned to a connection", update, write(nil), func(s *Session) { s.pinned = &backend.Conn{} }, notNarrowed, ""},
+		{"COUNT(*): a row from every shard", selectRow, read(func(p *planner.ShardPlan) { p.Select.Aggregated = true }), autocommit, notNarrowed, ""},
+		{"an ordered walk", selectRow, read(func(p *planner.ShardPlan) { p.Walk = true }), autocommit, notNarrowed, ""},
+		{"a move", update, write(func(p *planner.ShardPlan) { p.Move = &planner.MovePlan{} }), autocommit, notNarrowed, ""},
+		{"a unique: check", update, write(func(p *planner.ShardPlan) { p.Unique = []planner.UniqueCheck{{}} }), autocommit, notNarrowed, ""},
+		{"a LIMIT walk", update, write(func(p *planner.ShardPlan) { p.LimitWalk = true }), autocommit, notNarrowed, ""},
+		{"RETURNING", update, write(func(p *planner.ShardPlan) { p.Returning = true }), autocommit, notNarrowed, ""},
+		{"a stored function", &sqlparse.Facts{Kind: sqlparse.KindUpdate, StoredFunctions: true}, write(nil), autocommit, notNarrowed, ""},
+		{"a reference table", update, write(func(p *planner.ShardPlan) { p.Copies = true }), autocommit, notNarrowed, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := &Env{Registry: NewRegistry(), Sharding: planner.NewSharding(nil)}
+			env.Sharding.Locations().SetMax(10)
+			env.Sharding.Locations().Learn(known, "s1")
+			env.Sharding.Locations().Learn(elsewhere, "s9")
+			s := newBareSession(t, env, 7)
+			tt.session(s)
+			got := ""
+			if g := s.guessedPlan(tt.facts, tt.plan, tt.narrowing); g != nil {
+				for _, r := range g.Routes {
+					if r.Cluster != g.Routes[0].Cluster {
+						t.Fatalf("the guessed plan runs on %v", g.Routes)
+					}
+				}
+				got = g.Routes[0].Cluster
+			}
+			if got != tt.want {
+				t.Errorf("guessed plan on %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
