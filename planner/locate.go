@@ -1,6 +1,8 @@
 package planner
 
 import (
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/strata-proxy/strata/shard"
@@ -93,6 +95,26 @@ func insertPlaces(p *ShardPlan, t *shard.Table, charset string) []RowPlace {
 			continue
 		}
 		places = append(places, RowPlace{Key: shard.LocationKey{Table: t.Name, Column: c.Columns[0], Value: string(v.Canonical())}, Shard: c.Shards[0]})
+	}
+	return places
+}
+
+// sequencePlaces are the shards p writes the rows of the ids its table's
+// sequence gave to, where unique: lists that column alone: ids Strata
+// hands out are unique, so a later statement by one finds its row there
+// (an ORM saves a model right after it creates it).
+func sequencePlaces(p *ShardPlan, t *shard.Table, seq sequenceFill) []RowPlace {
+	if len(seq.ids) == 0 || !slices.ContainsFunc(t.Unique, func(key []string) bool { return len(key) == 1 && strings.EqualFold(key[0], seq.column) }) {
+		return nil
+	}
+	if _, moving := t.Method.(*shard.Moving); moving {
+		return nil
+	}
+	var places []RowPlace
+	for row, id := range seq.ids {
+		if sh := rowShard(p, row); sh != "" {
+			places = append(places, RowPlace{Key: shard.LocationKey{Table: t.Name, Column: strings.ToLower(seq.column), Value: strconv.FormatInt(id, 10)}, Shard: sh})
+		}
 	}
 	return places
 }

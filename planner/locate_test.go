@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -123,6 +124,44 @@ func TestShardPlanPlacesTheRowsOfUniqueValues(t *testing.T) {
 		slices.Sort(tt.want)
 		if !slices.Equal(got, tt.want) {
 			t.Errorf("%s %v: places %q, want %q", tt.sql, tt.args, got, tt.want)
+		}
+	}
+}
+
+// Ids a sequence fills in are unique: where unique: lists their column,
+// an INSERT says which shard each id's row goes to, at no check's cost.
+func TestShardPlanPlacesSequenceIDs(t *testing.T) {
+	l := layoutOf(t, strings.Replace(shardConfig,
+		`likes:    {shard_key: entry_id, method: hash, shards: {s0: "-80", s1: "80-"}}`,
+		`likes:    {shard_key: entry_id, method: hash, shards: {s0: "-80", s1: "80-"}}
+  notes2: {shard_key: owner, method: modulo, shards: [s0, s1, s2], unique: [id], sequence: {column: id, name: entries_seq}}
+  notes3: {shard_key: owner, method: modulo, shards: [s0, s1, s2], sequence: {column: id, name: entries_seq}}`, 1))
+	l = l.WithKeyTypes(map[string]shard.KeyColumn{"notes2": {Type: shard.KeyTypeInteger, UniqueColumns: map[string]shard.UniqueColumn{
+		"id": {Type: shard.KeyTypeInteger}}}, "notes3": {Type: shard.KeyTypeInteger}})
+	s := NewSharding(l)
+	next := int64(100)
+	s.NextID = func(context.Context, string) (int64, error) { next++; return next, nil }
+	for _, tt := range []struct {
+		sql  string
+		want []string
+	}{
+		{"INSERT INTO notes2 (owner, body) VALUES (1, 'a'), (2, 'b')", []string{"id=101@s1", "id=102@s2"}},
+		{"INSERT INTO notes2 (id, owner, body) VALUES (NULL, 4, 'a')", []string{"id=103@s1"}},
+		{"INSERT INTO notes2 (id, owner, body) VALUES (5, 2, 'a')", []string{"id=5@s2"}}, // its own id, checked
+		{"INSERT INTO notes3 (owner, body) VALUES (1, 'a')", nil},                            // id not in unique:
+	} {
+		p, err := plan(t, s, tt.sql)
+		if err != nil {
+			t.Errorf("%s: %v", tt.sql, err)
+			continue
+		}
+		var got []string
+		for _, pl := range p.Places {
+			got = append(got, pl.Key.Column+"="+pl.Key.Value+"@"+pl.Shard)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s: places %q, want %q", tt.sql, got, tt.want)
 		}
 	}
 }

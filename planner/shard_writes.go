@@ -343,7 +343,7 @@ func (s *Sharding) planInsert(ctx context.Context, l *shard.Layout, st *sqlparse
 	if err := uniqueChecks(p, st, lead, t, args); err != nil {
 		return p, err
 	}
-	p.Places = insertPlaces(p, t, m.Charset())
+	p.Places = append(insertPlaces(p, t, m.Charset()), sequencePlaces(p, t, seq)...)
 	return p, nil
 }
 
