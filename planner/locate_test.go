@@ -148,7 +148,7 @@ func TestShardPlanPlacesSequenceIDs(t *testing.T) {
 		{"INSERT INTO notes2 (owner, body) VALUES (1, 'a'), (2, 'b')", []string{"id=101@s1", "id=102@s2"}},
 		{"INSERT INTO notes2 (id, owner, body) VALUES (NULL, 4, 'a')", []string{"id=103@s1"}},
 		{"INSERT INTO notes2 (id, owner, body) VALUES (5, 2, 'a')", []string{"id=5@s2"}}, // its own id, checked
-		{"INSERT INTO notes3 (owner, body) VALUES (1, 'a')", nil},                            // id not in unique:
+		{"INSERT INTO notes3 (owner, body) VALUES (1, 'a')", nil},                        // id not in unique:
 	} {
 		p, err := plan(t, s, tt.sql)
 		if err != nil {
