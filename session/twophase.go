@@ -527,3 +527,71 @@ func (s *Session) noteDeadlock(err error) {
 		s.txDeadlock = true
 	}
 }
+
+// A statement of a transaction across clusters joins every cluster it
+// needs as an XA branch: a save by primary key of a table sharded by
+// another column, every shard, though it changes one row (after it
+// narrowed and then widened, narrow.go). A branch where it changed
+// nothing would still be prepared and committed with the transaction,
+// and hold the statement's locks there until then. So a branch the
+// statement joined and touched no row on is rolled back at once; a later
+// statement that needs that cluster joins it again. (The shards a
+// narrowing statement found nothing on are rolled back the same way.)
+
+// endsEmptyBranches reports whether plan, a write, says by its rows
+// where it did anything: not a row move, a unique: check (whose locking
+// reads on every shard are what keeps a value unique until the
+// transaction ends), a LIMIT walk, RETURNING, or a reference table's
+// copies.
+func endsEmptyBranches(f *sqlparse.Facts, plan *planner.ShardPlan) bool {
+	switch f.Kind {
+	case sqlparse.KindUpdate, sqlparse.KindDelete, sqlparse.KindInsert, sqlparse.KindReplace:
+	default:
+		return false
+	}
+	return plan.Move == nil && len(plan.Unique) == 0 && !plan.LimitWalk && !plan.Returning && !plan.Copies && !f.ImplicitCommit
+}
+
+// endEmptyBranches rolls back the branches the statement joined
+// (Session.joinedNow) that it touched no row on (touched are the
+// connections it did), side by side: XA END, then XA ROLLBACK. A branch
+// whose end fails is dropped (Broken), which its server rolls back as
+// surely. With no branch left, the transaction is a plain one on its
+// coordinator again.
+func (s *Session) endEmptyBranches(touched []*shardConn) {
+	var names []string
+	var conns []*backend.Conn
+	for _, cluster := range s.joinedNow {
+		c := s.branches[cluster]
+		if c == nil || c.Broken || hasConn(touched, c) {
+			continue
+		}
+		names, conns = append(names, cluster), append(conns, c)
+	}
+	if len(conns) == 0 {
+		return
+	}
+	for _, stmt := range []string{twophase.End(s.xid), twophase.Rollback(s.xid)} {
+		var live []*backend.Conn
+		var sqls []string
+		for _, c := range conns {
+			if !c.Broken {
+				live, sqls = append(live, c), append(sqls, stmt)
+			}
+		}
+		for i, err := range backend.QueryEach(live, sqls) {
+			if err != nil {
+				live[i].Broken = true
+			}
+		}
+	}
+	for i, c := range conns {
+		delete(s.branches, names[i])
+		c.NeedsReset = true
+		s.put(c)
+		s.env.Metrics.TwoPhaseBranchEnded()
+	}
+	if len(s.branches) == 0 {
+		s.branches, s.xid, s.tp = nil, twophase.XID{}, nil
+	}
+}
