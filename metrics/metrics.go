@@ -49,7 +49,6 @@ type Metrics struct {
 	txShardFound  *prometheus.CounterVec
 	txLockFound   *prometheus.CounterVec
 	rowGuesses    *prometheus.CounterVec
-	emptyBranches prometheus.Counter
 	deadlocks     prometheus.Counter
 	deadlockCheck prometheus.Gauge
 	primaryChg    *prometheus.CounterVec
@@ -105,13 +104,12 @@ func New() *Metrics {
 	m.txShardFound = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_transaction_writes_by_rows_total", Help: "Writes of a transaction that needed several shards (transactions.mode: single) and ran on each to find where their rows are, by outcome: first_one_shard (the transaction went on there), first_no_rows, first_several_shards (it could only COMMIT or ROLLBACK then), later_own_shard (a later write changed rows of the transaction's shard only), later_refused (it changed rows of another shard: undone, error 1235), widened_across (transactions.mode twopc: rows on other shards than the transaction's, so it was undone and ran again as a transaction across them)."}, []string{"outcome"})
 	m.txLockFound = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_transaction_locking_reads_by_rows_total", Help: "Locking reads (SELECT ... FOR UPDATE, LOCK IN SHARE MODE) of a transaction that needed several shards (transactions.mode: single), ran on each and held their rows until all had answered, by outcome: first_one_shard (the transaction went on there), first_no_rows, first_several_shards (refused: error 1235, nothing locked), later_own_shard, later_refused (it found rows of another shard: undone, error 1235), widened_across (transactions.mode twopc: it ran again as a transaction across the shards)."}, []string{"outcome"})
 	m.rowGuesses = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_row_location_guesses_total", Help: "Statements without the shard key that set a unique: column equal to a value whose row Strata had seen on a shard, and ran on that shard first, by outcome: hit (the row was there, and no other shard ran the statement), miss (it was not: undone there, the statement ran as without the guess)."}, []string{"outcome"})
-	m.emptyBranches = prometheus.NewCounter(prometheus.CounterOpts{Name: "strata_twophase_branches_ended_early_total", Help: "XA branches a statement of a transaction across clusters joined and changed no row on (a save by primary key over every shard), rolled back at once instead of prepared and committed with the transaction."})
 	m.twoPhaseFixed = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_twophase_resolved_total", Help: "Prepared branches the resolver settled after a crash, a lost connection or a failover, by decision (commit, abort)."}, []string{"decision"})
 	m.clientMax = prometheus.NewGauge(prometheus.GaugeOpts{Name: "strata_client_connections_max", Help: "limits.max_client_connections in force (0: no bound): alert on strata_client_connections / this before clients get error 1040."})
 	m.certExpiry = prometheus.NewGauge(prometheus.GaugeOpts{Name: "strata_tls_certificate_expiry_timestamp_seconds", Help: "When the certificate Strata shows TLS clients expires (Unix time); a reload that reads a renewed one moves it."})
 	m.deadlocks = prometheus.NewCounter(prometheus.CounterOpts{Name: "strata_deadlocks_broken_total", Help: "Deadlocks across servers Strata ended: transactions (or autocommit writes over several shards) waiting for each other's locks on different servers, which no server can see; each time one was rolled back and its client got error 1213."})
 	m.deadlockCheck = prometheus.NewGauge(prometheus.GaugeOpts{Name: "strata_deadlock_check_failing", Help: "1 while the detector of deadlocks across servers cannot read the servers' lock waits (backend.user needs PROCESS): such deadlocks then wait out innodb_lock_wait_timeout. GET /api/deadlocks says why."})
-	m.Registry.MustRegister(m.clientMax, m.certExpiry, m.twoPhase, m.twoPhaseFixed, m.txShardFound, m.txLockFound, m.rowGuesses, m.emptyBranches, m.deadlocks, m.deadlockCheck, m.primaryChg, m.writesHeld, m.shardQueries, m.runFirst, m.runFirstRows, m.loadRows, m.periodTables, m.zoneReads, m.movedRows, m.rebalanced, m.fencePause, m.rangeFill, m.schemaDiffers, m.consistency, m.queries, m.errors, m.latency, m.clientConns, m.userConns, m.clientTotal, m.rejectedConns, m.idleClosed, m.goneReads, m.passedOn, m.retries,
+	m.Registry.MustRegister(m.clientMax, m.certExpiry, m.twoPhase, m.twoPhaseFixed, m.txShardFound, m.txLockFound, m.rowGuesses, m.deadlocks, m.deadlockCheck, m.primaryChg, m.writesHeld, m.shardQueries, m.runFirst, m.runFirstRows, m.loadRows, m.periodTables, m.zoneReads, m.movedRows, m.rebalanced, m.fencePause, m.rangeFill, m.schemaDiffers, m.consistency, m.queries, m.errors, m.latency, m.clientConns, m.userConns, m.clientTotal, m.rejectedConns, m.idleClosed, m.goneReads, m.passedOn, m.retries,
 		m.backendDials, m.serverUp, m.replicaLag, m.backendConns,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "strata_build_info", Help: "1, labelled with the source revision and Go version this Strata was built from (strata version): which build each instance of a fleet runs."}, []string{"revision", "go_version"})
@@ -284,10 +282,6 @@ func (m *Metrics) TxWriteByRows(outcome string) { m.txShardFound.WithLabelValues
 // TxLockingReadByRows counts a locking read of a transaction that ran on
 // several shards to find where its rows are, by outcome.
 func (m *Metrics) TxLockingReadByRows(outcome string) { m.txLockFound.WithLabelValues(outcome).Inc() }
-
-// TwoPhaseBranchEnded counts an XA branch rolled back at once because
-// the statement that joined it changed no row there.
-func (m *Metrics) TwoPhaseBranchEnded() { m.emptyBranches.Inc() }
 
 // RowGuess counts a statement run first on the shard its row was last
 // seen on, by outcome (hit, miss).

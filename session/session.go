@@ -253,9 +253,6 @@ type Session struct {
 	// alone (locate.go).
 	locate   *shard.LocationKey
 	guessing bool
-	// joinedNow: the clusters whose XA branches the statement running now
-	// joined (checkJoining).
-	joinedNow []string
 	// branches: the other clusters a transaction across clusters wrote
 	// (TwoPhase), each an XA branch named by xid; the pinned connection is
 	// its coordinator. txDeadlock: a statement of it hit a deadlock, so

@@ -252,7 +252,6 @@ func (s *Session) execPlan(ctx context.Context, f *sqlparse.Facts, plan *planner
 		}
 	}
 	narrowing := s.narrows(f, plan)
-	defer func() { s.joinedNow = s.joinedNow[:0] }()
 	if guessable(f, plan) {
 		s.locate = plan.Locate // where it finds its row is learned (locate.go)
 		defer func() { s.locate = nil }()
@@ -270,31 +269,10 @@ func (s *Session) execPlan(ctx context.Context, f *sqlparse.Facts, plan *planner
 		// twopc: the statement's rows are on other shards than the
 		// transaction's, and it was undone; it runs again as a
 		// transaction across them.
-		if err := s.checkJoining(ctx, f, plan); err != nil {
+		if err := s.checkTransaction(ctx, f, plan); err != nil {
 			return s.refuseRouting(err)
 		}
 		return s.execRoutes(ctx, f, plan, binary)
-	}
-	return err
-}
-
-// checkJoining is checkTransaction, noting the clusters whose XA branches
-// it joined for this statement (Session.joinedNow): those where the
-// statement then touches no row are rolled back at once
-// (endEmptyBranches).
-func (s *Session) checkJoining(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan) error {
-	if !s.twoPhase() || s.autocommit && !s.inTx {
-		return s.checkTransaction(ctx, f, plan)
-	}
-	had := make(map[string]bool, len(s.branches))
-	for cluster := range s.branches {
-		had[cluster] = true
-	}
-	err := s.checkTransaction(ctx, f, plan)
-	for cluster := range s.branches {
-		if !had[cluster] {
-			s.joinedNow = append(s.joinedNow, cluster)
-		}
 	}
 	return err
 }
@@ -311,7 +289,7 @@ func (s *Session) execNarrowing(ctx context.Context, f *sqlparse.Facts, plan *pl
 		// rows decides where the client's transaction is (narrow.go).
 		s.widens = s.twoPhase()
 		defer func() { s.narrowing, s.widens = notNarrowed, false }()
-	} else if err := s.checkJoining(ctx, f, plan); err != nil {
+	} else if err := s.checkTransaction(ctx, f, plan); err != nil {
 		return s.refuseRouting(err)
 	}
 	return s.execRoutes(ctx, f, plan, binary)

@@ -396,8 +396,7 @@ func warned(plan *planner.ShardPlan, conns []*shardConn) []*shardConn {
 func (s *Session) execWrite(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, binary bool) error {
 	inserts := f.Kind == sqlparse.KindInsert || f.Kind == sqlparse.KindReplace
 	sameClock := s.writeClock(f, plan)
-	// Each statement's OK, for narrowTo, noteLocation and endEmptyBranches.
-	keep := s.narrowing != notNarrowed || s.locate != nil || len(s.joinedNow) > 0
+	keep := s.narrowing != notNarrowed || s.locate != nil // each statement's OK, for narrowTo and noteLocation
 	work := runRoutes(plan, inserts, sameClock, keep)
 	switch {
 	case plan.Returning:
@@ -608,11 +607,6 @@ func (s *Session) writeShards(ctx context.Context, f *sqlparse.Facts, plan *plan
 		// counted its own; DO LAST_INSERT_ID() above reset one): the
 		// next statement reads the sum from the session.
 		s.rowCount, s.rowCountState = int64(affected), 2
-	}
-	if len(s.joinedNow) > 0 && endsEmptyBranches(f, plan) {
-		if touched, err := matchedConns(f, conns, w); err == nil {
-			s.endEmptyBranches(touched)
-		}
 	}
 	s.invalidate(f)
 	s.learnPlaces(plan)

@@ -124,13 +124,9 @@ func TestTwoPhaseTransactionWritesSeveralShards(t *testing.T) {
 				t.Fatal(err)
 			}
 			mustExec(t, conn, "INSERT INTO tpc_notes VALUES ("+strconv.Itoa(base)+", 'tpc')") // main
-			// A locking read that finds nothing makes s0 a read-only
-			// branch, which MariaDB prepares and commits as any other.
-			// (A write that changes nothing there would be rolled back
-			// at once: TestTwoPhaseFirstStatementByPrimaryKeyStaysPlain.)
-			if got := testenv.Strings(t, conn, "SELECT id FROM comments WHERE entry_id = 4 AND id = -1 FOR UPDATE"); len(got) != 0 {
-				t.Fatalf("the locking read of no row answered %q", got)
-			}
+			// A write that changes nothing makes s0 a read-only branch,
+			// which MariaDB prepares and commits as any other.
+			mustExec(t, conn, "UPDATE comments SET body = 'none' WHERE entry_id = 4 AND id = -1")
 			ids := "id BETWEEN " + strconv.Itoa(base) + " AND " + strconv.Itoa(base+2)
 			var inside, outside int
 			if err := conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM comments WHERE "+ids).Scan(&inside); err != nil || inside != 3 {
