@@ -93,6 +93,13 @@ func TestStatementsByAUniqueColumnGoToTheRowsShard(t *testing.T) {
 				mustExec(t, conn, "BEGIN")
 				mustExec(t, conn, "UPDATE loc_notes SET body = 'one' WHERE id = 1")
 				_, err := conn.ExecContext(testenv.Ctx(t), "UPDATE loc_notes SET body = 'two' WHERE id = 2")
+				if mode == "twopc" {
+					// Only the row's shard joins the transaction.
+					want := []string{clusterAddr["s2"]}
+					if got := sessionBranches(t, s.AdminAddr()); !slices.ContainsFunc(got, func(b []string) bool { return slices.Equal(b, want) }) {
+						t.Errorf("GET /api/sessions shows branches %v, want a session with %v alone", got, want)
+					}
+				}
 				mustExec(t, conn, "COMMIT")
 				switch {
 				case mode == "single" && testenv.MySQLErr(err) != 1235:
@@ -103,6 +110,20 @@ func TestStatementsByAUniqueColumnGoToTheRowsShard(t *testing.T) {
 				want := map[string]string{"single": "2 learn 2", "twopc": "2 two"}[mode]
 				if got := body("2"); !slices.Equal(got, []string{want}) {
 					t.Errorf("row 2 after COMMIT: %q, want %q", got, want)
+				}
+				if mode == "twopc" {
+					// A lock of a row of another shard: that shard alone
+					// joins too.
+					mustExec(t, conn, "BEGIN")
+					mustExec(t, conn, "UPDATE loc_notes SET body = 'one again' WHERE id = 1")
+					if got := testenv.Strings(t, conn, "SELECT body FROM loc_notes WHERE id = 2 FOR UPDATE"); !slices.Equal(got, []string{"two"}) {
+						t.Errorf("a lock of row 2 answered %q", got)
+					}
+					want := []string{clusterAddr["s2"]}
+					if got := sessionBranches(t, s.AdminAddr()); !slices.ContainsFunc(got, func(b []string) bool { return slices.Equal(b, want) }) {
+						t.Errorf("after a lock: GET /api/sessions shows branches %v, want a session with %v alone", got, want)
+					}
+					mustExec(t, conn, "COMMIT")
 				}
 			})
 
