@@ -65,6 +65,25 @@ func (s *Session) guessedPlan(f *sqlparse.Facts, plan *planner.ShardPlan, narrow
 	return plan.OnCluster(cluster)
 }
 
+// execGuessed runs guess, a statement on the shard its row was last seen
+// on, narrowing the transaction as narrowing says. Under twopc, where the
+// row is there but beyond the transaction's shard, only that shard joins
+// the transaction as a branch; where the row has gone from there
+// meanwhile, errWidenAcross: every shard does. errGuessMissed where the
+// row was not there.
+func (s *Session) execGuessed(ctx context.Context, f *sqlparse.Facts, guess *planner.ShardPlan, narrowing narrowKind, binary bool) error {
+	err := s.execNarrowing(ctx, f, guess, narrowing, binary, true)
+	s.countGuess(f, err)
+	if !errors.Is(err, errWidenAcross) {
+		return err
+	}
+	if err = s.execNarrowing(ctx, f, guess, notNarrowed, binary, true); errors.Is(err, errGuessMissed) {
+		s.countGuess(f, err)
+		return errWidenAcross
+	}
+	return err
+}
+
 // guessable reports whether plan is a statement that ends where it
 // touched no row: a plain UPDATE or DELETE, or a read whose rows say
 // what it found; not one that moves rows, checks unique: values on every
@@ -90,15 +109,20 @@ func guessable(f *sqlparse.Facts, plan *planner.ShardPlan) bool {
 	return plan.Move == nil && !plan.LimitWalk && len(plan.Unique) == 0 && !plan.Returning && !plan.Copies && !f.ImplicitCommit && !f.StoredFunctions
 }
 
-// countGuess counts how a statement run on its row's last shard ended:
-// a hit where it found the row there (answered, refused for being beyond
-// the transaction's shard, or widened across the shards), a miss where
-// it did not (and its location is forgotten).
-func (s *Session) countGuess(err error) {
+// countGuess counts how f, run on its row's last shard, ended: a hit
+// where it found the row there (answered, refused for being beyond the
+// transaction's shard, or widened across the shards), a miss where it
+// did not. A write or locking read that missed makes Strata forget the
+// location; a plain read does not, as its replica may be behind the
+// primary that wrote the row (the read over every shard that follows
+// learns the row's new shard where it finds it).
+func (s *Session) countGuess(f *sqlparse.Facts, err error) {
 	switch {
 	case errors.Is(err, errGuessMissed):
 		s.env.Metrics.RowGuess("miss")
-		s.env.Sharding.Locations().Forget(*s.locate)
+		if f.Kind != sqlparse.KindSelect || lockingRead(f) {
+			s.env.Sharding.Locations().Forget(*s.locate)
+		}
 	case err == nil || errors.Is(err, errWidenAcross):
 		s.env.Metrics.RowGuess("hit")
 	}
@@ -229,7 +253,8 @@ func (s *Session) execGuessedRead(ctx context.Context, f *sqlparse.Facts, plan *
 }
 
 // noteReadLocation learns where a read over every shard found the row of
-// s.locate: the shards whose rows answered any.
+// s.locate: the shards whose rows answered any. Where none did, it
+// forgets nothing: replicas may be behind.
 func (s *Session) noteReadLocation(conns []*shardConn, rows []*backend.Rows) {
 	if s.locate == nil {
 		return
@@ -240,5 +265,7 @@ func (s *Session) noteReadLocation(conns []*shardConn, rows []*backend.Rows) {
 			touched = append(touched, conns[i])
 		}
 	}
-	s.noteLocation(touched)
+	if len(touched) > 0 {
+		s.noteLocation(touched)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/strata-proxy/strata/backend"
+	"github.com/strata-proxy/strata/metrics"
 	"github.com/strata-proxy/strata/planner"
 	"github.com/strata-proxy/strata/shard"
 	"github.com/strata-proxy/strata/sqlparse"
@@ -87,6 +88,39 @@ func TestGuessedPlan(t *testing.T) {
 			}
 			if got != tt.want {
 				t.Errorf("guessed plan on %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// A statement that did not find its row on the remembered shard makes
+// Strata forget the location when it is a write or a locking read, which
+// ran on the primary; not when it is a plain read, whose replica may be
+// behind the primary that wrote the row.
+func TestCountGuessForgetsWhatThePrimarySaid(t *testing.T) {
+	k := shard.LocationKey{Table: "comments", Column: "id", Value: "7"}
+	tests := []struct {
+		name   string
+		facts  *sqlparse.Facts
+		err    error
+		forget bool
+	}{
+		{"a write missed", &sqlparse.Facts{Kind: sqlparse.KindUpdate}, errGuessMissed, true},
+		{"a locking read missed", &sqlparse.Facts{Kind: sqlparse.KindSelect, Locking: true}, errGuessMissed, true},
+		{"a read missed", &sqlparse.Facts{Kind: sqlparse.KindSelect, ReadOnly: true}, errGuessMissed, false},
+		{"a write hit", &sqlparse.Facts{Kind: sqlparse.KindUpdate}, nil, false},
+		{"a write widened", &sqlparse.Facts{Kind: sqlparse.KindUpdate}, errWidenAcross, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := &Env{Registry: NewRegistry(), Sharding: planner.NewSharding(nil), Metrics: metrics.New()}
+			env.Sharding.Locations().SetMax(10)
+			env.Sharding.Locations().Learn(k, "s1")
+			s := newBareSession(t, env, 7)
+			s.locate = &k
+			s.countGuess(tt.facts, tt.err)
+			if _, known := env.Sharding.Locations().Lookup(k); known == tt.forget {
+				t.Errorf("after it the location is known: %v, want %v", known, !tt.forget)
 			}
 		})
 	}

@@ -257,20 +257,9 @@ func (s *Session) execPlan(ctx context.Context, f *sqlparse.Facts, plan *planner
 		defer func() { s.locate = nil }()
 	}
 	err := errGuessMissed
-	guess := s.guessedPlan(f, plan, narrowing)
-	if guess != nil {
+	if guess := s.guessedPlan(f, plan, narrowing); guess != nil {
 		// The row's shard is known: that shard alone first (locate.go).
-		err = s.execNarrowing(ctx, f, guess, narrowing, binary, true)
-		s.countGuess(err)
-		if errors.Is(err, errWidenAcross) {
-			// twopc: the row is there, beyond the transaction's shard.
-			// Only that shard joins as a branch; where the row has gone
-			// meanwhile, every shard does (below).
-			if err = s.execNarrowing(ctx, f, guess, notNarrowed, binary, true); errors.Is(err, errGuessMissed) {
-				s.countGuess(err)
-				err = errWidenAcross
-			}
-		}
+		err = s.execGuessed(ctx, f, guess, narrowing, binary)
 	}
 	if errors.Is(err, errGuessMissed) {
 		err = s.execNarrowing(ctx, f, plan, narrowing, binary, false)
