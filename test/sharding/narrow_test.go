@@ -90,7 +90,7 @@ func TestTransactionFirstWriteByPrimaryKeyFindsItsShard(t *testing.T) {
 		// The session list names the two shards as its branches.
 		wantBranches := []string{clusterAddr[shardOfEntry(t, "9700002")], clusterAddr[shardOfEntry(t, "9700003")]}
 		slices.Sort(wantBranches)
-		if got := sessionBranches(t, strataAdmin); !slices.ContainsFunc(got, func(b []string) bool { return slices.Equal(b, wantBranches) }) {
+		if got, ok := awaitBranches(t, strataAdmin, func(b []string) bool { return slices.Equal(b, wantBranches) }); !ok {
 			t.Errorf("GET /api/sessions shows branches %v, want a session with %v", got, wantBranches)
 		}
 		mustExec(t, conn, "ROLLBACK")

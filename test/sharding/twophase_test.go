@@ -139,7 +139,7 @@ func TestTwoPhaseTransactionWritesSeveralShards(t *testing.T) {
 			// switchover of one of them ends the session too).
 			wantBranches := []string{clusterAddr["main"], clusterAddr["s0"], clusterAddr["s2"], clusterAddr["s3"]}
 			slices.Sort(wantBranches)
-			if got := sessionBranches(t, twoPCAdmin); !slices.ContainsFunc(got, func(b []string) bool { return slices.Equal(b, wantBranches) }) {
+			if got, ok := awaitBranches(t, twoPCAdmin, func(b []string) bool { return slices.Equal(b, wantBranches) }); !ok {
 				t.Errorf("GET /api/sessions shows branches %v, want a session with %v", got, wantBranches)
 			}
 			mustExec(t, conn, end)
@@ -459,6 +459,21 @@ func TestTwoPhaseStuckBranchesAreListed(t *testing.T) {
 
 // sessionBranches lists the branches of every session of the Strata whose
 // admin API is at admin.
+// awaitBranches waits, up to 5 s, until GET /api/sessions on admin shows
+// a session whose branches match, and returns the last list it read. A
+// session publishes its branches as it finishes a statement, which the
+// client may have heard of a moment before.
+func awaitBranches(t *testing.T, admin string, match func(branches []string) bool) ([][]string, bool) {
+	t.Helper()
+	var got [][]string
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if got = sessionBranches(t, admin); slices.ContainsFunc(got, match) {
+			return got, true
+		}
+	}
+	return got, false
+}
+
 func sessionBranches(t *testing.T, admin string) [][]string {
 	resp, err := http.Get("http://" + admin + "/api/sessions")
 	if err != nil {
