@@ -49,13 +49,16 @@ func (s *Session) guessedPlan(f *sqlparse.Facts, plan *planner.ShardPlan, narrow
 	if plan.Locate == nil || !guessable(f, plan) {
 		return nil
 	}
-	// Outside a transaction: a write, or a plain read (its rows held back
-	// until it is known whether the shard found any; execGuessedRead),
-	// and not where the session's state pins it to a connection, to
-	// which a statement on one shard might move. In one: a statement
-	// that narrows it (a write or a locking read).
-	outside := s.autocommit && !s.inTx && s.pinned == nil && !lockingRead(f)
-	if narrowing == notNarrowed && !outside {
+	// A plain read (its rows held back until it is known whether the
+	// shard found any; execGuessedRead), in a transaction or not: it reads
+	// each shard as the read over every shard would, the transaction's
+	// own on its connection, the others outside it. Outside a
+	// transaction, a write, not where the session's state pins it to a
+	// connection, to which a statement on one shard might move. In one, a
+	// statement that narrows it (a write or a locking read).
+	plainRead := f.Kind == sqlparse.KindSelect && !lockingRead(f) && !usesSessionState(f)
+	autocommitWrite := f.Kind != sqlparse.KindSelect && s.autocommit && !s.inTx && s.pinned == nil
+	if narrowing == notNarrowed && !plainRead && !autocommitWrite {
 		return nil
 	}
 	cluster, ok := s.env.Sharding.Locations().Lookup(*plan.Locate)
@@ -214,6 +217,7 @@ func (s *Session) execGuessedRead(ctx context.Context, f *sqlparse.Facts, plan *
 		return s.WriteError(err)
 	}
 	defer s.giveBack(conns)
+	defer s.noteTxRead(f, conns)
 	defer s.running(conns)()
 	limit, err := s.selectLimit(ctx, conns[0].conn, f)
 	if err != nil {

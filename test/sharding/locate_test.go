@@ -149,6 +149,18 @@ func TestStatementsByAUniqueColumnGoToTheRowsShard(t *testing.T) {
 						read(3)
 					}
 				})
+				// In a transaction of another shard: read outside it
+				// there, as the read over every shard reads that shard.
+				mustExec(t, conn, "BEGIN")
+				mustExec(t, conn, "UPDATE loc_notes SET body = 'tx' WHERE id = 2")
+				readsOnlyOn(t, "s0", func(n int) {
+					for range n {
+						if got := read(3); !slices.Equal(got, []string{"8"}) {
+							t.Fatalf("a read of row 3 in a transaction answered %q", got)
+						}
+					}
+				})
+				mustExec(t, conn, "COMMIT")
 				// An aggregate without GROUP BY answers a row on every
 				// shard, found or not: it runs on every shard.
 				if got := testenv.Strings(t, conn, "SELECT COUNT(*) FROM loc_notes WHERE id = 3"); !slices.Equal(got, []string{"1"}) {
