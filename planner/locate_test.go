@@ -15,14 +15,7 @@ import (
 // an integer or text column, the only table of the statement, not while
 // its rows move between shards.
 func TestShardPlanLocatesTheRowOfAUniqueValue(t *testing.T) {
-	l := layoutOf(t, strings.Replace(shardConfig,
-		`likes:    {shard_key: entry_id, method: hash, shards: {s0: "-80", s1: "80-"}}`,
-		`likes:    {shard_key: entry_id, method: hash, shards: {s0: "-80", s1: "80-"}}
-  notes2: {shard_key: owner, method: modulo, shards: [s0, s1, s2], unique: [id, email, made, [site, slug]]}`, 1))
-	l = l.WithKeyTypes(map[string]shard.KeyColumn{"notes2": {Type: shard.KeyTypeInteger, UniqueColumns: map[string]shard.UniqueColumn{
-		"id": {Type: shard.KeyTypeInteger}, "email": {Type: shard.KeyTypeText}, "made": {Type: shard.KeyTypeOther},
-		"site": {Type: shard.KeyTypeInteger}, "slug": {Type: shard.KeyTypeText},
-	}}})
+	l := notesLayout(t)
 	s := NewSharding(l)
 	for _, tt := range []struct {
 		sql  string
@@ -90,14 +83,7 @@ func TestShardPlanLocatesTheRowOfAUniqueValue(t *testing.T) {
 // An INSERT into a table with unique: columns says which shard each
 // value's row goes to (ShardPlan.Places), keyed as a WHERE's value is.
 func TestShardPlanPlacesTheRowsOfUniqueValues(t *testing.T) {
-	l := layoutOf(t, strings.Replace(shardConfig,
-		`likes:    {shard_key: entry_id, method: hash, shards: {s0: "-80", s1: "80-"}}`,
-		`likes:    {shard_key: entry_id, method: hash, shards: {s0: "-80", s1: "80-"}}
-  notes2: {shard_key: owner, method: modulo, shards: [s0, s1, s2], unique: [id, email, made, [site, slug]]}`, 1))
-	l = l.WithKeyTypes(map[string]shard.KeyColumn{"notes2": {Type: shard.KeyTypeInteger, UniqueColumns: map[string]shard.UniqueColumn{
-		"id": {Type: shard.KeyTypeInteger}, "email": {Type: shard.KeyTypeText}, "made": {Type: shard.KeyTypeOther},
-		"site": {Type: shard.KeyTypeInteger}, "slug": {Type: shard.KeyTypeText},
-	}}})
+	l := notesLayout(t)
 	s := NewSharding(l)
 	for _, tt := range []struct {
 		sql  string
@@ -164,6 +150,22 @@ func TestShardPlanPlacesSequenceIDs(t *testing.T) {
 			t.Errorf("%s: places %q, want %q", tt.sql, got, tt.want)
 		}
 	}
+}
+
+// notesLayout is the test config with notes2, sharded by owner, whose
+// id, email, made, and site with slug are unique across its shards, and
+// the types of those columns learned.
+func notesLayout(t *testing.T) *shard.Layout {
+	t.Helper()
+	l := layoutOf(t, strings.Replace(shardConfig,
+		`likes:    {shard_key: entry_id, method: hash, shards: {s0: "-80", s1: "80-"}}`,
+		`likes:    {shard_key: entry_id, method: hash, shards: {s0: "-80", s1: "80-"}}
+  notes2: {shard_key: owner, method: modulo, shards: [s0, s1, s2], unique: [id, email, made, [site, slug]]}`, 1))
+	l = l.WithKeyTypes(map[string]shard.KeyColumn{"notes2": {Type: shard.KeyTypeInteger, UniqueColumns: map[string]shard.UniqueColumn{
+		"id": {Type: shard.KeyTypeInteger}, "email": {Type: shard.KeyTypeText}, "made": {Type: shard.KeyTypeOther},
+		"site": {Type: shard.KeyTypeInteger}, "slug": {Type: shard.KeyTypeText},
+	}}})
+	return l
 }
 
 func TestShardPlanOnCluster(t *testing.T) {

@@ -219,19 +219,10 @@ func (s *Session) execGuessedRead(ctx context.Context, f *sqlparse.Facts, plan *
 	defer s.giveBack(conns)
 	defer s.noteTxRead(f, conns)
 	defer s.running(conns)()
-	limit, err := s.selectLimit(ctx, conns[0].conn, f)
+	answer, restore, err := s.startMerge(ctx, f, plan, conns, binary, start)
+	defer restore()
 	if err != nil {
-		s.markBroken(conns[0], err)
-		return s.WriteError(shardError(conns[0].route.Cluster, err))
-	}
-	answer := mergeAnswer{binary: binary, start: start, limit: limit, charset: s.mergeCharset(plan, len(conns))}
-	plan.Binary = binary
-	if answer.charset != "" {
-		restore, err := s.readInUTF8(conns)
-		defer restore()
-		if err != nil {
-			return s.WriteError(err)
-		}
+		return s.WriteError(err)
 	}
 	rows, failed, err := s.readAhead(ctx, conns, "holding a read's rows until it is known whether the shard its row was last seen on holds it")
 	if err != nil {

@@ -33,19 +33,10 @@ func (s *Session) execMerge(ctx context.Context, f *sqlparse.Facts, plan *planne
 		// FOUND_ROWS() there would count the last one's rows only.
 		return s.refuseRouting(&planner.RoutingError{Msg: "SQL_CALC_FOUND_ROWS over several period tables of one shard inside a transaction is not supported: count the total with SELECT COUNT(*) and the same WHERE"})
 	}
-	limit, err := s.selectLimit(ctx, conns[0].conn, f)
+	answer, restore, err := s.startMerge(ctx, f, plan, conns, binary, start)
+	defer restore()
 	if err != nil {
-		s.markBroken(conns[0], err)
-		return s.WriteError(shardError(conns[0].route.Cluster, err))
-	}
-	answer := mergeAnswer{binary: binary, start: start, limit: limit, charset: s.mergeCharset(plan, len(conns))}
-	plan.Binary = binary
-	if answer.charset != "" {
-		restore, err := s.readInUTF8(conns)
-		defer restore()
-		if err != nil {
-			return s.WriteError(err)
-		}
+		return s.WriteError(err)
 	}
 	if plan.Walk || anyShared(conns) {
 		return s.finishMerge(ctx, f, plan, conns, answer)
@@ -91,6 +82,26 @@ func (s *Session) execMerge(ctx context.Context, f *sqlparse.Facts, plan *planne
 	}
 	s.noteMergeWarnings(ctx, conns, rows) // after FOUND_ROWS(), which a read there resets
 	return nil
+}
+
+// startMerge prepares the answer of a merge over conns: the session's
+// sql_select_limit (read on the first), and the character set the
+// shards' rows are read in (readInUTF8; restore gives the connections
+// theirs back, also after an error). plan answers in the binary protocol
+// where the client asked for it.
+func (s *Session) startMerge(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, conns []*shardConn, binary bool, start time.Time) (answer mergeAnswer, restore func(), err error) {
+	restore = func() {}
+	limit, err := s.selectLimit(ctx, conns[0].conn, f)
+	if err != nil {
+		s.markBroken(conns[0], err)
+		return answer, restore, shardError(conns[0].route.Cluster, err)
+	}
+	answer = mergeAnswer{binary: binary, start: start, limit: limit, charset: s.mergeCharset(plan, len(conns))}
+	plan.Binary = binary
+	if answer.charset != "" {
+		restore, err = s.readInUTF8(conns)
+	}
+	return answer, restore, err
 }
 
 // noteMergeWarnings keeps the warnings the shards' queries of a merge
