@@ -102,11 +102,7 @@ func TestShardPlanPlacesTheRowsOfUniqueValues(t *testing.T) {
 			t.Errorf("%s: %v", tt.sql, err)
 			continue
 		}
-		var got []string
-		for _, pl := range p.Places {
-			got = append(got, pl.Key.Column+"="+pl.Key.Value+"@"+pl.Shard)
-		}
-		slices.Sort(got)
+		got := placesOf(p)
 		slices.Sort(tt.want)
 		if !slices.Equal(got, tt.want) {
 			t.Errorf("%s %v: places %q, want %q", tt.sql, tt.args, got, tt.want)
@@ -141,15 +137,20 @@ func TestShardPlanPlacesSequenceIDs(t *testing.T) {
 			t.Errorf("%s: %v", tt.sql, err)
 			continue
 		}
-		var got []string
-		for _, pl := range p.Places {
-			got = append(got, pl.Key.Column+"="+pl.Key.Value+"@"+pl.Shard)
-		}
-		slices.Sort(got)
-		if !slices.Equal(got, tt.want) {
+		if got := placesOf(p); !slices.Equal(got, tt.want) {
 			t.Errorf("%s: places %q, want %q", tt.sql, got, tt.want)
 		}
 	}
+}
+
+// placesOf is p's Places as column=value@shard, sorted.
+func placesOf(p *ShardPlan) []string {
+	var out []string
+	for _, pl := range p.Places {
+		out = append(out, pl.Key.Column+"="+pl.Key.Value+"@"+pl.Shard)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // notesLayout is the test config with notes2, sharded by owner, whose
