@@ -131,10 +131,11 @@ func (s *Session) answerNarrowedRead(ctx context.Context, f *sqlparse.Facts, pla
 // readAhead runs each route of a narrowing locking read (or a read on its
 // row's last shard, locate.go) and reads its whole answer into the
 // route's shardConn (ahead), within the statement's memory budget
-// (holding says what for, in the error when it runs out). The shards answer side by side, a goroutine each; routes
-// that share a shard's connection (its period tables, in a transaction)
-// run one after another on it. failed is the route whose shard failed,
-// nil when the budget ran out.
+// (holding says what for, in the error when it runs out). The shards
+// answer side by side, a goroutine each; routes that share a shard's
+// connection (its period tables, in a transaction) run one after another
+// on it. failed is the route whose shard failed, nil when the budget ran
+// out.
 func (s *Session) readAhead(ctx context.Context, conns []*shardConn, holding string) (rows []*backend.Rows, failed *shardConn, err error) {
 	rows = make([]*backend.Rows, len(conns))
 	errs := make([]error, len(conns))
