@@ -209,7 +209,8 @@ func (s *Session) explainLocation(f *sqlparse.Facts, plan *planner.ShardPlan) st
 // execGuessedRead runs a plain read on the shard its row was last seen on
 // (a replica of it, as any read), and answers it only where that shard
 // found rows: until then they are held, within limits.max_merge_memory.
-// Found nothing: errGuessMissed, and the read runs on every shard.
+// Found nothing, or more rows than that memory holds: errGuessMissed,
+// and the read runs on every shard, its rows streamed.
 func (s *Session) execGuessedRead(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, binary bool) error {
 	start := time.Now()
 	conns, err := s.takeConns(ctx, s.unlimitedRoutes(plan.Routes), false, false)
@@ -225,14 +226,17 @@ func (s *Session) execGuessedRead(ctx context.Context, f *sqlparse.Facts, plan *
 		return s.WriteError(err)
 	}
 	rows, failed, err := s.readAhead(ctx, conns, "holding a read's rows until it is known whether the shard its row was last seen on holds it")
-	if err != nil {
+	switch {
+	case err != nil && failed == nil:
+		// More than the memory its rows may be held in: the read streams
+		// over every shard instead, as it would have without the guess.
 		s.closeRows(rows, conns)
-		if failed != nil {
-			s.markBroken(failed, err)
-			err = shardError(failed.route.Cluster, err)
-		}
+		return errGuessMissed
+	case err != nil:
+		s.closeRows(rows, conns)
+		s.markBroken(failed, err)
 		s.env.Metrics.ObserveError("backend")
-		return s.WriteError(err)
+		return s.WriteError(shardError(failed.route.Cluster, err))
 	}
 	if len(foundRowsOn(conns)) == 0 {
 		return errGuessMissed

@@ -246,6 +246,26 @@ func TestStatementsByAUniqueColumnGoToTheRowsShard(t *testing.T) {
 		})
 	}
 
+	t.Run("a read bigger than limits.max_merge_memory", func(t *testing.T) {
+		// Its rows cannot be held until it is known whether the
+		// remembered shard has the row: it streams over every shard, as
+		// without the guess, rather than being refused (1038).
+		for _, sh := range shardNames {
+			mustExec(t, direct[sh], "DELETE FROM blog.loc_notes")
+		}
+		s := startOwn(t, ownConfig(t, locNotesTable, "limits: {max_merge_memory: 1M}\n"))
+		conn := testenv.Conn(t, openStrata(t, s.MySQLAddr()))
+		mustExec(t, conn, "INSERT INTO loc_notes (id, owner, body) VALUES (1, 1, 'ab')")
+		waitUniqueTypesLearned(t, s.Env.Sharding.Layout, "loc_notes", "id")
+		got := testenv.Strings(t, conn, "SELECT LENGTH(REPEAT(body, 1000000)), REPEAT(body, 1000000) FROM loc_notes WHERE id = 1")
+		if len(got) != 1 || !strings.HasPrefix(got[0], "2000000|abab") {
+			t.Errorf("a 2 MB row of a remembered id answered %d rows", len(got))
+		}
+		if misses := metricValue(t, s.AdminAddr(), `strata_row_location_guesses_total{outcome="miss"}`); misses != 1 {
+			t.Errorf("strata_row_location_guesses_total{miss} = %v, want 1: the held read gave up", misses)
+		}
+	})
+
 	t.Run("row_locations -1 remembers none", func(t *testing.T) {
 		for _, sh := range shardNames {
 			mustExec(t, direct[sh], "DELETE FROM blog.loc_notes")
