@@ -83,20 +83,51 @@ func insertPlaces(p *ShardPlan, t *shard.Table, charset string) []RowPlace {
 	}
 	var places []RowPlace
 	for _, c := range p.Unique {
-		if len(c.Columns) != 1 || len(c.Shards) != 1 || len(c.Writes) == 0 {
+		if len(c.Shards) != 1 || len(c.Writes) == 0 {
 			continue
 		}
-		kt := t.UniqueColumns[c.Columns[0]].Type
-		if kt != shard.KeyTypeInteger && kt != shard.KeyTypeText {
-			continue
+		if k, ok := checkedKey(c, t, charset); ok {
+			places = append(places, RowPlace{Key: k, Shard: c.Shards[0]})
 		}
-		v, ok := value(sqlparse.Operand{Literal: c.Values[0]}, nil, kt, true, charset)
-		if !ok || v.IsNull() {
-			continue
-		}
-		places = append(places, RowPlace{Key: shard.LocationKey{Table: t.Name, Column: c.Columns[0], Value: string(v.Canonical())}, Shard: c.Shards[0]})
 	}
 	return places
+}
+
+// updatedValues names the rows of the values p, an UPDATE of t that
+// stays on its rows' shards, gives columns kept unique alone: a value
+// names one row, the one the UPDATE changed, on the shard it is on.
+func updatedValues(p *ShardPlan, t *shard.Table, charset string) []shard.LocationKey {
+	if _, moving := t.Method.(*shard.Moving); moving {
+		return nil
+	}
+	var keys []shard.LocationKey
+	for _, c := range p.Unique {
+		if c.row >= 0 {
+			continue // an INSERT row's (insertPlaces)
+		}
+		if k, ok := checkedKey(c, t, charset); ok {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+// checkedKey is the value c checks as rowLocation keys a WHERE's value,
+// where c's key is one column of a type rowLocation locates; ok is false
+// for any other, and for NULL (which names no row).
+func checkedKey(c UniqueCheck, t *shard.Table, charset string) (shard.LocationKey, bool) {
+	if len(c.Columns) != 1 {
+		return shard.LocationKey{}, false
+	}
+	kt := t.UniqueColumns[c.Columns[0]].Type
+	if kt != shard.KeyTypeInteger && kt != shard.KeyTypeText {
+		return shard.LocationKey{}, false
+	}
+	v, ok := value(sqlparse.Operand{Literal: c.Values[0]}, nil, kt, true, charset)
+	if !ok || v.IsNull() {
+		return shard.LocationKey{}, false
+	}
+	return shard.LocationKey{Table: t.Name, Column: c.Columns[0], Value: string(v.Canonical())}, true
 }
 
 // sequencePlaces are the shards p writes the rows of the ids its table's

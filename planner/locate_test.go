@@ -169,6 +169,37 @@ func notesLayout(t *testing.T) *shard.Layout {
 	return l
 }
 
+// An UPDATE that gives a unique: column a value names the row it changes
+// by it (ShardPlan.Updated), keyed as a WHERE's value is.
+func TestShardPlanNamesTheUpdatedValues(t *testing.T) {
+	s := NewSharding(notesLayout(t))
+	for _, tt := range []struct {
+		sql  string
+		args []string
+		want []string
+	}{
+		{"UPDATE notes2 SET email = 'c@x', body = 'b' WHERE id = 7", nil, []string{"email=c@x"}},
+		{"UPDATE notes2 SET id = ?, email = NULL WHERE owner = 1", []string{"'00012'"}, []string{"id=12"}},
+		{"UPDATE notes2 SET site = 3, slug = 'a' WHERE id = 7", nil, nil}, // a key of two columns
+		{"UPDATE notes2 SET made = '2024-06-01' WHERE id = 7", nil, nil},  // a type not located
+		{"UPDATE notes2 SET body = 'b' WHERE id = 7", nil, nil},
+		{"INSERT INTO notes2 (id, owner) VALUES (8, 1)", nil, nil}, // its Places
+	} {
+		p, err := plan(t, s, tt.sql, tt.args...)
+		if err != nil {
+			t.Errorf("%s: %v", tt.sql, err)
+			continue
+		}
+		var got []string
+		for _, k := range p.Updated {
+			got = append(got, k.Column+"="+k.Value)
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s %v: updated %q, want %q", tt.sql, tt.args, got, tt.want)
+		}
+	}
+}
+
 func TestShardPlanOnCluster(t *testing.T) {
 	p := &ShardPlan{Kind: PlanWrite, Write: true, Routes: []ShardRoute{{Cluster: "s0", SQL: "a"}, {Cluster: "s1", SQL: "b"}, {Cluster: "s1", SQL: "c"}}}
 	one := p.OnCluster("s1")

@@ -760,6 +760,10 @@ type ShardPlan struct {
 	// are the shards it writes the rows of their values to, which the
 	// session remembers once the write is done.
 	Places []RowPlace
+	// Updated, on an UPDATE that gives columns kept unique across the
+	// shards a value, names the rows of those values: the rows it
+	// changes, where the session learns it changed them.
+	Updated []shard.LocationKey
 }
 
 // InsertForm is how an INSERT treats a row whose unique key another row

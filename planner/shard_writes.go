@@ -134,7 +134,11 @@ func (s *Sharding) planModify(ctx context.Context, st *sqlparse.ShardStmt, lead 
 			return nil, err
 		}
 	}
-	return p, uniqueChecks(p, st, lead, t, args)
+	if err := uniqueChecks(p, st, lead, t, args); err != nil {
+		return p, err
+	}
+	p.Updated = updatedValues(p, t, charset)
+	return p, nil
 }
 
 // planBroadcast runs statements other than DML (DDL, SHOW, ...) on a

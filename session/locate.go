@@ -268,3 +268,25 @@ func (s *Session) noteReadLocation(conns []*shardConn, rows []*backend.Rows) {
 		s.noteLocation(touched)
 	}
 }
+
+// learnUpdated remembers the shard of the rows an UPDATE gave unique:
+// values (planner.ShardPlan.Updated): the one shard whose rows it
+// changed. Where it changed rows on several, one of them holds each
+// value, and none is learned.
+func (s *Session) learnUpdated(f *sqlparse.Facts, plan *planner.ShardPlan, conns []*shardConn, w writeResult) {
+	if len(plan.Updated) == 0 {
+		return
+	}
+	touched, err := matchedConns(f, conns, w)
+	if err != nil || len(touched) == 0 {
+		return
+	}
+	for _, sc := range touched[1:] {
+		if sc.route.Cluster != touched[0].route.Cluster {
+			return
+		}
+	}
+	for _, k := range plan.Updated {
+		s.env.Sharding.Locations().Learn(k, touched[0].route.Cluster)
+	}
+}

@@ -396,7 +396,8 @@ func warned(plan *planner.ShardPlan, conns []*shardConn) []*shardConn {
 func (s *Session) execWrite(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, binary bool) error {
 	inserts := f.Kind == sqlparse.KindInsert || f.Kind == sqlparse.KindReplace
 	sameClock := s.writeClock(f, plan)
-	keep := s.narrowing != notNarrowed || s.locate != nil // each statement's OK, for narrowTo and noteLocation
+	// Each statement's OK, for narrowTo and the rows' locations.
+	keep := s.narrowing != notNarrowed || s.locate != nil || len(plan.Updated) > 0
 	work := runRoutes(plan, inserts, sameClock, keep)
 	switch {
 	case plan.Returning:
@@ -610,6 +611,7 @@ func (s *Session) writeShards(ctx context.Context, f *sqlparse.Facts, plan *plan
 	}
 	s.invalidate(f)
 	s.learnPlaces(plan)
+	s.learnUpdated(f, plan, conns, w)
 	switch {
 	case narrowing && (keep != nil || spread != nil):
 		s.releaseNarrowed(conns, keep, spread)
@@ -853,6 +855,7 @@ func (s *Session) writeAcross(ctx context.Context, f *sqlparse.Facts, plan *plan
 		}
 	}
 	s.learnPlaces(plan)
+	s.learnUpdated(f, plan, conns, w)
 	// The id a sequence gave, else the first a server numbered (a
 	// reference table's first copy's): the coordinator's connection,
 	// which answers LAST_INSERT_ID() next, is told it.

@@ -242,6 +242,14 @@ func TestStatementsByAUniqueColumnGoToTheRowsShard(t *testing.T) {
 				if n := rowsAffected(t, conn, "UPDATE loc_notes SET body = 'BOB' WHERE email = 'BOB@example.com'"); n != 1 {
 					t.Errorf("an UPDATE by another spelling affected %d rows, want 1", n)
 				}
+				// A new value: Strata learns it is where the UPDATE
+				// changed the row.
+				mustExec(t, conn, "UPDATE loc_notes SET email = 'bo@example.com' WHERE id = 2")
+				expectTouched(t, "Com_update", 1, []string{"s2"}, func() {
+					if n := rowsAffected(t, conn, "UPDATE loc_notes SET body = 'by the new email' WHERE email = 'bo@example.com'"); n != 1 {
+						t.Errorf("an UPDATE by the new email affected %d rows, want 1", n)
+					}
+				})
 			})
 		})
 	}
