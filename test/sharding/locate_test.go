@@ -1,11 +1,13 @@
 package sharding
 
 import (
+	"database/sql"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/strata-proxy/strata/server"
 	"github.com/strata-proxy/strata/shard"
 	"github.com/strata-proxy/strata/test/testenv"
 )
@@ -30,17 +32,12 @@ func TestStatementsByAUniqueColumnGoToTheRowsShard(t *testing.T) {
 	createOn(t, locNotesDDL, "blog.loc_notes", shardNames...)
 	for _, mode := range []string{"single", "twopc"} {
 		t.Run(mode, func(t *testing.T) {
-			for _, sh := range shardNames {
-				mustExec(t, direct[sh], "DELETE FROM blog.loc_notes")
-			}
-			s := startOwn(t, ownConfig(t, locNotesTable, "transactions: {mode: "+mode+"}\n"))
-			conn := testenv.Conn(t, openStrata(t, s.MySQLAddr()))
+			// owner n is on shard s<n mod 4>.
+			s, conn := locNotesInstance(t, "transactions: {mode: "+mode+"}\n",
+				"INSERT INTO loc_notes (id, owner, email, body) VALUES (1, 1, 'ann@example.com', 'a'), (2, 2, 'bob@example.com', 'b'), (3, 3, NULL, 'c')")
 			guesses := func(outcome string) float64 {
 				return metricValue(t, s.AdminAddr(), `strata_row_location_guesses_total{outcome="`+outcome+`"}`)
 			}
-			// owner n is on shard s<n mod 4>.
-			mustExec(t, conn, "INSERT INTO loc_notes (id, owner, email, body) VALUES (1, 1, 'ann@example.com', 'a'), (2, 2, 'bob@example.com', 'b'), (3, 3, NULL, 'c')")
-			waitUniqueTypesLearned(t, s.Env.Sharding.Layout, "loc_notes", "id", "email")
 			body := func(id string) []string {
 				t.Helper()
 				return testenv.Strings(t, conn, "SELECT CONCAT(owner, ' ', body) FROM loc_notes WHERE id = "+id)
@@ -258,13 +255,7 @@ func TestStatementsByAUniqueColumnGoToTheRowsShard(t *testing.T) {
 		// Its rows cannot be held until it is known whether the
 		// remembered shard has the row: it streams over every shard, as
 		// without the guess, rather than being refused (1038).
-		for _, sh := range shardNames {
-			mustExec(t, direct[sh], "DELETE FROM blog.loc_notes")
-		}
-		s := startOwn(t, ownConfig(t, locNotesTable, "limits: {max_merge_memory: 1M}\n"))
-		conn := testenv.Conn(t, openStrata(t, s.MySQLAddr()))
-		mustExec(t, conn, "INSERT INTO loc_notes (id, owner, body) VALUES (1, 1, 'ab')")
-		waitUniqueTypesLearned(t, s.Env.Sharding.Layout, "loc_notes", "id")
+		s, conn := locNotesInstance(t, "limits: {max_merge_memory: 1M}\n", "INSERT INTO loc_notes (id, owner, body) VALUES (1, 1, 'ab')")
 		got := testenv.Strings(t, conn, "SELECT LENGTH(REPEAT(body, 1000000)), REPEAT(body, 1000000) FROM loc_notes WHERE id = 1")
 		if len(got) != 1 || !strings.HasPrefix(got[0], "2000000|abab") {
 			t.Errorf("a 2 MB row of a remembered id answered %d rows", len(got))
@@ -275,18 +266,28 @@ func TestStatementsByAUniqueColumnGoToTheRowsShard(t *testing.T) {
 	})
 
 	t.Run("row_locations -1 remembers none", func(t *testing.T) {
-		for _, sh := range shardNames {
-			mustExec(t, direct[sh], "DELETE FROM blog.loc_notes")
-		}
-		s := startOwn(t, ownConfig(t, locNotesTable, "limits: {row_locations: -1}\n"))
-		conn := testenv.Conn(t, openStrata(t, s.MySQLAddr()))
-		mustExec(t, conn, "INSERT INTO loc_notes (id, owner, body) VALUES (1, 1, 'a')")
-		waitUniqueTypesLearned(t, s.Env.Sharding.Layout, "loc_notes", "id")
+		_, conn := locNotesInstance(t, "limits: {row_locations: -1}\n", "INSERT INTO loc_notes (id, owner, body) VALUES (1, 1, 'a')")
 		mustExec(t, conn, "UPDATE loc_notes SET body = 'first' WHERE id = 1")
 		expectTouched(t, "Com_update", 1, shardNames, func() {
 			mustExec(t, conn, "UPDATE loc_notes SET body = 'second' WHERE id = 1")
 		})
 	})
+}
+
+// locNotesInstance empties loc_notes on every shard, starts a Strata that
+// places it (with extra config) for the test, writes rows through it with
+// insert, and waits until it knows the types of loc_notes' unique:
+// columns.
+func locNotesInstance(t *testing.T, extra, insert string) (*server.Strata, *sql.Conn) {
+	t.Helper()
+	for _, sh := range shardNames {
+		mustExec(t, direct[sh], "DELETE FROM blog.loc_notes")
+	}
+	s := startOwn(t, ownConfig(t, locNotesTable, extra))
+	conn := testenv.Conn(t, openStrata(t, s.MySQLAddr()))
+	mustExec(t, conn, insert)
+	waitUniqueTypesLearned(t, s.Env.Sharding.Layout, "loc_notes", "id", "email")
+	return s, conn
 }
 
 // waitUniqueTypesLearned waits until Strata has read the types of table's
