@@ -36,8 +36,8 @@ func rowLocation(t *shard.Table, u sqlparse.TableUse, args []string, charset str
 		if !ok {
 			continue
 		}
-		kt := t.UniqueColumns[key[0]].Type
-		if kt != shard.KeyTypeInteger && kt != shard.KeyTypeText {
+		kt, ok := locatedType(t, key[0])
+		if !ok {
 			continue
 		}
 		v, ok := value(op, args, kt, false, charset)
@@ -47,6 +47,14 @@ func rowLocation(t *shard.Table, u sqlparse.TableUse, args []string, charset str
 		return &shard.LocationKey{Table: t.Name, Column: key[0], Value: string(v.Canonical())}
 	}
 	return nil
+}
+
+// locatedType is the type of t's unique: column col, where its values
+// are located: an integer or a text column, whose equality with a value
+// of its own kind is what its unique key keeps apart.
+func locatedType(t *shard.Table, col string) (shard.KeyType, bool) {
+	kt := t.UniqueColumns[col].Type
+	return kt, kt == shard.KeyTypeInteger || kt == shard.KeyTypeText
 }
 
 // longQuotedNumber: a quoted value of more than 15 digits, which MariaDB
@@ -119,8 +127,8 @@ func checkedKey(c UniqueCheck, t *shard.Table, charset string) (shard.LocationKe
 	if len(c.Columns) != 1 {
 		return shard.LocationKey{}, false
 	}
-	kt := t.UniqueColumns[c.Columns[0]].Type
-	if kt != shard.KeyTypeInteger && kt != shard.KeyTypeText {
+	kt, ok := locatedType(t, c.Columns[0])
+	if !ok {
 		return shard.LocationKey{}, false
 	}
 	v, ok := value(sqlparse.Operand{Literal: c.Values[0]}, nil, kt, true, charset)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/strata-proxy/strata/backend"
@@ -138,18 +137,23 @@ func (s *Session) noteLocation(touched []*shardConn) {
 	if s.locate == nil {
 		return
 	}
-	var clusters []string
-	for _, sc := range touched {
-		if !slices.Contains(clusters, sc.route.Cluster) {
-			clusters = append(clusters, sc.route.Cluster)
-		}
-	}
-	switch len(clusters) {
-	case 0:
+	if len(touched) == 0 {
 		s.env.Sharding.Locations().Forget(*s.locate)
-	case 1:
-		s.env.Sharding.Locations().Learn(*s.locate, clusters[0])
+	} else if cluster, ok := oneCluster(touched); ok {
+		s.env.Sharding.Locations().Learn(*s.locate, cluster)
 	}
+}
+
+// oneCluster is the cluster of touched's routes where they are all on
+// one; ok is false where they are on several, or there are none.
+func oneCluster(touched []*shardConn) (cluster string, ok bool) {
+	for i, sc := range touched {
+		if i > 0 && sc.route.Cluster != cluster {
+			return "", false
+		}
+		cluster = sc.route.Cluster
+	}
+	return cluster, len(touched) > 0
 }
 
 // matchedConns are the connections whose routes of a write matched rows.
@@ -278,15 +282,11 @@ func (s *Session) learnUpdated(f *sqlparse.Facts, plan *planner.ShardPlan, conns
 		return
 	}
 	touched, err := matchedConns(f, conns, w)
-	if err != nil || len(touched) == 0 {
+	cluster, ok := oneCluster(touched)
+	if err != nil || !ok {
 		return
 	}
-	for _, sc := range touched[1:] {
-		if sc.route.Cluster != touched[0].route.Cluster {
-			return
-		}
-	}
 	for _, k := range plan.Updated {
-		s.env.Sharding.Locations().Learn(k, touched[0].route.Cluster)
+		s.env.Sharding.Locations().Learn(k, cluster)
 	}
 }
