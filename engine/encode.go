@@ -55,6 +55,27 @@ func ParseColumnDef(payload []byte) (Column, error) {
 	return c, nil
 }
 
+// ColumnSource reads the table and column a ColumnDefinition41 payload's
+// value comes from (org_table, org_name), of any type: ParseColumnDef
+// keeps them for text columns only. Empty for an expression.
+func ColumnSource(payload []byte) (orgTable, orgName string, err error) {
+	p := payload
+	for i := range 6 {
+		s, rest, ok := readLenEncString(p)
+		if !ok {
+			return "", "", fmt.Errorf("column definition: truncated string %d", i)
+		}
+		switch i {
+		case 3:
+			orgTable = string(s)
+		case 5:
+			orgName = string(s)
+		}
+		p = rest
+	}
+	return orgTable, orgName, nil
+}
+
 // RetypeColumnDef returns a copy of a ColumnDefinition41 payload with the
 // collation, type, flags and decimals of c, and its length unless 0: for
 // columns whose merged value has another type than the shards' column (a

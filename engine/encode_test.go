@@ -46,6 +46,20 @@ func TestParseColumnDef(t *testing.T) {
 	}
 }
 
+// TestColumnSource: the table column a value comes from, whatever its
+// type.
+func TestColumnSource(t *testing.T) {
+	for _, p := range [][]byte{columnDef("price", 63, TypeNewDecimal, FlagUnsigned|FlagBinary, 2), columnDef("u", 45, TypeVarString, 0, 0)} {
+		c, _ := ParseColumnDef(p)
+		if table, name, err := ColumnSource(p); err != nil || table != "t" || name != "orig_"+c.Name {
+			t.Errorf("ColumnSource of %s = %q, %q, %v; want t, orig_%s", c.Name, table, name, err, c.Name)
+		}
+	}
+	if _, _, err := ColumnSource(columnDef("u", 45, TypeVarString, 0, 0)[:8]); err == nil {
+		t.Error("a truncated definition read without error")
+	}
+}
+
 func TestTextRowRoundTrip(t *testing.T) {
 	r := row("a", nil, "", strings.Repeat("z", 300), "\xfb")
 	p := AppendTextRow(nil, r)

@@ -32,21 +32,65 @@ func rowLocation(t *shard.Table, u sqlparse.TableUse, args []string, charset str
 		if len(key) != 1 {
 			continue
 		}
-		op, ok := u.Equal[key[0]]
-		if !ok {
-			continue
+		if op, ok := u.Equal[key[0]]; ok {
+			if k, ok := locationKey(t, key[0], op, args, charset); ok {
+				return &k
+			}
 		}
-		kt, ok := locatedType(t, key[0])
-		if !ok {
-			continue
-		}
-		v, ok := value(op, args, kt, false, charset)
-		if !ok || v.IsNull() || kt == shard.KeyTypeInteger && longQuotedNumber(operandText(op, args)) {
-			continue
-		}
-		return &shard.LocationKey{Table: t.Name, Column: key[0], Value: string(v.Canonical())}
 	}
 	return nil
+}
+
+// rowLocations names the rows a statement can touch where, as for
+// rowLocation, it runs on every shard for want of its shard key but
+// lists values of a column kept unique across the shards in an IN list
+// (col IN (v1, v2)): each value names at most one row. Each value once,
+// as rowLocation keys it; nil where the statement lists none such, or a
+// value of the list is not one rowLocation would key (NULL among them).
+func rowLocations(t *shard.Table, u sqlparse.TableUse, args []string, charset string) []shard.LocationKey {
+	if _, moving := t.Method.(*shard.Moving); moving || len(u.In) == 0 {
+		return nil
+	}
+	for _, key := range t.Unique {
+		if len(key) != 1 {
+			continue
+		}
+		if ops, ok := u.In[key[0]]; ok {
+			if keys, ok := locationKeys(t, key[0], ops, args, charset); ok {
+				return keys
+			}
+		}
+	}
+	return nil
+}
+
+// locationKeys keys each of ops, values of t's unique: column col, once.
+func locationKeys(t *shard.Table, col string, ops []sqlparse.Operand, args []string, charset string) ([]shard.LocationKey, bool) {
+	var keys []shard.LocationKey
+	for _, op := range ops {
+		k, ok := locationKey(t, col, op, args, charset)
+		if !ok {
+			return nil, false
+		}
+		if !slices.Contains(keys, k) {
+			keys = append(keys, k)
+		}
+	}
+	return keys, len(keys) > 0
+}
+
+// locationKey keys op, a value compared with t's unique: column col,
+// where the comparison is the key's own (rowLocation).
+func locationKey(t *shard.Table, col string, op sqlparse.Operand, args []string, charset string) (shard.LocationKey, bool) {
+	kt, ok := locatedType(t, col)
+	if !ok {
+		return shard.LocationKey{}, false
+	}
+	v, ok := value(op, args, kt, false, charset)
+	if !ok || v.IsNull() || kt == shard.KeyTypeInteger && longQuotedNumber(operandText(op, args)) {
+		return shard.LocationKey{}, false
+	}
+	return shard.LocationKey{Table: t.Name, Column: col, Value: string(v.Canonical())}, true
 }
 
 // locatedType is the type of t's unique: column col, where its values
@@ -158,12 +202,12 @@ func sequencePlaces(p *ShardPlan, t *shard.Table, seq sequenceFill) []RowPlace {
 	return places
 }
 
-// OnCluster is p restricted to its routes on cluster: the statement as
-// it runs there alone. nil when p has no route there.
-func (p *ShardPlan) OnCluster(cluster string) *ShardPlan {
+// OnClusters is p restricted to its routes on clusters: the statement
+// as it runs there alone. nil when p has no route there.
+func (p *ShardPlan) OnClusters(clusters ...string) *ShardPlan {
 	var routes []ShardRoute
 	for _, r := range p.Routes {
-		if r.Cluster == cluster {
+		if slices.Contains(clusters, r.Cluster) {
 			routes = append(routes, r)
 		}
 	}

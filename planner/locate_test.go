@@ -43,6 +43,7 @@ func TestShardPlanLocatesTheRowOfAUniqueValue(t *testing.T) {
 		{"UPDATE notes2 SET body = 'x' WHERE body = 'a'", nil, ""},
 		// No one value.
 		{"UPDATE notes2 SET body = 'x' WHERE id IN (7, 8)", nil, ""},
+		{"UPDATE notes2 SET body = 'x' WHERE id IN (7, '7')", nil, "id=7"}, // one value
 		{"UPDATE notes2 SET body = 'x' WHERE id = NULL", nil, ""},
 		{"UPDATE notes2 SET body = 'x' WHERE id > 7", nil, ""},
 		// Another table in the statement.
@@ -77,6 +78,49 @@ func TestShardPlanLocatesTheRowOfAUniqueValue(t *testing.T) {
 	p, err := plan(t, NewSharding(ml), "UPDATE notes2 SET body = 'x' WHERE id = 7")
 	if err != nil || p.Locate != nil {
 		t.Errorf("while moving: Locate %+v (%v), want none", p.Locate, err)
+	}
+}
+
+// A statement that lists values of a unique: column in an IN list, and
+// not its shard key, names a row per value (ShardPlan.LocateEach), each
+// keyed as an equality's value is.
+func TestShardPlanLocatesTheRowsOfAnInList(t *testing.T) {
+	s := NewSharding(notesLayout(t))
+	for _, tt := range []struct {
+		sql  string
+		args []string
+		want []string // column=value
+	}{
+		{"SELECT * FROM notes2 WHERE id IN (7, 8, 007)", nil, []string{"id=7", "id=8"}},
+		{"SELECT body FROM notes2 n WHERE n.id IN (?, ?) ORDER BY body", []string{"'9'", "10"}, []string{"id=9", "id=10"}},
+		{"SELECT * FROM notes2 WHERE email IN ('a@x', 'B@x')", nil, []string{"email=a@x", "email=B@x"}},
+		{"DELETE FROM notes2 WHERE id IN (7, 8)", nil, []string{"id=7", "id=8"}},
+		// An equality is located alone.
+		{"SELECT * FROM notes2 WHERE id IN (7, 8) AND email = 'a@x'", nil, nil},
+		// A value that names no row of its own: every one, or none.
+		{"SELECT * FROM notes2 WHERE id IN (7, NULL)", nil, nil},
+		{"SELECT * FROM notes2 WHERE email IN ('a@x', 0)", nil, nil},
+		{"SELECT * FROM notes2 WHERE id IN (7, '12345678901234567')", nil, nil},
+		// With the shard key; not a unique: column; NOT IN.
+		{"SELECT * FROM notes2 WHERE id IN (7, 8) AND owner = 2", nil, nil},
+		{"SELECT * FROM notes2 WHERE site IN (7, 8)", nil, nil},
+		{"SELECT * FROM notes2 WHERE id NOT IN (7, 8)", nil, nil},
+	} {
+		p, err := plan(t, s, tt.sql, tt.args...)
+		if err != nil {
+			t.Errorf("%s: %v", tt.sql, err)
+			continue
+		}
+		var got []string
+		for _, k := range p.LocateEach {
+			if k.Table != "notes2" {
+				t.Errorf("%s: located in table %q", tt.sql, k.Table)
+			}
+			got = append(got, k.Column+"="+k.Value)
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s %v: LocateEach %q, want %q", tt.sql, tt.args, got, tt.want)
+		}
 	}
 }
 
@@ -200,16 +244,33 @@ func TestShardPlanNamesTheUpdatedValues(t *testing.T) {
 	}
 }
 
-func TestShardPlanOnCluster(t *testing.T) {
-	p := &ShardPlan{Kind: PlanWrite, Write: true, Routes: []ShardRoute{{Cluster: "s0", SQL: "a"}, {Cluster: "s1", SQL: "b"}, {Cluster: "s1", SQL: "c"}}}
-	one := p.OnCluster("s1")
-	if one == nil || len(one.Routes) != 2 || one.Routes[0].SQL != "b" || one.Routes[1].SQL != "c" || one.Kind != PlanWrite || !one.Write {
-		t.Fatalf("OnCluster(s1) = %+v", one)
+func TestShardPlanOnClusters(t *testing.T) {
+	p := &ShardPlan{Kind: PlanWrite, Write: true, Routes: []ShardRoute{{Cluster: "s0", SQL: "a"}, {Cluster: "s1", SQL: "b"}, {Cluster: "s1", SQL: "c"}, {Cluster: "s2", SQL: "d"}}}
+	tests := []struct {
+		clusters []string
+		want     []string // the routes' SQL; nil: no plan
+	}{
+		{[]string{"s1"}, []string{"b", "c"}},
+		{[]string{"s2", "s0"}, []string{"a", "d"}},
+		{[]string{"s9"}, nil},
 	}
-	if len(p.Routes) != 3 {
-		t.Fatal("OnCluster changed the plan")
+	for _, tt := range tests {
+		got := p.OnClusters(tt.clusters...)
+		if tt.want == nil {
+			if got != nil {
+				t.Errorf("OnClusters(%v) = %+v, want nil", tt.clusters, got)
+			}
+			continue
+		}
+		var sqls []string
+		for _, r := range got.Routes {
+			sqls = append(sqls, r.SQL)
+		}
+		if !slices.Equal(sqls, tt.want) || got.Kind != PlanWrite || !got.Write {
+			t.Errorf("OnClusters(%v) = %+v, want routes %v", tt.clusters, got, tt.want)
+		}
 	}
-	if p.OnCluster("s9") != nil {
-		t.Fatal("OnCluster of a cluster without routes is not nil")
+	if len(p.Routes) != 4 {
+		t.Fatal("OnClusters changed the plan")
 	}
 }

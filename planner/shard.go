@@ -756,6 +756,11 @@ type ShardPlan struct {
 	// across the shards can match (rowLocation): where the session knows
 	// that row's shard, it tries that shard alone first.
 	Locate *shard.LocationKey
+	// LocateEach, likewise, names the rows its WHERE's IN list on such a
+	// column can match, one per value (rowLocations): a plain read whose
+	// rows' shards the session all knows runs on those shards alone
+	// first.
+	LocateEach []shard.LocationKey
 	// Places, on an INSERT or REPLACE into a table with unique: columns,
 	// are the shards it writes the rows of their values to, which the
 	// session remembers once the write is done.
@@ -1308,6 +1313,12 @@ func (s *Sharding) planSharded(ctx context.Context, l *shard.Layout, m sqlparse.
 	}
 	if err == nil && unkeyed && len(targets) > 1 && len(st.Uses) == 1 {
 		p.Locate = rowLocation(t, u, args, m.Charset())
+		if p.Locate == nil {
+			p.LocateEach = rowLocations(t, u, args, m.Charset())
+		}
+		if len(p.LocateEach) == 1 {
+			p.Locate, p.LocateEach = &p.LocateEach[0], nil // col IN (v) is col = v
+		}
 	}
 	return p, err
 }

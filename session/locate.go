@@ -4,10 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/strata-proxy/strata/backend"
+	"github.com/strata-proxy/strata/engine"
 	"github.com/strata-proxy/strata/planner"
+	"github.com/strata-proxy/strata/shard"
 	"github.com/strata-proxy/strata/sqlparse"
 )
 
@@ -45,7 +49,7 @@ var errGuessMissed = errors.New("the row was not on the shard it was last seen o
 // autocommit, or a write or locking read narrowing a transaction
 // (narrowing, the statement's narrowKind, says which).
 func (s *Session) guessedPlan(f *sqlparse.Facts, plan *planner.ShardPlan, narrowing narrowKind) *planner.ShardPlan {
-	if plan.Locate == nil || !guessable(f, plan) {
+	if plan.Locate == nil && plan.LocateEach == nil || !guessable(f, plan) {
 		return nil
 	}
 	// A plain read (its rows held back until it is known whether the
@@ -55,16 +59,64 @@ func (s *Session) guessedPlan(f *sqlparse.Facts, plan *planner.ShardPlan, narrow
 	// transaction, a write, not where the session's state pins it to a
 	// connection, to which a statement on one shard might move. In one, a
 	// statement that narrows it (a write or a locking read).
-	plainRead := f.Kind == sqlparse.KindSelect && !lockingRead(f) && !usesSessionState(f)
 	autocommitWrite := f.Kind != sqlparse.KindSelect && s.autocommit && !s.inTx && s.pinned == nil
-	if narrowing == notNarrowed && !plainRead && !autocommitWrite {
+	if plan.Locate == nil {
+		return s.guessedEach(f, plan)
+	}
+	if narrowing == notNarrowed && !plainRead(f) && !autocommitWrite {
 		return nil
 	}
 	cluster, ok := s.env.Sharding.Locations().Lookup(*plan.Locate)
 	if !ok {
 		return nil
 	}
-	return plan.OnCluster(cluster)
+	return plan.OnClusters(cluster)
+}
+
+// plainRead reports whether f is a read without locks or session state,
+// which may run on any shard's replica and be run again.
+func plainRead(f *sqlparse.Facts) bool {
+	return f.Kind == sqlparse.KindSelect && !lockingRead(f) && !usesSessionState(f)
+}
+
+// guessedEach is plan, a plain read of the rows of the values of an IN
+// list (planner.ShardPlan.LocateEach), on the shards those rows were last
+// seen on, where Strata knows each of them and they are not every shard
+// plan runs on. Found one row per value there, no other shard can hold
+// one; found fewer, it runs on every shard (execGuessedRead).
+func (s *Session) guessedEach(f *sqlparse.Facts, plan *planner.ShardPlan) *planner.ShardPlan {
+	if !plainRead(f) {
+		return nil
+	}
+	clusters, ok := s.env.Sharding.Locations().LookupEach(plan.LocateEach)
+	if !ok {
+		return nil
+	}
+	if guess := plan.OnClusters(clusters...); guess != nil && len(guess.Routes) < len(plan.Routes) {
+		return guess
+	}
+	return nil
+}
+
+// learnsEach reports whether f, a plain read of the rows of an IN list's
+// values whose shards Strata does not all know (or did not find there),
+// is run over every shard with its rows held (execLearningRead).
+func (s *Session) learnsEach(f *sqlparse.Facts, narrowing narrowKind) bool {
+	return len(s.locateEach) > 0 && narrowing == notNarrowed && plainRead(f) && s.env.Sharding.Locations().Remembers()
+}
+
+// execLearningRead runs a plain read of the rows of an IN list's values
+// over every shard, its rows held until every shard answered, as a
+// guessed read's are (execGuessedRead): so the shard of each value's row
+// is learned from the rows, by their value of the list's column, and
+// the next read of those values runs on their shards alone. An ORM loads
+// models by a list of ids (Rails' find([1, 2]), Django's in_bulk, a
+// belongs_to association preloaded). errGuessMissed where the rows do not
+// fit in limits.max_merge_memory: it runs again, streamed.
+func (s *Session) execLearningRead(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, binary bool) error {
+	s.learning = true
+	defer func() { s.learning = false }()
+	return s.execNarrowing(ctx, f, plan, notNarrowed, binary, true)
 }
 
 // execGuessed runs guess, a statement on the shard its row was last seen
@@ -122,7 +174,7 @@ func (s *Session) countGuess(f *sqlparse.Facts, err error) {
 	switch {
 	case errors.Is(err, errGuessMissed):
 		s.env.Metrics.RowGuess("miss")
-		if f.Kind != sqlparse.KindSelect || lockingRead(f) {
+		if s.locate != nil && (f.Kind != sqlparse.KindSelect || lockingRead(f)) {
 			s.env.Sharding.Locations().Forget(*s.locate)
 		}
 	case err == nil || errors.Is(err, errWidenAcross):
@@ -199,8 +251,11 @@ func (s *Session) learnPlaces(plan *planner.ShardPlan) {
 // unique: value runs first: on the shard its row was last seen on, if
 // Strata knows it; "" for a statement that does not name such a row.
 func (s *Session) explainLocation(f *sqlparse.Facts, plan *planner.ShardPlan) string {
-	if plan.Locate == nil || !guessable(f, plan) {
+	if plan.Locate == nil && plan.LocateEach == nil || !guessable(f, plan) {
 		return ""
+	}
+	if plan.Locate == nil {
+		return s.explainEach(f, plan)
 	}
 	k := *plan.Locate
 	shard, ok := s.env.Sharding.Locations().Lookup(k)
@@ -208,6 +263,25 @@ func (s *Session) explainLocation(f *sqlparse.Facts, plan *planner.ShardPlan) st
 		return fmt.Sprintf("%s = %s names one row (unique:); where this finds it on one shard, the next statement of the value runs there first", k.Column, k.Value)
 	}
 	return fmt.Sprintf("%s = %s names one row (unique:), last seen on %s: in autocommit, or narrowing a transaction, this runs there alone first, and on every shard only where the row is not there any more", k.Column, k.Value, shard)
+}
+
+// explainEach says where a plain read of the rows of an IN list's values
+// runs first (guessedEach, learnsEach).
+func (s *Session) explainEach(f *sqlparse.Facts, plan *planner.ShardPlan) string {
+	if !plainRead(f) || !s.env.Sharding.Locations().Remembers() {
+		return ""
+	}
+	col, n := plan.LocateEach[0].Column, len(plan.LocateEach)
+	if guess := s.guessedEach(f, plan); guess != nil {
+		var clusters []string
+		for _, r := range guess.Routes {
+			if !slices.Contains(clusters, r.Cluster) {
+				clusters = append(clusters, r.Cluster)
+			}
+		}
+		return fmt.Sprintf("%s IN (%d values) names a row per value (unique:), last seen on %s: this read runs there alone first, and on every shard only where it finds fewer rows than values", col, n, strings.Join(clusters, ", "))
+	}
+	return fmt.Sprintf("%s IN (%d values) names a row per value (unique:), not all last seen on fewer shards than this read's: it runs on every shard with its rows held, and learns where each row is from them", col, n)
 }
 
 // execGuessedRead runs a plain read on the shard its row was last seen on
@@ -242,7 +316,8 @@ func (s *Session) execGuessedRead(ctx context.Context, f *sqlparse.Facts, plan *
 		s.env.Metrics.ObserveError("backend")
 		return s.WriteError(shardError(failed.route.Cluster, err))
 	}
-	if len(foundRowsOn(conns)) == 0 {
+	s.learnHeldRows(conns, rows)
+	if !s.learning && !s.guessFound(conns) {
 		return errGuessMissed
 	}
 	if err := s.mergeOpened(ctx, f, plan, conns, rows, answer); err != nil {
@@ -253,6 +328,54 @@ func (s *Session) execGuessedRead(ctx context.Context, f *sqlparse.Facts, plan *
 	}
 	s.noteMergeWarnings(ctx, conns, rows)
 	return nil
+}
+
+// guessFound reports whether a read run on the shards its rows were last
+// seen on found them there: a row, for the one row of locate; a row per
+// value, for locateEach's (each value names at most one row, so none can
+// be elsewhere then; fewer rows may be a row elsewhere).
+func (s *Session) guessFound(conns []*shardConn) bool {
+	if s.locateEach == nil {
+		return len(foundRowsOn(conns)) > 0
+	}
+	rows := 0
+	for _, sc := range conns {
+		rows += len(sc.ahead)
+	}
+	return rows == len(s.locateEach)
+}
+
+// learnHeldRows learns the shards of locateEach's rows from the rows a
+// read held on each shard (execGuessedRead): those whose value of the
+// list's column, as the shard answered it, is one of the list's values.
+// A value answered in another spelling (a _ci collation's, a ZEROFILL
+// column's) is not learned.
+func (s *Session) learnHeldRows(conns []*shardConn, rows []*backend.Rows) {
+	if len(s.locateEach) == 0 {
+		return
+	}
+	table, column := s.locateEach[0].Table, s.locateEach[0].Column
+	listed := make(map[string]bool, len(s.locateEach))
+	for _, k := range s.locateEach {
+		listed[k.Value] = true
+	}
+	for i, r := range rows {
+		if r == nil {
+			continue
+		}
+		col := slices.IndexFunc(r.ColumnPackets(), func(def []byte) bool {
+			orgTable, orgName, err := engine.ColumnSource(def)
+			return err == nil && strings.EqualFold(orgName, column) && strings.EqualFold(orgTable, table)
+		})
+		if col < 0 {
+			continue
+		}
+		for _, row := range conns[i].ahead {
+			if v := row[col]; v != nil && listed[string(v)] {
+				s.env.Sharding.Locations().Learn(shard.LocationKey{Table: table, Column: column, Value: string(v)}, conns[i].route.Cluster)
+			}
+		}
+	}
 }
 
 // noteReadLocation learns where a read over every shard found the row of

@@ -248,11 +248,16 @@ type Session struct {
 	// them (errWidenAcross) instead of being refused.
 	widens bool
 	// locate names the row the statement running now can touch, where
-	// it sets a unique: column equal to a value (planner.ShardPlan.Locate);
-	// guessing: it runs first on the shard that row was last seen on,
-	// alone (locate.go).
-	locate   *shard.LocationKey
-	guessing bool
+	// it sets a unique: column equal to a value (planner.ShardPlan.Locate),
+	// and locateEach the rows of the values it lists in such a column's
+	// IN list (planner.ShardPlan.LocateEach); guessing: it runs first on
+	// the shards those rows were last seen on, alone (locate.go);
+	// learning: a read of locateEach's rows runs on every shard with its
+	// rows held, to learn from them where each row is.
+	locate     *shard.LocationKey
+	locateEach []shard.LocationKey
+	guessing   bool
+	learning   bool
 	// branches: the other clusters a transaction across clusters wrote
 	// (TwoPhase), each an XA branch named by xid; the pinned connection is
 	// its coordinator. txDeadlock: a statement of it hit a deadlock, so

@@ -253,13 +253,17 @@ func (s *Session) execPlan(ctx context.Context, f *sqlparse.Facts, plan *planner
 	}
 	narrowing := s.narrows(f, plan)
 	if guessable(f, plan) {
-		s.locate = plan.Locate // where it finds its row is learned (locate.go)
-		defer func() { s.locate = nil }()
+		// Where it finds its rows is learned (locate.go).
+		s.locate, s.locateEach = plan.Locate, plan.LocateEach
+		defer func() { s.locate, s.locateEach = nil, nil }()
 	}
 	err := errGuessMissed
 	if guess := s.guessedPlan(f, plan, narrowing); guess != nil {
-		// The row's shard is known: that shard alone first (locate.go).
+		// The rows' shards are known: those shards alone first (locate.go).
 		err = s.execGuessed(ctx, f, guess, narrowing, binary)
+	}
+	if errors.Is(err, errGuessMissed) && s.learnsEach(f, narrowing) {
+		err = s.execLearningRead(ctx, f, plan, binary)
 	}
 	if errors.Is(err, errGuessMissed) {
 		err = s.execNarrowing(ctx, f, plan, narrowing, binary, false)
@@ -314,7 +318,7 @@ func (s *Session) execRoutes(ctx context.Context, f *sqlparse.Facts, plan *plann
 	case s.narrowing != notNarrowed:
 		return s.execNarrowedRead(ctx, f, plan, binary) // a locking read (narrowread.go)
 	case s.guessing:
-		return s.execGuessedRead(ctx, f, plan, binary) // on its row's last shard (locate.go)
+		return s.execGuessedRead(ctx, f, plan, binary) // on its rows' last shards (locate.go)
 	}
 	return s.execMerge(ctx, f, plan, binary)
 }

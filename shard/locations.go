@@ -1,6 +1,9 @@
 package shard
 
-import "sync"
+import (
+	"slices"
+	"sync"
+)
 
 // A table sharded by one column is often written by another: an ORM
 // saves and locks a model by its primary key, while the table is sharded
@@ -54,6 +57,17 @@ func (l *Locations) SetMax(max int) {
 	l.max = max
 }
 
+// Remembers reports whether l remembers any location (its bound is not
+// 0): where it does not, there is nothing to learn.
+func (l *Locations) Remembers() bool {
+	if l == nil {
+		return false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.max > 0
+}
+
 // Clear forgets every location.
 func (l *Locations) Clear() {
 	l.mu.Lock()
@@ -68,14 +82,28 @@ func (l *Locations) Lookup(k LocationKey) (shard string, ok bool) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if shard, ok = l.cur[k]; ok {
-		return shard, true
+	return l.find(k)
+}
+
+// LookupEach is the shards the rows of keys were last seen on, each
+// once, in the order first met; ok is false where one of keys is not
+// known (its row could be on any shard).
+func (l *Locations) LookupEach(keys []LocationKey) (shards []string, ok bool) {
+	if l == nil {
+		return nil, false
 	}
-	if shard, ok = l.old[k]; ok {
-		delete(l.old, k)
-		l.put(k, shard)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, k := range keys {
+		shard, found := l.find(k)
+		if !found {
+			return nil, false
+		}
+		if !slices.Contains(shards, shard) {
+			shards = append(shards, shard)
+		}
 	}
-	return shard, ok
+	return shards, len(keys) > 0
 }
 
 // Learn records that k's row is on shard.
@@ -108,6 +136,19 @@ func (l *Locations) Len() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return len(l.cur) + len(l.old)
+}
+
+// find is the shard of k, moving a key found in old to cur (it is in
+// use). The caller holds mu.
+func (l *Locations) find(k LocationKey) (shard string, ok bool) {
+	if shard, ok = l.cur[k]; ok {
+		return shard, true
+	}
+	if shard, ok = l.old[k]; ok {
+		delete(l.old, k)
+		l.put(k, shard)
+	}
+	return shard, ok
 }
 
 // put adds k to cur, turning cur into old first when it is full. The

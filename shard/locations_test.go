@@ -2,6 +2,7 @@ package shard
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 )
@@ -30,6 +31,35 @@ func TestLocationsRememberAndForget(t *testing.T) {
 	}
 	if got, _ := l.Lookup(LocationKey{Table: "posts", Column: "id", Value: "1"}); got != "shard_b" {
 		t.Fatalf("another table's value: Lookup = %q, want shard_b", got)
+	}
+}
+
+// TestLocationsLookupEach: the shards of several rows, each once, and
+// none where one row's shard is not known.
+func TestLocationsLookupEach(t *testing.T) {
+	l := NewLocations(100)
+	l.Learn(locKey(1), "shard_a")
+	l.Learn(locKey(2), "shard_b")
+	l.Learn(locKey(3), "shard_a")
+	tests := []struct {
+		keys   []LocationKey
+		want   []string
+		wantOK bool
+	}{
+		{[]LocationKey{locKey(1), locKey(2), locKey(3)}, []string{"shard_a", "shard_b"}, true},
+		{[]LocationKey{locKey(3), locKey(1)}, []string{"shard_a"}, true},
+		{[]LocationKey{locKey(1), locKey(4)}, nil, false},
+		{nil, nil, false},
+	}
+	for _, tt := range tests {
+		got, ok := l.LookupEach(tt.keys)
+		if ok != tt.wantOK || !slices.Equal(got, tt.want) {
+			t.Errorf("LookupEach(%v) = %v, %v; want %v, %v", tt.keys, got, ok, tt.want, tt.wantOK)
+		}
+	}
+	var none *Locations
+	if _, ok := none.LookupEach([]LocationKey{locKey(1)}); ok {
+		t.Error("a nil Locations knows rows")
 	}
 }
 

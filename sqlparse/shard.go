@@ -72,6 +72,11 @@ type TableUse struct {
 	// its value names one row, whose shard Strata may know
 	// (shard.Locations).
 	Equal map[string]Operand
+	// In, likewise, are the columns a top-level WHERE conjunct lists in
+	// an IN list of literals or placeholders (col IN (v1, v2)): where
+	// the column is kept unique across the shards, each value names at
+	// most one row.
+	In map[string][]Operand
 }
 
 // ShardStmt is a statement analyzed against the sharded tables.

@@ -573,6 +573,7 @@ func (a *analyzer) predicate(e ast.ExprNode) {
 			}
 		}
 		idx := slices.Index(a.impl.inLists, v)
+		a.soleIn(c.Name, ops)
 		for _, i := range a.keyUses(c.Name) {
 			a.out.Uses[i].Filter.addIn(ops, idx)
 		}
@@ -650,6 +651,26 @@ func (a *analyzer) soleEquality(col *ast.ColumnName, o Operand) {
 			u.Equal = map[string]Operand{}
 		}
 		u.Equal[col.Name.L] = o
+	}
+}
+
+// soleIn records col IN (ops) on the statement's use when it has only
+// one, a sharded table (TableUse.In), as soleEquality records col = v:
+// the first list of a column is kept, as a second can only match fewer
+// of its rows.
+func (a *analyzer) soleIn(col *ast.ColumnName, ops []Operand) {
+	if len(a.uses) != 1 || !a.uses[0].sharded {
+		return
+	}
+	for _, i := range a.qualified(col) {
+		u := &a.out.Uses[i]
+		if _, seen := u.In[col.Name.L]; seen {
+			continue
+		}
+		if u.In == nil {
+			u.In = map[string][]Operand{}
+		}
+		u.In[col.Name.L] = ops
 	}
 }
 

@@ -253,6 +253,39 @@ func TestShardSoleEqualities(t *testing.T) {
 	}
 }
 
+// TestShardSoleInLists: the columns a statement of one sharded table
+// lists in an IN list of values, each of which names at most one row of
+// a column kept unique across shards.
+func TestShardSoleInLists(t *testing.T) {
+	tests := []struct {
+		sql  string
+		want map[string][]Operand
+	}{
+		{"SELECT * FROM posts WHERE id IN (7, 8)", map[string][]Operand{"id": {lit("7"), lit("8")}}},
+		{"SELECT * FROM posts p WHERE p.slug IN (?, 'b') AND user_id IN (1)", map[string][]Operand{"slug": {par(1), lit("'b'")}, "user_id": {lit("1")}}},
+		{"DELETE FROM posts WHERE ID IN (1, 2) AND id IN (2)", map[string][]Operand{"id": {lit("1"), lit("2")}}},
+		// Not a list of values, not at the top level, or not the only table.
+		{"SELECT * FROM posts WHERE id NOT IN (7, 8)", nil},
+		{"SELECT * FROM posts WHERE id IN (7, a)", nil},
+		{"SELECT * FROM posts WHERE id IN (7, 8) OR a = 1", nil},
+		{"SELECT * FROM posts WHERE id IN (SELECT id FROM tags)", nil},
+		{"SELECT * FROM posts JOIN orders USING (user_id) WHERE posts.id IN (7, 8)", nil},
+		{"SELECT * FROM tags WHERE id IN (7, 8)", nil},
+	}
+	for _, tt := range tests {
+		s := mustAnalyze(t, tt.sql)
+		var got map[string][]Operand
+		for _, u := range s.Uses {
+			if !u.Nested && u.In != nil {
+				got = u.In
+			}
+		}
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s\nin = %+v\nwant %+v", tt.sql, got, tt.want)
+		}
+	}
+}
+
 func TestShardUnsupported(t *testing.T) {
 	tests := []struct {
 		sql  string
