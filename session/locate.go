@@ -59,11 +59,10 @@ func (s *Session) guessedPlan(f *sqlparse.Facts, plan *planner.ShardPlan, narrow
 	// transaction, a write, not where the session's state pins it to a
 	// connection, to which a statement on one shard might move. In one, a
 	// statement that narrows it (a write or a locking read).
-	autocommitWrite := f.Kind != sqlparse.KindSelect && s.autocommit && !s.inTx && s.pinned == nil
 	if plan.Locate == nil {
 		return s.guessedEach(f, plan)
 	}
-	if narrowing == notNarrowed && !plainRead(f) && !autocommitWrite {
+	if narrowing == notNarrowed && !plainRead(f) && !s.autocommitWrite(f) {
 		return nil
 	}
 	cluster, ok := s.env.Sharding.Locations().Lookup(*plan.Locate)
@@ -79,13 +78,22 @@ func plainRead(f *sqlparse.Facts) bool {
 	return f.Kind == sqlparse.KindSelect && !lockingRead(f) && !usesSessionState(f)
 }
 
-// guessedEach is plan, a plain read of the rows of the values of an IN
-// list (planner.ShardPlan.LocateEach), on the shards those rows were last
-// seen on, where Strata knows each of them and they are not every shard
-// plan runs on. Found one row per value there, no other shard can hold
-// one; found fewer, it runs on every shard (execGuessedRead).
+// autocommitWrite reports whether f is a write outside a transaction,
+// not where the session's state pins it to a connection, to which a
+// statement on fewer shards might move.
+func (s *Session) autocommitWrite(f *sqlparse.Facts) bool {
+	return f.Kind != sqlparse.KindSelect && s.autocommit && !s.inTx && s.pinned == nil
+}
+
+// guessedEach is plan, a plain read or a write in autocommit of the rows
+// of the values of an IN list (planner.ShardPlan.LocateEach), on the
+// shards those rows were last seen on, where Strata knows each of them
+// and they are not every shard plan runs on. Found one row per value
+// there, no other shard can hold one; found fewer, it is undone (a write
+// runs in a transaction of Strata's own there, even on one shard, as it
+// may have changed some of the rows) and runs on every shard.
 func (s *Session) guessedEach(f *sqlparse.Facts, plan *planner.ShardPlan) *planner.ShardPlan {
-	if !plainRead(f) {
+	if !plainRead(f) && !s.autocommitWrite(f) {
 		return nil
 	}
 	clusters, ok := s.env.Sharding.Locations().LookupEach(plan.LocateEach)
@@ -174,11 +182,53 @@ func (s *Session) countGuess(f *sqlparse.Facts, err error) {
 	switch {
 	case errors.Is(err, errGuessMissed):
 		s.env.Metrics.RowGuess("miss")
-		if s.locate != nil && (f.Kind != sqlparse.KindSelect || lockingRead(f)) {
-			s.env.Sharding.Locations().Forget(*s.locate)
+		if f.Kind != sqlparse.KindSelect || lockingRead(f) {
+			s.forgetLocations()
 		}
 	case err == nil || errors.Is(err, errWidenAcross):
 		s.env.Metrics.RowGuess("hit")
+	}
+}
+
+// forgetLocations forgets the locations of the rows the statement
+// running now names: a write did not find them all where they were last
+// seen (of an IN list's, which one moved is not known).
+func (s *Session) forgetLocations() {
+	if s.locate != nil {
+		s.env.Sharding.Locations().Forget(*s.locate)
+	}
+	for _, k := range s.locateEach {
+		s.env.Sharding.Locations().Forget(k)
+	}
+}
+
+// foundGuessedRows reports whether a write run on the shards its rows
+// were last seen on found them there: touched are the connections it
+// matched rows on, matched how many in all. A row, for locate's; a row
+// per value, for locateEach's.
+func (s *Session) foundGuessedRows(touched []*shardConn, matched uint64) bool {
+	if s.locateEach == nil {
+		return len(touched) > 0
+	}
+	return matched == uint64(len(s.locateEach))
+}
+
+// noteWriteLocations learns where a write found the rows it names:
+// locate's as noteLocation does; locateEach's where it matched a row per
+// value, all on one shard (on several, which value's row is where is not
+// known), and none where it matched none.
+func (s *Session) noteWriteLocations(touched []*shardConn, matched uint64) {
+	if s.locateEach == nil {
+		s.noteLocation(touched)
+		return
+	}
+	switch cluster, one := oneCluster(touched); {
+	case matched == 0:
+		s.forgetLocations()
+	case one && matched == uint64(len(s.locateEach)):
+		for _, k := range s.locateEach {
+			s.env.Sharding.Locations().Learn(k, cluster)
+		}
 	}
 }
 
@@ -208,19 +258,20 @@ func oneCluster(touched []*shardConn) (cluster string, ok bool) {
 	return cluster, len(touched) > 0
 }
 
-// matchedConns are the connections whose routes of a write matched rows.
-func matchedConns(f *sqlparse.Facts, conns []*shardConn, w writeResult) ([]*shardConn, error) {
-	var touched []*shardConn
+// matchedConns are the connections whose routes of a write matched rows,
+// and how many rows they matched in all.
+func matchedConns(f *sqlparse.Facts, conns []*shardConn, w writeResult) (touched []*shardConn, matched uint64, err error) {
 	for _, sc := range distinctConns(conns) {
 		n, err := w.matchedOn(sc.conn, f.Kind == sqlparse.KindUpdate)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if n > 0 {
 			touched = append(touched, sc)
 		}
+		matched += n
 	}
-	return touched, nil
+	return touched, matched, nil
 }
 
 // undoGuess ends a write run on the shard its row was last seen on that
@@ -268,7 +319,7 @@ func (s *Session) explainLocation(f *sqlparse.Facts, plan *planner.ShardPlan) st
 // explainEach says where a plain read of the rows of an IN list's values
 // runs first (guessedEach, learnsEach).
 func (s *Session) explainEach(f *sqlparse.Facts, plan *planner.ShardPlan) string {
-	if !plainRead(f) || !s.env.Sharding.Locations().Remembers() {
+	if !s.env.Sharding.Locations().Remembers() || !plainRead(f) && !s.autocommitWrite(f) {
 		return ""
 	}
 	col, n := plan.LocateEach[0].Column, len(plan.LocateEach)
@@ -280,6 +331,9 @@ func (s *Session) explainEach(f *sqlparse.Facts, plan *planner.ShardPlan) string
 			}
 		}
 		return fmt.Sprintf("%s IN (%d values) names a row per value (unique:), last seen on %s: this read runs there alone first, and on every shard only where it finds fewer rows than values", col, n, strings.Join(clusters, ", "))
+	}
+	if !plainRead(f) {
+		return fmt.Sprintf("%s IN (%d values) names a row per value (unique:), not all last seen on fewer shards than this write's: it runs on every shard, and where it finds a row per value on one, Strata learns that shard", col, n)
 	}
 	return fmt.Sprintf("%s IN (%d values) names a row per value (unique:), not all last seen on fewer shards than this read's: it runs on every shard with its rows held, and learns where each row is from them", col, n)
 }
@@ -404,7 +458,7 @@ func (s *Session) learnUpdated(f *sqlparse.Facts, plan *planner.ShardPlan, conns
 	if len(plan.Updated) == 0 {
 		return
 	}
-	touched, err := matchedConns(f, conns, w)
+	touched, _, err := matchedConns(f, conns, w)
 	cluster, ok := oneCluster(touched)
 	if err != nil || !ok {
 		return

@@ -82,7 +82,9 @@ func TestGuessedPlan(t *testing.T) {
 		{"a read of an IN list on one shard", selectRow, read(each(known, onS1)), inTx, notNarrowed, "s1"},
 		{"an IN list with a value Strata has not seen", selectRow, read(each(known, unknown)), autocommit, notNarrowed, ""},
 		{"an IN list over every shard", selectRow, read(each(known, onS2, onS0)), autocommit, notNarrowed, ""},
-		{"an UPDATE of an IN list", update, write(each(known, onS1)), autocommit, notNarrowed, ""},
+		{"an UPDATE of an IN list", update, write(each(known, onS1)), autocommit, notNarrowed, "s1"},
+		{"a DELETE of an IN list", &sqlparse.Facts{Kind: sqlparse.KindDelete}, write(each(onS2, known)), autocommit, notNarrowed, "s1,s2"},
+		{"an UPDATE of an IN list in a transaction", update, write(each(known, onS1)), inTx, narrowInTx, ""},
 		{"a locking read of an IN list", lockRow, read(each(known, onS1)), inTx, narrowInTx, ""},
 		{"COUNT(*) of an IN list", selectRow, read(func(p *planner.ShardPlan) { each(known, onS2)(p); p.Select.Aggregated = true }), autocommit, notNarrowed, ""},
 	}

@@ -397,7 +397,7 @@ func (s *Session) execWrite(ctx context.Context, f *sqlparse.Facts, plan *planne
 	inserts := f.Kind == sqlparse.KindInsert || f.Kind == sqlparse.KindReplace
 	sameClock := s.writeClock(f, plan)
 	// Each statement's OK, for narrowTo and the rows' locations.
-	keep := s.narrowing != notNarrowed || s.locate != nil || len(plan.Updated) > 0
+	keep := s.narrowing != notNarrowed || s.locate != nil || s.locateEach != nil || len(plan.Updated) > 0
 	work := runRoutes(plan, inserts, sameClock, keep)
 	switch {
 	case plan.Returning:
@@ -499,8 +499,10 @@ func (s *Session) writeShards(ctx context.Context, f *sqlparse.Facts, plan *plan
 	defer s.running(conns)()
 	// A RETURNING write sends its rows before it commits, so it is
 	// always in a transaction: an error after some rows leaves nothing
-	// written.
-	ownTx := narrowing || (len(conns) > 1 || plan.Kind == planner.PlanLoad || plan.Returning) && !inClientTx && !f.ImplicitCommit
+	// written. So is a write of an IN list's rows on the shards they were
+	// last seen on, which is undone where it did not find them all.
+	guessingEach := s.guessing && s.locateEach != nil
+	ownTx := narrowing || (len(conns) > 1 || plan.Kind == planner.PlanLoad || plan.Returning || guessingEach) && !inClientTx && !f.ImplicitCommit
 	// Inside the client's transaction a statement that runs in steps
 	// (on several shards, or a move's INSERT, UPDATE and DELETE) must be
 	// undone whole when a step fails, as one server undoes a failed
@@ -555,19 +557,19 @@ func (s *Session) writeShards(ctx context.Context, f *sqlparse.Facts, plan *plan
 	if err != nil {
 		return fail(failed, err)
 	}
-	if s.locate != nil {
-		touched, err := matchedConns(f, conns, w)
+	if s.locate != nil || s.locateEach != nil {
+		touched, matched, err := matchedConns(f, conns, w)
 		switch {
 		case err != nil:
 			return fail(nil, err)
-		case s.guessing && len(touched) == 0:
-			// Not on the shard its row was last seen on: it changed
-			// nothing there, and runs again on every shard (locate.go).
+		case s.guessing && !s.foundGuessedRows(touched, matched):
+			// Not all on the shards its rows were last seen on: undone
+			// there, it runs again on every shard (locate.go).
 			s.undoGuess(conns, narrowing, ownTx)
 			undone = true
 			return errGuessMissed
 		case !narrowing:
-			s.noteLocation(touched) // (narrowTo notes a narrowing one's)
+			s.noteWriteLocations(touched, matched) // (narrowTo notes a narrowing one's)
 		}
 	}
 	affected, insertID, warnings := w.affected, w.insertID, w.warnings
@@ -829,6 +831,16 @@ func (s *Session) writeAcross(ctx context.Context, f *sqlparse.Facts, plan *plan
 		return giveBack(err)
 	}
 	w, failed, err := work(ctx, conns)
+	if err == nil && s.guessing {
+		if touched, matched, merr := matchedConns(f, conns, w); merr != nil || !s.foundGuessedRows(touched, matched) {
+			// An IN list's rows not all on the shards they were last
+			// seen on: undone, it runs again on every shard (locate.go).
+			s.abortCross(t)
+			s.put(t.coord)
+			s.activeShards.Store(nil)
+			return errGuessMissed
+		}
+	}
 	if err != nil {
 		if failed != nil {
 			s.markBroken(failed, err)
@@ -849,9 +861,9 @@ func (s *Session) writeAcross(ctx context.Context, f *sqlparse.Facts, plan *plan
 	if _, werr := s.commitCross(ctx, t); werr != nil {
 		return giveBack(werr)
 	}
-	if s.locate != nil {
-		if touched, err := matchedConns(f, conns, w); err == nil {
-			s.noteLocation(touched)
+	if s.locate != nil || s.locateEach != nil {
+		if touched, matched, err := matchedConns(f, conns, w); err == nil {
+			s.noteWriteLocations(touched, matched)
 		}
 	}
 	s.learnPlaces(plan)

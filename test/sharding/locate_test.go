@@ -388,6 +388,87 @@ func TestReadsOfAListOfUniqueValuesGoToTheirRowsShards(t *testing.T) {
 	})
 }
 
+// An UPDATE or DELETE in autocommit of a list of values of a unique:
+// column (Django's bulk_update and a QuerySet's delete(), Rails'
+// update_all and delete_all of ids) runs on the shards of those rows
+// alone where Strata knows each, in a transaction there: where it does
+// not match a row per value, it is rolled back and runs on every shard,
+// so no row is changed twice.
+func TestWritesOfAListOfUniqueValuesGoToTheirRowsShards(t *testing.T) {
+	strataDB(t)
+	createOn(t, locNotesDDL, "blog.loc_notes", shardNames...)
+	for _, mode := range []string{"single", "twopc"} {
+		t.Run(mode, func(t *testing.T) {
+			// owner n is on shard s<n mod 4>.
+			s, conn := locNotesInstance(t, "transactions: {mode: "+mode+"}\n",
+				"INSERT INTO loc_notes (id, owner, body) VALUES (1, 1, 'a'), (2, 2, 'b'), (3, 3, 'c'), (5, 5, 'e')")
+			misses := func() float64 {
+				return metricValue(t, s.AdminAddr(), `strata_row_location_guesses_total{outcome="miss"}`)
+			}
+			body := func(id int) string {
+				t.Helper()
+				return strings.Join(testenv.Strings(t, conn, "SELECT body FROM loc_notes WHERE id = ?", id), ",")
+			}
+			affects := func(q string, want int64) {
+				t.Helper()
+				if n := rowsAffected(t, conn, q); n != want {
+					t.Fatalf("%s affected %d rows, want %d", q, n, want)
+				}
+			}
+
+			expectTouched(t, "Com_update", 1, []string{"s1"}, func() {
+				affects("UPDATE loc_notes SET body = CONCAT(body, '+') WHERE id IN (1, 5)", 2)
+			})
+			expectTouched(t, "Com_update", 1, []string{"s1", "s2"}, func() {
+				affects("UPDATE loc_notes SET body = CONCAT(body, '+') WHERE id IN (2, 1)", 2)
+			})
+			// Row 2 moves behind Strata's back: the write on s1 and s2
+			// matches one row of two, is rolled back, and runs on every
+			// shard: row 1 is changed once.
+			mustExec(t, direct["s2"], "DELETE FROM blog.loc_notes WHERE id = 2")
+			mustExec(t, direct["s3"], "INSERT INTO blog.loc_notes (id, owner, body) VALUES (2, 7, 'moved')")
+			before, missed := body(1), misses()
+			affects("UPDATE loc_notes SET body = CONCAT(body, '!') WHERE id IN (1, 2)", 2)
+			if got := body(1); got != before+"!" {
+				t.Errorf("row 1 after an UPDATE whose other row had moved: %q, want %q", got, before+"!")
+			}
+			if got := body(2); got != "moved!" {
+				t.Errorf("row 2, moved, after the UPDATE: %q", got)
+			}
+			if misses() != missed+1 {
+				t.Errorf("strata_row_location_guesses_total{miss} rose by %v, want 1", misses()-missed)
+			}
+			if got := holders(t, "loc_notes", "id = 1 AND body LIKE '%!'"); !slices.Equal(got, []string{"s1"}) {
+				t.Errorf("row 1 changed on %v, want s1", got)
+			}
+			// The same on one shard: rows 1 and 5 were on s1, and 5 moved.
+			mustExec(t, direct["s1"], "DELETE FROM blog.loc_notes WHERE id = 5")
+			mustExec(t, direct["s3"], "INSERT INTO blog.loc_notes (id, owner, body) VALUES (5, 7, 'moved')")
+			before = body(1)
+			affects("UPDATE loc_notes SET body = CONCAT(body, '?') WHERE id IN (5, 1)", 2)
+			if got := body(1); got != before+"?" {
+				t.Errorf("row 1 after an UPDATE whose other row on its shard had moved: %q, want %q", got, before+"?")
+			}
+			mustExec(t, direct["s3"], "DELETE FROM blog.loc_notes WHERE id = 5")
+
+			expectTouched(t, "Com_delete", 1, []string{"s1"}, func() {
+				mustExec(t, conn, "INSERT IGNORE INTO loc_notes (id, owner, body) VALUES (1, 1, 'a'), (5, 5, 'e')")
+				affects("DELETE FROM loc_notes WHERE id IN (5, 1)", 2)
+			})
+			// A value without a row: every shard, one server's answer.
+			affects("DELETE FROM loc_notes WHERE id IN (3, 99)", 1)
+
+			// Rows Strata did not write: a write over every shard that
+			// matches a row per value on one shard teaches that shard.
+			mustExec(t, direct["s1"], "INSERT INTO blog.loc_notes (id, owner, body) VALUES (31, 1, 'x'), (32, 5, 'y')")
+			affects("UPDATE loc_notes SET body = 'learned' WHERE id IN (31, 32)", 2)
+			expectTouched(t, "Com_update", 1, []string{"s1"}, func() {
+				affects("UPDATE loc_notes SET body = CONCAT(body, '+') WHERE id IN (31, 32)", 2)
+			})
+		})
+	}
+}
+
 // locNotesInstance empties loc_notes on every shard, starts a Strata that
 // places it (with extra config) for the test, writes rows through it with
 // insert, and waits until it knows the types of loc_notes' unique:

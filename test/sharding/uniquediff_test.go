@@ -85,9 +85,13 @@ func (g uniqueGen) statement() string {
 		// By a unique: column alone, as an ORM saves by its key: the
 		// row's remembered shard first (locate.go), which the writes
 		// around it make stale as its value moves between rows.
-		return fmt.Sprintf("UPDATE uq_diff SET n = n + 1 WHERE %s = %s%s", g.pick("email", "nick"), g.pick("'a'", "'b'", "'c'", "'A'", "'b '", "'x'", "'y'"), g.pick("", " AND n < 3"))
+		// Or by a list of its values, on the shards of their rows.
+		val := func() string { return g.pick("'a'", "'b'", "'c'", "'A'", "'b '", "'x'", "'y'") }
+		cond := g.pick("= "+val(), fmt.Sprintf("IN (%s, %s)", val(), val()), fmt.Sprintf("IN (%s, %s, %s)", val(), val(), val()))
+		return fmt.Sprintf("UPDATE uq_diff SET n = n + 1 WHERE %s %s%s", g.pick("email", "nick"), cond, g.pick("", " AND n < 3"))
 	}
-	return fmt.Sprintf("DELETE FROM uq_diff WHERE %s", g.pick(fmt.Sprintf("id = %d", g.id()), "email = "+g.pick("'a'", "'B'", "'c '"), fmt.Sprintf("id > %d", g.id())))
+	return fmt.Sprintf("DELETE FROM uq_diff WHERE %s", g.pick(fmt.Sprintf("id = %d", g.id()), "email = "+g.pick("'a'", "'B'", "'c '"), fmt.Sprintf("id > %d", g.id()),
+		fmt.Sprintf("nick IN (%s, %s)", g.pick("'x'", "'Y'", "NULL"), g.pick("'x'", "'y'"))))
 }
 
 // listRead is a read of the rows of a list of values of a unique:
