@@ -60,7 +60,7 @@ func (s *Session) guessedPlan(f *sqlparse.Facts, plan *planner.ShardPlan, narrow
 	// connection, to which a statement on one shard might move. In one, a
 	// statement that narrows it (a write or a locking read).
 	if plan.Locate == nil {
-		return s.guessedEach(f, plan)
+		return s.guessedEach(f, plan, narrowing)
 	}
 	if narrowing == notNarrowed && !plainRead(f) && !s.autocommitWrite(f) {
 		return nil
@@ -85,15 +85,19 @@ func (s *Session) autocommitWrite(f *sqlparse.Facts) bool {
 	return f.Kind != sqlparse.KindSelect && s.autocommit && !s.inTx && s.pinned == nil
 }
 
-// guessedEach is plan, a plain read or a write in autocommit of the rows
-// of the values of an IN list (planner.ShardPlan.LocateEach), on the
-// shards those rows were last seen on, where Strata knows each of them
-// and they are not every shard plan runs on. Found one row per value
-// there, no other shard can hold one; found fewer, it is undone (a write
-// runs in a transaction of Strata's own there, even on one shard, as it
-// may have changed some of the rows) and runs on every shard.
-func (s *Session) guessedEach(f *sqlparse.Facts, plan *planner.ShardPlan) *planner.ShardPlan {
-	if !plainRead(f) && !s.autocommitWrite(f) {
+// guessedEach is plan, a plain read, a write in autocommit or a write
+// narrowing a transaction (Django runs its bulk_update and a QuerySet's
+// delete() in one) of the rows of the values of an IN list
+// (planner.ShardPlan.LocateEach), on the shards those rows were last
+// seen on, where Strata knows each of them and they are not every shard
+// plan runs on. Found one row per value there, no other shard can hold
+// one; found fewer, it is undone (a write in autocommit runs in a
+// transaction of Strata's own there, even on one shard, as it may have
+// changed some of the rows; a narrowing one's savepoint or fresh begin is
+// restored) and runs on every shard.
+func (s *Session) guessedEach(f *sqlparse.Facts, plan *planner.ShardPlan, narrowing narrowKind) *planner.ShardPlan {
+	narrowingWrite := narrowing != notNarrowed && f.Kind != sqlparse.KindSelect
+	if !plainRead(f) && !s.autocommitWrite(f) && !narrowingWrite {
 		return nil
 	}
 	clusters, ok := s.env.Sharding.Locations().LookupEach(plan.LocateEach)
@@ -131,12 +135,16 @@ func (s *Session) execLearningRead(ctx context.Context, f *sqlparse.Facts, plan 
 // on, narrowing the transaction as narrowing says. Under twopc, where the
 // row is there but beyond the transaction's shard, only that shard joins
 // the transaction as a branch; where the row has gone from there
-// meanwhile, errWidenAcross: every shard does. errGuessMissed where the
+// meanwhile, errWidenAcross: every shard does (as for an IN list's rows
+// beyond the transaction's shard). errGuessMissed where the
 // row was not there.
 func (s *Session) execGuessed(ctx context.Context, f *sqlparse.Facts, guess *planner.ShardPlan, narrowing narrowKind, binary bool) error {
 	err := s.execNarrowing(ctx, f, guess, narrowing, binary, true)
 	s.countGuess(f, err)
-	if !errors.Is(err, errWidenAcross) {
+	if !errors.Is(err, errWidenAcross) || s.locateEach != nil {
+		// An IN list's rows widen the transaction over every shard: a
+		// statement of the client's transaction cannot be undone on a
+		// part of them where it misses some (each one's rows are).
 		return err
 	}
 	if err = s.execNarrowing(ctx, f, guess, notNarrowed, binary, true); errors.Is(err, errGuessMissed) {
@@ -319,11 +327,11 @@ func (s *Session) explainLocation(f *sqlparse.Facts, plan *planner.ShardPlan) st
 // explainEach says where a plain read of the rows of an IN list's values
 // runs first (guessedEach, learnsEach).
 func (s *Session) explainEach(f *sqlparse.Facts, plan *planner.ShardPlan) string {
-	if !s.env.Sharding.Locations().Remembers() || !plainRead(f) && !s.autocommitWrite(f) {
+	if !s.env.Sharding.Locations().Remembers() || !plainRead(f) && f.Kind == sqlparse.KindSelect {
 		return ""
 	}
 	col, n := plan.LocateEach[0].Column, len(plan.LocateEach)
-	if guess := s.guessedEach(f, plan); guess != nil {
+	if guess := s.guessedEach(f, plan, s.narrows(f, plan)); guess != nil {
 		var clusters []string
 		for _, r := range guess.Routes {
 			if !slices.Contains(clusters, r.Cluster) {

@@ -465,6 +465,28 @@ func TestWritesOfAListOfUniqueValuesGoToTheirRowsShards(t *testing.T) {
 			expectTouched(t, "Com_update", 1, []string{"s1"}, func() {
 				affects("UPDATE loc_notes SET body = CONCAT(body, '+') WHERE id IN (31, 32)", 2)
 			})
+
+			// In a transaction (Django's bulk_update and delete() run in
+			// one): the write narrows it to the rows' shard.
+			expectTouched(t, "Com_update", 1, []string{"s1"}, func() {
+				mustExec(t, conn, "BEGIN")
+				affects("UPDATE loc_notes SET body = CONCAT(body, '+') WHERE id IN (31, 32)", 2)
+				mustExec(t, conn, "COMMIT")
+			})
+			// Row 32 moves to s2: the write on s1 finds one row of two,
+			// is undone there, and runs as it would without the guess:
+			// over s1 and s2 (under single the transaction may then only
+			// end; under twopc it goes on across them). Each row is
+			// changed once.
+			mustExec(t, direct["s1"], "DELETE FROM blog.loc_notes WHERE id = 32")
+			mustExec(t, direct["s2"], "INSERT INTO blog.loc_notes (id, owner, body) VALUES (32, 6, 'moved')")
+			before = body(31)
+			mustExec(t, conn, "BEGIN")
+			affects("UPDATE loc_notes SET body = CONCAT(body, '#') WHERE id IN (31, 32)", 2)
+			mustExec(t, conn, "COMMIT")
+			if body(31) != before+"#" || body(32) != "moved#" {
+				t.Errorf("rows 31 and 32 after a transaction's write: %q, %q; want %q, %q", body(31), body(32), before+"#", "moved#")
+			}
 		})
 	}
 }
