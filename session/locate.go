@@ -85,9 +85,9 @@ func (s *Session) autocommitWrite(f *sqlparse.Facts) bool {
 	return f.Kind != sqlparse.KindSelect && s.autocommit && !s.inTx && s.pinned == nil
 }
 
-// guessedEach is plan, a plain read, a write in autocommit or a write
-// narrowing a transaction (Django runs its bulk_update and a QuerySet's
-// delete() in one) of the rows of the values of an IN list
+// guessedEach is plan, a plain read, a write in autocommit or a write or
+// locking read narrowing a transaction (Django runs its bulk_update and a
+// QuerySet's delete() in one) of the rows of the values of an IN list
 // (planner.ShardPlan.LocateEach), on the shards those rows were last
 // seen on, where Strata knows each of them and they are not every shard
 // plan runs on. Found one row per value there, no other shard can hold
@@ -96,8 +96,7 @@ func (s *Session) autocommitWrite(f *sqlparse.Facts) bool {
 // changed some of the rows; a narrowing one's savepoint or fresh begin is
 // restored) and runs on every shard.
 func (s *Session) guessedEach(f *sqlparse.Facts, plan *planner.ShardPlan, narrowing narrowKind) *planner.ShardPlan {
-	narrowingWrite := narrowing != notNarrowed && f.Kind != sqlparse.KindSelect
-	if !plainRead(f) && !s.autocommitWrite(f) && !narrowingWrite {
+	if narrowing == notNarrowed && !plainRead(f) && !s.autocommitWrite(f) {
 		return nil
 	}
 	clusters, ok := s.env.Sharding.Locations().LookupEach(plan.LocateEach)
@@ -327,7 +326,7 @@ func (s *Session) explainLocation(f *sqlparse.Facts, plan *planner.ShardPlan) st
 // explainEach says where a plain read of the rows of an IN list's values
 // runs first (guessedEach, learnsEach).
 func (s *Session) explainEach(f *sqlparse.Facts, plan *planner.ShardPlan) string {
-	if !s.env.Sharding.Locations().Remembers() || !plainRead(f) && f.Kind == sqlparse.KindSelect {
+	if !s.env.Sharding.Locations().Remembers() {
 		return ""
 	}
 	col, n := plan.LocateEach[0].Column, len(plan.LocateEach)
@@ -341,7 +340,7 @@ func (s *Session) explainEach(f *sqlparse.Facts, plan *planner.ShardPlan) string
 		return fmt.Sprintf("%s IN (%d values) names a row per value (unique:), last seen on %s: this read runs there alone first, and on every shard only where it finds fewer rows than values", col, n, strings.Join(clusters, ", "))
 	}
 	if !plainRead(f) {
-		return fmt.Sprintf("%s IN (%d values) names a row per value (unique:), not all last seen on fewer shards than this write's: it runs on every shard, and where it finds a row per value on one, Strata learns that shard", col, n)
+		return fmt.Sprintf("%s IN (%d values) names a row per value (unique:), not all last seen on fewer shards than this statement's: it runs on every shard, and where it finds a row per value on one, Strata learns that shard", col, n)
 	}
 	return fmt.Sprintf("%s IN (%d values) names a row per value (unique:), not all last seen on fewer shards than this read's: it runs on every shard with its rows held, and learns where each row is from them", col, n)
 }

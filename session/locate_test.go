@@ -86,7 +86,8 @@ func TestGuessedPlan(t *testing.T) {
 		{"a DELETE of an IN list", &sqlparse.Facts{Kind: sqlparse.KindDelete}, write(each(onS2, known)), autocommit, notNarrowed, "s1,s2"},
 		{"an UPDATE of an IN list narrowing a transaction", update, write(each(known, onS1)), inTx, narrowInTx, "s1"},
 		{"an UPDATE of an IN list in a transaction that does not narrow", update, write(each(known, onS1)), inTx, notNarrowed, ""},
-		{"a locking read of an IN list", lockRow, read(each(known, onS1)), inTx, narrowInTx, ""},
+		{"a locking read of an IN list narrowing a transaction", lockRow, read(each(known, onS1)), inTx, narrowInTx, "s1"},
+		{"a locking read of an IN list in autocommit", lockRow, read(each(known, onS1)), autocommit, notNarrowed, ""},
 		{"COUNT(*) of an IN list", selectRow, read(func(p *planner.ShardPlan) { each(known, onS2)(p); p.Select.Aggregated = true }), autocommit, notNarrowed, ""},
 	}
 	for _, tt := range tests {

@@ -78,9 +78,10 @@ func (s *Session) execNarrowedRead(ctx context.Context, f *sqlparse.Facts, plan 
 		return fail(failed, err)
 	}
 	touched := foundRowsOn(conns)
-	if s.guessing && len(touched) == 0 {
-		// Not on the shard its row was last seen on: it locked nothing
-		// there, and runs again on every shard (locate.go).
+	s.learnHeldRows(conns, rows)
+	if s.guessing && !s.guessFound(conns) {
+		// Not on the shards its rows were last seen on: undone there, it
+		// runs again on every shard (locate.go).
 		restore()
 		s.unwindNarrowing(conns)
 		return errGuessMissed

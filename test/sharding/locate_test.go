@@ -473,6 +473,16 @@ func TestWritesOfAListOfUniqueValuesGoToTheirRowsShards(t *testing.T) {
 				affects("UPDATE loc_notes SET body = CONCAT(body, '+') WHERE id IN (31, 32)", 2)
 				mustExec(t, conn, "COMMIT")
 			})
+			// A locking read of the list (select_for_update().filter(
+			// pk__in=...)), and the save after it: on the rows' shard.
+			expectTouched(t, "Com_select", 1, []string{"s1"}, func() {
+				mustExec(t, conn, "BEGIN")
+				if got := testenv.Strings(t, conn, "SELECT id FROM loc_notes WHERE id IN (32, 31) ORDER BY id FOR UPDATE"); !slices.Equal(got, []string{"31", "32"}) {
+					t.Errorf("a locking read of rows 31 and 32 answered %q", got)
+				}
+				affects("UPDATE loc_notes SET body = CONCAT(body, '+') WHERE id IN (31, 32)", 2)
+				mustExec(t, conn, "COMMIT")
+			})
 			// Row 32 moves to s2: the write on s1 finds one row of two,
 			// is undone there, and runs as it would without the guess:
 			// over s1 and s2 (under single the transaction may then only
@@ -486,6 +496,23 @@ func TestWritesOfAListOfUniqueValuesGoToTheirRowsShards(t *testing.T) {
 			mustExec(t, conn, "COMMIT")
 			if body(31) != before+"#" || body(32) != "moved#" {
 				t.Errorf("rows 31 and 32 after a transaction's write: %q, %q; want %q, %q", body(31), body(32), before+"#", "moved#")
+			}
+			// A locking read finds one row of two on s1, where Strata
+			// wrote both, and runs over every shard: refused as a first
+			// read of rows on two shards under single, answered under
+			// twopc.
+			mustExec(t, conn, "INSERT INTO loc_notes (id, owner, body) VALUES (41, 1, 'p'), (42, 5, 'q')")
+			mustExec(t, direct["s1"], "DELETE FROM blog.loc_notes WHERE id = 42")
+			mustExec(t, direct["s2"], "INSERT INTO blog.loc_notes (id, owner, body) VALUES (42, 6, 'moved')")
+			mustExec(t, conn, "BEGIN")
+			got, err := tryStrings(conn, "SELECT id, body FROM loc_notes WHERE id IN (41, 42) ORDER BY id FOR UPDATE")
+			mustExec(t, conn, "ROLLBACK")
+			want := []string{"41|p", "42|moved"}
+			switch {
+			case mode == "single" && testenv.MySQLErr(err) != 1235:
+				t.Errorf("single: a first locking read of rows on two shards: %q, %v; want error 1235", got, err)
+			case mode == "twopc" && (err != nil || !slices.Equal(got, want)):
+				t.Errorf("twopc: a locking read of rows on two shards: %q, %v; want %q", got, err, want)
 			}
 		})
 	}
