@@ -181,9 +181,12 @@ func (s *Session) beginTentative(ctx context.Context, conns []*shardConn) (*shar
 // those where several did. Where none did, both are nil and it rolls back
 // nothing: the caller undoes all (undoNarrowing).
 func (s *Session) narrowTo(f *sqlparse.Facts, conns []*shardConn, w writeResult) (keep *shardConn, spread []*shardConn, err error) {
-	touched, _, err := matchedConns(f, conns, w)
+	touched, matched, err := matchedConns(f, conns, w)
 	if err != nil {
 		return nil, nil, err
+	}
+	if s.locateEach != nil {
+		s.noteWriteLocations(touched, matched) // (settleNarrowing notes locate's)
 	}
 	return s.settleNarrowing(f, conns, touched)
 }

@@ -483,6 +483,20 @@ func TestWritesOfAListOfUniqueValuesGoToTheirRowsShards(t *testing.T) {
 				affects("UPDATE loc_notes SET body = CONCAT(body, '+') WHERE id IN (31, 32)", 2)
 				mustExec(t, conn, "COMMIT")
 			})
+			// Rows Strata did not write, saved in a transaction over every
+			// shard: learned there too.
+			mustExec(t, direct["s1"], "INSERT INTO blog.loc_notes (id, owner, body) VALUES (51, 1, 'x'), (52, 5, 'y')")
+			for i := range 2 {
+				want := []string{"s0", "s1", "s2", "s3"}
+				if i > 0 {
+					want = []string{"s1"}
+				}
+				expectTouched(t, "Com_update", 1, want, func() {
+					mustExec(t, conn, "BEGIN")
+					affects("UPDATE loc_notes SET body = CONCAT(body, '+') WHERE id IN (51, 52)", 2)
+					mustExec(t, conn, "COMMIT")
+				})
+			}
 			// Row 32 moves to s2: the write on s1 finds one row of two,
 			// is undone there, and runs as it would without the guess:
 			// over s1 and s2 (under single the transaction may then only
