@@ -323,7 +323,7 @@ func (s *Session) explainLocation(f *sqlparse.Facts, plan *planner.ShardPlan) st
 	return fmt.Sprintf("%s = %s names one row (unique:), last seen on %s: in autocommit, or narrowing a transaction, this runs there alone first, and on every shard only where the row is not there any more", k.Column, k.Value, shard)
 }
 
-// explainEach says where a plain read of the rows of an IN list's values
+// explainEach says where a statement of the rows of an IN list's values
 // runs first (guessedEach, learnsEach).
 func (s *Session) explainEach(f *sqlparse.Facts, plan *planner.ShardPlan) string {
 	if !s.env.Sharding.Locations().Remembers() {
@@ -337,7 +337,7 @@ func (s *Session) explainEach(f *sqlparse.Facts, plan *planner.ShardPlan) string
 				clusters = append(clusters, r.Cluster)
 			}
 		}
-		return fmt.Sprintf("%s IN (%d values) names a row per value (unique:), last seen on %s: this read runs there alone first, and on every shard only where it finds fewer rows than values", col, n, strings.Join(clusters, ", "))
+		return fmt.Sprintf("%s IN (%d values) names a row per value (unique:), last seen on %s: this runs there alone first, and on every shard only where it finds fewer rows than values", col, n, strings.Join(clusters, ", "))
 	}
 	if !plainRead(f) {
 		return fmt.Sprintf("%s IN (%d values) names a row per value (unique:), not all last seen on fewer shards than this statement's: it runs on every shard, and where it finds a row per value on one, Strata learns that shard", col, n)

@@ -639,39 +639,38 @@ func (a *analyzer) comparison(op opcode.Op, col, val ast.ExprNode) {
 // is kept: a second of another value matches no row, which a guess of
 // the row's shard then finds too.
 func (a *analyzer) soleEquality(col *ast.ColumnName, o Operand) {
-	if len(a.uses) != 1 || !a.uses[0].sharded {
-		return
-	}
-	for _, i := range a.qualified(col) {
-		u := &a.out.Uses[i]
-		if _, seen := u.Equal[col.Name.L]; seen {
-			continue
-		}
-		if u.Equal == nil {
-			u.Equal = map[string]Operand{}
-		}
-		u.Equal[col.Name.L] = o
+	for _, i := range a.soleUses(col) {
+		keepFirst(&a.out.Uses[i].Equal, col.Name.L, o)
 	}
 }
 
-// soleIn records col IN (ops) on the statement's use when it has only
-// one, a sharded table (TableUse.In), as soleEquality records col = v:
-// the first list of a column is kept, as a second can only match fewer
-// of its rows.
+// soleIn records col IN (ops) as soleEquality records col = v
+// (TableUse.In): the first list of a column is kept, as a second can only
+// match fewer of its rows.
 func (a *analyzer) soleIn(col *ast.ColumnName, ops []Operand) {
+	for _, i := range a.soleUses(col) {
+		keepFirst(&a.out.Uses[i].In, col.Name.L, ops)
+	}
+}
+
+// soleUses are the uses col may name where the statement has only one,
+// a sharded table; none otherwise.
+func (a *analyzer) soleUses(col *ast.ColumnName) []int {
 	if len(a.uses) != 1 || !a.uses[0].sharded {
+		return nil
+	}
+	return a.qualified(col)
+}
+
+// keepFirst sets (*m)[name] to v unless it holds a value already.
+func keepFirst[V any](m *map[string]V, name string, v V) {
+	if _, seen := (*m)[name]; seen {
 		return
 	}
-	for _, i := range a.qualified(col) {
-		u := &a.out.Uses[i]
-		if _, seen := u.In[col.Name.L]; seen {
-			continue
-		}
-		if u.In == nil {
-			u.In = map[string][]Operand{}
-		}
-		u.In[col.Name.L] = ops
+	if *m == nil {
+		*m = map[string]V{}
 	}
+	(*m)[name] = v
 }
 
 // addIn adds an equality (ops from key = v, idx -1) or an IN list (idx
