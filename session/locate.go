@@ -116,14 +116,20 @@ func (s *Session) learnsEach(f *sqlparse.Facts, narrowing narrowKind) bool {
 	return len(s.locateEach) > 0 && narrowing == notNarrowed && plainRead(f) && s.env.Sharding.Locations().Remembers()
 }
 
+// learnHoldBytes bounds the rows a read holds only to learn where they
+// are (execLearningRead): they draw on limits.max_merge_memory_total,
+// which the merges of other statements need.
+const learnHoldBytes = 1 << 20
+
 // execLearningRead runs a plain read of the rows of an IN list's values
 // over every shard, its rows held until every shard answered, as a
 // guessed read's are (execGuessedRead): so the shard of each value's row
 // is learned from the rows, by their value of the list's column, and
 // the next read of those values runs on their shards alone. An ORM loads
 // models by a list of ids (Rails' find([1, 2]), Django's in_bulk, a
-// belongs_to association preloaded). errGuessMissed where the rows do not
-// fit in limits.max_merge_memory: it runs again, streamed.
+// belongs_to association preloaded). errGuessMissed where the rows take
+// more than learnHoldBytes (or limits.max_merge_memory): it runs again,
+// streamed, and teaches nothing.
 func (s *Session) execLearningRead(ctx context.Context, f *sqlparse.Facts, plan *planner.ShardPlan, binary bool) error {
 	s.learning = true
 	defer func() { s.learning = false }()

@@ -141,6 +141,12 @@ func (s *Session) readAhead(ctx context.Context, conns []*shardConn, holding str
 	rows = make([]*backend.Rows, len(conns))
 	errs := make([]error, len(conns))
 	budget := s.statementBudget()
+	if s.learning {
+		// Rows held only to learn where they are are worth little of
+		// the memory merges share: past learnHoldBytes the read streams
+		// instead (execLearningRead).
+		budget = engine.NewBudget("rows held to learn their shards", learnHoldBytes, budget)
+	}
 	var wg sync.WaitGroup
 	for _, routes := range routesByConn(conns) {
 		wg.Add(1)

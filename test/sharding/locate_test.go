@@ -350,6 +350,20 @@ func TestReadsOfAListOfUniqueValuesGoToTheirRowsShards(t *testing.T) {
 		if plan := explain("SELECT body FROM loc_notes WHERE id IN (23, 21)"); !strings.Contains(plan, "learns") {
 			t.Errorf("a read without the id taught Strata where row 23 is:\n%s", plan)
 		}
+		// Rows of more than a megabyte are not held to learn their
+		// shards (merges share that memory): the read streams, and
+		// teaches nothing.
+		got := testenv.Strings(t, conn, "SELECT id, LENGTH(REPEAT(body, 700000)), REPEAT(body, 700000) FROM loc_notes WHERE id IN (23, 22) ORDER BY id")
+		if len(got) != 2 || !strings.HasPrefix(got[0], "22|700000|yyy") || !strings.HasPrefix(got[1], "23|700000|zzz") {
+			t.Errorf("a 1.4 MB read of rows 22 and 23 answered %d rows", len(got))
+		}
+		if plan := explain("SELECT id FROM loc_notes WHERE id IN (23, 22)"); !strings.Contains(plan, "learns") {
+			t.Errorf("a read of more than a megabyte held its rows to learn where row 23 is:\n%s", plan)
+		}
+		read("SELECT id FROM loc_notes WHERE id IN (23, 22)", "22", "23")
+		if plan := explain("SELECT id FROM loc_notes WHERE id IN (23, 22)"); !strings.Contains(plan, "last seen on s2, s3") {
+			t.Errorf("a small read did not learn where rows 22 and 23 are:\n%s", plan)
+		}
 	})
 
 	t.Run("a row that moved, or a value without a row", func(t *testing.T) {
