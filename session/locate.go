@@ -96,7 +96,7 @@ func (s *Session) autocommitWrite(f *sqlparse.Facts) bool {
 // changed some of the rows; a narrowing one's savepoint or fresh begin is
 // restored) and runs on every shard.
 func (s *Session) guessedEach(f *sqlparse.Facts, plan *planner.ShardPlan, narrowing narrowKind) *planner.ShardPlan {
-	if narrowing == notNarrowed && !plainRead(f) && !s.autocommitWrite(f) {
+	if narrowing == notNarrowed && !plainRead(f) && !s.autocommitWrite(f) || cutsRows(plan) {
 		return nil
 	}
 	clusters, ok := s.env.Sharding.Locations().LookupEach(plan.LocateEach)
@@ -107,6 +107,15 @@ func (s *Session) guessedEach(f *sqlparse.Facts, plan *planner.ShardPlan, narrow
 		return guess
 	}
 	return nil
+}
+
+// cutsRows reports whether plan, a read of the rows of an IN list's
+// values, asks each shard for fewer rows than values (LIMIT n, or LIMIT
+// m, n: offset + n): it would never find a row per value, and would run
+// twice.
+func cutsRows(plan *planner.ShardPlan) bool {
+	sel := plan.Select
+	return sel != nil && sel.Limit >= 0 && sel.LimitParam == 0 && sel.OffsetParam == 0 && sel.Offset+sel.Limit < int64(len(plan.LocateEach))
 }
 
 // learnsEach reports whether f, a plain read of the rows of an IN list's

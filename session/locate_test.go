@@ -35,7 +35,7 @@ func TestGuessedPlan(t *testing.T) {
 		return p
 	}
 	read := func(change func(p *planner.ShardPlan)) *planner.ShardPlan {
-		p := &planner.ShardPlan{Kind: planner.PlanMerge, Routes: routes, Select: &sqlparse.ScatterSelect{}, Locate: &known}
+		p := &planner.ShardPlan{Kind: planner.PlanMerge, Routes: routes, Select: &sqlparse.ScatterSelect{Limit: -1}, Locate: &known}
 		if change != nil {
 			change(p)
 		}
@@ -88,6 +88,8 @@ func TestGuessedPlan(t *testing.T) {
 		{"an UPDATE of an IN list in a transaction that does not narrow", update, write(each(known, onS1)), inTx, notNarrowed, ""},
 		{"a locking read of an IN list narrowing a transaction", lockRow, read(each(known, onS1)), inTx, narrowInTx, "s1"},
 		{"a locking read of an IN list in autocommit", lockRow, read(each(known, onS1)), autocommit, notNarrowed, ""},
+		{"an IN list with a LIMIT of fewer rows", selectRow, read(func(p *planner.ShardPlan) { each(known, onS2)(p); p.Select.Limit = 1 }), autocommit, notNarrowed, ""},
+		{"an IN list with a LIMIT of as many rows", selectRow, read(func(p *planner.ShardPlan) { each(known, onS2)(p); p.Select.Limit, p.Select.Offset = 1, 1 }), autocommit, notNarrowed, "s1,s2"},
 		{"COUNT(*) of an IN list", selectRow, read(func(p *planner.ShardPlan) { each(known, onS2)(p); p.Select.Aggregated = true }), autocommit, notNarrowed, ""},
 	}
 	for _, tt := range tests {
