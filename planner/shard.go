@@ -757,8 +757,8 @@ type ShardPlan struct {
 	// that row's shard, it tries that shard alone first.
 	Locate *shard.LocationKey
 	// LocateEach, likewise, names the rows its WHERE's IN list on such a
-	// column can match, one per value (rowLocations): a plain read whose
-	// rows' shards the session all knows runs on those shards alone
+	// column can match, one per value (rowLocations): where the session
+	// knows each of those rows' shards, it tries those shards alone
 	// first.
 	LocateEach []shard.LocationKey
 	// Places, on an INSERT or REPLACE into a table with unique: columns,
