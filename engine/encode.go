@@ -18,25 +18,11 @@ import (
 // decimals.
 func ParseColumnDef(payload []byte) (Column, error) {
 	var c Column
-	var schema, orgTable, orgName []byte
-	p := payload
-	for i := range 6 {
-		s, rest, ok := readLenEncString(p)
-		if !ok {
-			return c, fmt.Errorf("column definition: truncated string %d", i)
-		}
-		switch i {
-		case 1:
-			schema = s
-		case 3:
-			orgTable = s
-		case 4:
-			c.Name = string(s)
-		case 5:
-			orgName = s
-		}
-		p = rest
+	strs, p, err := columnStrings(payload)
+	if err != nil {
+		return c, err
 	}
+	c.Name = string(strs[4])
 	n, w := readLenEncInt(p)
 	if w == 0 || n < 10 || len(p) < w+10 {
 		return c, errors.New("column definition: truncated fixed fields")
@@ -50,7 +36,7 @@ func ParseColumnDef(payload []byte) (Column, error) {
 	if c.Charset != CharsetBinary {
 		// Only text compares by a collation, which merges look up by the
 		// column a value comes from.
-		c.Schema, c.OrgTable, c.OrgName = string(schema), string(orgTable), string(orgName)
+		c.Schema, c.OrgTable, c.OrgName = string(strs[1]), string(strs[3]), string(strs[5])
 	}
 	return c, nil
 }
@@ -59,21 +45,25 @@ func ParseColumnDef(payload []byte) (Column, error) {
 // value comes from (org_table, org_name), of any type: ParseColumnDef
 // keeps them for text columns only. Empty for an expression.
 func ColumnSource(payload []byte) (orgTable, orgName string, err error) {
-	p := payload
-	for i := range 6 {
-		s, rest, ok := readLenEncString(p)
-		if !ok {
-			return "", "", fmt.Errorf("column definition: truncated string %d", i)
-		}
-		switch i {
-		case 3:
-			orgTable = string(s)
-		case 5:
-			orgName = string(s)
-		}
-		p = rest
+	strs, _, err := columnStrings(payload)
+	if err != nil {
+		return "", "", err
 	}
-	return orgTable, orgName, nil
+	return string(strs[3]), string(strs[5]), nil
+}
+
+// columnStrings splits off a ColumnDefinition41 payload's six
+// length-encoded strings (catalog, schema, table, org_table, name,
+// org_name); rest is what follows them.
+func columnStrings(payload []byte) (strs [6][]byte, rest []byte, err error) {
+	rest = payload
+	for i := range strs {
+		var ok bool
+		if strs[i], rest, ok = readLenEncString(rest); !ok {
+			return strs, nil, fmt.Errorf("column definition: truncated string %d", i)
+		}
+	}
+	return strs, rest, nil
 }
 
 // RetypeColumnDef returns a copy of a ColumnDefinition41 payload with the
@@ -81,13 +71,9 @@ func ColumnSource(payload []byte) (orgTable, orgName string, err error) {
 // columns whose merged value has another type than the shards' column (a
 // COUNT(DISTINCT x) sent as x, an average computed in Strata).
 func RetypeColumnDef(payload []byte, c Column) ([]byte, error) {
-	p := payload
-	for i := range 6 {
-		_, rest, ok := readLenEncString(p)
-		if !ok {
-			return nil, fmt.Errorf("column definition: truncated string %d", i)
-		}
-		p = rest
+	_, p, err := columnStrings(payload)
+	if err != nil {
+		return nil, err
 	}
 	n, w := readLenEncInt(p)
 	if w == 0 || n < 10 || len(p) < w+10 {
