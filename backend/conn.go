@@ -91,6 +91,10 @@ type Conn struct {
 	loginGen uint64 // the pool's default account when dialed (Pool.SetLogin)
 	lastUsed time.Time
 	scratch  []byte
+	// held, rowIn and rowOut are RelayAsText's buffers: a result's
+	// column definitions until they are known to turn into text, a row
+	// longer than the read buffer, and a row turned into text.
+	held, rowIn, rowOut []byte
 	// hdr is the header of the packet a relay is copying (copyPacket): a
 	// local array handed to an io.Writer would escape and be a heap
 	// allocation per packet.

@@ -67,6 +67,11 @@ type relay struct {
 	// rename, when set, names the table of each result column's
 	// org_table (wire.RenameOrgTable).
 	rename func(orgTable string) string
+	// asText: the answer is a prepared statement's, run for a client's
+	// text statement; its rows go to the client in the text protocol
+	// (textexec.go).
+	asText *Stmt
+	text   *wire.TextRows // the current result's, set by textResultSet
 }
 
 // Relay streams the response to the command just sent on c to client:
@@ -182,7 +187,12 @@ func (r *relay) run() error {
 				return err
 			}
 		default:
-			more, err := r.resultSet(n, seq)
+			var more bool
+			if r.asText != nil {
+				more, err = r.textResultSet(n, seq)
+			} else {
+				more, err = r.resultSet(n, seq)
+			}
 			if err != nil || !more {
 				return err
 			}
@@ -249,7 +259,12 @@ func (r *relay) rows() (bool, error) {
 			}
 			return more, nil
 		default:
-			if err := r.copy(n, seq); err != nil {
+			if r.text != nil {
+				err = r.textRow(n, seq)
+			} else {
+				err = r.copy(n, seq)
+			}
+			if err != nil {
 				return false, err
 			}
 			r.res.Rows++
@@ -463,6 +478,11 @@ func (r *relay) replace(n int, seq byte, payload []byte) error {
 	if _, err := r.c.R.Discard(n); err != nil {
 		return &ServerError{r.c.Addr, err}
 	}
+	return r.send(seq, payload)
+}
+
+// send sends the client payload as the server's packet numbered seq.
+func (r *relay) send(seq byte, payload []byte) error {
 	r.res.Sent = true
 	if r.chain != nil {
 		seq += r.shift

@@ -23,6 +23,9 @@ type Stmt struct {
 	// Reply is the metadata the server answered the prepare with.
 	Reply *PrepareReply
 	key   stmtKey
+	// text turns its result rows into text rows, for a client that sent
+	// the statement as text (RelayAsText).
+	text *textRows
 }
 
 // stmtKey names a prepared statement: its text and the default database

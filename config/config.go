@@ -272,6 +272,16 @@ type BackendAuth struct {
 	Sockets map[string]string `yaml:"sockets"`
 	// TLS encrypts the connections to the servers.
 	TLS BackendTLS `yaml:"tls"`
+	// PrepareTextReads runs a client's text SELECTs whose values stand
+	// where a parameter means the same as server-side prepared
+	// statements, one per statement shape and server connection, so the
+	// server parses each shape once (unset: true).
+	PrepareTextReads *bool `yaml:"prepare_text_reads"`
+}
+
+// PreparesTextReads is backend.prepare_text_reads, or its default.
+func (b BackendAuth) PreparesTextReads() bool {
+	return b.PrepareTextReads == nil || *b.PrepareTextReads
 }
 
 // Cluster is one primary and its replicas.

@@ -49,6 +49,7 @@ type Metrics struct {
 	txShardFound  *prometheus.CounterVec
 	txLockFound   *prometheus.CounterVec
 	rowGuesses    *prometheus.CounterVec
+	textPrepared  *prometheus.CounterVec
 	deadlocks     prometheus.Counter
 	deadlockCheck prometheus.Gauge
 	primaryChg    *prometheus.CounterVec
@@ -109,7 +110,8 @@ func New() *Metrics {
 	m.certExpiry = prometheus.NewGauge(prometheus.GaugeOpts{Name: "strata_tls_certificate_expiry_timestamp_seconds", Help: "When the certificate Strata shows TLS clients expires (Unix time); a reload that reads a renewed one moves it."})
 	m.deadlocks = prometheus.NewCounter(prometheus.CounterOpts{Name: "strata_deadlocks_broken_total", Help: "Deadlocks across servers Strata ended: transactions (or autocommit writes over several shards) waiting for each other's locks on different servers, which no server can see; each time one was rolled back and its client got error 1213."})
 	m.deadlockCheck = prometheus.NewGauge(prometheus.GaugeOpts{Name: "strata_deadlock_check_failing", Help: "1 while the detector of deadlocks across servers cannot read the servers' lock waits (backend.user needs PROCESS): such deadlocks then wait out innodb_lock_wait_timeout. GET /api/deadlocks says why."})
-	m.Registry.MustRegister(m.clientMax, m.certExpiry, m.twoPhase, m.twoPhaseFixed, m.txShardFound, m.txLockFound, m.rowGuesses, m.deadlocks, m.deadlockCheck, m.primaryChg, m.writesHeld, m.shardQueries, m.runFirst, m.runFirstRows, m.loadRows, m.periodTables, m.zoneReads, m.movedRows, m.rebalanced, m.fencePause, m.rangeFill, m.schemaDiffers, m.consistency, m.queries, m.errors, m.latency, m.clientConns, m.userConns, m.clientTotal, m.rejectedConns, m.idleClosed, m.goneReads, m.passedOn, m.retries,
+	m.textPrepared = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_text_prepared_total", Help: "Text SELECTs of a client run as their statement shape's server-side prepared statement (backend.prepare_text_reads), by outcome: executed; refused (the server would not prepare the shape) and untextable (its result has a FLOAT, DOUBLE or very long column, whose binary values Strata does not turn into text), after which the shape's texts go to the server as they are."}, []string{"outcome"})
+	m.Registry.MustRegister(m.textPrepared, m.clientMax, m.certExpiry, m.twoPhase, m.twoPhaseFixed, m.txShardFound, m.txLockFound, m.rowGuesses, m.deadlocks, m.deadlockCheck, m.primaryChg, m.writesHeld, m.shardQueries, m.runFirst, m.runFirstRows, m.loadRows, m.periodTables, m.zoneReads, m.movedRows, m.rebalanced, m.fencePause, m.rangeFill, m.schemaDiffers, m.consistency, m.queries, m.errors, m.latency, m.clientConns, m.userConns, m.clientTotal, m.rejectedConns, m.idleClosed, m.goneReads, m.passedOn, m.retries,
 		m.backendDials, m.serverUp, m.replicaLag, m.backendConns,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "strata_build_info", Help: "1, labelled with the source revision and Go version this Strata was built from (strata version): which build each instance of a fleet runs."}, []string{"revision", "go_version"})
@@ -286,6 +288,12 @@ func (m *Metrics) TxLockingReadByRows(outcome string) { m.txLockFound.WithLabelV
 // RowGuess counts a statement run first on the shard its row was last
 // seen on, by outcome (hit, miss).
 func (m *Metrics) RowGuess(outcome string) { m.rowGuesses.WithLabelValues(outcome).Inc() }
+
+// TextPrepared counts a text SELECT Strata ran as a prepared statement
+// (executed), or the failure that ends that for its statement shape
+// (refused: the server would not prepare it; untextable: its result has a
+// column whose binary values have no exact text here).
+func (m *Metrics) TextPrepared(outcome string) { m.textPrepared.WithLabelValues(outcome).Inc() }
 
 // DeadlockBroken counts a deadlock across servers Strata ended.
 func (m *Metrics) DeadlockBroken() { m.deadlocks.Inc() }

@@ -221,8 +221,16 @@ func (s *Session) answerSchemaStatement(ctx context.Context, sql string, f *sqlp
 func (s *Session) relayQuery(ctx context.Context, sql string, packet []byte, parsed *planner.Parsed, stmts []*sqlparse.Facts) error {
 	f := parsed.Summary
 	keeps := s.keepsDiagnostics(f, len(parsed.Statements))
+	form := s.textPrepared(parsed, sql)
 	var res backend.Result
 	err := s.run(ctx, command{facts: f, stmts: stmts, cacheQuery: sql, cluster: s.metadataCluster(f, nil)}, func(c *backend.Conn, capture *backend.Capture) (backend.Result, error) {
+		if form != nil {
+			var done bool
+			var err error
+			if res, done, err = s.execTextPrepared(c, capture, form, sql, parsed.Reply); done {
+				return res, err
+			}
+		}
 		if err := c.RequestFor(packet, parsed.Reply); err != nil {
 			return backend.Result{}, &backend.ServerError{Addr: c.Addr, Err: err}
 		}

@@ -114,6 +114,10 @@ type Limits struct {
 	// SlowLog is the threshold of the slow-statement log (0: off; config
 	// slow_log).
 	SlowLog time.Duration
+	// PrepareTextReads runs a text SELECT as its shape's server-side
+	// prepared statement where that answers the same
+	// (backend.prepare_text_reads; textprepared.go).
+	PrepareTextReads bool
 }
 
 // Zone is where this Strata runs (config zone; "" for none).
@@ -173,6 +177,11 @@ type Session struct {
 	flavor    backend.Flavor
 	caps      uint32
 	collation byte
+
+	// literals, params and execPacket are execTextPrepared's buffers.
+	literals   []sqlparse.Literal
+	params     []wire.Param
+	execPacket []byte
 
 	vars       varSet
 	autocommit bool

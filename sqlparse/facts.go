@@ -113,6 +113,11 @@ type Facts struct {
 	// multi-statement query it lets the caller forward statements one by one.
 	Text string
 
+	// Prepared is a lone SELECT as a server-side prepared statement, with
+	// its inlined values as parameters (PreparedForm), shared by every
+	// text of its shape; nil where a parameter could change its answer.
+	Prepared *PreparedForm
+
 	// ReadOnly: may run on a replica. True for SELECT (incl. UNION,
 	// subqueries, WITH), SHOW, EXPLAIN, DO and HELP that write nothing,
 	// take no locks, have no INTO OUTFILE/DUMPFILE/@var, assign no

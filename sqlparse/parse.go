@@ -180,6 +180,14 @@ func (m Mode) Parse(sql string) ([]*Facts, error) {
 		}
 		facts[i] = m.analyze(st, hintText)
 	}
+	if len(facts) == 1 && m.ReadsAsDefault() && facts[0].Kind == KindSelect && facts[0].ReadOnly &&
+		facts[0].MetadataOf == nil && !facts[0].ListsSchema {
+		// The offsets of the parser's nodes are in the text it read,
+		// which execComments keeps at sql's length: they are sql's.
+		// Statements about the schema are left out: their facts hold
+		// names from their values, and Strata answers some of them.
+		facts[0].Prepared = preparedForm(sql, stmts[0])
+	}
 	return facts, nil
 }
 

@@ -252,4 +252,6 @@ const (
 	ErDupEntry           = mysql.ER_DUP_ENTRY
 	ErWrongValueCount    = mysql.ER_WRONG_VALUE_COUNT_ON_ROW
 	ErUnsupportedPS      = mysql.ER_UNSUPPORTED_PS
+	ErNoSuchTable        = mysql.ER_NO_SUCH_TABLE
+	ErBadField           = mysql.ER_BAD_FIELD_ERROR
 )

@@ -1,0 +1,208 @@
+package test
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/strata-proxy/strata/backend"
+	"github.com/strata-proxy/strata/sandbox"
+	"github.com/strata-proxy/strata/test/testenv"
+	"github.com/strata-proxy/strata/wire"
+)
+
+var textPreparedSample = regexp.MustCompile(`(?m)^strata_text_prepared_total\{outcome="(\w+)"\} (\d+)$`)
+
+// textPreparedCounts reads strata_text_prepared_total by outcome.
+func textPreparedCounts(t *testing.T, adminAddr string) map[string]int {
+	t.Helper()
+	got := map[string]int{}
+	for _, m := range textPreparedSample.FindAllStringSubmatch(testenv.GetText(t, "http://"+adminAddr+"/metrics"), -1) {
+		got[m[1]], _ = strconv.Atoi(m[2])
+	}
+	return got
+}
+
+// rawAnswer sends a COM_QUERY on c and returns every packet of the answer
+// (sequence number and payload), up to its end.
+func rawAnswer(t *testing.T, c *backend.Conn, query string) []byte {
+	t.Helper()
+	if err := c.Command(append([]byte{wire.ComQuery}, query...)); err != nil {
+		t.Fatal(err)
+	}
+	var all []byte
+	packet := func() []byte {
+		n, seq, err := c.ReadHeader()
+		if err != nil {
+			t.Fatalf("%s: %v", query, err)
+		}
+		p := make([]byte, n)
+		if _, err := io.ReadFull(c.R, p); err != nil {
+			t.Fatal(err)
+		}
+		all = append(append(all, seq), p...)
+		return p
+	}
+	first := packet()
+	if first[0] == wire.HeaderErr || first[0] == wire.HeaderOK {
+		return all
+	}
+	cols, _ := wire.ReadLenEnc(first)
+	for i := uint64(0); i < cols; i++ {
+		packet()
+	}
+	if !c.Flavor.DeprecateEOF {
+		packet()
+	}
+	for {
+		p := packet()
+		if p[0] == wire.HeaderErr || p[0] == wire.HeaderEOF && len(p) < 0xffffff {
+			return all
+		}
+	}
+}
+
+// With backend.prepare_text_reads (the default), a SELECT whose values a
+// client wrote into the text runs as its shape's prepared statement on
+// the server, and the client reads the very bytes the server would have
+// sent for the text: column definitions, rows of every column type, NULLs,
+// the end of the result. A result with a FLOAT or DOUBLE column, whose
+// binary values have no exact text here, or one that declares rows too
+// long to hold (JSON, LONGTEXT), ends that for its shape, which goes on as
+// text with the same answers.
+func TestTextReadsRunAsPreparedStatements(t *testing.T) {
+	t.Parallel()
+	setupTables(t,
+		"DROP TABLE IF EXISTS blog.tp_types",
+		`CREATE TABLE blog.tp_types (id INT PRIMARY KEY, ti TINYINT, tu TINYINT UNSIGNED, si SMALLINT, mi MEDIUMINT,
+			bi BIGINT, bu BIGINT UNSIGNED, zf INT(6) UNSIGNED ZEROFILL, yr YEAR, d DATE, dt DATETIME, dt3 DATETIME(3),
+			ts TIMESTAMP(6) NULL, tm TIME, tm2 TIME(2), dc DECIMAL(10,3), vc VARCHAR(40), ch CHAR(10), tx TEXT,
+			bl BLOB, en ENUM('a','b'), st SET('x','y'), bt BIT(10), js JSON, fl FLOAT, db DOUBLE)`,
+		`INSERT INTO blog.tp_types VALUES
+			(1, -128, 255, -32768, -8388608, -9223372036854775808, 18446744073709551615, 42, 2024, '2024-02-29',
+			 '2024-12-31 23:59:58', '2024-01-02 03:04:05.123', '2024-01-02 03:04:05.5', '-838:59:59', '12:00:00.25',
+			 -1234567.5, 'it''s', 'abc', 'long text', x'00ff', 'b', 'x,y', b'1010101010', '{"a": [1, 2]}', 1.5, 0.1),
+			(2, 0, 0, 0, 0, 0, 0, 0, 0, '0000-00-00', '0000-00-00 00:00:00', '1970-01-01 00:00:00.000',
+			 '1970-01-02 00:00:00', '00:00:00', '-00:00:01.5', 0, '', '', '', '', 'a', '', b'0', 'null', 0, 0),
+			(3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+			 NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`)
+	const exact = "id, ti, tu, si, mi, bi, bu, zf, yr, d, dt, dt3, ts, tm, tm2, dc, vc, ch, tx, bl, en, st, bt"
+	promoted := []string{
+		"SELECT " + exact + " FROM tp_types WHERE id = 1",
+		"SELECT " + exact + " FROM tp_types WHERE id = 2",
+		"SELECT " + exact + " FROM tp_types WHERE id = 3",
+		"SELECT " + exact + " FROM tp_types WHERE id IN (1, 2, 3) ORDER BY id",
+		"SELECT id, vc, ch FROM tp_types WHERE vc = 'it''s' OR ch = ''",
+		"SELECT id, dt FROM tp_types WHERE id BETWEEN 1 AND 2 ORDER BY id DESC LIMIT 1",
+		"SELECT id, vc FROM tp_types WHERE vc LIKE 'it%' LIMIT 5",
+		"SELECT id FROM tp_types WHERE id > 0 ORDER BY id LIMIT 1, 1",
+		"SELECT COUNT(*), MAX(dt3) FROM tp_types WHERE d >= '2024-01-01'",
+		"SELECT id FROM tp_types WHERE id = 99",
+		"SELECT id FROM tp_types WHERE bi = 'x'", // a warning, as for the text
+		"SELECT id FROM tp_types WHERE bu = 18446744073709551615",
+	}
+	asText := []string{
+		"SELECT fl, db FROM tp_types WHERE id = 1",                      // FLOAT and DOUBLE: untextable
+		"SELECT id, js FROM tp_types WHERE id = 1",                      // JSON declares 4 GB: untextable
+		"SELECT id, 'tag' FROM tp_types WHERE id = 1",                   // a value in the select list
+		"SELECT id FROM tp_types ORDER BY 1 LIMIT 1",                    // ORDER BY a position: LIMIT alone would bind
+		"SELECT id FROM tp_types WHERE id = 99999999999999999999",       // a DECIMAL literal
+		`SELECT id FROM tp_types WHERE vc = 'it\'s'`,                    // a backslash
+		"SELECT id FROM tp_types WHERE id = 1; SELECT id FROM tp_types", // several statements
+	}
+	s, _ := testenv.StartStrataFile(t, topologyYAML)
+	dial := func(addr, user, password string) *backend.Conn {
+		c, err := backend.Dial(ctxFor(t), backend.DialConfig{Addr: addr, User: user, Password: password, Timeout: 5 * time.Second, Flavor: backend.Flavor{Collation: 45}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		if err := c.SimpleCommand(wire.ComInitDB, "blog"); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	through := dial(s.MySQLAddr(), "app", "app")
+	direct := dial(env.replicas[0].Addr, "strata", "strata")
+	executes := func() int64 {
+		var n int64
+		for _, r := range env.replicas {
+			n += statusOf(t, r, "Com_stmt_execute")
+		}
+		return n
+	}
+	before, counts := executes(), textPreparedCounts(t, s.AdminAddr())
+	for round := range 2 { // the second round runs on prepared statements
+		for _, q := range promoted {
+			if got, want := rawAnswer(t, through, q), rawAnswer(t, direct, q); !bytes.Equal(got, want) {
+				t.Errorf("round %d: %s:\nthrough Strata % x\n      directly % x", round, q, got, want)
+			}
+		}
+	}
+	after := textPreparedCounts(t, s.AdminAddr())
+	if n := after["executed"] - counts["executed"]; n != 2*len(promoted) {
+		t.Errorf("%d text reads ran as prepared statements, want %d", n, 2*len(promoted))
+	}
+	if n := executes() - before; n < int64(2*len(promoted)) {
+		t.Errorf("the replicas ran %d prepared executions, want at least %d", n, 2*len(promoted))
+	}
+	for round := range 2 {
+		for _, q := range asText {
+			if round == 1 && bytes.Contains([]byte(q), []byte(";")) {
+				continue // a multi-statement answer is checked once
+			}
+			if got, want := rawAnswer(t, through, q), rawAnswer(t, direct, q); !bytes.Equal(got, want) {
+				t.Errorf("%s:\nthrough Strata % x\n      directly % x", q, got, want)
+			}
+		}
+	}
+	last := textPreparedCounts(t, s.AdminAddr())
+	if last["executed"] != after["executed"] || last["untextable"]-after["untextable"] != 2 {
+		t.Errorf("statements that stay text: executed %d -> %d, untextable %d -> %d; want no executions and two untextable shapes (%v)",
+			after["executed"], last["executed"], after["untextable"], last["untextable"], last)
+	}
+}
+
+// statusOf reads one of a server's global status counters.
+func statusOf(t *testing.T, srv *sandbox.Server, name string) int64 {
+	t.Helper()
+	var n int64
+	var ignored string
+	if err := openDirect(t, srv, "").QueryRow(fmt.Sprintf("SHOW GLOBAL STATUS LIKE %q", name)).Scan(&ignored, &n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// backend.prepare_text_reads: false sends every text as it is; the same
+// statements through the default config run as prepared statements.
+func TestTextReadsStayTextWhenTurnedOff(t *testing.T) {
+	t.Parallel()
+	setupTables(t, "CREATE TABLE IF NOT EXISTS blog.tp_off (id INT PRIMARY KEY)", "REPLACE INTO blog.tp_off VALUES (1)")
+	yaml := strings.Replace(topologyYAML, "backend: {user: strata, password: strata}", "backend: {user: strata, password: strata, prepare_text_reads: false}", 1)
+	off, _ := testenv.StartStrataFile(t, yaml)
+	reads := func(addr string) {
+		t.Helper()
+		db := testenv.Open(t, testenv.DSN(addr, "app", "app", "blog"))
+		for i := range 20 {
+			var n int
+			if err := db.QueryRow(fmt.Sprintf("SELECT COUNT(*) FROM tp_off WHERE id <> %d", i+2)).Scan(&n); err != nil || n != 1 {
+				t.Fatalf("count %d, %v", n, err)
+			}
+		}
+	}
+	reads(off.MySQLAddr())
+	if got := textPreparedCounts(t, off.AdminAddr()); got["executed"] != 0 {
+		t.Errorf("%d text reads ran as prepared statements with prepare_text_reads: false", got["executed"])
+	}
+	before := textPreparedCounts(t, env.strata.AdminAddr())["executed"]
+	reads(env.addr)
+	if n := textPreparedCounts(t, env.strata.AdminAddr())["executed"] - before; n < 20 {
+		t.Errorf("by default, %d of 20 text reads ran as prepared statements", n)
+	}
+}
