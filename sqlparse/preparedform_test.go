@@ -77,7 +77,7 @@ func TestPreparedFormValues(t *testing.T) {
 			[]Literal{{Text: "77"}, {Text: "it's", String: true}, {Text: "10"}}},
 		{"SELECT c FROM t WHERE id = 18446744073709551615 AND name = '' LIMIT 0",
 			[]Literal{{Text: "18446744073709551615"}, {Text: "", String: true}, {Text: "0"}}},
-		{`SELECT c FROM t WHERE id = 1 AND name = "a" LIMIT 5`, nil},   // a name under ANSI_QUOTES
+		{`SELECT c FROM t WHERE id = 1 AND name = "a" LIMIT 5`, nil},    // a name under ANSI_QUOTES
 		{`SELECT c FROM t WHERE id = 1 AND name = 'a\'b' LIMIT 5`, nil}, // escapes depend on sql_mode
 		{"SELECT c FROM t WHERE id = 1 LIMIT 5", nil},                   // not the shape
 	}
