@@ -86,11 +86,13 @@ type Conn struct {
 	// Bulk: the server accepted MariaDB's COM_STMT_BULK_EXECUTE here.
 	Bulk bool
 
-	stmts    *stmtCache
-	pool     *Pool
-	loginGen uint64 // the pool's default account when dialed (Pool.SetLogin)
-	lastUsed time.Time
-	scratch  []byte
+	stmts *stmtCache
+	// textStmts are the statements Strata prepared for text SELECTs.
+	textStmts *stmtCache
+	pool      *Pool
+	loginGen  uint64 // the pool's default account when dialed (Pool.SetLogin)
+	lastUsed  time.Time
+	scratch   []byte
 	// held, rowIn and rowOut are RelayAsText's buffers: a result's
 	// column definitions until they are known to turn into text, a row
 	// longer than the read buffer, and a row turned into text.
@@ -134,7 +136,8 @@ func Dial(ctx context.Context, dc DialConfig) (*Conn, error) {
 	if tc, ok := nc.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
 	}
-	c := &Conn{Conn: wire.NewConn(nc), Addr: dc.Addr, Flavor: dc.Flavor, Vars: map[string]string{}, stmts: newStmtCache()}
+	c := &Conn{Conn: wire.NewConn(nc), Addr: dc.Addr, Flavor: dc.Flavor, Vars: map[string]string{}}
+	c.ForgetStmts()
 	if dl, ok := ctx.Deadline(); ok {
 		_ = nc.SetDeadline(dl)
 	} else if dc.Timeout > 0 {

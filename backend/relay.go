@@ -72,6 +72,10 @@ type relay struct {
 	// (textexec.go).
 	asText *Stmt
 	text   *wire.TextRows // the current result's, set by textResultSet
+	// extraSeq is how many more packets than the server's went to the
+	// client so far: a text row of 16 MB or more takes one more than its
+	// binary row, or one fewer.
+	extraSeq byte
 }
 
 // Relay streams the response to the command just sent on c to client:
@@ -229,7 +233,12 @@ func (r *relay) rows() (bool, error) {
 		if n >= wire.MaxPayload {
 			// A row of 16 MB or more: relay the continuation packets too,
 			// without mistaking their first bytes for packet types.
-			if err := r.copyLong(n, seq); err != nil {
+			if r.text != nil {
+				err = r.textRow(n, seq)
+			} else {
+				err = r.copyLong(n, seq)
+			}
+			if err != nil {
 				return false, err
 			}
 			r.res.Rows++
@@ -416,6 +425,7 @@ func (r *relay) copyNext() error {
 
 func (r *relay) copy(n int, seq byte) error {
 	r.res.Sent = true
+	seq += r.extraSeq
 	if r.chain != nil {
 		seq += r.shift
 		r.client.Seq = seq + 1
@@ -484,6 +494,7 @@ func (r *relay) replace(n int, seq byte, payload []byte) error {
 // send sends the client payload as the server's packet numbered seq.
 func (r *relay) send(seq byte, payload []byte) error {
 	r.res.Sent = true
+	seq += r.extraSeq
 	if r.chain != nil {
 		seq += r.shift
 		r.client.Seq = seq + 1

@@ -9,8 +9,15 @@ import (
 )
 
 // maxStmtsPerConn bounds server-side statements kept prepared on one
-// connection (the server's max_prepared_stmt_count is global).
-const maxStmtsPerConn = 128
+// connection for clients' prepares (the server's max_prepared_stmt_count
+// is global), and maxTextStmtsPerConn those Strata prepares for text
+// SELECTs (TextStmt), which are kept apart so that they never take the
+// place of a client's, and bounded lower so that across a pool's
+// connections they leave the server's count room for the clients'.
+const (
+	maxStmtsPerConn     = 128
+	maxTextStmtsPerConn = 32
+)
 
 // Stmt is a statement prepared on one backend connection.
 type Stmt struct {
@@ -48,10 +55,11 @@ type PrepareReply struct {
 type stmtCache struct {
 	byKey map[stmtKey]*list.Element
 	lru   *list.List
+	max   int
 }
 
-func newStmtCache() *stmtCache {
-	return &stmtCache{byKey: map[stmtKey]*list.Element{}, lru: list.New()}
+func newStmtCache(max int) *stmtCache {
+	return &stmtCache{byKey: map[stmtKey]*list.Element{}, lru: list.New(), max: max}
 }
 
 // Stmt returns the statement prepared for sql in database db on this
@@ -59,10 +67,16 @@ func newStmtCache() *stmtCache {
 // bound to the database it was prepared in, as on the server: Strata
 // prepares it on each backend connection in that database, whichever
 // database the session has moved to since.
-func (c *Conn) Stmt(db, sql string) (*Stmt, error) {
+func (c *Conn) Stmt(db, sql string) (*Stmt, error) { return c.stmtIn(c.stmts, db, sql) }
+
+// TextStmt is Stmt for a statement Strata prepares to run clients' text
+// SELECTs by (RelayAsText), kept apart from clients' statements.
+func (c *Conn) TextStmt(db, sql string) (*Stmt, error) { return c.stmtIn(c.textStmts, db, sql) }
+
+func (c *Conn) stmtIn(cache *stmtCache, db, sql string) (*Stmt, error) {
 	key := stmtKey{db, sql}
-	if el, ok := c.stmts.byKey[key]; ok {
-		c.stmts.lru.MoveToFront(el)
+	if el, ok := cache.byKey[key]; ok {
+		cache.lru.MoveToFront(el)
 		return el.Value.(*Stmt), nil
 	}
 	st, err := c.prepareIn(db, sql)
@@ -70,18 +84,18 @@ func (c *Conn) Stmt(db, sql string) (*Stmt, error) {
 		return nil, err
 	}
 	st.key = key
-	c.stmts.byKey[key] = c.stmts.lru.PushFront(st)
-	if c.stmts.lru.Len() > maxStmtsPerConn {
-		c.evictOldest()
+	cache.byKey[key] = cache.lru.PushFront(st)
+	if cache.lru.Len() > cache.max {
+		c.evictOldest(cache)
 	}
 	return st, nil
 }
 
-func (c *Conn) evictOldest() {
-	el := c.stmts.lru.Back()
+func (c *Conn) evictOldest(cache *stmtCache) {
+	el := cache.lru.Back()
 	st := el.Value.(*Stmt)
-	c.stmts.lru.Remove(el)
-	delete(c.stmts.byKey, st.key)
+	cache.lru.Remove(el)
+	delete(cache.byKey, st.key)
 	var p [5]byte
 	p[0] = wire.ComStmtClose
 	binary.LittleEndian.PutUint32(p[1:], st.ID)
@@ -90,7 +104,9 @@ func (c *Conn) evictOldest() {
 
 // ForgetStmts drops the cache after the server forgot its statements
 // (COM_RESET_CONNECTION, COM_CHANGE_USER).
-func (c *Conn) ForgetStmts() { c.stmts = newStmtCache() }
+func (c *Conn) ForgetStmts() {
+	c.stmts, c.textStmts = newStmtCache(maxStmtsPerConn), newStmtCache(maxTextStmtsPerConn)
+}
 
 // prepareIn prepares sql with db as the default database, the
 // connection's own database back afterwards. A connection with no

@@ -42,6 +42,9 @@ func (c *Conn) RelayAsText(client *wire.Conn, capture *Capture, st *Stmt) (Resul
 	if err != nil && err != ErrNoTextRows {
 		c.Broken = true
 	}
+	if cap(c.rowIn) > wire.BufferSize || cap(c.rowOut) > wire.BufferSize {
+		c.rowIn, c.rowOut = nil, nil // a long row's: not kept while idle
+	}
 	return r.res, err
 }
 
@@ -126,23 +129,70 @@ func (r *relay) drainRows() error {
 	}
 }
 
-// textRow relays a binary row of n bytes as its text row.
+// textRow relays a binary row, whose first packet of n bytes has just
+// been announced, as its text row. A row of 16 MB or more comes in
+// several packets and goes in as many as its text needs.
 func (r *relay) textRow(n int, seq byte) error {
-	row, err := r.c.R.Peek(n)
+	row, packets, err := r.wholeRow(n)
 	if err != nil {
-		// Longer than the read buffer: read it whole.
-		r.c.rowIn = append(r.c.rowIn[:0], make([]byte, n)...)
-		if _, err := io.ReadFull(r.c.R, r.c.rowIn); err != nil {
-			return &ServerError{r.c.Addr, err}
-		}
-		row, n = r.c.rowIn, 0
+		return err
 	}
 	text, err := r.text.Append(r.c.rowOut[:0], row)
 	if err != nil {
 		return &ServerError{r.c.Addr, err}
 	}
 	r.c.rowOut = text
-	return r.replace(n, seq, text)
+	if packets == 1 && n <= r.c.R.Size() {
+		// row was peeked in the read buffer: done with it now.
+		if _, err := r.c.R.Discard(n); err != nil {
+			return &ServerError{r.c.Addr, err}
+		}
+	}
+	sent := 0
+	for {
+		chunk := min(len(text), wire.MaxPayload)
+		if err := r.send(seq+byte(sent), text[:chunk]); err != nil {
+			return err
+		}
+		sent++
+		text = text[chunk:]
+		if chunk < wire.MaxPayload {
+			break
+		}
+	}
+	r.extraSeq += byte(sent - packets)
+	return nil
+}
+
+// wholeRow returns the payload of the row whose first packet of n bytes
+// has just been announced, and the number of packets it took: in the
+// read buffer when it fits there (still to be discarded), else read into
+// the connection's own buffer.
+func (r *relay) wholeRow(n int) (row []byte, packets int, err error) {
+	if n < wire.MaxPayload && n <= r.c.R.Size() {
+		row, err := r.c.R.Peek(n)
+		if err != nil {
+			return nil, 0, &ServerError{r.c.Addr, err}
+		}
+		return row, 1, nil
+	}
+	row = r.c.rowIn[:0]
+	for {
+		at := len(row)
+		row = append(row, make([]byte, n)...)
+		if _, err := io.ReadFull(r.c.R, row[at:]); err != nil {
+			return nil, 0, &ServerError{r.c.Addr, err}
+		}
+		packets++
+		if n < wire.MaxPayload {
+			break
+		}
+		if n, _, err = r.readHeader(); err != nil {
+			return nil, 0, err
+		}
+	}
+	r.c.rowIn = row
+	return row, packets, nil
 }
 
 // textRowsOf returns the converter for a result of cols columns whose

@@ -275,13 +275,10 @@ type BackendAuth struct {
 	// PrepareTextReads runs a client's text SELECTs whose values stand
 	// where a parameter means the same as server-side prepared
 	// statements, one per statement shape and server connection, so the
-	// server parses each shape once (unset: true).
-	PrepareTextReads *bool `yaml:"prepare_text_reads"`
-}
-
-// PreparesTextReads is backend.prepare_text_reads, or its default.
-func (b BackendAuth) PreparesTextReads() bool {
-	return b.PrepareTextReads == nil || *b.PrepareTextReads
+	// server parses each shape once. Off by default: the servers' process
+	// lists and SHOW PROFILES then show the statements with ? for the
+	// values.
+	PrepareTextReads bool `yaml:"prepare_text_reads"`
 }
 
 // Cluster is one primary and its replicas.

@@ -26,7 +26,7 @@ func sessionLimits(cfg *config.Config) session.Limits {
 		ConnectTimeout: cfg.Limits.ConnectTimeout.D(), PoolWait: cfg.Limits.PoolWait.D(),
 		MaxPreparedStmts: cfg.Limits.MaxPreparedStatements, MaxPulledRows: cfg.Limits.MaxPulledRows,
 		MaxMergeMemory: int64(cfg.Limits.MaxMergeMemory), SlowLog: cfg.SlowLog.D(),
-		PrepareTextReads: cfg.Backend.PreparesTextReads(),
+		PrepareTextReads: cfg.Backend.PrepareTextReads,
 	}
 }
 
@@ -66,7 +66,7 @@ func (s *Strata) applyLimits(old, cfg *config.Config) []string {
 	note("limits.max_merge_memory_total", int64(o.MaxMergeMemoryTotal), int64(n.MaxMergeMemoryTotal))
 	note("limits.row_locations", o.RowLocations, n.RowLocations)
 	note("slow_log", old.SlowLog.D(), cfg.SlowLog.D())
-	note("backend.prepare_text_reads", old.Backend.PreparesTextReads(), cfg.Backend.PreparesTextReads())
+	note("backend.prepare_text_reads", old.Backend.PrepareTextReads, cfg.Backend.PrepareTextReads)
 	if len(changes) == 0 {
 		return nil
 	}

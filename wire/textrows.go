@@ -14,13 +14,6 @@ import (
 // (sqlparse.PreparedForm), whose rows come in the binary protocol; it
 // turns each back into the row the server would have sent for the text.
 
-// MaxTextRowsLength bounds the column lengths a result may declare in all
-// for its rows to be turned into text: a row is read whole before it is
-// turned, and both rows must stay within one packet (16 MB). A TEXT
-// column declares 256 KB in utf8mb4, a MEDIUMTEXT 64 MB, a LONGTEXT or
-// JSON 4 GB.
-const MaxTextRowsLength = 8 << 20
-
 // TextRows turns binary-protocol rows of one result's columns into the
 // text-protocol rows of the same values.
 type TextRows struct {
@@ -39,21 +32,16 @@ type textColumn struct {
 
 // NewTextRows reads the column definitions (ColumnDefinition41 payloads)
 // of a result. It fails when a column's binary value has no exact text
-// here: FLOAT and DOUBLE (the server's text is its own rounding of the
-// value), or columns that may declare rows longer than MaxTextRowsLength.
+// here: FLOAT and DOUBLE, whose text is the server's own rounding of the
+// value.
 func NewTextRows(defs [][]byte) (*TextRows, error) {
 	t := &TextRows{cols: make([]textColumn, len(defs))}
-	var total uint64
 	for i, def := range defs {
 		c, err := readTextColumn(def)
 		if err != nil {
 			return nil, fmt.Errorf("column %d: %w", i+1, err)
 		}
 		t.cols[i] = c
-		total += uint64(c.length)
-	}
-	if total > MaxTextRowsLength {
-		return nil, fmt.Errorf("the columns declare rows of up to %d bytes", total)
 	}
 	return t, nil
 }
