@@ -20,7 +20,10 @@
 #   strata-1thread Strata with strata-1thread.yaml (:16039, admin :16083):
 #                  `threads: 1`, Go code on one OS thread;
 #   strata-nopoll  Strata with strata-nopoll.yaml (:16035, admin :16084):
-#                  `busy_poll: 0s`, every wait sleeps at once.
+#                  `busy_poll: 0s`, every wait sleeps at once;
+#   strata-prepared Strata with strata-prepared.yaml (:16040, admin :16085):
+#                  `backend.prepare_text_reads`, text SELECTs run as
+#                  prepared statements on the replica.
 # It measures:
 #   - sysbench oltp_point_select and oltp_read_only, 4 threads, for
 #     --db-ps-mode=auto (server-side prepared statements) and disable;
@@ -53,6 +56,7 @@ SOCKET_CONF=bench/benchcfg/strata-socket.yaml
 CACHE_CONF=bench/benchcfg/strata-cache.yaml
 THREAD_CONF=bench/benchcfg/strata-1thread.yaml
 NOPOLL_CONF=bench/benchcfg/strata-nopoll.yaml
+PREPARED_CONF=bench/benchcfg/strata-prepared.yaml
 OUT=bench/out
 BIN=$OUT/strata
 RELAY_BIN=$OUT/nullproxy
@@ -68,6 +72,7 @@ SOCKET_PORT=16037 SOCKET_ADMIN_PORT=16081        # $SOCKET_CONF
 CACHE_PORT=16038 CACHE_ADMIN_PORT=16082          # $CACHE_CONF
 THREAD_PORT=16039 THREAD_ADMIN_PORT=16083        # $THREAD_CONF
 NOPOLL_PORT=16035 NOPOLL_ADMIN_PORT=16084        # $NOPOLL_CONF
+PREPARED_PORT=16040 PREPARED_ADMIN_PORT=16085    # $PREPARED_CONF
 RELAY_PORT=16034                                 # bench/nullproxy, not in a config
 CRELAY_PORT=16036                                # bench/crelay, not in a config
 DIRECT_USER=strata DIRECT_PASS=strata # the backend account Strata itself uses
@@ -76,9 +81,9 @@ DB=sbtest
 
 # Per target: port, and for the proxies their admin port (Strata) and config.
 declare -A PORT=([direct]=$REPLICA_PORT [relay]=$RELAY_PORT [crelay]=$CRELAY_PORT
-	[strata]=$STRATA_PORT [strata-socket]=$SOCKET_PORT [strata-cache]=$CACHE_PORT [strata-1thread]=$THREAD_PORT [strata-nopoll]=$NOPOLL_PORT)
-declare -A ADMIN=([strata]=$ADMIN_PORT [strata-socket]=$SOCKET_ADMIN_PORT [strata-cache]=$CACHE_ADMIN_PORT [strata-1thread]=$THREAD_ADMIN_PORT [strata-nopoll]=$NOPOLL_ADMIN_PORT)
-declare -A STRATA_CONF=([strata]=$CONF [strata-socket]=$SOCKET_CONF [strata-cache]=$CACHE_CONF [strata-1thread]=$THREAD_CONF [strata-nopoll]=$NOPOLL_CONF)
+	[strata]=$STRATA_PORT [strata-socket]=$SOCKET_PORT [strata-cache]=$CACHE_PORT [strata-1thread]=$THREAD_PORT [strata-nopoll]=$NOPOLL_PORT [strata-prepared]=$PREPARED_PORT)
+declare -A ADMIN=([strata]=$ADMIN_PORT [strata-socket]=$SOCKET_ADMIN_PORT [strata-cache]=$CACHE_ADMIN_PORT [strata-1thread]=$THREAD_ADMIN_PORT [strata-nopoll]=$NOPOLL_ADMIN_PORT [strata-prepared]=$PREPARED_ADMIN_PORT)
+declare -A STRATA_CONF=([strata]=$CONF [strata-socket]=$SOCKET_CONF [strata-cache]=$CACHE_CONF [strata-1thread]=$THREAD_CONF [strata-nopoll]=$NOPOLL_CONF [strata-prepared]=$PREPARED_CONF)
 declare -A PIDS=() # target -> pid of its proxy process, while it runs
 
 TIME=${BENCH_TIME:-10}
@@ -89,7 +94,7 @@ GOTIME=${BENCH_GOTIME:-3s}
 PROFILE_TIME=${BENCH_PROFILE_TIME:-10}
 WORKLOADS=(oltp_point_select oltp_read_only)
 PSMODES=(auto disable)
-TARGETS=(direct relay crelay strata strata-nopoll strata-1thread strata-socket strata-cache) # crelay is dropped if it cannot be built
+TARGETS=(direct relay crelay strata strata-nopoll strata-1thread strata-socket strata-prepared strata-cache) # crelay is dropped if it cannot be built
 TARGET_RATIO=0.6 # Strata >= 0.6x direct QPS on oltp_point_select
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -168,7 +173,7 @@ for pidfile in "$OUT"/*.pid; do
 	rm -f "$pidfile"
 done
 # Fresh logs: the problems section counts the warnings of this run only.
-for t in strata strata-nopoll strata-1thread strata-socket strata-cache; do : >"$(strata_log "$t")"; done
+for t in strata strata-nopoll strata-1thread strata-socket strata-prepared strata-cache; do : >"$(strata_log "$t")"; done
 
 # ---------------------------------------------------------------- build
 log "building $BIN, $RELAY_BIN and $CRELAY_BIN"
@@ -202,7 +207,7 @@ if [ -d "$OUT/sandbox" ]; then
 	log "removing the sandbox of an earlier run"
 	sandbox down -q >/dev/null
 fi
-PORTS=("$PRIMARY_PORT" "$REPLICA_PORT" "$STRATA_PORT" "$ADMIN_PORT" "$SOCKET_PORT" "$SOCKET_ADMIN_PORT" "$CACHE_PORT" "$CACHE_ADMIN_PORT" "$THREAD_PORT" "$THREAD_ADMIN_PORT" "$NOPOLL_PORT" "$NOPOLL_ADMIN_PORT" "$RELAY_PORT" "$CRELAY_PORT")
+PORTS=("$PRIMARY_PORT" "$REPLICA_PORT" "$STRATA_PORT" "$ADMIN_PORT" "$SOCKET_PORT" "$SOCKET_ADMIN_PORT" "$CACHE_PORT" "$CACHE_ADMIN_PORT" "$THREAD_PORT" "$THREAD_ADMIN_PORT" "$NOPOLL_PORT" "$NOPOLL_ADMIN_PORT" "$PREPARED_PORT" "$PREPARED_ADMIN_PORT" "$RELAY_PORT" "$CRELAY_PORT")
 for port in "${PORTS[@]}"; do
 	if ss -Hltn "sport = :$port" | grep -q .; then
 		die "port $port is in use by another process (ss -ltnp 'sport = :$port'); the bench needs ports ${PORTS[*]}"
@@ -383,7 +388,7 @@ run_sysbench() {
 }
 
 log "starting the proxies: ${TARGETS[*]:1}"
-for t in strata strata-nopoll strata-1thread strata-socket strata-cache; do start_strata "$t"; done
+for t in strata strata-nopoll strata-1thread strata-socket strata-prepared strata-cache; do start_strata "$t"; done
 start_relay relay "$RELAY_BIN"
 if have_target crelay; then start_relay crelay "$CRELAY_BIN"; fi
 T0=$(date +%s)
@@ -417,6 +422,7 @@ stop_proc strata-socket
 stop_proc strata-cache
 stop_proc strata-1thread
 stop_proc strata-nopoll
+stop_proc strata-prepared
 stop_proc crelay
 
 # ---------------------------------------------------------------- Go benchmarks
@@ -517,11 +523,12 @@ pct() { awk -v x="$1" 'BEGIN{printf "%.1f %%", 100*x}'; }
 
 # A PS check: through Strata with ps-mode=auto the replica must run
 # COM_STMT_EXECUTE for (nearly) every query (not for strata-cache, whose
-# hits never reach it).
+# hits never reach it), and so must it through strata-prepared, which
+# prepares sysbench's text statements itself.
 while IFS=$'\t' read -r wl ps t _ _ _ _ _ _ _ _ _ _ sx _ _; do
-	case $ps/$t in auto/strata | auto/strata-socket) ;; *) continue ;; esac
+	case $ps/$t in auto/strata | auto/strata-socket | */strata-prepared) ;; *) continue ;; esac
 	if awk -v x="$sx" 'BEGIN{exit !(x < 0.9)}'; then
-		failures+=("$wl --db-ps-mode=auto through $t: the replica ran only $sx COM_STMT_EXECUTE per query (server-side prepared statements not used)")
+		failures+=("$wl --db-ps-mode=$ps through $t: the replica ran only $sx COM_STMT_EXECUTE per query (server-side prepared statements not used)")
 	fi
 done <<<"$tsum"
 
@@ -547,7 +554,7 @@ while IFS=$'\t' read -r wl ps _ _ _ ratio _ strelay _; do
 	awk -v r="$ratio" -v t="$TARGET_RATIO" 'BEGIN{exit !(r < t)}' && verdict="NOT met"
 	target_line+="- oltp_point_select, ps-mode=$ps: Strata/direct QPS = **$ratio** (target ≥ $TARGET_RATIO: $verdict; round by round: $(round_ratios "$wl" "$ps")); Strata/TCP-relay QPS = $strelay"
 	others=""
-	for t in crelay strata-nopoll strata-1thread strata-socket strata-cache; do
+	for t in crelay strata-nopoll strata-1thread strata-socket strata-prepared strata-cache; do
 		r=$(tval "$wl" "$ps" "$t" 5)
 		[ -n "$r" ] || continue
 		others+="${others:+, }$t/direct = $r"
@@ -658,7 +665,7 @@ done
 table=$(awk -F'\t' 'NF {
 	printf "| %s%s | %s | %s | %s | %s | **%s** | %s | %s | %s | %s | %s | %s |\n", $1, ($21 ? " (FAILED runs)" : ""), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12
 }' <<<"$summary")
-other_table=$(awk -F'\t' '$3 ~ /^(crelay|strata-nopoll|strata-1thread|strata-socket|strata-cache)$/ {
+other_table=$(awk -F'\t' '$3 ~ /^(crelay|strata-nopoll|strata-1thread|strata-socket|strata-prepared|strata-cache)$/ {
 	printf "| %s | %s | %s%s | %s | **%s** | %s | %s | %s | %s |\n", $1, $2, $3, ($16 ? " (FAILED runs)" : ""), $4, $5, $6, $7, $8,
 		($15 >= 0 && $3 == "strata-cache" ? sprintf("%.1f %%", 100*$15) : "-")
 }' <<<"$tsum")
@@ -724,13 +731,16 @@ fi
 if [ -n "$(across strata-socket 5)" ]; then
 	where_time+=" Reaching the replica through its Unix socket instead of loopback TCP, Strata reached $(across strata-socket 5 ×) of direct ($(across strata-socket 6 ×) its QPS over TCP), with $(across strata-socket 9 ' µs') of CPU per query."
 fi
+if [ -n "$(across strata-prepared 5)" ]; then
+	where_time+=" Running text SELECTs as prepared statements on the replica (\`backend.prepare_text_reads\`; only the disable rounds send text), Strata reached $(across strata-prepared 5 ×) of direct ($(across strata-prepared 6 ×) the default's QPS), with $(across strata-prepared 9 ' µs') of CPU per query."
+fi
 if [ -n "$(across strata-cache 5)" ]; then
 	hits=$(across strata-cache 15 | awk -F' / ' '{for (i=1; i<=NF; i++) printf "%s%.1f %%", (i>1 ? " / " : ""), 100*$i}')
 	where_time+=" Answering from its result cache${hits:+ ($hits of statements were cache hits)}, with no server hop for a hit, Strata reached $(across strata-cache 5 ×) of direct."
 fi
 
 strata_errors=""
-for t in strata strata-nopoll strata-1thread strata-socket strata-cache; do
+for t in strata strata-nopoll strata-1thread strata-socket strata-prepared strata-cache; do
 	n=$(grep -c -E 'level=(ERROR|WARN)|panic' "$(strata_log "$t")" 2>/dev/null || true)
 	[ "${n:-0}" = 0 ] || strata_errors+="${strata_errors:+; }$n in $(strata_log "$t")"
 done
@@ -772,7 +782,7 @@ the same run, interleaved round by round:
   these reads to that replica. This is the headline: the target and the
   bold ratios of the first table are Strata / direct.
 
-Four more Strata configs, in the same rounds, show what changes the picture
+Five more Strata configs, in the same rounds, show what changes the picture
 (in a table of their own, not the headline):
 
 - **strata-nopoll** (\`bench/benchcfg/strata-nopoll.yaml\`): \`busy_poll: 0s\`,
@@ -785,6 +795,11 @@ Four more Strata configs, in the same rounds, show what changes the picture
 - **strata-socket** (\`bench/benchcfg/strata-socket.yaml\`): Strata reaches
   the servers through their Unix sockets (\`backend.sockets\`) instead of
   loopback TCP, which shows what a cheaper server-side hop is worth.
+- **strata-prepared** (\`bench/benchcfg/strata-prepared.yaml\`):
+  \`backend.prepare_text_reads: true\`, so the text point selects of
+  \`--db-ps-mode=disable\` run as their shape's prepared statement on the
+  replica, which then parses each shape once per connection (the auto
+  rounds, prepared by sysbench already, measure the same as Strata).
 - **strata-cache** (\`bench/benchcfg/strata-cache.yaml\`): a \`cache: 60s\`
   routing rule on \`sbtest1\`, so Strata answers repeated reads from its
   result cache, which shows what a read costs with no server hop at all.
@@ -842,9 +857,10 @@ sysbench WORKLOAD ${SB_COMMON[*]} --mysql-port=PORT --mysql-user=USER --mysql-pa
 #   strata-cache:  port $CACHE_PORT, $APP_USER/$APP_PASS
 #   strata-1thread: port $THREAD_PORT, $APP_USER/$APP_PASS
 #   strata-nopoll: port $NOPOLL_PORT, $APP_USER/$APP_PASS
+#   strata-prepared: port $PREPARED_PORT, $APP_USER/$APP_PASS
 # relay: $RELAY_BIN -listen $HOST:$RELAY_PORT -to $HOST:$REPLICA_PORT
 $crelay_cmd
-# Strata: $BIN serve -c $CONF (and -c $SOCKET_CONF, -c $CACHE_CONF, -c $THREAD_CONF, -c $NOPOLL_CONF)
+# Strata: $BIN serve -c $CONF (and -c $SOCKET_CONF, -c $CACHE_CONF, -c $THREAD_CONF, -c $NOPOLL_CONF, -c $PREPARED_CONF)
 # cache hit ratio: strata_queries_total{route="cache"} / all strata_queries_total, from http://$HOST:$CACHE_ADMIN_PORT/metrics
 # Go benchmarks:
 STRATA_BENCH_DIRECT='$DIRECT_USER:$DIRECT_PASS@tcp($HOST:$REPLICA_PORT)/$DB' \\
@@ -879,6 +895,9 @@ $other_table
   2-core host.
 - **strata-socket**: Strata with Unix sockets to the servers; its gain over
   Strata is what loopback TCP costs on the server-side hop.
+- **strata-prepared**: Strata with \`backend.prepare_text_reads\`; its
+  gain over Strata in the disable rounds is what the replica's parse of
+  each text statement costs.
 - **strata-cache**: Strata answering from its result cache; what a cached
   read costs, with no server hop.
 
