@@ -499,8 +499,10 @@ func (r *relay) send(seq byte, payload []byte) error {
 		seq += r.shift
 		r.client.Seq = seq + 1
 	}
-	header := [4]byte{byte(len(payload)), byte(len(payload) >> 8), byte(len(payload) >> 16), seq}
-	if _, err := r.out.Write(header[:]); err != nil {
+	// The connection's header buffer: a local array would escape through
+	// the io.Writer, one allocation per packet.
+	r.c.hdr = [4]byte{byte(len(payload)), byte(len(payload) >> 8), byte(len(payload) >> 16), seq}
+	if _, err := r.out.Write(r.c.hdr[:]); err != nil {
 		return &ClientError{err}
 	}
 	if _, err := r.out.Write(payload); err != nil {

@@ -31,8 +31,9 @@ import (
 // OK for everything else.
 type fakeServer struct {
 	ln net.Listener
-	// reads counts the SELECTs and EXECUTEs it answered.
-	reads atomic.Int64
+	// reads counts the SELECTs and EXECUTEs it answered, executes the
+	// EXECUTEs alone.
+	reads, executes atomic.Int64
 }
 
 func startFakeServer(tb testing.TB) *fakeServer {
@@ -182,6 +183,7 @@ func (fs *fakeServer) serve(c net.Conn) {
 		case wire.ComStmtExecute:
 			reply = r.binary
 			fs.reads.Add(1)
+			fs.executes.Add(1)
 		case wire.ComStmtClose, wire.ComStmtSendLong:
 			continue
 		default:
@@ -283,13 +285,19 @@ func (h *hotPath) execute(id uint64) []byte {
 // allocation.
 func TestHotPathAllocs(t *testing.T) {
 	ctx := context.Background()
-	for _, mode := range []string{"query", "execute"} {
+	for _, mode := range []string{"query", "execute", "query as prepared"} {
 		t.Run(mode, func(t *testing.T) {
 			h := newHotPath(t, "")
 			packet, run := queryPacket(42), h.s.Query
-			if mode == "execute" {
+			switch mode {
+			case "execute":
 				h.prepare(t)
 				packet, run = h.execute(42), h.s.Execute
+			case "query as prepared":
+				// backend.prepare_text_reads: the text runs as its
+				// shape's prepared statement, its binary row turned
+				// into text.
+				h.s.env.SetLimits(Limits{PrepareTextReads: true})
 			}
 			var err error
 			allocs := testing.AllocsPerRun(200, func() {
@@ -302,6 +310,9 @@ func TestHotPathAllocs(t *testing.T) {
 			}
 			if n := h.replica.reads.Load(); n != 201 || h.primary.reads.Load() != 0 {
 				t.Fatalf("the replica answered %d reads and the primary %d, want 201 and 0", n, h.primary.reads.Load())
+			}
+			if n := h.replica.executes.Load(); mode != "query" && n != 201 {
+				t.Fatalf("the replica answered %d EXECUTEs, want 201", n)
 			}
 			if allocs != 0 {
 				t.Errorf("%s: %v heap allocations per statement, want 0", mode, allocs)
@@ -349,6 +360,17 @@ func BenchmarkHotPath(b *testing.B) {
 	ctx := context.Background()
 	b.Run("query", func(b *testing.B) {
 		h := newHotPath(b, "")
+		packet := queryPacket(42)
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := h.s.Query(ctx, packet); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("query as prepared", func(b *testing.B) {
+		h := newHotPath(b, "")
+		h.s.env.SetLimits(Limits{PrepareTextReads: true})
 		packet := queryPacket(42)
 		b.ReportAllocs()
 		for b.Loop() {
