@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/strata-proxy/strata/backend"
+	"github.com/strata-proxy/strata/config"
 	"github.com/strata-proxy/strata/sandbox"
 	"github.com/strata-proxy/strata/test/testenv"
 	"github.com/strata-proxy/strata/wire"
@@ -305,6 +306,20 @@ func TestTextReadsStayTextByDefault(t *testing.T) {
 	reads(on.MySQLAddr())
 	if n := executedAtLeast(t, on.AdminAddr(), 20); n != 20 {
 		t.Errorf("with prepare_text_reads, %d of 20 text reads ran as prepared statements", n)
+	}
+	// A reload turns it off without a restart.
+	cfg, err := config.Parse([]byte(strings.Replace(prepareTextReadsYAML, "prepare_text_reads: true", "prepare_text_reads: false", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	changes, _, err := on.Reload(cfg)
+	if err != nil || !strings.Contains(strings.Join(changes, "\n"), "backend.prepare_text_reads: true -> false") {
+		t.Fatalf("reload: %v, changes %q", err, changes)
+	}
+	reads(on.MySQLAddr())
+	time.Sleep(200 * time.Millisecond) // for executions to be counted, were there any
+	if n := textPreparedCounts(t, on.AdminAddr())["executed"]; n != 20 {
+		t.Errorf("after a reload turned prepare_text_reads off, %d text reads ran as prepared statements, want the 20 of before", n)
 	}
 }
 
