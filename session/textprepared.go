@@ -34,6 +34,13 @@ func (s *Session) textPrepared(parsed *planner.Parsed, sql string) *sqlparse.Pre
 	return form
 }
 
+// turnOff stops form's use for every text of its shape, counted under
+// outcome.
+func (s *Session) turnOff(form *sqlparse.PreparedForm, outcome string) {
+	form.TurnOff()
+	s.env.Metrics.TextPrepared(outcome)
+}
+
 // execTextPrepared runs the query sql on c as form's prepared statement
 // with sql's values bound, and relays the answer as the answer to the
 // query. done is false when nothing was sent and the caller must send
@@ -54,8 +61,7 @@ func (s *Session) execTextPrepared(c *backend.Conn, capture *backend.Capture, fo
 	st, err := c.TextStmt(db, form.SQL)
 	if werr, ok := err.(*wire.Error); ok {
 		if !preparesLater(werr) {
-			form.TurnOff()
-			s.env.Metrics.TextPrepared("refused")
+			s.turnOff(form, "refused")
 		}
 		return res, false, nil
 	}
@@ -68,8 +74,7 @@ func (s *Session) execTextPrepared(c *backend.Conn, capture *backend.Capture, fo
 	}
 	res, err = c.RelayAsText(s.client, capture, st)
 	if err == backend.ErrNoTextRows {
-		form.TurnOff()
-		s.env.Metrics.TextPrepared("untextable")
+		s.turnOff(form, "untextable")
 		return res, false, nil
 	}
 	s.env.Metrics.TextPrepared("executed")
