@@ -60,12 +60,9 @@ type Literal struct {
 func (p *PreparedForm) Values(dst []Literal, sql string) (_ []Literal, ok bool) {
 	sc := newScanner(sql)
 	for {
-		t := sc.next()
-		if t.kind == tokEOF {
+		t, more := sc.nextLiteral()
+		if !more {
 			break
-		}
-		if !isLiteral(sql, t) {
-			continue
 		}
 		if t.kind != tokString {
 			dst = append(dst, Literal{Text: sql[t.start:t.end]})

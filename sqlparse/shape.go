@@ -35,12 +35,9 @@ func AppendShapeKey(dst []byte, sql string) (key []byte, ok bool) {
 	sc := newScanner(sql)
 	copied := 0
 	for {
-		t := sc.next()
-		if t.kind == tokEOF {
+		t, more := sc.nextLiteral()
+		if !more {
 			break
-		}
-		if !isLiteral(sql, t) {
-			continue
 		}
 		dst = append(dst, sql[copied:t.start]...)
 		if t.kind == tokString {
@@ -51,6 +48,20 @@ func AppendShapeKey(dst []byte, sql string) (key []byte, ok bool) {
 		copied, ok = t.end, true
 	}
 	return append(dst, sql[copied:]...), ok
+}
+
+// nextLiteral returns the next token that a shape blanks out (isLiteral);
+// more is false at the end of the text.
+func (sc *scanner) nextLiteral() (t token, more bool) {
+	for {
+		t = sc.next()
+		if t.kind == tokEOF {
+			return t, false
+		}
+		if isLiteral(sc.s, t) {
+			return t, true
+		}
+	}
 }
 
 // isLiteral reports whether token t of sql is a value a shape blanks out.
