@@ -209,7 +209,7 @@ if [ -d "$OUT/sandbox" ]; then
 fi
 PORTS=("$PRIMARY_PORT" "$REPLICA_PORT" "$STRATA_PORT" "$ADMIN_PORT" "$SOCKET_PORT" "$SOCKET_ADMIN_PORT" "$CACHE_PORT" "$CACHE_ADMIN_PORT" "$THREAD_PORT" "$THREAD_ADMIN_PORT" "$NOPOLL_PORT" "$NOPOLL_ADMIN_PORT" "$PREPARED_PORT" "$PREPARED_ADMIN_PORT" "$RELAY_PORT" "$CRELAY_PORT")
 for port in "${PORTS[@]}"; do
-	if ss -Hltn "sport = :$port" | grep -q .; then
+	if [ -n "$(ss -Hltn "sport = :$port")" ]; then
 		die "port $port is in use by another process (ss -ltnp 'sport = :$port'); the bench needs ports ${PORTS[*]}"
 	fi
 done

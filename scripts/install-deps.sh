@@ -15,6 +15,15 @@ export DEBIAN_FRONTEND=noninteractive
 
 have() { command -v "$1" >/dev/null 2>&1; }
 
+# has_pdo_mysql: PHP lists pdo_mysql among its modules. The list is read
+# whole first: piped into grep -q, php could be killed by SIGPIPE after
+# the match, and under pipefail a found module would read as missing.
+has_pdo_mysql() {
+	local modules
+	modules=$(php -m 2>/dev/null) || return 1
+	grep -qi '^pdo_mysql$' <<<"$modules"
+}
+
 missing=()
 need() { # need PACKAGE: add it once
 	local p
@@ -26,7 +35,7 @@ have mariadbd || need mariadb-server
 have mariadb-install-db || need mariadb-server
 have mariadb || need mariadb-client
 have php || need php-cli
-if ! have php || ! php -m 2>/dev/null | grep -qi '^pdo_mysql$'; then need php-mysql; fi
+if ! have php || ! has_pdo_mysql; then need php-mysql; fi
 have sysbench || need sysbench
 # Python's two MySQL drivers (test/python), in Debian's own interpreter.
 /usr/bin/python3 -c 'import pymysql' >/dev/null 2>&1 || need python3-pymysql
@@ -108,7 +117,7 @@ failed=0
 for bin in mariadbd mariadb-install-db mariadb php sysbench make node npm java; do
 	have "$bin" || { echo "deps: $bin still missing after install" >&2; failed=1; }
 done
-php -m 2>/dev/null | grep -qi '^pdo_mysql$' || { echo "deps: php has no pdo_mysql after install" >&2; failed=1; }
+has_pdo_mysql || { echo "deps: php has no pdo_mysql after install" >&2; failed=1; }
 [ -s /usr/share/java/mariadb-java-client.jar ] || { echo "deps: no Connector/J jar after install" >&2; failed=1; }
 [ "$failed" -eq 0 ] || exit 1
 rm -f "$log"
