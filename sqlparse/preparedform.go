@@ -98,6 +98,9 @@ func preparedForm(sql string, stmt ast.StmtNode) *PreparedForm {
 	if !ok || sel.SelectIntoOpt != nil || sel.LockInfo != nil {
 		return nil
 	}
+	if sc := newScanner(sql); !sc.hasLiteral() {
+		return nil // nothing to bind: the text is its own shape
+	}
 	v := bindableValues{at: map[int]bool{}}
 	sel.Accept(&v)
 	var b strings.Builder
@@ -125,11 +128,14 @@ func preparedForm(sql string, stmt ast.StmtNode) *PreparedForm {
 		copied = t.end
 		params++
 	}
-	if params == 0 {
-		return nil // nothing to bind: the text is its own shape
-	}
 	b.WriteString(sql[copied:])
 	return &PreparedForm{SQL: b.String(), Params: params}
+}
+
+// hasLiteral reports whether a value a shape blanks out lies ahead.
+func (sc *scanner) hasLiteral() bool {
+	_, more := sc.nextLiteral()
+	return more
 }
 
 // bindableValues finds the literals a parameter may stand for: at holds
