@@ -60,25 +60,16 @@ func (r *relay) textResultSet(n int, seq byte) (bool, error) {
 	}
 	cols, _ := wire.ReadLenEnc(held[4:])
 	defsAt := len(held)
-	packets := int(cols) + 1
-	if !r.c.Flavor.DeprecateEOF {
-		packets++ // the EOF after the definitions
-	}
-	defsEnd := 0
-	for i := 1; i < packets; i++ {
-		if i == int(cols)+1 {
-			defsEnd = len(held)
-		}
-		n, _, err := r.readHeader()
-		if err != nil {
-			return false, err
-		}
-		if held, err = r.hold(held, n); err != nil {
+	for range cols {
+		if held, err = r.holdNext(held); err != nil {
 			return false, err
 		}
 	}
-	if defsEnd == 0 {
-		defsEnd = len(held)
+	defsEnd := len(held)
+	if !r.c.Flavor.DeprecateEOF { // the EOF after the definitions
+		if held, err = r.holdNext(held); err != nil {
+			return false, err
+		}
 	}
 	r.c.held = held
 	rows, err := r.asText.textRowsOf(held[defsAt:defsEnd], int(cols))
@@ -94,6 +85,15 @@ func (r *relay) textResultSet(n int, seq byte) (bool, error) {
 		p = p[4+size:]
 	}
 	return r.rows()
+}
+
+// holdNext reads the next packet onto held, after its length in 4 bytes.
+func (r *relay) holdNext(held []byte) ([]byte, error) {
+	n, _, err := r.readHeader()
+	if err != nil {
+		return held, err
+	}
+	return r.hold(held, n)
 }
 
 // hold reads the packet of n bytes whose header was just read onto held,
@@ -133,7 +133,7 @@ func (r *relay) drainRows() error {
 // been announced, as its text row. A row of 16 MB or more comes in
 // several packets and goes in as many as its text needs.
 func (r *relay) textRow(n int, seq byte) error {
-	row, packets, err := r.wholeRow(n)
+	row, packets, peeked, err := r.wholeRow(n)
 	if err != nil {
 		return err
 	}
@@ -142,8 +142,7 @@ func (r *relay) textRow(n int, seq byte) error {
 		return &ServerError{r.c.Addr, err}
 	}
 	r.c.rowOut = text
-	if packets == 1 && n <= r.c.R.Size() {
-		// row was peeked in the read buffer: done with it now.
+	if peeked {
 		if _, err := r.c.R.Discard(n); err != nil {
 			return &ServerError{r.c.Addr, err}
 		}
@@ -165,34 +164,34 @@ func (r *relay) textRow(n int, seq byte) error {
 }
 
 // wholeRow returns the payload of the row whose first packet of n bytes
-// has just been announced, and the number of packets it took: in the
-// read buffer when it fits there (still to be discarded), else read into
-// the connection's own buffer.
-func (r *relay) wholeRow(n int) (row []byte, packets int, err error) {
+// has just been announced, and the number of packets it took: peeked in
+// the read buffer when it fits there (still to be discarded), else read
+// into the connection's own buffer.
+func (r *relay) wholeRow(n int) (row []byte, packets int, peeked bool, err error) {
 	if n < wire.MaxPayload && n <= r.c.R.Size() {
 		row, err := r.c.R.Peek(n)
 		if err != nil {
-			return nil, 0, &ServerError{r.c.Addr, err}
+			return nil, 0, false, &ServerError{r.c.Addr, err}
 		}
-		return row, 1, nil
+		return row, 1, true, nil
 	}
 	row = r.c.rowIn[:0]
 	for {
 		at := len(row)
 		row = append(row, make([]byte, n)...)
 		if _, err := io.ReadFull(r.c.R, row[at:]); err != nil {
-			return nil, 0, &ServerError{r.c.Addr, err}
+			return nil, 0, false, &ServerError{r.c.Addr, err}
 		}
 		packets++
 		if n < wire.MaxPayload {
 			break
 		}
 		if n, _, err = r.readHeader(); err != nil {
-			return nil, 0, err
+			return nil, 0, false, err
 		}
 	}
 	r.c.rowIn = row
-	return row, packets, nil
+	return row, packets, false, nil
 }
 
 // textRowsOf returns the converter for a result of cols columns whose
