@@ -52,13 +52,7 @@ func (s *Session) execTextPrepared(c *backend.Conn, capture *backend.Capture, fo
 	if !ok {
 		return res, false, nil
 	}
-	db := s.DB
-	if db == "" {
-		// The text would run in the connection's database: so does the
-		// statement, and it is kept under that name.
-		db = c.DB
-	}
-	st, err := c.TextStmt(db, form.SQL)
+	st, err := c.TextStmt(s.DB, form.SQL)
 	if werr, ok := err.(*wire.Error); ok {
 		if !preparesLater(werr) {
 			s.turnOff(form, "refused")
