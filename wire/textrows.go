@@ -180,15 +180,9 @@ func (c textColumn) appendInt(dst, p []byte, size int) ([]byte, []byte, error) {
 // microseconds as far as they go) into YYYY-MM-DD[ HH:MM:SS[.fff…]],
 // with as many fractional digits as the column has decimals.
 func (c textColumn) appendDateTime(dst, p []byte) ([]byte, []byte, error) {
-	if len(p) == 0 || len(p) < 1+int(p[0]) {
-		return dst, p, errBinaryRow
-	}
-	n := int(p[0])
 	var v [11]byte
-	switch n {
-	case 0, 4, 7, 11:
-		copy(v[:], p[1:1+n])
-	default:
+	rest, ok := temporal(v[:], p, 0, 4, 7, 11)
+	if !ok {
 		return dst, p, errBinaryRow
 	}
 	var text [32]byte
@@ -202,22 +196,16 @@ func (c textColumn) appendDateTime(dst, p []byte) ([]byte, []byte, error) {
 		t = appendClock(t, int(v[4]), int(v[5]), int(v[6]), binary.LittleEndian.Uint32(v[7:]), c.decimals)
 	}
 	dst = append(dst, byte(len(t)))
-	return append(dst, t...), p[1+n:], nil
+	return append(dst, t...), rest, nil
 }
 
 // appendTime turns a binary TIME (a length of 0, 8 or 12, then the sign,
 // days, hours, minutes, seconds and microseconds) into [-]HH:MM:SS[.fff…],
 // the hours counting the days.
 func (c textColumn) appendTime(dst, p []byte) ([]byte, []byte, error) {
-	if len(p) == 0 || len(p) < 1+int(p[0]) {
-		return dst, p, errBinaryRow
-	}
-	n := int(p[0])
 	var v [12]byte
-	switch n {
-	case 0, 8, 12:
-		copy(v[:], p[1:1+n])
-	default:
+	rest, ok := temporal(v[:], p, 0, 8, 12)
+	if !ok {
 		return dst, p, errBinaryRow
 	}
 	var text [32]byte
@@ -228,7 +216,24 @@ func (c textColumn) appendTime(dst, p []byte) ([]byte, []byte, error) {
 	hours := int(binary.LittleEndian.Uint32(v[1:]))*24 + int(v[5])
 	t = appendClock(t, hours, int(v[6]), int(v[7]), binary.LittleEndian.Uint32(v[8:]), c.decimals)
 	dst = append(dst, byte(len(t)))
-	return append(dst, t...), p[1+n:], nil
+	return append(dst, t...), rest, nil
+}
+
+// temporal copies a binary temporal value at the start of p into v (zeros
+// past its bytes): a length byte, one of sizes, then that many bytes. rest
+// is what follows it.
+func temporal(v, p []byte, sizes ...int) (rest []byte, ok bool) {
+	if len(p) == 0 || len(p) < 1+int(p[0]) {
+		return p, false
+	}
+	n := int(p[0])
+	for _, size := range sizes {
+		if n == size {
+			copy(v, p[1:1+n])
+			return p[1+n:], true
+		}
+	}
+	return p, false
 }
 
 // appendClock appends HH:MM:SS and, for a column with decimals, a point
