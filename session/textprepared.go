@@ -22,13 +22,16 @@ import (
 // textPrepared returns the prepared form to run the query sql by, or nil
 // when it goes to the server as text: the setting is off; the text is not
 // one statement of a shape with a form; the form failed before; Strata
-// rewrote the text; or the session reads text another way than the
-// parse did (sql_mode, a multibyte character set whose bytes Strata's
-// scanner would misread inside strings).
+// rewrote the text; the session reads text another way than the parse
+// did (sql_mode, a multibyte character set whose bytes Strata's scanner
+// would misread inside strings); or the session profiles its statements
+// (SHOW PROFILES lists what the server ran, and the client wants its
+// texts there, not their forms with a ? for each value).
 func (s *Session) textPrepared(parsed *planner.Parsed, sql string) *sqlparse.PreparedForm {
 	form := parsed.Summary.Prepared
 	if form == nil || form.Off() || len(parsed.Statements) != 1 || sql != parsed.SQL ||
-		!s.env.Limits().PrepareTextReads || s.multibyte != nil || !s.readingMode().ReadsAsDefault() {
+		!s.env.Limits().PrepareTextReads || s.multibyte != nil || !s.readingMode().ReadsAsDefault() ||
+		s.holds["profiling"] {
 		return nil
 	}
 	return form

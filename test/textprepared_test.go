@@ -323,6 +323,42 @@ func TestTextReadsStayTextByDefault(t *testing.T) {
 	}
 }
 
+// A session that profiles its statements reads them back in SHOW
+// PROFILES, which lists what the server ran: its reads go as their texts,
+// not as prepared forms with a ? for each value, while another session's
+// same read is prepared.
+func TestProfiledSessionsSendText(t *testing.T) {
+	t.Parallel()
+	setupTables(t, "CREATE TABLE IF NOT EXISTS blog.tp_profiled (id INT PRIMARY KEY)", "REPLACE INTO blog.tp_profiled VALUES (1), (2)")
+	s, _ := testenv.StartStrataFile(t, prepareTextReadsYAML)
+	db := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog"))
+	profiled := testenv.Conn(t, db)
+	if _, err := profiled.ExecContext(ctxFor(t), "SET profiling = 1"); err != nil {
+		t.Fatal(err)
+	}
+	reads := []string{"SELECT id FROM tp_profiled WHERE id = 1", "SELECT id FROM tp_profiled WHERE id IN (1, 2) ORDER BY id LIMIT 1"}
+	before := textPreparedCounts(t, s.AdminAddr())["executed"]
+	for _, q := range reads {
+		if got := queryStrings(t, profiled, q); len(got) != 1 || got[0] != "1" {
+			t.Fatalf("%s = %q, want 1", q, got)
+		}
+	}
+	other := testenv.Conn(t, db)
+	queryStrings(t, other, reads[0])
+	executedAtLeast(t, s.AdminAddr(), before+1)
+	time.Sleep(200 * time.Millisecond) // for the profiled session's executions to be counted, were there any
+	if n := textPreparedCounts(t, s.AdminAddr())["executed"] - before; n != 1 {
+		t.Errorf("%d reads ran as prepared statements, want only the other session's one", n)
+	}
+	var listed []string
+	for _, row := range queryStrings(t, profiled, "SHOW PROFILES") {
+		listed = append(listed, row[strings.LastIndex(row, "|")+1:])
+	}
+	if strings.Join(listed, "\n") != strings.Join(reads, "\n") {
+		t.Errorf("SHOW PROFILES = %q, want the session's texts %q", listed, reads)
+	}
+}
+
 // A parameter bound to a literal's value must compare, match and convert
 // as the literal does, against every column type: integers against
 // strings, dates and YEARs against numbers and strings, ENUM and SET
