@@ -117,6 +117,12 @@ func preparedForm(sql string, stmt ast.StmtNode) *PreparedForm {
 		}
 		before := last
 		last = [2]token{before[1], t}
+		if sql[t.start:t.end] == "?" {
+			// A parameter marker in a text, which the server refuses
+			// as a syntax error; in the form it would be one parameter
+			// more than the values bound.
+			return nil
+		}
 		if !isLiteral(sql, t) {
 			continue
 		}

@@ -2,6 +2,7 @@ package sqlparse
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -23,6 +24,7 @@ func TestPreparedForm(t *testing.T) {
 		{"SELECT id FROM t WHERE id IN (SELECT t_id FROM u WHERE n > 3)", "SELECT id FROM t WHERE id IN (SELECT t_id FROM u WHERE n > ?)"},
 		{"SELECT kind, COUNT(*) FROM t GROUP BY kind HAVING COUNT(*) > 5", "SELECT kind, COUNT(*) FROM t GROUP BY kind HAVING COUNT(*) > ?"},
 		{"SELECT c FROM t WHERE id = 1.5 AND k = 7", "SELECT c FROM t WHERE id = 1.5 AND k = ?"}, // 1.5 is kept as text
+		{"SELECT c FROM t WHERE id = ? AND k = 7", ""},                                           // a marker in a text: a syntax error
 		// Values that name or type a column, or change what a clause means.
 		{"SELECT 1 FROM t WHERE id = 2", ""},
 		{"SELECT id, 'x' AS tag FROM t WHERE id = 2", ""},
@@ -102,4 +104,74 @@ func TestPreparedFormNotUnderOtherReadings(t *testing.T) {
 			t.Errorf("sql_mode %s: prepared form %q; a session reading text another way must send it as it is", mode, f.Prepared.SQL)
 		}
 	}
+}
+
+// FuzzPreparedFormFitsItsShape checks the promise a prepared form makes
+// for every text of its shape: the form made from one text, with the
+// values of another text of the shape bound, is that other text. A value
+// bound in the wrong place, or a value of the first text left in the
+// form, would answer another statement than the client's.
+func FuzzPreparedFormFitsItsShape(f *testing.F) {
+	for _, s := range []string{
+		"SELECT c FROM sbtest1 WHERE id=5023",
+		"SELECT id FROM t WHERE id IN (1, 2, 3) AND name LIKE 'a%' ORDER BY id LIMIT 10",
+		"SELECT id FROM t WHERE id BETWEEN 5 AND 9 LIMIT 2, 3",
+		"SELECT id FROM t WHERE id > 5 LIMIT 3 OFFSET 6",
+		"SELECT a FROM t JOIN u ON u.t_id = t.id AND u.kind = 'x' WHERE t.id = 1",
+		"SELECT id FROM t WHERE id IN (SELECT t_id FROM u WHERE n > 3)",
+		"SELECT kind, COUNT(*) FROM t GROUP BY kind HAVING COUNT(*) > 5",
+		"SELECT c FROM t WHERE id = 1.5 AND k = 7 /* 8 */",
+		`SELECT c FROM t WHERE name = "x" AND n <=> 4`,
+		"SELECT c FROM t WHERE id = ? AND k = 7",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, sql string) {
+		facts, err := Classify(sql)
+		if err != nil || facts.Prepared == nil {
+			return
+		}
+		form := facts.Prepared
+		key, _ := AppendShapeKey(nil, sql)
+		for _, swap := range [][2]string{{"7", "'z'"}, {"0", "'it''s'"}, {"18446744073709551615", "''"}} {
+			variant := replaceLiterals(sql, swap[0], swap[1])
+			if k, _ := AppendShapeKey(nil, variant); string(k) != string(key) {
+				continue // the swap changed the shape: not a text of this form
+			}
+			values, ok := form.Values(nil, variant)
+			if !ok {
+				t.Fatalf("%q: the values of %q, of its shape, do not bind to its form %q", sql, variant, form.SQL)
+			}
+			if got := inlineValues(t, form.SQL, values); got != variant {
+				t.Fatalf("%q: its form %q with the values of %q is\n%q", sql, form.SQL, variant, got)
+			}
+		}
+	})
+}
+
+// inlineValues writes form with each of its parameters replaced by its
+// value as a literal: a number's digits, a string in single quotes.
+func inlineValues(t *testing.T, form string, values []Literal) string {
+	sc := newScanner(form)
+	var b strings.Builder
+	copied, n := 0, 0
+	for tok := sc.next(); tok.kind != tokEOF; tok = sc.next() {
+		if form[tok.start:tok.end] != "?" {
+			continue
+		}
+		if n == len(values) {
+			t.Fatalf("form %q has more parameters than its %d values", form, len(values))
+		}
+		b.WriteString(form[copied:tok.start])
+		if v := values[n]; v.String {
+			b.WriteString("'" + strings.ReplaceAll(v.Text, "'", "''") + "'")
+		} else {
+			b.WriteString(v.Text)
+		}
+		copied, n = tok.end, n+1
+	}
+	if n != len(values) {
+		t.Fatalf("form %q has %d parameters for %d values", form, n, len(values))
+	}
+	return b.String() + form[copied:]
 }

@@ -129,6 +129,7 @@ func TestTextReadsRunAsPreparedStatements(t *testing.T) {
 		"SELECT id FROM tp_types WHERE id = 99999999999999999999",       // a DECIMAL literal
 		`SELECT id FROM tp_types WHERE vc = 'it\'s'`,                    // a backslash
 		"SELECT id FROM tp_types WHERE id = 1; SELECT id FROM tp_types", // several statements
+		"SELECT id FROM tp_types WHERE id = ? AND ti = 1",               // a parameter marker: the server's syntax error
 	}
 	s, _ := testenv.StartStrataFile(t, prepareTextReadsYAML)
 	through := rawDial(t, s.MySQLAddr(), "app", "app")
