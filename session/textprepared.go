@@ -65,6 +65,14 @@ func (s *Session) execTextPrepared(c *backend.Conn, capture *backend.Capture, fo
 	if err != nil {
 		return res, true, err
 	}
+	if st.NumParams != len(params) {
+		// The server reads the form otherwise than Strata: a comment
+		// Strata reads as code, such as MariaDB's skipped /*!50700 ... */
+		// for MySQL 5.7 and later, hides a parameter from it. Bound
+		// values would land on other parameters: the text goes instead.
+		s.turnOff(form, "refused")
+		return res, false, nil
+	}
 	s.execPacket = wire.AppendExecute(s.execPacket[:0], st.ID, params)
 	if err := c.RequestFor(s.execPacket, reply); err != nil {
 		return res, true, &backend.ServerError{Addr: c.Addr, Err: err}
