@@ -102,6 +102,22 @@ func (c *Config) validate(root *yaml.Node) error {
 	if c.Backend.User == "" {
 		p.add("backend.user", "is required: the account Strata uses to log in to the servers")
 	}
+	c.validateSwitchover(p)
+	c.validateTransactions(p)
+	c.validateClusters(p)
+	c.validateSockets(p)
+	c.validateBackendTLS(p)
+	c.validateRouting(p)
+	c.validateTables(p)
+	if path := c.ListenSocket; path != "" && len(absPath(path)) > 107 {
+		p.add("listen_socket", "must be a path of at most 107 bytes from the root (a Unix socket's limit), such as /run/strata/strata.sock")
+	}
+	c.validateLimits(p)
+	return p.err()
+}
+
+// validateSwitchover checks the accounts and timeout switchovers use.
+func (c *Config) validateSwitchover(p *problems) {
 	if sw := c.Switchover; sw.User != "" && sw.ReplicationUser == "" {
 		p.add("switchover.replication_user", "is required with switchover.user: the account replicas log in to their new primary with")
 	} else if sw.User == "" && sw.ReplicationUser != "" {
@@ -110,6 +126,11 @@ func (c *Config) validate(root *yaml.Node) error {
 	if c.Switchover.Timeout < 0 {
 		p.add("switchover.timeout", "must not be negative (default %s)", DefaultSwitchoverTimeout)
 	}
+}
+
+// validateTransactions checks how transactions across clusters commit,
+// and the intervals of their resolver and deadlock checks.
+func (c *Config) validateTransactions(p *problems) {
 	switch c.Transactions.Mode {
 	case "", TxSingle, TxTwoPC:
 	default:
@@ -133,14 +154,11 @@ func (c *Config) validate(root *yaml.Node) error {
 		// 100 ms unread: reads more often would see one stale snapshot.
 		p.add("transactions.deadlock_check", "must be at least %s: InnoDB shows new lock waits only to readers that pause 100 ms (default %s)", MinDeadlockCheck, DefaultDeadlockCheck)
 	}
-	c.validateClusters(p)
-	c.validateSockets(p)
-	c.validateBackendTLS(p)
-	c.validateRouting(p)
-	c.validateTables(p)
-	if path := c.ListenSocket; path != "" && len(absPath(path)) > 107 {
-		p.add("listen_socket", "must be a path of at most 107 bytes from the root (a Unix socket's limit), such as /run/strata/strata.sock")
-	}
+}
+
+// validateLimits checks the limits: each within what it can mean, and
+// the ones bounded by another not past it.
+func (c *Config) validateLimits(p *problems) {
 	if c.Limits.MaxIdlePerServer > c.Limits.MaxConnsPerServer {
 		p.add("limits.max_idle_per_server", "must not exceed max_conns_per_server (%d)", c.Limits.MaxConnsPerServer)
 	}
@@ -171,7 +189,6 @@ func (c *Config) validate(root *yaml.Node) error {
 	if c.Limits.MaxQueryDigests < 0 {
 		p.add("limits.max_query_digests", "must not be negative (the statistics keep this many statement shapes; default %d)", DefaultMaxQueryDigests)
 	}
-	return p.err()
 }
 
 func (c *Config) validateUsers(p *problems) {

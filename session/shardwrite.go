@@ -486,42 +486,17 @@ func (s *Session) writeShards(ctx context.Context, f *sqlparse.Facts, plan *plan
 	if across {
 		return s.writeAcross(ctx, f, plan, conns, start, work, tp)
 	}
-	// A transaction's write over several shards (narrow.go) begins the
-	// client's transaction on each of them; refused, it leaves the
-	// transaction as it found it (a first write: as fresh).
-	narrowing := s.narrowing != notNarrowed && inClientTx
-	undone := false
+	r := s.newShardWrite(f, plan, conns, inClientTx)
 	defer func() {
-		if !undone {
+		if !r.undone {
 			s.noteTxStatement(f)
 		}
 	}()
 	defer s.running(conns)()
-	// A RETURNING write sends its rows before it commits, so it is
-	// always in a transaction: an error after some rows leaves nothing
-	// written. So is a write of an IN list's rows on the shards they were
-	// last seen on, which is undone where it did not find them all.
-	guessingEach := s.guessing && s.locateEach != nil
-	ownTx := narrowing || (len(conns) > 1 || plan.Kind == planner.PlanLoad || plan.Returning || guessingEach) && !inClientTx && !f.ImplicitCommit
-	// Inside the client's transaction a statement that runs in steps
-	// (on several shards, or a move's INSERT, UPDATE and DELETE) must be
-	// undone whole when a step fails, as one server undoes a failed
-	// statement and keeps the transaction going.
-	stepped := !narrowing && inClientTx && !f.ImplicitCommit && (len(conns) > 1 || plan.Move != nil || plan.LimitWalk)
-	fail := func(sc *shardConn, err error) error {
-		if stepped {
-			s.undoStatement(conns)
-		}
-		if !narrowing {
-			return s.abortShardWrite(conns, ownTx, sc, err)
-		}
-		undone = s.narrowing == narrowFresh
-		return s.failNarrowing(conns, sc, err)
-	}
-	if stepped {
+	if r.stepped {
 		if sc, err := runAtOnce(conns, each("SAVEPOINT "+statementSavepoint)); err != nil {
-			stepped = false // nothing of the statement ran
-			return fail(sc, err)
+			r.stepped = false // nothing of the statement ran
+			return r.fail(sc, err)
 		}
 	}
 	if len(conns) > 1 {
@@ -531,108 +506,232 @@ func (s *Session) writeShards(ctx context.Context, f *sqlparse.Facts, plan *plan
 		s.spanningWrite.Store(true)
 		defer s.spanningWrite.Store(false)
 	}
-	switch {
-	case narrowing:
-		if sc, err := s.beginTentative(ctx, conns); err != nil {
-			return fail(sc, err)
-		}
-	case ownTx:
-		if sc, err := runAtOnce(conns, each("START TRANSACTION")); err != nil {
-			return fail(sc, err)
-		}
-	}
-	// Under twopc a narrowing statement whose rows go beyond the
-	// transaction's shard is undone, unanswered: execPlan runs it again
-	// across the shards.
-	widen := func() error {
-		s.unwindNarrowing(conns)
-		undone = true
-		return errWidenAcross
+	// After fail the statement is over, answered or not: its error (nil
+	// once the client was told) is writeShards' own.
+	if err := r.begin(ctx); err != nil || r.ended {
+		return err
 	}
 	w, failed, err := work(ctx, conns)
 	if errors.Is(err, errWidenAcross) {
 		s.countNarrowed(f, "widened_across") // a row move, which needs XA
-		return widen()
+		return r.widen()
 	}
 	if err != nil {
-		return fail(failed, err)
+		return r.fail(failed, err)
 	}
-	if s.locate != nil || s.locateEach != nil {
-		touched, matched, err := matchedConns(f, conns, w)
-		switch {
-		case err != nil:
-			return fail(nil, err)
-		case s.guessing && !s.foundGuessedRows(touched, matched):
-			// Not all on the shards its rows were last seen on: undone
-			// there, it runs again on every shard (locate.go).
-			s.undoGuess(conns, narrowing, ownTx)
-			undone = true
-			return errGuessMissed
-		case !narrowing:
-			s.noteWriteLocations(touched, matched) // (narrowTo notes a narrowing one's)
-		}
+	if err := r.noteLocations(w); err != nil || r.ended {
+		return err
 	}
-	affected, insertID, warnings := w.affected, w.insertID, w.warnings
-	if insertID != 0 {
-		s.noteInsertID(w.insertConn, insertID)
-	}
-	if warnings > 0 {
-		s.noteShardWarnings(s.collectWarnings(ctx, warned(plan, conns)), uint64(warnings)) // before COMMIT clears them
-	}
-	var keep *shardConn
-	var spread []*shardConn
-	if narrowing {
-		// After the warnings are read: the shards it rolls back lose theirs.
-		keep, spread, err = s.narrowTo(f, conns, w)
-		if errors.Is(err, errWidenAcross) {
-			return widen()
-		}
-		if err != nil {
-			return fail(nil, err)
-		}
-	}
-	if ownTx && !narrowing {
-		if sc, err := runOnEach(conns, "COMMIT"); err != nil {
-			return fail(sc, err)
-		}
-	}
-	if !inClientTx {
-		s.recordShardWrites(f, conns)
-	}
-	if plan.InsertID > 0 {
-		insertID = uint64(plan.InsertID)
-		if err := s.setInsertID(conns[len(conns)-1].conn, plan.InsertID); err != nil {
-			return fail(conns[len(conns)-1], err)
-		}
-	}
-	if len(conns) > 1 || plan.InsertID > 0 {
-		// No connection's ROW_COUNT() is the statement's (each shard
-		// counted its own; DO LAST_INSERT_ID() above reset one): the
-		// next statement reads the sum from the session.
-		s.rowCount, s.rowCountState = int64(affected), 2
+	insertID, keep, spread, err := r.settle(ctx, w)
+	if err != nil || r.ended {
+		return err
 	}
 	s.invalidate(f)
 	s.learnPlaces(plan)
 	s.learnUpdated(f, plan, conns, w)
-	switch {
-	case narrowing && (keep != nil || spread != nil):
-		s.releaseNarrowed(conns, keep, spread)
-	case narrowing && s.narrowing == narrowInTx:
-		s.releaseWrite(conns, false) // narrowInTx rolled back the others; the transaction is elsewhere
-	case narrowing:
-		if err := s.undoNarrowing(conns); err != nil {
-			return fail(nil, err)
-		}
-		undone = true
-		s.releaseWrite(conns, false) // rolled back: none holds anything of the session's
-	default:
-		s.releaseWrite(conns, true)
+	if err := r.release(keep, spread); err != nil || r.ended {
+		return err
 	}
 	s.observeSharded(f, "shard_write", plan, time.Since(start))
 	for _, sc := range conns {
 		s.env.Metrics.ShardQuery(sc.route.Cluster, "write")
 	}
-	return s.answerWrite(f, w, affected, insertID, warnings)
+	return s.answerWrite(f, w, w.affected, insertID, w.warnings)
+}
+
+// shardWrite is one write over shards outside two-phase commit (see
+// writeShards): its connections and how it is held together on them.
+type shardWrite struct {
+	s     *Session
+	f     *sqlparse.Facts
+	plan  *planner.ShardPlan
+	conns []*shardConn
+	// inClientTx: the write is part of the client's transaction.
+	inClientTx bool
+	// narrowing: a transaction's write over several shards, which begins
+	// the client's transaction on each of them (narrow.go); refused, it
+	// leaves the transaction as it found it (a first write: as fresh).
+	narrowing bool
+	// ownTx: the write runs in a transaction of Strata's own on each
+	// connection, committed once every shard succeeded.
+	ownTx bool
+	// stepped: inside the client's transaction, the write runs in steps
+	// (on several shards, or a move's INSERT, UPDATE and DELETE) behind a
+	// savepoint, to be undone whole when a step fails.
+	stepped bool
+	// undone: nothing of the write is left in the session's transaction,
+	// which must not note it.
+	undone bool
+	// ended: fail ended the statement (and told the client, unless it
+	// went away); nothing more of it runs.
+	ended bool
+}
+
+func (s *Session) newShardWrite(f *sqlparse.Facts, plan *planner.ShardPlan, conns []*shardConn, inClientTx bool) *shardWrite {
+	narrowing := s.narrowing != notNarrowed && inClientTx
+	// A RETURNING write sends its rows before it commits, so it is
+	// always in a transaction: an error after some rows leaves nothing
+	// written. So is a write of an IN list's rows on the shards they were
+	// last seen on, which is undone where it did not find them all.
+	guessingEach := s.guessing && s.locateEach != nil
+	ownTx := narrowing || (len(conns) > 1 || plan.Kind == planner.PlanLoad || plan.Returning || guessingEach) && !inClientTx && !f.ImplicitCommit
+	// Inside the client's transaction a statement that runs in steps
+	// must be undone whole when a step fails, as one server undoes a
+	// failed statement and keeps the transaction going.
+	stepped := !narrowing && inClientTx && !f.ImplicitCommit && (len(conns) > 1 || plan.Move != nil || plan.LimitWalk)
+	return &shardWrite{s: s, f: f, plan: plan, conns: conns, inClientTx: inClientTx,
+		narrowing: narrowing, ownTx: ownTx, stepped: stepped}
+}
+
+// fail ends the write after a failure (on sc, when it was a shard's) and
+// returns what the client is told.
+func (r *shardWrite) fail(sc *shardConn, err error) error {
+	s := r.s
+	r.ended = true
+	if r.stepped {
+		s.undoStatement(r.conns)
+	}
+	if !r.narrowing {
+		return s.abortShardWrite(r.conns, r.ownTx, sc, err)
+	}
+	r.undone = s.narrowing == narrowFresh
+	return s.failNarrowing(r.conns, sc, err)
+}
+
+// widen undoes, unanswered, a narrowing write under twopc whose rows go
+// beyond the transaction's shard: execPlan runs it again across the
+// shards.
+func (r *shardWrite) widen() error {
+	r.s.unwindNarrowing(r.conns)
+	r.undone = true
+	return errWidenAcross
+}
+
+// begin opens the write's transaction on each connection: the client's
+// (narrowing) or Strata's own.
+func (r *shardWrite) begin(ctx context.Context) error {
+	switch {
+	case r.narrowing:
+		if sc, err := r.s.beginTentative(ctx, r.conns); err != nil {
+			return r.fail(sc, err)
+		}
+	case r.ownTx:
+		if sc, err := runAtOnce(r.conns, each("START TRANSACTION")); err != nil {
+			return r.fail(sc, err)
+		}
+	}
+	return nil
+}
+
+// noteLocations checks and records where the write found its rows, for
+// a session that locates rows by a unique key (locate.go). A write that
+// guessed their shards and did not find them all there is undone and
+// returns errGuessMissed: it runs again on every shard.
+func (r *shardWrite) noteLocations(w writeResult) error {
+	s := r.s
+	if s.locate == nil && s.locateEach == nil {
+		return nil
+	}
+	touched, matched, err := matchedConns(r.f, r.conns, w)
+	switch {
+	case err != nil:
+		return r.fail(nil, err)
+	case s.guessing && !s.foundGuessedRows(touched, matched):
+		s.undoGuess(r.conns, r.narrowing, r.ownTx)
+		r.undone = true
+		return errGuessMissed
+	case !r.narrowing:
+		s.noteWriteLocations(touched, matched) // (narrowTo notes a narrowing one's)
+	}
+	return nil
+}
+
+// settle keeps what the write left for the session (its insert id,
+// warnings and row count), narrows a narrowing write to the shards its
+// rows are on (keep, or spread over several), and commits Strata's own
+// transaction. insertID is the one the client is told.
+func (r *shardWrite) settle(ctx context.Context, w writeResult) (insertID uint64, keep *shardConn, spread []*shardConn, err error) {
+	s, conns := r.s, r.conns
+	insertID = w.insertID
+	if insertID != 0 {
+		s.noteInsertID(w.insertConn, insertID)
+	}
+	if w.warnings > 0 {
+		s.noteShardWarnings(s.collectWarnings(ctx, warned(r.plan, conns)), uint64(w.warnings)) // before COMMIT clears them
+	}
+	if r.narrowing {
+		// After the warnings are read: the shards it rolls back lose theirs.
+		keep, spread, err = s.narrowTo(r.f, conns, w)
+		if errors.Is(err, errWidenAcross) {
+			return 0, nil, nil, r.widen()
+		}
+		if err != nil {
+			return 0, nil, nil, r.fail(nil, err)
+		}
+	}
+	if r.ownTx && !r.narrowing {
+		if sc, err := runOnEach(conns, "COMMIT"); err != nil {
+			return 0, nil, nil, r.fail(sc, err)
+		}
+	}
+	if !r.inClientTx {
+		s.recordShardWrites(r.f, conns)
+	}
+	if id := r.plan.InsertID; id > 0 {
+		insertID = uint64(id)
+		if err := s.setInsertID(conns[len(conns)-1].conn, id); err != nil {
+			return 0, nil, nil, r.fail(conns[len(conns)-1], err)
+		}
+	}
+	if len(conns) > 1 || r.plan.InsertID > 0 {
+		// No connection's ROW_COUNT() is the statement's (each shard
+		// counted its own; DO LAST_INSERT_ID() above reset one): the
+		// next statement reads the sum from the session.
+		s.rowCount, s.rowCountState = int64(w.affected), 2
+	}
+	return insertID, keep, spread, nil
+}
+
+// release hands the write's connections back, or keeps them for the
+// session's transaction.
+func (r *shardWrite) release(keep *shardConn, spread []*shardConn) error {
+	s, conns := r.s, r.conns
+	switch {
+	case r.narrowing && (keep != nil || spread != nil):
+		s.releaseNarrowed(conns, keep, spread)
+	case r.narrowing && s.narrowing == narrowInTx:
+		s.releaseWrite(conns, false) // narrowInTx rolled back the others; the transaction is elsewhere
+	case r.narrowing:
+		if err := s.undoNarrowing(conns); err != nil {
+			return r.fail(nil, err)
+		}
+		r.undone = true
+		s.releaseWrite(conns, false) // rolled back: none holds anything of the session's
+	default:
+		s.releaseWrite(conns, true)
+	}
+	return nil
+}
+
+// keepCoordinator keeps the connection that coordinated a committed write
+// across clusters as the session's sticky one, which answers
+// LAST_INSERT_ID() next, and tells it the write's insertID (if any).
+func (s *Session) keepCoordinator(coord *backend.Conn, insertID uint64) {
+	if insertID > 0 {
+		if err := coord.SimpleCommand(comQuery, fmt.Sprintf("DO LAST_INSERT_ID(%d)", insertID)); err != nil {
+			coord.Broken = true
+		} else {
+			s.noteInsertID(coord, insertID)
+		}
+	}
+	if s.sticky != nil {
+		s.put(s.sticky)
+	}
+	s.sticky = coord
+	if coord.Broken {
+		s.sticky = nil
+		s.put(coord)
+	}
 }
 
 // abortShardWrite ends a write over shards that failed (on sc, when the
@@ -869,30 +968,15 @@ func (s *Session) writeAcross(ctx context.Context, f *sqlparse.Facts, plan *plan
 	s.learnPlaces(plan)
 	s.learnUpdated(f, plan, conns, w)
 	// The id a sequence gave, else the first a server numbered (a
-	// reference table's first copy's): the coordinator's connection,
-	// which answers LAST_INSERT_ID() next, is told it.
+	// reference table's first copy's).
 	insertID := w.insertID
 	if plan.InsertID > 0 {
 		insertID = uint64(plan.InsertID)
 	}
-	if insertID > 0 {
-		if err := t.coord.SimpleCommand(comQuery, fmt.Sprintf("DO LAST_INSERT_ID(%d)", insertID)); err != nil {
-			t.coord.Broken = true
-		} else {
-			s.noteInsertID(t.coord, insertID)
-		}
-	}
 	// ROW_COUNT() reads the sum from the session (no server counted it).
 	s.rowCount, s.rowCountState = int64(affected), 2
 	s.activeShards.Store(nil)
-	if s.sticky != nil {
-		s.put(s.sticky)
-	}
-	s.sticky = t.coord // for LAST_INSERT_ID()
-	if t.coord.Broken {
-		s.sticky = nil
-		s.put(t.coord)
-	}
+	s.keepCoordinator(t.coord, insertID)
 	s.invalidate(f)
 	s.observeSharded(f, "shard_write", plan, time.Since(start))
 	for _, sc := range conns {
