@@ -1,6 +1,9 @@
 package sqlparse
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestExecComments(t *testing.T) {
 	tests := []struct{ in, want string }{
@@ -9,10 +12,57 @@ func TestExecComments(t *testing.T) {
 		{"/*M!999999\\- enable the sandbox mode */", "/*M!999999\\- enable the sandbox mode */"}, // no server runs it
 		{"SELECT '/*M! x */', \"/*M!\" /* /*M! */", "SELECT '/*M! x */', \"/*M!\" /* /*M! */"},   // in strings and comments
 		{"SELECT 1 /*! , 2 */", "SELECT 1 /*! , 2 */"},
+		{"SELECT 1 /*!40101 , 2 */", "SELECT 1 /*!40101 , 2 */"}, // read alike by the parser
+		{"SELECT 1 /*!50700 , 2 */", "SELECT 1 /*       , 2 */"}, // MySQL 5.7 and later only
+		{"SELECT 1 /*!99999 , 2 */", "SELECT 1 /*       , 2 */"},
+		{"SELECT 1 /*M!50700 , 2 */", "SELECT 1 /*!       , 2 */"},   // MariaDB's own
+		{"SELECT 1 /*!1001001 , 2 */", "SELECT 1 /*!      1 , 2 */"}, // six digits of a version at most
+		{"SELECT 1 /*!1234 , 2 */", "SELECT 1 /*!1234 , 2 */"},       // fewer than five: code
+		{"SELECT 1 /*!999999 , 2 */", "SELECT 1 /*        , 2 */"},
 	}
 	for _, tc := range tests {
 		if got := (Mode{}).execComments(tc.in); got != tc.want {
 			t.Errorf("%q: %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// Executable comments read as MariaDB reads them: what it runs is code,
+// what it skips a comment, whichever reads the text (the parser, or
+// Strata's scanner for statement shapes).
+func TestExecCommentsReadAsMariaDBReadsThem(t *testing.T) {
+	tests := []struct {
+		sql     string
+		locking bool
+	}{
+		{"SELECT * FROM t WHERE id = 1 /*!50699 FOR UPDATE */", true},
+		{"SELECT * FROM t WHERE id = 1 /*!50700 FOR UPDATE */", false},
+		{"SELECT * FROM t WHERE id = 1 /*!80016 FOR UPDATE */", false},
+		{"SELECT * FROM t WHERE id = 1 /*!100000 FOR UPDATE */", true},
+		{"SELECT * FROM t WHERE id = 1 /*M!80016 FOR UPDATE */", true},
+		{"SELECT * FROM t WHERE id = 1 /*M!999999 FOR UPDATE */", false},
+	}
+	for _, tc := range tests {
+		f, err := Parse(tc.sql)
+		if err != nil || len(f) != 1 || f[0].Locking != tc.locking {
+			t.Errorf("%s: %+v, %v; want locking %v", tc.sql, f, err, tc.locking)
+		}
+		// The scanner agrees: a value in a skipped comment is no
+		// literal of the shape.
+		variant := strings.Replace(tc.sql, "id = 1", "id = 2", 1)
+		a, _ := AppendShapeKey(nil, tc.sql)
+		b, _ := AppendShapeKey(nil, variant)
+		if string(a) != string(b) {
+			t.Errorf("%s and %s have shapes %q and %q", tc.sql, variant, a, b)
+		}
+	}
+	for _, sql := range []string{"SELECT a FROM t WHERE id = 5 /*!50700 AND b = 7 */", "SELECT a FROM t WHERE id = 5 /*M!999999 AND b = 7 */"} {
+		f, err := Classify(sql)
+		if err != nil || f.Prepared == nil || f.Prepared.Params != 1 {
+			t.Errorf("%s: prepared form %+v, %v; want one parameter, the comment's value not one", sql, f.Prepared, err)
+		}
+		if v, ok := f.Prepared.Values(nil, sql); !ok || len(v) != 1 || v[0].Text != "5" {
+			t.Errorf("%s: values %v, %v; want 5 alone", sql, v, ok)
 		}
 	}
 }

@@ -109,7 +109,8 @@ func TestClassifyFallback(t *testing.T) {
 		{"SET @@session.autocommit = some_new_syntax()", fb(Facts{Kind: KindSet, Autocommit: boolp(false)})},
 		{"SET STATEMENT max_statement_time = 5 FOR UPDATE t SET a = 1 RETURNING a", fb(Facts{Kind: KindUpdate})},
 		{"/* strata:pool=x */ SHOW BINARY LOGS", fb(Facts{Kind: KindShow, Hint: Hint{Pool: "x"}})},
-		{"/*!80000 BEGIN WORK */", fb(Facts{Kind: KindBegin, StartsTx: true, ImplicitCommit: true})},
+		{"/*!40101 BEGIN WORK */", fb(Facts{Kind: KindBegin, StartsTx: true, ImplicitCommit: true})},
+		{"/*!80000 BEGIN WORK */", fb(Facts{})}, // MariaDB skips MySQL 8's comment: an empty query
 		{"USE `my db`", fb(Facts{Kind: KindUse, Schema: "my db"})},
 		{"GRANT ALL ON *.* TO 'u'@'localhost'", fb(Facts{Kind: KindGrant, ImplicitCommit: true})},
 		{"FROBNICATE EVERYTHING", fb(Facts{Kind: KindOther})},

@@ -50,20 +50,21 @@ func (sc *scanner) next() token {
 	return t
 }
 
-// skipSpace skips whitespace and the markers of executable comments
-// (/*!50100 and its closing */), whose content MySQL runs as code.
+// skipSpace skips whitespace and the markers of the executable comments
+// MariaDB runs (/*!50100, /*M!100616 and their closing */), whose content
+// is code.
 func (sc *scanner) skipSpace() {
 	for sc.pos < len(sc.s) {
 		c := sc.s[sc.pos]
 		switch {
 		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v':
 			sc.pos++
-		case c == '/' && strings.HasPrefix(sc.s[sc.pos:], "/*!"):
-			sc.pos = skipDigits(sc.s, sc.pos+3)
-			sc.inExec = true
-		case c == '/' && strings.HasPrefix(sc.s[sc.pos:], "/*M!"): // MariaDB
-			sc.pos = skipDigits(sc.s, sc.pos+4)
-			sc.inExec = true
+		case c == '/' && execCommentAt(sc.s, sc.pos):
+			end, runs := execMarker(sc.s, sc.pos)
+			if !runs {
+				return // a comment MariaDB skips: a token of its own
+			}
+			sc.pos, sc.inExec = end, true
 		case c == '*' && sc.inExec && strings.HasPrefix(sc.s[sc.pos:], "*/"):
 			sc.pos += 2
 			sc.inExec = false
@@ -71,13 +72,6 @@ func (sc *scanner) skipSpace() {
 			return
 		}
 	}
-}
-
-func skipDigits(s string, i int) int {
-	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-		i++
-	}
-	return i
 }
 
 func (sc *scanner) scanToken() token {

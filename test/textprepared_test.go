@@ -121,16 +121,17 @@ func TestTextReadsRunAsPreparedStatements(t *testing.T) {
 		"SELECT id FROM tp_types WHERE id = 99",
 		"SELECT id FROM tp_types WHERE bi = 'x'", // a warning, as for the text
 		"SELECT id FROM tp_types WHERE bu = 18446744073709551615",
+		"SELECT id FROM tp_types WHERE id >= 1 /*!99999 AND tu = 255 */ ORDER BY id", // MariaDB skips the comment
 	}
 	asText := []string{
-		"SELECT fl, db FROM tp_types WHERE id = 1",                       // FLOAT and DOUBLE: untextable
-		"SELECT id, 'tag' FROM tp_types WHERE id = 1",                    // a value in the select list
-		"SELECT id FROM tp_types ORDER BY 1 LIMIT 1",                     // ORDER BY a position: LIMIT alone would bind
-		"SELECT id FROM tp_types WHERE id = 99999999999999999999",        // a DECIMAL literal
-		`SELECT id FROM tp_types WHERE vc = 'it\'s'`,                     // a backslash
-		"SELECT id FROM tp_types WHERE id = 1; SELECT id FROM tp_types",  // several statements
-		"SELECT id FROM tp_types WHERE id = ? AND ti = 1",                // a parameter marker: the server's syntax error
-		"SELECT id FROM tp_types WHERE id >= 1 /*!99999 AND tu = 255 */", // MariaDB skips the comment, and its parameter
+		"SELECT fl, db FROM tp_types WHERE id = 1",                        // FLOAT and DOUBLE: untextable
+		"SELECT id, 'tag' FROM tp_types WHERE id = 1",                     // a value in the select list
+		"SELECT id FROM tp_types ORDER BY 1 LIMIT 1",                      // ORDER BY a position: LIMIT alone would bind
+		"SELECT id FROM tp_types WHERE id = 99999999999999999999",         // a DECIMAL literal
+		`SELECT id FROM tp_types WHERE vc = 'it\'s'`,                      // a backslash
+		"SELECT id FROM tp_types WHERE id = 1; SELECT id FROM tp_types",   // several statements
+		"SELECT id FROM tp_types WHERE id = ? AND ti = 1",                 // a parameter marker: the server's syntax error
+		"SELECT id FROM tp_types WHERE id >= 1 /*!110000 AND tu = 255 */", // Strata reads it as code, MariaDB 10 skips it and its parameter
 	}
 	s, _ := testenv.StartStrataFile(t, prepareTextReadsYAML)
 	through := rawDial(t, s.MySQLAddr(), "app", "app")
