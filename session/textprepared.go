@@ -66,10 +66,11 @@ func (s *Session) execTextPrepared(c *backend.Conn, capture *backend.Capture, fo
 		return res, true, err
 	}
 	if st.NumParams != len(params) {
-		// The server reads the form otherwise than Strata: a comment
-		// Strata reads as code, such as MariaDB's skipped /*!50700 ... */
-		// for MySQL 5.7 and later, hides a parameter from it. Bound
-		// values would land on other parameters: the text goes instead.
+		// The server reads the form otherwise than Strata: an
+		// executable comment of a version newer than the server's
+		// (/*!110000 ... */ on MariaDB 10.11), which Strata reads as
+		// code, hides a parameter from it. Bound values would land on
+		// other parameters: the text goes instead.
 		s.turnOff(form, "refused")
 		return res, false, nil
 	}
