@@ -123,6 +123,8 @@ func FuzzPreparedFormFitsItsShape(f *testing.F) {
 		"SELECT c FROM t WHERE id = 1.5 AND k = 7 /* 8 */",
 		`SELECT c FROM t WHERE name = "x" AND n <=> 4`,
 		"SELECT c FROM t WHERE id = ? AND k = 7",
+		"SELECT c FROM t WHERE id = 5 /*!50700 AND b = 7 */ /*!40101 AND d = 'x' */",
+		"SELECT c FROM t WHERE id = 5 /*M!100000 AND b = 7 */ /*M!999999 AND e = 8 */ /*!1001001 */",
 	} {
 		f.Add(s)
 	}
