@@ -267,7 +267,7 @@ func (s *Sharding) planInsert(ctx context.Context, l *shard.Layout, st *sqlparse
 	if err := countValues(ins); err != nil {
 		return nil, err
 	}
-	key, charset := strings.ToLower(t.Method.Key()), m.Charset()
+	key := strings.ToLower(t.Method.Key())
 	numbered := func(col string, o sqlparse.Operand) bool {
 		return takesNextNumber(o, args, strings.EqualFold(col, t.AutoIncrement), m.NumbersZero())
 	}
@@ -281,21 +281,9 @@ func (s *Sharding) planInsert(ctx context.Context, l *shard.Layout, st *sqlparse
 	if err := refuseNumberedKey(t, ins, seq, numbered); err != nil {
 		return nil, err
 	}
-	keys := make([]shard.Value, len(ins.Rows))
-	routable := make([]bool, len(ins.Rows))
-	for row := range ins.Rows {
-		if id, ok := seq.ids[row]; ok && strings.EqualFold(seq.column, key) {
-			keys[row], routable[row] = shard.Int(id), true
-		} else if v, ok := keyStoredAlone(t, ins, row, args); ok {
-			keys[row], routable[row] = v, true
-		} else if ins.KeyCol >= 0 {
-			keys[row], routable[row] = storedKey(ins.Rows[row][ins.KeyCol], args, t, charset)
-		}
-		if routable[row] {
-			if keys[row], err = s.inServersZone(ctx, t, keys[row], m); err != nil {
-				return nil, err
-			}
-		}
+	keys, routable, err := s.insertKeys(ctx, t, ins, seq, args, m)
+	if err != nil {
+		return nil, err
 	}
 	keyOf := func(row int) (shard.Value, bool) { return keys[row], routable[row] }
 	groups, err := s.groupInsertRows(ctx, t, len(ins.Rows), keyOf)
@@ -321,24 +309,7 @@ func (s *Sharding) planInsert(ctx context.Context, l *shard.Layout, st *sqlparse
 	}
 	sort.SliceStable(groups, func(i, j int) bool { return groups[i].rows[0] < groups[j].rows[0] })
 	for _, g := range groups {
-		rw := rewrite(st, lead, t, g.tg, args, false)
-		rw.Rows = g.rows
-		rw.AsSelect = len(ins.Rows) > 1 && len(g.rows) == 1 && givesNull(ins.Rows[g.rows[0]], ins.Columns, args)
-		switch {
-		case seq.add:
-			rw.AddColumn = seq.column
-			for _, r := range g.rows {
-				rw.AddValues = append(rw.AddValues, fmt.Sprint(seq.ids[r]))
-			}
-		case len(seq.ids) > 0:
-			rw.FillCol, rw.Fill = seq.at, map[int]string{}
-			for _, r := range g.rows {
-				if id, ok := seq.ids[r]; ok {
-					rw.Fill[r] = fmt.Sprint(id)
-				}
-			}
-		}
-		sql, err := st.Render(rw)
+		sql, err := st.Render(insertRewrite(st, lead, t, g, seq, args))
 		if err != nil {
 			return nil, err
 		}
@@ -349,6 +320,53 @@ func (s *Sharding) planInsert(ctx context.Context, l *shard.Layout, st *sqlparse
 	}
 	p.Places = append(insertPlaces(p, t, m.Charset()), sequencePlaces(p, t, seq)...)
 	return p, nil
+}
+
+// insertKeys is the shard key of each row of ins, in the zone of the
+// servers: the id a sequence gives it, the value its key is stored with
+// where the row gives none (keyStoredAlone), or the row's own; routable
+// is false for a row whose key Strata cannot tell (an expression).
+func (s *Sharding) insertKeys(ctx context.Context, t *shard.Table, ins *sqlparse.InsertRows, seq sequenceFill, args []string, m sqlparse.Mode) (keys []shard.Value, routable []bool, err error) {
+	keys, routable = make([]shard.Value, len(ins.Rows)), make([]bool, len(ins.Rows))
+	for row := range ins.Rows {
+		if id, ok := seq.ids[row]; ok && strings.EqualFold(seq.column, t.Method.Key()) {
+			keys[row], routable[row] = shard.Int(id), true
+		} else if v, ok := keyStoredAlone(t, ins, row, args); ok {
+			keys[row], routable[row] = v, true
+		} else if ins.KeyCol >= 0 {
+			keys[row], routable[row] = storedKey(ins.Rows[row][ins.KeyCol], args, t, m.Charset())
+		}
+		if routable[row] {
+			if keys[row], err = s.inServersZone(ctx, t, keys[row], m); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	return keys, routable, nil
+}
+
+// insertRewrite is how the INSERT st is written for one shard's group of
+// rows: those rows alone, with the ids a sequence gave them.
+func insertRewrite(st *sqlparse.ShardStmt, lead int, t *shard.Table, g *insertGroup, seq sequenceFill, args []string) sqlparse.Rewrite {
+	ins := st.Insert
+	rw := rewrite(st, lead, t, g.tg, args, false)
+	rw.Rows = g.rows
+	rw.AsSelect = len(ins.Rows) > 1 && len(g.rows) == 1 && givesNull(ins.Rows[g.rows[0]], ins.Columns, args)
+	switch {
+	case seq.add:
+		rw.AddColumn = seq.column
+		for _, r := range g.rows {
+			rw.AddValues = append(rw.AddValues, fmt.Sprint(seq.ids[r]))
+		}
+	case len(seq.ids) > 0:
+		rw.FillCol, rw.Fill = seq.at, map[int]string{}
+		for _, r := range g.rows {
+			if id, ok := seq.ids[r]; ok {
+				rw.Fill[r] = fmt.Sprint(id)
+			}
+		}
+	}
+	return rw
 }
 
 // insertForm is how the INSERT st treats a duplicate.

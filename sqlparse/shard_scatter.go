@@ -847,24 +847,13 @@ func (s *ScatterSelect) Resolve(ncols int) *ScatterSelect {
 	}
 	c := *s
 	c.Visible = ncols - s.Hidden
-	fix := func(col int) int {
+	fix := columnFix(func(col int) int {
 		if col < 0 {
 			return c.Visible - col - 1
 		}
 		return col
-	}
-	fixOrders := func(in []Order) []Order {
-		if in == nil {
-			return nil
-		}
-		out := make([]Order, len(in))
-		for i, o := range in {
-			o.Col = fix(o.Col)
-			out[i] = o
-		}
-		return out
-	}
-	c.GroupBy, c.MergeOrder, c.OrderBy = fixOrders(s.GroupBy), fixOrders(s.MergeOrder), fixOrders(s.OrderBy)
+	})
+	c.GroupBy, c.MergeOrder, c.OrderBy = fix.orders(s.GroupBy), fix.orders(s.MergeOrder), fix.orders(s.OrderBy)
 	if s.FullCopies != nil {
 		c.FullCopies = make([]FullCopy, len(s.FullCopies))
 		for i, fc := range s.FullCopies {
@@ -874,69 +863,96 @@ func (s *ScatterSelect) Resolve(ncols int) *ScatterSelect {
 	if s.Aggs != nil {
 		c.Aggs = make([]Agg, len(s.Aggs))
 		for i, a := range s.Aggs {
-			a.Col = fix(a.Col)
-			if a.Func == AggAvg || a.Func.Deviation() {
-				a.CountCol = fix(a.CountCol)
-			}
-			if a.Func.Deviation() {
-				a.SumCol, a.VarCol = fix(a.SumCol), fix(a.VarCol)
-			}
-			if a.Func.JSON() {
-				a.LenCol = fix(a.LenCol)
-			}
-			if a.Func == AggAvg || a.Func == AggAvgDistinct {
-				a.PrecCol = fix(a.PrecCol)
-			}
-			if a.ExactCol != 0 {
-				a.ExactCol = fix(a.ExactCol)
-			}
-			if a.Func == AggGroupConcat {
-				a.CountCol = fix(a.CountCol)
-				gc := *a.GroupConcat
-				gc.KeyCol, gc.LenCol = fix(gc.KeyCol), fix(gc.LenCol)
-				a.GroupConcat = &gc
-			}
-			c.Aggs[i] = a
+			c.Aggs[i] = fix.agg(a)
 		}
 	}
-	var fixExpr func(e *Expr) *Expr
-	fixExpr = func(e *Expr) *Expr {
-		if e == nil {
-			return nil
-		}
-		x := *e
-		if x.Op == ExprColumn {
-			x.Col = fix(x.Col)
-		}
-		x.Args = make([]*Expr, len(e.Args))
-		for i, a := range e.Args {
-			x.Args[i] = fixExpr(a)
-		}
-		return &x
-	}
-	c.Having = fixExpr(s.Having)
+	c.Having = fix.expr(s.Having)
 	if s.Computed != nil {
 		c.Computed = make([]Computed, len(s.Computed))
 		for i, cp := range s.Computed {
-			cp.Col = fix(cp.Col)
-			parts := make([]ComputedPart, len(cp.Parts))
-			for k, p := range cp.Parts {
-				if p.Kind == PartColumn || p.Kind == PartAvg {
-					p.Col, p.CountCol = fix(p.Col), fix(p.CountCol)
-				}
-				if p.ExactCol != 0 {
-					p.ExactCol = fix(p.ExactCol)
-				}
-				if p.PrecCol != 0 {
-					p.PrecCol = fix(p.PrecCol)
-				}
-				parts[k] = p
-			}
-			cp.Parts = parts
-			c.Computed[i] = cp
+			c.Computed[i] = fix.computed(cp)
 		}
 	}
 	return &c
+}
+
+// columnFix maps a column index of a ScatterSelect, negative for a hidden
+// column, to the shard result's own (Resolve).
+type columnFix func(col int) int
+
+func (fix columnFix) orders(in []Order) []Order {
+	if in == nil {
+		return nil
+	}
+	out := make([]Order, len(in))
+	for i, o := range in {
+		o.Col = fix(o.Col)
+		out[i] = o
+	}
+	return out
+}
+
+// agg fixes every column an aggregate's merge reads.
+func (fix columnFix) agg(a Agg) Agg {
+	a.Col = fix(a.Col)
+	if a.Func == AggAvg || a.Func.Deviation() {
+		a.CountCol = fix(a.CountCol)
+	}
+	if a.Func.Deviation() {
+		a.SumCol, a.VarCol = fix(a.SumCol), fix(a.VarCol)
+	}
+	if a.Func.JSON() {
+		a.LenCol = fix(a.LenCol)
+	}
+	if a.Func == AggAvg || a.Func == AggAvgDistinct {
+		a.PrecCol = fix(a.PrecCol)
+	}
+	if a.ExactCol != 0 {
+		a.ExactCol = fix(a.ExactCol)
+	}
+	if a.Func == AggGroupConcat {
+		a.CountCol = fix(a.CountCol)
+		gc := *a.GroupConcat
+		gc.KeyCol, gc.LenCol = fix(gc.KeyCol), fix(gc.LenCol)
+		a.GroupConcat = &gc
+	}
+	return a
+}
+
+// expr is a copy of e with its column references fixed.
+func (fix columnFix) expr(e *Expr) *Expr {
+	if e == nil {
+		return nil
+	}
+	x := *e
+	if x.Op == ExprColumn {
+		x.Col = fix(x.Col)
+	}
+	x.Args = make([]*Expr, len(e.Args))
+	for i, a := range e.Args {
+		x.Args[i] = fix.expr(a)
+	}
+	return &x
+}
+
+// computed fixes a computed column and the columns its parts read.
+func (fix columnFix) computed(cp Computed) Computed {
+	cp.Col = fix(cp.Col)
+	parts := make([]ComputedPart, len(cp.Parts))
+	for k, p := range cp.Parts {
+		if p.Kind == PartColumn || p.Kind == PartAvg {
+			p.Col, p.CountCol = fix(p.Col), fix(p.CountCol)
+		}
+		if p.ExactCol != 0 {
+			p.ExactCol = fix(p.ExactCol)
+		}
+		if p.PrecCol != 0 {
+			p.PrecCol = fix(p.PrecCol)
+		}
+		parts[k] = p
+	}
+	cp.Parts = parts
+	return cp
 }
 
 // deviation is the merge of a VARIANCE or STDDEV in column col: the
