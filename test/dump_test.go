@@ -65,3 +65,73 @@ func dump(t *testing.T, conn ...string) string {
 	}
 	return dumpHeader.ReplaceAllString(out.String(), "")
 }
+
+// mysqlDump is a MySQL 8 mysqldump's file, shortened: besides what
+// MariaDB runs, it holds code in comments of MySQL 5.7-and-later
+// versions, which MariaDB skips (a server variable MariaDB has not, a
+// PREPARE of a query into performance_schema, a CREATE DATABASE option).
+const mysqlDump = `/*!40101 SET @OLD_CHARACTER_SET_CLIENT=@@CHARACTER_SET_CLIENT */;
+/*!50503 SET NAMES utf8mb4 */;
+/*!40103 SET @OLD_TIME_ZONE=@@TIME_ZONE */;
+/*!40103 SET TIME_ZONE='+00:00' */;
+/*!40014 SET @OLD_UNIQUE_CHECKS=@@UNIQUE_CHECKS, UNIQUE_CHECKS=0 */;
+/*!40101 SET @OLD_SQL_MODE=@@SQL_MODE, SQL_MODE='NO_AUTO_VALUE_ON_ZERO' */;
+/*!80000 SET @OLD_SQL_REQUIRE_PRIMARY_KEY=@@SQL_REQUIRE_PRIMARY_KEY, SQL_REQUIRE_PRIMARY_KEY=0 */;
+/*!50717 SELECT COUNT(*) INTO @rocksdb_has_p_s_session_variables FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = 'performance_schema' AND TABLE_NAME = 'session_variables' */;
+/*!50717 SET @rocksdb_get_is_supported = IF (@rocksdb_has_p_s_session_variables, 'SELECT COUNT(*) INTO @rocksdb_is_supported FROM performance_schema.session_variables WHERE VARIABLE_NAME=\'rocksdb_bulk_load\'', 'SELECT 0') */;
+/*!50717 PREPARE s FROM @rocksdb_get_is_supported */;
+/*!50717 EXECUTE s */;
+/*!50717 DEALLOCATE PREPARE s */;
+CREATE DATABASE /*!32312 IF NOT EXISTS*/ ` + "`blog_mysql8`" + ` /*!40100 DEFAULT CHARACTER SET utf8mb4 */ /*!80016 DEFAULT ENCRYPTION='N' */;
+USE ` + "`blog_mysql8`" + `;
+DROP TABLE IF EXISTS ` + "`m8`" + `;
+/*!40101 SET @saved_cs_client     = @@character_set_client */;
+/*!50503 SET character_set_client = utf8mb4 */;
+CREATE TABLE ` + "`m8`" + ` (
+  ` + "`id`" + ` int NOT NULL,
+  ` + "`s`" + ` varchar(20) DEFAULT NULL,
+  PRIMARY KEY (` + "`id`" + `)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+/*!40101 SET character_set_client = @saved_cs_client */;
+LOCK TABLES ` + "`m8`" + ` WRITE;
+/*!40000 ALTER TABLE ` + "`m8`" + ` DISABLE KEYS */;
+INSERT INTO ` + "`m8`" + ` VALUES (0,'zero'),(1,'a') /*!50700 ,(2,'b') */;
+/*!40000 ALTER TABLE ` + "`m8`" + ` ENABLE KEYS */;
+UNLOCK TABLES;
+/*!40101 SET SQL_MODE=@OLD_SQL_MODE */;
+/*!40103 SET TIME_ZONE=@OLD_TIME_ZONE */;
+SELECT @@time_zone, @@sql_mode = @OLD_SQL_MODE, (SELECT GROUP_CONCAT(id ORDER BY id) FROM m8) AS ids;
+`
+
+// A MySQL 8 dump replayed through Strata does what it does replayed on
+// the primary: its settings, its CREATE DATABASE and its rows, and
+// nothing of the code in comments MariaDB skips (/*!50700 ... */ to
+// /*!99999 ... */: a SET of a variable MariaDB has not, a PREPARE and
+// EXECUTE, a row), which Strata reads as comments too (over shards,
+// test/sharding TestExecutableCommentsOverShardsReadAsOneServerReadsThem).
+func TestMySQLDumpRestoresThroughStrataAsOnThePrimary(t *testing.T) {
+	t.Parallel()
+	host, port := strataHostPort()
+	h, p, _ := strings.Cut(env.primary.Addr, ":")
+	restore := func(host, port, user, password string) string {
+		t.Helper()
+		args := []string{"-h", host, "-P", port, "-u", user, "--password=" + password, "--skip-ssl", "--batch"}
+		runCLI(t, host, port, user, password, "DROP DATABASE IF EXISTS blog_mysql8")
+		cmd := exec.Command("mariadb", args...)
+		cmd.Stdin = strings.NewReader(mysqlDump)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("restoring a MySQL 8 dump through %s:%s: %v\n%s", host, port, err, out)
+		}
+		return string(out)
+	}
+	t.Cleanup(func() { runCLI(t, host, port, "app", "app", "DROP DATABASE IF EXISTS blog_mysql8") })
+	direct := restore(h, p, "root", "")
+	through := restore(host, port, "app", "app")
+	if through != direct {
+		t.Fatalf("the dump's answers through Strata:\n%s\nwant the primary's:\n%s", through, direct)
+	}
+	if !strings.Contains(direct, "0,1") || strings.Contains(direct, "0,1,2") {
+		t.Fatalf("the primary's answer %q: the test expects rows 0 and 1 only", direct)
+	}
+}
