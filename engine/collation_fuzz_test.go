@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"math/big"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -87,4 +88,40 @@ func sign(n int) int {
 		return 1
 	}
 	return 0
+}
+
+// FuzzDecimalTextComparesAsItsValue checks the ORDER BY of a merged
+// DECIMAL or integer column: the text of two values compares as their
+// exact values do, whatever their digits, zeros and signs.
+func FuzzDecimalTextComparesAsItsValue(f *testing.F) {
+	for _, s := range [][2]string{{"1", "1.0"}, {"-0", "0.00"}, {"010", "9.99"}, {"-1.5", "-1.50"}, {"99999999999999999999.1", "1e2"},
+		{"-0.001", "0"}, {"+3", "3"}, {"1.", ".5"}} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		x, okA := new(big.Rat).SetString(a)
+		y, okB := new(big.Rat).SetString(b)
+		if !okA || !okB || !decimalText(a) || !decimalText(b) {
+			return // a server sends DECIMAL and integers as plain digits
+		}
+		if got, want := sign(compareDecimalText([]byte(a), []byte(b))), x.Cmp(y); got != want {
+			t.Fatalf("compareDecimalText(%q, %q) = %d, their values compare %d", a, b, got, want)
+		}
+	})
+}
+
+// decimalText reports whether s is written as a server writes a DECIMAL
+// or an integer: a sign, digits, and a point with digits.
+func decimalText(s string) bool {
+	s = strings.TrimPrefix(strings.TrimPrefix(s, "-"), "+")
+	whole, frac, _ := strings.Cut(s, ".")
+	digits := func(p string) bool {
+		for _, c := range p {
+			if c < '0' || c > '9' {
+				return false
+			}
+		}
+		return true
+	}
+	return len(whole)+len(frac) > 0 && digits(whole) && digits(frac)
 }
