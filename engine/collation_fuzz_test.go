@@ -113,7 +113,9 @@ func FuzzDecimalTextComparesAsItsValue(f *testing.F) {
 // decimalText reports whether s is written as a server writes a DECIMAL
 // or an integer: a sign, digits, and a point with digits.
 func decimalText(s string) bool {
-	s = strings.TrimPrefix(strings.TrimPrefix(s, "-"), "+")
+	if s != "" && (s[0] == '-' || s[0] == '+') {
+		s = s[1:]
+	}
 	whole, frac, _ := strings.Cut(s, ".")
 	digits := func(p string) bool {
 		for _, c := range p {
@@ -124,4 +126,36 @@ func decimalText(s string) bool {
 		return true
 	}
 	return len(whole)+len(frac) > 0 && digits(whole) && digits(frac)
+}
+
+// FuzzDecimalSumIsExact checks a merged SUM of DECIMAL partials: two
+// values' text add up exactly, written with the larger scale, as MariaDB
+// writes a DECIMAL sum (no float rounding of cents or of integers past
+// 2^53).
+func FuzzDecimalSumIsExact(f *testing.F) {
+	for _, s := range [][2]string{{"0.1", "0.2"}, {"-1.50", "1.5"}, {"9007199254740993", "1"}, {"99999999999999999999.99", "0.01"}, {"-0.001", "0"}, {"+3", "-3.000"}} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		if !decimalText(a) || !decimalText(b) || len(a) > 80 || len(b) > 80 {
+			return
+		}
+		x, errA := parseDecimal([]byte(a))
+		y, errB := parseDecimal([]byte(b))
+		if errA != nil || errB != nil {
+			t.Fatalf("parseDecimal(%q), parseDecimal(%q): %v, %v", a, b, errA, errB)
+		}
+		ra, _ := new(big.Rat).SetString(a)
+		rb, _ := new(big.Rat).SetString(b)
+		scale := max(fracDigitsOf(a), fracDigitsOf(b))
+		x.add(y)
+		if want := new(big.Rat).Add(ra, rb).FloatString(scale); x.String() != want {
+			t.Fatalf("%s + %s = %s, want %s", a, b, x, want)
+		}
+	})
+}
+
+func fracDigitsOf(s string) int {
+	_, frac, _ := strings.Cut(s, ".")
+	return len(frac)
 }
