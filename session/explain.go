@@ -77,7 +77,12 @@ func (s *Session) explainPlan(ctx context.Context, sql string, depth int) ([]Exp
 		if d.Cluster != nil {
 			name = d.Cluster.Name
 		}
-		return []ExplainRow{{Step: "route", Cluster: name, Tables: tableNames(f.Tables), Detail: target + ": " + decisionReason(d)}}, nil
+		rows := []ExplainRow{{Step: "route", Cluster: name, Tables: tableNames(f.Tables), Detail: target + ": " + decisionReason(d)}}
+		if form := s.textPrepared(parsed, sql); form != nil {
+			rows = append(rows, ExplainRow{Step: "prepare", Cluster: name, Tables: tableNames(f.Tables),
+				Detail: "runs on the server as the prepared statement " + form.SQL + ", each ? bound to the text's value (backend.prepare_text_reads)"})
+		}
+		return rows, nil
 	}
 	if f.Masked {
 		return []ExplainRow{{Step: "refuse", Tables: tableNames(f.Tables), Detail: s.errMaskedPlaced().Message}}, nil

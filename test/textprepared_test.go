@@ -310,6 +310,16 @@ func TestTextReadsStayTextByDefault(t *testing.T) {
 	if n := executedAtLeast(t, on.AdminAddr(), 20); n != 20 {
 		t.Errorf("with prepare_text_reads, %d of 20 text reads ran as prepared statements", n)
 	}
+	// EXPLAIN STRATA shows the prepared statement a read runs as, and
+	// only where it runs as one.
+	const explained = "EXPLAIN STRATA SELECT COUNT(*) FROM tp_off WHERE id <> 5"
+	const step = "prepare|main|tp_off|runs on the server as the prepared statement SELECT COUNT(*) FROM tp_off WHERE id <> ?, each ? bound to the text's value"
+	if rows := queryStrings(t, testenv.Open(t, testenv.DSN(on.MySQLAddr(), "app", "app", "blog")), explained); len(rows) != 2 || !strings.HasPrefix(rows[1], step) {
+		t.Errorf("%s with prepare_text_reads: %q, want the route and then %q", explained, rows, step)
+	}
+	if rows := queryStrings(t, testenv.Open(t, testenv.DSN(env.addr, "app", "app", "blog")), explained); len(rows) != 1 {
+		t.Errorf("%s without prepare_text_reads: %q, want the route alone", explained, rows)
+	}
 	// A reload turns it off without a restart.
 	cfg, err := config.Parse([]byte(strings.Replace(prepareTextReadsYAML, "prepare_text_reads: true", "prepare_text_reads: false", 1)))
 	if err != nil {
