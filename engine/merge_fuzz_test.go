@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"fmt"
 	"math/big"
 	"strings"
 	"testing"
@@ -158,4 +159,42 @@ func FuzzDecimalSumIsExact(f *testing.F) {
 func fracDigitsOf(s string) int {
 	_, frac, _ := strings.Cut(s, ".")
 	return len(frac)
+}
+
+// FuzzTimeTextComparesAsItsValue checks the ORDER BY of a merged TIME
+// column: the server's text of two values of one column (hours of any
+// width, a sign, the column's fractional digits) compares as the times
+// do.
+func FuzzTimeTextComparesAsItsValue(f *testing.F) {
+	const limit = (838*3600 + 59*60 + 59) * 1_000_000 // MariaDB's TIME range, ± 838:59:59
+	for _, s := range [][3]int64{{0, 1, 0}, {-1, 0, 6}, {-3_600_000_000, 36_000_000_000, 0}, {limit, -limit, 6}, {99 * 3_600_000_000, 100 * 3_600_000_000, 2}} {
+		f.Add(s[0], s[1], uint8(s[2]))
+	}
+	f.Fuzz(func(t *testing.T, a, b int64, digits uint8) {
+		frac := int(digits % 7)
+		unit := int64(1)
+		for range 6 - frac {
+			unit *= 10
+		}
+		a, b = a%(limit+1)/unit*unit, b%(limit+1)/unit*unit // what a TIME(frac) column holds
+		x, y := timeText(a, frac), timeText(b, frac)
+		if got, want := sign(compareTimeText([]byte(x), []byte(y))), sign(int(max(min(a-b, 1), -1))); got != want {
+			t.Fatalf("compareTimeText(%q, %q) = %d, the times compare %d", x, y, got, want)
+		}
+	})
+}
+
+// timeText writes a TIME of micros microseconds as the server does, with
+// frac fractional digits.
+func timeText(micros int64, frac int) string {
+	sign := ""
+	if micros < 0 {
+		sign, micros = "-", -micros
+	}
+	s := micros / 1_000_000
+	text := fmt.Sprintf("%s%02d:%02d:%02d", sign, s/3600, s/60%60, s%60)
+	if frac > 0 {
+		text += fmt.Sprintf(".%06d", micros%1_000_000)[:frac+1]
+	}
+	return text
 }
