@@ -40,59 +40,14 @@ func (p *ShardPlan) MergeStream(cols []engine.Column, sources []engine.Source, e
 	if err != nil {
 		return nil, err
 	}
-	var in engine.RowStream
-	merged := false // the rows come in sel.MergeOrder
-	switch {
-	case p.Walk:
-		in = engine.NewOrderedWalk(sources, offsetPlusLimit(offset, limit))
-	case len(sel.MergeOrder) > 0:
-		cmp, err := engine.NewComparator(cols, sortKeys(sel.MergeOrder))
-		if err != nil {
-			return nil, fmt.Errorf("merge order: %w", err)
-		}
-		ms := engine.NewMergeSort(cmp, sources...)
-		// Rows a shard sends out of the order Strata compares by (a
-		// collation it approximates, values the client's character set
-		// turned into '?') would be merged out of order, and a LIMIT would
-		// keep the wrong ones: stop with an error instead.
-		ms.CheckOrder = true
-		in, merged = ms, true
-	case p.Sequential:
-		in = engine.NewOrderedWalk(sources, -1)
-	default:
-		in = engine.NewConcat(sources...)
+	keep := offsetPlusLimit(offset, limit)
+	in, merged, err := p.mergeInput(cols, sources, sel, keep)
+	if err != nil {
+		return nil, err
 	}
 	if sel.Aggregated {
-		spec := engine.AggregateSpec{GroupBy: sortKeys(sel.GroupBy), Outputs: aggOutputs(sel, len(cols), merged), Budget: budget}
-		if sel.Having != nil {
-			// Over the merged values: a COUNT(DISTINCT dt) is a count by
-			// then, though the shards' column holds dt.
-			h, err := compileHaving(sel.Having, aggColumns(cols, sel), args, p.Charset)
-			if err != nil {
-				return nil, err
-			}
-			spec.Having = h
-		}
-		agg, err := engine.NewAggregate(in, cols, spec)
-		if err != nil {
+		if in, err = p.aggregateStep(in, cols, sel, merged, keep, eval, budget); err != nil {
 			return nil, err
-		}
-		in = agg
-		if len(sel.Computed) > 0 {
-			if in, err = computeStep(in, aggColumns(cols, sel), sel.Computed, args, eval); err != nil {
-				return nil, err
-			}
-		}
-		if len(sel.OrderBy) > 0 && !sameOrder(sel.OrderBy, sel.GroupBy) {
-			cmp, err := engine.NewComparator(aggColumns(cols, sel), sortKeys(sel.OrderBy))
-			if err != nil {
-				return nil, fmt.Errorf("order by: %w", err)
-			}
-			if n := offsetPlusLimit(offset, limit); n >= 0 && keepsTopRows(sel) {
-				in = engine.NewTopN(in, cmp, n, budget)
-			} else {
-				in = engine.NewSort(in, cmp, budget)
-			}
 		}
 	}
 	if p.Binary && len(sel.FullCopies) > 0 {
@@ -107,6 +62,69 @@ func (p *ShardPlan) MergeStream(cols []engine.Column, sources []engine.Source, e
 		in = engine.NewLimit(in, offset, limit)
 	}
 	return engine.NewProject(in, visible), nil
+}
+
+// mergeInput joins the shards' row streams into one: walked shard by
+// shard, merged in sel.MergeOrder (merged is then true), or concatenated.
+// keep is how many rows a walk needs (-1: all).
+func (p *ShardPlan) mergeInput(cols []engine.Column, sources []engine.Source, sel *sqlparse.ScatterSelect, keep int64) (in engine.RowStream, merged bool, err error) {
+	switch {
+	case p.Walk:
+		return engine.NewOrderedWalk(sources, keep), false, nil
+	case len(sel.MergeOrder) > 0:
+		cmp, err := engine.NewComparator(cols, sortKeys(sel.MergeOrder))
+		if err != nil {
+			return nil, false, fmt.Errorf("merge order: %w", err)
+		}
+		ms := engine.NewMergeSort(cmp, sources...)
+		// Rows a shard sends out of the order Strata compares by (a
+		// collation it approximates, values the client's character set
+		// turned into '?') would be merged out of order, and a LIMIT would
+		// keep the wrong ones: stop with an error instead.
+		ms.CheckOrder = true
+		return ms, true, nil
+	case p.Sequential:
+		return engine.NewOrderedWalk(sources, -1), false, nil
+	default:
+		return engine.NewConcat(sources...), false, nil
+	}
+}
+
+// aggregateStep folds the shards' partial aggregates into one row per
+// group, computes what the SELECT computes from them, and orders the
+// groups (keeping only the first keep, -1: all, where it may).
+func (p *ShardPlan) aggregateStep(in engine.RowStream, cols []engine.Column, sel *sqlparse.ScatterSelect, merged bool, keep int64, eval engine.Evaluator, budget *engine.Budget) (engine.RowStream, error) {
+	args := p.Args
+	spec := engine.AggregateSpec{GroupBy: sortKeys(sel.GroupBy), Outputs: aggOutputs(sel, len(cols), merged), Budget: budget}
+	if sel.Having != nil {
+		// Over the merged values: a COUNT(DISTINCT dt) is a count by
+		// then, though the shards' column holds dt.
+		h, err := compileHaving(sel.Having, aggColumns(cols, sel), args, p.Charset)
+		if err != nil {
+			return nil, err
+		}
+		spec.Having = h
+	}
+	in, err := engine.NewAggregate(in, cols, spec)
+	if err != nil {
+		return nil, err
+	}
+	if len(sel.Computed) > 0 {
+		if in, err = computeStep(in, aggColumns(cols, sel), sel.Computed, args, eval); err != nil {
+			return nil, err
+		}
+	}
+	if len(sel.OrderBy) == 0 || sameOrder(sel.OrderBy, sel.GroupBy) {
+		return in, nil
+	}
+	cmp, err := engine.NewComparator(aggColumns(cols, sel), sortKeys(sel.OrderBy))
+	if err != nil {
+		return nil, fmt.Errorf("order by: %w", err)
+	}
+	if keep >= 0 && keepsTopRows(sel) {
+		return engine.NewTopN(in, cmp, keep, budget), nil
+	}
+	return engine.NewSort(in, cmp, budget), nil
 }
 
 // fullCopies is the engine's form of the columns a binary answer takes

@@ -1038,23 +1038,8 @@ func (s *Sharding) plan(ctx context.Context, m sqlparse.Mode, sql string, f *sql
 	if f.Returning != "" {
 		return s.planReturning(ctx, m, sql, f, args)
 	}
-	var sharded, reference, other []*shard.Table
-	var unplaced []string
-	groups := map[string]bool{}
-	for _, ref := range f.Tables {
-		t := l.Table(ref.Name)
-		switch {
-		case t == nil:
-			unplaced = append(unplaced, ref.Name)
-		case t.Placement == shard.PlaceSharded:
-			sharded = append(sharded, t)
-		case t.Placement == shard.PlaceReference:
-			reference = append(reference, t)
-		default:
-			groups[t.Cluster] = true
-			other = append(other, t)
-		}
-	}
+	pt := placeTables(l, f)
+	sharded, reference, other, unplaced := pt.sharded, pt.reference, pt.other, pt.unplaced
 	if f.Kind == sqlparse.KindLoadData && len(sharded)+len(reference) > 0 {
 		return s.planLoad(ctx, l, m, sql, f, append(sharded, reference...)[0])
 	}
@@ -1081,31 +1066,7 @@ func (s *Sharding) plan(ctx context.Context, m sqlparse.Mode, sql string, f *sql
 		if len(other) > 0 || len(unplaced) > 0 {
 			return nil, refuse("reference table %s lives on the shard clusters and %s does not; Strata cannot join them in this statement"+apartHint(f.Kind), reference[0].Name, firstName(other, unplaced))
 		}
-		p := planReference(l, sql, f)
-		if err := s.refuseUnorderedLimit(l, m, sql, f, p); err != nil {
-			return nil, err
-		}
-		if p.Kind == PlanWrite && f.Volatile != "" && !f.ImplicitCommit {
-			// Each copy's server would compute its own value, and the
-			// copies would differ from then on (MariaDB's statement-based
-			// replication calls such a statement unsafe for the same
-			// reason).
-			return nil, refuse("%s in a write of reference table %s would give each of its copies (one per shard cluster) a value of its own, and the copies would differ: compute the value first (SELECT %[1]s) and write it as a constant", f.Volatile, reference[0].Name)
-		}
-		if p.Kind == PlanRelay {
-			p.Routes[0].Template = templateIf(args, sql)
-		} else if args != nil {
-			// A prepared write: every copy runs it as text, with the
-			// client's values in place of its placeholders.
-			text, n := m.BindPlaceholders(sql, args)
-			if n != len(args) {
-				return nil, fmt.Errorf("the write to reference table %s has %d placeholders for %d values", reference[0].Name, n, len(args))
-			}
-			for i := range p.Routes {
-				p.Routes[i].SQL = text
-			}
-		}
-		return p, nil
+		return s.planReferenceOnly(l, m, sql, f, args, reference[0])
 	}
 	if len(other) == 0 && l.DefaultCluster() != "" {
 		// No placed table: a statement Strata rewrote (its subqueries
@@ -1114,11 +1075,70 @@ func (s *Sharding) plan(ctx context.Context, m sqlparse.Mode, sql string, f *sql
 		return &ShardPlan{Kind: PlanRelay, Routes: []ShardRoute{{Cluster: l.DefaultCluster(), SQL: sql, Template: templateIf(args, sql)}}, Write: !f.ReadOnly,
 			Reason: "no placed table: the default cluster " + l.DefaultCluster() + " runs it"}, nil
 	}
-	if len(groups) > 1 || (len(unplaced) > 0 && !groups[l.DefaultCluster()]) {
+	if len(pt.clusters) > 1 || (len(unplaced) > 0 && !pt.clusters[l.DefaultCluster()]) {
 		return nil, refuse("the tables of this statement live on different clusters (%s); Strata cannot run this statement across clusters"+apartHint(f.Kind), describeClusters(l, f))
 	}
 	return &ShardPlan{Kind: PlanRelay, Routes: []ShardRoute{{Cluster: other[0].Cluster, SQL: sql, Template: templateIf(args, sql)}}, Write: !f.ReadOnly,
 		Reason: "table group: " + other[0].Name + " lives on cluster " + other[0].Cluster}, nil
+}
+
+// placedTables sorts a statement's tables by where they live.
+type placedTables struct {
+	sharded, reference, other []*shard.Table
+	unplaced                  []string        // tables the layout does not list
+	clusters                  map[string]bool // the clusters of the other tables
+}
+
+func placeTables(l *shard.Layout, f *sqlparse.Facts) placedTables {
+	pt := placedTables{clusters: map[string]bool{}}
+	for _, ref := range f.Tables {
+		t := l.Table(ref.Name)
+		switch {
+		case t == nil:
+			pt.unplaced = append(pt.unplaced, ref.Name)
+		case t.Placement == shard.PlaceSharded:
+			pt.sharded = append(pt.sharded, t)
+		case t.Placement == shard.PlaceReference:
+			pt.reference = append(pt.reference, t)
+		default:
+			pt.clusters[t.Cluster] = true
+			pt.other = append(pt.other, t)
+		}
+	}
+	return pt
+}
+
+// planReferenceOnly plans a statement whose placed tables are all
+// reference tables (a copy on every shard cluster): a read goes to one
+// copy, a write to every copy.
+func (s *Sharding) planReferenceOnly(l *shard.Layout, m sqlparse.Mode, sql string, f *sqlparse.Facts, args []string, first *shard.Table) (*ShardPlan, error) {
+	p := planReference(l, sql, f)
+	if err := s.refuseUnorderedLimit(l, m, sql, f, p); err != nil {
+		return nil, err
+	}
+	if p.Kind == PlanWrite && f.Volatile != "" && !f.ImplicitCommit {
+		// Each copy's server would compute its own value, and the
+		// copies would differ from then on (MariaDB's statement-based
+		// replication calls such a statement unsafe for the same
+		// reason).
+		return nil, refuse("%s in a write of reference table %s would give each of its copies (one per shard cluster) a value of its own, and the copies would differ: compute the value first (SELECT %[1]s) and write it as a constant", f.Volatile, first.Name)
+	}
+	if p.Kind == PlanRelay {
+		p.Routes[0].Template = templateIf(args, sql)
+		return p, nil
+	}
+	if args != nil {
+		// A prepared write: every copy runs it as text, with the
+		// client's values in place of its placeholders.
+		text, n := m.BindPlaceholders(sql, args)
+		if n != len(args) {
+			return nil, fmt.Errorf("the write to reference table %s has %d placeholders for %d values", first.Name, n, len(args))
+		}
+		for i := range p.Routes {
+			p.Routes[i].SQL = text
+		}
+	}
+	return p, nil
 }
 
 // apartHint ends the refusals of joins of tables that live apart: Strata

@@ -72,37 +72,11 @@ func (s *Session) Prepare(ctx context.Context, packet []byte) error {
 	}
 	var cluster string
 	if s.placed(st.facts) {
-		if st.facts.Masked {
-			return s.refuse(s.errMaskedPlaced())
+		c, answered, err := s.preparePlaced(ctx, st)
+		if answered {
+			return err
 		}
-		// Metadata comes from a cluster that holds the tables; EXECUTE
-		// plans by the bound values.
-		st.placed = true
-		cluster = s.env.Sharding.MetadataCluster(st.facts)
-		if _, facts := s.readingMode().ParseMySQLForm(sql); facts != nil {
-			// MariaDB's words for a statement the planner reads in
-			// MySQL's (CAST(x AS INT)): planned at EXECUTE as any.
-			cluster = s.env.Sharding.MetadataCluster(facts)
-		} else if _, _, facts := s.readingMode().ParseStandIn(sql); facts != nil {
-			// MariaDB's aggregate extensions (GROUP_CONCAT(... LIMIT
-			// n)): EXECUTE plans the statement from a stand-in, and runs
-			// it where the bound values place it on one shard.
-			cluster = s.env.Sharding.MetadataCluster(facts)
-		} else if st.facts.Fallback {
-			// Its tables are only words Strata could not parse: refuse
-			// now what every EXECUTE would.
-			plan, err := s.env.Sharding.Plan(ctx, s.readingMode(), sql, st.facts, nil)
-			if err != nil {
-				if werr := s.serverSyntaxError(ctx, st.facts, sql); werr != nil {
-					return s.refuse(werr)
-				}
-				return s.refuseRouting(err)
-			}
-			cluster = plan.Routes[0].Cluster
-		}
-		if !st.facts.Fallback && !s.env.Sharding.HoldsAll(cluster, st.facts) && pullsOut(st.facts) {
-			return s.prepareApart(ctx, st)
-		}
+		cluster = c
 	}
 	var reply *backend.PrepareReply
 	err := s.run(ctx, command{facts: st.facts, cluster: cluster, metadata: true}, func(c *backend.Conn, _ *backend.Capture) (backend.Result, error) {
@@ -120,6 +94,46 @@ func (s *Session) Prepare(ctx context.Context, packet []byte) error {
 		return err
 	}
 	return s.sendPrepareReply(st, reply)
+}
+
+// preparePlaced readies the PREPARE of a statement over sharded or placed
+// tables: it names the cluster whose server describes the statement
+// (EXECUTE plans by the bound values), or answers the client itself
+// (answered) with a refusal, or with a statement whose subqueries run
+// apart.
+func (s *Session) preparePlaced(ctx context.Context, st *prepared) (cluster string, answered bool, err error) {
+	if st.facts.Masked {
+		return "", true, s.refuse(s.errMaskedPlaced())
+	}
+	// Metadata comes from a cluster that holds the tables; EXECUTE
+	// plans by the bound values.
+	st.placed = true
+	cluster = s.env.Sharding.MetadataCluster(st.facts)
+	if _, facts := s.readingMode().ParseMySQLForm(st.sql); facts != nil {
+		// MariaDB's words for a statement the planner reads in
+		// MySQL's (CAST(x AS INT)): planned at EXECUTE as any.
+		cluster = s.env.Sharding.MetadataCluster(facts)
+	} else if _, _, facts := s.readingMode().ParseStandIn(st.sql); facts != nil {
+		// MariaDB's aggregate extensions (GROUP_CONCAT(... LIMIT
+		// n)): EXECUTE plans the statement from a stand-in, and runs
+		// it where the bound values place it on one shard.
+		cluster = s.env.Sharding.MetadataCluster(facts)
+	} else if st.facts.Fallback {
+		// Its tables are only words Strata could not parse: refuse
+		// now what every EXECUTE would.
+		plan, err := s.env.Sharding.Plan(ctx, s.readingMode(), st.sql, st.facts, nil)
+		if err != nil {
+			if werr := s.serverSyntaxError(ctx, st.facts, st.sql); werr != nil {
+				return "", true, s.refuse(werr)
+			}
+			return "", true, s.refuseRouting(err)
+		}
+		cluster = plan.Routes[0].Cluster
+	}
+	if !st.facts.Fallback && !s.env.Sharding.HoldsAll(cluster, st.facts) && pullsOut(st.facts) {
+		return "", true, s.prepareApart(ctx, st)
+	}
+	return cluster, false, nil
 }
 
 // prepareApart answers the PREPARE of a statement whose tables no one
@@ -458,19 +472,8 @@ func (s *Session) executePlaced(ctx context.Context, st *prepared, packet []byte
 	if err != nil {
 		return s.refuse(errMalformed(err.Error()))
 	}
-	if st.facts.Kind == sqlparse.KindExplain {
-		if handled, err := s.explainOnShards(ctx, st.sql, args, true); handled {
-			return err
-		}
-	}
-	if st.facts.Kind == sqlparse.KindDDL && st.facts.DDLForm == "create-select" {
-		// As for a text query (createSelect), with the bound values
-		// written in: a DDL answers OK in either protocol.
-		if bound, n := s.readingMode().BindPlaceholders(st.sql, args); n == len(args) {
-			if handled, err := s.createSelect(ctx, bound); handled {
-				return err
-			}
-		}
+	if handled, err := s.executeBeforePlanning(ctx, st, args); handled {
+		return err
 	}
 	sql, facts := st.sql, st.facts
 	if facts.ReadsUserVars && !facts.SetsUserVars {
@@ -492,24 +495,11 @@ func (s *Session) executePlaced(ctx context.Context, st *prepared, packet []byte
 		args = []string{}
 	}
 	plan, err := s.env.Sharding.Plan(ctx, s.readingMode(), sql, facts, args)
-	if err != nil && insertsRows(facts) && sql == st.sql {
-		// As for a text query: keys such as NOW() evaluated and written
-		// in, with the bound values.
-		if bound, n := s.readingMode().BindPlaceholders(sql, args); n == len(args) {
-			text, ok, kerr := s.withInsertKeyValues(ctx, bound, facts)
-			if kerr != nil {
-				return s.refuseRouting(kerr)
-			}
-			if ok {
-				return s.executeOuter(ctx, text, err)
-			}
-		}
-	}
-	if err != nil && pullsOut(facts) && sql == st.sql {
-		return s.executePulledOut(ctx, st, args, err)
-	}
 	if err != nil {
-		return s.refuseRouting(err)
+		if sql != st.sql { // user variables written in: no second rewrite
+			return s.refuseRouting(err)
+		}
+		return s.executeUnplanned(ctx, st, args, err)
 	}
 	if s.mayBoundByClock(facts, plan) && !s.keysWritten && sql == st.sql {
 		// As for a text query: the shard key's clock bounds evaluated and
@@ -524,17 +514,66 @@ func (s *Session) executePlaced(ctx context.Context, st *prepared, packet []byte
 		}
 	}
 	if r := plan.Routes[0]; plan.Kind == planner.PlanRelay && r.Template != "" && !s.outsideTx(r.Cluster) {
-		// One shard: prepared there, and its binary answer relayed as is.
-		if err := s.checkTransaction(ctx, facts, plan); err != nil {
-			return s.refuseRouting(err)
-		}
-		s.dropForeignSticky(r.Cluster)
-		return s.run(ctx, command{facts: facts, stmts: []*sqlparse.Facts{facts}, cluster: r.Cluster},
-			func(c *backend.Conn, capture *backend.Capture) (backend.Result, error) {
-				return s.executeOn(c, capture, st, r.Template, packet, typesIn, s.periodNames(r))
-			})
+		return s.executeOnOneShard(ctx, st, facts, plan, packet, typesIn)
 	}
 	return s.execPlan(ctx, facts, plan, true)
+}
+
+// executeBeforePlanning runs the prepared statements whose plan needs a
+// step first (EXPLAIN, CREATE ... SELECT), and says whether it did.
+func (s *Session) executeBeforePlanning(ctx context.Context, st *prepared, args []string) (bool, error) {
+	if st.facts.Kind == sqlparse.KindExplain {
+		if handled, err := s.explainOnShards(ctx, st.sql, args, true); handled {
+			return true, err
+		}
+	}
+	if st.facts.Kind == sqlparse.KindDDL && st.facts.DDLForm == "create-select" {
+		// As for a text query (createSelect), with the bound values
+		// written in: a DDL answers OK in either protocol.
+		if bound, n := s.readingMode().BindPlaceholders(st.sql, args); n == len(args) {
+			if handled, err := s.createSelect(ctx, bound); handled {
+				return true, err
+			}
+		}
+	}
+	return false, nil
+}
+
+// executeUnplanned runs a prepared statement the planner refused (err)
+// where a key evaluated first, or a subquery run first, makes it
+// routable, and refuses it otherwise.
+func (s *Session) executeUnplanned(ctx context.Context, st *prepared, args []string, err error) error {
+	if insertsRows(st.facts) {
+		// As for a text query: keys such as NOW() evaluated and written
+		// in, with the bound values.
+		if bound, n := s.readingMode().BindPlaceholders(st.sql, args); n == len(args) {
+			text, ok, kerr := s.withInsertKeyValues(ctx, bound, st.facts)
+			if kerr != nil {
+				return s.refuseRouting(kerr)
+			}
+			if ok {
+				return s.executeOuter(ctx, text, err)
+			}
+		}
+	}
+	if pullsOut(st.facts) {
+		return s.executePulledOut(ctx, st, args, err)
+	}
+	return s.refuseRouting(err)
+}
+
+// executeOnOneShard prepares a statement on the one shard its plan names
+// and relays the server's binary answer as it is.
+func (s *Session) executeOnOneShard(ctx context.Context, st *prepared, facts *sqlparse.Facts, plan *planner.ShardPlan, packet []byte, typesIn bool) error {
+	r := plan.Routes[0]
+	if err := s.checkTransaction(ctx, facts, plan); err != nil {
+		return s.refuseRouting(err)
+	}
+	s.dropForeignSticky(r.Cluster)
+	return s.run(ctx, command{facts: facts, stmts: []*sqlparse.Facts{facts}, cluster: r.Cluster},
+		func(c *backend.Conn, capture *backend.Capture) (backend.Result, error) {
+			return s.executeOn(c, capture, st, r.Template, packet, typesIn, s.periodNames(r))
+		})
 }
 
 // cacheKey identifies one execution for the result cache: the statement,

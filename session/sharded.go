@@ -57,14 +57,39 @@ func (s *Session) queryPlaced(ctx context.Context, sql string, parsed *planner.P
 	if f.Masked {
 		return s.refuse(s.errMaskedPlaced())
 	}
+	if handled, err := s.answerBeforePlanning(ctx, sql, f); handled {
+		return err
+	}
+	plan, err := s.env.Sharding.Plan(ctx, s.readingMode(), sql, f, nil)
+	if err != nil {
+		return s.answerUnplanned(ctx, sql, f, err)
+	}
+	if s.mayBoundByClock(f, plan) && !s.keysWritten {
+		// WHERE at > NOW() - INTERVAL 1 DAY on a table sharded by time:
+		// with the bound's value written in, it reads the periods that
+		// value names, not every one. Where it cannot be evaluated, the
+		// plan over every period stands.
+		if text, ok, kerr := s.withKeyBoundValues(ctx, sql); kerr == nil && ok {
+			s.keysWritten = true
+			defer func() { s.keysWritten = false }()
+			return s.Query(ctx, append([]byte{wire.ComQuery}, text...))
+		}
+	}
+	return s.execPlan(ctx, f, plan, false)
+}
+
+// answerBeforePlanning answers the statements whose plan needs a value
+// or a step first (CREATE ... SELECT, SELECT ... INTO @x, a condition on
+// a user variable, EXPLAIN), and says whether it did.
+func (s *Session) answerBeforePlanning(ctx context.Context, sql string, f *sqlparse.Facts) (bool, error) {
 	if f.Kind == sqlparse.KindDDL && f.DDLForm == "create-select" {
 		if handled, err := s.createSelect(ctx, sql); handled {
-			return err
+			return true, err
 		}
 	}
 	if f.Fallback && f.SetsUserVars && f.Kind == sqlparse.KindSelect {
 		if ok, err := s.answerSelectIntoVars(ctx, sql); ok {
-			return err
+			return true, err
 		}
 	}
 	if f.ReadsUserVars && !f.SetsUserVars {
@@ -72,19 +97,25 @@ func (s *Session) queryPlaced(ctx context.Context, sql string, parsed *planner.P
 		// routes the statement.
 		text, ok, err := s.withUserVarValues(ctx, sql)
 		if err != nil {
-			return s.refuse(errUserVars(err))
+			return true, s.refuse(errUserVars(err))
 		}
 		if ok && !s.parse(text).Summary.ReadsUserVars {
-			return s.Query(ctx, append([]byte{wire.ComQuery}, text...))
+			return true, s.Query(ctx, append([]byte{wire.ComQuery}, text...))
 		}
 	}
 	if f.Kind == sqlparse.KindExplain {
 		if handled, err := s.explainOnShards(ctx, sql, nil, false); handled {
-			return err
+			return true, err
 		}
 	}
-	plan, err := s.env.Sharding.Plan(ctx, s.readingMode(), sql, f, nil)
-	if err != nil && !s.keysWritten {
+	return false, nil
+}
+
+// answerUnplanned runs a statement the planner refused (err) where a
+// value evaluated first, or a subquery run first, makes it routable, and
+// refuses it otherwise.
+func (s *Session) answerUnplanned(ctx context.Context, sql string, f *sqlparse.Facts, err error) error {
+	if !s.keysWritten {
 		// INSERT ... VALUES (NOW(), ...) into a table sharded by time:
 		// the key's value, evaluated first, routes the row.
 		text, ok, kerr := s.withInsertKeyValues(ctx, sql, f)
@@ -97,7 +128,7 @@ func (s *Session) queryPlaced(ctx context.Context, sql string, parsed *planner.P
 			return s.Query(ctx, append([]byte{wire.ComQuery}, text...))
 		}
 	}
-	if err != nil && pullsOut(f) {
+	if pullsOut(f) {
 		// x IN (SELECT ... FROM sharded): run the subquery first. In
 		// MariaDB's words the parser lacks (CAST(x AS INT)), in MySQL's.
 		pulled := sql
@@ -114,24 +145,10 @@ func (s *Session) queryPlaced(ctx context.Context, sql string, parsed *planner.P
 			err = perr
 		}
 	}
-	if err != nil {
-		if werr := s.serverSyntaxError(ctx, f, sql); werr != nil {
-			return s.refuse(werr)
-		}
-		return s.refuseRouting(err)
+	if werr := s.serverSyntaxError(ctx, f, sql); werr != nil {
+		return s.refuse(werr)
 	}
-	if s.mayBoundByClock(f, plan) && !s.keysWritten {
-		// WHERE at > NOW() - INTERVAL 1 DAY on a table sharded by time:
-		// with the bound's value written in, it reads the periods that
-		// value names, not every one. Where it cannot be evaluated, the
-		// plan over every period stands.
-		if text, ok, kerr := s.withKeyBoundValues(ctx, sql); kerr == nil && ok {
-			s.keysWritten = true
-			defer func() { s.keysWritten = false }()
-			return s.Query(ctx, append([]byte{wire.ComQuery}, text...))
-		}
-	}
-	return s.execPlan(ctx, f, plan, false)
+	return s.refuseRouting(err)
 }
 
 // serverSyntaxError is MariaDB's own syntax error (1064) for a statement

@@ -953,13 +953,18 @@ func (s *Session) writeAcross(ctx context.Context, f *sqlparse.Facts, plan *plan
 		}
 		return giveBack(err)
 	}
-	affected, warnings := w.affected, w.warnings
-	if warnings > 0 {
-		s.noteShardWarnings(s.collectWarnings(ctx, warned(plan, conns)), uint64(warnings)) // before the commit clears them
+	if w.warnings > 0 {
+		s.noteShardWarnings(s.collectWarnings(ctx, warned(plan, conns)), uint64(w.warnings)) // before the commit clears them
 	}
 	if _, werr := s.commitCross(ctx, t); werr != nil {
 		return giveBack(werr)
 	}
+	return s.answerCommittedCross(f, plan, conns, w, t.coord, start)
+}
+
+// answerCommittedCross learns from, counts and answers a write across
+// clusters that committed everywhere.
+func (s *Session) answerCommittedCross(f *sqlparse.Facts, plan *planner.ShardPlan, conns []*shardConn, w writeResult, coord *backend.Conn, start time.Time) error {
 	if s.locate != nil || s.locateEach != nil {
 		if touched, matched, err := matchedConns(f, conns, w); err == nil {
 			s.noteWriteLocations(touched, matched)
@@ -974,15 +979,15 @@ func (s *Session) writeAcross(ctx context.Context, f *sqlparse.Facts, plan *plan
 		insertID = uint64(plan.InsertID)
 	}
 	// ROW_COUNT() reads the sum from the session (no server counted it).
-	s.rowCount, s.rowCountState = int64(affected), 2
+	s.rowCount, s.rowCountState = int64(w.affected), 2
 	s.activeShards.Store(nil)
-	s.keepCoordinator(t.coord, insertID)
+	s.keepCoordinator(coord, insertID)
 	s.invalidate(f)
 	s.observeSharded(f, "shard_write", plan, time.Since(start))
 	for _, sc := range conns {
 		s.env.Metrics.ShardQuery(sc.route.Cluster, "write")
 	}
-	return s.answerWrite(f, w, affected, insertID, warnings)
+	return s.answerWrite(f, w, w.affected, insertID, w.warnings)
 }
 
 // beginCross begins the write across clusters t on every connection: a

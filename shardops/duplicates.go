@@ -112,37 +112,65 @@ func findDuplicates(ctx context.Context, open Opener, schema string, t *shard.Ta
 			c.rows.Close()
 		}
 	}()
+	q := keyQuery{schema: schema, compared: compared, shown: shown, notNull: notNull}
 	for _, s := range shards {
-		db, err := open(s)
+		c, err := q.open(ctx, open, s, t.Name, byShard[s])
 		if err != nil {
 			return err
 		}
-		var parts []string
-		for _, table := range byShard[s] {
-			if ok, err := tableExists(ctx, db, schema, table); err != nil {
-				return err
-			} else if !ok {
-				continue // a period table not created yet
-			}
-			parts = append(parts, "SELECT "+strings.Join(compared, ", ")+", "+strings.Join(shown, ", ")+", "+quoteString(table)+" FROM "+qualified(schema, table)+" WHERE "+strings.Join(notNull, " AND "))
-		}
-		if len(parts) == 0 {
-			continue
-		}
-		order := make([]string, len(compared))
-		for i := range compared {
-			order[i] = strconv.Itoa(i + 1)
-		}
-		rows, err := db.QueryContext(ctx, strings.Join(parts, " UNION ALL ")+" ORDER BY "+strings.Join(order, ", "))
-		if err != nil {
-			return fmt.Errorf("reading %s on %s: %w", t.Name, s, err)
-		}
-		c := &keyCursor{shard: s, rows: rows, cur: make([]string, 2*len(compared)+1)}
-		cursors = append(cursors, c)
-		if err := c.next(); err != nil {
-			return err
+		if c != nil {
+			cursors = append(cursors, c)
 		}
 	}
+	return countDuplicates(cursors, kinds, t.Name, rep, examples)
+}
+
+// keyQuery reads a unique key's values, in key order, from a shard's
+// tables.
+type keyQuery struct {
+	schema          string
+	compared, shown []string // the key's columns as compared, and as shown
+	notNull         []string // NULLs never collide
+}
+
+// open starts reading the key of one shard's tables, or returns nil when
+// none of them exists yet.
+func (q keyQuery) open(ctx context.Context, open Opener, shardName, tableName string, tables []string) (*keyCursor, error) {
+	db, err := open(shardName)
+	if err != nil {
+		return nil, err
+	}
+	var parts []string
+	for _, table := range tables {
+		if ok, err := tableExists(ctx, db, q.schema, table); err != nil {
+			return nil, err
+		} else if !ok {
+			continue // a period table not created yet
+		}
+		parts = append(parts, "SELECT "+strings.Join(q.compared, ", ")+", "+strings.Join(q.shown, ", ")+", "+quoteString(table)+" FROM "+qualified(q.schema, table)+" WHERE "+strings.Join(q.notNull, " AND "))
+	}
+	if len(parts) == 0 {
+		return nil, nil
+	}
+	order := make([]string, len(q.compared))
+	for i := range q.compared {
+		order[i] = strconv.Itoa(i + 1)
+	}
+	rows, err := db.QueryContext(ctx, strings.Join(parts, " UNION ALL ")+" ORDER BY "+strings.Join(order, ", "))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s on %s: %w", tableName, shardName, err)
+	}
+	c := &keyCursor{shard: shardName, rows: rows, cur: make([]string, 2*len(q.compared)+1)}
+	if err := c.next(); err != nil {
+		rows.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// countDuplicates merges the shards' key-ordered cursors and counts, in
+// rep, the keys and the keys found in more than one place.
+func countDuplicates(cursors []*keyCursor, kinds []keyColumn, tableName string, rep *PlacementReport, examples int) error {
 	for {
 		// The smallest key among the shards' next rows, and every row of it.
 		var low, lowShown []string
@@ -157,7 +185,7 @@ func findDuplicates(ctx context.Context, open Opener, schema string, t *shard.Ta
 		var in []string
 		for _, c := range cursors {
 			for !c.done && compareKeys(kinds, c.key(), low) == 0 {
-				in = append(in, c.where(t.Name))
+				in = append(in, c.where(tableName))
 				if err := c.next(); err != nil {
 					return err
 				}

@@ -131,19 +131,7 @@ func (m Mode) PullOutArgs(sql string, args []string) (*Pullout, error) {
 		return nil, ErrNoPullout
 	}
 	stmt := stmts[0]
-	switch stmt := stmt.(type) {
-	case *ast.SelectStmt, *ast.SetOprStmt, *ast.UpdateStmt, *ast.DeleteStmt:
-	case *ast.InsertStmt:
-		if stmt.Select == nil {
-			return nil, ErrNoPullout
-		}
-	case *ast.SetStmt:
-		for _, v := range stmt.Variables {
-			if v.IsSystem || v.Value == nil {
-				return nil, ErrNoPullout // only SET @x = (SELECT ...)
-			}
-		}
-	default:
+	if !pullable(stmt) {
 		return nil, ErrNoPullout
 	}
 	if args != nil {
@@ -152,18 +140,51 @@ func (m Mode) PullOutArgs(sql string, args []string) (*Pullout, error) {
 		}
 	}
 	p := &Pullout{mode: m, stmt: stmt, tables: map[int]PulledTable{}, kept: map[int]bool{}, rewritten: map[int]string{}, branches: map[int]branchAt{}, recursive: map[int]*RecursiveCTE{}}
+	if err := p.find(stmt); err != nil {
+		return nil, err
+	}
+	if len(p.nodes) == 0 {
+		return nil, ErrNoPullout
+	}
+	return p, nil
+}
+
+// pullable reports whether stmt is of a kind whose subqueries over shards
+// Strata can run first: a read, an UPDATE or DELETE, an INSERT ...
+// SELECT, or SET @x = (SELECT ...).
+func pullable(stmt ast.StmtNode) bool {
+	switch stmt := stmt.(type) {
+	case *ast.SelectStmt, *ast.SetOprStmt, *ast.UpdateStmt, *ast.DeleteStmt:
+	case *ast.InsertStmt:
+		if stmt.Select == nil {
+			return false
+		}
+	case *ast.SetStmt:
+		for _, v := range stmt.Variables {
+			if v.IsSystem || v.Value == nil {
+				return false // only SET @x = (SELECT ...)
+			}
+		}
+	default:
+		return false
+	}
+	return true
+}
+
+// find collects the subqueries over shards that stmt's rows depend on.
+func (p *Pullout) find(stmt ast.StmtNode) error {
 	switch stmt := stmt.(type) {
 	case *ast.SelectStmt:
 		nameFields(stmt) // the rendered text keeps the client's column names
 		if err := p.findInSelect(stmt); err != nil {
-			return nil, err
+			return err
 		}
 		if countsDerived(stmt) && len(p.nodes) == 1 {
 			p.counting = stmt
 		}
 	case *ast.SetOprStmt:
 		if err := p.findInUnion(stmt); err != nil {
-			return nil, err
+			return err
 		}
 	case *ast.UpdateStmt:
 		// A multi-table UPDATE joined with a derived table (`UPDATE
@@ -171,7 +192,7 @@ func (m Mode) PullOutArgs(sql string, args []string) (*Pullout, error) {
 		// entry_id) m ON ... SET c.votes = m.mv`): its rows run first,
 		// and every shard joins its own rows with all of them.
 		if err := p.findDerivedOf(stmt.TableRefs); err != nil {
-			return nil, err
+			return err
 		}
 		var exprs []ast.Node
 		if stmt.TableRefs != nil {
@@ -181,20 +202,20 @@ func (m Mode) PullOutArgs(sql string, args []string) (*Pullout, error) {
 			exprs = append(exprs, a.Expr)
 		}
 		if err := p.findInExprs(append(exprs, stmt.Where)); err != nil {
-			return nil, err
+			return err
 		}
 	case *ast.DeleteStmt:
 		var exprs []ast.Node
 		if stmt.IsMultiTable {
 			if err := p.findDerivedOf(stmt.TableRefs); err != nil {
-				return nil, err
+				return err
 			}
 			if stmt.TableRefs != nil {
 				exprs = joinConditions(stmt.TableRefs.TableRefs, exprs)
 			}
 		}
 		if err := p.findInExprs(append(exprs, stmt.Where)); err != nil {
-			return nil, err
+			return err
 		}
 	case *ast.SetStmt:
 		var exprs []ast.Node
@@ -202,17 +223,14 @@ func (m Mode) PullOutArgs(sql string, args []string) (*Pullout, error) {
 			exprs = append(exprs, v.Value)
 		}
 		if err := p.findInExprs(exprs); err != nil {
-			return nil, err
+			return err
 		}
 	case *ast.InsertStmt:
 		if err := p.add(stmt, stmt.Select, PullInsert, false); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	if len(p.nodes) == 0 {
-		return nil, ErrNoPullout
-	}
-	return p, nil
+	return nil
 }
 
 // findInSelect collects the subqueries of a SELECT to run first: its CTEs
@@ -681,75 +699,83 @@ func (p *Pullout) Render(values [][]string) (string, error) {
 			subqueryOf(node).Query = &rawResultSet{ResultSetNode: &ast.SelectStmt{}, text: q}
 			continue
 		}
-		vals := values[i]
-		switch p.Kinds[i] {
-		case PullIn:
-			in := node.(*ast.PatternInExpr)
-			if len(vals) == 0 {
-				swap[in] = map[bool]string{false: "0", true: "1"}[in.Not]
-				continue
-			}
-			list := make([]ast.ExprNode, len(vals))
-			for k, v := range vals {
-				list[k] = newRawExpr(v)
-			}
-			in.Sel, in.List = nil, list
-		case PullScalar:
-			switch len(vals) {
-			case 0:
-				swap[node] = "NULL"
-			case 1:
-				swap[node] = "(" + vals[0] + ")"
-			default:
-				return "", errors.New("sqlparse: a scalar subquery has one value")
-			}
-		case PullExists:
-			exists := len(vals) > 0
-			if node.(*ast.ExistsSubqueryExpr).Not {
-				exists = !exists
-			}
-			swap[node] = map[bool]string{false: "0", true: "1"}[exists]
-		case PullInsert:
-			t, ok := p.tables[i]
-			if !ok {
-				continue
-			}
-			if len(t.Rows) == 0 && t.Text == "" {
-				return "", ErrNothingToInsert
-			}
-			ins := node.(*ast.InsertStmt)
-			if err := onDuplicateFromValues(ins, p.Columns); err != nil {
-				return "", err
-			}
-			ins.Select, ins.Lists = nil, nil
-			if t.Text != "" { // EXPLAIN's marker
-				ins.Lists = [][]ast.ExprNode{{newRawExpr(t.Text)}}
-			}
-			for _, row := range t.Rows {
-				list := make([]ast.ExprNode, len(row))
-				for k, v := range row {
-					list[k] = newRawExpr(v)
-				}
-				ins.Lists = append(ins.Lists, list)
-			}
-		case PullTable, PullRows, PullRecursive:
-			if t, ok := p.tables[i]; ok && t.Counted && p.CountsRowsOf(i) {
-				// The count is the answer: a BIGINT, as COUNT(*)'s.
-				p.counting.Fields.Fields[0].Expr = newRawExpr(fmt.Sprintf("CAST(X'%x' AS SIGNED)", fmt.Sprintf("%020d", t.Count)))
-				p.counting.From = nil
-				continue
-			}
-			if t, ok := p.tables[i]; ok {
-				if err := p.replaceTable(i, node, t); err != nil {
-					return "", err
-				}
-			}
+		if err := p.renderNode(i, node, values[i], swap); err != nil {
+			return "", err
 		}
 	}
 	if len(swap) > 0 {
 		p.stmt.Accept(&nodeSwapper{swap: swap})
 	}
 	return p.mode.restore(p.stmt)
+}
+
+// renderNode puts subquery i's values (or its rows' table) in place of
+// node: in the tree itself, or, for a node that becomes a literal, in swap.
+func (p *Pullout) renderNode(i int, node ast.Node, vals []string, swap map[ast.Node]string) error {
+	switch p.Kinds[i] {
+	case PullIn:
+		in := node.(*ast.PatternInExpr)
+		if len(vals) == 0 {
+			swap[in] = map[bool]string{false: "0", true: "1"}[in.Not]
+			return nil
+		}
+		list := make([]ast.ExprNode, len(vals))
+		for k, v := range vals {
+			list[k] = newRawExpr(v)
+		}
+		in.Sel, in.List = nil, list
+	case PullScalar:
+		switch len(vals) {
+		case 0:
+			swap[node] = "NULL"
+		case 1:
+			swap[node] = "(" + vals[0] + ")"
+		default:
+			return errors.New("sqlparse: a scalar subquery has one value")
+		}
+	case PullExists:
+		exists := len(vals) > 0
+		if node.(*ast.ExistsSubqueryExpr).Not {
+			exists = !exists
+		}
+		swap[node] = map[bool]string{false: "0", true: "1"}[exists]
+	case PullInsert:
+		t, ok := p.tables[i]
+		if !ok {
+			return nil
+		}
+		if len(t.Rows) == 0 && t.Text == "" {
+			return ErrNothingToInsert
+		}
+		ins := node.(*ast.InsertStmt)
+		if err := onDuplicateFromValues(ins, p.Columns); err != nil {
+			return err
+		}
+		ins.Select, ins.Lists = nil, nil
+		if t.Text != "" { // EXPLAIN's marker
+			ins.Lists = [][]ast.ExprNode{{newRawExpr(t.Text)}}
+		}
+		for _, row := range t.Rows {
+			list := make([]ast.ExprNode, len(row))
+			for k, v := range row {
+				list[k] = newRawExpr(v)
+			}
+			ins.Lists = append(ins.Lists, list)
+		}
+	case PullTable, PullRows, PullRecursive:
+		if t, ok := p.tables[i]; ok && t.Counted && p.CountsRowsOf(i) {
+			// The count is the answer: a BIGINT, as COUNT(*)'s.
+			p.counting.Fields.Fields[0].Expr = newRawExpr(fmt.Sprintf("CAST(X'%x' AS SIGNED)", fmt.Sprintf("%020d", t.Count)))
+			p.counting.From = nil
+			return nil
+		}
+		if t, ok := p.tables[i]; ok {
+			if err := p.replaceTable(i, node, t); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // onDuplicateFromValues rewrites the ON DUPLICATE KEY UPDATE of an INSERT

@@ -144,42 +144,12 @@ func (p *Pullout) splitRecursive(with *ast.WithClause, i int) (*RecursiveCTE, er
 		rec.refused = codedError(1235, "This version of MariaDB doesn't yet support 'global ORDER_BY/LIMIT in recursive CTE spec'")
 		return rec, nil
 	}
-	var anchors []string
-	union := map[bool]int{}
-	for k, n := range u.SelectList.Selects {
-		sel, ok := n.(*ast.SelectStmt)
-		if !ok || sel.Kind != ast.SelectStmtKindSelect {
-			return restrict("Restrictions imposed on recursive definitions are violated for table '%s'", 4008), nil
-		}
-		if k > 0 && sel.AfterSetOperator != nil {
-			switch *sel.AfterSetOperator {
-			case ast.UnionAll:
-				union[true]++
-			case ast.Union:
-				union[false]++
-			default: // EXCEPT, INTERSECT
-				return restrict("Restrictions imposed on recursive definitions are violated for table '%s'", 4008), nil
-			}
-		}
-		refs := tableRefs(sel, cte.Name.L)
-		if len(refs) == 0 {
-			after := sel.AfterSetOperator
-			sel.AfterSetOperator = nil
-			text, err := p.mode.restore(sel)
-			sel.AfterSetOperator = after
-			if err != nil {
-				return nil, err
-			}
-			anchors = append(anchors, text)
-			continue
-		}
-		if len(refs) > 1 || aggregates(sel) {
-			// MariaDB's standard_compliant_cte: one reference to itself
-			// per branch, and no aggregate over it.
-			return restrict("Restrictions imposed on recursive definitions are violated for table '%s'", 4008), nil
-		}
-		rec.steps = append(rec.steps, sel)
-		rec.refs = append(rec.refs, refs...)
+	anchors, union, ok, err := rec.splitBranches(p.mode, u, cte.Name.L)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return restrict("Restrictions imposed on recursive definitions are violated for table '%s'", 4008), nil
 	}
 	if len(anchors) == 0 {
 		return restrict("No anchors for recursive WITH element '%s'", 4006), nil
@@ -197,6 +167,51 @@ func (p *Pullout) splitRecursive(with *ast.WithClause, i int) (*RecursiveCTE, er
 	}
 	rec.Anchor = rec.prefix + joinBranches(anchors, op)
 	return rec, nil
+}
+
+// splitBranches sorts the branches of a recursive CTE's union into its
+// anchors (the texts of the branches that do not read the CTE itself) and
+// its steps, and counts the UNION ALL (true) and UNION (false) operators
+// between them. ok is false where a branch breaks MariaDB's restrictions
+// on recursive definitions (error 4008).
+func (rec *RecursiveCTE) splitBranches(m Mode, u *ast.SetOprStmt, self string) (anchors []string, union map[bool]int, ok bool, err error) {
+	union = map[bool]int{}
+	for k, n := range u.SelectList.Selects {
+		sel, ok := n.(*ast.SelectStmt)
+		if !ok || sel.Kind != ast.SelectStmtKindSelect {
+			return nil, nil, false, nil
+		}
+		if k > 0 && sel.AfterSetOperator != nil {
+			switch *sel.AfterSetOperator {
+			case ast.UnionAll:
+				union[true]++
+			case ast.Union:
+				union[false]++
+			default: // EXCEPT, INTERSECT
+				return nil, nil, false, nil
+			}
+		}
+		refs := tableRefs(sel, self)
+		if len(refs) == 0 {
+			after := sel.AfterSetOperator
+			sel.AfterSetOperator = nil
+			text, err := m.restore(sel)
+			sel.AfterSetOperator = after
+			if err != nil {
+				return nil, nil, false, err
+			}
+			anchors = append(anchors, text)
+			continue
+		}
+		if len(refs) > 1 || aggregates(sel) {
+			// MariaDB's standard_compliant_cte: one reference to itself
+			// per branch, and no aggregate over it.
+			return nil, nil, false, nil
+		}
+		rec.steps = append(rec.steps, sel)
+		rec.refs = append(rec.refs, refs...)
+	}
+	return anchors, union, true, nil
 }
 
 // readsTable reports whether q names the table name (unqualified).

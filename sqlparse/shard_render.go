@@ -95,25 +95,8 @@ func (s *ShardStmt) render(r Rewrite, order *[]int) (string, error) {
 	if err := impl.renameTables(s, r.Tables, &undo); err != nil {
 		return "", err
 	}
-	for idx, ops := range r.In {
-		if idx < 0 || idx >= len(impl.inLists) {
-			return "", fmt.Errorf("sqlparse: no IN list %d", idx)
-		}
-		if len(ops) == 0 {
-			return "", fmt.Errorf("sqlparse: empty replacement for IN list %d", idx)
-		}
-		in := impl.inLists[idx]
-		list := make([]ast.ExprNode, len(ops))
-		for i, o := range ops {
-			e, err := impl.operandNode(o)
-			if err != nil {
-				return "", err
-			}
-			list[i] = e
-		}
-		old := in.List
-		in.List = list
-		undo = append(undo, func() { in.List = old })
+	if err := impl.replaceInLists(r.In, &undo); err != nil {
+		return "", err
 	}
 	if r.Rows != nil || r.AddColumn != "" || r.Fill != nil {
 		if err := impl.rewriteRows(r, &undo); err != nil {
@@ -126,6 +109,37 @@ func (s *ShardStmt) render(r Rewrite, order *[]int) (string, error) {
 	if r.MoveSelect != nil || r.NoWhere {
 		return impl.renderMove(r)
 	}
+	return impl.restoreLocking(root, &undo)
+}
+
+// replaceInLists puts each IN list the rewrite names (by its index in
+// inLists) in place of the statement's, to be undone by undo.
+func (impl *shardImpl) replaceInLists(in map[int][]Operand, undo *[]func()) error {
+	for idx, ops := range in {
+		if idx < 0 || idx >= len(impl.inLists) {
+			return fmt.Errorf("sqlparse: no IN list %d", idx)
+		}
+		if len(ops) == 0 {
+			return fmt.Errorf("sqlparse: empty replacement for IN list %d", idx)
+		}
+		in := impl.inLists[idx]
+		list := make([]ast.ExprNode, len(ops))
+		for i, o := range ops {
+			e, err := impl.operandNode(o)
+			if err != nil {
+				return err
+			}
+			list[i] = e
+		}
+		old := in.List
+		in.List = list
+		*undo = append(*undo, func() { in.List = old })
+	}
+	return nil
+}
+
+// restoreLocking writes root as MariaDB reads it, a shared lock included.
+func (impl *shardImpl) restoreLocking(root ast.Node, undo *[]func()) (string, error) {
 	if sel, ok := root.(*ast.SelectStmt); ok && sel.LockInfo != nil {
 		if words, ok := shareLockWords[sel.LockInfo.LockType]; ok {
 			// The parser writes a shared lock as MySQL 8's FOR SHARE,
@@ -134,7 +148,7 @@ func (s *ShardStmt) render(r Rewrite, order *[]int) (string, error) {
 			// MariaDB's words follow.
 			lock, was := sel.LockInfo, sel.LockInfo.LockType
 			lock.LockType = ast.SelectLockNone
-			undo = append(undo, func() { lock.LockType = was })
+			*undo = append(*undo, func() { lock.LockType = was })
 			text, err := impl.mode.restore(root)
 			return strings.TrimRight(text, " ") + words, err
 		}

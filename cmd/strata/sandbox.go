@@ -82,7 +82,19 @@ func runSandbox(args []string) error {
 	defer cancel()
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if err := sandboxAction(ctx, sb, action); err != nil {
+		if errors.Is(err, errUnknownAction) {
+			fs.Usage()
+		}
+		return err
+	}
+	return nil
+}
 
+var errUnknownAction = errors.New("unknown action")
+
+// sandboxAction does one of `strata sandbox`'s actions and says what it did.
+func sandboxAction(ctx context.Context, sb *sandbox.Sandbox, action string) error {
 	switch action {
 	case "up":
 		start := time.Now()
@@ -115,8 +127,7 @@ func runSandbox(args []string) error {
 	case "wait":
 		return sb.WaitReplicated(ctx)
 	default:
-		fs.Usage()
-		return fmt.Errorf("unknown action %q (want up, down, stop, status or wait)", action)
+		return fmt.Errorf("%w %q (want up, down, stop, status or wait)", errUnknownAction, action)
 	}
 }
 

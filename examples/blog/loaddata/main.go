@@ -51,107 +51,148 @@ func main() {
 }
 
 func run(ctx context.Context, o options) error {
+	db, err := connect(ctx, o)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if empty, err := prepareSchema(ctx, db, o); err != nil || !empty {
+		return err
+	}
+	start := time.Now()
+	l := &loader{o: o, g: newGenerator(o.seed), ins: &inserter{db: db, batch: o.batch}}
+	for _, step := range []func(context.Context) error{l.users, l.profiles, l.entries, l.comments} {
+		if err := step(ctx); err != nil {
+			return err
+		}
+		if err := l.ins.flush(ctx); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("loaded %d users, %d profiles, %d entries, %d comments into %s in %s\n",
+		o.users, o.users, o.entries, o.comments, o.addr, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// connect opens one connection to the server (or Strata) at o.addr.
+func connect(ctx context.Context, o options) (*sql.DB, error) {
 	c := mysql.NewConfig()
 	c.User, c.Passwd = o.user, o.password
 	c.Net, c.Addr = "tcp", o.addr
 	c.Timeout = 5 * time.Second
 	connector, err := mysql.NewConnector(c)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	db := sql.OpenDB(connector)
-	defer db.Close()
 	db.SetMaxOpenConns(1)
 	if err := db.PingContext(ctx); err != nil {
-		return fmt.Errorf("connecting to %s as %s: %w", o.addr, o.user, err)
+		db.Close()
+		return nil, fmt.Errorf("connecting to %s as %s: %w", o.addr, o.user, err)
 	}
+	return db, nil
+}
 
+// prepareSchema loads the schema and empties the tables when asked, and
+// reports whether the blog is empty (a blog with users is left alone, so
+// a second run does nothing).
+func prepareSchema(ctx context.Context, db *sql.DB, o options) (bool, error) {
 	if o.schema != "" {
 		text, err := os.ReadFile(o.schema)
 		if err != nil {
-			return err
+			return false, err
 		}
 		for _, stmt := range splitStatements(string(text)) {
 			if _, err := db.ExecContext(ctx, stmt); err != nil {
-				return fmt.Errorf("%s: %w\n%s", o.schema, err, stmt)
+				return false, fmt.Errorf("%s: %w\n%s", o.schema, err, stmt)
 			}
 		}
 	}
 	if o.reset {
 		for _, t := range []string{"comments", "entries", "profiles", "users"} {
 			if _, err := db.ExecContext(ctx, "TRUNCATE TABLE blog."+t); err != nil {
-				return err
+				return false, err
 			}
 		}
 	}
 	var n int
 	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM blog.users").Scan(&n); err != nil {
-		return fmt.Errorf("counting users (did you load the schema? use -schema): %w", err)
+		return false, fmt.Errorf("counting users (did you load the schema? use -schema): %w", err)
 	}
 	if n > 0 {
 		fmt.Printf("blog already has %d users: nothing to do (use -reset to reload)\n", n)
-		return nil
+		return false, nil
 	}
+	return true, nil
+}
 
-	start := time.Now()
-	g := newGenerator(o.seed)
-	ins := &inserter{db: db, batch: o.batch}
-	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	span := 365 * 24 * time.Hour
+// loader makes the blog's rows table by table; each table's rows refer
+// to the rows (and dates) of the tables made before it.
+type loader struct {
+	o            options
+	g            *generator
+	ins          *inserter
+	userCreated  []time.Time // by user id
+	entryCreated []time.Time // by entry id
+}
 
-	userCreated := make([]time.Time, o.users+1)
-	for i := 1; i <= o.users; i++ {
-		name := fmt.Sprintf("%s%d", g.pick(firstNames), i)
-		userCreated[i] = base.Add(time.Duration(g.r.Int64N(int64(span / 4))))
-		if err := ins.add(ctx, "blog.users", "id, name, email, created_at",
-			i, name, strings.ToLower(name)+"@example.com", userCreated[i]); err != nil {
+var (
+	loadBase = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	loadSpan = 365 * 24 * time.Hour
+)
+
+func (l *loader) users(ctx context.Context) error {
+	l.userCreated = make([]time.Time, l.o.users+1)
+	for i := 1; i <= l.o.users; i++ {
+		name := fmt.Sprintf("%s%d", l.g.pick(firstNames), i)
+		l.userCreated[i] = loadBase.Add(time.Duration(l.g.r.Int64N(int64(loadSpan / 4))))
+		if err := l.ins.add(ctx, "blog.users", "id, name, email, created_at",
+			i, name, strings.ToLower(name)+"@example.com", l.userCreated[i]); err != nil {
 			return err
 		}
 	}
-	if err := ins.flush(ctx); err != nil {
-		return err
-	}
-	for i := 1; i <= o.users; i++ {
-		first := g.pick(firstNames)
-		if err := ins.add(ctx, "blog.profiles", "user_id, display_name, bio, location, website, updated_at",
-			i, capitalize(first)+" "+g.pick(lastNames), g.sentences(1, 3), g.pick(cities),
-			fmt.Sprintf("https://%s.example.org/", strings.ToLower(first)), userCreated[i]); err != nil {
+	return nil
+}
+
+func (l *loader) profiles(ctx context.Context) error {
+	for i := 1; i <= l.o.users; i++ {
+		first := l.g.pick(firstNames)
+		if err := l.ins.add(ctx, "blog.profiles", "user_id, display_name, bio, location, website, updated_at",
+			i, capitalize(first)+" "+l.g.pick(lastNames), l.g.sentences(1, 3), l.g.pick(cities),
+			fmt.Sprintf("https://%s.example.org/", strings.ToLower(first)), l.userCreated[i]); err != nil {
 			return err
 		}
 	}
-	if err := ins.flush(ctx); err != nil {
-		return err
-	}
-	entryCreated := make([]time.Time, o.entries+1)
-	for i := 1; i <= o.entries; i++ {
-		uid := 1 + g.r.IntN(o.users)
-		created := userCreated[uid].Add(time.Duration(g.r.Int64N(int64(span / 2))))
-		entryCreated[i] = created
+	return nil
+}
+
+func (l *loader) entries(ctx context.Context) error {
+	l.entryCreated = make([]time.Time, l.o.entries+1)
+	for i := 1; i <= l.o.entries; i++ {
+		uid := 1 + l.g.r.IntN(l.o.users)
+		created := l.userCreated[uid].Add(time.Duration(l.g.r.Int64N(int64(loadSpan / 2))))
+		l.entryCreated[i] = created
 		status := "published"
-		if g.r.IntN(10) == 0 {
+		if l.g.r.IntN(10) == 0 {
 			status = "draft"
 		}
-		if err := ins.add(ctx, "blog.entries", "id, user_id, title, body, status, created_at, updated_at",
-			i, uid, g.title(), g.paragraphs(2, 4), status, created, created); err != nil {
+		if err := l.ins.add(ctx, "blog.entries", "id, user_id, title, body, status, created_at, updated_at",
+			i, uid, l.g.title(), l.g.paragraphs(2, 4), status, created, created); err != nil {
 			return err
 		}
 	}
-	if err := ins.flush(ctx); err != nil {
-		return err
-	}
-	for i := 1; i <= o.comments; i++ {
-		eid := 1 + g.r.IntN(o.entries)
-		created := entryCreated[eid].Add(time.Duration(g.r.Int64N(int64(30 * 24 * time.Hour))))
-		if err := ins.add(ctx, "blog.comments", "id, entry_id, user_id, body, created_at",
-			i, eid, 1+g.r.IntN(o.users), g.sentences(1, 3), created); err != nil {
+	return nil
+}
+
+func (l *loader) comments(ctx context.Context) error {
+	for i := 1; i <= l.o.comments; i++ {
+		eid := 1 + l.g.r.IntN(l.o.entries)
+		created := l.entryCreated[eid].Add(time.Duration(l.g.r.Int64N(int64(30 * 24 * time.Hour))))
+		if err := l.ins.add(ctx, "blog.comments", "id, entry_id, user_id, body, created_at",
+			i, eid, 1+l.g.r.IntN(l.o.users), l.g.sentences(1, 3), created); err != nil {
 			return err
 		}
 	}
-	if err := ins.flush(ctx); err != nil {
-		return err
-	}
-	fmt.Printf("loaded %d users, %d profiles, %d entries, %d comments into %s in %s\n",
-		o.users, o.users, o.entries, o.comments, o.addr, time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
