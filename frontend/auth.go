@@ -35,7 +35,7 @@ const serverCaps = wire.ClientLongPassword | wire.ClientFoundRows | wire.ClientL
 	wire.ClientConnectWithDB | wire.ClientLocalFiles | wire.ClientProtocol41 | wire.ClientTransactions |
 	wire.ClientSecureConn | wire.ClientMultiStatements | wire.ClientMultiResults | wire.ClientPSMultiResults |
 	wire.ClientPluginAuth | wire.ClientConnectAttrs | wire.ClientPluginAuthLenenc | wire.ClientDeprecateEOF |
-	mysql.CLIENT_IGNORE_SPACE | mysql.CLIENT_INTERACTIVE | mysql.CLIENT_ODBC
+	mysql.CLIENT_IGNORE_SPACE | mysql.CLIENT_INTERACTIVE | mysql.CLIENT_ODBC | wire.ClientCompress
 
 // hello is a client's handshake response.
 type hello struct {

@@ -3,7 +3,6 @@ package frontend
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"encoding/binary"
 	"sync"
 	"time"
@@ -39,8 +38,7 @@ func (s *Server) changeUser(sess *session.Session, p []byte) error {
 	salt := newSalt()
 	// On a TLS connection a caching_sha2_password full path takes the
 	// password in clear, as at login.
-	_, isTLS := c.Conn.(*tls.Conn)
-	if err := s.auth.authenticate(c, &h, salt, isTLS); err != nil {
+	if err := s.auth.authenticate(c, &h, salt, c.OverTLS()); err != nil {
 		s.refusals.note(h.user, c.RemoteAddr(), err)
 		s.sendError(c, err)
 		return err // MySQL closes the connection after a failed change of user

@@ -50,7 +50,7 @@ func (s *Server) passOnIdle(sess *session.Session) bool {
 		return false
 	}
 	c := sess.Client()
-	fc, ok := c.Conn.(fileConn)
+	fc, ok := passable(c)
 	if !ok || !c.Quiet() {
 		return false
 	}
@@ -80,8 +80,20 @@ func (s *Server) canPassOn(cl *client) bool {
 		return false
 	}
 	c := sess.Client()
-	_, passable := c.Conn.(fileConn)
-	return passable && c.Quiet()
+	_, ok := passable(c)
+	return ok && c.Quiet()
+}
+
+// passable is c's socket when another process can serve c: not under TLS,
+// whose state lives in this process. Compression holds none between
+// commands: the process that takes the client compresses from its next
+// command on, as the session's caps say.
+func passable(c *wire.Conn) (fileConn, bool) {
+	if c.OverTLS() {
+		return nil, false
+	}
+	fc, ok := c.Socket().(fileConn)
+	return fc, ok
 }
 
 // Adopt serves a client another Strata process passed on (a handover),
@@ -95,6 +107,9 @@ func (s *Server) adopt(nc net.Conn, st session.State) {
 	defer s.wg.Done()
 	defer nc.Close()
 	c := wire.NewConn(nc)
+	if st.Caps&wire.ClientCompress != 0 {
+		c.Compress()
+	}
 	if _, unix := nc.(*net.UnixConn); unix {
 		c.Peer = localhost // a client of listen_socket, as when it connected
 	} else if peer, err := net.ResolveTCPAddr("tcp", st.ClientAddr); err == nil && st.ClientAddr != nc.RemoteAddr().String() {

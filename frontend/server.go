@@ -347,6 +347,11 @@ func (s *Server) login(c *wire.Conn, id uint32) (*session.Session, error) {
 		sess.Close()
 		return nil, err
 	}
+	if h.caps&wire.ClientCompress != 0 {
+		// From the next command on, as a server's login does: the OK
+		// above is the last packet sent as it is.
+		c.Compress()
+	}
 	return sess, nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-sql-driver/mysql"
 )
@@ -33,7 +34,11 @@ func blogSchema(prefix string) []string {
 func runCLI(t *testing.T, host string, port string, user, password, sql string, extra ...string) (string, error) {
 	t.Helper()
 	args := append([]string{"-h", host, "-P", port, "-u", user, "--password=" + password, "--batch", "--skip-ssl", "--default-character-set=utf8mb4", "blog"}, extra...)
-	cmd := exec.Command("mariadb", args...)
+	// The CLI has no read timeout of its own: a client that waits for an
+	// answer that never comes fails the test instead of stalling the run.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "mariadb", args...)
 	cmd.Stdin = strings.NewReader(sql)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut

@@ -273,6 +273,13 @@ func TestHandoverPassesIdleClientsOn(t *testing.T) {
 	testenv.Eventually(t, "the prepared statement reads the row before the handover", func() bool {
 		return stmt.QueryRowContext(ctx, insertID).Scan(&v) == nil && v == "before"
 	})
+	// A client of the compressed protocol: the new process compresses
+	// from its next command on.
+	zconn := testenv.Conn(t, testenv.Open(t, testenv.DSN(old.MySQLAddr(), "app", "app", "blog", "compress=true", "readTimeout=20s")))
+	var zid uint32
+	if err := zconn.QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&zid); err != nil {
+		t.Fatal(err)
+	}
 	removed, err := testenv.Open(t, testenv.DSN(old.MySQLAddr(), "other", "other", "blog")).Conn(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -347,6 +354,11 @@ func TestHandoverPassesIdleClientsOn(t *testing.T) {
 	}
 	if err := stmt.QueryRowContext(ctx, insertID).Scan(&v); err != nil || v != "before" {
 		t.Errorf("the statement prepared before the handover, run after it: %q %v", v, err)
+	}
+	testenv.Eventually(t, "the new Strata serves the compressed session", func() bool { return next.Env.Registry.Get(zid) != nil })
+	var big string
+	if err := zconn.QueryRowContext(ctx, "SELECT REPEAT('handover ', 20000)").Scan(&big); err != nil || big != strings.Repeat("handover ", 20000) {
+		t.Errorf("the compressed connection after the handover: %d bytes (%v)", len(big), err)
 	}
 	if _, err := removed.ExecContext(ctx, "DO 1"); testenv.MySQLErr(err) != 1045 {
 		t.Errorf("a kept connection of an account the new config lacks: %v, want error 1045", err)

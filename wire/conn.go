@@ -115,6 +115,9 @@ type prefixedConn struct {
 
 func (p *prefixedConn) Read(b []byte) (int, error) { return p.r.Read(b) }
 
+// NetConn is the connection under the bytes put back.
+func (p *prefixedConn) NetConn() net.Conn { return p.Conn }
+
 // ReadHeader reads one packet header: the payload length and sequence id.
 func (c *Conn) ReadHeader() (int, byte, error) {
 	hdr, err := c.R.Peek(4)
@@ -193,7 +196,12 @@ func (c *Conn) readPayload(n int) error {
 // Quiet reports whether the connection holds no byte of a packet not yet
 // read whole: after a read interrupted while waiting for a packet, the
 // stream can be handed to another reader as it is.
-func (c *Conn) Quiet() bool { return !c.partial && c.R.Buffered() == 0 && c.W.Buffered() == 0 }
+func (c *Conn) Quiet() bool {
+	if cc, ok := c.Conn.(*compressedConn); ok && cc.pending() {
+		return false
+	}
+	return !c.partial && c.R.Buffered() == 0 && c.W.Buffered() == 0
+}
 
 // WritePacket writes a logical packet into the write buffer, splitting it
 // into physical packets as the protocol requires. Call Flush to send.

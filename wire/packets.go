@@ -16,6 +16,7 @@ const (
 	ClientLocalFiles       = mysql.CLIENT_LOCAL_FILES
 	ClientProtocol41       = mysql.CLIENT_PROTOCOL_41
 	ClientSSL              = mysql.CLIENT_SSL
+	ClientCompress         = mysql.CLIENT_COMPRESS
 	ClientTransactions     = mysql.CLIENT_TRANSACTIONS
 	ClientSecureConn       = mysql.CLIENT_SECURE_CONNECTION
 	ClientMultiStatements  = mysql.CLIENT_MULTI_STATEMENTS

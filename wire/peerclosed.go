@@ -85,17 +85,35 @@ func (c *Conn) rawSocket() (syscall.RawConn, error) {
 	return sc.SyscallConn()
 }
 
-// socket is the connection under c's TLS layer, if any, and under the
-// bytes a client sent ahead of its TLS handshake.
+// socket is the connection under c's layers: its compression, its TLS,
+// and the bytes a client sent ahead of either.
 func (c *Conn) socket() net.Conn {
 	nc := c.Conn
-	if tc, ok := nc.(*tls.Conn); ok {
-		nc = tc.NetConn()
+	for {
+		layer, ok := nc.(interface{ NetConn() net.Conn })
+		if !ok {
+			return nc
+		}
+		nc = layer.NetConn()
 	}
-	if pc, ok := nc.(*prefixedConn); ok {
-		nc = pc.Conn
+}
+
+// Socket is the connection under c's compression and TLS, if any: for
+// the socket options and descriptor only, never for reading or writing.
+func (c *Conn) Socket() net.Conn { return c.socket() }
+
+// OverTLS reports whether c is encrypted, compressed or not.
+func (c *Conn) OverTLS() bool {
+	for nc := c.Conn; ; {
+		if _, ok := nc.(*tls.Conn); ok {
+			return true
+		}
+		layer, ok := nc.(interface{ NetConn() net.Conn })
+		if !ok {
+			return false
+		}
+		nc = layer.NetConn()
 	}
-	return nc
 }
 
 // OverUnixSocket reports whether c is a Unix-socket connection, with TLS

@@ -1,14 +1,16 @@
 <?php
 // A blog's page loads through PDO, for Strata's integration tests.
-// usage: php blog_workload.php HOST PORT USER PASSWORD PREFIX MODE
+// usage: php blog_workload.php HOST PORT USER PASSWORD PREFIX MODE [compress]
 // MODE is emulated|native followed by -read or -write. The read part prints
 // every answer so the test can compare Strata with a direct connection.
+// An eighth argument, compress, asks for the compressed protocol.
 [$_, $host, $port, $user, $pass, $p, $mode] = $argv;
 [$prep, $part] = explode('-', $mode);
 $pdo = new PDO("mysql:host=$host;port=$port;dbname=blog;charset=utf8mb4", $user, $pass, [
     PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION,
     PDO::ATTR_EMULATE_PREPARES => $prep === 'emulated',
     PDO::ATTR_STRINGIFY_FETCHES => true,
+    PDO::MYSQL_ATTR_COMPRESS => ($argv[7] ?? '') === 'compress',
 ]);
 
 function show(string $label, array $rows): void {
