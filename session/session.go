@@ -203,6 +203,10 @@ type Session struct {
 	mode      *sqlparse.Mode
 	keepsZero bool
 	modeValue string
+	// loginIgnoreSpace: the client logged in with CLIENT_IGNORE_SPACE,
+	// and the session's sql_mode is still the server's one with
+	// IGNORE_SPACE added, as a server gives such a client.
+	loginIgnoreSpace bool
 	// timeZone is the time_zone the session set ("" for the server's):
 	// a date table keyed by a TIMESTAMP places the session's literals by
 	// the moment they name in it (sqlparse.Mode.Zone).
@@ -430,6 +434,9 @@ func New(env *Env, client *wire.Conn, o Options) *Session {
 	}
 	s.vars.init(o.Collation)
 	s.setCharset(engine.CharsetOfCollation(uint16(o.Collation)))
+	if o.Caps&wire.ClientIgnoreSpace != 0 {
+		s.ignoreSpaceAtLogin()
+	}
 	s.takeServerSQLMode()
 	s.publishUser()
 	env.Registry.add(s)
@@ -509,6 +516,7 @@ func (s *Session) Reset(user, db string, collation byte) {
 	s.flavor.Account = s.env.Accounts.Of(user) // connections are taken anew: releaseAll gave them back
 	s.publishUser()
 	s.autocommit = true
+	s.loginIgnoreSpace = false // the server adds it at login only
 	s.takeServerSQLMode()
 	s.timeZone = ""
 	s.vars.init(s.collation)

@@ -153,10 +153,13 @@ func (s *Session) learnTimeZone(v sqlparse.SessionVar) { s.timeZone = v.Zone() }
 // long-lived pooled connection would be read wrongly long after.
 func (s *Session) takeServerSQLMode() {
 	if s.env.Topology == nil { // sessions built by tests
-		s.setSQLMode("")
+		s.setSQLMode(map[bool]string{true: ignoreSpace}[s.loginIgnoreSpace])
 		return
 	}
 	mode, read := s.env.Topology.Load().DefaultSQLMode()
+	if s.loginIgnoreSpace {
+		mode = withIgnoreSpace(mode)
+	}
 	if !read {
 		// Checked again at every statement until read: no allocation.
 		s.mode, s.keepsZero, s.modeValue, s.modePending = nil, false, "", true
@@ -165,11 +168,44 @@ func (s *Session) takeServerSQLMode() {
 	s.setSQLMode(mode)
 }
 
+// A client that logs in with CLIENT_IGNORE_SPACE (mariadb -i,
+// PDO::MYSQL_ATTR_IGNORE_SPACE) gets IGNORE_SPACE added to its session's
+// sql_mode by the server, so COUNT (*) reads as COUNT(*). Strata's own
+// connections to the servers do not log in so; the session sets it on
+// each of them instead, as a variable the client could have set itself
+// (replaced when the client sets sql_mode, gone after COM_RESET_CONNECTION
+// and COM_CHANGE_USER, as on the server), and reads its statements so.
+
+const ignoreSpace = "IGNORE_SPACE"
+
+// setIgnoreSpace is what sets the login's IGNORE_SPACE on a server
+// connection: the server's global sql_mode with it added.
+const setIgnoreSpace = "SET SESSION sql_mode = CONCAT_WS(',', NULLIF(@@GLOBAL.sql_mode, ''), 'IGNORE_SPACE')"
+
+func (s *Session) ignoreSpaceAtLogin() {
+	s.loginIgnoreSpace = true
+	s.vars.set("sql_mode", setIgnoreSpace)
+}
+
+// withIgnoreSpace is sql_mode value mode with IGNORE_SPACE added.
+func withIgnoreSpace(mode string) string {
+	for _, m := range strings.Split(mode, ",") {
+		if strings.EqualFold(strings.TrimSpace(m), ignoreSpace) {
+			return mode
+		}
+	}
+	if mode == "" {
+		return ignoreSpace
+	}
+	return mode + "," + ignoreSpace
+}
+
 // learnSQLMode follows a SET of the session's sql_mode that ran on c. A
 // value computed by the server (CONCAT(@@sql_mode, ...), REPLACE(...),
 // common in PHP applications) or DEFAULT (the server's global value) is
 // asked back from c.
 func (s *Session) learnSQLMode(c *backend.Conn, v sqlparse.SessionVar) {
+	s.loginIgnoreSpace = false // the client's own value replaces the login's
 	value := v.Value
 	if v.Dynamic || strings.EqualFold(value, "DEFAULT") {
 		got, err := queryValue(c, "SELECT @@SESSION.sql_mode")

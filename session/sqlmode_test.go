@@ -1,11 +1,13 @@
 package session
 
 import (
+	"net"
 	"testing"
 
 	"github.com/strata-proxy/strata/config"
 	"github.com/strata-proxy/strata/planner"
 	"github.com/strata-proxy/strata/topology"
+	"github.com/strata-proxy/strata/wire"
 )
 
 // hiddenDelete is one SELECT of a string read with backslash escapes, and
@@ -58,5 +60,46 @@ clusters:
 	own.Reset("app", "blog", 0)
 	if readsHiddenDelete(own) || own.modeValue != "" {
 		t.Errorf("after a reset the session reads with %q, want the global STRICT_TRANS_TABLES (the default reading)", own.modeValue)
+	}
+}
+
+// A client that logged in with CLIENT_IGNORE_SPACE reads COUNT (*) as a
+// call, as its server does: IGNORE_SPACE added to the global sql_mode,
+// set on every server connection that serves it, until a reset (the
+// server adds it at login only).
+func TestLoginIgnoreSpaceReadsLikeTheServer(t *testing.T) {
+	cfg, err := config.Parse([]byte(`
+users: [{name: app, password: app}]
+backend: {user: strata, password: strata}
+clusters:
+  main:
+    primary: 127.0.0.1:13306
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	topo := topology.New(topology.FromConfig(cfg))
+	env := &Env{Registry: NewRegistry(), Planner: planner.New(nil), Topology: topo}
+	topo.SetSQLMode("127.0.0.1:13306", "STRICT_TRANS_TABLES")
+	a, b := net.Pipe()
+	t.Cleanup(func() { a.Close(); b.Close() })
+	s := New(env, wire.NewConn(a), Options{ID: 1, User: "app", DB: "blog",
+		Caps: wire.ClientProtocol41 | wire.ClientIgnoreSpace, Collation: 224})
+	const spaced = "SELECT COUNT (*) FROM t WHERE id = 1"
+	if p := s.parse(spaced); p.Summary.Fallback || s.modeValue != "STRICT_TRANS_TABLES,IGNORE_SPACE" {
+		t.Errorf("after an IGNORE_SPACE login: %q read as fallback %v, sql_mode %q", spaced, p.Summary.Fallback, s.modeValue)
+	}
+	if s.vars.m["sql_mode"] != setIgnoreSpace {
+		t.Errorf("the server connections are not told: sql_mode variable %q", s.vars.m["sql_mode"])
+	}
+	s.Reset("app", "blog", 0)
+	if _, set := s.vars.m["sql_mode"]; set || s.modeValue != "" {
+		t.Errorf("after a reset: sql_mode %q, variable set %v; want the global one, as the server", s.modeValue, set)
+	}
+	if got := withIgnoreSpace(""); got != "IGNORE_SPACE" {
+		t.Errorf("withIgnoreSpace(\"\") = %q", got)
+	}
+	if got := withIgnoreSpace("ignore_space,ANSI"); got != "ignore_space,ANSI" {
+		t.Errorf("withIgnoreSpace adds a mode twice: %q", got)
 	}
 }

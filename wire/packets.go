@@ -17,6 +17,7 @@ const (
 	ClientProtocol41       = mysql.CLIENT_PROTOCOL_41
 	ClientSSL              = mysql.CLIENT_SSL
 	ClientCompress         = mysql.CLIENT_COMPRESS
+	ClientIgnoreSpace      = mysql.CLIENT_IGNORE_SPACE
 	ClientTransactions     = mysql.CLIENT_TRANSACTIONS
 	ClientSecureConn       = mysql.CLIENT_SECURE_CONNECTION
 	ClientMultiStatements  = mysql.CLIENT_MULTI_STATEMENTS
