@@ -56,6 +56,9 @@ type relay struct {
 	client     *wire.Conn
 	out        io.Writer // the client's buffer, or a tee into a Capture
 	allowLocal bool      // the client accepts LOAD DATA LOCAL file requests
+	// refusedLocal: a request for a local file was answered with an
+	// empty one, for a client that does not accept such requests.
+	refusedLocal bool
 	res        Result
 	head       []byte // the first bytes of the current packet, for inspection
 	sawLocal   bool
@@ -157,6 +160,12 @@ func (r *relay) run() error {
 			r.res.Status, r.res.Warnings, r.res.AffectedRows, r.res.LastInsertID = ok.Status, ok.Warnings, ok.AffectedRows, ok.LastInsertID
 			r.res.HasStatus = true
 			last := ok.Status&wire.StatusMoreResults == 0
+			if r.refusedLocal && last {
+				r.refusedLocal = false
+				r.res.Err = ErrLocalInfileDisabled
+				r.failed()
+				return r.replace(n, seq, wire.AppendErr(nil, ErrLocalInfileDisabled))
+			}
 			if last {
 				r.markMore(true)
 			}
@@ -177,10 +186,14 @@ func (r *relay) run() error {
 		case wire.HeaderLocalFile:
 			if !r.allowLocal {
 				// The client did not offer CLIENT_LOCAL_FILES: send the
-				// server an empty file so it answers with an error.
+				// server an empty file, and the client, which never saw
+				// the request, the error a server gives such a client in
+				// place of the OK that follows (nothing loaded).
 				if err := r.refuseLocalInfile(n, seq); err != nil {
 					return err
 				}
+				r.extraSeq -= 2 // the request and the empty file
+				r.refusedLocal = true
 				continue
 			}
 			r.sawLocal = true
@@ -315,6 +328,10 @@ func (r *relay) localInfile() error {
 	}
 	return nil
 }
+
+// ErrLocalInfileDisabled is MariaDB's answer to LOAD DATA LOCAL from a
+// client that did not offer local files (ER_LOAD_INFILE_CAPABILITY_DISABLED).
+var ErrLocalInfileDisabled = &wire.Error{Code: 4166, State: "HY000", Message: "The used command is not allowed because the MariaDB server or client has disabled the local infile capability (connect with local files allowed, e.g. mariadb --local-infile=1)"}
 
 func (r *relay) refuseLocalInfile(n int, seq byte) error {
 	if _, err := r.c.R.Discard(n); err != nil {

@@ -18,9 +18,29 @@ import (
 	"github.com/strata-proxy/strata/wire"
 )
 
-// erLoadInfileDisabled is MariaDB's error for LOAD DATA LOCAL from a
-// client that did not offer local files (ER_LOAD_INFILE_CAPABILITY_DISABLED).
-const erLoadInfileDisabled = 4166
+// errLocalInfileDisabled is MariaDB's answer to LOAD DATA LOCAL from a
+// client that did not offer local files.
+func errLocalInfileDisabled() *wire.Error {
+	e := *backend.ErrLocalInfileDisabled
+	return &e
+}
+
+// loadsLocalWithout reports whether one of stmts is a LOAD DATA LOCAL
+// the client cannot answer: it did not offer CLIENT_LOCAL_FILES. Such a
+// client answers the server's request for the file with an empty one,
+// and the server would report the load done, nothing loaded, where it
+// refuses the statement to the client directly.
+func (s *Session) loadsLocalWithout(stmts []*sqlparse.Facts) bool {
+	if s.caps&wire.ClientLocalFiles != 0 {
+		return false
+	}
+	for _, f := range stmts {
+		if f.Kind == sqlparse.KindLoadData && f.Load != nil && f.Load.Local {
+			return true
+		}
+	}
+	return false
+}
 
 // loadChunk is how many bytes of rows Strata gathers for one shard before
 // it sends them as a packet: few packets, bounded memory per shard.
@@ -38,7 +58,7 @@ func (s *Session) execLoad(ctx context.Context, f *sqlparse.Facts, plan *planner
 	name := plan.Load.Table.Name
 	switch {
 	case s.caps&wire.ClientLocalFiles == 0:
-		return s.refuse(&wire.Error{Code: erLoadInfileDisabled, State: "HY000", Message: "The used command is not allowed because the MariaDB server or client has disabled the local infile capability (connect with local files allowed, e.g. mariadb --local-infile=1)"})
+		return s.refuse(errLocalInfileDisabled())
 	case s.inTx || !s.autocommit:
 		return s.refuse(wire.NewError(wire.ErNotSupportedYet, "Strata: LOAD DATA into %s runs outside a transaction: Strata loads each shard in a transaction of its own and commits them together; COMMIT first (or SET autocommit=1)", name))
 	case s.timeZone != "" && zonedDateKey(plan.Load.Table):

@@ -94,6 +94,8 @@ func (s *Session) Query(ctx context.Context, packet []byte) error {
 		return s.kill(parsed.SQL)
 	case explain:
 		return s.explainStrata(ctx, explained)
+	case s.loadsLocalWithout(parsed.Statements):
+		return s.refuse(errLocalInfileDisabled())
 	}
 	if ok, err := s.answerOwnDiagnostics(ctx, f, parsed.SQL); ok {
 		return err
