@@ -59,9 +59,9 @@ type relay struct {
 	// refusedLocal: a request for a local file was answered with an
 	// empty one, for a client that does not accept such requests.
 	refusedLocal bool
-	res        Result
-	head       []byte // the first bytes of the current packet, for inspection
-	sawLocal   bool
+	res          Result
+	head         []byte // the first bytes of the current packet, for inspection
+	sawLocal     bool
 	// chain: the answer is one of several to the client's command
 	// (wire.Chain). Its packets are numbered on from the client's
 	// sequence (shift), and its end says whether another answer follows.
