@@ -85,7 +85,11 @@ type Info struct {
 	// the servers: users[].backend.user, else backend.user.
 	ServerAccount string `json:"server_account"`
 	Client        string `json:"client"`
-	DB            string `json:"db,omitempty"`
+	// TLS and Compressed: how the client's connection carries its
+	// packets (encrypted; the compressed protocol).
+	TLS        bool   `json:"tls"`
+	Compressed bool   `json:"compressed"`
+	DB         string `json:"db,omitempty"`
 	// State is "query" while a statement runs, else "idle".
 	State string `json:"state"`
 	// Statement is the running statement's digest (literals as ?).
@@ -125,7 +129,8 @@ func (r *Registry) List() []Info {
 // publishes for other goroutines.
 func (s *Session) info(now time.Time) Info {
 	id := s.shared.Load()
-	in := Info{ID: s.ID, User: id.user, ServerAccount: id.account, Client: s.ClientAddr, DB: id.db, State: "idle", InTransaction: s.txOpen.Load()}
+	in := Info{ID: s.ID, User: id.user, ServerAccount: id.account, Client: s.ClientAddr, DB: id.db, State: "idle", InTransaction: s.txOpen.Load(),
+		TLS: s.overTLS, Compressed: s.compressed}
 	if h := s.heldConn.Load(); h != nil {
 		in.Holds = h.Addr
 	}

@@ -207,6 +207,10 @@ type Session struct {
 	// and the session's sql_mode is still the server's one with
 	// IGNORE_SPACE added, as a server gives such a client.
 	loginIgnoreSpace bool
+	// overTLS and compressed: how the client's connection carries its
+	// packets (fixed at login; read by other goroutines, for the process
+	// list).
+	overTLS, compressed bool
 	// timeZone is the time_zone the session set ("" for the server's):
 	// a date table keyed by a TIMESTAMP places the session's literals by
 	// the moment they name in it (sqlparse.Mode.Zone).
@@ -425,6 +429,8 @@ func New(env *Env, client *wire.Conn, o Options) *Session {
 			Account:      env.Accounts.Of(o.User),
 		},
 		collation:   o.Collation,
+		overTLS:     client.OverTLS(),
+		compressed:  o.Caps&wire.ClientCompress != 0,
 		autocommit:  true,
 		holds:       map[string]bool{},
 		stmts:       map[uint32]*prepared{},

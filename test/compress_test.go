@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/md5"
+	"database/sql"
 	"fmt"
 	"io"
 	"net"
@@ -125,6 +126,20 @@ func TestCompressedProtocolGoDriver(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
+	// The process list says which sessions are compressed.
+	plain := testenv.Conn(t, openStrata(t))
+	for _, c := range []struct {
+		conn       *sql.Conn
+		compressed bool
+	}{{conn, true}, {plain, false}} {
+		var id uint32
+		if err := c.conn.QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		if got := listedSession(t, env.strata.AdminAddr(), id); got == nil || got.Compressed != c.compressed || got.TLS {
+			t.Errorf("GET /api/sessions shows session %d as %+v; want compressed %v, no TLS", id, got, c.compressed)
+		}
+	}
 	rows, err := conn.QueryContext(ctx, "SELECT /* strata:primary */ COUNT(*) FROM cz_loaded; SELECT name FROM cz_loaded WHERE id = 4321")
 	if err != nil {
 		t.Fatal(err)
@@ -233,4 +248,25 @@ func TestCompressedProtocolPHPPDO(t *testing.T) {
 	if err != nil || n != "4" {
 		t.Errorf("compressed PDO writes on the primary: %v (%v), want 4 (2 modes x 2 rows)", n, err)
 	}
+}
+
+// sessionListed is a session as GET /api/sessions lists it.
+type sessionListed struct {
+	ID         uint32 `json:"id"`
+	TLS        bool   `json:"tls"`
+	Compressed bool   `json:"compressed"`
+}
+
+// listedSession is session id as Strata's admin API at admin lists it;
+// nil when it is not listed.
+func listedSession(t *testing.T, admin string, id uint32) *sessionListed {
+	t.Helper()
+	var sessions []sessionListed
+	testenv.GetJSON(t, "http://"+admin+"/api/sessions", &sessions)
+	for i := range sessions {
+		if sessions[i].ID == id {
+			return &sessions[i]
+		}
+	}
+	return nil
 }

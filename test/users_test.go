@@ -399,6 +399,15 @@ func TestRequireTLS(t *testing.T) {
 	if err := loginErr(t, addr, "secure", "s3cure", "tls=skip-verify"); err != nil {
 		t.Fatalf("secure over TLS: %v", err)
 	}
+	// The process list says the session is encrypted.
+	kept := testenv.Conn(t, testenv.Open(t, testenv.DSN(addr, "secure", "s3cure", "blog", "tls=skip-verify")))
+	var id uint32
+	if err := kept.QueryRowContext(ctxFor(t), "SELECT CONNECTION_ID()").Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	if got := listedSession(t, s.AdminAddr(), id); got == nil || !got.TLS {
+		t.Errorf("GET /api/sessions: session %d over TLS listed as %+v, want tls", id, got)
+	}
 	if err := loginErr(t, addr, "secure", "s3cure"); testenv.MySQLErr(err) != 1045 || !strings.Contains(err.Error(), "requires TLS") {
 		t.Fatalf("secure without TLS: %v, want 1045 saying TLS is required", err)
 	}
