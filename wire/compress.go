@@ -48,6 +48,7 @@ type compressedConn struct {
 	in       []byte       // inflated bytes not yet read
 	inBuf    bytes.Buffer // the buffer in points into, kept between frames
 	raw      bytes.Buffer // a frame's payload as it came
+	src      bytes.Reader // reads raw for the inflater
 	zr       io.ReadCloser
 	zw       *zlib.Writer
 	out      bytes.Buffer // the frame being written
@@ -103,7 +104,8 @@ func (c *compressedConn) readFrame() error {
 
 // inflate decompresses c.raw, which must hold exactly n bytes.
 func (c *compressedConn) inflate(n int64) error {
-	src := bytes.NewReader(c.raw.Bytes())
+	c.src.Reset(c.raw.Bytes())
+	src := &c.src
 	if c.zr == nil {
 		zr, err := zlib.NewReader(src)
 		if err != nil {
