@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sync"
 )
 
 // MySQL's compressed protocol (CLIENT_COMPRESS), which a client asks for
@@ -49,10 +50,17 @@ type compressedConn struct {
 	inBuf    bytes.Buffer // the buffer in points into, kept between frames
 	raw      bytes.Buffer // a frame's payload as it came
 	src      bytes.Reader // reads raw for the inflater
-	zr       io.ReadCloser
-	zw       *zlib.Writer
 	out      bytes.Buffer // the frame being written
 }
+
+// zlib's state is large (a deflater at the fastest level holds some
+// hundreds of KiB) and a connection needs it only while it compresses or
+// inflates one frame, so connections share it: memory follows the frames
+// in flight, not the compressed clients connected.
+var (
+	deflaters sync.Pool // *zlib.Writer
+	inflaters sync.Pool // io.ReadCloser that is a zlib.Resetter
+)
 
 func newCompressedConn(lower net.Conn) *compressedConn {
 	return &compressedConn{Conn: lower, r: lower}
@@ -105,19 +113,24 @@ func (c *compressedConn) readFrame() error {
 // inflate decompresses c.raw, which must hold exactly n bytes.
 func (c *compressedConn) inflate(n int64) error {
 	c.src.Reset(c.raw.Bytes())
-	src := &c.src
-	if c.zr == nil {
-		zr, err := zlib.NewReader(src)
+	var zr io.ReadCloser
+	if pooled, ok := inflaters.Get().(io.ReadCloser); ok {
+		if err := pooled.(zlib.Resetter).Reset(&c.src, nil); err != nil {
+			inflaters.Put(pooled)
+			return err
+		}
+		zr = pooled
+	} else {
+		fresh, err := zlib.NewReader(&c.src)
 		if err != nil {
 			return err
 		}
-		c.zr = zr
-	} else if err := c.zr.(zlib.Resetter).Reset(src, nil); err != nil {
-		return err
+		zr = fresh
 	}
+	defer inflaters.Put(zr)
 	c.inBuf.Reset()
 	// One byte over n tells a payload that inflates to more.
-	got, err := c.inBuf.ReadFrom(io.LimitReader(c.zr, n+1))
+	got, err := c.inBuf.ReadFrom(io.LimitReader(zr, n+1))
 	switch {
 	case err != nil:
 		return err // a bad checksum, a cut stream
@@ -149,13 +162,16 @@ func (c *compressedConn) writeFrame(chunk []byte) error {
 	c.out.Write(make([]byte, frameHeader))
 	inflated := 0
 	if len(chunk) >= minCompress {
-		if c.zw == nil {
-			c.zw, _ = zlib.NewWriterLevel(&c.out, compressLevel) // the level is valid
+		zw, ok := deflaters.Get().(*zlib.Writer)
+		if ok {
+			zw.Reset(&c.out)
 		} else {
-			c.zw.Reset(&c.out)
+			zw, _ = zlib.NewWriterLevel(&c.out, compressLevel) // the level is valid
 		}
-		_, _ = c.zw.Write(chunk) // a bytes.Buffer takes every byte
-		_ = c.zw.Close()
+		_, _ = zw.Write(chunk) // a bytes.Buffer takes every byte
+		_ = zw.Close()
+		zw.Reset(nil) // holds no connection's buffer while pooled
+		deflaters.Put(zw)
 		inflated = len(chunk)
 		if c.out.Len()-frameHeader >= len(chunk) {
 			c.out.Truncate(frameHeader) // incompressible: as it is
@@ -172,6 +188,9 @@ func (c *compressedConn) writeFrame(chunk []byte) error {
 	frame[4], frame[5], frame[6] = byte(inflated), byte(inflated>>8), byte(inflated>>16)
 	c.seq++
 	_, err := c.Conn.Write(frame)
+	if c.out.Cap() > keptFrame {
+		c.out = bytes.Buffer{} // a large packet's: not kept for the session's life
+	}
 	return err
 }
 

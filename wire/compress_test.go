@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"runtime"
 	"testing"
 )
 
@@ -238,4 +239,34 @@ func BenchmarkCompressedFrames(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(under.out.Len())/float64(len(payload)), "wire/raw")
+}
+
+// zlib's deflater holds over a MiB: connections share it, so memory
+// follows the frames in flight, not the compressed clients connected.
+func TestCompressedConnectionsShareZlibState(t *testing.T) {
+	const conns = 200
+	payload := bytes.Repeat([]byte("row data "), 200)
+	frame := newCompressedConn(&bufConn{})
+	_, _ = frame.Write(payload)
+	wire := frame.Conn.(*bufConn).out.Bytes()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	kept := make([]*compressedConn, conns)
+	for i := range kept {
+		c := newCompressedConn(&bufConn{in: bytes.NewReader(wire)})
+		if _, err := c.Write(payload); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadAll(c); err != nil {
+			t.Fatal(err)
+		}
+		kept[i] = c
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(kept)
+	if per := (int64(after.HeapAlloc) - int64(before.HeapAlloc)) / conns; per > 64<<10 {
+		t.Errorf("each compressed connection holds %d KiB after a frame each way, want its buffers only", per>>10)
+	}
 }
