@@ -22,7 +22,8 @@ func TestNodeDriverWorkload(t *testing.T) {
 		t.Fatal("the Node.js drivers are not installed: make deps runs npm ci in test/node")
 	}
 	script, _ := filepath.Abs("node/blog_workload.js")
-	for _, driver := range []string{"mysql2", "mariadb"} {
+	// _compress: the same driver asks for the compressed protocol.
+	for _, driver := range []string{"mysql2", "mariadb", "mysql2_compress", "mariadb_compress"} {
 		t.Run(driver, func(t *testing.T) {
 			t.Parallel()
 			prefix := "node_" + driver + "_"
@@ -32,17 +33,34 @@ func TestNodeDriverWorkload(t *testing.T) {
 				if err != nil {
 					t.Fatalf("node %s %s (%s:%s): %v\n%s", driver, part, host, port, err, out)
 				}
-				return string(out)
+				return withoutSequenceWarnings(string(out))
 			}
 			viaStrata := checkWorkloadReads(t, run, prefix, "ünïcödé", `"it's"`, `"12.35"`)
-			if driver == "mariadb" && !strings.Contains(viaStrata, `stream: {"rows":20000,"sum":200010000}`) {
+			if strings.HasPrefix(driver, "mariadb") && !strings.Contains(viaStrata, `stream: {"rows":20000,"sum":200010000}`) {
 				t.Errorf("streamed read incomplete:\n%s", viaStrata)
 			}
 			want := "2" // the committed transaction and the autocommit insert
-			if driver == "mariadb" {
+			if strings.HasPrefix(driver, "mariadb") {
 				want = "52" // and the batch of 50
 			}
 			checkWorkloadWrites(t, run, prefix, "node", want)
 		})
 	}
+}
+
+// withoutSequenceWarnings drops mysql2's warnings about packet numbers.
+// Over the compressed protocol MariaDB numbers the packets of a
+// multi-statement query's second answer from 2 again, where mysql2
+// expects them numbered on (it warns, and reads them all the same);
+// Strata numbers them on, as MariaDB does uncompressed, so only the
+// direct run warns.
+func withoutSequenceWarnings(out string) string {
+	lines := strings.SplitAfter(out, "\n")
+	kept := lines[:0]
+	for _, l := range lines {
+		if !strings.HasPrefix(l, "Warning: got packets out of order.") {
+			kept = append(kept, l)
+		}
+	}
+	return strings.Join(kept, "")
 }

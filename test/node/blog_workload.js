@@ -1,14 +1,17 @@
 // A blog's page loads through an unchanged Node.js driver, for Strata's
 // integration tests (test/node_test.go).
 // usage: node blog_workload.js HOST PORT USER PASSWORD PREFIX DRIVER PART
-// DRIVER is mysql2 or mariadb (the two drivers Node.js apps use); PART is
+// DRIVER is mysql2 or mariadb (the two drivers Node.js apps use), maybe
+// followed by _compress; PART is
 // read or write. The read part prints every answer, one labelled JSON line
 // each, so the test can compare Strata with a direct connection; the write
 // part prints "ok" or why not and exits non-zero.
 'use strict';
 
-const [host, port, user, password, p, driver, part] = process.argv.slice(2);
-const opts = { host, port: Number(port), user, password, database: 'blog', charset: 'utf8mb4', dateStrings: true };
+const [host, port, user, password, p, driverArg, part] = process.argv.slice(2);
+// DRIVER_compress: the same driver over the compressed protocol.
+const [driver, compressed] = driverArg.split('_');
+const opts = { host, port: Number(port), user, password, database: 'blog', charset: 'utf8mb4', dateStrings: true, compress: compressed === 'compress' };
 
 // BigInt (the mariadb driver's insert ids and counts) prints as a string.
 const show = (label, value) =>
