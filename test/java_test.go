@@ -29,7 +29,8 @@ func TestJavaDriverWorkload(t *testing.T) {
 		t.Fatalf("%s missing: make deps installs libmariadb-java", connectorJ)
 	}
 	source, _ := filepath.Abs("java/BlogWorkload.java")
-	for _, mode := range []string{"text", "server"} {
+	// server_compress: server mode over the compressed protocol.
+	for _, mode := range []string{"text", "server", "server_compress"} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
 			prefix := "java_" + mode + "_"

@@ -62,10 +62,13 @@ public class BlogWorkload {
     static Connection connect() throws SQLException {
         String url = "jdbc:mariadb://" + host + ":" + port + "/blog?user=" + user + "&password=" + password
                 + "&allowMultiQueries=true&useSsl=false";
-        if (mode.equals("server")) {
+        if (mode.startsWith("server")) {
             url += "&useServerPrepStmts=true&useBulkStmts=true";
         } else {
             url += "&rewriteBatchedStatements=true";
+        }
+        if (mode.endsWith("_compress")) {
+            url += "&useCompression=true";
         }
         return DriverManager.getConnection(url);
     }
