@@ -18,7 +18,8 @@ func TestPerlDriverWorkload(t *testing.T) {
 		t.Fatalf("perl cannot load DBD::MariaDB (make deps installs libdbd-mariadb-perl): %v\n%s", err, out)
 	}
 	script, _ := filepath.Abs("perl/blog_workload.pl")
-	for _, mode := range []string{"client", "server"} {
+	// client_compress: over the compressed protocol.
+	for _, mode := range []string{"client", "server", "client_compress"} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
 			prefix := "perl_" + mode + "_"

@@ -6,7 +6,8 @@
 #
 # MODE is "client" (DBD::MariaDB's default: placeholders filled in by the
 # driver) or "server" (mariadb_server_prepare: server-side prepared
-# statements); PART is read or write. The read part prints every answer,
+# statements), maybe followed by "_compress" (mariadb_compression: the
+# compressed protocol); PART is read or write. The read part prints every answer,
 # one labelled line each, so the test can compare Strata with a direct
 # connection; the write part prints "ok" or why not and exits non-zero.
 use strict;
@@ -18,7 +19,8 @@ my ($host, $port, $user, $password, $p, $mode, $part) = @ARGV;
 binmode(STDOUT, ':encoding(UTF-8)');
 
 my $dsn = "DBI:MariaDB:database=blog;host=$host;port=$port";
-$dsn .= ';mariadb_server_prepare=1' if $mode eq 'server';
+$dsn .= ';mariadb_server_prepare=1' if $mode =~ /^server/;
+$dsn .= ';mariadb_compression=1' if $mode =~ /_compress$/;
 my $dbh = DBI->connect($dsn, $user, $password,
 	{RaiseError => 1, PrintError => 0, AutoCommit => 1})
 	or die "connect: $DBI::errstr\n";
