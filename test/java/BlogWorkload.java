@@ -9,7 +9,8 @@
 // client, pipelines a batch's statements, and here rewrites a batch into
 // one multi-row INSERT) or "server" (useServerPrepStmts: server-side
 // prepared statements, and with useBulkStmts, which this driver version
-// leaves off by default, a batch sent as one COM_STMT_BULK_EXECUTE).
+// leaves off by default, a batch sent as one COM_STMT_BULK_EXECUTE),
+// maybe followed by "_compress" (useCompression: the compressed protocol).
 // PART is read or write. The read part prints every answer, one labelled
 // line each, so the test can compare Strata with a direct connection; the
 // write part prints "ok" or why not and exits non-zero.
