@@ -23,10 +23,10 @@ const debianPython = "/usr/bin/python3"
 func TestPythonDriverWorkload(t *testing.T) {
 	t.Parallel()
 	script, _ := filepath.Abs("python/blog_workload.py")
-	for _, driver := range []string{"pymysql", "mysqldb"} {
+	for _, driver := range []string{"pymysql", "mysqldb", "mysqldb_compress"} {
 		t.Run(driver, func(t *testing.T) {
 			t.Parallel()
-			module := map[string]string{"pymysql": "pymysql", "mysqldb": "MySQLdb"}[driver]
+			module := map[string]string{"pymysql": "pymysql", "mysqldb": "MySQLdb", "mysqldb_compress": "MySQLdb"}[driver]
 			if out, err := exec.Command(debianPython, "-c", "import "+module).CombinedOutput(); err != nil {
 				t.Fatalf("%s cannot import %s (make deps installs python3-pymysql and python3-mysqldb): %v\n%s", debianPython, module, err, out)
 			}

@@ -4,7 +4,8 @@ integration tests (test/python_test.go).
 usage: python3 blog_workload.py HOST PORT USER PASSWORD PREFIX DRIVER PART
 
 DRIVER is pymysql (pure Python; SQLAlchemy's and many scripts' driver) or
-mysqldb (mysqlclient over libmariadb, Django's driver); PART is read or
+mysqldb (mysqlclient over libmariadb, Django's driver; mysqldb_compress
+over the compressed protocol); PART is read or
 write. The read part prints every answer, one labelled line each, so the
 test can compare Strata with a direct connection; the write part prints
 "ok" or why not and exits non-zero.
@@ -15,6 +16,8 @@ import decimal
 import sys
 
 host, port, user, password, p, driver, part = sys.argv[1:]
+# mysqldb_compress: mysqlclient over the compressed protocol.
+driver, _, compress = driver.partition("_")
 
 
 def show(label, value):
@@ -51,6 +54,8 @@ def connect(autocommit=True, **extra):
     import MySQLdb
     from MySQLdb.constants import CLIENT
 
+    if compress:
+        extra["compress"] = 1
     c = MySQLdb.connect(host=host, port=int(port), user=user, passwd=password, db="blog",
                         charset="utf8mb4", client_flag=CLIENT.MULTI_STATEMENTS, **extra)
     c.autocommit(autocommit)
