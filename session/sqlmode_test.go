@@ -19,18 +19,7 @@ const hiddenDelete = `SELECT 'a\'; DELETE FROM t; -- '`
 // (Strata just started) takes it at its first statement after the check,
 // not the default for its whole life; one that set its own keeps it.
 func TestSessionsTakeTheServersGlobalSQLMode(t *testing.T) {
-	cfg, err := config.Parse([]byte(`
-users: [{name: app, password: app}]
-backend: {user: strata, password: strata}
-clusters:
-  main:
-    primary: 127.0.0.1:13306
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	topo := topology.New(topology.FromConfig(cfg))
-	env := &Env{Registry: NewRegistry(), Planner: planner.New(nil), Topology: topo}
+	env, topo := oneServerEnv(t)
 	readsHiddenDelete := func(s *Session) bool {
 		p := s.parse(hiddenDelete)
 		return !p.Summary.ReadOnly && len(p.Statements) == 2
@@ -68,18 +57,7 @@ clusters:
 // set on every server connection that serves it, until a reset (the
 // server adds it at login only).
 func TestLoginIgnoreSpaceReadsLikeTheServer(t *testing.T) {
-	cfg, err := config.Parse([]byte(`
-users: [{name: app, password: app}]
-backend: {user: strata, password: strata}
-clusters:
-  main:
-    primary: 127.0.0.1:13306
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	topo := topology.New(topology.FromConfig(cfg))
-	env := &Env{Registry: NewRegistry(), Planner: planner.New(nil), Topology: topo}
+	env, topo := oneServerEnv(t)
 	topo.SetSQLMode("127.0.0.1:13306", "STRICT_TRANS_TABLES")
 	a, b := net.Pipe()
 	t.Cleanup(func() { a.Close(); b.Close() })
@@ -102,4 +80,22 @@ clusters:
 	if got := withIgnoreSpace("ignore_space,ANSI"); got != "ignore_space,ANSI" {
 		t.Errorf("withIgnoreSpace adds a mode twice: %q", got)
 	}
+}
+
+// oneServerEnv is an Env over one primary at 127.0.0.1:13306, whose
+// global sql_mode a test sets through the topology.
+func oneServerEnv(t *testing.T) (*Env, *topology.Topology) {
+	t.Helper()
+	cfg, err := config.Parse([]byte(`
+users: [{name: app, password: app}]
+backend: {user: strata, password: strata}
+clusters:
+  main:
+    primary: 127.0.0.1:13306
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	topo := topology.New(topology.FromConfig(cfg))
+	return &Env{Registry: NewRegistry(), Planner: planner.New(nil), Topology: topo}, topo
 }

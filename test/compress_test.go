@@ -8,12 +8,9 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/go-sql-driver/mysql"
 
@@ -217,39 +214,7 @@ SELECT RIGHT(REPEAT('0123456789', 2000000), 15) AS tail, REPEAT('x', 40) AS shor
 // PHP PDO with PDO::MYSQL_ATTR_COMPRESS, emulated and native prepares.
 func TestCompressedProtocolPHPPDO(t *testing.T) {
 	t.Parallel()
-	if _, err := exec.LookPath("php"); err != nil {
-		t.Fatal("php not installed: make deps installs php-cli php-mysql")
-	}
-	setupTables(t, blogSchema("czphp_")...)
-	script, _ := filepath.Abs("php/blog_workload.php")
-	h, p := strataHostPort()
-	run := func(host, port, user, pass, mode string) string {
-		// A bound: the client that hung before must fail, not stall the run.
-		ctx, cancel := context.WithTimeout(ctxFor(t), 30*time.Second)
-		defer cancel()
-		out, err := exec.CommandContext(ctx, "php", script, host, port, user, pass, "czphp_", mode, "compress").CombinedOutput()
-		if err != nil {
-			t.Fatalf("php (%s:%s %s, compressed): %v\n%s", host, port, mode, err, out)
-		}
-		return string(out)
-	}
-	for _, mode := range []string{"emulated", "native"} {
-		viaStrata := run(h, p, "app", "app", mode+"-read")
-		direct := run("127.0.0.1", fmt.Sprint(env.primary.Port), "root", "", mode+"-read")
-		if viaStrata != direct {
-			t.Errorf("%s: answers differ\nvia Strata:\n%s\ndirect:\n%s", mode, viaStrata, direct)
-		}
-		if out := run(h, p, "app", "app", mode+"-write"); !strings.Contains(out, "ok") {
-			t.Errorf("%s writes: %s", mode, out)
-		}
-		if err := env.sb.WaitReplicated(ctxFor(t)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	n, err := env.primary.QueryValue(ctxFor(t), "SELECT COUNT(*) FROM blog.czphp_comments WHERE body LIKE 'pdo %'")
-	if err != nil || n != "4" {
-		t.Errorf("compressed PDO writes on the primary: %v (%v), want 4 (2 modes x 2 rows)", n, err)
-	}
+	phpPDOWorkload(t, "czphp_", "compress")
 }
 
 // sessionListed is a session as GET /api/sessions lists it.
