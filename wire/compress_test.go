@@ -270,3 +270,38 @@ func TestCompressedConnectionsShareZlibState(t *testing.T) {
 		t.Errorf("each compressed connection holds %d KiB after a frame each way, want its buffers only", per>>10)
 	}
 }
+
+// Frames a client sent ahead of the switch to compression (pipelined
+// behind its login) are read as frames, and while one waits unread the
+// connection is not quiet (a handover would lose it).
+func TestCompressedFramesSentAheadOfTheSwitch(t *testing.T) {
+	server, client := net.Pipe()
+	defer server.Close()
+	defer client.Close()
+	var ahead bytes.Buffer
+	w := newCompressedConn(&bufConn{})
+	for _, packet := range [][]byte{{1, 0, 0, 0, 0x0e}, {2, 0, 0, 0, 0x02, 'x'}} {
+		w.Conn.(*bufConn).out.Reset()
+		w.seq = 0
+		_, _ = w.Write(packet)
+		ahead.Write(w.Conn.(*bufConn).out.Bytes())
+	}
+	go func() { _, _ = client.Write(ahead.Bytes()) }()
+	sc := NewConn(server)
+	if _, err := sc.R.Peek(ahead.Len()); err != nil { // read ahead, as a login's reads may
+		t.Fatal(err)
+	}
+	sc.Compress()
+	if got, err := sc.ReadPacket(); err != nil || !bytes.Equal(got, []byte{0x0e}) {
+		t.Fatalf("first packet: % x (%v)", got, err)
+	}
+	if sc.Quiet() {
+		t.Error("Quiet with a frame sent ahead of the switch not yet read")
+	}
+	if got, err := sc.ReadPacket(); err != nil || !bytes.Equal(got, []byte{0x02, 'x'}) {
+		t.Fatalf("second packet: % x (%v)", got, err)
+	}
+	if !sc.Quiet() {
+		t.Error("not Quiet after both packets")
+	}
+}

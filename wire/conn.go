@@ -105,15 +105,21 @@ func (c *Conn) Unbuffered() net.Conn {
 		return c.Conn
 	}
 	pending, _ := c.R.Peek(n)
-	return &prefixedConn{Conn: c.Conn, r: io.MultiReader(bytes.NewReader(append([]byte(nil), pending...)), c.Conn)}
+	return &prefixedConn{Conn: c.Conn, pending: bytes.NewReader(append([]byte(nil), pending...))}
 }
 
+// prefixedConn reads the bytes put back first, then the connection.
 type prefixedConn struct {
 	net.Conn
-	r io.Reader
+	pending *bytes.Reader
 }
 
-func (p *prefixedConn) Read(b []byte) (int, error) { return p.r.Read(b) }
+func (p *prefixedConn) Read(b []byte) (int, error) {
+	if p.pending.Len() > 0 {
+		return p.pending.Read(b)
+	}
+	return p.Conn.Read(b)
+}
 
 // NetConn is the connection under the bytes put back.
 func (p *prefixedConn) NetConn() net.Conn { return p.Conn }
@@ -197,10 +203,26 @@ func (c *Conn) readPayload(n int) error {
 // read whole: after a read interrupted while waiting for a packet, the
 // stream can be handed to another reader as it is.
 func (c *Conn) Quiet() bool {
-	if cc, ok := c.Conn.(*compressedConn); ok && cc.pending() {
-		return false
+	return !c.partial && c.R.Buffered() == 0 && c.W.Buffered() == 0 && !layersHoldBytes(c.Conn)
+}
+
+// layersHoldBytes reports whether a layer under the reader (the
+// compression, the bytes put back at a switch to TLS or compression)
+// holds bytes of the peer's not yet read.
+func layersHoldBytes(nc net.Conn) bool {
+	for {
+		switch l := nc.(type) {
+		case *compressedConn:
+			if l.pending() {
+				return true
+			}
+			nc = l.Conn
+		case *prefixedConn:
+			return l.pending.Len() > 0
+		default:
+			return false
+		}
 	}
-	return !c.partial && c.R.Buffered() == 0 && c.W.Buffered() == 0
 }
 
 // WritePacket writes a logical packet into the write buffer, splitting it
