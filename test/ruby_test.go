@@ -30,6 +30,8 @@ func TestRubyWorkload(t *testing.T) {
 		{"activerecord", []string{"String:ünïcödé", "group: [(Integer:1, Integer:2), (Integer:2, Integer:1)]",
 			"batches: [(Integer:1, Integer:2), (Integer:3)]", "not found: [(String:ActiveRecord::RecordNotFound)]",
 			"sql: [(Integer:0, Integer:1,"}},
+		{"activerecord_compress", []string{"String:ünïcödé", "group: [(Integer:1, Integer:2), (Integer:2, Integer:1)]",
+			"batches: [(Integer:1, Integer:2), (Integer:3)]"}},
 	} {
 		t.Run(tc.mode, func(t *testing.T) {
 			t.Parallel()

@@ -7,13 +7,17 @@
 # MODE is "mysql2" (the driver itself: escaped text queries, server-side
 # prepared statements, several statements in one query, a streamed
 # result) or "activerecord" (models, associations, batches, locks and
-# transactions as a Rails app writes them). PART is read or write. The
+# transactions as a Rails app writes them), maybe followed by "_compress"
+# (the compressed protocol). PART is read or write. The
 # read part prints every answer, one labelled line each, so the test can
 # compare Strata with a direct connection; the write part prints "ok" or
 # why not and exits non-zero.
 require 'mysql2'
 
 host, port, user, password, prefix, mode, part = ARGV
+# MODE_compress: the same over the compressed protocol.
+mode, compressed = mode.split('_', 2)
+flags = compressed == 'compress' ? Mysql2::Client::COMPRESS : 0
 $stdout.sync = true
 
 def fail!(why)
@@ -143,13 +147,13 @@ end
 
 case mode
 when 'mysql2'
-  c = Mysql2::Client.new(host: host, port: port.to_i, username: user, password: password, database: 'blog', encoding: 'utf8mb4')
+  c = Mysql2::Client.new(host: host, port: port.to_i, username: user, password: password, database: 'blog', encoding: 'utf8mb4', flags: flags)
   part == 'read' ? driver_reads(c, prefix) : driver_writes(c, prefix)
   c.close
 when 'activerecord'
   require 'active_record'
   ActiveRecord::Base.establish_connection(adapter: 'mysql2', host: host, port: port.to_i, username: user, password: password,
-                                          database: 'blog', encoding: 'utf8mb4', pool: 2)
+                                          database: 'blog', encoding: 'utf8mb4', pool: 2, flags: flags)
   ActiveRecord::Base.default_timezone = :utc
   Object.const_set(:User, Class.new(ActiveRecord::Base) { self.table_name = "#{prefix}users" })
   Object.const_set(:Entry, Class.new(ActiveRecord::Base) do
