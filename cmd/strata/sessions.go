@@ -11,7 +11,8 @@ import (
 const sessionsUsage = `usage: strata sessions [-c FILE] [-json]
 
 Shows a running Strata's client sessions, like a server's process list:
-Strata's connection id (the one KILL takes), user, client, what each runs
+Strata's connection id (the one KILL takes), user, client, its LINK (tls,
+compressed, both, or - for neither), what each runs
 now — the statement (literals as ?), for how long, on which servers —,
 what it holds in Strata's own memory (MEMORY: a merge's in-memory sort or
 DISTINCT set, rows read first), whether it has a transaction open, and the
@@ -31,7 +32,7 @@ func runSessions(args []string) error {
 		return err
 	}
 	tw := newTable()
-	fmt.Fprintln(tw, "ID\tUSER\tACCOUNT\tCLIENT\tSTATE\tTIME MS\tMEMORY\tTX\tHOLDS\tSERVERS\tSTATEMENT")
+	fmt.Fprintln(tw, "ID\tUSER\tACCOUNT\tCLIENT\tLINK\tSTATE\tTIME MS\tMEMORY\tTX\tHOLDS\tSERVERS\tSTATEMENT")
 	for _, in := range list {
 		tx, ms := "-", "-"
 		if in.InTransaction {
@@ -40,10 +41,23 @@ func runSessions(args []string) error {
 		if in.State == "query" {
 			ms = fmt.Sprintf("%.0f", in.RunningMs)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", in.ID, in.User, in.ServerAccount, in.Client, in.State, ms, humanBytes(in.MergeMemory), tx, orDash(in.Holds),
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", in.ID, in.User, in.ServerAccount, in.Client, link(in), in.State, ms, humanBytes(in.MergeMemory), tx, orDash(in.Holds),
 			orDash(strings.Join(in.Servers, ",")), orDash(in.Statement))
 	}
 	return tw.Flush()
+}
+
+// link says how a client's connection carries its packets: "tls",
+// "compressed", both, or "-" for neither.
+func link(in session.Info) string {
+	var parts []string
+	if in.TLS {
+		parts = append(parts, "tls")
+	}
+	if in.Compressed {
+		parts = append(parts, "compressed")
+	}
+	return orDash(strings.Join(parts, ","))
 }
 
 // humanBytes writes a byte count short, for a table: 512B, 40K, 1.5M; "-"

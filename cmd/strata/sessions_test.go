@@ -3,12 +3,14 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/strata-proxy/strata/session"
 )
 
 func TestSessionsCommand(t *testing.T) {
 	e := newCLIEnv(t)
 	out := mustRun(t, runSessions, "-c", e.path)
-	wantLines(t, out, "ID  USER  ACCOUNT  CLIENT  STATE  TIME MS  MEMORY  TX  HOLDS  SERVERS  STATEMENT\n")
+	wantLines(t, out, "ID  USER  ACCOUNT  CLIENT  LINK  STATE  TIME MS  MEMORY  TX  HOLDS  SERVERS  STATEMENT\n")
 	if out := mustRun(t, runSessions, "-json", "-c", e.path); out != "[]\n" {
 		t.Errorf("-json with no sessions: %q, want []", out)
 	}
@@ -32,6 +34,22 @@ func TestKillUserCommand(t *testing.T) {
 	}
 	if out, err := run(t, runKillUser, "-c", e.path); err == nil || !strings.Contains(err.Error(), "missing NAME") {
 		t.Errorf("kill-user without a name: %v\n%s", err, out)
+	}
+}
+
+func TestSessionLink(t *testing.T) {
+	for _, tt := range []struct {
+		in   session.Info
+		want string
+	}{
+		{session.Info{}, "-"},
+		{session.Info{TLS: true}, "tls"},
+		{session.Info{Compressed: true}, "compressed"},
+		{session.Info{TLS: true, Compressed: true}, "tls,compressed"},
+	} {
+		if got := link(tt.in); got != tt.want {
+			t.Errorf("link(%+v) = %q, want %q", tt.in, got, tt.want)
+		}
 	}
 }
 
