@@ -163,6 +163,12 @@ func (s *Session) takeServerSQLMode() {
 	if !read {
 		// Checked again at every statement until read: no allocation.
 		s.mode, s.keepsZero, s.modeValue, s.modePending = nil, false, "", true
+		if s.loginIgnoreSpace {
+			// Until then the login's IGNORE_SPACE, which the session's
+			// server connections have already.
+			s.setSQLMode(ignoreSpace)
+			s.modePending = true
+		}
 		return
 	}
 	s.setSQLMode(mode)

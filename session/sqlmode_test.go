@@ -58,12 +58,17 @@ func TestSessionsTakeTheServersGlobalSQLMode(t *testing.T) {
 // server adds it at login only).
 func TestLoginIgnoreSpaceReadsLikeTheServer(t *testing.T) {
 	env, topo := oneServerEnv(t)
-	topo.SetSQLMode("127.0.0.1:13306", "STRICT_TRANS_TABLES")
 	a, b := net.Pipe()
 	t.Cleanup(func() { a.Close(); b.Close() })
 	s := New(env, wire.NewConn(a), Options{ID: 1, User: "app", DB: "blog",
 		Caps: wire.ClientProtocol41 | wire.ClientIgnoreSpace, Collation: 224})
 	const spaced = "SELECT COUNT (*) FROM t WHERE id = 1"
+	// Before the monitor has read the servers' global sql_mode (Strata
+	// just started), the login's IGNORE_SPACE alone.
+	if p := s.parse(spaced); p.Summary.Fallback || s.modeValue != "IGNORE_SPACE" {
+		t.Errorf("before the global sql_mode is known: %q read as fallback %v, sql_mode %q", spaced, p.Summary.Fallback, s.modeValue)
+	}
+	topo.SetSQLMode("127.0.0.1:13306", "STRICT_TRANS_TABLES")
 	if p := s.parse(spaced); p.Summary.Fallback || s.modeValue != "STRICT_TRANS_TABLES,IGNORE_SPACE" {
 		t.Errorf("after an IGNORE_SPACE login: %q read as fallback %v, sql_mode %q", spaced, p.Summary.Fallback, s.modeValue)
 	}
