@@ -541,6 +541,10 @@ func (s *Server) dispatch(ctx context.Context, sess *session.Session, p []byte) 
 		return false, sess.FieldList(ctx, p)
 	case wire.ComStatistics:
 		return false, sess.Statistics(ctx, p)
+	case wire.ComRefresh:
+		return false, sess.Refresh(ctx, p)
+	case wire.ComShutdown:
+		return false, sess.RefuseShutdown()
 	case wire.ComResetConnection:
 		sess.Reset(sess.User, sess.DB, 0)
 		return false, sess.WriteOK()

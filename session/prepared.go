@@ -70,6 +70,9 @@ func (s *Session) Prepare(ctx context.Context, packet []byte) error {
 	if rule, msg := s.refusal(statements(parsed), false); rule >= 0 {
 		return s.refuseByRule(st.facts, rule, msg)
 	}
+	if shutsDown(parsed.Statements) {
+		return s.refuse(errShutdownRefused())
+	}
 	var cluster string
 	if s.placed(st.facts) {
 		c, answered, err := s.preparePlaced(ctx, st)

@@ -258,6 +258,8 @@ func (m Mode) classifyAdmin(f *Facts, stmt ast.StmtNode) bool {
 		maintenance(f, []*ast.TableName{st.Table})
 	case *ast.KillStmt:
 		f.Kind, f.KillID, f.KillQuery = KindKill, st.ConnectionID, st.Query
+	case *ast.ShutdownStmt:
+		f.Kind = KindShutdown
 	default:
 		if !isAccountStmt(stmt) {
 			return false

@@ -258,7 +258,8 @@ func TestClassify(t *testing.T) {
 		{"SET PASSWORD = 'x'", Facts{Kind: KindGrant, ImplicitCommit: true}},
 		{"KILL 42", Facts{Kind: KindKill, KillID: 42}},
 		{"KILL QUERY 42", Facts{Kind: KindKill, KillID: 42, KillQuery: true}},
-		{"SHUTDOWN", Facts{Kind: KindOther}},
+		{"SHUTDOWN", Facts{Kind: KindShutdown}},
+		{"/* why */ SHUTDOWN", Facts{Kind: KindShutdown}},
 		{"HELP 'select'", Facts{Kind: KindOther, ReadOnly: true}},
 
 		// Hints.

@@ -51,6 +51,7 @@ const (
 	KindAnalyze           // ANALYZE/OPTIMIZE/CHECK/REPAIR/CHECKSUM TABLE
 	KindGrant             // GRANT, REVOKE, CREATE/ALTER/DROP/RENAME USER, SET PASSWORD, roles
 	KindXA                // XA START/END/PREPARE/COMMIT/ROLLBACK/RECOVER
+	KindShutdown          // SHUTDOWN [WAIT FOR ALL SLAVES]
 )
 
 var kindNames = [...]string{
@@ -80,6 +81,7 @@ var kindNames = [...]string{
 	KindAnalyze:      "analyze",
 	KindGrant:        "grant",
 	KindXA:           "xa",
+	KindShutdown:     "shutdown",
 }
 
 // String returns a short lower-case name, suitable as a metrics label.

@@ -413,6 +413,8 @@ func (fb *fallback) admin(i int, kw string) {
 			fb.hasWord("EXPORT", i, len(fb.toks))
 	case "RESET", "CACHE", "PURGE", "CHANGE":
 		f.Kind, f.ImplicitCommit = KindOther, true
+	case "SHUTDOWN": // MariaDB's SHUTDOWN WAIT FOR ALL SLAVES
+		f.Kind = KindShutdown
 	default:
 		f.Kind = KindOther
 	}

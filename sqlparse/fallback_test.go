@@ -15,6 +15,7 @@ func TestClassifyFallback(t *testing.T) {
 	}{
 		// Statements the parser lacks.
 		{"BEGIN WORK", fb(Facts{Kind: KindBegin, StartsTx: true, ImplicitCommit: true})},
+		{"shutdown WAIT FOR ALL SLAVES", fb(Facts{Kind: KindShutdown})},
 		{"COMMIT WORK", fb(Facts{Kind: KindCommit, EndsTx: true})},
 		{"COMMIT WORK AND CHAIN", fb(Facts{Kind: KindCommit, EndsTx: true, StartsTx: true})},
 		{"COMMIT AND NO CHAIN", fb(Facts{Kind: KindCommit, EndsTx: true})},

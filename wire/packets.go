@@ -40,6 +40,8 @@ const (
 // Command bytes.
 const (
 	ComQuit            = mysql.COM_QUIT
+	ComRefresh         = mysql.COM_REFRESH
+	ComShutdown        = mysql.COM_SHUTDOWN
 	ComInitDB          = mysql.COM_INIT_DB
 	ComQuery           = mysql.COM_QUERY
 	ComFieldList       = mysql.COM_FIELD_LIST
@@ -256,4 +258,5 @@ const (
 	ErUnsupportedPS      = mysql.ER_UNSUPPORTED_PS
 	ErNoSuchTable        = mysql.ER_NO_SUCH_TABLE
 	ErBadField           = mysql.ER_BAD_FIELD_ERROR
+	ErSpecificAccess     = mysql.ER_SPECIFIC_ACCESS_DENIED_ERROR
 )

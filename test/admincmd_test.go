@@ -1,0 +1,118 @@
+package test
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/strata-proxy/strata/sandbox"
+)
+
+// SHUTDOWN through Strata could only reach the primary, and stopping it
+// stops the cluster for every application: Strata refuses it in every
+// form it arrives in (mariadb-admin's COM_SHUTDOWN, the statement, in a
+// multi-statement query, prepared) with the server's error for a missing
+// privilege, and the primary keeps running.
+//
+// Not parallel: if the refusal broke, the primary every other test uses
+// would stop, and this test should be the one that says so.
+func TestShutdownIsRefused(t *testing.T) {
+	h, p := strataHostPort()
+	out, err := runAdmin(t, h, p, "app", "app", "shutdown")
+	if err == nil || !strings.Contains(out, "Strata does not pass SHUTDOWN on") {
+		t.Errorf("mariadb-admin shutdown through Strata: %v\n%s", err, out)
+	}
+	db := openStrata(t, "multiStatements=true")
+	ctx := ctxFor(t)
+	for _, stmt := range []string{"SHUTDOWN", "/* maintenance */ shutdown", "SHUTDOWN WAIT FOR ALL SLAVES", "SELECT 1; SHUTDOWN"} {
+		_, err := db.ExecContext(ctx, stmt)
+		if code := mysqlErr(err); code != 1227 || !strings.Contains(err.Error(), "Strata does not pass SHUTDOWN on") {
+			t.Errorf("%s: error %d (%v), want 1227 naming why", stmt, code, err)
+		}
+	}
+	if st, err := db.PrepareContext(ctx, "SHUTDOWN"); mysqlErr(err) != 1227 {
+		if st != nil {
+			st.Close()
+		}
+		t.Errorf("prepared SHUTDOWN: %v, want error 1227", err)
+	}
+	direct := openDirect(t, env.primary, "blog")
+	if err := direct.PingContext(ctx); err != nil {
+		t.Fatalf("the primary stopped: %v", err)
+	}
+	if got := queryStrings(t, db, "SELECT /* strata:primary */ 'still up'"); len(got) != 1 || got[0] != "still up" {
+		t.Errorf("a statement after the refusals: %q", got)
+	}
+}
+
+// mariadb-admin refresh and flush-threads send COM_REFRESH, which runs
+// where a FLUSH does (the primary; the servers count it in Com_flush)
+// and, like FLUSH, commits an open transaction first (mysqli_refresh
+// inside one, through Strata and direct alike). COM_REFRESH is not written
+// to the binary log, so the replicas never run it.
+//
+// Not parallel: it counts the servers' global Com_flush, which another
+// test's FLUSH would move.
+func TestRefreshRunsOnThePrimary(t *testing.T) {
+	setupTables(t, "CREATE TABLE blog.refresh_strata (id INT PRIMARY KEY)", "CREATE TABLE blog.refresh_direct (id INT PRIMARY KEY)")
+	ctx := ctxFor(t)
+	before := flushCounts(ctx, t)
+	h, p := strataHostPort()
+	for _, cmd := range []string{"refresh", "flush-threads"} {
+		if out, err := runAdmin(t, h, p, "app", "app", cmd); err != nil {
+			t.Errorf("mariadb-admin %s through Strata: %v\n%s", cmd, err, out)
+		}
+	}
+	after := flushCounts(ctx, t)
+	if d := after[0] - before[0]; d != 2 {
+		t.Errorf("the primary's Com_flush rose by %d, want 2 (refresh, flush-threads)", d)
+	}
+	for i := 1; i < len(after); i++ {
+		if after[i] != before[i] {
+			t.Errorf("replica %s ran COM_REFRESH: Com_flush %d -> %d", env.replicas[i-1].Addr, before[i], after[i])
+		}
+	}
+
+	for _, target := range []struct{ name, host, port, user, pass, table string }{
+		{"through Strata", h, p, "app", "app", "refresh_strata"},
+		{"direct", "127.0.0.1", fmt.Sprint(env.primary.Port), "root", "", "refresh_direct"},
+	} {
+		out, err := exec.CommandContext(ctx, "php", "php/refresh.php", target.host, target.port, target.user, target.pass, target.table).CombinedOutput()
+		if want := "refresh: true\nrows after rollback: 1\n"; err != nil || string(out) != want {
+			t.Errorf("%s: %v\n%s\nwant\n%s", target.name, err, out, want)
+		}
+	}
+}
+
+// runAdmin runs mariadb-admin with one command.
+func runAdmin(t *testing.T, host, port, user, password string, command ...string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	args := append([]string{"-h", host, "-P", port, "-u", user, "--password=" + password, "--skip-ssl"}, command...)
+	out, err := exec.CommandContext(ctx, "mariadb-admin", args...).CombinedOutput()
+	return string(out), err
+}
+
+// flushCounts is Com_flush of the primary, then of each replica.
+func flushCounts(ctx context.Context, t *testing.T) []int64 {
+	t.Helper()
+	var counts []int64
+	for _, srv := range append([]*sandbox.Server{env.primary}, env.replicas...) {
+		var name, value string
+		db := openDirect(t, srv, "")
+		if err := db.QueryRowContext(ctx, "SHOW GLOBAL STATUS LIKE 'Com_flush'").Scan(&name, &value); err != nil {
+			t.Fatalf("%s: %v", srv.Addr, err)
+		}
+		n, err := strconv.ParseInt(value, 10, 64)
+		if err != nil {
+			t.Fatalf("%s: Com_flush %q", srv.Addr, value)
+		}
+		counts = append(counts, n)
+	}
+	return counts
+}
