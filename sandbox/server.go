@@ -527,7 +527,9 @@ func (s *Server) setupAccounts(ctx context.Context) error {
 			account(b.User, host, b.Password, "ALL PRIVILEGES", false)
 			// ALL includes READ_ONLY ADMIN, which would let Strata write to a
 			// read_only replica: a routing bug must fail, not fork the data.
-			stmts = append(stmts, "REVOKE READ_ONLY ADMIN ON *.* FROM "+quote(b.User)+"@"+quote(host))
+			// And SHUTDOWN, which Strata never uses: without it, no client
+			// can stop a server through Strata, not even from a procedure.
+			stmts = append(stmts, "REVOKE READ_ONLY ADMIN, SHUTDOWN ON *.* FROM "+quote(b.User)+"@"+quote(host))
 		}
 	}
 	account(ReplUser, "127.0.0.1", ReplPassword, "REPLICATION SLAVE, REPLICATION CLIENT", false)
