@@ -443,6 +443,9 @@ func New(env *Env, client *wire.Conn, o Options) *Session {
 	if o.Caps&wire.ClientIgnoreSpace != 0 {
 		s.ignoreSpaceAtLogin()
 	}
+	if o.Caps&wire.ClientInteractive != 0 {
+		s.vars.set("wait_timeout", setInteractiveTimeout)
+	}
 	s.takeServerSQLMode()
 	s.publishUser()
 	env.Registry.add(s)
@@ -545,6 +548,16 @@ func (s *Session) IdleTimeout(limit time.Duration) (timeout time.Duration, own b
 	}
 	return limit, false
 }
+
+// setInteractiveTimeout is what the server does for a client that logs
+// in with CLIENT_INTERACTIVE (the mariadb CLI): its wait_timeout is the
+// server's interactive_timeout. Strata's server connections do not log in
+// so, since the pool's reset would drop it; the session sets it on each
+// of them instead, as a variable the client could have set itself (its
+// own SET wait_timeout replaces it; COM_RESET_CONNECTION and
+// COM_CHANGE_USER drop it, as on the server). Strata's own idle limit for
+// the client stays limits.client_idle_timeout.
+const setInteractiveTimeout = "SET SESSION wait_timeout = @@GLOBAL.interactive_timeout"
 
 // learnWaitTimeout follows SET SESSION wait_timeout. Strata closes an idle
 // client itself: the server's wait_timeout closes only the backend

@@ -18,6 +18,7 @@ const (
 	ClientSSL              = mysql.CLIENT_SSL
 	ClientCompress         = mysql.CLIENT_COMPRESS
 	ClientIgnoreSpace      = mysql.CLIENT_IGNORE_SPACE
+	ClientInteractive      = mysql.CLIENT_INTERACTIVE
 	ClientTransactions     = mysql.CLIENT_TRANSACTIONS
 	ClientSecureConn       = mysql.CLIENT_SECURE_CONNECTION
 	ClientMultiStatements  = mysql.CLIENT_MULTI_STATEMENTS
