@@ -1,9 +1,12 @@
 package test
 
 import (
+	"fmt"
+	"os/exec"
 	"testing"
 	"time"
 
+	"github.com/strata-proxy/strata/sandbox"
 	"github.com/strata-proxy/strata/test/testenv"
 )
 
@@ -75,5 +78,38 @@ func TestSessionWaitTimeoutClosesTheClient(t *testing.T) {
 	}
 	if got := queryStrings(t, kept, "SELECT 1"); len(got) != 1 || got[0] != "1" {
 		t.Fatalf("a session that set wait_timeout back to DEFAULT: %q", got)
+	}
+}
+
+// A client that logs in as interactive (CLIENT_INTERACTIVE: the mariadb
+// CLI at a terminal, mysqli's MYSQLI_CLIENT_INTERACTIVE) gets the server's
+// interactive_timeout as its wait_timeout, on a replica and on the
+// primary alike; its own SET replaces it and change_user drops it, as on
+// the server.
+func TestInteractiveClientsGetInteractiveTimeout(t *testing.T) {
+	t.Parallel()
+	ctx := ctxFor(t)
+	for _, srv := range append([]*sandbox.Server{env.primary}, env.replicas...) {
+		db := openDirect(t, srv, "")
+		var was string
+		if err := db.QueryRowContext(ctx, "SELECT @@GLOBAL.interactive_timeout").Scan(&was); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ExecContext(ctx, "SET GLOBAL interactive_timeout = 4321"); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Exec("SET GLOBAL interactive_timeout = " + was) })
+	}
+	h, p := strataHostPort()
+	run := func(host, port, user, pass string) string {
+		out, err := exec.CommandContext(ctx, "php", "php/interactive.php", host, port, user, pass).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		return string(out)
+	}
+	got, want := run(h, p, "app", "app"), run("127.0.0.1", fmt.Sprint(env.primary.Port), "root", "")
+	if got != want || want != "login: 4321\nprimary: 4321\nset: 77\nchange_user: 28800\n" {
+		t.Errorf("through Strata:\n%s\ndirect:\n%s", got, want)
 	}
 }
