@@ -558,7 +558,7 @@ func (s *Server) dispatch(ctx context.Context, sess *session.Session, p []byte) 
 		}
 		return false, sess.Kill(binary.LittleEndian.Uint32(p[1:]), false)
 	default:
-		return false, sess.WriteError(wire.NewError(wire.ErUnknownCom, "Unknown command %d: Strata does not support it", p[0]))
+		return false, sess.WriteError(errUnknownCommand(p[0]))
 	}
 }
 

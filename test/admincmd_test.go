@@ -116,3 +116,21 @@ func flushCounts(ctx context.Context, t *testing.T) []int64 {
 	}
 	return counts
 }
+
+// mariadb-binlog (or a replica) pointed at Strata asks for a replication
+// stream, which Strata does not relay: the error names the command and
+// sends it to the primary's own address, and Strata goes on serving.
+func TestBinlogReadersAreSentToThePrimary(t *testing.T) {
+	t.Parallel()
+	h, p := strataHostPort()
+	ctx, cancel := context.WithTimeout(ctxFor(t), time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "mariadb-binlog", "-h", h, "-P", p, "-uapp", "--password=app", "--read-from-remote-server", "mysql-bin.000001").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "Unknown command 18 (COM_BINLOG_DUMP): Strata relays no replication stream") ||
+		!strings.Contains(string(out), "at the primary's own address") {
+		t.Errorf("mariadb-binlog through Strata: %v\n%s", err, out)
+	}
+	if got := queryStrings(t, openStrata(t), "SELECT 'serving'"); len(got) != 1 || got[0] != "serving" {
+		t.Errorf("a statement after it: %q", got)
+	}
+}
