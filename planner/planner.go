@@ -71,6 +71,8 @@ func (p *Planner) Route(snap *topology.Snapshot, r *Request) Decision {
 		return Decision{Cluster: cl, Primary: true, Reason: "hint", Rule: -1}
 	case f.ReadsReadOnly:
 		return Decision{Cluster: cl, Primary: true, Reason: "read_only: the primary's", Rule: -1}
+	case f.ReadsBinlog:
+		return Decision{Cluster: cl, Primary: true, Reason: "binary log position: the primary's", Rule: -1}
 	case !f.ReadOnly:
 		return Decision{Cluster: cl, Primary: true, Reason: "write", Rule: -1}
 	}
@@ -526,6 +528,7 @@ func combine(stmts []*sqlparse.Facts) *sqlparse.Facts {
 		sum.CalcFoundRows = sum.CalcFoundRows || f.CalcFoundRows
 		sum.Hint.Primary = sum.Hint.Primary || f.Hint.Primary
 		sum.ReadsReadOnly = sum.ReadsReadOnly || f.ReadsReadOnly
+		sum.ReadsBinlog = sum.ReadsBinlog || f.ReadsBinlog
 		if f.Autocommit != nil {
 			sum.Autocommit = f.Autocommit
 		}

@@ -39,6 +39,8 @@ func TestRouteRules(t *testing.T) {
 	write := &sqlparse.Facts{Kind: sqlparse.KindInsert, Tables: []sqlparse.TableRef{{Name: "comments"}}}
 	readOnlyCheck := read("SELECT @@GLOBAL.read_only")
 	readOnlyCheck.ReadsReadOnly = true
+	binlogPosition := read("SELECT @@gtid_binlog_pos")
+	binlogPosition.ReadsBinlog = true
 	unparsed := sqlparse.ClassifyFallback("SELECT CAST(id AS INT) FROM blog.comments LIMIT ROWS EXAMINED 10")
 	cases := []struct {
 		name    string
@@ -59,6 +61,7 @@ func TestRouteRules(t *testing.T) {
 		{"unmatched read goes to default pool", Request{Facts: read("SELECT 1", "entries")}, false, "primary", -1},
 		{"writes never go to a pool", Request{Facts: write, User: "cron"}, true, "", -1},
 		{"@@read_only is the primary's, whatever the rules", Request{Facts: readOnlyCheck, User: "cron"}, true, "", -1},
+		{"the binary log's position is the primary's, whatever the rules", Request{Facts: binlogPosition, User: "cron"}, true, "", -1},
 		{"session state forces primary", Request{Facts: read("SELECT 1", "comments"), PrimaryOnly: true}, true, "", -1},
 	}
 	for _, tc := range cases {

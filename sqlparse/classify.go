@@ -333,7 +333,10 @@ func (m Mode) classifyShow(f *Facts, st *ast.ShowStmt) {
 		// previous statement, on the connection that ran it.
 		f.SessionFunctions, f.ReadsPrevious = !st.GlobalScope, !st.GlobalScope
 	case ast.ShowVariables:
-		f.ReadsReadOnly = mayListReadOnly(st)
+		f.ReadsReadOnly = mayList(st, "read_only")
+		f.ReadsBinlog = mayList(st, "gtid_binlog_pos", "gtid_binlog_state", "gtid_current_pos")
+	case ast.ShowMasterStatus, ast.ShowBinlogStatus:
+		f.ReadsBinlog = true
 	case ast.ShowTables:
 		f.ShowTables = m.showTables(st)
 	case ast.ShowTriggers:
@@ -513,14 +516,22 @@ func likeOneName(st *ast.ShowStmt) (string, bool) {
 // names keep theirs (lower_case_table_names=0, Linux's default) matches.
 func LikeMatches(pattern, name string) bool { return likeMatches(pattern, name) }
 
-// mayListReadOnly reports whether SHOW VARIABLES may list read_only: it
-// has no LIKE pattern, or one that matches the name, or a WHERE.
-func mayListReadOnly(st *ast.ShowStmt) bool {
+// mayList reports whether SHOW VARIABLES may list one of names: it has
+// no LIKE pattern, or one that matches a name, or a WHERE.
+func mayList(st *ast.ShowStmt, names ...string) bool {
 	if st.Pattern == nil {
 		return true
 	}
 	v, ok := st.Pattern.Pattern.(ast.ValueExpr)
-	return !ok || likeMatches(strings.ToLower(v.GetString()), "read_only")
+	if !ok {
+		return true
+	}
+	for _, name := range names {
+		if likeMatches(strings.ToLower(v.GetString()), name) {
+			return true
+		}
+	}
+	return false
 }
 
 // likeMatches reports whether name matches the LIKE pattern (% and _,

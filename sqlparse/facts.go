@@ -242,6 +242,12 @@ type Facts struct {
 	// client asks before it writes (MediaWiki goes read-only on a 1), and
 	// the server it talks to through Strata is the primary.
 	ReadsReadOnly bool
+	// ReadsBinlog: reads the server's binary log or its position (SHOW
+	// MASTER STATUS, SHOW BINLOG STATUS, SHOW BINARY LOGS, SHOW BINLOG
+	// EVENTS, @@gtid_binlog_pos, @@gtid_current_pos, SHOW VARIABLES that
+	// may list them): a replica's are its own, not the primary's the
+	// client writes to (binlogSysVars).
+	ReadsBinlog bool
 	// ReadsPrevious: reads what the previous statement left on its
 	// connection — FOUND_ROWS(), ROW_COUNT(), its warnings and errors
 	// (SHOW WARNINGS, SHOW ERRORS, @@warning_count, @@error_count, GET

@@ -370,6 +370,7 @@ func (fb *fallback) admin(i int, kw string) {
 	case "SHOW":
 		f.Kind = KindShow
 		fb.showDiagnostics(i + 1)
+		f.ReadsBinlog = fb.showsBinlog(i + 1)
 	case "GET": // GET [CURRENT | STACKED] DIAGNOSTICS
 		if next == "DIAGNOSTICS" || fb.word(i+2) == "DIAGNOSTICS" {
 			f.Kind, f.SessionFunctions, f.ReadsPrevious = KindOther, true, true
@@ -430,6 +431,17 @@ func (fb *fallback) showDiagnostics(i int) {
 	if w := fb.word(i); w == "WARNINGS" || w == "ERRORS" {
 		fb.f.ReadOnly, fb.f.SessionFunctions, fb.f.ReadsPrevious = true, true, true
 	}
+}
+
+// showsBinlog: SHOW MASTER STATUS, BINLOG STATUS, BINARY LOGS, MASTER
+// LOGS or BINLOG EVENTS from token i, the forms the parser lacks among
+// them; the others (SHOW VARIABLES) are the parser's.
+func (fb *fallback) showsBinlog(i int) bool {
+	switch fb.word(i) + " " + fb.word(i+1) {
+	case "MASTER STATUS", "BINLOG STATUS", "BINARY LOGS", "MASTER LOGS", "BINLOG EVENTS":
+		return true
+	}
+	return false
 }
 
 // handler: HANDLER [db.]t OPEN [[AS] alias] opens a handle, named by the
@@ -545,6 +557,7 @@ func (fb *fallback) scanFlags() {
 			f.SessionFunctions = f.SessionFunctions || sessionSysVars[name]
 			f.ReadsPrevious = f.ReadsPrevious || previousSysVars[name]
 			f.ReadsReadOnly = f.ReadsReadOnly || name == "read_only"
+			f.ReadsBinlog = f.ReadsBinlog || binlogSysVars[name]
 		case tokWord:
 			fb.wordFlags(i)
 		}

@@ -16,6 +16,9 @@ func TestClassifyFallback(t *testing.T) {
 		// Statements the parser lacks.
 		{"BEGIN WORK", fb(Facts{Kind: KindBegin, StartsTx: true, ImplicitCommit: true})},
 		{"shutdown WAIT FOR ALL SLAVES", fb(Facts{Kind: KindShutdown})},
+		{"SHOW BINLOG EVENTS IN 'mysql-bin.000002' FROM 4 LIMIT 3", fb(Facts{Kind: KindShow, ReadsBinlog: true})},
+		{"SHOW RELAYLOG EVENTS", fb(Facts{Kind: KindShow})},
+		{"SELECT CAST(@@gtid_binlog_pos AS CHAR) LIMIT ROWS EXAMINED 1", fb(Facts{Kind: KindSelect, ReadOnly: true, ReadsBinlog: true})},
 		{"COMMIT WORK", fb(Facts{Kind: KindCommit, EndsTx: true})},
 		{"COMMIT WORK AND CHAIN", fb(Facts{Kind: KindCommit, EndsTx: true, StartsTx: true})},
 		{"COMMIT AND NO CHAIN", fb(Facts{Kind: KindCommit, EndsTx: true})},
@@ -87,7 +90,7 @@ func TestClassifyFallback(t *testing.T) {
 		{"REPAIR TABLE t", fb(Facts{Kind: KindAnalyze, ImplicitCommit: true})},
 		{"CHECKSUM TABLE t", fb(Facts{Kind: KindAnalyze})},
 		{"ANALYZE SELECT * FROM t", fb(Facts{Kind: KindExplain})},
-		{"SHOW BINARY LOGS", fb(Facts{Kind: KindShow})},
+		{"SHOW BINARY LOGS", fb(Facts{Kind: KindShow, ReadsBinlog: true})},
 		{"SHOW ENGINE INNODB STATUS", fb(Facts{Kind: KindShow})},
 		{"LOCK TABLE t AS x READ LOCAL", fb(Facts{Kind: KindLockTables, ImplicitCommit: true})},
 		{"LOCK INSTANCE FOR BACKUP", fb(Facts{Kind: KindOther})},
@@ -109,7 +112,7 @@ func TestClassifyFallback(t *testing.T) {
 		{"SET NAMES x, weird = 1", fb(Facts{Kind: KindSet})},
 		{"SET @@session.autocommit = some_new_syntax()", fb(Facts{Kind: KindSet, Autocommit: boolp(false)})},
 		{"SET STATEMENT max_statement_time = 5 FOR UPDATE t SET a = 1 RETURNING a", fb(Facts{Kind: KindUpdate})},
-		{"/* strata:pool=x */ SHOW BINARY LOGS", fb(Facts{Kind: KindShow, Hint: Hint{Pool: "x"}})},
+		{"/* strata:pool=x */ SHOW BINARY LOGS", fb(Facts{Kind: KindShow, ReadsBinlog: true, Hint: Hint{Pool: "x"}})},
 		{"/*!40101 BEGIN WORK */", fb(Facts{Kind: KindBegin, StartsTx: true, ImplicitCommit: true})},
 		{"/*!80000 BEGIN WORK */", fb(Facts{})}, // MariaDB skips MySQL 8's comment: an empty query
 		{"USE `my db`", fb(Facts{Kind: KindUse, Schema: "my db"})},

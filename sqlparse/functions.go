@@ -76,6 +76,16 @@ var previousSysVars = map[string]bool{
 	"error_count":   true,
 }
 
+// binlogSysVars are the positions of the server's own binary log. A
+// replica answers with its log, whose positions lag the primary's: a
+// client that waits for its writes with them (MASTER_GTID_WAIT on a
+// replica) or sets up a replica from them needs the primary's.
+var binlogSysVars = map[string]bool{
+	"gtid_binlog_pos":   true,
+	"gtid_binlog_state": true,
+	"gtid_current_pos":  true,
+}
+
 // isBuiltinFunc reports whether name (lower-case) is a MySQL or MariaDB
 // builtin function. Any other function is a stored (user-defined)
 // function that may write, so its caller is not ReadOnly. A builtin

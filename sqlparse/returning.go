@@ -29,6 +29,7 @@ func (m Mode) returningFacts(text string) *Facts {
 		f.SideEffects = f.SideEffects || whole.SideEffects
 		f.ReadsPrevious = f.ReadsPrevious || whole.ReadsPrevious
 		f.ReadsReadOnly = f.ReadsReadOnly || whole.ReadsReadOnly
+		f.ReadsBinlog = f.ReadsBinlog || whole.ReadsBinlog
 		f.Returning = clause
 		f.Text, f.Digest, f.Hint = cleanText(text), digest(cleanText(text)), extractHint(text)
 		return f

@@ -173,6 +173,7 @@ func (w *walker) variable(n *ast.VariableExpr) {
 		w.f.SessionFunctions = w.f.SessionFunctions || sessionSysVars[name]
 		w.f.ReadsPrevious = w.f.ReadsPrevious || previousSysVars[name]
 		w.f.ReadsReadOnly = w.f.ReadsReadOnly || name == "read_only"
+		w.f.ReadsBinlog = w.f.ReadsBinlog || binlogSysVars[name]
 	case n.Value != nil:
 		w.f.SetsUserVars = true // SELECT @x := expr
 	default:

@@ -1,6 +1,12 @@
 package test
 
-import "testing"
+import (
+	"database/sql"
+	"strings"
+	"testing"
+
+	"github.com/strata-proxy/strata/test/testenv"
+)
 
 // A client asks @@read_only before it writes (MediaWiki turns read-only on
 // a 1): through Strata it talks to a server that takes writes, so the
@@ -25,4 +31,54 @@ func TestReadOnlyIsThePrimarys(t *testing.T) {
 			}
 		}
 	}
+}
+
+// A client that waits for its writes on a replica reads the binary log's
+// position after writing (MASTER_GTID_WAIT(pos) then runs where its reads
+// go), and an operator setting up a replica reads it too: through Strata
+// both get the primary's, the log the writes went to, not the position a
+// replica that serves reads has reached.
+func TestBinlogPositionIsThePrimarys(t *testing.T) {
+	t.Parallel()
+	db := openStrata(t, "multiStatements=true")
+	primaryID := queryStrings(t, openDirect(t, env.primary, ""), "SELECT @@server_id")
+	for _, query := range []string{
+		"SELECT @@gtid_binlog_pos, @@server_id",
+		"SELECT @@GLOBAL.gtid_current_pos, @@server_id",
+		"SELECT @@gtid_binlog_state, @@server_id",
+		"SHOW GLOBAL VARIABLES LIKE 'gtid_binlog_pos'; SELECT @@server_id",
+		"SHOW MASTER STATUS; SELECT @@server_id",
+	} {
+		for i := 0; i < 4; i++ { // reads would spread over both replicas
+			if id := lastServerID(t, db, query); id != primaryID[0] {
+				t.Fatalf("%s answered by server_id %s, want the primary's %s", query, id, primaryID[0])
+			}
+		}
+	}
+}
+
+// lastServerID is the last column of the last row of query's last result.
+func lastServerID(t *testing.T, db *sql.DB, query string) string {
+	t.Helper()
+	rows, err := db.QueryContext(ctxFor(t), query)
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	defer rows.Close()
+	var last []string
+	for {
+		got, err := testenv.ResultStrings(rows)
+		if err != nil {
+			t.Fatalf("%s: %v", query, err)
+		}
+		last = got
+		if !rows.NextResultSet() {
+			break
+		}
+	}
+	if len(last) == 0 {
+		t.Fatalf("%s: no rows", query)
+	}
+	cols := strings.Split(last[len(last)-1], "|")
+	return cols[len(cols)-1]
 }
