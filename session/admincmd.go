@@ -49,14 +49,8 @@ func (s *Session) Refresh(ctx context.Context, packet []byte) error {
 		return s.refuse(wire.NewError(wire.ErMalformedPacket, "Malformed communication packet: COM_REFRESH without its options"))
 	}
 	f := &sqlparse.Facts{Kind: sqlparse.KindFlush, ImplicitCommit: true, Text: "COM_REFRESH"}
-	stmts := []*sqlparse.Facts{f}
-	if len(s.branches) > 0 {
-		if handled, err := s.endsTransaction(ctx, stmts); handled {
-			return err
-		}
-	}
-	if s.spread != nil {
-		return s.endsSpread(stmts)
+	if handled, err := s.answerInCrossTransaction(ctx, []*sqlparse.Facts{f}); handled {
+		return err
 	}
 	defer s.checkBranches()
 	return s.run(ctx, command{facts: f}, func(c *backend.Conn, _ *backend.Capture) (backend.Result, error) {

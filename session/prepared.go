@@ -301,15 +301,9 @@ func (s *Session) Execute(ctx context.Context, packet []byte) error {
 		return s.refuse(errMalformed(err.Error()))
 	}
 	stmts := st.statements()
-	if len(s.branches) > 0 {
-		if handled, err := s.endsTransaction(ctx, stmts); handled {
-			st.longData = nil
-			return err
-		}
-	}
-	if s.spread != nil {
+	if handled, err := s.answerInCrossTransaction(ctx, stmts); handled {
 		st.longData = nil
-		return s.endsSpread(stmts) // as in Query
+		return err
 	}
 	defer s.checkBranches() // as in Query
 	// A rule added after the PREPARE stops the statement too.

@@ -107,17 +107,8 @@ func (s *Session) Query(ctx context.Context, packet []byte) error {
 		return s.refuse(wire.NewError(wire.ErNotSupportedYet, "Strata: GET DIAGNOSTICS after a statement whose conditions came from several shards or from Strata is not supported (no server holds them). Read them with SHOW WARNINGS right after that statement"))
 	}
 	stmts := statements(parsed)
-	if len(s.branches) > 0 {
-		// A transaction across clusters: COMMIT and ROLLBACK are Strata's
-		// to run.
-		if handled, err := s.endsTransaction(ctx, stmts); handled {
-			return err
-		}
-	}
-	if s.spread != nil {
-		// The transaction's first statement wrote several shards: it may
-		// only end (narrow.go).
-		return s.endsSpread(stmts)
+	if handled, err := s.answerInCrossTransaction(ctx, stmts); handled {
+		return err
 	}
 	// A part lost by this statement ends all of a transaction across
 	// clusters, also one this statement made so (its first branch).
@@ -136,6 +127,25 @@ func (s *Session) Query(ctx context.Context, packet []byte) error {
 		return s.queryPlaced(ctx, sql, parsed)
 	}
 	return s.relayQuery(ctx, sql, packet, parsed, stmts)
+}
+
+// answerInCrossTransaction answers stmts when an open transaction over
+// several clusters or shards decides what they may do; handled is false
+// when they run as usual.
+func (s *Session) answerInCrossTransaction(ctx context.Context, stmts []*sqlparse.Facts) (handled bool, err error) {
+	if len(s.branches) > 0 {
+		// A transaction across clusters: COMMIT and ROLLBACK are Strata's
+		// to run.
+		if handled, err := s.endsTransaction(ctx, stmts); handled {
+			return true, err
+		}
+	}
+	if s.spread != nil {
+		// The transaction's first statement wrote several shards: it may
+		// only end (narrow.go).
+		return true, s.endsSpread(stmts)
+	}
+	return false, nil
 }
 
 // rewriteQuery applies the first routing rule that rewrites the statement,
