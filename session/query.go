@@ -86,7 +86,9 @@ func (s *Session) Query(ctx context.Context, packet []byte) error {
 	f := parsed.Summary
 	single := len(parsed.Statements) == 1
 	switch {
-	case !single && !s.MultiStatements():
+	case len(parsed.Statements) > 1 && !s.MultiStatements():
+		// Only several: a query of comments alone (or of nothing) is
+		// the server's to answer (OK, or 1065 Query was empty).
 		return s.refuse(wire.NewError(wire.ErParse, "You have an error in your SQL syntax: this connection did not enable multi-statements (CLIENT_MULTI_STATEMENTS), so send one statement per query"))
 	case shutsDown(parsed.Statements):
 		return s.refuse(errShutdownRefused())

@@ -2,9 +2,13 @@ package sharding
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/strata-proxy/strata/test/testenv"
 )
 
 // Over shards, a multi-statement query runs statement by statement on the
@@ -37,5 +41,48 @@ func TestShutdownAndRefreshOverShards(t *testing.T) {
 	var n int
 	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM comments").Scan(&n); err != nil || n == 0 {
 		t.Errorf("a read over every shard after them: %d rows, %v", n, err)
+	}
+}
+
+// A query of comments alone, or of nothing, is answered over shards as by
+// one server: OK, or 1065 Query was empty (not a 1064 about
+// multi-statements), also inside a transaction on one shard.
+func TestEmptyAndCommentOnlyQueriesOverShards(t *testing.T) {
+	strataDB(t)
+	ctx := context.Background()
+	through, single := testenv.Conn(t, openStrataDSN(t, "")), singleConn(t)
+	outcome := func(c *sql.Conn, q string) string {
+		rows, err := c.QueryContext(ctx, q)
+		if err != nil {
+			return err.Error()
+		}
+		n := 0
+		for rows.Next() {
+			n++
+		}
+		rows.Close()
+		return fmt.Sprintf("%d rows", n)
+	}
+	compare := func(when string) {
+		for _, q := range []string{"", ";", "/* c */", "-- end\n", "/*!40101 */;"} {
+			if got, want := outcome(through, q), outcome(single, q); got != want {
+				t.Errorf("%q %s: through Strata %s, on one server %s", q, when, got, want)
+			}
+		}
+	}
+	compare("in autocommit")
+	for _, c := range []*sql.Conn{through, single} {
+		if _, err := c.ExecContext(ctx, "BEGIN"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.ExecContext(ctx, "UPDATE comments SET body = body WHERE entry_id = 3"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	compare("in a transaction")
+	for _, c := range []*sql.Conn{through, single} {
+		if _, err := c.ExecContext(ctx, "ROLLBACK"); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
