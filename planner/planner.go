@@ -529,6 +529,7 @@ func combine(stmts []*sqlparse.Facts) *sqlparse.Facts {
 		sum.Hint.Primary = sum.Hint.Primary || f.Hint.Primary
 		sum.ReadsReadOnly = sum.ReadsReadOnly || f.ReadsReadOnly
 		sum.ReadsBinlog = sum.ReadsBinlog || f.ReadsBinlog
+		sum.TooDeep = sum.TooDeep || f.TooDeep
 		if f.Autocommit != nil {
 			sum.Autocommit = f.Autocommit
 		}

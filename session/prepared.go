@@ -73,6 +73,9 @@ func (s *Session) Prepare(ctx context.Context, packet []byte) error {
 	if shutsDown(parsed.Statements) {
 		return s.refuse(errShutdownRefused())
 	}
+	if nestsTooDeep(parsed.Statements) {
+		return s.refuse(errTooDeep())
+	}
 	var cluster string
 	if s.placed(st.facts) {
 		c, answered, err := s.preparePlaced(ctx, st)

@@ -25,6 +25,10 @@ import (
 
 const neverVersion = 999999
 
+// tidbComment opens a comment the parser runs as code (TiDB's own
+// /*T![feature] ... */) and MariaDB skips: it is made a plain comment.
+const tidbComment = "/*T!"
+
 // execMarker reads the marker of the executable comment at sql[at:]
 // (/*! or /*M!, and maybe a version: five digits, or six): its content
 // starts at end, and runs reports whether MariaDB runs it as code.
@@ -54,7 +58,7 @@ func execCommentAt(sql string, at int) bool {
 // execComments returns sql with its executable comments in the parser's
 // form.
 func (m Mode) execComments(sql string) string {
-	if !strings.Contains(sql, "/*!") && !strings.Contains(sql, "/*M!") {
+	if !strings.Contains(sql, "/*!") && !strings.Contains(sql, "/*M!") && !strings.Contains(sql, tidbComment) {
 		return sql
 	}
 	sc := newScanner(sql)
@@ -91,6 +95,12 @@ func (m Mode) execComments(sql string) string {
 		}
 		if t.kind == tokComment && execCommentAt(sql, t.start) {
 			mark(t.start, false)
+		}
+		if t.kind == tokComment && strings.HasPrefix(sql[t.start:], tidbComment) {
+			if out == nil {
+				out = []byte(sql)
+			}
+			out[t.start+len(tidbComment)-1] = ' ' // a plain comment, as MariaDB reads it
 		}
 		if t.kind == tokEOF {
 			break

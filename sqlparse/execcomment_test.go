@@ -19,6 +19,8 @@ func TestExecComments(t *testing.T) {
 		{"SELECT 1 /*!1001001 , 2 */", "SELECT 1 /*!      1 , 2 */"}, // six digits of a version at most
 		{"SELECT 1 /*!1234 , 2 */", "SELECT 1 /*!1234 , 2 */"},       // fewer than five: code
 		{"SELECT 1 /*!999999 , 2 */", "SELECT 1 /*        , 2 */"},
+		{"SELECT 1 /*T![clustered_index] , 2 */", "SELECT 1 /*T [clustered_index] , 2 */"}, // TiDB's, a comment to MariaDB
+		{"SELECT '/*T!', 1 /*T! , 2 */", "SELECT '/*T!', 1 /*T  , 2 */"},
 	}
 	for _, tc := range tests {
 		if got := (Mode{}).execComments(tc.in); got != tc.want {
@@ -41,6 +43,8 @@ func TestExecCommentsReadAsMariaDBReadsThem(t *testing.T) {
 		{"SELECT * FROM t WHERE id = 1 /*!100000 FOR UPDATE */", true},
 		{"SELECT * FROM t WHERE id = 1 /*M!80016 FOR UPDATE */", true},
 		{"SELECT * FROM t WHERE id = 1 /*M!999999 FOR UPDATE */", false},
+		{"SELECT * FROM t WHERE id = 1 /*T! FOR UPDATE */", false},
+		{"SELECT * FROM t WHERE id = 1 /*T![clustered_index] FOR UPDATE */", false},
 	}
 	for _, tc := range tests {
 		f, err := Parse(tc.sql)

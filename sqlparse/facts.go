@@ -298,6 +298,9 @@ type Facts struct {
 	// ReadOnly is false. A fallback SET has no SessionVars (except SET
 	// NAMES / CHARACTER SET): the router should pin the session.
 	Fallback bool
+	// TooDeep: the statement may nest deeper than the parser may read
+	// (depth.go); nothing else about it is known, and Strata refuses it.
+	TooDeep bool
 	// Returning is the RETURNING clause of a MariaDB INSERT, REPLACE or
 	// DELETE ... RETURNING (from the keyword on), which the parser lacks:
 	// the other facts are the write's without it, Text the whole

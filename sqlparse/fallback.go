@@ -143,6 +143,10 @@ type fallback struct {
 func (fb *fallback) tokenize(noBackslash bool) {
 	sc := newScanner(fb.text)
 	sc.noBackslash = noBackslash
+	// Sized for the text at once: a statement of megabytes (a batch, or
+	// one the parser would not read) would otherwise be copied on every
+	// growth. Statements average well over four bytes a token.
+	fb.toks = make([]token, 0, len(fb.text)/4+8)
 	for t := sc.nextCode(); t.kind != tokEOF; t = sc.nextCode() {
 		fb.toks = append(fb.toks, t)
 	}

@@ -31,6 +31,7 @@ type scanner struct {
 	s           string
 	pos         int
 	noBackslash bool // sql_mode NO_BACKSLASH_ESCAPES: '\' does not escape in strings
+	ansiQuotes  bool // sql_mode ANSI_QUOTES: "name" is a quoted name, where '\' does not escape (set by nestsTooDeep only)
 	inExec      bool // inside a /*! ... */ executable comment
 	prev        token
 }
@@ -132,7 +133,7 @@ func (sc *scanner) quoteEnd(i int, q byte) int {
 	s := sc.s
 	for j := i + 1; j < len(s); j++ {
 		switch {
-		case s[j] == '\\' && q != '`' && !sc.noBackslash:
+		case s[j] == '\\' && (q == '\'' || q == '"' && !sc.ansiQuotes) && !sc.noBackslash:
 			j++
 		case s[j] == q && j+1 < len(s) && s[j+1] == q:
 			j++

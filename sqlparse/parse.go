@@ -132,6 +132,9 @@ var parserPool = sync.Pool{New: func() any { return parser.New() }}
 // the parser; later passes (shard-key extraction, table renames) start
 // from its result.
 func (m Mode) parseAST(sql string) (_ []ast.StmtNode, err error) {
+	if m.nestsTooDeep(sql) {
+		return nil, &SyntaxError{Code: ErrCodeSyntax, SQLState: "42000", Msg: fmt.Sprintf("the statement may nest more than %d levels deep, more than Strata's parser reads", maxNesting)}
+	}
 	p := parserPool.Get().(*parser.Parser)
 	defer func() {
 		// The parser panics on a few texts MariaDB reads, e.g. a number of
@@ -237,6 +240,10 @@ func (m Mode) ParseOrFallback(sql string) ([]*Facts, error) {
 }
 
 func (m Mode) classifyPiece(text string) *Facts {
+	if m.nestsTooDeep(text) {
+		text = cleanText(text)
+		return &Facts{Kind: KindOther, TooDeep: true, Fallback: true, Text: text, Digest: digest(text), Hint: extractHint(text)}
+	}
 	if f, err := m.Classify(text); err == nil {
 		return f
 	}
@@ -285,8 +292,18 @@ func cleanText(s string) string {
 
 // digest normalizes statement text with the parser's digester: literals
 // become ?, IN lists and VALUES rows collapse to "...", comments and
-// optimizer hints go.
-func digest(text string) string { return parser.Normalize(text, "ON") }
+// optimizer hints go. Of a text over maxDigested bytes (a batch of
+// thousands of rows) only the start is read: it names the shape as well,
+// and the digester's time grows with the text (over 7 s for 20 MB of
+// nested parentheses).
+func digest(text string) string {
+	if len(text) > maxDigested {
+		text = text[:maxDigested]
+	}
+	return parser.Normalize(text, "ON")
+}
+
+const maxDigested = 64 << 10
 
 // setStatementFor handles MariaDB's SET STATEMENT var=value[, ...] FOR
 // stmt, which the parser lacks: the variables only apply to stmt, so the

@@ -498,3 +498,35 @@ func TestStatementTheParserCannotRead(t *testing.T) {
 		}
 	}
 }
+
+// A statement nested ten million levels deep (20 MB of parentheses, or of
+// 1+1+...) stopped Strata with a stack overflow in its SQL parser, and
+// every client with it. Now it is refused with an error that says why,
+// and Strata goes on serving; statements as deep as MariaDB reads (5,000
+// parentheses) and long flat ones (an IN list of 100,000 values) still
+// run as on the server.
+func TestTooDeepStatementsAreRefused(t *testing.T) {
+	t.Parallel()
+	db := openStrata(t)
+	ctx := ctxFor(t)
+	n := 10_000_000
+	for _, q := range []string{
+		"SELECT " + strings.Repeat("(", n) + "1" + strings.Repeat(")", n),
+		"SELECT 1" + strings.Repeat("+1", n),
+	} {
+		var v string
+		err := db.QueryRowContext(ctx, q).Scan(&v)
+		if mysqlErr(err) != 1235 || !strings.Contains(err.Error(), "nests too deep for Strata to read it") {
+			t.Errorf("%.20s... (%d MB): %v, want error 1235 saying why", q, len(q)>>20, err)
+		}
+	}
+	strataStillServes(t)
+	for _, tc := range []struct{ query, want string }{
+		{"SELECT " + strings.Repeat("(", 5000) + "7" + strings.Repeat(")", 5000), "7"},
+		{"SELECT COUNT(*) FROM (SELECT 1 AS x) t WHERE x IN (" + strings.Repeat("2,", 100_000) + "1)", "1"},
+	} {
+		if got := queryStrings(t, db, tc.query); len(got) != 1 || got[0] != tc.want {
+			t.Errorf("%.30s...: %q, want %s", tc.query, got, tc.want)
+		}
+	}
+}
