@@ -241,8 +241,11 @@ func (m Mode) ParseOrFallback(sql string) ([]*Facts, error) {
 
 func (m Mode) classifyPiece(text string) *Facts {
 	if m.nestsTooDeep(text) {
+		// The digest of its start only: the digester's time on such a
+		// text grows faster than its length (7 s for 20 MB of nested
+		// parentheses).
 		text = cleanText(text)
-		return &Facts{Kind: KindOther, TooDeep: true, Fallback: true, Text: text, Digest: digest(text), Hint: extractHint(text)}
+		return &Facts{Kind: KindOther, TooDeep: true, Fallback: true, Text: text, Digest: digest(text[:min(len(text), 4096)]), Hint: extractHint(text)}
 	}
 	if f, err := m.Classify(text); err == nil {
 		return f
@@ -292,18 +295,8 @@ func cleanText(s string) string {
 
 // digest normalizes statement text with the parser's digester: literals
 // become ?, IN lists and VALUES rows collapse to "...", comments and
-// optimizer hints go. Of a text over maxDigested bytes (a batch of
-// thousands of rows) only the start is read: it names the shape as well,
-// and the digester's time grows with the text (over 7 s for 20 MB of
-// nested parentheses).
-func digest(text string) string {
-	if len(text) > maxDigested {
-		text = text[:maxDigested]
-	}
-	return parser.Normalize(text, "ON")
-}
-
-const maxDigested = 64 << 10
+// optimizer hints go.
+func digest(text string) string { return parser.Normalize(text, "ON") }
 
 // setStatementFor handles MariaDB's SET STATEMENT var=value[, ...] FOR
 // stmt, which the parser lacks: the variables only apply to stmt, so the
