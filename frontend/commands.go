@@ -9,7 +9,7 @@ import (
 // commandNames names the commands Strata does not run, so that the error
 // a client or an operator reads says which one it sent.
 var commandNames = map[byte]string{
-	0: "COM_SLEEP", 5: "COM_CREATE_DB", 6: "COM_DROP_DB", 10: "COM_PROCESS_INFO", 11: "COM_CONNECT",
+	0: "COM_SLEEP", 5: "COM_CREATE_DB", 6: "COM_DROP_DB", 11: "COM_CONNECT",
 	13: "COM_DEBUG", 15: "COM_TIME", 16: "COM_DELAYED_INSERT", 18: "COM_BINLOG_DUMP", 19: "COM_TABLE_DUMP",
 	20: "COM_CONNECT_OUT", 21: "COM_REGISTER_SLAVE", 28: "COM_STMT_FETCH", 29: "COM_DAEMON", 30: "COM_BINLOG_DUMP_GTID",
 }

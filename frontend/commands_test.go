@@ -19,7 +19,7 @@ func TestUnknownCommandsSayWhichAndWhy(t *testing.T) {
 		{21, []string{"(COM_REGISTER_SLAVE)", "point the replica"}},
 		{13, []string{"(COM_DEBUG)", "server's own address"}},
 		{28, []string{"(COM_STMT_FETCH)", "no server-side cursors"}},
-		{10, []string{"Unknown command 10 (COM_PROCESS_INFO): Strata does not support it"}},
+		{5, []string{"Unknown command 5 (COM_CREATE_DB): Strata does not support it"}},
 		{0xee, []string{"Unknown command 238: Strata does not support it"}},
 	}
 	for _, tt := range tests {

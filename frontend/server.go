@@ -545,6 +545,8 @@ func (s *Server) dispatch(ctx context.Context, sess *session.Session, p []byte) 
 		return false, sess.Refresh(ctx, p)
 	case wire.ComShutdown:
 		return false, sess.RefuseShutdown()
+	case wire.ComProcessInfo:
+		return false, sess.ProcessInfo(ctx)
 	case wire.ComResetConnection:
 		sess.Reset(sess.User, sess.DB, 0)
 		return false, sess.WriteOK()

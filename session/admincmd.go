@@ -37,6 +37,13 @@ func shutsDown(stmts []*sqlparse.Facts) bool {
 	return false
 }
 
+// ProcessInfo answers COM_PROCESS_INFO (the C API's
+// mysql_list_processes), which MariaDB answers as SHOW PROCESSLIST: with
+// Strata's own list of the user's sessions, as that statement is.
+func (s *Session) ProcessInfo(ctx context.Context) error {
+	return s.Query(ctx, append([]byte{wire.ComQuery}, "SHOW PROCESSLIST"...))
+}
+
 // Refresh runs a COM_REFRESH (mariadb-admin refresh, flush-threads): the
 // server's FLUSH of the option bits it carries, run where a FLUSH without
 // tables runs (the primary; with shards, the default cluster's). The

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/strata-proxy/strata/sandbox"
+	"github.com/strata-proxy/strata/test/testenv"
+	"github.com/strata-proxy/strata/wire"
 )
 
 // SHUTDOWN through Strata could only reach the primary, and stopping it
@@ -132,5 +134,24 @@ func TestBinlogReadersAreSentToThePrimary(t *testing.T) {
 	}
 	if got := queryStrings(t, openStrata(t), "SELECT 'serving'"); len(got) != 1 || got[0] != "serving" {
 		t.Errorf("a statement after it: %q", got)
+	}
+}
+
+// COM_PROCESS_INFO (the C API's mysql_list_processes) is answered as
+// SHOW PROCESSLIST is: Strata's list of the user's sessions, this one in
+// it.
+func TestProcessInfoListsTheSessions(t *testing.T) {
+	t.Parallel()
+	c := rawLogin(t)
+	if err := c.Command([]byte{wire.ComProcessInfo}); err != nil {
+		t.Fatal(err)
+	}
+	listed := testenv.ReadReply(t, c)
+	if err := c.Command(append([]byte{wire.ComQuery}, "SHOW PROCESSLIST"...)); err != nil {
+		t.Fatal(err)
+	}
+	shown := testenv.ReadReply(t, c)
+	if listed.Err != nil || !listed.IsSet || listed.Rows < 1 || shown.Err != nil || !shown.IsSet {
+		t.Errorf("COM_PROCESS_INFO: %+v; SHOW PROCESSLIST: %+v", listed, shown)
 	}
 }

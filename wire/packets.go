@@ -42,6 +42,7 @@ const (
 const (
 	ComQuit            = mysql.COM_QUIT
 	ComRefresh         = mysql.COM_REFRESH
+	ComProcessInfo     = mysql.COM_PROCESS_INFO
 	ComShutdown        = mysql.COM_SHUTDOWN
 	ComInitDB          = mysql.COM_INIT_DB
 	ComQuery           = mysql.COM_QUERY
