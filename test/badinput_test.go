@@ -519,6 +519,13 @@ func TestTooDeepStatementsAreRefused(t *testing.T) {
 		if mysqlErr(err) != 1235 || !strings.Contains(err.Error(), "nests too deep for Strata to read it") {
 			t.Errorf("%.20s... (%d MB): %v, want error 1235 saying why", q, len(q)>>20, err)
 		}
+		st, err := db.PrepareContext(ctx, q)
+		if st != nil {
+			st.Close()
+		}
+		if mysqlErr(err) != 1235 {
+			t.Errorf("prepared %.20s...: %v, want error 1235", q, err)
+		}
 	}
 	strataStillServes(t)
 	for _, tc := range []struct{ query, want string }{
