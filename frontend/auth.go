@@ -12,11 +12,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/strata-proxy/strata/config"
+	"github.com/strata-proxy/strata/session"
 	"github.com/strata-proxy/strata/wire"
 )
 
@@ -45,6 +47,7 @@ type hello struct {
 	auth      []byte
 	db        string
 	plugin    string
+	attrs     session.ClientAttrs
 }
 
 // Authenticator checks clients against the configured users. It keeps the
@@ -167,9 +170,70 @@ func parseHello(p []byte) (hello, error) {
 		if end < 0 {
 			end = len(rest)
 		}
-		h.plugin = string(rest[:end])
+		h.plugin, rest = string(rest[:end]), rest[min(end+1, len(rest)):]
+	}
+	if h.caps&wire.ClientConnectAttrs != 0 {
+		h.attrs = readConnectAttrs(rest)
 	}
 	return h, nil
+}
+
+// readConnectAttrs reads the connection attributes a client sends after
+// its login (CLIENT_CONNECT_ATTRS): a length, then name and value pairs.
+// Only the ones that tell the people on call which program a session
+// belongs to are kept, cut to maxAttrLen. The attributes are only shown,
+// so what cannot be read is left out rather than refused.
+func readConnectAttrs(p []byte) session.ClientAttrs {
+	var a session.ClientAttrs
+	n, w := wire.ReadLenEnc(p)
+	if w == 0 {
+		return a
+	}
+	if p = p[w:]; n < uint64(len(p)) {
+		p = p[:n]
+	}
+	var version string
+	for len(p) > 0 {
+		name, rest, ok := readLenEncString(p)
+		if !ok {
+			break
+		}
+		value, rest, ok := readLenEncString(rest)
+		if !ok {
+			break
+		}
+		p = rest
+		switch string(name) {
+		case "program_name":
+			a.Program = shownAttr(value)
+		case "_client_name":
+			a.Driver = shownAttr(value)
+		case "_client_version":
+			version = shownAttr(value)
+		case "_pid":
+			a.PID = shownAttr(value)
+		}
+	}
+	if a.Driver != "" && version != "" {
+		a.Driver += " " + version
+	}
+	return a
+}
+
+// maxAttrLen bounds an attribute as Strata keeps it: they are names.
+const maxAttrLen = 64
+
+func shownAttr(b []byte) string {
+	return strings.ToValidUTF8(string(b[:min(len(b), maxAttrLen)]), "?")
+}
+
+// readLenEncString reads a length-encoded string off p.
+func readLenEncString(p []byte) (s, rest []byte, ok bool) {
+	n, w := wire.ReadLenEnc(p)
+	if w == 0 || uint64(len(p)-w) < n {
+		return nil, nil, false
+	}
+	return p[w : w+int(n)], p[w+int(n):], true
 }
 
 // accessDenied is MySQL's error 1045 with its usual wording.

@@ -326,7 +326,7 @@ func (s *Server) login(c *wire.Conn, id uint32) (*session.Session, error) {
 	}
 	sess := session.New(s.env, c, session.Options{
 		ID: id, User: h.user, ClientAddr: c.RemoteAddr().String(), Caps: h.caps & caps, Collation: h.collation,
-		Kill: func() { c.Close() },
+		Attrs: h.attrs, Kill: func() { c.Close() },
 	})
 	if h.db != "" {
 		if err := s.checkSchema(sess, h.db); err != nil {

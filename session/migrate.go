@@ -43,6 +43,8 @@ type State struct {
 	// WaitTimeout is the session's own wait_timeout in seconds (0: none),
 	// after which Strata closes the idle client.
 	WaitTimeout int `json:"wait_timeout,omitempty"`
+	// Attrs are the client's connection attributes, for the process list.
+	Attrs ClientAttrs `json:"attrs"`
 }
 
 // StmtState is a client's prepared statement.
@@ -73,7 +75,7 @@ func (s *Session) Export() (State, bool) {
 		ID: s.ID, User: s.User, DB: s.DB, ClientAddr: s.ClientAddr,
 		Caps: s.caps, Collation: s.collation, Autocommit: s.autocommit,
 		Vars: maps.Clone(s.vars.m), SQLMode: s.modeValue, NextStmt: s.nextStmt, LastInsertID: s.lastInsertID,
-		WaitTimeout: int(s.waitTimeout / time.Second),
+		WaitTimeout: int(s.waitTimeout / time.Second), Attrs: s.attrs,
 	}
 	st.Charset, st.Results = s.charset, s.results
 	for _, p := range s.stmts {
@@ -111,7 +113,7 @@ func (s *Session) Movable() bool {
 func Adopt(env *Env, client *wire.Conn, st State, kill func()) *Session {
 	env.Registry.SkipTo(st.ID)
 	s := New(env, client, Options{ID: st.ID, User: st.User, ClientAddr: st.ClientAddr, DB: st.DB,
-		Caps: st.Caps, Collation: st.Collation, Kill: kill})
+		Caps: st.Caps, Collation: st.Collation, Attrs: st.Attrs, Kill: kill})
 	s.autocommit = st.Autocommit
 	if len(st.Vars) > 0 {
 		s.vars.m = maps.Clone(st.Vars)

@@ -76,6 +76,21 @@ func (r *Registry) Len() int {
 	return len(r.sessions)
 }
 
+// ClientAttrs are what a client says of itself in its connection
+// attributes (CLIENT_CONNECT_ATTRS), as MariaDB keeps them in
+// performance_schema.session_connect_attrs: the servers only see
+// Strata's connections, so Strata shows the clients' own.
+type ClientAttrs struct {
+	// Program is program_name, which applications and the mariadb CLI
+	// set ("mysql"); Driver is _client_name and _client_version
+	// ("mysqlnd 8.2.36", "libmariadb 3.3.8", "Go-MySQL-Driver").
+	Program string `json:"program,omitempty"`
+	Driver  string `json:"driver,omitempty"`
+	// PID is _pid, the client's process id on its host (a PHP-FPM
+	// worker, say).
+	PID string `json:"client_pid,omitempty"`
+}
+
 // Info is a session as the admin API lists it: like a server's process
 // list, with Strata's own ids (the ones KILL takes).
 type Info struct {
@@ -87,9 +102,11 @@ type Info struct {
 	Client        string `json:"client"`
 	// TLS and Compressed: how the client's connection carries its
 	// packets (encrypted; the compressed protocol).
-	TLS        bool   `json:"tls"`
-	Compressed bool   `json:"compressed"`
-	DB         string `json:"db,omitempty"`
+	TLS        bool `json:"tls"`
+	Compressed bool `json:"compressed"`
+	// The program the client says it is, from its connection attributes.
+	ClientAttrs
+	DB string `json:"db,omitempty"`
 	// State is "query" while a statement runs, else "idle".
 	State string `json:"state"`
 	// Statement is the running statement's digest (literals as ?).
@@ -130,7 +147,7 @@ func (r *Registry) List() []Info {
 func (s *Session) info(now time.Time) Info {
 	id := s.shared.Load()
 	in := Info{ID: s.ID, User: id.user, ServerAccount: id.account, Client: s.ClientAddr, DB: id.db, State: "idle", InTransaction: s.txOpen.Load(),
-		TLS: s.overTLS, Compressed: s.compressed}
+		TLS: s.overTLS, Compressed: s.compressed, ClientAttrs: s.attrs}
 	if h := s.heldConn.Load(); h != nil {
 		in.Holds = h.Addr
 	}

@@ -211,6 +211,8 @@ type Session struct {
 	// packets (fixed at login; read by other goroutines, for the process
 	// list).
 	overTLS, compressed bool
+	// attrs: which program the client says it is (fixed at login).
+	attrs ClientAttrs
 	// timeZone is the time_zone the session set ("" for the server's):
 	// a date table keyed by a TIMESTAMP places the session's literals by
 	// the moment they name in it (sqlparse.Mode.Zone).
@@ -413,6 +415,7 @@ type Options struct {
 	DB         string
 	Caps       uint32
 	Collation  byte
+	Attrs      ClientAttrs
 	// Kill closes the client connection (KILL CONNECTION from another session).
 	Kill func()
 }
@@ -431,6 +434,7 @@ func New(env *Env, client *wire.Conn, o Options) *Session {
 		collation:   o.Collation,
 		overTLS:     client.OverTLS(),
 		compressed:  o.Caps&wire.ClientCompress != 0,
+		attrs:       o.Attrs,
 		autocommit:  true,
 		holds:       map[string]bool{},
 		stmts:       map[uint32]*prepared{},

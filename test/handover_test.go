@@ -274,8 +274,9 @@ func TestHandoverPassesIdleClientsOn(t *testing.T) {
 		return stmt.QueryRowContext(ctx, insertID).Scan(&v) == nil && v == "before"
 	})
 	// A client of the compressed protocol: the new process compresses
-	// from its next command on.
-	zconn := testenv.Conn(t, testenv.Open(t, testenv.DSN(old.MySQLAddr(), "app", "app", "blog", "compress=true", "readTimeout=20s")))
+	// from its next command on. Its process list entry keeps the program
+	// it named at login.
+	zconn := testenv.Conn(t, testenv.Open(t, testenv.DSN(old.MySQLAddr(), "app", "app", "blog", "compress=true", "readTimeout=20s", "connectionAttributes=program_name:kept-worker")))
 	var zid uint32
 	if err := zconn.QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&zid); err != nil {
 		t.Fatal(err)
@@ -356,6 +357,9 @@ func TestHandoverPassesIdleClientsOn(t *testing.T) {
 		t.Errorf("the statement prepared before the handover, run after it: %q %v", v, err)
 	}
 	testenv.Eventually(t, "the new Strata serves the compressed session", func() bool { return next.Env.Registry.Get(zid) != nil })
+	if got := listSessionsAt(t, next.AdminAddr())[zid]; got.Program != "kept-worker" || !got.Compressed {
+		t.Errorf("the moved session is listed as %+v, want program kept-worker, compressed", got)
+	}
 	var big string
 	if err := zconn.QueryRowContext(ctx, "SELECT REPEAT('handover ', 20000)").Scan(&big); err != nil || big != strings.Repeat("handover ", 20000) {
 		t.Errorf("the compressed connection after the handover: %d bytes (%v)", len(big), err)

@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -172,4 +175,40 @@ func TestSessionHoldsAfterAWriteUntilIdle(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// Each session shows the program its client says it is in its connection
+// attributes, which the servers never see through Strata: a Go service's
+// own program_name with its driver and process id, and the mariadb CLI's.
+func TestSessionsShowTheClientsProgram(t *testing.T) {
+	t.Parallel()
+	ctx := ctxFor(t)
+	c := testenv.Conn(t, openStrata(t, "connectionAttributes=program_name:blog-worker"))
+	var id uint32
+	if err := c.QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	h, p := strataHostPort()
+	cli := exec.CommandContext(ctx, "mariadb", "-h", h, "-P", p, "-uapp", "--password=app", "--skip-ssl", "-e", "SELECT SLEEP(3)")
+	if err := cli.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Wait()
+	want := session.ClientAttrs{Program: "blog-worker", Driver: "Go-MySQL-Driver", PID: strconv.Itoa(os.Getpid())}
+	if got := listSessions(t)[id].ClientAttrs; got != want {
+		t.Errorf("the Go service's session shows %+v, want %+v", got, want)
+	}
+	var seen []session.ClientAttrs
+	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		seen = seen[:0]
+		for _, in := range listSessions(t) {
+			if in.PID == strconv.Itoa(cli.Process.Pid) {
+				if in.Program == "mysql" && strings.HasPrefix(in.Driver, "libmariadb ") {
+					return
+				}
+				seen = append(seen, in.ClientAttrs)
+			}
+		}
+	}
+	t.Errorf("no session of the mariadb CLI (pid %d) shows program mysql and driver libmariadb: %+v", cli.Process.Pid, seen)
 }

@@ -11,8 +11,10 @@ import (
 const sessionsUsage = `usage: strata sessions [-c FILE] [-json]
 
 Shows a running Strata's client sessions, like a server's process list:
-Strata's connection id (the one KILL takes), user, client, its LINK (tls,
-compressed, both, or - for neither), what each runs
+Strata's connection id (the one KILL takes), user, client, the PROGRAM the
+client says it is (its program_name connection attribute, else its driver,
+and its process id on its host), its LINK (tls, compressed, both, or - for
+neither), what each runs
 now — the statement (literals as ?), for how long, on which servers —,
 what it holds in Strata's own memory (MEMORY: a merge's in-memory sort or
 DISTINCT set, rows read first), whether it has a transaction open, and the
@@ -32,7 +34,7 @@ func runSessions(args []string) error {
 		return err
 	}
 	tw := newTable()
-	fmt.Fprintln(tw, "ID\tUSER\tACCOUNT\tCLIENT\tLINK\tSTATE\tTIME MS\tMEMORY\tTX\tHOLDS\tSERVERS\tSTATEMENT")
+	fmt.Fprintln(tw, "ID\tUSER\tACCOUNT\tCLIENT\tPROGRAM\tLINK\tSTATE\tTIME MS\tMEMORY\tTX\tHOLDS\tSERVERS\tSTATEMENT")
 	for _, in := range list {
 		tx, ms := "-", "-"
 		if in.InTransaction {
@@ -41,10 +43,23 @@ func runSessions(args []string) error {
 		if in.State == "query" {
 			ms = fmt.Sprintf("%.0f", in.RunningMs)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", in.ID, in.User, in.ServerAccount, in.Client, link(in), in.State, ms, humanBytes(in.MergeMemory), tx, orDash(in.Holds),
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", in.ID, in.User, in.ServerAccount, in.Client, program(in.ClientAttrs), link(in), in.State, ms, humanBytes(in.MergeMemory), tx, orDash(in.Holds),
 			orDash(strings.Join(in.Servers, ",")), orDash(in.Statement))
 	}
 	return tw.Flush()
+}
+
+// program names the client's program as it says: program_name, else its
+// driver, with its process id; "-" when it said nothing.
+func program(a session.ClientAttrs) string {
+	name := a.Program
+	if name == "" {
+		name = a.Driver
+	}
+	if a.PID != "" {
+		name = strings.TrimSpace(name + " pid " + a.PID)
+	}
+	return orDash(name)
 }
 
 // link says how a client's connection carries its packets: "tls",

@@ -10,7 +10,7 @@ import (
 func TestSessionsCommand(t *testing.T) {
 	e := newCLIEnv(t)
 	out := mustRun(t, runSessions, "-c", e.path)
-	wantLines(t, out, "ID  USER  ACCOUNT  CLIENT  LINK  STATE  TIME MS  MEMORY  TX  HOLDS  SERVERS  STATEMENT\n")
+	wantLines(t, out, "ID  USER  ACCOUNT  CLIENT  PROGRAM  LINK  STATE  TIME MS  MEMORY  TX  HOLDS  SERVERS  STATEMENT\n")
 	if out := mustRun(t, runSessions, "-json", "-c", e.path); out != "[]\n" {
 		t.Errorf("-json with no sessions: %q, want []", out)
 	}
@@ -49,6 +49,22 @@ func TestSessionLink(t *testing.T) {
 	} {
 		if got := link(tt.in); got != tt.want {
 			t.Errorf("link(%+v) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestSessionProgram(t *testing.T) {
+	for _, tt := range []struct {
+		in   session.ClientAttrs
+		want string
+	}{
+		{session.ClientAttrs{}, "-"},
+		{session.ClientAttrs{Program: "mysql", Driver: "libmariadb 3.3.8", PID: "42"}, "mysql pid 42"},
+		{session.ClientAttrs{Driver: "mysqlnd 8.2.36", PID: "7"}, "mysqlnd 8.2.36 pid 7"},
+		{session.ClientAttrs{Driver: "Go-MySQL-Driver"}, "Go-MySQL-Driver"},
+	} {
+		if got := program(tt.in); got != tt.want {
+			t.Errorf("program(%+v) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
