@@ -11,32 +11,6 @@ import (
 // The server administration commands mariadb-admin sends as commands of
 // their own rather than as SQL.
 
-// errShutdownRefused answers SHUTDOWN, as a statement or as COM_SHUTDOWN
-// (mariadb-admin shutdown). Through Strata it could only reach the
-// primary, and stopping it would stop the cluster under every client of
-// every application, not the server the client meant: that is done on the
-// server's own address. The code is the server's for a missing privilege,
-// which is what it is: no Strata user holds this one.
-func errShutdownRefused() *wire.Error {
-	return wire.NewError(wire.ErSpecificAccess,
-		"Access denied; Strata does not pass SHUTDOWN on: it would stop the primary under every client of the cluster. Shut a server down on its own address (for a primary, after `strata switchover`)")
-}
-
-// RefuseShutdown answers COM_SHUTDOWN.
-func (s *Session) RefuseShutdown() error {
-	return s.refuse(errShutdownRefused())
-}
-
-// shutsDown reports whether one of stmts is SHUTDOWN.
-func shutsDown(stmts []*sqlparse.Facts) bool {
-	for _, f := range stmts {
-		if f.Kind == sqlparse.KindShutdown {
-			return true
-		}
-	}
-	return false
-}
-
 // ProcessInfo answers COM_PROCESS_INFO (the C API's
 // mysql_list_processes), which MariaDB answers as SHOW PROCESSLIST: with
 // Strata's own list of the user's sessions, as that statement is.

@@ -70,11 +70,8 @@ func (s *Session) Prepare(ctx context.Context, packet []byte) error {
 	if rule, msg := s.refusal(statements(parsed), false); rule >= 0 {
 		return s.refuseByRule(st.facts, rule, msg)
 	}
-	if shutsDown(parsed.Statements) {
-		return s.refuse(errShutdownRefused())
-	}
-	if nestsTooDeep(parsed.Statements) {
-		return s.refuse(errTooDeep())
+	if e := s.refusedAtOnce(parsed.Statements); e != nil {
+		return s.refuse(e)
 	}
 	var cluster string
 	if s.placed(st.facts) {

@@ -90,10 +90,8 @@ func (s *Session) Query(ctx context.Context, packet []byte) error {
 		// Only several: a query of comments alone (or of nothing) is
 		// the server's to answer (OK, or 1065 Query was empty).
 		return s.refuse(wire.NewError(wire.ErParse, "You have an error in your SQL syntax: this connection did not enable multi-statements (CLIENT_MULTI_STATEMENTS), so send one statement per query"))
-	case shutsDown(parsed.Statements):
-		return s.refuse(errShutdownRefused())
-	case nestsTooDeep(parsed.Statements):
-		return s.refuse(errTooDeep())
+	case s.refusedAtOnce(parsed.Statements) != nil:
+		return s.refuse(s.refusedAtOnce(parsed.Statements))
 	case !single && !explain && (s.placed(f) || s.pinnedAway(f)):
 		return s.queryEach(ctx, parsed)
 	case f.Kind == sqlparse.KindKill && single:

@@ -1,10 +1,12 @@
 package sqlparse
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/auth"
 	"github.com/pingcap/tidb/pkg/parser/opcode"
 	"github.com/pingcap/tidb/pkg/parser/test_driver"
 )
@@ -265,6 +267,7 @@ func (m Mode) classifyAdmin(f *Facts, stmt ast.StmtNode) bool {
 			return false
 		}
 		f.Kind, f.ImplicitCommit = KindGrant, true
+		f.OwnAccount = aboutOwnAccount(stmt)
 		// A table's privileges belong where the table is: its one
 		// cluster, or (a placed table on several) refused.
 		if t := grantTable(stmt); t != nil {
@@ -306,6 +309,30 @@ func isAccountStmt(stmt ast.StmtNode) bool {
 		*ast.GrantProxyStmt, *ast.CreateUserStmt, *ast.AlterUserStmt, *ast.DropUserStmt,
 		*ast.RenameUserStmt, *ast.SetPwdStmt, *ast.SetDefaultRoleStmt:
 		return true
+	}
+	return false
+}
+
+// aboutOwnAccount reports whether an account statement changes the
+// account that runs it: SET PASSWORD without FOR (or FOR CURRENT_USER()),
+// ALTER USER USER(), or CURRENT_USER() as an account of ALTER, DROP,
+// RENAME USER or REVOKE.
+func aboutOwnAccount(stmt ast.StmtNode) bool {
+	current := func(u *auth.UserIdentity) bool { return u != nil && u.CurrentUser }
+	specs := func(list []*ast.UserSpec) bool {
+		return slices.ContainsFunc(list, func(s *ast.UserSpec) bool { return current(s.User) })
+	}
+	switch st := stmt.(type) {
+	case *ast.SetPwdStmt:
+		return st.User == nil || current(st.User)
+	case *ast.AlterUserStmt:
+		return st.CurrentAuth != nil || specs(st.Specs)
+	case *ast.DropUserStmt:
+		return slices.ContainsFunc(st.UserList, current)
+	case *ast.RenameUserStmt:
+		return slices.ContainsFunc(st.UserToUsers, func(u *ast.UserToUser) bool { return current(u.OldUser) })
+	case *ast.RevokeStmt:
+		return specs(st.Users)
 	}
 	return false
 }

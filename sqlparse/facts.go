@@ -298,6 +298,11 @@ type Facts struct {
 	// ReadOnly is false. A fallback SET has no SessionVars (except SET
 	// NAMES / CHARACTER SET): the router should pin the session.
 	Fallback bool
+	// OwnAccount: an account statement about the account it runs as
+	// (SET PASSWORD without FOR, ALTER USER USER(), CURRENT_USER() in
+	// ALTER, DROP, RENAME USER or REVOKE). Through Strata that account is
+	// the server account Strata logs in as, not the client's user.
+	OwnAccount bool
 	// TooDeep: the statement may nest deeper than the parser may read
 	// (depth.go); nothing else about it is known, and Strata refuses it.
 	TooDeep bool

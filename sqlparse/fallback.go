@@ -37,7 +37,22 @@ func (m Mode) ClassifyFallback(sql string) *Facts {
 	}
 	f.ReadOnly = f.ReadOnly || fb.plainRead()
 	f.Names = fb.names()
+	f.OwnAccount = f.OwnAccount || fb.aboutOwnAccount()
 	return f
+}
+
+// aboutOwnAccount: an account statement the parser could not read
+// (MariaDB's IDENTIFIED VIA, say) about the account running it: one that
+// names CURRENT_USER, other than a GRANT (which only adds), or ALTER
+// USER USER().
+func (fb *fallback) aboutOwnAccount() bool {
+	if fb.f.Kind != KindGrant || fb.word(0) == "GRANT" {
+		return false
+	}
+	if fb.word(0) == "ALTER" && fb.word(1) == "USER" && fb.word(2) == "USER" {
+		return true
+	}
+	return fb.hasWord("CURRENT_USER", 0, len(fb.toks))
 }
 
 // plainRead reports whether a SELECT the parser could not read (MariaDB's
@@ -287,8 +302,9 @@ func (fb *fallback) set(i int) {
 	switch w1 := fb.word(i + 1); w1 {
 	case "STATEMENT":
 		fb.setStatement(i + 2)
-	case "PASSWORD":
+	case "PASSWORD": // SET PASSWORD [FOR account] = ...
 		f.Kind, f.ImplicitCommit = KindGrant, true
+		f.OwnAccount = fb.word(i+2) != "FOR" || fb.word(i+3) == "CURRENT_USER"
 	case "DEFAULT":
 		if fb.word(i+2) == "ROLE" {
 			f.Kind, f.ImplicitCommit = KindGrant, true

@@ -16,6 +16,10 @@ func TestClassifyFallback(t *testing.T) {
 		// Statements the parser lacks.
 		{"BEGIN WORK", fb(Facts{Kind: KindBegin, StartsTx: true, ImplicitCommit: true})},
 		{"shutdown WAIT FOR ALL SLAVES", fb(Facts{Kind: KindShutdown})},
+		{"SET PASSWORD = OLD_PASSWORD('x')", fb(Facts{Kind: KindGrant, ImplicitCommit: true, OwnAccount: true})},
+		{"SET PASSWORD FOR u = OLD_PASSWORD('x')", fb(Facts{Kind: KindGrant, ImplicitCommit: true})},
+		{"ALTER USER CURRENT_USER IDENTIFIED VIA ed25519 USING PASSWORD('x')", fb(Facts{Kind: KindGrant, ImplicitCommit: true, OwnAccount: true})},
+		{"ALTER USER u IDENTIFIED VIA ed25519 USING PASSWORD('x')", fb(Facts{Kind: KindGrant, ImplicitCommit: true})},
 		{"SHOW BINLOG EVENTS IN 'mysql-bin.000002' FROM 4 LIMIT 3", fb(Facts{Kind: KindShow, ReadsBinlog: true})},
 		{"SHOW RELAYLOG EVENTS", fb(Facts{Kind: KindShow})},
 		{"SELECT CAST(@@gtid_binlog_pos AS CHAR) LIMIT ROWS EXAMINED 1", fb(Facts{Kind: KindSelect, ReadOnly: true, ReadsBinlog: true})},

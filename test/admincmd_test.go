@@ -155,3 +155,47 @@ func TestProcessInfoListsTheSessions(t *testing.T) {
 		t.Errorf("COM_PROCESS_INFO: %+v; SHOW PROCESSLIST: %+v", listed, shown)
 	}
 }
+
+// A password change of the account running the statement (mariadb-admin
+// password, SET PASSWORD without FOR, ALTER USER USER()) would, through
+// Strata, change the server account Strata logs in as: Strata would be
+// locked out of the servers at its next login. It is refused, saying that
+// the user's password is Strata's config; a statement naming an account
+// still reaches the server.
+//
+// Not parallel: if the refusal broke, every other test's logins would.
+func TestOwnAccountChangesAreRefused(t *testing.T) {
+	ctx := ctxFor(t)
+	root := openDirect(t, env.primary, "")
+	t.Cleanup(func() {
+		for _, host := range []string{"127.0.0.1", "localhost"} {
+			root.Exec("ALTER USER 'strata'@'" + host + "' IDENTIFIED BY 'strata'")
+		}
+	})
+	h, p := strataHostPort()
+	out, err := runAdmin(t, h, p, "app", "app", "password", "changed")
+	if err == nil || !strings.Contains(out, "would change the server account Strata logs in as for user app ('strata')") {
+		t.Errorf("mariadb-admin password through Strata: %v\n%s", err, out)
+	}
+	db := openStrata(t)
+	for _, stmt := range []string{"SET PASSWORD = PASSWORD('changed')", "SET PASSWORD FOR CURRENT_USER() = PASSWORD('changed')",
+		"ALTER USER USER() IDENTIFIED BY 'changed'", "ALTER USER CURRENT_USER IDENTIFIED VIA mysql_native_password USING PASSWORD('changed')",
+		"DROP USER CURRENT_USER()", "REVOKE ALL PRIVILEGES, GRANT OPTION FROM CURRENT_USER()"} {
+		if _, err := db.ExecContext(ctx, stmt); mysqlErr(err) != 1235 {
+			t.Errorf("%s: %v, want error 1235", stmt, err)
+		}
+	}
+	if st, err := db.PrepareContext(ctx, "SET PASSWORD = PASSWORD('changed')"); mysqlErr(err) != 1235 {
+		if st != nil {
+			st.Close()
+		}
+		t.Errorf("prepared SET PASSWORD: %v, want error 1235", err)
+	}
+	if _, err := db.ExecContext(ctx, "SET PASSWORD FOR 'no_such_account'@'%' = PASSWORD('x')"); mysqlErr(err) != 1133 {
+		t.Errorf("SET PASSWORD FOR a named account: %v, want the server's 1133 (no such account)", err)
+	}
+	backend := testenv.Open(t, env.primary.DSN("strata", "strata", ""))
+	if err := backend.PingContext(ctx); err != nil {
+		t.Fatalf("Strata's server account no longer logs in with its password: %v", err)
+	}
+}

@@ -1,0 +1,62 @@
+package session
+
+import (
+	"github.com/strata-proxy/strata/sqlparse"
+	"github.com/strata-proxy/strata/wire"
+)
+
+// Statements Strata never runs, wherever they would be routed, and their
+// errors.
+
+// refusedAtOnce is the error of a statement Strata never runs, wherever
+// it would be routed: SHUTDOWN, one about the account running it, one too
+// deep to read. nil when stmts hold none.
+func (s *Session) refusedAtOnce(stmts []*sqlparse.Facts) *wire.Error {
+	for _, f := range stmts {
+		switch {
+		case f.TooDeep:
+			return errTooDeep()
+		case f.Kind == sqlparse.KindShutdown:
+			return errShutdownRefused()
+		case f.OwnAccount:
+			return s.errOwnAccount()
+		}
+	}
+	return nil
+}
+
+// errShutdownRefused answers SHUTDOWN, as a statement or as COM_SHUTDOWN
+// (mariadb-admin shutdown). Through Strata it could only reach the
+// primary, and stopping it would stop the cluster under every client of
+// every application, not the server the client meant: that is done on the
+// server's own address. The code is the server's for a missing privilege,
+// which is what it is: no Strata user holds this one.
+func errShutdownRefused() *wire.Error {
+	return wire.NewError(wire.ErSpecificAccess,
+		"Access denied; Strata does not pass SHUTDOWN on: it would stop the primary under every client of the cluster. Shut a server down on its own address (for a primary, after `strata switchover`)")
+}
+
+// RefuseShutdown answers COM_SHUTDOWN.
+func (s *Session) RefuseShutdown() error {
+	return s.refuse(errShutdownRefused())
+}
+
+// errOwnAccount answers an account statement about the account running
+// it (SET PASSWORD without FOR: mariadb-admin password, ALTER USER
+// USER(), DROP USER CURRENT_USER()). Through Strata that is the server
+// account Strata logs in as, shared by every session of the user (or of
+// all users); a new password there would lock Strata out of the servers
+// at its next login. The client's own password is Strata's config.
+func (s *Session) errOwnAccount() *wire.Error {
+	return wire.NewError(wire.ErNotSupportedYet,
+		"Strata: this statement would change the server account Strata logs in as for user %s ('%s'), not %s's own: %s's password is Strata's (users: in its config; change it there and reload). To change a server account, name it: SET PASSWORD FOR 'user'@'host' = ..., ALTER USER 'user'@'host' ...",
+		s.User, s.shared.Load().account, s.User, s.User)
+}
+
+// errTooDeep answers a statement Strata cannot read because it may nest
+// deeper than its parser reads (sqlparse/depth.go): it cannot know where
+// such a statement may run, so it runs nowhere.
+func errTooDeep() *wire.Error {
+	return wire.NewError(wire.ErNotSupportedYet,
+		"Strata: this statement nests too deep for Strata to read it (hundreds of thousands of parentheses, or of operators in one chain such as a WHERE of tens of thousands of ORs), so it cannot route it. Write a list of values as IN (...), or split the statement")
+}
