@@ -85,13 +85,14 @@ func (s *Session) Query(ctx context.Context, packet []byte) error {
 	s.startStatement(parsed.Summary)
 	f := parsed.Summary
 	single := len(parsed.Statements) == 1
+	refused := s.refusedAtOnce(parsed.Statements)
 	switch {
 	case len(parsed.Statements) > 1 && !s.MultiStatements():
 		// Only several: a query of comments alone (or of nothing) is
 		// the server's to answer (OK, or 1065 Query was empty).
 		return s.refuse(wire.NewError(wire.ErParse, "You have an error in your SQL syntax: this connection did not enable multi-statements (CLIENT_MULTI_STATEMENTS), so send one statement per query"))
-	case s.refusedAtOnce(parsed.Statements) != nil:
-		return s.refuse(s.refusedAtOnce(parsed.Statements))
+	case refused != nil:
+		return s.refuse(refused)
 	case !single && !explain && (s.placed(f) || s.pinnedAway(f)):
 		return s.queryEach(ctx, parsed)
 	case f.Kind == sqlparse.KindKill && single:
