@@ -529,7 +529,9 @@ func combine(stmts []*sqlparse.Facts) *sqlparse.Facts {
 		sum.Hint.Primary = sum.Hint.Primary || f.Hint.Primary
 		sum.ReadsReadOnly = sum.ReadsReadOnly || f.ReadsReadOnly
 		sum.ReadsBinlog = sum.ReadsBinlog || f.ReadsBinlog
-		sum.TooDeep = sum.TooDeep || f.TooDeep
+		if f.Unread != sqlparse.ReadFully {
+			sum.Unread = f.Unread
+		}
 		if f.Autocommit != nil {
 			sum.Autocommit = f.Autocommit
 		}

@@ -9,13 +9,13 @@ import (
 // errors.
 
 // refusedAtOnce is the error of a statement Strata never runs, wherever
-// it would be routed: SHUTDOWN, one about the account running it, one too
-// deep to read. nil when stmts hold none.
+// it would be routed: SHUTDOWN, one about the account running it, one that
+// would cost too much to read. nil when stmts hold none.
 func (s *Session) refusedAtOnce(stmts []*sqlparse.Facts) *wire.Error {
 	for _, f := range stmts {
 		switch {
-		case f.TooDeep:
-			return errTooDeep()
+		case f.Unread != sqlparse.ReadFully:
+			return errUnread(f.Unread)
 		case f.Kind == sqlparse.KindShutdown:
 			return errShutdownRefused()
 		case f.OwnAccount:
@@ -53,10 +53,15 @@ func (s *Session) errOwnAccount() *wire.Error {
 		s.User, s.shared.Load().account, s.User, s.User)
 }
 
-// errTooDeep answers a statement Strata cannot read because it may nest
-// deeper than its parser reads (sqlparse/depth.go): it cannot know where
-// such a statement may run, so it runs nowhere.
-func errTooDeep() *wire.Error {
+// errUnread answers a statement Strata does not read because reading it
+// would cost too much (sqlparse/unread.go): it cannot know where such a
+// statement may run, so it runs nowhere. The message says what to write
+// instead.
+func errUnread(why sqlparse.Unread) *wire.Error {
+	if why == sqlparse.UnreadJoinedStrings {
+		return wire.NewError(wire.ErNotSupportedYet,
+			"Strata: this statement holds thousands of string literals side by side ('a' 'b' 'c' ...), which Strata's parser would join at a cost that grows with the square of their number, so it cannot route it. Write them as one literal, or bind the value as a parameter")
+	}
 	return wire.NewError(wire.ErNotSupportedYet,
-		"Strata: this statement nests too deep for Strata to read it (hundreds of thousands of parentheses, or of operators in one chain such as a WHERE of tens of thousands of ORs), so it cannot route it. Write a list of values as IN (...), or split the statement")
+		"Strata: this statement nests too deep for Strata to read it (hundreds of thousands of parentheses, or of operators in one chain such as a WHERE of a hundred thousand ORs), so it cannot route it. Write a list of values as IN (...), or split the statement")
 }

@@ -303,9 +303,10 @@ type Facts struct {
 	// ALTER, DROP, RENAME USER or REVOKE). Through Strata that account is
 	// the server account Strata logs in as, not the client's user.
 	OwnAccount bool
-	// TooDeep: the statement may nest deeper than the parser may read
-	// (depth.go); nothing else about it is known, and Strata refuses it.
-	TooDeep bool
+	// Unread: why the statement was not given to the parser, as reading
+	// it would cost too much (unread.go): nothing else about it is known,
+	// and Strata refuses it. ReadFully for any other statement.
+	Unread Unread
 	// Returning is the RETURNING clause of a MariaDB INSERT, REPLACE or
 	// DELETE ... RETURNING (from the keyword on), which the parser lacks:
 	// the other facts are the write's without it, Text the whole

@@ -132,8 +132,8 @@ var parserPool = sync.Pool{New: func() any { return parser.New() }}
 // the parser; later passes (shard-key extraction, table renames) start
 // from its result.
 func (m Mode) parseAST(sql string) (_ []ast.StmtNode, err error) {
-	if m.nestsTooDeep(sql) {
-		return nil, &SyntaxError{Code: ErrCodeSyntax, SQLState: "42000", Msg: fmt.Sprintf("the statement may nest more than %d levels deep, more than Strata's parser reads", maxNesting)}
+	if why := m.unread(sql); why != ReadFully {
+		return nil, &SyntaxError{Code: ErrCodeSyntax, SQLState: "42000", Msg: "Strata's parser does not read this statement: " + why.String()}
 	}
 	p := parserPool.Get().(*parser.Parser)
 	defer func() {
@@ -240,12 +240,12 @@ func (m Mode) ParseOrFallback(sql string) ([]*Facts, error) {
 }
 
 func (m Mode) classifyPiece(text string) *Facts {
-	if m.nestsTooDeep(text) {
+	if why := m.unread(text); why != ReadFully {
 		// The digest of its start only: the digester's time on such a
 		// text grows faster than its length (7 s for 20 MB of nested
 		// parentheses).
 		text = cleanText(text)
-		return &Facts{Kind: KindOther, TooDeep: true, Fallback: true, Text: text, Digest: digest(text[:min(len(text), 4096)]), Hint: extractHint(text)}
+		return &Facts{Kind: KindOther, Unread: why, Fallback: true, Text: text, Digest: digest(text[:min(len(text), 4096)]), Hint: extractHint(text)}
 	}
 	if f, err := m.Classify(text); err == nil {
 		return f
