@@ -26,7 +26,7 @@ func sessionLimits(cfg *config.Config) session.Limits {
 		ConnectTimeout: cfg.Limits.ConnectTimeout.D(), PoolWait: cfg.Limits.PoolWait.D(),
 		MaxPreparedStmts: cfg.Limits.MaxPreparedStatements, MaxPulledRows: cfg.Limits.MaxPulledRows,
 		MaxMergeMemory: int64(cfg.Limits.MaxMergeMemory), SlowLog: cfg.SlowLog.D(),
-		PrepareTextReads: cfg.Backend.PrepareTextReads,
+		PrepareTextReads: cfg.Backend.PrepareTextReads, MaxLongData: int(cfg.Limits.MaxAllowedPacket),
 	}
 }
 

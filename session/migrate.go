@@ -103,7 +103,7 @@ func (s *Session) Movable() bool {
 		s.pinned == nil && s.sticky == nil &&
 		!s.wroteSinceTx && len(s.pendingWrites) == 0 && len(s.txWrites) == 0
 	for _, st := range s.stmts {
-		movable = movable && len(st.longData) == 0
+		movable = movable && !st.long.held()
 	}
 	return movable
 }

@@ -40,7 +40,7 @@ func TestExportOnlyWhatCanMove(t *testing.T) {
 		{"keeps the last write's connection", func(s *Session) { s.sticky = &backend.Conn{} }, false},
 		{"a prepared statement", func(s *Session) { s.stmts[1] = &prepared{id: 1} }, true},
 		{"streamed parameter data", func(s *Session) {
-			s.stmts[1] = &prepared{id: 1, longData: map[uint16][]byte{0: []byte("x")}}
+			s.stmts[1] = &prepared{id: 1, long: longData{params: map[uint16][]byte{0: []byte("x")}, bytes: 1}}
 		}, false},
 		{"a write not yet recorded", func(s *Session) { s.wroteSinceTx = true }, false},
 	}

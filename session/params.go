@@ -56,7 +56,7 @@ func (st *prepared) executeArgs(packet []byte, charset string) ([]string, error)
 	args := make([]string, st.params)
 	for i := range args {
 		typ, unsigned := st.types[2*i], st.types[2*i+1]&0x80 != 0
-		if data, ok := st.longData[uint16(i)]; ok {
+		if data, ok := st.long.params[uint16(i)]; ok {
 			args[i] = stringParam(data, typ, charset)
 			continue
 		}

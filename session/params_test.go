@@ -77,7 +77,7 @@ func TestDecodeParamRendersLiterals(t *testing.T) {
 }
 
 func TestExecuteArgsReadsNullsTypesAndLongData(t *testing.T) {
-	st := &prepared{params: 3, longData: map[uint16][]byte{2: []byte("long text")}}
+	st := &prepared{params: 3, long: longData{params: map[uint16][]byte{2: []byte("long text")}, bytes: 9}}
 	packet := []byte{0x17, 1, 0, 0, 0, 0, 1, 0, 0, 0}
 	packet = append(packet, 0b010) // param 2 is NULL
 	packet = append(packet, 1)     // types follow

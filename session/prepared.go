@@ -30,8 +30,10 @@ type prepared struct {
 	// types is the last parameter type block the client sent; a client sends
 	// it only when types change, but a backend preparing the statement
 	// afresh must receive it.
-	types    []byte
-	longData map[uint16][]byte
+	types []byte
+	// long holds what the client streamed with COM_STMT_SEND_LONG_DATA
+	// for the next EXECUTE (longdata.go).
+	long longData
 	// placed: the statement touches sharded or placed tables; it runs
 	// through the sharding planner with its bound values.
 	placed bool
@@ -276,6 +278,11 @@ func (s *Session) startStmt(packet []byte, minLen int, command, handler string) 
 	if st == nil {
 		return nil, s.refuse(errUnknownStmt(id, handler))
 	}
+	if st.long.tooLong {
+		// As on MariaDB, the error ends this execution only.
+		s.dropLongData(st)
+		return nil, s.refuse(s.errLongDataTooLong())
+	}
 	s.startStatement(st.facts)
 	return st, nil
 }
@@ -302,13 +309,13 @@ func (s *Session) Execute(ctx context.Context, packet []byte) error {
 	}
 	stmts := st.statements()
 	if handled, err := s.answerInCrossTransaction(ctx, stmts); handled {
-		st.longData = nil
+		s.dropLongData(st)
 		return err
 	}
 	defer s.checkBranches() // as in Query
 	// A rule added after the PREPARE stops the statement too.
 	if rule, msg := s.refusal(stmts, false); rule >= 0 {
-		st.longData = nil
+		s.dropLongData(st)
 		return s.refuseByRule(st.facts, rule, msg)
 	}
 	if st.facts.ReadsPrevious && st.params == 0 {
@@ -325,7 +332,7 @@ func (s *Session) Execute(ctx context.Context, packet []byte) error {
 	if st.facts.ListsSchema || st.facts.MetadataOf != nil {
 		args, _ := st.executeArgs(packet, s.charset)
 		if ok, err := s.executeTableListing(ctx, st, args); ok {
-			st.longData = nil
+			s.dropLongData(st)
 			return err
 		}
 	}
@@ -338,7 +345,7 @@ func (s *Session) Execute(ctx context.Context, packet []byte) error {
 	err = s.run(ctx, cmd, func(c *backend.Conn, capture *backend.Capture) (backend.Result, error) {
 		return s.executeOn(c, capture, st, st.sql, packet, typesIn, nil)
 	})
-	st.longData = nil
+	s.dropLongData(st)
 	return err
 }
 
@@ -459,7 +466,7 @@ func (s *Session) executeOn(c *backend.Conn, capture *backend.Capture, st *prepa
 // by its bound values, run as text on the shards, answered in the binary
 // protocol.
 func (s *Session) executePlaced(ctx context.Context, st *prepared, packet []byte, typesIn bool) error {
-	defer func() { st.longData = nil }()
+	defer s.dropLongData(st)
 	release, ferr := s.passFences(ctx, st.facts)
 	if ferr != nil {
 		return s.refuse(ferr)
@@ -577,7 +584,7 @@ func (s *Session) executeOnOneShard(ctx context.Context, st *prepared, facts *sq
 // its parameter types and the bound values. Executions with streamed long
 // data are not cached.
 func (st *prepared) cacheKey(packet []byte) string {
-	if len(st.longData) > 0 || len(packet) < 10 {
+	if st.long.held() || len(packet) < 10 {
 		return ""
 	}
 	var b strings.Builder
@@ -664,33 +671,13 @@ func (st *prepared) rewriteExecute(out, packet []byte, bst *backend.Stmt, typesI
 	return append(out, packet[flagAt+1:]...)
 }
 
-// sendLongData replays parameters the client streamed with
-// COM_STMT_SEND_LONG_DATA to the backend statement about to execute.
-func (st *prepared) sendLongData(c *backend.Conn, backendID uint32) error {
-	for param, data := range st.longData {
-		p := make([]byte, 0, 7+len(data))
-		p = append(p, wire.ComStmtSendLong)
-		p = binary.LittleEndian.AppendUint32(p, backendID)
-		p = binary.LittleEndian.AppendUint16(p, param)
-		p = append(p, data...)
-		if err := c.Command(p); err != nil {
-			return &backend.ServerError{Addr: c.Addr, Err: err}
-		}
-	}
-	return nil
-}
-
 // SendLongData buffers a parameter chunk until EXECUTE (no reply, as in MySQL).
 func (s *Session) SendLongData(packet []byte) error {
 	st, _, ok := s.lookupStmt(packet)
 	if !ok || st == nil || len(packet) < 7 {
 		return nil // MySQL sends no reply here either; EXECUTE reports it
 	}
-	param := binary.LittleEndian.Uint16(packet[5:])
-	if st.longData == nil {
-		st.longData = map[uint16][]byte{}
-	}
-	st.longData[param] = append(st.longData[param], packet[7:]...)
+	s.holdLongData(st, binary.LittleEndian.Uint16(packet[5:]), packet[7:])
 	return nil
 }
 
@@ -703,7 +690,7 @@ func (s *Session) ResetStmt(packet []byte) error {
 	if st == nil {
 		return s.refuse(errUnknownStmt(id, "mysqld_stmt_reset"))
 	}
-	st.longData = nil
+	s.dropLongData(st)
 	return s.WriteOK()
 }
 
@@ -711,6 +698,7 @@ func (s *Session) ResetStmt(packet []byte) error {
 // connections keep their copy cached for the next client that prepares it.
 func (s *Session) CloseStmt(packet []byte) {
 	if st, _, ok := s.lookupStmt(packet); ok && st != nil {
+		s.dropLongData(st)
 		delete(s.stmts, st.id)
 		if st == s.lastStmt {
 			s.lastStmt = nil

@@ -104,6 +104,10 @@ type Limits struct {
 	// MaxPreparedStmts bounds the statements a session keeps prepared
 	// (limits.max_prepared_statements; 0: no bound).
 	MaxPreparedStmts int
+	// MaxLongData bounds the parameters a session's statements hold
+	// streamed until their EXECUTE (limits.max_allowed_packet; 0: no
+	// bound).
+	MaxLongData int
 	// MaxPulledRows bounds the rows read from one table or subquery to run
 	// a statement over sharded tables on one server
 	// (limits.max_pulled_rows; 0: the default).
@@ -305,6 +309,9 @@ type Session struct {
 	lastUses uint64
 
 	stmts map[uint32]*prepared
+	// longDataBytes is what all of stmts hold of streamed parameters
+	// (longdata.go).
+	longDataBytes int
 	// sqlStmts: SQL-level prepared statements over placed tables, name
 	// -> text (sqlprepare.go).
 	sqlStmts map[string]string
@@ -536,6 +543,7 @@ func (s *Session) Reset(user, db string, collation byte) {
 	s.waitTimeout = 0
 	s.setCharset(engine.CharsetOfCollation(uint16(s.collation)))
 	s.stmts = map[uint32]*prepared{}
+	s.longDataBytes = 0
 	s.sqlStmts = nil
 	s.lastStmt = nil
 }
