@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -86,6 +87,7 @@ func (s *Session) Query(ctx context.Context, packet []byte) error {
 	f := parsed.Summary
 	single := len(parsed.Statements) == 1
 	refused := s.refusedAtOnce(parsed.Statements)
+	explainFor, explainForOK := s.explainForRef(f, parsed.SQL)
 	switch {
 	case len(parsed.Statements) > 1 && !s.MultiStatements():
 		// Only several: a query of comments alone (or of nothing) is
@@ -93,10 +95,14 @@ func (s *Session) Query(ctx context.Context, packet []byte) error {
 		return s.refuse(wire.NewError(wire.ErParse, "You have an error in your SQL syntax: this connection did not enable multi-statements (CLIENT_MULTI_STATEMENTS), so send one statement per query"))
 	case refused != nil:
 		return s.refuse(refused)
-	case !single && !explain && (s.placed(f) || s.pinnedAway(f)):
+	case !single && !explain && (s.placed(f) || s.pinnedAway(f) || s.namesConnections(parsed.Statements)):
+		// Each statement on its own: KILL 5 and SHOW EXPLAIN FOR 5
+		// name Strata's session 5, not a server's thread 5.
 		return s.queryEach(ctx, parsed)
 	case f.Kind == sqlparse.KindKill && single:
 		return s.kill(parsed.SQL)
+	case single && explainForOK:
+		return s.explainFor(ctx, parsed.SQL, explainFor)
 	case explain:
 		return s.explainStrata(ctx, explained)
 	case s.loadsLocalWithout(parsed.Statements):
@@ -655,6 +661,11 @@ func (s *Session) Statistics(ctx context.Context, packet []byte) error {
 // ids, which are the ids clients see.
 func (s *Session) kill(sql string) error {
 	id, query, ok := parseKill(sql)
+	if ok && query && byQueryID(sql) {
+		// KILL QUERY ID n names a statement by the query id a server
+		// gave it, and every server numbers its own.
+		return s.refuse(wire.NewError(wire.ErNotSupportedYet, "Strata: KILL QUERY ID names a statement by one server's query id, and each server behind Strata numbers its own; use KILL QUERY <id> with the connection id SHOW PROCESSLIST lists"))
+	}
 	if !ok {
 		return s.refuse(wire.NewError(wire.ErParse, "You have an error in your SQL syntax; Strata understands KILL [CONNECTION | QUERY] <id>"))
 	}
@@ -689,15 +700,8 @@ func (s *Session) Kill(id uint32, queryOnly bool) error {
 // the backend thread through a connection of its own.
 func (s *Session) killActive(target *Session) error {
 	target.killing.Store(true)
-	var conns []*backend.Conn
-	if c := target.active.Load(); c != nil {
-		conns = append(conns, c)
-	}
-	if many := target.activeShards.Load(); many != nil {
-		conns = append(conns, *many...) // a scatter: every shard's query
-	}
 	var errs []error
-	for _, c := range conns {
+	for _, c := range target.runningOn() { // a scatter: every shard's query
 		errs = append(errs, s.killQueryOn(c))
 	}
 	return errors.Join(errs...)
@@ -727,6 +731,12 @@ func (s *Session) killOn(c *backend.Conn, kill string) error {
 	}
 	defer kc.Close()
 	return kc.SimpleCommand(comQuery, kill)
+}
+
+// byQueryID reports whether a KILL statement is KILL ... QUERY ID n.
+func byQueryID(sql string) bool {
+	words := strings.Fields(strings.ToUpper(sql))
+	return len(words) >= 3 && slices.Contains(words[1:len(words)-1], "ID")
 }
 
 // parseKill reads KILL [HARD|SOFT] [CONNECTION|QUERY] [ID] n.

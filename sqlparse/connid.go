@@ -93,3 +93,63 @@ func (m Mode) UserVars(sql string) []UserVarSpan {
 	}
 	return out
 }
+
+// ConnectionRef is a statement about another connection by its id: SHOW
+// EXPLAIN [FORMAT=JSON] FOR id, SHOW ANALYZE [FORMAT=JSON] FOR id, EXPLAIN
+// [FORMAT=JSON] FOR CONNECTION id. The id is Strata's (what CONNECTION_ID()
+// and SHOW PROCESSLIST give a client through it); a server reads it as one
+// of its threads, so the statement must be answered with the server's.
+type ConnectionRef struct {
+	ID uint32
+	// Start and End are where the id is written in the text.
+	Start, End int
+}
+
+// ExplainFor reads sql as a statement about another connection's running
+// statement; ok is false for any other text.
+func (m Mode) ExplainFor(sql string) (ref ConnectionRef, ok bool) {
+	sc := newScanner(sql)
+	sc.noBackslash = m.noBackslash
+	word := func(kw string) bool {
+		save := sc.pos
+		if t := sc.nextCode(); sc.isWord(t, kw) {
+			return true
+		}
+		sc.pos = save
+		return false
+	}
+	format := func() bool { // [FORMAT = name]
+		if !word("format") {
+			return true
+		}
+		if t := sc.nextCode(); t.kind != tokPunct || sc.text(t) != "=" {
+			return false
+		}
+		t := sc.nextCode()
+		return t.kind == tokWord || t.kind == tokString || t.kind == tokQuoted
+	}
+	switch {
+	case word("show"):
+		if !(word("explain") || word("analyze")) || !format() || !word("for") {
+			return ref, false
+		}
+	case word("explain"):
+		if !format() || !word("for") || !word("connection") {
+			return ref, false
+		}
+	default:
+		return ref, false
+	}
+	t := sc.nextCode()
+	id, err := strconv.ParseUint(sc.text(t), 10, 32)
+	if t.kind != tokWord || err != nil {
+		return ref, false
+	}
+	ref = ConnectionRef{ID: uint32(id), Start: t.start, End: t.end}
+	if end := sc.nextCode(); end.kind == tokPunct && sc.text(end) == ";" {
+		t = sc.nextCode()
+	} else {
+		t = end
+	}
+	return ref, t.kind == tokEOF
+}

@@ -289,6 +289,10 @@ func TestKill(t *testing.T) {
 	if _, err := db.Exec("KILL 999999"); mysqlErr(err) != 1094 {
 		t.Errorf("KILL of an unknown id: %v, want 1094", err)
 	}
+	// A query id is one server's: Strata cannot say which statement it is.
+	if _, err := db.Exec(fmt.Sprintf("KILL QUERY ID %d", id)); mysqlErr(err) != 1235 || !strings.Contains(err.Error(), "KILL QUERY <id>") {
+		t.Errorf("KILL QUERY ID: %v, want 1235 naming KILL QUERY <id>", err)
+	}
 	other, _ := sql.Open("mysql", strataDSN("other", "other", "blog"))
 	defer other.Close()
 	mine := rawLogin(t)

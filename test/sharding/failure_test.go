@@ -108,6 +108,8 @@ func killQueryThread(t *testing.T, shard, marker string) bool {
 
 // KILL QUERY from another session stops a running scatter on every shard:
 // the client gets ER_QUERY_INTERRUPTED, not a partial answer, at once.
+// SHOW EXPLAIN FOR the session, whose statement has a plan on each shard,
+// says where to ask.
 func TestKillQueryStopsAScatter(t *testing.T) {
 	db := strataDB(t)
 	ctx := context.Background()
@@ -129,6 +131,12 @@ func TestKillQueryStopsAScatter(t *testing.T) {
 	}()
 	if !waitOnShard(t, "s0", "SLEEP(0.02)") {
 		t.Fatal("the scatter never reached shard s0")
+	}
+	// Each shard runs its part with a plan of its own: SHOW EXPLAIN FOR
+	// the session names the servers and threads to ask instead.
+	explain := "SHOW EXPLAIN FOR " + strconv.FormatUint(uint64(id), 10)
+	if _, err := db.ExecContext(ctx, explain); testenv.MySQLErr(err) != 1235 || strings.Count(err.Error(), " thread ") < 2 {
+		t.Errorf("%s during a scatter: %v, want 1235 naming each shard's server and thread", explain, err)
 	}
 	start := time.Now()
 	if _, err := db.ExecContext(ctx, "KILL QUERY "+strconv.FormatUint(uint64(id), 10)); err != nil {
