@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"strconv"
 	"strings"
@@ -21,9 +22,10 @@ import (
 // about that thread.
 
 // explainFor answers a statement about another session's running
-// statement. As on MariaDB, a session of another user needs PROCESS,
-// which no Strata user has over others' sessions.
-func (s *Session) explainFor(ctx context.Context, sql string, ref sqlparse.ConnectionRef) error {
+// statement, as a query's answer or, binary, an EXECUTE's. As on MariaDB,
+// a session of another user needs PROCESS, which no Strata user has over
+// others' sessions.
+func (s *Session) explainFor(ctx context.Context, sql string, ref sqlparse.ConnectionRef, binary bool) error {
 	target := s.env.Registry.Get(ref.ID)
 	if target == nil {
 		return s.refuse(wire.NewError(wire.ErNoSuchThread, "Unknown thread id: %d", ref.ID))
@@ -51,7 +53,19 @@ func (s *Session) explainFor(ctx context.Context, sql string, ref sqlparse.Conne
 		return s.refuse(errNoBackend("Strata: cannot reach %s, where session %d's statement runs: %v", c.Addr, ref.ID, rootCause(err)))
 	}
 	defer pool.Put(ec)
-	if err := ec.Request(append([]byte{wire.ComQuery}, text...)); err != nil {
+	request := append([]byte{wire.ComQuery}, text...)
+	if binary {
+		// Prepared there too, so the rows come in the binary protocol.
+		bst, err := ec.Stmt(ec.DB, text)
+		if werr, ok := err.(*wire.Error); ok {
+			return s.refuse(werr)
+		}
+		if err != nil {
+			return s.refuse(errNoBackend("Strata: lost %s asking about session %d's statement: %v", c.Addr, ref.ID, rootCause(err)))
+		}
+		request = executeWithoutParams(bst.ID)
+	}
+	if err := ec.Request(request); err != nil {
 		ec.Broken = true
 		return s.refuse(errNoBackend("Strata: lost %s asking about session %d's statement: %v", c.Addr, ref.ID, rootCause(err)))
 	}
@@ -106,4 +120,44 @@ func (s *Session) explainForRef(f *sqlparse.Facts, text string) (sqlparse.Connec
 		return sqlparse.ConnectionRef{}, false
 	}
 	return s.readingMode().ExplainFor(text)
+}
+
+// executeWithoutParams is a COM_STMT_EXECUTE of statement id, which takes
+// no parameters: no cursor, one iteration.
+func executeWithoutParams(id uint32) []byte {
+	p := []byte{wire.ComStmtExecute}
+	p = binary.LittleEndian.AppendUint32(p, id)
+	p = append(p, 0)
+	return binary.LittleEndian.AppendUint32(p, 1)
+}
+
+// executeAboutConnection answers an EXECUTE of KILL or SHOW EXPLAIN FOR
+// (KILL QUERY ?, as go-sql-driver sends db.Exec("KILL QUERY ?", id)):
+// the id bound is Strata's, as in a query. ok is false for any other
+// statement.
+func (s *Session) executeAboutConnection(ctx context.Context, st *prepared, packet []byte) (ok bool, err error) {
+	kind := st.facts.Kind
+	if kind != sqlparse.KindKill && kind != sqlparse.KindShow && kind != sqlparse.KindExplain {
+		return false, nil
+	}
+	args, err := st.executeArgs(packet, s.charset)
+	if err != nil {
+		return true, s.refuse(errMalformed(err.Error()))
+	}
+	for i, a := range args { // a number bound as a string ('12', PDO's default)
+		if n := strings.Trim(a, "'"); len(a) == len(n)+2 && n != "" && strings.Trim(n, "0123456789") == "" {
+			args[i] = n
+		}
+	}
+	text, _ := s.readingMode().BindPlaceholders(st.sql, args)
+	if kind == sqlparse.KindKill {
+		s.dropLongData(st)
+		return true, s.kill(text)
+	}
+	ref, ok := s.readingMode().ExplainFor(text)
+	if !ok {
+		return false, nil
+	}
+	s.dropLongData(st)
+	return true, s.explainFor(ctx, text, ref, true)
 }

@@ -307,6 +307,9 @@ func (s *Session) Execute(ctx context.Context, packet []byte) error {
 	if err != nil {
 		return s.refuse(errMalformed(err.Error()))
 	}
+	if ok, err := s.executeAboutConnection(ctx, st, packet); ok {
+		return err
+	}
 	stmts := st.statements()
 	if handled, err := s.answerInCrossTransaction(ctx, stmts); handled {
 		s.dropLongData(st)

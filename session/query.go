@@ -102,7 +102,7 @@ func (s *Session) Query(ctx context.Context, packet []byte) error {
 	case f.Kind == sqlparse.KindKill && single:
 		return s.kill(parsed.SQL)
 	case single && explainForOK:
-		return s.explainFor(ctx, parsed.SQL, explainFor)
+		return s.explainFor(ctx, parsed.SQL, explainFor, false)
 	case explain:
 		return s.explainStrata(ctx, explained)
 	case s.loadsLocalWithout(parsed.Statements):

@@ -16,10 +16,11 @@ import (
 // one of its own threads: "Unknown thread id", or the plan of whatever
 // other connection had that number. Now Strata answers them as it answers
 // KILL: the plan is the one of the statement the named session runs, on
-// the server it runs on. An idle session, an unknown id and another
-// user's session get MariaDB's errors. In a multi-statement query, KILL
-// and SHOW EXPLAIN FOR read the id as Strata's too: `SELECT 1; KILL QUERY
-// n` interrupted server thread n, whoever's it was.
+// the server it runs on, prepared or not. An idle session, an unknown id
+// and another user's session get MariaDB's errors. In a multi-statement
+// query, and prepared (go-sql-driver's db.Exec("KILL QUERY ?", id)), KILL
+// reads the id as Strata's too: `SELECT 1; KILL QUERY n` interrupted
+// server thread n, whoever's it was.
 func TestExplainForConnectionReadsStratasIDs(t *testing.T) {
 	t.Parallel()
 	setupTables(t, "CREATE TABLE IF NOT EXISTS blog.explain_for_probe (id INT PRIMARY KEY)",
@@ -46,10 +47,16 @@ func TestExplainForConnectionReadsStratasIDs(t *testing.T) {
 		return done
 	}
 
-	for i, q := range []string{"SHOW EXPLAIN FOR %d", "SHOW EXPLAIN FORMAT=JSON FOR %d", "EXPLAIN FOR CONNECTION %d", "SHOW ANALYZE FOR %d"} {
+	for i, q := range []string{"SHOW EXPLAIN FOR %d", "SHOW EXPLAIN FORMAT=JSON FOR %d", "EXPLAIN FOR CONNECTION %d", "SHOW ANALYZE FOR %d", "prepared: SHOW EXPLAIN FOR ?", "prepared: EXPLAIN FORMAT=JSON FOR CONNECTION ?"} {
 		// The server answers once the SLEEP ends: one statement each.
 		done := sleep(1, fmt.Sprintf("explain_for_marker_%d", i))
-		plan := strings.Join(queryStrings(t, db, fmt.Sprintf(q, id)), "\n")
+		var plan string
+		if text, ok := strings.CutPrefix(q, "prepared: "); ok {
+			// go-sql-driver prepares a statement with arguments.
+			plan = strings.Join(queryStrings(t, db, text, id), "\n")
+		} else {
+			plan = strings.Join(queryStrings(t, db, fmt.Sprintf(q, id)), "\n")
+		}
 		if !strings.Contains(plan, "explain_for_probe") {
 			t.Errorf("%s: %q, want the plan of session %d's statement over explain_for_probe", fmt.Sprintf(q, id), plan, id)
 		}
@@ -75,14 +82,20 @@ func TestExplainForConnectionReadsStratasIDs(t *testing.T) {
 	}
 
 	multi := openStrata(t, "multiStatements=true")
-	done := sleep(30, "kill_in_multi_marker")
-	if _, err := multi.ExecContext(ctx, fmt.Sprintf("SELECT 1; KILL QUERY %d", id)); err != nil {
-		t.Fatalf("SELECT 1; KILL QUERY %d: %v", id, err)
-	}
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		t.Fatalf("KILL QUERY %d in a multi-statement query did not interrupt session %d's statement", id, id)
+	for i, kill := range []func() error{
+		func() error { _, err := multi.ExecContext(ctx, fmt.Sprintf("SELECT 1; KILL QUERY %d", id)); return err },
+		func() error { _, err := db.ExecContext(ctx, "KILL QUERY ?", id); return err }, // prepared
+		func() error { _, err := db.ExecContext(ctx, "KILL QUERY ?", fmt.Sprint(id)); return err },
+	} {
+		done := sleep(30, fmt.Sprintf("kill_marker_%d", i))
+		if err := kill(); err != nil {
+			t.Fatalf("kill %d: %v", i, err)
+		}
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("kill %d (in a multi-statement query, prepared with a number, with a string) did not interrupt session %d's statement", i, id)
+		}
 	}
 	if err := victim.PingContext(context.Background()); err != nil {
 		t.Fatalf("the session after KILL QUERY: %v", err)
