@@ -2,6 +2,7 @@ package session
 
 import (
 	"github.com/strata-proxy/strata/sqlparse"
+	"github.com/strata-proxy/strata/twophase"
 	"github.com/strata-proxy/strata/wire"
 )
 
@@ -10,7 +11,8 @@ import (
 
 // refusedAtOnce is the error of a statement Strata never runs, wherever
 // it would be routed: SHUTDOWN, one about the account running it, one that
-// would cost too much to read. nil when stmts hold none.
+// would cost too much to read, an XA statement about Strata's own
+// transactions. nil when stmts hold none.
 func (s *Session) refusedAtOnce(stmts []*sqlparse.Facts) *wire.Error {
 	for _, f := range stmts {
 		switch {
@@ -20,6 +22,8 @@ func (s *Session) refusedAtOnce(stmts []*sqlparse.Facts) *wire.Error {
 			return errShutdownRefused()
 		case f.OwnAccount:
 			return s.errOwnAccount()
+		case f.Kind == sqlparse.KindXA && s.namesStrataXA(f.Text):
+			return errStrataXA()
 		}
 	}
 	return nil
@@ -64,4 +68,25 @@ func errUnread(why sqlparse.Unread) *wire.Error {
 	}
 	return wire.NewError(wire.ErNotSupportedYet,
 		"Strata: this statement nests too deep for Strata to read it (hundreds of thousands of parentheses, or of operators in one chain such as a WHERE of a hundred thousand ORs), so it cannot route it. Write a list of values as IN (...), or split the statement")
+}
+
+// namesStrataXA reports whether an XA statement names an xid of Strata's
+// format (twophase.FormatID): a branch of one of Strata's transactions
+// over several clusters, which XA RECOVER lists to every client of the
+// server account.
+func (s *Session) namesStrataXA(text string) bool {
+	id, ok := s.readingMode().XAFormatID(text)
+	return ok && id == twophase.FormatID
+}
+
+// errStrataXA answers a client's XA statement about an xid of Strata's
+// format. Rolled back by a client, a branch whose transaction committed
+// on the other clusters would lose its writes, acknowledged to the
+// application; committed, one whose transaction rolled back would keep
+// them. A client's own XA transaction in that format would be settled by
+// Strata's resolver as one of its own.
+func errStrataXA() *wire.Error {
+	return wire.NewError(wire.ErNotSupportedYet,
+		"Strata: XA transactions of format id %d ('STRA') are Strata's own, branches of transactions over several clusters, and Strata commits or rolls back each as its transaction decided (`strata transactions`, POST /api/transactions/resolve). Use another format id for your own XA transactions",
+		twophase.FormatID)
 }
