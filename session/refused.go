@@ -12,7 +12,7 @@ import (
 // refusedAtOnce is the error of a statement Strata never runs, wherever
 // it would be routed: SHUTDOWN, one about the account running it, one that
 // would cost too much to read, an XA statement about Strata's own
-// transactions. nil when stmts hold none.
+// transactions, a change to Strata's own schema. nil when stmts hold none.
 func (s *Session) refusedAtOnce(stmts []*sqlparse.Facts) *wire.Error {
 	for _, f := range stmts {
 		switch {
@@ -24,6 +24,8 @@ func (s *Session) refusedAtOnce(stmts []*sqlparse.Facts) *wire.Error {
 			return s.errOwnAccount()
 		case f.Kind == sqlparse.KindXA && s.namesStrataXA(f.Text):
 			return errStrataXA()
+		case s.changesStrataSchema(f):
+			return s.errStrataSchema()
 		}
 	}
 	return nil
@@ -89,4 +91,45 @@ func errStrataXA() *wire.Error {
 	return wire.NewError(wire.ErNotSupportedYet,
 		"Strata: XA transactions of format id %d ('STRA') are Strata's own, branches of transactions over several clusters, and Strata commits or rolls back each as its transaction decided (`strata transactions`, POST /api/transactions/resolve). Use another format id for your own XA transactions",
 		twophase.FormatID)
+}
+
+// stateSchema is where Strata keeps its own state on the servers: the
+// decisions of transactions over several clusters (twophase), the id
+// sequences' next blocks, the marks of online rebalances.
+const stateSchema = twophase.Schema
+
+// changesStrataSchema reports whether f writes, locks or changes the
+// definition of stateSchema or a table in it. Reads are left alone: an
+// operator may look.
+func (s *Session) changesStrataSchema(f *sqlparse.Facts) bool {
+	if f.SchemaDDL == stateSchema {
+		return true
+	}
+	in := func(t sqlparse.TableRef) bool {
+		return t.Schema == stateSchema || t.Schema == "" && s.DB == stateSchema
+	}
+	for _, t := range f.WriteTables {
+		if in(t) {
+			return true
+		}
+	}
+	if f.Locking {
+		for _, t := range f.Tables {
+			if in(t) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// errStrataSchema answers a client's change to Strata's own schema, with
+// MariaDB's error for an account without rights on it. Changed behind
+// Strata, a decision row gone would let the resolver roll back a branch
+// of a committed transaction, and a sequence set back would hand out
+// ids already used.
+func (s *Session) errStrataSchema() *wire.Error {
+	return wire.NewError(wire.ErDBAccessDenied,
+		"Access denied for user '%s' to database '%s': Strata keeps its own state there (the decisions of transactions over several clusters, id sequences, rebalance marks), and a change by a client could lose or duplicate rows. Read it through Strata; change it on a server's own address, with Strata stopped",
+		s.User, stateSchema)
 }

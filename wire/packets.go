@@ -261,4 +261,5 @@ const (
 	ErNoSuchTable        = mysql.ER_NO_SUCH_TABLE
 	ErBadField           = mysql.ER_BAD_FIELD_ERROR
 	ErSpecificAccess     = mysql.ER_SPECIFIC_ACCESS_DENIED_ERROR
+	ErDBAccessDenied     = mysql.ER_DBACCESS_DENIED_ERROR
 )

@@ -3,6 +3,7 @@ package test
 import (
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -87,4 +88,48 @@ func recovered(t *testing.T, db *sql.DB, gtrid string) bool {
 		}
 	}
 	return false
+}
+
+// Strata keeps its own state in schema strata on the servers: the
+// decisions of transactions over several clusters, the id sequences'
+// next blocks, the marks of online rebalances. Every client logs in to
+// the servers as Strata's account, which may change them: a decision row
+// deleted would let the resolver roll back a branch of a committed
+// transaction, a sequence set back would hand out ids already used. So a
+// client's write, lock or definition change there gets MariaDB's error for
+// a database the account may not use (1044); reads still work.
+func TestStratasSchemaIsNotTheClients(t *testing.T) {
+	t.Parallel()
+	setupTables(t, append(slices.Clone(twophase.CreateStatements),
+		"INSERT IGNORE INTO strata.strata_twophase (gtrid, decision) VALUES ('strata-state-test', 'commit')")...)
+	ctx := ctxFor(t)
+	c, err := openStrata(t).Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, q := range []string{
+		"DELETE FROM strata.strata_twophase",
+		"UPDATE strata.strata_twophase SET decision = 'abort'",
+		"INSERT INTO strata.strata_twophase (gtrid, decision) VALUES ('x', 'abort')",
+		"TRUNCATE TABLE strata.strata_twophase",
+		"SELECT * FROM strata.strata_twophase FOR UPDATE",
+		"CREATE TABLE strata.mine (id INT)",
+		"DROP DATABASE strata",
+		"USE strata",
+		"DELETE FROM strata_twophase", // the schema is strata now
+	} {
+		_, err := c.ExecContext(ctx, q)
+		switch {
+		case q == "USE strata":
+			if err != nil {
+				t.Fatalf("USE strata: %v", err)
+			}
+		case mysqlErr(err) != 1044 || !strings.Contains(err.Error(), "Strata keeps its own state there"):
+			t.Errorf("%s: %v, want error 1044 saying the schema is Strata's", q, err)
+		}
+	}
+	if got := queryStrings(t, c, "SELECT decision FROM strata.strata_twophase WHERE gtrid = 'strata-state-test'"); len(got) != 1 || got[0] != "commit" {
+		t.Errorf("reading Strata's schema through Strata: %v, want the decision row, unchanged", got)
+	}
 }
