@@ -1,6 +1,8 @@
 package session
 
 import (
+	"slices"
+
 	"github.com/strata-proxy/strata/sqlparse"
 	"github.com/strata-proxy/strata/twophase"
 	"github.com/strata-proxy/strata/wire"
@@ -93,34 +95,32 @@ func errStrataXA() *wire.Error {
 		twophase.FormatID)
 }
 
-// stateSchema is where Strata keeps its own state on the servers: the
-// decisions of transactions over several clusters (twophase), the id
-// sequences' next blocks, the marks of online rebalances.
+// stateSchema is the schema of the tables where Strata keeps its own
+// state on the servers (Env.StateTables).
 const stateSchema = twophase.Schema
 
 // changesStrataSchema reports whether f writes, locks or changes the
-// definition of stateSchema or a table in it. Reads are left alone: an
-// operator may look.
+// definition of a table where Strata keeps its own state, or drops or
+// alters the schema they live in. Reads are left alone: an operator may
+// look. An application's own tables in a schema of that name are its own.
 func (s *Session) changesStrataSchema(f *sqlparse.Facts) bool {
-	if f.SchemaDDL == stateSchema {
+	if f.AltersSchema == stateSchema {
 		return true
 	}
+	if len(f.WriteTables) == 0 && !f.Locking {
+		return false
+	}
+	state := s.env.StateTables()
 	in := func(t sqlparse.TableRef) bool {
-		return t.Schema == stateSchema || t.Schema == "" && s.DB == stateSchema
-	}
-	for _, t := range f.WriteTables {
-		if in(t) {
-			return true
+		if t.Schema == "" {
+			t.Schema = s.DB
 		}
+		return slices.Contains(state, t)
 	}
-	if f.Locking {
-		for _, t := range f.Tables {
-			if in(t) {
-				return true
-			}
-		}
+	if slices.ContainsFunc(f.WriteTables, in) {
+		return true
 	}
-	return false
+	return f.Locking && slices.ContainsFunc(f.Tables, in)
 }
 
 // errStrataSchema answers a client's change to Strata's own schema, with
@@ -130,6 +130,6 @@ func (s *Session) changesStrataSchema(f *sqlparse.Facts) bool {
 // ids already used.
 func (s *Session) errStrataSchema() *wire.Error {
 	return wire.NewError(wire.ErDBAccessDenied,
-		"Access denied for user '%s' to database '%s': Strata keeps its own state there (the decisions of transactions over several clusters, id sequences, rebalance marks), and a change by a client could lose or duplicate rows. Read it through Strata; change it on a server's own address, with Strata stopped",
+		"Access denied for user '%s' to database '%s': Strata keeps its own state in tables of it (the decisions of transactions over several clusters, id sequences, rebalance marks), and a change by a client could lose or duplicate rows. Read it through Strata; change it on a server's own address, with Strata stopped",
 		s.User, stateSchema)
 }

@@ -59,6 +59,9 @@ type Env struct {
 	// zone is where this Strata runs; replicas in it are preferred
 	// (Zone, SetZone).
 	zone atomic.Pointer[string]
+	// stateTables are where Strata keeps its own state on the servers
+	// (StateTables, SetStateTables).
+	stateTables atomic.Pointer[[]sqlparse.TableRef]
 	// OnBackendFailure is told when a server could not be reached, so the
 	// monitor checks it at once instead of at its next interval (may be nil).
 	OnBackendFailure func(addr string)
@@ -135,6 +138,18 @@ func (e *Env) Zone() string {
 // SetZone changes the zone whose replicas reads prefer (a reload); the
 // next read uses it.
 func (e *Env) SetZone(zone string) { e.zone.Store(&zone) }
+
+// SetStateTables names the tables where Strata keeps its own state on the
+// servers (server.StateTables), which clients may read but not change.
+func (e *Env) SetStateTables(tables []sqlparse.TableRef) { e.stateTables.Store(&tables) }
+
+// StateTables are the tables SetStateTables named last.
+func (e *Env) StateTables() []sqlparse.TableRef {
+	if t := e.stateTables.Load(); t != nil {
+		return *t
+	}
+	return nil
+}
 
 // BackendLogin is the default server account (config backend.user).
 func (e *Env) BackendLogin() backend.Login {

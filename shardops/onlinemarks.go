@@ -11,13 +11,17 @@ import (
 	"github.com/strata-proxy/strata/shard"
 )
 
-// marksTable keeps, on each source shard, how far an online move of a
-// table got there: its mark is written in the transaction that deletes
-// the batch's rows, so it is never behind or ahead of them.
-const marksTable = "`strata`.`rebalance_marks`"
+// MarksSchema.MarksTable keeps, on each source shard, how far an online
+// move of a table got there: its mark is written in the transaction that
+// deletes the batch's rows, so it is never behind or ahead of them.
+const (
+	MarksSchema = "strata"
+	MarksTable  = "rebalance_marks"
+	marksTable  = "`" + MarksSchema + "`.`" + MarksTable + "`"
+)
 
 var marksDDL = []string{
-	"CREATE DATABASE IF NOT EXISTS `strata`",
+	"CREATE DATABASE IF NOT EXISTS `" + MarksSchema + "`",
 	"CREATE TABLE IF NOT EXISTS " + marksTable + " (schema_name VARCHAR(64) NOT NULL, table_name VARCHAR(64) NOT NULL," +
 		" from_layout TEXT NOT NULL, to_layout TEXT NOT NULL, key_order VARCHAR(64) NOT NULL, with_tables TEXT NOT NULL," +
 		" mark VARBINARY(3072) NULL, finished BOOL NOT NULL DEFAULT FALSE," +

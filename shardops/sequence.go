@@ -48,14 +48,21 @@ func NewSequenceSource(db *sql.DB, table string) *SequenceSource {
 
 // newSequenceSource is NewSequenceSource on whatever primary db returns.
 func newSequenceSource(db func() (*sql.DB, error), table string) *SequenceSource {
+	schema, table := SequenceTable(table)
+	return &SequenceSource{db: db, schema: schema, table: table, rows: map[string]bool{}}
+}
+
+// SequenceTable is the schema and name of a sequence's table as config
+// sequences.S.table gives it ("" for the default, "t" in SequenceSchema,
+// or "schema.t").
+func SequenceTable(table string) (schema, name string) {
 	if table == "" {
 		table = config.DefaultSequenceTable
 	}
-	schema := SequenceSchema
 	if s, t, ok := strings.Cut(table, "."); ok {
-		schema, table = s, t
+		return s, t
 	}
-	return &SequenceSource{db: db, schema: schema, table: table, rows: map[string]bool{}}
+	return SequenceSchema, table
 }
 
 // NextBlock implements shard.BlockSource: the block is [first, first+size).

@@ -611,7 +611,7 @@ func classifyDDL(f *Facts, stmt ast.StmtNode) bool {
 	f.Kind = KindDDL
 	f.TempTable = temp
 	f.DDLForm = ddlForm(stmt)
-	f.SchemaDDL = ddlSchema(stmt)
+	f.AltersSchema = alteredSchema(stmt)
 	f.ImplicitCommit = !temp // CREATE/DROP TEMPORARY TABLE do not commit
 	for _, t := range targets {
 		if t != nil {
@@ -621,12 +621,10 @@ func classifyDDL(f *Facts, stmt ast.StmtNode) bool {
 	return true
 }
 
-// ddlSchema is the schema CREATE, ALTER or DROP DATABASE names ("" for
-// any other statement, and for ALTER DATABASE of the current one).
-func ddlSchema(stmt ast.StmtNode) string {
+// alteredSchema is the schema ALTER or DROP DATABASE names ("" for any
+// other statement, and for ALTER DATABASE of the current one).
+func alteredSchema(stmt ast.StmtNode) string {
 	switch st := stmt.(type) {
-	case *ast.CreateDatabaseStmt:
-		return st.Name.O
 	case *ast.AlterDatabaseStmt:
 		return st.Name.O
 	case *ast.DropDatabaseStmt:

@@ -153,9 +153,9 @@ func TestClassify(t *testing.T) {
 			Facts{Kind: KindDDL, DDLForm: "rename", ImplicitCommit: true, Tables: tables("a", "b", "c", "d"), WriteTables: tables("a", "b", "c", "d")}},
 		{"CREATE INDEX i ON t (x)", Facts{Kind: KindDDL, ImplicitCommit: true, Tables: tables("t"), WriteTables: tables("t")}},
 		{"CREATE VIEW v AS SELECT * FROM t", Facts{Kind: KindDDL, DDLForm: "view", ImplicitCommit: true, Tables: tables("v", "t"), WriteTables: tables("v")}},
-		{"CREATE DATABASE blog", Facts{Kind: KindDDL, ImplicitCommit: true, SchemaDDL: "blog"}},
-		{"DROP SCHEMA IF EXISTS `strata`", Facts{Kind: KindDDL, ImplicitCommit: true, SchemaDDL: "strata"}},
-		{"ALTER DATABASE strata CHARACTER SET utf8mb4", Facts{Kind: KindDDL, ImplicitCommit: true, SchemaDDL: "strata"}},
+		{"CREATE DATABASE blog", Facts{Kind: KindDDL, ImplicitCommit: true}},
+		{"DROP SCHEMA IF EXISTS `strata`", Facts{Kind: KindDDL, ImplicitCommit: true, AltersSchema: "strata"}},
+		{"ALTER DATABASE strata CHARACTER SET utf8mb4", Facts{Kind: KindDDL, ImplicitCommit: true, AltersSchema: "strata"}},
 		{"CREATE SEQUENCE s", Facts{Kind: KindDDL, ImplicitCommit: true, Tables: tables("s"), WriteTables: tables("s")}},
 		// Read as the other stored programs are: its body's names tell
 		// which tables it reads (a sharded one is refused), not its flags.

@@ -185,8 +185,8 @@ type Facts struct {
 	// "create" (any other CREATE TABLE), "view" (CREATE or ALTER VIEW),
 	// "drop" (DROP TABLE), "" for the rest.
 	DDLForm string
-	// SchemaDDL is the schema a CREATE, ALTER or DROP DATABASE names.
-	SchemaDDL string
+	// AltersSchema is the schema an ALTER or DROP DATABASE names.
+	AltersSchema string
 	// LockFunctions: GET_LOCK, RELEASE_LOCK, RELEASE_ALL_LOCKS,
 	// IS_FREE_LOCK, IS_USED_LOCK. Named locks live on one server and one
 	// connection.

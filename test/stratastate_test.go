@@ -96,8 +96,10 @@ func recovered(t *testing.T, db *sql.DB, gtrid string) bool {
 // the servers as Strata's account, which may change them: a decision row
 // deleted would let the resolver roll back a branch of a committed
 // transaction, a sequence set back would hand out ids already used. So a
-// client's write, lock or definition change there gets MariaDB's error for
-// a database the account may not use (1044); reads still work.
+// client's write, lock or definition change of those tables, or a drop of
+// their schema, gets MariaDB's error for a database the account may not
+// use (1044); reads still work, and so does an application's own table
+// in that schema.
 func TestStratasSchemaIsNotTheClients(t *testing.T) {
 	t.Parallel()
 	setupTables(t, append(slices.Clone(twophase.CreateStatements),
@@ -114,7 +116,8 @@ func TestStratasSchemaIsNotTheClients(t *testing.T) {
 		"INSERT INTO strata.strata_twophase (gtrid, decision) VALUES ('x', 'abort')",
 		"TRUNCATE TABLE strata.strata_twophase",
 		"SELECT * FROM strata.strata_twophase FOR UPDATE",
-		"CREATE TABLE strata.mine (id INT)",
+		"ALTER TABLE strata.strata_twophase ADD COLUMN note INT",
+		"DROP TABLE strata.strata_sequences",
 		"DROP DATABASE strata",
 		"USE strata",
 		"DELETE FROM strata_twophase", // the schema is strata now
@@ -125,11 +128,17 @@ func TestStratasSchemaIsNotTheClients(t *testing.T) {
 			if err != nil {
 				t.Fatalf("USE strata: %v", err)
 			}
-		case mysqlErr(err) != 1044 || !strings.Contains(err.Error(), "Strata keeps its own state there"):
+		case mysqlErr(err) != 1044 || !strings.Contains(err.Error(), "Strata keeps its own state"):
 			t.Errorf("%s: %v, want error 1044 saying the schema is Strata's", q, err)
 		}
 	}
 	if got := queryStrings(t, c, "SELECT decision FROM strata.strata_twophase WHERE gtrid = 'strata-state-test'"); len(got) != 1 || got[0] != "commit" {
 		t.Errorf("reading Strata's schema through Strata: %v, want the decision row, unchanged", got)
+	}
+	// An application's own table in a schema of that name is its own.
+	for _, q := range []string{"CREATE TABLE IF NOT EXISTS strata.app_own (id INT)", "INSERT INTO strata.app_own VALUES (1)", "DROP TABLE strata.app_own"} {
+		if _, err := c.ExecContext(ctx, q); err != nil {
+			t.Errorf("%s: %v", q, err)
+		}
 	}
 }

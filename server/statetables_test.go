@@ -1,0 +1,29 @@
+package server
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/strata-proxy/strata/config"
+	"github.com/strata-proxy/strata/sqlparse"
+)
+
+// Strata's own state on the servers is the two-phase decision log, the
+// rebalance marks and each sequence's table, wherever the config puts it.
+func TestStateTables(t *testing.T) {
+	cfg := &config.Config{Sequences: map[string]*config.Sequence{
+		"a": {}, "b": {Table: "ids"}, "c": {Table: "blog.ids"}, "d": {Table: "strata_sequences"},
+	}}
+	got := stateTables(cfg)
+	want := []sqlparse.TableRef{
+		{Schema: "strata", Name: "strata_twophase"}, {Schema: "strata", Name: "rebalance_marks"},
+		{Schema: "strata", Name: "strata_sequences"}, {Schema: "strata", Name: "ids"}, {Schema: "blog", Name: "ids"},
+	}
+	byName := func(a, b sqlparse.TableRef) int { return strings.Compare(a.String(), b.String()) }
+	slices.SortFunc(got, byName)
+	slices.SortFunc(want, byName)
+	if !slices.Equal(got, want) {
+		t.Fatalf("state tables %v, want %v", got, want)
+	}
+}
