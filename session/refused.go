@@ -24,6 +24,8 @@ func (s *Session) refusedAtOnce(stmts []*sqlparse.Facts) *wire.Error {
 			return errShutdownRefused()
 		case f.OwnAccount:
 			return s.errOwnAccount()
+		case s.stratasAccount(f.AccountsChanged) != "":
+			return errStrataAccount(s.stratasAccount(f.AccountsChanged))
 		case f.Kind == sqlparse.KindXA && s.namesStrataXA(f.Text):
 			return errStrataXA()
 		case s.changesStrataSchema(f):
@@ -132,4 +134,30 @@ func (s *Session) errStrataSchema() *wire.Error {
 	return wire.NewError(wire.ErDBAccessDenied,
 		"Access denied for user '%s' to database '%s': Strata keeps its own state in tables of it (the decisions of transactions over several clusters, id sequences, rebalance marks), and a change by a client could lose or duplicate rows. Read it through Strata; change it on a server's own address, with Strata stopped",
 		s.User, stateSchema)
+}
+
+// stratasAccount is the first of names that is a server account Strata
+// logs in as (backend.user, users[].backend.user), "" for none.
+func (s *Session) stratasAccount(names []string) string {
+	for _, name := range names {
+		if name == s.env.BackendLogin().User {
+			return name
+		}
+		if _, ok := s.env.Accounts.Password(name); ok {
+			return name
+		}
+	}
+	return ""
+}
+
+// errStrataAccount answers an account statement that would change, drop
+// or take privileges from a server account Strata logs in as. Through
+// Strata every client runs as such an account, with its privileges: a
+// cleanup script's DROP USER, or a client's ALTER USER naming it, would
+// lock Strata out of the servers at its next login, and every client with
+// it.
+func errStrataAccount(name string) *wire.Error {
+	return wire.NewError(wire.ErNotSupportedYet,
+		"Strata: this statement would change server account '%s', which Strata logs in as (backend.user or users[].backend.user in its config); without it Strata loses every server at its next login. Change it on a server's own address, and Strata's config with it (docs/operations.md tells how to rotate it)",
+		name)
 }

@@ -268,6 +268,7 @@ func (m Mode) classifyAdmin(f *Facts, stmt ast.StmtNode) bool {
 		}
 		f.Kind, f.ImplicitCommit = KindGrant, true
 		f.OwnAccount = aboutOwnAccount(stmt)
+		f.AccountsChanged = accountsChanged(stmt)
 		// A table's privileges belong where the table is: its one
 		// cluster, or (a placed table on several) refused.
 		if t := grantTable(stmt); t != nil {
@@ -335,6 +336,47 @@ func aboutOwnAccount(stmt ast.StmtNode) bool {
 		return specs(st.Users)
 	}
 	return false
+}
+
+// accountsChanged lists the user names of the accounts an account
+// statement creates, changes, renames, drops or takes privileges from.
+// GRANT only adds, and is left out.
+func accountsChanged(stmt ast.StmtNode) []string {
+	var names []string
+	add := func(u *auth.UserIdentity) {
+		if u != nil && !u.CurrentUser {
+			names = append(names, u.Username)
+		}
+	}
+	addSpecs := func(specs []*ast.UserSpec) {
+		for _, s := range specs {
+			add(s.User)
+		}
+	}
+	switch st := stmt.(type) {
+	case *ast.SetPwdStmt:
+		add(st.User)
+	case *ast.CreateUserStmt:
+		addSpecs(st.Specs)
+	case *ast.AlterUserStmt:
+		addSpecs(st.Specs)
+	case *ast.DropUserStmt:
+		for _, u := range st.UserList {
+			add(u)
+		}
+	case *ast.RenameUserStmt:
+		for _, u := range st.UserToUsers {
+			add(u.OldUser)
+			add(u.NewUser)
+		}
+	case *ast.RevokeStmt:
+		addSpecs(st.Users)
+	case *ast.RevokeRoleStmt:
+		for _, u := range st.Users {
+			add(u)
+		}
+	}
+	return names
 }
 
 // serverSpecificShow: SHOW forms whose answer is about one server

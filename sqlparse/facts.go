@@ -305,6 +305,10 @@ type Facts struct {
 	// ALTER, DROP, RENAME USER or REVOKE). Through Strata that account is
 	// the server account Strata logs in as, not the client's user.
 	OwnAccount bool
+	// AccountsChanged: the user names of the server accounts an account
+	// statement creates, changes, renames, drops or revokes from (GRANT,
+	// which only adds, names none).
+	AccountsChanged []string
 	// Unread: why the statement was not given to the parser, as reading
 	// it would cost too much (unread.go): nothing else about it is known,
 	// and Strata refuses it. ReadFully for any other statement.

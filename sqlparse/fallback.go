@@ -38,7 +38,29 @@ func (m Mode) ClassifyFallback(sql string) *Facts {
 	f.ReadOnly = f.ReadOnly || fb.plainRead()
 	f.Names = fb.names()
 	f.OwnAccount = f.OwnAccount || fb.aboutOwnAccount()
+	if f.Kind == KindGrant && fb.word(0) != "GRANT" {
+		f.AccountsChanged = fb.accountsAtHosts()
+	}
 	return f
+}
+
+// accountsAtHosts lists the user names written as user@host ('u'@'h',
+// `u`@`h`, u@h) in a statement the parser could not read.
+func (fb *fallback) accountsAtHosts() []string {
+	var names []string
+	for i := 0; i+1 < len(fb.toks); i++ {
+		t, next := fb.toks[i], fb.toks[i+1]
+		if next.start != t.end || fb.text[next.start] != '@' {
+			continue
+		}
+		switch t.kind {
+		case tokString, tokQuoted:
+			names = append(names, quotedBody(fb.text[t.start:t.end]))
+		case tokWord:
+			names = append(names, fb.text[t.start:t.end])
+		}
+	}
+	return names
 }
 
 // aboutOwnAccount: an account statement the parser could not read

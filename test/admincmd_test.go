@@ -194,6 +194,17 @@ func TestOwnAccountChangesAreRefused(t *testing.T) {
 	if _, err := db.ExecContext(ctx, "SET PASSWORD FOR 'no_such_account'@'%' = PASSWORD('x')"); mysqlErr(err) != 1133 {
 		t.Errorf("SET PASSWORD FOR a named account: %v, want the server's 1133 (no such account)", err)
 	}
+	// The same account named outright, as a cleanup script or an
+	// account rotation run through Strata would name it.
+	for _, stmt := range []string{"SET PASSWORD FOR 'strata'@'127.0.0.1' = PASSWORD('changed')",
+		"ALTER USER 'strata'@'127.0.0.1' IDENTIFIED BY 'changed'", "ALTER USER strata@localhost ACCOUNT LOCK",
+		"ALTER USER 'strata'@'localhost' IDENTIFIED VIA mysql_native_password USING PASSWORD('changed')",
+		"DROP USER IF EXISTS 'strata'@'localhost'", "RENAME USER 'strata'@'localhost' TO 'gone'@'localhost'",
+		"REVOKE SELECT ON *.* FROM 'strata'@'localhost'", "CREATE OR REPLACE USER 'strata'@'localhost'"} {
+		if _, err := db.ExecContext(ctx, stmt); mysqlErr(err) != 1235 || !strings.Contains(err.Error(), "server account 'strata', which Strata logs in as") {
+			t.Errorf("%s: %v, want error 1235 naming Strata's account", stmt, err)
+		}
+	}
 	backend := testenv.Open(t, env.primary.DSN("strata", "strata", ""))
 	if err := backend.PingContext(ctx); err != nil {
 		t.Fatalf("Strata's server account no longer logs in with its password: %v", err)
