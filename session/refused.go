@@ -22,6 +22,8 @@ func (s *Session) refusedAtOnce(stmts []*sqlparse.Facts) *wire.Error {
 			return errUnread(f.Unread)
 		case f.Kind == sqlparse.KindShutdown:
 			return errShutdownRefused()
+		case f.ControlsReplication:
+			return errReplicationControl()
 		case f.OwnAccount:
 			return s.errOwnAccount()
 		case s.stratasAccount(f.AccountsChanged) != "":
@@ -44,6 +46,19 @@ func (s *Session) refusedAtOnce(stmts []*sqlparse.Facts) *wire.Error {
 func errShutdownRefused() *wire.Error {
 	return wire.NewError(wire.ErSpecificAccess,
 		"Access denied; Strata does not pass SHUTDOWN on: it would stop the primary under every client of the cluster. Shut a server down on its own address (for a primary, after `strata switchover`)")
+}
+
+// errReplicationControl answers RESET MASTER, CHANGE MASTER TO and START,
+// STOP or RESET SLAVE. Each is about one server's place in the
+// replication topology, and through Strata it could only reach the
+// primary: RESET MASTER there deletes the binary log every replica reads
+// (they stop, unable to find their position), CHANGE MASTER and START
+// SLAVE would make it a replica of another server, the others do nothing
+// while the client believes it stopped or reset a replica. The code is
+// the server's for a missing privilege, as for SHUTDOWN.
+func errReplicationControl() *wire.Error {
+	return wire.NewError(wire.ErSpecificAccess,
+		"Access denied; Strata does not pass replication control on (RESET MASTER, CHANGE MASTER, START / STOP / RESET SLAVE): through Strata it would reach the primary, whose binary log every replica reads. Run it on the server's own address; Strata follows the topology it finds, and `strata switchover` moves the primary")
 }
 
 // RefuseShutdown answers COM_SHUTDOWN.

@@ -305,6 +305,9 @@ type Facts struct {
 	// ALTER, DROP, RENAME USER or REVOKE). Through Strata that account is
 	// the server account Strata logs in as, not the client's user.
 	OwnAccount bool
+	// ControlsReplication: RESET MASTER, CHANGE MASTER TO, START, STOP or
+	// RESET SLAVE / REPLICA: about one server's place in the topology.
+	ControlsReplication bool
 	// AccountsChanged: the user names of the server accounts an account
 	// statement creates, changes, renames, drops or revokes from (GRANT,
 	// which only adds, names none).

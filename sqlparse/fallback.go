@@ -249,6 +249,7 @@ func (fb *fallback) tx(i int, kw string) {
 	case "START":
 		if fb.word(i+1) != "TRANSACTION" { // START SLAVE / REPLICA / GROUP_REPLICATION
 			f.Kind = KindOther
+			f.ControlsReplication = fb.replicationWord(i + 1)
 			return
 		}
 		f.Kind, f.StartsTx, f.ImplicitCommit = KindBegin, true, true
@@ -456,11 +457,27 @@ func (fb *fallback) admin(i int, kw string) {
 			fb.hasWord("EXPORT", i, len(fb.toks))
 	case "RESET", "CACHE", "PURGE", "CHANGE":
 		f.Kind, f.ImplicitCommit = KindOther, true
+		f.ControlsReplication = kw != "PURGE" && (next == "MASTER" || fb.replicationWord(i+1))
+	case "STOP":
+		f.Kind = KindOther
+		f.ControlsReplication = fb.replicationWord(i + 1)
 	case "SHUTDOWN": // MariaDB's SHUTDOWN WAIT FOR ALL SLAVES
 		f.Kind = KindShutdown
 	default:
 		f.Kind = KindOther
 	}
+}
+
+// replicationWord reports whether token i starts what START, STOP, RESET
+// or CHANGE act on when they control replication: SLAVE, REPLICA, ALL
+// SLAVES or REPLICAS, or a connection name and then SLAVE (MariaDB's
+// multi-source 'name' SLAVE).
+func (fb *fallback) replicationWord(i int) bool {
+	switch fb.word(i) {
+	case "SLAVE", "SLAVES", "REPLICA", "REPLICAS", "ALL":
+		return true
+	}
+	return fb.word(i+1) == "SLAVE" || fb.word(i+1) == "REPLICA"
 }
 
 // showDiagnostics: SHOW [COUNT(*)] WARNINGS | ERRORS [LIMIT ...] from

@@ -210,3 +210,45 @@ func TestOwnAccountChangesAreRefused(t *testing.T) {
 		t.Fatalf("Strata's server account no longer logs in with its password: %v", err)
 	}
 }
+
+// RESET MASTER, CHANGE MASTER TO and START, STOP or RESET SLAVE are about
+// one server's place in the replication topology; through Strata they
+// reached the primary, where RESET MASTER deletes the binary log every
+// replica reads and CHANGE MASTER would make it a replica. Strata refuses
+// them in every form with 1227, naming why, and replication goes on.
+func TestReplicationControlIsRefused(t *testing.T) {
+	ctx := ctxFor(t)
+	primary := openDirect(t, env.primary, "")
+	var before string
+	if err := primary.QueryRowContext(ctx, "SELECT @@gtid_binlog_pos").Scan(&before); err != nil {
+		t.Fatal(err)
+	}
+	db := openStrata(t, "multiStatements=true")
+	for _, stmt := range []string{"RESET MASTER", "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=17307",
+		"STOP SLAVE", "START SLAVE", "RESET SLAVE ALL", "STOP ALL SLAVES", "SELECT 1; RESET MASTER"} {
+		if _, err := db.ExecContext(ctx, stmt); mysqlErr(err) != 1227 || !strings.Contains(err.Error(), "Strata does not pass replication control on") {
+			t.Errorf("%s: %v, want error 1227 naming why", stmt, err)
+		}
+	}
+	st, err := db.PrepareContext(ctx, "RESET MASTER")
+	if st != nil {
+		st.Close()
+	}
+	if mysqlErr(err) != 1227 {
+		t.Errorf("prepared RESET MASTER: %v, want error 1227", err)
+	}
+	var after string
+	if err := primary.QueryRowContext(ctx, "SELECT @@gtid_binlog_pos").Scan(&after); err != nil {
+		t.Fatal(err)
+	}
+	if before != "" && after == "" {
+		t.Errorf("the primary's binary log was reset: position %q, then %q", before, after)
+	}
+	// The replicas still follow the primary.
+	setupTables(t, "CREATE TABLE IF NOT EXISTS blog.replication_probe (id INT PRIMARY KEY)", "REPLACE INTO blog.replication_probe VALUES (1)")
+	for _, r := range env.replicas {
+		if got := queryStrings(t, openDirect(t, r, "blog"), "SELECT id FROM replication_probe"); len(got) != 1 {
+			t.Errorf("replica %s after the refused statements: %v", r.Addr, got)
+		}
+	}
+}
