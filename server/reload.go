@@ -151,6 +151,7 @@ func (s *Strata) applyFrontAndAdmin(old, cfg *config.Config) []string {
 		changes = append(changes, fmt.Sprintf("result_cache: max_size %d, max_entry_size %d", cfg.ResultCache.MaxSize, cfg.ResultCache.MaxEntrySize))
 	}
 	s.Env.SetStateTables(stateTables(cfg)) // sequences may have changed
+	s.Env.SetToolAccounts(toolAccounts(cfg))
 	if old.Zone != cfg.Zone {
 		s.Env.SetZone(cfg.Zone)
 		changes = append(changes, fmt.Sprintf("zone: %q (reads prefer its replicas)", cfg.Zone))

@@ -183,6 +183,7 @@ func (s *Strata) newDataPlane(cfg *config.Config, backendTLS *tls.Config) {
 	s.Env.SetLimits(sessionLimits(cfg))
 	s.Env.SetZone(cfg.Zone)
 	s.Env.SetStateTables(stateTables(cfg))
+	s.Env.SetToolAccounts(toolAccounts(cfg))
 	s.Env.SetBackendLogin(backend.Login{User: cfg.Backend.User, Password: cfg.Backend.Password})
 	s.Env.FailoverWait.Store(int64(failoverWait(cfg)))
 	if cfg.CacheEnabled() {

@@ -32,3 +32,16 @@ func stateTables(cfg *config.Config) []sqlparse.TableRef {
 	}
 	return tables
 }
+
+// toolAccounts are the server accounts of Strata's switchover: its own
+// and the one replicas log in to their primary with
+// (session.Env.SetToolAccounts).
+func toolAccounts(cfg *config.Config) []string {
+	var names []string
+	for _, name := range []string{cfg.Switchover.User, cfg.Switchover.ReplicationUser} {
+		if name != "" && !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	return names
+}

@@ -27,3 +27,14 @@ func TestStateTables(t *testing.T) {
 		t.Fatalf("state tables %v, want %v", got, want)
 	}
 }
+
+// The switchover's accounts, its own and the replicas', are Strata's too.
+func TestToolAccounts(t *testing.T) {
+	cfg := &config.Config{Switchover: config.Switchover{User: "switcher", ReplicationUser: "repl"}}
+	if got := toolAccounts(cfg); !slices.Equal(got, []string{"switcher", "repl"}) {
+		t.Fatalf("tool accounts %v", got)
+	}
+	if got := toolAccounts(&config.Config{}); len(got) != 0 {
+		t.Fatalf("tool accounts without a switchover: %v", got)
+	}
+}

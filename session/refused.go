@@ -152,13 +152,15 @@ func (s *Session) errStrataSchema() *wire.Error {
 }
 
 // stratasAccount is the first of names that is a server account Strata
-// logs in as (backend.user, users[].backend.user), "" for none.
+// logs in as (backend.user, users[].backend.user) or gives its replicas
+// (switchover.user, .replication_user), "" for none.
 func (s *Session) stratasAccount(names []string) string {
+	var tools []string
+	if t := s.env.toolAccounts.Load(); t != nil {
+		tools = *t
+	}
 	for _, name := range names {
-		if name == s.env.BackendLogin().User {
-			return name
-		}
-		if _, ok := s.env.Accounts.Password(name); ok {
+		if _, ok := s.env.Accounts.Password(name); ok || name == s.env.BackendLogin().User || slices.Contains(tools, name) {
 			return name
 		}
 	}
@@ -173,6 +175,6 @@ func (s *Session) stratasAccount(names []string) string {
 // it.
 func errStrataAccount(name string) *wire.Error {
 	return wire.NewError(wire.ErNotSupportedYet,
-		"Strata: this statement would change server account '%s', which Strata logs in as (backend.user or users[].backend.user in its config); without it Strata loses every server at its next login. Change it on a server's own address, and Strata's config with it (docs/operations.md tells how to rotate it)",
+		"Strata: this statement would change server account '%s', which Strata logs in as (backend.user, users[].backend.user, switchover.user or .replication_user in its config); without it Strata loses every server at its next login, or replicas their primary. Change it on a server's own address, and Strata's config with it (docs/operations.md tells how to rotate it)",
 		name)
 }

@@ -62,6 +62,9 @@ type Env struct {
 	// stateTables are where Strata keeps its own state on the servers
 	// (StateTables, SetStateTables).
 	stateTables atomic.Pointer[[]sqlparse.TableRef]
+	// toolAccounts are server accounts Strata's tools log in as
+	// (SetToolAccounts).
+	toolAccounts atomic.Pointer[[]string]
 	// OnBackendFailure is told when a server could not be reached, so the
 	// monitor checks it at once instead of at its next interval (may be nil).
 	OnBackendFailure func(addr string)
@@ -142,6 +145,11 @@ func (e *Env) SetZone(zone string) { e.zone.Store(&zone) }
 // SetStateTables names the tables where Strata keeps its own state on the
 // servers (server.StateTables), which clients may read but not change.
 func (e *Env) SetStateTables(tables []sqlparse.TableRef) { e.stateTables.Store(&tables) }
+
+// SetToolAccounts names the server accounts Strata's switchover logs in as
+// and gives replicas (config switchover.user, .replication_user), which
+// clients may not change, as backend.user.
+func (e *Env) SetToolAccounts(names []string) { e.toolAccounts.Store(&names) }
 
 // StateTables are the tables SetStateTables named last.
 func (e *Env) StateTables() []sqlparse.TableRef {
