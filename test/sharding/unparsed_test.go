@@ -51,7 +51,7 @@ func TestRefusalsNameTheReason(t *testing.T) {
 	db := strataDB(t)
 	for _, tc := range []struct{ sql, want string }{
 		{"GRANT SELECT ON blog.entries TO 'strata'@'%'", "GRANT or REVOKE on entries, a sharded table"},
-		{"REVOKE SELECT ON TABLE entries FROM 'strata'@'%'", "GRANT or REVOKE on entries, a sharded table"},
+		{"REVOKE SELECT ON TABLE entries FROM 'reports'@'%'", "GRANT or REVOKE on entries, a sharded table"},
 		{"SELECT MEDIAN(score) OVER () FROM entries", "MEDIAN, PERCENTILE_CONT and PERCENTILE_DISC"},
 		{"SELECT title FROM entries WHERE id = 1000000001 INTO DUMPFILE '/tmp/strata-never-written'", "INTO DUMPFILE from entries"},
 		{"SELECT PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY score) OVER (PARTITION BY status) FROM entries", "take the percentile in the application"},
