@@ -24,6 +24,8 @@ func (s *Session) refusedAtOnce(stmts []*sqlparse.Facts) *wire.Error {
 			return errShutdownRefused()
 		case f.ControlsReplication:
 			return errReplicationControl()
+		case !f.ReadOnly && s.readingMode().SkipsBinlog(f):
+			return errSkipsBinlog()
 		case f.OwnAccount:
 			return s.errOwnAccount()
 		case s.stratasAccount(f.AccountsChanged) != "":
@@ -59,6 +61,17 @@ func errShutdownRefused() *wire.Error {
 func errReplicationControl() *wire.Error {
 	return wire.NewError(wire.ErSpecificAccess,
 		"Access denied; Strata does not pass replication control on (RESET MASTER, CHANGE MASTER, START / STOP / RESET SLAVE): through Strata it would reach the primary, whose binary log every replica reads. Run it on the server's own address; Strata follows the topology it finds, and `strata switchover` moves the primary")
+}
+
+// errSkipsBinlog answers SET sql_log_bin = 0 (and SET STATEMENT
+// sql_log_bin = 0 FOR ...). The session's writes would reach the primary
+// and no replica: reads Strata sends to the replicas would never see
+// them, and a replica promoted by a switchover or failover would lack
+// them, acknowledged writes lost. The code is the server's for a missing
+// privilege (SUPER or BINLOG ADMIN), which is what it is through Strata.
+func errSkipsBinlog() *wire.Error {
+	return wire.NewError(wire.ErSpecificAccess,
+		"Access denied; Strata does not turn off sql_log_bin: this session's writes would reach the primary and none of the replicas, whose reads would never see them, and a replica promoted in a switchover would lose them. Run such maintenance on the server's own address")
 }
 
 // RefuseShutdown answers COM_SHUTDOWN.

@@ -252,3 +252,37 @@ func TestReplicationControlIsRefused(t *testing.T) {
 		}
 	}
 }
+
+// SET sql_log_bin = 0 through Strata kept the session's writes from every
+// replica: its own reads, sent to the replicas, never saw them, and a
+// promoted replica would lack them. Strata refuses it (and SET STATEMENT
+// sql_log_bin = 0 FOR ...) with 1227; turning the log on is passed on.
+func TestBinaryLogStaysOn(t *testing.T) {
+	t.Parallel()
+	setupTables(t, "CREATE TABLE IF NOT EXISTS blog.binlog_probe (id INT PRIMARY KEY)")
+	ctx := ctxFor(t)
+	c, err := openStrata(t).Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, stmt := range []string{"SET sql_log_bin = 0", "SET SESSION sql_log_bin = OFF", "SET time_zone = '+00:00', sql_log_bin = 0",
+		"SET STATEMENT sql_log_bin = 0 FOR INSERT INTO binlog_probe VALUES (1)"} {
+		if _, err := c.ExecContext(ctx, stmt); mysqlErr(err) != 1227 || !strings.Contains(err.Error(), "Strata does not turn off sql_log_bin") {
+			t.Errorf("%s: %v, want error 1227 naming why", stmt, err)
+		}
+	}
+	for _, stmt := range []string{"SET sql_log_bin = 1", "REPLACE INTO binlog_probe VALUES (2)"} {
+		if _, err := c.ExecContext(ctx, stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	if err := env.sb.WaitReplicated(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range env.replicas {
+		if got := queryStrings(t, openDirect(t, r, "blog"), "SELECT id FROM binlog_probe ORDER BY id"); strings.Join(got, ",") != "2" {
+			t.Errorf("replica %s has rows %v, want the one written with the log on (2)", r.Addr, got)
+		}
+	}
+}
