@@ -129,15 +129,17 @@ func errStrataXA() *wire.Error {
 // state on the servers (Env.StateTables).
 const stateSchema = twophase.Schema
 
-// changesStrataSchema reports whether f writes, locks or changes the
-// definition of a table where Strata keeps its own state, or drops or
+// changesStrataSchema reports whether f writes, locks (a locking read,
+// LOCK TABLES, FLUSH TABLES ... WITH READ LOCK) or changes the definition
+// of a table where Strata keeps its own state, or drops or
 // alters the schema they live in. Reads are left alone: an operator may
 // look. An application's own tables in a schema of that name are its own.
 func (s *Session) changesStrataSchema(f *sqlparse.Facts) bool {
 	if f.AltersSchema == stateSchema {
 		return true
 	}
-	if len(f.WriteTables) == 0 && !f.Locking {
+	locks := f.Locking || f.Kind == sqlparse.KindLockTables // LOCK TABLES ... READ stops writers too
+	if len(f.WriteTables) == 0 && !locks {
 		return false
 	}
 	state := s.env.StateTables()
@@ -150,7 +152,7 @@ func (s *Session) changesStrataSchema(f *sqlparse.Facts) bool {
 	if slices.ContainsFunc(f.WriteTables, in) {
 		return true
 	}
-	return f.Locking && slices.ContainsFunc(f.Tables, in)
+	return locks && slices.ContainsFunc(f.Tables, in)
 }
 
 // errStrataSchema answers a client's change to Strata's own schema, with

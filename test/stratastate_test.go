@@ -116,6 +116,7 @@ func TestStratasSchemaIsNotTheClients(t *testing.T) {
 		"INSERT INTO strata.strata_twophase (gtrid, decision) VALUES ('x', 'abort')",
 		"TRUNCATE TABLE strata.strata_twophase",
 		"SELECT * FROM strata.strata_twophase FOR UPDATE",
+		"LOCK TABLES strata.strata_twophase READ",
 		"ALTER TABLE strata.strata_twophase ADD COLUMN note INT",
 		"DROP TABLE strata.strata_sequences",
 		"DROP DATABASE strata",
