@@ -12,11 +12,14 @@ import (
 // errors.
 
 // refusedAtOnce is the error of a statement Strata never runs, wherever
-// it would be routed: SHUTDOWN, one about the account running it, one that
-// would cost too much to read, an XA statement about Strata's own
-// transactions, a change to Strata's own schema. nil when stmts hold none.
+// it would be routed: one that would cost too much to read, SHUTDOWN,
+// replication control, turning the binary log off, a change of the
+// account running it or of another account Strata logs in as, an XA
+// statement about Strata's own transactions, a change of the tables where
+// Strata keeps its state. nil when stmts hold none.
 func (s *Session) refusedAtOnce(stmts []*sqlparse.Facts) *wire.Error {
 	for _, f := range stmts {
+		account := s.stratasAccount(f.AccountsChanged)
 		switch {
 		case f.Unread != sqlparse.ReadFully:
 			return errUnread(f.Unread)
@@ -28,8 +31,8 @@ func (s *Session) refusedAtOnce(stmts []*sqlparse.Facts) *wire.Error {
 			return errSkipsBinlog()
 		case f.OwnAccount:
 			return s.errOwnAccount()
-		case s.stratasAccount(f.AccountsChanged) != "":
-			return errStrataAccount(s.stratasAccount(f.AccountsChanged))
+		case account != "":
+			return errStrataAccount(account)
 		case f.Kind == sqlparse.KindXA && s.namesStrataXA(f.Text):
 			return errStrataXA()
 		case s.changesStrataSchema(f):
@@ -170,6 +173,9 @@ func (s *Session) errStrataSchema() *wire.Error {
 // logs in as (backend.user, users[].backend.user) or gives its replicas
 // (switchover.user, .replication_user), "" for none.
 func (s *Session) stratasAccount(names []string) string {
+	if len(names) == 0 {
+		return "" // every statement but account statements
+	}
 	var tools []string
 	if t := s.env.toolAccounts.Load(); t != nil {
 		tools = *t
