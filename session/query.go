@@ -95,9 +95,10 @@ func (s *Session) Query(ctx context.Context, packet []byte) error {
 		return s.refuse(wire.NewError(wire.ErParse, "You have an error in your SQL syntax: this connection did not enable multi-statements (CLIENT_MULTI_STATEMENTS), so send one statement per query"))
 	case refused != nil:
 		return s.refuse(refused)
-	case !single && !explain && (s.placed(f) || s.pinnedAway(f) || s.namesConnections(parsed.Statements)):
+	case !single && !explain && (s.placed(f) || s.pinnedAway(f) || s.namesConnections(parsed.Statements) || s.computesText(parsed.Statements)):
 		// Each statement on its own: KILL 5 and SHOW EXPLAIN FOR 5
-		// name Strata's session 5, not a server's thread 5.
+		// name Strata's session 5, not a server's thread 5; PREPARE s
+		// FROM @sql reads what the statements before it set.
 		return s.queryEach(ctx, parsed)
 	case f.Kind == sqlparse.KindKill && single:
 		return s.kill(parsed.SQL)
@@ -245,8 +246,15 @@ func (s *Session) relayQuery(ctx context.Context, sql string, packet []byte, par
 	f := parsed.Summary
 	keeps := s.keepsDiagnostics(f, len(parsed.Statements))
 	form := s.textPrepared(parsed, sql)
+	computed, computes := s.computedText(parsed)
 	var res backend.Result
 	err := s.run(ctx, command{facts: f, stmts: stmts, cacheQuery: sql, cluster: s.metadataCluster(f, nil)}, func(c *backend.Conn, capture *backend.Capture) (backend.Result, error) {
+		if computes {
+			var refused *wire.Error
+			if packet, refused = s.checkComputedText(ctx, c, computed, sql, packet); refused != nil {
+				return s.answerRefusedOn(refused)
+			}
+		}
 		if form != nil {
 			var done bool
 			var err error
@@ -447,7 +455,7 @@ func (s *Session) routeStatement(ctx context.Context, cmd command, hold *stateme
 	if err == nil {
 		rt, err = s.consistentRead(ctx, rt, hold.fill.NeededGTID())
 	}
-	if err == nil && f.ReadsPrevious {
+	if err == nil && (f.ReadsPrevious || s.wouldLeaveForeignDiagnostics(rt.conn, f)) {
 		err = s.resetForForeignState(rt)
 	}
 	return rt, capture, false, err

@@ -16,7 +16,8 @@ import (
 // replication control, turning the binary log off, a change of the
 // account running it or of another account Strata logs in as, an XA
 // statement about Strata's own transactions, a change of the tables where
-// Strata keeps its state. nil when stmts hold none.
+// Strata keeps its state; any of them as the literal text of a PREPARE
+// or EXECUTE IMMEDIATE (preparedtext.go). nil when stmts hold none.
 func (s *Session) refusedAtOnce(stmts []*sqlparse.Facts) *wire.Error {
 	for _, f := range stmts {
 		account := s.stratasAccount(f.AccountsChanged)
@@ -37,6 +38,11 @@ func (s *Session) refusedAtOnce(stmts []*sqlparse.Facts) *wire.Error {
 			return errStrataXA()
 		case s.changesStrataSchema(f):
 			return s.errStrataSchema()
+		}
+		if f.Kind == sqlparse.KindPrepare {
+			if e := s.refusedInPrepared(f); e != nil {
+				return e
+			}
 		}
 	}
 	return nil

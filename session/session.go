@@ -737,6 +737,16 @@ func (s *Session) noteWarnings(c *backend.Conn, f *sqlparse.Facts, res backend.R
 	}
 }
 
+// wouldLeaveForeignDiagnostics reports whether c, just taken from its
+// pool for f, holds another session's warnings or error that f would
+// leave there: f uses no table (PREPARE, SELECT 1, SELECT ... INTO @v),
+// so the server keeps them, and the SHOW WARNINGS after it would read
+// another client's statement, its values in the message. Rare: only a
+// connection whose last statement warned or failed is reset for it.
+func (s *Session) wouldLeaveForeignDiagnostics(c *backend.Conn, f *sqlparse.Facts) bool {
+	return c.WarnedBy != 0 && c.WarnedBy != s.ID && len(f.Tables) == 0
+}
+
 // leftDiagnostics reports whether a statement's result left warnings or
 // an error on its connection, for a SHOW WARNINGS that follows to read.
 func leftDiagnostics(res backend.Result) bool { return res.Err != nil || res.Warnings > 0 }

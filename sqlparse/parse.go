@@ -42,6 +42,10 @@ type Mode struct {
 // empty string) is NULL to the server.
 func (m Mode) EmptyStringIsNull() bool { return m.emptyIsNull }
 
+// NoBackslashEscapes reports whether m has NO_BACKSLASH_ESCAPES: a
+// backslash in a string literal is itself, not an escape.
+func (m Mode) NoBackslashEscapes() bool { return m.noBackslash }
+
 // EmptyStringLiteral reports whether text is a quoted empty string (”,
 // "", N”, _utf8mb4”), which EMPTY_STRING_IS_NULL reads as NULL; a hex
 // literal (X”) stays an empty string.

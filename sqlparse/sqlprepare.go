@@ -221,3 +221,60 @@ func HasTopLevelLimit(sql string) bool {
 	sc := newScanner(sql)
 	return len(sc.topLevelWords("limit", true)) > 0
 }
+
+// PreparedText is the statement a PREPARE name FROM ... or an EXECUTE
+// IMMEDIATE ... runs: Text when it is written as one string literal,
+// otherwise Expr, the expression the server computes it from (@var,
+// CONCAT(...)), which lies at Start:End of the statement.
+type PreparedText struct {
+	Text       string
+	Expr       string
+	Start, End int
+}
+
+// PreparedText reads the text a PREPARE or EXECUTE IMMEDIATE runs; ok is
+// false for any other statement (EXECUTE name, DEALLOCATE PREPARE) and
+// for one without an expression.
+func (m Mode) PreparedText(sql string) (PreparedText, bool) {
+	sc, toks := m.codeTokens(sql)
+	var expr []token
+	switch {
+	case len(toks) >= 4 && sc.isWord(toks[0], "prepare") && sc.isWord(toks[2], "from"):
+		expr = toks[3:]
+	case len(toks) >= 3 && sc.isWord(toks[0], "execute") && sc.isWord(toks[1], "immediate"):
+		expr = toks[2:]
+		if end := topLevelWord(&sc, expr, "using"); end >= 0 {
+			expr = expr[:end]
+		}
+	}
+	if len(expr) == 0 {
+		return PreparedText{}, false
+	}
+	out := PreparedText{Start: expr[0].start, End: expr[len(expr)-1].end}
+	out.Expr = sql[out.Start:out.End]
+	if len(expr) == 1 && expr[0].kind == tokString {
+		// The parser decodes the literal as the server does (escapes,
+		// doubled quotes, the sql_mode's NO_BACKSLASH_ESCAPES).
+		if f, err := m.Classify("PREPARE s FROM " + out.Expr); err == nil && f.Kind == KindPrepare && !f.Fallback {
+			out.Text, out.Expr = f.PrepareSQL, ""
+		}
+	}
+	return out, true
+}
+
+// topLevelWord is the index in toks of the first word kw outside
+// parentheses, -1 when there is none.
+func topLevelWord(sc *scanner, toks []token, kw string) int {
+	depth := 0
+	for i, t := range toks {
+		switch {
+		case t.kind == tokPunct && sc.s[t.start] == '(':
+			depth++
+		case t.kind == tokPunct && sc.s[t.start] == ')':
+			depth--
+		case depth == 0 && sc.isWord(t, kw):
+			return i
+		}
+	}
+	return -1
+}

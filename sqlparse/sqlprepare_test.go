@@ -29,6 +29,38 @@ func TestParseSQLPrepare(t *testing.T) {
 	}
 }
 
+// PreparedText reads the statement a PREPARE or EXECUTE IMMEDIATE
+// runs: a literal decoded as the server decodes it, anything else as the
+// expression the server computes it from, with where it lies.
+func TestPreparedText(t *testing.T) {
+	noBackslash := NewMode("NO_BACKSLASH_ESCAPES")
+	for _, tc := range []struct {
+		mode Mode
+		sql  string
+		want PreparedText
+		ok   bool
+	}{
+		{Mode{}, "PREPARE s FROM 'RESET MASTER'", PreparedText{Text: "RESET MASTER", Start: 15, End: 29}, true},
+		{Mode{}, `EXECUTE IMMEDIATE 'SELECT \'x\', ?' USING 5`, PreparedText{Text: "SELECT 'x', ?", Start: 18, End: 35}, true},
+		{Mode{}, `execute immediate "KILL 5";`, PreparedText{Text: "KILL 5", Start: 18, End: 26}, true},
+		{noBackslash, `EXECUTE IMMEDIATE 'SELECT ''a\b'''`, PreparedText{Text: `SELECT 'a\b'`, Start: 18, End: 34}, true},
+		{Mode{}, "PREPARE s FROM ''", PreparedText{Start: 15, End: 17}, true},
+		{Mode{}, "PREPARE s FROM @q", PreparedText{Expr: "@q", Start: 15, End: 17}, true},
+		{Mode{}, "EXECUTE IMMEDIATE CONCAT('RESET ', 'MASTER') USING 1, 2", PreparedText{Expr: "CONCAT('RESET ', 'MASTER')", Start: 18, End: 44}, true},
+		{Mode{}, "EXECUTE IMMEDIATE IF(@a, 'x USING y', @b)", PreparedText{Expr: "IF(@a, 'x USING y', @b)", Start: 18, End: 41}, true},
+		{Mode{}, "PREPARE s FROM _utf8mb4'SELECT 1'", PreparedText{Expr: "_utf8mb4'SELECT 1'", Start: 15, End: 33}, true},
+		{Mode{}, "EXECUTE s USING 1", PreparedText{}, false},
+		{Mode{}, "DEALLOCATE PREPARE s", PreparedText{}, false},
+		{Mode{}, "EXECUTE IMMEDIATE", PreparedText{}, false},
+		{Mode{}, "SELECT 'PREPARE s FROM x'", PreparedText{}, false},
+	} {
+		got, ok := tc.mode.PreparedText(tc.sql)
+		if ok != tc.ok || got != tc.want {
+			t.Errorf("PreparedText(%q) = %+v, %v; want %+v, %v", tc.sql, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
 func TestBindPlaceholders(t *testing.T) {
 	for _, tc := range []struct {
 		sql  string

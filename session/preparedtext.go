@@ -1,0 +1,143 @@
+package session
+
+import (
+	"context"
+	"encoding/hex"
+	"unicode/utf8"
+
+	"github.com/strata-proxy/strata/backend"
+	"github.com/strata-proxy/strata/planner"
+	"github.com/strata-proxy/strata/sqlparse"
+	"github.com/strata-proxy/strata/wire"
+)
+
+// The text of a SQL-level PREPARE name FROM ... or EXECUTE IMMEDIATE ...
+// is a statement of its own, which the server runs as Strata's account.
+// Unread, it would carry past Strata what Strata refuses as a statement
+// (EXECUTE IMMEDIATE 'RESET MASTER', PREPARE s FROM 'DROP USER strata'),
+// and KILL or SHOW EXPLAIN FOR there would name a server's thread, not
+// the Strata session the client means. So Strata reads the text: as
+// written when it is a literal; otherwise it computes the expression on
+// the connection that runs the statement, checks what it gives, and
+// sends that text as the literal, so the server runs what was checked.
+
+// refusedInPrepared is the error of a PREPARE or EXECUTE IMMEDIATE whose
+// literal text holds a statement Strata refuses; nil for any other.
+func (s *Session) refusedInPrepared(f *sqlparse.Facts) *wire.Error {
+	pt, ok := s.readingMode().PreparedText(f.Text)
+	if !ok || pt.Expr != "" {
+		return nil
+	}
+	return s.refusedText(pt.Text)
+}
+
+// refusedText is the error of a prepared statement's text that Strata
+// would refuse, or whose connection ids it could not map.
+func (s *Session) refusedText(text string) *wire.Error {
+	parsed := s.parse(text)
+	if e := s.refusedAtOnce(parsed.Statements); e != nil {
+		return e
+	}
+	if s.namesConnections(parsed.Statements) {
+		return wire.NewError(wire.ErNotSupportedYet,
+			"Strata: KILL, SHOW EXPLAIN FOR and EXPLAIN FOR CONNECTION name a connection by Strata's id, which Strata maps to a server's thread only in a statement of their own: in a SQL-level PREPARE or EXECUTE IMMEDIATE the server would read it as one of its own threads. Send the statement itself (or prepare it with the client library: KILL QUERY ? works)")
+	}
+	return nil
+}
+
+// computedText is the expression a PREPARE or EXECUTE IMMEDIATE of
+// parsed computes its text from, when it is a query of that one
+// statement; ok is false for any other query.
+func (s *Session) computedText(parsed *planner.Parsed) (sqlparse.PreparedText, bool) {
+	if len(parsed.Statements) != 1 || parsed.Summary.Kind != sqlparse.KindPrepare {
+		return sqlparse.PreparedText{}, false
+	}
+	pt, ok := s.readingMode().PreparedText(parsed.SQL)
+	return pt, ok && pt.Expr != ""
+}
+
+// computesText reports whether a statement of stmts computes the text it
+// prepares: in a multi-statement query it runs on its own, after the
+// statements before it set what it reads (SET @sql = ...; PREPARE s FROM
+// @sql).
+func (s *Session) computesText(stmts []*sqlparse.Facts) bool {
+	for _, f := range stmts {
+		if f.Kind != sqlparse.KindPrepare {
+			continue
+		}
+		if pt, ok := s.readingMode().PreparedText(f.Text); ok && pt.Expr != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// checkComputedText computes pt's expression on c, the connection about
+// to run sql, and checks the text it gives. It returns the request to
+// send: sql with that text as a literal in place of the expression, or
+// packet unchanged when the expression gives no text (NULL, or an error:
+// the server then answers as it does). refused is the error the client
+// gets instead when Strata refuses the text.
+func (s *Session) checkComputedText(ctx context.Context, c *backend.Conn, pt sqlparse.PreparedText, sql string, packet []byte) (request []byte, refused *wire.Error) {
+	_, row, err := queryRow(ctx, c, "SELECT "+pt.Expr)
+	if err != nil || len(row) != 1 || row[0] == nil {
+		return packet, nil
+	}
+	text := row[0]
+	if e := s.refusedText(string(text)); e != nil {
+		return nil, e
+	}
+	if pt.Expr[0] == '@' {
+		// A user variable stays as it is on this connection until the
+		// statement reads it: the text sent is the one checked.
+		return packet, nil
+	}
+	// Computed once, here: a second computation by the server could
+	// give other text (RAND(), FOUND_ROWS() after this SELECT).
+	out := append([]byte{wire.ComQuery}, sql[:pt.Start]...)
+	out = append(out, textLiteral(text, s.readingMode().NoBackslashEscapes())...)
+	return append(out, sql[pt.End:]...), nil
+}
+
+// textLiteral writes a statement's text as a string literal the server
+// reads back byte for byte: quotes doubled, backslashes doubled unless
+// the sql_mode has NO_BACKSLASH_ESCAPES; text that is not UTF-8 or holds
+// a NUL byte as a hex literal, which PREPARE and EXECUTE IMMEDIATE take
+// too.
+func textLiteral(text []byte, noBackslash bool) []byte {
+	plain := utf8.Valid(text)
+	for _, c := range text {
+		plain = plain && c != 0
+	}
+	if !plain {
+		return []byte("X'" + hex.EncodeToString(text) + "'")
+	}
+	out := make([]byte, 0, len(text)+2)
+	out = append(out, '\'')
+	for _, c := range text {
+		switch {
+		case c == '\'':
+			out = append(out, '\'', '\'')
+		case c == '\\' && !noBackslash:
+			out = append(out, '\\', '\\')
+		default:
+			out = append(out, c)
+		}
+	}
+	return append(out, '\'')
+}
+
+// answerRefusedOn answers a statement Strata refused after it took c for
+// it: the client gets the error, c ran nothing of the statement.
+func (s *Session) answerRefusedOn(e *wire.Error) (backend.Result, error) {
+	s.forgetPrevious()
+	s.noteOwnError(e)
+	s.env.Metrics.ObserveError("proxy")
+	if s.client.Chain != nil {
+		s.client.Chain.Failed = true
+	}
+	if err := s.client.WritePacket(wire.AppendErr(nil, e)); err != nil {
+		return backend.Result{}, &backend.ClientError{Err: err}
+	}
+	return backend.Result{Err: e, Sent: true}, nil
+}

@@ -1,0 +1,108 @@
+package test
+
+import (
+	"strings"
+	"testing"
+)
+
+// The text of a SQL-level PREPARE or EXECUTE IMMEDIATE is a statement the
+// server runs as Strata's account. Strata refused RESET MASTER, SET
+// sql_log_bin = 0, a change of its own account, KILL of a server thread
+// and the rest as statements, and passed the same ones on inside a
+// prepared text: as a literal, in a user variable, or computed by an
+// expression. Now it reads the text each time and refuses as for the
+// statement, and runs a computed text once, as the literal it checked.
+func TestPreparedTextsAreReadToo(t *testing.T) {
+	ctx := ctxFor(t)
+	conn, err := openStrata(t, "multiStatements=true").Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	refused := []struct {
+		stmt string
+		code uint16
+		says string
+	}{
+		{"EXECUTE IMMEDIATE 'RESET MASTER'", 1227, "replication control"},
+		{"EXECUTE IMMEDIATE CONCAT('RESET ', 'MASTER')", 1227, "replication control"},
+		{"PREPARE s FROM 'SET sql_log_bin = 0'", 1227, "sql_log_bin"},
+		{"SET @q = 'SET SESSION sql_log_bin = OFF'; PREPARE s FROM @q", 1227, "sql_log_bin"},
+		{"SET @q = 'DROP USER ''strata''@''localhost'''", 0, ""},
+		{"PREPARE s FROM @q", 1235, "server account 'strata'"},
+		{"EXECUTE IMMEDIATE @q", 1235, "server account 'strata'"},
+		{"PREPARE s FROM CONCAT('XA ROLLBACK ''a'', ''b'', ', 1398035009)", 1235, "Strata's own"},
+		{"EXECUTE IMMEDIATE 'DROP DATABASE strata'", 1044, "Strata keeps"},
+		{"EXECUTE IMMEDIATE 'KILL QUERY 5'", 1235, "only in a statement of their own"},
+		{"SET @k = 'SHOW EXPLAIN FOR 5'; EXECUTE IMMEDIATE @k", 1235, "only in a statement of their own"},
+	}
+	for _, r := range refused {
+		_, err := conn.ExecContext(ctx, r.stmt)
+		if r.code == 0 {
+			if err != nil {
+				t.Fatalf("%s: %v", r.stmt, err)
+			}
+			continue
+		}
+		if mysqlErr(err) != r.code || !strings.Contains(err.Error(), r.says) {
+			t.Errorf("%s: %v, want error %d saying %q", r.stmt, err, r.code, r.says)
+		}
+	}
+	// Texts Strata does not refuse give what one server gives, also
+	// when Strata writes a computed text as a literal: quotes,
+	// backslashes, a NUL byte (sent in hex).
+	direct := openDirect(t, env.primary, "blog")
+	for _, q := range []string{
+		"EXECUTE IMMEDIATE 'SELECT ?, ''it''''s''' USING 5",
+		`EXECUTE IMMEDIATE CONCAT('SELECT ''it''''s'', ''a\\\\b'', ', '?') USING 6`,
+		"EXECUTE IMMEDIATE CONCAT('SELECT HEX(''', CHAR(0), 'x'')')",
+		"EXECUTE IMMEDIATE CONCAT('SELECT ''', 'é', '''')",
+	} {
+		want, got := queryStrings(t, direct, q), queryStrings(t, conn, q)
+		if strings.Join(got, ";") != strings.Join(want, ";") {
+			t.Errorf("%s: %q through Strata, %q direct", q, got, want)
+		}
+	}
+	for _, q := range []string{"SET @q = 'SELECT 7'", "PREPARE s FROM @q"} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if got := queryStrings(t, conn, "EXECUTE s"); strings.Join(got, ";") != "7" {
+		t.Errorf("EXECUTE of a statement prepared from a variable: %q, want 7", got)
+	}
+}
+
+// A server keeps a statement's warnings and error until a statement that
+// uses a table or warns anew: PREPARE, SELECT ... INTO @v and SELECT 1
+// leave them. A session that took a pooled connection for such a
+// statement, and kept it, read with SHOW WARNINGS the error another
+// client's statement had left there, its text and all. Strata resets a
+// connection that holds another session's diagnostics before a
+// statement that would leave them.
+func TestAnotherClientsWarningsStayItsOwn(t *testing.T) {
+	ctx := ctxFor(t)
+	for attempt := range 3 {
+		for _, first := range []string{"PREPARE s FROM 'SELECT 1'", "SELECT 1 INTO @x", "/* strata:primary */ SELECT 1"} {
+			// Another client, another Strata session: its server
+			// connection goes back to Strata's pool when it leaves.
+			other := openStrata(t)
+			_, err := other.ExecContext(ctx, "/* strata:primary */ SELECT other_clients_secret FROM mysql.user")
+			if mysqlErr(err) != 1054 {
+				t.Fatalf("the other client's statement: %v, want error 1054", err)
+			}
+			other.Close()
+			conn, err := openStrata(t).Conn(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := conn.ExecContext(ctx, first); err != nil {
+				t.Fatalf("%s: %v", first, err)
+			}
+			if got := queryStrings(t, conn, "SHOW WARNINGS"); strings.Contains(strings.Join(got, ";"), "other_clients_secret") {
+				t.Errorf("attempt %d: after %s, SHOW WARNINGS shows another client's error: %v", attempt, first, got)
+			}
+			conn.Close()
+		}
+	}
+}
