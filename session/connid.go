@@ -18,14 +18,15 @@ var connectionIDQuery = regexp.MustCompile("(?is)^\\s*select\\s+connection_id\\s
 // ownConnectionID reports whether CONNECTION_ID() in the statement should
 // be the client's id, Strata's: the one it gives KILL. A statement that
 // compares it with ids the server reports (IS_USED_LOCK() and the rest of
-// the GET_LOCK family, the process list) keeps the backend connection's,
-// as those do.
+// the GET_LOCK family, performance_schema.threads) keeps the backend
+// connection's, as those do; information_schema.PROCESSLIST is Strata's
+// list (processListAsRows), by Strata's ids.
 func ownConnectionID(f *sqlparse.Facts) bool {
 	if !f.ConnectionID || f.LockFunctions {
 		return false
 	}
 	for _, t := range f.Tables {
-		if t.Name == "processlist" || (t.Schema == "performance_schema" && t.Name == "threads") {
+		if t.Schema == "performance_schema" && t.Name == "threads" {
 			return false
 		}
 	}

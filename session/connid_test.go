@@ -15,7 +15,7 @@ func TestOwnConnectionID(t *testing.T) {
 		{"INSERT INTO audit (conn) VALUES (CONNECTION_ID())", true},
 		{"SELECT NOW()", false},
 		{"SELECT IS_USED_LOCK('job') = CONNECTION_ID()", false},
-		{"SELECT * FROM information_schema.PROCESSLIST WHERE ID = CONNECTION_ID()", false},
+		{"SELECT * FROM information_schema.PROCESSLIST WHERE ID = CONNECTION_ID()", true}, // Strata's list (processListAsRows)
 		{"SELECT THREAD_ID FROM performance_schema.threads WHERE PROCESSLIST_ID = CONNECTION_ID()", false},
 	}
 	for _, tt := range tests {

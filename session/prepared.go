@@ -75,6 +75,9 @@ func (s *Session) Prepare(ctx context.Context, packet []byte) error {
 	if e := s.refusedAtOnce(parsed.Statements); e != nil {
 		return s.refuse(e)
 	}
+	if s.readsProcessList(parsed.Summary) {
+		return s.refuse(errProcessListPrepared())
+	}
 	var cluster string
 	if s.placed(st.facts) {
 		c, answered, err := s.preparePlaced(ctx, st)

@@ -38,6 +38,9 @@ func (s *Session) refusedText(text string) *wire.Error {
 	if e := s.refusedAtOnce(parsed.Statements); e != nil {
 		return e
 	}
+	if s.readsProcessList(parsed.Summary) {
+		return errProcessListPrepared()
+	}
 	if s.namesConnections(parsed.Statements) {
 		return wire.NewError(wire.ErNotSupportedYet,
 			"Strata: KILL, SHOW EXPLAIN FOR and EXPLAIN FOR CONNECTION name a connection by Strata's id, which Strata maps to a server's thread only in a statement of their own: in a SQL-level PREPARE or EXECUTE IMMEDIATE the server would read it as one of its own threads. Send the statement itself (or prepare it with the client library: KILL QUERY ? works)")

@@ -173,7 +173,8 @@ func (s *Session) rewriteQuery(parsed *planner.Parsed, packet []byte) (*planner.
 // session functions it keeps, its own process list, triggers and table
 // listings over clusters, SQL PREPARE and maintenance over shards), or
 // returns the text to run instead of sql: the session's connection id and
-// row counts written in as values. Only a query of one statement is
+// row counts written in as values, Strata's sessions in place of
+// information_schema.PROCESSLIST. Only a query of one statement is
 // answered here; a multi-statement one gets the connection id alone.
 func (s *Session) answerOrRewrite(ctx context.Context, sql string, f *sqlparse.Facts, single bool) (text string, answered bool, err error) {
 	if single {
@@ -183,6 +184,11 @@ func (s *Session) answerOrRewrite(ctx context.Context, sql string, f *sqlparse.F
 	}
 	if ownConnectionID(f) {
 		if text, ok := s.replaceConnectionID(sql); ok {
+			sql = text
+		}
+	}
+	if s.readsProcessList(f) {
+		if text, ok := s.processListAsRows(sql); ok {
 			sql = text
 		}
 	}

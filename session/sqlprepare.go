@@ -31,6 +31,8 @@ func (s *Session) answerSQLPrepare(ctx context.Context, sql string, f *sqlparse.
 	switch p.Verb {
 	case "PREPARE":
 		return s.sqlPrepare(ctx, p, f)
+	case "IMMEDIATE":
+		return s.sqlImmediate(ctx, p, sql)
 	case "EXECUTE":
 		text, kept := s.sqlStmts[p.Name]
 		if !kept {
@@ -81,6 +83,54 @@ func (s *Session) sqlPrepare(ctx context.Context, p *sqlparse.SQLPrepare, f *sql
 	}
 	s.sqlStmts[p.Name] = text
 	return true, s.writeOK(f, 0, 0, 0, "")
+}
+
+// sqlImmediate runs an EXECUTE IMMEDIATE whose text names a placed table
+// as an EXECUTE of a kept statement: its USING values written in, as a
+// query. Any other text, or one that cannot be computed, is the server's.
+func (s *Session) sqlImmediate(ctx context.Context, p *sqlparse.SQLPrepare, sql string) (bool, error) {
+	pt, ok := s.readingMode().PreparedText(sql)
+	if !ok {
+		return false, nil
+	}
+	text := pt.Text
+	if pt.Expr != "" {
+		value, isSet := s.computeText(ctx, pt.Expr)
+		if !isSet {
+			return false, nil
+		}
+		text = value
+	}
+	parsed := s.parse(text)
+	garbled := parsed.Summary.Fallback && parsed.Summary.Kind == sqlparse.KindOther
+	if len(parsed.Statements) != 1 || garbled || !s.placed(parsed.Summary) {
+		return false, nil
+	}
+	return true, s.sqlExecute(ctx, p, text)
+}
+
+// computeText is the value of expr, the text of an EXECUTE IMMEDIATE, as
+// the server would compute it: where the session keeps its variables, or
+// on its default cluster's primary. isSet is false for NULL and for an
+// expression the server cannot compute (it then says why itself).
+func (s *Session) computeText(ctx context.Context, expr string) (value string, isSet bool) {
+	if sqlparse.IsUserVar(expr) {
+		value, isSet, err := s.userVarText(ctx, expr)
+		return value, isSet && err == nil
+	}
+	c := s.pinned
+	if c == nil {
+		var err error
+		if c, _, err = s.connectPrimary(ctx, s.clusterFor("")); err != nil {
+			return "", false
+		}
+		defer s.put(c)
+	}
+	_, row, err := queryRow(ctx, c, "SELECT "+expr)
+	if err != nil || len(row) != 1 || row[0] == nil {
+		return "", false
+	}
+	return string(row[0]), true
 }
 
 // sqlExecute runs a kept statement with its USING values written in.

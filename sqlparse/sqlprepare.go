@@ -7,10 +7,11 @@ import (
 
 // SQLPrepare is a SQL-level prepared statement command as written:
 // PREPARE name FROM 'text' | @var, EXECUTE name [USING item, ...],
-// DEALLOCATE | DROP PREPARE name. Strata runs those of statements over
-// placed tables itself, so it reads them.
+// DEALLOCATE | DROP PREPARE name, EXECUTE IMMEDIATE text [USING item,
+// ...]. Strata runs those of statements over placed tables itself, so it
+// reads them.
 type SQLPrepare struct {
-	Verb string // PREPARE, EXECUTE or DEALLOCATE (DROP PREPARE too)
+	Verb string // PREPARE, EXECUTE, DEALLOCATE (DROP PREPARE too) or IMMEDIATE
 	Name string // lower-cased: statement names are not case-sensitive
 	// FromVar: PREPARE ... FROM @var, the variable as written (@name).
 	FromVar string
@@ -18,8 +19,8 @@ type SQLPrepare struct {
 	Using []string
 }
 
-// ParseSQLPrepare reads a PREPARE, EXECUTE or DEALLOCATE PREPARE; ok is
-// false for any other statement or one it cannot read.
+// ParseSQLPrepare reads a PREPARE, EXECUTE, DEALLOCATE PREPARE or EXECUTE
+// IMMEDIATE; ok is false for any other statement or one it cannot read.
 func (m Mode) ParseSQLPrepare(sql string) (*SQLPrepare, bool) {
 	sc, toks := m.codeTokens(sql)
 	if len(toks) < 2 {
@@ -46,6 +47,14 @@ func (m Mode) ParseSQLPrepare(sql string) (*SQLPrepare, bool) {
 		case tokString:
 		default:
 			return nil, false
+		}
+		return out, true
+	case sc.isWord(toks[0], "execute") && sc.isWord(toks[1], "immediate") && len(toks) > 2:
+		// The text is PreparedText's to read.
+		out.Verb = "IMMEDIATE"
+		if at := topLevelWord(&sc, toks[2:], "using"); at >= 0 {
+			out.Using = splitItems(&sc, sql, toks[2+at+1:])
+			return out, out.Using != nil
 		}
 		return out, true
 	case sc.isWord(toks[0], "execute"):

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/strata-proxy/strata/test/testenv"
 )
@@ -57,4 +58,74 @@ func processList(t *testing.T, q testenv.Querier, a, b string) (rowA, rowB strin
 		}
 	}
 	return rowA, rowB
+}
+
+// information_schema.PROCESSLIST through Strata is Strata's list too.
+// Read on a server, it listed every client's backend connection (all
+// users' statements, as all run as Strata's account) by server thread
+// ids, and an operator's SELECT ID ... WHERE INFO LIKE ... then KILL
+// stopped whichever session had that id in Strata. Now the server runs
+// the client's query over Strata's sessions of the user, by the ids KILL
+// takes, with the table's columns.
+func TestInformationSchemaProcessListIsStratas(t *testing.T) {
+	t.Parallel()
+	ctx := ctxFor(t)
+	app := openStrata(t)
+	victim, me := testenv.Conn(t, app), testenv.Conn(t, app)
+	victimID := queryStrings(t, victim, "SELECT CONNECTION_ID()")[0]
+	outsider := testenv.Open(t, testenv.DSN(env.addr, "other", "other", "blog"))
+	started := time.Now()
+	done := make(chan error, 2)
+	go func() {
+		_, err := victim.ExecContext(ctx, "SELECT SLEEP(20) AS is_processlist_victim")
+		done <- err
+	}()
+	go func() {
+		_, err := outsider.ExecContext(ctx, "SELECT SLEEP(3) AS is_processlist_outsider")
+		done <- err
+	}()
+	var found []string
+	for try := 0; try < 100 && len(found) == 0; try++ {
+		time.Sleep(20 * time.Millisecond)
+		found = queryStrings(t, me, "SELECT ID, USER, COMMAND FROM information_schema.PROCESSLIST WHERE INFO LIKE '%is\\_processlist\\_victim%' AND ID <> CONNECTION_ID()")
+	}
+	if want := victimID + "|app|Query"; len(found) != 1 || found[0] != want {
+		t.Fatalf("the victim's row: %v, want [%s]", found, want)
+	}
+	if got := queryStrings(t, me, "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE (USER <> 'app' OR INFO LIKE '%outsider%') AND ID <> CONNECTION_ID()"); got[0] != "0" {
+		t.Errorf("another user's sessions are listed: %v rows", got)
+	}
+	if _, err := me.ExecContext(ctx, "USE information_schema"); err != nil {
+		t.Fatal(err)
+	}
+	if got := queryStrings(t, me, "SELECT COUNT(*) FROM PROCESSLIST p WHERE p.ID = "+victimID); got[0] != "1" {
+		t.Errorf("PROCESSLIST in schema information_schema: %v rows of the victim, want 1", got)
+	}
+	var columns []string
+	for _, q := range []testenv.Querier{me, openDirect(t, env.primary, "")} {
+		rows, err := q.QueryContext(ctx, "SELECT * FROM information_schema.PROCESSLIST LIMIT 1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols, _ := rows.Columns()
+		rows.Close()
+		columns = append(columns, strings.Join(cols, ","))
+	}
+	if columns[0] != columns[1] {
+		t.Errorf("columns through Strata %s, on a server %s", columns[0], columns[1])
+	}
+	// The id found is the one KILL QUERY interrupts.
+	if _, err := me.ExecContext(ctx, "KILL QUERY "+victimID); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		<-done
+	}
+	if took := time.Since(started); took > 15*time.Second {
+		t.Errorf("the victim's SLEEP(20) ran %s: KILL QUERY of the id found did not reach it", took)
+	}
+	// A prepared statement would keep one moment's list.
+	if _, err := app.QueryContext(ctx, "SELECT ID FROM information_schema.PROCESSLIST WHERE ID = ?", 1); mysqlErr(err) != 1235 {
+		t.Errorf("prepared read of the process list: %v, want 1235", err)
+	}
 }

@@ -101,6 +101,15 @@ func TestSQLPreparedStatementsOverShards(t *testing.T) {
 			"PREPARE grouped FROM 'SELECT status, COUNT(*), ? FROM entries WHERE id > ? GROUP BY status ORDER BY status'",
 			"EXECUTE grouped USING 7, 1000001000",
 		}},
+		// EXECUTE IMMEDIATE: PREPARE, EXECUTE and DEALLOCATE at once.
+		{"execute immediate", []string{
+			"EXECUTE IMMEDIATE 'SELECT COUNT(*), SUM(score) FROM entries WHERE id > ? AND status <> ?' USING 1000001000, 'draft'",
+			"SET @q = 'SELECT title FROM entries WHERE id = ?', @id = 1000000042",
+			"EXECUTE IMMEDIATE @q USING @id",
+			"EXECUTE IMMEDIATE CONCAT('SELECT COUNT(*) FROM ', 'entries WHERE id > ', @id)",
+			"EXECUTE IMMEDIATE 'SELECT 1 + ?' USING 2",
+			"EXECUTE IMMEDIATE 'SELEC * FROM entries'",
+		}},
 		{"a text with a syntax error", []string{
 			"PREPARE bad FROM 'SELEC * FROM entries'",
 			"EXECUTE bad",
