@@ -598,3 +598,38 @@ func TestExecEachRunsTheStatementsSideBySide(t *testing.T) {
 		t.Errorf("after the refused answer, d answers %q (%v)", row, err)
 	}
 }
+
+// CloseStmt closes a statement prepared for one execution on the server
+// and forgets it, so the next Stmt of the same text prepares anew; a text
+// the cache does not hold is left alone.
+func TestCloseStmt(t *testing.T) {
+	c := dial(t, false)
+	open := func() string {
+		t.Helper()
+		_, row, err := queryRowOn(c, "SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME = 'COM_STMT_CLOSE'")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(row[0])
+	}
+	first, err := c.Stmt("", "SELECT 1 AS once")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := open()
+	c.CloseStmt("", "SELECT 2 AS never_prepared")
+	c.CloseStmt("", "SELECT 1 AS once")
+	if after := open(); after == before {
+		t.Errorf("COM_STMT_CLOSE count %s before and after CloseStmt: the statement was not closed on the server", after)
+	}
+	again, err := c.Stmt("", "SELECT 1 AS once")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.ID == first.ID {
+		t.Errorf("Stmt after CloseStmt returned the closed statement %d", first.ID)
+	}
+	if c.Broken {
+		t.Error("the connection was left broken")
+	}
+}

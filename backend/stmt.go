@@ -91,8 +91,19 @@ func (c *Conn) stmtIn(cache *stmtCache, db, sql string) (*Stmt, error) {
 	return st, nil
 }
 
-func (c *Conn) evictOldest(cache *stmtCache) {
-	el := cache.lru.Back()
+func (c *Conn) evictOldest(cache *stmtCache) { c.closeCached(cache, cache.lru.Back()) }
+
+// CloseStmt closes the statement Stmt prepared for db and sql, when the
+// cache holds it: one prepared for a single EXECUTE, whose text is not
+// sent again.
+func (c *Conn) CloseStmt(db, sql string) {
+	if el, ok := c.stmts.byKey[stmtKey{db, sql}]; ok {
+		c.closeCached(c.stmts, el)
+	}
+}
+
+// closeCached drops el's statement from cache and closes it on the server.
+func (c *Conn) closeCached(cache *stmtCache, el *list.Element) {
 	st := el.Value.(*Stmt)
 	cache.lru.Remove(el)
 	delete(cache.byKey, st.key)

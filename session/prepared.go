@@ -23,6 +23,10 @@ type prepared struct {
 	db     string
 	parsed []*sqlparse.Facts
 	facts  *sqlparse.Facts
+	// processList: the statement reads information_schema.PROCESSLIST,
+	// which Strata writes in as its list at each EXECUTE (a backend
+	// statement of its own, closed after it).
+	processList bool
 	// reply is the statement shape's record of busy polling for answers.
 	reply   *wire.ReplyPoll
 	params  int
@@ -75,9 +79,7 @@ func (s *Session) Prepare(ctx context.Context, packet []byte) error {
 	if e := s.refusedAtOnce(parsed.Statements); e != nil {
 		return s.refuse(e)
 	}
-	if s.readsProcessList(parsed.Summary) {
-		return s.refuse(errProcessListPrepared())
-	}
+	st.processList = s.readsProcessList(parsed.Summary)
 	var cluster string
 	if s.placed(st.facts) {
 		c, answered, err := s.preparePlaced(ctx, st)
@@ -88,7 +90,8 @@ func (s *Session) Prepare(ctx context.Context, packet []byte) error {
 	}
 	var reply *backend.PrepareReply
 	err := s.run(ctx, command{facts: st.facts, cluster: cluster, metadata: true}, func(c *backend.Conn, _ *backend.Capture) (backend.Result, error) {
-		bst, err := c.Stmt(st.db, sql)
+		text := st.textNow(s)
+		bst, err := c.Stmt(st.db, text)
 		if werr, ok := err.(*wire.Error); ok {
 			return s.relayError(werr)
 		}
@@ -96,6 +99,9 @@ func (s *Session) Prepare(ctx context.Context, packet []byte) error {
 			return backend.Result{}, err
 		}
 		reply = bst.Reply
+		if text != st.sql {
+			c.CloseStmt(st.db, text)
+		}
 		return backend.Result{Status: s.Status(), HasStatus: true}, nil
 	})
 	if err != nil || reply == nil {
@@ -349,10 +355,25 @@ func (s *Session) Execute(ctx context.Context, packet []byte) error {
 		cmd.cluster = s.metadataCluster(st.facts, args)
 	}
 	err = s.run(ctx, cmd, func(c *backend.Conn, capture *backend.Capture) (backend.Result, error) {
-		return s.executeOn(c, capture, st, st.sql, packet, typesIn, nil)
+		text := st.textNow(s)
+		res, err := s.executeOn(c, capture, st, text, packet, typesIn, nil)
+		if text != st.sql && err == nil {
+			c.CloseStmt(st.db, text)
+		}
+		return res, err
 	})
 	s.dropLongData(st)
 	return err
+}
+
+// textNow is the text the statement runs as now: with Strata's list in
+// place of information_schema.PROCESSLIST, written anew each time.
+func (st *prepared) textNow(s *Session) string {
+	if !st.processList {
+		return st.sql
+	}
+	text, _ := s.processListAsRows(st.sql)
+	return text
 }
 
 // COM_STMT_BULK_EXECUTE's flag that a type block follows the header.

@@ -169,10 +169,11 @@ func (s *Session) processListTable(own string) string {
 	return b.String()
 }
 
-// errProcessListPrepared refuses a prepared statement that reads
-// information_schema.PROCESSLIST: Strata writes its list into the text,
-// and a prepared statement would show the moment it was prepared.
+// errProcessListPrepared refuses a SQL-level PREPARE or EXECUTE
+// IMMEDIATE of a statement that reads information_schema.PROCESSLIST:
+// Strata writes its list into a statement it runs, and the server would
+// run that text over its own threads.
 func errProcessListPrepared() *wire.Error {
 	return wire.NewError(wire.ErNotSupportedYet,
-		"Strata: information_schema.PROCESSLIST lists Strata's sessions (the ids KILL takes), which Strata writes into the statement each time it runs; a prepared statement would show one moment's list. Send it as a query (go-sql-driver: interpolateParams=true), or use SHOW PROCESSLIST")
+		"Strata: information_schema.PROCESSLIST lists Strata's sessions (the ids KILL takes), which Strata writes into each statement it runs; in a SQL-level PREPARE or EXECUTE IMMEDIATE the server would list its own threads instead. Send the statement itself, or prepare it with the client library")
 }

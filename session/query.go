@@ -686,11 +686,23 @@ func (s *Session) kill(sql string) error {
 	return s.Kill(id, query)
 }
 
+// errUnknownSession answers KILL (or SHOW EXPLAIN FOR) of an id no
+// session of Strata has, as MariaDB does, and says so when the id is
+// below Strata's (FirstID): most likely a server's thread id.
+func errUnknownSession(id uint32) *wire.Error {
+	if id < FirstID {
+		return wire.NewError(wire.ErNoSuchThread,
+			"Unknown thread id: %d (through Strata, connection ids are Strata's own, from %d up, as CONNECTION_ID(), SHOW PROCESSLIST and information_schema.PROCESSLIST give them; a server's thread id, from IS_USED_LOCK() or INNODB_TRX, is not one: KILL it on that server's own address)",
+			id, FirstID)
+	}
+	return wire.NewError(wire.ErNoSuchThread, "Unknown thread id: %d", id)
+}
+
 // Kill ends another session's statement or connection (COM_PROCESS_KILL too).
 func (s *Session) Kill(id uint32, queryOnly bool) error {
 	target := s.env.Registry.Get(id)
 	if target == nil {
-		return s.refuse(wire.NewError(wire.ErNoSuchThread, "Unknown thread id: %d", id))
+		return s.refuse(errUnknownSession(id))
 	}
 	if target.UserName() != s.User {
 		return s.refuse(wire.NewError(1095, "You are not owner of thread %d", id)) // ER_KILL_DENIED_ERROR

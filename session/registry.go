@@ -24,8 +24,20 @@ type Registry struct {
 	sessions map[uint32]*Session
 }
 
+// FirstID is the first connection id a Strata process gives out. The
+// servers number their threads from 1, and a client may hold one of their
+// ids (IS_USED_LOCK(), information_schema.INNODB_TRX, a server's log):
+// were Strata's ids numbered alike, KILL of such a thread id would end
+// whichever client session had it in Strata. Numbered from here, the two
+// do not meet, and KILL gets "Unknown thread id" with a hint instead.
+const FirstID = 1_000_000_001
+
 // NewRegistry creates an empty registry.
-func NewRegistry() *Registry { return &Registry{sessions: map[uint32]*Session{}} }
+func NewRegistry() *Registry {
+	r := &Registry{sessions: map[uint32]*Session{}}
+	r.next.Store(FirstID - 1)
+	return r
+}
 
 // NextID returns a new connection id (never 0).
 func (r *Registry) NextID() uint32 {

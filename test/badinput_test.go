@@ -13,6 +13,7 @@ import (
 
 	"github.com/strata-proxy/strata/backend"
 	"github.com/strata-proxy/strata/sandbox"
+	"github.com/strata-proxy/strata/session"
 	"github.com/strata-proxy/strata/test/testenv"
 	"github.com/strata-proxy/strata/wire"
 )
@@ -298,6 +299,38 @@ func TestKill(t *testing.T) {
 	mine := rawLogin(t)
 	if _, err := other.Exec(fmt.Sprintf("KILL %d", mine.ThreadID)); mysqlErr(err) != 1095 {
 		t.Errorf("KILL of another user's connection: %v, want 1095", err)
+	}
+}
+
+// A server's thread id is not a Strata session's. IS_USED_LOCK() (or
+// INNODB_TRX) gives a server's id, and with Strata's ids numbered as the
+// servers number theirs, KILL of it ended whichever client session had
+// that id in Strata. Strata's ids start at session.FirstID: KILL of a
+// server's id is 1094 with a hint, and no session ends.
+func TestKillOfAServersThreadIDEndsNoSession(t *testing.T) {
+	t.Parallel()
+	ctx := ctxFor(t)
+	db := openStrata(t)
+	holder, me := testenv.Conn(t, db), testenv.Conn(t, db)
+	var got int
+	if err := holder.QueryRowContext(ctx, "SELECT GET_LOCK('kill_thread_probe', 0)").Scan(&got); err != nil || got != 1 {
+		t.Fatalf("GET_LOCK: %v, %d", err, got)
+	}
+	var thread, strataID uint64
+	if err := me.QueryRowContext(ctx, "SELECT IS_USED_LOCK('kill_thread_probe')").Scan(&thread); err != nil {
+		t.Fatal(err)
+	}
+	if err := holder.QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&strataID); err != nil {
+		t.Fatal(err)
+	}
+	if strataID < session.FirstID || thread >= session.FirstID {
+		t.Fatalf("Strata's id %d and the server's %d share a range", strataID, thread)
+	}
+	if _, err := me.ExecContext(ctx, fmt.Sprintf("KILL %d", thread)); mysqlErr(err) != 1094 || !strings.Contains(err.Error(), "a server's thread id") {
+		t.Errorf("KILL of the server's thread id %d: %v, want 1094 saying it is a server's", thread, err)
+	}
+	if err := holder.QueryRowContext(ctx, "SELECT IS_USED_LOCK('kill_thread_probe') IS NOT NULL").Scan(&got); err != nil || got != 1 {
+		t.Errorf("the lock holder after KILL of its server thread's id: %v, %d", err, got)
 	}
 }
 

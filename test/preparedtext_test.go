@@ -48,6 +48,13 @@ func TestPreparedTextsAreReadToo(t *testing.T) {
 			t.Errorf("%s: %v, want error %d saying %q", r.stmt, err, r.code, r.says)
 		}
 	}
+	// The refusal of a computed text is this statement's diagnostics.
+	if _, err := conn.ExecContext(ctx, "EXECUTE IMMEDIATE CONCAT('RESET ', 'MASTER')"); mysqlErr(err) != 1227 {
+		t.Fatalf("computed RESET MASTER: %v", err)
+	}
+	if got := queryStrings(t, conn, "SHOW WARNINGS"); len(got) != 1 || !strings.HasPrefix(got[0], "Error|1227|") {
+		t.Errorf("SHOW WARNINGS after the refused computed text: %v, want its error 1227", got)
+	}
 	// Texts Strata does not refuse give what one server gives, also
 	// when Strata writes a computed text as a literal: quotes,
 	// backslashes, a NUL byte (sent in hex).

@@ -1,6 +1,8 @@
 package test
 
 import (
+	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"testing"
@@ -70,8 +72,8 @@ func processList(t *testing.T, q testenv.Querier, a, b string) (rowA, rowB strin
 func TestInformationSchemaProcessListIsStratas(t *testing.T) {
 	t.Parallel()
 	ctx := ctxFor(t)
-	app := openStrata(t)
-	victim, me := testenv.Conn(t, app), testenv.Conn(t, app)
+	app, victimDB := openStrata(t), openStrata(t)
+	victim, me := testenv.Conn(t, victimDB), testenv.Conn(t, app)
 	victimID := queryStrings(t, victim, "SELECT CONNECTION_ID()")[0]
 	outsider := testenv.Open(t, testenv.DSN(env.addr, "other", "other", "blog"))
 	started := time.Now()
@@ -124,8 +126,38 @@ func TestInformationSchemaProcessListIsStratas(t *testing.T) {
 	if took := time.Since(started); took > 15*time.Second {
 		t.Errorf("the victim's SLEEP(20) ran %s: KILL QUERY of the id found did not reach it", took)
 	}
-	// A prepared statement would keep one moment's list.
-	if _, err := app.QueryContext(ctx, "SELECT ID FROM information_schema.PROCESSLIST WHERE ID = ?", 1); mysqlErr(err) != 1235 {
-		t.Errorf("prepared read of the process list: %v, want 1235", err)
+	// A prepared statement lists the sessions as they are at each
+	// EXECUTE: the victim, then, after it left, no one.
+	st, err := app.PrepareContext(ctx, "SELECT ID, COMMAND FROM information_schema.PROCESSLIST WHERE ID = ?")
+	if err != nil {
+		t.Fatal(err)
 	}
+	defer st.Close()
+	if got := queryStrings(t, stmtQuerier{st}, "", victimID); len(got) != 1 || got[0] != victimID+"|Sleep" {
+		t.Errorf("prepared read of the victim's row: %v, want [%s|Sleep]", got, victimID)
+	}
+	victim.Close()
+	victimDB.Close() // the client leaves, its Strata session ends
+	var gone []string
+	for try := 0; try < 50; try++ {
+		if gone = queryStrings(t, stmtQuerier{st}, "", victimID); len(gone) == 0 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if len(gone) != 0 {
+		t.Errorf("the same prepared read after the victim left: %v, want no row", gone)
+	}
+	// A SQL-level PREPARE would run the server's list.
+	if _, err := me.ExecContext(ctx, "PREPARE pl FROM 'SELECT ID FROM information_schema.PROCESSLIST'"); mysqlErr(err) != 1235 {
+		t.Errorf("SQL-level PREPARE of a process list read: %v, want 1235", err)
+	}
+}
+
+// stmtQuerier runs a prepared statement as a testenv.Querier (its query
+// text is the statement's own).
+type stmtQuerier struct{ st *sql.Stmt }
+
+func (q stmtQuerier) QueryContext(ctx context.Context, _ string, args ...any) (*sql.Rows, error) {
+	return q.st.QueryContext(ctx, args...)
 }
