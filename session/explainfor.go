@@ -28,7 +28,7 @@ import (
 func (s *Session) explainFor(ctx context.Context, sql string, ref sqlparse.ConnectionRef, binary bool) error {
 	target := s.env.Registry.Get(ref.ID)
 	if target == nil {
-		return s.refuse(errUnknownSession(ref.ID))
+		return s.refuse(errUnknownSession(uint64(ref.ID)))
 	}
 	if target.UserName() != s.User {
 		return s.refuse(wire.NewError(wire.ErSpecificAccess, "Access denied; you need (at least one of) the PROCESS privilege(s) for this operation"))

@@ -79,28 +79,6 @@ func TestCaptureTypesRejectsMalformed(t *testing.T) {
 	}
 }
 
-func TestParseKill(t *testing.T) {
-	tests := []struct {
-		sql   string
-		id    uint32
-		query bool
-		ok    bool
-	}{
-		{"KILL 12", 12, false, true},
-		{"kill query 7", 7, true, true},
-		{"KILL CONNECTION 3;", 3, false, true},
-		{"KILL HARD QUERY ID 5", 5, true, true},
-		{"KILL USER bob", 0, false, false},
-		{"KILL", 0, false, false},
-	}
-	for _, tt := range tests {
-		id, q, ok := parseKill(tt.sql)
-		if id != tt.id || q != tt.query || ok != tt.ok {
-			t.Errorf("parseKill(%q) = %d, %v, %v; want %d, %v, %v", tt.sql, id, q, ok, tt.id, tt.query, tt.ok)
-		}
-	}
-}
-
 // bulkPacket builds COM_STMT_BULK_EXECUTE for a statement with two
 // parameters, with two rows.
 func bulkPacket(id uint32, withTypes bool) []byte {

@@ -3,7 +3,7 @@ package session
 import (
 	"context"
 	"errors"
-	"slices"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -674,22 +674,30 @@ func (s *Session) Statistics(ctx context.Context, packet []byte) error {
 // kill runs KILL [CONNECTION | QUERY] id against Strata's own connection
 // ids, which are the ids clients see.
 func (s *Session) kill(sql string) error {
-	id, query, ok := parseKill(sql)
-	if ok && query && byQueryID(sql) {
+	k, ok := s.readingMode().Kill(sql)
+	switch {
+	case ok && k.User:
+		// Through Strata every client runs as its server account: on a
+		// server, KILL USER would end every client's connections.
+		return s.refuse(wire.NewError(wire.ErNotSupportedYet, "Strata: KILL USER would end the connections of a server account, which through Strata serves every client; end a user's sessions of Strata with KILL <id> of each (SHOW PROCESSLIST lists them) or POST /api/users/{name}/kill"))
+	case ok && k.ByQueryID:
 		// KILL QUERY ID n names a statement by the query id a server
 		// gave it, and every server numbers its own.
 		return s.refuse(wire.NewError(wire.ErNotSupportedYet, "Strata: KILL QUERY ID names a statement by one server's query id, and each server behind Strata numbers its own; use KILL QUERY <id> with the connection id SHOW PROCESSLIST lists"))
+	case !ok:
+		return s.refuse(wire.NewError(wire.ErNotSupportedYet, "Strata: KILL takes a connection id written as a number (or CONNECTION_ID()), which Strata maps to the servers; compute the id first, then send KILL [CONNECTION | QUERY] <id>"))
+	case k.Own:
+		k.ID = uint64(s.ID)
+	case k.ID > math.MaxUint32:
+		return s.refuse(errUnknownSession(k.ID))
 	}
-	if !ok {
-		return s.refuse(wire.NewError(wire.ErParse, "You have an error in your SQL syntax; Strata understands KILL [CONNECTION | QUERY] <id>"))
-	}
-	return s.Kill(id, query)
+	return s.Kill(uint32(k.ID), k.Query)
 }
 
 // errUnknownSession answers KILL (or SHOW EXPLAIN FOR) of an id no
 // session of Strata has, as MariaDB does, and says so when the id is
 // below Strata's (FirstID): most likely a server's thread id.
-func errUnknownSession(id uint32) *wire.Error {
+func errUnknownSession(id uint64) *wire.Error {
 	if id < FirstID {
 		return wire.NewError(wire.ErNoSuchThread,
 			"Unknown thread id: %d (through Strata, connection ids are Strata's own, from %d up, as CONNECTION_ID(), SHOW PROCESSLIST and information_schema.PROCESSLIST give them; a server's thread id, from IS_USED_LOCK() or INNODB_TRX, is not one: KILL it on that server's own address)",
@@ -702,7 +710,7 @@ func errUnknownSession(id uint32) *wire.Error {
 func (s *Session) Kill(id uint32, queryOnly bool) error {
 	target := s.env.Registry.Get(id)
 	if target == nil {
-		return s.refuse(errUnknownSession(id))
+		return s.refuse(errUnknownSession(uint64(id)))
 	}
 	if target.UserName() != s.User {
 		return s.refuse(wire.NewError(1095, "You are not owner of thread %d", id)) // ER_KILL_DENIED_ERROR
@@ -757,31 +765,6 @@ func (s *Session) killOn(c *backend.Conn, kill string) error {
 	}
 	defer kc.Close()
 	return kc.SimpleCommand(comQuery, kill)
-}
-
-// byQueryID reports whether a KILL statement is KILL ... QUERY ID n.
-func byQueryID(sql string) bool {
-	words := strings.Fields(strings.ToUpper(sql))
-	return len(words) >= 3 && slices.Contains(words[1:len(words)-1], "ID")
-}
-
-// parseKill reads KILL [HARD|SOFT] [CONNECTION|QUERY] [ID] n.
-func parseKill(sql string) (id uint32, queryOnly, ok bool) {
-	words := strings.Fields(strings.TrimRight(strings.TrimSpace(sql), ";"))
-	if len(words) < 2 || !strings.EqualFold(words[0], "kill") {
-		return 0, false, false
-	}
-	for _, w := range words[1 : len(words)-1] {
-		switch strings.ToUpper(w) {
-		case "QUERY":
-			queryOnly = true
-		case "CONNECTION", "HARD", "SOFT", "ID":
-		default:
-			return 0, false, false
-		}
-	}
-	n, err := strconv.ParseUint(words[len(words)-1], 10, 32)
-	return uint32(n), queryOnly, err == nil
 }
 
 // CheckSchema verifies that db exists (a login naming a schema must fail

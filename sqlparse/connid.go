@@ -153,3 +153,51 @@ func (m Mode) ExplainFor(sql string) (ref ConnectionRef, ok bool) {
 	}
 	return ref, t.kind == tokEOF
 }
+
+// KillStatement is a KILL as written: KILL [HARD | SOFT] [CONNECTION |
+// QUERY [ID]] {id | CONNECTION_ID() | USER name}.
+type KillStatement struct {
+	ID        uint64
+	Query     bool // KILL QUERY: the statement, not the connection
+	ByQueryID bool // KILL QUERY ID n: n is a server's query id
+	Own       bool // KILL CONNECTION_ID(): the session's own id
+	User      bool // KILL USER name: every connection of an account
+}
+
+// Kill reads a KILL statement, its comments skipped; ok is false for any
+// other statement and for a KILL whose target is an expression Strata
+// does not compute (the server takes any).
+func (m Mode) Kill(sql string) (KillStatement, bool) {
+	sc, toks := m.codeTokens(sql)
+	var k KillStatement
+	if len(toks) < 2 || !sc.isWord(toks[0], "kill") {
+		return k, false
+	}
+	i := 1
+options:
+	for ; i < len(toks)-1; i++ {
+		switch t := toks[i]; {
+		case sc.isWord(t, "hard"), sc.isWord(t, "soft"), sc.isWord(t, "connection"):
+		case sc.isWord(t, "query"):
+			k.Query = true
+		case sc.isWord(t, "id") && k.Query:
+			k.ByQueryID = true
+		default:
+			break options
+		}
+	}
+	rest := toks[i:]
+	switch {
+	case sc.isWord(rest[0], "user"):
+		k.User = true
+		return k, len(rest) > 1
+	case len(rest) == 3 && sc.isWord(rest[0], "connection_id") && sc.text(rest[1]) == "(" && sc.text(rest[2]) == ")":
+		k.Own = true
+		return k, true
+	case len(rest) != 1 || rest[0].kind != tokWord:
+		return k, false
+	}
+	id, err := strconv.ParseUint(sc.text(rest[0]), 10, 64)
+	k.ID = id
+	return k, err == nil
+}

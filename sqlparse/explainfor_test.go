@@ -36,3 +36,35 @@ func TestExplainFor(t *testing.T) {
 		}
 	}
 }
+
+// Kill reads KILL as MariaDB does, comments and all (an ORM's trailing
+// trace comment), and says what its target is.
+func TestKill(t *testing.T) {
+	for _, tc := range []struct {
+		sql  string
+		want KillStatement
+		ok   bool
+	}{
+		{"KILL 12", KillStatement{ID: 12}, true},
+		{"kill query 7;", KillStatement{ID: 7, Query: true}, true},
+		{"KILL CONNECTION 3", KillStatement{ID: 3}, true},
+		{"KILL HARD QUERY ID 5", KillStatement{ID: 5, Query: true, ByQueryID: true}, true},
+		{"KILL /* ops */ QUERY 1000000007 /*traceparent='00-ab'*/", KillStatement{ID: 1000000007, Query: true}, true},
+		{"KILL -- why\nSOFT CONNECTION 9", KillStatement{ID: 9}, true},
+		{"KILL CONNECTION_ID()", KillStatement{Own: true}, true},
+		{"KILL QUERY CONNECTION_ID ( )", KillStatement{Query: true, Own: true}, true},
+		{"KILL USER bob", KillStatement{User: true}, true},
+		{"KILL QUERY USER 'bob'@'%'", KillStatement{Query: true, User: true}, true},
+		{"KILL 99999999999", KillStatement{ID: 99999999999}, true},
+		{"KILL 5 + 1", KillStatement{}, false},
+		{"KILL @id", KillStatement{}, false},
+		{"KILL", KillStatement{}, false},
+		{"KILL QUERY", KillStatement{Query: true}, false},
+		{"SELECT 1", KillStatement{}, false},
+	} {
+		got, ok := (Mode{}).Kill(tc.sql)
+		if ok != tc.ok || ok && got != tc.want {
+			t.Errorf("Kill(%q) = %+v, %v; want %+v, %v", tc.sql, got, ok, tc.want, tc.ok)
+		}
+	}
+}

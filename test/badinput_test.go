@@ -290,6 +290,25 @@ func TestKill(t *testing.T) {
 	if _, err := db.Exec("KILL 999999"); mysqlErr(err) != 1094 {
 		t.Errorf("KILL of an unknown id: %v, want 1094", err)
 	}
+	// KILL as tools write it: comments (an ORM's trace comment at the
+	// end), CONNECTION_ID() for the session's own connection.
+	own := testenv.Conn(t, openStrata(t))
+	var ownID string
+	if err := own.QueryRowContext(ctxFor(t), "SELECT CONNECTION_ID()").Scan(&ownID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("KILL /* ops */ QUERY " + ownID + " /*traceparent='00-4bf92f'*/"); err != nil {
+		t.Errorf("KILL QUERY with comments: %v", err)
+	}
+	_, _ = own.ExecContext(ctxFor(t), "KILL CONNECTION_ID()")
+	if _, err := own.ExecContext(ctxFor(t), "DO 1"); err == nil {
+		t.Error("the session that ran KILL CONNECTION_ID() still runs statements")
+	}
+	// KILL USER through the shared server account would end every
+	// client's connections: refused, naming what to use.
+	if _, err := db.Exec("KILL USER app"); mysqlErr(err) != 1235 || !strings.Contains(err.Error(), "KILL <id>") {
+		t.Errorf("KILL USER: %v, want 1235 naming KILL <id>", err)
+	}
 	// A query id is one server's: Strata cannot say which statement it is.
 	if _, err := db.Exec(fmt.Sprintf("KILL QUERY ID %d", id)); mysqlErr(err) != 1235 || !strings.Contains(err.Error(), "KILL QUERY <id>") {
 		t.Errorf("KILL QUERY ID: %v, want 1235 naming KILL QUERY <id>", err)
