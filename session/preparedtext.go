@@ -90,6 +90,7 @@ func (s *Session) checkComputedText(ctx context.Context, c *backend.Conn, pt sql
 	if e := s.refusedText(string(text)); e != nil {
 		return nil, e
 	}
+	s.preparedText, s.preparedTextKnown = string(text), true
 	if pt.Expr[0] == '@' {
 		// A user variable stays as it is on this connection until the
 		// statement reads it: the text sent is the one checked.
@@ -100,6 +101,78 @@ func (s *Session) checkComputedText(ctx context.Context, c *backend.Conn, pt sql
 	out := append([]byte{wire.ComQuery}, sql[:pt.Start]...)
 	out = append(out, textLiteral(text, s.readingMode().NoBackslashEscapes())...)
 	return append(out, sql[pt.End:]...), nil
+}
+
+// What a SQL-level prepared statement leaves on its connection. The
+// session stays on the connection while the server holds a statement it
+// prepared there (PREPARE, until DEALLOCATE PREPARE), and an EXECUTE or
+// an EXECUTE IMMEDIATE leaves what its text leaves (a temporary table,
+// user variables, a named lock), learned from the text as from the
+// statement itself. Before, any of them kept the session on the primary
+// for good: one EXECUTE IMMEDIATE 'SELECT ...' sent every later read of
+// the connection there.
+
+// unreadText stands for the text of a statement prepared on the server
+// that Strata did not read.
+const unreadText = "\x00unread"
+
+// noteLiteralText records the text a query of one PREPARE or EXECUTE
+// IMMEDIATE runs, when it is written as a literal (checkComputedText
+// records a computed one).
+func (s *Session) noteLiteralText(parsed *planner.Parsed) {
+	s.preparedText, s.preparedTextKnown = "", false
+	if len(parsed.Statements) != 1 || parsed.Summary.Kind != sqlparse.KindPrepare {
+		return
+	}
+	if pt, ok := s.readingMode().PreparedText(parsed.SQL); ok && pt.Expr == "" {
+		s.preparedText, s.preparedTextKnown = pt.Text, true
+	}
+}
+
+// learnSQLPrepare learns what a PREPARE, EXECUTE, EXECUTE IMMEDIATE or
+// DEALLOCATE PREPARE the server ran on c leaves there.
+func (s *Session) learnSQLPrepare(c *backend.Conn, f *sqlparse.Facts) {
+	text := unreadText
+	if s.preparedTextKnown {
+		text = s.preparedText
+	}
+	p, ok := s.readingMode().ParseSQLPrepare(f.Text)
+	switch {
+	case !ok:
+		s.holds["sql prepared statement (not read)"] = true
+	case p.Verb == "PREPARE":
+		if s.serverStmts == nil {
+			s.serverStmts = map[string]string{}
+		}
+		s.serverStmts[p.Name] = text
+	case p.Verb == "DEALLOCATE":
+		delete(s.serverStmts, p.Name)
+	case p.Verb == "EXECUTE":
+		if t, in := s.serverStmts[p.Name]; in {
+			s.learnText(c, t)
+		}
+	case p.Verb == "IMMEDIATE":
+		s.learnText(c, text)
+	}
+	if len(s.serverStmts) > 0 {
+		s.holds["sql prepared statement"] = true
+	} else {
+		delete(s.holds, "sql prepared statement")
+	}
+}
+
+// learnText learns what the statements of text, run by an EXECUTE,
+// left on c; a text Strata did not read keeps the session on c.
+func (s *Session) learnText(c *backend.Conn, text string) {
+	if text == unreadText {
+		s.holds["sql prepared statement (not read)"] = true
+		return
+	}
+	for _, f := range s.parse(text).Statements {
+		if f.Kind != sqlparse.KindPrepare { // the server prepares no PREPARE
+			s.learnOne(c, f)
+		}
+	}
 }
 
 // textLiteral writes a statement's text as a string literal the server

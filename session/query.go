@@ -253,6 +253,9 @@ func (s *Session) relayQuery(ctx context.Context, sql string, packet []byte, par
 	keeps := s.keepsDiagnostics(f, len(parsed.Statements))
 	form := s.textPrepared(parsed, sql)
 	computed, computes := s.computedText(parsed)
+	if f.Kind == sqlparse.KindPrepare {
+		s.noteLiteralText(parsed)
+	}
 	var res backend.Result
 	err := s.run(ctx, command{facts: f, stmts: stmts, cacheQuery: sql, cluster: s.metadataCluster(f, nil)}, func(c *backend.Conn, capture *backend.Capture) (backend.Result, error) {
 		if computes {

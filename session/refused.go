@@ -16,7 +16,8 @@ import (
 // replication control, turning the binary log off, a change of the
 // account running it or of another account Strata logs in as, an XA
 // statement about Strata's own transactions, a change of the tables where
-// Strata keeps its state; any of them as the literal text of a PREPARE
+// Strata keeps its state, a file of a server's host read or written as
+// Strata's account; any of them as the literal text of a PREPARE
 // or EXECUTE IMMEDIATE (preparedtext.go). nil when stmts hold none.
 func (s *Session) refusedAtOnce(stmts []*sqlparse.Facts) *wire.Error {
 	for _, f := range stmts {
@@ -38,6 +39,8 @@ func (s *Session) refusedAtOnce(stmts []*sqlparse.Facts) *wire.Error {
 			return errStrataXA()
 		case s.changesStrataSchema(f):
 			return s.errStrataSchema()
+		case f.ServerFiles() && s.flavor.Account == "":
+			return s.errServerFiles()
 		}
 		if f.Kind == sqlparse.KindPrepare {
 			if e := s.refusedInPrepared(f); e != nil {
@@ -204,4 +207,17 @@ func errStrataAccount(name string) *wire.Error {
 	return wire.NewError(wire.ErNotSupportedYet,
 		"Strata: this statement would change server account '%s', which Strata logs in as (backend.user, users[].backend.user, switchover.user or .replication_user in its config); without it Strata loses every server at its next login, or replicas their primary. Change it on a server's own address, and Strata's config with it (docs/operations.md tells how to rotate it)",
 		name)
+}
+
+// errServerFiles answers a statement that reads or writes a file on a
+// server's host (SELECT ... INTO OUTFILE / DUMPFILE, LOAD DATA INFILE
+// without LOCAL, LOAD_FILE()) from a user without a server account of its
+// own: it would run as Strata's account, whose FILE privilege the
+// application's own account would not have on one server, and could read
+// the server's key files or write where the server's user may. A user
+// with its own account (users[].backend.user) is the server's to check.
+func (s *Session) errServerFiles() *wire.Error {
+	return wire.NewError(wire.ErSpecificAccess,
+		"Access denied; you need (at least one of) the FILE privilege(s) for this operation: Strata does not pass on statements that read or write files on a server's host (SELECT ... INTO OUTFILE / DUMPFILE, LOAD DATA INFILE without LOCAL, LOAD_FILE()) for user %s, which runs as Strata's own server account. Send files with LOAD DATA LOCAL INFILE and write result rows on the client's side, or give the user a server account of its own (users[].backend.user in Strata's config): the server then checks its FILE privilege, on the primary",
+		s.User)
 }

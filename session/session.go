@@ -338,6 +338,14 @@ type Session struct {
 	// sqlStmts: SQL-level prepared statements over placed tables, name
 	// -> text (sqlprepare.go).
 	sqlStmts map[string]string
+	// serverStmts: SQL-level prepared statements the server holds on the
+	// session's connection, name to text (unreadText when not read);
+	// preparedText is the text the PREPARE or EXECUTE IMMEDIATE running
+	// now runs, when known (preparedtext.go).
+	serverStmts       map[string]string
+	preparedText      string
+	preparedTextKnown bool
+
 	nextStmt uint32
 	lastStmt *prepared // the last one prepared, for lastPreparedID
 	// execBuf is reused for the EXECUTE sent to a backend (executeOn).
@@ -530,6 +538,7 @@ func (s *Session) releaseAll() {
 	}
 	s.inTx = false
 	s.holds = map[string]bool{}
+	s.serverStmts = nil // the connection, reset before its next use, held them
 }
 
 // put hands c back to its pool. From then on another session may take
@@ -567,7 +576,7 @@ func (s *Session) Reset(user, db string, collation byte) {
 	s.setCharset(engine.CharsetOfCollation(uint16(s.collation)))
 	s.stmts = map[uint32]*prepared{}
 	s.longDataBytes = 0
-	s.sqlStmts = nil
+	s.sqlStmts, s.serverStmts = nil, nil
 	s.lastStmt = nil
 }
 
@@ -1127,7 +1136,7 @@ func (s *Session) learnKind(c *backend.Conn, f *sqlparse.Facts) {
 		delete(s.holds, "lock tables")
 		delete(s.holds, "read lock")
 	case sqlparse.KindPrepare:
-		s.holds["sql prepared statement"] = true
+		s.learnSQLPrepare(c, f)
 	}
 }
 

@@ -455,3 +455,30 @@ func TestLikeMatches(t *testing.T) {
 		t.Error("LikeMatches must compare table names with case")
 	}
 }
+
+// ServerFiles marks the statements that read or write a file on the
+// server's host, in a parsed statement and in the fallback's reading.
+func TestServerFiles(t *testing.T) {
+	for _, tc := range []struct {
+		sql  string
+		want bool
+	}{
+		{"SELECT * FROM t INTO OUTFILE '/tmp/x'", true},
+		{"SELECT a FROM t INTO DUMPFILE '/tmp/x'", true},
+		{"SELECT LOAD_FILE('/etc/hostname')", true},
+		{"SELECT id FROM t WHERE body = load_file(CONCAT('/tmp/', name))", true},
+		{"LOAD DATA INFILE '/tmp/f.csv' INTO TABLE t", true},
+		{"LOAD DATA LOCAL INFILE '/tmp/f.csv' INTO TABLE t", false},
+		{"SELECT a INTO @x FROM t", false},
+		{"SELECT 'LOAD_FILE(1)', load_files FROM t", false},
+		{"SELECT app.load_file('x')", false},
+	} {
+		facts, _ := ParseOrFallback(tc.sql) // DUMPFILE is the fallback's to read
+		if got := facts[0].ServerFiles(); got != tc.want {
+			t.Errorf("ServerFiles(%s) = %v, want %v", tc.sql, got, tc.want)
+		}
+	}
+	if fb := (Mode{}).ClassifyFallback("SELECT LOAD_FILE('/x')"); !fb.ServerFiles() {
+		t.Error("the fallback's reading misses LOAD_FILE()")
+	}
+}

@@ -274,6 +274,7 @@ type Facts struct {
 	StoredFunctions bool
 	Schema          string // USE db: the schema, as written (not lower-cased: it is replayed)
 	IntoOutfile     bool   // SELECT ... INTO OUTFILE / DUMPFILE
+	LoadsFile       bool   // LOAD_FILE(): reads a file on the server's host
 
 	// PrepareName is the statement name of PREPARE/EXECUTE/DEALLOCATE
 	// (lower-cased), PrepareSQL the text of PREPARE ... FROM 'text' (empty
@@ -392,3 +393,10 @@ const (
 	SavepointRollback                        // ROLLBACK [WORK] TO [SAVEPOINT] sp
 	SavepointRelease                         // RELEASE SAVEPOINT sp
 )
+
+// ServerFiles reports whether the statement reads or writes a file on the
+// host of the server that runs it: SELECT ... INTO OUTFILE / DUMPFILE,
+// LOAD DATA (or XML) INFILE without LOCAL, LOAD_FILE().
+func (f *Facts) ServerFiles() bool {
+	return f.IntoOutfile || f.LoadsFile || f.Kind == KindLoadData && f.Load != nil && !f.Load.Local
+}

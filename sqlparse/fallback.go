@@ -632,6 +632,7 @@ func (fb *fallback) wordFlags(i int) {
 		f.SessionFunctions = f.SessionFunctions || c&funcSession != 0
 		f.SideEffects = f.SideEffects || c&funcSideEffect != 0
 		f.ReadsPrevious = f.ReadsPrevious || c&funcPrevious != 0
+		f.LoadsFile = f.LoadsFile || w == "LOAD_FILE"
 	}
 	switch w {
 	case "NEXT", "PREVIOUS": // NEXT VALUE FOR seq, PREVIOUS VALUE FOR seq

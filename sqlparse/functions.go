@@ -27,6 +27,7 @@ var specialFuncs = map[string]funcClass{
 	"nextval":           funcSideEffect,
 	"setval":            funcSideEffect,
 	"lastval":           funcSideEffect | funcSession,
+	"load_file":         funcSideEffect, // a file of the server's host: the primary's, not a replica's
 }
 
 // serverVolatileFuncs give another value at each call, or on each server

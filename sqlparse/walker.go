@@ -194,6 +194,7 @@ func (w *walker) function(n *ast.FuncCallExpr) {
 	if name == "connection_id" && n.Schema.L == "" {
 		w.f.ConnectionID = true
 	}
+	w.f.LoadsFile = w.f.LoadsFile || name == "load_file" && n.Schema.L == ""
 	w.f.ReadsClock = w.f.ReadsClock || n.Schema.L == "" && clockCall(name, len(n.Args))
 	if w.f.Volatile == "" && n.Schema.L == "" && volatileCall(name, len(n.Args)) {
 		w.f.Volatile = strings.ToUpper(name) + "()"

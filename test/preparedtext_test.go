@@ -1,8 +1,11 @@
 package test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/strata-proxy/strata/test/testenv"
 )
 
 // The text of a SQL-level PREPARE or EXECUTE IMMEDIATE is a statement the
@@ -111,5 +114,55 @@ func TestAnotherClientsWarningsStayItsOwn(t *testing.T) {
 			}
 			conn.Close()
 		}
+	}
+}
+
+// A SQL-level prepared statement keeps the session on its connection
+// while the server holds it, and an EXECUTE keeps it there for what its
+// text leaves (a temporary table, a user variable, a named lock); after
+// DEALLOCATE PREPARE, or an EXECUTE IMMEDIATE that leaves nothing, reads
+// go back to the replicas. Before, any of them sent every later read of
+// the connection to the primary.
+func TestSQLPreparedStatementsLetTheSessionGo(t *testing.T) {
+	t.Parallel()
+	ctx := ctxFor(t)
+	primary := fmt.Sprint(env.primary.Port)
+	cases := []struct {
+		name      string
+		stmts     []string
+		onPrimary bool   // the session stays on the primary after them
+		check     string // then answers
+		want      string
+	}{
+		{"prepared, then deallocated", []string{"PREPARE s FROM 'SELECT 1'", "EXECUTE s", "DEALLOCATE PREPARE s"}, false, "", ""},
+		{"still prepared", []string{"PREPARE s FROM 'SELECT 1'"}, true, "EXECUTE s", "1"},
+		{"execute immediate of a read", []string{"EXECUTE IMMEDIATE 'SELECT ?' USING 1"}, false, "", ""},
+		{"execute immediate of a temporary table", []string{"EXECUTE IMMEDIATE 'CREATE TEMPORARY TABLE let_go_tmp (a INT)'"}, true,
+			"SELECT COUNT(*) FROM let_go_tmp", "0"},
+		{"a variable set by an executed statement", []string{"SET @q = 'SET @let_go = 5'", "PREPARE s FROM @q", "EXECUTE s", "DEALLOCATE PREPARE s"}, true,
+			"SELECT @let_go", "5"},
+		{"a named lock by a computed text", []string{"EXECUTE IMMEDIATE CONCAT('DO GET_LOCK(''let_go'', ', 0, ')')"}, true,
+			"SELECT IS_USED_LOCK('let_go') IS NOT NULL", "1"},
+	}
+	for _, tc := range cases {
+		conn := testenv.Conn(t, openStrata(t))
+		for _, stmt := range tc.stmts {
+			if _, err := conn.ExecContext(ctx, stmt); err != nil {
+				t.Fatalf("%s: %s: %v", tc.name, stmt, err)
+			}
+		}
+		if tc.check != "" {
+			if got := queryStrings(t, conn, tc.check); strings.Join(got, ";") != tc.want {
+				t.Errorf("%s: %s = %v, want %s", tc.name, tc.check, got, tc.want)
+			}
+		}
+		ports := map[string]bool{}
+		for range 4 {
+			ports[queryStrings(t, conn, "SELECT @@port")[0]] = true
+		}
+		if onPrimary := ports[primary] && len(ports) == 1; onPrimary != tc.onPrimary {
+			t.Errorf("%s: reads after it ran on servers %v (the primary is %s), want on the primary only: %v", tc.name, ports, primary, tc.onPrimary)
+		}
+		conn.Close()
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -501,5 +502,57 @@ func TestKillUser(t *testing.T) {
 	}
 	if status, body := testenv.PostJSON(t, "http://"+s.AdminAddr()+"/api/users/victim/kill", `{}`); status != 200 || len(body["sessions"].([]any)) != 0 {
 		t.Fatalf("kill a user with no session left: %d %v, want none", status, body)
+	}
+}
+
+// Statements that read or write a file on a server's host (SELECT ...
+// INTO OUTFILE, LOAD DATA INFILE without LOCAL, LOAD_FILE()) ran as
+// Strata's account, with its FILE privilege, for any user: an application
+// could read the servers' key files or write where their user may. A user
+// without a server account of its own gets 1227; one with its own account
+// is the server's to check, and runs them on the primary.
+func TestServerFilesNeedAnAccountOfTheirOwn(t *testing.T) {
+	t.Parallel()
+	env.Setup(t,
+		"CREATE USER IF NOT EXISTS 'filer'@'%' IDENTIFIED BY 'fl-secret'",
+		"GRANT SELECT, INSERT ON blog.* TO 'filer'@'%'",
+		"GRANT FILE ON *.* TO 'filer'@'%'",
+		"CREATE TABLE blog.file_rows (line VARCHAR(200))")
+	t.Cleanup(func() { _ = env.primary.Exec(testenv.Ctx(t), "DROP USER IF EXISTS 'filer'@'%'") })
+	s, _ := testenv.StartStrataFile(t, usersYAML(
+		"{name: app, password: app}",
+		"{name: files, password: f, backend: {user: filer, password: fl-secret}}",
+	))
+	ctx := ctxFor(t)
+	dir := t.TempDir()
+	readable := filepath.Join(dir, "readable.txt")
+	if err := os.WriteFile(readable, []byte("a line\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	app := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog"))
+	written := filepath.Join(dir, "by-app.txt")
+	for _, stmt := range []string{
+		"SELECT 1 INTO OUTFILE '" + written + "'",
+		"SELECT 1 INTO DUMPFILE '" + written + "'",
+		"SELECT LENGTH(LOAD_FILE('" + readable + "'))",
+		"LOAD DATA INFILE '" + readable + "' INTO TABLE file_rows",
+	} {
+		if _, err := app.ExecContext(ctx, stmt); mysqlErr(err) != 1227 || !strings.Contains(err.Error(), "server account of its own") {
+			t.Errorf("%s as app: %v, want 1227 naming users[].backend", stmt, err)
+		}
+	}
+	if _, err := app.ExecContext(ctx, "SELECT LOAD_FILE(?)", readable); mysqlErr(err) != 1227 {
+		t.Errorf("prepared LOAD_FILE(?) as app: %v, want 1227", err)
+	}
+	if _, err := os.Stat(written); err == nil {
+		t.Errorf("app's refused INTO OUTFILE wrote %s", written)
+	}
+	// Its own account's FILE privilege is the server's to check.
+	files := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "files", "f", "blog"))
+	if got := queryStrings(t, files, "SELECT LENGTH(LOAD_FILE('"+readable+"'))"); len(got) != 1 || got[0] != "7" {
+		t.Errorf("LOAD_FILE as a user with its own account: %v, want 7", got)
+	}
+	if _, err := files.ExecContext(ctx, "LOAD DATA INFILE '"+readable+"' INTO TABLE file_rows"); err != nil {
+		t.Errorf("LOAD DATA INFILE as a user with its own account: %v", err)
 	}
 }
