@@ -717,6 +717,8 @@ func TestShardPlanStandInsOverShards(t *testing.T) {
 		{"SELECT DISTINCT JSON_ARRAYAGG(DISTINCT votes) FROM comments GROUP BY entry_id", "", "JSON_ARRAYAGG with DISTINCT"},
 		{"SELECT e.id, jt.a FROM entries e, JSON_TABLE(e.tags, '$[*]' COLUMNS (a INT PATH '$')) AS jt ORDER BY jt.a", "", "JSON_TABLE beside entries"},
 		{"SELECT e.id, a FROM entries e, JSON_TABLE(e.tags, '$[*]' COLUMNS (a INT PATH '$')) AS jt ORDER BY a", "", "JSON_TABLE beside entries"},
+		// Each shard's server would write a file of its own.
+		{"SELECT body FROM comments WHERE entry_id = 1 INTO DUMPFILE '/tmp/x'", "", "INTO DUMPFILE from comments"},
 		{"SELECT jt.a, COUNT(*) FROM entries e, JSON_TABLE(e.tags, '$[*]' COLUMNS (a INT PATH '$')) AS jt GROUP BY jt.a", "", "JSON_TABLE beside entries"},
 	}
 	for _, tt := range tests {

@@ -274,7 +274,7 @@ type Facts struct {
 	StoredFunctions bool
 	Schema          string // USE db: the schema, as written (not lower-cased: it is replayed)
 	IntoOutfile     bool   // SELECT ... INTO OUTFILE / DUMPFILE
-	LoadsFile       bool   // LOAD_FILE(): reads a file on the server's host
+	LoadsFile       bool   // LOAD_FILE(), or a LOAD the fallback read without LOCAL: a file on the server's host
 
 	// PrepareName is the statement name of PREPARE/EXECUTE/DEALLOCATE
 	// (lower-cased), PrepareSQL the text of PREPARE ... FROM 'text' (empty

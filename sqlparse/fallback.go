@@ -654,6 +654,10 @@ func (fb *fallback) wordFlags(i int) {
 		}
 	case "SQL_CALC_FOUND_ROWS":
 		f.CalcFoundRows = true
+	case "INFILE": // LOAD XML INFILE, LOAD DATA CONCURRENT INFILE: the server's file unless LOCAL
+		if f.Kind == KindLoadData && fb.word(i-1) != "LOCAL" {
+			f.LoadsFile = true
+		}
 	}
 }
 

@@ -102,7 +102,7 @@ func TestClassifyFallback(t *testing.T) {
 		{"KILL QUERY ID 7", fb(Facts{Kind: KindKill, KillQuery: true})},
 		{"KILL HARD CONNECTION 12", fb(Facts{Kind: KindKill, KillID: 12})},
 		{"KILL USER bob", fb(Facts{Kind: KindKill})},
-		{"LOAD XML INFILE 'x' INTO TABLE t", fb(Facts{Kind: KindLoadData})},
+		{"LOAD XML INFILE 'x' INTO TABLE t", fb(Facts{Kind: KindLoadData, LoadsFile: true})},
 		{"LOAD INDEX INTO CACHE t", fb(Facts{Kind: KindOther, ImplicitCommit: true})},
 		{"RESET MASTER", fb(Facts{Kind: KindOther, ImplicitCommit: true, ControlsReplication: true})},
 		{"BEGIN NOT ATOMIC SELECT 1; END", fb(Facts{Kind: KindOther})},
