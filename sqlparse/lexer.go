@@ -225,12 +225,7 @@ func (sc *scanner) topLevelWords(kw string, first bool) []token {
 	var out []token
 	depth := 0
 	for t := sc.nextCode(); t.kind != tokEOF; t = sc.nextCode() {
-		switch {
-		case t.kind == tokPunct && sc.s[t.start] == '(':
-			depth++
-		case t.kind == tokPunct && sc.s[t.start] == ')':
-			depth--
-		case depth == 0 && sc.isWord(t, kw):
+		if depth = sc.depthAfter(t, depth); depth == 0 && sc.isWord(t, kw) {
 			out = append(out, t)
 			if first {
 				return out
@@ -238,4 +233,16 @@ func (sc *scanner) topLevelWords(kw string, first bool) []token {
 		}
 	}
 	return out
+}
+
+// depthAfter is the parenthesis depth after t, depth before it.
+func (sc *scanner) depthAfter(t token, depth int) int {
+	switch {
+	case t.kind != tokPunct:
+	case sc.s[t.start] == '(':
+		depth++
+	case sc.s[t.start] == ')':
+		depth--
+	}
+	return depth
 }

@@ -276,12 +276,7 @@ func (m Mode) PreparedText(sql string) (PreparedText, bool) {
 func topLevelWord(sc *scanner, toks []token, kw string) int {
 	depth := 0
 	for i, t := range toks {
-		switch {
-		case t.kind == tokPunct && sc.s[t.start] == '(':
-			depth++
-		case t.kind == tokPunct && sc.s[t.start] == ')':
-			depth--
-		case depth == 0 && sc.isWord(t, kw):
+		if depth = sc.depthAfter(t, depth); depth == 0 && sc.isWord(t, kw) {
 			return i
 		}
 	}
