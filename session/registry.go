@@ -205,6 +205,7 @@ func (s *Session) startStatement(f *sqlparse.Facts) {
 	s.releaseBudget()
 	s.currentAt.Store(time.Now().UnixNano())
 	s.current.Store(f)
+	s.preparedTextKnown = false // a PREPARE's text is read again for each statement
 }
 
 // CommandDone records the end of a client command cmd (the front end calls
