@@ -70,7 +70,9 @@ func (s *Session) processes(own string, short bool) []process {
 		if in.User != s.User {
 			continue
 		}
-		p := process{id: in.ID, user: in.User, host: in.Client, command: "Sleep"}
+		// Asleep, the time is how long the session has waited for its
+		// client, as on MariaDB.
+		p := process{id: in.ID, user: in.User, host: in.Client, command: "Sleep", seconds: int(in.IdleMs / 1000), runningMs: in.IdleMs}
 		if in.State == "query" || in.ID == s.ID {
 			p.command, p.state, p.running = "Query", "executing", true
 			p.seconds, p.runningMs = int(in.RunningMs/1000), in.RunningMs

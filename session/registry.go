@@ -125,6 +125,9 @@ type Info struct {
 	Statement string `json:"statement,omitempty"`
 	// RunningMs is how long it has run.
 	RunningMs float64 `json:"running_ms,omitempty"`
+	// IdleMs is how long an idle session has waited for its client's
+	// next command (a session idle in a transaction holds its locks).
+	IdleMs float64 `json:"idle_ms,omitempty"`
 	// Servers run it now (several for a statement over shards).
 	Servers       []string `json:"servers,omitempty"`
 	InTransaction bool     `json:"in_transaction"`
@@ -171,6 +174,7 @@ func (s *Session) info(now time.Time) Info {
 	}
 	f := s.current.Load()
 	if f == nil {
+		in.IdleMs = float64(now.UnixNano()-s.idleSince.Load()) / 1e6
 		return in
 	}
 	in.State, in.Statement = "query", truncateDigest(f.Digest)
@@ -212,6 +216,7 @@ func (s *Session) startStatement(f *sqlparse.Facts) {
 // it after each): nothing runs now, and whether a transaction is left open.
 func (s *Session) CommandDone(cmd byte) {
 	s.current.Store(nil)
+	s.idleSince.Store(time.Now().UnixNano())
 	s.releaseBudget()
 	if s.toldDeadlock {
 		s.toldDeadlock = false

@@ -429,6 +429,10 @@ type Session struct {
 	// is inTransaction as of the last command's end.
 	current   atomic.Pointer[sqlparse.Facts]
 	currentAt atomic.Int64
+	// idleSince is when the last command ended (or the login): how long
+	// a session has waited for its client, as MariaDB's process list
+	// shows for Sleep.
+	idleSince atomic.Int64
 	txOpen    atomic.Bool
 	// budget accounts what the statement running now holds in Strata's
 	// memory (statementBudget); nil until it holds something. Atomic for
@@ -490,6 +494,7 @@ func New(env *Env, client *wire.Conn, o Options) *Session {
 	}
 	s.takeServerSQLMode()
 	s.publishUser()
+	s.idleSince.Store(time.Now().UnixNano())
 	env.Registry.add(s)
 	return s
 }

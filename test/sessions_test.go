@@ -66,6 +66,20 @@ func TestSessionsShowWhatRunsNow(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
+	// An idle session shows how long it has waited for its client: in
+	// the list (idle_ms), and as its Sleep row's Time in the process
+	// lists, as on MariaDB. The SLEEP(1) above kept it idle that long.
+	if tx.IdleMs <= 0 || run.IdleMs != 0 {
+		t.Errorf("idle_ms: %v for the idle session, %v for the running one; want > 0 and none", tx.IdleMs, run.IdleMs)
+	}
+	q := "SELECT Command, Time >= 1 FROM information_schema.PROCESSLIST WHERE ID = " + fmt.Sprint(txID)
+	if got := queryStrings(t, db, q); len(got) != 1 || got[0] != "Sleep|1" {
+		t.Errorf("%s: %v, want [Sleep|1]: a Sleep row's Time is how long it has been idle", q, got)
+	}
+	row, _ := processList(t, db, fmt.Sprint(txID), "")
+	if f := strings.Split(row, "|"); len(f) != 9 || f[4] != "Sleep" || f[5] == "0" {
+		t.Errorf("SHOW FULL PROCESSLIST row of the idle session: %q, want Sleep with its idle seconds", row)
+	}
 }
 
 // POST /api/sessions/{id}/kill is KILL for an operator: {"query": true}

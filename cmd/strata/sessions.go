@@ -15,7 +15,8 @@ Strata's connection id (the one KILL takes), user, client, the PROGRAM the
 client says it is (its program_name connection attribute, else its driver,
 and its process id on its host), its LINK (tls, compressed, both, or - for
 neither), what each runs
-now — the statement (literals as ?), for how long, on which servers —,
+now — the statement (literals as ?), for how long, on which servers —
+or for how long an idle one has waited for its client (TIME MS),
 what it holds in Strata's own memory (MEMORY: a merge's in-memory sort or
 DISTINCT set, rows read first), whether it has a transaction open, and the
 server it keeps a connection to between statements (HOLDS: its
@@ -40,8 +41,11 @@ func runSessions(args []string) error {
 		if in.InTransaction {
 			tx = "open"
 		}
-		if in.State == "query" {
+		switch in.State {
+		case "query":
 			ms = fmt.Sprintf("%.0f", in.RunningMs)
+		case "idle":
+			ms = fmt.Sprintf("%.0f", in.IdleMs)
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", in.ID, in.User, in.ServerAccount, in.Client, program(in.ClientAttrs), link(in), in.State, ms, humanBytes(in.MergeMemory), tx, orDash(in.Holds),
 			orDash(strings.Join(in.Servers, ",")), orDash(in.Statement))
