@@ -59,16 +59,15 @@ func (s *Session) computedText(parsed *planner.Parsed) (sqlparse.PreparedText, b
 	return pt, ok && pt.Expr != ""
 }
 
-// computesText reports whether a statement of stmts computes the text it
-// prepares: in a multi-statement query it runs on its own, after the
-// statements before it set what it reads (SET @sql = ...; PREPARE s FROM
-// @sql).
-func (s *Session) computesText(stmts []*sqlparse.Facts) bool {
+// preparesSQL reports whether stmts hold a SQL-level PREPARE, EXECUTE,
+// EXECUTE IMMEDIATE or DEALLOCATE PREPARE: in a multi-statement query
+// each statement then runs on its own, so a text computed from what the
+// statements before it set (SET @sql = ...; PREPARE s FROM @sql) is read
+// after they ran, and what each leaves on the connection is learned from
+// its own text (learnSQLPrepare).
+func preparesSQL(stmts []*sqlparse.Facts) bool {
 	for _, f := range stmts {
-		if f.Kind != sqlparse.KindPrepare {
-			continue
-		}
-		if pt, ok := s.readingMode().PreparedText(f.Text); ok && pt.Expr != "" {
+		if f.Kind == sqlparse.KindPrepare {
 			return true
 		}
 	}

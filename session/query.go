@@ -95,10 +95,11 @@ func (s *Session) Query(ctx context.Context, packet []byte) error {
 		return s.refuse(wire.NewError(wire.ErParse, "You have an error in your SQL syntax: this connection did not enable multi-statements (CLIENT_MULTI_STATEMENTS), so send one statement per query"))
 	case refused != nil:
 		return s.refuse(refused)
-	case !single && !explain && (s.placed(f) || s.pinnedAway(f) || s.namesConnections(parsed.Statements) || s.computesText(parsed.Statements)):
+	case !single && !explain && (s.placed(f) || s.pinnedAway(f) || s.namesConnections(parsed.Statements) || preparesSQL(parsed.Statements)):
 		// Each statement on its own: KILL 5 and SHOW EXPLAIN FOR 5
 		// name Strata's session 5, not a server's thread 5; PREPARE s
-		// FROM @sql reads what the statements before it set.
+		// FROM @sql reads what the statements before it set, and what
+		// each SQL-level prepared statement leaves is learned.
 		return s.queryEach(ctx, parsed)
 	case f.Kind == sqlparse.KindKill && single:
 		return s.kill(parsed.SQL)

@@ -143,9 +143,12 @@ func TestSQLPreparedStatementsLetTheSessionGo(t *testing.T) {
 			"SELECT @let_go", "5"},
 		{"a named lock by a computed text", []string{"EXECUTE IMMEDIATE CONCAT('DO GET_LOCK(''let_go'', ', 0, ')')"}, true,
 			"SELECT IS_USED_LOCK('let_go') IS NOT NULL", "1"},
+		{"prepared, run and deallocated in one multi-statement query", []string{"PREPARE s FROM 'SELECT 1'; EXECUTE s; DEALLOCATE PREPARE s"}, false, "", ""},
+		{"a temporary table made in one multi-statement query", []string{"SET @q = 'CREATE TEMPORARY TABLE let_go_multi (a INT)'; PREPARE s FROM @q; EXECUTE s; DEALLOCATE PREPARE s"}, true,
+			"SELECT COUNT(*) FROM let_go_multi", "0"},
 	}
 	for _, tc := range cases {
-		conn := testenv.Conn(t, openStrata(t))
+		conn := testenv.Conn(t, openStrata(t, "multiStatements=true"))
 		for _, stmt := range tc.stmts {
 			if _, err := conn.ExecContext(ctx, stmt); err != nil {
 				t.Fatalf("%s: %s: %v", tc.name, stmt, err)
