@@ -48,15 +48,24 @@ func (s *Session) refusedText(text string) *wire.Error {
 	return nil
 }
 
-// computedText is the expression a PREPARE or EXECUTE IMMEDIATE of
-// parsed computes its text from, when it is a query of that one
-// statement; ok is false for any other query.
-func (s *Session) computedText(parsed *planner.Parsed) (sqlparse.PreparedText, bool) {
+// readPreparedText reads the text a query of one PREPARE or EXECUTE
+// IMMEDIATE runs: a literal is recorded for learnSQLPrepare at once; an
+// expression is returned (computes) for checkComputedText to compute on
+// the connection that runs it. Any other query leaves nothing recorded.
+func (s *Session) readPreparedText(parsed *planner.Parsed) (computed sqlparse.PreparedText, computes bool) {
+	s.preparedText, s.preparedTextKnown = "", false
 	if len(parsed.Statements) != 1 || parsed.Summary.Kind != sqlparse.KindPrepare {
-		return sqlparse.PreparedText{}, false
+		return computed, false
 	}
 	pt, ok := s.readingMode().PreparedText(parsed.SQL)
-	return pt, ok && pt.Expr != ""
+	switch {
+	case !ok:
+		return computed, false
+	case pt.Expr != "":
+		return pt, true
+	}
+	s.preparedText, s.preparedTextKnown = pt.Text, true
+	return computed, false
 }
 
 // preparesSQL reports whether stmts hold a SQL-level PREPARE, EXECUTE,
@@ -114,19 +123,6 @@ func (s *Session) checkComputedText(ctx context.Context, c *backend.Conn, pt sql
 // unreadText stands for the text of a statement prepared on the server
 // that Strata did not read.
 const unreadText = "\x00unread"
-
-// noteLiteralText records the text a query of one PREPARE or EXECUTE
-// IMMEDIATE runs, when it is written as a literal (checkComputedText
-// records a computed one).
-func (s *Session) noteLiteralText(parsed *planner.Parsed) {
-	s.preparedText, s.preparedTextKnown = "", false
-	if len(parsed.Statements) != 1 || parsed.Summary.Kind != sqlparse.KindPrepare {
-		return
-	}
-	if pt, ok := s.readingMode().PreparedText(parsed.SQL); ok && pt.Expr == "" {
-		s.preparedText, s.preparedTextKnown = pt.Text, true
-	}
-}
 
 // learnSQLPrepare learns what a PREPARE, EXECUTE, EXECUTE IMMEDIATE or
 // DEALLOCATE PREPARE the server ran on c leaves there.

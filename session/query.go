@@ -253,10 +253,7 @@ func (s *Session) relayQuery(ctx context.Context, sql string, packet []byte, par
 	f := parsed.Summary
 	keeps := s.keepsDiagnostics(f, len(parsed.Statements))
 	form := s.textPrepared(parsed, sql)
-	computed, computes := s.computedText(parsed)
-	if f.Kind == sqlparse.KindPrepare {
-		s.noteLiteralText(parsed)
-	}
+	computed, computes := s.readPreparedText(parsed)
 	var res backend.Result
 	err := s.run(ctx, command{facts: f, stmts: stmts, cacheQuery: sql, cluster: s.metadataCluster(f, nil)}, func(c *backend.Conn, capture *backend.Capture) (backend.Result, error) {
 		if computes {
