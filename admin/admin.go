@@ -19,6 +19,7 @@ import (
 	"github.com/strata-proxy/strata/backend"
 	"github.com/strata-proxy/strata/buildinfo"
 	"github.com/strata-proxy/strata/config"
+	"github.com/strata-proxy/strata/gtid"
 	"github.com/strata-proxy/strata/metrics"
 	"github.com/strata-proxy/strata/planner"
 	"github.com/strata-proxy/strata/querystats"
@@ -36,6 +37,8 @@ type Server struct {
 	Log      *slog.Logger
 	// Monitor, when set, adds each server's last health check to the views.
 	Monitor *topology.Monitor
+	// Marks, when set, shows what consistency: global waits for.
+	Marks *gtid.Marks
 	// Control, when set, enables POST /api/reload and /api/config/save.
 	Control Control
 	// Capacity, when set, answers GET /api/capacity: how full the last

@@ -22,7 +22,11 @@ type ClusterPools struct {
 	DefaultPool   string     `json:"default_pool"`
 	MaxReplicaLag string     `json:"max_replica_lag,omitempty"`
 	Consistency   string     `json:"consistency"`
-	Pools         []PoolView `json:"pools"`
+	// AcknowledgedGTID, under consistency: global, is the position of
+	// the writes Strata acknowledged on the cluster: what a replica must
+	// have applied to serve a read.
+	AcknowledgedGTID string     `json:"acknowledged_gtid,omitempty"`
+	Pools            []PoolView `json:"pools"`
 }
 
 // PoolView is one pool of a cluster: settings and members.
@@ -103,6 +107,9 @@ func (s *Server) pools(w http.ResponseWriter, r *http.Request) {
 		cp := ClusterPools{
 			Name: cl.Name, Primary: s.member(cl.Primary), DefaultPool: cl.DefaultPool,
 			MaxReplicaLag: durationText(cl.MaxReplicaLag), Consistency: cl.Consistency, Pools: []PoolView{},
+		}
+		if cl.Consistency == "global" && s.Marks != nil {
+			cp.AcknowledgedGTID = s.Marks.Written(cl.Name)
 		}
 		names := cl.PoolNames()
 		if !contains(names, cl.DefaultPool) {

@@ -289,7 +289,9 @@ type Cluster struct {
 	DefaultPool string `yaml:"default_pool"`
 	// MaxReplicaLag drains a replica whose lag exceeds it (0 = no limit).
 	MaxReplicaLag Duration `yaml:"max_replica_lag"`
-	// Consistency is "eventual" (default) or "session" (read-your-writes).
+	// Consistency is "eventual" (default), "session" (a session reads its
+	// own writes) or "global" (every read sees every write Strata
+	// acknowledged before it, whichever client made it).
 	Consistency string `yaml:"consistency"`
 	// ReadYourWritesWait is how long a read waits for a replica to apply the
 	// session's last write (MASTER_GTID_WAIT) before using the primary.

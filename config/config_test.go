@@ -106,6 +106,7 @@ func TestParseRejectsWithLine(t *testing.T) {
 		{"rewrite with a pool", minimal + "routing:\n  - {match: {user: cron}, pool: batch, rewrite: {from: a, to: b}}\n", "line 14: routing.0.rewrite: cannot be combined with refuse, pool, cache, timeout or max_running"},
 		{"rewrite without from", minimal + "routing:\n  - {rewrite: {to: b}}\n", "line 14: routing.0.rewrite.from: is required"},
 		{"rewrite from a bad regexp", minimal + "routing:\n  - {rewrite: {from: 'a(', to: b}}\n", "line 14: routing.0.rewrite.from: is not a valid regular expression"},
+		{"unknown consistency", minimal + "    consistency: strong\n", "clusters.main.consistency: \"strong\" is not eventual, session or global"},
 		{"bad fallback", minimal + "    pools: {primary: {fallback: nope}}\n", "clusters.main.pools.primary.fallback: names no pool"},
 		{"negative threads", minimal + "threads: -2\n", "line 13: threads: must be between 0 (one per CPU) and 1024"},
 		{"busy_poll too long", minimal + "busy_poll: 5ms\n", "line 13: busy_poll: must be between 0 (off) and 1ms (default 40µs)"},

@@ -263,9 +263,9 @@ func (c *Config) validateClusters(p *problems) {
 			claim(base+".primary", cl.Primary)
 		}
 		switch cl.Consistency {
-		case "eventual", "session":
+		case "eventual", "session", "global":
 		default:
-			p.add(base+".consistency", "%q is not eventual or session", cl.Consistency)
+			p.add(base+".consistency", "%q is not eventual, session or global", cl.Consistency)
 		}
 		pools := map[string]bool{}
 		for i, r := range cl.Replicas {

@@ -20,6 +20,7 @@ import (
 	"github.com/strata-proxy/strata/config"
 	"github.com/strata-proxy/strata/engine"
 	"github.com/strata-proxy/strata/frontend"
+	"github.com/strata-proxy/strata/gtid"
 	"github.com/strata-proxy/strata/handover"
 	"github.com/strata-proxy/strata/metrics"
 	"github.com/strata-proxy/strata/planner"
@@ -170,6 +171,7 @@ func (s *Strata) newDataPlane(cfg *config.Config, backendTLS *tls.Config) {
 		BackendTLS: backendTLS, Log: log,
 		ReadYourWritesWait: cfg.Clusters[cfg.DefaultCluster].ReadYourWritesWait.D(),
 		Stats:              querystats.New(cfg.Limits.MaxQueryDigests),
+		Marks:              gtid.NewMarks(),
 		MergeMemory:        engine.NewBudget("limits.max_merge_memory_total", int64(cfg.Limits.MaxMergeMemoryTotal), nil),
 	}
 	s.Metrics.WatchMergeMemory(func() float64 { return float64(s.Env.MergeMemory.Used()) },
@@ -252,7 +254,7 @@ func (s *Strata) newControlPlane(cfg *config.Config, backendTLS *tls.Config) {
 	mc.TLS = backendTLS
 	s.Monitor = topology.NewMonitor(s.Topology, s.Pools, s.Metrics, mc, log)
 	s.Env.OnBackendFailure = s.Monitor.ReportFailure
-	s.Admin = &admin.Server{Topology: s.Topology, Pools: s.Pools, Metrics: s.Metrics, Sessions: s.Env.Registry, Log: log, Monitor: s.Monitor, Control: s,
+	s.Admin = &admin.Server{Topology: s.Topology, Pools: s.Pools, Metrics: s.Metrics, Sessions: s.Env.Registry, Log: log, Monitor: s.Monitor, Marks: s.Env.Marks, Control: s,
 		Explain: s.explain, Capacity: s.capacity, SchemaCheck: s.schemaCheck, Tables: s.tables, Users: func() any { return s.Front.Users() }, Profiling: cfg.AdminPprof, Stats: s.Env.Stats, Planner: s.Env.Planner,
 		AuthUser: cfg.AdminAuth.User, AuthPassword: cfg.AdminAuth.Password, Draining: s.draining,
 		Transactions: s.transactions, ResolveTransactions: s.resolveTransactions, Deadlocks: s.deadlocksView, Settings: s.settings,

@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"strconv"
+	"time"
 
 	"github.com/strata-proxy/strata/backend"
 	"github.com/strata-proxy/strata/sqlparse"
@@ -13,6 +14,12 @@ import (
 // write commits, Strata asks the primary for the write's GTID; a later read
 // goes to a replica only once that replica has applied it (MASTER_GTID_WAIT
 // with a short timeout), else to the primary.
+//
+// consistency: global does the same with every session's writes: the
+// GTIDs go to the shared gtid.Marks before the write's answer reaches its
+// client, so a read another client sends after that answer (the page a
+// web form redirects to, on a new connection) runs on a replica only
+// once the replica has applied it.
 
 // recordWrite fetches the GTID of the session's last committed write on c,
 // the primary connection that ran it, for read-your-writes and for the
@@ -22,7 +29,15 @@ func (s *Session) recordWrite(c *backend.Conn, tables []string) {
 	if s.env.Cache != nil && len(tables) > 0 {
 		s.env.Cache.NoteWrite(tables, gtid)
 	}
-	cluster := s.env.Topology.Load().PrimaryOf(c.Addr)
+	snap := s.env.Topology.Load()
+	cluster := snap.PrimaryOf(c.Addr)
+	if cl := snap.Cluster(cluster); cl != nil && cl.Consistency == "global" && s.env.Marks != nil {
+		if err != nil {
+			s.env.Marks.Unknown(cluster)
+		} else {
+			s.env.Marks.Wrote(cluster, gtid)
+		}
+	}
 	if err != nil || gtid == "" {
 		// Unknown position: read from the primary until the next write.
 		s.writes[cluster] = writeMark{unknown: true}
@@ -70,16 +85,22 @@ type writeMark struct {
 // replicaHas reports whether c's server has applied gtid, waiting up to its
 // cluster's read_your_writes_wait for it.
 func (s *Session) replicaHas(c *backend.Conn, gtid string) bool {
+	wait := strconv.FormatFloat(s.readYourWritesWait(c.Addr).Seconds(), 'f', 3, 64)
+	v, err := queryValue(c, "SELECT MASTER_GTID_WAIT('"+gtid+"', "+wait+")")
+	return err == nil && v == "0"
+}
+
+// readYourWritesWait is how long a read waits for server addr to apply a
+// write: its cluster's read_your_writes_wait.
+func (s *Session) readYourWritesWait(addr string) time.Duration {
 	d := s.env.ReadYourWritesWait
 	snap := s.env.Topology.Load()
-	if srv := snap.Server(c.Addr); srv != nil {
+	if srv := snap.Server(addr); srv != nil {
 		if cl := snap.Cluster(srv.Cluster); cl != nil && cl.ReadYourWritesWait > 0 {
 			d = cl.ReadYourWritesWait
 		}
 	}
-	wait := strconv.FormatFloat(d.Seconds(), 'f', 3, 64)
-	v, err := queryValue(c, "SELECT MASTER_GTID_WAIT('"+gtid+"', "+wait+")")
-	return err == nil && v == "0"
+	return d
 }
 
 // replicaHasWrites reports whether c's server, a replica of cluster, has
@@ -114,7 +135,13 @@ func (s *Session) consistentRead(ctx context.Context, rt route, fillGTID string)
 		return rt, nil // removed from the topology meanwhile: nothing to compare with
 	}
 	cl := snap.Cluster(srv.Cluster)
-	ok := cl.Consistency != "session" || s.replicaHasWrites(rt.conn, cl.Name)
+	ok, settle := true, false
+	switch cl.Consistency {
+	case "session":
+		ok = s.replicaHasWrites(rt.conn, cl.Name)
+	case "global":
+		ok, settle = s.replicaHasEveryWrite(rt.conn, cl.Name)
+	}
 	if ok && fillGTID != "" {
 		ok = s.replicaHas(rt.conn, fillGTID)
 	}
@@ -126,15 +153,54 @@ func (s *Session) consistentRead(ctx context.Context, rt route, fillGTID string)
 	if err != nil {
 		return route{}, errNoBackend("Strata: read-your-writes needs the primary %s of cluster %s, which is unreachable (%v)", cl.Primary.Addr, cl.Name, rootCause(err))
 	}
+	if settle {
+		s.settleUnknownWrite(c, cl.Name)
+	}
 	s.env.Metrics.ConsistencyFallback()
 	return route{label: "primary", conn: c, primary: true}, nil
 }
 
-// sessionConsistency reports whether any cluster reads the session's own
-// writes (consistency: session), so its writes' positions are recorded.
+// replicaHasEveryWrite reports whether c's server, a replica of cluster,
+// has applied every write Strata acknowledged there (consistency:
+// global), waiting up to read_your_writes_wait for it. settle: the read
+// goes to the primary because a write's position is unknown, and is to
+// read the primary's position there (settleUnknownWrite).
+func (s *Session) replicaHasEveryWrite(c *backend.Conn, cluster string) (ok, settle bool) {
+	marks := s.env.Marks
+	if marks == nil {
+		return true, false
+	}
+	w := marks.Need(cluster, c.Addr, time.Now())
+	switch {
+	case w.Primary:
+		return false, w.Settle
+	case w.Text == "":
+		return true, false
+	}
+	if s.replicaHas(c, w.Text) {
+		marks.Reached(c.Addr, w)
+		return true, false
+	}
+	// Until its wait would be over again, reads that need as much go to
+	// the primary at once rather than each wait for this replica.
+	marks.Missed(c.Addr, w, time.Now().Add(s.readYourWritesWait(c.Addr)))
+	return false, false
+}
+
+// settleUnknownWrite reads the binary log position of cluster's primary on
+// c, after a write there whose position Strata could not read: it holds
+// that write, so replicas that have applied it serve reads again.
+func (s *Session) settleUnknownWrite(c *backend.Conn, cluster string) {
+	if pos, err := queryValue(c, "SELECT @@gtid_binlog_pos"); err == nil {
+		s.env.Marks.Settle(cluster, pos)
+	}
+}
+
+// sessionConsistency reports whether any cluster reads written data back
+// (consistency: session or global), so writes' positions are recorded.
 func (s *Session) sessionConsistency() bool {
 	for _, cl := range s.env.Topology.Load().Clusters {
-		if cl.Consistency == "session" {
+		if cl.Consistency == "session" || cl.Consistency == "global" {
 			return true
 		}
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/strata-proxy/strata/backend"
 	"github.com/strata-proxy/strata/engine"
+	"github.com/strata-proxy/strata/gtid"
 	"github.com/strata-proxy/strata/metrics"
 	"github.com/strata-proxy/strata/planner"
 	"github.com/strata-proxy/strata/querystats"
@@ -74,6 +75,9 @@ type Env struct {
 	// ReadYourWritesWait bounds how long a read waits for a replica to apply
 	// the session's last write before it goes to the primary instead.
 	ReadYourWritesWait time.Duration
+	// Marks are the positions of every session's acknowledged writes, for
+	// clusters with consistency: global (nil: none has it, or a test).
+	Marks *gtid.Marks
 	// MergeMemory is what all statements' merges hold together, bounded
 	// by limits.max_merge_memory_total; each statement's own budget
 	// draws on it (nil: no shared bound).

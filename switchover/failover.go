@@ -5,11 +5,10 @@ import (
 	"database/sql"
 	"fmt"
 	"sort"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/strata-proxy/strata/backend"
+	"github.com/strata-proxy/strata/gtid"
 	"github.com/strata-proxy/strata/topology"
 )
 
@@ -150,7 +149,7 @@ func (r *run) survey(ctx context.Context) (best candidate, others []candidate, e
 	for j, c := range all {
 		if j != i {
 			others = append(others, c)
-			if !covers(parseGTIDs(all[i].received), parseGTIDs(c.received)) {
+			if !gtid.Parse(all[i].received).Covers(gtid.Parse(c.received)) {
 				r.warn("replica %s received %s, which %s lacks: it will stop replicating (gtid_strict_mode) until rebuilt", c.addr, c.received, all[i].addr)
 			}
 		}
@@ -176,15 +175,15 @@ func orNone(s string) string {
 // covers every other's; when none does (they diverged), the one with the
 // most transactions.
 func mostAdvanced(cs []candidate) int {
-	pos := make([]map[uint32]uint64, len(cs))
+	pos := make([]gtid.Pos, len(cs))
 	for i, c := range cs {
-		pos[i] = parseGTIDs(c.received)
+		pos[i] = gtid.Parse(c.received)
 	}
 	best := -1
 	for i := range cs {
 		all := true
 		for j := range cs {
-			if !covers(pos[i], pos[j]) {
+			if !pos[i].Covers(pos[j]) {
 				all = false
 				break
 			}
@@ -199,39 +198,11 @@ func mostAdvanced(cs []candidate) int {
 	return best
 }
 
-// parseGTIDs reads a MariaDB GTID position ("0-1-42,1-2-7") as domain →
-// sequence number (the server id does not order transactions).
-func parseGTIDs(pos string) map[uint32]uint64 {
-	out := map[uint32]uint64{}
-	for _, g := range strings.Split(pos, ",") {
-		parts := strings.Split(strings.TrimSpace(g), "-")
-		if len(parts) != 3 {
-			continue
-		}
-		d, err1 := strconv.ParseUint(parts[0], 10, 32)
-		_, err2 := strconv.ParseUint(parts[1], 10, 32)
-		n, err3 := strconv.ParseUint(parts[2], 10, 64)
-		if err1 == nil && err2 == nil && err3 == nil && n > out[uint32(d)] {
-			out[uint32(d)] = n
-		}
-	}
-	return out
-}
-
-// covers reports whether position a includes position b.
-func covers(a, b map[uint32]uint64) bool {
-	for d, n := range b {
-		if a[d] < n {
-			return false
-		}
-	}
-	return true
-}
-
-func total(p map[uint32]uint64) uint64 {
+// total counts the transactions of p, over all its domains.
+func total(p gtid.Pos) uint64 {
 	var t uint64
-	for _, n := range p {
-		t += n
+	for _, g := range p {
+		t += g.Seq
 	}
 	return t
 }

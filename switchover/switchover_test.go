@@ -84,16 +84,6 @@ func TestMostAdvanced(t *testing.T) {
 	}
 }
 
-func TestParseGTIDs(t *testing.T) {
-	got := parseGTIDs(" 0-1-42, 1-2-7,junk,2-x-1")
-	if len(got) != 2 || got[0] != 42 || got[1] != 7 {
-		t.Fatalf("parseGTIDs = %v", got)
-	}
-	if !covers(got, parseGTIDs("0-5-41,1-2-7")) || covers(got, parseGTIDs("0-1-43")) || covers(got, parseGTIDs("3-1-1")) {
-		t.Fatal("covers is wrong")
-	}
-}
-
 func TestErrantGTIDs(t *testing.T) {
 	cases := []struct {
 		name, mine, theirs string

@@ -44,6 +44,7 @@ var (
 	env      *testenv.Env
 	eventual *server.Strata // consistency: eventual
 	session  *server.Strata // consistency: session
+	global   *server.Strata // consistency: global
 )
 
 func TestMain(m *testing.M) {
@@ -53,7 +54,10 @@ func TestMain(m *testing.M) {
 		if eventual, err = testenv.StartStrata(fmt.Sprintf(topology, "eventual")); err != nil {
 			return err
 		}
-		session, err = testenv.StartStrata(fmt.Sprintf(topology, "session"))
+		if session, err = testenv.StartStrata(fmt.Sprintf(topology, "session")); err != nil {
+			return err
+		}
+		global, err = testenv.StartStrata(fmt.Sprintf(topology, "global"))
 		return err
 	})
 }
@@ -143,22 +147,7 @@ func TestRulesSendEachClassToItsPool(t *testing.T) {
 // read after the session's own write; eventual does (so the test can fail).
 func TestReadYourWrites(t *testing.T) {
 	env.Setup(t, "CREATE TABLE blog.ryw (id INT PRIMARY KEY, v INT)")
-	ctx := testenv.Ctx(t)
-	lagged := env.Replicas[:2] // the primary pool
-	for _, r := range lagged {
-		for _, s := range []string{"STOP SLAVE", "CHANGE MASTER TO MASTER_DELAY = 1", "START SLAVE"} {
-			if err := r.Exec(ctx, s); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	t.Cleanup(func() {
-		for _, r := range lagged {
-			for _, s := range []string{"STOP SLAVE", "CHANGE MASTER TO MASTER_DELAY = 0", "START SLAVE"} {
-				_ = r.Exec(testenv.Ctx(t), s)
-			}
-		}
-	})
+	lagReplicas(t)
 	stale := func(s *server.Strata, base, pairs int) int {
 		db := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog"))
 		db.SetMaxOpenConns(1)
@@ -182,6 +171,98 @@ func TestReadYourWrites(t *testing.T) {
 	if n := stale(session, 100000, 1000); n != 0 {
 		t.Errorf("consistency: session returned %d stale reads of 1000", n)
 	}
+}
+
+// lagReplicas makes the primary pool's replicas apply writes a second late
+// for the rest of the test.
+func lagReplicas(t *testing.T) {
+	ctx := testenv.Ctx(t)
+	lagged := env.Replicas[:2] // the primary pool
+	for _, r := range lagged {
+		for _, s := range []string{"STOP SLAVE", "CHANGE MASTER TO MASTER_DELAY = 1", "START SLAVE"} {
+			if err := r.Exec(ctx, s); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	t.Cleanup(func() {
+		for _, r := range lagged {
+			for _, s := range []string{"STOP SLAVE", "CHANGE MASTER TO MASTER_DELAY = 0", "START SLAVE"} {
+				_ = r.Exec(testenv.Ctx(t), s)
+			}
+		}
+	})
+}
+
+// staleAcross writes a row on one client connection and reads it on
+// another, as a web page does after the form that wrote it redirected to
+// it (a new request, a new connection): it returns how many of the reads
+// missed the row.
+func staleAcross(t *testing.T, s *server.Strata, table string, base, pairs int) int {
+	writer := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog"))
+	reader := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog"))
+	writer.SetMaxOpenConns(1)
+	reader.SetMaxOpenConns(1)
+	n := 0
+	for i := 0; i < pairs; i++ {
+		id := base + i
+		if _, err := writer.Exec("INSERT INTO "+table+" VALUES (?, ?)", id, i); err != nil {
+			t.Fatal(err)
+		}
+		var v int
+		err := reader.QueryRow("SELECT SQL_NO_CACHE v FROM "+table+" WHERE id = ?", id).Scan(&v)
+		if err != nil || v != i {
+			n++
+		}
+	}
+	return n
+}
+
+// consistency: global: a read sees every write Strata acknowledged before
+// it, whichever client made it. With lagging replicas, session consistency
+// shows another connection's write stale (so the test can fail); global
+// never does. Without lag, global reads still run on the replicas.
+func TestReadsSeeOtherClientsWrites(t *testing.T) {
+	env.Setup(t, "CREATE TABLE blog.gryw (id INT PRIMARY KEY, v INT)")
+	t.Run("lagging replicas", func(t *testing.T) {
+		lagReplicas(t)
+		if n := staleAcross(t, session, "gryw", 0, 50); n == 0 {
+			t.Fatal("consistency: session showed no stale read of another connection's write with lagging replicas: the test cannot tell")
+		}
+		if n := staleAcross(t, global, "gryw", 100000, 300); n != 0 {
+			t.Errorf("consistency: global returned %d stale reads of 300 after another connection's write", n)
+		}
+		// The admin API shows the position replicas must reach: the
+		// primary's, as every write went through Strata.
+		var pools struct {
+			Clusters []struct {
+				Consistency      string `json:"consistency"`
+				AcknowledgedGTID string `json:"acknowledged_gtid"`
+			} `json:"clusters"`
+		}
+		testenv.GetJSON(t, "http://"+global.AdminAddr()+"/api/pools", &pools)
+		binlog, err := env.Primary.QueryValue(testenv.Ctx(t), "SELECT @@gtid_binlog_pos")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(pools.Clusters) != 1 || pools.Clusters[0].Consistency != "global" || pools.Clusters[0].AcknowledgedGTID != binlog {
+			t.Errorf("GET /api/pools: %+v, want consistency global and acknowledged_gtid %s, the primary's binlog position", pools.Clusters, binlog)
+		}
+	})
+	t.Run("replicas in step", func(t *testing.T) {
+		if err := env.SB.WaitReplicated(testenv.Ctx(t)); err != nil {
+			t.Fatal(err)
+		}
+		before := readsOn(t, "gryw")
+		if n := staleAcross(t, global, "gryw", 200000, 200); n != 0 {
+			t.Errorf("consistency: global returned %d stale reads of 200", n)
+		}
+		d := delta(before, readsOn(t, "gryw"))
+		onReplicas := d[env.Replicas[0].Port] + d[env.Replicas[1].Port]
+		if onReplicas < 100 {
+			t.Errorf("with replicas in step, only %d of 200 reads ran on the primary pool's replicas (reads by server: %s): global consistency should not send every read to the primary", onReplicas, ports(d))
+		}
+	})
 }
 
 // A cached read is served by Strata without touching a server, and a write

@@ -1,0 +1,147 @@
+package gtid
+
+import (
+	"sync"
+	"time"
+)
+
+// Marks are what consistency: global compares, shared by every session:
+// per cluster, the position of the writes Strata acknowledged there; per
+// server, the position it is known to have applied, or was found short
+// of moments ago. A read may run on a replica once the replica has applied
+// every write Strata acknowledged to any client before the read began.
+type Marks struct {
+	mu      sync.Mutex
+	written map[string]written // cluster → its acknowledged writes
+	applied map[string]Pos     // server address → position it has applied
+	behind  map[string]behind  // server address → position it lacked
+}
+
+type written struct {
+	pos  Pos
+	text string // pos as MASTER_GTID_WAIT reads it, written once per write
+	// unknown: a write whose position Strata could not read (its
+	// connection failed right after): no replica can be shown to have
+	// it, so reads go to the primary until one of them reads the
+	// primary's whole binary log position there (Settle), which holds
+	// it. A later write's own GTID would not do: it may have committed
+	// before the unknown one and been recorded after.
+	unknown bool
+}
+
+type behind struct {
+	pos   Pos
+	until time.Time
+}
+
+// Wait is what a read must wait for: nothing (the zero Wait), a
+// position on its replica (Text), or the primary (Primary).
+type Wait struct {
+	Text string
+	// Primary: no replica can be shown to have what the read must see;
+	// with Settle, the read is to read the primary's binary log position
+	// and hand it to Settle, so the next reads can use replicas again.
+	Primary, Settle bool
+	pos             Pos
+}
+
+// NewMarks returns marks with no write recorded.
+func NewMarks() *Marks {
+	return &Marks{written: map[string]written{}, applied: map[string]Pos{}, behind: map[string]behind{}}
+}
+
+// Wrote records a write acknowledged on cluster, by its GTID (@@last_gtid
+// of the connection that committed it; "" when the statement wrote no
+// transaction, which leaves nothing to wait for).
+func (m *Marks) Wrote(cluster, last string) {
+	p := Parse(last)
+	if len(p) == 0 {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.merge(cluster, p)
+}
+
+func (m *Marks) merge(cluster string, p Pos) written {
+	w := m.written[cluster]
+	if !w.pos.Covers(p) { // else a later write was recorded first
+		w.pos = w.pos.Merge(p)
+		w.text = w.pos.String()
+		m.written[cluster] = w
+	}
+	return w
+}
+
+// Settle records the primary's binary log position (@@gtid_binlog_pos),
+// read after a write of unknown position was acknowledged: it holds that
+// write, so replicas that have applied it may serve reads again.
+func (m *Marks) Settle(cluster, binlogPos string) {
+	p := Parse(binlogPos)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	w := m.merge(cluster, p)
+	w.unknown = false
+	m.written[cluster] = w
+}
+
+// Unknown records a write acknowledged on cluster whose position could not
+// be read.
+func (m *Marks) Unknown(cluster string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	w := m.written[cluster]
+	w.unknown = true
+	m.written[cluster] = w
+}
+
+// Need says what a read of cluster on server addr must wait for. It is
+// the primary when a write's position is unknown, or when addr was found
+// short of the same position within its last wait (so this read does not
+// wait again for what it will not get).
+func (m *Marks) Need(cluster, addr string, now time.Time) Wait {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	wr, ok := m.written[cluster]
+	switch {
+	case !ok:
+		return Wait{}
+	case wr.unknown:
+		return Wait{Primary: true, Settle: true}
+	case m.applied[addr].Covers(wr.pos):
+		return Wait{}
+	}
+	if b, ok := m.behind[addr]; ok && now.Before(b.until) && wr.pos.Covers(b.pos) {
+		return Wait{Primary: true}
+	}
+	return Wait{Text: wr.text, pos: wr.pos}
+}
+
+// Reached records that server addr has applied w's position.
+func (m *Marks) Reached(addr string, w Wait) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if a := m.applied[addr]; !a.Covers(w.pos) {
+		m.applied[addr] = a.Merge(w.pos)
+	}
+	if b, ok := m.behind[addr]; ok && w.pos.Covers(b.pos) {
+		delete(m.behind, addr)
+	}
+}
+
+// Missed records that server addr had not applied w's position within a
+// read's wait; until then, reads that need as much go to the primary at
+// once.
+func (m *Marks) Missed(addr string, w Wait, until time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.behind[addr] = behind{pos: w.pos, until: until}
+}
+
+// Written is the position of cluster's acknowledged writes ("" none), for
+// the admin API.
+func (m *Marks) Written(cluster string) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.written[cluster].text
+}
