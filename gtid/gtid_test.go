@@ -65,13 +65,20 @@ func TestMarks(t *testing.T) {
 			t.Fatalf("%s: Need(%s, %s) = %q, primary %v; want %q, %v", step, cluster, addr, w.Text, w.Primary, wantText, wantPrimary)
 		}
 	}
-	check("no write yet", "main", "r1", "", false)
+	check("before the cluster's position is known", "main", "r1", "", true)
+	if !m.Need("main", "r1", now).Settle {
+		t.Fatal("the first read of a cluster is not asked to settle its position")
+	}
+	m.Settle("main", "")
+	check("a primary that never wrote", "main", "r1", "", false)
 	m.Wrote("main", "")
 	check("a statement that wrote no transaction", "main", "r1", "", false)
 
 	m.Wrote("main", "0-1-10")
 	check("after a write", "main", "r1", "0-1-10", false)
-	check("another cluster", "other", "r1", "", false)
+	check("another cluster, not settled", "other", "r1", "", true)
+	m.Wrote("other", "0-7-3")
+	check("a write before the cluster was settled, which may not hold all before it", "other", "r1", "", true)
 	m.Wrote("main", "0-1-9") // recorded late by a slower session
 	check("an older write recorded later", "main", "r1", "0-1-10", false)
 

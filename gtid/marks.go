@@ -20,13 +20,15 @@ type Marks struct {
 type written struct {
 	pos  Pos
 	text string // pos as MASTER_GTID_WAIT reads it, written once per write
-	// unknown: a write whose position Strata could not read (its
-	// connection failed right after): no replica can be shown to have
-	// it, so reads go to the primary until one of them reads the
-	// primary's whole binary log position there (Settle), which holds
-	// it. A later write's own GTID would not do: it may have committed
-	// before the unknown one and been recorded after.
-	unknown bool
+	// unsettled: what Strata acknowledged is not all in pos — it
+	// has not read the cluster's position since it started (another
+	// process may have acknowledged writes just before), or a write's
+	// position could not be read (its connection failed right after).
+	// No replica can be shown to have it, so reads go to the primary
+	// until one of them reads the primary's whole binary log position
+	// there (Settle). A later write's own GTID would not do: it may have
+	// committed before the unknown one and been recorded after.
+	unsettled bool
 }
 
 type behind struct {
@@ -64,7 +66,8 @@ func (m *Marks) Wrote(cluster, last string) {
 }
 
 func (m *Marks) merge(cluster string, p Pos) written {
-	w := m.written[cluster]
+	w, ok := m.written[cluster]
+	w.unsettled = w.unsettled || !ok
 	if !w.pos.Covers(p) { // else a later write was recorded first
 		w.pos = w.pos.Merge(p)
 		w.text = w.pos.String()
@@ -74,14 +77,15 @@ func (m *Marks) merge(cluster string, p Pos) written {
 }
 
 // Settle records the primary's binary log position (@@gtid_binlog_pos),
-// read after a write of unknown position was acknowledged: it holds that
-// write, so replicas that have applied it may serve reads again.
+// read at the first read of the cluster or after a write of unknown
+// position was acknowledged: it holds every write acknowledged before,
+// so replicas that have applied it may serve reads again.
 func (m *Marks) Settle(cluster, binlogPos string) {
 	p := Parse(binlogPos)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	w := m.merge(cluster, p)
-	w.unknown = false
+	w.unsettled = false
 	m.written[cluster] = w
 }
 
@@ -91,12 +95,13 @@ func (m *Marks) Unknown(cluster string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	w := m.written[cluster]
-	w.unknown = true
+	w.unsettled = true
 	m.written[cluster] = w
 }
 
 // Need says what a read of cluster on server addr must wait for. It is
-// the primary when a write's position is unknown, or when addr was found
+// the primary, to be settled, before the first position of the cluster is
+// known and when a write's position is unknown; the primary alone when addr was found
 // short of the same position within its last wait (so this read does not
 // wait again for what it will not get).
 func (m *Marks) Need(cluster, addr string, now time.Time) Wait {
@@ -104,9 +109,7 @@ func (m *Marks) Need(cluster, addr string, now time.Time) Wait {
 	defer m.mu.Unlock()
 	wr, ok := m.written[cluster]
 	switch {
-	case !ok:
-		return Wait{}
-	case wr.unknown:
+	case !ok || wr.unsettled:
 		return Wait{Primary: true, Settle: true}
 	case m.applied[addr].Covers(wr.pos):
 		return Wait{}

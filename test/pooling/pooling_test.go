@@ -248,6 +248,39 @@ func TestReadsSeeOtherClientsWrites(t *testing.T) {
 		if len(pools.Clusters) != 1 || pools.Clusters[0].Consistency != "global" || pools.Clusters[0].AcknowledgedGTID != binlog {
 			t.Errorf("GET /api/pools: %+v, want consistency global and acknowledged_gtid %s, the primary's binlog position", pools.Clusters, binlog)
 		}
+		// A write acknowledged before this Strata's first read (by the
+		// process it replaced, here straight on the primary) is seen
+		// by that read: it reads the primary's position first.
+		fresh, err := testenv.StartStrata(fmt.Sprintf(topology, "global"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer fresh.Close()
+		testenv.Eventually(t, "the new Strata routes reads to the primary pool's replicas", func() bool {
+			var pools struct {
+				Clusters []struct {
+					Pools []struct {
+						Name     string `json:"name"`
+						Routable int    `json:"routable"`
+					} `json:"pools"`
+				} `json:"clusters"`
+			}
+			testenv.GetJSON(t, "http://"+fresh.AdminAddr()+"/api/pools", &pools)
+			for _, p := range pools.Clusters[0].Pools {
+				if p.Name == "primary" {
+					return p.Routable == 2
+				}
+			}
+			return false
+		})
+		if err := env.Primary.Exec(testenv.Ctx(t), "INSERT INTO blog.gryw VALUES (99999, 7)"); err != nil {
+			t.Fatal(err)
+		}
+		var v int
+		db := testenv.Open(t, testenv.DSN(fresh.MySQLAddr(), "app", "app", "blog"))
+		if err := db.QueryRow("SELECT v FROM gryw WHERE id = 99999").Scan(&v); err != nil || v != 7 {
+			t.Errorf("the first read of a new Strata missed a write made before it: %d, %v", v, err)
+		}
 	})
 	t.Run("replicas in step", func(t *testing.T) {
 		if err := env.SB.WaitReplicated(testenv.Ctx(t)); err != nil {
