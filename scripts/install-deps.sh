@@ -3,9 +3,10 @@
 # MariaDB server and client, PHP with pdo_mysql and Laravel's Eloquent,
 # sysbench, Python's PyMySQL and mysqlclient with Django, Perl's
 # DBD::MariaDB, Ruby's mysql2 with ActiveRecord, Java with MariaDB
-# Connector/J, Node.js with npm and the Node.js drivers of test/node (and
-# make and CA certificates, which a minimal image may lack). Go is expected
-# in /usr/local/go.
+# Connector/J, Node.js with npm and the Node.js drivers of test/node,
+# WordPress's PHP files (Debian's package, unpacked into .deps/wordpress)
+# (and make and CA certificates, which a minimal image may lack). Go is
+# expected in /usr/local/go.
 #
 # Idempotent: it checks for the programs first and touches apt only when
 # something is missing. Runs unattended (CI has no stdin).
@@ -75,8 +76,34 @@ node_drivers() {
 	cp "$dir/package-lock.json" "$dir/node_modules/.strata-installed-lock"
 }
 
+# WordPress, Debian's package unpacked into .deps/wordpress for
+# test/wordpress_test.go: only its PHP files are needed, not the web server
+# and PHP modules its package depends on, so it is downloaded, not installed.
+wordpress_tree() {
+	local dir tmp
+	dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/.deps/wordpress"
+	[ -s "$dir/wp-settings.php" ] && return 0
+	echo "deps: unpacking Debian's wordpress package into $dir"
+	tmp="$(mktemp -d /tmp/strata-wordpress.XXXXXX)"
+	chmod 755 "$tmp" # apt-get download runs as _apt where it can
+	if ! (cd "$tmp" && apt-get -q download wordpress >/dev/null 2>&1); then
+		apt-get -q -o DPkg::Lock::Timeout=600 update >/dev/null 2>&1 || true
+		if ! (cd "$tmp" && apt-get -q download wordpress >/dev/null 2>&1); then
+			echo "deps: apt-get download wordpress failed" >&2
+			rm -rf "$tmp"
+			exit 1
+		fi
+	fi
+	dpkg-deb -x "$tmp"/wordpress_*.deb "$tmp/root"
+	mkdir -p "$(dirname "$dir")"
+	rm -rf "$dir"
+	mv "$tmp/root/usr/share/wordpress" "$dir"
+	rm -rf "$tmp"
+}
+
 if [ "${#missing[@]}" -eq 0 ]; then
 	node_drivers
+	wordpress_tree
 	echo "deps: mariadbd, mariadb, php (pdo_mysql, Eloquent), sysbench, python3 (pymysql, MySQLdb, django), perl (DBD::MariaDB), ruby (mysql2, ActiveRecord), java (Connector/J), node (and its drivers): all present"
 	exit 0
 fi
@@ -123,3 +150,4 @@ has_pdo_mysql || { echo "deps: php has no pdo_mysql after install" >&2; failed=1
 rm -f "$log"
 echo "deps: installed ${missing[*]}"
 node_drivers
+wordpress_tree
