@@ -90,6 +90,11 @@ func (s *Session) takeConn(ctx context.Context, snap *topology.Snapshot, r plann
 		return &shardConn{route: r, conn: c, owned: true}, nil
 	}
 	rt, err := s.acquireReplica(ctx, cl, cl.DefaultPool, "", nil)
+	if err == nil {
+		// What the read must see (consistency: session or global) may
+		// not be on this replica yet: then the shard's primary reads.
+		rt, err = s.consistentRead(ctx, rt, "")
+	}
 	if err != nil {
 		return nil, errNoBackend("Strata: shard %s: %v", r.Cluster, rootCause(err))
 	}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -136,6 +137,29 @@ func TestWriteSubqueryReadsThePrimaries(t *testing.T) {
 func TestReadYourWritesAfterAWriteOverShards(t *testing.T) {
 	for i, mode := range []string{"single", "twopc"} {
 		t.Run(mode, func(t *testing.T) { readYourSplitWrites(t, config+"transactions: {mode: "+mode+"}\n", 3000+100*i) })
+	}
+}
+
+// A read without the shard key runs on every shard, each on a replica
+// where it has one: the session's own row, just written to s0 whose
+// replica applies writes a second late, is still in its answer (read on
+// s0's primary), under consistency: session and global alike.
+func TestReadYourWritesInAReadOverShards(t *testing.T) {
+	for i, mode := range []string{"session", "global"} {
+		t.Run(mode, func(t *testing.T) {
+			ctx := testenv.Ctx(t)
+			_, db := laggingStrata(t, strings.Replace(config, "consistency: session", "consistency: "+mode, 1))
+			for j := 0; j < 10; j++ {
+				id := 7000 + 100*i + j
+				if _, err := db.ExecContext(ctx, fmt.Sprintf("INSERT INTO notes (id, owner, body) VALUES (%d, 2, 'scattered')", id)); err != nil {
+					t.Fatal(err)
+				}
+				var n int
+				if err := db.QueryRowContext(ctx, fmt.Sprintf("SELECT COUNT(*) FROM notes WHERE id = %d", id)).Scan(&n); err != nil || n != 1 {
+					t.Fatalf("read %d over both shards right after the session's own write to s0: %d rows, %v", j, n, err)
+				}
+			}
+		})
 	}
 }
 
