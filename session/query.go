@@ -540,6 +540,11 @@ func (s *Session) trackWrites(rt route, f *sqlparse.Facts, res backend.Result) {
 	if !s.sessionConsistency() && s.env.Cache == nil {
 		return
 	}
+	if writesUnnamed(f) {
+		// Whether it wrote, and what, is not known here; even a
+		// failed CALL may have committed its first statements.
+		s.wroteSinceTx = s.wroteSinceTx || s.sessionConsistency()
+	}
 	if len(f.WriteTables) > 0 && res.Err == nil {
 		consistency := s.sessionConsistency()
 		for _, t := range s.qualify(f.WriteTables) {
@@ -555,6 +560,21 @@ func (s *Session) trackWrites(rt route, f *sqlparse.Facts, res backend.Result) {
 		s.recordWrite(rt.conn, s.pendingWrites)
 		s.pendingWrites = s.pendingWrites[:0]
 	}
+}
+
+// writesUnnamed reports whether f may commit a write though it names no
+// table it writes: a procedure, a SQL-level EXECUTE (or EXECUTE
+// IMMEDIATE), DDL of a database or an account, a stored function, a
+// sequence. Read-your-writes records the position after it all the same.
+func writesUnnamed(f *sqlparse.Facts) bool {
+	if len(f.WriteTables) > 0 {
+		return false
+	}
+	switch f.Kind {
+	case sqlparse.KindCall, sqlparse.KindPrepare, sqlparse.KindDDL, sqlparse.KindGrant:
+		return true
+	}
+	return f.StoredFunctions || f.SideEffects
 }
 
 // replay answers from the result cache: the stored packets are exactly what

@@ -173,6 +173,102 @@ func TestReadYourWrites(t *testing.T) {
 	}
 }
 
+// Writes that name no table — a procedure's, a SQL-level EXECUTE's, a
+// CREATE DATABASE — are read back too: under consistency: session on the
+// same connection, under global on another. With lagging replicas,
+// eventual misses them (so the test can fail).
+func TestReadYourWritesNamedNowhere(t *testing.T) {
+	env.Setup(t, "CREATE TABLE blog.unnamed (id INT PRIMARY KEY, v INT)",
+		"CREATE PROCEDURE blog.put_unnamed(i INT) INSERT INTO blog.unnamed VALUES (i, i)")
+	lagReplicas(t)
+	type step struct {
+		name         string
+		write, check string // %d: a new number
+		want         string
+	}
+	steps := []step{
+		{"CALL", "CALL put_unnamed(%d)", "SELECT COUNT(*) FROM unnamed WHERE id = %d", "1"},
+		{"EXECUTE", "PREPARE put FROM 'INSERT INTO unnamed VALUES (?, ?)'; EXECUTE put USING %[1]d, %[1]d; DEALLOCATE PREPARE put",
+			"SELECT COUNT(*) FROM unnamed WHERE id = %d", "1"},
+		{"CREATE DATABASE", "CREATE DATABASE unnamed_%d", "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'unnamed_%d'", "1"},
+	}
+	stale := func(s *server.Strata, across bool, base int) map[string]int {
+		replicasRoutable(t, s)
+		writer := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog", "multiStatements=true"))
+		writer.SetMaxOpenConns(1)
+		reader := writer
+		if across {
+			reader = testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog"))
+			reader.SetMaxOpenConns(1)
+		}
+		// The reader's first read lets Strata learn where the cluster
+		// stands (global reads the primary's position); once the
+		// replicas are past it, only what the loop writes can hold a
+		// read back.
+		var n int
+		if err := reader.QueryRow("SELECT COUNT(*) FROM unnamed").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range env.Replicas[:2] {
+			if err := testenv.WaitApplied(t, env.Primary.Addr, r.Addr); err != nil {
+				t.Fatal(err)
+			}
+		}
+		missed := map[string]int{}
+		for i := 0; i < 10; i++ {
+			for j, st := range steps {
+				n := base + 100*j + i
+				if _, err := writer.Exec(fmt.Sprintf(st.write, n)); err != nil {
+					t.Fatalf("%s: %v", st.name, err)
+				}
+				var got string
+				if err := reader.QueryRow(fmt.Sprintf(st.check, n)).Scan(&got); err != nil || got != st.want {
+					missed[st.name]++
+				}
+			}
+		}
+		t.Cleanup(func() {
+			for i := 0; i < 10; i++ {
+				_ = env.Primary.Exec(testenv.Ctx(t), fmt.Sprintf("DROP DATABASE IF EXISTS unnamed_%d", base+200+i))
+			}
+		})
+		return missed
+	}
+	if missed := stale(eventual, false, 1000); len(missed) != len(steps) {
+		t.Fatalf("consistency: eventual read back every %s write with lagging replicas (misses of 10 each: %v): the test cannot tell", "such", missed)
+	}
+	if missed := stale(session, false, 2000); len(missed) != 0 {
+		t.Errorf("consistency: session missed the session's own writes (of 10 each): %v", missed)
+	}
+	if missed := stale(global, true, 3000); len(missed) != 0 {
+		t.Errorf("consistency: global missed another connection's writes (of 10 each): %v", missed)
+	}
+}
+
+// replicasRoutable waits until s routes reads to both replicas of the
+// primary pool (its monitor may have taken them out while their
+// replication restarted).
+func replicasRoutable(t *testing.T, s *server.Strata) {
+	t.Helper()
+	testenv.Eventually(t, "Strata routes reads to the primary pool's replicas", func() bool {
+		var pools struct {
+			Clusters []struct {
+				Pools []struct {
+					Name     string `json:"name"`
+					Routable int    `json:"routable"`
+				} `json:"pools"`
+			} `json:"clusters"`
+		}
+		testenv.GetJSON(t, "http://"+s.AdminAddr()+"/api/pools", &pools)
+		for _, p := range pools.Clusters[0].Pools {
+			if p.Name == "primary" {
+				return p.Routable == 2
+			}
+		}
+		return false
+	})
+}
+
 // lagReplicas makes the primary pool's replicas apply writes a second late
 // for the rest of the test.
 func lagReplicas(t *testing.T) {
@@ -256,23 +352,7 @@ func TestReadsSeeOtherClientsWrites(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer fresh.Close()
-		testenv.Eventually(t, "the new Strata routes reads to the primary pool's replicas", func() bool {
-			var pools struct {
-				Clusters []struct {
-					Pools []struct {
-						Name     string `json:"name"`
-						Routable int    `json:"routable"`
-					} `json:"pools"`
-				} `json:"clusters"`
-			}
-			testenv.GetJSON(t, "http://"+fresh.AdminAddr()+"/api/pools", &pools)
-			for _, p := range pools.Clusters[0].Pools {
-				if p.Name == "primary" {
-					return p.Routable == 2
-				}
-			}
-			return false
-		})
+		replicasRoutable(t, fresh)
 		if err := env.Primary.Exec(testenv.Ctx(t), "INSERT INTO blog.gryw VALUES (99999, 7)"); err != nil {
 			t.Fatal(err)
 		}
