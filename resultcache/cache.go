@@ -232,6 +232,17 @@ func (c *Cache) Tracks(table string) bool {
 	return ok
 }
 
+// TrackedTables lists every table a cached read ever used: what a write
+// Strata cannot name the tables of (a procedure's) may have changed.
+func (c *Cache) TrackedTables() []string {
+	var out []string
+	c.tracked.Range(func(k, _ any) bool {
+		out = append(out, k.(string))
+		return true
+	})
+	return out
+}
+
 // NoteWrite records the GTID of a committed write to tables. It also
 // invalidates them again: a fill that started between the write and this
 // call may have read a replica without the write.

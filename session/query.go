@@ -540,10 +540,15 @@ func (s *Session) trackWrites(rt route, f *sqlparse.Facts, res backend.Result) {
 	if !s.sessionConsistency() && s.env.Cache == nil {
 		return
 	}
-	if writesUnnamed(f) {
+	if s.writesUnnamed(f) {
 		// Whether it wrote, and what, is not known here; even a
 		// failed CALL may have committed its first statements.
-		s.wroteSinceTx = s.wroteSinceTx || s.sessionConsistency()
+		var tracked []string
+		if s.env.Cache != nil {
+			tracked = s.env.Cache.TrackedTables()
+			s.pendingWrites = append(s.pendingWrites, tracked...)
+		}
+		s.wroteSinceTx = s.wroteSinceTx || len(tracked) > 0 || s.sessionConsistency()
 	}
 	if len(f.WriteTables) > 0 && res.Err == nil {
 		consistency := s.sessionConsistency()
@@ -564,17 +569,21 @@ func (s *Session) trackWrites(rt route, f *sqlparse.Facts, res backend.Result) {
 
 // writesUnnamed reports whether f may commit a write though it names no
 // table it writes: a procedure, a SQL-level EXECUTE (or EXECUTE
-// IMMEDIATE), DDL of a database or an account, a stored function, a
-// sequence. Read-your-writes records the position after it all the same.
-func writesUnnamed(f *sqlparse.Facts) bool {
+// IMMEDIATE), DDL of a database or an account, a stored function.
+// Read-your-writes records the position after it all the same, and the
+// result cache forgets what it holds.
+func (s *Session) writesUnnamed(f *sqlparse.Facts) bool {
 	if len(f.WriteTables) > 0 {
 		return false
 	}
 	switch f.Kind {
-	case sqlparse.KindCall, sqlparse.KindPrepare, sqlparse.KindDDL, sqlparse.KindGrant:
+	case sqlparse.KindCall, sqlparse.KindDDL, sqlparse.KindGrant:
 		return true
+	case sqlparse.KindPrepare:
+		p, ok := s.readingMode().ParseSQLPrepare(f.Text)
+		return !ok || p.Verb == "EXECUTE" || p.Verb == "IMMEDIATE"
 	}
-	return f.StoredFunctions || f.SideEffects
+	return f.StoredFunctions
 }
 
 // replay answers from the result cache: the stored packets are exactly what
@@ -637,8 +646,11 @@ func (s *Session) invalidate(f *sqlparse.Facts) {
 	if s.env.Cache == nil {
 		return
 	}
-	if len(f.WriteTables) > 0 {
+	if len(f.WriteTables) > 0 || s.writesUnnamed(f) {
 		tables := s.qualify(f.WriteTables)
+		if len(tables) == 0 {
+			tables = s.env.Cache.TrackedTables()
+		}
 		s.env.Cache.Invalidate(tables)
 		if s.inTx || f.StartsTx || !s.autocommit {
 			s.txWrites = append(s.txWrites, tables...)
