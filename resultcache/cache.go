@@ -30,6 +30,12 @@ type Cache struct {
 	writeGTID  map[string]string // table → GTID of the last write Strata routed to it
 	tracked    sync.Map          // tables any entry ever read: writes to them need a GTID
 	inflight   map[string]*Fill
+	// dependents maps a table to the tables a write to it may change
+	// without naming them: a foreign key's ON DELETE/UPDATE CASCADE or
+	// SET NULL on a child, a trigger's statements (Learned). learned
+	// holds when each table's sources were read.
+	dependents map[string]map[string]struct{}
+	learned    map[string]time.Time
 
 	hits, misses, fills, invalidations, waits atomic.Uint64
 }
@@ -48,7 +54,7 @@ func New(maxBytes, maxEntry int) *Cache {
 		maxBytes: maxBytes,
 		entries:  map[string]*list.Element{}, lru: list.New(),
 		byTable: map[string]map[string]struct{}{}, generation: map[string]uint64{}, writeGTID: map[string]string{},
-		inflight: map[string]*Fill{},
+		inflight: map[string]*Fill{}, dependents: map[string]map[string]struct{}{}, learned: map[string]time.Time{},
 	}
 	c.maxEntry.Store(int64(maxEntry))
 	return c
@@ -206,15 +212,86 @@ func (c *Cache) removeLocked(el *list.Element) {
 	}
 }
 
-// Invalidate drops every entry that read one of tables and fails fills in
-// flight for them. Strata calls it for every write it routes.
+// SourcesMaxAge is how long the sources Learned of a table are trusted: a
+// foreign key or trigger added by a schema change that did not pass
+// through Strata is learned by the next cached read after it.
+const SourcesMaxAge = time.Minute
+
+// Unlearned lists the tables of a cached read whose sources (Learned) are
+// not known, or were learned more than SourcesMaxAge ago: the caller
+// learns them before the read fills the cache.
+func (c *Cache) Unlearned(tables []string) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []string
+	for _, t := range tables {
+		if at, ok := c.learned[t]; !ok || time.Since(at) > SourcesMaxAge {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// Learned records the tables a write to which may change table's rows
+// without naming it (its sources): the parents whose foreign keys cascade
+// to it, the tables whose triggers write it. From then on a write to a
+// source invalidates table's entries too.
+func (c *Cache) Learned(table string, sources []string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.learned[table] = time.Now()
+	for _, src := range sources {
+		if c.dependents[src] == nil {
+			c.dependents[src] = map[string]struct{}{}
+		}
+		c.dependents[src][table] = struct{}{}
+		c.tracked.Store(src, struct{}{}) // its writes need a GTID now
+	}
+}
+
+// ForgetSources makes every table's sources unknown again, after a schema
+// change that may have added a foreign key or a trigger: the next cached
+// read of each table learns them anew. What was learned before stays (a
+// source that went away only costs invalidations), so entries cached
+// before the change are still dropped by writes to their old sources.
+func (c *Cache) ForgetSources() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.learned)
+}
+
+// affectedLocked is tables with every table a write to them may change
+// through foreign keys and triggers, transitively.
+func (c *Cache) affectedLocked(tables []string) []string {
+	if len(c.dependents) == 0 {
+		return tables
+	}
+	seen := make(map[string]bool, len(tables))
+	out := append([]string(nil), tables...)
+	for _, t := range tables {
+		seen[t] = true
+	}
+	for i := 0; i < len(out); i++ {
+		for d := range c.dependents[out[i]] {
+			if !seen[d] {
+				seen[d] = true
+				out = append(out, d)
+			}
+		}
+	}
+	return out
+}
+
+// Invalidate drops every entry that read one of tables, or a table a
+// write to them may change (Learned), and fails fills in flight for them.
+// Strata calls it for every write it routes.
 func (c *Cache) Invalidate(tables []string) {
 	if len(tables) == 0 {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, t := range tables {
+	for _, t := range c.affectedLocked(tables) {
 		c.generation[t]++
 		for key := range c.byTable[t] {
 			if el, ok := c.entries[key]; ok {
@@ -248,7 +325,7 @@ func (c *Cache) TrackedTables() []string {
 // call may have read a replica without the write.
 func (c *Cache) NoteWrite(tables []string, gtid string) {
 	c.mu.Lock()
-	for _, t := range tables {
+	for _, t := range c.affectedLocked(tables) {
 		c.writeGTID[t] = gtid
 	}
 	c.mu.Unlock()

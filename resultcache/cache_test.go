@@ -150,3 +150,78 @@ func TestAbandonedFillLetsAWaiterFill(t *testing.T) {
 		f2.Abandon()
 	}
 }
+
+// A write to a table's source — a parent whose foreign key cascades to
+// it, a table whose trigger writes it — drops the table's entries, and so
+// does a write to its source's source; unrelated tables keep theirs.
+func TestWriteToASourceInvalidatesItsDependents(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		written string
+		dropped map[string]bool
+	}{
+		{"the table itself", "blog.comments", map[string]bool{"comments": true}},
+		{"its parent", "blog.entries", map[string]bool{"comments": true, "entries": true}},
+		{"its parent's parent", "blog.users", map[string]bool{"comments": true, "entries": true}},
+		{"a trigger's table", "blog.audit", map[string]bool{"comments": true}},
+		{"a table nobody depends on", "blog.tags", map[string]bool{"tags": true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := New(1<<20, 1<<10)
+			c.Learned("blog.comments", []string{"blog.entries", "blog.audit"})
+			c.Learned("blog.entries", []string{"blog.users"})
+			if got := c.Unlearned([]string{"blog.comments", "blog.entries", "blog.tags"}); len(got) != 1 || got[0] != "blog.tags" {
+				t.Fatalf("Unlearned = %v", got)
+			}
+			if !c.Tracks("blog.users") {
+				t.Fatal("a source's writes are not tracked: their GTID would not hold back the next fill")
+			}
+			for _, name := range []string{"comments", "entries", "tags"} {
+				fill(t, c, name, []string{"blog." + name}, name)
+			}
+			c.Invalidate([]string{tc.written})
+			for _, name := range []string{"comments", "entries", "tags"} {
+				got, f := c.Lookup(context.Background(), name, []string{"blog." + name}, time.Minute)
+				if (got == nil) != tc.dropped[name] {
+					t.Errorf("after a write to %s, entry %s: %q, want dropped %v", tc.written, name, got, tc.dropped[name])
+				}
+				if f != nil {
+					f.Abandon()
+				}
+			}
+		})
+	}
+}
+
+// After a schema change the sources are learned again, but what was
+// learned before still invalidates: entries cached before the change
+// would otherwise miss a write to their old source until relearned.
+func TestForgetSourcesKeepsWhatWasLearned(t *testing.T) {
+	c := New(1<<20, 1<<10)
+	c.Learned("blog.comments", []string{"blog.entries"})
+	fill(t, c, "k", []string{"blog.comments"}, "rows")
+	c.ForgetSources()
+	if got := c.Unlearned([]string{"blog.comments"}); len(got) != 1 {
+		t.Fatalf("after ForgetSources, Unlearned = %v", got)
+	}
+	c.Invalidate([]string{"blog.entries"})
+	if got, f := c.Lookup(context.Background(), "k", []string{"blog.comments"}, time.Minute); got != nil {
+		t.Error("a write to the old source left the entry")
+	} else {
+		f.Abandon()
+	}
+}
+
+// Sources learned a while ago are read again: a foreign key added straight
+// on the primary, which Strata did not see, is found by then.
+func TestSourcesAreLearnedAgainAfterAWhile(t *testing.T) {
+	c := New(1<<20, 1<<10)
+	c.Learned("blog.comments", nil)
+	if got := c.Unlearned([]string{"blog.comments"}); len(got) != 0 {
+		t.Fatalf("just learned, Unlearned = %v", got)
+	}
+	c.learned["blog.comments"] = time.Now().Add(-SourcesMaxAge - time.Second)
+	if got := c.Unlearned([]string{"blog.comments"}); len(got) != 1 {
+		t.Fatalf("learned %s ago, Unlearned = %v", SourcesMaxAge+time.Second, got)
+	}
+}

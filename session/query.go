@@ -439,7 +439,7 @@ func (s *Session) routeStatement(ctx context.Context, cmd command, hold *stateme
 		hold.timeLimit = true
 	}
 	if d.Cache > 0 && s.cacheable(f) {
-		if key := cmd.cacheKey(); key != "" {
+		if key := cmd.cacheKey(); key != "" && s.learnCacheSources(ctx, d.Cluster, s.qualify(f.Tables)) {
 			data, fill := s.env.Cache.Lookup(ctx, s.cacheContext()+key, s.qualify(f.Tables), d.Cache)
 			if data != nil {
 				return rt, nil, true, s.replay(f, data, start)
@@ -645,6 +645,10 @@ func (s *Session) qualify(tables []sqlparse.TableRef) []string {
 func (s *Session) invalidate(f *sqlparse.Facts) {
 	if s.env.Cache == nil {
 		return
+	}
+	if f.Kind == sqlparse.KindDDL {
+		// A foreign key or a trigger may have come or gone.
+		s.env.Cache.ForgetSources()
 	}
 	if len(f.WriteTables) > 0 || s.writesUnnamed(f) {
 		tables := s.qualify(f.WriteTables)

@@ -415,6 +415,59 @@ func TestResultCacheForgetsWhatAProcedureWrote(t *testing.T) {
 	}
 }
 
+// Writes that change a cached table without naming it drop its cached
+// answers too: a DELETE of a parent row whose foreign key cascades to the
+// table, an INSERT whose trigger updates it. Before, the cached rows
+// outlived them for the rule's 30 s.
+func TestResultCacheFollowsForeignKeysAndTriggers(t *testing.T) {
+	db := testenv.Open(t, testenv.DSN(eventual.MySQLAddr(), "app", "app", "blog"))
+	// The schema changes through Strata, as a migration would, so it
+	// reads the tables' foreign keys and triggers again at once (a change
+	// made straight on the primary is read within a minute).
+	for _, q := range []string{
+		"DROP TABLE IF EXISTS cached_items",
+		"CREATE TABLE item_groups (id INT PRIMARY KEY)",
+		"CREATE TABLE cached_items (id INT PRIMARY KEY, name VARCHAR(20), grp INT, FOREIGN KEY (grp) REFERENCES item_groups (id) ON DELETE CASCADE)",
+		"CREATE TABLE item_log (item INT, name VARCHAR(20))",
+		"CREATE TRIGGER item_log_names AFTER INSERT ON item_log FOR EACH ROW UPDATE cached_items SET name = NEW.name WHERE id = NEW.item",
+		"INSERT INTO item_groups VALUES (1), (2)",
+		"INSERT INTO cached_items VALUES (1, 'a', 1), (2, 'b', 2)",
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	t.Cleanup(func() {
+		env.Setup(t, "DROP TABLE blog.item_log", "DROP TABLE blog.cached_items", "DROP TABLE blog.item_groups")
+	})
+	if err := env.SB.WaitReplicated(testenv.Ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	read := func() string {
+		return strings.Join(testenv.Strings(t, db, "SELECT SQL_NO_CACHE GROUP_CONCAT(name ORDER BY id) AS follows FROM cached_items"), ",")
+	}
+	if got := read(); got != "a,b" {
+		t.Fatalf("first read %q", got)
+	}
+	if got := read(); got != "a,b" {
+		t.Fatalf("cached read %q", got)
+	}
+	for _, step := range []struct{ write, want string }{
+		{"DELETE FROM item_groups WHERE id = 1", "b"},
+		{"INSERT INTO item_log VALUES (2, 'renamed')", "renamed"},
+	} {
+		if _, err := db.Exec(step.write); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for got := read(); got != step.want; got = read() {
+			if time.Now().After(deadline) {
+				t.Fatalf("after %s the cached read still returns %q, want %q", step.write, got, step.want)
+			}
+		}
+	}
+}
+
 // A cached read is served by Strata without touching a server, and a write
 // through Strata to its table makes the next read fetch the new row.
 func TestResultCacheInvalidation(t *testing.T) {
