@@ -108,3 +108,27 @@ func TestMarks(t *testing.T) {
 		t.Fatalf("Written = %q", got)
 	}
 }
+
+// While another Strata process finishes its clients after a handover,
+// every read settles on the primary; after it, the first read settles
+// once more and replicas serve again.
+func TestMarksHoldDuringAHandover(t *testing.T) {
+	now := time.Unix(1000, 0)
+	m := NewMarks()
+	m.Settle("main", "0-1-5")
+	m.Hold()
+	for i := 0; i < 2; i++ {
+		if w := m.Need("main", "r1", now); !w.Primary || !w.Settle {
+			t.Fatalf("read %d while held: %+v, want the primary, settled", i, w)
+		}
+		m.Settle("main", "0-1-6")
+	}
+	m.Release()
+	if w := m.Need("main", "r1", now); !w.Primary || !w.Settle {
+		t.Fatalf("first read after Release: %+v, want the primary, settled (the other process's last writes)", w)
+	}
+	m.Settle("main", "0-1-9")
+	if w := m.Need("main", "r1", now); w.Primary || w.Text != "0-1-9" {
+		t.Fatalf("after settling: %+v, want a wait for 0-1-9 on the replica", w)
+	}
+}

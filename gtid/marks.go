@@ -15,6 +15,10 @@ type Marks struct {
 	written map[string]written // cluster → its acknowledged writes
 	applied map[string]Pos     // server address → position it has applied
 	behind  map[string]behind  // server address → position it lacked
+	// holding: another Strata process may still acknowledge writes on
+	// these clusters (it handed this one its sockets and finishes its
+	// busy clients), so no position read here holds them all (Hold).
+	holding bool
 }
 
 type written struct {
@@ -109,7 +113,7 @@ func (m *Marks) Need(cluster, addr string, now time.Time) Wait {
 	defer m.mu.Unlock()
 	wr, ok := m.written[cluster]
 	switch {
-	case !ok || wr.unsettled:
+	case m.holding || !ok || wr.unsettled:
 		return Wait{Primary: true, Settle: true}
 	case m.applied[addr].Covers(wr.pos):
 		return Wait{}
@@ -118,6 +122,29 @@ func (m *Marks) Need(cluster, addr string, now time.Time) Wait {
 		return Wait{Primary: true}
 	}
 	return Wait{Text: wr.text, pos: wr.pos}
+}
+
+// Hold sends every read to the primary, to read its position there
+// (Settle), until Release: while the Strata process that handed this one
+// its sockets finishes its busy clients, a write it acknowledges after any
+// position this one read would be missed by a replica read.
+func (m *Marks) Hold() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.holding = true
+}
+
+// Release ends Hold once the other process is done: the next read of each
+// cluster reads the primary's position once more, which holds that
+// process's last writes, and reads use replicas again after it.
+func (m *Marks) Release() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.holding = false
+	for cluster, w := range m.written {
+		w.unsettled = true
+		m.written[cluster] = w
+	}
 }
 
 // Reached records that server addr has applied w's position.

@@ -158,6 +158,9 @@ func (s *Strata) takeOver(ctx context.Context) (mysqlLn, httpLn net.Listener, er
 		return nil, nil, fmt.Errorf("taking over from the Strata on %s: %w", path, err)
 	}
 	s.Log.Info("took over the listening sockets of the running Strata; it passes on its idle clients and finishes the others", "handover_socket", path)
+	// Until the old process is done it may acknowledge writes that no
+	// position read here holds (consistency: global).
+	s.Env.Marks.Hold()
 	go s.adoptClients(offer)
 	return got["mysql"], got["admin"], nil
 }
@@ -166,7 +169,10 @@ func (s *Strata) takeOver(ctx context.Context) (mysqlLn, httpLn net.Listener, er
 // has no more.
 func (s *Strata) adoptClients(offer *handover.Offer) {
 	adopted := 0
-	defer func() { s.Log.Info("handover: clients passed on by the old process", "count", adopted) }()
+	defer func() {
+		s.Env.Marks.Release()
+		s.Log.Info("handover: clients passed on by the old process", "count", adopted)
+	}()
 	for {
 		data, f, err := offer.NextSession()
 		if errors.Is(err, io.EOF) {

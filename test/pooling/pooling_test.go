@@ -5,6 +5,8 @@ package pooling
 
 import (
 	"fmt"
+	"net"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -376,6 +378,76 @@ func TestReadsSeeOtherClientsWrites(t *testing.T) {
 			t.Errorf("with replicas in step, only %d of 200 reads ran on the primary pool's replicas (reads by server: %s): global consistency should not send every read to the primary", onReplicas, ports(d))
 		}
 	})
+}
+
+// A Strata that took over another's sockets (a restart, an upgrade)
+// reads every cluster of consistency: global on the primary until the old
+// process has finished its busy clients: a write the old one acknowledges
+// after the new one first read the primary's position is still seen by
+// the new one's reads, on new connections. The replicas lag a second, and
+// are given time to pass the new process's first position, so a replica
+// read would miss the write.
+func TestGlobalReadsAcrossAHandover(t *testing.T) {
+	env.Setup(t, "DROP TABLE IF EXISTS blog.handed", "CREATE TABLE blog.handed (id INT PRIMARY KEY)")
+	lagReplicas(t)
+	port, adminPort := freePort(t), freePort(t)
+	yaml := strings.Replace(fmt.Sprintf(topology, "global"), "listen: 127.0.0.1:0", "listen: 127.0.0.1:"+port, 1)
+	yaml = strings.Replace(yaml, "admin_listen: 127.0.0.1:0", "admin_listen: 127.0.0.1:"+adminPort, 1)
+	yaml += "handover_socket: " + filepath.Join(t.TempDir(), "handover.sock") + "\n"
+	old, err := testenv.StartStrata(yaml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(old.Close)
+	ctx := testenv.Ctx(t)
+	writer := testenv.Conn(t, testenv.Open(t, testenv.DSN(old.MySQLAddr(), "app", "app", "blog")))
+	if _, err := writer.ExecContext(ctx, "BEGIN"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := writer.ExecContext(ctx, "INSERT INTO handed VALUES (1)"); err != nil {
+		t.Fatal(err)
+	}
+	// The writer is in a transaction: the old process keeps it.
+	fresh, err := testenv.StartStrata(yaml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(fresh.Close)
+	replicasRoutable(t, fresh)
+	reader := testenv.Open(t, testenv.DSN(fresh.MySQLAddr(), "app", "app", "blog"))
+	count := func() int {
+		var n int
+		if err := reader.QueryRowContext(ctx, "SELECT COUNT(*) FROM handed").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := count(); n != 0 {
+		t.Fatalf("before the commit the new Strata reads %d rows", n)
+	}
+	for _, r := range env.Replicas[:2] {
+		if err := testenv.WaitApplied(t, env.Primary.Addr, r.Addr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := writer.ExecContext(ctx, "COMMIT"); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != 1 {
+		t.Errorf("a read through the new Strata right after the old one acknowledged a commit found %d rows, want 1", n)
+	}
+}
+
+// freePort is a loopback port nothing listens on now.
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	return port
 }
 
 // A procedure's write to a cached table, which Strata cannot see from the
