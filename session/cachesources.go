@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	"github.com/strata-proxy/strata/sqlparse"
 	"github.com/strata-proxy/strata/topology"
 )
 
@@ -45,7 +46,16 @@ func (s *Session) learnCacheSources(ctx context.Context, cl *topology.Cluster, t
 		}
 		sources := make([]string, 0, len(found))
 		for _, r := range found {
-			sources = append(sources, string(r[0]))
+			switch string(r[0]) {
+			case "source":
+				sources = append(sources, string(r[1]))
+			case "view":
+				base, ok := viewTables(table, string(r[1]))
+				if !ok {
+					return false
+				}
+				sources = append(sources, base...)
+			}
 		}
 		s.env.Cache.Learned(table, sources)
 		todo = append(todo, s.env.Cache.Unlearned(sources)...)
@@ -53,18 +63,43 @@ func (s *Session) learnCacheSources(ctx context.Context, cl *topology.Cluster, t
 	return true
 }
 
-// cacheSourcesQuery lists, as schema.table (the schema lower-cased, as
-// Session.qualify names tables), the tables a write to which may change
-// table ("schema.name") without naming it: parents whose foreign key on
-// table acts on delete or update, and tables with a trigger whose body
-// mentions table's name (a superset of those that write it).
+// cacheSourcesQuery lists the tables a write to which may change table
+// ("schema.name") without naming it, as rows ('source', schema.table; the
+// schema lower-cased, as Session.qualify names tables): parents whose
+// foreign key on table acts on delete or update, tables with a trigger
+// whose body mentions table's name, views that mention it (a write
+// through them); and, when table is a view, the row ('view', its
+// definition), whose tables are its sources too.
 func cacheSourcesQuery(table string) string {
 	schema, name, _ := strings.Cut(table, ".")
-	return "SELECT CONCAT(LOWER(UNIQUE_CONSTRAINT_SCHEMA), '.', REFERENCED_TABLE_NAME)" +
+	qs, qn := quoteLiteral([]byte(schema)), quoteLiteral([]byte(name))
+	return "SELECT 'source', CONCAT(LOWER(UNIQUE_CONSTRAINT_SCHEMA), '.', REFERENCED_TABLE_NAME)" +
 		" FROM information_schema.REFERENTIAL_CONSTRAINTS" +
-		" WHERE CONSTRAINT_SCHEMA = " + quoteLiteral([]byte(schema)) + " AND TABLE_NAME = " + quoteLiteral([]byte(name)) +
+		" WHERE CONSTRAINT_SCHEMA = " + qs + " AND TABLE_NAME = " + qn +
 		" AND (DELETE_RULE NOT IN ('RESTRICT', 'NO ACTION') OR UPDATE_RULE NOT IN ('RESTRICT', 'NO ACTION'))" +
-		" UNION SELECT CONCAT(LOWER(EVENT_OBJECT_SCHEMA), '.', EVENT_OBJECT_TABLE)" +
-		" FROM information_schema.TRIGGERS" +
-		" WHERE LOCATE(" + quoteLiteral([]byte(name)) + ", ACTION_STATEMENT) > 0"
+		" UNION ALL SELECT 'source', CONCAT(LOWER(EVENT_OBJECT_SCHEMA), '.', EVENT_OBJECT_TABLE)" +
+		" FROM information_schema.TRIGGERS WHERE LOCATE(" + qn + ", ACTION_STATEMENT) > 0" +
+		" UNION ALL SELECT 'source', CONCAT(LOWER(TABLE_SCHEMA), '.', TABLE_NAME)" +
+		" FROM information_schema.VIEWS WHERE LOCATE(" + qn + ", VIEW_DEFINITION) > 0" +
+		" UNION ALL SELECT 'view', VIEW_DEFINITION FROM information_schema.VIEWS" +
+		" WHERE TABLE_SCHEMA = " + qs + " AND TABLE_NAME = " + qn
+}
+
+// viewTables is the tables a view's definition reads, as schema.table
+// (the view's own schema where the definition names none).
+func viewTables(view, definition string) ([]string, bool) {
+	f, err := sqlparse.Classify(definition)
+	if err != nil {
+		return nil, false
+	}
+	schema, _, _ := strings.Cut(view, ".")
+	out := make([]string, 0, len(f.Tables))
+	for _, t := range f.Tables {
+		s := t.Schema
+		if s == "" {
+			s = schema
+		}
+		out = append(out, strings.ToLower(s)+"."+t.Name)
+	}
+	return out, true
 }

@@ -39,7 +39,7 @@ routing:
   - {match: {user: cron}, pool: batch}
   - {match: {tables: [comments]}, pool: comments}
   - {match: {hint: report}, pool: batch}
-  - {match: {tables: [cached_items]}, pool: primary, cache: 30s}
+  - {match: {tables: [cached_items, cached_view]}, pool: primary, cache: 30s}
 `
 
 var (
@@ -489,8 +489,9 @@ func TestResultCacheForgetsWhatAProcedureWrote(t *testing.T) {
 
 // Writes that change a cached table without naming it drop its cached
 // answers too: a DELETE of a parent row whose foreign key cascades to the
-// table, an INSERT whose trigger updates it. Before, the cached rows
-// outlived them for the rule's 30 s.
+// table, an INSERT whose trigger updates it, an UPDATE through a view of
+// it; and a write to the table drops the cached reads of a view of it.
+// Before, the cached rows outlived them for the rule's 30 s.
 func TestResultCacheFollowsForeignKeysAndTriggers(t *testing.T) {
 	db := testenv.Open(t, testenv.DSN(eventual.MySQLAddr(), "app", "app", "blog"))
 	// The schema changes through Strata, as a migration would, so it
@@ -502,6 +503,7 @@ func TestResultCacheFollowsForeignKeysAndTriggers(t *testing.T) {
 		"CREATE TABLE cached_items (id INT PRIMARY KEY, name VARCHAR(20), grp INT, FOREIGN KEY (grp) REFERENCES item_groups (id) ON DELETE CASCADE)",
 		"CREATE TABLE item_log (item INT, name VARCHAR(20))",
 		"CREATE TRIGGER item_log_names AFTER INSERT ON item_log FOR EACH ROW UPDATE cached_items SET name = NEW.name WHERE id = NEW.item",
+		"CREATE VIEW cached_view AS SELECT id, name FROM cached_items",
 		"INSERT INTO item_groups VALUES (1), (2)",
 		"INSERT INTO cached_items VALUES (1, 'a', 1), (2, 'b', 2)",
 	} {
@@ -510,31 +512,35 @@ func TestResultCacheFollowsForeignKeysAndTriggers(t *testing.T) {
 		}
 	}
 	t.Cleanup(func() {
-		env.Setup(t, "DROP TABLE blog.item_log", "DROP TABLE blog.cached_items", "DROP TABLE blog.item_groups")
+		env.Setup(t, "DROP VIEW blog.cached_view", "DROP TABLE blog.item_log", "DROP TABLE blog.cached_items", "DROP TABLE blog.item_groups")
 	})
 	if err := env.SB.WaitReplicated(testenv.Ctx(t)); err != nil {
 		t.Fatal(err)
 	}
-	read := func() string {
-		return strings.Join(testenv.Strings(t, db, "SELECT SQL_NO_CACHE GROUP_CONCAT(name ORDER BY id) AS follows FROM cached_items"), ",")
+	// The table's rows, and the same through a view of it: both cached.
+	reads := func() string {
+		return strings.Join(testenv.Strings(t, db, "SELECT SQL_NO_CACHE GROUP_CONCAT(name ORDER BY id) AS follows FROM cached_items"), ",") + " / " +
+			strings.Join(testenv.Strings(t, db, "SELECT SQL_NO_CACHE GROUP_CONCAT(name ORDER BY id) AS follows FROM cached_view"), ",")
 	}
-	if got := read(); got != "a,b" {
-		t.Fatalf("first read %q", got)
+	if got := reads(); got != "a,b / a,b" {
+		t.Fatalf("first reads %q", got)
 	}
-	if got := read(); got != "a,b" {
-		t.Fatalf("cached read %q", got)
+	if got := reads(); got != "a,b / a,b" {
+		t.Fatalf("cached reads %q", got)
 	}
 	for _, step := range []struct{ write, want string }{
-		{"DELETE FROM item_groups WHERE id = 1", "b"},
-		{"INSERT INTO item_log VALUES (2, 'renamed')", "renamed"},
+		{"DELETE FROM item_groups WHERE id = 1", "b / b"},
+		{"INSERT INTO item_log VALUES (2, 'renamed')", "renamed / renamed"},
+		{"UPDATE cached_view SET name = 'through view' WHERE id = 2", "through view / through view"},
+		{"UPDATE cached_items SET name = 'direct' WHERE id = 2", "direct / direct"},
 	} {
 		if _, err := db.Exec(step.write); err != nil {
 			t.Fatal(err)
 		}
 		deadline := time.Now().Add(5 * time.Second)
-		for got := read(); got != step.want; got = read() {
+		for got := reads(); got != step.want; got = reads() {
 			if time.Now().After(deadline) {
-				t.Fatalf("after %s the cached read still returns %q, want %q", step.write, got, step.want)
+				t.Fatalf("after %s the cached reads (table / view) still return %q, want %q", step.write, got, step.want)
 			}
 		}
 	}
@@ -635,7 +641,7 @@ func TestResultCacheAndThePreviousStatement(t *testing.T) {
 	env.Setup(t,
 		"CREATE TABLE blog.cached_pages (id INT PRIMARY KEY, v VARCHAR(10))",
 		"INSERT INTO blog.cached_pages VALUES (1, 'a'), (2, 'b'), (3, '7x')")
-	rules := strings.Replace(fmt.Sprintf(topology, "eventual"), "[cached_items]", "[cached_items, cached_pages]", 1)
+	rules := strings.Replace(fmt.Sprintf(topology, "eventual"), "[cached_items, cached_view]", "[cached_items, cached_view, cached_pages]", 1)
 	st, err := testenv.StartStrata(rules)
 	if err != nil {
 		t.Fatal(err)
