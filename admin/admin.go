@@ -23,6 +23,7 @@ import (
 	"github.com/strata-proxy/strata/metrics"
 	"github.com/strata-proxy/strata/planner"
 	"github.com/strata-proxy/strata/querystats"
+	"github.com/strata-proxy/strata/resultcache"
 	"github.com/strata-proxy/strata/session"
 	"github.com/strata-proxy/strata/switchover"
 	"github.com/strata-proxy/strata/topology"
@@ -39,6 +40,9 @@ type Server struct {
 	Monitor *topology.Monitor
 	// Marks, when set, shows what consistency: global waits for.
 	Marks *gtid.Marks
+	// Cache, when set (a routing rule has cache:), answers GET and
+	// DELETE /api/cache.
+	Cache *resultcache.Cache
 	// Control, when set, enables POST /api/reload and /api/config/save.
 	Control Control
 	// Capacity, when set, answers GET /api/capacity: how full the last
@@ -138,6 +142,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/queries", s.queries)
 	mux.HandleFunc("DELETE /api/queries", s.resetQueries)
 	mux.HandleFunc("GET /api/rules", s.rules)
+	mux.HandleFunc("GET /api/cache", s.cache)
+	mux.HandleFunc("DELETE /api/cache", s.flushCache)
 	s.shardingRoutes(mux)
 	s.rebalanceRoutes(mux)
 	s.transactionRoutes(mux)
@@ -318,6 +324,8 @@ POST   /api/users/{name}/kill            KILL every session of a user ({"query":
 GET    /api/queries                      statements by digest, route and server (?order=&limit=&contains=)
 DELETE /api/queries                      the same, then start counting again
 GET    /api/rules                        routing rules in order, with the statements each decided
+GET    /api/cache                        result cache counters, and the tables whose writes drop each table's entries
+DELETE /api/cache                        drop every cached answer
 POST   /api/servers/{address}/pool       move a replica: {"pool": "batch"}
 POST   /api/servers/{address}/drain      {"drain": true} (default) or false
 POST   /api/servers/{address}/weight     {"weight": 3}

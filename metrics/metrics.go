@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/strata-proxy/strata/buildinfo"
+	"github.com/strata-proxy/strata/resultcache"
 	"github.com/strata-proxy/strata/wire"
 )
 
@@ -132,6 +133,29 @@ func (m *Metrics) WatchMergeMemory(used, limit func() float64) {
 		Name: "strata_merge_memory_max_bytes",
 		Help: "limits.max_merge_memory_total in force (it follows a reload): alert on strata_merge_memory_bytes / this before reports get error 1038.",
 	}, limit))
+}
+
+// WatchResultCache publishes the result cache's counters (cache: routing
+// rules) from stats, read at each scrape.
+func (m *Metrics) WatchResultCache(stats func() resultcache.Stats) {
+	counter := func(name, help string, labels prometheus.Labels, pick func(resultcache.Stats) uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help, ConstLabels: labels},
+			func() float64 { return float64(pick(stats())) })
+	}
+	gauge := func(name, help string, pick func(resultcache.Stats) int) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help},
+			func() float64 { return float64(pick(stats())) })
+	}
+	const lookups = "Reads a cache: rule matched, by whether the result cache answered them (hit, also after waiting for another reader's fill) or a server did (miss)."
+	m.Registry.MustRegister(
+		counter("strata_result_cache_lookups_total", lookups, prometheus.Labels{"result": "hit"}, func(s resultcache.Stats) uint64 { return s.Hits }),
+		counter("strata_result_cache_lookups_total", lookups, prometheus.Labels{"result": "miss"}, func(s resultcache.Stats) uint64 { return s.Misses }),
+		counter("strata_result_cache_fills_total", "Answers stored in the result cache.", nil, func(s resultcache.Stats) uint64 { return s.Fills }),
+		counter("strata_result_cache_waits_total", "Reads that waited for another reader filling the same entry instead of asking a server.", nil, func(s resultcache.Stats) uint64 { return s.Waits }),
+		counter("strata_result_cache_invalidations_total", "Entries dropped because Strata routed a write that may change them (or DELETE /api/cache).", nil, func(s resultcache.Stats) uint64 { return s.Invalidations }),
+		gauge("strata_result_cache_entries", "Answers held in the result cache now.", func(s resultcache.Stats) int { return s.Entries }),
+		gauge("strata_result_cache_bytes", "Bytes of answers held in the result cache now, bounded by result_cache.max_size.", func(s resultcache.Stats) int { return s.Bytes }),
+	)
 }
 
 // WatchRowLocations publishes how many rows' shards Strata remembers

@@ -10,6 +10,7 @@ package resultcache
 import (
 	"container/list"
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -58,6 +59,13 @@ func New(maxBytes, maxEntry int) *Cache {
 	}
 	c.maxEntry.Store(int64(maxEntry))
 	return c
+}
+
+// MaxBytes is the memory bound of all entries (result_cache.max_size).
+func (c *Cache) MaxBytes() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.maxBytes
 }
 
 // MaxEntry is the largest response the cache stores.
@@ -340,6 +348,51 @@ func gtidSeq(g string) uint64 {
 		return 0
 	}
 	n, _ := strconv.ParseUint(g[i+1:], 10, 64)
+	return n
+}
+
+// Sources lists, for each table whose sources were learned (Learned), the
+// tables a write to which drops its entries besides its own writes,
+// sorted: what GET /api/cache shows.
+func (c *Cache) Sources() map[string][]string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string][]string, len(c.learned))
+	for t := range c.learned {
+		out[t] = []string{}
+	}
+	for src, deps := range c.dependents {
+		for d := range deps {
+			if _, ok := out[d]; ok {
+				out[d] = append(out[d], src)
+			}
+		}
+	}
+	for _, srcs := range out {
+		slices.Sort(srcs)
+	}
+	return out
+}
+
+// Flush drops every entry and fails the fills in flight (DELETE /api/cache:
+// after a change Strata did not see, such as a bulk load straight on the
+// primary). It returns how many entries it dropped.
+func (c *Cache) Flush() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := len(c.entries)
+	for t := range c.byTable {
+		c.generation[t]++
+	}
+	for _, f := range c.inflight {
+		for _, t := range f.tables {
+			c.generation[t]++
+		}
+	}
+	for _, el := range c.entries {
+		c.removeLocked(el)
+	}
+	c.invalidations.Add(uint64(n))
 	return n
 }
 

@@ -2,6 +2,7 @@ package resultcache
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -223,5 +224,40 @@ func TestSourcesAreLearnedAgainAfterAWhile(t *testing.T) {
 	c.learned["blog.comments"] = time.Now().Add(-SourcesMaxAge - time.Second)
 	if got := c.Unlearned([]string{"blog.comments"}); len(got) != 1 {
 		t.Fatalf("learned %s ago, Unlearned = %v", SourcesMaxAge+time.Second, got)
+	}
+}
+
+// Flush drops every entry, and a fill that started before it is not
+// stored: its answer may predate the change the flush is for.
+func TestFlush(t *testing.T) {
+	c := New(1<<20, 1<<10)
+	fill(t, c, "a", []string{"blog.t"}, "A")
+	fill(t, c, "b", []string{"blog.u"}, "B")
+	_, running := c.Lookup(context.Background(), "c", []string{"blog.v"}, time.Minute)
+	if n := c.Flush(); n != 2 {
+		t.Fatalf("Flush dropped %d entries, want 2", n)
+	}
+	running.Complete([]byte("C"), true)
+	for _, key := range []string{"a", "b", "c"} {
+		got, f := c.Lookup(context.Background(), key, []string{"blog." + map[string]string{"a": "t", "b": "u", "c": "v"}[key]}, time.Minute)
+		if got != nil {
+			t.Errorf("entry %s survived the flush: %q", key, got)
+		}
+		if f != nil {
+			f.Abandon()
+		}
+	}
+	if s := c.Stats(); s.Entries != 0 || s.Bytes != 0 {
+		t.Errorf("after Flush: %+v", s)
+	}
+}
+
+func TestSources(t *testing.T) {
+	c := New(1<<20, 1<<10)
+	c.Learned("blog.comments", []string{"blog.entries", "blog.audit"})
+	c.Learned("blog.tags", nil)
+	got := c.Sources()
+	if len(got) != 2 || strings.Join(got["blog.comments"], ",") != "blog.audit,blog.entries" || len(got["blog.tags"]) != 0 {
+		t.Fatalf("Sources = %v", got)
 	}
 }

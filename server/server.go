@@ -190,6 +190,7 @@ func (s *Strata) newDataPlane(cfg *config.Config, backendTLS *tls.Config) {
 	s.Env.FailoverWait.Store(int64(failoverWait(cfg)))
 	if cfg.CacheEnabled() {
 		s.Env.Cache = resultcache.New(int(cfg.ResultCache.MaxSize), int(cfg.ResultCache.MaxEntrySize))
+		s.Metrics.WatchResultCache(s.Env.Cache.Stats)
 	}
 	if cfg.Transactions.TwoPC() {
 		tp := s.newTwoPhase(cfg)
@@ -254,7 +255,7 @@ func (s *Strata) newControlPlane(cfg *config.Config, backendTLS *tls.Config) {
 	mc.TLS = backendTLS
 	s.Monitor = topology.NewMonitor(s.Topology, s.Pools, s.Metrics, mc, log)
 	s.Env.OnBackendFailure = s.Monitor.ReportFailure
-	s.Admin = &admin.Server{Topology: s.Topology, Pools: s.Pools, Metrics: s.Metrics, Sessions: s.Env.Registry, Log: log, Monitor: s.Monitor, Marks: s.Env.Marks, Control: s,
+	s.Admin = &admin.Server{Topology: s.Topology, Pools: s.Pools, Metrics: s.Metrics, Sessions: s.Env.Registry, Log: log, Monitor: s.Monitor, Marks: s.Env.Marks, Cache: s.Env.Cache, Control: s,
 		Explain: s.explain, Capacity: s.capacity, SchemaCheck: s.schemaCheck, Tables: s.tables, Users: func() any { return s.Front.Users() }, Profiling: cfg.AdminPprof, Stats: s.Env.Stats, Planner: s.Env.Planner,
 		AuthUser: cfg.AdminAuth.User, AuthPassword: cfg.AdminAuth.Password, Draining: s.draining,
 		Transactions: s.transactions, ResolveTransactions: s.resolveTransactions, Deadlocks: s.deadlocksView, Settings: s.settings,

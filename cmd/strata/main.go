@@ -27,6 +27,7 @@ func commands() []command {
 		{"reload", "make a running Strata re-read its config file: strata reload -c FILE", runReload},
 		{"queries", "show statements by digest with their route, server, count and time: strata queries -c FILE", runQueries},
 		{"rules", "show the routing rules with the statements each decided: strata rules -c FILE", runRules},
+		{"cache", "show the result cache and what drops its entries, or empty it: strata cache [-flush] -c FILE", runCache},
 		{"sessions", "show the client sessions and what each runs now, like a process list: strata sessions -c FILE", runSessions},
 		{"kill-user", "end every session of a user, or only their statements: strata kill-user NAME [-query] -c FILE", runKillUser},
 		{"users", "show the accounts clients log in with, their server account and open connections: strata users -c FILE", runUsers},

@@ -119,7 +119,8 @@ func newCLIEnvWith(t *testing.T, extra string) *cliEnv {
 		},
 		ResolveTransactions: func(context.Context) (any, error) { return admin.ResolveView{Settled: len(cliPrepared)}, nil },
 		Deadlocks:           func(context.Context) (any, error) { return cliDeadlocks, nil },
-		Settings:            func(context.Context) (any, error) { return cliSettings, nil }}
+		Settings:            func(context.Context) (any, error) { return cliSettings, nil },
+		Cache:               newCLICache(t)}
 	srv.Rebalance, srv.RebalanceStatus = fakeMove()
 	ts.Config.Handler = srv.Handler()
 	ts.Start()

@@ -6,6 +6,7 @@ package pooling
 import (
 	"fmt"
 	"net"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -543,6 +544,37 @@ func TestResultCacheFollowsForeignKeysAndTriggers(t *testing.T) {
 				t.Fatalf("after %s the cached reads (table / view) still return %q, want %q", step.write, got, step.want)
 			}
 		}
+	}
+	// What Strata learned is on the admin API, and the counters on
+	// /metrics; DELETE /api/cache empties the cache.
+	admin := "http://" + eventual.AdminAddr()
+	var view struct {
+		Entries int                 `json:"entries"`
+		Hits    uint64              `json:"hits"`
+		Sources map[string][]string `json:"sources"`
+	}
+	testenv.GetJSON(t, admin+"/api/cache", &view)
+	if got := strings.Join(view.Sources["blog.cached_items"], ","); got != "blog.cached_view,blog.item_groups,blog.item_log" {
+		t.Errorf("GET /api/cache: sources of blog.cached_items %q, want the view, the parent and the trigger's table", got)
+	}
+	if got := strings.Join(view.Sources["blog.cached_view"], ","); !strings.Contains(got, "blog.cached_items") {
+		t.Errorf("GET /api/cache: sources of the view %q, want its table", got)
+	}
+	if view.Entries == 0 || view.Hits == 0 {
+		t.Errorf("GET /api/cache: %d entries, %d hits", view.Entries, view.Hits)
+	}
+	if m := testenv.GetText(t, admin+"/metrics"); !strings.Contains(m, `strata_result_cache_lookups_total{result="hit"}`) || !strings.Contains(m, "strata_result_cache_entries ") {
+		t.Error("/metrics has no result cache counters")
+	}
+	req, _ := http.NewRequest(http.MethodDelete, admin+"/api/cache", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	testenv.GetJSON(t, admin+"/api/cache", &view)
+	if resp.StatusCode != http.StatusOK || view.Entries != 0 {
+		t.Errorf("DELETE /api/cache answered %d and left %d entries", resp.StatusCode, view.Entries)
 	}
 }
 
