@@ -108,8 +108,8 @@ func (s *Server) pools(w http.ResponseWriter, r *http.Request) {
 			Name: cl.Name, Primary: s.member(cl.Primary), DefaultPool: cl.DefaultPool,
 			MaxReplicaLag: durationText(cl.MaxReplicaLag), Consistency: cl.Consistency, Pools: []PoolView{},
 		}
-		if cl.Consistency == "global" && s.Marks != nil {
-			cp.AcknowledgedGTID = s.Marks.Written(cl.Name)
+		if cl.Consistency == "global" && s.Marks != nil && cl.Primary != nil {
+			cp.AcknowledgedGTID = s.Marks.Written(cl.Primary.Addr)
 		}
 		names := cl.PoolNames()
 		if !contains(names, cl.DefaultPool) {

@@ -6,17 +6,19 @@ import (
 )
 
 // Marks are what consistency: global compares, shared by every session:
-// per cluster, the position of the writes Strata acknowledged there; per
-// server, the position it is known to have applied, or was found short
-// of moments ago. A read may run on a replica once the replica has applied
+// per primary (callers name it by its address, so a new primary after a
+// switchover or a failover starts unsettled, and writes an old one lost
+// are not waited for), the position of the writes Strata acknowledged
+// there; per server, the position it is known to have applied, or was
+// found short of moments ago. A read may run on a replica once the replica has applied
 // every write Strata acknowledged to any client before the read began.
 type Marks struct {
 	mu      sync.Mutex
-	written map[string]written // cluster → its acknowledged writes
+	written map[string]written // primary → its acknowledged writes
 	applied map[string]Pos     // server address → position it has applied
 	behind  map[string]behind  // server address → position it lacked
 	// holding: another Strata process may still acknowledge writes on
-	// these clusters (it handed this one its sockets and finishes its
+	// these primaries (it handed this one its sockets and finishes its
 	// busy clients), so no position read here holds them all (Hold).
 	holding bool
 }
@@ -25,7 +27,7 @@ type written struct {
 	pos  Pos
 	text string // pos as MASTER_GTID_WAIT reads it, written once per write
 	// unsettled: what Strata acknowledged is not all in pos — it
-	// has not read the cluster's position since it started (another
+	// has not read the primary's position since it started (another
 	// process may have acknowledged writes just before), or a write's
 	// position could not be read (its connection failed right after).
 	// No replica can be shown to have it, so reads go to the primary
@@ -56,62 +58,63 @@ func NewMarks() *Marks {
 	return &Marks{written: map[string]written{}, applied: map[string]Pos{}, behind: map[string]behind{}}
 }
 
-// Wrote records a write acknowledged on cluster, by its GTID (@@last_gtid
+// Wrote records a write acknowledged on primary, by its GTID (@@last_gtid
 // of the connection that committed it; "" when the statement wrote no
 // transaction, which leaves nothing to wait for).
-func (m *Marks) Wrote(cluster, last string) {
+func (m *Marks) Wrote(primary, last string) {
 	p := Parse(last)
 	if len(p) == 0 {
 		return
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.merge(cluster, p)
+	m.merge(primary, p)
 }
 
-func (m *Marks) merge(cluster string, p Pos) written {
-	w, ok := m.written[cluster]
+func (m *Marks) merge(primary string, p Pos) written {
+	w, ok := m.written[primary]
 	w.unsettled = w.unsettled || !ok
 	if !w.pos.Covers(p) { // else a later write was recorded first
 		w.pos = w.pos.Merge(p)
 		w.text = w.pos.String()
-		m.written[cluster] = w
+		m.written[primary] = w
 	}
 	return w
 }
 
 // Settle records the primary's binary log position (@@gtid_binlog_pos),
-// read at the first read of the cluster or after a write of unknown
+// read at the first read of its replicas' data or after a write of unknown
 // position was acknowledged: it holds every write acknowledged before,
 // so replicas that have applied it may serve reads again.
-func (m *Marks) Settle(cluster, binlogPos string) {
+func (m *Marks) Settle(primary, binlogPos string) {
 	p := Parse(binlogPos)
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	w := m.merge(cluster, p)
+	w := m.merge(primary, p)
 	w.unsettled = false
-	m.written[cluster] = w
+	m.written[primary] = w
 }
 
-// Unknown records a write acknowledged on cluster whose position could not
+// Unknown records a write acknowledged on primary whose position could not
 // be read.
-func (m *Marks) Unknown(cluster string) {
+func (m *Marks) Unknown(primary string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	w := m.written[cluster]
+	w := m.written[primary]
 	w.unsettled = true
-	m.written[cluster] = w
+	m.written[primary] = w
 }
 
-// Need says what a read of cluster on server addr must wait for. It is
-// the primary, to be settled, before the first position of the cluster is
-// known and when a write's position is unknown; the primary alone when addr was found
+// Need says what a read on server addr, a replica of primary, must wait
+// for. It is the primary, to be settled, before the primary's first
+// position is known and when a write's position is unknown; the primary
+// alone when addr was found
 // short of the same position within its last wait (so this read does not
 // wait again for what it will not get).
-func (m *Marks) Need(cluster, addr string, now time.Time) Wait {
+func (m *Marks) Need(primary, addr string, now time.Time) Wait {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	wr, ok := m.written[cluster]
+	wr, ok := m.written[primary]
 	switch {
 	case m.holding || !ok || wr.unsettled:
 		return Wait{Primary: true, Settle: true}
@@ -134,16 +137,16 @@ func (m *Marks) Hold() {
 	m.holding = true
 }
 
-// Release ends Hold once the other process is done: the next read of each
-// cluster reads the primary's position once more, which holds that
+// Release ends Hold once the other process is done: the next read from
+// each primary's data reads its position once more, which holds that
 // process's last writes, and reads use replicas again after it.
 func (m *Marks) Release() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.holding = false
-	for cluster, w := range m.written {
+	for primary, w := range m.written {
 		w.unsettled = true
-		m.written[cluster] = w
+		m.written[primary] = w
 	}
 }
 
@@ -168,10 +171,10 @@ func (m *Marks) Missed(addr string, w Wait, until time.Time) {
 	m.behind[addr] = behind{pos: w.pos, until: until}
 }
 
-// Written is the position of cluster's acknowledged writes ("" none), for
+// Written is the position of primary's acknowledged writes ("" none), for
 // the admin API.
-func (m *Marks) Written(cluster string) string {
+func (m *Marks) Written(primary string) string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.written[cluster].text
+	return m.written[primary].text
 }

@@ -32,10 +32,13 @@ func (s *Session) recordWrite(c *backend.Conn, tables []string) {
 	snap := s.env.Topology.Load()
 	cluster := snap.PrimaryOf(c.Addr)
 	if cl := snap.Cluster(cluster); cl != nil && cl.Consistency == "global" && s.env.Marks != nil {
+		// Marks are kept per primary: after a switchover or a failover
+		// the new primary's position is read afresh, and writes the old
+		// one lost are not waited for.
 		if err != nil {
-			s.env.Marks.Unknown(cluster)
+			s.env.Marks.Unknown(c.Addr)
 		} else {
-			s.env.Marks.Wrote(cluster, gtid)
+			s.env.Marks.Wrote(c.Addr, gtid)
 		}
 	}
 	if err != nil || gtid == "" {
@@ -140,7 +143,9 @@ func (s *Session) consistentRead(ctx context.Context, rt route, fillGTID string)
 	case "session":
 		ok = s.replicaHasWrites(rt.conn, cl.Name)
 	case "global":
-		ok, settle = s.replicaHasEveryWrite(rt.conn, cl.Name)
+		if cl.Primary != nil {
+			ok, settle = s.replicaHasEveryWrite(rt.conn, cl.Primary.Addr)
+		}
 	}
 	if ok && fillGTID != "" {
 		ok = s.replicaHas(rt.conn, fillGTID)
@@ -154,23 +159,24 @@ func (s *Session) consistentRead(ctx context.Context, rt route, fillGTID string)
 		return route{}, errNoBackend("Strata: read-your-writes needs the primary %s of cluster %s, which is unreachable (%v)", cl.Primary.Addr, cl.Name, rootCause(err))
 	}
 	if settle {
-		s.settleUnknownWrite(c, cl.Name)
+		s.settleUnknownWrite(c)
 	}
 	s.env.Metrics.ConsistencyFallback()
 	return route{label: "primary", conn: c, primary: true}, nil
 }
 
-// replicaHasEveryWrite reports whether c's server, a replica of cluster,
-// has applied every write Strata acknowledged there (consistency:
-// global), waiting up to read_your_writes_wait for it. settle: the read
-// goes to the primary because a write's position is unknown, and is to
-// read the primary's position there (settleUnknownWrite).
-func (s *Session) replicaHasEveryWrite(c *backend.Conn, cluster string) (ok, settle bool) {
+// replicaHasEveryWrite reports whether c's server, a replica of the
+// primary at primary, has applied every write Strata acknowledged there
+// (consistency: global), waiting up to read_your_writes_wait for it.
+// settle: the read goes to the primary because a write's position is
+// unknown, and is to read the primary's position there
+// (settleUnknownWrite).
+func (s *Session) replicaHasEveryWrite(c *backend.Conn, primary string) (ok, settle bool) {
 	marks := s.env.Marks
 	if marks == nil {
 		return true, false
 	}
-	w := marks.Need(cluster, c.Addr, time.Now())
+	w := marks.Need(primary, c.Addr, time.Now())
 	switch {
 	case w.Primary:
 		return false, w.Settle
@@ -187,12 +193,13 @@ func (s *Session) replicaHasEveryWrite(c *backend.Conn, cluster string) (ok, set
 	return false, false
 }
 
-// settleUnknownWrite reads the binary log position of cluster's primary on
-// c, after a write there whose position Strata could not read: it holds
-// that write, so replicas that have applied it serve reads again.
-func (s *Session) settleUnknownWrite(c *backend.Conn, cluster string) {
+// settleUnknownWrite reads the binary log position of the primary c is
+// connected to, where what Strata acknowledged is not all known (its first
+// read there, a write whose position could not be read): it holds those
+// writes, so replicas that have applied it serve reads again.
+func (s *Session) settleUnknownWrite(c *backend.Conn) {
 	if pos, err := queryValue(c, "SELECT @@gtid_binlog_pos"); err == nil {
-		s.env.Marks.Settle(cluster, pos)
+		s.env.Marks.Settle(c.Addr, pos)
 	}
 }
 
