@@ -439,8 +439,10 @@ func (s *Session) routeStatement(ctx context.Context, cmd command, hold *stateme
 		hold.timeLimit = true
 	}
 	if d.Cache > 0 && s.cacheable(f) {
-		if key := cmd.cacheKey(); key != "" && s.learnCacheSources(ctx, d.Cluster, s.qualify(f.Tables)) {
-			data, fill := s.env.Cache.Lookup(ctx, s.cacheContext()+key, s.qualify(f.Tables), d.Cache)
+		key := cmd.cacheKey()
+		tables := s.qualify(f.Tables)
+		if key != "" && s.learnCacheSources(ctx, d.Cluster, tables) {
+			data, fill := s.env.Cache.Lookup(ctx, s.cacheContext()+key, tables, d.Cache)
 			if data != nil {
 				return rt, nil, true, s.replay(f, data, start)
 			}
