@@ -90,7 +90,11 @@ type writeMark struct {
 func (s *Session) replicaHas(c *backend.Conn, gtid string) bool {
 	wait := strconv.FormatFloat(s.readYourWritesWait(c.Addr).Seconds(), 'f', 3, 64)
 	v, err := queryValue(c, "SELECT MASTER_GTID_WAIT('"+gtid+"', "+wait+")")
-	return err == nil && v == "0"
+	applied := err == nil && v == "0"
+	if s.env.Metrics != nil {
+		s.env.Metrics.GTIDWaited(applied)
+	}
+	return applied
 }
 
 // readYourWritesWait is how long a read waits for server addr to apply a

@@ -248,6 +248,19 @@ func TestReadYourWritesNamedNowhere(t *testing.T) {
 	}
 }
 
+// metricValue is the value of the sample named (with its labels) in a
+// /metrics text, 0 when absent.
+func metricValue(text, sample string) float64 {
+	for _, line := range strings.Split(text, "\n") {
+		if rest, ok := strings.CutPrefix(line, sample+" "); ok {
+			var v float64
+			fmt.Sscan(rest, &v)
+			return v
+		}
+	}
+	return 0
+}
+
 // replicasRoutable waits until s routes reads to both replicas of the
 // primary pool (its monitor may have taken them out while their
 // replication restarted).
@@ -377,6 +390,14 @@ func TestReadsSeeOtherClientsWrites(t *testing.T) {
 		onReplicas := d[env.Replicas[0].Port] + d[env.Replicas[1].Port]
 		if onReplicas < 100 {
 			t.Errorf("with replicas in step, only %d of 200 reads ran on the primary pool's replicas (reads by server: %s): global consistency should not send every read to the primary", onReplicas, ports(d))
+		}
+		// The waits are counted: behind ones from the lagging part,
+		// applied ones from this.
+		m := testenv.GetText(t, "http://"+global.AdminAddr()+"/metrics")
+		for _, outcome := range []string{"applied", "behind"} {
+			if n := metricValue(m, `strata_read_your_writes_waits_total{outcome="`+outcome+`"}`); n < 1 {
+				t.Errorf("strata_read_your_writes_waits_total{outcome=%q} = %v, want some", outcome, n)
+			}
 		}
 	})
 }
