@@ -7,6 +7,7 @@ import (
 
 	"github.com/strata-proxy/strata/backend"
 	"github.com/strata-proxy/strata/sqlparse"
+	"github.com/strata-proxy/strata/topology"
 	"github.com/strata-proxy/strata/wire"
 )
 
@@ -100,14 +101,19 @@ func (s *Session) replicaHas(c *backend.Conn, gtid string) bool {
 // readYourWritesWait is how long a read waits for server addr to apply a
 // write: its cluster's read_your_writes_wait.
 func (s *Session) readYourWritesWait(addr string) time.Duration {
-	d := s.env.ReadYourWritesWait
 	snap := s.env.Topology.Load()
 	if srv := snap.Server(addr); srv != nil {
-		if cl := snap.Cluster(srv.Cluster); cl != nil && cl.ReadYourWritesWait > 0 {
-			d = cl.ReadYourWritesWait
-		}
+		return s.readYourWritesWaitOf(snap.Cluster(srv.Cluster))
 	}
-	return d
+	return s.env.ReadYourWritesWait
+}
+
+// readYourWritesWaitOf is cl's read_your_writes_wait.
+func (s *Session) readYourWritesWaitOf(cl *topology.Cluster) time.Duration {
+	if cl != nil && cl.ReadYourWritesWait > 0 {
+		return cl.ReadYourWritesWait
+	}
+	return s.env.ReadYourWritesWait
 }
 
 // replicaHasWrites reports whether c's server, a replica of cluster, has

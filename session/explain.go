@@ -78,6 +78,9 @@ func (s *Session) explainPlan(ctx context.Context, sql string, depth int) ([]Exp
 			name = d.Cluster.Name
 		}
 		rows := []ExplainRow{{Step: "route", Cluster: name, Tables: tableNames(f.Tables), Detail: target + ": " + decisionReason(d)}}
+		if line := s.explainConsistency(d); line != "" {
+			rows = append(rows, ExplainRow{Step: "consistency", Cluster: name, Tables: tableNames(f.Tables), Detail: line})
+		}
 		if form := s.textPrepared(parsed, sql); form != nil {
 			rows = append(rows, ExplainRow{Step: "prepare", Cluster: name, Tables: tableNames(f.Tables),
 				Detail: "runs on the server as the prepared statement " + form.SQL + ", each ? bound to the text's value (backend.prepare_text_reads)"})
@@ -281,6 +284,37 @@ func (s *Session) explainFirstReads(ctx context.Context, r firstReads, depth int
 		tables[k] = sqlparse.PulledTable{Text: fmt.Sprintf("SELECT /* rows of table %d */", k+1)}
 	}
 	return rows, tables, true
+}
+
+// explainConsistency says what a replica read of d must wait for under
+// its cluster's consistency ("" when nothing: eventual, the primary, or
+// no write to wait for).
+func (s *Session) explainConsistency(d planner.Decision) string {
+	cl := d.Cluster
+	if d.Primary || cl == nil || cl.Primary == nil {
+		return ""
+	}
+	wait := s.readYourWritesWaitOf(cl)
+	switch cl.Consistency {
+	case "session":
+		m, wrote := s.writes[cl.Name]
+		switch {
+		case !wrote:
+			return ""
+		case m.unknown:
+			return "consistency session: on the primary, as the position of this session's last write there is unknown"
+		}
+		return fmt.Sprintf("consistency session: on a replica once it has applied this session's last write there (%s), waiting up to %s, else on the primary", m.gtid, wait)
+	case "global":
+		if s.env.Marks == nil {
+			return ""
+		}
+		if pos := s.env.Marks.Written(cl.Primary.Addr); pos != "" {
+			return fmt.Sprintf("consistency global: on a replica once it has applied every write Strata acknowledged there (%s), waiting up to %s, else on the primary", pos, wait)
+		}
+		return "consistency global: on a replica once it has applied every write Strata acknowledged there (the primary's position is read first)"
+	}
+	return ""
 }
 
 // decisionReason says why d was taken; for a routing rule, which one and

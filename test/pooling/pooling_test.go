@@ -174,6 +174,15 @@ func TestReadYourWrites(t *testing.T) {
 	if n := stale(session, 100000, 1000); n != 0 {
 		t.Errorf("consistency: session returned %d stale reads of 1000", n)
 	}
+	// EXPLAIN STRATA says what the session's next read waits for.
+	conn := testenv.Conn(t, testenv.Open(t, testenv.DSN(session.MySQLAddr(), "app", "app", "blog")))
+	if _, err := conn.ExecContext(testenv.Ctx(t), "INSERT INTO ryw VALUES (200000, 1)"); err != nil {
+		t.Fatal(err)
+	}
+	explain := strings.Join(testenv.Strings(t, conn, "EXPLAIN STRATA SELECT v FROM ryw WHERE id = 1"), "\n")
+	if !strings.Contains(explain, "consistency|main|ryw|consistency session: on a replica once it has applied this session's last write there (0-18306-") {
+		t.Errorf("EXPLAIN STRATA after the session's write:\n%s", explain)
+	}
 }
 
 // Writes that name no table — a procedure's, a SQL-level EXECUTE's, a
@@ -359,6 +368,11 @@ func TestReadsSeeOtherClientsWrites(t *testing.T) {
 		}
 		if len(pools.Clusters) != 1 || pools.Clusters[0].Consistency != "global" || pools.Clusters[0].AcknowledgedGTID != binlog {
 			t.Errorf("GET /api/pools: %+v, want consistency global and acknowledged_gtid %s, the primary's binlog position", pools.Clusters, binlog)
+		}
+		// EXPLAIN STRATA says what a read waits for.
+		explain := strings.Join(testenv.Strings(t, open(t, global, "app"), "EXPLAIN STRATA SELECT v FROM gryw WHERE id = 1"), "\n")
+		if !strings.Contains(explain, "consistency|main|gryw|consistency global: on a replica once it has applied every write Strata acknowledged there ("+binlog+")") {
+			t.Errorf("EXPLAIN STRATA through the global Strata:\n%s", explain)
 		}
 		// A write acknowledged before this Strata's first read (by the
 		// process it replaced, here straight on the primary) is seen
