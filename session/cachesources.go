@@ -25,8 +25,8 @@ func (s *Session) learnCacheSources(ctx context.Context, cl *topology.Cluster, t
 	if len(todo) == 0 {
 		return true
 	}
-	if cl == nil || cl.Primary == nil {
-		return false
+	if cl == nil || cl.Primary == nil || !cl.Primary.Routable() {
+		return false // the read runs uncached rather than wait for a primary that is down
 	}
 	c, _, err := s.connectPrimary(ctx, cl)
 	if err != nil {
