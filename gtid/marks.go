@@ -10,8 +10,9 @@ import (
 // switchover or a failover starts unsettled, and writes an old one lost
 // are not waited for), the position of the writes Strata acknowledged
 // there; per server, the position it is known to have applied, or was
-// found short of moments ago. A read may run on a replica once the replica has applied
-// every write Strata acknowledged to any client before the read began.
+// found short of moments ago. A read may run on a replica once the
+// replica has applied every write Strata acknowledged to any client
+// before the read began.
 type Marks struct {
 	mu      sync.Mutex
 	written map[string]written // primary → its acknowledged writes
