@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -31,7 +30,7 @@ func TestHandoverRefusesNoClient(t *testing.T) {
 	setupTables(t,
 		"CREATE TABLE IF NOT EXISTS blog.handover_rows (id INT AUTO_INCREMENT PRIMARY KEY, worker INT, note VARCHAR(20))",
 		"DELETE FROM blog.handover_rows")
-	yaml := handoverYAML(t, freePort(t), freePort(t), filepath.Join(t.TempDir(), "handover.sock"))
+	yaml := handoverYAML(t, testenv.FreePort(t), testenv.FreePort(t), filepath.Join(t.TempDir(), "handover.sock"))
 	old := startHandoverStrata(t, yaml)
 	addr := old.MySQLAddr()
 	db := testenv.Open(t, testenv.DSN(addr, "app", "app", "blog"))
@@ -150,7 +149,7 @@ func TestHandoverRefusesNoClient(t *testing.T) {
 	}
 
 	// A Strata for other ports may not take these sockets.
-	other := strings.Replace(yaml, "listen: "+addr, "listen: 127.0.0.1:"+freePort(t), 1)
+	other := strings.Replace(yaml, "listen: "+addr, "listen: 127.0.0.1:"+testenv.FreePort(t), 1)
 	refused, err := testenv.StartStrata(other)
 	if err == nil {
 		refused.Close()
@@ -214,18 +213,6 @@ func handoverYAML(t *testing.T, port, adminPort, socket string) string {
 	return yaml + "handover_socket: " + socket + "\n"
 }
 
-// freePort is a loopback port nothing listens on now.
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	return port
-}
-
 func startHandoverStrata(t *testing.T, yaml string) *server.Strata {
 	t.Helper()
 	s, err := testenv.StartStrata(yaml)
@@ -245,7 +232,7 @@ func TestHandoverPassesIdleClientsOn(t *testing.T) {
 	t.Parallel()
 	setupTables(t, "DROP TABLE IF EXISTS blog.handover_kept", "CREATE TABLE blog.handover_kept (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(20))")
 	sock := filepath.Join(t.TempDir(), "handover.sock")
-	yaml := handoverYAML(t, freePort(t), freePort(t), sock)
+	yaml := handoverYAML(t, testenv.FreePort(t), testenv.FreePort(t), sock)
 	old := startHandoverStrata(t, yaml)
 	db := testenv.Open(t, testenv.DSN(old.MySQLAddr(), "app", "app", "blog"))
 	ctx := testenv.Ctx(t)

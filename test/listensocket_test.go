@@ -115,7 +115,7 @@ func TestHandoverMovesTheListenSocket(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "strata.sock")
-	yaml := handoverYAML(t, freePort(t), freePort(t), filepath.Join(dir, "handover.sock")) + "listen_socket: " + path + "\n"
+	yaml := handoverYAML(t, testenv.FreePort(t), testenv.FreePort(t), filepath.Join(dir, "handover.sock")) + "listen_socket: " + path + "\n"
 	old := startHandoverStrata(t, yaml)
 	ctx := ctxFor(t)
 	connectionID := func() uint32 {

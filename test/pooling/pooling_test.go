@@ -5,7 +5,6 @@ package pooling
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -426,7 +425,7 @@ func TestReadsSeeOtherClientsWrites(t *testing.T) {
 func TestGlobalReadsAcrossAHandover(t *testing.T) {
 	env.Setup(t, "DROP TABLE IF EXISTS blog.handed", "CREATE TABLE blog.handed (id INT PRIMARY KEY)")
 	lagReplicas(t)
-	port, adminPort := freePort(t), freePort(t)
+	port, adminPort := testenv.FreePort(t), testenv.FreePort(t)
 	yaml := strings.Replace(fmt.Sprintf(topology, "global"), "listen: 127.0.0.1:0", "listen: 127.0.0.1:"+port, 1)
 	yaml = strings.Replace(yaml, "admin_listen: 127.0.0.1:0", "admin_listen: 127.0.0.1:"+adminPort, 1)
 	yaml += "handover_socket: " + filepath.Join(t.TempDir(), "handover.sock") + "\n"
@@ -472,18 +471,6 @@ func TestGlobalReadsAcrossAHandover(t *testing.T) {
 	if n := count(); n != 1 {
 		t.Errorf("a read through the new Strata right after the old one acknowledged a commit found %d rows, want 1", n)
 	}
-}
-
-// freePort is a loopback port nothing listens on now.
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	return port
 }
 
 // A procedure's write to a cached table, which Strata cannot see from the

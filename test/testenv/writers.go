@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -265,4 +266,17 @@ func WaitApplied(t testing.TB, primary, replica string) error {
 		return fmt.Errorf("%s did not apply %s's position %s within 60s (%v)", replica, primary, pos, err)
 	}
 	return nil
+}
+
+// FreePort is a loopback port nothing listens on now, for a Strata that
+// must keep its port across a handover.
+func FreePort(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	return port
 }
