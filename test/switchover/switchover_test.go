@@ -490,3 +490,62 @@ func holderID(t *testing.T, s *server.Strata, addr string) uint32 {
 	}
 	return ids[0]
 }
+
+// Under consistency: global, what replicas must have applied is kept per
+// primary: after a switchover nothing is known of the new one until a
+// read reads its position there, so writes the old primary acknowledged
+// but a failover would have lost are never waited for.
+func TestGlobalConsistencyFollowsTheNewPrimary(t *testing.T) {
+	env.Setup(t, "CREATE TABLE IF NOT EXISTS blog.global_follow (id INT PRIMARY KEY)")
+	yaml := strings.Replace(topologyYAML, "    primary: 127.0.0.1:17420\n", "    primary: 127.0.0.1:17420\n    consistency: global\n", 1)
+	s, _ := testenv.StartStrataFile(t, yaml)
+	app := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog"))
+	acknowledged := func() string {
+		var pools struct {
+			Clusters []struct {
+				AcknowledgedGTID string `json:"acknowledged_gtid"`
+			} `json:"clusters"`
+		}
+		testenv.GetJSON(t, "http://"+s.AdminAddr()+"/api/pools", &pools)
+		return pools.Clusters[0].AcknowledgedGTID
+	}
+	binlogPos := func(addr string) string {
+		var pos string
+		if err := direct(t, addr).QueryRow("SELECT @@GLOBAL.gtid_binlog_pos").Scan(&pos); err != nil {
+			t.Fatal(err)
+		}
+		return pos
+	}
+	readAndWrite := func(id int) {
+		t.Helper()
+		var n int
+		if err := app.QueryRow("SELECT COUNT(*) FROM global_follow").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := app.Exec("INSERT INTO global_follow VALUES (?)", id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() {
+		if s.Topology.Load().Cluster("main").Primary.Addr != primaryAddr {
+			switchover(t, s, fmt.Sprintf(`{"to": %q}`, primaryAddr))
+		}
+	})
+	readAndWrite(1)
+	if got, want := acknowledged(), binlogPos(primaryAddr); got != want {
+		t.Fatalf("before the switchover: acknowledged_gtid %q, want the primary's position %q", got, want)
+	}
+	if code, out := switchover(t, s, fmt.Sprintf(`{"to": %q}`, replicaA)); code != http.StatusOK {
+		t.Fatalf("switchover: %d %v", code, out)
+	}
+	if got := acknowledged(); got != "" {
+		t.Errorf("right after the switchover: acknowledged_gtid %q, want none (the old primary's writes are the new one's to show)", got)
+	}
+	var n int
+	if err := app.QueryRow("SELECT COUNT(*) FROM global_follow WHERE id = 1").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("the first read after the switchover: %d, %v", n, err)
+	}
+	if got, want := acknowledged(), binlogPos(replicaA); got != want {
+		t.Errorf("after the first read: acknowledged_gtid %q, want the new primary's position %q", got, want)
+	}
+}
