@@ -83,7 +83,7 @@ func TestMarks(t *testing.T) {
 	check("an older write recorded later", "main", "r1", "0-1-10", false)
 
 	w := m.Need("main", "r1", now)
-	m.Reached("r1", w)
+	m.Reached("r1", w, now)
 	check("r1 has applied it", "main", "r1", "", false)
 	check("r2 not known to", "main", "r2", "0-1-10", false)
 
@@ -95,6 +95,11 @@ func TestMarks(t *testing.T) {
 
 	m.Wrote("main", "0-1-11")
 	check("r1 after a newer write", "main", "r1", "0-1-11", false)
+	w = m.Need("main", "r1", now)
+	m.Reached("r1", w, now)
+	check("r1 has applied that too", "main", "r1", "", false)
+	now = now.Add(AppliedMaxAge)
+	check("r1's position seen too long ago (it may have been rebuilt)", "main", "r1", "0-1-11", false)
 	m.Unknown("main")
 	check("a write whose position is unknown", "main", "r1", "", true)
 	if !m.Need("main", "r1", now).Settle {

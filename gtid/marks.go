@@ -16,7 +16,7 @@ import (
 type Marks struct {
 	mu      sync.Mutex
 	written map[string]written // primary → its acknowledged writes
-	applied map[string]Pos     // server address → position it has applied
+	applied map[string]applied // server address → position it has applied
 	behind  map[string]behind  // server address → position it lacked
 	// holding: another Strata process may still acknowledge writes on
 	// these primaries (it handed this one its sockets and finishes its
@@ -38,6 +38,20 @@ type written struct {
 	unsettled bool
 }
 
+// applied is a position a server was seen to have applied, and when.
+// It is trusted for AppliedMaxAge only: a server rebuilt from an older
+// copy at the same address (out of routing meanwhile, for longer than
+// that) must show its position again.
+type applied struct {
+	pos Pos
+	at  time.Time
+}
+
+// AppliedMaxAge is how long a replica's applied position, once seen, lets
+// reads run there without a wait: at most one wait per replica per
+// AppliedMaxAge when no write comes.
+const AppliedMaxAge = time.Second
+
 type behind struct {
 	pos   Pos
 	until time.Time
@@ -56,7 +70,7 @@ type Wait struct {
 
 // NewMarks returns marks with no write recorded.
 func NewMarks() *Marks {
-	return &Marks{written: map[string]written{}, applied: map[string]Pos{}, behind: map[string]behind{}}
+	return &Marks{written: map[string]written{}, applied: map[string]applied{}, behind: map[string]behind{}}
 }
 
 // Wrote records a write acknowledged on primary, by its GTID (@@last_gtid
@@ -119,7 +133,7 @@ func (m *Marks) Need(primary, addr string, now time.Time) Wait {
 	switch {
 	case m.holding || !ok || wr.unsettled:
 		return Wait{Primary: true, Settle: true}
-	case m.applied[addr].Covers(wr.pos):
+	case m.fresh(addr, now).Covers(wr.pos):
 		return Wait{}
 	}
 	if b, ok := m.behind[addr]; ok && now.Before(b.until) && wr.pos.Covers(b.pos) {
@@ -151,13 +165,20 @@ func (m *Marks) Release() {
 	}
 }
 
-// Reached records that server addr has applied w's position.
-func (m *Marks) Reached(addr string, w Wait) {
+// fresh is what addr was seen to have applied within AppliedMaxAge of now
+// (nil: nothing).
+func (m *Marks) fresh(addr string, now time.Time) Pos {
+	if a, ok := m.applied[addr]; ok && now.Sub(a.at) < AppliedMaxAge {
+		return a.pos
+	}
+	return nil
+}
+
+// Reached records that server addr had applied w's position at now.
+func (m *Marks) Reached(addr string, w Wait, now time.Time) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if a := m.applied[addr]; !a.Covers(w.pos) {
-		m.applied[addr] = a.Merge(w.pos)
-	}
+	m.applied[addr] = applied{pos: m.fresh(addr, now).Merge(w.pos), at: now}
 	if b, ok := m.behind[addr]; ok && w.pos.Covers(b.pos) {
 		delete(m.behind, addr)
 	}

@@ -194,7 +194,7 @@ func (s *Session) replicaHasEveryWrite(c *backend.Conn, primary string) (ok, set
 		return true, false
 	}
 	if s.replicaHas(c, w.Text) {
-		marks.Reached(c.Addr, w)
+		marks.Reached(c.Addr, w, time.Now())
 		return true, false
 	}
 	// Until its wait would be over again, reads that need as much go to
