@@ -15,7 +15,7 @@ func TestDashboardIsServed(t *testing.T) {
 	if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") {
 		t.Fatalf("GET /dashboard: %d %s", rec.Code, rec.Header().Get("Content-Type"))
 	}
-	for _, part := range []string{"<title>Strata</title>", `id="servers"`, `id="queries"`, `id="rules"`, `id="running"`, `id="switchovers"`, `id="users"`, `id="rebalance"`, `id="deadlocks"`, "s.merge_memory_bytes", "s.program || s.driver", `id="build"`, "topo.strata"} {
+	for _, part := range []string{"<title>Strata</title>", `id="servers"`, `id="queries"`, `id="rules"`, `id="running"`, `id="switchovers"`, `id="users"`, `id="rebalance"`, `id="deadlocks"`, `id="cacheSources"`, "s.merge_memory_bytes", "s.program || s.driver", `id="build"`, "topo.strata"} {
 		if !strings.Contains(rec.Body.String(), part) {
 			t.Errorf("dashboard lacks %s", part)
 		}
@@ -28,7 +28,7 @@ func TestDashboardIsServed(t *testing.T) {
 func TestDashboardCallsExistingEndpoints(t *testing.T) {
 	e := newEnv(t)
 	calls := map[string]string{ // the page's api entries → the method it uses
-		"topology": "GET", "sessions": "GET", "users": "GET", "queries": "GET", "resetQueries": "DELETE", "drain": "POST", "rules": "GET", "kill": "POST", "switchover": "POST", "switchovers": "GET", "rejoin": "POST", "rebalance": "GET", "deadlocks": "GET",
+		"topology": "GET", "sessions": "GET", "users": "GET", "queries": "GET", "resetQueries": "DELETE", "drain": "POST", "rules": "GET", "kill": "POST", "switchover": "POST", "switchovers": "GET", "rejoin": "POST", "rebalance": "GET", "deadlocks": "GET", "cache": "GET", "flushCache": "DELETE",
 	}
 	entry := regexp.MustCompile(`(?m)^\s*(\w+): "(/[^"]*)",$`)
 	found := map[string]string{}
