@@ -473,6 +473,19 @@ func TestGlobalReadsAcrossAHandover(t *testing.T) {
 	}
 }
 
+// readsWithin waits up to 5 s for read to return want after the write
+// described by after: the replica may lag, but a cached answer from
+// before the write must not stay.
+func readsWithin(t *testing.T, read func() string, want, after string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for got := read(); got != want; got = read() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %s the read still returns %q, want %q", after, got, want)
+		}
+	}
+}
+
 // A procedure's write to a cached table, which Strata cannot see from the
 // CALL, drops the cached answers too: the next read returns the new row,
 // not the cached one for the rest of its 30 s.
@@ -501,12 +514,7 @@ func TestResultCacheForgetsWhatAProcedureWrote(t *testing.T) {
 		if _, err := db.Exec("CALL rename_item(?)", name); err != nil {
 			t.Fatal(err)
 		}
-		deadline := time.Now().Add(5 * time.Second)
-		for got := read(); got != name; got = read() {
-			if time.Now().After(deadline) {
-				t.Fatalf("after CALL rename_item(%q) the read still returns %q", name, got)
-			}
-		}
+		readsWithin(t, read, name, fmt.Sprintf("CALL rename_item(%q)", name))
 	}
 }
 
@@ -560,12 +568,7 @@ func TestResultCacheFollowsForeignKeysAndTriggers(t *testing.T) {
 		if _, err := db.Exec(step.write); err != nil {
 			t.Fatal(err)
 		}
-		deadline := time.Now().Add(5 * time.Second)
-		for got := reads(); got != step.want; got = reads() {
-			if time.Now().After(deadline) {
-				t.Fatalf("after %s the cached reads (table / view) still return %q, want %q", step.write, got, step.want)
-			}
-		}
+		readsWithin(t, reads, step.want, step.write)
 	}
 	// What Strata learned is on the admin API, and the counters on
 	// /metrics; DELETE /api/cache empties the cache.
@@ -628,13 +631,7 @@ func TestResultCacheInvalidation(t *testing.T) {
 		if _, err := db.Exec("UPDATE cached_items SET name = ? WHERE id = 1", name); err != nil {
 			t.Fatal(err)
 		}
-		// The replica may lag; what must never happen is the cached old row.
-		deadline := time.Now().Add(5 * time.Second)
-		for got := read(); got != name; got = read() {
-			if time.Now().After(deadline) {
-				t.Fatalf("after writing %q the read still returns %q", name, got)
-			}
-		}
+		readsWithin(t, read, name, fmt.Sprintf("writing %q", name))
 	}
 	// Prepared (binary protocol) reads are cached and invalidated the same way.
 	st, err := db.Prepare("SELECT SQL_NO_CACHE name FROM cached_items WHERE id = ?")
