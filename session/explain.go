@@ -81,6 +81,9 @@ func (s *Session) explainPlan(ctx context.Context, sql string, depth int) ([]Exp
 		if line := s.explainConsistency(d); line != "" {
 			rows = append(rows, ExplainRow{Step: "consistency", Cluster: name, Tables: tableNames(f.Tables), Detail: line})
 		}
+		if line := s.explainCache(d, f); line != "" {
+			rows = append(rows, ExplainRow{Step: "cache", Cluster: name, Tables: tableNames(f.Tables), Detail: line})
+		}
 		if form := s.textPrepared(parsed, sql); form != nil {
 			rows = append(rows, ExplainRow{Step: "prepare", Cluster: name, Tables: tableNames(f.Tables),
 				Detail: "runs on the server as the prepared statement " + form.SQL + ", each ? bound to the text's value (backend.prepare_text_reads)"})
@@ -315,6 +318,31 @@ func (s *Session) explainConsistency(d planner.Decision) string {
 		return "consistency global: on a replica once it has applied every write Strata acknowledged there (the primary's position is read first)"
 	}
 	return ""
+}
+
+// explainCache says, for a read a cache: rule keeps, which writes drop
+// its answer besides those to its own tables ("" when the rule caches
+// nothing or the sources are not read yet).
+func (s *Session) explainCache(d planner.Decision, f *sqlparse.Facts) string {
+	if d.Cache <= 0 || s.env.Cache == nil || !s.cacheable(f) {
+		return ""
+	}
+	sources := s.env.Cache.Sources()
+	var also []string
+	known := true
+	for _, t := range s.qualify(f.Tables) {
+		srcs, ok := sources[t]
+		known = known && ok
+		also = append(also, srcs...)
+	}
+	switch {
+	case !known:
+		return "the answer is kept " + d.Cache.String() + "; which other tables' writes drop it is read from information_schema at its first run"
+	case len(also) == 0:
+		return "the answer is kept " + d.Cache.String() + ", dropped by writes to its tables"
+	}
+	slices.Sort(also)
+	return "the answer is kept " + d.Cache.String() + ", dropped by writes to its tables and to " + strings.Join(slices.Compact(also), ", ")
 }
 
 // decisionReason says why d was taken; for a routing rule, which one and

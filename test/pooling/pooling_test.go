@@ -588,6 +588,10 @@ func TestResultCacheFollowsForeignKeysAndTriggers(t *testing.T) {
 	if view.Entries == 0 || view.Hits == 0 {
 		t.Errorf("GET /api/cache: %d entries, %d hits", view.Entries, view.Hits)
 	}
+	explain := strings.Join(testenv.Strings(t, db, "EXPLAIN STRATA SELECT name FROM cached_items WHERE id = 2"), "\n")
+	if !strings.Contains(explain, "cache|main|cached_items|the answer is kept 30s, dropped by writes to its tables and to blog.cached_view, blog.item_groups, blog.item_log") {
+		t.Errorf("EXPLAIN STRATA of a cached read:\n%s", explain)
+	}
 	if m := testenv.GetText(t, admin+"/metrics"); !strings.Contains(m, `strata_result_cache_lookups_total{result="hit"}`) || !strings.Contains(m, "strata_result_cache_entries ") {
 		t.Error("/metrics has no result cache counters")
 	}
