@@ -59,15 +59,15 @@ func TestMergeLeavesItsInputsAlone(t *testing.T) {
 func TestMarks(t *testing.T) {
 	now := time.Unix(1000, 0)
 	m := NewMarks()
-	check := func(step, cluster, addr, wantText string, wantPrimary bool) {
+	check := func(step, primary, addr, wantText string, wantPrimary bool) {
 		t.Helper()
-		if w := m.Need(cluster, addr, now); w.Text != wantText || w.Primary != wantPrimary {
-			t.Fatalf("%s: Need(%s, %s) = %q, primary %v; want %q, %v", step, cluster, addr, w.Text, w.Primary, wantText, wantPrimary)
+		if w := m.Need(primary, addr, now); w.Text != wantText || w.Primary != wantPrimary {
+			t.Fatalf("%s: Need(%s, %s) = %q, primary %v; want %q, %v", step, primary, addr, w.Text, w.Primary, wantText, wantPrimary)
 		}
 	}
-	check("before the cluster's position is known", "main", "r1", "", true)
+	check("before the primary's position is known", "main", "r1", "", true)
 	if !m.Need("main", "r1", now).Settle {
-		t.Fatal("the first read of a cluster is not asked to settle its position")
+		t.Fatal("the first read from a primary is not asked to settle its position")
 	}
 	m.Settle("main", "")
 	check("a primary that never wrote", "main", "r1", "", false)
@@ -76,9 +76,9 @@ func TestMarks(t *testing.T) {
 
 	m.Wrote("main", "0-1-10")
 	check("after a write", "main", "r1", "0-1-10", false)
-	check("another cluster, not settled", "other", "r1", "", true)
+	check("another primary, not settled", "other", "r1", "", true)
 	m.Wrote("other", "0-7-3")
-	check("a write before the cluster was settled, which may not hold all before it", "other", "r1", "", true)
+	check("a write before the primary was settled, which may not hold all before it", "other", "r1", "", true)
 	m.Wrote("main", "0-1-9") // recorded late by a slower session
 	check("an older write recorded later", "main", "r1", "0-1-10", false)
 
