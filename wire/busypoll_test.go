@@ -254,3 +254,29 @@ func nextWaitScenario(t *testing.T) string {
 	}
 	return ""
 }
+
+// A wait whose peer stays silent polls a few times per maxPollGap, not
+// back to back: each poll is two system calls, dear on a VM, and a wait
+// that runs out must not have spent its whole budget making them.
+func TestBusyPollSpacesItsPolls(t *testing.T) {
+	const waitBudget = time.Millisecond
+	p := NewBusyPoll(waitBudget)
+	polls := 0
+	start := time.Now()
+	if p.poll(waitBudget, func() bool { polls++; return false }) {
+		t.Fatal("a poll that never saw data reported data")
+	}
+	if took := time.Since(start); took < waitBudget {
+		t.Fatalf("the wait gave up after %s, before its %s budget", took, waitBudget)
+	}
+	// 1+2+4+8 µs, then one poll every 16 µs: 5 + 985/16 ≈ 67 polls.
+	if limit := int(waitBudget/maxPollGap) + 6; polls > limit {
+		t.Fatalf("a silent peer was polled %d times in %s, want at most %d", polls, waitBudget, limit)
+	}
+
+	// A peer that answers is still seen by the poll, not after the budget.
+	polls = 0
+	if !p.poll(time.Second, func() bool { polls++; return polls == 3 }) {
+		t.Fatal("a poll that saw data on its third try reported none")
+	}
+}
