@@ -33,11 +33,21 @@ type Flavor struct {
 }
 
 // baseCaps are always requested: multi-statements so multi-statement client
-// queries pass through, local files so LOAD DATA LOCAL can be relayed.
+// queries pass through, local files so LOAD DATA LOCAL can be relayed,
+// session tracking so a write's OK carries its GTID (trackGTIDSQL).
 const baseCaps = wire.ClientLongPassword | wire.ClientLongFlag | wire.ClientProtocol41 |
 	wire.ClientTransactions | wire.ClientSecureConn | wire.ClientMultiStatements |
 	wire.ClientMultiResults | wire.ClientPSMultiResults | wire.ClientPluginAuth |
-	wire.ClientPluginAuthLenenc | wire.ClientLocalFiles
+	wire.ClientPluginAuthLenenc | wire.ClientLocalFiles | wire.ClientSessionTrack
+
+// trackGTIDSQL makes a server connection report last_gtid, and nothing
+// else, in the OK packets that end its statements: after a write, the
+// GTID read-your-writes waits for comes with the write's answer instead
+// of costing a SELECT @@last_gtid. The other trackers are turned off so no
+// other statement's answer grows (the relay strips what comes all the
+// same: clients are never offered session tracking).
+const trackGTIDSQL = "SET SESSION session_track_system_variables = 'last_gtid', session_track_schema = OFF, " +
+	"session_track_state_change = OFF, session_track_transaction_info = OFF"
 
 func (f Flavor) caps() uint32 {
 	c := uint32(baseCaps)
@@ -85,6 +95,11 @@ type Conn struct {
 	Broken bool
 	// Bulk: the server accepted MariaDB's COM_STMT_BULK_EXECUTE here.
 	Bulk bool
+	// TracksGTID: the server reports each write's GTID in the OK that
+	// ends it (trackGTIDSQL took), so Result.GTID is authoritative.
+	TracksGTID bool
+
+	sessionTrack bool // CLIENT_SESSION_TRACK was negotiated
 
 	stmts *stmtCache
 	// textStmts are the statements Strata prepared for text SELECTs.
@@ -97,6 +112,8 @@ type Conn struct {
 	// column definitions until they are known to turn into text, a row
 	// longer than the read buffer, and a row turned into text.
 	held, rowIn, rowOut []byte
+	// okBuf holds an OK packet stripped of its session state (stateOK).
+	okBuf []byte
 	// hdr is the header of the packet a relay is copying (copyPacket): a
 	// local array handed to an io.Writer would escape and be a heap
 	// allocation per packet.
@@ -147,9 +164,32 @@ func Dial(ctx context.Context, dc DialConfig) (*Conn, error) {
 		nc.Close()
 		return nil, fmt.Errorf("logging in to %s as %s: %w", dc.Addr, dc.User, err)
 	}
+	if err := c.TrackGTID(); err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("setting up %s: %w", dc.Addr, err)
+	}
 	_ = nc.SetDeadline(time.Time{})
 	c.SetBusyPoll(dc.BusyPoll) // after the handshake, which may have switched to TLS
 	return c, nil
+}
+
+// TrackGTID asks the server to report last_gtid in its OK packets, when
+// the connection negotiated session tracking: at login, and again when a
+// client's own session_track_* settings leave the connection. A server
+// that refuses (one without the variable) leaves TracksGTID off, and
+// Strata reads each write's GTID with a query instead; only a failed
+// connection is an error.
+func (c *Conn) TrackGTID() error {
+	c.TracksGTID = false
+	if !c.sessionTrack {
+		return nil
+	}
+	err := c.SimpleCommand(wire.ComQuery, trackGTIDSQL)
+	if _, refused := err.(*wire.Error); refused {
+		return nil
+	}
+	c.TracksGTID = err == nil
+	return err
 }
 
 type serverHello struct {
@@ -242,6 +282,7 @@ func (c *Conn) handshake(dc DialConfig) error {
 		caps |= wire.ClientSSL
 	}
 	c.Bulk = ext != 0
+	c.sessionTrack = caps&wire.ClientSessionTrack != 0
 	resp := appendLoginHeader(make([]byte, 0, 128), caps, ext, dc.Flavor.Collation)
 	resp = append(resp, dc.User...)
 	resp = append(resp, 0)
@@ -412,8 +453,32 @@ func QueryEach(conns []*Conn, sqls []string) (errs []error) {
 // temporary tables, user variables and prepared statements; Strata forgets
 // what it tracked of them.
 func (c *Conn) Reset() error {
-	if err := c.SimpleCommand(wire.ComResetConnection, ""); err != nil {
+	// The reset puts the session's trackers back to the server's
+	// defaults: the SET that tracks last_gtid again goes right behind
+	// it, in the same round trip.
+	track := c.TracksGTID
+	c.Seq = 0
+	err := c.WritePacket([]byte{wire.ComResetConnection})
+	if err == nil && track {
+		c.scratch = append(append(c.scratch[:0], wire.ComQuery), trackGTIDSQL...)
+		c.Seq = 0
+		err = c.WritePacket(c.scratch)
+	}
+	if err == nil {
+		err = c.Flush()
+	}
+	if err := c.sent(err); err != nil {
 		return err
+	}
+	resetErr := c.readOKs()
+	if track {
+		// Read even after a failed reset, so the connection stays in step.
+		if err := c.readOKs(); err != nil && !c.Broken {
+			c.TracksGTID = false
+		}
+	}
+	if resetErr != nil {
+		return resetErr
 	}
 	c.NeedsReset, c.DB, c.WarnedBy = false, "", 0
 	c.Vars = map[string]string{}

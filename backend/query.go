@@ -412,8 +412,8 @@ func (r *Rows) parseTerminator(p []byte) uint16 {
 	return r.res.Status
 }
 
-// parseOK decodes an OK packet including its info string (the connection
-// does not negotiate session tracking, so nothing follows the info).
+// parseOK decodes an OK packet including its info string (after which
+// comes the session state, when its flag is set).
 func (r *Rows) parseOK(p []byte) (QueryResult, error) {
 	var q QueryResult
 	pos := 1
@@ -436,8 +436,10 @@ func (r *Rows) parseOK(p []byte) (QueryResult, error) {
 	// MariaDB sends the info as a length-encoded string; take the rest of
 	// the packet when it is not one.
 	info := p[pos+4:]
-	if n, w := wire.ReadLenEnc(info); w > 0 && uint64(len(info)-w) == n {
-		info = info[w:]
+	size, w := wire.ReadLenEnc(info)
+	rest := uint64(len(info) - w)
+	if w > 0 && (rest == size || rest > size && q.Status&wire.StatusSessionStateChanged != 0) {
+		info = info[w : w+int(size)]
 	}
 	q.Info = string(info)
 	return q, nil

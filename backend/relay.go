@@ -26,6 +26,13 @@ type Result struct {
 	// Sent is true once any byte of the response went to the client's buffer:
 	// after that a failure cannot be hidden by retrying elsewhere.
 	Sent bool
+	// GTID is the last_gtid the server reported in the answer (the last
+	// report, for several statements), "" when none did. GTIDTracked says
+	// whether every packet that ended a statement could report it (the
+	// connection TracksGTID, and no classic EOF ended a result set): only
+	// then does "" mean that nothing reached the binary log.
+	GTID        string
+	GTIDTracked bool
 }
 
 // ClientError wraps a failure writing to or reading from the client; the
@@ -126,6 +133,7 @@ func (c *Conn) RelayCapture(client *wire.Conn, allowLocal bool, capture *Capture
 // server's name ("": the server's); nil renames nothing.
 func (c *Conn) RelayRenaming(client *wire.Conn, allowLocal bool, capture *Capture, rename func(orgTable string) string) (Result, error) {
 	r := relay{c: c, client: client, out: client.W, allowLocal: allowLocal, rename: rename}
+	r.res.GTIDTracked = c.TracksGTID
 	if client.Chain != nil {
 		// A server numbers its answer from 1; the client expects it to
 		// follow the answers before it.
@@ -166,14 +174,16 @@ func (r *relay) run() error {
 				r.failed()
 				return r.replace(n, seq, wire.AppendErr(nil, ErrLocalInfileDisabled))
 			}
-			if last {
-				r.markMore(true)
+			if ok.Status&wire.StatusSessionStateChanged != 0 {
+				err = r.stateOK(n, seq, last)
+			} else {
+				if last {
+					r.markMore(true)
+				}
+				err = r.copy(n, seq)
 			}
-			if err := r.copy(n, seq); err != nil {
+			if err != nil || last {
 				return err
-			}
-			if last {
-				return nil
 			}
 		case wire.HeaderErr:
 			p, err := r.capture(n, seq)
@@ -273,6 +283,13 @@ func (r *relay) rows() (bool, error) {
 			r.res.Status, r.res.Warnings = terminator(r.head, r.c.Flavor.DeprecateEOF)
 			r.res.HasStatus = true
 			more := r.res.Status&wire.StatusMoreResults != 0
+			if !r.c.Flavor.DeprecateEOF {
+				// An EOF packet has no room for session state.
+				r.res.GTIDTracked = false
+			}
+			if r.res.Status&wire.StatusSessionStateChanged != 0 && r.c.Flavor.DeprecateEOF {
+				return more, r.stateOK(n, seq, !more)
+			}
 			if !more {
 				r.markMore(r.c.Flavor.DeprecateEOF)
 			}
@@ -292,6 +309,37 @@ func (r *relay) rows() (bool, error) {
 			r.res.Rows++
 		}
 	}
+}
+
+// stateOK relays an OK packet (header 0x00, or 0xfe ending a result set)
+// that carries session state: the last_gtid it reports goes to the
+// result, and the client gets the packet without the state, which it
+// never asked for. last says that it ends the server's answer.
+func (r *relay) stateOK(n int, seq byte, last bool) error {
+	r.res.Status &^= wire.StatusSessionStateChanged // what the client sees
+	if n <= wire.BufferSize/2 {
+		p, err := r.c.R.Peek(n)
+		if err != nil {
+			return &ServerError{r.c.Addr, err}
+		}
+		if stripped, ok := wire.StripSessionState(r.c.okBuf[:0], p); ok {
+			if gtid, found := wire.TrackedVariable(p, "last_gtid"); found {
+				r.res.GTID = gtid
+			}
+			r.c.okBuf = stripped
+			if last && r.chain != nil && r.chain.More {
+				wire.MarkMoreResults(stripped, true)
+			}
+			return r.replace(n, seq, stripped)
+		}
+	}
+	// Not an OK Strata can take apart (none is this long): it goes as it
+	// came, and what it reported is not known.
+	r.res.GTIDTracked = false
+	if last {
+		r.markMore(true)
+	}
+	return r.copy(n, seq)
 }
 
 // terminator returns the status flags and warning count of the packet that
@@ -376,7 +424,11 @@ func (c *Conn) RelayOne(client *wire.Conn) (Result, error) {
 	r := relay{c: c, client: client, out: client.W}
 	n, seq, err := r.readHeader()
 	if err == nil {
-		err = r.copy(n, seq)
+		if ok, parsed := wire.ParseOK(r.head); parsed && r.head[0] == wire.HeaderOK && ok.Status&wire.StatusSessionStateChanged != 0 {
+			err = r.stateOK(n, seq, true) // a COM_REFRESH that was binlogged
+		} else {
+			err = r.copy(n, seq)
+		}
 	}
 	if err != nil {
 		c.Broken = true

@@ -110,3 +110,92 @@ func TestRelayChainsAnswers(t *testing.T) {
 		}
 	})
 }
+
+// A write's OK brings its GTID (the connection tracks last_gtid), and the
+// client gets the OK it would get from a server it asked no session
+// tracking of: without the state and its status flag. An answer that
+// wrote nothing reports no GTID; only answers every end of which could
+// carry one are trusted (a classic EOF cannot).
+func TestRelayReportsAWritesGTID(t *testing.T) {
+	eachFlavor(t, func(t *testing.T, c *Conn) {
+		if !c.TracksGTID {
+			t.Fatal("a MariaDB connection does not track last_gtid")
+		}
+		mustExec(t, c, "CREATE TABLE IF NOT EXISTS gtids (id INT PRIMARY KEY, v INT)")
+		mustExec(t, c, "DELETE FROM gtids")
+		relay := func(query string) (Result, []relayed) {
+			t.Helper()
+			var buf bytes.Buffer
+			client := &wire.Conn{W: bufio.NewWriter(&buf), Seq: 1}
+			if err := c.Command(append([]byte{wire.ComQuery}, query...)); err != nil {
+				t.Fatal(err)
+			}
+			res, err := c.Relay(client, false)
+			if err != nil || res.Err != nil {
+				t.Fatalf("%s: %v %v", query, err, res.Err)
+			}
+			client.W.Flush()
+			return res, splitPackets(t, buf.Bytes())
+		}
+		lastGTID := func() string {
+			t.Helper()
+			_, rows := queryAll(t, c, "SELECT @@last_gtid")
+			return string(rows[0][0])
+		}
+		cases := []struct {
+			query   string
+			wrote   bool
+			tracked bool
+			info    string // the info the client's OK keeps
+		}{
+			{query: "INSERT INTO gtids VALUES (1, 1)", wrote: true, tracked: true},
+			{query: "UPDATE gtids SET v = 2 WHERE id = 1", wrote: true, tracked: true, info: "Rows matched: 1  Changed: 1  Warnings: 0"},
+			{query: "UPDATE gtids SET v = 2 WHERE id = 2", tracked: true, info: "Rows matched: 0  Changed: 0  Warnings: 0"},
+			{query: "INSERT INTO gtids VALUES (3, 3); SELECT v FROM gtids WHERE id = 3", wrote: true, tracked: c.Flavor.DeprecateEOF},
+			{query: "SELECT v FROM gtids", tracked: c.Flavor.DeprecateEOF},
+		}
+		for _, tc := range cases {
+			res, packets := relay(tc.query)
+			if res.GTIDTracked != tc.tracked {
+				t.Errorf("%s: GTIDTracked %v, want %v", tc.query, res.GTIDTracked, tc.tracked)
+			}
+			if want := lastGTID(); tc.wrote && res.GTID != want || !tc.wrote && res.GTID != "" {
+				t.Errorf("%s: reported GTID %q (wrote %v; @@last_gtid is %q)", tc.query, res.GTID, tc.wrote, want)
+			}
+			for _, p := range packets {
+				if p.payload[0] != wire.HeaderOK && (p.payload[0] != wire.HeaderEOF || len(p.payload) >= 9) {
+					continue
+				}
+				if endStatus(p.payload, c.Flavor.DeprecateEOF)&wire.StatusSessionStateChanged != 0 {
+					t.Errorf("%s: the client got a packet flagged with session state: % x", tc.query, p.payload)
+				}
+			}
+			if last := packets[len(packets)-1].payload; last[0] == wire.HeaderOK {
+				want := wire.AppendOK(nil, wire.HeaderOK, 1, 0, res.Status, 0)
+				if !tc.wrote {
+					want = wire.AppendOK(nil, wire.HeaderOK, 0, 0, res.Status, 0)
+				}
+				if tc.info != "" {
+					want = wire.AppendLenEncString(want, []byte(tc.info))
+				}
+				if !bytes.Equal(last, want) {
+					t.Errorf("%s: the client's OK is % x, want % x", tc.query, last, want)
+				}
+			}
+		}
+		// A reset puts the server's trackers back to its defaults;
+		// Strata sets them again in the same round trip.
+		if err := c.Reset(); err != nil || !c.TracksGTID {
+			t.Fatalf("after a reset: %v, tracking %v", err, c.TracksGTID)
+		}
+		if err := c.SimpleCommand(wire.ComInitDB, "qt"); err != nil {
+			t.Fatal(err)
+		}
+		if res, _ := relay("INSERT INTO gtids VALUES (4, 4)"); res.GTID == "" || res.GTID != lastGTID() {
+			t.Errorf("after a reset, an INSERT reported GTID %q", res.GTID)
+		}
+		if res, packets := relay("USE qt"); len(packets) != 1 || res.GTID != "" || endStatus(packets[0].payload, false)&wire.StatusSessionStateChanged != 0 {
+			t.Errorf("USE after a reset: %+v, % x (session_track_schema back on?)", res, packets)
+		}
+	})
+}

@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/strata-proxy/strata/backend"
@@ -12,8 +13,10 @@ import (
 )
 
 // Read-your-writes (cluster consistency: session). After the session's
-// write commits, Strata asks the primary for the write's GTID; a later read
-// goes to a replica only once that replica has applied it (MASTER_GTID_WAIT
+// write commits, Strata records the write's GTID, which the primary
+// reports in the write's OK (Strata's server connections track
+// last_gtid), or else answers to SELECT @@last_gtid; a later read goes
+// to a replica only once that replica has applied it (MASTER_GTID_WAIT
 // with a short timeout), else to the primary.
 //
 // consistency: global does the same with every session's writes: the
@@ -22,11 +25,28 @@ import (
 // web form redirects to, on a new connection) runs on a replica only
 // once the replica has applied it.
 
-// recordWrite fetches the GTID of the session's last committed write on c,
+// recordWrite records the GTID of the session's last committed write on c,
 // the primary connection that ran it, for read-your-writes and for the
 // result cache (which must not refill from a replica without the write).
-func (s *Session) recordWrite(c *backend.Conn, tables []string) {
-	gtid, err := queryValue(c, "SELECT @@last_gtid")
+// answer is the relayed answer of the statement that committed it, when
+// there is one: the GTID the server reported there saves asking for it.
+func (s *Session) recordWrite(c *backend.Conn, tables []string, answer *backend.Result) {
+	gtid, reported := reportedGTID(c, answer)
+	if reported && gtid == "" {
+		// Nothing reached the binary log (an UPDATE that changed no
+		// row, a transaction that wrote nothing): no replica has
+		// anything new to apply. What the cache kept of the tables
+		// goes all the same, and a fill still waits for their last
+		// write.
+		if s.env.Cache != nil && len(tables) > 0 {
+			s.env.Cache.Invalidate(tables)
+		}
+		return
+	}
+	var err error
+	if !reported {
+		gtid, err = queryValue(c, "SELECT @@last_gtid")
+	}
 	if s.env.Cache != nil && len(tables) > 0 {
 		s.env.Cache.NoteWrite(tables, gtid)
 	}
@@ -51,6 +71,23 @@ func (s *Session) recordWrite(c *backend.Conn, tables []string) {
 	clear(s.gtidApplied)
 }
 
+// reportedGTID returns the GTID the server reported in answer, the
+// answer of a statement just run on c, and whether that report can be
+// trusted: an answer that ended in an error may have committed before it
+// failed (a CALL), and a client that changed the session's trackers may
+// have silenced them.
+func reportedGTID(c *backend.Conn, answer *backend.Result) (string, bool) {
+	if answer == nil || !answer.GTIDTracked || answer.Err != nil || !c.TracksGTID {
+		return "", false
+	}
+	for name := range c.Vars {
+		if strings.HasPrefix(name, "session_track") {
+			return "", false
+		}
+	}
+	return answer.GTID, true
+}
+
 // recordShardWrites is trackWrites for a write over shards that committed
 // outside a client transaction: each shard's part has its own GTID, and a
 // read of any of those shards right after must see it.
@@ -66,7 +103,7 @@ func (s *Session) recordShardWrites(f *sqlparse.Facts, conns []*shardConn) {
 	}
 	for _, sc := range conns {
 		if !sc.conn.Broken {
-			s.recordWrite(sc.conn, tables)
+			s.recordWrite(sc.conn, tables, nil)
 		}
 	}
 }
@@ -75,7 +112,7 @@ func (s *Session) recordShardWrites(f *sqlparse.Facts, conns []*shardConn) {
 // c (a part of a transaction across clusters), for read-your-writes.
 func (s *Session) recordCommitted(c *backend.Conn) {
 	if s.sessionConsistency() && !c.Broken {
-		s.recordWrite(c, nil)
+		s.recordWrite(c, nil, nil)
 	}
 }
 

@@ -480,9 +480,10 @@ func (s *Session) statementDone(rt route, cmd command, res backend.Result, took 
 	s.learn(rt.conn, cmd.stmts, res)
 	s.noteInsertID(rt.conn, res.LastInsertID)
 	if !cmd.metadata {
+		// A COM_STMT_PREPARE writes nothing: its EXECUTEs do.
 		s.noteTxStatement(f)
+		s.trackWrites(rt, f, res)
 	}
-	s.trackWrites(rt, f, res)
 	s.release(rt.conn, f, rt.primary, leftDiagnostics(res) || f.ReadsPrevious)
 	if s.timeLimit != "" && (rt.conn == s.pinned || rt.conn == s.sticky) {
 		// The connection stays with the session (a read with
@@ -564,7 +565,11 @@ func (s *Session) trackWrites(rt route, f *sqlparse.Facts, res backend.Result) {
 	}
 	if s.wroteSinceTx && !s.inTx && rt.primary && !rt.conn.Broken {
 		s.wroteSinceTx = false
-		s.recordWrite(rt.conn, s.pendingWrites)
+		answer := &res
+		if strings.Contains(strings.ToLower(f.Text), "session_track") {
+			answer = nil // SET STATEMENT session_track_... = '' FOR ...
+		}
+		s.recordWrite(rt.conn, s.pendingWrites, answer)
 		s.pendingWrites = s.pendingWrites[:0]
 	}
 }

@@ -178,6 +178,15 @@ func (v *varSet) apply(c *backend.Conn, timeLimit string) error {
 		if _, ok := v.m[name]; ok || (name == statementTimeVar && timeLimit != "") {
 			continue
 		}
+		if strings.HasPrefix(name, "session_track") {
+			// Another session's own trackers: the server's defaults
+			// would not be Strata's, which report each write's GTID.
+			if err := c.TrackGTID(); err != nil {
+				return err
+			}
+			deleteTrackers(c.Vars)
+			continue
+		}
 		if err := c.SimpleCommand(comQuery, "SET SESSION "+serverVarName(c, name)+" = DEFAULT"); err != nil {
 			// A variable without a session default: start the connection over.
 			c.NeedsReset = true
@@ -186,6 +195,15 @@ func (v *varSet) apply(c *backend.Conn, timeLimit string) error {
 		delete(c.Vars, name)
 	}
 	return nil
+}
+
+// deleteTrackers forgets the session_track_* settings vars holds.
+func deleteTrackers(vars map[string]string) {
+	for name := range vars {
+		if strings.HasPrefix(name, "session_track") {
+			delete(vars, name)
+		}
+	}
 }
 
 // serverVarName is the name c's server knows a variable by: the

@@ -173,6 +173,51 @@ func TestReadYourWrites(t *testing.T) {
 	if n := stale(session, 100000, 1000); n != 0 {
 		t.Errorf("consistency: session returned %d stale reads of 1000", n)
 	}
+	// The GTID each write leaves comes back in the write's OK (Strata's
+	// server connections track last_gtid): no SELECT @@last_gtid follows
+	// the writes on the primary. (Health checks select there too, a few a
+	// second.)
+	primary := testenv.Direct(t, env.Primary.Addr)
+	comSelect := func() int {
+		var name string
+		var n int
+		if err := primary.QueryRow("SHOW GLOBAL STATUS LIKE 'Com_select'").Scan(&name, &n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	writer := testenv.Open(t, testenv.DSN(session.MySQLAddr(), "app", "app", "blog"))
+	before := comSelect()
+	for i := range 200 {
+		if _, err := writer.Exec("INSERT INTO ryw VALUES (?, 0)", 150000+i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := comSelect() - before; n >= 100 {
+		t.Errorf("200 writes under consistency: session ran %d SELECTs on the primary: their GTIDs were asked for", n)
+	}
+	// A client that turns the server's trackers off for its session still
+	// reads its writes (Strata asks for their GTIDs), and so do the
+	// clients the same server connections serve after it (Strata tracks
+	// last_gtid there again, not the server's defaults).
+	own := testenv.Conn(t, testenv.Open(t, testenv.DSN(session.MySQLAddr(), "app", "app", "blog")))
+	ctx := testenv.Ctx(t)
+	if _, err := own.ExecContext(ctx, "SET session_track_system_variables = '', session_track_schema = ON"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 100 {
+		var v int
+		if _, err := own.ExecContext(ctx, "INSERT INTO ryw VALUES (?, ?)", 160000+i, i); err != nil {
+			t.Fatal(err)
+		}
+		if err := own.QueryRowContext(ctx, "SELECT SQL_NO_CACHE v FROM ryw WHERE id = ?", 160000+i).Scan(&v); err != nil || v != i {
+			t.Fatalf("with the session's own trackers off, a read after its write got %d, %v", v, err)
+		}
+	}
+	own.Close()
+	if n := stale(session, 170000, 200); n != 0 {
+		t.Errorf("after a session that set its own trackers, consistency: session returned %d stale reads of 200", n)
+	}
 	// EXPLAIN STRATA says what the session's next read waits for.
 	conn := testenv.Conn(t, testenv.Open(t, testenv.DSN(session.MySQLAddr(), "app", "app", "blog")))
 	if _, err := conn.ExecContext(testenv.Ctx(t), "INSERT INTO ryw VALUES (200000, 1)"); err != nil {
