@@ -194,11 +194,11 @@ func readConnectAttrs(p []byte) session.ClientAttrs {
 	}
 	var version string
 	for len(p) > 0 {
-		name, rest, ok := readLenEncString(p)
+		name, rest, ok := wire.ReadLenEncString(p)
 		if !ok {
 			break
 		}
-		value, rest, ok := readLenEncString(rest)
+		value, rest, ok := wire.ReadLenEncString(rest)
 		if !ok {
 			break
 		}
@@ -225,15 +225,6 @@ const maxAttrLen = 64
 
 func shownAttr(b []byte) string {
 	return strings.ToValidUTF8(string(b[:min(len(b), maxAttrLen)]), "?")
-}
-
-// readLenEncString reads a length-encoded string off p.
-func readLenEncString(p []byte) (s, rest []byte, ok bool) {
-	n, w := wire.ReadLenEnc(p)
-	if w == 0 || uint64(len(p)-w) < n {
-		return nil, nil, false
-	}
-	return p[w : w+int(n)], p[w+int(n):], true
 }
 
 // accessDenied is MySQL's error 1045 with its usual wording.

@@ -176,6 +176,15 @@ func ParseEOF(p []byte) (warnings, status uint16) {
 	return binary.LittleEndian.Uint16(p[1:]), binary.LittleEndian.Uint16(p[3:])
 }
 
+// ReadLenEncString splits a length-encoded string off the front of b.
+func ReadLenEncString(b []byte) (s, rest []byte, ok bool) {
+	size, n := ReadLenEnc(b)
+	if n == 0 || uint64(len(b)-n) < size {
+		return nil, nil, false
+	}
+	return b[n : n+int(size)], b[n+int(size):], true
+}
+
 // AppendOK builds an OK packet payload.
 func AppendOK(b []byte, header byte, affected, insertID uint64, status, warnings uint16) []byte {
 	b = append(b, header)

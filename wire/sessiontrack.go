@@ -75,11 +75,11 @@ func TrackedVariable(p []byte, name string) (value string, found bool) {
 		if typ != sessionTrackSystemVariables {
 			continue
 		}
-		v, rest, ok := lenEncString(entry)
+		v, rest, ok := ReadLenEncString(entry)
 		if !ok || string(v) != name {
 			continue
 		}
-		if v, _, ok = lenEncString(rest); ok {
+		if v, _, ok = ReadLenEncString(rest); ok {
 			value, found = string(v), true // the last change counts
 		}
 	}
@@ -103,13 +103,4 @@ func StripSessionState(dst, p []byte) (out []byte, ok bool) {
 	status := binary.LittleEndian.Uint16(dst[start+statusAt:]) &^ StatusSessionStateChanged
 	binary.LittleEndian.PutUint16(dst[start+statusAt:], status)
 	return dst, true
-}
-
-// lenEncString splits a length-encoded string off the front of b.
-func lenEncString(b []byte) (s, rest []byte, ok bool) {
-	size, n := ReadLenEnc(b)
-	if n == 0 || uint64(len(b)-n) < size {
-		return nil, nil, false
-	}
-	return b[n : n+int(size)], b[n+int(size):], true
 }
