@@ -267,6 +267,11 @@ func (c *Conn) handshake(dc DialConfig) error {
 	}
 	auth := scramble(plugin, hello.salt, dc.Password)
 	caps := dc.Flavor.caps() & (hello.caps | wire.ClientLongPassword)
+	if hello.caps&wire.ClientMySQL != 0 {
+		// Not MariaDB: no last_gtid to track (MySQL reports GTIDs
+		// otherwise), so no session state to take apart either.
+		caps &^= wire.ClientSessionTrack
+	}
 	// Bulk execution is asked for whenever a MariaDB server offers it, so
 	// any connection can serve a client that sends COM_STMT_BULK_EXECUTE;
 	// it changes no reply to other commands.
