@@ -100,6 +100,11 @@ type Conn struct {
 	TracksGTID bool
 
 	sessionTrack bool // CLIENT_SESSION_TRACK was negotiated
+	// reported is the last_gtid the OK of command number reportedAt
+	// (Uses) reported, "" for none, for answers read outside the relay
+	// (ReportedGTID).
+	reported   string
+	reportedAt uint64
 
 	stmts *stmtCache
 	// textStmts are the statements Strata prepared for text SELECTs.
@@ -506,8 +511,10 @@ func (c *Conn) readOKs() error {
 		}
 		switch p[0] {
 		case wire.HeaderErr:
+			c.reportedAt = 0 // statements before it may have written
 			return c.parseErr(p)
 		case wire.HeaderOK:
+			c.noteReport(p)
 			ok, _ := wire.ParseOK(p)
 			if ok.Status&wire.StatusMoreResults == 0 {
 				return nil
@@ -518,6 +525,31 @@ func (c *Conn) readOKs() error {
 			return fmt.Errorf("unexpected result set from %s", c.Addr)
 		}
 	}
+}
+
+// noteReport keeps what the OK packet p, an answer to the last command
+// sent, reports of last_gtid; several OKs of one answer keep the last
+// report.
+func (c *Conn) noteReport(p []byte) {
+	if c.reportedAt != c.Uses {
+		c.reported, c.reportedAt = "", c.Uses
+	}
+	if gtid, found := wire.TrackedVariable(p, "last_gtid"); found {
+		c.reported = gtid
+	}
+}
+
+// ReportedGTID is the last_gtid the server reported in its answer to the
+// last command sent on c, read outside the relay (a SimpleCommand, an
+// answer without rows read through Rows): "" when it reported none,
+// which means nothing reached the binary log. ok is false when that
+// answer was not read so (it had rows, or failed) or the connection does
+// not track last_gtid.
+func (c *Conn) ReportedGTID() (gtid string, ok bool) {
+	if !c.TracksGTID || c.reportedAt != c.Uses || c.reportedAt == 0 {
+		return "", false
+	}
+	return c.reported, true
 }
 
 // Close closes the network connection.

@@ -257,7 +257,9 @@ func (r *Rows) readHead() error {
 			return r.end(err)
 		}
 		r.res = ok
+		c.noteReport(p)
 		if ok.Status&wire.StatusMoreResults != 0 {
+			c.reportedAt = 0 // the answers drained below are not read for it
 			if err := r.drainMore(); err != nil {
 				return r.end(err)
 			}

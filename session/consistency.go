@@ -72,18 +72,25 @@ func (s *Session) recordWrite(c *backend.Conn, tables []string, answer *backend.
 }
 
 // reportedGTID returns the GTID the server reported in answer, the
-// answer of a statement just run on c, and whether that report can be
-// trusted: an answer that ended in an error may have committed before it
-// failed (a CALL), and a client that changed the session's trackers may
-// have silenced them.
+// relayed answer of a statement just run on c (nil: the answer to the
+// last command on c, read by Strata itself, as a COMMIT of a write over
+// shards is), and whether that report can be trusted: an answer that
+// ended in an error may have committed before it failed (a CALL), and a
+// client that changed the session's trackers may have silenced them.
 func reportedGTID(c *backend.Conn, answer *backend.Result) (string, bool) {
-	if answer == nil || !answer.GTIDTracked || answer.Err != nil || !c.TracksGTID {
+	if !c.TracksGTID {
 		return "", false
 	}
 	for name := range c.Vars {
 		if strings.HasPrefix(name, "session_track") {
 			return "", false
 		}
+	}
+	if answer == nil {
+		return c.ReportedGTID()
+	}
+	if !answer.GTIDTracked || answer.Err != nil {
+		return "", false
 	}
 	return answer.GTID, true
 }

@@ -567,7 +567,9 @@ func (s *Session) trackWrites(rt route, f *sqlparse.Facts, res backend.Result) {
 		s.wroteSinceTx = false
 		answer := &res
 		if strings.Contains(strings.ToLower(f.Text), "session_track") {
-			answer = nil // SET STATEMENT session_track_... = '' FOR ...
+			// SET STATEMENT session_track_... = '' FOR ...: the
+			// report says nothing; ask.
+			answer = &backend.Result{}
 		}
 		s.recordWrite(rt.conn, s.pendingWrites, answer)
 		s.pendingWrites = s.pendingWrites[:0]

@@ -166,16 +166,53 @@ func TestReadYourWritesInAReadOverShards(t *testing.T) {
 func readYourSplitWrites(t *testing.T, config string, first int) {
 	ctx := testenv.Ctx(t)
 	_, db := laggingStrata(t, config)
-	for i := 0; i < 10; i++ {
-		id := first + 2*i
-		if _, err := db.ExecContext(ctx, fmt.Sprintf("INSERT INTO notes (id, owner, body) VALUES (%d, 2, 'split'), (%d, 3, 'split')", id, id+1)); err != nil {
-			t.Fatal(err)
+	asked := lastGTIDQueries(t, []string{"127.0.0.1:25601", "127.0.0.1:25603"}, func() {
+		for i := 0; i < 10; i++ {
+			id := first + 2*i
+			if _, err := db.ExecContext(ctx, fmt.Sprintf("INSERT INTO notes (id, owner, body) VALUES (%d, 2, 'split'), (%d, 3, 'split')", id, id+1)); err != nil {
+				t.Fatal(err)
+			}
+			var body string
+			if err := db.QueryRowContext(ctx, fmt.Sprintf("SELECT body FROM notes WHERE owner = 2 AND id = %d", id)).Scan(&body); err != nil {
+				t.Fatalf("read %d right after the session's own write over s0 and s1: %v", i, err)
+			}
 		}
-		var body string
-		if err := db.QueryRowContext(ctx, fmt.Sprintf("SELECT body FROM notes WHERE owner = 2 AND id = %d", id)).Scan(&body); err != nil {
-			t.Fatalf("read %d right after the session's own write over s0 and s1: %v", i, err)
+	})
+	// Each shard reported its part's GTID in the OK of its COMMIT.
+	if asked != 0 {
+		t.Errorf("the shards' primaries were asked SELECT @@last_gtid %d times for 10 writes over them", asked)
+	}
+}
+
+// lastGTIDQueries counts the SELECT @@last_gtid the servers at addrs ran
+// while f ran, from their general logs.
+func lastGTIDQueries(t *testing.T, addrs []string, f func()) int {
+	t.Helper()
+	ctx := testenv.Ctx(t)
+	setLog := func(on string) {
+		for _, addr := range addrs {
+			for _, q := range []string{"SET GLOBAL log_output = 'TABLE'", "SET GLOBAL general_log = " + on, "TRUNCATE mysql.general_log"} {
+				if err := env.SB.Server(addr).Exec(ctx, q); err != nil {
+					t.Fatal(err)
+				}
+			}
 		}
 	}
+	setLog("ON")
+	t.Cleanup(func() { setLog("OFF") })
+	f()
+	n := 0
+	for _, addr := range addrs {
+		var k int
+		// The pattern is built so that this query's own log entry does not match.
+		err := testenv.Direct(t, addr).QueryRowContext(ctx,
+			"SELECT COUNT(*) FROM mysql.general_log WHERE argument LIKE CONCAT('%@@last', '_gtid%')").Scan(&k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += k
+	}
+	return n
 }
 
 // laggingStrata makes s0's replica apply writes a second late and starts a
