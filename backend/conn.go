@@ -113,6 +113,10 @@ type Conn struct {
 	loginGen  uint64 // the pool's default account when dialed (Pool.SetLogin)
 	lastUsed  time.Time
 	scratch   []byte
+	// waitFirst is the wait the next RequestFor sends ahead of its
+	// request (WaitFirst), waitPacket its packet.
+	waitFirst  string
+	waitPacket []byte
 	// held, rowIn and rowOut are RelayAsText's buffers: a result's
 	// column definitions until they are known to turn into text, a row
 	// longer than the read buffer, and a row turned into text.
@@ -406,8 +410,14 @@ func (c *Conn) Command(payload []byte) error {
 func (c *Conn) Request(payload []byte) error { return c.RequestFor(payload, nil) }
 
 // RequestFor is Request for a statement of shape h: busy polling for the
-// answer follows what h's earlier answers taught (wire.ReplyPoll).
+// answer follows what h's earlier answers taught (wire.ReplyPoll). With a
+// wait pending (WaitFirst) the wait goes first, in the same write, and
+// its answer decides whether the request's counts (ErrReplicaBehind: it
+// did not, and has been dropped).
 func (c *Conn) RequestFor(payload []byte, h *wire.ReplyPoll) error {
+	if c.waitFirst != "" {
+		return c.requestAfterWait(payload)
+	}
 	c.Seq = 0
 	err := c.WritePacket(payload)
 	if err == nil {

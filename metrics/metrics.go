@@ -35,6 +35,7 @@ type Metrics struct {
 	passedOn      prometheus.Counter
 	consistency   prometheus.Counter
 	gtidWaits     *prometheus.CounterVec
+	gtidWaitsPipe *prometheus.CounterVec
 	rangeFill     *prometheus.GaugeVec
 	schemaDiffers *prometheus.GaugeVec
 	shardQueries  *prometheus.CounterVec
@@ -87,6 +88,7 @@ func New() *Metrics {
 	m.backendConns = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "strata_backend_connections", Help: "Backend connections by server and state (idle, in_use)."}, []string{"server", "state"})
 	m.consistency = prometheus.NewCounter(prometheus.CounterOpts{Name: "strata_read_your_writes_primary_total", Help: "Reads sent to the primary because no replica had applied the writes they must see (consistency: session or global) yet."})
 	m.gtidWaits = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_read_your_writes_waits_total", Help: "MASTER_GTID_WAIT queries Strata ran on a replica before a read (consistency: session or global), by outcome: applied (the replica served the read) or behind (it had not applied the writes within read_your_writes_wait; the read went to the primary)."}, []string{"outcome"})
+	m.gtidWaitsPipe = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_read_your_writes_waits_with_read_total", Help: "Of strata_read_your_writes_waits_total, the waits Strata sent in the same write as the read they guard (text reads), which cost no round trip of their own; by outcome: applied, or behind (the replica answered the read too early: Strata dropped that answer and ran the read on the primary)."}, []string{"outcome"})
 	m.schemaDiffers = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "strata_shard_schema_differing_copies", Help: "Copies of a sharded or reference table (a shard's table, a period table, a reference table's copy) missing or defined otherwise than most of its copies, at the last check (at start and hourly; strata shards check-schema lists them)."}, []string{"table"})
 	m.rangeFill = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "strata_shard_range_fill_ratio", Help: "How much of the open-ended last range of a range-sharded table is used, against the size of the range before it."}, []string{"table", "shard"})
 	m.shardQueries = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_shard_queries_total", Help: "Queries Strata sent to shard clusters for statements it merged or split (one per route), by cluster and kind (read, write)."}, []string{"cluster", "kind"})
@@ -114,7 +116,7 @@ func New() *Metrics {
 	m.deadlocks = prometheus.NewCounter(prometheus.CounterOpts{Name: "strata_deadlocks_broken_total", Help: "Deadlocks across servers Strata ended: transactions (or autocommit writes over several shards) waiting for each other's locks on different servers, which no server can see; each time one was rolled back and its client got error 1213."})
 	m.deadlockCheck = prometheus.NewGauge(prometheus.GaugeOpts{Name: "strata_deadlock_check_failing", Help: "1 while the detector of deadlocks across servers cannot read the servers' lock waits (backend.user needs PROCESS): such deadlocks then wait out innodb_lock_wait_timeout. GET /api/deadlocks says why."})
 	m.textPrepared = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strata_text_prepared_total", Help: "Text SELECTs of a client run as their statement shape's server-side prepared statement (backend.prepare_text_reads), by outcome: executed; refused (the server would not prepare the shape) and untextable (its result has a FLOAT, DOUBLE or very long column, whose binary values Strata does not turn into text), after which the shape's texts go to the server as they are."}, []string{"outcome"})
-	m.Registry.MustRegister(m.textPrepared, m.clientMax, m.certExpiry, m.twoPhase, m.twoPhaseFixed, m.txShardFound, m.txLockFound, m.rowGuesses, m.deadlocks, m.deadlockCheck, m.primaryChg, m.writesHeld, m.shardQueries, m.runFirst, m.runFirstRows, m.loadRows, m.periodTables, m.zoneReads, m.movedRows, m.rebalanced, m.fencePause, m.rangeFill, m.schemaDiffers, m.consistency, m.gtidWaits, m.queries, m.errors, m.latency, m.clientConns, m.userConns, m.clientTotal, m.rejectedConns, m.idleClosed, m.goneReads, m.passedOn, m.retries,
+	m.Registry.MustRegister(m.textPrepared, m.clientMax, m.certExpiry, m.twoPhase, m.twoPhaseFixed, m.txShardFound, m.txLockFound, m.rowGuesses, m.deadlocks, m.deadlockCheck, m.primaryChg, m.writesHeld, m.shardQueries, m.runFirst, m.runFirstRows, m.loadRows, m.periodTables, m.zoneReads, m.movedRows, m.rebalanced, m.fencePause, m.rangeFill, m.schemaDiffers, m.consistency, m.gtidWaits, m.gtidWaitsPipe, m.queries, m.errors, m.latency, m.clientConns, m.userConns, m.clientTotal, m.rejectedConns, m.idleClosed, m.goneReads, m.passedOn, m.retries,
 		m.backendDials, m.serverUp, m.replicaLag, m.backendConns,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "strata_build_info", Help: "1, labelled with the source revision and Go version this Strata was built from (strata version): which build each instance of a fleet runs."}, []string{"revision", "go_version"})
@@ -241,13 +243,16 @@ func (m *Metrics) BackendConns(server string, idle, inUse int) {
 func (m *Metrics) ConsistencyFallback() { m.consistency.Inc() }
 
 // GTIDWaited records a replica's wait for the writes a read must see:
-// applied, or behind when the wait ran out.
-func (m *Metrics) GTIDWaited(applied bool) {
+// applied, or behind when the wait ran out; withRead: sent with the read.
+func (m *Metrics) GTIDWaited(applied, withRead bool) {
 	outcome := "behind"
 	if applied {
 		outcome = "applied"
 	}
 	m.gtidWaits.WithLabelValues(outcome).Inc()
+	if withRead {
+		m.gtidWaitsPipe.WithLabelValues(outcome).Inc()
+	}
 }
 
 // SetRangeFill reports the fill ratio of a range-sharded table's last range.

@@ -2,14 +2,15 @@ package session
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/strata-proxy/strata/backend"
+	"github.com/strata-proxy/strata/gtid"
 	"github.com/strata-proxy/strata/sqlparse"
 	"github.com/strata-proxy/strata/topology"
-	"github.com/strata-proxy/strata/wire"
 )
 
 // Read-your-writes (cluster consistency: session). After the session's
@@ -45,7 +46,7 @@ func (s *Session) recordWrite(c *backend.Conn, tables []string, answer *backend.
 	}
 	var err error
 	if !reported {
-		gtid, err = queryValue(c, "SELECT @@last_gtid")
+		gtid, err = c.QueryValue("SELECT @@last_gtid")
 	}
 	if s.env.Cache != nil && len(tables) > 0 {
 		s.env.Cache.NoteWrite(tables, gtid)
@@ -130,16 +131,55 @@ type writeMark struct {
 	unknown bool
 }
 
-// replicaHas reports whether c's server has applied gtid, waiting up to its
-// cluster's read_your_writes_wait for it.
-func (s *Session) replicaHas(c *backend.Conn, gtid string) bool {
+// gtidWait is a replica's wait for a write a read must see, and whose
+// record its outcome updates.
+type gtidWait struct {
+	gtid string
+	kind waitKind
+	need gtid.Wait // waitGlobal: what the shared marks asked for
+}
+
+type waitKind uint8
+
+const (
+	waitSession waitKind = iota // the session's own last write (s.gtidApplied)
+	waitGlobal                  // every write Strata acknowledged (s.env.Marks)
+	waitFill                    // a result cache fill's last write to its tables
+)
+
+// waitSQL is the statement that waits for w on c's server, up to its
+// cluster's read_your_writes_wait; it answers 0 once the server has
+// applied w.
+func (s *Session) waitSQL(c *backend.Conn, w *gtidWait) string {
 	wait := strconv.FormatFloat(s.readYourWritesWait(c.Addr).Seconds(), 'f', 3, 64)
-	v, err := queryValue(c, "SELECT MASTER_GTID_WAIT('"+gtid+"', "+wait+")")
+	return "SELECT MASTER_GTID_WAIT('" + w.gtid + "', " + wait + ")"
+}
+
+// awaitGTID waits on c for w and reports whether c's server applied it.
+func (s *Session) awaitGTID(c *backend.Conn, w *gtidWait) bool {
+	v, err := c.QueryValue(s.waitSQL(c, w))
 	applied := err == nil && v == "0"
-	if s.env.Metrics != nil {
-		s.env.Metrics.GTIDWaited(applied)
-	}
+	s.waited(c, w, applied, false)
 	return applied
+}
+
+// waited records the outcome of w on c, waited for alone (awaitGTID) or
+// with the read (withRead: backend.Conn.WaitFirst).
+func (s *Session) waited(c *backend.Conn, w *gtidWait, applied, withRead bool) {
+	if s.env.Metrics != nil {
+		s.env.Metrics.GTIDWaited(applied, withRead)
+	}
+	switch {
+	case w.kind == waitSession && applied:
+		s.gtidApplied[c.Addr] = true
+	case w.kind == waitGlobal && applied:
+		s.env.Marks.Reached(c.Addr, w.need, time.Now())
+	case w.kind == waitGlobal:
+		// Until its wait would be over again, reads that need as much
+		// go to the primary at once rather than each wait for this
+		// replica.
+		s.env.Marks.Missed(c.Addr, w.need, time.Now().Add(s.readYourWritesWait(c.Addr)))
+	}
 }
 
 // readYourWritesWait is how long a read waits for server addr to apply a
@@ -160,29 +200,48 @@ func (s *Session) readYourWritesWaitOf(cl *topology.Cluster) time.Duration {
 	return s.env.ReadYourWritesWait
 }
 
-// replicaHasWrites reports whether c's server, a replica of cluster, has
-// applied the session's last write to that cluster (GTIDs of other
-// clusters never reach it, and need not).
-func (s *Session) replicaHasWrites(c *backend.Conn, cluster string) bool {
+// sessionWait is what c's server, a replica of cluster, must have applied
+// for the session to read its own last write to that cluster (GTIDs of
+// other clusters never reach it, and need not): nothing (nil), a wait, or
+// — the write's position unknown — nothing it can show (toPrimary).
+func (s *Session) sessionWait(c *backend.Conn, cluster string) (w *gtidWait, toPrimary bool) {
 	m, wrote := s.writes[cluster]
 	switch {
 	case !wrote || m.gtid == "" && !m.unknown || s.gtidApplied[c.Addr]:
-		return true
+		return nil, false
 	case m.unknown:
-		return false
+		return nil, true
 	}
-	if !s.replicaHas(c, m.gtid) {
-		return false
+	return &gtidWait{gtid: m.gtid, kind: waitSession}, false
+}
+
+// globalWait is what c's server, a replica of the primary at primary, must
+// have applied to hold every write Strata acknowledged there (consistency:
+// global). toPrimary: the read goes to the primary at once; settle: because
+// a write's position is unknown, and the read is to read the primary's
+// position there (settleUnknownWrite).
+func (s *Session) globalWait(c *backend.Conn, primary string) (w *gtidWait, toPrimary, settle bool) {
+	marks := s.env.Marks
+	if marks == nil {
+		return nil, false, false
 	}
-	s.gtidApplied[c.Addr] = true
-	return true
+	need := marks.Need(primary, c.Addr, time.Now())
+	switch {
+	case need.Primary:
+		return nil, true, need.Settle
+	case need.Text == "":
+		return nil, false, false
+	}
+	return &gtidWait{gtid: need.Text, kind: waitGlobal, need: need}, false, false
 }
 
 // consistentRead moves a replica read to its cluster's primary when the
 // replica has not applied what the read must see: the session's own writes
-// (under consistency: session) or, for a result cache fill, the last write
-// to the cached tables.
-func (s *Session) consistentRead(ctx context.Context, rt route, fillGTID string) (route, error) {
+// (under consistency: session), every acknowledged write (global) or, for
+// a result cache fill, the last write to the cached tables. With
+// withRead, the one wait a read needs is not run here: it comes back in
+// rt.wait, for run to send with the read itself (backend.Conn.WaitFirst).
+func (s *Session) consistentRead(ctx context.Context, rt route, fillGTID string, withRead bool) (route, error) {
 	if !rt.read {
 		return rt, nil
 	}
@@ -192,21 +251,38 @@ func (s *Session) consistentRead(ctx context.Context, rt route, fillGTID string)
 		return rt, nil // removed from the topology meanwhile: nothing to compare with
 	}
 	cl := snap.Cluster(srv.Cluster)
-	ok, settle := true, false
+	var w *gtidWait
+	toPrimary, settle := false, false
 	switch cl.Consistency {
 	case "session":
-		ok = s.replicaHasWrites(rt.conn, cl.Name)
+		w, toPrimary = s.sessionWait(rt.conn, cl.Name)
 	case "global":
 		if cl.Primary != nil {
-			ok, settle = s.replicaHasEveryWrite(rt.conn, cl.Primary.Addr)
+			w, toPrimary, settle = s.globalWait(rt.conn, cl.Primary.Addr)
 		}
 	}
-	if ok && fillGTID != "" {
-		ok = s.replicaHas(rt.conn, fillGTID)
+	if !toPrimary && fillGTID != "" {
+		if w != nil {
+			toPrimary = !s.awaitGTID(rt.conn, w)
+		}
+		w = &gtidWait{gtid: fillGTID, kind: waitFill}
 	}
-	if ok {
+	if !toPrimary && w != nil {
+		if withRead {
+			rt.wait = w
+			return rt, nil
+		}
+		toPrimary = !s.awaitGTID(rt.conn, w)
+	}
+	if !toPrimary {
 		return rt, nil
 	}
+	return s.readOnPrimary(ctx, rt, cl, settle)
+}
+
+// readOnPrimary gives back rt's replica connection and routes the read to
+// cl's primary instead, which holds what the replica lacks.
+func (s *Session) readOnPrimary(ctx context.Context, rt route, cl *topology.Cluster, settle bool) (route, error) {
 	s.put(rt.conn)
 	c, cl, err := s.connectPrimary(ctx, cl)
 	if err != nil {
@@ -219,32 +295,36 @@ func (s *Session) consistentRead(ctx context.Context, rt route, fillGTID string)
 	return route{label: "primary", conn: c, primary: true}, nil
 }
 
-// replicaHasEveryWrite reports whether c's server, a replica of the
-// primary at primary, has applied every write Strata acknowledged there
-// (consistency: global), waiting up to read_your_writes_wait for it.
-// settle: the read goes to the primary because a write's position is
-// unknown, and is to read the primary's position there
-// (settleUnknownWrite).
-func (s *Session) replicaHasEveryWrite(c *backend.Conn, primary string) (ok, settle bool) {
-	marks := s.env.Marks
-	if marks == nil {
-		return true, false
+// pipelinedWaitDone records how the wait sent with a read on rt ended (err:
+// what sending and relaying the read returned): when the replica lacked
+// the write, the read's answer was dropped (backend.ErrReplicaBehind) and
+// the read goes to the primary instead (again: run it there).
+func (s *Session) pipelinedWaitDone(ctx context.Context, rt route, err error) (next route, again bool, nextErr error) {
+	w := rt.wait
+	rt.wait = nil
+	if rt.conn.CancelWait() {
+		// The command ended before its request went out (a prepare
+		// the server refused): it read nothing, and the replica's
+		// position is as unknown as before.
+		return rt, false, err
 	}
-	w := marks.Need(primary, c.Addr, time.Now())
-	switch {
-	case w.Primary:
-		return false, w.Settle
-	case w.Text == "":
-		return true, false
+	behind := errors.Is(err, backend.ErrReplicaBehind)
+	if err != nil && !behind {
+		return rt, false, err // the server failed: run decides what next
 	}
-	if s.replicaHas(c, w.Text) {
-		marks.Reached(c.Addr, w, time.Now())
-		return true, false
+	s.waited(rt.conn, w, !behind, true)
+	if !behind {
+		return rt, false, nil
 	}
-	// Until its wait would be over again, reads that need as much go to
-	// the primary at once rather than each wait for this replica.
-	marks.Missed(c.Addr, w, time.Now().Add(s.readYourWritesWait(c.Addr)))
-	return false, false
+	// The dropped answer may have left warnings there.
+	rt.conn.WarnedBy = s.ID
+	snap := s.env.Topology.Load()
+	srv := snap.Server(rt.conn.Addr)
+	if srv == nil {
+		return route{}, false, errNoBackend("Strata: %s left the topology during a read", rt.conn.Addr)
+	}
+	next, nextErr = s.readOnPrimary(ctx, rt, snap.Cluster(srv.Cluster), false)
+	return next, true, nextErr
 }
 
 // settleUnknownWrite reads the binary log position of the primary c is
@@ -252,7 +332,7 @@ func (s *Session) replicaHasEveryWrite(c *backend.Conn, primary string) (ok, set
 // read there, a write whose position could not be read): it holds those
 // writes, so replicas that have applied it serve reads again.
 func (s *Session) settleUnknownWrite(c *backend.Conn) {
-	if pos, err := queryValue(c, "SELECT @@gtid_binlog_pos"); err == nil {
+	if pos, err := c.QueryValue("SELECT @@gtid_binlog_pos"); err == nil {
 		s.env.Marks.Settle(c.Addr, pos)
 	}
 }
@@ -266,52 +346,4 @@ func (s *Session) sessionConsistency() bool {
 		}
 	}
 	return false
-}
-
-// queryValue runs a one-row, one-column query on c and returns the value
-// ("" for NULL or no row).
-func queryValue(c *backend.Conn, sql string) (string, error) {
-	if err := c.Command(append([]byte{comQuery}, sql...)); err != nil {
-		return "", err
-	}
-	p, err := c.ReadPacket()
-	if err != nil {
-		c.Broken = true
-		return "", err
-	}
-	switch p[0] {
-	case wire.HeaderErr:
-		return "", wire.ParseErr(p)
-	case wire.HeaderOK:
-		return "", nil
-	}
-	cols, _ := wire.ReadLenEnc(p)
-	skip := int(cols)
-	if !c.Flavor.DeprecateEOF {
-		skip++
-	}
-	for range skip {
-		if _, err := c.ReadPacket(); err != nil {
-			c.Broken = true
-			return "", err
-		}
-	}
-	value := ""
-	for {
-		p, err := c.ReadPacket()
-		if err != nil {
-			c.Broken = true
-			return "", err
-		}
-		switch {
-		case p[0] == wire.HeaderErr:
-			return "", wire.ParseErr(p)
-		case p[0] == wire.HeaderEOF && (len(p) < 9 || c.Flavor.DeprecateEOF):
-			return value, nil
-		case p[0] != 0xfb: // not NULL
-			if n, w := wire.ReadLenEnc(p); w > 0 && w+int(n) <= len(p) {
-				value = string(p[w : w+int(n)])
-			}
-		}
-	}
 }

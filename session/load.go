@@ -272,7 +272,7 @@ func (s *Session) clearInsertID(c *backend.Conn) error {
 // clearInsertID). That id is then the session's LAST_INSERT_ID(), as one
 // server's after such a load (its OK packet carries none).
 func (s *Session) loadCopiesLater(ctx context.Context, spool *infile.Spool, first *shardConn, later []*shardConn, like copyLikeFirst) ([]backend.QueryResult, *shardConn, error) {
-	id, err := queryValue(first.conn, "SELECT LAST_INSERT_ID()")
+	id, err := first.conn.QueryValue("SELECT LAST_INSERT_ID()")
 	if err != nil {
 		return nil, first, err
 	}

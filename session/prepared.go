@@ -340,7 +340,7 @@ func (s *Session) Execute(ctx context.Context, packet []byte) error {
 	}
 	// The cache key is made from the packet only if a cache rule applies,
 	// before the statement runs (and its long data is dropped below).
-	cmd := command{facts: st.facts, stmts: stmts, cacheStmt: st, cachePacket: packet}
+	cmd := command{facts: st.facts, stmts: stmts, cacheStmt: st, cachePacket: packet, waitWithRead: true}
 	if st.facts.ListsSchema || st.facts.MetadataOf != nil {
 		args, _ := st.executeArgs(packet, s.charset)
 		if ok, err := s.executeTableListing(ctx, st, args); ok {

@@ -255,7 +255,8 @@ func (s *Session) relayQuery(ctx context.Context, sql string, packet []byte, par
 	form := s.textPrepared(parsed, sql)
 	computed, computes := s.readPreparedText(parsed)
 	var res backend.Result
-	err := s.run(ctx, command{facts: f, stmts: stmts, cacheQuery: sql, cluster: s.metadataCluster(f, nil)}, func(c *backend.Conn, capture *backend.Capture) (backend.Result, error) {
+	cmd := command{facts: f, stmts: stmts, cacheQuery: sql, cluster: s.metadataCluster(f, nil), waitWithRead: !computes}
+	err := s.run(ctx, cmd, func(c *backend.Conn, capture *backend.Capture) (backend.Result, error) {
 		if computes {
 			var refused *wire.Error
 			if packet, refused = s.checkComputedText(ctx, c, computed, sql, packet); refused != nil {
@@ -304,6 +305,10 @@ type command struct {
 	// metadata: the command only asks about a statement (COM_STMT_PREPARE)
 	// and does not count as a statement of the open transaction.
 	metadata bool
+	// waitWithRead: do sends the statement with backend.Conn.RequestFor
+	// and reads no data before it, so a replica's wait for a write the
+	// read must see can go out in the same write (consistentRead).
+	waitWithRead bool
 }
 
 // cacheKey identifies the response for the result cache; "" never caches.
@@ -361,9 +366,18 @@ func (s *Session) run(ctx context.Context, cmd command, do doFunc) error {
 			return s.WriteError(errNoBackend("Strata: %s failed before the statement (%v)", rt.conn.Addr, rootCause(err)))
 		}
 		s.active.Store(rt.conn)
+		if rt.wait != nil {
+			rt.conn.WaitFirst(s.waitSQL(rt.conn, rt.wait))
+		}
 		var res backend.Result
 		res, err = do(rt.conn, capture)
 		s.active.Store(nil)
+		if rt.wait != nil {
+			var again bool
+			if rt, again, err = s.pipelinedWaitDone(ctx, rt, err); again {
+				continue
+			}
+		}
 		if err == nil {
 			return s.statementDone(rt, cmd, res, time.Since(start), hold.fill, capture)
 		}
@@ -378,7 +392,7 @@ func (s *Session) run(ctx context.Context, cmd command, do doFunc) error {
 		s.env.Metrics.ReadRetried(rt.pool)
 		rt, err = s.acquireReplica(ctx, s.clusterFor(cmd.cluster), rt.pool, affinityKey(f), tried)
 		if err == nil {
-			rt, err = s.consistentRead(ctx, rt, hold.fill.NeededGTID())
+			rt, err = s.consistentRead(ctx, rt, hold.fill.NeededGTID(), cmd.waitWithRead)
 		}
 	}
 }
@@ -462,7 +476,7 @@ func (s *Session) routeStatement(ctx context.Context, cmd command, hold *stateme
 	}
 	rt, err = s.connectTo(ctx, d, f)
 	if err == nil {
-		rt, err = s.consistentRead(ctx, rt, hold.fill.NeededGTID())
+		rt, err = s.consistentRead(ctx, rt, hold.fill.NeededGTID(), cmd.waitWithRead)
 	}
 	if err == nil && (f.ReadsPrevious || s.wouldLeaveForeignDiagnostics(rt.conn, f)) {
 		err = s.resetForForeignState(rt)

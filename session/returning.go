@@ -96,7 +96,7 @@ func (s *Session) returningWork(plan *planner.ShardPlan, binary, inserts, sameCl
 			}
 			if plan.Copies && inserts && i == 0 && len(conns) > 1 {
 				// A result set carries no insert id: the copy says.
-				id, err := queryValue(sc.conn, "SELECT LAST_INSERT_ID()")
+				id, err := sc.conn.QueryValue("SELECT LAST_INSERT_ID()")
 				if err != nil {
 					return w, sc, err
 				}

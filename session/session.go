@@ -633,6 +633,9 @@ type route struct {
 	pool    string
 	primary bool
 	read    bool // a read that may be retried on another replica
+	// wait: the read is to be sent behind this wait for a write it must
+	// see (consistentRead), in the same write.
+	wait *gtidWait
 }
 
 // needsPrimary reports whether the session's state or the statement forces

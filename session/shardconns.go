@@ -93,7 +93,7 @@ func (s *Session) takeConn(ctx context.Context, snap *topology.Snapshot, r plann
 	if err == nil {
 		// What the read must see (consistency: session or global) may
 		// not be on this replica yet: then the shard's primary reads.
-		rt, err = s.consistentRead(ctx, rt, "")
+		rt, err = s.consistentRead(ctx, rt, "", false)
 	}
 	if err != nil {
 		return nil, errNoBackend("Strata: shard %s: %v", r.Cluster, rootCause(err))

@@ -150,7 +150,7 @@ func firstRouteClock(conns []*shardConn, sameClock bool) (string, error) {
 	if !sameClock || len(distinctConns(conns)) < 2 {
 		return "", nil
 	}
-	return queryValue(conns[0].conn, "SELECT UNIX_TIMESTAMP(NOW(6))")
+	return conns[0].conn.QueryValue("SELECT UNIX_TIMESTAMP(NOW(6))")
 }
 
 // writeClock reports whether a write's routes must run at one time: one

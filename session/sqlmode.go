@@ -214,7 +214,7 @@ func (s *Session) learnSQLMode(c *backend.Conn, v sqlparse.SessionVar) {
 	s.loginIgnoreSpace = false // the client's own value replaces the login's
 	value := v.Value
 	if v.Dynamic || strings.EqualFold(value, "DEFAULT") {
-		got, err := queryValue(c, "SELECT @@SESSION.sql_mode")
+		got, err := c.QueryValue("SELECT @@SESSION.sql_mode")
 		if err != nil {
 			// The connection failed after the SET: the session will hear of
 			// it; until it sets sql_mode again, read as the server's default.

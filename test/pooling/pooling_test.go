@@ -150,8 +150,8 @@ func TestRulesSendEachClassToItsPool(t *testing.T) {
 func TestReadYourWrites(t *testing.T) {
 	env.Setup(t, "CREATE TABLE blog.ryw (id INT PRIMARY KEY, v INT)")
 	lagReplicas(t)
-	stale := func(s *server.Strata, base, pairs int) int {
-		db := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog"))
+	stale := func(s *server.Strata, base, pairs int, params ...string) int {
+		db := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog", params...))
 		db.SetMaxOpenConns(1)
 		n := 0
 		for i := 0; i < pairs; i++ {
@@ -172,6 +172,13 @@ func TestReadYourWrites(t *testing.T) {
 	}
 	if n := stale(session, 100000, 1000); n != 0 {
 		t.Errorf("consistency: session returned %d stale reads of 1000", n)
+	}
+	// Text reads (the values written into the statement, as PHP's
+	// emulated prepares send them) go out with their wait: the replica
+	// answers too early, that answer is dropped and the read runs on the
+	// primary, and the connection serves the next read as usual.
+	if n := stale(session, 130000, 300, "interpolateParams=true"); n != 0 {
+		t.Errorf("consistency: session returned %d stale text reads of 300", n)
 	}
 	// The GTID each write leaves comes back in the write's OK (Strata's
 	// server connections track last_gtid): no SELECT @@last_gtid follows
@@ -363,9 +370,9 @@ func lagReplicas(t *testing.T) {
 // another, as a web page does after the form that wrote it redirected to
 // it (a new request, a new connection): it returns how many of the reads
 // missed the row.
-func staleAcross(t *testing.T, s *server.Strata, table string, base, pairs int) int {
+func staleAcross(t *testing.T, s *server.Strata, table string, base, pairs int, params ...string) int {
 	writer := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog"))
-	reader := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog"))
+	reader := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog", params...))
 	writer.SetMaxOpenConns(1)
 	reader.SetMaxOpenConns(1)
 	n := 0
@@ -396,6 +403,9 @@ func TestReadsSeeOtherClientsWrites(t *testing.T) {
 		}
 		if n := staleAcross(t, global, "gryw", 100000, 300); n != 0 {
 			t.Errorf("consistency: global returned %d stale reads of 300 after another connection's write", n)
+		}
+		if n := staleAcross(t, global, "gryw", 130000, 200, "interpolateParams=true"); n != 0 {
+			t.Errorf("consistency: global returned %d stale text reads of 200 after another connection's write", n)
 		}
 		// The admin API shows the position replicas must reach: the
 		// primary's, as every write went through Strata.
@@ -444,17 +454,24 @@ func TestReadsSeeOtherClientsWrites(t *testing.T) {
 		if n := staleAcross(t, global, "gryw", 200000, 200); n != 0 {
 			t.Errorf("consistency: global returned %d stale reads of 200", n)
 		}
+		// Text reads send their wait with the read.
+		if n := staleAcross(t, global, "gryw", 230000, 200, "interpolateParams=true"); n != 0 {
+			t.Errorf("consistency: global returned %d stale text reads of 200", n)
+		}
 		d := delta(before, readsOn(t, "gryw"))
 		onReplicas := d[env.Replicas[0].Port] + d[env.Replicas[1].Port]
-		if onReplicas < 100 {
-			t.Errorf("with replicas in step, only %d of 200 reads ran on the primary pool's replicas (reads by server: %s): global consistency should not send every read to the primary", onReplicas, ports(d))
+		if onReplicas < 200 {
+			t.Errorf("with replicas in step, only %d of 400 reads ran on the primary pool's replicas (reads by server: %s): global consistency should not send every read to the primary", onReplicas, ports(d))
 		}
 		// The waits are counted: behind ones from the lagging part,
 		// applied ones from this.
 		m := testenv.GetText(t, "http://"+global.AdminAddr()+"/metrics")
+		// Those of text reads went out with the read.
 		for _, outcome := range []string{"applied", "behind"} {
-			if n := metricValue(m, `strata_read_your_writes_waits_total{outcome="`+outcome+`"}`); n < 1 {
-				t.Errorf("strata_read_your_writes_waits_total{outcome=%q} = %v, want some", outcome, n)
+			for _, name := range []string{"strata_read_your_writes_waits_total", "strata_read_your_writes_waits_with_read_total"} {
+				if n := metricValue(m, name+`{outcome="`+outcome+`"}`); n < 1 {
+					t.Errorf("%s{outcome=%q} = %v, want some", name, outcome, n)
+				}
 			}
 		}
 	})

@@ -1,0 +1,172 @@
+package backend
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/strata-proxy/strata/wire"
+)
+
+// tap is a loopback TCP relay in front of the test server that records,
+// in order, which side sent each chunk of bytes it forwarded.
+type tap struct {
+	ln net.Listener
+	mu sync.Mutex
+	// log holds one entry per chunk: 'c' for Strata's bytes to the
+	// server, 's' for the server's, each with the bytes.
+	log []tapChunk
+}
+
+type tapChunk struct {
+	from byte
+	data []byte
+}
+
+func startTap(t *testing.T, server string) *tap {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp := &tap{ln: ln}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			in, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			out, err := net.Dial("tcp", server)
+			if err != nil {
+				in.Close()
+				return
+			}
+			go tp.copy(out, in, 'c')
+			go tp.copy(in, out, 's')
+		}
+	}()
+	return tp
+}
+
+func (tp *tap) copy(dst, src net.Conn, from byte) {
+	defer dst.Close()
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			// Logged before it is forwarded, so the log's order is the
+			// order the bytes crossed the tap.
+			tp.mu.Lock()
+			tp.log = append(tp.log, tapChunk{from, append([]byte(nil), buf[:n]...)})
+			tp.mu.Unlock()
+			if _, err := dst.Write(buf[:n]); err != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// mark is the current length of the log, to read what follows it.
+func (tp *tap) mark() int {
+	tp.mu.Lock()
+	defer tp.mu.Unlock()
+	return len(tp.log)
+}
+
+// sentBeforeAnswer reports whether Strata's bytes after mark held needle
+// before any byte of the server's answer came back.
+func (tp *tap) sentBeforeAnswer(mark int, needle string) bool {
+	tp.mu.Lock()
+	defer tp.mu.Unlock()
+	var sent []byte
+	for _, ch := range tp.log[mark:] {
+		if ch.from == 's' {
+			break
+		}
+		sent = append(sent, ch.data...)
+	}
+	return bytes.Contains(sent, []byte(needle))
+}
+
+// A read sent behind a wait (WaitFirst) goes out in the same write as the
+// wait, before the wait has answered. When the wait succeeds the client
+// gets exactly the answer it would have got without one; when it does not
+// (its value is not 0, or it failed), the read's answer — a result set,
+// several, an error, a long one — is dropped unseen and the connection
+// runs its next command as usual.
+func TestReadGoesOutWithItsWait(t *testing.T) {
+	requireServer(t)
+	tp := startTap(t, "127.0.0.1:27306")
+	for _, dep := range []bool{false, true} {
+		c, err := Dial(context.Background(), DialConfig{
+			Addr: tp.ln.Addr().String(), User: "strata", Password: "strata", Timeout: 10 * time.Second,
+			Flavor: Flavor{Collation: 45, DeprecateEOF: dep},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		relayed := func(wait, query string) ([]byte, error) {
+			t.Helper()
+			var buf bytes.Buffer
+			client := &wire.Conn{W: bufio.NewWriter(&buf), Seq: 1}
+			if wait != "" {
+				c.WaitFirst(wait)
+			}
+			mark := tp.mark()
+			if err := c.RequestFor(append([]byte{wire.ComQuery}, query...), nil); err != nil {
+				return buf.Bytes(), err
+			}
+			if wait != "" && !tp.sentBeforeAnswer(mark, query) {
+				t.Errorf("DeprecateEOF=%v: %q was sent after its wait %q answered, not with it", dep, query, wait)
+			}
+			res, err := c.Relay(client, false)
+			if err == nil {
+				err = res.Err
+			}
+			client.W.Flush()
+			return buf.Bytes(), err
+		}
+		cases := []struct {
+			wait, query string
+			behind      bool
+		}{
+			{wait: "SELECT SLEEP(0.2)", query: "SELECT 'fresh', 2"},
+			{wait: "SELECT 0", query: "SELECT 'a'; SELECT 'b'"},
+			{wait: "SELECT 1", query: "SELECT 'stale'", behind: true},
+			{wait: "SELECT NULL", query: "SELECT 'stale'", behind: true},
+			{wait: "SELECT no_such_column", query: "SELECT 'stale'", behind: true},
+			{wait: "SELECT -1", query: "SELECT 'stale'; SELECT 'more'; DO 1", behind: true},
+			{wait: "SELECT 1", query: "SELECT * FROM no_such_table", behind: true},
+			{wait: "SELECT 1", query: "SELECT seq, REPEAT('x', 100) FROM seq_1_to_100000", behind: true},
+		}
+		for _, tc := range cases {
+			want, wantErr := relayed("", tc.query)
+			got, err := relayed(tc.wait, tc.query)
+			switch {
+			case tc.behind && !errors.Is(err, ErrReplicaBehind):
+				t.Errorf("DeprecateEOF=%v: %q behind %q: %v, want ErrReplicaBehind", dep, tc.query, tc.wait, err)
+			case tc.behind && len(got) > 0:
+				t.Errorf("DeprecateEOF=%v: %q behind %q: the client got % x", dep, tc.query, tc.wait, got)
+			case !tc.behind && (!errors.Is(err, wantErr) || !bytes.Equal(got, want)):
+				t.Errorf("DeprecateEOF=%v: %q behind %q: the client got % x, %v; without a wait % x, %v", dep, tc.query, tc.wait, got, err, want, wantErr)
+			}
+			if c.Broken {
+				t.Fatalf("DeprecateEOF=%v: %q behind %q broke the connection", dep, tc.query, tc.wait)
+			}
+			_, rows := queryAll(t, c, "SELECT 'next'")
+			if len(rows) != 1 || string(rows[0][0]) != "next" {
+				t.Fatalf("DeprecateEOF=%v: after %q behind %q, the next query read %q", dep, tc.query, tc.wait, rows)
+			}
+		}
+	}
+}
