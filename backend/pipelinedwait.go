@@ -21,11 +21,12 @@ import (
 // is ready for the next command.
 var ErrReplicaBehind = errors.New("the replica has not applied the write the read must see")
 
-// WaitFirst makes the next RequestFor send wait, a statement whose answer
-// is one value, "0" when it succeeded (a MASTER_GTID_WAIT), ahead of its
-// request in the same write; the request's answer then counts only if the
-// wait succeeded (ErrReplicaBehind). Only RequestFor sends it: the caller
-// must send its request that way.
+// WaitFirst makes the next RequestFor (or prepare, Stmt) send wait, a
+// statement whose answer is one value, "0" when it succeeded (a
+// MASTER_GTID_WAIT), ahead of its request in the same write; the
+// request's answer then counts only if the wait succeeded
+// (ErrReplicaBehind). Only those send it: the caller must send its
+// request that way, or cancel the wait (CancelWait).
 func (c *Conn) WaitFirst(wait string) { c.waitFirst = wait }
 
 // CancelWait drops a wait that no RequestFor has sent yet (the command
@@ -41,10 +42,28 @@ func (c *Conn) CancelWait() (unsent bool) {
 // the wait's answer, and leaves the request's answer to be read (the wait
 // succeeded) or reads and drops it (ErrReplicaBehind).
 func (c *Conn) requestAfterWait(payload []byte) error {
+	applied, err := c.sendAfterWait(payload)
+	switch {
+	case err != nil:
+		return err
+	case applied:
+		return nil
+	}
+	if err := c.discardAnswer(); err != nil {
+		return err
+	}
+	return ErrReplicaBehind
+}
+
+// sendAfterWait sends the pending wait and the command payload in one
+// write and reads the wait's answer: applied when it succeeded. The
+// command's answer is next on the connection. An error is the
+// connection's: it is Broken.
+func (c *Conn) sendAfterWait(payload []byte) (applied bool, err error) {
 	c.waitPacket = append(append(c.waitPacket[:0], wire.ComQuery), c.waitFirst...)
 	c.waitFirst = ""
 	c.Seq = 0
-	err := c.WritePacket(c.waitPacket)
+	err = c.WritePacket(c.waitPacket)
 	if err == nil {
 		c.Seq = 0
 		err = c.WritePacket(payload)
@@ -54,19 +73,13 @@ func (c *Conn) requestAfterWait(payload []byte) error {
 	}
 	c.Uses++ // the wait is a command of its own
 	if err := c.sent(err); err != nil {
-		return err
+		return false, &ServerError{Addr: c.Addr, Err: err}
 	}
 	v, err := c.readValue()
 	if c.Broken {
-		return &ServerError{Addr: c.Addr, Err: err}
+		return false, &ServerError{Addr: c.Addr, Err: err}
 	}
-	if err == nil && v == "0" {
-		return nil
-	}
-	if err := c.discardAnswer(); err != nil {
-		return err
-	}
-	return ErrReplicaBehind
+	return err == nil && v == "0", nil
 }
 
 // discardAnswer reads and drops the answer to the command just sent, every

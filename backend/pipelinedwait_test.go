@@ -170,3 +170,71 @@ func TestReadGoesOutWithItsWait(t *testing.T) {
 		}
 	}
 }
+
+// A statement prepared behind a wait goes out with it too. When the wait
+// does not succeed, the prepare answers ErrReplicaBehind — even when this
+// server refused it (it may lack the table) — and what it prepared is
+// closed again, not kept.
+func TestPrepareGoesOutWithItsWait(t *testing.T) {
+	requireServer(t)
+	tp := startTap(t, "127.0.0.1:27306")
+	c, err := Dial(context.Background(), DialConfig{
+		Addr: tp.ln.Addr().String(), User: "strata", Password: "strata", Timeout: 10 * time.Second,
+		Flavor: Flavor{Collation: 45, DeprecateEOF: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	closes := func() string {
+		t.Helper()
+		_, rows := queryAll(t, c, "SHOW SESSION STATUS LIKE 'Com_stmt_close'")
+		return string(rows[0][1])
+	}
+	cases := []struct {
+		wait, query string
+		behind      bool
+		refused     bool // the server refuses the prepare
+	}{
+		{wait: "SELECT SLEEP(0.2)", query: "SELECT ? + 1"},
+		{wait: "SELECT 0", query: "SELECT * FROM no_such_table WHERE id = ?", refused: true},
+		{wait: "SELECT 1", query: "SELECT ? + 2", behind: true},
+		{wait: "SELECT 1", query: "SELECT * FROM no_such_table WHERE id = ?", behind: true, refused: true},
+	}
+	// The connection is in the statements' database already: the
+	// prepare is the first command after the wait.
+	if err := c.SimpleCommand(wire.ComInitDB, "qt"); err != nil {
+		t.Fatal(err)
+	}
+	c.DB = "qt"
+	for _, tc := range cases {
+		before := closes()
+		c.WaitFirst(tc.wait)
+		mark := tp.mark()
+		st, err := c.Stmt("qt", tc.query)
+		if !tp.sentBeforeAnswer(mark, tc.query) {
+			t.Errorf("%q was prepared after its wait %q answered, not with it", tc.query, tc.wait)
+		}
+		var werr *wire.Error
+		switch {
+		case tc.behind && !errors.Is(err, ErrReplicaBehind):
+			t.Errorf("%q behind %q: %v, want ErrReplicaBehind", tc.query, tc.wait, err)
+		case !tc.behind && tc.refused && !errors.As(err, &werr):
+			t.Errorf("%q behind %q: %v, want the server's refusal", tc.query, tc.wait, err)
+		case !tc.behind && !tc.refused && (err != nil || st.NumParams != 1):
+			t.Errorf("%q behind %q: %+v, %v", tc.query, tc.wait, st, err)
+		}
+		if c.Broken {
+			t.Fatalf("%q behind %q broke the connection", tc.query, tc.wait)
+		}
+		after := closes()
+		if closed := after != before; closed != (tc.behind && !tc.refused) {
+			t.Errorf("%q behind %q: Com_stmt_close %s → %s (closing what it prepared: %v)", tc.query, tc.wait, before, after, tc.behind && !tc.refused)
+		}
+	}
+	// What a failed wait prepared is not cached: it is prepared anew.
+	st, err := c.Stmt("qt", "SELECT ? + 2")
+	if err != nil || st.NumParams != 1 {
+		t.Fatalf("preparing again after a failed wait: %+v, %v", st, err)
+	}
+}

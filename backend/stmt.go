@@ -107,9 +107,14 @@ func (c *Conn) closeCached(cache *stmtCache, el *list.Element) {
 	st := el.Value.(*Stmt)
 	cache.lru.Remove(el)
 	delete(cache.byKey, st.key)
+	c.closeOnServer(st.ID)
+}
+
+// closeOnServer closes statement id on the server.
+func (c *Conn) closeOnServer(id uint32) {
 	var p [5]byte
 	p[0] = wire.ComStmtClose
-	binary.LittleEndian.PutUint32(p[1:], st.ID)
+	binary.LittleEndian.PutUint32(p[1:], id)
 	_ = c.Command(p[:]) // COM_STMT_CLOSE has no reply
 }
 
@@ -143,12 +148,35 @@ func (c *Conn) prepareIn(db, sql string) (*Stmt, error) {
 	return st, err
 }
 
+// prepare prepares sql. With a wait pending (WaitFirst) the wait goes
+// first, in the same write; when it does not succeed, what the server
+// prepared is closed again and the answer is ErrReplicaBehind (the server
+// may lack a table the statement names, or a change to it).
 func (c *Conn) prepare(sql string) (*Stmt, error) {
 	c.scratch = append(c.scratch[:0], wire.ComStmtPrepare)
 	c.scratch = append(c.scratch, sql...)
-	if err := c.Command(c.scratch); err != nil {
-		return nil, &ServerError{c.Addr, err}
+	if c.waitFirst == "" {
+		if err := c.Command(c.scratch); err != nil {
+			return nil, &ServerError{c.Addr, err}
+		}
+		return c.readPrepared()
 	}
+	applied, err := c.sendAfterWait(c.scratch)
+	if err != nil {
+		return nil, err
+	}
+	st, err := c.readPrepared()
+	if applied || c.Broken {
+		return st, err
+	}
+	if err == nil {
+		c.closeOnServer(st.ID)
+	}
+	return nil, ErrReplicaBehind
+}
+
+// readPrepared reads the answer to a COM_STMT_PREPARE.
+func (c *Conn) readPrepared() (*Stmt, error) {
 	p, err := c.ReadPacket()
 	if err != nil {
 		c.Broken = true

@@ -89,7 +89,9 @@ func (s *Session) Prepare(ctx context.Context, packet []byte) error {
 		cluster = c
 	}
 	var reply *backend.PrepareReply
-	err := s.run(ctx, command{facts: st.facts, cluster: cluster, metadata: true}, func(c *backend.Conn, _ *backend.Capture) (backend.Result, error) {
+	// A replica prepares only once it has the session's writes (a table
+	// it created): the wait goes with the prepare (waitWithRead).
+	err := s.run(ctx, command{facts: st.facts, cluster: cluster, metadata: true, waitWithRead: true}, func(c *backend.Conn, _ *backend.Capture) (backend.Result, error) {
 		text := st.textNow(s)
 		bst, err := c.Stmt(st.db, text)
 		if werr, ok := err.(*wire.Error); ok {

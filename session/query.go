@@ -306,8 +306,9 @@ type command struct {
 	// and does not count as a statement of the open transaction.
 	metadata bool
 	// waitWithRead: do sends the statement with backend.Conn.RequestFor
-	// and reads no data before it, so a replica's wait for a write the
-	// read must see can go out in the same write (consistentRead).
+	// (or prepares it, Conn.Stmt) and reads no data before it, so a
+	// replica's wait for a write the read must see can go out in the
+	// same write (consistentRead).
 	waitWithRead bool
 }
 

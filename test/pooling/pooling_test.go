@@ -180,6 +180,33 @@ func TestReadYourWrites(t *testing.T) {
 	if n := stale(session, 130000, 300, "interpolateParams=true"); n != 0 {
 		t.Errorf("consistency: session returned %d stale text reads of 300", n)
 	}
+	// A statement prepared right after the session created its table
+	// prepares where the table is: its wait goes with the prepare, and a
+	// replica without the table hands it to the primary. Under eventual
+	// the prepare lands on a replica that lacks it (so the test can fail).
+	freshTable := func(s *server.Strata, name string) error {
+		db := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog"))
+		db.SetMaxOpenConns(1)
+		if _, err := db.Exec("CREATE TABLE " + name + " (id INT PRIMARY KEY)"); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		return db.QueryRow("SELECT COUNT(*) FROM "+name+" WHERE id > ?", 0).Scan(&n)
+	}
+	missed := 0
+	for i := range 5 {
+		if freshTable(eventual, fmt.Sprintf("ryw_ev%d", i)) != nil {
+			missed++
+		}
+	}
+	if missed == 0 {
+		t.Error("under eventual, 5 statements prepared right after their table was created all found it: the test cannot tell")
+	}
+	for i := range 30 {
+		if err := freshTable(session, fmt.Sprintf("ryw_new%d", i)); err != nil {
+			t.Errorf("under session, a statement prepared right after its table was created: %v", err)
+		}
+	}
 	// The GTID each write leaves comes back in the write's OK (Strata's
 	// server connections track last_gtid): no SELECT @@last_gtid follows
 	// the writes on the primary. (Health checks select there too, a few a
