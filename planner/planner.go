@@ -314,7 +314,7 @@ const maxCachedText = 16 << 10
 type factsCache struct {
 	m sync.Map
 	n atomic.Int64
-	// shapes holds, per shape key, a *Parsed that stands for every text
+	// shapes holds, per shape key, a *shapeEntry that stands for every text
 	// of the shape (sharesShape).
 	shapes  sync.Map
 	nShapes atomic.Int64
@@ -400,8 +400,11 @@ func (p *Planner) parseUncached(sql string, owned bool) *Parsed {
 	*buf = key
 	if literals {
 		if v, ok := p.facts.shapes.Load(unsafe.String(unsafe.SliceData(key), len(key))); ok {
-			parsed := v.(*Parsed).forText(sql)
-			parsed.Reply = p.replyFor(parsed.Summary.Digest)
+			shape := v.(*shapeEntry)
+			parsed := shape.parsed.forText(sql, shape.sharedDigest)
+			if parsed.Summary.Digest != shape.parsed.Summary.Digest {
+				parsed.Reply = p.replyFor(parsed.Summary.Digest)
+			}
 			p.store(sql, parsed) // the same text again costs a lookup
 			p.facts.shaped.Add(1)
 			return parsed
@@ -414,9 +417,17 @@ func (p *Planner) parseUncached(sql string, owned bool) *Parsed {
 			p.facts.shapes.Clear()
 			p.facts.nShapes.Store(0)
 		}
-		p.facts.shapes.Store(string(key), parsed)
+		p.facts.shapes.Store(string(key), &shapeEntry{parsed: parsed, sharedDigest: sqlparse.SharesDigest(key, parsed.Summary.Digest)})
 	}
 	return parsed
+}
+
+// shapeEntry is a statement shape's parse, which stands for every text of
+// the shape, and whether its digest does too (sqlparse.SharesDigest): then
+// a text of the shape costs no digest and no lookup of its reply record.
+type shapeEntry struct {
+	parsed       *Parsed
+	sharedDigest bool
 }
 
 // store keeps the parse of sql in the facts cache.
@@ -460,13 +471,18 @@ type shapedParse struct {
 }
 
 // forText returns the parse of sql, a text of the same shape as the one
-// parsed: the same facts but for the text itself and its digest. The
+// parsed: the same facts but for the text itself and, unless the shape
+// shares it (sharedDigest, sqlparse.DigestOfShaped), its digest. The
 // facts' slices are shared, as every cached parse's are: nobody writes to
 // them.
-func (parsed *Parsed) forText(sql string) *Parsed {
+func (parsed *Parsed) forText(sql string, sharedDigest bool) *Parsed {
 	sp := &shapedParse{Parsed: *parsed, facts: *parsed.Summary}
 	sp.facts.Text = sqlparse.CleanText(sql)
-	sp.facts.Digest = sqlparse.Digest(sp.facts.Text)
+	if sharedDigest {
+		sp.facts.Digest = sqlparse.DigestOfShaped(sp.facts.Text, parsed.Summary.Digest)
+	} else {
+		sp.facts.Digest = sqlparse.Digest(sp.facts.Text)
+	}
 	sp.stmts[0] = &sp.facts
 	sp.SQL, sp.Statements, sp.Summary = sql, sp.stmts[:], &sp.facts
 	return &sp.Parsed

@@ -290,6 +290,9 @@ func TestParseSharesFactsPerShape(t *testing.T) {
 		// One shape whose parser digest keeps a literal: each text gets
 		// the digest the parser gives it.
 		{"SELECT'*'A", "SELECT'z'A"},
+		{"SELECT'z'B", "SELECT'*'B"},
+		{"SELECT a FROM t ORDER BY 1", "SELECT a FROM t ORDER BY 2"},
+		{"SELECT a, COUNT(*) FROM t WHERE b = 3 GROUP BY 1", "SELECT a, COUNT(*) FROM t WHERE b = 4 GROUP BY 2"},
 	} {
 		p.Parse(tc.a)
 		got := p.ParseBytes([]byte(tc.b))

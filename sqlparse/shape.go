@@ -1,5 +1,7 @@
 package sqlparse
 
+import "strings"
+
 // A statement's shape is its text with the literal values blanked out.
 // Applications that inline values (PHP PDO's default, emulated prepares;
 // most ORMs' query builders) send a new text for every id they look up, so
@@ -114,3 +116,43 @@ func CleanText(s string) string { return cleanText(s) }
 
 // Digest is Facts.Digest of a statement whose Facts.Text is text.
 func Digest(text string) string { return digest(text) }
+
+// SharesDigest reports whether the texts of shape key share digest, the
+// digest of the text the key was made from, so a text of the shape needs
+// no digest of its own (Digest costs more than the rest of a shaped
+// text's facts): see DigestOfShaped. The parser's digest writes ? for
+// each literal, save a number it keeps as written (ORDER BY 1, GROUP BY 2:
+// a position, not a value) and a string '*'; two probes of the shape with
+// other numbers show such a number, as their digests then differ.
+func SharesDigest(key []byte, digest string) bool {
+	return probeDigest(key, "1", "'a'") == digest && probeDigest(key, "2", "'b'") == digest
+}
+
+// DigestOfShaped is the digest of text, a text of a shape that
+// SharesDigest shapeDigest: shapeDigest, unless text may hold a string
+// '*' (the parser's digest keeps it as written, where it would write ?
+// for any other string).
+func DigestOfShaped(text, shapeDigest string) string {
+	if strings.Contains(text, "*'") || strings.Contains(text, `*"`) {
+		return digest(text)
+	}
+	return shapeDigest
+}
+
+// probeDigest is the digest of the text of shape key with num for each
+// blanked number and str for each blanked string.
+func probeDigest(key []byte, num, str string) string {
+	var b strings.Builder
+	b.Grow(len(key) + 8)
+	for _, c := range key {
+		switch c {
+		case numberMark:
+			b.WriteString(num)
+		case stringMark:
+			b.WriteString(str)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return digest(cleanText(b.String()))
+}

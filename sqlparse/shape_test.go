@@ -121,6 +121,8 @@ func FuzzShapeSharesFacts(f *testing.F) {
 		"SELECT * FROM t WHERE d > DATE '2020-01-01' AND n = _utf8mb4'x' COLLATE utf8mb4_bin",
 		"SELECT t.1, 1.5e3, 0x1F FROM db.t",
 		"SELECT a FROM t WHERE id = 3 /*M!100000 FOR UPDATE */ /*M!999999 , 'x' */",
+		"SELECT a, b FROM t WHERE c = 'x' GROUP BY 1, 2 ORDER BY 2 DESC LIMIT 5",
+		"SELECT a FROM t GROUP BY (1, 2) HAVING COUNT(*) > 3",
 	} {
 		f.Add(s)
 	}
@@ -129,7 +131,9 @@ func FuzzShapeSharesFacts(f *testing.F) {
 		if err != nil || !SharesShape(facts) {
 			return
 		}
-		for _, variant := range sameShapeVariants(sql, [2]string{"7", "'z'"}, [2]string{"'z'", "7"}, [2]string{"0", "''"}) {
+		key, _ := AppendShapeKey(nil, sql)
+		sharedDigest := SharesDigest(key, facts.Digest)
+		for _, variant := range sameShapeVariants(sql, [2]string{"7", "'z'"}, [2]string{"'z'", "7"}, [2]string{"0", "''"}, [2]string{"9", "'*'"}) {
 			other, err := Classify(variant)
 			if err != nil {
 				continue
@@ -138,6 +142,9 @@ func FuzzShapeSharesFacts(f *testing.F) {
 			a.Text, b.Text, a.Digest, b.Digest = "", "", "", ""
 			if !reflect.DeepEqual(a, b) {
 				t.Fatalf("%q and %q share a shape but not their facts:\n%+v\n%+v", sql, variant, a, b)
+			}
+			if sharedDigest && DigestOfShaped(other.Text, facts.Digest) != other.Digest {
+				t.Fatalf("%q and %q share a shape whose digest SharesDigest says is shared, but digest to %q and %q", sql, variant, facts.Digest, other.Digest)
 			}
 		}
 	})
@@ -220,5 +227,60 @@ func TestEmptyStringLiteral(t *testing.T) {
 	}
 	if !NewMode("ORACLE,EMPTY_STRING_IS_NULL").EmptyStringIsNull() || NewMode("ORACLE").EmptyStringIsNull() {
 		t.Error("EmptyStringIsNull follows EMPTY_STRING_IS_NULL only")
+	}
+}
+
+// A shape's digest stands for every text of the shape unless the digest
+// keeps a literal as written: the parser keeps a number that names a
+// position (ORDER BY 1, GROUP BY 2), which differs from text to text.
+func TestSharesDigest(t *testing.T) {
+	cases := []struct {
+		sql    string
+		shared bool
+	}{
+		{"SELECT c FROM sbtest1 WHERE id=5023", true},
+		{"SELECT a FROM t WHERE b IN (1, 2, 3) AND c = 'x' LIMIT 10", true},
+		{"UPDATE t SET a = -5, b = 'q' WHERE id = 7", true},
+		{"INSERT INTO t VALUES (1, 'a'), (2, 'b')", true},
+		{"SELECT a, b FROM t ORDER BY 2", false},
+		{"SELECT a, COUNT(*) FROM t WHERE c > 10 GROUP BY 1", false},
+		{"SELECT a FROM t GROUP BY (1, 2)", false},
+		{"SELECT 'x' A", true}, // but not for '*', which DigestOfShaped sees
+	}
+	for _, tc := range cases {
+		f, err := Classify(tc.sql)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.sql, err)
+		}
+		key, ok := AppendShapeKey(nil, tc.sql)
+		if !ok {
+			t.Fatalf("%s: no literal to blank", tc.sql)
+		}
+		if got := SharesDigest(key, f.Digest); got != tc.shared {
+			t.Errorf("SharesDigest(%q) = %v, want %v (digest %q)", tc.sql, got, tc.shared, f.Digest)
+		}
+	}
+}
+
+// A text of a shape that shares its digest still gets its own where the
+// parser's digest keeps a string '*' as written.
+func TestDigestOfShaped(t *testing.T) {
+	shape, err := Classify("SELECT 'x' A, b FROM t WHERE c = 'y'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{
+		"SELECT 'q' A, b FROM t WHERE c = 'r'",
+		"SELECT '*' A, b FROM t WHERE c = 'r'",
+		"SELECT 'q' A, b FROM t WHERE c = '\\*'",
+		`SELECT "*" A, b FROM t WHERE c = 'r'`,
+	} {
+		f, err := Classify(text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := DigestOfShaped(f.Text, shape.Digest); got != f.Digest {
+			t.Errorf("DigestOfShaped(%q) = %q, want %q", text, got, f.Digest)
+		}
 	}
 }
