@@ -323,9 +323,11 @@ func (s *Session) execRoutes(ctx context.Context, f *sqlparse.Facts, plan *plann
 		r := plan.Routes[0]
 		s.dropForeignSticky(r.Cluster)
 		packet := append([]byte{comQuery}, r.SQL...)
-		return s.run(ctx, command{facts: f, stmts: []*sqlparse.Facts{f}, cluster: r.Cluster, cacheQuery: r.Cluster + "\x00" + r.SQL},
+		// A replica's wait for the session's writes there goes out with
+		// the statement (waitWithRead).
+		return s.run(ctx, command{facts: f, stmts: []*sqlparse.Facts{f}, cluster: r.Cluster, cacheQuery: r.Cluster + "\x00" + r.SQL, waitWithRead: true},
 			func(c *backend.Conn, capture *backend.Capture) (backend.Result, error) {
-				if err := c.Command(packet); err != nil {
+				if err := c.RequestFor(packet, nil); err != nil {
 					return backend.Result{}, &backend.ServerError{Addr: c.Addr, Err: err}
 				}
 				return c.RelayRenaming(s.client, s.caps&wire.ClientLocalFiles != 0, capture, s.periodNames(r))

@@ -8,11 +8,13 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/strata-proxy/strata/sandbox"
+	"github.com/strata-proxy/strata/server"
 	"github.com/strata-proxy/strata/test/testenv"
 )
 
@@ -63,7 +65,7 @@ func TestMain(m *testing.M) {
 // else from s0's primary).
 func TestReadYourWritesOnALaggingShardReplica(t *testing.T) {
 	ctx := testenv.Ctx(t)
-	replica, db := laggingStrata(t, config)
+	replica, db, s := laggingStrata(t, config)
 	for i := 0; i < 20; i++ {
 		id := 1000 + i
 		if _, err := db.ExecContext(ctx, fmt.Sprintf("INSERT INTO notes (id, owner, body) VALUES (%d, 2, 'mine')", id)); err != nil {
@@ -79,6 +81,26 @@ func TestReadYourWritesOnALaggingShardReplica(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("right after the loop the lagging replica has %s of 20 rows", onReplica)
+	// Each read's wait went out with the read, on the one shard it reads.
+	m := testenv.GetText(t, "http://"+s.AdminAddr()+"/metrics")
+	withRead := 0.0
+	for _, outcome := range []string{"applied", "behind"} {
+		withRead += metricValue(m, `strata_read_your_writes_waits_with_read_total{outcome="`+outcome+`"}`)
+	}
+	if withRead < 20 {
+		t.Errorf("%v waits went out with their read for 20 reads of one shard right after a write there", withRead)
+	}
+}
+
+// metricValue is the value of sample in a /metrics text, 0 if absent.
+func metricValue(text, sample string) float64 {
+	for _, line := range strings.Split(text, "\n") {
+		if rest, ok := strings.CutPrefix(line, sample+" "); ok {
+			v, _ := strconv.ParseFloat(rest, 64)
+			return v
+		}
+	}
+	return 0
 }
 
 // A write's subquery over shards runs first and reads the primaries: a
@@ -148,7 +170,7 @@ func TestReadYourWritesInAReadOverShards(t *testing.T) {
 	for i, mode := range []string{"session", "global"} {
 		t.Run(mode, func(t *testing.T) {
 			ctx := testenv.Ctx(t)
-			_, db := laggingStrata(t, strings.Replace(config, "consistency: session", "consistency: "+mode, 1))
+			_, db, _ := laggingStrata(t, strings.Replace(config, "consistency: session", "consistency: "+mode, 1))
 			for j := 0; j < 10; j++ {
 				id := 7000 + 100*i + j
 				if _, err := db.ExecContext(ctx, fmt.Sprintf("INSERT INTO notes (id, owner, body) VALUES (%d, 2, 'scattered')", id)); err != nil {
@@ -165,7 +187,7 @@ func TestReadYourWritesInAReadOverShards(t *testing.T) {
 
 func readYourSplitWrites(t *testing.T, config string, first int) {
 	ctx := testenv.Ctx(t)
-	_, db := laggingStrata(t, config)
+	_, db, _ := laggingStrata(t, config)
 	asked := lastGTIDQueries(t, []string{"127.0.0.1:25601", "127.0.0.1:25603"}, func() {
 		for i := 0; i < 10; i++ {
 			id := first + 2*i
@@ -218,8 +240,9 @@ func lastGTIDQueries(t *testing.T, addrs []string, f func()) int {
 // laggingStrata makes s0's replica apply writes a second late and starts a
 // Strata with config once replication runs again (so its monitor does not
 // take the replica out for "replication stopped"); it returns the replica
-// and one client connection to that Strata, closed when the test ends.
-func laggingStrata(t *testing.T, config string) (*sandbox.Server, *sql.DB) {
+// and one client connection to that Strata (and the Strata), closed when
+// the test ends.
+func laggingStrata(t *testing.T, config string) (*sandbox.Server, *sql.DB, *server.Strata) {
 	t.Helper()
 	ctx := testenv.Ctx(t)
 	replica := env.SB.Server("127.0.0.1:25602")
@@ -244,5 +267,5 @@ func laggingStrata(t *testing.T, config string) (*sandbox.Server, *sql.DB) {
 	t.Cleanup(s.Close)
 	db := testenv.Open(t, testenv.DSN(s.MySQLAddr(), "app", "app", "blog"))
 	db.SetMaxOpenConns(1)
-	return replica, db
+	return replica, db, s
 }
