@@ -238,3 +238,39 @@ func TestPrepareGoesOutWithItsWait(t *testing.T) {
 		t.Fatalf("preparing again after a failed wait: %+v, %v", st, err)
 	}
 }
+
+// QueryValues sends every connection its query before it reads an
+// answer: the servers run them side by side.
+func TestQueryValuesRunSideBySide(t *testing.T) {
+	requireServer(t)
+	tp := startTap(t, "127.0.0.1:27306")
+	var conns []*Conn
+	for range 3 {
+		c, err := Dial(context.Background(), DialConfig{
+			Addr: tp.ln.Addr().String(), User: "strata", Password: "strata", Timeout: 10 * time.Second,
+			Flavor: Flavor{Collation: 45, DeprecateEOF: true},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		conns = append(conns, c)
+	}
+	sqls := []string{"SELECT SLEEP(0.2) /* first */", "SELECT 'x' FROM no_such_table", "SELECT 'third' FROM DUAL WHERE SLEEP(0.2) = 0"}
+	mark := tp.mark()
+	values, errs := QueryValues(conns, sqls)
+	for _, sql := range sqls {
+		if !tp.sentBeforeAnswer(mark, sql) {
+			t.Errorf("%q was sent after another query's answer came back", sql)
+		}
+	}
+	var werr *wire.Error
+	if values[0] != "0" || errs[0] != nil || !errors.As(errs[1], &werr) || values[2] != "third" || errs[2] != nil {
+		t.Errorf("QueryValues: %q, %v", values, errs)
+	}
+	for i, c := range conns {
+		if v, err := c.QueryValue("SELECT 'next'"); c.Broken || err != nil || v != "next" {
+			t.Errorf("connection %d after QueryValues: %q, %v (broken %v)", i, v, err, c.Broken)
+		}
+	}
+}

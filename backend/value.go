@@ -10,11 +10,16 @@ import (
 // ("" for NULL or no row). An ERR answer comes back as a *wire.Error, the
 // connection still usable; a failed read marks it Broken.
 func (c *Conn) QueryValue(sql string) (string, error) {
-	c.scratch = append(append(c.scratch[:0], wire.ComQuery), sql...)
-	if err := c.Command(c.scratch); err != nil {
+	if err := c.sendQuery(sql); err != nil {
 		return "", err
 	}
 	return c.readValue()
+}
+
+// sendQuery sends sql as a COM_QUERY.
+func (c *Conn) sendQuery(sql string) error {
+	c.scratch = append(append(c.scratch[:0], wire.ComQuery), sql...)
+	return c.Command(c.scratch)
 }
 
 // readValue reads the answer of a one-row, one-column query: the value of
@@ -67,4 +72,21 @@ func (c *Conn) readValue() (string, error) {
 			}
 		}
 	}
+}
+
+// QueryValues runs sqls[i], a one-row, one-column query, on conns[i],
+// every one sent before any answer is read, so the servers run them side
+// by side: values[i] and errs[i] are as QueryValue's. The connections must
+// be distinct.
+func QueryValues(conns []*Conn, sqls []string) (values []string, errs []error) {
+	values, errs = make([]string, len(conns)), make([]error, len(conns))
+	for i, c := range conns {
+		errs[i] = c.sendQuery(sqls[i])
+	}
+	for i, c := range conns {
+		if errs[i] == nil {
+			values[i], errs[i] = c.readValue()
+		}
+	}
+	return values, errs
 }

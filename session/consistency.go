@@ -240,7 +240,8 @@ func (s *Session) globalWait(c *backend.Conn, primary string) (w *gtidWait, toPr
 // (under consistency: session), every acknowledged write (global) or, for
 // a result cache fill, the last write to the cached tables. With
 // withRead, the one wait a read needs is not run here: it comes back in
-// rt.wait, for run to send with the read itself (backend.Conn.WaitFirst).
+// rt.wait, for the caller to send with the read itself (run,
+// backend.Conn.WaitFirst) or beside the other shards' (awaitShards).
 func (s *Session) consistentRead(ctx context.Context, rt route, fillGTID string, withRead bool) (route, error) {
 	if !rt.read {
 		return rt, nil

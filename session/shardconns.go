@@ -24,6 +24,9 @@ type shardConn struct {
 	// ahead holds the route's whole answer, read before the merge began
 	// (a narrowing locking read, narrowread.go); nil: the merge reads it.
 	ahead []engine.Row
+	// wait is what the replica must apply before the route reads it
+	// (consistentRead), until awaitShards has waited for it.
+	wait *gtidWait
 }
 
 // takeConns gets one connection per route: in a transaction the pinned
@@ -57,7 +60,59 @@ func (s *Session) takeConns(ctx context.Context, routes []planner.ShardRoute, wr
 		byCluster[r.Cluster] = sc
 		out = append(out, sc)
 	}
+	if err := s.awaitShards(ctx, out); err != nil {
+		s.giveBack(out)
+		return nil, err
+	}
 	return out, nil
+}
+
+// awaitShards runs the waits the replicas taken for a read over shards
+// need before they read (consistentRead) side by side, one round trip for
+// all of them rather than one per shard. A replica that has not applied
+// what the read must see gives way to its shard's primary, for every
+// route that shares it.
+func (s *Session) awaitShards(ctx context.Context, out []*shardConn) error {
+	var waiting []*shardConn
+	var conns []*backend.Conn
+	var sqls []string
+	for _, sc := range out {
+		if sc.wait != nil {
+			waiting = append(waiting, sc)
+			conns = append(conns, sc.conn)
+			sqls = append(sqls, s.waitSQL(sc.conn, sc.wait))
+		}
+	}
+	if len(waiting) == 0 {
+		return nil
+	}
+	values, errs := backend.QueryValues(conns, sqls)
+	var failed error
+	for i, sc := range waiting {
+		w, replica := sc.wait, sc.conn
+		sc.wait = nil
+		applied := errs[i] == nil && values[i] == "0"
+		s.waited(replica, w, applied, false)
+		if applied {
+			continue
+		}
+		cl := s.env.Topology.Load().Cluster(sc.route.Cluster)
+		rt, err := s.readOnPrimary(ctx, route{conn: replica}, cl, false)
+		for _, other := range out {
+			if other.conn != replica {
+				continue
+			}
+			if err != nil {
+				other.owned = false // given back already (readOnPrimary)
+				continue
+			}
+			other.conn = rt.conn
+		}
+		if err != nil && failed == nil {
+			failed = errNoBackend("Strata: shard %s: %v", sc.route.Cluster, rootCause(err))
+		}
+	}
+	return failed
 }
 
 // takeConn gets the connection of one route. onPinned: the session's
@@ -92,13 +147,14 @@ func (s *Session) takeConn(ctx context.Context, snap *topology.Snapshot, r plann
 	rt, err := s.acquireReplica(ctx, cl, cl.DefaultPool, "", nil)
 	if err == nil {
 		// What the read must see (consistency: session or global) may
-		// not be on this replica yet: then the shard's primary reads.
-		rt, err = s.consistentRead(ctx, rt, "", false)
+		// not be on this replica yet: takeConns waits for it on every
+		// shard at once (awaitShards), else the shard's primary reads.
+		rt, err = s.consistentRead(ctx, rt, "", true)
 	}
 	if err != nil {
 		return nil, errNoBackend("Strata: shard %s: %v", r.Cluster, rootCause(err))
 	}
-	return &shardConn{route: r, conn: rt.conn, owned: true}, nil
+	return &shardConn{route: r, conn: rt.conn, owned: true, wait: rt.wait}, nil
 }
 
 // giveBack returns the connections a plan took: each owned one once; a

@@ -170,16 +170,38 @@ func TestReadYourWritesInAReadOverShards(t *testing.T) {
 	for i, mode := range []string{"session", "global"} {
 		t.Run(mode, func(t *testing.T) {
 			ctx := testenv.Ctx(t)
-			_, db, _ := laggingStrata(t, strings.Replace(config, "consistency: session", "consistency: "+mode, 1))
+			replica, db, st := laggingStrata(t, strings.Replace(config, "consistency: session", "consistency: "+mode, 1))
+			waits := func(outcome string) float64 {
+				return metricValue(testenv.GetText(t, "http://"+st.AdminAddr()+"/metrics"), `strata_read_your_writes_waits_total{outcome="`+outcome+`"}`)
+			}
+			last := 7000 + 100*i
 			for j := 0; j < 10; j++ {
-				id := 7000 + 100*i + j
-				if _, err := db.ExecContext(ctx, fmt.Sprintf("INSERT INTO notes (id, owner, body) VALUES (%d, 2, 'scattered')", id)); err != nil {
+				last = 7000 + 100*i + j
+				if _, err := db.ExecContext(ctx, fmt.Sprintf("INSERT INTO notes (id, owner, body) VALUES (%d, 2, 'scattered')", last)); err != nil {
 					t.Fatal(err)
 				}
 				var n int
-				if err := db.QueryRowContext(ctx, fmt.Sprintf("SELECT COUNT(*) FROM notes WHERE id = %d", id)).Scan(&n); err != nil || n != 1 {
+				if err := db.QueryRowContext(ctx, fmt.Sprintf("SELECT COUNT(*) FROM notes WHERE id = %d", last)).Scan(&n); err != nil || n != 1 {
 					t.Fatalf("read %d over both shards right after the session's own write to s0: %d rows, %v", j, n, err)
 				}
+			}
+			// Once the replica has the rows, the read waits there and
+			// reads there.
+			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+				if n, err := replica.QueryValue(ctx, fmt.Sprintf("SELECT COUNT(*) FROM blog.notes WHERE id = %d", last)); err == nil && n == "1" {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("the lagging replica never applied the writes")
+				}
+			}
+			applied := waits("applied")
+			var n int
+			if err := db.QueryRowContext(ctx, fmt.Sprintf("SELECT COUNT(*) FROM notes WHERE id = %d", last)).Scan(&n); err != nil || n != 1 {
+				t.Fatalf("read over both shards once the replica caught up: %d rows, %v", n, err)
+			}
+			if got := waits("applied"); got != applied+1 {
+				t.Errorf("a read over both shards once s0's replica had the session's writes: %v applied waits, want %v", got, applied+1)
 			}
 		})
 	}
