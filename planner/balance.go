@@ -18,12 +18,16 @@ type Pick struct {
 	Load func(addr string) int
 	// Skip excludes servers that already failed this statement.
 	Skip func(addr string) bool
+	// Prefer, when set, narrows the choice to the members it accepts,
+	// if any (read-your-writes: the replicas known to hold the session's
+	// last write, where a read needs no wait).
+	Prefer func(addr string) bool
 }
 
 // PickReplica chooses a routable member of pool by the pool's balance
 // mode. It returns nil when no member is left.
 func PickReplica(cl *topology.Cluster, pool string, p Pick) *topology.Server {
-	candidates := preferZone(members(cl, pool, p.Skip), p.Zone)
+	candidates := preferred(preferZone(members(cl, pool, p.Skip), p.Zone), p.Prefer)
 	if len(candidates) == 0 {
 		return nil
 	}
@@ -46,6 +50,23 @@ func members(cl *topology.Cluster, pool string, skip func(string) bool) []*topol
 		}
 	}
 	return out
+}
+
+// preferred keeps the members prefer accepts when there are any.
+func preferred(servers []*topology.Server, prefer func(addr string) bool) []*topology.Server {
+	if prefer == nil {
+		return servers
+	}
+	var kept []*topology.Server
+	for _, s := range servers {
+		if prefer(s.Addr) {
+			kept = append(kept, s)
+		}
+	}
+	if len(kept) == 0 {
+		return servers
+	}
+	return kept
 }
 
 // preferZone keeps the members in zone when there are any.

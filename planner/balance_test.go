@@ -94,3 +94,26 @@ func TestZonePreference(t *testing.T) {
 		t.Fatalf("with the local replica down, picked %v; want the remote one", got)
 	}
 }
+
+// Prefer narrows every balance mode to the members it accepts, within the
+// zone's, and gives way when none of them is routable.
+func TestPreferredMembers(t *testing.T) {
+	for _, balance := range []string{"random", "least_connections", "affinity"} {
+		cl := cluster(balance, replica("a:1", 1, ""), replica("b:1", 5, ""), replica("c:1", 1, "far"))
+		prefer := func(addr string) bool { return addr == "a:1" || addr == "c:1" }
+		load := func(addr string) int { return map[string]int{"a:1": 9, "b:1": 0, "c:1": 0}[addr] }
+		for i := 0; i < 50; i++ {
+			if got := PickReplica(cl, "p", Pick{Digest: fmt.Sprint(i), Load: load, Prefer: prefer}); got.Addr != "a:1" && got.Addr != "c:1" {
+				t.Fatalf("%s: picked %s, want a preferred member", balance, got.Addr)
+			}
+			if got := PickReplica(cl, "p", Pick{Digest: fmt.Sprint(i), Load: load, Zone: "", Prefer: func(a string) bool { return a == "c:1" }}); got.Addr != "c:1" {
+				t.Fatalf("%s: picked %s, want the only preferred member", balance, got.Addr)
+			}
+		}
+		cl.Replicas[0].State = topology.StateDown
+		cl.Replicas[2].State = topology.StateDown
+		if got := PickReplica(cl, "p", Pick{Prefer: prefer, Load: load}); got == nil || got.Addr != "b:1" {
+			t.Fatalf("%s: with the preferred members down, picked %v; want b:1", balance, got)
+		}
+	}
+}

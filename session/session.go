@@ -820,12 +820,19 @@ func (s *Session) acquireReplica(ctx context.Context, cl *topology.Cluster, pool
 	if tried == nil {
 		tried = map[string]error{}
 	}
+	// After a write, a replica that already showed it has the write
+	// (consistency: session) serves the session's reads without a wait.
+	var prefer func(addr string) bool
+	if len(s.gtidApplied) > 0 {
+		prefer = func(addr string) bool { return s.gtidApplied[addr] }
+	}
 	for {
 		srv := planner.PickReplica(cl, pool, planner.Pick{
 			Digest: digest,
 			Zone:   s.env.Zone(),
 			Load:   s.env.inUse,
 			Skip:   func(addr string) bool { _, bad := tried[addr]; return bad },
+			Prefer: prefer,
 		})
 		if srv == nil {
 			break

@@ -263,6 +263,48 @@ func TestReadYourWrites(t *testing.T) {
 	}
 }
 
+// Under consistency: session, once a replica has shown that it holds the
+// session's last write, the session's reads stay on it until its next
+// write: they need no wait there, where the pool's other replica would
+// make each of them wait again (about 1.9 waits per write for a write and
+// four reads with two replicas, against one).
+func TestSessionReadsStayOnAReplicaThatHasTheirWrite(t *testing.T) {
+	env.Setup(t, "CREATE TABLE blog.stay (id INT PRIMARY KEY, v INT)")
+	if err := env.SB.WaitReplicated(testenv.Ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	waits := func() float64 {
+		m := testenv.GetText(t, "http://"+session.AdminAddr()+"/metrics")
+		return metricValue(m, `strata_read_your_writes_waits_total{outcome="applied"}`) +
+			metricValue(m, `strata_read_your_writes_waits_total{outcome="behind"}`)
+	}
+	db := testenv.Open(t, testenv.DSN(session.MySQLAddr(), "app", "app", "blog", "interpolateParams=true"))
+	db.SetMaxOpenConns(1)
+	before := readsOn(t, "stay")
+	start := waits()
+	const writes = 50
+	for i := range writes {
+		if _, err := db.Exec("INSERT INTO stay VALUES (?, ?)", i, i); err != nil {
+			t.Fatal(err)
+		}
+		for range 4 {
+			var v int
+			if err := db.QueryRow("SELECT SQL_NO_CACHE v FROM stay WHERE id = ?", i).Scan(&v); err != nil || v != i {
+				t.Fatalf("read after write %d: %d, %v", i, v, err)
+			}
+		}
+	}
+	d := delta(before, readsOn(t, "stay"))
+	if onReplicas := d[env.Replicas[0].Port] + d[env.Replicas[1].Port]; onReplicas < writes {
+		t.Fatalf("only %d of %d reads ran on the replicas (reads by server: %s): the test needs them there", onReplicas, 4*writes, ports(d))
+	}
+	n := waits() - start
+	t.Logf("%v waits for %d writes", n, writes)
+	if n > 1.3*writes {
+		t.Errorf("%v waits for %d writes each read back 4 times: the reads after a wait left the replica that had the write", n, writes)
+	}
+}
+
 // Writes that name no table — a procedure's, a SQL-level EXECUTE's, a
 // CREATE DATABASE — are read back too: under consistency: session on the
 // same connection, under global on another. With lagging replicas,
