@@ -54,6 +54,21 @@ func startTap(t *testing.T, server string) *tap {
 	return tp
 }
 
+// dial logs in to the test server through the tap; the connection is
+// closed when the test ends.
+func (tp *tap) dial(t *testing.T, deprecateEOF bool) *Conn {
+	t.Helper()
+	c, err := Dial(context.Background(), DialConfig{
+		Addr: tp.ln.Addr().String(), User: "strata", Password: "strata", Timeout: 10 * time.Second,
+		Flavor: Flavor{Collation: 45, DeprecateEOF: deprecateEOF},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
 func (tp *tap) copy(dst, src net.Conn, from byte) {
 	defer dst.Close()
 	buf := make([]byte, 64<<10)
@@ -107,14 +122,7 @@ func TestReadGoesOutWithItsWait(t *testing.T) {
 	requireServer(t)
 	tp := startTap(t, "127.0.0.1:27306")
 	for _, dep := range []bool{false, true} {
-		c, err := Dial(context.Background(), DialConfig{
-			Addr: tp.ln.Addr().String(), User: "strata", Password: "strata", Timeout: 10 * time.Second,
-			Flavor: Flavor{Collation: 45, DeprecateEOF: dep},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
+		c := tp.dial(t, dep)
 		relayed := func(wait, query string) ([]byte, error) {
 			t.Helper()
 			var buf bytes.Buffer
@@ -178,14 +186,7 @@ func TestReadGoesOutWithItsWait(t *testing.T) {
 func TestPrepareGoesOutWithItsWait(t *testing.T) {
 	requireServer(t)
 	tp := startTap(t, "127.0.0.1:27306")
-	c, err := Dial(context.Background(), DialConfig{
-		Addr: tp.ln.Addr().String(), User: "strata", Password: "strata", Timeout: 10 * time.Second,
-		Flavor: Flavor{Collation: 45, DeprecateEOF: true},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := tp.dial(t, true)
 	closes := func() string {
 		t.Helper()
 		_, rows := queryAll(t, c, "SHOW SESSION STATUS LIKE 'Com_stmt_close'")
@@ -244,18 +245,7 @@ func TestPrepareGoesOutWithItsWait(t *testing.T) {
 func TestQueryValuesRunSideBySide(t *testing.T) {
 	requireServer(t)
 	tp := startTap(t, "127.0.0.1:27306")
-	var conns []*Conn
-	for range 3 {
-		c, err := Dial(context.Background(), DialConfig{
-			Addr: tp.ln.Addr().String(), User: "strata", Password: "strata", Timeout: 10 * time.Second,
-			Flavor: Flavor{Collation: 45, DeprecateEOF: true},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		conns = append(conns, c)
-	}
+	conns := []*Conn{tp.dial(t, true), tp.dial(t, true), tp.dial(t, true)}
 	sqls := []string{"SELECT SLEEP(0.2) /* first */", "SELECT 'x' FROM no_such_table", "SELECT 'third' FROM DUAL WHERE SLEEP(0.2) = 0"}
 	mark := tp.mark()
 	values, errs := QueryValues(conns, sqls)
