@@ -82,19 +82,43 @@ func (c *Conn) sendAfterWait(payload []byte) (applied bool, err error) {
 	return err == nil && v == "0", nil
 }
 
+// maxDroppedRows bounds the rows of an answer discardAnswer reads to drop
+// it. A longer one (a report that ran on a replica too early) is cut off
+// by closing the connection instead: reading it all would cost Strata the
+// whole transfer, and the server stops sending when it finds the
+// connection gone.
+const maxDroppedRows = 1024
+
 // discardAnswer reads and drops the answer to the command just sent, every
 // result of it. An answer the server ended with an ERR leaves the
-// connection usable; a failed read breaks it.
+// connection usable; one longer than maxDroppedRows rows, or a failed
+// read, leaves it Broken (an I/O error is returned, a cut-off is not).
 func (c *Conn) discardAnswer() error {
 	r := &Rows{c: c}
-	if err := r.readHead(); err != nil {
+	if err := r.readHead(); err != nil || r.done {
 		if c.Broken {
 			return err
 		}
 		return nil
 	}
-	if err := r.Close(); err != nil && c.Broken {
-		return err
+	for range maxDroppedRows + 1 {
+		p, err := c.ReadPacket()
+		switch {
+		case err != nil:
+			c.Broken = true
+			return &ServerError{Addr: c.Addr, Err: err}
+		case len(p) > 0 && p[0] == wire.HeaderErr:
+			return nil
+		case r.isTerminator(p):
+			if r.terminatorStatus(p)&wire.StatusMoreResults == 0 {
+				return nil
+			}
+			if err := r.drainMore(); err != nil && c.Broken {
+				return err
+			}
+			return nil
+		}
 	}
+	c.Broken = true // cut off: see maxDroppedRows
 	return nil
 }

@@ -54,8 +54,8 @@ func startTap(t *testing.T, server string) *tap {
 	return tp
 }
 
-// dial logs in to the test server through the tap; the connection is
-// closed when the test ends.
+// dial logs in to the test server through the tap, in database qt; the
+// connection is closed when the test ends.
 func (tp *tap) dial(t *testing.T, deprecateEOF bool) *Conn {
 	t.Helper()
 	c, err := Dial(context.Background(), DialConfig{
@@ -66,6 +66,10 @@ func (tp *tap) dial(t *testing.T, deprecateEOF bool) *Conn {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
+	if err := c.SimpleCommand(wire.ComInitDB, "qt"); err != nil {
+		t.Fatal(err)
+	}
+	c.DB = "qt"
 	return c
 }
 
@@ -116,8 +120,9 @@ func (tp *tap) sentBeforeAnswer(mark int, needle string) bool {
 // wait, before the wait has answered. When the wait succeeds the client
 // gets exactly the answer it would have got without one; when it does not
 // (its value is not 0, or it failed), the read's answer — a result set,
-// several, an error, a long one — is dropped unseen and the connection
-// runs its next command as usual.
+// several, an error, a thousand rows — is dropped unseen and the
+// connection runs its next command as usual; a longer one is cut off by
+// closing the connection.
 func TestReadGoesOutWithItsWait(t *testing.T) {
 	requireServer(t)
 	tp := startTap(t, "127.0.0.1:27306")
@@ -147,6 +152,7 @@ func TestReadGoesOutWithItsWait(t *testing.T) {
 		cases := []struct {
 			wait, query string
 			behind      bool
+			cutOff      bool // the last case: it leaves the connection Broken
 		}{
 			{wait: "SELECT SLEEP(0.2)", query: "SELECT 'fresh', 2"},
 			{wait: "SELECT 0", query: "SELECT 'a'; SELECT 'b'"},
@@ -155,7 +161,10 @@ func TestReadGoesOutWithItsWait(t *testing.T) {
 			{wait: "SELECT no_such_column", query: "SELECT 'stale'", behind: true},
 			{wait: "SELECT -1", query: "SELECT 'stale'; SELECT 'more'; DO 1", behind: true},
 			{wait: "SELECT 1", query: "SELECT * FROM no_such_table", behind: true},
-			{wait: "SELECT 1", query: "SELECT seq, REPEAT('x', 100) FROM seq_1_to_100000", behind: true},
+			{wait: "SELECT 1", query: "SELECT seq FROM seq_1_to_3; SELECT * FROM no_such_table; SELECT 1", behind: true},
+			{wait: "SELECT 1", query: "SELECT seq, REPEAT('x', 100) FROM seq_1_to_1000", behind: true},
+			// Longer than maxDroppedRows: cut off, the connection closed.
+			{wait: "SELECT 1", query: "SELECT seq, REPEAT('x', 100) FROM seq_1_to_100000", behind: true, cutOff: true},
 		}
 		for _, tc := range cases {
 			want, wantErr := relayed("", tc.query)
@@ -168,8 +177,11 @@ func TestReadGoesOutWithItsWait(t *testing.T) {
 			case !tc.behind && (!errors.Is(err, wantErr) || !bytes.Equal(got, want)):
 				t.Errorf("DeprecateEOF=%v: %q behind %q: the client got % x, %v; without a wait % x, %v", dep, tc.query, tc.wait, got, err, want, wantErr)
 			}
-			if c.Broken {
-				t.Fatalf("DeprecateEOF=%v: %q behind %q broke the connection", dep, tc.query, tc.wait)
+			if c.Broken != tc.cutOff {
+				t.Fatalf("DeprecateEOF=%v: %q behind %q: connection broken %v, want %v", dep, tc.query, tc.wait, c.Broken, tc.cutOff)
+			}
+			if tc.cutOff {
+				break
 			}
 			_, rows := queryAll(t, c, "SELECT 'next'")
 			if len(rows) != 1 || string(rows[0][0]) != "next" {
@@ -202,12 +214,8 @@ func TestPrepareGoesOutWithItsWait(t *testing.T) {
 		{wait: "SELECT 1", query: "SELECT ? + 2", behind: true},
 		{wait: "SELECT 1", query: "SELECT * FROM no_such_table WHERE id = ?", behind: true, refused: true},
 	}
-	// The connection is in the statements' database already: the
+	// The connection is in the statements' database already (dial): the
 	// prepare is the first command after the wait.
-	if err := c.SimpleCommand(wire.ComInitDB, "qt"); err != nil {
-		t.Fatal(err)
-	}
-	c.DB = "qt"
 	for _, tc := range cases {
 		before := closes()
 		c.WaitFirst(tc.wait)
