@@ -18,7 +18,8 @@ import (
 // ErrReplicaBehind is what a request pipelined behind a wait (WaitFirst)
 // ends with when the wait did not succeed: the request's answer has been
 // read and dropped, nothing of it reached the client, and the connection
-// is ready for the next command.
+// is ready for the next command (or Broken, when the answer was too long
+// to read: maxDroppedRows).
 var ErrReplicaBehind = errors.New("the replica has not applied the write the read must see")
 
 // WaitFirst makes the next RequestFor (or prepare, Stmt) send wait, a
