@@ -85,8 +85,16 @@ func requireServer(t *testing.T) {
 func dial(t *testing.T, deprecateEOF bool) *Conn {
 	t.Helper()
 	requireServer(t)
+	return dialAt(t, "127.0.0.1:27306", deprecateEOF)
+}
+
+// dialAt logs in to the test server at addr (the server itself, or a relay
+// in front of it) and selects database qt; the connection is closed when
+// the test ends.
+func dialAt(t *testing.T, addr string, deprecateEOF bool) *Conn {
+	t.Helper()
 	c, err := Dial(context.Background(), DialConfig{
-		Addr: "127.0.0.1:27306", User: "strata", Password: "strata", Timeout: 10 * time.Second,
+		Addr: addr, User: "strata", Password: "strata", Timeout: 10 * time.Second,
 		Flavor: Flavor{Collation: 45, DeprecateEOF: deprecateEOF},
 	})
 	if err != nil {
