@@ -113,8 +113,8 @@ type Conn struct {
 	loginGen  uint64 // the pool's default account when dialed (Pool.SetLogin)
 	lastUsed  time.Time
 	scratch   []byte
-	// waitFirst is the wait the next RequestFor sends ahead of its
-	// request (WaitFirst), waitPacket its packet.
+	// waitFirst is the wait the next RequestFor or prepare sends ahead
+	// of its command (WaitFirst), waitPacket its packet.
 	waitFirst  string
 	waitPacket []byte
 	// held, rowIn and rowOut are RelayAsText's buffers: a result's
