@@ -109,7 +109,7 @@ func TestParseRejectsWithLine(t *testing.T) {
 		{"unknown consistency", minimal + "    consistency: strong\n", "clusters.main.consistency: \"strong\" is not eventual, session or global"},
 		{"bad fallback", minimal + "    pools: {primary: {fallback: nope}}\n", "clusters.main.pools.primary.fallback: names no pool"},
 		{"negative threads", minimal + "threads: -2\n", "line 13: threads: must be between 0 (one per CPU) and 1024"},
-		{"busy_poll too long", minimal + "busy_poll: 5ms\n", "line 13: busy_poll: must be between 0 (off) and 1ms (default 40µs)"},
+		{"busy_poll too long", minimal + "busy_poll: 5ms\n", "line 13: busy_poll: must be between 0 (off) and 1ms (default 15µs)"},
 		{"negative busy_poll", minimal + "busy_poll: -1us\n", "line 13: busy_poll: must be between 0 (off)"},
 		{"bad proxy_protocol entry", minimal + "proxy_protocol:\n  trusted: [10.0.0.0/8, lb.example]\n", "line 14: proxy_protocol.trusted.1: \"lb.example\" is not an IP address or CIDR"},
 		{"negative digest limit", minimal + "limits: {max_query_digests: -1}\n", "line 13: limits.max_query_digests: must not be negative"},

@@ -723,7 +723,7 @@ if [ -n "$(across crelay 5)" ]; then
 fi
 where_time+="."
 if [ -n "$(across strata-nopoll 5)" ]; then
-	where_time+=" Strata polls a socket for up to \`busy_poll\` (40 µs by default) before it sleeps, which saves the wake-ups that cross CPUs: with polling off it reached $(across strata-nopoll 5 ×) of direct (the default moved $(across strata-nopoll 6 | awk -F' / ' '{for (i=1; i<=NF; i++) printf "%s%.2f×", (i>1 ? " / " : ""), ($i > 0 ? 1/$i : 0)}') its QPS), with $(across strata-nopoll 9 ' µs') of CPU and $(across strata-nopoll 17) IPIs per query."
+	where_time+=" Strata polls a socket for up to \`busy_poll\` (15 µs by default) before it sleeps, which saves the wake-ups that cross CPUs: with polling off it reached $(across strata-nopoll 5 ×) of direct (the default moved $(across strata-nopoll 6 | awk -F' / ' '{for (i=1; i<=NF; i++) printf "%s%.2f×", (i>1 ? " / " : ""), ($i > 0 ? 1/$i : 0)}') its QPS), with $(across strata-nopoll 9 ' µs') of CPU and $(across strata-nopoll 17) IPIs per query."
 fi
 if [ -n "$(across strata-1thread 5)" ]; then
 	where_time+=" With \`threads: 1\` (one OS thread runs Strata's Go code, so no idle thread spins looking for work between packets), Strata reached $(across strata-1thread 5 ×) of direct ($(across strata-1thread 6 ×) the default's QPS), with $(across strata-1thread 9 ' µs') of CPU per query."

@@ -350,7 +350,7 @@ func TestBusyPollAtStartAndReload(t *testing.T) {
 	}{
 		{"threads: 2\nbusy_poll: 100us\n", 100 * time.Microsecond, "busy_poll: 100µs"},
 		{"threads: 2\nbusy_poll: 0s\n", 0, "busy_poll: 0s"},
-		{"threads: 2\n", config.DefaultBusyPoll, "busy_poll: 40µs"},
+		{"threads: 2\n", config.DefaultBusyPoll, "busy_poll: 15µs"},
 		{"threads: 1\nbusy_poll: 100us\n", 0, "busy_poll: 0s"},
 		{"threads: 2\nbusy_poll: 100us\n", 100 * time.Microsecond, "busy_poll: 100µs"},
 	}
