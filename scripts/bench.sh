@@ -21,6 +21,8 @@
 #                  `threads: 1`, Go code on one OS thread;
 #   strata-nopoll  Strata with strata-nopoll.yaml (:16035, admin :16084):
 #                  `busy_poll: 0s`, every wait sleeps at once;
+#   strata-poll40  Strata with strata-poll40.yaml (:16041, admin :16086):
+#                  `busy_poll: 40us`, the earlier default;
 #   strata-prepared Strata with strata-prepared.yaml (:16040, admin :16085):
 #                  `backend.prepare_text_reads`, text SELECTs run as
 #                  prepared statements on the replica.
@@ -56,6 +58,7 @@ SOCKET_CONF=bench/benchcfg/strata-socket.yaml
 CACHE_CONF=bench/benchcfg/strata-cache.yaml
 THREAD_CONF=bench/benchcfg/strata-1thread.yaml
 NOPOLL_CONF=bench/benchcfg/strata-nopoll.yaml
+POLL40_CONF=bench/benchcfg/strata-poll40.yaml
 PREPARED_CONF=bench/benchcfg/strata-prepared.yaml
 OUT=bench/out
 BIN=$OUT/strata
@@ -72,6 +75,7 @@ SOCKET_PORT=16037 SOCKET_ADMIN_PORT=16081        # $SOCKET_CONF
 CACHE_PORT=16038 CACHE_ADMIN_PORT=16082          # $CACHE_CONF
 THREAD_PORT=16039 THREAD_ADMIN_PORT=16083        # $THREAD_CONF
 NOPOLL_PORT=16035 NOPOLL_ADMIN_PORT=16084        # $NOPOLL_CONF
+POLL40_PORT=16041 POLL40_ADMIN_PORT=16086        # $POLL40_CONF
 PREPARED_PORT=16040 PREPARED_ADMIN_PORT=16085    # $PREPARED_CONF
 RELAY_PORT=16034                                 # bench/nullproxy, not in a config
 CRELAY_PORT=16036                                # bench/crelay, not in a config
@@ -81,9 +85,10 @@ DB=sbtest
 
 # Per target: port, and for the proxies their admin port (Strata) and config.
 declare -A PORT=([direct]=$REPLICA_PORT [relay]=$RELAY_PORT [crelay]=$CRELAY_PORT
-	[strata]=$STRATA_PORT [strata-socket]=$SOCKET_PORT [strata-cache]=$CACHE_PORT [strata-1thread]=$THREAD_PORT [strata-nopoll]=$NOPOLL_PORT [strata-prepared]=$PREPARED_PORT)
-declare -A ADMIN=([strata]=$ADMIN_PORT [strata-socket]=$SOCKET_ADMIN_PORT [strata-cache]=$CACHE_ADMIN_PORT [strata-1thread]=$THREAD_ADMIN_PORT [strata-nopoll]=$NOPOLL_ADMIN_PORT [strata-prepared]=$PREPARED_ADMIN_PORT)
-declare -A STRATA_CONF=([strata]=$CONF [strata-socket]=$SOCKET_CONF [strata-cache]=$CACHE_CONF [strata-1thread]=$THREAD_CONF [strata-nopoll]=$NOPOLL_CONF [strata-prepared]=$PREPARED_CONF)
+	[strata]=$STRATA_PORT [strata-socket]=$SOCKET_PORT [strata-cache]=$CACHE_PORT [strata-1thread]=$THREAD_PORT [strata-nopoll]=$NOPOLL_PORT [strata-poll40]=$POLL40_PORT [strata-prepared]=$PREPARED_PORT)
+declare -A ADMIN=([strata]=$ADMIN_PORT [strata-socket]=$SOCKET_ADMIN_PORT [strata-cache]=$CACHE_ADMIN_PORT [strata-1thread]=$THREAD_ADMIN_PORT [strata-nopoll]=$NOPOLL_ADMIN_PORT [strata-poll40]=$POLL40_ADMIN_PORT [strata-prepared]=$PREPARED_ADMIN_PORT)
+declare -A STRATA_CONF=([strata]=$CONF [strata-socket]=$SOCKET_CONF [strata-cache]=$CACHE_CONF [strata-1thread]=$THREAD_CONF [strata-nopoll]=$NOPOLL_CONF [strata-poll40]=$POLL40_CONF [strata-prepared]=$PREPARED_CONF)
+STRATA_TARGETS=(strata strata-nopoll strata-poll40 strata-1thread strata-socket strata-prepared strata-cache) # every Strata process
 declare -A PIDS=() # target -> pid of its proxy process, while it runs
 
 TIME=${BENCH_TIME:-10}
@@ -94,7 +99,7 @@ GOTIME=${BENCH_GOTIME:-3s}
 PROFILE_TIME=${BENCH_PROFILE_TIME:-10}
 WORKLOADS=(oltp_point_select oltp_read_only)
 PSMODES=(auto disable)
-TARGETS=(direct relay crelay strata strata-nopoll strata-1thread strata-socket strata-prepared strata-cache) # crelay is dropped if it cannot be built
+TARGETS=(direct relay crelay strata strata-nopoll strata-poll40 strata-1thread strata-socket strata-prepared strata-cache) # crelay is dropped if it cannot be built
 TARGET_RATIO=0.6 # Strata >= 0.6x direct QPS on oltp_point_select
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -173,7 +178,7 @@ for pidfile in "$OUT"/*.pid; do
 	rm -f "$pidfile"
 done
 # Fresh logs: the problems section counts the warnings of this run only.
-for t in strata strata-nopoll strata-1thread strata-socket strata-prepared strata-cache; do : >"$(strata_log "$t")"; done
+for t in "${STRATA_TARGETS[@]}"; do : >"$(strata_log "$t")"; done
 
 # ---------------------------------------------------------------- build
 log "building $BIN, $RELAY_BIN and $CRELAY_BIN"
@@ -207,7 +212,7 @@ if [ -d "$OUT/sandbox" ]; then
 	log "removing the sandbox of an earlier run"
 	sandbox down -q >/dev/null
 fi
-PORTS=("$PRIMARY_PORT" "$REPLICA_PORT" "$STRATA_PORT" "$ADMIN_PORT" "$SOCKET_PORT" "$SOCKET_ADMIN_PORT" "$CACHE_PORT" "$CACHE_ADMIN_PORT" "$THREAD_PORT" "$THREAD_ADMIN_PORT" "$NOPOLL_PORT" "$NOPOLL_ADMIN_PORT" "$PREPARED_PORT" "$PREPARED_ADMIN_PORT" "$RELAY_PORT" "$CRELAY_PORT")
+PORTS=("$PRIMARY_PORT" "$REPLICA_PORT" "$STRATA_PORT" "$ADMIN_PORT" "$SOCKET_PORT" "$SOCKET_ADMIN_PORT" "$CACHE_PORT" "$CACHE_ADMIN_PORT" "$THREAD_PORT" "$THREAD_ADMIN_PORT" "$NOPOLL_PORT" "$NOPOLL_ADMIN_PORT" "$POLL40_PORT" "$POLL40_ADMIN_PORT" "$PREPARED_PORT" "$PREPARED_ADMIN_PORT" "$RELAY_PORT" "$CRELAY_PORT")
 for port in "${PORTS[@]}"; do
 	if [ -n "$(ss -Hltn "sport = :$port")" ]; then
 		die "port $port is in use by another process (ss -ltnp 'sport = :$port'); the bench needs ports ${PORTS[*]}"
@@ -388,7 +393,7 @@ run_sysbench() {
 }
 
 log "starting the proxies: ${TARGETS[*]:1}"
-for t in strata strata-nopoll strata-1thread strata-socket strata-prepared strata-cache; do start_strata "$t"; done
+for t in "${STRATA_TARGETS[@]}"; do start_strata "$t"; done
 start_relay relay "$RELAY_BIN"
 if have_target crelay; then start_relay crelay "$CRELAY_BIN"; fi
 T0=$(date +%s)
@@ -422,6 +427,7 @@ stop_proc strata-socket
 stop_proc strata-cache
 stop_proc strata-1thread
 stop_proc strata-nopoll
+stop_proc strata-poll40
 stop_proc strata-prepared
 stop_proc crelay
 
@@ -554,7 +560,7 @@ while IFS=$'\t' read -r wl ps _ _ _ ratio _ strelay _; do
 	awk -v r="$ratio" -v t="$TARGET_RATIO" 'BEGIN{exit !(r < t)}' && verdict="NOT met"
 	target_line+="- oltp_point_select, ps-mode=$ps: Strata/direct QPS = **$ratio** (target ≥ $TARGET_RATIO: $verdict; round by round: $(round_ratios "$wl" "$ps")); Strata/TCP-relay QPS = $strelay"
 	others=""
-	for t in crelay strata-nopoll strata-1thread strata-socket strata-prepared strata-cache; do
+	for t in crelay strata-nopoll strata-poll40 strata-1thread strata-socket strata-prepared strata-cache; do
 		r=$(tval "$wl" "$ps" "$t" 5)
 		[ -n "$r" ] || continue
 		others+="${others:+, }$t/direct = $r"
@@ -665,7 +671,7 @@ done
 table=$(awk -F'\t' 'NF {
 	printf "| %s%s | %s | %s | %s | %s | **%s** | %s | %s | %s | %s | %s | %s |\n", $1, ($21 ? " (FAILED runs)" : ""), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12
 }' <<<"$summary")
-other_table=$(awk -F'\t' '$3 ~ /^(crelay|strata-nopoll|strata-1thread|strata-socket|strata-prepared|strata-cache)$/ {
+other_table=$(awk -F'\t' '$3 ~ /^(crelay|strata-nopoll|strata-poll40|strata-1thread|strata-socket|strata-prepared|strata-cache)$/ {
 	printf "| %s | %s | %s%s | %s | **%s** | %s | %s | %s | %s |\n", $1, $2, $3, ($16 ? " (FAILED runs)" : ""), $4, $5, $6, $7, $8,
 		($15 >= 0 && $3 == "strata-cache" ? sprintf("%.1f %%", 100*$15) : "-")
 }' <<<"$tsum")
@@ -725,6 +731,9 @@ where_time+="."
 if [ -n "$(across strata-nopoll 5)" ]; then
 	where_time+=" Strata polls a socket for up to \`busy_poll\` (15 µs by default) before it sleeps, which saves the wake-ups that cross CPUs: with polling off it reached $(across strata-nopoll 5 ×) of direct (the default moved $(across strata-nopoll 6 | awk -F' / ' '{for (i=1; i<=NF; i++) printf "%s%.2f×", (i>1 ? " / " : ""), ($i > 0 ? 1/$i : 0)}') its QPS), with $(across strata-nopoll 9 ' µs') of CPU and $(across strata-nopoll 17) IPIs per query."
 fi
+if [ -n "$(across strata-poll40 5)" ]; then
+	where_time+=" With the earlier 40 µs budget, which pays where a wake-up costs more than a spin (docs/performance.md, \"A shorter budget\"), Strata reached $(across strata-poll40 5 ×) of direct ($(across strata-poll40 6 ×) the default's QPS), with $(across strata-poll40 9 ' µs') of CPU per query."
+fi
 if [ -n "$(across strata-1thread 5)" ]; then
 	where_time+=" With \`threads: 1\` (one OS thread runs Strata's Go code, so no idle thread spins looking for work between packets), Strata reached $(across strata-1thread 5 ×) of direct ($(across strata-1thread 6 ×) the default's QPS), with $(across strata-1thread 9 ' µs') of CPU per query."
 fi
@@ -740,7 +749,7 @@ if [ -n "$(across strata-cache 5)" ]; then
 fi
 
 strata_errors=""
-for t in strata strata-nopoll strata-1thread strata-socket strata-prepared strata-cache; do
+for t in "${STRATA_TARGETS[@]}"; do
 	n=$(grep -c -E 'level=(ERROR|WARN)|panic' "$(strata_log "$t")" 2>/dev/null || true)
 	[ "${n:-0}" = 0 ] || strata_errors+="${strata_errors:+; }$n in $(strata_log "$t")"
 done
@@ -782,12 +791,16 @@ the same run, interleaved round by round:
   these reads to that replica. This is the headline: the target and the
   bold ratios of the first table are Strata / direct.
 
-Five more Strata configs, in the same rounds, show what changes the picture
+Six more Strata configs, in the same rounds, show what changes the picture
 (in a table of their own, not the headline):
 
 - **strata-nopoll** (\`bench/benchcfg/strata-nopoll.yaml\`): \`busy_poll: 0s\`,
   so every wait for sysbench or the replica sleeps in Go's netpoller at
   once: what the default's polling (docs/performance.md) is worth.
+- **strata-poll40** (\`bench/benchcfg/strata-poll40.yaml\`): \`busy_poll:
+  40us\`, the default before the seventieth session: whether a longer
+  spin pays on this host (it does where a wake-up is dear, and costs
+  CPU the client and the server need where it is not).
 - **strata-1thread** (\`bench/benchcfg/strata-1thread.yaml\`): \`threads: 1\`,
   one OS thread runs Strata's Go code, so no idle thread spins between
   packets; busy polling is then off (a polling session would hold the
@@ -857,10 +870,11 @@ sysbench WORKLOAD ${SB_COMMON[*]} --mysql-port=PORT --mysql-user=USER --mysql-pa
 #   strata-cache:  port $CACHE_PORT, $APP_USER/$APP_PASS
 #   strata-1thread: port $THREAD_PORT, $APP_USER/$APP_PASS
 #   strata-nopoll: port $NOPOLL_PORT, $APP_USER/$APP_PASS
+#   strata-poll40: port $POLL40_PORT, $APP_USER/$APP_PASS
 #   strata-prepared: port $PREPARED_PORT, $APP_USER/$APP_PASS
 # relay: $RELAY_BIN -listen $HOST:$RELAY_PORT -to $HOST:$REPLICA_PORT
 $crelay_cmd
-# Strata: $BIN serve -c $CONF (and -c $SOCKET_CONF, -c $CACHE_CONF, -c $THREAD_CONF, -c $NOPOLL_CONF, -c $PREPARED_CONF)
+# Strata: $BIN serve -c $CONF (and -c $SOCKET_CONF, -c $CACHE_CONF, -c $THREAD_CONF, -c $NOPOLL_CONF, -c $POLL40_CONF, -c $PREPARED_CONF)
 # cache hit ratio: strata_queries_total{route="cache"} / all strata_queries_total, from http://$HOST:$CACHE_ADMIN_PORT/metrics
 # Go benchmarks:
 STRATA_BENCH_DIRECT='$DIRECT_USER:$DIRECT_PASS@tcp($HOST:$REPLICA_PORT)/$DB' \\
@@ -890,6 +904,8 @@ $other_table
   hops, nothing else); Strata's distance to it is what Strata could still win.
 - **strata-nopoll**: Strata with \`busy_poll: 0s\`; Strata's gain over it
   is what polling before sleeping is worth here.
+- **strata-poll40**: Strata with \`busy_poll: 40us\`; its QPS against
+  Strata's says whether this host wants a longer budget than the default.
 - **strata-1thread**: Strata with \`threads: 1\` (which also turns polling
   off); its gain over strata-nopoll is what Go's idle threads cost on this
   2-core host.
