@@ -173,7 +173,7 @@ type Switchover struct {
 // or a busy client's next statement is often seen without a wake-up, short
 // enough that a thread which spins in vain does not take much CPU from the
 // clients and servers on the same host. On a 2-core host where direct point
-// selects ran at 60-85k QPS, 10-20 us moved 1.2-1.7x the point selects of
+// selects ran at 60-85k QPS, 10-20 us moved 1.1-1.7x the point selects of
 // the earlier 40 us and as many range scans as no polling at all, while
 // 40 us moved fewer of both than no polling (docs/performance.md).
 const DefaultBusyPoll = 15 * time.Microsecond
