@@ -88,7 +88,8 @@ declare -A PORT=([direct]=$REPLICA_PORT [relay]=$RELAY_PORT [crelay]=$CRELAY_POR
 	[strata]=$STRATA_PORT [strata-socket]=$SOCKET_PORT [strata-cache]=$CACHE_PORT [strata-1thread]=$THREAD_PORT [strata-nopoll]=$NOPOLL_PORT [strata-poll40]=$POLL40_PORT [strata-prepared]=$PREPARED_PORT)
 declare -A ADMIN=([strata]=$ADMIN_PORT [strata-socket]=$SOCKET_ADMIN_PORT [strata-cache]=$CACHE_ADMIN_PORT [strata-1thread]=$THREAD_ADMIN_PORT [strata-nopoll]=$NOPOLL_ADMIN_PORT [strata-poll40]=$POLL40_ADMIN_PORT [strata-prepared]=$PREPARED_ADMIN_PORT)
 declare -A STRATA_CONF=([strata]=$CONF [strata-socket]=$SOCKET_CONF [strata-cache]=$CACHE_CONF [strata-1thread]=$THREAD_CONF [strata-nopoll]=$NOPOLL_CONF [strata-poll40]=$POLL40_CONF [strata-prepared]=$PREPARED_CONF)
-STRATA_TARGETS=(strata strata-nopoll strata-poll40 strata-1thread strata-socket strata-prepared strata-cache) # every Strata process
+# Every Strata process; the default (strata) first, the others are compared with it.
+STRATA_TARGETS=(strata strata-nopoll strata-poll40 strata-1thread strata-socket strata-prepared strata-cache)
 declare -A PIDS=() # target -> pid of its proxy process, while it runs
 
 TIME=${BENCH_TIME:-10}
@@ -423,12 +424,7 @@ for wl in "${WORKLOADS[@]}"; do
 	done
 done
 # Only the Go benchmarks (direct, relay, Strata) and the profile follow.
-stop_proc strata-socket
-stop_proc strata-cache
-stop_proc strata-1thread
-stop_proc strata-nopoll
-stop_proc strata-poll40
-stop_proc strata-prepared
+for t in "${STRATA_TARGETS[@]:1}"; do stop_proc "$t"; done
 stop_proc crelay
 
 # ---------------------------------------------------------------- Go benchmarks
@@ -560,7 +556,7 @@ while IFS=$'\t' read -r wl ps _ _ _ ratio _ strelay _; do
 	awk -v r="$ratio" -v t="$TARGET_RATIO" 'BEGIN{exit !(r < t)}' && verdict="NOT met"
 	target_line+="- oltp_point_select, ps-mode=$ps: Strata/direct QPS = **$ratio** (target ≥ $TARGET_RATIO: $verdict; round by round: $(round_ratios "$wl" "$ps")); Strata/TCP-relay QPS = $strelay"
 	others=""
-	for t in crelay strata-nopoll strata-poll40 strata-1thread strata-socket strata-prepared strata-cache; do
+	for t in crelay "${STRATA_TARGETS[@]:1}"; do
 		r=$(tval "$wl" "$ps" "$t" 5)
 		[ -n "$r" ] || continue
 		others+="${others:+, }$t/direct = $r"
@@ -671,7 +667,8 @@ done
 table=$(awk -F'\t' 'NF {
 	printf "| %s%s | %s | %s | %s | %s | **%s** | %s | %s | %s | %s | %s | %s |\n", $1, ($21 ? " (FAILED runs)" : ""), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12
 }' <<<"$summary")
-other_table=$(awk -F'\t' '$3 ~ /^(crelay|strata-nopoll|strata-poll40|strata-1thread|strata-socket|strata-prepared|strata-cache)$/ {
+other_targets=$(IFS='|'; echo "crelay|${STRATA_TARGETS[*]:1}")
+other_table=$(awk -F'\t' -v others="^($other_targets)\$" '$3 ~ others {
 	printf "| %s | %s | %s%s | %s | **%s** | %s | %s | %s | %s |\n", $1, $2, $3, ($16 ? " (FAILED runs)" : ""), $4, $5, $6, $7, $8,
 		($15 >= 0 && $3 == "strata-cache" ? sprintf("%.1f %%", 100*$15) : "-")
 }' <<<"$tsum")
